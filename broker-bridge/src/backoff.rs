@@ -1,0 +1,73 @@
+//! Reconnect delays: exponential, capped, with jitter so that several clients that lost the
+//! same broker do not all knock at the same instant. The randomness is an input.
+
+use std::time::Duration;
+
+/// At most this fraction of a delay is taken off at random.
+const JITTER_FRACTION: f64 = 0.2;
+
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    base: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self {
+            base,
+            max,
+            attempt: 0,
+        }
+    }
+
+    /// How many delays have been handed out since the last success.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The delay before the next attempt; `jitter` is a random number in `[0, 1)`.
+    pub fn next_delay(&mut self, jitter: f64) -> Duration {
+        let nominal = self
+            .base
+            .saturating_mul(1u32 << self.attempt.min(16))
+            .min(self.max);
+        self.attempt = self.attempt.saturating_add(1);
+        nominal.mul_f64(1.0 - JITTER_FRACTION * jitter.clamp(0.0, 1.0))
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_up_to_the_cap_and_reset() {
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+        let delays: Vec<_> = (0..7).map(|_| b.next_delay(0.0).as_millis()).collect();
+        assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+        b.reset();
+        assert_eq!(b.next_delay(0.0), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn jitter_shortens_by_at_most_a_fifth_and_delays_still_grow() {
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+        assert_eq!(b.next_delay(0.999_999).as_millis(), 400);
+        let worst_second = b.next_delay(0.999_999);
+        assert!(worst_second > Duration::from_millis(500));
+    }
+
+    #[test]
+    fn many_attempts_do_not_overflow() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
+        for _ in 0..100 {
+            assert!(b.next_delay(0.5) <= Duration::from_secs(30));
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Outgoing QoS 1 and 2 messages waiting for their acknowledgements, and packet identifiers.
+
+use std::collections::BTreeMap;
+
+use crate::packet::{Publish, QoS};
+
+/// Where an outgoing message is in its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// QoS 1: PUBLISH sent, PUBACK awaited.
+    AwaitingPubAck,
+    /// QoS 2: PUBLISH sent, PUBREC awaited.
+    AwaitingPubRec,
+    /// QoS 2: PUBREL sent, PUBCOMP awaited.
+    AwaitingPubComp,
+}
+
+#[derive(Debug, Default)]
+pub struct InFlight {
+    messages: BTreeMap<u16, (Publish, Stage)>,
+}
+
+impl InFlight {
+    pub fn insert(&mut self, publish: Publish) {
+        let Some(id) = publish.packet_id else { return };
+        let stage = match publish.qos {
+            QoS::AtMostOnce => return,
+            QoS::AtLeastOnce => Stage::AwaitingPubAck,
+            QoS::ExactlyOnce => Stage::AwaitingPubRec,
+        };
+        self.messages.insert(id, (publish, stage));
+    }
+
+    pub fn contains(&self, id: u16) -> bool {
+        self.messages.contains_key(&id)
+    }
+
+    pub fn stage(&self, id: u16) -> Option<Stage> {
+        self.messages.get(&id).map(|(_, stage)| *stage)
+    }
+
+    /// Moves a message to its next stage if it is at `from`; says whether it was.
+    pub fn advance(&mut self, id: u16, from: Stage, to: Stage) -> bool {
+        match self.messages.get_mut(&id) {
+            Some((_, stage)) if *stage == from => {
+                *stage = to;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes a message whose handshake completed at `stage`.
+    pub fn complete(&mut self, id: u16, stage: Stage) -> Option<Publish> {
+        match self.messages.get(&id) {
+            Some((_, s)) if *s == stage => self.messages.remove(&id).map(|(p, _)| p),
+            _ => None,
+        }
+    }
+
+    /// Everything unacknowledged, oldest packet id first, for re-sending after a reconnect.
+    pub fn pending(&self) -> impl Iterator<Item = (&Publish, Stage)> {
+        self.messages.values().map(|(p, s)| (p, *s))
+    }
+
+    pub fn mark_all_dup(&mut self) {
+        for (publish, _) in self.messages.values_mut() {
+            publish.dup = true;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+/// Hands out non-zero packet identifiers, skipping those still in use.
+#[derive(Debug)]
+pub struct PacketIds {
+    next: u16,
+}
+
+impl Default for PacketIds {
+    fn default() -> Self {
+        Self { next: 1 }
+    }
+}
+
+impl PacketIds {
+    /// `None` only if all 65 535 identifiers are in use.
+    pub fn allocate(&mut self, in_use: impl Fn(u16) -> bool) -> Option<u16> {
+        for _ in 0..u16::MAX {
+            let id = self.next;
+            self.next = if self.next == u16::MAX {
+                1
+            } else {
+                self.next + 1
+            };
+            if !in_use(id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish(id: u16, qos: QoS) -> Publish {
+        Publish {
+            topic: "t".into(),
+            packet_id: Some(id),
+            qos,
+            dup: false,
+            retain: false,
+            payload: vec![],
+        }
+    }
+
+    #[test]
+    fn qos2_walks_through_both_stages() {
+        let mut f = InFlight::default();
+        f.insert(publish(5, QoS::ExactlyOnce));
+        assert_eq!(f.complete(5, Stage::AwaitingPubComp), None);
+        assert!(f.advance(5, Stage::AwaitingPubRec, Stage::AwaitingPubComp));
+        assert!(!f.advance(5, Stage::AwaitingPubRec, Stage::AwaitingPubComp));
+        assert!(f.complete(5, Stage::AwaitingPubComp).is_some());
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn ids_wrap_and_skip_those_in_use() {
+        let mut ids = PacketIds { next: u16::MAX };
+        assert_eq!(ids.allocate(|_| false), Some(u16::MAX));
+        assert_eq!(ids.allocate(|id| id == 1), Some(2));
+        assert_eq!(ids.allocate(|_| true), None);
+    }
+}

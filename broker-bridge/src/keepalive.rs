@@ -1,0 +1,111 @@
+//! Keepalive (§3.1.2.10): a PINGREQ when the client has been quiet for the keepalive interval,
+//! and a dead connection declared when the PINGRESP does not come back in time.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepaliveAction {
+    Nothing,
+    SendPing,
+    /// No PINGRESP within the timeout: the connection is dead.
+    Expired,
+}
+
+#[derive(Debug)]
+pub struct Keepalive {
+    interval: Duration,
+    timeout: Duration,
+    last_sent: Duration,
+    ping_sent_at: Option<Duration>,
+}
+
+impl Keepalive {
+    /// An `interval` of zero turns keepalive off.
+    pub fn new(interval: Duration, timeout: Duration) -> Self {
+        Self {
+            interval,
+            timeout,
+            last_sent: Duration::ZERO,
+            ping_sent_at: None,
+        }
+    }
+
+    pub fn reset(&mut self, now: Duration) {
+        self.last_sent = now;
+        self.ping_sent_at = None;
+    }
+
+    pub fn on_sent(&mut self, now: Duration) {
+        self.last_sent = now;
+    }
+
+    pub fn on_ping_sent(&mut self, now: Duration) {
+        self.ping_sent_at = Some(now);
+    }
+
+    pub fn on_pingresp(&mut self) {
+        self.ping_sent_at = None;
+    }
+
+    pub fn deadline(&self) -> Option<Duration> {
+        if self.interval.is_zero() {
+            return None;
+        }
+        Some(match self.ping_sent_at {
+            Some(at) => at + self.timeout,
+            None => self.last_sent + self.interval,
+        })
+    }
+
+    pub fn poll(&self, now: Duration) -> KeepaliveAction {
+        match self.deadline() {
+            Some(deadline) if now >= deadline => match self.ping_sent_at {
+                Some(_) => KeepaliveAction::Expired,
+                None => KeepaliveAction::SendPing,
+            },
+            _ => KeepaliveAction::Nothing,
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn pings_after_a_quiet_interval_then_expires() {
+        let mut k = Keepalive::new(S(30), S(10));
+        k.reset(S(100));
+        assert_eq!(k.poll(S(129)), KeepaliveAction::Nothing);
+        assert_eq!(k.poll(S(130)), KeepaliveAction::SendPing);
+        k.on_ping_sent(S(130));
+        assert_eq!(k.deadline(), Some(S(140)));
+        assert_eq!(k.poll(S(139)), KeepaliveAction::Nothing);
+        assert_eq!(k.poll(S(140)), KeepaliveAction::Expired);
+    }
+
+    #[test]
+    fn traffic_postpones_the_ping_and_a_pingresp_clears_it() {
+        let mut k = Keepalive::new(S(30), S(10));
+        k.reset(S(0));
+        k.on_sent(S(20));
+        assert_eq!(k.poll(S(30)), KeepaliveAction::Nothing);
+        k.on_sent(S(50));
+        k.on_ping_sent(S(50));
+        k.on_pingresp();
+        assert_eq!(k.poll(S(60)), KeepaliveAction::Nothing);
+    }
+
+    #[test]
+    fn zero_interval_disables_keepalive() {
+        let k = Keepalive::new(Duration::ZERO, S(10));
+        assert_eq!(k.deadline(), None);
+        assert_eq!(k.poll(S(1_000_000)), KeepaliveAction::Nothing);
+    }
+}

@@ -1,0 +1,402 @@
+//! The session against a fake broker, on virtual time: every step is a packet we hand it or a
+//! packet it must send.
+
+use super::*;
+use crate::packet::{PacketKind, SubscribeReturnCode};
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+const S: fn(u64) -> Duration = Duration::from_secs;
+
+/// Decodes what the session transmitted and feeds it broker packets.
+struct FakeBroker {
+    session: Session,
+    events: Vec<Event>,
+}
+
+impl FakeBroker {
+    fn new(options: Options) -> Self {
+        Self {
+            session: Session::new(options),
+            events: Vec::new(),
+        }
+    }
+
+    /// Opens the transport and answers CONNECT with an accepting CONNACK.
+    fn connected(options: Options) -> Self {
+        let mut b = Self::new(options);
+        b.session.handle_transport_open(S(0));
+        assert!(matches!(b.sent().as_slice(), [Packet::Connect(_)]));
+        b.deliver(MS(1), Packet::ConnAck(accepted()));
+        b
+    }
+
+    fn deliver(&mut self, now: Duration, packet: Packet) {
+        self.session.handle_bytes(now, &packet.encode().unwrap());
+        self.collect();
+    }
+
+    fn collect(&mut self) {
+        while let Some(e) = self.session.poll_event() {
+            self.events.push(e);
+        }
+    }
+
+    /// Everything the session sent since the last call.
+    fn sent(&mut self) -> Vec<Packet> {
+        self.collect();
+        std::iter::from_fn(|| self.session.poll_transmit())
+            .map(|bytes| {
+                let (packet, used) = Packet::decode(&bytes, usize::MAX).unwrap().unwrap();
+                assert_eq!(used, bytes.len(), "one packet per transmit");
+                packet
+            })
+            .collect()
+    }
+
+    /// The one packet the session sent since the last call.
+    fn sent_one(&mut self) -> Packet {
+        let mut sent = self.sent();
+        assert_eq!(sent.len(), 1, "expected one packet, got {sent:?}");
+        sent.remove(0)
+    }
+
+    fn take_events(&mut self) -> Vec<Event> {
+        self.collect();
+        std::mem::take(&mut self.events)
+    }
+
+    fn messages(&mut self) -> Vec<Publish> {
+        self.take_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Message(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn accepted() -> ConnAck {
+    ConnAck {
+        session_present: false,
+        code: ConnectReturnCode::Accepted,
+    }
+}
+
+fn incoming(qos: QoS, packet_id: Option<u16>, dup: bool) -> Packet {
+    Packet::Publish(Publish {
+        topic: "orders/created".into(),
+        packet_id,
+        qos,
+        dup,
+        retain: false,
+        payload: b"{}".to_vec(),
+    })
+}
+
+fn lost(events: &[Event]) -> Option<&str> {
+    events.iter().find_map(|e| match e {
+        Event::ConnectionLost { reason } => Some(reason.as_str()),
+        _ => None,
+    })
+}
+
+#[test]
+fn connect_carries_client_id_keepalive_and_will() {
+    let mut options = Options::new("eda-abc123-payment");
+    options.keep_alive = S(15);
+    options.will = Some(LastWill {
+        topic: "services/payment".into(),
+        payload: b"offline".to_vec(),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+    });
+    let mut b = FakeBroker::new(options.clone());
+    b.session.handle_transport_open(S(0));
+    let Packet::Connect(c) = b.sent_one() else {
+        panic!("expected CONNECT")
+    };
+    assert_eq!(c.client_id, "eda-abc123-payment");
+    assert_eq!(c.keep_alive, 15);
+    assert!(c.clean_session);
+    assert_eq!(c.will, options.will);
+    assert_eq!(b.session.status(), Status::Connecting);
+}
+
+#[test]
+fn every_packet_in_and_out_is_an_event() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    let events = b.take_events();
+    let trace: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Packet(p) => Some((p.direction, p.kind())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        trace,
+        [
+            (Direction::Outgoing, PacketKind::Connect),
+            (Direction::Incoming, PacketKind::ConnAck)
+        ]
+    );
+    assert!(events.contains(&Event::Connected {
+        session_present: false
+    }));
+}
+
+#[test]
+fn subscriptions_made_before_connecting_go_out_after_connack_and_report_grants() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session
+        .subscribe(S(0), &[("orders/created", QoS::AtLeastOnce)])
+        .unwrap();
+    assert!(b.sent().is_empty(), "nothing is sent while offline");
+    b.session.handle_transport_open(S(0));
+    b.sent();
+    b.deliver(MS(1), Packet::ConnAck(accepted()));
+    let Packet::Subscribe(sub) = b.sent_one() else {
+        panic!("expected SUBSCRIBE")
+    };
+    assert_eq!(
+        sub.filters,
+        [("orders/created".to_owned(), QoS::AtLeastOnce)]
+    );
+    b.deliver(
+        MS(2),
+        Packet::SubAck(SubAck {
+            packet_id: sub.packet_id,
+            return_codes: vec![SubscribeReturnCode::Failure],
+        }),
+    );
+    assert!(b.take_events().contains(&Event::Subscribed {
+        filters: sub.filters,
+        granted: vec![SubscribeReturnCode::Failure],
+    }));
+}
+
+#[test]
+fn qos1_publish_completes_on_puback_and_is_resent_with_dup_when_the_puback_is_lost() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    let outcome = b
+        .session
+        .publish(
+            MS(10),
+            "orders/created",
+            b"{}".to_vec(),
+            QoS::AtLeastOnce,
+            false,
+        )
+        .unwrap();
+    let Publishing::Sent {
+        packet_id: Some(id),
+    } = outcome
+    else {
+        panic!("expected a packet id, got {outcome:?}")
+    };
+    let Packet::Publish(first) = b.sent_one() else {
+        panic!()
+    };
+    assert!(!first.dup);
+    // The PUBACK is lost with the connection.
+    b.session.handle_transport_closed("socket closed");
+    assert_eq!(lost(&b.take_events()), Some("socket closed"));
+    assert_eq!(b.session.in_flight(), 1);
+    b.session.handle_transport_open(S(1));
+    b.sent();
+    b.deliver(S(1), Packet::ConnAck(accepted()));
+    let Packet::Publish(again) = b.sent_one() else {
+        panic!()
+    };
+    assert!(again.dup, "a re-sent PUBLISH carries DUP");
+    assert_eq!(again.packet_id, Some(id));
+    b.deliver(S(1), Packet::PubAck(id));
+    assert!(b.take_events().contains(&Event::Delivered {
+        packet_id: id,
+        topic: "orders/created".into()
+    }));
+    assert_eq!(b.session.in_flight(), 0);
+}
+
+#[test]
+fn incoming_qos1_is_acknowledged_and_delivered() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    b.deliver(MS(5), incoming(QoS::AtLeastOnce, Some(77), false));
+    assert_eq!(b.sent(), [Packet::PubAck(77)]);
+    assert_eq!(b.messages().len(), 1);
+}
+
+#[test]
+fn duplicate_incoming_qos2_is_delivered_once() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(9), false));
+    assert_eq!(b.sent(), [Packet::PubRec(9)]);
+    // The broker did not get our PUBREC and sends the message again.
+    b.deliver(MS(6), incoming(QoS::ExactlyOnce, Some(9), true));
+    assert_eq!(b.sent(), [Packet::PubRec(9)]);
+    assert_eq!(b.messages().len(), 1, "delivered exactly once");
+    b.deliver(MS(7), Packet::PubRel(9));
+    assert_eq!(b.sent(), [Packet::PubComp(9)]);
+    // After PUBREL the id is free: a new message with it is a new message.
+    b.deliver(MS(8), incoming(QoS::ExactlyOnce, Some(9), false));
+    assert_eq!(b.messages().len(), 1);
+}
+
+#[test]
+fn outgoing_qos2_handshake_and_lost_pubcomp_resends_pubrel() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    b.session
+        .publish(S(0), "payments/processed", vec![1], QoS::ExactlyOnce, false)
+        .unwrap();
+    let Packet::Publish(p) = b.sent_one() else {
+        panic!()
+    };
+    let id = p.packet_id.unwrap();
+    b.deliver(MS(1), Packet::PubRec(id));
+    assert_eq!(b.sent(), [Packet::PubRel(id)]);
+    // PUBCOMP lost with the connection: after reconnecting, PUBREL (not PUBLISH) is re-sent.
+    b.session.handle_transport_closed("gone");
+    b.session.handle_transport_open(S(1));
+    b.sent();
+    b.deliver(S(1), Packet::ConnAck(accepted()));
+    assert_eq!(b.sent(), [Packet::PubRel(id)]);
+    b.deliver(S(1), Packet::PubComp(id));
+    assert!(b
+        .take_events()
+        .iter()
+        .any(|e| matches!(e, Event::Delivered { packet_id, .. } if *packet_id == id)));
+}
+
+#[test]
+fn keepalive_pings_when_quiet_and_declares_the_connection_dead_without_pingresp() {
+    let mut options = Options::new("c");
+    options.keep_alive = S(30);
+    options.ping_timeout = S(5);
+    let mut b = FakeBroker::connected(options);
+    b.sent();
+    assert_eq!(b.session.poll_timeout(), Some(MS(1) + S(30)));
+    b.session.handle_timeout(S(20));
+    assert!(b.sent().is_empty(), "too early to ping");
+    b.session.handle_timeout(MS(1) + S(30));
+    assert_eq!(b.sent(), [Packet::PingReq]);
+    b.deliver(S(31), Packet::PingResp);
+    b.session.handle_timeout(S(35));
+    assert!(lost(&b.take_events()).is_none(), "PINGRESP arrived in time");
+    // The next ping goes unanswered.
+    let next = b.session.poll_timeout().unwrap();
+    b.session.handle_timeout(next);
+    assert_eq!(b.sent(), [Packet::PingReq]);
+    b.session.handle_timeout(next + S(5));
+    let events = b.take_events();
+    assert!(lost(&events).unwrap().contains("PINGRESP"), "{events:?}");
+    assert_eq!(b.session.status(), Status::Offline);
+}
+
+#[test]
+fn missing_connack_times_out() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session.handle_transport_open(S(0));
+    assert_eq!(b.session.poll_timeout(), Some(S(10)));
+    b.session.handle_timeout(S(10));
+    assert!(lost(&b.take_events()).unwrap().contains("CONNACK"));
+}
+
+#[test]
+fn refused_connack_explains_why() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session.handle_transport_open(S(0));
+    b.deliver(
+        MS(1),
+        Packet::ConnAck(ConnAck {
+            session_present: false,
+            code: ConnectReturnCode::NotAuthorized,
+        }),
+    );
+    assert!(lost(&b.take_events()).unwrap().contains("anonymous"));
+}
+
+#[test]
+fn offline_publishes_are_queued_up_to_the_limit_and_sent_on_connect() {
+    let mut options = Options::new("c");
+    options.offline_queue_limit = 2;
+    let mut b = FakeBroker::new(options);
+    for i in 0..2 {
+        assert_eq!(
+            b.session
+                .publish(S(0), "t", vec![i], QoS::AtLeastOnce, false)
+                .unwrap(),
+            Publishing::Queued {
+                queued: i as usize + 1
+            }
+        );
+    }
+    assert_eq!(
+        b.session
+            .publish(S(0), "t", vec![9], QoS::AtLeastOnce, false),
+        Err(SessionError::OfflineQueueFull { limit: 2 })
+    );
+    b.session.handle_transport_open(S(1));
+    b.sent();
+    b.deliver(S(1), Packet::ConnAck(accepted()));
+    let payloads: Vec<_> = b
+        .sent()
+        .into_iter()
+        .map(|p| match p {
+            Packet::Publish(p) => p.payload,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(payloads, [vec![0], vec![1]]);
+    assert_eq!(b.session.queued(), 0);
+}
+
+#[test]
+fn malformed_bytes_and_client_only_packets_lose_the_connection_without_panicking() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.session.handle_bytes(S(1), &[0xf0, 0x00]);
+    assert!(lost(&b.take_events()).unwrap().contains("malformed"));
+
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.deliver(S(1), Packet::PingReq);
+    assert!(lost(&b.take_events()).unwrap().contains("PINGREQ"));
+}
+
+#[test]
+fn split_frames_reassemble_into_messages() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    let bytes = incoming(QoS::AtMostOnce, None, false).encode().unwrap();
+    for chunk in bytes.chunks(3) {
+        b.session.handle_bytes(S(1), chunk);
+    }
+    assert_eq!(b.messages().len(), 1);
+}
+
+#[test]
+fn invalid_topics_are_refused_before_anything_is_sent() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    for topic in ["", "orders/+", "orders/#"] {
+        assert_eq!(
+            b.session
+                .publish(S(1), topic, vec![], QoS::AtMostOnce, false),
+            Err(SessionError::InvalidTopic(topic.into()))
+        );
+    }
+    assert!(b.sent().is_empty());
+}
+
+#[test]
+fn disconnect_sends_disconnect_and_goes_offline_quietly() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    b.session.disconnect(S(2));
+    assert_eq!(b.sent(), [Packet::Disconnect]);
+    assert_eq!(b.session.status(), Status::Offline);
+    assert!(lost(&b.take_events()).is_none());
+}

@@ -1,0 +1,113 @@
+//! Checking a broker URL before handing it to the browser, so a typo gets a sentence, not an
+//! exception.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerUrlError {
+    #[error("the broker URL is empty; try ws://localhost:9001")]
+    Empty,
+    #[error("{0:?} is not a WebSocket URL: it must start with ws:// or wss:// (e.g. ws://localhost:9001)")]
+    Scheme(String),
+    #[error("{0:?} has no host name")]
+    MissingHost(String),
+    #[error("{url:?} has an invalid port {port:?}: use a number from 1 to 65535")]
+    Port { url: String, port: String },
+    #[error("{0:?} contains spaces or control characters")]
+    Whitespace(String),
+}
+
+/// Validates a `ws://` or `wss://` URL and returns it trimmed.
+pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
+    let url = input.trim();
+    if url.is_empty() {
+        return Err(BrokerUrlError::Empty);
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(BrokerUrlError::Whitespace(url.to_owned()));
+    }
+    let rest = url
+        .strip_prefix("ws://")
+        .or_else(|| url.strip_prefix("wss://"))
+        .ok_or_else(|| BrokerUrlError::Scheme(url.to_owned()))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = split_host_port(host_port);
+    if host.is_empty() || host == "[]" {
+        return Err(BrokerUrlError::MissingHost(url.to_owned()));
+    }
+    if let Some(port) = port {
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 => {}
+            _ => {
+                return Err(BrokerUrlError::Port {
+                    url: url.to_owned(),
+                    port: port.to_owned(),
+                })
+            }
+        }
+    }
+    Ok(url.to_owned())
+}
+
+/// Splits `host:port`, minding IPv6 literals such as `[::1]:9001`.
+fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if s.starts_with('[') {
+        return match s.find(']') {
+            Some(end) => {
+                let port = s[end + 1..].strip_prefix(':');
+                (&s[..=end], port)
+            }
+            None => ("", None),
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (s, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_urls_pass_trimmed() {
+        for url in [
+            "ws://localhost:9001",
+            "ws://127.0.0.1:19001/",
+            "wss://broker.example.org/mqtt",
+            "ws://[::1]:9001",
+            "ws://host",
+        ] {
+            assert_eq!(parse_broker_url(&format!("  {url} ")), Ok(url.to_owned()));
+        }
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        assert_eq!(parse_broker_url(" "), Err(BrokerUrlError::Empty));
+        assert!(matches!(
+            parse_broker_url("http://nope"),
+            Err(BrokerUrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            parse_broker_url("localhost:9001"),
+            Err(BrokerUrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            parse_broker_url("ws://:9001"),
+            Err(BrokerUrlError::MissingHost(_))
+        ));
+        for bad_port in ["ws://h:0", "ws://h:65536", "ws://h:abc", "ws://h:"] {
+            assert!(
+                matches!(parse_broker_url(bad_port), Err(BrokerUrlError::Port { .. })),
+                "{bad_port}"
+            );
+        }
+        assert!(matches!(
+            parse_broker_url("ws://a b"),
+            Err(BrokerUrlError::Whitespace(_))
+        ));
+        let message = parse_broker_url("http://nope").unwrap_err().to_string();
+        assert!(message.contains("ws://"), "{message}");
+    }
+}

@@ -1,0 +1,355 @@
+//! The browser driver: a [`Session`] fed by a `WebSocket` (subprotocol `mqtt`) and one timer.
+//!
+//! All protocol decisions are the session's; this file only moves bytes and time, reconnects
+//! with [`Backoff`], and reports to one handler. Nothing here panics on input from the network
+//! or the user: a bad URL or a refused socket becomes [`Link::Disconnected`] with a reason.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use gloo::timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::backoff::Backoff;
+use crate::packet::QoS;
+use crate::session::{Event, Options, Publishing, Session, SessionError, Status};
+
+/// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
+pub const RETRY_BASE: Duration = Duration::from_millis(500);
+pub const RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// The state of the link to the broker, for status displays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    Connecting {
+        url: String,
+        attempt: u32,
+    },
+    Connected {
+        url: String,
+    },
+    Disconnected {
+        url: String,
+        reason: String,
+        retry_in: Duration,
+        attempt: u32,
+    },
+}
+
+/// What the driver reports: the session's events and changes of the link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    Session(Event),
+    Link(Link),
+}
+
+type Handler = Rc<dyn Fn(ClientEvent)>;
+
+/// One MQTT client over one browser WebSocket. Cheap to clone: clones share the connection.
+#[derive(Clone)]
+pub struct Client {
+    inner: Rc<RefCell<Inner>>,
+}
+
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(web_sys::Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+struct Inner {
+    session: Session,
+    url: String,
+    socket: Option<Socket>,
+    session_timer: Option<Timeout>,
+    retry_timer: Option<Timeout>,
+    backoff: Backoff,
+    handler: Handler,
+    /// Raised on every new socket, so callbacks of a replaced socket are ignored.
+    generation: u64,
+    outbox: Vec<ClientEvent>,
+}
+
+/// The page's monotonic clock as the session's `now`.
+pub fn now() -> Duration {
+    let millis = web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now);
+    Duration::from_secs_f64(millis.max(0.0) / 1000.0)
+}
+
+impl Client {
+    /// Creates the client and starts connecting to `url` at once.
+    pub fn connect(options: Options, url: &str, handler: impl Fn(ClientEvent) + 'static) -> Self {
+        let client = Client {
+            inner: Rc::new(RefCell::new(Inner {
+                session: Session::new(options),
+                url: url.to_owned(),
+                socket: None,
+                session_timer: None,
+                retry_timer: None,
+                backoff: Backoff::new(RETRY_BASE, RETRY_MAX),
+                handler: Rc::new(handler),
+                generation: 0,
+                outbox: Vec::new(),
+            })),
+        };
+        client.open_socket();
+        client
+    }
+
+    pub fn client_id(&self) -> String {
+        self.inner.borrow().session.client_id().to_owned()
+    }
+
+    pub fn status(&self) -> Status {
+        self.inner.borrow().session.status()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.status() == Status::Connected
+    }
+
+    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<(), SessionError> {
+        let result = self.inner.borrow_mut().session.subscribe(now(), filters);
+        self.pump();
+        result
+    }
+
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Publishing, SessionError> {
+        let result = self
+            .inner
+            .borrow_mut()
+            .session
+            .publish(now(), topic, payload, qos, retain);
+        self.pump();
+        result
+    }
+
+    /// Leaves the current broker politely and connects to another one.
+    pub fn set_url(&self, url: &str) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.session.disconnect(now());
+            inner.flush_transmit();
+            inner.url = url.to_owned();
+            inner.backoff.reset();
+            inner.retry_timer = None;
+            inner.session_timer = None;
+            inner.socket = None;
+        }
+        self.open_socket();
+    }
+
+    fn weak(&self) -> Weak<RefCell<Inner>> {
+        Rc::downgrade(&self.inner)
+    }
+
+    /// Runs `f` on the client if it still exists and `generation` is the current socket's.
+    fn callback<E: wasm_bindgen::convert::FromWasmAbi + 'static>(
+        &self,
+        generation: u64,
+        f: impl Fn(&Client, E) + 'static,
+    ) -> Closure<dyn FnMut(E)> {
+        let weak = self.weak();
+        Closure::new(move |event: E| {
+            if let Some(inner) = weak.upgrade() {
+                let client = Client { inner };
+                if client.inner.borrow().generation == generation {
+                    f(&client, event);
+                }
+            }
+        })
+    }
+
+    fn open_socket(&self) {
+        let (url, generation, attempt) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.generation += 1;
+            inner.socket = None;
+            (inner.url.clone(), inner.generation, inner.backoff.attempt())
+        };
+        self.emit(ClientEvent::Link(Link::Connecting {
+            url: url.clone(),
+            attempt,
+        }));
+        let ws = match WebSocket::new_with_str(&url, "mqtt") {
+            Ok(ws) => ws,
+            Err(e) => {
+                let reason = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_else(|| "the browser refused to open the WebSocket".into());
+                self.retry_later(reason);
+                return;
+            }
+        };
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let on_open = self.callback(generation, |client, _: web_sys::Event| {
+            client
+                .inner
+                .borrow_mut()
+                .session
+                .handle_transport_open(now());
+            client.pump();
+        });
+        let on_message = self.callback(generation, |client, event: MessageEvent| {
+            let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() else {
+                client.drop_connection("the broker sent a text frame; MQTT needs binary".into());
+                return;
+            };
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            client
+                .inner
+                .borrow_mut()
+                .session
+                .handle_bytes(now(), &bytes);
+            client.pump();
+        });
+        let on_close = self.callback(generation, |client, event: CloseEvent| {
+            let reason = match (event.code(), event.reason()) {
+                (1006, _) => "could not reach the broker, or the connection dropped".to_owned(),
+                (code, reason) if reason.is_empty() => format!("connection closed (code {code})"),
+                (code, reason) => format!("connection closed (code {code}: {reason})"),
+            };
+            client.drop_connection(reason);
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        self.inner.borrow_mut().socket = Some(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    /// The connection is unusable: tell the session, close the socket, try again later.
+    fn drop_connection(&self, reason: String) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.session.handle_transport_closed(&reason);
+            // Take the session's own ConnectionLost out: `retry_later` reports this loss.
+            inner.collect_events();
+            inner
+                .outbox
+                .retain(|e| !matches!(e, ClientEvent::Session(Event::ConnectionLost { .. })));
+        }
+        self.retry_later(reason);
+    }
+
+    fn retry_later(&self, reason: String) {
+        let (url, retry_in, attempt) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.socket = None;
+            inner.session_timer = None;
+            let attempt = inner.backoff.attempt() + 1;
+            let retry_in = inner.backoff.next_delay(js_sys::Math::random());
+            let weak = self.weak();
+            inner.retry_timer = Some(Timeout::new(retry_in.as_millis() as u32, move || {
+                if let Some(inner) = weak.upgrade() {
+                    Client { inner }.open_socket();
+                }
+            }));
+            (inner.url.clone(), retry_in, attempt)
+        };
+        self.pump();
+        self.emit(ClientEvent::Link(Link::Disconnected {
+            url,
+            reason,
+            retry_in,
+            attempt,
+        }));
+    }
+
+    /// Sends what the session wants sent, re-arms its timer, and hands its events out.
+    fn pump(&self) {
+        let (events, lost) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.flush_transmit();
+            inner.collect_events();
+            let events = std::mem::take(&mut inner.outbox);
+            let lost = events.iter().find_map(|e| match e {
+                ClientEvent::Session(Event::ConnectionLost { reason }) => Some(reason.clone()),
+                _ => None,
+            });
+            if events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Session(Event::Connected { .. })))
+            {
+                inner.backoff.reset();
+            }
+            self.arm_timer(&mut inner);
+            (events, lost)
+        };
+        let url = self.inner.borrow().url.clone();
+        for event in events {
+            let connected = matches!(event, ClientEvent::Session(Event::Connected { .. }));
+            self.emit(event);
+            if connected {
+                self.emit(ClientEvent::Link(Link::Connected { url: url.clone() }));
+            }
+        }
+        if let Some(reason) = lost {
+            self.retry_later(reason);
+        }
+    }
+
+    fn arm_timer(&self, inner: &mut Inner) {
+        inner.session_timer = inner.session.poll_timeout().map(|deadline| {
+            let wait = deadline.saturating_sub(now());
+            let weak = self.weak();
+            // +1 ms: a timer that fires a hair early would find nothing due and re-arm forever.
+            Timeout::new(wait.as_millis() as u32 + 1, move || {
+                if let Some(inner) = weak.upgrade() {
+                    let client = Client { inner };
+                    client.inner.borrow_mut().session.handle_timeout(now());
+                    client.pump();
+                }
+            })
+        });
+    }
+
+    fn emit(&self, event: ClientEvent) {
+        let handler = self.inner.borrow().handler.clone();
+        handler(event);
+    }
+}
+
+impl Inner {
+    fn flush_transmit(&mut self) {
+        while let Some(bytes) = self.session.poll_transmit() {
+            if let Some(socket) = &self.socket {
+                // A failed send shows up as the socket's close event.
+                let _ = socket.ws.send_with_u8_array(&bytes);
+            }
+        }
+    }
+
+    fn collect_events(&mut self) {
+        while let Some(event) = self.session.poll_event() {
+            self.outbox.push(ClientEvent::Session(event));
+        }
+    }
+}

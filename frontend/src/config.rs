@@ -1,0 +1,12 @@
+//! One place for the defaults a user may change.
+
+use std::time::Duration;
+
+/// The broker the page connects to unless `?broker=` or the URL field says otherwise.
+pub const DEFAULT_BROKER_URL: &str = "ws://localhost:9001";
+
+/// How long PaymentService "works" on an order before publishing (seed flow: 1 s).
+pub const DEFAULT_PAYMENT_DELAY: Duration = Duration::from_millis(1000);
+
+/// How long InventoryService "works" on an order before publishing (seed flow: 0.8 s).
+pub const DEFAULT_INVENTORY_DELAY: Duration = Duration::from_millis(800);
