@@ -16,8 +16,10 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn broker_url() -> &'static str {
-    option_env!("EDA_TEST_BROKER_WS")
-        .expect("EDA_TEST_BROKER_WS must be set at build time: run through scripts/test")
+    match option_env!("EDA_TEST_BROKER_WS") {
+        Some(url) => url,
+        None => panic!("EDA_TEST_BROKER_WS must be set at build time: run through scripts/test"),
+    }
 }
 
 /// A promise and its resolve function, so a handler can finish an `async` test.

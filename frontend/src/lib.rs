@@ -8,6 +8,11 @@
 //!   scheduled work on browser timers, and reports everything to the view.
 //! - `components` (wasm32): small Yew components over one reducer ([`state`]).
 
+#[cfg(target_arch = "wasm32")]
+pub mod components;
 pub mod config;
 pub mod domain;
+#[cfg(target_arch = "wasm32")]
+pub mod runtime;
 pub mod services;
+pub mod state;

@@ -1,0 +1,140 @@
+//! The page: reads `?broker=`, starts the runtime once, and wires callbacks to the reducer.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use uuid::Uuid;
+use yew::prelude::*;
+
+use super::{BrokerBar, EventLog, Notifications, OrderForm, StatusStrip};
+use crate::domain::order_form::ValidOrder;
+use crate::runtime::Runtime;
+use crate::services::ServiceId;
+use crate::state::{broker_from_query, Action, State};
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut state = Rc::unwrap_or_clone(self);
+        state.apply(action);
+        Rc::new(state)
+    }
+}
+
+fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
+/// Puts the broker in the address bar, so copying the link reproduces the set-up.
+fn remember_broker_in_url(url: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(href) = window.location().href() else {
+        return;
+    };
+    let Ok(page) = web_sys::Url::new(&href) else {
+        return;
+    };
+    page.search_params().set("broker", url);
+    if let Ok(history) = window.history() {
+        let _ =
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));
+    }
+}
+
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(|| {
+        let (url, error) = broker_from_query(query_param("broker").as_deref());
+        let tag = Uuid::new_v4().simple().to_string()[..6].to_owned();
+        State::new(url, error, &tag)
+    });
+    let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
+
+    {
+        let (state, runtime) = (state.clone(), runtime.clone());
+        use_effect_with((), move |_| {
+            let dispatcher = state.dispatcher();
+            // The session tag is the middle of any client id: eda-<tag>-order.
+            let tag = state.services[0]
+                .client_id
+                .trim_start_matches("eda-")
+                .trim_end_matches("-order")
+                .to_owned();
+            *runtime.borrow_mut() = Some(Runtime::start(&state.broker_url, &tag, move |a| {
+                dispatcher.dispatch(a)
+            }));
+        });
+    }
+
+    let on_place = place_order(state.clone(), runtime.clone());
+    let on_connect = {
+        let (state, runtime) = (state.clone(), runtime.clone());
+        Callback::from(
+            move |raw: String| match broker_bridge::url::parse_broker_url(&raw) {
+                Ok(url) => {
+                    if let Some(runtime) = runtime.borrow().as_ref() {
+                        runtime.set_url(&url);
+                    }
+                    remember_broker_in_url(&url);
+                    state.dispatch(Action::BrokerChanged(url));
+                }
+                Err(e) => state.dispatch(Action::BrokerUrlInvalid(e.to_string())),
+            },
+        )
+    };
+
+    let logs = [
+        ServiceId::Payment,
+        ServiceId::Inventory,
+        ServiceId::Notification,
+        ServiceId::Order,
+    ]
+    .into_iter()
+    .map(|id| html! { <EventLog service={state.service(id).clone()} /> })
+    .collect::<Html>();
+
+    html! {
+        <>
+            <header class="page-header">
+                <h1>{ "Event-driven architecture playground" }</h1>
+                <p class="lede">
+                    { "Four services of an order flow run in this page, each its own MQTT client \
+                       of a real Mosquitto. Place an order and watch the events cross the broker." }
+                </p>
+            </header>
+            <section class="broker" aria-label="Broker connection">
+                <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                <StatusStrip services={state.services.iter().map(|s| (s.id, s.client_id.clone(), s.link.clone())).collect::<Vec<_>>()} broker_url={state.broker_url.clone()} />
+            </section>
+            <main class="layout">
+                <div class="column">
+                    <OrderForm {on_place} placed_order={state.placed_order} form_error={state.form_error.clone()} />
+                    <Notifications items={state.notifications.clone()} dropped={state.notifications_dropped} />
+                </div>
+                <div class="column logs">{ logs }</div>
+            </main>
+        </>
+    }
+}
+
+fn place_order(
+    state: UseReducerHandle<State>,
+    runtime: Rc<RefCell<Option<Rc<Runtime>>>>,
+) -> Callback<ValidOrder> {
+    Callback::from(move |order: ValidOrder| {
+        let outcome = match runtime.borrow().as_ref() {
+            Some(runtime) => runtime.place_order(&order, &state.broker_url),
+            None => Err("The services are still starting; try again in a moment.".into()),
+        };
+        state.dispatch(match outcome {
+            Ok(id) => Action::OrderPlaced(id),
+            Err(reason) => Action::OrderRefused(reason),
+        });
+    })
+}

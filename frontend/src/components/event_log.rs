@@ -1,0 +1,57 @@
+//! One service's event log: every message its client received, accepted or rejected with the
+//! reason, newest first. Payloads are shown as text, never as HTML.
+
+use yew::prelude::*;
+
+use crate::state::{Outcome, ServiceView};
+
+#[derive(Properties, PartialEq)]
+pub struct EventLogProps {
+    pub service: ServiceView,
+}
+
+#[component]
+pub fn EventLog(props: &EventLogProps) -> Html {
+    let service = &props.service;
+    let subscriptions = service.id.subscriptions();
+    let rows = service.log.iter().map(|entry| {
+        let (status, verdict) = match &entry.outcome {
+            Outcome::Accepted => ("accepted", None),
+            Outcome::Rejected(reason) => ("rejected", Some(format!("Rejected: {reason}"))),
+            Outcome::Failed(reason) => ("failed", Some(format!("Failed: {reason}"))),
+        };
+        html! {
+            <li class={classes!("log-entry", status)} data-testid="log-entry"
+                data-service={service.id.slug()} data-topic={entry.topic.clone()} data-status={status}>
+                <span class="time">{ &entry.at }</span>
+                <span class="topic">{ &entry.topic }</span>
+                <span class="status">{ status }</span>
+                if !entry.payload.is_empty() {
+                    <code class="payload">{ &entry.payload }</code>
+                }
+                if let Some(verdict) = verdict {
+                    <span class="reason">{ verdict }</span>
+                }
+            </li>
+        }
+    });
+    html! {
+        <section class="card event-log" aria-label={format!("{} event log", service.id.name())}>
+            <h2>{ service.id.name() }</h2>
+            <p class="subscriptions">
+                if subscriptions.is_empty() {
+                    { "Subscribes to nothing; publishes orders/created." }
+                } else {
+                    { format!("Subscribes to {}", subscriptions.join(", ")) }
+                }
+            </p>
+            if service.log.is_empty() {
+                <p class="empty">{ "No messages received yet." }</p>
+            }
+            <ol class="log">{ for rows }</ol>
+            if service.log_dropped > 0 {
+                <p class="dropped">{ format!("{} older entries not shown.", service.log_dropped) }</p>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,15 @@
+//! The view: small function components over one reducer ([`crate::state`]).
+
+mod app;
+mod broker_bar;
+mod event_log;
+mod notifications;
+mod order_form;
+mod status_strip;
+
+pub use app::App;
+pub use broker_bar::BrokerBar;
+pub use event_log::EventLog;
+pub use notifications::Notifications;
+pub use order_form::OrderForm;
+pub use status_strip::StatusStrip;

@@ -1,0 +1,29 @@
+//! What NotificationService "sent", newest first.
+
+use std::collections::VecDeque;
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct NotificationsProps {
+    pub items: VecDeque<String>,
+    pub dropped: usize,
+}
+
+#[component]
+pub fn Notifications(props: &NotificationsProps) -> Html {
+    html! {
+        <section class="card notifications" aria-labelledby="notifications-title">
+            <h2 id="notifications-title">{ "Notifications" }</h2>
+            if props.items.is_empty() {
+                <p class="empty">{ "None yet: NotificationService reports every event it receives here." }</p>
+            }
+            <ul aria-live="polite">
+                { for props.items.iter().map(|text| html! { <li data-testid="notification">{ text }</li> }) }
+            </ul>
+            if props.dropped > 0 {
+                <p class="dropped">{ format!("{} older notifications not shown.", props.dropped) }</p>
+            }
+        </section>
+    }
+}

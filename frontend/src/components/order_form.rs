@@ -1,0 +1,173 @@
+//! The click-to-order form: edits a draft, validates it with the pure rules, and hands a valid
+//! order to OrderService. Every problem is shown next to its field; nothing is published then.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::domain::order_form::{
+    validate, ItemDraft, OrderDraft, ValidOrder, MAX_ITEMS, MAX_QUANTITY,
+};
+
+#[derive(Properties, PartialEq)]
+pub struct OrderFormProps {
+    pub on_place: Callback<ValidOrder>,
+    pub placed_order: Option<Uuid>,
+    pub form_error: Option<String>,
+}
+
+/// Which text of the draft an input edits.
+#[derive(Clone, Copy)]
+enum Part {
+    Customer,
+    Product(usize),
+    Quantity(usize),
+    Price(usize),
+}
+
+fn set(draft: &mut OrderDraft, part: Part, value: String) {
+    match part {
+        Part::Customer => draft.customer_id = value,
+        Part::Product(row) => {
+            if let Some(i) = draft.items.get_mut(row) {
+                i.product_id = value
+            }
+        }
+        Part::Quantity(row) => {
+            if let Some(i) = draft.items.get_mut(row) {
+                i.quantity = value
+            }
+        }
+        Part::Price(row) => {
+            if let Some(i) = draft.items.get_mut(row) {
+                i.price = value
+            }
+        }
+    }
+}
+
+#[component]
+pub fn OrderForm(props: &OrderFormProps) -> Html {
+    let draft = use_state(OrderDraft::seed_example);
+    let errors = use_state(HashMap::<String, String>::new);
+
+    let edit = |part: Part| {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*draft).clone();
+            set(
+                &mut next,
+                part,
+                e.target_unchecked_into::<HtmlInputElement>().value(),
+            );
+            draft.set(next);
+        })
+    };
+    let add_item = {
+        let draft = draft.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = (*draft).clone();
+            next.items.push(ItemDraft::blank());
+            draft.set(next);
+        })
+    };
+    let remove_item = |row: usize| {
+        let (draft, errors) = (draft.clone(), errors.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut next = (*draft).clone();
+            if row < next.items.len() {
+                next.items.remove(row);
+            }
+            draft.set(next);
+            // Row numbers shift: old messages would point at the wrong row.
+            errors.set(HashMap::new());
+        })
+    };
+    let onsubmit = {
+        let (draft, errors, on_place) = (draft.clone(), errors.clone(), props.on_place.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match validate(&draft) {
+                Ok(order) => {
+                    errors.set(HashMap::new());
+                    on_place.emit(order);
+                }
+                Err(problems) => errors.set(
+                    problems
+                        .into_iter()
+                        .map(|p| (p.field.key(), p.message))
+                        .collect(),
+                ),
+            }
+        })
+    };
+
+    let error_for = |key: &str| -> Html {
+        match errors.get(key) {
+            Some(message) => html! {
+                <span class="field-error" id={format!("error-{key}")} role="alert"
+                    data-testid={format!("error-{key}")}>{ message }</span>
+            },
+            None => html! {},
+        }
+    };
+    let input = |key: String, label: &str, value: &str, part: Part, mode: &'static str| {
+        let invalid = errors.contains_key(&key);
+        html! {
+            <label class="field">
+                <span class="label">{ label }</span>
+                <input id={key.clone()} type="text" inputmode={mode} value={value.to_owned()}
+                    oninput={edit(part)} aria-invalid={invalid.to_string()}
+                    aria-describedby={format!("error-{key}")} />
+                { error_for(&key) }
+            </label>
+        }
+    };
+
+    let rows = draft
+        .items
+        .iter()
+        .enumerate()
+        .map(|(row, item)| {
+            html! {
+                <fieldset class="item-row" data-testid="item-row">
+                    <legend>{ format!("Item {}", row + 1) }</legend>
+                    { input(format!("product-id-{row}"), "Product id", &item.product_id, Part::Product(row), "text") }
+                    { input(format!("quantity-{row}"), "Quantity", &item.quantity, Part::Quantity(row), "numeric") }
+                    { input(format!("price-{row}"), "Unit price", &item.price, Part::Price(row), "decimal") }
+                    <button type="button" class="secondary" onclick={remove_item(row)}
+                        data-testid={format!("remove-item-{row}")}
+                        aria-label={format!("Remove item {}", row + 1)}>{ "Remove" }</button>
+                </fieldset>
+            }
+        })
+        .collect::<Html>();
+
+    html! {
+        <section class="card order-form" aria-labelledby="order-form-title">
+            <h2 id="order-form-title">{ "Place an order" }</h2>
+            <form {onsubmit} novalidate=true>
+                { input("customer-id".into(), "Customer id", &draft.customer_id, Part::Customer, "text") }
+                { rows }
+                { error_for("items") }
+                <p class="hint">{ format!("Up to {MAX_ITEMS} items; quantity 1 to {MAX_QUANTITY}; unit price 0 to 1,000,000.00 with at most two decimals.") }</p>
+                <div class="actions">
+                    <button type="button" class="secondary" onclick={add_item} data-testid="add-item">{ "Add item" }</button>
+                    <button type="submit" class="primary" data-testid="place-order">{ "Place order" }</button>
+                </div>
+            </form>
+            if let Some(error) = &props.form_error {
+                <p class="error" role="alert" data-testid="form-error">{ error }</p>
+            }
+            if let Some(id) = props.placed_order {
+                <p class="placed" role="status">
+                    { "OrderService published order " }
+                    <code data-testid="placed-order-id">{ id.to_string() }</code>
+                    { " to orders/created. Payment and inventory answer on their own time." }
+                </p>
+            }
+        </section>
+    }
+}

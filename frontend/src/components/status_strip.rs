@@ -1,0 +1,78 @@
+//! One badge per service with its connection state, and help when the broker is out of reach.
+
+use yew::prelude::*;
+
+use crate::services::ServiceId;
+use crate::state::LinkView;
+
+#[derive(Properties, PartialEq)]
+pub struct StatusStripProps {
+    /// Each service with its client id and link.
+    pub services: Vec<(ServiceId, String, LinkView)>,
+    pub broker_url: String,
+}
+
+/// Shape as well as colour, so the state reads without colour vision.
+fn symbol(link: &LinkView) -> &'static str {
+    match link {
+        LinkView::Connected => "●",
+        LinkView::Connecting { .. } => "◌",
+        LinkView::Disconnected { .. } => "✕",
+    }
+}
+
+#[component]
+pub fn StatusStrip(props: &StatusStripProps) -> Html {
+    let badges = props
+        .services
+        .iter()
+        .map(|(id, client_id, link)| {
+            let state = link.word();
+            let title = match link {
+                LinkView::Disconnected { reason, .. } => reason.clone(),
+                _ => format!("{} is {state}", id.name()),
+            };
+            html! {
+                <li class={classes!("badge", state)} data-testid={format!("status-{}", id.slug())}
+                    data-state={state} title={title}>
+                    <span class="symbol" aria-hidden="true">{ symbol(link) }</span>
+                    <span class="name">{ id.name() }</span>
+                    <span class="state">{ state }</span>
+                    <code data-testid="client-id">{ client_id }</code>
+                </li>
+            }
+        })
+        .collect::<Html>();
+
+    let retry = props.services.iter().find_map(|(_, _, link)| match link {
+        LinkView::Disconnected {
+            reason,
+            retry_in,
+            attempt,
+        } => Some((reason.clone(), *retry_in, *attempt)),
+        _ => None,
+    });
+    let help = retry.map(|(reason, retry_in, attempt)| {
+        html! {
+            <div class="help" role="status" data-testid="broker-help">
+                <p>
+                    { "Cannot reach the MQTT broker at " }<code>{ &props.broker_url }</code>
+                    { format!(" ({reason}). Retrying in {:.1} s (attempt {attempt}); the page connects by itself once the broker is up.", retry_in.as_secs_f32()) }
+                </p>
+                <p>
+                    { "Start Mosquitto with this project's config: " }
+                    <code>{ "./scripts/play" }</code>{ " or " }
+                    <code>{ "mosquitto -c static/mosquitto.conf" }</code>
+                    { " (WebSocket listener on port 9001). Another broker? Put its ws:// URL above." }
+                </p>
+            </div>
+        }
+    });
+
+    html! {
+        <>
+            <ul class="status-strip" aria-label="Service connections">{ badges }</ul>
+            { for help }
+        </>
+    }
+}

@@ -1,0 +1,411 @@
+//! Reading an event off the wire: any bytes on any topic give an event or an error a learner
+//! can read in the event log. Anyone may publish to the broker, so nothing here trusts input.
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use super::{DomainEvent, OrderCreated, PaymentProcessed};
+use crate::domain::topics;
+
+/// Why a received message is not an event of the flow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("no event of the order flow is published on topic `{0}`")]
+    UnknownTopic(String),
+    #[error("payload is not UTF-8 text")]
+    NotUtf8,
+    /// serde_json's description of the syntax error.
+    #[error("payload is not JSON: {0}")]
+    NotJson(String),
+    /// JSON, but not the event its topic carries. Holds the whole sentence, naming the event:
+    /// "payload is not an OrderCreated event: missing field `customerId` at line 1 column 40".
+    #[error("{0}")]
+    WrongShape(String),
+    /// The right shape carrying values no order can have (no items, a negative price, …).
+    #[error("payload is not a valid {event} event: {reason}")]
+    Invalid { event: &'static str, reason: String },
+}
+
+impl DomainEvent {
+    /// Decodes a message received on `topic`. Fields the seed does not know are ignored, so a
+    /// newer publisher does not break an older subscriber.
+    pub fn decode(topic: &str, payload: &[u8]) -> Result<DomainEvent, EventError> {
+        if !topics::ALL.contains(&topic) {
+            return Err(EventError::UnknownTopic(topic.to_owned()));
+        }
+        let text = std::str::from_utf8(payload).map_err(|_| EventError::NotUtf8)?;
+        let event = match topic {
+            topics::ORDERS_CREATED => DomainEvent::OrderCreated(parse(text, "OrderCreated")?),
+            topics::PAYMENTS_PROCESSED => {
+                DomainEvent::PaymentProcessed(parse(text, "PaymentProcessed")?)
+            }
+            _ => DomainEvent::InventoryReserved(parse(text, "InventoryReserved")?),
+        };
+        check(&event).map_err(|reason| EventError::Invalid {
+            event: event.name(),
+            reason,
+        })?;
+        Ok(event)
+    }
+}
+
+fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Result<T, EventError> {
+    // A first pass over the syntax alone, so "not JSON" and "JSON of the wrong shape" are told
+    // apart even when a shape error comes before a syntax error in the text.
+    serde_json::from_str::<IgnoredAny>(text).map_err(|e| EventError::NotJson(e.to_string()))?;
+    serde_json::from_str(text).map_err(|e| {
+        let article = if event.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        };
+        EventError::WrongShape(format!("payload is not {article} {event} event: {e}"))
+    })
+}
+
+/// The business rules serde cannot express; the reason names the JSON field at fault.
+fn check(event: &DomainEvent) -> Result<(), String> {
+    match event {
+        DomainEvent::OrderCreated(order) => check_order(order),
+        DomainEvent::PaymentProcessed(payment) => check_payment(payment),
+        DomainEvent::InventoryReserved(_) => Ok(()),
+    }
+}
+
+fn check_order(order: &OrderCreated) -> Result<(), String> {
+    if order.customer_id.trim().is_empty() {
+        return Err("`customerId` is empty".into());
+    }
+    if order.items.is_empty() {
+        return Err("`items` is empty; an order has at least one item".into());
+    }
+    for (index, item) in order.items.iter().enumerate() {
+        if item.quantity == 0 {
+            return Err(format!(
+                "`items[{index}].quantity` is 0; it must be at least 1"
+            ));
+        }
+        check_amount(&format!("items[{index}].price"), item.price)?;
+    }
+    check_amount("totalAmount", order.total_amount)
+}
+
+fn check_payment(payment: &PaymentProcessed) -> Result<(), String> {
+    check_amount("amount", payment.amount)
+}
+
+fn check_amount(field: &str, value: f64) -> Result<(), String> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{field}` is {value}; it must be a number of at least 0"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::events::seed;
+
+    fn compact(pretty: &str) -> String {
+        pretty.split_whitespace().collect()
+    }
+
+    fn decode_order(json: &str) -> Result<DomainEvent, EventError> {
+        DomainEvent::decode(topics::ORDERS_CREATED, json.as_bytes())
+    }
+
+    fn invalid_reason(result: Result<DomainEvent, EventError>) -> String {
+        match result {
+            Err(EventError::Invalid { reason, .. }) => reason,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_each_seed_payload_on_its_topic() {
+        let cases = [
+            (topics::ORDERS_CREATED, seed::ORDER_CREATED, "OrderCreated"),
+            (
+                topics::PAYMENTS_PROCESSED,
+                seed::PAYMENT_PROCESSED,
+                "PaymentProcessed",
+            ),
+            (
+                topics::INVENTORY_RESERVED,
+                seed::INVENTORY_RESERVED,
+                "InventoryReserved",
+            ),
+        ];
+        for (topic, literal, name) in cases {
+            let event = DomainEvent::decode(topic, literal.as_bytes()).unwrap();
+            assert_eq!((event.topic(), event.name()), (topic, name));
+            assert_eq!(event.order_id().to_string(), seed::ORDER_ID);
+        }
+    }
+
+    #[test]
+    fn a_payload_on_the_wrong_topic_has_the_wrong_shape() {
+        let error = DomainEvent::decode(topics::ORDERS_CREATED, seed::PAYMENT_PROCESSED.as_bytes())
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("payload is not an OrderCreated event: missing field"));
+    }
+
+    #[test]
+    fn rejects_unknown_topics_before_looking_at_the_payload() {
+        let error = DomainEvent::decode("orders/cancelled", &[0xff]).unwrap_err();
+        assert_eq!(error, EventError::UnknownTopic("orders/cancelled".into()));
+        assert_eq!(
+            error.to_string(),
+            "no event of the order flow is published on topic `orders/cancelled`"
+        );
+        // Topics are case-sensitive in MQTT.
+        let upper = DomainEvent::decode("Orders/Created", seed::ORDER_CREATED.as_bytes());
+        assert!(matches!(upper, Err(EventError::UnknownTopic(_))));
+    }
+
+    #[test]
+    fn rejects_bytes_that_are_not_utf8() {
+        let error = DomainEvent::decode(topics::ORDERS_CREATED, b"{\"a\":\"\xc3\x28\"}");
+        assert_eq!(error, Err(EventError::NotUtf8));
+        assert_eq!(EventError::NotUtf8.to_string(), "payload is not UTF-8 text");
+    }
+
+    #[test]
+    fn rejects_text_that_is_not_json_with_serde_json_s_words() {
+        assert_eq!(
+            decode_order("hello").unwrap_err().to_string(),
+            "payload is not JSON: expected value at line 1 column 1"
+        );
+        for text in ["", "{", r#"{"orderId": }"#, "{} {}", "{'orderId': 1}"] {
+            let error = decode_order(text).unwrap_err();
+            assert!(
+                matches!(error, EventError::NotJson(_)),
+                "{text:?} gave {error:?}"
+            );
+        }
+        // The shape error (a number for orderId) comes first in the text; syntax still wins.
+        let error = decode_order(r#"{"orderId": 5, oops"#).unwrap_err();
+        assert!(matches!(error, EventError::NotJson(_)), "{error:?}");
+    }
+
+    #[test]
+    fn rejects_json_of_the_wrong_shape_naming_the_field() {
+        let without_customer = compact(seed::ORDER_CREATED).replace(r#""customerId":"C123","#, "");
+        assert_eq!(
+            decode_order(&without_customer).unwrap_err().to_string(),
+            "payload is not an OrderCreated event: missing field `customerId` at line 1 column 167"
+        );
+        let cases = [
+            ("2,", r#""2","#, "invalid type: string \"2\", expected u32"),
+            (
+                "2,",
+                "2.5,",
+                "invalid type: floating point `2.5`, expected u32",
+            ),
+            ("2,", "-2,", "invalid value: integer `-2`, expected u32"),
+            (seed::ORDER_ID, "guid", "UUID"),
+            (
+                "2024-01-15T10:30:00.000Z",
+                "timestamp",
+                "`timestamp` is not an RFC 3339",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let json = compact(seed::ORDER_CREATED).replacen(from, to, 1);
+            let message = decode_order(&json).unwrap_err().to_string();
+            assert!(
+                message.starts_with("payload is not an OrderCreated event: "),
+                "{message}"
+            );
+            assert!(message.contains(expected), "{message} lacks {expected}");
+        }
+        for json in ["[]", "42", "null", r#""order""#] {
+            assert!(
+                matches!(decode_order(json), Err(EventError::WrongShape(_))),
+                "{json}"
+            );
+        }
+        let error = DomainEvent::decode(topics::PAYMENTS_PROCESSED, b"{}").unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("payload is not a PaymentProcessed event:"));
+        let error = DomainEvent::decode(topics::INVENTORY_RESERVED, b"{}").unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("payload is not an InventoryReserved event:"));
+    }
+
+    #[test]
+    fn tolerates_fields_it_does_not_know() {
+        let newer = compact(seed::ORDER_CREATED)
+            .replacen('{', r#"{"currency":"EUR","meta":{"v":[1,2]},"#, 1)
+            .replace(r#""price":29.99"#, r#""price":29.99,"sku":"x""#);
+        let expected = decode_order(seed::ORDER_CREATED).unwrap();
+        assert_eq!(decode_order(&newer), Ok(expected));
+    }
+
+    #[test]
+    fn rejects_orders_no_business_would_send() {
+        let seed_order = compact(seed::ORDER_CREATED);
+        let cases = [
+            (
+                r#""customerId":"C123""#,
+                r#""customerId":"""#,
+                "`customerId` is empty",
+            ),
+            (
+                r#""customerId":"C123""#,
+                r#""customerId":"  ""#,
+                "`customerId` is empty",
+            ),
+            (
+                r#""quantity":2"#,
+                r#""quantity":0"#,
+                "`items[0].quantity` is 0",
+            ),
+            (
+                r#""price":29.99"#,
+                r#""price":-1"#,
+                "`items[0].price` is -1",
+            ),
+            (
+                r#""totalAmount":59.98"#,
+                r#""totalAmount":-0.5"#,
+                "`totalAmount` is -0.5",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let reason = invalid_reason(decode_order(&seed_order.replace(from, to)));
+            assert!(
+                reason.starts_with(expected),
+                "{reason} does not start with {expected}"
+            );
+        }
+        let empty = format!(
+            r#"{{"orderId":"{}","customerId":"C123","items":[],"totalAmount":0,"createdAt":"2024-01-15T10:30:00Z"}}"#,
+            seed::ORDER_ID
+        );
+        let error = decode_order(&empty).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "payload is not a valid OrderCreated event: `items` is empty; an order has at least one item"
+        );
+    }
+
+    #[test]
+    fn points_at_the_offending_item_row() {
+        let two_items = compact(seed::ORDER_CREATED).replace(
+            r#""items":[{"productId":"P001","quantity":2,"price":29.99}]"#,
+            r#""items":[{"productId":"P001","quantity":2,"price":29.99},{"productId":"P002","quantity":0,"price":1}]"#,
+        );
+        assert!(invalid_reason(decode_order(&two_items)).starts_with("`items[1].quantity` is 0"));
+    }
+
+    #[test]
+    fn rejects_a_negative_payment_but_not_a_failed_one() {
+        let seed_payment = compact(seed::PAYMENT_PROCESSED);
+        let negative = seed_payment.replace(r#""amount":59.98"#, r#""amount":-59.98"#);
+        let result = DomainEvent::decode(topics::PAYMENTS_PROCESSED, negative.as_bytes());
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "payload is not a valid PaymentProcessed event: `amount` is -59.98; it must be a number of at least 0"
+        );
+        let failed = seed_payment.replace("true", "false");
+        let event = DomainEvent::decode(topics::PAYMENTS_PROCESSED, failed.as_bytes()).unwrap();
+        assert!(matches!(event, DomainEvent::PaymentProcessed(p) if !p.success));
+    }
+
+    #[test]
+    fn non_finite_amounts_never_pass() {
+        // JSON cannot spell NaN or infinity, and serde_json refuses numbers beyond f64.
+        let huge = compact(seed::ORDER_CREATED).replace("29.99", "1e999");
+        assert!(decode_order(&huge).is_err());
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.01] {
+            assert!(check_amount("price", value).is_err(), "{value} passed");
+        }
+        for value in [0.0, -0.0, 0.01, 1e15] {
+            assert!(check_amount("price", value).is_ok(), "{value} failed");
+        }
+    }
+
+    /// xorshift64: deterministic noise without a dependency.
+    struct Noise(u64);
+
+    impl Noise {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn inputs(noise: &mut Noise, literal: &str) -> Vec<Vec<u8>> {
+        let base = compact(literal).into_bytes();
+        let alphabet = br#"{}[]":,0123456789.-eE truefalsnul\"#;
+        let mut out = Vec::new();
+        for _ in 0..80 {
+            // Random bytes.
+            let length = noise.below(48);
+            out.push((0..length).map(|_| noise.next() as u8).collect());
+            // The valid payload cut short.
+            out.push(base[..noise.below(base.len() + 1)].to_vec());
+            // The valid payload with a few bytes changed to JSON-ish or arbitrary bytes.
+            let mut mutated = base.clone();
+            for _ in 0..1 + noise.below(3) {
+                let at = noise.below(mutated.len());
+                mutated[at] = if noise.below(2) == 0 {
+                    alphabet[noise.below(alphabet.len())]
+                } else {
+                    noise.next() as u8
+                };
+            }
+            out.push(mutated);
+        }
+        out
+    }
+
+    #[test]
+    fn any_bytes_give_an_event_or_a_readable_error() {
+        let mut noise = Noise(0x9E37_79B9_7F4A_7C15);
+        let mut outcomes = (0, 0);
+        let cases = [
+            (topics::ORDERS_CREATED, seed::ORDER_CREATED),
+            (topics::PAYMENTS_PROCESSED, seed::PAYMENT_PROCESSED),
+            (topics::INVENTORY_RESERVED, seed::INVENTORY_RESERVED),
+        ];
+        for (topic, literal) in cases {
+            for payload in inputs(&mut noise, literal) {
+                match DomainEvent::decode(topic, &payload) {
+                    Ok(event) => {
+                        outcomes.0 += 1;
+                        assert_eq!(event.topic(), topic);
+                        assert_eq!(DomainEvent::decode(topic, &event.to_json()), Ok(event));
+                    }
+                    Err(error) => {
+                        outcomes.1 += 1;
+                        assert!(!error.to_string().is_empty());
+                    }
+                }
+            }
+        }
+        // Both paths were exercised: some mutations stay valid, most do not.
+        assert!(outcomes.0 > 0 && outcomes.1 > 0, "{outcomes:?}");
+        assert_eq!(outcomes.0 + outcomes.1, 3 * 240);
+    }
+
+    #[test]
+    fn deeply_nested_json_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        assert!(matches!(decode_order(&deep), Err(EventError::NotJson(_))));
+        let deep_field = format!(r#"{{"x":{}}}"#, "[".repeat(100_000));
+        assert!(decode_order(&deep_field).is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! The three payloads of the order flow, field for field (names and order) as the seed's
+//! "Data Flow" section shows them.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::timestamp::Timestamp;
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub product_id: String,
+    pub quantity: u32,
+    /// Unit price in currency units (29.99), as the seed writes it.
+    pub price: f64,
+}
+
+/// Published on `orders/created` when a customer places an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCreated {
+    pub order_id: Uuid,
+    pub customer_id: String,
+    pub items: Vec<OrderItem>,
+    pub total_amount: f64,
+    pub created_at: Timestamp,
+}
+
+/// Published on `payments/processed` once PaymentService has charged (or failed to charge).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentProcessed {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: f64,
+    pub success: bool,
+    pub processed_at: Timestamp,
+}
+
+/// Published on `inventory/reserved` once InventoryService has reserved (or failed to).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryReserved {
+    pub order_id: Uuid,
+    pub reservation_id: Uuid,
+    pub success: bool,
+    pub reserved_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::domain::events::seed;
+
+    /// The seed's pretty JSON without layout: its strings hold no whitespace.
+    fn compact(pretty: &str) -> String {
+        pretty.split_whitespace().collect()
+    }
+
+    fn round_trip<T: Serialize + DeserializeOwned>(literal: &str) {
+        let parsed: T = serde_json::from_str(literal).unwrap();
+        let written = serde_json::to_string(&parsed).unwrap();
+        let expected: Value = serde_json::from_str(literal).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), expected);
+        // Value comparison ignores key order; the byte comparison does not.
+        assert_eq!(written, compact(literal));
+    }
+
+    #[test]
+    fn order_created_round_trips_the_seed_literal() {
+        round_trip::<OrderCreated>(seed::ORDER_CREATED);
+    }
+
+    #[test]
+    fn payment_processed_round_trips_the_seed_literal() {
+        round_trip::<PaymentProcessed>(seed::PAYMENT_PROCESSED);
+    }
+
+    #[test]
+    fn inventory_reserved_round_trips_the_seed_literal() {
+        round_trip::<InventoryReserved>(seed::INVENTORY_RESERVED);
+    }
+
+    #[test]
+    fn seed_order_reads_into_the_expected_values() {
+        let order: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+        assert_eq!(order.order_id.to_string(), seed::ORDER_ID);
+        assert_eq!(order.customer_id, "C123");
+        assert_eq!(
+            order.items,
+            [OrderItem {
+                product_id: "P001".into(),
+                quantity: 2,
+                price: 29.99
+            }]
+        );
+        assert_eq!(order.total_amount, 59.98);
+        assert_eq!(order.created_at.unix_millis(), 1_705_314_600_000);
+    }
+
+    #[test]
+    fn field_names_are_camel_case_as_in_the_seed() {
+        let keys = |literal: &str| -> Vec<String> {
+            let Value::Object(map) = serde_json::from_str(literal).unwrap() else {
+                panic!("seed payload is an object")
+            };
+            map.keys().cloned().collect()
+        };
+        let order: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+        let written = serde_json::to_string(&order).unwrap();
+        assert_eq!(keys(&written), keys(seed::ORDER_CREATED));
+        for name in [
+            "\"orderId\"",
+            "\"customerId\"",
+            "\"productId\"",
+            "\"totalAmount\"",
+        ] {
+            assert!(written.contains(name), "{name} missing from {written}");
+        }
+        assert!(!written.contains('_'), "snake_case leaked into {written}");
+    }
+
+    #[test]
+    fn accepts_a_timestamp_without_fraction_as_the_seed_diagram_writes_it() {
+        let diagram = seed::ORDER_CREATED.replace("10:30:00.000Z", "10:30:00Z");
+        let order: OrderCreated = serde_json::from_str(&diagram).unwrap();
+        let written = serde_json::to_string(&order).unwrap();
+        assert!(
+            written.contains(r#""createdAt":"2024-01-15T10:30:00.000Z""#),
+            "{written}"
+        );
+    }
+}

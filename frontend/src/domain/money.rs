@@ -1,0 +1,175 @@
+//! Prices as whole cents, read straight from what the user typed.
+//!
+//! Sums of `f64` drift (`0.1 * 3.0 != 0.3`); sums of cents do not. The wire carries currency
+//! units as JSON numbers (`29.99`), so the conversion to `f64` happens once, at the edge, from
+//! an exact integer: `2999 as f64 / 100.0` is the `f64` nearest to 29.99, the same one that
+//! parsing the text "29.99" gives.
+
+use std::fmt;
+
+/// The most a single unit may cost: 1 000 000.00.
+pub const MAX_PRICE_CENTS: u64 = 100_000_000;
+
+/// An amount of money in hundredths of the currency unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cents(pub u64);
+
+impl Cents {
+    /// The amount in currency units, as the events carry it (5998 -> 59.98).
+    pub fn to_amount(self) -> f64 {
+        // Exact for every amount below 2^53 cents, far above any order the form accepts.
+        self.0 as f64 / 100.0
+    }
+}
+
+impl fmt::Display for Cents {
+    /// Always two decimals and no separators: `59.98`, `0.30`, `1000000.00`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// Why the text in a price field is not a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PriceError {
+    #[error("Price is required")]
+    Empty,
+    #[error("Price must be a plain number like 29.99")]
+    NotPlainNumber,
+    #[error("Price can have at most two decimals")]
+    TooManyDecimals,
+    #[error("Price must be from 0 to {max}", max = Cents(MAX_PRICE_CENTS))]
+    OutOfRange,
+}
+
+/// Reads a price typed in plain decimal notation (`29.99`, `30`, `0.5`, `.5`) into cents,
+/// exactly. Signs, exponents, separators, `NaN` and `inf` are refused rather than guessed at.
+pub fn parse_price_cents(text: &str) -> Result<u64, PriceError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(PriceError::Empty);
+    }
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
+        return Err(PriceError::NotPlainNumber);
+    }
+    if negative {
+        return Err(PriceError::OutOfRange);
+    }
+    // "1.230" is still a price with two decimals.
+    let fraction = fraction.trim_end_matches('0').as_bytes();
+    if fraction.len() > 2 {
+        return Err(PriceError::TooManyDecimals);
+    }
+    let digit = |b: u8| u64::from(b - b'0');
+    let fraction_cents = fraction
+        .iter()
+        .chain(b"00")
+        .take(2)
+        .fold(0, |acc, &b| acc * 10 + digit(b));
+    // Saturating: a hundred typed digits must give "too large", not an overflow panic.
+    let units = whole.bytes().fold(0u64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(digit(b))
+    });
+    let cents = units.saturating_mul(100).saturating_add(fraction_cents);
+    if cents > MAX_PRICE_CENTS {
+        return Err(PriceError::OutOfRange);
+    }
+    Ok(cents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_plain_decimals_into_exact_cents() {
+        let cases = [
+            ("29.99", 2999),
+            ("30", 3000),
+            ("0.5", 50),
+            (".5", 50),
+            ("5.", 500),
+            ("0", 0),
+            ("0.00", 0),
+            ("0.1", 10),
+            ("0.01", 1),
+            ("007.10", 710),
+            ("1.230", 123),
+            (" 29.99\t", 2999),
+            ("1000000", MAX_PRICE_CENTS),
+            ("1000000.00", MAX_PRICE_CENTS),
+        ];
+        for (text, cents) in cases {
+            assert_eq!(parse_price_cents(text), Ok(cents), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_anything_but_plain_decimal_notation() {
+        let cases = [
+            ("", PriceError::Empty),
+            ("   ", PriceError::Empty),
+            ("abc", PriceError::NotPlainNumber),
+            ("NaN", PriceError::NotPlainNumber),
+            ("inf", PriceError::NotPlainNumber),
+            ("-inf", PriceError::NotPlainNumber),
+            ("1e5", PriceError::NotPlainNumber),
+            ("+5", PriceError::NotPlainNumber),
+            ("1,50", PriceError::NotPlainNumber),
+            ("1 000", PriceError::NotPlainNumber),
+            ("1.2.3", PriceError::NotPlainNumber),
+            (".", PriceError::NotPlainNumber),
+            ("-", PriceError::NotPlainNumber),
+            ("0x10", PriceError::NotPlainNumber),
+            ("$5", PriceError::NotPlainNumber),
+            ("\u{ff15}", PriceError::NotPlainNumber),
+            ("1.234", PriceError::TooManyDecimals),
+            ("0.001", PriceError::TooManyDecimals),
+            ("-1", PriceError::OutOfRange),
+            ("-0.5", PriceError::OutOfRange),
+            ("1000000.01", PriceError::OutOfRange),
+            ("99999999999999999999999999999999", PriceError::OutOfRange),
+        ];
+        for (text, error) in cases {
+            assert_eq!(parse_price_cents(text), Err(error), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_limits() {
+        assert_eq!(
+            PriceError::OutOfRange.to_string(),
+            "Price must be from 0 to 1000000.00"
+        );
+        assert_eq!(
+            PriceError::TooManyDecimals.to_string(),
+            "Price can have at most two decimals"
+        );
+        assert_eq!(
+            PriceError::NotPlainNumber.to_string(),
+            "Price must be a plain number like 29.99"
+        );
+    }
+
+    #[test]
+    fn converts_to_the_amount_the_wire_carries() {
+        assert_eq!(Cents(5998).to_amount(), 59.98);
+        assert_eq!(Cents(2999).to_amount(), "29.99".parse::<f64>().unwrap());
+        assert_eq!(Cents(30).to_amount(), 0.3);
+        assert_eq!(Cents(0).to_amount(), 0.0);
+    }
+
+    #[test]
+    fn displays_two_decimals() {
+        assert_eq!(Cents(5998).to_string(), "59.98");
+        assert_eq!(Cents(30).to_string(), "0.30");
+        assert_eq!(Cents(7).to_string(), "0.07");
+        assert_eq!(Cents(MAX_PRICE_CENTS).to_string(), "1000000.00");
+    }
+}

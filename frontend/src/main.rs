@@ -1,0 +1,11 @@
+//! Renders the playground. Everything else lives in the library, where tests can reach it.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    yew::Renderer::<frontend::components::App>::new().render();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("The playground runs in the browser: use ./scripts/play (trunk serve).");
+}

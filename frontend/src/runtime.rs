@@ -1,0 +1,219 @@
+//! The driver of the four services: each gets its own MQTT client (`broker_bridge::ws`), its
+//! messages go through the pure decisions in [`crate::services`], and the commands those return
+//! are carried out here: publish, arm a timer for simulated work, notify. Everything the page
+//! shows is reported as a [`state::Action`](crate::state::Action).
+
+use std::rc::Rc;
+
+use broker_bridge::ws::{Client, ClientEvent, Link};
+use broker_bridge::{Event, Options, QoS};
+use gloo::timers::callback::Timeout;
+use uuid::Uuid;
+
+use crate::domain::order_form::ValidOrder;
+use crate::domain::{DomainEvent, Timestamp};
+use crate::services::{self, order, Command, Delays, ServiceId};
+use crate::state::{client_id, Action, LinkView, LogEntry, Outcome};
+
+/// The QoS of every subscription and publish in the order flow.
+const FLOW_QOS: QoS = QoS::AtLeastOnce;
+
+type Report = Rc<dyn Fn(Action)>;
+
+pub struct Runtime {
+    clients: Vec<(ServiceId, Client)>,
+    report: Report,
+}
+
+/// Wall-clock time as the domain's timestamp (the domain never reads the clock itself).
+fn wall_clock() -> Option<Timestamp> {
+    Timestamp::from_unix_millis(js_sys::Date::now() as i64).ok()
+}
+
+fn time_of_day(now: Option<Timestamp>) -> String {
+    // "2024-01-15T10:30:00.800Z" → "10:30:00.800"
+    now.map(|t| t.to_string().get(11..23).unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+impl Runtime {
+    /// Connects the four services to `url`; `report` receives everything the page shows.
+    pub fn start(url: &str, session_tag: &str, report: impl Fn(Action) + 'static) -> Rc<Self> {
+        let report: Report = Rc::new(report);
+        Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
+            let clients = ServiceId::ALL
+                .iter()
+                .map(|&service| {
+                    let (weak, early_report) = (weak.clone(), report.clone());
+                    let client = Client::connect(
+                        Options::new(client_id(session_tag, service)),
+                        url,
+                        move |event| {
+                            if let Some(runtime) = weak.upgrade() {
+                                runtime.on_client_event(service, event);
+                            } else if let ClientEvent::Link(link) = event {
+                                // Events before `new_cyclic` returns: only link changes occur.
+                                early_report(Action::Link(service, link_view(link)));
+                            }
+                        },
+                    );
+                    let topics: Vec<_> = service
+                        .subscriptions()
+                        .iter()
+                        .map(|&t| (t, FLOW_QOS))
+                        .collect();
+                    if !topics.is_empty() {
+                        // Remembered by the session and sent on every (re)connection.
+                        if let Err(e) = client.subscribe(&topics) {
+                            report(Action::Logged(service, problem("subscribe", e.to_string())));
+                        }
+                    }
+                    (service, client)
+                })
+                .collect();
+            Runtime { clients, report }
+        })
+    }
+
+    fn client(&self, service: ServiceId) -> &Client {
+        &self
+            .clients
+            .iter()
+            .find(|(s, _)| *s == service)
+            .expect("start() creates a client for every service")
+            .1
+    }
+
+    pub fn set_url(&self, url: &str) {
+        for (_, client) in &self.clients {
+            client.set_url(url);
+        }
+    }
+
+    /// OrderService publishes the order and returns its id at once, before anyone answers.
+    /// Refused, with a reason for the form, while OrderService is not connected.
+    pub fn place_order(&self, order: &ValidOrder, broker_url: &str) -> Result<Uuid, String> {
+        let client = self.client(ServiceId::Order);
+        if !client.is_connected() {
+            return Err(format!(
+                "OrderService is not connected to the broker at {broker_url}, so the order was \
+                 not placed. Start Mosquitto (./scripts/play) or fix the broker URL, then try again."
+            ));
+        }
+        let now = wall_clock().ok_or("the browser clock is out of range")?;
+        let order_id = Uuid::new_v4();
+        let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
+        client
+            .publish(event.topic(), event.to_json(), FLOW_QOS, false)
+            .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
+        Ok(order_id)
+    }
+
+    fn on_client_event(self: &Rc<Self>, service: ServiceId, event: ClientEvent) {
+        match event {
+            ClientEvent::Link(link) => (self.report)(Action::Link(service, link_view(link))),
+            ClientEvent::Session(Event::Message(message)) => {
+                self.on_message(service, &message.topic, &message.payload)
+            }
+            ClientEvent::Session(Event::Subscribed { filters, granted }) => {
+                for ((filter, _), code) in filters.iter().zip(&granted) {
+                    if *code == broker_bridge::SubscribeReturnCode::Failure {
+                        (self.report)(Action::Logged(
+                            service,
+                            problem("subscribe", format!("the broker refused {filter}")),
+                        ));
+                    }
+                }
+            }
+            ClientEvent::Session(_) => {}
+        }
+    }
+
+    fn on_message(self: &Rc<Self>, service: ServiceId, topic: &str, payload: &[u8]) {
+        let decision = services::handle(service, &Delays::default(), topic, payload);
+        let outcome = match &decision {
+            Ok(_) => Outcome::Accepted,
+            Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
+        };
+        (self.report)(Action::Logged(
+            service,
+            LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: topic.to_owned(),
+                payload: String::from_utf8_lossy(payload).into_owned(),
+                outcome,
+            },
+        ));
+        if let Ok(commands) = decision {
+            self.run(service, commands);
+        }
+    }
+
+    fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::Publish(event) => {
+                    let published = self.client(service).publish(
+                        event.topic(),
+                        event.to_json(),
+                        FLOW_QOS,
+                        false,
+                    );
+                    if let Err(e) = published {
+                        (self.report)(Action::Logged(
+                            service,
+                            problem(event.topic(), e.to_string()),
+                        ));
+                    }
+                }
+                Command::Schedule { after, work } => {
+                    let runtime = Rc::downgrade(self);
+                    let millis = after.as_millis().min(u32::MAX as u128) as u32;
+                    Timeout::new(millis, move || {
+                        let Some(runtime) = runtime.upgrade() else {
+                            return;
+                        };
+                        let worker = work.service();
+                        match wall_clock() {
+                            Some(now) => {
+                                runtime.run(worker, services::complete(work, now, Uuid::new_v4()))
+                            }
+                            None => (runtime.report)(Action::Logged(
+                                worker,
+                                problem("work", "the browser clock is out of range".into()),
+                            )),
+                        }
+                    })
+                    .forget();
+                }
+                Command::Notify(text) => (self.report)(Action::Notified(text)),
+            }
+        }
+    }
+}
+
+fn problem(topic: &str, reason: String) -> LogEntry {
+    LogEntry {
+        at: time_of_day(wall_clock()),
+        topic: topic.to_owned(),
+        payload: String::new(),
+        outcome: Outcome::Failed(reason),
+    }
+}
+
+fn link_view(link: Link) -> LinkView {
+    match link {
+        Link::Connecting { attempt, .. } => LinkView::Connecting { attempt },
+        Link::Connected { .. } => LinkView::Connected,
+        Link::Disconnected {
+            reason,
+            retry_in,
+            attempt,
+            ..
+        } => LinkView::Disconnected {
+            reason,
+            retry_in,
+            attempt,
+        },
+    }
+}

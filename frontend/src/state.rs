@@ -1,0 +1,318 @@
+//! The page's state and the one reducer that changes it. Pure: the Yew glue lives in
+//! `components/app.rs`, so every transition is tested natively.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::services::ServiceId;
+
+/// How many event-log entries each service keeps; older ones are dropped and counted.
+pub const LOG_LIMIT: usize = 100;
+/// How many notifications the page keeps; older ones are dropped and counted.
+pub const NOTIFICATION_LIMIT: usize = 100;
+
+/// A service's link to the broker, as its status badge shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkView {
+    Connecting {
+        attempt: u32,
+    },
+    Connected,
+    Disconnected {
+        reason: String,
+        retry_in: Duration,
+        attempt: u32,
+    },
+}
+
+impl LinkView {
+    /// The word used in the badge and in `data-state`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            LinkView::Connecting { .. } => "connecting",
+            LinkView::Connected => "connected",
+            LinkView::Disconnected { .. } => "disconnected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The service processed the message.
+    Accepted,
+    /// The message was not valid for the service; it carried on.
+    Rejected(String),
+    /// Something the service tried failed (e.g. a publish the session refused).
+    Failed(String),
+}
+
+/// One line of a service's event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Wall-clock time, `HH:MM:SS.mmm` UTC.
+    pub at: String,
+    pub topic: String,
+    /// The payload as text (lossy UTF-8), never interpreted as HTML.
+    pub payload: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceView {
+    pub id: ServiceId,
+    pub client_id: String,
+    pub link: LinkView,
+    pub log: VecDeque<LogEntry>,
+    pub log_dropped: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// The broker the services use (valid: checked before it gets here).
+    pub broker_url: String,
+    /// Why the URL the user asked for was not used.
+    pub broker_url_error: Option<String>,
+    pub services: Vec<ServiceView>,
+    pub notifications: VecDeque<String>,
+    pub notifications_dropped: usize,
+    /// The last order OrderService published.
+    pub placed_order: Option<Uuid>,
+    /// Why the last "Place order" published nothing.
+    pub form_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Link(ServiceId, LinkView),
+    Logged(ServiceId, LogEntry),
+    Notified(String),
+    OrderPlaced(Uuid),
+    OrderRefused(String),
+    BrokerChanged(String),
+    BrokerUrlInvalid(String),
+}
+
+impl State {
+    /// `session_tag` makes the client ids of this page load unique: `eda-<tag>-<service>`.
+    pub fn new(broker_url: String, broker_url_error: Option<String>, session_tag: &str) -> Self {
+        Self {
+            broker_url,
+            broker_url_error,
+            services: ServiceId::ALL
+                .iter()
+                .map(|&id| ServiceView {
+                    id,
+                    client_id: client_id(session_tag, id),
+                    link: LinkView::Connecting { attempt: 0 },
+                    log: VecDeque::new(),
+                    log_dropped: 0,
+                })
+                .collect(),
+            notifications: VecDeque::new(),
+            notifications_dropped: 0,
+            placed_order: None,
+            form_error: None,
+        }
+    }
+
+    pub fn service(&self, id: ServiceId) -> &ServiceView {
+        self.services
+            .iter()
+            .find(|s| s.id == id)
+            .expect("State::new creates every service")
+    }
+
+    fn service_mut(&mut self, id: ServiceId) -> &mut ServiceView {
+        self.services
+            .iter_mut()
+            .find(|s| s.id == id)
+            .expect("State::new creates every service")
+    }
+
+    /// Services whose link is down, for the help banner.
+    pub fn disconnected(&self) -> impl Iterator<Item = &ServiceView> {
+        self.services
+            .iter()
+            .filter(|s| matches!(s.link, LinkView::Disconnected { .. }))
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Link(id, link) => self.service_mut(id).link = link,
+            Action::Logged(id, entry) => {
+                let service = self.service_mut(id);
+                service.log.push_front(entry);
+                if service.log.len() > LOG_LIMIT {
+                    service.log.pop_back();
+                    service.log_dropped += 1;
+                }
+            }
+            Action::Notified(text) => {
+                self.notifications.push_front(text);
+                if self.notifications.len() > NOTIFICATION_LIMIT {
+                    self.notifications.pop_back();
+                    self.notifications_dropped += 1;
+                }
+            }
+            Action::OrderPlaced(id) => {
+                self.placed_order = Some(id);
+                self.form_error = None;
+            }
+            Action::OrderRefused(reason) => self.form_error = Some(reason),
+            Action::BrokerChanged(url) => {
+                self.broker_url = url;
+                self.broker_url_error = None;
+                for service in &mut self.services {
+                    service.link = LinkView::Connecting { attempt: 0 };
+                }
+            }
+            Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
+        }
+    }
+}
+
+pub fn client_id(session_tag: &str, service: ServiceId) -> String {
+    format!("eda-{session_tag}-{}", service.slug())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        State::new("ws://localhost:9001".into(), None, "a1b2c3")
+    }
+
+    fn entry(n: usize) -> LogEntry {
+        LogEntry {
+            at: "10:30:00.000".into(),
+            topic: "orders/created".into(),
+            payload: format!("{n}"),
+            outcome: Outcome::Accepted,
+        }
+    }
+
+    #[test]
+    fn every_service_has_a_distinct_client_id_and_starts_connecting() {
+        let s = state();
+        let ids: Vec<_> = s.services.iter().map(|s| s.client_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "eda-a1b2c3-order",
+                "eda-a1b2c3-payment",
+                "eda-a1b2c3-inventory",
+                "eda-a1b2c3-notification"
+            ]
+        );
+        assert!(s.services.iter().all(|s| s.link.word() == "connecting"));
+    }
+
+    #[test]
+    fn links_change_per_service_and_disconnected_ones_are_listed() {
+        let mut s = state();
+        s.apply(Action::Link(ServiceId::Payment, LinkView::Connected));
+        s.apply(Action::Link(
+            ServiceId::Inventory,
+            LinkView::Disconnected {
+                reason: "gone".into(),
+                retry_in: Duration::from_secs(1),
+                attempt: 1,
+            },
+        ));
+        assert_eq!(s.service(ServiceId::Payment).link, LinkView::Connected);
+        let down: Vec<_> = s.disconnected().map(|v| v.id).collect();
+        assert_eq!(down, [ServiceId::Inventory]);
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_entries_and_counts_what_it_dropped() {
+        let mut s = state();
+        for n in 0..LOG_LIMIT + 3 {
+            s.apply(Action::Logged(ServiceId::Notification, entry(n)));
+        }
+        let log = &s.service(ServiceId::Notification);
+        assert_eq!(log.log.len(), LOG_LIMIT);
+        assert_eq!(log.log_dropped, 3);
+        assert_eq!(
+            log.log.front().unwrap().payload,
+            format!("{}", LOG_LIMIT + 2)
+        );
+        assert!(s.service(ServiceId::Payment).log.is_empty());
+    }
+
+    #[test]
+    fn notifications_are_bounded_too() {
+        let mut s = state();
+        for n in 0..NOTIFICATION_LIMIT + 1 {
+            s.apply(Action::Notified(format!("n{n}")));
+        }
+        assert_eq!(s.notifications.len(), NOTIFICATION_LIMIT);
+        assert_eq!(s.notifications_dropped, 1);
+    }
+
+    #[test]
+    fn a_placed_order_clears_the_refusal_and_a_refusal_keeps_the_last_order() {
+        let mut s = state();
+        s.apply(Action::OrderRefused("not connected".into()));
+        assert_eq!(s.form_error.as_deref(), Some("not connected"));
+        let id = Uuid::from_u128(7);
+        s.apply(Action::OrderPlaced(id));
+        assert_eq!((s.placed_order, s.form_error.clone()), (Some(id), None));
+        s.apply(Action::OrderRefused("again".into()));
+        assert_eq!(s.placed_order, Some(id));
+    }
+
+    #[test]
+    fn changing_broker_resets_links_and_clears_the_url_error() {
+        let mut s = state();
+        s.apply(Action::BrokerUrlInvalid("bad".into()));
+        s.apply(Action::Link(ServiceId::Order, LinkView::Connected));
+        s.apply(Action::BrokerChanged("ws://127.0.0.1:19001".into()));
+        assert_eq!(s.broker_url, "ws://127.0.0.1:19001");
+        assert_eq!(s.broker_url_error, None);
+        assert_eq!(s.service(ServiceId::Order).link.word(), "connecting");
+    }
+}
+
+/// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
+/// was not a usable URL.
+pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
+    let default = crate::config::DEFAULT_BROKER_URL;
+    match param.map(broker_bridge::url::parse_broker_url) {
+        None => (default.to_owned(), None),
+        Some(Ok(url)) => (url, None),
+        Some(Err(e)) => (
+            default.to_owned(),
+            Some(format!(
+                "Ignored ?broker= in the link: {e}. Using {default} instead."
+            )),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn broker_parameter_is_used_when_valid_and_explained_when_not() {
+        assert_eq!(
+            broker_from_query(None),
+            ("ws://localhost:9001".to_owned(), None)
+        );
+        assert_eq!(
+            broker_from_query(Some("ws://127.0.0.1:19001")),
+            ("ws://127.0.0.1:19001".to_owned(), None)
+        );
+        let (url, error) = broker_from_query(Some("http://nope"));
+        assert_eq!(url, "ws://localhost:9001");
+        let error = error.unwrap();
+        assert!(
+            error.contains("http://nope") && error.contains("ws://"),
+            "{error}"
+        );
+    }
+}
