@@ -1,0 +1,489 @@
+// End-to-end: the built app (Trunk's dist/) in Debian's Chromium, its four services talking to
+// a private Mosquitto, watched by an independent MQTT.js client and by the broker's own log.
+//
+//   trunk build && npm test            (EDA_DIST=<dir> to test another build)
+//
+// Selectors: docs/dom-contract.md. Payloads: the seed's "Data Flow" (e2e/lib/seed.mjs).
+// On failure, a screenshot, the page console and the broker log go to e2e/artifacts/.
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { freePort, startBroker } from './lib/broker.mjs';
+import { assertNoPanics, launchBrowser, openPage } from './lib/browser.mjs';
+import { startWitness } from './lib/mqtt-witness.mjs';
+import {
+  SEED_ORDER_CREATED_JSON,
+  SEED_ORDER_ID,
+  UUID_V4,
+  checkInventoryReserved,
+  checkOrderCreated,
+  checkPaymentProcessed,
+  orderCreatedJson,
+} from './lib/seed.mjs';
+import { serveDir } from './lib/serve.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.resolve(ROOT, process.env.EDA_DIST ?? 'dist');
+const ARTIFACTS = path.join(ROOT, 'e2e', 'artifacts');
+
+const SERVICES = ['order', 'payment', 'inventory', 'notification'];
+const CLIENT_ID = /^eda-[0-9a-f]+-(order|payment|inventory|notification)$/;
+// What each service must have subscribed before an order can flow through all of them.
+const SUBSCRIPTIONS = {
+  payment: ['orders/created'],
+  inventory: ['orders/created'],
+  notification: ['orders/created', 'payments/processed', 'inventory/reserved'],
+};
+
+const CASE_TIMEOUT_MS = 120_000;
+const CONNECT_TIMEOUT_MS = 30_000; // also the reconnect bound of "broker down, then up"
+const FLOW_TIMEOUT_MS = 20_000; // the seed's services take ~1 s
+
+const SEED_ITEMS = [{ productId: 'P001', quantity: 2, price: 29.99 }];
+
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const brokerQuery = (wsUrl) => `/?broker=${wsUrl}`;
+const notificationTexts = (orderId, customerId = 'C123') => [
+  `Order confirmation email sent to ${customerId}`,
+  `Payment confirmation for Order ${orderId}`,
+  `Inventory confirmation for Order ${orderId}`,
+];
+
+// MQTT topic filter matching (+ and #), for subscriptions seen in the broker log.
+function filterMatches(filter, topic) {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
+describe('order flow: the app in Chromium against a real Mosquitto', () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) {
+    it('needs the built app', () => {
+      throw new Error(
+        `${path.join(DIST, 'index.html')} missing: build the app first (\`trunk build\` at the ` +
+          'repository root), or set EDA_DIST to a directory holding a built app',
+      );
+    });
+    return;
+  }
+
+  let broker;
+  let server;
+  let browser;
+  let lateBroker = null; // the broker that appears mid-case in "broker down, then up"
+
+  before(async () => {
+    broker = await startBroker({ logAll: true });
+    server = await serveDir(DIST);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await broker?.stop();
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Helpers (closures over the suite's broker/server/browser)
+
+  /**
+   * Runs one case on its own page (fresh browser context). Afterwards the console must hold no
+   * Rust panic. On failure, saves a screenshot, the console and the broker log.
+   */
+  async function withApp(t, query, body) {
+    const app = await openPage(browser, null);
+    try {
+      if (query !== null) await app.page.goto(`${server.url}${query}`);
+      await body(app);
+      assertNoPanics(app);
+    } catch (error) {
+      const saved = await saveArtifacts(t.name, app).catch((e) => `(could not save: ${e.message})`);
+      const tail = app.console.slice(-30).join('\n') || '(empty)';
+      throw new Error(
+        `${error.message}\n--- page console (last 30) ---\n${tail}\n--- artifacts: ${saved}`,
+        { cause: error },
+      );
+    } finally {
+      await app.close();
+    }
+  }
+
+  async function saveArtifacts(name, app) {
+    const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+    await mkdir(ARTIFACTS, { recursive: true });
+    const base = path.join(ARTIFACTS, slug);
+    await writeFile(`${base}.console.txt`, app.console.join('\n'));
+    await writeFile(path.join(ARTIFACTS, 'mosquitto.log'), broker.log());
+    if (lateBroker) await writeFile(path.join(ARTIFACTS, 'mosquitto-late.log'), lateBroker.log());
+    await app.page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => {});
+    return `${base}.{png,console.txt}, ${path.join(ARTIFACTS, 'mosquitto.log')}`;
+  }
+
+  const statusStates = (page) =>
+    page.evaluate(
+      (services) =>
+        Object.fromEntries(
+          services.map((s) => [
+            s,
+            document.querySelector(`[data-testid="status-${s}"]`)?.getAttribute('data-state') ??
+              '(no element)',
+          ]),
+        ),
+      SERVICES,
+    );
+
+  async function waitForStates(page, state, timeout = CONNECT_TIMEOUT_MS) {
+    try {
+      await page.waitForFunction(
+        ({ services, state }) =>
+          services.every(
+            (s) =>
+              document.querySelector(`[data-testid="status-${s}"]`)?.getAttribute('data-state') ===
+              state,
+          ),
+        { services: SERVICES, state },
+        { timeout },
+      );
+    } catch (error) {
+      const now = await statusStates(page).catch(() => 'unknown');
+      throw new Error(
+        `not all four services became "${state}" within ${timeout} ms; now: ${JSON.stringify(now)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The client id each service shows, checked against the contract's pattern. */
+  async function clientIds(page) {
+    const ids = {};
+    for (const service of SERVICES) {
+      const text = await page
+        .locator(`[data-testid="status-${service}"] [data-testid="client-id"]`)
+        .textContent();
+      const id = (text ?? '').trim();
+      const match = CLIENT_ID.exec(id);
+      assert.ok(match, `client id of ${service} should look like eda-<hex>-${service}, got "${id}"`);
+      assert.equal(match[1], service, `client id "${id}" shown for the ${service} service`);
+      ids[service] = id;
+    }
+    assert.equal(new Set(Object.values(ids)).size, 4, `four distinct client ids: ${JSON.stringify(ids)}`);
+    return ids;
+  }
+
+  /**
+   * All four services connected, and (from the broker's log) every subscribing service's
+   * SUBSCRIBE processed: only then can an order flow through all of them.
+   */
+  async function waitReady(page, onBroker = broker) {
+    await waitForStates(page, 'connected');
+    const ids = await clientIds(page);
+    for (const [service, topics] of Object.entries(SUBSCRIPTIONS)) {
+      const line = new RegExp(`^\\d+: ${escapeRegExp(ids[service])} [012] (\\S+)$`, 'gm');
+      await onBroker
+        .waitForLog((log) => {
+          const filters = [...log.matchAll(line)].map((m) => m[1]);
+          return topics.every((topic) => filters.some((f) => filterMatches(f, topic)));
+        }, 10_000)
+        .catch((error) => {
+          throw new Error(
+            `the ${service} service (${ids[service]}) is "connected" but the broker saw no ` +
+              `subscription to ${topics.join(', ')} within 10 s`,
+            { cause: error },
+          );
+        });
+    }
+    return ids;
+  }
+
+  async function placedOrderId(page) {
+    const locator = page.locator('[data-testid="placed-order-id"]');
+    await locator.waitFor({ state: 'visible', timeout: FLOW_TIMEOUT_MS });
+    const id = ((await locator.textContent()) ?? '').trim();
+    assert.match(id, UUID_V4, `placed-order-id should show a v4 UUID, got "${id}"`);
+    return id;
+  }
+
+  async function waitForNotifications(page, texts, timeout = FLOW_TIMEOUT_MS) {
+    try {
+      await page.waitForFunction(
+        (texts) => {
+          const shown = new Set(
+            [...document.querySelectorAll('[data-testid="notification"]')].map((e) =>
+              e.textContent.trim(),
+            ),
+          );
+          return texts.every((t) => shown.has(t));
+        },
+        texts,
+        { timeout },
+      );
+    } catch (error) {
+      const shown = await page
+        .locator('[data-testid="notification"]')
+        .allTextContents()
+        .catch(() => []);
+      throw new Error(
+        `notifications ${JSON.stringify(texts)} not all shown within ${timeout} ms; shown: ` +
+          JSON.stringify(shown.map((s) => s.trim())),
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Waits for a rejected event-log entry of `service` on `topic` that contains `payload` and
+   * whose text, with the payload removed, matches `reason`. Resolves with the entry's text.
+   */
+  async function waitForRejected(page, { service, topic, payload, reason }, timeout = FLOW_TIMEOUT_MS) {
+    const selector =
+      `[data-testid="log-entry"][data-status="rejected"]` +
+      `[data-service="${service}"][data-topic="${topic}"]`;
+    try {
+      const handle = await page.waitForFunction(
+        ({ selector, payload, source, flags }) => {
+          const reason = new RegExp(source, flags);
+          for (const entry of document.querySelectorAll(selector)) {
+            const text = entry.textContent;
+            if (text.includes(payload) && reason.test(text.split(payload).join(' '))) return text;
+          }
+          return null;
+        },
+        { selector, payload, source: reason.source, flags: reason.flags },
+        { timeout },
+      );
+      return handle.jsonValue();
+    } catch (error) {
+      const entries = await page
+        .evaluate(() =>
+          [...document.querySelectorAll('[data-testid="log-entry"]')].map(
+            (e) =>
+              `[${e.getAttribute('data-service')} ${e.getAttribute('data-topic')} ` +
+              `${e.getAttribute('data-status')}] ${e.textContent.trim()}`,
+          ),
+        )
+        .catch(() => []);
+      throw new Error(
+        `no rejected log entry of the ${service} service on ${topic} containing ` +
+          `${JSON.stringify(payload)} with a reason matching ${reason} within ${timeout} ms; ` +
+          `log entries:\n${entries.join('\n') || '(none)'}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Payment and inventory events for `orderId`, shape-checked, both successful. */
+  async function expectDownstreamEvents(witness, orderId, amount) {
+    const payment = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+    assert.ok(payment.json, `payments/processed is not JSON: ${payment.payload}`);
+    checkPaymentProcessed(payment.json);
+    assert.equal(payment.json.amount, amount, 'PaymentProcessed.amount');
+    assert.equal(payment.json.success, true, 'PaymentProcessed.success');
+
+    const inventory = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+    assert.ok(inventory.json, `inventory/reserved is not JSON: ${inventory.payload}`);
+    checkInventoryReserved(inventory.json);
+    assert.equal(inventory.json.success, true, 'InventoryReserved.success');
+  }
+
+  /** The form as the page opens it: the seed's example order. */
+  async function expectSeedForm(page) {
+    const values = {
+      customerId: await page.inputValue('#customer-id'),
+      productId: await page.inputValue('#product-id-0'),
+      quantity: await page.inputValue('#quantity-0'),
+      price: await page.inputValue('#price-0'),
+    };
+    const message = `the form should open with the seed's example order (C123, P001 × 2 at 29.99): ${JSON.stringify(values)}`;
+    assert.equal(values.customerId.trim(), 'C123', message);
+    assert.equal(values.productId.trim(), 'P001', message);
+    assert.equal(Number(values.quantity), 2, message);
+    assert.equal(Number(values.price), 29.99, message);
+  }
+
+  /** Places the form's order and follows it through the witness and the page. */
+  async function placeSeedOrderAndExpectFlow(page, witness) {
+    await page.click('[data-testid="place-order"]');
+    const orderId = await placedOrderId(page);
+
+    const created = await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+    assert.ok(created.json, `orders/created is not JSON: ${created.payload}`);
+    checkOrderCreated(created.json);
+    assert.equal(created.json.customerId, 'C123');
+    assert.deepEqual(created.json.items, SEED_ITEMS);
+    assert.equal(created.json.totalAmount, 59.98);
+
+    await expectDownstreamEvents(witness, orderId, 59.98);
+    await waitForNotifications(page, notificationTexts(orderId));
+    return orderId;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Cases
+
+  it('form order: the order flows through all four services', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      const ids = await waitReady(page);
+
+      // The broker saw four distinct app clients connect, with the ids the page shows.
+      const connected = new Set(
+        [
+          ...broker
+            .log()
+            .matchAll(
+              /New client connected from \S+ as (eda-[0-9a-f]+-(?:order|payment|inventory|notification)) /g,
+            ),
+        ].map((m) => m[1]),
+      );
+      assert.ok(connected.size >= 4, `four app clients in the broker log, saw ${[...connected]}`);
+      for (const service of SERVICES) {
+        assert.ok(connected.has(ids[service]), `the broker log shows ${ids[service]} connecting`);
+      }
+
+      await expectSeedForm(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await placeSeedOrderAndExpectFlow(page, witness);
+      } finally {
+        await witness.close();
+      }
+
+      // On the wire, each event came from the service that owns it.
+      const published = (service, topic) =>
+        new RegExp(
+          `Received PUBLISH from ${escapeRegExp(ids[service])} \\(d\\d, q\\d, r\\d, m\\d+, '${escapeRegExp(topic)}'`,
+        );
+      await broker.waitForLog(published('order', 'orders/created'), 5_000);
+      await broker.waitForLog(published('payment', 'payments/processed'), 5_000);
+      await broker.waitForLog(published('inventory', 'inventory/reserved'), 5_000);
+    }));
+
+  it('external order: an OrderCreated from outside the page is processed', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await witness.publish('orders/created', SEED_ORDER_CREATED_JSON, { qos: 1 });
+        await expectDownstreamEvents(witness, SEED_ORDER_ID, 59.98);
+        await waitForNotifications(page, notificationTexts(SEED_ORDER_ID));
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('garbage then valid: bad payloads are rejected and the services keep working', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        const garbage = 'this is not json {';
+        await witness.publish('orders/created', garbage, { qos: 1 });
+        await waitForRejected(page, {
+          service: 'payment',
+          topic: 'orders/created',
+          payload: garbage,
+          reason: /not (valid )?JSON|invalid JSON|malformed JSON/i,
+        });
+
+        const wrongShape = '{"hello":1}';
+        await witness.publish('orders/created', wrongShape, { qos: 1 });
+        await waitForRejected(page, {
+          service: 'payment',
+          topic: 'orders/created',
+          payload: wrongShape,
+          reason: /missing field/i,
+        });
+
+        const orderId = randomUUID();
+        await witness.publish('orders/created', orderCreatedJson({ orderId }), { qos: 1 });
+        await expectDownstreamEvents(witness, orderId, 59.98);
+        await waitForNotifications(page, notificationTexts(orderId));
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('bad form input: field errors, and nothing is published', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await page.fill('#customer-id', '');
+        await page.fill('#quantity-0', '2.5');
+        await page.click('[data-testid="place-order"]');
+
+        await page.locator('[data-testid="error-customer-id"]').waitFor({ state: 'visible' });
+        await page.locator('[data-testid="error-quantity-0"]').waitFor({ state: 'visible' });
+
+        // Anything published before the sentinel has reached the witness once it is back.
+        await witness.roundTrip();
+        assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+        const created = witness.messages.filter((m) => m.topic === 'orders/created');
+        assert.deepEqual(created.map((m) => m.payload), [], 'nothing published to orders/created');
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('broker down, then up: the page says so, refuses orders, and reconnects by itself', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const tcpPort = await freePort();
+    let wsPort = await freePort();
+    while (wsPort === tcpPort) wsPort = await freePort();
+    const wsUrl = `ws://127.0.0.1:${wsPort}`;
+    let late = null;
+    try {
+      await withApp(t, brokerQuery(wsUrl), async ({ page }) => {
+        await waitForStates(page, 'disconnected');
+
+        const help = page.locator('[data-testid="broker-help"]');
+        await help.waitFor({ state: 'visible' });
+        const helpText = (await help.textContent()) ?? '';
+        assert.ok(helpText.includes(wsUrl), `broker-help names ${wsUrl}: "${helpText.trim()}"`);
+        assert.match(helpText, /mosquitto/i, 'broker-help says how to start Mosquitto');
+
+        await page.click('[data-testid="place-order"]');
+        const formError = page.locator('[data-testid="form-error"]');
+        await formError.waitFor({ state: 'visible' });
+        assert.match((await formError.textContent()) ?? '', /connect/i, 'form-error says why');
+        assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+
+        // Now the broker appears on that very port; the page must reconnect without a reload.
+        late = await startBroker({ logAll: true, tcpPort, wsPort });
+        lateBroker = late;
+        await waitReady(page, late);
+        assert.equal(
+          await page.locator('[data-testid="broker-help"]').count(),
+          0,
+          'broker-help disappears once every service is connected',
+        );
+
+        const witness = await startWitness({ tcpPort: late.tcpPort });
+        try {
+          await placeSeedOrderAndExpectFlow(page, witness);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      lateBroker = null;
+      await late?.stop();
+    }
+  });
+
+  it('bad broker URL: an error message, no panic, the form still renders', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, '/?broker=http://nope', async ({ page }) => {
+      await page.locator('[data-testid="broker-error"]').waitFor({ state: 'visible' });
+      await page.locator('#customer-id').waitFor({ state: 'visible' });
+      await page.locator('[data-testid="place-order"]').waitFor({ state: 'visible' });
+    }));
+});
