@@ -75,6 +75,7 @@ pub struct State {
     /// Why the URL the user asked for was not used.
     pub broker_url_error: Option<String>,
     pub services: Vec<ServiceView>,
+    /// Oldest first.
     pub notifications: VecDeque<String>,
     pub notifications_dropped: usize,
     /// The last order OrderService published.
@@ -150,9 +151,10 @@ impl State {
                 }
             }
             Action::Notified(text) => {
-                self.notifications.push_front(text);
+                // Oldest first: the notifications tell the order's story in sequence.
+                self.notifications.push_back(text);
                 if self.notifications.len() > NOTIFICATION_LIMIT {
-                    self.notifications.pop_back();
+                    self.notifications.pop_front();
                     self.notifications_dropped += 1;
                 }
             }
@@ -251,6 +253,11 @@ mod tests {
         }
         assert_eq!(s.notifications.len(), NOTIFICATION_LIMIT);
         assert_eq!(s.notifications_dropped, 1);
+        assert_eq!(s.notifications.front().map(String::as_str), Some("n1"));
+        assert_eq!(
+            s.notifications.back(),
+            Some(&format!("n{NOTIFICATION_LIMIT}"))
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn EventLog(props: &EventLogProps) -> Html {
     });
     html! {
         <section class="card event-log" aria-label={format!("{} event log", service.id.name())}>
-            <h2>{ service.id.name() }</h2>
+            <h2>{ service.id.name() }<span class="muted">{ " — messages received, newest first" }</span></h2>
             <p class="subscriptions">
                 if subscriptions.is_empty() {
                     { "Subscribes to nothing; publishes orders/created." }

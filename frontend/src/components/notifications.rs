@@ -1,4 +1,4 @@
-//! What NotificationService "sent", newest first.
+//! What NotificationService "sent", in the order it sent it.
 
 use std::collections::VecDeque;
 

@@ -1,0 +1,43 @@
+// Regenerates the README's screenshot from the real app: a private Mosquitto, the built app
+// (dist/), one order placed, and a picture once its three notifications are shown.
+//
+//   trunk build && node e2e/screenshot.mjs [docs/screenshot.png]
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startBroker } from './lib/broker.mjs';
+import { launchBrowser, openPage } from './lib/browser.mjs';
+import { serveDir } from './lib/serve.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs', 'screenshot.png'));
+
+const broker = await startBroker({ logAll: true });
+const server = await serveDir(path.join(ROOT, process.env.EDA_DIST ?? 'dist'));
+const browser = await launchBrowser();
+try {
+  const app = await openPage(browser, null);
+  await app.page.setViewportSize({ width: 1280, height: 1000 });
+  await app.page.goto(`${server.url}/?broker=${broker.wsUrl}`);
+  await app.page.waitForFunction(() =>
+    ['order', 'payment', 'inventory', 'notification'].every(
+      (s) => document.querySelector(`[data-testid="status-${s}"]`)?.dataset.state === 'connected',
+    ),
+  );
+  // The subscriptions go out right after CONNACK; wait for the broker to have granted them.
+  await broker.waitForLog(/Sending SUBACK to eda-[0-9a-f]+-notification/, 10_000);
+  await app.page.click('[data-testid="place-order"]');
+  await app.page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="notification"]').length >= 3,
+    null,
+    { timeout: 20_000 },
+  );
+  await app.page.screenshot({ path: out, fullPage: true });
+  console.log(`screenshot: ${out}`);
+  await app.close();
+} finally {
+  await browser.close();
+  await server.close();
+  await broker.stop();
+}
