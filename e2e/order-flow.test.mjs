@@ -480,6 +480,69 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     }
   });
 
+  it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, brokerQuery(nowhere), async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+
+      // A URL that is not ws:// is refused with a message; nothing else changes.
+      await page.fill('#broker-url', 'localhost:9001');
+      await page.click('[data-testid="apply-broker"]');
+      const error = page.locator('[data-testid="broker-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /ws:\/\//, 'the message shows the expected form');
+      assert.equal(new URL(page.url()).searchParams.get('broker'), nowhere, 'address bar unchanged');
+
+      // The real broker's URL: all four reconnect there, without a reload.
+      await page.fill('#broker-url', broker.wsUrl);
+      await page.click('[data-testid="apply-broker"]');
+      await waitReady(page);
+      assert.equal(await error.count(), 0, 'the error is gone once a valid URL is used');
+      assert.equal(
+        new URL(page.url()).searchParams.get('broker'),
+        broker.wsUrl,
+        'the address bar now links to the broker in use',
+      );
+
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await placeSeedOrderAndExpectFlow(page, witness);
+      } finally {
+        await witness.close();
+      }
+    });
+  });
+
+  it('item lines: added and removed lines are what gets ordered', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="add-item"]');
+      await page.fill('#product-id-1', 'P002');
+      await page.fill('#quantity-1', '3');
+      await page.fill('#price-1', '10.05');
+      await page.click('[data-testid="add-item"]');
+      await page.fill('#product-id-2', 'P003');
+      await page.click('[data-testid="remove-item-2"]');
+      assert.equal(await page.locator('[data-testid="item-row"]').count(), 2, 'two item rows left');
+
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await page.click('[data-testid="place-order"]');
+        const orderId = await placedOrderId(page);
+        const created = await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+        checkOrderCreated(created.json);
+        assert.deepEqual(created.json.items, [
+          ...SEED_ITEMS,
+          { productId: 'P002', quantity: 3, price: 10.05 },
+        ]);
+        assert.equal(created.json.totalAmount, 90.13, '2 × 29.99 + 3 × 10.05');
+        await expectDownstreamEvents(witness, orderId, 90.13);
+        await waitForNotifications(page, notificationTexts(orderId));
+      } finally {
+        await witness.close();
+      }
+    }));
+
   it('bad broker URL: an error message, no panic, the form still renders', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, '/?broker=http://nope', async ({ page }) => {
       await page.locator('[data-testid="broker-error"]').waitFor({ state: 'visible' });
