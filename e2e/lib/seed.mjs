@@ -1,21 +1,14 @@
 // The event payloads of the project's seed ("Data Flow"), and strict shape checks for them.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** The seed's example OrderCreatedEvent, byte for byte as the seed shows it. */
-export const SEED_ORDER_CREATED_JSON = `{
-  "orderId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-  "customerId": "C123",
-  "items": [
-    {
-      "productId": "P001",
-      "quantity": 2,
-      "price": 29.99
-    }
-  ],
-  "totalAmount": 59.98,
-  "createdAt": "2024-01-15T10:30:00.000Z"
-}`;
+export const SEED_ORDER_CREATED_JSON = readFileSync(
+  fileURLToPath(new URL('../../docs/wire-contract/order-created.json', import.meta.url)),
+  'utf8',
+);
 
 export const SEED_ORDER_CREATED = Object.freeze(JSON.parse(SEED_ORDER_CREATED_JSON));
 export const SEED_ORDER_ID = SEED_ORDER_CREATED.orderId;
