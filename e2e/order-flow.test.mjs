@@ -480,6 +480,35 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     }
   });
 
+  it('broker lost mid-session: the services re-subscribe on their own and orders flow again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let first = await startBroker({ logAll: true });
+    const { tcpPort, wsPort } = first;
+    let second = null;
+    try {
+      await withApp(t, brokerQuery(first.wsUrl), async ({ page }) => {
+        await waitReady(page, first);
+        await first.stop();
+        first = null;
+        await waitForStates(page, 'disconnected');
+
+        second = await startBroker({ logAll: true, tcpPort, wsPort });
+        lateBroker = second;
+        // waitReady also checks, in the new broker's log, that every subscription was made again.
+        await waitReady(page, second);
+        const witness = await startWitness({ tcpPort });
+        try {
+          await placeSeedOrderAndExpectFlow(page, witness);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      lateBroker = null;
+      await first?.stop();
+      await second?.stop();
+    }
+  });
+
   it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, brokerQuery(nowhere), async ({ page }) => {
