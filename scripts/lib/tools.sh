@@ -188,7 +188,7 @@ ensure_debian_packages() {
     if have_cmd sudo; then
       sudo=(sudo)
     else
-      die "missing packages: ${missing[*]}. As root, run: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+      die "missing packages: ${missing[*]}. As root, run: apt-get update && apt-get install -y ${missing[*]}"
     fi
   fi
   say "installing ${missing[*]} with apt-get…"
@@ -196,8 +196,9 @@ ensure_debian_packages() {
     ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update
     _eda_apt_updated=1
   fi
+  # With recommends: Chromium needs its fonts and libraries to render pages headless.
   ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${missing[@]}"
+    apt-get install -y "${missing[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
