@@ -37,6 +37,7 @@ pub mod inflight;
 pub mod keepalive;
 pub mod packet;
 pub mod session;
+pub mod topic;
 pub mod trace;
 pub mod url;
 #[cfg(target_arch = "wasm32")]

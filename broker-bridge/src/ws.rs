@@ -130,6 +130,12 @@ impl Client {
         result
     }
 
+    pub fn unsubscribe(&self, filters: &[&str]) -> Result<(), SessionError> {
+        let result = self.inner.borrow_mut().session.unsubscribe(now(), filters);
+        self.pump();
+        result
+    }
+
     pub fn publish(
         &self,
         topic: &str,

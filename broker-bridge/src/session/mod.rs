@@ -24,8 +24,9 @@ use crate::inflight::{InFlight, PacketIds, Stage};
 use crate::keepalive::{Keepalive, KeepaliveAction};
 use crate::packet::{
     ConnAck, Connect, ConnectReturnCode, EncodeError, LastWill, Packet, Publish, QoS, SubAck,
-    Subscribe, SubscribeReturnCode,
+    Subscribe, SubscribeReturnCode, Unsubscribe,
 };
+use crate::topic::{self, TopicError};
 use crate::trace::{Direction, PacketEvent};
 
 #[cfg(test)]
@@ -86,6 +87,10 @@ pub enum Event {
         filters: Vec<(String, QoS)>,
         granted: Vec<SubscribeReturnCode>,
     },
+    /// The broker confirmed an UNSUBSCRIBE.
+    Unsubscribed {
+        filters: Vec<String>,
+    },
     /// An application message for this client.
     Message(Publish),
     /// One of our QoS 1 or 2 publishes was fully acknowledged.
@@ -115,8 +120,8 @@ pub enum Publishing {
 pub enum SessionError {
     #[error("not connected and the offline queue is full ({limit} messages); the message was not accepted")]
     OfflineQueueFull { limit: usize },
-    #[error("invalid topic name {0:?}: it must be non-empty and contain no + or # wildcards")]
-    InvalidTopic(String),
+    #[error(transparent)]
+    InvalidTopic(#[from] TopicError),
     #[error("all packet identifiers are in use")]
     NoPacketId,
     #[error(transparent)]
@@ -138,6 +143,7 @@ pub struct Session {
     /// Filters the application asked for, re-subscribed on every new connection.
     subscriptions: Vec<(String, QoS)>,
     pending_subacks: HashMap<u16, Vec<(String, QoS)>>,
+    pending_unsubacks: HashMap<u16, Vec<String>>,
     offline: VecDeque<Publish>,
 }
 
@@ -156,6 +162,7 @@ impl Session {
             incoming_qos2: BTreeSet::new(),
             subscriptions: Vec::new(),
             pending_subacks: HashMap::new(),
+            pending_unsubacks: HashMap::new(),
             offline: VecDeque::new(),
         }
     }
@@ -185,6 +192,7 @@ impl Session {
         self.decoder.clear();
         self.transmit.clear();
         self.pending_subacks.clear();
+        self.pending_unsubacks.clear();
         self.keepalive.reset(now);
         self.status = Status::Connecting;
         self.connect_deadline = Some(now + self.options.connect_timeout);
@@ -269,6 +277,9 @@ impl Session {
         now: Duration,
         filters: &[(&str, QoS)],
     ) -> Result<(), SessionError> {
+        for (filter, _) in filters {
+            topic::validate_filter(filter)?;
+        }
         let mut new = Vec::new();
         for &(filter, qos) in filters {
             match self.subscriptions.iter_mut().find(|(f, _)| f == filter) {
@@ -283,6 +294,22 @@ impl Session {
         Ok(())
     }
 
+    /// Stops a subscription: no longer re-made on reconnect, and UNSUBSCRIBE sent if connected.
+    pub fn unsubscribe(&mut self, now: Duration, filters: &[&str]) -> Result<(), SessionError> {
+        for filter in filters {
+            topic::validate_filter(filter)?;
+        }
+        self.subscriptions
+            .retain(|(f, _)| !filters.contains(&f.as_str()));
+        if self.status == Status::Connected && !filters.is_empty() {
+            let packet_id = self.allocate_id()?;
+            let filters: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();
+            self.pending_unsubacks.insert(packet_id, filters.clone());
+            self.send(now, Packet::Unsubscribe(Unsubscribe { packet_id, filters }))?;
+        }
+        Ok(())
+    }
+
     /// Publishes now if connected; otherwise queues the message (up to the offline limit).
     pub fn publish(
         &mut self,
@@ -292,9 +319,7 @@ impl Session {
         qos: QoS,
         retain: bool,
     ) -> Result<Publishing, SessionError> {
-        if topic.is_empty() || topic.contains(['+', '#', '\0']) {
-            return Err(SessionError::InvalidTopic(topic.to_owned()));
-        }
+        topic::validate_name(topic)?;
         let publish = Publish {
             topic: topic.to_owned(),
             packet_id: None,
@@ -363,9 +388,15 @@ impl Session {
     }
 
     fn allocate_id(&mut self) -> Result<u16, SessionError> {
-        let (outgoing, subacks) = (&self.outgoing, &self.pending_subacks);
+        let (outgoing, subacks, unsubacks) = (
+            &self.outgoing,
+            &self.pending_subacks,
+            &self.pending_unsubacks,
+        );
         self.ids
-            .allocate(|id| outgoing.contains(id) || subacks.contains_key(&id))
+            .allocate(|id| {
+                outgoing.contains(id) || subacks.contains_key(&id) || unsubacks.contains_key(&id)
+            })
             .ok_or(SessionError::NoPacketId)
     }
 
@@ -434,7 +465,12 @@ impl Session {
                 self.on_suback(ack);
                 Ok(())
             }
-            Packet::UnsubAck(_) => Ok(()),
+            Packet::UnsubAck(id) => {
+                if let Some(filters) = self.pending_unsubacks.remove(&id) {
+                    self.events.push_back(Event::Unsubscribed { filters });
+                }
+                Ok(())
+            }
             Packet::PingResp => {
                 self.keepalive.on_pingresp();
                 Ok(())
@@ -474,8 +510,13 @@ impl Session {
         self.events.push_back(Event::Connected {
             session_present: ack.session_present,
         });
-        if !ack.session_present && !self.subscriptions.is_empty() {
-            self.send_subscribe(now, self.subscriptions.clone())?;
+        if !ack.session_present {
+            // The broker starts a new session: its packet ids start again, so ids of QoS 2
+            // messages we had received under the old one mean nothing now.
+            self.incoming_qos2.clear();
+            if !self.subscriptions.is_empty() {
+                self.send_subscribe(now, self.subscriptions.clone())?;
+            }
         }
         // §4.4: re-send what the broker has not acknowledged, then what waited offline.
         self.outgoing.mark_all_dup();

@@ -385,7 +385,9 @@ fn invalid_topics_are_refused_before_anything_is_sent() {
         assert_eq!(
             b.session
                 .publish(S(1), topic, vec![], QoS::AtMostOnce, false),
-            Err(SessionError::InvalidTopic(topic.into()))
+            Err(SessionError::InvalidTopic(
+                crate::topic::validate_name(topic).unwrap_err()
+            ))
         );
     }
     assert!(b.sent().is_empty());
@@ -399,4 +401,99 @@ fn disconnect_sends_disconnect_and_goes_offline_quietly() {
     assert_eq!(b.sent(), [Packet::Disconnect]);
     assert_eq!(b.session.status(), Status::Offline);
     assert!(lost(&b.take_events()).is_none());
+}
+
+#[test]
+fn a_new_broker_session_forgets_half_finished_incoming_qos2() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(1), false));
+    assert_eq!(b.sent(), [Packet::PubRec(1)]);
+    assert_eq!(b.messages().len(), 1);
+    // The connection drops before PUBREL; the broker comes back without our session, so its
+    // packet ids start again and id 1 now means a new message.
+    b.session.handle_transport_closed("gone");
+    b.session.handle_transport_open(S(1));
+    b.sent();
+    b.deliver(S(1), Packet::ConnAck(accepted()));
+    b.sent();
+    b.deliver(S(2), incoming(QoS::ExactlyOnce, Some(1), false));
+    assert_eq!(b.messages().len(), 1, "a new message, not a duplicate");
+}
+
+#[test]
+fn a_resumed_broker_session_still_suppresses_the_duplicate() {
+    let mut options = Options::new("c");
+    options.clean_session = false;
+    let mut b = FakeBroker::connected(options);
+    b.sent();
+    b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(1), false));
+    b.take_events();
+    b.session.handle_transport_closed("gone");
+    b.session.handle_transport_open(S(1));
+    b.sent();
+    b.deliver(
+        S(1),
+        Packet::ConnAck(ConnAck {
+            session_present: true,
+            code: ConnectReturnCode::Accepted,
+        }),
+    );
+    b.sent();
+    b.deliver(S(2), incoming(QoS::ExactlyOnce, Some(1), true));
+    assert_eq!(b.sent(), [Packet::PubRec(1)]);
+    assert!(
+        b.messages().is_empty(),
+        "the re-sent message was delivered before"
+    );
+}
+
+#[test]
+fn unsubscribe_stops_resubscribing_and_reports_the_unsuback() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session
+        .subscribe(
+            S(0),
+            &[
+                ("orders/created", QoS::AtLeastOnce),
+                ("payments/#", QoS::AtMostOnce),
+            ],
+        )
+        .unwrap();
+    b.session.handle_transport_open(S(0));
+    b.sent();
+    b.deliver(MS(1), Packet::ConnAck(accepted()));
+    b.sent();
+    b.session.unsubscribe(MS(2), &["orders/created"]).unwrap();
+    let Packet::Unsubscribe(unsub) = b.sent_one() else {
+        panic!("expected UNSUBSCRIBE")
+    };
+    assert_eq!(unsub.filters, ["orders/created"]);
+    b.deliver(MS(3), Packet::UnsubAck(unsub.packet_id));
+    assert!(b.take_events().contains(&Event::Unsubscribed {
+        filters: vec!["orders/created".into()]
+    }));
+    // After a reconnect only the remaining filter is subscribed again.
+    b.session.handle_transport_closed("gone");
+    b.session.handle_transport_open(S(1));
+    b.sent();
+    b.deliver(S(1), Packet::ConnAck(accepted()));
+    let Packet::Subscribe(sub) = b.sent_one() else {
+        panic!("expected SUBSCRIBE")
+    };
+    assert_eq!(sub.filters, [("payments/#".to_owned(), QoS::AtMostOnce)]);
+}
+
+#[test]
+fn malformed_filters_are_refused_before_anything_is_sent() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    assert!(matches!(
+        b.session
+            .subscribe(S(1), &[("orders/#/x", QoS::AtMostOnce)]),
+        Err(SessionError::InvalidTopic(
+            crate::topic::TopicError::MisplacedHash(_)
+        ))
+    ));
+    assert!(b.sent().is_empty());
 }

@@ -1,0 +1,130 @@
+//! Topic names and topic filters (§4.7): what is valid, and which topics a filter matches.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopicError {
+    #[error("a topic must not be empty")]
+    Empty,
+    #[error("topic {0:?} is longer than 65535 bytes")]
+    TooLong(String),
+    #[error("topic {0:?} contains U+0000")]
+    Nul(String),
+    #[error("topic name {0:?} contains a wildcard (+ or #); only subscriptions may use them")]
+    WildcardInName(String),
+    #[error("topic filter {0:?}: # must be the last level, alone (e.g. orders/#)")]
+    MisplacedHash(String),
+    #[error("topic filter {0:?}: + must be a whole level (e.g. orders/+/created)")]
+    MisplacedPlus(String),
+}
+
+fn common(topic: &str) -> Result<(), TopicError> {
+    if topic.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if topic.len() > u16::MAX as usize {
+        return Err(TopicError::TooLong(topic.to_owned()));
+    }
+    if topic.contains('\0') {
+        return Err(TopicError::Nul(topic.to_owned()));
+    }
+    Ok(())
+}
+
+/// A name to publish to: no wildcards.
+pub fn validate_name(name: &str) -> Result<(), TopicError> {
+    common(name)?;
+    if name.contains(['+', '#']) {
+        return Err(TopicError::WildcardInName(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// A filter to subscribe with: `+` stands for one whole level, `#` for the rest, last.
+pub fn validate_filter(filter: &str) -> Result<(), TopicError> {
+    common(filter)?;
+    let levels: Vec<&str> = filter.split('/').collect();
+    for (i, level) in levels.iter().enumerate() {
+        if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
+            return Err(TopicError::MisplacedHash(filter.to_owned()));
+        }
+        if level.contains('+') && *level != "+" {
+            return Err(TopicError::MisplacedPlus(filter.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `filter` matches `topic`. Topics starting with `$` (broker internals such as
+/// `$SYS/…`) are not matched by a filter starting with a wildcard (§4.7.2).
+pub fn matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut topic_levels = topic.split('/');
+    for level in filter.split('/') {
+        match (level, topic_levels.next()) {
+            ("#", _) => return true,
+            ("+", Some(_)) => {}
+            (l, Some(t)) if l == t => {}
+            _ => return false,
+        }
+    }
+    topic_levels.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_wildcards_and_emptiness() {
+        assert_eq!(validate_name("orders/created"), Ok(()));
+        assert_eq!(validate_name("/"), Ok(()));
+        assert_eq!(validate_name(""), Err(TopicError::Empty));
+        assert!(matches!(
+            validate_name("orders/+"),
+            Err(TopicError::WildcardInName(_))
+        ));
+        assert!(matches!(validate_name("a\0b"), Err(TopicError::Nul(_))));
+    }
+
+    #[test]
+    fn filters_place_wildcards_on_whole_levels() {
+        for ok in ["#", "+", "orders/#", "orders/+/x", "+/+", "/+", "a//b"] {
+            assert_eq!(validate_filter(ok), Ok(()), "{ok}");
+        }
+        for bad in ["orders#", "orders/#/x", "##"] {
+            assert!(
+                matches!(validate_filter(bad), Err(TopicError::MisplacedHash(_))),
+                "{bad}"
+            );
+        }
+        for bad in ["orders+", "orders/+x", "a/++"] {
+            assert!(
+                matches!(validate_filter(bad), Err(TopicError::MisplacedPlus(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn matching_follows_the_spec_examples() {
+        let cases = [
+            ("orders/created", "orders/created", true),
+            ("orders/created", "orders/created/x", false),
+            ("orders/+", "orders/created", true),
+            ("orders/+", "orders", false),
+            ("orders/+", "orders/", true),
+            ("orders/#", "orders", true),
+            ("orders/#", "orders/a/b", true),
+            ("#", "anything/at/all", true),
+            ("+/+", "/finance", true),
+            ("+", "/finance", false),
+            ("#", "$SYS/broker/uptime", false),
+            ("+/broker/uptime", "$SYS/broker/uptime", false),
+            ("$SYS/#", "$SYS/broker/uptime", true),
+        ];
+        for (filter, topic, expected) in cases {
+            assert_eq!(matches(filter, topic), expected, "{filter} vs {topic}");
+        }
+    }
+}
