@@ -33,6 +33,8 @@
 
 pub mod backoff;
 pub mod codec;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inflight;
 pub mod keepalive;
 pub mod packet;
