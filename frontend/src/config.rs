@@ -10,3 +10,7 @@ pub const DEFAULT_PAYMENT_DELAY: Duration = Duration::from_millis(1000);
 
 /// How long InventoryService "works" on an order before publishing (seed flow: 0.8 s).
 pub const DEFAULT_INVENTORY_DELAY: Duration = Duration::from_millis(800);
+
+/// The QoS of every publish and subscription of the order flow unless `?qos=` or the page's
+/// selector says otherwise: at least once, so a dropped connection loses no event.
+pub const DEFAULT_QOS: broker_bridge::QoS = broker_bridge::QoS::AtLeastOnce;

@@ -3,6 +3,7 @@
 //! are carried out here: publish, arm a timer for simulated work, notify. Everything the page
 //! shows is reported as a [`state::Action`](crate::state::Action).
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use broker_bridge::ws::{Client, ClientEvent, Link};
@@ -15,13 +16,12 @@ use crate::domain::{DomainEvent, Timestamp};
 use crate::services::{self, order, Command, Delays, ServiceId};
 use crate::state::{client_id, Action, LinkView, LogEntry, Outcome};
 
-/// The QoS of every subscription and publish in the order flow.
-const FLOW_QOS: QoS = QoS::AtLeastOnce;
-
 type Report = Rc<dyn Fn(Action)>;
 
 pub struct Runtime {
     clients: Vec<(ServiceId, Client)>,
+    /// The QoS of every subscription and publish in the order flow.
+    qos: Cell<QoS>,
     report: Report,
 }
 
@@ -38,7 +38,12 @@ fn time_of_day(now: Option<Timestamp>) -> String {
 
 impl Runtime {
     /// Connects the four services to `url`; `report` receives everything the page shows.
-    pub fn start(url: &str, session_tag: &str, report: impl Fn(Action) + 'static) -> Rc<Self> {
+    pub fn start(
+        url: &str,
+        session_tag: &str,
+        qos: QoS,
+        report: impl Fn(Action) + 'static,
+    ) -> Rc<Self> {
         let report: Report = Rc::new(report);
         Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
             let clients = ServiceId::ALL
@@ -57,22 +62,25 @@ impl Runtime {
                             }
                         },
                     );
-                    let topics: Vec<_> = service
-                        .subscriptions()
-                        .iter()
-                        .map(|&t| (t, FLOW_QOS))
-                        .collect();
-                    if !topics.is_empty() {
-                        // Remembered by the session and sent on every (re)connection.
-                        if let Err(e) = client.subscribe(&topics) {
-                            report(Action::Logged(service, problem("subscribe", e.to_string())));
-                        }
-                    }
+                    subscribe(service, &client, qos, &report);
                     (service, client)
                 })
                 .collect();
-            Runtime { clients, report }
+            Runtime {
+                clients,
+                qos: Cell::new(qos),
+                report,
+            }
         })
+    }
+
+    /// Uses `qos` from now on: subscriptions are made again with it (the broker replaces them)
+    /// and every later publish carries it.
+    pub fn set_qos(&self, qos: QoS) {
+        self.qos.set(qos);
+        for (service, client) in &self.clients {
+            subscribe(*service, client, qos, &self.report);
+        }
     }
 
     fn client(&self, service: ServiceId) -> &Client {
@@ -104,7 +112,7 @@ impl Runtime {
         let order_id = Uuid::new_v4();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
         client
-            .publish(event.topic(), event.to_json(), FLOW_QOS, false)
+            .publish(event.topic(), event.to_json(), self.qos.get(), false)
             .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
         Ok(order_id)
     }
@@ -113,7 +121,7 @@ impl Runtime {
         match event {
             ClientEvent::Link(link) => (self.report)(Action::Link(service, link_view(link))),
             ClientEvent::Session(Event::Message(message)) => {
-                self.on_message(service, &message.topic, &message.payload)
+                self.on_message(service, &message.topic, message.qos, &message.payload)
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
                 for ((filter, _), code) in filters.iter().zip(&granted) {
@@ -129,7 +137,7 @@ impl Runtime {
         }
     }
 
-    fn on_message(self: &Rc<Self>, service: ServiceId, topic: &str, payload: &[u8]) {
+    fn on_message(self: &Rc<Self>, service: ServiceId, topic: &str, qos: QoS, payload: &[u8]) {
         let decision = services::handle(service, &Delays::default(), topic, payload);
         let outcome = match &decision {
             Ok(_) => Outcome::Accepted,
@@ -140,6 +148,7 @@ impl Runtime {
             LogEntry {
                 at: time_of_day(wall_clock()),
                 topic: topic.to_owned(),
+                qos: Some(qos),
                 payload: String::from_utf8_lossy(payload).into_owned(),
                 outcome,
             },
@@ -156,7 +165,7 @@ impl Runtime {
                     let published = self.client(service).publish(
                         event.topic(),
                         event.to_json(),
-                        FLOW_QOS,
+                        self.qos.get(),
                         false,
                     );
                     if let Err(e) = published {
@@ -192,10 +201,23 @@ impl Runtime {
     }
 }
 
+/// Subscribes `service`'s client to its topics at `qos`. The session remembers them and makes
+/// them again on every new connection.
+fn subscribe(service: ServiceId, client: &Client, qos: QoS, report: &Report) {
+    let topics: Vec<_> = service.subscriptions().iter().map(|&t| (t, qos)).collect();
+    if topics.is_empty() {
+        return;
+    }
+    if let Err(e) = client.subscribe(&topics) {
+        report(Action::Logged(service, problem("subscribe", e.to_string())));
+    }
+}
+
 fn problem(topic: &str, reason: String) -> LogEntry {
     LogEntry {
         at: time_of_day(wall_clock()),
         topic: topic.to_owned(),
+        qos: None,
         payload: String::new(),
         outcome: Outcome::Failed(reason),
     }

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use broker_bridge::QoS;
 use uuid::Uuid;
 
 use crate::services::ServiceId;
@@ -54,6 +55,8 @@ pub struct LogEntry {
     /// Wall-clock time, `HH:MM:SS.mmm` UTC.
     pub at: String,
     pub topic: String,
+    /// The QoS the message arrived with; `None` for entries that are not a received message.
+    pub qos: Option<QoS>,
     /// The payload as text (lossy UTF-8), never interpreted as HTML.
     pub payload: String,
     pub outcome: Outcome,
@@ -74,6 +77,10 @@ pub struct State {
     pub broker_url: String,
     /// Why the URL the user asked for was not used.
     pub broker_url_error: Option<String>,
+    /// The QoS of the flow's publishes and subscriptions.
+    pub qos: QoS,
+    /// Why a `?qos=` in the link was not used.
+    pub qos_error: Option<String>,
     pub services: Vec<ServiceView>,
     /// Oldest first.
     pub notifications: VecDeque<String>,
@@ -93,6 +100,7 @@ pub enum Action {
     OrderRefused(String),
     BrokerChanged(String),
     BrokerUrlInvalid(String),
+    QosChanged(QoS),
 }
 
 impl State {
@@ -101,6 +109,8 @@ impl State {
         Self {
             broker_url,
             broker_url_error,
+            qos: crate::config::DEFAULT_QOS,
+            qos_error: None,
             services: ServiceId::ALL
                 .iter()
                 .map(|&id| ServiceView {
@@ -171,6 +181,10 @@ impl State {
                 }
             }
             Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
+            Action::QosChanged(qos) => {
+                self.qos = qos;
+                self.qos_error = None;
+            }
         }
     }
 }
@@ -191,6 +205,7 @@ mod tests {
         LogEntry {
             at: "10:30:00.000".into(),
             topic: "orders/created".into(),
+            qos: Some(QoS::AtLeastOnce),
             payload: format!("{n}"),
             outcome: Outcome::Accepted,
         }
@@ -300,6 +315,25 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
     }
 }
 
+/// The QoS to use at start-up from the `?qos=` parameter, and why it was ignored if it was not
+/// 0, 1 or 2.
+pub fn qos_from_query(param: Option<&str>) -> (QoS, Option<String>) {
+    let default = crate::config::DEFAULT_QOS;
+    match param.map(str::trim) {
+        None => (default, None),
+        Some("0") => (QoS::AtMostOnce, None),
+        Some("1") => (QoS::AtLeastOnce, None),
+        Some("2") => (QoS::ExactlyOnce, None),
+        Some(other) => (
+            default,
+            Some(format!(
+                "Ignored ?qos={other:?} in the link: QoS is 0, 1 or 2. Using {}.",
+                default.level()
+            )),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod query_tests {
     use super::*;
@@ -321,5 +355,25 @@ mod query_tests {
             error.contains("http://nope") && error.contains("ws://"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn qos_parameter_is_0_1_or_2_and_explained_otherwise() {
+        assert_eq!(qos_from_query(None), (QoS::AtLeastOnce, None));
+        assert_eq!(qos_from_query(Some("0")), (QoS::AtMostOnce, None));
+        assert_eq!(qos_from_query(Some("2")), (QoS::ExactlyOnce, None));
+        for bad in ["3", "", "two", "-1"] {
+            let (qos, error) = qos_from_query(Some(bad));
+            assert_eq!(qos, QoS::AtLeastOnce);
+            assert!(error.unwrap().contains("0, 1 or 2"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn changing_qos_clears_its_error() {
+        let mut s = State::new("ws://h:1".into(), None, "t");
+        s.qos_error = Some("bad".into());
+        s.apply(Action::QosChanged(QoS::ExactlyOnce));
+        assert_eq!((s.qos, s.qos_error), (QoS::ExactlyOnce, None));
     }
 }

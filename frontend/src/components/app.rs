@@ -6,11 +6,11 @@ use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
 
-use super::{BrokerBar, EventLog, Notifications, OrderForm, StatusStrip};
+use super::{BrokerBar, EventLog, Notifications, OrderForm, QosPicker, StatusStrip};
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
-use crate::state::{broker_from_query, Action, State};
+use crate::state::{broker_from_query, qos_from_query, Action, State};
 
 impl Reducible for State {
     type Action = Action;
@@ -29,8 +29,8 @@ fn query_param(name: &str) -> Option<String> {
         .get(name)
 }
 
-/// Puts the broker in the address bar, so copying the link reproduces the set-up.
-fn remember_broker_in_url(url: &str) {
+/// Puts a setting in the address bar, so copying the link reproduces the set-up.
+fn remember_in_url(key: &str, value: &str) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -40,7 +40,7 @@ fn remember_broker_in_url(url: &str) {
     let Ok(page) = web_sys::Url::new(&href) else {
         return;
     };
-    page.search_params().set("broker", url);
+    page.search_params().set(key, value);
     if let Ok(history) = window.history() {
         let _ =
             history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));
@@ -52,7 +52,9 @@ pub fn App() -> Html {
     let state = use_reducer(|| {
         let (url, error) = broker_from_query(query_param("broker").as_deref());
         let tag = Uuid::new_v4().simple().to_string()[..6].to_owned();
-        State::new(url, error, &tag)
+        let mut state = State::new(url, error, &tag);
+        (state.qos, state.qos_error) = qos_from_query(query_param("qos").as_deref());
+        state
     });
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
 
@@ -66,9 +68,12 @@ pub fn App() -> Html {
                 .trim_start_matches("eda-")
                 .trim_end_matches("-order")
                 .to_owned();
-            *runtime.borrow_mut() = Some(Runtime::start(&state.broker_url, &tag, move |a| {
-                dispatcher.dispatch(a)
-            }));
+            *runtime.borrow_mut() = Some(Runtime::start(
+                &state.broker_url,
+                &tag,
+                state.qos,
+                move |a| dispatcher.dispatch(a),
+            ));
         });
     }
 
@@ -81,12 +86,23 @@ pub fn App() -> Html {
                     if let Some(runtime) = runtime.borrow().as_ref() {
                         runtime.set_url(&url);
                     }
-                    remember_broker_in_url(&url);
+                    remember_in_url("broker", &url);
                     state.dispatch(Action::BrokerChanged(url));
                 }
                 Err(e) => state.dispatch(Action::BrokerUrlInvalid(e.to_string())),
             },
         )
+    };
+
+    let on_qos = {
+        let (state, runtime) = (state.clone(), runtime.clone());
+        Callback::from(move |qos: broker_bridge::QoS| {
+            if let Some(runtime) = runtime.borrow().as_ref() {
+                runtime.set_qos(qos);
+            }
+            remember_in_url("qos", &qos.level().to_string());
+            state.dispatch(Action::QosChanged(qos));
+        })
     };
 
     let logs = [
@@ -110,6 +126,7 @@ pub fn App() -> Html {
             </header>
             <section class="broker" aria-label="Broker connection">
                 <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                <QosPicker qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                 <StatusStrip services={state.services.iter().map(|s| (s.id, s.client_id.clone(), s.link.clone())).collect::<Vec<_>>()} broker_url={state.broker_url.clone()} />
             </section>
             <main class="layout">

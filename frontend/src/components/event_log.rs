@@ -22,9 +22,13 @@ pub fn EventLog(props: &EventLogProps) -> Html {
         };
         html! {
             <li class={classes!("log-entry", status)} data-testid="log-entry"
-                data-service={service.id.slug()} data-topic={entry.topic.clone()} data-status={status}>
+                data-service={service.id.slug()} data-topic={entry.topic.clone()} data-status={status}
+                data-qos={entry.qos.map(|q| q.level().to_string())}>
                 <span class="time">{ &entry.at }</span>
                 <span class="topic">{ &entry.topic }</span>
+                if let Some(qos) = entry.qos {
+                    <span class="qos" title="QoS the message arrived with">{ format!("QoS {}", qos.level()) }</span>
+                }
                 <span class="status">{ status }</span>
                 if !entry.payload.is_empty() {
                     <code class="payload">{ &entry.payload }</code>
