@@ -1,6 +1,7 @@
 // A private Mosquitto for one test run: free ports, a temporary config, its log in memory.
 //
 //   const broker = await startBroker();          // or startBroker({ wsPort: 12345 })
+//   startBroker({ settings: { max_queued_messages: 50000 } })   // other limits
 //   broker.wsUrl                                  // 'ws://127.0.0.1:<wsPort>' for the page
 //   broker.tcpPort                                // plain MQTT for the witness
 //   await broker.waitForLog(/New client connected .* as (\S+)/, 5000);
@@ -63,7 +64,16 @@ function stdbufPath() {
   return null;
 }
 
-function configText({ tcpPort, wsPort, logAll }) {
+/** Limits written to every config unless `settings` overrides them. */
+const DEFAULT_SETTINGS = {
+  max_inflight_messages: 20,
+  max_queued_messages: 10000,
+};
+
+function configText({ tcpPort, wsPort, logAll, settings }) {
+  const limits = Object.entries({ ...DEFAULT_SETTINGS, ...settings }).map(
+    ([key, value]) => `${key} ${value}`,
+  );
   return [
     '# Written by e2e/lib/broker.mjs for one test run.',
     `listener ${tcpPort} 127.0.0.1`,
@@ -71,8 +81,7 @@ function configText({ tcpPort, wsPort, logAll }) {
     'protocol websockets',
     'allow_anonymous true',
     'persistence false',
-    'max_inflight_messages 20',
-    'max_queued_messages 10000',
+    ...limits,
     'log_dest stdout',
     logAll ? 'log_type all' : '# log_type all',
     '',
@@ -87,8 +96,10 @@ function configText({ tcpPort, wsPort, logAll }) {
  * @param {boolean} [options.logAll=true] log every packet (`log_type all`)
  * @param {number} [options.tcpPort] fixed port for the TCP listener (127.0.0.1)
  * @param {number} [options.wsPort] fixed port for the websockets listener
+ * @param {Record<string, string | number>} [options.settings] general options of mosquitto.conf
+ *   (e.g. `{ max_queued_messages: 50000 }`), written instead of the defaults of the same name
  */
-export async function startBroker({ logAll = true, tcpPort, wsPort } = {}) {
+export async function startBroker({ logAll = true, tcpPort, wsPort, settings = {} } = {}) {
   // Ports picked here can be taken by someone else before Mosquitto binds them; if the
   // broker then fails to start, try again with fresh ones (fixed ports are tried once).
   const attempts = tcpPort && wsPort ? 1 : 3;
@@ -98,7 +109,7 @@ export async function startBroker({ logAll = true, tcpPort, wsPort } = {}) {
     let ws = wsPort ?? (await freePort());
     while (ws === tcp) ws = await freePort();
     try {
-      return await startOnce({ logAll, tcpPort: tcp, wsPort: ws });
+      return await startOnce({ logAll, tcpPort: tcp, wsPort: ws, settings });
     } catch (error) {
       lastError = error;
     }
@@ -106,10 +117,10 @@ export async function startBroker({ logAll = true, tcpPort, wsPort } = {}) {
   throw lastError;
 }
 
-async function startOnce({ logAll, tcpPort, wsPort }) {
+async function startOnce({ logAll, tcpPort, wsPort, settings }) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eda-mosquitto-'));
   const confPath = path.join(dir, 'mosquitto.conf');
-  await writeFile(confPath, configText({ tcpPort, wsPort, logAll }));
+  await writeFile(confPath, configText({ tcpPort, wsPort, logAll, settings }));
 
   // Mosquitto writes its log with stdio, block-buffered into a pipe: without stdbuf the log
   // would arrive in 4 KiB lumps (or only at exit), too late for waitForLog.

@@ -1,0 +1,202 @@
+// Statistics, sizes, the machine, and the tables bench/run.mjs prints.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import zlib from 'node:zlib';
+
+// ---- statistics -----------------------------------------------------------------------------
+
+/** Nearest-rank percentile (p in 0..100) of unsorted numbers. */
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+export const median = (values) => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * Latency runs (arrays of ms) → the median over runs of each run's p50 and p99, the spread of
+ * the per-run p50s, and p50/p99 of all samples pooled.
+ */
+export function summarizeLatency(runs) {
+  const p50s = runs.map((r) => percentile(r, 50));
+  const p99s = runs.map((r) => percentile(r, 99));
+  const all = runs.flat();
+  return {
+    p50: median(p50s),
+    p99: median(p99s),
+    p50Min: Math.min(...p50s),
+    p50Max: Math.max(...p50s),
+    pooledP50: percentile(all, 50),
+    pooledP99: percentile(all, 99),
+    samples: all.length,
+  };
+}
+
+/** Throughput runs (messages/s) → median and spread. */
+export function summarizeThroughput(runs) {
+  return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs) };
+}
+
+// ---- sizes ----------------------------------------------------------------------------------
+
+/** Bytes of `file` after `gzip -9` (the gzip program if present, else zlib at level 9). */
+export function gzipSize(file) {
+  try {
+    return execFileSync('gzip', ['-9', '-c', file], { maxBuffer: 64 << 20 }).length;
+  } catch {
+    return zlib.gzipSync(readFileSync(file), { level: 9 }).length;
+  }
+}
+
+export function fileSizes(file) {
+  return { raw: readFileSync(file).length, gzip: gzipSize(file) };
+}
+
+// ---- the machine ----------------------------------------------------------------------------
+
+function cpuModel() {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const line = info.split('\n').find((l) => /^model name\s*:/.test(l));
+    if (line) return line.replace(/^model name\s*:\s*/, '').trim();
+  } catch {
+    // not Linux: fall through
+  }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+function firstLine(command, args) {
+  try {
+    const out = execFileSync(command, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return out.split('\n')[0].trim();
+  } catch (error) {
+    // `mosquitto -h` prints its version and exits with status 3.
+    const out = `${error.stdout ?? ''}`.split('\n')[0].trim();
+    return out || 'unknown';
+  }
+}
+
+export function machine({ chromiumVersion, mosquittoPath }) {
+  return {
+    cpu: cpuModel(),
+    cpus: os.availableParallelism?.() ?? os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    chromium: chromiumVersion,
+    mosquitto: firstLine(mosquittoPath, ['-h']).replace(/^mosquitto version\s*/, ''),
+  };
+}
+
+// ---- tables ---------------------------------------------------------------------------------
+
+const ms = (x) => x.toFixed(3);
+const rate = (x) => Math.round(x).toLocaleString('en-US');
+const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+const ratio = (x) => x.toFixed(2);
+const sum = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip });
+
+/**
+ * Speed goals on a noisy machine: within 2 % of MQTT.js is reported as even rather than as a
+ * win or a loss. `r` is ours ÷ MQTT.js; `lowerIsBetter` for latency.
+ */
+const EVEN_WITHIN = 0.02;
+function verdict(r, lowerIsBetter) {
+  if (Math.abs(r - 1) <= EVEN_WITHIN) return 'even (±2 %)';
+  return (lowerIsBetter ? r < 1 : r > 1) ? 'met' : 'NOT met';
+}
+
+/** Markdown tables, so the output can be pasted into docs/benchmarks.md as it is. */
+export function formatReport({ options, latency, throughput, sizes, machine: m, isolated }) {
+  const lines = [];
+  const out = (line = '') => lines.push(line);
+
+  const bytes = options.latencyPayload;
+  out(`### Round-trip latency (publish → delivered back), ${bytes}-byte payload`);
+  out();
+  out(
+    `${options.rounds} rounds × ${options.latencyCount} timed messages per client and round. ` +
+      'p50 = median over the rounds of each round\'s p50 (min–max of the rounds); ' +
+      'all samples = every round pooled. Ratios are ours ÷ MQTT.js: below 1, we are faster.',
+  );
+  out();
+  out(
+    '| QoS | broker-bridge p50 ms | MQTT.js p50 ms | p50 ratio ' +
+      '| all samples p50 ms, ours / MQTT.js | all samples p99 ms, ours / MQTT.js ' +
+      '| p99 ratio | goal ≤ 1 |',
+  );
+  out('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const { qos, ours, mqttjs } of latency) {
+    const r50 = ours.p50 / mqttjs.p50;
+    const r99 = ours.pooledP99 / mqttjs.pooledP99;
+    const goal = [`p50 ${verdict(r50, true)}`, `p99 ${verdict(r99, true)}`];
+    out(
+      `| ${qos} | ${ms(ours.p50)} (${ms(ours.p50Min)}–${ms(ours.p50Max)}) ` +
+        `| ${ms(mqttjs.p50)} (${ms(mqttjs.p50Min)}–${ms(mqttjs.p50Max)}) | ${ratio(r50)} ` +
+        `| ${ms(ours.pooledP50)} / ${ms(mqttjs.pooledP50)} ` +
+        `| ${ms(ours.pooledP99)} / ${ms(mqttjs.pooledP99)} | ${ratio(r99)} | ${goal.join(', ')} |`,
+    );
+  }
+  out();
+  out(`### Sustained throughput, ${options.throughputPayload}-byte payload`);
+  out();
+  out(
+    `${options.rounds} rounds × ${options.throughputCount} messages published back to back, ` +
+      'timed until the last is delivered back; median over rounds (min–max); ' +
+      'ratio = ours ÷ MQTT.js (above 1: we are faster).',
+  );
+  out();
+  out('| QoS | broker-bridge msg/s | MQTT.js msg/s | ratio | goal ≥ 1 |');
+  out('|---|---:|---:|---:|---|');
+  for (const { qos, ours, mqttjs } of throughput) {
+    const r = ours.median / mqttjs.median;
+    out(
+      `| ${qos} | ${rate(ours.median)} (${rate(ours.min)}–${rate(ours.max)}) ` +
+        `| ${rate(mqttjs.median)} (${rate(mqttjs.min)}–${rate(mqttjs.max)}) | ${ratio(r)} ` +
+        `| ${verdict(r, false)} |`,
+    );
+  }
+  out();
+  out('### Size (gzip -9)');
+  out();
+  const js = sizes.mqttjs.gzip;
+  const vs = (bytes, goal) =>
+    `${ratio(bytes / js)}${goal ? ` (goal < 0.50: ${bytes / js < 0.5 ? 'met' : 'NOT met'})` : ''}`;
+  const row = (label, file, goal) =>
+    out(`| ${label} | ${kb(file.raw)} | ${kb(file.gzip)} | ${vs(file.gzip, goal)} |`);
+  out('| file | raw | gzip -9 | ÷ mqtt.min.js gzipped |');
+  out('|---|---:|---:|---:|');
+  const benchLabel = 'benchmark .wasm: broker-bridge + harness (eda_bench_bg.wasm, wasm-opt -Oz)';
+  row(benchLabel, sizes.wasm, true);
+  row('its wasm-bindgen JS glue (eda_bench.js)', sizes.glue, false);
+  if (sizes.clientWasm) {
+    const clientLabel =
+      'client only .wasm: broker-bridge + a minimal JS binding (client_only_bg.wasm)';
+    row(clientLabel, sizes.clientWasm, true);
+    row('its wasm-bindgen JS glue (client_only.js)', sizes.clientGlue, false);
+    row('client only, .wasm + glue', sum(sizes.clientWasm, sizes.clientGlue), false);
+  }
+  row('MQTT.js 5: mqtt.min.js', sizes.mqttjs, false);
+  out();
+  out('### Machine');
+  out();
+  out(`- CPU: ${m.cpu}, ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM; ${m.os}`);
+  out(`- Chromium ${m.chromium} (headless), Mosquitto ${m.mosquitto}, Node.js ${m.node}`);
+  const clock = isolated
+    ? 'yes (performance.now() to 5 µs)'
+    : 'NO (performance.now() coarsened to 100 µs)';
+  out(`- page cross-origin isolated: ${clock}`);
+  return lines.join('\n');
+}

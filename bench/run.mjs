@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// broker-bridge against MQTT.js 5, in one headless Chromium page, through one Mosquitto.
+//
+//   node bench/run.mjs [--rounds N] [--latency-count N] [--latency-payload BYTES]
+//                      [--throughput-count N] [--throughput-payload BYTES] [--json FILE]
+//
+// Builds nothing: scripts/bench builds target/bench-pkg/ (wasm-bindgen --target web output,
+// wasm-opt -Oz) first. Each option can also come from the environment: EDA_BENCH_ROUNDS,
+// EDA_BENCH_LATENCY_COUNT, EDA_BENCH_LATENCY_PAYLOAD, EDA_BENCH_THROUGHPUT_COUNT,
+// EDA_BENCH_THROUGHPUT_PAYLOAD, EDA_BENCH_JSON. See docs/benchmarks.md for the method.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { mosquittoPath, startBroker } from '../e2e/lib/broker.mjs';
+import { launchBrowser, openPage, panics } from '../e2e/lib/browser.mjs';
+import {
+  fileSizes,
+  formatReport,
+  machine,
+  summarizeLatency,
+  summarizeThroughput,
+} from './report.mjs';
+import { servePage } from './server.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const OPTIONS = {
+  rounds: { flag: '--rounds', env: 'EDA_BENCH_ROUNDS', value: 5 },
+  latencyCount: { flag: '--latency-count', env: 'EDA_BENCH_LATENCY_COUNT', value: 300 },
+  latencyPayload: { flag: '--latency-payload', env: 'EDA_BENCH_LATENCY_PAYLOAD', value: 64 },
+  throughputCount: { flag: '--throughput-count', env: 'EDA_BENCH_THROUGHPUT_COUNT', value: 5000 },
+  throughputPayload: {
+    flag: '--throughput-payload',
+    env: 'EDA_BENCH_THROUGHPUT_PAYLOAD',
+    value: 200,
+  },
+};
+const LATENCY_QOS = [0, 1, 2];
+const THROUGHPUT_QOS = [0, 1];
+const IMPLS = { ours: 'broker-bridge', mqttjs: 'MQTT.js' };
+
+function usage(message) {
+  if (message) console.error(`bench: ${message}`);
+  const flags = Object.values(OPTIONS)
+    .map((o) => `[${o.flag} N]`)
+    .join(' ');
+  console.error(`usage: node bench/run.mjs ${flags} [--json FILE]`);
+  process.exit(2);
+}
+
+function parseOptions(argv) {
+  const options = {
+    json: process.env.EDA_BENCH_JSON ?? path.join(root, 'target/bench-results.json'),
+  };
+  for (const [name, o] of Object.entries(OPTIONS)) options[name] = process.env[o.env] ?? o.value;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') usage();
+    if (arg === '--json') {
+      options.json = argv[++i] ?? usage('--json needs a file');
+      continue;
+    }
+    const entry = Object.entries(OPTIONS).find(([, o]) => o.flag === arg);
+    if (!entry) usage(`unknown argument ${arg}`);
+    options[entry[0]] = argv[++i] ?? usage(`${arg} needs a number`);
+  }
+  for (const name of Object.keys(OPTIONS)) {
+    const n = Number(options[name]);
+    const min = name.endsWith('Payload') ? 0 : 1;
+    if (!Number.isInteger(n) || n < min) {
+      usage(`${OPTIONS[name].flag} must be an integer ≥ ${min}`);
+    }
+    options[name] = n;
+  }
+  return options;
+}
+
+/** The runs of one round: every metric, each implementation once, in alternating order. */
+function plan(options) {
+  const jobs = [
+    ...LATENCY_QOS.map((qos) => ({
+      metric: 'latency',
+      qos,
+      count: options.latencyCount,
+      payload: options.latencyPayload,
+    })),
+    ...THROUGHPUT_QOS.map((qos) => ({
+      metric: 'throughput',
+      qos,
+      count: options.throughputCount,
+      payload: options.throughputPayload,
+    })),
+  ];
+  const rounds = [];
+  for (let round = 0; round < options.rounds; round++) {
+    rounds.push(
+      jobs.flatMap((job, j) => {
+        const order = (round + j) % 2 === 0 ? ['ours', 'mqttjs'] : ['mqttjs', 'ours'];
+        return order.map((impl) => ({ ...job, impl }));
+      }),
+    );
+  }
+  return rounds;
+}
+
+const seconds = (since) => ((Date.now() - since) / 1000).toFixed(1);
+
+function runInPage(page, url, run) {
+  return page.evaluate(
+    async ({ impl, metric, url, qos, count, payload }) => {
+      const result = await window.bench[impl][metric](url, qos, count, payload);
+      return typeof result === 'number' ? result : Array.from(result);
+    },
+    { ...run, url },
+  );
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const pkg = path.join(root, 'target/bench-pkg');
+  const files = {
+    wasm: path.join(pkg, 'eda_bench_bg.wasm'),
+    glue: path.join(pkg, 'eda_bench.js'),
+    mqttjs: path.join(root, 'node_modules/mqtt/dist/mqtt.min.js'),
+  };
+  for (const file of Object.values(files)) {
+    if (!existsSync(file)) {
+      const name = path.relative(root, file);
+      throw new Error(`${name} is missing: run ./scripts/bench, which builds it`);
+    }
+  }
+  // The harness-free build (bench/examples/client_only.rs) is weighed when it was built.
+  const clientOnly = {
+    clientWasm: path.join(pkg, 'client-only/client_only_bg.wasm'),
+    clientGlue: path.join(pkg, 'client-only/client_only.js'),
+  };
+  const sizes = Object.fromEntries(
+    Object.entries({ ...files, ...clientOnly })
+      .filter(([, file]) => existsSync(file))
+      .map(([name, file]) => [name, fileSizes(file)]),
+  );
+
+  // Nothing may be dropped: QoS 0 and 1 bursts queue in the broker for the subscriber, and
+  // Mosquitto discards what exceeds max_queued_messages (default 1000) without telling anyone.
+  const broker = await startBroker({
+    logAll: false,
+    settings: {
+      max_inflight_messages: 20,
+      max_queued_messages: Math.max(10_000, 2 * options.throughputCount),
+    },
+  });
+  const server = await servePage(root);
+  let browser;
+  try {
+    browser = await launchBrowser();
+    const app = await openPage(browser, server.url, { timeoutMs: 120_000 });
+    const { crossOriginIsolated } = await app.page.evaluate(() => window.benchReady);
+
+    const results = [];
+    const rounds = plan(options);
+    const started = Date.now();
+    for (const [r, runs] of rounds.entries()) {
+      const t0 = Date.now();
+      for (const run of runs) {
+        try {
+          results.push({ ...run, round: r, result: await runInPage(app.page, broker.wsUrl, run) });
+        } catch (error) {
+          const found = panics(app);
+          throw new Error(
+            `${IMPLS[run.impl]} ${run.metric} at QoS ${run.qos} failed in round ${r + 1}: ` +
+              `${error.message.split('\n')[0]}` +
+              (found.length ? `\n${found.join('\n')}` : ''),
+          );
+        }
+      }
+      console.error(`bench: round ${r + 1}/${rounds.length} done in ${seconds(t0)} s`);
+    }
+    console.error(`bench: ${rounds.length} rounds in ${seconds(started)} s`);
+    if (app.errors.length) {
+      console.error(`bench: the page reported errors:\n${app.errors.join('\n')}`);
+    }
+
+    const pick = (metric, qos, impl) =>
+      results
+        .filter((x) => x.metric === metric && x.qos === qos && x.impl === impl)
+        .map((x) => x.result);
+    const latency = LATENCY_QOS.map((qos) => ({
+      qos,
+      ours: summarizeLatency(pick('latency', qos, 'ours')),
+      mqttjs: summarizeLatency(pick('latency', qos, 'mqttjs')),
+    }));
+    const throughput = THROUGHPUT_QOS.map((qos) => ({
+      qos,
+      ours: summarizeThroughput(pick('throughput', qos, 'ours')),
+      mqttjs: summarizeThroughput(pick('throughput', qos, 'mqttjs')),
+    }));
+    const report = {
+      options,
+      latency,
+      throughput,
+      sizes,
+      machine: machine({ chromiumVersion: browser.version(), mosquittoPath: mosquittoPath() }),
+      isolated: crossOriginIsolated,
+    };
+    console.log(formatReport(report));
+
+    mkdirSync(path.dirname(options.json), { recursive: true });
+    writeFileSync(options.json, JSON.stringify({ ...report, runs: results }, null, 1));
+    console.error(`bench: every sample in ${path.relative(process.cwd(), options.json)}`);
+  } finally {
+    await browser?.close();
+    await server.close();
+    await broker.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench: ${error.message}`);
+  process.exit(1);
+});
