@@ -114,12 +114,8 @@ mod tests {
 
     fn publish(id: u16, qos: QoS) -> Publish {
         Publish {
-            topic: "t".into(),
             packet_id: Some(id),
-            qos,
-            dup: false,
-            retain: false,
-            payload: vec![],
+            ..Publish::new("t", vec![], qos)
         }
     }
 

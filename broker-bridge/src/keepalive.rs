@@ -30,6 +30,15 @@ impl Keepalive {
         }
     }
 
+    /// A new interval, e.g. the broker's Server Keep Alive (MQTT 5.0), which overrides ours.
+    pub fn set_interval(&mut self, interval: Duration) {
+        self.interval = interval;
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
     pub fn reset(&mut self, now: Duration) {
         self.last_sent = now;
         self.ping_sent_at = None;
@@ -100,6 +109,17 @@ mod tests {
         k.on_ping_sent(S(50));
         k.on_pingresp();
         assert_eq!(k.poll(S(60)), KeepaliveAction::Nothing);
+    }
+
+    #[test]
+    fn a_new_interval_moves_the_next_ping() {
+        let mut k = Keepalive::new(S(30), S(10));
+        k.reset(S(0));
+        k.set_interval(S(5));
+        assert_eq!(k.interval(), S(5));
+        assert_eq!(k.poll(S(5)), KeepaliveAction::SendPing);
+        k.set_interval(Duration::ZERO);
+        assert_eq!(k.deadline(), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! MQTT over WebSocket for the browser.
+//! MQTT over WebSocket for the browser, MQTT 3.1.1 or 5.0.
 //!
 //! The protocol lives in a sans-I/O core that reads no clock and touches no browser API, so it
 //! is tested natively on virtual time; [`ws`] (wasm32 only) is the thin driver that feeds it
@@ -30,6 +30,57 @@
 //! // Re-arm one timer for `session.poll_timeout()` and call `handle_timeout` when it fires.
 //! assert_eq!(session.poll_timeout(), Some(Duration::from_millis(5) + Duration::from_secs(30)));
 //! ```
+//!
+//! ## MQTT 5.0
+//!
+//! The protocol version is chosen per connection in [`Options::protocol`] (3.1.1 unless set).
+//! The same calls drive a 5.0 session; it adds properties and reason codes both ways, obeys the
+//! broker's CONNACK (Server Keep Alive, Receive Maximum, Maximum Packet Size …) and explains
+//! refusals in words:
+//!
+//! ```
+//! use std::time::Duration;
+//! use broker_bridge::packet::{ConnAck, Packet, Property};
+//! use broker_bridge::{
+//!     Event, Options, ProtocolVersion, PublishRequest, Publishing, QoS, ReasonCode, Session,
+//! };
+//!
+//! let mut options = Options::new("eda-demo-order");
+//! options.protocol = ProtocolVersion::V5;
+//! options.session_expiry = Some(Duration::from_secs(600)); // the broker keeps our session
+//! let mut session = Session::new(options);
+//! session.handle_transport_open(Duration::ZERO);
+//! let connect = session.poll_transmit().unwrap();
+//! assert_eq!(connect[8], 5, "protocol level 5");
+//!
+//! // The broker accepts, and allows one QoS 1/2 message in flight at a time.
+//! let mut connack = ConnAck::new(false, ReasonCode::Success);
+//! connack.properties.add(Property::ReceiveMaximum(1));
+//! let bytes = Packet::ConnAck(connack).encode(ProtocolVersion::V5).unwrap();
+//! session.handle_bytes(Duration::from_millis(5), &bytes);
+//!
+//! // Properties travel with the message; the second waits for the first one's PUBACK.
+//! let order = |id: &str| {
+//!     PublishRequest::new("orders/created", b"{}".to_vec(), QoS::AtLeastOnce)
+//!         .with_user_property("correlationId", id)
+//!         .with_property(Property::MessageExpiryInterval(60))
+//! };
+//! let now = Duration::from_millis(6);
+//! assert!(matches!(session.publish_with(now, order("a")), Ok(Publishing::Sent { .. })));
+//! assert_eq!(session.publish_with(now, order("b")), Ok(Publishing::Queued { queued: 1 }));
+//!
+//! // A refusal comes back as an event with the spec's words for the reason code.
+//! session.handle_bytes(now, &[0x40, 0x03, 0x00, 0x01, 0x97]); // PUBACK 1: Quota exceeded
+//! let failed = std::iter::from_fn(|| session.poll_event()).find_map(|e| match e {
+//!     Event::PublishFailed { reason, .. } => Some(reason),
+//!     _ => None,
+//! });
+//! assert_eq!(
+//!     failed.as_deref(),
+//!     Some("the broker refused the message: Quota exceeded (0x97)")
+//! );
+//! assert_eq!(session.queued(), 0, "the freed slot sent the waiting message");
+//! ```
 
 pub mod backoff;
 pub mod codec;
@@ -45,6 +96,9 @@ pub mod url;
 #[cfg(target_arch = "wasm32")]
 pub mod ws;
 
-pub use packet::{LastWill, Packet, PacketKind, Publish, QoS, SubscribeReturnCode};
-pub use session::{Event, Options, Publishing, Session, SessionError, Status};
+pub use packet::{
+    LastWill, Packet, PacketKind, Properties, Property, ProtocolVersion, Publish, QoS, ReasonCode,
+    SubscribeReturnCode, SubscriptionOptions,
+};
+pub use session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
 pub use trace::{Direction, PacketEvent};

@@ -1,4 +1,9 @@
 //! Topic names and topic filters (§4.7): what is valid, and which topics a filter matches.
+//! Shared subscriptions (MQTT 5.0 §4.8.2), `$share/{group}/{filter}`, are filters too: the
+//! broker hands each message to one member of the group, and the inner filter decides matching.
+
+/// The prefix of a shared subscription.
+pub const SHARE_PREFIX: &str = "$share/";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TopicError {
@@ -14,6 +19,8 @@ pub enum TopicError {
     MisplacedHash(String),
     #[error("topic filter {0:?}: + must be a whole level (e.g. orders/+/created)")]
     MisplacedPlus(String),
+    #[error("shared subscription {0:?}: the group name must be non-empty and without wildcards, and a filter must follow ($share/{{group}}/{{filter}})")]
+    InvalidShare(String),
 }
 
 fn common(topic: &str) -> Result<(), TopicError> {
@@ -38,9 +45,27 @@ pub fn validate_name(name: &str) -> Result<(), TopicError> {
     Ok(())
 }
 
-/// A filter to subscribe with: `+` stands for one whole level, `#` for the rest, last.
+/// `(group, inner filter)` of a shared subscription `$share/{group}/{filter}`, however malformed
+/// its parts; `None` for an ordinary filter.
+pub fn shared_parts(filter: &str) -> Option<(&str, &str)> {
+    let rest = filter.strip_prefix(SHARE_PREFIX)?;
+    Some(rest.split_once('/').unwrap_or((rest, "")))
+}
+
+/// A filter to subscribe with: `+` stands for one whole level, `#` for the rest, last. A shared
+/// subscription needs a group name without wildcards and a valid filter after it.
 pub fn validate_filter(filter: &str) -> Result<(), TopicError> {
     common(filter)?;
+    if let Some((group, inner)) = shared_parts(filter) {
+        if group.is_empty() || group.contains(['+', '#']) || inner.is_empty() {
+            return Err(TopicError::InvalidShare(filter.to_owned()));
+        }
+        return validate_levels(inner).map_err(|_| TopicError::InvalidShare(filter.to_owned()));
+    }
+    validate_levels(filter)
+}
+
+fn validate_levels(filter: &str) -> Result<(), TopicError> {
     let levels: Vec<&str> = filter.split('/').collect();
     for (i, level) in levels.iter().enumerate() {
         if level.contains('#') && (*level != "#" || i + 1 != levels.len()) {
@@ -54,8 +79,10 @@ pub fn validate_filter(filter: &str) -> Result<(), TopicError> {
 }
 
 /// Whether `filter` matches `topic`. Topics starting with `$` (broker internals such as
-/// `$SYS/…`) are not matched by a filter starting with a wildcard (§4.7.2).
+/// `$SYS/…`) are not matched by a filter starting with a wildcard (§4.7.2). A shared
+/// subscription matches what its inner filter matches.
 pub fn matches(filter: &str, topic: &str) -> bool {
+    let filter = shared_parts(filter).map_or(filter, |(_, inner)| inner);
     if topic.starts_with('$') && filter.starts_with(['+', '#']) {
         return false;
     }
@@ -103,6 +130,52 @@ mod tests {
                 matches!(validate_filter(bad), Err(TopicError::MisplacedPlus(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn shared_subscriptions_need_a_group_and_a_filter() {
+        for ok in [
+            "$share/workers/orders/#",
+            "$share/g/+",
+            "$share/g/a/b",
+            "$sharex/#",
+        ] {
+            assert_eq!(validate_filter(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "$share/",
+            "$share//orders",
+            "$share/g",
+            "$share/g/",
+            "$share/+/orders",
+            "$share/g#/orders",
+            "$share/g/orders/#/x",
+        ] {
+            assert!(
+                matches!(validate_filter(bad), Err(TopicError::InvalidShare(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(shared_parts("$share/g/a/b"), Some(("g", "a/b")));
+        assert_eq!(shared_parts("orders/#"), None);
+    }
+
+    #[test]
+    fn a_shared_subscription_matches_like_its_inner_filter() {
+        let cases = [
+            ("$share/workers/orders/+", "orders/created", true),
+            ("$share/workers/orders/+", "orders/created/x", false),
+            ("$share/workers/#", "payments/processed", true),
+            ("$share/workers/#", "$SYS/uptime", false),
+            (
+                "$share/workers/orders/created",
+                "workers/orders/created",
+                false,
+            ),
+        ];
+        for (filter, topic, expected) in cases {
+            assert_eq!(matches(filter, topic), expected, "{filter} vs {topic}");
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::packet::{Packet, PacketKind, QoS};
+use crate::packet::{Packet, PacketKind, Properties, QoS, ReasonCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -44,6 +44,16 @@ impl PacketEvent {
             Packet::Publish(p) => Some(p.qos),
             _ => None,
         }
+    }
+
+    /// The reason code of CONNACK, the publish acknowledgements, DISCONNECT and AUTH.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        self.packet.reason_code()
+    }
+
+    /// The MQTT 5.0 properties, in wire order (empty on a 3.1.1 connection).
+    pub fn properties(&self) -> Option<&Properties> {
+        self.packet.properties()
     }
 
     /// `(dup, retain)` for a PUBLISH.

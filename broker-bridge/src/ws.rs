@@ -14,8 +14,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::backoff::Backoff;
-use crate::packet::QoS;
-use crate::session::{Event, Options, Publishing, Session, SessionError, Status};
+use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
+use crate::session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
 
 /// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
 pub const RETRY_BASE: Duration = Duration::from_millis(500);
@@ -124,8 +124,33 @@ impl Client {
         self.status() == Status::Connected
     }
 
+    /// The MQTT version this client speaks ([`Options::protocol`]).
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.inner.borrow().session.protocol()
+    }
+
+    /// The client identifier the broker assigned (MQTT 5.0, when connected with an empty one).
+    pub fn assigned_client_id(&self) -> Option<String> {
+        let inner = self.inner.borrow();
+        inner.session.assigned_client_id().map(str::to_owned)
+    }
+
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<(), SessionError> {
         let result = self.inner.borrow_mut().session.subscribe(now(), filters);
+        self.pump();
+        result
+    }
+
+    /// [`Client::subscribe`] with MQTT 5.0 subscription options.
+    pub fn subscribe_with(
+        &self,
+        filters: &[(&str, SubscriptionOptions)],
+    ) -> Result<(), SessionError> {
+        let result = self
+            .inner
+            .borrow_mut()
+            .session
+            .subscribe_with(now(), filters);
         self.pump();
         result
     }
@@ -148,6 +173,14 @@ impl Client {
             .borrow_mut()
             .session
             .publish(now(), topic, payload, qos, retain);
+        self.pump();
+        result
+    }
+
+    /// Publishes with MQTT 5.0 properties (user properties, response topic, correlation data,
+    /// message expiry …): see [`Session::publish_with`].
+    pub fn publish_with(&self, request: PublishRequest) -> Result<Publishing, SessionError> {
+        let result = self.inner.borrow_mut().session.publish_with(now(), request);
         self.pump();
         result
     }

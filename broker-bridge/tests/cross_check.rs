@@ -1,11 +1,12 @@
 //! Our codec against an independent one (`mqttbytes`, the codec rumqtt used): every packet we
 //! encode must be read back by it as the same packet, what it encodes we must decode, and both
-//! must produce the same bytes.
+//! must produce the same bytes. MQTT 3.1.1 here (`mqttbytes::v4`); MQTT 5.0 is in
+//! `cross_check_v5.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
 use broker_bridge::packet::{
-    ConnAck, Connect, ConnectReturnCode, LastWill, Packet, Publish, QoS, SubAck, Subscribe,
-    SubscribeReturnCode, Unsubscribe,
+    Ack, ConnAck, Connect, ConnectReturnCode, Disconnect, LastWill, Packet, Properties,
+    ProtocolVersion, Publish, QoS, SubAck, Subscribe, SubscribeReturnCode, UnsubAck, Unsubscribe,
 };
 use bytes::BytesMut;
 use mqttbytes::v4;
@@ -41,7 +42,7 @@ fn theirs(packet: &Packet) -> v4::Packet {
             }),
         }),
         Packet::ConnAck(a) => v4::Packet::ConnAck(v4::ConnAck::new(
-            match a.code {
+            match ConnectReturnCode::from_reason(a.code).expect("a 3.1.1 code") {
                 ConnectReturnCode::Accepted => v4::ConnectReturnCode::Success,
                 ConnectReturnCode::UnacceptableProtocolVersion => {
                     v4::ConnectReturnCode::RefusedProtocolVersion
@@ -63,16 +64,16 @@ fn theirs(packet: &Packet) -> v4::Packet {
             publish.retain = p.retain;
             v4::Packet::Publish(publish)
         }
-        Packet::PubAck(id) => v4::Packet::PubAck(v4::PubAck::new(*id)),
-        Packet::PubRec(id) => v4::Packet::PubRec(v4::PubRec::new(*id)),
-        Packet::PubRel(id) => v4::Packet::PubRel(v4::PubRel::new(*id)),
-        Packet::PubComp(id) => v4::Packet::PubComp(v4::PubComp::new(*id)),
+        Packet::PubAck(a) => v4::Packet::PubAck(v4::PubAck::new(a.packet_id)),
+        Packet::PubRec(a) => v4::Packet::PubRec(v4::PubRec::new(a.packet_id)),
+        Packet::PubRel(a) => v4::Packet::PubRel(v4::PubRel::new(a.packet_id)),
+        Packet::PubComp(a) => v4::Packet::PubComp(v4::PubComp::new(a.packet_id)),
         Packet::Subscribe(s) => v4::Packet::Subscribe(v4::Subscribe {
             pkid: s.packet_id,
             filters: s
                 .filters
                 .iter()
-                .map(|(f, q)| v4::SubscribeFilter::new(f.clone(), their_qos(*q)))
+                .map(|(f, o)| v4::SubscribeFilter::new(f.clone(), their_qos(o.qos)))
                 .collect(),
         }),
         Packet::SubAck(s) => v4::Packet::SubAck(v4::SubAck::new(
@@ -83,7 +84,9 @@ fn theirs(packet: &Packet) -> v4::Packet {
                     SubscribeReturnCode::Granted(q) => {
                         v4::SubscribeReasonCode::Success(their_qos(*q))
                     }
-                    SubscribeReturnCode::Failure => v4::SubscribeReasonCode::Failure,
+                    SubscribeReturnCode::Failure | SubscribeReturnCode::Refused(_) => {
+                        v4::SubscribeReasonCode::Failure
+                    }
                 })
                 .collect(),
         )),
@@ -91,10 +94,11 @@ fn theirs(packet: &Packet) -> v4::Packet {
             pkid: u.packet_id,
             topics: u.filters.clone(),
         }),
-        Packet::UnsubAck(id) => v4::Packet::UnsubAck(v4::UnsubAck::new(*id)),
+        Packet::UnsubAck(u) => v4::Packet::UnsubAck(v4::UnsubAck::new(u.packet_id)),
         Packet::PingReq => v4::Packet::PingReq,
         Packet::PingResp => v4::Packet::PingResp,
-        Packet::Disconnect => v4::Packet::Disconnect,
+        Packet::Disconnect(_) => v4::Packet::Disconnect,
+        Packet::Auth(_) => unreachable!("AUTH does not exist in MQTT 3.1.1"),
     }
 }
 
@@ -120,8 +124,10 @@ fn their_bytes(packet: &v4::Packet) -> Vec<u8> {
     buf.to_vec()
 }
 
+const V311: ProtocolVersion = ProtocolVersion::V311;
+
 fn cross_check(packet: Packet) {
-    let ours = packet.encode().expect("we encode");
+    let ours = packet.encode(V311).expect("we encode");
     let expected = theirs(&packet);
     let read = v4::read(&mut BytesMut::from(&ours[..]), usize::MAX)
         .unwrap_or_else(|e| panic!("mqttbytes cannot read our {:?}: {e:?}", packet.kind()));
@@ -131,7 +137,7 @@ fn cross_check(packet: Packet) {
     );
     let theirs_bytes = their_bytes(&expected);
     assert_eq!(ours, theirs_bytes, "different bytes for {packet:?}");
-    let (decoded, used) = Packet::decode(&theirs_bytes, usize::MAX)
+    let (decoded, used) = Packet::decode(&theirs_bytes, usize::MAX, V311)
         .expect("we decode theirs")
         .expect("complete");
     assert_eq!((decoded, used), (packet, theirs_bytes.len()));
@@ -139,78 +145,70 @@ fn cross_check(packet: Packet) {
 
 fn publish(qos: QoS, packet_id: Option<u16>, dup: bool, retain: bool, payload: &[u8]) -> Packet {
     Packet::Publish(Publish {
-        topic: "orders/created".into(),
         packet_id,
-        qos,
         dup,
         retain,
-        payload: payload.to_vec(),
+        ..Publish::new("orders/created", payload.to_vec(), qos)
     })
 }
 
 #[test]
 fn every_packet_kind_matches_the_independent_codec() {
-    let connect = Connect {
-        client_id: "eda-1a2b3c-payment".into(),
-        keep_alive: 30,
-        clean_session: true,
-        will: None,
-        username: None,
-        password: None,
-    };
+    let connect = Connect::new(V311, "eda-1a2b3c-payment", 30);
     let packets = vec![
         Packet::Connect(connect.clone()),
         Packet::Connect(Connect {
             clean_session: false,
             will: Some(LastWill {
-                topic: "services/payment/status".into(),
-                payload: b"offline".to_vec(),
-                qos: QoS::AtLeastOnce,
                 retain: true,
+                ..LastWill::new(
+                    "services/payment/status",
+                    b"offline".to_vec(),
+                    QoS::AtLeastOnce,
+                )
             }),
             username: Some("learner".into()),
             password: Some(b"secret".to_vec()),
             ..connect
         }),
-        Packet::ConnAck(ConnAck {
-            session_present: true,
-            code: ConnectReturnCode::Accepted,
-        }),
-        Packet::ConnAck(ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::NotAuthorized,
-        }),
+        Packet::ConnAck(ConnAck::new(true, ConnectReturnCode::Accepted.reason())),
+        Packet::ConnAck(ConnAck::new(
+            false,
+            ConnectReturnCode::NotAuthorized.reason(),
+        )),
         publish(QoS::AtMostOnce, None, false, false, b"{}"),
         publish(QoS::AtLeastOnce, Some(1), false, true, &[0u8; 300]),
         publish(QoS::ExactlyOnce, Some(65535), true, false, b""),
-        Packet::PubAck(7),
-        Packet::PubRec(8),
-        Packet::PubRel(9),
-        Packet::PubComp(10),
+        Packet::PubAck(Ack::new(7)),
+        Packet::PubRec(Ack::new(8)),
+        Packet::PubRel(Ack::new(9)),
+        Packet::PubComp(Ack::new(10)),
         Packet::Subscribe(Subscribe {
             packet_id: 2,
             filters: vec![
-                ("orders/created".into(), QoS::AtLeastOnce),
-                ("payments/+".into(), QoS::ExactlyOnce),
-                ("#".into(), QoS::AtMostOnce),
+                ("orders/created".into(), QoS::AtLeastOnce.into()),
+                ("payments/+".into(), QoS::ExactlyOnce.into()),
+                ("#".into(), QoS::AtMostOnce.into()),
             ],
+            properties: Properties::new(),
         }),
-        Packet::SubAck(SubAck {
-            packet_id: 2,
-            return_codes: vec![
+        Packet::SubAck(SubAck::new(
+            2,
+            vec![
                 SubscribeReturnCode::Granted(QoS::AtLeastOnce),
                 SubscribeReturnCode::Granted(QoS::ExactlyOnce),
                 SubscribeReturnCode::Failure,
             ],
-        }),
+        )),
         Packet::Unsubscribe(Unsubscribe {
             packet_id: 3,
             filters: vec!["orders/created".into(), "payments/#".into()],
+            properties: Properties::new(),
         }),
-        Packet::UnsubAck(3),
+        Packet::UnsubAck(UnsubAck::new(3)),
         Packet::PingReq,
         Packet::PingResp,
-        Packet::Disconnect,
+        Packet::Disconnect(Disconnect::default()),
     ];
     for packet in packets {
         cross_check(packet);
@@ -233,6 +231,6 @@ proptest! {
             QoS::AtMostOnce => (None, false),
             _ => (Some(packet_id), dup),
         };
-        cross_check(Packet::Publish(Publish { topic, packet_id, qos, dup, retain, payload }));
+        cross_check(Packet::Publish(Publish { packet_id, dup, retain, ..Publish::new(topic, payload, qos) }));
     }
 }

@@ -125,10 +125,13 @@ impl Runtime {
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
                 for ((filter, _), code) in filters.iter().zip(&granted) {
-                    if *code == broker_bridge::SubscribeReturnCode::Failure {
+                    if code.is_failure() {
                         (self.report)(Action::Logged(
                             service,
-                            problem("subscribe", format!("the broker refused {filter}")),
+                            problem(
+                                "subscribe",
+                                format!("the broker refused {filter}: {}", code.describe()),
+                            ),
                         ));
                     }
                 }

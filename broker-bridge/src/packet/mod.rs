@@ -1,24 +1,79 @@
-//! MQTT 3.1.1 control packets: one file per packet family, each with `read`, `write` and
-//! round-trip tests. [`Packet::decode`] and [`Packet::encode`] dispatch on the fixed header.
+//! MQTT control packets, 3.1.1 and 5.0: one file per packet family, each with `read`, `write`
+//! and round-trip tests. [`Packet::decode`] and [`Packet::encode`] dispatch on the fixed header
+//! and take the [`ProtocolVersion`] the connection speaks: MQTT 5.0 adds properties
+//! ([`Properties`]), reason codes ([`ReasonCode`]), subscription options and the AUTH packet.
 //!
 //! Decoding never panics: any byte sequence yields a packet, a request for more bytes, or a
 //! [`DecodeError`] a person can read.
 
 mod ack;
+mod auth;
 mod connack;
 mod connect;
+mod disconnect;
+mod error;
+mod properties;
+mod property;
 mod publish;
+mod reason;
 mod subscribe;
 mod unsubscribe;
 pub(crate) mod wire;
 
+pub use ack::Ack;
+pub use auth::Auth;
 pub use connack::{ConnAck, ConnectReturnCode};
 pub use connect::{Connect, LastWill};
+pub use disconnect::Disconnect;
+pub use error::{DecodeError, EncodeError};
+pub use properties::Properties;
+pub use property::{Property, PropertyId, PropertyPlace, ALL_PROPERTY_IDS};
 pub use publish::Publish;
-pub use subscribe::{SubAck, Subscribe, SubscribeReturnCode};
-pub use unsubscribe::Unsubscribe;
+pub use reason::{ReasonCode, ALL_REASON_CODES};
+pub use subscribe::{RetainHandling, SubAck, Subscribe, SubscribeReturnCode, SubscriptionOptions};
+pub use unsubscribe::{UnsubAck, Unsubscribe};
 
 use wire::{put_remaining_length, read_remaining_length, Reader, MAX_REMAINING_LENGTH};
+
+/// The largest packet MQTT can frame: a type byte, four length bytes, the largest body.
+pub const MAX_PACKET_SIZE: usize = 1 + 4 + MAX_REMAINING_LENGTH;
+
+/// The MQTT version a connection speaks, chosen by the client in CONNECT.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ProtocolVersion {
+    /// MQTT 3.1.1, protocol level 4.
+    #[default]
+    V311,
+    /// MQTT 5.0, protocol level 5.
+    V5,
+}
+
+impl ProtocolVersion {
+    /// The protocol level byte of CONNECT.
+    pub fn level(self) -> u8 {
+        match self {
+            ProtocolVersion::V311 => 4,
+            ProtocolVersion::V5 => 5,
+        }
+    }
+
+    pub fn from_level(level: u8) -> Option<Self> {
+        match level {
+            4 => Some(ProtocolVersion::V311),
+            5 => Some(ProtocolVersion::V5),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProtocolVersion::V311 => "MQTT 3.1.1",
+            ProtocolVersion::V5 => "MQTT 5.0",
+        })
+    }
+}
 
 /// Quality of service of a PUBLISH (§4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,23 +98,25 @@ impl QoS {
     }
 }
 
-/// The fourteen control packet types of MQTT 3.1.1.
+/// The fourteen control packet types of MQTT 3.1.1, and AUTH, the fifteenth of MQTT 5.0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     Connect(Connect),
     ConnAck(ConnAck),
     Publish(Publish),
-    PubAck(u16),
-    PubRec(u16),
-    PubRel(u16),
-    PubComp(u16),
+    PubAck(Ack),
+    PubRec(Ack),
+    PubRel(Ack),
+    PubComp(Ack),
     Subscribe(Subscribe),
     SubAck(SubAck),
     Unsubscribe(Unsubscribe),
-    UnsubAck(u16),
+    UnsubAck(UnsubAck),
     PingReq,
     PingResp,
-    Disconnect,
+    Disconnect(Disconnect),
+    /// MQTT 5.0 only.
+    Auth(Auth),
 }
 
 /// A packet's type without its contents, for traces and tables.
@@ -79,6 +136,7 @@ pub enum PacketKind {
     PingReq,
     PingResp,
     Disconnect,
+    Auth,
 }
 
 impl PacketKind {
@@ -99,6 +157,7 @@ impl PacketKind {
             PacketKind::PingReq => "PINGREQ",
             PacketKind::PingResp => "PINGRESP",
             PacketKind::Disconnect => "DISCONNECT",
+            PacketKind::Auth => "AUTH",
         }
     }
 
@@ -118,6 +177,7 @@ impl PacketKind {
             PacketKind::PingReq => 12,
             PacketKind::PingResp => 13,
             PacketKind::Disconnect => 14,
+            PacketKind::Auth => 15,
         }
     }
 
@@ -137,6 +197,7 @@ impl PacketKind {
             12 => PacketKind::PingReq,
             13 => PacketKind::PingResp,
             14 => PacketKind::Disconnect,
+            15 => PacketKind::Auth,
             other => return Err(DecodeError::ReservedPacketType(other)),
         })
     }
@@ -156,52 +217,6 @@ impl std::fmt::Display for PacketKind {
     }
 }
 
-/// Why bytes from the network are not a valid MQTT 3.1.1 packet.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    #[error("malformed remaining length (more than four bytes)")]
-    MalformedRemainingLength,
-    #[error("packet of {size} bytes exceeds the maximum of {max} bytes")]
-    PacketTooLarge { size: usize, max: usize },
-    #[error("reserved packet type {0}")]
-    ReservedPacketType(u8),
-    #[error("invalid fixed-header flags {flags:#06b} for {kind}")]
-    InvalidFlags { kind: PacketKind, flags: u8 },
-    #[error("invalid QoS {0}")]
-    InvalidQoS(u8),
-    #[error("packet ends before its contents do")]
-    Truncated,
-    #[error("{0} unexpected bytes after the packet's contents")]
-    TrailingBytes(usize),
-    #[error("string is not valid UTF-8 (or contains U+0000)")]
-    InvalidUtf8,
-    #[error("packet identifier 0 is not allowed")]
-    ZeroPacketId,
-    #[error("unsupported protocol {name:?} level {level}")]
-    UnsupportedProtocol { name: String, level: u8 },
-    #[error("malformed CONNECT flags {0:#010b}")]
-    InvalidConnectFlags(u8),
-    #[error("unknown CONNACK return code {0}")]
-    InvalidConnectReturnCode(u8),
-    #[error("unknown SUBACK return code {0:#04x}")]
-    InvalidSubscribeReturnCode(u8),
-    #[error("{0} without any topic filter")]
-    EmptyTopicList(PacketKind),
-    #[error("PUBLISH topic name contains a wildcard or is empty: {0:?}")]
-    InvalidTopicName(String),
-}
-
-/// Why a packet cannot be put on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EncodeError {
-    #[error("{what} is {len} bytes; at most 65535 fit")]
-    FieldTooLong { what: &'static str, len: usize },
-    #[error("packet body of {0} bytes exceeds MQTT's 268435455")]
-    PacketTooLarge(usize),
-    #[error("a QoS {0:?} PUBLISH needs a packet identifier, and QoS 0 must not have one")]
-    PacketIdMismatch(QoS),
-}
-
 impl Packet {
     pub fn kind(&self) -> PacketKind {
         match self {
@@ -218,7 +233,8 @@ impl Packet {
             Packet::UnsubAck(_) => PacketKind::UnsubAck,
             Packet::PingReq => PacketKind::PingReq,
             Packet::PingResp => PacketKind::PingResp,
-            Packet::Disconnect => PacketKind::Disconnect,
+            Packet::Disconnect(_) => PacketKind::Disconnect,
+            Packet::Auth(_) => PacketKind::Auth,
         }
     }
 
@@ -226,55 +242,73 @@ impl Packet {
     pub fn packet_id(&self) -> Option<u16> {
         match self {
             Packet::Publish(p) => p.packet_id,
-            Packet::PubAck(id)
-            | Packet::PubRec(id)
-            | Packet::PubRel(id)
-            | Packet::PubComp(id)
-            | Packet::UnsubAck(id) => Some(*id),
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+                Some(a.packet_id)
+            }
             Packet::Subscribe(s) => Some(s.packet_id),
             Packet::SubAck(s) => Some(s.packet_id),
             Packet::Unsubscribe(u) => Some(u.packet_id),
+            Packet::UnsubAck(u) => Some(u.packet_id),
             _ => None,
         }
     }
 
-    /// Serialises the packet, fixed header included.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+    /// The packet's MQTT 5.0 properties (always empty in 3.1.1); `None` for packets that have
+    /// none (PINGREQ, PINGRESP).
+    pub fn properties(&self) -> Option<&Properties> {
+        Some(match self {
+            Packet::Connect(c) => &c.properties,
+            Packet::ConnAck(c) => &c.properties,
+            Packet::Publish(p) => &p.properties,
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+                &a.properties
+            }
+            Packet::Subscribe(s) => &s.properties,
+            Packet::SubAck(s) => &s.properties,
+            Packet::Unsubscribe(u) => &u.properties,
+            Packet::UnsubAck(u) => &u.properties,
+            Packet::Disconnect(d) => &d.properties,
+            Packet::Auth(a) => &a.properties,
+            Packet::PingReq | Packet::PingResp => return None,
+        })
+    }
+
+    /// The single reason code of CONNACK, the publish acknowledgements, DISCONNECT and AUTH.
+    /// (SUBACK and UNSUBACK carry one per filter.)
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            Packet::ConnAck(c) => Some(c.code),
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+                Some(a.reason)
+            }
+            Packet::Disconnect(d) => Some(d.reason),
+            Packet::Auth(a) => Some(a.reason),
+            _ => None,
+        }
+    }
+
+    /// Serialises the packet for a connection speaking `version`, fixed header included.
+    /// CONNECT is the exception: it carries its own protocol level ([`Connect::protocol`]).
+    pub fn encode(&self, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
         let mut body = Vec::new();
+        match self {
+            Packet::Connect(c) => c.write(&mut body)?,
+            Packet::ConnAck(c) => c.write(&mut body, version)?,
+            Packet::Publish(p) => p.write(&mut body, version)?,
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+                a.write(&mut body, self.kind(), version)?
+            }
+            Packet::Subscribe(s) => s.write(&mut body, version)?,
+            Packet::SubAck(s) => s.write(&mut body, version)?,
+            Packet::Unsubscribe(u) => u.write(&mut body, version)?,
+            Packet::UnsubAck(u) => u.write(&mut body, version)?,
+            Packet::PingReq | Packet::PingResp => {}
+            Packet::Disconnect(d) => d.write(&mut body, version)?,
+            Packet::Auth(a) => a.write(&mut body, version)?,
+        }
         let flags = match self {
-            Packet::Connect(c) => {
-                c.write(&mut body)?;
-                0
-            }
-            Packet::ConnAck(c) => {
-                c.write(&mut body);
-                0
-            }
-            Packet::Publish(p) => {
-                p.write(&mut body)?;
-                p.header_flags()
-            }
-            Packet::PubAck(id)
-            | Packet::PubRec(id)
-            | Packet::PubRel(id)
-            | Packet::PubComp(id)
-            | Packet::UnsubAck(id) => {
-                ack::write(&mut body, *id);
-                self.kind().required_flags()
-            }
-            Packet::Subscribe(s) => {
-                s.write(&mut body)?;
-                self.kind().required_flags()
-            }
-            Packet::SubAck(s) => {
-                s.write(&mut body);
-                0
-            }
-            Packet::Unsubscribe(u) => {
-                u.write(&mut body)?;
-                self.kind().required_flags()
-            }
-            Packet::PingReq | Packet::PingResp | Packet::Disconnect => 0,
+            Packet::Publish(p) => p.header_flags(),
+            _ => self.kind().required_flags(),
         };
         if body.len() > MAX_REMAINING_LENGTH {
             return Err(EncodeError::PacketTooLarge(body.len()));
@@ -286,7 +320,8 @@ impl Packet {
         Ok(out)
     }
 
-    /// Decodes one packet from the start of `bytes`.
+    /// Decodes one packet from the start of `bytes`, as a connection speaking `version` reads it.
+    /// CONNECT is read at whichever level (4 or 5) it announces.
     ///
     /// Returns `Ok(None)` when `bytes` holds only part of a packet, and otherwise the packet with
     /// the number of bytes it used. `max_packet_size` bounds the whole packet, header included,
@@ -294,11 +329,15 @@ impl Packet {
     pub fn decode(
         bytes: &[u8],
         max_packet_size: usize,
+        version: ProtocolVersion,
     ) -> Result<Option<(Packet, usize)>, DecodeError> {
         let Some(&first) = bytes.first() else {
             return Ok(None);
         };
         let kind = PacketKind::from_type_bits(first >> 4)?;
+        if kind == PacketKind::Auth && version == ProtocolVersion::V311 {
+            return Err(DecodeError::ReservedPacketType(15));
+        }
         let flags = first & 0x0f;
         if kind != PacketKind::Publish && flags != kind.required_flags() {
             return Err(DecodeError::InvalidFlags { kind, flags });
@@ -317,25 +356,32 @@ impl Packet {
             return Ok(None);
         }
         let mut r = Reader::new(&bytes[1 + len_len..total]);
+        let v = version;
         let packet = match kind {
             PacketKind::Connect => Packet::Connect(Connect::read(&mut r)?),
-            PacketKind::ConnAck => Packet::ConnAck(ConnAck::read(&mut r)?),
-            PacketKind::Publish => Packet::Publish(Publish::read(flags, &mut r)?),
-            PacketKind::PubAck => Packet::PubAck(ack::read(&mut r)?),
-            PacketKind::PubRec => Packet::PubRec(ack::read(&mut r)?),
-            PacketKind::PubRel => Packet::PubRel(ack::read(&mut r)?),
-            PacketKind::PubComp => Packet::PubComp(ack::read(&mut r)?),
-            PacketKind::Subscribe => Packet::Subscribe(Subscribe::read(&mut r)?),
-            PacketKind::SubAck => Packet::SubAck(SubAck::read(&mut r)?),
-            PacketKind::Unsubscribe => Packet::Unsubscribe(Unsubscribe::read(&mut r)?),
-            PacketKind::UnsubAck => Packet::UnsubAck(ack::read(&mut r)?),
+            PacketKind::ConnAck => Packet::ConnAck(ConnAck::read(&mut r, v)?),
+            PacketKind::Publish => Packet::Publish(Publish::read(flags, &mut r, v)?),
+            PacketKind::PubAck => Packet::PubAck(Ack::read(&mut r, kind, v)?),
+            PacketKind::PubRec => Packet::PubRec(Ack::read(&mut r, kind, v)?),
+            PacketKind::PubRel => Packet::PubRel(Ack::read(&mut r, kind, v)?),
+            PacketKind::PubComp => Packet::PubComp(Ack::read(&mut r, kind, v)?),
+            PacketKind::Subscribe => Packet::Subscribe(Subscribe::read(&mut r, v)?),
+            PacketKind::SubAck => Packet::SubAck(SubAck::read(&mut r, v)?),
+            PacketKind::Unsubscribe => Packet::Unsubscribe(Unsubscribe::read(&mut r, v)?),
+            PacketKind::UnsubAck => Packet::UnsubAck(UnsubAck::read(&mut r, v)?),
             PacketKind::PingReq => Packet::PingReq,
             PacketKind::PingResp => Packet::PingResp,
-            PacketKind::Disconnect => Packet::Disconnect,
+            PacketKind::Disconnect => Packet::Disconnect(Disconnect::read(&mut r, v)?),
+            PacketKind::Auth => Packet::Auth(Auth::read(&mut r)?),
         };
         r.finish()?;
         Ok(Some((packet, total)))
     }
+}
+
+/// Refuses, in MQTT 3.1.1, something only MQTT 5.0 can say.
+pub(crate) fn require_v5(version: ProtocolVersion, what: &'static str) -> Result<(), EncodeError> {
+    error::v5_only(version, true, what)
 }
 
 /// Reads a non-zero packet identifier (§2.3.1).
@@ -351,11 +397,13 @@ pub(crate) mod tests {
     use super::*;
 
     pub const NO_LIMIT: usize = usize::MAX;
+    pub use ProtocolVersion::{V311, V5};
 
-    /// Encodes, decodes, and checks the packet survives unchanged and uses every byte.
-    pub fn round_trip(packet: Packet) -> Vec<u8> {
-        let bytes = packet.encode().expect("encodes");
-        let (decoded, used) = Packet::decode(&bytes, NO_LIMIT)
+    /// Encodes for `version`, decodes, and checks the packet survives unchanged and uses every
+    /// byte.
+    pub fn round_trip_in(version: ProtocolVersion, packet: Packet) -> Vec<u8> {
+        let bytes = packet.encode(version).expect("encodes");
+        let (decoded, used) = Packet::decode(&bytes, NO_LIMIT, version)
             .expect("decodes")
             .expect("complete");
         assert_eq!(decoded, packet);
@@ -363,46 +411,75 @@ pub(crate) mod tests {
         bytes
     }
 
+    /// [`round_trip_in`] MQTT 3.1.1.
+    pub fn round_trip(packet: Packet) -> Vec<u8> {
+        round_trip_in(V311, packet)
+    }
+
+    /// [`round_trip_in`] MQTT 5.0.
+    pub fn round_trip_v5(packet: Packet) -> Vec<u8> {
+        round_trip_in(V5, packet)
+    }
+
+    pub fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        Packet::decode(bytes, NO_LIMIT, version).map(|p| p.expect("complete").0)
+    }
+
     #[test]
     fn empty_packets_have_their_exact_two_bytes() {
-        assert_eq!(round_trip(Packet::PingReq), [0xc0, 0x00]);
-        assert_eq!(round_trip(Packet::PingResp), [0xd0, 0x00]);
-        assert_eq!(round_trip(Packet::Disconnect), [0xe0, 0x00]);
+        for version in [V311, V5] {
+            assert_eq!(round_trip_in(version, Packet::PingReq), [0xc0, 0x00]);
+            assert_eq!(round_trip_in(version, Packet::PingResp), [0xd0, 0x00]);
+            assert_eq!(
+                round_trip_in(version, Packet::Disconnect(Disconnect::default())),
+                [0xe0, 0x00]
+            );
+        }
     }
 
     #[test]
     fn reserved_types_and_wrong_flags_are_errors() {
+        for version in [V311, V5] {
+            assert_eq!(
+                Packet::decode(&[0x00, 0x00], NO_LIMIT, version),
+                Err(DecodeError::ReservedPacketType(0))
+            );
+            assert_eq!(
+                Packet::decode(&[0xc1, 0x00], NO_LIMIT, version),
+                Err(DecodeError::InvalidFlags {
+                    kind: PacketKind::PingReq,
+                    flags: 1
+                })
+            );
+            // PUBREL must carry 0b0010.
+            assert!(matches!(
+                Packet::decode(&[0x60, 0x02, 0x00, 0x01], NO_LIMIT, version),
+                Err(DecodeError::InvalidFlags { .. })
+            ));
+        }
+        // AUTH is type 15: reserved in 3.1.1, a packet in 5.0.
         assert_eq!(
-            Packet::decode(&[0x00, 0x00], NO_LIMIT),
-            Err(DecodeError::ReservedPacketType(0))
-        );
-        assert_eq!(
-            Packet::decode(&[0xf0, 0x00], NO_LIMIT),
+            Packet::decode(&[0xf0, 0x00], NO_LIMIT, V311),
             Err(DecodeError::ReservedPacketType(15))
         );
-        assert_eq!(
-            Packet::decode(&[0xc1, 0x00], NO_LIMIT),
-            Err(DecodeError::InvalidFlags {
-                kind: PacketKind::PingReq,
-                flags: 1
-            })
-        );
-        // PUBREL must carry 0b0010.
+        assert!(Packet::decode(&[0xf0, 0x00], NO_LIMIT, V5).is_ok());
         assert!(matches!(
-            Packet::decode(&[0x60, 0x02, 0x00, 0x01], NO_LIMIT),
+            Packet::decode(&[0xf1, 0x00], NO_LIMIT, V5),
             Err(DecodeError::InvalidFlags { .. })
         ));
     }
 
     #[test]
     fn partial_input_asks_for_more() {
-        let bytes = Packet::PubAck(7).encode().unwrap();
-        for cut in 0..bytes.len() {
-            assert_eq!(
-                Packet::decode(&bytes[..cut], NO_LIMIT),
-                Ok(None),
-                "cut {cut}"
-            );
+        for version in [V311, V5] {
+            let bytes = Packet::PubAck(Ack::new(7)).encode(version).unwrap();
+            for cut in 0..bytes.len() {
+                assert_eq!(
+                    Packet::decode(&bytes[..cut], NO_LIMIT, version),
+                    Ok(None),
+                    "cut {cut}"
+                );
+            }
         }
     }
 
@@ -410,20 +487,31 @@ pub(crate) mod tests {
     fn oversized_packets_are_refused_from_the_header_alone() {
         // Header announces 1000 bytes; only the header has arrived.
         let header = [0x30, 0xe8, 0x07];
-        assert_eq!(
-            Packet::decode(&header, 512),
-            Err(DecodeError::PacketTooLarge {
-                size: 1003,
-                max: 512
-            })
-        );
+        for version in [V311, V5] {
+            assert_eq!(
+                Packet::decode(&header, 512, version),
+                Err(DecodeError::PacketTooLarge {
+                    size: 1003,
+                    max: 512
+                })
+            );
+        }
     }
 
     #[test]
     fn ping_with_a_body_is_trailing_bytes() {
         assert_eq!(
-            Packet::decode(&[0xc0, 0x01, 0x00], NO_LIMIT),
+            Packet::decode(&[0xc0, 0x01, 0x00], NO_LIMIT, V5),
             Err(DecodeError::TrailingBytes(1))
         );
+    }
+
+    #[test]
+    fn versions_name_their_levels() {
+        assert_eq!(ProtocolVersion::default(), V311);
+        assert_eq!(V5.level(), 5);
+        assert_eq!(ProtocolVersion::from_level(4), Some(V311));
+        assert_eq!(ProtocolVersion::from_level(3), None);
+        assert_eq!(V5.to_string(), "MQTT 5.0");
     }
 }

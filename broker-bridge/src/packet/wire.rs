@@ -1,5 +1,6 @@
-//! The primitive encodings of MQTT 3.1.1 §1.5: two-byte integers, length-prefixed strings and
-//! binary data, and the variable-length "remaining length".
+//! The primitive encodings (MQTT 3.1.1 §1.5, MQTT 5.0 §1.5): two- and four-byte integers,
+//! length-prefixed strings and binary data, and the variable byte integer that encodes the
+//! "remaining length" and, in MQTT 5.0, property lengths and subscription identifiers.
 
 use super::DecodeError;
 
@@ -32,6 +33,30 @@ impl<'a> Reader<'a> {
         let hi = self.u8()?;
         let lo = self.u8()?;
         Ok(u16::from_be_bytes([hi, lo]))
+    }
+
+    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A variable byte integer (MQTT 5.0 §1.5.5): at most four bytes.
+    pub fn var_int(&mut self) -> Result<u32, DecodeError> {
+        let mut value = 0u32;
+        for i in 0..4 {
+            let byte = self.u8()?;
+            value |= u32::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(DecodeError::MalformedVariableInteger)
+    }
+
+    /// The next `n` bytes as a reader of their own, so a block (such as a property list) cannot
+    /// read past its announced length.
+    pub fn sub(&mut self, n: usize) -> Result<Reader<'a>, DecodeError> {
+        Ok(Reader::new(self.take(n)?))
     }
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
@@ -77,6 +102,20 @@ pub fn put_u16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
+pub fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_be_bytes());
+}
+
+/// How many bytes `value` takes as a variable byte integer.
+pub fn var_int_len(value: usize) -> usize {
+    match value {
+        0..=127 => 1,
+        128..=16_383 => 2,
+        16_384..=2_097_151 => 3,
+        _ => 4,
+    }
+}
+
 pub fn put_binary(out: &mut Vec<u8>, data: &[u8]) {
     // Callers check lengths before encoding (see `check_len`).
     put_u16(out, data.len() as u16);
@@ -95,6 +134,7 @@ pub fn check_len(what: &'static str, len: usize) -> Result<(), super::EncodeErro
     Ok(())
 }
 
+/// Writes a variable byte integer; the caller keeps `len` within [`MAX_REMAINING_LENGTH`].
 pub fn put_remaining_length(out: &mut Vec<u8>, mut len: usize) {
     loop {
         let mut byte = (len % 128) as u8;
@@ -165,6 +205,43 @@ mod tests {
             read_remaining_length(&[0xff, 0xff, 0xff, 0xff, 0x01]),
             Err(DecodeError::MalformedRemainingLength)
         );
+    }
+
+    #[test]
+    fn variable_integers_read_back_and_refuse_a_fifth_byte() {
+        for value in [
+            0u32,
+            127,
+            128,
+            16_383,
+            16_384,
+            2_097_151,
+            2_097_152,
+            268_435_455,
+        ] {
+            let mut out = Vec::new();
+            put_remaining_length(&mut out, value as usize);
+            assert_eq!(out.len(), var_int_len(value as usize));
+            let mut r = Reader::new(&out);
+            assert_eq!(r.var_int(), Ok(value));
+            assert_eq!(r.remaining(), 0);
+        }
+        assert_eq!(
+            Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x01]).var_int(),
+            Err(DecodeError::MalformedVariableInteger)
+        );
+        assert_eq!(Reader::new(&[0x80]).var_int(), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn sub_readers_stop_at_their_length() {
+        let mut r = Reader::new(&[1, 2, 3]);
+        let mut sub = r.sub(2).unwrap();
+        assert_eq!(sub.u16(), Ok(0x0102));
+        assert_eq!(sub.u8(), Err(DecodeError::Truncated));
+        assert_eq!(r.u8(), Ok(3));
+        assert_eq!(Reader::new(&[1]).sub(2).err(), Some(DecodeError::Truncated));
+        assert_eq!(Reader::new(&[0, 0, 1, 0]).u32(), Ok(256));
     }
 
     #[test]

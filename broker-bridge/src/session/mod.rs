@@ -1,69 +1,52 @@
-//! The sans-I/O MQTT client session.
+//! The sans-I/O MQTT client session, MQTT 3.1.1 or 5.0 per connection.
 //!
 //! [`Session`] owns the protocol state of one client and nothing else: no socket, no clock, no
 //! timer. Its methods come in four kinds, after quinn-proto:
-//! - getters (`status`, `client_id`, …);
+//! - getters (`status`, `client_id`, `connack`, …);
 //! - `handle_*` for input: the transport opened, bytes arrived, the transport closed, a timer
 //!   fired. Each takes `now`, the driver's monotonic clock as a [`Duration`] since any origin;
 //! - commands from the application: [`Session::subscribe`], [`Session::publish`],
-//!   [`Session::disconnect`];
+//!   [`Session::publish_with`], [`Session::disconnect`] …;
 //! - `poll_*` for output: bytes to send ([`Session::poll_transmit`]), what happened
 //!   ([`Session::poll_event`]) and when to call [`Session::handle_timeout`] next
 //!   ([`Session::poll_timeout`]).
 //!
-//! A fatal problem (malformed bytes, a refused CONNECT, a keepalive timeout) is reported as
-//! [`Event::ConnectionLost`]; the driver then closes the transport and reconnects later with
-//! [`Session::handle_transport_open`]. Subscriptions are re-made and unacknowledged publishes
-//! re-sent on every new connection.
+//! A fatal problem (malformed bytes, a refused CONNECT, a keepalive timeout, the broker's
+//! DISCONNECT) is reported as [`Event::ConnectionLost`]; the driver then closes the transport and
+//! reconnects later with [`Session::handle_transport_open`]. Subscriptions are re-made (unless
+//! the broker kept the session) and unacknowledged publishes re-sent on every new connection.
+//!
+//! In MQTT 5.0 the session also obeys the broker's CONNACK: Server Keep Alive replaces our
+//! keepalive, Receive Maximum caps our QoS 1/2 messages in flight (the rest wait in order),
+//! Maximum Packet Size, Maximum QoS and Retain Available refuse what the broker would not take.
+//! Problems it detects in the broker's packets are answered with a DISCONNECT carrying a reason
+//! code before the connection is declared lost.
+
+#[cfg(test)]
+mod fake_broker;
+mod options;
+mod receive;
+mod send;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_v5;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+pub use options::{Options, PublishRequest};
+
 use crate::codec::Decoder;
-use crate::inflight::{InFlight, PacketIds, Stage};
+use crate::inflight::{InFlight, PacketIds};
 use crate::keepalive::{Keepalive, KeepaliveAction};
 use crate::packet::{
-    ConnAck, Connect, ConnectReturnCode, EncodeError, LastWill, Packet, Publish, QoS, SubAck,
-    Subscribe, SubscribeReturnCode, Unsubscribe,
+    ConnAck, Disconnect, EncodeError, Packet, PacketKind, PropertyId, PropertyPlace,
+    ProtocolVersion, Publish, QoS, ReasonCode, SubscribeReturnCode, SubscriptionOptions,
+    Unsubscribe,
 };
 use crate::topic::{self, TopicError};
 use crate::trace::{Direction, PacketEvent};
-
-#[cfg(test)]
-mod tests;
-
-/// How a session connects and behaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    pub client_id: String,
-    /// Rounded down to whole seconds on the wire; zero turns keepalive off.
-    pub keep_alive: Duration,
-    pub clean_session: bool,
-    pub will: Option<LastWill>,
-    /// The largest packet accepted from the broker, fixed header included.
-    pub max_packet_size: usize,
-    /// How long to wait for CONNACK after CONNECT.
-    pub connect_timeout: Duration,
-    /// How long to wait for PINGRESP after PINGREQ.
-    pub ping_timeout: Duration,
-    /// How many publishes made while offline are kept for the next connection.
-    pub offline_queue_limit: usize,
-}
-
-impl Options {
-    pub fn new(client_id: impl Into<String>) -> Self {
-        Self {
-            client_id: client_id.into(),
-            keep_alive: Duration::from_secs(30),
-            clean_session: true,
-            will: None,
-            max_packet_size: 256 * 1024,
-            connect_timeout: Duration::from_secs(10),
-            ping_timeout: Duration::from_secs(10),
-            offline_queue_limit: 100,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -82,21 +65,34 @@ pub enum Event {
     Connected {
         session_present: bool,
     },
-    /// The broker answered a SUBSCRIBE: one code per filter, in order.
+    /// The broker answered a SUBSCRIBE: one code per filter, in order. In MQTT 5.0 a refusal
+    /// may be [`SubscribeReturnCode::Refused`] with its reason: test with
+    /// [`SubscribeReturnCode::is_failure`].
     Subscribed {
         filters: Vec<(String, QoS)>,
         granted: Vec<SubscribeReturnCode>,
     },
-    /// The broker confirmed an UNSUBSCRIBE.
+    /// The broker confirmed an UNSUBSCRIBE; in MQTT 5.0 with one reason code per filter (e.g.
+    /// No subscription existed), empty in 3.1.1.
     Unsubscribed {
         filters: Vec<String>,
+        reasons: Vec<ReasonCode>,
     },
-    /// An application message for this client.
+    /// An application message for this client; its MQTT 5.0 properties (user properties,
+    /// correlation data, response topic …) are in `properties`.
     Message(Publish),
     /// One of our QoS 1 or 2 publishes was fully acknowledged.
     Delivered {
         packet_id: u16,
         topic: String,
+    },
+    /// One of our publishes did not get through: the broker refused it (MQTT 5.0 PUBACK or
+    /// PUBREC with a reason code of 0x80 or more; `packet_id` is set), or a message queued while
+    /// offline broke a limit the broker announced on reconnecting (`packet_id` is `None`).
+    PublishFailed {
+        packet_id: Option<u16>,
+        topic: String,
+        reason: String,
     },
     /// The connection is unusable; the driver must close the transport.
     ConnectionLost {
@@ -110,7 +106,8 @@ pub enum Publishing {
     Sent {
         packet_id: Option<u16>,
     },
-    /// Not connected: kept and sent on the next connection.
+    /// Not sent yet: kept until the next connection, or (MQTT 5.0) until the broker's Receive
+    /// Maximum lets another QoS 1/2 message be in flight. Sent in order.
     Queued {
         queued: usize,
     },
@@ -126,6 +123,50 @@ pub enum SessionError {
     NoPacketId,
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    #[error("the {kind} is {size} bytes, more than the {max} the broker accepts (its Maximum Packet Size); nothing was sent")]
+    PacketTooLarge {
+        kind: PacketKind,
+        size: usize,
+        max: usize,
+    },
+    #[error("the broker accepts messages up to QoS {} only (its Maximum QoS); this one asks for QoS {}", .maximum.level(), .requested.level())]
+    QoSNotSupported { requested: QoS, maximum: QoS },
+    #[error("the broker does not keep retained messages (Retain Available is 0)")]
+    RetainNotSupported,
+    #[error("{0} cannot be set on a message we publish: we use no topic aliases, and subscription identifiers are the broker's")]
+    PropertyNotForPublish(PropertyId),
+    #[error("No Local cannot be set on the shared subscription {0:?} (MQTT 5.0 §3.8.3.1)")]
+    NoLocalOnSharedSubscription(String),
+}
+
+/// What the broker's CONNACK allows (MQTT 5.0); unlimited in 3.1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BrokerLimits {
+    receive_maximum: usize,
+    maximum_packet_size: Option<usize>,
+    maximum_qos: QoS,
+    retain_available: bool,
+}
+
+impl BrokerLimits {
+    const NONE: BrokerLimits = BrokerLimits {
+        receive_maximum: usize::MAX,
+        maximum_packet_size: None,
+        maximum_qos: QoS::ExactlyOnce,
+        retain_available: true,
+    };
+
+    fn of(ack: &ConnAck) -> Self {
+        let p = &ack.properties;
+        BrokerLimits {
+            receive_maximum: p
+                .receive_maximum()
+                .map_or(usize::from(u16::MAX), usize::from),
+            maximum_packet_size: p.maximum_packet_size().map(|m| m as usize),
+            maximum_qos: p.maximum_qos().unwrap_or(QoS::ExactlyOnce),
+            retain_available: p.retain_available().unwrap_or(true),
+        }
+    }
 }
 
 pub struct Session {
@@ -141,16 +182,20 @@ pub struct Session {
     /// QoS 2 messages received (PUBREC sent) whose PUBREL has not come: delivered once only.
     incoming_qos2: BTreeSet<u16>,
     /// Filters the application asked for, re-subscribed on every new connection.
-    subscriptions: Vec<(String, QoS)>,
+    subscriptions: Vec<(String, SubscriptionOptions)>,
     pending_subacks: HashMap<u16, Vec<(String, QoS)>>,
     pending_unsubacks: HashMap<u16, Vec<String>>,
-    offline: VecDeque<Publish>,
+    /// Publishes not sent yet: made while offline, or waiting for a Receive Maximum slot.
+    unsent: VecDeque<Publish>,
+    /// The CONNACK of the current connection.
+    connack: Option<ConnAck>,
+    limits: BrokerLimits,
 }
 
 impl Session {
     pub fn new(options: Options) -> Self {
         Self {
-            decoder: Decoder::new(options.max_packet_size),
+            decoder: Decoder::new(options.max_packet_size, options.protocol),
             keepalive: Keepalive::new(options.keep_alive, options.ping_timeout),
             options,
             status: Status::Offline,
@@ -163,7 +208,9 @@ impl Session {
             subscriptions: Vec::new(),
             pending_subacks: HashMap::new(),
             pending_unsubacks: HashMap::new(),
-            offline: VecDeque::new(),
+            unsent: VecDeque::new(),
+            connack: None,
+            limits: BrokerLimits::NONE,
         }
     }
 
@@ -175,9 +222,31 @@ impl Session {
         &self.options.client_id
     }
 
-    /// Publishes waiting for a connection.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.options.protocol
+    }
+
+    /// The client identifier the broker chose for us (MQTT 5.0, when we connected with an
+    /// empty one).
+    pub fn assigned_client_id(&self) -> Option<&str> {
+        self.connack
+            .as_ref()
+            .and_then(|c| c.properties.assigned_client_identifier())
+    }
+
+    /// The broker's CONNACK for the current connection, with its limits as properties.
+    pub fn connack(&self) -> Option<&ConnAck> {
+        self.connack.as_ref()
+    }
+
+    /// The keepalive in force: ours, or the broker's Server Keep Alive (MQTT 5.0).
+    pub fn keep_alive(&self) -> Duration {
+        self.keepalive.interval()
+    }
+
+    /// Publishes not sent yet (offline, or waiting for the broker's Receive Maximum).
     pub fn queued(&self) -> usize {
-        self.offline.len()
+        self.unsent.len()
     }
 
     /// Our QoS 1/2 publishes not yet fully acknowledged.
@@ -193,18 +262,13 @@ impl Session {
         self.transmit.clear();
         self.pending_subacks.clear();
         self.pending_unsubacks.clear();
+        self.connack = None;
+        self.limits = BrokerLimits::NONE;
+        self.keepalive.set_interval(self.options.keep_alive);
         self.keepalive.reset(now);
         self.status = Status::Connecting;
         self.connect_deadline = Some(now + self.options.connect_timeout);
-        let connect = Connect {
-            client_id: self.options.client_id.clone(),
-            keep_alive: self.options.keep_alive.as_secs().min(u16::MAX as u64) as u16,
-            clean_session: self.options.clean_session,
-            will: self.options.will.clone(),
-            username: None,
-            password: None,
-        };
-        if let Err(e) = self.send(now, Packet::Connect(connect)) {
+        if let Err(e) = self.send(now, Packet::Connect(self.options.connect())) {
             self.lose(format!("could not encode CONNECT: {e}"));
         }
     }
@@ -232,7 +296,13 @@ impl Session {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    self.lose(format!("malformed packet from the broker: {e}"));
+                    let code = match e {
+                        crate::packet::DecodeError::PacketTooLarge { .. } => {
+                            ReasonCode::PacketTooLarge
+                        }
+                        _ => ReasonCode::MalformedPacket,
+                    };
+                    self.fail(now, code, format!("malformed packet from the broker: {e}"));
                     return;
                 }
             }
@@ -277,16 +347,37 @@ impl Session {
         now: Duration,
         filters: &[(&str, QoS)],
     ) -> Result<(), SessionError> {
-        for (filter, _) in filters {
+        let filters: Vec<(&str, SubscriptionOptions)> =
+            filters.iter().map(|&(f, q)| (f, q.into())).collect();
+        self.subscribe_with(now, &filters)
+    }
+
+    /// [`Session::subscribe`] with MQTT 5.0 subscription options (No Local, Retain As
+    /// Published, Retain Handling). Shared subscriptions are filters `$share/{group}/{filter}`.
+    pub fn subscribe_with(
+        &mut self,
+        now: Duration,
+        filters: &[(&str, SubscriptionOptions)],
+    ) -> Result<(), SessionError> {
+        for &(filter, options) in filters {
             topic::validate_filter(filter)?;
+            if options != SubscriptionOptions::new(options.qos) {
+                crate::packet::require_v5(
+                    self.options.protocol,
+                    "No Local, Retain As Published and Retain Handling",
+                )?;
+            }
+            if options.no_local && topic::shared_parts(filter).is_some() {
+                return Err(SessionError::NoLocalOnSharedSubscription(filter.to_owned()));
+            }
         }
         let mut new = Vec::new();
-        for &(filter, qos) in filters {
+        for &(filter, options) in filters {
             match self.subscriptions.iter_mut().find(|(f, _)| f == filter) {
-                Some(existing) => existing.1 = qos,
-                None => self.subscriptions.push((filter.to_owned(), qos)),
+                Some(existing) => existing.1 = options,
+                None => self.subscriptions.push((filter.to_owned(), options)),
             }
-            new.push((filter.to_owned(), qos));
+            new.push((filter.to_owned(), options));
         }
         if self.status == Status::Connected && !new.is_empty() {
             self.send_subscribe(now, new)?;
@@ -305,7 +396,12 @@ impl Session {
             let packet_id = self.allocate_id()?;
             let filters: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();
             self.pending_unsubacks.insert(packet_id, filters.clone());
-            self.send(now, Packet::Unsubscribe(Unsubscribe { packet_id, filters }))?;
+            let unsubscribe = Unsubscribe {
+                packet_id,
+                filters,
+                properties: Default::default(),
+            };
+            self.send(now, Packet::Unsubscribe(unsubscribe))?;
         }
         Ok(())
     }
@@ -319,34 +415,63 @@ impl Session {
         qos: QoS,
         retain: bool,
     ) -> Result<Publishing, SessionError> {
-        topic::validate_name(topic)?;
+        self.publish_with(
+            now,
+            PublishRequest::new(topic, payload, qos).retained(retain),
+        )
+    }
+
+    /// Publishes a message with MQTT 5.0 properties (user properties, response topic,
+    /// correlation data, message expiry interval, content type …). Sent now if connected and,
+    /// for QoS 1/2, if the broker's Receive Maximum allows another message in flight; otherwise
+    /// queued and sent in order.
+    pub fn publish_with(
+        &mut self,
+        now: Duration,
+        request: PublishRequest,
+    ) -> Result<Publishing, SessionError> {
+        topic::validate_name(&request.topic)?;
+        self.check_properties(&request.properties)?;
         let publish = Publish {
-            topic: topic.to_owned(),
-            packet_id: None,
-            qos,
-            dup: false,
-            retain,
-            payload,
+            retain: request.retain,
+            properties: request.properties,
+            ..Publish::new(request.topic, request.payload, request.qos)
         };
         if self.status == Status::Connected {
-            let packet_id = self.send_publish(now, publish)?;
-            return Ok(Publishing::Sent { packet_id });
-        }
-        if self.offline.len() >= self.options.offline_queue_limit {
+            self.check_limits(&publish)?;
+            if publish.qos == QoS::AtMostOnce || (self.unsent.is_empty() && self.has_slot()) {
+                let packet_id = self.send_publish(now, publish)?;
+                return Ok(Publishing::Sent { packet_id });
+            }
+        } else if self.unsent.len() >= self.options.offline_queue_limit {
             return Err(SessionError::OfflineQueueFull {
                 limit: self.options.offline_queue_limit,
             });
         }
-        self.offline.push_back(publish);
+        self.unsent.push_back(publish);
         Ok(Publishing::Queued {
-            queued: self.offline.len(),
+            queued: self.unsent.len(),
         })
     }
 
-    /// Says goodbye politely: DISCONNECT, so the broker discards the Last Will.
+    /// Says goodbye politely: DISCONNECT (Normal disconnection), so the broker discards the
+    /// Last Will.
     pub fn disconnect(&mut self, now: Duration) {
-        if self.status == Status::Connected {
-            let _ = self.send(now, Packet::Disconnect);
+        self.leave(now, ReasonCode::NORMAL_DISCONNECTION);
+    }
+
+    /// Says goodbye but asks the broker to publish the Last Will anyway: DISCONNECT with reason
+    /// 0x04 in MQTT 5.0. MQTT 3.1.1 has no such packet, so nothing is sent and the driver's
+    /// closing the transport makes the broker publish the will.
+    pub fn disconnect_with_will(&mut self, now: Duration) {
+        self.leave(now, ReasonCode::DisconnectWithWillMessage);
+    }
+
+    fn leave(&mut self, now: Duration, reason: ReasonCode) {
+        let says_it = self.options.protocol == ProtocolVersion::V5
+            || reason == ReasonCode::NORMAL_DISCONNECTION;
+        if self.status == Status::Connected && says_it {
+            let _ = self.send(now, Packet::Disconnect(Disconnect::new(reason)));
         }
         self.status = Status::Offline;
         self.connect_deadline = None;
@@ -371,205 +496,54 @@ impl Session {
         }
     }
 
-    // ---- internals ---------------------------------------------------------------------------
+    // ---- checks ------------------------------------------------------------------------------
 
-    fn send(&mut self, now: Duration, packet: Packet) -> Result<(), EncodeError> {
-        let bytes = packet.encode()?;
-        self.transmit.push_back(bytes.clone());
-        self.keepalive.on_sent(now);
-        self.events.push_back(Event::Packet(PacketEvent {
-            at: now,
-            client_id: self.options.client_id.clone(),
-            direction: Direction::Outgoing,
-            packet,
-            bytes,
-        }));
-        Ok(())
-    }
-
-    fn allocate_id(&mut self) -> Result<u16, SessionError> {
-        let (outgoing, subacks, unsubacks) = (
-            &self.outgoing,
-            &self.pending_subacks,
-            &self.pending_unsubacks,
-        );
-        self.ids
-            .allocate(|id| {
-                outgoing.contains(id) || subacks.contains_key(&id) || unsubacks.contains_key(&id)
-            })
-            .ok_or(SessionError::NoPacketId)
-    }
-
-    fn send_publish(
-        &mut self,
-        now: Duration,
-        mut publish: Publish,
-    ) -> Result<Option<u16>, SessionError> {
-        if publish.qos != QoS::AtMostOnce {
-            publish.packet_id = Some(self.allocate_id()?);
-        }
-        let packet_id = publish.packet_id;
-        self.send(now, Packet::Publish(publish.clone()))?;
-        self.outgoing.insert(publish);
-        Ok(packet_id)
-    }
-
-    fn send_subscribe(
-        &mut self,
-        now: Duration,
-        filters: Vec<(String, QoS)>,
-    ) -> Result<(), SessionError> {
-        let packet_id = self.allocate_id()?;
-        self.pending_subacks.insert(packet_id, filters.clone());
-        self.send(now, Packet::Subscribe(Subscribe { packet_id, filters }))?;
-        Ok(())
-    }
-
-    fn lose(&mut self, reason: String) {
-        if self.status == Status::Offline {
-            return;
-        }
-        self.status = Status::Offline;
-        self.connect_deadline = None;
-        self.events.push_back(Event::ConnectionLost { reason });
-    }
-
-    fn receive(&mut self, now: Duration, packet: Packet) {
-        let result = match packet {
-            Packet::ConnAck(ack) => self.on_connack(now, ack),
-            Packet::Publish(publish) => self.on_publish(now, publish),
-            Packet::PubAck(id) => {
-                self.delivered(id, Stage::AwaitingPubAck);
-                Ok(())
-            }
-            Packet::PubRec(id) => {
-                if self
-                    .outgoing
-                    .advance(id, Stage::AwaitingPubRec, Stage::AwaitingPubComp)
-                    || self.outgoing.stage(id) == Some(Stage::AwaitingPubComp)
-                {
-                    self.send(now, Packet::PubRel(id)).map_err(Into::into)
-                } else {
-                    Ok(())
-                }
-            }
-            Packet::PubRel(id) => {
-                self.incoming_qos2.remove(&id);
-                self.send(now, Packet::PubComp(id)).map_err(Into::into)
-            }
-            Packet::PubComp(id) => {
-                self.delivered(id, Stage::AwaitingPubComp);
-                Ok(())
-            }
-            Packet::SubAck(ack) => {
-                self.on_suback(ack);
-                Ok(())
-            }
-            Packet::UnsubAck(id) => {
-                if let Some(filters) = self.pending_unsubacks.remove(&id) {
-                    self.events.push_back(Event::Unsubscribed { filters });
-                }
-                Ok(())
-            }
-            Packet::PingResp => {
-                self.keepalive.on_pingresp();
-                Ok(())
-            }
-            other @ (Packet::Connect(_)
-            | Packet::Subscribe(_)
-            | Packet::Unsubscribe(_)
-            | Packet::PingReq
-            | Packet::Disconnect) => {
-                self.lose(format!(
-                    "the broker sent {}, which only clients send",
-                    other.kind()
-                ));
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            self.lose(format!("could not answer the broker: {e}"));
-        }
-    }
-
-    fn on_connack(&mut self, now: Duration, ack: ConnAck) -> Result<(), SessionError> {
-        if self.status != Status::Connecting {
-            self.lose("the broker sent a second CONNACK".into());
+    /// Properties the application may put on a PUBLISH, in the version we speak.
+    fn check_properties(&self, props: &crate::packet::Properties) -> Result<(), SessionError> {
+        if props.is_empty() {
             return Ok(());
         }
-        if ack.code != ConnectReturnCode::Accepted {
-            self.lose(format!(
-                "the broker refused the connection: {}",
-                ack.code.describe()
-            ));
-            return Ok(());
-        }
-        self.status = Status::Connected;
-        self.connect_deadline = None;
-        self.keepalive.reset(now);
-        self.events.push_back(Event::Connected {
-            session_present: ack.session_present,
-        });
-        if !ack.session_present {
-            // The broker starts a new session: its packet ids start again, so ids of QoS 2
-            // messages we had received under the old one mean nothing now.
-            self.incoming_qos2.clear();
-            if !self.subscriptions.is_empty() {
-                self.send_subscribe(now, self.subscriptions.clone())?;
+        crate::packet::require_v5(self.options.protocol, "message properties")?;
+        props.check(PropertyPlace::Packet(PacketKind::Publish))?;
+        for id in [PropertyId::TopicAlias, PropertyId::SubscriptionIdentifier] {
+            if props.contains(id) {
+                return Err(SessionError::PropertyNotForPublish(id));
             }
         }
-        // §4.4: re-send what the broker has not acknowledged, then what waited offline.
-        self.outgoing.mark_all_dup();
-        let resend: Vec<Packet> = self
-            .outgoing
-            .pending()
-            .map(|(publish, stage)| match stage {
-                Stage::AwaitingPubComp => Packet::PubRel(publish.packet_id.unwrap_or_default()),
-                _ => Packet::Publish(publish.clone()),
-            })
-            .collect();
-        for packet in resend {
-            self.send(now, packet)?;
-        }
-        while let Some(publish) = self.offline.pop_front() {
-            self.send_publish(now, publish)?;
+        if let Some(response_topic) = props.response_topic() {
+            topic::validate_name(response_topic)?;
         }
         Ok(())
     }
 
-    fn on_publish(&mut self, now: Duration, publish: Publish) -> Result<(), SessionError> {
-        match (publish.qos, publish.packet_id) {
-            (QoS::AtLeastOnce, Some(id)) => {
-                self.send(now, Packet::PubAck(id))?;
-                self.events.push_back(Event::Message(publish));
+    /// What the broker's CONNACK allows (MQTT 5.0).
+    fn check_limits(&self, publish: &Publish) -> Result<(), SessionError> {
+        if publish.qos > self.limits.maximum_qos {
+            return Err(SessionError::QoSNotSupported {
+                requested: publish.qos,
+                maximum: self.limits.maximum_qos,
+            });
+        }
+        if publish.retain && !self.limits.retain_available {
+            return Err(SessionError::RetainNotSupported);
+        }
+        if let Some(max) = self.limits.maximum_packet_size {
+            let mut sized = publish.clone();
+            sized.packet_id = (publish.qos != QoS::AtMostOnce).then_some(1);
+            let size = Packet::Publish(sized).encode(self.options.protocol)?.len();
+            if size > max {
+                return Err(SessionError::PacketTooLarge {
+                    kind: PacketKind::Publish,
+                    size,
+                    max,
+                });
             }
-            (QoS::ExactlyOnce, Some(id)) => {
-                // A re-sent QoS 2 message whose PUBREL we have not seen was already delivered.
-                if self.incoming_qos2.insert(id) {
-                    self.events.push_back(Event::Message(publish));
-                }
-                self.send(now, Packet::PubRec(id))?;
-            }
-            _ => self.events.push_back(Event::Message(publish)),
         }
         Ok(())
     }
 
-    fn on_suback(&mut self, ack: SubAck) {
-        if let Some(filters) = self.pending_subacks.remove(&ack.packet_id) {
-            self.events.push_back(Event::Subscribed {
-                filters,
-                granted: ack.return_codes,
-            });
-        }
-    }
-
-    fn delivered(&mut self, packet_id: u16, stage: Stage) {
-        if let Some(publish) = self.outgoing.complete(packet_id, stage) {
-            self.events.push_back(Event::Delivered {
-                packet_id,
-                topic: publish.topic,
-            });
-        }
+    /// Whether the broker's Receive Maximum allows one more QoS 1/2 message in flight.
+    fn has_slot(&self) -> bool {
+        self.outgoing.len() < self.limits.receive_maximum
     }
 }

@@ -1,126 +1,40 @@
 //! The session against a fake broker, on virtual time: every step is a packet we hand it or a
-//! packet it must send.
+//! packet it must send. MQTT 3.1.1 here; `tests_v5.rs` has MQTT 5.0.
 
+use super::fake_broker::{accepted, incoming, lost, FakeBroker, MS, S};
 use super::*;
-use crate::packet::{PacketKind, SubscribeReturnCode};
-
-const MS: fn(u64) -> Duration = Duration::from_millis;
-const S: fn(u64) -> Duration = Duration::from_secs;
-
-/// Decodes what the session transmitted and feeds it broker packets.
-struct FakeBroker {
-    session: Session,
-    events: Vec<Event>,
-}
-
-impl FakeBroker {
-    fn new(options: Options) -> Self {
-        Self {
-            session: Session::new(options),
-            events: Vec::new(),
-        }
-    }
-
-    /// Opens the transport and answers CONNECT with an accepting CONNACK.
-    fn connected(options: Options) -> Self {
-        let mut b = Self::new(options);
-        b.session.handle_transport_open(S(0));
-        assert!(matches!(b.sent().as_slice(), [Packet::Connect(_)]));
-        b.deliver(MS(1), Packet::ConnAck(accepted()));
-        b
-    }
-
-    fn deliver(&mut self, now: Duration, packet: Packet) {
-        self.session.handle_bytes(now, &packet.encode().unwrap());
-        self.collect();
-    }
-
-    fn collect(&mut self) {
-        while let Some(e) = self.session.poll_event() {
-            self.events.push(e);
-        }
-    }
-
-    /// Everything the session sent since the last call.
-    fn sent(&mut self) -> Vec<Packet> {
-        self.collect();
-        std::iter::from_fn(|| self.session.poll_transmit())
-            .map(|bytes| {
-                let (packet, used) = Packet::decode(&bytes, usize::MAX).unwrap().unwrap();
-                assert_eq!(used, bytes.len(), "one packet per transmit");
-                packet
-            })
-            .collect()
-    }
-
-    /// The one packet the session sent since the last call.
-    fn sent_one(&mut self) -> Packet {
-        let mut sent = self.sent();
-        assert_eq!(sent.len(), 1, "expected one packet, got {sent:?}");
-        sent.remove(0)
-    }
-
-    fn take_events(&mut self) -> Vec<Event> {
-        self.collect();
-        std::mem::take(&mut self.events)
-    }
-
-    fn messages(&mut self) -> Vec<Publish> {
-        self.take_events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Message(p) => Some(p),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-fn accepted() -> ConnAck {
-    ConnAck {
-        session_present: false,
-        code: ConnectReturnCode::Accepted,
-    }
-}
-
-fn incoming(qos: QoS, packet_id: Option<u16>, dup: bool) -> Packet {
-    Packet::Publish(Publish {
-        topic: "orders/created".into(),
-        packet_id,
-        qos,
-        dup,
-        retain: false,
-        payload: b"{}".to_vec(),
-    })
-}
-
-fn lost(events: &[Event]) -> Option<&str> {
-    events.iter().find_map(|e| match e {
-        Event::ConnectionLost { reason } => Some(reason.as_str()),
-        _ => None,
-    })
-}
+use crate::packet::{Ack, ConnAck, ConnectReturnCode, LastWill, SubAck, UnsubAck};
 
 #[test]
 fn connect_carries_client_id_keepalive_and_will() {
     let mut options = Options::new("eda-abc123-payment");
     options.keep_alive = S(15);
     options.will = Some(LastWill {
-        topic: "services/payment".into(),
-        payload: b"offline".to_vec(),
-        qos: QoS::AtLeastOnce,
         retain: true,
+        ..LastWill::new("services/payment", b"offline".to_vec(), QoS::AtLeastOnce)
     });
     let mut b = FakeBroker::new(options.clone());
     b.session.handle_transport_open(S(0));
     let Packet::Connect(c) = b.sent_one() else {
         panic!("expected CONNECT")
     };
+    assert_eq!(c.protocol, ProtocolVersion::V311);
+    assert!(c.properties.is_empty());
     assert_eq!(c.client_id, "eda-abc123-payment");
     assert_eq!(c.keep_alive, 15);
     assert!(c.clean_session);
     assert_eq!(c.will, options.will);
     assert_eq!(b.session.status(), Status::Connecting);
+}
+
+#[test]
+fn a_3_1_1_connect_is_byte_for_byte_what_it_always_was() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session.handle_transport_open(S(0));
+    assert_eq!(
+        b.session.poll_transmit().unwrap(),
+        [0x10, 13, 0, 4, b'M', b'Q', b'T', b'T', 4, 0b10, 0, 30, 0, 1, b'c']
+    );
 }
 
 #[test]
@@ -161,17 +75,17 @@ fn subscriptions_made_before_connecting_go_out_after_connack_and_report_grants()
     };
     assert_eq!(
         sub.filters,
-        [("orders/created".to_owned(), QoS::AtLeastOnce)]
+        [("orders/created".to_owned(), QoS::AtLeastOnce.into())]
     );
     b.deliver(
         MS(2),
-        Packet::SubAck(SubAck {
-            packet_id: sub.packet_id,
-            return_codes: vec![SubscribeReturnCode::Failure],
-        }),
+        Packet::SubAck(SubAck::new(
+            sub.packet_id,
+            vec![SubscribeReturnCode::Failure],
+        )),
     );
     assert!(b.take_events().contains(&Event::Subscribed {
-        filters: sub.filters,
+        filters: vec![("orders/created".to_owned(), QoS::AtLeastOnce)],
         granted: vec![SubscribeReturnCode::Failure],
     }));
 }
@@ -212,7 +126,7 @@ fn qos1_publish_completes_on_puback_and_is_resent_with_dup_when_the_puback_is_lo
     };
     assert!(again.dup, "a re-sent PUBLISH carries DUP");
     assert_eq!(again.packet_id, Some(id));
-    b.deliver(S(1), Packet::PubAck(id));
+    b.deliver(S(1), Packet::PubAck(Ack::new(id)));
     assert!(b.take_events().contains(&Event::Delivered {
         packet_id: id,
         topic: "orders/created".into()
@@ -225,7 +139,7 @@ fn incoming_qos1_is_acknowledged_and_delivered() {
     let mut b = FakeBroker::connected(Options::new("c"));
     b.sent();
     b.deliver(MS(5), incoming(QoS::AtLeastOnce, Some(77), false));
-    assert_eq!(b.sent(), [Packet::PubAck(77)]);
+    assert_eq!(b.sent(), [Packet::PubAck(Ack::new(77))]);
     assert_eq!(b.messages().len(), 1);
 }
 
@@ -234,13 +148,13 @@ fn duplicate_incoming_qos2_is_delivered_once() {
     let mut b = FakeBroker::connected(Options::new("c"));
     b.sent();
     b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(9), false));
-    assert_eq!(b.sent(), [Packet::PubRec(9)]);
+    assert_eq!(b.sent(), [Packet::PubRec(Ack::new(9))]);
     // The broker did not get our PUBREC and sends the message again.
     b.deliver(MS(6), incoming(QoS::ExactlyOnce, Some(9), true));
-    assert_eq!(b.sent(), [Packet::PubRec(9)]);
+    assert_eq!(b.sent(), [Packet::PubRec(Ack::new(9))]);
     assert_eq!(b.messages().len(), 1, "delivered exactly once");
-    b.deliver(MS(7), Packet::PubRel(9));
-    assert_eq!(b.sent(), [Packet::PubComp(9)]);
+    b.deliver(MS(7), Packet::PubRel(Ack::new(9)));
+    assert_eq!(b.sent(), [Packet::PubComp(Ack::new(9))]);
     // After PUBREL the id is free: a new message with it is a new message.
     b.deliver(MS(8), incoming(QoS::ExactlyOnce, Some(9), false));
     assert_eq!(b.messages().len(), 1);
@@ -257,15 +171,15 @@ fn outgoing_qos2_handshake_and_lost_pubcomp_resends_pubrel() {
         panic!()
     };
     let id = p.packet_id.unwrap();
-    b.deliver(MS(1), Packet::PubRec(id));
-    assert_eq!(b.sent(), [Packet::PubRel(id)]);
+    b.deliver(MS(1), Packet::PubRec(Ack::new(id)));
+    assert_eq!(b.sent(), [Packet::PubRel(Ack::new(id))]);
     // PUBCOMP lost with the connection: after reconnecting, PUBREL (not PUBLISH) is re-sent.
     b.session.handle_transport_closed("gone");
     b.session.handle_transport_open(S(1));
     b.sent();
     b.deliver(S(1), Packet::ConnAck(accepted()));
-    assert_eq!(b.sent(), [Packet::PubRel(id)]);
-    b.deliver(S(1), Packet::PubComp(id));
+    assert_eq!(b.sent(), [Packet::PubRel(Ack::new(id))]);
+    b.deliver(S(1), Packet::PubComp(Ack::new(id)));
     assert!(b
         .take_events()
         .iter()
@@ -312,10 +226,10 @@ fn refused_connack_explains_why() {
     b.session.handle_transport_open(S(0));
     b.deliver(
         MS(1),
-        Packet::ConnAck(ConnAck {
-            session_present: false,
-            code: ConnectReturnCode::NotAuthorized,
-        }),
+        Packet::ConnAck(ConnAck::new(
+            false,
+            ConnectReturnCode::NotAuthorized.reason(),
+        )),
     );
     assert!(lost(&b.take_events()).unwrap().contains("anonymous"));
 }
@@ -370,7 +284,9 @@ fn malformed_bytes_and_client_only_packets_lose_the_connection_without_panicking
 fn split_frames_reassemble_into_messages() {
     let mut b = FakeBroker::connected(Options::new("c"));
     b.sent();
-    let bytes = incoming(QoS::AtMostOnce, None, false).encode().unwrap();
+    let bytes = incoming(QoS::AtMostOnce, None, false)
+        .encode(ProtocolVersion::V311)
+        .unwrap();
     for chunk in bytes.chunks(3) {
         b.session.handle_bytes(S(1), chunk);
     }
@@ -398,7 +314,7 @@ fn disconnect_sends_disconnect_and_goes_offline_quietly() {
     let mut b = FakeBroker::connected(Options::new("c"));
     b.sent();
     b.session.disconnect(S(2));
-    assert_eq!(b.sent(), [Packet::Disconnect]);
+    assert_eq!(b.sent(), [Packet::Disconnect(Disconnect::default())]);
     assert_eq!(b.session.status(), Status::Offline);
     assert!(lost(&b.take_events()).is_none());
 }
@@ -408,7 +324,7 @@ fn a_new_broker_session_forgets_half_finished_incoming_qos2() {
     let mut b = FakeBroker::connected(Options::new("c"));
     b.sent();
     b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(1), false));
-    assert_eq!(b.sent(), [Packet::PubRec(1)]);
+    assert_eq!(b.sent(), [Packet::PubRec(Ack::new(1))]);
     assert_eq!(b.messages().len(), 1);
     // The connection drops before PUBREL; the broker comes back without our session, so its
     // packet ids start again and id 1 now means a new message.
@@ -434,14 +350,11 @@ fn a_resumed_broker_session_still_suppresses_the_duplicate() {
     b.sent();
     b.deliver(
         S(1),
-        Packet::ConnAck(ConnAck {
-            session_present: true,
-            code: ConnectReturnCode::Accepted,
-        }),
+        Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
     );
     b.sent();
     b.deliver(S(2), incoming(QoS::ExactlyOnce, Some(1), true));
-    assert_eq!(b.sent(), [Packet::PubRec(1)]);
+    assert_eq!(b.sent(), [Packet::PubRec(Ack::new(1))]);
     assert!(
         b.messages().is_empty(),
         "the re-sent message was delivered before"
@@ -469,9 +382,10 @@ fn unsubscribe_stops_resubscribing_and_reports_the_unsuback() {
         panic!("expected UNSUBSCRIBE")
     };
     assert_eq!(unsub.filters, ["orders/created"]);
-    b.deliver(MS(3), Packet::UnsubAck(unsub.packet_id));
+    b.deliver(MS(3), Packet::UnsubAck(UnsubAck::new(unsub.packet_id)));
     assert!(b.take_events().contains(&Event::Unsubscribed {
-        filters: vec!["orders/created".into()]
+        filters: vec!["orders/created".into()],
+        reasons: vec![],
     }));
     // After a reconnect only the remaining filter is subscribed again.
     b.session.handle_transport_closed("gone");
@@ -481,7 +395,10 @@ fn unsubscribe_stops_resubscribing_and_reports_the_unsuback() {
     let Packet::Subscribe(sub) = b.sent_one() else {
         panic!("expected SUBSCRIBE")
     };
-    assert_eq!(sub.filters, [("payments/#".to_owned(), QoS::AtMostOnce)]);
+    assert_eq!(
+        sub.filters,
+        [("payments/#".to_owned(), QoS::AtMostOnce.into())]
+    );
 }
 
 #[test]

@@ -1,0 +1,310 @@
+//! MQTT 5.0 reason codes (§2.4): one byte on CONNACK, the publish acknowledgements, SUBACK,
+//! UNSUBACK, DISCONNECT and AUTH saying how an operation went. Values below 0x80 mean success,
+//! 0x80 and above failure. Each packet allows only some of them (§2.4, Table 2-6).
+
+use super::PacketKind;
+
+/// Every reason code of MQTT 5.0, named as in the specification.
+///
+/// 0x00 has three names depending on the packet: *Success*, *Normal disconnection* (DISCONNECT)
+/// and *Granted QoS 0* (SUBACK); [`ReasonCode::name_in`] gives the right one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReasonCode {
+    #[default]
+    Success = 0x00,
+    GrantedQoS1 = 0x01,
+    GrantedQoS2 = 0x02,
+    DisconnectWithWillMessage = 0x04,
+    NoMatchingSubscribers = 0x10,
+    NoSubscriptionExisted = 0x11,
+    ContinueAuthentication = 0x18,
+    ReAuthenticate = 0x19,
+    UnspecifiedError = 0x80,
+    MalformedPacket = 0x81,
+    ProtocolError = 0x82,
+    ImplementationSpecificError = 0x83,
+    UnsupportedProtocolVersion = 0x84,
+    ClientIdentifierNotValid = 0x85,
+    BadUserNameOrPassword = 0x86,
+    NotAuthorized = 0x87,
+    ServerUnavailable = 0x88,
+    ServerBusy = 0x89,
+    Banned = 0x8A,
+    ServerShuttingDown = 0x8B,
+    BadAuthenticationMethod = 0x8C,
+    KeepAliveTimeout = 0x8D,
+    SessionTakenOver = 0x8E,
+    TopicFilterInvalid = 0x8F,
+    TopicNameInvalid = 0x90,
+    PacketIdentifierInUse = 0x91,
+    PacketIdentifierNotFound = 0x92,
+    ReceiveMaximumExceeded = 0x93,
+    TopicAliasInvalid = 0x94,
+    PacketTooLarge = 0x95,
+    MessageRateTooHigh = 0x96,
+    QuotaExceeded = 0x97,
+    AdministrativeAction = 0x98,
+    PayloadFormatInvalid = 0x99,
+    RetainNotSupported = 0x9A,
+    QoSNotSupported = 0x9B,
+    UseAnotherServer = 0x9C,
+    ServerMoved = 0x9D,
+    SharedSubscriptionsNotSupported = 0x9E,
+    ConnectionRateExceeded = 0x9F,
+    MaximumConnectTime = 0xA0,
+    SubscriptionIdentifiersNotSupported = 0xA1,
+    WildcardSubscriptionsNotSupported = 0xA2,
+}
+
+use ReasonCode as R;
+
+/// Every code, in numeric order (for tables and tests).
+pub const ALL_REASON_CODES: [ReasonCode; 43] = [
+    R::Success,
+    R::GrantedQoS1,
+    R::GrantedQoS2,
+    R::DisconnectWithWillMessage,
+    R::NoMatchingSubscribers,
+    R::NoSubscriptionExisted,
+    R::ContinueAuthentication,
+    R::ReAuthenticate,
+    R::UnspecifiedError,
+    R::MalformedPacket,
+    R::ProtocolError,
+    R::ImplementationSpecificError,
+    R::UnsupportedProtocolVersion,
+    R::ClientIdentifierNotValid,
+    R::BadUserNameOrPassword,
+    R::NotAuthorized,
+    R::ServerUnavailable,
+    R::ServerBusy,
+    R::Banned,
+    R::ServerShuttingDown,
+    R::BadAuthenticationMethod,
+    R::KeepAliveTimeout,
+    R::SessionTakenOver,
+    R::TopicFilterInvalid,
+    R::TopicNameInvalid,
+    R::PacketIdentifierInUse,
+    R::PacketIdentifierNotFound,
+    R::ReceiveMaximumExceeded,
+    R::TopicAliasInvalid,
+    R::PacketTooLarge,
+    R::MessageRateTooHigh,
+    R::QuotaExceeded,
+    R::AdministrativeAction,
+    R::PayloadFormatInvalid,
+    R::RetainNotSupported,
+    R::QoSNotSupported,
+    R::UseAnotherServer,
+    R::ServerMoved,
+    R::SharedSubscriptionsNotSupported,
+    R::ConnectionRateExceeded,
+    R::MaximumConnectTime,
+    R::SubscriptionIdentifiersNotSupported,
+    R::WildcardSubscriptionsNotSupported,
+];
+
+impl ReasonCode {
+    /// 0x00 on DISCONNECT.
+    pub const NORMAL_DISCONNECTION: ReasonCode = ReasonCode::Success;
+    /// 0x00 on SUBACK.
+    pub const GRANTED_QOS_0: ReasonCode = ReasonCode::Success;
+
+    pub fn from_byte(byte: u8) -> Option<Self> {
+        ALL_REASON_CODES.iter().copied().find(|c| *c as u8 == byte)
+    }
+
+    pub fn byte(self) -> u8 {
+        self as u8
+    }
+
+    /// 0x80 and above: the operation failed.
+    pub fn is_error(self) -> bool {
+        self.byte() >= 0x80
+    }
+
+    /// The specification's name, for a person: e.g. "Quota exceeded".
+    pub fn describe(self) -> &'static str {
+        match self {
+            R::Success => "Success",
+            R::GrantedQoS1 => "Granted QoS 1",
+            R::GrantedQoS2 => "Granted QoS 2",
+            R::DisconnectWithWillMessage => "Disconnect with Will Message",
+            R::NoMatchingSubscribers => "No matching subscribers",
+            R::NoSubscriptionExisted => "No subscription existed",
+            R::ContinueAuthentication => "Continue authentication",
+            R::ReAuthenticate => "Re-authenticate",
+            R::UnspecifiedError => "Unspecified error",
+            R::MalformedPacket => "Malformed Packet",
+            R::ProtocolError => "Protocol Error",
+            R::ImplementationSpecificError => "Implementation specific error",
+            R::UnsupportedProtocolVersion => "Unsupported Protocol Version",
+            R::ClientIdentifierNotValid => "Client Identifier not valid",
+            R::BadUserNameOrPassword => "Bad User Name or Password",
+            R::NotAuthorized => "Not authorized",
+            R::ServerUnavailable => "Server unavailable",
+            R::ServerBusy => "Server busy",
+            R::Banned => "Banned",
+            R::ServerShuttingDown => "Server shutting down",
+            R::BadAuthenticationMethod => "Bad authentication method",
+            R::KeepAliveTimeout => "Keep Alive timeout",
+            R::SessionTakenOver => "Session taken over",
+            R::TopicFilterInvalid => "Topic Filter invalid",
+            R::TopicNameInvalid => "Topic Name invalid",
+            R::PacketIdentifierInUse => "Packet Identifier in use",
+            R::PacketIdentifierNotFound => "Packet Identifier not found",
+            R::ReceiveMaximumExceeded => "Receive Maximum exceeded",
+            R::TopicAliasInvalid => "Topic Alias invalid",
+            R::PacketTooLarge => "Packet too large",
+            R::MessageRateTooHigh => "Message rate too high",
+            R::QuotaExceeded => "Quota exceeded",
+            R::AdministrativeAction => "Administrative action",
+            R::PayloadFormatInvalid => "Payload format invalid",
+            R::RetainNotSupported => "Retain not supported",
+            R::QoSNotSupported => "QoS not supported",
+            R::UseAnotherServer => "Use another server",
+            R::ServerMoved => "Server moved",
+            R::SharedSubscriptionsNotSupported => "Shared Subscriptions not supported",
+            R::ConnectionRateExceeded => "Connection rate exceeded",
+            R::MaximumConnectTime => "Maximum connect time",
+            R::SubscriptionIdentifiersNotSupported => "Subscription Identifiers not supported",
+            R::WildcardSubscriptionsNotSupported => "Wildcard Subscriptions not supported",
+        }
+    }
+
+    /// The name this code has on `kind`: 0x00 is "Normal disconnection" on DISCONNECT and
+    /// "Granted QoS 0" on SUBACK.
+    pub fn name_in(self, kind: PacketKind) -> &'static str {
+        match (self, kind) {
+            (R::Success, PacketKind::Disconnect) => "Normal disconnection",
+            (R::Success, PacketKind::SubAck) => "Granted QoS 0",
+            _ => self.describe(),
+        }
+    }
+
+    /// Whether the specification allows this code on `kind` (Table 2-6). On DISCONNECT that
+    /// table also lists 0x8C (Bad authentication method), which the DISCONNECT section's own
+    /// table omits; we accept it.
+    pub fn allowed_in(self, kind: PacketKind) -> bool {
+        use PacketKind as K;
+        let b = self.byte();
+        match kind {
+            K::ConnAck => matches!(
+                b,
+                0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F
+            ),
+            K::PubAck | K::PubRec => {
+                matches!(
+                    b,
+                    0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
+                )
+            }
+            K::PubRel | K::PubComp => matches!(b, 0x00 | 0x92),
+            K::SubAck => matches!(
+                b,
+                0x00..=0x02 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91 | 0x97 | 0x9E | 0xA1 | 0xA2
+            ),
+            K::UnsubAck => matches!(b, 0x00 | 0x11 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91),
+            K::Disconnect => matches!(
+                b,
+                0x00 | 0x04
+                    | 0x80..=0x83
+                    | 0x87
+                    | 0x89
+                    | 0x8B..=0x90
+                    | 0x93..=0xA2
+            ),
+            K::Auth => matches!(b, 0x00 | 0x18 | 0x19),
+            _ => false,
+        }
+    }
+}
+
+/// "Not authorized (0x87)": the name and the byte a packet inspector shows.
+impl std::fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (0x{:02X})", self.describe(), self.byte())
+    }
+}
+
+/// Reads the reason code byte of `kind`, refusing codes the packet may not carry.
+pub(crate) fn read_reason(
+    r: &mut super::wire::Reader<'_>,
+    kind: PacketKind,
+) -> Result<ReasonCode, super::DecodeError> {
+    let byte = r.u8()?;
+    match ReasonCode::from_byte(byte) {
+        Some(code) if code.allowed_in(kind) => Ok(code),
+        _ => Err(super::DecodeError::InvalidReasonCode { code: byte, kind }),
+    }
+}
+
+/// Refuses to put a code on `kind` that the packet may not carry.
+pub(crate) fn check_reason(code: ReasonCode, kind: PacketKind) -> Result<(), super::EncodeError> {
+    if code.allowed_in(kind) {
+        Ok(())
+    } else {
+        Err(super::EncodeError::ReasonNotAllowed { code, kind })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_byte_maps_to_at_most_one_code_and_back() {
+        let mut known = 0;
+        for byte in 0..=255u8 {
+            if let Some(code) = ReasonCode::from_byte(byte) {
+                assert_eq!(code.byte(), byte);
+                known += 1;
+            }
+        }
+        assert_eq!(known, ALL_REASON_CODES.len());
+        assert!(ALL_REASON_CODES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn learners_read_the_specs_names() {
+        assert_eq!(R::NotAuthorized.to_string(), "Not authorized (0x87)");
+        assert_eq!(R::QuotaExceeded.describe(), "Quota exceeded");
+        assert_eq!(R::TopicFilterInvalid.describe(), "Topic Filter invalid");
+        assert_eq!(
+            R::SharedSubscriptionsNotSupported.describe(),
+            "Shared Subscriptions not supported"
+        );
+        assert_eq!(
+            R::Success.name_in(PacketKind::Disconnect),
+            "Normal disconnection"
+        );
+        assert_eq!(R::Success.name_in(PacketKind::SubAck), "Granted QoS 0");
+        assert_eq!(R::Success.name_in(PacketKind::PubAck), "Success");
+    }
+
+    #[test]
+    fn each_packet_allows_the_specs_codes() {
+        use PacketKind as K;
+        let count = |kind| {
+            ALL_REASON_CODES
+                .iter()
+                .filter(|c| c.allowed_in(kind))
+                .count()
+        };
+        // Table 2-6 of the specification, counted per packet.
+        assert_eq!(count(K::ConnAck), 22);
+        assert_eq!(count(K::PubAck), 9);
+        assert_eq!(count(K::PubRec), 9);
+        assert_eq!(count(K::PubRel), 2);
+        assert_eq!(count(K::PubComp), 2);
+        assert_eq!(count(K::SubAck), 12);
+        assert_eq!(count(K::UnsubAck), 7);
+        assert_eq!(count(K::Disconnect), 30);
+        assert_eq!(count(K::Auth), 3);
+        assert!(!R::SessionTakenOver.allowed_in(K::ConnAck));
+        assert!(R::SessionTakenOver.allowed_in(K::Disconnect));
+        assert!(!R::QuotaExceeded.allowed_in(K::UnsubAck));
+        assert!(!R::Success.allowed_in(K::Publish));
+    }
+}

@@ -1,0 +1,248 @@
+//! What the session does with each packet from the broker.
+
+use std::time::Duration;
+
+use super::send::explain;
+use super::{BrokerLimits, Event, Session, SessionError, Status};
+use crate::inflight::Stage;
+use crate::packet::{
+    Ack, ConnAck, ConnectReturnCode, Disconnect, Packet, PacketKind, ProtocolVersion, Publish, QoS,
+    ReasonCode, SubAck, UnsubAck,
+};
+
+impl Session {
+    pub(super) fn receive(&mut self, now: Duration, packet: Packet) {
+        let v5 = self.options.protocol == ProtocolVersion::V5;
+        let result = match packet {
+            Packet::ConnAck(ack) => self.on_connack(now, ack),
+            Packet::Publish(publish) => self.on_publish(now, publish),
+            Packet::PubAck(ack) => {
+                self.on_puback(now, ack);
+                Ok(())
+            }
+            Packet::PubRec(ack) => self.on_pubrec(now, ack),
+            Packet::PubRel(ack) => self.on_pubrel(now, ack),
+            Packet::PubComp(ack) => {
+                // Any reason completes it: PUBREC already said the broker has the message, and
+                // 0x92 (not found) means it had finished with it.
+                let id = ack.packet_id;
+                if let Some(publish) = self.outgoing.complete(id, Stage::AwaitingPubComp) {
+                    self.events.push_back(Event::Delivered {
+                        packet_id: id,
+                        topic: publish.topic,
+                    });
+                    self.release_unsent(now);
+                }
+                Ok(())
+            }
+            Packet::SubAck(ack) => {
+                self.on_suback(ack);
+                Ok(())
+            }
+            Packet::UnsubAck(ack) => {
+                self.on_unsuback(ack);
+                Ok(())
+            }
+            Packet::PingResp => {
+                self.keepalive.on_pingresp();
+                Ok(())
+            }
+            Packet::Disconnect(disconnect) if v5 => {
+                self.on_disconnect(disconnect);
+                Ok(())
+            }
+            Packet::Auth(_) => {
+                self.fail(
+                    now,
+                    ReasonCode::ProtocolError,
+                    "the broker sent AUTH, but we asked for no extended authentication".into(),
+                );
+                Ok(())
+            }
+            other @ (Packet::Connect(_)
+            | Packet::Subscribe(_)
+            | Packet::Unsubscribe(_)
+            | Packet::PingReq
+            | Packet::Disconnect(_)) => {
+                let kind = other.kind();
+                self.fail(
+                    now,
+                    ReasonCode::ProtocolError,
+                    format!("the broker sent {kind}, which only clients send"),
+                );
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.lose(format!("could not answer the broker: {e}"));
+        }
+    }
+
+    fn on_connack(&mut self, now: Duration, ack: ConnAck) -> Result<(), SessionError> {
+        if self.status != Status::Connecting {
+            let reason = "the broker sent a second CONNACK".into();
+            self.fail(now, ReasonCode::ProtocolError, reason);
+            return Ok(());
+        }
+        if ack.code != ReasonCode::Success {
+            let why = match self.options.protocol {
+                ProtocolVersion::V311 => ConnectReturnCode::from_reason(ack.code)
+                    .map_or_else(|| ack.code.to_string(), |c| c.describe().to_owned()),
+                ProtocolVersion::V5 => explain(ack.code, PacketKind::ConnAck, &ack.properties),
+            };
+            self.lose(format!("the broker refused the connection: {why}"));
+            return Ok(());
+        }
+        self.status = Status::Connected;
+        self.connect_deadline = None;
+        if let Some(secs) = ack.properties.server_keep_alive() {
+            self.keepalive
+                .set_interval(Duration::from_secs(secs.into()));
+        }
+        self.keepalive.reset(now);
+        self.limits = BrokerLimits::of(&ack);
+        let session_present = ack.session_present;
+        self.connack = Some(ack);
+        self.events.push_back(Event::Connected { session_present });
+        if !session_present {
+            // The broker starts a new session: its packet ids start again, so ids of QoS 2
+            // messages we had received under the old one mean nothing now.
+            self.incoming_qos2.clear();
+            if !self.subscriptions.is_empty() {
+                self.send_subscribe(now, self.subscriptions.clone())?;
+            }
+        }
+        // §4.4: re-send what the broker has not acknowledged, then what waited.
+        self.resend_in_flight(now);
+        self.release_unsent(now);
+        Ok(())
+    }
+
+    fn on_publish(&mut self, now: Duration, publish: Publish) -> Result<(), SessionError> {
+        if let Some(alias) = publish.properties.topic_alias() {
+            let reason = format!(
+                "the broker sent Topic Alias {alias}, but we allow none (Topic Alias Maximum 0)"
+            );
+            self.fail(now, ReasonCode::TopicAliasInvalid, reason);
+            return Ok(());
+        }
+        match (publish.qos, publish.packet_id) {
+            (QoS::AtLeastOnce, Some(id)) => {
+                self.send(now, Packet::PubAck(Ack::new(id)))?;
+                self.events.push_back(Event::Message(publish));
+            }
+            (QoS::ExactlyOnce, Some(id)) => {
+                // A re-sent QoS 2 message whose PUBREL we have not seen was already delivered.
+                if self.incoming_qos2.insert(id) {
+                    let limit = usize::from(self.options.receive_maximum);
+                    if self.options.protocol == ProtocolVersion::V5
+                        && self.incoming_qos2.len() > limit
+                    {
+                        self.incoming_qos2.remove(&id);
+                        let reason = format!(
+                            "the broker sent more than our Receive Maximum of {limit} QoS 2 \
+                             messages without waiting for our acknowledgements"
+                        );
+                        self.fail(now, ReasonCode::ReceiveMaximumExceeded, reason);
+                        return Ok(());
+                    }
+                    self.events.push_back(Event::Message(publish));
+                }
+                self.send(now, Packet::PubRec(Ack::new(id)))?;
+            }
+            _ => self.events.push_back(Event::Message(publish)),
+        }
+        Ok(())
+    }
+
+    fn on_puback(&mut self, now: Duration, ack: Ack) {
+        if let Some(publish) = self.outgoing.complete(ack.packet_id, Stage::AwaitingPubAck) {
+            self.report_outcome(publish, &ack, PacketKind::PubAck);
+            self.release_unsent(now);
+        }
+    }
+
+    fn on_pubrec(&mut self, now: Duration, ack: Ack) -> Result<(), SessionError> {
+        let id = ack.packet_id;
+        if ack.reason.is_error() {
+            // The broker refused the message: the exchange ends here, without PUBREL.
+            if let Some(publish) = self.outgoing.complete(id, Stage::AwaitingPubRec) {
+                self.report_outcome(publish, &ack, PacketKind::PubRec);
+                self.release_unsent(now);
+            }
+            return Ok(());
+        }
+        let known = self
+            .outgoing
+            .advance(id, Stage::AwaitingPubRec, Stage::AwaitingPubComp)
+            || self.outgoing.stage(id) == Some(Stage::AwaitingPubComp);
+        let reply = match (known, self.options.protocol) {
+            (true, _) => Ack::new(id),
+            (false, ProtocolVersion::V5) => {
+                Ack::with_reason(id, ReasonCode::PacketIdentifierNotFound)
+            }
+            (false, ProtocolVersion::V311) => return Ok(()),
+        };
+        self.send(now, Packet::PubRel(reply))
+    }
+
+    fn on_pubrel(&mut self, now: Duration, ack: Ack) -> Result<(), SessionError> {
+        let id = ack.packet_id;
+        let known = self.incoming_qos2.remove(&id);
+        let reply = if known || self.options.protocol == ProtocolVersion::V311 {
+            Ack::new(id)
+        } else {
+            Ack::with_reason(id, ReasonCode::PacketIdentifierNotFound)
+        };
+        self.send(now, Packet::PubComp(reply))
+    }
+
+    fn on_suback(&mut self, ack: SubAck) {
+        if let Some(filters) = self.pending_subacks.remove(&ack.packet_id) {
+            self.events.push_back(Event::Subscribed {
+                filters,
+                granted: ack.return_codes,
+            });
+        }
+    }
+
+    fn on_unsuback(&mut self, ack: UnsubAck) {
+        if let Some(filters) = self.pending_unsubacks.remove(&ack.packet_id) {
+            self.events.push_back(Event::Unsubscribed {
+                filters,
+                reasons: ack.reasons,
+            });
+        }
+    }
+
+    /// MQTT 5.0: the broker closes the connection and says why.
+    fn on_disconnect(&mut self, disconnect: Disconnect) {
+        let why = explain(
+            disconnect.reason,
+            PacketKind::Disconnect,
+            &disconnect.properties,
+        );
+        self.lose(format!("the broker disconnected: {why}"));
+    }
+
+    /// Delivered, or refused with the broker's reason (PUBACK, or PUBREC of 0x80 or more).
+    fn report_outcome(&mut self, publish: Publish, ack: &Ack, kind: PacketKind) {
+        let packet_id = ack.packet_id;
+        let event = if ack.reason.is_error() {
+            Event::PublishFailed {
+                packet_id: Some(packet_id),
+                topic: publish.topic,
+                reason: format!(
+                    "the broker refused the message: {}",
+                    explain(ack.reason, kind, &ack.properties)
+                ),
+            }
+        } else {
+            Event::Delivered {
+                packet_id,
+                topic: publish.topic,
+            }
+        };
+        self.events.push_back(event);
+    }
+}
