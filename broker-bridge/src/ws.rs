@@ -3,6 +3,14 @@
 //! All protocol decisions are the session's; this file only moves bytes and time, reconnects
 //! with [`Backoff`], and reports to one handler. Nothing here panics on input from the network
 //! or the user: a bad URL or a refused socket becomes [`Link::Disconnected`] with a reason.
+//!
+//! Two things here are about speed (see `docs/benchmarks.md`):
+//! - Packets produced in one turn of the event loop leave in **one WebSocket frame**, sent from a
+//!   microtask. One frame per packet costs the browser and the broker per frame, and Mosquitto
+//!   2.0.11 can hold back a second frame that arrives in the same read until its next 100 ms
+//!   tick (seen as 101 ms round trips at QoS 1).
+//! - The session's timer is re-armed only when its deadline moves **earlier**; a timer that fires
+//!   before a deadline that moved later finds nothing due and re-arms.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -10,7 +18,7 @@ use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::backoff::Backoff;
@@ -78,9 +86,14 @@ struct Inner {
     retry_timer: Option<Timeout>,
     backoff: Backoff,
     handler: Handler,
+    /// The deadline `session_timer` is armed for.
+    timer_deadline: Option<Duration>,
     /// Raised on every new socket, so callbacks of a replaced socket are ignored.
     generation: u64,
     outbox: Vec<ClientEvent>,
+    /// Bytes for the current socket, sent as one frame at the end of this event-loop turn.
+    unsent: Vec<u8>,
+    flush_scheduled: bool,
 }
 
 /// The page's monotonic clock as the session's `now`.
@@ -102,10 +115,13 @@ impl Client {
                 socket: None,
                 session_timer: None,
                 retry_timer: None,
+                timer_deadline: None,
                 backoff: Backoff::new(RETRY_BASE, RETRY_MAX),
                 handler: Rc::new(handler),
                 generation: 0,
                 outbox: Vec::new(),
+                unsent: Vec::new(),
+                flush_scheduled: false,
             })),
         };
         client.open_socket();
@@ -190,12 +206,13 @@ impl Client {
         {
             let mut inner = self.inner.borrow_mut();
             inner.session.disconnect(now());
-            inner.flush_transmit();
+            // The DISCONNECT goes out now, before its socket is closed.
+            inner.take_transmit();
+            inner.send_unsent();
             inner.url = url.to_owned();
             inner.backoff.reset();
             inner.retry_timer = None;
-            inner.session_timer = None;
-            inner.socket = None;
+            inner.drop_socket();
         }
         self.open_socket();
     }
@@ -225,7 +242,7 @@ impl Client {
         let (url, generation, attempt) = {
             let mut inner = self.inner.borrow_mut();
             inner.generation += 1;
-            inner.socket = None;
+            inner.drop_socket();
             (inner.url.clone(), inner.generation, inner.backoff.attempt())
         };
         self.emit(ClientEvent::Link(Link::Connecting {
@@ -301,8 +318,7 @@ impl Client {
     fn retry_later(&self, reason: String) {
         let (url, retry_in, attempt) = {
             let mut inner = self.inner.borrow_mut();
-            inner.socket = None;
-            inner.session_timer = None;
+            inner.drop_socket();
             let attempt = inner.backoff.attempt() + 1;
             let retry_in = inner.backoff.next_delay(js_sys::Math::random());
             let weak = self.weak();
@@ -326,13 +342,17 @@ impl Client {
     fn pump(&self) {
         let (events, lost) = {
             let mut inner = self.inner.borrow_mut();
-            inner.flush_transmit();
+            inner.take_transmit();
             inner.collect_events();
             let events = std::mem::take(&mut inner.outbox);
             let lost = events.iter().find_map(|e| match e {
                 ClientEvent::Session(Event::ConnectionLost { reason }) => Some(reason.clone()),
                 _ => None,
             });
+            if lost.is_some() {
+                // A last DISCONNECT (with its reason, in 5.0) leaves before the socket closes.
+                inner.send_unsent();
+            }
             if events
                 .iter()
                 .any(|e| matches!(e, ClientEvent::Session(Event::Connected { .. })))
@@ -352,22 +372,62 @@ impl Client {
         }
         if let Some(reason) = lost {
             self.retry_later(reason);
+            return;
+        }
+        // Scheduled after the handler ran: what it publishes in reaction (at once, or from a
+        // future woken meanwhile) joins the same frame as our acknowledgements.
+        let mut inner = self.inner.borrow_mut();
+        if !inner.unsent.is_empty() && !inner.flush_scheduled {
+            inner.flush_scheduled = true;
+            self.schedule_flush();
         }
     }
 
     fn arm_timer(&self, inner: &mut Inner) {
-        inner.session_timer = inner.session.poll_timeout().map(|deadline| {
-            let wait = deadline.saturating_sub(now());
-            let weak = self.weak();
-            // +1 ms: a timer that fires a hair early would find nothing due and re-arm forever.
-            Timeout::new(wait.as_millis() as u32 + 1, move || {
-                if let Some(inner) = weak.upgrade() {
-                    let client = Client { inner };
-                    client.inner.borrow_mut().session.handle_timeout(now());
-                    client.pump();
+        let Some(deadline) = inner.session.poll_timeout() else {
+            inner.session_timer = None;
+            inner.timer_deadline = None;
+            return;
+        };
+        if inner.session_timer.is_some() && inner.timer_deadline.is_some_and(|t| t <= deadline) {
+            return;
+        }
+        let wait = deadline.saturating_sub(now());
+        let weak = self.weak();
+        inner.timer_deadline = Some(deadline);
+        // +1 ms: a timer that fires a hair early would find nothing due and re-arm at once.
+        inner.session_timer = Some(Timeout::new(wait.as_millis() as u32 + 1, move || {
+            if let Some(inner) = weak.upgrade() {
+                let client = Client { inner };
+                {
+                    let mut inner = client.inner.borrow_mut();
+                    inner.timer_deadline = None;
+                    inner.session.handle_timeout(now());
                 }
-            })
+                client.pump();
+            }
+        }));
+    }
+
+    /// Sends the bytes gathered in this event-loop turn once the turn's work is done.
+    fn schedule_flush(&self) {
+        let weak = self.weak();
+        let flush = Closure::once_into_js(move || {
+            if let Some(inner) = weak.upgrade() {
+                let mut inner = inner.borrow_mut();
+                inner.flush_scheduled = false;
+                inner.send_unsent();
+            }
         });
+        match web_sys::window() {
+            Some(window) => window.queue_microtask(flush.unchecked_ref()),
+            // No window (a worker): send at once rather than never.
+            None => {
+                let _ = flush
+                    .unchecked_ref::<js_sys::Function>()
+                    .call0(&JsValue::NULL);
+            }
+        }
     }
 
     fn emit(&self, event: ClientEvent) {
@@ -377,13 +437,30 @@ impl Client {
 }
 
 impl Inner {
-    fn flush_transmit(&mut self) {
+    /// Moves what the session wants sent into this turn's frame.
+    fn take_transmit(&mut self) {
         while let Some(bytes) = self.session.poll_transmit() {
-            if let Some(socket) = &self.socket {
-                // A failed send shows up as the socket's close event.
-                let _ = socket.ws.send_with_u8_array(&bytes);
-            }
+            self.unsent.extend_from_slice(&bytes);
         }
+    }
+
+    fn send_unsent(&mut self) {
+        if self.unsent.is_empty() {
+            return;
+        }
+        if let Some(socket) = &self.socket {
+            // A failed send shows up as the socket's close event.
+            let _ = socket.ws.send_with_u8_array(&self.unsent);
+        }
+        self.unsent.clear();
+    }
+
+    /// Closes the socket; bytes meant for it are dropped, never sent on the next one.
+    fn drop_socket(&mut self) {
+        self.socket = None;
+        self.unsent.clear();
+        self.session_timer = None;
+        self.timer_deadline = None;
     }
 
     fn collect_events(&mut self) {

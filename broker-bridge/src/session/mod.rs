@@ -320,8 +320,9 @@ impl Session {
             Status::Offline => {}
             Status::Connecting => {
                 if self.connect_deadline.is_some_and(|d| now >= d) {
-                    let secs = self.options.connect_timeout.as_secs_f32();
-                    self.lose(format!("no CONNACK from the broker within {secs} s"));
+                    // Whole milliseconds: float formatting would add kilobytes to the wasm.
+                    let ms = self.options.connect_timeout.as_millis();
+                    self.lose(format!("no CONNACK from the broker within {ms} ms"));
                 }
             }
             Status::Connected => match self.keepalive.poll(now) {
@@ -332,8 +333,8 @@ impl Session {
                     }
                 }
                 KeepaliveAction::Expired => {
-                    let secs = self.keepalive.timeout().as_secs_f32();
-                    self.lose(format!("no PINGRESP from the broker within {secs} s"));
+                    let ms = self.keepalive.timeout().as_millis();
+                    self.lose(format!("no PINGRESP from the broker within {ms} ms"));
                 }
             },
         }
