@@ -102,3 +102,7 @@ pub use packet::{
 };
 pub use session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
 pub use trace::{Direction, PacketEvent};
+
+// Unit tests built for wasm32 run in headless Chromium, like `tests/browser.rs`.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

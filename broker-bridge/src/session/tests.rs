@@ -4,6 +4,10 @@
 use super::fake_broker::{accepted, incoming, lost, FakeBroker, MS, S};
 use super::*;
 use crate::packet::{Ack, ConnAck, ConnectReturnCode, LastWill, SubAck, UnsubAck};
+// The same tests run in the browser (`cargo test --target wasm32-unknown-unknown`): the session
+// reads no clock, so virtual time works there too.
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 #[test]
 fn connect_carries_client_id_keepalive_and_will() {
