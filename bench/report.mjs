@@ -178,7 +178,9 @@ export function formatReport({ options, latency, throughput, sizes, machine: m, 
     out(`| ${label} | ${kb(file.raw)} | ${kb(file.gzip)} | ${vs(file.gzip, goal)} |`);
   out('| file | raw | gzip -9 | ÷ mqtt.min.js gzipped |');
   out('|---|---:|---:|---:|');
-  const benchLabel = 'benchmark .wasm: broker-bridge + harness (eda_bench_bg.wasm, wasm-opt -Oz)';
+  const benchLabel =
+    'benchmark .wasm: broker-bridge + harness + JsClient of the interop tests ' +
+    '(eda_bench_bg.wasm, wasm-opt -Oz)';
   row(benchLabel, sizes.wasm, true);
   row('its wasm-bindgen JS glue (eda_bench.js)', sizes.glue, false);
   if (sizes.clientWasm) {

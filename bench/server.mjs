@@ -3,6 +3,9 @@
 //   const server = await servePage(root);   // server.url = 'http://127.0.0.1:<port>/'
 //   await server.close();
 //
+// The interoperability tests serve their own page with the same build:
+//   servePage(root, { '/': ['e2e/interop-page.html', HTML], ...pkgRoutes('target/interop-pkg') })
+//
 // Cross-origin isolation (COOP + COEP) is what gives the page a fine performance.now():
 // Chromium coarsens it to 100 µs otherwise, too coarse for sub-millisecond round trips.
 // The page fetches nothing from other origins (the WebSocket is not subject to COEP).
@@ -11,18 +14,26 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 
+export const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+
+/** `/pkg/…`: wasm-bindgen's output for the eda-bench crate, in `dir` (relative to the root). */
+export const pkgRoutes = (dir) => ({
+  '/pkg/eda_bench.js': [`${dir}/eda_bench.js`, JS],
+  '/pkg/eda_bench_bg.wasm': [`${dir}/eda_bench_bg.wasm`, 'application/wasm'],
+});
+
 /** URL path → [file relative to the repository root, content type]. */
-const ROUTES = {
-  '/': ['bench/index.html', 'text/html; charset=utf-8'],
-  '/mqttjs.js': ['bench/mqttjs.js', 'text/javascript; charset=utf-8'],
-  '/mqtt.min.js': ['node_modules/mqtt/dist/mqtt.min.js', 'text/javascript; charset=utf-8'],
-  '/pkg/eda_bench.js': ['target/bench-pkg/eda_bench.js', 'text/javascript; charset=utf-8'],
-  '/pkg/eda_bench_bg.wasm': ['target/bench-pkg/eda_bench_bg.wasm', 'application/wasm'],
+const BENCH_ROUTES = {
+  '/': ['bench/index.html', HTML],
+  '/mqttjs.js': ['bench/mqttjs.js', JS],
+  '/mqtt.min.js': ['node_modules/mqtt/dist/mqtt.min.js', JS],
+  ...pkgRoutes('target/bench-pkg'),
 };
 
-export async function servePage(root) {
+export async function servePage(root, routes = BENCH_ROUTES) {
   const server = http.createServer(async (req, res) => {
-    const route = ROUTES[new URL(req.url, 'http://localhost').pathname];
+    const route = routes[new URL(req.url, 'http://localhost').pathname];
     if (!route || req.method !== 'GET') {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
       return;

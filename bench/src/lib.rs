@@ -15,10 +15,16 @@
 //! both in one page. A failure (broker unreachable, subscription refused, messages missing at
 //! the deadline) rejects the promise with a readable message; nothing here panics.
 //!
+//! The same build also exports [`JsClient`](js_client::JsClient), our client for JavaScript,
+//! which the interoperability tests (`e2e/interop.test.mjs`) drive in a page. The size figure
+//! of the benchmark comes from `examples/client_only.rs`, so this does not weigh on it.
+//!
 //! Everything is wasm32-only: on other targets this crate is empty.
 
 #[cfg(target_arch = "wasm32")]
 mod deadline;
+#[cfg(target_arch = "wasm32")]
+pub mod js_client;
 #[cfg(target_arch = "wasm32")]
 mod probe;
 #[cfg(target_arch = "wasm32")]

@@ -94,6 +94,8 @@ struct Inner {
     /// Bytes for the current socket, sent as one frame at the end of this event-loop turn.
     unsent: Vec<u8>,
     flush_scheduled: bool,
+    /// Set by [`Client::close`]: nothing reconnects.
+    closed: bool,
 }
 
 /// The page's monotonic clock as the session's `now`.
@@ -122,6 +124,7 @@ impl Client {
                 outbox: Vec::new(),
                 unsent: Vec::new(),
                 flush_scheduled: false,
+                closed: false,
             })),
         };
         client.open_socket();
@@ -201,19 +204,36 @@ impl Client {
         result
     }
 
+    /// Leaves the broker politely (DISCONNECT, so no Last Will) and stops for good: no
+    /// reconnect, no timer. Messages still queued offline are dropped with the client.
+    pub fn close(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.closed = true;
+            inner.leave();
+        }
+        // The DISCONNECT's packet event, like every packet's, reaches the handler.
+        self.hand_out_events();
+    }
+
+    /// Drops the connection without a word of MQTT, as a crashed tab would: the broker
+    /// publishes the Last Will. Stops for good, like [`Client::close`].
+    pub fn abort(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.closed = true;
+        inner.retry_timer = None;
+        inner.drop_socket();
+    }
+
     /// Leaves the current broker politely and connects to another one.
     pub fn set_url(&self, url: &str) {
         {
             let mut inner = self.inner.borrow_mut();
-            inner.session.disconnect(now());
-            // The DISCONNECT goes out now, before its socket is closed.
-            inner.take_transmit();
-            inner.send_unsent();
+            inner.leave();
             inner.url = url.to_owned();
             inner.backoff.reset();
-            inner.retry_timer = None;
-            inner.drop_socket();
         }
+        self.hand_out_events();
         self.open_socket();
     }
 
@@ -241,6 +261,9 @@ impl Client {
     fn open_socket(&self) {
         let (url, generation, attempt) = {
             let mut inner = self.inner.borrow_mut();
+            if inner.closed {
+                return;
+            }
             inner.generation += 1;
             inner.drop_socket();
             (inner.url.clone(), inner.generation, inner.backoff.attempt())
@@ -319,6 +342,9 @@ impl Client {
         let (url, retry_in, attempt) = {
             let mut inner = self.inner.borrow_mut();
             inner.drop_socket();
+            if inner.closed {
+                return;
+            }
             let attempt = inner.backoff.attempt() + 1;
             let retry_in = inner.backoff.next_delay(js_sys::Math::random());
             let weak = self.weak();
@@ -430,6 +456,18 @@ impl Client {
         }
     }
 
+    /// Gives the handler what the session reported outside a `pump` (e.g. a DISCONNECT).
+    fn hand_out_events(&self) {
+        let events = {
+            let mut inner = self.inner.borrow_mut();
+            inner.collect_events();
+            std::mem::take(&mut inner.outbox)
+        };
+        for event in events {
+            self.emit(event);
+        }
+    }
+
     fn emit(&self, event: ClientEvent) {
         let handler = self.inner.borrow().handler.clone();
         handler(event);
@@ -453,6 +491,15 @@ impl Inner {
             let _ = socket.ws.send_with_u8_array(&self.unsent);
         }
         self.unsent.clear();
+    }
+
+    /// DISCONNECT, sent at once (before its socket closes), and no retry pending.
+    fn leave(&mut self) {
+        self.session.disconnect(now());
+        self.take_transmit();
+        self.send_unsent();
+        self.retry_timer = None;
+        self.drop_socket();
     }
 
     /// Closes the socket; bytes meant for it are dropped, never sent on the next one.

@@ -14,13 +14,19 @@ export const FLOW_TOPICS = ['orders/created', 'payments/processed', 'inventory/r
 
 const SENTINEL_PREFIX = 'e2e-witness/sentinel/';
 
-export async function startWitness({ tcpPort, host = '127.0.0.1', topics = FLOW_TOPICS } = {}) {
+export async function startWitness({
+  tcpPort,
+  host = '127.0.0.1',
+  topics = FLOW_TOPICS,
+  protocolVersion = 4,
+} = {}) {
   // Deliberately not of the form eda-<hex>-<service> that the app's clients use.
   const clientId = `e2e-witness-${randomUUID().slice(0, 8)}`;
   const sentinelTopic = `${SENTINEL_PREFIX}${clientId}`;
   const client = mqtt.connect(`mqtt://${host}:${tcpPort}`, {
     clientId,
     clean: true,
+    protocolVersion,
     reconnectPeriod: 0,
     connectTimeout: 10_000,
   });
@@ -37,7 +43,7 @@ export async function startWitness({ tcpPort, host = '127.0.0.1', topics = FLOW_
   const waiters = new Set();
   const sentinelWaiters = new Map();
 
-  client.on('message', (topic, buffer) => {
+  client.on('message', (topic, buffer, packet) => {
     const payload = buffer.toString('utf8');
     if (topic === sentinelTopic) {
       sentinelWaiters.get(payload)?.();
@@ -49,7 +55,9 @@ export async function startWitness({ tcpPort, host = '127.0.0.1', topics = FLOW_
     } catch {
       json = null;
     }
-    const message = { topic, payload, json, receivedAt: Date.now() };
+    // MQTT 5 only: the user properties, as MQTT.js decodes them ({ name: value }).
+    const userProperties = packet?.properties?.userProperties ?? {};
+    const message = { topic, payload, json, userProperties, receivedAt: Date.now() };
     messages.push(message);
     for (const waiter of waiters) waiter(message);
   });

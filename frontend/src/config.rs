@@ -14,3 +14,10 @@ pub const DEFAULT_INVENTORY_DELAY: Duration = Duration::from_millis(800);
 /// The QoS of every publish and subscription of the order flow unless `?qos=` or the page's
 /// selector says otherwise: at least once, so a dropped connection loses no event.
 pub const DEFAULT_QOS: broker_bridge::QoS = broker_bridge::QoS::AtLeastOnce;
+
+/// The MQTT version of the four services' connections unless `?mqtt=` or the page says otherwise.
+pub const DEFAULT_PROTOCOL: broker_bridge::ProtocolVersion = broker_bridge::ProtocolVersion::V311;
+
+/// Under MQTT 5.0 every event of the flow carries its orderId in this user property, so a
+/// trace can follow one order across services without reading payloads.
+pub const CORRELATION_PROPERTY: &str = "correlationId";

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use broker_bridge::ws::{Client, ClientEvent, Link};
-use broker_bridge::{Event, Options, QoS};
+use broker_bridge::{Event, Options, ProtocolVersion, PublishRequest, QoS};
 use gloo::timers::callback::Timeout;
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub struct Runtime {
     clients: Vec<(ServiceId, Client)>,
     /// The QoS of every subscription and publish in the order flow.
     qos: Cell<QoS>,
+    protocol: ProtocolVersion,
     report: Report,
 }
 
@@ -37,11 +38,13 @@ fn time_of_day(now: Option<Timestamp>) -> String {
 }
 
 impl Runtime {
-    /// Connects the four services to `url`; `report` receives everything the page shows.
+    /// Connects the four services to `url` with MQTT `protocol`; `report` receives everything
+    /// the page shows.
     pub fn start(
         url: &str,
         session_tag: &str,
         qos: QoS,
+        protocol: ProtocolVersion,
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
         let report: Report = Rc::new(report);
@@ -50,18 +53,16 @@ impl Runtime {
                 .iter()
                 .map(|&service| {
                     let (weak, early_report) = (weak.clone(), report.clone());
-                    let client = Client::connect(
-                        Options::new(client_id(session_tag, service)),
-                        url,
-                        move |event| {
-                            if let Some(runtime) = weak.upgrade() {
-                                runtime.on_client_event(service, event);
-                            } else if let ClientEvent::Link(link) = event {
-                                // Events before `new_cyclic` returns: only link changes occur.
-                                early_report(Action::Link(service, link_view(link)));
-                            }
-                        },
-                    );
+                    let mut options = Options::new(client_id(session_tag, service));
+                    options.protocol = protocol;
+                    let client = Client::connect(options, url, move |event| {
+                        if let Some(runtime) = weak.upgrade() {
+                            runtime.on_client_event(service, event);
+                        } else if let ClientEvent::Link(link) = event {
+                            // Events before `new_cyclic` returns: only link changes occur.
+                            early_report(Action::Link(service, link_view(link)));
+                        }
+                    });
                     subscribe(service, &client, qos, &report);
                     (service, client)
                 })
@@ -69,9 +70,33 @@ impl Runtime {
             Runtime {
                 clients,
                 qos: Cell::new(qos),
+                protocol,
                 report,
             }
         })
+    }
+
+    /// Disconnects the four services politely, for good (before a runtime replaces this one).
+    pub fn shut_down(&self) {
+        for (_, client) in &self.clients {
+            client.close();
+        }
+    }
+
+    /// Publishes a domain event with `service`'s client at the flow's QoS. Under MQTT 5.0 the
+    /// event carries its orderId in the `correlationId` user property.
+    fn publish(&self, service: ServiceId, event: &DomainEvent) -> Result<(), String> {
+        let mut request = PublishRequest::new(event.topic(), event.to_json(), self.qos.get());
+        if self.protocol == ProtocolVersion::V5 {
+            request = request.with_user_property(
+                crate::config::CORRELATION_PROPERTY,
+                event.order_id().to_string(),
+            );
+        }
+        self.client(service)
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// Uses `qos` from now on: subscriptions are made again with it (the broker replaces them)
@@ -111,8 +136,7 @@ impl Runtime {
         let now = wall_clock().ok_or("the browser clock is out of range")?;
         let order_id = Uuid::new_v4();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
-        client
-            .publish(event.topic(), event.to_json(), self.qos.get(), false)
+        self.publish(ServiceId::Order, &event)
             .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
         Ok(order_id)
     }
@@ -121,7 +145,17 @@ impl Runtime {
         match event {
             ClientEvent::Link(link) => (self.report)(Action::Link(service, link_view(link))),
             ClientEvent::Session(Event::Message(message)) => {
-                self.on_message(service, &message.topic, message.qos, &message.payload)
+                let correlation = message
+                    .properties
+                    .user_property(crate::config::CORRELATION_PROPERTY)
+                    .map(str::to_owned);
+                self.on_message(
+                    service,
+                    &message.topic,
+                    message.qos,
+                    correlation,
+                    &message.payload,
+                )
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
                 for ((filter, _), code) in filters.iter().zip(&granted) {
@@ -140,7 +174,14 @@ impl Runtime {
         }
     }
 
-    fn on_message(self: &Rc<Self>, service: ServiceId, topic: &str, qos: QoS, payload: &[u8]) {
+    fn on_message(
+        self: &Rc<Self>,
+        service: ServiceId,
+        topic: &str,
+        qos: QoS,
+        correlation: Option<String>,
+        payload: &[u8],
+    ) {
         let decision = services::handle(service, &Delays::default(), topic, payload);
         let outcome = match &decision {
             Ok(_) => Outcome::Accepted,
@@ -152,6 +193,7 @@ impl Runtime {
                 at: time_of_day(wall_clock()),
                 topic: topic.to_owned(),
                 qos: Some(qos),
+                correlation,
                 payload: String::from_utf8_lossy(payload).into_owned(),
                 outcome,
             },
@@ -165,17 +207,8 @@ impl Runtime {
         for command in commands {
             match command {
                 Command::Publish(event) => {
-                    let published = self.client(service).publish(
-                        event.topic(),
-                        event.to_json(),
-                        self.qos.get(),
-                        false,
-                    );
-                    if let Err(e) = published {
-                        (self.report)(Action::Logged(
-                            service,
-                            problem(event.topic(), e.to_string()),
-                        ));
+                    if let Err(e) = self.publish(service, &event) {
+                        (self.report)(Action::Logged(service, problem(event.topic(), e)));
                     }
                 }
                 Command::Schedule { after, work } => {
@@ -221,6 +254,7 @@ fn problem(topic: &str, reason: String) -> LogEntry {
         at: time_of_day(wall_clock()),
         topic: topic.to_owned(),
         qos: None,
+        correlation: None,
         payload: String::new(),
         outcome: Outcome::Failed(reason),
     }

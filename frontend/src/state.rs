@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use broker_bridge::QoS;
+use broker_bridge::{ProtocolVersion, QoS};
 use uuid::Uuid;
 
 use crate::services::ServiceId;
@@ -57,6 +57,8 @@ pub struct LogEntry {
     pub topic: String,
     /// The QoS the message arrived with; `None` for entries that are not a received message.
     pub qos: Option<QoS>,
+    /// The `correlationId` user property the message carried (MQTT 5.0).
+    pub correlation: Option<String>,
     /// The payload as text (lossy UTF-8), never interpreted as HTML.
     pub payload: String,
     pub outcome: Outcome,
@@ -81,6 +83,10 @@ pub struct State {
     pub qos: QoS,
     /// Why a `?qos=` in the link was not used.
     pub qos_error: Option<String>,
+    /// The MQTT version the services connect with.
+    pub protocol: ProtocolVersion,
+    /// Why a `?mqtt=` in the link was not used.
+    pub protocol_error: Option<String>,
     pub services: Vec<ServiceView>,
     /// Oldest first.
     pub notifications: VecDeque<String>,
@@ -101,6 +107,7 @@ pub enum Action {
     BrokerChanged(String),
     BrokerUrlInvalid(String),
     QosChanged(QoS),
+    ProtocolChanged(ProtocolVersion),
 }
 
 impl State {
@@ -111,6 +118,8 @@ impl State {
             broker_url_error,
             qos: crate::config::DEFAULT_QOS,
             qos_error: None,
+            protocol: crate::config::DEFAULT_PROTOCOL,
+            protocol_error: None,
             services: ServiceId::ALL
                 .iter()
                 .map(|&id| ServiceView {
@@ -185,6 +194,13 @@ impl State {
                 self.qos = qos;
                 self.qos_error = None;
             }
+            Action::ProtocolChanged(protocol) => {
+                self.protocol = protocol;
+                self.protocol_error = None;
+                for service in &mut self.services {
+                    service.link = LinkView::Connecting { attempt: 0 };
+                }
+            }
         }
     }
 }
@@ -206,6 +222,7 @@ mod tests {
             at: "10:30:00.000".into(),
             topic: "orders/created".into(),
             qos: Some(QoS::AtLeastOnce),
+            correlation: None,
             payload: format!("{n}"),
             outcome: Outcome::Accepted,
         }
@@ -334,6 +351,23 @@ pub fn qos_from_query(param: Option<&str>) -> (QoS, Option<String>) {
     }
 }
 
+/// The MQTT version to use at start-up from the `?mqtt=` parameter (`3.1.1` or `5`), and why
+/// it was ignored if it was neither.
+pub fn protocol_from_query(param: Option<&str>) -> (ProtocolVersion, Option<String>) {
+    let default = crate::config::DEFAULT_PROTOCOL;
+    match param.map(str::trim) {
+        None => (default, None),
+        Some("3.1.1" | "4" | "311") => (ProtocolVersion::V311, None),
+        Some("5" | "5.0") => (ProtocolVersion::V5, None),
+        Some(other) => (
+            default,
+            Some(format!(
+                "Ignored ?mqtt={other:?} in the link: use 3.1.1 or 5. Using MQTT {default}."
+            )),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod query_tests {
     use super::*;
@@ -375,5 +409,29 @@ mod query_tests {
         s.qos_error = Some("bad".into());
         s.apply(Action::QosChanged(QoS::ExactlyOnce));
         assert_eq!((s.qos, s.qos_error), (QoS::ExactlyOnce, None));
+    }
+
+    #[test]
+    fn mqtt_parameter_is_3_1_1_or_5_and_explained_otherwise() {
+        assert_eq!(protocol_from_query(None), (ProtocolVersion::V311, None));
+        assert_eq!(protocol_from_query(Some("5")), (ProtocolVersion::V5, None));
+        assert_eq!(
+            protocol_from_query(Some("3.1.1")),
+            (ProtocolVersion::V311, None)
+        );
+        let (protocol, error) = protocol_from_query(Some("6"));
+        assert_eq!(protocol, ProtocolVersion::V311);
+        assert!(error.unwrap().contains("3.1.1 or 5"));
+    }
+
+    #[test]
+    fn changing_protocol_reconnects_every_service() {
+        let mut s = State::new("ws://h:1".into(), None, "t");
+        s.apply(Action::Link(ServiceId::Payment, LinkView::Connected));
+        s.protocol_error = Some("bad".into());
+        s.apply(Action::ProtocolChanged(ProtocolVersion::V5));
+        assert_eq!(s.protocol, ProtocolVersion::V5);
+        assert_eq!(s.protocol_error, None);
+        assert_eq!(s.service(ServiceId::Payment).link.word(), "connecting");
     }
 }

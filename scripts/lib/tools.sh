@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Tool installation helpers, sourced by scripts/play and scripts/test.
+# Tool installation helpers, sourced by scripts/play, scripts/test and scripts/bench.
 #
 # Every ensure_* function installs what is missing and skips what is present, printing one
 # line either way. They are safe under `set -euo pipefail` and work from any cwd: paths are
@@ -199,6 +199,29 @@ ensure_debian_packages() {
   # With recommends: Chromium needs its fonts and libraries to render pages headless.
   ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y "${missing[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The eda-bench crate's wasm for JavaScript: the benchmark's exports and JsClient, the binding
+# the interoperability tests drive (bench/src/lib.rs)
+
+# build_bench_pkg PROFILE OUT_DIR [CARGO_ARGS…]: builds eda-bench's cdylib for wasm32 (PROFILE
+# `dev` or `release`, plus CARGO_ARGS, e.g. `--example client_only`) and writes wasm-bindgen's
+# `--target web` output to OUT_DIR (emptied first): OUT_DIR/eda_bench.js and eda_bench_bg.wasm.
+# Needs ensure_wasm_target and ensure_wasm_bindgen first.
+build_bench_pkg() {
+  local profile=$1 out=$2 dir
+  shift 2
+  case $profile in
+    dev) dir=debug ;;
+    release) dir=release ;;
+    *) die "build_bench_pkg: profile must be dev or release, not '$profile'" ;;
+  esac
+  (cd "$EDA_ROOT" &&
+    cargo build -p eda-bench --profile "$profile" --target "$EDA_WASM_TARGET" --lib "$@") || return
+  rm -rf "$out"
+  wasm-bindgen --target web --out-dir "$out" \
+    "${CARGO_TARGET_DIR:-$EDA_ROOT/target}/$EDA_WASM_TARGET/$dir/eda_bench.wasm"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -6,11 +6,13 @@ use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
 
-use super::{BrokerBar, EventLog, Notifications, OrderForm, QosPicker, StatusStrip};
+use broker_bridge::{ProtocolVersion, QoS};
+
+use super::{BrokerBar, EventLog, Notifications, OrderForm, SettingSelect, StatusStrip};
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
-use crate::state::{broker_from_query, qos_from_query, Action, State};
+use crate::state::{broker_from_query, protocol_from_query, qos_from_query, Action, State};
 
 impl Reducible for State {
     type Action = Action;
@@ -54,13 +56,16 @@ pub fn App() -> Html {
         let tag = Uuid::new_v4().simple().to_string()[..6].to_owned();
         let mut state = State::new(url, error, &tag);
         (state.qos, state.qos_error) = qos_from_query(query_param("qos").as_deref());
+        (state.protocol, state.protocol_error) =
+            protocol_from_query(query_param("mqtt").as_deref());
         state
     });
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
 
+    // (Re)started when the MQTT version changes: the connections are made anew.
     {
         let (state, runtime) = (state.clone(), runtime.clone());
-        use_effect_with((), move |_| {
+        use_effect_with(state.protocol, move |protocol| {
             let dispatcher = state.dispatcher();
             // The session tag is the middle of any client id: eda-<tag>-order.
             let tag = state.services[0]
@@ -68,10 +73,14 @@ pub fn App() -> Html {
                 .trim_start_matches("eda-")
                 .trim_end_matches("-order")
                 .to_owned();
+            if let Some(old) = runtime.borrow_mut().take() {
+                old.shut_down();
+            }
             *runtime.borrow_mut() = Some(Runtime::start(
                 &state.broker_url,
                 &tag,
                 state.qos,
+                *protocol,
                 move |a| dispatcher.dispatch(a),
             ));
         });
@@ -96,13 +105,49 @@ pub fn App() -> Html {
 
     let on_qos = {
         let (state, runtime) = (state.clone(), runtime.clone());
-        Callback::from(move |qos: broker_bridge::QoS| {
+        Callback::from(move |value: String| {
+            let qos = match value.as_str() {
+                "0" => QoS::AtMostOnce,
+                "2" => QoS::ExactlyOnce,
+                _ => QoS::AtLeastOnce,
+            };
             if let Some(runtime) = runtime.borrow().as_ref() {
                 runtime.set_qos(qos);
             }
             remember_in_url("qos", &qos.level().to_string());
             state.dispatch(Action::QosChanged(qos));
         })
+    };
+    let on_protocol = {
+        let state = state.clone();
+        Callback::from(move |value: String| {
+            let protocol = match value.as_str() {
+                "5" => ProtocolVersion::V5,
+                _ => ProtocolVersion::V311,
+            };
+            remember_in_url("mqtt", &value);
+            // The effect above reconnects the services with the new version.
+            state.dispatch(Action::ProtocolChanged(protocol));
+        })
+    };
+    let qos_choices: Vec<(AttrValue, AttrValue)> = vec![
+        ("0".into(), "QoS 0 — at most once (PUBLISH only)".into()),
+        ("1".into(), "QoS 1 — at least once (PUBLISH, PUBACK)".into()),
+        (
+            "2".into(),
+            "QoS 2 — exactly once (PUBLISH, PUBREC, PUBREL, PUBCOMP)".into(),
+        ),
+    ];
+    let protocol_choices: Vec<(AttrValue, AttrValue)> = vec![
+        ("3.1.1".into(), "MQTT 3.1.1".into()),
+        (
+            "5".into(),
+            "MQTT 5.0 (orderId in a correlationId user property)".into(),
+        ),
+    ];
+    let protocol_value = match state.protocol {
+        ProtocolVersion::V311 => "3.1.1",
+        ProtocolVersion::V5 => "5",
     };
 
     let logs = [
@@ -126,7 +171,12 @@ pub fn App() -> Html {
             </header>
             <section class="broker" aria-label="Broker connection">
                 <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
-                <QosPicker qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
+                <div class="settings">
+                    <SettingSelect id="flow-qos" label="Delivery guarantee" choices={qos_choices}
+                        selected={state.qos.level().to_string()} error={state.qos_error.clone()} on_change={on_qos} />
+                    <SettingSelect id="mqtt-version" label="Protocol" choices={protocol_choices}
+                        selected={protocol_value} error={state.protocol_error.clone()} on_change={on_protocol} />
+                </div>
                 <StatusStrip services={state.services.iter().map(|s| (s.id, s.client_id.clone(), s.link.clone())).collect::<Vec<_>>()} broker_url={state.broker_url.clone()} />
             </section>
             <main class="layout">

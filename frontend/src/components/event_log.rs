@@ -23,11 +23,15 @@ pub fn EventLog(props: &EventLogProps) -> Html {
         html! {
             <li class={classes!("log-entry", status)} data-testid="log-entry"
                 data-service={service.id.slug()} data-topic={entry.topic.clone()} data-status={status}
-                data-qos={entry.qos.map(|q| q.level().to_string())}>
+                data-qos={entry.qos.map(|q| q.level().to_string())}
+                data-correlation={entry.correlation.clone()}>
                 <span class="time">{ &entry.at }</span>
                 <span class="topic">{ &entry.topic }</span>
                 if let Some(qos) = entry.qos {
                     <span class="qos" title="QoS the message arrived with">{ format!("QoS {}", qos.level()) }</span>
+                }
+                if let Some(correlation) = &entry.correlation {
+                    <span class="correlation" title="MQTT 5 user property correlationId">{ format!("correlationId {correlation}") }</span>
                 }
                 <span class="status">{ status }</span>
                 if !entry.payload.is_empty() {

@@ -5,7 +5,7 @@ mod broker_bar;
 mod event_log;
 mod notifications;
 mod order_form;
-mod qos_picker;
+mod setting_select;
 mod status_strip;
 
 pub use app::App;
@@ -13,5 +13,5 @@ pub use broker_bar::BrokerBar;
 pub use event_log::EventLog;
 pub use notifications::Notifications;
 pub use order_form::OrderForm;
-pub use qos_picker::QosPicker;
+pub use setting_select::SettingSelect;
 pub use status_strip::StatusStrip;
