@@ -5,10 +5,12 @@
 //! or the user: a bad URL or a refused socket becomes [`Link::Disconnected`] with a reason.
 //!
 //! Two things here are about speed (see `docs/benchmarks.md`):
-//! - Packets produced in one turn of the event loop leave in **one WebSocket frame**, sent from a
-//!   microtask. One frame per packet costs the browser and the broker per frame, and Mosquitto
-//!   2.0.11 can hold back a second frame that arrives in the same read until its next 100 ms
-//!   tick (seen as 101 ms round trips at QoS 1).
+//! - Packets leave in **one WebSocket frame per flush**, and the flush runs from a zero-delay
+//!   timer (a macrotask), after the handler has reacted and after frames the broker sent back
+//!   to back have all been answered. One frame per packet costs the browser and the broker per
+//!   frame, and Mosquitto 2.0.11 can hold back a second frame that arrives in the same read
+//!   until its next 100 ms tick (seen as 101 ms round trips at QoS 1 and 2 when we flushed per
+//!   packet, and still at QoS 2 when we flushed from a microtask).
 //! - The session's timer is re-armed only when its deadline moves **earlier**; a timer that fires
 //!   before a deadline that moved later finds nothing due and re-arms.
 
@@ -18,7 +20,7 @@ use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::backoff::Backoff;
@@ -435,25 +437,18 @@ impl Client {
         }));
     }
 
-    /// Sends the bytes gathered in this event-loop turn once the turn's work is done.
+    /// Sends the gathered bytes from a zero-delay timer (see the module docs for why not a
+    /// microtask).
     fn schedule_flush(&self) {
         let weak = self.weak();
-        let flush = Closure::once_into_js(move || {
+        Timeout::new(0, move || {
             if let Some(inner) = weak.upgrade() {
                 let mut inner = inner.borrow_mut();
                 inner.flush_scheduled = false;
                 inner.send_unsent();
             }
-        });
-        match web_sys::window() {
-            Some(window) => window.queue_microtask(flush.unchecked_ref()),
-            // No window (a worker): send at once rather than never.
-            None => {
-                let _ = flush
-                    .unchecked_ref::<js_sys::Function>()
-                    .call0(&JsValue::NULL);
-            }
-        }
+        })
+        .forget();
     }
 
     /// Gives the handler what the session reported outside a `pump` (e.g. a DISCONNECT).
