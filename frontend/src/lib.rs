@@ -16,3 +16,4 @@ pub mod domain;
 pub mod runtime;
 pub mod services;
 pub mod state;
+pub mod trace;

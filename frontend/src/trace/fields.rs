@@ -1,0 +1,343 @@
+//! The packet inspector's decoded fields: what each packet kind says, as (name, value) pairs a
+//! person can read. Secrets (the CONNECT password) show only their size.
+
+use broker_bridge::packet::{RetainHandling, SubscriptionOptions};
+use broker_bridge::{Packet, PacketKind, Properties, Property, QoS, ReasonCode};
+
+type Fields = Vec<(String, String)>;
+
+pub(super) fn fields(packet: &Packet) -> Fields {
+    let mut out = Fields::new();
+    let mut add = |name: &str, value: String| out.push((name.to_owned(), value));
+    match packet {
+        Packet::Connect(c) => {
+            add("Protocol", c.protocol.to_string());
+            add("Client id", c.client_id.clone());
+            add("Keep alive", seconds_or_off(c.keep_alive));
+            add("Clean session", yes_no(c.clean_session));
+            add(
+                "Will",
+                match &c.will {
+                    Some(w) => format!(
+                        "{} ({}{}, {})",
+                        w.topic,
+                        qos(w.qos),
+                        if w.retain { ", retain" } else { "" },
+                        bytes(w.payload.len())
+                    ),
+                    None => "none".into(),
+                },
+            );
+            if let Some(user) = &c.username {
+                add("User name", user.clone());
+            }
+            if let Some(password) = &c.password {
+                add("Password", format!("({})", bytes(password.len())));
+            }
+        }
+        Packet::ConnAck(c) => {
+            add("Session present", yes_no(c.session_present));
+            add("Code", c.code.to_string());
+        }
+        Packet::Publish(p) => {
+            add("Topic", p.topic.clone());
+            add("QoS", qos(p.qos));
+            add("DUP", yes_no(p.dup));
+            add("RETAIN", yes_no(p.retain));
+            add("Packet id", packet_id(p.packet_id));
+        }
+        Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+            add("Packet id", a.packet_id.to_string());
+            add("Reason", a.reason.to_string());
+        }
+        Packet::Subscribe(s) => {
+            add("Packet id", s.packet_id.to_string());
+            for (filter, options) in &s.filters {
+                add("Filter", format!("{filter} ({})", subscription(options)));
+            }
+        }
+        Packet::SubAck(s) => {
+            add("Packet id", s.packet_id.to_string());
+            for code in &s.return_codes {
+                add("Return code", code.describe());
+            }
+        }
+        Packet::Unsubscribe(u) => {
+            add("Packet id", u.packet_id.to_string());
+            for filter in &u.filters {
+                add("Filter", filter.clone());
+            }
+        }
+        Packet::UnsubAck(u) => {
+            add("Packet id", u.packet_id.to_string());
+            for reason in &u.reasons {
+                add("Reason", reason.to_string());
+            }
+        }
+        Packet::PingReq => add(
+            "Purpose",
+            "keepalive: the client asks if the broker is there".into(),
+        ),
+        Packet::PingResp => add("Purpose", "keepalive: the broker answers".into()),
+        Packet::Disconnect(d) => add("Reason", named_in(d.reason, PacketKind::Disconnect)),
+        Packet::Auth(a) => add("Reason", a.reason.to_string()),
+    }
+    if let Some(properties) = packet.properties() {
+        properties_into(properties, &mut out);
+    }
+    if let Packet::Publish(p) = packet {
+        out.push(("Payload".into(), bytes(p.payload.len())));
+    }
+    out
+}
+
+/// One row per property, in wire order; user properties as `name = value`.
+fn properties_into(properties: &Properties, out: &mut Fields) {
+    for property in properties.iter() {
+        let value = match property {
+            Property::UserProperty(name, value) => format!("{name} = {value}"),
+            Property::PayloadFormatIndicator(utf8) => if *utf8 {
+                "UTF-8 text"
+            } else {
+                "unspecified bytes"
+            }
+            .into(),
+            Property::MessageExpiryInterval(s)
+            | Property::SessionExpiryInterval(s)
+            | Property::WillDelayInterval(s) => format!("{s} s"),
+            Property::ServerKeepAlive(s) => format!("{s} s"),
+            Property::ContentType(s)
+            | Property::ResponseTopic(s)
+            | Property::AssignedClientIdentifier(s)
+            | Property::AuthenticationMethod(s)
+            | Property::ResponseInformation(s)
+            | Property::ServerReference(s)
+            | Property::ReasonString(s) => s.clone(),
+            Property::CorrelationData(data) | Property::AuthenticationData(data) => binary(data),
+            Property::SubscriptionIdentifier(n) => n.to_string(),
+            Property::ReceiveMaximum(n)
+            | Property::TopicAliasMaximum(n)
+            | Property::TopicAlias(n) => n.to_string(),
+            Property::MaximumPacketSize(n) => bytes(*n as usize),
+            Property::MaximumQoS(q) => qos(*q),
+            Property::RequestProblemInformation(b)
+            | Property::RequestResponseInformation(b)
+            | Property::RetainAvailable(b)
+            | Property::WildcardSubscriptionAvailable(b)
+            | Property::SubscriptionIdentifierAvailable(b)
+            | Property::SharedSubscriptionAvailable(b) => yes_no(*b),
+        };
+        out.push((property.id().name().to_owned(), value));
+    }
+}
+
+fn subscription(options: &SubscriptionOptions) -> String {
+    let mut words = vec![qos(options.qos)];
+    if options.no_local {
+        words.push("no local".into());
+    }
+    if options.retain_as_published {
+        words.push("retain as published".into());
+    }
+    match options.retain_handling {
+        RetainHandling::SendAtSubscribe => {}
+        RetainHandling::SendAtSubscribeIfNew => words.push("retained if new".into()),
+        RetainHandling::DoNotSend => words.push("no retained".into()),
+    }
+    words.join(", ")
+}
+
+/// Text when it is printable UTF-8, else hex: correlation data is usually one or the other.
+fn binary(data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(text) if !text.chars().any(char::is_control) => format!("\"{text}\""),
+        _ => data
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+fn named_in(code: ReasonCode, kind: PacketKind) -> String {
+    format!("{} (0x{:02X})", code.name_in(kind), code.byte())
+}
+
+fn qos(qos: QoS) -> String {
+    format!("QoS {}", qos.level())
+}
+
+fn packet_id(id: Option<u16>) -> String {
+    id.map_or_else(|| "none (QoS 0)".into(), |id| id.to_string())
+}
+
+fn seconds_or_off(seconds: u16) -> String {
+    if seconds == 0 {
+        "off".into()
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+fn yes_no(flag: bool) -> String {
+    if flag { "yes" } else { "no" }.into()
+}
+
+fn bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_bridge::packet::{
+        Ack, ConnAck, Connect, Disconnect, LastWill, SubAck, Subscribe, SubscribeReturnCode,
+        UnsubAck, Unsubscribe,
+    };
+    use broker_bridge::{ProtocolVersion, Publish};
+
+    fn pairs(packet: Packet) -> Vec<(String, String)> {
+        fields(&packet)
+    }
+
+    fn expect(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn publish_lists_flags_properties_and_payload_size() {
+        let mut p = Publish::new("orders/created", b"{}".to_vec(), QoS::ExactlyOnce);
+        p.packet_id = Some(9);
+        p.retain = true;
+        p.properties = Properties::new()
+            .with_user_property("correlationId", "3fa85f64-5717-4562-b3fc-2c963f66afa6")
+            .with(Property::MessageExpiryInterval(60))
+            .with(Property::CorrelationData(vec![0, 1, 0xff]));
+        assert_eq!(
+            pairs(Packet::Publish(p)),
+            expect(&[
+                ("Topic", "orders/created"),
+                ("QoS", "QoS 2"),
+                ("DUP", "no"),
+                ("RETAIN", "yes"),
+                ("Packet id", "9"),
+                (
+                    "User Property",
+                    "correlationId = 3fa85f64-5717-4562-b3fc-2c963f66afa6"
+                ),
+                ("Message Expiry Interval", "60 s"),
+                ("Correlation Data", "00 01 ff"),
+                ("Payload", "2 bytes"),
+            ])
+        );
+    }
+
+    #[test]
+    fn connect_shows_the_session_but_never_the_password() {
+        let mut c = Connect::new(ProtocolVersion::V5, "eda-x-order", 30);
+        c.will = Some(LastWill::new(
+            "status/order",
+            b"gone".to_vec(),
+            QoS::AtLeastOnce,
+        ));
+        c.username = Some("ada".into());
+        c.password = Some(b"hunter2".to_vec());
+        c.properties = Properties::new().with(Property::SessionExpiryInterval(600));
+        let fields = pairs(Packet::Connect(c));
+        assert_eq!(
+            fields,
+            expect(&[
+                ("Protocol", "MQTT 5.0"),
+                ("Client id", "eda-x-order"),
+                ("Keep alive", "30 s"),
+                ("Clean session", "yes"),
+                ("Will", "status/order (QoS 1, 4 bytes)"),
+                ("User name", "ada"),
+                ("Password", "(7 bytes)"),
+                ("Session Expiry Interval", "600 s"),
+            ])
+        );
+        assert!(!format!("{fields:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn answers_and_subscriptions() {
+        let sub = Subscribe {
+            packet_id: 2,
+            filters: vec![
+                (
+                    "orders/created".into(),
+                    SubscriptionOptions::new(QoS::AtLeastOnce),
+                ),
+                (
+                    "payments/#".into(),
+                    SubscriptionOptions {
+                        no_local: true,
+                        retain_handling: RetainHandling::DoNotSend,
+                        ..SubscriptionOptions::new(QoS::AtMostOnce)
+                    },
+                ),
+            ],
+            properties: Properties::new(),
+        };
+        let table = [
+            (
+                Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
+                expect(&[("Session present", "yes"), ("Code", "Success (0x00)")]),
+            ),
+            (
+                Packet::PubRec(Ack::with_reason(5, ReasonCode::QuotaExceeded)),
+                expect(&[("Packet id", "5"), ("Reason", "Quota exceeded (0x97)")]),
+            ),
+            (
+                Packet::Subscribe(sub),
+                expect(&[
+                    ("Packet id", "2"),
+                    ("Filter", "orders/created (QoS 1)"),
+                    ("Filter", "payments/# (QoS 0, no local, no retained)"),
+                ]),
+            ),
+            (
+                Packet::SubAck(SubAck::new(
+                    2,
+                    vec![
+                        SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+                        SubscribeReturnCode::Failure,
+                    ],
+                )),
+                expect(&[
+                    ("Packet id", "2"),
+                    ("Return code", "Granted QoS 1"),
+                    ("Return code", "Unspecified error (0x80)"),
+                ]),
+            ),
+            (
+                Packet::Unsubscribe(Unsubscribe {
+                    packet_id: 3,
+                    filters: vec!["orders/created".into()],
+                    properties: Properties::new(),
+                }),
+                expect(&[("Packet id", "3"), ("Filter", "orders/created")]),
+            ),
+            (
+                Packet::UnsubAck(UnsubAck::new(3)),
+                expect(&[("Packet id", "3")]),
+            ),
+            (
+                Packet::Disconnect(Disconnect::default()),
+                expect(&[("Reason", "Normal disconnection (0x00)")]),
+            ),
+        ];
+        for (packet, expected) in table {
+            let kind = packet.kind();
+            assert_eq!(pairs(packet), expected, "{kind}");
+        }
+        assert_eq!(pairs(Packet::PingReq).len(), 1);
+    }
+}

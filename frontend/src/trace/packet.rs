@@ -1,0 +1,376 @@
+//! One packet as the sequence diagram and the packet inspector need it: the columns of the
+//! inspector's table read once from the decoded packet, and the packet and its bytes behind
+//! `Rc`s so the history can hold thousands and the view can clone them freely.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, QoS, ReasonCode};
+use uuid::Uuid;
+
+use crate::config::CORRELATION_PROPERTY;
+use crate::services::ServiceId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracedPacket {
+    /// Its place in the whole trace, counted from 0; never reused, even after the history
+    /// drops it.
+    pub seq: u64,
+    /// The page's monotonic clock when the packet was sent or decoded.
+    pub at: Duration,
+    /// The service whose client saw the packet.
+    pub service: ServiceId,
+    pub client_id: String,
+    pub direction: Direction,
+    pub kind: PacketKind,
+    pub packet_id: Option<u16>,
+    pub topic: Option<String>,
+    pub qos: Option<QoS>,
+    pub dup: bool,
+    pub retain: bool,
+    /// On the wire, fixed header included.
+    pub size: usize,
+    /// The order the packet belongs to, when the packet itself says so (see [`order_id_of`]).
+    pub order_id: Option<Uuid>,
+    /// An MQTT 5.0 refusal or other result that is not plain success, in words.
+    pub reason: Option<String>,
+    pub bytes: Rc<[u8]>,
+    pub packet: Rc<Packet>,
+}
+
+impl TracedPacket {
+    pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
+        let packet = &event.packet;
+        let (dup, retain) = event.publish_flags().unwrap_or((false, false));
+        TracedPacket {
+            seq,
+            at: event.at,
+            service,
+            client_id: event.client_id.clone(),
+            direction: event.direction,
+            kind: packet.kind(),
+            packet_id: packet.packet_id(),
+            topic: event.topic().map(str::to_owned),
+            qos: event.qos(),
+            dup,
+            retain,
+            size: event.bytes.len(),
+            order_id: order_id_of(packet),
+            reason: reason_of(packet),
+            bytes: event.bytes.as_slice().into(),
+            packet: Rc::new(packet.clone()),
+        }
+    }
+
+    /// The bytes in lowercase hex, separated by spaces, 16 to a line.
+    pub fn hex(&self) -> String {
+        self.bytes
+            .chunks(16)
+            .map(|line| {
+                line.iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A PUBLISH's payload for a person: pretty-printed JSON when it is JSON, otherwise the
+    /// text with invalid UTF-8 replaced. `None` for every other packet.
+    pub fn payload_text(&self) -> Option<String> {
+        let Packet::Publish(publish) = self.packet.as_ref() else {
+            return None;
+        };
+        let pretty = serde_json::from_slice::<serde_json::Value>(&publish.payload)
+            .ok()
+            .and_then(|json| serde_json::to_string_pretty(&json).ok());
+        Some(pretty.unwrap_or_else(|| String::from_utf8_lossy(&publish.payload).into_owned()))
+    }
+
+    /// The PUBLISH header flags in words, e.g. "DUP QoS 1 RETAIN"; empty for other packets,
+    /// whose flags are fixed by the specification.
+    pub fn flags(&self) -> String {
+        let Some(qos) = self.qos else {
+            return String::new();
+        };
+        let mut words = Vec::with_capacity(3);
+        if self.dup {
+            words.push("DUP".to_owned());
+        }
+        words.push(format!("QoS {}", qos.level()));
+        if self.retain {
+            words.push("RETAIN".to_owned());
+        }
+        words.join(" ")
+    }
+
+    /// The decoded fields for the inspector, as (name, value) in the packet's own order.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        super::fields::fields(&self.packet)
+    }
+}
+
+/// The order a packet carries: the MQTT 5.0 user property [`CORRELATION_PROPERTY`] when it
+/// holds a UUID, else the `orderId` of a PUBLISH payload that is a JSON object. Anything else,
+/// however malformed, is simply no order.
+pub fn order_id_of(packet: &Packet) -> Option<Uuid> {
+    let from_property = packet
+        .properties()
+        .and_then(|p| p.user_property(CORRELATION_PROPERTY))
+        .and_then(|value| value.trim().parse().ok());
+    from_property.or_else(|| match packet {
+        Packet::Publish(publish) => order_id_in_payload(&publish.payload),
+        _ => None,
+    })
+}
+
+fn order_id_in_payload(payload: &[u8]) -> Option<Uuid> {
+    // Only an object: serde would read a struct from a JSON array too, positionally.
+    // serde_json bounds nesting depth, so hostile input cannot overflow the stack.
+    match serde_json::from_slice::<serde_json::Value>(payload).ok()? {
+        serde_json::Value::Object(fields) => fields.get("orderId")?.as_str()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// What a person should notice about an answer: a single reason code other than Success, a
+/// refused subscription, an unsubscribe that was not plain success.
+fn reason_of(packet: &Packet) -> Option<String> {
+    let words: Vec<String> = match packet {
+        Packet::SubAck(suback) => suback
+            .return_codes
+            .iter()
+            .filter(|code| code.is_failure())
+            .map(|code| code.describe())
+            .collect(),
+        Packet::UnsubAck(unsuback) => unsuback
+            .reasons
+            .iter()
+            .filter(|code| **code != ReasonCode::Success)
+            .map(ToString::to_string)
+            .collect(),
+        _ => packet
+            .reason_code()
+            .filter(|code| *code != ReasonCode::Success)
+            .map(|code| code.to_string())
+            .into_iter()
+            .collect(),
+    };
+    (!words.is_empty()).then(|| words.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::events::seed;
+    use crate::trace::script::{event, event_for};
+    use broker_bridge::packet::{Ack, ConnAck, SubAck, SubscribeReturnCode};
+    use broker_bridge::{ProtocolVersion, Publish};
+
+    fn publish(payload: &[u8]) -> Publish {
+        Publish::new("orders/created", payload.to_vec(), QoS::AtMostOnce)
+    }
+
+    fn traced(packet: Packet) -> TracedPacket {
+        let version = ProtocolVersion::V5;
+        TracedPacket::from_event(
+            0,
+            ServiceId::Order,
+            &event(0, Direction::Outgoing, packet, version),
+        )
+    }
+
+    fn seed_order() -> Uuid {
+        seed::ORDER_ID.parse().unwrap()
+    }
+
+    #[test]
+    fn columns_come_from_the_packet_and_its_bytes() {
+        let mut p = publish(seed::ORDER_CREATED.as_bytes());
+        p.qos = QoS::AtLeastOnce;
+        p.packet_id = Some(3);
+        p.dup = true;
+        p.retain = true;
+        let packet = Packet::Publish(p);
+        let size = packet.encode(ProtocolVersion::V5).unwrap().len();
+        let t = TracedPacket::from_event(
+            7,
+            ServiceId::Payment,
+            &event_for(
+                ServiceId::Payment,
+                12,
+                Direction::Incoming,
+                packet,
+                ProtocolVersion::V5,
+            ),
+        );
+        assert_eq!(
+            (t.seq, t.at, t.service, t.client_id.as_str(), t.direction),
+            (
+                7,
+                Duration::from_millis(12),
+                ServiceId::Payment,
+                "eda-test-payment",
+                Direction::Incoming
+            )
+        );
+        assert_eq!(
+            (t.kind, t.packet_id, t.topic.as_deref(), t.qos),
+            (
+                PacketKind::Publish,
+                Some(3),
+                Some("orders/created"),
+                Some(QoS::AtLeastOnce)
+            )
+        );
+        assert_eq!(
+            (t.size, t.bytes.len(), t.order_id),
+            (size, size, Some(seed_order()))
+        );
+        assert_eq!(t.flags(), "DUP QoS 1 RETAIN");
+        assert_eq!(t.reason, None);
+    }
+
+    #[test]
+    fn order_id_from_the_correlation_property_first_then_the_payload() {
+        let other: Uuid = "7bc21a45-8923-4671-a1ed-3d874e22bfa2".parse().unwrap();
+        let mut p = publish(seed::ORDER_CREATED.as_bytes());
+        p.properties = p
+            .properties
+            .with_user_property(CORRELATION_PROPERTY, other.to_string());
+        assert_eq!(traced(Packet::Publish(p)).order_id, Some(other));
+
+        let mut p = publish(b"not json");
+        p.properties = p
+            .properties
+            .with_user_property(CORRELATION_PROPERTY, other.to_string());
+        assert_eq!(
+            traced(Packet::Publish(p)).order_id,
+            Some(other),
+            "property alone"
+        );
+
+        let mut p = publish(seed::ORDER_CREATED.as_bytes());
+        p.properties = p
+            .properties
+            .with_user_property(CORRELATION_PROPERTY, "not a uuid");
+        assert_eq!(
+            traced(Packet::Publish(p)).order_id,
+            Some(seed_order()),
+            "bad property"
+        );
+
+        let mut ack = Ack::new(4);
+        ack.properties = ack
+            .properties
+            .with_user_property(CORRELATION_PROPERTY, other.to_string());
+        assert_eq!(traced(Packet::PubAck(ack)).order_id, Some(other));
+    }
+
+    #[test]
+    fn garbage_payloads_have_no_order_and_do_not_panic() {
+        let deep = "[".repeat(100_000);
+        let cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"not json".to_vec(),
+            vec![0xff, 0xfe, 0x00, 0xc3, 0x28],
+            br#"["3fa85f64-5717-4562-b3fc-2c963f66afa6"]"#.to_vec(),
+            br#"{"orderId":42}"#.to_vec(),
+            br#"{"orderId":"nope"}"#.to_vec(),
+            br#"{"orderId":null}"#.to_vec(),
+            br#"{"order":{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}}"#.to_vec(),
+            br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6""#.to_vec(),
+            b"null".to_vec(),
+            deep.into_bytes(),
+        ];
+        for payload in cases {
+            let t = traced(Packet::Publish(publish(&payload)));
+            assert_eq!(t.order_id, None, "{:?}", String::from_utf8_lossy(&payload));
+            assert!(t.payload_text().is_some());
+        }
+        // And arbitrary bytes, from a fixed-seed xorshift so a failure reproduces.
+        let alphabet = b"{}[]\":,orderId 0123456789abcdef-\xff";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..500 {
+            let payload: Vec<u8> = (0..round % 64)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let t = traced(Packet::Publish(publish(&payload)));
+            assert_eq!(t.order_id, None);
+            let _ = (t.payload_text(), t.fields(), t.hex());
+        }
+    }
+
+    #[test]
+    fn payload_is_pretty_json_or_lossy_text() {
+        let t = traced(Packet::Publish(publish(br#"{"a":[1,2]}"#)));
+        assert_eq!(
+            t.payload_text().unwrap(),
+            "{\n  \"a\": [\n    1,\n    2\n  ]\n}"
+        );
+        let t = traced(Packet::Publish(publish(b"caf\xc3\xa9 \xff")));
+        assert_eq!(t.payload_text().unwrap(), "café \u{fffd}");
+        assert_eq!(traced(Packet::PingReq).payload_text(), None);
+    }
+
+    #[test]
+    fn hex_is_lowercase_sixteen_to_a_line() {
+        let t = traced(Packet::Publish(publish(b"0123456789")));
+        let bytes = Packet::Publish(publish(b"0123456789"))
+            .encode(ProtocolVersion::V5)
+            .unwrap();
+        assert_eq!(bytes.len(), 29);
+        let hex = t.hex();
+        let lines: Vec<&str> = hex.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "30 1b 00 0e 6f 72 64 65 72 73 2f 63 72 65 61 74");
+        assert_eq!(lines[1], "65 64 00 30 31 32 33 34 35 36 37 38 39");
+        assert_eq!(traced(Packet::PingReq).hex(), "c0 00");
+    }
+
+    #[test]
+    fn flags_only_for_publish() {
+        assert_eq!(traced(Packet::Publish(publish(b""))).flags(), "QoS 0");
+        assert_eq!(traced(Packet::PubAck(Ack::new(1))).flags(), "");
+    }
+
+    #[test]
+    fn reasons_only_when_not_plain_success() {
+        let table = [
+            (Packet::PubAck(Ack::new(1)), None),
+            (
+                Packet::PubAck(Ack::with_reason(1, ReasonCode::QuotaExceeded)),
+                Some("Quota exceeded (0x97)"),
+            ),
+            (
+                Packet::PubAck(Ack::with_reason(1, ReasonCode::NoMatchingSubscribers)),
+                Some("No matching subscribers (0x10)"),
+            ),
+            (
+                Packet::ConnAck(ConnAck::new(false, ReasonCode::NotAuthorized)),
+                Some("Not authorized (0x87)"),
+            ),
+            (
+                Packet::SubAck(SubAck::new(
+                    1,
+                    vec![
+                        SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+                        SubscribeReturnCode::Refused(ReasonCode::NotAuthorized),
+                    ],
+                )),
+                Some("Not authorized (0x87)"),
+            ),
+            (Packet::PingResp, None),
+        ];
+        for (packet, expected) in table {
+            let kind = packet.kind();
+            assert_eq!(traced(packet).reason.as_deref(), expected, "{kind}");
+        }
+    }
+}

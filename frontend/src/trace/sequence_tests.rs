@@ -1,0 +1,404 @@
+use super::*;
+use crate::domain::topics;
+use crate::trace::history::ActionLog;
+use crate::trace::script::{order, Script};
+use broker_bridge::packet::Ack;
+use broker_bridge::{ProtocolVersion, Publish, QoS, ReasonCode};
+use Direction::{Incoming, Outgoing};
+use Lifeline::{
+    Broker, Client, InventoryService, NotificationService, OrderService, PaymentService,
+};
+
+const ALL: View = View {
+    order: None,
+    control_packets: false,
+};
+
+fn drawn(arrows: &[Arrow]) -> Vec<(Lifeline, Lifeline, &str)> {
+    arrows
+        .iter()
+        .map(|a| (a.from, a.to, a.label.as_str()))
+        .collect()
+}
+
+fn one_order(qos: QoS) -> Vec<Arrow> {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(order(1), qos);
+    arrows(&script.history, &ActionLog::new(0), &ALL)
+}
+
+#[test]
+fn qos_0_draws_the_publish_legs_only() {
+    assert_eq!(
+        drawn(&one_order(QoS::AtMostOnce)),
+        [
+            (OrderService, Broker, "PUBLISH orders/created (QoS 0)"),
+            (Broker, PaymentService, "PUBLISH orders/created (QoS 0)"),
+            (Broker, InventoryService, "PUBLISH orders/created (QoS 0)"),
+            (
+                Broker,
+                NotificationService,
+                "PUBLISH orders/created (QoS 0)"
+            ),
+            (
+                InventoryService,
+                Broker,
+                "PUBLISH inventory/reserved (QoS 0)"
+            ),
+            (
+                Broker,
+                NotificationService,
+                "PUBLISH inventory/reserved (QoS 0)"
+            ),
+            (PaymentService, Broker, "PUBLISH payments/processed (QoS 0)"),
+            (
+                Broker,
+                NotificationService,
+                "PUBLISH payments/processed (QoS 0)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn qos_1_draws_a_puback_on_every_leg() {
+    assert_eq!(
+        drawn(&one_order(QoS::AtLeastOnce)),
+        [
+            (OrderService, Broker, "PUBLISH orders/created (QoS 1, id 1)"),
+            (Broker, OrderService, "PUBACK (id 1)"),
+            (
+                Broker,
+                PaymentService,
+                "PUBLISH orders/created (QoS 1, id 1)"
+            ),
+            (PaymentService, Broker, "PUBACK (id 1)"),
+            (
+                Broker,
+                InventoryService,
+                "PUBLISH orders/created (QoS 1, id 1)"
+            ),
+            (InventoryService, Broker, "PUBACK (id 1)"),
+            (
+                Broker,
+                NotificationService,
+                "PUBLISH orders/created (QoS 1, id 1)"
+            ),
+            (NotificationService, Broker, "PUBACK (id 1)"),
+            (
+                InventoryService,
+                Broker,
+                "PUBLISH inventory/reserved (QoS 1, id 1)"
+            ),
+            (Broker, InventoryService, "PUBACK (id 1)"),
+            (
+                Broker,
+                NotificationService,
+                "PUBLISH inventory/reserved (QoS 1, id 2)"
+            ),
+            (NotificationService, Broker, "PUBACK (id 2)"),
+            (
+                PaymentService,
+                Broker,
+                "PUBLISH payments/processed (QoS 1, id 1)"
+            ),
+            (Broker, PaymentService, "PUBACK (id 1)"),
+            (
+                Broker,
+                NotificationService,
+                "PUBLISH payments/processed (QoS 1, id 3)"
+            ),
+            (NotificationService, Broker, "PUBACK (id 3)"),
+        ]
+    );
+}
+
+#[test]
+fn qos_2_draws_the_four_packet_handshake_on_every_leg() {
+    let (o, b, p, i, n) = (
+        OrderService,
+        Broker,
+        PaymentService,
+        InventoryService,
+        NotificationService,
+    );
+    assert_eq!(
+        drawn(&one_order(QoS::ExactlyOnce)),
+        [
+            (o, b, "PUBLISH orders/created (QoS 2, id 1)"),
+            (b, o, "PUBREC (id 1)"),
+            (o, b, "PUBREL (id 1)"),
+            (b, o, "PUBCOMP (id 1)"),
+            (b, p, "PUBLISH orders/created (QoS 2, id 1)"),
+            (p, b, "PUBREC (id 1)"),
+            (b, p, "PUBREL (id 1)"),
+            (p, b, "PUBCOMP (id 1)"),
+            (b, i, "PUBLISH orders/created (QoS 2, id 1)"),
+            (i, b, "PUBREC (id 1)"),
+            (b, i, "PUBREL (id 1)"),
+            (i, b, "PUBCOMP (id 1)"),
+            (b, n, "PUBLISH orders/created (QoS 2, id 1)"),
+            (n, b, "PUBREC (id 1)"),
+            (b, n, "PUBREL (id 1)"),
+            (n, b, "PUBCOMP (id 1)"),
+            (i, b, "PUBLISH inventory/reserved (QoS 2, id 1)"),
+            (b, i, "PUBREC (id 1)"),
+            (i, b, "PUBREL (id 1)"),
+            (b, i, "PUBCOMP (id 1)"),
+            (b, n, "PUBLISH inventory/reserved (QoS 2, id 2)"),
+            (n, b, "PUBREC (id 2)"),
+            (b, n, "PUBREL (id 2)"),
+            (n, b, "PUBCOMP (id 2)"),
+            (p, b, "PUBLISH payments/processed (QoS 2, id 1)"),
+            (b, p, "PUBREC (id 1)"),
+            (p, b, "PUBREL (id 1)"),
+            (b, p, "PUBCOMP (id 1)"),
+            (b, n, "PUBLISH payments/processed (QoS 2, id 3)"),
+            (n, b, "PUBREC (id 3)"),
+            (b, n, "PUBREL (id 3)"),
+            (n, b, "PUBCOMP (id 3)"),
+        ]
+    );
+}
+
+#[test]
+fn the_click_comes_first_and_the_answer_after_the_publish() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.place_order(order(1), QoS::AtLeastOnce);
+    let arrows = arrows(&script.history, &script.actions, &ALL);
+    assert_eq!(
+        drawn(&arrows[..4]),
+        [
+            (Client, OrderService, "Place order"),
+            (OrderService, Broker, "PUBLISH orders/created (QoS 1, id 1)"),
+            (OrderService, Client, "orderId 3fa85f64…"),
+            (Broker, OrderService, "PUBACK (id 1)"),
+        ]
+    );
+    assert_eq!(
+        (arrows[0].kind, arrows[2].kind, arrows[0].packet_seq),
+        (ArrowKind::PlaceOrder, ArrowKind::OrderAccepted, None)
+    );
+    // Clicking an arrow opens its packet.
+    let seq = arrows[3].packet_seq.unwrap();
+    assert_eq!(script.history.get(seq).unwrap().kind, PacketKind::PubAck);
+    assert_eq!(relative_ms(&arrows)[..4], [0, 0, 0, 1]);
+}
+
+/// Two orders whose handshakes overlap, with the same packet ids in flight both ways on
+/// PaymentService's client.
+#[test]
+fn the_order_filter_keeps_one_order_and_its_acknowledgements() {
+    use ServiceId::{Order, Payment};
+    let (a, b) = (order(1), order(2));
+    let mut s = Script::new(ProtocolVersion::V311);
+    s.connect_all();
+    let mut of_a = Vec::new();
+    let mut of_b = Vec::new();
+    let q1 = QoS::AtLeastOnce;
+    let q2 = QoS::ExactlyOnce;
+    let created = topics::ORDERS_CREATED;
+
+    let id_a = s.publish(Order, Outgoing, created, a, q1);
+    of_a.push(s.history.next_seq() - 1);
+    let id_b = s.publish(Order, Outgoing, created, b, q1);
+    of_b.push(s.history.next_seq() - 1);
+    of_b.push(s.send(Order, Incoming, Packet::PubAck(Ack::new(id_b.unwrap()))));
+    of_a.push(s.send(Order, Incoming, Packet::PubAck(Ack::new(id_a.unwrap()))));
+
+    // Broker → PaymentService: A as incoming id 1 at QoS 2; PaymentService publishes B's result
+    // as its own outgoing id 1 meanwhile.
+    let in_a = s.publish(Payment, Incoming, created, a, q2).unwrap();
+    of_a.push(s.history.next_seq() - 1);
+    let out_b = s
+        .publish(Payment, Outgoing, topics::PAYMENTS_PROCESSED, b, q2)
+        .unwrap();
+    of_b.push(s.history.next_seq() - 1);
+    assert_eq!((in_a, out_b), (1, 1), "the same id, both ways");
+    // A's steps as PaymentService receives, B's as it publishes, alternating.
+    let steps = [
+        (Outgoing, PacketKind::PubRec, a),
+        (Incoming, PacketKind::PubRec, b),
+        (Incoming, PacketKind::PubRel, a),
+        (Outgoing, PacketKind::PubRel, b),
+        (Outgoing, PacketKind::PubComp, a),
+        (Incoming, PacketKind::PubComp, b),
+    ];
+    for (direction, kind, of) in steps {
+        let ack = Ack::new(1);
+        let packet = match kind {
+            PacketKind::PubRec => Packet::PubRec(ack),
+            PacketKind::PubRel => Packet::PubRel(ack),
+            _ => Packet::PubComp(ack),
+        };
+        let seq = s.send(Payment, direction, packet);
+        if of == a { &mut of_a } else { &mut of_b }.push(seq);
+    }
+    s.actions.push(UserAction::PlacedOrder {
+        at: Duration::ZERO,
+        order_id: b,
+    });
+
+    let only = |order| View {
+        order: Some(order),
+        control_packets: true,
+    };
+    let seqs = |arrows: &[Arrow]| {
+        arrows
+            .iter()
+            .filter_map(|a| a.packet_seq)
+            .collect::<Vec<_>>()
+    };
+    let shown_a = arrows(&s.history, &s.actions, &only(a));
+    assert_eq!(seqs(&shown_a), of_a);
+    assert!(shown_a.iter().all(|arrow| arrow.order_id == Some(a)));
+    let shown_b = arrows(&s.history, &s.actions, &only(b));
+    assert_eq!(seqs(&shown_b), of_b);
+    assert_eq!(
+        shown_b.len(),
+        of_b.len() + 2,
+        "and the click with its answer"
+    );
+    assert_eq!(
+        arrows(&s.history, &s.actions, &only(order(3))),
+        [],
+        "an order that is not there"
+    );
+    assert_eq!(orders_in(&s.history, &s.actions), [b, a]);
+}
+
+#[test]
+fn control_packets_are_hidden_unless_asked_for() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(order(1), QoS::AtMostOnce);
+    script.send(ServiceId::Order, Outgoing, Packet::PingReq);
+    script.send(ServiceId::Order, Incoming, Packet::PingResp);
+    let control = View {
+        order: None,
+        control_packets: true,
+    };
+    let all = arrows(&script.history, &[], &control);
+    assert_eq!(all.len(), 8 + 4 * 2 + 3 * 2 + 2);
+    assert_eq!(
+        drawn(&all[..6]),
+        [
+            (OrderService, Broker, "CONNECT"),
+            (Broker, OrderService, "CONNACK"),
+            (PaymentService, Broker, "CONNECT"),
+            (Broker, PaymentService, "CONNACK"),
+            (PaymentService, Broker, "SUBSCRIBE orders/created"),
+            (Broker, PaymentService, "SUBACK (id 1)"),
+        ]
+    );
+    assert!(all
+        .iter()
+        .any(|a| a.label == "SUBSCRIBE orders/created, payments/processed, inventory/reserved"));
+    assert_eq!(
+        drawn(&all[all.len() - 2..]),
+        [
+            (OrderService, Broker, "PINGREQ"),
+            (Broker, OrderService, "PINGRESP")
+        ]
+    );
+    let flow = arrows(&script.history, &[], &ALL);
+    assert_eq!(flow.len(), 8);
+    assert!(flow
+        .iter()
+        .all(|a| a.kind == ArrowKind::Packet(PacketKind::Publish)));
+}
+
+#[test]
+fn labels_show_dup_retain_and_refusals() {
+    let mut script = Script::new(ProtocolVersion::V5);
+    let mut publish = Publish::new("orders/created", b"{}".to_vec(), QoS::AtLeastOnce);
+    publish.packet_id = Some(3);
+    publish.dup = true;
+    publish.retain = true;
+    script.send(ServiceId::Order, Outgoing, Packet::Publish(publish));
+    let refusal = Ack::with_reason(3, ReasonCode::QuotaExceeded);
+    script.send(ServiceId::Order, Incoming, Packet::PubAck(refusal));
+    assert_eq!(
+        drawn(&arrows(&script.history, &[], &ALL)),
+        [
+            (
+                OrderService,
+                Broker,
+                "PUBLISH orders/created (QoS 1, id 3, DUP, RETAIN)"
+            ),
+            (Broker, OrderService, "PUBACK (id 3): Quota exceeded (0x97)"),
+        ]
+    );
+}
+
+#[test]
+fn mqtt_5_orders_follow_the_correlation_property() {
+    let mut script = Script::new(ProtocolVersion::V5);
+    script.place_order(order(1), QoS::ExactlyOnce);
+    script.place_order(order(2), QoS::ExactlyOnce);
+    for id in [order(1), order(2)] {
+        let view = View {
+            order: Some(id),
+            control_packets: false,
+        };
+        let shown = arrows(&script.history, &[], &view);
+        assert_eq!(shown.len(), 32, "{id}");
+    }
+}
+
+#[test]
+fn acknowledgements_of_forgotten_publishes_belong_to_no_order() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.history = PacketHistory::new(1);
+    script.place_order(order(1), QoS::AtLeastOnce);
+    let last = arrows(&script.history, &[], &ALL);
+    assert_eq!(
+        drawn(&last),
+        [(NotificationService, Broker, "PUBACK (id 3)")]
+    );
+    assert_eq!(last[0].order_id, None);
+    let view = View {
+        order: Some(order(1)),
+        control_packets: false,
+    };
+    assert_eq!(arrows(&script.history, &[], &view), []);
+}
+
+#[test]
+fn a_stray_acknowledgement_after_the_handshake_ended_belongs_to_no_order() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.place_order(order(1), QoS::AtLeastOnce);
+    let stray = script.send(ServiceId::Order, Incoming, Packet::PubAck(Ack::new(1)));
+    let real = script
+        .history
+        .iter()
+        .find(|p| p.kind == PacketKind::PubAck && p.service == ServiceId::Order)
+        .unwrap();
+    let orders = packet_orders(&script.history);
+    assert_eq!(orders.get(&real.seq), Some(&order(1)), "the real one");
+    assert_eq!(orders.get(&stray), None);
+}
+
+#[test]
+fn lifelines_in_the_seed_s_order() {
+    let names: Vec<&str> = Lifeline::ALL.iter().map(|l| l.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "Client",
+            "OrderService",
+            "MQTT Broker",
+            "PaymentService",
+            "InventoryService",
+            "NotificationService"
+        ]
+    );
+    for (index, lifeline) in Lifeline::ALL.iter().enumerate() {
+        assert_eq!(lifeline.index(), index);
+    }
+    for service in ServiceId::ALL {
+        assert_eq!(Lifeline::from_service(service).name(), service.name());
+    }
+    assert_eq!(relative_ms(&[]), Vec::<u64>::new());
+}
