@@ -15,6 +15,10 @@ use crate::domain::order_form::ValidOrder;
 use crate::domain::{DomainEvent, Timestamp};
 use crate::services::{self, order, Command, Delays, ServiceId};
 use crate::state::{client_id, Action, LinkView, LogEntry, Outcome};
+use crate::trace::{SharedTrace, UserAction};
+
+/// Recorded packets reach the view at most this often, so a burst re-renders once.
+const TRACE_REFRESH_MS: u32 = 50;
 
 type Report = Rc<dyn Fn(Action)>;
 
@@ -24,6 +28,9 @@ pub struct Runtime {
     qos: Cell<QoS>,
     protocol: ProtocolVersion,
     report: Report,
+    trace: SharedTrace,
+    /// A refresh of the views is already scheduled.
+    trace_refresh_pending: Cell<bool>,
 }
 
 /// Wall-clock time as the domain's timestamp (the domain never reads the clock itself).
@@ -45,6 +52,7 @@ impl Runtime {
         session_tag: &str,
         qos: QoS,
         protocol: ProtocolVersion,
+        trace: SharedTrace,
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
         let report: Report = Rc::new(report);
@@ -72,6 +80,8 @@ impl Runtime {
                 qos: Cell::new(qos),
                 protocol,
                 report,
+                trace,
+                trace_refresh_pending: Cell::new(false),
             }
         })
     }
@@ -136,6 +146,15 @@ impl Runtime {
         let now = wall_clock().ok_or("the browser clock is out of range")?;
         let order_id = Uuid::new_v4();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
+        // The click, on the packets' clock, for the sequence diagram's Client lifeline.
+        self.trace
+            .0
+            .borrow_mut()
+            .actions
+            .push(UserAction::PlacedOrder {
+                at: broker_bridge::ws::now(),
+                order_id,
+            });
         self.publish(ServiceId::Order, &event)
             .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
         Ok(order_id)
@@ -170,8 +189,26 @@ impl Runtime {
                     }
                 }
             }
+            ClientEvent::Session(Event::Packet(packet)) => {
+                self.trace.0.borrow_mut().packets.record(service, &packet);
+                self.refresh_trace_soon();
+            }
             ClientEvent::Session(_) => {}
         }
+    }
+
+    fn refresh_trace_soon(self: &Rc<Self>) {
+        if self.trace_refresh_pending.replace(true) {
+            return;
+        }
+        let runtime = Rc::downgrade(self);
+        Timeout::new(TRACE_REFRESH_MS, move || {
+            if let Some(runtime) = runtime.upgrade() {
+                runtime.trace_refresh_pending.set(false);
+                (runtime.report)(Action::TraceChanged);
+            }
+        })
+        .forget();
     }
 
     fn on_message(

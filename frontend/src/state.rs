@@ -87,6 +87,10 @@ pub struct State {
     pub protocol: ProtocolVersion,
     /// Why a `?mqtt=` in the link was not used.
     pub protocol_error: Option<String>,
+    /// Raised when packets were recorded in the shared trace, so the views re-render.
+    pub trace_version: u64,
+    /// The packet the inspector shows opened (a `TracedPacket::seq`).
+    pub selected_packet: Option<u64>,
     pub services: Vec<ServiceView>,
     /// Oldest first.
     pub notifications: VecDeque<String>,
@@ -108,6 +112,8 @@ pub enum Action {
     BrokerUrlInvalid(String),
     QosChanged(QoS),
     ProtocolChanged(ProtocolVersion),
+    TraceChanged,
+    SelectPacket(Option<u64>),
 }
 
 impl State {
@@ -120,6 +126,8 @@ impl State {
             qos_error: None,
             protocol: crate::config::DEFAULT_PROTOCOL,
             protocol_error: None,
+            trace_version: 0,
+            selected_packet: None,
             services: ServiceId::ALL
                 .iter()
                 .map(|&id| ServiceView {
@@ -194,6 +202,8 @@ impl State {
                 self.qos = qos;
                 self.qos_error = None;
             }
+            Action::TraceChanged => self.trace_version += 1,
+            Action::SelectPacket(seq) => self.selected_packet = seq,
             Action::ProtocolChanged(protocol) => {
                 self.protocol = protocol;
                 self.protocol_error = None;

@@ -8,11 +8,15 @@ use yew::prelude::*;
 
 use broker_bridge::{ProtocolVersion, QoS};
 
-use super::{BrokerBar, EventLog, Notifications, OrderForm, SettingSelect, StatusStrip};
+use super::{
+    BrokerBar, EventLog, Notifications, OrderForm, PacketInspector, SequenceDiagram, SettingSelect,
+    StatusStrip,
+};
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
 use crate::state::{broker_from_query, protocol_from_query, qos_from_query, Action, State};
+use crate::trace::SharedTrace;
 
 impl Reducible for State {
     type Action = Action;
@@ -61,10 +65,12 @@ pub fn App() -> Html {
         state
     });
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
+    // Every packet of the four clients; outside the reducer's state (see `SharedTrace`).
+    let trace = use_memo((), |_| SharedTrace::new());
 
     // (Re)started when the MQTT version changes: the connections are made anew.
     {
-        let (state, runtime) = (state.clone(), runtime.clone());
+        let (state, runtime, trace) = (state.clone(), runtime.clone(), (*trace).clone());
         use_effect_with(state.protocol, move |protocol| {
             let dispatcher = state.dispatcher();
             // The session tag is the middle of any client id: eda-<tag>-order.
@@ -81,6 +87,7 @@ pub fn App() -> Html {
                 &tag,
                 state.qos,
                 *protocol,
+                trace,
                 move |a| dispatcher.dispatch(a),
             ));
         });
@@ -150,6 +157,11 @@ pub fn App() -> Html {
         ProtocolVersion::V5 => "5",
     };
 
+    let on_select_packet = {
+        let state = state.clone();
+        Callback::from(move |seq: Option<u64>| state.dispatch(Action::SelectPacket(seq)))
+    };
+
     let logs = [
         ServiceId::Payment,
         ServiceId::Inventory,
@@ -186,6 +198,11 @@ pub fn App() -> Html {
                 </div>
                 <div class="column logs">{ logs }</div>
             </main>
+            <section class="layout wide" aria-label="The wire">
+                <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
+                <PacketInspector trace={(*trace).clone()} version={state.trace_version}
+                    selected={state.selected_packet} on_select={on_select_packet} />
+            </section>
         </>
     }
 }

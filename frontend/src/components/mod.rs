@@ -5,6 +5,8 @@ mod broker_bar;
 mod event_log;
 mod notifications;
 mod order_form;
+mod packet_inspector;
+mod sequence_diagram;
 mod setting_select;
 mod status_strip;
 
@@ -13,5 +15,7 @@ pub use broker_bar::BrokerBar;
 pub use event_log::EventLog;
 pub use notifications::Notifications;
 pub use order_form::OrderForm;
+pub use packet_inspector::PacketInspector;
+pub use sequence_diagram::SequenceDiagram;
 pub use setting_select::SettingSelect;
 pub use status_strip::StatusStrip;

@@ -90,3 +90,38 @@ mod purity {
         assert!(checked >= 8, "checked only {checked} files");
     }
 }
+
+/// How many packets and user actions the page keeps; older ones are dropped and counted.
+pub const HISTORY_CAPACITY: usize = 2000;
+
+/// The history and the user's actions, shared by the runtime (which records) and the views
+/// (which read). Kept out of the reducer's state, which is copied on every action.
+#[derive(Clone)]
+pub struct SharedTrace(pub std::rc::Rc<std::cell::RefCell<Trace>>);
+
+pub struct Trace {
+    pub packets: PacketHistory,
+    pub actions: ActionLog,
+}
+
+impl SharedTrace {
+    pub fn new() -> Self {
+        SharedTrace(std::rc::Rc::new(std::cell::RefCell::new(Trace {
+            packets: PacketHistory::new(HISTORY_CAPACITY),
+            actions: ActionLog::new(HISTORY_CAPACITY),
+        })))
+    }
+}
+
+impl Default for SharedTrace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The same trace is equal to itself; views re-render on the state's `trace_version`.
+impl PartialEq for SharedTrace {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}

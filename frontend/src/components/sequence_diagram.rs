@@ -1,0 +1,192 @@
+//! The live sequence diagram: one arrow per packet between the service's lifeline and the
+//! broker's, plus the form's "Place order". Filter by order, hide connection packets, zoom,
+//! click an arrow to open its packet, export SVG or Mermaid.
+
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::trace::layout::{HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
+use crate::trace::{arrows, layout, orders_in, to_mermaid, to_svg, SharedTrace, View};
+
+#[derive(Properties, PartialEq)]
+pub struct SequenceDiagramProps {
+    pub trace: SharedTrace,
+    pub version: u64,
+    pub on_select: Callback<Option<u64>>,
+}
+
+/// Offers `text` as a file download, through an object URL.
+fn download(name: &str, mime: &str, text: &str) -> Result<(), wasm_bindgen::JsValue> {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    web_sys::Url::revoke_object_url(&url)
+}
+
+#[component]
+pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
+    let view = use_state(View::default);
+    let zoom = use_state(|| 1.0_f64);
+    let show_mermaid = use_state(|| false);
+
+    let trace = props.trace.0.borrow();
+    let drawn = arrows(&trace.packets, &trace.actions, &view);
+    let orders: Vec<Uuid> = orders_in(&trace.packets, &trace.actions);
+    let shapes = layout(&drawn, *zoom);
+
+    let on_order = {
+        let view = view.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            view.set(View {
+                order: value.parse().ok(),
+                ..*view
+            });
+        })
+    };
+    let on_control = {
+        let view = view.clone();
+        Callback::from(move |e: Event| {
+            let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
+            view.set(View {
+                control_packets: checked,
+                ..*view
+            });
+        })
+    };
+    let zoom_by = |factor: f64| {
+        let zoom = zoom.clone();
+        Callback::from(move |_: MouseEvent| zoom.set((*zoom * factor).clamp(0.25, 4.0)))
+    };
+    let svg_text = to_svg(&shapes);
+    let on_download = Callback::from(move |_: MouseEvent| {
+        let _ = download("sequence-diagram.svg", "image/svg+xml", &svg_text);
+    });
+    let mermaid = to_mermaid(&drawn);
+    let on_mermaid = {
+        let show = show_mermaid.clone();
+        Callback::from(move |_: MouseEvent| show.set(!*show))
+    };
+    let on_copy = {
+        let mermaid = mermaid.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.navigator().clipboard().write_text(&mermaid);
+            }
+        })
+    };
+
+    let heads = shapes.lifelines.iter().map(|(lifeline, x)| {
+        html! {
+            <g class="lifeline" data-lifeline={lifeline.ident()}>
+                <line x1={x.to_string()} y1={shapes.lifeline_top.to_string()} x2={x.to_string()}
+                    y2={shapes.lifeline_bottom.to_string()} class="life" />
+                <rect x={(x - HEAD_WIDTH / 2.0).to_string()} y={HEAD_TOP.to_string()} width={HEAD_WIDTH.to_string()}
+                    height={HEAD_HEIGHT.to_string()} rx="4" class="head" />
+                <text x={x.to_string()} y={(HEAD_TOP + HEAD_HEIGHT / 2.0 + 4.0).to_string()} text-anchor="middle"
+                    class="head-name">{ lifeline.name() }</text>
+            </g>
+        }
+    });
+    let lines = shapes.arrows.iter().map(|arrow| {
+        let (from, to) = drawn
+            .get(arrow.index)
+            .map(|a| (a.from.ident(), a.to.ident()))
+            .unwrap_or_default();
+        let seq = arrow.packet_seq;
+        let onclick = {
+            let on_select = props.on_select.clone();
+            Callback::from(move |_: MouseEvent| {
+                if seq.is_some() {
+                    on_select.emit(seq)
+                }
+            })
+        };
+        let onkeydown = {
+            let on_select = props.on_select.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                if seq.is_some() && (e.key() == "Enter" || e.key() == " ") {
+                    e.prevent_default();
+                    on_select.emit(seq)
+                }
+            })
+        };
+        html! {
+            <g class={classes!("arrow", arrow.dashed.then_some("reply"), arrow.packet_seq.is_some().then_some("clickable"))}
+                data-testid="seq-arrow" data-seq={arrow.packet_seq.map(|s| s.to_string())}
+                data-label={arrow.label.clone()} data-from={from} data-to={to} {onclick} {onkeydown}
+                tabindex={seq.map(|_| "0")} role={seq.map(|_| "button")}
+                aria-label={seq.map(|_| format!("{}: open this packet", arrow.label))}>
+                <title>{ &arrow.label }</title>
+                // A wide transparent line: a 1-pixel arrow is hard to hit.
+                <line class="hit" x1={arrow.x1.to_string()} y1={arrow.y.to_string()} x2={arrow.x2.to_string()}
+                    y2={arrow.y.to_string()} />
+                <line x1={arrow.x1.to_string()} y1={arrow.y.to_string()} x2={arrow.x2.to_string()}
+                    y2={arrow.y.to_string()} marker-end="url(#arrowhead)" />
+                <text x={((arrow.x1 + arrow.x2) / 2.0).to_string()} y={(arrow.y - 5.0).to_string()}
+                    text-anchor="middle">{ &arrow.label }</text>
+            </g>
+        }
+    });
+
+    html! {
+        <section class="card sequence-diagram" aria-labelledby="sequence-title">
+            <h2 id="sequence-title">{ "Sequence diagram" }
+                <span class="muted">{ format!(" — {} arrows", drawn.len()) }</span></h2>
+            <div class="toolbar">
+                <label>{ "Order " }
+                    <select id="sequence-order" onchange={on_order}>
+                        <option value="" selected={view.order.is_none()}>{ "All orders" }</option>
+                        { for orders.iter().map(|id| html! {
+                            <option value={id.to_string()} selected={view.order == Some(*id)}>{ id.to_string() }</option>
+                        }) }
+                    </select>
+                </label>
+                <label><input id="sequence-control" type="checkbox" checked={view.control_packets} onchange={on_control} />
+                    { " Connection packets" }</label>
+                <button type="button" onclick={zoom_by(1.0 / 1.25)} aria-label="Zoom out">{ "−" }</button>
+                <button type="button" onclick={zoom_by(1.25)} aria-label="Zoom in">{ "+" }</button>
+                <button type="button" onclick={on_download} data-testid="download-svg">{ "Download SVG" }</button>
+                <button type="button" onclick={on_mermaid} aria-expanded={show_mermaid.to_string()}
+                    data-testid="show-mermaid">{ "Mermaid" }</button>
+            </div>
+            if *show_mermaid {
+                <div class="mermaid">
+                    <textarea readonly=true rows="8" data-testid="mermaid-text" aria-label="Mermaid text of this view"
+                        value={mermaid.clone()} />
+                    <button type="button" onclick={on_copy}>{ "Copy" }</button>
+                </div>
+            }
+            <div class="svg-scroll">
+                <svg xmlns="http://www.w3.org/2000/svg" width={shapes.width.to_string()} height={shapes.height.to_string()}
+                    viewBox={format!("0 0 {} {}", shapes.width, shapes.height)} role="img"
+                    aria-label="Sequence diagram of the order flow" data-testid="sequence-svg">
+                    <defs>
+                        <marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8"
+                            markerHeight="8" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" />
+                        </marker>
+                    </defs>
+                    { for heads }
+                    // Times sit in the left margin, outside the clickable arrow groups.
+                    { for shapes.arrows.iter().map(|arrow| html! {
+                        <text x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + 4.0).to_string()} text-anchor="end"
+                            class="time">{ &arrow.time_label }</text>
+                    }) }
+                    { for lines }
+                </svg>
+            </div>
+        </section>
+    }
+}
