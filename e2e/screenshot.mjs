@@ -1,5 +1,8 @@
-// Regenerates the README's screenshot from the real app: a private Mosquitto, the built app
-// (dist/), one order placed, and a picture once its three notifications are shown.
+// Regenerates the README's screenshots from the real app: a private Mosquitto, the built app
+// (dist/), one order placed at QoS 1, and pictures once its three notifications are shown: the
+// page (docs/screenshot.png), the sequence diagram filtered to that order
+// (docs/sequence-diagram.png) and the packet inspector with one packet open
+// (docs/packet-inspector.png).
 //
 //   trunk build && node e2e/screenshot.mjs [docs/screenshot.png]
 
@@ -33,8 +36,23 @@ try {
     null,
     { timeout: 20_000 },
   );
-  await app.page.screenshot({ path: out, fullPage: true });
+  await app.page.screenshot({ path: out });
   console.log(`screenshot: ${out}`);
+
+  const docs = path.dirname(out);
+  const orderId = (await app.page.textContent('[data-testid="placed-order-id"]')).trim();
+  await app.page.selectOption('#sequence-order', orderId);
+  // One order at QoS 1: 2 form arrows + 8 PUBLISH legs + 8 PUBACKs.
+  await app.page.waitForFunction(() => document.querySelectorAll('[data-testid="seq-arrow"]').length >= 18);
+  const diagram = path.join(docs, 'sequence-diagram.png');
+  await (await app.page.$('.sequence-diagram')).screenshot({ path: diagram });
+  console.log(`screenshot: ${diagram}`);
+
+  await app.page.click('[data-testid="seq-arrow"][data-from="PaymentService"][data-label^="PUBLISH"]');
+  await app.page.locator('[data-testid="packet-detail"]').waitFor();
+  const inspector = path.join(docs, 'packet-inspector.png');
+  await (await app.page.$('.packet-inspector')).screenshot({ path: inspector });
+  console.log(`screenshot: ${inspector}`);
   await app.close();
 } finally {
   await browser.close();
