@@ -328,6 +328,16 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     return orderId;
   }
 
+  /** Places the form's order with an independent witness watching, and follows it through. */
+  async function placeWatchedOrder(page, { onBroker = broker, protocolVersion = 4 } = {}) {
+    const witness = await startWitness({ tcpPort: onBroker.tcpPort, protocolVersion });
+    try {
+      return await placeSeedOrderAndExpectFlow(page, witness);
+    } finally {
+      await witness.close();
+    }
+  }
+
   // ---------------------------------------------------------------------------------------
   // Cases
 
@@ -351,12 +361,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       }
 
       await expectSeedForm(page);
-      const witness = await startWitness({ tcpPort: broker.tcpPort });
-      try {
-        await placeSeedOrderAndExpectFlow(page, witness);
-      } finally {
-        await witness.close();
-      }
+      await placeWatchedOrder(page);
 
       // On the wire, each event came from the service that owns it.
       const published = (service, topic) =>
@@ -467,12 +472,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
           'broker-help disappears once every service is connected',
         );
 
-        const witness = await startWitness({ tcpPort: late.tcpPort });
-        try {
-          await placeSeedOrderAndExpectFlow(page, witness);
-        } finally {
-          await witness.close();
-        }
+        await placeWatchedOrder(page, { onBroker: late });
       });
     } finally {
       lateBroker = null;
@@ -495,12 +495,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
         lateBroker = second;
         // waitReady also checks, in the new broker's log, that every subscription was made again.
         await waitReady(page, second);
-        const witness = await startWitness({ tcpPort });
-        try {
-          await placeSeedOrderAndExpectFlow(page, witness);
-        } finally {
-          await witness.close();
-        }
+        await placeWatchedOrder(page, { onBroker: second });
       });
     } finally {
       lateBroker = null;
@@ -513,12 +508,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=2`, async ({ page }) => {
       const ids = await waitReady(page);
       assert.equal(await page.inputValue('#flow-qos'), '2', 'the selector shows the QoS from the link');
-      const witness = await startWitness({ tcpPort: broker.tcpPort });
-      try {
-        await placeSeedOrderAndExpectFlow(page, witness);
-      } finally {
-        await witness.close();
-      }
+      await placeWatchedOrder(page);
       const id = (service) => escapeRegExp(ids[service]);
       // Publisher leg: the service's PUBLISH at QoS 2, then PUBREC, PUBREL, PUBCOMP with its mid.
       const publisherLeg = (service, topic) => {
@@ -670,13 +660,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
   it('sequence diagram, QoS 0: one order gives its PUBLISH arrows on both legs and no acks', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=0`, async ({ page }) => {
       await waitReady(page);
-      const witness = await startWitness({ tcpPort: broker.tcpPort });
-      let orderId;
-      try {
-        orderId = await placeSeedOrderAndExpectFlow(page, witness);
-      } finally {
-        await witness.close();
-      }
+      const orderId = await placeWatchedOrder(page);
       const arrows = await orderArrows(page, orderId, 10);
       const expected = [
         'Client->OrderService Place order',
@@ -691,13 +675,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
   it('sequence diagram, QoS 2: the four-packet handshake on both legs; an arrow opens its packet; exports', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=2`, async ({ page }) => {
       await waitReady(page);
-      const witness = await startWitness({ tcpPort: broker.tcpPort });
-      let orderId;
-      try {
-        orderId = await placeSeedOrderAndExpectFlow(page, witness);
-      } finally {
-        await witness.close();
-      }
+      const orderId = await placeWatchedOrder(page);
       const arrows = await orderArrows(page, orderId, 34);
       const has = (line) => assert.ok(arrows.some((a) => a.startsWith(line)), `missing arrow "${line}" in:\n${arrows.join('\n')}`);
       for (const [s, topic] of PUBLISHER_LEGS) {
@@ -768,12 +746,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
         'the address bar now links to the broker in use',
       );
 
-      const witness = await startWitness({ tcpPort: broker.tcpPort });
-      try {
-        await placeSeedOrderAndExpectFlow(page, witness);
-      } finally {
-        await witness.close();
-      }
+      await placeWatchedOrder(page);
     });
   });
 
