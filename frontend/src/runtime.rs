@@ -249,13 +249,24 @@ impl Runtime {
                     }
                 }
                 Command::Schedule { after, work } => {
+                    let (worker, order_id) = (work.service(), work.order_id());
+                    // On the packets' clock, so the flow diagram counts down against it.
+                    (self.report)(Action::WorkStarted {
+                        service: worker,
+                        order_id,
+                        due: broker_bridge::ws::now() + after,
+                    });
                     let runtime = Rc::downgrade(self);
                     let millis = after.as_millis().min(u32::MAX as u128) as u32;
                     Timeout::new(millis, move || {
                         let Some(runtime) = runtime.upgrade() else {
                             return;
                         };
-                        let worker = work.service();
+                        // Before the result goes out, so a publish that fails is the last word.
+                        (runtime.report)(Action::WorkDone {
+                            service: worker,
+                            order_id,
+                        });
                         match wall_clock() {
                             Some(now) => {
                                 runtime.run(worker, services::complete(work, now, Uuid::new_v4()))

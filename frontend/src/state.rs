@@ -13,6 +13,10 @@ use crate::services::ServiceId;
 pub const LOG_LIMIT: usize = 100;
 /// How many notifications the page keeps; older ones are dropped and counted.
 pub const NOTIFICATION_LIMIT: usize = 100;
+/// How many unfinished pieces of simulated work each service remembers. At 100 orders a second
+/// and 1 s of work a service has 100 in hand; beyond the limit the oldest (the one due first)
+/// is forgotten, and its completion then finds nothing to remove.
+pub const WORK_LIMIT: usize = 500;
 
 /// A service's link to the broker, as its status badge shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +68,51 @@ pub struct LogEntry {
     pub outcome: Outcome,
 }
 
+/// Simulated work a service started and has not finished: a charge or a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingWork {
+    pub order_id: Uuid,
+    /// When its timer is due, on the packets' clock (`broker_bridge::ws::now`).
+    pub due: Duration,
+}
+
+/// What a service's last message or work came to; shown until the next one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LastOutcome {
+    /// Nothing yet.
+    #[default]
+    Idle,
+    /// It handled its last message, or finished its last work.
+    Done,
+    /// Its last message was rejected, or something it tried (a publish, a subscription) failed.
+    Failed(String),
+}
+
+/// A service's work as the flow diagram shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkView {
+    /// Oldest first; at most [`WORK_LIMIT`].
+    pub pending: VecDeque<PendingWork>,
+    pub last: LastOutcome,
+}
+
+impl WorkView {
+    fn start(&mut self, work: PendingWork) {
+        if self.pending.len() >= WORK_LIMIT {
+            self.pending.pop_front();
+        }
+        self.pending.push_back(work);
+    }
+
+    /// One piece of work for `order_id` ended (a duplicate delivery starts two: one ends).
+    fn finish(&mut self, order_id: Uuid) {
+        if let Some(index) = self.pending.iter().position(|w| w.order_id == order_id) {
+            self.pending.remove(index);
+        }
+        self.last = LastOutcome::Done;
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceView {
     pub id: ServiceId,
@@ -71,6 +120,7 @@ pub struct ServiceView {
     pub link: LinkView,
     pub log: VecDeque<LogEntry>,
     pub log_dropped: usize,
+    pub work: WorkView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +164,18 @@ pub enum Action {
     ProtocolChanged(ProtocolVersion),
     TraceChanged,
     SelectPacket(Option<u64>),
+    /// `service` armed the timer of its simulated work for `order_id`, due at `due` on the
+    /// packets' clock.
+    WorkStarted {
+        service: ServiceId,
+        order_id: Uuid,
+        due: Duration,
+    },
+    /// That timer fired; what the work publishes follows (and may still fail).
+    WorkDone {
+        service: ServiceId,
+        order_id: Uuid,
+    },
 }
 
 impl State {
@@ -136,6 +198,7 @@ impl State {
                     link: LinkView::Connecting { attempt: 0 },
                     log: VecDeque::new(),
                     log_dropped: 0,
+                    work: WorkView::default(),
                 })
                 .collect(),
             notifications: VecDeque::new(),
@@ -171,6 +234,12 @@ impl State {
             Action::Link(id, link) => self.service_mut(id).link = link,
             Action::Logged(id, entry) => {
                 let service = self.service_mut(id);
+                service.work.last = match &entry.outcome {
+                    Outcome::Accepted => LastOutcome::Done,
+                    Outcome::Rejected(reason) | Outcome::Failed(reason) => {
+                        LastOutcome::Failed(reason.clone())
+                    }
+                };
                 service.log.push_front(entry);
                 if service.log.len() > LOG_LIMIT {
                     service.log.pop_back();
@@ -188,6 +257,7 @@ impl State {
             Action::OrderPlaced(id) => {
                 self.placed_order = Some(id);
                 self.form_error = None;
+                self.service_mut(ServiceId::Order).work.last = LastOutcome::Done;
             }
             Action::OrderRefused(reason) => self.form_error = Some(reason),
             Action::BrokerChanged(url) => {
@@ -209,7 +279,20 @@ impl State {
                 self.protocol_error = None;
                 for service in &mut self.services {
                     service.link = LinkView::Connecting { attempt: 0 };
+                    // A new runtime replaces the old one, whose timers then never complete.
+                    service.work.pending.clear();
                 }
+            }
+            Action::WorkStarted {
+                service,
+                order_id,
+                due,
+            } => self
+                .service_mut(service)
+                .work
+                .start(PendingWork { order_id, due }),
+            Action::WorkDone { service, order_id } => {
+                self.service_mut(service).work.finish(order_id)
             }
         }
     }
@@ -323,6 +406,121 @@ mod tests {
         assert_eq!(s.broker_url, "ws://127.0.0.1:19001");
         assert_eq!(s.broker_url_error, None);
         assert_eq!(s.service(ServiceId::Order).link.word(), "connecting");
+    }
+
+    fn started(service: ServiceId, n: u128, due_ms: u64) -> Action {
+        Action::WorkStarted {
+            service,
+            order_id: Uuid::from_u128(n),
+            due: Duration::from_millis(due_ms),
+        }
+    }
+
+    #[test]
+    fn work_is_pending_from_its_start_until_its_timer_fires_then_done() {
+        let mut s = state();
+        assert_eq!(s.service(ServiceId::Payment).work, WorkView::default());
+        s.apply(started(ServiceId::Payment, 1, 1000));
+        s.apply(started(ServiceId::Payment, 2, 1300));
+        s.apply(started(ServiceId::Inventory, 1, 800));
+        let pending = |s: &State, id| {
+            s.service(id)
+                .work
+                .pending
+                .iter()
+                .map(|w| (w.order_id.as_u128(), w.due.as_millis()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pending(&s, ServiceId::Payment), [(1, 1000), (2, 1300)]);
+        s.apply(Action::WorkDone {
+            service: ServiceId::Payment,
+            order_id: Uuid::from_u128(1),
+        });
+        assert_eq!(pending(&s, ServiceId::Payment), [(2, 1300)]);
+        assert_eq!(s.service(ServiceId::Payment).work.last, LastOutcome::Done);
+        assert_eq!(pending(&s, ServiceId::Inventory), [(1, 800)]);
+        assert_eq!(s.service(ServiceId::Inventory).work.last, LastOutcome::Idle);
+    }
+
+    #[test]
+    fn a_duplicate_delivery_is_two_pieces_of_work_and_each_completion_ends_one() {
+        let mut s = state();
+        s.apply(started(ServiceId::Payment, 1, 1000));
+        s.apply(started(ServiceId::Payment, 1, 1005));
+        let done = Action::WorkDone {
+            service: ServiceId::Payment,
+            order_id: Uuid::from_u128(1),
+        };
+        s.apply(done.clone());
+        assert_eq!(s.service(ServiceId::Payment).work.pending.len(), 1);
+        s.apply(done.clone());
+        s.apply(done);
+        assert!(s.service(ServiceId::Payment).work.pending.is_empty());
+    }
+
+    #[test]
+    fn pending_work_is_bounded_and_forgets_the_oldest() {
+        let mut s = state();
+        for n in 0..WORK_LIMIT as u128 + 2 {
+            s.apply(started(ServiceId::Inventory, n, 800 + n as u64));
+        }
+        let work = &s.service(ServiceId::Inventory).work;
+        assert_eq!(work.pending.len(), WORK_LIMIT);
+        assert_eq!(work.pending.front().map(|w| w.order_id.as_u128()), Some(2));
+    }
+
+    #[test]
+    fn the_last_outcome_follows_the_log_and_a_failure_after_completion_wins() {
+        let mut s = state();
+        let logged = |outcome| {
+            Action::Logged(
+                ServiceId::Payment,
+                LogEntry {
+                    outcome,
+                    ..entry(0)
+                },
+            )
+        };
+        s.apply(logged(Outcome::Rejected("payload is not JSON".into())));
+        assert_eq!(
+            s.service(ServiceId::Payment).work.last,
+            LastOutcome::Failed("payload is not JSON".into())
+        );
+        s.apply(logged(Outcome::Accepted));
+        assert_eq!(s.service(ServiceId::Payment).work.last, LastOutcome::Done);
+        // The runtime reports the end of the work before publishing its result.
+        s.apply(started(ServiceId::Payment, 1, 1000));
+        s.apply(Action::WorkDone {
+            service: ServiceId::Payment,
+            order_id: Uuid::from_u128(1),
+        });
+        s.apply(logged(Outcome::Failed("not connected".into())));
+        assert_eq!(
+            s.service(ServiceId::Payment).work.last,
+            LastOutcome::Failed("not connected".into())
+        );
+    }
+
+    #[test]
+    fn a_placed_order_is_order_service_s_work_done() {
+        let mut s = state();
+        s.apply(Action::OrderPlaced(Uuid::from_u128(3)));
+        assert_eq!(s.service(ServiceId::Order).work.last, LastOutcome::Done);
+    }
+
+    #[test]
+    fn a_new_protocol_forgets_unfinished_work_whose_runtime_is_gone() {
+        let mut s = state();
+        s.apply(started(ServiceId::Payment, 1, 1000));
+        s.apply(Action::ProtocolChanged(ProtocolVersion::V5));
+        assert!(s.service(ServiceId::Payment).work.pending.is_empty());
+        s.apply(started(ServiceId::Payment, 2, 2000));
+        s.apply(Action::BrokerChanged("ws://127.0.0.1:19001".into()));
+        assert_eq!(
+            s.service(ServiceId::Payment).work.pending.len(),
+            1,
+            "the same runtime keeps its timers across a broker change"
+        );
     }
 }
 

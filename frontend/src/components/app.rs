@@ -9,8 +9,8 @@ use yew::prelude::*;
 use broker_bridge::{ProtocolVersion, QoS};
 
 use super::{
-    BrokerBar, EventLog, Notifications, OrderForm, PacketInspector, SequenceDiagram, SettingSelect,
-    StatusStrip,
+    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, SequenceDiagram,
+    SettingSelect, StatusStrip,
 };
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
@@ -198,6 +198,12 @@ pub fn App() -> Html {
                 </div>
                 <div class="column logs">{ logs }</div>
             </main>
+            <section class="layout wide" aria-label="The flow">
+                <FlowDiagram trace={(*trace).clone()} version={state.trace_version}
+                    services={state.services.iter().map(|s| (s.id, s.link.clone(), s.work.clone())).collect::<Vec<_>>()}
+                    placed_order={state.placed_order} form_error={state.form_error.clone()}
+                    broker_url={state.broker_url.clone()} />
+            </section>
             <section class="layout wide" aria-label="The wire">
                 <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
                 <PacketInspector trace={(*trace).clone()} version={state.trace_version}

@@ -3,6 +3,7 @@
 mod app;
 mod broker_bar;
 mod event_log;
+mod flow_diagram;
 mod notifications;
 mod order_form;
 mod packet_inspector;
@@ -13,6 +14,7 @@ mod status_strip;
 pub use app::App;
 pub use broker_bar::BrokerBar;
 pub use event_log::EventLog;
+pub use flow_diagram::FlowDiagram;
 pub use notifications::Notifications;
 pub use order_form::OrderForm;
 pub use packet_inspector::PacketInspector;

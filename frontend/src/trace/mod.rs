@@ -42,9 +42,11 @@
 mod escape;
 pub mod export;
 mod fields;
+pub mod flow;
 pub mod history;
 pub mod layout;
 pub mod packet;
+pub mod recording;
 pub mod sequence;
 
 pub use export::{to_mermaid, to_svg};

@@ -1,0 +1,276 @@
+//! The flow diagram: the order form, the four services and the broker as boxes, one edge per
+//! topic published or subscribed, and a dot travelling its edge for every PUBLISH packet, started
+//! when the packet event is recorded. Each box shows its link and what it is doing, with the
+//! simulated work counting down. The model is [`crate::trace::flow`]; this only draws it.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use gloo::timers::callback::Interval;
+use uuid::Uuid;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::services::ServiceId;
+use crate::state::{LinkView, WorkView};
+use crate::trace::flow::{
+    broker_state, client_state, edges, flow_layout, pulses, service_state, EdgeKind, EdgeLine,
+    Node, NodeBox, NodeState, Orientation, PulseKey, MAX_PULSES, PULSE_WINDOW,
+};
+use crate::trace::SharedTrace;
+
+/// How often the countdown and the expiry of old dots are redrawn, while there are any.
+const TICK_MS: u32 = 100;
+/// Windows narrower than this (CSS pixels) get the one-column layout.
+const NARROW_BELOW: f64 = 720.0;
+/// How far the diagram may grow beyond its natural size on a wide screen.
+const MAX_SCALE: f64 = 1.25;
+
+#[derive(Properties, PartialEq)]
+pub struct FlowDiagramProps {
+    pub trace: SharedTrace,
+    /// Changes whenever packets were recorded.
+    pub version: u64,
+    /// Each service's link and work.
+    pub services: Vec<(ServiceId, LinkView, WorkView)>,
+    pub placed_order: Option<Uuid>,
+    /// Why the form's last order was refused.
+    pub form_error: Option<String>,
+    pub broker_url: String,
+}
+
+fn current_orientation() -> Orientation {
+    let width = web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .unwrap_or(NARROW_BELOW);
+    if width < NARROW_BELOW {
+        Orientation::Narrow
+    } else {
+        Orientation::Wide
+    }
+}
+
+/// `localhost:9001` from `ws://localhost:9001/mqtt`.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// Lines of text centred in a box, the first one its name.
+fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
+    let description = state.describe();
+    let link_class = state.link.map(|l| format!("link {}", l.word()));
+    let activity_class = format!("activity {}", state.activity.word());
+    let lines: Vec<(String, String)> = [
+        Some(("name".to_owned(), b.node.name().to_owned())),
+        link_class.zip(state.link_text()),
+        state.activity_text().map(|t| (activity_class, t)),
+        extra.map(|t| ("host".to_owned(), t)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let first = b.center_y() - (16.0 + 15.0 * (lines.len() as f64 - 1.0)) / 2.0 + 12.0;
+    let x = b.center_x().to_string();
+    html! {
+        <g class={classes!("flow-node", state.look())} data-testid={format!("flow-node-{}", b.node.slug())}
+            data-state={state.link.map(|l| l.word())} data-activity={state.activity.word()}
+            tabindex="0" role="img" aria-label={description.clone()}>
+            <title>{ description }</title>
+            <rect class="frame" x={b.x.to_string()} y={b.y.to_string()} width={b.width.to_string()}
+                height={b.height.to_string()} rx="8" />
+            { for lines.into_iter().enumerate().map(|(i, (class, text))| html! {
+                <text class={class} x={x.clone()} y={(first + 15.0 * i as f64).to_string()}
+                    text-anchor="middle">{ text }</text>
+            }) }
+        </g>
+    }
+}
+
+fn edge_view(line: &EdgeLine, hidden: usize) -> Html {
+    let edge = line.edge;
+    let kind = match edge.kind() {
+        EdgeKind::Request => "request",
+        EdgeKind::Publish => "publish",
+        EdgeKind::Delivery => "delivery",
+    };
+    let description = match hidden {
+        0 => edge.describe(),
+        n => format!("{}; {n} more messages than drawn", edge.describe()),
+    };
+    let topic_class = edge.topic_class();
+    html! {
+        <g class={classes!("flow-edge", kind, topic_class.clone())} data-testid="flow-edge"
+            data-from={edge.from.slug()} data-to={edge.to.slug()} data-topic={edge.topic}
+            tabindex="0" role="img" aria-label={description.clone()}>
+            <title>{ description }</title>
+            <path class="line" d={line.path()} marker-end={format!("url(#flow-arrow-{topic_class})")} />
+            <text class="label" x={line.label_x.to_string()} y={line.label_y.to_string()}
+                text-anchor={line.label_anchor}>{ edge.label() }</text>
+            if hidden > 0 {
+                { overflow_badge(line, hidden) }
+            }
+        </g>
+    }
+}
+
+/// `+N` in a pill on the line, near its head: the dots of the edge that were not drawn.
+fn overflow_badge(line: &EdgeLine, hidden: usize) -> Html {
+    let text = format!("+{hidden}");
+    let width = 8.0 + 6.0 * text.chars().count() as f64;
+    // Clear of the arrowhead (7 × the line's 2 units).
+    let (x, y) = line.before_head(18.0 + width / 2.0);
+    html! {
+        <g class="overflow" data-testid="flow-edge-overflow">
+            <rect x={(x - width / 2.0).to_string()} y={(y - 6.0).to_string()} width={width.to_string()}
+                height="12" rx="6" />
+            <text x={x.to_string()} y={(y + 3.5).to_string()} text-anchor="middle">{ text }</text>
+        </g>
+    }
+}
+
+#[component]
+pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
+    let orientation = use_state_eq(current_orientation);
+    {
+        let orientation = orientation.clone();
+        use_effect_with((), move |_| {
+            let on_resize =
+                Closure::<dyn Fn()>::new(move || orientation.set(current_orientation()));
+            let window = web_sys::window();
+            if let Some(window) = &window {
+                let _ = window
+                    .add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(window) = window {
+                    let _ = window.remove_event_listener_with_callback(
+                        "resize",
+                        on_resize.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+
+    // The packets' clock: the same as every packet's `at` and every work's `due`.
+    let now = broker_bridge::ws::now();
+    let drawn = {
+        let trace = props.trace.0.borrow();
+        pulses(
+            &trace.packets,
+            &trace.actions,
+            now,
+            PULSE_WINDOW,
+            MAX_PULSES,
+        )
+    };
+
+    // Redraw a few times a second while something counts down or a dot is still on its way,
+    // and not at all otherwise.
+    let ticking =
+        !drawn.shown.is_empty() || props.services.iter().any(|(_, _, w)| !w.pending.is_empty());
+    let redraw = use_force_update();
+    use_effect_with(ticking, move |&ticking| {
+        let interval = ticking.then(|| Interval::new(TICK_MS, move || redraw.force_update()));
+        move || drop(interval)
+    });
+
+    // When each dot was first drawn. A dot drawn late (renders are batched) starts that much
+    // into its trip, so it is where its packet's time puts it; later renders keep that start.
+    let first_drawn = use_mut_ref(HashMap::<PulseKey, Duration>::new);
+    let delays: Vec<Duration> = {
+        let mut first_drawn = first_drawn.borrow_mut();
+        let current: HashSet<PulseKey> = drawn.shown.iter().map(|p| p.key).collect();
+        first_drawn.retain(|key, _| current.contains(key));
+        drawn
+            .shown
+            .iter()
+            .map(|p| first_drawn.entry(p.key).or_insert(now).saturating_sub(p.at))
+            .collect()
+    };
+
+    let layout = flow_layout(*orientation);
+    let hidden: HashMap<String, usize> = drawn.hidden.iter().map(|(e, n)| (e.id(), *n)).collect();
+
+    let services: HashMap<ServiceId, NodeState> = props
+        .services
+        .iter()
+        .map(|(id, link, work)| (*id, service_state(*id, link, work, now)))
+        .collect();
+    let nodes = layout.nodes.iter().map(|b| {
+        let (state, extra) = match b.node {
+            Node::Client => (
+                client_state(props.placed_order, props.form_error.as_deref()),
+                None,
+            ),
+            Node::Broker => (
+                broker_state(props.services.iter().map(|(_, link, _)| link)),
+                Some(host_of(&props.broker_url).to_owned()),
+            ),
+            node => match node.service().and_then(|s| services.get(&s)) {
+                Some(state) => (state.clone(), None),
+                None => return Html::default(),
+            },
+        };
+        node_view(b, &state, extra)
+    });
+    let lines = layout
+        .lines
+        .iter()
+        .map(|line| edge_view(line, hidden.get(&line.edge.id()).copied().unwrap_or(0)));
+    let dots = drawn.shown.iter().zip(&delays).filter_map(|(pulse, delay)| {
+        let line = layout.line(pulse.edge)?;
+        let style = format!(
+            "--x1:{}px;--y1:{}px;--x2:{}px;--y2:{}px;animation-delay:-{}ms",
+            line.x1,
+            line.y1,
+            line.x2,
+            line.y2,
+            delay.as_millis()
+        );
+        Some(html! {
+            <circle key={pulse.key.id()} class={classes!("flow-pulse", pulse.edge.topic_class())}
+                data-testid="flow-pulse" data-seq={pulse.key.seq().map(|s| s.to_string())}
+                data-edge={pulse.edge.id()} data-order={pulse.order_id.map(|id| id.to_string())}
+                r="6" cx="0" cy="0" {style} />
+        })
+    });
+    let markers = edges()
+        .iter()
+        .map(|e| e.topic_class())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|class| {
+            html! {
+                <marker id={format!("flow-arrow-{class}")} class={class} viewBox="0 0 10 10" refX="10" refY="5"
+                    markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" />
+                </marker>
+            }
+        });
+
+    html! {
+        <section class="card flow-diagram" aria-labelledby="flow-title">
+            <h2 id="flow-title">{ "Flow" }
+                <span class="muted">{ " — each dot is one PUBLISH packet, drawn as it is sent or delivered" }</span></h2>
+            <svg xmlns="http://www.w3.org/2000/svg" class="flow-svg" width={layout.width.to_string()}
+                height={layout.height.to_string()} viewBox={format!("0 0 {} {}", layout.width, layout.height)}
+                style={format!("max-width:{}px", layout.width * MAX_SCALE)} role="group"
+                aria-label="The order flow: services, broker, topics and messages" data-testid="flow-svg"
+                data-layout={match *orientation { Orientation::Wide => "wide", Orientation::Narrow => "narrow" }}>
+                <defs>{ for markers }</defs>
+                // Nodes first: the keyboard visits the states, then the topics.
+                { for nodes }
+                { for lines }
+                <g class="flow-pulses" aria-hidden="true">{ for dots }</g>
+            </svg>
+            <p class="flow-legend">
+                <span>{ "● connected" }</span><span>{ "◌ connecting" }</span><span>{ "✕ disconnected" }</span>
+                <span>{ "◔ working (time left)" }</span><span>{ "✓ done" }</span><span>{ "⚠ failed" }</span>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,321 @@
+//! A recorded session: every packet (with its raw bytes) and every click, as JSON a learner can
+//! download, share and load again to replay the diagrams with no broker. Pure: the page hands
+//! in the text and gets a trace back, or a sentence saying why not.
+//!
+//! Format (version 1):
+//! ```json
+//! { "format": "eda-playground-recording", "version": 1, "dropped": 0,
+//!   "packets": [ { "seq": 1, "atUs": 2100, "service": "order", "clientId": "eda-3f9a1c-order",
+//!                  "direction": "out", "protocol": "3.1.1", "bytes": "10 1f 00 04 …" } ],
+//!   "actions": [ { "type": "placedOrder", "atUs": 2000, "orderId": "…" } ] }
+//! ```
+//! Times are microseconds on the recording page's clock; only differences matter.
+
+use std::time::Duration;
+
+use broker_bridge::{Direction, Packet, PacketEvent, ProtocolVersion};
+use serde::{Deserialize, Serialize};
+
+use super::history::UserAction;
+use super::{PacketHistory, Trace, HISTORY_CAPACITY};
+use crate::services::ServiceId;
+
+pub const FORMAT: &str = "eda-playground-recording";
+/// The version this page writes and reads. Bump it when the shape changes, and keep reading
+/// the older ones here (or say why not).
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordingError {
+    #[error("this file is not JSON: {0}")]
+    NotJson(String),
+    #[error("this file is not a playground recording (no \"format\": \"{FORMAT}\")")]
+    NotARecording,
+    #[error("this recording was made by a newer playground (format version {0}); this page reads version {VERSION}")]
+    Newer(u32),
+    #[error("this recording is damaged: {0}")]
+    Damaged(String),
+    #[error("packet {index} of the recording cannot be read: {reason}")]
+    BadPacket { index: usize, reason: String },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header {
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordingV1 {
+    format: String,
+    version: u32,
+    dropped: u64,
+    packets: Vec<PacketV1>,
+    actions: Vec<ActionV1>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PacketV1 {
+    seq: u64,
+    at_us: u64,
+    service: String,
+    client_id: String,
+    direction: String,
+    protocol: String,
+    bytes: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+enum ActionV1 {
+    #[serde(rename_all = "camelCase")]
+    PlacedOrder { at_us: u64, order_id: uuid::Uuid },
+}
+
+fn micros(at: Duration) -> u64 {
+    at.as_micros().min(u64::MAX as u128) as u64
+}
+
+/// The version a packet was spoken in: our encoder is canonical, so re-encoding the decoded
+/// packet in 3.1.1 gives its bytes back exactly when it was a 3.1.1 packet.
+fn protocol_of(packet: &Packet, bytes: &[u8]) -> ProtocolVersion {
+    match packet.encode(ProtocolVersion::V311) {
+        Ok(again) if again == bytes => ProtocolVersion::V311,
+        _ => ProtocolVersion::V5,
+    }
+}
+
+fn protocol_name(v: ProtocolVersion) -> &'static str {
+    match v {
+        ProtocolVersion::V311 => "3.1.1",
+        ProtocolVersion::V5 => "5.0",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn unhex(text: &str) -> Result<Vec<u8>, String> {
+    text.split_ascii_whitespace()
+        .map(|pair| u8::from_str_radix(pair, 16).map_err(|_| format!("{pair:?} is not a hex byte")))
+        .collect()
+}
+
+/// The trace as recording JSON (pretty-printed, so it can be read and diffed).
+pub fn record(trace: &Trace) -> String {
+    let recording = RecordingV1 {
+        format: FORMAT.into(),
+        version: VERSION,
+        dropped: trace.packets.dropped(),
+        packets: trace
+            .packets
+            .iter()
+            .map(|p| PacketV1 {
+                seq: p.seq,
+                at_us: micros(p.at),
+                service: p.service.slug().into(),
+                client_id: p.client_id.clone(),
+                direction: match p.direction {
+                    Direction::Outgoing => "out".into(),
+                    Direction::Incoming => "in".into(),
+                },
+                protocol: protocol_name(protocol_of(&p.packet, &p.bytes)).into(),
+                bytes: hex(&p.bytes),
+            })
+            .collect(),
+        actions: trace
+            .actions
+            .iter()
+            .map(|a| match a {
+                UserAction::PlacedOrder { at, order_id } => ActionV1::PlacedOrder {
+                    at_us: micros(*at),
+                    order_id: *order_id,
+                },
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&recording).unwrap_or_default()
+}
+
+/// Reads a recording back into a trace: every packet decoded again from its bytes.
+pub fn load(text: &str) -> Result<Trace, RecordingError> {
+    let header: Header =
+        serde_json::from_str(text).map_err(|e| RecordingError::NotJson(e.to_string()))?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(RecordingError::NotARecording);
+    }
+    match header.version {
+        Some(VERSION) => {}
+        Some(v) if v > VERSION => return Err(RecordingError::Newer(v)),
+        Some(v) => {
+            return Err(RecordingError::Damaged(format!(
+                "unknown format version {v}"
+            )))
+        }
+        None => return Err(RecordingError::Damaged("no format version".into())),
+    }
+    let recording: RecordingV1 =
+        serde_json::from_str(text).map_err(|e| RecordingError::Damaged(e.to_string()))?;
+    let mut packets = PacketHistory::new(HISTORY_CAPACITY.max(recording.packets.len()));
+    for (index, p) in recording.packets.iter().enumerate() {
+        let bad = |reason: String| RecordingError::BadPacket { index, reason };
+        let service = ServiceId::ALL
+            .into_iter()
+            .find(|s| s.slug() == p.service)
+            .ok_or_else(|| bad(format!("unknown service {:?}", p.service)))?;
+        let direction = match p.direction.as_str() {
+            "out" => Direction::Outgoing,
+            "in" => Direction::Incoming,
+            other => return Err(bad(format!("unknown direction {other:?}"))),
+        };
+        let protocol = match p.protocol.as_str() {
+            "3.1.1" => ProtocolVersion::V311,
+            "5.0" | "5" => ProtocolVersion::V5,
+            other => return Err(bad(format!("unknown protocol {other:?}"))),
+        };
+        let bytes = unhex(&p.bytes).map_err(bad)?;
+        let packet = match Packet::decode(&bytes, usize::MAX, protocol) {
+            Ok(Some((packet, used))) if used == bytes.len() => packet,
+            Ok(_) => return Err(bad("its bytes are not exactly one packet".into())),
+            Err(e) => return Err(bad(e.to_string())),
+        };
+        let event = PacketEvent {
+            at: Duration::from_micros(p.at_us),
+            client_id: p.client_id.clone(),
+            direction,
+            packet,
+            bytes,
+        };
+        packets.push(super::TracedPacket::from_event(p.seq, service, &event));
+    }
+    let mut actions = super::ActionLog::new(HISTORY_CAPACITY.max(recording.actions.len()));
+    for action in recording.actions {
+        match action {
+            ActionV1::PlacedOrder { at_us, order_id } => actions.push(UserAction::PlacedOrder {
+                at: Duration::from_micros(at_us),
+                order_id,
+            }),
+        }
+    }
+    Ok(Trace { packets, actions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_bridge::packet::{Ack, Connect, Publish};
+    use broker_bridge::QoS;
+
+    fn event(at_ms: u64, direction: Direction, packet: Packet, v: ProtocolVersion) -> PacketEvent {
+        PacketEvent {
+            at: Duration::from_millis(at_ms),
+            client_id: "eda-abc123-order".into(),
+            direction,
+            bytes: packet.encode(v).unwrap(),
+            packet,
+        }
+    }
+
+    fn sample(v: ProtocolVersion) -> Trace {
+        let mut packets = PacketHistory::new(100);
+        let mut publish = Publish::new(
+            "orders/created",
+            br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}"#.to_vec(),
+            QoS::AtLeastOnce,
+        );
+        publish.packet_id = Some(1);
+        packets.record(
+            ServiceId::Order,
+            &event(
+                1,
+                Direction::Outgoing,
+                Packet::Connect(Connect::new(v, "eda-abc123-order", 30)),
+                v,
+            ),
+        );
+        packets.record(
+            ServiceId::Order,
+            &event(2, Direction::Outgoing, Packet::Publish(publish), v),
+        );
+        packets.record(
+            ServiceId::Order,
+            &event(3, Direction::Incoming, Packet::PubAck(Ack::new(1)), v),
+        );
+        let mut actions = super::super::ActionLog::new(10);
+        actions.push(UserAction::PlacedOrder {
+            at: Duration::from_micros(1500),
+            order_id: "3fa85f64-5717-4562-b3fc-2c963f66afa6".parse().unwrap(),
+        });
+        Trace { packets, actions }
+    }
+
+    fn summary(trace: &Trace) -> Vec<(u64, Duration, String, Vec<u8>)> {
+        trace
+            .packets
+            .iter()
+            .map(|p| (p.seq, p.at, p.kind.name().to_owned(), p.bytes.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_recording_loads_back_into_the_same_packets_and_clicks_in_both_versions() {
+        for v in [ProtocolVersion::V311, ProtocolVersion::V5] {
+            let trace = sample(v);
+            let text = record(&trace);
+            let loaded = load(&text).unwrap();
+            assert_eq!(summary(&loaded), summary(&trace), "{v}");
+            assert_eq!(
+                loaded.actions.iter().cloned().collect::<Vec<_>>(),
+                trace.actions.iter().cloned().collect::<Vec<_>>()
+            );
+            let name = protocol_name(v);
+            assert!(
+                text.contains(&format!("\"protocol\": \"{name}\"")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_loaded_says_why() {
+        assert!(matches!(load("not json"), Err(RecordingError::NotJson(_))));
+        assert_eq!(
+            load(r#"{"hello":1}"#).err().unwrap(),
+            RecordingError::NotARecording
+        );
+        let newer = r#"{"format":"eda-playground-recording","version":2,"packets":[]}"#;
+        let error = load(newer).err().unwrap();
+        assert_eq!(error, RecordingError::Newer(2));
+        assert!(error.to_string().contains("newer playground"));
+        let no_version = r#"{"format":"eda-playground-recording"}"#;
+        assert!(matches!(load(no_version), Err(RecordingError::Damaged(_))));
+        let missing = r#"{"format":"eda-playground-recording","version":1}"#;
+        assert!(matches!(load(missing), Err(RecordingError::Damaged(_))));
+    }
+
+    #[test]
+    fn a_damaged_packet_is_named() {
+        let text = record(&sample(ProtocolVersion::V311));
+        let broken = text.replacen("\"bytes\": \"10", "\"bytes\": \"zz", 1);
+        match load(&broken) {
+            Err(RecordingError::BadPacket { index: 0, reason }) => assert!(reason.contains("zz")),
+            other => panic!("expected packet 0 to be refused, got {:?}", other.err()),
+        }
+        let truncated = text.replacen("\"bytes\": \"40 02 00 01\"", "\"bytes\": \"40 02 00\"", 1);
+        assert!(matches!(
+            load(&truncated),
+            Err(RecordingError::BadPacket { index: 2, .. })
+        ));
+    }
+}
