@@ -1,8 +1,9 @@
 // Regenerates the README's screenshots from the real app: a private Mosquitto, the built app
 // (dist/), one order placed at QoS 1, and pictures once its three notifications are shown: the
 // page (docs/screenshot.png), the sequence diagram filtered to that order
-// (docs/sequence-diagram.png) and the packet inspector with one packet open
-// (docs/packet-inspector.png).
+// (docs/sequence-diagram.png), the packet inspector with one packet open
+// (docs/packet-inspector.png), and the flow diagram while payment and inventory are still
+// working (docs/flow-diagram.png).
 //
 //   trunk build && node e2e/screenshot.mjs [docs/screenshot.png]
 
@@ -31,6 +32,11 @@ try {
   // The subscriptions go out right after CONNACK; wait for the broker to have granted them.
   await broker.waitForLog(/Sending SUBACK to eda-[0-9a-f]+-notification/, 10_000);
   await app.page.click('[data-testid="place-order"]');
+  // Mid-order: the dots are on their way and payment is counting down.
+  await app.page.locator('[data-testid="flow-node-payment"][data-activity="working"]').waitFor();
+  const flow = path.join(path.dirname(out), 'flow-diagram.png');
+  await (await app.page.$('.flow-diagram')).screenshot({ path: flow });
+  console.log(`screenshot: ${flow}`);
   await app.page.waitForFunction(
     () => document.querySelectorAll('[data-testid="notification"]').length >= 3,
     null,
