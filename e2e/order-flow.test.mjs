@@ -961,6 +961,46 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     });
   });
 
+  it('recording: downloaded after an order, it replays in a page with no broker; a newer format is refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let recordingPath;
+    let recordedArrows;
+    let orderId;
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      orderId = await placeWatchedOrder(page);
+      recordedArrows = await orderArrows(page, orderId, 18);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('[data-testid="download-recording"]'),
+      ]);
+      assert.equal(download.suggestedFilename(), 'playground-recording.json');
+      recordingPath = path.join(ARTIFACTS, 'recording.json');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(recordingPath);
+    });
+
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, brokerQuery(nowhere), async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
+      await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('[data-testid="broker-help"]').count(), 0, 'no broker help while replaying');
+      const replayed = await orderArrows(page, orderId, recordedArrows.length);
+      assert.deepEqual(replayed, recordedArrows, 'the recording draws the same arrows');
+      assert.ok((await page.locator('[data-testid="packet-row"]').count()) >= 18, 'the inspector lists the packets');
+
+      await page.setInputFiles('[data-testid="load-recording"]', {
+        name: 'future.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":2,"packets":[]}'),
+      });
+      const error = page.locator('[data-testid="recording-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 2\)/);
+      assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the shown recording is kept');
+    });
+  });
+
   it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, brokerQuery(nowhere), async ({ page }) => {

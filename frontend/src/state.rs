@@ -141,6 +141,11 @@ pub struct State {
     pub trace_version: u64,
     /// The packet the inspector shows opened (a `TracedPacket::seq`).
     pub selected_packet: Option<u64>,
+    /// The recording shown instead of the live session (its file name); the services are
+    /// disconnected meanwhile.
+    pub replaying: Option<String>,
+    /// Why the last recording file could not be loaded.
+    pub recording_error: Option<String>,
     pub services: Vec<ServiceView>,
     /// Oldest first.
     pub notifications: VecDeque<String>,
@@ -164,6 +169,9 @@ pub enum Action {
     ProtocolChanged(ProtocolVersion),
     TraceChanged,
     SelectPacket(Option<u64>),
+    /// A recording replaced the live trace; the runtime was shut down.
+    ReplayLoaded(String),
+    RecordingRefused(String),
     /// `service` armed the timer of its simulated work for `order_id`, due at `due` on the
     /// packets' clock.
     WorkStarted {
@@ -190,6 +198,8 @@ impl State {
             protocol_error: None,
             trace_version: 0,
             selected_packet: None,
+            replaying: None,
+            recording_error: None,
             services: ServiceId::ALL
                 .iter()
                 .map(|&id| ServiceView {
@@ -274,6 +284,21 @@ impl State {
             }
             Action::TraceChanged => self.trace_version += 1,
             Action::SelectPacket(seq) => self.selected_packet = seq,
+            Action::ReplayLoaded(name) => {
+                self.replaying = Some(name);
+                self.recording_error = None;
+                self.selected_packet = None;
+                self.trace_version += 1;
+                for service in &mut self.services {
+                    service.link = LinkView::Disconnected {
+                        reason: "stopped while a recording is shown".into(),
+                        retry_in: Duration::ZERO,
+                        attempt: 0,
+                    };
+                    service.work = WorkView::default();
+                }
+            }
+            Action::RecordingRefused(reason) => self.recording_error = Some(reason),
             Action::ProtocolChanged(protocol) => {
                 self.protocol = protocol;
                 self.protocol_error = None;
@@ -641,5 +666,18 @@ mod query_tests {
         assert_eq!(s.protocol, ProtocolVersion::V5);
         assert_eq!(s.protocol_error, None);
         assert_eq!(s.service(ServiceId::Payment).link.word(), "connecting");
+    }
+
+    #[test]
+    fn a_loaded_recording_stops_the_services_and_a_refusal_is_kept() {
+        let mut s = State::new("ws://h:1".into(), None, "t");
+        s.apply(Action::Link(ServiceId::Payment, LinkView::Connected));
+        s.apply(Action::RecordingRefused("old.json: not JSON".into()));
+        s.apply(Action::ReplayLoaded("session.json".into()));
+        assert_eq!(s.replaying.as_deref(), Some("session.json"));
+        assert_eq!(s.recording_error, None);
+        assert!(s.services.iter().all(|v| v.link.word() == "disconnected"));
+        s.apply(Action::RecordingRefused("x.json: newer".into()));
+        assert_eq!(s.recording_error.as_deref(), Some("x.json: newer"));
     }
 }

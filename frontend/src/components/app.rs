@@ -9,8 +9,8 @@ use yew::prelude::*;
 use broker_bridge::{ProtocolVersion, QoS};
 
 use super::{
-    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, SequenceDiagram,
-    SettingSelect, StatusStrip,
+    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, RecordingBar,
+    SequenceDiagram, SettingSelect, StatusStrip,
 };
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
@@ -157,6 +157,24 @@ pub fn App() -> Html {
         ProtocolVersion::V5 => "5",
     };
 
+    let on_loaded = {
+        let (state, runtime, trace) = (state.clone(), runtime.clone(), (*trace).clone());
+        Callback::from(
+            move |(name, result): super::recording_bar::Loaded| match result {
+                Ok(recorded) => {
+                    // The live services stop: what the diagrams show is the recording alone.
+                    if let Some(old) = runtime.borrow_mut().take() {
+                        old.shut_down();
+                    }
+                    *trace.0.borrow_mut() = recorded;
+                    state.dispatch(Action::ReplayLoaded(name));
+                }
+                Err(reason) => {
+                    state.dispatch(Action::RecordingRefused(format!("{name}: {reason}")))
+                }
+            },
+        )
+    };
     let on_select_packet = {
         let state = state.clone();
         Callback::from(move |seq: Option<u64>| state.dispatch(Action::SelectPacket(seq)))
@@ -189,7 +207,7 @@ pub fn App() -> Html {
                     <SettingSelect id="mqtt-version" label="Protocol" choices={protocol_choices}
                         selected={protocol_value} error={state.protocol_error.clone()} on_change={on_protocol} />
                 </div>
-                <StatusStrip services={state.services.iter().map(|s| (s.id, s.client_id.clone(), s.link.clone())).collect::<Vec<_>>()} broker_url={state.broker_url.clone()} />
+                <StatusStrip services={state.services.iter().map(|s| (s.id, s.client_id.clone(), s.link.clone())).collect::<Vec<_>>()} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()} />
             </section>
             <main class="layout">
                 <div class="column">
@@ -205,6 +223,8 @@ pub fn App() -> Html {
                     broker_url={state.broker_url.clone()} />
             </section>
             <section class="layout wide" aria-label="The wire">
+                <RecordingBar trace={(*trace).clone()} replaying={state.replaying.clone()}
+                    error={state.recording_error.clone()} {on_loaded} />
                 <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
                 <PacketInspector trace={(*trace).clone()} version={state.trace_version}
                     selected={state.selected_packet} on_select={on_select_packet} />

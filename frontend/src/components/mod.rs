@@ -2,11 +2,13 @@
 
 mod app;
 mod broker_bar;
+mod download;
 mod event_log;
 mod flow_diagram;
 mod notifications;
 mod order_form;
 mod packet_inspector;
+mod recording_bar;
 mod sequence_diagram;
 mod setting_select;
 mod status_strip;
@@ -18,6 +20,7 @@ pub use flow_diagram::FlowDiagram;
 pub use notifications::Notifications;
 pub use order_form::OrderForm;
 pub use packet_inspector::PacketInspector;
+pub use recording_bar::RecordingBar;
 pub use sequence_diagram::SequenceDiagram;
 pub use setting_select::SettingSelect;
 pub use status_strip::StatusStrip;

@@ -3,10 +3,10 @@
 //! click an arrow to open its packet, export SVG or Mermaid.
 
 use uuid::Uuid;
-use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::download::download;
 use crate::trace::layout::{HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
 use crate::trace::{arrows, layout, orders_in, to_mermaid, to_svg, SharedTrace, View};
 
@@ -15,23 +15,6 @@ pub struct SequenceDiagramProps {
     pub trace: SharedTrace,
     pub version: u64,
     pub on_select: Callback<Option<u64>>,
-}
-
-/// Offers `text` as a file download, through an object URL.
-fn download(name: &str, mime: &str, text: &str) -> Result<(), wasm_bindgen::JsValue> {
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
-    link.set_href(&url);
-    link.set_download(name);
-    link.click();
-    web_sys::Url::revoke_object_url(&url)
 }
 
 #[component]

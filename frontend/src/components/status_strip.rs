@@ -10,6 +10,9 @@ pub struct StatusStripProps {
     /// Each service with its client id and link.
     pub services: Vec<(ServiceId, String, LinkView)>,
     pub broker_url: String,
+    /// A recording is shown: the services were stopped on purpose, no help needed.
+    #[prop_or_default]
+    pub replaying: bool,
 }
 
 /// Shape as well as colour, so the state reads without colour vision.
@@ -44,14 +47,18 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         })
         .collect::<Html>();
 
-    let retry = props.services.iter().find_map(|(_, _, link)| match link {
-        LinkView::Disconnected {
-            reason,
-            retry_in,
-            attempt,
-        } => Some((reason.clone(), *retry_in, *attempt)),
-        _ => None,
-    });
+    let retry = props
+        .services
+        .iter()
+        .filter(|_| !props.replaying)
+        .find_map(|(_, _, link)| match link {
+            LinkView::Disconnected {
+                reason,
+                retry_in,
+                attempt,
+            } => Some((reason.clone(), *retry_in, *attempt)),
+            _ => None,
+        });
     let help = retry.map(|(reason, retry_in, attempt)| {
         html! {
             <div class="help" role="status" data-testid="broker-help">

@@ -1,0 +1,93 @@
+//! Record and replay: download this session's packets and clicks as JSON, or load a recording
+//! (file picker or drag and drop) to see it in the diagrams with no broker connected.
+
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DragEvent, File, HtmlInputElement};
+use yew::prelude::*;
+
+use super::download::download;
+use crate::trace::recording::{self, RecordingError};
+use crate::trace::{SharedTrace, Trace};
+
+/// What loading a file gave: its name and the trace, or why not.
+pub type Loaded = (String, Result<Trace, String>);
+
+#[derive(Properties, PartialEq)]
+pub struct RecordingBarProps {
+    pub trace: SharedTrace,
+    /// The name of the recording shown instead of the live session.
+    pub replaying: Option<String>,
+    /// Why the last file could not be loaded.
+    pub error: Option<String>,
+    pub on_loaded: Callback<Loaded>,
+}
+
+fn read(file: File, on_loaded: Callback<Loaded>) {
+    let name = file.name();
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = match JsFuture::from(file.text()).await {
+            Ok(text) => recording::load(&text.as_string().unwrap_or_default())
+                .map_err(|e: RecordingError| e.to_string()),
+            Err(_) => Err("the browser could not read the file".to_owned()),
+        };
+        on_loaded.emit((name, result));
+    });
+}
+
+#[component]
+pub fn RecordingBar(props: &RecordingBarProps) -> Html {
+    let on_download = {
+        let trace = props.trace.clone();
+        Callback::from(move |_: MouseEvent| {
+            let text = recording::record(&trace.0.borrow());
+            let _ = download("playground-recording.json", "application/json", &text);
+        })
+    };
+    let on_pick = {
+        let on_loaded = props.on_loaded.clone();
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                read(file, on_loaded.clone());
+            }
+            input.set_value("");
+        })
+    };
+    let on_drag_over = Callback::from(|e: DragEvent| e.prevent_default());
+    let on_drop = {
+        let on_loaded = props.on_loaded.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            let file = e
+                .data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|files| files.get(0));
+            if let Some(file) = file {
+                read(file, on_loaded.clone());
+            }
+        })
+    };
+    let on_live = Callback::from(|_: MouseEvent| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    });
+    html! {
+        <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
+            <button type="button" onclick={on_download} data-testid="download-recording">{ "Download recording" }</button>
+            <label class="file">{ "Load recording " }
+                <input type="file" accept=".json,application/json" onchange={on_pick} data-testid="load-recording" />
+            </label>
+            <span class="hint">{ "(or drop a recording here)" }</span>
+            if let Some(name) = &props.replaying {
+                <p class="replaying" role="status" data-testid="replaying">
+                    { format!("Showing the recording {name}; the services are disconnected. ") }
+                    <button type="button" onclick={on_live}>{ "Back to live" }</button>
+                </p>
+            }
+            if let Some(error) = &props.error {
+                <p class="error" role="alert" data-testid="recording-error">{ error }</p>
+            }
+        </div>
+    }
+}
