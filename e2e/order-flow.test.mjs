@@ -1001,6 +1001,39 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     });
   });
 
+  it('controls: delays from the link, ten orders at once, clear, a delay changed and a bad one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#payment-delay'), '0');
+      assert.equal(await page.inputValue('#inventory-delay'), '0');
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await page.click('[data-testid="place-ten"]');
+        const paid = await witness.waitFor(
+          () => new Set(witness.messages.filter((m) => m.topic === 'payments/processed').map((m) => m.json?.orderId)).size >= 10,
+          FLOW_TIMEOUT_MS,
+        ).then(() => new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId)));
+        assert.equal(paid.size, 10, 'ten distinct orders were created');
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 30, null, { timeout: FLOW_TIMEOUT_MS });
+      } finally {
+        await witness.close();
+      }
+
+      await page.click('[data-testid="clear"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length === 0);
+      assert.equal(await page.locator('[data-testid="seq-arrow"]').count(), 0, 'no arrows after Clear');
+      assert.equal(await page.locator('[data-testid="log-entry"]').count(), 0, 'no log entries after Clear');
+
+      await page.fill('#payment-delay', '300');
+      await page.dispatchEvent('#payment-delay', 'change');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('payment_ms') === '300');
+      await page.fill('#inventory-delay', '99999');
+      await page.dispatchEvent('#inventory-delay', 'change');
+      const error = page.locator('[data-testid="delays-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000/);
+    }));
+
   it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, brokerQuery(nowhere), async ({ page }) => {

@@ -26,6 +26,7 @@ pub struct Runtime {
     clients: Vec<(ServiceId, Client)>,
     /// The QoS of every subscription and publish in the order flow.
     qos: Cell<QoS>,
+    delays: Cell<Delays>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -78,12 +79,18 @@ impl Runtime {
             Runtime {
                 clients,
                 qos: Cell::new(qos),
+                delays: Cell::new(Delays::default()),
                 protocol,
                 report,
                 trace,
                 trace_refresh_pending: Cell::new(false),
             }
         })
+    }
+
+    /// How long PaymentService and InventoryService work on the next orders.
+    pub fn set_delays(&self, delays: Delays) {
+        self.delays.set(delays);
     }
 
     /// Disconnects the four services politely, for good (before a runtime replaces this one).
@@ -219,7 +226,7 @@ impl Runtime {
         correlation: Option<String>,
         payload: &[u8],
     ) {
-        let decision = services::handle(service, &Delays::default(), topic, payload);
+        let decision = services::handle(service, &self.delays.get(), topic, payload);
         let outcome = match &decision {
             Ok(_) => Outcome::Accepted,
             Err(rejection) => Outcome::Rejected(rejection.reason.clone()),

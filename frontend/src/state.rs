@@ -146,6 +146,10 @@ pub struct State {
     pub replaying: Option<String>,
     /// Why the last recording file could not be loaded.
     pub recording_error: Option<String>,
+    /// How long PaymentService and InventoryService "work" on an order.
+    pub delays: crate::services::Delays,
+    /// Why a delay from the link or the page was not used.
+    pub delays_error: Option<String>,
     pub services: Vec<ServiceView>,
     /// Oldest first.
     pub notifications: VecDeque<String>,
@@ -172,6 +176,10 @@ pub enum Action {
     /// A recording replaced the live trace; the runtime was shut down.
     ReplayLoaded(String),
     RecordingRefused(String),
+    DelaysChanged(crate::services::Delays),
+    DelaysRefused(String),
+    /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
+    Cleared,
     /// `service` armed the timer of its simulated work for `order_id`, due at `due` on the
     /// packets' clock.
     WorkStarted {
@@ -200,6 +208,8 @@ impl State {
             selected_packet: None,
             replaying: None,
             recording_error: None,
+            delays: crate::services::Delays::default(),
+            delays_error: None,
             services: ServiceId::ALL
                 .iter()
                 .map(|&id| ServiceView {
@@ -299,6 +309,23 @@ impl State {
                 }
             }
             Action::RecordingRefused(reason) => self.recording_error = Some(reason),
+            Action::DelaysChanged(delays) => {
+                self.delays = delays;
+                self.delays_error = None;
+            }
+            Action::DelaysRefused(reason) => self.delays_error = Some(reason),
+            Action::Cleared => {
+                for service in &mut self.services {
+                    service.log.clear();
+                    service.log_dropped = 0;
+                }
+                self.notifications.clear();
+                self.notifications_dropped = 0;
+                self.placed_order = None;
+                self.form_error = None;
+                self.selected_packet = None;
+                self.trace_version += 1;
+            }
             Action::ProtocolChanged(protocol) => {
                 self.protocol = protocol;
                 self.protocol_error = None;
@@ -584,6 +611,40 @@ pub fn qos_from_query(param: Option<&str>) -> (QoS, Option<String>) {
     }
 }
 
+/// The longest simulated delay a learner may set.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// A delay in whole milliseconds from the link or a field: 0 to [`MAX_DELAY_MS`].
+pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if ms <= MAX_DELAY_MS => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{name} delay {text:?} ignored: use whole milliseconds from 0 to {MAX_DELAY_MS}"
+        )),
+    }
+}
+
+/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was ignored.
+pub fn delays_from_query(
+    payment: Option<&str>,
+    inventory: Option<&str>,
+) -> (crate::services::Delays, Option<String>) {
+    let mut delays = crate::services::Delays::default();
+    let mut errors = Vec::new();
+    for (name, param, slot) in [
+        ("Payment", payment, &mut delays.payment),
+        ("Inventory", inventory, &mut delays.inventory),
+    ] {
+        if let Some(text) = param {
+            match parse_delay(name, text) {
+                Ok(delay) => *slot = delay,
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (delays, (!errors.is_empty()).then(|| errors.join("; ")))
+}
+
 /// The MQTT version to use at start-up from the `?mqtt=` parameter (`3.1.1` or `5`), and why
 /// it was ignored if it was neither.
 pub fn protocol_from_query(param: Option<&str>) -> (ProtocolVersion, Option<String>) {
@@ -679,5 +740,31 @@ mod query_tests {
         assert!(s.services.iter().all(|v| v.link.word() == "disconnected"));
         s.apply(Action::RecordingRefused("x.json: newer".into()));
         assert_eq!(s.recording_error.as_deref(), Some("x.json: newer"));
+    }
+
+    #[test]
+    fn delays_come_from_the_link_within_bounds() {
+        let (d, e) = delays_from_query(Some("0"), Some("2500"));
+        assert_eq!(
+            (d.payment.as_millis(), d.inventory.as_millis(), e),
+            (0, 2500, None)
+        );
+        let (d, e) = delays_from_query(Some("-5"), Some("99999"));
+        assert_eq!(d, crate::services::Delays::default());
+        let e = e.unwrap();
+        assert!(
+            e.contains("Payment") && e.contains("Inventory") && e.contains("10000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn clearing_forgets_logs_notifications_and_the_last_order() {
+        let mut s = State::new("ws://h:1".into(), None, "t");
+        s.apply(Action::Notified("n".into()));
+        s.apply(Action::OrderPlaced(Uuid::from_u128(1)));
+        s.apply(Action::Cleared);
+        assert!(s.notifications.is_empty());
+        assert_eq!(s.placed_order, None);
     }
 }

@@ -15,7 +15,10 @@ use super::{
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
-use crate::state::{broker_from_query, protocol_from_query, qos_from_query, Action, State};
+use crate::state::{
+    broker_from_query, delays_from_query, parse_delay, protocol_from_query, qos_from_query, Action,
+    State,
+};
 use crate::trace::SharedTrace;
 
 impl Reducible for State {
@@ -62,6 +65,10 @@ pub fn App() -> Html {
         (state.qos, state.qos_error) = qos_from_query(query_param("qos").as_deref());
         (state.protocol, state.protocol_error) =
             protocol_from_query(query_param("mqtt").as_deref());
+        (state.delays, state.delays_error) = delays_from_query(
+            query_param("payment_ms").as_deref(),
+            query_param("inventory_ms").as_deref(),
+        );
         state
     });
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
@@ -82,18 +89,58 @@ pub fn App() -> Html {
             if let Some(old) = runtime.borrow_mut().take() {
                 old.shut_down();
             }
-            *runtime.borrow_mut() = Some(Runtime::start(
+            let started = Runtime::start(
                 &state.broker_url,
                 &tag,
                 state.qos,
                 *protocol,
                 trace,
                 move |a| dispatcher.dispatch(a),
-            ));
+            );
+            started.set_delays(state.delays);
+            *runtime.borrow_mut() = Some(started);
         });
     }
 
-    let on_place = place_order(state.clone(), runtime.clone());
+    let on_place = place_order(state.clone(), runtime.clone(), 1);
+    let on_burst = place_order(state.clone(), runtime.clone(), BURST);
+    let on_delay = |name: &'static str| {
+        let (state, runtime) = (state.clone(), runtime.clone());
+        Callback::from(move |e: Event| {
+            let text = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value();
+            match parse_delay(name, &text) {
+                Ok(delay) => {
+                    let mut delays = state.delays;
+                    let key = if name == "Payment" {
+                        delays.payment = delay;
+                        "payment_ms"
+                    } else {
+                        delays.inventory = delay;
+                        "inventory_ms"
+                    };
+                    if let Some(runtime) = runtime.borrow().as_ref() {
+                        runtime.set_delays(delays);
+                    }
+                    remember_in_url(key, &delay.as_millis().to_string());
+                    state.dispatch(Action::DelaysChanged(delays));
+                }
+                Err(reason) => state.dispatch(Action::DelaysRefused(reason)),
+            }
+        })
+    };
+    let on_clear = {
+        let (state, trace) = (state.clone(), (*trace).clone());
+        Callback::from(move |_: MouseEvent| {
+            {
+                let mut trace = trace.0.borrow_mut();
+                trace.packets.clear();
+                trace.actions.clear();
+            }
+            state.dispatch(Action::Cleared);
+        })
+    };
     let on_connect = {
         let (state, runtime) = (state.clone(), runtime.clone());
         Callback::from(
@@ -204,6 +251,17 @@ pub fn App() -> Html {
                 <div class="settings">
                     <SettingSelect id="flow-qos" label="Delivery guarantee" choices={qos_choices}
                         selected={state.qos.level().to_string()} error={state.qos_error.clone()} on_change={on_qos} />
+                    <div class="setting">
+                        <label for="payment-delay">{ "Payment works (ms)" }</label>
+                        <input id="payment-delay" type="number" min="0" max="10000" step="100"
+                            value={state.delays.payment.as_millis().to_string()} onchange={on_delay("Payment")} />
+                        <label for="inventory-delay">{ "Inventory works (ms)" }</label>
+                        <input id="inventory-delay" type="number" min="0" max="10000" step="100"
+                            value={state.delays.inventory.as_millis().to_string()} onchange={on_delay("Inventory")} />
+                    </div>
+                    if let Some(error) = &state.delays_error {
+                        <p class="error" role="alert" data-testid="delays-error">{ error }</p>
+                    }
                     <SettingSelect id="mqtt-version" label="Protocol" choices={protocol_choices}
                         selected={protocol_value} error={state.protocol_error.clone()} on_change={on_protocol} />
                 </div>
@@ -211,7 +269,7 @@ pub fn App() -> Html {
             </section>
             <main class="layout">
                 <div class="column">
-                    <OrderForm {on_place} placed_order={state.placed_order} form_error={state.form_error.clone()} />
+                    <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()} />
                     <Notifications items={state.notifications.clone()} dropped={state.notifications_dropped} />
                 </div>
                 <div class="column logs">{ logs }</div>
@@ -224,7 +282,7 @@ pub fn App() -> Html {
             </section>
             <section class="layout wide" aria-label="The wire">
                 <RecordingBar trace={(*trace).clone()} replaying={state.replaying.clone()}
-                    error={state.recording_error.clone()} {on_loaded} />
+                    error={state.recording_error.clone()} {on_loaded} {on_clear} />
                 <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
                 <PacketInspector trace={(*trace).clone()} version={state.trace_version}
                     selected={state.selected_packet} on_select={on_select_packet} />
@@ -233,18 +291,28 @@ pub fn App() -> Html {
     }
 }
 
+/// How many orders "Place 10 orders" places.
+const BURST: usize = 10;
+
+/// Places `count` copies of the order; stops at the first refusal and says why.
 fn place_order(
     state: UseReducerHandle<State>,
     runtime: Rc<RefCell<Option<Rc<Runtime>>>>,
+    count: usize,
 ) -> Callback<ValidOrder> {
     Callback::from(move |order: ValidOrder| {
-        let outcome = match runtime.borrow().as_ref() {
-            Some(runtime) => runtime.place_order(&order, &state.broker_url),
-            None => Err("The services are still starting; try again in a moment.".into()),
-        };
-        state.dispatch(match outcome {
-            Ok(id) => Action::OrderPlaced(id),
-            Err(reason) => Action::OrderRefused(reason),
-        });
+        for _ in 0..count {
+            let outcome = match runtime.borrow().as_ref() {
+                Some(runtime) => runtime.place_order(&order, &state.broker_url),
+                None => Err("The services are not running (a recording is shown, or they are still starting).".into()),
+            };
+            match outcome {
+                Ok(id) => state.dispatch(Action::OrderPlaced(id)),
+                Err(reason) => {
+                    state.dispatch(Action::OrderRefused(reason));
+                    return;
+                }
+            }
+        }
     })
 }

@@ -13,7 +13,10 @@ use crate::domain::order_form::{
 
 #[derive(Properties, PartialEq)]
 pub struct OrderFormProps {
+    /// One order; `BURST` orders come as `BURST` calls of [`OrderFormProps::on_burst`].
     pub on_place: Callback<ValidOrder>,
+    /// "Place 10 orders": the same order, ten times at once.
+    pub on_burst: Callback<ValidOrder>,
     pub placed_order: Option<Uuid>,
     pub form_error: Option<String>,
 }
@@ -85,25 +88,33 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
             errors.set(HashMap::new());
         })
     };
+    // Validates the draft; a valid order goes to `target`, problems go next to their fields.
+    let submit_to = |target: Callback<ValidOrder>| {
+        let (draft, errors) = (draft.clone(), errors.clone());
+        move || match validate(&draft) {
+            Ok(order) => {
+                errors.set(HashMap::new());
+                target.emit(order);
+            }
+            Err(problems) => errors.set(
+                problems
+                    .into_iter()
+                    .map(|p| (p.field.key(), p.message))
+                    .collect(),
+            ),
+        }
+    };
     let onsubmit = {
-        let (draft, errors, on_place) = (draft.clone(), errors.clone(), props.on_place.clone());
+        let submit = submit_to(props.on_place.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            match validate(&draft) {
-                Ok(order) => {
-                    errors.set(HashMap::new());
-                    on_place.emit(order);
-                }
-                Err(problems) => errors.set(
-                    problems
-                        .into_iter()
-                        .map(|p| (p.field.key(), p.message))
-                        .collect(),
-                ),
-            }
+            submit();
         })
     };
-
+    let on_burst = {
+        let submit = submit_to(props.on_burst.clone());
+        Callback::from(move |_: MouseEvent| submit())
+    };
     let error_for = |key: &str| -> Html {
         match errors.get(key) {
             Some(message) => html! {
@@ -155,6 +166,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                 <p class="hint">{ format!("Up to {MAX_ITEMS} items; quantity 1 to {MAX_QUANTITY}; unit price 0 to 1,000,000.00 with at most two decimals.") }</p>
                 <div class="actions">
                     <button type="button" class="secondary" onclick={add_item} data-testid="add-item">{ "Add item" }</button>
+                    <button type="button" class="secondary" onclick={on_burst} data-testid="place-ten">{ "Place 10 orders" }</button>
                     <button type="submit" class="primary" data-testid="place-order">{ "Place order" }</button>
                 </div>
             </form>

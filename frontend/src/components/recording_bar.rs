@@ -20,6 +20,8 @@ pub struct RecordingBarProps {
     /// Why the last file could not be loaded.
     pub error: Option<String>,
     pub on_loaded: Callback<Loaded>,
+    /// Forget the packets, clicks, logs and notifications shown so far.
+    pub on_clear: Callback<MouseEvent>,
 }
 
 fn read(file: File, on_loaded: Callback<Loaded>) {
@@ -74,6 +76,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
     });
     html! {
         <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
+            <button type="button" onclick={props.on_clear.clone()} data-testid="clear">{ "Clear" }</button>
             <button type="button" onclick={on_download} data-testid="download-recording">{ "Download recording" }</button>
             <label class="file">{ "Load recording " }
                 <input type="file" accept=".json,application/json" onchange={on_pick} data-testid="load-recording" />
