@@ -42,6 +42,8 @@ try {
     null,
     { timeout: 20_000 },
   );
+  // The element shots above scrolled the page; the page shot shows its top.
+  await app.page.evaluate(() => window.scrollTo(0, 0));
   await app.page.screenshot({ path: out });
   console.log(`screenshot: ${out}`);
 
