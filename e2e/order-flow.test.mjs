@@ -1034,6 +1034,33 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000/);
     }));
 
+  it('share: a copied link opened in a new page restores the settings; unknown parameters are reported', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let link;
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await page.selectOption('#flow-qos', '2');
+      await page.fill('#payment-delay', '250');
+      await page.dispatchEvent('#payment-delay', 'change');
+      await page.selectOption('#mqtt-version', '5');
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      link = await page.evaluate(() => navigator.clipboard.readText());
+      assert.equal(link, page.url(), 'the copied link is the page with its settings');
+    });
+    assert.ok(link.startsWith(server.url), link);
+    await withApp(t, `${link.slice(server.url.length)}&bogus=1`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#flow-qos'), '2', 'QoS restored');
+      assert.equal(await page.inputValue('#mqtt-version'), '5', 'MQTT version restored');
+      assert.equal(await page.inputValue('#payment-delay'), '250', 'payment delay restored');
+      assert.equal(await page.inputValue('#broker-url'), broker.wsUrl, 'broker restored');
+      const notice = page.locator('[data-testid="link-notice"]');
+      await notice.waitFor({ state: 'visible' });
+      assert.match((await notice.textContent()) ?? '', /Ignored in the link: bogus/);
+    });
+  });
+
   it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, brokerQuery(nowhere), async ({ page }) => {

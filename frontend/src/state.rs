@@ -150,6 +150,8 @@ pub struct State {
     pub delays: crate::services::Delays,
     /// Why a delay from the link or the page was not used.
     pub delays_error: Option<String>,
+    /// Query parameters of the link the page does not know.
+    pub link_notice: Option<String>,
     pub services: Vec<ServiceView>,
     /// Oldest first.
     pub notifications: VecDeque<String>,
@@ -210,6 +212,7 @@ impl State {
             recording_error: None,
             delays: crate::services::Delays::default(),
             delays_error: None,
+            link_notice: None,
             services: ServiceId::ALL
                 .iter()
                 .map(|&id| ServiceView {
@@ -611,6 +614,25 @@ pub fn qos_from_query(param: Option<&str>) -> (QoS, Option<String>) {
     }
 }
 
+/// The settings a link may carry; anything else in the query string is reported and ignored.
+pub const LINK_PARAMS: [&str; 5] = ["broker", "qos", "mqtt", "payment_ms", "inventory_ms"];
+
+/// A sentence naming the query parameters the page does not know, if any.
+pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut unknown: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| !LINK_PARAMS.contains(k))
+        .collect();
+    unknown.dedup();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "Ignored in the link: {} (this page reads {}).",
+            unknown.join(", "),
+            LINK_PARAMS.join(", ")
+        )
+    })
+}
+
 /// The longest simulated delay a learner may set.
 pub const MAX_DELAY_MS: u64 = 10_000;
 
@@ -766,5 +788,16 @@ mod query_tests {
         s.apply(Action::Cleared);
         assert!(s.notifications.is_empty());
         assert_eq!(s.placed_order, None);
+    }
+
+    #[test]
+    fn unknown_link_parameters_are_named_once() {
+        assert_eq!(unknown_params(["broker", "qos", "mqtt"]), None);
+        let notice = unknown_params(["broker", "bogus", "bogus", "speed"]).unwrap();
+        assert!(
+            notice.starts_with("Ignored in the link: bogus, speed"),
+            "{notice}"
+        );
+        assert!(notice.contains("payment_ms"), "{notice}");
     }
 }

@@ -16,8 +16,8 @@ use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
 use crate::state::{
-    broker_from_query, delays_from_query, parse_delay, protocol_from_query, qos_from_query, Action,
-    State,
+    broker_from_query, delays_from_query, parse_delay, protocol_from_query, qos_from_query,
+    unknown_params, Action, State,
 };
 use crate::trace::SharedTrace;
 
@@ -29,6 +29,21 @@ impl Reducible for State {
         state.apply(action);
         Rc::new(state)
     }
+}
+
+/// Every key of the page's query string, in order.
+fn query_keys() -> Vec<String> {
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else {
+        return Vec::new();
+    };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return Vec::new();
+    };
+    js_sys::try_iter(&params.keys())
+        .ok()
+        .flatten()
+        .map(|keys| keys.filter_map(|k| k.ok()?.as_string()).collect())
+        .unwrap_or_default()
 }
 
 fn query_param(name: &str) -> Option<String> {
@@ -69,8 +84,11 @@ pub fn App() -> Html {
             query_param("payment_ms").as_deref(),
             query_param("inventory_ms").as_deref(),
         );
+        let keys = query_keys();
+        state.link_notice = unknown_params(keys.iter().map(String::as_str));
         state
     });
+    let copied = use_state(|| false);
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
     // Every packet of the four clients; outside the reducer's state (see `SharedTrace`).
     let trace = use_memo((), |_| SharedTrace::new());
@@ -222,6 +240,19 @@ pub fn App() -> Html {
             },
         )
     };
+    let on_copy_link = {
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            if let Ok(href) = window.location().href() {
+                // The address bar holds every setting changed in the page (remember_in_url).
+                let _ = window.navigator().clipboard().write_text(&href);
+                copied.set(true);
+            }
+        })
+    };
     let on_select_packet = {
         let state = state.clone();
         Callback::from(move |seq: Option<u64>| state.dispatch(Action::SelectPacket(seq)))
@@ -259,9 +290,18 @@ pub fn App() -> Html {
                         <input id="inventory-delay" type="number" min="0" max="10000" step="100"
                             value={state.delays.inventory.as_millis().to_string()} onchange={on_delay("Inventory")} />
                     </div>
+                    if let Some(notice) = &state.link_notice {
+                        <p class="error" role="alert" data-testid="link-notice">{ notice }</p>
+                    }
                     if let Some(error) = &state.delays_error {
                         <p class="error" role="alert" data-testid="delays-error">{ error }</p>
                     }
+                    <div class="setting">
+                        <button type="button" onclick={on_copy_link} data-testid="copy-link">{ "Copy link" }</button>
+                        if *copied {
+                            <span role="status" data-testid="link-copied">{ "Link copied: it opens the page with these settings." }</span>
+                        }
+                    </div>
                     <SettingSelect id="mqtt-version" label="Protocol" choices={protocol_choices}
                         selected={protocol_value} error={state.protocol_error.clone()} on_change={on_protocol} />
                 </div>
