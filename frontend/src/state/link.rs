@@ -1,0 +1,187 @@
+//! The settings a link carries (`?broker=`, `?qos=`, `?mqtt=`, `?payment_ms=`,
+//! `?inventory_ms=`): parsed when the page opens, each invalid value explained and ignored.
+
+use std::time::Duration;
+
+use broker_bridge::{ProtocolVersion, QoS};
+
+/// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
+/// was not a usable URL.
+pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
+    let default = crate::config::DEFAULT_BROKER_URL;
+    match param.map(broker_bridge::url::parse_broker_url) {
+        None => (default.to_owned(), None),
+        Some(Ok(url)) => (url, None),
+        Some(Err(e)) => (
+            default.to_owned(),
+            Some(format!(
+                "Ignored ?broker= in the link: {e}. Using {default} instead."
+            )),
+        ),
+    }
+}
+
+/// The QoS to use at start-up from the `?qos=` parameter, and why it was ignored if it was not
+/// 0, 1 or 2.
+pub fn qos_from_query(param: Option<&str>) -> (QoS, Option<String>) {
+    let default = crate::config::DEFAULT_QOS;
+    match param.map(str::trim) {
+        None => (default, None),
+        Some("0") => (QoS::AtMostOnce, None),
+        Some("1") => (QoS::AtLeastOnce, None),
+        Some("2") => (QoS::ExactlyOnce, None),
+        Some(other) => (
+            default,
+            Some(format!(
+                "Ignored ?qos={other:?} in the link: QoS is 0, 1 or 2. Using {}.",
+                default.level()
+            )),
+        ),
+    }
+}
+
+/// The settings a link may carry; anything else in the query string is reported and ignored.
+pub const LINK_PARAMS: [&str; 5] = ["broker", "qos", "mqtt", "payment_ms", "inventory_ms"];
+
+/// A sentence naming the query parameters the page does not know, if any.
+pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut unknown: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| !LINK_PARAMS.contains(k))
+        .collect();
+    unknown.dedup();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "Ignored in the link: {} (this page reads {}).",
+            unknown.join(", "),
+            LINK_PARAMS.join(", ")
+        )
+    })
+}
+
+/// The longest simulated delay a learner may set.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// A delay in whole milliseconds from the link or a field: 0 to [`MAX_DELAY_MS`].
+pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if ms <= MAX_DELAY_MS => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{name} delay {text:?} ignored: use whole milliseconds from 0 to {MAX_DELAY_MS}"
+        )),
+    }
+}
+
+/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was ignored.
+pub fn delays_from_query(
+    payment: Option<&str>,
+    inventory: Option<&str>,
+) -> (crate::services::Delays, Option<String>) {
+    let mut delays = crate::services::Delays::default();
+    let mut errors = Vec::new();
+    for (name, param, slot) in [
+        ("Payment", payment, &mut delays.payment),
+        ("Inventory", inventory, &mut delays.inventory),
+    ] {
+        if let Some(text) = param {
+            match parse_delay(name, text) {
+                Ok(delay) => *slot = delay,
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (delays, (!errors.is_empty()).then(|| errors.join("; ")))
+}
+
+/// The MQTT version to use at start-up from the `?mqtt=` parameter (`3.1.1` or `5`), and why
+/// it was ignored if it was neither.
+pub fn protocol_from_query(param: Option<&str>) -> (ProtocolVersion, Option<String>) {
+    let default = crate::config::DEFAULT_PROTOCOL;
+    match param.map(str::trim) {
+        None => (default, None),
+        Some("3.1.1" | "4" | "311") => (ProtocolVersion::V311, None),
+        Some("5" | "5.0") => (ProtocolVersion::V5, None),
+        Some(other) => (
+            default,
+            Some(format!(
+                "Ignored ?mqtt={other:?} in the link: use 3.1.1 or 5. Using MQTT {default}."
+            )),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn broker_parameter_is_used_when_valid_and_explained_when_not() {
+        assert_eq!(
+            broker_from_query(None),
+            ("ws://localhost:9001".to_owned(), None)
+        );
+        assert_eq!(
+            broker_from_query(Some("ws://127.0.0.1:19001")),
+            ("ws://127.0.0.1:19001".to_owned(), None)
+        );
+        let (url, error) = broker_from_query(Some("http://nope"));
+        assert_eq!(url, "ws://localhost:9001");
+        let error = error.unwrap();
+        assert!(
+            error.contains("http://nope") && error.contains("ws://"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn qos_parameter_is_0_1_or_2_and_explained_otherwise() {
+        assert_eq!(qos_from_query(None), (QoS::AtLeastOnce, None));
+        assert_eq!(qos_from_query(Some("0")), (QoS::AtMostOnce, None));
+        assert_eq!(qos_from_query(Some("2")), (QoS::ExactlyOnce, None));
+        for bad in ["3", "", "two", "-1"] {
+            let (qos, error) = qos_from_query(Some(bad));
+            assert_eq!(qos, QoS::AtLeastOnce);
+            assert!(error.unwrap().contains("0, 1 or 2"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mqtt_parameter_is_3_1_1_or_5_and_explained_otherwise() {
+        assert_eq!(protocol_from_query(None), (ProtocolVersion::V311, None));
+        assert_eq!(protocol_from_query(Some("5")), (ProtocolVersion::V5, None));
+        assert_eq!(
+            protocol_from_query(Some("3.1.1")),
+            (ProtocolVersion::V311, None)
+        );
+        let (protocol, error) = protocol_from_query(Some("6"));
+        assert_eq!(protocol, ProtocolVersion::V311);
+        assert!(error.unwrap().contains("3.1.1 or 5"));
+    }
+
+    #[test]
+    fn delays_come_from_the_link_within_bounds() {
+        let (d, e) = delays_from_query(Some("0"), Some("2500"));
+        assert_eq!(
+            (d.payment.as_millis(), d.inventory.as_millis(), e),
+            (0, 2500, None)
+        );
+        let (d, e) = delays_from_query(Some("-5"), Some("99999"));
+        assert_eq!(d, crate::services::Delays::default());
+        let e = e.unwrap();
+        assert!(
+            e.contains("Payment") && e.contains("Inventory") && e.contains("10000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_link_parameters_are_named_once() {
+        assert_eq!(unknown_params(["broker", "qos", "mqtt"]), None);
+        let notice = unknown_params(["broker", "bogus", "bogus", "speed"]).unwrap();
+        assert!(
+            notice.starts_with("Ignored in the link: bogus, speed"),
+            "{notice}"
+        );
+        assert!(notice.contains("payment_ms"), "{notice}");
+    }
+}
