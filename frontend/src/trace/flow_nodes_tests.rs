@@ -1,0 +1,233 @@
+use super::*;
+use crate::state::PendingWork;
+use crate::trace::script::order;
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+fn work(pending: &[(u128, u64)], last: LastOutcome) -> WorkView {
+    WorkView {
+        pending: pending
+            .iter()
+            .map(|&(n, due)| PendingWork {
+                order_id: order(n),
+                due: ms(due),
+            })
+            .collect(),
+        last,
+    }
+}
+
+fn down() -> LinkView {
+    LinkView::Disconnected {
+        reason: "refused".into(),
+        retry_in: ms(500),
+        attempt: 1,
+    }
+}
+
+#[test]
+fn a_service_works_from_the_start_of_its_work_counting_down_to_the_first_due() {
+    let link = LinkView::Connected;
+    let idle = service_state(ServiceId::Payment, &link, &WorkView::default(), ms(0));
+    assert_eq!(
+        (idle.link, idle.activity.clone()),
+        (Some(Link::Connected), Activity::Idle)
+    );
+    assert_eq!(
+        (
+            idle.look(),
+            idle.link_text().unwrap(),
+            idle.activity_text().unwrap()
+        ),
+        ("idle", "● connected".to_owned(), "– idle".to_owned())
+    );
+
+    let one = service_state(
+        ServiceId::Payment,
+        &link,
+        &work(&[(1, 1500)], LastOutcome::Idle),
+        ms(1000),
+    );
+    assert_eq!(
+        one.activity,
+        Activity::Working {
+            orders: 1,
+            due_in: ms(500)
+        }
+    );
+    assert_eq!(
+        (one.look(), one.activity_text().unwrap()),
+        ("working", "◔ working 0.5 s".to_owned())
+    );
+    assert_eq!(
+        one.describe(),
+        "PaymentService, connected: working on 1 order, next done in 0.5 s"
+    );
+
+    let two = service_state(
+        ServiceId::Payment,
+        &link,
+        &work(&[(1, 1500), (2, 1250)], LastOutcome::Done),
+        ms(1000),
+    );
+    assert_eq!(
+        two.activity,
+        Activity::Working {
+            orders: 2,
+            due_in: ms(250)
+        }
+    );
+    assert_eq!(two.activity_text().unwrap(), "◔ 2 orders, next 0.3 s");
+
+    // A timer that fires late counts down to zero and stays there.
+    let late = service_state(
+        ServiceId::Payment,
+        &link,
+        &work(&[(1, 1500)], LastOutcome::Idle),
+        ms(1600),
+    );
+    assert_eq!(
+        late.activity,
+        Activity::Working {
+            orders: 1,
+            due_in: ms(0)
+        }
+    );
+    assert_eq!(late.activity_text().unwrap(), "◔ working 0.0 s");
+}
+
+#[test]
+fn then_done_or_failed_until_the_next_work() {
+    let link = LinkView::Connected;
+    let done = service_state(
+        ServiceId::Inventory,
+        &link,
+        &work(&[], LastOutcome::Done),
+        ms(5),
+    );
+    assert_eq!(
+        (done.look(), done.activity_text().unwrap()),
+        ("done", "✓ done".to_owned())
+    );
+    let failed = service_state(
+        ServiceId::Notification,
+        &link,
+        &work(&[], LastOutcome::Failed("payload is not JSON".into())),
+        ms(5),
+    );
+    assert_eq!(
+        failed.activity,
+        Activity::Failed {
+            reason: "payload is not JSON".into()
+        }
+    );
+    assert_eq!(
+        (failed.look(), failed.activity_text().unwrap()),
+        ("failed", "⚠ failed".to_owned())
+    );
+    assert_eq!(
+        failed.describe(),
+        "NotificationService, connected: failed: payload is not JSON"
+    );
+    // Work in hand shows over the last outcome.
+    let again = service_state(
+        ServiceId::Inventory,
+        &link,
+        &work(&[(2, 900)], LastOutcome::Failed("x".into())),
+        ms(100),
+    );
+    assert_eq!(again.activity.word(), "working");
+}
+
+#[test]
+fn a_link_that_is_not_up_overrides_the_look_and_the_work_goes_on_underneath() {
+    let working = work(&[(1, 1000)], LastOutcome::Idle);
+    let state = service_state(ServiceId::Payment, &down(), &working, ms(400));
+    assert_eq!(state.link, Some(Link::Disconnected));
+    assert_eq!(state.look(), "disconnected");
+    assert_eq!(state.link_text().unwrap(), "✕ disconnected");
+    assert_eq!(state.activity_text().unwrap(), "◔ working 0.6 s");
+    let connecting = LinkView::Connecting { attempt: 2 };
+    let state = service_state(
+        ServiceId::Order,
+        &connecting,
+        &work(&[], LastOutcome::Done),
+        ms(0),
+    );
+    assert_eq!(
+        (state.look(), state.link_text().unwrap()),
+        ("connecting", "◌ connecting".to_owned())
+    );
+}
+
+#[test]
+fn the_broker_is_reachable_while_any_service_reaches_it() {
+    let up = LinkView::Connected;
+    let trying = LinkView::Connecting { attempt: 1 };
+    let table = [
+        (
+            vec![down(), up.clone(), down()],
+            Link::Connected,
+            "● reachable",
+        ),
+        (vec![down(), down()], Link::Disconnected, "✕ unreachable"),
+        (
+            vec![down(), trying.clone()],
+            Link::Connecting,
+            "◌ connecting",
+        ),
+        (vec![], Link::Connecting, "◌ connecting"),
+    ];
+    for (links, expected, text) in table {
+        let state = broker_state(&links);
+        assert_eq!(state.link, Some(expected), "{links:?}");
+        assert_eq!(state.link_text().as_deref(), Some(text));
+        assert_eq!(state.activity_text(), None);
+    }
+    assert_eq!(
+        broker_state(&[down()]).describe(),
+        "MQTT broker: no service reaches it"
+    );
+}
+
+#[test]
+fn the_order_form_is_ready_then_placed_or_refused() {
+    let ready = client_state(None, None);
+    assert_eq!(
+        (ready.link, ready.look(), ready.activity_text().unwrap()),
+        (None, "idle", "– ready".to_owned())
+    );
+    assert_eq!(ready.describe(), "Order form: ready");
+    let placed = client_state(Some(order(1)), None);
+    assert_eq!(
+        (placed.look(), placed.activity_text().unwrap()),
+        ("done", "✓ order placed".to_owned())
+    );
+    let refused = client_state(Some(order(1)), Some("OrderService is not connected"));
+    assert_eq!(
+        (refused.look(), refused.activity_text().unwrap()),
+        ("failed", "⚠ refused".to_owned())
+    );
+    assert_eq!(
+        refused.describe(),
+        "Order form: refused: OrderService is not connected"
+    );
+    assert_eq!(refused.link_text(), None);
+}
+
+#[test]
+fn seconds_are_tenths_rounded_up() {
+    let table = [
+        (0, "0.0 s"),
+        (1, "0.1 s"),
+        (100, "0.1 s"),
+        (101, "0.2 s"),
+        (950, "1.0 s"),
+        (12_340, "12.4 s"),
+    ];
+    for (millis, text) in table {
+        assert_eq!(seconds(ms(millis)), text, "{millis} ms");
+    }
+}

@@ -1,0 +1,304 @@
+//! The moving dots of the flow diagram: one per recent PUBLISH packet and click, each keyed
+//! for the page, at most so many drawn and the rest counted per edge.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::edges::{edge_of, edges};
+use super::Edge;
+use crate::trace::history::{ActionLog, PacketHistory, UserAction};
+
+/// How long a dot stays on the page after its packet; the animation itself is shorter.
+pub const PULSE_WINDOW: Duration = Duration::from_secs(2);
+/// Dots drawn at once; beyond that each edge shows how many it did not draw.
+pub const MAX_PULSES: usize = 60;
+
+/// What a dot stands for, and its identity on the page: a new key is a new animation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PulseKey {
+    /// The n-th click of "Place order" since the page opened (first among equal times: the
+    /// click causes the PUBLISH).
+    Click(u64),
+    /// The packet with this [`TracedPacket::seq`](crate::trace::TracedPacket::seq).
+    Packet(u64),
+}
+
+impl PulseKey {
+    /// Unique on the page: `p<seq>` or `c<n>`.
+    pub fn id(&self) -> String {
+        match self {
+            PulseKey::Packet(seq) => format!("p{seq}"),
+            PulseKey::Click(n) => format!("c{n}"),
+        }
+    }
+
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            PulseKey::Packet(seq) => Some(*seq),
+            PulseKey::Click(_) => None,
+        }
+    }
+}
+
+/// One dot travelling one edge, from the moment its packet was sent or received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pulse {
+    pub key: PulseKey,
+    pub edge: Edge,
+    pub order_id: Option<Uuid>,
+    /// When the packet was sent or received (the click made), on the packets' clock.
+    pub at: Duration,
+}
+
+/// The dots to draw now, and per edge how many more there were.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pulses {
+    /// Oldest first, at most the `max` asked for: the newest ones.
+    pub shown: Vec<Pulse>,
+    /// Edges whose recent dots were not all drawn, with how many were left out, in
+    /// [`edges`]'s order.
+    pub hidden: Vec<(Edge, usize)>,
+}
+
+/// The pulses of the PUBLISH packets and clicks of the last `window` before `now`; at most
+/// `max` of them drawn, the newest, the others counted per edge.
+pub fn pulses(
+    history: &PacketHistory,
+    actions: &ActionLog,
+    now: Duration,
+    window: Duration,
+    max: usize,
+) -> Pulses {
+    let recent = |at: Duration| now.saturating_sub(at) <= window;
+    // Packets are recorded as they happen: the recent ones are at the back.
+    let mut all: Vec<Pulse> = history
+        .iter()
+        .rev()
+        .take_while(|p| recent(p.at))
+        .filter_map(|p| {
+            edge_of(p).map(|edge| Pulse {
+                key: PulseKey::Packet(p.seq),
+                edge,
+                order_id: p.order_id,
+                at: p.at,
+            })
+        })
+        .collect();
+    // The clicks, numbered from the first ever made (the log's dropped ones included).
+    let first = actions.dropped();
+    all.extend(
+        actions
+            .iter()
+            .enumerate()
+            .filter(|(_, action)| recent(action.at()))
+            .map(|(index, action)| match *action {
+                UserAction::PlacedOrder { at, order_id } => Pulse {
+                    key: PulseKey::Click(first + index as u64),
+                    edge: Edge::PLACE_ORDER,
+                    order_id: Some(order_id),
+                    at,
+                },
+            }),
+    );
+    all.sort_by_key(|p| (p.at, p.key));
+    let cut = all.len().saturating_sub(max);
+    let shown = all.split_off(cut);
+    let hidden = edges()
+        .into_iter()
+        .map(|edge| (edge, all.iter().filter(|p| p.edge == edge).count()))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    Pulses { shown, hidden }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use broker_bridge::{PacketKind, ProtocolVersion, QoS};
+
+    use super::*;
+    use crate::trace::script::{order, Script};
+
+    fn ms(millis: u64) -> Duration {
+        Duration::from_millis(millis)
+    }
+
+    /// The seed's whole flow at `qos`, after the four connected and subscribed.
+    fn one_order(qos: QoS) -> Script {
+        let mut script = Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        script.place_order(order(1), qos);
+        script
+    }
+
+    fn count_by_edge(pulses: &[Pulse]) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for pulse in pulses {
+            *counts.entry(pulse.edge.id()).or_default() += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn one_order_is_one_pulse_per_publish_packet_keyed_by_its_seq() {
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+            let script = one_order(qos);
+            let now = script.now();
+            let drawn = pulses(
+                &script.history,
+                &script.actions,
+                now,
+                PULSE_WINDOW,
+                MAX_PULSES,
+            );
+            assert_eq!(drawn.hidden, []);
+            let expected: HashMap<String, usize> = edges().iter().map(|e| (e.id(), 1)).collect();
+            assert_eq!(count_by_edge(&drawn.shown), expected, "QoS {}", qos.level());
+            assert!(drawn.shown.iter().all(|p| p.order_id == Some(order(1))));
+            // Each packet pulse names its PUBLISH by seq, at the packet's own time.
+            for pulse in &drawn.shown {
+                let PulseKey::Packet(seq) = pulse.key else {
+                    assert_eq!(pulse.edge, Edge::PLACE_ORDER);
+                    continue;
+                };
+                let packet = script.history.get(seq).unwrap();
+                assert_eq!(packet.kind, PacketKind::Publish);
+                assert_eq!((packet.at, edge_of(packet)), (pulse.at, Some(pulse.edge)));
+            }
+            // The click first, then the publish into the broker, then its three deliveries.
+            let order_of: Vec<String> = drawn.shown.iter().take(5).map(|p| p.edge.id()).collect();
+            assert_eq!(order_of[0], "client-order-place-order");
+            assert_eq!(order_of[1], "order-broker-orders/created");
+            assert!(order_of[2..]
+                .iter()
+                .all(|id| id.ends_with("orders/created")));
+        }
+    }
+
+    #[test]
+    fn a_pulse_keeps_its_key_while_newer_packets_arrive_and_leaves_after_the_window() {
+        let mut script = one_order(QoS::AtLeastOnce);
+        let first = pulses(
+            &script.history,
+            &script.actions,
+            script.now(),
+            PULSE_WINDOW,
+            60,
+        );
+        script.place_order(order(2), QoS::AtLeastOnce);
+        let second = pulses(
+            &script.history,
+            &script.actions,
+            script.now(),
+            PULSE_WINDOW,
+            60,
+        );
+        assert_eq!(
+            second.shown[..first.shown.len()],
+            first.shown[..],
+            "same keys, same pulses"
+        );
+        let keys: Vec<PulseKey> = second.shown.iter().map(|p| p.key).collect();
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "keys are unique");
+        assert!(keys.contains(&PulseKey::Click(0)) && keys.contains(&PulseKey::Click(1)));
+
+        // Two seconds after the last packet of the first order, only the second's remain.
+        let last_of_first = first.shown.last().unwrap().at;
+        let later = last_of_first + PULSE_WINDOW + ms(1);
+        let left = pulses(&script.history, &script.actions, later, PULSE_WINDOW, 60);
+        assert!(!left.shown.is_empty());
+        assert!(left.shown.iter().all(|p| p.order_id == Some(order(2))));
+        let gone = script.now() + PULSE_WINDOW + ms(1);
+        assert_eq!(
+            pulses(&script.history, &script.actions, gone, PULSE_WINDOW, 60),
+            Pulses::default()
+        );
+    }
+
+    #[test]
+    fn beyond_the_limit_the_newest_are_drawn_and_the_rest_counted_per_edge() {
+        let mut script = Script::new(ProtocolVersion::V311);
+        for n in 1..=10 {
+            script.place_order(order(n), QoS::AtMostOnce);
+        }
+        let drawn = pulses(
+            &script.history,
+            &script.actions,
+            script.now(),
+            PULSE_WINDOW,
+            20,
+        );
+        assert_eq!(drawn.shown.len(), 20);
+        let hidden: usize = drawn.hidden.iter().map(|(_, n)| n).sum();
+        assert_eq!(hidden, 10 * 9 - 20);
+        // The last order's nine are all drawn.
+        assert_eq!(
+            drawn
+                .shown
+                .iter()
+                .filter(|p| p.order_id == Some(order(10)))
+                .count(),
+            9
+        );
+        assert!(
+            drawn.shown.windows(2).all(|w| w[0].at <= w[1].at),
+            "oldest first"
+        );
+        let oldest_drawn = drawn.shown[0].at;
+        let everything = pulses(
+            &script.history,
+            &script.actions,
+            script.now(),
+            PULSE_WINDOW,
+            1000,
+        );
+        assert_eq!(everything.shown.len(), 90);
+        let left_out: Vec<Pulse> = everything
+            .shown
+            .into_iter()
+            .filter(|p| !drawn.shown.contains(p))
+            .collect();
+        assert_eq!(left_out.len(), hidden);
+        assert!(
+            left_out.iter().all(|p| p.at <= oldest_drawn),
+            "what is hidden is older"
+        );
+        let per_edge = count_by_edge(&left_out);
+        assert_eq!(drawn.hidden.len(), per_edge.len());
+        for (edge, n) in &drawn.hidden {
+            assert_eq!(per_edge.get(&edge.id()), Some(n), "{}", edge.id());
+        }
+        assert_eq!(
+            pulses(
+                &script.history,
+                &script.actions,
+                script.now(),
+                PULSE_WINDOW,
+                0
+            )
+            .shown,
+            []
+        );
+    }
+
+    #[test]
+    fn clicks_are_numbered_from_the_first_even_after_the_log_dropped_some() {
+        let mut actions = ActionLog::new(2);
+        for n in 0..3 {
+            actions.push(UserAction::PlacedOrder {
+                at: ms(n),
+                order_id: order(n as u128 + 1),
+            });
+        }
+        let drawn = pulses(&PacketHistory::new(1), &actions, ms(10), PULSE_WINDOW, 60);
+        let keys: Vec<String> = drawn.shown.iter().map(|p| p.key.id()).collect();
+        assert_eq!(keys, ["c1", "c2"]);
+        assert_eq!(drawn.shown[0].key.seq(), None);
+        assert_eq!(PulseKey::Packet(7).seq(), Some(7));
+    }
+}
