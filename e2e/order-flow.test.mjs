@@ -575,6 +575,44 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       }
     }));
 
+  it('QoS per topic, from the link and from the page: each topic is published and subscribed at its own QoS', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=0&qos_payments=2`, async ({ page }) => {
+      const ids = await waitReady(page);
+      assert.equal(await page.inputValue('#flow-qos'), 'mixed', 'the shared selector says the topics differ');
+      const levels = async () => Promise.all(['orders', 'payments', 'inventory'].map((t) => page.inputValue(`#qos-${t}`)));
+      assert.deepEqual(await levels(), ['0', '2', '0'], 'each topic shows its QoS from the link');
+      const subscribed = (client, qos, topic) =>
+        broker.waitForLog(new RegExp(`^\\d+: ${escapeRegExp(client)} ${qos} ${escapeRegExp(topic)}$`, 'm'), 10_000);
+      await subscribed(ids.notification, 2, 'payments/processed');
+      await subscribed(ids.notification, 0, 'inventory/reserved');
+      await subscribed(ids.payment, 0, 'orders/created');
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      const published = (client, qos, topic) =>
+        broker.waitForLog(new RegExp(`Received PUBLISH from ${escapeRegExp(client)} \\(d0, q${qos}, r0, m\\d+, '${escapeRegExp(topic)}'`), 10_000);
+      await published(ids.order, 0, 'orders/created');
+      await published(ids.payment, 2, 'payments/processed');
+      await published(ids.inventory, 0, 'inventory/reserved');
+      await waitForNotifications(page, notificationTexts(orderId));
+
+      // One topic changed in the page: its subscription is made again and the link names it alone.
+      await page.selectOption('#qos-inventory', '1');
+      await subscribed(ids.notification, 1, 'inventory/reserved');
+      let params = new URL(page.url()).searchParams;
+      assert.deepEqual(
+        [params.get('qos'), params.get('qos_orders'), params.get('qos_payments'), params.get('qos_inventory')],
+        [null, '0', '2', '1'],
+        'the address bar holds one QoS per topic',
+      );
+      // One QoS for every topic again: one parameter.
+      await page.selectOption('#flow-qos', '2');
+      await subscribed(ids.notification, 2, 'inventory/reserved');
+      await subscribed(ids.notification, 2, 'orders/created');
+      assert.deepEqual(await levels(), ['2', '2', '2']);
+      params = new URL(page.url()).searchParams;
+      assert.deepEqual([params.get('qos'), params.get('qos_orders'), params.get('qos_inventory')], ['2', null, null]);
+    }));
+
   it('bad ?qos= in the link: explained and ignored', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=7`, async ({ page }) => {
       const error = page.locator('[data-testid="flow-qos-error"]');

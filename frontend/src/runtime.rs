@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::domain::order_form::ValidOrder;
 use crate::domain::{DomainEvent, Timestamp};
 use crate::services::{self, order, Command, Delays, ServiceId};
-use crate::state::{client_id, Action, LinkView, LogEntry, Outcome};
+use crate::state::{client_id, Action, FlowQos, LinkView, LogEntry, Outcome};
 use crate::trace::{SharedTrace, UserAction};
 
 /// Recorded packets reach the view at most this often, so a burst re-renders once.
@@ -24,8 +24,8 @@ type Report = Rc<dyn Fn(Action)>;
 
 pub struct Runtime {
     clients: Vec<(ServiceId, Client)>,
-    /// The QoS of every subscription and publish in the order flow.
-    qos: Cell<QoS>,
+    /// The QoS of each topic's subscriptions and publishes.
+    qos: Cell<FlowQos>,
     delays: Cell<Delays>,
     protocol: ProtocolVersion,
     report: Report,
@@ -51,7 +51,7 @@ impl Runtime {
     pub fn start(
         url: &str,
         session_tag: &str,
-        qos: QoS,
+        qos: FlowQos,
         protocol: ProtocolVersion,
         trace: SharedTrace,
         report: impl Fn(Action) + 'static,
@@ -100,10 +100,11 @@ impl Runtime {
         }
     }
 
-    /// Publishes a domain event with `service`'s client at the flow's QoS. Under MQTT 5.0 the
+    /// Publishes a domain event with `service`'s client at its topic's QoS. Under MQTT 5.0 the
     /// event carries its orderId in the `correlationId` user property.
     fn publish(&self, service: ServiceId, event: &DomainEvent) -> Result<(), String> {
-        let mut request = PublishRequest::new(event.topic(), event.to_json(), self.qos.get());
+        let qos = self.qos.get().of(event.topic());
+        let mut request = PublishRequest::new(event.topic(), event.to_json(), qos);
         if self.protocol == ProtocolVersion::V5 {
             request = request.with_user_property(
                 crate::config::CORRELATION_PROPERTY,
@@ -116,9 +117,9 @@ impl Runtime {
             .map_err(|e| e.to_string())
     }
 
-    /// Uses `qos` from now on: subscriptions are made again with it (the broker replaces them)
-    /// and every later publish carries it.
-    pub fn set_qos(&self, qos: QoS) {
+    /// Uses `qos` from now on: subscriptions are made again with each topic's QoS (the broker
+    /// replaces them) and every later publish carries its topic's.
+    pub fn set_qos(&self, qos: FlowQos) {
         self.qos.set(qos);
         for (service, client) in &self.clients {
             subscribe(*service, client, qos, &self.report);
@@ -292,10 +293,14 @@ impl Runtime {
     }
 }
 
-/// Subscribes `service`'s client to its topics at `qos`. The session remembers them and makes
-/// them again on every new connection.
-fn subscribe(service: ServiceId, client: &Client, qos: QoS, report: &Report) {
-    let topics: Vec<_> = service.subscriptions().iter().map(|&t| (t, qos)).collect();
+/// Subscribes `service`'s client to its topics, each at its QoS. The session remembers them and
+/// makes them again on every new connection.
+fn subscribe(service: ServiceId, client: &Client, qos: FlowQos, report: &Report) {
+    let topics: Vec<_> = service
+        .subscriptions()
+        .iter()
+        .map(|&t| (t, qos.of(t)))
+        .collect();
     if topics.is_empty() {
         return;
     }

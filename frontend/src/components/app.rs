@@ -6,18 +6,18 @@ use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
 
-use broker_bridge::{ProtocolVersion, QoS};
+use broker_bridge::ProtocolVersion;
 
 use super::{
-    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, RecordingBar,
-    SequenceDiagram, SettingSelect, StatusStrip,
+    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, QosSettings,
+    RecordingBar, SequenceDiagram, SettingSelect, StatusStrip,
 };
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
 use crate::state::{
-    broker_from_query, delays_from_query, parse_delay, protocol_from_query, qos_from_query,
-    unknown_params, Action, State,
+    broker_from_query, delays_from_query, flow_qos_from_query, parse_delay, protocol_from_query,
+    unknown_params, Action, FlowQos, State,
 };
 use crate::trace::SharedTrace;
 
@@ -55,6 +55,11 @@ fn query_param(name: &str) -> Option<String> {
 
 /// Puts a setting in the address bar, so copying the link reproduces the set-up.
 fn remember_in_url(key: &str, value: &str) {
+    remember_all_in_url(&[(key.to_owned(), Some(value.to_owned()))]);
+}
+
+/// Sets (`Some`) or removes (`None`) several settings of the address bar at once.
+fn remember_all_in_url(params: &[(String, Option<String>)]) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -64,7 +69,12 @@ fn remember_in_url(key: &str, value: &str) {
     let Ok(page) = web_sys::Url::new(&href) else {
         return;
     };
-    page.search_params().set(key, value);
+    for (key, value) in params {
+        match value {
+            Some(value) => page.search_params().set(key, value),
+            None => page.search_params().delete(key),
+        }
+    }
     if let Ok(history) = window.history() {
         let _ =
             history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));
@@ -77,7 +87,7 @@ pub fn App() -> Html {
         let (url, error) = broker_from_query(query_param("broker").as_deref());
         let tag = Uuid::new_v4().simple().to_string()[..6].to_owned();
         let mut state = State::new(url, error, &tag);
-        (state.qos, state.qos_error) = qos_from_query(query_param("qos").as_deref());
+        (state.qos, state.qos_error) = flow_qos_from_query(query_param);
         (state.protocol, state.protocol_error) =
             protocol_from_query(query_param("mqtt").as_deref());
         (state.delays, state.delays_error) = delays_from_query(
@@ -177,16 +187,11 @@ pub fn App() -> Html {
 
     let on_qos = {
         let (state, runtime) = (state.clone(), runtime.clone());
-        Callback::from(move |value: String| {
-            let qos = match value.as_str() {
-                "0" => QoS::AtMostOnce,
-                "2" => QoS::ExactlyOnce,
-                _ => QoS::AtLeastOnce,
-            };
+        Callback::from(move |qos: FlowQos| {
             if let Some(runtime) = runtime.borrow().as_ref() {
                 runtime.set_qos(qos);
             }
-            remember_in_url("qos", &qos.level().to_string());
+            remember_all_in_url(&qos.link_params());
             state.dispatch(Action::QosChanged(qos));
         })
     };
@@ -202,14 +207,6 @@ pub fn App() -> Html {
             state.dispatch(Action::ProtocolChanged(protocol));
         })
     };
-    let qos_choices: Vec<(AttrValue, AttrValue)> = vec![
-        ("0".into(), "QoS 0 — at most once (PUBLISH only)".into()),
-        ("1".into(), "QoS 1 — at least once (PUBLISH, PUBACK)".into()),
-        (
-            "2".into(),
-            "QoS 2 — exactly once (PUBLISH, PUBREC, PUBREL, PUBCOMP)".into(),
-        ),
-    ];
     let protocol_choices: Vec<(AttrValue, AttrValue)> = vec![
         ("3.1.1".into(), "MQTT 3.1.1".into()),
         (
@@ -280,8 +277,7 @@ pub fn App() -> Html {
             <section class="broker" aria-label="Broker connection">
                 <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
                 <div class="settings">
-                    <SettingSelect id="flow-qos" label="Delivery guarantee" choices={qos_choices}
-                        selected={state.qos.level().to_string()} error={state.qos_error.clone()} on_change={on_qos} />
+                    <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
                         <label for="payment-delay">{ "Payment works (ms)" }</label>
                         <input id="payment-delay" type="number" min="0" max="10000" step="100"

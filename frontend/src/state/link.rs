@@ -1,9 +1,9 @@
-//! The settings a link carries (`?broker=`, `?qos=`, `?mqtt=`, `?payment_ms=`,
-//! `?inventory_ms=`): parsed when the page opens, each invalid value explained and ignored.
+//! The settings a link carries (`?broker=`, `?qos=` and the per-topic QoS of [`super::qos`],
+//! `?mqtt=`, `?payment_ms=`, `?inventory_ms=`): parsed when the page opens, each invalid value explained and ignored.
 
 use std::time::Duration;
 
-use broker_bridge::{ProtocolVersion, QoS};
+use broker_bridge::ProtocolVersion;
 
 /// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
 /// was not a usable URL.
@@ -21,27 +21,17 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
     }
 }
 
-/// The QoS to use at start-up from the `?qos=` parameter, and why it was ignored if it was not
-/// 0, 1 or 2.
-pub fn qos_from_query(param: Option<&str>) -> (QoS, Option<String>) {
-    let default = crate::config::DEFAULT_QOS;
-    match param.map(str::trim) {
-        None => (default, None),
-        Some("0") => (QoS::AtMostOnce, None),
-        Some("1") => (QoS::AtLeastOnce, None),
-        Some("2") => (QoS::ExactlyOnce, None),
-        Some(other) => (
-            default,
-            Some(format!(
-                "Ignored ?qos={other:?} in the link: QoS is 0, 1 or 2. Using {}.",
-                default.level()
-            )),
-        ),
-    }
-}
-
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 5] = ["broker", "qos", "mqtt", "payment_ms", "inventory_ms"];
+pub const LINK_PARAMS: [&str; 8] = [
+    "broker",
+    "qos",
+    "qos_orders",
+    "qos_payments",
+    "qos_inventory",
+    "mqtt",
+    "payment_ms",
+    "inventory_ms",
+];
 
 /// A sentence naming the query parameters the page does not know, if any.
 pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
@@ -131,18 +121,6 @@ mod query_tests {
             error.contains("http://nope") && error.contains("ws://"),
             "{error}"
         );
-    }
-
-    #[test]
-    fn qos_parameter_is_0_1_or_2_and_explained_otherwise() {
-        assert_eq!(qos_from_query(None), (QoS::AtLeastOnce, None));
-        assert_eq!(qos_from_query(Some("0")), (QoS::AtMostOnce, None));
-        assert_eq!(qos_from_query(Some("2")), (QoS::ExactlyOnce, None));
-        for bad in ["3", "", "two", "-1"] {
-            let (qos, error) = qos_from_query(Some(bad));
-            assert_eq!(qos, QoS::AtLeastOnce);
-            assert!(error.unwrap().contains("0, 1 or 2"), "{bad}");
-        }
     }
 
     #[test]

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::services::ServiceId;
 
 mod link;
+mod qos;
 pub use link::*;
+pub use qos::*;
 
 #[cfg(test)]
 mod tests;
@@ -135,8 +137,8 @@ pub struct State {
     pub broker_url: String,
     /// Why the URL the user asked for was not used.
     pub broker_url_error: Option<String>,
-    /// The QoS of the flow's publishes and subscriptions.
-    pub qos: QoS,
+    /// The QoS of each topic's publishes and subscriptions.
+    pub qos: FlowQos,
     /// Why a `?qos=` in the link was not used.
     pub qos_error: Option<String>,
     /// The MQTT version the services connect with.
@@ -177,7 +179,7 @@ pub enum Action {
     OrderRefused(String),
     BrokerChanged(String),
     BrokerUrlInvalid(String),
-    QosChanged(QoS),
+    QosChanged(FlowQos),
     ProtocolChanged(ProtocolVersion),
     TraceChanged,
     SelectPacket(Option<u64>),
@@ -208,7 +210,7 @@ impl State {
         Self {
             broker_url,
             broker_url_error,
-            qos: crate::config::DEFAULT_QOS,
+            qos: FlowQos::default(),
             qos_error: None,
             protocol: crate::config::DEFAULT_PROTOCOL,
             protocol_error: None,

@@ -223,8 +223,9 @@ fn a_new_protocol_forgets_unfinished_work_whose_runtime_is_gone() {
 fn changing_qos_clears_its_error() {
     let mut s = State::new("ws://h:1".into(), None, "t");
     s.qos_error = Some("bad".into());
-    s.apply(Action::QosChanged(QoS::ExactlyOnce));
-    assert_eq!((s.qos, s.qos_error), (QoS::ExactlyOnce, None));
+    let qos = FlowQos::uniform(QoS::ExactlyOnce).with("payments/processed", QoS::AtMostOnce);
+    s.apply(Action::QosChanged(qos));
+    assert_eq!((s.qos, s.qos_error), (qos, None));
 }
 
 #[test]
