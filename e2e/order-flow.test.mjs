@@ -888,7 +888,9 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       for (const pulse of pulses.filter((p) => p.edge !== 'client-order-place-order')) {
         assert.match(pulse.seq ?? '', /^\d+$/, `dot on ${pulse.edge} names its packet`);
         const [from, to, ...topic] = pulse.edge.split('-');
-        const row = await page.$eval(`[data-testid="packet-row"][data-seq="${pulse.seq}"]`, (r) => ({ ...r.dataset }));
+        // The inspector draws only the rows in view: selecting the packet (its arrow) brings its row in.
+        await page.click(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`);
+        const row = await page.locator(`[data-testid="packet-row"][data-seq="${pulse.seq}"].open`).evaluate((r) => ({ ...r.dataset }));
         const service = from === 'broker' ? to : from;
         assert.deepEqual(
           [row.kind, row.service, row.direction, row.topic, row.qos],

@@ -321,7 +321,7 @@ pub fn App() -> Html {
                     error={state.recording_error.clone()} {on_loaded} {on_clear} />
                 <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
                 <PacketInspector trace={(*trace).clone()} version={state.trace_version}
-                    selected={state.selected_packet} on_select={on_select_packet} />
+                    selected={state.selected_packet} on_select={on_select_packet} until={None::<u64>} />
             </section>
         </>
     }

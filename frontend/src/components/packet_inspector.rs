@@ -1,118 +1,279 @@
-//! Every MQTT packet the four clients sent and received, newest first. A row opens to the
-//! decoded fields, the payload (pretty JSON) and the raw bytes in hex. Everything from the wire
-//! is shown as text, never as HTML.
+//! Every MQTT packet the four clients sent and received, newest first, in a virtualised table:
+//! the whole history is one scrollable list of fixed-height rows, but only the rows in view (and
+//! a few either side) are in the DOM, so thousands of packets cost a few dozen rows. A row opens
+//! its packet in the detail panel below ([`super::packet_detail`]). Which rows to draw is
+//! computed by [`crate::trace::virtual_list`] from the scroll position measured here.
 
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use crate::trace::{SharedTrace, TracedPacket};
-use broker_bridge::Direction;
+use super::packet_detail::PacketDetail;
+use super::packet_row::{packet_row, spacer, RowContext};
+use crate::trace::virtual_list::{reveal, rows_in_view, Listing, Viewport};
+use crate::trace::SharedTrace;
 
-/// Rows drawn at once; the rest stay in the history (and in a recording).
-pub const INSPECTOR_ROWS: usize = 200;
+/// Rows drawn beyond those in view on each side, so a short scroll finds them already there.
+const OVERSCAN: usize = 8;
+
+/// Rows after which the box has surely reached its CSS height (25 rows, 13 on a phone).
+const GROWING_ROWS: usize = 64;
+
+/// What the list assumes until it has measured itself: 28 px rows, 24 of them under the header
+/// (styles.css, `.packet-list`).
+const UNMEASURED: Viewport = Viewport {
+    scroll_top: 0,
+    height: 25 * 28,
+    header: 28,
+    row_height: 28,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct PacketInspectorProps {
     pub trace: SharedTrace,
     /// Changes whenever packets were recorded.
     pub version: u64,
+    /// The open packet (its seq); when it changes, the list scrolls to its row.
     pub selected: Option<u64>,
     pub on_select: Callback<Option<u64>>,
+    /// Only packets with `seq <= until` are listed (a playback cursor); `None` lists all.
+    #[prop_or_default]
+    pub until: Option<u64>,
 }
 
-/// `12.345 s` on the page's clock, without float formatting.
-pub fn clock(at: std::time::Duration) -> String {
-    format!("{}.{:03} s", at.as_secs(), at.subsec_millis())
+/// The list's scroll container as a [`Viewport`], `None` while it is not in the page. Header
+/// and row heights are read from the drawn ones; `known` stands in while there are none.
+fn measure(list: &NodeRef, known: Viewport) -> Option<Viewport> {
+    let list = list.cast::<HtmlElement>()?;
+    let height_of = |selector: &str| {
+        list.query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+            .map(|e| e.offset_height())
+            .filter(|h| *h > 0)
+    };
+    Some(Viewport {
+        scroll_top: list.scroll_top(),
+        height: list.client_height(),
+        header: height_of("thead").unwrap_or(known.header),
+        row_height: height_of("tr.packet-row").unwrap_or(known.row_height),
+    })
 }
 
-fn row(packet: &TracedPacket, open: bool, on_select: &Callback<Option<u64>>) -> Html {
-    let seq = packet.seq;
-    let toggle = {
-        let on_select = on_select.clone();
-        Callback::from(move |_: MouseEvent| on_select.emit(if open { None } else { Some(seq) }))
+/// Scrolls the list, if needed, so row `index` is whole in view, and draws that window.
+fn show_row(list: &NodeRef, index: usize, viewport: &UseStateHandle<Viewport>) {
+    let (Some(element), Some(measured)) = (list.cast::<HtmlElement>(), measure(list, **viewport))
+    else {
+        return;
     };
-    let (arrow, direction) = match packet.direction {
-        Direction::Outgoing => ("→", "out"),
-        Direction::Incoming => ("←", "in"),
-    };
-    let qos = packet
-        .qos
-        .map(|q| q.level().to_string())
-        .unwrap_or_default();
-    let id = packet.packet_id.map(|i| i.to_string()).unwrap_or_default();
-    let detail = open.then(|| {
-        html! {
-            <tr class="packet-detail" data-testid="packet-detail">
-                <td colspan="10">
-                    <dl class="fields">
-                        { for packet.fields().into_iter().map(|(name, value)| html! {
-                            <><dt>{ name }</dt><dd>{ value }</dd></>
-                        }) }
-                    </dl>
-                    if let Some(payload) = packet.payload_text() {
-                        <h4>{ "Payload" }</h4>
-                        <pre class="payload" data-testid="packet-payload">{ payload }</pre>
-                    }
-                    <h4>{ format!("Bytes ({})", packet.size) }</h4>
-                    <pre class="hex" data-testid="packet-hex">{ packet.hex() }</pre>
-                </td>
-            </tr>
+    let scroll_top = match reveal(index, measured) {
+        Some(top) => {
+            element.set_scroll_top(top);
+            // The browser may clamp it.
+            element.scroll_top()
         }
+        None => measured.scroll_top,
+    };
+    viewport.set(Viewport {
+        scroll_top,
+        ..measured
     });
-    html! {
-        <>
-            <tr class={classes!("packet-row", direction, open.then_some("open"))} data-testid="packet-row"
-                data-seq={seq.to_string()} data-service={packet.service.slug()} data-direction={direction}
-                data-kind={packet.kind.name()} data-topic={packet.topic.clone()} data-qos={qos.clone()}
-                data-packet-id={id.clone()}>
-                <td><button type="button" class="link" onclick={toggle} aria-expanded={open.to_string()}
-                    aria-label={format!("Packet {seq}: {} {}", packet.kind.name(), if open { "close" } else { "open" })}>
-                    { clock(packet.at) }</button></td>
-                <td>{ packet.service.name() }</td>
-                <td title={if direction == "out" { "sent to the broker" } else { "received from the broker" }}>{ arrow }</td>
-                <td class="kind">{ packet.kind.name() }</td>
-                <td>{ packet.topic.clone().unwrap_or_default() }</td>
-                <td>{ qos }</td>
-                <td>{ id }</td>
-                <td>{ packet.flags() }</td>
-                <td class="size">{ packet.size }</td>
-                <td class="reason">{ packet.reason.clone().unwrap_or_default() }</td>
-            </tr>
-            { for detail }
-        </>
-    }
+}
+
+/// Focuses the opener of packet `seq` if its row is drawn.
+fn focus_row(list: &NodeRef, seq: u64) -> bool {
+    let button = list
+        .cast::<HtmlElement>()
+        .and_then(|l| {
+            l.query_selector(&format!("button[data-seq=\"{seq}\"]"))
+                .ok()
+        })
+        .flatten()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+    button.is_some_and(|b| b.focus().is_ok())
 }
 
 #[component]
 pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
+    let viewport = use_state_eq(|| UNMEASURED);
+    let list_ref = use_node_ref();
+    // The packet whose opener takes the focus once its row is drawn (after a key moved there).
+    let focus_next = use_mut_ref(|| None::<u64>);
+
     let trace = props.trace.0.borrow();
-    let packets = &trace.packets;
-    let shown: Vec<&TracedPacket> = packets.iter().rev().take(INSPECTOR_ROWS).collect();
-    let hidden = packets.len().saturating_sub(shown.len());
+    let history = &trace.packets;
+    let listing = Listing::new(history, props.until);
+    let total = listing.len();
+
+    // Measured once the list is in the page, again whenever it comes back after Clear, and on
+    // each of its first packets: they grow the box towards its CSS height.
+    {
+        let (viewport, list) = (viewport.clone(), list_ref.clone());
+        use_effect_with(
+            (listing.is_empty(), total.min(GROWING_ROWS)),
+            move |(empty, _)| match measure(&list, *viewport) {
+                Some(measured) => viewport.set(measured),
+                None if *empty => viewport.set(Viewport {
+                    scroll_top: 0,
+                    ..*viewport
+                }),
+                None => {}
+            },
+        );
+    }
+    // And when the window changes size: the box's height may follow (styles.css).
+    {
+        let (viewport, list) = (viewport.clone(), list_ref.clone());
+        use_effect_with((), move |_| {
+            let on_resize = Closure::<dyn Fn()>::new(move || {
+                if let Some(measured) = measure(&list, *viewport) {
+                    viewport.set(measured);
+                }
+            });
+            let window = web_sys::window();
+            if let Some(window) = &window {
+                let _ = window
+                    .add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(window) = window {
+                    let _ = window.remove_event_listener_with_callback(
+                        "resize",
+                        on_resize.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+    // A packet selected elsewhere (an arrow of the sequence diagram) is scrolled into view.
+    {
+        let (viewport, list) = (viewport.clone(), list_ref.clone());
+        let (trace, until) = (props.trace.clone(), props.until);
+        use_effect_with(props.selected, move |selected| {
+            let index = selected.and_then(|seq| {
+                let trace = trace.0.borrow();
+                Listing::new(&trace.packets, until).index_of(seq)
+            });
+            if let Some(index) = index {
+                show_row(&list, index, &viewport);
+            }
+        });
+    }
+    {
+        let (focus_next, list) = (focus_next.clone(), list_ref.clone());
+        use_effect(move || {
+            let pending = focus_next.borrow_mut().take();
+            if let Some(seq) = pending {
+                focus_row(&list, seq);
+            }
+        });
+    }
+
+    let onscroll = {
+        let (viewport, list) = (viewport.clone(), list_ref.clone());
+        Callback::from(move |_: Event| {
+            if let Some(measured) = measure(&list, *viewport) {
+                viewport.set(measured);
+            }
+        })
+    };
+    let move_to = {
+        let (viewport, list, focus_next) = (viewport.clone(), list_ref.clone(), focus_next.clone());
+        let (trace, until, on_select) = (props.trace.clone(), props.until, props.on_select.clone());
+        Callback::from(move |index: usize| {
+            let Some(seq) = Listing::new(&trace.0.borrow().packets, until)
+                .get(index)
+                .map(|p| p.seq)
+            else {
+                return;
+            };
+            on_select.emit(Some(seq));
+            show_row(&list, index, &viewport);
+            if !focus_row(&list, seq) {
+                *focus_next.borrow_mut() = Some(seq);
+            }
+        })
+    };
+
+    let opened = props
+        .selected
+        .and_then(|seq| history.get(seq))
+        .filter(|p| props.until.is_none_or(|until| p.seq <= until))
+        .cloned();
+    let on_close = {
+        let (on_select, list, focus_next) = (props.on_select.clone(), list_ref.clone(), focus_next);
+        let seq = props.selected;
+        Callback::from(move |()| {
+            on_select.emit(None);
+            // Back to the row the panel belonged to, not to the top of the page.
+            if let Some(seq) = seq.filter(|seq| !focus_row(&list, *seq)) {
+                *focus_next.borrow_mut() = Some(seq);
+            }
+        })
+    };
+
+    let window = rows_in_view(total, *viewport, OVERSCAN);
+    let cx = RowContext {
+        total,
+        selected: props.selected,
+        on_select: &props.on_select,
+        move_to: &move_to,
+    };
+    let count = if total < history.len() {
+        format!(
+            " — {total} of {} packets, up to the playback cursor",
+            history.len()
+        )
+    } else {
+        format!(" — {total} packets")
+    };
     html! {
         <section class="card packet-inspector" aria-labelledby="inspector-title">
             <h2 id="inspector-title">{ "Packet inspector" }
-                <span class="muted">{ format!(" — {} packets", packets.len()) }</span></h2>
-            if shown.is_empty() {
-                <p class="empty">{ "No packets yet: they appear as the four clients talk to the broker." }</p>
+                <span class="muted" data-testid="packet-count">{ count }</span></h2>
+            if history.dropped() > 0 {
+                <p class="dropped" data-testid="packets-not-shown">
+                    { format!("{} older packets were dropped from the history: it keeps the newest {}.",
+                        history.dropped(), history.capacity()) }
+                </p>
+            }
+            if listing.is_empty() {
+                <p class="empty">{ if history.is_empty() {
+                    "No packets yet: they appear as the four clients talk to the broker."
+                } else {
+                    "No packets up to the playback cursor."
+                } }</p>
             } else {
-                <div class="table-scroll">
-                    <table>
-                        <thead><tr>
+                <p class="hint muted" id="inspector-keys">
+                    { "Open a packet with its time. On a packet, ↑ and ↓ move to the next one, Home and End to the newest and oldest." }
+                </p>
+                <div class="table-scroll packet-list" ref={list_ref} {onscroll} data-testid="packet-list">
+                    <table aria-labelledby="inspector-title" aria-describedby="inspector-keys"
+                        aria-rowcount={(total + 1).to_string()}>
+                        <colgroup>
+                            <col class="col-time" /><col class="col-client" /><col class="col-dir" />
+                            <col class="col-kind" /><col class="col-topic" /><col class="col-qos" />
+                            <col class="col-id" /><col class="col-flags" /><col class="col-size" />
+                            <col class="col-reason" />
+                        </colgroup>
+                        <thead><tr aria-rowindex="1">
                             <th>{ "Time" }</th><th>{ "Client" }</th><th>{ "Dir" }</th><th>{ "Kind" }</th>
                             <th>{ "Topic" }</th><th>{ "QoS" }</th><th>{ "Id" }</th><th>{ "Flags" }</th>
                             <th>{ "Bytes" }</th><th>{ "Reason" }</th>
                         </tr></thead>
                         <tbody>
-                            { for shown.iter().map(|p| row(p, props.selected == Some(p.seq), &props.on_select)) }
+                            { spacer("before", window.before) }
+                            { for listing.rows(window.start, window.end).enumerate()
+                                .map(|(i, p)| packet_row(p, window.start + i, &cx)) }
+                            { spacer("after", window.after) }
                         </tbody>
                     </table>
                 </div>
             }
-            if hidden > 0 || packets.dropped() > 0 {
-                <p class="dropped" data-testid="packets-not-shown">
-                    { format!("Showing the newest {}; {} older kept but not shown, {} dropped from the history.",
-                        shown.len(), hidden, packets.dropped()) }
-                </p>
+            if let Some(packet) = opened {
+                <PacketDetail {packet} {on_close} />
             }
         </section>
     }

@@ -48,6 +48,7 @@ pub mod layout;
 pub mod packet;
 pub mod recording;
 pub mod sequence;
+pub mod virtual_list;
 
 pub use export::{to_mermaid, to_svg};
 pub use history::{ActionLog, PacketHistory, Ring, UserAction};

@@ -1,0 +1,70 @@
+//! The packet opened in the inspector: its decoded fields, the payload (pretty JSON) and the raw
+//! bytes in hex. A panel of its own beside the list, whose rows must all be one height.
+//! Everything from the wire is shown as text, never as HTML.
+
+use yew::prelude::*;
+
+use crate::trace::TracedPacket;
+use broker_bridge::Direction;
+
+/// The id the list's open row points at (`aria-controls`).
+pub const DETAIL_ID: &str = "packet-detail";
+
+#[derive(Properties, PartialEq)]
+pub struct PacketDetailProps {
+    pub packet: TracedPacket,
+    pub on_close: Callback<()>,
+}
+
+/// `12.345 s` on the page's clock, without float formatting.
+pub fn clock(at: std::time::Duration) -> String {
+    format!("{}.{:03} s", at.as_secs(), at.subsec_millis())
+}
+
+/// "OrderService sent" or "PaymentService received", for labels.
+pub fn who(packet: &TracedPacket) -> String {
+    let verb = match packet.direction {
+        Direction::Outgoing => "sent",
+        Direction::Incoming => "received",
+    };
+    format!("{} {verb}", packet.service.name())
+}
+
+#[component]
+pub fn PacketDetail(props: &PacketDetailProps) -> Html {
+    let packet = &props.packet;
+    let title = format!(
+        "Packet {}: {} {}{} at {}",
+        packet.seq,
+        who(packet),
+        packet.kind.name(),
+        packet
+            .topic
+            .as_deref()
+            .map(|t| format!(" {t}"))
+            .unwrap_or_default(),
+        clock(packet.at),
+    );
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    html! {
+        <section class="packet-detail" id={DETAIL_ID} data-testid="packet-detail" data-seq={packet.seq.to_string()}
+            aria-labelledby="packet-detail-title">
+            <header>
+                <h3 id="packet-detail-title">{ title }</h3>
+                <button type="button" class="close" onclick={close}
+                    aria-label={format!("Close packet {}", packet.seq)}>{ "Close" }</button>
+            </header>
+            <dl class="fields">
+                { for packet.fields().into_iter().map(|(name, value)| html! {
+                    <><dt>{ name }</dt><dd>{ value }</dd></>
+                }) }
+            </dl>
+            if let Some(payload) = packet.payload_text() {
+                <h4>{ "Payload" }</h4>
+                <pre class="payload" data-testid="packet-payload">{ payload }</pre>
+            }
+            <h4>{ format!("Bytes ({})", packet.size) }</h4>
+            <pre class="hex" data-testid="packet-hex">{ packet.hex() }</pre>
+        </section>
+    }
+}
