@@ -119,10 +119,34 @@ function verdict(r, lowerIsBetter) {
 }
 
 /** Markdown tables, so the output can be pasted into docs/benchmarks.md as it is. */
-export function formatReport({ options, latency, throughput, sizes, machine: m, isolated }) {
+export function formatReport({
+  options,
+  latency,
+  throughput,
+  sizes,
+  frames,
+  machine: m,
+  isolated,
+}) {
   const lines = [];
   const out = (line = '') => lines.push(line);
+  if (latency) formatClient(out, { options, latency, throughput, sizes });
+  if (frames) formatFrames(out, { options, frames });
+  out('### Machine');
+  out();
+  out(`- CPU: ${m.cpu}, ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM; ${m.os}`);
+  out(`- Chromium ${m.chromium} (headless), Mosquitto ${m.mosquitto}, Node.js ${m.node}`);
+  if (isolated !== undefined) {
+    const clock = isolated
+      ? 'yes (performance.now() to 5 µs)'
+      : 'NO (performance.now() coarsened to 100 µs)';
+    // The client's page; the app under load is served as users get it (bench/frames.mjs).
+    out(`- ${frames ? "client benchmark's page" : 'page'} cross-origin isolated: ${clock}`);
+  }
+  return lines.join('\n');
+}
 
+function formatClient(out, { options, latency, throughput, sizes }) {
   const bytes = options.latencyPayload;
   out(`### Round-trip latency (publish → delivered back), ${bytes}-byte payload`);
   out();
@@ -192,13 +216,103 @@ export function formatReport({ options, latency, throughput, sizes, machine: m, 
   }
   row('MQTT.js 5: mqtt.min.js', sizes.mqttjs, false);
   out();
-  out('### Machine');
+}
+
+// ---- the page under load (bench/frames.mjs) -------------------------------------------------
+
+const int = (x) => Math.round(x).toLocaleString('en-US');
+const ms1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const pct = (x) => `${(100 * x).toFixed(1)} %`;
+
+function formatFrames(out, { options, frames }) {
+  const { windows, orders, rounds } = frames;
+  const rate = options.framesRate;
+  const view = `${frames.viewport.width}×${frames.viewport.height}`;
+  out(`### The page under load: ${rate} orders per second`);
   out();
-  out(`- CPU: ${m.cpu}, ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM; ${m.os}`);
-  out(`- Chromium ${m.chromium} (headless), Mosquitto ${m.mosquitto}, Node.js ${m.node}`);
-  const clock = isolated
-    ? 'yes (performance.now() to 5 µs)'
-    : 'NO (performance.now() coarsened to 100 µs)';
-  out(`- page cross-origin isolated: ${clock}`);
-  return lines.join('\n');
+  out(
+    "The playground's release build in headless Chromium, its four services on a private " +
+      'Mosquitto with payment_ms=0 and inventory_ms=0 (QoS 1). ' +
+      `${rounds} round${rounds === 1 ? '' : 's'}, each on a fresh page: ` +
+      `${options.framesIdleSeconds} s idle, then ${options.framesSeconds} s during which a ` +
+      `timer in the page clicks "Place 10 orders" on schedule (${rate} orders/s). ` +
+      'Medians over the rounds (min–max). Frame interval = time between two ' +
+      'requestAnimationFrame callbacks; long tasks as the browser reports them (> 50 ms); ' +
+      `input = a real mouse click every ${frames.probeMs} ms on a box the bench adds, outside ` +
+      'the app: delay until the page sees it, and until the next frame starts. ' +
+      `Viewport ${view}, scrolled to the ${frames.views.join(' / ')}.`,
+  );
+  out();
+  const cell = (s, f) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+  const rows = [
+    ['frame interval p50, ms', 'intervalP50', ms1],
+    ['frame interval p95, ms', 'intervalP95', ms1],
+    ['frame interval p99, ms', 'intervalP99', ms1],
+    ['frame interval max, ms', 'intervalMax', ms1],
+    ['frames over 50 ms', 'slowShare', pct],
+    ['frames per second', 'fps', ms1],
+    ['long tasks, count', 'longTasks', int],
+    ['long tasks, total ms', 'longTaskMs', int],
+    ['long tasks, share of the window', 'longTaskShare', pct],
+    ['longest task, ms', 'longTaskMax', int],
+    ['input delay p50, ms (event → first listener)', 'inputDelayP50', ms1],
+    ['input delay p95, ms', 'inputDelayP95', ms1],
+    ['click → next frame p50, ms', 'nextFrameP50', ms1],
+    ['click → next frame p95, ms', 'nextFrameP95', ms1],
+    ['clicks measured', 'probes', int],
+  ];
+  out(`| | idle (${options.framesIdleSeconds} s) | under load (${options.framesSeconds} s) |`);
+  out('|---|---:|---:|');
+  for (const [label, field, f] of rows) {
+    out(`| ${label} | ${cell(windows.idle[field], f)} | ${cell(windows.load[field], f)} |`);
+  }
+  out();
+  const perRound = (pick) => frames.atLoadEnd.map(pick).join(', ');
+  const seconds = (x) => (x / 1000).toFixed(1);
+  const lines = [
+    `orders placed per round: ${cell(orders.placed, int)}, ` +
+      `at ${cell(orders.rate, ms1)} orders/s ` +
+      `(the load timer was at most ${cell(orders.maxLagMs, int)} ms behind schedule)`,
+    'seen on the broker by an MQTT.js witness: ' +
+      `orders/created ${cell(orders.published, int)}, ` +
+      `payments/processed ${cell(orders.payments, int)}, ` +
+      `inventory/reserved ${cell(orders.inventory, int)}`,
+    orders.notifications
+      ? 'notifications the page received for them (its count of shown + "older not shown"): ' +
+        `${cell(orders.notifications, int)}`
+      : 'notifications the page received: unknown (no "older notifications not shown" line)',
+    `${frames.allComplete ? 'every order completed' : 'NOT every order completed (gave up)'}, ` +
+      `${cell(orders.drainMs, seconds)} s after the load ended (polled every 0.2 s)`,
+    frames.packetsDropped
+      ? "packets dropped from the page's history meanwhile (the count its " +
+        `[data-testid="packets-not-shown"] shows): ${cell(frames.packetsDropped, int)}`
+      : "packets dropped from the page's history: not readable " +
+        `(${JSON.stringify(frames.packetsNotShown)})`,
+    'probe clicks landed on: ' +
+      Object.entries(frames.probeHits)
+        .map(([target, n]) => `${target} ${n}×`)
+        .join(', ') +
+      '; the flow diagram still in view at the end of the load: ' +
+      perRound((x) => (x.flowInView ? 'yes' : 'NO')),
+    frames.pins.every(Boolean)
+      ? 'the page moved the flow diagram (lists above it changed height) ' +
+        `${frames.pins.map((p) => p.corrections).join(', ')} times, by up to ` +
+        `${frames.pins.map((p) => Math.round(p.maxShiftPx)).join(', ')} px; ` +
+        'the bench scrolled it back each time'
+      : 'the flow diagram was not pinned in view',
+    `at the end of the load window: ${perRound((x) => x.pulses)} dots drawn, ` +
+      `${perRound((x) => x.pulseOverflow)} aggregated (+N on the edges), ` +
+      `${perRound((x) => x.packetRows)} packet rows in the DOM (per round)`,
+    'the harness itself (Node: the witness, the probe clicks) used ' +
+      `${cell(frames.harnessCpuShare, pct)} of one CPU during the load window`,
+    frames.formErrors.length
+      ? `the form refused orders: ${frames.formErrors.join('; ')}`
+      : 'the form refused no order',
+    frames.pageErrors.length
+      ? `page errors: ${frames.pageErrors.length} (printed above); no Rust panic`
+      : 'page errors: none; no Rust panic',
+  ];
+  for (const line of lines) out(`- ${line}`);
+  for (const note of frames.notes) out(`- note: ${note}`);
+  out();
 }

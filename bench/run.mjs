@@ -1,13 +1,21 @@
 #!/usr/bin/env node
-// broker-bridge against MQTT.js 5, in one headless Chromium page, through one Mosquitto.
+// broker-bridge against MQTT.js 5, in one headless Chromium page, through one Mosquitto; and
+// the real page (the playground's release build) under load: frame times, long tasks and input
+// responsiveness at N orders per second against an idle baseline (bench/frames.mjs).
 //
-//   node bench/run.mjs [--rounds N] [--latency-count N] [--latency-payload BYTES]
-//                      [--throughput-count N] [--throughput-payload BYTES] [--json FILE]
+//   node bench/run.mjs [--only client|frames] [--rounds N] [--latency-count N]
+//                      [--latency-payload BYTES] [--throughput-count N]
+//                      [--throughput-payload BYTES] [--frames-rounds N] [--frames-rate N]
+//                      [--frames-seconds N] [--frames-idle-seconds N] [--app-dir DIR]
+//                      [--json FILE]
 //
 // Builds nothing: scripts/bench builds target/bench-pkg/ (wasm-bindgen --target web output,
-// wasm-opt -Oz) first. Each option can also come from the environment: EDA_BENCH_ROUNDS,
+// wasm-opt -Oz) and the app (trunk build --release) into target/bench-app/ first. Each option
+// can also come from the environment: EDA_BENCH_ONLY, EDA_BENCH_ROUNDS,
 // EDA_BENCH_LATENCY_COUNT, EDA_BENCH_LATENCY_PAYLOAD, EDA_BENCH_THROUGHPUT_COUNT,
-// EDA_BENCH_THROUGHPUT_PAYLOAD, EDA_BENCH_JSON. See docs/benchmarks.md for the method.
+// EDA_BENCH_THROUGHPUT_PAYLOAD, EDA_BENCH_FRAMES_ROUNDS, EDA_BENCH_FRAMES_RATE,
+// EDA_BENCH_FRAMES_SECONDS, EDA_BENCH_FRAMES_IDLE_SECONDS, EDA_BENCH_APP_DIR, EDA_BENCH_JSON.
+// See docs/benchmarks.md for the method.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 import { mosquittoPath, startBroker } from '../e2e/lib/broker.mjs';
 import { launchBrowser, openPage, panics } from '../e2e/lib/browser.mjs';
+import { runFrames } from './frames.mjs';
 import {
   fileSizes,
   formatReport,
@@ -36,7 +45,16 @@ const OPTIONS = {
     env: 'EDA_BENCH_THROUGHPUT_PAYLOAD',
     value: 200,
   },
+  framesRounds: { flag: '--frames-rounds', env: 'EDA_BENCH_FRAMES_ROUNDS', value: 3 },
+  framesRate: { flag: '--frames-rate', env: 'EDA_BENCH_FRAMES_RATE', value: 100 },
+  framesSeconds: { flag: '--frames-seconds', env: 'EDA_BENCH_FRAMES_SECONDS', value: 10 },
+  framesIdleSeconds: {
+    flag: '--frames-idle-seconds',
+    env: 'EDA_BENCH_FRAMES_IDLE_SECONDS',
+    value: 5,
+  },
 };
+const PARTS = ['client', 'frames'];
 const LATENCY_QOS = [0, 1, 2];
 const THROUGHPUT_QOS = [0, 1];
 const IMPLS = { ours: 'broker-bridge', mqttjs: 'MQTT.js' };
@@ -46,13 +64,17 @@ function usage(message) {
   const flags = Object.values(OPTIONS)
     .map((o) => `[${o.flag} N]`)
     .join(' ');
-  console.error(`usage: node bench/run.mjs ${flags} [--json FILE]`);
+  console.error(
+    `usage: node bench/run.mjs [--only ${PARTS.join('|')}] ${flags} [--app-dir DIR] [--json FILE]`,
+  );
   process.exit(2);
 }
 
 function parseOptions(argv) {
   const options = {
     json: process.env.EDA_BENCH_JSON ?? path.join(root, 'target/bench-results.json'),
+    only: process.env.EDA_BENCH_ONLY || null,
+    appDir: process.env.EDA_BENCH_APP_DIR ?? path.join(root, 'target/bench-app'),
   };
   for (const [name, o] of Object.entries(OPTIONS)) options[name] = process.env[o.env] ?? o.value;
   for (let i = 0; i < argv.length; i++) {
@@ -60,6 +82,14 @@ function parseOptions(argv) {
     if (arg === '--help' || arg === '-h') usage();
     if (arg === '--json') {
       options.json = argv[++i] ?? usage('--json needs a file');
+      continue;
+    }
+    if (arg === '--only') {
+      options.only = argv[++i] ?? usage(`--only needs one of ${PARTS.join(', ')}`);
+      continue;
+    }
+    if (arg === '--app-dir') {
+      options.appDir = path.resolve(argv[++i] ?? usage('--app-dir needs a directory'));
       continue;
     }
     const entry = Object.entries(OPTIONS).find(([, o]) => o.flag === arg);
@@ -73,6 +103,9 @@ function parseOptions(argv) {
       usage(`${OPTIONS[name].flag} must be an integer ≥ ${min}`);
     }
     options[name] = n;
+  }
+  if (options.only !== null && !PARTS.includes(options.only)) {
+    usage(`--only must be one of ${PARTS.join(', ')}, not "${options.only}"`);
   }
   return options;
 }
@@ -117,8 +150,8 @@ function runInPage(page, url, run) {
   );
 }
 
-async function main() {
-  const options = parseOptions(process.argv.slice(2));
+/** The client's files; throws with what to do when one is missing. Sizes of what was built. */
+function clientFiles() {
   const pkg = path.join(root, 'target/bench-pkg');
   const files = {
     wasm: path.join(pkg, 'eda_bench_bg.wasm'),
@@ -136,12 +169,15 @@ async function main() {
     clientWasm: path.join(pkg, 'client-only/client_only_bg.wasm'),
     clientGlue: path.join(pkg, 'client-only/client_only.js'),
   };
-  const sizes = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries({ ...files, ...clientOnly })
       .filter(([, file]) => existsSync(file))
       .map(([name, file]) => [name, fileSizes(file)]),
   );
+}
 
+/** broker-bridge against MQTT.js: latency and throughput, interleaved rounds in one page. */
+async function clientBench(browser, options, sizes) {
   // Nothing may be dropped: QoS 0 and 1 bursts queue in the broker for the subscriber, and
   // Mosquitto discards what exceeds max_queued_messages (default 1000) without telling anyone.
   const broker = await startBroker({
@@ -152,10 +188,9 @@ async function main() {
     },
   });
   const server = await servePage(root);
-  let browser;
+  let app;
   try {
-    browser = await launchBrowser();
-    const app = await openPage(browser, server.url, { timeoutMs: 120_000 });
+    app = await openPage(browser, server.url, { timeoutMs: 120_000 });
     const { crossOriginIsolated } = await app.page.evaluate(() => window.benchReady);
 
     const results = [];
@@ -196,23 +231,55 @@ async function main() {
       ours: summarizeThroughput(pick('throughput', qos, 'ours')),
       mqttjs: summarizeThroughput(pick('throughput', qos, 'mqttjs')),
     }));
-    const report = {
-      options,
-      latency,
-      throughput,
-      sizes,
-      machine: machine({ chromiumVersion: browser.version(), mosquittoPath: mosquittoPath() }),
-      isolated: crossOriginIsolated,
-    };
+    return { latency, throughput, sizes, isolated: crossOriginIsolated, runs: results };
+  } finally {
+    await app?.close();
+    await server.close();
+    await broker.stop();
+  }
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const want = (part) => options.only === null || options.only === part;
+  // Check what each part needs before spending a minute on the other.
+  const sizes = want('client') ? clientFiles() : null;
+  if (want('frames') && !existsSync(path.join(options.appDir, 'index.html'))) {
+    throw new Error(
+      `${path.relative(root, path.join(options.appDir, 'index.html'))} is missing: run ` +
+        './scripts/bench, which builds the app there (trunk build --release)',
+    );
+  }
+
+  let browser;
+  try {
+    browser = await launchBrowser();
+    const report = { options };
+    let runs;
+    if (want('client')) {
+      const { runs: clientRuns, ...client } = await clientBench(browser, options, sizes);
+      Object.assign(report, client);
+      runs = clientRuns;
+    }
+    let frameRounds;
+    if (want('frames')) {
+      const frames = await runFrames({ browser, appDir: options.appDir, options });
+      report.frames = frames.summary;
+      frameRounds = frames.rounds;
+      const errors = frames.summary.pageErrors;
+      if (errors.length) console.error(`bench: the app reported errors:\n${errors.join('\n')}`);
+    }
+    report.machine = machine({
+      chromiumVersion: browser.version(),
+      mosquittoPath: mosquittoPath(),
+    });
     console.log(formatReport(report));
 
     mkdirSync(path.dirname(options.json), { recursive: true });
-    writeFileSync(options.json, JSON.stringify({ ...report, runs: results }, null, 1));
+    writeFileSync(options.json, JSON.stringify({ ...report, runs, frameRounds }, null, 1));
     console.error(`bench: every sample in ${path.relative(process.cwd(), options.json)}`);
   } finally {
     await browser?.close();
-    await server.close();
-    await broker.stop();
   }
 }
 
