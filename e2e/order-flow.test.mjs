@@ -793,7 +793,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
           seq: el.getAttribute('data-seq'),
           edge: el.getAttribute('data-edge'),
           order: el.getAttribute('data-order'),
-          animation: getComputedStyle(el).animationName,
+          motion: el.getAttribute('data-motion'),
           t: performance.now(),
         });
       };
@@ -940,8 +940,8 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       assert.deepEqual(countByEdge(again), countByEdge(pulses), 'the same dots for the second order');
       const firstSeqs = new Set(pulses.map((p) => p.seq).filter(Boolean));
       assert.ok(again.every((p) => !firstSeqs.has(p.seq)), 'each dot is keyed by its own packet');
-      assert.ok(again.every((p) => p.animation === 'flow-pulse-arrive'), `reduced motion: ${again.map((p) => p.animation)}`);
-      assert.ok(pulses.every((p) => p.animation === 'flow-pulse-travel'), `motion: ${pulses.map((p) => p.animation)}`);
+      assert.ok(again.every((p) => p.motion === 'arrive'), `reduced motion: ${again.map((p) => p.motion)}`);
+      assert.ok(pulses.every((p) => p.motion === 'travel'), `motion: ${pulses.map((p) => p.motion)}`);
       // Their trips over, the dots are gone from the page.
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="flow-pulse"]').length === 0, null, { timeout: 5_000 });
     }));
@@ -1001,7 +1001,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     });
   });
 
-  it('recording: downloaded after an order, it replays in a page with no broker; a newer format is refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  it('recording: downloaded after an order, it replays progressively in a page with no broker, and steps; older and newer formats are refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let recordingPath;
     let recordedArrows;
     let orderId;
@@ -1020,13 +1020,40 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     });
 
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
-    await withApp(t, brokerQuery(nowhere), async ({ page }) => {
+    await withApp(t, `${brokerQuery(nowhere)}&speed=0.25`, async ({ page }) => {
       await waitForStates(page, 'disconnected');
       await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
       await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
       assert.equal(await page.locator('[data-testid="broker-help"]').count(), 0, 'no broker help while replaying');
+      // At 0.25× (from the link) the order's second of packets plays over about four: the
+      // picture fills in as it goes, then says it is done.
+      const status = '[data-testid="playback-status"]';
+      await page.waitForFunction(
+        (sel) => /^Replaying at 0\.25×: packet \d+ of \d+/.test(document.querySelector(sel).textContent) &&
+          Number(document.querySelector(sel).dataset.waiting) > 0,
+        status,
+      );
+      const total = Number(/of (\d+)/.exec(await page.textContent(status))[1]);
+      const partway = await page.$$eval('[data-testid="seq-arrow"]', (els) => els.length);
+      assert.ok(partway < recordedArrows.length, `part of the replay first (${partway} arrows of ${recordedArrows.length})`);
+      await page.waitForFunction((sel) => /^Replay finished/.test(document.querySelector(sel).textContent), status, { timeout: FLOW_TIMEOUT_MS });
       const replayed = await orderArrows(page, orderId, recordedArrows.length);
       assert.deepEqual(replayed, recordedArrows, 'the recording draws the same arrows');
+      // The nodes tell the recording's story, not the disconnected page's.
+      const payment = await page.$eval('[data-testid="flow-node-payment"]', (e) => [e.dataset.state, e.dataset.activity]);
+      assert.deepEqual(payment, ['connected', 'done'], 'PaymentService as the recording left it');
+
+      // From the start again, paused: each step shows one more packet and opens it.
+      await page.click('[data-testid="replay-restart"]');
+      await page.click('[data-testid="pause"]');
+      const waitingBefore = Number(await page.getAttribute(status, 'data-waiting'));
+      assert.ok(waitingBefore > 0 && waitingBefore <= total, `paused near the start (${waitingBefore} of ${total} waiting)`);
+      await page.click('[data-testid="step"]');
+      await page.waitForFunction(({ sel, n }) => Number(document.querySelector(sel).dataset.waiting) === n, { sel: status, n: waitingBefore - 1 });
+      await page.locator('[data-testid="packet-detail"]').waitFor({ state: 'visible' });
+      await page.selectOption('#speed', '4');
+      await page.click('[data-testid="pause"]'); // play on to the end, at 4×
+      await page.waitForFunction((sel) => /^Replay finished/.test(document.querySelector(sel).textContent), status, { timeout: FLOW_TIMEOUT_MS });
       assert.ok((await page.locator('[data-testid="packet-row"]').count()) >= 18, 'the inspector lists the packets');
 
       await page.setInputFiles('[data-testid="load-recording"]', {
@@ -1037,9 +1064,63 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       const error = page.locator('[data-testid="recording-error"]');
       await error.waitFor({ state: 'visible' });
       assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 2\)/);
+      await page.setInputFiles('[data-testid="load-recording"]', {
+        name: 'ancient.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":0,"packets":[]}'),
+      });
+      await page.waitForFunction(() => /ancient\.json: .*format version 0/.test(document.querySelector('[data-testid="recording-error"]')?.textContent ?? ''));
       assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the shown recording is kept');
     });
   });
+
+  it('playback: paused, an order waits; step shows one packet at a time and opens it; jump to live; speed and view in the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&speed=0.5&view=sequence`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#speed'), '0.5', 'speed from the link');
+      assert.equal(await page.getAttribute('[data-testid="show-sequence"]', 'aria-pressed'), 'true', 'view from the link');
+      assert.equal(await page.locator('[data-testid="flow-svg"]').count(), 0, 'view=sequence: no flow diagram');
+      assert.equal(await page.locator('.packet-inspector').count(), 0, 'view=sequence: no inspector');
+      await page.click('[data-testid="show-all"]');
+      await page.selectOption('#speed', '1');
+      const params = new URL(page.url()).searchParams;
+      assert.deepEqual([params.get('view'), params.get('speed')], ['all', '1'], 'the link follows the page');
+      await page.locator('[data-testid="flow-svg"]').waitFor();
+      const status = '[data-testid="playback-status"]';
+      const waiting = async () => Number(await page.getAttribute(status, 'data-waiting'));
+
+      // Jump to live (1× can follow the wire), then pause: the order flows, the picture waits.
+      await page.click('[data-testid="jump-live"]');
+      await page.waitForFunction((sel) => /^Live/.test(document.querySelector(sel).textContent), status);
+      await page.click('[data-testid="pause"]');
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      await waitForNotifications(page, notificationTexts(orderId));
+      assert.equal(await page.locator(`[data-testid="flow-pulse"][data-order="${orderId}"]`).count(), 0, 'no dot while paused');
+      assert.equal(await page.locator('[data-testid="seq-arrow"][data-label^="PUBLISH orders/created"]').count(), 0, 'no arrow while paused');
+      const held = await waiting();
+      assert.ok(held >= 16, `the order's 16 packets wait (${held})`);
+
+      // Each step shows exactly one more packet, opens it in the inspector, and leaves the dots still.
+      const stepped = [];
+      for (let i = 1; i <= 4; i++) {
+        await page.click('[data-testid="step"]');
+        await page.waitForFunction(({ sel, n }) => Number(document.querySelector(sel).dataset.waiting) === n, { sel: status, n: held - i });
+        await page.locator('[data-testid="packet-row"].open').waitFor();
+        stepped.push(Number(await page.getAttribute('[data-testid="packet-row"].open', 'data-seq')));
+      }
+      assert.deepEqual(stepped, [...stepped].sort((a, b) => a - b), `steps go forward: ${stepped}`);
+      assert.equal(new Set(stepped).size, 4, 'one new packet per step');
+      const dots = () => page.$$eval('[data-testid="flow-pulse"]', (els) => els.map((e) => `${e.dataset.seq}@${e.getAttribute('cx')},${e.getAttribute('cy')}`).join(' '));
+      const still = await dots();
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      assert.equal(await dots(), still, 'paused: the dots do not move');
+
+      // Jump to live: everything held back is drawn at once.
+      await page.click('[data-testid="jump-live"]');
+      await page.waitForFunction((sel) => document.querySelector(sel).dataset.waiting === '0', status);
+      await orderArrows(page, orderId, 18);
+    }));
 
   it('controls: delays from the link, ten orders at once, clear, a delay changed and a bad one', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
@@ -1058,6 +1139,15 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       } finally {
         await witness.close();
       }
+      // A long sequence diagram puts only the rows near its scroll box in the page, and keeps
+      // the newest in view.
+      const total = Number(/— (\d+) arrows/.exec(await page.textContent('#sequence-title'))[1]);
+      const inPage = await page.locator('[data-testid="seq-arrow"]').count();
+      assert.ok(total >= 150 && inPage < total, `${inPage} of ${total} arrows in the page`);
+      await page.waitForFunction(() => {
+        const box = document.querySelector('[data-testid="sequence-scroll"]');
+        return box.scrollTop > 0 && box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+      });
 
       await page.click('[data-testid="clear"]');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length === 0);

@@ -34,9 +34,10 @@ export async function launchBrowser() {
  * A fresh context (no storage shared with other cases) and page, with the page's console
  * recorded: `console` holds every message as "type: text", `errors` the console errors and
  * uncaught exceptions (a Rust panic in wasm is a console error containing "panicked at").
+ * `contextOptions` go to Playwright's `browser.newContext` (viewport, colorScheme …).
  */
-export async function openPage(browser, url, { timeoutMs = 30_000 } = {}) {
-  const context = await browser.newContext();
+export async function openPage(browser, url, { timeoutMs = 30_000, contextOptions = {} } = {}) {
+  const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   page.setDefaultTimeout(timeoutMs);
   const consoleLines = [];

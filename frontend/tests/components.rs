@@ -240,3 +240,56 @@ async fn the_inspector_lists_every_packet_newest_first_and_opens_one() {
         .unwrap();
     assert!(payload.contains(ORDER), "{payload}");
 }
+
+#[derive(Properties, PartialEq)]
+struct SteppedHarnessProps {
+    trace: SharedTrace,
+    version: u64,
+}
+
+#[component]
+fn SteppedHarness(props: &SteppedHarnessProps) -> Html {
+    html! { <SequenceDiagram trace={props.trace.clone()} version={props.version} on_select={Callback::noop()} /> }
+}
+
+/// The view's clock paused at the start, then stepped: the diagram grows one packet at a time.
+#[wasm_bindgen_test]
+async fn a_paused_view_draws_only_what_each_step_shows() {
+    use frontend::trace::playback::{Playback, Speed};
+    let trace = scripted_trace();
+    {
+        let mut guard = trace.0.borrow_mut();
+        let t = &mut *guard;
+        t.playback = Playback::live(Speed::ONE);
+        // Paused before the first packet (at 5 ms: the click is at 10).
+        t.playback.pause(Duration::from_millis(5), &t.packets);
+    }
+    let root = mount_root();
+    let props = |version| SteppedHarnessProps {
+        trace: trace.clone(),
+        version,
+    };
+    let mut app =
+        yew::Renderer::<SteppedHarness>::with_root_and_props(root.clone(), props(0)).render();
+    rendered().await;
+    assert_eq!(arrows(&root), Vec::<String>::new(), "nothing shown yet");
+
+    let mut seen = Vec::new();
+    for version in 1..=3 {
+        {
+            let mut guard = trace.0.borrow_mut();
+            let t = &mut *guard;
+            t.playback.step(Duration::from_millis(100), &t.packets);
+        }
+        // A new version draws the diagram again, as the page's PlaybackChanged does.
+        app.update(props(version));
+        rendered().await;
+        seen.push(arrows(&root).len());
+    }
+    // The first step shows the click, its answer and the PUBLISH; then one arrow a step.
+    assert_eq!(seen, [3, 4, 5]);
+    assert_eq!(
+        arrows(&root).last().unwrap(),
+        "Broker->PaymentService PUBLISH orders/created (QoS 1, id 7)"
+    );
+}

@@ -99,7 +99,7 @@ struct HarnessProps {
     version: u64,
     /// A selection from outside (the sequence diagram's click).
     selected: Option<u64>,
-    until: Option<u64>,
+    below: Option<u64>,
     /// Every `on_select` the inspector emitted.
     chosen: Rc<RefCell<Vec<Option<u64>>>>,
 }
@@ -121,7 +121,7 @@ fn Harness(props: &HarnessProps) -> Html {
     };
     html! {
         <PacketInspector trace={props.trace.clone()} version={props.version} selected={*selected}
-            {on_select} until={props.until} />
+            {on_select} below={props.below} />
     }
 }
 
@@ -143,7 +143,7 @@ struct Mounted {
 }
 
 impl Mounted {
-    async fn new(trace: SharedTrace, selected: Option<u64>, until: Option<u64>) -> Mounted {
+    async fn new(trace: SharedTrace, selected: Option<u64>, below: Option<u64>) -> Mounted {
         with_styles();
         let document = window().document().unwrap();
         let root = document.create_element("div").unwrap();
@@ -152,7 +152,7 @@ impl Mounted {
             trace,
             version: 1,
             selected,
-            until,
+            below,
             chosen: Rc::default(),
         };
         let app =
@@ -548,7 +548,7 @@ async fn packets_arriving_one_by_one_fill_the_box_without_a_scroll() {
 #[wasm_bindgen_test]
 async fn up_to_a_playback_cursor_only_the_packets_before_it_are_listed() {
     let cursor = 1000;
-    let mut mounted = Mounted::new(full_trace(), Some(NEWEST), Some(cursor)).await;
+    let mut mounted = Mounted::new(full_trace(), Some(NEWEST), Some(cursor + 1)).await;
     assert_eq!(mounted.rows()[0], cursor);
     let listed = cursor - OLDEST + 1;
     assert_eq!(
@@ -564,15 +564,15 @@ async fn up_to_a_playback_cursor_only_the_packets_before_it_are_listed() {
     assert!(mounted.one("[data-testid=packet-detail]").is_none());
 
     // The cursor moves on: more rows, the newest first.
-    mounted.update(|p| p.until = Some(cursor + 10)).await;
+    mounted.update(|p| p.below = Some(cursor + 11)).await;
     assert_eq!(mounted.rows()[0], cursor + 10);
     // Before the oldest packet kept: nothing to list.
-    mounted.update(|p| p.until = Some(OLDEST - 1)).await;
+    mounted.update(|p| p.below = Some(OLDEST)).await;
     assert!(mounted.rows().is_empty());
     assert!(mounted
         .text(".packet-inspector .empty")
         .contains("playback cursor"));
-    mounted.update(|p| p.until = None).await;
+    mounted.update(|p| p.below = None).await;
     assert_eq!(mounted.rows()[0], NEWEST);
     mounted.unmount();
 }

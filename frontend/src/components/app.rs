@@ -8,17 +8,19 @@ use yew::prelude::*;
 
 use broker_bridge::ProtocolVersion;
 
+use super::frames::use_animation_frames;
 use super::{
-    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, QosSettings,
-    RecordingBar, SequenceDiagram, SettingSelect, StatusStrip,
+    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, PanelChoice,
+    PlaybackBar, QosSettings, RecordingBar, SequenceDiagram, SettingSelect, StatusStrip,
 };
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
 use crate::services::ServiceId;
 use crate::state::{
-    broker_from_query, delays_from_query, flow_qos_from_query, parse_delay, protocol_from_query,
-    unknown_params, Action, FlowQos, State,
+    broker_from_query, delays_from_query, flow_qos_from_query, panel_from_query, parse_delay,
+    protocol_from_query, speed_from_query, unknown_params, Action, FlowQos, Panel, State,
 };
+use crate::trace::playback::{Playback, Source, Speed};
 use crate::trace::SharedTrace;
 
 impl Reducible for State {
@@ -94,6 +96,13 @@ pub fn App() -> Html {
             query_param("payment_ms").as_deref(),
             query_param("inventory_ms").as_deref(),
         );
+        let (panel, panel_error) = panel_from_query(query_param("view").as_deref());
+        let speed_error = speed_from_query(query_param("speed").as_deref()).1;
+        state.panel = panel;
+        state.playback_error = match (speed_error, panel_error) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
         let keys = query_keys();
         state.link_notice = unknown_params(keys.iter().map(String::as_str));
         state
@@ -101,7 +110,38 @@ pub fn App() -> Html {
     let copied = use_state(|| false);
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
     // Every packet of the four clients; outside the reducer's state (see `SharedTrace`).
-    let trace = use_memo((), |_| SharedTrace::new());
+    let trace = use_memo((), |_| {
+        let trace = SharedTrace::new();
+        let speed = speed_from_query(query_param("speed").as_deref()).0;
+        trace.0.borrow_mut().playback = Playback::live(speed);
+        trace
+    });
+
+    // The view's clock moves on every frame while it runs behind the wire or plays a
+    // recording; the views are drawn again only when what they show changed.
+    let needs_frames = trace
+        .0
+        .borrow()
+        .playback
+        .needs_frames(broker_bridge::ws::now());
+    {
+        let (trace, dispatcher) = ((*trace).clone(), state.dispatcher());
+        use_animation_frames(
+            needs_frames,
+            Callback::from(move |_| {
+                let now = broker_bridge::ws::now();
+                let (changed, done) = {
+                    let mut guard = trace.0.borrow_mut();
+                    let t = &mut *guard;
+                    let changed = t.playback.tick(now, &t.packets);
+                    (changed, !t.playback.needs_frames(now))
+                };
+                if changed || done {
+                    dispatcher.dispatch(Action::TraceChanged);
+                }
+            }),
+        );
+    }
 
     // (Re)started when the MQTT version changes: the connections are made anew.
     {
@@ -165,6 +205,9 @@ pub fn App() -> Html {
                 let mut trace = trace.0.borrow_mut();
                 trace.packets.clear();
                 trace.actions.clear();
+                let now = broker_bridge::ws::now();
+                let t = &mut *trace;
+                t.playback.tick(now, &t.packets);
             }
             state.dispatch(Action::Cleared);
         })
@@ -228,7 +271,17 @@ pub fn App() -> Html {
                     if let Some(old) = runtime.borrow_mut().take() {
                         old.shut_down();
                     }
-                    *trace.0.borrow_mut() = recorded;
+                    let mut trace = trace.0.borrow_mut();
+                    let speed = trace.playback.speed();
+                    *trace = recorded;
+                    let first_action = trace.first_action();
+                    trace.playback = Playback::recording(
+                        speed,
+                        &trace.packets,
+                        first_action,
+                        broker_bridge::ws::now(),
+                    );
+                    drop(trace);
                     state.dispatch(Action::ReplayLoaded(name));
                 }
                 Err(reason) => {
@@ -253,6 +306,80 @@ pub fn App() -> Html {
     let on_select_packet = {
         let state = state.clone();
         Callback::from(move |seq: Option<u64>| state.dispatch(Action::SelectPacket(seq)))
+    };
+
+    // Every change of the view's clock takes the page's time now, and the packets.
+    let with_playback =
+        |change: fn(&mut Playback, std::time::Duration, &crate::trace::PacketHistory)| {
+            let (state, trace) = (state.clone(), (*trace).clone());
+            Callback::from(move |_: ()| {
+                {
+                    let mut guard = trace.0.borrow_mut();
+                    let t = &mut *guard;
+                    change(&mut t.playback, broker_bridge::ws::now(), &t.packets);
+                }
+                state.dispatch(Action::PlaybackChanged);
+            })
+        };
+    let on_pause = with_playback(|playback, now, packets| {
+        if playback.is_paused() {
+            playback.resume(now, packets)
+        } else {
+            playback.pause(now, packets)
+        }
+    });
+    let on_jump = {
+        let (state, trace) = (state.clone(), (*trace).clone());
+        Callback::from(move |_: ()| {
+            {
+                let mut guard = trace.0.borrow_mut();
+                let t = &mut *guard;
+                let now = broker_bridge::ws::now();
+                match t.playback.source() {
+                    Source::Live => t.playback.jump_to_live(now),
+                    Source::Recording => {
+                        let first_action = t.first_action();
+                        t.playback.restart(now, &t.packets, first_action)
+                    }
+                }
+            }
+            state.dispatch(Action::PlaybackChanged);
+        })
+    };
+    let on_step = {
+        let (state, trace) = (state.clone(), (*trace).clone());
+        Callback::from(move |_: ()| {
+            let stepped = {
+                let mut guard = trace.0.borrow_mut();
+                let t = &mut *guard;
+                t.playback.step(broker_bridge::ws::now(), &t.packets)
+            };
+            state.dispatch(Action::PlaybackChanged);
+            // The packet just shown opens in the inspector.
+            if stepped.is_some() {
+                state.dispatch(Action::SelectPacket(stepped));
+            }
+        })
+    };
+    let on_speed = {
+        let (state, trace) = (state.clone(), (*trace).clone());
+        Callback::from(move |speed: Speed| {
+            {
+                let mut guard = trace.0.borrow_mut();
+                let t = &mut *guard;
+                t.playback
+                    .set_speed(speed, broker_bridge::ws::now(), &t.packets);
+            }
+            remember_in_url("speed", speed.value());
+            state.dispatch(Action::PlaybackChanged);
+        })
+    };
+    let on_panel = {
+        let state = state.clone();
+        Callback::from(move |panel: Panel| {
+            remember_in_url("view", panel.value());
+            state.dispatch(Action::PanelChosen(panel));
+        })
     };
 
     let logs = [
@@ -310,18 +437,29 @@ pub fn App() -> Html {
                 </div>
                 <div class="column logs">{ logs }</div>
             </main>
-            <section class="layout wide" aria-label="The flow">
-                <FlowDiagram trace={(*trace).clone()} version={state.trace_version}
-                    services={state.services.iter().map(|s| (s.id, s.link.clone(), s.work.clone())).collect::<Vec<_>>()}
-                    placed_order={state.placed_order} form_error={state.form_error.clone()}
-                    broker_url={state.broker_url.clone()} />
+            <section class="layout wide picture-controls" aria-label="The picture">
+                <PlaybackBar trace={(*trace).clone()} version={state.trace_version}
+                    error={state.playback_error.clone()} {on_speed} {on_pause} {on_step} {on_jump} />
+                <PanelChoice selected={state.panel} on_choose={on_panel} />
             </section>
+            if state.panel.shows(Panel::Flow) {
+                <section class="layout wide" aria-label="The flow">
+                    <FlowDiagram trace={(*trace).clone()} version={state.trace_version}
+                        services={state.services.iter().map(|s| (s.id, s.link.clone(), s.work.clone())).collect::<Vec<_>>()}
+                        placed_order={state.placed_order} form_error={state.form_error.clone()}
+                        broker_url={state.broker_url.clone()} />
+                </section>
+            }
             <section class="layout wide" aria-label="The wire">
                 <RecordingBar trace={(*trace).clone()} replaying={state.replaying.clone()}
                     error={state.recording_error.clone()} {on_loaded} {on_clear} />
-                <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
-                <PacketInspector trace={(*trace).clone()} version={state.trace_version}
-                    selected={state.selected_packet} on_select={on_select_packet} until={None::<u64>} />
+                if state.panel.shows(Panel::Sequence) {
+                    <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
+                }
+                if state.panel.shows(Panel::Packets) {
+                    <PacketInspector trace={(*trace).clone()} version={state.trace_version}
+                        selected={state.selected_packet} on_select={on_select_packet} below={trace.0.borrow().playback.shown().map(|s| s.below)} />
+                }
             </section>
         </>
     }

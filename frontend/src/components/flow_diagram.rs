@@ -3,8 +3,7 @@
 //! when the packet event is recorded. Each box shows its link and what it is doing, with the
 //! simulated work counting down. The model is [`crate::trace::flow`]; this only draws it.
 
-use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::collections::HashMap;
 
 use gloo::timers::callback::Interval;
 use uuid::Uuid;
@@ -12,12 +11,15 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use super::frames::{prefers_reduced_motion, use_animation_frames};
 use crate::services::ServiceId;
 use crate::state::{LinkView, WorkView};
 use crate::trace::flow::{
-    broker_state, client_state, edges, flow_layout, pulses, service_state, EdgeKind, EdgeLine,
-    Node, NodeBox, NodeState, Orientation, PulseKey, MAX_PULSES, PULSE_WINDOW,
+    broker_state, client_state, edges, flow_layout, service_state, shown_pulses, EdgeKind,
+    EdgeLine, Node, NodeBox, NodeState, Orientation, MAX_PULSES, PULSE_WINDOW,
 };
+use crate::trace::flow_replay::replayed_services;
+use crate::trace::playback::Source;
 use crate::trace::SharedTrace;
 
 /// How often the countdown and the expiry of old dots are redrawn, while there are any.
@@ -157,48 +159,57 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
 
     // The packets' clock: the same as every packet's `at` and every work's `due`.
     let now = broker_bridge::ws::now();
-    let drawn = {
+    // The dots run on the view's clock, which the playback may slow down, pause or step.
+    let (drawn, view_now, paused) = {
         let trace = props.trace.0.borrow();
-        pulses(
+        let view_now = trace.playback.view_now(now);
+        let drawn = shown_pulses(
             &trace.packets,
             &trace.actions,
-            now,
+            view_now,
+            trace.playback.shown(),
             PULSE_WINDOW,
             MAX_PULSES,
-        )
+        );
+        (drawn, view_now, trace.playback.is_paused())
     };
+    // Asked every time: the learner may change it while the page is open.
+    let reduced_motion = prefers_reduced_motion();
 
-    // Redraw a few times a second while something counts down or a dot is still on its way,
-    // and not at all otherwise.
-    let ticking =
-        !drawn.shown.is_empty() || props.services.iter().any(|(_, _, w)| !w.pending.is_empty());
+    // A recording has no live services: its packets say what each one was doing, on the
+    // view's clock.
+    let (services_shown, state_now) = {
+        let trace = props.trace.0.borrow();
+        match trace.playback.source() {
+            Source::Recording => (
+                replayed_services(&trace.packets, trace.playback.shown()),
+                view_now,
+            ),
+            Source::Live => (props.services.clone(), now),
+        }
+    };
+    // Every frame while a dot travels; a few times a second while something counts down or a
+    // dot that arrived waits to be removed; not at all otherwise.
+    let moving = !paused && drawn.shown.iter().any(|p| p.travelled(view_now) < 1.0);
+    let ticking = !moving
+        && (!drawn.shown.is_empty()
+            || services_shown.iter().any(|(_, _, w)| !w.pending.is_empty()));
     let redraw = use_force_update();
+    {
+        let redraw = redraw.clone();
+        use_animation_frames(moving, Callback::from(move |_| redraw.force_update()));
+    }
     use_effect_with(ticking, move |&ticking| {
         let interval = ticking.then(|| Interval::new(TICK_MS, move || redraw.force_update()));
         move || drop(interval)
     });
 
-    // When each dot was first drawn. A dot drawn late (renders are batched) starts that much
-    // into its trip, so it is where its packet's time puts it; later renders keep that start.
-    let first_drawn = use_mut_ref(HashMap::<PulseKey, Duration>::new);
-    let delays: Vec<Duration> = {
-        let mut first_drawn = first_drawn.borrow_mut();
-        let current: HashSet<PulseKey> = drawn.shown.iter().map(|p| p.key).collect();
-        first_drawn.retain(|key, _| current.contains(key));
-        drawn
-            .shown
-            .iter()
-            .map(|p| first_drawn.entry(p.key).or_insert(now).saturating_sub(p.at))
-            .collect()
-    };
-
     let layout = flow_layout(*orientation);
     let hidden: HashMap<String, usize> = drawn.hidden.iter().map(|(e, n)| (e.id(), *n)).collect();
 
-    let services: HashMap<ServiceId, NodeState> = props
-        .services
+    let services: HashMap<ServiceId, NodeState> = services_shown
         .iter()
-        .map(|(id, link, work)| (*id, service_state(*id, link, work, now)))
+        .map(|(id, link, work)| (*id, service_state(*id, link, work, state_now)))
         .collect();
     let nodes = layout.nodes.iter().map(|b| {
         let (state, extra) = match b.node {
@@ -207,7 +218,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 None,
             ),
             Node::Broker => (
-                broker_state(props.services.iter().map(|(_, link, _)| link)),
+                broker_state(services_shown.iter().map(|(_, link, _)| link)),
                 Some(host_of(&props.broker_url).to_owned()),
             ),
             node => match node.service().and_then(|s| services.get(&s)) {
@@ -221,21 +232,24 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         .lines
         .iter()
         .map(|line| edge_view(line, hidden.get(&line.edge.id()).copied().unwrap_or(0)));
-    let dots = drawn.shown.iter().zip(&delays).filter_map(|(pulse, delay)| {
+    let dots = drawn.shown.iter().filter_map(|pulse| {
         let line = layout.line(pulse.edge)?;
-        let style = format!(
-            "--x1:{}px;--y1:{}px;--x2:{}px;--y2:{}px;animation-delay:-{}ms",
-            line.x1,
-            line.y1,
-            line.x2,
-            line.y2,
-            delay.as_millis()
+        let travelled = pulse.travelled(view_now);
+        // Without motion a dot waits at the head of its edge instead of travelling there.
+        let at = if reduced_motion { 1.0 } else { travelled };
+        let (x, y) = (
+            line.x1 + (line.x2 - line.x1) * at,
+            line.y1 + (line.y2 - line.y1) * at,
         );
+        // Fades over the last tenth of its trip, and is gone once arrived.
+        let opacity = ((1.0 - travelled) * 10.0).clamp(0.0, 1.0);
         Some(html! {
             <circle key={pulse.key.id()} class={classes!("flow-pulse", pulse.edge.topic_class())}
                 data-testid="flow-pulse" data-seq={pulse.key.seq().map(|s| s.to_string())}
                 data-edge={pulse.edge.id()} data-order={pulse.order_id.map(|id| id.to_string())}
-                r="6" cx="0" cy="0" {style} />
+                data-travelled={format!("{:.2}", travelled)}
+                data-motion={if reduced_motion { "arrive" } else { "travel" }}
+                r="6" cx={format!("{x:.1}")} cy={format!("{y:.1}")} opacity={format!("{opacity:.2}")} />
         })
     });
     let markers = edges()

@@ -37,9 +37,9 @@ pub struct PacketInspectorProps {
     /// The open packet (its seq); when it changes, the list scrolls to its row.
     pub selected: Option<u64>,
     pub on_select: Callback<Option<u64>>,
-    /// Only packets with `seq <= until` are listed (a playback cursor); `None` lists all.
+    /// Only packets with `seq < below` are listed (what the playback shows); `None` lists all.
     #[prop_or_default]
-    pub until: Option<u64>,
+    pub below: Option<u64>,
 }
 
 /// The list's scroll container as a [`Viewport`], `None` while it is not in the page. Header
@@ -104,7 +104,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
 
     let trace = props.trace.0.borrow();
     let history = &trace.packets;
-    let listing = Listing::new(history, props.until);
+    let listing = Listing::new(history, props.below);
     let total = listing.len();
 
     // Measured once the list is in the page, again whenever it comes back after Clear, and on
@@ -150,11 +150,11 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     // A packet selected elsewhere (an arrow of the sequence diagram) is scrolled into view.
     {
         let (viewport, list) = (viewport.clone(), list_ref.clone());
-        let (trace, until) = (props.trace.clone(), props.until);
+        let (trace, below) = (props.trace.clone(), props.below);
         use_effect_with(props.selected, move |selected| {
             let index = selected.and_then(|seq| {
                 let trace = trace.0.borrow();
-                Listing::new(&trace.packets, until).index_of(seq)
+                Listing::new(&trace.packets, below).index_of(seq)
             });
             if let Some(index) = index {
                 show_row(&list, index, &viewport);
@@ -181,9 +181,9 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     };
     let move_to = {
         let (viewport, list, focus_next) = (viewport.clone(), list_ref.clone(), focus_next.clone());
-        let (trace, until, on_select) = (props.trace.clone(), props.until, props.on_select.clone());
+        let (trace, below, on_select) = (props.trace.clone(), props.below, props.on_select.clone());
         Callback::from(move |index: usize| {
-            let Some(seq) = Listing::new(&trace.0.borrow().packets, until)
+            let Some(seq) = Listing::new(&trace.0.borrow().packets, below)
                 .get(index)
                 .map(|p| p.seq)
             else {
@@ -200,7 +200,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     let opened = props
         .selected
         .and_then(|seq| history.get(seq))
-        .filter(|p| props.until.is_none_or(|until| p.seq <= until))
+        .filter(|p| props.below.is_none_or(|below| p.seq < below))
         .cloned();
     let on_close = {
         let (on_select, list, focus_next) = (props.on_select.clone(), list_ref.clone(), focus_next);

@@ -22,9 +22,39 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let view = use_state(View::default);
     let zoom = use_state(|| 1.0_f64);
     let show_mermaid = use_state(|| false);
+    // The scroll box: what part of the diagram is in view, and whether it sticks to the
+    // newest arrow (it does until the learner scrolls up).
+    let scroller = use_node_ref();
+    let band = use_state_eq(|| (0_i32, 600_i32));
+    let stick = use_mut_ref(|| true);
+    let on_scroll = {
+        let (scroller, band, stick) = (scroller.clone(), band.clone(), stick.clone());
+        Callback::from(move |_: Event| {
+            if let Some(el) = scroller.cast::<web_sys::Element>() {
+                *stick.borrow_mut() =
+                    el.scroll_top() + el.client_height() >= el.scroll_height() - 8;
+                band.set((el.scroll_top(), el.client_height()));
+            }
+        })
+    };
+    {
+        let (scroller, stick) = (scroller.clone(), stick.clone());
+        use_effect(move || {
+            if *stick.borrow() {
+                if let Some(el) = scroller.cast::<web_sys::Element>() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            }
+        });
+    }
 
     let trace = props.trace.0.borrow();
-    let drawn = arrows(&trace.packets, &trace.actions, &view);
+    // What the playback shows; the filter and the checkbox are the learner's.
+    let shown_view = View {
+        shown: trace.playback.shown(),
+        ..*view
+    };
+    let drawn = arrows(&trace.packets, &trace.actions, &shown_view);
     let orders: Vec<Uuid> = orders_in(&trace.packets, &trace.actions);
     let shapes = layout(&drawn, *zoom);
 
@@ -52,11 +82,21 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         let zoom = zoom.clone();
         Callback::from(move |_: MouseEvent| zoom.set((*zoom * factor).clamp(0.25, 4.0)))
     };
-    let svg_text = to_svg(&shapes);
-    let on_download = Callback::from(move |_: MouseEvent| {
-        let _ = download("sequence-diagram.svg", "image/svg+xml", &svg_text);
-    });
-    let mermaid = to_mermaid(&drawn);
+    // Exports are made when asked for: at 100 orders a second the view holds ~2000 arrows.
+    let on_download = {
+        let (trace, zoom) = (props.trace.clone(), *zoom);
+        Callback::from(move |_: MouseEvent| {
+            let trace = trace.0.borrow();
+            let drawn = arrows(&trace.packets, &trace.actions, &shown_view);
+            let svg_text = to_svg(&layout(&drawn, zoom));
+            let _ = download("sequence-diagram.svg", "image/svg+xml", &svg_text);
+        })
+    };
+    let mermaid = if *show_mermaid {
+        to_mermaid(&drawn)
+    } else {
+        String::new()
+    };
     let on_mermaid = {
         let show = show_mermaid.clone();
         Callback::from(move |_: MouseEvent| show.set(!*show))
@@ -82,7 +122,12 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             </g>
         }
     });
-    let lines = shapes.arrows.iter().map(|arrow| {
+    // Only the rows in view, and a screen and a half either side, are put in the page.
+    let (top, height) = *band;
+    let margin = f64::from(height) * 1.5;
+    let in_view = shapes.arrows_between(f64::from(top) - margin, f64::from(top + height) + margin);
+    let rows = &shapes.arrows[in_view];
+    let lines = rows.iter().map(|arrow| {
         let (from, to) = drawn
             .get(arrow.index)
             .map(|a| (a.from.ident(), a.to.ident()))
@@ -151,7 +196,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     <button type="button" onclick={on_copy}>{ "Copy" }</button>
                 </div>
             }
-            <div class="svg-scroll">
+            <div class="svg-scroll" ref={scroller} onscroll={on_scroll} data-testid="sequence-scroll">
                 <svg xmlns="http://www.w3.org/2000/svg" width={shapes.width.to_string()} height={shapes.height.to_string()}
                     viewBox={format!("0 0 {} {}", shapes.width, shapes.height)} role="img"
                     aria-label="Sequence diagram of the order flow" data-testid="sequence-svg">
@@ -163,7 +208,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     </defs>
                     { for heads }
                     // Times sit in the left margin, outside the clickable arrow groups.
-                    { for shapes.arrows.iter().map(|arrow| html! {
+                    { for rows.iter().map(|arrow| html! {
                         <text x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + 4.0).to_string()} text-anchor="end"
                             class="time">{ &arrow.time_label }</text>
                     }) }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use broker_bridge::ProtocolVersion;
 
+use crate::trace::playback::Speed;
+
 /// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
 /// was not a usable URL.
 pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
@@ -22,7 +24,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 8] = [
+pub const LINK_PARAMS: [&str; 10] = [
     "broker",
     "qos",
     "qos_orders",
@@ -31,6 +33,8 @@ pub const LINK_PARAMS: [&str; 8] = [
     "mqtt",
     "payment_ms",
     "inventory_ms",
+    "speed",
+    "view",
 ];
 
 /// A sentence naming the query parameters the page does not know, if any.
@@ -100,6 +104,74 @@ pub fn protocol_from_query(param: Option<&str>) -> (ProtocolVersion, Option<Stri
     }
 }
 
+/// The animation speed at start-up from `?speed=` (0.25, 0.5, 1, 2 or 4), and why it was
+/// ignored if it was none of these.
+pub fn speed_from_query(param: Option<&str>) -> (Speed, Option<String>) {
+    match param.map(str::parse::<Speed>) {
+        None => (Speed::ONE, None),
+        Some(Ok(speed)) => (speed, None),
+        Some(Err(e)) => (
+            Speed::ONE,
+            Some(format!("Ignored ?speed= in the link: {e}. Using 1×.")),
+        ),
+    }
+}
+
+/// Which part of the picture the page shows: everything, or one view at full width.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Panel {
+    #[default]
+    All,
+    Flow,
+    Sequence,
+    Packets,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 4] = [Panel::All, Panel::Flow, Panel::Sequence, Panel::Packets];
+
+    /// The value of `?view=`.
+    pub fn value(self) -> &'static str {
+        match self {
+            Panel::All => "all",
+            Panel::Flow => "flow",
+            Panel::Sequence => "sequence",
+            Panel::Packets => "packets",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::All => "Everything",
+            Panel::Flow => "Flow diagram",
+            Panel::Sequence => "Sequence diagram",
+            Panel::Packets => "Packet inspector",
+        }
+    }
+
+    /// Whether `part` is drawn when this is chosen.
+    pub fn shows(self, part: Panel) -> bool {
+        self == Panel::All || self == part
+    }
+}
+
+/// The view at start-up from `?view=`, and why it was ignored if unknown.
+pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
+    let Some(text) = param else {
+        return (Panel::All, None);
+    };
+    match Panel::ALL.into_iter().find(|p| p.value() == text.trim()) {
+        Some(panel) => (panel, None),
+        None => (
+            Panel::All,
+            Some(format!(
+                "Ignored ?view={text:?} in the link: use {}. Showing everything.",
+                Panel::ALL.map(Panel::value).join(", ")
+            )),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod query_tests {
     use super::*;
@@ -155,11 +227,27 @@ mod query_tests {
     #[test]
     fn unknown_link_parameters_are_named_once() {
         assert_eq!(unknown_params(["broker", "qos", "mqtt"]), None);
-        let notice = unknown_params(["broker", "bogus", "bogus", "speed"]).unwrap();
+        let notice = unknown_params(["broker", "bogus", "bogus", "colour"]).unwrap();
         assert!(
-            notice.starts_with("Ignored in the link: bogus, speed"),
+            notice.starts_with("Ignored in the link: bogus, colour"),
             "{notice}"
         );
         assert!(notice.contains("payment_ms"), "{notice}");
+    }
+
+    #[test]
+    fn speed_and_view_come_from_the_link_or_are_explained() {
+        assert_eq!(speed_from_query(None), (Speed::ONE, None));
+        assert_eq!(speed_from_query(Some("0.25")).0.value(), "0.25");
+        let (speed, error) = speed_from_query(Some("3"));
+        assert_eq!(speed, Speed::ONE);
+        assert!(error.unwrap().contains("0.25×, 0.5×, 1×, 2×, 4×"));
+        assert_eq!(panel_from_query(Some("sequence")), (Panel::Sequence, None));
+        assert_eq!(panel_from_query(None), (Panel::All, None));
+        let (panel, error) = panel_from_query(Some("<b>"));
+        assert_eq!(panel, Panel::All);
+        assert!(error.unwrap().contains("all, flow, sequence, packets"));
+        assert!(Panel::Flow.shows(Panel::Flow) && !Panel::Flow.shows(Panel::Packets));
+        assert!(Panel::All.shows(Panel::Packets));
     }
 }

@@ -141,6 +141,10 @@ pub struct State {
     pub qos: FlowQos,
     /// Why a `?qos=` in the link was not used.
     pub qos_error: Option<String>,
+    /// Why a `?speed=` or `?view=` in the link was not used.
+    pub playback_error: Option<String>,
+    /// The part of the picture shown.
+    pub panel: Panel,
     /// The MQTT version the services connect with.
     pub protocol: ProtocolVersion,
     /// Why a `?mqtt=` in the link was not used.
@@ -180,6 +184,10 @@ pub enum Action {
     BrokerChanged(String),
     BrokerUrlInvalid(String),
     QosChanged(FlowQos),
+    /// The learner chose what the picture shows.
+    PanelChosen(Panel),
+    /// The playback's speed, pause or step changed (it lives in the trace).
+    PlaybackChanged,
     ProtocolChanged(ProtocolVersion),
     TraceChanged,
     SelectPacket(Option<u64>),
@@ -212,6 +220,8 @@ impl State {
             broker_url_error,
             qos: FlowQos::default(),
             qos_error: None,
+            playback_error: None,
+            panel: Panel::All,
             protocol: crate::config::DEFAULT_PROTOCOL,
             protocol_error: None,
             trace_version: 0,
@@ -304,6 +314,11 @@ impl State {
                 self.qos_error = None;
             }
             Action::TraceChanged => self.trace_version += 1,
+            Action::PanelChosen(panel) => self.panel = panel,
+            Action::PlaybackChanged => {
+                self.playback_error = None;
+                self.trace_version += 1;
+            }
             Action::SelectPacket(seq) => self.selected_packet = seq,
             Action::ReplayLoaded(name) => {
                 self.replaying = Some(name);

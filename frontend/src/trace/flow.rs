@@ -49,7 +49,7 @@ mod pulses;
 pub use edges::{edge_of, edges};
 pub use layout::{flow_layout, EdgeLine, FlowLayout, NodeBox, Orientation, NODE_WIDTH};
 pub use nodes::{broker_state, client_state, seconds, service_state, Activity, Link, NodeState};
-pub use pulses::{pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW};
+pub use pulses::{pulses, shown_pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW};
 
 use crate::services::ServiceId;
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::edges::{edge_of, edges};
 use super::Edge;
 use crate::trace::history::{ActionLog, PacketHistory, UserAction};
+use crate::trace::playback::{Shown, TRIP};
 
 /// How long a dot stays on the page after its packet; the animation itself is shorter.
 pub const PULSE_WINDOW: Duration = Duration::from_secs(2);
@@ -51,6 +52,15 @@ pub struct Pulse {
     pub at: Duration,
 }
 
+impl Pulse {
+    /// How far along its edge the dot is at the view's time `now`: 0 at the tail, 1 at the
+    /// head, which it reaches [`TRIP`] after its packet.
+    pub fn travelled(&self, now: Duration) -> f64 {
+        let gone = now.saturating_sub(self.at).as_secs_f64();
+        (gone / TRIP.as_secs_f64()).min(1.0)
+    }
+}
+
 /// The dots to draw now, and per edge how many more there were.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pulses {
@@ -70,11 +80,26 @@ pub fn pulses(
     window: Duration,
     max: usize,
 ) -> Pulses {
-    let recent = |at: Duration| now.saturating_sub(at) <= window;
-    // Packets are recorded as they happen: the recent ones are at the back.
+    shown_pulses(history, actions, now, None, window, max)
+}
+
+/// [`pulses`] of what the playback shows: packets below `shown.below`, clicks up to `now`.
+pub fn shown_pulses(
+    history: &PacketHistory,
+    actions: &ActionLog,
+    now: Duration,
+    shown: Option<Shown>,
+    window: Duration,
+    max: usize,
+) -> Pulses {
+    let recent = |at: Duration| at <= now && now - at <= window;
+    let visible = |seq: u64| shown.is_none_or(|s| s.packet(seq));
+    // Packets are recorded as they happen: the recent ones are at the back, and those not
+    // shown yet behind them.
     let mut all: Vec<Pulse> = history
         .iter()
         .rev()
+        .skip_while(|p| !visible(p.seq) || p.at > now)
         .take_while(|p| recent(p.at))
         .filter_map(|p| {
             edge_of(p).map(|edge| Pulse {
@@ -300,5 +325,52 @@ mod tests {
         assert_eq!(keys, ["c1", "c2"]);
         assert_eq!(drawn.shown[0].key.seq(), None);
         assert_eq!(PulseKey::Packet(7).seq(), Some(7));
+    }
+
+    #[test]
+    fn only_what_the_playback_shows_gets_a_dot_travelling_on_the_view_s_clock() {
+        let script = one_order(QoS::AtMostOnce);
+        let everything = pulses(
+            &script.history,
+            &script.actions,
+            script.now(),
+            PULSE_WINDOW,
+            60,
+        );
+        let publishes: Vec<u64> = everything
+            .shown
+            .iter()
+            .filter_map(|p| p.key.seq())
+            .collect();
+        // Shown up to (not including) the second PUBLISH: the click and the first PUBLISH.
+        let cut = Shown {
+            below: publishes[1],
+            until: script.now(),
+        };
+        let some = shown_pulses(
+            &script.history,
+            &script.actions,
+            script.now(),
+            Some(cut),
+            PULSE_WINDOW,
+            60,
+        );
+        let keys: Vec<String> = some.shown.iter().map(|p| p.key.id()).collect();
+        assert_eq!(keys, ["c0".to_owned(), format!("p{}", publishes[0])]);
+        // Nothing recorded after the view's time is drawn, even if `shown` would allow it.
+        let first = everything.shown[1];
+        let early = shown_pulses(
+            &script.history,
+            &script.actions,
+            first.at,
+            None,
+            PULSE_WINDOW,
+            60,
+        );
+        assert!(early.shown.iter().all(|p| p.at <= first.at));
+        // A dot is at its tail when its packet is traced, half-way 300 ms later, then at its head.
+        assert_eq!(first.travelled(first.at), 0.0);
+        assert_eq!(first.travelled(first.at + TRIP / 2), 0.5);
+        assert_eq!(first.travelled(first.at + TRIP * 3), 1.0);
     }
 }

@@ -87,6 +87,16 @@ pub fn layout(arrows: &[Arrow], zoom: f64) -> Layout {
     }
 }
 
+impl Layout {
+    /// The arrows whose rows lie between `top` and `bottom` (SVG units): the ones worth
+    /// drawing when the diagram is scrolled there. Rows run downwards, so it is one range.
+    pub fn arrows_between(&self, top: f64, bottom: f64) -> std::ops::Range<usize> {
+        let start = self.arrows.partition_point(|a| a.y < top);
+        let end = self.arrows.partition_point(|a| a.y <= bottom);
+        start..end.max(start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +180,23 @@ mod tests {
         );
         assert_eq!(gap(f64::NAN), (one, width));
         assert_eq!(gap(0.01).0, MIN_ZOOM * one);
+    }
+
+    #[test]
+    fn only_the_rows_in_a_band_are_picked() {
+        let arrows = flow();
+        let layout = layout(&arrows, 1.0);
+        let all = layout.arrows_between(f64::MIN, f64::MAX);
+        assert_eq!(all, 0..layout.arrows.len());
+        let (third, fifth) = (layout.arrows[2].y, layout.arrows[4].y);
+        assert_eq!(layout.arrows_between(third - 1.0, fifth + 1.0), 2..5);
+        assert_eq!(layout.arrows_between(third, fifth), 2..5, "edges included");
+        assert!(layout
+            .arrows_between(layout.height, layout.height + 500.0)
+            .is_empty());
+        assert!(
+            layout.arrows_between(fifth, third).is_empty(),
+            "an upside-down band"
+        );
     }
 }

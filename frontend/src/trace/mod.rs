@@ -28,7 +28,7 @@
 //!     history.record(ServiceId::Order, &event);
 //! }
 //!
-//! let view = View { order: "3fa85f64-5717-4562-b3fc-2c963f66afa6".parse().ok(), control_packets: false };
+//! let view = View { order: "3fa85f64-5717-4562-b3fc-2c963f66afa6".parse().ok(), control_packets: false, shown: None };
 //! let arrows = arrows(&history, &ActionLog::new(100), &view);
 //! let labels: Vec<_> = arrows.iter().map(|a| a.label.as_str()).collect();
 //! assert_eq!(labels, ["PUBLISH orders/created (QoS 1, id 1)", "PUBACK (id 1)"]);
@@ -43,9 +43,11 @@ mod escape;
 pub mod export;
 mod fields;
 pub mod flow;
+pub mod flow_replay;
 pub mod history;
 pub mod layout;
 pub mod packet;
+pub mod playback;
 pub mod recording;
 pub mod sequence;
 pub mod virtual_list;
@@ -105,14 +107,39 @@ pub struct SharedTrace(pub std::rc::Rc<std::cell::RefCell<Trace>>);
 pub struct Trace {
     pub packets: PacketHistory,
     pub actions: ActionLog,
+    /// Which of them the views show, and the dots' clock.
+    pub playback: playback::Playback,
+}
+
+impl Trace {
+    pub fn new(packets: PacketHistory, actions: ActionLog) -> Self {
+        Trace {
+            packets,
+            actions,
+            playback: playback::Playback::live(playback::Speed::ONE),
+        }
+    }
+
+    /// When the first click of the trace was made.
+    pub fn first_action(&self) -> Option<std::time::Duration> {
+        self.actions.iter().next().map(UserAction::at)
+    }
+
+    /// The packets the views show now, oldest first.
+    pub fn shown_packets(&self) -> impl DoubleEndedIterator<Item = &TracedPacket> + '_ {
+        let shown = self.playback.shown();
+        self.packets
+            .iter()
+            .filter(move |p| shown.is_none_or(|s| s.packet(p.seq)))
+    }
 }
 
 impl SharedTrace {
     pub fn new() -> Self {
-        SharedTrace(std::rc::Rc::new(std::cell::RefCell::new(Trace {
-            packets: PacketHistory::new(HISTORY_CAPACITY),
-            actions: ActionLog::new(HISTORY_CAPACITY),
-        })))
+        SharedTrace(std::rc::Rc::new(std::cell::RefCell::new(Trace::new(
+            PacketHistory::new(HISTORY_CAPACITY),
+            ActionLog::new(HISTORY_CAPACITY),
+        ))))
     }
 }
 

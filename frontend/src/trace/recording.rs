@@ -33,6 +33,8 @@ pub enum RecordingError {
     NotARecording,
     #[error("this recording was made by a newer playground (format version {0}); this page reads version {VERSION}")]
     Newer(u32),
+    #[error("this recording says it has format version {0}, but version 1 was the playground's first; this page reads version {VERSION}")]
+    Older(u32),
     #[error("this recording is damaged: {0}")]
     Damaged(String),
     #[error("packet {index} of the recording cannot be read: {reason}")]
@@ -158,11 +160,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     match header.version {
         Some(VERSION) => {}
         Some(v) if v > VERSION => return Err(RecordingError::Newer(v)),
-        Some(v) => {
-            return Err(RecordingError::Damaged(format!(
-                "unknown format version {v}"
-            )))
-        }
+        Some(v) => return Err(RecordingError::Older(v)),
         None => return Err(RecordingError::Damaged("no format version".into())),
     }
     let recording: RecordingV1 =
@@ -208,7 +206,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             }),
         }
     }
-    Ok(Trace { packets, actions })
+    Ok(Trace::new(packets, actions))
 }
 
 #[cfg(test)]
@@ -257,7 +255,7 @@ mod tests {
             at: Duration::from_micros(1500),
             order_id: "3fa85f64-5717-4562-b3fc-2c963f66afa6".parse().unwrap(),
         });
-        Trace { packets, actions }
+        Trace::new(packets, actions)
     }
 
     fn summary(trace: &Trace) -> Vec<(u64, Duration, String, Vec<u8>)> {
@@ -298,6 +296,13 @@ mod tests {
         let error = load(newer).err().unwrap();
         assert_eq!(error, RecordingError::Newer(2));
         assert!(error.to_string().contains("newer playground"));
+        // No playground wrote a version before 1: such a file is refused, and says so.
+        let older = r#"{"format":"eda-playground-recording","version":0,"packets":[]}"#;
+        let error = load(older).err().unwrap();
+        assert_eq!(error, RecordingError::Older(0));
+        assert!(error
+            .to_string()
+            .contains("version 1 was the playground's first"));
         let no_version = r#"{"format":"eda-playground-recording"}"#;
         assert!(matches!(load(no_version), Err(RecordingError::Damaged(_))));
         let missing = r#"{"format":"eda-playground-recording","version":1}"#;

@@ -86,6 +86,11 @@ impl Script {
         Duration::from_millis(self.now_ms)
     }
 
+    /// Lets `ms` pass before the next packet.
+    pub fn wait(&mut self, ms: u64) {
+        self.now_ms += ms;
+    }
+
     pub fn send(&mut self, service: ServiceId, direction: Direction, packet: Packet) -> u64 {
         self.now_ms += 1;
         let event = event_for(service, self.now_ms, direction, packet, self.version);

@@ -145,6 +145,8 @@ pub struct View {
     pub order: Option<Uuid>,
     /// CONNECT, SUBSCRIBE, PINGREQ … and their answers.
     pub control_packets: bool,
+    /// Only what the playback shows ([`super::playback::Playback::shown`]); `None`: all.
+    pub shown: Option<super::playback::Shown>,
 }
 
 /// The arrows of `view`, by time. At the same instant the click comes first, then the packets
@@ -161,7 +163,8 @@ pub fn arrows<'a>(
     for packet in history {
         let kind = ArrowKind::Packet(packet.kind);
         let order_id = orders.get(&packet.seq).copied();
-        if (kind.is_control() && !view.control_packets) || !wanted(order_id) {
+        let hidden = view.shown.is_some_and(|s| !s.packet(packet.seq));
+        if hidden || (kind.is_control() && !view.control_packets) || !wanted(order_id) {
             continue;
         }
         let service = Lifeline::from_service(packet.service);
@@ -182,7 +185,7 @@ pub fn arrows<'a>(
     }
     for (index, action) in (0u64..).zip(actions) {
         let UserAction::PlacedOrder { at, order_id } = *action;
-        if !wanted(Some(order_id)) {
+        if !wanted(Some(order_id)) || view.shown.is_some_and(|s| !s.action(at)) {
             continue;
         }
         let arrow = |from, to, label: String, kind| Arrow {

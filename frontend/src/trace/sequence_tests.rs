@@ -12,6 +12,7 @@ use Lifeline::{
 const ALL: View = View {
     order: None,
     control_packets: false,
+    shown: None,
 };
 
 fn drawn(arrows: &[Arrow]) -> Vec<(Lifeline, Lifeline, &str)> {
@@ -243,6 +244,7 @@ fn the_order_filter_keeps_one_order_and_its_acknowledgements() {
     let only = |order| View {
         order: Some(order),
         control_packets: true,
+        shown: None,
     };
     let seqs = |arrows: &[Arrow]| {
         arrows
@@ -278,6 +280,7 @@ fn control_packets_are_hidden_unless_asked_for() {
     let control = View {
         order: None,
         control_packets: true,
+        shown: None,
     };
     let all = arrows(&script.history, &[], &control);
     assert_eq!(all.len(), 8 + 4 * 2 + 3 * 2 + 2);
@@ -341,6 +344,7 @@ fn mqtt_5_orders_follow_the_correlation_property() {
         let view = View {
             order: Some(id),
             control_packets: false,
+            shown: None,
         };
         let shown = arrows(&script.history, &[], &view);
         assert_eq!(shown.len(), 32, "{id}");
@@ -361,6 +365,7 @@ fn acknowledgements_of_forgotten_publishes_belong_to_no_order() {
     let view = View {
         order: Some(order(1)),
         control_packets: false,
+        shown: None,
     };
     assert_eq!(arrows(&script.history, &[], &view), []);
 }
@@ -401,4 +406,48 @@ fn lifelines_in_the_seed_s_order() {
         assert_eq!(Lifeline::from_service(service).name(), service.name());
     }
     assert_eq!(relative_ms(&[]), Vec::<u64>::new());
+}
+
+#[test]
+fn only_what_the_playback_shows_is_drawn() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(order(1), QoS::AtMostOnce);
+    let everything = arrows(&script.history, &script.actions, &ALL);
+    let publishes: Vec<&Arrow> = everything
+        .iter()
+        .filter(|a| a.packet_seq.is_some())
+        .collect();
+    // Up to (not including) the third PUBLISH arrow, and the click made before them.
+    let cut = crate::trace::playback::Shown {
+        below: publishes[2].packet_seq.unwrap(),
+        until: publishes[1].at,
+    };
+    let some = arrows(
+        &script.history,
+        &script.actions,
+        &View {
+            shown: Some(cut),
+            ..ALL
+        },
+    );
+    assert_eq!(
+        drawn(&some),
+        [
+            (Client, OrderService, "Place order"),
+            (OrderService, Broker, "PUBLISH orders/created (QoS 0)"),
+            (OrderService, Client, "orderId 3fa85f64…"),
+            (Broker, PaymentService, "PUBLISH orders/created (QoS 0)"),
+        ]
+    );
+    assert_eq!(drawn(&some), drawn(&everything[..4]));
+    // Before the click: nothing.
+    let none = View {
+        shown: Some(crate::trace::playback::Shown {
+            below: 0,
+            until: Duration::ZERO,
+        }),
+        ..ALL
+    };
+    assert_eq!(arrows(&script.history, &script.actions, &none), []);
 }

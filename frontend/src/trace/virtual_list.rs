@@ -120,8 +120,8 @@ pub fn row_for_key(key: &str, index: usize, total: usize) -> Option<usize> {
     (target < total).then_some(target)
 }
 
-/// The packets the inspector lists: the history newest first, only those up to `until` (a
-/// playback cursor's seq) when it is given. Relies on the history's increasing `seq`.
+/// The packets the inspector lists: the history newest first, only those numbered below
+/// `below` (what the playback shows) when it is given. Relies on the history's increasing `seq`.
 #[derive(Debug, Clone, Copy)]
 pub struct Listing<'a> {
     history: &'a PacketHistory,
@@ -130,12 +130,12 @@ pub struct Listing<'a> {
 }
 
 impl<'a> Listing<'a> {
-    pub fn new(history: &'a PacketHistory, until: Option<u64>) -> Self {
-        let len = match until {
+    pub fn new(history: &'a PacketHistory, below: Option<u64>) -> Self {
+        let len = match below {
             None => history.len(),
-            Some(until) => history
+            Some(below) => history
                 .iter()
-                .rposition(|p| p.seq <= until)
+                .rposition(|p| p.seq < below)
                 .map_or(0, |oldest_first| oldest_first + 1),
         };
         Listing { history, len }
@@ -166,7 +166,7 @@ impl<'a> Listing<'a> {
             .take(end.saturating_sub(start))
     }
 
-    /// The row of packet `seq`, unless it is not listed (dropped, cleared, or after `until`).
+    /// The row of packet `seq`, unless it is not listed (dropped, cleared, or not shown yet).
     pub fn index_of(&self, seq: u64) -> Option<usize> {
         let from_oldest = self
             .history
@@ -363,15 +363,15 @@ mod tests {
     }
 
     #[test]
-    fn until_a_cursor_only_the_packets_up_to_it_are_listed() {
+    fn below_a_cursor_only_the_packets_before_it_are_listed() {
         let history = history(10, 7);
-        let listing = Listing::new(&history, Some(5));
+        let listing = Listing::new(&history, Some(6));
         assert_eq!(listing.len(), 3);
         assert_eq!(seqs(listing.rows(0, 100)), [5, 4, 3]);
         assert_eq!(listing.index_of(5), Some(0));
         assert_eq!(listing.index_of(7), None, "after the cursor");
         // A cursor before the oldest kept packet lists nothing; one past the newest, all.
-        assert!(Listing::new(&history, Some(2)).is_empty());
+        assert!(Listing::new(&history, Some(3)).is_empty());
         assert_eq!(Listing::new(&history, Some(99)).len(), 7);
         assert!(Listing::new(&PacketHistory::new(5), None).is_empty());
     }

@@ -1,0 +1,185 @@
+// The page's quality, checked in Chromium with one order placed against a real Mosquitto:
+// every control has a name in the accessibility tree and is reached by Tab, text is readable
+// in the light and the dark scheme (WCAG AA contrast), and a phone-width screen needs no
+// sideways scrolling.
+//
+//   node --test e2e/quality.test.mjs      (after `trunk build`; EDA_DIST picks another build)
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { startBroker } from './lib/broker.mjs';
+import { assertNoPanics, launchBrowser, openPage } from './lib/browser.mjs';
+import { serveDir } from './lib/serve.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.resolve(ROOT, process.env.EDA_DIST ?? 'dist');
+const TIMEOUT_MS = 120_000;
+const SERVICES = ['order', 'payment', 'inventory', 'notification'];
+
+describe('page quality: keyboard, screen readers, light and dark, phone width', () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) {
+    it('needs the built app', () => {
+      throw new Error(`${path.join(DIST, 'index.html')} missing: run \`trunk build\` first`);
+    });
+    return;
+  }
+
+  let broker;
+  let server;
+  let browser;
+  before(async () => {
+    broker = await startBroker({ logAll: false });
+    server = await serveDir(DIST);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await broker?.stop();
+  });
+
+  /** A page with one order through all four services, so every part of the page is drawn. */
+  async function withOrderedPage(contextOptions, body) {
+    const app = await openPage(browser, null, { contextOptions });
+    try {
+      const { page } = app;
+      await page.goto(`${server.url}/?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0`);
+      await page.waitForFunction(
+        (services) => services.every((s) => document.querySelector(`[data-testid="status-${s}"]`)?.dataset.state === 'connected'),
+        SERVICES,
+      );
+      // Three SUBACKs: the three subscribing services are ready for an order.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="packet-row"][data-kind="SUBACK"]').length >= 3);
+      await page.click('[data-testid="place-order"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 3);
+      await body(page);
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('every control has a name in the accessibility tree, and Tab reaches each one', { timeout: TIMEOUT_MS }, () =>
+    withOrderedPage({ viewport: { width: 1280, height: 900 } }, async (page) => {
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+      const NAMED = new Set(['button', 'textbox', 'combobox', 'checkbox', 'spinbutton', 'link', 'slider', 'radio', 'tab', 'img', 'table', 'group', 'alert', 'status']);
+      const CONTROLS = new Set(['button', 'textbox', 'combobox', 'checkbox', 'spinbutton', 'link', 'slider', 'radio', 'tab']);
+      const unnamed = nodes
+        .filter((n) => !n.ignored && CONTROLS.has(n.role?.value) && !(n.name?.value ?? '').trim())
+        .map((n) => `${n.role.value} #${n.backendDOMNodeId}`);
+      assert.deepEqual(unnamed, [], 'controls without an accessible name');
+      const controls = nodes.filter((n) => !n.ignored && NAMED.has(n.role?.value));
+      assert.ok(controls.filter((n) => n.role.value === 'button').length >= 20, 'the tree holds the page\'s buttons');
+      assert.ok(controls.some((n) => n.role.value === 'combobox' && /speed/i.test(n.name?.value)), 'the speed selector is named');
+      assert.ok(controls.some((n) => n.role.value === 'status'), 'live regions announce changes');
+
+      // Every focusable element in the page, in document order, then Tab from the top.
+      const count = await page.evaluate(() => {
+        const selector = 'a[href], button, input, select, textarea, summary, [tabindex]';
+        const focusable = [...document.querySelectorAll(selector)].filter((el) => {
+          if (el.disabled || el.getAttribute('tabindex') === '-1') return false;
+          const box = el.getBoundingClientRect();
+          return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+        });
+        focusable.forEach((el, i) => { el.dataset.qa = String(i); });
+        document.activeElement?.blur();
+        return focusable.length;
+      });
+      assert.ok(count >= 60, `focusable elements: ${count}`);
+      const reached = new Set();
+      for (let i = 0; i < count + 10; i++) {
+        await page.keyboard.press('Tab');
+        const qa = await page.evaluate(() => document.activeElement?.dataset?.qa ?? null);
+        if (qa !== null) reached.add(qa);
+      }
+      const missed = await page.evaluate(
+        (reached) => [...document.querySelectorAll('[data-qa]')]
+          .filter((el) => !reached.includes(el.dataset.qa))
+          .map((el) => el.outerHTML.slice(0, 120)),
+        [...reached],
+      );
+      assert.deepEqual(missed, [], 'elements Tab never reached');
+
+      // A focused control shows it.
+      for (const selector of ['[data-testid="place-order"]', '#speed', '#payment-delay', '[data-testid="pause"]']) {
+        await page.focus(selector);
+        const outline = await page.$eval(selector, (el) => getComputedStyle(el).outlineStyle);
+        assert.notEqual(outline, 'none', `${selector} shows its focus`);
+      }
+    }));
+
+  for (const colorScheme of ['light', 'dark']) {
+    it(`${colorScheme} scheme: text contrast is at least 4.5:1 (3:1 for large text)`, { timeout: TIMEOUT_MS }, () =>
+      withOrderedPage({ colorScheme, viewport: { width: 1280, height: 900 } }, async (page) => {
+        const failures = await page.evaluate(() => {
+          const parse = (c) => {
+            const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(c);
+            return m ? { r: +m[1], g: +m[2], b: +m[3], a: m[4] === undefined ? 1 : +m[4] } : null;
+          };
+          const luminance = ({ r, g, b }) => {
+            const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+            return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+          };
+          const background = (el) => {
+            for (let e = el; e; e = e.parentElement) {
+              const bg = parse(getComputedStyle(e).backgroundColor);
+              if (bg && bg.a > 0.5) return bg;
+            }
+            return parse(getComputedStyle(document.body).backgroundColor);
+          };
+          const seen = new Set();
+          const failures = [];
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          while (walker.nextNode()) {
+            const text = walker.currentNode.textContent.trim();
+            const el = walker.currentNode.parentElement;
+            if (!text || !el || seen.has(el)) continue;
+            seen.add(el);
+            if (el.closest('button:disabled, .overflow, [aria-hidden="true"], option, title')) continue;
+            const box = el.getBoundingClientRect();
+            const style = getComputedStyle(el);
+            if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || +style.opacity === 0) continue;
+            const svg = el instanceof SVGElement;
+            const fg = parse(svg ? style.fill : style.color);
+            const bg = background(svg ? el.closest('svg').parentElement : el);
+            if (!fg || !bg) continue;
+            const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+            const ratio = (hi + 0.05) / (lo + 0.05);
+            const size = parseFloat(style.fontSize);
+            const large = size >= 24 || (size >= 18.66 && +style.fontWeight >= 700);
+            if (ratio < (large ? 3 : 4.5)) {
+              failures.push(`${ratio.toFixed(2)}:1 "${text.slice(0, 40)}" <${el.tagName.toLowerCase()} class="${el.getAttribute('class') ?? ''}"> ${svg ? style.fill : style.color} on rgb(${bg.r},${bg.g},${bg.b})`);
+            }
+          }
+          return failures;
+        });
+        assert.deepEqual(failures, [], `text below AA contrast in the ${colorScheme} scheme`);
+      }));
+  }
+
+  it('phone width (375 px): no sideways scrolling, and the flow diagram takes its narrow layout', { timeout: TIMEOUT_MS }, () =>
+    withOrderedPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true }, async (page) => {
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        screen: window.innerWidth,
+        wide: [...document.querySelectorAll('body *')]
+          .filter((el) => !el.closest('.table-scroll, [data-testid="packet-list"], .sequence-scroll, svg, pre'))
+          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+          .map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class') ?? ''}`)
+          .slice(0, 10),
+      }));
+      assert.deepEqual(widths.wide, [], 'elements wider than the screen');
+      assert.ok(widths.page <= widths.screen + 1, `the page is ${widths.page} px wide on a ${widths.screen} px screen`);
+      assert.equal(await page.getAttribute('[data-testid="flow-svg"]', 'data-layout'), 'narrow');
+      // The controls are still there to touch.
+      for (const selector of ['[data-testid="place-order"]', '[data-testid="pause"]', '#speed', '[data-testid="show-sequence"]']) {
+        const box = await page.locator(selector).boundingBox();
+        assert.ok(box && box.width >= 24 && box.height >= 24, `${selector} is at least 24 px square: ${JSON.stringify(box)}`);
+      }
+    }));
+});

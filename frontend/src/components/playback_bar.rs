@@ -1,0 +1,108 @@
+//! The view's clock, in the learner's hands: speed (0.25× to 4×), pause, step one packet, back
+//! to live (or from the start of a recording), and what the diagrams are showing. The clock
+//! itself is [`crate::trace::playback`]; this only shows and changes it.
+
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use crate::trace::playback::{Source, Speed};
+use crate::trace::SharedTrace;
+
+#[derive(Properties, PartialEq)]
+pub struct PlaybackBarProps {
+    pub trace: SharedTrace,
+    /// Changes whenever packets were recorded or the playback changed.
+    pub version: u64,
+    /// Why a `?speed=` or `?view=` in the link was ignored.
+    pub error: Option<String>,
+    pub on_speed: Callback<Speed>,
+    /// Pause if running, run if paused.
+    pub on_pause: Callback<()>,
+    pub on_step: Callback<()>,
+    /// Live: show everything held back and follow the wire. A recording: play it again.
+    pub on_jump: Callback<()>,
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+#[component]
+pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
+    let trace = props.trace.0.borrow();
+    let playback = &trace.playback;
+    let wall = broker_bridge::ws::now();
+    let (speed, paused, source) = (playback.speed(), playback.is_paused(), playback.source());
+    let waiting = playback.waiting(&trace.packets);
+    let total = trace.packets.len();
+    let status = match source {
+        Source::Live if playback.is_following() => {
+            "Live: each packet is drawn as it crosses the wire.".to_owned()
+        }
+        Source::Live if paused => format!(
+            "Paused: {} waiting. Step shows the next one.",
+            plural(waiting, "packet")
+        ),
+        Source::Live => format!(
+            "Slow motion at {speed}: the picture runs behind the wire ({} waiting).",
+            plural(waiting, "packet")
+        ),
+        Source::Recording if playback.finished(wall) && waiting == 0 => {
+            format!("Replay finished: {}.", plural(total, "packet"))
+        }
+        Source::Recording => format!(
+            "{} at {speed}: packet {} of {total}.",
+            if paused { "Replay paused" } else { "Replaying" },
+            total - waiting
+        ),
+    };
+
+    let on_speed = {
+        let on_speed = props.on_speed.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            if let Ok(speed) = value.parse() {
+                on_speed.emit(speed);
+            }
+        })
+    };
+    let on_pause = props.on_pause.reform(|_: MouseEvent| ());
+    let on_step = props.on_step.reform(|_: MouseEvent| ());
+    let on_jump = props.on_jump.reform(|_: MouseEvent| ());
+    let (jump_label, jump_id, jump_useful) = match source {
+        Source::Live => ("Jump to live", "jump-live", !playback.is_following()),
+        Source::Recording => ("Replay from the start", "replay-restart", true),
+    };
+    let nothing_to_step = waiting == 0;
+
+    html! {
+        <div class="playback-bar" role="group" aria-label="Animation" data-testid="playback-bar">
+            <label for="speed">{ "Speed" }</label>
+            <select id="speed" onchange={on_speed} data-testid="speed"
+                title="How fast the picture plays: below 1× it runs behind the wire">
+                { for Speed::ALL.iter().map(|s| html! {
+                    <option value={s.value()} selected={*s == speed}>{ s.to_string() }</option>
+                }) }
+            </select>
+            <button type="button" onclick={on_pause} data-testid="pause" aria-pressed={paused.to_string()}>
+                { if paused { "▶ Play" } else { "⏸ Pause" } }
+            </button>
+            <button type="button" onclick={on_step} data-testid="step" disabled={nothing_to_step}
+                title="Pause, then show the next packet and open it in the inspector">
+                { "⏭ Step" }
+            </button>
+            <button type="button" onclick={on_jump} data-testid={jump_id} disabled={!jump_useful}>
+                { jump_label }
+            </button>
+            <span class="playback-status" role="status" data-testid="playback-status"
+                data-waiting={waiting.to_string()} data-paused={paused.to_string()}>{ status }</span>
+            if let Some(error) = &props.error {
+                <p class="error" role="alert" data-testid="playback-error">{ error }</p>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,201 @@
+use std::time::Duration;
+
+use broker_bridge::packet::Packet;
+use broker_bridge::{Direction, ProtocolVersion};
+
+use super::*;
+use crate::services::ServiceId;
+use crate::trace::script::Script;
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+/// A PINGREQ from OrderService at each of `times` (ms); returns the script and the seqs.
+fn packets_at(times: &[u64]) -> (Script, Vec<u64>) {
+    let mut script = Script::new(ProtocolVersion::V311);
+    let mut seqs = Vec::new();
+    for &at in times {
+        // `send` adds 1 ms itself.
+        script.wait(at - script.now().as_millis() as u64 - 1);
+        seqs.push(script.send(ServiceId::Order, Direction::Outgoing, Packet::PingReq));
+        assert_eq!(script.now(), ms(at));
+    }
+    (script, seqs)
+}
+
+fn below(playback: &Playback) -> Option<u64> {
+    playback.shown().map(|s| s.below)
+}
+
+#[test]
+fn speeds_parse_from_a_link_and_print_back() {
+    for speed in Speed::ALL {
+        assert_eq!(speed.value().parse::<Speed>(), Ok(speed));
+    }
+    assert_eq!("0.25x".parse::<Speed>().unwrap().value(), "0.25");
+    assert_eq!("4×".parse::<Speed>().unwrap().to_string(), "4×");
+    for bad in ["3", "", "fast", "-1", "0"] {
+        let error = bad.parse::<Speed>().unwrap_err();
+        assert!(error.contains("0.25×, 0.5×, 1×, 2×, 4×"), "{error}");
+    }
+    let quarter: Speed = "0.25".parse().unwrap();
+    assert_eq!(quarter.to_view(ms(400)), ms(100));
+    assert_eq!(quarter.to_wall(ms(100)), ms(400));
+}
+
+#[test]
+fn live_at_1x_follows_the_wire_and_shows_everything_at_once() {
+    let (script, _) = packets_at(&[10, 20, 30]);
+    let mut view = Playback::live(Speed::ONE);
+    assert!(!view.tick(ms(31), &script.history));
+    assert!(view.is_following() && view.shown().is_none());
+    assert_eq!(view.view_now(ms(500)), ms(500));
+    assert!(!view.needs_frames(ms(500)), "following needs no frame loop");
+}
+
+#[test]
+fn paused_the_view_freezes_and_new_packets_wait() {
+    let (mut script, seqs) = packets_at(&[10, 20]);
+    let mut view = Playback::live(Speed::ONE);
+    view.pause(ms(25), &script.history);
+    assert_eq!(below(&view), Some(seqs[1] + 1), "both shown");
+    script.wait(10);
+    let late = script.send(ServiceId::Order, Direction::Outgoing, Packet::PingReq);
+    view.tick(ms(5000), &script.history);
+    assert!(!view.shows_packet(late), "recorded while paused: held back");
+    assert_eq!(view.view_now(ms(5000)), ms(25));
+    assert_eq!(view.waiting(&script.history), 1);
+    assert!(!view.needs_frames(ms(5000)));
+    // Running again at 1× it shows up 6 ms of view time later (31 - 25).
+    view.resume(ms(6000), &script.history);
+    view.tick(ms(6005), &script.history);
+    assert!(!view.shows_packet(late));
+    view.tick(ms(6006), &script.history);
+    assert!(view.shows_packet(late));
+}
+
+#[test]
+fn step_shows_exactly_one_more_packet_even_at_the_same_instant() {
+    let (mut script, seqs) = packets_at(&[10, 20]);
+    // Two more packets at the same instant as the second.
+    let mut twins = Vec::new();
+    for _ in 0..2 {
+        let event = crate::trace::script::event_for(
+            ServiceId::Payment,
+            20,
+            Direction::Incoming,
+            Packet::PingResp,
+            ProtocolVersion::V311,
+        );
+        twins.push(script.history.record(ServiceId::Payment, &event));
+    }
+    let mut view = Playback::live(Speed::ONE);
+    view.pause(ms(5), &script.history);
+    assert_eq!(below(&view), Some(seqs[0]), "nothing shown yet");
+    assert_eq!(view.step(ms(100), &script.history), Some(seqs[0]));
+    assert_eq!(view.step(ms(200), &script.history), Some(seqs[1]));
+    assert!(view.is_paused());
+    assert!(
+        !view.shows_packet(twins[0]),
+        "same time, later seq: still hidden"
+    );
+    assert_eq!(view.view_now(ms(300)), ms(20));
+    assert_eq!(view.step(ms(300), &script.history), Some(twins[0]));
+    assert_eq!(view.step(ms(300), &script.history), Some(twins[1]));
+    assert_eq!(view.step(ms(300), &script.history), None, "nothing left");
+    assert_eq!(view.waiting(&script.history), 0);
+}
+
+#[test]
+fn slow_motion_lags_the_wire_and_2x_catches_up_then_follows() {
+    let (script, seqs) = packets_at(&[1000, 1100, 1200]);
+    let mut view = Playback::live(Speed::ONE);
+    view.pause(ms(990), &script.history);
+    view.set_speed("0.25".parse().unwrap(), ms(990), &script.history);
+    view.resume(ms(1000), &script.history);
+    // 400 ms of the page is 100 ms of the view.
+    view.tick(ms(1400), &script.history);
+    assert_eq!(view.view_now(ms(1400)), ms(1090));
+    assert_eq!(below(&view), Some(seqs[1]), "only the first packet so far");
+    view.set_speed("2".parse().unwrap(), ms(1400), &script.history);
+    view.tick(ms(1500), &script.history);
+    assert_eq!(view.view_now(ms(1500)), ms(1290));
+    assert_eq!(below(&view), Some(seqs[2] + 1));
+    // 210 ms behind, gaining 1 ms per ms: the view reaches the wire at 1710, then follows it.
+    view.tick(ms(1700), &script.history);
+    assert!(!view.is_following() && view.needs_frames(ms(1700)));
+    view.tick(ms(1711), &script.history);
+    assert!(view.is_following(), "caught up");
+    assert_eq!(view.shown(), None);
+    assert_eq!(view.view_now(ms(2000)), ms(2000));
+}
+
+#[test]
+fn a_quiet_stretch_is_skipped_once_the_last_dot_arrived() {
+    let (script, seqs) = packets_at(&[100, 20_100]);
+    let mut view = Playback::recording(Speed::ONE, &script.history, None, ms(0));
+    view.tick(ms(0), &script.history);
+    assert_eq!(
+        below(&view),
+        Some(seqs[1]),
+        "the first packet, at the start"
+    );
+    // While its dot travels the view keeps going at 1×.
+    view.tick(ms(300), &script.history);
+    assert_eq!(view.view_now(ms(300)), ms(400));
+    // Once it arrived (100 + 600 ms) the 19 s gap is skipped to just before the next packet.
+    view.tick(ms(700), &script.history);
+    assert_eq!(view.view_now(ms(700)), ms(20_100) - IDLE_LEAD);
+    assert_eq!(below(&view), Some(seqs[1]));
+    view.tick(ms(950), &script.history);
+    assert_eq!(below(&view), Some(seqs[1] + 1));
+    // At 0.25× the same gap ends a quarter as far ahead on the view's clock.
+    let mut slow = Playback::recording("0.25".parse().unwrap(), &script.history, None, ms(0));
+    slow.tick(ms(2400), &script.history);
+    assert_eq!(slow.view_now(ms(2400)), ms(20_100) - IDLE_LEAD / 4);
+}
+
+#[test]
+fn a_recording_plays_from_its_first_packet_to_its_end_and_again() {
+    let (script, seqs) = packets_at(&[5000, 5200, 5400]);
+    let click = Some(ms(4990));
+    let mut view = Playback::recording("2".parse().unwrap(), &script.history, click, ms(100));
+    assert_eq!(view.source(), Source::Recording);
+    assert_eq!(view.view_now(ms(100)), ms(4990), "starts at the click");
+    assert_eq!(below(&view), Some(seqs[0]));
+    view.tick(ms(150), &script.history);
+    assert_eq!(below(&view), Some(seqs[1]), "100 ms of view in 50 ms");
+    assert!(!view.finished(ms(150)));
+    view.tick(ms(1000), &script.history);
+    assert_eq!(below(&view), Some(seqs[2] + 1));
+    assert!(
+        view.finished(ms(1000)),
+        "5400 + the last dot's trip reached"
+    );
+    assert!(!view.needs_frames(ms(1000)));
+    assert_eq!(
+        view.view_now(ms(9000)),
+        ms(5400) + TRIP,
+        "it stops at the end"
+    );
+    view.restart(ms(9000), &script.history, click);
+    assert_eq!(below(&view), Some(seqs[0]));
+    assert!(view.needs_frames(ms(9000)));
+}
+
+#[test]
+fn jump_to_live_shows_everything_held_back() {
+    let (script, _) = packets_at(&[10, 20, 30]);
+    let mut view = Playback::live("0.5".parse().unwrap());
+    view.pause(ms(5), &script.history);
+    assert_eq!(view.waiting(&script.history), 3);
+    view.jump_to_live(ms(40));
+    assert!(view.is_following());
+    assert_eq!(
+        view.speed(),
+        Speed::ONE,
+        "slow motion cannot follow the wire"
+    );
+    assert_eq!(view.waiting(&script.history), 0);
+}
