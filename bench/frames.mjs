@@ -195,7 +195,9 @@ function pageCounts() {
   const notShown = document.querySelector('[data-testid="packets-not-shown"]');
   // The number nearest before "dropped": "…, 12 dropped from the history." or "14000 older
   // packets were dropped from the history…".
-  const dropped = /(\d[\d,]*)\D*dropped/.exec(notShown?.textContent ?? '');
+  const dropped = notShown?.dataset.dropped
+    ? [null, notShown.dataset.dropped]
+    : /(\d[\d,]*)\D*dropped/.exec(notShown?.textContent ?? '');
   const overflow = [...all('[data-testid="flow-edge-overflow"]')].reduce(
     (sum, e) => sum + (Number(/\d+/.exec(e.textContent)?.[0]) || 0),
     0,
@@ -443,6 +445,19 @@ async function runRound({ browser, server, broker, witness, options, round, log 
       placed: load.placed,
       notificationsBefore: notificationTotal(beforeLoad),
     });
+    // The inspector stops redrawing while scrolled away: bring it in to read its count.
+    await app.page.locator('.packet-inspector').scrollIntoViewIfNeeded();
+    await app.page.evaluate(
+      () => new Promise((resolve) => {
+        let n = 0;
+        const next = () => (++n >= 4 ? resolve() : requestAnimationFrame(next));
+        requestAnimationFrame(next);
+      }),
+    );
+    const inspector = await app.page.evaluate(pageCounts);
+    drained.page.packetsDropped = inspector.packetsDropped;
+    drained.page.packetsNotShown = inspector.packetsNotShown;
+    drained.page.packetRows = inspector.packetRows;
     const rec = await app.page.evaluate(() => window.__edaBench);
     const found = panics(app);
     if (found.length)

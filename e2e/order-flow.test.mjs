@@ -101,8 +101,8 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
    * Runs one case on its own page (fresh browser context). Afterwards the console must hold no
    * Rust panic. On failure, saves a screenshot, the console and the broker log.
    */
-  async function withApp(t, query, body) {
-    const app = await openPage(browser, null);
+  async function withApp(t, query, body, contextOptions = {}) {
+    const app = await openPage(browser, null, { contextOptions });
     try {
       if (query !== null) await app.page.goto(`${server.url}${query}`);
       await body(app);
@@ -781,8 +781,10 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
    * their trip is over, so they are counted as they appear) and every change of a flow node's
    * state, activity or text. Read with `flowRecord(page)`.
    */
-  const recordFlow = (page) =>
-    page.evaluate(() => {
+  const recordFlow = async (page) => {
+    // Off screen the diagram is drawn once a second at most: watch it where it is seen.
+    await page.locator('[data-testid="flow-svg"]').scrollIntoViewIfNeeded();
+    await page.evaluate(() => {
       const record = { pulses: [], nodes: [] };
       window.__flowRecord = record;
       const seen = new WeakSet();
@@ -826,6 +828,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
       sampleNodes();
     });
+  };
 
   const flowRecord = (page) => page.evaluate(() => window.__flowRecord);
 
@@ -929,6 +932,7 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
 
       // A second order, with reduced motion: new dots with new keys, shown at their edge's head.
       await page.emulateMedia({ reducedMotion: 'reduce' });
+      await page.locator('[data-testid="flow-svg"]').scrollIntoViewIfNeeded();
       const witness2 = await startWitness({ tcpPort: broker.tcpPort });
       let second;
       try {
@@ -944,7 +948,9 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       assert.ok(pulses.every((p) => p.motion === 'travel'), `motion: ${pulses.map((p) => p.motion)}`);
       // Their trips over, the dots are gone from the page.
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="flow-pulse"]').length === 0, null, { timeout: 5_000 });
-    }));
+      // A tall window: the form clicked and the diagram watched are on screen together (off
+      // screen the diagram is drawn once a second, and a 600 ms dot could be missed).
+    }, { viewport: { width: 1280, height: 2400 } }));
 
   it('flow diagram: with the broker down every node says so, and it is readable by keyboard and at phone width', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
@@ -1140,7 +1146,9 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
         await witness.close();
       }
       // A long sequence diagram puts only the rows near its scroll box in the page, and keeps
-      // the newest in view.
+      // the newest in view. (Off screen it is drawn once a second: look at it.)
+      await page.locator('[data-testid="sequence-scroll"]').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => Number(/— (\d+) arrows/.exec(document.querySelector('#sequence-title').textContent)[1]) >= 150);
       const total = Number(/— (\d+) arrows/.exec(await page.textContent('#sequence-title'))[1]);
       const inPage = await page.locator('[data-testid="seq-arrow"]').count();
       assert.ok(total >= 150 && inPage < total, `${inPage} of ${total} arrows in the page`);
@@ -1154,8 +1162,14 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       assert.equal(await page.locator('[data-testid="seq-arrow"]').count(), 0, 'no arrows after Clear');
       assert.equal(await page.locator('[data-testid="log-entry"]').count(), 0, 'no log entries after Clear');
 
-      await page.fill('#payment-delay', '300');
-      await page.dispatchEvent('#payment-delay', 'change');
+      // What is typed stays while the page redraws around it (ten more orders), then applies on change.
+      await page.click('#payment-delay');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('300');
+      await page.evaluate(() => document.querySelector('[data-testid="place-ten"]').click());
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 30, null, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.inputValue('#payment-delay'), '300', 'the typed delay survived the redraws');
+      await page.keyboard.press('Tab');
       await page.waitForFunction(() => new URL(location.href).searchParams.get('payment_ms') === '300');
       await page.fill('#inventory-delay', '99999');
       await page.dispatchEvent('#inventory-delay', 'change');

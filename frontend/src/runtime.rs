@@ -3,7 +3,7 @@
 //! are carried out here: publish, arm a timer for simulated work, notify. Everything the page
 //! shows is reported as a [`state::Action`](crate::state::Action).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use broker_bridge::ws::{Client, ClientEvent, Link};
@@ -17,8 +17,9 @@ use crate::services::{self, order, Command, Delays, ServiceId};
 use crate::state::{client_id, Action, FlowQos, LinkView, LogEntry, Outcome};
 use crate::trace::{SharedTrace, UserAction};
 
-/// Recorded packets reach the view at most this often, so a burst re-renders once.
-const TRACE_REFRESH_MS: u32 = 50;
+/// What the services did reaches the page at most this often, in one batch, so a burst of
+/// messages (100 orders a second is ~1200 actions and ~3000 packets) re-renders once.
+const REPORT_EVERY_MS: u32 = 100;
 
 type Report = Rc<dyn Fn(Action)>;
 
@@ -30,8 +31,12 @@ pub struct Runtime {
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
-    /// A refresh of the views is already scheduled.
-    trace_refresh_pending: Cell<bool>,
+    /// What happened since the last report, in order.
+    pending: RefCell<Vec<Action>>,
+    /// Packets were recorded since the last report.
+    trace_changed: Cell<bool>,
+    /// A report is already scheduled.
+    report_scheduled: Cell<bool>,
 }
 
 /// Wall-clock time as the domain's timestamp (the domain never reads the clock itself).
@@ -83,7 +88,9 @@ impl Runtime {
                 protocol,
                 report,
                 trace,
-                trace_refresh_pending: Cell::new(false),
+                pending: RefCell::new(Vec::new()),
+                trace_changed: Cell::new(false),
+                report_scheduled: Cell::new(false),
             }
         })
     }
@@ -170,7 +177,7 @@ impl Runtime {
 
     fn on_client_event(self: &Rc<Self>, service: ServiceId, event: ClientEvent) {
         match event {
-            ClientEvent::Link(link) => (self.report)(Action::Link(service, link_view(link))),
+            ClientEvent::Link(link) => self.tell(Action::Link(service, link_view(link))),
             ClientEvent::Session(Event::Message(message)) => {
                 let correlation = message
                     .properties
@@ -187,7 +194,7 @@ impl Runtime {
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if code.is_failure() {
-                        (self.report)(Action::Logged(
+                        self.tell(Action::Logged(
                             service,
                             problem(
                                 "subscribe",
@@ -199,21 +206,34 @@ impl Runtime {
             }
             ClientEvent::Session(Event::Packet(packet)) => {
                 self.trace.0.borrow_mut().packets.record(service, &packet);
-                self.refresh_trace_soon();
+                self.trace_changed.set(true);
+                self.report_soon();
             }
             ClientEvent::Session(_) => {}
         }
     }
 
-    fn refresh_trace_soon(self: &Rc<Self>) {
-        if self.trace_refresh_pending.replace(true) {
+    /// Tells the page, with the next batch.
+    fn tell(self: &Rc<Self>, action: Action) {
+        self.pending.borrow_mut().push(action);
+        self.report_soon();
+    }
+
+    fn report_soon(self: &Rc<Self>) {
+        if self.report_scheduled.replace(true) {
             return;
         }
         let runtime = Rc::downgrade(self);
-        Timeout::new(TRACE_REFRESH_MS, move || {
+        Timeout::new(REPORT_EVERY_MS, move || {
             if let Some(runtime) = runtime.upgrade() {
-                runtime.trace_refresh_pending.set(false);
-                (runtime.report)(Action::TraceChanged);
+                runtime.report_scheduled.set(false);
+                let mut actions = std::mem::take(&mut *runtime.pending.borrow_mut());
+                if runtime.trace_changed.replace(false) {
+                    actions.push(Action::TraceChanged);
+                }
+                if !actions.is_empty() {
+                    (runtime.report)(Action::Batch(actions));
+                }
             }
         })
         .forget();
@@ -232,7 +252,7 @@ impl Runtime {
             Ok(_) => Outcome::Accepted,
             Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
         };
-        (self.report)(Action::Logged(
+        self.tell(Action::Logged(
             service,
             LogEntry {
                 at: time_of_day(wall_clock()),
@@ -253,13 +273,13 @@ impl Runtime {
             match command {
                 Command::Publish(event) => {
                     if let Err(e) = self.publish(service, &event) {
-                        (self.report)(Action::Logged(service, problem(event.topic(), e)));
+                        self.tell(Action::Logged(service, problem(event.topic(), e)));
                     }
                 }
                 Command::Schedule { after, work } => {
                     let (worker, order_id) = (work.service(), work.order_id());
                     // On the packets' clock, so the flow diagram counts down against it.
-                    (self.report)(Action::WorkStarted {
+                    self.tell(Action::WorkStarted {
                         service: worker,
                         order_id,
                         due: broker_bridge::ws::now() + after,
@@ -271,7 +291,7 @@ impl Runtime {
                             return;
                         };
                         // Before the result goes out, so a publish that fails is the last word.
-                        (runtime.report)(Action::WorkDone {
+                        runtime.tell(Action::WorkDone {
                             service: worker,
                             order_id,
                         });
@@ -279,7 +299,7 @@ impl Runtime {
                             Some(now) => {
                                 runtime.run(worker, services::complete(work, now, Uuid::new_v4()))
                             }
-                            None => (runtime.report)(Action::Logged(
+                            None => runtime.tell(Action::Logged(
                                 worker,
                                 problem("work", "the browser clock is out of range".into()),
                             )),
@@ -287,7 +307,7 @@ impl Runtime {
                     })
                     .forget();
                 }
-                Command::Notify(text) => (self.report)(Action::Notified(text)),
+                Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
     }

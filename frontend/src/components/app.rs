@@ -9,9 +9,11 @@ use yew::prelude::*;
 use broker_bridge::ProtocolVersion;
 
 use super::frames::use_animation_frames;
+use super::visibility::{use_on_screen, use_while_on_screen};
 use super::{
-    BrokerBar, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector, PanelChoice,
-    PlaybackBar, QosSettings, RecordingBar, SequenceDiagram, SettingSelect, StatusStrip,
+    BrokerBar, DelayField, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector,
+    PanelChoice, PlaybackBar, QosSettings, RecordingBar, SequenceDiagram, SettingSelect,
+    StatusStrip,
 };
 use crate::domain::order_form::ValidOrder;
 use crate::runtime::Runtime;
@@ -170,32 +172,44 @@ pub fn App() -> Html {
         });
     }
 
-    let on_place = place_order(state.clone(), runtime.clone(), 1);
-    let on_burst = place_order(state.clone(), runtime.clone(), BURST);
+    // Kept from render to render (the form is not drawn again for them).
+    let on_place = {
+        let runtime = runtime.clone();
+        use_callback(
+            (state.dispatcher(), state.broker_url.clone()),
+            move |order: ValidOrder, (dispatcher, url)| {
+                place_order(dispatcher, &runtime, url, &order, 1)
+            },
+        )
+    };
+    let on_burst = {
+        let runtime = runtime.clone();
+        use_callback(
+            (state.dispatcher(), state.broker_url.clone()),
+            move |order: ValidOrder, (dispatcher, url)| {
+                place_order(dispatcher, &runtime, url, &order, BURST)
+            },
+        )
+    };
     let on_delay = |name: &'static str| {
         let (state, runtime) = (state.clone(), runtime.clone());
-        Callback::from(move |e: Event| {
-            let text = e
-                .target_unchecked_into::<web_sys::HtmlInputElement>()
-                .value();
-            match parse_delay(name, &text) {
-                Ok(delay) => {
-                    let mut delays = state.delays;
-                    let key = if name == "Payment" {
-                        delays.payment = delay;
-                        "payment_ms"
-                    } else {
-                        delays.inventory = delay;
-                        "inventory_ms"
-                    };
-                    if let Some(runtime) = runtime.borrow().as_ref() {
-                        runtime.set_delays(delays);
-                    }
-                    remember_in_url(key, &delay.as_millis().to_string());
-                    state.dispatch(Action::DelaysChanged(delays));
+        Callback::from(move |text: String| match parse_delay(name, &text) {
+            Ok(delay) => {
+                let mut delays = state.delays;
+                let key = if name == "Payment" {
+                    delays.payment = delay;
+                    "payment_ms"
+                } else {
+                    delays.inventory = delay;
+                    "inventory_ms"
+                };
+                if let Some(runtime) = runtime.borrow().as_ref() {
+                    runtime.set_delays(delays);
                 }
-                Err(reason) => state.dispatch(Action::DelaysRefused(reason)),
+                remember_in_url(key, &delay.as_millis().to_string());
+                state.dispatch(Action::DelaysChanged(delays));
             }
+            Err(reason) => state.dispatch(Action::DelaysRefused(reason)),
         })
     };
     let on_clear = {
@@ -303,10 +317,39 @@ pub fn App() -> Html {
             }
         })
     };
-    let on_select_packet = {
-        let state = state.clone();
-        Callback::from(move |seq: Option<u64>| state.dispatch(Action::SelectPacket(seq)))
-    };
+    // The same callback from render to render, so the diagrams it goes to are not drawn again
+    // for it.
+    let on_select_packet = use_callback(state.dispatcher(), |seq: Option<u64>, dispatcher| {
+        dispatcher.dispatch(Action::SelectPacket(seq))
+    });
+
+    // A part scrolled out of sight is drawn again at most once a second (under load, most of
+    // the page's time is drawing).
+    let flow_ref = use_node_ref();
+    let sequence_ref = use_node_ref();
+    let inspector_ref = use_node_ref();
+    let flow_on_screen = use_on_screen(flow_ref.clone());
+    let sequence_on_screen = use_on_screen(sequence_ref.clone());
+    let inspector_on_screen = use_on_screen(inspector_ref.clone());
+    let (flow_version, flow_services) = use_while_on_screen(
+        flow_on_screen,
+        (
+            state.trace_version,
+            state
+                .services
+                .iter()
+                .map(|s| (s.id, s.link.clone(), s.work.clone()))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    let sequence_version = use_while_on_screen(sequence_on_screen, state.trace_version);
+    let (inspector_version, inspector_below) = use_while_on_screen(
+        inspector_on_screen,
+        (
+            state.trace_version,
+            trace.0.borrow().playback.shown().map(|s| s.below),
+        ),
+    );
 
     // Every change of the view's clock takes the page's time now, and the packets.
     let with_playback =
@@ -406,12 +449,10 @@ pub fn App() -> Html {
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
-                        <label for="payment-delay">{ "Payment works (ms)" }</label>
-                        <input id="payment-delay" type="number" min="0" max="10000" step="100"
-                            value={state.delays.payment.as_millis().to_string()} onchange={on_delay("Payment")} />
-                        <label for="inventory-delay">{ "Inventory works (ms)" }</label>
-                        <input id="inventory-delay" type="number" min="0" max="10000" step="100"
-                            value={state.delays.inventory.as_millis().to_string()} onchange={on_delay("Inventory")} />
+                        <DelayField id="payment-delay" label="Payment works (ms)"
+                            millis={state.delays.payment.as_millis() as u64} on_change={on_delay("Payment")} />
+                        <DelayField id="inventory-delay" label="Inventory works (ms)"
+                            millis={state.delays.inventory.as_millis() as u64} on_change={on_delay("Inventory")} />
                     </div>
                     if let Some(notice) = &state.link_notice {
                         <p class="error" role="alert" data-testid="link-notice">{ notice }</p>
@@ -443,22 +484,25 @@ pub fn App() -> Html {
                 <PanelChoice selected={state.panel} on_choose={on_panel} />
             </section>
             if state.panel.shows(Panel::Flow) {
-                <section class="layout wide" aria-label="The flow">
-                    <FlowDiagram trace={(*trace).clone()} version={state.trace_version}
-                        services={state.services.iter().map(|s| (s.id, s.link.clone(), s.work.clone())).collect::<Vec<_>>()}
+                <section class="layout wide" aria-label="The flow" ref={flow_ref} data-on-screen={flow_on_screen.to_string()}>
+                    <FlowDiagram trace={(*trace).clone()} version={flow_version} services={flow_services}
                         placed_order={state.placed_order} form_error={state.form_error.clone()}
-                        broker_url={state.broker_url.clone()} />
+                        broker_url={state.broker_url.clone()} on_screen={flow_on_screen} />
                 </section>
             }
             <section class="layout wide" aria-label="The wire">
                 <RecordingBar trace={(*trace).clone()} replaying={state.replaying.clone()}
                     error={state.recording_error.clone()} {on_loaded} {on_clear} />
                 if state.panel.shows(Panel::Sequence) {
-                    <SequenceDiagram trace={(*trace).clone()} version={state.trace_version} on_select={on_select_packet.clone()} />
+                    <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>
+                        <SequenceDiagram trace={(*trace).clone()} version={sequence_version} on_select={on_select_packet.clone()} />
+                    </div>
                 }
                 if state.panel.shows(Panel::Packets) {
-                    <PacketInspector trace={(*trace).clone()} version={state.trace_version}
-                        selected={state.selected_packet} on_select={on_select_packet} below={trace.0.borrow().playback.shown().map(|s| s.below)} />
+                    <div class="part" ref={inspector_ref} data-on-screen={inspector_on_screen.to_string()}>
+                        <PacketInspector trace={(*trace).clone()} version={inspector_version}
+                            selected={state.selected_packet} on_select={on_select_packet} below={inspector_below} />
+                    </div>
                 }
             </section>
         </>
@@ -470,23 +514,26 @@ const BURST: usize = 10;
 
 /// Places `count` copies of the order; stops at the first refusal and says why.
 fn place_order(
-    state: UseReducerHandle<State>,
-    runtime: Rc<RefCell<Option<Rc<Runtime>>>>,
+    dispatcher: &UseReducerDispatcher<State>,
+    runtime: &RefCell<Option<Rc<Runtime>>>,
+    broker_url: &str,
+    order: &ValidOrder,
     count: usize,
-) -> Callback<ValidOrder> {
-    Callback::from(move |order: ValidOrder| {
-        for _ in 0..count {
-            let outcome = match runtime.borrow().as_ref() {
-                Some(runtime) => runtime.place_order(&order, &state.broker_url),
-                None => Err("The services are not running (a recording is shown, or they are still starting).".into()),
-            };
-            match outcome {
-                Ok(id) => state.dispatch(Action::OrderPlaced(id)),
-                Err(reason) => {
-                    state.dispatch(Action::OrderRefused(reason));
-                    return;
-                }
+) {
+    for _ in 0..count {
+        let outcome = match runtime.borrow().as_ref() {
+            Some(runtime) => runtime.place_order(order, broker_url),
+            None => Err(
+                "The services are not running (a recording is shown, or they are still starting)."
+                    .into(),
+            ),
+        };
+        match outcome {
+            Ok(id) => dispatcher.dispatch(Action::OrderPlaced(id)),
+            Err(reason) => {
+                dispatcher.dispatch(Action::OrderRefused(reason));
+                return;
             }
         }
-    })
+    }
 }

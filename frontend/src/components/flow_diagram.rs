@@ -11,7 +11,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use super::frames::{prefers_reduced_motion, use_animation_frames};
+use super::flow_pulses::FlowPulses;
 use crate::services::ServiceId;
 use crate::state::{LinkView, WorkView};
 use crate::trace::flow::{
@@ -40,6 +40,9 @@ pub struct FlowDiagramProps {
     /// Why the form's last order was refused.
     pub form_error: Option<String>,
     pub broker_url: String,
+    /// Off screen the dots and countdowns stop (and start again where the clock says).
+    #[prop_or(true)]
+    pub on_screen: bool,
 }
 
 fn current_orientation() -> Orientation {
@@ -160,7 +163,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     // The packets' clock: the same as every packet's `at` and every work's `due`.
     let now = broker_bridge::ws::now();
     // The dots run on the view's clock, which the playback may slow down, pause or step.
-    let (drawn, view_now, paused) = {
+    let (drawn, view_now) = {
         let trace = props.trace.0.borrow();
         let view_now = trace.playback.view_now(now);
         let drawn = shown_pulses(
@@ -171,10 +174,8 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             PULSE_WINDOW,
             MAX_PULSES,
         );
-        (drawn, view_now, trace.playback.is_paused())
+        (drawn, view_now)
     };
-    // Asked every time: the learner may change it while the page is open.
-    let reduced_motion = prefers_reduced_motion();
 
     // A recording has no live services: its packets say what each one was doing, on the
     // view's clock.
@@ -188,17 +189,11 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             Source::Live => (props.services.clone(), now),
         }
     };
-    // Every frame while a dot travels; a few times a second while something counts down or a
-    // dot that arrived waits to be removed; not at all otherwise.
-    let moving = !paused && drawn.shown.iter().any(|p| p.travelled(view_now) < 1.0);
-    let ticking = !moving
-        && (!drawn.shown.is_empty()
-            || services_shown.iter().any(|(_, _, w)| !w.pending.is_empty()));
+    // A few times a second while something counts down or a dot is on the page (its edge's
+    // "+N" changes as the dots leave); not at all otherwise. The dots move on their own.
+    let ticking =
+        !drawn.shown.is_empty() || services_shown.iter().any(|(_, _, w)| !w.pending.is_empty());
     let redraw = use_force_update();
-    {
-        let redraw = redraw.clone();
-        use_animation_frames(moving, Callback::from(move |_| redraw.force_update()));
-    }
     use_effect_with(ticking, move |&ticking| {
         let interval = ticking.then(|| Interval::new(TICK_MS, move || redraw.force_update()));
         move || drop(interval)
@@ -232,26 +227,6 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         .lines
         .iter()
         .map(|line| edge_view(line, hidden.get(&line.edge.id()).copied().unwrap_or(0)));
-    let dots = drawn.shown.iter().filter_map(|pulse| {
-        let line = layout.line(pulse.edge)?;
-        let travelled = pulse.travelled(view_now);
-        // Without motion a dot waits at the head of its edge instead of travelling there.
-        let at = if reduced_motion { 1.0 } else { travelled };
-        let (x, y) = (
-            line.x1 + (line.x2 - line.x1) * at,
-            line.y1 + (line.y2 - line.y1) * at,
-        );
-        // Fades over the last tenth of its trip, and is gone once arrived.
-        let opacity = ((1.0 - travelled) * 10.0).clamp(0.0, 1.0);
-        Some(html! {
-            <circle key={pulse.key.id()} class={classes!("flow-pulse", pulse.edge.topic_class())}
-                data-testid="flow-pulse" data-seq={pulse.key.seq().map(|s| s.to_string())}
-                data-edge={pulse.edge.id()} data-order={pulse.order_id.map(|id| id.to_string())}
-                data-travelled={format!("{:.2}", travelled)}
-                data-motion={if reduced_motion { "arrive" } else { "travel" }}
-                r="6" cx={format!("{x:.1}")} cy={format!("{y:.1}")} opacity={format!("{opacity:.2}")} />
-        })
-    });
     let markers = edges()
         .iter()
         .map(|e| e.topic_class())
@@ -279,7 +254,8 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 // Nodes first: the keyboard visits the states, then the topics.
                 { for nodes }
                 { for lines }
-                <g class="flow-pulses" aria-hidden="true">{ for dots }</g>
+                <FlowPulses trace={props.trace.clone()} version={props.version} orientation={*orientation}
+                    active={props.on_screen} />
             </svg>
             <p class="flow-legend">
                 <span>{ "● connected" }</span><span>{ "◌ connecting" }</span><span>{ "✕ disconnected" }</span>

@@ -2,9 +2,11 @@
 
 mod app;
 mod broker_bar;
+mod delay_field;
 mod download;
 mod event_log;
 mod flow_diagram;
+mod flow_pulses;
 mod frames;
 mod notifications;
 mod order_form;
@@ -18,9 +20,11 @@ mod recording_bar;
 mod sequence_diagram;
 mod setting_select;
 mod status_strip;
+mod visibility;
 
 pub use app::App;
 pub use broker_bar::BrokerBar;
+pub use delay_field::DelayField;
 pub use event_log::EventLog;
 pub use flow_diagram::FlowDiagram;
 pub use notifications::Notifications;

@@ -19,10 +19,14 @@ pub fn Notifications(props: &NotificationsProps) -> Html {
                 <p class="empty">{ "None yet: NotificationService reports every event it receives here." }</p>
             }
             <ul aria-live="polite">
-                { for props.items.iter().map(|text| html! { <li data-testid="notification">{ text }</li> }) }
+                // Keyed by number since the first, so a new one is one insertion.
+                { for props.items.iter().enumerate().map(|(i, text)| html! {
+                    <li key={props.dropped + i} data-testid="notification">{ text }</li>
+                }) }
             </ul>
             if props.dropped > 0 {
-                <p class="dropped">{ format!("{} older notifications not shown.", props.dropped) }</p>
+                <p class="dropped" data-testid="notifications-dropped" data-dropped={props.dropped.to_string()}>
+                    { format!("{} older notifications not shown.", props.dropped) }</p>
             }
         </section>
     }

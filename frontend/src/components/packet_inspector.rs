@@ -234,7 +234,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
             <h2 id="inspector-title">{ "Packet inspector" }
                 <span class="muted" data-testid="packet-count">{ count }</span></h2>
             if history.dropped() > 0 {
-                <p class="dropped" data-testid="packets-not-shown">
+                <p class="dropped" data-testid="packets-not-shown" data-dropped={history.dropped().to_string()}>
                     { format!("{} older packets were dropped from the history: it keeps the newest {}.",
                         history.dropped(), history.capacity()) }
                 </p>

@@ -10,6 +10,9 @@ use super::download::download;
 use crate::trace::layout::{HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
 use crate::trace::{arrows, layout, orders_in, to_mermaid, to_svg, SharedTrace, View};
 
+/// How many of the newest orders the filter offers.
+const ORDER_CHOICES: usize = 50;
+
 #[derive(Properties, PartialEq)]
 pub struct SequenceDiagramProps {
     pub trace: SharedTrace,
@@ -27,13 +30,22 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let scroller = use_node_ref();
     let band = use_state_eq(|| (0_i32, 600_i32));
     let stick = use_mut_ref(|| true);
+    let last_top = use_mut_ref(|| 0);
     let on_scroll = {
         let (scroller, band, stick) = (scroller.clone(), band.clone(), stick.clone());
         Callback::from(move |_: Event| {
             if let Some(el) = scroller.cast::<web_sys::Element>() {
-                *stick.borrow_mut() =
-                    el.scroll_top() + el.client_height() >= el.scroll_height() - 8;
-                band.set((el.scroll_top(), el.client_height()));
+                let top = el.scroll_top();
+                // Scrolling up lets go of the newest arrow; reaching the bottom takes it again.
+                // Arrows added after our own scroll to the bottom count as neither.
+                if top < *last_top.borrow() {
+                    *stick.borrow_mut() = false;
+                }
+                if top + el.client_height() >= el.scroll_height() - 8 {
+                    *stick.borrow_mut() = true;
+                }
+                *last_top.borrow_mut() = top;
+                band.set((top, el.client_height()));
             }
         })
     };
@@ -55,7 +67,12 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         ..*view
     };
     let drawn = arrows(&trace.packets, &trace.actions, &shown_view);
-    let orders: Vec<Uuid> = orders_in(&trace.packets, &trace.actions);
+    // The newest orders only: under load the history holds a hundred or more.
+    let orders: Vec<Uuid> = {
+        let all = orders_in(&trace.packets, &trace.actions);
+        let skip = all.len().saturating_sub(ORDER_CHOICES);
+        all.into_iter().skip(skip).collect()
+    };
     let shapes = layout(&drawn, *zoom);
 
     let on_order = {
@@ -176,8 +193,11 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                 <label>{ "Order " }
                     <select id="sequence-order" onchange={on_order}>
                         <option value="" selected={view.order.is_none()}>{ "All orders" }</option>
+                        if let Some(chosen) = view.order.filter(|id| !orders.contains(id)) {
+                            <option key={format!("chosen-{chosen}")} value={chosen.to_string()} selected=true>{ chosen.to_string() }</option>
+                        }
                         { for orders.iter().map(|id| html! {
-                            <option value={id.to_string()} selected={view.order == Some(*id)}>{ id.to_string() }</option>
+                            <option key={id.to_string()} value={id.to_string()} selected={view.order == Some(*id)}>{ id.to_string() }</option>
                         }) }
                     </select>
                 </label>

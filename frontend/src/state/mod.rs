@@ -184,6 +184,8 @@ pub enum Action {
     BrokerChanged(String),
     BrokerUrlInvalid(String),
     QosChanged(FlowQos),
+    /// Several of these, in order: the runtime reports what happened in batches.
+    Batch(Vec<Action>),
     /// The learner chose what the picture shows.
     PanelChosen(Panel),
     /// The playback's speed, pause or step changed (it lives in the trace).
@@ -312,6 +314,11 @@ impl State {
             Action::QosChanged(qos) => {
                 self.qos = qos;
                 self.qos_error = None;
+            }
+            Action::Batch(actions) => {
+                for action in actions {
+                    self.apply(action);
+                }
             }
             Action::TraceChanged => self.trace_version += 1,
             Action::PanelChosen(panel) => self.panel = panel,

@@ -261,3 +261,17 @@ fn clearing_forgets_logs_notifications_and_the_last_order() {
     assert!(s.notifications.is_empty());
     assert_eq!(s.placed_order, None);
 }
+
+#[test]
+fn a_batch_applies_its_actions_in_order() {
+    let mut s = state();
+    s.apply(Action::Batch(vec![
+        Action::Notified("first".into()),
+        Action::TraceChanged,
+        Action::Notified("second".into()),
+        Action::TraceChanged,
+    ]));
+    let texts: Vec<&str> = s.notifications.iter().map(|n| n.as_str()).collect();
+    assert_eq!(texts, ["first", "second"]);
+    assert_eq!(s.trace_version, 2);
+}

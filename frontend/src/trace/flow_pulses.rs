@@ -10,8 +10,8 @@ use super::Edge;
 use crate::trace::history::{ActionLog, PacketHistory, UserAction};
 use crate::trace::playback::{Shown, TRIP};
 
-/// How long a dot stays on the page after its packet; the animation itself is shorter.
-pub const PULSE_WINDOW: Duration = Duration::from_secs(2);
+/// How long a dot stays on the page after its packet: its trip, then it is gone.
+pub const PULSE_WINDOW: Duration = TRIP;
 /// Dots drawn at once; beyond that each edge shows how many it did not draw.
 pub const MAX_PULSES: usize = 60;
 

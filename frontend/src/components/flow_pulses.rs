@@ -1,0 +1,67 @@
+//! The flow diagram's moving dots: one per PUBLISH packet the playback shows, placed on every
+//! frame from the view's clock while any is travelling, so speed, pause and step move them
+//! exactly. Its own component, so a frame redraws the dots and nothing else.
+
+use yew::prelude::*;
+
+use super::frames::{prefers_reduced_motion, use_animation_frames};
+use crate::trace::flow::{flow_layout, shown_pulses, Orientation, MAX_PULSES, PULSE_WINDOW};
+use crate::trace::SharedTrace;
+
+#[derive(Properties, PartialEq)]
+pub struct FlowPulsesProps {
+    pub trace: SharedTrace,
+    /// Changes whenever packets were recorded or the playback changed.
+    pub version: u64,
+    pub orientation: Orientation,
+    /// Moves the dots on every frame; false off screen.
+    #[prop_or(true)]
+    pub active: bool,
+}
+
+#[component]
+pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
+    let now = broker_bridge::ws::now();
+    let (drawn, view_now, paused) = {
+        let trace = props.trace.0.borrow();
+        let view_now = trace.playback.view_now(now);
+        let drawn = shown_pulses(
+            &trace.packets,
+            &trace.actions,
+            view_now,
+            trace.playback.shown(),
+            PULSE_WINDOW,
+            MAX_PULSES,
+        );
+        (drawn, view_now, trace.playback.is_paused())
+    };
+    // Asked every time: the learner may change it while the page is open.
+    let reduced_motion = prefers_reduced_motion();
+    let moving = props.active && !paused && !drawn.shown.is_empty();
+    let redraw = use_force_update();
+    use_animation_frames(moving, Callback::from(move |_| redraw.force_update()));
+
+    let layout = flow_layout(props.orientation);
+    let dots = drawn.shown.iter().filter_map(|pulse| {
+        let line = layout.line(pulse.edge)?;
+        let travelled = pulse.travelled(view_now);
+        // Without motion a dot waits at the head of its edge instead of travelling there.
+        let at = if reduced_motion { 1.0 } else { travelled };
+        let (x, y) = (
+            line.x1 + (line.x2 - line.x1) * at,
+            line.y1 + (line.y2 - line.y1) * at,
+        );
+        // Fades over the last tenth of its trip. Whole pixels and coarse fractions: an
+        // attribute that did not change costs nothing to draw again.
+        let opacity = ((1.0 - travelled) * 10.0).clamp(0.0, 1.0);
+        Some(html! {
+            <circle key={pulse.key.id()} class={classes!("flow-pulse", pulse.edge.topic_class())}
+                data-testid="flow-pulse" data-seq={pulse.key.seq().map(|s| s.to_string())}
+                data-edge={pulse.edge.id()} data-order={pulse.order_id.map(|id| id.to_string())}
+                data-travelled={format!("{travelled:.1}")}
+                data-motion={if reduced_motion { "arrive" } else { "travel" }}
+                r="6" cx={format!("{x:.0}")} cy={format!("{y:.0}")} opacity={format!("{opacity:.1}")} />
+        })
+    });
+    html! { <g class="flow-pulses" aria-hidden="true">{ for dots }</g> }
+}

@@ -1,0 +1,80 @@
+//! Whether a part of the page is on screen, so a part scrolled away can redraw less often: at
+//! 100 orders a second every redraw of a diagram nobody sees is time taken from the one in view.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
+use yew::prelude::*;
+
+/// True while the element behind `node` is on screen or within a quarter screen of it (true
+/// until the browser first says otherwise).
+#[hook]
+pub fn use_on_screen(node: NodeRef) -> bool {
+    let on_screen = use_state_eq(|| true);
+    {
+        let on_screen = on_screen.clone();
+        use_effect_with(node, move |node| {
+            let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                let last = entries
+                    .iter()
+                    .filter_map(|e| e.dyn_into::<IntersectionObserverEntry>().ok())
+                    .next_back();
+                if let Some(entry) = last {
+                    on_screen.set(entry.is_intersecting());
+                }
+            });
+            let init = IntersectionObserverInit::new();
+            init.set_root_margin("25% 0px");
+            let observer =
+                IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &init)
+                    .ok();
+            if let (Some(observer), Some(element)) = (&observer, node.cast::<web_sys::Element>()) {
+                observer.observe(&element);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(callback);
+            }
+        });
+    }
+    *on_screen
+}
+
+/// How often a part off screen is still drawn again, when what it shows has changed.
+pub const OFF_SCREEN_EVERY_MS: f64 = 1000.0;
+
+/// The props to draw a part with: `current` while it is on screen; off screen, those it last
+/// had, brought up to date at most once every [`OFF_SCREEN_EVERY_MS`] (a timer makes sure the
+/// last change is drawn), so a part nobody sees costs a redraw a second, not twenty.
+#[hook]
+pub fn use_while_on_screen<T>(on_screen: bool, current: T) -> T
+where
+    T: Clone + PartialEq + 'static,
+{
+    let kept = use_mut_ref(|| None::<(T, f64)>);
+    let timer_set = use_mut_ref(|| false);
+    let redraw = use_force_update();
+    let now = js_sys::Date::now();
+    let mut kept = kept.borrow_mut();
+    let since = match &*kept {
+        Some((value, at)) if !on_screen && *value != current => now - at,
+        _ => f64::INFINITY,
+    };
+    if since >= OFF_SCREEN_EVERY_MS {
+        *kept = Some((current.clone(), now));
+        return current;
+    }
+    if !*timer_set.borrow() {
+        *timer_set.borrow_mut() = true;
+        let timer_set = timer_set.clone();
+        let wait = (OFF_SCREEN_EVERY_MS - since).max(0.0) as u32;
+        gloo::timers::callback::Timeout::new(wait, move || {
+            *timer_set.borrow_mut() = false;
+            redraw.force_update();
+        })
+        .forget();
+    }
+    kept.as_ref().map_or(current, |(value, _)| value.clone())
+}
