@@ -22,7 +22,9 @@ const server = await serveDir(path.join(ROOT, process.env.EDA_DIST ?? 'dist'));
 const browser = await launchBrowser();
 try {
   const app = await openPage(browser, null);
-  await app.page.setViewportSize({ width: 1280, height: 1000 });
+  // Tall enough for the form and the diagrams to be on screen together: a part scrolled off
+  // screen is drawn only once a second, and the shots want the dots mid-flight.
+  await app.page.setViewportSize({ width: 1280, height: 2400 });
   await app.page.goto(`${server.url}/?broker=${broker.wsUrl}`);
   await app.page.waitForFunction(() =>
     ['order', 'payment', 'inventory', 'notification'].every(
@@ -44,7 +46,7 @@ try {
   );
   // The element shots above scrolled the page; the page shot shows its top.
   await app.page.evaluate(() => window.scrollTo(0, 0));
-  await app.page.screenshot({ path: out });
+  await app.page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
   console.log(`screenshot: ${out}`);
 
   const docs = path.dirname(out);
