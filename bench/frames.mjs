@@ -41,6 +41,13 @@ const POLL_MS = 200;
 export const PROBE_MS = 250;
 const SLOW_FRAME_MS = 50;
 
+/** What is on screen while the load runs (`--frames-view`): the part scrolled to, and the
+ * link's `view` that shows it. */
+const VIEWS = {
+  flow: { query: '', target: '[data-testid="flow-svg"]', name: 'flow diagram' },
+  sequence: { query: '&view=sequence', target: '[data-testid="sequence-scroll"]', name: 'sequence diagram' },
+};
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- in the page ------------------------------------------------------------------------------
@@ -135,8 +142,8 @@ function startLoad({ rate, seconds }) {
  * <body>, with no handler; so a click lands on it whatever the layout does, and reaches no code
  * of the app. Evaluated in the page; returns the point to click and what is in view.
  */
-function aimProbe() {
-  const svg = document.querySelector('[data-testid="flow-svg"]');
+function aimProbe({ target, name }) {
+  const svg = document.querySelector(target);
   if (svg) svg.scrollIntoView({ block: 'center', behavior: 'instant' });
   const box = document.createElement('div');
   box.id = 'eda-bench-probe';
@@ -150,7 +157,7 @@ function aimProbe() {
     'background:transparent',
   ].join(';');
   document.documentElement.appendChild(box);
-  return { x: 6, y: innerHeight - 6, view: svg ? 'flow diagram' : 'top of the page' };
+  return { x: 6, y: innerHeight - 6, view: svg ? name : 'top of the page' };
 }
 
 /**
@@ -160,8 +167,8 @@ function aimProbe() {
  * it.) A ResizeObserver runs after layout, before paint: no extra layout, and nothing at all
  * while the page's height stays put. Counts the corrections and the largest.
  */
-function pinFlowDiagram() {
-  const svg = document.querySelector('[data-testid="flow-svg"]');
+function pinFlowDiagram(target) {
+  const svg = document.querySelector(target);
   const r = window.__edaBench;
   if (!svg || r.pin) return;
   const top = svg.getBoundingClientRect().top;
@@ -176,8 +183,8 @@ function pinFlowDiagram() {
 }
 
 /** Whether the flow diagram is (at least half) in the viewport (evaluated in the page). */
-function flowInView() {
-  const r = document.querySelector('[data-testid="flow-svg"]')?.getBoundingClientRect();
+function flowInView(target) {
+  const r = document.querySelector(target)?.getBoundingClientRect();
   if (!r) return false;
   const visible = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
   return visible >= r.height / 2;
@@ -209,7 +216,14 @@ function pageCounts() {
     // the bound it would start dropping at; the caller decides.
     olderTextFound: Boolean(older),
     packetsNotShown: notShown ? notShown.textContent.trim() : null,
-    packetsDropped: dropped ? Number(dropped[1].replaceAll(',', '')) : notShown ? null : 0,
+    // No inspector on the page (`--frames-view sequence`): not known.
+    packetsDropped: !document.querySelector('.packet-inspector')
+      ? null
+      : dropped
+        ? Number(dropped[1].replaceAll(',', ''))
+        : notShown
+          ? null
+          : 0,
     pulses: all('[data-testid="flow-pulse"]').length,
     pulseOverflow: overflow,
     packetRows: all('[data-testid="packet-row"]').length,
@@ -392,7 +406,8 @@ function windowStats(rec, from, to) {
 }
 
 async function runRound({ browser, server, broker, witness, options, round, log }) {
-  const query = `?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0`;
+  const view = VIEWS[options.framesView ?? 'flow'];
+  const query = `?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0${view.query}`;
   const app = await openPage(browser, `${server.url}/${query}`, { timeoutMs: 60_000 });
   const fail = (what, error) => {
     const found = panics(app);
@@ -411,8 +426,8 @@ async function runRound({ browser, server, broker, witness, options, round, log 
       throw fail('the page did not get ready', error);
     }
     await app.page.evaluate(installRecorder);
-    const point = await app.page.evaluate(aimProbe);
-    if (point.view === 'flow diagram') await app.page.evaluate(pinFlowDiagram);
+    const point = await app.page.evaluate(aimProbe, view);
+    if (point.view === view.name) await app.page.evaluate(pinFlowDiagram, view.target);
     // The idle window starts at rest: the warm-up orders' dots gone (they live about 2 s).
     await app.page
       .waitForFunction(() => !document.querySelector('[data-testid="flow-pulse"]'), null, {
@@ -437,7 +452,7 @@ async function runRound({ browser, server, broker, witness, options, round, log 
     const load = await app.page.evaluate(() => window.__edaLoad.done);
     const cpu = process.cpuUsage(cpu0);
     const atLoadEnd = await app.page.evaluate(pageCounts);
-    const flowStillInView = await app.page.evaluate(flowInView);
+    const flowStillInView = await app.page.evaluate(flowInView, view.target);
     const loadTo = Math.max(load.end, load.t1);
 
     const drained = await drain(app.page, witness, {
@@ -446,7 +461,9 @@ async function runRound({ browser, server, broker, witness, options, round, log 
       notificationsBefore: notificationTotal(beforeLoad),
     });
     // The inspector stops redrawing while scrolled away: bring it in to read its count.
-    await app.page.locator('.packet-inspector').scrollIntoViewIfNeeded();
+    if (await app.page.locator('.packet-inspector').count()) {
+      await app.page.locator('.packet-inspector').scrollIntoViewIfNeeded();
+    }
     await app.page.evaluate(
       () => new Promise((resolve) => {
         let n = 0;

@@ -287,7 +287,7 @@ function formatFrames(out, { options, frames }) {
       ? "packets dropped from the page's history meanwhile (the count its " +
         `[data-testid="packets-not-shown"] shows): ${cell(frames.packetsDropped, int)}`
       : "packets dropped from the page's history: not readable " +
-        `(${JSON.stringify(frames.packetsNotShown)})`,
+        `(${frames.packetsNotShown.every((t) => t === null) ? 'no packet inspector in this view' : JSON.stringify(frames.packetsNotShown)})`,
     'probe clicks landed on: ' +
       Object.entries(frames.probeHits)
         .map(([target, n]) => `${target} ${n}×`)

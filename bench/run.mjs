@@ -6,6 +6,7 @@
 //   node bench/run.mjs [--only client|frames] [--rounds N] [--latency-count N]
 //                      [--latency-payload BYTES] [--throughput-count N]
 //                      [--throughput-payload BYTES] [--frames-rounds N] [--frames-rate N]
+//                      [--frames-view flow|sequence]
 //                      [--frames-seconds N] [--frames-idle-seconds N] [--app-dir DIR]
 //                      [--json FILE]
 //
@@ -75,6 +76,8 @@ function parseOptions(argv) {
     json: process.env.EDA_BENCH_JSON ?? path.join(root, 'target/bench-results.json'),
     only: process.env.EDA_BENCH_ONLY || null,
     appDir: process.env.EDA_BENCH_APP_DIR ?? path.join(root, 'target/bench-app'),
+    // Which part of the page is on screen during the load: the flow diagram or the sequence diagram.
+    framesView: process.env.EDA_BENCH_FRAMES_VIEW ?? 'flow',
   };
   for (const [name, o] of Object.entries(OPTIONS)) options[name] = process.env[o.env] ?? o.value;
   for (let i = 0; i < argv.length; i++) {
@@ -88,6 +91,10 @@ function parseOptions(argv) {
       options.only = argv[++i] ?? usage(`--only needs one of ${PARTS.join(', ')}`);
       continue;
     }
+    if (arg === '--frames-view') {
+      options.framesView = argv[++i] ?? usage('--frames-view needs flow or sequence');
+      continue;
+    }
     if (arg === '--app-dir') {
       options.appDir = path.resolve(argv[++i] ?? usage('--app-dir needs a directory'));
       continue;
@@ -95,6 +102,9 @@ function parseOptions(argv) {
     const entry = Object.entries(OPTIONS).find(([, o]) => o.flag === arg);
     if (!entry) usage(`unknown argument ${arg}`);
     options[entry[0]] = argv[++i] ?? usage(`${arg} needs a number`);
+  }
+  if (!['flow', 'sequence'].includes(options.framesView)) {
+    usage(`--frames-view is flow or sequence, not ${options.framesView}`);
   }
   for (const name of Object.keys(OPTIONS)) {
     const n = Number(options[name]);
