@@ -1178,13 +1178,16 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
       assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000/);
     }));
 
-  it('share: a copied link opened in a new page restores the settings; unknown parameters are reported', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  it('share: a copied link opened in a new page restores the settings (broker, QoS per topic, delay, MQTT version, speed, view); unknown parameters are reported', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let link;
     await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       await waitReady(page);
       await page.selectOption('#flow-qos', '2');
+      await page.selectOption('#qos-payments', '0');
       await page.fill('#payment-delay', '250');
       await page.dispatchEvent('#payment-delay', 'change');
+      await page.selectOption('#speed', '0.5');
+      await page.click('[data-testid="show-sequence"]');
       await page.selectOption('#mqtt-version', '5');
       await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
       await page.click('[data-testid="copy-link"]');
@@ -1195,7 +1198,14 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
     assert.ok(link.startsWith(server.url), link);
     await withApp(t, `${link.slice(server.url.length)}&bogus=1`, async ({ page }) => {
       await waitReady(page);
-      assert.equal(await page.inputValue('#flow-qos'), '2', 'QoS restored');
+      assert.equal(await page.inputValue('#flow-qos'), 'mixed', 'QoS per topic restored');
+      assert.deepEqual(
+        await Promise.all(['orders', 'payments', 'inventory'].map((t) => page.inputValue(`#qos-${t}`))),
+        ['2', '0', '2'],
+      );
+      assert.equal(await page.inputValue('#speed'), '0.5', 'speed restored');
+      assert.equal(await page.getAttribute('[data-testid="show-sequence"]', 'aria-pressed'), 'true', 'view restored');
+      assert.equal(await page.locator('[data-testid="flow-svg"]').count(), 0, 'only the sequence diagram shown');
       assert.equal(await page.inputValue('#mqtt-version'), '5', 'MQTT version restored');
       assert.equal(await page.inputValue('#payment-delay'), '250', 'payment delay restored');
       assert.equal(await page.inputValue('#broker-url'), broker.wsUrl, 'broker restored');
