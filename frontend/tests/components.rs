@@ -275,15 +275,22 @@ async fn a_paused_view_draws_only_what_each_step_shows() {
     assert_eq!(arrows(&root), Vec::<String>::new(), "nothing shown yet");
 
     let mut seen = Vec::new();
-    for version in 1..=3 {
+    for (version, expected) in (1..=3).zip([3, 4, 5]) {
         {
             let mut guard = trace.0.borrow_mut();
             let t = &mut *guard;
             t.playback.step(Duration::from_millis(100), &t.packets);
         }
-        // A new version draws the diagram again, as the page's PlaybackChanged does.
+        // A new version draws the diagram again, as the page's PlaybackChanged does. The
+        // diagram may render twice (its scroll box sticks to the newest arrow): give it a few
+        // turns to settle before reading it.
         app.update(props(version));
-        rendered().await;
+        for _ in 0..10 {
+            rendered().await;
+            if arrows(&root).len() == expected {
+                break;
+            }
+        }
         seen.push(arrows(&root).len());
     }
     // The first step shows the click, its answer and the PUBLISH; then one arrow a step.

@@ -7,16 +7,15 @@ use std::collections::HashMap;
 
 use gloo::timers::callback::Interval;
 use uuid::Uuid;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::flow_pulses::FlowPulses;
+use super::visibility::use_window_resize;
 use crate::services::ServiceId;
 use crate::state::{LinkView, WorkView};
 use crate::trace::flow::{
-    broker_state, client_state, edges, flow_layout, service_state, shown_pulses, EdgeKind,
-    EdgeLine, Node, NodeBox, NodeState, Orientation, MAX_PULSES, PULSE_WINDOW,
+    broker_state, client_state, edges, flow_layout, service_state, EdgeKind, EdgeLine, Node,
+    NodeBox, NodeState, Orientation,
 };
 use crate::trace::flow_replay::replayed_services;
 use crate::trace::playback::Source;
@@ -141,42 +140,13 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     let orientation = use_state_eq(current_orientation);
     {
         let orientation = orientation.clone();
-        use_effect_with((), move |_| {
-            let on_resize =
-                Closure::<dyn Fn()>::new(move || orientation.set(current_orientation()));
-            let window = web_sys::window();
-            if let Some(window) = &window {
-                let _ = window
-                    .add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(window) = window {
-                    let _ = window.remove_event_listener_with_callback(
-                        "resize",
-                        on_resize.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-        });
+        use_window_resize(move || orientation.set(current_orientation()));
     }
 
     // The packets' clock: the same as every packet's `at` and every work's `due`.
     let now = broker_bridge::ws::now();
     // The dots run on the view's clock, which the playback may slow down, pause or step.
-    let (drawn, view_now) = {
-        let trace = props.trace.0.borrow();
-        let view_now = trace.playback.view_now(now);
-        let drawn = shown_pulses(
-            &trace.packets,
-            &trace.actions,
-            view_now,
-            trace.playback.shown(),
-            PULSE_WINDOW,
-            MAX_PULSES,
-        );
-        (drawn, view_now)
-    };
-
+    let (drawn, view_now) = props.trace.0.borrow().pulses_at(now);
     // A recording has no live services: its packets say what each one was doing, on the
     // view's clock.
     let (services_shown, state_now) = {

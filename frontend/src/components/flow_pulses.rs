@@ -5,7 +5,7 @@
 use yew::prelude::*;
 
 use super::frames::{prefers_reduced_motion, use_animation_frames};
-use crate::trace::flow::{flow_layout, shown_pulses, Orientation, MAX_PULSES, PULSE_WINDOW};
+use crate::trace::flow::{flow_layout, Orientation};
 use crate::trace::SharedTrace;
 
 #[derive(Properties, PartialEq)]
@@ -24,15 +24,7 @@ pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     let now = broker_bridge::ws::now();
     let (drawn, view_now, paused) = {
         let trace = props.trace.0.borrow();
-        let view_now = trace.playback.view_now(now);
-        let drawn = shown_pulses(
-            &trace.packets,
-            &trace.actions,
-            view_now,
-            trace.playback.shown(),
-            PULSE_WINDOW,
-            MAX_PULSES,
-        );
+        let (drawn, view_now) = trace.pulses_at(now);
         (drawn, view_now, trace.playback.is_paused())
     };
     // Asked every time: the learner may change it while the page is open.

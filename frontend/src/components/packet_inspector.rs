@@ -4,13 +4,13 @@
 //! its packet in the detail panel below ([`super::packet_detail`]). Which rows to draw is
 //! computed by [`crate::trace::virtual_list`] from the scroll position measured here.
 
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::packet_detail::PacketDetail;
 use super::packet_row::{packet_row, spacer, RowContext};
+use super::visibility::use_window_resize;
 use crate::trace::virtual_list::{reveal, rows_in_view, Listing, Viewport};
 use crate::trace::SharedTrace;
 
@@ -126,24 +126,9 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     // And when the window changes size: the box's height may follow (styles.css).
     {
         let (viewport, list) = (viewport.clone(), list_ref.clone());
-        use_effect_with((), move |_| {
-            let on_resize = Closure::<dyn Fn()>::new(move || {
-                if let Some(measured) = measure(&list, *viewport) {
-                    viewport.set(measured);
-                }
-            });
-            let window = web_sys::window();
-            if let Some(window) = &window {
-                let _ = window
-                    .add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(window) = window {
-                    let _ = window.remove_event_listener_with_callback(
-                        "resize",
-                        on_resize.as_ref().unchecked_ref(),
-                    );
-                }
+        use_window_resize(move || {
+            if let Some(measured) = measure(&list, *viewport) {
+                viewport.set(measured);
             }
         });
     }

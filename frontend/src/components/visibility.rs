@@ -78,3 +78,34 @@ where
     }
     kept.as_ref().map_or(current, |(value, _)| value.clone())
 }
+
+/// Calls `on_resize` whenever the browser window changes size, for as long as the component
+/// lives (the callback given at its first render).
+#[hook]
+pub fn use_window_resize<F>(on_resize: F)
+where
+    F: Fn() + 'static,
+{
+    let on_resize = std::cell::RefCell::new(Some(on_resize));
+    use_effect_with((), move |_| {
+        let handler = on_resize.borrow_mut().take();
+        let listener = Closure::<dyn Fn()>::new(move || {
+            if let Some(handler) = &handler {
+                handler()
+            }
+        });
+        let window = web_sys::window();
+        if let Some(window) = &window {
+            let _ = window
+                .add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(window) = window {
+                let _ = window.remove_event_listener_with_callback(
+                    "resize",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+        }
+    });
+}

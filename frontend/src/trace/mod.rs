@@ -125,6 +125,20 @@ impl Trace {
         self.actions.iter().next().map(UserAction::at)
     }
 
+    /// The flow diagram's dots when the page's clock reads `wall`, and the view's time then.
+    pub fn pulses_at(&self, wall: std::time::Duration) -> (flow::Pulses, std::time::Duration) {
+        let view_now = self.playback.view_now(wall);
+        let pulses = flow::shown_pulses(
+            &self.packets,
+            &self.actions,
+            view_now,
+            self.playback.shown(),
+            flow::PULSE_WINDOW,
+            flow::MAX_PULSES,
+        );
+        (pulses, view_now)
+    }
+
     /// The packets the views show now, oldest first.
     pub fn shown_packets(&self) -> impl DoubleEndedIterator<Item = &TracedPacket> + '_ {
         let shown = self.playback.shown();
