@@ -39,28 +39,36 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
     let (speed, paused, source) = (playback.speed(), playback.is_paused(), playback.source());
     let waiting = playback.waiting(&trace.packets);
     let total = trace.packets.len();
-    let status = match source {
-        Source::Live if playback.is_following() => {
-            "Live: each packet is drawn as it crosses the wire.".to_owned()
-        }
-        Source::Live if paused => format!(
-            "Paused: {} waiting. Step shows the next one.",
-            plural(waiting, "packet")
+    // The first part is announced when it changes (a live region); the counts after it change
+    // with every packet and are not, or a busy wire would talk over everything.
+    let (headline, detail) = match source {
+        Source::Live if playback.is_following() => (
+            "Live: each packet is drawn as it crosses the wire.".to_owned(),
+            String::new(),
         ),
-        Source::Live => format!(
-            "Slow motion at {speed}: the picture runs behind the wire ({} waiting).",
-            plural(waiting, "packet")
+        Source::Live if paused => (
+            "Paused:".to_owned(),
+            format!(
+                " {} waiting. Step shows the next one.",
+                plural(waiting, "packet")
+            ),
         ),
-        Source::Recording if playback.finished(wall) && waiting == 0 => {
-            format!("Replay finished: {}.", plural(total, "packet"))
-        }
-        Source::Recording => format!(
-            "{} at {speed}: packet {} of {total}.",
-            if paused { "Replay paused" } else { "Replaying" },
-            total - waiting
+        Source::Live => (
+            format!("Slow motion at {speed}: the picture runs behind the wire"),
+            format!(" ({} waiting).", plural(waiting, "packet")),
+        ),
+        Source::Recording if playback.finished(wall) && waiting == 0 => (
+            "Replay finished:".to_owned(),
+            format!(" {}.", plural(total, "packet")),
+        ),
+        Source::Recording => (
+            format!(
+                "{} at {speed}:",
+                if paused { "Replay paused" } else { "Replaying" }
+            ),
+            format!(" packet {} of {total}.", total - waiting),
         ),
     };
-
     let on_speed = {
         let on_speed = props.on_speed.clone();
         Callback::from(move |e: Event| {
@@ -98,8 +106,9 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
             <button type="button" onclick={on_jump} data-testid={jump_id} disabled={!jump_useful}>
                 { jump_label }
             </button>
-            <span class="playback-status" role="status" data-testid="playback-status"
-                data-waiting={waiting.to_string()} data-paused={paused.to_string()}>{ status }</span>
+            <span class="playback-status" data-testid="playback-status"
+                data-waiting={waiting.to_string()} data-paused={paused.to_string()}>
+                <span role="status">{ headline }</span>{ detail }</span>
             if let Some(error) = &props.error {
                 <p class="error" role="alert" data-testid="playback-error">{ error }</p>
             }
