@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -1076,6 +1076,19 @@ describe('order flow: the app in Chromium against a real Mosquitto', () => {
         buffer: Buffer.from('{"format":"eda-playground-recording","version":0,"packets":[]}'),
       });
       await page.waitForFunction(() => /ancient\.json: .*format version 0/.test(document.querySelector('[data-testid="recording-error"]')?.textContent ?? ''));
+
+      // Dropped on the page instead of picked: the same recording replays again.
+      const text = await readFile(recordingPath, 'utf8');
+      const dataTransfer = await page.evaluateHandle((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+        return dt;
+      }, text);
+      await page.dispatchEvent('[data-testid="recording-drop"]', 'drop', { dataTransfer });
+      await page.waitForFunction(() => /dropped\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      await page.selectOption('#speed', '4');
+      await page.waitForFunction(() => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent), null, { timeout: FLOW_TIMEOUT_MS });
+      assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the dropped recording draws the same arrows');
       assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the shown recording is kept');
     });
   });
