@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use uuid::Uuid;
 use yew::prelude::*;
@@ -23,7 +24,7 @@ use crate::state::{
     protocol_from_query, speed_from_query, unknown_params, Action, FlowQos, Panel, State,
 };
 use crate::trace::playback::{Playback, Source, Speed};
-use crate::trace::SharedTrace;
+use crate::trace::{PacketHistory, SharedTrace};
 
 impl Reducible for State {
     type Action = Action;
@@ -131,13 +132,9 @@ pub fn App() -> Html {
         use_animation_frames(
             needs_frames,
             Callback::from(move |_| {
-                let now = broker_bridge::ws::now();
-                let (changed, done) = {
-                    let mut guard = trace.0.borrow_mut();
-                    let t = &mut *guard;
-                    let changed = t.playback.tick(now, &t.packets);
-                    (changed, !t.playback.needs_frames(now))
-                };
+                let (changed, done) = change_playback(&trace, |playback, now, packets| {
+                    (playback.tick(now, packets), !playback.needs_frames(now))
+                });
                 if changed || done {
                     dispatcher.dispatch(Action::TraceChanged);
                 }
@@ -219,10 +216,8 @@ pub fn App() -> Html {
                 let mut trace = trace.0.borrow_mut();
                 trace.packets.clear();
                 trace.actions.clear();
-                let now = broker_bridge::ws::now();
-                let t = &mut *trace;
-                t.playback.tick(now, &t.packets);
             }
+            change_playback(&trace, |playback, now, packets| playback.tick(now, packets));
             state.dispatch(Action::Cleared);
         })
     };
@@ -351,52 +346,35 @@ pub fn App() -> Html {
         ),
     );
 
-    // Every change of the view's clock takes the page's time now, and the packets.
-    let with_playback =
-        |change: fn(&mut Playback, std::time::Duration, &crate::trace::PacketHistory)| {
-            let (state, trace) = (state.clone(), (*trace).clone());
-            Callback::from(move |_: ()| {
-                {
-                    let mut guard = trace.0.borrow_mut();
-                    let t = &mut *guard;
-                    change(&mut t.playback, broker_bridge::ws::now(), &t.packets);
+    let on_pause = {
+        let (state, trace) = (state.clone(), (*trace).clone());
+        Callback::from(move |_: ()| {
+            change_playback(&trace, |playback, now, packets| {
+                if playback.is_paused() {
+                    playback.resume(now, packets)
+                } else {
+                    playback.pause(now, packets)
                 }
-                state.dispatch(Action::PlaybackChanged);
-            })
-        };
-    let on_pause = with_playback(|playback, now, packets| {
-        if playback.is_paused() {
-            playback.resume(now, packets)
-        } else {
-            playback.pause(now, packets)
-        }
-    });
+            });
+            state.dispatch(Action::PlaybackChanged);
+        })
+    };
     let on_jump = {
         let (state, trace) = (state.clone(), (*trace).clone());
         Callback::from(move |_: ()| {
-            {
-                let mut guard = trace.0.borrow_mut();
-                let t = &mut *guard;
-                let now = broker_bridge::ws::now();
-                match t.playback.source() {
-                    Source::Live => t.playback.jump_to_live(now),
-                    Source::Recording => {
-                        let first_action = t.first_action();
-                        t.playback.restart(now, &t.packets, first_action)
-                    }
-                }
-            }
+            let first_action = trace.0.borrow().first_action();
+            change_playback(&trace, |playback, now, packets| match playback.source() {
+                Source::Live => playback.jump_to_live(now),
+                Source::Recording => playback.restart(now, packets, first_action),
+            });
             state.dispatch(Action::PlaybackChanged);
         })
     };
     let on_step = {
         let (state, trace) = (state.clone(), (*trace).clone());
         Callback::from(move |_: ()| {
-            let stepped = {
-                let mut guard = trace.0.borrow_mut();
-                let t = &mut *guard;
-                t.playback.step(broker_bridge::ws::now(), &t.packets)
-            };
+            let stepped =
+                change_playback(&trace, |playback, now, packets| playback.step(now, packets));
             state.dispatch(Action::PlaybackChanged);
             // The packet just shown opens in the inspector.
             if stepped.is_some() {
@@ -407,12 +385,9 @@ pub fn App() -> Html {
     let on_speed = {
         let (state, trace) = (state.clone(), (*trace).clone());
         Callback::from(move |speed: Speed| {
-            {
-                let mut guard = trace.0.borrow_mut();
-                let t = &mut *guard;
-                t.playback
-                    .set_speed(speed, broker_bridge::ws::now(), &t.packets);
-            }
+            change_playback(&trace, |playback, now, packets| {
+                playback.set_speed(speed, now, packets)
+            });
             remember_in_url("speed", speed.value());
             state.dispatch(Action::PlaybackChanged);
         })
@@ -507,6 +482,20 @@ pub fn App() -> Html {
             </section>
         </>
     }
+}
+
+/// Changes the view's clock at the page's time now, with the packets it plays.
+fn change_playback<T>(
+    trace: &SharedTrace,
+    change: impl FnOnce(&mut Playback, Duration, &PacketHistory) -> T,
+) -> T {
+    let mut guard = trace.0.borrow_mut();
+    let trace = &mut *guard;
+    change(
+        &mut trace.playback,
+        broker_bridge::ws::now(),
+        &trace.packets,
+    )
 }
 
 /// How many orders "Place 10 orders" places.

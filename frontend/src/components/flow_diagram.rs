@@ -146,17 +146,18 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     // The packets' clock: the same as every packet's `at` and every work's `due`.
     let now = broker_bridge::ws::now();
     // The dots run on the view's clock, which the playback may slow down, pause or step.
-    let (drawn, view_now) = props.trace.0.borrow().pulses_at(now);
     // A recording has no live services: its packets say what each one was doing, on the
     // view's clock.
-    let (services_shown, state_now) = {
+    let (drawn, services_shown, state_now) = {
         let trace = props.trace.0.borrow();
+        let (drawn, view_now) = trace.pulses_at(now);
         match trace.playback.source() {
             Source::Recording => (
+                drawn,
                 replayed_services(&trace.packets, trace.playback.shown()),
                 view_now,
             ),
-            Source::Live => (props.services.clone(), now),
+            Source::Live => (drawn, props.services.clone(), now),
         }
     };
     // A few times a second while something counts down or a dot is on the page (its edge's

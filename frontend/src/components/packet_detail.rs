@@ -22,7 +22,7 @@ pub fn clock(at: std::time::Duration) -> String {
 }
 
 /// "OrderService sent" or "PaymentService received", for labels.
-pub fn who(packet: &TracedPacket) -> String {
+fn who(packet: &TracedPacket) -> String {
     let verb = match packet.direction {
         Direction::Outgoing => "sent",
         Direction::Incoming => "received",
@@ -30,21 +30,26 @@ pub fn who(packet: &TracedPacket) -> String {
     format!("{} {verb}", packet.service.name())
 }
 
+/// `Packet 12: OrderService sent PUBLISH orders/created`: a packet in words, for its row's
+/// button and the panel's title.
+pub fn describe(packet: &TracedPacket) -> String {
+    let topic = packet
+        .topic
+        .as_deref()
+        .map(|t| format!(" {t}"))
+        .unwrap_or_default();
+    format!(
+        "Packet {}: {} {}{topic}",
+        packet.seq,
+        who(packet),
+        packet.kind.name()
+    )
+}
+
 #[component]
 pub fn PacketDetail(props: &PacketDetailProps) -> Html {
     let packet = &props.packet;
-    let title = format!(
-        "Packet {}: {} {}{} at {}",
-        packet.seq,
-        who(packet),
-        packet.kind.name(),
-        packet
-            .topic
-            .as_deref()
-            .map(|t| format!(" {t}"))
-            .unwrap_or_default(),
-        clock(packet.at),
-    );
+    let title = format!("{} at {}", describe(packet), clock(packet.at));
     let close = props.on_close.reform(|_: MouseEvent| ());
     html! {
         <section class="packet-detail" id={DETAIL_ID} data-testid="packet-detail" data-seq={packet.seq.to_string()}

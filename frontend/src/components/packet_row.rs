@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use super::packet_detail::{clock, who, DETAIL_ID};
+use super::packet_detail::{clock, describe, DETAIL_ID};
 use crate::trace::virtual_list::row_for_key;
 use crate::trace::TracedPacket;
 use broker_bridge::Direction;
@@ -56,16 +56,7 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
     let id = packet.packet_id.map(|i| i.to_string()).unwrap_or_default();
     let topic = packet.topic.clone().unwrap_or_default();
     let reason = packet.reason.clone().unwrap_or_default();
-    let label = format!(
-        "Packet {seq}: {} {}{}",
-        who(packet),
-        packet.kind.name(),
-        packet
-            .topic
-            .as_deref()
-            .map(|t| format!(" {t}"))
-            .unwrap_or_default()
-    );
+    let label = describe(packet);
     html! {
         <tr key={seq} class={classes!("packet-row", direction, open.then_some("open"))}
             data-testid="packet-row" aria-rowindex={(index + 2).to_string()}

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::edges::{edge_of, edges};
 use super::Edge;
 use crate::trace::history::{ActionLog, PacketHistory, UserAction};
-use crate::trace::playback::{Shown, TRIP};
+use crate::trace::playback::{shows, Shown, TRIP};
 
 /// How long a dot stays on the page after its packet: its trip, then it is gone.
 pub const PULSE_WINDOW: Duration = TRIP;
@@ -93,13 +93,12 @@ pub fn shown_pulses(
     max: usize,
 ) -> Pulses {
     let recent = |at: Duration| at <= now && now - at <= window;
-    let visible = |seq: u64| shown.is_none_or(|s| s.packet(seq));
     // Packets are recorded as they happen: the recent ones are at the back, and those not
     // shown yet behind them.
     let mut all: Vec<Pulse> = history
         .iter()
         .rev()
-        .skip_while(|p| !visible(p.seq) || p.at > now)
+        .skip_while(|p| !shows(shown, p.seq) || p.at > now)
         .take_while(|p| recent(p.at))
         .filter_map(|p| {
             edge_of(p).map(|edge| Pulse {

@@ -9,7 +9,7 @@ use broker_bridge::{Direction, PacketKind};
 
 use super::history::PacketHistory;
 use super::packet::TracedPacket;
-use super::playback::Shown;
+use super::playback::{shows, Shown};
 use crate::domain::topics;
 use crate::services::{Delays, ServiceId};
 use crate::state::{LastOutcome, LinkView, PendingWork, WorkView};
@@ -20,7 +20,7 @@ pub fn replayed_services(
     history: &PacketHistory,
     shown: Option<Shown>,
 ) -> Vec<(ServiceId, LinkView, WorkView)> {
-    let visible = |p: &&TracedPacket| shown.is_none_or(|s| s.packet(p.seq));
+    let visible = |p: &&TracedPacket| shows(shown, p.seq);
     ServiceId::ALL
         .into_iter()
         .map(|service| {

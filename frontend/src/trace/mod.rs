@@ -138,14 +138,6 @@ impl Trace {
         );
         (pulses, view_now)
     }
-
-    /// The packets the views show now, oldest first.
-    pub fn shown_packets(&self) -> impl DoubleEndedIterator<Item = &TracedPacket> + '_ {
-        let shown = self.playback.shown();
-        self.packets
-            .iter()
-            .filter(move |p| shown.is_none_or(|s| s.packet(p.seq)))
-    }
 }
 
 impl SharedTrace {

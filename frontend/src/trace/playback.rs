@@ -130,6 +130,11 @@ impl Shown {
     }
 }
 
+/// Whether packet `seq` is drawn under `shown` (`None`: following the wire, everything is).
+pub fn shows(shown: Option<Shown>, seq: u64) -> bool {
+    shown.is_none_or(|s| s.packet(seq))
+}
+
 /// Where the packets come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -212,7 +217,7 @@ impl Playback {
 
     /// Whether the packet numbered `seq` is shown.
     pub fn shows_packet(&self, seq: u64) -> bool {
-        self.shown.is_none_or(|s| s.packet(seq))
+        shows(self.shown, seq)
     }
 
     fn anchor(&mut self, view: Duration, wall: Duration) {

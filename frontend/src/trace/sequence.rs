@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::history::{PacketHistory, UserAction};
 use super::packet::TracedPacket;
+use super::playback::shows;
 use crate::services::ServiceId;
 
 /// The seed diagram's columns, left to right.
@@ -163,7 +164,7 @@ pub fn arrows<'a>(
     for packet in history {
         let kind = ArrowKind::Packet(packet.kind);
         let order_id = orders.get(&packet.seq).copied();
-        let hidden = view.shown.is_some_and(|s| !s.packet(packet.seq));
+        let hidden = !shows(view.shown, packet.seq);
         if hidden || (kind.is_control() && !view.control_packets) || !wanted(order_id) {
             continue;
         }
