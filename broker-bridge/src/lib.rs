@@ -88,14 +88,16 @@ pub mod codec;
 pub mod fuzzing;
 pub mod inflight;
 pub mod keepalive;
+pub mod link;
 pub mod packet;
 pub mod session;
 pub mod topic;
 pub mod trace;
 pub mod url;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
 pub mod ws;
 
+pub use link::Link;
 pub use packet::{
     LastWill, Packet, PacketKind, Properties, Property, ProtocolVersion, Publish, QoS, ReasonCode,
     SubscribeReturnCode, SubscriptionOptions,

@@ -24,30 +24,13 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::backoff::Backoff;
+pub use crate::link::Link;
 use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
 use crate::session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
 
 /// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
 pub const RETRY_BASE: Duration = Duration::from_millis(500);
 pub const RETRY_MAX: Duration = Duration::from_secs(10);
-
-/// The state of the link to the broker, for status displays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Link {
-    Connecting {
-        url: String,
-        attempt: u32,
-    },
-    Connected {
-        url: String,
-    },
-    Disconnected {
-        url: String,
-        reason: String,
-        retry_in: Duration,
-        attempt: u32,
-    },
-}
 
 /// What the driver reports: the session's events and changes of the link.
 #[derive(Debug, Clone, PartialEq, Eq)]

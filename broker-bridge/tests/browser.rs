@@ -2,7 +2,7 @@
 //!
 //! `scripts/test` starts the broker on free ports and builds these tests with
 //! `EDA_TEST_BROKER_WS=ws://127.0.0.1:<port>` (see `e2e/with-broker.mjs`).
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(feature = "browser", target_arch = "wasm32"))]
 
 use std::cell::RefCell;
 use std::rc::Rc;

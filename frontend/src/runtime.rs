@@ -1,7 +1,7 @@
 //! The driver of the four services: each gets its own MQTT client (`broker_bridge::ws`), its
-//! messages go through the pure decisions in [`crate::services`], and the commands those return
+//! messages go through the pure decisions in [`eda_core::services`], and the commands those return
 //! are carried out here: publish, arm a timer for simulated work, notify. Everything the page
-//! shows is reported as a [`state::Action`](crate::state::Action).
+//! shows is reported as a [`state::Action`](eda_core::state::Action).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -11,11 +11,12 @@ use broker_bridge::{Event, Options, ProtocolVersion, PublishRequest, QoS};
 use gloo::timers::callback::Timeout;
 use uuid::Uuid;
 
-use crate::domain::order_form::ValidOrder;
-use crate::domain::{DomainEvent, Timestamp};
-use crate::services::{self, order, Command, Delays, ServiceId};
-use crate::state::{client_id, Action, FlowQos, LinkView, LogEntry, Outcome};
-use crate::trace::{SharedTrace, UserAction};
+use crate::SharedTrace;
+use eda_core::domain::order_form::ValidOrder;
+use eda_core::domain::{DomainEvent, Timestamp};
+use eda_core::services::{self, order, Command, Delays, ServiceId};
+use eda_core::state::{client_id, Action, FlowQos, LinkView, LogEntry, Outcome};
+use eda_core::trace::UserAction;
 
 /// What the services did reaches the page at most this often, in one batch, so a burst of
 /// messages (100 orders a second is ~1200 actions and ~3000 packets) re-renders once.
@@ -114,7 +115,7 @@ impl Runtime {
         let mut request = PublishRequest::new(event.topic(), event.to_json(), qos);
         if self.protocol == ProtocolVersion::V5 {
             request = request.with_user_property(
-                crate::config::CORRELATION_PROPERTY,
+                eda_core::config::CORRELATION_PROPERTY,
                 event.order_id().to_string(),
             );
         }
@@ -181,7 +182,7 @@ impl Runtime {
             ClientEvent::Session(Event::Message(message)) => {
                 let correlation = message
                     .properties
-                    .user_property(crate::config::CORRELATION_PROPERTY)
+                    .user_property(eda_core::config::CORRELATION_PROPERTY)
                     .map(str::to_owned);
                 self.on_message(
                     service,

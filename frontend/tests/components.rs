@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use broker_bridge::packet::{Ack, Packet, Publish};
 use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+use eda_core::services::ServiceId;
+use eda_core::trace::UserAction;
 use frontend::components::{PacketInspector, SequenceDiagram};
-use frontend::services::ServiceId;
-use frontend::trace::{SharedTrace, UserAction};
+use frontend::SharedTrace;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -255,7 +256,7 @@ fn SteppedHarness(props: &SteppedHarnessProps) -> Html {
 /// The view's clock paused at the start, then stepped: the diagram grows one packet at a time.
 #[wasm_bindgen_test]
 async fn a_paused_view_draws_only_what_each_step_shows() {
-    use frontend::trace::playback::{Playback, Speed};
+    use eda_core::trace::playback::{Playback, Speed};
     let trace = scripted_trace();
     {
         let mut guard = trace.0.borrow_mut();

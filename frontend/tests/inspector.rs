@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use broker_bridge::packet::{Ack, Packet, Publish};
 use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+use eda_core::services::ServiceId;
+use eda_core::trace::HISTORY_CAPACITY;
 use frontend::components::PacketInspector;
-use frontend::services::ServiceId;
-use frontend::trace::{SharedTrace, HISTORY_CAPACITY};
+use frontend::SharedTrace;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

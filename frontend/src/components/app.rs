@@ -9,32 +9,23 @@ use yew::prelude::*;
 
 use broker_bridge::ProtocolVersion;
 
-use super::frames::use_animation_frames;
-use super::visibility::{use_on_screen, use_while_on_screen};
 use super::{
     BrokerBar, DelayField, EventLog, FlowDiagram, Notifications, OrderForm, PacketInspector,
     PanelChoice, PlaybackBar, QosSettings, RecordingBar, SequenceDiagram, SettingSelect,
     StatusStrip,
 };
-use crate::domain::order_form::ValidOrder;
+use crate::hooks::use_animation_frames;
+use crate::hooks::{use_on_screen, use_while_on_screen, Page};
 use crate::runtime::Runtime;
-use crate::services::ServiceId;
-use crate::state::{
+use crate::SharedTrace;
+use eda_core::domain::order_form::ValidOrder;
+use eda_core::services::ServiceId;
+use eda_core::state::{
     broker_from_query, delays_from_query, flow_qos_from_query, panel_from_query, parse_delay,
     protocol_from_query, speed_from_query, unknown_params, Action, FlowQos, Panel, State,
 };
-use crate::trace::playback::{Playback, Source, Speed};
-use crate::trace::{PacketHistory, SharedTrace};
-
-impl Reducible for State {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut state = Rc::unwrap_or_clone(self);
-        state.apply(action);
-        Rc::new(state)
-    }
-}
+use eda_core::trace::playback::{Playback, Source, Speed};
+use eda_core::trace::PacketHistory;
 
 /// Every key of the page's query string, in order.
 fn query_keys() -> Vec<String> {
@@ -89,26 +80,28 @@ fn remember_all_in_url(params: &[(String, Option<String>)]) {
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(|| {
-        let (url, error) = broker_from_query(query_param("broker").as_deref());
-        let tag = Uuid::new_v4().simple().to_string()[..6].to_owned();
-        let mut state = State::new(url, error, &tag);
-        (state.qos, state.qos_error) = flow_qos_from_query(query_param);
-        (state.protocol, state.protocol_error) =
-            protocol_from_query(query_param("mqtt").as_deref());
-        (state.delays, state.delays_error) = delays_from_query(
-            query_param("payment_ms").as_deref(),
-            query_param("inventory_ms").as_deref(),
-        );
-        let (panel, panel_error) = panel_from_query(query_param("view").as_deref());
-        let speed_error = speed_from_query(query_param("speed").as_deref()).1;
-        state.panel = panel;
-        state.playback_error = match (speed_error, panel_error) {
-            (Some(a), Some(b)) => Some(format!("{a} {b}")),
-            (a, b) => a.or(b),
-        };
-        let keys = query_keys();
-        state.link_notice = unknown_params(keys.iter().map(String::as_str));
-        state
+        Page({
+            let (url, error) = broker_from_query(query_param("broker").as_deref());
+            let tag = Uuid::new_v4().simple().to_string()[..6].to_owned();
+            let mut state = State::new(url, error, &tag);
+            (state.qos, state.qos_error) = flow_qos_from_query(query_param);
+            (state.protocol, state.protocol_error) =
+                protocol_from_query(query_param("mqtt").as_deref());
+            (state.delays, state.delays_error) = delays_from_query(
+                query_param("payment_ms").as_deref(),
+                query_param("inventory_ms").as_deref(),
+            );
+            let (panel, panel_error) = panel_from_query(query_param("view").as_deref());
+            let speed_error = speed_from_query(query_param("speed").as_deref()).1;
+            state.panel = panel;
+            state.playback_error = match (speed_error, panel_error) {
+                (Some(a), Some(b)) => Some(format!("{a} {b}")),
+                (a, b) => a.or(b),
+            };
+            let keys = query_keys();
+            state.link_notice = unknown_params(keys.iter().map(String::as_str));
+            state
+        })
     });
     let copied = use_state(|| false);
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
@@ -503,7 +496,7 @@ const BURST: usize = 10;
 
 /// Places `count` copies of the order; stops at the first refusal and says why.
 fn place_order(
-    dispatcher: &UseReducerDispatcher<State>,
+    dispatcher: &UseReducerDispatcher<Page>,
     runtime: &RefCell<Option<Rc<Runtime>>>,
     broker_url: &str,
     order: &ValidOrder,

@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::state::{Outcome, ServiceView};
+use eda_core::state::{Outcome, ServiceView};
 
 #[derive(Properties, PartialEq)]
 pub struct EventLogProps {

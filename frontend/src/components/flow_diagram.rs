@@ -1,7 +1,7 @@
 //! The flow diagram: the order form, the four services and the broker as boxes, one edge per
 //! topic published or subscribed, and a dot travelling its edge for every PUBLISH packet, started
 //! when the packet event is recorded. Each box shows its link and what it is doing, with the
-//! simulated work counting down. The model is [`crate::trace::flow`]; this only draws it.
+//! simulated work counting down. The model is [`eda_core::trace::flow`]; this only draws it.
 
 use std::collections::HashMap;
 
@@ -10,16 +10,16 @@ use uuid::Uuid;
 use yew::prelude::*;
 
 use super::flow_pulses::FlowPulses;
-use super::visibility::use_window_resize;
-use crate::services::ServiceId;
-use crate::state::{LinkView, WorkView};
-use crate::trace::flow::{
+use crate::hooks::use_window_resize;
+use crate::SharedTrace;
+use eda_core::services::ServiceId;
+use eda_core::state::{LinkView, WorkView};
+use eda_core::trace::flow::replay::replayed_services;
+use eda_core::trace::flow::{
     broker_state, client_state, edges, flow_layout, service_state, EdgeKind, EdgeLine, Node,
     NodeBox, NodeState, Orientation,
 };
-use crate::trace::flow_replay::replayed_services;
-use crate::trace::playback::Source;
-use crate::trace::SharedTrace;
+use eda_core::trace::playback::Source;
 
 /// How often the countdown and the expiry of old dots are redrawn, while there are any.
 const TICK_MS: u32 = 100;

@@ -4,9 +4,9 @@
 
 use yew::prelude::*;
 
-use super::frames::{prefers_reduced_motion, use_animation_frames};
-use crate::trace::flow::{flow_layout, Orientation};
-use crate::trace::SharedTrace;
+use crate::hooks::{prefers_reduced_motion, use_animation_frames};
+use crate::SharedTrace;
+use eda_core::trace::flow::{flow_layout, Orientation};
 
 #[derive(Properties, PartialEq)]
 pub struct FlowPulsesProps {

@@ -1,4 +1,4 @@
-//! The view: small function components over one reducer ([`crate::state`]).
+//! The view: small function components over one reducer ([`eda_core::state`]).
 
 mod app;
 mod broker_bar;
@@ -7,7 +7,6 @@ mod download;
 mod event_log;
 mod flow_diagram;
 mod flow_pulses;
-mod frames;
 mod notifications;
 mod order_form;
 mod packet_detail;
@@ -20,7 +19,6 @@ mod recording_bar;
 mod sequence_diagram;
 mod setting_select;
 mod status_strip;
-mod visibility;
 
 pub use app::App;
 pub use broker_bar::BrokerBar;

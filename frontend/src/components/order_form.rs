@@ -7,7 +7,7 @@ use uuid::Uuid;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::domain::order_form::{
+use eda_core::domain::order_form::{
     validate, ItemDraft, OrderDraft, ValidOrder, MAX_ITEMS, MAX_QUANTITY,
 };
 

@@ -4,8 +4,8 @@
 
 use yew::prelude::*;
 
-use crate::trace::TracedPacket;
 use broker_bridge::Direction;
+use eda_core::trace::TracedPacket;
 
 /// The id the list's open row points at (`aria-controls`).
 pub const DETAIL_ID: &str = "packet-detail";

@@ -2,7 +2,7 @@
 //! the whole history is one scrollable list of fixed-height rows, but only the rows in view (and
 //! a few either side) are in the DOM, so thousands of packets cost a few dozen rows. A row opens
 //! its packet in the detail panel below ([`super::packet_detail`]). Which rows to draw is
-//! computed by [`crate::trace::virtual_list`] from the scroll position measured here.
+//! computed by [`eda_core::trace::virtual_list`] from the scroll position measured here.
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
@@ -10,9 +10,9 @@ use yew::prelude::*;
 
 use super::packet_detail::PacketDetail;
 use super::packet_row::{packet_row, spacer, RowContext};
-use super::visibility::use_window_resize;
-use crate::trace::virtual_list::{reveal, rows_in_view, Listing, Viewport};
-use crate::trace::SharedTrace;
+use crate::hooks::use_window_resize;
+use crate::SharedTrace;
+use eda_core::trace::virtual_list::{reveal, rows_in_view, Listing, Viewport};
 
 /// Rows drawn beyond those in view on each side, so a short scroll finds them already there.
 const OVERSCAN: usize = 8;

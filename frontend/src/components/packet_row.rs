@@ -5,9 +5,9 @@
 use yew::prelude::*;
 
 use super::packet_detail::{clock, describe, DETAIL_ID};
-use crate::trace::virtual_list::row_for_key;
-use crate::trace::TracedPacket;
 use broker_bridge::Direction;
+use eda_core::trace::virtual_list::row_for_key;
+use eda_core::trace::TracedPacket;
 
 /// What every row needs from the list.
 pub struct RowContext<'a> {

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::state::Panel;
+use eda_core::state::Panel;
 
 #[derive(Properties, PartialEq)]
 pub struct PanelChoiceProps {

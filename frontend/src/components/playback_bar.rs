@@ -1,12 +1,12 @@
 //! The view's clock, in the learner's hands: speed (0.25× to 4×), pause, step one packet, back
 //! to live (or from the start of a recording), and what the diagrams are showing. The clock
-//! itself is [`crate::trace::playback`]; this only shows and changes it.
+//! itself is [`eda_core::trace::playback`]; this only shows and changes it.
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::trace::playback::{Source, Speed};
-use crate::trace::SharedTrace;
+use crate::SharedTrace;
+use eda_core::trace::playback::{Source, Speed};
 
 #[derive(Properties, PartialEq)]
 pub struct PlaybackBarProps {

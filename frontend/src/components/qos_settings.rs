@@ -4,7 +4,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::SettingSelect;
-use crate::state::{parse_level, FlowQos};
+use eda_core::state::{parse_level, FlowQos};
 
 #[derive(Properties, PartialEq)]
 pub struct QosSettingsProps {

@@ -6,8 +6,9 @@ use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 use super::download::download;
-use crate::trace::recording::{self, RecordingError};
-use crate::trace::{SharedTrace, Trace};
+use crate::SharedTrace;
+use eda_core::trace::recording::{self, RecordingError};
+use eda_core::trace::Trace;
 
 /// What loading a file gave: its name and the trace, or why not.
 pub type Loaded = (String, Result<Trace, String>);

@@ -7,8 +7,9 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::download::download;
-use crate::trace::layout::{HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
-use crate::trace::{arrows, layout, orders_in, to_mermaid, to_svg, SharedTrace, View};
+use crate::SharedTrace;
+use eda_core::trace::sequence::rows::{HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
+use eda_core::trace::{arrows, orders_in, sequence_layout, to_mermaid, to_svg, View};
 
 /// How many of the newest orders the filter offers.
 const ORDER_CHOICES: usize = 50;
@@ -73,7 +74,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         let skip = all.len().saturating_sub(ORDER_CHOICES);
         all.into_iter().skip(skip).collect()
     };
-    let shapes = layout(&drawn, *zoom);
+    let shapes = sequence_layout(&drawn, *zoom);
 
     let on_order = {
         let view = view.clone();
@@ -105,7 +106,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let trace = trace.0.borrow();
             let drawn = arrows(&trace.packets, &trace.actions, &shown_view);
-            let svg_text = to_svg(&layout(&drawn, zoom));
+            let svg_text = to_svg(&sequence_layout(&drawn, zoom));
             let _ = download("sequence-diagram.svg", "image/svg+xml", &svg_text);
         })
     };

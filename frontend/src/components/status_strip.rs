@@ -2,8 +2,8 @@
 
 use yew::prelude::*;
 
-use crate::services::ServiceId;
-use crate::state::LinkView;
+use eda_core::services::ServiceId;
+use eda_core::state::LinkView;
 
 #[derive(Properties, PartialEq)]
 pub struct StatusStripProps {

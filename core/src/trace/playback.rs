@@ -8,8 +8,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use frontend::trace::playback::{Playback, Speed};
-//! use frontend::trace::PacketHistory;
+//! use eda_core::trace::playback::{Playback, Speed};
+//! use eda_core::trace::PacketHistory;
 //!
 //! let history = PacketHistory::new(10);
 //! let ms = Duration::from_millis;
@@ -389,5 +389,4 @@ impl Playback {
 }
 
 #[cfg(test)]
-#[path = "playback_tests.rs"]
 mod tests;

@@ -230,5 +230,4 @@ pub fn client_state(placed_order: Option<Uuid>, refusal: Option<&str>) -> NodeSt
 }
 
 #[cfg(test)]
-#[path = "flow_nodes_tests.rs"]
 mod tests;

@@ -6,8 +6,8 @@
 //! so a whole order can be played through in a test without waiting.
 //!
 //! ```
-//! use frontend::domain::{topics, Timestamp};
-//! use frontend::services::{complete, handle, Command, Delays, ServiceId};
+//! use eda_core::domain::{topics, Timestamp};
+//! use eda_core::services::{complete, handle, Command, Delays, ServiceId};
 //! use uuid::Uuid;
 //!
 //! let order = br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","customerId":"C123",

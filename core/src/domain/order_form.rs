@@ -1,7 +1,7 @@
 //! The click-to-order form: raw text from the inputs in, a valid order or every problem out.
 //!
 //! ```
-//! use frontend::domain::order_form::{validate, OrderDraft};
+//! use eda_core::domain::order_form::{validate, OrderDraft};
 //!
 //! let order = validate(&OrderDraft::seed_example()).unwrap();
 //! assert_eq!(order.total_cents, 5998);

@@ -1,9 +1,9 @@
 //! The current view of the sequence diagram as files to keep: Mermaid text (paste it into a
 //! Markdown document) and a standalone SVG drawing.
 
-use super::escape;
-use super::layout::{Layout, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
-use super::sequence::{relative_ms, Arrow, Lifeline};
+use super::rows::{SequenceLayout, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
+use super::{relative_ms, Arrow, Lifeline};
+use crate::trace::escape;
 
 /// A Mermaid `sequenceDiagram` with all six lifelines, in the seed's order, and one message
 /// per arrow: `->>` for requests and messages, `-->>` for answers and handshake steps. Each
@@ -34,7 +34,7 @@ const FONT: &str = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-ser
 
 /// A standalone SVG document of `layout`. Every piece of text is escaped, so a topic such as
 /// `<script>` is drawn, never run.
-pub fn to_svg(layout: &Layout) -> String {
+pub fn to_svg(layout: &SequenceLayout) -> String {
     let (w, h) = (layout.width, layout.height);
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -101,5 +101,4 @@ pub fn to_svg(layout: &Layout) -> String {
 }
 
 #[cfg(test)]
-#[path = "export_tests.rs"]
 mod tests;

@@ -7,7 +7,7 @@
 //! hands them in as a [`Viewport`].
 //!
 //! ```
-//! use frontend::trace::virtual_list::{rows_in_view, Viewport};
+//! use eda_core::trace::virtual_list::{rows_in_view, Viewport};
 //!
 //! // 2000 rows of 28 px under a 28 px sticky header, in a box 700 px tall, scrolled to 2800 px.
 //! let viewport = Viewport { scroll_top: 2800, height: 700, header: 28, row_height: 28 };

@@ -12,6 +12,9 @@ use std::time::Duration;
 use broker_bridge::{Direction, Packet, PacketKind};
 use uuid::Uuid;
 
+pub mod export;
+pub mod rows;
+
 use super::history::{PacketHistory, UserAction};
 use super::packet::TracedPacket;
 use super::playback::shows;
@@ -322,5 +325,4 @@ fn packet_label(packet: &TracedPacket) -> String {
 }
 
 #[cfg(test)]
-#[path = "sequence_tests.rs"]
 mod tests;

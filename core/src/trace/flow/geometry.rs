@@ -239,5 +239,4 @@ pub fn flow_layout(orientation: Orientation) -> FlowLayout {
 }
 
 #[cfg(test)]
-#[path = "flow_layout_tests.rs"]
 mod tests;

@@ -2,8 +2,8 @@ use super::*;
 use crate::domain::topics;
 use crate::services::ServiceId;
 use crate::trace::history::UserAction;
-use crate::trace::layout::layout;
 use crate::trace::script::{order, Script};
+use crate::trace::sequence::rows::sequence_layout;
 use crate::trace::sequence::{arrows, View};
 use broker_bridge::{Direction, Packet, ProtocolVersion, Publish, QoS};
 
@@ -68,7 +68,7 @@ fn mermaid_escapes_what_it_would_read_as_syntax() {
 #[test]
 fn svg_draws_every_lifeline_and_arrow() {
     let arrows = small_case();
-    let svg = to_svg(&layout(&arrows, 1.0));
+    let svg = to_svg(&sequence_layout(&arrows, 1.0));
     assert_well_formed(&svg);
     for lifeline in Lifeline::ALL {
         assert!(svg.contains(&format!(">{}</text>", lifeline.name())));
@@ -90,7 +90,7 @@ fn svg_draws_every_lifeline_and_arrow() {
 
 #[test]
 fn svg_keeps_hostile_topics_as_text() {
-    let svg = to_svg(&layout(&delivered_on("<script>&\"'/x\u{1}"), 1.0));
+    let svg = to_svg(&sequence_layout(&delivered_on("<script>&\"'/x\u{1}"), 1.0));
     assert_well_formed(&svg);
     assert!(!svg.contains("<script"));
     assert!(svg.contains(">PUBLISH &lt;script&gt;&amp;&quot;&apos;/x\u{fffd} (QoS 0)</text>"));
@@ -98,7 +98,7 @@ fn svg_keeps_hostile_topics_as_text() {
 
 #[test]
 fn an_empty_view_is_still_a_document() {
-    let svg = to_svg(&layout(&[], 1.0));
+    let svg = to_svg(&sequence_layout(&[], 1.0));
     assert_well_formed(&svg);
     assert_eq!(svg.matches("<g class=\"lifeline\"").count(), 6);
     assert_eq!(to_mermaid(&[]).lines().count(), 7);

@@ -1,8 +1,8 @@
 //! The events of the order flow and their JSON on the wire.
 //!
 //! ```
-//! use frontend::domain::events::DomainEvent;
-//! use frontend::domain::topics;
+//! use eda_core::domain::events::DomainEvent;
+//! use eda_core::domain::topics;
 //!
 //! let payload = br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6",
 //!     "reservationId":"9de43f67-1234-5678-b9cd-4e567f89abc3","success":true,

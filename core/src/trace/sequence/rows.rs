@@ -4,7 +4,7 @@
 //! Columns are fixed; each arrow gets its own row, in the order of [`super::arrows`], so time
 //! runs downwards. `zoom` scales the rows only.
 
-use super::sequence::{relative_ms, Arrow, Lifeline};
+use super::{relative_ms, Arrow, Lifeline};
 
 /// Distance between two lifelines.
 pub const COLUMN_WIDTH: f64 = 190.0;
@@ -22,7 +22,7 @@ const FIRST_ROW_GAP: f64 = 30.0;
 const BOTTOM_MARGIN: f64 = 20.0;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Layout {
+pub struct SequenceLayout {
     pub width: f64,
     pub height: f64,
     /// Each lifeline and its x, in the seed's order.
@@ -50,7 +50,7 @@ pub struct ArrowShape {
     pub dashed: bool,
 }
 
-pub fn layout(arrows: &[Arrow], zoom: f64) -> Layout {
+pub fn sequence_layout(arrows: &[Arrow], zoom: f64) -> SequenceLayout {
     let zoom = if zoom.is_finite() && zoom > 0.0 {
         zoom.clamp(MIN_ZOOM, MAX_ZOOM)
     } else {
@@ -77,7 +77,7 @@ pub fn layout(arrows: &[Arrow], zoom: f64) -> Layout {
         .collect::<Vec<_>>();
     let last_row = first_row + row * shapes.len().saturating_sub(1) as f64;
     let lifeline_bottom = last_row + FIRST_ROW_GAP;
-    Layout {
+    SequenceLayout {
         width: TIME_GUTTER + COLUMN_WIDTH * Lifeline::ALL.len() as f64,
         height: lifeline_bottom + BOTTOM_MARGIN,
         lifelines: Lifeline::ALL.iter().map(|&l| (l, x_of(l))).collect(),
@@ -87,7 +87,7 @@ pub fn layout(arrows: &[Arrow], zoom: f64) -> Layout {
     }
 }
 
-impl Layout {
+impl SequenceLayout {
     /// The arrows whose rows lie between `top` and `bottom` (SVG units): the ones worth
     /// drawing when the diagram is scrolled there. Rows run downwards, so it is one range.
     pub fn arrows_between(&self, top: f64, bottom: f64) -> std::ops::Range<usize> {
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn lifelines_left_to_right_in_the_seed_s_order() {
-        let layout = layout(&[], 1.0);
+        let layout = sequence_layout(&[], 1.0);
         let order: Vec<Lifeline> = layout.lifelines.iter().map(|(l, _)| *l).collect();
         assert_eq!(order, Lifeline::ALL);
         assert!(layout.lifelines.windows(2).all(|w| w[0].1 < w[1].1));
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn time_runs_downwards() {
         let arrows = flow();
-        let layout = layout(&arrows, 1.0);
+        let layout = sequence_layout(&arrows, 1.0);
         assert_eq!(layout.arrows.len(), arrows.len());
         for pair in layout.arrows.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn arrows_run_between_their_lifelines_and_replies_are_dashed() {
         let arrows = flow();
-        let layout = layout(&arrows, 1.0);
+        let layout = sequence_layout(&arrows, 1.0);
         let x = |l: Lifeline| layout.lifelines[l.index()].1;
         for shape in &layout.arrows {
             let arrow = &arrows[shape.index];
@@ -167,7 +167,7 @@ mod tests {
     fn zoom_scales_rows_only_within_bounds() {
         let arrows = flow();
         let gap = |zoom| {
-            let l = layout(&arrows, zoom);
+            let l = sequence_layout(&arrows, zoom);
             (l.arrows[1].y - l.arrows[0].y, l.width)
         };
         let (one, width) = gap(1.0);
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn only_the_rows_in_a_band_are_picked() {
         let arrows = flow();
-        let layout = layout(&arrows, 1.0);
+        let layout = sequence_layout(&arrows, 1.0);
         let all = layout.arrows_between(f64::MIN, f64::MAX);
         assert_eq!(all, 0..layout.arrows.len());
         let (third, fifth) = (layout.arrows[2].y, layout.arrows[4].y);

@@ -15,9 +15,9 @@
 //! use std::time::Duration;
 //! use broker_bridge::packet::{Packet, Publish};
 //! use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
-//! use frontend::services::ServiceId;
-//! use frontend::trace::flow::{pulses, Edge, Node};
-//! use frontend::trace::{ActionLog, PacketHistory};
+//! use eda_core::services::ServiceId;
+//! use eda_core::trace::flow::{pulses, Edge, Node};
+//! use eda_core::trace::{ActionLog, PacketHistory};
 //!
 //! let mut history = PacketHistory::new(100);
 //! let packet = Packet::Publish(Publish::new("orders/created", b"{}".to_vec(), QoS::AtMostOnce));
@@ -37,17 +37,14 @@
 //! assert_eq!(shown.shown[0].key.id(), format!("p{seq}"));
 //! ```
 
-#[path = "flow_edges.rs"]
 mod edges;
-#[path = "flow_layout.rs"]
-mod layout;
-#[path = "flow_nodes.rs"]
+mod geometry;
 mod nodes;
-#[path = "flow_pulses.rs"]
 mod pulses;
+pub mod replay;
 
 pub use edges::{edge_of, edges};
-pub use layout::{flow_layout, EdgeLine, FlowLayout, NodeBox, Orientation, NODE_WIDTH};
+pub use geometry::{flow_layout, EdgeLine, FlowLayout, NodeBox, Orientation, NODE_WIDTH};
 pub use nodes::{broker_state, client_state, seconds, service_state, Activity, Link, NodeState};
 pub use pulses::{pulses, shown_pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW};
 

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use broker_bridge::{Direction, PacketKind};
 
-use super::history::PacketHistory;
-use super::packet::TracedPacket;
-use super::playback::{shows, Shown};
 use crate::domain::topics;
 use crate::services::{Delays, ServiceId};
 use crate::state::{LastOutcome, LinkView, PendingWork, WorkView};
+use crate::trace::history::PacketHistory;
+use crate::trace::packet::TracedPacket;
+use crate::trace::playback::{shows, Shown};
 
 /// Each service's link and work as the packets shown so far tell them, in [`ServiceId::ALL`]'s
 /// order.

@@ -1,0 +1,115 @@
+//! The state of a client's link to its broker, as a driver reports it and a page shows it.
+//!
+//! Pure, so views and their tests can use it without a browser: [`crate::ws`] (feature
+//! `browser`, wasm32) produces it; anything may read it.
+
+use std::time::Duration;
+
+/// A client's link to the broker: trying, up, or down and waiting to try again.
+///
+/// This is the one connection-state type of the project: the driver emits it, the page's
+/// status strip and flow diagram read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// A WebSocket is being opened, or is open and CONNECT awaits its CONNACK.
+    Connecting {
+        /// The broker URL tried, e.g. `ws://localhost:9001`.
+        url: String,
+        /// 1 for the first try after a loss or a start, counting up while tries fail; 0 when
+        /// nothing has been tried yet.
+        attempt: u32,
+    },
+    /// The broker accepted CONNECT (a CONNACK with success).
+    Connected {
+        /// The broker URL of the connection.
+        url: String,
+    },
+    /// The connection failed or was lost; the driver tries again after `retry_in`.
+    Disconnected {
+        /// The broker URL that failed.
+        url: String,
+        /// Why, in words a user can read (e.g. `the broker did not answer PINGREQ within 30 s`).
+        reason: String,
+        /// How long until the next try; [`Duration::ZERO`] when none is planned.
+        retry_in: Duration,
+        /// How many tries in a row have failed.
+        attempt: u32,
+    },
+}
+
+impl Link {
+    /// Nothing tried yet, at `url`.
+    pub fn starting(url: impl Into<String>) -> Link {
+        Link::Connecting {
+            url: url.into(),
+            attempt: 0,
+        }
+    }
+
+    /// One word for the state, as badges and `data-state` attributes say it: `connecting`,
+    /// `connected` or `disconnected`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Link::Connecting { .. } => "connecting",
+            Link::Connected { .. } => "connected",
+            Link::Disconnected { .. } => "disconnected",
+        }
+    }
+
+    /// A symbol for the state, so it is told by shape as well as colour: `◌`, `●` or `✕`.
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Link::Connecting { .. } => "◌",
+            Link::Connected { .. } => "●",
+            Link::Disconnected { .. } => "✕",
+        }
+    }
+
+    /// Whether the broker has accepted the connection.
+    pub fn is_connected(&self) -> bool {
+        matches!(self, Link::Connected { .. })
+    }
+
+    /// The broker URL the state is about.
+    pub fn url(&self) -> &str {
+        match self {
+            Link::Connecting { url, .. }
+            | Link::Connected { url }
+            | Link::Disconnected { url, .. } => url,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_state_has_a_word_a_symbol_and_its_url() {
+        let down = Link::Disconnected {
+            url: "ws://b:1".into(),
+            reason: "refused".into(),
+            retry_in: Duration::from_secs(1),
+            attempt: 2,
+        };
+        let states = [
+            Link::starting("ws://a:1"),
+            Link::Connected {
+                url: "ws://c:1".into(),
+            },
+            down,
+        ];
+        let seen: Vec<_> = states
+            .iter()
+            .map(|l| (l.word(), l.symbol(), l.url(), l.is_connected()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("connecting", "◌", "ws://a:1", false),
+                ("connected", "●", "ws://c:1", true),
+                ("disconnected", "✕", "ws://b:1", false),
+            ]
+        );
+    }
+}

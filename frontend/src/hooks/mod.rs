@@ -1,0 +1,9 @@
+//! The page's hooks: effects a component reaches through a `use_…()` call.
+
+mod animation_frames;
+mod on_screen;
+mod page;
+
+pub use animation_frames::{prefers_reduced_motion, use_animation_frames};
+pub use on_screen::{use_on_screen, use_while_on_screen, use_window_resize};
+pub use page::Page;
