@@ -95,6 +95,8 @@ pub mod topic;
 pub mod trace;
 pub mod url;
 #[cfg(all(feature = "browser", target_arch = "wasm32"))]
+// The driver: the one place of this crate that reads the page's clock, for the session.
+#[allow(clippy::disallowed_methods)]
 pub mod ws;
 
 pub use link::Link;

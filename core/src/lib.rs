@@ -7,3 +7,6 @@ pub mod domain;
 pub mod services;
 pub mod state;
 pub mod trace;
+
+#[cfg(feature = "purity-probe")]
+pub mod purity_probe;

@@ -1,6 +1,20 @@
-//! The event-driven architecture playground in the browser: the drivers and the view over
-//! [`eda_core`].
+//! The event-driven architecture playground in the browser: the drivers and the view over the
+//! pure core, [`eda_core`].
+//!
+//! - [`runtime`]: gives each of the four services its own MQTT client (`broker_bridge::ws`),
+//!   runs their decisions and their simulated work on browser timers, and records every packet
+//!   and service event in the [`SharedTrace`].
+//! - [`clock`]: the only place that reads the time or draws a random id.
+//! - [`address_bar`]: the query string in and out (its grammar is the core's).
+//! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
+//!   method for everything the learner can do), and the animation-frame, on-screen and resize
+//!   hooks.
+//! - [`components`]: small Yew components; `App` lays them out and wires them to the handle.
 
+#[cfg(target_arch = "wasm32")]
+pub mod address_bar;
+#[cfg(target_arch = "wasm32")]
+pub mod clock;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]

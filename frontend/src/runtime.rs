@@ -1,21 +1,24 @@
 //! The driver of the four services: each gets its own MQTT client (`broker_bridge::ws`), its
 //! messages go through the pure decisions in [`eda_core::services`], and the commands those return
-//! are carried out here: publish, arm a timer for simulated work, notify. Everything the page
-//! shows is reported as a [`state::Action`](eda_core::state::Action).
+//! are carried out here: publish, arm a timer for simulated work, notify. What the page's
+//! panels show is reported as a [`state::Action`](eda_core::state::Action); every packet, and
+//! every [`ServiceEvent`] the flow diagram's badges are projected from, goes into the trace.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use broker_bridge::ws::{Client, ClientEvent, Link};
+use broker_bridge::ws::{Client, ClientEvent};
 use broker_bridge::{Event, Options, ProtocolVersion, PublishRequest, QoS};
 use gloo::timers::callback::Timeout;
 use uuid::Uuid;
 
+use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::order_form::ValidOrder;
-use eda_core::domain::{DomainEvent, Timestamp};
+use eda_core::domain::DomainEvent;
 use eda_core::services::{self, order, Command, Delays, ServiceId};
-use eda_core::state::{client_id, Action, FlowQos, LinkView, LogEntry, Outcome};
+use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome};
+use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
 
 /// What the services did reaches the page at most this often, in one batch, so a burst of
@@ -26,6 +29,8 @@ type Report = Rc<dyn Fn(Action)>;
 
 pub struct Runtime {
     clients: Vec<(ServiceId, Client)>,
+    /// The broker the clients use.
+    url: RefCell<String>,
     /// The QoS of each topic's subscriptions and publishes.
     qos: Cell<FlowQos>,
     delays: Cell<Delays>,
@@ -40,20 +45,19 @@ pub struct Runtime {
     report_scheduled: Cell<bool>,
 }
 
-/// Wall-clock time as the domain's timestamp (the domain never reads the clock itself).
-fn wall_clock() -> Option<Timestamp> {
-    Timestamp::from_unix_millis(js_sys::Date::now() as i64).ok()
-}
-
-fn time_of_day(now: Option<Timestamp>) -> String {
-    // "2024-01-15T10:30:00.800Z" → "10:30:00.800"
-    now.map(|t| t.to_string().get(11..23).unwrap_or_default().to_owned())
-        .unwrap_or_default()
+/// What [`Runtime::place_orders`] did: the orders placed, in order, and why it stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// The ids of the orders published.
+    pub orders: Vec<Uuid>,
+    /// Why the next order was not placed (OrderService not connected, a publish refused).
+    pub refused: Option<String>,
 }
 
 impl Runtime {
-    /// Connects the four services to `url` with MQTT `protocol`; `report` receives everything
-    /// the page shows.
+    /// Connects the four services to `url` with MQTT `protocol`, their client ids
+    /// `eda-<session_tag>-<service>`; `report` receives what the page's panels show, in
+    /// batches at most every 100 ms, and `trace` every packet and service event.
     pub fn start(
         url: &str,
         session_tag: &str,
@@ -63,6 +67,16 @@ impl Runtime {
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
         let report: Report = Rc::new(report);
+        // A new client for each service: whatever the old one had in hand is gone.
+        {
+            let mut trace = trace.0.borrow_mut();
+            for service in ServiceId::ALL {
+                let url = url.to_owned();
+                trace
+                    .services
+                    .record(clock::now(), service, ServiceEvent::Restarted { url });
+            }
+        }
         Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
             let clients = ServiceId::ALL
                 .iter()
@@ -75,7 +89,7 @@ impl Runtime {
                             runtime.on_client_event(service, event);
                         } else if let ClientEvent::Link(link) = event {
                             // Events before `new_cyclic` returns: only link changes occur.
-                            early_report(Action::Link(service, link_view(link)));
+                            early_report(Action::Link(service, link));
                         }
                     });
                     subscribe(service, &client, qos, &report);
@@ -84,6 +98,7 @@ impl Runtime {
                 .collect();
             Runtime {
                 clients,
+                url: RefCell::new(url.to_owned()),
                 qos: Cell::new(qos),
                 delays: Cell::new(Delays::default()),
                 protocol,
@@ -143,16 +158,38 @@ impl Runtime {
             .1
     }
 
+    /// Moves every client to the broker at `url` (a URL already checked).
     pub fn set_url(&self, url: &str) {
+        *self.url.borrow_mut() = url.to_owned();
         for (_, client) in &self.clients {
             client.set_url(url);
         }
     }
 
+    /// Places `count` copies of `order` (the form's "Place order" is one, "Place 10 orders"
+    /// ten), stopping at the first refusal.
+    pub fn place_orders(self: &Rc<Self>, order: &ValidOrder, count: usize) -> Placed {
+        let mut placed = Placed {
+            orders: Vec::with_capacity(count),
+            refused: None,
+        };
+        for _ in 0..count {
+            match self.place_order(order) {
+                Ok(id) => placed.orders.push(id),
+                Err(reason) => {
+                    placed.refused = Some(reason);
+                    break;
+                }
+            }
+        }
+        placed
+    }
+
     /// OrderService publishes the order and returns its id at once, before anyone answers.
     /// Refused, with a reason for the form, while OrderService is not connected.
-    pub fn place_order(&self, order: &ValidOrder, broker_url: &str) -> Result<Uuid, String> {
+    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, String> {
         let client = self.client(ServiceId::Order);
+        let broker_url = self.url.borrow();
         if !client.is_connected() {
             return Err(format!(
                 "OrderService is not connected to the broker at {broker_url}, so the order was \
@@ -160,25 +197,27 @@ impl Runtime {
             ));
         }
         let now = wall_clock().ok_or("the browser clock is out of range")?;
-        let order_id = Uuid::new_v4();
+        let order_id = fresh_id();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
         // The click, on the packets' clock, for the sequence diagram's Client lifeline.
+        let at = clock::now();
         self.trace
             .0
             .borrow_mut()
             .actions
-            .push(UserAction::PlacedOrder {
-                at: broker_bridge::ws::now(),
-                order_id,
-            });
+            .push(UserAction::PlacedOrder { at, order_id });
         self.publish(ServiceId::Order, &event)
             .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
+        self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         Ok(order_id)
     }
 
     fn on_client_event(self: &Rc<Self>, service: ServiceId, event: ClientEvent) {
         match event {
-            ClientEvent::Link(link) => self.tell(Action::Link(service, link_view(link))),
+            ClientEvent::Link(link) => {
+                self.record(service, ServiceEvent::Link(link.clone()));
+                self.tell(Action::Link(service, link));
+            }
             ClientEvent::Session(Event::Message(message)) => {
                 let correlation = message
                     .properties
@@ -195,13 +234,13 @@ impl Runtime {
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if code.is_failure() {
-                        self.tell(Action::Logged(
+                        self.log(
                             service,
                             problem(
                                 "subscribe",
                                 format!("the broker refused {filter}: {}", code.describe()),
                             ),
-                        ));
+                        );
                     }
                 }
             }
@@ -212,6 +251,30 @@ impl Runtime {
             }
             ClientEvent::Session(_) => {}
         }
+    }
+
+    /// Records what `service` did for its badge in the flow diagram (in the trace, so the
+    /// playback's clock governs it like the packets).
+    fn record(self: &Rc<Self>, service: ServiceId, event: ServiceEvent) {
+        self.trace
+            .0
+            .borrow_mut()
+            .services
+            .record(clock::now(), service, event);
+        self.trace_changed.set(true);
+        self.report_soon();
+    }
+
+    /// A line in `service`'s event log, and its badge's last outcome.
+    fn log(self: &Rc<Self>, service: ServiceId, entry: LogEntry) {
+        let outcome = match &entry.outcome {
+            Outcome::Accepted => LastOutcome::Done,
+            Outcome::Rejected(reason) | Outcome::Failed(reason) => {
+                LastOutcome::Failed(reason.clone())
+            }
+        };
+        self.record(service, ServiceEvent::Outcome(outcome));
+        self.tell(Action::Logged(service, entry));
     }
 
     /// Tells the page, with the next batch.
@@ -253,7 +316,7 @@ impl Runtime {
             Ok(_) => Outcome::Accepted,
             Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
         };
-        self.tell(Action::Logged(
+        self.log(
             service,
             LogEntry {
                 at: time_of_day(wall_clock()),
@@ -263,7 +326,7 @@ impl Runtime {
                 payload: String::from_utf8_lossy(payload).into_owned(),
                 outcome,
             },
-        ));
+        );
         if let Ok(commands) = decision {
             self.run(service, commands);
         }
@@ -274,17 +337,14 @@ impl Runtime {
             match command {
                 Command::Publish(event) => {
                     if let Err(e) = self.publish(service, &event) {
-                        self.tell(Action::Logged(service, problem(event.topic(), e)));
+                        self.log(service, problem(event.topic(), e));
                     }
                 }
                 Command::Schedule { after, work } => {
                     let (worker, order_id) = (work.service(), work.order_id());
                     // On the packets' clock, so the flow diagram counts down against it.
-                    self.tell(Action::WorkStarted {
-                        service: worker,
-                        order_id,
-                        due: broker_bridge::ws::now() + after,
-                    });
+                    let due = clock::now() + after;
+                    self.record(worker, ServiceEvent::WorkStarted { order_id, due });
                     let runtime = Rc::downgrade(self);
                     let millis = after.as_millis().min(u32::MAX as u128) as u32;
                     Timeout::new(millis, move || {
@@ -292,18 +352,15 @@ impl Runtime {
                             return;
                         };
                         // Before the result goes out, so a publish that fails is the last word.
-                        runtime.tell(Action::WorkDone {
-                            service: worker,
-                            order_id,
-                        });
+                        runtime.record(worker, ServiceEvent::WorkDone { order_id });
                         match wall_clock() {
                             Some(now) => {
-                                runtime.run(worker, services::complete(work, now, Uuid::new_v4()))
+                                runtime.run(worker, services::complete(work, now, fresh_id()))
                             }
-                            None => runtime.tell(Action::Logged(
+                            None => runtime.log(
                                 worker,
                                 problem("work", "the browser clock is out of range".into()),
-                            )),
+                            ),
                         }
                     })
                     .forget();
@@ -338,22 +395,5 @@ fn problem(topic: &str, reason: String) -> LogEntry {
         correlation: None,
         payload: String::new(),
         outcome: Outcome::Failed(reason),
-    }
-}
-
-fn link_view(link: Link) -> LinkView {
-    match link {
-        Link::Connecting { attempt, .. } => LinkView::Connecting { attempt },
-        Link::Connected { .. } => LinkView::Connected,
-        Link::Disconnected {
-            reason,
-            retry_in,
-            attempt,
-            ..
-        } => LinkView::Disconnected {
-            reason,
-            retry_in,
-            attempt,
-        },
     }
 }

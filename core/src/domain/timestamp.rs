@@ -58,11 +58,6 @@ impl Timestamp {
         // Within years 0000..=9999 the value is about ±2.5e14, far inside i64.
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }
-
-    /// The same instant as a `time` value, for callers that need calendar arithmetic.
-    pub fn to_offset_date_time(self) -> OffsetDateTime {
-        self.0
-    }
 }
 
 impl fmt::Display for Timestamp {

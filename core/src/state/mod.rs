@@ -1,18 +1,24 @@
-//! The page's state and the one reducer that changes it. Pure: the Yew glue lives in
-//! `components/app.rs`, so every transition is tested natively.
+//! The page's state and the one reducer that changes it, [`State::apply`]. Pure, so every
+//! transition is tested natively; the frontend wraps it for Yew's `use_reducer`.
+//!
+//! The state is made from the page's link once ([`State::from_link`], grammar in [`query`]);
+//! what the four services do reaches it as [`Action`]s from the runtime. The packets and the
+//! flow diagram's badges live in the trace ([`crate::trace::Trace`]), not here: the reducer's
+//! state is copied on every action.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use broker_bridge::{ProtocolVersion, QoS};
+use broker_bridge::{Link, ProtocolVersion, QoS};
 use uuid::Uuid;
 
 use crate::services::ServiceId;
+use crate::trace::playback::Speed;
 
-mod link;
 mod qos;
-pub use link::*;
+pub mod query;
 pub use qos::*;
+pub use query::{Panel, Setting};
 
 #[cfg(test)]
 mod tests;
@@ -21,36 +27,6 @@ mod tests;
 pub const LOG_LIMIT: usize = 100;
 /// How many notifications the page keeps; older ones are dropped and counted.
 pub const NOTIFICATION_LIMIT: usize = 100;
-/// How many unfinished pieces of simulated work each service remembers. At 100 orders a second
-/// and 1 s of work a service has 100 in hand; beyond the limit the oldest (the one due first)
-/// is forgotten, and its completion then finds nothing to remove.
-pub const WORK_LIMIT: usize = 500;
-
-/// A service's link to the broker, as its status badge shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkView {
-    Connecting {
-        attempt: u32,
-    },
-    Connected,
-    Disconnected {
-        reason: String,
-        retry_in: Duration,
-        attempt: u32,
-    },
-}
-
-impl LinkView {
-    /// The word used in the badge and in `data-state`.
-    pub fn word(&self) -> &'static str {
-        match self {
-            LinkView::Connecting { .. } => "connecting",
-            LinkView::Connected => "connected",
-            LinkView::Disconnected { .. } => "disconnected",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The service processed the message.
@@ -76,63 +52,23 @@ pub struct LogEntry {
     pub outcome: Outcome,
 }
 
-/// Simulated work a service started and has not finished: a charge or a reservation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PendingWork {
-    pub order_id: Uuid,
-    /// When its timer is due, on the packets' clock (`broker_bridge::ws::now`).
-    pub due: Duration,
-}
-
-/// What a service's last message or work came to; shown until the next one.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum LastOutcome {
-    /// Nothing yet.
-    #[default]
-    Idle,
-    /// It handled its last message, or finished its last work.
-    Done,
-    /// Its last message was rejected, or something it tried (a publish, a subscription) failed.
-    Failed(String),
-}
-
-/// A service's work as the flow diagram shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct WorkView {
-    /// Oldest first; at most [`WORK_LIMIT`].
-    pub pending: VecDeque<PendingWork>,
-    pub last: LastOutcome,
-}
-
-impl WorkView {
-    fn start(&mut self, work: PendingWork) {
-        if self.pending.len() >= WORK_LIMIT {
-            self.pending.pop_front();
-        }
-        self.pending.push_back(work);
-    }
-
-    /// One piece of work for `order_id` ended (a duplicate delivery starts two: one ends).
-    fn finish(&mut self, order_id: Uuid) {
-        if let Some(index) = self.pending.iter().position(|w| w.order_id == order_id) {
-            self.pending.remove(index);
-        }
-        self.last = LastOutcome::Done;
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceView {
     pub id: ServiceId,
+    /// `eda-<session tag>-<service slug>`.
     pub client_id: String,
-    pub link: LinkView,
+    /// Its client's link, as the driver last reported it.
+    pub link: Link,
+    /// Newest first; at most [`LOG_LIMIT`].
     pub log: VecDeque<LogEntry>,
+    /// How many entries fell off the log.
     pub log_dropped: usize,
-    pub work: WorkView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
+    /// Six hex digits that make this page's client ids unique: `eda-<tag>-<service>`.
+    pub session_tag: String,
     /// The broker the services use (valid: checked before it gets here).
     pub broker_url: String,
     /// Why the URL the user asked for was not used.
@@ -145,6 +81,8 @@ pub struct State {
     pub playback_error: Option<String>,
     /// The part of the picture shown.
     pub panel: Panel,
+    /// How fast the picture plays (the trace's playback runs at it).
+    pub speed: Speed,
     /// The MQTT version the services connect with.
     pub protocol: ProtocolVersion,
     /// Why a `?mqtt=` in the link was not used.
@@ -176,7 +114,7 @@ pub struct State {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Link(ServiceId, LinkView),
+    Link(ServiceId, Link),
     Logged(ServiceId, LogEntry),
     Notified(String),
     OrderPlaced(Uuid),
@@ -188,8 +126,10 @@ pub enum Action {
     Batch(Vec<Action>),
     /// The learner chose what the picture shows.
     PanelChosen(Panel),
-    /// The playback's speed, pause or step changed (it lives in the trace).
+    /// The playback's pause or step changed (it lives in the trace).
     PlaybackChanged,
+    /// The learner chose how fast the picture plays.
+    SpeedChanged(Speed),
     ProtocolChanged(ProtocolVersion),
     TraceChanged,
     SelectPacket(Option<u64>),
@@ -200,30 +140,31 @@ pub enum Action {
     DelaysRefused(String),
     /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
     Cleared,
-    /// `service` armed the timer of its simulated work for `order_id`, due at `due` on the
-    /// packets' clock.
-    WorkStarted {
-        service: ServiceId,
-        order_id: Uuid,
-        due: Duration,
-    },
-    /// That timer fired; what the work publishes follows (and may still fail).
-    WorkDone {
-        service: ServiceId,
-        order_id: Uuid,
-    },
 }
 
 impl State {
     /// `session_tag` makes the client ids of this page load unique: `eda-<tag>-<service>`.
+    /// Every other setting has its default; [`State::from_link`] reads them from a link.
     pub fn new(broker_url: String, broker_url_error: Option<String>, session_tag: &str) -> Self {
+        let services = ServiceId::ALL
+            .iter()
+            .map(|&id| ServiceView {
+                id,
+                client_id: client_id(session_tag, id),
+                link: Link::starting(broker_url.as_str()),
+                log: VecDeque::new(),
+                log_dropped: 0,
+            })
+            .collect();
         Self {
+            session_tag: session_tag.to_owned(),
             broker_url,
             broker_url_error,
             qos: FlowQos::default(),
             qos_error: None,
             playback_error: None,
             panel: Panel::All,
+            speed: Speed::ONE,
             protocol: crate::config::DEFAULT_PROTOCOL,
             protocol_error: None,
             trace_version: 0,
@@ -233,17 +174,7 @@ impl State {
             delays: crate::services::Delays::default(),
             delays_error: None,
             link_notice: None,
-            services: ServiceId::ALL
-                .iter()
-                .map(|&id| ServiceView {
-                    id,
-                    client_id: client_id(session_tag, id),
-                    link: LinkView::Connecting { attempt: 0 },
-                    log: VecDeque::new(),
-                    log_dropped: 0,
-                    work: WorkView::default(),
-                })
-                .collect(),
+            services,
             notifications: VecDeque::new(),
             notifications_dropped: 0,
             placed_order: None,
@@ -269,7 +200,7 @@ impl State {
     pub fn disconnected(&self) -> impl Iterator<Item = &ServiceView> {
         self.services
             .iter()
-            .filter(|s| matches!(s.link, LinkView::Disconnected { .. }))
+            .filter(|s| matches!(s.link, Link::Disconnected { .. }))
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -277,12 +208,6 @@ impl State {
             Action::Link(id, link) => self.service_mut(id).link = link,
             Action::Logged(id, entry) => {
                 let service = self.service_mut(id);
-                service.work.last = match &entry.outcome {
-                    Outcome::Accepted => LastOutcome::Done,
-                    Outcome::Rejected(reason) | Outcome::Failed(reason) => {
-                        LastOutcome::Failed(reason.clone())
-                    }
-                };
                 service.log.push_front(entry);
                 if service.log.len() > LOG_LIMIT {
                     service.log.pop_back();
@@ -300,15 +225,14 @@ impl State {
             Action::OrderPlaced(id) => {
                 self.placed_order = Some(id);
                 self.form_error = None;
-                self.service_mut(ServiceId::Order).work.last = LastOutcome::Done;
             }
             Action::OrderRefused(reason) => self.form_error = Some(reason),
             Action::BrokerChanged(url) => {
-                self.broker_url = url;
                 self.broker_url_error = None;
                 for service in &mut self.services {
-                    service.link = LinkView::Connecting { attempt: 0 };
+                    service.link = Link::starting(url.as_str());
                 }
+                self.broker_url = url;
             }
             Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
             Action::QosChanged(qos) => {
@@ -326,6 +250,11 @@ impl State {
                 self.playback_error = None;
                 self.trace_version += 1;
             }
+            Action::SpeedChanged(speed) => {
+                self.speed = speed;
+                self.playback_error = None;
+                self.trace_version += 1;
+            }
             Action::SelectPacket(seq) => self.selected_packet = seq,
             Action::ReplayLoaded(name) => {
                 self.replaying = Some(name);
@@ -333,12 +262,12 @@ impl State {
                 self.selected_packet = None;
                 self.trace_version += 1;
                 for service in &mut self.services {
-                    service.link = LinkView::Disconnected {
+                    service.link = Link::Disconnected {
+                        url: self.broker_url.clone(),
                         reason: "stopped while a recording is shown".into(),
                         retry_in: Duration::ZERO,
                         attempt: 0,
                     };
-                    service.work = WorkView::default();
                 }
             }
             Action::RecordingRefused(reason) => self.recording_error = Some(reason),
@@ -363,26 +292,15 @@ impl State {
                 self.protocol = protocol;
                 self.protocol_error = None;
                 for service in &mut self.services {
-                    service.link = LinkView::Connecting { attempt: 0 };
-                    // A new runtime replaces the old one, whose timers then never complete.
-                    service.work.pending.clear();
+                    service.link = Link::starting(self.broker_url.as_str());
                 }
-            }
-            Action::WorkStarted {
-                service,
-                order_id,
-                due,
-            } => self
-                .service_mut(service)
-                .work
-                .start(PendingWork { order_id, due }),
-            Action::WorkDone { service, order_id } => {
-                self.service_mut(service).work.finish(order_id)
             }
         }
     }
 }
 
+/// `eda-<session_tag>-<slug>`, e.g. `eda-3f9a1c-payment`: the client id of `service`'s MQTT
+/// client in the page whose session tag it is.
 pub fn client_id(session_tag: &str, service: ServiceId) -> String {
     format!("eda-{session_tag}-{}", service.slug())
 }

@@ -186,7 +186,7 @@ mod tests {
     fn every_topic_key_is_a_link_parameter() {
         for topic in topics::ALL {
             assert!(
-                crate::state::LINK_PARAMS.contains(&link_key(topic).as_str()),
+                crate::state::query::LINK_PARAMS.contains(&link_key(topic).as_str()),
                 "{topic}"
             );
         }

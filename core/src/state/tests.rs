@@ -36,16 +36,27 @@ fn every_service_has_a_distinct_client_id_and_starts_connecting() {
 #[test]
 fn links_change_per_service_and_disconnected_ones_are_listed() {
     let mut s = state();
-    s.apply(Action::Link(ServiceId::Payment, LinkView::Connected));
+    s.apply(Action::Link(
+        ServiceId::Payment,
+        Link::Connected {
+            url: "ws://h:1".into(),
+        },
+    ));
     s.apply(Action::Link(
         ServiceId::Inventory,
-        LinkView::Disconnected {
+        Link::Disconnected {
+            url: "ws://h:1".into(),
             reason: "gone".into(),
             retry_in: Duration::from_secs(1),
             attempt: 1,
         },
     ));
-    assert_eq!(s.service(ServiceId::Payment).link, LinkView::Connected);
+    assert_eq!(
+        s.service(ServiceId::Payment).link,
+        Link::Connected {
+            url: "ws://h:1".into()
+        }
+    );
     let down: Vec<_> = s.disconnected().map(|v| v.id).collect();
     assert_eq!(down, [ServiceId::Inventory]);
 }
@@ -97,125 +108,18 @@ fn a_placed_order_clears_the_refusal_and_a_refusal_keeps_the_last_order() {
 fn changing_broker_resets_links_and_clears_the_url_error() {
     let mut s = state();
     s.apply(Action::BrokerUrlInvalid("bad".into()));
-    s.apply(Action::Link(ServiceId::Order, LinkView::Connected));
+    s.apply(Action::Link(
+        ServiceId::Order,
+        Link::Connected {
+            url: "ws://h:1".into(),
+        },
+    ));
     s.apply(Action::BrokerChanged("ws://127.0.0.1:19001".into()));
     assert_eq!(s.broker_url, "ws://127.0.0.1:19001");
     assert_eq!(s.broker_url_error, None);
-    assert_eq!(s.service(ServiceId::Order).link.word(), "connecting");
-}
-
-fn started(service: ServiceId, n: u128, due_ms: u64) -> Action {
-    Action::WorkStarted {
-        service,
-        order_id: Uuid::from_u128(n),
-        due: Duration::from_millis(due_ms),
-    }
-}
-
-#[test]
-fn work_is_pending_from_its_start_until_its_timer_fires_then_done() {
-    let mut s = state();
-    assert_eq!(s.service(ServiceId::Payment).work, WorkView::default());
-    s.apply(started(ServiceId::Payment, 1, 1000));
-    s.apply(started(ServiceId::Payment, 2, 1300));
-    s.apply(started(ServiceId::Inventory, 1, 800));
-    let pending = |s: &State, id| {
-        s.service(id)
-            .work
-            .pending
-            .iter()
-            .map(|w| (w.order_id.as_u128(), w.due.as_millis()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(pending(&s, ServiceId::Payment), [(1, 1000), (2, 1300)]);
-    s.apply(Action::WorkDone {
-        service: ServiceId::Payment,
-        order_id: Uuid::from_u128(1),
-    });
-    assert_eq!(pending(&s, ServiceId::Payment), [(2, 1300)]);
-    assert_eq!(s.service(ServiceId::Payment).work.last, LastOutcome::Done);
-    assert_eq!(pending(&s, ServiceId::Inventory), [(1, 800)]);
-    assert_eq!(s.service(ServiceId::Inventory).work.last, LastOutcome::Idle);
-}
-
-#[test]
-fn a_duplicate_delivery_is_two_pieces_of_work_and_each_completion_ends_one() {
-    let mut s = state();
-    s.apply(started(ServiceId::Payment, 1, 1000));
-    s.apply(started(ServiceId::Payment, 1, 1005));
-    let done = Action::WorkDone {
-        service: ServiceId::Payment,
-        order_id: Uuid::from_u128(1),
-    };
-    s.apply(done.clone());
-    assert_eq!(s.service(ServiceId::Payment).work.pending.len(), 1);
-    s.apply(done.clone());
-    s.apply(done);
-    assert!(s.service(ServiceId::Payment).work.pending.is_empty());
-}
-
-#[test]
-fn pending_work_is_bounded_and_forgets_the_oldest() {
-    let mut s = state();
-    for n in 0..WORK_LIMIT as u128 + 2 {
-        s.apply(started(ServiceId::Inventory, n, 800 + n as u64));
-    }
-    let work = &s.service(ServiceId::Inventory).work;
-    assert_eq!(work.pending.len(), WORK_LIMIT);
-    assert_eq!(work.pending.front().map(|w| w.order_id.as_u128()), Some(2));
-}
-
-#[test]
-fn the_last_outcome_follows_the_log_and_a_failure_after_completion_wins() {
-    let mut s = state();
-    let logged = |outcome| {
-        Action::Logged(
-            ServiceId::Payment,
-            LogEntry {
-                outcome,
-                ..entry(0)
-            },
-        )
-    };
-    s.apply(logged(Outcome::Rejected("payload is not JSON".into())));
     assert_eq!(
-        s.service(ServiceId::Payment).work.last,
-        LastOutcome::Failed("payload is not JSON".into())
-    );
-    s.apply(logged(Outcome::Accepted));
-    assert_eq!(s.service(ServiceId::Payment).work.last, LastOutcome::Done);
-    // The runtime reports the end of the work before publishing its result.
-    s.apply(started(ServiceId::Payment, 1, 1000));
-    s.apply(Action::WorkDone {
-        service: ServiceId::Payment,
-        order_id: Uuid::from_u128(1),
-    });
-    s.apply(logged(Outcome::Failed("not connected".into())));
-    assert_eq!(
-        s.service(ServiceId::Payment).work.last,
-        LastOutcome::Failed("not connected".into())
-    );
-}
-
-#[test]
-fn a_placed_order_is_order_service_s_work_done() {
-    let mut s = state();
-    s.apply(Action::OrderPlaced(Uuid::from_u128(3)));
-    assert_eq!(s.service(ServiceId::Order).work.last, LastOutcome::Done);
-}
-
-#[test]
-fn a_new_protocol_forgets_unfinished_work_whose_runtime_is_gone() {
-    let mut s = state();
-    s.apply(started(ServiceId::Payment, 1, 1000));
-    s.apply(Action::ProtocolChanged(ProtocolVersion::V5));
-    assert!(s.service(ServiceId::Payment).work.pending.is_empty());
-    s.apply(started(ServiceId::Payment, 2, 2000));
-    s.apply(Action::BrokerChanged("ws://127.0.0.1:19001".into()));
-    assert_eq!(
-        s.service(ServiceId::Payment).work.pending.len(),
-        1,
-        "the same runtime keeps its timers across a broker change"
+        s.service(ServiceId::Order).link,
+        Link::starting("ws://127.0.0.1:19001")
     );
 }
 
@@ -231,7 +135,12 @@ fn changing_qos_clears_its_error() {
 #[test]
 fn changing_protocol_reconnects_every_service() {
     let mut s = State::new("ws://h:1".into(), None, "t");
-    s.apply(Action::Link(ServiceId::Payment, LinkView::Connected));
+    s.apply(Action::Link(
+        ServiceId::Payment,
+        Link::Connected {
+            url: "ws://h:1".into(),
+        },
+    ));
     s.protocol_error = Some("bad".into());
     s.apply(Action::ProtocolChanged(ProtocolVersion::V5));
     assert_eq!(s.protocol, ProtocolVersion::V5);
@@ -242,7 +151,12 @@ fn changing_protocol_reconnects_every_service() {
 #[test]
 fn a_loaded_recording_stops_the_services_and_a_refusal_is_kept() {
     let mut s = State::new("ws://h:1".into(), None, "t");
-    s.apply(Action::Link(ServiceId::Payment, LinkView::Connected));
+    s.apply(Action::Link(
+        ServiceId::Payment,
+        Link::Connected {
+            url: "ws://h:1".into(),
+        },
+    ));
     s.apply(Action::RecordingRefused("old.json: not JSON".into()));
     s.apply(Action::ReplayLoaded("session.json".into()));
     assert_eq!(s.replaying.as_deref(), Some("session.json"));
@@ -260,6 +174,20 @@ fn clearing_forgets_logs_notifications_and_the_last_order() {
     s.apply(Action::Cleared);
     assert!(s.notifications.is_empty());
     assert_eq!(s.placed_order, None);
+}
+
+#[test]
+fn a_chosen_speed_is_kept_and_clears_the_link_s_complaint() {
+    let mut s = state();
+    s.playback_error = Some("Ignored ?speed=".into());
+    let version = s.trace_version;
+    s.apply(Action::SpeedChanged("2".parse().unwrap()));
+    assert_eq!(s.speed.value(), "2");
+    assert_eq!(s.playback_error, None);
+    assert!(
+        s.trace_version > version,
+        "the views redraw at the new speed"
+    );
 }
 
 #[test]

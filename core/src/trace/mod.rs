@@ -47,6 +47,7 @@ pub mod packet;
 pub mod playback;
 pub mod recording;
 pub mod sequence;
+pub mod service_status;
 pub mod virtual_list;
 
 pub use history::{ActionLog, PacketHistory, Ring, UserAction};
@@ -60,33 +61,63 @@ pub use sequence::{
 #[cfg(test)]
 mod script;
 
-/// How many packets and user actions the page keeps; older ones are dropped and counted.
+use std::time::Duration;
+
+use playback::{Playback, Source, Speed};
+use service_status::{ServiceLog, ServiceStatus};
+
+use crate::services::ServiceId;
+
+/// How many packets, user actions and service events the page keeps; older ones are dropped
+/// and counted.
 pub const HISTORY_CAPACITY: usize = 2000;
 
-/// Every packet of the four clients and the user's actions, and which of them the views show.
+/// Everything the picture is drawn from: every packet of the four clients, the user's clicks,
+/// what the services did (for their badges), and which of it the views show now.
+///
+/// Every method that changes what is shown takes `wall`, the page's clock (the packets' clock),
+/// and never reads a clock itself.
+#[derive(Debug, Clone)]
 pub struct Trace {
+    /// Every packet, newest [`HISTORY_CAPACITY`].
     pub packets: PacketHistory,
+    /// The user's clicks.
     pub actions: ActionLog,
+    /// What the services did, for their badges.
+    pub services: ServiceLog,
     /// Which of them the views show, and the dots' clock.
-    pub playback: playback::Playback,
+    pub playback: Playback,
+}
+
+impl Default for Trace {
+    /// An empty live trace holding up to [`HISTORY_CAPACITY`] of each.
+    fn default() -> Self {
+        Trace::new(
+            PacketHistory::new(HISTORY_CAPACITY),
+            ActionLog::new(HISTORY_CAPACITY),
+        )
+    }
 }
 
 impl Trace {
+    /// A live trace of `packets` and `actions`, following the wire at 1×, with an empty log of
+    /// service events.
     pub fn new(packets: PacketHistory, actions: ActionLog) -> Self {
         Trace {
             packets,
             actions,
-            playback: playback::Playback::live(playback::Speed::ONE),
+            services: ServiceLog::new(HISTORY_CAPACITY),
+            playback: Playback::live(Speed::ONE),
         }
     }
 
     /// When the first click of the trace was made.
-    pub fn first_action(&self) -> Option<std::time::Duration> {
+    pub fn first_action(&self) -> Option<Duration> {
         self.actions.iter().next().map(UserAction::at)
     }
 
     /// The flow diagram's dots when the page's clock reads `wall`, and the view's time then.
-    pub fn pulses_at(&self, wall: std::time::Duration) -> (flow::Pulses, std::time::Duration) {
+    pub fn pulses_at(&self, wall: Duration) -> (flow::Pulses, Duration) {
         let view_now = self.playback.view_now(wall);
         let pulses = flow::shown_pulses(
             &self.packets,
@@ -98,4 +129,69 @@ impl Trace {
         );
         (pulses, view_now)
     }
+
+    /// Each service's status as the view shows it: every event while the view follows the
+    /// wire, else those up to the view's time as of the last [`Trace::tick`]. The same
+    /// projection for a live page and a replayed recording.
+    pub fn statuses(&self) -> Vec<(ServiceId, ServiceStatus)> {
+        let until = self.playback.shown().map(|s| s.until);
+        self.services.statuses_at(until)
+    }
+
+    /// Forgets every packet and click (the services' statuses stay as they are).
+    pub fn clear(&mut self, wall: Duration) {
+        self.packets.clear();
+        self.actions.clear();
+        self.services.clear();
+        self.playback.tick(wall, &self.packets);
+    }
+
+    /// Shows `recorded` instead, played from its start at the speed chosen for this one.
+    pub fn replay(&mut self, recorded: Trace, wall: Duration) {
+        let speed = self.playback.speed();
+        *self = recorded;
+        let first_action = self.first_action();
+        self.playback = Playback::recording(speed, &self.packets, first_action, wall);
+    }
+
+    /// Moves the view's clock on to `wall`. Returns whether the packets shown changed, and
+    /// whether the view no longer needs a call on every frame.
+    pub fn tick(&mut self, wall: Duration) -> (bool, bool) {
+        let changed = self.playback.tick(wall, &self.packets);
+        (changed, !self.playback.needs_frames(wall))
+    }
+
+    /// Pauses a running view, or runs a paused one on from where it stopped.
+    pub fn toggle_pause(&mut self, wall: Duration) {
+        if self.playback.is_paused() {
+            self.playback.resume(wall, &self.packets)
+        } else {
+            self.playback.pause(wall, &self.packets)
+        }
+    }
+
+    /// Live: shows everything held back and follows the wire again. A recording: plays it
+    /// again from its start.
+    pub fn jump(&mut self, wall: Duration) {
+        match self.playback.source() {
+            Source::Live => self.playback.jump_to_live(wall),
+            Source::Recording => {
+                let first_action = self.first_action();
+                self.playback.restart(wall, &self.packets, first_action)
+            }
+        }
+    }
+
+    /// Pauses and shows one packet more; returns its `seq`, or `None` when all are shown.
+    pub fn step(&mut self, wall: Duration) -> Option<u64> {
+        self.playback.step(wall, &self.packets)
+    }
+
+    /// Plays at `speed` from now on.
+    pub fn set_speed(&mut self, speed: Speed, wall: Duration) {
+        self.playback.set_speed(speed, wall, &self.packets)
+    }
 }
+
+#[cfg(test)]
+mod tests;

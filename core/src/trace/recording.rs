@@ -206,7 +206,10 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             }),
         }
     }
-    Ok(Trace::new(packets, actions))
+    let mut trace = Trace::new(packets, actions);
+    // A recording has no live services behind it: their badges come from its packets.
+    trace.services = super::service_status::ServiceLog::inferred(&trace.packets, HISTORY_CAPACITY);
+    Ok(trace)
 }
 
 #[cfg(test)]

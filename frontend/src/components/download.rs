@@ -1,14 +1,12 @@
 //! Offering text the page made (an SVG, a recording) as a file download.
 
+use gloo::file::{Blob, ObjectUrl};
 use wasm_bindgen::JsCast;
 
-/// Offers `text` as a file download, through an object URL.
+/// Offers `text` as a file download named `name` of type `mime`, through an object URL
+/// (revoked when this returns; the browser has started the download by then).
 pub fn download(name: &str, mime: &str, text: &str) -> Result<(), wasm_bindgen::JsValue> {
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let url = ObjectUrl::from(Blob::new_with_options(text, Some(mime)));
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -16,5 +14,5 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), wasm_bindgen::
     link.set_href(&url);
     link.set_download(name);
     link.click();
-    web_sys::Url::revoke_object_url(&url)
+    Ok(())
 }

@@ -13,13 +13,10 @@ use super::flow_pulses::FlowPulses;
 use crate::hooks::use_window_resize;
 use crate::SharedTrace;
 use eda_core::services::ServiceId;
-use eda_core::state::{LinkView, WorkView};
-use eda_core::trace::flow::replay::replayed_services;
 use eda_core::trace::flow::{
     broker_state, client_state, edges, flow_layout, service_state, EdgeKind, EdgeLine, Node,
     NodeBox, NodeState, Orientation,
 };
-use eda_core::trace::playback::Source;
 
 /// How often the countdown and the expiry of old dots are redrawn, while there are any.
 const TICK_MS: u32 = 100;
@@ -31,10 +28,8 @@ const MAX_SCALE: f64 = 1.25;
 #[derive(Properties, PartialEq)]
 pub struct FlowDiagramProps {
     pub trace: SharedTrace,
-    /// Changes whenever packets were recorded.
+    /// Changes whenever packets or service events were recorded.
     pub version: u64,
-    /// Each service's link and work.
-    pub services: Vec<(ServiceId, LinkView, WorkView)>,
     pub placed_order: Option<Uuid>,
     /// Why the form's last order was refused.
     pub form_error: Option<String>,
@@ -65,7 +60,7 @@ fn host_of(url: &str) -> &str {
 /// Lines of text centred in a box, the first one its name.
 fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
     let description = state.describe();
-    let link_class = state.link.map(|l| format!("link {}", l.word()));
+    let link_class = state.link.as_ref().map(|l| format!("link {}", l.word()));
     let activity_class = format!("activity {}", state.activity.word());
     let lines: Vec<(String, String)> = [
         Some(("name".to_owned(), b.node.name().to_owned())),
@@ -80,7 +75,7 @@ fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
     let x = b.center_x().to_string();
     html! {
         <g class={classes!("flow-node", state.look())} data-testid={format!("flow-node-{}", b.node.slug())}
-            data-state={state.link.map(|l| l.word())} data-activity={state.activity.word()}
+            data-state={state.link.as_ref().map(|l| l.word())} data-activity={state.activity.word()}
             tabindex="0" role="img" aria-label={description.clone()}>
             <title>{ description }</title>
             <rect class="frame" x={b.x.to_string()} y={b.y.to_string()} width={b.width.to_string()}
@@ -144,26 +139,20 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     }
 
     // The packets' clock: the same as every packet's `at` and every work's `due`.
-    let now = broker_bridge::ws::now();
-    // The dots run on the view's clock, which the playback may slow down, pause or step.
-    // A recording has no live services: its packets say what each one was doing, on the
-    // view's clock.
-    let (drawn, services_shown, state_now) = {
+    let now = crate::clock::now();
+    // The dots and the badges run on the view's clock, which the playback may slow down,
+    // pause or step; live or replayed, the badges are the same projection of the trace.
+    let (drawn, statuses, view_now) = {
         let trace = props.trace.0.borrow();
         let (drawn, view_now) = trace.pulses_at(now);
-        match trace.playback.source() {
-            Source::Recording => (
-                drawn,
-                replayed_services(&trace.packets, trace.playback.shown()),
-                view_now,
-            ),
-            Source::Live => (drawn, props.services.clone(), now),
-        }
+        (drawn, trace.statuses(), view_now)
     };
     // A few times a second while something counts down or a dot is on the page (its edge's
     // "+N" changes as the dots leave); not at all otherwise. The dots move on their own.
-    let ticking =
-        !drawn.shown.is_empty() || services_shown.iter().any(|(_, _, w)| !w.pending.is_empty());
+    let ticking = !drawn.shown.is_empty()
+        || statuses
+            .iter()
+            .any(|(_, status)| !status.work.pending.is_empty());
     let redraw = use_force_update();
     use_effect_with(ticking, move |&ticking| {
         let interval = ticking.then(|| Interval::new(TICK_MS, move || redraw.force_update()));
@@ -173,9 +162,9 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     let layout = flow_layout(*orientation);
     let hidden: HashMap<String, usize> = drawn.hidden.iter().map(|(e, n)| (e.id(), *n)).collect();
 
-    let services: HashMap<ServiceId, NodeState> = services_shown
+    let services: HashMap<ServiceId, NodeState> = statuses
         .iter()
-        .map(|(id, link, work)| (*id, service_state(*id, link, work, state_now)))
+        .map(|(id, status)| (*id, service_state(*id, status, view_now)))
         .collect();
     let nodes = layout.nodes.iter().map(|b| {
         let (state, extra) = match b.node {
@@ -184,7 +173,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 None,
             ),
             Node::Broker => (
-                broker_state(services_shown.iter().map(|(_, link, _)| link)),
+                broker_state(statuses.iter().map(|(_, status)| &status.link)),
                 Some(host_of(&props.broker_url).to_owned()),
             ),
             node => match node.service().and_then(|s| services.get(&s)) {

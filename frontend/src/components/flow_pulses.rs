@@ -21,7 +21,7 @@ pub struct FlowPulsesProps {
 
 #[component]
 pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
-    let now = broker_bridge::ws::now();
+    let now = crate::clock::now();
     let (drawn, view_now, paused) = {
         let trace = props.trace.0.borrow();
         let (drawn, view_now) = trace.pulses_at(now);

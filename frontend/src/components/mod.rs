@@ -1,7 +1,9 @@
-//! The view: small function components over one reducer ([`eda_core::state`]).
+//! The view: small function components over one reducer ([`eda_core::state`]), reached through
+//! [`crate::hooks::use_playground`].
 
 mod app;
 mod broker_bar;
+mod copy_link;
 mod delay_field;
 mod download;
 mod event_log;
@@ -14,6 +16,7 @@ mod packet_inspector;
 mod packet_row;
 mod panel_choice;
 mod playback_bar;
+mod protocol_select;
 mod qos_settings;
 mod recording_bar;
 mod sequence_diagram;
@@ -22,6 +25,7 @@ mod status_strip;
 
 pub use app::App;
 pub use broker_bar::BrokerBar;
+pub use copy_link::CopyLink;
 pub use delay_field::DelayField;
 pub use event_log::EventLog;
 pub use flow_diagram::FlowDiagram;
@@ -30,6 +34,7 @@ pub use order_form::OrderForm;
 pub use packet_inspector::PacketInspector;
 pub use panel_choice::PanelChoice;
 pub use playback_bar::PlaybackBar;
+pub use protocol_select::ProtocolSelect;
 pub use qos_settings::QosSettings;
 pub use recording_bar::RecordingBar;
 pub use sequence_diagram::SequenceDiagram;

@@ -35,7 +35,7 @@ fn plural(n: usize, one: &str) -> String {
 pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
     let trace = props.trace.0.borrow();
     let playback = &trace.playback;
-    let wall = broker_bridge::ws::now();
+    let wall = crate::clock::now();
     let (speed, paused, source) = (playback.speed(), playback.is_paused(), playback.source());
     let waiting = playback.waiting(&trace.packets);
     let total = trace.packets.len();

@@ -2,26 +2,17 @@
 
 use yew::prelude::*;
 
+use broker_bridge::Link;
 use eda_core::services::ServiceId;
-use eda_core::state::LinkView;
 
 #[derive(Properties, PartialEq)]
 pub struct StatusStripProps {
     /// Each service with its client id and link.
-    pub services: Vec<(ServiceId, String, LinkView)>,
+    pub services: Vec<(ServiceId, String, Link)>,
     pub broker_url: String,
     /// A recording is shown: the services were stopped on purpose, no help needed.
     #[prop_or_default]
     pub replaying: bool,
-}
-
-/// Shape as well as colour, so the state reads without colour vision.
-fn symbol(link: &LinkView) -> &'static str {
-    match link {
-        LinkView::Connected => "●",
-        LinkView::Connecting { .. } => "◌",
-        LinkView::Disconnected { .. } => "✕",
-    }
 }
 
 #[component]
@@ -32,13 +23,13 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         .map(|(id, client_id, link)| {
             let state = link.word();
             let title = match link {
-                LinkView::Disconnected { reason, .. } => reason.clone(),
+                Link::Disconnected { reason, .. } => reason.clone(),
                 _ => format!("{} is {state}", id.name()),
             };
             html! {
                 <li class={classes!("badge", state)} data-testid={format!("status-{}", id.slug())}
                     data-state={state} title={title}>
-                    <span class="symbol" aria-hidden="true">{ symbol(link) }</span>
+                    <span class="symbol" aria-hidden="true">{ link.symbol() }</span>
                     <span class="name">{ id.name() }</span>
                     <span class="state">{ state }</span>
                     <code data-testid="client-id">{ client_id }</code>
@@ -52,10 +43,11 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         .iter()
         .filter(|_| !props.replaying)
         .find_map(|(_, _, link)| match link {
-            LinkView::Disconnected {
+            Link::Disconnected {
                 reason,
                 retry_in,
                 attempt,
+                ..
             } => Some((reason.clone(), *retry_in, *attempt)),
             _ => None,
         });

@@ -1,19 +1,22 @@
 //! A callback on every animation frame, for as long as a component asks for it.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use gloo::render::{request_animation_frame, AnimationFrame};
 use yew::prelude::*;
 
-type Frame = Rc<RefCell<Option<Closure<dyn FnMut()>>>>;
+/// The frame requested next; dropping it cancels the request.
+type Next = Rc<RefCell<Option<AnimationFrame>>>;
 
-fn request(window: &web_sys::Window, frame: &Frame) -> Option<i32> {
-    let frame = frame.borrow();
-    window
-        .request_animation_frame(frame.as_ref()?.as_ref().unchecked_ref())
-        .ok()
+/// Asks for the next frame, which calls `on_frame` and asks again.
+fn schedule(next: &Next, on_frame: Callback<()>) {
+    let again = next.clone();
+    let frame = request_animation_frame(move |_| {
+        on_frame.emit(());
+        schedule(&again, on_frame);
+    });
+    *next.borrow_mut() = Some(frame);
 }
 
 /// Calls `on_frame` before every repaint while `active` is true; nothing otherwise. The
@@ -21,26 +24,12 @@ fn request(window: &web_sys::Window, frame: &Frame) -> Option<i32> {
 #[hook]
 pub fn use_animation_frames(active: bool, on_frame: Callback<()>) {
     use_effect_with(active, move |&active| {
-        let frame: Frame = Rc::new(RefCell::new(None));
-        let id = Rc::new(Cell::new(None::<i32>));
-        let window = web_sys::window();
-        if let (true, Some(window)) = (active, window.clone()) {
-            let (next, id_in) = (frame.clone(), id.clone());
-            let window_in = window.clone();
-            *frame.borrow_mut() = Some(Closure::new(move || {
-                on_frame.emit(());
-                id_in.set(request(&window_in, &next));
-            }));
-            id.set(request(&window, &frame));
+        let next: Next = Rc::new(RefCell::new(None));
+        if active {
+            schedule(&next, on_frame);
         }
-        move || {
-            if let (Some(window), Some(id)) = (window, id.get()) {
-                let _ = window.cancel_animation_frame(id);
-            }
-            // Breaks the closure's cycle through `next`; wasm-bindgen defers freeing it if
-            // this runs during the frame's own call.
-            frame.borrow_mut().take();
-        }
+        // Cancels the frame asked for and breaks the cycle through `again`.
+        move || drop(next.borrow_mut().take())
     });
 }
 

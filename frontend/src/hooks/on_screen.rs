@@ -1,6 +1,7 @@
 //! Whether a part of the page is on screen, so a part scrolled away can redraw less often: at
 //! 100 orders a second every redraw of a diagram nobody sees is time taken from the one in view.
 
+use gloo::events::EventListener;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
@@ -56,7 +57,7 @@ where
     let kept = use_mut_ref(|| None::<(T, f64)>);
     let timer_set = use_mut_ref(|| false);
     let redraw = use_force_update();
-    let now = js_sys::Date::now();
+    let now = crate::clock::unix_millis();
     let mut kept = kept.borrow_mut();
     let since = match &*kept {
         Some((value, at)) if !on_screen && *value != current => now - at,
@@ -89,23 +90,14 @@ where
     let on_resize = std::cell::RefCell::new(Some(on_resize));
     use_effect_with((), move |_| {
         let handler = on_resize.borrow_mut().take();
-        let listener = Closure::<dyn Fn()>::new(move || {
-            if let Some(handler) = &handler {
-                handler()
-            }
+        // Removed from the window when dropped.
+        let listener = web_sys::window().map(|window| {
+            EventListener::new(&window, "resize", move |_| {
+                if let Some(handler) = &handler {
+                    handler()
+                }
+            })
         });
-        let window = web_sys::window();
-        if let Some(window) = &window {
-            let _ = window
-                .add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
-        }
-        move || {
-            if let Some(window) = window {
-                let _ = window.remove_event_listener_with_callback(
-                    "resize",
-                    listener.as_ref().unchecked_ref(),
-                );
-            }
-        }
+        move || drop(listener)
     });
 }

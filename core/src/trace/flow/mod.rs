@@ -41,11 +41,10 @@ mod edges;
 mod geometry;
 mod nodes;
 mod pulses;
-pub mod replay;
 
 pub use edges::{edge_of, edges};
 pub use geometry::{flow_layout, EdgeLine, FlowLayout, NodeBox, Orientation, NODE_WIDTH};
-pub use nodes::{broker_state, client_state, seconds, service_state, Activity, Link, NodeState};
+pub use nodes::{broker_state, client_state, seconds, service_state, Activity, NodeState};
 pub use pulses::{pulses, shown_pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW};
 
 use crate::services::ServiceId;

@@ -6,43 +6,8 @@ use uuid::Uuid;
 
 use super::Node;
 use crate::services::ServiceId;
-use crate::state::{LastOutcome, LinkView, WorkView};
-
-/// A node's link to the broker, as its badge shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    Connecting,
-    Connected,
-    Disconnected,
-}
-
-impl Link {
-    pub fn of(link: &LinkView) -> Link {
-        match link {
-            LinkView::Connecting { .. } => Link::Connecting,
-            LinkView::Connected => Link::Connected,
-            LinkView::Disconnected { .. } => Link::Disconnected,
-        }
-    }
-
-    /// For `data-state`, as the status strip says it.
-    pub fn word(self) -> &'static str {
-        match self {
-            Link::Connecting => "connecting",
-            Link::Connected => "connected",
-            Link::Disconnected => "disconnected",
-        }
-    }
-
-    /// Shape as well as colour (the status strip's symbols).
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Link::Connecting => "◌",
-            Link::Connected => "●",
-            Link::Disconnected => "✕",
-        }
-    }
-}
+use crate::trace::service_status::{LastOutcome, ServiceStatus};
+use broker_bridge::Link;
 
 /// What a node is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,18 +59,18 @@ impl NodeState {
     /// not up overrides the activity, which carries on underneath (work finishes while
     /// disconnected, and its result waits for the broker).
     pub fn look(&self) -> &'static str {
-        match self.link {
-            Some(link @ (Link::Disconnected | Link::Connecting)) => link.word(),
+        match &self.link {
+            Some(link) if !link.is_connected() => link.word(),
             _ => self.activity.word(),
         }
     }
 
     /// The link line, e.g. `● connected`; the broker is `reachable` when any service reaches it.
     pub fn link_text(&self) -> Option<String> {
-        let link = self.link?;
+        let link = self.link.as_ref()?;
         let word = match (self.node, link) {
-            (Node::Broker, Link::Connected) => "reachable",
-            (Node::Broker, Link::Disconnected) => "unreachable",
+            (Node::Broker, Link::Connected { .. }) => "reachable",
+            (Node::Broker, Link::Disconnected { .. }) => "unreachable",
             (_, link) => link.word(),
         };
         Some(format!("{} {word}", link.symbol()))
@@ -133,10 +98,10 @@ impl NodeState {
     /// The node in a sentence, for screen readers and the tooltip: `<name>, <link>: <activity>`.
     pub fn describe(&self) -> String {
         let name = self.node.name();
-        let link = self.link.map(|link| match (self.node, link) {
-            (Node::Broker, Link::Connected) => "reached by the services",
-            (Node::Broker, Link::Disconnected) => "no service reaches it",
-            (Node::Broker, Link::Connecting) => "the services are connecting",
+        let link = self.link.as_ref().map(|link| match (self.node, link) {
+            (Node::Broker, Link::Connected { .. }) => "reached by the services",
+            (Node::Broker, Link::Disconnected { .. }) => "no service reaches it",
+            (Node::Broker, Link::Connecting { .. }) => "the services are connecting",
             (_, link) => link.word(),
         });
         let activity = match (&self.activity, self.node) {
@@ -169,12 +134,8 @@ pub fn seconds(duration: Duration) -> String {
 
 /// A service's badge: its link, and its work in hand first, else how its last message or work
 /// ended. `now` is on the packets' clock, like the work's due times.
-pub fn service_state(
-    service: ServiceId,
-    link: &LinkView,
-    work: &WorkView,
-    now: Duration,
-) -> NodeState {
+pub fn service_state(service: ServiceId, status: &ServiceStatus, now: Duration) -> NodeState {
+    let work = &status.work;
     let activity = match work.pending.iter().map(|w| w.due).min() {
         Some(due) => Activity::Working {
             orders: work.pending.len(),
@@ -190,21 +151,22 @@ pub fn service_state(
     };
     NodeState {
         node: Node::of(service),
-        link: Some(Link::of(link)),
+        link: Some(status.link.clone()),
         activity,
     }
 }
 
 /// The broker as the services see it: reachable while any of them is connected, unreachable
 /// when all of them are disconnected, else connecting.
-pub fn broker_state<'a>(links: impl IntoIterator<Item = &'a LinkView>) -> NodeState {
-    let links: Vec<Link> = links.into_iter().map(Link::of).collect();
-    let link = if links.contains(&Link::Connected) {
-        Link::Connected
-    } else if !links.is_empty() && links.iter().all(|&l| l == Link::Disconnected) {
-        Link::Disconnected
-    } else {
-        Link::Connecting
+pub fn broker_state<'a>(links: impl IntoIterator<Item = &'a Link>) -> NodeState {
+    let links: Vec<&Link> = links.into_iter().collect();
+    let connected = links.iter().find(|l| l.is_connected());
+    let all_down =
+        !links.is_empty() && links.iter().all(|l| matches!(l, Link::Disconnected { .. }));
+    let link = match (connected, all_down, links.first()) {
+        (Some(up), _, _) => (*up).clone(),
+        (None, true, Some(down)) => (*down).clone(),
+        _ => Link::starting(""),
     };
     NodeState {
         node: Node::Broker,

@@ -1,0 +1,438 @@
+//! The page's address: the settings a link carries, one grammar for reading them and for
+//! writing them back.
+//!
+//! | parameter | values | default |
+//! |---|---|---|
+//! | `broker` | a `ws://` or `wss://` URL | `ws://localhost:9001` |
+//! | `qos` | `0`, `1`, `2`: every topic | `1` |
+//! | `qos_orders`, `qos_payments`, `qos_inventory` | `0`, `1`, `2`: one topic, winning over `qos` | `qos` |
+//! | `mqtt` | `3.1.1` or `5` | `3.1.1` |
+//! | `payment_ms`, `inventory_ms` | whole milliseconds, 0 to 10000 | 1000, 800 (the seed's) |
+//! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
+//! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
+//!
+//! [`State::from_link`] reads them once when the page opens: a value it cannot use is
+//! explained in the page and the default taken; a parameter it does not know is named and
+//! ignored. [`Setting::params`] gives the parameters to write when the learner changes a
+//! setting in the page, so copying the address reproduces the set-up.
+//!
+//! ```
+//! use eda_core::state::{Setting, State};
+//! use eda_core::trace::playback::Speed;
+//!
+//! let link = [("mqtt", "5"), ("speed", "2"), ("colour", "red")];
+//! let state = State::from_link(link.iter().map(|&(k, v)| (k, v)), "a1b2c3");
+//! assert_eq!(state.speed.value(), "2");
+//! assert_eq!(state.services[0].client_id, "eda-a1b2c3-order");
+//! assert!(state.link_notice.unwrap().starts_with("Ignored in the link: colour"));
+//!
+//! let written = Setting::Speed(Speed::ONE).params();
+//! assert_eq!(written, [("speed".to_owned(), Some("1".to_owned()))]);
+//! ```
+
+use std::time::Duration;
+
+use broker_bridge::ProtocolVersion;
+
+use super::qos::{flow_qos_from_query, FlowQos};
+use super::State;
+use crate::services::Delays;
+use crate::trace::playback::Speed;
+
+/// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
+/// was not a usable URL.
+pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
+    let default = crate::config::DEFAULT_BROKER_URL;
+    match param.map(broker_bridge::url::parse_broker_url) {
+        None => (default.to_owned(), None),
+        Some(Ok(url)) => (url, None),
+        Some(Err(e)) => (
+            default.to_owned(),
+            Some(format!(
+                "Ignored ?broker= in the link: {e}. Using {default} instead."
+            )),
+        ),
+    }
+}
+
+/// The settings a link may carry; anything else in the query string is reported and ignored.
+pub const LINK_PARAMS: [&str; 10] = [
+    "broker",
+    "qos",
+    "qos_orders",
+    "qos_payments",
+    "qos_inventory",
+    "mqtt",
+    "payment_ms",
+    "inventory_ms",
+    "speed",
+    "view",
+];
+
+/// A sentence naming the query parameters the page does not know, if any.
+pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut unknown: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| !LINK_PARAMS.contains(k))
+        .collect();
+    unknown.dedup();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "Ignored in the link: {} (this page reads {}).",
+            unknown.join(", "),
+            LINK_PARAMS.join(", ")
+        )
+    })
+}
+
+/// The longest simulated delay a learner may set.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// A delay in whole milliseconds from the link or a field: 0 to [`MAX_DELAY_MS`].
+pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if ms <= MAX_DELAY_MS => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{name} delay {text:?} ignored: use whole milliseconds from 0 to {MAX_DELAY_MS}"
+        )),
+    }
+}
+
+/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was ignored.
+pub fn delays_from_query(
+    payment: Option<&str>,
+    inventory: Option<&str>,
+) -> (Delays, Option<String>) {
+    let mut delays = Delays::default();
+    let mut errors = Vec::new();
+    for (name, param, slot) in [
+        ("Payment", payment, &mut delays.payment),
+        ("Inventory", inventory, &mut delays.inventory),
+    ] {
+        if let Some(text) = param {
+            match parse_delay(name, text) {
+                Ok(delay) => *slot = delay,
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    (delays, (!errors.is_empty()).then(|| errors.join("; ")))
+}
+
+/// The MQTT version to use at start-up from the `?mqtt=` parameter (`3.1.1` or `5`), and why
+/// it was ignored if it was neither.
+pub fn protocol_from_query(param: Option<&str>) -> (ProtocolVersion, Option<String>) {
+    let default = crate::config::DEFAULT_PROTOCOL;
+    match param.map(str::trim) {
+        None => (default, None),
+        Some("3.1.1" | "4" | "311") => (ProtocolVersion::V311, None),
+        Some("5" | "5.0") => (ProtocolVersion::V5, None),
+        Some(other) => (
+            default,
+            Some(format!(
+                "Ignored ?mqtt={other:?} in the link: use 3.1.1 or 5. Using MQTT {default}."
+            )),
+        ),
+    }
+}
+
+/// The value of `?mqtt=` and of the page's protocol choice: `3.1.1` or `5`.
+pub fn protocol_value(protocol: ProtocolVersion) -> &'static str {
+    match protocol {
+        ProtocolVersion::V311 => "3.1.1",
+        ProtocolVersion::V5 => "5",
+    }
+}
+
+/// The animation speed at start-up from `?speed=` (0.25, 0.5, 1, 2 or 4), and why it was
+/// ignored if it was none of these.
+pub fn speed_from_query(param: Option<&str>) -> (Speed, Option<String>) {
+    match param.map(str::parse::<Speed>) {
+        None => (Speed::ONE, None),
+        Some(Ok(speed)) => (speed, None),
+        Some(Err(e)) => (
+            Speed::ONE,
+            Some(format!("Ignored ?speed= in the link: {e}. Using 1×.")),
+        ),
+    }
+}
+
+/// Which part of the picture the page shows: everything, or one view at full width.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Panel {
+    #[default]
+    All,
+    Flow,
+    Sequence,
+    Packets,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 4] = [Panel::All, Panel::Flow, Panel::Sequence, Panel::Packets];
+
+    /// The value of `?view=`.
+    pub fn value(self) -> &'static str {
+        match self {
+            Panel::All => "all",
+            Panel::Flow => "flow",
+            Panel::Sequence => "sequence",
+            Panel::Packets => "packets",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::All => "Everything",
+            Panel::Flow => "Flow diagram",
+            Panel::Sequence => "Sequence diagram",
+            Panel::Packets => "Packet inspector",
+        }
+    }
+
+    /// Whether `part` is drawn when this is chosen.
+    pub fn shows(self, part: Panel) -> bool {
+        self == Panel::All || self == part
+    }
+}
+
+/// The view at start-up from `?view=`, and why it was ignored if unknown.
+pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
+    let Some(text) = param else {
+        return (Panel::All, None);
+    };
+    match Panel::ALL.into_iter().find(|p| p.value() == text.trim()) {
+        Some(panel) => (panel, None),
+        None => (
+            Panel::All,
+            Some(format!(
+                "Ignored ?view={text:?} in the link: use {}. Showing everything.",
+                Panel::ALL.map(Panel::value).join(", ")
+            )),
+        ),
+    }
+}
+
+impl State {
+    /// The page's state when it opens with a link whose query string holds `pairs` (already
+    /// percent-decoded; the first of a repeated key counts), for the page whose client ids carry
+    /// `session_tag`. Every setting the link cannot give is its default, and the reason is kept
+    /// in the state's `*_error` fields and `link_notice` for the page to show.
+    pub fn from_link<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        session_tag: &str,
+    ) -> State {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+        let get = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|&(_, v)| v);
+        let (url, error) = broker_from_query(get("broker"));
+        let mut state = State::new(url, error, session_tag);
+        (state.qos, state.qos_error) = flow_qos_from_query(|key| get(key).map(str::to_owned));
+        (state.protocol, state.protocol_error) = protocol_from_query(get("mqtt"));
+        (state.delays, state.delays_error) =
+            delays_from_query(get("payment_ms"), get("inventory_ms"));
+        let (speed, speed_error) = speed_from_query(get("speed"));
+        let (panel, panel_error) = panel_from_query(get("view"));
+        (state.speed, state.panel) = (speed, panel);
+        state.playback_error = match (speed_error, panel_error) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
+        state.link_notice = unknown_params(pairs.iter().map(|&(k, _)| k));
+        state
+    }
+}
+
+/// A setting the learner changed in the page, to be written into the address.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setting {
+    /// `?broker=`.
+    Broker(String),
+    /// `?qos=` or the per-topic parameters, whichever says it in fewest words.
+    Qos(FlowQos),
+    /// `?mqtt=`.
+    Protocol(ProtocolVersion),
+    /// `?payment_ms=`.
+    PaymentDelay(Duration),
+    /// `?inventory_ms=`.
+    InventoryDelay(Duration),
+    /// `?speed=`.
+    Speed(Speed),
+    /// `?view=`.
+    Panel(Panel),
+}
+
+impl Setting {
+    /// The query parameters that say this setting: `Some` sets one, `None` removes it (the
+    /// per-topic QoS parameters go when one `qos` says it all).
+    pub fn params(&self) -> Vec<(String, Option<String>)> {
+        let one = |key: &str, value: String| vec![(key.to_owned(), Some(value))];
+        match self {
+            Setting::Broker(url) => one("broker", url.clone()),
+            Setting::Qos(qos) => qos.link_params(),
+            Setting::Protocol(protocol) => one("mqtt", protocol_value(*protocol).to_owned()),
+            Setting::PaymentDelay(delay) => one("payment_ms", delay.as_millis().to_string()),
+            Setting::InventoryDelay(delay) => one("inventory_ms", delay.as_millis().to_string()),
+            Setting::Speed(speed) => one("speed", speed.value().to_owned()),
+            Setting::Panel(panel) => one("view", panel.value().to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[test]
+    fn broker_parameter_is_used_when_valid_and_explained_when_not() {
+        assert_eq!(
+            broker_from_query(None),
+            ("ws://localhost:9001".to_owned(), None)
+        );
+        assert_eq!(
+            broker_from_query(Some("ws://127.0.0.1:19001")),
+            ("ws://127.0.0.1:19001".to_owned(), None)
+        );
+        let (url, error) = broker_from_query(Some("http://nope"));
+        assert_eq!(url, "ws://localhost:9001");
+        let error = error.unwrap();
+        assert!(
+            error.contains("http://nope") && error.contains("ws://"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn mqtt_parameter_is_3_1_1_or_5_and_explained_otherwise() {
+        assert_eq!(protocol_from_query(None), (ProtocolVersion::V311, None));
+        assert_eq!(protocol_from_query(Some("5")), (ProtocolVersion::V5, None));
+        assert_eq!(
+            protocol_from_query(Some("3.1.1")),
+            (ProtocolVersion::V311, None)
+        );
+        let (protocol, error) = protocol_from_query(Some("6"));
+        assert_eq!(protocol, ProtocolVersion::V311);
+        assert!(error.unwrap().contains("3.1.1 or 5"));
+    }
+
+    #[test]
+    fn delays_come_from_the_link_within_bounds() {
+        let (d, e) = delays_from_query(Some("0"), Some("2500"));
+        assert_eq!(
+            (d.payment.as_millis(), d.inventory.as_millis(), e),
+            (0, 2500, None)
+        );
+        let (d, e) = delays_from_query(Some("-5"), Some("99999"));
+        assert_eq!(d, Delays::default());
+        let e = e.unwrap();
+        assert!(
+            e.contains("Payment") && e.contains("Inventory") && e.contains("10000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_link_parameters_are_named_once() {
+        assert_eq!(unknown_params(["broker", "qos", "mqtt"]), None);
+        let notice = unknown_params(["broker", "bogus", "bogus", "colour"]).unwrap();
+        assert!(
+            notice.starts_with("Ignored in the link: bogus, colour"),
+            "{notice}"
+        );
+        assert!(notice.contains("payment_ms"), "{notice}");
+    }
+
+    #[test]
+    fn speed_and_view_come_from_the_link_or_are_explained() {
+        assert_eq!(speed_from_query(None), (Speed::ONE, None));
+        assert_eq!(speed_from_query(Some("0.25")).0.value(), "0.25");
+        let (speed, error) = speed_from_query(Some("3"));
+        assert_eq!(speed, Speed::ONE);
+        assert!(error.unwrap().contains("0.25×, 0.5×, 1×, 2×, 4×"));
+        assert_eq!(panel_from_query(Some("sequence")), (Panel::Sequence, None));
+        assert_eq!(panel_from_query(None), (Panel::All, None));
+        let (panel, error) = panel_from_query(Some("<b>"));
+        assert_eq!(panel, Panel::All);
+        assert!(error.unwrap().contains("all, flow, sequence, packets"));
+        assert!(Panel::Flow.shows(Panel::Flow) && !Panel::Flow.shows(Panel::Packets));
+        assert!(Panel::All.shows(Panel::Packets));
+    }
+
+    fn state_from(pairs: &[(String, Option<String>)]) -> State {
+        State::from_link(
+            pairs
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?))),
+            "t",
+        )
+    }
+
+    #[test]
+    fn every_setting_written_is_read_back_the_same() {
+        use broker_bridge::QoS;
+        let settings = [
+            Setting::Broker("ws://127.0.0.1:19001".into()),
+            Setting::Qos(FlowQos::uniform(QoS::ExactlyOnce)),
+            Setting::Qos(FlowQos::default().with("payments/processed", QoS::AtMostOnce)),
+            Setting::Protocol(ProtocolVersion::V5),
+            Setting::Protocol(ProtocolVersion::V311),
+            Setting::PaymentDelay(Duration::from_millis(0)),
+            Setting::InventoryDelay(Duration::from_millis(2500)),
+            Setting::Speed("0.25".parse().unwrap()),
+            Setting::Panel(Panel::Packets),
+        ];
+        for setting in settings {
+            let state = state_from(&setting.params());
+            let read = match &setting {
+                Setting::Broker(_) => Setting::Broker(state.broker_url.clone()),
+                Setting::Qos(_) => Setting::Qos(state.qos),
+                Setting::Protocol(_) => Setting::Protocol(state.protocol),
+                Setting::PaymentDelay(_) => Setting::PaymentDelay(state.delays.payment),
+                Setting::InventoryDelay(_) => Setting::InventoryDelay(state.delays.inventory),
+                Setting::Speed(_) => Setting::Speed(state.speed),
+                Setting::Panel(_) => Setting::Panel(state.panel),
+            };
+            assert_eq!(read, setting);
+            assert_eq!(
+                state.link_notice, None,
+                "{setting:?} writes only known parameters"
+            );
+        }
+    }
+
+    #[test]
+    fn a_link_sets_everything_at_once_and_explains_what_it_ignored() {
+        let link = [
+            ("broker", "ws://10.0.0.2:9001"),
+            ("qos_orders", "2"),
+            ("mqtt", "5"),
+            ("payment_ms", "50"),
+            ("inventory_ms", "x"),
+            ("speed", "9"),
+            ("view", "flow"),
+            ("bogus", "1"),
+        ];
+        let state = State::from_link(link, "abc123");
+        assert_eq!(state.session_tag, "abc123");
+        assert_eq!(state.broker_url, "ws://10.0.0.2:9001");
+        assert_eq!(state.services[1].link.url(), "ws://10.0.0.2:9001");
+        assert_eq!(state.qos.of("orders/created").level(), 2);
+        assert_eq!(state.protocol, ProtocolVersion::V5);
+        assert_eq!(state.delays.payment, Duration::from_millis(50));
+        assert_eq!(state.delays.inventory, Delays::default().inventory);
+        assert!(state.delays_error.unwrap().contains("Inventory"));
+        assert_eq!((state.speed, state.panel), (Speed::ONE, Panel::Flow));
+        assert!(state.playback_error.unwrap().contains("?speed="));
+        assert!(state.link_notice.unwrap().contains("bogus"));
+        let empty = State::from_link([], "abc123");
+        assert_eq!(
+            empty,
+            State::new("ws://localhost:9001".into(), None, "abc123")
+        );
+    }
+
+    #[test]
+    fn the_first_of_a_repeated_parameter_counts() {
+        let state = State::from_link([("mqtt", "5"), ("mqtt", "3.1.1")], "t");
+        assert_eq!(state.protocol, ProtocolVersion::V5);
+        assert_eq!(state.link_notice, None);
+    }
+}

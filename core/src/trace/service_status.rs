@@ -1,0 +1,323 @@
+//! What each service is doing, as its badge in the flow diagram shows it: its link to the
+//! broker, its simulated work in hand, and how its last message or work ended.
+//!
+//! One projection for the live page and for a replayed recording: a [`ServiceLog`] of
+//! [`ServiceEvent`]s, folded up to the view's time. Live, the runtime records each event as it
+//! happens; a recording carries packets only, so [`ServiceLog::inferred`] reads the same events
+//! off its packets (a CONNACK is a link up, an order delivered to PaymentService is work started,
+//! its `payments/processed` going out is that work done).
+//!
+//! ```
+//! use std::time::Duration;
+//! use broker_bridge::Link;
+//! use eda_core::services::ServiceId;
+//! use eda_core::trace::service_status::{ServiceEvent, ServiceLog};
+//! use uuid::Uuid;
+//!
+//! let ms = Duration::from_millis;
+//! let mut log = ServiceLog::new(100);
+//! let order_id = Uuid::from_u128(7);
+//! log.record(ms(10), ServiceId::Payment, ServiceEvent::Link(Link::Connected { url: "ws://localhost:9001".into() }));
+//! log.record(ms(20), ServiceId::Payment, ServiceEvent::WorkStarted { order_id, due: ms(1020) });
+//! log.record(ms(1020), ServiceId::Payment, ServiceEvent::WorkDone { order_id });
+//!
+//! // At 0.5 s the payment is in hand; at 1.1 s it is done.
+//! let working = log.status_at(ServiceId::Payment, Some(ms(500)));
+//! assert_eq!(working.work.pending.len(), 1);
+//! assert!(working.link.is_connected());
+//! assert!(log.status_at(ServiceId::Payment, Some(ms(1100))).work.pending.is_empty());
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use broker_bridge::{Direction, Link, PacketKind};
+use uuid::Uuid;
+
+use super::history::PacketHistory;
+use super::packet::TracedPacket;
+use crate::domain::topics;
+use crate::services::{Delays, ServiceId};
+
+/// How many unfinished pieces of simulated work each service remembers. At 100 orders a second
+/// and 1 s of work a service has 100 in hand; beyond the limit the oldest (the one due first)
+/// is forgotten, and its completion then finds nothing to remove.
+pub const WORK_LIMIT: usize = 500;
+
+/// Simulated work a service started and has not finished: a charge or a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingWork {
+    /// The order the work is for.
+    pub order_id: Uuid,
+    /// When its timer is due, on the packets' clock.
+    pub due: Duration,
+}
+
+/// What a service's last message or work came to; shown until the next one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LastOutcome {
+    /// Nothing yet.
+    #[default]
+    Idle,
+    /// It handled its last message, or finished its last work.
+    Done,
+    /// Its last message was rejected, or something it tried (a publish, a subscription) failed,
+    /// for this reason.
+    Failed(String),
+}
+
+/// A service's work: what it has in hand and how the last thing it did ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Work {
+    /// Oldest first; at most [`WORK_LIMIT`].
+    pub pending: VecDeque<PendingWork>,
+    /// How its last message or work ended.
+    pub last: LastOutcome,
+}
+
+/// Everything a service's badge shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceStatus {
+    /// Its client's link to the broker.
+    pub link: Link,
+    /// Its simulated work.
+    pub work: Work,
+}
+
+impl Default for ServiceStatus {
+    fn default() -> Self {
+        ServiceStatus {
+            link: Link::starting(""),
+            work: Work::default(),
+        }
+    }
+}
+
+/// Something a service did or that happened to it, as its badge tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceEvent {
+    /// Its client's link changed.
+    Link(Link),
+    /// It armed the timer of its simulated work for `order_id`, due at `due` on the packets'
+    /// clock.
+    WorkStarted {
+        /// The order worked on.
+        order_id: Uuid,
+        /// When the work is due.
+        due: Duration,
+    },
+    /// That timer fired, or the recording shows the work's result going out; what the work
+    /// publishes follows (and may still fail). One piece of work for the order ends (a
+    /// duplicate delivery starts two: one ends).
+    WorkDone {
+        /// The order worked on.
+        order_id: Uuid,
+    },
+    /// It handled a message ([`LastOutcome::Done`]) or rejected one or failed at something
+    /// ([`LastOutcome::Failed`]).
+    Outcome(LastOutcome),
+    /// A new client replaced the service's (the page reconnected with another MQTT version):
+    /// the old client's timers never fire, so the work in hand is forgotten, and the link starts
+    /// over at `url`.
+    Restarted {
+        /// The broker the new client connects to.
+        url: String,
+    },
+}
+
+impl ServiceStatus {
+    /// The status after `event`.
+    pub fn apply(&mut self, event: &ServiceEvent) {
+        match event {
+            ServiceEvent::Link(link) => self.link = link.clone(),
+            ServiceEvent::WorkStarted { order_id, due } => {
+                let pending = &mut self.work.pending;
+                if pending.len() >= WORK_LIMIT {
+                    pending.pop_front();
+                }
+                pending.push_back(PendingWork {
+                    order_id: *order_id,
+                    due: *due,
+                });
+            }
+            ServiceEvent::WorkDone { order_id } => {
+                let pending = &mut self.work.pending;
+                if let Some(index) = pending.iter().position(|w| w.order_id == *order_id) {
+                    pending.remove(index);
+                }
+                self.work.last = LastOutcome::Done;
+            }
+            ServiceEvent::Outcome(outcome) => self.work.last = outcome.clone(),
+            ServiceEvent::Restarted { url } => {
+                self.work.pending.clear();
+                self.link = Link::starting(url.as_str());
+            }
+        }
+    }
+}
+
+/// One event of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    at: Duration,
+    service: ServiceId,
+    event: ServiceEvent,
+}
+
+/// The newest events of the four services, in the order they happened, and each service's
+/// status before the oldest of them: an event that falls off the end is folded into that
+/// status, so a link that came up long ago is still up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLog {
+    base: [ServiceStatus; 4],
+    events: VecDeque<Entry>,
+    capacity: usize,
+}
+
+fn index(service: ServiceId) -> usize {
+    ServiceId::ALL
+        .iter()
+        .position(|s| *s == service)
+        .unwrap_or_default()
+}
+
+impl ServiceLog {
+    /// An empty log keeping the newest `capacity` events (at least one).
+    pub fn new(capacity: usize) -> Self {
+        ServiceLog {
+            base: Default::default(),
+            events: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Records `event` of `service` at `at` on the packets' clock. Events are recorded in the
+    /// order they happen.
+    pub fn record(&mut self, at: Duration, service: ServiceId, event: ServiceEvent) {
+        if self.events.len() == self.capacity {
+            if let Some(old) = self.events.pop_front() {
+                self.base[index(old.service)].apply(&old.event);
+            }
+        }
+        self.events.push_back(Entry { at, service, event });
+    }
+
+    /// Forgets the events but not what they came to: every status stays as it is now.
+    pub fn clear(&mut self) {
+        for old in std::mem::take(&mut self.events) {
+            self.base[index(old.service)].apply(&old.event);
+        }
+    }
+
+    /// How many events are kept.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no event is kept.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// `service`'s status after the events up to `until` (all of them for `None`).
+    pub fn status_at(&self, service: ServiceId, until: Option<Duration>) -> ServiceStatus {
+        let mut status = self.base[index(service)].clone();
+        for entry in &self.events {
+            if until.is_some_and(|until| entry.at > until) {
+                break;
+            }
+            if entry.service == service {
+                status.apply(&entry.event);
+            }
+        }
+        status
+    }
+
+    /// Every service's status at `until`, in [`ServiceId::ALL`]'s order.
+    pub fn statuses_at(&self, until: Option<Duration>) -> Vec<(ServiceId, ServiceStatus)> {
+        ServiceId::ALL
+            .into_iter()
+            .map(|service| (service, self.status_at(service, until)))
+            .collect()
+    }
+
+    /// The events a recording's packets tell, for a trace that has no live services behind it.
+    ///
+    /// - An incoming CONNACK is the link up (or down, if it refused); a DISCONNECT is the link
+    ///   down.
+    /// - An order delivered to PaymentService or InventoryService starts work, due when the
+    ///   recording shows the service's result for that order going out (or after the default
+    ///   delay, if the recording ends first).
+    /// - Any other delivery is a message handled; a PUBLISH going out ends the work for its
+    ///   order.
+    pub fn inferred(history: &PacketHistory, capacity: usize) -> ServiceLog {
+        let mut log = ServiceLog::new(capacity);
+        let packets: Vec<&TracedPacket> = history.iter().collect();
+        for (i, packet) in packets.iter().enumerate() {
+            let service = packet.service;
+            let event = match (packet.kind, packet.direction) {
+                (PacketKind::ConnAck, Direction::Incoming) => {
+                    ServiceEvent::Link(match &packet.reason {
+                        None => Link::Connected { url: String::new() },
+                        Some(reason) => stopped(reason),
+                    })
+                }
+                (PacketKind::Disconnect, _) => {
+                    ServiceEvent::Link(stopped("the client disconnected"))
+                }
+                (PacketKind::Publish, Direction::Incoming) => {
+                    let works = matches!(service, ServiceId::Payment | ServiceId::Inventory);
+                    match packet.order_id {
+                        Some(order_id) if works => ServiceEvent::WorkStarted {
+                            order_id,
+                            due: result_time(&packets[i + 1..], service, order_id)
+                                .unwrap_or(packet.at + default_delay(service)),
+                        },
+                        _ => ServiceEvent::Outcome(LastOutcome::Done),
+                    }
+                }
+                (PacketKind::Publish, Direction::Outgoing) => match packet.order_id {
+                    Some(order_id) => ServiceEvent::WorkDone { order_id },
+                    None => ServiceEvent::Outcome(LastOutcome::Done),
+                },
+                _ => continue,
+            };
+            log.record(packet.at, service, event);
+        }
+        log
+    }
+}
+
+fn stopped(reason: &str) -> Link {
+    Link::Disconnected {
+        url: String::new(),
+        reason: reason.to_owned(),
+        retry_in: Duration::ZERO,
+        attempt: 0,
+    }
+}
+
+/// When `service` published its result for `order_id`, if the recording holds it.
+fn result_time(later: &[&TracedPacket], service: ServiceId, order_id: Uuid) -> Option<Duration> {
+    later
+        .iter()
+        .find(|p| {
+            p.service == service
+                && p.kind == PacketKind::Publish
+                && p.direction == Direction::Outgoing
+                && p.order_id == Some(order_id)
+                && p.topic.as_deref() != Some(topics::ORDERS_CREATED)
+        })
+        .map(|p| p.at)
+}
+
+fn default_delay(service: ServiceId) -> Duration {
+    let delays = Delays::default();
+    match service {
+        ServiceId::Payment => delays.payment,
+        _ => delays.inventory,
+    }
+}
+
+#[cfg(test)]
+mod tests;

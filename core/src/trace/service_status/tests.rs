@@ -1,0 +1,214 @@
+use broker_bridge::{ProtocolVersion, QoS};
+
+use super::*;
+use crate::trace::playback::Shown;
+use crate::trace::script::{order, Script};
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+fn started(n: u128, due_ms: u64) -> ServiceEvent {
+    ServiceEvent::WorkStarted {
+        order_id: order(n),
+        due: ms(due_ms),
+    }
+}
+
+fn done(n: u128) -> ServiceEvent {
+    ServiceEvent::WorkDone { order_id: order(n) }
+}
+
+fn pending(log: &ServiceLog, service: ServiceId) -> Vec<(u128, u128)> {
+    log.status_at(service, None)
+        .work
+        .pending
+        .iter()
+        .map(|w| (w.order_id.as_u128(), w.due.as_millis()))
+        .collect()
+}
+
+fn up() -> ServiceEvent {
+    ServiceEvent::Link(Link::Connected {
+        url: "ws://localhost:9001".into(),
+    })
+}
+
+#[test]
+fn work_is_pending_from_its_start_until_its_timer_fires_then_done() {
+    let mut log = ServiceLog::new(100);
+    assert_eq!(
+        log.status_at(ServiceId::Payment, None),
+        ServiceStatus::default()
+    );
+    log.record(ms(0), ServiceId::Payment, started(1, 1000));
+    log.record(ms(300), ServiceId::Payment, started(2, 1300));
+    log.record(ms(300), ServiceId::Inventory, started(1, 800));
+    assert_eq!(
+        pending(&log, ServiceId::Payment),
+        [(order(1).as_u128(), 1000), (order(2).as_u128(), 1300)]
+    );
+    log.record(ms(1000), ServiceId::Payment, done(1));
+    assert_eq!(
+        pending(&log, ServiceId::Payment),
+        [(order(2).as_u128(), 1300)]
+    );
+    let payment = log.status_at(ServiceId::Payment, None);
+    assert_eq!(payment.work.last, LastOutcome::Done);
+    assert_eq!(
+        pending(&log, ServiceId::Inventory),
+        [(order(1).as_u128(), 800)]
+    );
+    let inventory = log.status_at(ServiceId::Inventory, None);
+    assert_eq!(inventory.work.last, LastOutcome::Idle);
+}
+
+#[test]
+fn the_status_is_the_fold_of_the_events_up_to_the_view_s_time() {
+    let mut log = ServiceLog::new(100);
+    log.record(ms(10), ServiceId::Payment, up());
+    log.record(ms(20), ServiceId::Payment, started(1, 1020));
+    log.record(ms(1020), ServiceId::Payment, done(1));
+    let at = |t| log.status_at(ServiceId::Payment, Some(ms(t)));
+    assert_eq!(at(5), ServiceStatus::default(), "before anything happened");
+    assert!(at(10).link.is_connected());
+    assert_eq!(at(10).work.pending.len(), 0);
+    assert_eq!(at(500).work.pending.len(), 1, "paused mid-payment");
+    assert_eq!(at(1020).work.pending.len(), 0);
+    assert_eq!(at(1020).work.last, LastOutcome::Done);
+}
+
+#[test]
+fn a_duplicate_delivery_is_two_pieces_of_work_and_each_completion_ends_one() {
+    let mut log = ServiceLog::new(100);
+    log.record(ms(0), ServiceId::Payment, started(1, 1000));
+    log.record(ms(5), ServiceId::Payment, started(1, 1005));
+    log.record(ms(1000), ServiceId::Payment, done(1));
+    assert_eq!(pending(&log, ServiceId::Payment).len(), 1);
+    log.record(ms(1005), ServiceId::Payment, done(1));
+    log.record(ms(1006), ServiceId::Payment, done(1));
+    assert!(pending(&log, ServiceId::Payment).is_empty());
+}
+
+#[test]
+fn pending_work_is_bounded_and_forgets_the_oldest() {
+    let mut log = ServiceLog::new(10_000);
+    for n in 0..WORK_LIMIT as u128 + 2 {
+        log.record(ms(n as u64), ServiceId::Inventory, started(n, 800));
+    }
+    let status = log.status_at(ServiceId::Inventory, None);
+    assert_eq!(status.work.pending.len(), WORK_LIMIT);
+    assert_eq!(
+        status.work.pending.front().map(|w| w.order_id),
+        Some(order(2))
+    );
+}
+
+#[test]
+fn the_last_outcome_follows_the_events_and_a_failure_after_completion_wins() {
+    let mut log = ServiceLog::new(100);
+    let failed = |reason: &str| ServiceEvent::Outcome(LastOutcome::Failed(reason.into()));
+    let last = |log: &ServiceLog| log.status_at(ServiceId::Payment, None).work.last;
+    log.record(ms(1), ServiceId::Payment, failed("payload is not JSON"));
+    assert_eq!(
+        last(&log),
+        LastOutcome::Failed("payload is not JSON".into())
+    );
+    log.record(
+        ms(2),
+        ServiceId::Payment,
+        ServiceEvent::Outcome(LastOutcome::Done),
+    );
+    assert_eq!(last(&log), LastOutcome::Done);
+    // The runtime reports the end of the work before publishing its result.
+    log.record(ms(3), ServiceId::Payment, started(1, 1000));
+    log.record(ms(1000), ServiceId::Payment, done(1));
+    log.record(ms(1000), ServiceId::Payment, failed("not connected"));
+    assert_eq!(last(&log), LastOutcome::Failed("not connected".into()));
+}
+
+#[test]
+fn a_restart_forgets_unfinished_work_whose_timers_are_gone() {
+    let mut log = ServiceLog::new(100);
+    log.record(ms(0), ServiceId::Payment, up());
+    log.record(ms(1), ServiceId::Payment, started(1, 1000));
+    log.record(
+        ms(2),
+        ServiceId::Payment,
+        ServiceEvent::Restarted {
+            url: "ws://127.0.0.1:19001".into(),
+        },
+    );
+    let status = log.status_at(ServiceId::Payment, None);
+    assert!(status.work.pending.is_empty());
+    assert_eq!(status.link, Link::starting("ws://127.0.0.1:19001"));
+}
+
+#[test]
+fn events_that_fall_off_the_log_still_count() {
+    let mut log = ServiceLog::new(3);
+    log.record(ms(0), ServiceId::Order, up());
+    for n in 0..5 {
+        log.record(ms(1 + n), ServiceId::Payment, started(n.into(), 900));
+    }
+    assert_eq!(log.len(), 3);
+    assert!(
+        log.status_at(ServiceId::Order, None).link.is_connected(),
+        "the link came up before the oldest event kept"
+    );
+    assert_eq!(pending(&log, ServiceId::Payment).len(), 5);
+    log.clear();
+    assert!(log.is_empty());
+    assert_eq!(
+        pending(&log, ServiceId::Payment).len(),
+        5,
+        "cleared, not undone"
+    );
+    assert!(log.status_at(ServiceId::Order, None).link.is_connected());
+}
+
+#[test]
+fn a_recording_tells_links_from_connack_and_work_from_the_order_and_its_result() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(order(1), QoS::AtLeastOnce);
+    let history = &script.history;
+    let log = ServiceLog::inferred(history, 1000);
+    // Everything shown: connected, and every service done.
+    for (service, status) in log.statuses_at(None) {
+        assert!(status.link.is_connected(), "{service}");
+        assert!(status.work.pending.is_empty(), "{service}");
+        assert_eq!(status.work.last, LastOutcome::Done, "{service}");
+    }
+    // Shown up to the delivery of orders/created to PaymentService: it is working, due when
+    // the recording shows its payments/processed going out.
+    let delivered = history
+        .iter()
+        .find(|p| {
+            p.service == ServiceId::Payment
+                && p.kind == PacketKind::Publish
+                && p.direction == Direction::Incoming
+        })
+        .unwrap();
+    let result = history
+        .iter()
+        .find(|p| p.topic.as_deref() == Some(topics::PAYMENTS_PROCESSED))
+        .unwrap();
+    let cut = Shown {
+        below: delivered.seq + 1,
+        until: delivered.at,
+    };
+    let payment = log.status_at(ServiceId::Payment, Some(cut.until));
+    assert!(payment.link.is_connected());
+    let work: Vec<_> = payment
+        .work
+        .pending
+        .iter()
+        .map(|w| (w.order_id, w.due))
+        .collect();
+    assert_eq!(work, [(order(1), result.at)]);
+    // Before any packet: every client still connecting.
+    for (_, status) in log.statuses_at(Some(Duration::ZERO)) {
+        assert_eq!(status, ServiceStatus::default());
+    }
+}

@@ -1,0 +1,149 @@
+//! The trace's operations as the page's buttons use them: clear, replay a recording, pause,
+//! step, jump, speed. Each test drives a trace built from a scripted order on virtual time.
+
+use std::time::Duration;
+
+use broker_bridge::{ProtocolVersion, QoS};
+
+use super::script::{order, Script};
+use super::service_status::{LastOutcome, ServiceEvent};
+use super::*;
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+/// A live trace of one QoS 1 order through four connected services, and the time after it.
+fn live() -> (Trace, Duration) {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(order(1), QoS::AtLeastOnce);
+    let end = script.now();
+    let mut trace = Trace::new(script.history, script.actions);
+    trace.services.record(
+        ms(1),
+        ServiceId::Payment,
+        ServiceEvent::Link(broker_bridge::Link::Connected {
+            url: "ws://localhost:9001".into(),
+        }),
+    );
+    (trace, end)
+}
+
+fn shown_count(trace: &Trace) -> usize {
+    trace
+        .packets
+        .iter()
+        .filter(|p| trace.playback.shows_packet(p.seq))
+        .count()
+}
+
+#[test]
+fn clear_forgets_packets_and_clicks_but_not_what_the_services_are_doing() {
+    let (mut trace, end) = live();
+    assert!(!trace.packets.is_empty() && !trace.actions.is_empty());
+    trace.clear(end);
+    assert!(trace.packets.is_empty());
+    assert!(trace.actions.is_empty());
+    let payment = trace.services.status_at(ServiceId::Payment, None);
+    assert!(payment.link.is_connected(), "still connected after Clear");
+}
+
+#[test]
+fn a_replayed_recording_starts_at_its_beginning_at_the_chosen_speed_with_its_own_badges() {
+    let (recorded, _) = live();
+    let total = recorded.packets.len();
+    let recorded = recording::load(&recording::record(&recorded)).unwrap();
+    let mut trace = Trace::default();
+    let half: Speed = "0.5".parse().unwrap();
+    trace.set_speed(half, ms(0));
+    let wall = ms(100_000);
+    trace.replay(recorded, wall);
+    assert_eq!(trace.playback.source(), Source::Recording);
+    assert_eq!(trace.playback.speed(), half);
+    assert!(shown_count(&trace) < total, "played from its start");
+    // At its start no service has connected yet; played to its end, every one is done.
+    let at_start = trace.statuses();
+    assert!(at_start.iter().all(|(_, s)| !s.link.is_connected()));
+    let later = wall + ms(60_000);
+    let (_, done) = trace.tick(later);
+    assert!(done, "a recording played to its end needs no more frames");
+    assert_eq!(shown_count(&trace), total);
+    for (service, status) in trace.statuses() {
+        assert!(status.link.is_connected(), "{service}");
+        assert_eq!(status.work.last, LastOutcome::Done, "{service}");
+    }
+}
+
+#[test]
+fn pause_holds_new_packets_back_and_resume_runs_on() {
+    let (mut trace, end) = live();
+    trace.toggle_pause(end);
+    assert!(trace.playback.is_paused());
+    let before = shown_count(&trace);
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.wait(end.as_millis() as u64 + 10);
+    script.place_order(order(2), QoS::AtMostOnce);
+    let next = trace.packets.next_seq();
+    for p in script.history.iter() {
+        trace.packets.push(TracedPacket {
+            seq: next + p.seq,
+            ..p.clone()
+        });
+    }
+    trace.tick(end + ms(50));
+    assert_eq!(shown_count(&trace), before, "paused: the new order waits");
+    trace.toggle_pause(end + ms(60));
+    assert!(!trace.playback.is_paused());
+    trace.jump(end + ms(5_000));
+    assert!(trace.playback.is_following());
+    assert_eq!(shown_count(&trace), trace.packets.len());
+}
+
+#[test]
+fn step_shows_one_packet_more_each_time_and_says_which() {
+    let (mut trace, end) = live();
+    trace.toggle_pause(end);
+    let total = trace.packets.len();
+    let seqs: Vec<u64> = trace.packets.iter().map(|p| p.seq).collect();
+    // Paused at the end of a live trace: everything is shown, there is nothing to step to.
+    assert_eq!(shown_count(&trace), total);
+    assert_eq!(trace.step(end), None);
+    // A recording steps from its first packet.
+    let recorded = recording::load(&recording::record(&trace)).unwrap();
+    let mut replayed = Trace::default();
+    replayed.replay(recorded, ms(0));
+    let first = replayed.step(ms(0));
+    let shown = shown_count(&replayed);
+    let second = replayed.step(ms(0));
+    assert!(replayed.playback.is_paused());
+    assert_eq!(shown_count(&replayed), shown + 1);
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let i = seqs.iter().position(|&s| s == first).unwrap();
+    assert_eq!(seqs[i + 1], second, "the packet right after");
+}
+
+#[test]
+fn jump_plays_a_recording_again_from_its_start() {
+    let (recorded, _) = live();
+    let total = recorded.packets.len();
+    let mut trace = Trace::default();
+    trace.replay(
+        recording::load(&recording::record(&recorded)).unwrap(),
+        ms(0),
+    );
+    trace.tick(ms(60_000));
+    assert_eq!(shown_count(&trace), total);
+    trace.jump(ms(60_000));
+    assert!(shown_count(&trace) < total);
+}
+
+#[test]
+fn a_live_view_in_slow_motion_jumps_back_to_1x() {
+    let (mut trace, end) = live();
+    trace.set_speed("0.25".parse().unwrap(), end);
+    assert!(!trace.playback.is_following());
+    trace.jump(end + ms(10));
+    assert_eq!(trace.playback.speed(), Speed::ONE);
+    assert!(trace.playback.is_following());
+}

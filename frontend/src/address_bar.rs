@@ -1,0 +1,54 @@
+//! The address bar: the query string read when the page opens and written whenever a setting
+//! changes in the page, so copying the address reproduces the set-up. The grammar (which
+//! parameters, which values) is the core's, [`eda_core::state::query`]; this only moves the
+//! text in and out of the browser.
+
+use eda_core::state::Setting;
+
+/// The query string's parameters, percent-decoded, in order (repeated keys kept).
+pub fn query_pairs() -> Vec<(String, String)> {
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else {
+        return Vec::new();
+    };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return Vec::new();
+    };
+    let Ok(Some(entries)) = js_sys::try_iter(&params.entries()) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let pair = js_sys::Array::from(&entry.ok()?);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// Writes `setting` into the address (replacing the history entry, so Back still leaves the
+/// page). Does nothing if the browser refuses.
+pub fn remember(setting: &Setting) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(href) = window.location().href() else {
+        return;
+    };
+    let Ok(page) = web_sys::Url::new(&href) else {
+        return;
+    };
+    for (key, value) in setting.params() {
+        match value {
+            Some(value) => page.search_params().set(&key, &value),
+            None => page.search_params().delete(&key),
+        }
+    }
+    if let Ok(history) = window.history() {
+        let _ =
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));
+    }
+}
+
+/// The page's address as it is now: every setting changed in the page is in it.
+pub fn current() -> Option<String> {
+    web_sys::window()?.location().href().ok()
+}

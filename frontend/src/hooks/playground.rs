@@ -1,0 +1,274 @@
+//! `use_playground()`: the page's state, its trace and its four services, and a handle whose
+//! methods are everything the learner can do. Components call the methods; what each does is
+//! decided in the core (the reducer, the trace's operations, the query grammar) and carried out
+//! by the runtime.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use broker_bridge::ProtocolVersion;
+use eda_core::domain::order_form::ValidOrder;
+use eda_core::services::ServiceId;
+use eda_core::state::query::{parse_delay, protocol_from_query};
+use eda_core::state::{Action, FlowQos, Panel, Setting, State};
+use eda_core::trace::playback::{Playback, Speed};
+use eda_core::trace::Trace;
+use yew::prelude::*;
+
+use super::{use_animation_frames, Page};
+use crate::runtime::Runtime;
+use crate::{address_bar, clock, SharedTrace};
+
+/// How many orders "Place 10 orders" places.
+pub const BURST: usize = 10;
+
+/// The page and what the learner can do to it. Cheap to clone.
+#[derive(Clone)]
+pub struct Playground {
+    state: UseReducerHandle<Page>,
+    trace: SharedTrace,
+    runtime: Rc<RefCell<Option<Rc<Runtime>>>>,
+    copied: UseStateHandle<bool>,
+}
+
+impl Playground {
+    /// The page's state as of this render.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Every packet, click and service event, and the view's clock.
+    pub fn trace(&self) -> &SharedTrace {
+        &self.trace
+    }
+
+    /// Whether "Copy link" has copied the address.
+    pub fn link_copied(&self) -> bool {
+        *self.copied
+    }
+
+    /// Places `count` copies of `order` with OrderService; stops at the first refusal and
+    /// says why in the form. Reads no state, so a callback made once may call it.
+    pub fn place(&self, order: &ValidOrder, count: usize) {
+        let placed = match self.runtime.borrow().as_ref() {
+            Some(runtime) => runtime.place_orders(order, count),
+            None => {
+                self.state.dispatch(Action::OrderRefused(
+                    "The services are not running (a recording is shown, or they are still \
+                     starting)."
+                        .into(),
+                ));
+                return;
+            }
+        };
+        let mut actions: Vec<Action> = placed.orders.into_iter().map(Action::OrderPlaced).collect();
+        actions.extend(placed.refused.map(Action::OrderRefused));
+        self.state.dispatch(Action::Batch(actions));
+    }
+
+    /// How long PaymentService (or InventoryService) works on an order, from the text of its
+    /// field: whole milliseconds, 0 to 10000; anything else is explained and ignored.
+    pub fn set_delay(&self, service: ServiceId, text: &str) {
+        let name = if service == ServiceId::Payment {
+            "Payment"
+        } else {
+            "Inventory"
+        };
+        match parse_delay(name, text) {
+            Ok(delay) => {
+                let mut delays = self.state.delays;
+                let setting = if service == ServiceId::Payment {
+                    delays.payment = delay;
+                    Setting::PaymentDelay(delay)
+                } else {
+                    delays.inventory = delay;
+                    Setting::InventoryDelay(delay)
+                };
+                if let Some(runtime) = self.runtime.borrow().as_ref() {
+                    runtime.set_delays(delays);
+                }
+                address_bar::remember(&setting);
+                self.state.dispatch(Action::DelaysChanged(delays));
+            }
+            Err(reason) => self.state.dispatch(Action::DelaysRefused(reason)),
+        }
+    }
+
+    /// Connects the services to the broker at `raw` (a `ws://` or `wss://` URL), or says why
+    /// not.
+    pub fn connect(&self, raw: &str) {
+        match broker_bridge::url::parse_broker_url(raw) {
+            Ok(url) => {
+                if let Some(runtime) = self.runtime.borrow().as_ref() {
+                    runtime.set_url(&url);
+                }
+                address_bar::remember(&Setting::Broker(url.clone()));
+                self.state.dispatch(Action::BrokerChanged(url));
+            }
+            Err(e) => self.state.dispatch(Action::BrokerUrlInvalid(e.to_string())),
+        }
+    }
+
+    /// Each topic's QoS from now on (the subscriptions are made again).
+    pub fn set_qos(&self, qos: FlowQos) {
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.set_qos(qos);
+        }
+        address_bar::remember(&Setting::Qos(qos));
+        self.state.dispatch(Action::QosChanged(qos));
+    }
+
+    /// The MQTT version, `3.1.1` or `5`: the services connect anew with it.
+    pub fn set_protocol(&self, value: &str) {
+        let (protocol, _) = protocol_from_query(Some(value));
+        address_bar::remember(&Setting::Protocol(protocol));
+        // `use_playground` starts a new runtime when the state's protocol changes.
+        self.state.dispatch(Action::ProtocolChanged(protocol));
+    }
+
+    /// Forgets the packets, clicks, logs and notifications shown so far.
+    pub fn clear(&self) {
+        self.trace.0.borrow_mut().clear(clock::now());
+        self.state.dispatch(Action::Cleared);
+    }
+
+    /// Shows a loaded recording instead of the live session (the services stop), or says why
+    /// the file named `name` could not be loaded.
+    pub fn load(&self, name: String, loaded: Result<Trace, String>) {
+        match loaded {
+            Ok(recorded) => {
+                if let Some(old) = self.runtime.borrow_mut().take() {
+                    old.shut_down();
+                }
+                self.trace.0.borrow_mut().replay(recorded, clock::now());
+                self.state.dispatch(Action::ReplayLoaded(name));
+            }
+            Err(reason) => self
+                .state
+                .dispatch(Action::RecordingRefused(format!("{name}: {reason}"))),
+        }
+    }
+
+    /// Copies the page's address, which holds every setting changed in the page.
+    pub fn copy_link(&self) {
+        let (Some(window), Some(href)) = (web_sys::window(), address_bar::current()) else {
+            return;
+        };
+        let _ = window.navigator().clipboard().write_text(&href);
+        self.copied.set(true);
+    }
+
+    /// Pauses the picture, or runs it on from where it stopped.
+    pub fn toggle_pause(&self) {
+        self.trace.0.borrow_mut().toggle_pause(clock::now());
+        self.state.dispatch(Action::PlaybackChanged);
+    }
+
+    /// Live: shows everything held back and follows the wire. A recording: plays it again.
+    pub fn jump(&self) {
+        let speed = {
+            let mut trace = self.trace.0.borrow_mut();
+            trace.jump(clock::now());
+            trace.playback.speed()
+        };
+        // Back to live leaves slow motion.
+        if speed != self.state.speed {
+            address_bar::remember(&Setting::Speed(speed));
+            self.state.dispatch(Action::SpeedChanged(speed));
+        }
+        self.state.dispatch(Action::PlaybackChanged);
+    }
+
+    /// Pauses and shows the next packet, opened in the inspector.
+    pub fn step(&self) {
+        let stepped = self.trace.0.borrow_mut().step(clock::now());
+        self.state.dispatch(Action::PlaybackChanged);
+        if stepped.is_some() {
+            self.state.dispatch(Action::SelectPacket(stepped));
+        }
+    }
+
+    /// Plays the picture at `speed`.
+    pub fn set_speed(&self, speed: Speed) {
+        self.trace.0.borrow_mut().set_speed(speed, clock::now());
+        address_bar::remember(&Setting::Speed(speed));
+        self.state.dispatch(Action::SpeedChanged(speed));
+    }
+
+    /// Shows everything, or one part of the picture at full width.
+    pub fn choose_panel(&self, panel: Panel) {
+        address_bar::remember(&Setting::Panel(panel));
+        self.state.dispatch(Action::PanelChosen(panel));
+    }
+
+    /// Opens the packet numbered `seq` in the inspector (`None` closes it). Reads no state, so
+    /// a callback made once may call it.
+    pub fn select_packet(&self, seq: Option<u64>) {
+        self.state.dispatch(Action::SelectPacket(seq));
+    }
+}
+
+/// The page: its state from the link, its trace, its four services (started, and started anew
+/// when the MQTT version changes), and the view's clock moved on every frame while it runs
+/// behind the wire or plays a recording.
+#[hook]
+pub fn use_playground() -> Playground {
+    let state = use_reducer(|| {
+        let pairs = address_bar::query_pairs();
+        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        Page(State::from_link(pairs, &clock::session_tag()))
+    });
+    let trace = {
+        let speed = state.speed;
+        (*use_memo((), move |_| {
+            let trace = SharedTrace::new();
+            trace.0.borrow_mut().playback = Playback::live(speed);
+            trace
+        }))
+        .clone()
+    };
+    let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
+    let copied = use_state(|| false);
+
+    let needs_frames = trace.0.borrow().playback.needs_frames(clock::now());
+    {
+        let (trace, dispatcher) = (trace.clone(), state.dispatcher());
+        use_animation_frames(
+            needs_frames,
+            Callback::from(move |_| {
+                let (changed, done) = trace.0.borrow_mut().tick(clock::now());
+                if changed || done {
+                    dispatcher.dispatch(Action::TraceChanged);
+                }
+            }),
+        );
+    }
+
+    // (Re)started when the MQTT version changes: the connections are made anew.
+    {
+        let (state, runtime, trace) = (state.clone(), runtime.clone(), trace.clone());
+        use_effect_with(state.protocol, move |protocol: &ProtocolVersion| {
+            let dispatcher = state.dispatcher();
+            if let Some(old) = runtime.borrow_mut().take() {
+                old.shut_down();
+            }
+            let started = Runtime::start(
+                &state.broker_url,
+                &state.session_tag,
+                state.qos,
+                *protocol,
+                trace,
+                move |a| dispatcher.dispatch(a),
+            );
+            started.set_delays(state.delays);
+            *runtime.borrow_mut() = Some(started);
+        });
+    }
+
+    Playground {
+        state,
+        trace,
+        runtime,
+        copied,
+    }
+}
