@@ -1,0 +1,112 @@
+// The connection to the broker: a broker that is down at first, one lost mid-session, a
+// broker URL changed in the page, and one that is not a WebSocket URL.
+//
+//   node --test e2e/app/broker-connection.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { brokerQuery, waitForStates } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
+import { freePort, startBroker } from '../lib/broker.mjs';
+
+describeApp('broker connection', () => {
+  it('broker down, then up: the page says so, refuses orders, and reconnects by itself', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const tcpPort = await freePort();
+    let wsPort = await freePort();
+    while (wsPort === tcpPort) wsPort = await freePort();
+    const wsUrl = `ws://127.0.0.1:${wsPort}`;
+    let late = null;
+    try {
+      await withApp(t, brokerQuery(wsUrl), async ({ page }) => {
+        await waitForStates(page, 'disconnected');
+
+        const help = page.locator('[data-testid="broker-help"]');
+        await help.waitFor({ state: 'visible' });
+        const helpText = (await help.textContent()) ?? '';
+        assert.ok(helpText.includes(wsUrl), `broker-help names ${wsUrl}: "${helpText.trim()}"`);
+        assert.match(helpText, /mosquitto/i, 'broker-help says how to start Mosquitto');
+
+        await page.click('[data-testid="place-order"]');
+        const formError = page.locator('[data-testid="form-error"]');
+        await formError.waitFor({ state: 'visible' });
+        assert.match((await formError.textContent()) ?? '', /connect/i, 'form-error says why');
+        assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+
+        // Now the broker appears on that very port; the page must reconnect without a reload.
+        late = await startBroker({ logAll: true, tcpPort, wsPort });
+        setLateBroker(late);
+        await waitReady(page, late);
+        assert.equal(
+          await page.locator('[data-testid="broker-help"]').count(),
+          0,
+          'broker-help disappears once every service is connected',
+        );
+
+        await placeWatchedOrder(page, { onBroker: late });
+      });
+    } finally {
+      setLateBroker(null);
+      await late?.stop();
+    }
+  });
+
+  it('broker lost mid-session: the services re-subscribe on their own and orders flow again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let first = await startBroker({ logAll: true });
+    const { tcpPort, wsPort } = first;
+    let second = null;
+    try {
+      await withApp(t, brokerQuery(first.wsUrl), async ({ page }) => {
+        await waitReady(page, first);
+        await first.stop();
+        first = null;
+        await waitForStates(page, 'disconnected');
+
+        second = await startBroker({ logAll: true, tcpPort, wsPort });
+        setLateBroker(second);
+        // waitReady also checks, in the new broker's log, that every subscription was made again.
+        await waitReady(page, second);
+        await placeWatchedOrder(page, { onBroker: second });
+      });
+    } finally {
+      setLateBroker(null);
+      await first?.stop();
+      await second?.stop();
+    }
+  });
+
+  it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, brokerQuery(nowhere), async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+
+      // A URL that is not ws:// is refused with a message; nothing else changes.
+      await page.fill('#broker-url', 'localhost:9001');
+      await page.click('[data-testid="apply-broker"]');
+      const error = page.locator('[data-testid="broker-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /ws:\/\//, 'the message shows the expected form');
+      assert.equal(new URL(page.url()).searchParams.get('broker'), nowhere, 'address bar unchanged');
+
+      // The real broker's URL: all four reconnect there, without a reload.
+      await page.fill('#broker-url', broker.wsUrl);
+      await page.click('[data-testid="apply-broker"]');
+      await waitReady(page);
+      assert.equal(await error.count(), 0, 'the error is gone once a valid URL is used');
+      assert.equal(
+        new URL(page.url()).searchParams.get('broker'),
+        broker.wsUrl,
+        'the address bar now links to the broker in use',
+      );
+
+      await placeWatchedOrder(page);
+    });
+  });
+
+  it('bad broker URL: an error message, no panic, the form still renders', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, '/?broker=http://nope', async ({ page }) => {
+      await page.locator('[data-testid="broker-error"]').waitFor({ state: 'visible' });
+      await page.locator('#customer-id').waitFor({ state: 'visible' });
+      await page.locator('[data-testid="place-order"]').waitFor({ state: 'visible' });
+    }));
+});

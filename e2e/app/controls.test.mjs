@@ -1,0 +1,63 @@
+// The controls: service delays from the link and from the page (a bad one refused), ten
+// orders at once, and Clear.
+//
+//   node --test e2e/app/controls.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
+
+describeApp('controls', () => {
+  it('controls: delays from the link, ten orders at once, clear, a delay changed and a bad one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#payment-delay'), '0');
+      assert.equal(await page.inputValue('#inventory-delay'), '0');
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await page.click('[data-testid="place-ten"]');
+        const paid = await witness.waitFor(
+          () => new Set(witness.messages.filter((m) => m.topic === 'payments/processed').map((m) => m.json?.orderId)).size >= 10,
+          FLOW_TIMEOUT_MS,
+        ).then(() => new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId)));
+        assert.equal(paid.size, 10, 'ten distinct orders were created');
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 30, null, { timeout: FLOW_TIMEOUT_MS });
+      } finally {
+        await witness.close();
+      }
+      // A long sequence diagram puts only the rows near its scroll box in the page, and keeps
+      // the newest in view. (Off screen it is drawn once a second: look at it.)
+      await page.locator('[data-testid="sequence-scroll"]').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => Number(/— (\d+) arrows/.exec(document.querySelector('#sequence-title').textContent)[1]) >= 150);
+      const total = Number(/— (\d+) arrows/.exec(await page.textContent('#sequence-title'))[1]);
+      const inPage = await page.locator('[data-testid="seq-arrow"]').count();
+      assert.ok(total >= 150 && inPage < total, `${inPage} of ${total} arrows in the page`);
+      await page.waitForFunction(() => {
+        const box = document.querySelector('[data-testid="sequence-scroll"]');
+        return box.scrollTop > 0 && box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+      });
+
+      await page.click('[data-testid="clear"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length === 0);
+      assert.equal(await page.locator('[data-testid="seq-arrow"]').count(), 0, 'no arrows after Clear');
+      assert.equal(await page.locator('[data-testid="log-entry"]').count(), 0, 'no log entries after Clear');
+
+      // What is typed stays while the page redraws around it (ten more orders), then applies on change.
+      await page.click('#payment-delay');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('300');
+      await page.evaluate(() => document.querySelector('[data-testid="place-ten"]').click());
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 30, null, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.inputValue('#payment-delay'), '300', 'the typed delay survived the redraws');
+      await page.keyboard.press('Tab');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('payment_ms') === '300');
+      await page.fill('#inventory-delay', '99999');
+      await page.dispatchEvent('#inventory-delay', 'change');
+      const error = page.locator('[data-testid="delays-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000/);
+    }));
+});

@@ -1,0 +1,145 @@
+// The order flow and its payloads: an order placed in the form, or published from outside
+// the page, goes through all four services with the seed's payloads on the wire; bad payloads
+// and bad form input are refused; added and removed item lines are what gets ordered.
+//
+//   node --test e2e/app/order-flow.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, SEED_ITEMS, SERVICES, brokerQuery, escapeRegExp, expectDownstreamEvents, expectSeedForm, notificationTexts, placedOrderId, waitForNotifications, waitForRejected } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
+import { SEED_ORDER_CREATED_JSON, SEED_ORDER_ID, checkOrderCreated, orderCreatedJson } from '../lib/seed.mjs';
+
+describeApp('order flow', () => {
+  it('form order: the order flows through all four services', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      const ids = await waitReady(page);
+
+      // The broker saw four distinct app clients connect, with the ids the page shows.
+      const connected = new Set(
+        [
+          ...broker
+            .log()
+            .matchAll(
+              /New client connected from \S+ as (eda-[0-9a-f]+-(?:order|payment|inventory|notification)) /g,
+            ),
+        ].map((m) => m[1]),
+      );
+      assert.ok(connected.size >= 4, `four app clients in the broker log, saw ${[...connected]}`);
+      for (const service of SERVICES) {
+        assert.ok(connected.has(ids[service]), `the broker log shows ${ids[service]} connecting`);
+      }
+
+      await expectSeedForm(page);
+      await placeWatchedOrder(page);
+
+      // On the wire, each event came from the service that owns it.
+      const published = (service, topic) =>
+        new RegExp(
+          `Received PUBLISH from ${escapeRegExp(ids[service])} \\(d\\d, q\\d, r\\d, m\\d+, '${escapeRegExp(topic)}'`,
+        );
+      await broker.waitForLog(published('order', 'orders/created'), 5_000);
+      await broker.waitForLog(published('payment', 'payments/processed'), 5_000);
+      await broker.waitForLog(published('inventory', 'inventory/reserved'), 5_000);
+    }));
+
+  it('external order: an OrderCreated from outside the page is processed', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await witness.publish('orders/created', SEED_ORDER_CREATED_JSON, { qos: 1 });
+        await expectDownstreamEvents(witness, SEED_ORDER_ID, 59.98);
+        await waitForNotifications(page, notificationTexts(SEED_ORDER_ID));
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('garbage then valid: bad payloads are rejected and the services keep working', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        const garbage = 'this is not json {';
+        await witness.publish('orders/created', garbage, { qos: 1 });
+        await waitForRejected(page, {
+          service: 'payment',
+          topic: 'orders/created',
+          payload: garbage,
+          reason: /not (valid )?JSON|invalid JSON|malformed JSON/i,
+        });
+
+        const wrongShape = '{"hello":1}';
+        await witness.publish('orders/created', wrongShape, { qos: 1 });
+        await waitForRejected(page, {
+          service: 'payment',
+          topic: 'orders/created',
+          payload: wrongShape,
+          reason: /missing field/i,
+        });
+
+        const orderId = randomUUID();
+        await witness.publish('orders/created', orderCreatedJson({ orderId }), { qos: 1 });
+        await expectDownstreamEvents(witness, orderId, 59.98);
+        await waitForNotifications(page, notificationTexts(orderId));
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('bad form input: field errors, and nothing is published', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await page.fill('#customer-id', '');
+        await page.fill('#quantity-0', '2.5');
+        await page.click('[data-testid="place-order"]');
+
+        await page.locator('[data-testid="error-customer-id"]').waitFor({ state: 'visible' });
+        await page.locator('[data-testid="error-quantity-0"]').waitFor({ state: 'visible' });
+
+        // Anything published before the sentinel has reached the witness once it is back.
+        await witness.roundTrip();
+        assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+        const created = witness.messages.filter((m) => m.topic === 'orders/created');
+        assert.deepEqual(created.map((m) => m.payload), [], 'nothing published to orders/created');
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('item lines: added and removed lines are what gets ordered', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="add-item"]');
+      await page.fill('#product-id-1', 'P002');
+      await page.fill('#quantity-1', '3');
+      await page.fill('#price-1', '10.05');
+      await page.click('[data-testid="add-item"]');
+      await page.fill('#product-id-2', 'P003');
+      await page.click('[data-testid="remove-item-2"]');
+      assert.equal(await page.locator('[data-testid="item-row"]').count(), 2, 'two item rows left');
+
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        await page.click('[data-testid="place-order"]');
+        const orderId = await placedOrderId(page);
+        const created = await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+        checkOrderCreated(created.json);
+        assert.deepEqual(created.json.items, [
+          ...SEED_ITEMS,
+          { productId: 'P002', quantity: 3, price: 10.05 },
+        ]);
+        assert.equal(created.json.totalAmount, 90.13, '2 × 29.99 + 3 × 10.05');
+        await expectDownstreamEvents(witness, orderId, 90.13);
+        await waitForNotifications(page, notificationTexts(orderId));
+      } finally {
+        await witness.close();
+      }
+    }));
+});

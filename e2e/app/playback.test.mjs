@@ -1,0 +1,59 @@
+// Playback of the live page: paused, step by step, jump to live; speed and view in the link.
+//
+//   node --test e2e/app/playback.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { brokerQuery, notificationTexts, orderArrows, placedOrderId, waitForNotifications } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+
+describeApp('playback', () => {
+  it('playback: paused, an order waits; step shows one packet at a time and opens it; jump to live; speed and view in the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&speed=0.5&view=sequence`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#speed'), '0.5', 'speed from the link');
+      assert.equal(await page.getAttribute('[data-testid="show-sequence"]', 'aria-pressed'), 'true', 'view from the link');
+      assert.equal(await page.locator('[data-testid="flow-svg"]').count(), 0, 'view=sequence: no flow diagram');
+      assert.equal(await page.locator('.packet-inspector').count(), 0, 'view=sequence: no inspector');
+      await page.click('[data-testid="show-all"]');
+      await page.selectOption('#speed', '1');
+      const params = new URL(page.url()).searchParams;
+      assert.deepEqual([params.get('view'), params.get('speed')], ['all', '1'], 'the link follows the page');
+      await page.locator('[data-testid="flow-svg"]').waitFor();
+      const status = '[data-testid="playback-status"]';
+      const waiting = async () => Number(await page.getAttribute(status, 'data-waiting'));
+
+      // Jump to live (1× can follow the wire), then pause: the order flows, the picture waits.
+      await page.click('[data-testid="jump-live"]');
+      await page.waitForFunction((sel) => /^Live/.test(document.querySelector(sel).textContent), status);
+      await page.click('[data-testid="pause"]');
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      await waitForNotifications(page, notificationTexts(orderId));
+      assert.equal(await page.locator(`[data-testid="flow-pulse"][data-order="${orderId}"]`).count(), 0, 'no dot while paused');
+      assert.equal(await page.locator('[data-testid="seq-arrow"][data-label^="PUBLISH orders/created"]').count(), 0, 'no arrow while paused');
+      const held = await waiting();
+      assert.ok(held >= 16, `the order's 16 packets wait (${held})`);
+
+      // Each step shows exactly one more packet, opens it in the inspector, and leaves the dots still.
+      const stepped = [];
+      for (let i = 1; i <= 4; i++) {
+        await page.click('[data-testid="step"]');
+        await page.waitForFunction(({ sel, n }) => Number(document.querySelector(sel).dataset.waiting) === n, { sel: status, n: held - i });
+        await page.locator('[data-testid="packet-row"].open').waitFor();
+        stepped.push(Number(await page.getAttribute('[data-testid="packet-row"].open', 'data-seq')));
+      }
+      assert.deepEqual(stepped, [...stepped].sort((a, b) => a - b), `steps go forward: ${stepped}`);
+      assert.equal(new Set(stepped).size, 4, 'one new packet per step');
+      const dots = () => page.$$eval('[data-testid="flow-pulse"]', (els) => els.map((e) => `${e.dataset.seq}@${e.getAttribute('cx')},${e.getAttribute('cy')}`).join(' '));
+      const still = await dots();
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      assert.equal(await dots(), still, 'paused: the dots do not move');
+
+      // Jump to live: everything held back is drawn at once.
+      await page.click('[data-testid="jump-live"]');
+      await page.waitForFunction((sel) => document.querySelector(sel).dataset.waiting === '0', status);
+      await orderArrows(page, orderId, 18);
+    }));
+});

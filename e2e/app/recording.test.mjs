@@ -1,0 +1,101 @@
+// Recordings: downloaded after an order, replayed in a page with no broker (picked or dropped
+// on the page), stepped through; older and newer formats are refused.
+//
+//   node --test e2e/app/recording.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery, orderArrows, waitForStates } from '../lib/app-page.mjs';
+import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
+import { freePort } from '../lib/broker.mjs';
+
+describeApp('recording', () => {
+  it('recording: downloaded after an order, it replays progressively in a page with no broker, and steps; older and newer formats are refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let recordingPath;
+    let recordedArrows;
+    let orderId;
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      orderId = await placeWatchedOrder(page);
+      recordedArrows = await orderArrows(page, orderId, 18);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('[data-testid="download-recording"]'),
+      ]);
+      assert.equal(download.suggestedFilename(), 'playground-recording.json');
+      recordingPath = path.join(ARTIFACTS, 'recording.json');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(recordingPath);
+    });
+
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, `${brokerQuery(nowhere)}&speed=0.25`, async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
+      await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('[data-testid="broker-help"]').count(), 0, 'no broker help while replaying');
+      // At 0.25× (from the link) the order's second of packets plays over about four: the
+      // picture fills in as it goes, then says it is done.
+      const status = '[data-testid="playback-status"]';
+      await page.waitForFunction(
+        (sel) => /^Replaying at 0\.25×: packet \d+ of \d+/.test(document.querySelector(sel).textContent) &&
+          Number(document.querySelector(sel).dataset.waiting) > 0,
+        status,
+      );
+      const total = Number(/of (\d+)/.exec(await page.textContent(status))[1]);
+      const partway = await page.$$eval('[data-testid="seq-arrow"]', (els) => els.length);
+      assert.ok(partway < recordedArrows.length, `part of the replay first (${partway} arrows of ${recordedArrows.length})`);
+      await page.waitForFunction((sel) => /^Replay finished/.test(document.querySelector(sel).textContent), status, { timeout: FLOW_TIMEOUT_MS });
+      const replayed = await orderArrows(page, orderId, recordedArrows.length);
+      assert.deepEqual(replayed, recordedArrows, 'the recording draws the same arrows');
+      // The nodes tell the recording's story, not the disconnected page's.
+      const payment = await page.$eval('[data-testid="flow-node-payment"]', (e) => [e.dataset.state, e.dataset.activity]);
+      assert.deepEqual(payment, ['connected', 'done'], 'PaymentService as the recording left it');
+
+      // From the start again, paused: each step shows one more packet and opens it.
+      await page.click('[data-testid="replay-restart"]');
+      await page.click('[data-testid="pause"]');
+      const waitingBefore = Number(await page.getAttribute(status, 'data-waiting'));
+      assert.ok(waitingBefore > 0 && waitingBefore <= total, `paused near the start (${waitingBefore} of ${total} waiting)`);
+      await page.click('[data-testid="step"]');
+      await page.waitForFunction(({ sel, n }) => Number(document.querySelector(sel).dataset.waiting) === n, { sel: status, n: waitingBefore - 1 });
+      await page.locator('[data-testid="packet-detail"]').waitFor({ state: 'visible' });
+      await page.selectOption('#speed', '4');
+      await page.click('[data-testid="pause"]'); // play on to the end, at 4×
+      await page.waitForFunction((sel) => /^Replay finished/.test(document.querySelector(sel).textContent), status, { timeout: FLOW_TIMEOUT_MS });
+      assert.ok((await page.locator('[data-testid="packet-row"]').count()) >= 18, 'the inspector lists the packets');
+
+      await page.setInputFiles('[data-testid="load-recording"]', {
+        name: 'future.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":2,"packets":[]}'),
+      });
+      const error = page.locator('[data-testid="recording-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 2\)/);
+      await page.setInputFiles('[data-testid="load-recording"]', {
+        name: 'ancient.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":0,"packets":[]}'),
+      });
+      await page.waitForFunction(() => /ancient\.json: .*format version 0/.test(document.querySelector('[data-testid="recording-error"]')?.textContent ?? ''));
+
+      // Dropped on the page instead of picked: the same recording replays again.
+      const text = await readFile(recordingPath, 'utf8');
+      const dataTransfer = await page.evaluateHandle((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+        return dt;
+      }, text);
+      await page.dispatchEvent('[data-testid="recording-drop"]', 'drop', { dataTransfer });
+      await page.waitForFunction(() => /dropped\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      await page.selectOption('#speed', '4');
+      await page.waitForFunction(() => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent), null, { timeout: FLOW_TIMEOUT_MS });
+      assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the dropped recording draws the same arrows');
+      assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the shown recording is kept');
+    });
+  });
+});

@@ -1,0 +1,90 @@
+// The sequence diagram: one order's arrows at QoS 0 and at QoS 2, an arrow opening its packet
+// in the inspector, and its exports (Mermaid text, SVG file).
+//
+//   node --test e2e/app/sequence-diagram.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { brokerQuery, orderArrows } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
+
+describeApp('sequence diagram', () => {
+  const PUBLISHER_LEGS = [
+    ['OrderService', 'orders/created'],
+    ['PaymentService', 'payments/processed'],
+    ['InventoryService', 'inventory/reserved'],
+  ];
+  const SUBSCRIBER_LEGS = [
+    ['PaymentService', 'orders/created'],
+    ['InventoryService', 'orders/created'],
+    ['NotificationService', 'orders/created'],
+    ['NotificationService', 'payments/processed'],
+    ['NotificationService', 'inventory/reserved'],
+  ];
+
+  it('sequence diagram, QoS 0: one order gives its PUBLISH arrows on both legs and no acks', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=0`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeWatchedOrder(page);
+      const arrows = await orderArrows(page, orderId, 10);
+      const expected = [
+        'Client->OrderService Place order',
+        `OrderService->Client orderId ${orderId.slice(0, 8)}…`,
+        ...PUBLISHER_LEGS.map(([s, topic]) => `${s}->Broker PUBLISH ${topic} (QoS 0)`),
+        ...SUBSCRIBER_LEGS.map(([s, topic]) => `Broker->${s} PUBLISH ${topic} (QoS 0)`),
+      ];
+      assert.deepEqual([...arrows].sort(), [...expected].sort(), 'exactly the order\'s arrows');
+      assert.equal(arrows[0], 'Client->OrderService Place order', 'the click comes first');
+    }));
+
+  it('sequence diagram, QoS 2: the four-packet handshake on both legs; an arrow opens its packet; exports', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=2`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeWatchedOrder(page);
+      const arrows = await orderArrows(page, orderId, 34);
+      const has = (line) => assert.ok(arrows.some((a) => a.startsWith(line)), `missing arrow "${line}" in:\n${arrows.join('\n')}`);
+      for (const [s, topic] of PUBLISHER_LEGS) {
+        has(`${s}->Broker PUBLISH ${topic} (QoS 2`);
+        has(`Broker->${s} PUBREC`);
+        has(`${s}->Broker PUBREL`);
+        has(`Broker->${s} PUBCOMP`);
+      }
+      for (const [s, topic] of SUBSCRIBER_LEGS) {
+        has(`Broker->${s} PUBLISH ${topic} (QoS 2`);
+        has(`${s}->Broker PUBREC`);
+        has(`Broker->${s} PUBREL`);
+        has(`${s}->Broker PUBCOMP`);
+      }
+      for (const kind of ['PUBREC', 'PUBREL', 'PUBCOMP']) {
+        assert.equal(arrows.filter((a) => a.split(' ')[1] === kind).length, 8, `${kind} on all 8 legs`);
+      }
+
+      // Clicking an arrow opens that packet in the inspector, with its bytes.
+      await page.click('[data-testid="seq-arrow"][data-label^="PUBREC"][data-from="Broker"][data-to="OrderService"]');
+      const detail = page.locator('[data-testid="packet-detail"]');
+      await detail.waitFor({ state: 'visible' });
+      const open = page.locator('[data-testid="packet-row"].open');
+      assert.equal(await open.getAttribute('data-kind'), 'PUBREC');
+      assert.equal(await open.getAttribute('data-service'), 'order');
+      assert.match((await page.locator('[data-testid="packet-hex"]').textContent()) ?? '', /^50 02 /, 'PUBREC bytes in hex');
+
+      // Mermaid text of the current view.
+      await page.click('[data-testid="show-mermaid"]');
+      const mermaid = await page.inputValue('[data-testid="mermaid-text"]');
+      assert.match(mermaid, /^sequenceDiagram\n/);
+      assert.match(mermaid, /OrderService->>Broker: \[\+\d+ ms\] PUBLISH orders\/created \(QoS 2, id \d+\)/);
+      assert.match(mermaid, /Broker-->>OrderService: \[\+\d+ ms\] PUBREC/);
+
+      // SVG file of the current view.
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('[data-testid="download-svg"]'),
+      ]);
+      assert.equal(download.suggestedFilename(), 'sequence-diagram.svg');
+      const file = await download.path();
+      const svg = await import('node:fs/promises').then((fs) => fs.readFile(file, 'utf8'));
+      assert.match(svg, /^<\?xml/);
+      assert.equal((svg.match(/<g class="arrow"/g) ?? []).length, 34, 'the file holds the view\'s 34 arrows');
+    }));
+});

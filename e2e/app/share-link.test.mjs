@@ -1,0 +1,49 @@
+// Sharing: a copied link opened in a new page restores the settings; unknown parameters are
+// reported.
+//
+//   node --test e2e/app/share-link.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+
+describeApp('share link', () => {
+  it('share: a copied link opened in a new page restores the settings (broker, QoS per topic, delay, MQTT version, speed, view); unknown parameters are reported', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let link;
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await page.selectOption('#flow-qos', '2');
+      await page.selectOption('#qos-payments', '0');
+      await page.fill('#payment-delay', '250');
+      await page.dispatchEvent('#payment-delay', 'change');
+      await page.selectOption('#speed', '0.5');
+      await page.click('[data-testid="show-sequence"]');
+      await page.selectOption('#mqtt-version', '5');
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      link = await page.evaluate(() => navigator.clipboard.readText());
+      assert.equal(link, page.url(), 'the copied link is the page with its settings');
+    });
+    assert.ok(link.startsWith(server.url), link);
+    await withApp(t, `${link.slice(server.url.length)}&bogus=1`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#flow-qos'), 'mixed', 'QoS per topic restored');
+      assert.deepEqual(
+        await Promise.all(['orders', 'payments', 'inventory'].map((t) => page.inputValue(`#qos-${t}`))),
+        ['2', '0', '2'],
+      );
+      assert.equal(await page.inputValue('#speed'), '0.5', 'speed restored');
+      assert.equal(await page.getAttribute('[data-testid="show-sequence"]', 'aria-pressed'), 'true', 'view restored');
+      assert.equal(await page.locator('[data-testid="flow-svg"]').count(), 0, 'only the sequence diagram shown');
+      assert.equal(await page.inputValue('#mqtt-version'), '5', 'MQTT version restored');
+      assert.equal(await page.inputValue('#payment-delay'), '250', 'payment delay restored');
+      assert.equal(await page.inputValue('#broker-url'), broker.wsUrl, 'broker restored');
+      const notice = page.locator('[data-testid="link-notice"]');
+      await notice.waitFor({ state: 'visible' });
+      assert.match((await notice.textContent()) ?? '', /Ignored in the link: bogus/);
+    });
+  });
+});

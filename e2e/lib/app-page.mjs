@@ -1,0 +1,274 @@
+// The app's page as the end-to-end cases read and drive it (selectors: docs/dom-contract.md):
+// the four services' states and client ids, the form's order followed through the page and an
+// independent witness, notifications, rejected log entries, the sequence diagram's arrows.
+//
+//   await waitReady(page, broker);                    // connected, and subscribed per the log
+//   const orderId = await placeWatchedOrder(page, { onBroker: broker });
+//   await waitForNotifications(page, notificationTexts(orderId));
+//
+// In a case of e2e/app/, use the suite's waitReady and placeWatchedOrder (lib/app-suite.mjs):
+// they default to the suite's broker.
+
+import assert from 'node:assert/strict';
+
+import { startWitness } from './mqtt-witness.mjs';
+import { UUID_V4, checkInventoryReserved, checkOrderCreated, checkPaymentProcessed } from './seed.mjs';
+
+export const SERVICES = ['order', 'payment', 'inventory', 'notification'];
+const CLIENT_ID = /^eda-[0-9a-f]+-(order|payment|inventory|notification)$/;
+// What each service must have subscribed before an order can flow through all of them.
+const SUBSCRIPTIONS = {
+  payment: ['orders/created'],
+  inventory: ['orders/created'],
+  notification: ['orders/created', 'payments/processed', 'inventory/reserved'],
+};
+
+export const CONNECT_TIMEOUT_MS = 30_000; // also the reconnect bound of "broker down, then up"
+export const FLOW_TIMEOUT_MS = 20_000; // the seed's services take ~1 s
+
+export const SEED_ITEMS = [{ productId: 'P001', quantity: 2, price: 29.99 }];
+
+export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const brokerQuery = (wsUrl) => `/?broker=${wsUrl}`;
+export const notificationTexts = (orderId, customerId = 'C123') => [
+  `Order confirmation email sent to ${customerId}`,
+  `Payment confirmation for Order ${orderId}`,
+  `Inventory confirmation for Order ${orderId}`,
+];
+
+// MQTT topic filter matching (+ and #), for subscriptions seen in the broker log.
+function filterMatches(filter, topic) {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
+const statusStates = (page) =>
+  page.evaluate(
+    (services) =>
+      Object.fromEntries(
+        services.map((s) => [
+          s,
+          document.querySelector(`[data-testid="status-${s}"]`)?.getAttribute('data-state') ??
+            '(no element)',
+        ]),
+      ),
+    SERVICES,
+  );
+
+export async function waitForStates(page, state, timeout = CONNECT_TIMEOUT_MS) {
+  try {
+    await page.waitForFunction(
+      ({ services, state }) =>
+        services.every(
+          (s) =>
+            document.querySelector(`[data-testid="status-${s}"]`)?.getAttribute('data-state') ===
+            state,
+        ),
+      { services: SERVICES, state },
+      { timeout },
+    );
+  } catch (error) {
+    const now = await statusStates(page).catch(() => 'unknown');
+    throw new Error(
+      `not all four services became "${state}" within ${timeout} ms; now: ${JSON.stringify(now)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The client id each service shows, checked against the contract's pattern. */
+async function clientIds(page) {
+  const ids = {};
+  for (const service of SERVICES) {
+    const text = await page
+      .locator(`[data-testid="status-${service}"] [data-testid="client-id"]`)
+      .textContent();
+    const id = (text ?? '').trim();
+    const match = CLIENT_ID.exec(id);
+    assert.ok(match, `client id of ${service} should look like eda-<hex>-${service}, got "${id}"`);
+    assert.equal(match[1], service, `client id "${id}" shown for the ${service} service`);
+    ids[service] = id;
+  }
+  assert.equal(new Set(Object.values(ids)).size, 4, `four distinct client ids: ${JSON.stringify(ids)}`);
+  return ids;
+}
+
+/**
+ * All four services connected, and (from the broker's log) every subscribing service's
+ * SUBSCRIBE processed: only then can an order flow through all of them.
+ */
+export async function waitReady(page, onBroker) {
+  await waitForStates(page, 'connected');
+  const ids = await clientIds(page);
+  for (const [service, topics] of Object.entries(SUBSCRIPTIONS)) {
+    const line = new RegExp(`^\\d+: ${escapeRegExp(ids[service])} [012] (\\S+)$`, 'gm');
+    await onBroker
+      .waitForLog((log) => {
+        const filters = [...log.matchAll(line)].map((m) => m[1]);
+        return topics.every((topic) => filters.some((f) => filterMatches(f, topic)));
+      }, 10_000)
+      .catch((error) => {
+        throw new Error(
+          `the ${service} service (${ids[service]}) is "connected" but the broker saw no ` +
+            `subscription to ${topics.join(', ')} within 10 s`,
+          { cause: error },
+        );
+      });
+  }
+  return ids;
+}
+
+export async function placedOrderId(page) {
+  const locator = page.locator('[data-testid="placed-order-id"]');
+  await locator.waitFor({ state: 'visible', timeout: FLOW_TIMEOUT_MS });
+  const id = ((await locator.textContent()) ?? '').trim();
+  assert.match(id, UUID_V4, `placed-order-id should show a v4 UUID, got "${id}"`);
+  return id;
+}
+
+export async function waitForNotifications(page, texts, timeout = FLOW_TIMEOUT_MS) {
+  try {
+    await page.waitForFunction(
+      (texts) => {
+        const shown = new Set(
+          [...document.querySelectorAll('[data-testid="notification"]')].map((e) =>
+            e.textContent.trim(),
+          ),
+        );
+        return texts.every((t) => shown.has(t));
+      },
+      texts,
+      { timeout },
+    );
+  } catch (error) {
+    const shown = await page
+      .locator('[data-testid="notification"]')
+      .allTextContents()
+      .catch(() => []);
+    throw new Error(
+      `notifications ${JSON.stringify(texts)} not all shown within ${timeout} ms; shown: ` +
+        JSON.stringify(shown.map((s) => s.trim())),
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Waits for a rejected event-log entry of `service` on `topic` that contains `payload` and
+ * whose text, with the payload removed, matches `reason`. Resolves with the entry's text.
+ */
+export async function waitForRejected(page, { service, topic, payload, reason }, timeout = FLOW_TIMEOUT_MS) {
+  const selector =
+    `[data-testid="log-entry"][data-status="rejected"]` +
+    `[data-service="${service}"][data-topic="${topic}"]`;
+  try {
+    const handle = await page.waitForFunction(
+      ({ selector, payload, source, flags }) => {
+        const reason = new RegExp(source, flags);
+        for (const entry of document.querySelectorAll(selector)) {
+          const text = entry.textContent;
+          if (text.includes(payload) && reason.test(text.split(payload).join(' '))) return text;
+        }
+        return null;
+      },
+      { selector, payload, source: reason.source, flags: reason.flags },
+      { timeout },
+    );
+    return handle.jsonValue();
+  } catch (error) {
+    const entries = await page
+      .evaluate(() =>
+        [...document.querySelectorAll('[data-testid="log-entry"]')].map(
+          (e) =>
+            `[${e.getAttribute('data-service')} ${e.getAttribute('data-topic')} ` +
+            `${e.getAttribute('data-status')}] ${e.textContent.trim()}`,
+        ),
+      )
+      .catch(() => []);
+    throw new Error(
+      `no rejected log entry of the ${service} service on ${topic} containing ` +
+        `${JSON.stringify(payload)} with a reason matching ${reason} within ${timeout} ms; ` +
+        `log entries:\n${entries.join('\n') || '(none)'}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Payment and inventory events for `orderId`, shape-checked, both successful. */
+export async function expectDownstreamEvents(witness, orderId, amount) {
+  const payment = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+  assert.ok(payment.json, `payments/processed is not JSON: ${payment.payload}`);
+  checkPaymentProcessed(payment.json);
+  assert.equal(payment.json.amount, amount, 'PaymentProcessed.amount');
+  assert.equal(payment.json.success, true, 'PaymentProcessed.success');
+
+  const inventory = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+  assert.ok(inventory.json, `inventory/reserved is not JSON: ${inventory.payload}`);
+  checkInventoryReserved(inventory.json);
+  assert.equal(inventory.json.success, true, 'InventoryReserved.success');
+}
+
+/** The form as the page opens it: the seed's example order. */
+export async function expectSeedForm(page) {
+  const values = {
+    customerId: await page.inputValue('#customer-id'),
+    productId: await page.inputValue('#product-id-0'),
+    quantity: await page.inputValue('#quantity-0'),
+    price: await page.inputValue('#price-0'),
+  };
+  const message = `the form should open with the seed's example order (C123, P001 × 2 at 29.99): ${JSON.stringify(values)}`;
+  assert.equal(values.customerId.trim(), 'C123', message);
+  assert.equal(values.productId.trim(), 'P001', message);
+  assert.equal(Number(values.quantity), 2, message);
+  assert.equal(Number(values.price), 29.99, message);
+}
+
+/** Places the form's order and follows it through the witness and the page. */
+export async function placeSeedOrderAndExpectFlow(page, witness) {
+  await page.click('[data-testid="place-order"]');
+  const orderId = await placedOrderId(page);
+
+  const created = await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+  assert.ok(created.json, `orders/created is not JSON: ${created.payload}`);
+  checkOrderCreated(created.json);
+  assert.equal(created.json.customerId, 'C123');
+  assert.deepEqual(created.json.items, SEED_ITEMS);
+  assert.equal(created.json.totalAmount, 59.98);
+
+  await expectDownstreamEvents(witness, orderId, 59.98);
+  await waitForNotifications(page, notificationTexts(orderId));
+  return orderId;
+}
+
+/** Places the form's order with an independent witness watching, and follows it through. */
+export async function placeWatchedOrder(page, { onBroker, protocolVersion = 4 }) {
+  const witness = await startWitness({ tcpPort: onBroker.tcpPort, protocolVersion });
+  try {
+    return await placeSeedOrderAndExpectFlow(page, witness);
+  } finally {
+    await witness.close();
+  }
+}
+
+/** The sequence diagram's arrows for one order: "From->To LABEL", once the count is reached. */
+export async function orderArrows(page, orderId, count) {
+  await page.selectOption('#sequence-order', orderId);
+  try {
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="seq-arrow"]').length >= n,
+      count,
+      { timeout: FLOW_TIMEOUT_MS },
+    );
+  } catch (error) {
+    const shown = await page.$$eval('[data-testid="seq-arrow"]', (els) => els.map((e) => e.dataset.label));
+    throw new Error(`expected ${count} arrows for order ${orderId}, saw ${shown.length}: ${shown.join(' | ')}`, { cause: error });
+  }
+  return page.$$eval('[data-testid="seq-arrow"]', (els) =>
+    els.map((e) => `${e.dataset.from}->${e.dataset.to} ${e.dataset.label}`),
+  );
+}
