@@ -3,51 +3,21 @@
 // in the light and the dark scheme (WCAG AA contrast), and a phone-width screen needs no
 // sideways scrolling.
 //
-//   node --test e2e/quality.test.mjs      (after `trunk build`; EDA_DIST picks another build)
+//   node --test e2e/app/quality.test.mjs      (after `trunk build`; EDA_DIST picks another build)
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { it } from 'node:test';
 
-import { startBroker } from './lib/broker.mjs';
-import { assertNoPanics, launchBrowser, openPage } from './lib/browser.mjs';
-import { serveDir } from './lib/serve.mjs';
+import { broker, describeApp, withApp } from '../lib/app-suite.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = path.resolve(ROOT, process.env.EDA_DIST ?? 'dist');
 const TIMEOUT_MS = 120_000;
 const SERVICES = ['order', 'payment', 'inventory', 'notification'];
 
-describe('page quality: keyboard, screen readers, light and dark, phone width', () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) {
-    it('needs the built app', () => {
-      throw new Error(`${path.join(DIST, 'index.html')} missing: run \`trunk build\` first`);
-    });
-    return;
-  }
-
-  let broker;
-  let server;
-  let browser;
-  before(async () => {
-    broker = await startBroker({ logAll: false });
-    server = await serveDir(DIST);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await broker?.stop();
-  });
-
+describeApp('page quality: keyboard, screen readers, light and dark, phone width', () => {
   /** A page with one order through all four services, so every part of the page is drawn. */
-  async function withOrderedPage(contextOptions, body) {
-    const app = await openPage(browser, null, { contextOptions });
-    try {
-      const { page } = app;
-      await page.goto(`${server.url}/?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0`);
+  function withOrderedPage(t, contextOptions, body) {
+    const query = `/?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0`;
+    return withApp(t, query, async ({ page }) => {
       await page.waitForFunction(
         (services) => services.every((s) => document.querySelector(`[data-testid="status-${s}"]`)?.dataset.state === 'connected'),
         SERVICES,
@@ -57,14 +27,11 @@ describe('page quality: keyboard, screen readers, light and dark, phone width', 
       await page.click('[data-testid="place-order"]');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 3);
       await body(page);
-      assertNoPanics(app);
-    } finally {
-      await app.close();
-    }
+    }, contextOptions);
   }
 
-  it('every control has a name in the accessibility tree, and Tab reaches each one', { timeout: TIMEOUT_MS }, () =>
-    withOrderedPage({ viewport: { width: 1280, height: 900 } }, async (page) => {
+  it('every control has a name in the accessibility tree, and Tab reaches each one', { timeout: TIMEOUT_MS }, (t) =>
+    withOrderedPage(t, { viewport: { width: 1280, height: 900 } }, async (page) => {
       const cdp = await page.context().newCDPSession(page);
       const { nodes } = await cdp.send('Accessibility.getFullAXTree');
       const NAMED = new Set(['button', 'textbox', 'combobox', 'checkbox', 'spinbutton', 'link', 'slider', 'radio', 'tab', 'img', 'table', 'group', 'alert', 'status']);
@@ -116,8 +83,8 @@ describe('page quality: keyboard, screen readers, light and dark, phone width', 
     }));
 
   for (const colorScheme of ['light', 'dark']) {
-    it(`${colorScheme} scheme: text contrast is at least 4.5:1 (3:1 for large text)`, { timeout: TIMEOUT_MS }, () =>
-      withOrderedPage({ colorScheme, viewport: { width: 1280, height: 900 } }, async (page) => {
+    it(`${colorScheme} scheme: text contrast is at least 4.5:1 (3:1 for large text)`, { timeout: TIMEOUT_MS }, (t) =>
+      withOrderedPage(t, { colorScheme, viewport: { width: 1280, height: 900 } }, async (page) => {
         const failures = await page.evaluate(() => {
           const parse = (c) => {
             const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(c);
@@ -164,8 +131,8 @@ describe('page quality: keyboard, screen readers, light and dark, phone width', 
       }));
   }
 
-  it('phone width (375 px): no sideways scrolling, and the flow diagram takes its narrow layout', { timeout: TIMEOUT_MS }, () =>
-    withOrderedPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true }, async (page) => {
+  it('phone width (375 px): no sideways scrolling, and the flow diagram takes its narrow layout', { timeout: TIMEOUT_MS }, (t) =>
+    withOrderedPage(t, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true }, async (page) => {
       const widths = await page.evaluate(() => ({
         page: document.documentElement.scrollWidth,
         screen: window.innerWidth,
