@@ -84,6 +84,7 @@
 
 pub mod backoff;
 pub mod codec;
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inflight;
