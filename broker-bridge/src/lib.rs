@@ -1,8 +1,8 @@
 //! MQTT over WebSocket for the browser, MQTT 3.1.1 or 5.0.
 //!
 //! The protocol lives in a sans-I/O core that reads no clock and touches no browser API, so it
-//! is tested natively on virtual time; [`ws`] (wasm32 only) is the thin driver that feeds it
-//! from a browser `WebSocket` and timers.
+//! is tested natively on virtual time; `ws` (wasm32, feature `browser`) is the thin driver that
+//! feeds it from a browser `WebSocket` and timers.
 //!
 //! Driving a [`Session`] by hand (this is all a driver does):
 //!
@@ -103,7 +103,10 @@ pub use packet::{
     LastWill, Packet, PacketKind, Properties, Property, ProtocolVersion, Publish, QoS, ReasonCode,
     SubscribeReturnCode, SubscriptionOptions,
 };
-pub use session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
+pub use session::{
+    ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing, Session,
+    SessionError, Status,
+};
 pub use trace::{Direction, PacketEvent};
 
 // Unit tests built for wasm32 run in headless Chromium, like `tests/browser.rs`.

@@ -26,7 +26,9 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::backoff::Backoff;
 pub use crate::link::Link;
 use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
-use crate::session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
+use crate::session::{
+    ConnectionError, Event, Options, PublishRequest, Publishing, Session, SessionError, Status,
+};
 
 /// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
 pub const RETRY_BASE: Duration = Duration::from_millis(500);
@@ -260,11 +262,11 @@ impl Client {
         let ws = match WebSocket::new_with_str(&url, "mqtt") {
             Ok(ws) => ws,
             Err(e) => {
-                let reason = e
+                let text = e
                     .dyn_ref::<js_sys::Error>()
                     .map(|e| String::from(e.message()))
                     .unwrap_or_else(|| "the browser refused to open the WebSocket".into());
-                self.retry_later(reason);
+                self.retry_later(ConnectionError::TransportFailed(text));
                 return;
             }
         };
@@ -279,7 +281,7 @@ impl Client {
         });
         let on_message = self.callback(generation, |client, event: MessageEvent| {
             let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() else {
-                client.drop_connection("the broker sent a text frame; MQTT needs binary".into());
+                client.drop_connection(ConnectionError::TextFrame);
                 return;
             };
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
@@ -291,12 +293,10 @@ impl Client {
             client.pump();
         });
         let on_close = self.callback(generation, |client, event: CloseEvent| {
-            let reason = match (event.code(), event.reason()) {
-                (1006, _) => "could not reach the broker, or the connection dropped".to_owned(),
-                (code, reason) if reason.is_empty() => format!("connection closed (code {code})"),
-                (code, reason) => format!("connection closed (code {code}: {reason})"),
-            };
-            client.drop_connection(reason);
+            client.drop_connection(ConnectionError::TransportClosed {
+                code: event.code(),
+                reason: event.reason(),
+            });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -310,10 +310,10 @@ impl Client {
     }
 
     /// The connection is unusable: tell the session, close the socket, try again later.
-    fn drop_connection(&self, reason: String) {
+    fn drop_connection(&self, reason: ConnectionError) {
         {
             let mut inner = self.inner.borrow_mut();
-            inner.session.handle_transport_closed(&reason);
+            inner.session.handle_transport_closed(reason.clone());
             // Take the session's own ConnectionLost out: `retry_later` reports this loss.
             inner.collect_events();
             inner
@@ -323,7 +323,7 @@ impl Client {
         self.retry_later(reason);
     }
 
-    fn retry_later(&self, reason: String) {
+    fn retry_later(&self, reason: ConnectionError) {
         let (url, retry_in, attempt) = {
             let mut inner = self.inner.borrow_mut();
             inner.drop_socket();

@@ -351,7 +351,7 @@ fn link_view(link: Link) -> LinkView {
             attempt,
             ..
         } => LinkView::Disconnected {
-            reason,
+            reason: reason.to_string(),
             retry_in,
             attempt,
         },

@@ -22,6 +22,7 @@
 //! Problems it detects in the broker's packets are answered with a DISCONNECT carrying a reason
 //! code before the connection is declared lost.
 
+mod connection_error;
 #[cfg(test)]
 mod fake_broker;
 mod options;
@@ -35,6 +36,7 @@ mod tests_v5;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+pub use connection_error::{ConnectionError, ProtocolViolation, ABNORMAL_CLOSURE};
 pub use options::{Options, PublishRequest};
 
 use crate::codec::Decoder;
@@ -96,7 +98,7 @@ pub enum Event {
     },
     /// The connection is unusable; the driver must close the transport.
     ConnectionLost {
-        reason: String,
+        reason: ConnectionError,
     },
 }
 
@@ -269,7 +271,10 @@ impl Session {
         self.status = Status::Connecting;
         self.connect_deadline = Some(now + self.options.connect_timeout);
         if let Err(e) = self.send(now, Packet::Connect(self.options.connect())) {
-            self.lose(format!("could not encode CONNECT: {e}"));
+            self.lose(match e {
+                SessionError::Encode(e) => ConnectionError::InvalidConnect(e),
+                other => ConnectionError::AnswerFailed(other),
+            });
         }
     }
 
@@ -296,13 +301,7 @@ impl Session {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    let code = match e {
-                        crate::packet::DecodeError::PacketTooLarge { .. } => {
-                            ReasonCode::PacketTooLarge
-                        }
-                        _ => ReasonCode::MalformedPacket,
-                    };
-                    self.fail(now, code, format!("malformed packet from the broker: {e}"));
+                    self.fail(now, ProtocolViolation::Malformed(e));
                     return;
                 }
             }
@@ -310,8 +309,8 @@ impl Session {
     }
 
     /// The transport closed or failed.
-    pub fn handle_transport_closed(&mut self, reason: &str) {
-        self.lose(reason.to_owned());
+    pub fn handle_transport_closed(&mut self, reason: ConnectionError) {
+        self.lose(reason);
     }
 
     /// Call at or after the instant [`Session::poll_timeout`] gave.
@@ -320,9 +319,9 @@ impl Session {
             Status::Offline => {}
             Status::Connecting => {
                 if self.connect_deadline.is_some_and(|d| now >= d) {
-                    // Whole milliseconds: float formatting would add kilobytes to the wasm.
-                    let ms = self.options.connect_timeout.as_millis();
-                    self.lose(format!("no CONNACK from the broker within {ms} ms"));
+                    self.lose(ConnectionError::ConnectTimeout {
+                        timeout: self.options.connect_timeout,
+                    });
                 }
             }
             Status::Connected => match self.keepalive.poll(now) {
@@ -333,8 +332,9 @@ impl Session {
                     }
                 }
                 KeepaliveAction::Expired => {
-                    let ms = self.keepalive.timeout().as_millis();
-                    self.lose(format!("no PINGRESP from the broker within {ms} ms"));
+                    self.lose(ConnectionError::KeepaliveTimeout {
+                        timeout: self.keepalive.timeout(),
+                    });
                 }
             },
         }
