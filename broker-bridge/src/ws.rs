@@ -32,18 +32,25 @@ use crate::session::{
 
 /// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
 pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// The longest wait between reconnects (before up to a fifth of jitter comes off).
 pub const RETRY_MAX: Duration = Duration::from_secs(10);
 
 /// What the driver reports: the session's events and changes of the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
+    /// An event of the session, as it came. [`Event::ConnectionLost`] is followed by a
+    /// [`Link::Disconnected`] with the same reason; a loss the driver noticed itself (the
+    /// socket closed or failed) comes as that `Link` event only.
     Session(Event),
+    /// The link changed: connecting (each attempt), connected (after CONNACK), or
+    /// disconnected with the reason and the delay before the next attempt.
     Link(Link),
 }
 
 type Handler = Rc<dyn Fn(ClientEvent)>;
 
-/// One MQTT client over one browser WebSocket. Cheap to clone: clones share the connection.
+/// One MQTT client over one browser WebSocket, reconnecting with [`Backoff`] until closed.
+/// Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub struct Client {
     inner: Rc<RefCell<Inner>>,
@@ -85,7 +92,8 @@ struct Inner {
     closed: bool,
 }
 
-/// The page's monotonic clock as the session's `now`.
+/// The page's monotonic clock (`performance.now()`, or `Date.now()` where there is no
+/// `window`) as the session's `now`.
 pub fn now() -> Duration {
     let millis = web_sys::window()
         .and_then(|w| w.performance())
@@ -95,7 +103,12 @@ pub fn now() -> Duration {
 }
 
 impl Client {
-    /// Creates the client and starts connecting to `url` at once.
+    /// Creates the client and starts connecting to `url` (`ws://` or `wss://`, with the `mqtt`
+    /// subprotocol, [MQTT-6.0.0-3]) at once. `handler` receives every [`ClientEvent`], also
+    /// those caused by the client's own calls; it may call the client again. A URL the
+    /// browser refuses is reported as [`Link::Disconnected`] with
+    /// [`ConnectionError::TransportFailed`] and retried like any failure; check it first with
+    /// [`crate::url::parse_broker_url`].
     pub fn connect(options: Options, url: &str, handler: impl Fn(ClientEvent) + 'static) -> Self {
         let client = Client {
             inner: Rc::new(RefCell::new(Inner {
@@ -118,14 +131,17 @@ impl Client {
         client
     }
 
+    /// [`Session::client_id`].
     pub fn client_id(&self) -> String {
         self.inner.borrow().session.client_id().to_owned()
     }
 
+    /// [`Session::status`].
     pub fn status(&self) -> Status {
         self.inner.borrow().session.status()
     }
 
+    /// Whether the broker has accepted the current connection.
     pub fn is_connected(&self) -> bool {
         self.status() == Status::Connected
     }
@@ -141,6 +157,11 @@ impl Client {
         inner.session.assigned_client_id().map(str::to_owned)
     }
 
+    /// [`Session::subscribe`], now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::subscribe`].
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<(), SessionError> {
         let result = self.inner.borrow_mut().session.subscribe(now(), filters);
         self.pump();
@@ -148,6 +169,10 @@ impl Client {
     }
 
     /// [`Client::subscribe`] with MQTT 5.0 subscription options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::subscribe_with`].
     pub fn subscribe_with(
         &self,
         filters: &[(&str, SubscriptionOptions)],
@@ -161,12 +186,22 @@ impl Client {
         result
     }
 
+    /// [`Session::unsubscribe`], now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::unsubscribe`].
     pub fn unsubscribe(&self, filters: &[&str]) -> Result<(), SessionError> {
         let result = self.inner.borrow_mut().session.unsubscribe(now(), filters);
         self.pump();
         result
     }
 
+    /// [`Session::publish`], now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::publish_with`].
     pub fn publish(
         &self,
         topic: &str,
@@ -185,6 +220,10 @@ impl Client {
 
     /// Publishes with MQTT 5.0 properties (user properties, response topic, correlation data,
     /// message expiry …): see [`Session::publish_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::publish_with`].
     pub fn publish_with(&self, request: PublishRequest) -> Result<Publishing, SessionError> {
         let result = self.inner.borrow_mut().session.publish_with(now(), request);
         self.pump();
@@ -192,7 +231,9 @@ impl Client {
     }
 
     /// Leaves the broker politely (DISCONNECT, so no Last Will) and stops for good: no
-    /// reconnect, no timer. Messages still queued offline are dropped with the client.
+    /// reconnect, no timer. Messages still queued offline are dropped with the client. No
+    /// [`ClientEvent::Link`] follows: a page that shows the stop builds
+    /// [`Link::Disconnected`] with [`ConnectionError::Stopped`] itself.
     pub fn close(&self) {
         {
             let mut inner = self.inner.borrow_mut();
