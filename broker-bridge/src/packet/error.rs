@@ -37,7 +37,7 @@ pub enum DecodeError {
         /// The low four bits of the first byte.
         flags: u8,
     },
-    /// QoS 3, in a PUBLISH header or a SUBSCRIBE's requested QoS ([MQTT-3.3.1-4]); in a
+    /// QoS 3, in a PUBLISH header ([MQTT-3.3.1-4]) or a SUBSCRIBE's requested QoS; in a
     /// 3.1.1 SUBSCRIBE also a requested-QoS byte with its reserved bits set.
     #[error("invalid QoS {0}")]
     InvalidQoS(u8),

@@ -65,8 +65,9 @@ pub enum ConnectionError {
     /// (§4.13).
     #[error(transparent)]
     Protocol(#[from] ProtocolViolation),
-    /// A reply the protocol demands could not be sent, e.g. a SUBSCRIBE or PUBACK larger than
-    /// the broker's Maximum Packet Size, or no free packet identifier.
+    /// A packet the session must send in answer could not be sent: in practice the
+    /// SUBSCRIBE that re-makes the subscriptions after CONNACK, when it is larger than the
+    /// broker's Maximum Packet Size or no packet identifier is free.
     #[error("could not answer the broker: {0}")]
     AnswerFailed(SessionError),
     /// Our CONNECT cannot be encoded (e.g. a client id over 65,535 bytes, or a 5.0-only field
@@ -101,8 +102,9 @@ pub enum ConnectionError {
 impl ConnectionError {
     /// The broker refused CONNECT. For the same client id, credentials and protocol version the
     /// answer is usually the same on every retry, so a page should show it rather than a
-    /// spinner; [`ConnectionError::reason_code`] says which (Server unavailable 0x88, Server
-    /// busy 0x89 and Connection rate exceeded 0x9F are the transient ones).
+    /// spinner. [`ConnectionError::reason_code`] tells the exceptions: Server unavailable
+    /// (0x88, 3.1.1's return code 3), Server busy (0x89) and Connection rate exceeded (0x9F)
+    /// say to try again later.
     pub fn is_refusal(&self) -> bool {
         matches!(self, ConnectionError::Refused { .. })
     }
