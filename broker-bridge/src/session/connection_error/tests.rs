@@ -6,6 +6,9 @@ use std::time::Duration;
 use super::*;
 use crate::packet::{Properties, Property};
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 fn refused(protocol: ProtocolVersion, code: ReasonCode, properties: Properties) -> ConnectionError {
     ConnectionError::Refused {
         protocol,
