@@ -39,9 +39,11 @@ pub fn connect(
             ClientEvent::Link(Link::Connected { .. }) => {
                 on_link.call2(&JsValue::NULL, &JsValue::TRUE, &JsValue::UNDEFINED)
             }
-            ClientEvent::Link(Link::Disconnected { reason, .. }) => {
-                on_link.call2(&JsValue::NULL, &JsValue::FALSE, &JsValue::from_str(&reason))
-            }
+            ClientEvent::Link(Link::Disconnected { reason, .. }) => on_link.call2(
+                &JsValue::NULL,
+                &JsValue::FALSE,
+                &JsValue::from_str(&reason.to_string()),
+            ),
             _ => Ok(JsValue::UNDEFINED),
         };
     });

@@ -6,6 +6,20 @@ use std::time::Duration;
 /// At most this fraction of a delay is taken off at random.
 const JITTER_FRACTION: f64 = 0.2;
 
+/// The delays between reconnect attempts: `base`, doubled after each failed attempt up to
+/// `max`, each shortened at random by up to a fifth.
+///
+/// ```
+/// use std::time::Duration;
+/// use broker_bridge::backoff::Backoff;
+///
+/// let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+/// assert_eq!(backoff.next_delay(0.0), Duration::from_millis(500));
+/// assert_eq!(backoff.next_delay(0.0), Duration::from_secs(1));
+/// assert_eq!(backoff.next_delay(0.5), Duration::from_millis(1800)); // 2 s less 10 %
+/// backoff.reset(); // connected: the next loss starts again at `base`
+/// assert_eq!(backoff.attempt(), 0);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Backoff {
     base: Duration,
@@ -14,6 +28,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// Delays that start at `base` and never exceed `max` (before jitter).
     pub fn new(base: Duration, max: Duration) -> Self {
         Self {
             base,
@@ -27,7 +42,9 @@ impl Backoff {
         self.attempt
     }
 
-    /// The delay before the next attempt; `jitter` is a random number in `[0, 1)`.
+    /// The delay before the next attempt, and one more attempt counted. `jitter` is a random
+    /// number in `[0, 1)` (clamped to `[0, 1]`): 0 gives the nominal delay, values towards 1
+    /// take up to a fifth off it.
     pub fn next_delay(&mut self, jitter: f64) -> Duration {
         let nominal = self
             .base
@@ -37,6 +54,7 @@ impl Backoff {
         nominal.mul_f64(1.0 - JITTER_FRACTION * jitter.clamp(0.0, 1.0))
     }
 
+    /// Starts again from `base`: call it when a connection succeeds.
     pub fn reset(&mut self) {
         self.attempt = 0;
     }

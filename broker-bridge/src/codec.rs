@@ -3,6 +3,22 @@
 
 use crate::packet::{DecodeError, Packet, ProtocolVersion};
 
+/// Turns a byte stream cut anywhere into whole packets of one protocol version.
+///
+/// MQTT over WebSocket does not align packets with frames ([MQTT-6.0.0-2]), so the decoder
+/// keeps what it has not used yet until the rest arrives.
+///
+/// ```
+/// use broker_bridge::codec::Decoder;
+/// use broker_bridge::packet::{Packet, ProtocolVersion};
+///
+/// let mut decoder = Decoder::new(256 * 1024, ProtocolVersion::V311);
+/// decoder.push(&[0xD0]); // the first byte of a PINGRESP
+/// assert_eq!(decoder.next_packet(), Ok(None));
+/// decoder.push(&[0x00, 0x20]); // its second byte, and the start of a CONNACK
+/// assert_eq!(decoder.next_packet(), Ok(Some((Packet::PingResp, vec![0xD0, 0x00]))));
+/// assert_eq!(decoder.buffered(), 1);
+/// ```
 pub struct Decoder {
     buf: Vec<u8>,
     /// Start of the undecoded bytes in `buf`; the consumed prefix is dropped lazily.
@@ -12,7 +28,8 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// A decoder for a connection speaking `version`.
+    /// A decoder for a connection speaking `version` that refuses packets of more than
+    /// `max_packet_size` bytes, fixed header included, as soon as their length is known.
     pub fn new(max_packet_size: usize, version: ProtocolVersion) -> Self {
         Self {
             buf: Vec::new(),
@@ -22,10 +39,12 @@ impl Decoder {
         }
     }
 
+    /// The protocol version the bytes are read as.
     pub fn version(&self) -> ProtocolVersion {
         self.version
     }
 
+    /// Appends bytes as they came from the transport, in any pieces.
     pub fn push(&mut self, bytes: &[u8]) {
         if self.start > 0 && self.start * 2 >= self.buf.len() {
             self.buf.drain(..self.start);
@@ -35,7 +54,12 @@ impl Decoder {
     }
 
     /// The next complete packet and the bytes it was made of, or `Ok(None)` until more arrive.
-    /// After an error the stream has lost its framing: the connection must be closed.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] when the bytes are no valid packet of this version, or announce one
+    /// larger than the maximum. The stream has then lost its framing: the connection must be
+    /// closed (MQTT 5.0 §4.13; 3.1.1 §4.8).
     pub fn next_packet(&mut self) -> Result<Option<(Packet, Vec<u8>)>, DecodeError> {
         let pending = &self.buf[self.start..];
         match Packet::decode(pending, self.max_packet_size, self.version)? {
@@ -53,6 +77,7 @@ impl Decoder {
         self.buf.len() - self.start
     }
 
+    /// Forgets everything buffered, for a new connection.
     pub fn clear(&mut self) {
         self.buf.clear();
         self.start = 0;

@@ -1,6 +1,12 @@
 //! The body of the decoder fuzz target (`fuzz/fuzz_targets/decoder.rs`), kept here so the
-//! ordinary test suite replays the same code over the committed corpus (`tests/fuzz_corpus.rs`).
+//! ordinary test suite replays the same code over the committed corpus (`fuzzing/tests.rs`).
 //! Any panic in here is a bug: these bytes stand for whatever the network sends.
+//!
+//! Compiled only for this crate's unit tests and with the `fuzzing` feature, which the fuzz
+//! crate turns on: it is no part of the API.
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 use std::time::Duration;
 

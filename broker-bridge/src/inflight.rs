@@ -1,4 +1,7 @@
 //! Outgoing QoS 1 and 2 messages waiting for their acknowledgements, and packet identifiers.
+//!
+//! What is here is re-sent, with the same packet identifier, on every new connection (MQTT
+//! 3.1.1 and 5.0 §4.4, [MQTT-4.4.0-1]): PUBLISH with DUP set, or PUBREL once PUBREC came.
 
 use std::collections::BTreeMap;
 
@@ -15,12 +18,15 @@ pub enum Stage {
     AwaitingPubComp,
 }
 
+/// Our QoS 1 and 2 publishes not yet fully acknowledged, by packet identifier.
 #[derive(Debug, Default)]
 pub struct InFlight {
     messages: BTreeMap<u16, (Publish, Stage)>,
 }
 
 impl InFlight {
+    /// Starts tracking a sent QoS 1 or 2 PUBLISH; a QoS 0 one or one without a packet
+    /// identifier is ignored (nothing will acknowledge it).
     pub fn insert(&mut self, publish: Publish) {
         let Some(id) = publish.packet_id else { return };
         let stage = match publish.qos {
@@ -31,10 +37,12 @@ impl InFlight {
         self.messages.insert(id, (publish, stage));
     }
 
+    /// Whether packet identifier `id` belongs to a message in flight.
     pub fn contains(&self, id: u16) -> bool {
         self.messages.contains_key(&id)
     }
 
+    /// Where message `id` is in its handshake; `None` if it is not in flight.
     pub fn stage(&self, id: u16) -> Option<Stage> {
         self.messages.get(&id).map(|(_, stage)| *stage)
     }
@@ -63,22 +71,26 @@ impl InFlight {
         self.messages.values().map(|(p, s)| (p, *s))
     }
 
+    /// Sets DUP on every message, before they are re-sent ([MQTT-3.3.1-1]).
     pub fn mark_all_dup(&mut self) {
         for (publish, _) in self.messages.values_mut() {
             publish.dup = true;
         }
     }
 
+    /// How many messages are in flight.
     pub fn len(&self) -> usize {
         self.messages.len()
     }
 
+    /// Whether nothing is in flight.
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
     }
 }
 
-/// Hands out non-zero packet identifiers, skipping those still in use.
+/// Hands out non-zero packet identifiers (3.1.1 [MQTT-2.3.1-1], 5.0 [MQTT-2.2.1-3]) in
+/// turn, 1 to 65,535 and round again, skipping those still in use.
 #[derive(Debug)]
 pub struct PacketIds {
     next: u16,
@@ -91,7 +103,7 @@ impl Default for PacketIds {
 }
 
 impl PacketIds {
-    /// `None` only if all 65 535 identifiers are in use.
+    /// The next identifier for which `in_use` is false; `None` only if all 65,535 are in use.
     pub fn allocate(&mut self, in_use: impl Fn(u16) -> bool) -> Option<u16> {
         for _ in 0..u16::MAX {
             let id = self.next;

@@ -3,14 +3,23 @@
 
 use std::time::Duration;
 
+/// What [`Keepalive::poll`] asks the session to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeepaliveAction {
+    /// Nothing is due.
     Nothing,
+    /// Nothing was sent for the whole interval: send PINGREQ (3.1.1 [MQTT-3.1.2-23], 5.0
+    /// [MQTT-3.1.2-20]) and call [`Keepalive::on_ping_sent`].
     SendPing,
     /// No PINGRESP within the timeout: the connection is dead.
     Expired,
 }
 
+/// The keepalive timer of one connection, on the session's clock (no timer of its own: the
+/// session re-arms the driver's for [`Keepalive::deadline`]).
+///
+/// The interval counts from the last packet *sent*: the broker only needs to hear from us
+/// once per interval, whatever it sends (3.1.1 [MQTT-3.1.2-23]).
 #[derive(Debug)]
 pub struct Keepalive {
     interval: Duration,
@@ -20,7 +29,8 @@ pub struct Keepalive {
 }
 
 impl Keepalive {
-    /// An `interval` of zero turns keepalive off.
+    /// A PINGREQ after `interval` of silence, and the connection declared dead if no PINGRESP
+    /// comes within `timeout` of it. An `interval` of zero turns keepalive off (§3.1.2.10).
     pub fn new(interval: Duration, timeout: Duration) -> Self {
         Self {
             interval,
@@ -35,27 +45,34 @@ impl Keepalive {
         self.interval = interval;
     }
 
+    /// The interval in force.
     pub fn interval(&self) -> Duration {
         self.interval
     }
 
+    /// Starts counting afresh at `now` with no ping outstanding: a new connection, or CONNACK.
     pub fn reset(&mut self, now: Duration) {
         self.last_sent = now;
         self.ping_sent_at = None;
     }
 
+    /// A packet (any kind) went out at `now`.
     pub fn on_sent(&mut self, now: Duration) {
         self.last_sent = now;
     }
 
+    /// The PINGREQ went out at `now`: the PINGRESP is due within the timeout.
     pub fn on_ping_sent(&mut self, now: Duration) {
         self.ping_sent_at = Some(now);
     }
 
+    /// The PINGRESP arrived.
     pub fn on_pingresp(&mut self) {
         self.ping_sent_at = None;
     }
 
+    /// When [`Keepalive::poll`] next has something to say: the ping's due time, or the
+    /// PINGRESP's deadline while one is awaited. `None` when keepalive is off.
     pub fn deadline(&self) -> Option<Duration> {
         if self.interval.is_zero() {
             return None;
@@ -66,6 +83,7 @@ impl Keepalive {
         })
     }
 
+    /// What is due at `now`.
     pub fn poll(&self, now: Duration) -> KeepaliveAction {
         match self.deadline() {
             Some(deadline) if now >= deadline => match self.ping_sent_at {
@@ -76,6 +94,7 @@ impl Keepalive {
         }
     }
 
+    /// How long a PINGRESP may take.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }

@@ -1,8 +1,8 @@
 //! MQTT over WebSocket for the browser, MQTT 3.1.1 or 5.0.
 //!
 //! The protocol lives in a sans-I/O core that reads no clock and touches no browser API, so it
-//! is tested natively on virtual time; [`ws`] (wasm32 only) is the thin driver that feeds it
-//! from a browser `WebSocket` and timers.
+//! is tested natively on virtual time; `ws` (wasm32, feature `browser`) is the thin driver that
+//! feeds it from a browser `WebSocket` and timers.
 //!
 //! Driving a [`Session`] by hand (this is all a driver does):
 //!
@@ -81,9 +81,41 @@
 //! );
 //! assert_eq!(session.queued(), 0, "the freed slot sent the waiting message");
 //! ```
+//!
+//! ## When a connection ends
+//!
+//! [`Event::ConnectionLost`] (and the driver's [`Link::Disconnected`]) carry a
+//! [`ConnectionError`]: match it, or show its `Display`, the sentence the page has always shown.
+//!
+//! ```
+//! use std::time::Duration;
+//! use broker_bridge::{ConnectionError, Event, Options, Session};
+//!
+//! let mut session = Session::new(Options::new("eda-demo-inventory"));
+//! session.handle_transport_open(Duration::ZERO);
+//! session.handle_timeout(Duration::from_secs(10)); // no CONNACK came
+//! let reason = std::iter::from_fn(|| session.poll_event())
+//!     .find_map(|e| match e {
+//!         Event::ConnectionLost { reason } => Some(reason),
+//!         _ => None,
+//!     })
+//!     .unwrap();
+//! assert_eq!(reason, ConnectionError::ConnectTimeout { timeout: Duration::from_secs(10) });
+//! assert!(reason.is_timeout() && !reason.is_refusal());
+//! assert_eq!(reason.to_string(), "no CONNACK from the broker within 10000 ms");
+//! ```
+//!
+//! ## Features
+//!
+//! - `browser` (default): the `ws` driver on wasm32; nothing on other targets. Without it the
+//!   crate pulls in no browser crate.
+//! - `fuzzing`: `broker_bridge::fuzzing`, the body of the fuzz target in `fuzz/`; not an API.
+
+#![warn(missing_docs)]
 
 pub mod backoff;
 pub mod codec;
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inflight;
@@ -104,7 +136,10 @@ pub use packet::{
     LastWill, Packet, PacketKind, Properties, Property, ProtocolVersion, Publish, QoS, ReasonCode,
     SubscribeReturnCode, SubscriptionOptions,
 };
-pub use session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
+pub use session::{
+    ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing, Session,
+    SessionError, Status,
+};
 pub use trace::{Direction, PacketEvent};
 
 // Unit tests built for wasm32 run in headless Chromium, like `tests/browser.rs`.

@@ -1,9 +1,11 @@
 //! The state of a client's link to its broker, as a driver reports it and a page shows it.
 //!
-//! Pure, so views and their tests can use it without a browser: [`crate::ws`] (feature
-//! `browser`, wasm32) produces it; anything may read it.
+//! Pure, so views and their tests can use it without a browser: `ws` (feature `browser`,
+//! wasm32) produces it; anything may read it.
 
 use std::time::Duration;
+
+use crate::session::ConnectionError;
 
 /// A client's link to the broker: trying, up, or down and waiting to try again.
 ///
@@ -28,8 +30,10 @@ pub enum Link {
     Disconnected {
         /// The broker URL that failed.
         url: String,
-        /// Why, in words a user can read (e.g. `the broker did not answer PINGREQ within 30 s`).
-        reason: String,
+        /// Why; its `Display` is the sentence a user reads, e.g. `no PINGRESP from the broker
+        /// within 10000 ms`. [`ConnectionError::Stopped`] when the application stopped the
+        /// client (or never started it).
+        reason: ConnectionError,
         /// How long until the next try; [`Duration::ZERO`] when none is planned.
         retry_in: Duration,
         /// How many tries in a row have failed.
@@ -88,7 +92,7 @@ mod tests {
     fn each_state_has_a_word_a_symbol_and_its_url() {
         let down = Link::Disconnected {
             url: "ws://b:1".into(),
-            reason: "refused".into(),
+            reason: ConnectionError::TextFrame,
             retry_in: Duration::from_secs(1),
             attempt: 2,
         };

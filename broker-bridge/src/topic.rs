@@ -5,20 +5,30 @@
 /// The prefix of a shared subscription.
 pub const SHARE_PREFIX: &str = "$share/";
 
+/// Why a topic name or filter is refused before anything is sent. Each variant carries the
+/// topic as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TopicError {
+    /// [MQTT-4.7.3-1]: at least one character.
     #[error("a topic must not be empty")]
     Empty,
+    /// [MQTT-4.7.3-3]: at most 65,535 bytes of UTF-8.
     #[error("topic {0:?} is longer than 65535 bytes")]
     TooLong(String),
+    /// [MQTT-4.7.3-2]: no null character.
     #[error("topic {0:?} contains U+0000")]
     Nul(String),
+    /// [MQTT-4.7.1-1]: wildcards are for filters only.
     #[error("topic name {0:?} contains a wildcard (+ or #); only subscriptions may use them")]
     WildcardInName(String),
+    /// [MQTT-4.7.1-2]: `#` is a whole level, and the last.
     #[error("topic filter {0:?}: # must be the last level, alone (e.g. orders/#)")]
     MisplacedHash(String),
+    /// [MQTT-4.7.1-3]: `+` is a whole level.
     #[error("topic filter {0:?}: + must be a whole level (e.g. orders/+/created)")]
     MisplacedPlus(String),
+    /// A shared subscription with an empty group name or one holding a wildcard (5.0
+    /// [MQTT-4.8.2-1], [MQTT-4.8.2-2]), or no valid filter after it.
     #[error("shared subscription {0:?}: the group name must be non-empty and without wildcards, and a filter must follow ($share/{{group}}/{{filter}})")]
     InvalidShare(String),
 }
@@ -36,7 +46,11 @@ fn common(topic: &str) -> Result<(), TopicError> {
     Ok(())
 }
 
-/// A name to publish to: no wildcards.
+/// Checks a name to publish to: non-empty, at most 65,535 bytes, no U+0000, no wildcards.
+///
+/// # Errors
+///
+/// The first rule broken, as a [`TopicError`].
 pub fn validate_name(name: &str) -> Result<(), TopicError> {
     common(name)?;
     if name.contains(['+', '#']) {
@@ -52,8 +66,12 @@ pub fn shared_parts(filter: &str) -> Option<(&str, &str)> {
     Some(rest.split_once('/').unwrap_or((rest, "")))
 }
 
-/// A filter to subscribe with: `+` stands for one whole level, `#` for the rest, last. A shared
-/// subscription needs a group name without wildcards and a valid filter after it.
+/// Checks a filter to subscribe with: `+` stands for one whole level, `#` for the rest, last. A
+/// shared subscription needs a group name without wildcards and a valid filter after it.
+///
+/// # Errors
+///
+/// The first rule broken, as a [`TopicError`].
 pub fn validate_filter(filter: &str) -> Result<(), TopicError> {
     common(filter)?;
     if let Some((group, inner)) = shared_parts(filter) {

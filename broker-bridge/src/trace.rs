@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::packet::{Packet, PacketKind, Properties, QoS, ReasonCode};
 
+/// Which way a packet went, seen from the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// From this client to the broker.
@@ -12,26 +13,38 @@ pub enum Direction {
     Incoming,
 }
 
+/// One packet in or out of a session ([`Event::Packet`](crate::Event::Packet)): the unit the
+/// diagrams, the sequence view and the packet inspector are drawn from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PacketEvent {
-    /// The session's clock when the packet was sent or decoded.
+    /// The session's clock when the packet was queued for sending or decoded: the driver's
+    /// `now`, a [`Duration`] since its own origin.
     pub at: Duration,
+    /// The client identifier the session connects with ([`Options::client_id`]).
+    ///
+    /// [`Options::client_id`]: crate::Options::client_id
     pub client_id: String,
+    /// Sent or received.
     pub direction: Direction,
+    /// The packet, decoded.
     pub packet: Packet,
     /// The packet exactly as it crossed the wire, fixed header included.
     pub bytes: Vec<u8>,
 }
 
 impl PacketEvent {
+    /// The packet's kind (CONNECT, PUBLISH …).
     pub fn kind(&self) -> PacketKind {
         self.packet.kind()
     }
 
+    /// The packet identifier of PUBLISH (QoS 1 and 2), its acknowledgements, SUBSCRIBE,
+    /// UNSUBSCRIBE and their acknowledgements.
     pub fn packet_id(&self) -> Option<u16> {
         self.packet.packet_id()
     }
 
+    /// The topic name of a PUBLISH.
     pub fn topic(&self) -> Option<&str> {
         match &self.packet {
             Packet::Publish(p) => Some(&p.topic),
@@ -39,6 +52,7 @@ impl PacketEvent {
         }
     }
 
+    /// The QoS of a PUBLISH.
     pub fn qos(&self) -> Option<QoS> {
         match &self.packet {
             Packet::Publish(p) => Some(p.qos),

@@ -1,21 +1,39 @@
 //! Checking a broker URL before handing it to the browser, so a typo gets a sentence, not an
 //! exception.
 
+/// Why a broker URL is refused. Each variant carries the URL (trimmed) so the message can
+/// show it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BrokerUrlError {
+    /// Nothing but white space.
     #[error("the broker URL is empty; try ws://localhost:9001")]
     Empty,
+    /// Not `ws://` or `wss://`: a browser opens WebSockets to nothing else (`mqtt://` and
+    /// `http://` are the usual slips).
     #[error("{0:?} is not a WebSocket URL: it must start with ws:// or wss:// (e.g. ws://localhost:9001)")]
     Scheme(String),
+    /// Nothing between the scheme and the port or path (or an empty `[]`).
     #[error("{0:?} has no host name")]
     MissingHost(String),
+    /// A port that is not a number from 1 to 65,535.
     #[error("{url:?} has an invalid port {port:?}: use a number from 1 to 65535")]
-    Port { url: String, port: String },
+    Port {
+        /// The URL.
+        url: String,
+        /// What stood where the port belongs.
+        port: String,
+    },
+    /// White space or a control character inside the URL.
     #[error("{0:?} contains spaces or control characters")]
     Whitespace(String),
 }
 
-/// Validates a `ws://` or `wss://` URL and returns it trimmed.
+/// Validates a `ws://` or `wss://` URL and returns it trimmed. Only the form is checked: the
+/// browser still resolves the host, and the connection may fail.
+///
+/// # Errors
+///
+/// The first problem found, as a [`BrokerUrlError`].
 pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     let url = input.trim();
     if url.is_empty() {

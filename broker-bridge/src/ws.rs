@@ -26,22 +26,31 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::backoff::Backoff;
 pub use crate::link::Link;
 use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
-use crate::session::{Event, Options, PublishRequest, Publishing, Session, SessionError, Status};
+use crate::session::{
+    ConnectionError, Event, Options, PublishRequest, Publishing, Session, SessionError, Status,
+};
 
 /// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
 pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// The longest wait between reconnects (before up to a fifth of jitter comes off).
 pub const RETRY_MAX: Duration = Duration::from_secs(10);
 
 /// What the driver reports: the session's events and changes of the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
+    /// An event of the session, as it came. [`Event::ConnectionLost`] is followed by a
+    /// [`Link::Disconnected`] with the same reason; a loss the driver noticed itself (the
+    /// socket closed or failed) comes as that `Link` event only.
     Session(Event),
+    /// The link changed: connecting (each attempt), connected (after CONNACK), or
+    /// disconnected with the reason and the delay before the next attempt.
     Link(Link),
 }
 
 type Handler = Rc<dyn Fn(ClientEvent)>;
 
-/// One MQTT client over one browser WebSocket. Cheap to clone: clones share the connection.
+/// One MQTT client over one browser WebSocket, reconnecting with [`Backoff`] until closed.
+/// Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub struct Client {
     inner: Rc<RefCell<Inner>>,
@@ -83,7 +92,8 @@ struct Inner {
     closed: bool,
 }
 
-/// The page's monotonic clock as the session's `now`.
+/// The page's monotonic clock (`performance.now()`, or `Date.now()` where there is no
+/// `window`) as the session's `now`.
 pub fn now() -> Duration {
     let millis = web_sys::window()
         .and_then(|w| w.performance())
@@ -93,7 +103,12 @@ pub fn now() -> Duration {
 }
 
 impl Client {
-    /// Creates the client and starts connecting to `url` at once.
+    /// Creates the client and starts connecting to `url` (`ws://` or `wss://`, with the `mqtt`
+    /// subprotocol, [MQTT-6.0.0-3]) at once. `handler` receives every [`ClientEvent`], also
+    /// those caused by the client's own calls; it may call the client again. A URL the
+    /// browser refuses is reported as [`Link::Disconnected`] with
+    /// [`ConnectionError::TransportFailed`] and retried like any failure; check it first with
+    /// [`crate::url::parse_broker_url`].
     pub fn connect(options: Options, url: &str, handler: impl Fn(ClientEvent) + 'static) -> Self {
         let client = Client {
             inner: Rc::new(RefCell::new(Inner {
@@ -116,14 +131,17 @@ impl Client {
         client
     }
 
+    /// [`Session::client_id`].
     pub fn client_id(&self) -> String {
         self.inner.borrow().session.client_id().to_owned()
     }
 
+    /// [`Session::status`].
     pub fn status(&self) -> Status {
         self.inner.borrow().session.status()
     }
 
+    /// Whether the broker has accepted the current connection.
     pub fn is_connected(&self) -> bool {
         self.status() == Status::Connected
     }
@@ -139,6 +157,11 @@ impl Client {
         inner.session.assigned_client_id().map(str::to_owned)
     }
 
+    /// [`Session::subscribe`], now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::subscribe`].
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<(), SessionError> {
         let result = self.inner.borrow_mut().session.subscribe(now(), filters);
         self.pump();
@@ -146,6 +169,10 @@ impl Client {
     }
 
     /// [`Client::subscribe`] with MQTT 5.0 subscription options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::subscribe_with`].
     pub fn subscribe_with(
         &self,
         filters: &[(&str, SubscriptionOptions)],
@@ -159,12 +186,22 @@ impl Client {
         result
     }
 
+    /// [`Session::unsubscribe`], now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::unsubscribe`].
     pub fn unsubscribe(&self, filters: &[&str]) -> Result<(), SessionError> {
         let result = self.inner.borrow_mut().session.unsubscribe(now(), filters);
         self.pump();
         result
     }
 
+    /// [`Session::publish`], now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::publish_with`].
     pub fn publish(
         &self,
         topic: &str,
@@ -183,6 +220,10 @@ impl Client {
 
     /// Publishes with MQTT 5.0 properties (user properties, response topic, correlation data,
     /// message expiry …): see [`Session::publish_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::publish_with`].
     pub fn publish_with(&self, request: PublishRequest) -> Result<Publishing, SessionError> {
         let result = self.inner.borrow_mut().session.publish_with(now(), request);
         self.pump();
@@ -190,7 +231,9 @@ impl Client {
     }
 
     /// Leaves the broker politely (DISCONNECT, so no Last Will) and stops for good: no
-    /// reconnect, no timer. Messages still queued offline are dropped with the client.
+    /// reconnect, no timer. Messages still queued offline are dropped with the client. No
+    /// [`ClientEvent::Link`] follows: a page that shows the stop builds
+    /// [`Link::Disconnected`] with [`ConnectionError::Stopped`] itself.
     pub fn close(&self) {
         {
             let mut inner = self.inner.borrow_mut();
@@ -260,11 +303,11 @@ impl Client {
         let ws = match WebSocket::new_with_str(&url, "mqtt") {
             Ok(ws) => ws,
             Err(e) => {
-                let reason = e
+                let text = e
                     .dyn_ref::<js_sys::Error>()
                     .map(|e| String::from(e.message()))
                     .unwrap_or_else(|| "the browser refused to open the WebSocket".into());
-                self.retry_later(reason);
+                self.retry_later(ConnectionError::TransportFailed(text));
                 return;
             }
         };
@@ -279,7 +322,7 @@ impl Client {
         });
         let on_message = self.callback(generation, |client, event: MessageEvent| {
             let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() else {
-                client.drop_connection("the broker sent a text frame; MQTT needs binary".into());
+                client.drop_connection(ConnectionError::TextFrame);
                 return;
             };
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
@@ -291,12 +334,10 @@ impl Client {
             client.pump();
         });
         let on_close = self.callback(generation, |client, event: CloseEvent| {
-            let reason = match (event.code(), event.reason()) {
-                (1006, _) => "could not reach the broker, or the connection dropped".to_owned(),
-                (code, reason) if reason.is_empty() => format!("connection closed (code {code})"),
-                (code, reason) => format!("connection closed (code {code}: {reason})"),
-            };
-            client.drop_connection(reason);
+            client.drop_connection(ConnectionError::TransportClosed {
+                code: event.code(),
+                reason: event.reason(),
+            });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -310,10 +351,10 @@ impl Client {
     }
 
     /// The connection is unusable: tell the session, close the socket, try again later.
-    fn drop_connection(&self, reason: String) {
+    fn drop_connection(&self, reason: ConnectionError) {
         {
             let mut inner = self.inner.borrow_mut();
-            inner.session.handle_transport_closed(&reason);
+            inner.session.handle_transport_closed(reason.clone());
             // Take the session's own ConnectionLost out: `retry_later` reports this loss.
             inner.collect_events();
             inner
@@ -323,7 +364,7 @@ impl Client {
         self.retry_later(reason);
     }
 
-    fn retry_later(&self, reason: String) {
+    fn retry_later(&self, reason: ConnectionError) {
         let (url, retry_in, attempt) = {
             let mut inner = self.inner.borrow_mut();
             inner.drop_socket();

@@ -116,7 +116,7 @@ fn session_event(event: &Event) -> JsValue {
             .set("reason", reason.as_str())
             .done(),
         Event::ConnectionLost { reason } => {
-            Fields::of("lost").set("reason", reason.as_str()).done()
+            Fields::of("lost").set("reason", reason.to_string()).done()
         }
     }
 }
@@ -201,7 +201,7 @@ fn link_event(link: &Link) -> JsValue {
             .set("state", "disconnected")
             .set("url", url.as_str())
             .set("attempt", *attempt)
-            .set("reason", reason.as_str())
+            .set("reason", reason.to_string())
             .set("retryInMs", retry_in.as_millis() as f64),
     }
     .done()

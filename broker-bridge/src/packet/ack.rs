@@ -13,9 +13,13 @@ use super::{ReasonCode, ReasonCode::Success};
 /// The acknowledgement of one QoS 1 or 2 message, at one step of its handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
+    /// The identifier of the PUBLISH acknowledged (3.1.1 [MQTT-2.3.1-6], 5.0
+    /// [MQTT-2.2.1-5]); never 0.
     pub packet_id: u16,
-    /// Always Success in MQTT 3.1.1.
+    /// Always Success in MQTT 3.1.1. In 5.0 a PUBACK or PUBREC of 0x80 or more refuses the
+    /// message; PUBREL and PUBCOMP carry Success or 0x92 Packet Identifier not found.
     pub reason: ReasonCode,
+    /// MQTT 5.0 only: Reason String, User Property.
     pub properties: Properties,
 }
 
@@ -25,6 +29,8 @@ impl Ack {
         Self::with_reason(packet_id, Success)
     }
 
+    /// An acknowledgement with a reason code (MQTT 5.0 unless `reason` is Success) and no
+    /// properties.
     pub fn with_reason(packet_id: u16, reason: ReasonCode) -> Self {
         Ack {
             packet_id,

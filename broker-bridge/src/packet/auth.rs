@@ -10,6 +10,9 @@ use super::{DecodeError, EncodeError, PacketKind, Properties, ProtocolVersion, R
 
 const PLACE: PropertyPlace = PropertyPlace::Packet(PacketKind::Auth);
 
+/// An AUTH packet; `Default` is Success without properties. We never start an extended
+/// authentication, so a broker's AUTH is a protocol violation to the session
+/// ([MQTT-4.12.0-6]); the type exists to decode, show and refuse it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Auth {
     /// Success, Continue authentication or Re-authenticate.

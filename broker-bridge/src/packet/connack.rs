@@ -10,18 +10,30 @@ use super::reason::{check_reason, read_reason};
 use super::wire::Reader;
 use super::{DecodeError, EncodeError, PacketKind, Properties, ProtocolVersion, ReasonCode};
 
-/// Why a broker accepted or refused an MQTT 3.1.1 connection (§3.2.2.3).
+/// Why a broker accepted or refused an MQTT 3.1.1 connection (§3.2.2.3, Table 3.1), named
+/// as there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectReturnCode {
+    /// 0: the connection is accepted.
     Accepted = 0,
+    /// 1: the broker does not speak the protocol level we asked for.
     UnacceptableProtocolVersion = 1,
+    /// 2: the client identifier is valid UTF-8 but not allowed by the broker.
     IdentifierRejected = 2,
+    /// 3: the network connection is up but the MQTT service is not.
     ServerUnavailable = 3,
+    /// 4: the user name or password is malformed.
     BadUsernameOrPassword = 4,
+    /// 5: the client is not authorized to connect.
     NotAuthorized = 5,
 }
 
 impl ConnectReturnCode {
+    /// The return code of a CONNACK byte.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::InvalidConnectReturnCode`] for 6 to 255, reserved in 3.1.1.
     pub fn from_byte(b: u8) -> Result<Self, DecodeError> {
         Ok(match b {
             0 => Self::Accepted,
@@ -60,7 +72,8 @@ impl ConnectReturnCode {
         .find(|c| c.reason() == reason)
     }
 
-    /// What the refusal means, in words for the page.
+    /// What the refusal means, in words for the page (the text after "the broker refused the
+    /// connection: ").
     pub fn describe(self) -> &'static str {
         match self {
             Self::Accepted => "connection accepted",
@@ -73,8 +86,12 @@ impl ConnectReturnCode {
     }
 }
 
+/// The broker's answer to CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnAck {
+    /// The broker resumed a session it kept for this client id (so subscriptions need not be
+    /// made again); always false with Clean Session / Clean Start and with a refusal (3.1.1
+    /// [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]).
     pub session_present: bool,
     /// Success, or why the broker refused. In 3.1.1 only the six codes of
     /// [`ConnectReturnCode`] exist.
@@ -85,6 +102,7 @@ pub struct ConnAck {
 }
 
 impl ConnAck {
+    /// A CONNACK without properties.
     pub fn new(session_present: bool, code: ReasonCode) -> Self {
         ConnAck {
             session_present,

@@ -8,12 +8,17 @@ use super::{DecodeError, EncodeError, PacketKind, Properties, ProtocolVersion, Q
 
 const PROTOCOL_NAME: &str = "MQTT";
 
-/// The message the broker publishes for a client that vanishes without DISCONNECT.
+/// The message the broker publishes for a client that vanishes without DISCONNECT (§3.1.2.5;
+/// in 5.0 also after DISCONNECT 0x04, Disconnect with Will Message).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastWill {
+    /// The topic it is published to; a topic name, no wildcards.
     pub topic: String,
+    /// The message body, at most 65,535 bytes.
     pub payload: Vec<u8>,
+    /// The QoS it is published with.
     pub qos: QoS,
+    /// Whether the broker keeps it as the topic's retained message.
     pub retain: bool,
     /// MQTT 5.0 will properties: Will Delay Interval, Message Expiry Interval, Content Type,
     /// Response Topic, Correlation Data, Payload Format Indicator, User Property.
@@ -21,6 +26,7 @@ pub struct LastWill {
 }
 
 impl LastWill {
+    /// A will that is not retained and has no properties.
     pub fn new(topic: impl Into<String>, payload: impl Into<Vec<u8>>, qos: QoS) -> Self {
         LastWill {
             topic: topic.into(),
@@ -32,17 +38,26 @@ impl LastWill {
     }
 }
 
+/// The first packet of every connection: who we are, how long we may stay silent, what to
+/// publish if we vanish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connect {
     /// The protocol level this CONNECT announces and is encoded in.
     pub protocol: ProtocolVersion,
+    /// The client identifier, at most 65,535 bytes. Brokers must accept 1 to 23 letters and
+    /// digits (3.1.1 [MQTT-3.1.3-5]); empty asks the broker to choose (in 3.1.1 only with Clean
+    /// Session).
     pub client_id: String,
     /// Seconds; 0 turns keepalive off.
     pub keep_alive: u16,
     /// Clean Session in 3.1.1, Clean Start in 5.0.
     pub clean_session: bool,
+    /// The Last Will, if any.
     pub will: Option<LastWill>,
+    /// The user name, if any.
     pub username: Option<String>,
+    /// The password, if any: binary, at most 65,535 bytes. In 3.1.1 only with a user name
+    /// ([MQTT-3.1.2-22]).
     pub password: Option<Vec<u8>>,
     /// MQTT 5.0: Session Expiry Interval, Receive Maximum, Maximum Packet Size, Topic Alias
     /// Maximum, User Property …

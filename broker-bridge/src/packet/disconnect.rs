@@ -10,6 +10,8 @@ use super::{DecodeError, EncodeError, PacketKind, Properties, ProtocolVersion, R
 
 const PLACE: PropertyPlace = PropertyPlace::Packet(PacketKind::Disconnect);
 
+/// A DISCONNECT; `Default` is Normal disconnection without properties, the only one 3.1.1
+/// has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Disconnect {
     /// Normal disconnection (0x00) unless said otherwise; always that in 3.1.1.
@@ -19,6 +21,7 @@ pub struct Disconnect {
 }
 
 impl Disconnect {
+    /// A DISCONNECT with `reason` and no properties.
     pub fn new(reason: ReasonCode) -> Self {
         Disconnect {
             reason,

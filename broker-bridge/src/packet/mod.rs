@@ -35,7 +35,8 @@ pub use unsubscribe::{UnsubAck, Unsubscribe};
 
 use wire::{put_remaining_length, read_remaining_length, Reader, MAX_REMAINING_LENGTH};
 
-/// The largest packet MQTT can frame: a type byte, four length bytes, the largest body.
+/// The largest packet MQTT can frame, 268,435,460 bytes: a type byte, four length bytes and
+/// the largest body a Remaining Length can announce (3.1.1 §2.2.3, 5.0 §2.1.4).
 pub const MAX_PACKET_SIZE: usize = 1 + 4 + MAX_REMAINING_LENGTH;
 
 /// The MQTT version a connection speaks, chosen by the client in CONNECT.
@@ -57,6 +58,8 @@ impl ProtocolVersion {
         }
     }
 
+    /// The version of a protocol level byte; `None` for any level but 4 and 5 (3 is MQTT
+    /// 3.1, which we do not speak).
     pub fn from_level(level: u8) -> Option<Self> {
         match level {
             4 => Some(ProtocolVersion::V311),
@@ -75,15 +78,24 @@ impl std::fmt::Display for ProtocolVersion {
     }
 }
 
-/// Quality of service of a PUBLISH (§4.3).
+/// Quality of service of a PUBLISH (§4.3), ordered from weakest to strongest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum QoS {
+    /// QoS 0: sent once, never acknowledged; lost if the connection is.
     AtMostOnce = 0,
+    /// QoS 1: PUBLISH and PUBACK; re-sent until acknowledged, so it may arrive twice.
     AtLeastOnce = 1,
+    /// QoS 2: PUBLISH, PUBREC, PUBREL, PUBCOMP; delivered once.
     ExactlyOnce = 2,
 }
 
 impl QoS {
+    /// The QoS of a level, 0 to 2.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::InvalidQoS`] for 3, which no PUBLISH may carry (3.1.1 and 5.0
+    /// [MQTT-3.3.1-4]), or anything larger.
     pub fn from_bits(bits: u8) -> Result<Self, DecodeError> {
         match bits {
             0 => Ok(QoS::AtMostOnce),
@@ -93,49 +105,81 @@ impl QoS {
         }
     }
 
+    /// 0, 1 or 2.
     pub fn level(self) -> u8 {
         self as u8
     }
 }
 
-/// The fourteen control packet types of MQTT 3.1.1, and AUTH, the fifteenth of MQTT 5.0.
+/// The fourteen control packet types of MQTT 3.1.1, and AUTH, the fifteenth of MQTT 5.0
+/// (§2.1.2 of 5.0; §2.2.1 of 3.1.1), with their contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
+    /// Client to broker, first on every connection (§3.1).
     Connect(Connect),
+    /// Broker to client, the answer to CONNECT (§3.2).
     ConnAck(ConnAck),
+    /// An application message, either way (§3.3).
     Publish(Publish),
+    /// Acknowledges a QoS 1 PUBLISH (§3.4).
     PubAck(Ack),
+    /// First answer to a QoS 2 PUBLISH (§3.5).
     PubRec(Ack),
+    /// Answers PUBREC; the QoS 2 sender may forget the message (§3.6).
     PubRel(Ack),
+    /// Answers PUBREL, ending the QoS 2 exchange (§3.7).
     PubComp(Ack),
+    /// Client to broker: filters to subscribe to (§3.8).
     Subscribe(Subscribe),
+    /// Broker to client: the answer to SUBSCRIBE, one code per filter (§3.9).
     SubAck(SubAck),
+    /// Client to broker: filters to stop (§3.10).
     Unsubscribe(Unsubscribe),
+    /// Broker to client: the answer to UNSUBSCRIBE (§3.11).
     UnsubAck(UnsubAck),
+    /// Client to broker: keepalive probe (§3.12).
     PingReq,
+    /// Broker to client: the answer to PINGREQ (§3.13).
     PingResp,
+    /// The end of a connection: from the client in 3.1.1, from either side in 5.0 (§3.14).
     Disconnect(Disconnect),
-    /// MQTT 5.0 only.
+    /// MQTT 5.0 only: extended authentication, either way (§3.15).
     Auth(Auth),
 }
 
-/// A packet's type without its contents, for traces and tables.
+/// A packet's type without its contents, for traces and tables (see [`Packet`] for what each
+/// one does). `Display` gives the specification's name ([`PacketKind::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PacketKind {
+    /// CONNECT, type 1.
     Connect,
+    /// CONNACK, type 2.
     ConnAck,
+    /// PUBLISH, type 3.
     Publish,
+    /// PUBACK, type 4.
     PubAck,
+    /// PUBREC, type 5.
     PubRec,
+    /// PUBREL, type 6.
     PubRel,
+    /// PUBCOMP, type 7.
     PubComp,
+    /// SUBSCRIBE, type 8.
     Subscribe,
+    /// SUBACK, type 9.
     SubAck,
+    /// UNSUBSCRIBE, type 10.
     Unsubscribe,
+    /// UNSUBACK, type 11.
     UnsubAck,
+    /// PINGREQ, type 12.
     PingReq,
+    /// PINGRESP, type 13.
     PingResp,
+    /// DISCONNECT, type 14.
     Disconnect,
+    /// AUTH, type 15 (MQTT 5.0; reserved in 3.1.1).
     Auth,
 }
 
@@ -218,6 +262,7 @@ impl std::fmt::Display for PacketKind {
 }
 
 impl Packet {
+    /// The packet's type.
     pub fn kind(&self) -> PacketKind {
         match self {
             Packet::Connect(_) => PacketKind::Connect,
@@ -289,6 +334,13 @@ impl Packet {
 
     /// Serialises the packet for a connection speaking `version`, fixed header included.
     /// CONNECT is the exception: it carries its own protocol level ([`Connect::protocol`]).
+    ///
+    /// # Errors
+    ///
+    /// An [`EncodeError`] when the packet cannot be said on the wire: something only MQTT 5.0
+    /// has in a 3.1.1 packet, a reason code or property the packet may not carry, a string
+    /// over 65,535 bytes, a body over 268,435,455 bytes, a PUBLISH whose packet identifier
+    /// does not fit its QoS, or a SUBSCRIBE or UNSUBSCRIBE without filters.
     pub fn encode(&self, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
         let mut body = Vec::new();
         match self {
@@ -326,6 +378,12 @@ impl Packet {
     /// Returns `Ok(None)` when `bytes` holds only part of a packet, and otherwise the packet with
     /// the number of bytes it used. `max_packet_size` bounds the whole packet, header included,
     /// and is checked as soon as the header is read, before the body arrives.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] when the bytes are no valid packet for `version` (a Malformed Packet
+    /// or a Protocol Error in 5.0's terms, §4.13), or announce more than `max_packet_size`
+    /// bytes.
     pub fn decode(
         bytes: &[u8],
         max_packet_size: usize,

@@ -9,20 +9,38 @@ use super::property::{Property, PropertyId, PropertyPlace};
 use super::wire::{put_remaining_length, var_int_len, Reader, MAX_REMAINING_LENGTH};
 use super::{DecodeError, EncodeError, QoS};
 
+/// A property list in wire order; empty by default and always empty in MQTT 3.1.1. The
+/// getters return the first property of their kind, `None` when it is absent.
+///
+/// ```
+/// use broker_bridge::packet::{Properties, Property};
+///
+/// let props = Properties::new()
+///     .with(Property::MessageExpiryInterval(60))
+///     .with_user_property("correlationId", "7")
+///     .with(Property::MessageExpiryInterval(30)); // replaces the first
+/// assert_eq!(props.message_expiry_interval(), Some(30));
+/// assert_eq!(props.user_property("correlationId"), Some("7"));
+/// assert_eq!(props.len(), 2);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Properties {
     list: Vec<Property>,
 }
 
 impl Properties {
+    /// An empty list.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Whether the list is empty (then a PUBACK, PUBREC, PUBREL, PUBCOMP, DISCONNECT or AUTH
+    /// may leave out its property length).
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
+    /// How many properties, each user property counted.
     pub fn len(&self) -> usize {
         self.list.len()
     }
@@ -70,6 +88,7 @@ impl Properties {
         self.list.iter().find(|p| p.id() == id)
     }
 
+    /// Whether a property with this identifier is present.
     pub fn contains(&self, id: PropertyId) -> bool {
         self.get(id).is_some()
     }
@@ -93,6 +112,8 @@ impl Properties {
             .map(|(_, v)| v)
     }
 
+    /// Every [`Property::SubscriptionIdentifier`], in wire order: a PUBLISH from the broker
+    /// carries one per subscription it matched.
     pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
         self.list.iter().filter_map(|p| match p {
             Property::SubscriptionIdentifier(id) => Some(*id),
@@ -100,6 +121,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::PayloadFormatIndicator`]: `Some(true)` if the payload is declared UTF-8 text.
     pub fn payload_is_utf8(&self) -> Option<bool> {
         self.find(|p| match p {
             Property::PayloadFormatIndicator(v) => Some(*v),
@@ -107,6 +129,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::MessageExpiryInterval`], in seconds.
     pub fn message_expiry_interval(&self) -> Option<u32> {
         self.find(|p| match p {
             Property::MessageExpiryInterval(v) => Some(*v),
@@ -114,6 +137,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::ContentType`].
     pub fn content_type(&self) -> Option<&str> {
         self.find(|p| match p {
             Property::ContentType(v) => Some(v.as_str()),
@@ -121,6 +145,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::ResponseTopic`].
     pub fn response_topic(&self) -> Option<&str> {
         self.find(|p| match p {
             Property::ResponseTopic(v) => Some(v.as_str()),
@@ -128,6 +153,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::CorrelationData`].
     pub fn correlation_data(&self) -> Option<&[u8]> {
         self.find(|p| match p {
             Property::CorrelationData(v) => Some(v.as_slice()),
@@ -135,6 +161,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::SessionExpiryInterval`], in seconds.
     pub fn session_expiry_interval(&self) -> Option<u32> {
         self.find(|p| match p {
             Property::SessionExpiryInterval(v) => Some(*v),
@@ -142,6 +169,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::AssignedClientIdentifier`].
     pub fn assigned_client_identifier(&self) -> Option<&str> {
         self.find(|p| match p {
             Property::AssignedClientIdentifier(v) => Some(v.as_str()),
@@ -149,6 +177,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::ServerKeepAlive`], in seconds.
     pub fn server_keep_alive(&self) -> Option<u16> {
         self.find(|p| match p {
             Property::ServerKeepAlive(v) => Some(*v),
@@ -156,6 +185,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::ServerReference`].
     pub fn server_reference(&self) -> Option<&str> {
         self.find(|p| match p {
             Property::ServerReference(v) => Some(v.as_str()),
@@ -163,6 +193,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::ReasonString`].
     pub fn reason_string(&self) -> Option<&str> {
         self.find(|p| match p {
             Property::ReasonString(v) => Some(v.as_str()),
@@ -170,6 +201,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::ReceiveMaximum`]; absent means 65,535.
     pub fn receive_maximum(&self) -> Option<u16> {
         self.find(|p| match p {
             Property::ReceiveMaximum(v) => Some(*v),
@@ -177,6 +209,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::TopicAliasMaximum`]; absent means 0.
     pub fn topic_alias_maximum(&self) -> Option<u16> {
         self.find(|p| match p {
             Property::TopicAliasMaximum(v) => Some(*v),
@@ -184,6 +217,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::TopicAlias`].
     pub fn topic_alias(&self) -> Option<u16> {
         self.find(|p| match p {
             Property::TopicAlias(v) => Some(*v),
@@ -191,6 +225,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::MaximumQoS`]; absent means QoS 2.
     pub fn maximum_qos(&self) -> Option<QoS> {
         self.find(|p| match p {
             Property::MaximumQoS(v) => Some(*v),
@@ -198,6 +233,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::RetainAvailable`]; absent means `true`.
     pub fn retain_available(&self) -> Option<bool> {
         self.find(|p| match p {
             Property::RetainAvailable(v) => Some(*v),
@@ -205,6 +241,7 @@ impl Properties {
         })
     }
 
+    /// [`Property::MaximumPacketSize`], in bytes; absent means no limit.
     pub fn maximum_packet_size(&self) -> Option<u32> {
         self.find(|p| match p {
             Property::MaximumPacketSize(v) => Some(*v),

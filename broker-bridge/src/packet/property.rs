@@ -5,35 +5,63 @@ use super::wire::{check_len, put_binary, put_remaining_length, put_string, put_u
 use super::wire::{Reader, MAX_REMAINING_LENGTH};
 use super::{DecodeError, EncodeError, PacketKind, QoS};
 
-/// A property's identifier, with the specification's name.
+/// A property's identifier (MQTT 5.0 §2.2.2.2, Table 2-4), with the specification's name;
+/// `Display` gives both, e.g. `Topic Alias (0x23)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PropertyId {
+    /// `0x01`: [`Property::PayloadFormatIndicator`].
     PayloadFormatIndicator = 0x01,
+    /// `0x02`: [`Property::MessageExpiryInterval`].
     MessageExpiryInterval = 0x02,
+    /// `0x03`: [`Property::ContentType`].
     ContentType = 0x03,
+    /// `0x08`: [`Property::ResponseTopic`].
     ResponseTopic = 0x08,
+    /// `0x09`: [`Property::CorrelationData`].
     CorrelationData = 0x09,
+    /// `0x0B`: [`Property::SubscriptionIdentifier`].
     SubscriptionIdentifier = 0x0B,
+    /// `0x11`: [`Property::SessionExpiryInterval`].
     SessionExpiryInterval = 0x11,
+    /// `0x12`: [`Property::AssignedClientIdentifier`].
     AssignedClientIdentifier = 0x12,
+    /// `0x13`: [`Property::ServerKeepAlive`].
     ServerKeepAlive = 0x13,
+    /// `0x15`: [`Property::AuthenticationMethod`].
     AuthenticationMethod = 0x15,
+    /// `0x16`: [`Property::AuthenticationData`].
     AuthenticationData = 0x16,
+    /// `0x17`: [`Property::RequestProblemInformation`].
     RequestProblemInformation = 0x17,
+    /// `0x18`: [`Property::WillDelayInterval`].
     WillDelayInterval = 0x18,
+    /// `0x19`: [`Property::RequestResponseInformation`].
     RequestResponseInformation = 0x19,
+    /// `0x1A`: [`Property::ResponseInformation`].
     ResponseInformation = 0x1A,
+    /// `0x1C`: [`Property::ServerReference`].
     ServerReference = 0x1C,
+    /// `0x1F`: [`Property::ReasonString`].
     ReasonString = 0x1F,
+    /// `0x21`: [`Property::ReceiveMaximum`].
     ReceiveMaximum = 0x21,
+    /// `0x22`: [`Property::TopicAliasMaximum`].
     TopicAliasMaximum = 0x22,
+    /// `0x23`: [`Property::TopicAlias`].
     TopicAlias = 0x23,
+    /// `0x24`: [`Property::MaximumQoS`].
     MaximumQoS = 0x24,
+    /// `0x25`: [`Property::RetainAvailable`].
     RetainAvailable = 0x25,
+    /// `0x26`: [`Property::UserProperty`].
     UserProperty = 0x26,
+    /// `0x27`: [`Property::MaximumPacketSize`].
     MaximumPacketSize = 0x27,
+    /// `0x28`: [`Property::WildcardSubscriptionAvailable`].
     WildcardSubscriptionAvailable = 0x28,
+    /// `0x29`: [`Property::SubscriptionIdentifierAvailable`].
     SubscriptionIdentifierAvailable = 0x29,
+    /// `0x2A`: [`Property::SharedSubscriptionAvailable`].
     SharedSubscriptionAvailable = 0x2A,
 }
 
@@ -73,7 +101,9 @@ pub const ALL_PROPERTY_IDS: [PropertyId; 27] = [
 /// Where a property list sits: in a packet's variable header, or in CONNECT's will.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PropertyPlace {
+    /// The properties of a packet of this kind.
     Packet(PacketKind),
+    /// The Will Properties in CONNECT's payload (§3.1.3.2).
     Will,
 }
 
@@ -87,10 +117,13 @@ impl std::fmt::Display for PropertyPlace {
 }
 
 impl PropertyId {
+    /// The property of an identifier byte; `None` for the bytes the specification leaves
+    /// undefined.
     pub fn from_byte(byte: u8) -> Option<Self> {
         ALL_PROPERTY_IDS.iter().copied().find(|p| *p as u8 == byte)
     }
 
+    /// The identifier byte.
     pub fn byte(self) -> u8 {
         self as u8
     }
@@ -202,50 +235,94 @@ impl std::fmt::Display for PropertyId {
     }
 }
 
-/// One property with its value. Flags that the specification encodes as a byte 0 or 1 are
-/// `bool`; Maximum QoS is a [`QoS`] (0 or 1 only).
+/// One MQTT 5.0 property with its value. Flags that the specification encodes as a byte 0 or
+/// 1 are `bool`; Maximum QoS is a [`QoS`] (0 or 1 only). Strings and binary values hold at
+/// most 65,535 bytes. "Absent" below is what the specification assumes when a packet leaves
+/// the property out. Sections are MQTT 5.0's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Property {
-    /// `true`: the payload is UTF-8 text.
+    /// PUBLISH, will: `true` says the payload is UTF-8 text, `false` (or absent) unspecified
+    /// bytes (§3.3.2.3.2).
     PayloadFormatIndicator(bool),
-    /// Seconds.
+    /// PUBLISH, will: seconds the broker keeps the message for subscribers that have not
+    /// received it yet; absent, it never expires (§3.3.2.3.3).
     MessageExpiryInterval(u32),
+    /// PUBLISH, will: the payload's content type, e.g. a MIME type; its meaning is the
+    /// applications' (§3.3.2.3.9).
     ContentType(String),
+    /// PUBLISH, will: the topic name a response should be published to (§3.3.2.3.5, §4.10).
     ResponseTopic(String),
+    /// PUBLISH, will: opaque bytes the requester uses to match a response to its request
+    /// (§3.3.2.3.6).
     CorrelationData(Vec<u8>),
-    /// 1 to 268 435 455.
+    /// SUBSCRIBE: a number, 1 to 268,435,455, the broker sends back with every message that
+    /// subscription matched; PUBLISH from the broker: one per matching subscription
+    /// (§3.8.2.1.2, §3.3.2.3.8).
     SubscriptionIdentifier(u32),
-    /// Seconds; 0xFFFFFFFF never expires.
+    /// CONNECT, CONNACK, DISCONNECT: seconds the broker keeps the session after the
+    /// connection ends; absent or 0, it ends with the connection; 0xFFFFFFFF, never
+    /// (§3.1.2.11.2).
     SessionExpiryInterval(u32),
+    /// CONNACK: the client identifier the broker chose because CONNECT's was empty
+    /// (§3.2.2.3.7).
     AssignedClientIdentifier(String),
-    /// Seconds.
+    /// CONNACK: seconds; the keepalive the broker imposes instead of ours ([MQTT-3.2.2-21]).
     ServerKeepAlive(u16),
+    /// CONNECT, CONNACK, AUTH: the name of the extended authentication method (§4.12).
     AuthenticationMethod(String),
+    /// CONNECT, CONNACK, AUTH: the method's data (§3.1.2.11.10).
     AuthenticationData(Vec<u8>),
+    /// CONNECT: `false` asks the broker to send Reason Strings and User Properties only on
+    /// PUBLISH, CONNACK and DISCONNECT; absent, `true` (§3.1.2.11.7).
     RequestProblemInformation(bool),
-    /// Seconds.
+    /// Will: seconds the broker waits after the connection is lost before publishing the
+    /// will; absent, 0 (§3.1.3.2.2).
     WillDelayInterval(u32),
+    /// CONNECT: `true` asks for Response Information in CONNACK; absent, `false`
+    /// (§3.1.2.11.6).
     RequestResponseInformation(bool),
+    /// CONNACK: the basis for building response topics, if asked for (§3.2.2.3.15).
     ResponseInformation(String),
+    /// CONNACK, DISCONNECT: another server to use, with 0x9C Use another server or 0x9D
+    /// Server moved (§4.11).
     ServerReference(String),
+    /// CONNACK, the acknowledgements, DISCONNECT, AUTH: words for a person, for
+    /// diagnostics; not to be parsed.
     ReasonString(String),
-    /// Not zero.
+    /// CONNECT, CONNACK: how many QoS 1 and 2 messages the sender of it will process at once;
+    /// never 0; absent, 65,535 (§3.1.2.11.3, §3.2.2.3.3, §4.9).
     ReceiveMaximum(u16),
+    /// CONNECT, CONNACK: the highest Topic Alias the sender of it accepts; absent or 0, none
+    /// (§3.1.2.11.5, §3.2.2.3.8).
     TopicAliasMaximum(u16),
-    /// Not zero.
+    /// PUBLISH: a number standing for the topic on this connection, 1 to the receiver's Topic
+    /// Alias Maximum; never 0 (§3.3.2.3.4).
     TopicAlias(u16),
+    /// CONNACK: the highest QoS the broker accepts from us, 0 or 1; absent, 2 (§3.2.2.3.4,
+    /// [MQTT-3.2.2-11]).
     MaximumQoS(QoS),
+    /// CONNACK: `false` if the broker keeps no retained messages; absent, `true`
+    /// ([MQTT-3.2.2-14]).
     RetainAvailable(bool),
-    /// A name and a value; may repeat, and the order is kept.
+    /// Any packet but PINGREQ and PINGRESP, and the will: a name and a value whose meaning is
+    /// the applications'; may repeat, even with the same name, and the order is kept.
     UserProperty(String, String),
-    /// Bytes; not zero.
+    /// CONNECT, CONNACK: bytes; the largest packet the sender of it accepts, fixed header
+    /// included; never 0; absent, no limit but the protocol's (§3.1.2.11.4, §3.2.2.3.6).
     MaximumPacketSize(u32),
+    /// CONNACK: `false` if the broker refuses filters with wildcards; absent, `true`
+    /// (§3.2.2.3.11).
     WildcardSubscriptionAvailable(bool),
+    /// CONNACK: `false` if the broker refuses Subscription Identifiers; absent, `true`
+    /// (§3.2.2.3.12).
     SubscriptionIdentifierAvailable(bool),
+    /// CONNACK: `false` if the broker refuses shared subscriptions; absent, `true`
+    /// (§3.2.2.3.13).
     SharedSubscriptionAvailable(bool),
 }
 
 impl Property {
+    /// The property's identifier.
     pub fn id(&self) -> PropertyId {
         match self {
             Property::PayloadFormatIndicator(_) => P::PayloadFormatIndicator,

@@ -9,14 +9,24 @@ use super::{PropertyId, QoS};
 
 const PLACE: PropertyPlace = PropertyPlace::Packet(PacketKind::Publish);
 
+/// An application message as it travels, with its header flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publish {
+    /// The topic name: at most 65,535 bytes, no wildcards ([MQTT-3.3.2-2]). In 5.0 it may
+    /// be empty when a Topic Alias stands for it (§3.3.2.3.4).
     pub topic: String,
-    /// Present exactly when `qos` is 1 or 2.
+    /// Present exactly when `qos` is 1 or 2 (3.1.1 [MQTT-2.3.1-5], 5.0 [MQTT-2.2.1-2]).
     pub packet_id: Option<u16>,
+    /// The QoS it is sent with.
     pub qos: QoS,
+    /// Set on a re-delivery of a QoS 1 or 2 message ([MQTT-3.3.1-1]); always false at QoS 0
+    /// ([MQTT-3.3.1-2]).
     pub dup: bool,
+    /// To the broker: keep it as the topic's retained message. From the broker: it is a
+    /// retained message sent because of a new subscription (3.1.1 §3.3.1.3; in 5.0 unless the
+    /// subscription asked for Retain As Published).
     pub retain: bool,
+    /// The message body, any bytes (UTF-8 text if the Payload Format Indicator says so).
     pub payload: Vec<u8>,
     /// MQTT 5.0: User Property, Response Topic, Correlation Data, Message Expiry Interval,
     /// Content Type, Payload Format Indicator, Subscription Identifier, Topic Alias. Always

@@ -4,55 +4,101 @@
 
 use super::PacketKind;
 
-/// Every reason code of MQTT 5.0, named as in the specification.
+/// Every reason code of MQTT 5.0, named as in the specification; each variant lists the packets
+/// that may carry it (§2.4, Table 2-6). `Display` gives the name and the byte, e.g.
+/// `Not authorized (0x87)`.
 ///
 /// 0x00 has three names depending on the packet: *Success*, *Normal disconnection* (DISCONNECT)
 /// and *Granted QoS 0* (SUBACK); [`ReasonCode::name_in`] gives the right one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ReasonCode {
+    /// 0x00 Success; *Normal disconnection* on DISCONNECT, *Granted QoS 0* on SUBACK (every
+    /// packet with a reason code).
     #[default]
     Success = 0x00,
+    /// 0x01 Granted QoS 1 (SUBACK).
     GrantedQoS1 = 0x01,
+    /// 0x02 Granted QoS 2 (SUBACK).
     GrantedQoS2 = 0x02,
+    /// 0x04 Disconnect with Will Message (DISCONNECT).
     DisconnectWithWillMessage = 0x04,
+    /// 0x10 No matching subscribers (PUBACK, PUBREC).
     NoMatchingSubscribers = 0x10,
+    /// 0x11 No subscription existed (UNSUBACK).
     NoSubscriptionExisted = 0x11,
+    /// 0x18 Continue authentication (AUTH).
     ContinueAuthentication = 0x18,
+    /// 0x19 Re-authenticate (AUTH).
     ReAuthenticate = 0x19,
+    /// 0x80 Unspecified error (CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT).
     UnspecifiedError = 0x80,
+    /// 0x81 Malformed Packet (CONNACK, DISCONNECT).
     MalformedPacket = 0x81,
+    /// 0x82 Protocol Error (CONNACK, DISCONNECT).
     ProtocolError = 0x82,
+    /// 0x83 Implementation specific error (CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT).
     ImplementationSpecificError = 0x83,
+    /// 0x84 Unsupported Protocol Version (CONNACK).
     UnsupportedProtocolVersion = 0x84,
+    /// 0x85 Client Identifier not valid (CONNACK).
     ClientIdentifierNotValid = 0x85,
+    /// 0x86 Bad User Name or Password (CONNACK).
     BadUserNameOrPassword = 0x86,
+    /// 0x87 Not authorized (CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT).
     NotAuthorized = 0x87,
+    /// 0x88 Server unavailable (CONNACK).
     ServerUnavailable = 0x88,
+    /// 0x89 Server busy (CONNACK, DISCONNECT).
     ServerBusy = 0x89,
+    /// 0x8A Banned (CONNACK).
     Banned = 0x8A,
+    /// 0x8B Server shutting down (DISCONNECT).
     ServerShuttingDown = 0x8B,
+    /// 0x8C Bad authentication method (CONNACK, DISCONNECT).
     BadAuthenticationMethod = 0x8C,
+    /// 0x8D Keep Alive timeout (DISCONNECT).
     KeepAliveTimeout = 0x8D,
+    /// 0x8E Session taken over (DISCONNECT).
     SessionTakenOver = 0x8E,
+    /// 0x8F Topic Filter invalid (SUBACK, UNSUBACK, DISCONNECT).
     TopicFilterInvalid = 0x8F,
+    /// 0x90 Topic Name invalid (CONNACK, PUBACK, PUBREC, DISCONNECT).
     TopicNameInvalid = 0x90,
+    /// 0x91 Packet Identifier in use (PUBACK, PUBREC, SUBACK, UNSUBACK).
     PacketIdentifierInUse = 0x91,
+    /// 0x92 Packet Identifier not found (PUBREL, PUBCOMP).
     PacketIdentifierNotFound = 0x92,
+    /// 0x93 Receive Maximum exceeded (DISCONNECT).
     ReceiveMaximumExceeded = 0x93,
+    /// 0x94 Topic Alias invalid (DISCONNECT).
     TopicAliasInvalid = 0x94,
+    /// 0x95 Packet too large (CONNACK, DISCONNECT).
     PacketTooLarge = 0x95,
+    /// 0x96 Message rate too high (DISCONNECT).
     MessageRateTooHigh = 0x96,
+    /// 0x97 Quota exceeded (CONNACK, PUBACK, PUBREC, SUBACK, DISCONNECT).
     QuotaExceeded = 0x97,
+    /// 0x98 Administrative action (DISCONNECT).
     AdministrativeAction = 0x98,
+    /// 0x99 Payload format invalid (CONNACK, PUBACK, PUBREC, DISCONNECT).
     PayloadFormatInvalid = 0x99,
+    /// 0x9A Retain not supported (CONNACK, DISCONNECT).
     RetainNotSupported = 0x9A,
+    /// 0x9B QoS not supported (CONNACK, DISCONNECT).
     QoSNotSupported = 0x9B,
+    /// 0x9C Use another server (CONNACK, DISCONNECT).
     UseAnotherServer = 0x9C,
+    /// 0x9D Server moved (CONNACK, DISCONNECT).
     ServerMoved = 0x9D,
+    /// 0x9E Shared Subscriptions not supported (SUBACK, DISCONNECT).
     SharedSubscriptionsNotSupported = 0x9E,
+    /// 0x9F Connection rate exceeded (CONNACK, DISCONNECT).
     ConnectionRateExceeded = 0x9F,
+    /// 0xA0 Maximum connect time (DISCONNECT).
     MaximumConnectTime = 0xA0,
+    /// 0xA1 Subscription Identifiers not supported (SUBACK, DISCONNECT).
     SubscriptionIdentifiersNotSupported = 0xA1,
+    /// 0xA2 Wildcard Subscriptions not supported (SUBACK, DISCONNECT).
     WildcardSubscriptionsNotSupported = 0xA2,
 }
 
@@ -111,10 +157,12 @@ impl ReasonCode {
     /// 0x00 on SUBACK.
     pub const GRANTED_QOS_0: ReasonCode = ReasonCode::Success;
 
+    /// The code of a byte; `None` for the bytes MQTT 5.0 leaves undefined.
     pub fn from_byte(byte: u8) -> Option<Self> {
         ALL_REASON_CODES.iter().copied().find(|c| *c as u8 == byte)
     }
 
+    /// The byte on the wire.
     pub fn byte(self) -> u8 {
         self as u8
     }

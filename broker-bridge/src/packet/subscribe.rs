@@ -16,6 +16,7 @@ pub enum RetainHandling {
     SendAtSubscribe = 0,
     /// Only if the subscription did not exist yet.
     SendAtSubscribeIfNew = 1,
+    /// Never: the subscription receives only messages published after it.
     DoNotSend = 2,
 }
 
@@ -28,10 +29,13 @@ pub struct SubscriptionOptions {
     pub no_local: bool,
     /// Keep the RETAIN flag of forwarded messages as it was published.
     pub retain_as_published: bool,
+    /// When retained messages are sent for this subscription.
     pub retain_handling: RetainHandling,
 }
 
 impl SubscriptionOptions {
+    /// `qos` with the other options as MQTT 3.1.1 behaves (all off, retained messages at every
+    /// SUBSCRIBE); `From<QoS>` does the same.
     pub fn new(qos: QoS) -> Self {
         SubscriptionOptions {
             qos,
@@ -73,8 +77,10 @@ impl From<QoS> for SubscriptionOptions {
     }
 }
 
+/// A SUBSCRIBE: one or more filters with their options, under one packet identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscribe {
+    /// Non-zero; the SUBACK carries it back.
     pub packet_id: u16,
     /// Topic filters with the options asked for each.
     pub filters: Vec<(String, SubscriptionOptions)>,
@@ -145,6 +151,7 @@ impl Subscribe {
 /// The broker's answer for one filter: the QoS it granted, or a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubscribeReturnCode {
+    /// Accepted, at this maximum QoS (which may be lower than asked for).
     Granted(QoS),
     /// 0x80: MQTT 3.1.1's only refusal, and MQTT 5.0's "Unspecified error".
     Failure,
@@ -194,15 +201,19 @@ impl SubscribeReturnCode {
     }
 }
 
+/// The broker's answer to a SUBSCRIBE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubAck {
+    /// The SUBSCRIBE's packet identifier.
     pub packet_id: u16,
+    /// One per filter of the SUBSCRIBE, in the same order ([MQTT-3.9.3-1]).
     pub return_codes: Vec<SubscribeReturnCode>,
     /// MQTT 5.0: Reason String, User Property.
     pub properties: Properties,
 }
 
 impl SubAck {
+    /// A SUBACK without properties.
     pub fn new(packet_id: u16, return_codes: Vec<SubscribeReturnCode>) -> Self {
         SubAck {
             packet_id,

@@ -8,9 +8,12 @@ use super::wire::{check_len, put_string, put_u16, Reader};
 use super::ReasonCode;
 use super::{read_packet_id, DecodeError, EncodeError, PacketKind, Properties, ProtocolVersion};
 
+/// An UNSUBSCRIBE: filters to stop, under one packet identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsubscribe {
+    /// Non-zero; the UNSUBACK carries it back.
     pub packet_id: u16,
+    /// The filters to stop, exactly as they were subscribed; at least one.
     pub filters: Vec<String>,
     /// MQTT 5.0: User Property.
     pub properties: Properties,
@@ -61,8 +64,10 @@ impl Unsubscribe {
     }
 }
 
+/// The broker's answer to an UNSUBSCRIBE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsubAck {
+    /// The UNSUBSCRIBE's packet identifier.
     pub packet_id: u16,
     /// One per filter of the UNSUBSCRIBE, in order (MQTT 5.0); empty in 3.1.1.
     pub reasons: Vec<ReasonCode>,

@@ -102,9 +102,22 @@ pub fn incoming(qos: QoS, packet_id: Option<u16>, dup: bool) -> Packet {
     })
 }
 
-pub fn lost(events: &[Event]) -> Option<&str> {
+pub fn lost(events: &[Event]) -> Option<&ConnectionError> {
     events.iter().find_map(|e| match e {
-        Event::ConnectionLost { reason } => Some(reason.as_str()),
+        Event::ConnectionLost { reason } => Some(reason),
         _ => None,
     })
+}
+
+/// What `lost` says to the user.
+pub fn lost_text(events: &[Event]) -> Option<String> {
+    lost(events).map(ConnectionError::to_string)
+}
+
+/// A WebSocket that closed without a close frame.
+pub fn dropped() -> ConnectionError {
+    ConnectionError::TransportClosed {
+        code: ABNORMAL_CLOSURE,
+        reason: String::new(),
+    }
 }

@@ -22,6 +22,7 @@
 //! Problems it detects in the broker's packets are answered with a DISCONNECT carrying a reason
 //! code before the connection is declared lost.
 
+mod connection_error;
 #[cfg(test)]
 mod fake_broker;
 mod options;
@@ -35,6 +36,7 @@ mod tests_v5;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+pub use connection_error::{ConnectionError, ProtocolViolation, ABNORMAL_CLOSURE};
 pub use options::{Options, PublishRequest};
 
 use crate::codec::Decoder;
@@ -48,12 +50,14 @@ use crate::packet::{
 use crate::topic::{self, TopicError};
 use crate::trace::{Direction, PacketEvent};
 
+/// Where the session is in the life of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// No transport, or the last one was lost.
+    /// No transport, or the last one was lost or left: bytes are ignored, publishes queue.
     Offline,
-    /// CONNECT sent, CONNACK awaited.
+    /// CONNECT sent, CONNACK awaited (for at most [`Options::connect_timeout`]).
     Connecting,
+    /// The broker accepted CONNECT: packets flow.
     Connected,
 }
 
@@ -62,79 +66,124 @@ pub enum Status {
 pub enum Event {
     /// A packet went out or came in. Every packet produces exactly one.
     Packet(PacketEvent),
+    /// The broker accepted CONNECT. Subscriptions are re-made unless it kept the session, and
+    /// unacknowledged and queued publishes have been sent.
     Connected {
+        /// The broker resumed the session it kept for our client id ([`ConnAck`]).
         session_present: bool,
     },
     /// The broker answered a SUBSCRIBE: one code per filter, in order. In MQTT 5.0 a refusal
     /// may be [`SubscribeReturnCode::Refused`] with its reason: test with
     /// [`SubscribeReturnCode::is_failure`].
     Subscribed {
+        /// The filters of the SUBSCRIBE, with the QoS asked for each.
         filters: Vec<(String, QoS)>,
+        /// The broker's answer for each filter, in the same order.
         granted: Vec<SubscribeReturnCode>,
     },
     /// The broker confirmed an UNSUBSCRIBE; in MQTT 5.0 with one reason code per filter (e.g.
     /// No subscription existed), empty in 3.1.1.
     Unsubscribed {
+        /// The filters of the UNSUBSCRIBE.
         filters: Vec<String>,
+        /// MQTT 5.0: one reason code per filter, in order; empty in 3.1.1.
         reasons: Vec<ReasonCode>,
     },
     /// An application message for this client; its MQTT 5.0 properties (user properties,
     /// correlation data, response topic …) are in `properties`.
     Message(Publish),
-    /// One of our QoS 1 or 2 publishes was fully acknowledged.
+    /// One of our QoS 1 or 2 publishes was fully acknowledged: PUBACK (QoS 1) or PUBCOMP
+    /// (QoS 2). In MQTT 5.0 a PUBACK with 0x10 No matching subscribers counts as delivered.
     Delivered {
+        /// The packet identifier it was sent with.
         packet_id: u16,
+        /// Its topic.
         topic: String,
     },
     /// One of our publishes did not get through: the broker refused it (MQTT 5.0 PUBACK or
     /// PUBREC with a reason code of 0x80 or more; `packet_id` is set), or a message queued while
     /// offline broke a limit the broker announced on reconnecting (`packet_id` is `None`).
     PublishFailed {
+        /// The packet identifier it was sent with; `None` if it was never sent.
         packet_id: Option<u16>,
+        /// Its topic.
         topic: String,
+        /// Why, in words, e.g. `the broker refused the message: Quota exceeded (0x97)` or
+        /// `not sent: the broker does not keep retained messages (Retain Available is 0)`.
         reason: String,
     },
-    /// The connection is unusable; the driver must close the transport.
+    /// The connection is unusable; the driver must close the transport. Not emitted for
+    /// [`Session::disconnect`], nor for a transport closed while already offline.
     ConnectionLost {
-        reason: String,
+        /// Why; its `Display` is the sentence users read.
+        reason: ConnectionError,
     },
 }
 
-/// What became of a publish.
+/// What became of a publish the session accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publishing {
+    /// Its PUBLISH is in the transmit queue.
     Sent {
+        /// The packet identifier assigned; `None` at QoS 0. [`Event::Delivered`] or
+        /// [`Event::PublishFailed`] will carry it.
         packet_id: Option<u16>,
     },
     /// Not sent yet: kept until the next connection, or (MQTT 5.0) until the broker's Receive
     /// Maximum lets another QoS 1/2 message be in flight. Sent in order.
     Queued {
+        /// How many messages wait now, this one included.
         queued: usize,
     },
 }
 
+/// Why the session refused a command. Nothing was sent, and the session is unchanged except
+/// where the command says otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
+    /// Offline, and [`Options::offline_queue_limit`] messages already wait.
     #[error("not connected and the offline queue is full ({limit} messages); the message was not accepted")]
-    OfflineQueueFull { limit: usize },
+    OfflineQueueFull {
+        /// The limit.
+        limit: usize,
+    },
+    /// A topic name or filter breaks MQTT's rules (§4.7).
     #[error(transparent)]
     InvalidTopic(#[from] TopicError),
+    /// All 65,535 packet identifiers belong to unacknowledged messages or subscriptions.
     #[error("all packet identifiers are in use")]
     NoPacketId,
+    /// The packet cannot be encoded in the version spoken, e.g. MQTT 5.0 properties on a
+    /// 3.1.1 connection.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// MQTT 5.0: the packet is larger than the broker's Maximum Packet Size ([MQTT-3.2.2-15]).
     #[error("the {kind} is {size} bytes, more than the {max} the broker accepts (its Maximum Packet Size); nothing was sent")]
     PacketTooLarge {
+        /// The packet.
         kind: PacketKind,
+        /// Its size in bytes, fixed header included.
         size: usize,
+        /// The broker's limit in bytes.
         max: usize,
     },
+    /// MQTT 5.0: the message's QoS is above the broker's Maximum QoS ([MQTT-3.2.2-11]).
     #[error("the broker accepts messages up to QoS {} only (its Maximum QoS); this one asks for QoS {}", .maximum.level(), .requested.level())]
-    QoSNotSupported { requested: QoS, maximum: QoS },
+    QoSNotSupported {
+        /// The QoS asked for.
+        requested: QoS,
+        /// The broker's Maximum QoS.
+        maximum: QoS,
+    },
+    /// MQTT 5.0: a retained message to a broker whose Retain Available is 0
+    /// ([MQTT-3.2.2-14]).
     #[error("the broker does not keep retained messages (Retain Available is 0)")]
     RetainNotSupported,
+    /// Topic Alias or Subscription Identifier on a message we publish: we announce no topic
+    /// aliases, and a client must not send a Subscription Identifier (5.0 [MQTT-3.3.4-6]).
     #[error("{0} cannot be set on a message we publish: we use no topic aliases, and subscription identifiers are the broker's")]
     PropertyNotForPublish(PropertyId),
+    /// MQTT 5.0: No Local on a shared subscription, a Protocol Error ([MQTT-3.8.3-4]).
     #[error("No Local cannot be set on the shared subscription {0:?} (MQTT 5.0 §3.8.3.1)")]
     NoLocalOnSharedSubscription(String),
 }
@@ -169,6 +218,8 @@ impl BrokerLimits {
     }
 }
 
+/// The protocol state of one MQTT client: see the [module documentation](self) for how to
+/// drive it, and the crate's for an example.
 pub struct Session {
     options: Options,
     status: Status,
@@ -193,6 +244,8 @@ pub struct Session {
 }
 
 impl Session {
+    /// An offline session; nothing happens until [`Session::handle_transport_open`]. Commands
+    /// work at once: subscriptions wait for the connection, publishes queue.
     pub fn new(options: Options) -> Self {
         Self {
             decoder: Decoder::new(options.max_packet_size, options.protocol),
@@ -214,14 +267,18 @@ impl Session {
         }
     }
 
+    /// Offline, connecting or connected.
     pub fn status(&self) -> Status {
         self.status
     }
 
+    /// The client identifier of [`Options::client_id`] (empty if the broker is to choose one:
+    /// see [`Session::assigned_client_id`]).
     pub fn client_id(&self) -> &str {
         &self.options.client_id
     }
 
+    /// The MQTT version this session speaks ([`Options::protocol`]).
     pub fn protocol(&self) -> ProtocolVersion {
         self.options.protocol
     }
@@ -234,7 +291,8 @@ impl Session {
             .and_then(|c| c.properties.assigned_client_identifier())
     }
 
-    /// The broker's CONNACK for the current connection, with its limits as properties.
+    /// The broker's accepting CONNACK of the current connection (of the last one while
+    /// offline), with its limits as properties.
     pub fn connack(&self) -> Option<&ConnAck> {
         self.connack.as_ref()
     }
@@ -256,7 +314,9 @@ impl Session {
 
     // ---- input -------------------------------------------------------------------------------
 
-    /// The transport is open: send CONNECT.
+    /// The transport is open: CONNECT is queued and the CONNACK deadline armed. Anything left
+    /// from an earlier connection (unread bytes, unsent packets, pending SUBACKs) is
+    /// forgotten; unacknowledged publishes are kept for re-sending after CONNACK.
     pub fn handle_transport_open(&mut self, now: Duration) {
         self.decoder.clear();
         self.transmit.clear();
@@ -269,11 +329,15 @@ impl Session {
         self.status = Status::Connecting;
         self.connect_deadline = Some(now + self.options.connect_timeout);
         if let Err(e) = self.send(now, Packet::Connect(self.options.connect())) {
-            self.lose(format!("could not encode CONNECT: {e}"));
+            self.lose(match e {
+                SessionError::Encode(e) => ConnectionError::InvalidConnect(e),
+                other => ConnectionError::AnswerFailed(other),
+            });
         }
     }
 
-    /// Bytes from the transport, in whatever pieces they came.
+    /// Bytes from the transport, in whatever pieces they came. Ignored while offline. Bytes
+    /// that are no valid packet lose the connection ([`ProtocolViolation::Malformed`]).
     pub fn handle_bytes(&mut self, now: Duration, bytes: &[u8]) {
         if self.status == Status::Offline {
             return;
@@ -296,33 +360,32 @@ impl Session {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    let code = match e {
-                        crate::packet::DecodeError::PacketTooLarge { .. } => {
-                            ReasonCode::PacketTooLarge
-                        }
-                        _ => ReasonCode::MalformedPacket,
-                    };
-                    self.fail(now, code, format!("malformed packet from the broker: {e}"));
+                    self.fail(now, ProtocolViolation::Malformed(e));
                     return;
                 }
             }
         }
     }
 
-    /// The transport closed or failed.
-    pub fn handle_transport_closed(&mut self, reason: &str) {
-        self.lose(reason.to_owned());
+    /// The transport closed or failed; `reason` becomes the [`Event::ConnectionLost`] reason
+    /// (nothing is emitted if the session was already offline). The driver usually passes
+    /// [`ConnectionError::TransportClosed`], [`ConnectionError::TransportFailed`] or
+    /// [`ConnectionError::TextFrame`].
+    pub fn handle_transport_closed(&mut self, reason: ConnectionError) {
+        self.lose(reason);
     }
 
-    /// Call at or after the instant [`Session::poll_timeout`] gave.
+    /// Call at or after the instant [`Session::poll_timeout`] gave; calling early or again is
+    /// harmless. Sends PINGREQ when due, or loses the connection with
+    /// [`ConnectionError::ConnectTimeout`] or [`ConnectionError::KeepaliveTimeout`].
     pub fn handle_timeout(&mut self, now: Duration) {
         match self.status {
             Status::Offline => {}
             Status::Connecting => {
                 if self.connect_deadline.is_some_and(|d| now >= d) {
-                    // Whole milliseconds: float formatting would add kilobytes to the wasm.
-                    let ms = self.options.connect_timeout.as_millis();
-                    self.lose(format!("no CONNACK from the broker within {ms} ms"));
+                    self.lose(ConnectionError::ConnectTimeout {
+                        timeout: self.options.connect_timeout,
+                    });
                 }
             }
             Status::Connected => match self.keepalive.poll(now) {
@@ -333,8 +396,9 @@ impl Session {
                     }
                 }
                 KeepaliveAction::Expired => {
-                    let ms = self.keepalive.timeout().as_millis();
-                    self.lose(format!("no PINGRESP from the broker within {ms} ms"));
+                    self.lose(ConnectionError::KeepaliveTimeout {
+                        timeout: self.keepalive.timeout(),
+                    });
                 }
             },
         }
@@ -342,7 +406,15 @@ impl Session {
 
     // ---- commands ----------------------------------------------------------------------------
 
-    /// Subscribes now if connected, and on every later connection.
+    /// Subscribes now if connected, and on every later connection the broker did not keep the
+    /// session of; a filter subscribed again replaces its options. Answered by
+    /// [`Event::Subscribed`].
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::InvalidTopic`] for a bad filter (then nothing changes). Connected,
+    /// also the errors of sending SUBSCRIBE: [`SessionError::NoPacketId`],
+    /// [`SessionError::PacketTooLarge`]; the filters are kept for the next connection.
     pub fn subscribe(
         &mut self,
         now: Duration,
@@ -355,6 +427,12 @@ impl Session {
 
     /// [`Session::subscribe`] with MQTT 5.0 subscription options (No Local, Retain As
     /// Published, Retain Handling). Shared subscriptions are filters `$share/{group}/{filter}`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Session::subscribe`], and before anything changes:
+    /// [`SessionError::Encode`] for options other than QoS on a 3.1.1 session,
+    /// [`SessionError::NoLocalOnSharedSubscription`].
     pub fn subscribe_with(
         &mut self,
         now: Duration,
@@ -386,7 +464,14 @@ impl Session {
         Ok(())
     }
 
-    /// Stops a subscription: no longer re-made on reconnect, and UNSUBSCRIBE sent if connected.
+    /// Stops a subscription: no longer re-made on reconnect, and UNSUBSCRIBE sent if connected
+    /// (answered by [`Event::Unsubscribed`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::InvalidTopic`] for a bad filter (then nothing changes). Connected,
+    /// also the errors of sending UNSUBSCRIBE: [`SessionError::NoPacketId`],
+    /// [`SessionError::PacketTooLarge`]; the filters are forgotten all the same.
     pub fn unsubscribe(&mut self, now: Duration, filters: &[&str]) -> Result<(), SessionError> {
         for filter in filters {
             topic::validate_filter(filter)?;
@@ -408,6 +493,11 @@ impl Session {
     }
 
     /// Publishes now if connected; otherwise queues the message (up to the offline limit).
+    /// `payload` is any bytes; `retain` asks the broker to keep it for future subscribers.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::publish_with`].
     pub fn publish(
         &mut self,
         now: Duration,
@@ -425,7 +515,19 @@ impl Session {
     /// Publishes a message with MQTT 5.0 properties (user properties, response topic,
     /// correlation data, message expiry interval, content type …). Sent now if connected and,
     /// for QoS 1/2, if the broker's Receive Maximum allows another message in flight; otherwise
-    /// queued and sent in order.
+    /// queued and sent in order. Only the offline queue has a limit
+    /// ([`Options::offline_queue_limit`]); the queue behind Receive Maximum has none.
+    ///
+    /// # Errors
+    ///
+    /// The message is not accepted, and nothing is queued, for:
+    /// - [`SessionError::InvalidTopic`]: a bad topic name or Response Topic;
+    /// - [`SessionError::Encode`]: properties on a 3.1.1 session, or properties PUBLISH may not
+    ///   carry; [`SessionError::PropertyNotForPublish`]: Topic Alias, Subscription Identifier;
+    /// - offline: [`SessionError::OfflineQueueFull`];
+    /// - connected: the broker's limits, [`SessionError::QoSNotSupported`],
+    ///   [`SessionError::RetainNotSupported`], [`SessionError::PacketTooLarge`], and
+    ///   [`SessionError::NoPacketId`].
     pub fn publish_with(
         &mut self,
         now: Duration,
@@ -456,7 +558,8 @@ impl Session {
     }
 
     /// Says goodbye politely: DISCONNECT (Normal disconnection), so the broker discards the
-    /// Last Will.
+    /// Last Will ([MQTT-3.14.4-3], 3.1.1 and 5.0). The session goes offline
+    /// without [`Event::ConnectionLost`]; the driver then closes the transport.
     pub fn disconnect(&mut self, now: Duration) {
         self.leave(now, ReasonCode::NORMAL_DISCONNECTION);
     }
@@ -480,10 +583,13 @@ impl Session {
 
     // ---- output ------------------------------------------------------------------------------
 
+    /// The next packet to send, encoded, oldest first. Bytes queued for a connection that was
+    /// lost are dropped when the next one opens.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.transmit.pop_front()
     }
 
+    /// The next thing that happened, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }

@@ -7,39 +7,76 @@ use crate::packet::{
     Connect, LastWill, Properties, Property, ProtocolVersion, QoS, MAX_PACKET_SIZE,
 };
 
-/// How a session connects and behaves.
+/// How a session connects and behaves. [`Options::new`] gives the defaults; change fields
+/// before [`Session::new`](super::Session::new).
+///
+/// ```
+/// use std::time::Duration;
+/// use broker_bridge::{Options, ProtocolVersion};
+///
+/// let options = Options::new("eda-demo-payment");
+/// assert_eq!(options.keep_alive, Duration::from_secs(30));
+/// assert_eq!(options.connect_timeout, Duration::from_secs(10));
+/// assert_eq!(options.ping_timeout, Duration::from_secs(10));
+/// assert_eq!(options.max_packet_size, 256 * 1024);
+/// assert_eq!(options.offline_queue_limit, 100);
+/// assert_eq!(options.protocol, ProtocolVersion::V311);
+/// assert_eq!(options.v5().protocol, ProtocolVersion::V5);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
+    /// The client identifier the broker knows us by; a second connection with the same one
+    /// takes the session over and the first is disconnected. Brokers must accept 1 to 23
+    /// letters and digits ([MQTT-3.1.3-5]). Empty asks the broker to choose (5.0: see
+    /// [`Session::assigned_client_id`](super::Session::assigned_client_id)); a 3.1.1
+    /// broker refuses that unless `clean_session` is set ([MQTT-3.1.3-8]).
     pub client_id: String,
-    /// Rounded down to whole seconds on the wire; zero turns keepalive off. In MQTT 5.0 the
-    /// broker may impose another value (Server Keep Alive).
+    /// Default 30 s. Rounded down to whole seconds on the wire and capped at 65,535 s; zero
+    /// turns keepalive off. In MQTT 5.0 the broker may impose another value (Server Keep
+    /// Alive, [MQTT-3.2.2-21]).
     pub keep_alive: Duration,
-    /// Clean Session in MQTT 3.1.1, Clean Start in MQTT 5.0: start without the state the broker
-    /// kept from an earlier connection.
+    /// Default `true`. Clean Session in MQTT 3.1.1, Clean Start in MQTT 5.0: start without the
+    /// state the broker kept from an earlier connection. (In 3.1.1, `false` also asks the
+    /// broker to keep the session after this connection; in 5.0 that is `session_expiry`.)
     pub clean_session: bool,
+    /// Default `None`. The message the broker publishes if we vanish without DISCONNECT.
     pub will: Option<LastWill>,
-    /// The largest packet accepted from the broker, fixed header included. MQTT 5.0 tells the
-    /// broker (Maximum Packet Size), so it does not send bigger ones.
+    /// Default 256 KiB (262,144 bytes). The largest packet accepted from the broker, fixed
+    /// header included; a larger one loses the connection
+    /// ([`ProtocolViolation::Malformed`](super::ProtocolViolation::Malformed)). MQTT 5.0
+    /// tells the broker (Maximum Packet Size), so it does not send bigger ones
+    /// ([MQTT-3.1.2-24]).
     pub max_packet_size: usize,
-    /// How long to wait for CONNACK after CONNECT.
+    /// Default 10 s. How long to wait for CONNACK after the transport opened, before
+    /// [`ConnectionError::ConnectTimeout`](super::ConnectionError::ConnectTimeout).
     pub connect_timeout: Duration,
-    /// How long to wait for PINGRESP after PINGREQ.
+    /// Default 10 s. How long to wait for PINGRESP after PINGREQ, before
+    /// [`ConnectionError::KeepaliveTimeout`](super::ConnectionError::KeepaliveTimeout).
     pub ping_timeout: Duration,
-    /// How many publishes made while offline are kept for the next connection.
+    /// Default 100. How many publishes made while offline are kept for the next connection;
+    /// one more is refused with
+    /// [`SessionError::OfflineQueueFull`](super::SessionError::OfflineQueueFull).
     pub offline_queue_limit: usize,
-    /// The MQTT version this connection speaks: 3.1.1 unless set.
+    /// Default [`ProtocolVersion::V311`]. The MQTT version the connection speaks.
     pub protocol: ProtocolVersion,
-    /// MQTT 5.0: how long the broker keeps our session (subscriptions, unacknowledged messages)
-    /// after the connection ends, in whole seconds. `None` ends it with the connection.
+    /// Default `None`. MQTT 5.0: how long the broker keeps our session (subscriptions,
+    /// unacknowledged messages) after the connection ends, in whole seconds, capped at
+    /// 0xFFFFFFFF (never expires). `None` ends it with the connection (§3.1.2.11.2).
     pub session_expiry: Option<Duration>,
-    /// MQTT 5.0: how many QoS 1 and 2 messages the broker may have in flight to us at once.
-    /// 65 535, the protocol's default, is not sent.
+    /// Default 65,535. MQTT 5.0: how many QoS 1 and 2 messages the broker may have in flight
+    /// to us at once; more lose the connection ([`ReceiveMaximumExceeded`]). 65,535, the
+    /// protocol's default, is not sent.
+    ///
+    /// [`ReceiveMaximumExceeded`]: super::ProtocolViolation::ReceiveMaximumExceeded
     pub receive_maximum: u16,
-    /// MQTT 5.0: user properties sent with CONNECT.
+    /// Default empty. MQTT 5.0: user properties sent with CONNECT, in order.
     pub connect_user_properties: Vec<(String, String)>,
 }
 
 impl Options {
+    /// MQTT 3.1.1 options for `client_id`, with the defaults given on each field: keepalive
+    /// 30 s, CONNACK and PINGRESP timeouts 10 s each, packets up to 256 KiB, 100 publishes
+    /// queued while offline, clean session, no will.
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
@@ -109,9 +146,13 @@ impl Options {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishRequest {
+    /// The topic name; no wildcards.
     pub topic: String,
+    /// The message body, any bytes.
     pub payload: Vec<u8>,
+    /// The QoS to publish with.
     pub qos: QoS,
+    /// Whether the broker keeps it for future subscribers of the topic.
     pub retain: bool,
     /// MQTT 5.0 only (must stay empty in 3.1.1): User Property, Response Topic, Correlation
     /// Data, Message Expiry Interval, Content Type, Payload Format Indicator.
@@ -119,6 +160,7 @@ pub struct PublishRequest {
 }
 
 impl PublishRequest {
+    /// A message that is not retained and has no properties.
     pub fn new(topic: impl Into<String>, payload: impl Into<Vec<u8>>, qos: QoS) -> Self {
         PublishRequest {
             topic: topic.into(),
@@ -129,16 +171,20 @@ impl PublishRequest {
         }
     }
 
+    /// Sets [`PublishRequest::retain`].
     pub fn retained(mut self, retain: bool) -> Self {
         self.retain = retain;
         self
     }
 
+    /// Adds a property ([`Properties::add`]: a second one of a kind replaces the first, except
+    /// user properties).
     pub fn with_property(mut self, property: Property) -> Self {
         self.properties.add(property);
         self
     }
 
+    /// Appends a user property, e.g. a `correlationId`.
     pub fn with_user_property(self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.with_property(Property::UserProperty(name.into(), value.into()))
     }

@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use super::send::explain;
-use super::{BrokerLimits, Event, Session, SessionError, Status};
+use super::{
+    BrokerLimits, ConnectionError, Event, ProtocolViolation, Session, SessionError, Status,
+};
 use crate::inflight::Stage;
 use crate::packet::{
-    Ack, ConnAck, ConnectReturnCode, Disconnect, Packet, PacketKind, ProtocolVersion, Publish, QoS,
-    ReasonCode, SubAck, UnsubAck,
+    Ack, ConnAck, Disconnect, Packet, PacketKind, ProtocolVersion, Publish, QoS, ReasonCode,
+    SubAck, UnsubAck,
 };
 
 impl Session {
@@ -52,11 +54,7 @@ impl Session {
                 Ok(())
             }
             Packet::Auth(_) => {
-                self.fail(
-                    now,
-                    ReasonCode::ProtocolError,
-                    "the broker sent AUTH, but we asked for no extended authentication".into(),
-                );
+                self.fail(now, ProtocolViolation::UnexpectedAuth);
                 Ok(())
             }
             other @ (Packet::Connect(_)
@@ -64,33 +62,25 @@ impl Session {
             | Packet::Unsubscribe(_)
             | Packet::PingReq
             | Packet::Disconnect(_)) => {
-                let kind = other.kind();
-                self.fail(
-                    now,
-                    ReasonCode::ProtocolError,
-                    format!("the broker sent {kind}, which only clients send"),
-                );
+                self.fail(now, ProtocolViolation::ClientOnlyPacket(other.kind()));
                 Ok(())
             }
         };
         if let Err(e) = result {
-            self.lose(format!("could not answer the broker: {e}"));
+            self.lose(ConnectionError::AnswerFailed(e));
         }
     }
 
     fn on_connack(&mut self, now: Duration, ack: ConnAck) -> Result<(), SessionError> {
         if self.status != Status::Connecting {
-            let reason = "the broker sent a second CONNACK".into();
-            self.fail(now, ReasonCode::ProtocolError, reason);
+            self.fail(now, ProtocolViolation::SecondConnAck);
             return Ok(());
         }
         if ack.code != ReasonCode::Success {
-            let why = match self.options.protocol {
-                ProtocolVersion::V311 => ConnectReturnCode::from_reason(ack.code)
-                    .map_or_else(|| ack.code.to_string(), |c| c.describe().to_owned()),
-                ProtocolVersion::V5 => explain(ack.code, PacketKind::ConnAck, &ack.properties),
-            };
-            self.lose(format!("the broker refused the connection: {why}"));
+            self.lose(ConnectionError::Refused {
+                protocol: self.options.protocol,
+                connack: ack,
+            });
             return Ok(());
         }
         self.status = Status::Connected;
@@ -120,10 +110,7 @@ impl Session {
 
     fn on_publish(&mut self, now: Duration, publish: Publish) -> Result<(), SessionError> {
         if let Some(alias) = publish.properties.topic_alias() {
-            let reason = format!(
-                "the broker sent Topic Alias {alias}, but we allow none (Topic Alias Maximum 0)"
-            );
-            self.fail(now, ReasonCode::TopicAliasInvalid, reason);
+            self.fail(now, ProtocolViolation::TopicAlias(alias));
             return Ok(());
         }
         match (publish.qos, publish.packet_id) {
@@ -134,16 +121,12 @@ impl Session {
             (QoS::ExactlyOnce, Some(id)) => {
                 // A re-sent QoS 2 message whose PUBREL we have not seen was already delivered.
                 if self.incoming_qos2.insert(id) {
-                    let limit = usize::from(self.options.receive_maximum);
+                    let limit = self.options.receive_maximum;
                     if self.options.protocol == ProtocolVersion::V5
-                        && self.incoming_qos2.len() > limit
+                        && self.incoming_qos2.len() > usize::from(limit)
                     {
                         self.incoming_qos2.remove(&id);
-                        let reason = format!(
-                            "the broker sent more than our Receive Maximum of {limit} QoS 2 \
-                             messages without waiting for our acknowledgements"
-                        );
-                        self.fail(now, ReasonCode::ReceiveMaximumExceeded, reason);
+                        self.fail(now, ProtocolViolation::ReceiveMaximumExceeded { limit });
                         return Ok(());
                     }
                     self.events.push_back(Event::Message(publish));
@@ -217,12 +200,7 @@ impl Session {
 
     /// MQTT 5.0: the broker closes the connection and says why.
     fn on_disconnect(&mut self, disconnect: Disconnect) {
-        let why = explain(
-            disconnect.reason,
-            PacketKind::Disconnect,
-            &disconnect.properties,
-        );
-        self.lose(format!("the broker disconnected: {why}"));
+        self.lose(ConnectionError::BrokerDisconnect(disconnect));
     }
 
     /// Delivered, or refused with the broker's reason (PUBACK, or PUBREC of 0x80 or more).

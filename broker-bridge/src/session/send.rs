@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Event, Session, SessionError, Status};
+use super::{ConnectionError, Event, ProtocolViolation, Session, SessionError, Status};
 use crate::inflight::Stage;
 use crate::packet::{
     Ack, Disconnect, Packet, PacketKind, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
@@ -137,7 +137,7 @@ impl Session {
     }
 
     /// The connection is over; nothing more is sent.
-    pub(super) fn lose(&mut self, reason: String) {
+    pub(super) fn lose(&mut self, reason: ConnectionError) {
         if self.status == Status::Offline {
             return;
         }
@@ -148,11 +148,12 @@ impl Session {
 
     /// The broker broke the protocol: in MQTT 5.0 tell it why with a DISCONNECT (§4.13), then
     /// give the connection up.
-    pub(super) fn fail(&mut self, now: Duration, code: ReasonCode, reason: String) {
+    pub(super) fn fail(&mut self, now: Duration, violation: ProtocolViolation) {
         if self.options.protocol == ProtocolVersion::V5 && self.status != Status::Offline {
-            let _ = self.send(now, Packet::Disconnect(Disconnect::new(code)));
+            let disconnect = Disconnect::new(violation.reason_code());
+            let _ = self.send(now, Packet::Disconnect(disconnect));
         }
-        self.lose(reason);
+        self.lose(violation.into());
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use broker_bridge::{Link, ProtocolVersion, QoS};
+use broker_bridge::{ConnectionError, Link, ProtocolVersion, QoS};
 use uuid::Uuid;
 
 use crate::services::ServiceId;
@@ -264,7 +264,9 @@ impl State {
                 for service in &mut self.services {
                     service.link = Link::Disconnected {
                         url: self.broker_url.clone(),
-                        reason: "stopped while a recording is shown".into(),
+                        reason: ConnectionError::Stopped(
+                            "stopped while a recording is shown".into(),
+                        ),
                         retry_in: Duration::ZERO,
                         attempt: 0,
                     };

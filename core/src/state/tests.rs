@@ -46,7 +46,7 @@ fn links_change_per_service_and_disconnected_ones_are_listed() {
         ServiceId::Inventory,
         Link::Disconnected {
             url: "ws://h:1".into(),
-            reason: "gone".into(),
+            reason: broker_bridge::ConnectionError::TransportFailed("gone".into()),
             retry_in: Duration::from_secs(1),
             attempt: 1,
         },

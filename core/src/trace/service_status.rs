@@ -31,7 +31,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use broker_bridge::{Direction, Link, PacketKind};
+use broker_bridge::{ConnectionError, Direction, Link, PacketKind};
 use uuid::Uuid;
 
 use super::history::PacketHistory;
@@ -291,7 +291,7 @@ impl ServiceLog {
 fn stopped(reason: &str) -> Link {
     Link::Disconnected {
         url: String::new(),
-        reason: reason.to_owned(),
+        reason: ConnectionError::Stopped(reason.to_owned()),
         retry_in: Duration::ZERO,
         attempt: 0,
     }

@@ -23,7 +23,7 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         .map(|(id, client_id, link)| {
             let state = link.word();
             let title = match link {
-                Link::Disconnected { reason, .. } => reason.clone(),
+                Link::Disconnected { reason, .. } => reason.to_string(),
                 _ => format!("{} is {state}", id.name()),
             };
             html! {

@@ -42,7 +42,7 @@ fn trying() -> Link {
 fn down() -> Link {
     Link::Disconnected {
         url: "ws://localhost:9001".into(),
-        reason: "refused".into(),
+        reason: broker_bridge::ConnectionError::TransportFailed("refused".into()),
         retry_in: ms(500),
         attempt: 1,
     }

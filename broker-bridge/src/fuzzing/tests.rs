@@ -1,12 +1,11 @@
 //! Replays the decoder fuzz target's corpus (`fuzz/corpus/decoder/`) and a seed of every packet
 //! kind through the same code the fuzzer runs, in both protocol versions: what once made it
-//! fail stays fixed.
-#![cfg(not(target_arch = "wasm32"))]
+//! fail stays fixed. Native only: the browser has no files to read.
 
 use std::path::Path;
 
-use broker_bridge::fuzzing::exercise;
-use broker_bridge::packet::{
+use super::exercise;
+use crate::packet::{
     Ack, Auth, ConnAck, Connect, Disconnect, Packet, Properties, Property, ProtocolVersion,
     Publish, QoS, ReasonCode, SubAck, SubscribeReturnCode, UnsubAck,
 };

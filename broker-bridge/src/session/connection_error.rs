@@ -1,0 +1,216 @@
+//! Why a connection ended ([`ConnectionError`]), after quinn's `ConnectionLost { reason }`.
+//!
+//! Typed so a page can tell a refusal it should show and stop on from a loss that the next
+//! reconnect may heal, and so tests match variants instead of words. The [`Display`] of each
+//! variant is the sentence users read in the page's status strip and event log; end-to-end
+//! tests (`e2e/`) match some of them, so a change of wording is a change of behaviour.
+//!
+//! [`Display`]: std::fmt::Display
+
+use std::time::Duration;
+
+use super::send::explain;
+use super::SessionError;
+use crate::packet::{
+    ConnAck, ConnectReturnCode, DecodeError, Disconnect, EncodeError, PacketKind, ProtocolVersion,
+    ReasonCode,
+};
+
+/// The WebSocket close code of a connection that ended without a close frame: refused, never
+/// reached, or dropped (RFC 6455 §7.4.1). Browsers hide the real cause behind it on purpose.
+pub const ABNORMAL_CLOSURE: u16 = 1006;
+
+/// Why a connection is over: carried by [`Event::ConnectionLost`](super::Event::ConnectionLost)
+/// and by [`Link::Disconnected`](crate::Link::Disconnected).
+///
+/// The session itself produces the variants from `ConnectTimeout` to `InvalidConnect`; the
+/// driver reports `TransportClosed`, `TransportFailed` and `TextFrame` through
+/// [`Session::handle_transport_closed`](super::Session::handle_transport_closed); `Stopped`
+/// comes only from the application.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    /// No CONNACK within [`Options::connect_timeout`](super::Options::connect_timeout) of
+    /// opening the transport. MQTT 3.1.1 §3.2 and 5.0 §3.2: the client "SHOULD close the
+    /// Network Connection" after "a reasonable amount of time".
+    // Whole milliseconds: float formatting would add kilobytes to the wasm.
+    #[error("no CONNACK from the broker within {} ms", .timeout.as_millis())]
+    ConnectTimeout {
+        /// The wait that ran out (shown in whole milliseconds).
+        timeout: Duration,
+    },
+    /// A PINGREQ went unanswered for [`Options::ping_timeout`](super::Options::ping_timeout)
+    /// (MQTT 3.1.1 and 5.0 §3.1.2.10: the client "SHOULD close the Network Connection").
+    #[error("no PINGRESP from the broker within {} ms", .timeout.as_millis())]
+    KeepaliveTimeout {
+        /// The wait that ran out (shown in whole milliseconds).
+        timeout: Duration,
+    },
+    /// The broker answered CONNECT with a refusal: a 3.1.1 return code 1-5 (§3.2.2.3) or a 5.0
+    /// reason code of 0x80 or more (§3.2.2.2), after which it closes the connection (3.1.1
+    /// [MQTT-3.2.2-5], 5.0 [MQTT-3.2.2-7]). 3.1.1 codes are shown in words for the page, 5.0
+    /// ones with the spec's name, the Reason String and the Server Reference.
+    #[error("the broker refused the connection: {}", refusal(*.protocol, .connack))]
+    Refused {
+        /// The version the refused CONNECT spoke: it decides how the code reads.
+        protocol: ProtocolVersion,
+        /// The refusal; in 3.1.1 its code is the return code's 5.0 equivalent
+        /// ([`ConnectReturnCode::reason`]).
+        connack: ConnAck,
+    },
+    /// MQTT 5.0: the broker sent DISCONNECT (§3.14) with its reason code, e.g. 0x8E Session
+    /// taken over, 0x9C Use another server (with a Server Reference, §4.11).
+    #[error("the broker disconnected: {}", explain(.0.reason, PacketKind::Disconnect, &.0.properties))]
+    BrokerDisconnect(Disconnect),
+    /// The broker broke the protocol; in 5.0 the session first tells it why with a DISCONNECT
+    /// (§4.13).
+    #[error(transparent)]
+    Protocol(#[from] ProtocolViolation),
+    /// A packet the session must send in answer could not be sent: in practice the
+    /// SUBSCRIBE that re-makes the subscriptions after CONNACK, when it is larger than the
+    /// broker's Maximum Packet Size or no packet identifier is free.
+    #[error("could not answer the broker: {0}")]
+    AnswerFailed(SessionError),
+    /// Our CONNECT cannot be encoded (e.g. a client id over 65,535 bytes, or a 5.0-only field
+    /// in a 3.1.1 CONNECT): no broker will take these [`Options`](super::Options).
+    #[error("could not encode CONNECT: {0}")]
+    InvalidConnect(EncodeError),
+    /// The WebSocket closed: [`ABNORMAL_CLOSURE`] (1006) when there was no close frame, the
+    /// usual way a browser reports a broker it could not reach or a connection that dropped;
+    /// otherwise the broker's or a proxy's close code and reason (RFC 6455 §7.4).
+    #[error("{}", transport_closed(*.code, .reason))]
+    TransportClosed {
+        /// The WebSocket close code.
+        code: u16,
+        /// The close frame's reason; empty when there was none.
+        reason: String,
+    },
+    /// The transport could not be opened or failed, in the words of whoever noticed (e.g. the
+    /// browser refusing a malformed URL).
+    #[error("{0}")]
+    TransportFailed(String),
+    /// The broker sent a WebSocket text frame; MQTT travels in binary frames only, and the
+    /// receiver "MUST close the Network Connection" ([MQTT-6.0.0-1], 3.1.1 and 5.0).
+    #[error("the broker sent a text frame; MQTT needs binary")]
+    TextFrame,
+    /// Closed on purpose, or never started, by the application; never produced by the session
+    /// or the driver. The text is shown as it is (a page showing a recording uses
+    /// `stopped while a recording is shown`).
+    #[error("{0}")]
+    Stopped(String),
+}
+
+impl ConnectionError {
+    /// The broker refused CONNECT. For the same client id, credentials and protocol version the
+    /// answer is usually the same on every retry, so a page should show it rather than a
+    /// spinner. [`ConnectionError::reason_code`] tells the exceptions: Server unavailable
+    /// (0x88, 3.1.1's return code 3), Server busy (0x89) and Connection rate exceeded (0x9F)
+    /// say to try again later.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ConnectionError::Refused { .. })
+    }
+
+    /// No CONNACK or no PINGRESP in time: the broker or the path to it is slow or gone, and a
+    /// reconnect may well succeed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            ConnectionError::ConnectTimeout { .. } | ConnectionError::KeepaliveTimeout { .. }
+        )
+    }
+
+    /// The broker broke MQTT (a malformed packet, a packet it must not send) or MQTT over
+    /// WebSocket (a text frame): a broker bug or not an MQTT broker at all; retrying rarely
+    /// helps.
+    pub fn is_protocol_violation(&self) -> bool {
+        matches!(
+            self,
+            ConnectionError::Protocol(_) | ConnectionError::TextFrame
+        )
+    }
+
+    /// The application stopped the client; nothing will reconnect.
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, ConnectionError::Stopped(_))
+    }
+
+    /// The broker's reason code: the refusing CONNACK's (a 3.1.1 return code as its 5.0
+    /// equivalent) or the DISCONNECT's. `None` for losses the broker did not explain.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            ConnectionError::Refused { connack, .. } => Some(connack.code),
+            ConnectionError::BrokerDisconnect(disconnect) => Some(disconnect.reason),
+            _ => None,
+        }
+    }
+}
+
+/// How the broker broke the protocol. The session detects these in what the broker sends and,
+/// in MQTT 5.0, answers with a DISCONNECT carrying [`ProtocolViolation::reason_code`] before it
+/// gives the connection up (§4.13).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolViolation {
+    /// Bytes that are no valid packet, or a packet over our
+    /// [`Options::max_packet_size`](super::Options::max_packet_size) (5.0 [MQTT-3.1.2-24]: the
+    /// broker must not send one).
+    #[error("malformed packet from the broker: {0}")]
+    Malformed(DecodeError),
+    /// AUTH, though our CONNECT had no Authentication Method (5.0 [MQTT-4.12.0-6]).
+    #[error("the broker sent AUTH, but we asked for no extended authentication")]
+    UnexpectedAuth,
+    /// A packet only a client sends: CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, or (3.1.1)
+    /// DISCONNECT.
+    #[error("the broker sent {0}, which only clients send")]
+    ClientOnlyPacket(PacketKind),
+    /// A CONNACK on a connection that already had one (5.0 [MQTT-3.2.0-2]).
+    #[error("the broker sent a second CONNACK")]
+    SecondConnAck,
+    /// A PUBLISH with a Topic Alias: our CONNECT's Topic Alias Maximum is 0, so the broker must
+    /// send none (5.0 [MQTT-3.1.2-27]).
+    #[error("the broker sent Topic Alias {0}, but we allow none (Topic Alias Maximum 0)")]
+    TopicAlias(u16),
+    /// More unacknowledged QoS 2 messages than our Receive Maximum (5.0 §3.1.2.11.3, §4.9).
+    #[error(
+        "the broker sent more than our Receive Maximum of {limit} QoS 2 messages without \
+         waiting for our acknowledgements"
+    )]
+    ReceiveMaximumExceeded {
+        /// Our Receive Maximum ([`Options::receive_maximum`](super::Options::receive_maximum)).
+        limit: u16,
+    },
+}
+
+impl ProtocolViolation {
+    /// The reason code of the DISCONNECT the session sends for it in MQTT 5.0.
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            ProtocolViolation::Malformed(DecodeError::PacketTooLarge { .. }) => {
+                ReasonCode::PacketTooLarge
+            }
+            ProtocolViolation::Malformed(_) => ReasonCode::MalformedPacket,
+            ProtocolViolation::UnexpectedAuth
+            | ProtocolViolation::ClientOnlyPacket(_)
+            | ProtocolViolation::SecondConnAck => ReasonCode::ProtocolError,
+            ProtocolViolation::TopicAlias(_) => ReasonCode::TopicAliasInvalid,
+            ProtocolViolation::ReceiveMaximumExceeded { .. } => ReasonCode::ReceiveMaximumExceeded,
+        }
+    }
+}
+
+fn refusal(protocol: ProtocolVersion, connack: &ConnAck) -> String {
+    match protocol {
+        ProtocolVersion::V311 => ConnectReturnCode::from_reason(connack.code)
+            .map_or_else(|| connack.code.to_string(), |c| c.describe().to_owned()),
+        ProtocolVersion::V5 => explain(connack.code, PacketKind::ConnAck, &connack.properties),
+    }
+}
+
+fn transport_closed(code: u16, reason: &str) -> String {
+    match code {
+        ABNORMAL_CLOSURE => "could not reach the broker, or the connection dropped".to_owned(),
+        code if reason.is_empty() => format!("connection closed (code {code})"),
+        code => format!("connection closed (code {code}: {reason})"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
