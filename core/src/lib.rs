@@ -7,9 +7,9 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`config`] | the defaults a user may change: broker URL, delays, QoS, MQTT version |
-//! | [`domain`] | the seed's events and topics (its JSON, byte for byte), timestamps, money, the order form's rules |
-//! | [`services`] | the four services as decisions: `handle(message) -> commands`, simulated work as a scheduled command |
-//! | [`trace`] | every packet the clients saw, the user's clicks and what the services did; the playback clock; the sequence and flow diagrams' geometry; recordings |
+//! | [`domain`] | the messages and topics (the seed's JSON, byte for byte, and the saga's), the order aggregate, timestamps, money, the order form's rules |
+//! | [`services`] | the four services as decisions over what they remember ([`services::Flow`]): `handle(message) -> commands`; simulated work and the saga's deadline as scheduled commands; the saga (OrderService's process manager) in its three styles |
+//! | [`trace`] | every packet the clients saw, the user's clicks and what the services did; the orders as the wire tells them; the playback clock; the sequence and flow diagrams' geometry; recordings |
 //! | [`state`] | the page's state, its one reducer, and the link's grammar |
 //!
 //! What keeps the line: this crate depends on no browser crate on any target (it uses
@@ -26,7 +26,7 @@
 //! use broker_bridge::packet::{Packet, Publish};
 //! use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
 //! use eda_core::domain::{topics, Timestamp};
-//! use eda_core::services::{complete, handle, Command, ServiceId};
+//! use eda_core::services::{Command, Flow, ServiceId};
 //! use eda_core::state::State;
 //! use eda_core::trace::flow::service_state;
 //! use eda_core::trace::service_status::ServiceEvent;
@@ -49,7 +49,9 @@
 //! trace.packets.record(ServiceId::Payment, &event);
 //!
 //! // Its decision: work for 200 ms (the link's delay), then publish the payment.
-//! let mut commands = handle(ServiceId::Payment, &state.delays, topics::ORDERS_CREATED, order).unwrap();
+//! let mut flow = Flow::new(state.flow.clone());
+//! let received = Timestamp::from_unix_millis(1_705_314_600_005).unwrap();
+//! let mut commands = flow.handle(ServiceId::Payment, received, topics::ORDERS_CREATED, order).unwrap();
 //! let Some(Command::Schedule { after, work }) = commands.pop() else { panic!("payment works first") };
 //! let order_id = work.order_id();
 //! trace.services.record(at, ServiceId::Payment, ServiceEvent::WorkStarted { order_id, due: at + after });
@@ -61,7 +63,7 @@
 //!
 //! // The driver's timer fires; the time and a fresh id are its inputs.
 //! let fired = Timestamp::from_unix_millis(1_705_314_601_000).unwrap();
-//! let published = complete(work, fired, Uuid::from_u128(1));
+//! let published = flow.complete(work, fired, Uuid::from_u128(1));
 //! assert!(matches!(&published[..], [Command::Publish(e)] if e.topic() == topics::PAYMENTS_PROCESSED));
 //! ```
 

@@ -12,18 +12,53 @@ import { freePort } from '../lib/broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 
 describeApp('flow diagram', () => {
-  /** Every edge of the flow diagram, as data-edge: `<from>-<to>-<topic>`. */
+  /**
+   * Every edge of the flow diagram under the default saga (parallel), as data-edge:
+   * `<from>-<to>-<topic>`.
+   */
   const FLOW_EDGES = [
     'client-order-place-order',
+    'broker-order-orders/created',
+    'broker-order-inventory/reserved',
+    'broker-order-payments/processed',
+    'broker-order-inventory/released',
+    'broker-order-payments/refunded',
     'order-broker-orders/created',
+    'order-broker-orders/confirmed',
+    'order-broker-orders/cancelled',
     'broker-payment-orders/created',
+    'broker-payment-orders/cancelled',
     'payment-broker-payments/processed',
+    'payment-broker-payments/refunded',
     'broker-inventory-orders/created',
+    'broker-inventory-orders/cancelled',
     'inventory-broker-inventory/reserved',
+    'inventory-broker-inventory/released',
     'broker-notification-orders/created',
     'broker-notification-payments/processed',
     'broker-notification-inventory/reserved',
+    'broker-notification-orders/confirmed',
+    'broker-notification-orders/cancelled',
+    'broker-notification-payments/refunded',
   ];
+  /** The dots of one order that succeeds: one per PUBLISH packet, on its edge. */
+  const ORDER_DOTS = {
+    'client-order-place-order': 1,
+    'order-broker-orders/created': 1,
+    'broker-payment-orders/created': 1,
+    'broker-inventory-orders/created': 1,
+    'broker-notification-orders/created': 1,
+    'broker-order-orders/created': 1,
+    'payment-broker-payments/processed': 1,
+    'inventory-broker-inventory/reserved': 1,
+    'broker-notification-payments/processed': 1,
+    'broker-notification-inventory/reserved': 1,
+    'broker-order-payments/processed': 1,
+    'broker-order-inventory/reserved': 1,
+    'order-broker-orders/confirmed': 1,
+    'broker-notification-orders/confirmed': 1,
+  };
+  const ORDER_DOT_COUNT = Object.values(ORDER_DOTS).reduce((a, b) => a + b, 0);
 
   /**
    * Records in the page, from now on, every flow-pulse element added (dots are removed once
@@ -120,20 +155,12 @@ describeApp('flow diagram', () => {
         await witness.close();
       }
 
-      // Fan-out: one PUBLISH into the broker, three deliveries out; then each answer in and
-      // out to NotificationService. Nothing else, nothing twice.
-      const pulses = await flowPulsesOf(page, orderId, 9);
-      assert.deepEqual(countByEdge(pulses), {
-        'client-order-place-order': 1,
-        'order-broker-orders/created': 1,
-        'broker-payment-orders/created': 1,
-        'broker-inventory-orders/created': 1,
-        'broker-notification-orders/created': 1,
-        'payment-broker-payments/processed': 1,
-        'inventory-broker-inventory/reserved': 1,
-        'broker-notification-payments/processed': 1,
-        'broker-notification-inventory/reserved': 1,
-      });
+      // Fan-out: one PUBLISH into the broker, four deliveries out; then each answer in and
+      // out to NotificationService and OrderService, which confirms the order. Nothing else,
+      // nothing twice.
+      const pulses = await flowPulsesOf(page, orderId, ORDER_DOT_COUNT);
+      const expected = Object.fromEntries(FLOW_EDGES.map((e) => [e, ORDER_DOTS[e] ?? 0]));
+      assert.deepEqual(countByEdge(pulses), expected);
 
       // Each dot is a traced PUBLISH packet (its seq opens it in the packet inspector), on the
       // leg that packet crossed.
@@ -189,7 +216,7 @@ describeApp('flow diagram', () => {
       } finally {
         await witness2.close();
       }
-      const again = await flowPulsesOf(page, second, 9);
+      const again = await flowPulsesOf(page, second, ORDER_DOT_COUNT);
       assert.deepEqual(countByEdge(again), countByEdge(pulses), 'the same dots for the second order');
       const firstSeqs = new Set(pulses.map((p) => p.seq).filter(Boolean));
       assert.ok(again.every((p) => !firstSeqs.has(p.seq)), 'each dot is keyed by its own packet');

@@ -10,10 +10,13 @@ import { brokerQuery, orderArrows } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
 
 describeApp('sequence diagram', () => {
+  // The default saga (parallel): the seed's three events, and OrderService following the
+  // results and confirming the order.
   const PUBLISHER_LEGS = [
     ['OrderService', 'orders/created'],
     ['PaymentService', 'payments/processed'],
     ['InventoryService', 'inventory/reserved'],
+    ['OrderService', 'orders/confirmed'],
   ];
   const SUBSCRIBER_LEGS = [
     ['PaymentService', 'orders/created'],
@@ -21,13 +24,18 @@ describeApp('sequence diagram', () => {
     ['NotificationService', 'orders/created'],
     ['NotificationService', 'payments/processed'],
     ['NotificationService', 'inventory/reserved'],
+    ['NotificationService', 'orders/confirmed'],
+    ['OrderService', 'orders/created'],
+    ['OrderService', 'payments/processed'],
+    ['OrderService', 'inventory/reserved'],
   ];
+  const LEGS = PUBLISHER_LEGS.length + SUBSCRIBER_LEGS.length;
 
   it('sequence diagram, QoS 0: one order gives its PUBLISH arrows on both legs and no acks', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=0`, async ({ page }) => {
       await waitReady(page);
       const orderId = await placeWatchedOrder(page);
-      const arrows = await orderArrows(page, orderId, 10);
+      const arrows = await orderArrows(page, orderId, 2 + LEGS);
       const expected = [
         'Client->OrderService Place order',
         `OrderService->Client orderId ${orderId.slice(0, 8)}…`,
@@ -42,7 +50,7 @@ describeApp('sequence diagram', () => {
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=2`, async ({ page }) => {
       await waitReady(page);
       const orderId = await placeWatchedOrder(page);
-      const arrows = await orderArrows(page, orderId, 34);
+      const arrows = await orderArrows(page, orderId, 2 + 4 * LEGS);
       const has = (line) => assert.ok(arrows.some((a) => a.startsWith(line)), `missing arrow "${line}" in:\n${arrows.join('\n')}`);
       for (const [s, topic] of PUBLISHER_LEGS) {
         has(`${s}->Broker PUBLISH ${topic} (QoS 2`);
@@ -57,7 +65,7 @@ describeApp('sequence diagram', () => {
         has(`${s}->Broker PUBCOMP`);
       }
       for (const kind of ['PUBREC', 'PUBREL', 'PUBCOMP']) {
-        assert.equal(arrows.filter((a) => a.split(' ')[1] === kind).length, 8, `${kind} on all 8 legs`);
+        assert.equal(arrows.filter((a) => a.split(' ')[1] === kind).length, LEGS, `${kind} on all ${LEGS} legs`);
       }
 
       // Clicking an arrow opens that packet in the inspector, with its bytes.
@@ -85,6 +93,7 @@ describeApp('sequence diagram', () => {
       const file = await download.path();
       const svg = await import('node:fs/promises').then((fs) => fs.readFile(file, 'utf8'));
       assert.match(svg, /^<\?xml/);
-      assert.equal((svg.match(/<g class="arrow"/g) ?? []).length, 34, 'the file holds the view\'s 34 arrows');
+      const drawn = 2 + 4 * LEGS;
+      assert.equal((svg.match(/<g class="arrow/g) ?? []).length, drawn, `the file holds the view's ${drawn} arrows`);
     }));
 });

@@ -255,20 +255,32 @@ export async function placeWatchedOrder(page, { onBroker, protocolVersion = 4 })
   }
 }
 
-/** The sequence diagram's arrows for one order: "From->To LABEL", once the count is reached. */
+/**
+ * The sequence diagram's arrows for one order: "From->To LABEL", in the diagram's order, once
+ * the count is reached. Read from the view's Mermaid export, which holds every arrow of the view
+ * (the diagram itself puts in the page only the arrows near its scroll box).
+ */
 export async function orderArrows(page, orderId, count) {
   await page.selectOption('#sequence-order', orderId);
+  const drawn = () => page.$eval('#sequence-title .muted', (e) => Number(/(\d+) arrows/.exec(e.textContent)?.[1] ?? 0));
   try {
     await page.waitForFunction(
-      (n) => document.querySelectorAll('[data-testid="seq-arrow"]').length >= n,
+      (n) => Number(/(\d+) arrows/.exec(document.querySelector('#sequence-title .muted')?.textContent ?? '')?.[1] ?? 0) >= n,
       count,
       { timeout: FLOW_TIMEOUT_MS },
     );
   } catch (error) {
     const shown = await page.$$eval('[data-testid="seq-arrow"]', (els) => els.map((e) => e.dataset.label));
-    throw new Error(`expected ${count} arrows for order ${orderId}, saw ${shown.length}: ${shown.join(' | ')}`, { cause: error });
+    throw new Error(`expected ${count} arrows for order ${orderId}, saw ${await drawn()}: ${shown.join(' | ')}`, { cause: error });
   }
-  return page.$$eval('[data-testid="seq-arrow"]', (els) =>
-    els.map((e) => `${e.dataset.from}->${e.dataset.to} ${e.dataset.label}`),
-  );
+  const toggle = page.locator('[data-testid="show-mermaid"]');
+  const wasOpen = (await toggle.getAttribute('aria-expanded')) === 'true';
+  if (!wasOpen) await toggle.click();
+  const mermaid = await page.inputValue('[data-testid="mermaid-text"]');
+  if (!wasOpen) await toggle.click();
+  return mermaid
+    .split('\n')
+    .map((line) => /^\s+(\w+)--?>>(\w+): \[\+\d+ ms\] (.*)$/.exec(line))
+    .filter(Boolean)
+    .map(([, from, to, label]) => `${from}->${to} ${label}`);
 }

@@ -16,7 +16,7 @@ use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
-use eda_core::services::{self, order, Command, Delays, ServiceId};
+use eda_core::services::{order, Command, Delays, Flow, FlowSettings, Rejection, ServiceId, Stock};
 use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome};
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
@@ -33,7 +33,8 @@ pub struct Runtime {
     url: RefCell<String>,
     /// The QoS of each topic's subscriptions and publishes.
     qos: Cell<FlowQos>,
-    delays: Cell<Delays>,
+    /// What the four services remember, and the settings they decide by.
+    flow: RefCell<Flow>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -63,10 +64,13 @@ impl Runtime {
         session_tag: &str,
         qos: FlowQos,
         protocol: ProtocolVersion,
+        settings: FlowSettings,
         trace: SharedTrace,
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
         let report: Report = Rc::new(report);
+        let style = settings.saga;
+        trace.0.borrow_mut().saga = style;
         // A new client for each service: whatever the old one had in hand is gone.
         {
             let mut trace = trace.0.borrow_mut();
@@ -92,7 +96,7 @@ impl Runtime {
                             early_report(Action::Link(service, link));
                         }
                     });
-                    subscribe(service, &client, qos, &report);
+                    subscribe(service, &client, service.subscriptions(style), qos, &report);
                     (service, client)
                 })
                 .collect();
@@ -100,7 +104,7 @@ impl Runtime {
                 clients,
                 url: RefCell::new(url.to_owned()),
                 qos: Cell::new(qos),
-                delays: Cell::new(Delays::default()),
+                flow: RefCell::new(Flow::new(settings)),
                 protocol,
                 report,
                 trace,
@@ -113,7 +117,54 @@ impl Runtime {
 
     /// How long PaymentService and InventoryService work on the next orders.
     pub fn set_delays(&self, delays: Delays) {
-        self.delays.set(delays);
+        self.flow.borrow_mut().settings.delays = delays;
+    }
+
+    /// The saga's style, payment rule and deadline from now on (orders in flight keep the style
+    /// they started under). A new style changes who subscribes to what: subscriptions no
+    /// longer needed are dropped and new ones made. The stock is [`Runtime::set_stock`]'s.
+    pub fn set_flow(self: &Rc<Self>, settings: FlowSettings) {
+        let old = self.flow.borrow().settings.saga;
+        let new = settings.saga;
+        {
+            let mut flow = self.flow.borrow_mut();
+            let stock = flow.inventory.stock().clone();
+            flow.settings = FlowSettings { stock, ..settings };
+        }
+        if old != new {
+            self.trace.0.borrow_mut().saga = new;
+            self.trace_changed.set(true);
+            for (service, client) in &self.clients {
+                let gone: Vec<&str> = service
+                    .subscriptions(old)
+                    .iter()
+                    .copied()
+                    .filter(|t| !service.subscriptions(new).contains(t))
+                    .collect();
+                if !gone.is_empty() {
+                    if let Err(e) = client.unsubscribe(&gone) {
+                        self.log(*service, problem("unsubscribe", e.to_string()));
+                    }
+                }
+                subscribe(
+                    *service,
+                    client,
+                    service.subscriptions(new),
+                    self.qos.get(),
+                    &self.report,
+                );
+            }
+            self.report_soon();
+        }
+    }
+
+    /// InventoryService's stock on hand from now on (reservations held are kept).
+    pub fn set_stock(self: &Rc<Self>, stock: Stock) {
+        let mut flow = self.flow.borrow_mut();
+        flow.settings.stock = stock.clone();
+        flow.inventory.set_stock(stock.clone());
+        drop(flow);
+        self.tell(Action::StockNow(stock));
     }
 
     /// Disconnects the four services politely, for good (before a runtime replaces this one).
@@ -144,8 +195,15 @@ impl Runtime {
     /// replaces them) and every later publish carries its topic's.
     pub fn set_qos(&self, qos: FlowQos) {
         self.qos.set(qos);
+        let style = self.flow.borrow().settings.saga;
         for (service, client) in &self.clients {
-            subscribe(*service, client, qos, &self.report);
+            subscribe(
+                *service,
+                client,
+                service.subscriptions(style),
+                qos,
+                &self.report,
+            );
         }
     }
 
@@ -245,7 +303,7 @@ impl Runtime {
                 }
             }
             ClientEvent::Session(Event::Packet(packet)) => {
-                self.trace.0.borrow_mut().packets.record(service, &packet);
+                self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);
                 self.report_soon();
             }
@@ -311,7 +369,10 @@ impl Runtime {
         correlation: Option<String>,
         payload: &[u8],
     ) {
-        let decision = services::handle(service, &self.delays.get(), topic, payload);
+        let decision = match wall_clock() {
+            Some(now) => self.flow.borrow_mut().handle(service, now, topic, payload),
+            None => Err(Rejection::new("the browser clock is out of range")),
+        };
         let outcome = match &decision {
             Ok(_) => Outcome::Accepted,
             Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
@@ -333,18 +394,27 @@ impl Runtime {
     }
 
     fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {
+        let stock_before =
+            (service == ServiceId::Inventory).then(|| self.flow.borrow().inventory.stock().clone());
         for command in commands {
             match command {
                 Command::Publish(event) => {
                     if let Err(e) = self.publish(service, &event) {
                         self.log(service, problem(event.topic(), e));
+                    } else if event.is_failure() && service != ServiceId::Order {
+                        // The service that failed a step shows it on its badge.
+                        let reason = failure_reason(&event);
+                        self.record(service, ServiceEvent::Outcome(LastOutcome::Failed(reason)));
                     }
                 }
                 Command::Schedule { after, work } => {
-                    let (worker, order_id) = (work.service(), work.order_id());
+                    let (worker, order_id, busy) =
+                        (work.service(), work.order_id(), work.is_busy());
                     // On the packets' clock, so the flow diagram counts down against it.
                     let due = clock::now() + after;
-                    self.record(worker, ServiceEvent::WorkStarted { order_id, due });
+                    if busy {
+                        self.record(worker, ServiceEvent::WorkStarted { order_id, due });
+                    }
                     let runtime = Rc::downgrade(self);
                     let millis = after.as_millis().min(u32::MAX as u128) as u32;
                     Timeout::new(millis, move || {
@@ -352,10 +422,14 @@ impl Runtime {
                             return;
                         };
                         // Before the result goes out, so a publish that fails is the last word.
-                        runtime.record(worker, ServiceEvent::WorkDone { order_id });
+                        if busy {
+                            runtime.record(worker, ServiceEvent::WorkDone { order_id });
+                        }
                         match wall_clock() {
                             Some(now) => {
-                                runtime.run(worker, services::complete(work, now, fresh_id()))
+                                let done =
+                                    runtime.flow.borrow_mut().complete(work, now, fresh_id());
+                                runtime.run(worker, done)
                             }
                             None => runtime.log(
                                 worker,
@@ -368,17 +442,30 @@ impl Runtime {
                 Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
+        if let Some(before) = stock_before {
+            let now = self.flow.borrow().inventory.stock().clone();
+            if now != before {
+                self.tell(Action::StockNow(now));
+            }
+        }
     }
 }
 
-/// Subscribes `service`'s client to its topics, each at its QoS. The session remembers them and
+/// Why a failure message says the step failed.
+fn failure_reason(event: &DomainEvent) -> String {
+    match event {
+        DomainEvent::PaymentProcessed(p) => p.reason.clone(),
+        DomainEvent::InventoryReserved(r) => r.reason.clone(),
+        DomainEvent::OrderCancelled(c) => Some(c.reason.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| "failed".to_owned())
+}
+
+/// Subscribes `service`'s client to `topics`, each at its QoS. The session remembers them and
 /// makes them again on every new connection.
-fn subscribe(service: ServiceId, client: &Client, qos: FlowQos, report: &Report) {
-    let topics: Vec<_> = service
-        .subscriptions()
-        .iter()
-        .map(|&t| (t, qos.of(t)))
-        .collect();
+fn subscribe(service: ServiceId, client: &Client, topics: &[&str], qos: FlowQos, report: &Report) {
+    let topics: Vec<_> = topics.iter().map(|&t| (t, qos.of(t))).collect();
     if topics.is_empty() {
         return;
     }

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod money;
+pub mod order;
 pub mod order_form;
 pub mod timestamp;
 pub mod topics;

@@ -1,45 +1,52 @@
-//! The four services of the order flow as pure decisions: a message in, commands out.
+//! The four services of the order flow as decisions: a message in, commands out.
 //!
-//! A driver gives each service its own MQTT client and runs the commands: it publishes
-//! [`Command::Publish`], shows [`Command::Notify`], and for [`Command::Schedule`] arms a timer
-//! that later calls [`complete`] with the time it fired and a fresh id. Time and ids are inputs,
-//! so a whole order can be played through in a test without waiting.
+//! [`Flow`] holds what the services remember (the orders' sagas, the stock, the charges) and
+//! the learner's [`FlowSettings`]. A driver gives each service its own MQTT client and runs the
+//! commands: it publishes [`Command::Publish`], shows [`Command::Notify`], and for
+//! [`Command::Schedule`] arms a timer that later calls [`Flow::complete`] with the time it fired
+//! and a fresh id. Time and ids are inputs, so whole sagas are played through in tests without
+//! waiting.
 //!
 //! ```
 //! use eda_core::domain::{topics, Timestamp};
-//! use eda_core::services::{complete, handle, Command, Delays, ServiceId};
+//! use eda_core::services::{Command, Flow, FlowSettings, ServiceId};
 //! use uuid::Uuid;
 //!
 //! let order = br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","customerId":"C123",
 //!     "items":[{"productId":"P001","quantity":2,"price":29.99}],"totalAmount":59.98,
 //!     "createdAt":"2024-01-15T10:30:00.000Z"}"#;
-//! let commands = handle(ServiceId::Payment, &Delays::default(), topics::ORDERS_CREATED, order);
-//! let Ok(mut commands) = commands else { panic!("the seed order is valid") };
+//! let mut flow = Flow::new(FlowSettings::default());
+//! let now = Timestamp::from_unix_millis(1_705_314_600_000).unwrap();
+//! let mut commands = flow.handle(ServiceId::Payment, now, topics::ORDERS_CREATED, order).unwrap();
 //! let Some(Command::Schedule { after, work }) = commands.pop() else { panic!("payment waits") };
 //! assert_eq!(after.as_millis(), 1000);
 //!
 //! let fired_at = Timestamp::from_unix_millis(1_705_314_601_000).unwrap();
-//! let published = complete(work, fired_at, Uuid::nil());
+//! let published = flow.complete(work, fired_at, Uuid::nil());
 //! assert!(matches!(&published[..], [Command::Publish(event)] if event.topic() == topics::PAYMENTS_PROCESSED));
 //! ```
 
 pub mod inventory;
+mod memory;
 pub mod notification;
 pub mod order;
 pub mod payment;
+pub mod settings;
 
 use std::fmt;
 use std::time::Duration;
 
 use uuid::Uuid;
 
+pub use settings::{FlowSettings, PaymentRule, SagaStyle, Stock};
+
 use crate::config::{DEFAULT_INVENTORY_DELAY, DEFAULT_PAYMENT_DELAY};
-use crate::domain::events::{DomainEvent, EventError, OrderCreated};
+use crate::domain::events::{DomainEvent, EventError, OrderItem};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::topics;
 
 /// One of the four services; each has its own MQTT client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ServiceId {
     Order,
     Payment,
@@ -76,22 +83,58 @@ impl ServiceId {
         }
     }
 
-    /// The topics the service's client subscribes to.
-    pub fn subscriptions(self) -> &'static [&'static str] {
-        match self {
-            ServiceId::Order => &[],
-            ServiceId::Payment | ServiceId::Inventory => &[topics::ORDERS_CREATED],
-            ServiceId::Notification => &topics::ALL,
+    /// The topics the service's client subscribes to under `style`.
+    pub fn subscriptions(self, style: SagaStyle) -> &'static [&'static str] {
+        use topics::*;
+        match (self, style) {
+            // Every result and compensation, whatever the style: it keeps each order's state.
+            (ServiceId::Order, _) => &[
+                ORDERS_CREATED,
+                INVENTORY_RESERVED,
+                PAYMENTS_PROCESSED,
+                INVENTORY_RELEASED,
+                PAYMENTS_REFUNDED,
+            ],
+            (ServiceId::Payment, SagaStyle::Parallel) => &[ORDERS_CREATED, ORDERS_CANCELLED],
+            // The order's total, then the reservation that starts the charge.
+            (ServiceId::Payment, SagaStyle::Choreography) => {
+                &[ORDERS_CREATED, INVENTORY_RESERVED, ORDERS_CANCELLED]
+            }
+            (ServiceId::Payment, SagaStyle::Orchestration) => {
+                &[COMMAND_CHARGE_PAYMENT, COMMAND_REFUND_PAYMENT]
+            }
+            (ServiceId::Inventory, SagaStyle::Orchestration) => {
+                &[COMMAND_RESERVE_INVENTORY, COMMAND_RELEASE_INVENTORY]
+            }
+            (ServiceId::Inventory, _) => &[ORDERS_CREATED, ORDERS_CANCELLED],
+            (ServiceId::Notification, _) => &[
+                ORDERS_CREATED,
+                PAYMENTS_PROCESSED,
+                INVENTORY_RESERVED,
+                ORDERS_CONFIRMED,
+                ORDERS_CANCELLED,
+                PAYMENTS_REFUNDED,
+            ],
         }
     }
 
-    /// The topics the service publishes to.
-    pub fn publications(self) -> &'static [&'static str] {
-        match self {
-            ServiceId::Order => &[topics::ORDERS_CREATED],
-            ServiceId::Payment => &[topics::PAYMENTS_PROCESSED],
-            ServiceId::Inventory => &[topics::INVENTORY_RESERVED],
-            ServiceId::Notification => &[],
+    /// The topics the service publishes to under `style`.
+    pub fn publications(self, style: SagaStyle) -> &'static [&'static str] {
+        use topics::*;
+        match (self, style) {
+            (ServiceId::Order, SagaStyle::Orchestration) => &[
+                ORDERS_CREATED,
+                ORDERS_CONFIRMED,
+                ORDERS_CANCELLED,
+                COMMAND_RESERVE_INVENTORY,
+                COMMAND_CHARGE_PAYMENT,
+                COMMAND_RELEASE_INVENTORY,
+                COMMAND_REFUND_PAYMENT,
+            ],
+            (ServiceId::Order, _) => &[ORDERS_CREATED, ORDERS_CONFIRMED, ORDERS_CANCELLED],
+            (ServiceId::Payment, _) => &[PAYMENTS_PROCESSED, PAYMENTS_REFUNDED],
+            (ServiceId::Inventory, _) => &[INVENTORY_RESERVED, INVENTORY_RELEASED],
+            (ServiceId::Notification, _) => &[],
         }
     }
 }
@@ -105,35 +148,52 @@ impl fmt::Display for ServiceId {
 /// What a service asks its driver to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Publish the event on its topic with the service's client.
+    /// Publish the message on its topic with the service's client.
     Publish(DomainEvent),
-    /// Run `work` through [`complete`] once `after` has passed.
+    /// Run `work` through [`Flow::complete`] once `after` has passed.
     Schedule { after: Duration, work: Work },
     /// Show a notification to the user (NotificationService's only output).
     Notify(String),
 }
 
-/// Simulated work that takes time, finished by [`complete`].
+/// Work that finishes later, through [`Flow::complete`]: a charge or a reservation (simulated
+/// work that takes the learner's delay), or a saga's deadline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {
-    ChargePayment(OrderCreated),
-    ReserveInventory(OrderCreated),
+    /// PaymentService charges `amount` (currency units) for the order.
+    Charge { order_id: Uuid, amount: f64 },
+    /// InventoryService reserves the items for the order.
+    Reserve {
+        order_id: Uuid,
+        items: Vec<OrderItem>,
+    },
+    /// OrderService's deadline for the order's saga.
+    Deadline { order_id: Uuid },
 }
 
 impl Work {
     /// The service doing the work, whose client publishes the result.
     pub fn service(&self) -> ServiceId {
         match self {
-            Work::ChargePayment(_) => ServiceId::Payment,
-            Work::ReserveInventory(_) => ServiceId::Inventory,
+            Work::Charge { .. } => ServiceId::Payment,
+            Work::Reserve { .. } => ServiceId::Inventory,
+            Work::Deadline { .. } => ServiceId::Order,
         }
     }
 
     /// The order the work is for.
     pub fn order_id(&self) -> Uuid {
         match self {
-            Work::ChargePayment(order) | Work::ReserveInventory(order) => order.order_id,
+            Work::Charge { order_id, .. }
+            | Work::Reserve { order_id, .. }
+            | Work::Deadline { order_id } => *order_id,
         }
+    }
+
+    /// Whether this is simulated work a service is busy with (shown counting down on its
+    /// badge), rather than a deadline waiting in the background.
+    pub fn is_busy(&self) -> bool {
+        !matches!(self, Work::Deadline { .. })
     }
 }
 
@@ -142,6 +202,15 @@ impl Work {
 #[error("{reason}")]
 pub struct Rejection {
     pub reason: String,
+}
+
+impl Rejection {
+    /// A refusal for this reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Rejection {
+            reason: reason.into(),
+        }
+    }
 }
 
 impl From<EventError> for Rejection {
@@ -168,246 +237,75 @@ impl Default for Delays {
     }
 }
 
-/// `service` received `payload` on `topic`: what should it do?
-///
-/// A message on a topic the service does not subscribe to is refused before its payload is
-/// read: that the message should never have arrived is the more useful thing to know.
-pub fn handle(
-    service: ServiceId,
-    delays: &Delays,
-    topic: &str,
-    payload: &[u8],
-) -> Result<Vec<Command>, Rejection> {
-    if !service.subscriptions().contains(&topic) {
-        return Err(Rejection {
-            reason: format!("{service} does not subscribe to `{topic}`"),
-        });
-    }
-    let event = DomainEvent::decode(topic, payload)?;
-    Ok(match service {
-        // Subscribes to nothing, so refused above; it only publishes (see `order::place`).
-        ServiceId::Order => Vec::new(),
-        ServiceId::Payment => payment::on_event(delays, event),
-        ServiceId::Inventory => inventory::on_event(delays, event),
-        ServiceId::Notification => notification::on_event(&event),
-    })
+/// The four services' memory and the settings they decide by.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// What the learner set; changes apply to the next message.
+    pub settings: FlowSettings,
+    /// OrderService: the sagas.
+    pub order: order::OrderService,
+    /// PaymentService: the charges.
+    pub payment: payment::PaymentService,
+    /// InventoryService: the stock and the reservations.
+    pub inventory: inventory::InventoryService,
 }
 
-/// A scheduled `work` is due at `now`; `fresh_id` identifies what it produces (payment or
-/// reservation).
-pub fn complete(work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
-    let event = match work {
-        Work::ChargePayment(order) => payment::charge(&order, now, fresh_id).into(),
-        Work::ReserveInventory(order) => inventory::reserve(&order, now, fresh_id).into(),
-    };
-    vec![Command::Publish(event)]
-}
-
-#[cfg(test)]
-mod flow_tests;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::events::seed;
-
-    #[test]
-    fn services_are_named_as_in_the_seed() {
-        let table = [
-            (ServiceId::Order, "OrderService", "order"),
-            (ServiceId::Payment, "PaymentService", "payment"),
-            (ServiceId::Inventory, "InventoryService", "inventory"),
-            (
-                ServiceId::Notification,
-                "NotificationService",
-                "notification",
-            ),
-        ];
-        assert_eq!(ServiceId::ALL, table.map(|(id, _, _)| id));
-        for (id, name, slug) in table {
-            assert_eq!(
-                (id.name(), id.slug(), id.to_string()),
-                (name, slug, name.to_owned())
-            );
+impl Flow {
+    /// The services with nothing remembered yet, InventoryService holding `settings.stock`.
+    pub fn new(settings: FlowSettings) -> Flow {
+        Flow {
+            inventory: inventory::InventoryService::new(settings.stock.clone()),
+            settings,
+            order: order::OrderService::default(),
+            payment: payment::PaymentService::default(),
         }
     }
 
-    #[test]
-    fn subscriptions_follow_the_seed_diagram() {
-        let table: [(ServiceId, &[&str]); 4] = [
-            (ServiceId::Order, &[]),
-            (ServiceId::Payment, &["orders/created"]),
-            (ServiceId::Inventory, &["orders/created"]),
-            (
-                ServiceId::Notification,
-                &["orders/created", "payments/processed", "inventory/reserved"],
-            ),
-        ];
-        for (id, topics) in table {
-            assert_eq!(id.subscriptions(), topics, "{id}");
+    /// `service` received `payload` on `topic` at `now`: what should it do?
+    ///
+    /// A message on a topic the service does not subscribe to (under the current style) is
+    /// refused before its payload is read: that the message should never have arrived is the
+    /// more useful thing to know.
+    pub fn handle(
+        &mut self,
+        service: ServiceId,
+        now: Timestamp,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<Vec<Command>, Rejection> {
+        if !service.subscriptions(self.settings.saga).contains(&topic) {
+            return Err(Rejection::new(format!(
+                "{service} does not subscribe to `{topic}`"
+            )));
+        }
+        let event = DomainEvent::decode(topic, payload)?;
+        match service {
+            ServiceId::Order => self.order.on_event(&self.settings, now, event),
+            ServiceId::Payment => self.payment.on_event(&self.settings, now, event),
+            ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
+            ServiceId::Notification => Ok(notification::on_event(&event)),
         }
     }
 
-    #[test]
-    fn every_published_topic_has_a_subscriber_and_a_single_publisher() {
-        for topic in topics::ALL {
-            let publishers = ServiceId::ALL
-                .iter()
-                .filter(|s| s.publications().contains(&topic));
-            let subscribers = ServiceId::ALL
-                .iter()
-                .filter(|s| s.subscriptions().contains(&topic));
-            assert_eq!(publishers.count(), 1, "{topic}");
-            assert!(subscribers.count() >= 1, "{topic}");
-        }
-    }
-
-    #[test]
-    fn default_delays_are_the_seed_s_one_second_and_800_ms() {
-        let delays = Delays::default();
-        assert_eq!(delays.payment, Duration::from_millis(1000));
-        assert_eq!(delays.inventory, Duration::from_millis(800));
-    }
-
-    fn order() -> OrderCreated {
-        serde_json::from_str(seed::ORDER_CREATED).unwrap()
-    }
-
-    fn reason(result: Result<Vec<Command>, Rejection>) -> String {
-        result.unwrap_err().reason
-    }
-
-    #[test]
-    fn decisions_per_service_and_topic() {
-        let delays = Delays {
-            payment: Duration::from_millis(5),
-            inventory: Duration::from_millis(7),
-        };
-        let order_json = seed::ORDER_CREATED.as_bytes();
-        let table = [
-            (
-                ServiceId::Payment,
-                vec![Command::Schedule {
-                    after: delays.payment,
-                    work: Work::ChargePayment(order()),
-                }],
-            ),
-            (
-                ServiceId::Inventory,
-                vec![Command::Schedule {
-                    after: delays.inventory,
-                    work: Work::ReserveInventory(order()),
-                }],
-            ),
-            (
-                ServiceId::Notification,
-                vec![Command::Notify(
-                    "Order confirmation email sent to C123".into(),
-                )],
-            ),
-        ];
-        for (service, expected) in table {
-            assert_eq!(
-                handle(service, &delays, topics::ORDERS_CREATED, order_json),
-                Ok(expected)
-            );
-        }
-    }
-
-    #[test]
-    fn refuses_topics_the_service_does_not_subscribe_to() {
-        let delays = Delays::default();
-        let cases = [
-            (
-                ServiceId::Order,
-                topics::ORDERS_CREATED,
-                seed::ORDER_CREATED,
-            ),
-            (
-                ServiceId::Payment,
-                topics::PAYMENTS_PROCESSED,
-                seed::PAYMENT_PROCESSED,
-            ),
-            (
-                ServiceId::Payment,
-                topics::INVENTORY_RESERVED,
-                seed::INVENTORY_RESERVED,
-            ),
-            (
-                ServiceId::Inventory,
-                topics::INVENTORY_RESERVED,
-                seed::INVENTORY_RESERVED,
-            ),
-            (ServiceId::Notification, "orders/cancelled", "{}"),
-        ];
-        for (service, topic, payload) in cases {
-            assert_eq!(
-                reason(handle(service, &delays, topic, payload.as_bytes())),
-                format!("{service} does not subscribe to `{topic}`")
-            );
-        }
-    }
-
-    #[test]
-    fn refuses_payloads_that_are_not_the_event_with_a_readable_reason() {
-        let delays = Delays::default();
-        let empty_items = r#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","customerId":"C123",
-            "items":[],"totalAmount":0,"createdAt":"2024-01-15T10:30:00.000Z"}"#;
-        let cases = [
-            ("not json", "payload is not JSON: expected ident at line 1 column 2"),
-            ("{}", "payload is not an OrderCreated event: missing field `orderId` at line 1 column 2"),
-            (empty_items, "payload is not a valid OrderCreated event: `items` is empty; an order has at least one item"),
-        ];
-        for service in [
-            ServiceId::Payment,
-            ServiceId::Inventory,
-            ServiceId::Notification,
-        ] {
-            for (payload, expected) in cases {
-                let result = handle(service, &delays, topics::ORDERS_CREATED, payload.as_bytes());
-                assert_eq!(reason(result), expected, "{service}");
+    /// A scheduled `work` is due at `now`; `fresh_id` identifies what it produces (a payment or
+    /// a reservation).
+    pub fn complete(&mut self, work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
+        let style = self.settings.saga;
+        match work {
+            Work::Charge { order_id, amount } => {
+                let rule = self.settings.payment;
+                self.payment
+                    .charge(&rule, style, order_id, amount, now, fresh_id)
             }
-            let result = handle(service, &delays, topics::ORDERS_CREATED, &[0xc3, 0x28]);
-            assert_eq!(reason(result), "payload is not UTF-8 text");
+            Work::Reserve { order_id, items } => self
+                .inventory
+                .reserve(style, order_id, &items, now, fresh_id),
+            Work::Deadline { order_id } => self.order.deadline(order_id, now),
         }
     }
-
-    #[test]
-    fn rejection_reads_as_its_reason() {
-        let rejection = Rejection::from(EventError::NotUtf8);
-        assert_eq!(rejection.to_string(), "payload is not UTF-8 text");
-    }
-
-    #[test]
-    fn completing_work_publishes_the_result_with_the_given_time_and_id() {
-        let now = Timestamp::parse("2024-01-15T10:30:01.000Z").unwrap();
-        let payment_id: Uuid = "7bc21a45-8923-4671-a1ed-3d874e22bfa2".parse().unwrap();
-        let charged = complete(Work::ChargePayment(order()), now, payment_id);
-        let expected: DomainEvent =
-            serde_json::from_str::<crate::domain::PaymentProcessed>(seed::PAYMENT_PROCESSED)
-                .unwrap()
-                .into();
-        assert_eq!(charged, [Command::Publish(expected)]);
-
-        let now = Timestamp::parse("2024-01-15T10:30:00.800Z").unwrap();
-        let reservation_id: Uuid = "9de43f67-1234-5678-b9cd-4e567f89abc3".parse().unwrap();
-        let reserved = complete(Work::ReserveInventory(order()), now, reservation_id);
-        let expected: DomainEvent =
-            serde_json::from_str::<crate::domain::InventoryReserved>(seed::INVENTORY_RESERVED)
-                .unwrap()
-                .into();
-        assert_eq!(reserved, [Command::Publish(expected)]);
-    }
-
-    #[test]
-    fn work_knows_its_service_and_order() {
-        let charge = Work::ChargePayment(order());
-        let reserve = Work::ReserveInventory(order());
-        assert_eq!(
-            (charge.service(), reserve.service()),
-            (ServiceId::Payment, ServiceId::Inventory)
-        );
-        assert_eq!(charge.order_id().to_string(), seed::ORDER_ID);
-        assert_eq!(reserve.order_id(), charge.order_id());
-    }
 }
+
+#[cfg(test)]
+mod saga_tests;
+#[cfg(test)]
+mod tests;

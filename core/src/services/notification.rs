@@ -1,35 +1,57 @@
-//! NotificationService: one notification per event of the flow, worded as in the seed.
+//! NotificationService: tells the customer what happened to their order, one notification per
+//! event it subscribes to, worded as in the seed for the seed's three events.
 
 use super::Command;
 use crate::domain::events::DomainEvent;
 
-/// Every event of the flow is worth telling the customer about.
+/// Every event NotificationService receives is worth telling the customer about; a command is
+/// not (it never subscribes to any).
 pub fn on_event(event: &DomainEvent) -> Vec<Command> {
-    vec![Command::Notify(message(event))]
+    message(event).map(Command::Notify).into_iter().collect()
 }
 
-/// The notification text; order ids are written as hyphenated lowercase UUIDs.
-pub fn message(event: &DomainEvent) -> String {
-    match event {
+/// The notification text, if the event is one a customer hears of; order ids are written as
+/// hyphenated lowercase UUIDs.
+pub fn message(event: &DomainEvent) -> Option<String> {
+    let because = |reason: &Option<String>| match reason {
+        Some(reason) => format!(": {reason}"),
+        None => String::new(),
+    };
+    Some(match event {
         DomainEvent::OrderCreated(order) => {
             format!("Order confirmation email sent to {}", order.customer_id)
         }
         DomainEvent::PaymentProcessed(payment) if payment.success => {
             format!("Payment confirmation for Order {}", payment.order_id)
         }
-        DomainEvent::PaymentProcessed(payment) => {
-            format!("Payment failed for Order {}", payment.order_id)
-        }
+        DomainEvent::PaymentProcessed(payment) => format!(
+            "Payment failed for Order {}{}",
+            payment.order_id,
+            because(&payment.reason)
+        ),
         DomainEvent::InventoryReserved(reserved) if reserved.success => {
             format!("Inventory confirmation for Order {}", reserved.order_id)
         }
-        DomainEvent::InventoryReserved(reserved) => {
+        DomainEvent::InventoryReserved(reserved) => format!(
+            "Inventory reservation failed for Order {}{}",
+            reserved.order_id,
+            because(&reserved.reason)
+        ),
+        DomainEvent::OrderConfirmed(confirmed) => {
+            format!("Order {} confirmed", confirmed.order_id)
+        }
+        DomainEvent::OrderCancelled(cancelled) => {
             format!(
-                "Inventory reservation failed for Order {}",
-                reserved.order_id
+                "Order {} cancelled: {}",
+                cancelled.order_id, cancelled.reason
             )
         }
-    }
+        DomainEvent::PaymentRefunded(refund) => format!(
+            "Refund issued for Order {}: {:.2}",
+            refund.order_id, refund.amount
+        ),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -37,16 +59,14 @@ mod tests {
     use super::*;
     use crate::domain::events::seed;
     use crate::domain::topics;
-    use crate::services::{handle, Delays, ServiceId};
+    use crate::domain::Timestamp;
+    use crate::services::{Flow, FlowSettings, ServiceId};
 
     fn notify(topic: &str, payload: &str) -> Vec<Command> {
-        handle(
-            ServiceId::Notification,
-            &Delays::default(),
-            topic,
-            payload.as_bytes(),
-        )
-        .unwrap()
+        let now = Timestamp::from_unix_millis(0).unwrap();
+        Flow::new(FlowSettings::default())
+            .handle(ServiceId::Notification, now, topic, payload.as_bytes())
+            .unwrap()
     }
 
     fn text(text: &str) -> Vec<Command> {
@@ -88,6 +108,43 @@ mod tests {
         assert_eq!(
             notify(topics::INVENTORY_RESERVED, &reserved),
             text("Inventory reservation failed for Order 3fa85f64-5717-4562-b3fc-2c963f66afa6")
+        );
+    }
+
+    #[test]
+    fn the_saga_s_outcomes_and_refunds_are_told_with_their_reason() {
+        let id = seed::ORDER_ID;
+        let cases = [
+            (
+                topics::ORDERS_CONFIRMED,
+                format!(r#"{{"orderId":"{id}","confirmedAt":"2024-01-15T10:30:01.000Z"}}"#),
+                format!("Order {id} confirmed"),
+            ),
+            (
+                topics::ORDERS_CANCELLED,
+                format!(
+                    r#"{{"orderId":"{id}","reason":"payment declined","cancelledAt":"2024-01-15T10:30:01.000Z"}}"#
+                ),
+                format!("Order {id} cancelled: payment declined"),
+            ),
+            (
+                topics::PAYMENTS_REFUNDED,
+                format!(
+                    r#"{{"orderId":"{id}","paymentId":"{id}","amount":59.98,"refundedAt":"2024-01-15T10:30:01.000Z"}}"#
+                ),
+                format!("Refund issued for Order {id}: 59.98"),
+            ),
+        ];
+        for (topic, payload, expected) in cases {
+            assert_eq!(notify(topic, &payload), text(&expected), "{topic}");
+        }
+        let declined = seed::PAYMENT_PROCESSED.replace(
+            r#""success": true,"#,
+            r#""success": false, "reason": "payment declined","#,
+        );
+        assert_eq!(
+            notify(topics::PAYMENTS_PROCESSED, &declined),
+            text(&format!("Payment failed for Order {id}: payment declined"))
         );
     }
 

@@ -1,8 +1,22 @@
-//! OrderService: turns a valid order from the form into the `OrderCreated` event it publishes.
+//! OrderService: places the form's orders, and runs each order's saga (its process manager).
+//!
+//! It keeps every order it sees created (from the form or published by any other client) as an
+//! [`Order`] aggregate, follows the results of the other services, and says how each order
+//! ends on the wire: `orders/confirmed`, or `orders/cancelled` with the reason. Every order gets
+//! a deadline (a scheduled [`Work::Deadline`]); an order still open when it passes is cancelled
+//! as timed out. Under orchestration it also sends the commands: reserve, then charge, and the
+//! compensations (release, refund), including for a success that arrives after it gave up.
 
 use uuid::Uuid;
 
-use crate::domain::events::OrderCreated;
+use super::memory::{Recent, ORDERS_REMEMBERED};
+use super::settings::{FlowSettings, SagaStyle};
+use super::{Command, Rejection, Work};
+use crate::domain::events::{
+    ChargePayment, DomainEvent, OrderCancelled, OrderConfirmed, OrderCreated, RefundPayment,
+    ReleaseInventory, ReserveInventory,
+};
+use crate::domain::order::{Order, OrderCommand, OrderEvent, Refusal, Step};
 use crate::domain::order_form::ValidOrder;
 use crate::domain::timestamp::Timestamp;
 
@@ -16,6 +30,239 @@ pub fn place(now: Timestamp, order_id: Uuid, order: &ValidOrder) -> OrderCreated
         total_amount: order.total_amount(),
         created_at: now,
     }
+}
+
+/// One order's saga: the aggregate, the style it started under and its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saga {
+    /// The order as the saga knows it.
+    pub order: Order,
+    /// The style the order's saga runs under (a change of style applies to new orders).
+    pub style: SagaStyle,
+}
+
+/// OrderService's memory: the sagas of the orders it has seen.
+#[derive(Debug, Clone)]
+pub struct OrderService {
+    sagas: Recent<Uuid, Saga>,
+}
+
+impl Default for OrderService {
+    fn default() -> Self {
+        OrderService {
+            sagas: Recent::new(ORDERS_REMEMBERED),
+        }
+    }
+}
+
+impl OrderService {
+    /// The saga of `order_id`, if OrderService has seen it created.
+    pub fn saga(&self, order_id: Uuid) -> Option<&Saga> {
+        self.sagas.get(&order_id)
+    }
+
+    /// What a message asks of OrderService.
+    pub fn on_event(
+        &mut self,
+        settings: &FlowSettings,
+        now: Timestamp,
+        event: DomainEvent,
+    ) -> Result<Vec<Command>, Rejection> {
+        if let DomainEvent::OrderCreated(created) = event {
+            return Ok(self.start(settings, now, created));
+        }
+        let order_id = event.order_id();
+        let command = match event {
+            DomainEvent::InventoryReserved(r) if r.success => OrderCommand::ConfirmInventory {
+                reservation_id: r.reservation_id,
+            },
+            DomainEvent::InventoryReserved(r) => OrderCommand::FailInventory {
+                reason: r.reason.unwrap_or_else(|| "inventory not available".into()),
+            },
+            DomainEvent::PaymentProcessed(p) if p.success => OrderCommand::ConfirmPayment {
+                payment_id: p.payment_id,
+                amount: p.amount,
+            },
+            DomainEvent::PaymentProcessed(p) => OrderCommand::FailPayment {
+                reason: p.reason.unwrap_or_else(|| "payment failed".into()),
+            },
+            DomainEvent::InventoryReleased(r) => OrderCommand::RecordRelease {
+                reservation_id: r.reservation_id,
+            },
+            DomainEvent::PaymentRefunded(r) => OrderCommand::RecordRefund {
+                payment_id: r.payment_id,
+                amount: r.amount,
+            },
+            _ => return Ok(Vec::new()),
+        };
+        self.decide(order_id, now, command)
+    }
+
+    /// A new order: its saga starts, with its deadline; under orchestration the first command
+    /// goes out. An order seen before is a duplicate and starts nothing.
+    fn start(
+        &mut self,
+        settings: &FlowSettings,
+        now: Timestamp,
+        created: OrderCreated,
+    ) -> Vec<Command> {
+        let order_id = created.order_id;
+        if self.sagas.contains(&order_id) {
+            return Vec::new();
+        }
+        let order = Order::new(order_id, &created.customer_id, created.total_amount);
+        let style = settings.saga;
+        self.sagas.insert(order_id, Saga { order, style });
+        let mut commands = vec![Command::Schedule {
+            after: settings.saga_timeout,
+            work: Work::Deadline { order_id },
+        }];
+        if style == SagaStyle::Orchestration {
+            let reserve = ReserveInventory {
+                order_id,
+                items: created.items,
+                requested_at: now,
+            };
+            commands.push(Command::Publish(reserve.into()));
+        }
+        commands
+    }
+
+    /// The order's deadline passed at `now`: an order still open is cancelled as timed out.
+    pub fn deadline(&mut self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
+        let Some(saga) = self.sagas.get(&order_id) else {
+            return Vec::new();
+        };
+        if saga.order.status.is_terminal() {
+            return Vec::new();
+        }
+        let waiting_inventory = saga.order.inventory == Step::Awaiting;
+        let waiting_payment = saga.order.payment == Step::Awaiting;
+        let reason = match (saga.style, waiting_inventory, waiting_payment) {
+            (SagaStyle::Parallel, true, true) => "inventory and payment timed out",
+            (_, true, _) => "inventory timed out",
+            _ => "payment timed out",
+        };
+        let cancel = OrderCommand::Cancel {
+            reason: reason.to_owned(),
+        };
+        self.decide(order_id, now, cancel).unwrap_or_default()
+    }
+
+    /// Puts `command` to the order and says what follows: the outcome on the wire, and under
+    /// orchestration the next command or the compensations.
+    fn decide(
+        &mut self,
+        order_id: Uuid,
+        now: Timestamp,
+        command: OrderCommand,
+    ) -> Result<Vec<Command>, Rejection> {
+        let Some(saga) = self.sagas.get_mut(&order_id) else {
+            return Err(Rejection::new(format!(
+                "OrderService never saw order {order_id} created"
+            )));
+        };
+        let orchestrated = saga.style == SagaStyle::Orchestration;
+        let sequential = saga.style != SagaStyle::Parallel;
+        let events = match saga.order.handle(&command, sequential) {
+            Ok(events) => events,
+            // A success after the saga gave up: under orchestration, OrderService asks for it
+            // to be undone (in the other styles the service that did it undoes it itself).
+            Err(Refusal::Cancelled { reason, .. }) if orchestrated => {
+                return Ok(late_compensation(&command, order_id, &reason, now))
+            }
+            Err(refusal) => return Err(Rejection::new(refusal.to_string())),
+        };
+        let order = &saga.order;
+        let mut commands = Vec::new();
+        for event in &events {
+            match event {
+                OrderEvent::Completed => commands.push(Command::Publish(
+                    OrderConfirmed {
+                        order_id,
+                        confirmed_at: now,
+                    }
+                    .into(),
+                )),
+                OrderEvent::Cancelled { reason } => {
+                    commands.push(Command::Publish(
+                        OrderCancelled {
+                            order_id,
+                            reason: reason.clone(),
+                            cancelled_at: now,
+                        }
+                        .into(),
+                    ));
+                    if orchestrated {
+                        commands.extend(compensations(order, reason, now));
+                    }
+                }
+                OrderEvent::InventoryConfirmed { .. }
+                    if orchestrated && !order.status.is_terminal() =>
+                {
+                    commands.push(Command::Publish(
+                        ChargePayment {
+                            order_id,
+                            customer_id: order.customer_id.clone(),
+                            amount: order.total,
+                            requested_at: now,
+                        }
+                        .into(),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(commands)
+    }
+}
+
+/// Orchestration: the commands that undo the steps of a cancelled order that succeeded.
+fn compensations(order: &Order, reason: &str, now: Timestamp) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if order.inventory.is_confirmed() {
+        commands.push(release(order.order_id, reason, now));
+    }
+    if order.payment.is_confirmed() {
+        commands.push(refund(order.order_id, reason, now));
+    }
+    commands
+}
+
+/// Orchestration: a success that arrived after the order was cancelled is undone.
+fn late_compensation(
+    command: &OrderCommand,
+    order_id: Uuid,
+    reason: &str,
+    now: Timestamp,
+) -> Vec<Command> {
+    match command {
+        OrderCommand::ConfirmInventory { .. } => vec![release(order_id, reason, now)],
+        OrderCommand::ConfirmPayment { .. } => vec![refund(order_id, reason, now)],
+        _ => Vec::new(),
+    }
+}
+
+fn release(order_id: Uuid, reason: &str, now: Timestamp) -> Command {
+    Command::Publish(
+        ReleaseInventory {
+            order_id,
+            reason: reason.to_owned(),
+            requested_at: now,
+        }
+        .into(),
+    )
+}
+
+fn refund(order_id: Uuid, reason: &str, now: Timestamp) -> Command {
+    Command::Publish(
+        RefundPayment {
+            order_id,
+            reason: reason.to_owned(),
+            requested_at: now,
+        }
+        .into(),
+    )
 }
 
 #[cfg(test)]

@@ -1,85 +1,159 @@
-//! PaymentService: charges every new order after a delay and publishes the outcome.
+//! PaymentService: charges an order after a delay and publishes the outcome, declining as the
+//! learner's [`PaymentRule`] says; refunds a charge whose order was cancelled.
 //!
-//! The seed's flow is the happy path, so every charge succeeds.
+//! What starts a charge depends on the saga's style: `orders/created` (parallel), a successful
+//! `inventory/reserved` for an order it saw created (choreography), or the command
+//! `commands/payment/charge` (orchestration). A cancellation (`orders/cancelled`, or the command
+//! `commands/payment/refund`) refunds what was charged; a charge that completes after its order
+//! was cancelled is refunded at once, in parallel and choreography (under orchestration
+//! OrderService asks for the refund itself).
 
 use uuid::Uuid;
 
-use super::{Command, Delays, Work};
-use crate::domain::events::{DomainEvent, OrderCreated, PaymentProcessed};
+use super::memory::{Recent, ORDERS_REMEMBERED};
+use super::settings::{FlowSettings, PaymentRule, SagaStyle};
+use super::{Command, Rejection, Work};
+use crate::domain::events::{DomainEvent, PaymentProcessed, PaymentRefunded};
 use crate::domain::timestamp::Timestamp;
 
-/// A new order starts the (simulated) charge; other events are not this service's business.
-pub fn on_event(delays: &Delays, event: DomainEvent) -> Vec<Command> {
-    match event {
-        DomainEvent::OrderCreated(order) => {
-            vec![Command::Schedule {
-                after: delays.payment,
-                work: Work::ChargePayment(order),
-            }]
+/// A charge that went through.
+#[derive(Debug, Clone, PartialEq)]
+struct Charged {
+    payment_id: Uuid,
+    amount: f64,
+    refunded: bool,
+}
+
+/// PaymentService's memory.
+#[derive(Debug, Clone)]
+pub struct PaymentService {
+    /// Totals of the orders seen created (choreography charges on the reservation, which does
+    /// not carry the amount).
+    totals: Recent<Uuid, f64>,
+    charges: Recent<Uuid, Charged>,
+    /// Orders seen cancelled: a charge completing later is refunded at once.
+    cancelled: Recent<Uuid, ()>,
+}
+
+impl Default for PaymentService {
+    fn default() -> Self {
+        PaymentService {
+            totals: Recent::new(ORDERS_REMEMBERED),
+            charges: Recent::new(ORDERS_REMEMBERED),
+            cancelled: Recent::new(ORDERS_REMEMBERED),
         }
-        DomainEvent::PaymentProcessed(_) | DomainEvent::InventoryReserved(_) => Vec::new(),
     }
 }
 
-/// The charge for `order` finished at `now`; `payment_id` is new.
-pub fn charge(order: &OrderCreated, now: Timestamp, payment_id: Uuid) -> PaymentProcessed {
-    PaymentProcessed {
-        order_id: order.order_id,
-        payment_id,
-        amount: order.total_amount,
-        success: true,
-        processed_at: now,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::domain::events::seed;
-
-    fn order() -> OrderCreated {
-        serde_json::from_str(seed::ORDER_CREATED).unwrap()
-    }
-
-    #[test]
-    fn a_new_order_schedules_the_charge_after_the_payment_delay() {
-        let delays = Delays {
-            payment: Duration::from_millis(1234),
-            ..Delays::default()
+impl PaymentService {
+    /// What a message asks of PaymentService.
+    pub fn on_event(
+        &mut self,
+        settings: &FlowSettings,
+        now: Timestamp,
+        event: DomainEvent,
+    ) -> Result<Vec<Command>, Rejection> {
+        let charge = |order_id, amount| Command::Schedule {
+            after: settings.delays.payment,
+            work: Work::Charge { order_id, amount },
         };
-        assert_eq!(
-            on_event(&delays, order().into()),
-            [Command::Schedule {
-                after: Duration::from_millis(1234),
-                work: Work::ChargePayment(order())
-            }]
-        );
-    }
-
-    #[test]
-    fn other_events_are_ignored() {
-        let payment: PaymentProcessed = serde_json::from_str(seed::PAYMENT_PROCESSED).unwrap();
-        assert_eq!(on_event(&Delays::default(), payment.into()), []);
-    }
-
-    #[test]
-    fn the_charge_carries_the_order_total_the_time_and_the_new_id() {
-        let now = Timestamp::parse("2024-01-15T10:30:01.000Z").unwrap();
-        let payment_id = Uuid::from_u128(7);
-        let mut order = order();
-        order.total_amount = 12.34;
-        let payment = charge(&order, now, payment_id);
-        assert_eq!(
-            payment,
-            PaymentProcessed {
-                order_id: order.order_id,
-                payment_id,
-                amount: 12.34,
-                success: true,
-                processed_at: now,
+        Ok(match (settings.saga, event) {
+            (SagaStyle::Parallel, DomainEvent::OrderCreated(order)) => {
+                vec![charge(order.order_id, order.total_amount)]
             }
-        );
+            (_, DomainEvent::OrderCreated(order)) => {
+                self.totals.insert(order.order_id, order.total_amount);
+                Vec::new()
+            }
+            (SagaStyle::Choreography, DomainEvent::InventoryReserved(reserved)) => {
+                // A failed reservation, or one for an order already cancelled: nothing to charge.
+                if !reserved.success || self.cancelled.contains(&reserved.order_id) {
+                    return Ok(Vec::new());
+                }
+                match self.totals.get(&reserved.order_id) {
+                    Some(&total) => vec![charge(reserved.order_id, total)],
+                    None => {
+                        return Err(Rejection::new(format!(
+                            "PaymentService never saw order {} created, so it does not know \
+                             what to charge",
+                            reserved.order_id
+                        )))
+                    }
+                }
+            }
+            (_, DomainEvent::ChargePayment(command)) => {
+                vec![charge(command.order_id, command.amount)]
+            }
+            (_, DomainEvent::OrderCancelled(cancelled)) => {
+                self.cancelled.insert(cancelled.order_id, ());
+                self.refund(cancelled.order_id, now).into_iter().collect()
+            }
+            (_, DomainEvent::RefundPayment(command)) => match self.refund(command.order_id, now) {
+                Some(refund) => vec![refund],
+                None => {
+                    return Err(Rejection::new(format!(
+                        "nothing to refund: order {} was not charged",
+                        command.order_id
+                    )))
+                }
+            },
+            _ => Vec::new(),
+        })
+    }
+
+    /// The refund of `order_id`'s charge, if it was charged and not refunded yet.
+    fn refund(&mut self, order_id: Uuid, now: Timestamp) -> Option<Command> {
+        let charged = self.charges.get_mut(&order_id)?;
+        if charged.refunded {
+            return None;
+        }
+        charged.refunded = true;
+        Some(Command::Publish(
+            PaymentRefunded {
+                order_id,
+                payment_id: charged.payment_id,
+                amount: charged.amount,
+                refunded_at: now,
+            }
+            .into(),
+        ))
+    }
+
+    /// The charge of `amount` for `order_id` finished at `now` under `payment_id`: approved or
+    /// declined by `rule`; refunded at once if the order was cancelled meanwhile (parallel,
+    /// choreography).
+    pub fn charge(
+        &mut self,
+        rule: &PaymentRule,
+        style: SagaStyle,
+        order_id: Uuid,
+        amount: f64,
+        now: Timestamp,
+        payment_id: Uuid,
+    ) -> Vec<Command> {
+        let reason = rule.decline_reason(order_id, amount);
+        let processed = PaymentProcessed {
+            order_id,
+            payment_id,
+            amount,
+            success: reason.is_none(),
+            reason: reason.clone(),
+            processed_at: now,
+        };
+        let mut commands = vec![Command::Publish(processed.into())];
+        if reason.is_none() {
+            self.charges.insert(
+                order_id,
+                Charged {
+                    payment_id,
+                    amount,
+                    refunded: false,
+                },
+            );
+            if style != SagaStyle::Orchestration && self.cancelled.contains(&order_id) {
+                commands.extend(self.refund(order_id, now));
+            }
+        }
+        commands
     }
 }

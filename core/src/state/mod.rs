@@ -12,7 +12,7 @@ use std::time::Duration;
 use broker_bridge::{ConnectionError, Link, ProtocolVersion, QoS};
 use uuid::Uuid;
 
-use crate::services::ServiceId;
+use crate::services::{FlowSettings, ServiceId, Stock};
 use crate::trace::playback::Speed;
 
 mod qos;
@@ -96,10 +96,15 @@ pub struct State {
     pub replaying: Option<String>,
     /// Why the last recording file could not be loaded.
     pub recording_error: Option<String>,
-    /// How long PaymentService and InventoryService "work" on an order.
-    pub delays: crate::services::Delays,
+    /// What the services decide by: the delays, the saga's style and deadline, the payment
+    /// rule and the stock they started from.
+    pub flow: FlowSettings,
     /// Why a delay from the link or the page was not used.
     pub delays_error: Option<String>,
+    /// Why a saga or failure setting from the link or the page was not used.
+    pub flow_error: Option<String>,
+    /// InventoryService's stock now (it changes with every reservation and release).
+    pub stock: Stock,
     /// Query parameters of the link the page does not know.
     pub link_notice: Option<String>,
     pub services: Vec<ServiceView>,
@@ -138,6 +143,12 @@ pub enum Action {
     RecordingRefused(String),
     DelaysChanged(crate::services::Delays),
     DelaysRefused(String),
+    /// The learner changed the saga's style, the payment rule, the stock or the deadline.
+    FlowChanged(FlowSettings),
+    /// Why a saga or failure setting typed in the page was not used.
+    FlowRefused(String),
+    /// InventoryService's stock changed (a reservation, a release, an edit).
+    StockNow(Stock),
     /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
     Cleared,
 }
@@ -171,8 +182,10 @@ impl State {
             selected_packet: None,
             replaying: None,
             recording_error: None,
-            delays: crate::services::Delays::default(),
+            flow: FlowSettings::default(),
             delays_error: None,
+            flow_error: None,
+            stock: Stock::default(),
             link_notice: None,
             services,
             notifications: VecDeque::new(),
@@ -274,9 +287,15 @@ impl State {
             }
             Action::RecordingRefused(reason) => self.recording_error = Some(reason),
             Action::DelaysChanged(delays) => {
-                self.delays = delays;
+                self.flow.delays = delays;
                 self.delays_error = None;
             }
+            Action::FlowChanged(flow) => {
+                self.flow = flow;
+                self.flow_error = None;
+            }
+            Action::FlowRefused(reason) => self.flow_error = Some(reason),
+            Action::StockNow(stock) => self.stock = stock,
             Action::DelaysRefused(reason) => self.delays_error = Some(reason),
             Action::Cleared => {
                 for service in &mut self.services {

@@ -1,14 +1,16 @@
 //! The QoS of each topic of the flow: the QoS its publisher sends with and its subscribers ask
-//! for. A link sets every topic at once with `?qos=`, or one topic with `?qos_<first segment>=`
-//! (`?qos_orders=2&qos_payments=0`), the per-topic value winning.
+//! for. A link sets every topic at once with `?qos=`, or one of the seed's three topics with
+//! `?qos_<first segment>=` (`?qos_orders=2&qos_payments=0`), the per-topic value winning. Every
+//! other topic travels at the QoS of its family's seed topic ([`topics::qos_family`]):
+//! `orders/cancelled` at `orders/created`'s, `commands/payment/charge` at `payments/processed`'s.
 
 use broker_bridge::QoS;
 
 use crate::domain::topics;
 
-/// One QoS per topic of [`topics::ALL`], in that order.
+/// One QoS per topic of [`topics::SEED`], in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowQos([QoS; topics::ALL.len()]);
+pub struct FlowQos([QoS; topics::SEED.len()]);
 
 impl Default for FlowQos {
     fn default() -> Self {
@@ -19,19 +21,20 @@ impl Default for FlowQos {
 impl FlowQos {
     /// The same QoS for every topic.
     pub const fn uniform(qos: QoS) -> Self {
-        FlowQos([qos; topics::ALL.len()])
+        FlowQos([qos; topics::SEED.len()])
     }
 
     fn index(topic: &str) -> Option<usize> {
-        topics::ALL.iter().position(|t| *t == topic)
+        let family = topics::qos_family(topic)?;
+        topics::SEED.iter().position(|t| *t == family)
     }
 
-    /// The QoS of `topic`; the default for a topic outside the flow.
+    /// The QoS of `topic` (its family's); the default for a topic outside the flow.
     pub fn of(&self, topic: &str) -> QoS {
         Self::index(topic).map_or(crate::config::DEFAULT_QOS, |i| self.0[i])
     }
 
-    /// A copy with `topic` at `qos`; unchanged if `topic` is not one of the flow's.
+    /// A copy with `topic`'s family at `qos`; unchanged if `topic` is not one of the flow's.
     pub fn with(mut self, topic: &str, qos: QoS) -> Self {
         if let Some(i) = Self::index(topic) {
             self.0[i] = qos;
@@ -45,9 +48,10 @@ impl FlowQos {
         self.0.iter().all(|q| *q == first).then_some(first)
     }
 
-    /// Each topic with its QoS, in the order an order travels them.
+    /// Each of the seed's topics with its QoS (its family's), in the order an order travels
+    /// them.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, QoS)> + '_ {
-        topics::ALL.iter().copied().zip(self.0.iter().copied())
+        topics::SEED.iter().copied().zip(self.0.iter().copied())
     }
 
     /// The query parameters that say this and nothing else: `qos=N` when every topic agrees,
@@ -97,7 +101,7 @@ pub fn flow_qos_from_query(param: impl Fn(&str) -> Option<String>) -> (FlowQos, 
         }),
     };
     let mut qos = FlowQos::uniform(all);
-    for topic in topics::ALL {
+    for topic in topics::SEED {
         let key = link_key(topic);
         if let Some(text) = param(&key) {
             match parse_level(&text) {
@@ -183,8 +187,31 @@ mod tests {
     }
 
     #[test]
+    fn every_topic_travels_at_its_family_s_qos() {
+        let qos = FlowQos::default()
+            .with("orders/created", QoS::ExactlyOnce)
+            .with("payments/processed", QoS::AtMostOnce);
+        for (topic, level) in [
+            ("orders/cancelled", 2),
+            ("orders/confirmed", 2),
+            ("payments/refunded", 0),
+            ("commands/payment/charge", 0),
+            ("commands/inventory/release", 1),
+            ("inventory/released", 1),
+        ] {
+            assert_eq!(qos.of(topic).level(), level, "{topic}");
+        }
+        assert_eq!(
+            qos.with("commands/payment/refund", QoS::ExactlyOnce)
+                .of("payments/processed")
+                .level(),
+            2
+        );
+    }
+
+    #[test]
     fn every_topic_key_is_a_link_parameter() {
-        for topic in topics::ALL {
+        for topic in topics::SEED {
             assert!(
                 crate::state::query::LINK_PARAMS.contains(&link_key(topic).as_str()),
                 "{topic}"

@@ -8,6 +8,12 @@
 //! | `qos_orders`, `qos_payments`, `qos_inventory` | `0`, `1`, `2`: one topic, winning over `qos` | `qos` |
 //! | `mqtt` | `3.1.1` or `5` | `3.1.1` |
 //! | `payment_ms`, `inventory_ms` | whole milliseconds, 0 to 10000 | 1000, 800 (the seed's) |
+//! | `saga` | `parallel`, `choreography`, `orchestration` | `parallel` |
+//! | `payment` | `approve` or `decline` (every charge) | `approve` |
+//! | `decline_over` | an amount: orders whose total is more are declined | none |
+//! | `decline_pct` | 0 to 100: that share of orders declined, chosen by order id | 0 |
+//! | `stock` | `P001:5,P002:0`: units per product; unlisted products are not counted | none |
+//! | `saga_timeout_ms` | whole milliseconds, 100 to 60000 | 5000 |
 //! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
 //! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
 //!
@@ -36,7 +42,10 @@ use broker_bridge::ProtocolVersion;
 
 use super::qos::{flow_qos_from_query, FlowQos};
 use super::State;
-use crate::services::Delays;
+use crate::services::settings::{
+    parse_limit, parse_payment_mode, parse_percent, parse_saga_timeout,
+};
+use crate::services::{Delays, FlowSettings, PaymentRule, SagaStyle, Stock};
 use crate::trace::playback::Speed;
 
 /// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
@@ -56,7 +65,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 10] = [
+pub const LINK_PARAMS: [&str; 16] = [
     "broker",
     "qos",
     "qos_orders",
@@ -67,6 +76,12 @@ pub const LINK_PARAMS: [&str; 10] = [
     "inventory_ms",
     "speed",
     "view",
+    "saga",
+    "payment",
+    "decline_over",
+    "decline_pct",
+    "stock",
+    "saga_timeout_ms",
 ];
 
 /// A sentence naming the query parameters the page does not know, if any.
@@ -212,6 +227,52 @@ pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
     }
 }
 
+/// The saga and failure settings from the link (`saga`, `payment`, `decline_over`,
+/// `decline_pct`, `stock`, `saga_timeout_ms`) over `flow`, and a sentence for each value
+/// ignored.
+pub fn flow_from_query<'a>(
+    mut flow: FlowSettings,
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> (FlowSettings, Option<String>) {
+    let mut errors = Vec::new();
+    let mut take = |key: &str, result: Result<(), String>| {
+        if let Err(e) = result {
+            errors.push(format!("Ignored ?{key}= in the link: {e}."));
+        }
+    };
+    if let Some(text) = get("saga") {
+        take("saga", text.parse().map(|s| flow.saga = s));
+    }
+    if let Some(text) = get("payment") {
+        take(
+            "payment",
+            parse_payment_mode(text).map(|d| flow.payment.decline_all = d),
+        );
+    }
+    if let Some(text) = get("decline_over") {
+        take(
+            "decline_over",
+            parse_limit(text).map(|c| flow.payment.decline_over = Some(c)),
+        );
+    }
+    if let Some(text) = get("decline_pct") {
+        take(
+            "decline_pct",
+            parse_percent(text).map(|p| flow.payment.decline_percent = p),
+        );
+    }
+    if let Some(text) = get("stock") {
+        take("stock", Stock::parse(text).map(|s| flow.stock = s));
+    }
+    if let Some(text) = get("saga_timeout_ms") {
+        take(
+            "saga_timeout_ms",
+            parse_saga_timeout(text).map(|t| flow.saga_timeout = t),
+        );
+    }
+    (flow, (!errors.is_empty()).then(|| errors.join(" ")))
+}
+
 impl State {
     /// The page's state when it opens with a link whose query string holds `pairs` (already
     /// percent-decoded; the first of a repeated key counts), for the page whose client ids carry
@@ -227,8 +288,11 @@ impl State {
         let mut state = State::new(url, error, session_tag);
         (state.qos, state.qos_error) = flow_qos_from_query(|key| get(key).map(str::to_owned));
         (state.protocol, state.protocol_error) = protocol_from_query(get("mqtt"));
-        (state.delays, state.delays_error) =
+        (state.flow.delays, state.delays_error) =
             delays_from_query(get("payment_ms"), get("inventory_ms"));
+        let (flow, flow_error) = flow_from_query(state.flow.clone(), get);
+        (state.flow, state.flow_error) = (flow, flow_error);
+        state.stock = state.flow.stock.clone();
         let (speed, speed_error) = speed_from_query(get("speed"));
         let (panel, panel_error) = panel_from_query(get("view"));
         (state.speed, state.panel) = (speed, panel);
@@ -258,6 +322,14 @@ pub enum Setting {
     Speed(Speed),
     /// `?view=`.
     Panel(Panel),
+    /// `?saga=`.
+    Saga(SagaStyle),
+    /// `?payment=`, `?decline_over=` and `?decline_pct=` (a rule at its default removes them).
+    Payment(PaymentRule),
+    /// `?stock=` (an empty stock removes it).
+    Stock(Stock),
+    /// `?saga_timeout_ms=`.
+    SagaTimeout(Duration),
 }
 
 impl Setting {
@@ -273,6 +345,35 @@ impl Setting {
             Setting::InventoryDelay(delay) => one("inventory_ms", delay.as_millis().to_string()),
             Setting::Speed(speed) => one("speed", speed.value().to_owned()),
             Setting::Panel(panel) => one("view", panel.value().to_owned()),
+            Setting::Saga(style) => one("saga", style.value().to_owned()),
+            Setting::Payment(rule) => vec![
+                (
+                    "payment".to_owned(),
+                    Some(
+                        if rule.decline_all {
+                            "decline"
+                        } else {
+                            "approve"
+                        }
+                        .to_owned(),
+                    ),
+                ),
+                (
+                    "decline_over".to_owned(),
+                    rule.decline_over.map(|c| c.to_string()),
+                ),
+                (
+                    "decline_pct".to_owned(),
+                    (rule.decline_percent > 0).then(|| rule.decline_percent.to_string()),
+                ),
+            ],
+            Setting::Stock(stock) => vec![(
+                "stock".to_owned(),
+                (!stock.0.is_empty()).then(|| stock.to_string()),
+            )],
+            Setting::SagaTimeout(timeout) => {
+                one("saga_timeout_ms", timeout.as_millis().to_string())
+            }
         }
     }
 }
@@ -378,6 +479,16 @@ mod query_tests {
             Setting::InventoryDelay(Duration::from_millis(2500)),
             Setting::Speed("0.25".parse().unwrap()),
             Setting::Panel(Panel::Packets),
+            Setting::Saga(SagaStyle::Orchestration),
+            Setting::Payment(PaymentRule::default()),
+            Setting::Payment(PaymentRule {
+                decline_all: true,
+                decline_over: Some(crate::domain::money::Cents(10_050)),
+                decline_percent: 30,
+            }),
+            Setting::Stock(Stock::parse("P001:1,P002:0").unwrap()),
+            Setting::Stock(Stock::default()),
+            Setting::SagaTimeout(Duration::from_millis(1500)),
         ];
         for setting in settings {
             let state = state_from(&setting.params());
@@ -385,8 +496,12 @@ mod query_tests {
                 Setting::Broker(_) => Setting::Broker(state.broker_url.clone()),
                 Setting::Qos(_) => Setting::Qos(state.qos),
                 Setting::Protocol(_) => Setting::Protocol(state.protocol),
-                Setting::PaymentDelay(_) => Setting::PaymentDelay(state.delays.payment),
-                Setting::InventoryDelay(_) => Setting::InventoryDelay(state.delays.inventory),
+                Setting::PaymentDelay(_) => Setting::PaymentDelay(state.flow.delays.payment),
+                Setting::InventoryDelay(_) => Setting::InventoryDelay(state.flow.delays.inventory),
+                Setting::Saga(_) => Setting::Saga(state.flow.saga),
+                Setting::Payment(_) => Setting::Payment(state.flow.payment),
+                Setting::Stock(_) => Setting::Stock(state.flow.stock.clone()),
+                Setting::SagaTimeout(_) => Setting::SagaTimeout(state.flow.saga_timeout),
                 Setting::Speed(_) => Setting::Speed(state.speed),
                 Setting::Panel(_) => Setting::Panel(state.panel),
             };
@@ -416,8 +531,8 @@ mod query_tests {
         assert_eq!(state.services[1].link.url(), "ws://10.0.0.2:9001");
         assert_eq!(state.qos.of("orders/created").level(), 2);
         assert_eq!(state.protocol, ProtocolVersion::V5);
-        assert_eq!(state.delays.payment, Duration::from_millis(50));
-        assert_eq!(state.delays.inventory, Delays::default().inventory);
+        assert_eq!(state.flow.delays.payment, Duration::from_millis(50));
+        assert_eq!(state.flow.delays.inventory, Delays::default().inventory);
         assert!(state.delays_error.unwrap().contains("Inventory"));
         assert_eq!((state.speed, state.panel), (Speed::ONE, Panel::Flow));
         assert!(state.playback_error.unwrap().contains("?speed="));
@@ -427,6 +542,50 @@ mod query_tests {
             empty,
             State::new("ws://localhost:9001".into(), None, "abc123")
         );
+    }
+
+    #[test]
+    fn failures_and_the_saga_s_style_come_from_the_link_or_are_explained() {
+        let link = [
+            ("saga", "choreography"),
+            ("payment", "decline"),
+            ("decline_pct", "40"),
+            ("stock", "P001:1, P002:0"),
+            ("saga_timeout_ms", "900"),
+        ];
+        let state = State::from_link(link, "t");
+        assert_eq!(state.flow.saga, SagaStyle::Choreography);
+        assert!(state.flow.payment.decline_all);
+        assert_eq!(state.flow.payment.decline_percent, 40);
+        assert_eq!(state.flow.stock.to_string(), "P001:1,P002:0");
+        assert_eq!(
+            state.stock, state.flow.stock,
+            "the stock shown starts as the link's"
+        );
+        assert_eq!(state.flow.saga_timeout, Duration::from_millis(900));
+        assert_eq!((state.flow_error, state.link_notice), (None, None));
+
+        let bad = [
+            ("saga", "anarchy"),
+            ("payment", "maybe"),
+            ("decline_over", "-3"),
+            ("decline_pct", "300"),
+            ("stock", "P001"),
+            ("saga_timeout_ms", "1"),
+        ];
+        let state = State::from_link(bad, "t");
+        assert_eq!(state.flow, FlowSettings::default());
+        let error = state.flow_error.unwrap();
+        for key in [
+            "?saga=",
+            "?payment=",
+            "?decline_over=",
+            "?decline_pct=",
+            "?stock=",
+            "?saga_timeout_ms=",
+        ] {
+            assert!(error.contains(key), "{key} in {error}");
+        }
     }
 
     #[test]

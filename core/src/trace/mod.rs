@@ -43,6 +43,7 @@ mod escape;
 mod fields;
 pub mod flow;
 pub mod history;
+pub mod orders;
 pub mod packet;
 pub mod playback;
 pub mod recording;
@@ -63,10 +64,12 @@ mod script;
 
 use std::time::Duration;
 
+use broker_bridge::PacketEvent;
+use orders::OrderBook;
 use playback::{Playback, Source, Speed};
 use service_status::{ServiceLog, ServiceStatus};
 
-use crate::services::ServiceId;
+use crate::services::{SagaStyle, ServiceId};
 
 /// How many packets, user actions and service events the page keeps; older ones are dropped
 /// and counted.
@@ -85,6 +88,11 @@ pub struct Trace {
     pub actions: ActionLog,
     /// What the services did, for their badges.
     pub services: ServiceLog,
+    /// How the saga is coordinated: it decides who subscribes to what, and so the flow
+    /// diagram's edges.
+    pub saga: SagaStyle,
+    /// Every order seen on the wire, for the Orders panel (kept up to date by [`Trace::record`]).
+    pub orders: OrderBook,
     /// Which of them the views show, and the dots' clock.
     pub playback: Playback,
 }
@@ -107,7 +115,36 @@ impl Trace {
             packets,
             actions,
             services: ServiceLog::new(HISTORY_CAPACITY),
+            saga: SagaStyle::default(),
+            orders: OrderBook::default(),
             playback: Playback::live(Speed::ONE),
+        }
+    }
+
+    /// Records a packet `service`'s client sent or received; returns its `seq`. A message of the
+    /// flow also goes into the Orders panel's book.
+    pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
+        let seq = self.packets.record(service, event);
+        if let Some(message) = self.packets.get(seq).and_then(|p| p.message.clone()) {
+            self.orders.apply(event.at, &message);
+        }
+        seq
+    }
+
+    /// The orders as the view shows them: every one seen while the view follows the wire, else
+    /// those the packets shown so far tell (a recording played from its start, a paused page).
+    pub fn orders_shown(&self) -> std::borrow::Cow<'_, OrderBook> {
+        match self.playback.shown() {
+            None => std::borrow::Cow::Borrowed(&self.orders),
+            Some(shown) => {
+                let mut book = OrderBook::default();
+                for packet in self.packets.iter().filter(|p| shown.packet(p.seq)) {
+                    if let Some(message) = &packet.message {
+                        book.apply(packet.at, message);
+                    }
+                }
+                std::borrow::Cow::Owned(book)
+            }
         }
     }
 
@@ -138,10 +175,11 @@ impl Trace {
         self.services.statuses_at(until)
     }
 
-    /// Forgets every packet and click (the services' statuses stay as they are).
+    /// Forgets every packet, click and order (the services' statuses stay as they are).
     pub fn clear(&mut self, wall: Duration) {
         self.packets.clear();
         self.actions.clear();
+        self.orders.clear();
         self.services.clear();
         self.playback.tick(wall, &self.packets);
     }

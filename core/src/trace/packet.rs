@@ -9,9 +9,10 @@ use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, QoS, ReasonCode}
 use uuid::Uuid;
 
 use crate::config::CORRELATION_PROPERTY;
+use crate::domain::events::DomainEvent;
 use crate::services::ServiceId;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TracedPacket {
     /// Its place in the whole trace, counted from 0; never reused, even after the history
     /// drops it.
@@ -34,6 +35,8 @@ pub struct TracedPacket {
     pub order_id: Option<Uuid>,
     /// An MQTT 5.0 refusal or other result that is not plain success, in words.
     pub reason: Option<String>,
+    /// A PUBLISH whose topic and payload are a message of the flow, decoded (once, here).
+    pub message: Option<Rc<DomainEvent>>,
     pub bytes: Rc<[u8]>,
     pub packet: Rc<Packet>,
 }
@@ -41,6 +44,10 @@ pub struct TracedPacket {
 impl TracedPacket {
     pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
         let packet = &event.packet;
+        let message = match packet {
+            Packet::Publish(p) => DomainEvent::decode(&p.topic, &p.payload).ok().map(Rc::new),
+            _ => None,
+        };
         let (dup, retain) = event.publish_flags().unwrap_or((false, false));
         TracedPacket {
             seq,
@@ -55,10 +62,26 @@ impl TracedPacket {
             dup,
             retain,
             size: event.bytes.len(),
-            order_id: order_id_of(packet),
+            order_id: match &message {
+                Some(m) => correlation_of(packet).or(Some(m.order_id())),
+                None => order_id_of(packet),
+            },
             reason: reason_of(packet),
             bytes: event.bytes.as_slice().into(),
             packet: Rc::new(packet.clone()),
+            message,
+        }
+    }
+
+    /// What the packet means for an order's saga, for the diagrams to mark it.
+    pub fn mark(&self) -> Option<Mark> {
+        let message = self.message.as_deref()?;
+        if message.is_failure() {
+            Some(Mark::Failure)
+        } else if message.is_compensation() {
+            Some(Mark::Compensation)
+        } else {
+            None
         }
     }
 
@@ -115,14 +138,45 @@ impl TracedPacket {
 /// holds a UUID, else the `orderId` of a PUBLISH payload that is a JSON object. Anything else,
 /// however malformed, is simply no order.
 pub fn order_id_of(packet: &Packet) -> Option<Uuid> {
-    let from_property = packet
-        .properties()
-        .and_then(|p| p.user_property(CORRELATION_PROPERTY))
-        .and_then(|value| value.trim().parse().ok());
-    from_property.or_else(|| match packet {
+    correlation_of(packet).or_else(|| match packet {
         Packet::Publish(publish) => order_id_in_payload(&publish.payload),
         _ => None,
     })
+}
+
+/// The MQTT 5.0 user property [`CORRELATION_PROPERTY`], when it holds a UUID.
+fn correlation_of(packet: &Packet) -> Option<Uuid> {
+    packet
+        .properties()
+        .and_then(|p| p.user_property(CORRELATION_PROPERTY))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// What a packet means for an order's saga, marked in colour **and** a symbol in the diagrams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A step failed (`"success": false`) or the order was cancelled.
+    Failure,
+    /// A compensation: a release or refund, or the command for one.
+    Compensation,
+}
+
+impl Mark {
+    /// For CSS classes and `data-mark`: `failure` or `compensation`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Mark::Failure => "failure",
+            Mark::Compensation => "compensation",
+        }
+    }
+
+    /// Shape as well as colour: `✕` for a failure, `↺` for a compensation.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Failure => "✕",
+            Mark::Compensation => "↺",
+        }
+    }
 }
 
 fn order_id_in_payload(payload: &[u8]) -> Option<Uuid> {

@@ -2,14 +2,17 @@
 //! download, share and load again to replay the diagrams with no broker. Pure: the page hands
 //! in the text and gets a trace back, or a sentence saying why not.
 //!
-//! Format (version 1):
+//! Format (version 2):
 //! ```json
-//! { "format": "eda-playground-recording", "version": 1, "dropped": 0,
+//! { "format": "eda-playground-recording", "version": 2, "dropped": 0, "saga": "parallel",
 //!   "packets": [ { "seq": 1, "atUs": 2100, "service": "order", "clientId": "eda-3f9a1c-order",
 //!                  "direction": "out", "protocol": "3.1.1", "bytes": "10 1f 00 04 …" } ],
 //!   "actions": [ { "type": "placedOrder", "atUs": 2000, "orderId": "…" } ] }
 //! ```
-//! Times are microseconds on the recording page's clock; only differences matter.
+//! Times are microseconds on the recording page's clock; only differences matter. Version 2
+//! adds `saga`, the style the sagas ran under (it decides the flow diagram's edges); a version 1
+//! file (the playground before sagas) loads as `parallel`. The sagas themselves, like every
+//! diagram, are rebuilt from the packets.
 
 use std::time::Duration;
 
@@ -23,7 +26,7 @@ use crate::services::ServiceId;
 pub const FORMAT: &str = "eda-playground-recording";
 /// The version this page writes and reads. Bump it when the shape changes, and keep reading
 /// the older ones here (or say why not).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordingError {
@@ -48,12 +51,15 @@ struct Header {
     version: Option<u32>,
 }
 
+/// Versions 1 and 2: version 1 has no `saga`.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RecordingV1 {
     format: String,
     version: u32,
     dropped: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    saga: Option<String>,
     packets: Vec<PacketV1>,
     actions: Vec<ActionV1>,
 }
@@ -120,6 +126,7 @@ pub fn record(trace: &Trace) -> String {
         format: FORMAT.into(),
         version: VERSION,
         dropped: trace.packets.dropped(),
+        saga: Some(trace.saga.value().to_owned()),
         packets: trace
             .packets
             .iter()
@@ -158,7 +165,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
         return Err(RecordingError::NotARecording);
     }
     match header.version {
-        Some(VERSION) => {}
+        Some(1 | VERSION) => {}
         Some(v) if v > VERSION => return Err(RecordingError::Newer(v)),
         Some(v) => return Err(RecordingError::Older(v)),
         None => return Err(RecordingError::Damaged("no format version".into())),
@@ -207,8 +214,17 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
         }
     }
     let mut trace = Trace::new(packets, actions);
-    // A recording has no live services behind it: their badges come from its packets.
+    trace.saga = match recording.saga.as_deref() {
+        None => crate::services::SagaStyle::default(),
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| RecordingError::Damaged(format!("\"saga\": {e}")))?,
+    };
+    // A recording has no live services behind it: their badges and its orders come from its
+    // packets.
     trace.services = super::service_status::ServiceLog::inferred(&trace.packets, HISTORY_CAPACITY);
+    trace.orders =
+        super::orders::OrderBook::from_packets(&trace.packets, super::orders::ORDERS_KEPT);
     Ok(trace)
 }
 
@@ -295,9 +311,9 @@ mod tests {
             load(r#"{"hello":1}"#).err().unwrap(),
             RecordingError::NotARecording
         );
-        let newer = r#"{"format":"eda-playground-recording","version":2,"packets":[]}"#;
+        let newer = r#"{"format":"eda-playground-recording","version":3,"packets":[]}"#;
         let error = load(newer).err().unwrap();
-        assert_eq!(error, RecordingError::Newer(2));
+        assert_eq!(error, RecordingError::Newer(3));
         assert!(error.to_string().contains("newer playground"));
         // No playground wrote a version before 1: such a file is refused, and says so.
         let older = r#"{"format":"eda-playground-recording","version":0,"packets":[]}"#;
@@ -310,6 +326,42 @@ mod tests {
         assert!(matches!(load(no_version), Err(RecordingError::Damaged(_))));
         let missing = r#"{"format":"eda-playground-recording","version":1}"#;
         assert!(matches!(load(missing), Err(RecordingError::Damaged(_))));
+    }
+
+    #[test]
+    fn a_recording_keeps_its_saga_style_and_a_version_1_file_loads_as_parallel() {
+        let mut trace = sample(ProtocolVersion::V311);
+        trace.saga = crate::services::SagaStyle::Orchestration;
+        let text = record(&trace);
+        assert!(
+            text.contains("\"version\": 2") && text.contains("\"saga\": \"orchestration\""),
+            "{text}"
+        );
+        assert_eq!(
+            load(&text).unwrap().saga,
+            crate::services::SagaStyle::Orchestration
+        );
+        // As the playground before sagas wrote it.
+        let v1 = text
+            .replace("\"version\": 2", "\"version\": 1")
+            .replace("  \"saga\": \"orchestration\",\n", "");
+        assert!(!v1.contains("saga"), "{v1}");
+        let loaded = load(&v1).unwrap();
+        assert_eq!(loaded.saga, crate::services::SagaStyle::Parallel);
+        assert_eq!(summary(&loaded), summary(&trace));
+        let bad = text.replace("\"orchestration\"", "\"anarchy\"");
+        let error = load(&bad).err().unwrap();
+        assert!(error.to_string().contains("not a saga style"), "{error}");
+    }
+
+    #[test]
+    fn a_replayed_recording_shows_its_orders() {
+        let mut script = crate::trace::script::Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        script.place_order(crate::trace::script::order(1), QoS::AtLeastOnce);
+        let trace = Trace::new(script.history, script.actions);
+        let loaded = load(&record(&trace)).unwrap();
+        assert!(loaded.orders.row(crate::trace::script::order(1)).is_some());
     }
 
     #[test]

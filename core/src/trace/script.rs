@@ -62,6 +62,15 @@ pub fn payload(topic: &str, order: Uuid) -> String {
     seed_json.replace(seed::ORDER_ID, &order.to_string())
 }
 
+/// The seed's subscriptions (before the saga): what these scripted traces model.
+fn seed_subscriptions(service: ServiceId) -> &'static [&'static str] {
+    match service {
+        ServiceId::Order => &[],
+        ServiceId::Payment | ServiceId::Inventory => &[topics::ORDERS_CREATED],
+        ServiceId::Notification => &topics::SEED,
+    }
+}
+
 pub struct Script {
     pub history: PacketHistory,
     pub actions: ActionLog,
@@ -105,7 +114,7 @@ impl Script {
             self.send(service, Direction::Outgoing, Packet::Connect(connect));
             let connack = ConnAck::new(false, ReasonCode::Success);
             self.send(service, Direction::Incoming, Packet::ConnAck(connack));
-            let filters = service.subscriptions();
+            let filters = seed_subscriptions(service);
             if filters.is_empty() {
                 continue;
             }

@@ -91,7 +91,7 @@ pub fn App() -> Html {
         ServiceId::Order,
     ]
     .into_iter()
-    .map(|id| html! { <EventLog service={state.service(id).clone()} /> })
+    .map(|id| html! { <EventLog service={state.service(id).clone()} saga={state.flow.saga} /> })
     .collect::<Html>();
     let links = state
         .services
@@ -114,9 +114,9 @@ pub fn App() -> Html {
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
                         <DelayField id="payment-delay" label="Payment works (ms)"
-                            millis={state.delays.payment.as_millis() as u64} on_change={on_delay(ServiceId::Payment)} />
+                            millis={state.flow.delays.payment.as_millis() as u64} on_change={on_delay(ServiceId::Payment)} />
                         <DelayField id="inventory-delay" label="Inventory works (ms)"
-                            millis={state.delays.inventory.as_millis() as u64} on_change={on_delay(ServiceId::Inventory)} />
+                            millis={state.flow.delays.inventory.as_millis() as u64} on_change={on_delay(ServiceId::Inventory)} />
                     </div>
                     if let Some(notice) = &state.link_notice {
                         <p class="error" role="alert" data-testid="link-notice">{ notice }</p>

@@ -3,17 +3,20 @@
 
 use yew::prelude::*;
 
+use eda_core::services::SagaStyle;
 use eda_core::state::{Outcome, ServiceView};
 
 #[derive(Properties, PartialEq)]
 pub struct EventLogProps {
     pub service: ServiceView,
+    /// The saga's style: it decides what the service subscribes to.
+    pub saga: SagaStyle,
 }
 
 #[component]
 pub fn EventLog(props: &EventLogProps) -> Html {
     let service = &props.service;
-    let subscriptions = service.id.subscriptions();
+    let subscriptions = service.id.subscriptions(props.saga);
     // Each entry keyed by its number since the log began, so a new one is one insertion,
     // not a rewrite of every row (100 orders a second is hundreds of entries a second).
     let received = service.log_dropped + service.log.len();

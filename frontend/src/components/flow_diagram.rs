@@ -142,10 +142,10 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     let now = crate::clock::now();
     // The dots and the badges run on the view's clock, which the playback may slow down,
     // pause or step; live or replayed, the badges are the same projection of the trace.
-    let (drawn, statuses, view_now) = {
+    let (drawn, statuses, view_now, saga) = {
         let trace = props.trace.0.borrow();
         let (drawn, view_now) = trace.pulses_at(now);
-        (drawn, trace.statuses(), view_now)
+        (drawn, trace.statuses(), view_now, trace.saga)
     };
     // A few times a second while something counts down or a dot is on the page (its edge's
     // "+N" changes as the dots leave); not at all otherwise. The dots move on their own.
@@ -159,7 +159,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         move || drop(interval)
     });
 
-    let layout = flow_layout(*orientation);
+    let layout = flow_layout(*orientation, saga);
     let hidden: HashMap<String, usize> = drawn.hidden.iter().map(|(e, n)| (e.id(), *n)).collect();
 
     let services: HashMap<ServiceId, NodeState> = statuses
@@ -187,7 +187,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         .lines
         .iter()
         .map(|line| edge_view(line, hidden.get(&line.edge.id()).copied().unwrap_or(0)));
-    let markers = edges()
+    let markers = edges(saga)
         .iter()
         .map(|e| e.topic_class())
         .collect::<std::collections::BTreeSet<_>>()

@@ -22,10 +22,10 @@ pub struct FlowPulsesProps {
 #[component]
 pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     let now = crate::clock::now();
-    let (drawn, view_now, paused) = {
+    let (drawn, view_now, paused, saga) = {
         let trace = props.trace.0.borrow();
         let (drawn, view_now) = trace.pulses_at(now);
-        (drawn, view_now, trace.playback.is_paused())
+        (drawn, view_now, trace.playback.is_paused(), trace.saga)
     };
     // Asked every time: the learner may change it while the page is open.
     let reduced_motion = prefers_reduced_motion();
@@ -33,7 +33,7 @@ pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     let redraw = use_force_update();
     use_animation_frames(moving, Callback::from(move |_| redraw.force_update()));
 
-    let layout = flow_layout(props.orientation);
+    let layout = flow_layout(props.orientation, saga);
     let dots = drawn.shown.iter().filter_map(|pulse| {
         let line = layout.line(pulse.edge)?;
         let travelled = pulse.travelled(view_now);

@@ -76,7 +76,7 @@ impl Playground {
         };
         match parse_delay(name, text) {
             Ok(delay) => {
-                let mut delays = self.state.delays;
+                let mut delays = self.state.flow.delays;
                 let setting = if service == ServiceId::Payment {
                     delays.payment = delay;
                     Setting::PaymentDelay(delay)
@@ -257,10 +257,10 @@ pub fn use_playground() -> Playground {
                 &state.session_tag,
                 state.qos,
                 *protocol,
+                state.flow.clone(),
                 trace,
                 move |a| dispatcher.dispatch(a),
             );
-            started.set_delays(state.delays);
             *runtime.borrow_mut() = Some(started);
         });
     }

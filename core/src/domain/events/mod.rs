@@ -20,74 +20,114 @@ pub(crate) mod seed;
 use uuid::Uuid;
 
 pub use decode::EventError;
-pub use payloads::{InventoryReserved, OrderCreated, OrderItem, PaymentProcessed};
+pub use payloads::{
+    ChargePayment, InventoryReleased, InventoryReserved, OrderCancelled, OrderConfirmed,
+    OrderCreated, OrderItem, PaymentProcessed, PaymentRefunded, RefundPayment, ReleaseInventory,
+    ReserveInventory,
+};
 
 use crate::domain::topics;
 
-/// Any event of the flow, tagged by the topic it travels on.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DomainEvent {
-    OrderCreated(OrderCreated),
-    PaymentProcessed(PaymentProcessed),
-    InventoryReserved(InventoryReserved),
+/// Declares [`DomainEvent`] from one line per message: variant (= payload type) and topic.
+macro_rules! messages {
+    ($($(#[$doc:meta])* $variant:ident => $topic:path),+ $(,)?) => {
+        /// Any message of the flow (an event, or under orchestration a command), tagged by the
+        /// topic it travels on.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum DomainEvent {
+            $($(#[$doc])* $variant($variant),)+
+        }
+
+        impl DomainEvent {
+            /// The topic this message is published on.
+            pub fn topic(&self) -> &'static str {
+                match self {
+                    $(DomainEvent::$variant(_) => $topic,)+
+                }
+            }
+
+            /// The message's type name (the seed's, for its three), for logs.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(DomainEvent::$variant(_) => stringify!($variant),)+
+                }
+            }
+
+            /// The order every message of the flow belongs to (the correlation id).
+            pub fn order_id(&self) -> Uuid {
+                match self {
+                    $(DomainEvent::$variant(m) => m.order_id,)+
+                }
+            }
+
+            /// The payload to publish: compact JSON of the inner message, fields in their
+            /// declared order (the seed's, for its three).
+            pub fn to_json(&self) -> Vec<u8> {
+                let written = match self {
+                    $(DomainEvent::$variant(m) => serde_json::to_vec(m),)+
+                };
+                // serde_json only fails on a failing writer (a Vec never does), a failing
+                // Serialize impl (ours write plain strings, numbers and bools) or a non-string
+                // map key (none).
+                written.expect("a message of the flow always serializes to JSON")
+            }
+
+            /// Parses `text` as the message `topic` carries; `None` for a topic outside the flow.
+            fn parse_for(topic: &str, text: &str) -> Option<Result<DomainEvent, EventError>> {
+                match topic {
+                    $($topic => Some(decode::parse(text, stringify!($variant)).map(DomainEvent::$variant)),)+
+                    _ => None,
+                }
+            }
+        }
+
+        $(impl From<$variant> for DomainEvent {
+            fn from(message: $variant) -> Self {
+                DomainEvent::$variant(message)
+            }
+        })+
+    };
+}
+
+messages! {
+    /// The seed's: an order was placed.
+    OrderCreated => topics::ORDERS_CREATED,
+    /// The seed's: a charge succeeded or failed.
+    PaymentProcessed => topics::PAYMENTS_PROCESSED,
+    /// The seed's: a reservation succeeded or failed.
+    InventoryReserved => topics::INVENTORY_RESERVED,
+    /// The saga completed.
+    OrderConfirmed => topics::ORDERS_CONFIRMED,
+    /// The saga gave up.
+    OrderCancelled => topics::ORDERS_CANCELLED,
+    /// A compensation: stock given back.
+    InventoryReleased => topics::INVENTORY_RELEASED,
+    /// A compensation: a charge refunded.
+    PaymentRefunded => topics::PAYMENTS_REFUNDED,
+    /// Orchestration's command to InventoryService.
+    ReserveInventory => topics::COMMAND_RESERVE_INVENTORY,
+    /// Orchestration's command to PaymentService.
+    ChargePayment => topics::COMMAND_CHARGE_PAYMENT,
+    /// Orchestration's compensation command to InventoryService.
+    ReleaseInventory => topics::COMMAND_RELEASE_INVENTORY,
+    /// Orchestration's compensation command to PaymentService.
+    RefundPayment => topics::COMMAND_REFUND_PAYMENT,
 }
 
 impl DomainEvent {
-    /// The topic this event is published on.
-    pub fn topic(&self) -> &'static str {
+    /// Whether this message says a step failed or the order was cancelled.
+    pub fn is_failure(&self) -> bool {
         match self {
-            DomainEvent::OrderCreated(_) => topics::ORDERS_CREATED,
-            DomainEvent::PaymentProcessed(_) => topics::PAYMENTS_PROCESSED,
-            DomainEvent::InventoryReserved(_) => topics::INVENTORY_RESERVED,
+            DomainEvent::PaymentProcessed(m) => !m.success,
+            DomainEvent::InventoryReserved(m) => !m.success,
+            DomainEvent::OrderCancelled(_) => true,
+            _ => false,
         }
     }
 
-    /// The event's type name as the seed calls it, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            DomainEvent::OrderCreated(_) => "OrderCreated",
-            DomainEvent::PaymentProcessed(_) => "PaymentProcessed",
-            DomainEvent::InventoryReserved(_) => "InventoryReserved",
-        }
-    }
-
-    /// The order every event of the flow belongs to (the correlation id).
-    pub fn order_id(&self) -> Uuid {
-        match self {
-            DomainEvent::OrderCreated(e) => e.order_id,
-            DomainEvent::PaymentProcessed(e) => e.order_id,
-            DomainEvent::InventoryReserved(e) => e.order_id,
-        }
-    }
-
-    /// The payload to publish: compact JSON of the inner event, fields in the seed's order.
-    pub fn to_json(&self) -> Vec<u8> {
-        let written = match self {
-            DomainEvent::OrderCreated(e) => serde_json::to_vec(e),
-            DomainEvent::PaymentProcessed(e) => serde_json::to_vec(e),
-            DomainEvent::InventoryReserved(e) => serde_json::to_vec(e),
-        };
-        // serde_json only fails on a failing writer (a Vec never does), a failing Serialize
-        // impl (ours write plain strings, numbers and bools) or a non-string map key (none).
-        written.expect("a domain event always serializes to JSON")
-    }
-}
-
-impl From<OrderCreated> for DomainEvent {
-    fn from(event: OrderCreated) -> Self {
-        DomainEvent::OrderCreated(event)
-    }
-}
-
-impl From<PaymentProcessed> for DomainEvent {
-    fn from(event: PaymentProcessed) -> Self {
-        DomainEvent::PaymentProcessed(event)
-    }
-}
-
-impl From<InventoryReserved> for DomainEvent {
-    fn from(event: InventoryReserved) -> Self {
-        DomainEvent::InventoryReserved(event)
+    /// Whether this message is a compensation (a release or refund, or the command for one).
+    pub fn is_compensation(&self) -> bool {
+        topics::is_compensation(self.topic())
     }
 }
 
@@ -139,6 +179,101 @@ mod tests {
             assert_eq!(event.name(), name);
             assert_eq!(event.order_id().to_string(), seed::ORDER_ID);
         }
+    }
+
+    #[test]
+    fn every_topic_of_the_flow_carries_one_message_and_reads_back() {
+        let now = crate::domain::Timestamp::parse("2024-01-15T10:30:01.000Z").unwrap();
+        let id = Uuid::from_u128(9);
+        let order_id: Uuid = seed::ORDER_ID.parse().unwrap();
+        let order: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+        let messages: Vec<DomainEvent> = vec![
+            order.clone().into(),
+            OrderConfirmed {
+                order_id,
+                confirmed_at: now,
+            }
+            .into(),
+            OrderCancelled {
+                order_id,
+                reason: "payment declined".into(),
+                cancelled_at: now,
+            }
+            .into(),
+            InventoryReleased {
+                order_id,
+                reservation_id: id,
+                released_at: now,
+            }
+            .into(),
+            PaymentRefunded {
+                order_id,
+                payment_id: id,
+                amount: 59.98,
+                refunded_at: now,
+            }
+            .into(),
+            ReserveInventory {
+                order_id,
+                items: order.items.clone(),
+                requested_at: now,
+            }
+            .into(),
+            ChargePayment {
+                order_id,
+                customer_id: "C123".into(),
+                amount: 59.98,
+                requested_at: now,
+            }
+            .into(),
+            ReleaseInventory {
+                order_id,
+                reason: "payment declined".into(),
+                requested_at: now,
+            }
+            .into(),
+            RefundPayment {
+                order_id,
+                reason: "payment timed out".into(),
+                requested_at: now,
+            }
+            .into(),
+        ];
+        let mut topics_seen: Vec<&str> = messages.iter().map(DomainEvent::topic).collect();
+        topics_seen.extend([topics::PAYMENTS_PROCESSED, topics::INVENTORY_RESERVED]);
+        topics_seen.sort_unstable();
+        let mut all = topics::ALL.to_vec();
+        all.sort_unstable();
+        assert_eq!(topics_seen, all, "one message per topic");
+        for message in messages {
+            assert_eq!(message.order_id(), order_id);
+            let json = String::from_utf8(message.to_json()).unwrap();
+            assert!(json.starts_with(r#"{"orderId":"3fa85f64"#), "{json}");
+            assert!(!json.contains('_'), "camelCase: {json}");
+            assert_eq!(
+                DomainEvent::decode(message.topic(), json.as_bytes()),
+                Ok(message)
+            );
+        }
+    }
+
+    #[test]
+    fn a_failure_adds_success_false_and_a_reason_and_a_success_stays_the_seed_s() {
+        let mut payment: PaymentProcessed = serde_json::from_str(seed::PAYMENT_PROCESSED).unwrap();
+        let compact: String = seed::PAYMENT_PROCESSED.split_whitespace().collect();
+        assert_eq!(
+            String::from_utf8(DomainEvent::from(payment.clone()).to_json()).unwrap(),
+            compact
+        );
+        payment.success = false;
+        payment.reason = Some("payment declined".into());
+        let failed = DomainEvent::from(payment);
+        let json = String::from_utf8(failed.to_json()).unwrap();
+        assert!(
+            json.contains(r#""success":false,"reason":"payment declined","processedAt""#),
+            "{json}"
+        );
+        assert!(failed.is_failure() && !failed.is_compensation());
     }
 
     #[test]

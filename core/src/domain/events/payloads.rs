@@ -1,5 +1,9 @@
-//! The three payloads of the order flow, field for field (names and order) as the seed's
-//! "Data Flow" section shows them.
+//! The payloads of the order flow. The seed's three (`OrderCreated`, `PaymentProcessed`,
+//! `InventoryReserved`) are field for field (names and order) as its "Data Flow" section shows
+//! them; a failure adds `"success": false` and a `reason`, and a success is byte for byte the
+//! seed's. The saga's own (outcomes, compensations, orchestration commands) follow the same
+//! style: camelCase, the order id first, an ISO time last. `docs/wire-contract/` has an example
+//! of each.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -35,6 +39,9 @@ pub struct PaymentProcessed {
     pub payment_id: Uuid,
     pub amount: f64,
     pub success: bool,
+    /// Why the charge failed (`payment declined`); absent on success, as in the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub processed_at: Timestamp,
 }
 
@@ -45,7 +52,90 @@ pub struct InventoryReserved {
     pub order_id: Uuid,
     pub reservation_id: Uuid,
     pub success: bool,
+    /// Why the reservation failed (`out of stock: P001 (2 asked, 1 left)`); absent on success,
+    /// as in the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub reserved_at: Timestamp,
+}
+
+/// Published on `orders/confirmed` when every step of an order's saga succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderConfirmed {
+    pub order_id: Uuid,
+    pub confirmed_at: Timestamp,
+}
+
+/// Published on `orders/cancelled` when an order's saga gave up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCancelled {
+    pub order_id: Uuid,
+    /// In words: `payment declined`, `out of stock: P001 (2 asked, 1 left)`, `payment timed out`.
+    pub reason: String,
+    pub cancelled_at: Timestamp,
+}
+
+/// Published on `inventory/released` when the stock reserved for a cancelled order is given
+/// back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryReleased {
+    pub order_id: Uuid,
+    /// The reservation released (its `inventory/reserved` carried the same id).
+    pub reservation_id: Uuid,
+    pub released_at: Timestamp,
+}
+
+/// Published on `payments/refunded` when the charge for a cancelled order is refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRefunded {
+    pub order_id: Uuid,
+    /// The charge refunded (its `payments/processed` carried the same id).
+    pub payment_id: Uuid,
+    pub amount: f64,
+    pub refunded_at: Timestamp,
+}
+
+/// Orchestration, on `commands/inventory/reserve`: reserve these items for the order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReserveInventory {
+    pub order_id: Uuid,
+    pub items: Vec<OrderItem>,
+    pub requested_at: Timestamp,
+}
+
+/// Orchestration, on `commands/payment/charge`: charge the order's total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargePayment {
+    pub order_id: Uuid,
+    pub customer_id: String,
+    pub amount: f64,
+    pub requested_at: Timestamp,
+}
+
+/// Orchestration, on `commands/inventory/release`: give back what was reserved for the order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseInventory {
+    pub order_id: Uuid,
+    /// Why the order was cancelled.
+    pub reason: String,
+    pub requested_at: Timestamp,
+}
+
+/// Orchestration, on `commands/payment/refund`: refund what was charged for the order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundPayment {
+    pub order_id: Uuid,
+    /// Why the order was cancelled.
+    pub reason: String,
+    pub requested_at: Timestamp,
 }
 
 #[cfg(test)]

@@ -3,19 +3,20 @@
 use broker_bridge::{Direction, PacketKind};
 
 use super::{Edge, Node};
-use crate::services::ServiceId;
+use crate::services::{SagaStyle, ServiceId};
 use crate::trace::packet::TracedPacket;
 
-/// Every edge: the request, then per service (in [`ServiceId::ALL`]'s order) the deliveries of
-/// what it subscribes to and the publishes of what it publishes, as the services declare them.
-pub fn edges() -> Vec<Edge> {
+/// Every edge under `style`: the request, then per service (in [`ServiceId::ALL`]'s order) the
+/// deliveries of what it subscribes to and the publishes of what it publishes, as the services
+/// declare them. The saga's style decides who subscribes to what, so the picture follows it.
+pub fn edges(style: SagaStyle) -> Vec<Edge> {
     let mut edges = vec![Edge::PLACE_ORDER];
     for service in ServiceId::ALL {
         let node = Node::of(service);
-        for &topic in service.subscriptions() {
+        for &topic in service.subscriptions(style) {
             edges.push(Edge::new(Node::Broker, node, topic));
         }
-        for &topic in service.publications() {
+        for &topic in service.publications(style) {
             edges.push(Edge::new(node, Node::Broker, topic));
         }
     }
@@ -24,7 +25,9 @@ pub fn edges() -> Vec<Edge> {
 
 /// The edge a traced packet travelled: a PUBLISH a service sent goes from it to the broker on
 /// its topic, a PUBLISH it received from the broker to it on the subscription that matched.
-/// Every other packet, and a PUBLISH on a topic the diagram has no edge for, travels none.
+/// Every other packet, and a PUBLISH on a topic the diagram has no edge for, travels none. The
+/// edge is the same whatever the style (a trace may span a change of style); a style whose
+/// picture lacks it does not draw it.
 pub fn edge_of(packet: &TracedPacket) -> Option<Edge> {
     if packet.kind != PacketKind::Publish {
         return None;
@@ -32,16 +35,14 @@ pub fn edge_of(packet: &TracedPacket) -> Option<Edge> {
     let topic = packet.topic.as_deref()?;
     let node = Node::of(packet.service);
     match packet.direction {
-        Direction::Outgoing => packet
-            .service
-            .publications()
+        Direction::Outgoing => SagaStyle::ALL
             .iter()
+            .flat_map(|&style| packet.service.publications(style))
             .find(|&&name| name == topic)
             .map(|&name| Edge::new(node, Node::Broker, name)),
-        Direction::Incoming => packet
-            .service
-            .subscriptions()
+        Direction::Incoming => SagaStyle::ALL
             .iter()
+            .flat_map(|&style| packet.service.subscriptions(style))
             .find(|&&filter| broker_bridge::topic::matches(filter, topic))
             .map(|&filter| Edge::new(Node::Broker, node, filter)),
     }
@@ -68,38 +69,84 @@ mod tests {
     }
 
     #[test]
-    fn the_edges_are_the_seed_s_publishes_and_subscriptions() {
-        let ids: Vec<String> = edges().iter().map(Edge::id).collect();
+    fn the_edges_are_the_services_publishes_and_subscriptions() {
+        let ids: Vec<String> = edges(SagaStyle::Parallel).iter().map(Edge::id).collect();
         assert_eq!(
             ids,
             [
                 "client-order-place-order",
+                "broker-order-orders/created",
+                "broker-order-inventory/reserved",
+                "broker-order-payments/processed",
+                "broker-order-inventory/released",
+                "broker-order-payments/refunded",
                 "order-broker-orders/created",
+                "order-broker-orders/confirmed",
+                "order-broker-orders/cancelled",
                 "broker-payment-orders/created",
+                "broker-payment-orders/cancelled",
                 "payment-broker-payments/processed",
+                "payment-broker-payments/refunded",
                 "broker-inventory-orders/created",
+                "broker-inventory-orders/cancelled",
                 "inventory-broker-inventory/reserved",
+                "inventory-broker-inventory/released",
                 "broker-notification-orders/created",
                 "broker-notification-payments/processed",
                 "broker-notification-inventory/reserved",
+                "broker-notification-orders/confirmed",
+                "broker-notification-orders/cancelled",
+                "broker-notification-payments/refunded",
             ]
         );
-        let kinds: Vec<EdgeKind> = edges().iter().map(Edge::kind).collect();
+        let edges = edges(SagaStyle::Parallel);
+        let kinds: Vec<EdgeKind> = edges.iter().map(Edge::kind).collect();
         assert_eq!(kinds[0], EdgeKind::Request);
         assert_eq!(
-            (kinds[1], kinds[2], kinds[3]),
-            (EdgeKind::Publish, EdgeKind::Delivery, EdgeKind::Publish)
+            (kinds[1], kinds[6], kinds[11]),
+            (EdgeKind::Delivery, EdgeKind::Publish, EdgeKind::Publish)
         );
         assert_eq!(Edge::PLACE_ORDER.label(), "Place order");
-        assert_eq!(edges()[3].topic_class(), "t-payments-processed");
+        assert_eq!(edges[11].topic_class(), "t-payments-processed");
         assert_eq!(
-            edges()[6].describe(),
+            edges[17].describe(),
             "The broker delivers orders/created to NotificationService, which subscribes to it"
         );
         assert_eq!(
-            edges()[1].describe(),
+            edges[6].describe(),
             "OrderService publishes orders/created to the broker"
         );
+    }
+
+    #[test]
+    fn the_picture_follows_the_saga_s_style() {
+        let has = |style, id: &str| edges(style).iter().any(|e| e.id() == id);
+        // Choreography: payment waits for the reservation.
+        assert!(has(
+            SagaStyle::Choreography,
+            "broker-payment-inventory/reserved"
+        ));
+        assert!(!has(
+            SagaStyle::Parallel,
+            "broker-payment-inventory/reserved"
+        ));
+        // Orchestration: commands from OrderService, and no one else reacts to orders/created.
+        assert!(has(
+            SagaStyle::Orchestration,
+            "order-broker-commands/payment/charge"
+        ));
+        assert!(has(
+            SagaStyle::Orchestration,
+            "broker-inventory-commands/inventory/release"
+        ));
+        assert!(!has(
+            SagaStyle::Orchestration,
+            "broker-inventory-orders/created"
+        ));
+        assert!(!has(
+            SagaStyle::Parallel,
+            "order-broker-commands/payment/charge"
+        ));
     }
 
     #[test]
@@ -176,12 +223,12 @@ mod tests {
             (ServiceId::Order, Outgoing, Packet::PingReq),
             // No service publishes what it does not own, nor receives what it did not ask for.
             (ServiceId::Payment, Outgoing, publish(ORDERS_CREATED)),
-            (ServiceId::Order, Incoming, publish(ORDERS_CREATED)),
+            (ServiceId::Order, Incoming, publish("orders/confirmed")),
             (ServiceId::Payment, Incoming, publish(PAYMENTS_PROCESSED)),
             (
                 ServiceId::Notification,
                 Incoming,
-                publish("orders/cancelled"),
+                publish("orders/archived"),
             ),
         ];
         for (service, direction, packet) in cases {

@@ -3,6 +3,7 @@
 
 use super::edges::edges;
 use super::{Edge, Node};
+use crate::services::SagaStyle;
 
 /// Wide: OrderService left of the broker, the three subscribers right of it. Narrow (a
 /// phone): every service in one column left of the broker.
@@ -106,9 +107,9 @@ impl FlowLayout {
     }
 }
 
-/// The edges between `node` and the broker, in [`edges`]'s order.
-fn broker_edges(node: Node) -> Vec<Edge> {
-    edges()
+/// The edges between `node` and the broker under `style`, in [`edges`]'s order.
+fn broker_edges(node: Node, style: SagaStyle) -> Vec<Edge> {
+    edges(style)
         .into_iter()
         .filter(|e| {
             (e.from, e.to) == (node, Node::Broker) || (e.from, e.to) == (Node::Broker, node)
@@ -116,13 +117,14 @@ fn broker_edges(node: Node) -> Vec<Edge> {
         .collect()
 }
 
-fn service_height(node: Node) -> f64 {
-    let lanes = broker_edges(node).len() as f64;
+fn service_height(node: Node, style: SagaStyle) -> f64 {
+    let lanes = broker_edges(node, style).len() as f64;
     (lanes * EDGE_GAP + 16.0).max(NODE_MIN_HEIGHT)
 }
 
-/// Where everything goes. Fixed: the same for every state, so nothing jumps as the flow runs.
-pub fn flow_layout(orientation: Orientation) -> FlowLayout {
+/// Where everything goes under `style` (which decides the edges). Fixed: the same for every
+/// state, so nothing jumps as the flow runs.
+pub fn flow_layout(orientation: Orientation, style: SagaStyle) -> FlowLayout {
     let (lane, broker_width) = match orientation {
         Orientation::Wide => (LANE, BROKER_WIDTH),
         Orientation::Narrow => (NARROW_LANE, NARROW_BROKER_WIDTH),
@@ -143,7 +145,7 @@ pub fn flow_layout(orientation: Orientation) -> FlowLayout {
         x,
         y,
         width: NODE_WIDTH,
-        height: service_height(node),
+        height: service_height(node, style),
     };
     let order = service(Node::Order, left, order_y);
     // The subscribers, one under the other: right of the broker from the top, or under
@@ -183,7 +185,7 @@ pub fn flow_layout(orientation: Orientation) -> FlowLayout {
     nodes.sort_by_key(|b| b.node);
 
     let mut lines = Vec::new();
-    for edge in edges() {
+    for edge in edges(style) {
         if edge == Edge::PLACE_ORDER {
             let x = client.center_x();
             let (y1, y2) = (client.y + client.height, order.y);
@@ -205,7 +207,7 @@ pub fn flow_layout(orientation: Orientation) -> FlowLayout {
             edge.from
         };
         let b = nodes[node as usize];
-        let lanes = broker_edges(node);
+        let lanes = broker_edges(node, style);
         let index = lanes.iter().position(|e| *e == edge).unwrap_or(0) as f64;
         // Centred on the box, a little low: each label sits above its line.
         let y = b.center_y() + (index - (lanes.len() as f64 - 1.0) / 2.0) * EDGE_GAP + 5.0;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::edges::{edge_of, edges};
+use super::edges::edge_of;
 use super::Edge;
 use crate::trace::history::{ActionLog, PacketHistory, UserAction};
 use crate::trace::playback::{shows, Shown, TRIP};
@@ -66,8 +66,8 @@ impl Pulse {
 pub struct Pulses {
     /// Oldest first, at most the `max` asked for: the newest ones.
     pub shown: Vec<Pulse>,
-    /// Edges whose recent dots were not all drawn, with how many were left out, in
-    /// [`edges`]'s order.
+    /// Edges whose recent dots were not all drawn, with how many were left out, in the order
+    /// of their first dot left out.
     pub hidden: Vec<(Edge, usize)>,
 }
 
@@ -128,11 +128,13 @@ pub fn shown_pulses(
     all.sort_by_key(|p| (p.at, p.key));
     let cut = all.len().saturating_sub(max);
     let shown = all.split_off(cut);
-    let hidden = edges()
-        .into_iter()
-        .map(|edge| (edge, all.iter().filter(|p| p.edge == edge).count()))
-        .filter(|&(_, n)| n > 0)
-        .collect();
+    let mut hidden: Vec<(Edge, usize)> = Vec::new();
+    for pulse in &all {
+        match hidden.iter_mut().find(|(edge, _)| *edge == pulse.edge) {
+            Some((_, n)) => *n += 1,
+            None => hidden.push((pulse.edge, 1)),
+        }
+    }
     Pulses { shown, hidden }
 }
 
@@ -178,7 +180,21 @@ mod tests {
                 MAX_PULSES,
             );
             assert_eq!(drawn.hidden, []);
-            let expected: HashMap<String, usize> = edges().iter().map(|e| (e.id(), 1)).collect();
+            // The seed's flow: the click, one publish per topic, and its deliveries.
+            let expected: HashMap<String, usize> = [
+                "client-order-place-order",
+                "order-broker-orders/created",
+                "broker-payment-orders/created",
+                "broker-inventory-orders/created",
+                "broker-notification-orders/created",
+                "inventory-broker-inventory/reserved",
+                "broker-notification-inventory/reserved",
+                "payment-broker-payments/processed",
+                "broker-notification-payments/processed",
+            ]
+            .into_iter()
+            .map(|id| (id.to_owned(), 1))
+            .collect();
             assert_eq!(count_by_edge(&drawn.shown), expected, "QoS {}", qos.level());
             assert!(drawn.shown.iter().all(|p| p.order_id == Some(order(1))));
             // Each packet pulse names its PUBLISH by seq, at the packet's own time.

@@ -16,7 +16,7 @@ pub mod export;
 pub mod rows;
 
 use super::history::{PacketHistory, UserAction};
-use super::packet::TracedPacket;
+use super::packet::{Mark, TracedPacket};
 use super::playback::shows;
 use crate::services::ServiceId;
 
@@ -140,6 +140,9 @@ pub struct Arrow {
     /// acknowledges.
     pub order_id: Option<Uuid>,
     pub kind: ArrowKind,
+    /// A failure or compensation the packet carries: drawn in its colour, and its label starts
+    /// with the mark's symbol.
+    pub mark: Option<Mark>,
 }
 
 /// What the diagram shows.
@@ -176,14 +179,20 @@ pub fn arrows<'a>(
             Direction::Outgoing => (service, Lifeline::Broker),
             Direction::Incoming => (Lifeline::Broker, service),
         };
+        let mark = packet.mark();
+        let label = match mark {
+            Some(mark) => format!("{} {}", mark.symbol(), packet_label(packet)),
+            None => packet_label(packet),
+        };
         let arrow = Arrow {
             from,
             to,
-            label: packet_label(packet),
+            label,
             at: packet.at,
             packet_seq: Some(packet.seq),
             order_id,
             kind,
+            mark,
         };
         keyed.push((packet.at, 1, packet.seq, arrow));
     }
@@ -200,6 +209,7 @@ pub fn arrows<'a>(
             packet_seq: None,
             order_id: Some(order_id),
             kind,
+            mark: None,
         };
         let (client, order) = (Lifeline::Client, Lifeline::OrderService);
         let short = &order_id.to_string()[..8];

@@ -14,15 +14,18 @@ fn overlap(a: &NodeBox, b: &NodeBox) -> bool {
 
 #[test]
 fn every_edge_runs_from_the_border_of_its_tail_to_the_border_of_its_head() {
-    for orientation in [Orientation::Wide, Orientation::Narrow] {
-        let layout = flow_layout(orientation);
+    for (orientation, style) in [Orientation::Wide, Orientation::Narrow]
+        .into_iter()
+        .flat_map(|o| SagaStyle::ALL.map(|s| (o, s)))
+    {
+        let layout = flow_layout(orientation, style);
         assert_eq!(
             layout.nodes.iter().map(|b| b.node).collect::<Vec<_>>(),
             Node::ALL
         );
         assert_eq!(
             layout.lines.iter().map(|l| l.edge).collect::<Vec<_>>(),
-            edges()
+            edges(style)
         );
         for line in &layout.lines {
             let (from, to) = (layout.node(line.edge.from), layout.node(line.edge.to));
@@ -86,13 +89,13 @@ fn every_edge_runs_from_the_border_of_its_tail_to_the_border_of_its_head() {
 
 #[test]
 fn wide_puts_the_subscribers_right_of_the_broker_and_narrow_fits_a_phone() {
-    let wide = flow_layout(Orientation::Wide);
+    let wide = flow_layout(Orientation::Wide, SagaStyle::Parallel);
     let broker = wide.node(Node::Broker);
     assert!(wide.node(Node::Order).x < broker.x);
     for node in [Node::Payment, Node::Inventory, Node::Notification] {
         assert!(wide.node(node).x > broker.x, "{node:?}");
     }
-    let narrow = flow_layout(Orientation::Narrow);
+    let narrow = flow_layout(Orientation::Narrow, SagaStyle::Parallel);
     let broker = narrow.node(Node::Broker);
     for node in Node::ALL.into_iter().filter(|&n| n != Node::Broker) {
         assert!(narrow.node(node).x < broker.x, "{node:?}");

@@ -1,0 +1,368 @@
+//! The order aggregate, as source document 004 gives it: the states Pending,
+//! InventoryConfirmed, PaymentConfirmed, Completed and Cancelled, and the transitions between
+//! them. Two pure functions, as event-sourced aggregates are written: [`Order::decide`] turns a
+//! command into the events it causes (or refuses an impossible transition), and
+//! [`Order::apply`] folds an event into the state. The state is only ever the fold of its
+//! events.
+//!
+//! ```
+//! use eda_core::domain::order::{Order, OrderCommand, OrderStatus};
+//! use uuid::Uuid;
+//!
+//! let order_id = Uuid::from_u128(1);
+//! let mut order = Order::new(order_id, "C123", 59.98);
+//! let confirm = OrderCommand::ConfirmInventory { reservation_id: Uuid::from_u128(2) };
+//! for event in order.decide(&confirm, true).unwrap() {
+//!     order.apply(&event);
+//! }
+//! assert_eq!(order.status, OrderStatus::InventoryConfirmed);
+//!
+//! // Cancelled, then a payment arrives: refused, the order stays cancelled.
+//! let cancel = OrderCommand::Cancel { reason: "payment timed out".into() };
+//! for event in order.decide(&cancel, true).unwrap() {
+//!     order.apply(&event);
+//! }
+//! let late = OrderCommand::ConfirmPayment { payment_id: Uuid::from_u128(3), amount: 59.98 };
+//! let refused = order.decide(&late, true).unwrap_err();
+//! assert_eq!(refused.to_string(), "the order is already cancelled (payment timed out): payment confirmation refused");
+//! ```
+
+use std::fmt;
+
+use uuid::Uuid;
+
+/// Where an order is, in the seed's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    /// Created; no step has succeeded yet.
+    Pending,
+    /// The stock is reserved; the payment is not confirmed yet.
+    InventoryConfirmed,
+    /// The payment is confirmed; the stock is not reserved yet (only when both run at once).
+    PaymentConfirmed,
+    /// Every step succeeded. Terminal.
+    Completed,
+    /// The saga gave up. Terminal.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Whether the order's life is over.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)
+    }
+
+    /// The seed's name: `Pending`, `InventoryConfirmed`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "Pending",
+            OrderStatus::InventoryConfirmed => "InventoryConfirmed",
+            OrderStatus::PaymentConfirmed => "PaymentConfirmed",
+            OrderStatus::Completed => "Completed",
+            OrderStatus::Cancelled => "Cancelled",
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One step of the saga (the reservation, or the payment), as the order knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Step {
+    /// No result yet.
+    #[default]
+    Awaiting,
+    /// Done, under this reservation or payment id.
+    Confirmed(Uuid),
+    /// Failed, for this reason.
+    Failed(String),
+    /// Done, then undone by a compensation (released or refunded).
+    Compensated(Uuid),
+}
+
+impl Step {
+    /// Whether the step succeeded (and has not been undone).
+    pub fn is_confirmed(&self) -> bool {
+        matches!(self, Step::Confirmed(_))
+    }
+}
+
+/// What happened to an order: the events the aggregate is the fold of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderEvent {
+    /// The stock was reserved.
+    InventoryConfirmed { reservation_id: Uuid },
+    /// The stock could not be reserved.
+    InventoryFailed { reason: String },
+    /// The payment went through.
+    PaymentConfirmed { payment_id: Uuid, amount: f64 },
+    /// The payment was declined.
+    PaymentFailed { reason: String },
+    /// Every step succeeded.
+    Completed,
+    /// The saga gave up.
+    Cancelled { reason: String },
+    /// A compensation: the reservation was released.
+    InventoryReleased { reservation_id: Uuid },
+    /// A compensation: the payment was refunded.
+    PaymentRefunded { payment_id: Uuid, amount: f64 },
+}
+
+/// What the saga asks of an order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderCommand {
+    /// InventoryService reserved the stock.
+    ConfirmInventory { reservation_id: Uuid },
+    /// InventoryService could not.
+    FailInventory { reason: String },
+    /// PaymentService charged.
+    ConfirmPayment { payment_id: Uuid, amount: f64 },
+    /// PaymentService declined.
+    FailPayment { reason: String },
+    /// Give up (the deadline passed).
+    Cancel { reason: String },
+    /// InventoryService released the reservation.
+    RecordRelease { reservation_id: Uuid },
+    /// PaymentService refunded the charge.
+    RecordRefund { payment_id: Uuid, amount: f64 },
+}
+
+impl OrderCommand {
+    /// The command in a few words, for refusals.
+    fn what(&self) -> &'static str {
+        match self {
+            OrderCommand::ConfirmInventory { .. } => "inventory confirmation",
+            OrderCommand::FailInventory { .. } => "inventory failure",
+            OrderCommand::ConfirmPayment { .. } => "payment confirmation",
+            OrderCommand::FailPayment { .. } => "payment failure",
+            OrderCommand::Cancel { .. } => "cancellation",
+            OrderCommand::RecordRelease { .. } => "release",
+            OrderCommand::RecordRefund { .. } => "refund",
+        }
+    }
+}
+
+/// Why an order refused a command: a transition its states do not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Nothing may happen to a completed order (not even a cancellation).
+    #[error("the order is already completed: {0} refused")]
+    Completed(&'static str),
+    /// A result for an order the saga gave up on.
+    #[error("the order is already cancelled ({reason}): {what} refused")]
+    Cancelled { reason: String, what: &'static str },
+    /// Steps that run one after the other: the payment cannot be confirmed before the stock.
+    #[error("payment confirmation refused: the inventory is not confirmed yet")]
+    PaymentBeforeInventory,
+    /// A compensation of a step that was never done.
+    #[error("{0} refused: nothing was done to undo")]
+    NothingToUndo(&'static str),
+}
+
+/// An order as OrderService keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// The order's id (the seed's `orderId`).
+    pub order_id: Uuid,
+    /// Who ordered.
+    pub customer_id: String,
+    /// The total, in currency units.
+    pub total: f64,
+    /// Where the order is.
+    pub status: OrderStatus,
+    /// The reservation step.
+    pub inventory: Step,
+    /// The payment step.
+    pub payment: Step,
+    /// Why the order was cancelled.
+    pub cancel_reason: Option<String>,
+    /// How many events the order is the fold of.
+    pub version: u64,
+}
+
+impl Order {
+    /// A new order (the seed's `Order.Create`): Pending, with no step done.
+    pub fn new(order_id: Uuid, customer_id: &str, total: f64) -> Order {
+        Order {
+            order_id,
+            customer_id: customer_id.to_owned(),
+            total,
+            status: OrderStatus::Pending,
+            inventory: Step::Awaiting,
+            payment: Step::Awaiting,
+            cancel_reason: None,
+            version: 0,
+        }
+    }
+
+    /// The events `command` causes, or why the order refuses it. `sequential` is true when the
+    /// steps run one after the other (choreography, orchestration: no payment before the
+    /// stock), false when they run at once (parallel). A result that repeats one already
+    /// recorded causes nothing: deciding is idempotent.
+    pub fn decide(
+        &self,
+        command: &OrderCommand,
+        sequential: bool,
+    ) -> Result<Vec<OrderEvent>, Refusal> {
+        use OrderCommand as C;
+        // Compensations are recorded whatever the status: undoing is always allowed.
+        match command {
+            C::RecordRelease { reservation_id } => {
+                return match &self.inventory {
+                    Step::Confirmed(_) => Ok(vec![OrderEvent::InventoryReleased {
+                        reservation_id: *reservation_id,
+                    }]),
+                    Step::Compensated(_) => Ok(Vec::new()),
+                    _ => Err(Refusal::NothingToUndo(command.what())),
+                }
+            }
+            C::RecordRefund { payment_id, amount } => {
+                return match &self.payment {
+                    Step::Confirmed(_) => Ok(vec![OrderEvent::PaymentRefunded {
+                        payment_id: *payment_id,
+                        amount: *amount,
+                    }]),
+                    Step::Compensated(_) => Ok(Vec::new()),
+                    _ => Err(Refusal::NothingToUndo(command.what())),
+                }
+            }
+            _ => {}
+        }
+        match self.status {
+            OrderStatus::Completed => {
+                // The same result again is a duplicate, not a contradiction.
+                return if self.repeats(command) {
+                    Ok(Vec::new())
+                } else {
+                    Err(Refusal::Completed(command.what()))
+                };
+            }
+            OrderStatus::Cancelled => {
+                return if self.repeats(command) || matches!(command, C::Cancel { .. }) {
+                    Ok(Vec::new())
+                } else {
+                    Err(Refusal::Cancelled {
+                        reason: self.cancel_reason.clone().unwrap_or_default(),
+                        what: command.what(),
+                    })
+                };
+            }
+            _ => {}
+        }
+        if self.repeats(command) {
+            return Ok(Vec::new());
+        }
+        let cancel = |reason: &str| OrderEvent::Cancelled {
+            reason: reason.to_owned(),
+        };
+        Ok(match command {
+            C::ConfirmInventory { reservation_id } => {
+                let mut events = vec![OrderEvent::InventoryConfirmed {
+                    reservation_id: *reservation_id,
+                }];
+                if self.payment.is_confirmed() {
+                    events.push(OrderEvent::Completed);
+                }
+                events
+            }
+            C::ConfirmPayment { payment_id, amount } => {
+                if sequential && !self.inventory.is_confirmed() {
+                    return Err(Refusal::PaymentBeforeInventory);
+                }
+                let mut events = vec![OrderEvent::PaymentConfirmed {
+                    payment_id: *payment_id,
+                    amount: *amount,
+                }];
+                if self.inventory.is_confirmed() {
+                    events.push(OrderEvent::Completed);
+                }
+                events
+            }
+            C::FailInventory { reason } => vec![
+                OrderEvent::InventoryFailed {
+                    reason: reason.clone(),
+                },
+                cancel(reason),
+            ],
+            C::FailPayment { reason } => vec![
+                OrderEvent::PaymentFailed {
+                    reason: reason.clone(),
+                },
+                cancel(reason),
+            ],
+            C::Cancel { reason } => vec![cancel(reason)],
+            C::RecordRelease { .. } | C::RecordRefund { .. } => Vec::new(),
+        })
+    }
+
+    /// Whether `command` reports a result this order already holds.
+    fn repeats(&self, command: &OrderCommand) -> bool {
+        match command {
+            OrderCommand::ConfirmInventory { reservation_id } => {
+                self.inventory == Step::Confirmed(*reservation_id)
+                    || self.inventory == Step::Compensated(*reservation_id)
+            }
+            OrderCommand::ConfirmPayment { payment_id, .. } => {
+                self.payment == Step::Confirmed(*payment_id)
+                    || self.payment == Step::Compensated(*payment_id)
+            }
+            OrderCommand::FailInventory { reason } => {
+                self.inventory == Step::Failed(reason.clone())
+            }
+            OrderCommand::FailPayment { reason } => self.payment == Step::Failed(reason.clone()),
+            _ => false,
+        }
+    }
+
+    /// The order after `event`.
+    pub fn apply(&mut self, event: &OrderEvent) {
+        match event {
+            OrderEvent::InventoryConfirmed { reservation_id } => {
+                self.inventory = Step::Confirmed(*reservation_id);
+                if self.status == OrderStatus::Pending {
+                    self.status = OrderStatus::InventoryConfirmed;
+                }
+            }
+            OrderEvent::PaymentConfirmed { payment_id, .. } => {
+                self.payment = Step::Confirmed(*payment_id);
+                if self.status == OrderStatus::Pending {
+                    self.status = OrderStatus::PaymentConfirmed;
+                }
+            }
+            OrderEvent::InventoryFailed { reason } => self.inventory = Step::Failed(reason.clone()),
+            OrderEvent::PaymentFailed { reason } => self.payment = Step::Failed(reason.clone()),
+            OrderEvent::Completed => self.status = OrderStatus::Completed,
+            OrderEvent::Cancelled { reason } => {
+                self.status = OrderStatus::Cancelled;
+                self.cancel_reason = Some(reason.clone());
+            }
+            OrderEvent::InventoryReleased { reservation_id } => {
+                self.inventory = Step::Compensated(*reservation_id)
+            }
+            OrderEvent::PaymentRefunded { payment_id, .. } => {
+                self.payment = Step::Compensated(*payment_id)
+            }
+        }
+        self.version += 1;
+    }
+
+    /// Decides `command` and applies what it causes; returns the events.
+    pub fn handle(
+        &mut self,
+        command: &OrderCommand,
+        sequential: bool,
+    ) -> Result<Vec<OrderEvent>, Refusal> {
+        let events = self.decide(command, sequential)?;
+        for event in &events {
+            self.apply(event);
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests;

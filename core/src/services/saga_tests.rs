@@ -1,0 +1,527 @@
+//! Whole sagas played in virtual time: the four services' decisions wired through an in-memory
+//! stand-in for the broker (each published message delivered, in order, to every service that
+//! subscribes to its topic under the style), timers fired by advancing a number. One table per
+//! question the issue asks, run in each of the three styles.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::events::{seed, DomainEvent};
+use crate::domain::order_form::{validate, OrderDraft};
+use crate::domain::topics;
+
+const START_MS: i64 = 1_705_314_600_000; // 2024-01-15T10:30:00Z, the seed's createdAt
+
+struct Wire {
+    flow: Flow,
+    now_ms: i64,
+    /// Due time, the order armed (ties fire in that order), the work.
+    timers: Vec<(i64, u64, Work)>,
+    armed: u64,
+    next_id: u128,
+    /// Messages on their way to a subscriber.
+    queue: VecDeque<(ServiceId, DomainEvent)>,
+    published: Vec<(i64, DomainEvent)>,
+    notifications: Vec<String>,
+    rejections: Vec<(ServiceId, &'static str, String)>,
+    /// Topics whose messages the broker delivers twice to OrderService (a redelivery).
+    duplicated: Vec<&'static str>,
+}
+
+impl Wire {
+    fn new(settings: FlowSettings) -> Wire {
+        Wire {
+            flow: Flow::new(settings),
+            now_ms: START_MS,
+            timers: Vec::new(),
+            armed: 0,
+            next_id: 0x1000,
+            queue: VecDeque::new(),
+            published: Vec::new(),
+            notifications: Vec::new(),
+            rejections: Vec::new(),
+            duplicated: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_millis(self.now_ms).unwrap()
+    }
+
+    fn run(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::Publish(event) => self.publish(event),
+                Command::Schedule { after, work } => {
+                    let due = self.now_ms + i64::try_from(after.as_millis()).unwrap();
+                    self.armed += 1;
+                    self.timers.push((due, self.armed, work));
+                }
+                Command::Notify(text) => self.notifications.push(text),
+            }
+        }
+    }
+
+    fn publish(&mut self, event: DomainEvent) {
+        self.published.push((self.now_ms, event.clone()));
+        for service in ServiceId::ALL {
+            let twice = service == ServiceId::Order && self.duplicated.contains(&event.topic());
+            let copies = if twice { 2 } else { 1 };
+            if service
+                .subscriptions(self.flow.settings.saga)
+                .contains(&event.topic())
+            {
+                for _ in 0..copies {
+                    self.queue.push_back((service, event.clone()));
+                }
+            }
+        }
+    }
+
+    /// Delivers what is on its way (and what that publishes), firing no timer.
+    fn deliver(&mut self) {
+        while let Some((service, event)) = self.queue.pop_front() {
+            let payload = event.to_json();
+            let now = self.now();
+            match self.flow.handle(service, now, event.topic(), &payload) {
+                Ok(commands) => self.run(commands),
+                Err(r) => self.rejections.push((service, event.topic(), r.reason)),
+            }
+        }
+    }
+
+    /// Delivers what is on its way, then fires timers earliest first, until nothing is left.
+    fn settle(&mut self) {
+        loop {
+            self.deliver();
+            let Some(next) =
+                (0..self.timers.len()).min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
+            else {
+                return;
+            };
+            let (due, _, work) = self.timers.remove(next);
+            self.now_ms = due;
+            self.next_id += 1;
+            let commands = self
+                .flow
+                .complete(work, self.now(), Uuid::from_u128(self.next_id));
+            self.run(commands);
+        }
+    }
+
+    fn place(&mut self, order_id: Uuid, draft: &OrderDraft) {
+        let order = validate(draft).unwrap();
+        let created = order::place(self.now(), order_id, &order);
+        self.run(vec![Command::Publish(created.into())]);
+    }
+
+    /// The topics published for `order_id`, in order.
+    fn topics_of(&self, order_id: Uuid) -> Vec<&'static str> {
+        self.published
+            .iter()
+            .filter(|(_, e)| e.order_id() == order_id)
+            .map(|(_, e)| e.topic())
+            .collect()
+    }
+
+    fn count(&self, order_id: Uuid, topic: &str) -> usize {
+        self.topics_of(order_id)
+            .iter()
+            .filter(|t| **t == topic)
+            .count()
+    }
+
+    /// How the order ended on the wire: exactly one terminal event, and its reason.
+    fn outcome(&self, order_id: Uuid) -> Result<Option<String>, String> {
+        let terminal: Vec<&DomainEvent> = self
+            .published
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.order_id() == order_id)
+            .filter(|e| {
+                matches!(
+                    e,
+                    DomainEvent::OrderConfirmed(_) | DomainEvent::OrderCancelled(_)
+                )
+            })
+            .collect();
+        match terminal[..] {
+            [DomainEvent::OrderConfirmed(_)] => Ok(None),
+            [DomainEvent::OrderCancelled(c)] => Ok(Some(c.reason.clone())),
+            _ => Err(format!(
+                "{} terminal events: {:?}",
+                terminal.len(),
+                self.topics_of(order_id)
+            )),
+        }
+    }
+}
+
+fn order_id(n: u128) -> Uuid {
+    Uuid::from_u128(0xA000 + n)
+}
+
+/// The seed's order (2 × P001 at 29.99) with `quantity` units.
+fn draft(quantity: u32) -> OrderDraft {
+    let mut draft = OrderDraft::seed_example();
+    draft.items[0].quantity = quantity.to_string();
+    draft
+}
+
+fn settings(style: SagaStyle) -> FlowSettings {
+    FlowSettings {
+        saga: style,
+        ..FlowSettings::default()
+    }
+}
+
+/// What one case expects of the order: its outcome (None = confirmed, Some(reason) =
+/// cancelled), and how many releases and refunds went out.
+struct Expect {
+    cancelled: Option<&'static str>,
+    released: usize,
+    refunded: usize,
+}
+
+/// Runs one order with `settings` changed by `setup`, in `style`, and checks `expect`.
+fn check(
+    name: &str,
+    style: SagaStyle,
+    setup: &dyn Fn(&mut FlowSettings, &mut Vec<&'static str>),
+    quantity: u32,
+    expect: &Expect,
+) -> Wire {
+    let mut settings = settings(style);
+    let mut duplicated = Vec::new();
+    setup(&mut settings, &mut duplicated);
+    let mut wire = Wire::new(settings);
+    wire.duplicated = duplicated;
+    let id = order_id(1);
+    wire.place(id, &draft(quantity));
+    wire.settle();
+    let case = format!("{name} ({style}): {:?}", wire.topics_of(id));
+    assert_eq!(
+        wire.outcome(id),
+        Ok(expect.cancelled.map(str::to_owned)),
+        "{case}"
+    );
+    let released = wire.count(id, topics::INVENTORY_RELEASED);
+    let refunded = wire.count(id, topics::PAYMENTS_REFUNDED);
+    assert_eq!(
+        (released, refunded),
+        (expect.released, expect.refunded),
+        "{case}: releases, refunds"
+    );
+    // The aggregate agrees with the wire.
+    let saga = wire.flow.order.saga(id).unwrap();
+    assert!(saga.order.status.is_terminal(), "{case}");
+    // Stock never goes negative, and a cancelled order holds none.
+    if let Some(left) = wire.flow.inventory.stock().of("P001") {
+        let start = match name {
+            "out of stock" | "both fail" => 1,
+            _ => 10,
+        };
+        let held = if expect.cancelled.is_none() {
+            quantity
+        } else {
+            0
+        };
+        assert_eq!(left, start - held, "{case}: stock");
+    }
+    wire
+}
+
+fn stock(units: u32) -> Stock {
+    Stock::parse(&format!("P001:{units}")).unwrap()
+}
+
+#[test]
+fn every_outcome_in_every_style() {
+    type Setup = Box<dyn Fn(&mut FlowSettings, &mut Vec<&'static str>)>;
+    let ok = |cancelled, released, refunded| Expect {
+        cancelled,
+        released,
+        refunded,
+    };
+    let cases: Vec<(&str, Setup, u32, [Expect; 3])> = vec![
+        (
+            "all succeed",
+            Box::new(|s, _| s.stock = stock(10)),
+            2,
+            [ok(None, 0, 0), ok(None, 0, 0), ok(None, 0, 0)],
+        ),
+        (
+            "decline",
+            Box::new(|s, _| {
+                s.stock = stock(10);
+                s.payment.decline_all = true;
+            }),
+            2,
+            // The reservation is released in every style; nothing was charged.
+            [
+                ok(Some("payment declined"), 1, 0),
+                ok(Some("payment declined"), 1, 0),
+                ok(Some("payment declined"), 1, 0),
+            ],
+        ),
+        (
+            "out of stock",
+            Box::new(|s, _| s.stock = stock(1)),
+            2,
+            // In parallel the payment was taken meanwhile, and is refunded; the sequential
+            // styles never charge.
+            [
+                ok(Some("out of stock: P001 (2 asked, 1 left)"), 0, 1),
+                ok(Some("out of stock: P001 (2 asked, 1 left)"), 0, 0),
+                ok(Some("out of stock: P001 (2 asked, 1 left)"), 0, 0),
+            ],
+        ),
+        (
+            "both fail",
+            Box::new(|s, _| {
+                s.stock = stock(1);
+                s.payment.decline_all = true;
+            }),
+            2,
+            // Inventory (0.8 s) fails before payment (1 s) in parallel; the first reason stays.
+            [
+                ok(Some("out of stock: P001 (2 asked, 1 left)"), 0, 0),
+                ok(Some("out of stock: P001 (2 asked, 1 left)"), 0, 0),
+                ok(Some("out of stock: P001 (2 asked, 1 left)"), 0, 0),
+            ],
+        ),
+        (
+            "timeout, then a late success",
+            Box::new(|s, _| {
+                s.stock = stock(10);
+                s.delays.payment = Duration::from_millis(3000);
+                s.saga_timeout = Duration::from_millis(2000);
+            }),
+            2,
+            // The reservation (in time) is released; the payment that succeeds after the
+            // deadline is refunded.
+            [
+                ok(Some("payment timed out"), 1, 1),
+                ok(Some("payment timed out"), 1, 1),
+                ok(Some("payment timed out"), 1, 1),
+            ],
+        ),
+        (
+            "inventory too slow",
+            Box::new(|s, _| {
+                s.stock = stock(10);
+                s.delays.inventory = Duration::from_millis(3000);
+                s.saga_timeout = Duration::from_millis(2000);
+            }),
+            2,
+            [
+                ok(Some("inventory timed out"), 1, 1),
+                ok(Some("inventory timed out"), 1, 0),
+                ok(Some("inventory timed out"), 1, 0),
+            ],
+        ),
+        (
+            "duplicate results",
+            Box::new(|s, d| {
+                s.stock = stock(10);
+                d.extend([topics::PAYMENTS_PROCESSED, topics::INVENTORY_RESERVED]);
+            }),
+            2,
+            [ok(None, 0, 0), ok(None, 0, 0), ok(None, 0, 0)],
+        ),
+        (
+            "payment first",
+            Box::new(|s, _| {
+                s.stock = stock(10);
+                s.delays.payment = Duration::from_millis(100);
+            }),
+            2,
+            [ok(None, 0, 0), ok(None, 0, 0), ok(None, 0, 0)],
+        ),
+    ];
+    for (name, setup, quantity, expects) in cases {
+        for (style, expect) in SagaStyle::ALL.into_iter().zip(&expects) {
+            let wire = check(name, style, &*setup, quantity, expect);
+            if name == "duplicate results" {
+                // The repeats changed nothing and were not taken for contradictions.
+                assert!(
+                    wire.rejections.iter().all(|(s, ..)| *s != ServiceId::Order),
+                    "{style}: {:?}",
+                    wire.rejections
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn orchestration_starts_the_payment_only_after_the_inventory_answered() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(10),
+        ..settings(SagaStyle::Orchestration)
+    });
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.settle();
+    let timeline: Vec<(i64, &str)> = wire
+        .published
+        .iter()
+        .map(|(at, e)| (at - START_MS, e.topic()))
+        .collect();
+    assert_eq!(
+        timeline,
+        [
+            (0, topics::ORDERS_CREATED),
+            (0, topics::COMMAND_RESERVE_INVENTORY),
+            (800, topics::INVENTORY_RESERVED),
+            (800, topics::COMMAND_CHARGE_PAYMENT),
+            (1800, topics::PAYMENTS_PROCESSED),
+            (1800, topics::ORDERS_CONFIRMED),
+        ]
+    );
+}
+
+#[test]
+fn choreography_charges_on_the_reservation_and_no_one_gives_orders() {
+    let mut wire = Wire::new(settings(SagaStyle::Choreography));
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.settle();
+    let topics_seen = wire.topics_of(id);
+    assert_eq!(
+        topics_seen,
+        [
+            topics::ORDERS_CREATED,
+            topics::INVENTORY_RESERVED,
+            topics::PAYMENTS_PROCESSED,
+            topics::ORDERS_CONFIRMED
+        ]
+    );
+    assert!(topics_seen.iter().all(|t| !t.starts_with("commands/")));
+}
+
+#[test]
+fn the_seed_order_still_gives_the_seed_s_three_payloads_byte_for_byte() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    // Inventory finishes first (0.8 s), so it takes the first fresh id.
+    wire.next_id = "9de43f67-1234-5678-b9cd-4e567f89abc2"
+        .parse::<Uuid>()
+        .unwrap()
+        .as_u128();
+    wire.place(seed::ORDER_ID.parse().unwrap(), &OrderDraft::seed_example());
+    wire.settle();
+    let compact = |pretty: &str| -> String { pretty.split_whitespace().collect() };
+    let json = |i: usize| String::from_utf8(wire.published[i].1.to_json()).unwrap();
+    assert_eq!(json(0), compact(seed::ORDER_CREATED));
+    assert_eq!(json(1), compact(seed::INVENTORY_RESERVED));
+    // The payment's id differs from the seed's (ids come in order here); everything else holds.
+    let payment: serde_json::Value = serde_json::from_str(&json(2)).unwrap();
+    let seed_payment: serde_json::Value = serde_json::from_str(seed::PAYMENT_PROCESSED).unwrap();
+    for field in ["orderId", "amount", "success", "processedAt"] {
+        assert_eq!(payment[field], seed_payment[field], "{field}");
+    }
+    assert_eq!(wire.published[3].1.topic(), topics::ORDERS_CONFIRMED);
+}
+
+#[test]
+fn notifications_tell_the_customer_the_outcome() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(10),
+        payment: PaymentRule {
+            decline_all: true,
+            ..PaymentRule::default()
+        },
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.settle();
+    assert_eq!(
+        wire.notifications,
+        [
+            "Order confirmation email sent to C123".to_owned(),
+            format!("Inventory confirmation for Order {id}"),
+            format!("Payment failed for Order {id}: payment declined"),
+            format!("Order {id} cancelled: payment declined"),
+        ]
+    );
+}
+
+#[test]
+fn many_orders_at_once_never_take_the_stock_below_zero() {
+    for style in SagaStyle::ALL {
+        let mut wire = Wire::new(FlowSettings {
+            stock: stock(7),
+            ..settings(style)
+        });
+        for n in 0..10 {
+            wire.place(order_id(n), &draft(2));
+        }
+        wire.settle();
+        let confirmed = (0..10)
+            .filter(|&n| wire.outcome(order_id(n)) == Ok(None))
+            .count();
+        assert_eq!(confirmed, 3, "{style}: 7 units make three orders of 2");
+        assert_eq!(wire.flow.inventory.stock().of("P001"), Some(1), "{style}");
+        for n in 0..10 {
+            assert!(
+                wire.outcome(order_id(n)).is_ok(),
+                "{style}: order {n} ends once"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_order_published_from_outside_gets_its_terminal_event_and_an_unknown_result_is_refused() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    let created: DomainEvent =
+        serde_json::from_str::<crate::domain::OrderCreated>(seed::ORDER_CREATED)
+            .unwrap()
+            .into();
+    wire.publish(created);
+    wire.settle();
+    assert_eq!(wire.outcome(seed::ORDER_ID.parse().unwrap()), Ok(None));
+
+    let stray =
+        seed::PAYMENT_PROCESSED.replace(seed::ORDER_ID, "00000000-0000-4000-8000-000000000099");
+    let result = wire.flow.handle(
+        ServiceId::Order,
+        wire.now(),
+        topics::PAYMENTS_PROCESSED,
+        stray.as_bytes(),
+    );
+    assert_eq!(
+        result.unwrap_err().reason,
+        "OrderService never saw order 00000000-0000-4000-8000-000000000099 created"
+    );
+}
+
+#[test]
+fn an_impossible_transition_is_refused_and_logged() {
+    let mut wire = Wire::new(settings(SagaStyle::Orchestration));
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    // Someone publishes a payment for the order before its stock is reserved.
+    let early = seed::PAYMENT_PROCESSED.replace(seed::ORDER_ID, &id.to_string());
+    let result = wire.flow.handle(
+        ServiceId::Order,
+        wire.now(),
+        topics::PAYMENTS_PROCESSED,
+        early.as_bytes(),
+    );
+    assert_eq!(
+        result.unwrap_err().reason,
+        "payment confirmation refused: the inventory is not confirmed yet"
+    );
+    wire.settle();
+    assert_eq!(
+        wire.outcome(id),
+        Ok(None),
+        "the saga carries on and completes"
+    );
+}

@@ -1,0 +1,387 @@
+//! What a learner sets to make things go wrong, and how the saga is coordinated: the payment
+//! rule, the stock, the saga's deadline and its style. Each has a text form for the link and the
+//! page (`?saga=`, `?payment=`, `?decline_over=`, `?decline_pct=`, `?stock=`,
+//! `?saga_timeout_ms=`), parsed here with a sentence for anything refused.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::Delays;
+use crate::domain::money::{parse_price_cents, Cents};
+
+/// How the order's saga is coordinated (`?saga=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SagaStyle {
+    /// The seed's proof of concept: PaymentService and InventoryService both react to
+    /// `orders/created`; OrderService joins their results, in either order.
+    #[default]
+    Parallel,
+    /// Source document 003: InventoryService reacts to `orders/created`, PaymentService to a
+    /// successful reservation, OrderService to the payment. No one gives orders.
+    Choreography,
+    /// Source document 004: OrderService sends commands and waits for each reply before the
+    /// next step; compensation is a command too.
+    Orchestration,
+}
+
+impl SagaStyle {
+    /// Every style, in the order the page lists them.
+    pub const ALL: [SagaStyle; 3] = [
+        SagaStyle::Parallel,
+        SagaStyle::Choreography,
+        SagaStyle::Orchestration,
+    ];
+
+    /// The value of `?saga=`.
+    pub fn value(self) -> &'static str {
+        match self {
+            SagaStyle::Parallel => "parallel",
+            SagaStyle::Choreography => "choreography",
+            SagaStyle::Orchestration => "orchestration",
+        }
+    }
+
+    /// What the style trades, in two or three sentences, for the page.
+    pub fn trade_off(self) -> &'static str {
+        match self {
+            SagaStyle::Parallel => {
+                "Payment and inventory both start when the order is created, so the order \
+                 completes sooner; OrderService joins their results in whichever order they \
+                 come. The price: work is done that a failure then has to undo (a charge \
+                 refunded because the stock was missing)."
+            }
+            SagaStyle::Choreography => {
+                "Each service reacts to the event before it: inventory to the order, payment \
+                 to the reservation, OrderService to the payment. Services stay loosely \
+                 coupled and no one is in charge, but the order of the steps lives in every \
+                 subscription, and the whole process is visible only by watching all of them."
+            }
+            SagaStyle::Orchestration => {
+                "OrderService tells each service what to do with a command and waits for the \
+                 reply before the next step, compensations included. The process is written \
+                 in one place and easy to follow and change, at the price of a central \
+                 coordinator every service depends on."
+            }
+        }
+    }
+}
+
+impl fmt::Display for SagaStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.value())
+    }
+}
+
+impl std::str::FromStr for SagaStyle {
+    type Err = String;
+
+    /// `parallel`, `choreography` or `orchestration`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        SagaStyle::ALL
+            .into_iter()
+            .find(|s| s.value() == text.trim())
+            .ok_or_else(|| {
+                format!(
+                    "{text:?} is not a saga style: use {}",
+                    SagaStyle::ALL.map(SagaStyle::value).join(", ")
+                )
+            })
+    }
+}
+
+/// The largest percentage of `?decline_pct=`.
+pub const MAX_PERCENT: u8 = 100;
+
+/// When PaymentService declines a charge (`?payment=`, `?decline_over=`, `?decline_pct=`).
+/// The rules add up: a charge is declined if any says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaymentRule {
+    /// `?payment=decline`: every charge is declined.
+    pub decline_all: bool,
+    /// `?decline_over=100`: orders whose total is more than this are declined.
+    pub decline_over: Option<Cents>,
+    /// `?decline_pct=30`: this share of orders is declined, chosen by order id (the same order
+    /// id always gets the same answer, so a link replays the same outcome). 0 to 100.
+    pub decline_percent: u8,
+}
+
+impl PaymentRule {
+    /// Why the charge of `total` for `order_id` is declined, or `None` if it is approved.
+    pub fn decline_reason(&self, order_id: Uuid, total: f64) -> Option<String> {
+        if self.decline_all {
+            return Some("payment declined".to_owned());
+        }
+        if let Some(limit) = self.decline_over {
+            if total > limit.to_amount() {
+                return Some(format!(
+                    "payment declined: the total {total:.2} is over the limit of {limit}"
+                ));
+            }
+        }
+        if self.decline_percent > 0 && percentile(order_id) < self.decline_percent {
+            return Some(format!(
+                "payment declined ({} % of orders are)",
+                self.decline_percent
+            ));
+        }
+        None
+    }
+}
+
+/// Where `order_id` falls in 0..100, the same every time: its 128 bits modulo 100.
+pub fn percentile(order_id: Uuid) -> u8 {
+    (order_id.as_u128() % 100) as u8
+}
+
+/// `approve` or `decline`, the value of `?payment=`.
+pub fn parse_payment_mode(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "approve" => Ok(false),
+        "decline" => Ok(true),
+        other => Err(format!(
+            "{other:?} is not a payment mode: use approve or decline"
+        )),
+    }
+}
+
+/// An amount like `100` or `99.50`, the value of `?decline_over=`.
+pub fn parse_limit(text: &str) -> Result<Cents, String> {
+    parse_price_cents(text)
+        .map(Cents)
+        .map_err(|e| format!("{text:?} is not an amount: {e}"))
+}
+
+/// A whole percentage 0 to 100, the value of `?decline_pct=`.
+pub fn parse_percent(text: &str) -> Result<u8, String> {
+    match text.trim().parse::<u8>() {
+        Ok(p) if p <= MAX_PERCENT => Ok(p),
+        _ => Err(format!(
+            "{text:?} is not a percentage: use a whole number from 0 to {MAX_PERCENT}"
+        )),
+    }
+}
+
+/// The most units of one product the stock may hold.
+pub const MAX_STOCK: u32 = 1_000_000;
+/// The most products a stock may list.
+pub const MAX_PRODUCTS: usize = 50;
+/// The longest product id, as the order form allows.
+pub const MAX_PRODUCT_ID: usize = 64;
+
+/// InventoryService's stock: units on hand per product. A product not listed is not counted
+/// (there is always enough), as in the seed, where every reservation succeeds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stock(pub BTreeMap<String, u32>);
+
+impl Stock {
+    /// `P001:5,P002:0`: product id, colon, units; commas between (spaces allowed). Empty text
+    /// is an empty stock (nothing counted).
+    pub fn parse(text: &str) -> Result<Stock, String> {
+        let mut levels = BTreeMap::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((product, units)) = part.split_once(':') else {
+                return Err(format!(
+                    "{part:?} is not product:units (for example P001:5)"
+                ));
+            };
+            let product = product.trim();
+            if product.is_empty() || product.chars().count() > MAX_PRODUCT_ID {
+                return Err(format!(
+                    "{part:?}: a product id has 1 to {MAX_PRODUCT_ID} characters"
+                ));
+            }
+            let units = match units.trim().parse::<u32>() {
+                Ok(n) if n <= MAX_STOCK => n,
+                _ => {
+                    return Err(format!(
+                        "{part:?}: units are a whole number from 0 to {MAX_STOCK}"
+                    ))
+                }
+            };
+            if levels.insert(product.to_owned(), units).is_some() {
+                return Err(format!("{product} is listed twice"));
+            }
+        }
+        if levels.len() > MAX_PRODUCTS {
+            return Err(format!("at most {MAX_PRODUCTS} products"));
+        }
+        Ok(Stock(levels))
+    }
+
+    /// Units of `product` on hand; `None` when it is not counted.
+    pub fn of(&self, product: &str) -> Option<u32> {
+        self.0.get(product).copied()
+    }
+}
+
+impl fmt::Display for Stock {
+    /// The text [`Stock::parse`] reads: `P001:5,P002:0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(p, n)| format!("{p}:{n}")).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// The saga's deadline unless `?saga_timeout_ms=` says otherwise: long enough for the default
+/// delays one after the other (1.8 s), short enough to watch.
+pub const DEFAULT_SAGA_TIMEOUT: Duration = Duration::from_millis(5_000);
+/// The shortest and longest deadline a learner may set, in milliseconds.
+pub const SAGA_TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 100..=60_000;
+
+/// A deadline in whole milliseconds, the value of `?saga_timeout_ms=`.
+pub fn parse_saga_timeout(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if SAGA_TIMEOUT_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{text:?} is not a saga deadline: use whole milliseconds from {} to {}",
+            SAGA_TIMEOUT_RANGE_MS.start(),
+            SAGA_TIMEOUT_RANGE_MS.end()
+        )),
+    }
+}
+
+/// Everything the services' decisions depend on besides the messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowSettings {
+    /// How long payment and inventory work.
+    pub delays: Delays,
+    /// How the saga is coordinated.
+    pub saga: SagaStyle,
+    /// When payments are declined.
+    pub payment: PaymentRule,
+    /// The stock InventoryService starts from.
+    pub stock: Stock,
+    /// How long OrderService waits for an order's saga before cancelling it.
+    pub saga_timeout: Duration,
+}
+
+impl Default for FlowSettings {
+    fn default() -> Self {
+        FlowSettings {
+            delays: Delays::default(),
+            saga: SagaStyle::default(),
+            payment: PaymentRule::default(),
+            stock: Stock::default(),
+            saga_timeout: DEFAULT_SAGA_TIMEOUT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn styles_read_and_write_their_link_value() {
+        for style in SagaStyle::ALL {
+            assert_eq!(style.value().parse(), Ok(style));
+            assert!(style.trade_off().len() > 100);
+        }
+        let error = "saga".parse::<SagaStyle>().unwrap_err();
+        assert!(
+            error.contains("parallel, choreography, orchestration"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_payment_rules_add_up_and_say_why() {
+        let id = |n: u128| Uuid::from_u128(n);
+        let approve = PaymentRule::default();
+        assert_eq!(approve.decline_reason(id(5), 1e6), None);
+        let all = PaymentRule {
+            decline_all: true,
+            ..approve
+        };
+        assert_eq!(
+            all.decline_reason(id(5), 1.0).as_deref(),
+            Some("payment declined")
+        );
+        let over = PaymentRule {
+            decline_over: Some(Cents(10_000)),
+            ..approve
+        };
+        assert_eq!(
+            over.decline_reason(id(5), 100.0),
+            None,
+            "at the limit is fine"
+        );
+        assert_eq!(
+            over.decline_reason(id(5), 100.01).as_deref(),
+            Some("payment declined: the total 100.01 is over the limit of 100.00")
+        );
+        let some = PaymentRule {
+            decline_percent: 30,
+            ..approve
+        };
+        assert_eq!(
+            some.decline_reason(id(129), 1.0).as_deref(),
+            Some("payment declined (30 % of orders are)"),
+            "129 mod 100 is 29, below 30"
+        );
+        assert_eq!(some.decline_reason(id(130), 1.0), None);
+    }
+
+    #[test]
+    fn a_percentage_declines_about_that_share_and_always_the_same_orders() {
+        let rule = PaymentRule {
+            decline_percent: 30,
+            ..PaymentRule::default()
+        };
+        // Ids spread like v4 UUIDs: a multiplicative hash of the index.
+        let ids: Vec<Uuid> = (1..=1000u128)
+            .map(|n| Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
+            .collect();
+        let declined = ids
+            .iter()
+            .filter(|&&id| rule.decline_reason(id, 1.0).is_some())
+            .count();
+        assert!((250..=350).contains(&declined), "{declined} of 1000");
+        for id in &ids {
+            assert_eq!(rule.decline_reason(*id, 1.0), rule.decline_reason(*id, 1.0));
+        }
+    }
+
+    #[test]
+    fn stock_reads_writes_and_refuses_with_reasons() {
+        let stock = Stock::parse(" P001:5 , P002:0,").unwrap();
+        assert_eq!(
+            (stock.of("P001"), stock.of("P002"), stock.of("P003")),
+            (Some(5), Some(0), None)
+        );
+        assert_eq!(stock.to_string(), "P001:5,P002:0");
+        assert_eq!(Stock::parse(&stock.to_string()), Ok(stock));
+        assert_eq!(Stock::parse(""), Ok(Stock::default()));
+        for (bad, says) in [
+            ("P001", "product:units"),
+            ("P001:-1", "whole number"),
+            ("P001:x", "whole number"),
+            (":5", "1 to 64"),
+            ("P001:1,P001:2", "listed twice"),
+            ("P001:2000000", "1000000"),
+        ] {
+            let error = Stock::parse(bad).unwrap_err();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn modes_limits_percentages_and_deadlines_parse_or_say_why() {
+        assert_eq!(parse_payment_mode("decline"), Ok(true));
+        assert_eq!(parse_payment_mode("approve"), Ok(false));
+        assert!(parse_payment_mode("maybe")
+            .unwrap_err()
+            .contains("approve or decline"));
+        assert_eq!(parse_limit("99.5"), Ok(Cents(9950)));
+        assert!(parse_limit("-1").is_err());
+        assert_eq!(parse_percent("100"), Ok(100));
+        assert!(parse_percent("101").unwrap_err().contains("0 to 100"));
+        assert_eq!(parse_saga_timeout("1500"), Ok(Duration::from_millis(1500)));
+        assert!(parse_saga_timeout("50")
+            .unwrap_err()
+            .contains("100 to 60000"));
+    }
+}

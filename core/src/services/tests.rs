@@ -1,0 +1,279 @@
+//! The services' decisions one message at a time: names, subscriptions, refusals, work.
+
+use super::*;
+use crate::domain::events::{seed, OrderCreated};
+
+fn now() -> Timestamp {
+    Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap()
+}
+
+fn flow() -> Flow {
+    Flow::new(FlowSettings::default())
+}
+
+fn order() -> OrderCreated {
+    serde_json::from_str(seed::ORDER_CREATED).unwrap()
+}
+
+fn reason(result: Result<Vec<Command>, Rejection>) -> String {
+    result.unwrap_err().reason
+}
+
+#[test]
+fn services_are_named_as_in_the_seed() {
+    let table = [
+        (ServiceId::Order, "OrderService", "order"),
+        (ServiceId::Payment, "PaymentService", "payment"),
+        (ServiceId::Inventory, "InventoryService", "inventory"),
+        (
+            ServiceId::Notification,
+            "NotificationService",
+            "notification",
+        ),
+    ];
+    assert_eq!(ServiceId::ALL, table.map(|(id, _, _)| id));
+    for (id, name, slug) in table {
+        assert_eq!(
+            (id.name(), id.slug(), id.to_string()),
+            (name, slug, name.to_owned())
+        );
+    }
+}
+
+#[test]
+fn the_seed_s_subscriptions_hold_in_every_style() {
+    for style in SagaStyle::ALL {
+        let notification = ServiceId::Notification.subscriptions(style);
+        assert!(
+            topics::SEED.iter().all(|t| notification.contains(t)),
+            "{style}"
+        );
+        let order = ServiceId::Order.subscriptions(style);
+        assert!(
+            order.contains(&topics::ORDERS_CREATED),
+            "{style}: OrderService sees every order"
+        );
+    }
+    assert_eq!(
+        ServiceId::Payment.subscriptions(SagaStyle::Parallel)[0],
+        topics::ORDERS_CREATED
+    );
+    assert_eq!(
+        ServiceId::Inventory.subscriptions(SagaStyle::Parallel)[0],
+        topics::ORDERS_CREATED
+    );
+}
+
+#[test]
+fn every_published_topic_has_a_subscriber_and_a_single_publisher() {
+    for style in SagaStyle::ALL {
+        let published: Vec<&str> = ServiceId::ALL
+            .iter()
+            .flat_map(|s| s.publications(style).iter().copied())
+            .collect();
+        for topic in &published {
+            let publishers = published.iter().filter(|t| *t == topic).count();
+            let subscribers = ServiceId::ALL
+                .iter()
+                .filter(|s| s.subscriptions(style).contains(topic))
+                .count();
+            assert_eq!(publishers, 1, "{style}: {topic}");
+            assert!(subscribers >= 1, "{style}: {topic}");
+        }
+        // And every subscription is to something somebody publishes.
+        for service in ServiceId::ALL {
+            for topic in service.subscriptions(style) {
+                assert!(
+                    published.contains(topic),
+                    "{style}: {service} waits for {topic}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn commands_travel_only_under_orchestration() {
+    for style in SagaStyle::ALL {
+        let uses_commands = ServiceId::ALL.iter().any(|s| {
+            s.subscriptions(style)
+                .iter()
+                .any(|t| t.starts_with("commands/"))
+        });
+        assert_eq!(uses_commands, style == SagaStyle::Orchestration, "{style}");
+    }
+}
+
+#[test]
+fn default_delays_are_the_seed_s_one_second_and_800_ms() {
+    let delays = Delays::default();
+    assert_eq!(delays.payment, Duration::from_millis(1000));
+    assert_eq!(delays.inventory, Duration::from_millis(800));
+}
+
+#[test]
+fn decisions_per_service_on_a_new_order() {
+    let settings = FlowSettings {
+        delays: Delays {
+            payment: Duration::from_millis(5),
+            inventory: Duration::from_millis(7),
+        },
+        ..FlowSettings::default()
+    };
+    let order_json = seed::ORDER_CREATED.as_bytes();
+    let order_id = order().order_id;
+    let table = [
+        (
+            ServiceId::Order,
+            vec![Command::Schedule {
+                after: settings.saga_timeout,
+                work: Work::Deadline { order_id },
+            }],
+        ),
+        (
+            ServiceId::Payment,
+            vec![Command::Schedule {
+                after: Duration::from_millis(5),
+                work: Work::Charge {
+                    order_id,
+                    amount: 59.98,
+                },
+            }],
+        ),
+        (
+            ServiceId::Inventory,
+            vec![Command::Schedule {
+                after: Duration::from_millis(7),
+                work: Work::Reserve {
+                    order_id,
+                    items: order().items,
+                },
+            }],
+        ),
+        (
+            ServiceId::Notification,
+            vec![Command::Notify(
+                "Order confirmation email sent to C123".into(),
+            )],
+        ),
+    ];
+    let mut flow = Flow::new(settings);
+    for (service, expected) in table {
+        assert_eq!(
+            flow.handle(service, now(), topics::ORDERS_CREATED, order_json),
+            Ok(expected)
+        );
+    }
+}
+
+#[test]
+fn refuses_topics_the_service_does_not_subscribe_to() {
+    let cases = [
+        (ServiceId::Order, topics::ORDERS_CONFIRMED, "{}"),
+        (
+            ServiceId::Payment,
+            topics::PAYMENTS_PROCESSED,
+            seed::PAYMENT_PROCESSED,
+        ),
+        (
+            ServiceId::Payment,
+            topics::INVENTORY_RESERVED,
+            seed::INVENTORY_RESERVED,
+        ),
+        (
+            ServiceId::Inventory,
+            topics::INVENTORY_RESERVED,
+            seed::INVENTORY_RESERVED,
+        ),
+        (ServiceId::Notification, "orders/archived", "{}"),
+        (
+            ServiceId::Inventory,
+            topics::COMMAND_RESERVE_INVENTORY,
+            "{}",
+        ),
+    ];
+    for (service, topic, payload) in cases {
+        assert_eq!(
+            reason(flow().handle(service, now(), topic, payload.as_bytes())),
+            format!("{service} does not subscribe to `{topic}`")
+        );
+    }
+}
+
+#[test]
+fn refuses_payloads_that_are_not_the_event_with_a_readable_reason() {
+    let empty_items = r#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","customerId":"C123",
+        "items":[],"totalAmount":0,"createdAt":"2024-01-15T10:30:00.000Z"}"#;
+    let cases = [
+        ("not json", "payload is not JSON: expected ident at line 1 column 2"),
+        ("{}", "payload is not an OrderCreated event: missing field `orderId` at line 1 column 2"),
+        (empty_items, "payload is not a valid OrderCreated event: `items` is empty; an order has at least one item"),
+    ];
+    for service in ServiceId::ALL {
+        for (payload, expected) in cases {
+            let result = flow().handle(service, now(), topics::ORDERS_CREATED, payload.as_bytes());
+            assert_eq!(reason(result), expected, "{service}");
+        }
+        let result = flow().handle(service, now(), topics::ORDERS_CREATED, &[0xc3, 0x28]);
+        assert_eq!(reason(result), "payload is not UTF-8 text");
+    }
+}
+
+#[test]
+fn rejection_reads_as_its_reason() {
+    let rejection = Rejection::from(EventError::NotUtf8);
+    assert_eq!(rejection.to_string(), "payload is not UTF-8 text");
+}
+
+#[test]
+fn completing_work_publishes_the_seed_s_results_with_the_given_time_and_id() {
+    let order_id = order().order_id;
+    let now = Timestamp::parse("2024-01-15T10:30:01.000Z").unwrap();
+    let payment_id: Uuid = "7bc21a45-8923-4671-a1ed-3d874e22bfa2".parse().unwrap();
+    let charged = flow().complete(
+        Work::Charge {
+            order_id,
+            amount: 59.98,
+        },
+        now,
+        payment_id,
+    );
+    let expected: DomainEvent =
+        serde_json::from_str::<crate::domain::PaymentProcessed>(seed::PAYMENT_PROCESSED)
+            .unwrap()
+            .into();
+    assert_eq!(charged, [Command::Publish(expected)]);
+
+    let now = Timestamp::parse("2024-01-15T10:30:00.800Z").unwrap();
+    let reservation_id: Uuid = "9de43f67-1234-5678-b9cd-4e567f89abc3".parse().unwrap();
+    let work = Work::Reserve {
+        order_id,
+        items: order().items,
+    };
+    let reserved = flow().complete(work, now, reservation_id);
+    let expected: DomainEvent =
+        serde_json::from_str::<crate::domain::InventoryReserved>(seed::INVENTORY_RESERVED)
+            .unwrap()
+            .into();
+    assert_eq!(reserved, [Command::Publish(expected)]);
+}
+
+#[test]
+fn work_knows_its_service_and_order() {
+    let order_id = order().order_id;
+    let charge = Work::Charge {
+        order_id,
+        amount: 1.0,
+    };
+    let reserve = Work::Reserve {
+        order_id,
+        items: Vec::new(),
+    };
+    let deadline = Work::Deadline { order_id };
+    assert_eq!(
+        (charge.service(), reserve.service(), deadline.service()),
+        (ServiceId::Payment, ServiceId::Inventory, ServiceId::Order)
+    );
+    assert!(charge.is_busy() && reserve.is_busy() && !deadline.is_busy());
+    assert_eq!(charge.order_id().to_string(), seed::ORDER_ID);
+}

@@ -1,0 +1,348 @@
+//! The Orders panel's model: one row per order, folded from the messages of the flow seen on
+//! the wire (every PUBLISH any of the four clients sent or received). The same fold for the
+//! live page and a replayed recording, and it needs nothing but packets: what the panel says,
+//! `mosquitto_sub -t '#'` could have told.
+//!
+//! A message is usually seen several times (published once, delivered to each subscriber);
+//! the fold is idempotent, so each counts once. Two different charges for one order are both
+//! counted: that is a double charge, and the row says so.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eda_core::domain::events::{DomainEvent, OrderCancelled};
+//! use eda_core::domain::order::OrderStatus;
+//! use eda_core::domain::Timestamp;
+//! use eda_core::trace::orders::OrderBook;
+//! use uuid::Uuid;
+//!
+//! let mut book = OrderBook::new(100);
+//! let now = Timestamp::from_unix_millis(0).unwrap();
+//! let order_id = Uuid::from_u128(1);
+//! let cancelled = OrderCancelled { order_id, reason: "payment declined".into(), cancelled_at: now };
+//! book.apply(Duration::from_millis(900), &DomainEvent::from(cancelled));
+//! let row = book.row(order_id).unwrap();
+//! assert_eq!(row.status, OrderStatus::Cancelled);
+//! assert_eq!(row.reason.as_deref(), Some("payment declined"));
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::history::PacketHistory;
+use crate::domain::events::DomainEvent;
+use crate::domain::order::OrderStatus;
+
+/// How many orders the panel keeps; older ones are dropped and counted.
+pub const ORDERS_KEPT: usize = 500;
+
+/// One thing that happened to an order, as its row lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepSeen {
+    /// The stock was reserved (under this reservation id).
+    Reserved(Uuid),
+    /// The stock could not be reserved.
+    ReservationFailed(String),
+    /// A charge went through (under this payment id, for this amount).
+    Charged(Uuid, f64),
+    /// A charge was declined.
+    Declined(String),
+}
+
+impl StepSeen {
+    /// The step in a few words, for the row.
+    pub fn describe(&self) -> String {
+        match self {
+            StepSeen::Reserved(_) => "✓ stock reserved".to_owned(),
+            StepSeen::ReservationFailed(reason) => format!("✕ reservation failed: {reason}"),
+            StepSeen::Charged(_, amount) => format!("✓ charged {amount:.2}"),
+            StepSeen::Declined(reason) => format!("✕ payment failed: {reason}"),
+        }
+    }
+
+    /// Whether the step failed.
+    pub fn failed(&self) -> bool {
+        matches!(self, StepSeen::ReservationFailed(_) | StepSeen::Declined(_))
+    }
+}
+
+/// A compensation seen for an order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Compensation {
+    /// The reservation was released.
+    Released(Uuid),
+    /// A charge was refunded.
+    Refunded(Uuid, f64),
+}
+
+impl Compensation {
+    /// The compensation in a few words, for the row.
+    pub fn describe(&self) -> String {
+        match self {
+            Compensation::Released(_) => "↺ stock released".to_owned(),
+            Compensation::Refunded(_, amount) => format!("↺ refunded {amount:.2}"),
+        }
+    }
+}
+
+/// One order as the wire has told it so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRow {
+    /// The order's id.
+    pub order_id: Uuid,
+    /// Who ordered; empty until its `orders/created` is seen.
+    pub customer_id: String,
+    /// Its total; 0 until its `orders/created` is seen.
+    pub total: f64,
+    /// Where it is, in the aggregate's words.
+    pub status: OrderStatus,
+    /// The steps taken, in the order seen.
+    pub steps: Vec<StepSeen>,
+    /// The compensations made, in the order seen.
+    pub compensations: Vec<Compensation>,
+    /// Why it was cancelled.
+    pub reason: Option<String>,
+    /// When its first message was seen, on the packets' clock.
+    pub first_seen: Duration,
+    /// When its outcome (`orders/confirmed` or `orders/cancelled`) was seen.
+    pub ended: Option<Duration>,
+    /// How many outcomes were published for it: more than one would break the saga's promise
+    /// of exactly one.
+    pub outcomes: u32,
+}
+
+impl OrderRow {
+    fn new(order_id: Uuid, at: Duration) -> Self {
+        OrderRow {
+            order_id,
+            customer_id: String::new(),
+            total: 0.0,
+            status: OrderStatus::Pending,
+            steps: Vec::new(),
+            compensations: Vec::new(),
+            reason: None,
+            first_seen: at,
+            ended: None,
+            outcomes: 0,
+        }
+    }
+
+    /// How long from its first message to its outcome.
+    pub fn time_to_outcome(&self) -> Option<Duration> {
+        self.ended.map(|end| end.saturating_sub(self.first_seen))
+    }
+
+    /// How many distinct charges went through: 2 or more is a double charge.
+    pub fn charges(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, StepSeen::Charged(..)))
+            .count()
+    }
+
+    fn has_step(&self, step: &StepSeen) -> bool {
+        self.steps.contains(step)
+    }
+
+    fn step(&mut self, step: StepSeen) {
+        if !self.has_step(&step) {
+            self.steps.push(step);
+        }
+    }
+
+    /// The status from the steps, while no outcome is known.
+    fn progress(&mut self) {
+        if self.status.is_terminal() {
+            return;
+        }
+        let reserved = self
+            .steps
+            .iter()
+            .any(|s| matches!(s, StepSeen::Reserved(_)));
+        let charged = self.charges() > 0;
+        self.status = match (reserved, charged) {
+            (true, false) => OrderStatus::InventoryConfirmed,
+            (false, true) => OrderStatus::PaymentConfirmed,
+            // Both done: confirmed once OrderService says so.
+            (true, true) => OrderStatus::PaymentConfirmed,
+            (false, false) => OrderStatus::Pending,
+        };
+    }
+
+    fn outcome(&mut self, at: Duration, status: OrderStatus, reason: Option<String>) {
+        self.outcomes += 1;
+        if self.ended.is_none() {
+            self.ended = Some(at);
+            self.status = status;
+            self.reason = reason;
+        }
+    }
+}
+
+/// Every order seen, newest last, at most [`ORDERS_KEPT`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBook {
+    rows: VecDeque<OrderRow>,
+    capacity: usize,
+    dropped: u64,
+    /// Each outcome and compensation message seen (topic and its id), so a delivery seen again
+    /// counts once.
+    seen: VecDeque<(Uuid, &'static str, Uuid)>,
+}
+
+impl Default for OrderBook {
+    fn default() -> Self {
+        OrderBook::new(ORDERS_KEPT)
+    }
+}
+
+impl OrderBook {
+    /// An empty book of at most `capacity` orders (at least one).
+    pub fn new(capacity: usize) -> Self {
+        OrderBook {
+            rows: VecDeque::new(),
+            capacity: capacity.max(1),
+            dropped: 0,
+            seen: VecDeque::new(),
+        }
+    }
+
+    /// The book of every message in `history`, in order.
+    pub fn from_packets(history: &PacketHistory, capacity: usize) -> OrderBook {
+        let mut book = OrderBook::new(capacity);
+        for packet in history.iter() {
+            if let Some(message) = &packet.message {
+                book.apply(packet.at, message);
+            }
+        }
+        book
+    }
+
+    /// Oldest first.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = &OrderRow> + ExactSizeIterator {
+        self.rows.iter()
+    }
+
+    /// The row of `order_id`.
+    pub fn row(&self, order_id: Uuid) -> Option<&OrderRow> {
+        self.rows.iter().find(|r| r.order_id == order_id)
+    }
+
+    /// How many orders fell off the book.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// How many orders the book holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the book holds no order.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Forgets every order (and the dropped count).
+    pub fn clear(&mut self) {
+        *self = OrderBook::new(self.capacity);
+    }
+
+    fn row_mut(&mut self, order_id: Uuid, at: Duration) -> &mut OrderRow {
+        let index = match self.rows.iter().rposition(|r| r.order_id == order_id) {
+            Some(index) => index,
+            None => {
+                if self.rows.len() == self.capacity {
+                    self.rows.pop_front();
+                    self.dropped += 1;
+                }
+                self.rows.push_back(OrderRow::new(order_id, at));
+                self.rows.len() - 1
+            }
+        };
+        &mut self.rows[index]
+    }
+
+    /// Whether this outcome or compensation was already counted; remembers it if not.
+    fn first_time(&mut self, order_id: Uuid, topic: &'static str, id: Uuid) -> bool {
+        let key = (order_id, topic, id);
+        if self.seen.contains(&key) {
+            return false;
+        }
+        if self.seen.len() >= self.capacity * 8 {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(key);
+        true
+    }
+
+    /// Folds one message seen at `at` on the packets' clock.
+    pub fn apply(&mut self, at: Duration, message: &DomainEvent) {
+        let order_id = message.order_id();
+        // Outcomes and compensations are counted once per message, however many clients saw it.
+        let once = match message {
+            DomainEvent::OrderConfirmed(_) => Some(("confirmed", Uuid::nil())),
+            DomainEvent::OrderCancelled(_) => Some(("cancelled", Uuid::nil())),
+            DomainEvent::InventoryReleased(r) => Some(("released", r.reservation_id)),
+            DomainEvent::PaymentRefunded(r) => Some(("refunded", r.payment_id)),
+            _ => None,
+        };
+        if let Some((kind, id)) = once {
+            if !self.first_time(order_id, kind, id) {
+                return;
+            }
+        }
+        match message {
+            DomainEvent::OrderCreated(created) => {
+                let row = self.row_mut(order_id, at);
+                row.customer_id.clone_from(&created.customer_id);
+                row.total = created.total_amount;
+            }
+            DomainEvent::InventoryReserved(r) => {
+                let step = match (&r.reason, r.success) {
+                    (_, true) => StepSeen::Reserved(r.reservation_id),
+                    (reason, false) => StepSeen::ReservationFailed(
+                        reason.clone().unwrap_or_else(|| "no reason given".into()),
+                    ),
+                };
+                let row = self.row_mut(order_id, at);
+                row.step(step);
+                row.progress();
+            }
+            DomainEvent::PaymentProcessed(p) => {
+                let step = match (&p.reason, p.success) {
+                    (_, true) => StepSeen::Charged(p.payment_id, p.amount),
+                    (reason, false) => StepSeen::Declined(
+                        reason.clone().unwrap_or_else(|| "no reason given".into()),
+                    ),
+                };
+                let row = self.row_mut(order_id, at);
+                row.step(step);
+                row.progress();
+            }
+            DomainEvent::OrderConfirmed(_) => {
+                self.row_mut(order_id, at)
+                    .outcome(at, OrderStatus::Completed, None);
+            }
+            DomainEvent::OrderCancelled(c) => {
+                let reason = Some(c.reason.clone());
+                self.row_mut(order_id, at)
+                    .outcome(at, OrderStatus::Cancelled, reason);
+            }
+            DomainEvent::InventoryReleased(r) => {
+                let done = Compensation::Released(r.reservation_id);
+                self.row_mut(order_id, at).compensations.push(done);
+            }
+            DomainEvent::PaymentRefunded(r) => {
+                let done = Compensation::Refunded(r.payment_id, r.amount);
+                self.row_mut(order_id, at).compensations.push(done);
+            }
+            // Orchestration's commands say what was asked, not what happened.
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+use super::*;
+use crate::domain::events::{
+    InventoryReleased, InventoryReserved, OrderCancelled, OrderConfirmed, OrderCreated, OrderItem,
+    PaymentProcessed, PaymentRefunded,
+};
+use crate::domain::Timestamp;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_unix_millis(0).unwrap()
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn created(order: u128) -> DomainEvent {
+    OrderCreated {
+        order_id: id(order),
+        customer_id: "C123".into(),
+        items: vec![OrderItem {
+            product_id: "P001".into(),
+            quantity: 2,
+            price: 29.99,
+        }],
+        total_amount: 59.98,
+        created_at: now(),
+    }
+    .into()
+}
+
+fn reserved(order: u128, success: bool) -> DomainEvent {
+    InventoryReserved {
+        order_id: id(order),
+        reservation_id: id(100 + order),
+        success,
+        reason: (!success).then(|| "out of stock: P001 (2 asked, 1 left)".into()),
+        reserved_at: now(),
+    }
+    .into()
+}
+
+fn charged(order: u128, payment: u128) -> DomainEvent {
+    PaymentProcessed {
+        order_id: id(order),
+        payment_id: id(payment),
+        amount: 59.98,
+        success: true,
+        reason: None,
+        processed_at: now(),
+    }
+    .into()
+}
+
+#[test]
+fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
+    let mut book = OrderBook::default();
+    let cancelled: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "out of stock: P001 (2 asked, 1 left)".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let refunded: DomainEvent = PaymentRefunded {
+        order_id: id(1),
+        payment_id: id(7),
+        amount: 59.98,
+        refunded_at: now(),
+    }
+    .into();
+    // Each message seen by several clients: published, then delivered to each subscriber.
+    for (at, message, times) in [
+        (0, created(1), 4),
+        (500, charged(1, 7), 3),
+        (800, reserved(1, false), 3),
+        (800, cancelled.clone(), 4),
+        (801, refunded, 3),
+    ] {
+        for _ in 0..times {
+            book.apply(ms(at), &message);
+        }
+    }
+    let row = book.row(id(1)).unwrap();
+    assert_eq!((row.customer_id.as_str(), row.total), ("C123", 59.98));
+    assert_eq!(row.status, OrderStatus::Cancelled);
+    let steps: Vec<String> = row.steps.iter().map(StepSeen::describe).collect();
+    assert_eq!(
+        steps,
+        [
+            "✓ charged 59.98",
+            "✕ reservation failed: out of stock: P001 (2 asked, 1 left)"
+        ]
+    );
+    let undone: Vec<String> = row
+        .compensations
+        .iter()
+        .map(Compensation::describe)
+        .collect();
+    assert_eq!(undone, ["↺ refunded 59.98"]);
+    assert_eq!(
+        row.reason.as_deref(),
+        Some("out of stock: P001 (2 asked, 1 left)")
+    );
+    assert_eq!(row.time_to_outcome(), Some(ms(800)));
+    assert_eq!((row.outcomes, row.charges()), (1, 1));
+}
+
+#[test]
+fn the_status_follows_the_steps_until_the_outcome() {
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(1));
+    assert_eq!(book.row(id(1)).unwrap().status, OrderStatus::Pending);
+    book.apply(ms(800), &reserved(1, true));
+    assert_eq!(
+        book.row(id(1)).unwrap().status,
+        OrderStatus::InventoryConfirmed
+    );
+    book.apply(ms(1000), &charged(1, 7));
+    assert_eq!(
+        book.row(id(1)).unwrap().status,
+        OrderStatus::PaymentConfirmed
+    );
+    book.apply(
+        ms(1000),
+        &OrderConfirmed {
+            order_id: id(1),
+            confirmed_at: now(),
+        }
+        .into(),
+    );
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        (row.status, row.time_to_outcome()),
+        (OrderStatus::Completed, Some(ms(1000)))
+    );
+    // A late message does not reopen it.
+    book.apply(ms(1100), &reserved(1, false));
+    assert_eq!(book.row(id(1)).unwrap().status, OrderStatus::Completed);
+}
+
+#[test]
+fn two_charges_for_one_order_are_a_double_charge_and_two_outcomes_are_counted() {
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(1));
+    book.apply(ms(1000), &charged(1, 7));
+    book.apply(ms(1001), &charged(1, 8));
+    book.apply(
+        ms(1002),
+        &OrderConfirmed {
+            order_id: id(1),
+            confirmed_at: now(),
+        }
+        .into(),
+    );
+    book.apply(
+        ms(1003),
+        &OrderCancelled {
+            order_id: id(1),
+            reason: "x".into(),
+            cancelled_at: now(),
+        }
+        .into(),
+    );
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.charges(), 2);
+    assert_eq!(row.outcomes, 2);
+    assert_eq!(
+        row.status,
+        OrderStatus::Completed,
+        "the first outcome stands"
+    );
+}
+
+#[test]
+fn the_book_is_bounded_and_counts_what_it_dropped_and_replays_from_packets() {
+    let mut book = OrderBook::new(3);
+    for n in 1..=5 {
+        book.apply(ms(n as u64), &created(n));
+    }
+    assert_eq!((book.len(), book.dropped()), (3, 2));
+    let kept: Vec<Uuid> = book.rows().map(|r| r.order_id).collect();
+    assert_eq!(kept, [id(3), id(4), id(5)]);
+    let released: DomainEvent = InventoryReleased {
+        order_id: id(5),
+        reservation_id: id(105),
+        released_at: now(),
+    }
+    .into();
+    book.apply(ms(9), &released);
+    book.apply(ms(9), &released);
+    assert_eq!(book.row(id(5)).unwrap().compensations.len(), 1);
+    book.clear();
+    assert!(book.is_empty() && book.dropped() == 0);
+
+    let mut script = crate::trace::script::Script::new(broker_bridge::ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(
+        crate::trace::script::order(1),
+        broker_bridge::QoS::AtLeastOnce,
+    );
+    let replayed = OrderBook::from_packets(&script.history, 10);
+    let row = replayed.row(crate::trace::script::order(1)).unwrap();
+    assert_eq!(
+        row.status,
+        OrderStatus::PaymentConfirmed,
+        "both steps done, no outcome in the seed's flow"
+    );
+    assert_eq!(row.steps.len(), 2);
+}
