@@ -325,13 +325,22 @@ impl Runtime {
 
     /// A line in `service`'s event log, and its badge's last outcome.
     fn log(self: &Rc<Self>, service: ServiceId, entry: LogEntry) {
+        self.log_and_show(service, entry, true);
+    }
+
+    /// A line in `service`'s event log; the badge shows its outcome when `shown` (a message
+    /// accepted that made the service do nothing leaves the badge as it was: a failure stays
+    /// on screen though a cancellation follows it).
+    fn log_and_show(self: &Rc<Self>, service: ServiceId, entry: LogEntry, shown: bool) {
         let outcome = match &entry.outcome {
             Outcome::Accepted => LastOutcome::Done,
             Outcome::Rejected(reason) | Outcome::Failed(reason) => {
                 LastOutcome::Failed(reason.clone())
             }
         };
-        self.record(service, ServiceEvent::Outcome(outcome));
+        if shown {
+            self.record(service, ServiceEvent::Outcome(outcome));
+        }
         self.tell(Action::Logged(service, entry));
     }
 
@@ -377,7 +386,8 @@ impl Runtime {
             Ok(_) => Outcome::Accepted,
             Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
         };
-        self.log(
+        let did_something = decision.as_ref().map_or(true, |c| !c.is_empty());
+        self.log_and_show(
             service,
             LogEntry {
                 at: time_of_day(wall_clock()),
@@ -387,6 +397,7 @@ impl Runtime {
                 payload: String::from_utf8_lossy(payload).into_owned(),
                 outcome,
             },
+            did_something,
         );
         if let Ok(commands) = decision {
             self.run(service, commands);

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-pub use settings::{FlowSettings, PaymentRule, SagaStyle, Stock};
+pub use settings::{FlowField, FlowSettings, PaymentRule, SagaStyle, Stock};
 
 use crate::config::{DEFAULT_INVENTORY_DELAY, DEFAULT_PAYMENT_DELAY};
 use crate::domain::events::{DomainEvent, EventError, OrderItem};

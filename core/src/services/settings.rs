@@ -270,9 +270,110 @@ impl Default for FlowSettings {
     }
 }
 
+/// One setting of [`FlowSettings`] a learner types or picks in the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowField {
+    /// The saga's style: `parallel`, `choreography`, `orchestration`.
+    Saga,
+    /// `approve` or `decline`.
+    PaymentMode,
+    /// An amount, or empty for no limit.
+    DeclineOver,
+    /// 0 to 100.
+    DeclinePercent,
+    /// Whole milliseconds, 100 to 60000.
+    SagaTimeout,
+    /// `P001:5,P002:0`, or empty for nothing counted.
+    Stock,
+}
+
+impl FlowSettings {
+    /// These settings with `field` set from `text`, or why `text` cannot be used (the sentence
+    /// names the field).
+    pub fn with(&self, field: FlowField, text: &str) -> Result<FlowSettings, String> {
+        let mut next = self.clone();
+        match field {
+            FlowField::Saga => next.saga = text.parse()?,
+            FlowField::PaymentMode => next.payment.decline_all = parse_payment_mode(text)?,
+            FlowField::DeclineOver if text.trim().is_empty() => next.payment.decline_over = None,
+            FlowField::DeclineOver => {
+                next.payment.decline_over =
+                    Some(parse_limit(text).map_err(|e| format!("Decline over: {e}"))?)
+            }
+            FlowField::DeclinePercent => {
+                next.payment.decline_percent =
+                    parse_percent(text).map_err(|e| format!("Decline share: {e}"))?
+            }
+            FlowField::SagaTimeout => {
+                next.saga_timeout =
+                    parse_saga_timeout(text).map_err(|e| format!("Saga deadline: {e}"))?
+            }
+            FlowField::Stock => {
+                next.stock = Stock::parse(text).map_err(|e| format!("Stock: {e}"))?
+            }
+        }
+        Ok(next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_typed_in_the_page_changes_that_setting_or_says_why_not() {
+        let start = FlowSettings::default();
+        let set = |field, text| start.with(field, text);
+        assert_eq!(
+            set(FlowField::Saga, "orchestration").unwrap().saga,
+            SagaStyle::Orchestration
+        );
+        assert!(
+            set(FlowField::PaymentMode, "decline")
+                .unwrap()
+                .payment
+                .decline_all
+        );
+        assert_eq!(
+            set(FlowField::DeclineOver, "99.50")
+                .unwrap()
+                .payment
+                .decline_over,
+            Some(Cents(9950))
+        );
+        assert_eq!(
+            set(FlowField::DeclineOver, " ")
+                .unwrap()
+                .payment
+                .decline_over,
+            None
+        );
+        assert_eq!(
+            set(FlowField::DeclinePercent, "25")
+                .unwrap()
+                .payment
+                .decline_percent,
+            25
+        );
+        assert_eq!(
+            set(FlowField::SagaTimeout, "750").unwrap().saga_timeout,
+            Duration::from_millis(750)
+        );
+        assert_eq!(
+            set(FlowField::Stock, "P001:1").unwrap().stock.of("P001"),
+            Some(1)
+        );
+        for (field, text, says) in [
+            (FlowField::Saga, "x", "not a saga style"),
+            (FlowField::DeclineOver, "-1", "Decline over:"),
+            (FlowField::DeclinePercent, "101", "Decline share:"),
+            (FlowField::SagaTimeout, "5", "Saga deadline:"),
+            (FlowField::Stock, "P001", "Stock:"),
+        ] {
+            let error = set(field, text).unwrap_err();
+            assert!(error.contains(says), "{field:?}: {error}");
+        }
+    }
 
     #[test]
     fn styles_read_and_write_their_link_value() {

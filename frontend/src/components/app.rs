@@ -3,13 +3,13 @@
 use yew::prelude::*;
 
 use super::{
-    BrokerBar, CopyLink, DelayField, EventLog, FlowDiagram, Notifications, OrderForm,
+    BrokerBar, CopyLink, DraftField, EventLog, FlowDiagram, Notifications, OrderForm, OrdersPanel,
     PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect, QosSettings, RecordingBar,
-    SequenceDiagram, StatusStrip,
+    SagaSettings, SequenceDiagram, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
-use eda_core::services::ServiceId;
+use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::Panel;
 
 /// A callback that does `act` to the page, whatever the event.
@@ -60,6 +60,14 @@ pub fn App() -> Html {
     let on_speed = {
         let page = page.clone();
         Callback::from(move |speed| page.set_speed(speed))
+    };
+    let on_flow = {
+        let page = page.clone();
+        Callback::from(move |(field, text): (FlowField, String)| page.set_flow_field(field, &text))
+    };
+    let on_stock = {
+        let page = page.clone();
+        Callback::from(move |text: String| page.set_flow_field(FlowField::Stock, &text))
     };
     let on_panel = {
         let page = page.clone();
@@ -113,10 +121,10 @@ pub fn App() -> Html {
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
-                        <DelayField id="payment-delay" label="Payment works (ms)"
-                            millis={state.flow.delays.payment.as_millis() as u64} on_change={on_delay(ServiceId::Payment)} />
-                        <DelayField id="inventory-delay" label="Inventory works (ms)"
-                            millis={state.flow.delays.inventory.as_millis() as u64} on_change={on_delay(ServiceId::Inventory)} />
+                        <DraftField id="payment-delay" label="Payment works (ms)" min="0" max="10000" step="100"
+                            value={state.flow.delays.payment.as_millis().to_string()} on_change={on_delay(ServiceId::Payment)} />
+                        <DraftField id="inventory-delay" label="Inventory works (ms)" min="0" max="10000" step="100"
+                            value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_delay(ServiceId::Inventory)} />
                     </div>
                     if let Some(notice) = &state.link_notice {
                         <p class="error" role="alert" data-testid="link-notice">{ notice }</p>
@@ -126,6 +134,8 @@ pub fn App() -> Html {
                     }
                     <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
                     <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
+                    <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} on_change={on_flow} />
+                    <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} on_change={on_stock} />
                 </div>
                 <StatusStrip services={links} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()} />
             </section>
@@ -136,6 +146,9 @@ pub fn App() -> Html {
                 </div>
                 <div class="column logs">{ logs }</div>
             </main>
+            <section class="layout wide" aria-label="The orders">
+                <OrdersPanel trace={trace.clone()} version={state.trace_version} />
+            </section>
             <section class="layout wide picture-controls" aria-label="The picture">
                 <PlaybackBar trace={trace.clone()} version={state.trace_version}
                     error={state.playback_error.clone()} {on_speed} on_pause={on(&page, |p| p.toggle_pause())}

@@ -47,7 +47,7 @@ pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
         // attribute that did not change costs nothing to draw again.
         let opacity = ((1.0 - travelled) * 10.0).clamp(0.0, 1.0);
         Some(html! {
-            <circle key={pulse.key.id()} class={classes!("flow-pulse", pulse.edge.topic_class())}
+            <circle key={pulse.key.id()} class={classes!("flow-pulse", pulse.edge.topic_class(), pulse.mark.map(|m| m.word()))}
                 data-testid="flow-pulse" data-seq={pulse.key.seq().map(|s| s.to_string())}
                 data-edge={pulse.edge.id()} data-order={pulse.order_id.map(|id| id.to_string())}
                 data-travelled={format!("{travelled:.1}")}

@@ -57,8 +57,10 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
     let topic = packet.topic.clone().unwrap_or_default();
     let reason = packet.reason.clone().unwrap_or_default();
     let label = describe(packet);
+    let mark = packet.mark();
     html! {
-        <tr key={seq} class={classes!("packet-row", direction, open.then_some("open"))}
+        <tr key={seq} class={classes!("packet-row", direction, open.then_some("open"), mark.map(|m| m.word()))}
+            data-mark={mark.map(|m| m.word())}
             data-testid="packet-row" aria-rowindex={(index + 2).to_string()}
             data-seq={seq.to_string()} data-service={packet.service.slug()} data-direction={direction}
             data-kind={packet.kind.name()} data-topic={packet.topic.clone()} data-qos={qos.clone()}
@@ -69,7 +71,12 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
             <td>{ packet.service.name() }</td>
             <td title={arrow_title}>{ arrow }</td>
             <td class="kind">{ packet.kind.name() }</td>
-            <td title={topic.clone()}>{ topic }</td>
+            <td title={topic.clone()}>
+                if let Some(mark) = mark {
+                    <span class="mark" title={mark.word()}>{ format!("{} ", mark.symbol()) }</span>
+                }
+                <bdi>{ topic }</bdi>
+            </td>
             <td>{ qos }</td>
             <td>{ id }</td>
             <td>{ packet.flags() }</td>

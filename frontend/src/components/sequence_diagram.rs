@@ -169,8 +169,9 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             })
         };
         html! {
-            <g class={classes!("arrow", arrow.dashed.then_some("reply"), arrow.packet_seq.is_some().then_some("clickable"))}
+            <g class={classes!("arrow", arrow.dashed.then_some("reply"), arrow.packet_seq.is_some().then_some("clickable"), arrow.mark.map(|m| m.word()))}
                 data-testid="seq-arrow" data-seq={arrow.packet_seq.map(|s| s.to_string())}
+                data-mark={arrow.mark.map(|m| m.word())}
                 data-label={arrow.label.clone()} data-from={from} data-to={to} {onclick} {onkeydown}
                 tabindex={seq.map(|_| "0")} role={seq.map(|_| "button")}
                 aria-label={seq.map(|_| format!("{}: open this packet", arrow.label))}>

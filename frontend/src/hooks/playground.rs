@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use broker_bridge::ProtocolVersion;
 use eda_core::domain::order_form::ValidOrder;
-use eda_core::services::ServiceId;
+use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::query::{parse_delay, protocol_from_query};
 use eda_core::state::{Action, FlowQos, Panel, Setting, State};
 use eda_core::trace::playback::{Playback, Speed};
@@ -92,6 +92,32 @@ impl Playground {
             }
             Err(reason) => self.state.dispatch(Action::DelaysRefused(reason)),
         }
+    }
+
+    /// A saga or failure setting typed or picked in the page (the style, the payment rule, the
+    /// stock, the deadline): used from the next message on, kept in the link, or explained.
+    pub fn set_flow_field(&self, field: FlowField, text: &str) {
+        let next = match self.state.flow.with(field, text) {
+            Ok(next) => next,
+            Err(reason) => return self.state.dispatch(Action::FlowRefused(reason)),
+        };
+        let setting = match field {
+            FlowField::Saga => Setting::Saga(next.saga),
+            FlowField::PaymentMode | FlowField::DeclineOver | FlowField::DeclinePercent => {
+                Setting::Payment(next.payment)
+            }
+            FlowField::SagaTimeout => Setting::SagaTimeout(next.saga_timeout),
+            FlowField::Stock => Setting::Stock(next.stock.clone()),
+        };
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            if field == FlowField::Stock {
+                runtime.set_stock(next.stock.clone());
+            } else {
+                runtime.set_flow(next.clone());
+            }
+        }
+        address_bar::remember(&setting);
+        self.state.dispatch(Action::FlowChanged(next));
     }
 
     /// Connects the services to the broker at `raw` (a `ws://` or `wss://` URL), or says why

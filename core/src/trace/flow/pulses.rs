@@ -50,6 +50,8 @@ pub struct Pulse {
     pub order_id: Option<Uuid>,
     /// When the packet was sent or received (the click made), on the packets' clock.
     pub at: Duration,
+    /// A failure or compensation the packet carries: the dot is drawn in its colour.
+    pub mark: Option<crate::trace::packet::Mark>,
 }
 
 impl Pulse {
@@ -106,6 +108,7 @@ pub fn shown_pulses(
                 edge,
                 order_id: p.order_id,
                 at: p.at,
+                mark: p.mark(),
             })
         })
         .collect();
@@ -122,6 +125,7 @@ pub fn shown_pulses(
                     edge: Edge::PLACE_ORDER,
                     order_id: Some(order_id),
                     at,
+                    mark: None,
                 },
             }),
     );

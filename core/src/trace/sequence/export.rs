@@ -73,14 +73,25 @@ pub fn to_svg(layout: &SequenceLayout) -> String {
             .packet_seq
             .map(|seq| format!(" data-seq=\"{seq}\""))
             .unwrap_or_default();
+        // Marked in colour and in the label's symbol.
+        let (mark_class, stroke) = match arrow.mark {
+            Some(mark) => (
+                format!(" {}", mark.word()),
+                match mark {
+                    crate::trace::packet::Mark::Failure => "#b00020",
+                    crate::trace::packet::Mark::Compensation => "#8a5a00",
+                },
+            ),
+            None => (String::new(), "#333"),
+        };
         let dash = if arrow.dashed {
             " stroke-dasharray=\"6 4\""
         } else {
             ""
         };
         out.push_str(&format!(
-            "<g class=\"arrow\"{seq}>\
-             <line x1=\"{x1:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"#333\"{dash} \
+            "<g class=\"arrow{mark_class}\"{seq}>\
+             <line x1=\"{x1:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\"{dash} \
              marker-end=\"url(#arrowhead)\"/>\
              <text x=\"{mid:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\">{label}</text>\
              <text x=\"{time_x:.1}\" y=\"{time_y:.1}\" text-anchor=\"end\" fill=\"#777\" \

@@ -48,6 +48,8 @@ pub struct ArrowShape {
     pub time_label: String,
     /// Answers and handshake steps, as UML draws replies.
     pub dashed: bool,
+    /// A failure or compensation the arrow carries.
+    pub mark: Option<super::super::packet::Mark>,
 }
 
 pub fn sequence_layout(arrows: &[Arrow], zoom: f64) -> SequenceLayout {
@@ -73,6 +75,7 @@ pub fn sequence_layout(arrows: &[Arrow], zoom: f64) -> SequenceLayout {
             label: arrow.label.clone(),
             time_label: format!("+{ms} ms"),
             dashed: arrow.kind.is_reply(),
+            mark: arrow.mark,
         })
         .collect::<Vec<_>>();
     let last_row = first_row + row * shapes.len().saturating_sub(1) as f64;

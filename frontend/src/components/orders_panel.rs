@@ -1,0 +1,110 @@
+//! The Orders panel: one row per order as the wire told it (id, customer, total, state, the
+//! steps taken and the compensations made, why it was cancelled, its time to an outcome),
+//! newest first. The model is [`eda_core::trace::orders`]; this only draws it.
+
+use eda_core::domain::order::OrderStatus;
+use eda_core::trace::orders::{Compensation, OrderRow, StepSeen};
+use yew::prelude::*;
+
+use crate::SharedTrace;
+
+/// How many rows are drawn; the rest are counted.
+const ROWS_DRAWN: usize = 100;
+
+#[derive(Properties, PartialEq)]
+pub struct OrdersPanelProps {
+    pub trace: SharedTrace,
+    /// Changes whenever packets were recorded or the playback changed.
+    pub version: u64,
+}
+
+fn status_symbol(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Completed => "✓",
+        OrderStatus::Cancelled => "✕",
+        _ => "◔",
+    }
+}
+
+fn row_view(row: &OrderRow) -> Html {
+    let id = row.order_id.to_string();
+    let time = row
+        .time_to_outcome()
+        .map(|t| format!("{} ms", t.as_millis()))
+        .unwrap_or_else(|| "…".to_owned());
+    let status = row.status.name();
+    let double = row.charges() > 1;
+    html! {
+        <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
+            data-charges={row.charges().to_string()} data-compensations={row.compensations.len().to_string()}
+            class={classes!("order-row", status.to_lowercase(), double.then_some("double-charge"))}>
+            <td><code title={id.clone()}>{ &id[..8] }</code></td>
+            <td><bdi>{ &row.customer_id }</bdi></td>
+            <td class="num">{ format!("{:.2}", row.total) }</td>
+            <td class="status"><span aria-hidden="true">{ status_symbol(row.status) }</span>{ format!(" {status}") }</td>
+            <td>
+                <ul class="steps">
+                    { for row.steps.iter().map(|s: &StepSeen| html! {
+                        <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">{ s.describe() }</li>
+                    }) }
+                    { for row.compensations.iter().map(|c: &Compensation| html! {
+                        <li class="compensation" data-testid="order-compensation">{ c.describe() }</li>
+                    }) }
+                    if double {
+                        <li class="failure" data-testid="order-double-charge">{ format!("✕ charged {} times", row.charges()) }</li>
+                    }
+                </ul>
+            </td>
+            <td data-testid="order-reason"><bdi>{ row.reason.clone().unwrap_or_default() }</bdi></td>
+            <td class="num" data-testid="order-time">{ time }</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
+    let trace = props.trace.0.borrow();
+    let book = trace.orders_shown();
+    let total = book.len();
+    let (completed, cancelled) = book
+        .rows()
+        .fold((0, 0), |(done, gone), row| match row.status {
+            OrderStatus::Completed => (done + 1, gone),
+            OrderStatus::Cancelled => (done, gone + 1),
+            _ => (done, gone),
+        });
+    let open = total - completed - cancelled;
+    let rows = book
+        .rows()
+        .rev()
+        .take(ROWS_DRAWN)
+        .map(row_view)
+        .collect::<Html>();
+    let hidden = total.saturating_sub(ROWS_DRAWN) as u64 + book.dropped();
+    html! {
+        <section class="card orders" aria-labelledby="orders-title" data-testid="orders-panel">
+            <h2 id="orders-title">{ "Orders" }
+                <span class="muted" data-testid="orders-count" data-total={total.to_string()}
+                    data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}>
+                    { format!(" — {completed} completed, {cancelled} cancelled, {open} open") }</span></h2>
+            if total == 0 {
+                <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>
+            } else {
+                <div class="table-scroll">
+                    <table>
+                        <thead><tr>
+                            <th scope="col">{ "Order" }</th><th scope="col">{ "Customer" }</th>
+                            <th scope="col">{ "Total" }</th><th scope="col">{ "State" }</th>
+                            <th scope="col">{ "Steps and compensations" }</th><th scope="col">{ "Cancelled because" }</th>
+                            <th scope="col">{ "Time to outcome" }</th>
+                        </tr></thead>
+                        <tbody>{ rows }</tbody>
+                    </table>
+                </div>
+            }
+            if hidden > 0 {
+                <p class="dropped" data-testid="orders-hidden">{ format!("{hidden} older orders not shown.") }</p>
+            }
+        </section>
+    }
+}
