@@ -3,7 +3,8 @@
 // page (docs/screenshot.png), the sequence diagram filtered to that order
 // (docs/sequence-diagram.png), the packet inspector with one packet open
 // (docs/packet-inspector.png), and the flow diagram while payment and inventory are still
-// working (docs/flow-diagram.png).
+// working (docs/flow-diagram.png); then, in a second page with the payment declined, the
+// Orders panel and the sequence diagram of the cancelled order (docs/saga-cancelled.png).
 //
 //   trunk build && node e2e/screenshot.mjs [docs/screenshot.png]
 
@@ -52,8 +53,8 @@ try {
   const docs = path.dirname(out);
   const orderId = (await app.page.textContent('[data-testid="placed-order-id"]')).trim();
   await app.page.selectOption('#sequence-order', orderId);
-  // One order at QoS 1: 2 form arrows + 8 PUBLISH legs + 8 PUBACKs.
-  await app.page.waitForFunction(() => document.querySelectorAll('[data-testid="seq-arrow"]').length >= 18);
+  // One order at QoS 1: its 13 PUBLISH legs have been drawn (the diagram draws the rows in view).
+  await app.page.waitForFunction(() => Number(/(\d+) arrows/.exec(document.querySelector('#sequence-title .muted')?.textContent ?? '')?.[1] ?? 0) >= 28);
   const diagram = path.join(docs, 'sequence-diagram.png');
   await (await app.page.$('.sequence-diagram')).screenshot({ path: diagram });
   console.log(`screenshot: ${diagram}`);
@@ -64,6 +65,40 @@ try {
   await (await app.page.$('.packet-inspector')).screenshot({ path: inspector });
   console.log(`screenshot: ${inspector}`);
   await app.close();
+
+  // A declined payment: the saga cancels the order and releases the stock.
+  const saga = await openPage(browser, null);
+  await saga.page.setViewportSize({ width: 1280, height: 2400 });
+  await saga.page.goto(`${server.url}/?broker=${broker.wsUrl}&payment=decline&view=sequence`);
+  await saga.page.waitForFunction(() =>
+    ['order', 'payment', 'inventory', 'notification'].every(
+      (s) => document.querySelector(`[data-testid="status-${s}"]`)?.dataset.state === 'connected',
+    ),
+  );
+  await broker.waitForLog(/Sending SUBACK to eda-[0-9a-f]+-notification/, 10_000);
+  await saga.page.click('[data-testid="place-order"]');
+  await saga.page.locator('[data-testid="order-row"][data-status="Cancelled"][data-compensations="1"]').waitFor({ timeout: 20_000 });
+  const cancelled = (await saga.page.getAttribute('[data-testid="order-row"]', 'data-order-id')).trim();
+  await saga.page.selectOption('#sequence-order', cancelled);
+  // Zoomed out a step, at the end of the order's saga: the failure and what followed it.
+  await saga.page.click('[aria-label="Zoom out"]');
+  await saga.page.locator('[data-testid="sequence-scroll"]').evaluate((e) => { e.scrollTop = e.scrollHeight; });
+  await saga.page.waitForTimeout(300);
+  // Page coordinates (a bounding box is the viewport's).
+  const box = (selector) => saga.page.locator(selector).evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { y: r.top + window.scrollY, height: r.height };
+  });
+  const top = await box('[data-testid="orders-panel"]');
+  const bottom = await box('.sequence-diagram');
+  const sagaShot = path.join(docs, 'saga-cancelled.png');
+  await saga.page.screenshot({
+    path: sagaShot,
+    fullPage: true,
+    clip: { x: 0, y: top.y - 8, width: 1280, height: Math.min(bottom.y + bottom.height, top.y + 1400) - top.y + 16 },
+  });
+  console.log(`screenshot: ${sagaShot}`);
+  await saga.close();
 } finally {
   await browser.close();
   await server.close();

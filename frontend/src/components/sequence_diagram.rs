@@ -223,8 +223,8 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     viewBox={format!("0 0 {} {}", shapes.width, shapes.height)} role="img"
                     aria-label="Sequence diagram of the order flow" data-testid="sequence-svg">
                     <defs>
-                        <marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8"
-                            markerHeight="8" orient="auto-start-reverse">
+                        <marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9"
+                            markerHeight="9" orient="auto-start-reverse">
                             <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" />
                         </marker>
                     </defs>
