@@ -137,8 +137,8 @@ pub use packet::{
     SubscribeReturnCode, SubscriptionOptions,
 };
 pub use session::{
-    ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing, Session,
-    SessionError, Status,
+    BrokerFault, ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing,
+    Session, SessionError, Status, Takeover,
 };
 pub use trace::{Direction, PacketEvent};
 

@@ -7,6 +7,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`config`] | the defaults a user may change: broker URL, delays, QoS, MQTT version |
+//! | [`outside_text`] | text from outside shown as it is: invisible characters named, right-to-left runs isolated |
 //! | [`domain`] | the seed's events and topics (its JSON, byte for byte), timestamps, money, the order form's rules |
 //! | [`services`] | the four services as decisions: `handle(message) -> commands`, simulated work as a scheduled command |
 //! | [`trace`] | every packet the clients saw, the user's clicks and what the services did; the playback clock; the sequence and flow diagrams' geometry; recordings |
@@ -67,6 +68,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod outside_text;
 pub mod services;
 pub mod state;
 pub mod trace;

@@ -180,7 +180,10 @@ pub fn handle(
 ) -> Result<Vec<Command>, Rejection> {
     if !service.subscriptions().contains(&topic) {
         return Err(Rejection {
-            reason: format!("{service} does not subscribe to `{topic}`"),
+            reason: format!(
+                "{service} does not subscribe to `{}`",
+                crate::outside_text::isolate(topic)
+            ),
         });
     }
     let event = DomainEvent::decode(topic, payload)?;

@@ -2,17 +2,23 @@
 
 use super::Command;
 use crate::domain::events::DomainEvent;
+use crate::outside_text::isolate;
 
 /// Every event of the flow is worth telling the customer about.
 pub fn on_event(event: &DomainEvent) -> Vec<Command> {
     vec![Command::Notify(message(event))]
 }
 
-/// The notification text; order ids are written as hyphenated lowercase UUIDs.
+/// The notification text; order ids are written as hyphenated lowercase UUIDs. The customer id
+/// came from outside: its invisible characters are named and right-to-left text is isolated
+/// ([`isolate`]), so it cannot turn the sentence around.
 pub fn message(event: &DomainEvent) -> String {
     match event {
         DomainEvent::OrderCreated(order) => {
-            format!("Order confirmation email sent to {}", order.customer_id)
+            format!(
+                "Order confirmation email sent to {}",
+                isolate(&order.customer_id)
+            )
         }
         DomainEvent::PaymentProcessed(payment) if payment.success => {
             format!("Payment confirmation for Order {}", payment.order_id)
@@ -98,6 +104,28 @@ mod tests {
             notify(topics::PAYMENTS_PROCESSED, &upper),
             text("Payment confirmation for Order 3fa85f64-5717-4562-b3fc-2c963f66afa6")
         );
+    }
+
+    #[test]
+    fn a_customer_id_from_outside_cannot_turn_the_sentence_around() {
+        let cases = [
+            (
+                "C\\u202e123",
+                "Order confirmation email sent to C⟨U+202E RLO⟩123",
+            ),
+            (
+                "C\\u0000123",
+                "Order confirmation email sent to C⟨U+0000 NUL⟩123",
+            ),
+            (
+                "שלום (1)",
+                "Order confirmation email sent to \u{2068}שלום (1)\u{2069}",
+            ),
+        ];
+        for (customer, expected) in cases {
+            let order = seed::ORDER_CREATED.replace("C123", customer);
+            assert_eq!(notify(topics::ORDERS_CREATED, &order), text(expected));
+        }
     }
 
     #[test]
