@@ -84,6 +84,8 @@ pub fn App() -> Html {
         ),
     );
 
+    // The subscriptions as the broker answered them, from the same projection as the badges.
+    let statuses = trace.0.borrow().statuses();
     let logs = [
         ServiceId::Payment,
         ServiceId::Inventory,
@@ -91,7 +93,14 @@ pub fn App() -> Html {
         ServiceId::Order,
     ]
     .into_iter()
-    .map(|id| html! { <EventLog service={state.service(id).clone()} /> })
+    .map(|id| {
+        let subscriptions = statuses
+            .iter()
+            .find(|(service, _)| *service == id)
+            .map(|(_, status)| status.subscriptions(id))
+            .unwrap_or_default();
+        html! { <EventLog service={state.service(id).clone()} {subscriptions} /> }
+    })
     .collect::<Html>();
     let links = state
         .services

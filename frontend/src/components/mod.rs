@@ -11,6 +11,7 @@ mod flow_diagram;
 mod flow_pulses;
 mod notifications;
 mod order_form;
+pub mod outside_text;
 mod packet_detail;
 mod packet_inspector;
 mod packet_row;
