@@ -17,7 +17,7 @@ const JITTER_FRACTION: f64 = 0.2;
 /// assert_eq!(backoff.next_delay(0.0), Duration::from_millis(500));
 /// assert_eq!(backoff.next_delay(0.0), Duration::from_secs(1));
 /// assert_eq!(backoff.next_delay(0.5), Duration::from_millis(1800)); // 2 s less 10 %
-/// backoff.reset(); // connected: the next loss starts again at `base`
+/// backoff.reset(); // a connection proved healthy: the next loss starts again at `base`
 /// assert_eq!(backoff.attempt(), 0);
 /// ```
 #[derive(Debug, Clone)]
@@ -54,7 +54,8 @@ impl Backoff {
         nominal.mul_f64(1.0 - JITTER_FRACTION * jitter.clamp(0.0, 1.0))
     }
 
-    /// Starts again from `base`: call it when a connection succeeds.
+    /// Starts again from `base`: call it once a connection proves healthy (the session does,
+    /// see `session/health.rs`), not merely when the broker accepts it.
     pub fn reset(&mut self) {
         self.attempt = 0;
     }

@@ -10,7 +10,7 @@ mod tests;
 
 use std::time::Duration;
 
-use crate::codec::Decoder;
+use crate::codec::{Decoded, Decoder};
 use crate::packet::{ConnAck, Packet, Property, ProtocolVersion, QoS, ReasonCode};
 use crate::session::{Options, PublishRequest, Session};
 
@@ -32,7 +32,10 @@ pub fn exercise_version(data: &[u8], version: ProtocolVersion) {
     let mut decoder = Decoder::new(MAX_PACKET, version);
     for chunk in data.chunks(frame) {
         decoder.push(chunk);
-        while let Ok(Some((packet, raw))) = decoder.next_packet() {
+        while let Ok(Some(item)) = decoder.next_item() {
+            let Decoded::Packet(packet, raw) = item else {
+                continue;
+            };
             assert!(raw.len() <= MAX_PACKET);
             let again = packet.encode(version).expect("a decoded packet encodes");
             let (decoded, _) = Packet::decode(&again, usize::MAX, version)

@@ -71,6 +71,11 @@ impl Keepalive {
         self.ping_sent_at = None;
     }
 
+    /// A PINGREQ went out and its PINGRESP has not come yet.
+    pub fn awaiting_pingresp(&self) -> bool {
+        self.ping_sent_at.is_some()
+    }
+
     /// When [`Keepalive::poll`] next has something to say: the ping's due time, or the
     /// PINGRESP's deadline while one is awaited. `None` when keepalive is off.
     pub fn deadline(&self) -> Option<Duration> {

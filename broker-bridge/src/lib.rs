@@ -105,6 +105,39 @@
 //! assert_eq!(reason.to_string(), "no CONNACK from the broker within 10000 ms");
 //! ```
 //!
+//! A transport that closes is told apart by what came before it, and the reconnect delays grow
+//! until a connection proves healthy (it lived [`Options::healthy_after`] or carried a message),
+//! not merely until the broker accepts it:
+//!
+//! ```
+//! use std::time::Duration;
+//! use broker_bridge::session::ABNORMAL_CLOSURE;
+//! use broker_bridge::{ConnectionError, Event, Options, Session};
+//!
+//! let ms = Duration::from_millis;
+//! let mut session = Session::new(Options::new("eda-demo-payment"));
+//! let mut delays = Vec::new();
+//! for start in [ms(0), ms(600), ms(1700)] {
+//!     // Accepted, then closed 50 ms later, three times.
+//!     session.handle_transport_open(start);
+//!     session.handle_bytes(start, &[0x20, 0x02, 0x00, 0x00]);
+//!     let dropped = ConnectionError::TransportClosed { code: ABNORMAL_CLOSURE, reason: String::new() };
+//!     session.handle_transport_closed(start + ms(50), dropped);
+//!     delays.push(session.reconnect_delay(0.0)); // jitter is an input: 0 for none
+//! }
+//! assert_eq!(delays, [ms(500), ms(1000), ms(2000)]);
+//! let reason = std::iter::from_fn(|| session.poll_event())
+//!     .filter_map(|e| match e {
+//!         Event::ConnectionLost { reason } => Some(reason.to_string()),
+//!         _ => None,
+//!     })
+//!     .last();
+//! assert_eq!(
+//!     reason.as_deref(),
+//!     Some("accepted, then closed by the broker after 50 ms (3 times in a row)")
+//! );
+//! ```
+//!
 //! ## Features
 //!
 //! - `browser` (default): the `ws` driver on wasm32; nothing on other targets. Without it the
@@ -137,8 +170,8 @@ pub use packet::{
     SubscribeReturnCode, SubscriptionOptions,
 };
 pub use session::{
-    ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing, Session,
-    SessionError, Status,
+    BrokerFault, ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing,
+    Session, SessionError, Status, Takeover,
 };
 pub use trace::{Direction, PacketEvent};
 

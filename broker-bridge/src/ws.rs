@@ -1,7 +1,8 @@
 //! The browser driver: a [`Session`] fed by a `WebSocket` (subprotocol `mqtt`) and one timer.
 //!
-//! All protocol decisions are the session's; this file only moves bytes and time, reconnects
-//! with [`Backoff`], and reports to one handler. Nothing here panics on input from the network
+//! All protocol decisions are the session's, including how long to wait before reconnecting
+//! ([`Session::reconnect_delay`]) and what a closed socket means; this file only moves bytes
+//! and time, and reports to one handler. Nothing here panics on input from the network
 //! or the user: a bad URL or a refused socket becomes [`Link::Disconnected`] with a reason.
 //!
 //! Two things here are about speed (see `docs/benchmarks.md`):
@@ -23,17 +24,11 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use crate::backoff::Backoff;
 pub use crate::link::Link;
 use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
 use crate::session::{
     ConnectionError, Event, Options, PublishRequest, Publishing, Session, SessionError, Status,
 };
-
-/// The first reconnect waits this long; each failure doubles it up to [`RETRY_MAX`].
-pub const RETRY_BASE: Duration = Duration::from_millis(500);
-/// The longest wait between reconnects (before up to a fifth of jitter comes off).
-pub const RETRY_MAX: Duration = Duration::from_secs(10);
 
 /// What the driver reports: the session's events and changes of the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +44,8 @@ pub enum ClientEvent {
 
 type Handler = Rc<dyn Fn(ClientEvent)>;
 
-/// One MQTT client over one browser WebSocket, reconnecting with [`Backoff`] until closed.
+/// One MQTT client over one browser WebSocket, reconnecting until closed, after the delays
+/// the session gives ([`Options::reconnect_min`] growing to [`Options::reconnect_max`]).
 /// Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub struct Client {
@@ -78,7 +74,6 @@ struct Inner {
     socket: Option<Socket>,
     session_timer: Option<Timeout>,
     retry_timer: Option<Timeout>,
-    backoff: Backoff,
     handler: Handler,
     /// The deadline `session_timer` is armed for.
     timer_deadline: Option<Duration>,
@@ -118,7 +113,6 @@ impl Client {
                 session_timer: None,
                 retry_timer: None,
                 timer_deadline: None,
-                backoff: Backoff::new(RETRY_BASE, RETRY_MAX),
                 handler: Rc::new(handler),
                 generation: 0,
                 outbox: Vec::new(),
@@ -259,7 +253,7 @@ impl Client {
             let mut inner = self.inner.borrow_mut();
             inner.leave();
             inner.url = url.to_owned();
-            inner.backoff.reset();
+            inner.session.reset_reconnect();
         }
         self.hand_out_events();
         self.open_socket();
@@ -294,7 +288,11 @@ impl Client {
             }
             inner.generation += 1;
             inner.drop_socket();
-            (inner.url.clone(), inner.generation, inner.backoff.attempt())
+            (
+                inner.url.clone(),
+                inner.generation,
+                inner.session.reconnect_attempt(),
+            )
         };
         self.emit(ClientEvent::Link(Link::Connecting {
             url: url.clone(),
@@ -307,7 +305,7 @@ impl Client {
                     .dyn_ref::<js_sys::Error>()
                     .map(|e| String::from(e.message()))
                     .unwrap_or_else(|| "the browser refused to open the WebSocket".into());
-                self.retry_later(ConnectionError::TransportFailed(text));
+                self.drop_connection(ConnectionError::TransportFailed(text));
                 return;
             }
         };
@@ -350,17 +348,25 @@ impl Client {
         });
     }
 
-    /// The connection is unusable: tell the session, close the socket, try again later.
+    /// The connection is unusable: tell the session, close the socket, try again later. The
+    /// session's words for the loss win over the socket's: it knows whether the broker had
+    /// accepted us, and for how long.
     fn drop_connection(&self, reason: ConnectionError) {
-        {
+        let reason = {
             let mut inner = self.inner.borrow_mut();
-            inner.session.handle_transport_closed(reason.clone());
+            inner.session.handle_transport_closed(now(), reason.clone());
             // Take the session's own ConnectionLost out: `retry_later` reports this loss.
             inner.collect_events();
-            inner
-                .outbox
-                .retain(|e| !matches!(e, ClientEvent::Session(Event::ConnectionLost { .. })));
-        }
+            let mut told = None;
+            inner.outbox.retain(|e| match e {
+                ClientEvent::Session(Event::ConnectionLost { reason }) => {
+                    told = Some(reason.clone());
+                    false
+                }
+                _ => true,
+            });
+            told.unwrap_or(reason)
+        };
         self.retry_later(reason);
     }
 
@@ -371,8 +377,8 @@ impl Client {
             if inner.closed {
                 return;
             }
-            let attempt = inner.backoff.attempt() + 1;
-            let retry_in = inner.backoff.next_delay(js_sys::Math::random());
+            let attempt = inner.session.reconnect_attempt() + 1;
+            let retry_in = inner.session.reconnect_delay(js_sys::Math::random());
             let weak = self.weak();
             inner.retry_timer = Some(Timeout::new(retry_in.as_millis() as u32, move || {
                 if let Some(inner) = weak.upgrade() {
@@ -404,12 +410,6 @@ impl Client {
             if lost.is_some() {
                 // A last DISCONNECT (with its reason, in 5.0) leaves before the socket closes.
                 inner.send_unsent();
-            }
-            if events
-                .iter()
-                .any(|e| matches!(e, ClientEvent::Session(Event::Connected { .. })))
-            {
-                inner.backoff.reset();
             }
             self.arm_timer(&mut inner);
             (events, lost)

@@ -7,6 +7,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`config`] | the defaults a user may change: broker URL, delays, QoS, MQTT version |
+//! | [`outside_text`] | text from outside shown as it is: invisible characters named, right-to-left runs isolated |
 //! | [`domain`] | the messages and topics (the seed's JSON, byte for byte, and the saga's), the order aggregate, timestamps, money, the order form's rules |
 //! | [`services`] | the four services as decisions over what they remember ([`services::Flow`]): `handle(message) -> commands`; simulated work and the saga's deadline as scheduled commands; the saga (OrderService's process manager) in its three styles |
 //! | [`trace`] | every packet the clients saw, the user's clicks and what the services did; the orders as the wire tells them; the playback clock; the sequence and flow diagrams' geometry; recordings |
@@ -69,6 +70,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod outside_text;
 pub mod services;
 pub mod state;
 pub mod trace;

@@ -290,6 +290,8 @@ impl Runtime {
                 )
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
+                let answers = filters.iter().map(|(f, _)| f.clone()).zip(granted.clone());
+                self.record(service, ServiceEvent::Subscribed(answers.collect()));
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if code.is_failure() {
                         self.log(
@@ -301,6 +303,14 @@ impl Runtime {
                         );
                     }
                 }
+            }
+            ClientEvent::Session(Event::MessageTooLarge(skipped)) => {
+                let at = time_of_day(wall_clock());
+                self.log(service, LogEntry::too_large(at, &skipped));
+            }
+            ClientEvent::Session(Event::BrokerFault(fault)) => {
+                let at = time_of_day(wall_clock());
+                self.log(service, LogEntry::broker_fault(at, &fault));
             }
             ClientEvent::Session(Event::Packet(packet)) => {
                 self.trace.0.borrow_mut().record(service, &packet);

@@ -9,6 +9,8 @@
 //! | `delivered` | `packetId`, `topic` |
 //! | `publishFailed` | `packetId` (or `null`), `topic`, `reason` |
 //! | `lost` | `reason` (the session gave the connection up) |
+//! | `tooLarge` | `topic`, `size`, `qos`, `packetId`, `reason`: a 3.1.1 message over the limit, skipped and acknowledged |
+//! | `brokerFault` | `reason`: a broker fault the session worked around (e.g. Session Present to a clean session) |
 //! | `link` | `state` (`connecting`, `connected`, `disconnected`), `url`, `attempt`, `reason`, `retryInMs` |
 //! | `packet` | `direction` (`out`, `in`), `kind` (`PUBLISH`, `PUBACK` …), `packetId`, `qos`, `dup`, `retain`, `topic`, `reasonCode`, `userProperties` |
 //! | `closed` | `how` (`disconnect`, `abrupt`): this binding stopped the client |
@@ -118,6 +120,16 @@ fn session_event(event: &Event) -> JsValue {
         Event::ConnectionLost { reason } => {
             Fields::of("lost").set("reason", reason.to_string()).done()
         }
+        Event::MessageTooLarge(skipped) => Fields::of("tooLarge")
+            .set("topic", skipped.topic.as_str())
+            .set("size", skipped.size as u32)
+            .set("qos", skipped.qos.level())
+            .set("packetId", opt(skipped.packet_id))
+            .set("reason", skipped.to_string())
+            .done(),
+        Event::BrokerFault(fault) => Fields::of("brokerFault")
+            .set("reason", fault.to_string())
+            .done(),
     }
 }
 

@@ -25,8 +25,11 @@ pub const ABNORMAL_CLOSURE: u16 = 1006;
 ///
 /// The session itself produces the variants from `ConnectTimeout` to `InvalidConnect`; the
 /// driver reports `TransportClosed`, `TransportFailed` and `TextFrame` through
-/// [`Session::handle_transport_closed`](super::Session::handle_transport_closed); `Stopped`
-/// comes only from the application.
+/// [`Session::handle_transport_closed`](super::Session::handle_transport_closed), and the
+/// session tells a transport that closed apart by what came before it: `ClosedBeforeConnAck`,
+/// `ClosedAfterAccept`, `TakenOver` or `Dropped` (a transport that never opened stays
+/// `TransportClosed` or `TransportFailed`: nothing answered). `Stopped` comes only from the
+/// application.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     /// No CONNACK within [`Options::connect_timeout`](super::Options::connect_timeout) of
@@ -74,9 +77,52 @@ pub enum ConnectionError {
     /// in a 3.1.1 CONNECT): no broker will take these [`Options`](super::Options).
     #[error("could not encode CONNECT: {0}")]
     InvalidConnect(EncodeError),
+    /// The transport opened, then closed before the broker answered CONNECT: something answers
+    /// at that address, but it did not accept us as an MQTT client.
+    #[error("the connection opened, then closed before the broker answered CONNECT{}", detail(.transport))]
+    ClosedBeforeConnAck {
+        /// How the transport closed ([`ConnectionError::TransportClosed`] or
+        /// [`ConnectionError::TransportFailed`]).
+        transport: Box<ConnectionError>,
+    },
+    /// The broker accepted CONNECT, then the transport closed, without an MQTT word, before the
+    /// connection proved healthy (it had not lived
+    /// [`Options::healthy_after`](super::Options::healthy_after) nor carried a message). The
+    /// reconnect delays keep growing while this repeats.
+    #[error(
+        "accepted, then closed by the broker after {}{}{}",
+        duration(*.after),
+        times(*.in_a_row),
+        detail(.transport)
+    )]
+    ClosedAfterAccept {
+        /// From CONNACK to the close.
+        after: Duration,
+        /// How many accepted connections in a row ended so (this one included), with no
+        /// healthy one in between.
+        in_a_row: u32,
+        /// How the transport closed.
+        transport: Box<ConnectionError>,
+    },
+    /// Another client connected with our client id, and the broker closed our connection to
+    /// let it in (3.1.1 §3.1.4, 5.0 [MQTT-3.1.4-3]).
+    #[error("taken over by another client using this client id{0}")]
+    TakenOver(Takeover),
+    /// A connection that had proved healthy (see
+    /// [`Options::healthy_after`](super::Options::healthy_after)) closed without an MQTT word:
+    /// the broker went away, or the path to it.
+    #[error("the connection dropped after {}{}", duration(*.after), detail(.transport))]
+    Dropped {
+        /// From CONNACK to the close.
+        after: Duration,
+        /// How the transport closed.
+        transport: Box<ConnectionError>,
+    },
     /// The WebSocket closed: [`ABNORMAL_CLOSURE`] (1006) when there was no close frame, the
     /// usual way a browser reports a broker it could not reach or a connection that dropped;
-    /// otherwise the broker's or a proxy's close code and reason (RFC 6455 §7.4).
+    /// otherwise the broker's or a proxy's close code and reason (RFC 6455 §7.4). As an
+    /// [`Event::ConnectionLost`](super::Event::ConnectionLost) reason: the socket never opened
+    /// (once it had, the session reports one of the variants above).
     #[error("{}", transport_closed(*.code, .reason))]
     TransportClosed {
         /// The WebSocket close code.
@@ -118,6 +164,26 @@ impl ConnectionError {
         )
     }
 
+    /// Nothing answered: the transport never opened (the driver's
+    /// [`ConnectionError::TransportClosed`] or [`ConnectionError::TransportFailed`] for a socket
+    /// that never opened), so the broker is not running there, or cannot be reached. The only
+    /// case where "start the broker" is the right advice.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ConnectionError::TransportClosed { .. } | ConnectionError::TransportFailed(_)
+        )
+    }
+
+    /// The broker accepted us, then the connection ended before it proved healthy, or another
+    /// client took it over: reconnecting at once would only repeat it.
+    pub fn is_closed_after_accept(&self) -> bool {
+        matches!(
+            self,
+            ConnectionError::ClosedAfterAccept { .. } | ConnectionError::TakenOver(_)
+        )
+    }
+
     /// The broker broke MQTT (a malformed packet, a packet it must not send) or MQTT over
     /// WebSocket (a text frame): a broker bug or not an MQTT broker at all; retrying rarely
     /// helps.
@@ -138,10 +204,60 @@ impl ConnectionError {
     pub fn reason_code(&self) -> Option<ReasonCode> {
         match self {
             ConnectionError::Refused { connack, .. } => Some(connack.code),
-            ConnectionError::BrokerDisconnect(disconnect) => Some(disconnect.reason),
+            ConnectionError::BrokerDisconnect(disconnect)
+            | ConnectionError::TakenOver(Takeover::Said(disconnect)) => Some(disconnect.reason),
             _ => None,
         }
     }
+}
+
+/// What tells that another client took our connection over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Takeover {
+    /// MQTT 5.0: the broker said so, with a DISCONNECT of reason 0x8E Session taken over.
+    Said(Disconnect),
+    /// Inferred: the broker accepted us and answered what we asked, then closed the connection
+    /// without a word while we waited for nothing, `times` connections in a row. MQTT 3.1.1
+    /// brokers close the older connection this way when a client connects with the same id
+    /// (and over WebSocket a 5.0 broker's DISCONNECT is often lost with the socket).
+    Inferred {
+        /// How long the last connection lived after CONNACK.
+        after: Duration,
+        /// Connections in a row that ended so.
+        times: u32,
+    },
+}
+
+impl std::fmt::Display for Takeover {
+    /// What follows "taken over by another client using this client id".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Takeover::Said(d) => write!(
+                f,
+                " (the broker said: {})",
+                explain(d.reason, PacketKind::Disconnect, &d.properties)
+            ),
+            Takeover::Inferred { after, times } => write!(
+                f,
+                ", it seems: the broker answered this client, then closed the connection \
+                 without a word while it was idle, {times} times in a row (the last after {})",
+                duration(*after)
+            ),
+        }
+    }
+}
+
+/// A fault of the broker that the session worked around: the connection carries on
+/// ([`Event::BrokerFault`](super::Event::BrokerFault)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerFault {
+    /// MQTT 3.1.1: Session Present 1 in answer to a CONNECT with Clean Session 1, which
+    /// [MQTT-3.2.2-1] forbids. Not trusted: the session starts afresh and subscribes.
+    #[error(
+        "the broker claimed a session this client never had (Session Present in answer to \
+         Clean Session, [MQTT-3.2.2-1]); subscribing anyway"
+    )]
+    SessionPresentOnCleanSession,
 }
 
 /// How the broker broke the protocol. The session detects these in what the broker sends and,
@@ -168,6 +284,11 @@ pub enum ProtocolViolation {
     /// send none (5.0 [MQTT-3.1.2-27]).
     #[error("the broker sent Topic Alias {0}, but we allow none (Topic Alias Maximum 0)")]
     TopicAlias(u16),
+    /// MQTT 5.0: Session Present 1 in answer to a CONNECT with Clean Start 1. The broker must
+    /// not ([MQTT-3.2.2-2]), and a client without session state that sees it must close the
+    /// connection ([MQTT-3.2.2-4]).
+    #[error("the broker claimed a session this client never had (Session Present in answer to Clean Start)")]
+    SessionPresentOnCleanStart,
     /// More unacknowledged QoS 2 messages than our Receive Maximum (5.0 §3.1.2.11.3, §4.9).
     #[error(
         "the broker sent more than our Receive Maximum of {limit} QoS 2 messages without \
@@ -189,7 +310,8 @@ impl ProtocolViolation {
             ProtocolViolation::Malformed(_) => ReasonCode::MalformedPacket,
             ProtocolViolation::UnexpectedAuth
             | ProtocolViolation::ClientOnlyPacket(_)
-            | ProtocolViolation::SecondConnAck => ReasonCode::ProtocolError,
+            | ProtocolViolation::SecondConnAck
+            | ProtocolViolation::SessionPresentOnCleanStart => ReasonCode::ProtocolError,
             ProtocolViolation::TopicAlias(_) => ReasonCode::TopicAliasInvalid,
             ProtocolViolation::ReceiveMaximumExceeded { .. } => ReasonCode::ReceiveMaximumExceeded,
         }
@@ -204,9 +326,47 @@ fn refusal(protocol: ProtocolVersion, connack: &ConnAck) -> String {
     }
 }
 
+/// `50 ms` below ten seconds, `12 s` up to two minutes, `3 min 5 s` beyond; whole units only
+/// (float formatting would add kilobytes to the wasm).
+fn duration(d: Duration) -> String {
+    let millis = d.as_millis();
+    match d.as_secs() {
+        _ if millis < 10_000 => format!("{millis} ms"),
+        secs @ 0..=119 => format!("{secs} s"),
+        secs => format!("{} min {} s", secs / 60, secs % 60),
+    }
+}
+
+fn times(in_a_row: u32) -> String {
+    if in_a_row > 1 {
+        format!(" ({in_a_row} times in a row)")
+    } else {
+        String::new()
+    }
+}
+
+/// What the transport said, when it said more than "closed" (a close frame with a code other
+/// than 1000 or 1005, or a reason; or the words of whoever noticed a failure).
+fn detail(transport: &ConnectionError) -> String {
+    match transport {
+        ConnectionError::TransportClosed { code, reason }
+            if reason.is_empty() && matches!(*code, ABNORMAL_CLOSURE | 1000 | 1005) =>
+        {
+            String::new()
+        }
+        ConnectionError::TransportClosed { code, reason } if reason.is_empty() => {
+            format!(" (WebSocket close code {code})")
+        }
+        ConnectionError::TransportClosed { code, reason } => {
+            format!(" (WebSocket close code {code}: {reason})")
+        }
+        other => format!(" ({other})"),
+    }
+}
+
 fn transport_closed(code: u16, reason: &str) -> String {
     match code {
-        ABNORMAL_CLOSURE => "could not reach the broker, or the connection dropped".to_owned(),
+        ABNORMAL_CLOSURE => "could not reach the broker: the WebSocket did not open".to_owned(),
         code if reason.is_empty() => format!("connection closed (code {code})"),
         code => format!("connection closed (code {code}: {reason})"),
     }

@@ -13,8 +13,14 @@
 //!
 //! A fatal problem (malformed bytes, a refused CONNECT, a keepalive timeout, the broker's
 //! DISCONNECT) is reported as [`Event::ConnectionLost`]; the driver then closes the transport and
-//! reconnects later with [`Session::handle_transport_open`]. Subscriptions are re-made (unless
-//! the broker kept the session) and unacknowledged publishes re-sent on every new connection.
+//! reconnects after [`Session::reconnect_delay`] with [`Session::handle_transport_open`].
+//! The delays grow until a connection proves healthy, not merely accepted (see `health.rs`).
+//! Subscriptions are re-made unless the broker kept them for certain, and unacknowledged
+//! publishes re-sent on every new connection.
+//!
+//! In MQTT 3.1.1 a PUBLISH larger than [`Options::max_packet_size`] does not cost the
+//! connection: it is skipped unread, acknowledged as its QoS requires, and reported as
+//! [`Event::MessageTooLarge`].
 //!
 //! In MQTT 5.0 the session also obeys the broker's CONNACK: Server Keep Alive replaces our
 //! keepalive, Receive Maximum caps our QoS 1/2 messages in flight (the rest wait in order),
@@ -25,21 +31,26 @@
 mod connection_error;
 #[cfg(test)]
 mod fake_broker;
+mod health;
 mod options;
 mod receive;
 mod send;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_health;
+#[cfg(test)]
 mod tests_v5;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
-pub use connection_error::{ConnectionError, ProtocolViolation, ABNORMAL_CLOSURE};
+pub use connection_error::{
+    BrokerFault, ConnectionError, ProtocolViolation, Takeover, ABNORMAL_CLOSURE,
+};
 pub use options::{Options, PublishRequest};
 
-use crate::codec::Decoder;
+use crate::codec::{Decoded, Decoder, OversizedPublish};
 use crate::inflight::{InFlight, PacketIds};
 use crate::keepalive::{Keepalive, KeepaliveAction};
 use crate::packet::{
@@ -49,6 +60,7 @@ use crate::packet::{
 };
 use crate::topic::{self, TopicError};
 use crate::trace::{Direction, PacketEvent};
+use health::Health;
 
 /// Where the session is in the life of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +104,13 @@ pub enum Event {
     /// An application message for this client; its MQTT 5.0 properties (user properties,
     /// correlation data, response topic …) are in `properties`.
     Message(Publish),
+    /// MQTT 3.1.1: a message larger than [`Options::max_packet_size`] came, and was skipped
+    /// without being read (and acknowledged, at QoS 1 or 2, so the broker does not send it
+    /// again). Not an [`Event::Packet`]: only its head was read. Its acknowledgement is one.
+    MessageTooLarge(OversizedPublish),
+    /// The broker did something it must not, which the session worked around; the connection
+    /// carries on.
+    BrokerFault(BrokerFault),
     /// One of our QoS 1 or 2 publishes was fully acknowledged: PUBACK (QoS 1) or PUBCOMP
     /// (QoS 2). In MQTT 5.0 a PUBACK with 0x10 No matching subscribers counts as delivered.
     Delivered {
@@ -234,6 +253,9 @@ pub struct Session {
     incoming_qos2: BTreeSet<u16>,
     /// Filters the application asked for, re-subscribed on every new connection.
     subscriptions: Vec<(String, SubscriptionOptions)>,
+    /// Filters the broker granted in the session it holds for us: the only ones not subscribed
+    /// again when it says it kept the session.
+    confirmed: BTreeSet<String>,
     pending_subacks: HashMap<u16, Vec<(String, QoS)>>,
     pending_unsubacks: HashMap<u16, Vec<String>>,
     /// Publishes not sent yet: made while offline, or waiting for a Receive Maximum slot.
@@ -241,12 +263,18 @@ pub struct Session {
     /// The CONNACK of the current connection.
     connack: Option<ConnAck>,
     limits: BrokerLimits,
+    health: Health,
 }
 
 impl Session {
     /// An offline session; nothing happens until [`Session::handle_transport_open`]. Commands
     /// work at once: subscriptions wait for the connection, publishes queue.
     pub fn new(options: Options) -> Self {
+        let health = Health::new(
+            options.reconnect_min,
+            options.reconnect_max,
+            options.healthy_after,
+        );
         Self {
             decoder: Decoder::new(options.max_packet_size, options.protocol),
             keepalive: Keepalive::new(options.keep_alive, options.ping_timeout),
@@ -264,6 +292,8 @@ impl Session {
             unsent: VecDeque::new(),
             connack: None,
             limits: BrokerLimits::NONE,
+            confirmed: BTreeSet::new(),
+            health,
         }
     }
 
@@ -328,11 +358,15 @@ impl Session {
         self.keepalive.reset(now);
         self.status = Status::Connecting;
         self.connect_deadline = Some(now + self.options.connect_timeout);
+        self.health.on_left();
         if let Err(e) = self.send(now, Packet::Connect(self.options.connect())) {
-            self.lose(match e {
-                SessionError::Encode(e) => ConnectionError::InvalidConnect(e),
-                other => ConnectionError::AnswerFailed(other),
-            });
+            self.lose(
+                now,
+                match e {
+                    SessionError::Encode(e) => ConnectionError::InvalidConnect(e),
+                    other => ConnectionError::AnswerFailed(other),
+                },
+            );
         }
     }
 
@@ -344,8 +378,14 @@ impl Session {
         }
         self.decoder.push(bytes);
         loop {
-            match self.decoder.next_packet() {
-                Ok(Some((packet, raw))) => {
+            match self.decoder.next_item() {
+                Ok(Some(Decoded::Oversized(publish))) => {
+                    self.on_oversized(now, publish);
+                    if self.status == Status::Offline {
+                        return;
+                    }
+                }
+                Ok(Some(Decoded::Packet(packet, raw))) => {
                     self.events.push_back(Event::Packet(PacketEvent {
                         at: now,
                         client_id: self.options.client_id.clone(),
@@ -367,12 +407,16 @@ impl Session {
         }
     }
 
-    /// The transport closed or failed; `reason` becomes the [`Event::ConnectionLost`] reason
-    /// (nothing is emitted if the session was already offline). The driver usually passes
+    /// The transport closed or failed at `now`; `reason` is how (the driver usually passes
     /// [`ConnectionError::TransportClosed`], [`ConnectionError::TransportFailed`] or
-    /// [`ConnectionError::TextFrame`].
-    pub fn handle_transport_closed(&mut self, reason: ConnectionError) {
-        self.lose(reason);
+    /// [`ConnectionError::TextFrame`]). Emits [`Event::ConnectionLost`] with the reason in
+    /// the session's words: a transport that closed after CONNECT becomes
+    /// [`ConnectionError::ClosedBeforeConnAck`], [`ConnectionError::ClosedAfterAccept`],
+    /// [`ConnectionError::TakenOver`] or [`ConnectionError::Dropped`]. Nothing is emitted if
+    /// the session was offline (the transport never opened, or the loss was already
+    /// reported); call [`Session::reconnect_delay`] all the same.
+    pub fn handle_transport_closed(&mut self, now: Duration, reason: ConnectionError) {
+        self.lose(now, reason);
     }
 
     /// Call at or after the instant [`Session::poll_timeout`] gave; calling early or again is
@@ -383,9 +427,12 @@ impl Session {
             Status::Offline => {}
             Status::Connecting => {
                 if self.connect_deadline.is_some_and(|d| now >= d) {
-                    self.lose(ConnectionError::ConnectTimeout {
-                        timeout: self.options.connect_timeout,
-                    });
+                    self.lose(
+                        now,
+                        ConnectionError::ConnectTimeout {
+                            timeout: self.options.connect_timeout,
+                        },
+                    );
                 }
             }
             Status::Connected => match self.keepalive.poll(now) {
@@ -396,9 +443,12 @@ impl Session {
                     }
                 }
                 KeepaliveAction::Expired => {
-                    self.lose(ConnectionError::KeepaliveTimeout {
-                        timeout: self.keepalive.timeout(),
-                    });
+                    self.lose(
+                        now,
+                        ConnectionError::KeepaliveTimeout {
+                            timeout: self.keepalive.timeout(),
+                        },
+                    );
                 }
             },
         }
@@ -478,6 +528,7 @@ impl Session {
         }
         self.subscriptions
             .retain(|(f, _)| !filters.contains(&f.as_str()));
+        self.confirmed.retain(|f| !filters.contains(&f.as_str()));
         if self.status == Status::Connected && !filters.is_empty() {
             let packet_id = self.allocate_id()?;
             let filters: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();
@@ -579,6 +630,30 @@ impl Session {
         }
         self.status = Status::Offline;
         self.connect_deadline = None;
+        self.health.on_left();
+    }
+
+    // ---- reconnecting ------------------------------------------------------------------------
+
+    /// How long to wait before opening the next transport, with one more attempt counted: call
+    /// it after every loss ([`Event::ConnectionLost`], or a transport that never opened).
+    /// [`Options::reconnect_min`] doubled per attempt up to [`Options::reconnect_max`], less up
+    /// to a fifth at random: `jitter` is a random number in `[0, 1)`. The delays start over
+    /// only once a connection proves healthy (it lived [`Options::healthy_after`] or carried a
+    /// message), never on CONNACK alone.
+    pub fn reconnect_delay(&mut self, jitter: f64) -> Duration {
+        self.health.next_delay(jitter)
+    }
+
+    /// How many delays [`Session::reconnect_delay`] handed out since a connection last proved
+    /// healthy (0 before the first).
+    pub fn reconnect_attempt(&self) -> u32 {
+        self.health.attempt()
+    }
+
+    /// Starts the reconnect delays over, e.g. when the driver moves to another broker.
+    pub fn reset_reconnect(&mut self) {
+        self.health.reset();
     }
 
     // ---- output ------------------------------------------------------------------------------

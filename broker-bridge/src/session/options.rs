@@ -20,6 +20,9 @@ use crate::packet::{
 /// assert_eq!(options.ping_timeout, Duration::from_secs(10));
 /// assert_eq!(options.max_packet_size, 256 * 1024);
 /// assert_eq!(options.offline_queue_limit, 100);
+/// assert_eq!(options.reconnect_min, Duration::from_millis(500));
+/// assert_eq!(options.reconnect_max, Duration::from_secs(10));
+/// assert_eq!(options.healthy_after, Duration::from_secs(5));
 /// assert_eq!(options.protocol, ProtocolVersion::V311);
 /// assert_eq!(options.v5().protocol, ProtocolVersion::V5);
 /// ```
@@ -42,10 +45,12 @@ pub struct Options {
     /// Default `None`. The message the broker publishes if we vanish without DISCONNECT.
     pub will: Option<LastWill>,
     /// Default 256 KiB (262,144 bytes). The largest packet accepted from the broker, fixed
-    /// header included; a larger one loses the connection
-    /// ([`ProtocolViolation::Malformed`](super::ProtocolViolation::Malformed)). MQTT 5.0
-    /// tells the broker (Maximum Packet Size), so it does not send bigger ones
-    /// ([MQTT-3.1.2-24]).
+    /// header included. MQTT 5.0 tells the broker (Maximum Packet Size), so it does not send
+    /// bigger ones ([MQTT-3.1.2-24]), and one that does loses the connection
+    /// ([`ProtocolViolation::Malformed`](super::ProtocolViolation::Malformed)). MQTT 3.1.1
+    /// cannot tell it: a larger PUBLISH is skipped unread and acknowledged
+    /// ([`Event::MessageTooLarge`](super::Event::MessageTooLarge)); any other packet that large
+    /// loses the connection.
     pub max_packet_size: usize,
     /// Default 10 s. How long to wait for CONNACK after the transport opened, before
     /// [`ConnectionError::ConnectTimeout`](super::ConnectionError::ConnectTimeout).
@@ -71,12 +76,25 @@ pub struct Options {
     pub receive_maximum: u16,
     /// Default empty. MQTT 5.0: user properties sent with CONNECT, in order.
     pub connect_user_properties: Vec<(String, String)>,
+    /// Default 500 ms. The first delay before reconnecting after a loss
+    /// ([`Session::reconnect_delay`](super::Session::reconnect_delay)); doubled after each
+    /// attempt until a connection proves healthy.
+    pub reconnect_min: Duration,
+    /// Default 10 s. The longest delay between reconnects (before up to a fifth of jitter
+    /// comes off).
+    pub reconnect_max: Duration,
+    /// Default 5 s. How long an accepted connection must live to count as healthy, unless it
+    /// carries a message first (a live message in, or one of ours acknowledged). Only a healthy
+    /// connection starts the reconnect delays over; one that dies sooner is
+    /// [`ConnectionError::ClosedAfterAccept`](super::ConnectionError::ClosedAfterAccept).
+    pub healthy_after: Duration,
 }
 
 impl Options {
     /// MQTT 3.1.1 options for `client_id`, with the defaults given on each field: keepalive
     /// 30 s, CONNACK and PINGRESP timeouts 10 s each, packets up to 256 KiB, 100 publishes
-    /// queued while offline, clean session, no will.
+    /// queued while offline, clean session, no will, reconnects after 0.5 s growing to 10 s,
+    /// healthy after 5 s.
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
@@ -91,6 +109,9 @@ impl Options {
             session_expiry: None,
             receive_maximum: u16::MAX,
             connect_user_properties: Vec::new(),
+            reconnect_min: Duration::from_millis(500),
+            reconnect_max: Duration::from_secs(10),
+            healthy_after: Duration::from_secs(5),
         }
     }
 

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use super::send::explain;
 use super::{
-    BrokerLimits, ConnectionError, Event, ProtocolViolation, Session, SessionError, Status,
+    BrokerFault, BrokerLimits, ConnectionError, Event, ProtocolViolation, Session, SessionError,
+    Status,
 };
+use crate::codec::OversizedPublish;
 use crate::inflight::Stage;
 use crate::packet::{
     Ack, ConnAck, Disconnect, Packet, PacketKind, ProtocolVersion, Publish, QoS, ReasonCode,
@@ -28,7 +30,9 @@ impl Session {
                 // Any reason completes it: PUBREC already said the broker has the message, and
                 // 0x92 (not found) means it had finished with it.
                 let id = ack.packet_id;
+                self.health.on_served();
                 if let Some(publish) = self.outgoing.complete(id, Stage::AwaitingPubComp) {
+                    self.health.on_delivered();
                     self.events.push_back(Event::Delivered {
                         packet_id: id,
                         topic: publish.topic,
@@ -47,10 +51,11 @@ impl Session {
             }
             Packet::PingResp => {
                 self.keepalive.on_pingresp();
+                self.health.on_served();
                 Ok(())
             }
             Packet::Disconnect(disconnect) if v5 => {
-                self.on_disconnect(disconnect);
+                self.on_disconnect(now, disconnect);
                 Ok(())
             }
             Packet::Auth(_) => {
@@ -67,7 +72,7 @@ impl Session {
             }
         };
         if let Err(e) = result {
-            self.lose(ConnectionError::AnswerFailed(e));
+            self.lose(now, ConnectionError::AnswerFailed(e));
         }
     }
 
@@ -77,13 +82,29 @@ impl Session {
             return Ok(());
         }
         if ack.code != ReasonCode::Success {
-            self.lose(ConnectionError::Refused {
-                protocol: self.options.protocol,
-                connack: ack,
-            });
+            self.lose(
+                now,
+                ConnectionError::Refused {
+                    protocol: self.options.protocol,
+                    connack: ack,
+                },
+            );
             return Ok(());
         }
+        // A session we asked the broker to discard cannot be present. 5.0: close
+        // ([MQTT-3.2.2-4]); 3.1.1: the broker's fault ([MQTT-3.2.2-1]), so start afresh.
+        if ack.session_present && self.options.clean_session {
+            if self.options.protocol == ProtocolVersion::V5 {
+                self.fail(now, ProtocolViolation::SessionPresentOnCleanStart);
+                return Ok(());
+            }
+            self.events.push_back(Event::BrokerFault(
+                BrokerFault::SessionPresentOnCleanSession,
+            ));
+        }
+        let session_present = ack.session_present && !self.options.clean_session;
         self.status = Status::Connected;
+        self.health.on_accepted(now);
         self.connect_deadline = None;
         if let Some(secs) = ack.properties.server_keep_alive() {
             self.keepalive
@@ -91,16 +112,24 @@ impl Session {
         }
         self.keepalive.reset(now);
         self.limits = BrokerLimits::of(&ack);
-        let session_present = ack.session_present;
         self.connack = Some(ack);
         self.events.push_back(Event::Connected { session_present });
         if !session_present {
             // The broker starts a new session: its packet ids start again, so ids of QoS 2
             // messages we had received under the old one mean nothing now.
             self.incoming_qos2.clear();
-            if !self.subscriptions.is_empty() {
-                self.send_subscribe(now, self.subscriptions.clone())?;
-            }
+            self.confirmed.clear();
+        }
+        // Subscribe whenever we cannot be sure the broker holds the subscription: only one it
+        // granted in the session it says it kept is left out.
+        let missing: Vec<_> = self
+            .subscriptions
+            .iter()
+            .filter(|(filter, _)| !self.confirmed.contains(filter))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            self.send_subscribe(now, missing)?;
         }
         // §4.4: re-send what the broker has not acknowledged, then what waited.
         self.resend_in_flight(now);
@@ -112,6 +141,10 @@ impl Session {
         if let Some(alias) = publish.properties.topic_alias() {
             self.fail(now, ProtocolViolation::TopicAlias(alias));
             return Ok(());
+        }
+        // A retained message comes again on every connection: it proves nothing about this one.
+        if !publish.retain {
+            self.health.on_delivered();
         }
         match (publish.qos, publish.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => {
@@ -138,7 +171,30 @@ impl Session {
         Ok(())
     }
 
+    /// MQTT 3.1.1: a message too large to take in was skipped; acknowledge it as its QoS
+    /// requires, or the broker sends it again (and again, if it is retained, on every
+    /// connection). A re-sent QoS 2 one whose PUBREL has not come is reported once.
+    pub(super) fn on_oversized(&mut self, now: Duration, publish: OversizedPublish) {
+        let answer = match (publish.qos, publish.packet_id) {
+            (QoS::AtLeastOnce, Some(id)) => Some((true, Packet::PubAck(Ack::new(id)))),
+            (QoS::ExactlyOnce, Some(id)) => {
+                let first = self.incoming_qos2.insert(id);
+                Some((first, Packet::PubRec(Ack::new(id))))
+            }
+            _ => None,
+        };
+        if answer.as_ref().is_none_or(|(report, _)| *report) {
+            self.events.push_back(Event::MessageTooLarge(publish));
+        }
+        if let Some((_, packet)) = answer {
+            if let Err(e) = self.send(now, packet) {
+                self.lose(now, ConnectionError::AnswerFailed(e));
+            }
+        }
+    }
+
     fn on_puback(&mut self, now: Duration, ack: Ack) {
+        self.health.on_served();
         if let Some(publish) = self.outgoing.complete(ack.packet_id, Stage::AwaitingPubAck) {
             self.report_outcome(publish, &ack, PacketKind::PubAck);
             self.release_unsent(now);
@@ -147,6 +203,7 @@ impl Session {
 
     fn on_pubrec(&mut self, now: Duration, ack: Ack) -> Result<(), SessionError> {
         let id = ack.packet_id;
+        self.health.on_served();
         if ack.reason.is_error() {
             // The broker refused the message: the exchange ends here, without PUBREL.
             if let Some(publish) = self.outgoing.complete(id, Stage::AwaitingPubRec) {
@@ -181,7 +238,15 @@ impl Session {
     }
 
     fn on_suback(&mut self, ack: SubAck) {
+        self.health.on_served();
         if let Some(filters) = self.pending_subacks.remove(&ack.packet_id) {
+            for ((filter, _), code) in filters.iter().zip(&ack.return_codes) {
+                if code.is_failure() {
+                    self.confirmed.remove(filter);
+                } else {
+                    self.confirmed.insert(filter.clone());
+                }
+            }
             self.events.push_back(Event::Subscribed {
                 filters,
                 granted: ack.return_codes,
@@ -190,6 +255,7 @@ impl Session {
     }
 
     fn on_unsuback(&mut self, ack: UnsubAck) {
+        self.health.on_served();
         if let Some(filters) = self.pending_unsubacks.remove(&ack.packet_id) {
             self.events.push_back(Event::Unsubscribed {
                 filters,
@@ -199,13 +265,16 @@ impl Session {
     }
 
     /// MQTT 5.0: the broker closes the connection and says why.
-    fn on_disconnect(&mut self, disconnect: Disconnect) {
-        self.lose(ConnectionError::BrokerDisconnect(disconnect));
+    fn on_disconnect(&mut self, now: Duration, disconnect: Disconnect) {
+        self.lose(now, ConnectionError::BrokerDisconnect(disconnect));
     }
 
     /// Delivered, or refused with the broker's reason (PUBACK, or PUBREC of 0x80 or more).
     fn report_outcome(&mut self, publish: Publish, ack: &Ack, kind: PacketKind) {
         let packet_id = ack.packet_id;
+        if !ack.reason.is_error() {
+            self.health.on_delivered();
+        }
         let event = if ack.reason.is_error() {
             Event::PublishFailed {
                 packet_id: Some(packet_id),

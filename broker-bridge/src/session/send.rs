@@ -136,11 +136,17 @@ impl Session {
         }
     }
 
-    /// The connection is over; nothing more is sent.
-    pub(super) fn lose(&mut self, reason: ConnectionError) {
+    /// The connection is over at `now`; nothing more is sent. The reason is reported in the
+    /// session's words (see [`Session::handle_transport_closed`]).
+    pub(super) fn lose(&mut self, now: Duration, reason: ConnectionError) {
         if self.status == Status::Offline {
             return;
         }
+        let idle = self.pending_subacks.is_empty()
+            && self.pending_unsubacks.is_empty()
+            && self.outgoing.is_empty()
+            && !self.keepalive.awaiting_pingresp();
+        let reason = self.health.on_lost(now, reason, idle);
         self.status = Status::Offline;
         self.connect_deadline = None;
         self.events.push_back(Event::ConnectionLost { reason });
@@ -153,7 +159,7 @@ impl Session {
             let disconnect = Disconnect::new(violation.reason_code());
             let _ = self.send(now, Packet::Disconnect(disconnect));
         }
-        self.lose(violation.into());
+        self.lose(now, violation.into());
     }
 }
 

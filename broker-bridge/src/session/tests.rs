@@ -119,8 +119,11 @@ fn qos1_publish_completes_on_puback_and_is_resent_with_dup_when_the_puback_is_lo
     };
     assert!(!first.dup);
     // The PUBACK is lost with the connection.
-    b.session.handle_transport_closed(dropped());
-    assert_eq!(lost(&b.take_events()), Some(&dropped()));
+    b.session.handle_transport_closed(MS(20), dropped());
+    assert_eq!(
+        lost_text(&b.take_events()).as_deref(),
+        Some("accepted, then closed by the broker after 19 ms")
+    );
     assert_eq!(b.session.in_flight(), 1);
     b.session.handle_transport_open(S(1));
     b.sent();
@@ -178,7 +181,7 @@ fn outgoing_qos2_handshake_and_lost_pubcomp_resends_pubrel() {
     b.deliver(MS(1), Packet::PubRec(Ack::new(id)));
     assert_eq!(b.sent(), [Packet::PubRel(Ack::new(id))]);
     // PUBCOMP lost with the connection: after reconnecting, PUBREL (not PUBLISH) is re-sent.
-    b.session.handle_transport_closed(dropped());
+    b.session.handle_transport_closed(MS(2), dropped());
     b.session.handle_transport_open(S(1));
     b.sent();
     b.deliver(S(1), Packet::ConnAck(accepted()));
@@ -353,7 +356,7 @@ fn a_new_broker_session_forgets_half_finished_incoming_qos2() {
     assert_eq!(b.messages().len(), 1);
     // The connection drops before PUBREL; the broker comes back without our session, so its
     // packet ids start again and id 1 now means a new message.
-    b.session.handle_transport_closed(dropped());
+    b.session.handle_transport_closed(MS(6), dropped());
     b.session.handle_transport_open(S(1));
     b.sent();
     b.deliver(S(1), Packet::ConnAck(accepted()));
@@ -370,7 +373,7 @@ fn a_resumed_broker_session_still_suppresses_the_duplicate() {
     b.sent();
     b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(1), false));
     b.take_events();
-    b.session.handle_transport_closed(dropped());
+    b.session.handle_transport_closed(MS(6), dropped());
     b.session.handle_transport_open(S(1));
     b.sent();
     b.deliver(
@@ -413,7 +416,7 @@ fn unsubscribe_stops_resubscribing_and_reports_the_unsuback() {
         reasons: vec![],
     }));
     // After a reconnect only the remaining filter is subscribed again.
-    b.session.handle_transport_closed(dropped());
+    b.session.handle_transport_closed(MS(4), dropped());
     b.session.handle_transport_open(S(1));
     b.sent();
     b.deliver(S(1), Packet::ConnAck(accepted()));

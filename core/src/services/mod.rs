@@ -275,7 +275,8 @@ impl Flow {
     ) -> Result<Vec<Command>, Rejection> {
         if !service.subscriptions(self.settings.saga).contains(&topic) {
             return Err(Rejection::new(format!(
-                "{service} does not subscribe to `{topic}`"
+                "{service} does not subscribe to `{}`",
+                crate::outside_text::isolate(topic)
             )));
         }
         let event = DomainEvent::decode(topic, payload)?;

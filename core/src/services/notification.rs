@@ -3,6 +3,7 @@
 
 use super::Command;
 use crate::domain::events::DomainEvent;
+use crate::outside_text::isolate;
 
 /// Every event NotificationService receives is worth telling the customer about; a command is
 /// not (it never subscribes to any).
@@ -11,15 +12,20 @@ pub fn on_event(event: &DomainEvent) -> Vec<Command> {
 }
 
 /// The notification text, if the event is one a customer hears of; order ids are written as
-/// hyphenated lowercase UUIDs.
+/// hyphenated lowercase UUIDs. Text that came from outside (the customer id, a reason) has its
+/// invisible characters named and right-to-left text isolated ([`isolate`]), so it cannot turn
+/// the sentence around.
 pub fn message(event: &DomainEvent) -> Option<String> {
     let because = |reason: &Option<String>| match reason {
-        Some(reason) => format!(": {reason}"),
+        Some(reason) => format!(": {}", isolate(reason)),
         None => String::new(),
     };
     Some(match event {
         DomainEvent::OrderCreated(order) => {
-            format!("Order confirmation email sent to {}", order.customer_id)
+            format!(
+                "Order confirmation email sent to {}",
+                isolate(&order.customer_id)
+            )
         }
         DomainEvent::PaymentProcessed(payment) if payment.success => {
             format!("Payment confirmation for Order {}", payment.order_id)
@@ -43,7 +49,8 @@ pub fn message(event: &DomainEvent) -> Option<String> {
         DomainEvent::OrderCancelled(cancelled) => {
             format!(
                 "Order {} cancelled: {}",
-                cancelled.order_id, cancelled.reason
+                cancelled.order_id,
+                isolate(&cancelled.reason)
             )
         }
         DomainEvent::PaymentRefunded(refund) => format!(
@@ -155,6 +162,28 @@ mod tests {
             notify(topics::PAYMENTS_PROCESSED, &upper),
             text("Payment confirmation for Order 3fa85f64-5717-4562-b3fc-2c963f66afa6")
         );
+    }
+
+    #[test]
+    fn a_customer_id_from_outside_cannot_turn_the_sentence_around() {
+        let cases = [
+            (
+                "C\\u202e123",
+                "Order confirmation email sent to C⟨U+202E RLO⟩123",
+            ),
+            (
+                "C\\u0000123",
+                "Order confirmation email sent to C⟨U+0000 NUL⟩123",
+            ),
+            (
+                "שלום (1)",
+                "Order confirmation email sent to \u{2068}שלום (1)\u{2069}",
+            ),
+        ];
+        for (customer, expected) in cases {
+            let order = seed::ORDER_CREATED.replace("C123", customer);
+            assert_eq!(notify(topics::ORDERS_CREATED, &order), text(expected));
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::services::{FlowSettings, ServiceId, Stock};
 use crate::trace::playback::Speed;
 
+mod broker_log;
 mod qos;
 pub mod query;
 pub use qos::*;

@@ -1,11 +1,13 @@
 //! What each service is doing, as its badge in the flow diagram shows it: its link to the
-//! broker, its simulated work in hand, and how its last message or work ended.
+//! broker, the subscriptions the broker granted or refused, its simulated work in hand, and how
+//! its last message or work ended.
 //!
 //! One projection for the live page and for a replayed recording: a [`ServiceLog`] of
 //! [`ServiceEvent`]s, folded up to the view's time. Live, the runtime records each event as it
 //! happens; a recording carries packets only, so [`ServiceLog::inferred`] reads the same events
-//! off its packets (a CONNACK is a link up, an order delivered to PaymentService is work started,
-//! its `payments/processed` going out is that work done).
+//! off its packets (a CONNACK is a link up, a SUBACK the broker's answer to the SUBSCRIBE of
+//! the same id, an order delivered to PaymentService is work started, its `payments/processed`
+//! going out is that work done).
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,13 +33,16 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use broker_bridge::{ConnectionError, Direction, Link, PacketKind};
+use std::collections::HashMap;
+
+use broker_bridge::packet::SubscribeReturnCode;
+use broker_bridge::{ConnectionError, Direction, Link, Packet, PacketKind, QoS};
 use uuid::Uuid;
 
 use super::history::PacketHistory;
 use super::packet::TracedPacket;
 use crate::domain::topics;
-use crate::services::{Delays, ServiceId};
+use crate::services::{Delays, SagaStyle, ServiceId};
 
 /// How many unfinished pieces of simulated work each service remembers. At 100 orders a second
 /// and 1 s of work a service has 100 in hand; beyond the limit the oldest (the one due first)
@@ -75,11 +80,35 @@ pub struct Work {
     pub last: LastOutcome,
 }
 
+/// What the broker answered for one of a service's subscriptions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// Asked for, and not answered on this connection yet.
+    Asked,
+    /// Granted, at this maximum QoS.
+    Granted(QoS),
+    /// Refused, in the broker's words (e.g. `Unspecified error (0x80)`, `Not authorized (0x87)`).
+    Refused(String),
+}
+
+impl Grant {
+    /// One word for views and test selectors: `asked`, `granted` or `refused`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Grant::Asked => "asked",
+            Grant::Granted(_) => "granted",
+            Grant::Refused(_) => "refused",
+        }
+    }
+}
+
 /// Everything a service's badge shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceStatus {
     /// Its client's link to the broker.
     pub link: Link,
+    /// The broker's answers to its subscriptions on the current connection, by filter.
+    pub grants: Vec<(String, Grant)>,
     /// Its simulated work.
     pub work: Work,
 }
@@ -88,6 +117,7 @@ impl Default for ServiceStatus {
     fn default() -> Self {
         ServiceStatus {
             link: Link::starting(""),
+            grants: Vec::new(),
             work: Work::default(),
         }
     }
@@ -96,8 +126,11 @@ impl Default for ServiceStatus {
 /// Something a service did or that happened to it, as its badge tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceEvent {
-    /// Its client's link changed.
+    /// Its client's link changed. A link that is not up forgets the broker's answers to its
+    /// subscriptions: a new connection asks again.
     Link(Link),
+    /// The broker answered a SUBSCRIBE: each filter with its return code, in order.
+    Subscribed(Vec<(String, SubscribeReturnCode)>),
     /// It armed the timer of its simulated work for `order_id`, due at `due` on the packets'
     /// clock.
     WorkStarted {
@@ -126,10 +159,48 @@ pub enum ServiceEvent {
 }
 
 impl ServiceStatus {
+    /// Each filter `service` subscribes to under `style` (as it declares them, in order) with
+    /// the broker's answer: what the page's headers and the flow diagram's delivery edges show.
+    pub fn subscriptions(
+        &self,
+        service: ServiceId,
+        style: SagaStyle,
+    ) -> Vec<(&'static str, Grant)> {
+        service
+            .subscriptions(style)
+            .iter()
+            .map(|&filter| {
+                let grant = self
+                    .grants
+                    .iter()
+                    .find(|(f, _)| f == filter)
+                    .map_or(Grant::Asked, |(_, g)| g.clone());
+                (filter, grant)
+            })
+            .collect()
+    }
+
     /// The status after `event`.
     pub fn apply(&mut self, event: &ServiceEvent) {
         match event {
-            ServiceEvent::Link(link) => self.link = link.clone(),
+            ServiceEvent::Link(link) => {
+                if !link.is_connected() {
+                    self.grants.clear();
+                }
+                self.link = link.clone();
+            }
+            ServiceEvent::Subscribed(answers) => {
+                for (filter, code) in answers {
+                    let grant = match code {
+                        SubscribeReturnCode::Granted(qos) => Grant::Granted(*qos),
+                        refusal => Grant::Refused(refusal.describe()),
+                    };
+                    match self.grants.iter_mut().find(|(f, _)| f == filter) {
+                        Some(known) => known.1 = grant,
+                        None => self.grants.push((filter.clone(), grant)),
+                    }
+                }
+            }
             ServiceEvent::WorkStarted { order_id, due } => {
                 let pending = &mut self.work.pending;
                 if pending.len() >= WORK_LIMIT {
@@ -150,6 +221,7 @@ impl ServiceStatus {
             ServiceEvent::Outcome(outcome) => self.work.last = outcome.clone(),
             ServiceEvent::Restarted { url } => {
                 self.work.pending.clear();
+                self.grants.clear();
                 self.link = Link::starting(url.as_str());
             }
         }
@@ -244,7 +316,7 @@ impl ServiceLog {
     /// The events a recording's packets tell, for a trace that has no live services behind it.
     ///
     /// - An incoming CONNACK is the link up (or down, if it refused); a DISCONNECT is the link
-    ///   down.
+    ///   down. A SUBACK answers the SUBSCRIBE of its packet id.
     /// - An order delivered to PaymentService or InventoryService starts work, due when the
     ///   recording shows the service's result for that order going out (or after the default
     ///   delay, if the recording ends first).
@@ -253,34 +325,49 @@ impl ServiceLog {
     pub fn inferred(history: &PacketHistory, capacity: usize) -> ServiceLog {
         let mut log = ServiceLog::new(capacity);
         let packets: Vec<&TracedPacket> = history.iter().collect();
+        let mut asked: HashMap<(ServiceId, u16), Vec<String>> = HashMap::new();
         for (i, packet) in packets.iter().enumerate() {
             let service = packet.service;
-            let event = match (packet.kind, packet.direction) {
-                (PacketKind::ConnAck, Direction::Incoming) => {
-                    ServiceEvent::Link(match &packet.reason {
-                        None => Link::Connected { url: String::new() },
-                        Some(reason) => stopped(reason),
-                    })
+            let event = match (packet.packet.as_ref(), packet.direction) {
+                (Packet::Subscribe(subscribe), Direction::Outgoing) => {
+                    let filters = subscribe.filters.iter().map(|(f, _)| f.clone()).collect();
+                    asked.insert((service, subscribe.packet_id), filters);
+                    continue;
                 }
-                (PacketKind::Disconnect, _) => {
-                    ServiceEvent::Link(stopped("the client disconnected"))
+                (Packet::SubAck(ack), Direction::Incoming) => {
+                    let Some(filters) = asked.remove(&(service, ack.packet_id)) else {
+                        continue;
+                    };
+                    let answers = filters.into_iter().zip(ack.return_codes.iter().copied());
+                    ServiceEvent::Subscribed(answers.collect())
                 }
-                (PacketKind::Publish, Direction::Incoming) => {
-                    let works = matches!(service, ServiceId::Payment | ServiceId::Inventory);
-                    match packet.order_id {
-                        Some(order_id) if works => ServiceEvent::WorkStarted {
-                            order_id,
-                            due: result_time(&packets[i + 1..], service, order_id)
-                                .unwrap_or(packet.at + default_delay(service)),
-                        },
-                        _ => ServiceEvent::Outcome(LastOutcome::Done),
+                _ => match (packet.kind, packet.direction) {
+                    (PacketKind::ConnAck, Direction::Incoming) => {
+                        ServiceEvent::Link(match &packet.reason {
+                            None => Link::Connected { url: String::new() },
+                            Some(reason) => stopped(reason),
+                        })
                     }
-                }
-                (PacketKind::Publish, Direction::Outgoing) => match packet.order_id {
-                    Some(order_id) => ServiceEvent::WorkDone { order_id },
-                    None => ServiceEvent::Outcome(LastOutcome::Done),
+                    (PacketKind::Disconnect, _) => {
+                        ServiceEvent::Link(stopped("the client disconnected"))
+                    }
+                    (PacketKind::Publish, Direction::Incoming) => {
+                        let works = matches!(service, ServiceId::Payment | ServiceId::Inventory);
+                        match packet.order_id {
+                            Some(order_id) if works => ServiceEvent::WorkStarted {
+                                order_id,
+                                due: result_time(&packets[i + 1..], service, order_id)
+                                    .unwrap_or(packet.at + default_delay(service)),
+                            },
+                            _ => ServiceEvent::Outcome(LastOutcome::Done),
+                        }
+                    }
+                    (PacketKind::Publish, Direction::Outgoing) => match packet.order_id {
+                        Some(order_id) => ServiceEvent::WorkDone { order_id },
+                        None => ServiceEvent::Outcome(LastOutcome::Done),
+                    },
+                    _ => continue,
                 },
-                _ => continue,
             };
             log.record(packet.at, service, event);
         }

@@ -92,6 +92,8 @@ pub fn App() -> Html {
         ),
     );
 
+    // The subscriptions as the broker answered them, from the same projection as the badges.
+    let statuses = trace.0.borrow().statuses();
     let logs = [
         ServiceId::Payment,
         ServiceId::Inventory,
@@ -99,7 +101,14 @@ pub fn App() -> Html {
         ServiceId::Order,
     ]
     .into_iter()
-    .map(|id| html! { <EventLog service={state.service(id).clone()} saga={state.flow.saga} /> })
+    .map(|id| {
+        let subscriptions = statuses
+            .iter()
+            .find(|(service, _)| *service == id)
+            .map(|(_, status)| status.subscriptions(id, state.flow.saga))
+            .unwrap_or_default();
+        html! { <EventLog service={state.service(id).clone()} {subscriptions} /> }
+    })
     .collect::<Html>();
     let links = state
         .services

@@ -1,30 +1,77 @@
 //! One service's event log: every message its client received, accepted or rejected with the
-//! reason, newest first. Payloads are shown as text, never as HTML.
+//! reason, newest first. Payloads are shown as text, never as HTML; everything that came from
+//! outside is isolated with its invisible characters named ([`super::outside_text`]). The
+//! header lists the subscriptions as the broker answered them, refused ones marked.
 
 use yew::prelude::*;
 
-use eda_core::services::SagaStyle;
+use super::outside_text::{outside, outside_lines, reason};
 use eda_core::state::{Outcome, ServiceView};
+use eda_core::trace::service_status::Grant;
 
 #[derive(Properties, PartialEq)]
 pub struct EventLogProps {
     pub service: ServiceView,
-    /// The saga's style: it decides what the service subscribes to.
-    pub saga: SagaStyle,
+    /// Each filter the service subscribes to, with the broker's answer on this connection.
+    #[prop_or_default]
+    pub subscriptions: Vec<(&'static str, Grant)>,
+}
+
+/// "Subscribes to orders/created, inventory/reserved; the broker refused payments/processed
+/// (Unspecified error (0x80))", each filter marked with its answer.
+fn subscriptions_line(subscriptions: &[(&'static str, Grant)]) -> Html {
+    let item = |(filter, grant): &(&'static str, Grant)| {
+        let title = match grant {
+            Grant::Asked => "asked for; the broker has not answered on this connection".to_owned(),
+            Grant::Granted(qos) => format!("granted by the broker at QoS {}", qos.level()),
+            Grant::Refused(why) => format!("refused by the broker: {why}"),
+        };
+        let text = match grant {
+            Grant::Asked => format!("{filter} (asked)"),
+            Grant::Granted(_) => (*filter).to_owned(),
+            Grant::Refused(why) => format!("✕ {filter} ({why})"),
+        };
+        html! {
+            <span class={classes!("subscription", grant.word())} data-testid="subscription"
+                data-filter={*filter} data-state={grant.word()} {title}>{ text }</span>
+        }
+    };
+    let (refused, held): (Vec<_>, Vec<_>) = subscriptions
+        .iter()
+        .partition(|(_, grant)| matches!(grant, Grant::Refused(_)));
+    let join = |items: Vec<&(&'static str, Grant)>| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| html! { <>{ if i > 0 { ", " } else { "" } }{ item(s) }</> })
+            .collect::<Html>()
+    };
+    html! {
+        <>
+            if held.is_empty() {
+                { "Subscribed to nothing" }
+            } else {
+                { "Subscribes to " }{ join(held) }
+            }
+            if !refused.is_empty() {
+                { "; the broker refused " }{ join(refused) }
+            }
+            { "." }
+        </>
+    }
 }
 
 #[component]
 pub fn EventLog(props: &EventLogProps) -> Html {
     let service = &props.service;
-    let subscriptions = service.id.subscriptions(props.saga);
     // Each entry keyed by its number since the log began, so a new one is one insertion,
     // not a rewrite of every row (100 orders a second is hundreds of entries a second).
     let received = service.log_dropped + service.log.len();
     let rows = service.log.iter().enumerate().map(|(i, entry)| {
         let (status, verdict) = match &entry.outcome {
             Outcome::Accepted => ("accepted", None),
-            Outcome::Rejected(reason) => ("rejected", Some(format!("Rejected: {reason}"))),
-            Outcome::Failed(reason) => ("failed", Some(format!("Failed: {reason}"))),
+            Outcome::Rejected(reason) => ("rejected", Some(("Rejected: ", reason))),
+            Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
         };
         html! {
             <li key={received - i} class={classes!("log-entry", status)} data-testid="log-entry"
@@ -32,19 +79,19 @@ pub fn EventLog(props: &EventLogProps) -> Html {
                 data-qos={entry.qos.map(|q| q.level().to_string())}
                 data-correlation={entry.correlation.clone()}>
                 <span class="time">{ &entry.at }</span>
-                <span class="topic">{ &entry.topic }</span>
+                <span class="topic">{ outside(&entry.topic) }</span>
                 if let Some(qos) = entry.qos {
                     <span class="qos" title="QoS the message arrived with">{ format!("QoS {}", qos.level()) }</span>
                 }
                 if let Some(correlation) = &entry.correlation {
-                    <span class="correlation" title="MQTT 5 user property correlationId">{ format!("correlationId {correlation}") }</span>
+                    <span class="correlation" title="MQTT 5 user property correlationId">{ "correlationId " }{ outside(correlation) }</span>
                 }
                 <span class="status">{ status }</span>
                 if !entry.payload.is_empty() {
-                    <code class="payload">{ &entry.payload }</code>
+                    <code class="payload">{ outside_lines(&entry.payload) }</code>
                 }
-                if let Some(verdict) = verdict {
-                    <span class="reason">{ verdict }</span>
+                if let Some((verdict, why)) = verdict {
+                    <span class="reason">{ verdict }{ reason(why) }</span>
                 }
             </li>
         }
@@ -52,11 +99,11 @@ pub fn EventLog(props: &EventLogProps) -> Html {
     html! {
         <section class="card event-log" aria-label={format!("{} event log", service.id.name())}>
             <h2>{ service.id.name() }<span class="muted">{ " — messages received, newest first" }</span></h2>
-            <p class="subscriptions">
-                if subscriptions.is_empty() {
+            <p class="subscriptions" data-testid="subscriptions">
+                if props.subscriptions.is_empty() {
                     { "Subscribes to nothing; publishes orders/created." }
                 } else {
-                    { format!("Subscribes to {}", subscriptions.join(", ")) }
+                    { subscriptions_line(&props.subscriptions) }
                 }
             </p>
             if service.log.is_empty() {

@@ -1,7 +1,9 @@
 //! The flow diagram: the order form, the four services and the broker as boxes, one edge per
 //! topic published or subscribed, and a dot travelling its edge for every PUBLISH packet, started
 //! when the packet event is recorded. Each box shows its link and what it is doing, with the
-//! simulated work counting down. The model is [`eda_core::trace::flow`]; this only draws it.
+//! simulated work counting down; a delivery edge shows whether the broker granted the
+//! subscription (a refused one is struck through). The model is [`eda_core::trace::flow`];
+//! this only draws it.
 
 use std::collections::HashMap;
 
@@ -12,11 +14,12 @@ use yew::prelude::*;
 use super::flow_pulses::FlowPulses;
 use crate::hooks::use_window_resize;
 use crate::SharedTrace;
-use eda_core::services::ServiceId;
+use eda_core::services::{SagaStyle, ServiceId};
 use eda_core::trace::flow::{
     broker_state, client_state, edges, flow_layout, service_state, EdgeKind, EdgeLine, Node,
     NodeBox, NodeState, Orientation,
 };
+use eda_core::trace::service_status::{Grant, ServiceStatus};
 
 /// How often the countdown and the expiry of old dots are redrawn, while there are any.
 const TICK_MS: u32 = 100;
@@ -88,26 +91,65 @@ fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
     }
 }
 
-fn edge_view(line: &EdgeLine, hidden: usize) -> Html {
+/// The broker's answer to the subscription a delivery edge stands for (`None` for other edges).
+fn grant_of(
+    line: &EdgeLine,
+    statuses: &[(ServiceId, ServiceStatus)],
+    saga: SagaStyle,
+) -> Option<Grant> {
+    let edge = line.edge;
+    let service = edge
+        .to
+        .service()
+        .filter(|_| edge.kind() == EdgeKind::Delivery)?;
+    let (_, status) = statuses.iter().find(|(s, _)| *s == service)?;
+    let filter = edge.topic?;
+    status
+        .subscriptions(service, saga)
+        .into_iter()
+        .find(|(f, _)| *f == filter)
+        .map(|(_, grant)| grant)
+}
+
+fn edge_view(line: &EdgeLine, hidden: usize, grant: Option<Grant>) -> Html {
     let edge = line.edge;
     let kind = match edge.kind() {
         EdgeKind::Request => "request",
         EdgeKind::Publish => "publish",
         EdgeKind::Delivery => "delivery",
     };
-    let description = match hidden {
-        0 => edge.describe(),
-        n => format!("{}; {n} more messages than drawn", edge.describe()),
+    let mut description = match &grant {
+        Some(Grant::Refused(why)) => format!(
+            "The broker refused {}'s subscription to {} ({why}): nothing is delivered on it",
+            edge.to.name(),
+            edge.label()
+        ),
+        Some(Grant::Asked) => format!(
+            "{} asked to subscribe to {}; the broker has not answered on this connection",
+            edge.to.name(),
+            edge.label()
+        ),
+        _ => edge.describe(),
+    };
+    if hidden > 0 {
+        description.push_str(&format!("; {hidden} more messages than drawn"));
+    }
+    let refused = matches!(grant, Some(Grant::Refused(_)));
+    let label = if refused {
+        format!("✕ {}", edge.label())
+    } else {
+        edge.label().to_owned()
     };
     let topic_class = edge.topic_class();
     html! {
-        <g class={classes!("flow-edge", kind, topic_class.clone())} data-testid="flow-edge"
-            data-from={edge.from.slug()} data-to={edge.to.slug()} data-topic={edge.topic}
+        <g class={classes!("flow-edge", kind, topic_class.clone(), refused.then_some("refused"))}
+            data-testid="flow-edge" data-from={edge.from.slug()} data-to={edge.to.slug()} data-topic={edge.topic}
+            data-subscription={grant.as_ref().map(Grant::word)}
             tabindex="0" role="img" aria-label={description.clone()}>
             <title>{ description }</title>
             <path class="line" d={line.path()} marker-end={format!("url(#flow-arrow-{topic_class})")} />
             <text class="label" x={line.label_x.to_string()} y={line.label_y.to_string()}
-                text-anchor={line.label_anchor}>{ edge.label() }</text>
+                text-anchor={line.label_anchor}>{ label }</text>
             if hidden > 0 {
                 { overflow_badge(line, hidden) }
             }
@@ -183,10 +225,10 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         };
         node_view(b, &state, extra)
     });
-    let lines = layout
-        .lines
-        .iter()
-        .map(|line| edge_view(line, hidden.get(&line.edge.id()).copied().unwrap_or(0)));
+    let lines = layout.lines.iter().map(|line| {
+        let hidden = hidden.get(&line.edge.id()).copied().unwrap_or(0);
+        edge_view(line, hidden, grant_of(line, &statuses, saga))
+    });
     let markers = edges(saga)
         .iter()
         .map(|e| e.topic_class())

@@ -12,6 +12,7 @@ mod flow_pulses;
 mod notifications;
 mod order_form;
 mod orders_panel;
+pub mod outside_text;
 mod packet_detail;
 mod packet_inspector;
 mod packet_row;

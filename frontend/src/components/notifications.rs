@@ -1,8 +1,11 @@
-//! What NotificationService "sent", in the order it sent it.
+//! What NotificationService "sent", in the order it sent it. A customer id from outside sits
+//! in its own `<bdi>`, its invisible characters named (see [`super::outside_text`]).
 
 use std::collections::VecDeque;
 
 use yew::prelude::*;
+
+use super::outside_text::sentence;
 
 #[derive(Properties, PartialEq)]
 pub struct NotificationsProps {
@@ -21,7 +24,7 @@ pub fn Notifications(props: &NotificationsProps) -> Html {
             <ul aria-live="polite">
                 // Keyed by number since the first, so a new one is one insertion.
                 { for props.items.iter().enumerate().map(|(i, text)| html! {
-                    <li key={props.dropped + i} data-testid="notification">{ text }</li>
+                    <li key={props.dropped + i} data-testid="notification">{ sentence(text) }</li>
                 }) }
             </ul>
             if props.dropped > 0 {

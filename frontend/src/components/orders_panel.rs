@@ -6,6 +6,7 @@ use eda_core::domain::order::OrderStatus;
 use eda_core::trace::orders::{Compensation, OrderRow, StepSeen};
 use yew::prelude::*;
 
+use super::outside_text::{outside, reason};
 use crate::SharedTrace;
 
 /// How many rows are drawn; the rest are counted.
@@ -39,13 +40,13 @@ fn row_view(row: &OrderRow) -> Html {
             data-charges={row.charges().to_string()} data-compensations={row.compensations.len().to_string()}
             class={classes!("order-row", status.to_lowercase(), double.then_some("double-charge"))}>
             <td><code title={id.clone()}>{ &id[..8] }</code></td>
-            <td><bdi>{ &row.customer_id }</bdi></td>
+            <td>{ outside(&row.customer_id) }</td>
             <td class="num">{ format!("{:.2}", row.total) }</td>
             <td class="status"><span aria-hidden="true">{ status_symbol(row.status) }</span>{ format!(" {status}") }</td>
             <td>
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {
-                        <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">{ s.describe() }</li>
+                        <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">{ reason(&s.describe()) }</li>
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {
                         <li class="compensation" data-testid="order-compensation">{ c.describe() }</li>
@@ -55,7 +56,7 @@ fn row_view(row: &OrderRow) -> Html {
                     }
                 </ul>
             </td>
-            <td data-testid="order-reason"><bdi>{ row.reason.clone().unwrap_or_default() }</bdi></td>
+            <td data-testid="order-reason">{ outside(row.reason.as_deref().unwrap_or_default()) }</td>
             <td class="num" data-testid="order-time">{ time }</td>
         </tr>
     }

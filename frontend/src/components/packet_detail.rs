@@ -1,10 +1,13 @@
 //! The packet opened in the inspector: its decoded fields, the payload (pretty JSON) and the raw
 //! bytes in hex. A panel of its own beside the list, whose rows must all be one height.
-//! Everything from the wire is shown as text, never as HTML.
+//! Everything from the wire is shown as text, never as HTML, isolated with its invisible
+//! characters named ([`super::outside_text`]).
 
 use yew::prelude::*;
 
+use super::outside_text::{outside, outside_lines};
 use broker_bridge::Direction;
+use eda_core::outside_text::isolate;
 use eda_core::trace::TracedPacket;
 
 /// The id the list's open row points at (`aria-controls`).
@@ -36,7 +39,7 @@ pub fn describe(packet: &TracedPacket) -> String {
     let topic = packet
         .topic
         .as_deref()
-        .map(|t| format!(" {t}"))
+        .map(|t| format!(" {}", isolate(t)))
         .unwrap_or_default();
     format!(
         "Packet {}: {} {}{topic}",
@@ -61,12 +64,12 @@ pub fn PacketDetail(props: &PacketDetailProps) -> Html {
             </header>
             <dl class="fields">
                 { for packet.fields().into_iter().map(|(name, value)| html! {
-                    <><dt>{ name }</dt><dd>{ value }</dd></>
+                    <><dt>{ name }</dt><dd>{ outside(&value) }</dd></>
                 }) }
             </dl>
             if let Some(payload) = packet.payload_text() {
                 <h4>{ "Payload" }</h4>
-                <pre class="payload" data-testid="packet-payload">{ payload }</pre>
+                <pre class="payload" data-testid="packet-payload">{ outside_lines(&payload) }</pre>
             }
             <h4>{ format!("Bytes ({})", packet.size) }</h4>
             <pre class="hex" data-testid="packet-hex">{ packet.hex() }</pre>

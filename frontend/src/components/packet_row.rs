@@ -4,8 +4,10 @@
 
 use yew::prelude::*;
 
+use super::outside_text::{outside, reason as reason_text};
 use super::packet_detail::{clock, describe, DETAIL_ID};
 use broker_bridge::Direction;
+use eda_core::outside_text::visible;
 use eda_core::trace::virtual_list::row_for_key;
 use eda_core::trace::TracedPacket;
 
@@ -71,17 +73,17 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
             <td>{ packet.service.name() }</td>
             <td title={arrow_title}>{ arrow }</td>
             <td class="kind">{ packet.kind.name() }</td>
-            <td title={topic.clone()}>
+            <td title={visible(&topic).into_owned()}>
                 if let Some(mark) = mark {
                     <span class="mark" title={mark.word()}>{ format!("{} ", mark.symbol()) }</span>
                 }
-                <bdi>{ topic }</bdi>
+                { outside(&topic) }
             </td>
             <td>{ qos }</td>
             <td>{ id }</td>
             <td>{ packet.flags() }</td>
             <td class="size">{ packet.size }</td>
-            <td class="reason" title={reason.clone()}>{ reason }</td>
+            <td class="reason" title={visible(&reason).into_owned()}>{ reason_text(&reason) }</td>
         </tr>
     }
 }

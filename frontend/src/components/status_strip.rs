@@ -1,8 +1,12 @@
-//! One badge per service with its connection state, and help when the broker is out of reach.
+//! One badge per service with its connection state, and help when a connection is down: what
+//! happened, in the session's words, and what to do about it. Starting Mosquitto is advised only
+//! when nothing answered at the broker's address.
 
 use yew::prelude::*;
 
-use broker_bridge::Link;
+use super::outside_text::{outside, reason};
+use broker_bridge::{ConnectionError, Link};
+use eda_core::outside_text::visible;
 use eda_core::services::ServiceId;
 
 #[derive(Properties, PartialEq)]
@@ -15,6 +19,78 @@ pub struct StatusStripProps {
     pub replaying: bool,
 }
 
+/// What went wrong, as one word for `data-diagnosis`.
+fn diagnosis(reason: &ConnectionError) -> &'static str {
+    match reason {
+        r if r.is_unreachable() => "unreachable",
+        ConnectionError::TakenOver(_) => "taken-over",
+        ConnectionError::ClosedAfterAccept { .. } => "closed-after-accept",
+        _ => "lost",
+    }
+}
+
+/// The help for a service whose link is down: the first line says what happened, the second
+/// what to do.
+fn help(
+    service: ServiceId,
+    client_id: &str,
+    url: &str,
+    why: &ConnectionError,
+    retry: String,
+) -> Html {
+    let name = service.name();
+    let text = why.to_string();
+    match diagnosis(why) {
+        "unreachable" => html! {
+            <>
+                <p>
+                    { "Cannot reach the MQTT broker at " }<code>{ outside(url) }</code>
+                    { " (" }{ reason(&text) }{ format!("). {retry}; the page connects by itself once the broker is up.") }
+                </p>
+                <p>
+                    { "Start Mosquitto with this project's config: " }
+                    <code>{ "./scripts/play" }</code>{ " or " }
+                    <code>{ "mosquitto -c static/mosquitto.conf" }</code>
+                    { " (WebSocket listener on port 9001). Another broker? Put its ws:// URL above." }
+                </p>
+            </>
+        },
+        "taken-over" => html! {
+            <>
+                <p>
+                    { format!("{name}'s connection to the broker at ") }<code>{ outside(url) }</code>
+                    { " was " }{ reason(&text) }{ format!(". {retry}, waiting longer each time.") }
+                </p>
+                <p>
+                    { "Another MQTT client connects as " }<code>{ outside(client_id) }</code>
+                    { ", and the broker keeps one connection per client id. Stop that client, or \
+                       reload this page: it picks new client ids." }
+                </p>
+            </>
+        },
+        "closed-after-accept" => html! {
+            <>
+                <p>
+                    { "The broker at " }<code>{ outside(url) }</code>
+                    { format!(" answers, but {name}'s connection was ") }{ reason(&text) }
+                    { format!(". {retry}, waiting longer each time.") }
+                </p>
+                <p>
+                    { "The broker's log says why it closes the connection: its limits, its access \
+                       rules, or another client using the client id " }
+                    <code>{ outside(client_id) }</code>{ "." }
+                </p>
+            </>
+        },
+        _ => html! {
+            <p>
+                { format!("{name} lost its connection to the broker at ") }<code>{ outside(url) }</code>
+                { ": " }{ reason(&text) }{ format!(". {retry}.") }
+            </p>
+        },
+    }
+}
+
 #[component]
 pub fn StatusStrip(props: &StatusStripProps) -> Html {
     let badges = props
@@ -23,7 +99,7 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         .map(|(id, client_id, link)| {
             let state = link.word();
             let title = match link {
-                Link::Disconnected { reason, .. } => reason.to_string(),
+                Link::Disconnected { reason, .. } => visible(&reason.to_string()).into_owned(),
                 _ => format!("{} is {state}", id.name()),
             };
             html! {
@@ -38,32 +114,32 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         })
         .collect::<Html>();
 
-    let retry = props
-        .services
-        .iter()
-        .filter(|_| !props.replaying)
-        .find_map(|(_, _, link)| match link {
-            Link::Disconnected {
-                reason,
-                retry_in,
-                attempt,
-                ..
-            } => Some((reason.clone(), *retry_in, *attempt)),
-            _ => None,
-        });
-    let help = retry.map(|(reason, retry_in, attempt)| {
+    let down =
+        props
+            .services
+            .iter()
+            .filter(|_| !props.replaying)
+            .find_map(|(id, client_id, link)| match link {
+                Link::Disconnected {
+                    reason,
+                    retry_in,
+                    attempt,
+                    ..
+                } => Some((*id, client_id, reason, *retry_in, *attempt)),
+                _ => None,
+            });
+    let help = down.map(|(service, client_id, why, retry_in, attempt)| {
+        // Whole tenths, without float formatting.
+        let tenths = (retry_in.as_millis() + 50) / 100;
+        let retry = format!(
+            "Retrying in {}.{} s (attempt {attempt})",
+            tenths / 10,
+            tenths % 10
+        );
         html! {
-            <div class="help" role="status" data-testid="broker-help">
-                <p>
-                    { "Cannot reach the MQTT broker at " }<code>{ &props.broker_url }</code>
-                    { format!(" ({reason}). Retrying in {:.1} s (attempt {attempt}); the page connects by itself once the broker is up.", retry_in.as_secs_f32()) }
-                </p>
-                <p>
-                    { "Start Mosquitto with this project's config: " }
-                    <code>{ "./scripts/play" }</code>{ " or " }
-                    <code>{ "mosquitto -c static/mosquitto.conf" }</code>
-                    { " (WebSocket listener on port 9001). Another broker? Put its ws:// URL above." }
-                </p>
+            <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
+                data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>
+                { help(service, client_id, &props.broker_url, why, retry) }
             </div>
         }
     });

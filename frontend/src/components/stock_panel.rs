@@ -4,6 +4,7 @@
 use eda_core::services::Stock;
 use yew::prelude::*;
 
+use super::outside_text::outside;
 use super::DraftField;
 
 #[derive(Properties, PartialEq)]
@@ -29,7 +30,7 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
                     { for props.levels.0.iter().map(|(product, units)| html! {
                         <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
                             data-units={units.to_string()} class={classes!((*units == 0).then_some("empty"))}>
-                            <bdi>{ product }</bdi>{ format!(": {units}") }
+                            { outside(product) }{ format!(": {units}") }
                         </li>
                     }) }
                 </ul>

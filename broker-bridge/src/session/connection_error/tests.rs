@@ -26,6 +26,13 @@ fn disconnect(code: ReasonCode, properties: Properties) -> ConnectionError {
     })
 }
 
+fn closed(code: u16, reason: &str) -> ConnectionError {
+    ConnectionError::TransportClosed {
+        code,
+        reason: reason.into(),
+    }
+}
+
 fn protocol(violation: ProtocolViolation) -> ConnectionError {
     ConnectionError::Protocol(violation)
 }
@@ -133,7 +140,63 @@ fn each_reason_reads_as_it_always_has() {
                 code: ABNORMAL_CLOSURE,
                 reason: String::new(),
             },
-            "could not reach the broker, or the connection dropped",
+            "could not reach the broker: the WebSocket did not open",
+        ),
+        (
+            ConnectionError::ClosedBeforeConnAck {
+                transport: Box::new(ConnectionError::TransportClosed {
+                    code: 1002,
+                    reason: String::new(),
+                }),
+            },
+            "the connection opened, then closed before the broker answered CONNECT \
+             (WebSocket close code 1002)",
+        ),
+        (
+            ConnectionError::ClosedAfterAccept {
+                after: Duration::from_millis(50),
+                in_a_row: 1,
+                transport: Box::new(closed(ABNORMAL_CLOSURE, "")),
+            },
+            "accepted, then closed by the broker after 50 ms",
+        ),
+        (
+            ConnectionError::ClosedAfterAccept {
+                after: Duration::from_millis(1250),
+                in_a_row: 3,
+                transport: Box::new(closed(1008, "policy")),
+            },
+            "accepted, then closed by the broker after 1250 ms (3 times in a row) \
+             (WebSocket close code 1008: policy)",
+        ),
+        (
+            ConnectionError::TakenOver(Takeover::Inferred {
+                after: Duration::from_secs(12),
+                times: 2,
+            }),
+            "taken over by another client using this client id, it seems: the broker answered \
+             this client, then closed the connection without a word while it was idle, 2 times \
+             in a row (the last after 12 s)",
+        ),
+        (
+            ConnectionError::TakenOver(Takeover::Said(Disconnect {
+                reason: ReasonCode::SessionTakenOver,
+                properties: why("another client connected as c"),
+            })),
+            "taken over by another client using this client id (the broker said: Session taken \
+             over (0x8E): another client connected as c)",
+        ),
+        (
+            ConnectionError::Dropped {
+                after: Duration::from_secs(185),
+                transport: Box::new(closed(1000, "")),
+            },
+            "the connection dropped after 3 min 5 s",
+        ),
+        (
+            protocol(ProtocolViolation::SessionPresentOnCleanStart),
+            "the broker claimed a session this client never had (Session Present in answer to \
+             Clean Start)",
         ),
         (
             ConnectionError::TransportClosed {
@@ -196,6 +259,26 @@ fn a_page_tells_refusals_timeouts_violations_and_stops_apart() {
     );
     assert_eq!(kinds(&stopped), [false, false, false, true]);
     assert_eq!(kinds(&dropped), [false; 4]);
+
+    // Only a transport that never opened means nothing answers there.
+    let young = ConnectionError::ClosedAfterAccept {
+        after: Duration::from_millis(50),
+        in_a_row: 1,
+        transport: Box::new(dropped.clone()),
+    };
+    let late = ConnectionError::Dropped {
+        after: Duration::from_secs(60),
+        transport: Box::new(dropped.clone()),
+    };
+    let where_ = |r: &ConnectionError| [r.is_unreachable(), r.is_closed_after_accept()];
+    assert_eq!(where_(&dropped), [true, false]);
+    assert_eq!(
+        where_(&ConnectionError::TransportFailed("bad URL".into())),
+        [true, false]
+    );
+    assert_eq!(where_(&young), [false, true]);
+    assert_eq!(where_(&late), [false, false]);
+    assert_eq!(where_(&timeout), [false, false]);
 
     assert_eq!(refusal.reason_code(), Some(ReasonCode::Banned));
     let taken_over = disconnect(ReasonCode::SessionTakenOver, Properties::new());

@@ -4,15 +4,17 @@
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::{DomainEvent, OrderCreated, PaymentProcessed};
+use crate::outside_text::{char_at, is_invisible, isolate, long_name, visible};
 
 /// Why a received message is not an event of the flow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
-    #[error("no event of the order flow is published on topic `{0}`")]
+    #[error("no event of the order flow is published on topic `{}`", isolate(.0))]
     UnknownTopic(String),
     #[error("payload is not UTF-8 text")]
     NotUtf8,
-    /// serde_json's description of the syntax error.
+    /// serde_json's description of the syntax error, naming the invisible character (a BOM,
+    /// a zero-width space …) or look-alike space where it stopped, if there is one.
     #[error("payload is not JSON: {0}")]
     NotJson(String),
     /// JSON, but not the event its topic carries. Holds the whole sentence, naming the event:
@@ -46,15 +48,38 @@ impl DomainEvent {
 pub(super) fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Result<T, EventError> {
     // A first pass over the syntax alone, so "not JSON" and "JSON of the wrong shape" are told
     // apart even when a shape error comes before a syntax error in the text.
-    serde_json::from_str::<IgnoredAny>(text).map_err(|e| EventError::NotJson(e.to_string()))?;
+    serde_json::from_str::<IgnoredAny>(text)
+        .map_err(|e| EventError::NotJson(with_hidden(text, &e)))?;
     serde_json::from_str(text).map_err(|e| {
         let article = if event.starts_with(['A', 'E', 'I', 'O', 'U']) {
             "an"
         } else {
             "a"
         };
-        EventError::WrongShape(format!("payload is not {article} {event} event: {e}"))
+        EventError::WrongShape(format!(
+            "payload is not {article} {event} event: {}",
+            with_hidden(text, &e)
+        ))
     })
+}
+
+/// serde_json's message, and what is at its position when nobody could see it: "expected
+/// value at line 1 column 1, where the payload has U+FEFF BYTE ORDER MARK (BOM), which does
+/// not show". serde_json's message may quote the payload, so it is made visible too.
+fn with_hidden(text: &str, error: &serde_json::Error) -> String {
+    let message = visible(&error.to_string()).into_owned();
+    let Some(c) = char_at(text, error.line(), error.column()) else {
+        return message;
+    };
+    let Some(name) = long_name(c) else {
+        return message;
+    };
+    let looks = if is_invisible(c) {
+        "which does not show"
+    } else {
+        "which looks like a space but is not one in JSON"
+    };
+    format!("{message}, where the payload has {name}, {looks}")
 }
 
 /// The business rules serde cannot express; the reason names the JSON field at fault.
@@ -190,6 +215,42 @@ mod tests {
         // The shape error (a number for orderId) comes first in the text; syntax still wins.
         let error = decode_order(r#"{"orderId": 5, oops"#).unwrap_err();
         assert!(matches!(error, EventError::NotJson(_)), "{error:?}");
+    }
+
+    #[test]
+    fn an_error_caused_by_a_character_nobody_sees_names_it() {
+        let order = compact(seed::ORDER_CREATED);
+        let cases = [
+            (
+                format!("\u{FEFF}{order}"),
+                "payload is not JSON: expected value at line 1 column 1, where the payload has \
+                 U+FEFF BYTE ORDER MARK (BOM), which does not show",
+            ),
+            (
+                order.replacen(':', ":\u{200B}", 1),
+                "payload is not JSON: expected value at line 1 column 12, where the payload has \
+                 U+200B ZERO WIDTH SPACE (ZWSP), which does not show",
+            ),
+            (
+                order.replacen(',', ",\u{A0}", 1),
+                "payload is not JSON: key must be a string at line 1 column 51, where the payload \
+                 has U+00A0 NO-BREAK SPACE, which looks like a space but is not one in JSON",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(decode_order(&text).unwrap_err().to_string(), expected);
+        }
+        // What serde_json quotes of the payload it escapes itself.
+        let quoted = order.replace(r#""quantity":2"#, "\"quantity\":\"2\u{202E}\"");
+        assert_eq!(
+            decode_order(&quoted).unwrap_err().to_string(),
+            "payload is not an OrderCreated event: invalid type: string \"2\\u{202e}\", \
+             expected u32 at line 1 column 116"
+        );
+        // Inside a string value an invisible character is no error: it is shown where the
+        // value is shown (the notification, the log).
+        let hidden = order.replace("C123", "C\u{202E}123");
+        assert!(decode_order(&hidden).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Node;
+use crate::outside_text::isolate;
 use crate::services::ServiceId;
 use crate::trace::service_status::{LastOutcome, ServiceStatus};
 use broker_bridge::Link;
@@ -111,8 +112,10 @@ impl NodeState {
                 if *orders == 1 { "" } else { "s" },
                 seconds(*due_in)
             )),
-            (Activity::Failed { reason }, Node::Client) => Some(format!("refused: {reason}")),
-            (Activity::Failed { reason }, _) => Some(format!("failed: {reason}")),
+            (Activity::Failed { reason }, Node::Client) => {
+                Some(format!("refused: {}", isolate(reason)))
+            }
+            (Activity::Failed { reason }, _) => Some(format!("failed: {}", isolate(reason))),
             (Activity::Done, Node::Client) => Some("order placed".to_owned()),
             (Activity::Idle, Node::Client) => Some("ready".to_owned()),
             (activity, _) => Some(activity.word().to_owned()),

@@ -18,6 +18,7 @@ pub mod rows;
 use super::history::{PacketHistory, UserAction};
 use super::packet::{Mark, TracedPacket};
 use super::playback::shows;
+use crate::outside_text::isolate;
 use crate::services::ServiceId;
 
 /// The seed diagram's columns, left to right.
@@ -302,7 +303,8 @@ pub fn orders_in<'a>(
 }
 
 /// `PUBLISH orders/created (QoS 1, id 3)`, `PUBACK (id 3)`, `SUBSCRIBE orders/created`,
-/// `CONNECT`; a refusal follows a colon.
+/// `CONNECT`; a refusal follows a colon. Topics, filters and reasons came from outside: their
+/// invisible characters are named and right-to-left ones isolated ([`isolate`]).
 fn packet_label(packet: &TracedPacket) -> String {
     let name = packet.kind.name();
     let mut label = match packet.packet.as_ref() {
@@ -313,15 +315,18 @@ fn packet_label(packet: &TracedPacket) -> String {
             details.extend(publish.retain.then(|| "RETAIN".to_owned()));
             let topic = match publish.properties.topic_alias() {
                 Some(alias) if publish.topic.is_empty() => format!("[topic alias {alias}]"),
-                _ => publish.topic.clone(),
+                _ => isolate(&publish.topic).into_owned(),
             };
             format!("{name} {topic} ({})", details.join(", "))
         }
         Packet::Subscribe(subscribe) => {
-            let filters: Vec<&str> = subscribe.filters.iter().map(|(f, _)| f.as_str()).collect();
+            let filters: Vec<_> = subscribe.filters.iter().map(|(f, _)| isolate(f)).collect();
             format!("{name} {}", filters.join(", "))
         }
-        Packet::Unsubscribe(unsubscribe) => format!("{name} {}", unsubscribe.filters.join(", ")),
+        Packet::Unsubscribe(unsubscribe) => {
+            let filters: Vec<_> = unsubscribe.filters.iter().map(|f| isolate(f)).collect();
+            format!("{name} {}", filters.join(", "))
+        }
         _ => match packet.packet_id {
             Some(id) => format!("{name} (id {id})"),
             None => name.to_owned(),
@@ -329,7 +334,7 @@ fn packet_label(packet: &TracedPacket) -> String {
     };
     if let Some(reason) = &packet.reason {
         label.push_str(": ");
-        label.push_str(reason);
+        label.push_str(&isolate(reason));
     }
     label
 }

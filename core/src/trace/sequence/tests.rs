@@ -451,3 +451,34 @@ fn only_what_the_playback_shows_is_drawn() {
     };
     assert_eq!(arrows(&script.history, &script.actions, &none), []);
 }
+
+#[test]
+fn labels_name_invisible_characters_and_isolate_right_to_left_topics() {
+    use broker_bridge::packet::Publish;
+    use broker_bridge::{Packet, PacketEvent, ProtocolVersion, QoS};
+    let label = |topic: &str| {
+        let packet = Packet::Publish(Publish::new(topic, b"{}".to_vec(), QoS::AtMostOnce));
+        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+        let event = PacketEvent {
+            at: Duration::from_millis(1),
+            client_id: "eda-test-notification".into(),
+            direction: broker_bridge::Direction::Incoming,
+            packet,
+            bytes,
+        };
+        packet_label(&TracedPacket::from_event(
+            0,
+            ServiceId::Notification,
+            &event,
+        ))
+    };
+    assert_eq!(label("orders/created"), "PUBLISH orders/created (QoS 0)");
+    assert_eq!(
+        label("orders/\u{202E}detaerc"),
+        "PUBLISH orders/⟨U+202E RLO⟩detaerc (QoS 0)"
+    );
+    assert_eq!(
+        label("הזמנות/x"),
+        "PUBLISH \u{2068}הזמנות/x\u{2069} (QoS 0)"
+    );
+}

@@ -212,3 +212,133 @@ fn a_recording_tells_links_from_connack_and_work_from_the_order_and_its_result()
         assert_eq!(status, ServiceStatus::default());
     }
 }
+
+#[test]
+fn subscriptions_are_asked_then_granted_or_refused_and_forgotten_with_the_link() {
+    use broker_bridge::packet::SubscribeReturnCode;
+    use broker_bridge::ReasonCode;
+    let mut log = ServiceLog::new(100);
+    let answers = |log: &ServiceLog| {
+        log.status_at(ServiceId::Notification, None)
+            .subscriptions(
+                ServiceId::Notification,
+                crate::services::SagaStyle::Parallel,
+            )
+            .into_iter()
+            // The seed's three: those this test answers.
+            .filter(|(filter, _)| topics::SEED.contains(filter))
+            .map(|(filter, grant)| format!("{filter} {}", grant.word()))
+            .collect::<Vec<_>>()
+    };
+    log.record(ms(0), ServiceId::Notification, up());
+    assert_eq!(
+        answers(&log),
+        [
+            "orders/created asked",
+            "payments/processed asked",
+            "inventory/reserved asked"
+        ]
+    );
+    log.record(
+        ms(5),
+        ServiceId::Notification,
+        ServiceEvent::Subscribed(vec![
+            (
+                topics::ORDERS_CREATED.into(),
+                SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+            ),
+            (
+                topics::PAYMENTS_PROCESSED.into(),
+                SubscribeReturnCode::Failure,
+            ),
+            (
+                topics::INVENTORY_RESERVED.into(),
+                SubscribeReturnCode::Refused(ReasonCode::NotAuthorized),
+            ),
+        ]),
+    );
+    let status = log.status_at(ServiceId::Notification, None);
+    assert_eq!(
+        status.subscriptions(
+            ServiceId::Notification,
+            crate::services::SagaStyle::Parallel
+        )[..3],
+        [
+            (topics::ORDERS_CREATED, Grant::Granted(QoS::AtLeastOnce)),
+            (
+                topics::PAYMENTS_PROCESSED,
+                Grant::Refused("Unspecified error (0x80)".into())
+            ),
+            (
+                topics::INVENTORY_RESERVED,
+                Grant::Refused("Not authorized (0x87)".into())
+            ),
+        ]
+    );
+    // The connection ends: the next one asks again.
+    log.record(
+        ms(9),
+        ServiceId::Notification,
+        ServiceEvent::Link(Link::starting("ws://localhost:9001")),
+    );
+    assert!(answers(&log).iter().all(|a| a.ends_with(" asked")));
+}
+
+#[test]
+fn a_recording_tells_the_broker_s_answers_from_its_subacks() {
+    use broker_bridge::packet::{SubAck, Subscribe, SubscribeReturnCode};
+    use broker_bridge::{Packet, Properties, SubscriptionOptions};
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    let granted = |log: &ServiceLog| {
+        // The seed's three: those the scripted clients subscribe to.
+        let mut answers = log.status_at(ServiceId::Notification, None).subscriptions(
+            ServiceId::Notification,
+            crate::services::SagaStyle::Parallel,
+        );
+        answers.retain(|(filter, _)| topics::SEED.contains(filter));
+        answers
+    };
+    let log = ServiceLog::inferred(&script.history, 1000);
+    assert!(granted(&log)
+        .iter()
+        .all(|(_, g)| *g == Grant::Granted(QoS::ExactlyOnce)));
+    // Subscribed again to payments/processed, and refused; a SUBACK nobody asked for is ignored.
+    let again = Subscribe {
+        packet_id: 2,
+        filters: vec![(
+            topics::PAYMENTS_PROCESSED.into(),
+            SubscriptionOptions::new(QoS::AtLeastOnce),
+        )],
+        properties: Properties::new(),
+    };
+    script.send(
+        ServiceId::Notification,
+        Direction::Outgoing,
+        Packet::Subscribe(again),
+    );
+    let refusal = SubAck::new(2, vec![SubscribeReturnCode::Failure]);
+    script.send(
+        ServiceId::Notification,
+        Direction::Incoming,
+        Packet::SubAck(refusal),
+    );
+    let stray = SubAck::new(9, vec![SubscribeReturnCode::Granted(QoS::AtMostOnce)]);
+    script.send(
+        ServiceId::Notification,
+        Direction::Incoming,
+        Packet::SubAck(stray),
+    );
+    let log = ServiceLog::inferred(&script.history, 1000);
+    assert_eq!(
+        granted(&log),
+        [
+            (topics::ORDERS_CREATED, Grant::Granted(QoS::ExactlyOnce)),
+            (
+                topics::PAYMENTS_PROCESSED,
+                Grant::Refused("Unspecified error (0x80)".into())
+            ),
+            (topics::INVENTORY_RESERVED, Grant::Granted(QoS::ExactlyOnce)),
+        ]
+    );
+}

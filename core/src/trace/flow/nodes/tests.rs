@@ -10,6 +10,7 @@ fn status(link: &Link, work: Work) -> ServiceStatus {
     ServiceStatus {
         link: link.clone(),
         work,
+        ..ServiceStatus::default()
     }
 }
 

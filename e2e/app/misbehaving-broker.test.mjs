@@ -1,0 +1,342 @@
+// Brokers and peers that misbehave (issue 13), each as a user would meet it: a broker that
+// accepts and then closes, another client taking a service's client id, an order too large for
+// the page, a Session Present nobody asked for, text from outside that would turn a sentence
+// around, and a subscription the broker refuses. Small WebSocket brokers written for the test
+// (lib/misbehaving-broker.mjs) stand in for the misbehaviour Mosquitto never shows.
+//
+//   node --test e2e/app/misbehaving-broker.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { it } from 'node:test';
+
+import mqtt from 'mqtt';
+
+import { brokerQuery, escapeRegExp, waitForNotifications, waitForRejected } from '../lib/app-page.mjs';
+import {
+  CASE_TIMEOUT_MS,
+  broker,
+  describeApp,
+  placeWatchedOrder,
+  setLateBroker,
+  waitReady,
+  withApp,
+} from '../lib/app-suite.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import {
+  bodyStart,
+  publishTopic,
+  startAcceptThenClose,
+  startTamperingProxy,
+  subAckCodes,
+} from '../lib/misbehaving-broker.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
+
+const SEED_ORDER = {
+  customerId: 'C123',
+  items: [{ productId: 'P001', quantity: 2, price: 29.99 }],
+  totalAmount: 59.98,
+};
+const order = (fields = {}) => ({
+  orderId: randomUUID(),
+  ...SEED_ORDER,
+  createdAt: new Date().toISOString(),
+  ...fields,
+});
+
+/** The milliseconds between one client's successive CONNECTs. */
+const gapsOf = (connects, clientId) => {
+  const times = connects.filter((c) => c.clientId === clientId).map((c) => c.at);
+  return times.slice(1).map((at, i) => at - times[i]);
+};
+
+const clientIdOf = async (page, service) =>
+  ((await page.locator(`[data-testid="status-${service}"] [data-testid="client-id"]`).textContent()) ?? '').trim();
+
+/** The help banner once it says `diagnosis`; resolves with its text and attempt. */
+async function helpSaying(page, diagnosis, { service, timeout = 30_000 } = {}) {
+  const selector =
+    `[data-testid="broker-help"][data-diagnosis="${diagnosis}"]` +
+    (service ? `[data-service="${service}"]` : '');
+  try {
+    const help = page.locator(selector);
+    await help.waitFor({ state: 'attached', timeout });
+    return {
+      text: ((await help.textContent()) ?? '').replace(/\s+/g, ' ').trim(),
+      attempt: Number(await help.getAttribute('data-attempt')),
+    };
+  } catch (error) {
+    const shown = await page.locator('[data-testid="broker-help"]').allTextContents().catch(() => []);
+    throw new Error(`no help saying ${diagnosis} within ${timeout} ms; shown: ${JSON.stringify(shown)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Waits for a log entry of `service` on `topic` with `status` whose text matches `reason`. */
+async function waitForEntry(page, { service, topic, status, reason }, timeout = 20_000) {
+  const selector =
+    `[data-testid="log-entry"][data-service="${service}"][data-topic="${topic}"]` +
+    `[data-status="${status}"]`;
+  try {
+    const found = await page.waitForFunction(
+      ({ selector, source }) =>
+        [...document.querySelectorAll(selector)].map((e) => e.textContent).find((t) => new RegExp(source).test(t)) ??
+        null,
+      { selector, source: reason.source },
+      { timeout },
+    );
+    return found.jsonValue();
+  } catch (error) {
+    const entries = await page
+      .locator(`[data-testid="log-entry"][data-service="${service}"]`)
+      .allTextContents()
+      .catch(() => []);
+    throw new Error(
+      `no ${status} entry of ${service} on ${topic} matching ${reason} within ${timeout} ms; ` +
+        `its log: ${JSON.stringify(entries)}`,
+      { cause: error },
+    );
+  }
+}
+
+describeApp('misbehaving brokers and peers', () => {
+  it('1. a broker that accepts, then closes 50 ms later: the delays grow and the page says what happened', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const fake = await startAcceptThenClose({ closeAfterMs: 50 });
+    try {
+      await withApp(t, brokerQuery(fake.wsUrl), async ({ page }) => {
+        const payment = await clientIdOf(page, 'payment');
+        const seen = await fake.waitForConnects(
+          (connects) => connects.filter((c) => c.clientId === payment).length >= 5,
+          40_000,
+        );
+        // Before the fix every CONNACK started the delays over: a CONNECT every ~0.55 s.
+        const gaps = gapsOf(seen, payment);
+        assert.ok(
+          gaps[2] >= 1.5 * gaps[0] && gaps[3] >= 1.5 * gaps[1],
+          `the delays between PaymentService's connections keep growing: ${JSON.stringify(gaps)} ms`,
+        );
+
+        const { text, attempt } = await helpSaying(page, 'closed-after-accept');
+        const after = /accepted, then closed by the broker after (\d+) ms/.exec(text);
+        assert.ok(after, `the help says the broker accepted, then closed: "${text}"`);
+        assert.ok(Number(after[1]) >= 50 && Number(after[1]) < 2000, `after ~50 ms: "${text}"`);
+        assert.ok(attempt >= 3, `the attempts are counted, not started over: attempt ${attempt}`);
+        assert.doesNotMatch(text, /Start Mosquitto|Cannot reach/, 'the broker answers: no advice to start it');
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('2. another client takes PaymentService\'s client id: the page says so and backs off', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const proxy = await startTamperingProxy({ upstream: broker.wsUrl }); // only to time the CONNECTs
+    let peer = null;
+    try {
+      await withApp(t, brokerQuery(proxy.wsUrl), async ({ page }) => {
+        const { payment } = await waitReady(page);
+        const before = proxy.connects.filter((c) => c.clientId === payment).length;
+        // An ordinary client with auto-reconnect (1 s) using the same client id.
+        peer = mqtt.connect(`mqtt://127.0.0.1:${broker.tcpPort}`, { clientId: payment, reconnectPeriod: 1000 });
+        peer.on('error', () => {});
+
+        const seen = await proxy.waitForConnects(
+          (connects) => connects.filter((c) => c.clientId === payment).length >= before + 4,
+          60_000,
+        );
+        // Before the fix: 0.5 s after every takeover, forever (13 connections in 20 s).
+        const gaps = gapsOf(seen, payment).slice(before);
+        assert.ok(gaps[2] >= 1.5 * gaps[0], `PaymentService waits longer each time: ${JSON.stringify(gaps)} ms`);
+
+        const { text } = await helpSaying(page, 'taken-over', { service: 'payment' });
+        assert.match(text, /taken over by another client using this client id/);
+        assert.ok(text.includes(payment), `the help names the client id ${payment}: "${text}"`);
+        assert.doesNotMatch(text, /Start Mosquitto|Cannot reach/, 'the broker is running: no advice to start it');
+      });
+    } finally {
+      peer?.end(true);
+      await proxy.close();
+    }
+  });
+
+  it('3. an order of 348 KB, retained, on MQTT 3.1.1: skipped and logged, the connections kept, the next order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // A broker of its own: the retained message would reach every later case.
+    const late = await startBroker({ logAll: true });
+    setLateBroker(late);
+    const witness = await startWitness({ tcpPort: late.tcpPort });
+    try {
+      await withApp(t, brokerQuery(late.wsUrl), async ({ page }) => {
+        const ids = await waitReady(page, late);
+        const connected = (id) =>
+          (late.log().match(new RegExp(`New client connected from \\S+ as ${escapeRegExp(id)} `, 'g')) ?? []).length;
+        const before = Object.fromEntries(Object.values(ids).map((id) => [id, connected(id)]));
+
+        const big = order({ note: '' });
+        const padding = 348_000 - Buffer.byteLength(JSON.stringify(big));
+        big.note = 'x'.repeat(padding);
+        const payload = JSON.stringify(big);
+        assert.equal(Buffer.byteLength(payload), 348_000);
+        await witness.publish('orders/created', payload, { qos: 1, retain: true });
+
+        const reason = /a message of 348 KB on orders\/created exceeds this page's 256 KiB limit; skipped unread, and acknowledged/;
+        for (const service of ['payment', 'inventory', 'notification']) {
+          await waitForEntry(page, { service, topic: 'orders/created', status: 'rejected', reason });
+          // Acknowledged, so the broker does not send it again.
+          await late.waitForLog(new RegExp(`Received PUBACK from ${escapeRegExp(ids[service])} `), 10_000);
+        }
+
+        await placeWatchedOrder(page, { onBroker: late });
+        for (const [id, count] of Object.entries(before)) {
+          assert.equal(connected(id), count, `${id} kept its connection (no reconnect)`);
+        }
+        // Clean up: an empty retained message clears it.
+        await witness.publish('orders/created', '', { qos: 1, retain: true });
+      });
+    } finally {
+      await witness.close();
+      setLateBroker(null);
+      await late.stop();
+    }
+  });
+
+  it('4a. Session Present = 1 in answer to a clean session (3.1.1): the services subscribe anyway, say so, and the order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet) => {
+        if (packet[0] >> 4 === 2) packet[bodyStart(packet)] |= 1; // CONNACK: Session Present
+        return packet;
+      },
+    });
+    try {
+      await withApp(t, brokerQuery(proxy.wsUrl), async ({ page }) => {
+        // waitReady also checks, in the broker's log, that every SUBSCRIBE was made.
+        await waitReady(page);
+        await waitForEntry(page, {
+          service: 'payment',
+          topic: 'connect',
+          status: 'failed',
+          reason: /the broker claimed a session this client never had/,
+        });
+        await placeWatchedOrder(page);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('4b. Session Present = 1 in answer to Clean Start (5.0): the page closes the connection and says why', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet) => {
+        if (packet[0] >> 4 === 2) packet[bodyStart(packet)] |= 1;
+        return packet;
+      },
+    });
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&mqtt=5`, async ({ page }) => {
+        const { text } = await helpSaying(page, 'lost');
+        assert.match(text, /the broker claimed a session this client never had \(Session Present in answer to Clean Start\)/);
+        assert.doesNotMatch(text, /Start Mosquitto/);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('5. text from outside is shown as it is: an RLO, a NUL and Hebrew in a customer id, a BOM before an order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      try {
+        for (const customerId of ['C\u202E123', 'C\u0000123', 'שלום']) {
+          await witness.publish('orders/created', JSON.stringify(order({ customerId })), { qos: 1 });
+        }
+        const bom = order();
+        await witness.publish('orders/created', `\uFEFF${JSON.stringify(bom)}`, { qos: 1 });
+
+        await waitForNotifications(page, [
+          'Order confirmation email sent to C⟨U+202E RLO⟩123',
+          'Order confirmation email sent to C⟨U+0000 NUL⟩123',
+          'Order confirmation email sent to שלום',
+        ]);
+        const hebrew = page.locator('[data-testid="notification"] bdi', { hasText: 'שלום' });
+        assert.equal(await hebrew.count(), 1, 'the Hebrew customer id sits in its own <bdi>');
+        const raw = await page.evaluate(() =>
+          [...document.querySelectorAll('[data-testid="notification"], [data-testid="log-entry"]')].some((e) =>
+            /[\u0000\u202E\uFEFF]/.test(e.textContent),
+          ),
+        );
+        assert.equal(raw, false, 'no RLO, NUL or BOM acts anywhere in the notifications and logs');
+
+        const text = await waitForRejected(page, {
+          service: 'payment',
+          topic: 'orders/created',
+          payload: bom.orderId,
+          reason: /payload is not JSON: expected value at line 1 column 1, where the payload has U\+FEFF BYTE ORDER MARK \(BOM\), which does not show/,
+        });
+        assert.ok(text.includes('⟨U+FEFF BOM⟩{'), `the payload shows its BOM: ${text}`);
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('6. a subscription the broker refuses is marked refused in the header and the flow diagram', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const refused = 'payments/processed';
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) => {
+        if (!conn.clientId?.endsWith('-notification')) return packet;
+        const type = packet[0] >> 4;
+        if (type === 9) {
+          const { packetId, codesAt } = subAckCodes(packet, conn.version);
+          const index = (conn.subscribes.get(packetId) ?? []).indexOf(refused);
+          if (index >= 0) packet[codesAt + index] = 0x80;
+        }
+        // A refused subscription delivers nothing.
+        if (type === 3 && publishTopic(packet) === refused) return null;
+        return packet;
+      },
+    });
+    try {
+      await withApp(t, brokerQuery(proxy.wsUrl), async ({ page }) => {
+        await waitReady(page);
+        const log = page.locator('section[aria-label="NotificationService event log"]');
+        await log
+          .locator(`[data-testid="subscription"][data-filter="${refused}"][data-state="refused"]`)
+          .waitFor({ state: 'attached', timeout: 10_000 });
+        const header = ((await log.locator('[data-testid="subscriptions"]').textContent()) ?? '').trim();
+        assert.equal(
+          header,
+          'Subscribes to orders/created, inventory/reserved, orders/confirmed, orders/cancelled, payments/refunded; the broker refused ✕ payments/processed (Unspecified error (0x80)).',
+        );
+        // The diagram is redrawn at most once a second out of sight: bring it in, then read it.
+        await page.locator('[data-testid="flow-svg"]').scrollIntoViewIfNeeded();
+        const edges = { [refused]: 'refused', 'orders/created': 'granted', 'inventory/reserved': 'granted' };
+        await page
+          .waitForFunction(
+            (edges) =>
+              Object.entries(edges).every(
+                ([topic, state]) =>
+                  document
+                    .querySelector(`[data-testid="flow-edge"][data-to="notification"][data-topic="${topic}"]`)
+                    ?.getAttribute('data-subscription') === state,
+              ),
+            edges,
+            { timeout: 10_000 },
+          )
+          .catch(async (error) => {
+            const shown = await page.evaluate(() =>
+              [...document.querySelectorAll('[data-testid="flow-edge"][data-to="notification"]')].map(
+                (e) => `${e.getAttribute('data-topic')}: ${e.getAttribute('data-subscription')}`,
+              ),
+            );
+            throw new Error(`the flow diagram's edges to NotificationService: ${JSON.stringify(shown)}`, {
+              cause: error,
+            });
+          });
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
