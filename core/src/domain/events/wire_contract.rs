@@ -172,3 +172,53 @@ fn the_failure_and_success_forms_of_a_result_differ_only_in_the_outcome() {
         assert_eq!(ok_rest, failed_rest, "{success} and {failure}");
     }
 }
+
+/// The services a cell of the README's topic table names (`Order, Payment (to learn the
+/// total)` names two).
+fn services_named(cell: &str) -> Vec<crate::services::ServiceId> {
+    use crate::services::ServiceId;
+    let words: Vec<&str> = cell
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    ServiceId::ALL
+        .into_iter()
+        .filter(|s| {
+            let short = s.name().trim_end_matches("Service");
+            words.iter().any(|w| *w == short || *w == s.name())
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_s_topic_table_says_who_publishes_and_subscribes_as_the_services_do() {
+    use crate::services::{SagaStyle, ServiceId};
+    let mut rows = 0;
+    for line in README.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let topic = cells[1].trim_matches('`');
+        assert!(topics::ALL.contains(&topic), "README row for {topic}");
+        let publishers: Vec<ServiceId> = ServiceId::ALL
+            .into_iter()
+            .filter(|s| {
+                SagaStyle::ALL
+                    .iter()
+                    .any(|&st| s.publications(st).contains(&topic))
+            })
+            .collect();
+        assert_eq!(
+            services_named(cells[2]),
+            publishers,
+            "{topic}: published by"
+        );
+        for (style, cell) in SagaStyle::ALL.into_iter().zip(&cells[3..6]) {
+            let subscribers: Vec<ServiceId> = ServiceId::ALL
+                .into_iter()
+                .filter(|s| s.subscriptions(style).contains(&topic))
+                .collect();
+            assert_eq!(services_named(cell), subscribers, "{topic}: {style}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, topics::ALL.len(), "one row per topic");
+}
