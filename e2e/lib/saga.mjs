@@ -131,3 +131,16 @@ export function deliveredTopics(log, clientId) {
   const line = new RegExp(`^\\d+: Sending PUBLISH to ${escapeRegExp(clientId)} \\(d\\d, q\\d, r\\d, m\\d+, '([^']+)'`, 'gm');
   return [...log.matchAll(line)].map((m) => m[1]);
 }
+
+/**
+ * page.waitForFunction(fn, arg), failing with `what` (and `describe()`'s answer, read from the
+ * page when it fails) instead of a bare timeout.
+ */
+export async function waitInPage(page, what, fn, arg, { timeout = FLOW_TIMEOUT_MS, describe = () => '' } = {}) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout });
+  } catch (error) {
+    const now = await Promise.resolve(describe()).catch(() => '(unreadable)');
+    throw new Error(`${what}: not within ${timeout} ms${now ? `; now: ${now}` : ''}`, { cause: error });
+  }
+}
