@@ -20,7 +20,7 @@ const CLIENT_ID = /^eda-[0-9a-f]+-(order|payment|inventory|notification)$/;
 // core/src/services/mod.rs): all of it must be in place before an order can run its saga.
 const ORDER_SUBSCRIPTIONS = ['orders/created', 'inventory/reserved', 'payments/processed', 'inventory/released', 'payments/refunded'];
 const NOTIFICATION_SUBSCRIPTIONS = ['orders/created', 'payments/processed', 'inventory/reserved', 'orders/confirmed', 'orders/cancelled', 'payments/refunded'];
-export const SUBSCRIPTIONS = {
+const SUBSCRIPTIONS = {
   parallel: {
     order: ORDER_SUBSCRIPTIONS,
     payment: ['orders/created', 'orders/cancelled'],
@@ -55,7 +55,7 @@ export const notificationTexts = (orderId, customerId = 'C123') => [
 ];
 
 // MQTT topic filter matching (+ and #), for subscriptions seen in the broker log.
-export function filterMatches(filter, topic) {
+function filterMatches(filter, topic) {
   const f = filter.split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {
