@@ -16,11 +16,29 @@ import { UUID_V4, checkInventoryReserved, checkOrderCreated, checkPaymentProcess
 
 export const SERVICES = ['order', 'payment', 'inventory', 'notification'];
 const CLIENT_ID = /^eda-[0-9a-f]+-(order|payment|inventory|notification)$/;
-// What each service must have subscribed before an order can flow through all of them.
+// What each service subscribes to under each saga style (ServiceId::subscriptions in
+// core/src/services/mod.rs): all of it must be in place before an order can run its saga.
+const ORDER_SUBSCRIPTIONS = ['orders/created', 'inventory/reserved', 'payments/processed', 'inventory/released', 'payments/refunded'];
+const NOTIFICATION_SUBSCRIPTIONS = ['orders/created', 'payments/processed', 'inventory/reserved', 'orders/confirmed', 'orders/cancelled', 'payments/refunded'];
 const SUBSCRIPTIONS = {
-  payment: ['orders/created'],
-  inventory: ['orders/created'],
-  notification: ['orders/created', 'payments/processed', 'inventory/reserved'],
+  parallel: {
+    order: ORDER_SUBSCRIPTIONS,
+    payment: ['orders/created', 'orders/cancelled'],
+    inventory: ['orders/created', 'orders/cancelled'],
+    notification: NOTIFICATION_SUBSCRIPTIONS,
+  },
+  choreography: {
+    order: ORDER_SUBSCRIPTIONS,
+    payment: ['orders/created', 'inventory/reserved', 'orders/cancelled'],
+    inventory: ['orders/created', 'orders/cancelled'],
+    notification: NOTIFICATION_SUBSCRIPTIONS,
+  },
+  orchestration: {
+    order: ORDER_SUBSCRIPTIONS,
+    payment: ['commands/payment/charge', 'commands/payment/refund'],
+    inventory: ['commands/inventory/reserve', 'commands/inventory/release'],
+    notification: NOTIFICATION_SUBSCRIPTIONS,
+  },
 };
 
 export const CONNECT_TIMEOUT_MS = 30_000; // also the reconnect bound of "broker down, then up"
@@ -98,14 +116,19 @@ async function clientIds(page) {
   return ids;
 }
 
+/** The saga style the page shows in `#saga-style` (parallel if it has none). */
+export const sagaStyle = (page) =>
+  page.evaluate(() => document.querySelector('#saga-style')?.value || 'parallel');
+
 /**
- * All four services connected, and (from the broker's log) every subscribing service's
- * SUBSCRIBE processed: only then can an order flow through all of them.
+ * All four services connected, and (from the broker's log) every service's SUBSCRIBE for the
+ * page's saga style processed: only then can an order run its saga through all of them.
  */
 export async function waitReady(page, onBroker) {
   await waitForStates(page, 'connected');
   const ids = await clientIds(page);
-  for (const [service, topics] of Object.entries(SUBSCRIPTIONS)) {
+  const style = await sagaStyle(page);
+  for (const [service, topics] of Object.entries(SUBSCRIPTIONS[style])) {
     const line = new RegExp(`^\\d+: ${escapeRegExp(ids[service])} [012] (\\S+)$`, 'gm');
     await onBroker
       .waitForLog((log) => {
@@ -115,7 +138,7 @@ export async function waitReady(page, onBroker) {
       .catch((error) => {
         throw new Error(
           `the ${service} service (${ids[service]}) is "connected" but the broker saw no ` +
-            `subscription to ${topics.join(', ')} within 10 s`,
+            `subscription to ${topics.join(', ')} (saga style ${style}) within 10 s`,
           { cause: error },
         );
       });

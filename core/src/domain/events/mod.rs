@@ -16,6 +16,8 @@ mod decode;
 mod payloads;
 #[cfg(test)]
 pub(crate) mod seed;
+#[cfg(test)]
+mod wire_contract;
 
 use uuid::Uuid;
 

@@ -1,0 +1,175 @@
+// The saga's settings: failure settings carried by a copied link reproduce an order's outcome
+// in a fresh page; the style changed in the page changes the address, the text, the
+// subscriptions and the next order's wire; bad settings in the link are named and ignored; a
+// recording of a declined order replays its saga in the Orders panel with no broker. The wire
+// is checked by an independent witness subscribed to `#`. Failures on the wire: saga.test.mjs.
+//
+//   node --test e2e/app/saga-settings.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, waitForNotifications, waitForStates } from '../lib/app-page.mjs';
+import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { freePort } from '../lib/broker.mjs';
+import { HAPPY_WIRE, expectOneOutcome, placeOrder, readRow, stockShown, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+
+const OVER_LIMIT = 'payment declined: the total 59.98 is over the limit of 50.00';
+
+/** Types `text` in a field whose value goes out on change. */
+async function typeSetting(page, selector, text) {
+  await page.fill(selector, text);
+  await page.dispatchEvent(selector, 'change');
+}
+
+const linkParam = (page, key) => new URL(page.url()).searchParams.get(key);
+
+const waitForStock = (page, units) =>
+  waitInPage(page, `the stock panel shows P001: ${units}`, (n) => document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === n, units, {
+    describe: () => stockShown(page, 'P001'),
+  });
+
+/** Places the form's order on a ready page and follows it to its outcome on the wire. */
+async function orderToOutcome(page, outcome) {
+  const witness = await watchEveryTopic(broker);
+  try {
+    const orderId = await placeOrder(page);
+    const message = await witness.waitForOrder(outcome, orderId, FLOW_TIMEOUT_MS);
+    await expectOneOutcome(witness, orderId, outcome);
+    return { orderId, message, wire: wireOf(witness, orderId) };
+  } finally {
+    await witness.close();
+  }
+}
+
+describeApp('saga settings', () => {
+  it('shared link: failure settings from the link and from the page, copied and opened in a fresh page, give the same outcome for the same order', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let link;
+    let first;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&saga=choreography`, async ({ page }) => {
+      await waitReady(page);
+      await typeSetting(page, '#decline-over', '50');
+      await typeSetting(page, '#stock-levels', 'P001:5');
+      await waitInPage(page, 'the address holds decline_over=50.00 and stock=P001:5', () => {
+        const params = new URL(location.href).searchParams;
+        return params.get('decline_over') === '50.00' && params.get('stock') === 'P001:5';
+      }, null, { describe: () => page.url() });
+      await waitForStock(page, '5');
+
+      first = await orderToOutcome(page, 'orders/cancelled');
+      assert.equal(first.message.json.reason, OVER_LIMIT);
+      const row = await waitForRow(page, first.orderId, 'Cancelled', { compensations: 1 });
+      assert.equal(row.reason, OVER_LIMIT);
+      // Reserved (5 → 3), then released: back to 5.
+      await waitForStock(page, '5');
+
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      link = await page.evaluate(() => navigator.clipboard.readText());
+      assert.equal(link, page.url(), 'the copied link is the address with the settings');
+    });
+
+    assert.ok(link.startsWith(server.url), link);
+    await withApp(t, link.slice(server.url.length), async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#saga-style'), 'choreography');
+      assert.equal(await page.inputValue('#decline-over'), '50.00');
+      assert.equal(await page.inputValue('#stock-levels'), 'P001:5');
+      assert.equal(await stockShown(page, 'P001'), '5');
+      const again = await orderToOutcome(page, 'orders/cancelled');
+      assert.equal(again.message.json.reason, first.message.json.reason, 'the same reason');
+      assert.deepEqual(again.wire, first.wire, 'the same messages, in the same order');
+      const row = await waitForRow(page, again.orderId, 'Cancelled', { compensations: 1 });
+      assert.equal(row.reason, OVER_LIMIT);
+      assert.deepEqual(row.compensations, ['↺ stock released']);
+    });
+  });
+
+  it('style picked in the page: orchestration goes into the address, its trade-off is shown, the subscriptions change and the next order is orchestrated', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      const ids = await waitReady(page);
+      const tradeOff = () => page.textContent('[data-testid="saga-trade-off"]');
+      const commandEdges = '[data-testid="flow-edge"][data-topic^="commands/"]';
+      const parallelText = await tradeOff();
+      assert.equal(await page.locator(commandEdges).count(), 0, 'no command edges in parallel');
+      assert.equal(linkParam(page, 'saga'), null);
+
+      await page.selectOption('#saga-style', 'orchestration');
+      await waitInPage(page, 'saga=orchestration in the address', () => new URL(location.href).searchParams.get('saga') === 'orchestration', null, {
+        describe: () => page.url(),
+      });
+      const orchestrationText = await tradeOff();
+      assert.notEqual(orchestrationText, parallelText, 'the trade-off text follows the style');
+      assert.match(orchestrationText, /OrderService tells each service what to do with a command/);
+      await page.locator(commandEdges).first().waitFor({ state: 'attached' });
+
+      // PaymentService and InventoryService leave orders/created for their commands.
+      for (const [service, command] of [['payment', 'commands/payment/charge'], ['inventory', 'commands/inventory/reserve']]) {
+        const id = escapeRegExp(ids[service]);
+        await broker.waitForLog(new RegExp(`^\\d+: ${id} [012] ${escapeRegExp(command)}$`, 'm'), 10_000);
+        await broker.waitForLog(new RegExp(`Received UNSUBSCRIBE from ${id}\\n(?:\\d+: .*\\n)*?\\d+: ${id} orders/created$`, 'm'), 10_000);
+      }
+
+      const { orderId, wire } = await orderToOutcome(page, 'orders/confirmed');
+      assert.deepEqual(wire, HAPPY_WIRE.orchestration, 'the order after the change is orchestrated');
+      await waitForRow(page, orderId, 'Completed');
+    }));
+
+  it('bad saga settings in the link are named and ignored: the defaults are used and an order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&saga=anarchy&stock=P001&decline_pct=300`, async ({ page }) => {
+      const error = page.locator('[data-testid="flow-error"]');
+      await error.waitFor({ state: 'visible' });
+      const text = (await error.textContent()) ?? '';
+      for (const named of ['?saga=', 'anarchy', '?stock=', '"P001"', '?decline_pct=', '300']) {
+        assert.ok(text.includes(named), `the message names ${named}: ${text}`);
+      }
+      await waitReady(page);
+      assert.equal(await page.inputValue('#saga-style'), 'parallel');
+      assert.equal(await page.inputValue('#decline-pct'), '0');
+      assert.equal(await page.inputValue('#stock-levels'), '');
+      await page.locator('[data-testid="stock-unlimited"]').waitFor({ state: 'visible' });
+
+      const { orderId, wire } = await orderToOutcome(page, 'orders/confirmed');
+      assert.ok(!wire.some((topic) => topic.startsWith('commands/')), `parallel, no commands: ${wire}`);
+      await waitForRow(page, orderId, 'Completed');
+      await waitForNotifications(page, [`Order ${orderId} confirmed`]);
+    }));
+
+  it('recording: a declined order, downloaded and replayed with no broker, fills the Orders panel as it plays and ends cancelled with the reason and the release', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let orderId;
+    const recordingPath = path.join(ARTIFACTS, 'saga-recording.json');
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment=decline`, async ({ page }) => {
+      await waitReady(page);
+      orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Cancelled', { compensations: 1 });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(recordingPath);
+    });
+
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, `${brokerQuery(nowhere)}&speed=0.25`, async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
+      await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      // At 0.25× the order is on screen before its outcome is.
+      const status = '[data-testid="playback-status"]';
+      const replayNow = async () => `${JSON.stringify(await readRow(page, orderId))}; ${await page.textContent(status)}`;
+      await waitInPage(page, 'the replayed order shown before it is cancelled', (id) => {
+        const row = document.querySelector(`[data-testid="order-row"][data-order-id="${id}"]`);
+        return row && row.dataset.status !== 'Cancelled';
+      }, orderId, { describe: replayNow });
+      await waitInPage(page, 'the replay finished', (sel) => /^Replay finished/.test(document.querySelector(sel).textContent), status, {
+        describe: replayNow,
+      });
+      const row = await readRow(page, orderId);
+      assert.equal(row?.status, 'Cancelled', `the replayed row: ${JSON.stringify(row)}`);
+      assert.equal(row.reason, 'payment declined');
+      assert.deepEqual(row.compensations, ['↺ stock released']);
+      assert.equal(await page.locator('[data-testid="order-row"]').count(), 1, 'one order in the recording');
+    });
+  });
+});

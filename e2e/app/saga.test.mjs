@@ -1,0 +1,200 @@
+// Sagas, failures and compensation on the wire and in the page: a declined payment in each
+// style, missing stock, a deadline passed and the late success undone, an order published from
+// outside, and orchestration's commands one step after the other. An independent witness
+// subscribed to `#` checks what went over the broker; the Orders panel, the stock and the
+// notifications check what the learner sees. The settings themselves (the link, the page's
+// fields, a replayed recording): saga-settings.test.mjs.
+//
+//   node --test e2e/app/saga.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery, waitForNotifications } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import {
+  HAPPY_WIRE,
+  assertInOrder,
+  deliveredTopics,
+  expectOneOutcome,
+  placeOrder,
+  stockShown,
+  subscribedFilters,
+  waitForRow,
+  watchEveryTopic,
+  wireOf,
+} from '../lib/saga.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
+
+const OUT_OF_STOCK = 'out of stock: P001 (2 asked, 1 left)';
+
+/** Runs `body({ page, witness, ids })` on a ready page opened with `params` and a witness of `#`. */
+const watched = (t, params, body) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    const ids = await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, witness, ids });
+    } finally {
+      await witness.close();
+    }
+  });
+
+// The wire of a declined order, after its orders/created: sequential styles in one order; in
+// parallel the two results may come either way round.
+const DECLINED_WIRE = {
+  parallel: ['orders/created', 'payments/processed', 'orders/cancelled', 'inventory/released'],
+  choreography: ['orders/created', 'inventory/reserved', 'payments/processed', 'orders/cancelled', 'inventory/released'],
+  orchestration: [
+    'orders/created',
+    'commands/inventory/reserve',
+    'inventory/reserved',
+    'commands/payment/charge',
+    'payments/processed',
+    'orders/cancelled',
+    'commands/inventory/release',
+    'inventory/released',
+  ],
+};
+
+describeApp('saga', () => {
+  for (const style of ['parallel', 'choreography', 'orchestration']) {
+    it(`declined payment (${style}): cancelled with the reason, the reservation released, never confirmed; the Orders panel and a notification say so`, { timeout: CASE_TIMEOUT_MS }, (t) =>
+      watched(t, `&payment=decline&saga=${style}`, async ({ page, witness }) => {
+        const orderId = await placeOrder(page);
+        const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(cancelled.json.reason, 'payment declined');
+        const released = await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+        const reserved = await witness.waitForOrder('inventory/reserved', orderId, 0);
+        assert.equal(reserved.json.success, true, 'the stock was reserved first');
+        assert.equal(released.json.reservationId, reserved.json.reservationId, 'the reservation made is the one released');
+        const payment = await witness.waitForOrder('payments/processed', orderId, 0);
+        assert.equal(payment.json.success, false);
+        assert.equal(payment.json.reason, 'payment declined');
+
+        await expectOneOutcome(witness, orderId, 'orders/cancelled');
+        const wire = wireOf(witness, orderId);
+        if (style === 'parallel') assertInOrder(witness, orderId, DECLINED_WIRE.parallel);
+        else assert.deepEqual(wire, DECLINED_WIRE[style], `the ${style} wire of a declined order`);
+        assert.ok(!wire.includes('payments/refunded'), `nothing was charged, so nothing refunded: ${wire}`);
+
+        const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 1 });
+        assert.equal(row.reason, 'payment declined');
+        assert.deepEqual(row.compensations, ['↺ stock released']);
+        assert.ok(row.steps.includes('✕ payment failed: payment declined'), `the failed step is listed: ${row.steps}`);
+        assert.equal(row.charges, 0);
+        await waitForNotifications(page, [`Order ${orderId} cancelled: payment declined`]);
+
+        // The inspector marks the failure and the compensation (newest rows are in view).
+        const marked = (mark, topic) =>
+          page.locator(`[data-testid="packet-row"][data-mark="${mark}"][data-topic="${topic}"]`).first().waitFor({ state: 'attached' });
+        await marked('failure', 'orders/cancelled');
+        await marked('compensation', 'inventory/released');
+      }));
+  }
+
+  it('missing stock (parallel, ?stock=P001:1): the two-unit order fails naming P001, the charge taken meanwhile is refunded, the stock still shows 1', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:1', async ({ page, witness }) => {
+      assert.equal(await stockShown(page, 'P001'), '1', 'the stock panel shows the link\'s level');
+      const orderId = await placeOrder(page);
+      const reserved = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(reserved.json.success, false);
+      assert.equal(reserved.json.reason, OUT_OF_STOCK);
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, OUT_OF_STOCK);
+      // Payment worked in parallel and succeeded after the cancellation: it is refunded.
+      const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      const payment = await witness.waitForOrder('payments/processed', orderId, 0);
+      assert.equal(payment.json.success, true);
+      assert.equal(refunded.json.paymentId, payment.json.paymentId, 'the charge taken is the one refunded');
+      assert.equal(refunded.json.amount, 59.98);
+      await expectOneOutcome(witness, orderId, 'orders/cancelled');
+      assert.ok(!wireOf(witness, orderId).includes('inventory/released'), 'nothing was reserved, so nothing released');
+
+      const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 1 });
+      assert.equal(row.reason, OUT_OF_STOCK);
+      assert.deepEqual(row.compensations, ['↺ refunded 59.98']);
+      assert.ok(row.steps.includes(`✕ reservation failed: ${OUT_OF_STOCK}`), `${row.steps}`);
+      assert.equal(await stockShown(page, 'P001'), '1', 'a failed reservation takes nothing');
+      await waitForNotifications(page, [`Order ${orderId} cancelled: ${OUT_OF_STOCK}`, `Refund issued for Order ${orderId}: 59.98`]);
+    }));
+
+  it('missing stock (choreography): the order fails at the reservation and payment never starts', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:1&saga=choreography', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, OUT_OF_STOCK);
+      await expectOneOutcome(witness, orderId, 'orders/cancelled');
+      assert.deepEqual(wireOf(witness, orderId), ['orders/created', 'inventory/reserved', 'orders/cancelled']);
+      const row = await waitForRow(page, orderId, 'Cancelled');
+      assert.equal(row.reason, OUT_OF_STOCK);
+      assert.deepEqual(row.compensations, [], 'nothing to undo');
+      assert.equal(await stockShown(page, 'P001'), '1');
+    }));
+
+  it('deadline (parallel, payment 2.5 s, deadline 1 s): cancelled as "payment timed out", then the late charge is refunded and the reservation released', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    // Inventory at 300 ms keeps the reservation well inside the deadline.
+    watched(t, '&payment_ms=2500&saga_timeout_ms=1000&inventory_ms=300', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'payment timed out');
+      await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+      const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      const late = await witness.waitForOrder('payments/processed', orderId, 0);
+      assert.equal(late.json.success, true, 'the payment itself went through, late');
+      assert.equal(refunded.json.paymentId, late.json.paymentId);
+      assertInOrder(witness, orderId, ['orders/created', 'inventory/reserved', 'orders/cancelled', 'payments/processed', 'payments/refunded']);
+      assert.ok(
+        Date.parse(late.json.processedAt) - Date.parse(cancelled.json.cancelledAt) > 1000,
+        `the charge completed well after the cancellation: ${cancelled.json.cancelledAt} then ${late.json.processedAt}`,
+      );
+      await expectOneOutcome(witness, orderId, 'orders/cancelled');
+
+      const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 2 });
+      assert.equal(row.reason, 'payment timed out');
+      assert.deepEqual([...row.compensations].sort(), ['↺ refunded 59.98', '↺ stock released']);
+      assert.equal(row.charges, 1, 'one charge, refunded: no double charge');
+      await waitForNotifications(page, [`Order ${orderId} cancelled: payment timed out`]);
+    }));
+
+  it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      await witness.publish('orders/created', orderCreatedJson({ orderId, customerId: 'EXT-7' }), { qos: 1 });
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.match(row.text, /EXT-7/, 'the row names the customer');
+      assert.match(row.text, /59\.98/, 'and the total');
+      assert.equal(row.reason, '');
+      await waitForNotifications(page, [`Order ${orderId} confirmed`]);
+    }));
+
+  it('orchestration: reserve, reserved, charge, processed, confirmed one after the other; payment and inventory never subscribe to orders/created', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga=orchestration', async ({ page, witness, ids }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      assert.deepEqual(wireOf(witness, orderId), HAPPY_WIRE.orchestration);
+      const at = (topic, field) => Date.parse(witness.messages.find((m) => m.topic === topic && m.json?.orderId === orderId).json[field]);
+      assert.ok(
+        at('commands/payment/charge', 'requestedAt') >= at('inventory/reserved', 'reservedAt'),
+        'the charge is asked for only once the reservation is done',
+      );
+
+      const log = broker.log();
+      for (const service of ['payment', 'inventory']) {
+        const filters = subscribedFilters(log, ids[service]);
+        assert.deepEqual(
+          filters.filter((f) => !f.startsWith(`commands/${service}/`)),
+          [],
+          `${service} subscribes only to its commands under orchestration: ${filters}`,
+        );
+        assert.ok(!deliveredTopics(log, ids[service]).includes('orders/created'), `the broker never delivered orders/created to ${service}`);
+      }
+      assert.deepEqual(deliveredTopics(log, ids.payment), ['commands/payment/charge'], 'PaymentService heard exactly one message: its command');
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.ok(row.steps.includes('✓ stock reserved') && row.steps.includes('✓ charged 59.98'), `${row.steps}`);
+    }));
+});
