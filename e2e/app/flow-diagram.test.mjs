@@ -27,10 +27,12 @@ describeApp('flow diagram', () => {
     'order-broker-orders/confirmed',
     'order-broker-orders/cancelled',
     'broker-payment-orders/created',
+    'broker-payment-orders/confirmed',
     'broker-payment-orders/cancelled',
     'payment-broker-payments/processed',
     'payment-broker-payments/refunded',
     'broker-inventory-orders/created',
+    'broker-inventory-orders/confirmed',
     'broker-inventory-orders/cancelled',
     'inventory-broker-inventory/reserved',
     'inventory-broker-inventory/released',
@@ -57,6 +59,8 @@ describeApp('flow diagram', () => {
     'broker-order-inventory/reserved': 1,
     'order-broker-orders/confirmed': 1,
     'broker-notification-orders/confirmed': 1,
+    'broker-payment-orders/confirmed': 1,
+    'broker-inventory-orders/confirmed': 1,
   };
   const ORDER_DOT_COUNT = Object.values(ORDER_DOTS).reduce((a, b) => a + b, 0);
 

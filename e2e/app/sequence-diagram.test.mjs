@@ -28,6 +28,8 @@ describeApp('sequence diagram', () => {
     ['OrderService', 'orders/created'],
     ['OrderService', 'payments/processed'],
     ['OrderService', 'inventory/reserved'],
+    ['PaymentService', 'orders/confirmed'],
+    ['InventoryService', 'orders/confirmed'],
   ];
   const LEGS = PUBLISHER_LEGS.length + SUBSCRIBER_LEGS.length;
 

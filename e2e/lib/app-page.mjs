@@ -23,14 +23,14 @@ const NOTIFICATION_SUBSCRIPTIONS = ['orders/created', 'payments/processed', 'inv
 const SUBSCRIPTIONS = {
   parallel: {
     order: ORDER_SUBSCRIPTIONS,
-    payment: ['orders/created', 'orders/cancelled'],
-    inventory: ['orders/created', 'orders/cancelled'],
+    payment: ['orders/created', 'orders/confirmed', 'orders/cancelled'],
+    inventory: ['orders/created', 'orders/confirmed', 'orders/cancelled'],
     notification: NOTIFICATION_SUBSCRIPTIONS,
   },
   choreography: {
     order: ORDER_SUBSCRIPTIONS,
-    payment: ['orders/created', 'inventory/reserved', 'orders/cancelled'],
-    inventory: ['orders/created', 'orders/cancelled'],
+    payment: ['orders/created', 'inventory/reserved', 'orders/confirmed', 'orders/cancelled'],
+    inventory: ['orders/created', 'orders/confirmed', 'orders/cancelled'],
     notification: NOTIFICATION_SUBSCRIPTIONS,
   },
   orchestration: {

@@ -32,9 +32,13 @@ struct Held {
 #[derive(Debug, Clone)]
 pub struct InventoryService {
     stock: Stock,
-    held: Recent<Uuid, Held>,
+    /// Every reservation per order (a redelivered order, with idempotency off, is reserved
+    /// twice: a cancellation releases both).
+    held: Recent<Uuid, Vec<Held>>,
     /// Orders seen cancelled: a reservation completing later is released at once.
     cancelled: Recent<Uuid, ()>,
+    /// Orders seen confirmed: a cancellation after it undoes nothing.
+    confirmed: Recent<Uuid, ()>,
 }
 
 impl InventoryService {
@@ -44,6 +48,7 @@ impl InventoryService {
             stock,
             held: Recent::new(ORDERS_REMEMBERED),
             cancelled: Recent::new(ORDERS_REMEMBERED),
+            confirmed: Recent::new(ORDERS_REMEMBERED),
         }
     }
 
@@ -74,45 +79,57 @@ impl InventoryService {
             (_, DomainEvent::ReserveInventory(command)) => {
                 vec![reserve(command.order_id, command.items)]
             }
+            (_, DomainEvent::OrderConfirmed(confirmed)) => {
+                self.confirmed.insert(confirmed.order_id, ());
+                Vec::new()
+            }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
+                if self.confirmed.contains(&cancelled.order_id) {
+                    return Err(Rejection::new(format!(
+                        "order {} was already confirmed: nothing is released",
+                        cancelled.order_id
+                    )));
+                }
                 self.cancelled.insert(cancelled.order_id, ());
-                self.release(cancelled.order_id, now).into_iter().collect()
+                self.release(cancelled.order_id, now)
             }
             (_, DomainEvent::ReleaseInventory(command)) => {
-                match self.release(command.order_id, now) {
-                    Some(release) => vec![release],
-                    None => {
-                        return Err(Rejection::new(format!(
-                            "nothing to release: no stock is held for order {}",
-                            command.order_id
-                        )))
-                    }
+                let releases = self.release(command.order_id, now);
+                if releases.is_empty() {
+                    return Err(Rejection::new(format!(
+                        "nothing to release: no stock is held for order {}",
+                        command.order_id
+                    )));
                 }
+                releases
             }
             _ => Vec::new(),
         })
     }
 
-    /// Gives back what `order_id` holds, if anything.
-    fn release(&mut self, order_id: Uuid, now: Timestamp) -> Option<Command> {
-        let held = self.held.get_mut(&order_id)?;
-        if held.released {
-            return None;
-        }
-        held.released = true;
-        for (product, units) in &held.taken {
-            if let Some(level) = self.stock.0.get_mut(product) {
-                *level = level.saturating_add(*units);
+    /// Gives back everything `order_id` holds (nothing if it holds none).
+    fn release(&mut self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
+        let Some(holds) = self.held.get_mut(&order_id) else {
+            return Vec::new();
+        };
+        let mut releases = Vec::new();
+        for held in holds.iter_mut().filter(|h| !h.released) {
+            held.released = true;
+            for (product, units) in &held.taken {
+                if let Some(level) = self.stock.0.get_mut(product) {
+                    *level = level.saturating_add(*units);
+                }
             }
+            releases.push(Command::Publish(
+                InventoryReleased {
+                    order_id,
+                    reservation_id: held.reservation_id,
+                    released_at: now,
+                }
+                .into(),
+            ));
         }
-        Some(Command::Publish(
-            InventoryReleased {
-                order_id,
-                reservation_id: held.reservation_id,
-                released_at: now,
-            }
-            .into(),
-        ))
+        releases
     }
 
     /// The reservation of `items` for `order_id` finished at `now` under `reservation_id`:
@@ -160,7 +177,10 @@ impl InventoryService {
                 taken: wanted,
                 released: false,
             };
-            self.held.insert(order_id, held);
+            match self.held.get_mut(&order_id) {
+                Some(holds) => holds.push(held),
+                None => self.held.insert(order_id, vec![held]),
+            }
             if style != SagaStyle::Orchestration && self.cancelled.contains(&order_id) {
                 commands.extend(self.release(order_id, now));
             }

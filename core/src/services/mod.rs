@@ -95,18 +95,24 @@ impl ServiceId {
                 INVENTORY_RELEASED,
                 PAYMENTS_REFUNDED,
             ],
-            (ServiceId::Payment, SagaStyle::Parallel) => &[ORDERS_CREATED, ORDERS_CANCELLED],
-            // The order's total, then the reservation that starts the charge.
-            (ServiceId::Payment, SagaStyle::Choreography) => {
-                &[ORDERS_CREATED, INVENTORY_RESERVED, ORDERS_CANCELLED]
+            // The outcome too: a cancellation undoes the charge, a confirmation makes it final.
+            (ServiceId::Payment, SagaStyle::Parallel) => {
+                &[ORDERS_CREATED, ORDERS_CONFIRMED, ORDERS_CANCELLED]
             }
+            // The order's total, then the reservation that starts the charge.
+            (ServiceId::Payment, SagaStyle::Choreography) => &[
+                ORDERS_CREATED,
+                INVENTORY_RESERVED,
+                ORDERS_CONFIRMED,
+                ORDERS_CANCELLED,
+            ],
             (ServiceId::Payment, SagaStyle::Orchestration) => {
                 &[COMMAND_CHARGE_PAYMENT, COMMAND_REFUND_PAYMENT]
             }
             (ServiceId::Inventory, SagaStyle::Orchestration) => {
                 &[COMMAND_RESERVE_INVENTORY, COMMAND_RELEASE_INVENTORY]
             }
-            (ServiceId::Inventory, _) => &[ORDERS_CREATED, ORDERS_CANCELLED],
+            (ServiceId::Inventory, _) => &[ORDERS_CREATED, ORDERS_CONFIRMED, ORDERS_CANCELLED],
             (ServiceId::Notification, _) => &[
                 ORDERS_CREATED,
                 PAYMENTS_PROCESSED,

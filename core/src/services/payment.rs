@@ -30,9 +30,13 @@ pub struct PaymentService {
     /// Totals of the orders seen created (choreography charges on the reservation, which does
     /// not carry the amount).
     totals: Recent<Uuid, f64>,
-    charges: Recent<Uuid, Charged>,
+    /// Every charge per order (a redelivered order, with idempotency off, is charged twice:
+    /// a cancellation refunds both).
+    charges: Recent<Uuid, Vec<Charged>>,
     /// Orders seen cancelled: a charge completing later is refunded at once.
     cancelled: Recent<Uuid, ()>,
+    /// Orders seen confirmed: a cancellation after it undoes nothing.
+    confirmed: Recent<Uuid, ()>,
 }
 
 impl Default for PaymentService {
@@ -41,6 +45,7 @@ impl Default for PaymentService {
             totals: Recent::new(ORDERS_REMEMBERED),
             charges: Recent::new(ORDERS_REMEMBERED),
             cancelled: Recent::new(ORDERS_REMEMBERED),
+            confirmed: Recent::new(ORDERS_REMEMBERED),
         }
     }
 }
@@ -84,39 +89,55 @@ impl PaymentService {
             (_, DomainEvent::ChargePayment(command)) => {
                 vec![charge(command.order_id, command.amount)]
             }
-            (_, DomainEvent::OrderCancelled(cancelled)) => {
-                self.cancelled.insert(cancelled.order_id, ());
-                self.refund(cancelled.order_id, now).into_iter().collect()
+            (_, DomainEvent::OrderConfirmed(confirmed)) => {
+                self.confirmed.insert(confirmed.order_id, ());
+                Vec::new()
             }
-            (_, DomainEvent::RefundPayment(command)) => match self.refund(command.order_id, now) {
-                Some(refund) => vec![refund],
-                None => {
+            (_, DomainEvent::OrderCancelled(cancelled)) => {
+                if self.confirmed.contains(&cancelled.order_id) {
+                    return Err(Rejection::new(format!(
+                        "order {} was already confirmed: nothing is refunded",
+                        cancelled.order_id
+                    )));
+                }
+                self.cancelled.insert(cancelled.order_id, ());
+                self.refund(cancelled.order_id, now)
+            }
+            (_, DomainEvent::RefundPayment(command)) => {
+                let refunds = self.refund(command.order_id, now);
+                if refunds.is_empty() {
                     return Err(Rejection::new(format!(
                         "nothing to refund: order {} was not charged",
                         command.order_id
-                    )))
+                    )));
                 }
-            },
+                refunds
+            }
             _ => Vec::new(),
         })
     }
 
-    /// The refund of `order_id`'s charge, if it was charged and not refunded yet.
-    fn refund(&mut self, order_id: Uuid, now: Timestamp) -> Option<Command> {
-        let charged = self.charges.get_mut(&order_id)?;
-        if charged.refunded {
-            return None;
-        }
-        charged.refunded = true;
-        Some(Command::Publish(
-            PaymentRefunded {
-                order_id,
-                payment_id: charged.payment_id,
-                amount: charged.amount,
-                refunded_at: now,
-            }
-            .into(),
-        ))
+    /// The refunds of `order_id`'s charges not refunded yet (none if it was not charged).
+    fn refund(&mut self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
+        let Some(charges) = self.charges.get_mut(&order_id) else {
+            return Vec::new();
+        };
+        charges
+            .iter_mut()
+            .filter(|c| !c.refunded)
+            .map(|charged| {
+                charged.refunded = true;
+                Command::Publish(
+                    PaymentRefunded {
+                        order_id,
+                        payment_id: charged.payment_id,
+                        amount: charged.amount,
+                        refunded_at: now,
+                    }
+                    .into(),
+                )
+            })
+            .collect()
     }
 
     /// The charge of `amount` for `order_id` finished at `now` under `payment_id`: approved or
@@ -142,14 +163,15 @@ impl PaymentService {
         };
         let mut commands = vec![Command::Publish(processed.into())];
         if reason.is_none() {
-            self.charges.insert(
-                order_id,
-                Charged {
-                    payment_id,
-                    amount,
-                    refunded: false,
-                },
-            );
+            let charged = Charged {
+                payment_id,
+                amount,
+                refunded: false,
+            };
+            match self.charges.get_mut(&order_id) {
+                Some(charges) => charges.push(charged),
+                None => self.charges.insert(order_id, vec![charged]),
+            }
             if style != SagaStyle::Orchestration && self.cancelled.contains(&order_id) {
                 commands.extend(self.refund(order_id, now));
             }

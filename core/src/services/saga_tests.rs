@@ -525,3 +525,79 @@ fn an_impossible_transition_is_refused_and_logged() {
         "the saga carries on and completes"
     );
 }
+
+#[test]
+fn a_cancellation_after_the_confirmation_undoes_nothing() {
+    for style in [SagaStyle::Parallel, SagaStyle::Choreography] {
+        let mut wire = Wire::new(FlowSettings {
+            stock: stock(10),
+            ..settings(style)
+        });
+        let id = order_id(1);
+        wire.place(id, &draft(2));
+        wire.settle();
+        assert_eq!(wire.outcome(id), Ok(None), "{style}");
+        // Someone else publishes a cancellation of the confirmed order.
+        let late: DomainEvent = crate::domain::events::OrderCancelled {
+            order_id: id,
+            reason: "changed my mind".into(),
+            cancelled_at: wire.now(),
+        }
+        .into();
+        wire.publish(late);
+        wire.settle();
+        assert_eq!(wire.count(id, topics::PAYMENTS_REFUNDED), 0, "{style}");
+        assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 0, "{style}");
+        assert_eq!(wire.flow.inventory.stock().of("P001"), Some(8), "{style}");
+        let refused: Vec<&str> = wire
+            .rejections
+            .iter()
+            .filter(|(_, topic, _)| *topic == topics::ORDERS_CANCELLED)
+            .map(|(_, _, reason)| reason.as_str())
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                format!("order {id} was already confirmed: nothing is refunded").as_str(),
+                format!("order {id} was already confirmed: nothing is released").as_str(),
+            ],
+            "{style}"
+        );
+    }
+}
+
+#[test]
+fn an_order_delivered_twice_is_charged_twice_and_a_cancellation_undoes_both() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(3),
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = order_id(1);
+    let order = validate(&draft(2)).unwrap();
+    let created: DomainEvent = order::place(wire.now(), id, &order).into();
+    // A redelivery, as a lost PUBACK would cause: the same message twice.
+    wire.publish(created.clone());
+    wire.publish(created);
+    wire.settle();
+    // The second reservation finds 1 left of 3 and fails: the order is cancelled.
+    assert_eq!(
+        wire.outcome(id),
+        Ok(Some("out of stock: P001 (2 asked, 1 left)".into()))
+    );
+    assert_eq!(
+        wire.count(id, topics::PAYMENTS_PROCESSED),
+        2,
+        "charged twice"
+    );
+    assert_eq!(
+        wire.count(id, topics::PAYMENTS_REFUNDED),
+        2,
+        "and both refunded"
+    );
+    assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 1);
+    assert_eq!(
+        wire.flow.inventory.stock().of("P001"),
+        Some(3),
+        "all given back"
+    );
+}

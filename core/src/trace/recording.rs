@@ -222,7 +222,8 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     };
     // A recording has no live services behind it: their badges and its orders come from its
     // packets.
-    trace.services = super::service_status::ServiceLog::inferred(&trace.packets, HISTORY_CAPACITY);
+    trace.services =
+        super::service_status::ServiceLog::inferred(&trace.packets, trace.saga, HISTORY_CAPACITY);
     trace.orders =
         super::orders::OrderBook::from_packets(&trace.packets, super::orders::ORDERS_KEPT);
     Ok(trace)

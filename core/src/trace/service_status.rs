@@ -41,6 +41,7 @@ use uuid::Uuid;
 
 use super::history::PacketHistory;
 use super::packet::TracedPacket;
+use crate::domain::events::DomainEvent;
 use crate::domain::topics;
 use crate::services::{Delays, SagaStyle, ServiceId};
 
@@ -322,7 +323,7 @@ impl ServiceLog {
     ///   delay, if the recording ends first).
     /// - Any other delivery is a message handled; a PUBLISH going out ends the work for its
     ///   order.
-    pub fn inferred(history: &PacketHistory, capacity: usize) -> ServiceLog {
+    pub fn inferred(history: &PacketHistory, style: SagaStyle, capacity: usize) -> ServiceLog {
         let mut log = ServiceLog::new(capacity);
         let packets: Vec<&TracedPacket> = history.iter().collect();
         let mut asked: HashMap<(ServiceId, u16), Vec<String>> = HashMap::new();
@@ -352,7 +353,10 @@ impl ServiceLog {
                         ServiceEvent::Link(stopped("the client disconnected"))
                     }
                     (PacketKind::Publish, Direction::Incoming) => {
-                        let works = matches!(service, ServiceId::Payment | ServiceId::Inventory);
+                        let works = packet
+                            .message
+                            .as_deref()
+                            .is_some_and(|m| starts_work(service, m, style));
                         match packet.order_id {
                             Some(order_id) if works => ServiceEvent::WorkStarted {
                                 order_id,
@@ -384,6 +388,21 @@ fn stopped(reason: &str) -> Link {
     }
 }
 
+/// Whether `message`, delivered to `service` under `style`, starts its simulated work.
+fn starts_work(service: ServiceId, message: &DomainEvent, style: SagaStyle) -> bool {
+    use DomainEvent as M;
+    match (service, message) {
+        (ServiceId::Payment, M::OrderCreated(_)) => style == SagaStyle::Parallel,
+        (ServiceId::Payment, M::InventoryReserved(r)) => {
+            style == SagaStyle::Choreography && r.success
+        }
+        (ServiceId::Payment, M::ChargePayment(_)) => true,
+        (ServiceId::Inventory, M::OrderCreated(_)) => style != SagaStyle::Orchestration,
+        (ServiceId::Inventory, M::ReserveInventory(_)) => true,
+        _ => false,
+    }
+}
+
 /// When `service` published its result for `order_id`, if the recording holds it.
 fn result_time(later: &[&TracedPacket], service: ServiceId, order_id: Uuid) -> Option<Duration> {
     later
@@ -393,7 +412,11 @@ fn result_time(later: &[&TracedPacket], service: ServiceId, order_id: Uuid) -> O
                 && p.kind == PacketKind::Publish
                 && p.direction == Direction::Outgoing
                 && p.order_id == Some(order_id)
-                && p.topic.as_deref() != Some(topics::ORDERS_CREATED)
+                && p.topic.as_deref()
+                    == Some(match service {
+                        ServiceId::Payment => topics::PAYMENTS_PROCESSED,
+                        _ => topics::INVENTORY_RESERVED,
+                    })
         })
         .map(|p| p.at)
 }

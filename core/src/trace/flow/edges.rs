@@ -84,10 +84,12 @@ mod tests {
                 "order-broker-orders/confirmed",
                 "order-broker-orders/cancelled",
                 "broker-payment-orders/created",
+                "broker-payment-orders/confirmed",
                 "broker-payment-orders/cancelled",
                 "payment-broker-payments/processed",
                 "payment-broker-payments/refunded",
                 "broker-inventory-orders/created",
+                "broker-inventory-orders/confirmed",
                 "broker-inventory-orders/cancelled",
                 "inventory-broker-inventory/reserved",
                 "inventory-broker-inventory/released",
@@ -103,13 +105,13 @@ mod tests {
         let kinds: Vec<EdgeKind> = edges.iter().map(Edge::kind).collect();
         assert_eq!(kinds[0], EdgeKind::Request);
         assert_eq!(
-            (kinds[1], kinds[6], kinds[11]),
+            (kinds[1], kinds[6], kinds[12]),
             (EdgeKind::Delivery, EdgeKind::Publish, EdgeKind::Publish)
         );
         assert_eq!(Edge::PLACE_ORDER.label(), "Place order");
-        assert_eq!(edges[11].topic_class(), "t-payments-processed");
+        assert_eq!(edges[12].topic_class(), "t-payments-processed");
         assert_eq!(
-            edges[17].describe(),
+            edges[19].describe(),
             "The broker delivers orders/created to NotificationService, which subscribes to it"
         );
         assert_eq!(

@@ -173,7 +173,7 @@ fn a_recording_tells_links_from_connack_and_work_from_the_order_and_its_result()
     script.connect_all();
     script.place_order(order(1), QoS::AtLeastOnce);
     let history = &script.history;
-    let log = ServiceLog::inferred(history, 1000);
+    let log = ServiceLog::inferred(history, crate::services::SagaStyle::Parallel, 1000);
     // Everything shown: connected, and every service done.
     for (service, status) in log.statuses_at(None) {
         assert!(status.link.is_connected(), "{service}");
@@ -299,7 +299,7 @@ fn a_recording_tells_the_broker_s_answers_from_its_subacks() {
         answers.retain(|(filter, _)| topics::SEED.contains(filter));
         answers
     };
-    let log = ServiceLog::inferred(&script.history, 1000);
+    let log = ServiceLog::inferred(&script.history, crate::services::SagaStyle::Parallel, 1000);
     assert!(granted(&log)
         .iter()
         .all(|(_, g)| *g == Grant::Granted(QoS::ExactlyOnce)));
@@ -329,7 +329,7 @@ fn a_recording_tells_the_broker_s_answers_from_its_subacks() {
         Direction::Incoming,
         Packet::SubAck(stray),
     );
-    let log = ServiceLog::inferred(&script.history, 1000);
+    let log = ServiceLog::inferred(&script.history, crate::services::SagaStyle::Parallel, 1000);
     assert_eq!(
         granted(&log),
         [
@@ -340,5 +340,63 @@ fn a_recording_tells_the_broker_s_answers_from_its_subacks() {
             ),
             (topics::INVENTORY_RESERVED, Grant::Granted(QoS::ExactlyOnce)),
         ]
+    );
+}
+
+#[test]
+fn a_recording_starts_work_only_for_the_messages_that_start_it() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    script.place_order(order(1), QoS::AtMostOnce);
+    // The outcome reaches PaymentService after its work: it is not more work.
+    let confirmed = broker_bridge::packet::Publish::new(
+        topics::ORDERS_CONFIRMED,
+        format!(
+            r#"{{"orderId":"{}","confirmedAt":"2024-01-15T10:30:01.000Z"}}"#,
+            order(1)
+        )
+        .into_bytes(),
+        QoS::AtMostOnce,
+    );
+    script.send(
+        ServiceId::Payment,
+        Direction::Incoming,
+        broker_bridge::Packet::Publish(confirmed),
+    );
+    for style in crate::services::SagaStyle::ALL {
+        let log = ServiceLog::inferred(&script.history, style, 1000);
+        let payment = log.status_at(ServiceId::Payment, None);
+        assert!(
+            payment.work.pending.is_empty(),
+            "{style}: {:?}",
+            payment.work
+        );
+    }
+    // Under orchestration, orders/created starts no work for either: commands do.
+    let log = ServiceLog::inferred(
+        &script.history,
+        crate::services::SagaStyle::Orchestration,
+        1000,
+    );
+    let cut = script
+        .history
+        .iter()
+        .find(|p| p.service == ServiceId::Inventory && p.kind == PacketKind::Publish)
+        .unwrap()
+        .at;
+    assert!(log
+        .status_at(ServiceId::Inventory, Some(cut))
+        .work
+        .pending
+        .is_empty());
+    let parallel =
+        ServiceLog::inferred(&script.history, crate::services::SagaStyle::Parallel, 1000);
+    assert_eq!(
+        parallel
+            .status_at(ServiceId::Inventory, Some(cut))
+            .work
+            .pending
+            .len(),
+        1
     );
 }
