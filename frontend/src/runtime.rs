@@ -16,7 +16,9 @@ use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
-use eda_core::services::{order, Command, Delays, Flow, FlowSettings, Rejection, ServiceId, Stock};
+use eda_core::services::{
+    order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, ServiceId, Stock,
+};
 use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome};
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
@@ -156,6 +158,34 @@ impl Runtime {
             }
             self.report_soon();
         }
+    }
+
+    /// The share of published messages sent twice (`?duplicates=`).
+    fn duplicates(&self) -> u8 {
+        self.flow.borrow().settings.duplicates_percent
+    }
+
+    /// Publishes once more, with `service`'s client, exactly the message of the traced PUBLISH
+    /// numbered `seq` (same topic, payload and QoS): what a consumer sees when a message is
+    /// redelivered after a lost acknowledgement. Says why not if the packet is gone or is not a
+    /// PUBLISH, or the services are not running.
+    pub fn deliver_again(&self, seq: u64) -> Result<(), String> {
+        let (service, publish) = {
+            let trace = self.trace.0.borrow();
+            let packet = trace
+                .packets
+                .get(seq)
+                .ok_or_else(|| format!("packet {seq} is no longer in the trace"))?;
+            match packet.packet.as_ref() {
+                broker_bridge::Packet::Publish(p) => (packet.service, p.clone()),
+                _ => return Err(format!("packet {seq} is not a PUBLISH")),
+            }
+        };
+        let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
+        self.client(service)
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| format!("{service} could not publish it again: {e}"))
     }
 
     /// InventoryService's stock on hand from now on (reservations held are kept).
@@ -343,7 +373,7 @@ impl Runtime {
     /// on screen though a cancellation follows it).
     fn log_and_show(self: &Rc<Self>, service: ServiceId, entry: LogEntry, shown: bool) {
         let outcome = match &entry.outcome {
-            Outcome::Accepted => LastOutcome::Done,
+            Outcome::Accepted | Outcome::Duplicate(_) => LastOutcome::Done,
             Outcome::Rejected(reason) | Outcome::Failed(reason) => {
                 LastOutcome::Failed(reason.clone())
             }
@@ -394,9 +424,14 @@ impl Runtime {
         };
         let outcome = match &decision {
             Ok(_) => Outcome::Accepted,
+            Err(rejection) if rejection.duplicate => Outcome::Duplicate(rejection.reason.clone()),
             Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
         };
-        let did_something = decision.as_ref().map_or(true, |c| !c.is_empty());
+        // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was.
+        let did_something = match &decision {
+            Ok(commands) => !commands.is_empty(),
+            Err(rejection) => !rejection.duplicate,
+        };
         self.log_and_show(
             service,
             LogEntry {
@@ -420,7 +455,17 @@ impl Runtime {
         for command in commands {
             match command {
                 Command::Publish(event) => {
-                    if let Err(e) = self.publish(service, &event) {
+                    let twice = published_twice(event.identity(), self.duplicates());
+                    let result = self.publish(service, &event).and_then(|()| {
+                        // The duplicate-rate injection: the same message once more, as a
+                        // redelivery after a lost acknowledgement would look to a consumer.
+                        if twice {
+                            self.publish(service, &event)
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if let Err(e) = result {
                         self.log(service, problem(event.topic(), e));
                     } else if event.is_failure() && service != ServiceId::Order {
                         // The service that failed a step shows it on its badge.

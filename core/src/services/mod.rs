@@ -40,6 +40,13 @@ use uuid::Uuid;
 
 pub use settings::{FlowField, FlowSettings, PaymentRule, SagaStyle, Stock};
 
+/// Whether the message of `identity` is one the services publish twice when
+/// `duplicates_percent` of them are: decided by the identity's id, so a link replays the same
+/// duplicates.
+pub fn published_twice(identity: (&'static str, Uuid), duplicates_percent: u8) -> bool {
+    duplicates_percent > 0 && settings::percentile(identity.1) < duplicates_percent
+}
+
 use crate::config::{DEFAULT_INVENTORY_DELAY, DEFAULT_PAYMENT_DELAY};
 use crate::domain::events::{DomainEvent, EventError, OrderItem};
 use crate::domain::timestamp::Timestamp;
@@ -208,6 +215,9 @@ impl Work {
 #[error("{reason}")]
 pub struct Rejection {
     pub reason: String,
+    /// The message was processed before and ignored this time (the idempotent consumer): not a
+    /// fault of the message, a duplicate.
+    pub duplicate: bool,
 }
 
 impl Rejection {
@@ -215,15 +225,14 @@ impl Rejection {
     pub fn new(reason: impl Into<String>) -> Self {
         Rejection {
             reason: reason.into(),
+            duplicate: false,
         }
     }
 }
 
 impl From<EventError> for Rejection {
     fn from(error: EventError) -> Self {
-        Rejection {
-            reason: error.to_string(),
-        }
+        Rejection::new(error.to_string())
     }
 }
 
@@ -254,6 +263,9 @@ pub struct Flow {
     pub payment: payment::PaymentService,
     /// InventoryService: the stock and the reservations.
     pub inventory: inventory::InventoryService,
+    /// What each consumer processed, by message identity ([`DomainEvent::identity`]). Kept in
+    /// the services' memory, not in their MQTT clients, so it survives a crashed client.
+    processed: memory::Recent<(ServiceId, &'static str, Uuid), ()>,
 }
 
 impl Flow {
@@ -264,6 +276,7 @@ impl Flow {
             settings,
             order: order::OrderService::default(),
             payment: payment::PaymentService::default(),
+            processed: memory::Recent::new(4 * memory::ORDERS_REMEMBERED),
         }
     }
 
@@ -286,6 +299,16 @@ impl Flow {
             )));
         }
         let event = DomainEvent::decode(topic, payload)?;
+        if self.settings.dedupe {
+            let (topic, id) = event.identity();
+            if self.processed.contains(&(service, topic, id)) {
+                return Err(Rejection {
+                    reason: format!("duplicate ignored: {topic} {id} was processed before"),
+                    duplicate: true,
+                });
+            }
+            self.processed.insert((service, topic, id), ());
+        }
         match service {
             ServiceId::Order => self.order.on_event(&self.settings, now, event),
             ServiceId::Payment => self.payment.on_event(&self.settings, now, event),

@@ -325,8 +325,10 @@ fn every_outcome_in_every_style() {
         ),
         (
             "duplicate results",
+            // With the consumers' memory off: the aggregate alone takes the repeats.
             Box::new(|s, d| {
                 s.stock = stock(10);
+                s.dedupe = false;
                 d.extend([topics::PAYMENTS_PROCESSED, topics::INVENTORY_RESERVED]);
             }),
             2,
@@ -570,6 +572,7 @@ fn a_cancellation_after_the_confirmation_undoes_nothing() {
 fn an_order_delivered_twice_is_charged_twice_and_a_cancellation_undoes_both() {
     let mut wire = Wire::new(FlowSettings {
         stock: stock(3),
+        dedupe: false,
         ..settings(SagaStyle::Parallel)
     });
     let id = order_id(1);
@@ -600,4 +603,70 @@ fn an_order_delivered_twice_is_charged_twice_and_a_cancellation_undoes_both() {
         Some(3),
         "all given back"
     );
+}
+
+#[test]
+fn the_idempotent_consumer_ignores_an_order_delivered_twice() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(3),
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = order_id(1);
+    let order = validate(&draft(2)).unwrap();
+    let created: DomainEvent = order::place(wire.now(), id, &order).into();
+    wire.publish(created.clone());
+    wire.publish(created);
+    wire.settle();
+    assert_eq!(wire.outcome(id), Ok(None), "one order, confirmed");
+    assert_eq!(
+        wire.count(id, topics::PAYMENTS_PROCESSED),
+        1,
+        "charged once"
+    );
+    assert_eq!(
+        wire.count(id, topics::INVENTORY_RESERVED),
+        1,
+        "reserved once"
+    );
+    assert_eq!(wire.flow.inventory.stock().of("P001"), Some(1));
+    let ignored: Vec<ServiceId> = wire
+        .rejections
+        .iter()
+        .filter(|(_, topic, reason)| {
+            *topic == topics::ORDERS_CREATED && reason.starts_with("duplicate ignored")
+        })
+        .map(|(service, ..)| *service)
+        .collect();
+    assert_eq!(
+        ignored,
+        [
+            ServiceId::Order,
+            ServiceId::Payment,
+            ServiceId::Inventory,
+            ServiceId::Notification
+        ],
+        "every consumer ignored the repeat once"
+    );
+}
+
+#[test]
+fn duplicates_are_chosen_by_identity_so_a_link_replays_them() {
+    let picked = |percent| {
+        (0..1000u128)
+            .filter(|n| {
+                published_twice(
+                    (
+                        topics::ORDERS_CREATED,
+                        Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                    ),
+                    percent,
+                )
+            })
+            .count()
+    };
+    assert_eq!(picked(0), 0);
+    assert_eq!(picked(100), 1000);
+    assert!((150..=250).contains(&picked(20)), "{}", picked(20));
+    let id = (topics::PAYMENTS_PROCESSED, Uuid::from_u128(7));
+    assert_eq!(published_twice(id, 50), published_twice(id, 50));
 }

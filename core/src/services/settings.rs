@@ -256,6 +256,12 @@ pub struct FlowSettings {
     pub stock: Stock,
     /// How long OrderService waits for an order's saga before cancelling it.
     pub saga_timeout: Duration,
+    /// Each consumer remembers what it processed and ignores a message seen before (the
+    /// idempotent consumer, `?dedupe=on`, the default); off, a redelivery is processed again.
+    pub dedupe: bool,
+    /// The share of messages the services publish twice, 0 to 100 (`?duplicates=`), chosen by
+    /// the message's identity so a link replays the same duplicates.
+    pub duplicates_percent: u8,
 }
 
 impl Default for FlowSettings {
@@ -266,7 +272,18 @@ impl Default for FlowSettings {
             payment: PaymentRule::default(),
             stock: Stock::default(),
             saga_timeout: DEFAULT_SAGA_TIMEOUT,
+            dedupe: true,
+            duplicates_percent: 0,
         }
+    }
+}
+
+/// `on` or `off`, the value of `?dedupe=`.
+pub fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("{other:?} is neither on nor off")),
     }
 }
 
@@ -285,6 +302,10 @@ pub enum FlowField {
     SagaTimeout,
     /// `P001:5,P002:0`, or empty for nothing counted.
     Stock,
+    /// `on` or `off`.
+    Dedupe,
+    /// 0 to 100.
+    DuplicatesPercent,
 }
 
 impl FlowSettings {
@@ -310,6 +331,13 @@ impl FlowSettings {
             }
             FlowField::Stock => {
                 next.stock = Stock::parse(text).map_err(|e| format!("Stock: {e}"))?
+            }
+            FlowField::Dedupe => {
+                next.dedupe = parse_on_off(text).map_err(|e| format!("Idempotency: {e}"))?
+            }
+            FlowField::DuplicatesPercent => {
+                next.duplicates_percent =
+                    parse_percent(text).map_err(|e| format!("Duplicates: {e}"))?
             }
         }
         Ok(next)

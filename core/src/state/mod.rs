@@ -36,6 +36,8 @@ pub enum Outcome {
     Rejected(String),
     /// Something the service tried failed (e.g. a publish the session refused).
     Failed(String),
+    /// The message was processed before, and the idempotent consumer ignored it.
+    Duplicate(String),
 }
 
 /// One line of a service's event log.
@@ -104,6 +106,8 @@ pub struct State {
     pub delays_error: Option<String>,
     /// Why a saga or failure setting from the link or the page was not used.
     pub flow_error: Option<String>,
+    /// Why the last "Deliver again" published nothing.
+    pub redelivery_error: Option<String>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
     /// Query parameters of the link the page does not know.
@@ -144,6 +148,8 @@ pub enum Action {
     RecordingRefused(String),
     DelaysChanged(crate::services::Delays),
     DelaysRefused(String),
+    /// "Deliver again" published nothing, for this reason.
+    RedeliveryRefused(String),
     /// The learner changed the saga's style, the payment rule, the stock or the deadline.
     FlowChanged(FlowSettings),
     /// Why a saga or failure setting typed in the page was not used.
@@ -186,6 +192,7 @@ impl State {
             flow: FlowSettings::default(),
             delays_error: None,
             flow_error: None,
+            redelivery_error: None,
             stock: Stock::default(),
             link_notice: None,
             services,
@@ -296,6 +303,7 @@ impl State {
                 self.flow_error = None;
             }
             Action::FlowRefused(reason) => self.flow_error = Some(reason),
+            Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
             Action::StockNow(stock) => self.stock = stock,
             Action::DelaysRefused(reason) => self.delays_error = Some(reason),
             Action::Cleared => {

@@ -14,6 +14,8 @@
 //! | `decline_pct` | 0 to 100: that share of orders declined, chosen by order id | 0 |
 //! | `stock` | `P001:5,P002:0`: units per product; unlisted products are not counted | none |
 //! | `saga_timeout_ms` | whole milliseconds, 100 to 60000 | 5000 |
+//! | `dedupe` | `on` or `off`: each consumer ignores a message it processed before | `on` |
+//! | `duplicates` | 0 to 100: that share of the messages the services publish goes out twice | 0 |
 //! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
 //! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
 //!
@@ -43,7 +45,7 @@ use broker_bridge::ProtocolVersion;
 use super::qos::{flow_qos_from_query, FlowQos};
 use super::State;
 use crate::services::settings::{
-    parse_limit, parse_payment_mode, parse_percent, parse_saga_timeout,
+    parse_limit, parse_on_off, parse_payment_mode, parse_percent, parse_saga_timeout,
 };
 use crate::services::{Delays, FlowSettings, PaymentRule, SagaStyle, Stock};
 use crate::trace::playback::Speed;
@@ -65,7 +67,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 16] = [
+pub const LINK_PARAMS: [&str; 18] = [
     "broker",
     "qos",
     "qos_orders",
@@ -82,6 +84,8 @@ pub const LINK_PARAMS: [&str; 16] = [
     "decline_pct",
     "stock",
     "saga_timeout_ms",
+    "dedupe",
+    "duplicates",
 ];
 
 /// A sentence naming the query parameters the page does not know, if any.
@@ -270,6 +274,15 @@ pub fn flow_from_query<'a>(
             parse_saga_timeout(text).map(|t| flow.saga_timeout = t),
         );
     }
+    if let Some(text) = get("dedupe") {
+        take("dedupe", parse_on_off(text).map(|d| flow.dedupe = d));
+    }
+    if let Some(text) = get("duplicates") {
+        take(
+            "duplicates",
+            parse_percent(text).map(|p| flow.duplicates_percent = p),
+        );
+    }
     (flow, (!errors.is_empty()).then(|| errors.join(" ")))
 }
 
@@ -330,6 +343,10 @@ pub enum Setting {
     Stock(Stock),
     /// `?saga_timeout_ms=`.
     SagaTimeout(Duration),
+    /// `?dedupe=`.
+    Dedupe(bool),
+    /// `?duplicates=` (0 removes it).
+    Duplicates(u8),
 }
 
 impl Setting {
@@ -374,6 +391,11 @@ impl Setting {
             Setting::SagaTimeout(timeout) => {
                 one("saga_timeout_ms", timeout.as_millis().to_string())
             }
+            Setting::Dedupe(on) => one("dedupe", if *on { "on" } else { "off" }.to_owned()),
+            Setting::Duplicates(percent) => vec![(
+                "duplicates".to_owned(),
+                (*percent > 0).then(|| percent.to_string()),
+            )],
         }
     }
 }
@@ -489,6 +511,10 @@ mod query_tests {
             Setting::Stock(Stock::parse("P001:1,P002:0").unwrap()),
             Setting::Stock(Stock::default()),
             Setting::SagaTimeout(Duration::from_millis(1500)),
+            Setting::Dedupe(false),
+            Setting::Dedupe(true),
+            Setting::Duplicates(25),
+            Setting::Duplicates(0),
         ];
         for setting in settings {
             let state = state_from(&setting.params());
@@ -502,6 +528,8 @@ mod query_tests {
                 Setting::Payment(_) => Setting::Payment(state.flow.payment),
                 Setting::Stock(_) => Setting::Stock(state.flow.stock.clone()),
                 Setting::SagaTimeout(_) => Setting::SagaTimeout(state.flow.saga_timeout),
+                Setting::Dedupe(_) => Setting::Dedupe(state.flow.dedupe),
+                Setting::Duplicates(_) => Setting::Duplicates(state.flow.duplicates_percent),
                 Setting::Speed(_) => Setting::Speed(state.speed),
                 Setting::Panel(_) => Setting::Panel(state.panel),
             };

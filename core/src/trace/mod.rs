@@ -126,7 +126,7 @@ impl Trace {
     pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
         let seq = self.packets.record(service, event);
         if let Some(message) = self.packets.get(seq).and_then(|p| p.message.clone()) {
-            self.orders.apply(event.at, &message);
+            self.orders.apply_packet(seq, event.at, &message);
         }
         seq
     }
@@ -140,7 +140,7 @@ impl Trace {
                 let mut book = OrderBook::default();
                 for packet in self.packets.iter().filter(|p| shown.packet(p.seq)) {
                     if let Some(message) = &packet.message {
-                        book.apply(packet.at, message);
+                        book.apply_packet(packet.seq, packet.at, message);
                     }
                 }
                 std::borrow::Cow::Owned(book)

@@ -110,6 +110,8 @@ pub struct OrderRow {
     /// How many outcomes were published for it: more than one would break the saga's promise
     /// of exactly one.
     pub outcomes: u32,
+    /// The traced packet of its `orders/created`, to deliver it again.
+    pub created_seq: Option<u64>,
 }
 
 impl OrderRow {
@@ -125,6 +127,7 @@ impl OrderRow {
             first_seen: at,
             ended: None,
             outcomes: 0,
+            created_seq: None,
         }
     }
 
@@ -213,10 +216,25 @@ impl OrderBook {
         let mut book = OrderBook::new(capacity);
         for packet in history.iter() {
             if let Some(message) = &packet.message {
-                book.apply(packet.at, message);
+                book.apply_packet(packet.seq, packet.at, message);
             }
         }
         book
+    }
+
+    /// Folds the message of the traced packet `seq`, seen at `at`: as [`OrderBook::apply`],
+    /// and an order's row remembers the packet of its `orders/created`.
+    pub fn apply_packet(&mut self, seq: u64, at: Duration, message: &DomainEvent) {
+        self.apply(at, message);
+        if let DomainEvent::OrderCreated(created) = message {
+            if let Some(row) = self
+                .rows
+                .iter_mut()
+                .rfind(|r| r.order_id == created.order_id)
+            {
+                row.created_seq.get_or_insert(seq);
+            }
+        }
     }
 
     /// Oldest first.

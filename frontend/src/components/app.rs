@@ -3,9 +3,9 @@
 use yew::prelude::*;
 
 use super::{
-    BrokerBar, CopyLink, DraftField, EventLog, FlowDiagram, Notifications, OrderForm, OrdersPanel,
-    PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect, QosSettings, RecordingBar,
-    SagaSettings, SequenceDiagram, StatusStrip, StockPanel,
+    BrokerBar, CopyLink, DeliverySettings, DraftField, EventLog, FlowDiagram, Notifications,
+    OrderForm, OrdersPanel, PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect, QosSettings,
+    RecordingBar, SagaSettings, SequenceDiagram, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -65,6 +65,11 @@ pub fn App() -> Html {
         let page = page.clone();
         Callback::from(move |(field, text): (FlowField, String)| page.set_flow_field(field, &text))
     };
+    let on_deliver_again = {
+        let page = page.clone();
+        Callback::from(move |seq: u64| page.deliver_again(seq))
+    };
+    let live = state.replaying.is_none();
     let on_stock = {
         let page = page.clone();
         Callback::from(move |text: String| page.set_flow_field(FlowField::Stock, &text))
@@ -143,8 +148,9 @@ pub fn App() -> Html {
                     }
                     <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
                     <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
-                    <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} on_change={on_flow} />
+                    <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} on_change={on_flow.clone()} />
                     <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} on_change={on_stock} />
+                    <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} />
                 </div>
                 <StatusStrip services={links} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()} />
             </section>
@@ -156,7 +162,11 @@ pub fn App() -> Html {
                 <div class="column logs">{ logs }</div>
             </main>
             <section class="layout wide" aria-label="The orders">
-                <OrdersPanel trace={trace.clone()} version={state.trace_version} />
+                <OrdersPanel trace={trace.clone()} version={state.trace_version}
+                    on_deliver_again={live.then(|| on_deliver_again.clone())} />
+                if let Some(error) = &state.redelivery_error {
+                    <p class="error" role="alert" data-testid="redelivery-error">{ error }</p>
+                }
             </section>
             <section class="layout wide picture-controls" aria-label="The picture">
                 <PlaybackBar trace={trace.clone()} version={state.trace_version}
@@ -182,7 +192,8 @@ pub fn App() -> Html {
                 if state.panel.shows(Panel::Packets) {
                     <div class="part" ref={inspector_ref} data-on-screen={inspector_on_screen.to_string()}>
                         <PacketInspector trace={trace.clone()} version={inspector_version}
-                            selected={state.selected_packet} on_select={on_select_packet} below={inspector_below} />
+                            selected={state.selected_packet} on_select={on_select_packet} below={inspector_below}
+                            on_deliver_again={live.then(|| on_deliver_again.clone())} />
                     </div>
                 }
             </section>

@@ -72,6 +72,7 @@ pub fn EventLog(props: &EventLogProps) -> Html {
             Outcome::Accepted => ("accepted", None),
             Outcome::Rejected(reason) => ("rejected", Some(("Rejected: ", reason))),
             Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
+            Outcome::Duplicate(reason) => ("duplicate", Some(("Ignored: ", reason))),
         };
         html! {
             <li key={received - i} class={classes!("log-entry", status)} data-testid="log-entry"

@@ -4,6 +4,7 @@
 mod app;
 mod broker_bar;
 mod copy_link;
+mod delivery_settings;
 mod download;
 mod draft_field;
 mod event_log;
@@ -30,6 +31,7 @@ mod stock_panel;
 pub use app::App;
 pub use broker_bar::BrokerBar;
 pub use copy_link::CopyLink;
+pub use delivery_settings::DeliverySettings;
 pub use draft_field::DraftField;
 pub use event_log::EventLog;
 pub use flow_diagram::FlowDiagram;

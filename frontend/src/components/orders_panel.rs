@@ -17,6 +17,9 @@ pub struct OrdersPanelProps {
     pub trace: SharedTrace,
     /// Changes whenever packets were recorded or the playback changed.
     pub version: u64,
+    /// Publish an order's `orders/created` again (its packet's seq); no button without it.
+    #[prop_or_default]
+    pub on_deliver_again: Option<Callback<u64>>,
 }
 
 fn status_symbol(status: OrderStatus) -> &'static str {
@@ -27,7 +30,7 @@ fn status_symbol(status: OrderStatus) -> &'static str {
     }
 }
 
-fn row_view(row: &OrderRow) -> Html {
+fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>) -> Html {
     let id = row.order_id.to_string();
     let time = row
         .time_to_outcome()
@@ -58,6 +61,14 @@ fn row_view(row: &OrderRow) -> Html {
             </td>
             <td data-testid="order-reason">{ outside(row.reason.as_deref().unwrap_or_default()) }</td>
             <td class="num" data-testid="order-time">{ time }</td>
+            <td>
+                if let (Some(on_again), Some(seq)) = (on_again, row.created_seq) {
+                    <button type="button" class="small" data-testid="order-deliver-again"
+                        aria-label={format!("Deliver order {} again", &id[..8])}
+                        onclick={{ let on_again = on_again.clone(); Callback::from(move |_: MouseEvent| on_again.emit(seq)) }}>
+                        { "Deliver again" }</button>
+                }
+            </td>
         </tr>
     }
 }
@@ -79,7 +90,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         .rows()
         .rev()
         .take(ROWS_DRAWN)
-        .map(row_view)
+        .map(|row| row_view(row, props.on_deliver_again.as_ref()))
         .collect::<Html>();
     let hidden = total.saturating_sub(ROWS_DRAWN) as u64 + book.dropped();
     html! {
@@ -98,6 +109,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                             <th scope="col">{ "Total" }</th><th scope="col">{ "State" }</th>
                             <th scope="col">{ "Steps and compensations" }</th><th scope="col">{ "Cancelled because" }</th>
                             <th scope="col">{ "Time to outcome" }</th>
+                            <th scope="col">{ "Redelivery" }</th>
                         </tr></thead>
                         <tbody>{ rows }</tbody>
                     </table>

@@ -17,6 +17,9 @@ pub const DETAIL_ID: &str = "packet-detail";
 pub struct PacketDetailProps {
     pub packet: TracedPacket,
     pub on_close: Callback<()>,
+    /// Publish this PUBLISH's message again (a redelivery), by its `seq`.
+    #[prop_or_default]
+    pub on_deliver_again: Option<Callback<u64>>,
 }
 
 /// `12.345 s` on the page's clock, without float formatting.
@@ -70,6 +73,14 @@ pub fn PacketDetail(props: &PacketDetailProps) -> Html {
             if let Some(payload) = packet.payload_text() {
                 <h4>{ "Payload" }</h4>
                 <pre class="payload" data-testid="packet-payload">{ outside_lines(&payload) }</pre>
+            }
+            if let (Some(on_again), true) = (&props.on_deliver_again, packet.kind == broker_bridge::PacketKind::Publish) {
+                <p class="deliver-again">
+                    <button type="button" data-testid="deliver-again"
+                        onclick={{ let (on_again, seq) = (on_again.clone(), packet.seq); Callback::from(move |_: MouseEvent| on_again.emit(seq)) }}>
+                        { "Deliver again" }</button>
+                    <span class="muted">{ " publishes this message once more, as a redelivery after a lost acknowledgement would." }</span>
+                </p>
             }
             <h4>{ format!("Bytes ({})", packet.size) }</h4>
             <pre class="hex" data-testid="packet-hex">{ packet.hex() }</pre>

@@ -40,6 +40,9 @@ pub struct PacketInspectorProps {
     /// Only packets with `seq < below` are listed (what the playback shows); `None` lists all.
     #[prop_or_default]
     pub below: Option<u64>,
+    /// Publish an opened PUBLISH's message again; no button without it (a recording).
+    #[prop_or_default]
+    pub on_deliver_again: Option<Callback<u64>>,
 }
 
 /// The list's scroll container as a [`Viewport`], `None` while it is not in the page. Header
@@ -258,7 +261,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                 </div>
             }
             if let Some(packet) = opened {
-                <PacketDetail {packet} {on_close} />
+                <PacketDetail {packet} {on_close} on_deliver_again={props.on_deliver_again.clone()} />
             }
         </section>
     }

@@ -108,6 +108,8 @@ impl Playground {
             }
             FlowField::SagaTimeout => Setting::SagaTimeout(next.saga_timeout),
             FlowField::Stock => Setting::Stock(next.stock.clone()),
+            FlowField::Dedupe => Setting::Dedupe(next.dedupe),
+            FlowField::DuplicatesPercent => Setting::Duplicates(next.duplicates_percent),
         };
         if let Some(runtime) = self.runtime.borrow().as_ref() {
             if field == FlowField::Stock {
@@ -118,6 +120,20 @@ impl Playground {
         }
         address_bar::remember(&setting);
         self.state.dispatch(Action::FlowChanged(next));
+    }
+
+    /// Publishes once more the PUBLISH traced as `seq` (its topic, payload and QoS), as a
+    /// redelivery would; says why not in the recording bar's place for errors.
+    pub fn deliver_again(&self, seq: u64) {
+        let result = match self.runtime.borrow().as_ref() {
+            Some(runtime) => runtime.deliver_again(seq),
+            None => Err("the services are not running (a recording is shown)".to_owned()),
+        };
+        if let Err(reason) = result {
+            self.state.dispatch(Action::RedeliveryRefused(format!(
+                "Deliver again: {reason}"
+            )));
+        }
     }
 
     /// Connects the services to the broker at `raw` (a `ws://` or `wss://` URL), or says why

@@ -117,6 +117,24 @@ messages! {
 }
 
 impl DomainEvent {
+    /// What makes this message the same message when it arrives again, for an idempotent
+    /// consumer: its topic and the id it carries that no other message on that topic carries
+    /// (the seed's events have no event id of their own): the payment's id for a payment and
+    /// its refund, the reservation's for a reservation and its release, and the order's for
+    /// everything that happens to an order once (created, confirmed, cancelled, each command).
+    /// A redelivery after a lost PUBACK is the same bytes, so the same identity; a second,
+    /// genuine charge has a new payment id.
+    pub fn identity(&self) -> (&'static str, Uuid) {
+        let id = match self {
+            DomainEvent::PaymentProcessed(m) => m.payment_id,
+            DomainEvent::PaymentRefunded(m) => m.payment_id,
+            DomainEvent::InventoryReserved(m) => m.reservation_id,
+            DomainEvent::InventoryReleased(m) => m.reservation_id,
+            other => other.order_id(),
+        };
+        (self.topic(), id)
+    }
+
     /// Whether this message says a step failed or the order was cancelled.
     pub fn is_failure(&self) -> bool {
         match self {

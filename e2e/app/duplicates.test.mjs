@@ -1,0 +1,97 @@
+// Duplicates and the idempotent consumer: a message delivered again (the inspector's and the
+// Orders panel's "Deliver again", as a redelivery after a lost acknowledgement would look to a
+// consumer) is ignored by each consumer that processed it before (`?dedupe=on`, the default),
+// and charged twice with the consumers' memory off (`?dedupe=off`); a share of messages
+// published twice (`?duplicates=`). An independent witness subscribed to `#` counts what went
+// over the broker.
+//
+//   node --test e2e/app/duplicates.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+
+/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
+const watched = (t, params, body) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, witness });
+    } finally {
+      await witness.close();
+    }
+  });
+
+const count = (witness, orderId, topic) => wireOf(witness, orderId).filter((t) => t === topic).length;
+
+/** Waits until the witness has seen `n` messages on `topic` for `orderId`. */
+const waitForCount = (witness, orderId, topic, n) =>
+  witness.waitFor(() => count(witness, orderId, topic) >= n, FLOW_TIMEOUT_MS, `${n} × ${topic} for ${orderId}`);
+
+/** The order's orders/created delivered again from its row of the Orders panel. */
+async function deliverAgain(page, orderId) {
+  await page.click(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-deliver-again"]`);
+}
+
+describeApp('duplicates and the idempotent consumer', () => {
+  it('dedupe on (the default): an order delivered again is ignored by every consumer, charged once', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      await deliverAgain(page, orderId);
+      await waitForCount(witness, orderId, 'orders/created', 2);
+      // Each consumer logs the repeat as ignored, naming what it recognised it by.
+      for (const service of ['payment', 'inventory', 'notification', 'order']) {
+        const entry = page.locator(`[data-testid="log-entry"][data-service="${service}"][data-status="duplicate"]`);
+        await entry.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match((await entry.first().textContent()) ?? '', new RegExp(`duplicate ignored: orders/created ${orderId}`));
+      }
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');
+      assert.equal(count(witness, orderId, 'inventory/reserved'), 1, 'reserved once');
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.equal(row.charges, 1);
+    }));
+
+  it('dedupe off: the same order delivered again is charged twice, and the Orders panel shows it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&dedupe=off', async ({ page, witness }) => {
+      assert.equal(await page.inputValue('#dedupe'), 'off', 'the link set the switch');
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      // From the packet inspector this time: OrderService's PUBLISH of the order.
+      const seq = await page.evaluate((id) => {
+        const rows = [...document.querySelectorAll('[data-testid="packet-row"][data-kind="PUBLISH"][data-topic="orders/created"][data-direction="out"]')];
+        return rows.map((r) => r.dataset.seq).find(Boolean);
+      }, orderId);
+      assert.ok(seq, 'the order\'s PUBLISH is in the inspector');
+      await page.click(`[data-testid="packet-row"][data-seq="${seq}"] button`);
+      await page.click('[data-testid="deliver-again"]');
+      await waitForCount(witness, orderId, 'payments/processed', 2);
+      const payments = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
+      assert.equal(new Set(payments.map((m) => m.json.paymentId)).size, 2, 'two charges, each with its own payment id');
+      await page.waitForFunction(
+        (id) => document.querySelector(`[data-testid="order-row"][data-order-id="${id}"]`)?.dataset.charges === '2',
+        orderId,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      const doubled = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-double-charge"]`);
+      assert.equal((await doubled.textContent())?.trim(), '✕ charged 2 times');
+    }));
+
+  it('duplicates=100: every message goes out twice, each consumer ignores the repeats, one outcome', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&duplicates=100', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForCount(witness, orderId, 'payments/processed', 2);
+      await waitForCount(witness, orderId, 'orders/confirmed', 2);
+      const payments = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
+      assert.equal(new Set(payments.map((m) => m.payload)).size, 1, 'the same message twice');
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.equal(row.charges, 1, 'charged once');
+      assert.equal(await page.locator('[data-testid="order-row"]').count(), 1);
+      assert.ok((await page.locator('[data-testid="log-entry"][data-status="duplicate"]').count()) >= 4, 'repeats logged as ignored');
+    }));
+});
