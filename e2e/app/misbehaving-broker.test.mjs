@@ -199,6 +199,8 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // Cases 4a and 4b ask for a clean session (?session=clean): the page keeps persistent ones by
+  // default, and a broker may rightly answer those with Session Present.
   it('4a. Session Present = 1 in answer to a clean session (3.1.1): the services subscribe anyway, say so, and the order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({
       upstream: broker.wsUrl,
@@ -208,7 +210,7 @@ describeApp('misbehaving brokers and peers', () => {
       },
     });
     try {
-      await withApp(t, brokerQuery(proxy.wsUrl), async ({ page }) => {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&session=clean`, async ({ page }) => {
         // waitReady also checks, in the broker's log, that every SUBSCRIBE was made.
         await waitReady(page);
         await waitForEntry(page, {
@@ -233,7 +235,7 @@ describeApp('misbehaving brokers and peers', () => {
       },
     });
     try {
-      await withApp(t, `${brokerQuery(proxy.wsUrl)}&mqtt=5`, async ({ page }) => {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&mqtt=5&session=clean`, async ({ page }) => {
         const { text } = await helpSaying(page, 'lost');
         assert.match(text, /the broker claimed a session this client never had \(Session Present in answer to Clean Start\)/);
         assert.doesNotMatch(text, /Start Mosquitto/);

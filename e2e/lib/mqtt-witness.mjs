@@ -57,7 +57,7 @@ export async function startWitness({
     }
     // MQTT 5 only: the user properties, as MQTT.js decodes them ({ name: value }).
     const userProperties = packet?.properties?.userProperties ?? {};
-    const message = { topic, payload, json, userProperties, receivedAt: Date.now() };
+    const message = { topic, payload, json, userProperties, retain: packet?.retain ?? false, receivedAt: Date.now() };
     messages.push(message);
     for (const waiter of waiters) waiter(message);
   });

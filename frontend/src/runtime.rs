@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use broker_bridge::ws::{Client, ClientEvent};
-use broker_bridge::{Event, Options, ProtocolVersion, PublishRequest, QoS};
+use broker_bridge::{Event, LastWill, Link, Options, ProtocolVersion, PublishRequest, QoS};
 use gloo::timers::callback::Timeout;
 use uuid::Uuid;
 
@@ -16,10 +16,12 @@ use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
+use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
 use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, ServiceId, Stock,
 };
-use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome};
+use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome, SessionMode};
+use eda_core::trace::service_status::CRASHED;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
 
@@ -30,7 +32,16 @@ const REPORT_EVERY_MS: u32 = 100;
 type Report = Rc<dyn Fn(Action)>;
 
 pub struct Runtime {
-    clients: Vec<(ServiceId, Client)>,
+    /// Each service's client; a restart replaces one.
+    clients: RefCell<Vec<(ServiceId, Client)>>,
+    /// Follows `services/+/status` for the page: the services' status as the broker tells it.
+    monitor: Client,
+    /// `eda-<tag>`: the client ids' stem.
+    session_tag: String,
+    /// Whether the broker keeps the services' sessions while they are away.
+    session: SessionMode,
+    /// Services the learner crashed and has not restarted.
+    crashed: RefCell<Vec<ServiceId>>,
     /// The broker the clients use.
     url: RefCell<String>,
     /// The QoS of each topic's subscriptions and publishes.
@@ -48,6 +59,21 @@ pub struct Runtime {
     report_scheduled: Cell<bool>,
 }
 
+/// How the four services connect.
+#[derive(Debug, Clone, Copy)]
+pub struct Connection<'a> {
+    /// The broker's URL, already checked.
+    pub url: &'a str,
+    /// Six hex digits: the client ids are `eda-<tag>-<service>`.
+    pub session_tag: &'a str,
+    /// Each topic's QoS.
+    pub qos: FlowQos,
+    /// MQTT 3.1.1 or 5.0.
+    pub protocol: ProtocolVersion,
+    /// Whether the broker keeps their sessions while they are away.
+    pub session: SessionMode,
+}
+
 /// What [`Runtime::place_orders`] did: the orders placed, in order, and why it stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placed {
@@ -62,14 +88,18 @@ impl Runtime {
     /// `eda-<session_tag>-<service>`; `report` receives what the page's panels show, in
     /// batches at most every 100 ms, and `trace` every packet and service event.
     pub fn start(
-        url: &str,
-        session_tag: &str,
-        qos: FlowQos,
-        protocol: ProtocolVersion,
+        connection: Connection<'_>,
         settings: FlowSettings,
         trace: SharedTrace,
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
+        let Connection {
+            url,
+            session_tag,
+            qos,
+            protocol,
+            session,
+        } = connection;
         let report: Report = Rc::new(report);
         let style = settings.saga;
         trace.0.borrow_mut().saga = style;
@@ -87,23 +117,41 @@ impl Runtime {
             let clients = ServiceId::ALL
                 .iter()
                 .map(|&service| {
-                    let (weak, early_report) = (weak.clone(), report.clone());
-                    let mut options = Options::new(client_id(session_tag, service));
-                    options.protocol = protocol;
-                    let client = Client::connect(options, url, move |event| {
-                        if let Some(runtime) = weak.upgrade() {
-                            runtime.on_client_event(service, event);
-                        } else if let ClientEvent::Link(link) = event {
-                            // Events before `new_cyclic` returns: only link changes occur.
-                            early_report(Action::Link(service, link));
-                        }
-                    });
+                    let options = service_options(session_tag, service, protocol, session);
+                    let client = connect(weak, service, options, url, &report);
                     subscribe(service, &client, service.subscriptions(style), qos, &report);
                     (service, client)
                 })
                 .collect();
+            let monitor = {
+                let weak = weak.clone();
+                let mut options = Options::new(format!("eda-{session_tag}-monitor"));
+                options.protocol = protocol;
+                let monitor = Client::connect(options, url, move |event| {
+                    if let (Some(runtime), ClientEvent::Session(Event::Message(message))) =
+                        (weak.upgrade(), event)
+                    {
+                        if let Some((service, presence)) =
+                            Presence::decode(&message.topic, &message.payload)
+                        {
+                            runtime.tell(Action::PresenceSeen(service, presence, clock::now()));
+                        }
+                    }
+                });
+                if let Err(e) = monitor.subscribe(&[(STATUS_FILTER, QoS::AtLeastOnce)]) {
+                    report(Action::Logged(
+                        ServiceId::Notification,
+                        problem("subscribe", format!("the status monitor: {e}")),
+                    ));
+                }
+                monitor
+            };
             Runtime {
-                clients,
+                clients: RefCell::new(clients),
+                monitor,
+                session_tag: session_tag.to_owned(),
+                session,
+                crashed: RefCell::new(Vec::new()),
                 url: RefCell::new(url.to_owned()),
                 qos: Cell::new(qos),
                 flow: RefCell::new(Flow::new(settings)),
@@ -115,6 +163,62 @@ impl Runtime {
                 report_scheduled: Cell::new(false),
             }
         })
+    }
+
+    /// Drops `service`'s connection without a word of MQTT, as a killed process would: the
+    /// broker publishes its Last Will. Its simulated work in hand dies with it; its memory (the
+    /// sagas, the stock, what it processed) stays, as a database would.
+    pub fn crash(self: &Rc<Self>, service: ServiceId) {
+        if self.crashed.borrow().contains(&service) {
+            return;
+        }
+        self.crashed.borrow_mut().push(service);
+        self.client(service).abort();
+        let link = Link::Disconnected {
+            url: self.url.borrow().clone(),
+            reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),
+            retry_in: std::time::Duration::ZERO,
+            attempt: 0,
+        };
+        self.record(service, ServiceEvent::Crashed);
+        self.tell(Action::Link(service, link));
+        self.tell(Action::Crashed(service, clock::now()));
+    }
+
+    /// Starts `service` again with a new client under the same client id: with a persistent
+    /// session the broker delivers what it queued meanwhile.
+    pub fn restart(self: &Rc<Self>, service: ServiceId) {
+        if !self.crashed.borrow().contains(&service) {
+            return;
+        }
+        self.crashed.borrow_mut().retain(|s| *s != service);
+        let url = self.url.borrow().clone();
+        self.record(service, ServiceEvent::Restarted { url: url.clone() });
+        let options = service_options(&self.session_tag, service, self.protocol, self.session);
+        let weak = Rc::downgrade(self);
+        let client = connect(&weak, service, options, &url, &self.report);
+        let style = self.flow.borrow().settings.saga;
+        subscribe(
+            service,
+            &client,
+            service.subscriptions(style),
+            self.qos.get(),
+            &self.report,
+        );
+        if let Some(slot) = self
+            .clients
+            .borrow_mut()
+            .iter_mut()
+            .find(|(s, _)| *s == service)
+        {
+            slot.1 = client;
+        }
+        self.tell(Action::Restarted(service));
+    }
+
+    /// Whether `service` is crashed.
+    fn is_crashed(&self, service: ServiceId) -> bool {
+        self.crashed.borrow().contains(&service)
     }
 
     /// How long PaymentService and InventoryService work on the next orders.
@@ -136,7 +240,7 @@ impl Runtime {
         if old != new {
             self.trace.0.borrow_mut().saga = new;
             self.trace_changed.set(true);
-            for (service, client) in &self.clients {
+            for (service, client) in self.clients.borrow().iter() {
                 let gone: Vec<&str> = service
                     .subscriptions(old)
                     .iter()
@@ -199,9 +303,13 @@ impl Runtime {
 
     /// Disconnects the four services politely, for good (before a runtime replaces this one).
     pub fn shut_down(&self) {
-        for (_, client) in &self.clients {
+        for (service, client) in self.clients.borrow().iter() {
+            // Its DISCONNECT discards the Will: say on purpose that it stopped.
+            let stopped = Presence::stopped(*service, &client.client_id());
+            let _ = client.publish_with(status_request(*service, &stopped));
             client.close();
         }
+        self.monitor.close();
     }
 
     /// Publishes a domain event with `service`'s client at its topic's QoS. Under MQTT 5.0 the
@@ -226,7 +334,7 @@ impl Runtime {
     pub fn set_qos(&self, qos: FlowQos) {
         self.qos.set(qos);
         let style = self.flow.borrow().settings.saga;
-        for (service, client) in &self.clients {
+        for (service, client) in self.clients.borrow().iter() {
             subscribe(
                 *service,
                 client,
@@ -237,21 +345,25 @@ impl Runtime {
         }
     }
 
-    fn client(&self, service: ServiceId) -> &Client {
-        &self
-            .clients
+    fn client(&self, service: ServiceId) -> Client {
+        self.clients
+            .borrow()
             .iter()
             .find(|(s, _)| *s == service)
             .expect("start() creates a client for every service")
             .1
+            .clone()
     }
 
     /// Moves every client to the broker at `url` (a URL already checked).
     pub fn set_url(&self, url: &str) {
         *self.url.borrow_mut() = url.to_owned();
-        for (_, client) in &self.clients {
-            client.set_url(url);
+        for (service, client) in self.clients.borrow().iter() {
+            if !self.is_crashed(*service) {
+                client.set_url(url);
+            }
         }
+        self.monitor.set_url(url);
     }
 
     /// Places `count` copies of `order` (the form's "Place order" is one, "Place 10 orders"
@@ -303,6 +415,17 @@ impl Runtime {
     fn on_client_event(self: &Rc<Self>, service: ServiceId, event: ClientEvent) {
         match event {
             ClientEvent::Link(link) => {
+                if link.is_connected() {
+                    // Retained, so whoever joins later learns it is up (its Will says otherwise
+                    // if it dies).
+                    let client = self.client(service);
+                    if let Some(now) = wall_clock() {
+                        let online = Presence::online(service, &client.client_id(), now);
+                        if let Err(e) = client.publish_with(status_request(service, &online)) {
+                            self.log(service, problem("status", e.to_string()));
+                        }
+                    }
+                }
                 self.record(service, ServiceEvent::Link(link.clone()));
                 self.tell(Action::Link(service, link));
             }
@@ -487,6 +610,20 @@ impl Runtime {
                         let Some(runtime) = runtime.upgrade() else {
                             return;
                         };
+                        if runtime.is_crashed(worker) {
+                            // The deadline of a saga is kept (as a scheduler would keep it) and
+                            // acts once OrderService is back; simulated work died in the crash.
+                            if !busy {
+                                runtime.run(
+                                    worker,
+                                    vec![Command::Schedule {
+                                        after: RETRY_DEADLINE,
+                                        work,
+                                    }],
+                                );
+                            }
+                            return;
+                        }
                         // Before the result goes out, so a publish that fails is the last word.
                         if busy {
                             runtime.record(worker, ServiceEvent::WorkDone { order_id });
@@ -526,6 +663,61 @@ fn failure_reason(event: &DomainEvent) -> String {
         _ => None,
     }
     .unwrap_or_else(|| "failed".to_owned())
+}
+
+/// How long a saga's deadline waits to act again while OrderService is crashed.
+const RETRY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The connection options of `service`'s client: its client id, MQTT version, session kept or
+/// not, and its Last Will (retained "offline" on its status topic).
+fn service_options(
+    session_tag: &str,
+    service: ServiceId,
+    protocol: ProtocolVersion,
+    session: SessionMode,
+) -> Options {
+    let id = client_id(session_tag, service);
+    let mut options = Options::new(id.clone());
+    options.protocol = protocol;
+    let persistent = session == SessionMode::Persistent;
+    options.clean_session = !persistent;
+    if persistent && protocol == ProtocolVersion::V5 {
+        options.session_expiry = Some(SESSION_EXPIRY);
+    }
+    let will = Presence::will(service, &id);
+    let mut last_will = LastWill::new(status_topic(service), will.to_json(), QoS::AtLeastOnce);
+    last_will.retain = true;
+    options.will = Some(last_will);
+    options
+}
+
+/// How long the broker keeps a persistent 5.0 session after its connection ends.
+const SESSION_EXPIRY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A retained status message of `service`, at QoS 0: the broker keeps it all the same, and an
+/// acknowledgement would make every new connection look healthy at once (the reconnect delay
+/// starts over only for a connection that carried the flow's traffic).
+fn status_request(service: ServiceId, presence: &Presence) -> PublishRequest {
+    PublishRequest::new(status_topic(service), presence.to_json(), QoS::AtMostOnce).retained(true)
+}
+
+/// A client for `service` that reports to the runtime behind `weak`.
+fn connect(
+    weak: &std::rc::Weak<Runtime>,
+    service: ServiceId,
+    options: Options,
+    url: &str,
+    report: &Report,
+) -> Client {
+    let (weak, early_report) = (weak.clone(), report.clone());
+    Client::connect(options, url, move |event| {
+        if let Some(runtime) = weak.upgrade() {
+            runtime.on_client_event(service, event);
+        } else if let ClientEvent::Link(link) = event {
+            // Events before `new_cyclic` returns: only link changes occur.
+            early_report(Action::Link(service, link));
+        }
+    })
 }
 
 /// Subscribes `service`'s client to `topics`, each at its QoS. The session remembers them and

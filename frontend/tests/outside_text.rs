@@ -11,7 +11,7 @@ use broker_bridge::{ConnectionError, Link, QoS, Takeover};
 use eda_core::services::ServiceId;
 use eda_core::state::{ServiceView, State};
 use eda_core::trace::service_status::Grant;
-use frontend::components::{EventLog, Notifications, StatusStrip};
+use frontend::components::{EventLog, Notifications, ServiceBadge, StatusStrip};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use yew::prelude::*;
@@ -126,7 +126,7 @@ async fn the_header_lists_what_the_broker_granted_and_marks_what_it_refused() {
 
 #[derive(Properties, PartialEq)]
 struct StripHarnessProps {
-    services: Vec<(ServiceId, String, Link)>,
+    services: Vec<ServiceBadge>,
 }
 
 #[component]
@@ -134,17 +134,19 @@ fn StripHarness(props: &StripHarnessProps) -> Html {
     html! { <StatusStrip services={props.services.clone()} broker_url="ws://127.0.0.1:9001" /> }
 }
 
-fn down(reason: ConnectionError) -> Vec<(ServiceId, String, Link)> {
-    vec![(
-        ServiceId::Payment,
-        "eda-a1b2c3-payment".into(),
-        Link::Disconnected {
+fn down(reason: ConnectionError) -> Vec<ServiceBadge> {
+    vec![ServiceBadge {
+        id: ServiceId::Payment,
+        client_id: "eda-a1b2c3-payment".into(),
+        link: Link::Disconnected {
             url: "ws://127.0.0.1:9001".into(),
             reason,
             retry_in: Duration::from_millis(4000),
             attempt: 3,
         },
-    )]
+        crashed: false,
+        presence: None,
+    }]
 }
 
 #[wasm_bindgen_test]

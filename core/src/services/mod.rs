@@ -31,6 +31,7 @@ mod memory;
 pub mod notification;
 pub mod order;
 pub mod payment;
+pub mod presence;
 pub mod settings;
 
 use std::fmt;

@@ -66,6 +66,54 @@ pub struct ServiceView {
     pub log: VecDeque<LogEntry>,
     /// How many entries fell off the log.
     pub log_dropped: usize,
+    /// When the learner crashed it (packets' clock); `None` while it runs.
+    pub crashed_at: Option<Duration>,
+    /// Its status as the broker last told it (`services/<service>/status`), and how long after
+    /// the crash the broker announced it offline (the Last Will).
+    pub presence: Option<PresenceView>,
+}
+
+/// A service's status as read from the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceView {
+    /// Online, or offline.
+    pub online: bool,
+    /// Why offline (the Will's words, or a stop on purpose).
+    pub reason: Option<String>,
+    /// For an offline status that followed a crash: how long the broker took to say so.
+    pub after_crash: Option<Duration>,
+}
+
+/// Whether the broker keeps a service's session (subscriptions and queued messages) while it is
+/// away (`?session=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SessionMode {
+    /// MQTT 3.1.1 clean session off, 5.0 session expiry of an hour: messages published while a
+    /// service is down are queued (QoS 1 and 2) and delivered when it comes back.
+    #[default]
+    Persistent,
+    /// A fresh session on every connection: what is published while a service is down is lost
+    /// to it.
+    Clean,
+}
+
+impl SessionMode {
+    /// The value of `?session=`.
+    pub fn value(self) -> &'static str {
+        match self {
+            SessionMode::Persistent => "persistent",
+            SessionMode::Clean => "clean",
+        }
+    }
+
+    /// `persistent` or `clean`.
+    pub fn parse(text: &str) -> Result<SessionMode, String> {
+        match text.trim() {
+            "persistent" => Ok(SessionMode::Persistent),
+            "clean" => Ok(SessionMode::Clean),
+            other => Err(format!("{other:?} is neither persistent nor clean")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +136,10 @@ pub struct State {
     pub speed: Speed,
     /// The MQTT version the services connect with.
     pub protocol: ProtocolVersion,
+    /// Whether the broker keeps the services' sessions while they are away.
+    pub session: SessionMode,
+    /// Why a `?session=` in the link was not used.
+    pub session_error: Option<String>,
     /// Why a `?mqtt=` in the link was not used.
     pub protocol_error: Option<String>,
     /// Raised when packets were recorded in the shared trace, so the views re-render.
@@ -150,6 +202,15 @@ pub enum Action {
     DelaysRefused(String),
     /// "Deliver again" published nothing, for this reason.
     RedeliveryRefused(String),
+    /// The learner crashed `service` at `at` (packets' clock).
+    Crashed(ServiceId, Duration),
+    /// The learner restarted `service`.
+    Restarted(ServiceId),
+    /// The broker told `service`'s status (its retained status, or its Last Will), seen at
+    /// `at` (packets' clock).
+    PresenceSeen(ServiceId, crate::services::presence::Presence, Duration),
+    /// The learner chose whether the broker keeps the services' sessions (they reconnect).
+    SessionChanged(SessionMode),
     /// The learner changed the saga's style, the payment rule, the stock or the deadline.
     FlowChanged(FlowSettings),
     /// Why a saga or failure setting typed in the page was not used.
@@ -172,6 +233,8 @@ impl State {
                 link: Link::starting(broker_url.as_str()),
                 log: VecDeque::new(),
                 log_dropped: 0,
+                crashed_at: None,
+                presence: None,
             })
             .collect();
         Self {
@@ -184,6 +247,8 @@ impl State {
             panel: Panel::All,
             speed: Speed::ONE,
             protocol: crate::config::DEFAULT_PROTOCOL,
+            session: SessionMode::default(),
+            session_error: None,
             protocol_error: None,
             trace_version: 0,
             selected_packet: None,
@@ -304,6 +369,32 @@ impl State {
             }
             Action::FlowRefused(reason) => self.flow_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
+            Action::Crashed(id, at) => {
+                let service = self.service_mut(id);
+                service.crashed_at = Some(at);
+            }
+            Action::Restarted(id) => self.service_mut(id).crashed_at = None,
+            Action::PresenceSeen(id, presence, at) => {
+                let service = self.service_mut(id);
+                let online = presence.is_online();
+                let after_crash = service
+                    .crashed_at
+                    .filter(|_| !online)
+                    .map(|crashed| at.saturating_sub(crashed));
+                service.presence = Some(PresenceView {
+                    online,
+                    reason: presence.reason,
+                    after_crash,
+                });
+            }
+            Action::SessionChanged(mode) => {
+                self.session = mode;
+                self.session_error = None;
+                for service in &mut self.services {
+                    service.link = Link::starting(self.broker_url.as_str());
+                    service.crashed_at = None;
+                }
+            }
             Action::StockNow(stock) => self.stock = stock,
             Action::DelaysRefused(reason) => self.delays_error = Some(reason),
             Action::Cleared => {

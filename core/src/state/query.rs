@@ -7,6 +7,7 @@
 //! | `qos` | `0`, `1`, `2`: every topic | `1` |
 //! | `qos_orders`, `qos_payments`, `qos_inventory` | `0`, `1`, `2`: one topic, winning over `qos` | `qos` |
 //! | `mqtt` | `3.1.1` or `5` | `3.1.1` |
+//! | `session` | `persistent` or `clean`: whether the broker keeps a service's session while it is down | `persistent` |
 //! | `payment_ms`, `inventory_ms` | whole milliseconds, 0 to 10000 | 1000, 800 (the seed's) |
 //! | `saga` | `parallel`, `choreography`, `orchestration` | `parallel` |
 //! | `payment` | `approve` or `decline` (every charge) | `approve` |
@@ -67,7 +68,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 18] = [
+pub const LINK_PARAMS: [&str; 19] = [
     "broker",
     "qos",
     "qos_orders",
@@ -86,6 +87,7 @@ pub const LINK_PARAMS: [&str; 18] = [
     "saga_timeout_ms",
     "dedupe",
     "duplicates",
+    "session",
 ];
 
 /// A sentence naming the query parameters the page does not know, if any.
@@ -301,6 +303,16 @@ impl State {
         let mut state = State::new(url, error, session_tag);
         (state.qos, state.qos_error) = flow_qos_from_query(|key| get(key).map(str::to_owned));
         (state.protocol, state.protocol_error) = protocol_from_query(get("mqtt"));
+        if let Some(text) = get("session") {
+            match super::SessionMode::parse(text) {
+                Ok(mode) => state.session = mode,
+                Err(e) => {
+                    state.session_error = Some(format!(
+                        "Ignored ?session= in the link: {e}. Using persistent sessions."
+                    ))
+                }
+            }
+        }
         (state.flow.delays, state.delays_error) =
             delays_from_query(get("payment_ms"), get("inventory_ms"));
         let (flow, flow_error) = flow_from_query(state.flow.clone(), get);
@@ -347,6 +359,8 @@ pub enum Setting {
     Dedupe(bool),
     /// `?duplicates=` (0 removes it).
     Duplicates(u8),
+    /// `?session=`.
+    Session(super::SessionMode),
 }
 
 impl Setting {
@@ -392,6 +406,7 @@ impl Setting {
                 one("saga_timeout_ms", timeout.as_millis().to_string())
             }
             Setting::Dedupe(on) => one("dedupe", if *on { "on" } else { "off" }.to_owned()),
+            Setting::Session(mode) => one("session", mode.value().to_owned()),
             Setting::Duplicates(percent) => vec![(
                 "duplicates".to_owned(),
                 (*percent > 0).then(|| percent.to_string()),
@@ -512,6 +527,8 @@ mod query_tests {
             Setting::Stock(Stock::default()),
             Setting::SagaTimeout(Duration::from_millis(1500)),
             Setting::Dedupe(false),
+            Setting::Session(crate::state::SessionMode::Clean),
+            Setting::Session(crate::state::SessionMode::Persistent),
             Setting::Dedupe(true),
             Setting::Duplicates(25),
             Setting::Duplicates(0),
@@ -529,6 +546,7 @@ mod query_tests {
                 Setting::Stock(_) => Setting::Stock(state.flow.stock.clone()),
                 Setting::SagaTimeout(_) => Setting::SagaTimeout(state.flow.saga_timeout),
                 Setting::Dedupe(_) => Setting::Dedupe(state.flow.dedupe),
+                Setting::Session(_) => Setting::Session(state.session),
                 Setting::Duplicates(_) => Setting::Duplicates(state.flow.duplicates_percent),
                 Setting::Speed(_) => Setting::Speed(state.speed),
                 Setting::Panel(_) => Setting::Panel(state.panel),

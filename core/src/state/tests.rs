@@ -203,3 +203,56 @@ fn a_batch_applies_its_actions_in_order() {
     assert_eq!(texts, ["first", "second"]);
     assert_eq!(s.trace_version, 2);
 }
+
+#[test]
+fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
+    use crate::services::presence::Presence;
+    let mut s = state();
+    s.apply(Action::Crashed(
+        ServiceId::Payment,
+        Duration::from_millis(1000),
+    ));
+    assert_eq!(
+        s.service(ServiceId::Payment).crashed_at,
+        Some(Duration::from_millis(1000))
+    );
+    let will = Presence::will(ServiceId::Payment, "eda-a1b2c3-payment");
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment,
+        will,
+        Duration::from_millis(1012),
+    ));
+    let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
+    assert!(!presence.online);
+    assert_eq!(presence.after_crash, Some(Duration::from_millis(12)));
+    assert!(presence.reason.unwrap().contains("Last Will"));
+    s.apply(Action::Restarted(ServiceId::Payment));
+    assert_eq!(s.service(ServiceId::Payment).crashed_at, None);
+    let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
+    let online = Presence::online(ServiceId::Payment, "eda-a1b2c3-payment", now);
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment,
+        online,
+        Duration::from_millis(3000),
+    ));
+    let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
+    assert!(presence.online && presence.after_crash.is_none());
+}
+
+#[test]
+fn the_session_mode_comes_from_the_link_or_is_explained() {
+    let s = State::from_link([("session", "clean")], "t");
+    assert_eq!((s.session, s.session_error), (SessionMode::Clean, None));
+    let s = State::from_link([("session", "forever")], "t");
+    assert_eq!(s.session, SessionMode::Persistent);
+    assert!(s.session_error.unwrap().contains("persistent nor clean"));
+    let mut s = state();
+    s.apply(Action::Crashed(ServiceId::Order, Duration::ZERO));
+    s.apply(Action::SessionChanged(SessionMode::Clean));
+    assert_eq!(s.session, SessionMode::Clean);
+    assert_eq!(
+        s.service(ServiceId::Order).crashed_at,
+        None,
+        "every service reconnects"
+    );
+}

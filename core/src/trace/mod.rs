@@ -44,6 +44,7 @@ mod fields;
 pub mod flow;
 pub mod history;
 pub mod orders;
+pub mod outages;
 pub mod packet;
 pub mod playback;
 pub mod recording;

@@ -157,6 +157,9 @@ pub enum ServiceEvent {
         /// The broker the new client connects to.
         url: String,
     },
+    /// The learner crashed the service: its connection dropped without DISCONNECT, and its
+    /// work in hand died with it.
+    Crashed,
 }
 
 impl ServiceStatus {
@@ -225,9 +228,22 @@ impl ServiceStatus {
                 self.grants.clear();
                 self.link = Link::starting(url.as_str());
             }
+            ServiceEvent::Crashed => {
+                self.work.pending.clear();
+                self.grants.clear();
+                self.link = Link::Disconnected {
+                    url: self.link.url().to_owned(),
+                    reason: ConnectionError::Stopped(CRASHED.to_owned()),
+                    retry_in: Duration::ZERO,
+                    attempt: 0,
+                };
+            }
         }
     }
 }
+
+/// How a crashed service's link reads.
+pub const CRASHED: &str = "crashed: the connection dropped without DISCONNECT";
 
 /// One event of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,6 +320,11 @@ impl ServiceLog {
             }
         }
         status
+    }
+
+    /// The events kept, oldest first: when, whose, what.
+    pub fn events(&self) -> impl Iterator<Item = (Duration, ServiceId, &ServiceEvent)> {
+        self.events.iter().map(|e| (e.at, e.service, &e.event))
     }
 
     /// Every service's status at `until`, in [`ServiceId::ALL`]'s order.

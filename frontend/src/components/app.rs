@@ -4,13 +4,28 @@ use yew::prelude::*;
 
 use super::{
     BrokerBar, CopyLink, DeliverySettings, DraftField, EventLog, FlowDiagram, Notifications,
-    OrderForm, OrdersPanel, PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect, QosSettings,
-    RecordingBar, SagaSettings, SequenceDiagram, StatusStrip, StockPanel,
+    OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect,
+    QosSettings, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect,
+    StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::Panel;
+
+/// The session choices: whether the broker keeps a service's session while it is down.
+fn session_choices() -> Vec<(AttrValue, AttrValue)> {
+    vec![
+        (
+            "persistent".into(),
+            "persistent: the broker queues what a service misses while down".into(),
+        ),
+        (
+            "clean".into(),
+            "clean: what is published while a service is down is lost to it".into(),
+        ),
+    ]
+}
 
 /// A callback that does `act` to the page, whatever the event.
 fn on<E: 'static>(page: &Playground, act: fn(&Playground)) -> Callback<E> {
@@ -115,11 +130,29 @@ pub fn App() -> Html {
         html! { <EventLog service={state.service(id).clone()} {subscriptions} /> }
     })
     .collect::<Html>();
-    let links = state
+    let badges = state
         .services
         .iter()
-        .map(|s| (s.id, s.client_id.clone(), s.link.clone()))
+        .map(|s| ServiceBadge {
+            id: s.id,
+            client_id: s.client_id.clone(),
+            link: s.link.clone(),
+            crashed: s.crashed_at.is_some(),
+            presence: s.presence.clone(),
+        })
         .collect::<Vec<_>>();
+    let on_crash = {
+        let page = page.clone();
+        Callback::from(move |service| page.crash(service))
+    };
+    let on_restart = {
+        let page = page.clone();
+        Callback::from(move |service| page.restart(service))
+    };
+    let on_session = {
+        let page = page.clone();
+        Callback::from(move |value: String| page.set_session(&value))
+    };
 
     html! {
         <>
@@ -148,11 +181,15 @@ pub fn App() -> Html {
                     }
                     <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
                     <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
+                    <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
+                        selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
                     <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} on_change={on_flow.clone()} />
                     <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} on_change={on_stock} />
                     <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} />
                 </div>
-                <StatusStrip services={links} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()} />
+                <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
+                    on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
+                <Outages trace={trace.clone()} version={state.trace_version} saga={state.flow.saga} />
             </section>
             <main class="layout">
                 <div class="column">
@@ -178,7 +215,8 @@ pub fn App() -> Html {
                 <section class="layout wide" aria-label="The flow" ref={flow_ref} data-on-screen={flow_on_screen.to_string()}>
                     <FlowDiagram trace={trace.clone()} version={flow_version}
                         placed_order={state.placed_order} form_error={state.form_error.clone()}
-                        broker_url={state.broker_url.clone()} on_screen={flow_on_screen} />
+                        broker_url={state.broker_url.clone()} on_screen={flow_on_screen}
+                        presence={state.services.iter().filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
                 </section>
             }
             <section class="layout wide" aria-label="The wire">

@@ -37,6 +37,9 @@ pub struct FlowDiagramProps {
     /// Why the form's last order was refused.
     pub form_error: Option<String>,
     pub broker_url: String,
+    /// Each service's status as the broker last told it (`true` online), if it has.
+    #[prop_or_default]
+    pub presence: Vec<(ServiceId, bool)>,
     /// Off screen the dots and countdowns stop (and start again where the clock says).
     #[prop_or(true)]
     pub on_screen: bool,
@@ -218,8 +221,25 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 broker_state(statuses.iter().map(|(_, status)| &status.link)),
                 Some(host_of(&props.broker_url).to_owned()),
             ),
-            node => match node.service().and_then(|s| services.get(&s)) {
-                Some(state) => (state.clone(), None),
+            node => match node
+                .service()
+                .and_then(|s| services.get(&s).map(|st| (s, st)))
+            {
+                Some((service, state)) => {
+                    let told = props
+                        .presence
+                        .iter()
+                        .find(|(s, _)| *s == service)
+                        .map(|(_, up)| {
+                            if *up {
+                                "broker: online"
+                            } else {
+                                "broker: offline (Will)"
+                            }
+                            .to_owned()
+                        });
+                    (state.clone(), told)
+                }
                 None => return Html::default(),
             },
         };

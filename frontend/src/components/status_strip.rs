@@ -8,15 +8,49 @@ use super::outside_text::{outside, reason};
 use broker_bridge::{ConnectionError, Link};
 use eda_core::outside_text::visible;
 use eda_core::services::ServiceId;
+use eda_core::state::PresenceView;
+
+/// One service as its badge shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceBadge {
+    pub id: ServiceId,
+    pub client_id: String,
+    /// Its client's link, as the client sees it.
+    pub link: Link,
+    /// The learner crashed it and has not restarted it.
+    pub crashed: bool,
+    /// Its status as the broker last told it.
+    pub presence: Option<PresenceView>,
+}
 
 #[derive(Properties, PartialEq)]
 pub struct StatusStripProps {
-    /// Each service with its client id and link.
-    pub services: Vec<(ServiceId, String, Link)>,
+    pub services: Vec<ServiceBadge>,
     pub broker_url: String,
     /// A recording is shown: the services were stopped on purpose, no help needed.
     #[prop_or_default]
     pub replaying: bool,
+    /// Crash a service (drop its connection without DISCONNECT); no button without it.
+    #[prop_or_default]
+    pub on_crash: Option<Callback<ServiceId>>,
+    /// Start a crashed service again.
+    #[prop_or_default]
+    pub on_restart: Option<Callback<ServiceId>>,
+}
+
+/// "broker: online", or "broker: offline (Last Will, 12 ms after the crash)".
+fn presence_text(presence: &PresenceView) -> String {
+    match (presence.online, &presence.reason, presence.after_crash) {
+        (true, _, _) => "broker: online".to_owned(),
+        (false, _, Some(after)) => format!(
+            "broker: offline (Last Will, {} ms after the crash)",
+            after.as_millis()
+        ),
+        (false, Some(reason), None) if reason.contains("Last Will") => {
+            "broker: offline (Last Will)".to_owned()
+        }
+        (false, _, None) => "broker: offline".to_owned(),
+    }
 }
 
 /// What went wrong, as one word for `data-diagnosis`.
@@ -96,38 +130,67 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
     let badges = props
         .services
         .iter()
-        .map(|(id, client_id, link)| {
-            let state = link.word();
+        .map(|badge| {
+            let (id, link) = (badge.id, &badge.link);
+            let state = if badge.crashed { "crashed" } else { link.word() };
             let title = match link {
                 Link::Disconnected { reason, .. } => visible(&reason.to_string()).into_owned(),
                 _ => format!("{} is {state}", id.name()),
             };
+            let control = match (&props.on_crash, &props.on_restart, badge.crashed) {
+                (_, Some(on_restart), true) => {
+                    let on_restart = on_restart.clone();
+                    html! {
+                        <button type="button" class="small" data-testid={format!("restart-{}", id.slug())}
+                            aria-label={format!("Restart {}", id.name())}
+                            onclick={Callback::from(move |_: MouseEvent| on_restart.emit(id))}>{ "Restart" }</button>
+                    }
+                }
+                (Some(on_crash), _, false) => {
+                    let on_crash = on_crash.clone();
+                    html! {
+                        <button type="button" class="small" data-testid={format!("crash-{}", id.slug())}
+                            aria-label={format!("Crash {}", id.name())}
+                            onclick={Callback::from(move |_: MouseEvent| on_crash.emit(id))}>{ "Crash" }</button>
+                    }
+                }
+                _ => Html::default(),
+            };
             html! {
                 <li class={classes!("badge", state)} data-testid={format!("status-{}", id.slug())}
-                    data-state={state} title={title}>
-                    <span class="symbol" aria-hidden="true">{ link.symbol() }</span>
+                    data-state={link.word()} data-crashed={badge.crashed.to_string()} title={title}>
+                    <span class="symbol" aria-hidden="true">{ if badge.crashed { "✕" } else { link.symbol() } }</span>
                     <span class="name">{ id.name() }</span>
                     <span class="state">{ state }</span>
-                    <code data-testid="client-id">{ client_id }</code>
+                    <code data-testid="client-id">{ &badge.client_id }</code>
+                    if let Some(presence) = &badge.presence {
+                        <span class="presence" data-testid={format!("presence-{}", id.slug())}
+                            data-online={presence.online.to_string()}
+                            data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}>
+                            { presence_text(presence) }</span>
+                    }
+                    { control }
                 </li>
             }
         })
         .collect::<Html>();
 
-    let down =
-        props
-            .services
-            .iter()
-            .filter(|_| !props.replaying)
-            .find_map(|(id, client_id, link)| match link {
-                Link::Disconnected {
-                    reason,
-                    retry_in,
-                    attempt,
-                    ..
-                } => Some((*id, client_id, reason, *retry_in, *attempt)),
-                _ => None,
-            });
+    let down = props
+        .services
+        .iter()
+        .filter(|badge| !props.replaying && !badge.crashed)
+        .find_map(|badge| match &badge.link {
+            // A service stopped on purpose (crashed, a recording shown) needs no help.
+            Link::Disconnected {
+                reason,
+                retry_in,
+                attempt,
+                ..
+            } if !reason.is_stopped() => {
+                Some((badge.id, &badge.client_id, reason, *retry_in, *attempt))
+            }
+            _ => None,
+        });
     let help = down.map(|(service, client_id, why, retry_in, attempt)| {
         // Whole tenths, without float formatting.
         let tenths = (retry_in.as_millis() + 50) / 100;

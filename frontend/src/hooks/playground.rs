@@ -6,17 +6,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use broker_bridge::ProtocolVersion;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::query::{parse_delay, protocol_from_query};
-use eda_core::state::{Action, FlowQos, Panel, Setting, State};
+use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
 use eda_core::trace::playback::{Playback, Speed};
 use eda_core::trace::Trace;
 use yew::prelude::*;
 
 use super::{use_animation_frames, Page};
-use crate::runtime::Runtime;
+use crate::runtime::{Connection, Runtime};
 use crate::{address_bar, clock, SharedTrace};
 
 /// How many orders "Place 10 orders" places.
@@ -133,6 +132,34 @@ impl Playground {
             self.state.dispatch(Action::RedeliveryRefused(format!(
                 "Deliver again: {reason}"
             )));
+        }
+    }
+
+    /// Crashes `service`: its connection drops without DISCONNECT (the broker publishes its Last
+    /// Will).
+    pub fn crash(&self, service: ServiceId) {
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.crash(service);
+        }
+    }
+
+    /// Starts a crashed `service` again, under the same client id.
+    pub fn restart(&self, service: ServiceId) {
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.restart(service);
+        }
+    }
+
+    /// Whether the broker keeps the services' sessions while they are away (`persistent` or
+    /// `clean`): the services reconnect with it.
+    pub fn set_session(&self, value: &str) {
+        match SessionMode::parse(value) {
+            Ok(mode) => {
+                address_bar::remember(&Setting::Session(mode));
+                // `use_playground` starts a new runtime when the session mode changes.
+                self.state.dispatch(Action::SessionChanged(mode));
+            }
+            Err(reason) => self.state.dispatch(Action::FlowRefused(reason)),
         }
     }
 
@@ -286,25 +313,30 @@ pub fn use_playground() -> Playground {
         );
     }
 
-    // (Re)started when the MQTT version changes: the connections are made anew.
+    // (Re)started when the MQTT version or the session mode changes: the connections are made
+    // anew.
     {
         let (state, runtime, trace) = (state.clone(), runtime.clone(), trace.clone());
-        use_effect_with(state.protocol, move |protocol: &ProtocolVersion| {
-            let dispatcher = state.dispatcher();
-            if let Some(old) = runtime.borrow_mut().take() {
-                old.shut_down();
-            }
-            let started = Runtime::start(
-                &state.broker_url,
-                &state.session_tag,
-                state.qos,
-                *protocol,
-                state.flow.clone(),
-                trace,
-                move |a| dispatcher.dispatch(a),
-            );
-            *runtime.borrow_mut() = Some(started);
-        });
+        use_effect_with(
+            (state.protocol, state.session),
+            move |(protocol, session)| {
+                let dispatcher = state.dispatcher();
+                if let Some(old) = runtime.borrow_mut().take() {
+                    old.shut_down();
+                }
+                let connection = Connection {
+                    url: &state.broker_url,
+                    session_tag: &state.session_tag,
+                    qos: state.qos,
+                    protocol: *protocol,
+                    session: *session,
+                };
+                let started = Runtime::start(connection, state.flow.clone(), trace, move |a| {
+                    dispatcher.dispatch(a)
+                });
+                *runtime.borrow_mut() = Some(started);
+            },
+        );
     }
 
     Playground {

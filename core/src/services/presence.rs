@@ -1,0 +1,196 @@
+//! Whether each service is up, as the broker tells it: every service connects with a **Last
+//! Will** on `services/<service>/status` (retained, QoS 1) saying it is offline, and publishes
+//! a retained "online" there once connected. If its connection ends without DISCONNECT (a
+//! crash), the broker publishes the Will; anyone subscribed to `services/+/status`, or joining
+//! later, learns of it from the broker.
+//!
+//! ```
+//! use eda_core::services::presence::{status_topic, Presence};
+//! use eda_core::services::ServiceId;
+//!
+//! let will = Presence::will(ServiceId::Payment, "eda-a1b2c3-payment");
+//! assert_eq!(status_topic(ServiceId::Payment), "services/payment/status");
+//! let read = Presence::decode(&status_topic(ServiceId::Payment), &will.to_json()).unwrap();
+//! assert_eq!(read.0, ServiceId::Payment);
+//! assert!(!read.1.is_online());
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::ServiceId;
+use crate::domain::Timestamp;
+
+/// The filter that follows every service's status.
+pub const STATUS_FILTER: &str = "services/+/status";
+
+/// The topic of `service`'s status: `services/<slug>/status`.
+pub fn status_topic(service: ServiceId) -> String {
+    format!("services/{}/status", service.slug())
+}
+
+/// What the Will says: the connection ended without the service saying goodbye.
+pub const WILL_REASON: &str =
+    "the connection ended without DISCONNECT: the broker published this Last Will";
+
+/// A service's status message (retained on its status topic).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Presence {
+    /// The service's name, e.g. `PaymentService`.
+    pub service: String,
+    /// `online` or `offline`.
+    pub status: String,
+    /// Why it is offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The MQTT client id of the connection the status is about.
+    pub client_id: String,
+    /// When it came online (absent from a Will, which is written before anything happens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+}
+
+impl Presence {
+    /// The Last Will `service` connects with: offline, because its connection ended without
+    /// DISCONNECT.
+    pub fn will(service: ServiceId, client_id: &str) -> Presence {
+        Presence {
+            service: service.name().to_owned(),
+            status: "offline".to_owned(),
+            reason: Some(WILL_REASON.to_owned()),
+            client_id: client_id.to_owned(),
+            since: None,
+        }
+    }
+
+    /// What `service` publishes once connected, at `now`.
+    pub fn online(service: ServiceId, client_id: &str, now: Timestamp) -> Presence {
+        Presence {
+            service: service.name().to_owned(),
+            status: "online".to_owned(),
+            reason: None,
+            client_id: client_id.to_owned(),
+            since: Some(now),
+        }
+    }
+
+    /// What `service` publishes before it leaves on purpose (its DISCONNECT discards the Will).
+    pub fn stopped(service: ServiceId, client_id: &str) -> Presence {
+        Presence {
+            service: service.name().to_owned(),
+            status: "offline".to_owned(),
+            reason: Some("stopped on purpose (DISCONNECT)".to_owned()),
+            client_id: client_id.to_owned(),
+            since: None,
+        }
+    }
+
+    /// Whether the status says online.
+    pub fn is_online(&self) -> bool {
+        self.status == "online"
+    }
+
+    /// The payload: compact JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a presence always serializes to JSON")
+    }
+
+    /// The service and its status, from a message on `topic`; `None` for anything else (a
+    /// topic outside `services/+/status`, or a payload that is not a status). An empty payload
+    /// (a cleared retained status) is `None` too.
+    pub fn decode(topic: &str, payload: &[u8]) -> Option<(ServiceId, Presence)> {
+        let slug = topic.strip_prefix("services/")?.strip_suffix("/status")?;
+        let service = ServiceId::ALL.into_iter().find(|s| s.slug() == slug)?;
+        let presence: Presence = serde_json::from_slice(payload).ok()?;
+        matches!(presence.status.as_str(), "online" | "offline").then_some((service, presence))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn will_online_and_stopped_read_back_from_their_topic() {
+        let now = Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap();
+        for service in ServiceId::ALL {
+            let topic = status_topic(service);
+            for presence in [
+                Presence::will(service, "id"),
+                Presence::online(service, "id", now),
+                Presence::stopped(service, "id"),
+            ] {
+                assert_eq!(
+                    Presence::decode(&topic, &presence.to_json()),
+                    Some((service, presence))
+                );
+            }
+        }
+        let json =
+            String::from_utf8(Presence::online(ServiceId::Order, "c", now).to_json()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"service":"OrderService","status":"online","clientId":"c","since":"2024-01-15T10:30:00.000Z"}"#
+        );
+    }
+
+    #[test]
+    fn the_wire_contract_s_examples_read_and_write_back_byte_for_byte() {
+        let compact = |pretty: &str| -> String {
+            // Whitespace outside strings only: the Will's reason has spaces.
+            let (mut out, mut in_string) = (String::new(), false);
+            for c in pretty.chars() {
+                if c == '"' {
+                    in_string = !in_string;
+                }
+                if in_string || !c.is_whitespace() {
+                    out.push(c);
+                }
+            }
+            out
+        };
+        for (text, online) in [
+            (
+                include_str!("../../../docs/wire-contract/service-online.json"),
+                true,
+            ),
+            (
+                include_str!("../../../docs/wire-contract/service-will.json"),
+                false,
+            ),
+        ] {
+            let (service, presence) =
+                Presence::decode("services/payment/status", text.as_bytes()).unwrap();
+            assert_eq!(
+                (service, presence.is_online()),
+                (ServiceId::Payment, online)
+            );
+            assert_eq!(
+                String::from_utf8(presence.to_json()).unwrap(),
+                compact(text)
+            );
+        }
+        let will = Presence::will(ServiceId::Payment, "eda-3f9a1c-payment");
+        let example = include_str!("../../../docs/wire-contract/service-will.json");
+        assert_eq!(String::from_utf8(will.to_json()).unwrap(), compact(example));
+    }
+
+    #[test]
+    fn anything_else_is_not_a_status() {
+        let good = Presence::will(ServiceId::Order, "c").to_json();
+        assert_eq!(Presence::decode("services/unknown/status", &good), None);
+        assert_eq!(Presence::decode("services/order/health", &good), None);
+        assert_eq!(
+            Presence::decode("services/order/status", b""),
+            None,
+            "a cleared retained status"
+        );
+        assert_eq!(
+            Presence::decode(
+                "services/order/status",
+                b"{\"status\":\"maybe\",\"service\":\"x\",\"clientId\":\"c\"}"
+            ),
+            None
+        );
+    }
+}

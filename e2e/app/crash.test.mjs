@@ -1,0 +1,117 @@
+// A service crashes, a service comes back: the Last Will on the service's status topic
+// (retained, so a late joiner learns it at once), the page showing the status as the broker
+// tells it, and catch-up or loss: with a persistent session the broker queues what the crashed
+// service missed and delivers it on restart; with a clean session it is lost and the orders'
+// sagas time out. An independent witness checks the wire.
+//
+//   node --test e2e/app/crash.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+
+/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
+const watched = (t, params, body) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, witness });
+    } finally {
+      await witness.close();
+    }
+  });
+
+const statusOf = (witness, service) =>
+  witness.messages.filter((m) => m.topic === `services/${service}/status`).map((m) => m.json?.status);
+
+/** Waits until the page's outage line of `service` says it was restarted; returns its numbers. */
+async function outageOf(page, service) {
+  const line = page.locator(`[data-testid="outage"][data-service="${service}"][data-restarted="true"]`);
+  await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+  const data = await line.evaluate((e) => ({ ...e.dataset, text: e.textContent.trim() }));
+  return { missed: Number(data.missed), caughtUp: Number(data.caughtUp), lost: Number(data.lost), text: data.text };
+}
+
+describeApp('crash, Last Will and catch-up', () => {
+  it('Crash: the broker publishes the Will, retained; the page shows it from the broker; Restart: online again', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      // The page's accessible controls, one per service.
+      for (const name of ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']) {
+        assert.equal(await page.getByRole('button', { name: `Crash ${name}` }).count(), 1, name);
+      }
+      await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      const will = await witness.waitFor((m) => m.topic === 'services/payment/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS);
+      assert.match(will.json.reason, /without DISCONNECT: the broker published this Last Will/);
+      assert.match(will.json.clientId, /^eda-[0-9a-f]+-payment$/);
+      // The page learned it from the broker, and says how long that took.
+      const presence = page.locator('[data-testid="presence-payment"][data-online="false"]');
+      await presence.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await presence.textContent()) ?? '', /broker: offline \(Last Will, \d+ ms after the crash\)/);
+      assert.equal(await page.getAttribute('[data-testid="status-payment"]', 'data-crashed'), 'true');
+      // Nothing said DISCONNECT: Mosquitto's log shows the connection ending without it.
+      await broker.waitForLog(/Client eda-[0-9a-f]+-payment closed its connection|Socket error on client eda-[0-9a-f]+-payment|Client eda-[0-9a-f]+-payment disconnected/, 5_000);
+      assert.doesNotMatch(broker.log(), /Received DISCONNECT from eda-[0-9a-f]+-payment/);
+
+      // A late joiner gets the retained status at once.
+      const late = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/+/status'] });
+      try {
+        const retained = await late.waitFor((m) => m.topic === 'services/payment/status', 5_000);
+        assert.equal(retained.json.status, 'offline');
+        assert.equal(retained.retain, true, 'delivered as a retained message');
+      } finally {
+        await late.close();
+      }
+
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await witness.waitFor(() => statusOf(witness, 'payment').at(-1) === 'online', FLOW_TIMEOUT_MS);
+      await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator('[data-testid="status-payment"][data-state="connected"][data-crashed="false"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+    }));
+
+  it('persistent session (the default): orders placed while PaymentService is down are caught up on restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      const first = await placeOrder(page);
+      const second = await placeOrder(page);
+      // Inventory answers; payment cannot.
+      await witness.waitForOrder('inventory/reserved', second, FLOW_TIMEOUT_MS);
+      assert.equal(wireOf(witness, first).filter((tp) => tp === 'payments/processed').length, 0);
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      for (const id of [first, second]) {
+        await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+        await expectOneOutcome(witness, id, 'orders/confirmed');
+      }
+      const outage = await outageOf(page, 'payment');
+      assert.deepEqual([outage.missed, outage.caughtUp, outage.lost], [2, 2, 0], outage.text);
+      // Both of PaymentService's connections asked Mosquitto to keep the session (c0).
+      const id = (await page.textContent('[data-testid="status-payment"] [data-testid="client-id"]')).trim();
+      const connects = broker.log().match(new RegExp(`as ${id} \\(p\\d, c\\d`, 'g')) ?? [];
+      assert.deepEqual(connects.map((c) => c.slice(-2)), ['c0', 'c0'], connects.join(' | '));
+    }));
+
+  it('clean session: orders placed while PaymentService is down are lost to it, and their sagas time out', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=clean&saga_timeout_ms=1500', async ({ page, witness }) => {
+      assert.equal(await page.inputValue('#session-mode'), 'clean');
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      const lost = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', lost, FLOW_TIMEOUT_MS);
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const cancelled = await witness.waitForOrder('orders/cancelled', lost, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'payment timed out');
+      await expectOneOutcome(witness, lost, 'orders/cancelled');
+      const row = await waitForRow(page, lost, 'Cancelled', { compensations: 1 });
+      assert.equal(row.reason, 'payment timed out');
+      const outage = await outageOf(page, 'payment');
+      assert.deepEqual([outage.missed, outage.caughtUp, outage.lost], [1, 0, 1], outage.text);
+      assert.equal(wireOf(witness, lost).filter((tp) => tp === 'payments/processed').length, 0, 'never charged');
+    }));
+});
