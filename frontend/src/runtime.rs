@@ -16,6 +16,9 @@ use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
+use eda_core::services::dead_letter::{
+    deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
+};
 use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
 use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, ServiceId, Stock,
@@ -72,6 +75,15 @@ pub struct Connection<'a> {
     pub protocol: ProtocolVersion,
     /// Whether the broker keeps their sessions while they are away.
     pub session: SessionMode,
+}
+
+/// A message a service's client received, kept for another try.
+struct Received {
+    service: ServiceId,
+    topic: String,
+    qos: QoS,
+    correlation: Option<String>,
+    payload: Vec<u8>,
 }
 
 /// What [`Runtime::place_orders`] did: the orders placed, in order, and why it stopped early.
@@ -541,35 +553,121 @@ impl Runtime {
         correlation: Option<String>,
         payload: &[u8],
     ) {
+        let message = Received {
+            service,
+            topic: topic.to_owned(),
+            qos,
+            correlation,
+            payload: payload.to_vec(),
+        };
+        self.handle_message(message, 1);
+    }
+
+    /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
+    /// failing handler, or published to the service's dead letters ([`next_step`]).
+    fn handle_message(self: &Rc<Self>, message: Received, attempt: u32) {
+        let service = message.service;
         let decision = match wall_clock() {
-            Some(now) => self.flow.borrow_mut().handle(service, now, topic, payload),
+            Some(now) => {
+                self.flow
+                    .borrow_mut()
+                    .handle(service, now, &message.topic, &message.payload)
+            }
             None => Err(Rejection::new("the browser clock is out of range")),
         };
-        let outcome = match &decision {
-            Ok(_) => Outcome::Accepted,
-            Err(rejection) if rejection.duplicate => Outcome::Duplicate(rejection.reason.clone()),
-            Err(rejection) => Outcome::Rejected(rejection.reason.clone()),
+        let rejection = decision.as_ref().err();
+        let step = rejection.map(|r| next_step(r.kind, attempt));
+        let outcome = match (&decision, step) {
+            (Ok(_), _) => Outcome::Accepted,
+            (Err(r), _) if r.is_duplicate() => Outcome::Duplicate(r.reason.clone()),
+            (Err(r), Some(Step::Retry { .. })) => Outcome::Failed(format!(
+                "{} (attempt {attempt} of {MAX_ATTEMPTS}; trying again)",
+                r.reason
+            )),
+            (Err(r), Some(Step::DeadLetter)) => Outcome::Rejected(format!(
+                "{} (attempt {attempt}; sent to {})",
+                r.reason,
+                deadletter_topic(service)
+            )),
+            (Err(r), _) => Outcome::Rejected(r.reason.clone()),
         };
         // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was.
         let did_something = match &decision {
             Ok(commands) => !commands.is_empty(),
-            Err(rejection) => !rejection.duplicate,
+            Err(rejection) => !rejection.is_duplicate(),
         };
         self.log_and_show(
             service,
             LogEntry {
                 at: time_of_day(wall_clock()),
-                topic: topic.to_owned(),
-                qos: Some(qos),
-                correlation,
-                payload: String::from_utf8_lossy(payload).into_owned(),
+                topic: message.topic.clone(),
+                qos: Some(message.qos),
+                correlation: message.correlation.clone(),
+                payload: String::from_utf8_lossy(&message.payload).into_owned(),
                 outcome,
             },
             did_something,
         );
-        if let Ok(commands) = decision {
-            self.run(service, commands);
+        match (decision, step) {
+            (Ok(commands), _) => self.run(service, commands),
+            (Err(_), Some(Step::Retry { after })) => {
+                let runtime = Rc::downgrade(self);
+                let millis = after.as_millis().min(u32::MAX as u128) as u32;
+                Timeout::new(millis, move || {
+                    if let Some(runtime) = runtime.upgrade() {
+                        if !runtime.is_crashed(message.service) {
+                            runtime.handle_message(message, attempt + 1);
+                        }
+                    }
+                })
+                .forget();
+            }
+            (Err(rejection), Some(Step::DeadLetter)) => {
+                self.dead_letter(&message, &rejection.reason, attempt)
+            }
+            _ => {}
         }
+    }
+
+    /// Publishes `message` to its service's dead letters, with why and how many tries.
+    fn dead_letter(self: &Rc<Self>, message: &Received, reason: &str, attempts: u32) {
+        let Some(now) = wall_clock() else {
+            return;
+        };
+        let letter = DeadLetter {
+            service: message.service.name().to_owned(),
+            topic: message.topic.clone(),
+            payload: String::from_utf8_lossy(&message.payload).into_owned(),
+            reason: reason.to_owned(),
+            attempts,
+            failed_at: now,
+        };
+        let request = PublishRequest::new(
+            deadletter_topic(message.service),
+            letter.to_json(),
+            QoS::AtLeastOnce,
+        );
+        if let Err(e) = self.client(message.service).publish_with(request) {
+            self.log(message.service, problem("dead letter", e.to_string()));
+        }
+    }
+
+    /// Publishes `payload` to `topic` with `service`'s client at the topic's QoS: a dead
+    /// letter's message retried (perhaps fixed), or a poison message sent on purpose.
+    pub fn publish_raw(
+        &self,
+        service: ServiceId,
+        topic: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), String> {
+        if self.is_crashed(service) {
+            return Err(format!("{service} is crashed: restart it first"));
+        }
+        let request = PublishRequest::new(topic, payload, self.qos.get().of(topic));
+        self.client(service)
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| format!("{service} could not publish it: {e}"))
     }
 
     fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {

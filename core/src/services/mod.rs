@@ -26,6 +26,7 @@
 //! assert!(matches!(&published[..], [Command::Publish(event)] if event.topic() == topics::PAYMENTS_PROCESSED));
 //! ```
 
+pub mod dead_letter;
 pub mod inventory;
 mod memory;
 pub mod notification;
@@ -211,29 +212,56 @@ impl Work {
     }
 }
 
-/// Why a service refused a message; shown beside the message in the event log.
+/// Why a service did not process a message; shown beside the message in the event log.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{reason}")]
 pub struct Rejection {
     pub reason: String,
-    /// The message was processed before and ignored this time (the idempotent consumer): not a
-    /// fault of the message, a duplicate.
-    pub duplicate: bool,
+    /// What kind of refusal: it decides whether the message is retried, dead-lettered or only
+    /// logged ([`dead_letter::next_step`]).
+    pub kind: RejectionKind,
+}
+
+/// What kind of refusal a [`Rejection`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// A well-formed message the service decided against: a topic it does not subscribe to, a
+    /// transition the order refuses, an order it never saw. Logged.
+    Refused,
+    /// A message that can never be processed as it is: not UTF-8, not JSON, the wrong shape,
+    /// impossible values. Dead-lettered at once.
+    Malformed,
+    /// The handler failed on it (a poison message). Tried again, then dead-lettered.
+    Failed,
+    /// Processed before, and ignored this time (the idempotent consumer). Logged.
+    Duplicate,
 }
 
 impl Rejection {
-    /// A refusal for this reason.
+    /// A refusal ([`RejectionKind::Refused`]) for this reason.
     pub fn new(reason: impl Into<String>) -> Self {
         Rejection {
             reason: reason.into(),
-            duplicate: false,
+            kind: RejectionKind::Refused,
         }
+    }
+
+    /// Whether the message was a duplicate, ignored.
+    pub fn is_duplicate(&self) -> bool {
+        self.kind == RejectionKind::Duplicate
     }
 }
 
 impl From<EventError> for Rejection {
     fn from(error: EventError) -> Self {
-        Rejection::new(error.to_string())
+        let kind = match error {
+            EventError::UnknownTopic(_) => RejectionKind::Refused,
+            _ => RejectionKind::Malformed,
+        };
+        Rejection {
+            reason: error.to_string(),
+            kind,
+        }
     }
 }
 
@@ -300,22 +328,37 @@ impl Flow {
             )));
         }
         let event = DomainEvent::decode(topic, payload)?;
-        if self.settings.dedupe {
-            let (topic, id) = event.identity();
-            if self.processed.contains(&(service, topic, id)) {
+        let (identity_topic, id) = event.identity();
+        let key = (service, identity_topic, id);
+        if self.settings.dedupe && self.processed.contains(&key) {
+            return Err(Rejection {
+                reason: format!("duplicate ignored: {identity_topic} {id} was processed before"),
+                kind: RejectionKind::Duplicate,
+            });
+        }
+        if let DomainEvent::OrderCreated(order) = &event {
+            if order.customer_id == dead_letter::POISON_CUSTOMER {
                 return Err(Rejection {
-                    reason: format!("duplicate ignored: {topic} {id} was processed before"),
-                    duplicate: true,
+                    reason: format!(
+                        "the handler failed: customer {:?} makes it fail every time (a poison \
+                         message)",
+                        dead_letter::POISON_CUSTOMER
+                    ),
+                    kind: RejectionKind::Failed,
                 });
             }
-            self.processed.insert((service, topic, id), ());
         }
-        match service {
+        let outcome = match service {
             ServiceId::Order => self.order.on_event(&self.settings, now, event),
             ServiceId::Payment => self.payment.on_event(&self.settings, now, event),
             ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
             ServiceId::Notification => Ok(notification::on_event(&event)),
+        };
+        // Remembered once handled (a refusal counts as handled: it would be refused again).
+        if self.settings.dedupe {
+            self.processed.insert(key, ());
         }
+        outcome
     }
 
     /// A scheduled `work` is due at `now`; `fresh_id` identifies what it produces (a payment or

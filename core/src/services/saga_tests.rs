@@ -670,3 +670,37 @@ fn duplicates_are_chosen_by_identity_so_a_link_replays_them() {
     let id = (topics::PAYMENTS_PROCESSED, Uuid::from_u128(7));
     assert_eq!(published_twice(id, 50), published_twice(id, 50));
 }
+
+#[test]
+fn a_poison_order_fails_every_handler_and_its_fixed_copy_completes() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    let id = order_id(1);
+    let mut poison = validate(&draft(2)).unwrap();
+    poison.customer_id = dead_letter::POISON_CUSTOMER.into();
+    let created: DomainEvent = order::place(wire.now(), id, &poison).into();
+    wire.publish(created);
+    wire.settle();
+    let failed: Vec<(ServiceId, RejectionKind)> = wire
+        .rejections
+        .iter()
+        .map(|(service, _, reason)| (*service, reason.as_str()))
+        .filter(|(_, reason)| reason.contains("poison"))
+        .map(|(service, _)| (service, RejectionKind::Failed))
+        .collect();
+    assert_eq!(
+        failed.len(),
+        4,
+        "every handler failed: {:?}",
+        wire.rejections
+    );
+    assert_eq!(
+        wire.topics_of(id),
+        [topics::ORDERS_CREATED],
+        "nothing else happened"
+    );
+    // Failing is not processing: the fixed message (same order id) is not a duplicate.
+    let fixed: DomainEvent = order::place(wire.now(), id, &validate(&draft(2)).unwrap()).into();
+    wire.publish(fixed);
+    wire.settle();
+    assert_eq!(wire.outcome(id), Ok(None));
+}

@@ -158,8 +158,11 @@ pub struct State {
     pub delays_error: Option<String>,
     /// Why a saga or failure setting from the link or the page was not used.
     pub flow_error: Option<String>,
-    /// Why the last "Deliver again" published nothing.
+    /// Why the last "Deliver again" (or a dead letter's Retry, or a poison message) published
+    /// nothing.
     pub redelivery_error: Option<String>,
+    /// Dead letters retried or discarded (their packets' `seq`), no longer listed.
+    pub dead_letters_handled: Vec<u64>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
     /// Query parameters of the link the page does not know.
@@ -202,6 +205,8 @@ pub enum Action {
     DelaysRefused(String),
     /// "Deliver again" published nothing, for this reason.
     RedeliveryRefused(String),
+    /// The learner retried or discarded the dead letter of the traced packet `seq`.
+    DeadLetterHandled(u64),
     /// The learner crashed `service` at `at` (packets' clock).
     Crashed(ServiceId, Duration),
     /// The learner restarted `service`.
@@ -258,6 +263,7 @@ impl State {
             delays_error: None,
             flow_error: None,
             redelivery_error: None,
+            dead_letters_handled: Vec::new(),
             stock: Stock::default(),
             link_notice: None,
             services,
@@ -369,6 +375,12 @@ impl State {
             }
             Action::FlowRefused(reason) => self.flow_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
+            Action::DeadLetterHandled(seq) => {
+                if !self.dead_letters_handled.contains(&seq) {
+                    self.dead_letters_handled.push(seq);
+                }
+                self.redelivery_error = None;
+            }
             Action::Crashed(id, at) => {
                 let service = self.service_mut(id);
                 service.crashed_at = Some(at);

@@ -39,6 +39,7 @@
 //! assert!(svg.contains("+2 ms"));
 //! ```
 
+pub mod dead_letters;
 mod escape;
 mod fields;
 pub mod flow;

@@ -75,6 +75,14 @@ impl TracedPacket {
 
     /// What the packet means for an order's saga, for the diagrams to mark it.
     pub fn mark(&self) -> Option<Mark> {
+        if self.kind == PacketKind::Publish
+            && self
+                .topic
+                .as_deref()
+                .is_some_and(|t| t.starts_with("deadletter/"))
+        {
+            return Some(Mark::Failure);
+        }
         let message = self.message.as_deref()?;
         if message.is_failure() {
             Some(Mark::Failure)

@@ -3,10 +3,10 @@
 use yew::prelude::*;
 
 use super::{
-    BrokerBar, CopyLink, DeliverySettings, DraftField, EventLog, FlowDiagram, Notifications,
-    OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect,
-    QosSettings, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect,
-    StatusStrip, StockPanel,
+    BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog, FlowDiagram,
+    Notifications, OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PlaybackBar,
+    ProtocolSelect, QosSettings, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge,
+    SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -85,6 +85,18 @@ pub fn App() -> Html {
         Callback::from(move |seq: u64| page.deliver_again(seq))
     };
     let live = state.replaying.is_none();
+    let on_retry = {
+        let page = page.clone();
+        Callback::from(
+            move |(seq, service, topic, payload): super::dead_letters_panel::RetryRequest| {
+                page.retry_dead_letter(seq, service, &topic, &payload)
+            },
+        )
+    };
+    let on_discard = {
+        let page = page.clone();
+        Callback::from(move |seq| page.discard_dead_letter(seq))
+    };
     let on_stock = {
         let page = page.clone();
         Callback::from(move |text: String| page.set_flow_field(FlowField::Stock, &text))
@@ -198,13 +210,6 @@ pub fn App() -> Html {
                 </div>
                 <div class="column logs">{ logs }</div>
             </main>
-            <section class="layout wide" aria-label="The orders">
-                <OrdersPanel trace={trace.clone()} version={state.trace_version}
-                    on_deliver_again={live.then(|| on_deliver_again.clone())} />
-                if let Some(error) = &state.redelivery_error {
-                    <p class="error" role="alert" data-testid="redelivery-error">{ error }</p>
-                }
-            </section>
             <section class="layout wide picture-controls" aria-label="The picture">
                 <PlaybackBar trace={trace.clone()} version={state.trace_version}
                     error={state.playback_error.clone()} {on_speed} on_pause={on(&page, |p| p.toggle_pause())}
@@ -233,6 +238,16 @@ pub fn App() -> Html {
                             selected={state.selected_packet} on_select={on_select_packet} below={inspector_below}
                             on_deliver_again={live.then(|| on_deliver_again.clone())} />
                     </div>
+                }
+            </section>
+            <section class="layout wide" aria-label="The orders">
+                <OrdersPanel trace={trace.clone()} version={state.trace_version}
+                    on_deliver_again={live.then(|| on_deliver_again.clone())} />
+                <DeadLettersPanel trace={trace.clone()} version={state.trace_version}
+                    handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}
+                    on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
+                if let Some(error) = &state.redelivery_error {
+                    <p class="error" role="alert" data-testid="redelivery-error">{ error }</p>
                 }
             </section>
         </>

@@ -4,6 +4,7 @@
 mod app;
 mod broker_bar;
 mod copy_link;
+mod dead_letters_panel;
 mod delivery_settings;
 mod download;
 mod draft_field;
@@ -32,6 +33,7 @@ mod stock_panel;
 pub use app::App;
 pub use broker_bar::BrokerBar;
 pub use copy_link::CopyLink;
+pub use dead_letters_panel::DeadLettersPanel;
 pub use delivery_settings::DeliverySettings;
 pub use draft_field::DraftField;
 pub use event_log::EventLog;

@@ -6,7 +6,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use eda_core::domain::events::DomainEvent;
 use eda_core::domain::order_form::ValidOrder;
+use eda_core::domain::order_form::{validate, OrderDraft};
+use eda_core::services::dead_letter::POISON_CUSTOMER;
+use eda_core::services::order::place;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::query::{parse_delay, protocol_from_query};
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
@@ -131,6 +135,48 @@ impl Playground {
         if let Err(reason) = result {
             self.state.dispatch(Action::RedeliveryRefused(format!(
                 "Deliver again: {reason}"
+            )));
+        }
+    }
+
+    /// Publishes a dead letter's message (perhaps fixed: `payload` is the text the learner left)
+    /// to its original topic with `service`'s client, and takes it off the list.
+    pub fn retry_dead_letter(&self, seq: u64, service: ServiceId, topic: &str, payload: &str) {
+        let result = match self.runtime.borrow().as_ref() {
+            Some(runtime) => runtime.publish_raw(service, topic, payload.as_bytes().to_vec()),
+            None => Err("the services are not running (a recording is shown)".to_owned()),
+        };
+        match result {
+            Ok(()) => self.state.dispatch(Action::DeadLetterHandled(seq)),
+            Err(reason) => self
+                .state
+                .dispatch(Action::RedeliveryRefused(format!("Retry: {reason}"))),
+        }
+    }
+
+    /// Takes a dead letter off the list without publishing it.
+    pub fn discard_dead_letter(&self, seq: u64) {
+        self.state.dispatch(Action::DeadLetterHandled(seq));
+    }
+
+    /// Publishes a poison message: the form's example order for the customer
+    /// [`POISON_CUSTOMER`], on which every service's handler fails.
+    pub fn send_poison(&self) {
+        let result = match (self.runtime.borrow().as_ref(), clock::wall_clock()) {
+            (Some(runtime), Some(now)) => {
+                let mut order = validate(&OrderDraft::seed_example())
+                    .expect("the seed's example order is valid");
+                order.customer_id = POISON_CUSTOMER.to_owned();
+                let created = place(now, clock::fresh_id(), &order);
+                let event = DomainEvent::from(created);
+                runtime.publish_raw(ServiceId::Order, event.topic(), event.to_json())
+            }
+            (None, _) => Err("the services are not running (a recording is shown)".to_owned()),
+            (_, None) => Err("the browser clock is out of range".to_owned()),
+        };
+        if let Err(reason) = result {
+            self.state.dispatch(Action::RedeliveryRefused(format!(
+                "Poison message: {reason}"
             )));
         }
     }

@@ -1,0 +1,151 @@
+//! Dead letters: a message a service cannot process is not lost. A message that can never be
+//! processed as it is (not JSON, the wrong shape, impossible values) goes at once to
+//! `deadletter/<service>`; a handler that fails is tried again, [`MAX_ATTEMPTS`] times in all,
+//! [`RETRY_AFTER`] apart, before its message goes there. The dead letter keeps the original
+//! topic and payload (as text), the reason, the attempts and the time, so someone can read it,
+//! fix it and publish it again.
+//!
+//! A **poison message** here is an order whose `customerId` is [`POISON_CUSTOMER`]: every
+//! service's handler fails on it, every time (as a bug triggered by one input would).
+//!
+//! ```
+//! use std::time::Duration;
+//! use eda_core::services::dead_letter::{next_step, Step, MAX_ATTEMPTS};
+//! use eda_core::services::RejectionKind;
+//!
+//! assert_eq!(next_step(RejectionKind::Failed, 1), Step::Retry { after: Duration::from_millis(200) });
+//! assert_eq!(next_step(RejectionKind::Failed, MAX_ATTEMPTS), Step::DeadLetter);
+//! assert_eq!(next_step(RejectionKind::Malformed, 1), Step::DeadLetter);
+//! assert_eq!(next_step(RejectionKind::Refused, 1), Step::Log);
+//! ```
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{RejectionKind, ServiceId};
+use crate::domain::Timestamp;
+
+/// How many times a failing handler is tried before its message is dead-lettered.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// How long between two attempts.
+pub const RETRY_AFTER: Duration = Duration::from_millis(200);
+
+/// The customer id that makes every handler fail.
+pub const POISON_CUSTOMER: &str = "POISON";
+
+/// The filter that follows every service's dead letters.
+pub const DEADLETTER_FILTER: &str = "deadletter/+";
+
+/// The topic of `service`'s dead letters: `deadletter/<slug>`.
+pub fn deadletter_topic(service: ServiceId) -> String {
+    format!("deadletter/{}", service.slug())
+}
+
+/// What to do after a message failed on its `attempts`-th try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Try again after this long.
+    Retry {
+        /// The wait before the next attempt.
+        after: Duration,
+    },
+    /// Give up: publish it to the service's dead-letter topic.
+    DeadLetter,
+    /// Log it and move on: the message was fine, the service decided against it (a duplicate,
+    /// a transition the order refuses, a topic it does not subscribe to).
+    Log,
+}
+
+/// The rule: malformed messages go to the dead letters at once, a failing handler is tried
+/// [`MAX_ATTEMPTS`] times, anything else is only logged.
+pub fn next_step(kind: RejectionKind, attempts: u32) -> Step {
+    match kind {
+        RejectionKind::Malformed => Step::DeadLetter,
+        RejectionKind::Failed if attempts < MAX_ATTEMPTS => Step::Retry { after: RETRY_AFTER },
+        RejectionKind::Failed => Step::DeadLetter,
+        RejectionKind::Refused | RejectionKind::Duplicate => Step::Log,
+    }
+}
+
+/// What `deadletter/<service>` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    /// The service that gave up, e.g. `PaymentService`.
+    pub service: String,
+    /// The topic the message arrived on.
+    pub topic: String,
+    /// The message as it arrived, as text (invalid UTF-8 replaced).
+    pub payload: String,
+    /// Why it could not be processed.
+    pub reason: String,
+    /// How many times it was tried.
+    pub attempts: u32,
+    /// When the service gave up.
+    pub failed_at: Timestamp,
+}
+
+impl DeadLetter {
+    /// The payload: compact JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a dead letter always serializes to JSON")
+    }
+
+    /// The dead letter in a message on `topic`, if it is one of a service's.
+    pub fn decode(topic: &str, payload: &[u8]) -> Option<(ServiceId, DeadLetter)> {
+        let slug = topic.strip_prefix("deadletter/")?;
+        let service = ServiceId::ALL.into_iter().find(|s| s.slug() == slug)?;
+        Some((service, serde_json::from_slice(payload).ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_handler_gets_three_tries_and_a_malformed_message_one() {
+        let steps: Vec<Step> = (1..=3)
+            .map(|n| next_step(RejectionKind::Failed, n))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                Step::Retry { after: RETRY_AFTER },
+                Step::Retry { after: RETRY_AFTER },
+                Step::DeadLetter
+            ]
+        );
+        assert_eq!(next_step(RejectionKind::Malformed, 1), Step::DeadLetter);
+        assert_eq!(next_step(RejectionKind::Duplicate, 1), Step::Log);
+    }
+
+    #[test]
+    fn a_dead_letter_reads_back_from_its_topic() {
+        let letter = DeadLetter {
+            service: "PaymentService".into(),
+            topic: "orders/created".into(),
+            payload: "not json".into(),
+            reason: "payload is not JSON: expected ident at line 1 column 2".into(),
+            attempts: 1,
+            failed_at: Timestamp::from_unix_millis(0).unwrap(),
+        };
+        let topic = deadletter_topic(ServiceId::Payment);
+        assert_eq!(topic, "deadletter/payment");
+        assert_eq!(
+            DeadLetter::decode(&topic, &letter.to_json()),
+            Some((ServiceId::Payment, letter.clone()))
+        );
+        assert_eq!(
+            DeadLetter::decode("deadletter/nobody", &letter.to_json()),
+            None
+        );
+        assert_eq!(
+            DeadLetter::decode("orders/created", &letter.to_json()),
+            None
+        );
+        assert_eq!(DeadLetter::decode(&topic, b"{}"), None);
+    }
+}

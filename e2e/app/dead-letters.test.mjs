@@ -1,0 +1,88 @@
+// Dead letters: a message a service cannot process is not lost. Garbage goes to
+// deadletter/<service> at once (one per consumer of its topic); a poison message fails every
+// handler three times, then goes there; the Dead letters panel lists them with the reason and the
+// attempts, Retry publishes the (fixed) message to its original topic and its order completes,
+// Discard drops one. An independent witness subscribed to `#` checks the wire.
+//
+//   node --test e2e/app/dead-letters.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { expectOneOutcome, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+
+const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
+
+const watched = (t, params, body) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, witness });
+    } finally {
+      await witness.close();
+    }
+  });
+
+const deadLettersSeen = (witness) => witness.messages.filter((m) => m.topic.startsWith('deadletter/'));
+
+/** Waits until the witness has seen `n` dead letters; returns them. */
+async function waitForDeadLetters(witness, n) {
+  await witness.waitFor(() => deadLettersSeen(witness).length >= n, FLOW_TIMEOUT_MS, `${n} dead letters`);
+  return deadLettersSeen(witness);
+}
+
+describeApp('dead letters', () => {
+  it('garbage on orders/created: each consumer dead-letters it at once, with the reason; Discard drops one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await witness.publish('orders/created', 'not json');
+      const letters = await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      assert.deepEqual(letters.map((m) => m.topic.split('/')[1]).sort(), [...CONSUMERS_OF_ORDERS].sort());
+      for (const letter of letters) {
+        assert.equal(letter.json.topic, 'orders/created');
+        assert.equal(letter.json.payload, 'not json', 'the original payload, as text');
+        assert.equal(letter.json.attempts, 1, 'a malformed message is not tried again');
+        assert.match(letter.json.reason, /^payload is not JSON/);
+        assert.match(letter.json.failedAt, /^\d{4}-\d\d-\d\dT/);
+      }
+      const rows = page.locator('[data-testid="dead-letter"]');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+      assert.match((await rows.first().locator('[data-testid="dead-letter-reason"]').textContent()) ?? '', /payload is not JSON/);
+      // The messages are not lost: every one is in the panel, and the page still works.
+      await rows.first().locator('[data-testid="dead-letter-discard"]').click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+      // Marked as failures on the wire picture.
+      const marked = await page.$$eval('[data-testid="packet-row"][data-mark="failure"]', (els) => els.map((e) => e.dataset.topic));
+      assert.ok(marked.some((topic) => topic.startsWith('deadletter/')), `dead letters marked in the inspector: ${marked}`);
+    }));
+
+  it('a poison message fails every handler three times, goes to the dead letters, and the fixed copy completes its order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      const orderId = poison.json.orderId;
+      const letters = await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      for (const letter of letters) {
+        assert.equal(letter.json.attempts, 3, `${letter.topic}: three tries`);
+        assert.match(letter.json.reason, /poison/);
+        assert.equal(JSON.parse(letter.json.payload).orderId, orderId);
+      }
+      // The handlers' failures in the logs, one per try.
+      const tries = await page.$$eval('[data-testid="log-entry"][data-service="payment"][data-status="failed"]', (els) => els.length);
+      assert.equal(tries, 2, 'PaymentService logged two failed tries before the dead letter');
+      assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId && m.topic !== 'orders/created' && !m.topic.startsWith('deadletter/')).length, 0, 'nothing else happened to the order');
+
+      // Fix one (the customer id) and retry it: the order completes.
+      const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
+      const field = row.locator('[data-testid="dead-letter-payload"]');
+      await field.fill((await field.inputValue()).replace('"POISON"', '"C123"'));
+      await row.locator('[data-testid="dead-letter-retry"]').click();
+      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await waitForRow(page, orderId, 'Completed');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+    }));
+});
