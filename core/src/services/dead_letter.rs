@@ -148,4 +148,42 @@ mod tests {
         );
         assert_eq!(DeadLetter::decode(&topic, b"{}"), None);
     }
+
+    /// `docs/wire-contract/deadletter-payment.json` is what PaymentService publishes for a
+    /// poison order: it reads back, writes back byte for byte (without layout), and its reason
+    /// is the one [`super::Flow::handle`] gives for the payload it carries.
+    #[test]
+    fn the_wire_contract_example_is_what_payment_service_writes() {
+        use super::super::{Flow, FlowSettings};
+        let text = include_str!("../../../docs/wire-contract/deadletter-payment.json");
+        let (service, letter) = DeadLetter::decode("deadletter/payment", text.as_bytes())
+            .expect("the example is a dead letter");
+        assert_eq!(service, ServiceId::Payment);
+        assert_eq!(letter.service, service.name());
+        assert_eq!(letter.attempts, MAX_ATTEMPTS);
+        let (mut compact, mut in_string, mut escaped) = (String::new(), false, false);
+        for c in text.chars() {
+            if in_string || !c.is_whitespace() {
+                compact.push(c);
+            }
+            match (in_string, escaped, c) {
+                (true, true, _) => escaped = false,
+                (true, false, '\\') => escaped = true,
+                (_, false, '"') => in_string = !in_string,
+                _ => {}
+            }
+        }
+        assert_eq!(String::from_utf8(letter.to_json()).unwrap(), compact);
+        let mut flow = Flow::new(FlowSettings::default());
+        let rejection = flow
+            .handle(
+                service,
+                Timestamp::from_unix_millis(0).unwrap(),
+                &letter.topic,
+                letter.payload.as_bytes(),
+            )
+            .expect_err("the poison order fails");
+        assert_eq!(rejection.kind, RejectionKind::Failed);
+        assert_eq!(rejection.reason, letter.reason);
+    }
 }

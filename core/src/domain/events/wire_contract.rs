@@ -138,8 +138,16 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
         .collect();
     on_disk.sort_unstable();
     let mut checked: Vec<String> = EXAMPLES.iter().map(|(f, ..)| (*f).to_owned()).collect();
-    // The services' status messages (services/+/status), checked in services/presence.rs.
-    checked.extend(["service-online.json", "service-will.json"].map(str::to_owned));
+    // The services' status messages (services/+/status), checked in services/presence.rs, and
+    // a dead letter (deadletter/<service>), checked in services/dead_letter.rs.
+    checked.extend(
+        [
+            "service-online.json",
+            "service-will.json",
+            "deadletter-payment.json",
+        ]
+        .map(str::to_owned),
+    );
     checked.sort_unstable();
     assert_eq!(on_disk, checked, "an example file this test does not read");
 }
