@@ -6,6 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use broker_bridge::ws::{Client, ClientEvent};
 use broker_bridge::{Event, LastWill, Link, Options, ProtocolVersion, PublishRequest, QoS};
@@ -21,7 +22,8 @@ use eda_core::services::dead_letter::{
 };
 use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
 use eda_core::services::{
-    order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, ServiceId, Stock,
+    order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, SagaStyle, ServiceId,
+    Stock, Work,
 };
 use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome, SessionMode};
 use eda_core::trace::service_status::CRASHED;
@@ -51,6 +53,10 @@ pub struct Runtime {
     qos: Cell<FlowQos>,
     /// What the four services remember, and the settings they decide by.
     flow: RefCell<Flow>,
+    /// The style the clients' subscriptions follow (the flow's, once a change has drained).
+    subscribed_style: Cell<SagaStyle>,
+    /// Shut down: its timers do nothing (a new runtime has armed them again).
+    closed: Cell<bool>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -98,10 +104,12 @@ pub struct Placed {
 impl Runtime {
     /// Connects the four services to `url` with MQTT `protocol`, their client ids
     /// `eda-<session_tag>-<service>`; `report` receives what the page's panels show, in
-    /// batches at most every 100 ms, and `trace` every packet and service event.
+    /// batches at most every 100 ms, and `trace` every packet and service event. `flow` is
+    /// the services' memory ([`Flow::new`], or what [`Runtime::shut_down`] returned): its
+    /// scheduled work (deadlines, payments and reservations in hand) is armed again.
     pub fn start(
         connection: Connection<'_>,
-        settings: FlowSettings,
+        flow: Flow,
         trace: SharedTrace,
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
@@ -113,7 +121,8 @@ impl Runtime {
             session,
         } = connection;
         let report: Report = Rc::new(report);
-        let style = settings.saga;
+        let style = flow.settings.saga;
+        let scheduled = flow.scheduled();
         trace.0.borrow_mut().saga = style;
         // A new client for each service: whatever the old one had in hand is gone.
         {
@@ -125,7 +134,7 @@ impl Runtime {
                     .record(clock::now(), service, ServiceEvent::Restarted { url });
             }
         }
-        Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
+        let runtime = Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
             let clients = ServiceId::ALL
                 .iter()
                 .map(|&service| {
@@ -166,7 +175,9 @@ impl Runtime {
                 crashed: RefCell::new(Vec::new()),
                 url: RefCell::new(url.to_owned()),
                 qos: Cell::new(qos),
-                flow: RefCell::new(Flow::new(settings)),
+                flow: RefCell::new(flow),
+                subscribed_style: Cell::new(style),
+                closed: Cell::new(false),
                 protocol,
                 report,
                 trace,
@@ -174,7 +185,15 @@ impl Runtime {
                 trace_changed: Cell::new(false),
                 report_scheduled: Cell::new(false),
             }
-        })
+        });
+        // What the services had scheduled goes on: due work at once, the rest when due.
+        if let Some(now) = wall_clock() {
+            for (due, work) in scheduled {
+                let left = (due.unix_millis() - now.unix_millis()).max(0);
+                runtime.arm(Duration::from_millis(left as u64), work);
+            }
+        }
+        runtime
     }
 
     /// Drops `service`'s connection without a word of MQTT, as a killed process would: the
@@ -209,7 +228,7 @@ impl Runtime {
         let options = service_options(&self.session_tag, service, self.protocol, self.session);
         let weak = Rc::downgrade(self);
         let client = connect(&weak, service, options, &url, &self.report);
-        let style = self.flow.borrow().settings.saga;
+        let style = self.subscribed_style.get();
         subscribe(
             service,
             &client,
@@ -238,42 +257,60 @@ impl Runtime {
         self.flow.borrow_mut().settings.delays = delays;
     }
 
-    /// The saga's style, payment rule and deadline from now on (orders in flight keep the style
-    /// they started under). A new style changes who subscribes to what: subscriptions no
-    /// longer needed are dropped and new ones made. The stock is [`Runtime::set_stock`]'s.
+    /// The saga's style, payment rule and deadline from now on. A new style waits for the
+    /// sagas in flight to end ([`Flow::choose_style`]); then it changes who subscribes to
+    /// what ([`Runtime::follow_style`]). The stock is [`Runtime::set_stock`]'s.
     pub fn set_flow(self: &Rc<Self>, settings: FlowSettings) {
-        let old = self.flow.borrow().settings.saga;
-        let new = settings.saga;
-        {
+        let waiting = {
             let mut flow = self.flow.borrow_mut();
-            let stock = flow.inventory.stock().clone();
-            flow.settings = FlowSettings { stock, ..settings };
+            let (stock, saga) = (flow.inventory.stock().clone(), flow.settings.saga);
+            let style = settings.saga;
+            flow.settings = FlowSettings {
+                stock,
+                saga,
+                ..settings
+            };
+            flow.choose_style(style);
+            flow.style_waiting()
+        };
+        self.tell(Action::StyleWaiting(waiting));
+        self.follow_style();
+    }
+
+    /// Makes the clients' subscriptions those of the flow's style, if it changed: the ones no
+    /// longer needed are dropped and the new ones made.
+    fn follow_style(self: &Rc<Self>) {
+        let (old, new) = (
+            self.subscribed_style.get(),
+            self.flow.borrow().settings.saga,
+        );
+        if old == new {
+            return;
         }
-        if old != new {
-            self.trace.0.borrow_mut().saga = new;
-            self.trace_changed.set(true);
-            for (service, client) in self.clients.borrow().iter() {
-                let gone: Vec<&str> = service
-                    .subscriptions(old)
-                    .iter()
-                    .copied()
-                    .filter(|t| !service.subscriptions(new).contains(t))
-                    .collect();
-                if !gone.is_empty() {
-                    if let Err(e) = client.unsubscribe(&gone) {
-                        self.log(*service, problem("unsubscribe", e.to_string()));
-                    }
+        self.subscribed_style.set(new);
+        self.trace.0.borrow_mut().saga = new;
+        self.trace_changed.set(true);
+        for (service, client) in self.clients.borrow().iter() {
+            let gone: Vec<&str> = service
+                .subscriptions(old)
+                .iter()
+                .copied()
+                .filter(|t| !service.subscriptions(new).contains(t))
+                .collect();
+            if !gone.is_empty() {
+                if let Err(e) = client.unsubscribe(&gone) {
+                    self.log(*service, problem("unsubscribe", e.to_string()));
                 }
-                subscribe(
-                    *service,
-                    client,
-                    service.subscriptions(new),
-                    self.qos.get(),
-                    &self.report,
-                );
             }
-            self.report_soon();
+            subscribe(
+                *service,
+                client,
+                service.subscriptions(new),
+                self.qos.get(),
+                &self.report,
+            );
         }
+        self.tell(Action::StyleWaiting(None));
     }
 
     /// The share of published messages sent twice (`?duplicates=`).
@@ -313,8 +350,11 @@ impl Runtime {
         self.tell(Action::StockNow(stock));
     }
 
-    /// Disconnects the four services politely, for good (before a runtime replaces this one).
-    pub fn shut_down(&self) {
+    /// Disconnects the four services politely, for good (before a runtime replaces this one),
+    /// and hands over their memory and schedule for the next ([`Runtime::start`]): a new
+    /// MQTT version or session mode means new connections, not new services.
+    pub fn shut_down(&self) -> Flow {
+        self.closed.set(true);
         for (service, client) in self.clients.borrow().iter() {
             // Its DISCONNECT discards the Will: say on purpose that it stopped.
             let stopped = Presence::stopped(*service, &client.client_id());
@@ -322,6 +362,8 @@ impl Runtime {
             client.close();
         }
         self.monitor.close();
+        let settings = self.flow.borrow().settings.clone();
+        self.flow.replace(Flow::new(settings))
     }
 
     /// Publishes a domain event with `service`'s client at its topic's QoS. Under MQTT 5.0 the
@@ -345,7 +387,7 @@ impl Runtime {
     /// replaces them) and every later publish carries its topic's.
     pub fn set_qos(&self, qos: FlowQos) {
         self.qos.set(qos);
-        let style = self.flow.borrow().settings.saga;
+        let style = self.subscribed_style.get();
         for (service, client) in self.clients.borrow().iter() {
             subscribe(
                 *service,
@@ -569,9 +611,12 @@ impl Runtime {
         let service = message.service;
         let decision = match wall_clock() {
             Some(now) => {
-                self.flow
-                    .borrow_mut()
-                    .handle(service, now, &message.topic, &message.payload)
+                let decision =
+                    self.flow
+                        .borrow_mut()
+                        .handle(service, now, &message.topic, &message.payload);
+                self.follow_style();
+                decision
             }
             None => Err(Rejection::new("the browser clock is out of range")),
         };
@@ -670,6 +715,53 @@ impl Runtime {
             .map_err(|e| format!("{service} could not publish it: {e}"))
     }
 
+    /// Arms a timer for `work`, due `after` from now; the flow has it in its schedule. Busy
+    /// work shows on its service's badge. Work of a crashed service dies (a saga's deadline is
+    /// kept, as a scheduler would keep it, and acts once OrderService is back).
+    fn arm(self: &Rc<Self>, after: Duration, work: Work) {
+        let (worker, order_id, busy) = (work.service(), work.order_id(), work.is_busy());
+        // On the packets' clock, so the flow diagram counts down against it.
+        let due = clock::now() + after;
+        if busy {
+            self.record(worker, ServiceEvent::WorkStarted { order_id, due });
+        }
+        let runtime = Rc::downgrade(self);
+        let millis = after.as_millis().min(u32::MAX as u128) as u32;
+        Timeout::new(millis, move || {
+            let Some(runtime) = runtime.upgrade() else {
+                return;
+            };
+            if runtime.closed.get() {
+                return;
+            }
+            if runtime.is_crashed(worker) {
+                if busy {
+                    runtime.flow.borrow_mut().abandon(&work);
+                    runtime.follow_style();
+                } else {
+                    runtime.arm(RETRY_DEADLINE, work);
+                }
+                return;
+            }
+            // Before the result goes out, so a publish that fails is the last word.
+            if busy {
+                runtime.record(worker, ServiceEvent::WorkDone { order_id });
+            }
+            match wall_clock() {
+                Some(now) => {
+                    let done = runtime.flow.borrow_mut().complete(work, now, fresh_id());
+                    runtime.run(worker, done);
+                    runtime.follow_style();
+                }
+                None => runtime.log(
+                    worker,
+                    problem("work", "the browser clock is out of range".into()),
+                ),
+            }
+        })
+        .forget();
+    }
+
     fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {
         let stock_before =
             (service == ServiceId::Inventory).then(|| self.flow.borrow().inventory.stock().clone());
@@ -694,52 +786,7 @@ impl Runtime {
                         self.record(service, ServiceEvent::Outcome(LastOutcome::Failed(reason)));
                     }
                 }
-                Command::Schedule { after, work } => {
-                    let (worker, order_id, busy) =
-                        (work.service(), work.order_id(), work.is_busy());
-                    // On the packets' clock, so the flow diagram counts down against it.
-                    let due = clock::now() + after;
-                    if busy {
-                        self.record(worker, ServiceEvent::WorkStarted { order_id, due });
-                    }
-                    let runtime = Rc::downgrade(self);
-                    let millis = after.as_millis().min(u32::MAX as u128) as u32;
-                    Timeout::new(millis, move || {
-                        let Some(runtime) = runtime.upgrade() else {
-                            return;
-                        };
-                        if runtime.is_crashed(worker) {
-                            // The deadline of a saga is kept (as a scheduler would keep it) and
-                            // acts once OrderService is back; simulated work died in the crash.
-                            if !busy {
-                                runtime.run(
-                                    worker,
-                                    vec![Command::Schedule {
-                                        after: RETRY_DEADLINE,
-                                        work,
-                                    }],
-                                );
-                            }
-                            return;
-                        }
-                        // Before the result goes out, so a publish that fails is the last word.
-                        if busy {
-                            runtime.record(worker, ServiceEvent::WorkDone { order_id });
-                        }
-                        match wall_clock() {
-                            Some(now) => {
-                                let done =
-                                    runtime.flow.borrow_mut().complete(work, now, fresh_id());
-                                runtime.run(worker, done)
-                            }
-                            None => runtime.log(
-                                worker,
-                                problem("work", "the browser clock is out of range".into()),
-                            ),
-                        }
-                    })
-                    .forget();
-                }
+                Command::Schedule { after, work } => self.arm(after, work),
                 Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
@@ -764,7 +811,7 @@ fn failure_reason(event: &DomainEvent) -> String {
 }
 
 /// How long a saga's deadline waits to act again while OrderService is crashed.
-const RETRY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
+const RETRY_DEADLINE: Duration = Duration::from_millis(500);
 
 /// The connection options of `service`'s client: its client id, MQTT version, session kept or
 /// not, and its Last Will (retained "offline" on its status topic).

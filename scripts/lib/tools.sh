@@ -257,6 +257,10 @@ start_play_broker() {
     EDA_PLAY_BROKER_TCP_PORT=$alt
   fi
 
+  # static/mosquitto.conf persists sessions and retained messages here. Started as root,
+  # Mosquitto writes as the mosquitto user, so the folder must be writable by it.
+  mkdir -p "$EDA_ROOT/target/mosquitto-data"
+  chmod 0777 "$EDA_ROOT/target/mosquitto-data"
   say "starting mosquitto -c ${conf#"$EDA_ROOT"/} (log: target/mosquitto-play.log)"
   # Mosquitto's stdout is block-buffered into a file; stdbuf makes the log appear line by line.
   local linebuf=()

@@ -12,19 +12,25 @@
 //! let order_id = Uuid::from_u128(1);
 //! let mut order = Order::new(order_id, "C123", 59.98);
 //! let confirm = OrderCommand::ConfirmInventory { reservation_id: Uuid::from_u128(2) };
-//! for event in order.decide(&confirm, true).unwrap() {
+//! for event in order.decide(&confirm).unwrap() {
 //!     order.apply(&event);
 //! }
 //! assert_eq!(order.status, OrderStatus::InventoryConfirmed);
 //!
-//! // Cancelled, then a payment arrives: refused, the order stays cancelled.
+//! // Cancelled, then a payment arrives: recorded (now a charge to undo), still cancelled.
 //! let cancel = OrderCommand::Cancel { reason: "payment timed out".into() };
-//! for event in order.decide(&cancel, true).unwrap() {
-//!     order.apply(&event);
-//! }
+//! order.handle(&cancel).unwrap();
 //! let late = OrderCommand::ConfirmPayment { payment_id: Uuid::from_u128(3), amount: 59.98 };
-//! let refused = order.decide(&late, true).unwrap_err();
-//! assert_eq!(refused.to_string(), "the order is already cancelled (payment timed out): payment confirmation refused");
+//! order.handle(&late).unwrap();
+//! assert_eq!(order.status, OrderStatus::Cancelled);
+//! assert!(order.payment.is_confirmed(), "to be refunded");
+//!
+//! // Completed, then a cancellation: refused.
+//! let mut done = Order::new(order_id, "C123", 59.98);
+//! done.handle(&OrderCommand::ConfirmInventory { reservation_id: Uuid::from_u128(2) }).unwrap();
+//! done.handle(&OrderCommand::ConfirmPayment { payment_id: Uuid::from_u128(3), amount: 59.98 }).unwrap();
+//! let refused = done.decide(&cancel).unwrap_err();
+//! assert_eq!(refused.to_string(), "the order is already completed: cancellation refused");
 //! ```
 
 use std::fmt;
@@ -152,12 +158,6 @@ pub enum Refusal {
     /// Nothing may happen to a completed order (not even a cancellation).
     #[error("the order is already completed: {0} refused")]
     Completed(&'static str),
-    /// A result for an order the saga gave up on.
-    #[error("the order is already cancelled ({reason}): {what} refused")]
-    Cancelled { reason: String, what: &'static str },
-    /// Steps that run one after the other: the payment cannot be confirmed before the stock.
-    #[error("payment confirmation refused: the inventory is not confirmed yet")]
-    PaymentBeforeInventory,
     /// A compensation of a step that was never done.
     #[error("{0} refused: nothing was done to undo")]
     NothingToUndo(&'static str),
@@ -199,30 +199,31 @@ impl Order {
         }
     }
 
-    /// The events `command` causes, or why the order refuses it. `sequential` is true when the
-    /// steps run one after the other (choreography, orchestration: no payment before the
-    /// stock), false when they run at once (parallel). A result that repeats one already
-    /// recorded causes nothing: deciding is idempotent.
-    pub fn decide(
-        &self,
-        command: &OrderCommand,
-        sequential: bool,
-    ) -> Result<Vec<OrderEvent>, Refusal> {
+    /// The events `command` causes, or why the order refuses it. A result is a fact and is
+    /// taken in whatever order it arrives (a payment before the stock, even where the saga
+    /// asks for the stock first: the two travel on different topics, which keep no order
+    /// between them). A result that repeats one already recorded causes nothing: deciding is
+    /// idempotent.
+    pub fn decide(&self, command: &OrderCommand) -> Result<Vec<OrderEvent>, Refusal> {
         use OrderCommand as C;
-        // Compensations are recorded whatever the status: undoing is always allowed.
+        // Compensations are recorded whatever the status: undoing is always allowed. One that
+        // arrives before the result it undoes (another topic, so another order of arrival)
+        // is recorded too, and that result, when it comes, is then nothing new.
         match command {
             C::RecordRelease { reservation_id } => {
                 return match &self.inventory {
-                    Step::Confirmed(_) => Ok(vec![OrderEvent::InventoryReleased {
-                        reservation_id: *reservation_id,
-                    }]),
+                    Step::Confirmed(_) | Step::Awaiting => {
+                        Ok(vec![OrderEvent::InventoryReleased {
+                            reservation_id: *reservation_id,
+                        }])
+                    }
                     Step::Compensated(_) => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),
                 }
             }
             C::RecordRefund { payment_id, amount } => {
                 return match &self.payment {
-                    Step::Confirmed(_) => Ok(vec![OrderEvent::PaymentRefunded {
+                    Step::Confirmed(_) | Step::Awaiting => Ok(vec![OrderEvent::PaymentRefunded {
                         payment_id: *payment_id,
                         amount: *amount,
                     }]),
@@ -242,14 +243,31 @@ impl Order {
                 };
             }
             OrderStatus::Cancelled => {
-                return if self.repeats(command) || matches!(command, C::Cancel { .. }) {
-                    Ok(Vec::new())
-                } else {
-                    Err(Refusal::Cancelled {
-                        reason: self.cancel_reason.clone().unwrap_or_default(),
-                        what: command.what(),
-                    })
-                };
+                // A result after the saga gave up is still a fact: recorded (a success is then
+                // one more step to undo), and the order stays cancelled.
+                return Ok(match command {
+                    _ if self.repeats(command) => Vec::new(),
+                    C::ConfirmInventory { reservation_id } => {
+                        vec![OrderEvent::InventoryConfirmed {
+                            reservation_id: *reservation_id,
+                        }]
+                    }
+                    C::ConfirmPayment { payment_id, amount } => {
+                        vec![OrderEvent::PaymentConfirmed {
+                            payment_id: *payment_id,
+                            amount: *amount,
+                        }]
+                    }
+                    C::FailInventory { reason } => vec![OrderEvent::InventoryFailed {
+                        reason: reason.clone(),
+                    }],
+                    C::FailPayment { reason } => vec![OrderEvent::PaymentFailed {
+                        reason: reason.clone(),
+                    }],
+                    C::Cancel { .. } | C::RecordRelease { .. } | C::RecordRefund { .. } => {
+                        Vec::new()
+                    }
+                });
             }
             _ => {}
         }
@@ -270,9 +288,6 @@ impl Order {
                 events
             }
             C::ConfirmPayment { payment_id, amount } => {
-                if sequential && !self.inventory.is_confirmed() {
-                    return Err(Refusal::PaymentBeforeInventory);
-                }
                 let mut events = vec![OrderEvent::PaymentConfirmed {
                     payment_id: *payment_id,
                     amount: *amount,
@@ -351,12 +366,8 @@ impl Order {
     }
 
     /// Decides `command` and applies what it causes; returns the events.
-    pub fn handle(
-        &mut self,
-        command: &OrderCommand,
-        sequential: bool,
-    ) -> Result<Vec<OrderEvent>, Refusal> {
-        let events = self.decide(command, sequential)?;
+    pub fn handle(&mut self, command: &OrderCommand) -> Result<Vec<OrderEvent>, Refusal> {
+        let events = self.decide(command)?;
         for event in &events {
             self.apply(event);
         }

@@ -65,7 +65,7 @@ pub fn next_step(kind: RejectionKind, attempts: u32) -> Step {
         RejectionKind::Malformed => Step::DeadLetter,
         RejectionKind::Failed if attempts < MAX_ATTEMPTS => Step::Retry { after: RETRY_AFTER },
         RejectionKind::Failed => Step::DeadLetter,
-        RejectionKind::Refused | RejectionKind::Duplicate => Step::Log,
+        RejectionKind::Refused | RejectionKind::Duplicate | RejectionKind::Early => Step::Log,
     }
 }
 

@@ -57,6 +57,13 @@ impl InventoryService {
         &self.stock
     }
 
+    /// Whether a reservation of `order_id` still holds stock.
+    pub fn holds(&self, order_id: Uuid) -> bool {
+        self.held
+            .get(&order_id)
+            .is_some_and(|holds| holds.iter().any(|h| !h.released))
+    }
+
     /// Replaces the stock on hand (the learner edited it); reservations held are kept.
     pub fn set_stock(&mut self, stock: Stock) {
         self.stock = stock;
@@ -75,6 +82,11 @@ impl InventoryService {
         };
         Ok(match (settings.saga, event) {
             (SagaStyle::Orchestration, DomainEvent::OrderCreated(_)) => Vec::new(),
+            // Cancelled before it arrived here (topics keep no order between them): nothing
+            // to reserve.
+            (_, DomainEvent::OrderCreated(order)) if self.cancelled.contains(&order.order_id) => {
+                Vec::new()
+            }
             (_, DomainEvent::OrderCreated(order)) => vec![reserve(order.order_id, order.items)],
             (_, DomainEvent::ReserveInventory(command)) => {
                 vec![reserve(command.order_id, command.items)]
@@ -134,10 +146,9 @@ impl InventoryService {
 
     /// The reservation of `items` for `order_id` finished at `now` under `reservation_id`:
     /// every counted product must have the units, or nothing is taken; released at once if the
-    /// order was cancelled meanwhile (parallel, choreography).
+    /// order was heard cancelled meanwhile, whatever the style is now.
     pub fn reserve(
         &mut self,
-        style: SagaStyle,
         order_id: Uuid,
         items: &[OrderItem],
         now: Timestamp,
@@ -181,7 +192,7 @@ impl InventoryService {
                 Some(holds) => holds.push(held),
                 None => self.held.insert(order_id, vec![held]),
             }
-            if style != SagaStyle::Orchestration && self.cancelled.contains(&order_id) {
+            if self.cancelled.contains(&order_id) {
                 commands.extend(self.release(order_id, now));
             }
         }

@@ -47,6 +47,18 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
         self.entries.get_mut(key)
     }
 
+    /// Forgets what is remembered under `key`, and returns it.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        let value = self.entries.remove(key)?;
+        self.order.retain(|k| k != key);
+        Some(value)
+    }
+
+    /// Everything remembered, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.values()
+    }
+
     /// Whether anything is remembered under `key`.
     pub fn contains(&self, key: &K) -> bool {
         self.entries.contains_key(key)

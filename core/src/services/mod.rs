@@ -51,6 +51,7 @@ pub fn published_twice(identity: (&'static str, Uuid), duplicates_percent: u8) -
 
 use crate::config::{DEFAULT_INVENTORY_DELAY, DEFAULT_PAYMENT_DELAY};
 use crate::domain::events::{DomainEvent, EventError, OrderItem};
+use crate::domain::order::OrderStatus;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::topics;
 
@@ -235,6 +236,10 @@ pub enum RejectionKind {
     Failed,
     /// Processed before, and ignored this time (the idempotent consumer). Logged.
     Duplicate,
+    /// A message about an order whose `orders/created` has not reached this service yet
+    /// (topics keep no order between them, MQTT §4.6): kept, and handled when the order's
+    /// creation arrives ([`Flow::handle`]). Logged.
+    Early,
 }
 
 impl Rejection {
@@ -249,6 +254,17 @@ impl Rejection {
     /// Whether the message was a duplicate, ignored.
     pub fn is_duplicate(&self) -> bool {
         self.kind == RejectionKind::Duplicate
+    }
+
+    /// An [`RejectionKind::Early`] message about `order_id`: `service` has not seen it created.
+    pub fn early(service: ServiceId, order_id: Uuid) -> Self {
+        Rejection {
+            reason: format!(
+                "{service} has not seen order {order_id} created yet: kept, and handled when \
+                 its orders/created arrives"
+            ),
+            kind: RejectionKind::Early,
+        }
     }
 }
 
@@ -281,6 +297,9 @@ impl Default for Delays {
     }
 }
 
+/// A message kept until its order's creation arrives: its topic and payload.
+type EarlyMessage = (&'static str, Vec<u8>);
+
 /// The four services' memory and the settings they decide by.
 #[derive(Debug, Clone)]
 pub struct Flow {
@@ -295,6 +314,14 @@ pub struct Flow {
     /// What each consumer processed, by message identity ([`DomainEvent::identity`]). Kept in
     /// the services' memory, not in their MQTT clients, so it survives a crashed client.
     processed: memory::Recent<(ServiceId, &'static str, Uuid), ()>,
+    /// Messages that arrived before their order's creation ([`RejectionKind::Early`]), per
+    /// service and order, with their topic, to be handled when it arrives.
+    early: memory::Recent<(ServiceId, Uuid), Vec<EarlyMessage>>,
+    /// A style chosen while sagas were in flight, waiting for them to end.
+    waiting_style: Option<SagaStyle>,
+    /// Work scheduled and not yet completed or abandoned, with when it is due (Unix ms): the
+    /// services' scheduler, kept with their memory so new clients can take it over.
+    scheduled: Vec<(i64, Work)>,
 }
 
 impl Flow {
@@ -306,6 +333,95 @@ impl Flow {
             order: order::OrderService::default(),
             payment: payment::PaymentService::default(),
             processed: memory::Recent::new(4 * memory::ORDERS_REMEMBERED),
+            early: memory::Recent::new(memory::ORDERS_REMEMBERED),
+            waiting_style: None,
+            scheduled: Vec::new(),
+        }
+    }
+
+    /// Coordinates new sagas in `style`. With sagas in flight ([`Flow::sagas_in_flight`]) the
+    /// change waits until they have all ended: the services drain first, as a deployment
+    /// changing its saga's coordination would, because the services of a saga started in one
+    /// style do not follow another's messages (PaymentService, orchestrated, no longer hears
+    /// `orders/cancelled`). Returns whether it applied at once.
+    pub fn choose_style(&mut self, style: SagaStyle) -> bool {
+        self.waiting_style = (style != self.settings.saga).then_some(style);
+        self.apply_waiting_style();
+        self.waiting_style.is_none()
+    }
+
+    /// The style waiting for the sagas in flight, and how many there are.
+    pub fn style_waiting(&self) -> Option<(SagaStyle, usize)> {
+        self.waiting_style
+            .map(|style| (style, self.sagas_in_flight()))
+    }
+
+    /// How many sagas have not ended (0 when all have): an order neither confirmed nor
+    /// cancelled, or cancelled with a charge not yet refunded or stock not yet released, or
+    /// with a payment or reservation still being worked on ([`Flow::abandon`] for work that
+    /// died).
+    pub fn sagas_in_flight(&self) -> usize {
+        let mut open: std::collections::BTreeSet<Uuid> = self
+            .scheduled
+            .iter()
+            .filter(|(_, work)| work.is_busy())
+            .map(|(_, work)| work.order_id())
+            .collect();
+        open.extend(
+            self.order
+                .sagas()
+                .filter(|saga| {
+                    let id = saga.order.order_id;
+                    match saga.order.status {
+                        OrderStatus::Completed => false,
+                        OrderStatus::Cancelled => {
+                            self.payment.has_charged(id) || self.inventory.holds(id)
+                        }
+                        _ => true,
+                    }
+                })
+                .map(|saga| saga.order.order_id),
+        );
+        open.len()
+    }
+
+    /// Scheduled `work` will not complete: its service crashed, and the work died with it.
+    pub fn abandon(&mut self, work: &Work) {
+        self.unschedule(work);
+    }
+
+    /// The work scheduled and not completed, with when it is due: what a new set of clients
+    /// must arm again to carry on (the services' memory outlives their MQTT connections).
+    pub fn scheduled(&self) -> Vec<(Timestamp, Work)> {
+        self.scheduled
+            .iter()
+            .filter_map(|(due, work)| Some((Timestamp::from_unix_millis(*due).ok()?, work.clone())))
+            .collect()
+    }
+
+    fn unschedule(&mut self, work: &Work) {
+        if let Some(i) = self.scheduled.iter().position(|(_, w)| w == work) {
+            self.scheduled.remove(i);
+        }
+    }
+
+    /// Notes the work in `commands`, decided at `now`, as scheduled.
+    fn note_scheduled(&mut self, now: Timestamp, commands: &[Command]) {
+        for command in commands {
+            if let Command::Schedule { after, work } = command {
+                let after = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+                let due = now.unix_millis().saturating_add(after);
+                self.scheduled.push((due, work.clone()));
+            }
+        }
+    }
+
+    fn apply_waiting_style(&mut self) {
+        if let Some(style) = self.waiting_style {
+            if self.sagas_in_flight() == 0 {
+                self.settings.saga = style;
+                self.waiting_style = None;
+            }
         }
     }
 
@@ -321,6 +437,21 @@ impl Flow {
         topic: &str,
         payload: &[u8],
     ) -> Result<Vec<Command>, Rejection> {
+        let outcome = self.handle_message(service, now, topic, payload);
+        if let Ok(commands) = &outcome {
+            self.note_scheduled(now, commands);
+        }
+        self.apply_waiting_style();
+        outcome
+    }
+
+    fn handle_message(
+        &mut self,
+        service: ServiceId,
+        now: Timestamp,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<Vec<Command>, Rejection> {
         if !service.subscriptions(self.settings.saga).contains(&topic) {
             return Err(Rejection::new(format!(
                 "{service} does not subscribe to `{}`",
@@ -330,6 +461,8 @@ impl Flow {
         let event = DomainEvent::decode(topic, payload)?;
         let (identity_topic, id) = event.identity();
         let key = (service, identity_topic, id);
+        let (order_id, event_topic) = (event.order_id(), event.topic());
+        let created = matches!(event, DomainEvent::OrderCreated(_));
         if self.settings.dedupe && self.processed.contains(&key) {
             return Err(Rejection {
                 reason: format!("duplicate ignored: {identity_topic} {id} was processed before"),
@@ -354,9 +487,30 @@ impl Flow {
             ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
             ServiceId::Notification => Ok(notification::on_event(&event)),
         };
-        // Remembered once handled (a refusal counts as handled: it would be refused again).
-        if self.settings.dedupe {
-            self.processed.insert(key, ());
+        match &outcome {
+            // Kept for when the order's creation arrives; not processed yet.
+            Err(rejection) if rejection.kind == RejectionKind::Early => {
+                let message = (event_topic, payload.to_vec());
+                match self.early.get_mut(&(service, order_id)) {
+                    Some(kept) => kept.push(message),
+                    None => self.early.insert((service, order_id), vec![message]),
+                }
+                return outcome;
+            }
+            // Remembered once handled (a refusal counts as handled: it would be refused again).
+            _ if self.settings.dedupe => self.processed.insert(key, ()),
+            _ => {}
+        }
+        // The order is known now: what arrived before it is handled, in the order it came.
+        if let (Ok(mut commands), true) = (outcome.clone(), created) {
+            if let Some(kept) = self.early.remove(&(service, order_id)) {
+                for (topic, payload) in kept {
+                    if let Ok(more) = self.handle_message(service, now, topic, &payload) {
+                        commands.extend(more);
+                    }
+                }
+            }
+            return Ok(commands);
         }
         outcome
     }
@@ -364,16 +518,22 @@ impl Flow {
     /// A scheduled `work` is due at `now`; `fresh_id` identifies what it produces (a payment or
     /// a reservation).
     pub fn complete(&mut self, work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
-        let style = self.settings.saga;
+        self.unschedule(&work);
+        let commands = self.complete_work(work, now, fresh_id);
+        self.note_scheduled(now, &commands);
+        self.apply_waiting_style();
+        commands
+    }
+
+    fn complete_work(&mut self, work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
         match work {
             Work::Charge { order_id, amount } => {
                 let rule = self.settings.payment;
-                self.payment
-                    .charge(&rule, style, order_id, amount, now, fresh_id)
+                self.payment.charge(&rule, order_id, amount, now, fresh_id)
             }
-            Work::Reserve { order_id, items } => self
-                .inventory
-                .reserve(style, order_id, &items, now, fresh_id),
+            Work::Reserve { order_id, items } => {
+                self.inventory.reserve(order_id, &items, now, fresh_id)
+            }
             Work::Deadline { order_id } => self.order.deadline(order_id, now),
         }
     }

@@ -16,7 +16,7 @@ use crate::domain::events::{
     ChargePayment, DomainEvent, OrderCancelled, OrderConfirmed, OrderCreated, RefundPayment,
     ReleaseInventory, ReserveInventory,
 };
-use crate::domain::order::{Order, OrderCommand, OrderEvent, Refusal, Step};
+use crate::domain::order::{Order, OrderCommand, OrderEvent, Step};
 use crate::domain::order_form::ValidOrder;
 use crate::domain::timestamp::Timestamp;
 
@@ -59,6 +59,11 @@ impl OrderService {
     /// The saga of `order_id`, if OrderService has seen it created.
     pub fn saga(&self, order_id: Uuid) -> Option<&Saga> {
         self.sagas.get(&order_id)
+    }
+
+    /// Every saga remembered, in no particular order.
+    pub fn sagas(&self) -> impl Iterator<Item = &Saga> {
+        self.sagas.values()
     }
 
     /// What a message asks of OrderService.
@@ -158,25 +163,26 @@ impl OrderService {
         command: OrderCommand,
     ) -> Result<Vec<Command>, Rejection> {
         let Some(saga) = self.sagas.get_mut(&order_id) else {
-            return Err(Rejection::new(format!(
-                "OrderService never saw order {order_id} created"
-            )));
+            return Err(Rejection::early(super::ServiceId::Order, order_id));
         };
         let orchestrated = saga.style == SagaStyle::Orchestration;
-        let sequential = saga.style != SagaStyle::Parallel;
-        let events = match saga.order.handle(&command, sequential) {
-            Ok(events) => events,
-            // A success after the saga gave up: under orchestration, OrderService asks for it
-            // to be undone (in the other styles the service that did it undoes it itself).
-            Err(Refusal::Cancelled { reason, .. }) if orchestrated => {
-                return Ok(late_compensation(&command, order_id, &reason, now))
-            }
-            Err(refusal) => return Err(Rejection::new(refusal.to_string())),
-        };
+        let gave_up = saga.order.cancel_reason.clone();
+        let events = saga
+            .order
+            .handle(&command)
+            .map_err(|refusal| Rejection::new(refusal.to_string()))?;
         let order = &saga.order;
         let mut commands = Vec::new();
         for event in &events {
             match event {
+                // A success after the saga gave up: under orchestration, OrderService asks for
+                // it to be undone (in the other styles the service that did it undoes it).
+                OrderEvent::InventoryConfirmed { .. } if orchestrated && gave_up.is_some() => {
+                    commands.push(release(order_id, gave_up.as_deref().unwrap_or(""), now))
+                }
+                OrderEvent::PaymentConfirmed { .. } if orchestrated && gave_up.is_some() => {
+                    commands.push(refund(order_id, gave_up.as_deref().unwrap_or(""), now))
+                }
                 OrderEvent::Completed => commands.push(Command::Publish(
                     OrderConfirmed {
                         order_id,
@@ -227,20 +233,6 @@ fn compensations(order: &Order, reason: &str, now: Timestamp) -> Vec<Command> {
         commands.push(refund(order.order_id, reason, now));
     }
     commands
-}
-
-/// Orchestration: a success that arrived after the order was cancelled is undone.
-fn late_compensation(
-    command: &OrderCommand,
-    order_id: Uuid,
-    reason: &str,
-    now: Timestamp,
-) -> Vec<Command> {
-    match command {
-        OrderCommand::ConfirmInventory { .. } => vec![release(order_id, reason, now)],
-        OrderCommand::ConfirmPayment { .. } => vec![refund(order_id, reason, now)],
-        _ => Vec::new(),
-    }
 }
 
 fn release(order_id: Uuid, reason: &str, now: Timestamp) -> Command {

@@ -5,14 +5,15 @@
 //! `inventory/reserved` for an order it saw created (choreography), or the command
 //! `commands/payment/charge` (orchestration). A cancellation (`orders/cancelled`, or the command
 //! `commands/payment/refund`) refunds what was charged; a charge that completes after its order
-//! was cancelled is refunded at once, in parallel and choreography (under orchestration
-//! OrderService asks for the refund itself).
+//! was cancelled is refunded at once if PaymentService heard the cancellation (it follows
+//! `orders/cancelled` in parallel and choreography; under orchestration OrderService asks for
+//! the refund itself).
 
 use uuid::Uuid;
 
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, PaymentRule, SagaStyle};
-use super::{Command, Rejection, Work};
+use super::{Command, Rejection, ServiceId, Work};
 use crate::domain::events::{DomainEvent, PaymentProcessed, PaymentRefunded};
 use crate::domain::timestamp::Timestamp;
 
@@ -51,6 +52,13 @@ impl Default for PaymentService {
 }
 
 impl PaymentService {
+    /// Whether a charge of `order_id` is not refunded.
+    pub fn has_charged(&self, order_id: Uuid) -> bool {
+        self.charges
+            .get(&order_id)
+            .is_some_and(|charges| charges.iter().any(|c| !c.refunded))
+    }
+
     /// What a message asks of PaymentService.
     pub fn on_event(
         &mut self,
@@ -63,6 +71,11 @@ impl PaymentService {
             work: Work::Charge { order_id, amount },
         };
         Ok(match (settings.saga, event) {
+            // Cancelled before it arrived here (topics keep no order between them): nothing
+            // to charge.
+            (_, DomainEvent::OrderCreated(order)) if self.cancelled.contains(&order.order_id) => {
+                Vec::new()
+            }
             (SagaStyle::Parallel, DomainEvent::OrderCreated(order)) => {
                 vec![charge(order.order_id, order.total_amount)]
             }
@@ -77,13 +90,8 @@ impl PaymentService {
                 }
                 match self.totals.get(&reserved.order_id) {
                     Some(&total) => vec![charge(reserved.order_id, total)],
-                    None => {
-                        return Err(Rejection::new(format!(
-                            "PaymentService never saw order {} created, so it does not know \
-                             what to charge",
-                            reserved.order_id
-                        )))
-                    }
+                    // The total comes with the order's creation.
+                    None => return Err(Rejection::early(ServiceId::Payment, reserved.order_id)),
                 }
             }
             (_, DomainEvent::ChargePayment(command)) => {
@@ -141,12 +149,12 @@ impl PaymentService {
     }
 
     /// The charge of `amount` for `order_id` finished at `now` under `payment_id`: approved or
-    /// declined by `rule`; refunded at once if the order was cancelled meanwhile (parallel,
-    /// choreography).
+    /// declined by `rule`; refunded at once if PaymentService heard the order cancelled
+    /// meanwhile, whatever the style is now (a style changed mid-saga does not leave the
+    /// charge behind).
     pub fn charge(
         &mut self,
         rule: &PaymentRule,
-        style: SagaStyle,
         order_id: Uuid,
         amount: f64,
         now: Timestamp,
@@ -172,7 +180,7 @@ impl PaymentService {
                 Some(charges) => charges.push(charged),
                 None => self.charges.insert(order_id, vec![charged]),
             }
-            if style != SagaStyle::Orchestration && self.cancelled.contains(&order_id) {
+            if self.cancelled.contains(&order_id) {
                 commands.extend(self.refund(order_id, now));
             }
         }

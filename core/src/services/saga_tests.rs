@@ -15,6 +15,7 @@ use crate::domain::topics;
 
 const START_MS: i64 = 1_705_314_600_000; // 2024-01-15T10:30:00Z, the seed's createdAt
 
+#[derive(Clone)]
 struct Wire {
     flow: Flow,
     now_ms: i64,
@@ -478,7 +479,7 @@ fn many_orders_at_once_never_take_the_stock_below_zero() {
 }
 
 #[test]
-fn an_order_published_from_outside_gets_its_terminal_event_and_an_unknown_result_is_refused() {
+fn an_order_published_from_outside_gets_its_terminal_event_and_an_early_result_waits_for_it() {
     let mut wire = Wire::new(settings(SagaStyle::Parallel));
     let created: DomainEvent =
         serde_json::from_str::<crate::domain::OrderCreated>(seed::ORDER_CREATED)
@@ -496,9 +497,40 @@ fn an_order_published_from_outside_gets_its_terminal_event_and_an_unknown_result
         topics::PAYMENTS_PROCESSED,
         stray.as_bytes(),
     );
+    let early = result.unwrap_err();
     assert_eq!(
-        result.unwrap_err().reason,
-        "OrderService never saw order 00000000-0000-4000-8000-000000000099 created"
+        (early.kind, early.reason.as_str()),
+        (
+            RejectionKind::Early,
+            "OrderService has not seen order 00000000-0000-4000-8000-000000000099 created yet: \
+             kept, and handled when its orders/created arrives"
+        )
+    );
+    // Its creation arrives: the payment kept is handled with it, and the order waits only
+    // for its stock.
+    let late_created =
+        seed::ORDER_CREATED.replace(seed::ORDER_ID, "00000000-0000-4000-8000-000000000099");
+    let commands = wire
+        .flow
+        .handle(
+            ServiceId::Order,
+            wire.now(),
+            topics::ORDERS_CREATED,
+            late_created.as_bytes(),
+        )
+        .unwrap();
+    assert!(
+        matches!(commands[..], [Command::Schedule { .. }]),
+        "{commands:?}"
+    );
+    let saga = wire
+        .flow
+        .order
+        .saga("00000000-0000-4000-8000-000000000099".parse().unwrap())
+        .unwrap();
+    assert_eq!(
+        saga.order.status,
+        crate::domain::order::OrderStatus::PaymentConfirmed
     );
 }
 
@@ -507,25 +539,31 @@ fn an_impossible_transition_is_refused_and_logged() {
     let mut wire = Wire::new(settings(SagaStyle::Orchestration));
     let id = order_id(1);
     wire.place(id, &draft(2));
-    wire.deliver();
-    // Someone publishes a payment for the order before its stock is reserved.
-    let early = seed::PAYMENT_PROCESSED.replace(seed::ORDER_ID, &id.to_string());
+    wire.settle();
+    assert_eq!(wire.outcome(id), Ok(None));
+    // Someone publishes a declined payment for the completed order.
+    let declined = seed::PAYMENT_PROCESSED
+        .replace(seed::ORDER_ID, &id.to_string())
+        .replace(
+            r#""success": true"#,
+            r#""success": false, "reason": "card stolen""#,
+        );
     let result = wire.flow.handle(
         ServiceId::Order,
         wire.now(),
         topics::PAYMENTS_PROCESSED,
-        early.as_bytes(),
+        declined.as_bytes(),
     );
+    let refused = result.unwrap_err();
     assert_eq!(
-        result.unwrap_err().reason,
-        "payment confirmation refused: the inventory is not confirmed yet"
+        (refused.kind, refused.reason.as_str()),
+        (
+            RejectionKind::Refused,
+            "the order is already completed: payment failure refused"
+        )
     );
     wire.settle();
-    assert_eq!(
-        wire.outcome(id),
-        Ok(None),
-        "the saga carries on and completes"
-    );
+    assert_eq!(wire.outcome(id), Ok(None), "the order stays completed");
 }
 
 #[test]
@@ -703,4 +741,48 @@ fn a_poison_order_fails_every_handler_and_its_fixed_copy_completes() {
     wire.publish(fixed);
     wire.settle();
     assert_eq!(wire.outcome(id), Ok(None));
+}
+
+mod ordering;
+
+#[test]
+fn the_flow_keeps_its_schedule_so_new_clients_can_take_it_over() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(10),
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    let due: Vec<(i64, ServiceId)> = wire
+        .flow
+        .scheduled()
+        .iter()
+        .map(|(due, work)| (due.unix_millis() - START_MS, work.service()))
+        .collect();
+    // The deadline (5 s), the reservation (0.8 s) and the charge (1 s), as decided.
+    let mut sorted = due.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            (800, ServiceId::Inventory),
+            (1000, ServiceId::Payment),
+            (5000, ServiceId::Order)
+        ]
+    );
+    // Work that died with its service is forgotten; completed work too.
+    let charge = wire
+        .timers
+        .iter()
+        .find(|(_, _, w)| w.service() == ServiceId::Payment)
+        .unwrap()
+        .2
+        .clone();
+    wire.flow.abandon(&charge);
+    assert_eq!(wire.flow.scheduled().len(), 2);
+    wire.timers.retain(|(_, _, w)| *w != charge);
+    wire.settle();
+    assert_eq!(wire.flow.scheduled(), []);
+    assert_eq!(wire.outcome(id), Ok(Some("payment timed out".into())));
 }

@@ -158,6 +158,9 @@ pub struct State {
     pub delays_error: Option<String>,
     /// Why a saga or failure setting from the link or the page was not used.
     pub flow_error: Option<String>,
+    /// A coordination style chosen while sagas were in flight, and how many: the services
+    /// switch once they have ended ([`crate::services::Flow::choose_style`]).
+    pub style_waiting: Option<(crate::services::SagaStyle, usize)>,
     /// Why the last "Deliver again" (or a dead letter's Retry, or a poison message) published
     /// nothing.
     pub redelivery_error: Option<String>,
@@ -222,6 +225,8 @@ pub enum Action {
     FlowRefused(String),
     /// InventoryService's stock changed (a reservation, a release, an edit).
     StockNow(Stock),
+    /// The style chosen waits for this many sagas in flight, or (None) is the services' now.
+    StyleWaiting(Option<(crate::services::SagaStyle, usize)>),
     /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
     Cleared,
 }
@@ -262,6 +267,7 @@ impl State {
             flow: FlowSettings::default(),
             delays_error: None,
             flow_error: None,
+            style_waiting: None,
             redelivery_error: None,
             dead_letters_handled: Vec::new(),
             stock: Stock::default(),
@@ -408,6 +414,7 @@ impl State {
                 }
             }
             Action::StockNow(stock) => self.stock = stock,
+            Action::StyleWaiting(waiting) => self.style_waiting = waiting,
             Action::DelaysRefused(reason) => self.delays_error = Some(reason),
             Action::Cleared => {
                 for service in &mut self.services {

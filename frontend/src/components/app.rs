@@ -195,7 +195,7 @@ pub fn App() -> Html {
                     <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
                     <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
                         selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
-                    <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} on_change={on_flow.clone()} />
+                    <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} waiting={state.style_waiting} on_change={on_flow.clone()} />
                     <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} on_change={on_stock} />
                     <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} />
                 </div>

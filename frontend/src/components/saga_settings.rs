@@ -11,6 +11,9 @@ pub struct SagaSettingsProps {
     pub flow: FlowSettings,
     /// Why a saga or failure setting from the link or the page was not used.
     pub error: Option<String>,
+    /// The style chosen, waiting for this many sagas in flight to end.
+    #[prop_or_default]
+    pub waiting: Option<(SagaStyle, usize)>,
     /// A field and the text typed or picked in it.
     pub on_change: Callback<(FlowField, String)>,
 }
@@ -40,6 +43,13 @@ pub fn SagaSettings(props: &SagaSettingsProps) -> Html {
             <legend>{ "Saga and failures" }</legend>
             <SettingSelect id="saga-style" label="Coordination" choices={styles}
                 selected={flow.saga.value()} error={None::<String>} on_change={on(FlowField::Saga)} />
+            if let Some((style, open)) = props.waiting {
+                <p class="hint" role="status" data-testid="style-waiting">
+                    { format!("The services switch to {style} once the {open} saga{} in flight \
+                               end{}: a saga keeps the rules it started under (drain, then switch).",
+                              if open == 1 { "" } else { "s" }, if open == 1 { "s" } else { "" }) }
+                </p>
+            }
             <p class="trade-off" data-testid="saga-trade-off">{ flow.saga.trade_off() }</p>
             <SettingSelect id="payment-mode" label="Payment" choices={modes}
                 selected={mode} error={None::<String>} on_change={on(FlowField::PaymentMode)} />

@@ -11,7 +11,7 @@ use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::order_form::{validate, OrderDraft};
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::order::place;
-use eda_core::services::{FlowField, ServiceId};
+use eda_core::services::{Flow, FlowField, ServiceId};
 use eda_core::state::query::{parse_delay, protocol_from_query};
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
 use eda_core::trace::playback::{Playback, Speed};
@@ -253,7 +253,8 @@ impl Playground {
         match loaded {
             Ok(recorded) => {
                 if let Some(old) = self.runtime.borrow_mut().take() {
-                    old.shut_down();
+                    // A recording is shown instead: the services' memory goes with them.
+                    let _ = old.shut_down();
                 }
                 self.trace.0.borrow_mut().replay(recorded, clock::now());
                 self.state.dispatch(Action::ReplayLoaded(name));
@@ -367,9 +368,12 @@ pub fn use_playground() -> Playground {
             (state.protocol, state.session),
             move |(protocol, session)| {
                 let dispatcher = state.dispatcher();
-                if let Some(old) = runtime.borrow_mut().take() {
-                    old.shut_down();
-                }
+                // New connections, the same services: their memory and schedule carry over.
+                let old = runtime.borrow_mut().take();
+                let flow = match old {
+                    Some(old) => old.shut_down(),
+                    None => Flow::new(state.flow.clone()),
+                };
                 let connection = Connection {
                     url: &state.broker_url,
                     session_tag: &state.session_tag,
@@ -377,9 +381,8 @@ pub fn use_playground() -> Playground {
                     protocol: *protocol,
                     session: *session,
                 };
-                let started = Runtime::start(connection, state.flow.clone(), trace, move |a| {
-                    dispatcher.dispatch(a)
-                });
+                let started =
+                    Runtime::start(connection, flow, trace, move |a| dispatcher.dispatch(a));
                 *runtime.borrow_mut() = Some(started);
             },
         );

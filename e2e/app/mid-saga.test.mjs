@@ -1,0 +1,152 @@
+// Changing things while a saga is in flight: the MQTT version (new connections, the same
+// services: their memory and scheduled work carry over, so the order still ends), the saga's
+// coordination (the new style waits for the sagas in flight to end: drain, then switch), and a
+// broker that is down for longer than the saga's deadline (persistent sessions and a broker
+// that persists them: the cancellation and its compensations still reach everyone). Each
+// order ends with exactly one outcome, and nothing charged or held for a cancelled one, as an
+// independent witness sees the wire.
+//
+//   node --test e2e/app/mid-saga.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { it } from 'node:test';
+import mqtt from 'mqtt';
+
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+
+/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
+const watched = (t, params, body) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, witness });
+    } finally {
+      await witness.close();
+    }
+  });
+
+/** Charged minus refunded for `orderId`, from what `messages` hold. */
+function netCharge(messages, orderId) {
+  let net = 0;
+  for (const m of messages.filter((m) => m.json?.orderId === orderId)) {
+    if (m.topic === 'payments/processed' && m.json.success) net += m.json.amount;
+    if (m.topic === 'payments/refunded') net -= m.json.amount;
+  }
+  return Math.round(net * 100) / 100;
+}
+
+/** Reservations minus releases for `orderId`. */
+function netHeld(messages, orderId) {
+  const of = (topic, pick = () => true) => messages.filter((m) => m.topic === topic && m.json?.orderId === orderId && pick(m)).length;
+  return of('inventory/reserved', (m) => m.json.success) - of('inventory/released');
+}
+
+describeApp('changes mid-saga', () => {
+  it('the MQTT version changed while an order is in flight: the order still completes, once', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=2000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+      await page.selectOption('#mqtt-version', '5');
+      const confirmed = await witness.waitFor(
+        (m) => m.json?.orderId === orderId && ['orders/confirmed', 'orders/cancelled'].includes(m.topic),
+        FLOW_TIMEOUT_MS,
+      );
+      assert.equal(confirmed.topic, 'orders/confirmed', `the payment in hand carried over; the wire: ${wireOf(witness, orderId).join(', ')}`);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      assert.equal(netCharge(witness.messages, orderId), 59.98);
+      await waitForRow(page, orderId, 'Completed');
+    }));
+
+  it('the coordination changed while an order is in flight: it waits for the saga to end, which still refunds its charge', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:1&payment_ms=3000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+      await page.selectOption('#saga-style', 'orchestration');
+      const waiting = page.locator('[data-testid="style-waiting"]');
+      await waiting.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await waiting.textContent(), /switch to orchestration once the 1 saga in flight ends/);
+      // Out of stock cancels it; the charge (3 s) comes after, and is refunded by PaymentService,
+      // which still follows orders/cancelled as parallel has it.
+      await witness.waitFor((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/cancelled');
+      assert.equal(netCharge(witness.messages, orderId), 0);
+      await waiting.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+      // Now orchestrated: the next order is given commands.
+      const next = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === 'commands/inventory/reserve' && m.json?.orderId === next, FLOW_TIMEOUT_MS);
+    }));
+
+  it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // A broker of its own that keeps sessions across a restart (persistence on, same ports).
+    const store = await mkdtemp(path.join(os.tmpdir(), 'eda-persist-'));
+    await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
+    const settings = { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 1 };
+    let restartable = await startBroker({ settings });
+    setLateBroker(restartable);
+    // A witness with a persistent session too, so it misses nothing across the restart.
+    const seen = [];
+    const waiters = new Set();
+    const witness = mqtt.connect(`mqtt://127.0.0.1:${restartable.tcpPort}`, {
+      clientId: 'e2e-outage-witness', clean: false, reconnectPeriod: 200, protocolVersion: 4,
+    });
+    witness.on('error', () => {});
+    witness.on('message', (topic, payload) => {
+      let json = null;
+      try { json = JSON.parse(payload.toString()); } catch { json = null; }
+      seen.push({ topic, json });
+      for (const waiter of waiters) waiter();
+    });
+    await new Promise((resolve) => witness.once('connect', resolve));
+    await witness.subscribeAsync('#', { qos: 1 });
+    const waitSeen = (pred, what) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (!seen.some(pred)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`never saw ${what}; saw: ${seen.map((m) => m.topic).join(', ')}`));
+        }, FLOW_TIMEOUT_MS * 2);
+        waiters.add(check);
+        check();
+      });
+    try {
+      await withApp(t, `${brokerQuery(restartable.wsUrl)}&payment_ms=1500&saga_timeout_ms=2000`, async ({ page }) => {
+        await waitReady(page, restartable);
+        const orderId = await placeOrder(page);
+        await waitSeen((m) => m.topic === 'orders/created' && m.json?.orderId === orderId, 'orders/created');
+        const { tcpPort, wsPort } = restartable;
+        await restartable.stop();
+        // The outage is the scenario, not a wait for an event: longer than the saga's deadline
+        // (2 s), so OrderService cancels while the broker is away, and the payment (1.5 s)
+        // finishes meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        restartable = await startBroker({ settings, tcpPort, wsPort });
+        setLateBroker(restartable);
+        await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, 'orders/cancelled');
+        await waitSeen((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, 'payments/refunded');
+        await waitSeen((m) => m.topic === 'inventory/released' && m.json?.orderId === orderId, 'inventory/released');
+        const outcomes = seen.filter((m) => m.json?.orderId === orderId && ['orders/confirmed', 'orders/cancelled'].includes(m.topic));
+        assert.equal(outcomes.length, 1, 'one outcome');
+        assert.equal(netCharge(seen, orderId), 0, 'nothing left charged');
+        assert.equal(netHeld(seen, orderId), 0, 'nothing left held');
+        await waitForRow(page, orderId, 'Cancelled', { compensations: 2, timeout: CONNECT_TIMEOUT_MS });
+      });
+    } finally {
+      witness.end(true);
+      await restartable.stop();
+      setLateBroker(null);
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+});
