@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { openPage } from '../lib/browser.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
@@ -113,5 +114,25 @@ describeApp('crash, Last Will and catch-up', () => {
       const outage = await outageOf(page, 'payment');
       assert.deepEqual([outage.missed, outage.caughtUp, outage.lost], [1, 0, 1], outage.text);
       assert.equal(wireOf(witness, lost).filter((tp) => tp === 'payments/processed').length, 0, 'never charged');
+    }));
+  it('two pages on one broker: each warns that the other\'s services process every order too; the warning goes with the other page', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.locator('[data-testid="other-playground"]').count(), 0, 'alone: no warning');
+      const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}`);
+      try {
+        await waitReady(other.page);
+        for (const p of [page, other.page]) {
+          const warning = p.locator('[data-testid="other-playground"]');
+          await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match(await warning.textContent(), /every order is processed twice/);
+        }
+        // Each page still shows its own services' status, not the other's.
+        await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      } finally {
+        await other.close();
+      }
+      // The other tab closed: the broker publishes its services' Wills, and the warning goes.
+      await page.locator('[data-testid="other-playground"]').waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 });

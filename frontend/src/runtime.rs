@@ -22,8 +22,8 @@ use eda_core::services::dead_letter::{
 };
 use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
 use eda_core::services::{
-    order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, SagaStyle, ServiceId,
-    Stock, Work,
+    order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, RejectionKind,
+    SagaStyle, ServiceId, Stock, Work,
 };
 use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome, SessionMode};
 use eda_core::trace::service_status::CRASHED;
@@ -550,7 +550,7 @@ impl Runtime {
     /// on screen though a cancellation follows it).
     fn log_and_show(self: &Rc<Self>, service: ServiceId, entry: LogEntry, shown: bool) {
         let outcome = match &entry.outcome {
-            Outcome::Accepted | Outcome::Duplicate(_) => LastOutcome::Done,
+            Outcome::Accepted | Outcome::Duplicate(_) | Outcome::Kept(_) => LastOutcome::Done,
             Outcome::Rejected(reason) | Outcome::Failed(reason) => {
                 LastOutcome::Failed(reason.clone())
             }
@@ -625,6 +625,7 @@ impl Runtime {
         let outcome = match (&decision, step) {
             (Ok(_), _) => Outcome::Accepted,
             (Err(r), _) if r.is_duplicate() => Outcome::Duplicate(r.reason.clone()),
+            (Err(r), _) if r.kind == RejectionKind::Early => Outcome::Kept(r.reason.clone()),
             (Err(r), Some(Step::Retry { .. })) => Outcome::Failed(format!(
                 "{} (attempt {attempt} of {MAX_ATTEMPTS}; trying again)",
                 r.reason

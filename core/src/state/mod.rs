@@ -38,6 +38,9 @@ pub enum Outcome {
     Failed(String),
     /// The message was processed before, and the idempotent consumer ignored it.
     Duplicate(String),
+    /// The message arrived before its order's creation (topics keep no order between them):
+    /// kept, and handled when the creation arrives.
+    Kept(String),
 }
 
 /// One line of a service's event log.
@@ -66,6 +69,9 @@ pub struct ServiceView {
     pub log: VecDeque<LogEntry>,
     /// How many entries fell off the log.
     pub log_dropped: usize,
+    /// How many messages it ignored as duplicates (the idempotent consumer), since the page
+    /// loaded: redeliveries absorbed.
+    pub duplicates_ignored: u64,
     /// When the learner crashed it (packets' clock); `None` while it runs.
     pub crashed_at: Option<Duration>,
     /// Its status as the broker last told it (`services/<service>/status`), and how long after
@@ -158,6 +164,10 @@ pub struct State {
     pub delays_error: Option<String>,
     /// Why a saga or failure setting from the link or the page was not used.
     pub flow_error: Option<String>,
+    /// The client ids of services of another page (another tab, another machine) that the
+    /// broker says are online on `services/+/status`: they consume the same topics, so every
+    /// order is processed by both.
+    pub other_playgrounds: std::collections::BTreeSet<String>,
     /// A coordination style chosen while sagas were in flight, and how many: the services
     /// switch once they have ended ([`crate::services::Flow::choose_style`]).
     pub style_waiting: Option<(crate::services::SagaStyle, usize)>,
@@ -243,6 +253,7 @@ impl State {
                 link: Link::starting(broker_url.as_str()),
                 log: VecDeque::new(),
                 log_dropped: 0,
+                duplicates_ignored: 0,
                 crashed_at: None,
                 presence: None,
             })
@@ -268,6 +279,7 @@ impl State {
             delays_error: None,
             flow_error: None,
             style_waiting: None,
+            other_playgrounds: Default::default(),
             redelivery_error: None,
             dead_letters_handled: Vec::new(),
             stock: Stock::default(),
@@ -306,6 +318,9 @@ impl State {
             Action::Link(id, link) => self.service_mut(id).link = link,
             Action::Logged(id, entry) => {
                 let service = self.service_mut(id);
+                if matches!(entry.outcome, Outcome::Duplicate(_)) {
+                    service.duplicates_ignored += 1;
+                }
                 service.log.push_front(entry);
                 if service.log.len() > LOG_LIMIT {
                     service.log.pop_back();
@@ -393,6 +408,16 @@ impl State {
             }
             Action::Restarted(id) => self.service_mut(id).crashed_at = None,
             Action::PresenceSeen(id, presence, at) => {
+                // Another page's service: not ours to show, but worth a warning.
+                let ours = format!("eda-{}-", self.session_tag);
+                if !presence.client_id.starts_with(&ours) {
+                    if presence.is_online() {
+                        self.other_playgrounds.insert(presence.client_id);
+                    } else {
+                        self.other_playgrounds.remove(&presence.client_id);
+                    }
+                    return;
+                }
                 let service = self.service_mut(id);
                 let online = presence.is_online();
                 let after_crash = service

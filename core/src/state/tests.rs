@@ -62,6 +62,21 @@ fn links_change_per_service_and_disconnected_ones_are_listed() {
 }
 
 #[test]
+fn duplicates_ignored_are_counted_even_after_their_entries_fell_off_the_log() {
+    let mut s = state();
+    for n in 0..LOG_LIMIT + 5 {
+        let mut e = entry(n);
+        if n % 2 == 0 {
+            e.outcome = Outcome::Duplicate("duplicate ignored".into());
+        }
+        s.apply(Action::Logged(ServiceId::Payment, e));
+    }
+    let expected = (LOG_LIMIT + 5).div_ceil(2) as u64;
+    assert_eq!(s.service(ServiceId::Payment).duplicates_ignored, expected);
+    assert_eq!(s.service(ServiceId::Order).duplicates_ignored, 0);
+}
+
+#[test]
 fn the_log_keeps_the_newest_entries_and_counts_what_it_dropped() {
     let mut s = state();
     for n in 0..LOG_LIMIT + 3 {
@@ -237,6 +252,32 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     ));
     let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
     assert!(presence.online && presence.after_crash.is_none());
+}
+
+#[test]
+fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
+    use crate::services::presence::Presence;
+    let mut s = state();
+    let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
+    let theirs = Presence::online(ServiceId::Payment, "eda-ffffff-payment", now);
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment,
+        theirs,
+        Duration::ZERO,
+    ));
+    assert_eq!(s.service(ServiceId::Payment).presence, None, "not ours");
+    assert_eq!(
+        s.other_playgrounds.iter().collect::<Vec<_>>(),
+        ["eda-ffffff-payment"]
+    );
+    // Its tab closed: the broker publishes its Will.
+    let will = Presence::will(ServiceId::Payment, "eda-ffffff-payment");
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment,
+        will,
+        Duration::ZERO,
+    ));
+    assert!(s.other_playgrounds.is_empty());
 }
 
 #[test]

@@ -185,6 +185,14 @@ pub fn App() -> Html {
                         <DraftField id="inventory-delay" label="Inventory works (ms)" min="0" max="10000" step="100"
                             value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_delay(ServiceId::Inventory)} />
                     </div>
+                    if !state.other_playgrounds.is_empty() {
+                        <p class="error" role="alert" data-testid="other-playground">
+                            { format!("Another page's services are online on this broker ({}): they follow the same \
+                                       topics, so every order is processed twice (charged twice, reserved twice). Close \
+                                       the other tab, or give each its own broker (?broker=).",
+                                      state.other_playgrounds.iter().cloned().collect::<Vec<_>>().join(", ")) }
+                        </p>
+                    }
                     if let Some(notice) = &state.link_notice {
                         <p class="error" role="alert" data-testid="link-notice">{ notice }</p>
                     }

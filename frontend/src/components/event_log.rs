@@ -73,6 +73,7 @@ pub fn EventLog(props: &EventLogProps) -> Html {
             Outcome::Rejected(reason) => ("rejected", Some(("Rejected: ", reason))),
             Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
             Outcome::Duplicate(reason) => ("duplicate", Some(("Ignored: ", reason))),
+            Outcome::Kept(reason) => ("kept", Some(("Kept: ", reason))),
         };
         html! {
             <li key={received - i} class={classes!("log-entry", status)} data-testid="log-entry"
@@ -100,6 +101,13 @@ pub fn EventLog(props: &EventLogProps) -> Html {
     html! {
         <section class="card event-log" aria-label={format!("{} event log", service.id.name())}>
             <h2>{ service.id.name() }<span class="muted">{ " — messages received, newest first" }</span></h2>
+            if service.duplicates_ignored > 0 {
+                <p class="hint" data-testid="duplicates-ignored" data-service={service.id.slug()}
+                    data-count={service.duplicates_ignored.to_string()}>
+                    { format!("{} duplicate{} ignored so far (redeliveries absorbed by the idempotent consumer)",
+                        service.duplicates_ignored, if service.duplicates_ignored == 1 { "" } else { "s" }) }
+                </p>
+            }
             <p class="subscriptions" data-testid="subscriptions">
                 if props.subscriptions.is_empty() {
                     { "Subscribes to nothing; publishes orders/created." }
