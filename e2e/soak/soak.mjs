@@ -260,10 +260,25 @@ export async function runSoak({ orders = 1000, restarts = 20, seed = 1, dist = p
 
     // The page agrees: the stock it shows, nothing open among the orders it still lists.
     const wire = audit(witness.messages, { stock, quantity: 2, price: 29.99 });
-    const pageUnits = Number(await page.getAttribute('[data-testid="stock-level"][data-product="P001"]', 'data-units'));
-    if (pageUnits !== wire.unitsLeft) wire.problems.push(`the page shows ${pageUnits} units left, the wire says ${wire.unitsLeft}`);
-    const open = await page.evaluate(() => [...document.querySelectorAll('[data-testid="order-row"]')].filter((r) => !['Completed', 'Cancelled'].includes(r.dataset.status)).map((r) => r.dataset.orderId));
-    if (open.length) wire.problems.push(`the Orders panel shows ${open.length} open: ${open.slice(0, 3).join(', ')}`);
+    // The page draws what it received in batches: give it a moment to show the same.
+    const pageAgrees = () =>
+      page.evaluate((units) => {
+        const shown = Number(document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units);
+        const open = [...document.querySelectorAll('[data-testid="order-row"]')].filter((r) => !['Completed', 'Cancelled'].includes(r.dataset.status));
+        return { shown, open: open.map((r) => r.dataset.orderId), agrees: shown === units && open.length === 0 };
+      }, wire.unitsLeft);
+    await page.waitForFunction(
+      (units) => {
+        const shown = Number(document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units);
+        const rows = [...document.querySelectorAll('[data-testid="order-row"]')];
+        return shown === units && rows.every((r) => ['Completed', 'Cancelled'].includes(r.dataset.status));
+      },
+      wire.unitsLeft,
+      { timeout: 30_000 },
+    ).catch(() => {});
+    const seenByPage = await pageAgrees();
+    if (seenByPage.shown !== wire.unitsLeft) wire.problems.push(`the page shows ${seenByPage.shown} units left, the wire says ${wire.unitsLeft}`);
+    if (seenByPage.open.length) wire.problems.push(`the Orders panel shows ${seenByPage.open.length} open: ${seenByPage.open.slice(0, 3).join(', ')}`);
     figures.duplicatesIgnored = await page.evaluate(() =>
       [...document.querySelectorAll('[data-testid="duplicates-ignored"]')].reduce((n, e) => n + Number(e.dataset.count), 0),
     );

@@ -57,6 +57,8 @@ pub struct Runtime {
     subscribed_style: Cell<SagaStyle>,
     /// Shut down: its timers do nothing (a new runtime has armed them again).
     closed: Cell<bool>,
+    /// The stock on hand the page was last told.
+    reported_stock: RefCell<Stock>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -123,6 +125,7 @@ impl Runtime {
         let report: Report = Rc::new(report);
         let style = flow.settings.saga;
         let scheduled = flow.scheduled();
+        let stock_now = flow.inventory.stock().clone();
         trace.0.borrow_mut().saga = style;
         // A new client for each service: whatever the old one had in hand is gone.
         {
@@ -178,6 +181,7 @@ impl Runtime {
                 flow: RefCell::new(flow),
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
+                reported_stock: RefCell::new(stock_now),
                 protocol,
                 report,
                 trace,
@@ -274,7 +278,7 @@ impl Runtime {
             flow.style_waiting()
         };
         self.tell(Action::StyleWaiting(waiting));
-        self.follow_style();
+        self.settle();
     }
 
     /// Makes the clients' subscriptions those of the flow's style, if it changed: the ones no
@@ -347,6 +351,7 @@ impl Runtime {
         flow.settings.stock = stock.clone();
         flow.inventory.set_stock(stock.clone());
         drop(flow);
+        self.reported_stock.replace(stock.clone());
         self.tell(Action::StockNow(stock));
     }
 
@@ -615,7 +620,7 @@ impl Runtime {
                     self.flow
                         .borrow_mut()
                         .handle(service, now, &message.topic, &message.payload);
-                self.follow_style();
+                self.settle();
                 decision
             }
             None => Err(Rejection::new("the browser clock is out of range")),
@@ -738,7 +743,7 @@ impl Runtime {
             if runtime.is_crashed(worker) {
                 if busy {
                     runtime.flow.borrow_mut().abandon(&work);
-                    runtime.follow_style();
+                    runtime.settle();
                 } else {
                     runtime.arm(RETRY_DEADLINE, work);
                 }
@@ -752,7 +757,7 @@ impl Runtime {
                 Some(now) => {
                     let done = runtime.flow.borrow_mut().complete(work, now, fresh_id());
                     runtime.run(worker, done);
-                    runtime.follow_style();
+                    runtime.settle();
                 }
                 None => runtime.log(
                     worker,
@@ -764,8 +769,6 @@ impl Runtime {
     }
 
     fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {
-        let stock_before =
-            (service == ServiceId::Inventory).then(|| self.flow.borrow().inventory.stock().clone());
         for command in commands {
             match command {
                 Command::Publish(event) => {
@@ -791,11 +794,16 @@ impl Runtime {
                 Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
-        if let Some(before) = stock_before {
-            let now = self.flow.borrow().inventory.stock().clone();
-            if now != before {
-                self.tell(Action::StockNow(now));
-            }
+    }
+
+    /// After the services decided something: their subscriptions follow a style that has
+    /// drained, and the page learns the stock on hand if a reservation or release changed it.
+    fn settle(self: &Rc<Self>) {
+        self.follow_style();
+        let now = self.flow.borrow().inventory.stock().clone();
+        if *self.reported_stock.borrow() != now {
+            self.reported_stock.replace(now.clone());
+            self.tell(Action::StockNow(now));
         }
     }
 }
