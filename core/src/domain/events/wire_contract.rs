@@ -140,6 +140,9 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
     let mut checked: Vec<String> = EXAMPLES.iter().map(|(f, ..)| (*f).to_owned()).collect();
     // The services' status messages (services/+/status), checked in services/presence.rs.
     checked.extend(["service-online.json", "service-will.json"].map(str::to_owned));
+    // InventoryService's retained stock level (inventory/stock/<productId>), checked in
+    // services/stock_levels.rs.
+    checked.push("stock-level.json".to_owned());
     checked.sort_unstable();
     assert_eq!(on_disk, checked, "an example file this test does not read");
 }
