@@ -110,6 +110,25 @@ impl fmt::Display for Instance {
     }
 }
 
+/// The part of one of this page's client ids that names the service or instance: `payment-2`
+/// from `eda-3f9a1c-payment-2`. Any other client id is returned whole.
+pub fn client_label(client_id: &str) -> &str {
+    let Some((tag, label)) = client_id
+        .strip_prefix("eda-")
+        .and_then(|rest| rest.split_once('-'))
+    else {
+        return client_id;
+    };
+    let ours = !tag.is_empty()
+        && tag.chars().all(|c| c.is_ascii_hexdigit())
+        && Instance::from_slug(label).is_some();
+    if ours {
+        label
+    } else {
+        client_id
+    }
+}
+
 /// The shared subscription's group of `service` in the page whose client ids carry
 /// `session_tag`: `eda-<tag>-payment`. One group per page, because the memory the instances
 /// share is the page's, and because Mosquitto keeps giving a share of the messages to a member
@@ -212,6 +231,21 @@ mod tests {
             "",
         ] {
             assert_eq!(Instance::from_slug(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_client_id_of_the_page_is_labelled_by_its_instance() {
+        assert_eq!(client_label("eda-3f9a1c-payment-2"), "payment-2");
+        assert_eq!(client_label("eda-3f9a1c-order"), "order");
+        for other in [
+            "e2e-witness-1",
+            "eda-xyz-payment",
+            "eda--payment",
+            "eda-ab-shop",
+            "eda-ab",
+        ] {
+            assert_eq!(client_label(other), other);
         }
     }
 

@@ -4,9 +4,9 @@ use yew::prelude::*;
 
 use super::{
     BrokerBar, CopyLink, DeliverySettings, DraftField, EventLog, FlowDiagram, Notifications,
-    OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PlaybackBar, ProtocolSelect,
-    QosSettings, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect,
-    StatusStrip, StockPanel,
+    OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
+    ProtocolSelect, QosSettings, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge,
+    SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -134,7 +134,7 @@ pub fn App() -> Html {
         .services
         .iter()
         .map(|s| ServiceBadge {
-            id: s.id,
+            instance: s.instance(),
             client_id: s.client_id.clone(),
             link: s.link.clone(),
             crashed: s.crashed_at.is_some(),
@@ -152,6 +152,10 @@ pub fn App() -> Html {
     let on_session = {
         let page = page.clone();
         Callback::from(move |value: String| page.set_session(&value))
+    };
+    let on_instances = {
+        let page = page.clone();
+        Callback::from(move |value: String| page.set_payment_instances(&value))
     };
 
     html! {
@@ -184,8 +188,11 @@ pub fn App() -> Html {
                     <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
                         selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
                     <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} on_change={on_flow.clone()} />
-                    <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} on_change={on_stock} />
+                    <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()}
+                        uncounted={state.uncounted.iter().cloned().collect::<Vec<_>>()} on_change={on_stock} />
                     <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} />
+                    <PaymentInstances instances={state.payment_instances} session={state.session}
+                        error={state.instances_error.clone()} on_change={on_instances} />
                 </div>
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
@@ -200,6 +207,7 @@ pub fn App() -> Html {
             </main>
             <section class="layout wide" aria-label="The orders">
                 <OrdersPanel trace={trace.clone()} version={state.trace_version}
+                    show_handlers={state.payment_instances > 1}
                     on_deliver_again={live.then(|| on_deliver_again.clone())} />
                 if let Some(error) = &state.redelivery_error {
                     <p class="error" role="alert" data-testid="redelivery-error">{ error }</p>
@@ -216,7 +224,8 @@ pub fn App() -> Html {
                     <FlowDiagram trace={trace.clone()} version={flow_version}
                         placed_order={state.placed_order} form_error={state.form_error.clone()}
                         broker_url={state.broker_url.clone()} on_screen={flow_on_screen}
-                        presence={state.services.iter().filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
+                        payment_instances={state.payment_instances}
+                        presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
                 </section>
             }
             <section class="layout wide" aria-label="The wire">
