@@ -655,8 +655,8 @@ impl Runtime {
     /// that received a message does the work it starts and publishes the result.
     fn run(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
         let service = instance.service;
-        let stock_before =
-            (service == ServiceId::Inventory).then(|| self.flow.borrow().inventory.stock().clone());
+        // The stock changed (the decision says so with its retained levels): the page shows it.
+        let stock_changed = commands.iter().any(|c| matches!(c, Command::Retain(_)));
         for command in commands {
             match command {
                 Command::Publish(event) => {
@@ -739,11 +739,9 @@ impl Runtime {
                 Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
-        if let Some(before) = stock_before {
+        if stock_changed {
             let now = self.flow.borrow().inventory.stock().clone();
-            if now != before {
-                self.tell(Action::StockNow(now));
-            }
+            self.tell(Action::StockNow(now));
         }
     }
 }

@@ -75,6 +75,11 @@ impl StepSeen {
         )
     }
 
+    /// Whether PaymentService told it: a charge or a decline.
+    pub fn is_payment(&self) -> bool {
+        matches!(self, StepSeen::Charged(..) | StepSeen::Declined(..))
+    }
+
     /// The message that told it, when it names one (topic and id), as
     /// [`DomainEvent::identity`] does.
     fn identity(&self) -> Option<(&'static str, Uuid)> {
@@ -104,6 +109,11 @@ impl Compensation {
             Compensation::Released(_) => "↺ stock released".to_owned(),
             Compensation::Refunded(_, amount) => format!("↺ refunded {amount:.2}"),
         }
+    }
+
+    /// Whether PaymentService made it.
+    pub fn is_refund(&self) -> bool {
+        matches!(self, Compensation::Refunded(..))
     }
 
     /// The message that told it (topic and id), as [`DomainEvent::identity`] does.

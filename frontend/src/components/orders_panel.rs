@@ -22,8 +22,8 @@ pub struct OrdersPanelProps {
     /// Publish an order's `orders/created` again (its packet's seq); no button without it.
     #[prop_or_default]
     pub on_deliver_again: Option<Callback<u64>>,
-    /// Say which client published each step and compensation (PaymentService runs several
-    /// instances).
+    /// Say which client published each payment result and refund (PaymentService runs several
+    /// instances, competing for its work).
     #[prop_or_default]
     pub show_handlers: bool,
 }
@@ -67,11 +67,11 @@ fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, handlers: bool) ->
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {
                         <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">
-                            { reason(&s.describe()) }{ by(row.step_by(s), handlers) }</li>
+                            { reason(&s.describe()) }{ by(row.step_by(s), handlers && s.is_payment()) }</li>
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {
                         <li class="compensation" data-testid="order-compensation">
-                            { c.describe() }{ by(row.compensation_by(c), handlers) }</li>
+                            { c.describe() }{ by(row.compensation_by(c), handlers && c.is_refund()) }</li>
                     }) }
                     if double {
                         <li class="failure" data-testid="order-double-charge">{ format!("✕ charged {} times", row.charges()) }</li>
