@@ -340,10 +340,10 @@ impl Runtime {
             let stopped = Presence::stopped(instance.service, &client.client_id());
             let _ = client.publish_with(status_request(*instance, &stopped));
             if instance.service == ServiceId::Payment {
-                // The next runtime may subscribe otherwise (shared or not) under the same client
-                // id, and a kept session would hold both; an instance that is not coming back
-                // would keep getting its share of the group's messages (Mosquitto queues them for
-                // a member whose session outlives it).
+                // The next runtime may subscribe otherwise under the same client id: a kept
+                // session would still hold a plain subscription (every message, beside the
+                // group's share), and an instance not coming back would keep its place in the
+                // group (Mosquitto queues a share for a member whose session outlives it).
                 let mine = self.filters_of(ServiceId::Payment);
                 let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
                 let _ = client.unsubscribe(&mine);

@@ -229,5 +229,8 @@ mod tests {
             .expect("stock-level.json is P001's level");
         assert_eq!(update, StockUpdate::level("P001", 3));
         assert_eq!(String::from_utf8(update.payload()).unwrap(), compact);
+        let readme = include_str!("../../../docs/wire-contract/README.md");
+        assert!(readme.contains("`inventory/stock/<productId>`"), "README: the topic");
+        assert!(readme.contains("(stock-level.json)"), "README links the example");
     }
 }

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
+use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::Panel;
 
@@ -127,7 +128,9 @@ pub fn App() -> Html {
             .find(|(service, _)| *service == id)
             .map(|(_, status)| status.subscriptions(id, state.flow.saga))
             .unwrap_or_default();
-        html! { <EventLog service={state.service(id).clone()} {subscriptions} /> }
+        let shared = (id == ServiceId::Payment && state.payment_instances > 1)
+            .then(|| (share_group(id, &state.session_tag), state.payment_instances));
+        html! { <EventLog service={state.service(id).clone()} {subscriptions} {shared} /> }
     })
     .collect::<Html>();
     let badges = state
