@@ -114,6 +114,8 @@ impl Runtime {
         } = connection;
         let report: Report = Rc::new(report);
         let instances = Instance::all(payment_instances);
+        // InventoryService starts from the stock set (the levels it states on connecting).
+        report(Action::StockNow(settings.stock.clone()));
         let style = settings.saga;
         trace.0.borrow_mut().saga = style;
         // A new client for each service: whatever the old one had in hand is gone.

@@ -230,7 +230,13 @@ mod tests {
         assert_eq!(update, StockUpdate::level("P001", 3));
         assert_eq!(String::from_utf8(update.payload()).unwrap(), compact);
         let readme = include_str!("../../../docs/wire-contract/README.md");
-        assert!(readme.contains("`inventory/stock/<productId>`"), "README: the topic");
-        assert!(readme.contains("(stock-level.json)"), "README links the example");
+        assert!(
+            readme.contains("`inventory/stock/<productId>`"),
+            "README: the topic"
+        );
+        assert!(
+            readme.contains("(stock-level.json)"),
+            "README links the example"
+        );
     }
 }
