@@ -2,7 +2,8 @@
 //! Will** on `services/<service>/status` (retained, QoS 1) saying it is offline, and publishes
 //! a retained "online" there once connected. If its connection ends without DISCONNECT (a
 //! crash), the broker publishes the Will; anyone subscribed to `services/+/status`, or joining
-//! later, learns of it from the broker.
+//! later, learns of it from the broker. PaymentService's further instances each have their own
+//! (`services/payment-2/status`), so one instance's Will never speaks for another.
 //!
 //! ```
 //! use eda_core::services::presence::{status_topic, Presence};
