@@ -54,9 +54,11 @@ export const notificationTexts = (orderId, customerId = 'C123') => [
   `Inventory confirmation for Order ${orderId}`,
 ];
 
-// MQTT topic filter matching (+ and #), for subscriptions seen in the broker log.
+// MQTT topic filter matching (+ and #), for subscriptions seen in the broker log. A shared
+// subscription ($share/<group>/<filter>, PaymentService's instances) matches as its filter.
 function filterMatches(filter, topic) {
-  const f = filter.split('/');
+  const shared = /^\$share\/[^/]+\/(.+)$/.exec(filter);
+  const f = (shared ? shared[1] : filter).split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {
     if (f[i] === '#') return true;
@@ -78,7 +80,7 @@ const statusStates = (page) =>
     SERVICES,
   );
 
-export async function waitForStates(page, state, timeout = CONNECT_TIMEOUT_MS) {
+export async function waitForStates(page, state, timeout = CONNECT_TIMEOUT_MS, services = SERVICES) {
   try {
     await page.waitForFunction(
       ({ services, state }) =>
@@ -87,16 +89,22 @@ export async function waitForStates(page, state, timeout = CONNECT_TIMEOUT_MS) {
             document.querySelector(`[data-testid="status-${s}"]`)?.getAttribute('data-state') ===
             state,
         ),
-      { services: SERVICES, state },
+      { services, state },
       { timeout },
     );
   } catch (error) {
     const now = await statusStates(page).catch(() => 'unknown');
     throw new Error(
-      `not all four services became "${state}" within ${timeout} ms; now: ${JSON.stringify(now)}`,
+      `not all of ${services.join(', ')} became "${state}" within ${timeout} ms; now: ${JSON.stringify(now)}`,
       { cause: error },
     );
   }
+}
+
+/** PaymentService's further instances the page runs (`payment-2`, `payment-3`), from its control. */
+export async function extraInstances(page) {
+  const count = Number(await page.evaluate(() => document.querySelector('#payment-instances')?.value || '1'));
+  return Array.from({ length: Math.max(0, count - 1) }, (_, i) => `payment-${i + 2}`);
 }
 
 /** The client id each service shows, checked against the contract's pattern. */
@@ -121,14 +129,23 @@ export const sagaStyle = (page) =>
   page.evaluate(() => document.querySelector('#saga-style')?.value || 'parallel');
 
 /**
- * All four services connected, and (from the broker's log) every service's SUBSCRIBE for the
- * page's saga style processed: only then can an order run its saga through all of them.
+ * All four services (and PaymentService's further instances) connected, and (from the broker's
+ * log) every client's SUBSCRIBE for the page's saga style processed: only then can an order run
+ * its saga through all of them. Resolves with the client ids by service (and instance).
  */
 export async function waitReady(page, onBroker) {
   await waitForStates(page, 'connected');
   const ids = await clientIds(page);
+  const extra = await extraInstances(page);
+  if (extra.length > 0) await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS, extra);
+  for (const instance of extra) {
+    const text = await page.locator(`[data-testid="status-${instance}"] [data-testid="client-id"]`).textContent();
+    ids[instance] = (text ?? '').trim();
+    assert.equal(ids[instance], ids.payment.replace(/-payment$/, `-${instance}`), `client id of ${instance}`);
+  }
   const style = await sagaStyle(page);
-  for (const [service, topics] of Object.entries(SUBSCRIPTIONS[style])) {
+  const wanted = { ...SUBSCRIPTIONS[style], ...Object.fromEntries(extra.map((i) => [i, SUBSCRIPTIONS[style].payment])) };
+  for (const [service, topics] of Object.entries(wanted)) {
     const line = new RegExp(`^\\d+: ${escapeRegExp(ids[service])} [012] (\\S+)$`, 'gm');
     await onBroker
       .waitForLog((log) => {

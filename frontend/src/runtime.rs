@@ -1,8 +1,10 @@
-//! The driver of the four services: each gets its own MQTT client (`broker_bridge::ws`), its
-//! messages go through the pure decisions in [`eda_core::services`], and the commands those return
-//! are carried out here: publish, arm a timer for simulated work, notify. What the page's
-//! panels show is reported as a [`state::Action`](eda_core::state::Action); every packet, and
-//! every [`ServiceEvent`] the flow diagram's badges are projected from, goes into the trace.
+//! The driver of the four services: each gets its own MQTT client (`broker_bridge::ws`), and
+//! PaymentService one per instance when it runs several (competing for its work through a shared
+//! subscription); their messages go through the pure decisions in [`eda_core::services`], and
+//! the commands those return are carried out here: publish (retained, for the stock levels), arm
+//! a timer for simulated work, notify. What the page's panels show is reported as a
+//! [`state::Action`](eda_core::state::Action); every packet, and every [`ServiceEvent`] the flow
+//! diagram's badges are projected from, goes into the trace.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -20,12 +22,15 @@ use eda_core::domain::DomainEvent;
 use eda_core::services::dead_letter::{
     deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
 };
+use eda_core::services::instances::{filters, Instance};
 use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
+use eda_core::services::stock_levels::StockUpdate;
 use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, RejectionKind,
     SagaStyle, ServiceId, Stock, Work,
 };
-use eda_core::state::{client_id, Action, FlowQos, LogEntry, Outcome, SessionMode};
+use eda_core::state::{Action, FlowQos, LogEntry, Outcome, SessionMode};
+use eda_core::trace::service_links::ServiceLinks;
 use eda_core::trace::service_status::CRASHED;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
@@ -37,16 +42,19 @@ const REPORT_EVERY_MS: u32 = 100;
 type Report = Rc<dyn Fn(Action)>;
 
 pub struct Runtime {
-    /// Each service's client; a restart replaces one.
-    clients: RefCell<Vec<(ServiceId, Client)>>,
+    /// Each service's client, and PaymentService's further instances'; a restart replaces one.
+    clients: RefCell<Vec<(Instance, Client)>>,
     /// Follows `services/+/status` for the page: the services' status as the broker tells it.
     monitor: Client,
     /// `eda-<tag>`: the client ids' stem.
     session_tag: String,
     /// Whether the broker keeps the services' sessions while they are away.
     session: SessionMode,
-    /// Services the learner crashed and has not restarted.
-    crashed: RefCell<Vec<ServiceId>>,
+    /// How many instances PaymentService runs.
+    payment_instances: u8,
+    /// Each instance's link, which the learner crashed, their work in hand: what each service's
+    /// badge is told.
+    links: RefCell<ServiceLinks>,
     /// The broker the clients use.
     url: RefCell<String>,
     /// The QoS of each topic's subscriptions and publishes.
@@ -57,8 +65,6 @@ pub struct Runtime {
     subscribed_style: Cell<SagaStyle>,
     /// Shut down: its timers do nothing (a new runtime has armed them again).
     closed: Cell<bool>,
-    /// The stock on hand the page was last told.
-    reported_stock: RefCell<Stock>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -83,11 +89,13 @@ pub struct Connection<'a> {
     pub protocol: ProtocolVersion,
     /// Whether the broker keeps their sessions while they are away.
     pub session: SessionMode,
+    /// How many instances PaymentService runs (1 to 3).
+    pub payment_instances: u8,
 }
 
-/// A message a service's client received, kept for another try.
+/// A message an instance's client received, kept for another try.
 struct Received {
-    service: ServiceId,
+    instance: Instance,
     topic: String,
     qos: QoS,
     correlation: Option<String>,
@@ -104,11 +112,12 @@ pub struct Placed {
 }
 
 impl Runtime {
-    /// Connects the four services to `url` with MQTT `protocol`, their client ids
-    /// `eda-<session_tag>-<service>`; `report` receives what the page's panels show, in
-    /// batches at most every 100 ms, and `trace` every packet and service event. `flow` is
-    /// the services' memory ([`Flow::new`], or what [`Runtime::shut_down`] returned): its
-    /// scheduled work (deadlines, payments and reservations in hand) is armed again.
+    /// Connects the four services (and PaymentService's further instances) to `url` with MQTT
+    /// `protocol`, their client ids `eda-<session_tag>-<service>` (`…-payment-2`); `report`
+    /// receives what the page's panels show, in batches at most every 100 ms, and `trace` every
+    /// packet and service event. `flow` is the services' memory ([`Flow::new`], or what
+    /// [`Runtime::shut_down`] returned): its scheduled work (deadlines, payments and
+    /// reservations in hand) is armed again.
     pub fn start(
         connection: Connection<'_>,
         flow: Flow,
@@ -121,11 +130,14 @@ impl Runtime {
             qos,
             protocol,
             session,
+            payment_instances,
         } = connection;
         let report: Report = Rc::new(report);
+        let instances = Instance::all(payment_instances);
+        // InventoryService starts from the stock it holds (the levels it states on connecting).
+        report(Action::StockNow(flow.inventory.stock().clone()));
         let style = flow.settings.saga;
         let scheduled = flow.scheduled();
-        let stock_now = flow.inventory.stock().clone();
         trace.0.borrow_mut().saga = style;
         // A new client for each service: whatever the old one had in hand is gone.
         {
@@ -138,13 +150,14 @@ impl Runtime {
             }
         }
         let runtime = Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
-            let clients = ServiceId::ALL
+            let clients = instances
                 .iter()
-                .map(|&service| {
-                    let options = service_options(session_tag, service, protocol, session);
-                    let client = connect(weak, service, options, url, &report);
-                    subscribe(service, &client, service.subscriptions(style), qos, &report);
-                    (service, client)
+                .map(|&instance| {
+                    let options = service_options(session_tag, instance, protocol, session);
+                    let client = connect(weak, instance, options, url, &report);
+                    let wanted = filters(instance.service, style, payment_instances, session_tag);
+                    subscribe(instance, &client, &wanted, qos, &report);
+                    (instance, client)
                 })
                 .collect();
             let monitor = {
@@ -155,10 +168,10 @@ impl Runtime {
                     if let (Some(runtime), ClientEvent::Session(Event::Message(message))) =
                         (weak.upgrade(), event)
                     {
-                        if let Some((service, presence)) =
+                        if let Some((instance, presence)) =
                             Presence::decode(&message.topic, &message.payload)
                         {
-                            runtime.tell(Action::PresenceSeen(service, presence, clock::now()));
+                            runtime.tell(Action::PresenceSeen(instance, presence, clock::now()));
                         }
                     }
                 });
@@ -175,13 +188,13 @@ impl Runtime {
                 monitor,
                 session_tag: session_tag.to_owned(),
                 session,
-                crashed: RefCell::new(Vec::new()),
+                payment_instances,
+                links: RefCell::new(ServiceLinks::new(&instances)),
                 url: RefCell::new(url.to_owned()),
                 qos: Cell::new(qos),
                 flow: RefCell::new(flow),
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
-                reported_stock: RefCell::new(stock_now),
                 protocol,
                 report,
                 trace,
@@ -190,70 +203,81 @@ impl Runtime {
                 report_scheduled: Cell::new(false),
             }
         });
-        // What the services had scheduled goes on: due work at once, the rest when due.
+        // What the services had scheduled goes on: due work at once, the rest when due (by the
+        // service's first instance: the others' clients are new too).
         if let Some(now) = wall_clock() {
             for (due, work) in scheduled {
                 let left = (due.unix_millis() - now.unix_millis()).max(0);
-                runtime.arm(Duration::from_millis(left as u64), work);
+                let worker = work.service().into();
+                runtime.arm(Duration::from_millis(left as u64), work, worker);
             }
         }
         runtime
     }
 
-    /// Drops `service`'s connection without a word of MQTT, as a killed process would: the
-    /// broker publishes its Last Will. Its simulated work in hand dies with it; its memory (the
-    /// sagas, the stock, what it processed) stays, as a database would.
-    pub fn crash(self: &Rc<Self>, service: ServiceId) {
-        if self.crashed.borrow().contains(&service) {
+    /// Drops the connection of a service (or one of PaymentService's instances) without a word
+    /// of MQTT, as a killed process would: the broker publishes its Last Will. Its simulated
+    /// work in hand dies with it; its memory (the sagas, the stock, what it processed) stays, as
+    /// a database would. A service with other instances running carries on with them.
+    pub fn crash(self: &Rc<Self>, instance: Instance) {
+        let Some(client) = self.client_of(instance) else {
+            return;
+        };
+        if self.is_crashed(instance) {
             return;
         }
-        self.crashed.borrow_mut().push(service);
-        self.client(service).abort();
+        let events = self.links.borrow_mut().crash(instance);
+        client.abort();
         let link = Link::Disconnected {
             url: self.url.borrow().clone(),
             reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),
             retry_in: std::time::Duration::ZERO,
             attempt: 0,
         };
-        self.record(service, ServiceEvent::Crashed);
-        self.tell(Action::Link(service, link));
-        self.tell(Action::Crashed(service, clock::now()));
+        for event in events {
+            self.record(instance.service, event);
+        }
+        self.tell(Action::Link(instance, link));
+        self.tell(Action::Crashed(instance, clock::now()));
     }
 
-    /// Starts `service` again with a new client under the same client id: with a persistent
-    /// session the broker delivers what it queued meanwhile.
-    pub fn restart(self: &Rc<Self>, service: ServiceId) {
-        if !self.crashed.borrow().contains(&service) {
+    /// Starts a crashed service (or instance) again with a new client under the same client
+    /// id: with a persistent session the broker delivers what it queued meanwhile.
+    pub fn restart(self: &Rc<Self>, instance: Instance) {
+        if !self.is_crashed(instance) {
             return;
         }
-        self.crashed.borrow_mut().retain(|s| *s != service);
         let url = self.url.borrow().clone();
-        self.record(service, ServiceEvent::Restarted { url: url.clone() });
-        let options = service_options(&self.session_tag, service, self.protocol, self.session);
+        let restarted = self.links.borrow_mut().restart(instance, &url);
+        if let Some(event) = restarted {
+            self.record(instance.service, event);
+        }
+        let options = service_options(&self.session_tag, instance, self.protocol, self.session);
         let weak = Rc::downgrade(self);
-        let client = connect(&weak, service, options, &url, &self.report);
-        let style = self.subscribed_style.get();
-        subscribe(
-            service,
-            &client,
-            service.subscriptions(style),
-            self.qos.get(),
-            &self.report,
-        );
+        let client = connect(&weak, instance, options, &url, &self.report);
+        let wanted = self.filters_of(instance.service);
+        subscribe(instance, &client, &wanted, self.qos.get(), &self.report);
         if let Some(slot) = self
             .clients
             .borrow_mut()
             .iter_mut()
-            .find(|(s, _)| *s == service)
+            .find(|(i, _)| *i == instance)
         {
             slot.1 = client;
         }
-        self.tell(Action::Restarted(service));
+        self.tell(Action::Restarted(instance));
     }
 
-    /// Whether `service` is crashed.
-    fn is_crashed(&self, service: ServiceId) -> bool {
-        self.crashed.borrow().contains(&service)
+    /// Whether the learner crashed `instance` (and has not restarted it).
+    fn is_crashed(&self, instance: Instance) -> bool {
+        self.links.borrow().is_crashed(instance)
+    }
+
+    /// The filters each instance of `service` subscribes to now (shared by PaymentService's
+    /// instances when it runs several).
+    fn filters_of(&self, service: ServiceId) -> Vec<String> {
+        let style = self.subscribed_style.get();
+        filters(service, style, self.payment_instances, &self.session_tag)
     }
 
     /// How long PaymentService and InventoryService work on the next orders.
@@ -278,7 +302,7 @@ impl Runtime {
             flow.style_waiting()
         };
         self.tell(Action::StyleWaiting(waiting));
-        self.settle();
+        self.follow_style();
     }
 
     /// Makes the clients' subscriptions those of the flow's style, if it changed: the ones no
@@ -294,25 +318,21 @@ impl Runtime {
         self.subscribed_style.set(new);
         self.trace.0.borrow_mut().saga = new;
         self.trace_changed.set(true);
-        for (service, client) in self.clients.borrow().iter() {
-            let gone: Vec<&str> = service
-                .subscriptions(old)
-                .iter()
-                .copied()
-                .filter(|t| !service.subscriptions(new).contains(t))
+        let (instances, tag) = (self.payment_instances, &self.session_tag);
+        for (instance, client) in self.clients.borrow().iter() {
+            let service = instance.service;
+            let wanted = filters(service, new, instances, tag);
+            let gone: Vec<String> = filters(service, old, instances, tag)
+                .into_iter()
+                .filter(|f| !wanted.contains(f))
                 .collect();
             if !gone.is_empty() {
+                let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
                 if let Err(e) = client.unsubscribe(&gone) {
-                    self.log(*service, problem("unsubscribe", e.to_string()));
+                    self.log(service, problem("unsubscribe", e.to_string()));
                 }
             }
-            subscribe(
-                *service,
-                client,
-                service.subscriptions(new),
-                self.qos.get(),
-                &self.report,
-            );
+            subscribe(*instance, client, &wanted, self.qos.get(), &self.report);
         }
         self.tell(Action::StyleWaiting(None));
     }
@@ -322,48 +342,68 @@ impl Runtime {
         self.flow.borrow().settings.duplicates_percent
     }
 
-    /// Publishes once more, with `service`'s client, exactly the message of the traced PUBLISH
-    /// numbered `seq` (same topic, payload and QoS): what a consumer sees when a message is
-    /// redelivered after a lost acknowledgement. Says why not if the packet is gone or is not a
-    /// PUBLISH, or the services are not running.
+    /// Publishes once more, with the client that sent or received it, exactly the message of
+    /// the traced PUBLISH numbered `seq` (same topic, payload and QoS): what a consumer sees when
+    /// a message is redelivered after a lost acknowledgement. Says why not if the packet is gone
+    /// or is not a PUBLISH, or the services are not running.
     pub fn deliver_again(&self, seq: u64) -> Result<(), String> {
-        let (service, publish) = {
+        let (service, client_id, publish) = {
             let trace = self.trace.0.borrow();
             let packet = trace
                 .packets
                 .get(seq)
                 .ok_or_else(|| format!("packet {seq} is no longer in the trace"))?;
             match packet.packet.as_ref() {
-                broker_bridge::Packet::Publish(p) => (packet.service, p.clone()),
+                broker_bridge::Packet::Publish(p) => {
+                    (packet.service, packet.client_id.clone(), p.clone())
+                }
                 _ => return Err(format!("packet {seq} is not a PUBLISH")),
             }
         };
         let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
-        self.client(service)
+        let client = self
+            .clients
+            .borrow()
+            .iter()
+            .find(|(_, c)| c.client_id() == client_id)
+            .map_or_else(|| self.client(service.into()), |(_, c)| c.clone());
+        client
             .publish_with(request)
             .map(|_| ())
             .map_err(|e| format!("{service} could not publish it again: {e}"))
     }
 
-    /// InventoryService's stock on hand from now on (reservations held are kept).
+    /// InventoryService's stock on hand from now on (reservations held are kept): the levels
+    /// that changed are published retained, and a product no longer counted has its retained
+    /// level cleared.
     pub fn set_stock(self: &Rc<Self>, stock: Stock) {
-        let mut flow = self.flow.borrow_mut();
-        flow.settings.stock = stock.clone();
-        flow.inventory.set_stock(stock.clone());
-        drop(flow);
-        self.reported_stock.replace(stock.clone());
+        let retained = {
+            let mut flow = self.flow.borrow_mut();
+            flow.settings.stock = stock.clone();
+            flow.inventory.set_stock(stock.clone())
+        };
+        self.run(ServiceId::Inventory.into(), retained);
         self.tell(Action::StockNow(stock));
     }
 
-    /// Disconnects the four services politely, for good (before a runtime replaces this one),
-    /// and hands over their memory and schedule for the next ([`Runtime::start`]): a new
-    /// MQTT version or session mode means new connections, not new services.
+    /// Disconnects the services politely, for good (before a runtime replaces this one), and
+    /// hands over their memory and schedule for the next ([`Runtime::start`]): a new MQTT
+    /// version, session mode or number of instances means new connections, not new services.
     pub fn shut_down(&self) -> Flow {
         self.closed.set(true);
-        for (service, client) in self.clients.borrow().iter() {
+        for (instance, client) in self.clients.borrow().iter() {
             // Its DISCONNECT discards the Will: say on purpose that it stopped.
-            let stopped = Presence::stopped(*service, &client.client_id());
-            let _ = client.publish_with(status_request(*service, &stopped));
+            let stopped = Presence::stopped(instance.service, &client.client_id());
+            let _ = client.publish_with(status_request(*instance, &stopped));
+            if instance.service == ServiceId::Payment {
+                // The next runtime may subscribe otherwise under the same client id: a kept
+                // session would still hold a plain subscription (every message, beside the
+                // group's share), and an instance not coming back would keep its place in the
+                // group (Mosquitto queues a share for a member whose session outlives it).
+                let mine = self.filters_of(ServiceId::Payment);
+                let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
+                let _ = client.unsubscribe(&mine);
+            }
             client.close();
         }
         self.monitor.close();
@@ -371,9 +411,19 @@ impl Runtime {
         self.flow.replace(Flow::new(settings))
     }
 
-    /// Publishes a domain event with `service`'s client at its topic's QoS. Under MQTT 5.0 the
+    /// Publishes, retained, InventoryService's level of one product (or the empty message that
+    /// clears it) with `instance`'s client, at `qos`.
+    fn retain(&self, instance: Instance, update: &StockUpdate, qos: QoS) -> Result<(), String> {
+        let request = PublishRequest::new(update.topic(), update.payload(), qos).retained(true);
+        self.client(instance)
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Publishes a domain event with `instance`'s client at its topic's QoS. Under MQTT 5.0 the
     /// event carries its orderId in the `correlationId` user property.
-    fn publish(&self, service: ServiceId, event: &DomainEvent) -> Result<(), String> {
+    fn publish(&self, instance: Instance, event: &DomainEvent) -> Result<(), String> {
         let qos = self.qos.get().of(event.topic());
         let mut request = PublishRequest::new(event.topic(), event.to_json(), qos);
         if self.protocol == ProtocolVersion::V5 {
@@ -382,7 +432,7 @@ impl Runtime {
                 event.order_id().to_string(),
             );
         }
-        self.client(service)
+        self.client(instance)
             .publish_with(request)
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -392,33 +442,31 @@ impl Runtime {
     /// replaces them) and every later publish carries its topic's.
     pub fn set_qos(&self, qos: FlowQos) {
         self.qos.set(qos);
-        let style = self.subscribed_style.get();
-        for (service, client) in self.clients.borrow().iter() {
-            subscribe(
-                *service,
-                client,
-                service.subscriptions(style),
-                qos,
-                &self.report,
-            );
+        for (instance, client) in self.clients.borrow().iter() {
+            let wanted = self.filters_of(instance.service);
+            subscribe(*instance, client, &wanted, qos, &self.report);
         }
     }
 
-    fn client(&self, service: ServiceId) -> Client {
-        self.clients
-            .borrow()
-            .iter()
-            .find(|(s, _)| *s == service)
+    /// The client of `instance`; the service's first one if the page does not run it.
+    fn client(&self, instance: Instance) -> Client {
+        self.client_of(instance)
+            .or_else(|| self.client_of(instance.service.into()))
             .expect("start() creates a client for every service")
-            .1
-            .clone()
+    }
+
+    /// The client of `instance`, if the page runs it.
+    fn client_of(&self, instance: Instance) -> Option<Client> {
+        let clients = self.clients.borrow();
+        let found = clients.iter().find(|(i, _)| *i == instance);
+        found.map(|(_, client)| client.clone())
     }
 
     /// Moves every client to the broker at `url` (a URL already checked).
     pub fn set_url(&self, url: &str) {
         *self.url.borrow_mut() = url.to_owned();
-        for (service, client) in self.clients.borrow().iter() {
-            if !self.is_crashed(*service) {
+        for (instance, client) in self.clients.borrow().iter() {
+            if !self.is_crashed(*instance) {
                 client.set_url(url);
             }
         }
@@ -447,7 +495,7 @@ impl Runtime {
     /// OrderService publishes the order and returns its id at once, before anyone answers.
     /// Refused, with a reason for the form, while OrderService is not connected.
     fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, String> {
-        let client = self.client(ServiceId::Order);
+        let client = self.client(ServiceId::Order.into());
         let broker_url = self.url.borrow();
         if !client.is_connected() {
             return Err(format!(
@@ -465,28 +513,24 @@ impl Runtime {
             .borrow_mut()
             .actions
             .push(UserAction::PlacedOrder { at, order_id });
-        self.publish(ServiceId::Order, &event)
+        self.publish(ServiceId::Order.into(), &event)
             .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         Ok(order_id)
     }
 
-    fn on_client_event(self: &Rc<Self>, service: ServiceId, event: ClientEvent) {
+    fn on_client_event(self: &Rc<Self>, instance: Instance, event: ClientEvent) {
+        let service = instance.service;
         match event {
             ClientEvent::Link(link) => {
                 if link.is_connected() {
-                    // Retained, so whoever joins later learns it is up (its Will says otherwise
-                    // if it dies).
-                    let client = self.client(service);
-                    if let Some(now) = wall_clock() {
-                        let online = Presence::online(service, &client.client_id(), now);
-                        if let Err(e) = client.publish_with(status_request(service, &online)) {
-                            self.log(service, problem("status", e.to_string()));
-                        }
-                    }
+                    self.on_connected(instance);
                 }
-                self.record(service, ServiceEvent::Link(link.clone()));
-                self.tell(Action::Link(service, link));
+                let changed = self.links.borrow_mut().link(instance, link.clone());
+                if let Some(event) = changed {
+                    self.record(service, event);
+                }
+                self.tell(Action::Link(instance, link));
             }
             ClientEvent::Session(Event::Message(message)) => {
                 let correlation = message
@@ -494,7 +538,7 @@ impl Runtime {
                     .user_property(eda_core::config::CORRELATION_PROPERTY)
                     .map(str::to_owned);
                 self.on_message(
-                    service,
+                    instance,
                     &message.topic,
                     message.qos,
                     correlation,
@@ -505,14 +549,20 @@ impl Runtime {
                 let answers = filters.iter().map(|(f, _)| f.clone()).zip(granted.clone());
                 self.record(service, ServiceEvent::Subscribed(answers.collect()));
                 for ((filter, _), code) in filters.iter().zip(&granted) {
-                    if code.is_failure() {
-                        self.log(
-                            service,
-                            problem(
-                                "subscribe",
-                                format!("the broker refused {filter}: {}", code.describe()),
-                            ),
-                        );
+                    if !code.is_failure() {
+                        continue;
+                    }
+                    let why = code.describe();
+                    let text = format!("the broker refused {filter}: {why}");
+                    self.log(service, problem("subscribe", text));
+                    if broker_bridge::topic::shared_parts(filter).is_some() {
+                        self.tell(Action::SharingRefused(format!(
+                            "The broker refused {instance}'s shared subscription {filter} \
+                             ({why}): PaymentService's instances cannot share its work on this \
+                             broker, and nothing reaches them on that topic. Run one instance \
+                             (plain subscriptions), or use a broker that supports $share \
+                             (Mosquitto 2.0 does, on MQTT 3.1.1 and 5.0)."
+                        )));
                     }
                 }
             }
@@ -530,6 +580,33 @@ impl Runtime {
                 self.report_soon();
             }
             ClientEvent::Session(_) => {}
+        }
+    }
+
+    /// `instance`'s client is connected: it says it is online (retained, so whoever joins later
+    /// learns it; its Will says otherwise if it dies), and InventoryService states every
+    /// counted product's level (retained: the broker holds the current stock from the start,
+    /// and again after it lost it).
+    fn on_connected(self: &Rc<Self>, instance: Instance) {
+        let service = instance.service;
+        let client = self.client(instance);
+        if let Some(now) = wall_clock() {
+            let online = Presence::online(service, &client.client_id(), now);
+            if let Err(e) = client.publish_with(status_request(instance, &online)) {
+                self.log(service, problem("status", e.to_string()));
+            }
+        }
+        if service == ServiceId::Inventory {
+            let levels = self.flow.borrow().inventory.levels();
+            for command in levels {
+                if let Command::Retain(update) = command {
+                    // QoS 0, like the status: an acknowledgement on every new connection would
+                    // make it look healthy at once (see `status_request`).
+                    if let Err(e) = self.retain(instance, &update, QoS::AtMostOnce) {
+                        self.log(service, problem(&update.topic(), e));
+                    }
+                }
+            }
         }
     }
 
@@ -594,14 +671,14 @@ impl Runtime {
 
     fn on_message(
         self: &Rc<Self>,
-        service: ServiceId,
+        instance: Instance,
         topic: &str,
         qos: QoS,
         correlation: Option<String>,
         payload: &[u8],
     ) {
         let message = Received {
-            service,
+            instance,
             topic: topic.to_owned(),
             qos,
             correlation,
@@ -613,14 +690,14 @@ impl Runtime {
     /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
     /// failing handler, or published to the service's dead letters ([`next_step`]).
     fn handle_message(self: &Rc<Self>, message: Received, attempt: u32) {
-        let service = message.service;
+        let (instance, service) = (message.instance, message.instance.service);
         let decision = match wall_clock() {
             Some(now) => {
                 let decision =
                     self.flow
                         .borrow_mut()
                         .handle(service, now, &message.topic, &message.payload);
-                self.settle();
+                self.follow_style();
                 decision
             }
             None => Err(Rejection::new("the browser clock is out of range")),
@@ -660,13 +737,13 @@ impl Runtime {
             did_something,
         );
         match (decision, step) {
-            (Ok(commands), _) => self.run(service, commands),
+            (Ok(commands), _) => self.run(instance, commands),
             (Err(_), Some(Step::Retry { after })) => {
                 let runtime = Rc::downgrade(self);
                 let millis = after.as_millis().min(u32::MAX as u128) as u32;
                 Timeout::new(millis, move || {
                     if let Some(runtime) = runtime.upgrade() {
-                        if !runtime.is_crashed(message.service) {
+                        if !runtime.closed.get() && !runtime.is_crashed(message.instance) {
                             runtime.handle_message(message, attempt + 1);
                         }
                     }
@@ -685,8 +762,9 @@ impl Runtime {
         let Some(now) = wall_clock() else {
             return;
         };
+        let service = message.instance.service;
         let letter = DeadLetter {
-            service: message.service.name().to_owned(),
+            service: service.name().to_owned(),
             topic: message.topic.clone(),
             payload: String::from_utf8_lossy(&message.payload).into_owned(),
             reason: reason.to_owned(),
@@ -694,42 +772,44 @@ impl Runtime {
             failed_at: now,
         };
         let request = PublishRequest::new(
-            deadletter_topic(message.service),
+            deadletter_topic(service),
             letter.to_json(),
             QoS::AtLeastOnce,
         );
-        if let Err(e) = self.client(message.service).publish_with(request) {
-            self.log(message.service, problem("dead letter", e.to_string()));
+        if let Err(e) = self.client(message.instance).publish_with(request) {
+            self.log(service, problem("dead letter", e.to_string()));
         }
     }
 
-    /// Publishes `payload` to `topic` with `service`'s client at the topic's QoS: a dead
-    /// letter's message retried (perhaps fixed), or a poison message sent on purpose.
+    /// Publishes `payload` to `topic` with `service`'s (first) client at the topic's QoS: a
+    /// dead letter's message retried (perhaps fixed), or a poison message sent on purpose.
     pub fn publish_raw(
         &self,
         service: ServiceId,
         topic: &str,
         payload: Vec<u8>,
     ) -> Result<(), String> {
-        if self.is_crashed(service) {
+        if self.is_crashed(service.into()) {
             return Err(format!("{service} is crashed: restart it first"));
         }
         let request = PublishRequest::new(topic, payload, self.qos.get().of(topic));
-        self.client(service)
+        self.client(service.into())
             .publish_with(request)
             .map(|_| ())
             .map_err(|e| format!("{service} could not publish it: {e}"))
     }
 
-    /// Arms a timer for `work`, due `after` from now; the flow has it in its schedule. Busy
-    /// work shows on its service's badge. Work of a crashed service dies (a saga's deadline is
-    /// kept, as a scheduler would keep it, and acts once OrderService is back).
-    fn arm(self: &Rc<Self>, after: Duration, work: Work) {
-        let (worker, order_id, busy) = (work.service(), work.order_id(), work.is_busy());
+    /// Arms a timer for `work`, due `after` from now, done by `worker`; the flow has it in its
+    /// schedule. Busy work shows on its service's badge. Work of a crashed instance dies (a
+    /// saga's deadline is kept, as a scheduler would keep it, and acts once OrderService is
+    /// back).
+    fn arm(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
+        let (order_id, busy) = (work.order_id(), work.is_busy());
         // On the packets' clock, so the flow diagram counts down against it.
         let due = clock::now() + after;
         if busy {
-            self.record(worker, ServiceEvent::WorkStarted { order_id, due });
+            self.links.borrow_mut().work_started(worker, order_id);
+            self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
         }
         let runtime = Rc::downgrade(self);
         let millis = after.as_millis().min(u32::MAX as u128) as u32;
@@ -743,24 +823,25 @@ impl Runtime {
             if runtime.is_crashed(worker) {
                 if busy {
                     runtime.flow.borrow_mut().abandon(&work);
-                    runtime.settle();
+                    runtime.follow_style();
                 } else {
-                    runtime.arm(RETRY_DEADLINE, work);
+                    runtime.arm(RETRY_DEADLINE, work, worker);
                 }
                 return;
             }
             // Before the result goes out, so a publish that fails is the last word.
             if busy {
-                runtime.record(worker, ServiceEvent::WorkDone { order_id });
+                runtime.links.borrow_mut().work_done(worker, order_id);
+                runtime.record(worker.service, ServiceEvent::WorkDone { order_id });
             }
             match wall_clock() {
                 Some(now) => {
                     let done = runtime.flow.borrow_mut().complete(work, now, fresh_id());
                     runtime.run(worker, done);
-                    runtime.settle();
+                    runtime.follow_style();
                 }
                 None => runtime.log(
-                    worker,
+                    worker.service,
                     problem("work", "the browser clock is out of range".into()),
                 ),
             }
@@ -768,16 +849,21 @@ impl Runtime {
         .forget();
     }
 
-    fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {
+    /// Carries out what `instance`'s service decided, with `instance`'s client: the instance
+    /// that received a message does the work it starts and publishes the result.
+    fn run(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
+        let service = instance.service;
+        // The stock changed (the decision says so with its retained levels): the page shows it.
+        let stock_changed = commands.iter().any(|c| matches!(c, Command::Retain(_)));
         for command in commands {
             match command {
                 Command::Publish(event) => {
                     let twice = published_twice(event.identity(), self.duplicates());
-                    let result = self.publish(service, &event).and_then(|()| {
+                    let result = self.publish(instance, &event).and_then(|()| {
                         // The duplicate-rate injection: the same message once more, as a
                         // redelivery after a lost acknowledgement would look to a consumer.
                         if twice {
-                            self.publish(service, &event)
+                            self.publish(instance, &event)
                         } else {
                             Ok(())
                         }
@@ -790,19 +876,25 @@ impl Runtime {
                         self.record(service, ServiceEvent::Outcome(LastOutcome::Failed(reason)));
                     }
                 }
-                Command::Schedule { after, work } => self.arm(after, work),
+                Command::Retain(update) => {
+                    let qos = self.qos.get().of(&update.topic());
+                    if let Err(e) = self.retain(instance, &update, qos) {
+                        self.log(service, problem(&update.topic(), e));
+                    }
+                }
+                Command::Schedule { after, work } => {
+                    let worker = if work.service() == service {
+                        instance
+                    } else {
+                        work.service().into()
+                    };
+                    self.arm(after, work, worker);
+                }
                 Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
-    }
-
-    /// After the services decided something: their subscriptions follow a style that has
-    /// drained, and the page learns the stock on hand if a reservation or release changed it.
-    fn settle(self: &Rc<Self>) {
-        self.follow_style();
-        let now = self.flow.borrow().inventory.stock().clone();
-        if *self.reported_stock.borrow() != now {
-            self.reported_stock.replace(now.clone());
+        if stock_changed {
+            let now = self.flow.borrow().inventory.stock().clone();
             self.tell(Action::StockNow(now));
         }
     }
@@ -822,15 +914,15 @@ fn failure_reason(event: &DomainEvent) -> String {
 /// How long a saga's deadline waits to act again while OrderService is crashed.
 const RETRY_DEADLINE: Duration = Duration::from_millis(500);
 
-/// The connection options of `service`'s client: its client id, MQTT version, session kept or
-/// not, and its Last Will (retained "offline" on its status topic).
+/// The connection options of a service's (or instance's) client: its client id, MQTT version,
+/// session kept or not, and its Last Will (retained "offline" on its own status topic).
 fn service_options(
     session_tag: &str,
-    service: ServiceId,
+    instance: Instance,
     protocol: ProtocolVersion,
     session: SessionMode,
 ) -> Options {
-    let id = client_id(session_tag, service);
+    let (service, id) = (instance.service, instance.client_id(session_tag));
     let mut options = Options::new(id.clone());
     options.protocol = protocol;
     let persistent = session == SessionMode::Persistent;
@@ -839,7 +931,7 @@ fn service_options(
         options.session_expiry = Some(SESSION_EXPIRY);
     }
     let will = Presence::will(service, &id);
-    let mut last_will = LastWill::new(status_topic(service), will.to_json(), QoS::AtLeastOnce);
+    let mut last_will = LastWill::new(status_topic(instance), will.to_json(), QoS::AtLeastOnce);
     last_will.retain = true;
     options.will = Some(last_will);
     options
@@ -851,14 +943,14 @@ const SESSION_EXPIRY: std::time::Duration = std::time::Duration::from_secs(3600)
 /// A retained status message of `service`, at QoS 0: the broker keeps it all the same, and an
 /// acknowledgement would make every new connection look healthy at once (the reconnect delay
 /// starts over only for a connection that carried the flow's traffic).
-fn status_request(service: ServiceId, presence: &Presence) -> PublishRequest {
-    PublishRequest::new(status_topic(service), presence.to_json(), QoS::AtMostOnce).retained(true)
+fn status_request(instance: Instance, presence: &Presence) -> PublishRequest {
+    PublishRequest::new(status_topic(instance), presence.to_json(), QoS::AtMostOnce).retained(true)
 }
 
-/// A client for `service` that reports to the runtime behind `weak`.
+/// A client for `instance` that reports to the runtime behind `weak`.
 fn connect(
     weak: &std::rc::Weak<Runtime>,
-    service: ServiceId,
+    instance: Instance,
     options: Options,
     url: &str,
     report: &Report,
@@ -866,23 +958,37 @@ fn connect(
     let (weak, early_report) = (weak.clone(), report.clone());
     Client::connect(options, url, move |event| {
         if let Some(runtime) = weak.upgrade() {
-            runtime.on_client_event(service, event);
+            runtime.on_client_event(instance, event);
         } else if let ClientEvent::Link(link) = event {
             // Events before `new_cyclic` returns: only link changes occur.
-            early_report(Action::Link(service, link));
+            early_report(Action::Link(instance, link));
         }
     })
 }
 
-/// Subscribes `service`'s client to `topics`, each at its QoS. The session remembers them and
-/// makes them again on every new connection.
-fn subscribe(service: ServiceId, client: &Client, topics: &[&str], qos: FlowQos, report: &Report) {
-    let topics: Vec<_> = topics.iter().map(|&t| (t, qos.of(t))).collect();
+/// Subscribes `instance`'s client to `filters`, each at the QoS of its topic (a shared
+/// subscription's, its filter's). The session remembers them and makes them again on every new
+/// connection.
+fn subscribe(
+    instance: Instance,
+    client: &Client,
+    filters: &[String],
+    qos: FlowQos,
+    report: &Report,
+) {
+    let topics: Vec<_> = filters
+        .iter()
+        .map(|f| {
+            let topic = broker_bridge::topic::shared_parts(f).map_or(f.as_str(), |(_, t)| t);
+            (f.as_str(), qos.of(topic))
+        })
+        .collect();
     if topics.is_empty() {
         return;
     }
     if let Err(e) = client.subscribe(&topics) {
-        report(Action::Logged(service, problem("subscribe", e.to_string())));
+        let entry = problem("subscribe", e.to_string());
+        report(Action::Logged(instance.service, entry));
     }
 }
 

@@ -136,7 +136,7 @@ fn StripHarness(props: &StripHarnessProps) -> Html {
 
 fn down(reason: ConnectionError) -> Vec<ServiceBadge> {
     vec![ServiceBadge {
-        id: ServiceId::Payment,
+        instance: ServiceId::Payment.into(),
         client_id: "eda-a1b2c3-payment".into(),
         link: Link::Disconnected {
             url: "ws://127.0.0.1:9001".into(),

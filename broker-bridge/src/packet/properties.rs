@@ -241,6 +241,14 @@ impl Properties {
         })
     }
 
+    /// [`Property::SharedSubscriptionAvailable`]; absent means `true`.
+    pub fn shared_subscription_available(&self) -> Option<bool> {
+        self.find(|p| match p {
+            Property::SharedSubscriptionAvailable(v) => Some(*v),
+            _ => None,
+        })
+    }
+
     /// [`Property::MaximumPacketSize`], in bytes; absent means no limit.
     pub fn maximum_packet_size(&self) -> Option<u32> {
         self.find(|p| match p {

@@ -86,7 +86,10 @@ pub enum Event {
     },
     /// The broker answered a SUBSCRIBE: one code per filter, in order. In MQTT 5.0 a refusal
     /// may be [`SubscribeReturnCode::Refused`] with its reason: test with
-    /// [`SubscribeReturnCode::is_failure`].
+    /// [`SubscribeReturnCode::is_failure`]. Shared subscriptions (`$share/…`) on a connection
+    /// whose CONNACK said Shared Subscription Available 0 are not sent (the broker may close
+    /// the connection for them): they come back at once as refused with 0x9E, Shared
+    /// Subscriptions not supported, and are asked again on the next connection.
     Subscribed {
         /// The filters of the SUBSCRIBE, with the QoS asked for each.
         filters: Vec<(String, QoS)>,
@@ -214,6 +217,7 @@ struct BrokerLimits {
     maximum_packet_size: Option<usize>,
     maximum_qos: QoS,
     retain_available: bool,
+    shared_subscriptions: bool,
 }
 
 impl BrokerLimits {
@@ -222,6 +226,7 @@ impl BrokerLimits {
         maximum_packet_size: None,
         maximum_qos: QoS::ExactlyOnce,
         retain_available: true,
+        shared_subscriptions: true,
     };
 
     fn of(ack: &ConnAck) -> Self {
@@ -233,6 +238,7 @@ impl BrokerLimits {
             maximum_packet_size: p.maximum_packet_size().map(|m| m as usize),
             maximum_qos: p.maximum_qos().unwrap_or(QoS::ExactlyOnce),
             retain_available: p.retain_available().unwrap_or(true),
+            shared_subscriptions: p.shared_subscription_available().unwrap_or(true),
         }
     }
 }

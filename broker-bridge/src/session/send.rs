@@ -6,7 +6,7 @@ use super::{ConnectionError, Event, ProtocolViolation, Session, SessionError, St
 use crate::inflight::Stage;
 use crate::packet::{
     Ack, Disconnect, Packet, PacketKind, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
-    Subscribe, SubscriptionOptions,
+    Subscribe, SubscribeReturnCode, SubscriptionOptions,
 };
 use crate::trace::{Direction, PacketEvent};
 
@@ -62,11 +62,27 @@ impl Session {
         Ok(packet_id)
     }
 
+    /// Sends SUBSCRIBE for `filters`, except shared subscriptions the broker said it does not
+    /// support (CONNACK's Shared Subscription Available 0): those are answered at once as
+    /// refused with 0x9E, without asking.
     pub(super) fn send_subscribe(
         &mut self,
         now: Duration,
         filters: Vec<(String, SubscriptionOptions)>,
     ) -> Result<(), SessionError> {
+        let (held, filters): (Vec<_>, Vec<_>) = filters.into_iter().partition(|(f, _)| {
+            !self.limits.shared_subscriptions && crate::topic::shared_parts(f).is_some()
+        });
+        if !held.is_empty() {
+            let refused = SubscribeReturnCode::Refused(ReasonCode::SharedSubscriptionsNotSupported);
+            self.events.push_back(Event::Subscribed {
+                granted: vec![refused; held.len()],
+                filters: held.into_iter().map(|(f, o)| (f, o.qos)).collect(),
+            });
+        }
+        if filters.is_empty() {
+            return Ok(());
+        }
         let packet_id = self.allocate_id()?;
         let asked = filters.iter().map(|(f, o)| (f.clone(), o.qos)).collect();
         self.pending_subacks.insert(packet_id, asked);

@@ -305,6 +305,53 @@ fn suback_refusals_carry_their_names() {
 }
 
 #[test]
+fn shared_subscriptions_the_connack_says_are_unavailable_are_refused_without_asking() {
+    let unavailable = Properties::new().with(Property::SharedSubscriptionAvailable(false));
+    let mut b = FakeBroker::new(v5("c"));
+    // Asked before connecting: the session sends them once the broker has answered CONNECT.
+    b.session
+        .subscribe(
+            S(0),
+            &[
+                ("$share/g/orders/created", QoS::AtLeastOnce),
+                ("orders/cancelled", QoS::AtLeastOnce),
+            ],
+        )
+        .unwrap();
+    b.session.handle_transport_open(S(0));
+    b.sent();
+    b.deliver(S(1), Packet::ConnAck(connack(unavailable)));
+    let Packet::Subscribe(sub) = b.sent_one() else {
+        panic!("expected SUBSCRIBE")
+    };
+    let asked: Vec<&str> = sub.filters.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(asked, ["orders/cancelled"], "the shared one is not sent");
+    let refusals: Vec<Event> = b
+        .take_events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Subscribed { .. }))
+        .collect();
+    assert_eq!(
+        refusals,
+        [Event::Subscribed {
+            filters: vec![("$share/g/orders/created".to_owned(), QoS::AtLeastOnce)],
+            granted: vec![SubscribeReturnCode::Refused(
+                ReasonCode::SharedSubscriptionsNotSupported
+            )]
+        }]
+    );
+    // Asked again while connected: refused again, nothing sent.
+    b.session
+        .subscribe(S(2), &[("$share/g/orders/confirmed", QoS::AtMostOnce)])
+        .unwrap();
+    assert!(b.sent().is_empty());
+    assert!(b
+        .take_events()
+        .iter()
+        .any(|e| matches!(e, Event::Subscribed { granted, .. } if granted[0].is_failure())));
+}
+
+#[test]
 fn subscription_options_go_on_the_wire() {
     let mut b = FakeBroker::connected(v5("c"));
     b.sent();

@@ -41,6 +41,13 @@ pub const COMMAND_RELEASE_INVENTORY: &str = "commands/inventory/release";
 /// Orchestration: OrderService asks PaymentService to refund a charge (a compensation).
 pub const COMMAND_REFUND_PAYMENT: &str = "commands/payment/refund";
 
+/// Retained, outside the saga: InventoryService's units on hand of one counted product, on
+/// `inventory/stock/<productId>` (see [`crate::services::stock_levels`]). This is the prefix.
+pub const INVENTORY_STOCK_PREFIX: &str = "inventory/stock/";
+
+/// Every product's level: what a late joiner subscribes to.
+pub const INVENTORY_STOCK_FILTER: &str = "inventory/stock/+";
+
 /// The seed's three topics, in the order a placed order travels them. Each names a QoS
 /// family: every other topic travels at the QoS of one of these (see [`qos_family`]).
 pub const SEED: [&str; 3] = [ORDERS_CREATED, PAYMENTS_PROCESSED, INVENTORY_RESERVED];

@@ -8,6 +8,10 @@
 //! `commands/inventory/reserve` (orchestration); a cancellation (`orders/cancelled`, or
 //! `commands/inventory/release`) releases it, and a reservation completing after its order was
 //! cancelled is released at once (parallel, choreography).
+//!
+//! Every change of a counted product's units (a reservation, a release, the learner's edit) is
+//! also published retained on `inventory/stock/<productId>` ([`Command::Retain`]), and a product
+//! no longer counted has its retained level cleared: see [`super::stock_levels`].
 
 use std::collections::BTreeMap;
 
@@ -15,6 +19,7 @@ use uuid::Uuid;
 
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle, Stock};
+use super::stock_levels::StockUpdate;
 use super::{Command, Rejection, Work};
 use crate::domain::events::{DomainEvent, InventoryReleased, InventoryReserved, OrderItem};
 use crate::domain::timestamp::Timestamp;
@@ -64,9 +69,32 @@ impl InventoryService {
             .is_some_and(|holds| holds.iter().any(|h| !h.released))
     }
 
-    /// Replaces the stock on hand (the learner edited it); reservations held are kept.
-    pub fn set_stock(&mut self, stock: Stock) {
+    /// Replaces the stock on hand (the learner edited it); reservations held are kept. Returns
+    /// the retained levels to publish: each product whose units changed, and a clearing for each
+    /// product no longer counted.
+    pub fn set_stock(&mut self, stock: Stock) -> Vec<Command> {
+        let updates = StockUpdate::between(&self.stock, &stock);
         self.stock = stock;
+        updates.into_iter().map(Command::Retain).collect()
+    }
+
+    /// Every counted product's level, retained: what InventoryService states each time it
+    /// connects, so the broker holds the current levels from the start (and again after it
+    /// lost them).
+    pub fn levels(&self) -> Vec<Command> {
+        StockUpdate::levels(&self.stock)
+            .into_iter()
+            .map(Command::Retain)
+            .collect()
+    }
+
+    /// The retained level of each of `products` still counted.
+    fn levels_of<'a>(&self, products: impl IntoIterator<Item = &'a String>) -> Vec<Command> {
+        let products: std::collections::BTreeSet<&String> = products.into_iter().collect();
+        products
+            .into_iter()
+            .filter_map(|p| Some(Command::Retain(StockUpdate::level(p, self.stock.of(p)?))))
+            .collect()
     }
 
     /// What a message asks of InventoryService.
@@ -125,11 +153,13 @@ impl InventoryService {
             return Vec::new();
         };
         let mut releases = Vec::new();
+        let mut given_back = Vec::new();
         for held in holds.iter_mut().filter(|h| !h.released) {
             held.released = true;
             for (product, units) in &held.taken {
                 if let Some(level) = self.stock.0.get_mut(product) {
                     *level = level.saturating_add(*units);
+                    given_back.push(product.clone());
                 }
             }
             releases.push(Command::Publish(
@@ -141,6 +171,7 @@ impl InventoryService {
                 .into(),
             ));
         }
+        releases.extend(self.levels_of(&given_back));
         releases
     }
 
@@ -183,6 +214,7 @@ impl InventoryService {
                     *level -= units;
                 }
             }
+            commands.extend(self.levels_of(wanted.keys()));
             let held = Held {
                 reservation_id,
                 taken: wanted,

@@ -2,10 +2,10 @@
 //!
 //! [`Flow`] holds what the services remember (the orders' sagas, the stock, the charges) and
 //! the learner's [`FlowSettings`]. A driver gives each service its own MQTT client and runs the
-//! commands: it publishes [`Command::Publish`], shows [`Command::Notify`], and for
-//! [`Command::Schedule`] arms a timer that later calls [`Flow::complete`] with the time it fired
-//! and a fresh id. Time and ids are inputs, so whole sagas are played through in tests without
-//! waiting.
+//! commands: it publishes [`Command::Publish`] (and, retained, [`Command::Retain`]), shows
+//! [`Command::Notify`], and for [`Command::Schedule`] arms a timer that later calls
+//! [`Flow::complete`] with the time it fired and a fresh id. Time and ids are inputs, so whole
+//! sagas are played through in tests without waiting.
 //!
 //! ```
 //! use eda_core::domain::{topics, Timestamp};
@@ -27,6 +27,7 @@
 //! ```
 
 pub mod dead_letter;
+pub mod instances;
 pub mod inventory;
 mod memory;
 pub mod notification;
@@ -34,6 +35,7 @@ pub mod order;
 pub mod payment;
 pub mod presence;
 pub mod settings;
+pub mod stock_levels;
 
 use std::fmt;
 use std::time::Duration;
@@ -170,6 +172,9 @@ pub enum Command {
     Schedule { after: Duration, work: Work },
     /// Show a notification to the user (NotificationService's only output).
     Notify(String),
+    /// Publish, retained, with the service's client: InventoryService's stock level of one
+    /// product, or an empty message that clears it (see [`stock_levels`]).
+    Retain(stock_levels::StockUpdate),
 }
 
 /// Work that finishes later, through [`Flow::complete`]: a charge or a reservation (simulated

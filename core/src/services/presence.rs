@@ -2,7 +2,8 @@
 //! Will** on `services/<service>/status` (retained, QoS 1) saying it is offline, and publishes
 //! a retained "online" there once connected. If its connection ends without DISCONNECT (a
 //! crash), the broker publishes the Will; anyone subscribed to `services/+/status`, or joining
-//! later, learns of it from the broker.
+//! later, learns of it from the broker. PaymentService's further instances each have their own
+//! (`services/payment-2/status`), so one instance's Will never speaks for another.
 //!
 //! ```
 //! use eda_core::services::presence::{status_topic, Presence};
@@ -11,21 +12,23 @@
 //! let will = Presence::will(ServiceId::Payment, "eda-a1b2c3-payment");
 //! assert_eq!(status_topic(ServiceId::Payment), "services/payment/status");
 //! let read = Presence::decode(&status_topic(ServiceId::Payment), &will.to_json()).unwrap();
-//! assert_eq!(read.0, ServiceId::Payment);
+//! assert_eq!(read.0.service, ServiceId::Payment);
 //! assert!(!read.1.is_online());
 //! ```
 
 use serde::{Deserialize, Serialize};
 
+use super::instances::Instance;
 use super::ServiceId;
 use crate::domain::Timestamp;
 
 /// The filter that follows every service's status.
 pub const STATUS_FILTER: &str = "services/+/status";
 
-/// The topic of `service`'s status: `services/<slug>/status`.
-pub fn status_topic(service: ServiceId) -> String {
-    format!("services/{}/status", service.slug())
+/// The topic of a service's (or one instance's) status: `services/<slug>/status`, e.g.
+/// `services/payment/status`, `services/payment-2/status`.
+pub fn status_topic(instance: impl Into<Instance>) -> String {
+    format!("services/{}/status", instance.into().slug())
 }
 
 /// What the Will says: the connection ended without the service saying goodbye.
@@ -95,14 +98,14 @@ impl Presence {
         serde_json::to_vec(self).expect("a presence always serializes to JSON")
     }
 
-    /// The service and its status, from a message on `topic`; `None` for anything else (a
-    /// topic outside `services/+/status`, or a payload that is not a status). An empty payload
-    /// (a cleared retained status) is `None` too.
-    pub fn decode(topic: &str, payload: &[u8]) -> Option<(ServiceId, Presence)> {
+    /// The service (or instance) and its status, from a message on `topic`; `None` for
+    /// anything else (a topic outside `services/+/status`, or a payload that is not a status).
+    /// An empty payload (a cleared retained status) is `None` too.
+    pub fn decode(topic: &str, payload: &[u8]) -> Option<(Instance, Presence)> {
         let slug = topic.strip_prefix("services/")?.strip_suffix("/status")?;
-        let service = ServiceId::ALL.into_iter().find(|s| s.slug() == slug)?;
+        let instance = Instance::from_slug(slug)?;
         let presence: Presence = serde_json::from_slice(payload).ok()?;
-        matches!(presence.status.as_str(), "online" | "offline").then_some((service, presence))
+        matches!(presence.status.as_str(), "online" | "offline").then_some((instance, presence))
     }
 }
 
@@ -122,7 +125,7 @@ mod tests {
             ] {
                 assert_eq!(
                     Presence::decode(&topic, &presence.to_json()),
-                    Some((service, presence))
+                    Some((service.into(), presence))
                 );
             }
         }
@@ -163,7 +166,7 @@ mod tests {
                 Presence::decode("services/payment/status", text.as_bytes()).unwrap();
             assert_eq!(
                 (service, presence.is_online()),
-                (ServiceId::Payment, online)
+                (ServiceId::Payment.into(), online)
             );
             assert_eq!(
                 String::from_utf8(presence.to_json()).unwrap(),
@@ -173,6 +176,17 @@ mod tests {
         let will = Presence::will(ServiceId::Payment, "eda-3f9a1c-payment");
         let example = include_str!("../../../docs/wire-contract/service-will.json");
         assert_eq!(String::from_utf8(will.to_json()).unwrap(), compact(example));
+    }
+
+    #[test]
+    fn an_instance_of_payment_service_has_its_own_status_topic() {
+        let second = Instance::new(ServiceId::Payment, 2);
+        assert_eq!(status_topic(second), "services/payment-2/status");
+        let will = Presence::will(ServiceId::Payment, "eda-ab-payment-2").to_json();
+        let (instance, presence) = Presence::decode("services/payment-2/status", &will).unwrap();
+        assert_eq!(instance, second);
+        assert_eq!(presence.client_id, "eda-ab-payment-2");
+        assert_eq!(Presence::decode("services/order-2/status", &will), None);
     }
 
     #[test]

@@ -30,6 +30,8 @@ struct Wire {
     rejections: Vec<(ServiceId, &'static str, String)>,
     /// Topics whose messages the broker delivers twice to OrderService (a redelivery).
     duplicated: Vec<&'static str>,
+    /// What the broker retains per topic (`Command::Retain`; an empty payload clears it).
+    retained: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 impl Wire {
@@ -45,6 +47,7 @@ impl Wire {
             notifications: Vec::new(),
             rejections: Vec::new(),
             duplicated: Vec::new(),
+            retained: Default::default(),
         }
     }
 
@@ -62,6 +65,10 @@ impl Wire {
                     self.timers.push((due, self.armed, work));
                 }
                 Command::Notify(text) => self.notifications.push(text),
+                Command::Retain(update) => match update.payload() {
+                    empty if empty.is_empty() => drop(self.retained.remove(&update.topic())),
+                    payload => drop(self.retained.insert(update.topic(), payload)),
+                },
             }
         }
     }
@@ -475,6 +482,46 @@ fn many_orders_at_once_never_take_the_stock_below_zero() {
                 "{style}: order {n} ends once"
             );
         }
+    }
+}
+
+#[test]
+fn the_broker_retains_every_counted_product_s_level_as_it_changes_and_forgets_a_removed_one() {
+    for style in SagaStyle::ALL {
+        let mut wire = Wire::new(FlowSettings {
+            stock: Stock::parse("P001:7,P002:4").unwrap(),
+            ..settings(style)
+        });
+        let commands = wire.flow.inventory.levels();
+        wire.run(commands);
+        let retained = |wire: &Wire, product: &str| {
+            let payload = wire.retained.get(&format!("inventory/stock/{product}"))?;
+            String::from_utf8(payload.clone()).ok()
+        };
+        assert_eq!(
+            retained(&wire, "P002").as_deref(),
+            Some(r#"{"productId":"P002","units":4}"#),
+            "{style}: stated on connecting"
+        );
+        // Reservations take from it, a declined payment's release gives back.
+        for n in 0..5 {
+            wire.place(order_id(n), &draft(2));
+        }
+        wire.settle();
+        assert_eq!(wire.flow.inventory.stock().of("P001"), Some(1), "{style}");
+        assert_eq!(
+            retained(&wire, "P001").as_deref(),
+            Some(r#"{"productId":"P001","units":1}"#),
+            "{style}: the last level is the one retained"
+        );
+        // The learner stops counting P002: its retained level is cleared.
+        let commands = wire
+            .flow
+            .inventory
+            .set_stock(Stock::parse("P001:1").unwrap());
+        wire.run(commands);
+        assert_eq!(retained(&wire, "P002"), None, "{style}");
+        assert!(retained(&wire, "P001").is_some(), "{style}");
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use broker_bridge::{ConnectionError, Link, ProtocolVersion, QoS};
 use uuid::Uuid;
 
+use crate::services::instances::Instance;
 use crate::services::{FlowSettings, ServiceId, Stock};
 use crate::trace::playback::Speed;
 
@@ -58,10 +59,15 @@ pub struct LogEntry {
     pub outcome: Outcome,
 }
 
+/// One service's client as the page shows it: the service itself, or (PaymentService) one of
+/// its further instances.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceView {
     pub id: ServiceId,
-    /// `eda-<session tag>-<service slug>`.
+    /// 1 for the service itself; 2 and 3 for PaymentService's further instances (their log
+    /// entries go to the service's log).
+    pub number: u8,
+    /// `eda-<session tag>-<service slug>`, `eda-<session tag>-payment-2`.
     pub client_id: String,
     /// Its client's link, as the driver last reported it.
     pub link: Link,
@@ -77,6 +83,13 @@ pub struct ServiceView {
     /// Its status as the broker last told it (`services/<service>/status`), and how long after
     /// the crash the broker announced it offline (the Last Will).
     pub presence: Option<PresenceView>,
+}
+
+impl ServiceView {
+    /// Which client this is.
+    pub fn instance(&self) -> Instance {
+        Instance::new(self.id, self.number)
+    }
 }
 
 /// A service's status as read from the broker.
@@ -178,6 +191,14 @@ pub struct State {
     pub dead_letters_handled: Vec<u64>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
+    /// Products the learner stopped counting, whose retained level InventoryService cleared
+    /// (until counted again).
+    pub uncounted: std::collections::BTreeSet<String>,
+    /// How many instances PaymentService runs (1 to 3), competing for its work.
+    pub payment_instances: u8,
+    /// Why `?payment_instances=` was not used, or why the instances cannot share the work (the
+    /// broker refused the shared subscription).
+    pub instances_error: Option<String>,
     /// Query parameters of the link the page does not know.
     pub link_notice: Option<String>,
     pub services: Vec<ServiceView>,
@@ -192,7 +213,7 @@ pub struct State {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Link(ServiceId, Link),
+    Link(Instance, Link),
     Logged(ServiceId, LogEntry),
     Notified(String),
     OrderPlaced(Uuid),
@@ -220,13 +241,17 @@ pub enum Action {
     RedeliveryRefused(String),
     /// The learner retried or discarded the dead letter of the traced packet `seq`.
     DeadLetterHandled(u64),
-    /// The learner crashed `service` at `at` (packets' clock).
-    Crashed(ServiceId, Duration),
-    /// The learner restarted `service`.
-    Restarted(ServiceId),
-    /// The broker told `service`'s status (its retained status, or its Last Will), seen at
-    /// `at` (packets' clock).
-    PresenceSeen(ServiceId, crate::services::presence::Presence, Duration),
+    /// The learner crashed a service (or one instance) at `at` (packets' clock).
+    Crashed(Instance, Duration),
+    /// The learner restarted a service (or one instance).
+    Restarted(Instance),
+    /// The broker told a service's (or an instance's) status (its retained status, or its
+    /// Last Will), seen at `at` (packets' clock).
+    PresenceSeen(Instance, crate::services::presence::Presence, Duration),
+    /// The learner chose how many instances PaymentService runs (the services reconnect).
+    PaymentInstancesChanged(u8),
+    /// The broker would not let the instances share the work, for this reason.
+    SharingRefused(String),
     /// The learner chose whether the broker keeps the services' sessions (they reconnect).
     SessionChanged(SessionMode),
     /// The learner changed the saga's style, the payment rule, the stock or the deadline.
@@ -245,19 +270,7 @@ impl State {
     /// `session_tag` makes the client ids of this page load unique: `eda-<tag>-<service>`.
     /// Every other setting has its default; [`State::from_link`] reads them from a link.
     pub fn new(broker_url: String, broker_url_error: Option<String>, session_tag: &str) -> Self {
-        let services = ServiceId::ALL
-            .iter()
-            .map(|&id| ServiceView {
-                id,
-                client_id: client_id(session_tag, id),
-                link: Link::starting(broker_url.as_str()),
-                log: VecDeque::new(),
-                log_dropped: 0,
-                duplicates_ignored: 0,
-                crashed_at: None,
-                presence: None,
-            })
-            .collect();
+        let services = service_views(session_tag, &broker_url, 1);
         Self {
             session_tag: session_tag.to_owned(),
             broker_url,
@@ -283,6 +296,9 @@ impl State {
             redelivery_error: None,
             dead_letters_handled: Vec::new(),
             stock: Stock::default(),
+            uncounted: Default::default(),
+            payment_instances: 1,
+            instances_error: None,
             link_notice: None,
             services,
             notifications: VecDeque::new(),
@@ -292,18 +308,37 @@ impl State {
         }
     }
 
+    /// The service itself (its first instance).
     pub fn service(&self, id: ServiceId) -> &ServiceView {
         self.services
             .iter()
-            .find(|s| s.id == id)
+            .find(|s| s.id == id && s.number == 1)
             .expect("State::new creates every service")
     }
 
     fn service_mut(&mut self, id: ServiceId) -> &mut ServiceView {
-        self.services
-            .iter_mut()
-            .find(|s| s.id == id)
+        self.instance_mut(id.into())
             .expect("State::new creates every service")
+    }
+
+    /// The view of `instance`, if the page runs it.
+    fn instance_mut(&mut self, instance: Instance) -> Option<&mut ServiceView> {
+        self.services.iter_mut().find(|s| s.instance() == instance)
+    }
+
+    /// PaymentService runs `instances` from now on (clamped to 1 to 3): a view per instance,
+    /// each starting to connect.
+    pub fn set_payment_instances(&mut self, instances: u8) {
+        let instances = instances.clamp(1, crate::services::instances::MAX_INSTANCES);
+        self.payment_instances = instances;
+        self.services.retain(|s| s.number == 1);
+        let extra = service_views(&self.session_tag, &self.broker_url, instances);
+        self.services
+            .extend(extra.into_iter().filter(|s| s.number > 1));
+        for service in &mut self.services {
+            service.link = Link::starting(self.broker_url.as_str());
+            service.crashed_at = None;
+        }
     }
 
     /// Services whose link is down, for the help banner.
@@ -315,7 +350,11 @@ impl State {
 
     pub fn apply(&mut self, action: Action) {
         match action {
-            Action::Link(id, link) => self.service_mut(id).link = link,
+            Action::Link(instance, link) => {
+                if let Some(view) = self.instance_mut(instance) {
+                    view.link = link;
+                }
+            }
             Action::Logged(id, entry) => {
                 let service = self.service_mut(id);
                 if matches!(entry.outcome, Outcome::Duplicate(_)) {
@@ -402,12 +441,22 @@ impl State {
                 }
                 self.redelivery_error = None;
             }
-            Action::Crashed(id, at) => {
-                let service = self.service_mut(id);
-                service.crashed_at = Some(at);
+            Action::Crashed(instance, at) => {
+                if let Some(view) = self.instance_mut(instance) {
+                    view.crashed_at = Some(at);
+                }
             }
-            Action::Restarted(id) => self.service_mut(id).crashed_at = None,
-            Action::PresenceSeen(id, presence, at) => {
+            Action::Restarted(instance) => {
+                if let Some(view) = self.instance_mut(instance) {
+                    view.crashed_at = None;
+                }
+            }
+            Action::PaymentInstancesChanged(instances) => {
+                self.instances_error = None;
+                self.set_payment_instances(instances);
+            }
+            Action::SharingRefused(reason) => self.instances_error = Some(reason),
+            Action::PresenceSeen(instance, presence, at) => {
                 // Another page's service: not ours to show, but worth a warning.
                 let ours = format!("eda-{}-", self.session_tag);
                 if !presence.client_id.starts_with(&ours) {
@@ -418,7 +467,10 @@ impl State {
                     }
                     return;
                 }
-                let service = self.service_mut(id);
+                // A status of an instance this page does not run (a retained one from before).
+                let Some(service) = self.instance_mut(instance) else {
+                    return;
+                };
                 let online = presence.is_online();
                 let after_crash = service
                     .crashed_at
@@ -438,7 +490,15 @@ impl State {
                     service.crashed_at = None;
                 }
             }
-            Action::StockNow(stock) => self.stock = stock,
+            Action::StockNow(stock) => {
+                for product in self.stock.0.keys() {
+                    if !stock.0.contains_key(product) {
+                        self.uncounted.insert(product.clone());
+                    }
+                }
+                self.uncounted.retain(|p| !stock.0.contains_key(p));
+                self.stock = stock;
+            }
             Action::StyleWaiting(waiting) => self.style_waiting = waiting,
             Action::DelaysRefused(reason) => self.delays_error = Some(reason),
             Action::Cleared => {
@@ -467,5 +527,24 @@ impl State {
 /// `eda-<session_tag>-<slug>`, e.g. `eda-3f9a1c-payment`: the client id of `service`'s MQTT
 /// client in the page whose session tag it is.
 pub fn client_id(session_tag: &str, service: ServiceId) -> String {
-    format!("eda-{session_tag}-{}", service.slug())
+    Instance::from(service).client_id(session_tag)
+}
+
+/// A view of every client the page runs when PaymentService runs `payment_instances`, each
+/// starting to connect to `broker_url`.
+fn service_views(session_tag: &str, broker_url: &str, payment_instances: u8) -> Vec<ServiceView> {
+    Instance::all(payment_instances)
+        .into_iter()
+        .map(|instance| ServiceView {
+            id: instance.service,
+            number: instance.number,
+            client_id: instance.client_id(session_tag),
+            link: Link::starting(broker_url),
+            log: VecDeque::new(),
+            log_dropped: 0,
+            duplicates_ignored: 0,
+            crashed_at: None,
+            presence: None,
+        })
+        .collect()
 }

@@ -17,6 +17,7 @@
 //! | `saga_timeout_ms` | whole milliseconds, 100 to 60000 | 5000 |
 //! | `dedupe` | `on` or `off`: each consumer ignores a message it processed before | `on` |
 //! | `duplicates` | 0 to 100: that share of the messages the services publish goes out twice | 0 |
+//! | `payment_instances` | 1 to 3: PaymentService's instances, sharing its work through a shared subscription | 1 |
 //! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
 //! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
 //!
@@ -68,7 +69,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 19] = [
+pub const LINK_PARAMS: [&str; 20] = [
     "broker",
     "qos",
     "qos_orders",
@@ -88,6 +89,7 @@ pub const LINK_PARAMS: [&str; 19] = [
     "dedupe",
     "duplicates",
     "session",
+    "payment_instances",
 ];
 
 /// A sentence naming the query parameters the page does not know, if any.
@@ -313,6 +315,16 @@ impl State {
                 }
             }
         }
+        if let Some(text) = get("payment_instances") {
+            match crate::services::instances::parse_instances(text) {
+                Ok(instances) => state.set_payment_instances(instances),
+                Err(e) => {
+                    state.instances_error = Some(format!(
+                        "Ignored ?payment_instances= in the link: {e}. Running one instance."
+                    ))
+                }
+            }
+        }
         (state.flow.delays, state.delays_error) =
             delays_from_query(get("payment_ms"), get("inventory_ms"));
         let (flow, flow_error) = flow_from_query(state.flow.clone(), get);
@@ -361,6 +373,8 @@ pub enum Setting {
     Duplicates(u8),
     /// `?session=`.
     Session(super::SessionMode),
+    /// `?payment_instances=` (1 removes it).
+    PaymentInstances(u8),
 }
 
 impl Setting {
@@ -410,6 +424,10 @@ impl Setting {
             Setting::Duplicates(percent) => vec![(
                 "duplicates".to_owned(),
                 (*percent > 0).then(|| percent.to_string()),
+            )],
+            Setting::PaymentInstances(n) => vec![(
+                "payment_instances".to_owned(),
+                (*n > 1).then(|| n.to_string()),
             )],
         }
     }
@@ -532,6 +550,8 @@ mod query_tests {
             Setting::Dedupe(true),
             Setting::Duplicates(25),
             Setting::Duplicates(0),
+            Setting::PaymentInstances(3),
+            Setting::PaymentInstances(1),
         ];
         for setting in settings {
             let state = state_from(&setting.params());
@@ -548,6 +568,7 @@ mod query_tests {
                 Setting::Dedupe(_) => Setting::Dedupe(state.flow.dedupe),
                 Setting::Session(_) => Setting::Session(state.session),
                 Setting::Duplicates(_) => Setting::Duplicates(state.flow.duplicates_percent),
+                Setting::PaymentInstances(_) => Setting::PaymentInstances(state.payment_instances),
                 Setting::Speed(_) => Setting::Speed(state.speed),
                 Setting::Panel(_) => Setting::Panel(state.panel),
             };
@@ -631,6 +652,41 @@ mod query_tests {
             "?saga_timeout_ms=",
         ] {
             assert!(error.contains(key), "{key} in {error}");
+        }
+    }
+
+    #[test]
+    fn payment_instances_come_from_the_link_with_a_view_and_client_id_each_or_are_explained() {
+        let state = State::from_link([("payment_instances", "3")], "ab");
+        assert_eq!(state.payment_instances, 3);
+        let ids: Vec<&str> = state
+            .services
+            .iter()
+            .map(|s| s.client_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "eda-ab-order",
+                "eda-ab-payment",
+                "eda-ab-inventory",
+                "eda-ab-notification",
+                "eda-ab-payment-2",
+                "eda-ab-payment-3"
+            ]
+        );
+        assert_eq!(
+            state.service(crate::services::ServiceId::Payment).client_id,
+            "eda-ab-payment"
+        );
+        for bad in ["4", "0", "many"] {
+            let state = State::from_link([("payment_instances", bad)], "ab");
+            assert_eq!((state.payment_instances, state.services.len()), (1, 4));
+            let error = state.instances_error.unwrap();
+            assert!(
+                error.contains("?payment_instances=") && error.contains("1 to 3"),
+                "{error}"
+            );
         }
     }
 

@@ -37,13 +37,13 @@ fn every_service_has_a_distinct_client_id_and_starts_connecting() {
 fn links_change_per_service_and_disconnected_ones_are_listed() {
     let mut s = state();
     s.apply(Action::Link(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         Link::Connected {
             url: "ws://h:1".into(),
         },
     ));
     s.apply(Action::Link(
-        ServiceId::Inventory,
+        ServiceId::Inventory.into(),
         Link::Disconnected {
             url: "ws://h:1".into(),
             reason: broker_bridge::ConnectionError::TransportFailed("gone".into()),
@@ -124,7 +124,7 @@ fn changing_broker_resets_links_and_clears_the_url_error() {
     let mut s = state();
     s.apply(Action::BrokerUrlInvalid("bad".into()));
     s.apply(Action::Link(
-        ServiceId::Order,
+        ServiceId::Order.into(),
         Link::Connected {
             url: "ws://h:1".into(),
         },
@@ -151,7 +151,7 @@ fn changing_qos_clears_its_error() {
 fn changing_protocol_reconnects_every_service() {
     let mut s = State::new("ws://h:1".into(), None, "t");
     s.apply(Action::Link(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         Link::Connected {
             url: "ws://h:1".into(),
         },
@@ -167,7 +167,7 @@ fn changing_protocol_reconnects_every_service() {
 fn a_loaded_recording_stops_the_services_and_a_refusal_is_kept() {
     let mut s = State::new("ws://h:1".into(), None, "t");
     s.apply(Action::Link(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         Link::Connected {
             url: "ws://h:1".into(),
         },
@@ -224,7 +224,7 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     use crate::services::presence::Presence;
     let mut s = state();
     s.apply(Action::Crashed(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         Duration::from_millis(1000),
     ));
     assert_eq!(
@@ -233,7 +233,7 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     );
     let will = Presence::will(ServiceId::Payment, "eda-a1b2c3-payment");
     s.apply(Action::PresenceSeen(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         will,
         Duration::from_millis(1012),
     ));
@@ -241,12 +241,12 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     assert!(!presence.online);
     assert_eq!(presence.after_crash, Some(Duration::from_millis(12)));
     assert!(presence.reason.unwrap().contains("Last Will"));
-    s.apply(Action::Restarted(ServiceId::Payment));
+    s.apply(Action::Restarted(ServiceId::Payment.into()));
     assert_eq!(s.service(ServiceId::Payment).crashed_at, None);
     let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
     let online = Presence::online(ServiceId::Payment, "eda-a1b2c3-payment", now);
     s.apply(Action::PresenceSeen(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         online,
         Duration::from_millis(3000),
     ));
@@ -261,7 +261,7 @@ fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
     let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
     let theirs = Presence::online(ServiceId::Payment, "eda-ffffff-payment", now);
     s.apply(Action::PresenceSeen(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         theirs,
         Duration::ZERO,
     ));
@@ -273,7 +273,7 @@ fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
     // Its tab closed: the broker publishes its Will.
     let will = Presence::will(ServiceId::Payment, "eda-ffffff-payment");
     s.apply(Action::PresenceSeen(
-        ServiceId::Payment,
+        ServiceId::Payment.into(),
         will,
         Duration::ZERO,
     ));
@@ -288,12 +288,79 @@ fn the_session_mode_comes_from_the_link_or_is_explained() {
     assert_eq!(s.session, SessionMode::Persistent);
     assert!(s.session_error.unwrap().contains("persistent nor clean"));
     let mut s = state();
-    s.apply(Action::Crashed(ServiceId::Order, Duration::ZERO));
+    s.apply(Action::Crashed(ServiceId::Order.into(), Duration::ZERO));
     s.apply(Action::SessionChanged(SessionMode::Clean));
     assert_eq!(s.session, SessionMode::Clean);
     assert_eq!(
         s.service(ServiceId::Order).crashed_at,
         None,
         "every service reconnects"
+    );
+}
+
+#[test]
+fn a_product_removed_from_the_stock_is_listed_as_no_longer_counted_until_counted_again() {
+    let mut s = state();
+    s.apply(Action::StockNow(Stock::parse("P001:5,P002:1").unwrap()));
+    assert!(s.uncounted.is_empty());
+    s.apply(Action::StockNow(Stock::parse("P001:3").unwrap()));
+    assert_eq!(s.uncounted.iter().collect::<Vec<_>>(), ["P002"]);
+    s.apply(Action::StockNow(Stock::parse("P001:1").unwrap()));
+    assert_eq!(
+        s.uncounted.len(),
+        1,
+        "a reservation changes levels, not what is counted"
+    );
+    s.apply(Action::StockNow(Stock::parse("P002:9").unwrap()));
+    assert_eq!(s.uncounted.iter().collect::<Vec<_>>(), ["P001"]);
+}
+
+#[test]
+fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
+    use crate::services::instances::Instance;
+    use crate::services::presence::Presence;
+    let mut s = state();
+    s.apply(Action::PaymentInstancesChanged(2));
+    let second = Instance::new(ServiceId::Payment, 2);
+    assert_eq!(s.services.len(), 5);
+    s.apply(Action::Link(
+        second,
+        Link::Connected {
+            url: "ws://h:1".into(),
+        },
+    ));
+    s.apply(Action::Crashed(second, Duration::from_millis(10)));
+    s.apply(Action::PresenceSeen(
+        second,
+        Presence::will(ServiceId::Payment, "eda-a1b2c3-payment-2"),
+        Duration::from_millis(15),
+    ));
+    let view = s.services.iter().find(|v| v.instance() == second).unwrap();
+    assert_eq!(view.link.word(), "connected");
+    assert_eq!(
+        view.presence.as_ref().unwrap().after_crash,
+        Some(Duration::from_millis(5))
+    );
+    let first = s.service(ServiceId::Payment);
+    assert_eq!(
+        (first.link.word(), first.crashed_at, &first.presence),
+        ("connecting", None, &None),
+        "the first instance is untouched"
+    );
+    // A status of an instance the page does not run (retained from before) changes nothing.
+    let third = Instance::new(ServiceId::Payment, 3);
+    let before = s.clone();
+    s.apply(Action::PresenceSeen(
+        third,
+        Presence::will(ServiceId::Payment, "x"),
+        Duration::ZERO,
+    ));
+    assert_eq!(s, before);
+    s.apply(Action::SharingRefused("refused".into()));
+    assert_eq!(s.instances_error.as_deref(), Some("refused"));
+    s.apply(Action::PaymentInstancesChanged(1));
+    assert_eq!(
+        (s.services.len(), s.payment_instances, s.instances_error),
+        (4, 1, None)
     );
 }

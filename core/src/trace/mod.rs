@@ -50,6 +50,7 @@ pub mod packet;
 pub mod playback;
 pub mod recording;
 pub mod sequence;
+pub mod service_links;
 pub mod service_status;
 pub mod virtual_list;
 
@@ -127,8 +128,8 @@ impl Trace {
     /// flow also goes into the Orders panel's book.
     pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
         let seq = self.packets.record(service, event);
-        if let Some(message) = self.packets.get(seq).and_then(|p| p.message.clone()) {
-            self.orders.apply_packet(seq, event.at, &message);
+        if let Some(packet) = self.packets.get(seq) {
+            self.orders.apply_packet(packet);
         }
         seq
     }
@@ -141,9 +142,7 @@ impl Trace {
             Some(shown) => {
                 let mut book = OrderBook::default();
                 for packet in self.packets.iter().filter(|p| shown.packet(p.seq)) {
-                    if let Some(message) = &packet.message {
-                        book.apply_packet(packet.seq, packet.at, message);
-                    }
+                    book.apply_packet(packet);
                 }
                 std::borrow::Cow::Owned(book)
             }

@@ -5,7 +5,9 @@
 //!
 //! A message is usually seen several times (published once, delivered to each subscriber);
 //! the fold is idempotent, so each counts once. Two different charges for one order are both
-//! counted: that is a double charge, and the row says so.
+//! counted: that is a double charge, and the row says so. The copy going out names the client
+//! that published a result or a compensation: which of PaymentService's instances charged,
+//! declined or refunded the order ([`OrderRow::step_by`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,9 +32,13 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use broker_bridge::Direction;
+
 use super::history::PacketHistory;
+use super::packet::TracedPacket;
 use crate::domain::events::DomainEvent;
 use crate::domain::order::OrderStatus;
+use crate::domain::topics;
 
 /// How many orders the panel keeps; older ones are dropped and counted.
 pub const ORDERS_KEPT: usize = 500;
@@ -46,8 +52,8 @@ pub enum StepSeen {
     ReservationFailed(String),
     /// A charge went through (under this payment id, for this amount).
     Charged(Uuid, f64),
-    /// A charge was declined.
-    Declined(String),
+    /// A charge was declined (under this payment id, for this reason).
+    Declined(Uuid, String),
 }
 
 impl StepSeen {
@@ -57,13 +63,33 @@ impl StepSeen {
             StepSeen::Reserved(_) => "✓ stock reserved".to_owned(),
             StepSeen::ReservationFailed(reason) => format!("✕ reservation failed: {reason}"),
             StepSeen::Charged(_, amount) => format!("✓ charged {amount:.2}"),
-            StepSeen::Declined(reason) => format!("✕ payment failed: {reason}"),
+            StepSeen::Declined(_, reason) => format!("✕ payment failed: {reason}"),
         }
     }
 
     /// Whether the step failed.
     pub fn failed(&self) -> bool {
-        matches!(self, StepSeen::ReservationFailed(_) | StepSeen::Declined(_))
+        matches!(
+            self,
+            StepSeen::ReservationFailed(_) | StepSeen::Declined(..)
+        )
+    }
+
+    /// Whether PaymentService told it: a charge or a decline.
+    pub fn is_payment(&self) -> bool {
+        matches!(self, StepSeen::Charged(..) | StepSeen::Declined(..))
+    }
+
+    /// The message that told it, when it names one (topic and id), as
+    /// [`DomainEvent::identity`] does.
+    fn identity(&self) -> Option<(&'static str, Uuid)> {
+        match self {
+            StepSeen::Reserved(id) => Some((topics::INVENTORY_RESERVED, *id)),
+            StepSeen::Charged(id, _) | StepSeen::Declined(id, _) => {
+                Some((topics::PAYMENTS_PROCESSED, *id))
+            }
+            StepSeen::ReservationFailed(_) => None,
+        }
     }
 }
 
@@ -82,6 +108,19 @@ impl Compensation {
         match self {
             Compensation::Released(_) => "↺ stock released".to_owned(),
             Compensation::Refunded(_, amount) => format!("↺ refunded {amount:.2}"),
+        }
+    }
+
+    /// Whether PaymentService made it.
+    pub fn is_refund(&self) -> bool {
+        matches!(self, Compensation::Refunded(..))
+    }
+
+    /// The message that told it (topic and id), as [`DomainEvent::identity`] does.
+    fn identity(&self) -> (&'static str, Uuid) {
+        match self {
+            Compensation::Released(id) => (topics::INVENTORY_RELEASED, *id),
+            Compensation::Refunded(id, _) => (topics::PAYMENTS_REFUNDED, *id),
         }
     }
 }
@@ -112,6 +151,9 @@ pub struct OrderRow {
     pub outcomes: u32,
     /// The traced packet of its `orders/created`, to deliver it again.
     pub created_seq: Option<u64>,
+    /// The client that published each result and compensation, by the message's identity:
+    /// seen on the copy going out.
+    published_by: Vec<((&'static str, Uuid), String)>,
 }
 
 impl OrderRow {
@@ -128,7 +170,26 @@ impl OrderRow {
             ended: None,
             outcomes: 0,
             created_seq: None,
+            published_by: Vec::new(),
         }
+    }
+
+    /// The client id that published the message of `step` (PaymentService's instance that
+    /// charged or declined, InventoryService that reserved), if the trace saw it go out.
+    pub fn step_by(&self, step: &StepSeen) -> Option<&str> {
+        self.published(step.identity()?)
+    }
+
+    /// The client id that published `compensation`, if the trace saw it go out.
+    pub fn compensation_by(&self, compensation: &Compensation) -> Option<&str> {
+        self.published(compensation.identity())
+    }
+
+    fn published(&self, identity: (&'static str, Uuid)) -> Option<&str> {
+        self.published_by
+            .iter()
+            .find(|(i, _)| *i == identity)
+            .map(|(_, client)| client.as_str())
     }
 
     /// How long from its first message to its outcome.
@@ -215,26 +276,57 @@ impl OrderBook {
     pub fn from_packets(history: &PacketHistory, capacity: usize) -> OrderBook {
         let mut book = OrderBook::new(capacity);
         for packet in history.iter() {
-            if let Some(message) = &packet.message {
-                book.apply_packet(packet.seq, packet.at, message);
-            }
+            book.apply_packet(packet);
         }
         book
     }
 
-    /// Folds the message of the traced packet `seq`, seen at `at`: as [`OrderBook::apply`],
-    /// and an order's row remembers the packet of its `orders/created`.
-    pub fn apply_packet(&mut self, seq: u64, at: Duration, message: &DomainEvent) {
-        self.apply(at, message);
-        if let DomainEvent::OrderCreated(created) = message {
-            if let Some(row) = self
-                .rows
-                .iter_mut()
-                .rfind(|r| r.order_id == created.order_id)
+    /// Folds the message of a traced packet (nothing if it carries none): as
+    /// [`OrderBook::apply`]; an order's row also remembers the packet of its `orders/created`,
+    /// and, from a copy going out, who published a result or a compensation.
+    pub fn apply_packet(&mut self, packet: &TracedPacket) {
+        let Some(message) = packet.message.as_deref() else {
+            return;
+        };
+        self.apply(packet.at, message);
+        let Some(row) = self
+            .rows
+            .iter_mut()
+            .rfind(|r| r.order_id == message.order_id())
+        else {
+            return;
+        };
+        match message {
+            DomainEvent::OrderCreated(_) => {
+                row.created_seq.get_or_insert(packet.seq);
+            }
+            DomainEvent::PaymentProcessed(_)
+            | DomainEvent::PaymentRefunded(_)
+            | DomainEvent::InventoryReserved(_)
+            | DomainEvent::InventoryReleased(_)
+                if packet.direction == Direction::Outgoing =>
             {
-                row.created_seq.get_or_insert(seq);
+                let identity = message.identity();
+                if row.published(identity).is_none() {
+                    row.published_by.push((identity, packet.client_id.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// How many payment results (`payments/processed`) each client published, by client id:
+    /// the share of the orders each of PaymentService's instances handled.
+    pub fn payments_by(&self) -> std::collections::BTreeMap<&str, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for row in &self.rows {
+            for (identity, client) in &row.published_by {
+                if identity.0 == topics::PAYMENTS_PROCESSED {
+                    *counts.entry(client.as_str()).or_default() += 1;
+                }
             }
         }
+        counts
     }
 
     /// Oldest first.
@@ -332,6 +424,7 @@ impl OrderBook {
                 let step = match (&p.reason, p.success) {
                     (_, true) => StepSeen::Charged(p.payment_id, p.amount),
                     (reason, false) => StepSeen::Declined(
+                        p.payment_id,
                         reason.clone().unwrap_or_else(|| "no reason given".into()),
                     ),
                 };

@@ -147,6 +147,12 @@ pub enum ServiceEvent {
         /// The order worked on.
         order_id: Uuid,
     },
+    /// One of the service's instances crashed with this work in hand; the service carries on
+    /// with its other instances, but this piece of work never finishes.
+    WorkLost {
+        /// The order worked on.
+        order_id: Uuid,
+    },
     /// It handled a message ([`LastOutcome::Done`]) or rejected one or failed at something
     /// ([`LastOutcome::Failed`]).
     Outcome(LastOutcome),
@@ -165,6 +171,8 @@ pub enum ServiceEvent {
 impl ServiceStatus {
     /// Each filter `service` subscribes to under `style` (as it declares them, in order) with
     /// the broker's answer: what the page's headers and the flow diagram's delivery edges show.
+    /// A shared subscription (`$share/<group>/<filter>`, PaymentService's instances) answers for
+    /// its filter.
     pub fn subscriptions(
         &self,
         service: ServiceId,
@@ -177,7 +185,11 @@ impl ServiceStatus {
                 let grant = self
                     .grants
                     .iter()
-                    .find(|(f, _)| f == filter)
+                    .rfind(|(f, _)| {
+                        f == filter
+                            || broker_bridge::topic::shared_parts(f)
+                                .is_some_and(|(_, inner)| inner == filter)
+                    })
                     .map_or(Grant::Asked, |(_, g)| g.clone());
                 (filter, grant)
             })
@@ -221,6 +233,12 @@ impl ServiceStatus {
                     pending.remove(index);
                 }
                 self.work.last = LastOutcome::Done;
+            }
+            ServiceEvent::WorkLost { order_id } => {
+                let pending = &mut self.work.pending;
+                if let Some(index) = pending.iter().position(|w| w.order_id == *order_id) {
+                    pending.remove(index);
+                }
             }
             ServiceEvent::Outcome(outcome) => self.work.last = outcome.clone(),
             ServiceEvent::Restarted { url } => {
@@ -347,17 +365,19 @@ impl ServiceLog {
     pub fn inferred(history: &PacketHistory, style: SagaStyle, capacity: usize) -> ServiceLog {
         let mut log = ServiceLog::new(capacity);
         let packets: Vec<&TracedPacket> = history.iter().collect();
-        let mut asked: HashMap<(ServiceId, u16), Vec<String>> = HashMap::new();
+        // By client id: PaymentService's instances number their packets each on its own.
+        let mut asked: HashMap<(&str, u16), Vec<String>> = HashMap::new();
         for (i, packet) in packets.iter().enumerate() {
             let service = packet.service;
             let event = match (packet.packet.as_ref(), packet.direction) {
                 (Packet::Subscribe(subscribe), Direction::Outgoing) => {
                     let filters = subscribe.filters.iter().map(|(f, _)| f.clone()).collect();
-                    asked.insert((service, subscribe.packet_id), filters);
+                    asked.insert((packet.client_id.as_str(), subscribe.packet_id), filters);
                     continue;
                 }
                 (Packet::SubAck(ack), Direction::Incoming) => {
-                    let Some(filters) = asked.remove(&(service, ack.packet_id)) else {
+                    let Some(filters) = asked.remove(&(packet.client_id.as_str(), ack.packet_id))
+                    else {
                         continue;
                     };
                     let answers = filters.into_iter().zip(ack.return_codes.iter().copied());

@@ -4,12 +4,13 @@ use yew::prelude::*;
 
 use super::{
     BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog, FlowDiagram,
-    Notifications, OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PlaybackBar,
-    ProtocolSelect, QosSettings, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge,
-    SettingSelect, StatusStrip, StockPanel,
+    Notifications, OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances,
+    PlaybackBar, ProtocolSelect, QosSettings, RecordingBar, SagaSettings, SequenceDiagram,
+    ServiceBadge, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
+use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::Panel;
 
@@ -139,14 +140,16 @@ pub fn App() -> Html {
             .find(|(service, _)| *service == id)
             .map(|(_, status)| status.subscriptions(id, state.flow.saga))
             .unwrap_or_default();
-        html! { <EventLog service={state.service(id).clone()} {subscriptions} /> }
+        let shared = (id == ServiceId::Payment && state.payment_instances > 1)
+            .then(|| (share_group(id, &state.session_tag), state.payment_instances));
+        html! { <EventLog service={state.service(id).clone()} {subscriptions} {shared} /> }
     })
     .collect::<Html>();
     let badges = state
         .services
         .iter()
         .map(|s| ServiceBadge {
-            id: s.id,
+            instance: s.instance(),
             client_id: s.client_id.clone(),
             link: s.link.clone(),
             crashed: s.crashed_at.is_some(),
@@ -164,6 +167,10 @@ pub fn App() -> Html {
     let on_session = {
         let page = page.clone();
         Callback::from(move |value: String| page.set_session(&value))
+    };
+    let on_instances = {
+        let page = page.clone();
+        Callback::from(move |value: String| page.set_payment_instances(&value))
     };
 
     html! {
@@ -204,8 +211,11 @@ pub fn App() -> Html {
                     <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
                         selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
                     <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} waiting={state.style_waiting} on_change={on_flow.clone()} />
-                    <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} on_change={on_stock} />
+                    <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()}
+                        uncounted={state.uncounted.iter().cloned().collect::<Vec<_>>()} on_change={on_stock} />
                     <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} />
+                    <PaymentInstances instances={state.payment_instances} session={state.session}
+                        error={state.instances_error.clone()} on_change={on_instances} />
                 </div>
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
@@ -229,7 +239,8 @@ pub fn App() -> Html {
                     <FlowDiagram trace={trace.clone()} version={flow_version}
                         placed_order={state.placed_order} form_error={state.form_error.clone()}
                         broker_url={state.broker_url.clone()} on_screen={flow_on_screen}
-                        presence={state.services.iter().filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
+                        payment_instances={state.payment_instances}
+                        presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
                 </section>
             }
             <section class="layout wide" aria-label="The wire">
@@ -250,6 +261,7 @@ pub fn App() -> Html {
             </section>
             <section class="layout wide" aria-label="The orders">
                 <OrdersPanel trace={trace.clone()} version={state.trace_version}
+                    show_handlers={state.payment_instances > 1}
                     on_deliver_again={live.then(|| on_deliver_again.clone())} />
                 <DeadLettersPanel trace={trace.clone()} version={state.trace_version}
                     handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}

@@ -15,6 +15,10 @@ pub struct EventLogProps {
     /// Each filter the service subscribes to, with the broker's answer on this connection.
     #[prop_or_default]
     pub subscriptions: Vec<(&'static str, Grant)>,
+    /// The shared subscription's group and how many instances share it, when the service runs
+    /// several (its log holds every instance's messages).
+    #[prop_or_default]
+    pub shared: Option<(String, u8)>,
 }
 
 /// "Subscribes to orders/created, inventory/reserved; the broker refused payments/processed
@@ -115,6 +119,13 @@ pub fn EventLog(props: &EventLogProps) -> Html {
                     { subscriptions_line(&props.subscriptions) }
                 }
             </p>
+            if let Some((group, instances)) = &props.shared {
+                <p class="subscriptions" data-testid="shared-subscription">
+                    { format!("{instances} instances, each subscribed through the shared subscription \
+                               $share/{group}/<topic>: the broker gives each message to one of them. \
+                               This log holds what each received.") }
+                </p>
+            }
             if service.log.is_empty() {
                 <p class="empty">{ "No messages received yet." }</p>
             }

@@ -2,7 +2,8 @@
 //! topic published or subscribed, and a dot travelling its edge for every PUBLISH packet, started
 //! when the packet event is recorded. Each box shows its link and what it is doing, with the
 //! simulated work counting down; a delivery edge shows whether the broker granted the
-//! subscription (a refused one is struck through). The model is [`eda_core::trace::flow`];
+//! subscription (a refused one is struck through). With PaymentService's instances competing,
+//! its box counts the payments each instance handled. The model is [`eda_core::trace::flow`];
 //! this only draws it.
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use yew::prelude::*;
 use super::flow_pulses::FlowPulses;
 use crate::hooks::use_window_resize;
 use crate::SharedTrace;
+use eda_core::services::instances::{client_label, Instance};
 use eda_core::services::{SagaStyle, ServiceId};
 use eda_core::trace::flow::{
     broker_state, client_state, edges, flow_layout, service_state, EdgeKind, EdgeLine, Node,
@@ -43,6 +45,47 @@ pub struct FlowDiagramProps {
     /// Off screen the dots and countdowns stop (and start again where the clock says).
     #[prop_or(true)]
     pub on_screen: bool,
+    /// How many instances PaymentService runs: with more than one, its box counts what each
+    /// handled.
+    #[prop_or(1)]
+    pub payment_instances: u8,
+}
+
+/// What PaymentService's box says of its instances: a short line, its long form, and the
+/// counts for the page's tests (`payment:4 payment-2:3`). `by_client` is how many payment
+/// results each client published.
+fn instances_line(instances: u8, by_client: &[(&str, usize)]) -> (String, String, String) {
+    let counts: Vec<(String, usize)> = (1..=instances)
+        .map(|n| {
+            let label = Instance::new(ServiceId::Payment, n).slug();
+            let count = by_client
+                .iter()
+                .filter(|(client, _)| client_label(client) == label)
+                .map(|(_, n)| n)
+                .sum();
+            (label, count)
+        })
+        .collect();
+    let short = counts
+        .iter()
+        .map(|(_, n)| n.to_string())
+        .collect::<Vec<_>>();
+    let long = counts
+        .iter()
+        .map(|(label, n)| format!("{label} {n}"))
+        .collect::<Vec<_>>();
+    let data = counts
+        .iter()
+        .map(|(label, n)| format!("{label}:{n}"))
+        .collect::<Vec<_>>();
+    (
+        format!("{instances} instances: {}", short.join(" · ")),
+        format!(
+            "; {instances} instances share its work, payments handled by each: {}",
+            long.join(", ")
+        ),
+        data.join(" "),
+    )
 }
 
 fn current_orientation() -> Orientation {
@@ -63,9 +106,19 @@ fn host_of(url: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
-/// Lines of text centred in a box, the first one its name.
-fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
-    let description = state.describe();
+/// Lines of text centred in a box, the first one its name; `instances`, PaymentService's
+/// instances line (see [`instances_line`]).
+fn node_view(
+    b: &NodeBox,
+    state: &NodeState,
+    extra: Option<String>,
+    instances: Option<(String, String, String)>,
+) -> Html {
+    let (instances_text, instances_description, handled) = match instances {
+        Some((text, description, handled)) => (Some(text), description, Some(handled)),
+        None => (None, String::new(), None),
+    };
+    let description = format!("{}{instances_description}", state.describe());
     let link_class = state.link.as_ref().map(|l| format!("link {}", l.word()));
     let activity_class = format!("activity {}", state.activity.word());
     let lines: Vec<(String, String)> = [
@@ -73,6 +126,7 @@ fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
         link_class.zip(state.link_text()),
         state.activity_text().map(|t| (activity_class, t)),
         extra.map(|t| ("host".to_owned(), t)),
+        instances_text.map(|t| ("instances".to_owned(), t)),
     ]
     .into_iter()
     .flatten()
@@ -82,6 +136,7 @@ fn node_view(b: &NodeBox, state: &NodeState, extra: Option<String>) -> Html {
     html! {
         <g class={classes!("flow-node", state.look())} data-testid={format!("flow-node-{}", b.node.slug())}
             data-state={state.link.as_ref().map(|l| l.word())} data-activity={state.activity.word()}
+            data-handled={handled}
             tabindex="0" role="img" aria-label={description.clone()}>
             <title>{ description }</title>
             <rect class="frame" x={b.x.to_string()} y={b.y.to_string()} width={b.width.to_string()}
@@ -187,10 +242,15 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     let now = crate::clock::now();
     // The dots and the badges run on the view's clock, which the playback may slow down,
     // pause or step; live or replayed, the badges are the same projection of the trace.
-    let (drawn, statuses, view_now, saga) = {
+    let (drawn, statuses, view_now, saga, instances) = {
         let trace = props.trace.0.borrow();
         let (drawn, view_now) = trace.pulses_at(now);
-        (drawn, trace.statuses(), view_now, trace.saga)
+        let instances = (props.payment_instances > 1).then(|| {
+            let book = trace.orders_shown();
+            let by_client: Vec<(&str, usize)> = book.payments_by().into_iter().collect();
+            instances_line(props.payment_instances, &by_client)
+        });
+        (drawn, trace.statuses(), view_now, trace.saga, instances)
     };
     // A few times a second while something counts down or a dot is on the page (its edge's
     // "+N" changes as the dots leave); not at all otherwise. The dots move on their own.
@@ -212,6 +272,9 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         .map(|(id, status)| (*id, service_state(*id, status, view_now)))
         .collect();
     let nodes = layout.nodes.iter().map(|b| {
+        let more = instances
+            .clone()
+            .filter(|_| b.node.service() == Some(ServiceId::Payment));
         let (state, extra) = match b.node {
             Node::Client => (
                 client_state(props.placed_order, props.form_error.as_deref()),
@@ -243,7 +306,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 None => return Html::default(),
             },
         };
-        node_view(b, &state, extra)
+        node_view(b, &state, extra, more)
     });
     let lines = layout.lines.iter().map(|line| {
         let hidden = hidden.get(&line.edge.id()).copied().unwrap_or(0);

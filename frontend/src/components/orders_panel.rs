@@ -1,8 +1,10 @@
 //! The Orders panel: one row per order as the wire told it (id, customer, total, state, the
 //! steps taken and the compensations made, why it was cancelled, its time to an outcome),
-//! newest first. The model is [`eda_core::trace::orders`]; this only draws it.
+//! newest first; with PaymentService's instances competing, which instance charged and which
+//! refunded. The model is [`eda_core::trace::orders`]; this only draws it.
 
 use eda_core::domain::order::OrderStatus;
+use eda_core::services::instances::client_label;
 use eda_core::trace::orders::{Compensation, OrderRow, StepSeen};
 use yew::prelude::*;
 
@@ -20,6 +22,21 @@ pub struct OrdersPanelProps {
     /// Publish an order's `orders/created` again (its packet's seq); no button without it.
     #[prop_or_default]
     pub on_deliver_again: Option<Callback<u64>>,
+    /// Say which client published each payment result and refund (PaymentService runs several
+    /// instances, competing for its work).
+    #[prop_or_default]
+    pub show_handlers: bool,
+}
+
+/// " by payment-2", after a step or compensation, when the panel names the instances.
+fn by(client: Option<&str>, shown: bool) -> Html {
+    match client.filter(|_| shown) {
+        Some(client) => html! {
+            <span class="by" data-testid="order-handler" data-client={client.to_owned()}>
+                { " by " }{ outside(client_label(client)) }</span>
+        },
+        None => Html::default(),
+    }
 }
 
 fn status_symbol(status: OrderStatus) -> &'static str {
@@ -30,7 +47,7 @@ fn status_symbol(status: OrderStatus) -> &'static str {
     }
 }
 
-fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>) -> Html {
+fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, handlers: bool) -> Html {
     let id = row.order_id.to_string();
     let time = row
         .time_to_outcome()
@@ -49,10 +66,12 @@ fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>) -> Html {
             <td>
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {
-                        <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">{ reason(&s.describe()) }</li>
+                        <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">
+                            { reason(&s.describe()) }{ by(row.step_by(s), handlers && s.is_payment()) }</li>
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {
-                        <li class="compensation" data-testid="order-compensation">{ c.describe() }</li>
+                        <li class="compensation" data-testid="order-compensation">
+                            { c.describe() }{ by(row.compensation_by(c), handlers && c.is_refund()) }</li>
                     }) }
                     if double {
                         <li class="failure" data-testid="order-double-charge">{ format!("✕ charged {} times", row.charges()) }</li>
@@ -90,7 +109,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         .rows()
         .rev()
         .take(ROWS_DRAWN)
-        .map(|row| row_view(row, props.on_deliver_again.as_ref()))
+        .map(|row| row_view(row, props.on_deliver_again.as_ref(), props.show_handlers))
         .collect::<Html>();
     let hidden = total.saturating_sub(ROWS_DRAWN) as u64 + book.dropped();
     html! {

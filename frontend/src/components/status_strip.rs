@@ -1,19 +1,20 @@
-//! One badge per service with its connection state, and help when a connection is down: what
-//! happened, in the session's words, and what to do about it. Starting Mosquitto is advised only
-//! when nothing answered at the broker's address.
+//! One badge per service (and per further instance of PaymentService) with its connection
+//! state, and help when a connection is down: what happened, in the session's words, and what
+//! to do about it. Starting Mosquitto is advised only when nothing answered at the broker's
+//! address.
 
 use yew::prelude::*;
 
 use super::outside_text::{outside, reason};
 use broker_bridge::{ConnectionError, Link};
 use eda_core::outside_text::visible;
-use eda_core::services::ServiceId;
+use eda_core::services::instances::Instance;
 use eda_core::state::PresenceView;
 
-/// One service as its badge shows it.
+/// One service (or one of PaymentService's further instances) as its badge shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceBadge {
-    pub id: ServiceId,
+    pub instance: Instance,
     pub client_id: String,
     /// Its client's link, as the client sees it.
     pub link: Link,
@@ -30,12 +31,13 @@ pub struct StatusStripProps {
     /// A recording is shown: the services were stopped on purpose, no help needed.
     #[prop_or_default]
     pub replaying: bool,
-    /// Crash a service (drop its connection without DISCONNECT); no button without it.
+    /// Crash a service or instance (drop its connection without DISCONNECT); no button without
+    /// it.
     #[prop_or_default]
-    pub on_crash: Option<Callback<ServiceId>>,
-    /// Start a crashed service again.
+    pub on_crash: Option<Callback<Instance>>,
+    /// Start a crashed service or instance again.
     #[prop_or_default]
-    pub on_restart: Option<Callback<ServiceId>>,
+    pub on_restart: Option<Callback<Instance>>,
 }
 
 /// "broker: online", or "broker: offline (Last Will, 12 ms after the crash)".
@@ -65,14 +67,7 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
 
 /// The help for a service whose link is down: the first line says what happened, the second
 /// what to do.
-fn help(
-    service: ServiceId,
-    client_id: &str,
-    url: &str,
-    why: &ConnectionError,
-    retry: String,
-) -> Html {
-    let name = service.name();
+fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: String) -> Html {
     let text = why.to_string();
     match diagnosis(why) {
         "unreachable" => html! {
@@ -131,40 +126,41 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         .services
         .iter()
         .map(|badge| {
-            let (id, link) = (badge.id, &badge.link);
+            let (id, link) = (badge.instance, &badge.link);
+            let (name, slug) = (id.name(), id.slug());
             let state = if badge.crashed { "crashed" } else { link.word() };
             let title = match link {
                 Link::Disconnected { reason, .. } => visible(&reason.to_string()).into_owned(),
-                _ => format!("{} is {state}", id.name()),
+                _ => format!("{name} is {state}"),
             };
             let control = match (&props.on_crash, &props.on_restart, badge.crashed) {
                 (_, Some(on_restart), true) => {
                     let on_restart = on_restart.clone();
                     html! {
-                        <button type="button" class="small" data-testid={format!("restart-{}", id.slug())}
-                            aria-label={format!("Restart {}", id.name())}
+                        <button type="button" class="small" data-testid={format!("restart-{slug}")}
+                            aria-label={format!("Restart {name}")}
                             onclick={Callback::from(move |_: MouseEvent| on_restart.emit(id))}>{ "Restart" }</button>
                     }
                 }
                 (Some(on_crash), _, false) => {
                     let on_crash = on_crash.clone();
                     html! {
-                        <button type="button" class="small" data-testid={format!("crash-{}", id.slug())}
-                            aria-label={format!("Crash {}", id.name())}
+                        <button type="button" class="small" data-testid={format!("crash-{slug}")}
+                            aria-label={format!("Crash {name}")}
                             onclick={Callback::from(move |_: MouseEvent| on_crash.emit(id))}>{ "Crash" }</button>
                     }
                 }
                 _ => Html::default(),
             };
             html! {
-                <li class={classes!("badge", state)} data-testid={format!("status-{}", id.slug())}
+                <li class={classes!("badge", state)} data-testid={format!("status-{slug}")}
                     data-state={link.word()} data-crashed={badge.crashed.to_string()} title={title}>
                     <span class="symbol" aria-hidden="true">{ if badge.crashed { "✕" } else { link.symbol() } }</span>
-                    <span class="name">{ id.name() }</span>
+                    <span class="name">{ name.clone() }</span>
                     <span class="state">{ state }</span>
                     <code data-testid="client-id">{ &badge.client_id }</code>
                     if let Some(presence) = &badge.presence {
-                        <span class="presence" data-testid={format!("presence-{}", id.slug())}
+                        <span class="presence" data-testid={format!("presence-{slug}")}
                             data-online={presence.online.to_string()}
                             data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}>
                             { presence_text(presence) }</span>
@@ -186,9 +182,13 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                 retry_in,
                 attempt,
                 ..
-            } if !reason.is_stopped() => {
-                Some((badge.id, &badge.client_id, reason, *retry_in, *attempt))
-            }
+            } if !reason.is_stopped() => Some((
+                badge.instance,
+                &badge.client_id,
+                reason,
+                *retry_in,
+                *attempt,
+            )),
             _ => None,
         });
     let help = down.map(|(service, client_id, why, retry_in, attempt)| {
@@ -202,7 +202,7 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         html! {
             <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
                 data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>
-                { help(service, client_id, &props.broker_url, why, retry) }
+                { help(&service.name(), client_id, &props.broker_url, why, retry) }
             </div>
         }
     });

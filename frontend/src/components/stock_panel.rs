@@ -1,5 +1,7 @@
 //! InventoryService's stock: the units on hand per product, live, and a field to set them
-//! (`P001:5,P002:0`; a product not listed is not counted).
+//! (`P001:5,P002:0`; a product not listed is not counted). Each level is also retained on the
+//! broker (`inventory/stock/<productId>`); a product the learner stops counting has its
+//! retained level cleared, and the panel says so.
 
 use eda_core::services::Stock;
 use yew::prelude::*;
@@ -13,19 +15,31 @@ pub struct StockPanelProps {
     pub configured: Stock,
     /// On hand now.
     pub levels: Stock,
+    /// Products no longer counted, whose retained level InventoryService cleared.
+    #[prop_or_default]
+    pub uncounted: Vec<String>,
     /// The text to set them, when the learner is done typing.
     pub on_change: Callback<String>,
 }
 
 #[component]
 pub fn StockPanel(props: &StockPanelProps) -> Html {
+    let uncounted = props.uncounted.iter().map(|product| {
+        html! {
+            <li key={format!("uncounted-{product}")} class="uncounted" data-testid="stock-uncounted"
+                data-product={product.clone()}>
+                { outside(product) }{ ": no longer counted (its retained level was cleared)" }
+            </li>
+        }
+    });
     html! {
         <div class="setting stock" data-testid="stock">
             <DraftField id="stock-levels" label="Stock" kind="text" placeholder="P001:5, P002:0"
                 value={props.configured.to_string()} on_change={props.on_change.clone()} />
             if props.levels.0.is_empty() {
                 <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds." }</span>
-            } else {
+            }
+            if !props.levels.0.is_empty() || !props.uncounted.is_empty() {
                 <ul class="stock-levels" aria-label="Units on hand">
                     { for props.levels.0.iter().map(|(product, units)| html! {
                         <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
@@ -33,7 +47,13 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
                             { outside(product) }{ format!(": {units}") }
                         </li>
                     }) }
+                    { for uncounted }
                 </ul>
+            }
+            if !props.levels.0.is_empty() {
+                <span class="muted" data-testid="stock-retained">
+                    { "Retained on inventory/stock/<product>: a client that subscribes later gets these levels at once." }
+                </span>
             }
         </div>
     }

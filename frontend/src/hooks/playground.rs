@@ -10,6 +10,7 @@ use eda_core::domain::events::DomainEvent;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::order_form::{validate, OrderDraft};
 use eda_core::services::dead_letter::POISON_CUSTOMER;
+use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
 use eda_core::services::{Flow, FlowField, ServiceId};
 use eda_core::state::query::{parse_delay, protocol_from_query};
@@ -181,18 +182,32 @@ impl Playground {
         }
     }
 
-    /// Crashes `service`: its connection drops without DISCONNECT (the broker publishes its Last
-    /// Will).
-    pub fn crash(&self, service: ServiceId) {
+    /// Crashes a service (or one of PaymentService's instances): its connection drops without
+    /// DISCONNECT (the broker publishes its Last Will).
+    pub fn crash(&self, instance: Instance) {
         if let Some(runtime) = self.runtime.borrow().as_ref() {
-            runtime.crash(service);
+            runtime.crash(instance);
         }
     }
 
-    /// Starts a crashed `service` again, under the same client id.
-    pub fn restart(&self, service: ServiceId) {
+    /// Starts a crashed service (or instance) again, under the same client id.
+    pub fn restart(&self, instance: Instance) {
         if let Some(runtime) = self.runtime.borrow().as_ref() {
-            runtime.restart(service);
+            runtime.restart(instance);
+        }
+    }
+
+    /// How many instances PaymentService runs, `1` to `3`: the services connect anew with
+    /// them (more than one share its work through a shared subscription).
+    pub fn set_payment_instances(&self, value: &str) {
+        match parse_instances(value) {
+            Ok(instances) => {
+                address_bar::remember(&Setting::PaymentInstances(instances));
+                // `use_playground` starts a new runtime when the number of instances changes.
+                self.state
+                    .dispatch(Action::PaymentInstancesChanged(instances));
+            }
+            Err(reason) => self.state.dispatch(Action::SharingRefused(reason)),
         }
     }
 
@@ -360,13 +375,13 @@ pub fn use_playground() -> Playground {
         );
     }
 
-    // (Re)started when the MQTT version or the session mode changes: the connections are made
-    // anew.
+    // (Re)started when the MQTT version, the session mode or the number of PaymentService's
+    // instances changes: the connections are made anew.
     {
         let (state, runtime, trace) = (state.clone(), runtime.clone(), trace.clone());
         use_effect_with(
-            (state.protocol, state.session),
-            move |(protocol, session)| {
+            (state.protocol, state.session, state.payment_instances),
+            move |(protocol, session, payment_instances)| {
                 let dispatcher = state.dispatcher();
                 // New connections, the same services: their memory and schedule carry over.
                 let old = runtime.borrow_mut().take();
@@ -380,6 +395,7 @@ pub fn use_playground() -> Playground {
                     qos: state.qos,
                     protocol: *protocol,
                     session: *session,
+                    payment_instances: *payment_instances,
                 };
                 let started =
                     Runtime::start(connection, flow, trace, move |a| dispatcher.dispatch(a));

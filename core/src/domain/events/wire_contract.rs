@@ -138,13 +138,15 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
         .collect();
     on_disk.sort_unstable();
     let mut checked: Vec<String> = EXAMPLES.iter().map(|(f, ..)| (*f).to_owned()).collect();
-    // The services' status messages (services/+/status), checked in services/presence.rs, and
-    // a dead letter (deadletter/<service>), checked in services/dead_letter.rs.
+    // The services' status messages (services/+/status), checked in services/presence.rs; a
+    // dead letter (deadletter/<service>), checked in services/dead_letter.rs; InventoryService's
+    // retained stock level (inventory/stock/<productId>), checked in services/stock_levels.rs.
     checked.extend(
         [
             "service-online.json",
             "service-will.json",
             "deadletter-payment.json",
+            "stock-level.json",
         ]
         .map(str::to_owned),
     );
@@ -204,7 +206,13 @@ fn services_named(cell: &str) -> Vec<crate::services::ServiceId> {
 fn the_readme_s_topic_table_says_who_publishes_and_subscribes_as_the_services_do() {
     use crate::services::{SagaStyle, ServiceId};
     let mut rows = 0;
-    for line in README.lines().filter(|l| l.starts_with("| `")) {
+    // The flow's table only: the section "## Topics", up to the next heading of its level.
+    let topics_section = README
+        .lines()
+        .skip_while(|l| *l != "## Topics")
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "));
+    for line in topics_section.filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let topic = cells[1].trim_matches('`');
         assert!(topics::ALL.contains(&topic), "README row for {topic}");

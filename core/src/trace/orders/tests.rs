@@ -210,3 +210,84 @@ fn the_book_is_bounded_and_counts_what_it_dropped_and_replays_from_packets() {
     );
     assert_eq!(row.steps.len(), 2);
 }
+
+#[test]
+fn the_copy_going_out_names_the_instance_that_charged_and_the_one_that_refunded() {
+    use crate::services::ServiceId;
+    use broker_bridge::packet::{Packet, Publish};
+    use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+    let mut history = PacketHistory::new(100);
+    let mut record = |service, client: &str, direction, message: &DomainEvent| {
+        let packet = Packet::Publish(Publish::new(
+            message.topic(),
+            message.to_json(),
+            QoS::AtMostOnce,
+        ));
+        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+        let at = ms(history.iter().count() as u64);
+        let event = PacketEvent {
+            at,
+            client_id: client.into(),
+            direction,
+            packet,
+            bytes,
+        };
+        history.record(service, &event);
+    };
+    let refunded: DomainEvent = PaymentRefunded {
+        order_id: id(1),
+        payment_id: id(201),
+        amount: 59.98,
+        refunded_at: now(),
+    }
+    .into();
+    let declined: DomainEvent = PaymentProcessed {
+        success: false,
+        reason: Some("payment declined".into()),
+        ..match charged(2, 202) {
+            DomainEvent::PaymentProcessed(p) => p,
+            _ => unreachable!(),
+        }
+    }
+    .into();
+    // OrderService's copies come in first: they name no publisher.
+    record(
+        ServiceId::Order,
+        "eda-t-order",
+        Direction::Incoming,
+        &charged(1, 201),
+    );
+    record(
+        ServiceId::Payment,
+        "eda-t-payment-2",
+        Direction::Outgoing,
+        &charged(1, 201),
+    );
+    record(
+        ServiceId::Payment,
+        "eda-t-payment",
+        Direction::Outgoing,
+        &refunded,
+    );
+    record(
+        ServiceId::Payment,
+        "eda-t-payment",
+        Direction::Outgoing,
+        &declined,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.steps.len(), 1, "one charge, seen twice");
+    assert_eq!(row.step_by(&row.steps[0]), Some("eda-t-payment-2"));
+    assert_eq!(
+        row.compensation_by(&row.compensations[0]),
+        Some("eda-t-payment")
+    );
+    let other = book.row(id(2)).unwrap();
+    assert_eq!(other.step_by(&other.steps[0]), Some("eda-t-payment"));
+    assert_eq!(
+        book.payments_by().into_iter().collect::<Vec<_>>(),
+        [("eda-t-payment", 1), ("eda-t-payment-2", 1)],
+        "a refund is not a payment result"
+    );
+}

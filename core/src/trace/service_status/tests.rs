@@ -400,3 +400,38 @@ fn a_recording_starts_work_only_for_the_messages_that_start_it() {
         1
     );
 }
+
+#[test]
+fn a_shared_subscription_answers_for_its_filter() {
+    use broker_bridge::packet::SubscribeReturnCode;
+    use broker_bridge::ReasonCode;
+    let mut log = ServiceLog::new(100);
+    log.record(ms(0), ServiceId::Payment, up());
+    log.record(
+        ms(5),
+        ServiceId::Payment,
+        ServiceEvent::Subscribed(vec![
+            (
+                "$share/eda-t-payment/orders/created".into(),
+                SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+            ),
+            (
+                "$share/eda-t-payment/orders/cancelled".into(),
+                SubscribeReturnCode::Refused(ReasonCode::SharedSubscriptionsNotSupported),
+            ),
+        ]),
+    );
+    let status = log.status_at(ServiceId::Payment, None);
+    let grants = status.subscriptions(ServiceId::Payment, crate::services::SagaStyle::Parallel);
+    assert_eq!(
+        grants,
+        [
+            (topics::ORDERS_CREATED, Grant::Granted(QoS::AtLeastOnce)),
+            (topics::ORDERS_CONFIRMED, Grant::Asked),
+            (
+                topics::ORDERS_CANCELLED,
+                Grant::Refused("Shared Subscriptions not supported (0x9E)".into())
+            ),
+        ]
+    );
+}

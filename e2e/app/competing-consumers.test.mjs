@@ -1,0 +1,217 @@
+// Competing consumers: PaymentService as two instances, each its own MQTT client in one shared
+// subscription ($share/<group>/…), on MQTT 3.1.1 and 5.0. An independent witness counts the
+// payments per order (each charged exactly once), the broker's log says which instance each
+// order went to (both get some, none gets one twice), and the page says it too (the Orders
+// panel's "by payment-2", PaymentService's box). A crashed instance's share goes to the other
+// with clean sessions, and waits for it with persistent ones (Mosquitto keeps it in the
+// group); every order still ends exactly once. A broker that refuses shared subscriptions is
+// named in the page.
+//
+//   node --test e2e/app/competing-consumers.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startTamperingProxy, subAckCodes } from '../lib/misbehaving-broker.mjs';
+import { OUTCOMES, deliveredTopics, readRow, subscribedFilters, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+
+const BURST = 10;
+
+/** Runs `body({ page, ids, witness })` on a ready page opened with `params`, watched on `#`. */
+const watched = (t, params, body) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    const ids = await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, ids, witness });
+    } finally {
+      await witness.close();
+    }
+  });
+
+/** Clicks "Place 10 orders"; resolves with the ids of the orders the witness saw created. */
+async function placeBurst(page, witness) {
+  const before = new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId));
+  await page.click('[data-testid="place-ten"]');
+  await witness.waitFor(
+    () => witness.messages.filter((m) => m.topic === 'orders/created' && !before.has(m.json?.orderId)).length >= BURST,
+    FLOW_TIMEOUT_MS,
+    `${BURST} orders created`,
+  );
+  return witness.messages.filter((m) => m.topic === 'orders/created' && !before.has(m.json?.orderId)).map((m) => m.json.orderId);
+}
+
+/** Waits until every order in `orders` has an outcome on the wire; then each has exactly one. */
+async function expectOneOutcomeEach(witness, orders, timeout = FLOW_TIMEOUT_MS) {
+  await witness.waitFor(
+    () => orders.every((id) => wireOf(witness, id).some((topic) => OUTCOMES.includes(topic))),
+    timeout,
+    `an outcome for each of ${orders.length} orders`,
+  );
+  await witness.roundTrip();
+  for (const id of orders) {
+    const outcomes = wireOf(witness, id).filter((topic) => OUTCOMES.includes(topic));
+    assert.equal(outcomes.length, 1, `one outcome for ${id}; its wire: ${wireOf(witness, id).join(', ')}`);
+  }
+}
+
+/** How many `orders/created` the broker's log shows it sending to `clientId`. */
+const ordersDeliveredTo = (clientId) => deliveredTopics(broker.log(), clientId).filter((t) => t === 'orders/created').length;
+
+/** The payments/processed of `orderId` the witness saw (a charge or a decline). */
+const paymentsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
+
+/** Ten orders, shared by the two instances: each charged once, by one of them; both had some. */
+async function burstIsShared({ page, ids, witness }) {
+  // Both instances subscribe through the page's group, to every topic of PaymentService's.
+  const group = `$share/${ids.payment.replace(/^eda-([0-9a-f]+)-payment$/, 'eda-$1-payment')}/`;
+  for (const id of [ids.payment, ids['payment-2']]) {
+    const filters = subscribedFilters(broker.log(), id);
+    for (const topic of ['orders/created', 'orders/confirmed', 'orders/cancelled']) {
+      assert.ok(filters.includes(`${group}${topic}`), `${id} subscribes to ${group}${topic}: ${filters.join(', ')}`);
+    }
+    assert.ok(!filters.includes('orders/created'), `${id} has no plain subscription to orders/created`);
+  }
+  const orders = await placeBurst(page, witness);
+  await expectOneOutcomeEach(witness, orders);
+  for (const id of orders) {
+    assert.equal(paymentsOf(witness, id).length, 1, `order ${id} charged exactly once`);
+    assert.ok(wireOf(witness, id).includes('orders/confirmed'), `order ${id} confirmed`);
+  }
+  // The broker gave each order to one instance: both had some, and together exactly the ten.
+  const first = ordersDeliveredTo(ids.payment);
+  const second = ordersDeliveredTo(ids['payment-2']);
+  assert.ok(first > 0 && second > 0, `both instances handled orders: ${first} and ${second}`);
+  assert.equal(first + second, BURST, 'each order delivered to one instance, none twice');
+
+  // The page says who charged each order, and the counts in PaymentService's box agree.
+  const handlers = [];
+  for (const id of orders) {
+    await waitInPage(page, `the row of ${id} names who charged it`, (orderId) =>
+      [...document.querySelectorAll(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-step"]`)]
+        .some((step) => step.textContent.startsWith('✓ charged') && step.querySelector('[data-testid="order-handler"]')), id);
+    const row = await readRow(page, id);
+    const charged = row.steps.filter((s) => s.startsWith('✓ charged'));
+    assert.equal(charged.length, 1, `one charge in the row: ${row.steps}`);
+    const by = /by (payment(?:-2)?)$/.exec(charged[0])?.[1];
+    assert.ok(by, `the charge names its instance: ${charged[0]}`);
+    handlers.push(by);
+  }
+  const count = (label) => handlers.filter((h) => h === label).length;
+  assert.deepEqual([count('payment'), count('payment-2')], [first, second], `the page agrees with the broker's log: ${handlers}`);
+  await waitInPage(page, "PaymentService's box counts each instance's payments", (expected) =>
+    document.querySelector('[data-testid="flow-node-payment"]')?.dataset.handled === expected, `payment:${first} payment-2:${second}`);
+}
+
+describeApp('competing consumers', () => {
+  it('two instances on MQTT 3.1.1: ten orders, each charged exactly once, shared between both', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2', async (app) => {
+      assert.equal(await app.page.inputValue('#payment-instances'), '2');
+      await burstIsShared(app);
+    }));
+
+  it('two instances on MQTT 5.0: the same', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2&mqtt=5', burstIsShared));
+
+  it('clean sessions: one instance crashes mid-burst, every order still ends once, and the other takes every later order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2&session=clean&saga_timeout_ms=2500', async ({ page, ids, witness }) => {
+      const orders = await placeBurst(page, witness);
+      // Mid-burst: the orders are delivered and being charged (1 s of work each).
+      await page.getByRole('button', { name: 'Crash PaymentService 2', exact: true }).click();
+      await page.locator('[data-testid="status-payment-2"][data-crashed="true"]').waitFor();
+      await expectOneOutcomeEach(witness, orders, 30_000);
+      for (const id of orders) {
+        assert.ok(paymentsOf(witness, id).length <= 1, `order ${id} charged at most once`);
+      }
+      // Its session ended with the crash: the next orders all go to the first instance.
+      const before = ordersDeliveredTo(ids['payment-2']);
+      const later = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, later);
+      for (const id of later) {
+        assert.equal(paymentsOf(witness, id).length, 1, `order ${id} charged once`);
+        assert.ok(wireOf(witness, id).includes('orders/confirmed'), `order ${id} confirmed by the instance still running`);
+      }
+      assert.equal(ordersDeliveredTo(ids['payment-2']), before, 'nothing more for the crashed instance');
+    }));
+
+  it('persistent sessions: Mosquitto keeps the crashed instance in the group and queues its share until it restarts', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2&saga_timeout_ms=1500', async ({ page, ids, witness }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService 2', exact: true }).click();
+      await page.locator('[data-testid="status-payment-2"][data-crashed="true"]').waitFor();
+      await broker.waitForLog(new RegExp(`Client ${escapeRegExp(ids['payment-2'])} closed its connection|Socket error on client ${escapeRegExp(ids['payment-2'])}|Client ${escapeRegExp(ids['payment-2'])} disconnected`), 5_000);
+      const orders = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, orders);
+      // The first instance charged its share; the crashed one's share timed out, unpaid.
+      const timedOut = orders.filter((id) => wireOf(witness, id).includes('orders/cancelled'));
+      assert.ok(timedOut.length > 0 && timedOut.length < BURST, `some orders waited for the crashed instance: ${timedOut.length}`);
+      for (const id of timedOut) {
+        assert.equal(witness.messages.find((m) => m.topic === 'orders/cancelled' && m.json?.orderId === id).json.reason, 'payment timed out');
+        assert.equal(paymentsOf(witness, id).length, 0, `order ${id} not charged while its instance was down`);
+      }
+      // Back: the broker delivers what it queued; each late charge is refunded, no order ends twice.
+      await page.getByRole('button', { name: 'Restart PaymentService 2', exact: true }).click();
+      for (const id of timedOut) {
+        await witness.waitForOrder('payments/refunded', id, FLOW_TIMEOUT_MS);
+        assert.equal(paymentsOf(witness, id).length, 1, `order ${id} charged once, late`);
+      }
+      assert.equal(ordersDeliveredTo(ids['payment-2']), timedOut.length, 'the queued share went to the crashed instance');
+      await expectOneOutcomeEach(witness, orders);
+    }));
+
+  for (const [version, params, how] of [
+    [5, '&mqtt=5', "the broker's CONNACK says Shared Subscription Available 0"],
+    [4, '', 'the broker refuses $share in its SUBACK (0x80)'],
+  ]) {
+    it(`a broker that refuses shared subscriptions is named in the page (MQTT ${version === 5 ? '5.0' : '3.1.1'}: ${how})`, { timeout: CASE_TIMEOUT_MS }, async (t) => {
+      const proxy = await startTamperingProxy({
+        upstream: broker.wsUrl,
+        fromBroker: (packet, conn) => (version === 5 ? withoutSharing(packet) : refuseShared(packet, conn)),
+      });
+      try {
+        await withApp(t, `${brokerQuery(proxy.wsUrl)}${params}&payment_instances=2`, async ({ page }) => {
+          const error = page.locator('[data-testid="payment-instances-error"]');
+          await error.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          const text = (await error.textContent()) ?? '';
+          assert.match(text, /The broker refused PaymentService( 2)?'s shared subscription \$share\/eda-[0-9a-f]+-payment\/orders\/\w+/);
+          assert.match(text, version === 5 ? /Shared Subscriptions not supported \(0x9E\)/ : /Unspecified error \(0x80\)/);
+          assert.match(text, /cannot share its work on this broker/);
+          if (version === 5) {
+            // Told it is unsupported, the client never asked: no $share filter reached Mosquitto.
+            const payment = ((await page.textContent('[data-testid="status-payment"] [data-testid="client-id"]')) ?? '').trim();
+            await broker.waitForLog(new RegExp(`Sending CONNACK to ${escapeRegExp(payment)}-2 `), 5_000);
+            for (const id of [payment, `${payment}-2`]) {
+              const shared = subscribedFilters(broker.log(), id).filter((f) => f.startsWith('$share/'));
+              assert.deepEqual(shared, [], `${id} sent no shared subscription`);
+            }
+          }
+        });
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
+
+/** A 5.0 CONNACK with Shared Subscription Available 0 added to its properties. */
+function withoutSharing(packet) {
+  if (packet[0] >> 4 !== 2) return packet;
+  // Fixed header (1 byte + 1-byte length: a CONNACK is short), flags, reason, properties.
+  const propertiesLength = packet[4];
+  const properties = Buffer.concat([packet.subarray(5, 5 + propertiesLength), Buffer.from([0x2a, 0])]);
+  const body = Buffer.concat([packet.subarray(2, 4), Buffer.from([properties.length]), properties]);
+  return Buffer.concat([Buffer.from([0x20, body.length]), body]);
+}
+
+/** A 3.1.1 SUBACK whose codes for `$share/…` filters are 0x80, Failure. */
+function refuseShared(packet, conn) {
+  if (packet[0] >> 4 !== 9) return packet;
+  const { packetId, codesAt } = subAckCodes(packet, conn.version);
+  const filters = conn.subscribes.get(packetId) ?? [];
+  const out = Buffer.from(packet);
+  filters.forEach((filter, i) => {
+    if (filter.startsWith('$share/')) out[codesAt + i] = 0x80;
+  });
+  return out;
+}

@@ -1,0 +1,84 @@
+// Retained state and the late joiner: InventoryService publishes each counted product's units,
+// retained, on inventory/stock/<productId>, so a client that subscribes afterwards gets the
+// current levels at once; a product the learner stops counting has its retained level cleared
+// (an empty retained message), so a late joiner gets nothing for it. Independent MQTT.js
+// witnesses check the wire; the stock panel says what the page did.
+//
+//   node --test e2e/app/retained-stock.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
+import { expectOneOutcome, placeOrder, stockShown, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
+
+const STOCK_FILTER = 'inventory/stock/#';
+
+/** A client that subscribes to the stock levels now, as a late joiner. */
+const lateJoiner = () => startWitness({ tcpPort: broker.tcpPort, topics: [STOCK_FILTER] });
+
+/** The levels a witness holds, by product: the payload of the last message on each topic. */
+const levels = (witness) =>
+  Object.fromEntries(witness.messages.filter((m) => m.topic.startsWith('inventory/stock/')).map((m) => [m.topic.slice('inventory/stock/'.length), m]));
+
+describeApp('retained stock and the late joiner', () => {
+  it('a client subscribing after the orders gets every level at once, retained; a product no longer counted is cleared', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:10,P002:5`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        for (const orderId of [await placeOrder(page), await placeOrder(page)]) {
+          await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+          await expectOneOutcome(witness, orderId, 'orders/confirmed');
+        }
+        // Two orders of 2 × P001 went through: the panel and the last level on the wire agree.
+        await waitInPage(page, 'the stock panel shows P001: 6', () =>
+          document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '6');
+        await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && m.json?.units === 6, FLOW_TIMEOUT_MS, 'P001 at 6 units');
+      } finally {
+        await witness.close();
+      }
+
+      // A late joiner: the broker hands it the current levels at once, flagged retained.
+      const late = await lateJoiner();
+      try {
+        const started = Date.now();
+        await late.waitFor((m) => m.topic === 'inventory/stock/P002', 2_000, 'the retained level of P002');
+        await late.waitFor((m) => m.topic === 'inventory/stock/P001', 2_000, 'the retained level of P001');
+        assert.ok(Date.now() - started < 2_000, 'at once, not at the next change');
+        const held = levels(late);
+        assert.deepEqual(held.P001.json, { productId: 'P001', units: 6 });
+        assert.deepEqual(held.P002.json, { productId: 'P002', units: 5 });
+        assert.ok(held.P001.retain && held.P002.retain, 'delivered as retained messages');
+      } finally {
+        await late.close();
+      }
+
+      // The learner stops counting P002: a subscriber sees its retained level cleared (an empty
+      // retained message), the page says so, and a later joiner gets nothing for it.
+      const watching = await lateJoiner();
+      try {
+        await watching.waitFor((m) => m.topic === 'inventory/stock/P002', 2_000, 'the retained level of P002');
+        await page.fill('#stock-levels', 'P001:6');
+        await page.dispatchEvent('#stock-levels', 'change');
+        const cleared = await watching.waitFor((m) => m.topic === 'inventory/stock/P002' && m.payload === '', FLOW_TIMEOUT_MS, 'an empty message on inventory/stock/P002');
+        assert.equal(cleared.payload.length, 0);
+      } finally {
+        await watching.close();
+      }
+      const uncounted = page.locator('[data-testid="stock-uncounted"][data-product="P002"]');
+      await uncounted.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await uncounted.textContent()) ?? '', /P002: no longer counted \(its retained level was cleared\)/);
+      assert.equal(await stockShown(page, 'P002'), null, 'P002 is not counted any more');
+      const afterwards = await lateJoiner();
+      try {
+        await afterwards.waitFor((m) => m.topic === 'inventory/stock/P001', 2_000, 'the retained level of P001');
+        await afterwards.roundTrip();
+        assert.deepEqual(Object.keys(levels(afterwards)), ['P001'], 'nothing retained for P002');
+      } finally {
+        await afterwards.close();
+      }
+    }));
+});
