@@ -65,6 +65,13 @@ pub struct Runtime {
     subscribed_style: Cell<SagaStyle>,
     /// Shut down: its timers do nothing (a new runtime has armed them again).
     closed: Cell<bool>,
+    /// Client ids of another page's services seen online on the broker.
+    others_met: RefCell<std::collections::BTreeSet<String>>,
+    /// The monitor follows `services/+/status`: until then the services wait to say they are
+    /// online, so that another page answering them is heard.
+    monitor_ready: Cell<bool>,
+    /// Instances connected before the monitor was ready, to announce once it is.
+    announce_later: RefCell<Vec<Instance>>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -165,14 +172,26 @@ impl Runtime {
                 let mut options = Options::new(format!("eda-{session_tag}-monitor"));
                 options.protocol = protocol;
                 let monitor = Client::connect(options, url, move |event| {
-                    if let (Some(runtime), ClientEvent::Session(Event::Message(message))) =
-                        (weak.upgrade(), event)
-                    {
-                        if let Some((instance, presence)) =
-                            Presence::decode(&message.topic, &message.payload)
-                        {
-                            runtime.tell(Action::PresenceSeen(instance, presence, clock::now()));
+                    let Some(runtime) = weak.upgrade() else {
+                        return;
+                    };
+                    match event {
+                        ClientEvent::Session(Event::Message(message)) => {
+                            if let Some((instance, presence)) =
+                                Presence::decode(&message.topic, &message.payload)
+                            {
+                                runtime.met(&presence);
+                                runtime.tell(Action::PresenceSeen(
+                                    instance,
+                                    presence,
+                                    clock::now(),
+                                ));
+                            }
                         }
+                        ClientEvent::Session(Event::Subscribed { .. }) => {
+                            runtime.monitor_subscribed()
+                        }
+                        _ => {}
                     }
                 });
                 if let Err(e) = monitor.subscribe(&[(STATUS_FILTER, QoS::AtLeastOnce)]) {
@@ -195,6 +214,9 @@ impl Runtime {
                 flow: RefCell::new(flow),
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
+                others_met: RefCell::default(),
+                monitor_ready: Cell::new(false),
+                announce_later: RefCell::default(),
                 protocol,
                 report,
                 trace,
@@ -589,12 +611,10 @@ impl Runtime {
     /// and again after it lost it).
     fn on_connected(self: &Rc<Self>, instance: Instance) {
         let service = instance.service;
-        let client = self.client(instance);
-        if let Some(now) = wall_clock() {
-            let online = Presence::online(service, &client.client_id(), now);
-            if let Err(e) = client.publish_with(status_request(instance, &online)) {
-                self.log(service, problem("status", e.to_string()));
-            }
+        if self.monitor_ready.get() {
+            self.announce(instance);
+        } else {
+            self.announce_later.borrow_mut().push(instance);
         }
         if service == ServiceId::Inventory {
             let levels = self.flow.borrow().inventory.levels();
@@ -607,6 +627,63 @@ impl Runtime {
                     }
                 }
             }
+        }
+    }
+
+    /// `instance` says, retained, that it is online.
+    fn announce(self: &Rc<Self>, instance: Instance) {
+        let client = self.client(instance);
+        if let Some(now) = wall_clock() {
+            let online = Presence::online(instance.service, &client.client_id(), now);
+            if let Err(e) = client.publish_with(status_request(instance, &online)) {
+                self.log(instance.service, problem("status", e.to_string()));
+            }
+        }
+    }
+
+    /// The monitor's subscription is in place: the instances connected meanwhile say they are
+    /// online now (another page's services, hearing it, answer: see [`Runtime::met`]).
+    fn monitor_subscribed(self: &Rc<Self>) {
+        self.monitor_ready.set(true);
+        let waiting = std::mem::take(&mut *self.announce_later.borrow_mut());
+        for instance in waiting {
+            if !self.is_crashed(instance) && self.client(instance).is_connected() {
+                self.announce(instance);
+            }
+        }
+    }
+
+    /// The monitor saw a status: if it is another page's service online, met for the first
+    /// time, our services say they are online again, not retained. Each status topic retains
+    /// one message, the last page's, so a page that connected later would otherwise never learn
+    /// of this one; not retained, so the slot stays the last page's and the two stop there.
+    fn met(self: &Rc<Self>, presence: &Presence) {
+        let ours = format!("eda-{}-", self.session_tag);
+        if presence.client_id.starts_with(&ours) {
+            return;
+        }
+        if !presence.is_online() {
+            self.others_met.borrow_mut().remove(&presence.client_id);
+            return;
+        }
+        if !self
+            .others_met
+            .borrow_mut()
+            .insert(presence.client_id.clone())
+        {
+            return;
+        }
+        let Some(now) = wall_clock() else {
+            return;
+        };
+        for (instance, client) in self.clients.borrow().iter() {
+            if self.is_crashed(*instance) || !client.is_connected() {
+                continue;
+            }
+            let online = Presence::online(instance.service, &client.client_id(), now);
+            let request =
+                PublishRequest::new(status_topic(*instance), online.to_json(), QoS::AtMostOnce);
+            let _ = client.publish_with(request);
         }
     }
 
