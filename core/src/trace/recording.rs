@@ -455,7 +455,7 @@ mod tests {
             let copy = packets[3]["seq"].clone();
             packets[4]["seq"] = copy;
         });
-        let error = load(&duplicated).err().expect("refused");
+        let error = load(&duplicated).expect_err("refused");
         assert!(
             matches!(&error, RecordingError::BadPacket { index: 4, reason }
                 if reason.contains("packet 3's too")),
@@ -463,7 +463,7 @@ mod tests {
         );
         // A seq going back, or one too large to count on.
         let backwards = edited(|packets| packets[5]["seq"] = 1.into());
-        let error = load(&backwards).err().expect("refused").to_string();
+        let error = load(&backwards).expect_err("refused").to_string();
         assert!(
             error.starts_with("packet 5 of the recording cannot be read: its seq 1 is below"),
             "{error}"
@@ -472,7 +472,7 @@ mod tests {
             let last = packets.len() - 1;
             packets[last]["seq"] = u64::MAX.into();
         });
-        let error = load(&huge).err().expect("refused").to_string();
+        let error = load(&huge).expect_err("refused").to_string();
         assert!(error.contains("too large"), "{error}");
         // Gaps are fine: a recording of a history that dropped packets has them.
         let gaps = edited(|packets| {
@@ -503,7 +503,7 @@ mod tests {
                 "its \"version\" is a number that is not a whole one",
             ),
         ] {
-            let error = load(text).err().expect("refused");
+            let error = load(text).expect_err("refused");
             assert!(
                 matches!(error, RecordingError::WrongShape(_)),
                 "{text}: {error:?}"
