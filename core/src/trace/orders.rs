@@ -7,6 +7,11 @@
 //! the fold is idempotent, so each counts once. Two different charges for one order are both
 //! counted: that is a double charge, and the row says so.
 //!
+//! A row says how it [`Start`]s: with its `orders/created` (who ordered, the total, the time its
+//! outcome is measured from), before the page forgot what came first (*Clear*, or older orders
+//! dropped: those facts are no longer known, and no time is made up), or never: results for an
+//! order nobody created on the wire, counted apart from the open and finished ones.
+//!
 //! ```
 //! use std::time::Duration;
 //! use eda_core::domain::events::{DomainEvent, OrderCancelled};
@@ -37,6 +42,31 @@ use crate::domain::order::OrderStatus;
 /// How many orders the panel keeps; older ones are dropped and counted.
 pub const ORDERS_KEPT: usize = 500;
 
+/// Amounts from the wire as the panel shows them: two decimals, or for an amount of a trillion
+/// or more (no order the form can make; anyone may publish one) the shortest exact scientific
+/// form, so `1e300` takes five characters and not three hundred.
+pub fn amount_text(amount: f64) -> String {
+    if amount.abs() < 1e12 {
+        format!("{amount:.2}")
+    } else {
+        format!("{amount:e}")
+    }
+}
+
+/// How an order's row starts: whether its `orders/created` was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Its `orders/created` was seen at this time, on the packets' clock.
+    Created(Duration),
+    /// Its `orders/created` was not seen, but the page knew the order before it forgot what came
+    /// first (*Clear*, or the order dropped from a full book): it started before then, and who
+    /// ordered what, and when, is no longer known.
+    Forgotten,
+    /// Its `orders/created` was never seen, nor the order before: someone published results for
+    /// an order nobody created on the wire.
+    Unknown,
+}
+
 /// One thing that happened to an order, as its row lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepSeen {
@@ -56,7 +86,7 @@ impl StepSeen {
         match self {
             StepSeen::Reserved(_) => "✓ stock reserved".to_owned(),
             StepSeen::ReservationFailed(reason) => format!("✕ reservation failed: {reason}"),
-            StepSeen::Charged(_, amount) => format!("✓ charged {amount:.2}"),
+            StepSeen::Charged(_, amount) => format!("✓ charged {}", amount_text(*amount)),
             StepSeen::Declined(reason) => format!("✕ payment failed: {reason}"),
         }
     }
@@ -81,7 +111,7 @@ impl Compensation {
     pub fn describe(&self) -> String {
         match self {
             Compensation::Released(_) => "↺ stock released".to_owned(),
-            Compensation::Refunded(_, amount) => format!("↺ refunded {amount:.2}"),
+            Compensation::Refunded(_, amount) => format!("↺ refunded {}", amount_text(*amount)),
         }
     }
 }
@@ -91,10 +121,13 @@ impl Compensation {
 pub struct OrderRow {
     /// The order's id.
     pub order_id: Uuid,
-    /// Who ordered; empty until its `orders/created` is seen.
-    pub customer_id: String,
-    /// Its total; 0 until its `orders/created` is seen.
-    pub total: f64,
+    /// Who ordered; `None` until its `orders/created` is seen.
+    pub customer_id: Option<String>,
+    /// Its total, in currency units as the wire carries it; `None` until its `orders/created`
+    /// is seen.
+    pub total: Option<f64>,
+    /// Whether its `orders/created` was seen, and when.
+    pub start: Start,
     /// Where it is, in the aggregate's words.
     pub status: OrderStatus,
     /// The steps taken, in the order seen.
@@ -115,11 +148,12 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
-    fn new(order_id: Uuid, at: Duration) -> Self {
+    fn new(order_id: Uuid, at: Duration, start: Start) -> Self {
         OrderRow {
             order_id,
-            customer_id: String::new(),
-            total: 0.0,
+            customer_id: None,
+            total: None,
+            start,
             status: OrderStatus::Pending,
             steps: Vec::new(),
             compensations: Vec::new(),
@@ -131,9 +165,18 @@ impl OrderRow {
         }
     }
 
-    /// How long from its first message to its outcome.
+    /// How long from its `orders/created` to its outcome; `None` before the outcome, and when
+    /// its `orders/created` was not seen (a time from its first result would be made up).
     pub fn time_to_outcome(&self) -> Option<Duration> {
-        self.ended.map(|end| end.saturating_sub(self.first_seen))
+        match self.start {
+            Start::Created(at) => self.ended.map(|end| end.saturating_sub(at)),
+            Start::Forgotten | Start::Unknown => None,
+        }
+    }
+
+    /// Whether anyone created this order on the wire, as far as the page knows.
+    pub fn is_unknown(&self) -> bool {
+        self.start == Start::Unknown
     }
 
     /// How many distinct charges went through: 2 or more is a double charge.
@@ -183,6 +226,16 @@ impl OrderRow {
     }
 }
 
+/// The panel's counts: orders that reached each outcome, those still open, and rows for orders
+/// nobody created (in none of the others).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderCounts {
+    pub completed: usize,
+    pub cancelled: usize,
+    pub open: usize,
+    pub unknown: usize,
+}
+
 /// Every order seen, newest last, at most [`ORDERS_KEPT`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBook {
@@ -192,6 +245,9 @@ pub struct OrderBook {
     /// Each outcome and compensation message seen (topic and its id), so a delivery seen again
     /// counts once.
     seen: VecDeque<(Uuid, &'static str, Uuid)>,
+    /// Orders the book knew and then forgot (cleared, or dropped when full), newest last, at
+    /// most twice the capacity: a result for one of them starts a [`Start::Forgotten`] row.
+    forgotten: VecDeque<Uuid>,
 }
 
 impl Default for OrderBook {
@@ -208,7 +264,45 @@ impl OrderBook {
             capacity: capacity.max(1),
             dropped: 0,
             seen: VecDeque::new(),
+            forgotten: VecDeque::new(),
         }
+    }
+
+    /// An empty book that remembers every order this one knows as forgotten: the book to fold a
+    /// part of the same packets into (a paused view), where an order whose `orders/created`
+    /// is not in that part is not an unknown one.
+    pub fn emptied(&self) -> OrderBook {
+        let mut book = OrderBook::new(self.capacity);
+        book.forgotten = self.forgotten.clone();
+        for row in self.rows.iter().filter(|r| !r.is_unknown()) {
+            book.forget(row.order_id);
+        }
+        book
+    }
+
+    fn forget(&mut self, order_id: Uuid) {
+        if self.forgotten.contains(&order_id) {
+            return;
+        }
+        if self.forgotten.len() >= self.capacity * 2 {
+            self.forgotten.pop_front();
+        }
+        self.forgotten.push_back(order_id);
+    }
+
+    /// How many orders are completed, cancelled, open, and unknown (never created on the wire).
+    pub fn counts(&self) -> OrderCounts {
+        self.rows
+            .iter()
+            .fold(OrderCounts::default(), |mut counts, row| {
+                match (row.is_unknown(), row.status) {
+                    (true, _) => counts.unknown += 1,
+                    (false, OrderStatus::Completed) => counts.completed += 1,
+                    (false, OrderStatus::Cancelled) => counts.cancelled += 1,
+                    (false, _) => counts.open += 1,
+                }
+                counts
+            })
     }
 
     /// The book of every message in `history`, in order.
@@ -262,9 +356,12 @@ impl OrderBook {
         self.rows.is_empty()
     }
 
-    /// Forgets every order (and the dropped count).
+    /// Forgets every order (and the dropped count), but not that it knew them: a result for
+    /// an order placed before, arriving after, starts a [`Start::Forgotten`] row, not an
+    /// unknown one.
     pub fn clear(&mut self) {
-        *self = OrderBook::new(self.capacity);
+        let before = std::mem::replace(self, OrderBook::new(self.capacity));
+        *self = before.emptied();
     }
 
     fn row_mut(&mut self, order_id: Uuid, at: Duration) -> &mut OrderRow {
@@ -272,10 +369,19 @@ impl OrderBook {
             Some(index) => index,
             None => {
                 if self.rows.len() == self.capacity {
-                    self.rows.pop_front();
+                    if let Some(gone) = self.rows.pop_front() {
+                        if !gone.is_unknown() {
+                            self.forget(gone.order_id);
+                        }
+                    }
                     self.dropped += 1;
                 }
-                self.rows.push_back(OrderRow::new(order_id, at));
+                let start = if self.forgotten.contains(&order_id) {
+                    Start::Forgotten
+                } else {
+                    Start::Unknown
+                };
+                self.rows.push_back(OrderRow::new(order_id, at, start));
                 self.rows.len() - 1
             }
         };
@@ -314,8 +420,11 @@ impl OrderBook {
         match message {
             DomainEvent::OrderCreated(created) => {
                 let row = self.row_mut(order_id, at);
-                row.customer_id.clone_from(&created.customer_id);
-                row.total = created.total_amount;
+                if !matches!(row.start, Start::Created(_)) {
+                    row.start = Start::Created(at);
+                }
+                row.customer_id = Some(created.customer_id.clone());
+                row.total = Some(created.total_amount);
             }
             DomainEvent::InventoryReserved(r) => {
                 let step = match (&r.reason, r.success) {
