@@ -133,6 +133,58 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
   }
 
   /**
+   * Every character of the page's text (and of the stylesheet's `content`) that the fonts of
+   * this machine cannot draw: drawn on a canvas in its element's font, it comes out exactly as a
+   * private-use character does, the missing-glyph box. Debian's Chromium here has DejaVu and
+   * Liberation only, as many a Linux desktop.
+   */
+  const missingGlyphs = (page) =>
+    page.evaluate(() => {
+      const chars = new Map();
+      const note = (text, font) => {
+        for (const c of text) if (c.codePointAt(0) > 0x7f && !/\s/.test(c)) chars.set(`${c}|${font}`, [c, font]);
+      };
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const el = walker.currentNode.parentElement;
+        if (!el || el.closest('option, title, textarea, script, style')) continue;
+        note(walker.currentNode.textContent, getComputedStyle(el).font);
+      }
+      const bodyFont = getComputedStyle(document.body).font;
+      for (const sheet of document.styleSheets) {
+        for (const rule of sheet.cssRules) {
+          const content = rule.style?.content;
+          if (content && content !== 'none' && content !== 'normal') note(content.replace(/^"|"$/g, ''), bodyFont);
+        }
+      }
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 64;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      const draw = (c, font) => {
+        ctx.clearRect(0, 0, 64, 64);
+        ctx.font = font.replace(/[\d.]+px/, '40px');
+        ctx.fillText(c, 4, 48);
+        return ctx.getImageData(0, 0, 64, 64).data.join(',');
+      };
+      const missing = [];
+      for (const [c, font] of chars.values()) {
+        const box = draw('\u{10FFFD}', font);
+        if (draw(c, font) === box) missing.push(`U+${c.codePointAt(0).toString(16).toUpperCase()} ${c} (${font})`);
+      }
+      return { checked: chars.size, missing };
+    });
+
+  it('every symbol the page shows has a glyph in the fonts at hand (no empty boxes for ⏸ and ⏭)', { timeout: TIMEOUT_MS }, (t) =>
+    withOrderedPage(t, { viewport: { width: 1280, height: 900 } }, async (page) => {
+      const running = await missingGlyphs(page);
+      assert.ok(running.checked >= 5, `characters checked: ${running.checked}`);
+      assert.deepEqual(running.missing, [], 'characters drawn as empty boxes');
+      await page.click('[data-testid="pause"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="pause"]').getAttribute('aria-pressed') === 'true');
+      assert.deepEqual((await missingGlyphs(page)).missing, [], 'characters drawn as empty boxes, paused');
+    }));
+
+  /**
    * The page fits a 375 px phone: the document is no wider than 375 px, and no element sticks
    * out past it but inside a box that scrolls on its own (a table, the diagrams). Measured against
    * 375 itself: on a mobile viewport a wider page widens `window.innerWidth` with it.

@@ -51,6 +51,8 @@ pub struct Runtime {
     qos: Cell<FlowQos>,
     /// What the four services remember, and the settings they decide by.
     flow: RefCell<Flow>,
+    /// InventoryService's stock as the page was last told it ([`Action::StockNow`]).
+    stock_told: RefCell<Stock>,
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
@@ -166,6 +168,7 @@ impl Runtime {
                 crashed: RefCell::new(Vec::new()),
                 url: RefCell::new(url.to_owned()),
                 qos: Cell::new(qos),
+                stock_told: RefCell::new(settings.stock.clone()),
                 flow: RefCell::new(Flow::new(settings)),
                 protocol,
                 report,
@@ -310,6 +313,7 @@ impl Runtime {
         flow.settings.stock = stock.clone();
         flow.inventory.set_stock(stock.clone());
         drop(flow);
+        *self.stock_told.borrow_mut() = stock.clone();
         self.tell(Action::StockNow(stock));
     }
 
@@ -388,8 +392,9 @@ impl Runtime {
         for _ in 0..count {
             match self.place_order(order) {
                 Ok(id) => placed.orders.push(id),
-                Err(reason) => {
-                    placed.refused = Some(reason);
+                Err((cause, advice)) => {
+                    let sentence = order::orders_refused(&cause, count, placed.orders.len());
+                    placed.refused = Some(format!("{sentence}{advice}"));
                     break;
                 }
             }
@@ -398,17 +403,18 @@ impl Runtime {
     }
 
     /// OrderService publishes the order and returns its id at once, before anyone answers.
-    /// Refused, with a reason for the form, while OrderService is not connected.
-    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, String> {
+    /// Refused while OrderService is not connected: then why, and what to do (with a space
+    /// before it), for the form's sentence ([`order::orders_refused`]).
+    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
         let client = self.client(ServiceId::Order);
         let broker_url = self.url.borrow();
         if !client.is_connected() {
-            return Err(format!(
-                "OrderService is not connected to the broker at {broker_url}, so the order was \
-                 not placed. Start Mosquitto (./scripts/play) or fix the broker URL, then try again."
+            return Err((
+                format!("OrderService is not connected to the broker at {broker_url}"),
+                " Start Mosquitto (./scripts/play) or fix the broker URL, then try again.",
             ));
         }
-        let now = wall_clock().ok_or("the browser clock is out of range")?;
+        let now = wall_clock().ok_or(("the browser clock is out of range".to_owned(), ""))?;
         let order_id = fresh_id();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
         // The click, on the packets' clock, for the sequence diagram's Client lifeline.
@@ -419,7 +425,7 @@ impl Runtime {
             .actions
             .push(UserAction::PlacedOrder { at, order_id });
         self.publish(ServiceId::Order, &event)
-            .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
+            .map_err(|e| (format!("OrderService could not publish: {e}"), ""))?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         Ok(order_id)
     }
@@ -671,8 +677,6 @@ impl Runtime {
     }
 
     fn run(self: &Rc<Self>, service: ServiceId, commands: Vec<Command>) {
-        let stock_before =
-            (service == ServiceId::Inventory).then(|| self.flow.borrow().inventory.stock().clone());
         for command in commands {
             match command {
                 Command::Publish(event) => {
@@ -743,11 +747,12 @@ impl Runtime {
                 Command::Notify(text) => self.tell(Action::Notified(text)),
             }
         }
-        if let Some(before) = stock_before {
-            let now = self.flow.borrow().inventory.stock().clone();
-            if now != before {
-                self.tell(Action::StockNow(now));
-            }
+        // Against what the page was last told, not the stock when these commands were made:
+        // a reservation changes it in `complete`, before its commands get here.
+        let now = self.flow.borrow().inventory.stock().clone();
+        if now != *self.stock_told.borrow() {
+            *self.stock_told.borrow_mut() = now.clone();
+            self.tell(Action::StockNow(now));
         }
     }
 }

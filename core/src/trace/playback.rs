@@ -102,7 +102,8 @@ impl FromStr for Speed {
             "4" | "4.0" => 16,
             _ => {
                 return Err(format!(
-                    "speed {text:?} is not one of {}",
+                    "speed {} is not one of {}",
+                    crate::outside_text::quoted(text),
                     Speed::ALL.map(|s| s.to_string()).join(", ")
                 ))
             }

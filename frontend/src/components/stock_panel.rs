@@ -1,5 +1,6 @@
-//! InventoryService's stock: the units on hand per product, live, and a field to set them
-//! (`P001:5,P002:0`; a product not listed is not counted).
+//! InventoryService's stock: a field to set it (`P001:5,P002:0`; a product not listed is not
+//! counted), and beside it what is left now, live: each reservation takes from it and each
+//! release gives back.
 
 use eda_core::services::Stock;
 use yew::prelude::*;
@@ -26,12 +27,17 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
             if props.levels.0.is_empty() {
                 <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds." }</span>
             } else {
-                <ul class="stock-levels" aria-label="Units on hand">
-                    { for props.levels.0.iter().map(|(product, units)| html! {
-                        <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
-                            data-units={units.to_string()} class={classes!((*units == 0).then_some("empty"))}>
-                            { outside(product) }{ format!(": {units}") }
-                        </li>
+                <span class="muted" id="stock-left">{ "Left now:" }</span>
+                <ul class="stock-levels" aria-labelledby="stock-left">
+                    { for props.levels.0.iter().map(|(product, units)| {
+                        let from = props.configured.of(product).map(|n| format!("{n} at the start"));
+                        html! {
+                            <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
+                                data-units={units.to_string()} title={from}
+                                class={classes!((*units == 0).then_some("empty"))}>
+                                { outside(product) }{ format!(": {units} left") }
+                            </li>
+                        }
                     }) }
                 </ul>
             }
