@@ -753,6 +753,30 @@ mod query_tests {
     }
 
     #[test]
+    fn the_readme_names_every_setting_copy_link_keeps() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("*Copy link* copies the address")
+            .expect("the README says what Copy link keeps");
+        let end = start
+            + readme[start..]
+                .find("reproduces the scenario")
+                .expect("in one sentence");
+        let sentence = &readme[start..end];
+        for key in LINK_PARAMS {
+            let named = if key.starts_with("qos_") {
+                "`qos_<topic>`".to_owned()
+            } else {
+                format!("`{key}`")
+            };
+            assert!(
+                sentence.contains(&named),
+                "{named} missing from: {sentence}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bad_mqtt_value_names_the_version_used_once() {
         let (_, error) = protocol_from_query(Some("6"));
         assert_eq!(
