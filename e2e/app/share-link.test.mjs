@@ -48,7 +48,7 @@ describeApp('share link', () => {
   });
 
   it('bad values in the link: each echoed with its invisible characters named, a repeated key named, words fit for the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=%E2%80%AE2&mqtt=6&decline_over=&stock=%00:1&speed=2&speed=4`, async ({ page }) => {
+    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=%E2%80%AE2&mqtt=6&decline_over=&stock=%00:1&speed=2&speed=4&duplicates=${'9'.repeat(3000)}`, async ({ page }) => {
       await waitReady(page);
       const text = async (testid) => {
         const locator = page.locator(`[data-testid="${testid}"]`);
@@ -68,5 +68,9 @@ describeApp('share link', () => {
       assert.match(await text('link-notice'), /\?speed given twice; using the first, "2"\./);
       assert.equal(await page.inputValue('#speed'), '2');
       for (const shown of [qos, mqtt, flow]) assert.doesNotMatch(shown, /\\u\{/, 'no Rust escapes');
+      // A 3000-digit value is echoed whole, and wraps instead of widening the page.
+      assert.ok(flow.includes(`"${'9'.repeat(3000)}" is not a percentage`), 'the long value echoed');
+      const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(wider <= 0, `the page is ${wider} px wider than the window`);
     }));
 });
