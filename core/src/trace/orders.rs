@@ -67,6 +67,30 @@ pub enum Start {
     Unknown,
 }
 
+impl Start {
+    /// `created`, `forgotten` or `unknown`: the row's `data-start`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Start::Created(_) => "created",
+            Start::Forgotten => "forgotten",
+            Start::Unknown => "unknown",
+        }
+    }
+
+    /// Why the row does not know its customer, total or time (`""` when it does); `recording`
+    /// when the packets are a loaded recording's, not the wire's.
+    pub fn why_not_known(self, recording: bool) -> &'static str {
+        match self {
+            Start::Created(_) => "",
+            Start::Forgotten => {
+                "started before Clear: its orders/created is no longer in the picture"
+            }
+            Start::Unknown if recording => "no orders/created for this order in the recording",
+            Start::Unknown => "no orders/created for this order was seen on the wire",
+        }
+    }
+}
+
 /// One thing that happened to an order, as its row lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepSeen {
@@ -179,6 +203,26 @@ impl OrderRow {
         self.start == Start::Unknown
     }
 
+    /// For an order nobody created, what the row says after "Unknown order" (and what outcome
+    /// was seen for it): `": never created on the wire; an orders/confirmed for it was seen"`.
+    /// `None` for any other order.
+    pub fn unknown_note(&self, recording: bool) -> Option<String> {
+        if !self.is_unknown() {
+            return None;
+        }
+        let never = if recording {
+            "never created in this recording"
+        } else {
+            "never created on the wire"
+        };
+        let seen = match self.status {
+            OrderStatus::Completed => "; an orders/confirmed for it was seen",
+            OrderStatus::Cancelled => "; an orders/cancelled for it was seen",
+            _ => "",
+        };
+        Some(format!(": {never}{seen}"))
+    }
+
     /// How many distinct charges went through: 2 or more is a double charge.
     pub fn charges(&self) -> usize {
         self.steps
@@ -234,6 +278,24 @@ pub struct OrderCounts {
     pub cancelled: usize,
     pub open: usize,
     pub unknown: usize,
+}
+
+impl OrderCounts {
+    /// `2 completed, 0 cancelled, 1 open`, and `, 1 unknown (never created on the wire)` when
+    /// there are any.
+    pub fn summary(&self) -> String {
+        let OrderCounts {
+            completed,
+            cancelled,
+            open,
+            unknown,
+        } = self;
+        let mut text = format!("{completed} completed, {cancelled} cancelled, {open} open");
+        if *unknown > 0 {
+            text.push_str(&format!(", {unknown} unknown (never created on the wire)"));
+        }
+        text
+    }
 }
 
 /// Every order seen, newest last, at most [`ORDERS_KEPT`].

@@ -5,7 +5,7 @@
 //! [`eda_core::trace::orders`]; this only draws it.
 
 use eda_core::domain::order::OrderStatus;
-use eda_core::trace::orders::{amount_text, Compensation, OrderRow, Start, StepSeen};
+use eda_core::trace::orders::{amount_text, Compensation, OrderRow, StepSeen};
 use eda_core::trace::playback::Source;
 use yew::prelude::*;
 
@@ -43,12 +43,7 @@ fn unknown_fact(why: &'static str) -> Html {
 
 fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, recording: bool) -> Html {
     let id = row.order_id.to_string();
-    let why_unknown = match row.start {
-        Start::Created(_) => "",
-        Start::Forgotten => "started before Clear: its orders/created is no longer in the picture",
-        Start::Unknown if recording => "no orders/created for this order in the recording",
-        Start::Unknown => "no orders/created for this order was seen on the wire",
-    };
+    let why_unknown = row.start.why_not_known(recording);
     let time = match (row.time_to_outcome(), row.ended) {
         (Some(t), _) => html! { { format!("{} ms", t.as_millis()) } },
         (None, Some(_)) => unknown_fact(why_unknown),
@@ -62,20 +57,10 @@ fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, recording: bool) -
         Some(total) => html! { <span title={total.to_string()}>{ amount_text(total) }</span> },
         None => unknown_fact(why_unknown),
     };
-    let (status, state) = if row.is_unknown() {
-        let never = if recording {
-            "never created in this recording"
-        } else {
-            "never created on the wire"
-        };
-        let seen = match row.status {
-            OrderStatus::Completed => "; an orders/confirmed for it was seen",
-            OrderStatus::Cancelled => "; an orders/cancelled for it was seen",
-            _ => "",
-        };
+    let (status, state) = if let Some(note) = row.unknown_note(recording) {
         let state = html! {
             <><span aria-hidden="true">{ "?" }</span>{ " Unknown order" }
-              <span class="note">{ format!(": {never}{seen}") }</span></>
+              <span class="note">{ note }</span></>
         };
         ("Unknown", state)
     } else {
@@ -86,14 +71,9 @@ fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, recording: bool) -
         (status, state)
     };
     let double = row.charges() > 1;
-    let start = match row.start {
-        Start::Created(_) => "created",
-        Start::Forgotten => "forgotten",
-        Start::Unknown => "unknown",
-    };
     html! {
         <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
-            data-start={start}
+            data-start={row.start.word()}
             data-charges={row.charges().to_string()} data-compensations={row.compensations.len().to_string()}
             class={classes!("order-row", status.to_lowercase(), double.then_some("double-charge"))}>
             <td><code title={id.clone()}>{ &id[..8] }</code></td>
@@ -134,10 +114,6 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
     let total = book.len();
     let counts = book.counts();
     let (completed, cancelled, open) = (counts.completed, counts.cancelled, counts.open);
-    let unknown = match counts.unknown {
-        0 => String::new(),
-        n => format!(", {n} unknown (never created on the wire)"),
-    };
     let recording = trace.playback.source() == Source::Recording;
     let rows = book
         .rows()
@@ -152,7 +128,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                 <span class="muted" data-testid="orders-count" data-total={total.to_string()}
                     data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}
                     data-open={open.to_string()} data-unknown={counts.unknown.to_string()}>
-                    { format!(" — {completed} completed, {cancelled} cancelled, {open} open{unknown}") }</span></h2>
+                    { format!(" — {}", counts.summary()) }</span></h2>
             if total == 0 {
                 <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>
             } else {

@@ -250,6 +250,17 @@ fn results_for_an_order_nobody_created_are_an_unknown_order_not_an_open_or_compl
         },
         "order 1 is open; 2 and 3 are neither open nor completed"
     );
+    assert_eq!(
+        book.counts().summary(),
+        "0 completed, 0 cancelled, 1 open, 2 unknown (never created on the wire)"
+    );
+    let note = |n| book.row(id(n)).unwrap().unknown_note(false);
+    assert_eq!(note(2).as_deref(), Some(": never created on the wire"));
+    assert_eq!(
+        note(3).as_deref(),
+        Some(": never created on the wire; an orders/confirmed for it was seen")
+    );
+    assert_eq!(note(1), None);
     // Its orders/created after all (an outside publisher's order of messages): a real order.
     book.apply(ms(30), &created(2));
     let row = book.row(id(2)).unwrap();
