@@ -1,8 +1,9 @@
 //! Checking a broker URL before handing it to the browser, so a typo gets a sentence, not an
 //! exception.
 
-/// Why a broker URL is refused. Each variant carries the URL (trimmed) so the message can
-/// show it.
+/// Why a broker URL is refused. Each variant carries the URL (trimmed); the message does not
+/// repeat it, so the page can show it as it shows any text from outside (its invisible
+/// characters named), before the message: `"ws://<script>:9001": its host …`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BrokerUrlError {
     /// Nothing but white space.
@@ -10,13 +11,24 @@ pub enum BrokerUrlError {
     Empty,
     /// Not `ws://` or `wss://`: a browser opens WebSockets to nothing else (`mqtt://` and
     /// `http://` are the usual slips).
-    #[error("{0:?} is not a WebSocket URL: it must start with ws:// or wss:// (e.g. ws://localhost:9001)")]
+    #[error(
+        "it is not a WebSocket URL: it must start with ws:// or wss:// (e.g. ws://localhost:9001)"
+    )]
     Scheme(String),
     /// Nothing between the scheme and the port or path (or an empty `[]`).
-    #[error("{0:?} has no host name")]
+    #[error("it has no host name")]
     MissingHost(String),
+    /// A host that is neither a name (letters, digits, `-`, `.`, `_`) nor an IP address: the
+    /// browser would refuse to open the WebSocket ("Failed to construct 'WebSocket'").
+    #[error("its host is not a host name or an IP address (letters, digits, - . _; or [IPv6])")]
+    Host {
+        /// The URL.
+        url: String,
+        /// What stood where the host belongs.
+        host: String,
+    },
     /// A port that is not a number from 1 to 65,535.
-    #[error("{url:?} has an invalid port {port:?}: use a number from 1 to 65535")]
+    #[error("its port is not valid: use a number from 1 to 65535")]
     Port {
         /// The URL.
         url: String,
@@ -24,8 +36,11 @@ pub enum BrokerUrlError {
         port: String,
     },
     /// White space or a control character inside the URL.
-    #[error("{0:?} contains spaces or control characters")]
+    #[error("it contains spaces or control characters")]
     Whitespace(String),
+    /// A `#fragment`: browsers refuse one in a WebSocket URL.
+    #[error("it has a #fragment, which a WebSocket URL may not have")]
+    Fragment(String),
 }
 
 /// Validates a `ws://` or `wss://` URL and returns it trimmed. Only the form is checked: the
@@ -46,11 +61,20 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
         .strip_prefix("ws://")
         .or_else(|| url.strip_prefix("wss://"))
         .ok_or_else(|| BrokerUrlError::Scheme(url.to_owned()))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if url.contains('#') {
+        return Err(BrokerUrlError::Fragment(url.to_owned()));
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
     let host_port = authority.rsplit('@').next().unwrap_or_default();
     let (host, port) = split_host_port(host_port);
     if host.is_empty() || host == "[]" {
         return Err(BrokerUrlError::MissingHost(url.to_owned()));
+    }
+    if !is_host(host) {
+        return Err(BrokerUrlError::Host {
+            url: url.to_owned(),
+            host: host.to_owned(),
+        });
     }
     if let Some(port) = port {
         match port.parse::<u16>() {
@@ -64,6 +88,30 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
         }
     }
     Ok(url.to_owned())
+}
+
+/// A host name (letters of any script, digits, `-`, `_`, dots between labels) or an IPv6
+/// literal in brackets. IPv4 addresses are host names by this rule.
+fn is_host(host: &str) -> bool {
+    match host.strip_prefix('[') {
+        Some(inside) => inside.strip_suffix(']').is_some_and(|address| {
+            address.contains(':')
+                && address
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        }),
+        // A trailing dot is a fully qualified name.
+        None => host
+            .strip_suffix('.')
+            .unwrap_or(host)
+            .split('.')
+            .all(|label| {
+                !label.is_empty()
+                    && label
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            }),
+    }
 }
 
 /// Splits `host:port`, minding IPv6 literals such as `[::1]:9001`.
@@ -127,5 +175,53 @@ mod tests {
         ));
         let message = parse_broker_url("http://nope").unwrap_err().to_string();
         assert!(message.contains("ws://"), "{message}");
+    }
+
+    #[test]
+    fn a_host_the_browser_would_refuse_is_refused_here() {
+        // Each of these made the browser throw "Failed to construct 'WebSocket'", at every retry.
+        for bad in [
+            "ws://<script>:9001",
+            "ws://a\\b:9001",
+            "ws://a%20b:9001",
+            "ws://exa mple",
+            "ws://a..b:9001",
+            "ws://.a:9001",
+            "ws://[zz::1]:9001",
+            "ws://[::1:9001",
+            "ws://a|b/",
+            "ws://\u{202E}host:9001",
+        ] {
+            let error = parse_broker_url(bad).expect_err(bad);
+            assert!(
+                matches!(
+                    error,
+                    BrokerUrlError::Host { .. }
+                        | BrokerUrlError::Whitespace(_)
+                        | BrokerUrlError::MissingHost(_)
+                ),
+                "{bad}: {error:?}"
+            );
+        }
+        assert!(matches!(
+            parse_broker_url("ws://localhost:9001/#x"),
+            Err(BrokerUrlError::Fragment(_))
+        ));
+        for good in [
+            "ws://broker-1.example.org:8083/mqtt",
+            "ws://my_broker:9001",
+            "ws://10.0.0.2:9001",
+            "ws://[fe80::1]:9001",
+            "ws://bücher.example:9001",
+            "ws://localhost.:9001",
+            "wss://user@host/path?x=<y>",
+        ] {
+            assert_eq!(parse_broker_url(good).as_deref(), Ok(good));
+        }
+        // The message never repeats the URL: the page shows it as text from outside.
+        let message = parse_broker_url("ws://<script>:9001")
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains("<script>"), "{message}");
     }
 }

@@ -21,3 +21,26 @@ pub const DEFAULT_PROTOCOL: broker_bridge::ProtocolVersion = broker_bridge::Prot
 /// Under MQTT 5.0 every event of the flow carries its orderId in this user property, so a
 /// trace can follow one order across services without reading payloads.
 pub const CORRELATION_PROPERTY: &str = "correlationId";
+
+#[cfg(test)]
+mod tests {
+    /// The README tells a learner where Mosquitto logs every packet; the development config
+    /// ships with that line commented out (it is very verbose), and the README must say so.
+    #[test]
+    fn the_readme_and_the_broker_config_agree_on_logging_every_packet() {
+        let readme = include_str!("../../README.md");
+        let conf = include_str!("../../static/mosquitto.conf");
+        let on = conf.lines().any(|l| l.trim() == "log_type all");
+        let commented = conf.lines().any(|l| l.trim() == "#log_type all");
+        assert!(on || commented, "static/mosquitto.conf names log_type all");
+        let says_uncomment = readme.contains("uncomment `#log_type all`");
+        assert_eq!(
+            says_uncomment, !on,
+            "the README says to uncomment log_type all exactly when the config has it off"
+        );
+        assert!(
+            on || !readme.contains("(`log_type all` in"),
+            "the README must not say the config logs every packet"
+        );
+    }
+}

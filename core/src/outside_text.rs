@@ -240,6 +240,27 @@ pub fn isolated_runs(sentence: &str) -> Vec<(bool, &str)> {
     out
 }
 
+/// `text` from outside, in double quotes, as a sentence of ours echoes a value it refuses (a
+/// link parameter, a field): [`isolate`]d, so an invisible character is named (`"⟨U+202E RLO⟩2"`,
+/// not `"\u{202e}2"`) and right-to-left letters cannot reorder the sentence.
+///
+/// ```
+/// use eda_core::outside_text::quoted;
+///
+/// assert_eq!(quoted("7"), "\"7\"");
+/// assert_eq!(quoted("\u{202E}2"), "\"⟨U+202E RLO⟩2\"");
+/// ```
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", isolate(text))
+}
+
+/// The first `max` characters of `text` when it has more (for a tight place that shows the
+/// rest elsewhere, e.g. in a title); `None` when it fits.
+pub fn cut(text: &str, max: usize) -> Option<&str> {
+    let (end, _) = text.char_indices().nth(max)?;
+    Some(&text[..end])
+}
+
 /// The character at a parser's `line` and `column` (1-based; the column counts bytes, as
 /// `serde_json` does); `None` off the text or inside a character.
 pub fn char_at(text: &str, line: usize, column: usize) -> Option<char> {
@@ -326,6 +347,18 @@ mod tests {
         );
         assert_eq!(isolated_runs("plain"), [(false, "plain")]);
         assert_eq!(isolated_runs("\u{2068}open"), [(false, "open")]);
+    }
+
+    #[test]
+    fn a_refused_value_is_quoted_visibly_and_long_text_is_cut_on_a_character() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        assert_eq!(quoted(""), "\"\"");
+        assert_eq!(quoted("\u{0}1"), "\"⟨U+0000 NUL⟩1\"");
+        assert_eq!(quoted("שלום"), "\"\u{2068}שלום\u{2069}\"");
+        assert_eq!(cut("abcdef", 3), Some("abc"));
+        assert_eq!(cut("abc", 3), None);
+        assert_eq!(cut("éé€€", 3), Some("éé€"));
+        assert_eq!(cut("", 0), None);
     }
 
     #[test]

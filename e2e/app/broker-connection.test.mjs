@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { brokerQuery, waitForStates } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
 
 describeApp('broker connection', () => {
@@ -30,8 +30,10 @@ describeApp('broker connection', () => {
         await page.click('[data-testid="place-order"]');
         const formError = page.locator('[data-testid="form-error"]');
         await formError.waitFor({ state: 'visible' });
-        assert.match((await formError.textContent()) ?? '', /connect/i, 'form-error says why');
+        assert.match((await formError.textContent()) ?? '', /connect.*, so the order was not placed/i, 'form-error says why');
         assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+        await page.click('[data-testid="place-ten"]');
+        await page.waitForFunction(() => /so none of the 10 orders was placed/.test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''));
 
         // Now the broker appears on that very port; the page must reconnect without a reload.
         late = await startBroker({ logAll: true, tcpPort, wsPort });
@@ -108,5 +110,26 @@ describeApp('broker connection', () => {
       await page.locator('[data-testid="broker-error"]').waitFor({ state: 'visible' });
       await page.locator('#customer-id').waitFor({ state: 'visible' });
       await page.locator('[data-testid="place-order"]').waitFor({ state: 'visible' });
+    }));
+
+  it('a broker URL the browser would refuse (?broker=ws://%3Cscript%3E:9001): explained, and the default used instead of retrying it forever', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      // The fallback is ws://localhost:9001: keep the page off whatever broker listens there.
+      await page.routeWebSocket(/^ws:\/\/localhost:9001/, (ws) => ws.close());
+      await page.goto(`${server.url}/?broker=ws://%3Cscript%3E:9001`);
+      const error = page.locator('[data-testid="broker-error"]');
+      await error.waitFor({ state: 'visible' });
+      assert.match(
+        (await error.textContent()) ?? '',
+        /^Ignored \?broker= in the link: "ws:\/\/<script>:9001": its host is not a host name or an IP address.*Using ws:\/\/localhost:9001 instead\.$/,
+      );
+      assert.equal(await page.inputValue('#broker-url'), 'ws://localhost:9001');
+      await waitForStates(page, 'disconnected');
+      await page.waitForTimeout(1500);
+      assert.doesNotMatch(await page.textContent('body'), /Failed to construct|<script>:9001 \(/, 'the browser never got the bad URL');
+      // Typed in the page, the same URL is refused the same way.
+      await page.fill('#broker-url', 'ws://a b');
+      await page.click('[data-testid="apply-broker"]');
+      await page.waitForFunction(() => /"ws:\/\/a b": it contains spaces/.test(document.querySelector('[data-testid="broker-error"]')?.textContent ?? ''));
     }));
 });

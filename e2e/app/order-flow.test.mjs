@@ -113,6 +113,25 @@ describeApp('order flow', () => {
       }
     }));
 
+  it('form limits: a price with three decimals is refused in cents, and Add item stops at 50 lines and says why', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await page.fill('#price-0', '29.999');
+      await page.click('[data-testid="place-order"]');
+      const price = page.locator('[data-testid="error-price-0"]');
+      await price.waitFor({ state: 'visible' });
+      assert.equal(((await price.textContent()) ?? '').trim(), 'Price can have at most 2 decimals (cents)');
+      assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'nothing placed');
+
+      for (let i = 1; i < 50; i++) await page.click('[data-testid="add-item"]');
+      assert.equal(await page.locator('[data-testid="item-row"]').count(), 50);
+      assert.ok(await page.isDisabled('[data-testid="add-item"]'), 'Add item is off at 50 lines');
+      assert.match(await page.textContent('[data-testid="items-full"]'), /at most 50 items: remove one to add another/);
+      await page.click('[data-testid="remove-item-49"]');
+      assert.ok(!(await page.isDisabled('[data-testid="add-item"]')), 'and on again below');
+      assert.equal(await page.locator('[data-testid="items-full"]').count(), 0);
+    }));
+
   it('item lines: added and removed lines are what gets ordered', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       await waitReady(page);

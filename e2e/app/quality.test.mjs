@@ -12,6 +12,7 @@ import { broker, describeApp, withApp } from '../lib/app-suite.mjs';
 
 const TIMEOUT_MS = 120_000;
 const SERVICES = ['order', 'payment', 'inventory', 'notification'];
+const PHONE = { width: 375, height: 812 };
 
 describeApp('page quality: keyboard, screen readers, light and dark, phone width', () => {
   /** A page with one order through all four services, so every part of the page is drawn. */
@@ -131,19 +132,90 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       }));
   }
 
+  /**
+   * Every character of the page's text (and of the stylesheet's `content`) that the fonts of
+   * this machine cannot draw: drawn on a canvas in its element's font, it comes out exactly as a
+   * private-use character does, the missing-glyph box. Debian's Chromium here has DejaVu and
+   * Liberation only, as many a Linux desktop.
+   */
+  const missingGlyphs = (page) =>
+    page.evaluate(() => {
+      const chars = new Map();
+      const note = (text, font) => {
+        for (const c of text) if (c.codePointAt(0) > 0x7f && !/\s/.test(c)) chars.set(`${c}|${font}`, [c, font]);
+      };
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const el = walker.currentNode.parentElement;
+        if (!el || el.closest('option, title, textarea, script, style')) continue;
+        note(walker.currentNode.textContent, getComputedStyle(el).font);
+      }
+      const bodyFont = getComputedStyle(document.body).font;
+      for (const sheet of document.styleSheets) {
+        for (const rule of sheet.cssRules) {
+          const content = rule.style?.content;
+          if (content && content !== 'none' && content !== 'normal') note(content.replace(/^"|"$/g, ''), bodyFont);
+        }
+      }
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 64;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      const draw = (c, font) => {
+        ctx.clearRect(0, 0, 64, 64);
+        ctx.font = font.replace(/[\d.]+px/, '40px');
+        ctx.fillText(c, 4, 48);
+        return ctx.getImageData(0, 0, 64, 64).data.join(',');
+      };
+      const missing = [];
+      for (const [c, font] of chars.values()) {
+        const box = draw('\u{10FFFD}', font);
+        if (draw(c, font) === box) missing.push(`U+${c.codePointAt(0).toString(16).toUpperCase()} ${c} (${font})`);
+      }
+      return { checked: chars.size, missing };
+    });
+
+  it('every symbol the page shows has a glyph in the fonts at hand (no empty boxes for ⏸ and ⏭)', { timeout: TIMEOUT_MS }, (t) =>
+    withOrderedPage(t, { viewport: { width: 1280, height: 900 } }, async (page) => {
+      const running = await missingGlyphs(page);
+      assert.ok(running.checked >= 5, `characters checked: ${running.checked}`);
+      assert.deepEqual(running.missing, [], 'characters drawn as empty boxes');
+      await page.click('[data-testid="pause"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="pause"]').getAttribute('aria-pressed') === 'true');
+      assert.deepEqual((await missingGlyphs(page)).missing, [], 'characters drawn as empty boxes, paused');
+    }));
+
+  /**
+   * The page fits a 375 px phone: the document is no wider than 375 px, and no element sticks
+   * out past it but inside a box that scrolls on its own (a table, the diagrams). Measured against
+   * 375 itself: on a mobile viewport a wider page widens `window.innerWidth` with it.
+   */
+  async function assertFitsPhone(page) {
+    const widths = await page.evaluate((phone) => ({
+      page: document.documentElement.scrollWidth,
+      screen: window.innerWidth,
+      wide: [...document.querySelectorAll('body *')]
+        .filter((el) => !el.closest('.table-scroll, [data-testid="packet-list"], .svg-scroll, svg, pre'))
+        .filter((el) => el.getBoundingClientRect().right > phone + 1)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class') ?? ''}#${el.id} (right edge at ${Math.round(el.getBoundingClientRect().right)} px)`)
+        .slice(0, 10),
+    }), PHONE.width);
+    assert.deepEqual(widths.wide, [], 'elements wider than the screen');
+    assert.ok(widths.page <= PHONE.width, `the page is ${widths.page} px wide on a ${PHONE.width} px screen`);
+    assert.ok(widths.screen <= PHONE.width, `the viewport grew to ${widths.screen} px to hold the page`);
+  }
+
+  it('phone width (375 px), before any order: document scrollWidth <= the viewport width', { timeout: TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {
+      await page.waitForFunction(
+        (services) => services.every((s) => document.querySelector(`[data-testid="status-${s}"]`)?.dataset.state === 'connected'),
+        SERVICES,
+      );
+      await assertFitsPhone(page);
+    }, { viewport: PHONE, isMobile: true, hasTouch: true }));
+
   it('phone width (375 px): no sideways scrolling, and the flow diagram takes its narrow layout', { timeout: TIMEOUT_MS }, (t) =>
-    withOrderedPage(t, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true }, async (page) => {
-      const widths = await page.evaluate(() => ({
-        page: document.documentElement.scrollWidth,
-        screen: window.innerWidth,
-        wide: [...document.querySelectorAll('body *')]
-          .filter((el) => !el.closest('.table-scroll, [data-testid="packet-list"], .sequence-scroll, svg, pre'))
-          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
-          .map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class') ?? ''}`)
-          .slice(0, 10),
-      }));
-      assert.deepEqual(widths.wide, [], 'elements wider than the screen');
-      assert.ok(widths.page <= widths.screen + 1, `the page is ${widths.page} px wide on a ${widths.screen} px screen`);
+    withOrderedPage(t, { viewport: PHONE, isMobile: true, hasTouch: true }, async (page) => {
+      await assertFitsPhone(page);
       assert.equal(await page.getAttribute('[data-testid="flow-svg"]', 'data-layout'), 'narrow');
       // The controls are still there to touch.
       for (const selector of ['[data-testid="place-order"]', '[data-testid="pause"]', '#speed', '[data-testid="show-sequence"]']) {

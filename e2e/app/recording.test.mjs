@@ -1,5 +1,7 @@
 // Recordings: downloaded after an order, replayed in a page with no broker (picked or dropped
-// on the page), stepped through; older and newer formats are refused.
+// on the page), stepped through; older and newer formats are refused, and so are damaged files
+// (two packets under one seq, JSON of another shape), each with its reason and no panic; a file
+// whose packet times go back still plays to its end.
 //
 //   node --test e2e/app/recording.test.mjs      (this topic alone, after `trunk build`)
 
@@ -96,6 +98,68 @@ describeApp('recording', () => {
       await page.waitForFunction(() => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent), null, { timeout: FLOW_TIMEOUT_MS });
       assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the dropped recording draws the same arrows');
       assert.deepEqual(await orderArrows(page, orderId, recordedArrows.length), recordedArrows, 'the shown recording is kept');
+    });
+  });
+
+  it('recording: damaged files are refused with the reason, without a panic; packet times going back still play to the end', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let recording;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await placeWatchedOrder(page);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('[data-testid="download-recording"]'),
+      ]);
+      const saved = path.join(ARTIFACTS, 'recording-to-damage.json');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(saved);
+      recording = JSON.parse(await readFile(saved, 'utf8'));
+    });
+    assert.ok(recording.packets.length > 10, `a recording with packets (${recording.packets.length})`);
+
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, `${brokerQuery(nowhere)}&speed=4`, async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      const load = (name, json) => page.setInputFiles('[data-testid="load-recording"]', {
+        name,
+        mimeType: 'application/json',
+        buffer: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)),
+      });
+      const refusal = async (name) => {
+        await page.waitForFunction(
+          (name) => (document.querySelector('[data-testid="recording-error"]')?.textContent ?? '').includes(`${name}:`),
+          name,
+        );
+        return page.textContent('[data-testid="recording-error"]');
+      };
+
+      // Two packets under one seq: a Yew panic ("duplicate key") killed the page before.
+      const duplicated = structuredClone(recording);
+      duplicated.packets[6].seq = duplicated.packets[5].seq;
+      await load('dupseq.json', duplicated);
+      assert.match(await refusal('dupseq.json'), /packet 6 of the recording cannot be read: its seq \d+ is packet 5's too/);
+      assert.equal(await page.locator('[data-testid="replaying"]').count(), 0, 'not replayed');
+
+      // JSON, but not a recording's shape: not called "not JSON".
+      await load('array.json', '[]');
+      const array = await refusal('array.json');
+      assert.match(array, /this file is JSON, but not in the shape of a recording: it holds an array/);
+      assert.doesNotMatch(array, /not JSON/);
+      await load('string-version.json', { ...recording, version: '2' });
+      assert.match(await refusal('string-version.json'), /JSON, but not in the shape of a recording: its "version" is a string/);
+
+      // A packet stamped before the one above it: the replay used to stop there for good.
+      const backwards = structuredClone(recording);
+      const last = backwards.packets.length - 1;
+      backwards.packets[last].atUs = backwards.packets[0].atUs;
+      await load('backwards.json', backwards);
+      await page.waitForFunction(() => /backwards\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      await page.waitForFunction(
+        () => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent),
+        null,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
     });
   });
 });

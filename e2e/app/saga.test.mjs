@@ -120,6 +120,23 @@ describeApp('saga', () => {
       await waitForNotifications(page, [`Order ${orderId} cancelled: ${OUT_OF_STOCK}`, `Refund issued for Order ${orderId}: 59.98`]);
     }));
 
+  it('stock taken (?stock=P001:5): a completed order of two leaves 3, and the stock panel shows what is left', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:5&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      assert.equal(await stockShown(page, 'P001'), '5');
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '3',
+        null,
+        { timeout: FLOW_TIMEOUT_MS },
+      ).catch(async (error) => {
+        throw new Error(`the stock panel shows P001: ${await stockShown(page, 'P001')}, not the 3 left`, { cause: error });
+      });
+      const shown = await page.textContent('[data-testid="stock-level"][data-product="P001"]');
+      assert.equal(shown.trim(), 'P001: 3 left');
+      assert.equal(await page.inputValue('#stock-levels'), 'P001:5', 'the field keeps the stock set');
+    }));
+
   it('missing stock (choreography): the order fails at the reservation and payment never starts', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&stock=P001:1&saga=choreography', async ({ page, witness }) => {
       const orderId = await placeOrder(page);

@@ -98,4 +98,40 @@ describeApp('sequence diagram', () => {
       const drawn = 2 + 4 * LEGS;
       assert.equal((svg.match(/<g class="arrow/g) ?? []).length, drawn, `the file holds the view's ${drawn} arrows`);
     }));
+
+  it('sequence diagram at 1400 px: every lifeline head in view, and still there scrolled down to the newest arrows', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&view=sequence`, async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="place-ten"]');
+      await page.waitForFunction(() => Number(/— (\d+) arrows/.exec(document.querySelector('#sequence-title').textContent)[1]) >= 150);
+      const scroll = '[data-testid="sequence-scroll"]';
+      await page.locator(scroll).scrollIntoViewIfNeeded();
+      // Scrolled to the bottom: the newest arrows.
+      await page.$eval(scroll, (box) => { box.scrollTop = box.scrollHeight; });
+      await page.waitForFunction((sel) => {
+        const box = document.querySelector(sel);
+        return box.scrollTop > 1000 && box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+      }, scroll);
+      const heads = await page.evaluate((sel) => {
+        const box = document.querySelector(sel).getBoundingClientRect();
+        const names = [...document.querySelectorAll(`${sel} .head-name`)];
+        return {
+          box: { left: box.left, right: box.right, top: box.top },
+          heads: names.map((n) => {
+            const r = n.closest('g').querySelector('rect').getBoundingClientRect();
+            const shown = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+            return { name: n.textContent, left: r.left, right: r.right, top: r.top, onTop: !!shown && n.closest('g').contains(shown) };
+          }),
+        };
+      }, scroll);
+      assert.deepEqual(
+        heads.heads.map((h) => h.name),
+        ['Client', 'OrderService', 'MQTT Broker', 'PaymentService', 'InventoryService', 'NotificationService'],
+      );
+      for (const head of heads.heads) {
+        assert.ok(head.left >= heads.box.left && head.right <= heads.box.right + 0.5, `${head.name} not cut off: ${JSON.stringify(head)} in ${JSON.stringify(heads.box)}`);
+        assert.ok(head.top >= heads.box.top - 0.5 && head.top <= heads.box.top + 20, `${head.name} at the top of the box: ${JSON.stringify(head)}`);
+        assert.ok(head.onTop, `${head.name} drawn over the arrows, not under them`);
+      }
+    }, { viewport: { width: 1400, height: 900 } }));
 });

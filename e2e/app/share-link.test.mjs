@@ -46,4 +46,31 @@ describeApp('share link', () => {
       assert.match((await notice.textContent()) ?? '', /Ignored in the link: bogus/);
     });
   });
+
+  it('bad values in the link: each echoed with its invisible characters named, a repeated key named, words fit for the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=%E2%80%AE2&mqtt=6&decline_over=&stock=%00:1&speed=2&speed=4&duplicates=${'9'.repeat(3000)}`, async ({ page }) => {
+      await waitReady(page);
+      const text = async (testid) => {
+        const locator = page.locator(`[data-testid="${testid}"]`);
+        await locator.waitFor({ state: 'visible' });
+        return ((await locator.textContent()) ?? '').trim();
+      };
+      const qos = await text('flow-qos-error');
+      assert.match(qos, /^Ignored \?qos="⟨U\+202E RLO⟩2" in the link: QoS is 0, 1 or 2\. Using 1\.$/);
+      const mqtt = await text('mqtt-version-error');
+      assert.match(mqtt, /Using MQTT 3\.1\.1\.$/);
+      assert.doesNotMatch(mqtt, /MQTT MQTT/);
+      const flow = await text('flow-error');
+      assert.match(flow, /Ignored \?decline_over= in the link: "" is not an amount/);
+      assert.doesNotMatch(flow, /Price/, 'not the order form\'s words');
+      assert.match(flow, /Ignored \?stock= in the link: "⟨U\+0000 NUL⟩:1": Product ID must not contain control characters/);
+      assert.equal(await page.locator('[data-testid="stock-level"]').count(), 0, 'the NUL product is not stocked');
+      assert.match(await text('link-notice'), /\?speed given twice; using the first, "2"\./);
+      assert.equal(await page.inputValue('#speed'), '2');
+      for (const shown of [qos, mqtt, flow]) assert.doesNotMatch(shown, /\\u\{/, 'no Rust escapes');
+      // A 3000-digit value is echoed whole, and wraps instead of widening the page.
+      assert.ok(flow.includes(`"${'9'.repeat(3000)}" is not a percentage`), 'the long value echoed');
+      const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(wider <= 0, `the page is ${wider} px wider than the window`);
+    }));
 });

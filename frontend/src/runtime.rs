@@ -505,8 +505,9 @@ impl Runtime {
         for _ in 0..count {
             match self.place_order(order) {
                 Ok(id) => placed.orders.push(id),
-                Err(reason) => {
-                    placed.refused = Some(reason);
+                Err((cause, advice)) => {
+                    let sentence = order::orders_refused(&cause, count, placed.orders.len());
+                    placed.refused = Some(format!("{sentence}{advice}"));
                     break;
                 }
             }
@@ -515,17 +516,18 @@ impl Runtime {
     }
 
     /// OrderService publishes the order and returns its id at once, before anyone answers.
-    /// Refused, with a reason for the form, while OrderService is not connected.
-    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, String> {
+    /// Refused while OrderService is not connected: then why, and what to do (with a space
+    /// before it), for the form's sentence ([`order::orders_refused`]).
+    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
         let client = self.client(ServiceId::Order.into());
         let broker_url = self.url.borrow();
         if !client.is_connected() {
-            return Err(format!(
-                "OrderService is not connected to the broker at {broker_url}, so the order was \
-                 not placed. Start Mosquitto (./scripts/play) or fix the broker URL, then try again."
+            return Err((
+                format!("OrderService is not connected to the broker at {broker_url}"),
+                " Start Mosquitto (./scripts/play) or fix the broker URL, then try again.",
             ));
         }
-        let now = wall_clock().ok_or("the browser clock is out of range")?;
+        let now = wall_clock().ok_or(("the browser clock is out of range".to_owned(), ""))?;
         let order_id = fresh_id();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
         // The click, on the packets' clock, for the sequence diagram's Client lifeline.
@@ -536,7 +538,7 @@ impl Runtime {
             .actions
             .push(UserAction::PlacedOrder { at, order_id });
         self.publish(ServiceId::Order.into(), &event)
-            .map_err(|e| format!("OrderService could not publish the order: {e}"))?;
+            .map_err(|e| (format!("OrderService could not publish: {e}"), ""))?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         Ok(order_id)
     }

@@ -29,17 +29,37 @@ impl fmt::Display for Cents {
     }
 }
 
-/// Why the text in a price field is not a price.
+/// Why the text in a price field is not a price. Its `Display` is the order form's sentence;
+/// [`PriceError::as_amount`] says the same of any other amount (a link parameter, a limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PriceError {
     #[error("Price is required")]
     Empty,
     #[error("Price must be a plain number like 29.99")]
     NotPlainNumber,
-    #[error("Price can have at most two decimals")]
+    #[error("Price can have at most 2 decimals (cents)")]
     TooManyDecimals,
     #[error("Price must be from 0 to {max}", max = Cents(MAX_PRICE_CENTS))]
     OutOfRange,
+}
+
+impl PriceError {
+    /// The problem in words for an amount that is not the form's unit price, to follow "… is
+    /// not an amount: ".
+    pub fn as_amount(self) -> String {
+        match self {
+            PriceError::Empty => "it is empty; give a plain number like 100 or 99.50".to_owned(),
+            PriceError::NotPlainNumber => "use a plain number like 100 or 99.50".to_owned(),
+            PriceError::TooManyDecimals => "at most 2 decimals (cents)".to_owned(),
+            PriceError::OutOfRange => format!("use an amount from 0 to {}", Cents(MAX_PRICE_CENTS)),
+        }
+    }
+}
+
+/// An amount in plain decimal notation, as [`parse_price_cents`] reads a price, with the
+/// problem worded for an amount ([`PriceError::as_amount`]).
+pub fn parse_amount_cents(text: &str) -> Result<u64, String> {
+    parse_price_cents(text).map_err(PriceError::as_amount)
 }
 
 /// Reads a price typed in plain decimal notation (`29.99`, `30`, `0.5`, `.5`) into cents,
@@ -149,7 +169,20 @@ mod tests {
         );
         assert_eq!(
             PriceError::TooManyDecimals.to_string(),
-            "Price can have at most two decimals"
+            "Price can have at most 2 decimals (cents)"
+        );
+        // Another amount is not the form's price.
+        for error in [
+            PriceError::Empty,
+            PriceError::NotPlainNumber,
+            PriceError::TooManyDecimals,
+            PriceError::OutOfRange,
+        ] {
+            assert!(!error.as_amount().contains("Price"), "{error:?}");
+        }
+        assert_eq!(
+            parse_amount_cents("29.999"),
+            Err("at most 2 decimals (cents)".to_owned())
         );
         assert_eq!(
             PriceError::NotPlainNumber.to_string(),

@@ -146,7 +146,7 @@ pub fn validate(draft: &OrderDraft) -> Result<ValidOrder, Vec<FieldError>> {
         let product_id = report(
             &mut errors,
             Field::ProductId(row),
-            check_id(&item.product_id, "Product ID", MAX_PRODUCT_ID_CHARS),
+            check_product_id(&item.product_id),
         );
         let quantity = report(
             &mut errors,
@@ -188,6 +188,13 @@ fn report<T>(errors: &mut Vec<FieldError>, field: Field, result: Result<T, Strin
     result
         .map_err(|message| errors.push(FieldError { field, message }))
         .ok()
+}
+
+/// A product id as the order form accepts it (and the stock, from a field or a link): trimmed,
+/// 1 to [`MAX_PRODUCT_ID_CHARS`] characters, no control characters. Returns it trimmed, or
+/// the sentence refusing it.
+pub fn check_product_id(text: &str) -> Result<String, String> {
+    check_id(text, "Product ID", MAX_PRODUCT_ID_CHARS)
 }
 
 /// An identifier as typed: trimmed, present, short, printable. Returns it trimmed.
@@ -413,7 +420,7 @@ mod tests {
             ("NaN", "Price must be a plain number like 29.99"),
             ("inf", "Price must be a plain number like 29.99"),
             ("1e5", "Price must be a plain number like 29.99"),
-            ("1.234", "Price can have at most two decimals"),
+            ("1.234", "Price can have at most 2 decimals (cents)"),
             ("", "Price is required"),
         ];
         for (text, message) in cases {
@@ -444,7 +451,7 @@ mod tests {
                 (Field::Quantity(1), QUANTITY_MESSAGE.to_owned()),
                 (
                     Field::Price(1),
-                    "Price can have at most two decimals".to_owned()
+                    "Price can have at most 2 decimals (cents)".to_owned()
                 ),
                 (
                     Field::Price(2),

@@ -32,6 +32,22 @@ pub fn place(now: Timestamp, order_id: Uuid, order: &ValidOrder) -> OrderCreated
     }
 }
 
+/// The form's sentence when placing stopped: `asked` orders were asked for (1 for *Place
+/// order*, 10 for *Place 10 orders*), `placed` of them went out before `cause` (e.g.
+/// "OrderService is not connected to the broker at ws://…") stopped the rest.
+pub fn orders_refused(cause: &str, asked: usize, placed: usize) -> String {
+    let missing = asked.saturating_sub(placed);
+    match (asked, placed) {
+        (0 | 1, _) => format!("{cause}, so the order was not placed."),
+        (_, 0) => format!("{cause}, so none of the {asked} orders was placed."),
+        _ => format!(
+            "{cause}, so {missing} of the {asked} orders {} not placed ({placed} {}).",
+            if missing == 1 { "was" } else { "were" },
+            if placed == 1 { "was" } else { "were" },
+        ),
+    }
+}
+
 /// One order's saga: the aggregate, the style it started under and its items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saga {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Delays;
-use crate::domain::money::{parse_price_cents, Cents};
+use crate::domain::money::{parse_amount_cents, Cents};
+use crate::outside_text::quoted;
 
 /// How the order's saga is coordinated (`?saga=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -85,7 +86,8 @@ impl std::str::FromStr for SagaStyle {
             .find(|s| s.value() == text.trim())
             .ok_or_else(|| {
                 format!(
-                    "{text:?} is not a saga style: use {}",
+                    "{} is not a saga style: use {}",
+                    quoted(text),
                     SagaStyle::ALL.map(SagaStyle::value).join(", ")
                 )
             })
@@ -142,16 +144,19 @@ pub fn parse_payment_mode(text: &str) -> Result<bool, String> {
         "approve" => Ok(false),
         "decline" => Ok(true),
         other => Err(format!(
-            "{other:?} is not a payment mode: use approve or decline"
+            "{} is not a payment mode: use approve or decline",
+            quoted(other)
         )),
     }
 }
 
-/// An amount like `100` or `99.50`, the value of `?decline_over=`.
+/// An amount like `100` or `99.50`, the value of `?decline_over=` and of the *Decline orders
+/// over* field: from 0 to 1,000,000.00, at most two decimals. The sentence refusing one speaks
+/// of an amount, not of the order form's price.
 pub fn parse_limit(text: &str) -> Result<Cents, String> {
-    parse_price_cents(text)
+    parse_amount_cents(text)
         .map(Cents)
-        .map_err(|e| format!("{text:?} is not an amount: {e}"))
+        .map_err(|e| format!("{} is not an amount: {e}", quoted(text)))
 }
 
 /// A whole percentage 0 to 100, the value of `?decline_pct=`.
@@ -159,7 +164,8 @@ pub fn parse_percent(text: &str) -> Result<u8, String> {
     match text.trim().parse::<u8>() {
         Ok(p) if p <= MAX_PERCENT => Ok(p),
         _ => Err(format!(
-            "{text:?} is not a percentage: use a whole number from 0 to {MAX_PERCENT}"
+            "{} is not a percentage: use a whole number from 0 to {MAX_PERCENT}",
+            quoted(text)
         )),
     }
 }
@@ -169,7 +175,7 @@ pub const MAX_STOCK: u32 = 1_000_000;
 /// The most products a stock may list.
 pub const MAX_PRODUCTS: usize = 50;
 /// The longest product id, as the order form allows.
-pub const MAX_PRODUCT_ID: usize = 64;
+pub const MAX_PRODUCT_ID: usize = crate::domain::order_form::MAX_PRODUCT_ID_CHARS;
 
 /// InventoryService's stock: units on hand per product. A product not listed is not counted
 /// (there is always enough), as in the seed, where every reservation succeeds.
@@ -184,25 +190,25 @@ impl Stock {
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((product, units)) = part.split_once(':') else {
                 return Err(format!(
-                    "{part:?} is not product:units (for example P001:5)"
+                    "{} is not product:units (for example P001:5)",
+                    quoted(part)
                 ));
             };
-            let product = product.trim();
-            if product.is_empty() || product.chars().count() > MAX_PRODUCT_ID {
-                return Err(format!(
-                    "{part:?}: a product id has 1 to {MAX_PRODUCT_ID} characters"
-                ));
-            }
+            // The order form's rule for a product id, so the stock can name any product an
+            // order can hold, and none it cannot.
+            let product = crate::domain::order_form::check_product_id(product)
+                .map_err(|e| format!("{}: {e}", quoted(part)))?;
             let units = match units.trim().parse::<u32>() {
                 Ok(n) if n <= MAX_STOCK => n,
                 _ => {
                     return Err(format!(
-                        "{part:?}: units are a whole number from 0 to {MAX_STOCK}"
+                        "{}: units are a whole number from 0 to {MAX_STOCK}",
+                        quoted(part)
                     ))
                 }
             };
-            if levels.insert(product.to_owned(), units).is_some() {
-                return Err(format!("{product} is listed twice"));
+            if levels.insert(product.clone(), units).is_some() {
+                return Err(format!("{} is listed twice", quoted(&product)));
             }
         }
         if levels.len() > MAX_PRODUCTS {
@@ -236,7 +242,8 @@ pub fn parse_saga_timeout(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<u64>() {
         Ok(ms) if SAGA_TIMEOUT_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
         _ => Err(format!(
-            "{text:?} is not a saga deadline: use whole milliseconds from {} to {}",
+            "{} is not a saga deadline: use whole milliseconds from {} to {}",
+            quoted(text),
             SAGA_TIMEOUT_RANGE_MS.start(),
             SAGA_TIMEOUT_RANGE_MS.end()
         )),
@@ -283,7 +290,7 @@ pub fn parse_on_off(text: &str) -> Result<bool, String> {
     match text.trim() {
         "on" => Ok(true),
         "off" => Ok(false),
-        other => Err(format!("{other:?} is neither on nor off")),
+        other => Err(format!("{} is neither on nor off", quoted(other))),
     }
 }
 
@@ -488,7 +495,13 @@ mod tests {
             ("P001", "product:units"),
             ("P001:-1", "whole number"),
             ("P001:x", "whole number"),
-            (":5", "1 to 64"),
+            (":5", "Product ID is required"),
+            // The order form's rule for a product id: no NUL, no more than 64 characters.
+            (
+                "\u{0}:1",
+                "\"⟨U+0000 NUL⟩:1\": Product ID must not contain control characters",
+            ),
+            (&format!("{}:1", "P".repeat(65)), "at most 64 characters"),
             ("P001:1,P001:2", "listed twice"),
             ("P001:2000000", "1000000"),
         ] {

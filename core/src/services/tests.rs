@@ -277,3 +277,25 @@ fn work_knows_its_service_and_order() {
     assert!(charge.is_busy() && reserve.is_busy() && !deadline.is_busy());
     assert_eq!(charge.order_id().to_string(), seed::ORDER_ID);
 }
+
+#[test]
+fn orders_refused_says_how_many_of_how_many_were_not_placed() {
+    use super::order::orders_refused;
+    let cause = "OrderService is not connected to the broker at ws://localhost:9001";
+    assert_eq!(
+        orders_refused(cause, 1, 0),
+        format!("{cause}, so the order was not placed.")
+    );
+    assert_eq!(
+        orders_refused(cause, 10, 0),
+        format!("{cause}, so none of the 10 orders was placed.")
+    );
+    assert_eq!(
+        orders_refused(cause, 10, 3),
+        format!("{cause}, so 7 of the 10 orders were not placed (3 were).")
+    );
+    assert_eq!(
+        orders_refused(cause, 10, 9),
+        format!("{cause}, so 1 of the 10 orders was not placed (9 were).")
+    );
+}

@@ -130,7 +130,10 @@ impl SessionMode {
         match text.trim() {
             "persistent" => Ok(SessionMode::Persistent),
             "clean" => Ok(SessionMode::Clean),
-            other => Err(format!("{other:?} is neither persistent nor clean")),
+            other => Err(format!(
+                "{} is neither persistent nor clean",
+                crate::outside_text::quoted(other)
+            )),
         }
     }
 }

@@ -89,7 +89,8 @@ pub fn flow_qos_from_query(param: impl Fn(&str) -> Option<String>) -> (FlowQos, 
     let mut errors = Vec::new();
     let mut refuse = |key: &str, text: &str, fallback: QoS| {
         errors.push(format!(
-            "Ignored ?{key}={text:?} in the link: QoS is 0, 1 or 2. Using {}.",
+            "Ignored ?{key}={} in the link: QoS is 0, 1 or 2. Using {}.",
+            crate::outside_text::quoted(text),
             fallback.level()
         ))
     };

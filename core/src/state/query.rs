@@ -46,17 +46,29 @@ use broker_bridge::ProtocolVersion;
 
 use super::qos::{flow_qos_from_query, FlowQos};
 use super::State;
+use crate::outside_text::{isolate, quoted};
 use crate::services::settings::{
     parse_limit, parse_on_off, parse_payment_mode, parse_percent, parse_saga_timeout,
 };
 use crate::services::{Delays, FlowSettings, PaymentRule, SagaStyle, Stock};
 use crate::trace::playback::Speed;
 
+/// A broker URL typed in the page or given in the link, checked as the browser will need it
+/// (`ws://` or `wss://`, a host name or IP address, a port from 1 to 65535, no `#fragment`):
+/// the URL trimmed, or a sentence that shows what was given (its invisible characters named)
+/// and what is wrong with it.
+pub fn check_broker_url(raw: &str) -> Result<String, String> {
+    broker_bridge::url::parse_broker_url(raw).map_err(|e| match e {
+        broker_bridge::url::BrokerUrlError::Empty => e.to_string(),
+        _ => format!("{}: {e}", quoted(raw.trim())),
+    })
+}
+
 /// The broker to use at start-up from the `?broker=` parameter, and why it was ignored if it
-/// was not a usable URL.
+/// was not a usable URL ([`check_broker_url`]): then the default, `ws://localhost:9001`.
 pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
     let default = crate::config::DEFAULT_BROKER_URL;
-    match param.map(broker_bridge::url::parse_broker_url) {
+    match param.map(check_broker_url) {
         None => (default.to_owned(), None),
         Some(Ok(url)) => (url, None),
         Some(Err(e)) => (
@@ -92,20 +104,46 @@ pub const LINK_PARAMS: [&str; 20] = [
     "payment_instances",
 ];
 
-/// A sentence naming the query parameters the page does not know, if any.
+/// A sentence naming the query parameters the page does not know, if any (each once, its
+/// invisible characters named).
 pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut unknown: Vec<&str> = keys
-        .into_iter()
-        .filter(|k| !LINK_PARAMS.contains(k))
-        .collect();
-    unknown.dedup();
+    let mut unknown: Vec<&str> = Vec::new();
+    for key in keys.into_iter().filter(|k| !LINK_PARAMS.contains(k)) {
+        if !unknown.contains(&key) {
+            unknown.push(key);
+        }
+    }
     (!unknown.is_empty()).then(|| {
+        let named: Vec<_> = unknown.iter().map(|k| isolate(k)).collect();
         format!(
             "Ignored in the link: {} (this page reads {}).",
-            unknown.join(", "),
+            named.join(", "),
             LINK_PARAMS.join(", ")
         )
     })
+}
+
+/// A sentence for each parameter the page reads that the link gives more than once: the first
+/// counts (`?qos given twice; using the first, "1".`).
+pub fn repeated_params<'a>(pairs: &[(&'a str, &'a str)]) -> Option<String> {
+    let sentences: Vec<String> = LINK_PARAMS
+        .iter()
+        .filter_map(|&key| {
+            let mut values = pairs.iter().filter(|(k, _)| *k == key).map(|&(_, v)| v);
+            let first = values.next()?;
+            let more = values.count();
+            let times = match more {
+                0 => return None,
+                1 => "twice".to_owned(),
+                n => format!("{} times", n + 1),
+            };
+            Some(format!(
+                "?{key} given {times}; using the first, {}.",
+                quoted(first)
+            ))
+        })
+        .collect();
+    (!sentences.is_empty()).then(|| sentences.join(" "))
 }
 
 /// The longest simulated delay a learner may set.
@@ -116,7 +154,8 @@ pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
     match text.trim().parse::<u64>() {
         Ok(ms) if ms <= MAX_DELAY_MS => Ok(Duration::from_millis(ms)),
         _ => Err(format!(
-            "{name} delay {text:?} ignored: use whole milliseconds from 0 to {MAX_DELAY_MS}"
+            "{name} delay {} ignored: use whole milliseconds from 0 to {MAX_DELAY_MS}",
+            quoted(text)
         )),
     }
 }
@@ -152,8 +191,10 @@ pub fn protocol_from_query(param: Option<&str>) -> (ProtocolVersion, Option<Stri
         Some("5" | "5.0") => (ProtocolVersion::V5, None),
         Some(other) => (
             default,
+            // The version's own Display says "MQTT 3.1.1".
             Some(format!(
-                "Ignored ?mqtt={other:?} in the link: use 3.1.1 or 5. Using MQTT {default}."
+                "Ignored ?mqtt={} in the link: use 3.1.1 or 5. Using {default}.",
+                quoted(other)
             )),
         ),
     }
@@ -228,7 +269,8 @@ pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
         None => (
             Panel::All,
             Some(format!(
-                "Ignored ?view={text:?} in the link: use {}. Showing everything.",
+                "Ignored ?view={} in the link: use {}. Showing everything.",
+                quoted(text),
                 Panel::ALL.map(Panel::value).join(", ")
             )),
         ),
@@ -337,7 +379,14 @@ impl State {
             (Some(a), Some(b)) => Some(format!("{a} {b}")),
             (a, b) => a.or(b),
         };
-        state.link_notice = unknown_params(pairs.iter().map(|&(k, _)| k));
+        let notices: Vec<String> = [
+            repeated_params(&pairs),
+            unknown_params(pairs.iter().map(|&(k, _)| k)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        state.link_notice = (!notices.is_empty()).then(|| notices.join(" "));
         state
     }
 }
@@ -691,9 +740,133 @@ mod query_tests {
     }
 
     #[test]
-    fn the_first_of_a_repeated_parameter_counts() {
+    fn the_first_of_a_repeated_parameter_counts_and_the_page_says_so() {
         let state = State::from_link([("mqtt", "5"), ("mqtt", "3.1.1")], "t");
         assert_eq!(state.protocol, ProtocolVersion::V5);
-        assert_eq!(state.link_notice, None);
+        assert_eq!(
+            state.link_notice.as_deref(),
+            Some("?mqtt given twice; using the first, \"5\".")
+        );
+        let state = State::from_link(
+            [
+                ("qos", "1"),
+                ("qos", "2"),
+                ("qos", "0"),
+                ("speed", "2"),
+                ("x", "1"),
+            ],
+            "t",
+        );
+        assert_eq!(state.qos.of("orders/created").level(), 1);
+        let notice = state.link_notice.unwrap();
+        assert!(
+            notice
+                .starts_with("?qos given 3 times; using the first, \"1\". Ignored in the link: x"),
+            "{notice}"
+        );
+        assert_eq!(repeated_params(&[("qos", "1"), ("speed", "2")]), None);
+    }
+
+    #[test]
+    fn every_bad_value_in_the_link_is_echoed_with_its_invisible_characters_named() {
+        let rlo = "\u{202E}2";
+        let link = [
+            ("broker", "ws://\u{202E}h:9001"),
+            ("qos", rlo),
+            ("qos_payments", rlo),
+            ("mqtt", rlo),
+            ("session", rlo),
+            ("payment_ms", rlo),
+            ("speed", rlo),
+            ("view", rlo),
+            ("saga", rlo),
+            ("payment", rlo),
+            ("decline_over", rlo),
+            ("decline_pct", rlo),
+            ("stock", rlo),
+            ("saga_timeout_ms", rlo),
+            ("dedupe", rlo),
+            ("duplicates", rlo),
+            ("\u{202E}x", "1"),
+        ];
+        let state = State::from_link(link, "t");
+        let said = [
+            state.broker_url_error,
+            state.qos_error,
+            state.protocol_error,
+            state.session_error,
+            state.delays_error,
+            state.playback_error,
+            state.flow_error,
+            state.link_notice,
+        ]
+        .map(Option::unwrap_or_default)
+        .join(" ");
+        assert!(!said.contains('\u{202E}'), "{said}");
+        assert!(!said.contains("\\u{"), "no Rust escapes: {said}");
+        let named = said.matches("⟨U+202E RLO⟩").count();
+        assert_eq!(named, link.len(), "each bad value named once: {said}");
+    }
+
+    #[test]
+    fn the_readme_names_every_setting_copy_link_keeps() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("*Copy link* copies the address")
+            .expect("the README says what Copy link keeps");
+        let end = start
+            + readme[start..]
+                .find("reproduces the scenario")
+                .expect("in one sentence");
+        let sentence = &readme[start..end];
+        for key in LINK_PARAMS {
+            let named = if key.starts_with("qos_") {
+                "`qos_<topic>`".to_owned()
+            } else {
+                format!("`{key}`")
+            };
+            assert!(
+                sentence.contains(&named),
+                "{named} missing from: {sentence}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_mqtt_value_names_the_version_used_once() {
+        let (_, error) = protocol_from_query(Some("6"));
+        assert_eq!(
+            error.as_deref(),
+            Some("Ignored ?mqtt=\"6\" in the link: use 3.1.1 or 5. Using MQTT 3.1.1.")
+        );
+    }
+
+    #[test]
+    fn a_broker_url_the_browser_would_refuse_falls_back_to_the_default_with_a_reason() {
+        let (url, error) = broker_from_query(Some("ws://<script>:9001"));
+        assert_eq!(url, "ws://localhost:9001");
+        let error = error.unwrap();
+        assert!(
+            error.starts_with("Ignored ?broker= in the link: \"ws://<script>:9001\": its host")
+                && error.ends_with("Using ws://localhost:9001 instead."),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn link_errors_speak_of_the_parameter_not_of_the_form() {
+        let state = State::from_link([("decline_over", ""), ("stock", "\u{0}:1")], "t");
+        let error = state.flow_error.unwrap();
+        assert!(!error.contains("Price"), "{error}");
+        assert!(
+            error.contains("?decline_over= in the link: \"\" is not an amount"),
+            "{error}"
+        );
+        // The order form's rule for a product id: no control characters.
+        assert!(
+            error.contains("?stock= in the link: \"⟨U+0000 NUL⟩:1\": Product ID must not contain control characters"),
+            "{error}"
+        );
+        assert_eq!(state.flow.stock, Stock::default());
     }
 }

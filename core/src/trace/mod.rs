@@ -140,7 +140,9 @@ impl Trace {
         match self.playback.shown() {
             None => std::borrow::Cow::Borrowed(&self.orders),
             Some(shown) => {
-                let mut book = OrderBook::default();
+                // What the live book knows of orders before the packets kept (Clear, dropped
+                // packets) is kept: their rows are not unknown orders.
+                let mut book = self.orders.emptied();
                 for packet in self.packets.iter().filter(|p| shown.packet(p.seq)) {
                     book.apply_packet(packet);
                 }

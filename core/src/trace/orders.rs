@@ -9,6 +9,11 @@
 //! that published a result or a compensation: which of PaymentService's instances charged,
 //! declined or refunded the order ([`OrderRow::step_by`]).
 //!
+//! A row says how it [`Start`]s: with its `orders/created` (who ordered, the total, the time its
+//! outcome is measured from), before the page forgot what came first (*Clear*, or older orders
+//! dropped: those facts are no longer known, and no time is made up), or never: results for an
+//! order nobody created on the wire, counted apart from the open and finished ones.
+//!
 //! ```
 //! use std::time::Duration;
 //! use eda_core::domain::events::{DomainEvent, OrderCancelled};
@@ -43,6 +48,55 @@ use crate::domain::topics;
 /// How many orders the panel keeps; older ones are dropped and counted.
 pub const ORDERS_KEPT: usize = 500;
 
+/// Amounts from the wire as the panel shows them: two decimals, or for an amount of a trillion
+/// or more (no order the form can make; anyone may publish one) the shortest exact scientific
+/// form, so `1e300` takes five characters and not three hundred.
+pub fn amount_text(amount: f64) -> String {
+    if amount.abs() < 1e12 {
+        format!("{amount:.2}")
+    } else {
+        format!("{amount:e}")
+    }
+}
+
+/// How an order's row starts: whether its `orders/created` was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Its `orders/created` was seen at this time, on the packets' clock.
+    Created(Duration),
+    /// Its `orders/created` was not seen, but the page knew the order before it forgot what came
+    /// first (*Clear*, or the order dropped from a full book): it started before then, and who
+    /// ordered what, and when, is no longer known.
+    Forgotten,
+    /// Its `orders/created` was never seen, nor the order before: someone published results for
+    /// an order nobody created on the wire.
+    Unknown,
+}
+
+impl Start {
+    /// `created`, `forgotten` or `unknown`: the row's `data-start`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Start::Created(_) => "created",
+            Start::Forgotten => "forgotten",
+            Start::Unknown => "unknown",
+        }
+    }
+
+    /// Why the row does not know its customer, total or time (`""` when it does); `recording`
+    /// when the packets are a loaded recording's, not the wire's.
+    pub fn why_not_known(self, recording: bool) -> &'static str {
+        match self {
+            Start::Created(_) => "",
+            Start::Forgotten => {
+                "started before Clear: its orders/created is no longer in the picture"
+            }
+            Start::Unknown if recording => "no orders/created for this order in the recording",
+            Start::Unknown => "no orders/created for this order was seen on the wire",
+        }
+    }
+}
+
 /// One thing that happened to an order, as its row lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepSeen {
@@ -62,7 +116,7 @@ impl StepSeen {
         match self {
             StepSeen::Reserved(_) => "✓ stock reserved".to_owned(),
             StepSeen::ReservationFailed(reason) => format!("✕ reservation failed: {reason}"),
-            StepSeen::Charged(_, amount) => format!("✓ charged {amount:.2}"),
+            StepSeen::Charged(_, amount) => format!("✓ charged {}", amount_text(*amount)),
             StepSeen::Declined(_, reason) => format!("✕ payment failed: {reason}"),
         }
     }
@@ -107,7 +161,7 @@ impl Compensation {
     pub fn describe(&self) -> String {
         match self {
             Compensation::Released(_) => "↺ stock released".to_owned(),
-            Compensation::Refunded(_, amount) => format!("↺ refunded {amount:.2}"),
+            Compensation::Refunded(_, amount) => format!("↺ refunded {}", amount_text(*amount)),
         }
     }
 
@@ -130,10 +184,13 @@ impl Compensation {
 pub struct OrderRow {
     /// The order's id.
     pub order_id: Uuid,
-    /// Who ordered; empty until its `orders/created` is seen.
-    pub customer_id: String,
-    /// Its total; 0 until its `orders/created` is seen.
-    pub total: f64,
+    /// Who ordered; `None` until its `orders/created` is seen.
+    pub customer_id: Option<String>,
+    /// Its total, in currency units as the wire carries it; `None` until its `orders/created`
+    /// is seen.
+    pub total: Option<f64>,
+    /// Whether its `orders/created` was seen, and when.
+    pub start: Start,
     /// Where it is, in the aggregate's words.
     pub status: OrderStatus,
     /// The steps taken, in the order seen.
@@ -157,11 +214,12 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
-    fn new(order_id: Uuid, at: Duration) -> Self {
+    fn new(order_id: Uuid, at: Duration, start: Start) -> Self {
         OrderRow {
             order_id,
-            customer_id: String::new(),
-            total: 0.0,
+            customer_id: None,
+            total: None,
+            start,
             status: OrderStatus::Pending,
             steps: Vec::new(),
             compensations: Vec::new(),
@@ -192,9 +250,38 @@ impl OrderRow {
             .map(|(_, client)| client.as_str())
     }
 
-    /// How long from its first message to its outcome.
+    /// How long from its `orders/created` to its outcome; `None` before the outcome, and when
+    /// its `orders/created` was not seen (a time from its first result would be made up).
     pub fn time_to_outcome(&self) -> Option<Duration> {
-        self.ended.map(|end| end.saturating_sub(self.first_seen))
+        match self.start {
+            Start::Created(at) => self.ended.map(|end| end.saturating_sub(at)),
+            Start::Forgotten | Start::Unknown => None,
+        }
+    }
+
+    /// Whether anyone created this order on the wire, as far as the page knows.
+    pub fn is_unknown(&self) -> bool {
+        self.start == Start::Unknown
+    }
+
+    /// For an order nobody created, what the row says after "Unknown order" (and what outcome
+    /// was seen for it): `": never created on the wire; an orders/confirmed for it was seen"`.
+    /// `None` for any other order.
+    pub fn unknown_note(&self, recording: bool) -> Option<String> {
+        if !self.is_unknown() {
+            return None;
+        }
+        let never = if recording {
+            "never created in this recording"
+        } else {
+            "never created on the wire"
+        };
+        let seen = match self.status {
+            OrderStatus::Completed => "; an orders/confirmed for it was seen",
+            OrderStatus::Cancelled => "; an orders/cancelled for it was seen",
+            _ => "",
+        };
+        Some(format!(": {never}{seen}"))
     }
 
     /// How many distinct charges went through: 2 or more is a double charge.
@@ -244,6 +331,34 @@ impl OrderRow {
     }
 }
 
+/// The panel's counts: orders that reached each outcome, those still open, and rows for orders
+/// nobody created (in none of the others).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderCounts {
+    pub completed: usize,
+    pub cancelled: usize,
+    pub open: usize,
+    pub unknown: usize,
+}
+
+impl OrderCounts {
+    /// `2 completed, 0 cancelled, 1 open`, and `, 1 unknown (never created on the wire)` when
+    /// there are any.
+    pub fn summary(&self) -> String {
+        let OrderCounts {
+            completed,
+            cancelled,
+            open,
+            unknown,
+        } = self;
+        let mut text = format!("{completed} completed, {cancelled} cancelled, {open} open");
+        if *unknown > 0 {
+            text.push_str(&format!(", {unknown} unknown (never created on the wire)"));
+        }
+        text
+    }
+}
+
 /// Every order seen, newest last, at most [`ORDERS_KEPT`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBook {
@@ -253,6 +368,9 @@ pub struct OrderBook {
     /// Each outcome and compensation message seen (topic and its id), so a delivery seen again
     /// counts once.
     seen: VecDeque<(Uuid, &'static str, Uuid)>,
+    /// Orders the book knew and then forgot (cleared, or dropped when full), newest last, at
+    /// most twice the capacity: a result for one of them starts a [`Start::Forgotten`] row.
+    forgotten: VecDeque<Uuid>,
 }
 
 impl Default for OrderBook {
@@ -269,7 +387,45 @@ impl OrderBook {
             capacity: capacity.max(1),
             dropped: 0,
             seen: VecDeque::new(),
+            forgotten: VecDeque::new(),
         }
+    }
+
+    /// An empty book that remembers every order this one knows as forgotten: the book to fold a
+    /// part of the same packets into (a paused view), where an order whose `orders/created`
+    /// is not in that part is not an unknown one.
+    pub fn emptied(&self) -> OrderBook {
+        let mut book = OrderBook::new(self.capacity);
+        book.forgotten = self.forgotten.clone();
+        for row in self.rows.iter().filter(|r| !r.is_unknown()) {
+            book.forget(row.order_id);
+        }
+        book
+    }
+
+    fn forget(&mut self, order_id: Uuid) {
+        if self.forgotten.contains(&order_id) {
+            return;
+        }
+        if self.forgotten.len() >= self.capacity * 2 {
+            self.forgotten.pop_front();
+        }
+        self.forgotten.push_back(order_id);
+    }
+
+    /// How many orders are completed, cancelled, open, and unknown (never created on the wire).
+    pub fn counts(&self) -> OrderCounts {
+        self.rows
+            .iter()
+            .fold(OrderCounts::default(), |mut counts, row| {
+                match (row.is_unknown(), row.status) {
+                    (true, _) => counts.unknown += 1,
+                    (false, OrderStatus::Completed) => counts.completed += 1,
+                    (false, OrderStatus::Cancelled) => counts.cancelled += 1,
+                    (false, _) => counts.open += 1,
+                }
+                counts
+            })
     }
 
     /// The book of every message in `history`, in order.
@@ -354,9 +510,12 @@ impl OrderBook {
         self.rows.is_empty()
     }
 
-    /// Forgets every order (and the dropped count).
+    /// Forgets every order (and the dropped count), but not that it knew them: a result for
+    /// an order placed before, arriving after, starts a [`Start::Forgotten`] row, not an
+    /// unknown one.
     pub fn clear(&mut self) {
-        *self = OrderBook::new(self.capacity);
+        let before = std::mem::replace(self, OrderBook::new(self.capacity));
+        *self = before.emptied();
     }
 
     fn row_mut(&mut self, order_id: Uuid, at: Duration) -> &mut OrderRow {
@@ -364,10 +523,19 @@ impl OrderBook {
             Some(index) => index,
             None => {
                 if self.rows.len() == self.capacity {
-                    self.rows.pop_front();
+                    if let Some(gone) = self.rows.pop_front() {
+                        if !gone.is_unknown() {
+                            self.forget(gone.order_id);
+                        }
+                    }
                     self.dropped += 1;
                 }
-                self.rows.push_back(OrderRow::new(order_id, at));
+                let start = if self.forgotten.contains(&order_id) {
+                    Start::Forgotten
+                } else {
+                    Start::Unknown
+                };
+                self.rows.push_back(OrderRow::new(order_id, at, start));
                 self.rows.len() - 1
             }
         };
@@ -406,8 +574,11 @@ impl OrderBook {
         match message {
             DomainEvent::OrderCreated(created) => {
                 let row = self.row_mut(order_id, at);
-                row.customer_id.clone_from(&created.customer_id);
-                row.total = created.total_amount;
+                if !matches!(row.start, Start::Created(_)) {
+                    row.start = Start::Created(at);
+                }
+                row.customer_id = Some(created.customer_id.clone());
+                row.total = Some(created.total_amount);
             }
             DomainEvent::InventoryReserved(r) => {
                 let step = match (&r.reason, r.success) {

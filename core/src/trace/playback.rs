@@ -102,7 +102,8 @@ impl FromStr for Speed {
             "4" | "4.0" => 16,
             _ => {
                 return Err(format!(
-                    "speed {text:?} is not one of {}",
+                    "speed {} is not one of {}",
+                    crate::outside_text::quoted(text),
                     Speed::ALL.map(|s| s.to_string()).join(", ")
                 ))
             }
@@ -183,14 +184,23 @@ impl Playback {
         first_action: Option<Duration>,
         wall: Duration,
     ) -> Self {
-        let first_packet = history.iter().next().map(|p| p.at);
+        // The earliest and the latest time, not the first and the last packet's: packets are
+        // listed in the order they were recorded, and the clients stamp their times on their
+        // own, so a packet may carry a time a little before the one listed above it. A replay
+        // that ended at the last packet's time would never show a later one.
+        let first_packet = history.iter().map(|p| p.at).min();
         let start = match (first_packet, first_action) {
             (Some(p), Some(a)) => p.min(a),
             (p, a) => p.or(a).unwrap_or_default(),
         };
         let mut playback = Playback {
             source: Source::Recording,
-            end: history.iter().last().map_or(start, |p| p.at),
+            end: history
+                .iter()
+                .map(|p| p.at)
+                .max()
+                .unwrap_or(start)
+                .max(start),
             ..Playback::live(speed)
         };
         playback.anchor(start, wall);

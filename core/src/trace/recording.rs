@@ -9,7 +9,11 @@
 //!                  "direction": "out", "protocol": "3.1.1", "bytes": "10 1f 00 04 …" } ],
 //!   "actions": [ { "type": "placedOrder", "atUs": 2000, "orderId": "…" } ] }
 //! ```
-//! Times are microseconds on the recording page's clock; only differences matter. Version 2
+//! Times are microseconds on the recording page's clock; only differences matter. Packets are
+//! listed in the order they were recorded: each `seq` above the one before (a file where two
+//! packets share a `seq`, or one goes back, is refused). Their times need not be in order: the
+//! clients stamp them on their own, so two packets recorded one after the other may carry times
+//! a few microseconds the other way round, and the replay shows each in its place. Version 2
 //! adds `saga`, the style the sagas ran under (it decides the flow diagram's edges); a version 1
 //! file (the playground before sagas) loads as `parallel`. The sagas themselves, like every
 //! diagram, are rebuilt from the packets.
@@ -27,28 +31,76 @@ pub const FORMAT: &str = "eda-playground-recording";
 /// The version this page writes and reads. Bump it when the shape changes, and keep reading
 /// the older ones here (or say why not).
 pub const VERSION: u32 = 2;
+/// The largest `seq` a recording may hold, 2^53: JSON numbers above it are not exact in
+/// JavaScript, and the views count one past the last.
+pub const MAX_SEQ: u64 = 1 << 53;
 
+/// Why a file cannot be replayed. Its `Display` is the sentence the page shows after the file's
+/// name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordingError {
+    /// The text does not parse as JSON (serde's reason, with its line and column).
     #[error("this file is not JSON: {0}")]
     NotJson(String),
+    /// JSON, but not an object of a recording's fields: an array, a string, a `"version"` that
+    /// is not a whole number.
+    #[error("this file is JSON, but not in the shape of a recording: {0}")]
+    WrongShape(String),
+    /// A JSON object without `"format": "eda-playground-recording"`.
     #[error("this file is not a playground recording (no \"format\": \"{FORMAT}\")")]
     NotARecording,
+    /// A format version above [`VERSION`].
     #[error("this recording was made by a newer playground (format version {0}); this page reads version {VERSION}")]
-    Newer(u32),
+    Newer(u64),
+    /// A format version below 1.
     #[error("this recording says it has format version {0}, but version 1 was the playground's first; this page reads version {VERSION}")]
-    Older(u32),
+    Older(u64),
+    /// The recording's fields are missing or of the wrong type (serde's reason).
     #[error("this recording is damaged: {0}")]
     Damaged(String),
+    /// Packet `index` (0-based, in the file's order) cannot be replayed.
     #[error("packet {index} of the recording cannot be read: {reason}")]
     BadPacket { index: usize, reason: String },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Header {
-    format: Option<String>,
-    version: Option<u32>,
+/// What a JSON value is, in a few words, for a sentence saying it is the wrong one.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "true or false",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The format version a recording says it has, checked before the rest is read: the shape of
+/// the rest depends on it.
+fn format_version(text: &str) -> Result<u64, RecordingError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| RecordingError::NotJson(e.to_string()))?;
+    let serde_json::Value::Object(fields) = &value else {
+        return Err(RecordingError::WrongShape(format!(
+            "it holds {}, where a recording is an object ({{\"format\": \"{FORMAT}\", …}})",
+            json_kind(&value)
+        )));
+    };
+    if fields.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+        return Err(RecordingError::NotARecording);
+    }
+    match fields.get("version") {
+        None => Err(RecordingError::Damaged("no format version".into())),
+        Some(version) => version.as_u64().ok_or_else(|| {
+            RecordingError::WrongShape(format!(
+                "its \"version\" is {}, where a whole number belongs",
+                match version {
+                    serde_json::Value::Number(_) => "a number that is not a whole one",
+                    other => json_kind(other),
+                }
+            ))
+        }),
+    }
 }
 
 /// Versions 1 and 2: version 1 has no `saga`.
@@ -159,22 +211,42 @@ pub fn record(trace: &Trace) -> String {
 
 /// Reads a recording back into a trace: every packet decoded again from its bytes.
 pub fn load(text: &str) -> Result<Trace, RecordingError> {
-    let header: Header =
-        serde_json::from_str(text).map_err(|e| RecordingError::NotJson(e.to_string()))?;
-    if header.format.as_deref() != Some(FORMAT) {
-        return Err(RecordingError::NotARecording);
-    }
-    match header.version {
-        Some(1 | VERSION) => {}
-        Some(v) if v > VERSION => return Err(RecordingError::Newer(v)),
-        Some(v) => return Err(RecordingError::Older(v)),
-        None => return Err(RecordingError::Damaged("no format version".into())),
+    match format_version(text)? {
+        1 => {}
+        v if v == u64::from(VERSION) => {}
+        v if v > u64::from(VERSION) => return Err(RecordingError::Newer(v)),
+        v => return Err(RecordingError::Older(v)),
     }
     let recording: RecordingV1 =
         serde_json::from_str(text).map_err(|e| RecordingError::Damaged(e.to_string()))?;
     let mut packets = PacketHistory::new(HISTORY_CAPACITY.max(recording.packets.len()));
+    let mut previous: Option<(usize, u64)> = None;
     for (index, p) in recording.packets.iter().enumerate() {
         let bad = |reason: String| RecordingError::BadPacket { index, reason };
+        // The views key each packet by its seq and find one by it: two packets under one seq,
+        // or a seq going back, would make them draw or open the wrong one.
+        match previous {
+            Some((before, seq)) if p.seq == seq => {
+                return Err(bad(format!(
+                    "its seq {seq} is packet {before}'s too; each packet has a seq of its own"
+                )))
+            }
+            Some((before, seq)) if p.seq < seq => {
+                return Err(bad(format!(
+                    "its seq {} is below packet {before}'s ({seq}); packets are listed in the \
+                     order they were recorded, each seq above the one before",
+                    p.seq
+                )))
+            }
+            _ => {}
+        }
+        if p.seq > MAX_SEQ {
+            return Err(bad(format!(
+                "its seq {} is too large: at most {MAX_SEQ}",
+                p.seq
+            )));
+        }
+        previous = Some((index, p.seq));
         let service = ServiceId::ALL
             .into_iter()
             .find(|s| s.slug() == p.service)
@@ -363,6 +435,92 @@ mod tests {
         let trace = Trace::new(script.history, script.actions);
         let loaded = load(&record(&trace)).unwrap();
         assert!(loaded.orders.row(crate::trace::script::order(1)).is_some());
+    }
+
+    /// The recording of one order, with `edit` applied to its packets' JSON objects.
+    fn edited(edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> String {
+        let mut script = crate::trace::script::Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        script.place_order(crate::trace::script::order(1), QoS::AtLeastOnce);
+        let text = record(&Trace::new(script.history, script.actions));
+        let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        edit(json["packets"].as_array_mut().unwrap());
+        json.to_string()
+    }
+
+    #[test]
+    fn packets_sharing_a_seq_or_going_back_are_refused_with_the_packet_named() {
+        // Two packets under one seq: the views key each packet by it (a Yew panic, before).
+        let duplicated = edited(|packets| {
+            let copy = packets[3]["seq"].clone();
+            packets[4]["seq"] = copy;
+        });
+        let error = load(&duplicated).expect_err("refused");
+        assert!(
+            matches!(&error, RecordingError::BadPacket { index: 4, reason }
+                if reason.contains("packet 3's too")),
+            "{error}"
+        );
+        // A seq going back, or one too large to count on.
+        let backwards = edited(|packets| packets[5]["seq"] = 1.into());
+        let error = load(&backwards).expect_err("refused").to_string();
+        assert!(
+            error.starts_with("packet 5 of the recording cannot be read: its seq 1 is below"),
+            "{error}"
+        );
+        let huge = edited(|packets| {
+            let last = packets.len() - 1;
+            packets[last]["seq"] = u64::MAX.into();
+        });
+        let error = load(&huge).expect_err("refused").to_string();
+        assert!(error.contains("too large"), "{error}");
+        // Gaps are fine: a recording of a history that dropped packets has them.
+        let gaps = edited(|packets| {
+            for (i, p) in packets.iter_mut().enumerate() {
+                p["seq"] = (10 * i as u64 + 7).into();
+            }
+        });
+        assert!(load(&gaps).is_ok());
+    }
+
+    #[test]
+    fn json_of_the_wrong_shape_says_so_and_not_that_it_is_not_json() {
+        for (text, says) in [
+            ("[]", "it holds an array, where a recording is an object"),
+            ("\"recording\"", "it holds a string"),
+            ("42", "it holds a number"),
+            ("null", "it holds null"),
+            (
+                r#"{"format":"eda-playground-recording","version":"2","packets":[]}"#,
+                "its \"version\" is a string, where a whole number belongs",
+            ),
+            (
+                r#"{"format":"eda-playground-recording","version":1.5}"#,
+                "its \"version\" is a number that is not a whole one",
+            ),
+            (
+                r#"{"format":"eda-playground-recording","version":-1}"#,
+                "its \"version\" is a number that is not a whole one",
+            ),
+        ] {
+            let error = load(text).expect_err("refused");
+            assert!(
+                matches!(error, RecordingError::WrongShape(_)),
+                "{text}: {error:?}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.starts_with("this file is JSON, but not in the shape of a recording")
+                    && message.contains(says),
+                "{text}: {message}"
+            );
+        }
+        // Not JSON at all is still told apart.
+        assert!(matches!(load("{"), Err(RecordingError::NotJson(_))));
+        assert!(matches!(load(""), Err(RecordingError::NotJson(_))));
+        // A version number too large for any playground is a newer one's.
+        let huge = r#"{"format":"eda-playground-recording","version":18446744073709551615}"#;
+        assert_eq!(load(huge).err(), Some(RecordingError::Newer(u64::MAX)));
     }
 
     #[test]

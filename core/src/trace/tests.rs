@@ -76,6 +76,35 @@ fn a_replayed_recording_starts_at_its_beginning_at_the_chosen_speed_with_its_own
 }
 
 #[test]
+fn a_recording_whose_packet_times_go_back_still_plays_to_its_end() {
+    // Packets are listed in the order they were recorded; their times need not be in order.
+    // The last packet stamped before the one above it used to end the replay there, with that
+    // one and everything after it never shown.
+    let (recorded, _) = live();
+    let total = recorded.packets.len();
+    let text = recording::record(&recorded);
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let packets = json["packets"].as_array_mut().unwrap();
+    let last = packets.len() - 1;
+    packets[last]["atUs"] = 5.into();
+    packets[3]["atUs"] = 90_000_000.into(); // a minute and a half after everything else
+    let recorded = recording::load(&json.to_string()).unwrap();
+    let mut trace = Trace::default();
+    let wall = ms(1_000);
+    trace.replay(recorded, wall);
+    let mut now = wall;
+    for _ in 0..2_000 {
+        now += ms(50);
+        if trace.tick(now).1 {
+            break;
+        }
+    }
+    assert!(trace.playback.finished(now), "the replay ends");
+    assert_eq!(trace.playback.waiting(&trace.packets), 0);
+    assert_eq!(shown_count(&trace), total, "every packet shown");
+}
+
+#[test]
 fn pause_holds_new_packets_back_and_resume_runs_on() {
     let (mut trace, end) = live();
     trace.toggle_pause(end);

@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 
+use super::outside_text::sentence;
 use super::{
     BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog, FlowDiagram,
     Notifications, OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances,
@@ -201,10 +202,10 @@ pub fn App() -> Html {
                         </p>
                     }
                     if let Some(notice) = &state.link_notice {
-                        <p class="error" role="alert" data-testid="link-notice">{ notice }</p>
+                        <p class="error" role="alert" data-testid="link-notice">{ sentence(notice) }</p>
                     }
                     if let Some(error) = &state.delays_error {
-                        <p class="error" role="alert" data-testid="delays-error">{ error }</p>
+                        <p class="error" role="alert" data-testid="delays-error">{ sentence(error) }</p>
                     }
                     <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
                     <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
@@ -267,7 +268,7 @@ pub fn App() -> Html {
                     handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}
                     on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
                 if let Some(error) = &state.redelivery_error {
-                    <p class="error" role="alert" data-testid="redelivery-error">{ error }</p>
+                    <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
                 }
             </section>
         </>

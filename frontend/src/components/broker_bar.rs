@@ -1,6 +1,7 @@
 //! The broker URL field: shows the URL in use, takes a new one, and says why a bad one was not
 //! used.
 
+use super::outside_text::sentence;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -36,7 +37,7 @@ pub fn BrokerBar(props: &BrokerBarProps) -> Html {
                 aria-describedby="broker-error" />
             <button type="submit" data-testid="apply-broker">{ "Connect" }</button>
             if let Some(error) = &props.error {
-                <p id="broker-error" class="error" role="alert" data-testid="broker-error">{ error }</p>
+                <p id="broker-error" class="error" role="alert" data-testid="broker-error">{ sentence(error) }</p>
             }
         </form>
     }

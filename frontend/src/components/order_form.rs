@@ -7,6 +7,7 @@ use uuid::Uuid;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::outside_text::sentence;
 use eda_core::domain::order_form::{
     validate, ItemDraft, OrderDraft, ValidOrder, MAX_ITEMS, MAX_QUANTITY,
 };
@@ -68,11 +69,15 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
             draft.set(next);
         })
     };
+    // An order holds at most MAX_ITEMS lines: at the limit the button is off, and says why.
+    let full = draft.items.len() >= MAX_ITEMS;
     let add_item = {
         let draft = draft.clone();
         Callback::from(move |_: MouseEvent| {
             let mut next = (*draft).clone();
-            next.items.push(ItemDraft::blank());
+            if next.items.len() < MAX_ITEMS {
+                next.items.push(ItemDraft::blank());
+            }
             draft.set(next);
         })
     };
@@ -163,15 +168,20 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                 { input("customer-id".into(), "Customer id", &draft.customer_id, Part::Customer, "text") }
                 { rows }
                 { error_for("items") }
-                <p class="hint">{ format!("Up to {MAX_ITEMS} items; quantity 1 to {MAX_QUANTITY}; unit price 0 to 1,000,000.00 with at most two decimals.") }</p>
+                <p class="hint">{ format!("Up to {MAX_ITEMS} items; quantity 1 to {MAX_QUANTITY}; unit price 0 to 1,000,000.00 with at most 2 decimals (cents).") }</p>
+                if full {
+                    <p class="hint" id="items-full" data-testid="items-full">
+                        { format!("An order holds at most {MAX_ITEMS} items: remove one to add another.") }</p>
+                }
                 <div class="actions">
-                    <button type="button" class="secondary" onclick={add_item} data-testid="add-item">{ "Add item" }</button>
+                    <button type="button" class="secondary" onclick={add_item} data-testid="add-item"
+                        disabled={full} aria-describedby={full.then_some("items-full")}>{ "Add item" }</button>
                     <button type="button" class="secondary" onclick={on_burst} data-testid="place-ten">{ "Place 10 orders" }</button>
                     <button type="submit" class="primary" data-testid="place-order">{ "Place order" }</button>
                 </div>
             </form>
             if let Some(error) = &props.form_error {
-                <p class="error" role="alert" data-testid="form-error">{ error }</p>
+                <p class="error" role="alert" data-testid="form-error">{ sentence(error) }</p>
             }
             if let Some(id) = props.placed_order {
                 <p class="placed" role="status">

@@ -1,18 +1,24 @@
 //! The Orders panel: one row per order as the wire told it (id, customer, total, state, the
 //! steps taken and the compensations made, why it was cancelled, its time to an outcome),
 //! newest first; with PaymentService's instances competing, which instance charged and which
-//! refunded. The model is [`eda_core::trace::orders`]; this only draws it.
+//! refunded. An order whose start the page forgot (Clear) shows "—" for what it no longer
+//! knows; one nobody created on the wire is marked as unknown and counted apart. The model is
+//! [`eda_core::trace::orders`]; this only draws it.
 
 use eda_core::domain::order::OrderStatus;
 use eda_core::services::instances::client_label;
-use eda_core::trace::orders::{Compensation, OrderRow, StepSeen};
+use eda_core::trace::orders::{amount_text, Compensation, OrderRow, StepSeen};
+use eda_core::trace::playback::Source;
 use yew::prelude::*;
 
-use super::outside_text::{outside, reason};
+use super::outside_text::{outside, outside_cut, reason_cut};
 use crate::SharedTrace;
 
 /// How many rows are drawn; the rest are counted.
 const ROWS_DRAWN: usize = 100;
+/// How much of a customer id, and of a reason, a cell shows; the whole is its title.
+const CUSTOMER_CHARS: usize = 40;
+const REASON_CHARS: usize = 160;
 
 #[derive(Properties, PartialEq)]
 pub struct OrdersPanelProps {
@@ -47,27 +53,60 @@ fn status_symbol(status: OrderStatus) -> &'static str {
     }
 }
 
-fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, handlers: bool) -> Html {
+/// What a cell says of a fact the row does not know, and why (its title).
+fn unknown_fact(why: &'static str) -> Html {
+    html! { <span class="muted" title={why}>{ "—" }</span> }
+}
+
+fn row_view(
+    row: &OrderRow,
+    on_again: Option<&Callback<u64>>,
+    handlers: bool,
+    recording: bool,
+) -> Html {
     let id = row.order_id.to_string();
-    let time = row
-        .time_to_outcome()
-        .map(|t| format!("{} ms", t.as_millis()))
-        .unwrap_or_else(|| "…".to_owned());
-    let status = row.status.name();
+    let why_unknown = row.start.why_not_known(recording);
+    let time = match (row.time_to_outcome(), row.ended) {
+        (Some(t), _) => html! { { format!("{} ms", t.as_millis()) } },
+        (None, Some(_)) => unknown_fact(why_unknown),
+        (None, None) => html! { { "…" } },
+    };
+    let customer = match &row.customer_id {
+        Some(customer) => outside_cut(customer, CUSTOMER_CHARS),
+        None => unknown_fact(why_unknown),
+    };
+    let total = match row.total {
+        Some(total) => html! { <span title={total.to_string()}>{ amount_text(total) }</span> },
+        None => unknown_fact(why_unknown),
+    };
+    let (status, state) = if let Some(note) = row.unknown_note(recording) {
+        let state = html! {
+            <><span aria-hidden="true">{ "?" }</span>{ " Unknown order" }
+              <span class="note">{ note }</span></>
+        };
+        ("Unknown", state)
+    } else {
+        let status = row.status.name();
+        let state = html! {
+            <><span aria-hidden="true">{ status_symbol(row.status) }</span>{ format!(" {status}") }</>
+        };
+        (status, state)
+    };
     let double = row.charges() > 1;
     html! {
         <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
+            data-start={row.start.word()}
             data-charges={row.charges().to_string()} data-compensations={row.compensations.len().to_string()}
             class={classes!("order-row", status.to_lowercase(), double.then_some("double-charge"))}>
             <td><code title={id.clone()}>{ &id[..8] }</code></td>
-            <td>{ outside(&row.customer_id) }</td>
-            <td class="num">{ format!("{:.2}", row.total) }</td>
-            <td class="status"><span aria-hidden="true">{ status_symbol(row.status) }</span>{ format!(" {status}") }</td>
+            <td data-testid="order-customer">{ customer }</td>
+            <td class="num" data-testid="order-total">{ total }</td>
+            <td class="status" data-testid="order-state">{ state }</td>
             <td>
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {
                         <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">
-                            { reason(&s.describe()) }{ by(row.step_by(s), handlers && s.is_payment()) }</li>
+                            { reason_cut(&s.describe(), REASON_CHARS) }{ by(row.step_by(s), handlers && s.is_payment()) }</li>
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {
                         <li class="compensation" data-testid="order-compensation">
@@ -78,7 +117,7 @@ fn row_view(row: &OrderRow, on_again: Option<&Callback<u64>>, handlers: bool) ->
                     }
                 </ul>
             </td>
-            <td data-testid="order-reason">{ outside(row.reason.as_deref().unwrap_or_default()) }</td>
+            <td data-testid="order-reason">{ outside_cut(row.reason.as_deref().unwrap_or_default(), REASON_CHARS) }</td>
             <td class="num" data-testid="order-time">{ time }</td>
             <td>
                 if let (Some(on_again), Some(seq)) = (on_again, row.created_seq) {
@@ -97,27 +136,30 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
     let trace = props.trace.0.borrow();
     let book = trace.orders_shown();
     let total = book.len();
-    let (completed, cancelled) = book
-        .rows()
-        .fold((0, 0), |(done, gone), row| match row.status {
-            OrderStatus::Completed => (done + 1, gone),
-            OrderStatus::Cancelled => (done, gone + 1),
-            _ => (done, gone),
-        });
-    let open = total - completed - cancelled;
+    let counts = book.counts();
+    let (completed, cancelled, open) = (counts.completed, counts.cancelled, counts.open);
+    let recording = trace.playback.source() == Source::Recording;
     let rows = book
         .rows()
         .rev()
         .take(ROWS_DRAWN)
-        .map(|row| row_view(row, props.on_deliver_again.as_ref(), props.show_handlers))
+        .map(|row| {
+            row_view(
+                row,
+                props.on_deliver_again.as_ref(),
+                props.show_handlers,
+                recording,
+            )
+        })
         .collect::<Html>();
     let hidden = total.saturating_sub(ROWS_DRAWN) as u64 + book.dropped();
     html! {
         <section class="card orders" aria-labelledby="orders-title" data-testid="orders-panel">
             <h2 id="orders-title">{ "Orders" }
                 <span class="muted" data-testid="orders-count" data-total={total.to_string()}
-                    data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}>
-                    { format!(" — {completed} completed, {cancelled} cancelled, {open} open") }</span></h2>
+                    data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}
+                    data-open={open.to_string()} data-unknown={counts.unknown.to_string()}>
+                    { format!(" — {}", counts.summary()) }</span></h2>
             if total == 0 {
                 <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>
             } else {

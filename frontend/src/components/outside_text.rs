@@ -6,7 +6,7 @@
 
 use yew::prelude::*;
 
-use eda_core::outside_text::{isolated_runs, long_name, marker, pieces, Piece};
+use eda_core::outside_text::{cut, isolated_runs, long_name, marker, pieces, visible, Piece};
 
 fn shown(text: &str, keep_lines: bool) -> Html {
     pieces(text, keep_lines)
@@ -23,6 +23,20 @@ fn shown(text: &str, keep_lines: bool) -> Html {
 /// A string from outside, on one line: isolated, its invisible characters shown.
 pub fn outside(text: &str) -> Html {
     html! { <bdi class="outside">{ shown(text, false) }</bdi> }
+}
+
+/// A string from outside in a tight place (a table cell): as [`outside`], but cut to its first
+/// `max` characters when longer, with `…` after them and the whole string (its invisible
+/// characters named) as the title.
+pub fn outside_cut(text: &str, max: usize) -> Html {
+    match cut(text, max) {
+        None => outside(text),
+        Some(start) => html! {
+            <bdi class="outside cut" title={visible(text).into_owned()}>
+                { shown(start, false) }<span aria-hidden="true">{ "…" }</span>
+            </bdi>
+        },
+    }
 }
 
 /// A string from outside shown as a block (a payload): line feeds and tabs kept.
@@ -50,4 +64,18 @@ pub fn sentence(text: &str) -> Html {
 /// is around it, and within it as [`sentence`] does.
 pub fn reason(text: &str) -> Html {
     html! { <bdi class="reason-text">{ sentence(text) }</bdi> }
+}
+
+/// As [`reason`], in a tight place: cut to its first `max` characters when longer, the whole as
+/// the title.
+pub fn reason_cut(text: &str, max: usize) -> Html {
+    match cut(text, max) {
+        None => reason(text),
+        Some(start) => html! {
+            // Our sentence: its outside runs are already named and isolated.
+            <bdi class="reason-text cut" title={text.to_owned()}>
+                { sentence(start) }<span aria-hidden="true">{ "…" }</span>
+            </bdi>
+        },
+    }
 }

@@ -5,6 +5,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use super::outside_text::sentence;
 use crate::SharedTrace;
 use eda_core::trace::playback::{Source, Speed};
 
@@ -22,6 +23,21 @@ pub struct PlaybackBarProps {
     /// Live: show everything held back and follow the wire. A recording: play it again.
     pub on_jump: Callback<()>,
 }
+
+/// A button's symbol, drawn: ⏸ and ⏭ are missing from common fonts (DejaVu has neither) and
+/// showed as empty boxes. `path` is in a 16 × 16 box, filled with the text's colour.
+fn icon(path: &'static str) -> Html {
+    html! {
+        <svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+            <path d={path} />
+        </svg>
+    }
+}
+
+/// ▶, ⏸ and ⏭ as paths.
+const PLAY: &str = "M4 2.5v11l9-5.5z";
+const PAUSE: &str = "M3.5 2.5h3v11h-3zM9.5 2.5h3v11h-3z";
+const STEP: &str = "M2.5 2.5v11l8-5.5zM11 2.5h2.5v11H11z";
 
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
@@ -97,11 +113,11 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
                 }) }
             </select>
             <button type="button" onclick={on_pause} data-testid="pause" aria-pressed={paused.to_string()}>
-                { if paused { "▶ Play" } else { "⏸ Pause" } }
+                if paused { { icon(PLAY) }{ " Play" } } else { { icon(PAUSE) }{ " Pause" } }
             </button>
             <button type="button" onclick={on_step} data-testid="step" disabled={nothing_to_step}
                 title="Pause, then show the next packet and open it in the inspector">
-                { "⏭ Step" }
+                { icon(STEP) }{ " Step" }
             </button>
             <button type="button" onclick={on_jump} data-testid={jump_id} disabled={!jump_useful}>
                 { jump_label }
@@ -110,7 +126,7 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
                 data-waiting={waiting.to_string()} data-paused={paused.to_string()}>
                 <span role="status">{ headline }</span>{ detail }</span>
             if let Some(error) = &props.error {
-                <p class="error" role="alert" data-testid="playback-error">{ error }</p>
+                <p class="error" role="alert" data-testid="playback-error">{ sentence(error) }</p>
             }
         </div>
     }

@@ -6,6 +6,7 @@ use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 use super::download::download;
+use super::outside_text::sentence;
 use crate::SharedTrace;
 use eda_core::trace::recording::{self, RecordingError};
 use eda_core::trace::Trace;
@@ -90,7 +91,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                 </p>
             }
             if let Some(error) = &props.error {
-                <p class="error" role="alert" data-testid="recording-error">{ error }</p>
+                <p class="error" role="alert" data-testid="recording-error">{ sentence(error) }</p>
             }
         </div>
     }

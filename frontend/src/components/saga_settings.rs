@@ -4,6 +4,7 @@
 use eda_core::services::{FlowField, FlowSettings, SagaStyle};
 use yew::prelude::*;
 
+use super::outside_text::sentence;
 use super::{DraftField, SettingSelect};
 
 #[derive(Properties, PartialEq)]
@@ -63,7 +64,7 @@ pub fn SagaSettings(props: &SagaSettingsProps) -> Html {
                     value={flow.saga_timeout.as_millis().to_string()} on_change={on(FlowField::SagaTimeout)} />
             </div>
             if let Some(error) = &props.error {
-                <p class="error" role="alert" data-testid="flow-error">{ error }</p>
+                <p class="error" role="alert" data-testid="flow-error">{ sentence(error) }</p>
             }
         </fieldset>
     }

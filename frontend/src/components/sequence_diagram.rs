@@ -8,7 +8,9 @@ use yew::prelude::*;
 
 use super::download::download;
 use crate::SharedTrace;
-use eda_core::trace::sequence::rows::{HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER};
+use eda_core::trace::sequence::rows::{
+    HEADS_STRIP, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER,
+};
 use eda_core::trace::{arrows, orders_in, sequence_layout, to_mermaid, to_svg, View};
 
 /// How many of the newest orders the filter offers.
@@ -128,11 +130,19 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         })
     };
 
-    let heads = shapes.lifelines.iter().map(|(lifeline, x)| {
+    // The lines in the diagram; the heads in a strip of their own that stays at the top of the
+    // scroll box (sticky), so the newest arrows, far down, keep their lane names.
+    let lines_of_life = shapes.lifelines.iter().map(|(lifeline, x)| {
         html! {
             <g class="lifeline" data-lifeline={lifeline.ident()}>
                 <line x1={x.to_string()} y1={shapes.lifeline_top.to_string()} x2={x.to_string()}
                     y2={shapes.lifeline_bottom.to_string()} class="life" />
+            </g>
+        }
+    });
+    let heads = shapes.lifelines.iter().map(|(lifeline, x)| {
+        html! {
+            <g class="lifeline-head" data-testid="sequence-head" data-lifeline={lifeline.ident()}>
                 <rect x={(x - HEAD_WIDTH / 2.0).to_string()} y={HEAD_TOP.to_string()} width={HEAD_WIDTH.to_string()}
                     height={HEAD_HEIGHT.to_string()} rx="4" class="head" />
                 <text x={x.to_string()} y={(HEAD_TOP + HEAD_HEIGHT / 2.0 + 4.0).to_string()} text-anchor="middle"
@@ -219,8 +229,15 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                 </div>
             }
             <div class="svg-scroll" ref={scroller} onscroll={on_scroll} data-testid="sequence-scroll">
+                <svg xmlns="http://www.w3.org/2000/svg" class="sequence-heads" aria-hidden="true" data-testid="sequence-heads"
+                    width={shapes.width.to_string()} height={HEADS_STRIP.to_string()}
+                    viewBox={format!("0 0 {} {HEADS_STRIP}", shapes.width)}>
+                    { for heads }
+                </svg>
+                // Drawn from the top of the box, under the strip of heads.
                 <svg xmlns="http://www.w3.org/2000/svg" width={shapes.width.to_string()} height={shapes.height.to_string()}
                     viewBox={format!("0 0 {} {}", shapes.width, shapes.height)} role="img"
+                    style={format!("margin-top: -{HEADS_STRIP}px")}
                     aria-label="Sequence diagram of the order flow" data-testid="sequence-svg">
                     <defs>
                         <marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9"
@@ -228,7 +245,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                             <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" />
                         </marker>
                     </defs>
-                    { for heads }
+                    { for lines_of_life }
                     // Times sit in the left margin, outside the clickable arrow groups.
                     { for rows.iter().map(|arrow| html! {
                         <text x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + 4.0).to_string()} text-anchor="end"

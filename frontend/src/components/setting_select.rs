@@ -1,6 +1,7 @@
 //! One setting of the flow chosen from a short list (QoS, MQTT version), with the reason a
 //! value from the link was ignored.
 
+use super::outside_text::sentence;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -34,7 +35,7 @@ pub fn SettingSelect(props: &SettingSelectProps) -> Html {
                 }) }
             </select>
             if let Some(error) = &props.error {
-                <p id={error_id.clone()} class="error" role="alert" data-testid={error_id}>{ error }</p>
+                <p id={error_id.clone()} class="error" role="alert" data-testid={error_id}>{ sentence(error) }</p>
             }
         </div>
     }

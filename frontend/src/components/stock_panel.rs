@@ -1,7 +1,7 @@
-//! InventoryService's stock: the units on hand per product, live, and a field to set them
-//! (`P001:5,P002:0`; a product not listed is not counted). Each level is also retained on the
-//! broker (`inventory/stock/<productId>`); a product the learner stops counting has its
-//! retained level cleared, and the panel says so.
+//! InventoryService's stock: a field to set it (`P001:5,P002:0`; a product not listed is not
+//! counted), and beside it what is left now, live: each reservation takes from it and each
+//! release gives back. Each level is also retained on the broker (`inventory/stock/<productId>`);
+//! a product the learner stops counting has its retained level cleared, and the panel says so.
 
 use eda_core::services::Stock;
 use yew::prelude::*;
@@ -40,12 +40,17 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
                 <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds." }</span>
             }
             if !props.levels.0.is_empty() || !props.uncounted.is_empty() {
-                <ul class="stock-levels" aria-label="Units on hand">
-                    { for props.levels.0.iter().map(|(product, units)| html! {
-                        <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
-                            data-units={units.to_string()} class={classes!((*units == 0).then_some("empty"))}>
-                            { outside(product) }{ format!(": {units}") }
-                        </li>
+                <span class="muted" id="stock-left">{ "Left now:" }</span>
+                <ul class="stock-levels" aria-labelledby="stock-left">
+                    { for props.levels.0.iter().map(|(product, units)| {
+                        let from = props.configured.of(product).map(|n| format!("{n} at the start"));
+                        html! {
+                            <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
+                                data-units={units.to_string()} title={from}
+                                class={classes!((*units == 0).then_some("empty"))}>
+                                { outside(product) }{ format!(": {units} left") }
+                            </li>
+                        }
                     }) }
                     { for uncounted }
                 </ul>

@@ -9,11 +9,12 @@ use std::rc::Rc;
 use eda_core::domain::events::DomainEvent;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::order_form::{validate, OrderDraft};
+use eda_core::outside_text::isolate;
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
 use eda_core::services::{Flow, FlowField, ServiceId};
-use eda_core::state::query::{parse_delay, protocol_from_query};
+use eda_core::state::query::{check_broker_url, parse_delay, protocol_from_query};
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
 use eda_core::trace::playback::{Playback, Speed};
 use eda_core::trace::Trace;
@@ -227,7 +228,7 @@ impl Playground {
     /// Connects the services to the broker at `raw` (a `ws://` or `wss://` URL), or says why
     /// not.
     pub fn connect(&self, raw: &str) {
-        match broker_bridge::url::parse_broker_url(raw) {
+        match check_broker_url(raw) {
             Ok(url) => {
                 if let Some(runtime) = self.runtime.borrow().as_ref() {
                     runtime.set_url(&url);
@@ -235,7 +236,7 @@ impl Playground {
                 address_bar::remember(&Setting::Broker(url.clone()));
                 self.state.dispatch(Action::BrokerChanged(url));
             }
-            Err(e) => self.state.dispatch(Action::BrokerUrlInvalid(e.to_string())),
+            Err(e) => self.state.dispatch(Action::BrokerUrlInvalid(e)),
         }
     }
 
@@ -274,9 +275,10 @@ impl Playground {
                 self.trace.0.borrow_mut().replay(recorded, clock::now());
                 self.state.dispatch(Action::ReplayLoaded(name));
             }
-            Err(reason) => self
-                .state
-                .dispatch(Action::RecordingRefused(format!("{name}: {reason}"))),
+            Err(reason) => self.state.dispatch(Action::RecordingRefused(format!(
+                "{}: {reason}",
+                isolate(&name)
+            ))),
         }
     }
 

@@ -84,7 +84,11 @@ fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
         }
     }
     let row = book.row(id(1)).unwrap();
-    assert_eq!((row.customer_id.as_str(), row.total), ("C123", 59.98));
+    assert_eq!(
+        (row.customer_id.as_deref(), row.total),
+        (Some("C123"), Some(59.98))
+    );
+    assert_eq!(row.start, Start::Created(ms(0)));
     assert_eq!(row.status, OrderStatus::Cancelled);
     let steps: Vec<String> = row.steps.iter().map(StepSeen::describe).collect();
     assert_eq!(
@@ -289,5 +293,127 @@ fn the_copy_going_out_names_the_instance_that_charged_and_the_one_that_refunded(
         book.payments_by().into_iter().collect::<Vec<_>>(),
         [("eda-t-payment", 1), ("eda-t-payment-2", 1)],
         "a refund is not a payment result"
+    );
+}
+
+fn confirmed(order: u128) -> DomainEvent {
+    OrderConfirmed {
+        order_id: id(order),
+        confirmed_at: now(),
+    }
+    .into()
+}
+
+#[test]
+fn results_for_an_order_nobody_created_are_an_unknown_order_not_an_open_or_completed_one() {
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(1));
+    // Someone publishes a payment for order 2, and a confirmation for order 3, neither created.
+    book.apply(ms(10), &charged(2, 7));
+    book.apply(ms(20), &confirmed(3));
+    for n in [2, 3] {
+        let row = book.row(id(n)).unwrap();
+        assert!(row.is_unknown(), "order {n}");
+        assert_eq!((row.customer_id.as_deref(), row.total), (None, None));
+        assert_eq!(
+            row.time_to_outcome(),
+            None,
+            "no time from a start never seen"
+        );
+    }
+    assert_eq!(
+        book.counts(),
+        OrderCounts {
+            completed: 0,
+            cancelled: 0,
+            open: 1,
+            unknown: 2
+        },
+        "order 1 is open; 2 and 3 are neither open nor completed"
+    );
+    assert_eq!(
+        book.counts().summary(),
+        "0 completed, 0 cancelled, 1 open, 2 unknown (never created on the wire)"
+    );
+    let note = |n| book.row(id(n)).unwrap().unknown_note(false);
+    assert_eq!(note(2).as_deref(), Some(": never created on the wire"));
+    assert_eq!(
+        note(3).as_deref(),
+        Some(": never created on the wire; an orders/confirmed for it was seen")
+    );
+    assert_eq!(note(1), None);
+    // Its orders/created after all (an outside publisher's order of messages): a real order.
+    book.apply(ms(30), &created(2));
+    let row = book.row(id(2)).unwrap();
+    assert_eq!(row.start, Start::Created(ms(30)));
+    assert_eq!(book.counts().unknown, 1);
+}
+
+#[test]
+fn an_order_whose_start_was_cleared_shows_no_customer_total_or_time_made_up() {
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(1));
+    book.apply(ms(0), &created(2));
+    book.apply(ms(500), &charged(1, 7));
+    book.clear();
+    assert!(book.is_empty());
+    // The orders in flight finish after Clear.
+    book.apply(ms(800), &reserved(1, true));
+    book.apply(ms(1000), &confirmed(1));
+    book.apply(ms(1200), &confirmed(2));
+    // And one nobody ever created, after Clear.
+    book.apply(ms(1300), &confirmed(9));
+    for n in [1, 2] {
+        let row = book.row(id(n)).unwrap();
+        assert_eq!(row.start, Start::Forgotten, "order {n}");
+        assert_eq!((row.customer_id.as_deref(), row.total), (None, None));
+        assert_eq!(row.status, OrderStatus::Completed);
+        assert_eq!(
+            row.time_to_outcome(),
+            None,
+            "not 200 ms from its first result"
+        );
+    }
+    assert!(book.row(id(9)).unwrap().is_unknown());
+    assert_eq!(
+        book.counts(),
+        OrderCounts {
+            completed: 2,
+            cancelled: 0,
+            open: 0,
+            unknown: 1
+        }
+    );
+    // The paused view folds the packets kept into an emptied book: the same answer.
+    let mut part = book.emptied();
+    part.apply(ms(1200), &confirmed(2));
+    part.apply(ms(1300), &confirmed(9));
+    assert_eq!(part.row(id(2)).unwrap().start, Start::Forgotten);
+    assert!(part.row(id(9)).unwrap().is_unknown());
+}
+
+#[test]
+fn an_order_dropped_from_a_full_book_comes_back_as_forgotten() {
+    let mut book = OrderBook::new(2);
+    for n in 1..=3 {
+        book.apply(ms(n as u64), &created(n));
+    }
+    book.apply(ms(10), &confirmed(1));
+    assert_eq!(book.row(id(1)).unwrap().start, Start::Forgotten);
+}
+
+#[test]
+fn huge_amounts_from_outside_are_shown_short_and_exact() {
+    assert_eq!(amount_text(59.98), "59.98");
+    assert_eq!(amount_text(0.0), "0.00");
+    assert_eq!(amount_text(999_999_999_999.0), "999999999999.00");
+    assert_eq!(amount_text(1e300), "1e300");
+    assert_eq!(amount_text(-1.5e20), "-1.5e20");
+    assert_eq!(amount_text(1.234_567_890_123_4e15), "1.2345678901234e15");
+    let step = StepSeen::Charged(id(1), 1e300).describe();
+    assert_eq!(step, "✓ charged 1e300");
+    assert_eq!(
+        Compensation::Refunded(id(1), 1e300).describe(),
+        "↺ refunded 1e300"
     );
 }

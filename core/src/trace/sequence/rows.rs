@@ -6,14 +6,19 @@
 
 use super::{relative_ms, Arrow, Lifeline};
 
-/// Distance between two lifelines.
-pub const COLUMN_WIDTH: f64 = 190.0;
+/// Distance between two lifelines: six of them and the time gutter make 1114 units, which fit
+/// the page's widest column (1200 px less its margins and the card's padding, about 1130 px), so
+/// no lifeline is cut off on a wide screen.
+pub const COLUMN_WIDTH: f64 = 175.0;
 /// Left of the first lifeline: room for the time labels.
 pub const TIME_GUTTER: f64 = 64.0;
 /// The boxes naming each lifeline at the top.
 pub const HEAD_TOP: f64 = 10.0;
 pub const HEAD_WIDTH: f64 = 150.0;
 pub const HEAD_HEIGHT: f64 = 32.0;
+/// The strip of lifeline heads the page keeps in view at the top of the scrolled diagram:
+/// the heads and a little room below them.
+pub const HEADS_STRIP: f64 = HEAD_TOP + HEAD_HEIGHT + 6.0;
 /// Between rows at zoom 1.
 pub const ROW_HEIGHT: f64 = 28.0;
 pub const MIN_ZOOM: f64 = 0.25;

@@ -1,0 +1,128 @@
+// The Orders panel with what the wire can throw at it: results for orders nobody created (shown
+// as unknown orders, counted neither open nor completed), Clear while orders are in flight (their
+// rows come back with "—" for what the page forgot, and no made-up time), and a huge total and a
+// 20,000-character customer id from outside (cut or wrapped, the whole in a title; the panel does
+// not grow sideways).
+//
+//   node --test e2e/app/orders-panel.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
+
+const NOW = '2024-01-15T10:30:01.000Z';
+
+/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
+const watched = (t, params, body, contextOptions) =>
+  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, witness });
+    } finally {
+      await witness.close();
+    }
+  }, contextOptions);
+
+/** The panel's counts as its heading's data attributes give them. */
+const counts = (page) =>
+  page.$eval('[data-testid="orders-count"]', (e) => ({
+    completed: Number(e.dataset.completed),
+    cancelled: Number(e.dataset.cancelled),
+    open: Number(e.dataset.open),
+    unknown: Number(e.dataset.unknown),
+    text: e.textContent.trim(),
+  }));
+
+/** A cell of the row of `orderId`: its text and title. */
+const cell = (page, orderId, testid) =>
+  page.$eval(
+    `[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="${testid}"]`,
+    (e) => ({ text: e.textContent.trim(), title: e.querySelector('[title]')?.getAttribute('title') ?? '' }),
+  );
+
+describeApp('orders panel', () => {
+  it('results for an order nobody created: an unknown order, neither open nor completed', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const placed = await placeOrder(page);
+      await waitForRow(page, placed, 'Completed');
+
+      const paid = randomUUID();
+      const confirmed = randomUUID();
+      await witness.publish('payments/processed', JSON.stringify({
+        orderId: paid, paymentId: randomUUID(), amount: 12.5, success: true, processedAt: NOW,
+      }), { qos: 1 });
+      await witness.publish('orders/confirmed', JSON.stringify({ orderId: confirmed, confirmedAt: NOW }), { qos: 1 });
+      await waitForRow(page, paid, 'Unknown');
+      await waitForRow(page, confirmed, 'Unknown');
+
+      for (const id of [paid, confirmed]) {
+        const row = await page.$eval(`[data-testid="order-row"][data-order-id="${id}"]`, (e) => e.dataset.start);
+        assert.equal(row, 'unknown', `${id} starts nowhere`);
+        assert.match((await cell(page, id, 'order-state')).text, /Unknown order: never created on the wire/);
+        assert.equal((await cell(page, id, 'order-total')).text, '—', 'no total made up');
+        assert.equal((await cell(page, id, 'order-customer')).text, '—', 'no customer made up');
+      }
+      assert.match((await cell(page, confirmed, 'order-state')).text, /an orders\/confirmed for it was seen/);
+      assert.equal((await cell(page, confirmed, 'order-time')).text, '—', 'no time to an outcome from nothing');
+      const seen = await counts(page);
+      assert.deepEqual(
+        { completed: seen.completed, cancelled: seen.cancelled, open: seen.open, unknown: seen.unknown },
+        { completed: 1, cancelled: 0, open: 0, unknown: 2 },
+        seen.text,
+      );
+      assert.match(seen.text, /1 completed, 0 cancelled, 0 open, 2 unknown \(never created on the wire\)/);
+    }));
+
+  it('Clear while orders are in flight: their rows come back with "—" for what was forgotten, and no made-up time', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=200', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+      await page.click('[data-testid="clear"]');
+      await waitForRow(page, orderId, 'Completed');
+      const start = await page.$eval(`[data-testid="order-row"][data-order-id="${orderId}"]`, (e) => e.dataset.start);
+      assert.equal(start, 'forgotten');
+      for (const testid of ['order-customer', 'order-total', 'order-time']) {
+        const shown = await cell(page, orderId, testid);
+        assert.equal(shown.text, '—', `${testid} after Clear: ${JSON.stringify(shown)}`);
+        assert.match(shown.title, /started before Clear/);
+      }
+      const seen = await counts(page);
+      assert.deepEqual([seen.completed, seen.open, seen.unknown], [1, 0, 0], seen.text);
+    }));
+
+  it('a huge total and a 20,000-character customer id from outside do not push the panel sideways', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      const customerId = 'W'.repeat(20_000);
+      const payload = orderCreatedJson({ orderId, customerId, totalAmount: 1e300 });
+      await witness.publish('orders/created', payload, { qos: 1 });
+      await page.waitForSelector(`[data-testid="order-row"][data-order-id="${orderId}"]`, { timeout: FLOW_TIMEOUT_MS });
+
+      const total = await cell(page, orderId, 'order-total');
+      assert.equal(total.text, '1e300', 'the total, short and exact');
+      assert.equal(total.title.length, 301, 'its every digit in the title');
+      const customer = await cell(page, orderId, 'order-customer');
+      assert.ok(customer.text.length < 100, `the customer id cut (${customer.text.length} characters shown)`);
+      assert.equal(customer.title, customerId, 'the whole customer id in the title');
+
+      const layout = await page.evaluate((id) => {
+        const scroll = document.querySelector('[data-testid="orders-panel"] .table-scroll');
+        const row = document.querySelector(`[data-testid="order-row"][data-order-id="${id}"]`);
+        const state = row.querySelector('[data-testid="order-state"]').getBoundingClientRect();
+        const panel = document.querySelector('[data-testid="orders-panel"]').getBoundingClientRect();
+        return { scrollWidth: scroll.scrollWidth, clientWidth: scroll.clientWidth, stateRight: state.right, panelRight: panel.right };
+      }, orderId);
+      assert.ok(layout.scrollWidth <= layout.clientWidth + 1, `no sideways scrolling in the panel: ${JSON.stringify(layout)}`);
+      assert.ok(layout.stateRight <= layout.panelRight, `the State column in view: ${JSON.stringify(layout)}`);
+
+      // The same text in the other panels that show it wraps instead of widening the page.
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(wide <= 1, `the page is ${wide} px wider than the window`);
+    }, { viewport: { width: 1280, height: 900 } }));
+});
