@@ -238,6 +238,12 @@ impl Client {
         self.hand_out_events();
     }
 
+    /// [`Session::unacknowledged`]: what a process keeping its session state would still hold
+    /// after dying (call it before [`Client::abort`] to hand it to a new client).
+    pub fn unacknowledged(&self) -> Vec<PublishRequest> {
+        self.inner.borrow().session.unacknowledged()
+    }
+
     /// Drops the connection without a word of MQTT, as a crashed tab would: the broker
     /// publishes the Last Will. Stops for good, like [`Client::close`].
     pub fn abort(&self) {

@@ -12,6 +12,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
 import { openPage } from '../lib/browser.mjs';
+import { publishTopic, startTamperingProxy } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
@@ -135,4 +136,49 @@ describeApp('crash, Last Will and catch-up', () => {
       // The other tab closed: the broker publishes its services' Wills, and the warning goes.
       await page.locator('[data-testid="other-playground"]').waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
+  it('a crash before the broker acknowledged the charge: the message is kept and published again on Restart, so the order completes, charged once', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // The network eats PaymentService's first payments/processed on its way to the broker: the
+    // charge is in PaymentService's memory, its message only in its client's session state.
+    let eaten;
+    const charged = new Promise((resolve) => {
+      eaten = resolve;
+    });
+    let ate = false;
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      toBroker: (packet, conn) => {
+        if (!ate && conn.clientId?.endsWith('-payment') && packet[0] >> 4 === 3 && publishTopic(packet) === 'payments/processed') {
+          ate = true;
+          eaten();
+          return null;
+        }
+        return packet;
+      },
+    });
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=30000`, async ({ page }) => {
+        await waitReady(page);
+        const witness = await watchEveryTopic(broker);
+        try {
+          const orderId = await placeOrder(page);
+          await charged;
+          await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+          await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+          const payment = await witness.waitFor((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+          assert.equal(payment.json.success, true);
+          await witness.waitFor((m) => m.topic === 'orders/confirmed' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+          await expectOneOutcome(witness, orderId, 'orders/confirmed');
+          const charges = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
+          assert.equal(charges.length, 1, 'charged once');
+          const note = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="restart"]');
+          await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match(await note.textContent(), /published again 1 message its crashed client had not got acknowledged \(payments\/processed\)/);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -191,11 +191,12 @@ export async function startAcceptThenClose({ closeAfterMs = 50 } = {}) {
 
 /**
  * A WebSocket proxy in front of a real broker (`upstream`, a ws:// URL) that hands every packet
- * the broker sends to `fromBroker(packet, conn)`: return the packet (changed or not) to pass it
- * on, or null to drop it. `conn` knows the client's id and protocol version and the filters of
- * each SUBSCRIBE it sent, by packet id.
+ * the broker sends to `fromBroker(packet, conn)`, and every packet the client sends (after
+ * CONNECT) to `toBroker(packet, conn)`: return the packet (changed or not) to pass it on, or
+ * null to drop it. `conn` knows the client's id and protocol version and the filters of each
+ * SUBSCRIBE it sent, by packet id.
  */
-export async function startTamperingProxy({ upstream, fromBroker = (packet) => packet }) {
+export async function startTamperingProxy({ upstream, fromBroker = (packet) => packet, toBroker: tamperUp = (packet) => packet }) {
   const connects = [];
   const changes = waiter(connects);
   const { wsUrl, close } = await listen((client) => {
@@ -217,7 +218,8 @@ export async function startTamperingProxy({ upstream, fromBroker = (packet) => p
         const { packetId, filters } = readSubscribe(packet, conn.version);
         conn.subscribes.set(packetId, filters);
       }
-      toBroker(Buffer.from(packet));
+      const passed = type === 1 ? Buffer.from(packet) : tamperUp(Buffer.from(packet), conn);
+      if (passed) toBroker(passed);
     });
     const toClient = packetFramer((packet) => {
       const passed = fromBroker(Buffer.from(packet), conn);
@@ -238,3 +240,4 @@ export async function startTamperingProxy({ upstream, fromBroker = (packet) => p
     close,
   };
 }
+

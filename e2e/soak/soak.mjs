@@ -132,7 +132,9 @@ export function audit(messages, { stock, quantity, price }) {
   let cancelled = 0;
   let unitsSold = 0;
   const total = Math.round(quantity * price * 100) / 100;
+  const wire = (id) => messages.filter((m) => m.json?.orderId === id).map((m) => m.topic).join(' ');
   for (const [id, order] of orders) {
+    const before = problems.length;
     if (order.created === 0) {
       problems.push(`${id}: results with no orders/created`);
       continue;
@@ -158,6 +160,8 @@ export function audit(messages, { stock, quantity, price }) {
       if (net !== 0) problems.push(`${id}: cancelled, ${net} still charged`);
       if (held !== 0) problems.push(`${id}: cancelled, ${held} reservations still held`);
     }
+    // What the witness saw of it, to tell what went wrong.
+    for (let i = before; i < problems.length; i += 1) problems[i] += ` (the wire: ${wire(id)})`;
   }
   if (unitsSold > stock) problems.push(`${unitsSold} units sold of ${stock}: the stock went negative`);
   const redelivered = [...copies.values()].reduce((n, c) => n + (c - 1), 0);

@@ -65,6 +65,9 @@ pub struct Runtime {
     subscribed_style: Cell<SagaStyle>,
     /// Shut down: its timers do nothing (a new runtime has armed them again).
     closed: Cell<bool>,
+    /// What each crashed instance's client had not got acknowledged (or not sent): kept, as a
+    /// client keeping its session state on disk keeps it, and published again on restart.
+    kept: RefCell<Vec<(Instance, Vec<PublishRequest>)>>,
     /// Client ids of another page's services seen online on the broker.
     others_met: RefCell<std::collections::BTreeSet<String>>,
     /// The monitor follows `services/+/status`: until then the services wait to say they are
@@ -100,6 +103,24 @@ pub struct Connection<'a> {
     pub payment_instances: u8,
 }
 
+/// What a runtime hands to the next ([`Runtime::shut_down`], [`Runtime::start`]): the
+/// services' memory and schedule, and what their clients had not got acknowledged.
+pub struct Handover {
+    /// The services' memory and schedule.
+    pub flow: Flow,
+    kept: Vec<(Instance, Vec<PublishRequest>)>,
+}
+
+impl Handover {
+    /// Services that remember nothing yet.
+    pub fn new(flow: Flow) -> Self {
+        Handover {
+            flow,
+            kept: Vec::new(),
+        }
+    }
+}
+
 /// A message an instance's client received, kept for another try.
 struct Received {
     instance: Instance,
@@ -122,12 +143,13 @@ impl Runtime {
     /// Connects the four services (and PaymentService's further instances) to `url` with MQTT
     /// `protocol`, their client ids `eda-<session_tag>-<service>` (`…-payment-2`); `report`
     /// receives what the page's panels show, in batches at most every 100 ms, and `trace` every
-    /// packet and service event. `flow` is the services' memory ([`Flow::new`], or what
-    /// [`Runtime::shut_down`] returned): its scheduled work (deadlines, payments and
-    /// reservations in hand) is armed again.
+    /// packet and service event. `handover` is the services' memory ([`Handover::new`], or
+    /// what [`Runtime::shut_down`] returned): its scheduled work (deadlines, payments and
+    /// reservations in hand) is armed again, and what the old clients had not got
+    /// acknowledged is published again.
     pub fn start(
         connection: Connection<'_>,
-        flow: Flow,
+        handover: Handover,
         trace: SharedTrace,
         report: impl Fn(Action) + 'static,
     ) -> Rc<Self> {
@@ -140,6 +162,7 @@ impl Runtime {
             payment_instances,
         } = connection;
         let report: Report = Rc::new(report);
+        let Handover { flow, kept } = handover;
         let instances = Instance::all(payment_instances);
         // InventoryService starts from the stock it holds (the levels it states on connecting).
         report(Action::StockNow(flow.inventory.stock().clone()));
@@ -215,6 +238,7 @@ impl Runtime {
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
                 others_met: RefCell::default(),
+                kept: RefCell::new(kept),
                 monitor_ready: Cell::new(false),
                 announce_later: RefCell::default(),
                 protocol,
@@ -225,6 +249,20 @@ impl Runtime {
                 report_scheduled: Cell::new(false),
             }
         });
+        // What the old clients had not got acknowledged goes out again (an instance no longer
+        // run hands its messages to the service's first), queued until connected.
+        for (instance, client) in runtime.clients.borrow().clone() {
+            runtime.publish_kept(instance, &client);
+        }
+        let orphans: Vec<(Instance, Vec<PublishRequest>)> = runtime.kept.take();
+        for (instance, requests) in orphans {
+            runtime
+                .kept
+                .borrow_mut()
+                .push((instance.service.into(), requests));
+            let first = runtime.client(instance.service.into());
+            runtime.publish_kept(instance.service.into(), &first);
+        }
         // What the services had scheduled goes on: due work at once, the rest when due (by the
         // service's first instance: the others' clients are new too).
         if let Some(now) = wall_clock() {
@@ -249,6 +287,10 @@ impl Runtime {
             return;
         }
         let events = self.links.borrow_mut().crash(instance);
+        // The charge in its memory is made; the message saying so may not be out yet.
+        self.kept
+            .borrow_mut()
+            .push((instance, client.unacknowledged()));
         client.abort();
         let link = Link::Disconnected {
             url: self.url.borrow().clone(),
@@ -279,6 +321,7 @@ impl Runtime {
         let client = connect(&weak, instance, options, &url, &self.report);
         let wanted = self.filters_of(instance.service);
         subscribe(instance, &client, &wanted, self.qos.get(), &self.report);
+        self.publish_kept(instance, &client);
         if let Some(slot) = self
             .clients
             .borrow_mut()
@@ -288,6 +331,45 @@ impl Runtime {
             slot.1 = client;
         }
         self.tell(Action::Restarted(instance));
+    }
+
+    /// Publishes again, with `instance`'s new `client`, what its crashed client had not got
+    /// acknowledged, and says so in its log: at least once, so a consumer may see one twice
+    /// (and ignores it).
+    fn publish_kept(self: &Rc<Self>, instance: Instance, client: &Client) {
+        let kept: Vec<PublishRequest> = {
+            let mut all = self.kept.borrow_mut();
+            let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
+            *all = others;
+            mine.into_iter().flat_map(|(_, kept)| kept).collect()
+        };
+        if kept.is_empty() {
+            return;
+        }
+        let count = kept.len();
+        let topics: Vec<String> = kept.iter().map(|r| r.topic.clone()).collect();
+        for request in kept {
+            if let Err(e) = client.publish_with(request) {
+                self.log(instance.service, problem("restart", e.to_string()));
+            }
+        }
+        let note = format!(
+            "published again {count} message{} its crashed client had not got acknowledged \
+             ({}): at least once, a consumer may see one twice",
+            if count == 1 { "" } else { "s" },
+            topics.join(", ")
+        );
+        self.log(
+            instance.service,
+            LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: "restart".to_owned(),
+                qos: None,
+                correlation: None,
+                payload: note,
+                outcome: Outcome::Accepted,
+            },
+        );
     }
 
     /// Whether the learner crashed `instance` (and has not restarted it).
@@ -411,8 +493,14 @@ impl Runtime {
     /// Disconnects the services politely, for good (before a runtime replaces this one), and
     /// hands over their memory and schedule for the next ([`Runtime::start`]): a new MQTT
     /// version, session mode or number of instances means new connections, not new services.
-    pub fn shut_down(&self) -> Flow {
+    pub fn shut_down(&self) -> Handover {
         self.closed.set(true);
+        let mut kept = self.kept.take();
+        for (instance, client) in self.clients.borrow().iter() {
+            if !self.is_crashed(*instance) {
+                kept.push((*instance, client.unacknowledged()));
+            }
+        }
         for (instance, client) in self.clients.borrow().iter() {
             // Its DISCONNECT discards the Will: say on purpose that it stopped.
             let stopped = Presence::stopped(instance.service, &client.client_id());
@@ -430,7 +518,10 @@ impl Runtime {
         }
         self.monitor.close();
         let settings = self.flow.borrow().settings.clone();
-        self.flow.replace(Flow::new(settings))
+        Handover {
+            flow: self.flow.replace(Flow::new(settings)),
+            kept,
+        }
     }
 
     /// Publishes, retained, InventoryService's level of one product (or the empty message that

@@ -348,6 +348,27 @@ impl Session {
         self.outgoing.len()
     }
 
+    /// Our publishes not known to be safe with the broker, as requests to publish again: the
+    /// QoS 1 and 2 ones in flight (lowest packet identifier first, a QoS 2 one even after its
+    /// PUBREC) and then those not sent yet, in order. This is the client's session state
+    /// (MQTT 3.1.1 §3.1.2.4, 5.0 §4.1) that a process keeping it on disk would still hold after
+    /// it died: a new client publishes them again, as new messages (a subscriber may get one
+    /// twice, at least once). QoS 0 messages sent are not kept: at most once.
+    pub fn unacknowledged(&self) -> Vec<PublishRequest> {
+        let request = |publish: &Publish| PublishRequest {
+            topic: publish.topic.clone(),
+            payload: publish.payload.clone(),
+            qos: publish.qos,
+            retain: publish.retain,
+            properties: publish.properties.clone(),
+        };
+        self.outgoing
+            .pending()
+            .map(|(publish, _)| request(publish))
+            .chain(self.unsent.iter().map(request))
+            .collect()
+    }
+
     // ---- input -------------------------------------------------------------------------------
 
     /// The transport is open: CONNECT is queued and the CONNACK deadline armed. Anything left

@@ -142,6 +142,50 @@ fn qos1_publish_completes_on_puback_and_is_resent_with_dup_when_the_puback_is_lo
 }
 
 #[test]
+fn what_is_not_acknowledged_or_not_sent_is_handed_over_and_nothing_acknowledged_is() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    let publish = |b: &mut FakeBroker, topic: &str, qos| {
+        b.session
+            .publish(
+                MS(10),
+                topic,
+                topic.as_bytes().to_vec(),
+                qos,
+                qos == QoS::AtMostOnce,
+            )
+            .unwrap()
+    };
+    let Publishing::Sent {
+        packet_id: Some(acked),
+    } = publish(&mut b, "acked", QoS::AtLeastOnce)
+    else {
+        panic!()
+    };
+    publish(&mut b, "awaiting-puback", QoS::AtLeastOnce);
+    publish(&mut b, "at-most-once", QoS::AtMostOnce);
+    publish(&mut b, "awaiting-pubrec", QoS::ExactlyOnce);
+    b.deliver(MS(20), Packet::PubAck(Ack::new(acked)));
+    // The connection drops; one more is queued offline.
+    b.session.handle_transport_closed(MS(30), dropped());
+    publish(&mut b, "queued", QoS::AtLeastOnce);
+    let kept: Vec<(String, QoS)> = b
+        .session
+        .unacknowledged()
+        .into_iter()
+        .map(|r| (r.topic, r.qos))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("awaiting-puback".into(), QoS::AtLeastOnce),
+            ("awaiting-pubrec".into(), QoS::ExactlyOnce),
+            ("queued".into(), QoS::AtLeastOnce)
+        ]
+    );
+}
+
+#[test]
 fn incoming_qos1_is_acknowledged_and_delivered() {
     let mut b = FakeBroker::connected(Options::new("c"));
     b.sent();

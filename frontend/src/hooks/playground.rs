@@ -21,7 +21,7 @@ use eda_core::trace::Trace;
 use yew::prelude::*;
 
 use super::{use_animation_frames, Page};
-use crate::runtime::{Connection, Runtime};
+use crate::runtime::{Connection, Handover, Runtime};
 use crate::{address_bar, clock, SharedTrace};
 
 /// How many orders "Place 10 orders" places.
@@ -387,9 +387,9 @@ pub fn use_playground() -> Playground {
                 let dispatcher = state.dispatcher();
                 // New connections, the same services: their memory and schedule carry over.
                 let old = runtime.borrow_mut().take();
-                let flow = match old {
+                let handover = match old {
                     Some(old) => old.shut_down(),
-                    None => Flow::new(state.flow.clone()),
+                    None => Handover::new(Flow::new(state.flow.clone())),
                 };
                 let connection = Connection {
                     url: &state.broker_url,
@@ -400,7 +400,7 @@ pub fn use_playground() -> Playground {
                     payment_instances: *payment_instances,
                 };
                 let started =
-                    Runtime::start(connection, flow, trace, move |a| dispatcher.dispatch(a));
+                    Runtime::start(connection, handover, trace, move |a| dispatcher.dispatch(a));
                 *runtime.borrow_mut() = Some(started);
             },
         );
