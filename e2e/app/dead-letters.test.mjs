@@ -2,7 +2,9 @@
 // deadletter/<service> at once (one per consumer of its topic); a poison message fails every
 // handler three times, then goes there; the Dead letters panel lists them with the reason and the
 // attempts, Retry publishes the (fixed) message to its original topic and its order completes,
-// Discard drops one. An independent witness subscribed to `#` checks the wire.
+// Discard drops one; an order for a product the stock does not list is dead-lettered by
+// InventoryService alone, and its Retry, once the stock lists the product, completes the order.
+// An independent witness subscribed to `#` checks the wire.
 //
 //   node --test e2e/app/dead-letters.test.mjs      (this topic alone, after `trunk build`)
 
@@ -11,7 +13,7 @@ import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
-import { expectOneOutcome, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { expectOneOutcome, placeOrder, stockShown, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
 
@@ -84,5 +86,34 @@ describeApp('dead letters', () => {
       await expectOneOutcome(witness, orderId, 'orders/confirmed');
       await waitForRow(page, orderId, 'Completed');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+    }));
+  it('an unknown product: InventoryService dead-letters the order at once; once the stock lists it, Retry completes the order, charged once', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:5&saga_timeout_ms=30000', async ({ page, witness }) => {
+      await page.fill('#product-id-0', 'P009');
+      const orderId = await placeOrder(page);
+      const [letter] = await waitForDeadLetters(witness, 1);
+      assert.equal(letter.topic, 'deadletter/inventory');
+      assert.equal(letter.json.topic, 'orders/created');
+      assert.equal(letter.json.attempts, 1, 'no retry can help an unknown product');
+      assert.equal(letter.json.reason, 'unknown product "P009": the stock lists only P001 (add it to the stock, then Retry)');
+      assert.equal(JSON.parse(letter.json.payload).orderId, orderId);
+      await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      await witness.roundTrip();
+      assert.equal(deadLettersSeen(witness).length, 1, 'only InventoryService refused it');
+      assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId && m.topic === 'inventory/reserved').length, 0, 'nothing reserved');
+      await waitForRow(page, orderId, 'PaymentConfirmed');
+
+      // Fixed: the stock lists P009. Retry publishes the order again; the other services ignore
+      // it as a duplicate (the idempotent consumer), InventoryService reserves it.
+      await page.fill('#stock-levels', 'P001:5,P009:3');
+      await page.dispatchEvent('#stock-levels', 'change');
+      await page.waitForFunction(() => document.querySelector('[data-testid="stock-level"][data-product="P009"]') !== null);
+      await page.locator('[data-testid="dead-letter"][data-service="inventory"] [data-testid="dead-letter-retry"]').click();
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId && m.topic === 'payments/processed').length, 1, 'charged once');
+      await waitForRow(page, orderId, 'Completed');
+      assert.equal(await stockShown(page, 'P009'), '1', 'the order took two of three');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="dead-letter"]').length === 0);
     }));
 });

@@ -70,7 +70,7 @@ describeApp('retained stock and the late joiner', () => {
       }
       const uncounted = page.locator('[data-testid="stock-uncounted"][data-product="P002"]');
       await uncounted.waitFor({ timeout: FLOW_TIMEOUT_MS });
-      assert.match((await uncounted.textContent()) ?? '', /P002: no longer counted \(its retained level was cleared\)/);
+      assert.match((await uncounted.textContent()) ?? '', /P002: no longer counted \(its retained level was cleared; a new order for it is dead-lettered as unknown\)/);
       assert.equal(await stockShown(page, 'P002'), null, 'P002 is not counted any more');
       const afterwards = await lateJoiner();
       try {

@@ -1,5 +1,6 @@
 //! Dead letters: a message a service cannot process is not lost. A message that can never be
-//! processed as it is (not JSON, the wrong shape, impossible values) goes at once to
+//! processed as it is (not JSON, the wrong shape, impossible values, an order for a product the
+//! stock does not list) goes at once to
 //! `deadletter/<service>`; a handler that fails is tried again, [`MAX_ATTEMPTS`] times in all,
 //! [`RETRY_AFTER`] apart, before its message goes there. The dead letter keeps the original
 //! topic and payload (as text), the reason, the attempts and the time, so someone can read it,
@@ -58,11 +59,12 @@ pub enum Step {
     Log,
 }
 
-/// The rule: malformed messages go to the dead letters at once, a failing handler is tried
+/// The rule: malformed messages and messages about what the service does not know (an unknown
+/// product) go to the dead letters at once, a failing handler is tried
 /// [`MAX_ATTEMPTS`] times, anything else is only logged.
 pub fn next_step(kind: RejectionKind, attempts: u32) -> Step {
     match kind {
-        RejectionKind::Malformed => Step::DeadLetter,
+        RejectionKind::Malformed | RejectionKind::Unknown => Step::DeadLetter,
         RejectionKind::Failed if attempts < MAX_ATTEMPTS => Step::Retry { after: RETRY_AFTER },
         RejectionKind::Failed => Step::DeadLetter,
         RejectionKind::Refused | RejectionKind::Duplicate | RejectionKind::Early => Step::Log,
@@ -149,41 +151,67 @@ mod tests {
         assert_eq!(DeadLetter::decode(&topic, b"{}"), None);
     }
 
-    /// `docs/wire-contract/deadletter-payment.json` is what PaymentService publishes for a
-    /// poison order: it reads back, writes back byte for byte (without layout), and its reason
-    /// is the one [`super::Flow::handle`] gives for the payload it carries.
+    /// Each dead letter in `docs/wire-contract/` is what its service publishes: it reads back,
+    /// writes back byte for byte (without layout), and its reason, kind and attempts are the
+    /// ones [`super::Flow::handle`] gives for the payload it carries (deadletter-payment.json:
+    /// a poison order, tried 3 times; deadletter-inventory.json: an unknown product, once).
     #[test]
-    fn the_wire_contract_example_is_what_payment_service_writes() {
+    fn the_wire_contract_examples_are_what_the_services_write() {
+        use super::super::settings::Stock;
         use super::super::{Flow, FlowSettings};
-        let text = include_str!("../../../docs/wire-contract/deadletter-payment.json");
-        let (service, letter) = DeadLetter::decode("deadletter/payment", text.as_bytes())
-            .expect("the example is a dead letter");
-        assert_eq!(service, ServiceId::Payment);
-        assert_eq!(letter.service, service.name());
-        assert_eq!(letter.attempts, MAX_ATTEMPTS);
-        let (mut compact, mut in_string, mut escaped) = (String::new(), false, false);
-        for c in text.chars() {
-            if in_string || !c.is_whitespace() {
-                compact.push(c);
+        let examples = [
+            (
+                include_str!("../../../docs/wire-contract/deadletter-payment.json"),
+                "deadletter/payment",
+                ServiceId::Payment,
+                RejectionKind::Failed,
+                Stock::default(),
+            ),
+            (
+                include_str!("../../../docs/wire-contract/deadletter-inventory.json"),
+                "deadletter/inventory",
+                ServiceId::Inventory,
+                RejectionKind::Unknown,
+                Stock::parse("P001:5,P002:3").unwrap(),
+            ),
+        ];
+        for (text, topic, expected, kind, stock) in examples {
+            let (service, letter) =
+                DeadLetter::decode(topic, text.as_bytes()).expect("the example is a dead letter");
+            assert_eq!(service, expected);
+            assert_eq!(letter.service, service.name());
+            let (mut compact, mut in_string, mut escaped) = (String::new(), false, false);
+            for c in text.chars() {
+                if in_string || !c.is_whitespace() {
+                    compact.push(c);
+                }
+                match (in_string, escaped, c) {
+                    (true, true, _) => escaped = false,
+                    (true, false, '\\') => escaped = true,
+                    (_, false, '"') => in_string = !in_string,
+                    _ => {}
+                }
             }
-            match (in_string, escaped, c) {
-                (true, true, _) => escaped = false,
-                (true, false, '\\') => escaped = true,
-                (_, false, '"') => in_string = !in_string,
-                _ => {}
-            }
+            assert_eq!(String::from_utf8(letter.to_json()).unwrap(), compact);
+            let mut flow = Flow::new(FlowSettings {
+                stock: stock.clone(),
+                ..FlowSettings::default()
+            });
+            flow.inventory.set_stock(stock);
+            let rejection = flow
+                .handle(
+                    service,
+                    Timestamp::from_unix_millis(0).unwrap(),
+                    &letter.topic,
+                    letter.payload.as_bytes(),
+                )
+                .expect_err("the example's message is not processed");
+            assert_eq!(rejection.kind, kind, "{topic}");
+            assert_eq!(rejection.reason, letter.reason, "{topic}");
+            let attempts = (1..=MAX_ATTEMPTS)
+                .find(|&n| next_step(kind, n) == Step::DeadLetter)
+                .unwrap();
+            assert_eq!(letter.attempts, attempts, "{topic}");
         }
-        assert_eq!(String::from_utf8(letter.to_json()).unwrap(), compact);
-        let mut flow = Flow::new(FlowSettings::default());
-        let rejection = flow
-            .handle(
-                service,
-                Timestamp::from_unix_millis(0).unwrap(),
-                &letter.topic,
-                letter.payload.as_bytes(),
-            )
-            .expect_err("the poison order fails");
-        assert_eq!(rejection.kind, RejectionKind::Failed);
-        assert_eq!(rejection.reason, letter.reason);
     }
 }

@@ -2,8 +2,12 @@
 //! when the [`Stock`] is short; releases a reservation whose order was cancelled.
 //!
 //! A reservation takes every item at once or nothing, and a release gives back exactly what was
-//! taken, so the stock never goes negative however many orders arrive. Products the stock does
-//! not list are not counted (the seed's happy path). What starts a reservation depends on the
+//! taken, so the stock never goes negative however many orders arrive. An empty stock counts
+//! nothing (the seed's happy path); a stock that lists products is the catalogue, and an order
+//! for a product it does not list is refused as [`RejectionKind::Unknown`]: dead-lettered,
+//! so that once the product is added to the stock, its Retry is reserved (a product removed
+//! from the stock while a reservation is under way fails that reservation). What starts a
+//! reservation depends on the
 //! saga's style: `orders/created` (parallel, choreography) or the command
 //! `commands/inventory/reserve` (orchestration); a cancellation (`orders/cancelled`, or
 //! `commands/inventory/release`) releases it, and a reservation completing after its order was
@@ -20,7 +24,7 @@ use uuid::Uuid;
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle, Stock};
 use super::stock_levels::StockUpdate;
-use super::{Command, Rejection, Work};
+use super::{Command, Rejection, RejectionKind, Work};
 use crate::domain::events::{DomainEvent, InventoryReleased, InventoryReserved, OrderItem};
 use crate::domain::timestamp::Timestamp;
 
@@ -108,6 +112,33 @@ impl InventoryService {
             after: settings.delays.inventory,
             work: Work::Reserve { order_id, items },
         };
+        let items = match &event {
+            DomainEvent::OrderCreated(order) if settings.saga != SagaStyle::Orchestration => {
+                Some(&order.items)
+            }
+            DomainEvent::ReserveInventory(command) => Some(&command.items),
+            _ => None,
+        };
+        if let Some(items) = items {
+            let unknown = self
+                .stock
+                .unknown(items.iter().map(|item| item.product_id.as_str()));
+            if !unknown.is_empty() {
+                let names: Vec<String> = unknown
+                    .iter()
+                    .map(|p| crate::outside_text::quoted(p))
+                    .collect();
+                return Err(Rejection {
+                    reason: format!(
+                        "unknown product {}: the stock lists only {} (add it to the stock, \
+                         then Retry)",
+                        names.join(", "),
+                        self.stock.0.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    kind: RejectionKind::Unknown,
+                });
+            }
+        }
         Ok(match (settings.saga, event) {
             (SagaStyle::Orchestration, DomainEvent::OrderCreated(_)) => Vec::new(),
             // Cancelled before it arrived here (topics keep no order between them): nothing
@@ -192,12 +223,22 @@ impl InventoryService {
                 *units = units.saturating_add(item.quantity);
             }
         }
+        // Removed from the stock while the reservation was under way.
+        let gone = self
+            .stock
+            .unknown(items.iter().map(|item| item.product_id.as_str()));
         let short: Vec<String> = wanted
             .iter()
             .filter_map(|(product, &asked)| {
                 let left = self.stock.of(product).unwrap_or_default();
                 (asked > left).then(|| format!("{product} ({asked} asked, {left} left)"))
             })
+            .chain(gone.iter().map(|p| {
+                format!(
+                    "{} (no longer in the stock)",
+                    crate::outside_text::quoted(p)
+                )
+            }))
             .collect();
         let success = short.is_empty();
         let reserved = InventoryReserved {

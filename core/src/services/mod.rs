@@ -237,6 +237,10 @@ pub enum RejectionKind {
     /// A message that can never be processed as it is: not UTF-8, not JSON, the wrong shape,
     /// impossible values. Dead-lettered at once.
     Malformed,
+    /// A well-formed message about something the service does not know: an order for a
+    /// product InventoryService's stock does not list ([`inventory`]). Dead-lettered at once,
+    /// and not remembered as processed, so its Retry, once the cause is fixed, is handled.
+    Unknown,
     /// The handler failed on it (a poison message). Tried again, then dead-lettered.
     Failed,
     /// Processed before, and ignored this time (the idempotent consumer). Logged.
@@ -502,6 +506,13 @@ impl Flow {
                 }
                 return outcome;
             }
+            // Not processed: dead-lettered, and its Retry (perhaps once the cause is fixed)
+            // must not be taken for a duplicate.
+            Err(rejection)
+                if matches!(
+                    rejection.kind,
+                    RejectionKind::Unknown | RejectionKind::Failed | RejectionKind::Malformed
+                ) => {}
             // Remembered once handled (a refusal counts as handled: it would be refused again).
             _ if self.settings.dedupe => self.processed.insert(key, ()),
             _ => {}

@@ -790,6 +790,110 @@ fn a_poison_order_fails_every_handler_and_its_fixed_copy_completes() {
     assert_eq!(wire.outcome(id), Ok(None));
 }
 
+/// An order for a product the stock does not list: InventoryService refuses it as unknown (a
+/// dead letter), in every style; once the product is added to the stock, the same message
+/// published again (the dead letter's Retry) is reserved, the other consumers ignore it as a
+/// duplicate, and the order completes.
+#[test]
+fn an_unknown_product_is_dead_lettered_and_its_retry_completes_once_the_stock_lists_it() {
+    for style in SagaStyle::ALL {
+        let mut wire = Wire::new(FlowSettings {
+            stock: stock(5),
+            ..settings(style)
+        });
+        wire.flow.inventory.set_stock(stock(5));
+        let id = order_id(1);
+        let mut unknown = draft(2);
+        unknown.items[0].product_id = "P009".into();
+        wire.place(id, &unknown);
+        wire.deliver();
+        // What InventoryService was asked: the order, or (orchestration) OrderService's command.
+        let asked = match style {
+            SagaStyle::Orchestration => topics::COMMAND_RESERVE_INVENTORY,
+            _ => topics::ORDERS_CREATED,
+        };
+        let (topic, payload) = wire
+            .published
+            .iter()
+            .find(|(_, e)| e.topic() == asked)
+            .map(|(_, e)| (e.topic(), e.to_json()))
+            .expect("InventoryService was asked");
+        assert!(
+            wire.rejections
+                .iter()
+                .any(|(s, t, r)| *s == ServiceId::Inventory
+                    && *t == asked
+                    && r.starts_with("unknown product")),
+            "{style:?}: {:?}",
+            wire.rejections
+        );
+        let inventory = ServiceId::Inventory;
+        let mut flow = wire.flow.clone();
+        let refused = flow
+            .handle(inventory, wire.now(), topic, &payload)
+            .expect_err("an unknown product is refused");
+        assert_eq!(refused.kind, RejectionKind::Unknown, "{style:?}");
+        assert_eq!(
+            dead_letter::next_step(refused.kind, 1),
+            dead_letter::Step::DeadLetter,
+            "dead-lettered at once"
+        );
+        assert!(
+            refused
+                .reason
+                .starts_with("unknown product \"P009\": the stock lists only P001"),
+            "{style:?}: {}",
+            refused.reason
+        );
+        assert_eq!(
+            wire.count(id, topics::INVENTORY_RESERVED),
+            0,
+            "{style:?}: nothing reserved"
+        );
+        assert_eq!(wire.flow.inventory.stock().of("P001"), Some(5));
+        // Fixed: the stock lists P009 now. The Retry publishes the same message again.
+        wire.flow
+            .inventory
+            .set_stock(Stock::parse("P001:5,P009:3").unwrap());
+        wire.queue.extend(
+            ServiceId::ALL
+                .into_iter()
+                .filter(|s| s.subscriptions(style).contains(&topic))
+                .map(|s| (s, DomainEvent::decode(topic, &payload).unwrap())),
+        );
+        wire.settle();
+        assert_eq!(wire.outcome(id), Ok(None), "{style:?}: completed");
+        assert_eq!(
+            wire.count(id, topics::PAYMENTS_PROCESSED),
+            1,
+            "{style:?}: charged once"
+        );
+        assert_eq!(wire.flow.inventory.stock().of("P009"), Some(1), "{style:?}");
+    }
+}
+
+/// A product taken out of the stock while its reservation is under way fails that reservation
+/// (the order is cancelled and compensated), naming it.
+#[test]
+fn a_product_removed_from_the_stock_mid_reservation_fails_it() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    wire.flow
+        .inventory
+        .set_stock(Stock::parse("P001:5,P002:5").unwrap());
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    wire.flow
+        .inventory
+        .set_stock(Stock::parse("P002:5").unwrap());
+    wire.settle();
+    let reason = wire.outcome(id).unwrap().expect("cancelled");
+    assert!(
+        reason.contains("P001") && reason.contains("no longer in the stock"),
+        "{reason}"
+    );
+}
+
 mod ordering;
 
 #[test]

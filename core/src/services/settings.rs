@@ -177,8 +177,10 @@ pub const MAX_PRODUCTS: usize = 50;
 /// The longest product id, as the order form allows.
 pub const MAX_PRODUCT_ID: usize = crate::domain::order_form::MAX_PRODUCT_ID_CHARS;
 
-/// InventoryService's stock: units on hand per product. A product not listed is not counted
-/// (there is always enough), as in the seed, where every reservation succeeds.
+/// InventoryService's stock: units on hand per product. An empty stock (the default) counts
+/// nothing and knows every product (there is always enough), as in the seed, where every
+/// reservation succeeds. A stock that lists products is also the catalogue: a product it does
+/// not list is unknown, and an order for one is dead-lettered ([`Stock::unknown`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stock(pub BTreeMap<String, u32>);
 
@@ -220,6 +222,28 @@ impl Stock {
     /// Units of `product` on hand; `None` when it is not counted.
     pub fn of(&self, product: &str) -> Option<u32> {
         self.0.get(product).copied()
+    }
+
+    /// The products of `items` this stock does not list, each once, in the order they come;
+    /// always none for an empty stock (it knows every product).
+    ///
+    /// ```
+    /// use eda_core::services::settings::Stock;
+    /// let stock = Stock::parse("P001:5").unwrap();
+    /// assert_eq!(stock.unknown(["P001", "P009", "P009"]), ["P009"]);
+    /// assert!(Stock::default().unknown(["P009"]).is_empty());
+    /// ```
+    pub fn unknown<'a>(&self, items: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+        let mut unknown: Vec<&str> = Vec::new();
+        if self.0.is_empty() {
+            return unknown;
+        }
+        for product in items {
+            if !self.0.contains_key(product) && !unknown.contains(&product) {
+                unknown.push(product);
+            }
+        }
+        unknown
     }
 }
 

@@ -13,7 +13,7 @@
 //! | `payment` | `approve` or `decline` (every charge) | `approve` |
 //! | `decline_over` | an amount: orders whose total is more are declined | none |
 //! | `decline_pct` | 0 to 100: that share of orders declined, chosen by order id | 0 |
-//! | `stock` | `P001:5,P002:0`: units per product; unlisted products are not counted | none |
+//! | `stock` | `P001:5,P002:0`: units per product; once set, it is the catalogue (an order for an unlisted product is dead-lettered) | none: nothing counted |
 //! | `saga_timeout_ms` | whole milliseconds, 100 to 60000 | 5000 |
 //! | `dedupe` | `on` or `off`: each consumer ignores a message it processed before | `on` |
 //! | `duplicates` | 0 to 100: that share of the messages the services publish goes out twice | 0 |

@@ -1,5 +1,6 @@
-//! InventoryService's stock: a field to set it (`P001:5,P002:0`; a product not listed is not
-//! counted), and beside it what is left now, live: each reservation takes from it and each
+//! InventoryService's stock: a field to set it (`P001:5,P002:0`; empty, nothing is counted and
+//! every product is known; once set, it is the catalogue, and an order for a product it does not
+//! list is dead-lettered), and beside it what is left now, live: each reservation takes from it and each
 //! release gives back. Each level is also retained on the broker (`inventory/stock/<productId>`);
 //! a product the learner stops counting has its retained level cleared, and the panel says so.
 
@@ -28,7 +29,7 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
         html! {
             <li key={format!("uncounted-{product}")} class="uncounted" data-testid="stock-uncounted"
                 data-product={product.clone()}>
-                { outside(product) }{ ": no longer counted (its retained level was cleared)" }
+                { outside(product) }{ ": no longer counted (its retained level was cleared; a new order for it is dead-lettered as unknown)" }
             </li>
         }
     });
@@ -37,7 +38,7 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
             <DraftField id="stock-levels" label="Stock" kind="text" placeholder="P001:5, P002:0"
                 value={props.configured.to_string()} on_change={props.on_change.clone()} />
             if props.levels.0.is_empty() {
-                <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds." }</span>
+                <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds. Once a stock is set, it is the catalogue: an order for a product it does not list is dead-lettered." }</span>
             }
             if !props.levels.0.is_empty() || !props.uncounted.is_empty() {
                 <span class="muted" id="stock-left">{ "Left now:" }</span>

@@ -146,6 +146,7 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
             "service-online.json",
             "service-will.json",
             "deadletter-payment.json",
+            "deadletter-inventory.json",
             "stock-level.json",
         ]
         .map(str::to_owned),
