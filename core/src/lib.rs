@@ -9,6 +9,7 @@
 //! | [`config`] | the defaults a user may change: broker URL, delays, QoS, MQTT version |
 //! | [`outside_text`] | text from outside shown as it is: invisible characters named, right-to-left runs isolated |
 //! | [`domain`] | the messages and topics (the seed's JSON, byte for byte, and the saga's), the order aggregate, timestamps, money, the order form's rules |
+//! | [`store`] | event sourcing and CQRS: OrderService's event store (a stream per order), QueryService's read model, AnalyticsService's figures |
 //! | [`services`] | the four services as decisions over what they remember ([`services::Flow`]): `handle(message) -> commands`; simulated work and the saga's deadline as scheduled commands; the saga (OrderService's process manager) in its three styles |
 //! | [`trace`] | every packet the clients saw, the user's clicks and what the services did; the orders as the wire tells them; the playback clock; the sequence and flow diagrams' geometry; recordings |
 //! | [`state`] | the page's state, its one reducer, and the link's grammar |
@@ -73,6 +74,7 @@ pub mod domain;
 pub mod outside_text;
 pub mod services;
 pub mod state;
+pub mod store;
 pub mod trace;
 
 #[cfg(feature = "purity-probe")]

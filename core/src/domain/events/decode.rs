@@ -66,7 +66,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Res
 /// serde_json's message, and what is at its position when nobody could see it: "expected
 /// value at line 1 column 1, where the payload has U+FEFF BYTE ORDER MARK (BOM), which does
 /// not show". serde_json's message may quote the payload, so it is made visible too.
-fn with_hidden(text: &str, error: &serde_json::Error) -> String {
+pub(crate) fn with_hidden(text: &str, error: &serde_json::Error) -> String {
     let message = visible(&error.to_string()).into_owned();
     let Some(c) = char_at(text, error.line(), error.column()) else {
         return message;

@@ -21,6 +21,7 @@ mod wire_contract;
 
 use uuid::Uuid;
 
+pub(crate) use decode::with_hidden;
 pub use decode::EventError;
 pub use payloads::{
     ChargePayment, InventoryReleased, InventoryReserved, OrderCancelled, OrderConfirmed,

@@ -1,0 +1,272 @@
+//! AnalyticsService's figures (source document 003's `/api/analytics/metrics`), computed from
+//! the store's events alone: a pure function of a slice of them, so the figures of any moment
+//! of the past are those of `store.read_all(0, Some(position))`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::revenue::OrderRevenue;
+use super::stored_event::StoredEvent;
+use super::stream_event::StreamEvent;
+use crate::domain::money::Cents;
+use crate::domain::order::OrderEvent;
+use crate::domain::timestamp::Timestamp;
+
+/// Orders created in one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinuteCount {
+    /// The minute's start (seconds and milliseconds 0), UTC.
+    pub minute: Timestamp,
+    /// `OrderCreated` events recorded in that minute.
+    pub orders: u64,
+}
+
+/// Orders cancelled for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonCount {
+    /// The cancellation's reason, as recorded (`payment declined`, `payment timed out`, …).
+    pub reason: String,
+    /// Orders cancelled for it.
+    pub orders: u64,
+}
+
+/// The figures of the orders whose creation is among the events read. Events of a stream
+/// whose `OrderCreated` is not among them are left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figures {
+    /// Orders created.
+    pub orders: u64,
+    /// Orders created per minute of their `recordedAt`, oldest minute first; minutes with none
+    /// are left out.
+    pub orders_per_minute: Vec<MinuteCount>,
+    /// Orders completed.
+    pub completed: u64,
+    /// Orders cancelled.
+    pub cancelled: u64,
+    /// Orders neither completed nor cancelled yet.
+    pub open: u64,
+    /// Cancellations by reason, most frequent first (ties by reason).
+    pub cancelled_by_reason: Vec<ReasonCount>,
+    /// Completed orders' totals, less refunds of the charges that paid them, exact to the
+    /// cent (the read model's [`super::Totals::revenue`]).
+    pub revenue: Cents,
+    /// Time from `OrderCreated` to `OrderCompleted` or `OrderCancelled` (by `recordedAt`) of
+    /// each ended order, in milliseconds, shortest first.
+    pub times_to_end_ms: Vec<u64>,
+}
+
+#[derive(Default)]
+struct Life {
+    created_at: Option<Timestamp>,
+    ended_at: Option<Timestamp>,
+    cancelled: Option<String>,
+    revenue: OrderRevenue,
+}
+
+impl Figures {
+    /// The figures of `events`, as [`super::EventStore::read_all`] gives them (position
+    /// order). Never panics.
+    pub fn of(events: &[StoredEvent]) -> Figures {
+        let mut lives: HashMap<Uuid, Life> = HashMap::new();
+        let mut per_minute: BTreeMap<i64, u64> = BTreeMap::new();
+        for stored in events {
+            let at = stored.recorded_at;
+            if let StreamEvent::Created { .. } = stored.event {
+                let life = lives.entry(stored.stream).or_default();
+                if life.created_at.is_some() {
+                    continue;
+                }
+                life.created_at = Some(at);
+                *per_minute
+                    .entry(at.unix_millis().div_euclid(60_000))
+                    .or_default() += 1;
+            }
+            let Some(life) = lives.get_mut(&stored.stream) else {
+                continue;
+            };
+            life.revenue.record(&stored.event);
+            if life.ended_at.is_none() && stored.event.is_terminal() {
+                life.ended_at = Some(at);
+                if let StreamEvent::Order(OrderEvent::Cancelled { reason }) = &stored.event {
+                    life.cancelled = Some(reason.clone());
+                }
+            }
+        }
+        let mut figures = Figures {
+            orders: lives.len() as u64,
+            orders_per_minute: per_minute
+                .into_iter()
+                .filter_map(|(minute, orders)| {
+                    let minute = Timestamp::from_unix_millis(minute * 60_000).ok()?;
+                    Some(MinuteCount { minute, orders })
+                })
+                .collect(),
+            completed: 0,
+            cancelled: 0,
+            open: 0,
+            cancelled_by_reason: Vec::new(),
+            revenue: Cents(0),
+            times_to_end_ms: Vec::new(),
+        };
+        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+        for life in lives.values() {
+            figures.revenue = Cents(figures.revenue.0.saturating_add(life.revenue.kept().0));
+            let (Some(created), Some(ended)) = (life.created_at, life.ended_at) else {
+                figures.open += 1;
+                continue;
+            };
+            let ms = ended.unix_millis().saturating_sub(created.unix_millis());
+            figures.times_to_end_ms.push(u64::try_from(ms).unwrap_or(0));
+            match &life.cancelled {
+                Some(reason) => {
+                    figures.cancelled += 1;
+                    *reasons.entry(reason.clone()).or_default() += 1;
+                }
+                None => figures.completed += 1,
+            }
+        }
+        figures.times_to_end_ms.sort_unstable();
+        figures.cancelled_by_reason = reasons
+            .into_iter()
+            .map(|(reason, orders)| ReasonCount { reason, orders })
+            .collect();
+        // Stable: equal counts stay in the reasons' order.
+        figures
+            .cancelled_by_reason
+            .sort_by_key(|r| std::cmp::Reverse(r.orders));
+        figures
+    }
+
+    /// Orders that ended (completed or cancelled).
+    pub fn ended(&self) -> u64 {
+        self.completed + self.cancelled
+    }
+
+    /// The cancellation rate: cancelled orders per thousand ended orders, rounded half up;
+    /// `None` before any order ended. An open order is not counted: it may still go either way.
+    pub fn cancellation_permille(&self) -> Option<u64> {
+        permille(self.cancelled, self.ended())
+    }
+
+    /// The share of ended orders cancelled for `reason`, per thousand, as
+    /// [`Figures::cancellation_permille`].
+    pub fn cancellation_permille_for(&self, reason: &str) -> Option<u64> {
+        let count = self
+            .cancelled_by_reason
+            .iter()
+            .find(|r| r.reason == reason)
+            .map_or(0, |r| r.orders);
+        permille(count, self.ended())
+    }
+
+    /// The median time from creation to end (nearest rank: see [`nearest_rank`]).
+    pub fn time_to_end_p50(&self) -> Option<Duration> {
+        nearest_rank(&self.times_to_end_ms, 50).map(Duration::from_millis)
+    }
+
+    /// The 95th percentile of the time from creation to end (nearest rank).
+    pub fn time_to_end_p95(&self) -> Option<Duration> {
+        nearest_rank(&self.times_to_end_ms, 95).map(Duration::from_millis)
+    }
+
+    /// The figures as CSV (RFC 4180: `,` between fields, CRLF after each record, a field with
+    /// `,`, `"`, CR or LF in double quotes with `"` doubled). Columns `figure,key,value`: one
+    /// row per figure, one per minute (key: the minute's start) and one per reason (key: the
+    /// reason). Rates are percentages with one decimal, times milliseconds, money two decimals;
+    /// a figure that does not exist yet (a rate before any order ended) has an empty value.
+    /// A key from outside beginning with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so
+    /// a spreadsheet shows it rather than run it as a formula.
+    pub fn to_csv(&self) -> String {
+        let mut rows: Vec<(&str, String, String)> =
+            vec![("orders", String::new(), self.orders.to_string())];
+        for bucket in &self.orders_per_minute {
+            rows.push((
+                "orders_per_minute",
+                bucket.minute.to_string(),
+                bucket.orders.to_string(),
+            ));
+        }
+        rows.push(("completed", String::new(), self.completed.to_string()));
+        rows.push(("cancelled", String::new(), self.cancelled.to_string()));
+        rows.push(("open", String::new(), self.open.to_string()));
+        rows.push(("revenue", String::new(), self.revenue.to_string()));
+        let percent =
+            |p: Option<u64>| p.map_or(String::new(), |p| format!("{}.{}", p / 10, p % 10));
+        rows.push((
+            "cancellation_rate_percent",
+            String::new(),
+            percent(self.cancellation_permille()),
+        ));
+        for reason in &self.cancelled_by_reason {
+            let share = permille(reason.orders, self.ended());
+            rows.push((
+                "cancellation_rate_percent",
+                reason.reason.clone(),
+                percent(share),
+            ));
+        }
+        let ms = |d: Option<Duration>| d.map_or(String::new(), |d| d.as_millis().to_string());
+        rows.push((
+            "time_to_end_p50_ms",
+            String::new(),
+            ms(self.time_to_end_p50()),
+        ));
+        rows.push((
+            "time_to_end_p95_ms",
+            String::new(),
+            ms(self.time_to_end_p95()),
+        ));
+        let mut csv = String::from("figure,key,value\r\n");
+        for (figure, key, value) in rows {
+            // Writing to a String cannot fail.
+            let _ = write!(csv, "{figure},{},{value}\r\n", csv_field(&key));
+        }
+        csv
+    }
+}
+
+/// `part` per thousand of `whole`, rounded half up; `None` when `whole` is 0.
+fn permille(part: u64, whole: u64) -> Option<u64> {
+    if whole == 0 {
+        return None;
+    }
+    let scaled = u128::from(part) * 1000;
+    let whole = u128::from(whole);
+    // At most 1000 × part / whole: fits u64 whenever part <= whole, and saturates otherwise.
+    Some(u64::try_from((scaled * 2 + whole) / (2 * whole)).unwrap_or(u64::MAX))
+}
+
+/// The nearest-rank percentile of values sorted ascending: the smallest value with at least
+/// `percent` % of the values at or below it, i.e. the value of rank ⌈percent × n / 100⌉ (rank 1
+/// for 0 %). Always one of the values, never an interpolation. `None` for no values; a
+/// `percent` over 100 is taken as 100.
+///
+/// ```
+/// # use eda_core::store::nearest_rank;
+/// let times = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000];
+/// assert_eq!(nearest_rank(&times, 50), Some(500)); // rank 5
+/// assert_eq!(nearest_rank(&times, 95), Some(1000)); // rank ⌈9.5⌉ = 10
+/// ```
+pub fn nearest_rank(sorted: &[u64], percent: u8) -> Option<u64> {
+    let n = sorted.len() as u64;
+    let percent = u64::from(percent.min(100));
+    let rank = (percent * n).div_ceil(100).max(1);
+    sorted.get(usize::try_from(rank - 1).ok()?).copied()
+}
+
+/// One CSV field (RFC 4180), made safe for spreadsheets.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}

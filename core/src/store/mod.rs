@@ -1,0 +1,133 @@
+//! Event sourcing and CQRS (source document 004's "Event Store" and "CQRS Implementation",
+//! 003's OrderService "CQRS + Event Sourcing" and AnalyticsService): OrderService's event store,
+//! QueryService's read model, AnalyticsService's figures. Pure: times come in as arguments, and
+//! nothing here touches the network or the browser's database; the drivers carry the events
+//! there and back.
+//!
+//! - **Write side** ([`EventStore`]): a **stream** per order (`order-<orderId>`), appended to
+//!   under an **expected version** ([`ExpectedVersion`]; a stale one is a
+//!   [`AppendError::Conflict`]); every event gets a global **position** and a **version** in
+//!   its stream. The order aggregate is the **fold** of its stream, at any version (**rewind**).
+//!   Events are JSON ([`StoredEvent::to_json`], [`StoredEvent::decode`]) in a **schema**
+//!   ([`CURRENT_SCHEMA`]); older ones are **upcast** as they are read ([`upcast`]).
+//! - **The wire**: OrderService publishes each appended event on `eventstore/orders/<orderId>`
+//!   ([`topic`]), QoS 1, not retained; the payload is the [`StoredEvent`]'s JSON.
+//! - **Read side** ([`ReadModel`]): the **projection** of those events into a view per order,
+//!   **idempotent** by (stream, version); it may **lag** ([`Lag`]) and can be **rebuilt** from
+//!   the store in steps ([`Rebuild`]), up to any position (time travel).
+//! - **Analytics** ([`Figures`]): orders per minute, revenue, cancellation rates, time to end.
+//!
+//! ```
+//! use eda_core::domain::order::{OrderEvent, OrderStatus};
+//! use eda_core::domain::{OrderItem, Timestamp};
+//! use eda_core::store::{
+//!     topic, EventStore, ExpectedVersion, Projected, ReadModel, StoredEvent, StreamEvent,
+//! };
+//! use uuid::Uuid;
+//!
+//! let order_id = Uuid::from_u128(1);
+//! let now = Timestamp::parse("2026-12-01T10:30:00.000Z").unwrap();
+//! let mut store = EventStore::new();
+//!
+//! // OrderService creates the order's stream, then appends what the aggregate decided.
+//! let created = StreamEvent::Created {
+//!     customer_id: "C123".into(),
+//!     items: vec![OrderItem { product_id: "P001".into(), quantity: 2, price: 29.99 }],
+//!     total_amount: 59.98,
+//! };
+//! let appended = store.append(order_id, ExpectedVersion::NoStream, vec![created], now).unwrap();
+//! let reserved = OrderEvent::InventoryConfirmed { reservation_id: Uuid::from_u128(2) };
+//! store.append(order_id, ExpectedVersion::Exactly(1), vec![reserved.into()], now).unwrap();
+//!
+//! // A writer that decided from version 1 is too late.
+//! let late = OrderEvent::Cancelled { reason: "payment timed out".into() };
+//! let refused = store.append(order_id, ExpectedVersion::Exactly(1), vec![late.into()], now);
+//! assert_eq!(
+//!     refused.unwrap_err().to_string(),
+//!     "concurrency error: order-00000000-0000-0000-0000-000000000001 is at version 2, not 1"
+//! );
+//!
+//! // Each appended event goes on the wire; QueryService projects what it receives.
+//! let mut model = ReadModel::new();
+//! for event in store.read_all(0, None) {
+//!     let received = StoredEvent::decode_on(&topic(order_id), &event.to_json()).unwrap();
+//!     assert_eq!(model.project(&received), Projected::Applied { released: 0 });
+//! }
+//! assert_eq!(model.project(&appended[0]), Projected::Duplicate);
+//! assert_eq!(model.get(order_id).unwrap().status, OrderStatus::InventoryConfirmed);
+//!
+//! // The aggregate is the fold of its stream; rewound to version 1, it is just created.
+//! assert_eq!(store.fold(order_id).unwrap().status, OrderStatus::InventoryConfirmed);
+//! assert_eq!(store.fold_to(order_id, 1).unwrap().status, OrderStatus::Pending);
+//! ```
+
+mod analytics;
+mod event_store;
+mod read_model;
+mod rebuild;
+mod revenue;
+mod stored_event;
+mod stream_event;
+pub mod upcast;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+pub use analytics::{nearest_rank, Figures, MinuteCount, ReasonCount};
+pub use event_store::{AppendError, EventStore, ExpectedVersion};
+pub use read_model::{OrderView, Projected, ReadModel, Totals};
+pub use rebuild::{Lag, Progress, Rebuild};
+pub use revenue::cents;
+pub use stored_event::{StoreError, StoredEvent};
+pub use stream_event::{StreamEvent, EVENT_TYPES};
+pub use upcast::CURRENT_SCHEMA;
+
+use crate::outside_text::quoted;
+
+/// The topic of an order's stream is this and its id: `eventstore/orders/<orderId>`.
+/// OrderService publishes each appended event there, QoS 1, not retained.
+pub const EVENTSTORE_PREFIX: &str = "eventstore/orders/";
+
+/// Every stream's events: what QueryService (and AnalyticsService) subscribe to.
+pub const EVENTSTORE_FILTER: &str = "eventstore/orders/+";
+
+/// The topic `stream`'s events are published on: `eventstore/orders/<orderId>`.
+pub fn topic(stream: Uuid) -> String {
+    format!("{EVENTSTORE_PREFIX}{stream}")
+}
+
+/// The stream a topic of [`EVENTSTORE_FILTER`] names; `None` for any other topic.
+pub fn stream_of_topic(topic: &str) -> Option<Uuid> {
+    topic.strip_prefix(EVENTSTORE_PREFIX)?.parse().ok()
+}
+
+/// A stream's name in text (logs, errors, the page): `order-<orderId>`.
+pub fn stream_name(stream: Uuid) -> String {
+    format!("order-{stream}")
+}
+
+/// How long QueryService waits before projecting a received event unless
+/// `?projection_ms=` says otherwise: not at all.
+pub const DEFAULT_PROJECTION_DELAY: Duration = Duration::ZERO;
+
+/// The delays a learner may set with `?projection_ms=`, in milliseconds.
+pub const PROJECTION_DELAY_RANGE_MS: std::ops::RangeInclusive<u64> = 0..=60_000;
+
+/// A projection delay in whole milliseconds from 0 to 60000, the value of `?projection_ms=`
+/// (to watch the read model lag behind the store). The error is a sentence for the page:
+/// `"slow" is not a projection delay: use whole milliseconds from 0 to 60000`.
+pub fn parse_projection_delay(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if PROJECTION_DELAY_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{} is not a projection delay: use whole milliseconds from {} to {}",
+            quoted(text),
+            PROJECTION_DELAY_RANGE_MS.start(),
+            PROJECTION_DELAY_RANGE_MS.end()
+        )),
+    }
+}

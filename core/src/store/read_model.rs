@@ -1,0 +1,287 @@
+//! QueryService's read model (the query side of CQRS, source documents 003 and 004): a view
+//! of each order, kept up to date by projecting the store's events as they arrive on
+//! `eventstore/orders/+`. It is fed by nothing else, so it can always be thrown away and rebuilt
+//! from the store ([`super::Rebuild`]), and it can lag behind the store ([`super::Lag`]).
+//!
+//! MQTT delivers at least once and keeps no order between topics, so the projection is
+//! idempotent by (stream, version) and holds an event that arrives before the one it follows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
+
+use super::revenue::OrderRevenue;
+use super::stored_event::StoredEvent;
+use super::stream_event::StreamEvent;
+use crate::domain::events::OrderItem;
+use crate::domain::money::Cents;
+use crate::domain::order::{Order, OrderEvent, OrderStatus};
+use crate::domain::timestamp::Timestamp;
+
+/// One order as QueryService answers for it (source document 004's `OrderReadModel`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderView {
+    /// The order's id: its stream.
+    pub order_id: Uuid,
+    /// Who ordered.
+    pub customer_id: String,
+    /// The items as created (empty for an order recorded in schema 1).
+    pub items: Vec<OrderItem>,
+    /// The total in currency units, as created.
+    pub total_amount: f64,
+    /// Where the order is: the aggregate's status after the events projected.
+    pub status: OrderStatus,
+    /// Why it was cancelled, once it is.
+    pub cancel_reason: Option<String>,
+    /// The version of the last event of its stream projected (1 after the creation).
+    pub version: u64,
+    /// When the `OrderCreated` was recorded.
+    pub created_at: Timestamp,
+    /// When the last event projected was recorded.
+    pub updated_at: Timestamp,
+    /// When the order completed or was cancelled; `None` while it is open.
+    pub ended_at: Option<Timestamp>,
+}
+
+/// The read model's headline figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Orders created.
+    pub orders: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, cancelled.
+    pub cancelled: u64,
+    /// Of those, still open (Pending, InventoryConfirmed or PaymentConfirmed).
+    pub pending: u64,
+    /// Completed orders' totals, less refunds of the charges that paid them, exact to the
+    /// cent. A refunded charge of a cancelled order never counted, so it is not subtracted.
+    pub revenue: Cents,
+}
+
+/// What [`ReadModel::project`] did with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Projected {
+    /// Applied; `released` events held behind it were applied too.
+    Applied { released: usize },
+    /// Its (stream, version) was applied or held before: ignored (a redelivery).
+    Duplicate,
+    /// It arrived before the version it follows: held, and applied once that one arrives.
+    Held,
+    /// No store holds such an event (a first version that is not `OrderCreated`, or an
+    /// `OrderCreated` that is not first): ignored, for this reason.
+    Refused(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    view: OrderView,
+    order: Order,
+    revenue: OrderRevenue,
+}
+
+/// The views of every order projected, with the bookkeeping that makes projecting idempotent.
+/// Two read models that projected the same events, in any order and however often, are equal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadModel {
+    entries: BTreeMap<Uuid, Entry>,
+    /// Position of each order's `OrderCreated` → the order: the views in creation order.
+    created: BTreeMap<u64, Uuid>,
+    /// Events waiting for the version before them, by (stream, version).
+    held: BTreeMap<(Uuid, u64), StoredEvent>,
+    /// Every position up to this one is applied.
+    checkpoint: u64,
+    /// Positions applied beyond `checkpoint + 1`.
+    ahead: BTreeSet<u64>,
+    /// The highest position applied.
+    position: u64,
+    /// How many events were applied.
+    applied: u64,
+}
+
+impl ReadModel {
+    /// An empty read model: no orders, position 0.
+    pub fn new() -> ReadModel {
+        ReadModel::default()
+    }
+
+    /// Projects one event of the store into the views: [`Projected::Applied`] if it is the
+    /// next version of its stream (then any held events that now follow), [`Projected::Held`]
+    /// if versions before it are missing, [`Projected::Duplicate`] if its (stream, version)
+    /// was seen before. Never panics; an event no store could hold is
+    /// [`Projected::Refused`].
+    pub fn project(&mut self, event: &StoredEvent) -> Projected {
+        let key = (event.stream, event.version);
+        let next = self.next_version(event.stream);
+        if event.version < next || self.held.contains_key(&key) {
+            return Projected::Duplicate;
+        }
+        if event.version > next {
+            self.held.insert(key, event.clone());
+            return Projected::Held;
+        }
+        if let Err(reason) = self.apply(event) {
+            return Projected::Refused(reason);
+        }
+        let mut released = 0;
+        while let Some(held) = self
+            .held
+            .remove(&(event.stream, self.next_version(event.stream)))
+        {
+            if self.apply(&held).is_err() {
+                break;
+            }
+            released += 1;
+        }
+        Projected::Applied { released }
+    }
+
+    fn next_version(&self, stream: Uuid) -> u64 {
+        self.entries.get(&stream).map_or(1, |e| e.view.version + 1)
+    }
+
+    fn apply(&mut self, stored: &StoredEvent) -> Result<(), String> {
+        let at = stored.recorded_at;
+        match (&stored.event, self.entries.get_mut(&stored.stream)) {
+            (
+                StreamEvent::Created {
+                    customer_id,
+                    items,
+                    total_amount,
+                },
+                None,
+            ) => {
+                let mut revenue = OrderRevenue::default();
+                revenue.record(&stored.event);
+                let view = OrderView {
+                    order_id: stored.stream,
+                    customer_id: customer_id.clone(),
+                    items: items.clone(),
+                    total_amount: *total_amount,
+                    status: OrderStatus::Pending,
+                    cancel_reason: None,
+                    version: stored.version,
+                    created_at: at,
+                    updated_at: at,
+                    ended_at: None,
+                };
+                let order = Order::new(stored.stream, customer_id, *total_amount);
+                self.entries.insert(
+                    stored.stream,
+                    Entry {
+                        view,
+                        order,
+                        revenue,
+                    },
+                );
+                self.created.insert(stored.position, stored.stream);
+            }
+            (StreamEvent::Order(event), Some(entry)) => {
+                entry.order.apply(event);
+                entry.revenue.record(&stored.event);
+                let view = &mut entry.view;
+                view.status = entry.order.status;
+                view.cancel_reason.clone_from(&entry.order.cancel_reason);
+                view.version = stored.version;
+                view.updated_at = at;
+                if matches!(event, OrderEvent::Completed | OrderEvent::Cancelled { .. }) {
+                    view.ended_at.get_or_insert(at);
+                }
+            }
+            (StreamEvent::Created { .. }, Some(_)) => {
+                return Err(format!(
+                    "OrderCreated at version {} of a created order",
+                    stored.version
+                ))
+            }
+            (StreamEvent::Order(_), None) => {
+                return Err(format!(
+                    "{} as the first event of a stream",
+                    stored.event.type_name()
+                ))
+            }
+        }
+        self.mark(stored.position);
+        Ok(())
+    }
+
+    fn mark(&mut self, position: u64) {
+        self.applied += 1;
+        self.position = self.position.max(position);
+        if position == self.checkpoint + 1 {
+            self.checkpoint = position;
+            while self.ahead.remove(&(self.checkpoint + 1)) {
+                self.checkpoint += 1;
+            }
+        } else if position > self.checkpoint {
+            self.ahead.insert(position);
+        }
+    }
+
+    /// The highest position applied (0 before any).
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Every position up to this one is applied: the store's events after it are the ones
+    /// the read model may still miss.
+    pub fn checkpoint(&self) -> u64 {
+        self.checkpoint
+    }
+
+    /// Whether the event at `position` was applied.
+    pub fn has_applied(&self, position: u64) -> bool {
+        (position >= 1 && position <= self.checkpoint) || self.ahead.contains(&position)
+    }
+
+    /// How many events were applied (duplicates and held events not counted).
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// How many events are held, waiting for the versions before them.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// The view of `order_id`, once its creation is projected.
+    pub fn get(&self, order_id: Uuid) -> Option<&OrderView> {
+        self.entries.get(&order_id).map(|e| &e.view)
+    }
+
+    /// Every order's view, in the order the orders were created (by the position of their
+    /// `OrderCreated`).
+    pub fn orders(&self) -> impl Iterator<Item = &OrderView> + '_ {
+        self.created
+            .values()
+            .filter_map(|id| self.entries.get(id).map(|e| &e.view))
+    }
+
+    /// The orders of `customer_id` (compared exactly), in creation order (source document
+    /// 003's `GET /api/orders/customer/{customerId}`).
+    pub fn by_customer(&self, customer_id: &str) -> Vec<&OrderView> {
+        self.orders()
+            .filter(|v| v.customer_id == customer_id)
+            .collect()
+    }
+
+    /// The orders now in `status`, in creation order.
+    pub fn by_status(&self, status: OrderStatus) -> Vec<&OrderView> {
+        self.orders().filter(|v| v.status == status).collect()
+    }
+
+    /// How many orders, by outcome, and the revenue.
+    pub fn totals(&self) -> Totals {
+        let mut totals = Totals::default();
+        for entry in self.entries.values() {
+            totals.orders += 1;
+            match entry.view.status {
+                OrderStatus::Completed => totals.completed += 1,
+                OrderStatus::Cancelled => totals.cancelled += 1,
+                _ => totals.pending += 1,
+            }
+            totals.revenue = Cents(totals.revenue.0.saturating_add(entry.revenue.kept().0));
+        }
+        totals
+    }
+}

@@ -1,0 +1,112 @@
+//! How far the read model is behind the store, and rebuilding it from the store in steps a
+//! driver can spread over frames (showing progress, letting the browser paint).
+
+use std::time::Duration;
+
+use super::event_store::EventStore;
+use super::read_model::ReadModel;
+use crate::domain::timestamp::Timestamp;
+
+/// How far a read model is behind the store it projects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lag {
+    /// The store's events the read model has not applied (0 when caught up).
+    pub events_behind: u64,
+    /// Milliseconds from the recording of the oldest event not applied to `now`; 0 when caught
+    /// up (and when `now` is before that recording).
+    pub ms_behind: u64,
+}
+
+impl Lag {
+    /// The lag of `model` behind `store` at `now` (the page's clock, handed in).
+    pub fn of(model: &ReadModel, store: &EventStore, now: Timestamp) -> Lag {
+        let head = store.head();
+        let from = model.checkpoint() + 1;
+        let missing = || (from..=head).filter(|&p| !model.has_applied(p));
+        let events_behind = missing().count() as u64;
+        let ms_behind = missing()
+            .next()
+            .and_then(|p| store.read_all(p, Some(p)).first())
+            .map_or(0, |oldest| {
+                let ms = now.unix_millis() - oldest.recorded_at.unix_millis();
+                u64::try_from(ms).unwrap_or(0)
+            });
+        Lag {
+            events_behind,
+            ms_behind,
+        }
+    }
+
+    /// [`Lag::ms_behind`] as a duration.
+    pub fn time_behind(self) -> Duration {
+        Duration::from_millis(self.ms_behind)
+    }
+}
+
+/// How far a [`Rebuild`] has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Events projected so far.
+    pub done: u64,
+    /// Events to project in all: the rebuild's limit, or the store's head at the last step.
+    pub total: u64,
+}
+
+impl Progress {
+    /// Whether every event up to the total is projected.
+    pub fn is_finished(self) -> bool {
+        self.done >= self.total
+    }
+}
+
+/// A read model rebuilt from scratch by projecting the store's events in position order, a
+/// chunk per [`Rebuild::step`]. With a limit it is **time travel**: the read model as it was
+/// when the store's head was that position.
+///
+/// ```
+/// # use eda_core::store::{EventStore, Rebuild};
+/// let store = EventStore::new();
+/// let mut rebuild = Rebuild::new(None);
+/// while !rebuild.step(&store, 500).is_finished() {
+///     // a driver would yield to the browser here and show the progress
+/// }
+/// let model = rebuild.finish();
+/// assert_eq!(model.position(), 0);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Rebuild {
+    up_to: Option<u64>,
+    done: u64,
+    model: ReadModel,
+}
+
+impl Rebuild {
+    /// A rebuild of the events up to position `up_to` (inclusive), or of the whole store
+    /// (`None`: events appended while it runs are included, up to the head at the last step).
+    pub fn new(up_to: Option<u64>) -> Rebuild {
+        Rebuild {
+            up_to,
+            ..Rebuild::default()
+        }
+    }
+
+    /// Projects up to `max_events` more events of `store` (0 projects none) and says how far
+    /// the rebuild is.
+    pub fn step(&mut self, store: &EventStore, max_events: usize) -> Progress {
+        let total = self.up_to.map_or(store.head(), |p| p.min(store.head()));
+        let last = total.min(self.done.saturating_add(max_events as u64));
+        for event in store.read_all(self.done + 1, Some(last)) {
+            self.model.project(event);
+        }
+        self.done = self.done.max(last);
+        Progress {
+            done: self.done,
+            total,
+        }
+    }
+
+    /// The read model as far as the steps went (step until [`Progress::is_finished`] first).
+    pub fn finish(self) -> ReadModel {
+        self.model
+    }
+}

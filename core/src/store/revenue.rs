@@ -1,0 +1,57 @@
+//! What an order brings in, in exact cents: the one definition the read model's totals and the
+//! analytics share.
+
+use uuid::Uuid;
+
+use super::stream_event::StreamEvent;
+use crate::domain::money::Cents;
+use crate::domain::order::OrderEvent;
+
+/// An amount in currency units as the events carry it (59.98) in whole cents, to the nearest
+/// cent (`59.98 * 100` is 5997.999…, which is 5998 cents). Negative, NaN and infinite amounts
+/// (which decoding refuses) count as 0.
+pub fn cents(amount: f64) -> Cents {
+    let hundredths = (amount * 100.0).round();
+    // `as` saturates: NaN and negatives give 0, beyond u64 gives u64::MAX.
+    Cents(hundredths as u64)
+}
+
+/// One order's money, folded from its stream's events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct OrderRevenue {
+    total: Cents,
+    completed: bool,
+    /// The first confirmed charge: the one a completed order was paid with.
+    charge: Option<Uuid>,
+    /// Refunds of that charge.
+    refunded: Cents,
+}
+
+impl OrderRevenue {
+    pub(super) fn record(&mut self, event: &StreamEvent) {
+        match event {
+            StreamEvent::Created { total_amount, .. } => self.total = cents(*total_amount),
+            StreamEvent::Order(OrderEvent::Completed) => self.completed = true,
+            StreamEvent::Order(OrderEvent::PaymentConfirmed { payment_id, .. }) => {
+                self.charge.get_or_insert(*payment_id);
+            }
+            StreamEvent::Order(OrderEvent::PaymentRefunded { payment_id, amount })
+                if self.charge == Some(*payment_id) =>
+            {
+                self.refunded = Cents(self.refunded.0.saturating_add(cents(*amount).0));
+            }
+            StreamEvent::Order(_) => {}
+        }
+    }
+
+    /// What the business keeps: a completed order's total, less refunds of the charge that
+    /// paid it (never below 0); nothing for an order not completed. A refund of another charge
+    /// (a duplicate, or the charge of a cancelled order) gives back money never counted.
+    pub(super) fn kept(&self) -> Cents {
+        if self.completed {
+            Cents(self.total.0.saturating_sub(self.refunded.0))
+        } else {
+            Cents(0)
+        }
+    }
+}

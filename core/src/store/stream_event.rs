@@ -1,0 +1,241 @@
+//! What an order's stream holds: its creation, then the aggregate's own events, unchanged. Each
+//! has a `type` name and a `data` object in the stored JSON (camelCase, as on the wire).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::events::OrderItem;
+use crate::domain::order::OrderEvent;
+
+/// One event of an order's stream (source document 004's `DomainEvent`s, as its
+/// `PostgresEventStore` saves them). The first event of every stream is [`StreamEvent::Created`],
+/// and only the first; the rest are the aggregate's [`OrderEvent`]s.
+///
+/// | `type` | `data` |
+/// |---|---|
+/// | `OrderCreated` | `{"customerId":"C123","items":[{"productId":"P001","quantity":2,"price":29.99}],"totalAmount":59.98}` |
+/// | `InventoryConfirmed`, `InventoryReleased` | `{"reservationId":"<uuid>"}` |
+/// | `PaymentConfirmed`, `PaymentRefunded` | `{"paymentId":"<uuid>","amount":59.98}` |
+/// | `InventoryFailed`, `PaymentFailed`, `OrderCancelled` | `{"reason":"payment declined"}` |
+/// | `OrderCompleted` | `{}` |
+///
+/// Amounts are in currency units, as the wire carries them (see [`crate::domain::money`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// The order was placed: the seed's `OrderCreated` without its id (the stream's) and time
+    /// (the stored event's `recordedAt`).
+    Created {
+        customer_id: String,
+        items: Vec<OrderItem>,
+        total_amount: f64,
+    },
+    /// What happened to the order afterwards.
+    Order(OrderEvent),
+}
+
+/// Every `type` name a stream holds, in the order an order usually lives them.
+pub const EVENT_TYPES: [&str; 9] = [
+    "OrderCreated",
+    "InventoryConfirmed",
+    "InventoryFailed",
+    "PaymentConfirmed",
+    "PaymentFailed",
+    "OrderCompleted",
+    "OrderCancelled",
+    "InventoryReleased",
+    "PaymentRefunded",
+];
+
+impl StreamEvent {
+    /// The event's `type` name in the stored JSON: one of [`EVENT_TYPES`].
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StreamEvent::Created { .. } => "OrderCreated",
+            StreamEvent::Order(event) => match event {
+                OrderEvent::InventoryConfirmed { .. } => "InventoryConfirmed",
+                OrderEvent::InventoryFailed { .. } => "InventoryFailed",
+                OrderEvent::PaymentConfirmed { .. } => "PaymentConfirmed",
+                OrderEvent::PaymentFailed { .. } => "PaymentFailed",
+                OrderEvent::Completed => "OrderCompleted",
+                OrderEvent::Cancelled { .. } => "OrderCancelled",
+                OrderEvent::InventoryReleased { .. } => "InventoryReleased",
+                OrderEvent::PaymentRefunded { .. } => "PaymentRefunded",
+            },
+        }
+    }
+
+    /// Whether the order's life ends here (`OrderCompleted` or `OrderCancelled`).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            StreamEvent::Order(OrderEvent::Completed | OrderEvent::Cancelled { .. })
+        )
+    }
+
+    /// The `data` object of the stored JSON.
+    pub(super) fn data(&self) -> Data {
+        match self.clone() {
+            StreamEvent::Created {
+                customer_id,
+                items,
+                total_amount,
+            } => Data::Created(CreatedData {
+                customer_id,
+                items,
+                total_amount,
+            }),
+            StreamEvent::Order(event) => match event {
+                OrderEvent::InventoryConfirmed { reservation_id }
+                | OrderEvent::InventoryReleased { reservation_id } => {
+                    Data::Reservation(ReservationData { reservation_id })
+                }
+                OrderEvent::PaymentConfirmed { payment_id, amount }
+                | OrderEvent::PaymentRefunded { payment_id, amount } => {
+                    Data::Payment(PaymentData { payment_id, amount })
+                }
+                OrderEvent::InventoryFailed { reason }
+                | OrderEvent::PaymentFailed { reason }
+                | OrderEvent::Cancelled { reason } => Data::Reason(ReasonData { reason }),
+                OrderEvent::Completed => Data::Nothing(NoData {}),
+            },
+        }
+    }
+
+    /// The event named `type_name` from its `data` (already in the current schema); `None` for
+    /// a name outside [`EVENT_TYPES`], else serde_json's words for what is wrong with `data`.
+    pub(super) fn from_data(type_name: &str, data: Value) -> Option<Result<StreamEvent, String>> {
+        fn read<T: serde::de::DeserializeOwned>(data: Value) -> Result<T, String> {
+            serde_json::from_value(data).map_err(|e| e.to_string())
+        }
+        use OrderEvent as E;
+        let event = match type_name {
+            "OrderCreated" => read::<CreatedData>(data).map(|d| StreamEvent::Created {
+                customer_id: d.customer_id,
+                items: d.items,
+                total_amount: d.total_amount,
+            }),
+            "InventoryConfirmed" => read::<ReservationData>(data).map(|d| {
+                StreamEvent::Order(E::InventoryConfirmed {
+                    reservation_id: d.reservation_id,
+                })
+            }),
+            "InventoryReleased" => read::<ReservationData>(data).map(|d| {
+                StreamEvent::Order(E::InventoryReleased {
+                    reservation_id: d.reservation_id,
+                })
+            }),
+            "PaymentConfirmed" => read::<PaymentData>(data).map(|d| {
+                StreamEvent::Order(E::PaymentConfirmed {
+                    payment_id: d.payment_id,
+                    amount: d.amount,
+                })
+            }),
+            "PaymentRefunded" => read::<PaymentData>(data).map(|d| {
+                StreamEvent::Order(E::PaymentRefunded {
+                    payment_id: d.payment_id,
+                    amount: d.amount,
+                })
+            }),
+            "InventoryFailed" => read::<ReasonData>(data)
+                .map(|d| StreamEvent::Order(E::InventoryFailed { reason: d.reason })),
+            "PaymentFailed" => read::<ReasonData>(data)
+                .map(|d| StreamEvent::Order(E::PaymentFailed { reason: d.reason })),
+            "OrderCancelled" => read::<ReasonData>(data)
+                .map(|d| StreamEvent::Order(E::Cancelled { reason: d.reason })),
+            "OrderCompleted" => read::<NoData>(data).map(|_| StreamEvent::Order(E::Completed)),
+            _ => return None,
+        };
+        Some(event)
+    }
+
+    /// What no order can hold, naming the `data` field at fault: a negative, infinite or NaN
+    /// amount, an empty customer, an item of quantity 0, an empty reason.
+    pub(super) fn check(&self) -> Result<(), String> {
+        fn amount(field: &str, value: f64) -> Result<(), String> {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{field}` is {value}; it must be a number of at least 0"
+                ))
+            }
+        }
+        match self {
+            StreamEvent::Created {
+                customer_id,
+                items,
+                total_amount,
+            } => {
+                if customer_id.trim().is_empty() {
+                    return Err("`customerId` is empty".into());
+                }
+                for (index, item) in items.iter().enumerate() {
+                    if item.quantity == 0 {
+                        return Err(format!(
+                            "`items[{index}].quantity` is 0; it must be at least 1"
+                        ));
+                    }
+                    amount(&format!("items[{index}].price"), item.price)?;
+                }
+                amount("totalAmount", *total_amount)
+            }
+            StreamEvent::Order(
+                OrderEvent::PaymentConfirmed { amount: a, .. }
+                | OrderEvent::PaymentRefunded { amount: a, .. },
+            ) => amount("amount", *a),
+            StreamEvent::Order(
+                OrderEvent::InventoryFailed { reason }
+                | OrderEvent::PaymentFailed { reason }
+                | OrderEvent::Cancelled { reason },
+            ) if reason.trim().is_empty() => Err("`reason` is empty; it says why".into()),
+            StreamEvent::Order(_) => Ok(()),
+        }
+    }
+}
+
+impl From<OrderEvent> for StreamEvent {
+    fn from(event: OrderEvent) -> Self {
+        StreamEvent::Order(event)
+    }
+}
+
+/// The `data` object of each kind of event, written in the order the table above shows.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(super) enum Data {
+    Created(CreatedData),
+    Reservation(ReservationData),
+    Payment(PaymentData),
+    Reason(ReasonData),
+    Nothing(NoData),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CreatedData {
+    customer_id: String,
+    items: Vec<OrderItem>,
+    total_amount: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ReservationData {
+    reservation_id: Uuid,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PaymentData {
+    payment_id: Uuid,
+    amount: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct ReasonData {
+    reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct NoData {}
