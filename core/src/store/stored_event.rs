@@ -112,9 +112,10 @@ struct Written {
     data: super::stream_event::Data,
 }
 
-/// The envelope as read: `data` is read once its type and schema are known.
+/// The envelope as read: `data` is read once its type and schema are known. Named as the
+/// errors name it ("expected struct StoredEvent").
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename = "StoredEvent", rename_all = "camelCase")]
 struct Read {
     position: u64,
     stream: Uuid,
@@ -157,6 +158,20 @@ impl StoredEvent {
         // Syntax first, so "not JSON" and "not the envelope" are told apart.
         serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| StoreError::NotJson(with_hidden(text, &e)))?;
+        // serde would also take an array of the seven values for the envelope.
+        let found = match text.trim_start().chars().next() {
+            Some('{') => None,
+            Some('[') => Some("an array"),
+            Some('"') => Some("text"),
+            Some('t' | 'f') => Some("a boolean"),
+            Some('n') => Some("null"),
+            _ => Some("a number"),
+        };
+        if let Some(found) = found {
+            return Err(StoreError::WrongShape(format!(
+                "it is {found}, not an object"
+            )));
+        }
         let read: Read = serde_json::from_str(text)
             .map_err(|e| StoreError::WrongShape(with_hidden(text, &e)))?;
         if !EVENT_TYPES.contains(&read.event_type.as_str()) {

@@ -140,7 +140,8 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
     let mut checked: Vec<String> = EXAMPLES.iter().map(|(f, ..)| (*f).to_owned()).collect();
     // The services' status messages (services/+/status), checked in services/presence.rs; a
     // dead letter (deadletter/<service>), checked in services/dead_letter.rs; InventoryService's
-    // retained stock level (inventory/stock/<productId>), checked in services/stock_levels.rs.
+    // retained stock level (inventory/stock/<productId>), checked in services/stock_levels.rs;
+    // the event store's events (eventstore/orders/<orderId>), checked in store/tests/wire.rs.
     checked.extend(
         [
             "service-online.json",
@@ -148,6 +149,8 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
             "deadletter-payment.json",
             "deadletter-inventory.json",
             "stock-level.json",
+            "eventstore-order-created.json",
+            "eventstore-order-created-v1.json",
         ]
         .map(str::to_owned),
     );

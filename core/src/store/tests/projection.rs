@@ -1,0 +1,337 @@
+//! The read side: the projection is idempotent and waits for gaps, answers queries, measures
+//! its lag, and a rebuild from the store gives the same read model, at any position.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::money::Cents;
+use crate::domain::order::OrderStatus;
+
+fn live(events: &[StoredEvent]) -> ReadModel {
+    let mut model = ReadModel::new();
+    for event in events {
+        model.project(event);
+    }
+    model
+}
+
+fn rebuilt(store: &EventStore, up_to: Option<u64>) -> ReadModel {
+    let mut rebuild = Rebuild::new(up_to);
+    while !rebuild.step(store, 4).is_finished() {}
+    rebuild.finish()
+}
+
+#[test]
+fn the_read_model_answers_what_the_shop_did() {
+    let store = shop();
+    let model = live(store.read_all(0, None));
+    let ids = |views: Vec<&OrderView>| -> Vec<Uuid> { views.iter().map(|v| v.order_id).collect() };
+    assert_eq!(ids(model.by_customer("C123")), [A, C, E]);
+    assert!(model.by_customer("c123").is_empty(), "compared exactly");
+    assert_eq!(ids(model.by_status(OrderStatus::Completed)), [A, D]);
+    assert_eq!(ids(model.by_status(OrderStatus::Cancelled)), [B, C, F, G]);
+    assert_eq!(ids(model.by_status(OrderStatus::InventoryConfirmed)), [E]);
+    assert_eq!(ids(model.orders().collect()), [A, B, C, D, E, F, G]);
+    assert_eq!(
+        model.totals(),
+        Totals {
+            orders: 7,
+            completed: 2,
+            cancelled: 4,
+            pending: 1,
+            // A 59.98 + D 100.01 less the 30.00 of its charge refunded; C's refunded late
+            // charge never counted.
+            revenue: Cents(12_999),
+        }
+    );
+    let d = model.get(D).unwrap();
+    assert_eq!(
+        (d.version, d.created_at, d.updated_at, d.ended_at),
+        (5, at(65_000), at(70_000), Some(at(67_500)))
+    );
+    let c = model.get(C).unwrap();
+    assert_eq!(c.cancel_reason.as_deref(), Some("payment timed out"));
+    assert_eq!(c.ended_at, Some(at(55_000)), "the end is the cancellation");
+    assert_eq!(model.get(E).unwrap().ended_at, None);
+    assert_eq!(
+        (model.position(), model.applied(), model.held()),
+        (26, 26, 0)
+    );
+}
+
+#[test]
+fn revenue_is_exact_to_the_cent_where_floats_drift() {
+    let mut store = EventStore::new();
+    for n in 0..10u128 {
+        let id = Uuid::from_u128(0x500 + n);
+        create(&mut store, id, 0, created("C1", 1, 0.10, 0.10));
+        act(
+            &mut store,
+            id,
+            1,
+            OrderCommand::ConfirmInventory { reservation_id: id },
+        );
+        act(
+            &mut store,
+            id,
+            2,
+            OrderCommand::ConfirmPayment {
+                payment_id: id,
+                amount: 0.10,
+            },
+        );
+    }
+    let revenue = live(store.read_all(0, None)).totals().revenue;
+    assert_eq!(revenue.to_string(), "1.00");
+    assert_ne!(
+        (0..10).map(|_| 0.10).sum::<f64>(),
+        1.0,
+        "what f64 would say"
+    );
+    assert_eq!(Figures::of(store.read_all(0, None)).revenue, revenue);
+}
+
+#[test]
+fn a_redelivered_event_is_a_duplicate_and_changes_nothing() {
+    let store = shop();
+    let events = store.read_all(0, None);
+    let mut model = live(events);
+    let before = model.clone();
+    for event in events {
+        assert_eq!(model.project(event), Projected::Duplicate);
+    }
+    assert_eq!(model, before);
+}
+
+#[test]
+fn an_event_ahead_of_its_stream_is_held_until_the_gap_fills() {
+    let store = shop();
+    let b: Vec<StoredEvent> = store.stream(B).cloned().collect();
+    let mut model = ReadModel::new();
+    assert_eq!(model.project(&b[2]), Projected::Held);
+    assert_eq!(model.project(&b[3]), Projected::Held);
+    assert_eq!(
+        model.project(&b[3]),
+        Projected::Duplicate,
+        "held twice is held once"
+    );
+    assert_eq!(model.get(B), None, "not created yet");
+    assert_eq!(model.project(&b[0]), Projected::Applied { released: 0 });
+    assert_eq!(model.get(B).unwrap().status, OrderStatus::Pending);
+    assert_eq!(model.held(), 2);
+    assert_eq!(model.project(&b[1]), Projected::Applied { released: 2 });
+    let view = model.get(B).unwrap();
+    assert_eq!((view.status, view.version), (OrderStatus::Cancelled, 4));
+    assert_eq!(model.held(), 0);
+    assert_eq!(model.project(&b[4]), Projected::Applied { released: 0 });
+}
+
+#[test]
+fn an_event_no_store_holds_is_refused_not_applied() {
+    let store = shop();
+    let mut second = store.stream(A).nth(1).unwrap().clone();
+    second.version = 1;
+    let mut model = ReadModel::new();
+    assert_eq!(
+        model.project(&second),
+        Projected::Refused("InventoryConfirmed as the first event of a stream".into())
+    );
+    assert_eq!(model, ReadModel::new());
+    let mut again = store.stream(A).next().unwrap().clone();
+    model.project(&again);
+    again.version = 2;
+    assert_eq!(
+        model.project(&again),
+        Projected::Refused("OrderCreated at version 2 of a created order".into())
+    );
+    assert_eq!(model.get(A).unwrap().version, 1);
+}
+
+/// The live feed as MQTT may deliver it: events redelivered, and one stream's events out of
+/// order (B's third before its second).
+fn messy_feed(store: &EventStore) -> Vec<StoredEvent> {
+    let mut feed: Vec<StoredEvent> = Vec::new();
+    for event in store.read_all(0, None) {
+        feed.push(event.clone());
+        if event.position % 3 == 0 {
+            feed.push(event.clone());
+        }
+    }
+    let second = feed
+        .iter()
+        .position(|e| (e.stream, e.version) == (B, 2))
+        .unwrap();
+    let third = feed
+        .iter()
+        .position(|e| (e.stream, e.version) == (B, 3))
+        .unwrap();
+    feed.swap(second, third);
+    feed
+}
+
+#[test]
+fn a_rebuild_equals_the_live_read_model_fed_duplicates_and_a_gap() {
+    let store = shop();
+    let mut model = ReadModel::new();
+    let outcomes: Vec<Projected> = messy_feed(&store)
+        .iter()
+        .map(|e| model.project(e))
+        .collect();
+    assert!(outcomes.contains(&Projected::Held), "the feed had a gap");
+    assert!(
+        outcomes.contains(&Projected::Duplicate),
+        "the feed had redeliveries"
+    );
+    assert!(outcomes.contains(&Projected::Applied { released: 1 }));
+    assert_eq!(rebuilt(&store, None), model);
+    assert_eq!(rebuilt(&store, None).totals().revenue, Cents(12_999));
+}
+
+#[test]
+fn a_rebuild_up_to_a_position_is_the_read_model_of_that_moment() {
+    let store = shop();
+    for p in 0..=store.head() {
+        let then = live(store.read_all(0, Some(p)));
+        assert_eq!(rebuilt(&store, Some(p)), then, "position {p}");
+        assert_eq!(then.position(), p);
+    }
+    // Position 8: A completed, B just cancelled, C not yet created.
+    let then = rebuilt(&store, Some(8));
+    assert_eq!(then.get(B).unwrap().status, OrderStatus::Cancelled);
+    assert_eq!(then.get(C), None);
+    assert_eq!(then.totals().revenue, Cents(5_998));
+    assert_eq!(
+        rebuilt(&store, Some(3)).get(A).unwrap().status,
+        OrderStatus::InventoryConfirmed
+    );
+}
+
+#[test]
+fn a_rebuild_reports_progress_in_chunks_and_follows_a_growing_store() {
+    let mut store = shop();
+    let mut rebuild = Rebuild::new(None);
+    assert_eq!(rebuild.step(&store, 0), Progress { done: 0, total: 26 });
+    let steps: Vec<Progress> = (0..4).map(|_| rebuild.step(&store, 10)).collect();
+    let done: Vec<(u64, bool)> = steps.iter().map(|p| (p.done, p.is_finished())).collect();
+    assert_eq!(done, [(10, false), (20, false), (26, true), (26, true)]);
+    // Appended while rebuilding: the next step takes it in.
+    act(
+        &mut store,
+        E,
+        90_000,
+        OrderCommand::Cancel {
+            reason: "payment timed out".into(),
+        },
+    );
+    assert_eq!(
+        rebuild.step(&store, 10),
+        Progress {
+            done: 27,
+            total: 27
+        }
+    );
+    assert_eq!(rebuild.finish(), live(store.read_all(0, None)));
+    // A limit past the head stops at the head.
+    let mut beyond = Rebuild::new(Some(1_000));
+    assert_eq!(
+        beyond.step(&store, 1_000),
+        Progress {
+            done: 27,
+            total: 27
+        }
+    );
+}
+
+#[test]
+fn lag_counts_the_events_not_projected_and_the_age_of_the_oldest() {
+    let store = shop();
+    let now = at(200_000);
+    let caught_up = live(store.read_all(0, None));
+    assert_eq!(Lag::of(&caught_up, &store, now), Lag::default());
+    assert_eq!(
+        Lag::of(&ReadModel::new(), &EventStore::new(), now),
+        Lag::default()
+    );
+    // Positions 1 to 12 delivered but 10 (C's creation, at 50 s): C's 11 and 12 held.
+    let mut model = ReadModel::new();
+    for event in store
+        .read_all(0, Some(12))
+        .iter()
+        .filter(|e| e.position != 10)
+    {
+        model.project(event);
+    }
+    assert_eq!(
+        (model.held(), model.applied(), model.checkpoint()),
+        (2, 9, 9)
+    );
+    let lag = Lag::of(&model, &store, now);
+    assert_eq!(
+        lag,
+        Lag {
+            events_behind: 26 - 9,
+            ms_behind: 150_000
+        }
+    );
+    // Applied beyond the checkpoint, and not counted behind: D's creation (14).
+    model.project(&store.read_all(14, Some(14))[0]);
+    assert_eq!(Lag::of(&model, &store, now).events_behind, 26 - 10);
+    assert_eq!(lag.time_behind().as_secs(), 150);
+    // A clock behind the store's says 0, not a wrap-around.
+    assert_eq!(Lag::of(&model, &store, at(0)).ms_behind, 0);
+    let nothing = Lag::of(&ReadModel::new(), &store, now);
+    assert_eq!(
+        nothing,
+        Lag {
+            events_behind: 26,
+            ms_behind: 200_000
+        }
+    );
+}
+
+#[test]
+fn the_projection_delay_setting_reads_whole_milliseconds_up_to_a_minute() {
+    use std::time::Duration;
+    assert_eq!(DEFAULT_PROJECTION_DELAY, Duration::ZERO);
+    for (text, ms) in [("0", 0), ("1500", 1_500), (" 60000 ", 60_000)] {
+        assert_eq!(parse_projection_delay(text), Ok(Duration::from_millis(ms)));
+    }
+    for text in ["", "-1", "60001", "1.5", "slow", "1e3"] {
+        let error = parse_projection_delay(text).unwrap_err();
+        assert!(
+            error.ends_with("is not a projection delay: use whole milliseconds from 0 to 60000"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        parse_projection_delay("slow").unwrap_err(),
+        "\"slow\" is not a projection delay: use whole milliseconds from 0 to 60000"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever order MQTT delivers the events in, and however often, the read model ends as
+    /// the rebuild from the store.
+    #[test]
+    fn any_delivery_order_with_redeliveries_ends_as_the_rebuild(
+        feed in Just(shop().read_all(0, None).to_vec())
+            .prop_flat_map(|events| {
+                let n = events.len();
+                (Just(events), proptest::collection::vec(0..n, 0..20))
+            })
+            .prop_map(|(mut events, again)| {
+                let repeats: Vec<StoredEvent> = again.iter().map(|&i| events[i].clone()).collect();
+                events.extend(repeats);
+                events
+            })
+            .prop_shuffle()
+    ) {
+        let store = shop();
+        let model = live(&feed);
+        prop_assert_eq!(model.held(), 0);
+        prop_assert_eq!(Lag::of(&model, &store, at(0)).events_behind, 0);
+        prop_assert_eq!(model, rebuilt(&store, None));
+    }
+}

@@ -1,0 +1,105 @@
+//! The wire contract's examples of `eventstore/orders/<orderId>` (`docs/wire-contract/`): each
+//! read and written back byte for byte (without layout), and named in the README.
+
+use super::*;
+use crate::domain::events::{seed, DomainEvent, OrderCreated};
+use crate::domain::topics;
+
+const CURRENT: &str = include_str!("../../../../docs/wire-contract/eventstore-order-created.json");
+const SCHEMA_1: &str =
+    include_str!("../../../../docs/wire-contract/eventstore-order-created-v1.json");
+const README: &str = include_str!("../../../../docs/wire-contract/README.md");
+
+/// The examples hold no whitespace inside their strings.
+fn compact(pretty: &str) -> String {
+    pretty.split_whitespace().collect()
+}
+
+#[test]
+fn the_current_example_reads_and_writes_back_byte_for_byte() {
+    let event = StoredEvent::decode(CURRENT.as_bytes()).unwrap();
+    assert_eq!(
+        String::from_utf8(event.to_json()).unwrap(),
+        compact(CURRENT)
+    );
+    assert!(CURRENT.ends_with("}\n"));
+    // It is the seed's order, as OrderService would append it first.
+    let seed: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+    let mut store = EventStore::new();
+    let appended = store
+        .append(
+            seed.order_id,
+            ExpectedVersion::NoStream,
+            vec![StreamEvent::Created {
+                customer_id: seed.customer_id,
+                items: seed.items,
+                total_amount: seed.total_amount,
+            }],
+            seed.created_at,
+        )
+        .unwrap();
+    assert_eq!(appended, std::slice::from_ref(&event));
+    let on_wire = StoredEvent::decode_on(
+        &format!("eventstore/orders/{}", seed::ORDER_ID),
+        CURRENT.as_bytes(),
+    );
+    assert_eq!(on_wire, Ok(event));
+}
+
+#[test]
+fn the_schema_1_example_is_upcast_to_the_current_one_without_its_items() {
+    let old = StoredEvent::decode(SCHEMA_1.as_bytes()).unwrap();
+    assert_eq!(old.schema, 1);
+    assert!(SCHEMA_1.ends_with("}\n"));
+    let written = String::from_utf8(old.to_json()).unwrap();
+    let current_without_items = compact(CURRENT).replace(
+        r#""items":[{"productId":"P001","quantity":2,"price":29.99}]"#,
+        r#""items":[]"#,
+    );
+    assert_eq!(written, current_without_items);
+}
+
+#[test]
+fn the_readme_describes_the_topic_its_examples_and_every_type() {
+    let section: String = README
+        .lines()
+        .skip_while(|l| !l.starts_with("## The event store"))
+        .take_while(|l| !l.starts_with("## ") || l.starts_with("## The event store"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        !section.is_empty(),
+        "README has a section ## The event store"
+    );
+    for needle in [
+        "`eventstore/orders/<orderId>`",
+        "`eventstore/orders/+`",
+        "(eventstore-order-created.json)",
+        "(eventstore-order-created-v1.json)",
+        "QoS 1",
+        "not retained",
+    ] {
+        assert!(
+            section.contains(needle),
+            "README's event store section: {needle}"
+        );
+    }
+    for type_name in EVENT_TYPES {
+        assert!(
+            section.contains(&format!("`{type_name}`")),
+            "README: {type_name}"
+        );
+    }
+    assert_eq!(EVENTSTORE_FILTER, format!("{EVENTSTORE_PREFIX}+"));
+}
+
+#[test]
+fn the_store_s_topics_are_not_the_flow_s() {
+    // The services' topics carry DomainEvents; the store's do not, and none of the flow's
+    // topics falls under the store's filter.
+    assert!(DomainEvent::decode(&topic(A), CURRENT.as_bytes()).is_err());
+    for flow_topic in topics::ALL {
+        assert_eq!(stream_of_topic(flow_topic), None, "{flow_topic}");
+        assert!(!flow_topic.starts_with("eventstore/"));
+    }
+}
