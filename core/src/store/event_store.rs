@@ -52,8 +52,11 @@ pub enum AppendError {
     /// must read it again, decide again, and append under the new version.
     #[error("concurrency error: {} is at version {actual}, not {expected}", stream_name(*.stream))]
     Conflict {
+        /// The stream appended to.
         stream: Uuid,
+        /// The version the writer gave.
         expected: ExpectedVersion,
+        /// The stream's version now (0 for no stream).
         actual: u64,
     },
     /// A new stream must start with `OrderCreated`.

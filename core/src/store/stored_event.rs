@@ -44,6 +44,7 @@ pub struct StoredEvent {
 /// learner can read, naming the field, the line or the position at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The bytes are not UTF-8 (JSON is).
     #[error("stored event is not UTF-8 text")]
     NotUtf8,
     /// serde_json's description of the syntax error, naming an invisible character where it
@@ -127,6 +128,17 @@ struct Read {
     data: Value,
 }
 
+/// The longest message of serde_json's kept whole: it quotes a mistyped value in full, and
+/// echoing a megabyte back into the page's log helps nobody.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+fn short(message: String) -> String {
+    match crate::outside_text::cut(&message, MAX_MESSAGE_CHARS) {
+        Some(start) => format!("{start}… (cut)"),
+        None => message,
+    }
+}
+
 impl StoredEvent {
     /// The event as compact JSON (the payload on `eventstore/orders/<orderId>`), in the
     /// current schema ([`CURRENT_SCHEMA`]) whatever schema it was read from.
@@ -157,7 +169,7 @@ impl StoredEvent {
         let text = std::str::from_utf8(bytes).map_err(|_| StoreError::NotUtf8)?;
         // Syntax first, so "not JSON" and "not the envelope" are told apart.
         serde_json::from_str::<serde::de::IgnoredAny>(text)
-            .map_err(|e| StoreError::NotJson(with_hidden(text, &e)))?;
+            .map_err(|e| StoreError::NotJson(short(with_hidden(text, &e))))?;
         // serde would also take an array of the seven values for the envelope.
         let found = match text.trim_start().chars().next() {
             Some('{') => None,
@@ -173,7 +185,7 @@ impl StoredEvent {
             )));
         }
         let read: Read = serde_json::from_str(text)
-            .map_err(|e| StoreError::WrongShape(with_hidden(text, &e)))?;
+            .map_err(|e| StoreError::WrongShape(short(with_hidden(text, &e))))?;
         if !EVENT_TYPES.contains(&read.event_type.as_str()) {
             let shown: String = read.event_type.chars().take(40).collect();
             return Err(StoreError::UnknownType(quoted(&shown)));
@@ -192,7 +204,9 @@ impl StoredEvent {
         let data = upcast(&event_type, read.schema, read.data).map_err(bad_data)?;
         let event = StreamEvent::from_data(&event_type, data)
             .unwrap_or_else(|| Err(format!("`{event_type}` is not a known type")))
-            .map_err(|reason| bad_data(crate::outside_text::visible(&reason).into_owned()))?;
+            .map_err(|reason| {
+                bad_data(short(crate::outside_text::visible(&reason).into_owned()))
+            })?;
         let invalid = |reason: String| StoreError::Invalid {
             event_type: event_type.clone(),
             reason,

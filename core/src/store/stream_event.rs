@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::events::OrderItem;
+use crate::domain::events::{OrderCreated, OrderItem};
 use crate::domain::order::OrderEvent;
 
 /// One event of an order's stream (source document 004's `DomainEvent`s, as its
@@ -26,8 +26,11 @@ pub enum StreamEvent {
     /// The order was placed: the seed's `OrderCreated` without its id (the stream's) and time
     /// (the stored event's `recordedAt`).
     Created {
+        /// Who ordered (the seed's `customerId`).
         customer_id: String,
+        /// The order's lines (empty for an order recorded in schema 1).
         items: Vec<OrderItem>,
+        /// The total in currency units (59.98).
         total_amount: f64,
     },
     /// What happened to the order afterwards.
@@ -190,6 +193,18 @@ impl StreamEvent {
                 | OrderEvent::Cancelled { reason },
             ) if reason.trim().is_empty() => Err("`reason` is empty; it says why".into()),
             StreamEvent::Order(_) => Ok(()),
+        }
+    }
+}
+
+impl From<OrderCreated> for StreamEvent {
+    /// The stream's first event from the order's `orders/created` message (its id is the
+    /// stream's, its `createdAt` is not kept: the stored event's `recordedAt` is the store's).
+    fn from(order: OrderCreated) -> Self {
+        StreamEvent::Created {
+            customer_id: order.customer_id,
+            items: order.items,
+            total_amount: order.total_amount,
         }
     }
 }

@@ -191,6 +191,24 @@ fn echoes_of_outside_text_are_short_and_visible() {
     let long_type = json(&payment()).replace("PaymentConfirmed", &"X".repeat(10_000));
     let message = decode(&long_type).unwrap_err().to_string();
     assert!(message.len() < 400, "{}", message.len());
+    for (from, to) in [
+        (
+            r#""position":3"#,
+            format!(r#""position":"{}""#, "9".repeat(100_000)),
+        ),
+        (
+            r#""amount":59.98"#,
+            format!(r#""amount":"{}""#, "9".repeat(100_000)),
+        ),
+    ] {
+        let message = decode(&json(&payment()).replace(from, &to))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.len() < 400 && message.ends_with("… (cut)"),
+            "{message}"
+        );
+    }
     let hidden = json(&payment()).replace("PaymentConfirmed", "Payment\u{202E}Confirmed");
     let message = decode(&hidden).unwrap_err().to_string();
     assert!(

@@ -30,11 +30,7 @@ fn the_current_example_reads_and_writes_back_byte_for_byte() {
         .append(
             seed.order_id,
             ExpectedVersion::NoStream,
-            vec![StreamEvent::Created {
-                customer_id: seed.customer_id,
-                items: seed.items,
-                total_amount: seed.total_amount,
-            }],
+            vec![seed.clone().into()],
             seed.created_at,
         )
         .unwrap();
