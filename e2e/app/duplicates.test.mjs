@@ -12,7 +12,7 @@ import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
-import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
 /** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
 const watched = (t, params, body) =>
@@ -62,7 +62,11 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.equal(await page.inputValue('#dedupe'), 'off', 'the link set the switch');
       const orderId = await placeOrder(page);
       await waitForRow(page, orderId, 'Completed');
-      // From the packet inspector this time: OrderService's PUBLISH of the order.
+      // From the packet inspector this time: OrderService's PUBLISH of the order, among the
+      // oldest packets (the list draws the rows in view: scroll to its end).
+      await page.$eval('[data-testid="packet-list"]', (list) => { list.scrollTop = list.scrollHeight; });
+      await waitInPage(page, "the order's PUBLISH drawn", () =>
+        document.querySelector('[data-testid="packet-row"][data-kind="PUBLISH"][data-topic="orders/created"][data-direction="out"]') !== null);
       const seq = await page.evaluate((id) => {
         const rows = [...document.querySelectorAll('[data-testid="packet-row"][data-kind="PUBLISH"][data-topic="orders/created"][data-direction="out"]')];
         return rows.map((r) => r.dataset.seq).find(Boolean);
@@ -92,6 +96,7 @@ describeApp('duplicates and the idempotent consumer', () => {
       const row = await waitForRow(page, orderId, 'Completed');
       assert.equal(row.charges, 1, 'charged once');
       assert.equal(await page.locator('[data-testid="order-row"]').count(), 1);
-      assert.ok((await page.locator('[data-testid="log-entry"][data-status="duplicate"]').count()) >= 4, 'repeats logged as ignored');
+      // The logs are reported in batches: wait for the repeats to be logged as ignored.
+      await waitInPage(page, 'repeats logged as ignored', () => document.querySelectorAll('[data-testid="log-entry"][data-status="duplicate"]').length >= 4);
     }));
 });

@@ -30,6 +30,7 @@ use eda_core::services::{
     SagaStyle, ServiceId, Stock, Work,
 };
 use eda_core::state::{Action, FlowQos, LogEntry, Outcome, SessionMode};
+use eda_core::store::StoredEvent;
 use eda_core::trace::service_links::ServiceLinks;
 use eda_core::trace::service_status::CRASHED;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
@@ -532,6 +533,19 @@ impl Runtime {
             .publish_with(request)
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// OrderService appended `event` to its store: published on `eventstore/orders/<orderId>`
+    /// (QoS 1, for the read side and anyone watching), and kept in the page's copy of the
+    /// store (the Event store panel).
+    fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
+        let request = PublishRequest::new(event.topic(), event.to_json(), QoS::AtLeastOnce);
+        if let Err(e) = self.client(instance).publish_with(request) {
+            self.log(instance.service, problem(&event.topic(), e.to_string()));
+        }
+        if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
+            self.log(instance.service, problem("event store", e.to_string()));
+        }
     }
 
     /// Publishes a domain event with `instance`'s client at its topic's QoS. Under MQTT 5.0 the
@@ -1061,6 +1075,7 @@ impl Runtime {
                     self.arm(after, work, worker);
                 }
                 Command::Notify(text) => self.tell(Action::Notified(text)),
+                Command::Record(event) => self.record_stored(instance, event),
             }
         }
         if stock_changed {

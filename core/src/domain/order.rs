@@ -90,6 +90,19 @@ pub enum Step {
     Compensated(Uuid),
 }
 
+impl fmt::Display for Step {
+    /// `awaiting`, `done (7c9e6679-…)`, `failed: out of stock`, `undone (7c9e6679-…)`: the
+    /// step as the Event store panel's rewind shows it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Awaiting => f.write_str("awaiting"),
+            Step::Confirmed(id) => write!(f, "done ({id})"),
+            Step::Failed(reason) => write!(f, "failed: {reason}"),
+            Step::Compensated(id) => write!(f, "undone ({id})"),
+        }
+    }
+}
+
 impl Step {
     /// Whether the step succeeded (and has not been undone).
     pub fn is_confirmed(&self) -> bool {

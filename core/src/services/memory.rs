@@ -54,11 +54,6 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
         Some(value)
     }
 
-    /// Everything remembered, in no particular order.
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.entries.values()
-    }
-
     /// Whether anything is remembered under `key`.
     pub fn contains(&self, key: &K) -> bool {
         self.entries.contains_key(key)

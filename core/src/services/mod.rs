@@ -175,6 +175,10 @@ pub enum Command {
     /// Publish, retained, with the service's client: InventoryService's stock level of one
     /// product, or an empty message that clears it (see [`stock_levels`]).
     Retain(stock_levels::StockUpdate),
+    /// OrderService appended this event to its event store: keep it (the browser's database)
+    /// and publish it on `eventstore/orders/<orderId>` for the read side
+    /// ([`crate::store::topic`]).
+    Record(crate::store::StoredEvent),
 }
 
 /// Work that finishes later, through [`Flow::complete`]: a charge or a reservation (simulated

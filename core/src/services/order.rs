@@ -7,9 +7,11 @@
 //! as timed out. Under orchestration it also sends the commands: reserve, then charge, and the
 //! compensations (release, refund), including for a success that arrives after it gave up.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use uuid::Uuid;
 
-use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle};
 use super::{Command, Rejection, Work};
 use crate::domain::events::{
@@ -19,6 +21,7 @@ use crate::domain::events::{
 use crate::domain::order::{Order, OrderCommand, OrderEvent, Step};
 use crate::domain::order_form::ValidOrder;
 use crate::domain::timestamp::Timestamp;
+use crate::store::{EventStore, ExpectedVersion, StreamEvent};
 
 /// The event for `order`, placed at `now` under `order_id` (the seed's `Guid.NewGuid()`, made
 /// by the caller). The total comes from whole cents, so it is exact to the cent.
@@ -57,29 +60,82 @@ pub struct Saga {
     pub style: SagaStyle,
 }
 
-/// OrderService's memory: the sagas of the orders it has seen.
-#[derive(Debug, Clone)]
+/// OrderService's memory: an event store holding one stream per order it has seen created
+/// (source document 004's event-sourced `OrderService`), and the style each saga started
+/// under. An order is never kept as a state: it is folded from its stream each time it is
+/// needed ([`EventStore::fold`]), decided on, and what it decided appended under the version it
+/// read ([`ExpectedVersion::Exactly`]); each appended event is also published
+/// ([`Command::Record`]) for the read side.
+#[derive(Debug, Clone, Default)]
 pub struct OrderService {
-    sagas: Recent<Uuid, Saga>,
-}
-
-impl Default for OrderService {
-    fn default() -> Self {
-        OrderService {
-            sagas: Recent::new(ORDERS_REMEMBERED),
-        }
-    }
+    store: EventStore,
+    styles: BTreeMap<Uuid, SagaStyle>,
 }
 
 impl OrderService {
-    /// The saga of `order_id`, if OrderService has seen it created.
-    pub fn saga(&self, order_id: Uuid) -> Option<&Saga> {
-        self.sagas.get(&order_id)
+    /// The saga of `order_id` (its order folded from its stream), if OrderService has seen it
+    /// created.
+    pub fn saga(&self, order_id: Uuid) -> Option<Saga> {
+        let order = self.store.fold(order_id)?;
+        let style = self.styles.get(&order_id).copied().unwrap_or_default();
+        Some(Saga { order, style })
     }
 
-    /// Every saga remembered, in no particular order.
-    pub fn sagas(&self) -> impl Iterator<Item = &Saga> {
-        self.sagas.values()
+    /// Every saga, in the order the orders were created.
+    pub fn sagas(&self) -> impl Iterator<Item = Saga> + '_ {
+        self.store.streams().iter().filter_map(|id| self.saga(*id))
+    }
+
+    /// The event store: every order's stream.
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Takes over `store` (the page's own, read back from the browser's database after a
+    /// reload), each saga under `style`; returns each open order's deadline to arm: what is
+    /// left of `timeout` since its creation was recorded, at `now` (due at once when it has
+    /// passed).
+    pub fn restore(
+        &mut self,
+        store: EventStore,
+        style: SagaStyle,
+        timeout: Duration,
+        now: Timestamp,
+    ) -> Vec<Command> {
+        self.styles = store.streams().iter().map(|id| (*id, style)).collect();
+        self.store = store;
+        let mut deadlines = Vec::new();
+        for &order_id in self.store.streams() {
+            let open = self
+                .store
+                .fold(order_id)
+                .is_some_and(|order| !order.status.is_terminal());
+            let created = self.store.stream(order_id).next().map(|e| e.recorded_at);
+            if let (true, Some(created)) = (open, created) {
+                let elapsed = u64::try_from(now.unix_millis() - created.unix_millis()).unwrap_or(0);
+                deadlines.push(Command::Schedule {
+                    after: timeout.saturating_sub(Duration::from_millis(elapsed)),
+                    work: Work::Deadline { order_id },
+                });
+            }
+        }
+        deadlines
+    }
+
+    /// Appends `events` to `order_id`'s stream under `expected`, and publishes each for the
+    /// read side. A stale `expected` is refused with the store's concurrency error.
+    fn append(
+        &mut self,
+        order_id: Uuid,
+        expected: ExpectedVersion,
+        events: Vec<StreamEvent>,
+        now: Timestamp,
+    ) -> Result<Vec<Command>, Rejection> {
+        let stored = self
+            .store
+            .append(order_id, expected, events, now)
+            .map_err(|e| Rejection::new(e.to_string()))?;
+        Ok(stored.into_iter().map(Command::Record).collect())
     }
 
     /// What a message asks of OrderService.
@@ -128,20 +184,28 @@ impl OrderService {
         created: OrderCreated,
     ) -> Vec<Command> {
         let order_id = created.order_id;
-        if self.sagas.contains(&order_id) {
+        if self.store.version(order_id) > 0 {
             return Vec::new();
         }
-        let order = Order::new(order_id, &created.customer_id, created.total_amount);
         let style = settings.saga;
-        self.sagas.insert(order_id, Saga { order, style });
-        let mut commands = vec![Command::Schedule {
+        let items = created.items.clone();
+        let Ok(mut commands) = self.append(
+            order_id,
+            ExpectedVersion::NoStream,
+            vec![StreamEvent::from(created)],
+            now,
+        ) else {
+            return Vec::new();
+        };
+        self.styles.insert(order_id, style);
+        commands.push(Command::Schedule {
             after: settings.saga_timeout,
             work: Work::Deadline { order_id },
-        }];
+        });
         if style == SagaStyle::Orchestration {
             let reserve = ReserveInventory {
                 order_id,
-                items: created.items,
+                items,
                 requested_at: now,
             };
             commands.push(Command::Publish(reserve.into()));
@@ -151,7 +215,7 @@ impl OrderService {
 
     /// The order's deadline passed at `now`: an order still open is cancelled as timed out.
     pub fn deadline(&mut self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
-        let Some(saga) = self.sagas.get(&order_id) else {
+        let Some(saga) = self.saga(order_id) else {
             return Vec::new();
         };
         if saga.order.status.is_terminal() {
@@ -178,7 +242,9 @@ impl OrderService {
         now: Timestamp,
         command: OrderCommand,
     ) -> Result<Vec<Command>, Rejection> {
-        let Some(saga) = self.sagas.get_mut(&order_id) else {
+        // Read the stream, fold it, decide, and append under the version read.
+        let expected = ExpectedVersion::Exactly(self.store.version(order_id));
+        let Some(mut saga) = self.saga(order_id) else {
             return Err(Rejection::early(super::ServiceId::Order, order_id));
         };
         let orchestrated = saga.style == SagaStyle::Orchestration;
@@ -187,8 +253,13 @@ impl OrderService {
             .order
             .handle(&command)
             .map_err(|refusal| Rejection::new(refusal.to_string()))?;
+        let mut commands = self.append(
+            order_id,
+            expected,
+            events.iter().cloned().map(StreamEvent::from).collect(),
+            now,
+        )?;
         let order = &saga.order;
-        let mut commands = Vec::new();
         for event in &events {
             match event {
                 // A success after the saga gave up: under orchestration, OrderService asks for

@@ -32,6 +32,8 @@ struct Wire {
     duplicated: Vec<&'static str>,
     /// What the broker retains per topic (`Command::Retain`; an empty payload clears it).
     retained: std::collections::BTreeMap<String, Vec<u8>>,
+    /// What OrderService appended to its event store, in order (`Command::Record`).
+    recorded: Vec<crate::store::StoredEvent>,
 }
 
 impl Wire {
@@ -48,6 +50,7 @@ impl Wire {
             rejections: Vec::new(),
             duplicated: Vec::new(),
             retained: Default::default(),
+            recorded: Vec::new(),
         }
     }
 
@@ -65,6 +68,7 @@ impl Wire {
                     self.timers.push((due, self.armed, work));
                 }
                 Command::Notify(text) => self.notifications.push(text),
+                Command::Record(event) => self.recorded.push(event),
                 Command::Retain(update) => match update.payload() {
                     empty if empty.is_empty() => drop(self.retained.remove(&update.topic())),
                     payload => drop(self.retained.insert(update.topic(), payload)),
@@ -567,8 +571,15 @@ fn an_order_published_from_outside_gets_its_terminal_event_and_an_early_result_w
         )
         .unwrap();
     assert!(
-        matches!(commands[..], [Command::Schedule { .. }]),
-        "{commands:?}"
+        matches!(
+            commands[..],
+            [
+                Command::Record(_),
+                Command::Schedule { .. },
+                Command::Record(_)
+            ]
+        ),
+        "the order's creation, its deadline, and the payment kept, recorded: {commands:?}"
     );
     let saga = wire
         .flow
@@ -892,6 +903,81 @@ fn a_product_removed_from_the_stock_mid_reservation_fails_it() {
         reason.contains("P001") && reason.contains("no longer in the stock"),
         "{reason}"
     );
+}
+
+/// OrderService is event-sourced: what it recorded (and published for the read side) is its
+/// store, each order's saga is the fold of its stream, a projection of the recorded events
+/// agrees with the sagas, and a page that reloads its store resumes each open saga with what
+/// is left of its deadline.
+#[test]
+fn order_service_keeps_each_order_as_a_stream_and_a_reload_resumes_open_sagas() {
+    use crate::store::{EventStore, ReadModel};
+    for style in SagaStyle::ALL {
+        let mut wire = Wire::new(FlowSettings {
+            stock: stock(2),
+            ..settings(style)
+        });
+        wire.flow.inventory.set_stock(stock(2));
+        let (done, short, open) = (order_id(1), order_id(2), order_id(3));
+        wire.place(done, &draft(2));
+        wire.settle();
+        wire.place(short, &draft(1));
+        wire.settle();
+        wire.place(open, &draft(1));
+        wire.deliver();
+        let store = wire.flow.order.store().clone();
+        assert_eq!(
+            store,
+            EventStore::load(wire.recorded.clone()).unwrap(),
+            "{style:?}: every appended event was recorded, in order"
+        );
+        let mut read_model = ReadModel::new();
+        for event in &wire.recorded {
+            read_model.project(event);
+        }
+        for id in [done, short, open] {
+            let saga = wire.flow.order.saga(id).unwrap();
+            assert_eq!(store.fold(id).as_ref(), Some(&saga.order), "{style:?}");
+            assert_eq!(read_model.get(id).unwrap().status, saga.order.status);
+        }
+        assert_eq!(
+            store.stream(done).map(|e| e.event.type_name()).last(),
+            Some("OrderCompleted")
+        );
+        assert!(
+            store
+                .stream(short)
+                .any(|e| e.event.type_name() == "OrderCancelled"),
+            "{style:?}: out of stock"
+        );
+        // The page reloads 2 s later: the open saga's deadline is due in what is left of 5 s.
+        let later = Timestamp::from_unix_millis(wire.now_ms + 2_000).unwrap();
+        let mut reloaded = Flow::new(settings(style));
+        let deadlines = reloaded
+            .order
+            .restore(store.clone(), style, Duration::from_secs(5), later);
+        let created = store.stream(open).next().unwrap().recorded_at.unix_millis();
+        let left = 5_000 - (later.unix_millis() - created);
+        assert_eq!(
+            deadlines,
+            [Command::Schedule {
+                after: Duration::from_millis(left as u64),
+                work: Work::Deadline { order_id: open },
+            }],
+            "{style:?}: only the open order"
+        );
+        assert_eq!(
+            reloaded.order.saga(done).unwrap().order.status,
+            OrderStatus::Completed
+        );
+        // Its deadline passing cancels it, appended after what the old page recorded.
+        let cancelled = reloaded.order.deadline(open, later);
+        let Some(Command::Record(event)) = cancelled.first() else {
+            panic!("{cancelled:?}");
+        };
+        assert_eq!(event.position, store.head() + 1);
+        assert_eq!(event.version, store.version(open) + 1);
+    }
 }
 
 mod ordering;

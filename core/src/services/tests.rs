@@ -125,10 +125,21 @@ fn decisions_per_service_on_a_new_order() {
     let table = [
         (
             ServiceId::Order,
-            vec![Command::Schedule {
-                after: settings.saga_timeout,
-                work: Work::Deadline { order_id },
-            }],
+            vec![
+                // The order's stream starts in OrderService's event store.
+                Command::Record(crate::store::StoredEvent {
+                    position: 1,
+                    stream: order_id,
+                    version: 1,
+                    schema: crate::store::CURRENT_SCHEMA,
+                    recorded_at: now(),
+                    event: order().into(),
+                }),
+                Command::Schedule {
+                    after: settings.saga_timeout,
+                    work: Work::Deadline { order_id },
+                },
+            ],
         ),
         (
             ServiceId::Payment,

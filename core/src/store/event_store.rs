@@ -98,41 +98,50 @@ impl EventStore {
         events.sort_by_key(|e| e.position);
         let mut store = EventStore::new();
         for event in events {
-            let expected = store.head() + 1;
-            if event.position != expected {
-                return Err(StoreError::PositionGap {
-                    expected,
-                    found: event.position,
-                });
-            }
-            let due = store.version(event.stream) + 1;
-            if event.version != due {
-                return Err(StoreError::VersionGap {
-                    stream: stream_name(event.stream),
-                    position: event.position,
-                    expected: due,
-                    found: event.version,
-                });
-            }
-            let created = matches!(event.event, StreamEvent::Created { .. });
-            if created != (event.version == 1) {
-                let reason = if created {
-                    "OrderCreated may only be a stream's first event".to_owned()
-                } else {
-                    format!(
-                        "a stream's first event must be OrderCreated, not {}",
-                        event.event.type_name()
-                    )
-                };
-                return Err(StoreError::Misplaced {
-                    stream: stream_name(event.stream),
-                    version: event.version,
-                    reason,
-                });
-            }
-            store.push(event);
+            store.insert(event)?;
         }
         Ok(store)
+    }
+
+    /// Adds one event another store appended (a copy kept in step, such as the page's view of
+    /// OrderService's store): it must be the next position, its stream's next version, and an
+    /// `OrderCreated` exactly when it is version 1. Errors as [`EventStore::load`]'s, with
+    /// nothing added.
+    pub fn insert(&mut self, event: StoredEvent) -> Result<(), StoreError> {
+        let expected = self.head() + 1;
+        if event.position != expected {
+            return Err(StoreError::PositionGap {
+                expected,
+                found: event.position,
+            });
+        }
+        let due = self.version(event.stream) + 1;
+        if event.version != due {
+            return Err(StoreError::VersionGap {
+                stream: stream_name(event.stream),
+                position: event.position,
+                expected: due,
+                found: event.version,
+            });
+        }
+        let created = matches!(event.event, StreamEvent::Created { .. });
+        if created != (event.version == 1) {
+            let reason = if created {
+                "OrderCreated may only be a stream's first event".to_owned()
+            } else {
+                format!(
+                    "a stream's first event must be OrderCreated, not {}",
+                    event.event.type_name()
+                )
+            };
+            return Err(StoreError::Misplaced {
+                stream: stream_name(event.stream),
+                version: event.version,
+                reason,
+            });
+        }
+        self.push(event);
+        Ok(())
     }
 
     /// Appends `events` to `stream` if it is at the `expected` version; returns them as stored,

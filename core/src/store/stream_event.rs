@@ -76,6 +76,12 @@ impl StreamEvent {
         )
     }
 
+    /// The `data` object of the stored JSON, as compact text (`{"reason":"payment declined"}`),
+    /// for a view that shows an event's body.
+    pub fn data_json(&self) -> String {
+        serde_json::to_string(&self.data()).unwrap_or_default()
+    }
+
     /// The `data` object of the stored JSON.
     pub(super) fn data(&self) -> Data {
         match self.clone() {

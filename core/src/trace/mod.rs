@@ -98,6 +98,10 @@ pub struct Trace {
     pub orders: OrderBook,
     /// Which of them the views show, and the dots' clock.
     pub playback: Playback,
+    /// A copy of OrderService's event store, kept in step by the runtime as OrderService
+    /// appends (each event it records), for the Event store panel. Not a packet: clearing
+    /// the trace keeps it, as OrderService keeps its store.
+    pub store: crate::store::EventStore,
 }
 
 impl Default for Trace {
@@ -121,6 +125,7 @@ impl Trace {
             saga: SagaStyle::default(),
             orders: OrderBook::default(),
             playback: Playback::live(Speed::ONE),
+            store: crate::store::EventStore::new(),
         }
     }
 
