@@ -18,9 +18,17 @@ pub mod clock;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]
+pub mod event_db;
+#[cfg(target_arch = "wasm32")]
 pub mod hooks;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 pub mod shared_trace;
+#[cfg(target_arch = "wasm32")]
+pub mod tab_session;
 
 pub use shared_trace::SharedTrace;
+
+// Unit tests built for wasm32 run in headless Chromium, like `tests/*.rs`.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
