@@ -6,6 +6,9 @@
 //!   and service event in the [`SharedTrace`].
 //! - [`clock`]: the only place that reads the time or draws a random id.
 //! - [`address_bar`]: the query string in and out (its grammar is the core's).
+//! - [`event_db`]: the event store's records in the browser's database (IndexedDB), and why it
+//!   may be unavailable ([`event_db::StorageError`]).
+//! - [`tab_session`]: the tab's session tag (the client ids' `<tag>`), kept across a reload.
 //! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
 //!   method for everything the learner can do), and the animation-frame, on-screen and resize
 //!   hooks.

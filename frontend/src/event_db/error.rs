@@ -12,7 +12,7 @@ pub enum StorageError {
     #[error(
         "This browser does not let the page keep a database here (private window, or site data \
          blocked), so the orders will not come back after a reload. The page keeps working in \
-         memory; nothing shown is lost. (The browser said: {reason}.)"
+         memory; nothing shown is lost. The browser said: {reason}"
     )]
     Unavailable {
         /// The browser's explanation, e.g. `SecurityError: The operation is insecure.`

@@ -42,7 +42,13 @@ const STORE: &str = "events";
 /// The index on the records' `stream`.
 const STREAM_INDEX: &str = "stream";
 
-/// An open connection to the event store. Dropping it closes the connection.
+/// An open connection to the event store. Dropping it closes the connection; another tab that
+/// upgrades the database to a newer version closes it too (later calls then fail with
+/// [`StorageError::Other`]).
+///
+/// Await each call to its end. Dropping the future of [`EventDb::append`] or
+/// [`EventDb::clear`] half-way drops `idb`'s event handlers: the browser then reports an error
+/// and, as a rule, aborts the transaction (nothing of the batch is stored).
 #[derive(Debug)]
 pub struct EventDb {
     db: Database,
