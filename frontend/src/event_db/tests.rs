@@ -1,4 +1,5 @@
-//! The blocked upgrade, which needs a schema version other than the page's: in Chromium.
+//! The schema and the blocked upgrade (which needs a schema version other than the page's), in
+//! Chromium, with the browser's own API beside the driver.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -50,4 +51,29 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
         "the database was upgraded after all: {again:?}"
     );
     again.unwrap().close();
+}
+
+#[wasm_bindgen_test]
+async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
+    let name = "eda-test-schema";
+    drop(EventDb::open(name).await.unwrap());
+    let db = other_tab_opens(name, 1).await.unwrap();
+    assert_eq!(db.version(), 1.0);
+    let store = db
+        .transaction_with_str("events")
+        .unwrap()
+        .object_store("events")
+        .unwrap();
+    assert_eq!(
+        store.key_path().unwrap().as_string().as_deref(),
+        Some("position")
+    );
+    assert!(!store.auto_increment());
+    let index = store.index("stream").unwrap();
+    assert_eq!(
+        index.key_path().unwrap().as_string().as_deref(),
+        Some("stream")
+    );
+    assert!(!index.unique());
+    db.close();
 }
