@@ -40,7 +40,8 @@ pub fn fresh_id() -> Uuid {
     Uuid::new_v4()
 }
 
-/// Six hex digits that make one page load's client ids unique: `eda-<tag>-order`…
-pub fn session_tag() -> String {
+/// Six fresh hex digits that make a tab's client ids unique: `eda-<tag>-order`… (a reload of
+/// the same tab keeps its tag: [`crate::tab_session::session_tag`]).
+pub fn fresh_session_tag() -> String {
     fresh_id().simple().to_string()[..6].to_owned()
 }

@@ -6,6 +6,9 @@
 //!   and service event in the [`SharedTrace`].
 //! - [`clock`]: the only place that reads the time or draws a random id.
 //! - [`address_bar`]: the query string in and out (its grammar is the core's).
+//! - [`event_db`]: the event store's records in the browser's database (IndexedDB), and why it
+//!   may be unavailable ([`event_db::StorageError`]).
+//! - [`tab_session`]: the tab's session tag (the client ids' `<tag>`), kept across a reload.
 //! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
 //!   method for everything the learner can do), and the animation-frame, on-screen and resize
 //!   hooks.
@@ -18,9 +21,17 @@ pub mod clock;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]
+pub mod event_db;
+#[cfg(target_arch = "wasm32")]
 pub mod hooks;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 pub mod shared_trace;
+#[cfg(target_arch = "wasm32")]
+pub mod tab_session;
 
 pub use shared_trace::SharedTrace;
+
+// Unit tests built for wasm32 run in headless Chromium, like `tests/*.rs`.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

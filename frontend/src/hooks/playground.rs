@@ -22,7 +22,7 @@ use yew::prelude::*;
 
 use super::{use_animation_frames, Page};
 use crate::runtime::{Connection, Handover, Runtime};
-use crate::{address_bar, clock, SharedTrace};
+use crate::{address_bar, clock, tab_session, SharedTrace};
 
 /// How many orders "Place 10 orders" places.
 pub const BURST: usize = 10;
@@ -349,7 +349,7 @@ pub fn use_playground() -> Playground {
     let state = use_reducer(|| {
         let pairs = address_bar::query_pairs();
         let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        Page(State::from_link(pairs, &clock::session_tag()))
+        Page(State::from_link(pairs, &tab_session::session_tag()))
     });
     let trace = {
         let speed = state.speed;

@@ -1,0 +1,122 @@
+//! What can go wrong with the browser's database, in words a learner can act on.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Why the event store could not be opened, written or read. Its `Display` is the message for
+/// the page: what happened, and that the page goes on in memory (nothing already shown is lost).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The browser gives this page no database: `indexedDB` is missing or throws when touched
+    /// (a private window, site data blocked, a sandboxed frame). `reason` is the browser's own
+    /// words, for the developer tools.
+    #[error(
+        "This browser does not let the page keep a database here (private window, or site data \
+         blocked), so the orders will not come back after a reload. The page keeps working in \
+         memory; nothing shown is lost. The browser said: {reason}"
+    )]
+    Unavailable {
+        /// The browser's explanation, e.g. `SecurityError: The operation is insecure.`
+        reason: String,
+    },
+    /// Another tab of the playground holds the database open at an older version and did not
+    /// let go, so this tab cannot upgrade it.
+    #[error(
+        "Another tab of the playground holds the database open, so this tab cannot use it: close \
+         the other tabs of the playground and reload this one. Until then the page keeps working \
+         in memory; nothing shown is lost."
+    )]
+    Blocked,
+    /// The browser's storage for this site is full: the batch was not saved (none of it).
+    #[error(
+        "The browser's storage for this site is full, so the latest events were not saved and \
+         will not come back after a reload. The page keeps working in memory; nothing shown is \
+         lost. Free some disk space or clear this site's data to save again."
+    )]
+    QuotaExceeded,
+    /// Anything else, with what went wrong.
+    #[error(
+        "The page's database failed ({0}). The page keeps working in memory; nothing shown is \
+         lost, but what happens from now on may not come back after a reload."
+    )]
+    Other(String),
+}
+
+impl StorageError {
+    /// The error for a failure the browser reported as `value` (a `DOMException` as a rule):
+    /// `QuotaExceededError` is [`StorageError::QuotaExceeded`], anything else
+    /// [`StorageError::Other`] with the exception's name and message.
+    pub(crate) fn from_js(value: &JsValue) -> Self {
+        match value.dyn_ref::<web_sys::DomException>() {
+            Some(exception) if exception.name() == "QuotaExceededError" => Self::QuotaExceeded,
+            _ => Self::Other(describe(value)),
+        }
+    }
+
+    /// The error for a failure of the `idb` crate.
+    pub(crate) fn from_idb(error: idb::Error) -> Self {
+        match exception_of(&error) {
+            Some(exception) => Self::from_js(&exception),
+            None => Self::Other(error.to_string()),
+        }
+    }
+
+    /// The error for a failure to open the database: an open that the browser refuses for any
+    /// reason but a full disk or a newer database is the database being unavailable here.
+    pub(crate) fn from_open(error: idb::Error) -> Self {
+        let Some(exception) = exception_of(&error) else {
+            return Self::Unavailable {
+                reason: error.to_string(),
+            };
+        };
+        match exception
+            .dyn_ref::<web_sys::DomException>()
+            .map(|e| e.name())
+        {
+            Some(name) if name == "QuotaExceededError" => Self::QuotaExceeded,
+            Some(name) if name == "VersionError" => Self::Other(format!(
+                "it was made by a newer version of the playground ({})",
+                describe(&exception)
+            )),
+            _ => Self::Unavailable {
+                reason: describe(&exception),
+            },
+        }
+    }
+}
+
+/// The browser's exception inside an `idb` error, if it carries one.
+fn exception_of(error: &idb::Error) -> Option<JsValue> {
+    use idb::Error as E;
+    let value = match error {
+        E::DomException(exception) => return Some(exception.clone().into()),
+        E::AddFailed(v)
+        | E::ClearFailed(v)
+        | E::GetAllFailed(v)
+        | E::GetAllKeysFailed(v)
+        | E::IndexedDbNotFound(v)
+        | E::IndexedDbOpenFailed(v)
+        | E::ObjectStoreNotFound(v)
+        | E::ObjectStoreCreateFailed(v)
+        | E::IndexCreateFailed(v)
+        | E::TransactionOpenFailed(v)
+        | E::TransactionAbortError(v) => v,
+        _ => return None,
+    };
+    Some(value.clone())
+}
+
+/// `Name: message` of an exception, or the value as JavaScript would print it.
+pub(crate) fn describe(value: &JsValue) -> String {
+    if let Some(exception) = value.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", exception.name(), exception.message());
+    }
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return format!("{}: {}", error.name(), error.message());
+    }
+    if value.is_undefined() {
+        return "undefined".to_owned();
+    }
+    value
+        .as_string()
+        .unwrap_or_else(|| js_sys::JSON::stringify(value).map_or_else(|_| "?".into(), String::from))
+}

@@ -1,0 +1,272 @@
+//! The page's durable event store: the browser's own database (IndexedDB, through the
+//! [`idb`] crate; see docs/decisions/0012-browser-database.md). It stores opaque [`Record`]s,
+//! keyed by their `position`, and knows nothing of what they mean.
+//!
+//! ```ignore
+//! let db = EventDb::open(DATABASE_NAME).await?;            // or show the error, go on in memory
+//! db.append(&[Record { position: 1, stream: "order-1".into(), version: 1, json }]).await?;
+//! let records = db.load_all().await?;                      // every record, by position
+//! ```
+//!
+//! Every failure is a [`StorageError`] whose text can be shown as it is: the store never panics,
+//! and a page that gets an error keeps what it has in memory.
+//!
+//! The database, one per origin: [`DATABASE_NAME`], version 1, one object store `events` with
+//! key path `position` and a non-unique index `stream` on `stream`.
+
+mod error;
+mod record;
+#[cfg(test)]
+mod tests;
+
+use std::cell::Cell;
+use std::future::{poll_fn, Future, IntoFuture};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use idb::{
+    Database, DatabaseEvent, Event, Factory, KeyPath, ObjectStore, ObjectStoreParams, Request,
+    TransactionMode, TransactionResult,
+};
+
+pub use error::StorageError;
+pub use record::Record;
+
+/// The playground's database name (one per origin).
+pub const DATABASE_NAME: &str = "eda-playground";
+/// The database's schema version.
+const VERSION: u32 = 1;
+/// The object store holding the records.
+const STORE: &str = "events";
+/// The index on the records' `stream`.
+const STREAM_INDEX: &str = "stream";
+
+/// An open connection to the event store. Dropping it closes the connection; another tab that
+/// upgrades the database to a newer version closes it too (later calls then fail with
+/// [`StorageError::Other`]).
+///
+/// Await each call to its end. Dropping the future of [`EventDb::append`] or
+/// [`EventDb::clear`] half-way drops `idb`'s event handlers: the browser then reports an error
+/// and, as a rule, aborts the transaction (nothing of the batch is stored).
+#[derive(Debug)]
+pub struct EventDb {
+    db: Database,
+}
+
+impl EventDb {
+    /// Opens the database `name` (creating it, with its store and index, the first time).
+    ///
+    /// # Errors
+    /// [`StorageError::Unavailable`] if the browser gives no database (no `indexedDB`, or it
+    /// throws, or refuses to open); [`StorageError::Blocked`] if another tab holds an older
+    /// version open; [`StorageError::QuotaExceeded`] if there is no room to create it;
+    /// [`StorageError::Other`] for a database made by a newer version of the page.
+    pub async fn open(name: &str) -> Result<EventDb, StorageError> {
+        open_version(name, VERSION).await
+    }
+
+    /// Stores `records` in one transaction: all of them or, on any error, none. Never
+    /// overwrites: a `position` already stored fails the whole batch. An empty batch does
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`StorageError::QuotaExceeded`] when the site's storage is full; [`StorageError::Other`]
+    /// for a position already stored (`ConstraintError`), a position or version above 2^53 − 1,
+    /// or a closed connection.
+    pub async fn append(&self, records: &[Record]) -> Result<(), StorageError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let values = records
+            .iter()
+            .map(Record::to_js)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (transaction, store) = self.store(TransactionMode::ReadWrite)?;
+        // Every request is made before the first await, so the transaction stays active; the
+        // first request to fail aborts it (its error event is not cancelled), and the others
+        // then fail too. Each is awaited all the same: `idb` drops a request's event handlers
+        // with its future, and a handler called after that throws in the browser.
+        let mut requests = Vec::with_capacity(values.len());
+        let mut failed = None;
+        for value in &values {
+            match store.add(value, None) {
+                Ok(request) => requests.push(request.into_future()),
+                Err(error) => {
+                    let _ = store.transaction().abort();
+                    failed = Some(StorageError::from_idb(error));
+                    break;
+                }
+            }
+        }
+        for request in requests {
+            if let Err(error) = request.await {
+                failed.get_or_insert(StorageError::from_idb(error));
+            }
+        }
+        match failed {
+            Some(error) => Err(error),
+            None => finish(transaction.await, &store),
+        }
+    }
+
+    /// Every stored record, in ascending `position`.
+    ///
+    /// # Errors
+    /// [`StorageError::Other`] if the database fails or holds a record this page did not write
+    /// (the error names its position).
+    pub async fn load_all(&self) -> Result<Vec<Record>, StorageError> {
+        let (_transaction, store) = self.store(TransactionMode::ReadOnly)?;
+        let request = store.get_all(None, None).map_err(StorageError::from_idb)?;
+        let values = request.await.map_err(StorageError::from_idb)?;
+        values.iter().map(Record::from_js).collect()
+    }
+
+    /// Deletes every record (the database and its store stay).
+    ///
+    /// # Errors
+    /// As [`EventDb::append`].
+    pub async fn clear(&self) -> Result<(), StorageError> {
+        let (transaction, store) = self.store(TransactionMode::ReadWrite)?;
+        let request = store.clear().map_err(StorageError::from_idb)?;
+        request.await.map_err(StorageError::from_idb)?;
+        finish(transaction.await, &store)
+    }
+
+    fn store(
+        &self,
+        mode: TransactionMode,
+    ) -> Result<(idb::Transaction, ObjectStore), StorageError> {
+        let transaction = self
+            .db
+            .transaction(&[STORE], mode)
+            .map_err(StorageError::from_idb)?;
+        let store = transaction
+            .object_store(STORE)
+            .map_err(StorageError::from_idb)?;
+        Ok((transaction, store))
+    }
+}
+
+impl Drop for EventDb {
+    fn drop(&mut self) {
+        self.db.close();
+    }
+}
+
+/// A transaction's end as a result: an abort carries the transaction's error (a full disk is
+/// reported this way, when the browser commits).
+fn finish(
+    outcome: Result<TransactionResult, idb::Error>,
+    store: &ObjectStore,
+) -> Result<(), StorageError> {
+    match outcome {
+        Ok(TransactionResult::Committed) => Ok(()),
+        Ok(TransactionResult::Aborted) => Err(match store.transaction().error() {
+            Some(exception) => StorageError::from_js(&exception.into()),
+            None => StorageError::Other("the browser aborted the transaction".to_owned()),
+        }),
+        Err(error) => Err(StorageError::from_idb(error)),
+    }
+}
+
+/// Opens `name` at schema `version`: [`EventDb::open`] with the version as a parameter, so a
+/// test can ask for an upgrade that another connection blocks.
+pub(crate) async fn open_version(name: &str, version: u32) -> Result<EventDb, StorageError> {
+    let factory = Factory::new().map_err(|error| match error {
+        idb::Error::IndexedDbNotFound(value) if value.is_undefined() || value.is_null() => {
+            StorageError::Unavailable {
+                reason: "indexedDB is not defined".to_owned(),
+            }
+        }
+        error => StorageError::from_open(error),
+    })?;
+    let mut request = factory
+        .open(name, Some(version))
+        .map_err(StorageError::from_open)?;
+
+    // The browser reports `blocked` and then waits, possibly forever, for the other tab. We
+    // answer Blocked at once; should the other tab let go later, the upgrade that then starts
+    // is aborted (below), so no connection is left open behind the caller's back.
+    let blocked = Rc::new(Blocked::default());
+    let upgrade_failed = Rc::new(Cell::new(None::<StorageError>));
+    request.on_blocked({
+        let blocked = blocked.clone();
+        move |_| blocked.fire()
+    });
+    request.on_upgrade_needed({
+        let (blocked, upgrade_failed) = (blocked.clone(), upgrade_failed.clone());
+        move |event| {
+            if let Err(error) = upgrade(&event, blocked.fired.get()) {
+                upgrade_failed.set(Some(error));
+            }
+        }
+    });
+
+    let mut opening = pin!(request.into_future());
+    let opened = poll_fn(|cx| {
+        if let Poll::Ready(result) = opening.as_mut().poll(cx) {
+            return Poll::Ready(Some(result));
+        }
+        if blocked.fired.get() {
+            return Poll::Ready(None);
+        }
+        blocked.waker.set(Some(cx.waker().clone()));
+        Poll::Pending
+    })
+    .await;
+    match opened {
+        None => Err(StorageError::Blocked),
+        Some(Ok(db)) => {
+            // A newer version of the page in another tab wants to upgrade: let it.
+            let raw = web_sys::IdbDatabase::from(db);
+            let mut db = Database::from(raw.clone());
+            db.on_version_change(move |_| raw.close());
+            Ok(EventDb { db })
+        }
+        Some(Err(error)) => Err(upgrade_failed
+            .take()
+            .unwrap_or_else(|| StorageError::from_open(error))),
+    }
+}
+
+/// The `blocked` event, seen by the future that waits for the open.
+#[derive(Default)]
+struct Blocked {
+    fired: Cell<bool>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl Blocked {
+    fn fire(&self) {
+        self.fired.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Creates the store and its index in a new database; aborts the upgrade if the caller was
+/// already told the open is blocked.
+fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), StorageError> {
+    let request = event.target().map_err(StorageError::from_idb)?;
+    if gave_up {
+        if let Some(transaction) = request.transaction() {
+            let _ = transaction.abort();
+        }
+        return Ok(());
+    }
+    let db = event.database().map_err(StorageError::from_idb)?;
+    if db.store_names().iter().any(|name| name == STORE) {
+        return Ok(());
+    }
+    let mut params = ObjectStoreParams::new();
+    params.key_path(Some(KeyPath::new_single("position")));
+    let store = db
+        .create_object_store(STORE, params)
+        .map_err(StorageError::from_idb)?;
+    store
+        .create_index(STREAM_INDEX, KeyPath::new_single("stream"), None)
+        .map_err(StorageError::from_idb)?;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! The tab's session tag (the `<tag>` of the client ids `eda-<tag>-<service>`) kept across a
+//! reload of the same tab, so the broker's persistent sessions of the services deliver what was
+//! published while the page was away.
+//!
+//! The tag lives in `sessionStorage`, which belongs to one tab. It is stored only while no page
+//! holds it: taken out when the page starts, put back when the page goes (`pagehide`, which a
+//! reload fires). A browser copies `sessionStorage` into a duplicated tab or a window opened
+//! from the page, and two live tabs with the same client ids would throw each other off the
+//! broker; with the tag out of storage while the page lives, such a tab draws a new one.
+//! A tab that crashes loses its tag (no `pagehide`): its next page starts a new session.
+
+use gloo::events::EventListener;
+use web_sys::Storage;
+
+use crate::clock;
+
+/// The `sessionStorage` key of the tag.
+pub const TAG_KEY: &str = "eda-session-tag";
+
+/// The tag of this page: the tab's tag from before a reload, or a fresh one
+/// ([`clock::fresh_session_tag`]) in a new tab, in a tab that lost it, or when
+/// `sessionStorage` is unavailable. Arranges for the tag to be stored when the page goes.
+/// Call it once per page load: it takes the stored tag out.
+pub fn session_tag() -> String {
+    let Some(storage) = session_storage() else {
+        return clock::fresh_session_tag();
+    };
+    let tag = take_tag(&storage).unwrap_or_else(clock::fresh_session_tag);
+    if let Some(window) = web_sys::window() {
+        let kept = tag.clone();
+        EventListener::new(&window, "pagehide", move |_| {
+            put_tag(&storage, &kept);
+        })
+        .forget();
+        // Back from the back-forward cache, the page holds its tag again.
+        let storage = session_storage();
+        EventListener::new(&window, "pageshow", move |_| {
+            if let Some(storage) = &storage {
+                let _ = take_tag(storage);
+            }
+        })
+        .forget();
+    }
+    tag
+}
+
+/// Takes the stored tag out of `storage`: `Some` if one was there and is a tag this page makes
+/// (six lowercase hex digits), `None` otherwise. Leaves no tag behind either way.
+pub fn take_tag(storage: &Storage) -> Option<String> {
+    let stored = storage.get_item(TAG_KEY).ok().flatten();
+    let _ = storage.remove_item(TAG_KEY);
+    stored.filter(|tag| is_tag(tag))
+}
+
+/// Stores `tag` for the next page of this tab. Returns whether the browser accepted it (it may
+/// refuse: storage full or disabled).
+pub fn put_tag(storage: &Storage, tag: &str) -> bool {
+    storage.set_item(TAG_KEY, tag).is_ok()
+}
+
+/// The tab's `sessionStorage`, or `None` where the browser denies it (sandboxed frames,
+/// storage disabled: reading `window.sessionStorage` then throws).
+fn session_storage() -> Option<Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+fn is_tag(tag: &str) -> bool {
+    tag.len() == 6
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
