@@ -2,7 +2,8 @@
 // session from the recording bar, downloaded as OTLP/JSON and read back by an implementation
 // that is not ours (e2e/lib/otlp.mjs: the OpenTelemetry JS project's protobufjs classes for
 // opentelemetry-proto). The spans must be the saga's, under its root, with the right statuses,
-// the topics an independent MQTT witness saw, and times on today's Unix clock.
+// the topics an independent MQTT witness saw, and times on today's Unix clock; a replayed
+// recording exports the same spans, dated by its messages' own timestamps.
 //
 //   node --test e2e/app/otlp.test.mjs      (this topic alone, after `trunk build`)
 
@@ -11,7 +12,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, waitForStates } from '../lib/app-page.mjs';
+import { freePort } from '../lib/broker.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { parseOtlpJson } from '../lib/otlp.mjs';
 import { placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -155,6 +157,40 @@ describeApp('otlp export', () => {
       const services = json.resourceSpans.map((r) => r.resource.attributes.find((a) => a.key === 'service.name').value.stringValue);
       assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']);
     }));
+
+  it('otlp: a replayed recording exports the same spans, dated by the messages\' own timestamps', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let live;
+    let recordingPath;
+    let orderId;
+    let from;
+    let to;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=100&inventory_ms=100`, async ({ page }) => {
+      await waitReady(page);
+      from = Date.now();
+      orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      live = parseOtlpJson((await download(page, '[data-testid="export-otlp-session"]', 'live-session.otlp.json')).text);
+      to = Date.now();
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      recordingPath = path.join(ARTIFACTS, 'otlp-recording.json');
+      await file.saveAs(recordingPath);
+    });
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, brokerQuery(nowhere), async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
+      await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      const replayed = parseOtlpJson((await download(page, '[data-testid="export-otlp-session"]', 'replayed-session.otlp.json')).text);
+      const shape = (spans) => spans.map((s) => `${s.traceId} ${s.spanId} ${s.parentSpanId} ${s.service} ${s.name} ${(s.events ?? []).length}`).sort();
+      assert.deepEqual(shape(replayed.spans), shape(live.spans), 'the same spans as the live export');
+      assertOneSaga(replayed.spans.filter((s) => s.traceId === hex(orderId)), orderId, { from, to });
+      // This page started after the recording was made: its own clock would date the spans
+      // later. The messages' stamps date them as the live page did, to a few milliseconds.
+      const start = (spans) => BigInt(spans.find((s) => s.parentSpanId === undefined).startTimeUnixNano);
+      const apart = Number(start(replayed.spans) - start(live.spans)) / 1e6;
+      assert.ok(Math.abs(apart) < 50, `the replayed saga starts ${apart} ms from the live one`);
+    });
+  });
 });
 
 it('otlp: the independent reader refuses what is not OTLP/JSON (base64 ids, unknown fields, wrong types)', () => {
