@@ -73,8 +73,10 @@
 //! ```
 
 pub mod saga;
+pub mod span;
 
 mod json;
+mod packets;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -83,7 +85,8 @@ use broker_bridge::Direction;
 use uuid::Uuid;
 
 pub use json::SCOPE_NAME;
-pub use saga::{SagaTrace, Span, SpanEvent, SpanId, SpanKind, SpanLink, TraceId, Value};
+pub use saga::ONE_HANDLING;
+pub use span::{SagaTrace, Span, SpanEvent, SpanId, SpanKind, SpanLink, TraceId, Value};
 
 use super::packet::TracedPacket;
 use super::PacketHistory;
@@ -238,7 +241,7 @@ fn publishes_by_order(packets: &PacketHistory) -> Vec<(Uuid, Vec<&TracedPacket>)
     let mut orders: Vec<(Uuid, Vec<&TracedPacket>)> = Vec::new();
     let mut index: HashMap<Uuid, usize> = HashMap::new();
     for packet in packets.iter() {
-        let Some(order_id) = saga::order_of(packet) else {
+        let Some(order_id) = packets::order_of(packet) else {
             continue;
         };
         let at = *index.entry(order_id).or_insert_with(|| {
@@ -261,15 +264,15 @@ pub fn order_trace(packets: &PacketHistory, order_id: Uuid) -> Result<SagaTrace,
     }
     let publishes: Vec<&TracedPacket> = packets
         .iter()
-        .filter(|p| saga::order_of(p) == Some(order_id))
+        .filter(|p| packets::order_of(p) == Some(order_id))
         .collect();
-    saga::build(order_id, &publishes, &saga::Acks::new(packets))
+    saga::build(order_id, &publishes, &packets::Acks::new(packets))
 }
 
 /// Every order's saga in `packets`, in the order the orders first appeared, and the orders
 /// left out (the nil id).
 pub fn session_traces(packets: &PacketHistory) -> (Vec<SagaTrace>, Vec<Uuid>) {
-    let acks = saga::Acks::new(packets);
+    let acks = packets::Acks::new(packets);
     let mut traces = Vec::new();
     let mut left_out = Vec::new();
     for (order_id, publishes) in publishes_by_order(packets) {

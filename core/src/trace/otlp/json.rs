@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::saga::{hex, SagaTrace, Span, Value};
+use super::span::{hex, SagaTrace, Span, Value};
 use super::{Epoch, OtlpError};
 use crate::services::ServiceId;
 

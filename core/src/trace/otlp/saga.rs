@@ -2,7 +2,7 @@
 //! one span per service's handling of a message of the order. Clock-free: every time is on the
 //! packets' clock; [`super::json`] puts them on the Unix clock.
 //!
-//! **Which packets.** Every PUBLISH whose order is this one (its MQTT 5.0 correlation property,
+//! **Which packets** ([`super::packets`]). Every PUBLISH whose order is this one (its MQTT 5.0 correlation property,
 //! else its payload's `orderId`; a dead letter by the `orderId` of the message it carries), and
 //! the acknowledgements of those PUBLISHes (PUBACK; PUBREC, PUBREL, PUBCOMP), matched by client
 //! and packet id.
@@ -17,264 +17,36 @@
 //! 3. otherwise the latest delivery to that client whose message can cause it (a payment result
 //!    from `orders/created`, a successful `inventory/reserved` or `commands/payment/charge`; a
 //!    release from `orders/cancelled` or `commands/inventory/release`; `orders/confirmed` from a
-//!    successful result, `orders/cancelled` from a failed one…); a second delivery of a message
-//!    the client already had (a redelivery) causes nothing;
+//!    successful result, `orders/cancelled` from a failed one…; a dead letter, or a topic outside
+//!    the flow, from whatever was delivered last); a second delivery of a message the client
+//!    already had (a redelivery) causes nothing;
 //! 4. otherwise it starts a span of its own: the order form's `orders/created`, the cancellation
 //!    when a saga's deadline passes, anything published from a timer.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use broker_bridge::{Direction, Packet, PacketKind};
+use broker_bridge::{Direction, Packet};
 use uuid::Uuid;
 
+use super::packets::{int, key, packet_event, payload, Acks, MessageKey};
+use super::span::{
+    Attributes, SagaTrace, Span, SpanEvent, SpanId, SpanKind, SpanLink, TraceId, Value,
+};
 use super::OtlpError;
 use crate::domain::events::DomainEvent;
 use crate::domain::topics;
 use crate::services::dead_letter::DeadLetter;
 use crate::services::ServiceId;
 use crate::trace::orders::{OrderBook, Start};
-use crate::trace::packet::{order_id_in_payload, TracedPacket};
-use crate::trace::PacketHistory;
+use crate::trace::packet::TracedPacket;
 
 /// How close two publishes of one client for one order must be, with no delivery between, to
 /// count as one handling's: a handler publishes what it decided at once, while work that ends
 /// later (a timer) is the simulated work's hundreds of milliseconds or a deadline's seconds
 /// away.
 pub const ONE_HANDLING: Duration = Duration::from_millis(10);
-
-/// A trace id: 16 bytes, never all zero (OTLP `trace.proto`, `Span.trace_id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TraceId(pub [u8; 16]);
-
-impl TraceId {
-    /// The order's UUID, its 16 bytes as they are: the trace id of an order's saga reads as its
-    /// order id without the dashes. `None` for the nil UUID, which OTLP forbids.
-    pub fn of_order(order_id: Uuid) -> Option<TraceId> {
-        (!order_id.is_nil()).then(|| TraceId(*order_id.as_bytes()))
-    }
-}
-
-/// A span id: 8 bytes, never all zero (OTLP `trace.proto`, `Span.span_id`).
-///
-/// Derived, not drawn: a handling span's id is its first packet's `seq` plus one, big-endian
-/// (`0000000000000012` starts at packet 17); the root's is the order id's last 8 bytes with the
-/// top bit set. A `seq` stays below 2^53 ([`crate::trace::recording::MAX_SEQ`]), so the two
-/// never meet, and an export of the same packets always gives the same ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SpanId(pub [u8; 8]);
-
-impl SpanId {
-    fn of_packet(seq: u64) -> SpanId {
-        SpanId(seq.saturating_add(1).to_be_bytes())
-    }
-
-    fn root(order_id: Uuid) -> SpanId {
-        let low = order_id.as_u128() as u64;
-        SpanId((low | 1 << 63).to_be_bytes())
-    }
-}
-
-/// Lowercase hex, two digits a byte: how OTLP/JSON writes ids.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl fmt::Display for TraceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex(&self.0))
-    }
-}
-
-impl fmt::Display for SpanId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex(&self.0))
-    }
-}
-
-/// What a span stands for, as OTLP's `Span.SpanKind` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpanKind {
-    /// The saga itself (`SPAN_KIND_INTERNAL`, 1).
-    Internal,
-    /// A publish no delivery caused (`SPAN_KIND_PRODUCER`, 4).
-    Producer,
-    /// A service handling a delivered message (`SPAN_KIND_CONSUMER`, 5).
-    Consumer,
-}
-
-impl SpanKind {
-    /// The enum's number, as OTLP/JSON writes it.
-    pub fn code(self) -> u8 {
-        match self {
-            SpanKind::Internal => 1,
-            SpanKind::Producer => 4,
-            SpanKind::Consumer => 5,
-        }
-    }
-}
-
-/// An attribute's value (OTLP `common.proto`, `AnyValue`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-    /// Only finite numbers are kept (JSON has no NaN).
-    Double(f64),
-    Texts(Vec<String>),
-}
-
-/// Attributes in the order they were set; keys are unique.
-pub type Attributes = Vec<(&'static str, Value)>;
-
-/// One packet in a span (OTLP `Span.Event`): when, what (`PUBLISH received`, `PUBACK sent`…),
-/// and which packet (`eda.packet.seq`, `eda.mqtt.packet_id`, `messaging.destination.name`…).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpanEvent {
-    /// On the packets' clock.
-    pub at: Duration,
-    pub name: String,
-    pub attributes: Attributes,
-}
-
-/// A link to the span, in the same trace, that published the message a span handled (OTLP
-/// `Span.Link`; the messaging conventions' link from a consumer to its producer).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpanLink {
-    pub span_id: SpanId,
-    pub attributes: Attributes,
-}
-
-/// One span of a saga.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Span {
-    pub span_id: SpanId,
-    /// The root's id for every span but the root.
-    pub parent: Option<SpanId>,
-    /// `order saga`, `process <topic>` or `publish <topic>`.
-    pub name: String,
-    pub kind: SpanKind,
-    /// Whose span it is: its resource's `service.name`.
-    pub service: ServiceId,
-    /// The MQTT client that saw its packets: its resource's `service.instance.id`.
-    pub client_id: Option<String>,
-    /// Its first packet, on the packets' clock.
-    pub start: Duration,
-    /// Its last packet (acknowledgements included); never before `start`.
-    pub end: Duration,
-    pub attributes: Attributes,
-    /// Its packets, oldest first.
-    pub events: Vec<SpanEvent>,
-    pub links: Vec<SpanLink>,
-    /// `Some(why)` makes its status ERROR: the saga was cancelled, or the handling published a
-    /// failed result, a cancellation or a dead letter.
-    pub error: Option<String>,
-}
-
-impl Span {
-    /// The value of attribute `key`, if set.
-    pub fn attribute(&self, key: &str) -> Option<&Value> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
-    }
-}
-
-/// One order's saga: its trace id and spans, the root first, the others by start time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SagaTrace {
-    pub order_id: Uuid,
-    pub trace_id: TraceId,
-    pub spans: Vec<Span>,
-}
-
-impl SagaTrace {
-    /// The saga's span, parent of every other.
-    pub fn root(&self) -> &Span {
-        &self.spans[0]
-    }
-}
-
-/// The order a PUBLISH belongs to: the packet's own, or for a dead letter the `orderId` of the
-/// message it carries.
-pub(crate) fn order_of(packet: &TracedPacket) -> Option<Uuid> {
-    if packet.kind != PacketKind::Publish {
-        return None;
-    }
-    packet.order_id.or_else(|| {
-        let Packet::Publish(publish) = packet.packet.as_ref() else {
-            return None;
-        };
-        let (_, letter) = DeadLetter::decode(&publish.topic, &publish.payload)?;
-        order_id_in_payload(letter.payload.as_bytes())
-    })
-}
-
-/// Every acknowledgement in the history, by client and packet id, oldest first.
-pub(crate) struct Acks<'a>(HashMap<(&'a str, u16), Vec<&'a TracedPacket>>);
-
-impl<'a> Acks<'a> {
-    pub(crate) fn new(history: &'a PacketHistory) -> Acks<'a> {
-        let mut index: HashMap<_, Vec<_>> = HashMap::new();
-        for packet in history.iter() {
-            let is_ack = matches!(
-                packet.kind,
-                PacketKind::PubAck | PacketKind::PubRec | PacketKind::PubRel | PacketKind::PubComp
-            );
-            if let (true, Some(id)) = (is_ack, packet.packet_id) {
-                index
-                    .entry((packet.client_id.as_str(), id))
-                    .or_default()
-                    .push(packet);
-            }
-        }
-        Acks(index)
-    }
-
-    /// The acknowledgements of `publish`: the first PUBACK back; or the first PUBREC back, the
-    /// PUBREL after it, the PUBCOMP after that. The packet id is not reused before they are
-    /// through (MQTT 3.1.1 §2.3.1), so the first ones after the PUBLISH are its own.
-    fn of(&self, publish: &TracedPacket) -> Vec<&'a TracedPacket> {
-        let Some(id) = publish.packet_id else {
-            return Vec::new();
-        };
-        let Some(candidates) = self.0.get(&(publish.client_id.as_str(), id)) else {
-            return Vec::new();
-        };
-        let back = match publish.direction {
-            Direction::Outgoing => Direction::Incoming,
-            Direction::Incoming => Direction::Outgoing,
-        };
-        let steps: &[(PacketKind, Direction)] = match publish.qos.map(|q| q.level()) {
-            Some(1) => &[(PacketKind::PubAck, back)],
-            Some(2) => &[
-                (PacketKind::PubRec, back),
-                (PacketKind::PubRel, publish.direction),
-                (PacketKind::PubComp, back),
-            ],
-            _ => &[],
-        };
-        let mut found = Vec::new();
-        let mut after = publish.seq;
-        for (kind, direction) in steps {
-            let next = candidates
-                .iter()
-                .find(|p| p.seq > after && p.kind == *kind && p.direction == *direction);
-            match next {
-                Some(p) => {
-                    after = p.seq;
-                    found.push(*p);
-                }
-                None => break,
-            }
-        }
-        found
-    }
-}
 
 /// Whether a client that was delivered `delivered` may have published `published` because of
 /// it (rule 3 of the module's doc).
@@ -324,57 +96,6 @@ fn failure_of(packet: &TracedPacket) -> Option<String> {
     };
     let (_, letter) = DeadLetter::decode(&publish.topic, &publish.payload)?;
     Some(format!("dead-lettered: {}", letter.reason))
-}
-
-fn payload(packet: &TracedPacket) -> &[u8] {
-    match packet.packet.as_ref() {
-        Packet::Publish(publish) => &publish.payload,
-        _ => &[],
-    }
-}
-
-/// A message as the broker routes it: its topic and payload.
-type MessageKey<'a> = (&'a str, &'a [u8]);
-
-fn key(packet: &TracedPacket) -> MessageKey<'_> {
-    (packet.topic.as_deref().unwrap_or_default(), payload(packet))
-}
-
-/// The event of one packet.
-fn packet_event(packet: &TracedPacket) -> SpanEvent {
-    let verb = match packet.direction {
-        Direction::Outgoing => "sent",
-        Direction::Incoming => "received",
-    };
-    let mut attributes: Attributes = vec![("eda.packet.seq", Value::Int(int(packet.seq)))];
-    if let Some(topic) = &packet.topic {
-        attributes.push(("messaging.destination.name", Value::Text(topic.clone())));
-    }
-    if let Some(id) = packet.packet_id {
-        attributes.push(("eda.mqtt.packet_id", Value::Int(id.into())));
-    }
-    if let Some(qos) = packet.qos {
-        attributes.push(("eda.mqtt.qos", Value::Int(qos.level().into())));
-    }
-    if packet.dup {
-        attributes.push(("eda.mqtt.dup", Value::Bool(true)));
-    }
-    if packet.retain {
-        attributes.push(("eda.mqtt.retain", Value::Bool(true)));
-    }
-    attributes.push(("eda.packet.size", Value::Int(int(packet.size as u64))));
-    if let Some(message) = packet.message.as_deref() {
-        attributes.push(("eda.message.type", Value::Text(message.name().to_owned())));
-    }
-    SpanEvent {
-        at: packet.at,
-        name: format!("{} {verb}", packet.kind),
-        attributes,
-    }
-}
-
-fn int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// A span being built.
