@@ -1,8 +1,8 @@
 //! One order's saga as spans, read off the traced packets alone: a root span for the saga, and
 //! one span per service's handling of a message of the order. Clock-free: every time is on the
-//! packets' clock; [`super::json`] puts them on the Unix clock.
+//! packets' clock; `json.rs` puts them on the Unix clock.
 //!
-//! **Which packets** ([`super::packets`]). Every PUBLISH whose order is this one (its MQTT 5.0 correlation property,
+//! **Which packets** (`packets.rs`). Every PUBLISH whose order is this one (its MQTT 5.0 correlation property,
 //! else its payload's `orderId`; a dead letter by the `orderId` of the message it carries), and
 //! the acknowledgements of those PUBLISHes (PUBACK; PUBREC, PUBREL, PUBCOMP), matched by client
 //! and packet id.

@@ -1,5 +1,5 @@
 //! The spans of a saga as plain values, on the packets' clock: what [`super::saga`] builds
-//! and [`super::json`] writes (OTLP `trace.proto`'s `Span`, its events, links and status).
+//! and `json.rs` writes (OTLP `trace.proto`'s `Span`, its events, links and status).
 
 use std::fmt;
 use std::time::Duration;
