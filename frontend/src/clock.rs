@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use eda_core::domain::Timestamp;
+use eda_core::trace::otlp::Epoch;
 use uuid::Uuid;
 
 /// The packets' clock: the page's monotonic time since it loaded (`performance.now()`), the
@@ -19,6 +20,14 @@ pub fn now() -> Duration {
 #[allow(clippy::disallowed_methods)]
 pub fn wall_clock() -> Option<Timestamp> {
     Timestamp::from_unix_millis(js_sys::Date::now() as i64).ok()
+}
+
+/// Where the packets' clock starts on the Unix clock: the page's `performance.timeOrigin`
+/// (what `performance.now()` counts from), for an OpenTelemetry export. `None` if the browser
+/// gives no performance clock or an impossible origin.
+pub fn packets_epoch() -> Option<Epoch> {
+    let origin = web_sys::window()?.performance()?.time_origin();
+    Epoch::from_unix_millis(origin).ok()
 }
 
 /// Milliseconds since the Unix epoch, for comparing two moments a second or so apart.

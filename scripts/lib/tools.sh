@@ -132,9 +132,9 @@ ensure_npm_packages() {
 
   local stamp_file="$EDA_ROOT/node_modules/.eda-stamp"
   if [[ -f $EDA_ROOT/package-lock.json && -f $stamp_file && "$(<"$stamp_file")" == "$(_eda_npm_stamp)" ]]; then
-    ok "npm packages present (binaryen, playwright-core, mqtt)"
+    ok "npm packages present (binaryen, playwright-core, mqtt, the OTLP reader)"
   else
-    say "installing npm packages (binaryen, playwright-core, mqtt)…"
+    say "installing npm packages (binaryen, playwright-core, mqtt, the OTLP reader)…"
     if [[ -f $EDA_ROOT/package-lock.json ]]; then
       (cd "$EDA_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     else

@@ -45,6 +45,7 @@ mod fields;
 pub mod flow;
 pub mod history;
 pub mod orders;
+pub mod otlp;
 pub mod outages;
 pub mod packet;
 pub mod playback;

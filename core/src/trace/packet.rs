@@ -187,7 +187,7 @@ impl Mark {
     }
 }
 
-fn order_id_in_payload(payload: &[u8]) -> Option<Uuid> {
+pub(crate) fn order_id_in_payload(payload: &[u8]) -> Option<Uuid> {
     // Only an object: serde would read a struct from a JSON array too, positionally.
     // serde_json bounds nesting depth, so hostile input cannot overflow the stack.
     match serde_json::from_slice::<serde_json::Value>(payload).ok()? {

@@ -15,6 +15,7 @@ mod flow_pulses;
 mod notifications;
 mod order_form;
 mod orders_panel;
+mod otlp_export;
 mod outages;
 pub mod outside_text;
 mod packet_detail;

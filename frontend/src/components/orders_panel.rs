@@ -2,7 +2,8 @@
 //! steps taken and the compensations made, why it was cancelled, its time to an outcome),
 //! newest first; with PaymentService's instances competing, which instance charged and which
 //! refunded. An order whose start the page forgot (Clear) shows "—" for what it no longer
-//! knows; one nobody created on the wire is marked as unknown and counted apart. The model is
+//! knows; one nobody created on the wire is marked as unknown and counted apart. Each row can
+//! export its order's saga as an OpenTelemetry trace (OTLP/JSON). The model is
 //! [`eda_core::trace::orders`]; this only draws it.
 
 use eda_core::domain::order::OrderStatus;
@@ -11,6 +12,7 @@ use eda_core::trace::orders::{amount_text, Compensation, OrderRow, StepSeen};
 use eda_core::trace::playback::Source;
 use yew::prelude::*;
 
+use super::otlp_export::{export_order, message_view, ExportMessage};
 use super::outside_text::{outside, outside_cut, reason_cut};
 use crate::SharedTrace;
 
@@ -60,6 +62,7 @@ fn unknown_fact(why: &'static str) -> Html {
 
 fn row_view(
     row: &OrderRow,
+    on_export: &Callback<uuid::Uuid>,
     on_again: Option<&Callback<u64>>,
     handlers: bool,
     recording: bool,
@@ -120,6 +123,14 @@ fn row_view(
             <td data-testid="order-reason">{ outside_cut(row.reason.as_deref().unwrap_or_default(), REASON_CHARS) }</td>
             <td class="num" data-testid="order-time">{ time }</td>
             <td>
+                <button type="button" class="small" data-testid="order-export-otlp"
+                    aria-label={format!("Export the saga of order {} as an OpenTelemetry trace (OTLP JSON)", &id[..8])}
+                    title="This order's saga as an OpenTelemetry trace (OTLP/JSON): open it in Jaeger or any OTLP viewer"
+                    onclick={{ let on_export = on_export.clone(); let order_id = row.order_id;
+                        Callback::from(move |_: MouseEvent| on_export.emit(order_id)) }}>
+                    { "Export trace (OTLP)" }</button>
+            </td>
+            <td>
                 if let (Some(on_again), Some(seq)) = (on_again, row.created_seq) {
                     <button type="button" class="small" data-testid="order-deliver-again"
                         aria-label={format!("Deliver order {} again", &id[..8])}
@@ -133,6 +144,12 @@ fn row_view(
 
 #[component]
 pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
+    let otlp_message = use_state(|| None::<ExportMessage>);
+    let on_export = {
+        let trace = props.trace.clone();
+        let otlp_message = otlp_message.clone();
+        Callback::from(move |order_id| otlp_message.set(export_order(&trace.0.borrow(), order_id)))
+    };
     let trace = props.trace.0.borrow();
     let book = trace.orders_shown();
     let total = book.len();
@@ -146,6 +163,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         .map(|row| {
             row_view(
                 row,
+                &on_export,
                 props.on_deliver_again.as_ref(),
                 props.show_handlers,
                 recording,
@@ -170,12 +188,14 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                             <th scope="col">{ "Total" }</th><th scope="col">{ "State" }</th>
                             <th scope="col">{ "Steps and compensations" }</th><th scope="col">{ "Cancelled because" }</th>
                             <th scope="col">{ "Time to outcome" }</th>
+                            <th scope="col">{ "Trace" }</th>
                             <th scope="col">{ "Redelivery" }</th>
                         </tr></thead>
                         <tbody>{ rows }</tbody>
                     </table>
                 </div>
             }
+            { message_view(otlp_message.as_ref()) }
             if hidden > 0 {
                 <p class="dropped" data-testid="orders-hidden">{ format!("{hidden} older orders not shown.") }</p>
             }

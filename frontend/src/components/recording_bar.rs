@@ -1,11 +1,14 @@
 //! Record and replay: download this session's packets and clicks as JSON, or load a recording
-//! (file picker or drag and drop) to see it in the diagrams with no broker connected.
+//! (file picker or drag and drop) to see it in the diagrams with no broker connected; and
+//! export every order's saga as an OpenTelemetry trace (OTLP/JSON) for Jaeger or any OTel
+//! viewer.
 
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 use super::download::download;
+use super::otlp_export::{export_session, message_view, ExportMessage};
 use super::outside_text::sentence;
 use crate::SharedTrace;
 use eda_core::trace::recording::{self, RecordingError};
@@ -47,6 +50,14 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
             let _ = download("playground-recording.json", "application/json", &text);
         })
     };
+    let otlp_message = use_state(|| None::<ExportMessage>);
+    let on_export_otlp = {
+        let trace = props.trace.clone();
+        let otlp_message = otlp_message.clone();
+        Callback::from(move |_: MouseEvent| {
+            otlp_message.set(export_session(&trace.0.borrow()));
+        })
+    };
     let on_pick = {
         let on_loaded = props.on_loaded.clone();
         Callback::from(move |e: Event| {
@@ -80,6 +91,9 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
             <button type="button" onclick={props.on_clear.clone()} data-testid="clear">{ "Clear" }</button>
             <button type="button" onclick={on_download} data-testid="download-recording">{ "Download recording" }</button>
+            <button type="button" class="small" onclick={on_export_otlp} data-testid="export-otlp-session"
+                title="Every order's saga as an OpenTelemetry trace (OTLP/JSON): open it in Jaeger or any OTLP viewer">
+                { "Export trace (OTLP)" }</button>
             <label class="file">{ "Load recording " }
                 <input type="file" accept=".json,application/json" onchange={on_pick} data-testid="load-recording" />
             </label>
@@ -90,6 +104,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                     <button type="button" onclick={on_live}>{ "Back to live" }</button>
                 </p>
             }
+            { message_view(otlp_message.as_ref()) }
             if let Some(error) = &props.error {
                 <p class="error" role="alert" data-testid="recording-error">{ sentence(error) }</p>
             }

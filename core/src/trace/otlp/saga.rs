@@ -1,0 +1,371 @@
+//! One order's saga as spans, read off the traced packets alone: a root span for the saga, and
+//! one span per service's handling of a message of the order. Clock-free: every time is on the
+//! packets' clock; `json.rs` puts them on the Unix clock.
+//!
+//! **Which packets** (`packets.rs`). Every PUBLISH whose order is this one (its MQTT 5.0 correlation property,
+//! else its payload's `orderId`; a dead letter by the `orderId` of the message it carries), and
+//! the acknowledgements of those PUBLISHes (PUBACK; PUBREC, PUBREL, PUBCOMP), matched by client
+//! and packet id.
+//!
+//! **Which handling a publish belongs to.** The packets do not say what caused a publish, so it
+//! is told from what the services do, in this order:
+//! 1. the same message (topic and payload) published again by the same client (a resend, or a
+//!    crashed client's session replayed on Restart) joins the span of its first sending;
+//! 2. a publish within [`ONE_HANDLING`] of another of the same client for this order, with
+//!    nothing delivered to that client in between, joins that one's span (one handler
+//!    publishing two messages, e.g. a cancellation and the compensation commands);
+//! 3. otherwise the latest delivery to that client whose message can cause it (a payment result
+//!    from `orders/created`, a successful `inventory/reserved` or `commands/payment/charge`; a
+//!    release from `orders/cancelled` or `commands/inventory/release`; `orders/confirmed` from a
+//!    successful result, `orders/cancelled` from a failed one…; a dead letter, or a topic outside
+//!    the flow, from whatever was delivered last); a second delivery of a message the client
+//!    already had (a redelivery) causes nothing;
+//! 4. otherwise it starts a span of its own: the order form's `orders/created`, the cancellation
+//!    when a saga's deadline passes, anything published from a timer.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::time::Duration;
+
+use broker_bridge::{Direction, Packet};
+use uuid::Uuid;
+
+use super::packets::{int, key, packet_event, payload, Acks, MessageKey};
+use super::span::{
+    Attributes, SagaTrace, Span, SpanEvent, SpanId, SpanKind, SpanLink, TraceId, Value,
+};
+use super::OtlpError;
+use crate::domain::events::DomainEvent;
+use crate::domain::topics;
+use crate::services::dead_letter::DeadLetter;
+use crate::services::ServiceId;
+use crate::trace::orders::{OrderBook, Start};
+use crate::trace::packet::TracedPacket;
+
+/// How close two publishes of one client for one order must be, with no delivery between, to
+/// count as one handling's: a handler publishes what it decided at once, while work that ends
+/// later (a timer) is the simulated work's hundreds of milliseconds or a deadline's seconds
+/// away.
+pub const ONE_HANDLING: Duration = Duration::from_millis(10);
+
+/// Whether a client that was delivered `delivered` may have published `published` because of
+/// it (rule 3 of the module's doc).
+fn causes(delivered: Option<&DomainEvent>, published: &TracedPacket) -> bool {
+    use topics::*;
+    let Some(delivered) = delivered else {
+        return false;
+    };
+    let (topic, ok) = (delivered.topic(), !delivered.is_failure());
+    let result = topic == PAYMENTS_PROCESSED || topic == INVENTORY_RESERVED;
+    match published.topic.as_deref().unwrap_or_default() {
+        PAYMENTS_PROCESSED => {
+            topic == ORDERS_CREATED
+                || topic == COMMAND_CHARGE_PAYMENT
+                || (topic == INVENTORY_RESERVED && ok)
+        }
+        INVENTORY_RESERVED => topic == ORDERS_CREATED || topic == COMMAND_RESERVE_INVENTORY,
+        ORDERS_CONFIRMED => result && ok,
+        COMMAND_CHARGE_PAYMENT => topic == INVENTORY_RESERVED && ok,
+        ORDERS_CANCELLED => result && !ok,
+        INVENTORY_RELEASED => topic == ORDERS_CANCELLED || topic == COMMAND_RELEASE_INVENTORY,
+        PAYMENTS_REFUNDED => topic == ORDERS_CANCELLED || topic == COMMAND_REFUND_PAYMENT,
+        // A result after the saga gave up is undone at once.
+        COMMAND_RELEASE_INVENTORY => result,
+        COMMAND_REFUND_PAYMENT => result,
+        COMMAND_RESERVE_INVENTORY => topic == ORDERS_CREATED,
+        ORDERS_CREATED => false,
+        // A dead letter is the message the client could not handle.
+        other if other.starts_with("deadletter/") => true,
+        _ => true,
+    }
+}
+
+/// Why a message says something failed, for an ERROR status.
+fn failure_of(packet: &TracedPacket) -> Option<String> {
+    if let Some(message) = packet.message.as_deref() {
+        let reason = match message {
+            DomainEvent::PaymentProcessed(m) if !m.success => m.reason.clone(),
+            DomainEvent::InventoryReserved(m) if !m.success => m.reason.clone(),
+            DomainEvent::OrderCancelled(m) => Some(m.reason.clone()),
+            _ => return None,
+        };
+        return Some(reason.unwrap_or_else(|| format!("{} failed", message.topic())));
+    }
+    let Packet::Publish(publish) = packet.packet.as_ref() else {
+        return None;
+    };
+    let (_, letter) = DeadLetter::decode(&publish.topic, &publish.payload)?;
+    Some(format!("dead-lettered: {}", letter.reason))
+}
+
+/// A span being built.
+struct Handling<'a> {
+    span: Span,
+    /// What was delivered, for a consumer span that is no redelivery.
+    delivered: Option<Rc<DomainEvent>>,
+    redelivery: bool,
+    published: Vec<&'a TracedPacket>,
+}
+
+/// The spans of one order from its PUBLISHes (oldest first, all of this order).
+pub(crate) fn build(
+    order_id: Uuid,
+    publishes: &[&TracedPacket],
+    acks: &Acks<'_>,
+) -> Result<SagaTrace, OtlpError> {
+    let trace_id = TraceId::of_order(order_id).ok_or(OtlpError::NilOrder)?;
+    if publishes.is_empty() {
+        return Err(OtlpError::NotInTrace(order_id));
+    }
+    let root_id = SpanId::root(order_id);
+    let mut spans: Vec<Handling> = Vec::new();
+    // Per client: the last span it had a packet of this order in, and when that packet went
+    // out if it was one it published.
+    let mut last: HashMap<&str, (usize, Option<Duration>)> = HashMap::new();
+    // Per client: the spans of its first deliveries of each message, oldest first.
+    let mut deliveries: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut delivered_once: HashSet<(&str, MessageKey)> = HashSet::new();
+    let mut sent_in: HashMap<(&str, MessageKey), usize> = HashMap::new();
+    // The span that last published each message, for the links of those it is delivered to.
+    let mut producer: HashMap<MessageKey, usize> = HashMap::new();
+
+    for &packet in publishes {
+        let client = packet.client_id.as_str();
+        let message_key = key(packet);
+        let topic = message_key.0;
+        match packet.direction {
+            Direction::Incoming => {
+                let redelivery = !delivered_once.insert((client, message_key));
+                let mut span = new_span(packet, root_id, SpanKind::Consumer, order_id);
+                if redelivery {
+                    span.attributes.push(("eda.redelivery", Value::Bool(true)));
+                }
+                if let Some(&from) = producer.get(&message_key) {
+                    let link = SpanLink {
+                        span_id: spans[from].span.span_id,
+                        attributes: vec![
+                            ("messaging.destination.name", Value::Text(topic.to_owned())),
+                            ("eda.link", Value::Text("published the message".into())),
+                        ],
+                    };
+                    span.links.push(link);
+                }
+                let index = spans.len();
+                spans.push(Handling {
+                    span,
+                    delivered: packet.message.clone(),
+                    redelivery,
+                    published: Vec::new(),
+                });
+                if !redelivery {
+                    deliveries.entry(client).or_default().push(index);
+                }
+                last.insert(client, (index, None));
+            }
+            Direction::Outgoing => {
+                let resend = sent_in.get(&(client, message_key)).copied();
+                let after_own = match last.get(client) {
+                    Some(&(index, Some(at))) if packet.at.saturating_sub(at) <= ONE_HANDLING => {
+                        Some(index)
+                    }
+                    _ => None,
+                };
+                let cause = || {
+                    deliveries.get(client).and_then(|list| {
+                        list.iter().rev().copied().find(|&i| {
+                            !spans[i].redelivery && causes(spans[i].delivered.as_deref(), packet)
+                        })
+                    })
+                };
+                let index = match resend.or(after_own).or_else(cause) {
+                    Some(index) => {
+                        spans[index].span.events.push(packet_event(packet));
+                        index
+                    }
+                    None => {
+                        let span = new_span(packet, root_id, SpanKind::Producer, order_id);
+                        spans.push(Handling {
+                            span,
+                            delivered: None,
+                            redelivery: false,
+                            published: Vec::new(),
+                        });
+                        spans.len() - 1
+                    }
+                };
+                spans[index].published.push(packet);
+                sent_in.entry((client, message_key)).or_insert(index);
+                producer.insert(message_key, index);
+                last.insert(client, (index, Some(packet.at)));
+            }
+        }
+        // Its acknowledgements go with it.
+        let index = last.get(client).map_or(0, |(index, _)| *index);
+        for ack in acks.of(packet) {
+            spans[index].span.events.push(packet_event(ack));
+        }
+    }
+
+    let mut spans: Vec<Span> = spans.into_iter().map(finish).collect();
+    spans.sort_by_key(|s| (s.start, s.span_id));
+    let root = root_span(order_id, root_id, publishes, &spans);
+    spans.insert(0, root);
+    Ok(SagaTrace {
+        order_id,
+        trace_id,
+        spans,
+    })
+}
+
+/// A span starting with `packet` (its event included).
+fn new_span(packet: &TracedPacket, root: SpanId, kind: SpanKind, order_id: Uuid) -> Span {
+    let topic = packet.topic.clone().unwrap_or_default();
+    let (operation, verb) = match kind {
+        SpanKind::Consumer => ("process", "process"),
+        _ => ("send", "publish"),
+    };
+    let mut attributes: Attributes = vec![
+        ("messaging.system", Value::Text("mqtt".into())),
+        ("messaging.operation.type", Value::Text(operation.into())),
+        ("messaging.operation.name", Value::Text(verb.into())),
+        ("messaging.destination.name", Value::Text(topic.clone())),
+        ("messaging.client.id", Value::Text(packet.client_id.clone())),
+    ];
+    if let Some(message) = packet.message.as_deref() {
+        let id = message.identity().1.to_string();
+        attributes.push(("messaging.message.id", Value::Text(id)));
+    }
+    let size = int(payload(packet).len() as u64);
+    attributes.push(("messaging.message.body.size", Value::Int(size)));
+    if let Some(message) = packet.message.as_deref() {
+        attributes.push(("eda.message.type", Value::Text(message.name().to_owned())));
+    }
+    attributes.push(("eda.order.id", Value::Text(order_id.to_string())));
+    Span {
+        span_id: SpanId::of_packet(packet.seq),
+        parent: Some(root),
+        name: format!("{verb} {topic}"),
+        kind,
+        service: packet.service,
+        client_id: Some(packet.client_id.clone()),
+        start: packet.at,
+        end: packet.at,
+        attributes,
+        events: vec![packet_event(packet)],
+        links: Vec::new(),
+        error: None,
+    }
+}
+
+/// Its events in time order, its end, what it published, and its status.
+fn finish(handling: Handling) -> Span {
+    let Handling {
+        mut span,
+        published,
+        ..
+    } = handling;
+    // Clients stamp their packets on their own: two recorded one after the other may carry
+    // times a few microseconds the other way round. The sort is stable, so ties keep the
+    // order recorded.
+    span.events.sort_by_key(|e| e.at);
+    span.start = span.events.first().map_or(span.start, |e| e.at);
+    span.end = span
+        .events
+        .last()
+        .map_or(span.end, |e| e.at)
+        .max(span.start);
+    if !published.is_empty() {
+        let mut topics: Vec<String> = Vec::new();
+        for p in &published {
+            let topic = p.topic.clone().unwrap_or_default();
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+        span.attributes
+            .push(("eda.published", Value::Texts(topics)));
+    }
+    let compensation = published.iter().any(|p| {
+        p.message
+            .as_deref()
+            .is_some_and(DomainEvent::is_compensation)
+    });
+    if compensation {
+        span.attributes
+            .push(("eda.saga.compensation", Value::Bool(true)));
+    }
+    span.error = published.iter().find_map(|p| failure_of(p));
+    span
+}
+
+/// The saga's span: from the order's first packet to its last, with the Orders panel's view of
+/// the order (folded from the same packets) and its outcome as an event.
+fn root_span(order_id: Uuid, root: SpanId, publishes: &[&TracedPacket], spans: &[Span]) -> Span {
+    let mut book = OrderBook::new(1);
+    for packet in publishes {
+        book.apply_packet(packet);
+    }
+    let row = book.row(order_id);
+    let start = spans.iter().map(|s| s.start).min().unwrap_or_default();
+    let end = spans.iter().map(|s| s.end).max().unwrap_or(start);
+    let client_id = publishes
+        .iter()
+        .find(|p| p.service == ServiceId::Order)
+        .map(|p| p.client_id.clone());
+    let mut attributes: Attributes = vec![("eda.order.id", Value::Text(order_id.to_string()))];
+    let mut events = Vec::new();
+    let mut error = None;
+    match row {
+        Some(row) => {
+            attributes.push(("eda.order.status", Value::Text(row.status.name().into())));
+            attributes.push(("eda.order.start", Value::Text(row.start.word().into())));
+            if let Some(customer) = &row.customer_id {
+                attributes.push(("eda.order.customer_id", Value::Text(customer.clone())));
+            }
+            if let Some(total) = row.total.filter(|t| t.is_finite()) {
+                attributes.push(("eda.order.total", Value::Double(total)));
+            }
+            if let Start::Created(at) = row.start {
+                events.push(SpanEvent {
+                    at,
+                    name: "order created".into(),
+                    attributes: Vec::new(),
+                });
+            }
+            if let Some(at) = row.ended {
+                let status = row.status.name();
+                let mut outcome: Attributes =
+                    vec![("eda.order.status", Value::Text(status.into()))];
+                if let Some(reason) = &row.reason {
+                    outcome.push(("eda.saga.reason", Value::Text(reason.clone())));
+                    attributes.push(("eda.saga.reason", Value::Text(reason.clone())));
+                }
+                events.push(SpanEvent {
+                    at,
+                    name: format!("order {}", status.to_lowercase()),
+                    attributes: outcome,
+                });
+            }
+            if row.status == crate::domain::order::OrderStatus::Cancelled {
+                error = Some(row.reason.clone().unwrap_or_else(|| "cancelled".into()));
+            }
+        }
+        // Only messages outside the flow (a dead letter) name this order.
+        None => attributes.push(("eda.order.status", Value::Text("Unknown".into()))),
+    }
+    events.sort_by_key(|e| e.at);
+    Span {
+        span_id: root,
+        parent: None,
+        name: "order saga".into(),
+        kind: SpanKind::Internal,
+        service: ServiceId::Order,
+        client_id,
+        start,
+        end,
+        attributes,
+        events,
+        links: Vec::new(),
+        error,
+    }
+}

@@ -1,0 +1,232 @@
+// OpenTelemetry export: an order's saga from its Orders panel row, and every order of the
+// session from the recording bar, downloaded as OTLP/JSON and read back by an implementation
+// that is not ours (e2e/lib/otlp.mjs: the OpenTelemetry JS project's protobufjs classes for
+// opentelemetry-proto). The spans must be the saga's, under its root, with the right statuses,
+// the topics an independent MQTT witness saw, and times on today's Unix clock; a replayed
+// recording exports the same spans, dated by its messages' own timestamps.
+//
+//   node --test e2e/app/otlp.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery, waitForStates } from '../lib/app-page.mjs';
+import { freePort } from '../lib/broker.mjs';
+import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { parseOtlpJson } from '../lib/otlp.mjs';
+import { placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+
+const hex = (orderId) => orderId.replaceAll('-', '');
+
+/** Clicks `selector` and resolves with the downloaded file's name and text. */
+async function download(page, selector, name) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  await mkdir(ARTIFACTS, { recursive: true });
+  const saved = path.join(ARTIFACTS, name);
+  await file.saveAs(saved);
+  return { name: file.suggestedFilename(), text: await readFile(saved, 'utf8') };
+}
+
+/** `service` `name` among `spans`, failing with what there is. */
+function spanOf(spans, service, name) {
+  const span = spans.find((s) => s.service === service && s.name === name);
+  assert.ok(span, `${service} "${name}" among: ${spans.map((s) => `${s.service} ${s.name}`).join(' | ')}`);
+  return span;
+}
+
+/** Asserts the spans of one order's trace: one root, parent of all, times in order. */
+function assertOneSaga(spans, orderId, { from, to }) {
+  const traceIds = new Set(spans.map((s) => s.traceId));
+  assert.deepEqual([...traceIds], [hex(orderId)], 'one trace, whose id is the order id');
+  const roots = spans.filter((s) => s.parentSpanId === undefined);
+  assert.equal(roots.length, 1, 'one root');
+  const [root] = roots;
+  assert.equal(root.name, 'order saga');
+  assert.equal(root.service, 'OrderService');
+  assert.equal(root.attr('eda.order.id'), orderId);
+  for (const span of spans) {
+    if (span !== root) assert.equal(span.parentSpanId, root.spanId, `${span.service} ${span.name} is under the saga`);
+    const [start, end] = [BigInt(span.startTimeUnixNano), BigInt(span.endTimeUnixNano)];
+    assert.ok(start <= end, `${span.name}: start ≤ end`);
+    assert.ok(BigInt(root.startTimeUnixNano) <= start && end <= BigInt(root.endTimeUnixNano), `${span.name} within the saga`);
+    // On the Unix clock, while this test ran (a second either side).
+    assert.ok(start >= BigInt(from - 1000) * 1_000_000n && end <= BigInt(to + 1000) * 1_000_000n,
+      `${span.name} at ${new Date(Number(start / 1_000_000n)).toISOString()}, between ${new Date(from).toISOString()} and ${new Date(to).toISOString()}`);
+    const times = (span.events ?? []).map((e) => BigInt(e.timeUnixNano));
+    assert.ok(times.every((t, i) => i === 0 || times[i - 1] <= t), `${span.name}: events in time order`);
+  }
+  return root;
+}
+
+/** The topics the page's clients published for the order, from the export's events. */
+const publishedTopics = (spans) =>
+  new Set(
+    spans.flatMap((s) => (s.events ?? []).filter((e) => e.name === 'PUBLISH sent'))
+      .map((e) => e.attributes.find((a) => a.key === 'messaging.destination.name').value.stringValue),
+  );
+
+describeApp('otlp export', () => {
+  it('otlp: a declined order exported from its row parses as OTLP; its spans are the saga\'s, the decline and the cancellation ERROR', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment=decline`, async ({ page }) => {
+      const ids = await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const from = Date.now();
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+        await waitForRow(page, orderId, 'Cancelled', { compensations: 1 });
+        await witness.roundTrip();
+
+        const row = `[data-testid="order-row"][data-order-id="${orderId}"]`;
+        const file = await download(page, `${row} [data-testid="order-export-otlp"]`, `saga-${orderId}.otlp.json`);
+        const to = Date.now();
+        assert.equal(file.name, `saga-${orderId}.otlp.json`);
+        const { spans } = parseOtlpJson(file.text);
+
+        const root = assertOneSaga(spans, orderId, { from, to });
+        assert.deepEqual(root.status, { code: 2, message: 'payment declined' }, 'the cancelled saga is an ERROR');
+        assert.equal(root.attr('eda.order.status'), 'Cancelled');
+
+        const created = spanOf(spans, 'OrderService', 'publish orders/created');
+        assert.equal(created.kind, 4, 'PRODUCER');
+        const charge = spanOf(spans, 'PaymentService', 'process orders/created');
+        assert.equal(charge.kind, 5, 'CONSUMER');
+        assert.equal(charge.client, ids.payment, "the resource is PaymentService's client");
+        assert.equal(charge.attr('messaging.system'), 'mqtt');
+        assert.equal(charge.attr('messaging.destination.name'), 'orders/created');
+        assert.deepEqual(charge.status, { code: 2, message: 'payment declined' });
+        assert.deepEqual(charge.links.map((l) => l.spanId), [created.spanId], 'linked to the publish it handled');
+        const names = charge.events.map((e) => e.name);
+        assert.deepEqual(names.filter((n) => n.startsWith('PUBLISH')), ['PUBLISH received', 'PUBLISH sent'], names.join(', '));
+        assert.ok(names.includes('PUBACK sent') && names.includes('PUBACK received'), `QoS 1 acks as events: ${names.join(', ')}`);
+
+        const cancel = spanOf(spans, 'OrderService', 'process payments/processed');
+        assert.deepEqual(cancel.attr('eda.published'), { values: [{ stringValue: 'orders/cancelled' }] });
+        assert.equal(cancel.status?.code, 2);
+        assert.deepEqual(cancel.links.map((l) => l.spanId), [charge.spanId]);
+        const release = spanOf(spans, 'InventoryService', 'process orders/cancelled');
+        assert.deepEqual(release.attr('eda.published'), { values: [{ stringValue: 'inventory/released' }] });
+        assert.equal(release.attr('eda.saga.compensation'), true);
+        assert.equal(release.status, undefined, 'a compensation is no error');
+        for (const service of ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']) {
+          assert.ok(spans.some((s) => s.service === service && s.kind === 5), `${service} handled a message of the order`);
+        }
+        // What went over the broker for this order, as the witness saw it, is what the page's
+        // clients published in the export.
+        assert.deepEqual(publishedTopics(spans), new Set(wireOf(witness, orderId)));
+        assert.equal(await page.locator('[data-testid="otlp-error"]').count(), 0);
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('otlp: the whole session exports one trace per order, each under its own root', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=100&inventory_ms=100`, async ({ page }) => {
+      await waitReady(page);
+      const from = Date.now();
+      const orders = [];
+      for (let i = 0; i < 2; i += 1) {
+        const orderId = await placeOrder(page);
+        await waitForRow(page, orderId, 'Completed');
+        orders.push(orderId);
+      }
+      // Every order of the panel has its own export button.
+      assert.equal(
+        await page.locator('[data-testid="order-row"] [data-testid="order-export-otlp"]').count(),
+        await page.locator('[data-testid="order-row"]').count(),
+      );
+      const file = await download(page, '[data-testid="export-otlp-session"]', 'playground-session.otlp.json');
+      const to = Date.now();
+      assert.equal(file.name, 'playground-session.otlp.json');
+      const { spans, json } = parseOtlpJson(file.text);
+      assert.deepEqual(new Set(spans.map((s) => s.traceId)), new Set(orders.map(hex)), 'one trace per order');
+      for (const orderId of orders) {
+        const ofOrder = spans.filter((s) => s.traceId === hex(orderId));
+        const root = assertOneSaga(ofOrder, orderId, { from, to });
+        assert.equal(root.status, undefined, 'a completed saga is no error');
+        assert.equal(root.attr('eda.order.status'), 'Completed');
+        const join = spanOf(ofOrder, 'OrderService', 'process payments/processed');
+        const reserved = spanOf(ofOrder, 'OrderService', 'process inventory/reserved');
+        // Whichever result came second confirmed the order.
+        const confirmed = [join, reserved].filter((s) => s.attr('eda.published'));
+        assert.equal(confirmed.length, 1, 'one handling confirmed it');
+        assert.deepEqual(confirmed[0].attr('eda.published'), { values: [{ stringValue: 'orders/confirmed' }] });
+      }
+      const services = json.resourceSpans.map((r) => r.resource.attributes.find((a) => a.key === 'service.name').value.stringValue);
+      assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']);
+    }));
+
+  it('otlp: a replayed recording exports the same spans, dated by the messages\' own timestamps', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let live;
+    let recordingPath;
+    let orderId;
+    let from;
+    let to;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=100&inventory_ms=100`, async ({ page }) => {
+      await waitReady(page);
+      from = Date.now();
+      orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      live = parseOtlpJson((await download(page, '[data-testid="export-otlp-session"]', 'live-session.otlp.json')).text);
+      to = Date.now();
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      recordingPath = path.join(ARTIFACTS, 'otlp-recording.json');
+      await file.saveAs(recordingPath);
+    });
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, brokerQuery(nowhere), async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
+      await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      const replayed = parseOtlpJson((await download(page, '[data-testid="export-otlp-session"]', 'replayed-session.otlp.json')).text);
+      const shape = (spans) => spans.map((s) => `${s.traceId} ${s.spanId} ${s.parentSpanId} ${s.service} ${s.name} ${(s.events ?? []).length}`).sort();
+      assert.deepEqual(shape(replayed.spans), shape(live.spans), 'the same spans as the live export');
+      assertOneSaga(replayed.spans.filter((s) => s.traceId === hex(orderId)), orderId, { from, to });
+      // This page started after the recording was made: its own clock would date the spans
+      // later. The messages' stamps date them as the live page did, to a few milliseconds.
+      const start = (spans) => BigInt(spans.find((s) => s.parentSpanId === undefined).startTimeUnixNano);
+      const apart = Number(start(replayed.spans) - start(live.spans)) / 1e6;
+      assert.ok(Math.abs(apart) < 50, `the replayed saga starts ${apart} ms from the live one`);
+    });
+  });
+});
+
+it('otlp: the independent reader refuses what is not OTLP/JSON (base64 ids, unknown fields, wrong types)', () => {
+  const good = {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'PaymentService' } }] },
+      scopeSpans: [{
+        scope: { name: 'eda-playground', version: '0.1.0' },
+        spans: [{
+          traceId: '3fa85f6457174562b3fc2c963f66afa6',
+          spanId: '0000000000000012',
+          name: 'process orders/created',
+          kind: 5,
+          startTimeUnixNano: '1705314600004000000',
+          endTimeUnixNano: '1705314601004000000',
+        }],
+      }],
+    }],
+  };
+  const { spans } = parseOtlpJson(JSON.stringify(good));
+  assert.equal(spans[0].service, 'PaymentService');
+  const spoil = (change) => {
+    const copy = structuredClone(good);
+    change(copy.resourceSpans[0].scopeSpans[0].spans[0]);
+    return JSON.stringify(copy);
+  };
+  const bad = {
+    'base64 trace id': spoil((s) => { s.traceId = Buffer.from(s.traceId, 'hex').toString('base64'); }),
+    'a 12-byte span id': spoil((s) => { s.spanId = '000000000000000000000012'; }),
+    'an all-zero trace id': spoil((s) => { s.traceId = '0'.repeat(32); }),
+    'a misspelled field': spoil((s) => { s.startTimeUnixNanos = s.startTimeUnixNano; delete s.startTimeUnixNano; }),
+    'a snake_case field': spoil((s) => { s.end_time_unix_nano = s.endTimeUnixNano; delete s.endTimeUnixNano; }),
+    'a time as a number': spoil((s) => { s.startTimeUnixNano = 1705314600004000000; }),
+    'an attribute value of no known type': spoil((s) => { s.attributes = [{ key: 'k', value: { textValue: 'v' } }]; }),
+  };
+  for (const [what, text] of Object.entries(bad)) {
+    assert.throws(() => parseOtlpJson(text), undefined, what);
+  }
+});

@@ -1,0 +1,70 @@
+//! Offering an order's saga, or every order of the session, as an OpenTelemetry trace file
+//! (OTLP/JSON, for Jaeger or any OTLP receiver). The model is [`eda_core::trace::otlp`]; this
+//! picks where the packets' clock starts and hands the text to the download.
+
+use eda_core::trace::otlp::{self, Epoch, Export};
+use eda_core::trace::playback::Source;
+use eda_core::trace::Trace;
+use uuid::Uuid;
+
+use super::download::download;
+use crate::clock;
+
+/// Where the packets' clock starts on the Unix clock: this page's time origin while it shows
+/// its own packets; for a replayed recording (whose file keeps only times since its page
+/// started) the estimate from the messages' stamps, else this page's origin, else 1970.
+fn epoch(trace: &Trace) -> Epoch {
+    let recording = trace.playback.source() == Source::Recording;
+    let estimate = || Epoch::from_messages(&trace.packets);
+    let page = clock::packets_epoch;
+    let chosen = if recording {
+        estimate().or_else(page)
+    } else {
+        page().or_else(estimate)
+    };
+    chosen.unwrap_or(Epoch::from_unix_nanos(0))
+}
+
+/// What the page says after an export: nothing, or a note (orders left out), or why it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportMessage {
+    Note(String),
+    Error(String),
+}
+
+fn offer(result: Result<Export, otlp::OtlpError>) -> Option<ExportMessage> {
+    match result {
+        Ok(export) => match download(&export.file_name, "application/json", &export.json) {
+            Ok(()) => export.note().map(ExportMessage::Note),
+            Err(_) => Some(ExportMessage::Error(
+                "the browser refused to save the file".to_owned(),
+            )),
+        },
+        Err(error) => Some(ExportMessage::Error(error.to_string())),
+    }
+}
+
+/// Downloads `order_id`'s saga as `saga-<orderId>.otlp.json`.
+pub fn export_order(trace: &Trace, order_id: Uuid) -> Option<ExportMessage> {
+    offer(otlp::export_order(&trace.packets, order_id, epoch(trace)))
+}
+
+/// Downloads every order's saga as `playground-session.otlp.json`.
+pub fn export_session(trace: &Trace) -> Option<ExportMessage> {
+    offer(otlp::export_session(&trace.packets, epoch(trace)))
+}
+
+/// The message under an export button (`otlp-error` or `otlp-note`), or nothing.
+pub fn message_view(message: Option<&ExportMessage>) -> yew::Html {
+    use yew::html;
+    match message {
+        None => yew::Html::default(),
+        Some(ExportMessage::Error(text)) => html! {
+            <p class="error" role="alert" data-testid="otlp-error">
+                { "Could not export the trace: " }{ text.clone() }</p>
+        },
+        Some(ExportMessage::Note(text)) => html! {
+            <p class="note" role="status" data-testid="otlp-note">{ format!("Trace exported; {text}.") }</p>
+        },
+    }
+}
