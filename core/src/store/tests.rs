@@ -9,7 +9,10 @@ use crate::domain::{OrderItem, Timestamp};
 
 mod analytics;
 mod append;
+// With proptest, which is a native-only dev-dependency (core/Cargo.toml).
+#[cfg(not(target_arch = "wasm32"))]
 mod decode;
+#[cfg(not(target_arch = "wasm32"))]
 mod projection;
 mod wire;
 
