@@ -1,8 +1,11 @@
 // The event store: OrderService keeps each order as a stream of events, each appended at the
 // next version and global position and published on eventstore/orders/<orderId>; the Event
 // store panel lists the streams, shows one stream's events, rewinds the order to any version,
-// and exports the store as JSON lines, byte for byte what went out on the wire. An independent
-// witness subscribed to `#` checks the wire.
+// and exports the store as JSON lines, byte for byte what went out on the wire. The store is
+// kept in the browser's database (IndexedDB): a reload of the tab brings the orders and their
+// histories back, and a saga still open resumes with what is left of its deadline; with no
+// database (a private window) the page says so and works in memory. An independent witness
+// subscribed to `#` checks the wire.
 //
 //   node --test e2e/app/event-store.test.mjs      (this topic alone, after `trunk build`)
 
@@ -11,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`);
@@ -73,5 +76,59 @@ describeApp('event store', () => {
       } finally {
         await witness.close();
       }
+    }));
+  it('a reload brings the store back from the browser\'s database; the saga still open resumes with its deadline and is cancelled on the wire, appended after the restored events', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const done = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', done, FLOW_TIMEOUT_MS);
+        await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
+        // A slow payment and a deadline: the page is reloaded while the order is open, so the
+        // payment in hand is lost with the page; the restored saga's deadline cancels it.
+        await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=60000&inventory_ms=0&saga_timeout_ms=6000`);
+        await waitReady(page);
+        const open = await placeOrder(page);
+        await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'InventoryConfirmed'), FLOW_TIMEOUT_MS, 'the open order\'s stock reserved');
+        const beforeReload = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).map((m) => m.json.position);
+        await page.reload();
+        await waitReady(page);
+        const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+        await note.waitFor();
+        assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\); 1 still open/);
+        // Both streams are back, as they were.
+        await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
+        await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="InventoryConfirmed"]`).waitFor();
+        assert.equal(await page.getAttribute('[data-testid="store-summary"]', 'data-head'), String(Math.max(...beforeReload)));
+        // The deadline (6 s from the order's creation) passes: cancelled on the wire, once.
+        const cancelled = await witness.waitForOrder('orders/cancelled', open, FLOW_TIMEOUT_MS);
+        assert.equal(cancelled.json.reason, 'payment timed out');
+        await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'OrderCancelled'), FLOW_TIMEOUT_MS, 'the cancellation in the store');
+        const appended = storeEventsOf(witness, open).find((m) => m.json.type === 'OrderCancelled').json;
+        assert.equal(appended.position, Math.max(...beforeReload) + 1, 'the next position after the restored ones');
+        assert.equal(appended.version, 3, 'after OrderCreated and InventoryConfirmed');
+        await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="Cancelled"]`).waitFor();
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('no database (indexedDB throws, as in a private window): the page says so, and orders still complete in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await page.addInitScript(() => {
+        Object.defineProperty(window, 'indexedDB', {
+          configurable: true,
+          get() { throw new DOMException('The operation is insecure.', 'SecurityError'); },
+        });
+      });
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}`);
+      await waitReady(page);
+      const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+      await note.waitFor();
+      assert.match(await note.textContent(), /does not let the page keep a database here .* The page keeps working in memory; nothing shown is lost\. The browser said: SecurityError/);
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor();
     }));
 });

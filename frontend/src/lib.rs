@@ -8,6 +8,8 @@
 //! - [`address_bar`]: the query string in and out (its grammar is the core's).
 //! - [`event_db`]: the event store's records in the browser's database (IndexedDB), and why it
 //!   may be unavailable ([`event_db::StorageError`]).
+//! - [`store_keeper`]: writes OrderService's event store into the tab's database as it
+//!   appends, and reads it back after a reload.
 //! - [`tab_session`]: the tab's session tag (the client ids' `<tag>`), kept across a reload.
 //! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
 //!   method for everything the learner can do), and the animation-frame, on-screen and resize
@@ -27,6 +29,8 @@ pub mod hooks;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 pub mod shared_trace;
+#[cfg(target_arch = "wasm32")]
+pub mod store_keeper;
 #[cfg(target_arch = "wasm32")]
 pub mod tab_session;
 

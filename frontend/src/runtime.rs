@@ -30,7 +30,9 @@ use eda_core::services::{
     SagaStyle, ServiceId, Stock, Work,
 };
 use eda_core::state::{Action, FlowQos, LogEntry, Outcome, SessionMode};
-use eda_core::store::StoredEvent;
+use eda_core::store::{EventStore, StoredEvent};
+
+use crate::store_keeper::StoreKeeper;
 use eda_core::trace::service_links::ServiceLinks;
 use eda_core::trace::service_status::CRASHED;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
@@ -79,6 +81,8 @@ pub struct Runtime {
     protocol: ProtocolVersion,
     report: Report,
     trace: SharedTrace,
+    /// Keeps OrderService's events in the tab's database as they are appended.
+    keeper: Option<Rc<StoreKeeper>>,
     /// What happened since the last report, in order.
     pending: RefCell<Vec<Action>>,
     /// Packets were recorded since the last report.
@@ -110,6 +114,8 @@ pub struct Handover {
     /// The services' memory and schedule.
     pub flow: Flow,
     kept: Vec<(Instance, Vec<PublishRequest>)>,
+    /// Where OrderService's event store is kept (the tab's database), if anywhere.
+    keeper: Option<Rc<StoreKeeper>>,
 }
 
 impl Handover {
@@ -118,7 +124,14 @@ impl Handover {
         Handover {
             flow,
             kept: Vec::new(),
+            keeper: None,
         }
+    }
+
+    /// The same, with OrderService's events kept by `keeper` as they are appended.
+    pub fn kept_by(mut self, keeper: Rc<StoreKeeper>) -> Self {
+        self.keeper = Some(keeper);
+        self
     }
 }
 
@@ -163,7 +176,7 @@ impl Runtime {
             payment_instances,
         } = connection;
         let report: Report = Rc::new(report);
-        let Handover { flow, kept } = handover;
+        let Handover { flow, kept, keeper } = handover;
         let instances = Instance::all(payment_instances);
         // InventoryService starts from the stock it holds (the levels it states on connecting).
         report(Action::StockNow(flow.inventory.stock().clone()));
@@ -245,6 +258,7 @@ impl Runtime {
                 protocol,
                 report,
                 trace,
+                keeper,
                 pending: RefCell::new(Vec::new()),
                 trace_changed: Cell::new(false),
                 report_scheduled: Cell::new(false),
@@ -522,6 +536,7 @@ impl Runtime {
         Handover {
             flow: self.flow.replace(Flow::new(settings)),
             kept,
+            keeper: self.keeper.clone(),
         }
     }
 
@@ -543,9 +558,43 @@ impl Runtime {
         if let Err(e) = self.client(instance).publish_with(request) {
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
+        if let Some(keeper) = &self.keeper {
+            keeper.keep(&event);
+        }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
             self.log(instance.service, problem("event store", e.to_string()));
         }
+    }
+
+    /// OrderService takes over `store`, read back from the tab's database after a reload: its
+    /// orders, their histories, and each open saga's deadline (what is left of it). Refused,
+    /// with why, once OrderService has appended anything of its own (an order placed before
+    /// the database answered): the page then keeps what it has.
+    pub fn restore_store(self: &Rc<Self>, store: EventStore) -> Result<String, String> {
+        let Some(now) = wall_clock() else {
+            return Err("the browser clock is out of range".into());
+        };
+        let (streams, events) = (store.streams().len(), store.len());
+        let commands = {
+            let mut flow = self.flow.borrow_mut();
+            if !flow.order.store().is_empty() {
+                return Err(format!(
+                    "The {events} stored events were not restored: orders were placed before \
+                     the browser's database answered. The database now holds this page's."
+                ));
+            }
+            flow.restore(store.clone(), now)
+        };
+        let open = commands.len();
+        self.trace.0.borrow_mut().store = store;
+        self.trace_changed.set(true);
+        self.report_soon();
+        self.run(ServiceId::Order.into(), commands);
+        Ok(format!(
+            "Restored from the browser's database: {streams} order{} ({events} events); \
+             {open} still open, each resuming with what was left of its deadline.",
+            if streams == 1 { "" } else { "s" }
+        ))
     }
 
     /// Publishes a domain event with `instance`'s client at its topic's QoS. Under MQTT 5.0 the

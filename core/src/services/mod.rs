@@ -419,6 +419,17 @@ impl Flow {
     }
 
     /// Notes the work in `commands`, decided at `now`, as scheduled.
+    /// OrderService takes over `store` (the page's own, read back from the browser's database
+    /// after a reload; see [`order::OrderService::restore`]): each saga under the style in use,
+    /// each open order's deadline due in what is left of the deadline in use since it was
+    /// created. Returns those deadlines, to arm; they are part of the schedule handed over.
+    pub fn restore(&mut self, store: crate::store::EventStore, now: Timestamp) -> Vec<Command> {
+        let (style, timeout) = (self.settings.saga, self.settings.saga_timeout);
+        let commands = self.order.restore(store, style, timeout, now);
+        self.note_scheduled(now, &commands);
+        commands
+    }
+
     fn note_scheduled(&mut self, now: Timestamp, commands: &[Command]) {
         for command in commands {
             if let Command::Schedule { after, work } = command {

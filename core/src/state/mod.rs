@@ -187,6 +187,9 @@ pub struct State {
     /// A coordination style chosen while sagas were in flight, and how many: the services
     /// switch once they have ended ([`crate::services::Flow::choose_style`]).
     pub style_waiting: Option<(crate::services::SagaStyle, usize)>,
+    /// What the browser's database did with the event store: `Ok` says what came back after a
+    /// reload, `Err` why it is not kept (the page goes on in memory).
+    pub store_note: Option<Result<String, String>>,
     /// Why the last "Deliver again" (or a dead letter's Retry, or a poison message) published
     /// nothing.
     pub redelivery_error: Option<String>,
@@ -267,6 +270,9 @@ pub enum Action {
     StyleWaiting(Option<(crate::services::SagaStyle, usize)>),
     /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
     Cleared,
+    /// The browser's database restored the event store (`Ok`, what came back) or could not
+    /// keep it (`Err`, why).
+    StoreNote(Result<String, String>),
 }
 
 impl State {
@@ -295,6 +301,7 @@ impl State {
             delays_error: None,
             flow_error: None,
             style_waiting: None,
+            store_note: None,
             other_playgrounds: Default::default(),
             redelivery_error: None,
             dead_letters_handled: Vec::new(),
@@ -503,6 +510,12 @@ impl State {
                 self.stock = stock;
             }
             Action::StyleWaiting(waiting) => self.style_waiting = waiting,
+            // A failure stays shown; a later "restored" does not hide it.
+            Action::StoreNote(note) => {
+                if !matches!(self.store_note, Some(Err(_))) {
+                    self.store_note = Some(note);
+                }
+            }
             Action::DelaysRefused(reason) => self.delays_error = Some(reason),
             Action::Cleared => {
                 for service in &mut self.services {

@@ -270,7 +270,7 @@ pub fn App() -> Html {
                 if let Some(error) = &state.redelivery_error {
                     <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
                 }
-                <EventStorePanel trace={trace.clone()} version={state.trace_version} />
+                <EventStorePanel trace={trace.clone()} version={state.trace_version} note={state.store_note.clone()} />
             </section>
         </>
     }

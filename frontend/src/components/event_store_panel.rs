@@ -20,6 +20,10 @@ pub struct EventStorePanelProps {
     pub trace: SharedTrace,
     /// Changes whenever packets were recorded (every append publishes one).
     pub version: u64,
+    /// What the browser's database did: restored the store after a reload (`Ok`), or cannot
+    /// keep it (`Err`, the page goes on in memory).
+    #[prop_or_default]
+    pub note: Option<Result<String, String>>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -135,6 +139,11 @@ pub fn EventStorePanel(props: &EventStorePanelProps) -> Html {
                 { format!("OrderService keeps each order as a stream of events, appended at an expected version and published on eventstore/orders/<orderId>: {} event{} in {} stream{}.",
                     store.head(), if store.head() == 1 { "" } else { "s" }, streams.len(), if streams.len() == 1 { "" } else { "s" }) }
             </p>
+            { match &props.note {
+                Some(Ok(restored)) => html! { <p class="muted" data-testid="store-note" data-kind="restored">{ restored.clone() }</p> },
+                Some(Err(why)) => html! { <p class="error" role="alert" data-testid="store-note" data-kind="failed">{ why.clone() }</p> },
+                None => Html::default(),
+            } }
             if !store.is_empty() {
                 <button type="button" class="small" data-testid="store-export" onclick={export}>{ "Export (JSON lines)" }</button>
             }

@@ -22,6 +22,7 @@ use yew::prelude::*;
 
 use super::{use_animation_frames, Page};
 use crate::runtime::{Connection, Handover, Runtime};
+use crate::store_keeper::StoreKeeper;
 use crate::{address_bar, clock, tab_session, SharedTrace};
 
 /// How many orders "Place 10 orders" places.
@@ -362,6 +363,29 @@ pub fn use_playground() -> Playground {
     };
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
     let copied = use_state(|| false);
+    // The tab's database: read back once (a reload restores OrderService's store), then kept
+    // in step with every event OrderService appends.
+    let keeper = {
+        let (tag, dispatcher, runtime) = (
+            state.session_tag.clone(),
+            state.dispatcher(),
+            runtime.clone(),
+        );
+        (*use_memo((), move |_| {
+            let report = dispatcher.clone();
+            StoreKeeper::start(
+                &tag,
+                move |note| report.dispatch(Action::StoreNote(note)),
+                move |store| match runtime.borrow().as_ref() {
+                    Some(runtime) => runtime.restore_store(store),
+                    None => Err("The stored orders were not restored: the services are not \
+                                 running (a recording is shown)."
+                        .into()),
+                },
+            )
+        }))
+        .clone()
+    };
 
     let needs_frames = trace.0.borrow().playback.needs_frames(clock::now());
     {
@@ -381,6 +405,7 @@ pub fn use_playground() -> Playground {
     // instances changes: the connections are made anew.
     {
         let (state, runtime, trace) = (state.clone(), runtime.clone(), trace.clone());
+        let keeper = keeper.clone();
         use_effect_with(
             (state.protocol, state.session, state.payment_instances),
             move |(protocol, session, payment_instances)| {
@@ -389,7 +414,7 @@ pub fn use_playground() -> Playground {
                 let old = runtime.borrow_mut().take();
                 let handover = match old {
                     Some(old) => old.shut_down(),
-                    None => Handover::new(Flow::new(state.flow.clone())),
+                    None => Handover::new(Flow::new(state.flow.clone())).kept_by(keeper),
                 };
                 let connection = Connection {
                     url: &state.broker_url,
