@@ -14,30 +14,35 @@ import assert from 'node:assert/strict';
 import { startWitness } from './mqtt-witness.mjs';
 import { UUID_V4, checkInventoryReserved, checkOrderCreated, checkPaymentProcessed } from './seed.mjs';
 
-export const SERVICES = ['order', 'payment', 'inventory', 'notification'];
-const CLIENT_ID = /^eda-[0-9a-f]+-(order|payment|inventory|notification)$/;
+export const SERVICES = ['order', 'payment', 'inventory', 'notification', 'query'];
+const CLIENT_ID = /^eda-[0-9a-f]+-(order|payment|inventory|notification|query)$/;
 // What each service subscribes to under each saga style (ServiceId::subscriptions in
 // core/src/services/mod.rs): all of it must be in place before an order can run its saga.
 const ORDER_SUBSCRIPTIONS = ['orders/created', 'inventory/reserved', 'payments/processed', 'inventory/released', 'payments/refunded'];
 const NOTIFICATION_SUBSCRIPTIONS = ['orders/created', 'payments/processed', 'inventory/reserved', 'orders/confirmed', 'orders/cancelled', 'payments/refunded'];
+// QueryService follows every order's stream (eventstore/orders/+): one order's topic stands for all.
+const QUERY_SUBSCRIPTIONS = ['eventstore/orders/any-order'];
 const SUBSCRIPTIONS = {
   parallel: {
     order: ORDER_SUBSCRIPTIONS,
     payment: ['orders/created', 'orders/confirmed', 'orders/cancelled'],
     inventory: ['orders/created', 'orders/confirmed', 'orders/cancelled'],
     notification: NOTIFICATION_SUBSCRIPTIONS,
+    query: QUERY_SUBSCRIPTIONS,
   },
   choreography: {
     order: ORDER_SUBSCRIPTIONS,
     payment: ['orders/created', 'inventory/reserved', 'orders/confirmed', 'orders/cancelled'],
     inventory: ['orders/created', 'orders/confirmed', 'orders/cancelled'],
     notification: NOTIFICATION_SUBSCRIPTIONS,
+    query: QUERY_SUBSCRIPTIONS,
   },
   orchestration: {
     order: ORDER_SUBSCRIPTIONS,
     payment: ['commands/payment/charge', 'commands/payment/refund'],
     inventory: ['commands/inventory/reserve', 'commands/inventory/release'],
     notification: NOTIFICATION_SUBSCRIPTIONS,
+    query: QUERY_SUBSCRIPTIONS,
   },
 };
 
@@ -120,7 +125,7 @@ async function clientIds(page) {
     assert.equal(match[1], service, `client id "${id}" shown for the ${service} service`);
     ids[service] = id;
   }
-  assert.equal(new Set(Object.values(ids)).size, 4, `four distinct client ids: ${JSON.stringify(ids)}`);
+  assert.equal(new Set(Object.values(ids)).size, SERVICES.length, `${SERVICES.length} distinct client ids: ${JSON.stringify(ids)}`);
   return ids;
 }
 

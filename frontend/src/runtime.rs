@@ -969,6 +969,14 @@ impl Runtime {
             },
             did_something,
         );
+        // QueryService projected the event at once (no delay): the page's copy follows.
+        if let (ServiceId::Query, Ok(commands)) = (service, &decision) {
+            if commands.is_empty() {
+                if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
+                    self.trace.0.borrow_mut().read_model.project(&event);
+                }
+            }
+        }
         match (decision, step) {
             (Ok(commands), _) => self.run(instance, commands),
             (Err(_), Some(Step::Retry { after })) => {
@@ -1066,6 +1074,12 @@ impl Runtime {
             if busy {
                 runtime.links.borrow_mut().work_done(worker, order_id);
                 runtime.record(worker.service, ServiceEvent::WorkDone { order_id });
+            }
+            if let Work::Project(event) = &work {
+                // The page's copy of the read model follows QueryService's.
+                runtime.trace.0.borrow_mut().read_model.project(event);
+                runtime.trace_changed.set(true);
+                runtime.report_soon();
             }
             match wall_clock() {
                 Some(now) => {

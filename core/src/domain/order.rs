@@ -53,6 +53,20 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, in the order an order lives them.
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Pending,
+        OrderStatus::InventoryConfirmed,
+        OrderStatus::PaymentConfirmed,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
+    /// The status named `name` ([`OrderStatus::name`]), if any.
+    pub fn from_name(name: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// Whether the order's life is over.
     pub fn is_terminal(self) -> bool {
         matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)

@@ -200,13 +200,13 @@ mod tests {
     #[test]
     fn instances_are_named_and_read_back_from_their_slug() {
         let all = Instance::all(3);
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for instance in &all {
             assert_eq!(Instance::from_slug(&instance.slug()), Some(*instance));
         }
         assert_eq!(Instance::all(1), ServiceId::ALL.map(Instance::from));
-        assert_eq!(Instance::all(0).len(), 4, "at least one of each");
-        assert_eq!(Instance::all(9).len(), 6, "at most three");
+        assert_eq!(Instance::all(0).len(), 5, "at least one of each");
+        assert_eq!(Instance::all(9).len(), 7, "at most three");
         let second = Instance::new(ServiceId::Payment, 2);
         assert_eq!(
             (second.slug(), second.name(), second.client_id("ab")),

@@ -34,6 +34,7 @@ pub mod notification;
 pub mod order;
 pub mod payment;
 pub mod presence;
+pub mod query;
 pub mod settings;
 pub mod stock_levels;
 
@@ -57,22 +58,26 @@ use crate::domain::order::OrderStatus;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::topics;
 
-/// One of the four services; each has its own MQTT client.
+/// One of the services; each has its own MQTT client. The seed's four run the order flow;
+/// QueryService is the read side (CQRS, source document 004's Query Service): it projects the
+/// event store's events into a read model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ServiceId {
     Order,
     Payment,
     Inventory,
     Notification,
+    Query,
 }
 
 impl ServiceId {
-    /// In the order the seed introduces them.
-    pub const ALL: [ServiceId; 4] = [
+    /// In the order the seed introduces them, then the read side.
+    pub const ALL: [ServiceId; 5] = [
         ServiceId::Order,
         ServiceId::Payment,
         ServiceId::Inventory,
         ServiceId::Notification,
+        ServiceId::Query,
     ];
 
     /// The name the seed gives the service.
@@ -82,6 +87,7 @@ impl ServiceId {
             ServiceId::Payment => "PaymentService",
             ServiceId::Inventory => "InventoryService",
             ServiceId::Notification => "NotificationService",
+            ServiceId::Query => "QueryService",
         }
     }
 
@@ -92,6 +98,7 @@ impl ServiceId {
             ServiceId::Payment => "payment",
             ServiceId::Inventory => "inventory",
             ServiceId::Notification => "notification",
+            ServiceId::Query => "query",
         }
     }
 
@@ -133,6 +140,8 @@ impl ServiceId {
                 ORDERS_CANCELLED,
                 PAYMENTS_REFUNDED,
             ],
+            // Every order's stream, as OrderService appends it (a filter: one topic per order).
+            (ServiceId::Query, _) => &[crate::store::EVENTSTORE_FILTER],
         }
     }
 
@@ -144,15 +153,21 @@ impl ServiceId {
                 ORDERS_CREATED,
                 ORDERS_CONFIRMED,
                 ORDERS_CANCELLED,
+                crate::store::EVENTSTORE_FILTER,
                 COMMAND_RESERVE_INVENTORY,
                 COMMAND_CHARGE_PAYMENT,
                 COMMAND_RELEASE_INVENTORY,
                 COMMAND_REFUND_PAYMENT,
             ],
-            (ServiceId::Order, _) => &[ORDERS_CREATED, ORDERS_CONFIRMED, ORDERS_CANCELLED],
+            (ServiceId::Order, _) => &[
+                ORDERS_CREATED,
+                ORDERS_CONFIRMED,
+                ORDERS_CANCELLED,
+                crate::store::EVENTSTORE_FILTER,
+            ],
             (ServiceId::Payment, _) => &[PAYMENTS_PROCESSED, PAYMENTS_REFUNDED],
             (ServiceId::Inventory, _) => &[INVENTORY_RESERVED, INVENTORY_RELEASED],
-            (ServiceId::Notification, _) => &[],
+            (ServiceId::Notification | ServiceId::Query, _) => &[],
         }
     }
 }
@@ -194,6 +209,9 @@ pub enum Work {
     },
     /// OrderService's deadline for the order's saga.
     Deadline { order_id: Uuid },
+    /// QueryService projects an event of the store into its read model (after the projection
+    /// delay).
+    Project(crate::store::StoredEvent),
 }
 
 impl Work {
@@ -203,6 +221,7 @@ impl Work {
             Work::Charge { .. } => ServiceId::Payment,
             Work::Reserve { .. } => ServiceId::Inventory,
             Work::Deadline { .. } => ServiceId::Order,
+            Work::Project(_) => ServiceId::Query,
         }
     }
 
@@ -212,13 +231,14 @@ impl Work {
             Work::Charge { order_id, .. }
             | Work::Reserve { order_id, .. }
             | Work::Deadline { order_id } => *order_id,
+            Work::Project(event) => event.stream,
         }
     }
 
     /// Whether this is simulated work a service is busy with (shown counting down on its
-    /// badge), rather than a deadline waiting in the background.
+    /// badge), rather than a deadline or a projection waiting in the background.
     pub fn is_busy(&self) -> bool {
-        !matches!(self, Work::Deadline { .. })
+        !matches!(self, Work::Deadline { .. } | Work::Project(_))
     }
 }
 
@@ -324,6 +344,8 @@ pub struct Flow {
     pub payment: payment::PaymentService,
     /// InventoryService: the stock and the reservations.
     pub inventory: inventory::InventoryService,
+    /// QueryService: the read model.
+    pub query: query::QueryService,
     /// What each consumer processed, by message identity ([`DomainEvent::identity`]). Kept in
     /// the services' memory, not in their MQTT clients, so it survives a crashed client.
     processed: memory::Recent<(ServiceId, &'static str, Uuid), ()>,
@@ -345,6 +367,7 @@ impl Flow {
             settings,
             order: order::OrderService::default(),
             payment: payment::PaymentService::default(),
+            query: query::QueryService::default(),
             processed: memory::Recent::new(4 * memory::ORDERS_REMEMBERED),
             early: memory::Recent::new(memory::ORDERS_REMEMBERED),
             waiting_style: None,
@@ -476,11 +499,23 @@ impl Flow {
         topic: &str,
         payload: &[u8],
     ) -> Result<Vec<Command>, Rejection> {
-        if !service.subscriptions(self.settings.saga).contains(&topic) {
+        let follows = service
+            .subscriptions(self.settings.saga)
+            .iter()
+            .any(|filter| broker_bridge::topic::matches(filter, topic));
+        if !follows {
             return Err(Rejection::new(format!(
                 "{service} does not subscribe to `{}`",
                 crate::outside_text::isolate(topic)
             )));
+        }
+        if service == ServiceId::Query {
+            let event =
+                crate::store::StoredEvent::decode_on(topic, payload).map_err(|e| Rejection {
+                    reason: e.to_string(),
+                    kind: RejectionKind::Malformed,
+                })?;
+            return self.query.on_stored(self.settings.projection_delay, event);
         }
         let event = DomainEvent::decode(topic, payload)?;
         let (identity_topic, id) = event.identity();
@@ -510,6 +545,8 @@ impl Flow {
             ServiceId::Payment => self.payment.on_event(&self.settings, now, event),
             ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
             ServiceId::Notification => Ok(notification::on_event(&event)),
+            // Handled above: the read side takes the store's events, not the domain's.
+            ServiceId::Query => Ok(Vec::new()),
         };
         match &outcome {
             // Kept for when the order's creation arrives; not processed yet.
@@ -566,6 +603,8 @@ impl Flow {
                 self.inventory.reserve(order_id, &items, now, fresh_id)
             }
             Work::Deadline { order_id } => self.order.deadline(order_id, now),
+            // A duplicate or an early event is only not applied: nothing to publish.
+            Work::Project(event) => self.query.project(&event).unwrap_or_default(),
         }
     }
 }

@@ -980,6 +980,73 @@ fn order_service_keeps_each_order_as_a_stream_and_a_reload_resumes_open_sagas() 
     }
 }
 
+/// QueryService, the read side: each event OrderService recorded, delivered on its
+/// `eventstore/orders/<orderId>` topic, is projected into the read model after the projection
+/// delay (until then the answer is stale), a redelivered one is ignored as a duplicate, and
+/// the projected model is the rebuild of the store.
+#[test]
+fn query_service_projects_the_store_s_events_after_the_delay_and_ignores_repeats() {
+    use crate::store::{Rebuild, StoredEvent};
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.settle();
+    assert_eq!(wire.outcome(id), Ok(None));
+    let delay = Duration::from_millis(300);
+    let mut flow = Flow::new(FlowSettings {
+        projection_delay: delay,
+        ..settings(SagaStyle::Parallel)
+    });
+    let now = wire.now();
+    let mut due = Vec::new();
+    for event in &wire.recorded {
+        let commands = flow
+            .handle(ServiceId::Query, now, &event.topic(), &event.to_json())
+            .unwrap();
+        match &commands[..] {
+            [Command::Schedule { after, work }] => {
+                assert_eq!(*after, delay);
+                due.push(work.clone());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        flow.query.model().applied(),
+        0,
+        "stale until the delay passes"
+    );
+    for work in due {
+        assert_eq!(work.service(), ServiceId::Query);
+        assert!(flow.complete(work, now, Uuid::nil()).is_empty());
+    }
+    let model = flow.query.model();
+    assert_eq!(
+        model.get(id).map(|v| v.status),
+        Some(OrderStatus::Completed)
+    );
+    let mut rebuild = Rebuild::new(None);
+    while !rebuild.step(wire.flow.order.store(), 2).is_finished() {}
+    assert_eq!(
+        &rebuild.finish(),
+        model,
+        "the rebuild equals the live model"
+    );
+    // A redelivery (QoS 1) is a duplicate, ignored; a payload that is not a stored event is
+    // malformed (dead-lettered); a topic outside the store is not followed.
+    flow.settings.projection_delay = Duration::ZERO;
+    let first: &StoredEvent = &wire.recorded[0];
+    let again = flow.handle(ServiceId::Query, now, &first.topic(), &first.to_json());
+    assert_eq!(again.unwrap_err().kind, RejectionKind::Duplicate);
+    let garbage = flow.handle(ServiceId::Query, now, &first.topic(), b"not json");
+    assert_eq!(garbage.unwrap_err().kind, RejectionKind::Malformed);
+    let outside = flow.handle(ServiceId::Query, now, topics::ORDERS_CREATED, b"{}");
+    assert_eq!(
+        outside.unwrap_err().reason,
+        "QueryService does not subscribe to `orders/created`"
+    );
+}
+
 mod ordering;
 
 #[test]

@@ -293,6 +293,9 @@ pub struct FlowSettings {
     /// The share of messages the services publish twice, 0 to 100 (`?duplicates=`), chosen by
     /// the message's identity so a link replays the same duplicates.
     pub duplicates_percent: u8,
+    /// How long QueryService waits before projecting each event into its read model
+    /// (`?projection_ms=`, 0 to 60000 ms, default 0): the read side's lag, made visible.
+    pub projection_delay: Duration,
 }
 
 impl Default for FlowSettings {
@@ -305,6 +308,7 @@ impl Default for FlowSettings {
             saga_timeout: DEFAULT_SAGA_TIMEOUT,
             dedupe: true,
             duplicates_percent: 0,
+            projection_delay: crate::store::DEFAULT_PROJECTION_DELAY,
         }
     }
 }
@@ -337,6 +341,8 @@ pub enum FlowField {
     Dedupe,
     /// 0 to 100.
     DuplicatesPercent,
+    /// Whole milliseconds, 0 to 60000.
+    ProjectionDelay,
 }
 
 impl FlowSettings {
@@ -369,6 +375,10 @@ impl FlowSettings {
             FlowField::DuplicatesPercent => {
                 next.duplicates_percent =
                     parse_percent(text).map_err(|e| format!("Duplicates: {e}"))?
+            }
+            FlowField::ProjectionDelay => {
+                next.projection_delay = crate::store::parse_projection_delay(text)
+                    .map_err(|e| format!("Projection delay: {e}"))?
             }
         }
         Ok(next)

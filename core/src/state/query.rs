@@ -17,6 +17,7 @@
 //! | `saga_timeout_ms` | whole milliseconds, 100 to 60000 | 5000 |
 //! | `dedupe` | `on` or `off`: each consumer ignores a message it processed before | `on` |
 //! | `duplicates` | 0 to 100: that share of the messages the services publish goes out twice | 0 |
+//! | `projection_ms` | whole milliseconds, 0 to 60000: how long QueryService waits before projecting each event | 0 |
 //! | `payment_instances` | 1 to 3: PaymentService's instances, sharing its work through a shared subscription | 1 |
 //! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
 //! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
@@ -81,7 +82,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 20] = [
+pub const LINK_PARAMS: [&str; 21] = [
     "broker",
     "qos",
     "qos_orders",
@@ -100,6 +101,7 @@ pub const LINK_PARAMS: [&str; 20] = [
     "saga_timeout_ms",
     "dedupe",
     "duplicates",
+    "projection_ms",
     "session",
     "payment_instances",
 ];
@@ -329,6 +331,12 @@ pub fn flow_from_query<'a>(
             parse_percent(text).map(|p| flow.duplicates_percent = p),
         );
     }
+    if let Some(text) = get("projection_ms") {
+        take(
+            "projection_ms",
+            crate::store::parse_projection_delay(text).map(|d| flow.projection_delay = d),
+        );
+    }
     (flow, (!errors.is_empty()).then(|| errors.join(" ")))
 }
 
@@ -420,6 +428,8 @@ pub enum Setting {
     Dedupe(bool),
     /// `?duplicates=` (0 removes it).
     Duplicates(u8),
+    /// `?projection_ms=` (0 removes it).
+    ProjectionDelay(Duration),
     /// `?session=`.
     Session(super::SessionMode),
     /// `?payment_instances=` (1 removes it).
@@ -477,6 +487,10 @@ impl Setting {
             Setting::PaymentInstances(n) => vec![(
                 "payment_instances".to_owned(),
                 (*n > 1).then(|| n.to_string()),
+            )],
+            Setting::ProjectionDelay(delay) => vec![(
+                "projection_ms".to_owned(),
+                (!delay.is_zero()).then(|| delay.as_millis().to_string()),
             )],
         }
     }
@@ -601,6 +615,8 @@ mod query_tests {
             Setting::Duplicates(0),
             Setting::PaymentInstances(3),
             Setting::PaymentInstances(1),
+            Setting::ProjectionDelay(Duration::from_millis(2500)),
+            Setting::ProjectionDelay(Duration::ZERO),
         ];
         for setting in settings {
             let state = state_from(&setting.params());
@@ -618,6 +634,9 @@ mod query_tests {
                 Setting::Session(_) => Setting::Session(state.session),
                 Setting::Duplicates(_) => Setting::Duplicates(state.flow.duplicates_percent),
                 Setting::PaymentInstances(_) => Setting::PaymentInstances(state.payment_instances),
+                Setting::ProjectionDelay(_) => {
+                    Setting::ProjectionDelay(state.flow.projection_delay)
+                }
                 Setting::Speed(_) => Setting::Speed(state.speed),
                 Setting::Panel(_) => Setting::Panel(state.panel),
             };
@@ -720,6 +739,7 @@ mod query_tests {
                 "eda-ab-payment",
                 "eda-ab-inventory",
                 "eda-ab-notification",
+                "eda-ab-query",
                 "eda-ab-payment-2",
                 "eda-ab-payment-3"
             ]
@@ -730,7 +750,7 @@ mod query_tests {
         );
         for bad in ["4", "0", "many"] {
             let state = State::from_link([("payment_instances", bad)], "ab");
-            assert_eq!((state.payment_instances, state.services.len()), (1, 4));
+            assert_eq!((state.payment_instances, state.services.len()), (1, 5));
             let error = state.instances_error.unwrap();
             assert!(
                 error.contains("?payment_instances=") && error.contains("1 to 3"),

@@ -27,7 +27,8 @@ fn every_service_has_a_distinct_client_id_and_starts_connecting() {
             "eda-a1b2c3-order",
             "eda-a1b2c3-payment",
             "eda-a1b2c3-inventory",
-            "eda-a1b2c3-notification"
+            "eda-a1b2c3-notification",
+            "eda-a1b2c3-query"
         ]
     );
     assert!(s.services.iter().all(|s| s.link.word() == "connecting"));
@@ -322,7 +323,7 @@ fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
     let mut s = state();
     s.apply(Action::PaymentInstancesChanged(2));
     let second = Instance::new(ServiceId::Payment, 2);
-    assert_eq!(s.services.len(), 5);
+    assert_eq!(s.services.len(), 6);
     s.apply(Action::Link(
         second,
         Link::Connected {
@@ -361,6 +362,6 @@ fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
     s.apply(Action::PaymentInstancesChanged(1));
     assert_eq!(
         (s.services.len(), s.payment_instances, s.instances_error),
-        (4, 1, None)
+        (5, 1, None)
     );
 }

@@ -103,6 +103,9 @@ pub struct Trace {
     /// appends (each event it records), for the Event store panel. Not a packet: clearing
     /// the trace keeps it, as OrderService keeps its store.
     pub store: crate::store::EventStore,
+    /// A copy of QueryService's read model, kept in step by the runtime as it projects (the
+    /// same events into the same projection), for the Query panel.
+    pub read_model: crate::store::ReadModel,
 }
 
 impl Default for Trace {
@@ -127,6 +130,7 @@ impl Trace {
             orders: OrderBook::default(),
             playback: Playback::live(Speed::ONE),
             store: crate::store::EventStore::new(),
+            read_model: crate::store::ReadModel::new(),
         }
     }
 

@@ -65,7 +65,7 @@ pub fn payload(topic: &str, order: Uuid) -> String {
 /// The seed's subscriptions (before the saga): what these scripted traces model.
 fn seed_subscriptions(service: ServiceId) -> &'static [&'static str] {
     match service {
-        ServiceId::Order => &[],
+        ServiceId::Order | ServiceId::Query => &[],
         ServiceId::Payment | ServiceId::Inventory => &[topics::ORDERS_CREATED],
         ServiceId::Notification => &topics::SEED,
     }

@@ -276,7 +276,7 @@ struct Entry {
 /// status, so a link that came up long ago is still up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceLog {
-    base: [ServiceStatus; 4],
+    base: [ServiceStatus; ServiceId::ALL.len()],
     events: VecDeque<Entry>,
     capacity: usize,
 }

@@ -116,6 +116,7 @@ impl Playground {
             FlowField::Stock => Setting::Stock(next.stock.clone()),
             FlowField::Dedupe => Setting::Dedupe(next.dedupe),
             FlowField::DuplicatesPercent => Setting::Duplicates(next.duplicates_percent),
+            FlowField::ProjectionDelay => Setting::ProjectionDelay(next.projection_delay),
         };
         if let Some(runtime) = self.runtime.borrow().as_ref() {
             if field == FlowField::Stock {

@@ -38,7 +38,7 @@ pub fn edge_of(packet: &TracedPacket) -> Option<Edge> {
         Direction::Outgoing => SagaStyle::ALL
             .iter()
             .flat_map(|&style| packet.service.publications(style))
-            .find(|&&name| name == topic)
+            .find(|&&name| broker_bridge::topic::matches(name, topic))
             .map(|&name| Edge::new(node, Node::Broker, name)),
         Direction::Incoming => SagaStyle::ALL
             .iter()
@@ -83,6 +83,7 @@ mod tests {
                 "order-broker-orders/created",
                 "order-broker-orders/confirmed",
                 "order-broker-orders/cancelled",
+                "order-broker-eventstore/orders/+",
                 "broker-payment-orders/created",
                 "broker-payment-orders/confirmed",
                 "broker-payment-orders/cancelled",
@@ -99,19 +100,20 @@ mod tests {
                 "broker-notification-orders/confirmed",
                 "broker-notification-orders/cancelled",
                 "broker-notification-payments/refunded",
+                "broker-query-eventstore/orders/+",
             ]
         );
         let edges = edges(SagaStyle::Parallel);
         let kinds: Vec<EdgeKind> = edges.iter().map(Edge::kind).collect();
         assert_eq!(kinds[0], EdgeKind::Request);
         assert_eq!(
-            (kinds[1], kinds[6], kinds[12]),
+            (kinds[1], kinds[6], kinds[13]),
             (EdgeKind::Delivery, EdgeKind::Publish, EdgeKind::Publish)
         );
         assert_eq!(Edge::PLACE_ORDER.label(), "Place order");
-        assert_eq!(edges[12].topic_class(), "t-payments-processed");
+        assert_eq!(edges[13].topic_class(), "t-payments-processed");
         assert_eq!(
-            edges[19].describe(),
+            edges[20].describe(),
             "The broker delivers orders/created to NotificationService, which subscribes to it"
         );
         assert_eq!(

@@ -149,7 +149,8 @@ pub fn flow_layout(orientation: Orientation, style: SagaStyle) -> FlowLayout {
     };
     let order = service(Node::Order, left, order_y);
     // The subscribers, one under the other: right of the broker from the top, or under
-    // OrderService.
+    // OrderService. The read side (QueryService) under OrderService, whose store it follows,
+    // or last in the column.
     let (column_x, mut y) = match orientation {
         Orientation::Wide => (right, MARGIN),
         Orientation::Narrow => (left, order.y + order.height + ROW_GAP),
@@ -160,6 +161,10 @@ pub fn flow_layout(orientation: Orientation, style: SagaStyle) -> FlowLayout {
         y = b.y + b.height + ROW_GAP;
         subscribers.push(b);
     }
+    subscribers.push(match orientation {
+        Orientation::Wide => service(Node::Query, left, order.y + order.height + ROW_GAP),
+        Orientation::Narrow => service(Node::Query, left, y),
+    });
     let bottom = subscribers
         .iter()
         .chain([&order])

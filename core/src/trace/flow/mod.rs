@@ -59,16 +59,19 @@ pub enum Node {
     Payment,
     Inventory,
     Notification,
+    /// The read side.
+    Query,
 }
 
 impl Node {
-    pub const ALL: [Node; 6] = [
+    pub const ALL: [Node; 7] = [
         Node::Client,
         Node::Order,
         Node::Broker,
         Node::Payment,
         Node::Inventory,
         Node::Notification,
+        Node::Query,
     ];
 
     /// The node of a service.
@@ -78,6 +81,7 @@ impl Node {
             ServiceId::Payment => Node::Payment,
             ServiceId::Inventory => Node::Inventory,
             ServiceId::Notification => Node::Notification,
+            ServiceId::Query => Node::Query,
         }
     }
 
@@ -89,6 +93,7 @@ impl Node {
             Node::Payment => Some(ServiceId::Payment),
             Node::Inventory => Some(ServiceId::Inventory),
             Node::Notification => Some(ServiceId::Notification),
+            Node::Query => Some(ServiceId::Query),
         }
     }
 
@@ -211,7 +216,8 @@ mod tests {
                 "broker",
                 "payment",
                 "inventory",
-                "notification"
+                "notification",
+                "query"
             ]
         );
         assert_eq!(

@@ -30,17 +30,20 @@ pub enum Lifeline {
     PaymentService,
     InventoryService,
     NotificationService,
+    /// The read side, after the seed's columns.
+    QueryService,
 }
 
 impl Lifeline {
-    /// In the seed's order.
-    pub const ALL: [Lifeline; 6] = [
+    /// In the seed's order, then the read side.
+    pub const ALL: [Lifeline; 7] = [
         Lifeline::Client,
         Lifeline::OrderService,
         Lifeline::Broker,
         Lifeline::PaymentService,
         Lifeline::InventoryService,
         Lifeline::NotificationService,
+        Lifeline::QueryService,
     ];
 
     /// The heading the seed gives the column.
@@ -52,6 +55,7 @@ impl Lifeline {
             Lifeline::PaymentService => ServiceId::Payment.name(),
             Lifeline::InventoryService => ServiceId::Inventory.name(),
             Lifeline::NotificationService => ServiceId::Notification.name(),
+            Lifeline::QueryService => ServiceId::Query.name(),
         }
     }
 
@@ -74,6 +78,7 @@ impl Lifeline {
             ServiceId::Payment => Lifeline::PaymentService,
             ServiceId::Inventory => Lifeline::InventoryService,
             ServiceId::Notification => Lifeline::NotificationService,
+            ServiceId::Query => Lifeline::QueryService,
         }
     }
 }

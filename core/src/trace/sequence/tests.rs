@@ -283,7 +283,8 @@ fn control_packets_are_hidden_unless_asked_for() {
         shown: None,
     };
     let all = arrows(&script.history, &[], &control);
-    assert_eq!(all.len(), 8 + 4 * 2 + 3 * 2 + 2);
+    // QueryService connects too (its CONNECT and CONNACK: 2 more).
+    assert_eq!(all.len(), 8 + 2 + 4 * 2 + 3 * 2 + 2);
     assert_eq!(
         drawn(&all[..6]),
         [
@@ -396,7 +397,8 @@ fn lifelines_in_the_seed_s_order() {
             "MQTT Broker",
             "PaymentService",
             "InventoryService",
-            "NotificationService"
+            "NotificationService",
+            "QueryService"
         ]
     );
     for (index, lifeline) in Lifeline::ALL.iter().enumerate() {

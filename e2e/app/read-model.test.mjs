@@ -1,0 +1,61 @@
+// The read side (CQRS): QueryService, its own MQTT client, subscribes to eventstore/orders/+ and
+// projects OrderService's events into a read model. With a projection delay its answers are
+// stale right after an order (the page shows the lag), then caught up; a rebuild from the event
+// store equals the live model, and a rebuild up to a position shows the past. An independent
+// witness and the broker's log check the wire.
+//
+//   node --test e2e/app/read-model.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { placeOrder, subscribedFilters, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
+
+const answerCount = (page) => page.getAttribute('[data-testid="query-answer"]', 'data-count').then(Number);
+
+describeApp('read model', () => {
+  it('with ?projection_ms=2000 the answer is stale right after an order and the lag is shown, then it catches up; a rebuild equals the live model, and one up to position 1 shows the past', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=2000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      const ids = await waitReady(page);
+      assert.equal(await page.inputValue('#projection-ms'), '2000', 'the link set the delay');
+      const witness = await watchEveryTopic(broker);
+      try {
+        // QueryService's own client follows the store on the broker.
+        assert.deepEqual(subscribedFilters(broker.log(), ids.query), ['eventstore/orders/+']);
+
+        assert.equal(await answerCount(page), 0, 'no order yet');
+        const orderId = await placeOrder(page);
+        await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted', FLOW_TIMEOUT_MS, 'the order completed in the store');
+        // The store has the order; the read model does not yet: stale, and the lag says so.
+        await waitInPage(page, 'the lag shown', () => Number(document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind) > 0);
+        assert.equal(await answerCount(page), 0, 'stale: the read model has not projected the order yet');
+        // Then it catches up: the order, completed, and no lag.
+        await waitInPage(page, 'caught up', () => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0', undefined, { timeout: FLOW_TIMEOUT_MS });
+        assert.equal(await answerCount(page), 1);
+        assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-order-id'), orderId);
+        assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-status'), 'Completed');
+        const totals = await page.textContent('[data-testid="query-totals"]');
+        assert.equal(totals, '1 orders: 1 completed, 0 cancelled, 0 open; revenue 59.98');
+
+        // Rebuild from the store: equal to the live model.
+        await page.click('[data-testid="rebuild"]');
+        const result = page.locator('[data-testid="rebuild-result"]');
+        await result.waitFor();
+        assert.equal(await result.getAttribute('data-equals-live'), 'true');
+        assert.equal(await page.textContent('[data-testid="rebuild-totals"]'), totals);
+        // Time travel: up to position 1, the order only just created.
+        await page.fill('[data-testid="rebuild-up-to"]', '1');
+        await page.click('[data-testid="rebuild"]');
+        await page.locator('[data-testid="rebuild-result"][data-position="1"]').waitFor();
+        assert.equal(await page.textContent('[data-testid="rebuild-totals"]'), '1 orders: 0 completed, 0 cancelled, 1 open; revenue 0.00');
+        // A bad position is explained, nothing else changes.
+        await page.fill('[data-testid="rebuild-up-to"]', 'soon');
+        await page.click('[data-testid="rebuild"]');
+        assert.match(await page.textContent('[data-testid="rebuild-error"]'), /"soon" is not a position/);
+      } finally {
+        await witness.close();
+      }
+    }));
+});

@@ -1,0 +1,261 @@
+//! The read side (CQRS): QueryService's read model, which it projects from the event store's
+//! events it receives on `eventstore/orders/+` (a copy kept in step by the runtime,
+//! [`eda_core::trace::Trace::read_model`]). The panel shows how far it is behind the store
+//! (events and milliseconds), answers questions from it (orders by customer, by status, the
+//! totals: stale right after an order when a projection delay is set, then caught up), sets
+//! the delay (`?projection_ms=`), and rebuilds a read model from the event store, from position
+//! 0 up to the end or to a chosen position (time travel), with its progress, saying whether it
+//! equals the live one.
+
+use std::time::Duration;
+
+use eda_core::domain::order::OrderStatus;
+use eda_core::services::FlowField;
+use eda_core::store::{Lag, ReadModel, Rebuild, Totals};
+use gloo::timers::callback::Timeout;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::outside_text::outside;
+use super::DraftField;
+use crate::{clock, SharedTrace};
+
+/// How many events one step of a rebuild projects before letting the page draw.
+const REBUILD_STEP: usize = 250;
+/// How many answer rows are drawn; the rest are counted.
+const ROWS_DRAWN: usize = 50;
+
+#[derive(Properties, PartialEq)]
+pub struct QueryPanelProps {
+    pub trace: SharedTrace,
+    /// Changes whenever packets were recorded.
+    pub version: u64,
+    /// The projection delay in use.
+    pub projection_delay: Duration,
+    /// Set a saga setting from its text (here the projection delay).
+    pub on_flow: Callback<(FlowField, String)>,
+}
+
+/// What the Query box asks.
+#[derive(Debug, Clone, PartialEq)]
+enum Question {
+    Customer(String),
+    Status(OrderStatus),
+}
+
+/// Where a rebuild is.
+#[derive(Debug, Clone, PartialEq)]
+enum Rebuilt {
+    Idle,
+    Running {
+        done: u64,
+        total: u64,
+    },
+    Done {
+        model: ReadModel,
+        up_to: Option<u64>,
+        equals_live: Option<bool>,
+    },
+    Refused(String),
+}
+
+fn totals_text(totals: &Totals) -> String {
+    format!(
+        "{} orders: {} completed, {} cancelled, {} open; revenue {}",
+        totals.orders, totals.completed, totals.cancelled, totals.pending, totals.revenue
+    )
+}
+
+#[component]
+pub fn QueryPanel(props: &QueryPanelProps) -> Html {
+    let question = use_state(|| Question::Customer("C123".to_owned()));
+    let rebuilt = use_state(|| Rebuilt::Idle);
+    let up_to = use_state(String::new);
+    let trace = props.trace.0.borrow();
+    let (model, store) = (&trace.read_model, &trace.store);
+    let lag = clock::wall_clock().map(|now| Lag::of(model, store, now));
+
+    let on_kind = {
+        let question = question.clone();
+        Callback::from(move |e: Event| {
+            let kind = e.target_unchecked_into::<HtmlSelectElement>().value();
+            question.set(match OrderStatus::from_name(&kind) {
+                Some(status) => Question::Status(status),
+                None => Question::Customer("C123".to_owned()),
+            });
+        })
+    };
+    let on_customer = {
+        let question = question.clone();
+        Callback::from(move |e: InputEvent| {
+            let text = e.target_unchecked_into::<HtmlInputElement>().value();
+            question.set(Question::Customer(text.trim().to_owned()));
+        })
+    };
+    let answer: Vec<_> = match &*question {
+        Question::Customer(customer) => model.by_customer(customer),
+        Question::Status(status) => model.by_status(*status),
+    };
+    let rows = answer.iter().rev().take(ROWS_DRAWN).map(|view| {
+        html! {
+            <tr key={view.order_id.to_string()} data-testid="query-answer-row" data-order-id={view.order_id.to_string()}
+                data-status={view.status.name()}>
+                <td><code>{ view.order_id.to_string() }</code></td>
+                <td>{ outside(&view.customer_id) }</td>
+                <td>{ view.status.name() }</td>
+                <td class="num">{ format!("{:.2}", view.total_amount) }</td>
+                <td class="num">{ view.version }</td>
+            </tr>
+        }
+    });
+
+    let on_up_to = {
+        let up_to = up_to.clone();
+        Callback::from(move |e: InputEvent| {
+            up_to.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let rebuild = {
+        let (trace, rebuilt, up_to) = (props.trace.clone(), rebuilt.clone(), up_to.clone());
+        Callback::from(move |_: MouseEvent| {
+            let limit = match up_to.trim() {
+                "" => None,
+                text => match text.parse::<u64>() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        rebuilt.set(Rebuilt::Refused(format!(
+                            "\"{}\" is not a position: a whole number, or empty for the whole store.",
+                            text
+                        )));
+                        return;
+                    }
+                },
+            };
+            rebuilt.set(Rebuilt::Running { done: 0, total: 0 });
+            step(trace.clone(), rebuilt.clone(), Rebuild::new(limit), limit);
+        })
+    };
+    let progress = match &*rebuilt {
+        Rebuilt::Idle => Html::default(),
+        Rebuilt::Running { done, total } => html! {
+            <p data-testid="rebuild-progress" data-done={done.to_string()} data-total={total.to_string()}>
+                <label for="rebuild-bar">{ format!("Rebuilding: {done} of {total} events") }</label>
+                <progress id="rebuild-bar" max={total.max(&1).to_string()} value={done.to_string()} />
+            </p>
+        },
+        Rebuilt::Done {
+            model: rebuilt,
+            up_to,
+            equals_live,
+        } => {
+            let position = rebuilt.position();
+            html! {
+                <div data-testid="rebuild-result" data-position={position.to_string()}
+                    data-equals-live={equals_live.map(|e| e.to_string()).unwrap_or_default()}>
+                    <p>{ match up_to {
+                        Some(p) => format!("Rebuilt from the event store up to position {p} (time travel): "),
+                        None => "Rebuilt from the event store, from position 0: ".to_owned(),
+                    } }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
+                    { match equals_live {
+                        Some(true) => html! { <p class="ok">{ "It equals the live read model: the projection is a function of the events." }</p> },
+                        Some(false) => html! { <p class="error" role="alert">{ "It differs from the live read model." }</p> },
+                        None => html! { <p class="muted">{ "Not compared: the live read model was not at the same position (it is behind, or this is a point in the past)." }</p> },
+                    } }
+                </div>
+            }
+        }
+        Rebuilt::Refused(why) => {
+            html! { <p class="error" role="alert" data-testid="rebuild-error">{ why.clone() }</p> }
+        }
+    };
+
+    let position = model.position();
+    let head = store.head();
+    html! {
+        <section class="card read-model" aria-labelledby="read-model-title" data-testid="read-model">
+            <h2 id="read-model-title">{ "Read model (QueryService)" }</h2>
+            <p class="muted">{ "QueryService is its own MQTT client: it subscribes to eventstore/orders/+ and projects each event OrderService appends into this read model (CQRS: the writes go to the event store, the questions to the read model). With a projection delay, its answers are stale until it catches up." }</p>
+            <DraftField id="projection-ms" label="Projection delay (ms)" kind="number" min="0" max="60000" step="100"
+                value={props.projection_delay.as_millis().to_string()}
+                on_change={props.on_flow.reform(|text| (FlowField::ProjectionDelay, text))} />
+            { match lag {
+                Some(lag) => html! {
+                    <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
+                        data-ms-behind={lag.ms_behind.to_string()} class={classes!((lag.events_behind > 0).then_some("behind"))}>
+                        { if lag.events_behind == 0 {
+                            format!("Caught up: projected to position {position} of {head}.")
+                        } else {
+                            format!("Behind: {} event{} ({} ms) not projected yet; at position {position} of {head}.",
+                                lag.events_behind, if lag.events_behind == 1 { "" } else { "s" }, lag.ms_behind)
+                        } }
+                    </p>
+                },
+                None => Html::default(),
+            } }
+            <p data-testid="query-totals">{ totals_text(&model.totals()) }</p>
+            <fieldset class="query-box">
+                <legend>{ "Query" }</legend>
+                <label for="query-kind">{ "Orders " }</label>
+                <select id="query-kind" data-testid="query-kind" onchange={on_kind}>
+                    <option value="customer" selected={matches!(*question, Question::Customer(_))}>{ "of customer" }</option>
+                    { for OrderStatus::ALL.iter().map(|s| html! {
+                        <option value={s.name()} selected={*question == Question::Status(*s)}>{ format!("in status {}", s.name()) }</option>
+                    }) }
+                </select>
+                if let Question::Customer(customer) = &*question {
+                    <input id="query-customer" data-testid="query-customer" aria-label="Customer id" value={customer.clone()} oninput={on_customer} />
+                }
+                <p data-testid="query-answer" data-count={answer.len().to_string()} data-position={position.to_string()}
+                    data-head={head.to_string()}>
+                    { format!("{} order{}, answered from the read model at position {position} (the store is at {head}).",
+                        answer.len(), if answer.len() == 1 { "" } else { "s" }) }
+                </p>
+                if !answer.is_empty() {
+                    <div class="table-scroll">
+                        <table>
+                            <thead><tr><th>{ "Order" }</th><th>{ "Customer" }</th><th>{ "Status" }</th><th>{ "Total" }</th><th>{ "Version" }</th></tr></thead>
+                            <tbody>{ for rows }</tbody>
+                        </table>
+                    </div>
+                }
+            </fieldset>
+            <fieldset class="rebuild">
+                <legend>{ "Rebuild from the event store" }</legend>
+                <label for="rebuild-up-to">{ "Up to position (empty: all)" }</label>
+                <input id="rebuild-up-to" data-testid="rebuild-up-to" inputmode="numeric" value={(*up_to).clone()} oninput={on_up_to} />
+                <button type="button" class="small" data-testid="rebuild" onclick={rebuild}
+                    disabled={matches!(*rebuilt, Rebuilt::Running { .. })}>{ "Rebuild" }</button>
+                { progress }
+            </fieldset>
+        </section>
+    }
+}
+
+/// One step of a rebuild, then the next after the page has drawn.
+fn step(
+    trace: SharedTrace,
+    rebuilt: UseStateHandle<Rebuilt>,
+    mut rebuild: Rebuild,
+    limit: Option<u64>,
+) {
+    let progress = rebuild.step(&trace.0.borrow().store, REBUILD_STEP);
+    if progress.is_finished() {
+        let model = rebuild.finish();
+        let equals_live = {
+            let trace = trace.0.borrow();
+            let live = &trace.read_model;
+            (live.position() == model.position() && live.held() == 0).then(|| *live == model)
+        };
+        rebuilt.set(Rebuilt::Done {
+            model,
+            up_to: limit,
+            equals_live,
+        });
+        return;
+    }
+    rebuilt.set(Rebuilt::Running {
+        done: progress.done,
+        total: progress.total,
+    });
+    Timeout::new(0, move || step(trace, rebuilt, rebuild, limit)).forget();
+}
