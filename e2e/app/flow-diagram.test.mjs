@@ -26,6 +26,7 @@ describeApp('flow diagram', () => {
     'order-broker-orders/created',
     'order-broker-orders/confirmed',
     'order-broker-orders/cancelled',
+    'order-broker-eventstore/orders/+',
     'broker-payment-orders/created',
     'broker-payment-orders/confirmed',
     'broker-payment-orders/cancelled',
@@ -42,6 +43,7 @@ describeApp('flow diagram', () => {
     'broker-notification-orders/confirmed',
     'broker-notification-orders/cancelled',
     'broker-notification-payments/refunded',
+    'broker-query-eventstore/orders/+',
   ];
   /** The dots of one order that succeeds: one per PUBLISH packet, on its edge. */
   const ORDER_DOTS = {
@@ -247,7 +249,7 @@ describeApp('flow diagram', () => {
           title: e.querySelector('title')?.textContent,
         }])),
       );
-      assert.deepEqual(Object.keys(nodes), ['client', 'order', 'broker', 'payment', 'inventory', 'notification']);
+      assert.deepEqual(Object.keys(nodes), ['client', 'order', 'broker', 'payment', 'inventory', 'notification', 'query']);
       for (const service of SERVICES) {
         const node = nodes[service];
         assert.equal(node.state, 'disconnected', `${service}: ${JSON.stringify(node)}`);

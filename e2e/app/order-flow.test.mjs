@@ -14,21 +14,21 @@ import { startWitness } from '../lib/mqtt-witness.mjs';
 import { SEED_ORDER_CREATED_JSON, SEED_ORDER_ID, checkOrderCreated, orderCreatedJson } from '../lib/seed.mjs';
 
 describeApp('order flow', () => {
-  it('form order: the order flows through all four services', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('form order: the order flows through the four services of the order flow (and QueryService follows it)', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       const ids = await waitReady(page);
 
-      // The broker saw four distinct app clients connect, with the ids the page shows.
+      // The broker saw five distinct app clients connect, with the ids the page shows.
       const connected = new Set(
         [
           ...broker
             .log()
             .matchAll(
-              /New client connected from \S+ as (eda-[0-9a-f]+-(?:order|payment|inventory|notification)) /g,
+              /New client connected from \S+ as (eda-[0-9a-f]+-(?:order|payment|inventory|notification|query)) /g,
             ),
         ].map((m) => m[1]),
       );
-      assert.ok(connected.size >= 4, `four app clients in the broker log, saw ${[...connected]}`);
+      assert.ok(connected.size >= 5, `five app clients in the broker log, saw ${[...connected]}`);
       for (const service of SERVICES) {
         assert.ok(connected.has(ids[service]), `the broker log shows ${ids[service]} connecting`);
       }

@@ -58,4 +58,19 @@ describeApp('read model', () => {
         await witness.close();
       }
     }));
+  it('QueryService crashed: the store grows and the read model does not, the lag grows; restarted with a persistent session, the broker delivers what it queued and the read model catches up', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="crash-query"]');
+      await page.locator('[data-testid="status-query"][data-crashed="true"]').waitFor();
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const behind = Number(await page.getAttribute('[data-testid="query-lag"]', 'data-events-behind'));
+      assert.ok(behind >= 4, `the read model is behind the store by the order's events (${behind})`);
+      assert.equal(await answerCount(page), 0);
+      await page.click('[data-testid="restart-query"]');
+      await waitInPage(page, 'caught up after the restart', () => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0', undefined, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await answerCount(page), 1);
+      assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-status'), 'Completed');
+    }));
 });

@@ -6,10 +6,10 @@
 
 use super::{relative_ms, Arrow, Lifeline};
 
-/// Distance between two lifelines: six of them and the time gutter make 1114 units, which fit
-/// the page's widest column (1200 px less its margins and the card's padding, about 1130 px), so
-/// no lifeline is cut off on a wide screen.
-pub const COLUMN_WIDTH: f64 = 175.0;
+/// Distance between two lifelines: seven of them (the seed's six and QueryService) and the time
+/// gutter make 1114 units, which fit the page's widest column (1200 px less its margins and the
+/// card's padding, about 1130 px), so no lifeline is cut off on a wide screen.
+pub const COLUMN_WIDTH: f64 = 150.0;
 /// Left of the first lifeline: room for the time labels.
 pub const TIME_GUTTER: f64 = 64.0;
 /// The boxes naming each lifeline at the top.
