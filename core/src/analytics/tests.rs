@@ -1,0 +1,556 @@
+//! The Analytics panel's model on a known stream: five orders written as OrderService writes
+//! them, three answered publishes, every figure, CSV row and chart coordinate worked out by hand.
+
+use std::time::Duration;
+
+use broker_bridge::packet::{Ack, Packet, Publish};
+use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+use uuid::Uuid;
+
+use super::charts::{self, Anchor, Chart, LineKind};
+use super::*;
+use crate::domain::money::Cents;
+use crate::domain::order::OrderCommand;
+use crate::domain::{OrderItem, Timestamp};
+use crate::services::ServiceId;
+use crate::store::{EventStore, ExpectedVersion, MinuteCount, ReasonCount, StreamEvent};
+
+/// 2026-12-01T10:30:00.000Z.
+const T0: i64 = 1_796_121_000_000;
+
+const DECLINED: &str = "payment declined: the total 59.98 is over the limit of 50.00";
+const OUT_OF_STOCK: &str = "out of stock: P001 (2 asked, 1 left)";
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(T0 + ms).unwrap()
+}
+
+fn create(store: &mut EventStore, id: u128, ms: i64, quantity: u32, price: f64) {
+    let created = StreamEvent::Created {
+        customer_id: "C123".into(),
+        items: vec![OrderItem {
+            product_id: "P001".into(),
+            quantity,
+            price,
+        }],
+        total_amount: f64::from(quantity) * price,
+    };
+    let id = Uuid::from_u128(id);
+    store
+        .append(id, ExpectedVersion::NoStream, vec![created], at(ms))
+        .unwrap();
+}
+
+/// As OrderService: fold, decide, append under the version folded.
+fn act(store: &mut EventStore, id: u128, ms: i64, command: OrderCommand) {
+    let id = Uuid::from_u128(id);
+    let mut order = store.fold(id).unwrap();
+    let events = order.handle(&command).unwrap();
+    let expected = ExpectedVersion::Exactly(store.version(id));
+    let events = events.into_iter().map(StreamEvent::from).collect();
+    store.append(id, expected, events, at(ms)).unwrap();
+}
+
+fn reserve(n: u128) -> OrderCommand {
+    OrderCommand::ConfirmInventory {
+        reservation_id: Uuid::from_u128(0x100 + n),
+    }
+}
+
+fn pay(n: u128, amount: f64) -> OrderCommand {
+    OrderCommand::ConfirmPayment {
+        payment_id: Uuid::from_u128(0x200 + n),
+        amount,
+    }
+}
+
+/// | order | created | total | what happens | ends after |
+/// |---|---|---|---|---|
+/// | 1 | 10:30:00 | 59.98 | reserved, paid, completed | 700 ms |
+/// | 2 | 10:30:20 | 10.00 | paid, reserved, completed | 400 ms |
+/// | 3 | 10:30:45 | 59.98 | payment declined (over 50.00), cancelled, released | 250 ms |
+/// | 4 | 10:32:10 | 12.34 | reserved, still open | — |
+/// | 5 | 10:32:15 | 5.00 | out of stock, cancelled | 1000 ms |
+///
+/// And OrderService's and PaymentService's clients: three answered publishes of 1.5 ms
+/// (QoS 1), 0.25 ms (QoS 2, to its PUBREC) and 3 ms.
+fn known() -> Trace {
+    let mut trace = Trace::default();
+    let s = &mut trace.store;
+    create(s, 1, 0, 2, 29.99);
+    act(s, 1, 300, reserve(1));
+    act(s, 1, 700, pay(1, 59.98));
+    create(s, 2, 20_000, 1, 10.00);
+    act(s, 2, 20_100, pay(2, 10.00));
+    act(s, 2, 20_400, reserve(2));
+    create(s, 3, 45_000, 2, 29.99);
+    act(s, 3, 45_100, reserve(3));
+    let declined = OrderCommand::FailPayment {
+        reason: DECLINED.into(),
+    };
+    act(s, 3, 45_250, declined);
+    let released = OrderCommand::RecordRelease {
+        reservation_id: Uuid::from_u128(0x103),
+    };
+    act(s, 3, 45_300, released);
+    create(s, 4, 130_000, 1, 12.34);
+    act(s, 4, 130_500, reserve(4));
+    create(s, 5, 135_000, 1, 5.00);
+    let short = OrderCommand::FailInventory {
+        reason: OUT_OF_STOCK.into(),
+    };
+    act(s, 5, 136_000, short);
+
+    let publish = |id, qos| {
+        let mut p = Publish::new("orders/created", b"{}".to_vec(), qos);
+        p.packet_id = Some(id);
+        Packet::Publish(p)
+    };
+    let packets = [
+        (
+            "order",
+            10_000,
+            Direction::Outgoing,
+            publish(1, QoS::AtLeastOnce),
+        ),
+        (
+            "order",
+            11_500,
+            Direction::Incoming,
+            Packet::PubAck(Ack::new(1)),
+        ),
+        (
+            "order",
+            20_000,
+            Direction::Outgoing,
+            publish(2, QoS::ExactlyOnce),
+        ),
+        (
+            "order",
+            20_250,
+            Direction::Incoming,
+            Packet::PubRec(Ack::new(2)),
+        ),
+        (
+            "payment",
+            30_000,
+            Direction::Outgoing,
+            publish(1, QoS::AtLeastOnce),
+        ),
+        (
+            "order",
+            30_100,
+            Direction::Outgoing,
+            Packet::PubRel(Ack::new(2)),
+        ),
+        (
+            "payment",
+            33_000,
+            Direction::Incoming,
+            Packet::PubAck(Ack::new(1)),
+        ),
+    ];
+    for (client, at_us, direction, packet) in packets {
+        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+        let event = PacketEvent {
+            at: Duration::from_micros(at_us),
+            client_id: format!("eda-t-{client}"),
+            direction,
+            packet,
+            bytes,
+        };
+        let service = if client == "order" {
+            ServiceId::Order
+        } else {
+            ServiceId::Payment
+        };
+        trace.record(service, &event);
+    }
+    trace
+}
+
+#[test]
+fn the_known_stream_s_figures_and_round_trip_are_the_ones_worked_out_by_hand() {
+    let analytics = Analytics::of(&known());
+    let f = &analytics.figures;
+    assert_eq!((f.orders, f.completed, f.cancelled, f.open), (5, 2, 2, 1));
+    assert_eq!(
+        f.orders_per_minute,
+        [
+            MinuteCount {
+                minute: at(0),
+                orders: 3
+            },
+            MinuteCount {
+                minute: at(120_000),
+                orders: 2
+            }
+        ]
+    );
+    assert_eq!(
+        f.revenue,
+        Cents(6_998),
+        "59.98 + 10.00; the open 12.34 not yet"
+    );
+    assert_eq!(
+        f.cancelled_by_reason,
+        [
+            ReasonCount {
+                reason: OUT_OF_STOCK.into(),
+                orders: 1
+            },
+            ReasonCount {
+                reason: DECLINED.into(),
+                orders: 1
+            }
+        ]
+    );
+    assert_eq!(f.times_to_end_ms, [250, 400, 700, 1_000]);
+    assert_eq!(analytics.round_trip.samples_us, [250, 1_500, 3_000]);
+}
+
+#[test]
+fn the_headlines_say_each_figure_with_its_unit() {
+    let shown: Vec<(&str, &str, String, String)> = Analytics::of(&known())
+        .headlines()
+        .into_iter()
+        .map(|h| (h.key, h.label, h.shown, h.value))
+        .collect();
+    let row = |key, label, shown: &str, value: &str| (key, label, shown.into(), value.into());
+    assert_eq!(
+        shown,
+        [
+            row("orders", "Orders", "5", "5"),
+            row("completed", "Completed", "2", "2"),
+            row("cancelled", "Cancelled", "2", "2"),
+            row("open", "Open", "1", "1"),
+            row("revenue", "Revenue", "69.98", "69.98"),
+            row("cancellation-rate", "Cancellation rate", "50.0 %", "50.0"),
+            // Nearest rank of four: p50 is rank 2, p95 rank ⌈3.8⌉ = 4.
+            row("time-to-end-p50", "Order to end, p50", "400 ms", "400"),
+            row("time-to-end-p95", "Order to end, p95", "1000 ms", "1000"),
+            // Of three: rank 2 and rank 3.
+            row("round-trip-p50", "Broker round trip, p50", "1.5 ms", "1.5"),
+            row("round-trip-p95", "Broker round trip, p95", "3.0 ms", "3.0"),
+            row("round-trip-samples", "Publishes answered", "3", "3"),
+        ]
+    );
+}
+
+#[test]
+fn before_anything_happened_a_figure_that_cannot_exist_is_a_dash_not_a_zero() {
+    let empty = Analytics::of(&Trace::default());
+    let shown: Vec<(&str, String, String)> = empty
+        .headlines()
+        .into_iter()
+        .map(|h| (h.key, h.shown, h.value))
+        .collect();
+    for (key, shown, value) in &shown {
+        match *key {
+            "orders" | "completed" | "cancelled" | "open" | "round-trip-samples" => {
+                assert_eq!((shown.as_str(), value.as_str()), ("0", "0"), "{key}")
+            }
+            "revenue" => assert_eq!(shown, "0.00"),
+            _ => assert_eq!((shown.as_str(), value.as_str()), (NONE_YET, ""), "{key}"),
+        }
+    }
+    assert!(empty.to_csv().ends_with(
+        "broker_round_trip_p50_ms,,\r\nbroker_round_trip_p95_ms,,\r\nbroker_round_trip_samples,,0\r\n"
+    ));
+}
+
+#[test]
+fn the_csv_is_the_figures_then_the_round_trip() {
+    let expected = [
+        "figure,key,value",
+        "orders,,5",
+        "orders_per_minute,2026-12-01T10:30:00.000Z,3",
+        "orders_per_minute,2026-12-01T10:32:00.000Z,2",
+        "completed,,2",
+        "cancelled,,2",
+        "open,,1",
+        "revenue,,69.98",
+        "cancellation_rate_percent,,50.0",
+        r#"cancellation_rate_percent,"out of stock: P001 (2 asked, 1 left)",25.0"#,
+        "cancellation_rate_percent,payment declined: the total 59.98 is over the limit of 50.00,25.0",
+        "time_to_end_p50_ms,,400",
+        "time_to_end_p95_ms,,1000",
+        "broker_round_trip_p50_ms,,1.5",
+        "broker_round_trip_p95_ms,,3.0",
+        "broker_round_trip_samples,,3",
+        "",
+    ];
+    let analytics = Analytics::of(&known());
+    assert_eq!(analytics.to_csv(), expected.join("\r\n"));
+    assert!(
+        analytics.to_csv().starts_with(&analytics.figures.to_csv()),
+        "the store's figures as they were, rows added after them"
+    );
+}
+
+/// (x, y, width, height, value) of each bar.
+fn bars(chart: &Chart) -> Vec<(u32, u32, u32, u32, u64)> {
+    chart
+        .bars
+        .iter()
+        .map(|b| (b.x, b.y, b.width, b.height, b.value))
+        .collect()
+}
+
+/// (x, y, anchor, text) of each text.
+fn texts(chart: &Chart) -> Vec<(u32, u32, Anchor, &str)> {
+    chart
+        .texts
+        .iter()
+        .map(|t| (t.x, t.y, t.anchor, t.text.as_str()))
+        .collect()
+}
+
+fn assert_inside(chart: &Chart) {
+    for bar in &chart.bars {
+        assert!(
+            bar.x + bar.width <= chart.width,
+            "{bar:?} in {}",
+            chart.width
+        );
+        assert!(
+            bar.y + bar.height <= chart.height,
+            "{bar:?} in {}",
+            chart.height
+        );
+    }
+    for line in &chart.lines {
+        assert!(line.x1.max(line.x2) <= chart.width && line.y1.max(line.y2) <= chart.height);
+    }
+    for text in &chart.texts {
+        assert!(text.x <= chart.width && text.y <= chart.height, "{text:?}");
+    }
+}
+
+#[test]
+fn orders_per_minute_are_columns_with_the_empty_minute_between_drawn_empty() {
+    let chart = charts::orders_per_minute(&Analytics::of(&known()).figures);
+    // Plot: x 30 to 312, y 16 to 106; three slots of 94, columns of 75 in their middle; the
+    // busiest minute (3) is 90 tall, 2 is 60.
+    assert_eq!(
+        bars(&chart),
+        [
+            (39, 16, 75, 90, 3),
+            (133, 106, 75, 0, 0),
+            (227, 46, 75, 60, 2)
+        ]
+    );
+    assert_eq!(chart.bars[2].tooltip, "10:32 UTC: 2 orders");
+    assert_eq!(
+        texts(&chart),
+        [
+            (26, 20, Anchor::End, "3"),
+            (26, 106, Anchor::End, "0"),
+            (30, 122, Anchor::Start, "10:30"),
+            (312, 122, Anchor::End, "10:32"),
+        ]
+    );
+    assert_eq!((chart.width, chart.height), (320, 128));
+    assert_eq!(
+        chart.summary,
+        "Orders per minute, UTC: 3 at 10:30, 0 at 10:31, 2 at 10:32."
+    );
+    assert_eq!(chart.table.headings, ["Minute", "Orders"]);
+    assert_eq!(
+        chart.table.rows,
+        [
+            ["2026-12-01 10:30", "3"],
+            ["2026-12-01 10:31", "0"],
+            ["2026-12-01 10:32", "2"]
+        ]
+    );
+    assert_inside(&chart);
+}
+
+#[test]
+fn only_the_newest_thirty_minutes_are_drawn_and_a_single_order_is_one_full_column() {
+    let mut store = EventStore::new();
+    for minute in 0..40 {
+        create(&mut store, 1_000 + minute, minute as i64 * 60_000, 1, 1.0);
+    }
+    let chart = charts::orders_per_minute(&Figures::of(store.read_all(0, None)));
+    assert_eq!(chart.bars.len(), charts::MINUTES_SHOWN);
+    assert_eq!(chart.table.rows[0][0], "2026-12-01 10:40", "from minute 10");
+    assert_eq!(chart.table.rows.last().unwrap()[0], "2026-12-01 11:09");
+    assert!(chart.bars.iter().all(|b| b.height == 90 && b.width >= 1));
+    assert_inside(&chart);
+
+    let mut store = EventStore::new();
+    create(&mut store, 1, 0, 1, 1.0);
+    let chart = charts::orders_per_minute(&Figures::of(store.read_all(0, None)));
+    assert_eq!(bars(&chart), [(58, 16, 225, 90, 1)]);
+    assert_eq!(chart.texts.len(), 3, "one minute: written once");
+    assert_eq!(chart.summary, "Orders per minute, UTC: 1 at 10:30.");
+}
+
+#[test]
+fn cancellations_by_reason_are_bars_as_long_as_their_count_with_the_reason_above() {
+    let chart = charts::cancellations_by_reason(&Analytics::of(&known()).figures);
+    assert_eq!(bars(&chart), [(4, 19, 232, 11, 1), (4, 51, 232, 11, 1)]);
+    assert_eq!(
+        texts(&chart),
+        [
+            (4, 15, Anchor::Start, OUT_OF_STOCK),
+            (240, 29, Anchor::Start, "1 (25.0 %)"),
+            (
+                4,
+                47,
+                Anchor::Start,
+                "payment declined: the total 59.98 is over th…"
+            ),
+            (240, 61, Anchor::Start, "1 (25.0 %)"),
+        ]
+    );
+    assert_eq!(chart.bars[1].tooltip, format!("{DECLINED}: 1 order"));
+    assert_eq!(chart.height, 72);
+    assert_eq!(
+        chart.summary,
+        format!("Cancellations by reason: 1 order for {OUT_OF_STOCK}; 1 order for {DECLINED}.")
+    );
+    assert_eq!(
+        chart.table.rows,
+        [[OUT_OF_STOCK, "1", "25.0 %"], [DECLINED, "1", "25.0 %"]]
+    );
+    assert_inside(&chart);
+}
+
+#[test]
+fn many_reasons_draw_the_eight_most_frequent_and_the_table_holds_all_named_as_they_came() {
+    let mut store = EventStore::new();
+    // Reason k cancels k + 1 orders; reason 0 carries a right-to-left override.
+    let mut id = 0;
+    for k in 0..10u64 {
+        for _ in 0..=k {
+            id += 1;
+            create(&mut store, id, 0, 1, 1.0);
+            let reason = if k == 0 {
+                "\u{202E}evil".to_owned()
+            } else {
+                format!("reason {k:02}")
+            };
+            act(&mut store, id, 10, OrderCommand::Cancel { reason });
+        }
+    }
+    let figures = Figures::of(store.read_all(0, None));
+    let chart = charts::cancellations_by_reason(&figures);
+    assert_eq!(chart.bars.len(), charts::REASONS_DRAWN);
+    let widths: Vec<(u64, u32)> = chart.bars.iter().map(|b| (b.value, b.width)).collect();
+    // 10 of 10 is the whole 232; 3 of 10 is 69.6, rounded.
+    assert_eq!(
+        widths,
+        [
+            (10, 232),
+            (9, 209),
+            (8, 186),
+            (7, 162),
+            (6, 139),
+            (5, 116),
+            (4, 93),
+            (3, 70)
+        ]
+    );
+    let last = chart.texts.last().unwrap();
+    assert_eq!(
+        (last.text.as_str(), last.class),
+        ("and 2 more reasons (in the table)", "axis")
+    );
+    assert_eq!(chart.table.rows.len(), 10);
+    assert_eq!(
+        chart.table.rows[9],
+        ["\u{202E}evil", "1", "1.8 %"],
+        "as it came: the view names it"
+    );
+    assert!(chart.summary.ends_with("1 order for ⟨U+202E RLO⟩evil."));
+    assert_inside(&chart);
+}
+
+#[test]
+fn bins_are_one_two_or_five_times_a_power_of_ten_and_at_most_ten() {
+    let table = [
+        (0, (1, 1)),
+        (9, (1, 10)),
+        (10, (2, 6)),
+        (19, (2, 10)),
+        (20, (5, 5)),
+        (199, (20, 10)),
+        (1_000, (200, 6)),
+        (5_000, (1_000, 6)),
+        (u64::MAX, (2_000_000_000_000_000_000, 10)),
+    ];
+    for (max, expected) in table {
+        assert_eq!(charts::bins_for(max), expected, "{max}");
+    }
+}
+
+#[test]
+fn time_to_end_is_a_histogram_with_the_p50_and_p95_marked() {
+    let chart = charts::time_to_end(&Analytics::of(&known()).figures);
+    // Bins of 200 ms, six of them to hold 1000; 282 units for 1200 ms.
+    let counts: Vec<u64> = chart.bars.iter().map(|b| b.value).collect();
+    assert_eq!(counts, [0, 1, 1, 1, 0, 1]);
+    assert_eq!(bars(&chart)[1], (82, 28, 37, 80, 1));
+    let lines: Vec<(u32, u32, u32, LineKind)> = chart
+        .lines
+        .iter()
+        .map(|l| (l.x1, l.y1, l.y2, l.kind))
+        .filter(|l| l.3 != LineKind::Axis)
+        .collect();
+    // p50 = 400 ms at 30 + 400 × 282 / 1200 = 124; p95 = 1000 ms at 265.
+    assert_eq!(
+        lines,
+        [(124, 26, 108, LineKind::P50), (265, 14, 108, LineKind::P95)]
+    );
+    assert_eq!(
+        texts(&chart),
+        [
+            (26, 32, Anchor::End, "1"),
+            (124, 23, Anchor::Middle, "p50"),
+            (265, 11, Anchor::Middle, "p95"),
+            (30, 124, Anchor::Start, "0 ms"),
+            (312, 124, Anchor::End, "1200 ms"),
+        ]
+    );
+    assert_eq!(
+        chart.summary,
+        "Time from order to end of 4 ended orders: p50 400 ms, p95 1000 ms; 0 in 0 to 199 ms, \
+         1 in 200 to 399 ms, 1 in 400 to 599 ms, 1 in 600 to 799 ms, 0 in 800 to 999 ms, \
+         1 in 1000 to 1199 ms."
+    );
+    assert_eq!(chart.table.rows[5], ["1000 to 1199 ms", "1"]);
+    assert_inside(&chart);
+}
+
+#[test]
+fn a_marker_at_the_edge_keeps_its_label_inside_and_no_order_ended_draws_nothing() {
+    let mut store = EventStore::new();
+    create(&mut store, 1, 0, 1, 1.0);
+    act(
+        &mut store,
+        1,
+        199,
+        OrderCommand::Cancel {
+            reason: "payment timed out".into(),
+        },
+    );
+    let chart = charts::time_to_end(&Figures::of(store.read_all(0, None)));
+    // 199 ms in bins of 20: 30 + 199 × 282 / 200 = 310.
+    let p95 = chart.texts.iter().find(|t| t.text == "p95").unwrap();
+    assert_eq!((p95.x, chart.lines[2].x1), (308, 310));
+    assert_inside(&chart);
+
+    let none = Figures::of(&[]);
+    for chart in [
+        charts::orders_per_minute(&none),
+        charts::cancellations_by_reason(&none),
+        charts::time_to_end(&none),
+    ] {
+        assert!(chart.bars.is_empty() && chart.table.rows.is_empty());
+        assert!(chart.summary.contains("no order"), "{}", chart.summary);
+        assert_inside(&chart);
+    }
+}
