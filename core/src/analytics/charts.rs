@@ -21,6 +21,9 @@ pub const REASONS_DRAWN: usize = 8;
 /// The most bins of [`time_to_end`]'s histogram.
 pub const MAX_BINS: u64 = 10;
 
+/// The widest column: a chart of one or two columns should not be one block.
+const MAX_COLUMN: u32 = 40;
+
 /// A reason's characters drawn before it is cut (the whole one is in the bar's tooltip).
 const REASON_CHARS: usize = 44;
 
@@ -152,8 +155,9 @@ impl Plot {
         }
     }
 
-    /// A column per value, side by side, each four fifths of its slot, as tall as its value
-    /// over the largest (rounded; at least 1 for a value above 0).
+    /// A column per value, side by side, each four fifths of its slot (at most
+    /// [`MAX_COLUMN`] wide, in its middle), as tall as its value over the largest (rounded; at
+    /// least 1 for a value above 0).
     fn columns(self, values: &[(u64, String)]) -> Vec<Bar> {
         let n = values.len() as u64;
         let max = values.iter().map(|(v, _)| *v).max().unwrap_or(0);
@@ -165,7 +169,7 @@ impl Plot {
                 let from = u64::from(self.left) + i * u64::from(self.width) / n;
                 let to = u64::from(self.left) + (i + 1) * u64::from(self.width) / n;
                 let slot = to - from;
-                let width = (slot * 4 / 5).max(1);
+                let width = (slot * 4 / 5).clamp(1, u64::from(MAX_COLUMN));
                 let height = scaled(*value, max, self.height);
                 Bar {
                     x: to_u32(from + (slot - width) / 2),

@@ -330,14 +330,14 @@ fn assert_inside(chart: &Chart) {
 #[test]
 fn orders_per_minute_are_columns_with_the_empty_minute_between_drawn_empty() {
     let chart = charts::orders_per_minute(&Analytics::of(&known()).figures);
-    // Plot: x 30 to 312, y 16 to 106; three slots of 94, columns of 75 in their middle; the
-    // busiest minute (3) is 90 tall, 2 is 60.
+    // Plot: x 30 to 312, y 16 to 106; three slots of 94, columns of 40 (four fifths would be
+    // 75) in their middle; the busiest minute (3) is 90 tall, 2 is 60.
     assert_eq!(
         bars(&chart),
         [
-            (39, 16, 75, 90, 3),
-            (133, 106, 75, 0, 0),
-            (227, 46, 75, 60, 2)
+            (57, 16, 40, 90, 3),
+            (151, 106, 40, 0, 0),
+            (245, 46, 40, 60, 2)
         ]
     );
     assert_eq!(chart.bars[2].tooltip, "10:32 UTC: 2 orders");
@@ -383,7 +383,7 @@ fn only_the_newest_thirty_minutes_are_drawn_and_a_single_order_is_one_full_colum
     let mut store = EventStore::new();
     create(&mut store, 1, 0, 1, 1.0);
     let chart = charts::orders_per_minute(&Figures::of(store.read_all(0, None)));
-    assert_eq!(bars(&chart), [(58, 16, 225, 90, 1)]);
+    assert_eq!(bars(&chart), [(151, 16, 40, 90, 1)], "in the middle, not one block");
     assert_eq!(chart.texts.len(), 3, "one minute: written once");
     assert_eq!(chart.summary, "Orders per minute, UTC: 1 at 10:30.");
 }
@@ -493,7 +493,7 @@ fn time_to_end_is_a_histogram_with_the_p50_and_p95_marked() {
     // Bins of 200 ms, six of them to hold 1000; 282 units for 1200 ms.
     let counts: Vec<u64> = chart.bars.iter().map(|b| b.value).collect();
     assert_eq!(counts, [0, 1, 1, 1, 0, 1]);
-    assert_eq!(bars(&chart)[1], (82, 28, 37, 80, 1));
+    assert_eq!(bars(&chart)[1], (82, 28, 37, 80, 1), "slots of 47, columns of 37");
     let lines: Vec<(u32, u32, u32, LineKind)> = chart
         .lines
         .iter()

@@ -4,10 +4,10 @@ use yew::prelude::*;
 
 use super::outside_text::sentence;
 use super::{
-    BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog, EventStorePanel,
-    FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice,
-    PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, RecordingBar, SagaSettings,
-    SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip, StockPanel,
+    AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
+    EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
+    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, RecordingBar,
+    SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -271,6 +271,7 @@ pub fn App() -> Html {
                     <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
                 }
                 <EventStorePanel trace={trace.clone()} version={state.trace_version} />
+                <AnalyticsPanel trace={trace.clone()} version={state.trace_version} />
             </section>
         </>
     }
