@@ -383,7 +383,11 @@ fn only_the_newest_thirty_minutes_are_drawn_and_a_single_order_is_one_full_colum
     let mut store = EventStore::new();
     create(&mut store, 1, 0, 1, 1.0);
     let chart = charts::orders_per_minute(&Figures::of(store.read_all(0, None)));
-    assert_eq!(bars(&chart), [(151, 16, 40, 90, 1)], "in the middle, not one block");
+    assert_eq!(
+        bars(&chart),
+        [(151, 16, 40, 90, 1)],
+        "in the middle, not one block"
+    );
     assert_eq!(chart.texts.len(), 3, "one minute: written once");
     assert_eq!(chart.summary, "Orders per minute, UTC: 1 at 10:30.");
 }
@@ -493,7 +497,11 @@ fn time_to_end_is_a_histogram_with_the_p50_and_p95_marked() {
     // Bins of 200 ms, six of them to hold 1000; 282 units for 1200 ms.
     let counts: Vec<u64> = chart.bars.iter().map(|b| b.value).collect();
     assert_eq!(counts, [0, 1, 1, 1, 0, 1]);
-    assert_eq!(bars(&chart)[1], (82, 28, 37, 80, 1), "slots of 47, columns of 37");
+    assert_eq!(
+        bars(&chart)[1],
+        (82, 28, 37, 80, 1),
+        "slots of 47, columns of 37"
+    );
     let lines: Vec<(u32, u32, u32, LineKind)> = chart
         .lines
         .iter()
