@@ -13,6 +13,7 @@
 //! | [`services`] | the four services as decisions over what they remember ([`services::Flow`]): `handle(message) -> commands`; simulated work and the saga's deadline as scheduled commands; the saga (OrderService's process manager) in its three styles |
 //! | [`trace`] | every packet the clients saw, the user's clicks and what the services did; the orders as the wire tells them; the playback clock; the sequence and flow diagrams' geometry; recordings |
 //! | [`state`] | the page's state, its one reducer, and the link's grammar |
+//! | [`analytics`] | AnalyticsService: the store's figures and the broker round trip as the page shows them (headlines, CSV, the charts' geometry) |
 //!
 //! What keeps the line: this crate depends on no browser crate on any target (it uses
 //! `broker-bridge` without its `browser` feature), and clippy refuses clock reads and fresh
@@ -69,6 +70,7 @@
 //! assert!(matches!(&published[..], [Command::Publish(e)] if e.topic() == topics::PAYMENTS_PROCESSED));
 //! ```
 
+pub mod analytics;
 pub mod config;
 pub mod domain;
 pub mod outside_text;

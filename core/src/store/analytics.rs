@@ -178,10 +178,15 @@ impl Figures {
     /// reason). Rates are percentages with one decimal, times milliseconds, money two decimals;
     /// a figure that does not exist yet (a rate before any order ended) has an empty value.
     /// A key from outside beginning with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so
-    /// a spreadsheet shows it rather than run it as a formula.
+    /// a spreadsheet shows it rather than run it as a formula. The rows are
+    /// [`Figures::csv_rows`], written by [`csv_text`].
     pub fn to_csv(&self) -> String {
-        let mut rows: Vec<(&str, String, String)> =
-            vec![("orders", String::new(), self.orders.to_string())];
+        csv_text(&self.csv_rows())
+    }
+
+    /// The rows of [`Figures::to_csv`], before quoting: for a CSV that adds rows of its own.
+    pub fn csv_rows(&self) -> Vec<CsvRow> {
+        let mut rows: Vec<CsvRow> = vec![("orders", String::new(), self.orders.to_string())];
         for bucket in &self.orders_per_minute {
             rows.push((
                 "orders_per_minute",
@@ -193,19 +198,17 @@ impl Figures {
         rows.push(("cancelled", String::new(), self.cancelled.to_string()));
         rows.push(("open", String::new(), self.open.to_string()));
         rows.push(("revenue", String::new(), self.revenue.to_string()));
-        let percent =
-            |p: Option<u64>| p.map_or(String::new(), |p| format!("{}.{}", p / 10, p % 10));
         rows.push((
             "cancellation_rate_percent",
             String::new(),
-            percent(self.cancellation_permille()),
+            percent_text(self.cancellation_permille()),
         ));
         for reason in &self.cancelled_by_reason {
             let share = permille(reason.orders, self.ended());
             rows.push((
                 "cancellation_rate_percent",
                 reason.reason.clone(),
-                percent(share),
+                percent_text(share),
             ));
         }
         let ms = |d: Option<Duration>| d.map_or(String::new(), |d| d.as_millis().to_string());
@@ -219,13 +222,27 @@ impl Figures {
             String::new(),
             ms(self.time_to_end_p95()),
         ));
-        let mut csv = String::from("figure,key,value\r\n");
-        for (figure, key, value) in rows {
-            // Writing to a String cannot fail.
-            let _ = write!(csv, "{figure},{},{value}\r\n", csv_field(&key));
-        }
-        csv
+        rows
     }
+}
+
+/// One row of the figures' CSV before quoting: the figure's name, its key (a minute, a reason,
+/// or empty) and its value.
+pub type CsvRow = (&'static str, String, String);
+
+/// `rows` as CSV under the header `figure,key,value`, quoted as [`Figures::to_csv`] says.
+pub fn csv_text(rows: &[CsvRow]) -> String {
+    let mut csv = String::from("figure,key,value\r\n");
+    for (figure, key, value) in rows {
+        // Writing to a String cannot fail.
+        let _ = write!(csv, "{figure},{},{value}\r\n", csv_field(key));
+    }
+    csv
+}
+
+/// A rate per thousand as a percentage with one decimal (`667` → `66.7`); empty for `None`.
+pub fn percent_text(permille: Option<u64>) -> String {
+    permille.map_or(String::new(), |p| format!("{}.{}", p / 10, p % 10))
 }
 
 /// `part` per thousand of `whole`, rounded half up; `None` when `whole` is 0.

@@ -77,7 +77,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-pub use analytics::{nearest_rank, Figures, MinuteCount, ReasonCount};
+pub use analytics::{
+    csv_text, nearest_rank, percent_text, CsvRow, Figures, MinuteCount, ReasonCount,
+};
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
 pub use read_model::{OrderView, Projected, ReadModel, Totals};
 pub use rebuild::{Lag, Progress, Rebuild};

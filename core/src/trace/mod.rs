@@ -50,6 +50,7 @@ pub mod outages;
 pub mod packet;
 pub mod playback;
 pub mod recording;
+pub mod round_trip;
 pub mod sequence;
 pub mod service_links;
 pub mod service_status;

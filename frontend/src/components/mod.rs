@@ -1,6 +1,7 @@
 //! The view: small function components over one reducer ([`eda_core::state`]), reached through
 //! [`crate::hooks::use_playground`].
 
+mod analytics_panel;
 mod app;
 mod broker_bar;
 mod copy_link;
@@ -34,6 +35,7 @@ mod setting_select;
 mod status_strip;
 mod stock_panel;
 
+pub use analytics_panel::AnalyticsPanel;
 pub use app::App;
 pub use broker_bar::BrokerBar;
 pub use copy_link::CopyLink;
