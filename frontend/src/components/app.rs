@@ -4,16 +4,11 @@ use yew::prelude::*;
 
 use super::outside_text::sentence;
 use super::{
-<<<<<<< HEAD
-    BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog, EventStorePanel,
-    FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice,
-    PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel, RecordingBar,
-=======
     AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
     EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
-    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, RecordingBar,
->>>>>>> i11-analytics
-    SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip, StockPanel,
+    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel,
+    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip,
+    StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -276,14 +271,10 @@ pub fn App() -> Html {
                 if let Some(error) = &state.redelivery_error {
                     <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
                 }
-<<<<<<< HEAD
                 <EventStorePanel trace={trace.clone()} version={state.trace_version} note={state.store_note.clone()} />
                 <QueryPanel trace={trace.clone()} version={state.trace_version}
                     projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()} />
-=======
-                <EventStorePanel trace={trace.clone()} version={state.trace_version} />
                 <AnalyticsPanel trace={trace.clone()} version={state.trace_version} />
->>>>>>> i11-analytics
             </section>
         </>
     }
