@@ -96,7 +96,9 @@ describeApp('event store', () => {
         await waitReady(page);
         const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
         await note.waitFor();
-        assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\); 1 still open/);
+        assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\), and the read model rebuilt from them; 1 still open/);
+        // The read model came back too (rebuilt from the store): both orders, one completed.
+        assert.equal(await page.textContent('[data-testid="query-totals"]'), '2 orders: 1 completed, 0 cancelled, 1 open; revenue 59.98');
         // Both streams are back, as they were.
         await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
         await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="InventoryConfirmed"]`).waitFor();

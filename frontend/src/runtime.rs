@@ -586,13 +586,16 @@ impl Runtime {
             flow.restore(store.clone(), now)
         };
         let open = commands.len();
+        let model = self.flow.borrow().query.model().clone();
+        self.trace.0.borrow_mut().read_model = model;
         self.trace.0.borrow_mut().store = store;
         self.trace_changed.set(true);
         self.report_soon();
         self.run(ServiceId::Order.into(), commands);
         Ok(format!(
-            "Restored from the browser's database: {streams} order{} ({events} events); \
-             {open} still open, each resuming with what was left of its deadline.",
+            "Restored from the browser's database: {streams} order{} ({events} events), and \
+             the read model rebuilt from them; {open} still open, each resuming with what was \
+             left of its deadline.",
             if streams == 1 { "" } else { "s" }
         ))
     }

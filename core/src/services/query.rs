@@ -24,6 +24,12 @@ impl QueryService {
         &self.model
     }
 
+    /// Takes over `model` (rebuilt from the store the page read back after a reload: what it
+    /// had projected before is not delivered again).
+    pub fn restore(&mut self, model: ReadModel) {
+        self.model = model;
+    }
+
     /// An event from the store arrived: projected after `delay` (a [`Work::Project`]), or at
     /// once when it is zero.
     pub fn on_stored(

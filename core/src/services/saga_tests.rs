@@ -970,6 +970,14 @@ fn order_service_keeps_each_order_as_a_stream_and_a_reload_resumes_open_sagas() 
             reloaded.order.saga(done).unwrap().order.status,
             OrderStatus::Completed
         );
+        // Flow::restore also rebuilds QueryService's read model from the store.
+        let mut via_flow = Flow::new(settings(style));
+        via_flow.restore(store.clone(), later);
+        assert_eq!(
+            via_flow.query.model(),
+            &read_model,
+            "{style:?}: the read model is back"
+        );
         // Its deadline passing cancels it, appended after what the old page recorded.
         let cancelled = reloaded.order.deadline(open, later);
         let Some(Command::Record(event)) = cancelled.first() else {
