@@ -16,6 +16,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
 
 const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`);
 
@@ -132,5 +133,27 @@ describeApp('event store', () => {
       const orderId = await placeOrder(page);
       await waitForRow(page, orderId, 'Completed');
       await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor();
+    }));
+  it('away and back in the same tab: the same client ids, so the broker queued for their persistent sessions the order published meanwhile, and it completes into the store', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      const before = await waitReady(page);
+      const url = page.url();
+      await page.goto('about:blank');
+      // The services are gone (their Wills say so); an order is published meanwhile.
+      const witness = await watchEveryTopic(broker);
+      try {
+        await witness.waitFor((m) => m.topic === 'services/order/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS, "OrderService's Will");
+        const orderId = '6a3e1c2b-5d4f-4e8a-9b7c-0d1e2f3a4b5c';
+        await witness.publish('orders/created', orderCreatedJson({ orderId }));
+        await witness.roundTrip();
+        assert.equal(witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId).length, 0, 'nobody processed it while the page was away');
+        await page.goto(url);
+        const after = await waitReady(page);
+        assert.deepEqual(after, before, 'the same client ids: the same sessions');
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      } finally {
+        await witness.close();
+      }
     }));
 });
