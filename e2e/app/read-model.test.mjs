@@ -72,5 +72,10 @@ describeApp('read model', () => {
       await waitInPage(page, 'caught up after the restart', () => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0', undefined, { timeout: FLOW_TIMEOUT_MS });
       assert.equal(await answerCount(page), 1);
       assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-status'), 'Completed');
+      // The outage line counts the store's events published while it was down, and caught up.
+      const outage = page.locator('[data-testid="outage"][data-service="query"][data-restarted="true"]');
+      await outage.waitFor();
+      assert.equal(await outage.getAttribute('data-missed'), String(behind));
+      await page.locator(`[data-testid="outage"][data-service="query"][data-caught-up="${behind}"][data-lost="0"]`).waitFor();
     }));
 });

@@ -558,9 +558,6 @@ impl Runtime {
         if let Err(e) = self.client(instance).publish_with(request) {
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
-        if let Some(keeper) = &self.keeper {
-            keeper.keep(&event);
-        }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
             self.log(instance.service, problem("event store", e.to_string()));
         }
@@ -1102,6 +1099,27 @@ impl Runtime {
     /// Carries out what `instance`'s service decided, with `instance`'s client: the instance
     /// that received a message does the work it starts and publishes the result.
     fn run(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
+        // The outbox: what OrderService decided with an append goes out once the append is in
+        // the tab's database, so a reload cannot lose an event whose consequences were seen.
+        if let (Some(keeper), ServiceId::Order) = (&self.keeper, instance.service) {
+            for command in &commands {
+                if let Command::Record(event) = command {
+                    keeper.keep(event);
+                }
+            }
+            let runtime = Rc::downgrade(self);
+            keeper.after_kept(Box::new(move || {
+                if let Some(runtime) = runtime.upgrade() {
+                    runtime.run_now(instance, commands);
+                }
+            }));
+            return;
+        }
+        self.run_now(instance, commands);
+    }
+
+    /// [`Runtime::run`], now.
+    fn run_now(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
         let service = instance.service;
         // The stock changed (the decision says so with its retained levels): the page shows it.
         let stock_changed = commands.iter().any(|c| matches!(c, Command::Retain(_)));

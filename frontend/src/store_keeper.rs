@@ -2,6 +2,11 @@
 //! ([`crate::event_db`]): on start it reads back what this tab stored before a reload, and from
 //! then on it writes each event OrderService appends, in order, one batch at a time.
 //!
+//! It is also OrderService's **outbox**: what OrderService decided together with an append
+//! (the event on `eventstore/orders/<orderId>`, and the outcome or command that follows from
+//! it) waits, through [`StoreKeeper::after_kept`], until the database has committed the event,
+//! so nothing goes out on the wire that a reload could lose and decide differently.
+//!
 //! One database per tab session (`eda-playground-<tag>`: the tag survives a reload of the same
 //! tab, [`crate::tab_session`]), so two tabs never write into each other's positions. A failure
 //! (no database in a private window, a blocked upgrade, a full disk) is reported once, in words
@@ -27,6 +32,9 @@ enum Db {
     Off,
 }
 
+/// What waits for the database: run once every event up to its position is committed.
+type Waiting = (u64, Box<dyn FnOnce()>);
+
 /// Keeps the events OrderService appends in the tab's database. Cheap to share (`Rc`).
 pub struct StoreKeeper {
     db: RefCell<Db>,
@@ -34,6 +42,12 @@ pub struct StoreKeeper {
     queue: RefCell<Vec<Record>>,
     /// A batch is being written.
     writing: Cell<bool>,
+    /// The last position the database committed (or, off, the last given).
+    committed: Cell<u64>,
+    /// The last position given to keep.
+    given: Cell<u64>,
+    /// Work waiting for its events to be committed, in the order it came.
+    waiting: RefCell<std::collections::VecDeque<Waiting>>,
     report: Report,
 }
 
@@ -56,6 +70,9 @@ impl StoreKeeper {
             db: RefCell::new(Db::Opening),
             queue: RefCell::new(Vec::new()),
             writing: Cell::new(false),
+            committed: Cell::new(0),
+            given: Cell::new(0),
+            waiting: RefCell::default(),
             report: Rc::new(report),
         });
         let name = database_name(tag);
@@ -90,7 +107,9 @@ impl StoreKeeper {
 
     /// Writes `event` after every event given before it.
     pub fn keep(self: &Rc<Self>, event: &StoredEvent) {
+        self.given.set(self.given.get().max(event.position));
         if matches!(*self.db.borrow(), Db::Off) {
+            self.committed.set(self.given.get());
             return;
         }
         self.queue.borrow_mut().push(Record {
@@ -102,11 +121,42 @@ impl StoreKeeper {
         self.flush();
     }
 
-    /// Forgets everything queued and stops writing, with `message` for the page.
+    /// Runs `then` once the database has committed every event given so far (at once when it
+    /// has, or when the page keeps nothing: no database), after whatever waits already, in
+    /// the order they came: the outbox.
+    pub fn after_kept(&self, then: Box<dyn FnOnce()>) {
+        let upto = self.given.get();
+        if upto <= self.committed.get() && self.waiting.borrow().is_empty() {
+            return then();
+        }
+        self.waiting.borrow_mut().push_back((upto, then));
+    }
+
+    /// Runs, in order, what waited for positions now committed.
+    fn release(&self) {
+        loop {
+            let next = {
+                let mut waiting = self.waiting.borrow_mut();
+                match waiting.front() {
+                    Some((upto, _)) if *upto <= self.committed.get() => waiting.pop_front(),
+                    _ => None,
+                }
+            };
+            match next {
+                Some((_, then)) => then(),
+                None => return,
+            }
+        }
+    }
+
+    /// Forgets everything queued and stops writing, with `message` for the page; what waited
+    /// goes ahead (the page goes on in memory).
     fn turn_off(&self, message: String) {
         *self.db.borrow_mut() = Db::Off;
         self.queue.borrow_mut().clear();
+        self.committed.set(self.given.get());
         (self.report)(Err(message));
+        self.release();
     }
 
     /// Writes what is queued, one batch at a time, unless a batch is on its way.
@@ -121,11 +171,16 @@ impl StoreKeeper {
         self.writing.set(true);
         let batch = std::mem::take(&mut *self.queue.borrow_mut());
         let keeper = self.clone();
+        let last = batch.last().map_or(0, |r| r.position);
         wasm_bindgen_futures::spawn_local(async move {
             let written = db.append(&batch).await;
             keeper.writing.set(false);
             match written {
-                Ok(()) => keeper.flush(),
+                Ok(()) => {
+                    keeper.committed.set(keeper.committed.get().max(last));
+                    keeper.release();
+                    keeper.flush();
+                }
                 Err(error) => keeper.turn_off(error.to_string()),
             }
         });

@@ -69,6 +69,28 @@ impl Outage {
     }
 }
 
+/// What tells a message from another: a message of the flow by its identity
+/// ([`crate::domain::events::DomainEvent::identity`]), an event of the store by its stream and
+/// version (QueryService's messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Identity {
+    Message(&'static str, uuid::Uuid),
+    Stored(uuid::Uuid, u64),
+}
+
+fn identity(packet: &super::packet::TracedPacket) -> Option<Identity> {
+    if let Some(message) = packet.message.as_deref() {
+        let (topic, id) = message.identity();
+        return Some(Identity::Message(topic, id));
+    }
+    let topic = packet.topic.as_deref()?;
+    let broker_bridge::packet::Packet::Publish(publish) = packet.packet.as_ref() else {
+        return None;
+    };
+    let event = crate::store::StoredEvent::decode_on(topic, &publish.payload).ok()?;
+    Some(Identity::Stored(event.stream, event.version))
+}
+
 /// Every crash the trace holds, oldest first, under the saga `style` (it decides the topics
 /// each service subscribes to).
 pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
@@ -97,7 +119,7 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
     for outage in &mut outages {
         let wanted = outage.service.subscriptions(style);
         let end = outage.restarted_at.unwrap_or(Duration::MAX);
-        let missed: Vec<(&'static str, uuid::Uuid)> = trace
+        let missed: Vec<Identity> = trace
             .packets
             .iter()
             .filter(|p| {
@@ -106,9 +128,14 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
                     && p.at >= outage.crashed_at
                     && p.at < end
             })
-            .filter_map(|p| p.message.as_deref())
-            .filter(|m| wanted.contains(&m.topic()))
-            .map(|m| m.identity())
+            .filter(|p| {
+                p.topic.as_deref().is_some_and(|topic| {
+                    wanted
+                        .iter()
+                        .any(|filter| broker_bridge::topic::matches(filter, topic))
+                })
+            })
+            .filter_map(identity)
             .collect();
         outage.missed = missed.len();
         outage.caught_up = match outage.restarted_at {
@@ -120,9 +147,7 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
                         p.service == outage.service
                             && p.direction == Direction::Incoming
                             && p.at >= restart
-                            && p.message
-                                .as_deref()
-                                .is_some_and(|m| m.identity() == **identity)
+                            && self::identity(p).is_some_and(|i| i == **identity)
                     })
                 })
                 .count(),
