@@ -37,7 +37,7 @@ describeApp('read model', () => {
         assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-order-id'), orderId);
         assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-status'), 'Completed');
         const totals = await page.textContent('[data-testid="query-totals"]');
-        assert.equal(totals, '1 orders: 1 completed, 0 cancelled, 0 open; revenue 59.98');
+        assert.equal(totals, '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98');
 
         // Rebuild from the store: equal to the live model.
         await page.click('[data-testid="rebuild"]');
@@ -49,7 +49,7 @@ describeApp('read model', () => {
         await page.fill('[data-testid="rebuild-up-to"]', '1');
         await page.click('[data-testid="rebuild"]');
         await page.locator('[data-testid="rebuild-result"][data-position="1"]').waitFor();
-        assert.equal(await page.textContent('[data-testid="rebuild-totals"]'), '1 orders: 0 completed, 0 cancelled, 1 open; revenue 0.00');
+        assert.equal(await page.textContent('[data-testid="rebuild-totals"]'), '1 order: 0 completed, 0 cancelled, 1 open; revenue 0.00');
         // A bad position is explained, nothing else changes.
         await page.fill('[data-testid="rebuild-up-to"]', 'soon');
         await page.click('[data-testid="rebuild"]');
@@ -77,5 +77,33 @@ describeApp('read model', () => {
       await outage.waitFor();
       assert.equal(await outage.getAttribute('data-missed'), String(behind));
       await page.locator(`[data-testid="outage"][data-service="query"][data-caught-up="${behind}"][data-lost="0"]`).waitFor();
+    }));
+  it('a loss repaired: with clean sessions QueryService loses what was published while it was down, stays behind, and a rebuild from the store replaces its read model', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="crash-query"]');
+      await page.locator('[data-testid="status-query"][data-crashed="true"]').waitFor();
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.click('[data-testid="restart-query"]');
+      await page.locator('[data-testid="outage"][data-service="query"][data-restarted="true"][data-caught-up="0"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.ok(Number(await page.getAttribute('[data-testid="query-lag"]', 'data-events-behind')) >= 4, 'lost: still behind');
+      assert.equal(await answerCount(page), 0);
+      await page.click('[data-testid="rebuild"]');
+      await page.locator('[data-testid="rebuild-result"][data-equals-live="false"]').waitFor();
+      assert.match(await page.textContent('[data-testid="rebuild-replaced"]'), /QueryService now answers from the rebuilt one/);
+      await waitInPage(page, 'caught up after the repair', () => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0');
+      assert.equal(await answerCount(page), 1);
+      assert.equal(await page.textContent('[data-testid="query-totals"]'), '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98');
+    }));
+
+  it('a bad projection delay is explained next to its field, and the delay in use stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=500`, async ({ page }) => {
+      await waitReady(page);
+      await page.fill('#projection-ms', '-5');
+      await page.dispatchEvent('#projection-ms', 'change');
+      const error = page.locator('[data-testid="read-model"] [data-testid="projection-error"]');
+      await error.waitFor();
+      assert.match(await error.textContent(), /Projection delay: .*"-5".* The delay in use is still 500 ms\./);
     }));
 });

@@ -30,7 +30,7 @@ use eda_core::services::{
     SagaStyle, ServiceId, Stock, Work,
 };
 use eda_core::state::{Action, FlowQos, LogEntry, Outcome, SessionMode};
-use eda_core::store::{EventStore, StoredEvent};
+use eda_core::store::{EventStore, ReadModel, StoredEvent};
 
 use crate::store_keeper::StoreKeeper;
 use eda_core::trace::service_links::ServiceLinks;
@@ -561,6 +561,15 @@ impl Runtime {
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
             self.log(instance.service, problem("event store", e.to_string()));
         }
+    }
+
+    /// QueryService takes `model` (a rebuild from the event store) as its read model, and the
+    /// page's copy follows: the repair after a loss (a clean session while it was down).
+    pub fn replace_read_model(self: &Rc<Self>, model: ReadModel) {
+        self.flow.borrow_mut().query.restore(model.clone());
+        self.trace.0.borrow_mut().read_model = model;
+        self.trace_changed.set(true);
+        self.report_soon();
     }
 
     /// OrderService takes over `store`, read back from the tab's database after a reload: its

@@ -180,8 +180,9 @@ pub fn App() -> Html {
             <header class="page-header">
                 <h1>{ "Event-driven architecture playground" }</h1>
                 <p class="lede">
-                    { "Four services of an order flow run in this page, each its own MQTT client \
-                       of a real Mosquitto. Place an order and watch the events cross the broker." }
+                    { "The four services of an order flow, and QueryService reading their event \
+                       store, run in this page, each its own MQTT client of a real Mosquitto. Place \
+                       an order and watch the events cross the broker." }
                 </p>
             </header>
             <section class="broker" aria-label="Broker connection">
@@ -273,7 +274,9 @@ pub fn App() -> Html {
                 }
                 <EventStorePanel trace={trace.clone()} version={state.trace_version} note={state.store_note.clone()} />
                 <QueryPanel trace={trace.clone()} version={state.trace_version}
-                    projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()} />
+                    projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
+                    delay_error={state.flow_error.clone().filter(|e| e.contains("rojection"))}
+                    on_replace={live.then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
                 <AnalyticsPanel trace={trace.clone()} version={state.trace_version} />
             </section>
         </>

@@ -69,11 +69,13 @@ fn Stream(props: &StreamProps) -> Html {
     let slider_id = format!("rewind-{}", props.stream);
     html! {
         <div class="store-stream" data-testid="store-stream-detail" data-stream={props.stream.to_string()}>
+            <div class="store-table">
             <table class="store-events">
                 <caption>{ format!("{}: {head} event{}", stream_name(props.stream), if head == 1 { "" } else { "s" }) }</caption>
                 <thead><tr><th>{ "Version" }</th><th>{ "Position" }</th><th>{ "Type" }</th><th>{ "Recorded" }</th><th>{ "Body" }</th></tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
+            </div>
             if head > 1 {
                 <label for={slider_id.clone()}>{ format!("Rewind: version {at} of {head}") }</label>
                 <input id={slider_id} type="range" min="1" max={head.to_string()} value={at.to_string()}

@@ -34,6 +34,12 @@ pub struct QueryPanelProps {
     pub projection_delay: Duration,
     /// Set a saga setting from its text (here the projection delay).
     pub on_flow: Callback<(FlowField, String)>,
+    /// Why the projection delay typed or linked was not used, if it was not.
+    #[prop_or_default]
+    pub delay_error: Option<String>,
+    /// Make a rebuilt read model QueryService's (none while a recording is shown).
+    #[prop_or_default]
+    pub on_replace: Option<Callback<ReadModel>>,
 }
 
 /// What the Query box asks.
@@ -61,8 +67,13 @@ enum Rebuilt {
 
 fn totals_text(totals: &Totals) -> String {
     format!(
-        "{} orders: {} completed, {} cancelled, {} open; revenue {}",
-        totals.orders, totals.completed, totals.cancelled, totals.pending, totals.revenue
+        "{} order{}: {} completed, {} cancelled, {} open; revenue {}",
+        totals.orders,
+        if totals.orders == 1 { "" } else { "s" },
+        totals.completed,
+        totals.cancelled,
+        totals.pending,
+        totals.revenue
     )
 }
 
@@ -74,6 +85,16 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     let trace = props.trace.0.borrow();
     let (model, store) = (&trace.read_model, &trace.store);
     let lag = clock::wall_clock().map(|now| Lag::of(model, store, now));
+    // While behind, the milliseconds keep growing: redraw every quarter second.
+    let tick = use_state(|| 0u32);
+    {
+        let behind = lag.is_some_and(|l| l.events_behind > 0);
+        let tick = tick.clone();
+        use_effect_with((behind, *tick), move |(behind, _)| {
+            let timer = behind.then(|| Timeout::new(250, move || tick.set(tick.wrapping_add(1))));
+            move || drop(timer)
+        });
+    }
 
     let on_kind = {
         let question = question.clone();
@@ -117,22 +138,34 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     };
     let rebuild = {
         let (trace, rebuilt, up_to) = (props.trace.clone(), rebuilt.clone(), up_to.clone());
+        let on_replace = props.on_replace.clone();
         Callback::from(move |_: MouseEvent| {
             let limit = match up_to.trim() {
                 "" => None,
                 text => match text.parse::<u64>() {
                     Ok(p) => Some(p),
-                    Err(_) => {
-                        rebuilt.set(Rebuilt::Refused(format!(
-                            "\"{}\" is not a position: a whole number, or empty for the whole store.",
-                            text
-                        )));
+                    Err(e) => {
+                        let why = if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) {
+                            "too large for a position"
+                        } else {
+                            "not a position: a whole number, or empty for the whole store"
+                        };
+                        rebuilt.set(Rebuilt::Refused(format!("\"{text}\" is {why}.")));
                         return;
                     }
                 },
             };
             rebuilt.set(Rebuilt::Running { done: 0, total: 0 });
-            step(trace.clone(), rebuilt.clone(), Rebuild::new(limit), limit);
+            let head = trace.0.borrow().store.head();
+            // Up to a position past the store's end is the whole store.
+            let limit = limit.filter(|&p| p < head);
+            step(
+                trace.clone(),
+                rebuilt.clone(),
+                Rebuild::new(limit),
+                limit,
+                on_replace.clone(),
+            );
         })
     };
     let progress = match &*rebuilt {
@@ -158,8 +191,8 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     } }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
                     { match equals_live {
                         Some(true) => html! { <p class="ok">{ "It equals the live read model: the projection is a function of the events." }</p> },
-                        Some(false) => html! { <p class="error" role="alert">{ "It differs from the live read model." }</p> },
-                        None => html! { <p class="muted">{ "Not compared: the live read model was not at the same position (it is behind, or this is a point in the past)." }</p> },
+                        Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ "It differed from the live read model (still behind, or QueryService missed events or took some the store does not have): QueryService now answers from the rebuilt one." }</p> },
+                        None => html! { <p class="muted">{ "A point in the past: not compared with the live read model." }</p> },
                     } }
                 </div>
             }
@@ -178,11 +211,18 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             <DraftField id="projection-ms" label="Projection delay (ms)" kind="number" min="0" max="60000" step="100"
                 value={props.projection_delay.as_millis().to_string()}
                 on_change={props.on_flow.reform(|text| (FlowField::ProjectionDelay, text))} />
+            if let Some(error) = &props.delay_error {
+                <p class="error" role="alert" data-testid="projection-error">
+                    { format!("{error} The delay in use is still {} ms.", props.projection_delay.as_millis()) }
+                </p>
+            }
             { match lag {
                 Some(lag) => html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} class={classes!((lag.events_behind > 0).then_some("behind"))}>
-                        { if lag.events_behind == 0 {
+                        { if position > head {
+                            format!("The read model holds events the store does not (position {position}; the store is at {head}): something other than OrderService published on eventstore/orders/…")
+                        } else if lag.events_behind == 0 {
                             format!("Caught up: projected to position {position} of {head}.")
                         } else {
                             format!("Behind: {} event{} ({} ms) not projected yet; at position {position} of {head}.",
@@ -192,6 +232,12 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                 },
                 None => Html::default(),
             } }
+            if model.held() > 0 {
+                <p class="behind" data-testid="query-held" data-held={model.held().to_string()}>
+                    { format!("{} event{} held: each arrived before the version it follows, and waits for the gap to fill.",
+                        model.held(), if model.held() == 1 { "" } else { "s" }) }
+                </p>
+            }
             <p data-testid="query-totals">{ totals_text(&model.totals()) }</p>
             <fieldset class="query-box">
                 <legend>{ "Query" }</legend>
@@ -231,21 +277,26 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     }
 }
 
-/// One step of a rebuild, then the next after the page has drawn.
+/// One step of a rebuild, then the next after the page has drawn. A whole rebuild that differs
+/// from the live read model replaces it (`on_replace`).
 fn step(
     trace: SharedTrace,
     rebuilt: UseStateHandle<Rebuilt>,
     mut rebuild: Rebuild,
     limit: Option<u64>,
+    on_replace: Option<Callback<ReadModel>>,
 ) {
     let progress = rebuild.step(&trace.0.borrow().store, REBUILD_STEP);
     if progress.is_finished() {
         let model = rebuild.finish();
-        let equals_live = {
-            let trace = trace.0.borrow();
-            let live = &trace.read_model;
-            (live.position() == model.position() && live.held() == 0).then(|| *live == model)
-        };
+        // The whole store: equal, or the live model is wrong (it missed events, or holds some
+        // the store does not have). A point in the past is not compared.
+        let equals_live = limit
+            .is_none()
+            .then(|| trace.0.borrow().read_model == model);
+        if let (Some(false), Some(on_replace)) = (equals_live, &on_replace) {
+            on_replace.emit(model.clone());
+        }
         rebuilt.set(Rebuilt::Done {
             model,
             up_to: limit,
@@ -257,5 +308,5 @@ fn step(
         done: progress.done,
         total: progress.total,
     });
-    Timeout::new(0, move || step(trace, rebuilt, rebuild, limit)).forget();
+    Timeout::new(0, move || step(trace, rebuilt, rebuild, limit, on_replace)).forget();
 }

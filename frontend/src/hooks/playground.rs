@@ -260,6 +260,13 @@ impl Playground {
     }
 
     /// Forgets the packets, clicks, logs and notifications shown so far.
+    /// QueryService's read model replaced by `model`, rebuilt from the event store.
+    pub fn replace_read_model(&self, model: eda_core::store::ReadModel) {
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.replace_read_model(model);
+        }
+    }
+
     pub fn clear(&self) {
         self.trace.0.borrow_mut().clear(clock::now());
         self.state.dispatch(Action::Cleared);
