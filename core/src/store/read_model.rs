@@ -176,6 +176,26 @@ impl ReadModel {
                 );
                 self.created.insert(stored.position, stored.stream);
             }
+            // The aggregate's rule (domain/order.rs): nothing ends an order a second time. The
+            // store never holds such an event; one on the wire was not written by OrderService.
+            (StreamEvent::Order(event), Some(entry))
+                if matches!(
+                    (entry.order.status, event),
+                    (
+                        OrderStatus::Completed,
+                        OrderEvent::Completed
+                            | OrderEvent::Cancelled { .. }
+                            | OrderEvent::InventoryFailed { .. }
+                            | OrderEvent::PaymentFailed { .. }
+                    ) | (OrderStatus::Cancelled, OrderEvent::Completed)
+                ) =>
+            {
+                return Err(format!(
+                    "{} refused: the order is already {}",
+                    stored.event.type_name(),
+                    entry.order.status.name()
+                ))
+            }
             (StreamEvent::Order(event), Some(entry)) => {
                 entry.order.apply(event);
                 entry.revenue.record(&stored.event);

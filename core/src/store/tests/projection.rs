@@ -335,3 +335,49 @@ proptest! {
         prop_assert_eq!(model, rebuilt(&store, None));
     }
 }
+
+/// A forged event that ends an order a second time (an `OrderCancelled` after its
+/// `OrderCompleted`, at the stream's next version) is refused, as the aggregate refuses it:
+/// the read model keeps the order completed and its revenue; the stream's real next version is
+/// still taken.
+#[test]
+fn an_event_that_ends_an_ended_order_again_is_refused() {
+    let store = shop();
+    let mut model = live(store.read_all(0, None));
+    let a = model.get(A).unwrap().clone();
+    assert_eq!(a.status, OrderStatus::Completed);
+    let revenue = model.totals().revenue;
+    let forged = StoredEvent {
+        position: store.head() + 1,
+        stream: A,
+        version: a.version + 1,
+        schema: crate::store::CURRENT_SCHEMA,
+        recorded_at: at(99_000),
+        event: StreamEvent::Order(crate::domain::order::OrderEvent::Cancelled {
+            reason: "forged".into(),
+        }),
+    };
+    assert_eq!(
+        model.project(&forged),
+        Projected::Refused("OrderCancelled refused: the order is already Completed".into())
+    );
+    assert_eq!(model.get(A).unwrap().status, OrderStatus::Completed);
+    assert_eq!(model.totals().revenue, revenue);
+    let completed_again = StoredEvent {
+        event: StreamEvent::Order(crate::domain::order::OrderEvent::Completed),
+        ..forged.clone()
+    };
+    assert!(matches!(
+        model.project(&completed_again),
+        Projected::Refused(_)
+    ));
+    // A compensation after completion (a duplicate charge refunded) is still taken.
+    let refund = StoredEvent {
+        event: StreamEvent::Order(crate::domain::order::OrderEvent::PaymentRefunded {
+            payment_id: Uuid::from_u128(77),
+            amount: 1.0,
+        }),
+        ..forged
+    };
+    assert!(matches!(model.project(&refund), Projected::Applied { .. }));
+}
