@@ -963,7 +963,8 @@ impl Runtime {
         };
         // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was.
         let did_something = match &decision {
-            Ok(commands) => !commands.is_empty(),
+            // QueryService's projection changes its read model and publishes nothing.
+            Ok(commands) => !commands.is_empty() || service == ServiceId::Query,
             Err(rejection) => !rejection.is_duplicate(),
         };
         self.log_and_show(

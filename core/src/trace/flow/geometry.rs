@@ -15,7 +15,7 @@ pub enum Orientation {
 
 const MARGIN: f64 = 12.0;
 pub const NODE_WIDTH: f64 = 164.0;
-const NODE_MIN_HEIGHT: f64 = 56.0;
+const NODE_MIN_HEIGHT: f64 = 72.0;
 const CLIENT_HEIGHT: f64 = 44.0;
 /// The form's request runs down from the form to OrderService.
 const REQUEST_LENGTH: f64 = 40.0;
