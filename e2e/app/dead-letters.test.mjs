@@ -113,7 +113,9 @@ describeApp('dead letters', () => {
       await expectOneOutcome(witness, orderId, 'orders/confirmed');
       assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId && m.topic === 'payments/processed').length, 1, 'charged once');
       await waitForRow(page, orderId, 'Completed');
-      assert.equal(await stockShown(page, 'P009'), '1', 'the order took two of three');
+      // The stock panel follows InventoryService's reports: wait for its level.
+      await page.locator('[data-testid="stock-level"][data-product="P009"][data-units="1"]').waitFor({ timeout: FLOW_TIMEOUT_MS })
+        .catch(async (error) => { throw new Error(`the order took two of three: P009 shows ${await stockShown(page, 'P009')}`, { cause: error }); });
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="dead-letter"]').length === 0);
     }));
 });
