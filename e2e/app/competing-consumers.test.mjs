@@ -13,23 +13,12 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startTamperingProxy, subAckCodes } from '../lib/misbehaving-broker.mjs';
 import { OUTCOMES, deliveredTopics, placeOrder, readRow, subscribedFilters, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
 const BURST = 10;
 
-/** Runs `body({ page, ids, witness })` on a ready page opened with `params`, watched on `#`. */
-const watched = (t, params, body) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    const ids = await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, ids, witness });
-    } finally {
-      await witness.close();
-    }
-  });
 
 /** Clicks "Place 10 orders"; resolves with the ids of the orders the witness saw created. */
 async function placeBurst(page, witness) {

@@ -10,23 +10,12 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { publishTopic, startTamperingProxy } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
-/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
-const watched = (t, params, body) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, witness });
-    } finally {
-      await witness.close();
-    }
-  });
 
 const statusOf = (witness, service) =>
   witness.messages.filter((m) => m.topic === `services/${service}/status`).map((m) => m.json?.status);

@@ -12,21 +12,11 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
 
-const watched = (t, params, body) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, witness });
-    } finally {
-      await witness.close();
-    }
-  });
 
 const deadLettersSeen = (witness) => witness.messages.filter((m) => m.topic.startsWith('deadletter/'));
 

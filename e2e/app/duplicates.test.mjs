@@ -11,20 +11,9 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
-/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
-const watched = (t, params, body) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, witness });
-    } finally {
-      await witness.close();
-    }
-  });
 
 const count = (witness, orderId, topic) => wireOf(witness, orderId).filter((t) => t === topic).length;
 

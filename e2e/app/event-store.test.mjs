@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
 
@@ -22,99 +22,87 @@ const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.top
 
 describeApp('event store', () => {
   it('a completed order is a stream of four events on eventstore/orders/<id>; the panel shows them, rewinds the order version by version, and exports them', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=200&inventory_ms=600`, async ({ page }) => {
-      await waitReady(page);
-      const witness = await watchEveryTopic(broker);
-      try {
-        const orderId = await placeOrder(page);
-        await witness.waitFor(() => storeEventsOf(witness, orderId).some((m) => m.json?.type === 'OrderCompleted'), FLOW_TIMEOUT_MS, 'OrderCompleted in the store');
-        await witness.roundTrip();
-        const events = storeEventsOf(witness, orderId).map((m) => m.json);
-        // The payment (200 ms) comes before the stock (600 ms): the order's life, in order.
-        assert.deepEqual(events.map((e) => e.type), ['OrderCreated', 'PaymentConfirmed', 'InventoryConfirmed', 'OrderCompleted']);
-        assert.deepEqual(events.map((e) => e.version), [1, 2, 3, 4], 'versions within the stream');
-        const positions = events.map((e) => e.position);
-        assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'global positions ascend');
-        for (const e of events) {
-          assert.equal(e.stream, orderId);
-          assert.equal(e.schema, 2);
-          assert.match(e.recordedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-        }
-        assert.deepEqual(events[0].data, { customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98 });
-        assert.equal(storeEventsOf(witness, orderId).every((m) => !m.retain), true, 'not retained');
-        await waitForRow(page, orderId, 'Completed');
-
-        // The panel: the stream, its events, and the rewind.
-        const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"]`);
-        await stream.waitFor();
-        assert.equal(await stream.getAttribute('data-version'), '4');
-        assert.equal(await stream.getAttribute('data-status'), 'Completed');
-        await stream.click();
-        const rows = page.locator('[data-testid="store-event"]');
-        await page.waitForFunction(() => document.querySelectorAll('[data-testid="store-event"]').length === 4);
-        assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.dataset.type)), events.map((e) => e.type));
-        assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => Number(e.dataset.position))), positions);
-        const rewound = page.locator('[data-testid="store-rewound"]');
-        const statusAt = async (version) => {
-          await page.locator('[data-testid="store-rewind"]').fill(String(version));
-          await page.waitForFunction((v) => document.querySelector('[data-testid="store-rewound"]')?.dataset.version === String(v), version);
-          return rewound.getAttribute('data-status');
-        };
-        assert.equal(await statusAt(4), 'Completed');
-        assert.equal(await statusAt(1), 'Pending', 'version 1: only created');
-        assert.equal(await statusAt(2), 'PaymentConfirmed');
-        // Version 3: both steps done, not yet completed (the next event completes it).
-        assert.equal(await statusAt(3), 'PaymentConfirmed');
-        assert.match(await rewound.textContent(), /Inventory\s*done/);
-        assert.match(await rewound.textContent(), /Payment\s*done/);
-
-        // Export: JSON lines, one event per line by position, byte for byte as published.
-        const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="store-export"]')]);
-        assert.equal(download.suggestedFilename(), 'event-store.jsonl');
-        const lines = (await readFile(await download.path(), 'utf8')).split('\n').filter((l) => l !== '');
-        const published = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).sort((a, b) => a.json.position - b.json.position);
-        assert.deepEqual(lines, published.map((m) => m.payload));
-      } finally {
-        await witness.close();
+    watched(t, '&payment_ms=200&inventory_ms=600', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitFor(() => storeEventsOf(witness, orderId).some((m) => m.json?.type === 'OrderCompleted'), FLOW_TIMEOUT_MS, 'OrderCompleted in the store');
+      await witness.roundTrip();
+      const events = storeEventsOf(witness, orderId).map((m) => m.json);
+      // The payment (200 ms) comes before the stock (600 ms): the order's life, in order.
+      assert.deepEqual(events.map((e) => e.type), ['OrderCreated', 'PaymentConfirmed', 'InventoryConfirmed', 'OrderCompleted']);
+      assert.deepEqual(events.map((e) => e.version), [1, 2, 3, 4], 'versions within the stream');
+      const positions = events.map((e) => e.position);
+      assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'global positions ascend');
+      for (const e of events) {
+        assert.equal(e.stream, orderId);
+        assert.equal(e.schema, 2);
+        assert.match(e.recordedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       }
+      assert.deepEqual(events[0].data, { customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98 });
+      assert.equal(storeEventsOf(witness, orderId).every((m) => !m.retain), true, 'not retained');
+      await waitForRow(page, orderId, 'Completed');
+
+      // The panel: the stream, its events, and the rewind.
+      const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"]`);
+      await stream.waitFor();
+      assert.equal(await stream.getAttribute('data-version'), '4');
+      assert.equal(await stream.getAttribute('data-status'), 'Completed');
+      await stream.click();
+      const rows = page.locator('[data-testid="store-event"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="store-event"]').length === 4);
+      assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.dataset.type)), events.map((e) => e.type));
+      assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => Number(e.dataset.position))), positions);
+      const rewound = page.locator('[data-testid="store-rewound"]');
+      const statusAt = async (version) => {
+        await page.locator('[data-testid="store-rewind"]').fill(String(version));
+        await page.waitForFunction((v) => document.querySelector('[data-testid="store-rewound"]')?.dataset.version === String(v), version);
+        return rewound.getAttribute('data-status');
+      };
+      assert.equal(await statusAt(4), 'Completed');
+      assert.equal(await statusAt(1), 'Pending', 'version 1: only created');
+      assert.equal(await statusAt(2), 'PaymentConfirmed');
+      // Version 3: both steps done, not yet completed (the next event completes it).
+      assert.equal(await statusAt(3), 'PaymentConfirmed');
+      assert.match(await rewound.textContent(), /Inventory\s*done/);
+      assert.match(await rewound.textContent(), /Payment\s*done/);
+
+      // Export: JSON lines, one event per line by position, byte for byte as published.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="store-export"]')]);
+      assert.equal(download.suggestedFilename(), 'event-store.jsonl');
+      const lines = (await readFile(await download.path(), 'utf8')).split('\n').filter((l) => l !== '');
+      const published = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).sort((a, b) => a.json.position - b.json.position);
+      assert.deepEqual(lines, published.map((m) => m.payload));
     }));
   it('a reload brings the store back from the browser\'s database; the saga still open resumes with its deadline and is cancelled on the wire, appended after the restored events', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const done = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', done, FLOW_TIMEOUT_MS);
+      await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
+      // A slow payment and a deadline: the page is reloaded while the order is open, so the
+      // payment in hand is lost with the page; the restored saga's deadline cancels it.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=60000&inventory_ms=0&saga_timeout_ms=6000`);
       await waitReady(page);
-      const witness = await watchEveryTopic(broker);
-      try {
-        const done = await placeOrder(page);
-        await witness.waitForOrder('orders/confirmed', done, FLOW_TIMEOUT_MS);
-        await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
-        // A slow payment and a deadline: the page is reloaded while the order is open, so the
-        // payment in hand is lost with the page; the restored saga's deadline cancels it.
-        await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=60000&inventory_ms=0&saga_timeout_ms=6000`);
-        await waitReady(page);
-        const open = await placeOrder(page);
-        await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'InventoryConfirmed'), FLOW_TIMEOUT_MS, 'the open order\'s stock reserved');
-        const beforeReload = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).map((m) => m.json.position);
-        await page.reload();
-        await waitReady(page);
-        const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
-        await note.waitFor();
-        assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\), and the read model rebuilt from them; 1 still open/);
-        // The read model came back too (rebuilt from the store): both orders, one completed.
-        assert.equal(await page.textContent('[data-testid="query-totals"]'), '2 orders: 1 completed, 0 cancelled, 1 open; revenue 59.98');
-        // Both streams are back, as they were.
-        await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
-        await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="InventoryConfirmed"]`).waitFor();
-        assert.equal(await page.getAttribute('[data-testid="store-summary"]', 'data-head'), String(Math.max(...beforeReload)));
-        // The deadline (6 s from the order's creation) passes: cancelled on the wire, once.
-        const cancelled = await witness.waitForOrder('orders/cancelled', open, FLOW_TIMEOUT_MS);
-        assert.equal(cancelled.json.reason, 'payment timed out');
-        await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'OrderCancelled'), FLOW_TIMEOUT_MS, 'the cancellation in the store');
-        const appended = storeEventsOf(witness, open).find((m) => m.json.type === 'OrderCancelled').json;
-        assert.equal(appended.position, Math.max(...beforeReload) + 1, 'the next position after the restored ones');
-        assert.equal(appended.version, 3, 'after OrderCreated and InventoryConfirmed');
-        await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="Cancelled"]`).waitFor();
-      } finally {
-        await witness.close();
-      }
+      const open = await placeOrder(page);
+      await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'InventoryConfirmed'), FLOW_TIMEOUT_MS, 'the open order\'s stock reserved');
+      const beforeReload = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).map((m) => m.json.position);
+      await page.reload();
+      await waitReady(page);
+      const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+      await note.waitFor();
+      assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\), and the read model rebuilt from them; 1 still open/);
+      // The read model came back too (rebuilt from the store): both orders, one completed.
+      assert.equal(await page.textContent('[data-testid="query-totals"]'), '2 orders: 1 completed, 0 cancelled, 1 open; revenue 59.98');
+      // Both streams are back, as they were.
+      await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
+      await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="InventoryConfirmed"]`).waitFor();
+      assert.equal(await page.getAttribute('[data-testid="store-summary"]', 'data-head'), String(Math.max(...beforeReload)));
+      // The deadline (6 s from the order's creation) passes: cancelled on the wire, once.
+      const cancelled = await witness.waitForOrder('orders/cancelled', open, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'payment timed out');
+      await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'OrderCancelled'), FLOW_TIMEOUT_MS, 'the cancellation in the store');
+      const appended = storeEventsOf(witness, open).find((m) => m.json.type === 'OrderCancelled').json;
+      assert.equal(appended.position, Math.max(...beforeReload) + 1, 'the next position after the restored ones');
+      assert.equal(appended.version, 3, 'after OrderCreated and InventoryConfirmed');
+      await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="Cancelled"]`).waitFor();
     }));
 
   it('no database (indexedDB throws, as in a private window): the page says so, and orders still complete in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>

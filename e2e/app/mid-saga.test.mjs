@@ -17,20 +17,9 @@ import mqtt from 'mqtt';
 
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
-/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
-const watched = (t, params, body) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, witness });
-    } finally {
-      await witness.close();
-    }
-  });
 
 /** Charged minus refunded for `orderId`, from what `messages` hold. */
 function netCharge(messages, orderId) {

@@ -11,23 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
 
 const NOW = '2024-01-15T10:30:01.000Z';
 
-/** Runs `body({ page, witness })` on a ready page opened with `params` and a witness of `#`. */
-const watched = (t, params, body, contextOptions) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, witness });
-    } finally {
-      await witness.close();
-    }
-  }, contextOptions);
 
 /** The panel's counts as its heading's data attributes give them. */
 const counts = (page) =>

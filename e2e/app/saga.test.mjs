@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery, waitForNotifications } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import {
   HAPPY_WIRE,
   assertInOrder,
@@ -29,17 +29,6 @@ import { orderCreatedJson } from '../lib/seed.mjs';
 
 const OUT_OF_STOCK = 'out of stock: P001 (2 asked, 1 left)';
 
-/** Runs `body({ page, witness, ids })` on a ready page opened with `params` and a witness of `#`. */
-const watched = (t, params, body) =>
-  withApp(t, `${brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
-    const ids = await waitReady(page);
-    const witness = await watchEveryTopic(broker);
-    try {
-      await body({ page, witness, ids });
-    } finally {
-      await witness.close();
-    }
-  });
 
 // The wire of a declined order, after its orders/created: sequential styles in one order; in
 // parallel the two results may come either way round.

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import * as appPage from './app-page.mjs';
 import { startBroker } from './broker.mjs';
 import { assertNoPanics, launchBrowser, openPage } from './browser.mjs';
+import { watchEveryTopic } from './saga.mjs';
 import { serveDir } from './serve.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -122,3 +123,19 @@ export function waitReady(page, onBroker = broker) {
 export function placeWatchedOrder(page, { onBroker = broker, protocolVersion = 4 } = {}) {
   return appPage.placeWatchedOrder(page, { onBroker, protocolVersion });
 }
+
+/**
+ * Runs `body({ page, ids, witness })` on a ready page opened with `params` (after
+ * `?broker=…`): `ids` its clients' ids, `witness` an independent MQTT client of `#` on the
+ * suite's broker, closed afterwards.
+ */
+export const watched = (t, params, body, contextOptions = {}) =>
+  withApp(t, `${appPage.brokerQuery(broker.wsUrl)}${params}`, async ({ page }) => {
+    const ids = await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await body({ page, ids, witness });
+    } finally {
+      await witness.close();
+    }
+  }, contextOptions);

@@ -72,7 +72,7 @@ impl Outage {
 /// What tells a message from another: a message of the flow by its identity
 /// ([`crate::domain::events::DomainEvent::identity`]), an event of the store by its stream and
 /// version (QueryService's messages).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Identity {
     Message(&'static str, uuid::Uuid),
     Stored(uuid::Uuid, u64),
@@ -140,17 +140,20 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
         outage.missed = missed.len();
         outage.caught_up = match outage.restarted_at {
             None => 0,
-            Some(restart) => missed
-                .iter()
-                .filter(|identity| {
-                    trace.packets.iter().any(|p| {
+            Some(restart) => {
+                // What the service received after its restart, each read once.
+                let received: std::collections::HashSet<Identity> = trace
+                    .packets
+                    .iter()
+                    .filter(|p| {
                         p.service == outage.service
                             && p.direction == Direction::Incoming
                             && p.at >= restart
-                            && self::identity(p).is_some_and(|i| i == **identity)
                     })
-                })
-                .count(),
+                    .filter_map(identity)
+                    .collect();
+                missed.iter().filter(|i| received.contains(*i)).count()
+            }
         };
     }
     outages
