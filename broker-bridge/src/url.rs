@@ -218,16 +218,29 @@ mod tests {
     fn credentials_in_the_url_are_refused_and_never_repeated() {
         for (with, bare) in [
             ("ws://ada:hunter2@localhost:9001", "ws://localhost:9001"),
-            ("wss://ada@broker.example.org/mqtt", "wss://broker.example.org/mqtt"),
+            (
+                "wss://ada@broker.example.org/mqtt",
+                "wss://broker.example.org/mqtt",
+            ),
             (" ws://a:b@c:d@[::1]:9001/x?y=@ ", "ws://[::1]:9001/x?y=@"),
             ("ws://ada:hunter 2@host", "ws://host"),
         ] {
             let error = parse_broker_url(with).expect_err(with);
-            assert_eq!(error, BrokerUrlError::Credentials(bare.to_owned()), "{with}");
+            assert_eq!(
+                error,
+                BrokerUrlError::Credentials(bare.to_owned()),
+                "{with}"
+            );
             assert_eq!(error.shown_url(), Some(bare));
             let message = error.to_string();
-            assert!(!message.contains("hunter2") && !message.contains("ada"), "{message}");
-            assert!(message.contains("User name and Password fields"), "{message}");
+            assert!(
+                !message.contains("hunter2") && !message.contains("ada"),
+                "{message}"
+            );
+            assert!(
+                message.contains("User name and Password fields"),
+                "{message}"
+            );
         }
     }
 

@@ -519,9 +519,14 @@ fn credentials_reach_the_broker_but_the_packet_event_hides_them() {
         assert_eq!(c.username.as_deref(), Some("**************"));
         assert_eq!(c.password.as_deref(), Some(&b"*******"[..]));
         let text = String::from_utf8_lossy(&shown.bytes);
-        assert!(!text.contains("hunter2") && !text.contains("Payment"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("Payment"),
+            "{text}"
+        );
         // The same size as what went out, and the bytes decode to the packet shown.
-        let real = Packet::Connect(on_the_wire.clone()).encode(protocol).unwrap();
+        let real = Packet::Connect(on_the_wire.clone())
+            .encode(protocol)
+            .unwrap();
         assert_eq!(shown.bytes.len(), real.len());
         let again = Packet::decode(&shown.bytes, usize::MAX, protocol).unwrap();
         assert_eq!(again.map(|(p, _)| p), Some(shown.packet.clone()));
@@ -558,9 +563,13 @@ fn only_refusals_that_retrying_cannot_fix_stop_the_reconnects() {
         let mut b = FakeBroker::new(options);
         b.session.handle_transport_open(S(0));
         b.deliver(MS(1), Packet::ConnAck(ConnAck::new(false, code)));
-            let events = b.take_events();
+        let events = b.take_events();
         let reason: ConnectionError = lost(&events).expect("lost").clone();
-        assert_eq!(reason.is_permanent_refusal(), !retry, "{protocol:?} {code:?}");
+        assert_eq!(
+            reason.is_permanent_refusal(),
+            !retry,
+            "{protocol:?} {code:?}"
+        );
         assert_eq!(b.session.should_reconnect(&reason), retry, "{code:?}");
     }
     let stopped = ConnectionError::Stopped("closed".into());
@@ -582,7 +591,10 @@ fn new_credentials_go_with_the_next_connect() {
     assert_eq!((first.username, first.password), (None, None));
     b.deliver(
         MS(1),
-        Packet::ConnAck(ConnAck::new(false, ConnectReturnCode::BadUsernameOrPassword.reason())),
+        Packet::ConnAck(ConnAck::new(
+            false,
+            ConnectReturnCode::BadUsernameOrPassword.reason(),
+        )),
     );
     b.session
         .set_credentials(Some("OrderService".into()), Some(b"pw".to_vec()));

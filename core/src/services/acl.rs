@@ -44,7 +44,8 @@ pub fn topics_used(service: ServiceId) -> TopicsUsed {
             used.publish.insert((*topic).to_owned());
         }
         for filter in filters(service, style, MAX_INSTANCES, "tag") {
-            let plain = broker_bridge::topic::shared_parts(&filter).map_or(filter.as_str(), |p| p.1);
+            let plain =
+                broker_bridge::topic::shared_parts(&filter).map_or(filter.as_str(), |p| p.1);
             used.subscribe.insert(plain.to_owned());
         }
     }
@@ -56,7 +57,8 @@ pub fn topics_used(service: ServiceId) -> TopicsUsed {
     }
     // The stock levels it states, retained.
     if service == ServiceId::Inventory {
-        used.publish.insert(topics::INVENTORY_STOCK_FILTER.to_owned());
+        used.publish
+            .insert(topics::INVENTORY_STOCK_FILTER.to_owned());
     }
     // Every service may give up on a message.
     used.publish.insert(deadletter_topic(service));
@@ -104,10 +106,21 @@ mod tests {
         for service in ServiceId::ALL {
             let used = topics_used(service);
             let user = service.name();
-            assert_eq!(granted(&lines, user, "write"), used.publish, "{user} publishes");
-            assert_eq!(granted(&lines, user, "read"), used.subscribe, "{user} subscribes");
+            assert_eq!(
+                granted(&lines, user, "write"),
+                used.publish,
+                "{user} publishes"
+            );
+            assert_eq!(
+                granted(&lines, user, "read"),
+                used.subscribe,
+                "{user} subscribes"
+            );
         }
-        assert_eq!(granted(&lines, WATCHER, "read"), BTreeSet::from(["#".to_owned()]));
+        assert_eq!(
+            granted(&lines, WATCHER, "read"),
+            BTreeSet::from(["#".to_owned()])
+        );
         assert_eq!(granted(&lines, WATCHER, "write"), BTreeSet::new());
         let users: BTreeSet<&str> = lines.iter().map(|(u, _, _)| u.as_str()).collect();
         let expected: BTreeSet<&str> = ServiceId::ALL
@@ -122,7 +135,11 @@ mod tests {
     fn the_demonstrated_publish_is_outside_the_acl_and_only_order_service_may_make_it() {
         let lines = acl_lines(ACL);
         let (service, topic) = OUTSIDE_ACL;
-        let may = |user: &str| granted(&lines, user, "write").iter().any(|f| matches(f, topic));
+        let may = |user: &str| {
+            granted(&lines, user, "write")
+                .iter()
+                .any(|f| matches(f, topic))
+        };
         assert!(!may(service.name()));
         assert!(may(ServiceId::Order.name()));
         // The families a service fills in are one level deep, as the real topics are.

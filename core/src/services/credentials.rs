@@ -33,8 +33,14 @@ impl Login {
 impl fmt::Debug for Login {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Login")
-            .field("username", &format_args!("hidden, {} bytes", self.username.len()))
-            .field("password", &format_args!("hidden, {} bytes", self.password.len()))
+            .field(
+                "username",
+                &format_args!("hidden, {} bytes", self.username.len()),
+            )
+            .field(
+                "password",
+                &format_args!("hidden, {} bytes", self.password.len()),
+            )
             .finish()
     }
 }
@@ -109,7 +115,9 @@ impl Credentials {
     /// The login `service`'s clients (each of PaymentService's instances) connect with: its
     /// own, else the page's, else none.
     pub fn for_service(&self, service: ServiceId) -> Option<&Login> {
-        self.services[index(service)].as_ref().or(self.page.as_ref())
+        self.services[index(service)]
+            .as_ref()
+            .or(self.page.as_ref())
     }
 
     /// `service`'s own login, without the page's.
@@ -153,6 +161,9 @@ mod tests {
         assert_eq!(login.password(), Some(b"hunter2".to_vec()));
         assert_eq!(check_login("ada", "").unwrap().unwrap().password(), None);
         let shown = format!("{:?}", Credentials::none().with_page(Some(login)));
-        assert!(!shown.contains("hunter2") && !shown.contains("ada"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("ada"),
+            "{shown}"
+        );
     }
 }

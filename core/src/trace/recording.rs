@@ -374,7 +374,9 @@ mod tests {
             let text = record(&trace);
             let raw: Vec<u8> = text
                 .split('"')
-                .filter(|part| part.len() > 2 && part.bytes().all(|b| b.is_ascii_hexdigit() || b == b' '))
+                .filter(|part| {
+                    part.len() > 2 && part.bytes().all(|b| b.is_ascii_hexdigit() || b == b' ')
+                })
                 .flat_map(|part| unhex(part).unwrap_or_default())
                 .collect();
             for secret in ["PaymentService", "hunter2"] {
