@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,7 +71,7 @@ async function startSecureBroker() {
     await writeFile(confPath, conf);
     const process_ = await spawnServer({
       name: 'mosquitto (secure)',
-      command: ['/usr/bin/stdbuf', '-oL', '-eL', mosquittoPath(), '-c', confPath],
+      command: existsSync('/usr/bin/stdbuf') ? ['/usr/bin/stdbuf', '-oL', '-eL', mosquittoPath(), '-c', confPath] : [mosquittoPath(), '-c', confPath],
       ready: async () => (await portAccepts(tcpPort)) && (await portAccepts(wssPort)),
       readyMeans: `listen on tcp ${tcpPort} and wss ${wssPort}`,
     });
