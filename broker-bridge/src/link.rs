@@ -34,7 +34,8 @@ pub enum Link {
         /// within 10000 ms`. [`ConnectionError::Stopped`] when the application stopped the
         /// client (or never started it).
         reason: ConnectionError,
-        /// How long until the next try; [`Duration::ZERO`] when none is planned.
+        /// How long until the next try; [`Duration::ZERO`] when none is planned (the client was
+        /// stopped, or [`Link::waits_for_user`]).
         retry_in: Duration,
         /// How many tries in a row have failed.
         attempt: u32,
@@ -72,6 +73,13 @@ impl Link {
     /// Whether the broker has accepted the connection.
     pub fn is_connected(&self) -> bool {
         matches!(self, Link::Connected { .. })
+    }
+
+    /// Down after a refusal that retrying cannot fix
+    /// ([`ConnectionError::is_permanent_refusal`], e.g. bad user name or password): no retry is
+    /// planned, the driver waits for the user.
+    pub fn waits_for_user(&self) -> bool {
+        matches!(self, Link::Disconnected { reason, .. } if reason.is_permanent_refusal())
     }
 
     /// The broker URL the state is about.

@@ -41,6 +41,40 @@ pub enum BrokerUrlError {
     /// A `#fragment`: browsers refuse one in a WebSocket URL.
     #[error("it has a #fragment, which a WebSocket URL may not have")]
     Fragment(String),
+    /// A user name or password in the URL (`ws://user:password@host`, RFC 3986 §3.2.1): a
+    /// broker URL goes into shareable links, so credentials belong in the page's own fields.
+    /// Carries the URL **without** them, so that showing it repeats no secret.
+    #[error(
+        "it carries a user name or password (user:password@): links are shared, so type them \
+         in the page's User name and Password fields instead, and use the address without them"
+    )]
+    Credentials(String),
+}
+
+impl BrokerUrlError {
+    /// The URL as it may be shown beside the message (trimmed; without the credentials of
+    /// [`BrokerUrlError::Credentials`]); `None` for [`BrokerUrlError::Empty`].
+    pub fn shown_url(&self) -> Option<&str> {
+        match self {
+            BrokerUrlError::Empty => None,
+            BrokerUrlError::Scheme(url)
+            | BrokerUrlError::MissingHost(url)
+            | BrokerUrlError::Whitespace(url)
+            | BrokerUrlError::Fragment(url)
+            | BrokerUrlError::Credentials(url)
+            | BrokerUrlError::Host { url, .. }
+            | BrokerUrlError::Port { url, .. } => Some(url),
+        }
+    }
+}
+
+/// `input` without the user information of its authority (`user:password@`), if it has any.
+fn without_userinfo(input: &str) -> Option<String> {
+    let (scheme, rest) = input.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (_, host) = authority.rsplit_once('@')?;
+    Some(format!("{scheme}://{host}{tail}"))
 }
 
 /// Validates a `ws://` or `wss://` URL and returns it trimmed. Only the form is checked: the
@@ -54,6 +88,10 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     if url.is_empty() {
         return Err(BrokerUrlError::Empty);
     }
+    // First, so no other message repeats the secret.
+    if let Some(bare) = without_userinfo(url) {
+        return Err(BrokerUrlError::Credentials(bare));
+    }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(BrokerUrlError::Whitespace(url.to_owned()));
     }
@@ -65,8 +103,7 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
         return Err(BrokerUrlError::Fragment(url.to_owned()));
     }
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let (host, port) = split_host_port(host_port);
+    let (host, port) = split_host_port(authority);
     if host.is_empty() || host == "[]" {
         return Err(BrokerUrlError::MissingHost(url.to_owned()));
     }
@@ -178,6 +215,36 @@ mod tests {
     }
 
     #[test]
+    fn credentials_in_the_url_are_refused_and_never_repeated() {
+        for (with, bare) in [
+            ("ws://ada:hunter2@localhost:9001", "ws://localhost:9001"),
+            (
+                "wss://ada@broker.example.org/mqtt",
+                "wss://broker.example.org/mqtt",
+            ),
+            (" ws://a:b@c:d@[::1]:9001/x?y=@ ", "ws://[::1]:9001/x?y=@"),
+            ("ws://ada:hunter 2@host", "ws://host"),
+        ] {
+            let error = parse_broker_url(with).expect_err(with);
+            assert_eq!(
+                error,
+                BrokerUrlError::Credentials(bare.to_owned()),
+                "{with}"
+            );
+            assert_eq!(error.shown_url(), Some(bare));
+            let message = error.to_string();
+            assert!(
+                !message.contains("hunter2") && !message.contains("ada"),
+                "{message}"
+            );
+            assert!(
+                message.contains("User name and Password fields"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn a_host_the_browser_would_refuse_is_refused_here() {
         // Each of these made the browser throw "Failed to construct 'WebSocket'", at every retry.
         for bad in [
@@ -214,7 +281,7 @@ mod tests {
             "ws://[fe80::1]:9001",
             "ws://bücher.example:9001",
             "ws://localhost.:9001",
-            "wss://user@host/path?x=<y>",
+            "wss://host/path?x=<y>&at=a@b",
         ] {
             assert_eq!(parse_broker_url(good).as_deref(), Ok(good));
         }

@@ -45,7 +45,9 @@ pub enum ClientEvent {
 type Handler = Rc<dyn Fn(ClientEvent)>;
 
 /// One MQTT client over one browser WebSocket, reconnecting until closed, after the delays
-/// the session gives ([`Options::reconnect_min`] growing to [`Options::reconnect_max`]).
+/// the session gives ([`Options::reconnect_min`] growing to [`Options::reconnect_max`]), except
+/// after a refusal retrying cannot fix ([`Session::should_reconnect`]): then it reports
+/// [`Link::Disconnected`] with `retry_in` zero and waits for [`Client::retry_now`].
 /// Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub struct Client {
@@ -265,6 +267,30 @@ impl Client {
         self.open_socket();
     }
 
+    /// Connects again now, with the reconnect delays started over: the "Try again" after a
+    /// refusal the driver does not retry by itself
+    /// ([`ConnectionError::is_permanent_refusal`]). A connection that is up is left politely
+    /// first.
+    pub fn retry_now(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.leave();
+            inner.session.reset_reconnect();
+        }
+        self.hand_out_events();
+        self.open_socket();
+    }
+
+    /// The User Name and Password of the next CONNECT ([`Session::set_credentials`]); the
+    /// client leaves politely and connects again with them at once.
+    pub fn set_credentials(&self, username: Option<String>, password: Option<Vec<u8>>) {
+        self.inner
+            .borrow_mut()
+            .session
+            .set_credentials(username, password);
+        self.retry_now();
+    }
+
     fn weak(&self) -> Weak<RefCell<Inner>> {
         Rc::downgrade(&self.inner)
     }
@@ -384,6 +410,21 @@ impl Client {
                 return;
             }
             let attempt = inner.session.reconnect_attempt() + 1;
+            if !inner.session.should_reconnect(&reason) {
+                // A refusal the same CONNECT would meet again: wait for the user
+                // (`retry_now`, `set_credentials`, `set_url`).
+                inner.retry_timer = None;
+                let url = inner.url.clone();
+                drop(inner);
+                self.pump();
+                self.emit(ClientEvent::Link(Link::Disconnected {
+                    url,
+                    reason,
+                    retry_in: Duration::ZERO,
+                    attempt,
+                }));
+                return;
+            }
             let retry_in = inner.session.reconnect_delay(js_sys::Math::random());
             let weak = self.weak();
             inner.retry_timer = Some(Timeout::new(retry_in.as_millis() as u32, move || {

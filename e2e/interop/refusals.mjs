@@ -18,7 +18,7 @@ export function refusalScenarios(ctx, version) {
         const [lost] = await ours.waitFor({ type: 'lost' });
         assert.equal(
           lost.reason,
-          'the broker refused the connection: the broker rejected the client id',
+          'the broker refused the connection: the broker rejected the client id (return code 2)',
         );
         const [down] = await ours.waitFor({ type: 'link', state: 'disconnected' });
         assert.equal(down.reason, lost.reason, 'the page is told the same reason');

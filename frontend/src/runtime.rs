@@ -19,6 +19,8 @@ use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
+use eda_core::services::acl::OUTSIDE_ACL;
+use eda_core::services::credentials::{Credentials, Login};
 use eda_core::services::dead_letter::{
     deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
 };
@@ -79,6 +81,10 @@ pub struct Runtime {
     /// Instances connected before the monitor was ready, to announce once it is.
     announce_later: RefCell<Vec<Instance>>,
     protocol: ProtocolVersion,
+    /// Who each client signs in as: a restarted client signs in again.
+    credentials: Credentials,
+    /// The packet id of the least-privilege demonstration's publish, awaiting its answer.
+    acl_probe: Cell<Option<u16>>,
     report: Report,
     trace: SharedTrace,
     /// Keeps OrderService's events in the tab's database as they are appended.
@@ -106,6 +112,8 @@ pub struct Connection<'a> {
     pub session: SessionMode,
     /// How many instances PaymentService runs (1 to 3).
     pub payment_instances: u8,
+    /// Who each client signs in as (page-wide, or a service's own); kept in memory only.
+    pub credentials: &'a Credentials,
 }
 
 /// What a runtime hands to the next ([`Runtime::shut_down`], [`Runtime::start`]): the
@@ -174,6 +182,7 @@ impl Runtime {
             protocol,
             session,
             payment_instances,
+            credentials,
         } = connection;
         let report: Report = Rc::new(report);
         let Handover { flow, kept, keeper } = handover;
@@ -197,7 +206,8 @@ impl Runtime {
             let clients = instances
                 .iter()
                 .map(|&instance| {
-                    let options = service_options(session_tag, instance, protocol, session);
+                    let mut options = service_options(session_tag, instance, protocol, session);
+                    sign_in(&mut options, credentials.for_service(instance.service));
                     let client = connect(weak, instance, options, url, &report);
                     let wanted = filters(instance.service, style, payment_instances, session_tag);
                     subscribe(instance, &client, &wanted, qos, &report);
@@ -208,6 +218,7 @@ impl Runtime {
                 let weak = weak.clone();
                 let mut options = Options::new(format!("eda-{session_tag}-monitor"));
                 options.protocol = protocol;
+                sign_in(&mut options, credentials.page());
                 let monitor = Client::connect(options, url, move |event| {
                     let Some(runtime) = weak.upgrade() else {
                         return;
@@ -256,6 +267,8 @@ impl Runtime {
                 monitor_ready: Cell::new(false),
                 announce_later: RefCell::default(),
                 protocol,
+                credentials: credentials.clone(),
+                acl_probe: Cell::new(None),
                 report,
                 trace,
                 keeper,
@@ -331,7 +344,8 @@ impl Runtime {
         if let Some(event) = restarted {
             self.record(instance.service, event);
         }
-        let options = service_options(&self.session_tag, instance, self.protocol, self.session);
+        let mut options = service_options(&self.session_tag, instance, self.protocol, self.session);
+        sign_in(&mut options, self.credentials.for_service(instance.service));
         let weak = Rc::downgrade(self);
         let client = connect(&weak, instance, options, &url, &self.report);
         let wanted = self.filters_of(instance.service);
@@ -658,6 +672,76 @@ impl Runtime {
         self.monitor.set_url(url);
     }
 
+    /// Every client the broker refused for good (bad user name or password, not authorized …)
+    /// tries again now; the others carry on.
+    pub fn retry_refused(&self) {
+        for (instance, client) in self.clients.borrow().iter() {
+            if !self.is_crashed(*instance) && !client.is_connected() {
+                client.retry_now();
+            }
+        }
+        if !self.monitor.is_connected() {
+            self.monitor.retry_now();
+        }
+    }
+
+    /// The least-privilege demonstration: PaymentService publishes on `orders/created`, which
+    /// its ACL does not allow ([`OUTSIDE_ACL`]). The answer comes as [`Action::AclProbe`]: MQTT
+    /// 5.0 PUBACK 0x87 Not authorized; in 3.1.1 a PUBACK that hides the drop.
+    pub fn publish_outside_acl(self: &Rc<Self>) -> Result<(), String> {
+        let (service, topic) = OUTSIDE_ACL;
+        if self.is_crashed(service.into()) {
+            return Err(format!("{service} is crashed: restart it first"));
+        }
+        let payload = format!("{{\"probe\":\"least privilege: {service} publishing on {topic}\"}}");
+        let request = PublishRequest::new(topic, payload.into_bytes(), QoS::AtLeastOnce);
+        match self.client(service.into()).publish_with(request) {
+            Ok(broker_bridge::Publishing::Sent { packet_id }) => {
+                self.acl_probe.set(packet_id);
+                self.tell(Action::AclProbe(format!(
+                    "{service} sent PUBLISH on {topic}; waiting for the broker's answer …"
+                )));
+                Ok(())
+            }
+            Ok(_) => Err(format!(
+                "{service} is not connected: it would only queue it"
+            )),
+            Err(e) => Err(format!("{service} could not publish it: {e}")),
+        }
+    }
+
+    /// The broker answered the least-privilege demonstration's publish.
+    fn acl_probe_answered(
+        self: &Rc<Self>,
+        instance: Instance,
+        packet_id: Option<u16>,
+        refused: Option<&str>,
+    ) {
+        let (service, topic) = OUTSIDE_ACL;
+        if instance != service.into() || packet_id.is_none() || self.acl_probe.get() != packet_id {
+            return;
+        }
+        self.acl_probe.set(None);
+        let text = match (refused, self.protocol) {
+            (Some(reason), _) => format!(
+                "Refused: {service} may not publish on {topic}, and the broker said so \
+                 ({reason}). Nobody received it."
+            ),
+            (None, ProtocolVersion::V311) => format!(
+                "The broker answered PUBACK, as MQTT 3.1.1 requires: 3.1.1 has no way to refuse a \
+                 PUBLISH. A broker enforcing the ACL (Mosquitto with \
+                 static/mosquitto-secure.conf) dropped it silently: nobody subscribed to {topic} \
+                 received it, and {service} cannot tell. Switch to MQTT 5.0 to see the refusal \
+                 (reason code 0x87 Not authorized)."
+            ),
+            (None, _) => format!(
+                "Accepted: this broker let {service} publish on {topic} (PUBACK Success): it \
+                 enforces no ACL for this user."
+            ),
+        };
+        self.tell(Action::AclProbe(text));
+    }
+
     /// Places `count` copies of `order` (the form's "Place order" is one, "Place 10 orders"
     /// ten), stopping at the first refusal.
     pub fn place_orders(self: &Rc<Self>, order: &ValidOrder, count: usize) -> Placed {
@@ -765,6 +849,19 @@ impl Runtime {
                 self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);
                 self.report_soon();
+            }
+            ClientEvent::Session(Event::Delivered { packet_id, .. }) => {
+                self.acl_probe_answered(instance, Some(packet_id), None);
+            }
+            ClientEvent::Session(Event::PublishFailed {
+                packet_id,
+                topic,
+                reason,
+            }) => {
+                self.acl_probe_answered(instance, packet_id, Some(&reason));
+                // A publish the broker refused (e.g. outside the service's ACL) is said, not lost
+                // in silence.
+                self.log(service, problem(&topic, reason));
             }
             ClientEvent::Session(_) => {}
         }
@@ -1214,6 +1311,12 @@ fn service_options(
     last_will.retain = true;
     options.will = Some(last_will);
     options
+}
+
+/// The User Name and Password of `login`, if any, in `options`.
+fn sign_in(options: &mut Options, login: Option<&Login>) {
+    options.username = login.map(|l| l.username().to_owned());
+    options.password = login.and_then(Login::password);
 }
 
 /// How long the broker keeps a persistent 5.0 session after its connection ends.

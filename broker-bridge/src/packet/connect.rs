@@ -79,6 +79,34 @@ impl Connect {
         }
     }
 
+    /// The same CONNECT with its User Name and Password each replaced by as many `*` as it had
+    /// bytes: what a trace, a log or a recording may keep. The packet keeps its size and still
+    /// encodes and decodes, so an inspector can say "hidden, 8 bytes" without ever holding the
+    /// secret. Without credentials, the CONNECT unchanged.
+    ///
+    /// ```
+    /// use broker_bridge::packet::Connect;
+    /// use broker_bridge::ProtocolVersion;
+    ///
+    /// let mut connect = Connect::new(ProtocolVersion::V311, "eda-1-payment", 30);
+    /// connect.username = Some("PaymentService".into());
+    /// connect.password = Some(b"s3cret".to_vec());
+    /// let hidden = connect.redacted();
+    /// assert_eq!(hidden.username.as_deref(), Some("**************"));
+    /// assert_eq!(hidden.password.as_deref(), Some(&b"******"[..]));
+    /// ```
+    pub fn redacted(&self) -> Connect {
+        let mut hidden = self.clone();
+        hidden.username = self.username.as_ref().map(|u| "*".repeat(u.len()));
+        hidden.password = self.password.as_ref().map(|p| vec![b'*'; p.len()]);
+        hidden
+    }
+
+    /// Whether the CONNECT carries a User Name or a Password.
+    pub fn has_credentials(&self) -> bool {
+        self.username.is_some() || self.password.is_some()
+    }
+
     pub(crate) fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let version = self.protocol;
         let v5 = version == ProtocolVersion::V5;

@@ -155,6 +155,28 @@ impl ConnectionError {
         matches!(self, ConnectionError::Refused { .. })
     }
 
+    /// A refusal that retrying cannot fix: the same CONNECT gets the same answer until the
+    /// user changes something. MQTT 5.0 reason codes (§3.2.2.2) 0x84 Unsupported Protocol
+    /// Version, 0x85 Client Identifier not valid, 0x86 Bad User Name or Password, 0x87 Not
+    /// authorized, 0x8A Banned, 0x8C Bad authentication method; and the MQTT 3.1.1 return codes
+    /// (§3.2.2.3) 1, 2, 4 and 5, which read as the first four. Not 3.1.1's 3 (Server
+    /// unavailable, 0x88), 0x89 Server busy, 0x9F Connection rate exceeded, nor the other
+    /// codes: a later try may succeed.
+    pub fn is_permanent_refusal(&self) -> bool {
+        match self {
+            ConnectionError::Refused { connack, .. } => matches!(
+                connack.code,
+                ReasonCode::UnsupportedProtocolVersion
+                    | ReasonCode::ClientIdentifierNotValid
+                    | ReasonCode::BadUserNameOrPassword
+                    | ReasonCode::NotAuthorized
+                    | ReasonCode::Banned
+                    | ReasonCode::BadAuthenticationMethod
+            ),
+            _ => false,
+        }
+    }
+
     /// No CONNACK or no PINGRESP in time: the broker or the path to it is slow or gone, and a
     /// reconnect may well succeed.
     pub fn is_timeout(&self) -> bool {
@@ -320,8 +342,10 @@ impl ProtocolViolation {
 
 fn refusal(protocol: ProtocolVersion, connack: &ConnAck) -> String {
     match protocol {
-        ProtocolVersion::V311 => ConnectReturnCode::from_reason(connack.code)
-            .map_or_else(|| connack.code.to_string(), |c| c.describe().to_owned()),
+        ProtocolVersion::V311 => ConnectReturnCode::from_reason(connack.code).map_or_else(
+            || connack.code.to_string(),
+            |c| format!("{} (return code {})", c.describe(), c as u8),
+        ),
         ProtocolVersion::V5 => explain(connack.code, PacketKind::ConnAck, &connack.properties),
     }
 }

@@ -683,6 +683,23 @@ impl Session {
         self.health.reset();
     }
 
+    /// Whether a driver should reconnect by itself after losing the connection for `reason`:
+    /// not after [`ConnectionError::is_permanent_refusal`] (bad user name or password, not
+    /// authorized, banned …), which the same CONNECT would only meet again, every 10 s,
+    /// forever; nor after [`ConnectionError::Stopped`]. Then it waits for the user: new
+    /// settings ([`Session::set_credentials`]) or a plain "try again".
+    pub fn should_reconnect(&self, reason: &ConnectionError) -> bool {
+        !reason.is_permanent_refusal() && !reason.is_stopped()
+    }
+
+    /// The User Name and Password of the next CONNECT ([`Options::username`],
+    /// [`Options::password`]); `None` sends none. The current connection is not touched: the
+    /// driver reconnects to use them.
+    pub fn set_credentials(&mut self, username: Option<String>, password: Option<Vec<u8>>) {
+        self.options.username = username;
+        self.options.password = password;
+    }
+
     // ---- output ------------------------------------------------------------------------------
 
     /// The next packet to send, encoded, oldest first. Bytes queued for a connection that was

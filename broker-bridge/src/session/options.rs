@@ -83,6 +83,13 @@ pub struct Options {
     /// Default 10 s. The longest delay between reconnects (before up to a fifth of jitter
     /// comes off).
     pub reconnect_max: Duration,
+    /// Default `None`. The CONNECT's User Name (§3.1.3.5), at most 65,535 bytes of UTF-8.
+    /// Never shown: the CONNECT in [`Event::Packet`](super::Event::Packet) carries it redacted
+    /// ([`Connect::redacted`]).
+    pub username: Option<String>,
+    /// Default `None`. The CONNECT's Password (§3.1.3.6), at most 65,535 bytes; in 3.1.1 only
+    /// with a user name ([MQTT-3.1.2-22]). Redacted like the user name.
+    pub password: Option<Vec<u8>>,
     /// Default 5 s. How long an accepted connection must live to count as healthy, unless it
     /// carries a message first (a live message in, or one of ours acknowledged). Only a healthy
     /// connection starts the reconnect delays over; one that dies sooner is
@@ -112,6 +119,8 @@ impl Options {
             reconnect_min: Duration::from_millis(500),
             reconnect_max: Duration::from_secs(10),
             healthy_after: Duration::from_secs(5),
+            username: None,
+            password: None,
         }
     }
 
@@ -131,6 +140,8 @@ impl Options {
         );
         connect.clean_session = self.clean_session;
         connect.will = self.will.clone();
+        connect.username = self.username.clone();
+        connect.password = self.password.clone();
         if self.protocol == ProtocolVersion::V5 {
             let props = &mut connect.properties;
             if let Some(expiry) = self.session_expiry {

@@ -25,6 +25,16 @@ impl Session {
         }
         self.transmit.push_back(bytes.clone());
         self.keepalive.on_sent(now);
+        // Credentials go to the broker only: what the application sees (and may show, log or
+        // record) is the CONNECT with them replaced by `*`s of the same length.
+        let (packet, bytes) = match packet {
+            Packet::Connect(c) if c.has_credentials() => {
+                let hidden = Packet::Connect(c.redacted());
+                let bytes = hidden.encode(self.options.protocol)?;
+                (hidden, bytes)
+            }
+            other => (other, bytes),
+        };
         self.events.push_back(Event::Packet(PacketEvent {
             at: now,
             client_id: self.options.client_id.clone(),

@@ -295,7 +295,7 @@ fn refused_connack_explains_why() {
         lost_text(&events).as_deref(),
         Some(
             "the broker refused the connection: \
-             not authorized (does the broker allow anonymous clients?)"
+             not authorized (does the broker allow anonymous clients?) (return code 5)"
         )
     );
 }
@@ -485,4 +485,123 @@ fn malformed_filters_are_refused_before_anything_is_sent() {
         ))
     ));
     assert!(b.sent().is_empty());
+}
+
+#[test]
+fn credentials_reach_the_broker_but_the_packet_event_hides_them() {
+    for protocol in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut options = Options::new("c");
+        options.protocol = protocol;
+        options.username = Some("PaymentService".into());
+        options.password = Some(b"hunter2".to_vec());
+        let mut b = FakeBroker::new(options);
+        b.session.handle_transport_open(S(0));
+        let events = b.take_events();
+        let sent = b.sent();
+        let [Packet::Connect(on_the_wire)] = sent.as_slice() else {
+            panic!("{sent:?}");
+        };
+        assert_eq!(on_the_wire.username.as_deref(), Some("PaymentService"));
+        assert_eq!(on_the_wire.password.as_deref(), Some(&b"hunter2"[..]));
+        let shown: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Packet(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        let [shown] = shown.as_slice() else {
+            panic!("{events:?}");
+        };
+        let Packet::Connect(c) = &shown.packet else {
+            panic!("{shown:?}");
+        };
+        assert_eq!(c.username.as_deref(), Some("**************"));
+        assert_eq!(c.password.as_deref(), Some(&b"*******"[..]));
+        let text = String::from_utf8_lossy(&shown.bytes);
+        assert!(
+            !text.contains("hunter2") && !text.contains("Payment"),
+            "{text}"
+        );
+        // The same size as what went out, and the bytes decode to the packet shown.
+        let real = Packet::Connect(on_the_wire.clone())
+            .encode(protocol)
+            .unwrap();
+        assert_eq!(shown.bytes.len(), real.len());
+        let again = Packet::decode(&shown.bytes, usize::MAX, protocol).unwrap();
+        assert_eq!(again.map(|(p, _)| p), Some(shown.packet.clone()));
+    }
+}
+
+#[test]
+fn only_refusals_that_retrying_cannot_fix_stop_the_reconnects() {
+    use ConnectReturnCode as R;
+    let v311 = [
+        (R::UnacceptableProtocolVersion, false),
+        (R::IdentifierRejected, false),
+        (R::ServerUnavailable, true),
+        (R::BadUsernameOrPassword, false),
+        (R::NotAuthorized, false),
+    ]
+    .map(|(code, retry)| (ProtocolVersion::V311, code.reason(), retry));
+    let v5 = [
+        (ReasonCode::UnsupportedProtocolVersion, false),
+        (ReasonCode::ClientIdentifierNotValid, false),
+        (ReasonCode::BadUserNameOrPassword, false),
+        (ReasonCode::NotAuthorized, false),
+        (ReasonCode::Banned, false),
+        (ReasonCode::BadAuthenticationMethod, false),
+        (ReasonCode::ServerUnavailable, true),
+        (ReasonCode::ServerBusy, true),
+        (ReasonCode::ConnectionRateExceeded, true),
+        (ReasonCode::UnspecifiedError, true),
+    ]
+    .map(|(code, retry)| (ProtocolVersion::V5, code, retry));
+    for (protocol, code, retry) in v311.into_iter().chain(v5) {
+        let mut options = Options::new("c");
+        options.protocol = protocol;
+        let mut b = FakeBroker::new(options);
+        b.session.handle_transport_open(S(0));
+        b.deliver(MS(1), Packet::ConnAck(ConnAck::new(false, code)));
+        let events = b.take_events();
+        let reason: ConnectionError = lost(&events).expect("lost").clone();
+        assert_eq!(
+            reason.is_permanent_refusal(),
+            !retry,
+            "{protocol:?} {code:?}"
+        );
+        assert_eq!(b.session.should_reconnect(&reason), retry, "{code:?}");
+    }
+    let stopped = ConnectionError::Stopped("closed".into());
+    assert!(!Session::new(Options::new("c")).should_reconnect(&stopped));
+    let gone = ConnectionError::TransportClosed {
+        code: 1006,
+        reason: String::new(),
+    };
+    assert!(Session::new(Options::new("c")).should_reconnect(&gone));
+}
+
+#[test]
+fn new_credentials_go_with_the_next_connect() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session.handle_transport_open(S(0));
+    let [Packet::Connect(first)]: [Packet; 1] = b.sent().try_into().unwrap() else {
+        panic!()
+    };
+    assert_eq!((first.username, first.password), (None, None));
+    b.deliver(
+        MS(1),
+        Packet::ConnAck(ConnAck::new(
+            false,
+            ConnectReturnCode::BadUsernameOrPassword.reason(),
+        )),
+    );
+    b.session
+        .set_credentials(Some("OrderService".into()), Some(b"pw".to_vec()));
+    b.session.handle_transport_open(S(1));
+    let [Packet::Connect(second)]: [Packet; 1] = b.sent().try_into().unwrap() else {
+        panic!()
+    };
+    assert_eq!(second.username.as_deref(), Some("OrderService"));
+    assert_eq!(second.password.as_deref(), Some(&b"pw"[..]));
 }

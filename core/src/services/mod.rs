@@ -26,6 +26,8 @@
 //! assert!(matches!(&published[..], [Command::Publish(event)] if event.topic() == topics::PAYMENTS_PROCESSED));
 //! ```
 
+pub mod acl;
+pub mod credentials;
 pub mod dead_letter;
 pub mod instances;
 pub mod inventory;

@@ -193,6 +193,9 @@ pub struct State {
     /// Why the last "Deliver again" (or a dead letter's Retry, or a poison message) published
     /// nothing.
     pub redelivery_error: Option<String>,
+    /// What became of the least-privilege demonstration's publish outside the ACL
+    /// ([`crate::services::acl::OUTSIDE_ACL`]), in words.
+    pub acl_probe: Option<String>,
     /// Dead letters retried or discarded (their packets' `seq`), no longer listed.
     pub dead_letters_handled: Vec<u64>,
     /// InventoryService's stock now (it changes with every reservation and release).
@@ -245,6 +248,8 @@ pub enum Action {
     DelaysRefused(String),
     /// "Deliver again" published nothing, for this reason.
     RedeliveryRefused(String),
+    /// The least-privilege demonstration's publish was sent, refused, or dropped: in words.
+    AclProbe(String),
     /// The learner retried or discarded the dead letter of the traced packet `seq`.
     DeadLetterHandled(u64),
     /// The learner crashed a service (or one instance) at `at` (packets' clock).
@@ -304,6 +309,7 @@ impl State {
             store_note: None,
             other_playgrounds: Default::default(),
             redelivery_error: None,
+            acl_probe: None,
             dead_letters_handled: Vec::new(),
             stock: Stock::default(),
             uncounted: Default::default(),
@@ -445,6 +451,7 @@ impl State {
             }
             Action::FlowRefused(reason) => self.flow_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
+            Action::AclProbe(text) => self.acl_probe = Some(text),
             Action::DeadLetterHandled(seq) => {
                 if !self.dead_letters_handled.contains(&seq) {
                     self.dead_letters_handled.push(seq);

@@ -59,9 +59,10 @@ use crate::trace::playback::Speed;
 /// the URL trimmed, or a sentence that shows what was given (its invisible characters named)
 /// and what is wrong with it.
 pub fn check_broker_url(raw: &str) -> Result<String, String> {
-    broker_bridge::url::parse_broker_url(raw).map_err(|e| match e {
-        broker_bridge::url::BrokerUrlError::Empty => e.to_string(),
-        _ => format!("{}: {e}", quoted(raw.trim())),
+    // The URL shown is the error's own: without the credentials a URL may carry.
+    broker_bridge::url::parse_broker_url(raw).map_err(|e| match e.shown_url() {
+        None => e.to_string(),
+        Some(url) => format!("{}: {e}", quoted(url)),
     })
 }
 

@@ -1,5 +1,5 @@
 //! The packet inspector's decoded fields: what each packet kind says, as (name, value) pairs a
-//! person can read. Secrets (the CONNECT password) show only their size.
+//! person can read. Credentials (the CONNECT's user name and password) show only their size.
 
 use broker_bridge::packet::{RetainHandling, SubscriptionOptions};
 use broker_bridge::{Packet, PacketKind, Properties, Property, QoS, ReasonCode};
@@ -28,11 +28,12 @@ pub(super) fn fields(packet: &Packet) -> Fields {
                     None => "none".into(),
                 },
             );
+            // Never the text: the trace holds them redacted ([`Connect::redacted`]) anyway.
             if let Some(user) = &c.username {
-                add("User name", user.clone());
+                add("User name", format!("hidden, {}", bytes(user.len())));
             }
             if let Some(password) = &c.password {
-                add("Password", format!("({})", bytes(password.len())));
+                add("Password", format!("hidden, {}", bytes(password.len())));
             }
         }
         Packet::ConnAck(c) => {
@@ -239,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn connect_shows_the_session_but_never_the_password() {
+    fn connect_shows_the_session_but_never_the_credentials() {
         let mut c = Connect::new(ProtocolVersion::V5, "eda-x-order", 30);
         c.will = Some(LastWill::new(
             "status/order",
@@ -258,12 +259,13 @@ mod tests {
                 ("Keep alive", "30 s"),
                 ("Clean session", "yes"),
                 ("Will", "status/order (QoS 1, 4 bytes)"),
-                ("User name", "ada"),
-                ("Password", "(7 bytes)"),
+                ("User name", "hidden, 3 bytes"),
+                ("Password", "hidden, 7 bytes"),
                 ("Session Expiry Interval", "600 s"),
             ])
         );
         assert!(!format!("{fields:?}").contains("hunter2"));
+        assert!(!format!("{fields:?}").contains("ada"));
     }
 
     #[test]

@@ -42,7 +42,25 @@ pub struct TracedPacket {
 }
 
 impl TracedPacket {
+    /// The packet as the views and recordings keep it. A CONNECT's user name and password
+    /// are replaced by `*`s ([`Connect::redacted`](broker_bridge::packet::Connect::redacted)),
+    /// in the packet and in its bytes, whoever made the event: the trace, and every recording,
+    /// OTLP export and inspector made from it, never holds a credential.
     pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
+        let redacted;
+        let event = match &event.packet {
+            Packet::Connect(c) if c.has_credentials() => {
+                let hidden = Packet::Connect(c.redacted());
+                // A CONNECT is encoded in the version it names; the same length as the original.
+                redacted = PacketEvent {
+                    bytes: hidden.encode(c.protocol).unwrap_or_default(),
+                    packet: hidden,
+                    ..event.clone()
+                };
+                &redacted
+            }
+            _ => event,
+        };
         let packet = &event.packet;
         let message = match packet {
             Packet::Publish(p) => DomainEvent::decode(&p.topic, &p.payload).ok().map(Rc::new),

@@ -359,6 +359,44 @@ mod tests {
     }
 
     #[test]
+    fn a_recording_never_holds_the_credentials_of_a_connect() {
+        for v in [ProtocolVersion::V311, ProtocolVersion::V5] {
+            let mut connect = Connect::new(v, "eda-abc123-payment", 30);
+            connect.username = Some("PaymentService".into());
+            connect.password = Some(b"hunter2-secret".to_vec());
+            let mut packets = PacketHistory::new(10);
+            // The event as a driver that did not redact it would hand it over.
+            packets.record(
+                ServiceId::Payment,
+                &event(1, Direction::Outgoing, Packet::Connect(connect), v),
+            );
+            let trace = Trace::new(packets, super::super::ActionLog::new(10));
+            let text = record(&trace);
+            let raw: Vec<u8> = text
+                .split('"')
+                .filter(|part| {
+                    part.len() > 2 && part.bytes().all(|b| b.is_ascii_hexdigit() || b == b' ')
+                })
+                .flat_map(|part| unhex(part).unwrap_or_default())
+                .collect();
+            for secret in ["PaymentService", "hunter2"] {
+                assert!(!text.contains(secret), "{text}");
+                assert!(
+                    !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{secret} in the bytes of {text}"
+                );
+            }
+            let loaded = load(&text).unwrap();
+            let shown = loaded.packets.iter().next().unwrap();
+            let Packet::Connect(c) = &*shown.packet else {
+                panic!("{shown:?}")
+            };
+            assert_eq!(c.username.as_deref(), Some("**************"));
+            assert_eq!(c.password.as_deref(), Some(&b"**************"[..]));
+        }
+    }
+
+    #[test]
     fn a_recording_loads_back_into_the_same_packets_and_clicks_in_both_versions() {
         for v in [ProtocolVersion::V311, ProtocolVersion::V5] {
             let trace = sample(v);

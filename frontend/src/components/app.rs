@@ -4,11 +4,11 @@ use yew::prelude::*;
 
 use super::outside_text::sentence;
 use super::{
-    AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
-    EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
-    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel,
-    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip,
-    StockPanel,
+    AnalyticsPanel, BrokerBar, CopyLink, CredentialsPanel, DeadLettersPanel, DeliverySettings,
+    DraftField, EventLog, EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel,
+    Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect,
+    QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge,
+    SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -28,6 +28,24 @@ fn session_choices() -> Vec<(AttrValue, AttrValue)> {
             "clean: what is published while a service is down is lost to it".into(),
         ),
     ]
+}
+
+/// The services (instances) the broker refused for good, and the first one's reason:
+/// `PaymentService, OrderService: the broker refused …`; `None` when none waits for the user.
+fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<String> {
+    let waiting: Vec<_> = services
+        .iter()
+        .filter(|s| s.link.waits_for_user())
+        .collect();
+    let broker_bridge::Link::Disconnected { reason, .. } = &waiting.first()?.link else {
+        return None;
+    };
+    let names: Vec<String> = waiting.iter().map(|s| s.instance().name()).collect();
+    Some(format!(
+        "Not retrying {}: {reason}. Retrying cannot fix this refusal: check the user names and \
+         passwords, or the broker's access rules, then press Try again.",
+        names.join(", ")
+    ))
 }
 
 /// A callback that does `act` to the page, whatever the event.
@@ -63,6 +81,11 @@ pub fn App() -> Html {
         let page = page.clone();
         Callback::from(move |url: String| page.connect(&url))
     };
+    let on_credentials = {
+        let page = page.clone();
+        Callback::from(move |credentials| page.set_credentials(credentials))
+    };
+    let refused = refused_for_good(&state.services);
     let on_qos = {
         let page = page.clone();
         Callback::from(move |qos| page.set_qos(qos))
@@ -187,6 +210,9 @@ pub fn App() -> Html {
             </header>
             <section class="broker" aria-label="Broker connection">
                 <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                <CredentialsPanel in_use={page.credentials().in_use()} {refused} probe={state.acl_probe.clone()}
+                    on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
+                    on_probe={on(&page, Playground::publish_outside_acl)} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">

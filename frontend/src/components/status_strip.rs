@@ -59,6 +59,7 @@ fn presence_text(presence: &PresenceView) -> String {
 fn diagnosis(reason: &ConnectionError) -> &'static str {
     match reason {
         r if r.is_unreachable() => "unreachable",
+        r if r.is_permanent_refusal() => "refused-for-good",
         ConnectionError::TakenOver(_) => "taken-over",
         ConnectionError::ClosedAfterAccept { .. } => "closed-after-accept",
         _ => "lost",
@@ -108,6 +109,18 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     { "The broker's log says why it closes the connection: its limits, its access \
                        rules, or another client using the client id " }
                     <code>{ outside(client_id) }</code>{ "." }
+                </p>
+            </>
+        },
+        "refused-for-good" => html! {
+            <>
+                <p>
+                    { format!("{name}: ") }{ reason(&text) }
+                    { ". Not retrying: the same CONNECT would be refused again." }
+                </p>
+                <p>
+                    { "Check the user name and password (Sign in to the broker, below), or the \
+                       broker's access rules, then press Try again." }
                 </p>
             </>
         },

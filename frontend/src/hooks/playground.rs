@@ -10,6 +10,7 @@ use eda_core::domain::events::DomainEvent;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::order_form::{validate, OrderDraft};
 use eda_core::outside_text::isolate;
+use eda_core::services::credentials::Credentials;
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
@@ -35,6 +36,9 @@ pub struct Playground {
     trace: SharedTrace,
     runtime: Rc<RefCell<Option<Rc<Runtime>>>>,
     copied: UseStateHandle<bool>,
+    /// Who the clients sign in as: in this tab's memory only (never the link, the state, the
+    /// trace or the tab's storage); a reload forgets them.
+    credentials: UseStateHandle<Credentials>,
 }
 
 impl Playground {
@@ -46,6 +50,35 @@ impl Playground {
     /// Every packet, click and service event, and the view's clock.
     pub fn trace(&self) -> &SharedTrace {
         &self.trace
+    }
+
+    /// Who the clients sign in as.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Signs the clients in as `credentials` from now on: they connect anew
+    /// (`use_playground` starts a new runtime when the credentials change).
+    pub fn set_credentials(&self, credentials: Credentials) {
+        self.credentials.set(credentials);
+    }
+
+    /// The clients the broker refused for good try again now.
+    pub fn retry_refused(&self) {
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.retry_refused();
+        }
+    }
+
+    /// PaymentService publishes outside its ACL, to show least privilege at work.
+    pub fn publish_outside_acl(&self) {
+        let result = match self.runtime.borrow().as_ref() {
+            Some(runtime) => runtime.publish_outside_acl(),
+            None => Err("the services are not running (a recording is shown)".to_owned()),
+        };
+        if let Err(reason) = result {
+            self.state.dispatch(Action::AclProbe(reason));
+        }
     }
 
     /// Whether "Copy link" has copied the address.
@@ -371,6 +404,7 @@ pub fn use_playground() -> Playground {
     };
     let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
     let copied = use_state(|| false);
+    let credentials = use_state(Credentials::none);
     // The tab's database: read back once (a reload restores OrderService's store), then kept
     // in step with every event OrderService appends.
     let keeper = {
@@ -415,8 +449,13 @@ pub fn use_playground() -> Playground {
         let (state, runtime, trace) = (state.clone(), runtime.clone(), trace.clone());
         let keeper = keeper.clone();
         use_effect_with(
-            (state.protocol, state.session, state.payment_instances),
-            move |(protocol, session, payment_instances)| {
+            (
+                state.protocol,
+                state.session,
+                state.payment_instances,
+                (*credentials).clone(),
+            ),
+            move |(protocol, session, payment_instances, credentials)| {
                 let dispatcher = state.dispatcher();
                 // New connections, the same services: their memory and schedule carry over.
                 let old = runtime.borrow_mut().take();
@@ -431,6 +470,7 @@ pub fn use_playground() -> Playground {
                     protocol: *protocol,
                     session: *session,
                     payment_instances: *payment_instances,
+                    credentials,
                 };
                 let started =
                     Runtime::start(connection, handover, trace, move |a| dispatcher.dispatch(a));
@@ -444,5 +484,6 @@ pub fn use_playground() -> Playground {
         trace,
         runtime,
         copied,
+        credentials,
     }
 }

@@ -58,12 +58,12 @@ fn each_reason_reads_as_it_always_has() {
         ),
         (
             refused(V311, ReasonCode::ClientIdentifierNotValid, none()),
-            "the broker refused the connection: the broker rejected the client id",
+            "the broker refused the connection: the broker rejected the client id (return code 2)",
         ),
         (
             refused(V311, ReasonCode::NotAuthorized, none()),
             "the broker refused the connection: \
-             not authorized (does the broker allow anonymous clients?)",
+             not authorized (does the broker allow anonymous clients?) (return code 5)",
         ),
         (
             // Not a 3.1.1 return code: only a hand-made CONNACK can carry it.

@@ -1,0 +1,275 @@
+// A Mosquitto you could expose: static/mosquitto-secure.conf (a password per service, an ACL per
+// service, TLS WebSocket, no anonymous clients), with a password file and a self-signed
+// certificate this test makes itself, on free ports. Chromium ignores certificate errors here
+// only (--ignore-certificate-errors). The watcher user, over plain MQTT with MQTT.js, checks
+// what crossed the broker.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
+
+import { mosquittoPath, portAccepts } from '../lib/broker.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, openPage, assertNoPanics } from '../lib/browser.mjs';
+import { placedOrderId, waitForStates, SERVICES } from '../lib/app-page.mjs';
+import { DIST, ROOT } from '../lib/app-suite.mjs';
+import { serveDir } from '../lib/serve.mjs';
+import { spawnServer, withFreePorts } from '../lib/server-process.mjs';
+
+const USERS = {
+  order: 'OrderService',
+  payment: 'PaymentService',
+  inventory: 'InventoryService',
+  notification: 'NotificationService',
+  query: 'QueryService',
+};
+const PASSWORDS = Object.fromEntries(
+  [...Object.values(USERS), 'watcher'].map((u) => [u, `pw-${u}-${Math.random().toString(36).slice(2, 10)}`]),
+);
+
+let broker;
+let server;
+let browser;
+let dir;
+
+async function startSecureBroker() {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'eda-secure-'));
+  await chmod(dir, 0o755);
+  const passwords = path.join(dir, 'passwords');
+  await writeFile(passwords, '');
+  for (const [user, password] of Object.entries(PASSWORDS)) {
+    execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
+  }
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout', path.join(dir, 'broker.key'), '-out', path.join(dir, 'broker.crt'),
+  ], { stdio: 'ignore' });
+  const acl = path.join(dir, 'acl');
+  await copyFile(path.join(ROOT, 'static', 'mosquitto-secure.acl'), acl);
+  // Started as root, Mosquitto reads these as its own user.
+  for (const file of [passwords, acl, path.join(dir, 'broker.key'), path.join(dir, 'broker.crt')]) {
+    await chmod(file, 0o644);
+  }
+  const secure = await readFile(path.join(ROOT, 'static', 'mosquitto-secure.conf'), 'utf8');
+  return withFreePorts([undefined, undefined], async ([tcpPort, wssPort]) => {
+    const conf = secure
+      .replace('target/secure/passwords', passwords)
+      .replace('static/mosquitto-secure.acl', acl)
+      .replace('target/secure/broker.crt', path.join(dir, 'broker.crt'))
+      .replace('target/secure/broker.key', path.join(dir, 'broker.key'))
+      .replace(/^listener 1883 127\.0\.0\.1$/m, `listener ${tcpPort} 127.0.0.1`)
+      .replace(/^listener 9443$/m, `listener ${wssPort}`)
+      .replace(/^#log_type all$/m, 'log_type all');
+    assert.notEqual(conf, secure);
+    const confPath = path.join(dir, 'mosquitto.conf');
+    await writeFile(confPath, conf);
+    const process_ = await spawnServer({
+      name: 'mosquitto (secure)',
+      command: existsSync('/usr/bin/stdbuf') ? ['/usr/bin/stdbuf', '-oL', '-eL', mosquittoPath(), '-c', confPath] : [mosquittoPath(), '-c', confPath],
+      ready: async () => (await portAccepts(tcpPort)) && (await portAccepts(wssPort)),
+      readyMeans: `listen on tcp ${tcpPort} and wss ${wssPort}`,
+    });
+    return { ...process_, tcpPort, wssUrl: `wss://localhost:${wssPort}` };
+  });
+}
+
+/** MQTT.js over plain TCP; resolves with the client once connected, or rejects with the error. */
+function connectClient(options) {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${broker.tcpPort}`, {
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...options,
+  });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+  });
+}
+
+/** The watcher: reads `#`, keeps every message. */
+async function startWatcher() {
+  const client = await connectClient({ username: 'watcher', password: PASSWORDS.watcher, clientId: `e2e-watcher-${Date.now()}` });
+  const messages = [];
+  client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString('utf8') }));
+  await client.subscribeAsync('#', { qos: 1 });
+  return { client, messages, close: () => client.endAsync() };
+}
+
+async function signIn(page, { wrong = {} } = {}) {
+  await page.$eval('.credentials details', (d) => { d.open = true; });
+  await page.fill('#user-page', 'watcher');
+  await page.fill('#password-page', PASSWORDS.watcher);
+  for (const [slug, user] of Object.entries(USERS)) {
+    await page.fill(`#user-${slug}`, user);
+    await page.fill(`#password-${slug}`, wrong[slug] ?? PASSWORDS[user]);
+  }
+  await page.click('[data-testid="apply-credentials"]');
+}
+
+async function waitUntil(predicate, what, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
+  before(async () => {
+    broker = await startSecureBroker();
+    server = await serveDir(DIST);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await broker?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an anonymous MQTT.js client is refused', async () => {
+    await assert.rejects(connectClient({ clientId: 'e2e-anonymous' }), /Not authorized|not authori[sz]ed/i);
+  });
+
+  it('with each service\'s credentials an order completes over wss://; the link, the recording and the page hold neither user names nor passwords', { timeout: 180_000 }, async () => {
+    const watcher = await startWatcher();
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
+    const { page } = app;
+    try {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await waitForStates(page, 'disconnected');
+      await signIn(page);
+      await waitForStates(page, 'connected');
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      await waitUntil(
+        () => watcher.messages.some((m) => m.topic === 'orders/confirmed' && m.payload.includes(orderId)),
+        `orders/confirmed for ${orderId} on the wire`,
+      );
+      // What each service published reached the broker under its own user.
+      for (const topic of ['orders/created', 'payments/processed', 'inventory/reserved', `eventstore/orders/${orderId}`]) {
+        assert.ok(watcher.messages.some((m) => m.topic === topic && m.payload.includes(orderId)), topic);
+      }
+
+      await page.click('[data-testid="copy-link"]');
+      const link = await page.evaluate(() => navigator.clipboard.readText());
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      const recordingPath = path.join(dir, 'recording.json');
+      await download.saveAs(recordingPath);
+      const recording = await readFile(recordingPath, 'utf8');
+      const recordedBytes = Buffer.from(
+        [...recording.matchAll(/"bytes": "([0-9a-f ]*)"/g)].map((m) => m[1].replaceAll(' ', '')).join(''),
+        'hex',
+      );
+      // The CONNECTs (first byte 0x10): the service names are in other payloads (statuses).
+      const connects = [...recording.matchAll(/"bytes": "(10 [0-9a-f ]*)"/g)].map((m) =>
+        Buffer.from(m[1].replaceAll(' ', ''), 'hex'),
+      );
+      assert.ok(connects.length >= 6, `the recording holds the CONNECTs (${connects.length})`);
+      assert.ok(recordedBytes.length > 0, 'the recording holds packets');
+      const pageText = await page.evaluate(() => document.body.innerText);
+      for (const secret of [...Object.values(PASSWORDS), ...Object.values(USERS).map((u) => `${u}\u0000`)]) {
+        assert.ok(!link.includes(secret), `the link holds ${secret}`);
+        assert.ok(!recording.includes(secret), `the recording holds ${secret}`);
+        assert.ok(!recordedBytes.includes(Buffer.from(secret)), `the recording's bytes hold ${secret}`);
+        assert.ok(!pageText.includes(secret), `the page shows ${secret}`);
+      }
+      // User names: not in the link nor in any packet's bytes (the CONNECTs carry *s).
+      for (const user of [...Object.values(USERS), 'watcher']) {
+        assert.ok(!link.includes(user), `the link holds ${user}`);
+        // As the CONNECT's User Name field: a two-byte length, then the name (the Will's
+        // payload names the service too, in JSON).
+        const field = Buffer.concat([Buffer.from([user.length >> 8, user.length & 0xff]), Buffer.from(user)]);
+        for (const connect of connects) {
+          assert.ok(!connect.includes(field), `a recorded CONNECT holds the user name ${user}`);
+        }
+      }
+      assert.ok(
+        connects.some((c) => c.toString('latin1').includes('*'.repeat('OrderService'.length))),
+        'the CONNECTs carry their credentials as *s',
+      );
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+      await watcher.close();
+    }
+  });
+
+  it('a wrong password is refused in words and the page stops retrying until Try again or new credentials', { timeout: 180_000 }, async () => {
+    const opened = broker.log().length;
+    const refusedSince = (at) => [...broker.log().slice(at).matchAll(/Sending CONNACK to \S+ \(0, 5\)/g)].length;
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
+    const { page } = app;
+    try {
+      await waitForStates(page, 'disconnected');
+      // Anonymous, the five services and the page's status monitor are refused: once each.
+      await waitUntil(() => refusedSince(opened) >= 6, 'six anonymous refusals');
+      const from = broker.log().length;
+      await signIn(page, { wrong: { payment: 'not-the-password' } });
+      await waitForStates(page, 'connected', 30_000, SERVICES.filter((s) => s !== 'payment'));
+      const refused = page.locator('[data-testid="refused-for-good"]');
+      await refused.waitFor();
+      const text = await refused.innerText();
+      assert.match(text, /Not retrying PaymentService: the broker refused the connection: not authorized .*\(return code 5\)/);
+      // Mosquitto logs a refused CONNECT without its client id; PaymentService is the only
+      // client refused after signing in (return code 5: Mosquitto answers a wrong password so).
+      const refusals = () => refusedSince(from);
+      await waitUntil(() => refusals() >= 1, 'the broker refusing PaymentService');
+      // Left alone, it would have tried about four more times in 4 s (0.5 s, 1 s, 2 s …).
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.equal(refusedSince(opened), 7, 'no anonymous client retried either');
+      assert.equal(refusals(), 1, `one CONNECT, no retry:\n${broker.log().slice(from).split('\n').filter((l) => /CONNACK|New conn|disconnect/.test(l)).join('\n')}`);
+      assert.equal(await page.getAttribute('[data-testid="status-payment"]', 'data-state'), 'disconnected');
+      await page.click('[data-testid="try-again"]');
+      await waitUntil(() => refusals() === 2, 'a second CONNECT after Try again');
+      // The right password, and it connects.
+      await page.fill('#password-payment', PASSWORDS.PaymentService);
+      await page.click('[data-testid="apply-credentials"]');
+      await waitForStates(page, 'connected');
+      await refused.waitFor({ state: 'detached' });
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('PaymentService publishing orders/created is refused: silently in 3.1.1 (the page explains), with reason code 0x87 in 5.0', { timeout: 180_000 }, async () => {
+    const watcher = await startWatcher();
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
+    const { page } = app;
+    try {
+      await waitForStates(page, 'disconnected');
+      await signIn(page);
+      await waitForStates(page, 'connected');
+      const probe = page.locator('[data-testid="acl-probe"]');
+      await page.click('[data-testid="publish-outside-acl"]');
+      await page.waitForFunction(() => /3\.1\.1 has no way to refuse/.test(document.querySelector('[data-testid="acl-probe"]')?.textContent ?? ''));
+      await broker.waitForLog(/Denied PUBLISH from \S+-payment .*'orders\/created'/, 10_000);
+
+      await page.selectOption('#mqtt-version', '5');
+      await waitForStates(page, 'connected');
+      await page.click('[data-testid="publish-outside-acl"]');
+      await page.waitForFunction(() => /Not authorized \(0x87\)/.test(document.querySelector('[data-testid="acl-probe"]')?.textContent ?? ''));
+      assert.match(await probe.innerText(), /^Refused: PaymentService may not publish on orders\/created/);
+      // Nobody received either: the watcher reads everything (and the broker answered both
+      // publishes, so it has passed on all it was going to).
+      assert.deepEqual(watcher.messages.filter((m) => m.payload.includes('least privilege')), []);
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+      await watcher.close();
+    }
+  });
+});
