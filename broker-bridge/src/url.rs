@@ -219,7 +219,10 @@ mod tests {
         }
         let advice = path_advice("ws://127.0.0.1:8083/wrong");
         assert!(advice.contains("at the path /wrong"), "{advice}");
-        assert!(advice.contains("/mqtt") && advice.contains("RabbitMQ /ws"), "{advice}");
+        assert!(
+            advice.contains("/mqtt") && advice.contains("RabbitMQ /ws"),
+            "{advice}"
+        );
         let advice = path_advice("ws://127.0.0.1:8083");
         assert!(advice.contains("without a path"), "{advice}");
     }

@@ -137,6 +137,19 @@ pub fn warnings(caps: &BrokerCapabilities, using: &BrokerUse) -> Vec<CapabilityW
     out
 }
 
+/// Every warning the page shows now: [`warnings`] for its settings against the current
+/// broker's capabilities (none before a CONNACK), then the last message a limit kept from being
+/// sent.
+pub fn of_state(state: &State) -> Vec<CapabilityWarning> {
+    let mut out = state
+        .broker_capabilities
+        .as_ref()
+        .map(|caps| warnings(caps, &BrokerUse::of(state)))
+        .unwrap_or_default();
+    out.extend(state.capability_refusal.clone());
+    out
+}
+
 /// The QoS warning: every topic whose QoS is above the broker's Maximum QoS, named by its
 /// link parameter (`?qos=2` when all topics agree).
 fn qos_warning(maximum: QoS, qos: &FlowQos) -> Option<CapabilityWarning> {
@@ -221,7 +234,11 @@ mod tests {
         assert_eq!(properties(&found), ["Maximum QoS"]);
         assert_eq!(found[0].setting, "?qos=2");
         assert!(found[0].text.contains("Maximum QoS 1"), "{}", found[0].text);
-        assert!(found[0].text.contains("publish at QoS 1"), "{}", found[0].text);
+        assert!(
+            found[0].text.contains("publish at QoS 1"),
+            "{}",
+            found[0].text
+        );
         // QoS 1 fits: no warning.
         assert_eq!(warnings(&broker, &using(QoS::AtLeastOnce)), []);
         // One topic at 2: named by its own parameter.
@@ -265,7 +282,11 @@ mod tests {
         );
         assert_eq!(found[0].setting, "?stock=");
         assert!(found[0].text.contains("Retain Available 0"));
-        assert!(found[1].text.contains("services/+/status"), "{}", found[1].text);
+        assert!(
+            found[1].text.contains("services/+/status"),
+            "{}",
+            found[1].text
+        );
         assert_eq!(
             warnings(&broker, &using(QoS::AtLeastOnce))[0].setting,
             "retained status"
@@ -287,6 +308,26 @@ mod tests {
         assert!(filters.contains(&STATUS_FILTER.to_owned()));
         assert!(filters.contains(&DEADLETTER_FILTER.to_owned()));
         assert!(filters.iter().all(|f| f.contains(['+', '#'])));
+    }
+
+    #[test]
+    fn the_page_s_warnings_follow_its_state() {
+        use crate::state::Action;
+        let mut state = State::new("ws://h:9001/mqtt".into(), None, "t");
+        state.qos = FlowQos::uniform(QoS::ExactlyOnce);
+        assert_eq!(of_state(&state), [], "no CONNACK yet");
+        let broker = caps(&[Property::MaximumQoS(QoS::AtLeastOnce)]);
+        state.apply(Action::BrokerCapabilities(broker));
+        assert_eq!(properties(&of_state(&state)), ["Maximum QoS"]);
+        state.apply(Action::CapabilityRefused(message_too_large("t", 9, 8)));
+        assert_eq!(
+            properties(&of_state(&state)),
+            ["Maximum QoS", "Maximum Packet Size"]
+        );
+        // Another broker: nothing known until its CONNACK.
+        state.apply(Action::BrokerChanged("ws://other:8083/mqtt".into()));
+        assert_eq!(of_state(&state), []);
+        assert_eq!(state.broker_capabilities, None);
     }
 
     #[test]

@@ -4,17 +4,17 @@ use yew::prelude::*;
 
 use super::outside_text::sentence;
 use super::{
-    AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
-    EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
-    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel,
-    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip,
-    StockPanel,
+    AnalyticsPanel, BrokerBar, BrokerCapabilitiesView, CopyLink, DeadLettersPanel,
+    DeliverySettings, DraftField, EventLog, EventStorePanel, FlowDiagram, Notifications, OrderForm,
+    OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
+    ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
+    ServiceBadge, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::state::Panel;
+use eda_core::state::{broker_fit, Panel};
 
 /// The session choices: whether the broker keeps a service's session while it is down.
 fn session_choices() -> Vec<(AttrValue, AttrValue)> {
@@ -187,6 +187,7 @@ pub fn App() -> Html {
             </header>
             <section class="broker" aria-label="Broker connection">
                 <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">

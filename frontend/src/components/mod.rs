@@ -4,6 +4,7 @@
 mod analytics_panel;
 mod app;
 mod broker_bar;
+mod broker_capabilities;
 mod copy_link;
 mod dead_letters_panel;
 mod delivery_settings;
@@ -38,6 +39,7 @@ mod stock_panel;
 pub use analytics_panel::AnalyticsPanel;
 pub use app::App;
 pub use broker_bar::BrokerBar;
+pub use broker_capabilities::BrokerCapabilitiesView;
 pub use copy_link::CopyLink;
 pub use dead_letters_panel::DeadLettersPanel;
 pub use delivery_settings::DeliverySettings;
