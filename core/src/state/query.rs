@@ -868,7 +868,7 @@ mod query_tests {
             "wss://broker.example.org:8084/mqtt",
             "ws://rabbit:15675/ws?vhost=shop&x=1",
         ] {
-            let state = State::from_link([("broker", url)].into_iter(), "a1b2c3");
+            let state = State::from_link([("broker", url)], "a1b2c3");
             assert_eq!(state.broker_url, url);
             assert_eq!(state.broker_url_error, None);
             assert_eq!(
