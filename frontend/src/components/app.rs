@@ -2,13 +2,14 @@
 
 use yew::prelude::*;
 
+use super::broker_capabilities::BrokerCapabilitiesView;
 use super::outside_text::sentence;
 use super::{
-    AnalyticsPanel, BrokerBar, BrokerCapabilitiesView, CopyLink, DeadLettersPanel,
-    DeliverySettings, DraftField, EventLog, EventStorePanel, FlowDiagram, Notifications, OrderForm,
-    OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
-    ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
-    ServiceBadge, SettingSelect, StatusStrip, StockPanel,
+    AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
+    EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
+    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel,
+    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip,
+    StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;

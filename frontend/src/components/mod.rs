@@ -39,7 +39,6 @@ mod stock_panel;
 pub use analytics_panel::AnalyticsPanel;
 pub use app::App;
 pub use broker_bar::BrokerBar;
-pub use broker_capabilities::BrokerCapabilitiesView;
 pub use copy_link::CopyLink;
 pub use dead_letters_panel::DeadLettersPanel;
 pub use delivery_settings::DeliverySettings;
