@@ -147,6 +147,7 @@
 #![warn(missing_docs)]
 
 pub mod backoff;
+pub mod capabilities;
 pub mod codec;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]

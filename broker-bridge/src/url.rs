@@ -127,6 +127,32 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     Ok(url.to_owned())
 }
 
+/// The path and query string of a broker URL, as the WebSocket handshake asks for them
+/// (`/mqtt`, `/ws?tenant=a`); `""` when the URL names only a host and port (the browser then
+/// asks for `/`). Works on any text: it is what follows the first `/` or `?` after `scheme://`.
+pub fn path_and_query(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find(['/', '?']).map_or("", |at| &rest[at..])
+}
+
+/// Which path the broker products serve MQTT over WebSocket at: a browser reports a WebSocket
+/// refused at a wrong path (an HTTP 404 on the upgrade) only as a close (code 1006), exactly as
+/// it reports a broker that is not running. Returns a sentence for the page about the path of
+/// `url`, e.g. `Or a broker runs there but nothing answered MQTT at the path /foo: …`.
+pub fn path_advice(url: &str) -> String {
+    let path = path_and_query(url);
+    let at = if path.is_empty() || path == "/" {
+        "without a path (the browser asks for /)".to_owned()
+    } else {
+        format!("at the path {path}")
+    };
+    format!(
+        "Or a broker runs there, but nothing answered MQTT over WebSocket {at}: EMQX, HiveMQ, \
+         VerneMQ and NanoMQ use /mqtt (e.g. ws://host:8083/mqtt), RabbitMQ /ws \
+         (ws://host:15675/ws); Mosquitto answers at any path."
+    )
+}
+
 /// A host name (letters of any script, digits, `-`, `_`, dots between labels) or an IPv6
 /// literal in brackets. IPv4 addresses are host names by this rule.
 fn is_host(host: &str) -> bool {
@@ -242,6 +268,30 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn the_path_and_query_are_kept_and_named() {
+        for (url, path) in [
+            ("ws://localhost:9001", ""),
+            ("ws://localhost:9001/", "/"),
+            ("ws://127.0.0.1:8083/mqtt", "/mqtt"),
+            ("wss://broker.example.org:8084/mqtt", "/mqtt"),
+            ("ws://host:15675/ws?vhost=a&x=1", "/ws?vhost=a&x=1"),
+            ("ws://host?x=1", "?x=1"),
+        ] {
+            // A path and a query string pass the check untouched.
+            assert_eq!(parse_broker_url(url).as_deref(), Ok(url));
+            assert_eq!(path_and_query(url), path, "{url}");
+        }
+        let advice = path_advice("ws://127.0.0.1:8083/wrong");
+        assert!(advice.contains("at the path /wrong"), "{advice}");
+        assert!(
+            advice.contains("/mqtt") && advice.contains("RabbitMQ /ws"),
+            "{advice}"
+        );
+        let advice = path_advice("ws://127.0.0.1:8083");
+        assert!(advice.contains("without a path"), "{advice}");
     }
 
     #[test]

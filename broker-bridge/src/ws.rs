@@ -153,6 +153,11 @@ impl Client {
         inner.session.assigned_client_id().map(str::to_owned)
     }
 
+    /// [`Session::capabilities`]: what the broker's last accepting CONNACK allows.
+    pub fn capabilities(&self) -> Option<crate::capabilities::BrokerCapabilities> {
+        self.inner.borrow().session.capabilities()
+    }
+
     /// [`Session::subscribe`], now.
     ///
     /// # Errors

@@ -1,7 +1,11 @@
 // A second, independent MQTT broker for the interoperability tests: aedes (npm), with a plain
 // TCP listener and a WebSocket listener, run as its own process so a test can kill it.
 //
-//   node e2e/lib/aedes-server.mjs <tcpPort> <wsPort>
+//   node e2e/lib/aedes-server.mjs <tcpPort> <wsPort> [wsPath]
+//
+// With a wsPath (e.g. /mqtt, as EMQX, HiveMQ, VerneMQ and NanoMQ serve MQTT over WebSocket)
+// the WebSocket listener answers there only: an upgrade at another path is refused with an
+// HTTP error, which a browser reports as a close without a handshake.
 //
 // Prints "aedes ready tcp=<port> ws=<port>" once both listen, and one line per client event
 // ("client connected <id>", "client disconnected <id>", "publish from <id> <topic> q1 r0", …)
@@ -16,7 +20,8 @@ import { createServer as createTcpServer } from 'node:net';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 
-const [tcpPort, wsPort] = process.argv.slice(2).map(Number);
+const [tcpPort, wsPort] = process.argv.slice(2, 4).map(Number);
+const wsPath = process.argv[4];
 if (!tcpPort || !wsPort) {
   console.error('usage: node e2e/lib/aedes-server.mjs <tcpPort> <wsPort>');
   process.exit(2);
@@ -49,6 +54,7 @@ const http = createHttpServer();
 const wss = new WebSocketServer({
   server: http,
   handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  ...(wsPath ? { path: wsPath } : {}),
 });
 wss.on('connection', (socket, request) => {
   const client = aedes.handle(createWebSocketStream(socket), request);
@@ -97,6 +103,10 @@ const listen = (server, port) =>
 await listen(tcp, tcpPort);
 await listen(http, wsPort);
 console.log(`aedes ready tcp=${tcpPort} ws=${wsPort}`);
+http.on('upgrade', (request) => {
+  const path = new URL(request.url, 'http://x').pathname;
+  if (wsPath && path !== wsPath) console.log(`upgrade refused at ${request.url}`);
+});
 
 const stop = () => {
   wss.close();

@@ -4,6 +4,7 @@
 //
 //   const broker = await startAedes();
 //   broker.wsUrl                                  // 'ws://127.0.0.1:<wsPort>' for the page
+//   await startAedes({ wsPath: '/mqtt' })         // WebSocket at that path only; wsUrl ends in it
 //   broker.tcpPort                                // plain MQTT for MQTT.js
 //   await broker.waitForLog(/client disconnected interop-1/, 5000);
 //   await broker.stop();
@@ -21,20 +22,22 @@ const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'aedes-se
  * @param {object} [options]
  * @param {number} [options.tcpPort] fixed port for the TCP listener (127.0.0.1)
  * @param {number} [options.wsPort] fixed port for the WebSocket listener (127.0.0.1)
+ * @param {string} [options.wsPath] serve MQTT over WebSocket at this path only (e.g. '/mqtt');
+ *   an upgrade elsewhere is refused (logged as "upgrade refused at <path>")
  */
-export async function startAedes({ tcpPort, wsPort } = {}) {
+export async function startAedes({ tcpPort, wsPort, wsPath } = {}) {
   return withFreePorts([tcpPort, wsPort], async ([tcp, ws]) => {
     const ready = `aedes ready tcp=${tcp} ws=${ws}`;
     const server = await spawnServer({
       name: 'aedes',
-      command: [process.execPath, SERVER, String(tcp), String(ws)],
+      command: [process.execPath, SERVER, String(tcp), String(ws), ...(wsPath ? [wsPath] : [])],
       ready: ({ log }) => log.includes(ready),
       readyMeans: `print "${ready}"`,
     });
     return {
       tcpPort: tcp,
       wsPort: ws,
-      wsUrl: `ws://127.0.0.1:${ws}`,
+      wsUrl: `ws://127.0.0.1:${ws}${wsPath ?? ''}`,
       pid: server.pid,
       log: server.log,
       waitForLog: server.waitForLog,

@@ -11,7 +11,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use broker_bridge::ws::{Client, ClientEvent};
-use broker_bridge::{Event, LastWill, Link, Options, ProtocolVersion, PublishRequest, QoS};
+use broker_bridge::{
+    Event, LastWill, Link, Options, ProtocolVersion, PublishRequest, QoS, SessionError,
+};
 use gloo::timers::callback::Timeout;
 use uuid::Uuid;
 
@@ -31,7 +33,7 @@ use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, RejectionKind,
     SagaStyle, ServiceId, Stock, Work,
 };
-use eda_core::state::{Action, FlowQos, LogEntry, Outcome, SessionMode};
+use eda_core::state::{broker_fit, Action, FlowQos, LogEntry, Outcome, SessionMode};
 use eda_core::store::{EventStore, ReadModel, StoredEvent};
 
 use crate::store_keeper::StoreKeeper;
@@ -557,6 +559,7 @@ impl Runtime {
     /// Publishes, retained, InventoryService's level of one product (or the empty message that
     /// clears it) with `instance`'s client, at `qos`.
     fn retain(&self, instance: Instance, update: &StockUpdate, qos: QoS) -> Result<(), String> {
+        let qos = self.capped(instance, qos);
         let request = PublishRequest::new(update.topic(), update.payload(), qos).retained(true);
         self.client(instance)
             .publish_with(request)
@@ -622,8 +625,11 @@ impl Runtime {
 
     /// Publishes a domain event with `instance`'s client at its topic's QoS. Under MQTT 5.0 the
     /// event carries its orderId in the `correlationId` user property.
-    fn publish(&self, instance: Instance, event: &DomainEvent) -> Result<(), String> {
-        let qos = self.qos.get().of(event.topic());
+    /// The QoS is the topic's, or the broker's Maximum QoS if lower (the page warns of it, see
+    /// `eda_core::state::broker_fit`); a message over the broker's Maximum Packet Size is
+    /// reported to the page as well as refused.
+    fn publish(self: &Rc<Self>, instance: Instance, event: &DomainEvent) -> Result<(), String> {
+        let qos = self.capped(instance, self.qos.get().of(event.topic()));
         let mut request = PublishRequest::new(event.topic(), event.to_json(), qos);
         if self.protocol == ProtocolVersion::V5 {
             request = request.with_user_property(
@@ -634,7 +640,20 @@ impl Runtime {
         self.client(instance)
             .publish_with(request)
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                if let SessionError::PacketTooLarge { size, max, .. } = e {
+                    let warning = broker_fit::message_too_large(event.topic(), size, max);
+                    self.tell(Action::CapabilityRefused(warning));
+                }
+                e.to_string()
+            })
+    }
+
+    /// `qos`, or the Maximum QoS of `instance`'s broker if that is lower: a client must not
+    /// publish above it (MQTT 5.0 §3.2.2.3.4, [MQTT-3.2.2-11]).
+    fn capped(&self, instance: Instance, qos: QoS) -> QoS {
+        let caps = self.client(instance).capabilities();
+        caps.map_or(qos, |caps| caps.cap_qos(qos))
     }
 
     /// Uses `qos` from now on: subscriptions are made again with each topic's QoS (the broker
@@ -873,6 +892,9 @@ impl Runtime {
     /// and again after it lost it).
     fn on_connected(self: &Rc<Self>, instance: Instance) {
         let service = instance.service;
+        if let Some(caps) = self.client(instance).capabilities() {
+            self.tell(Action::BrokerCapabilities(caps));
+        }
         if self.monitor_ready.get() {
             self.announce(instance);
         } else {
@@ -1140,7 +1162,8 @@ impl Runtime {
         if self.is_crashed(service.into()) {
             return Err(format!("{service} is crashed: restart it first"));
         }
-        let request = PublishRequest::new(topic, payload, self.qos.get().of(topic));
+        let qos = self.capped(service.into(), self.qos.get().of(topic));
+        let request = PublishRequest::new(topic, payload, qos);
         self.client(service.into())
             .publish_with(request)
             .map(|_| ())

@@ -202,5 +202,10 @@ async fn the_help_fits_what_happened_and_advises_starting_mosquitto_only_when_no
             advises_mosquitto,
             "{text}"
         );
+        // A wrong path closes like an absent broker: the path is named only then.
+        let path_help = help
+            .query_selector("[data-testid=broker-path-help]")
+            .unwrap();
+        assert_eq!(path_help.is_some(), advises_mosquitto, "{text}");
     }
 }

@@ -50,6 +50,7 @@ pub use connection_error::{
 };
 pub use options::{Options, PublishRequest};
 
+use crate::capabilities::BrokerCapabilities;
 use crate::codec::{Decoded, Decoder, OversizedPublish};
 use crate::inflight::{InFlight, PacketIds};
 use crate::keepalive::{Keepalive, KeepaliveAction};
@@ -331,6 +332,15 @@ impl Session {
     /// offline), with its limits as properties.
     pub fn connack(&self) -> Option<&ConnAck> {
         self.connack.as_ref()
+    }
+
+    /// What the broker of the current connection (of the last one while offline) can do, read
+    /// from its accepting CONNACK; `None` before the first. Under MQTT 3.1.1 every value is the
+    /// default ([`BrokerCapabilities::announced`] is false).
+    pub fn capabilities(&self) -> Option<BrokerCapabilities> {
+        self.connack
+            .as_ref()
+            .map(|ack| BrokerCapabilities::of(self.options.protocol, ack))
     }
 
     /// The keepalive in force: ours, or the broker's Server Keep Alive (MQTT 5.0).

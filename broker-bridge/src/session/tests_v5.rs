@@ -524,6 +524,12 @@ fn maximum_packet_size_qos_and_retain_of_the_broker_are_obeyed() {
         .with(Property::RetainAvailable(false));
     let mut b = FakeBroker::connected_with(v5("c"), connack(limits));
     b.sent();
+    // What the page shows and the application caps its QoS to.
+    let caps = b.session.capabilities().expect("connected");
+    assert_eq!(caps.maximum_qos, QoS::AtLeastOnce);
+    assert_eq!(caps.maximum_packet_size, Some(64));
+    assert!(!caps.retain_available);
+    assert_eq!(caps.cap_qos(QoS::ExactlyOnce), QoS::AtLeastOnce);
     let too_big = b
         .session
         .publish(S(1), "orders/created", vec![0; 100], QoS::AtMostOnce, false);

@@ -16,6 +16,7 @@ use crate::services::instances::Instance;
 use crate::services::{FlowSettings, ServiceId, Stock};
 use crate::trace::playback::Speed;
 
+pub mod broker_fit;
 mod broker_log;
 mod qos;
 pub mod query;
@@ -218,6 +219,11 @@ pub struct State {
     pub placed_order: Option<Uuid>,
     /// Why the last "Place order" published nothing.
     pub form_error: Option<String>,
+    /// What the broker can do, from the last accepting CONNACK of the current broker and
+    /// protocol; `None` until one came.
+    pub broker_capabilities: Option<broker_bridge::capabilities::BrokerCapabilities>,
+    /// The last message the broker's limits kept from being sent (Maximum Packet Size).
+    pub capability_refusal: Option<broker_fit::CapabilityWarning>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +281,10 @@ pub enum Action {
     StyleWaiting(Option<(crate::services::SagaStyle, usize)>),
     /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
     Cleared,
+    /// A service's client was accepted: what the broker can do, from its CONNACK.
+    BrokerCapabilities(broker_bridge::capabilities::BrokerCapabilities),
+    /// A message was not sent because of a limit the broker's CONNACK announced.
+    CapabilityRefused(broker_fit::CapabilityWarning),
     /// The browser's database restored the event store (`Ok`, what came back) or could not
     /// keep it (`Err`, why).
     StoreNote(Result<String, String>),
@@ -321,6 +331,8 @@ impl State {
             notifications_dropped: 0,
             placed_order: None,
             form_error: None,
+            broker_capabilities: None,
+            capability_refusal: None,
         }
     }
 
@@ -401,6 +413,8 @@ impl State {
                     service.link = Link::starting(url.as_str());
                 }
                 self.broker_url = url;
+                self.broker_capabilities = None;
+                self.capability_refusal = None;
             }
             Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
             Action::QosChanged(qos) => {
@@ -473,6 +487,8 @@ impl State {
                 self.set_payment_instances(instances);
             }
             Action::SharingRefused(reason) => self.instances_error = Some(reason),
+            Action::BrokerCapabilities(caps) => self.broker_capabilities = Some(caps),
+            Action::CapabilityRefused(warning) => self.capability_refusal = Some(warning),
             Action::PresenceSeen(instance, presence, at) => {
                 // Another page's service: not ours to show, but worth a warning.
                 let ours = format!("eda-{}-", self.session_tag);
@@ -539,6 +555,8 @@ impl State {
             Action::ProtocolChanged(protocol) => {
                 self.protocol = protocol;
                 self.protocol_error = None;
+                self.broker_capabilities = None;
+                self.capability_refusal = None;
                 for service in &mut self.services {
                     service.link = Link::starting(self.broker_url.as_str());
                 }

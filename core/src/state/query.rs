@@ -863,6 +863,23 @@ mod query_tests {
     }
 
     #[test]
+    fn a_broker_url_keeps_its_path_and_query_through_the_link() {
+        for url in [
+            "ws://127.0.0.1:8083/mqtt",
+            "wss://broker.example.org:8084/mqtt",
+            "ws://rabbit:15675/ws?vhost=shop&x=1",
+        ] {
+            let state = State::from_link([("broker", url)], "a1b2c3");
+            assert_eq!(state.broker_url, url);
+            assert_eq!(state.broker_url_error, None);
+            assert_eq!(
+                Setting::Broker(state.broker_url.clone()).params(),
+                [("broker".to_owned(), Some(url.to_owned()))]
+            );
+        }
+    }
+
+    #[test]
     fn a_broker_url_the_browser_would_refuse_falls_back_to_the_default_with_a_reason() {
         let (url, error) = broker_from_query(Some("ws://<script>:9001"));
         assert_eq!(url, "ws://localhost:9001");

@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 
+use super::broker_capabilities::BrokerCapabilitiesView;
 use super::outside_text::sentence;
 use super::{
     AnalyticsPanel, BrokerBar, CopyLink, CredentialsPanel, DeadLettersPanel, DeliverySettings,
@@ -14,7 +15,7 @@ use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playgroun
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::state::Panel;
+use eda_core::state::{broker_fit, Panel};
 
 /// The session choices: whether the broker keeps a service's session while it is down.
 fn session_choices() -> Vec<(AttrValue, AttrValue)> {
@@ -213,6 +214,7 @@ pub fn App() -> Html {
                 <CredentialsPanel in_use={page.credentials().in_use()} {refused} probe={state.acl_probe.clone()}
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />
+                <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">

@@ -4,6 +4,7 @@
 mod analytics_panel;
 mod app;
 mod broker_bar;
+mod broker_capabilities;
 mod copy_link;
 mod credentials_panel;
 mod dead_letters_panel;

@@ -83,6 +83,8 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     <code>{ "mosquitto -c static/mosquitto.conf" }</code>
                     { " (WebSocket listener on port 9001). Another broker? Put its ws:// URL above." }
                 </p>
+                // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
+                <p data-testid="broker-path-help">{ broker_bridge::url::path_advice(url) }</p>
             </>
         },
         "taken-over" => html! {

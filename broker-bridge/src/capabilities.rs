@@ -1,0 +1,315 @@
+//! What the broker can do, read from its CONNACK (MQTT 5.0 §3.2.2.3): the limits and features
+//! it announces, each with the value a client must assume when the property is absent.
+//!
+//! An MQTT 3.1.1 CONNACK carries no properties at all, so [`BrokerCapabilities::announced`] is
+//! false and every value is the 5.0 default (everything available, no limit): the client
+//! cannot know, and finds a limit only when the broker closes the connection.
+//!
+//! ```
+//! use broker_bridge::capabilities::BrokerCapabilities;
+//! use broker_bridge::packet::{ConnAck, Property, QoS, ReasonCode};
+//! use broker_bridge::ProtocolVersion;
+//!
+//! let mut ack = ConnAck::new(false, ReasonCode::Success);
+//! ack.properties.add(Property::MaximumQoS(QoS::AtLeastOnce));
+//! let caps = BrokerCapabilities::of(ProtocolVersion::V5, &ack);
+//! assert_eq!(caps.maximum_qos, QoS::AtLeastOnce);
+//! assert!(caps.retain_available); // absent: available
+//! assert_eq!(caps.rows()[0].value, "1");
+//! ```
+
+use crate::packet::{ConnAck, Property, PropertyId, ProtocolVersion, QoS};
+
+/// The broker's capabilities for one connection, as its accepting CONNACK stated them or as
+/// MQTT 5.0 says to assume when a property is absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerCapabilities {
+    /// The MQTT version of the connection.
+    pub protocol: ProtocolVersion,
+    /// Whether the CONNACK could carry properties (MQTT 5.0). False in 3.1.1: every value
+    /// below is then a default, not the broker's word.
+    pub announced: bool,
+    /// Maximum QoS (0x24, §3.2.2.3.4): the highest QoS the broker accepts in a PUBLISH from us;
+    /// absent means 2. A client must not send more ([MQTT-3.2.2-11]).
+    pub maximum_qos: QoS,
+    /// Retain Available (0x25, §3.2.2.3.5): whether the broker keeps retained messages;
+    /// absent means yes. A retained PUBLISH or a Will with Retain to a broker without them is
+    /// refused ([MQTT-3.2.2-14]).
+    pub retain_available: bool,
+    /// Wildcard Subscription Available (0x28, §3.2.2.3.11): whether filters with `+` or `#`
+    /// are allowed; absent means yes.
+    pub wildcard_subscription_available: bool,
+    /// Shared Subscription Available (0x2A, §3.2.2.3.13): whether `$share/{group}/{filter}`
+    /// is allowed; absent means yes.
+    pub shared_subscription_available: bool,
+    /// Subscription Identifiers Available (0x29, §3.2.2.3.12); absent means yes.
+    pub subscription_identifiers_available: bool,
+    /// Maximum Packet Size (0x27, §3.2.2.3.6), in bytes, fixed header included: the largest
+    /// packet the broker accepts from us; `None` (absent) means only the protocol's limit
+    /// (268,435,460 bytes).
+    pub maximum_packet_size: Option<u32>,
+    /// Topic Alias Maximum (0x22, §3.2.2.3.8): how many topic aliases we may use; absent
+    /// means 0 (none).
+    pub topic_alias_maximum: u16,
+    /// Receive Maximum (0x21, §3.2.2.3.3): how many of our QoS 1 and 2 messages may await
+    /// acknowledgement at once; absent means 65,535.
+    pub receive_maximum: u16,
+    /// Server Keep Alive (0x13, §3.2.2.3.14), in seconds: the keepalive the broker imposes
+    /// instead of ours; `None` when it keeps ours.
+    pub server_keep_alive: Option<u16>,
+    /// The properties above that the CONNACK stated, in the order of [`BrokerCapabilities::rows`]
+    /// (the others are defaults).
+    stated: Vec<PropertyId>,
+}
+
+/// One line of the capabilities display: a CONNACK property, its value in words, and whether
+/// the broker stated it or the default is assumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityRow {
+    /// The property's name in the specification, e.g. `Maximum QoS`.
+    pub property: &'static str,
+    /// Its identifier, e.g. `0x24`.
+    pub id: PropertyId,
+    /// The value: `1`, `yes`, `no`, `1048576 bytes`, `no limit` …
+    pub value: String,
+    /// True if the CONNACK carried the property; false if absent and the default assumed.
+    pub stated: bool,
+}
+
+impl BrokerCapabilities {
+    /// What a broker that says nothing allows: the MQTT 5.0 defaults, as under 3.1.1.
+    pub fn defaults(protocol: ProtocolVersion) -> Self {
+        BrokerCapabilities {
+            protocol,
+            announced: protocol == ProtocolVersion::V5,
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+            wildcard_subscription_available: true,
+            shared_subscription_available: true,
+            subscription_identifiers_available: true,
+            maximum_packet_size: None,
+            topic_alias_maximum: 0,
+            receive_maximum: u16::MAX,
+            server_keep_alive: None,
+            stated: Vec::new(),
+        }
+    }
+
+    /// The capabilities an accepting CONNACK of a `protocol` connection states (its
+    /// properties; none in 3.1.1), the default for each one absent.
+    pub fn of(protocol: ProtocolVersion, ack: &ConnAck) -> Self {
+        let mut caps = Self::defaults(protocol);
+        if protocol != ProtocolVersion::V5 {
+            return caps;
+        }
+        for property in &ack.properties {
+            let id = property.id();
+            let known = match property {
+                Property::MaximumQoS(q) => {
+                    caps.maximum_qos = *q;
+                    true
+                }
+                Property::RetainAvailable(v) => {
+                    caps.retain_available = *v;
+                    true
+                }
+                Property::WildcardSubscriptionAvailable(v) => {
+                    caps.wildcard_subscription_available = *v;
+                    true
+                }
+                Property::SharedSubscriptionAvailable(v) => {
+                    caps.shared_subscription_available = *v;
+                    true
+                }
+                Property::SubscriptionIdentifierAvailable(v) => {
+                    caps.subscription_identifiers_available = *v;
+                    true
+                }
+                Property::MaximumPacketSize(v) => {
+                    caps.maximum_packet_size = Some(*v);
+                    true
+                }
+                Property::TopicAliasMaximum(v) => {
+                    caps.topic_alias_maximum = *v;
+                    true
+                }
+                Property::ReceiveMaximum(v) => {
+                    caps.receive_maximum = *v;
+                    true
+                }
+                Property::ServerKeepAlive(v) => {
+                    caps.server_keep_alive = Some(*v);
+                    true
+                }
+                _ => false,
+            };
+            if known && !caps.stated.contains(&id) {
+                caps.stated.push(id);
+            }
+        }
+        caps
+    }
+
+    /// Whether the CONNACK carried the property `id`.
+    pub fn stated(&self, id: PropertyId) -> bool {
+        self.stated.contains(&id)
+    }
+
+    /// The QoS to publish at when `wanted` is asked for: `wanted`, or the broker's Maximum QoS
+    /// if that is lower ([MQTT-3.2.2-11]).
+    pub fn cap_qos(&self, wanted: QoS) -> QoS {
+        wanted.min(self.maximum_qos)
+    }
+
+    /// Every capability as a line of the display, in a fixed order: Maximum QoS, Retain
+    /// Available, Wildcard Subscription Available, Shared Subscription Available, Maximum
+    /// Packet Size, Topic Alias Maximum, Receive Maximum, Server Keep Alive, Subscription
+    /// Identifiers Available.
+    pub fn rows(&self) -> Vec<CapabilityRow> {
+        let yes_no = |v: bool| if v { "yes" } else { "no" }.to_owned();
+        let row = |property, id, value| CapabilityRow {
+            property,
+            id,
+            value,
+            stated: self.stated(id),
+        };
+        vec![
+            row(
+                "Maximum QoS",
+                PropertyId::MaximumQoS,
+                self.maximum_qos.level().to_string(),
+            ),
+            row(
+                "Retain Available",
+                PropertyId::RetainAvailable,
+                yes_no(self.retain_available),
+            ),
+            row(
+                "Wildcard Subscription Available",
+                PropertyId::WildcardSubscriptionAvailable,
+                yes_no(self.wildcard_subscription_available),
+            ),
+            row(
+                "Shared Subscription Available",
+                PropertyId::SharedSubscriptionAvailable,
+                yes_no(self.shared_subscription_available),
+            ),
+            row(
+                "Maximum Packet Size",
+                PropertyId::MaximumPacketSize,
+                self.maximum_packet_size
+                    .map_or_else(|| "no limit".to_owned(), |m| format!("{m} bytes")),
+            ),
+            row(
+                "Topic Alias Maximum",
+                PropertyId::TopicAliasMaximum,
+                self.topic_alias_maximum.to_string(),
+            ),
+            row(
+                "Receive Maximum",
+                PropertyId::ReceiveMaximum,
+                self.receive_maximum.to_string(),
+            ),
+            row(
+                "Server Keep Alive",
+                PropertyId::ServerKeepAlive,
+                self.server_keep_alive
+                    .map_or_else(|| "ours".to_owned(), |s| format!("{s} s")),
+            ),
+            row(
+                "Subscription Identifiers Available",
+                PropertyId::SubscriptionIdentifierAvailable,
+                yes_no(self.subscription_identifiers_available),
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::tests::decode;
+    use crate::packet::{Packet, Properties, ReasonCode};
+
+    /// A 5.0 CONNACK decoded from its bytes, so the tests read the wire form.
+    fn decoded(bytes: &[u8], version: ProtocolVersion) -> ConnAck {
+        match decode(bytes, version).expect("a CONNACK") {
+            Packet::ConnAck(ack) => ack,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_v5_connack_s_properties_become_capabilities_and_the_rest_defaults() {
+        // 0x20, remaining 15: flags 0, reason 0, properties 12:
+        // 0x24 1 (Maximum QoS 1), 0x25 0 (Retain Available 0), 0x27 00 00 07 D0 (2000 bytes),
+        // 0x22 00 0A (Topic Alias Maximum 10).
+        let ack = decoded(
+            &[
+                0x20, 15, 0, 0, 12, 0x24, 1, 0x25, 0, 0x27, 0, 0, 0x07, 0xD0, 0x22, 0, 10,
+            ],
+            ProtocolVersion::V5,
+        );
+        let caps = BrokerCapabilities::of(ProtocolVersion::V5, &ack);
+        assert!(caps.announced);
+        assert_eq!(caps.maximum_qos, QoS::AtLeastOnce);
+        assert!(!caps.retain_available);
+        assert_eq!(caps.maximum_packet_size, Some(2000));
+        assert_eq!(caps.topic_alias_maximum, 10);
+        assert!(caps.wildcard_subscription_available && caps.shared_subscription_available);
+        assert_eq!(caps.receive_maximum, u16::MAX);
+        assert_eq!(caps.cap_qos(QoS::ExactlyOnce), QoS::AtLeastOnce);
+        assert_eq!(caps.cap_qos(QoS::AtMostOnce), QoS::AtMostOnce);
+        let rows = caps.rows();
+        let shown: Vec<_> = rows
+            .iter()
+            .map(|r| (r.property, r.value.as_str(), r.stated))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("Maximum QoS", "1", true),
+                ("Retain Available", "no", true),
+                ("Wildcard Subscription Available", "yes", false),
+                ("Shared Subscription Available", "yes", false),
+                ("Maximum Packet Size", "2000 bytes", true),
+                ("Topic Alias Maximum", "10", true),
+                ("Receive Maximum", "65535", false),
+                ("Server Keep Alive", "ours", false),
+                ("Subscription Identifiers Available", "yes", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_capability_property_is_read() {
+        let mut ack = ConnAck::new(false, ReasonCode::Success);
+        ack.properties = Properties::new()
+            .with(Property::WildcardSubscriptionAvailable(false))
+            .with(Property::SharedSubscriptionAvailable(false))
+            .with(Property::SubscriptionIdentifierAvailable(false))
+            .with(Property::ReceiveMaximum(20))
+            .with(Property::ServerKeepAlive(30))
+            .with(Property::MaximumQoS(QoS::AtMostOnce))
+            .with(Property::AssignedClientIdentifier("auto-1".into()));
+        let caps = BrokerCapabilities::of(ProtocolVersion::V5, &ack);
+        assert!(!caps.wildcard_subscription_available);
+        assert!(!caps.shared_subscription_available);
+        assert!(!caps.subscription_identifiers_available);
+        assert_eq!(caps.receive_maximum, 20);
+        assert_eq!(caps.server_keep_alive, Some(30));
+        assert_eq!(caps.maximum_qos, QoS::AtMostOnce);
+        assert_eq!(caps.rows().iter().filter(|r| r.stated).count(), 6);
+        assert!(caps.rows().iter().any(|r| r.value == "30 s"));
+    }
+
+    #[test]
+    fn a_3_1_1_connack_announces_nothing_and_everything_is_assumed() {
+        let ack = decoded(&[0x20, 2, 0, 0], ProtocolVersion::V311);
+        let caps = BrokerCapabilities::of(ProtocolVersion::V311, &ack);
+        assert!(!caps.announced);
+        assert_eq!(caps, BrokerCapabilities::defaults(ProtocolVersion::V311));
+        assert!(caps.rows().iter().all(|r| !r.stated));
+        assert_eq!(caps.maximum_qos, QoS::ExactlyOnce);
+    }
+}

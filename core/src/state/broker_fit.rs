@@ -1,0 +1,339 @@
+//! Settings the broker cannot honour: each setting of the page compared with what the broker's
+//! CONNACK says it can do ([`BrokerCapabilities`], MQTT 5.0 §3.2.2.3), and a warning naming the
+//! setting and the CONNACK property for each mismatch, instead of a silent failure.
+//!
+//! | setting | CONNACK property | what happens |
+//! |---|---|---|
+//! | `?qos=2` (or a topic's) | Maximum QoS below it | publishes go at the broker's maximum instead ([`BrokerCapabilities::cap_qos`]) |
+//! | `?payment_instances=` 2 or 3 | Shared Subscription Available 0 | the `$share/…` subscriptions are refused |
+//! | `?stock=`, the services' status and Last Wills | Retain Available 0 | retained messages are refused |
+//! | the wildcard filters the page follows | Wildcard Subscription Available 0 | those subscriptions are refused |
+//! | a message | Maximum Packet Size | that message is not sent ([`message_too_large`]) |
+//!
+//! Under MQTT 3.1.1 the CONNACK says nothing, so nothing is warned: the defaults are assumed.
+
+use broker_bridge::capabilities::BrokerCapabilities;
+use broker_bridge::QoS;
+
+use super::qos::{link_key, FlowQos};
+use super::State;
+use crate::services::dead_letter::DEADLETTER_FILTER;
+use crate::services::presence::STATUS_FILTER;
+use crate::services::{SagaStyle, ServiceId};
+
+/// One setting the broker cannot honour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityWarning {
+    /// The setting, as the link names it where it can: `?qos=2`, `?qos_orders=2`,
+    /// `?payment_instances=3`, `?stock=`, `retained status`, `wildcard subscriptions`, `message
+    /// size`.
+    pub setting: String,
+    /// The CONNACK property that rules it out, named as in the specification, e.g.
+    /// `Maximum QoS`.
+    pub property: &'static str,
+    /// The whole sentence for the page: the setting, the property's value, what the page does
+    /// about it and what the learner can do.
+    pub text: String,
+}
+
+/// What the page asks of the broker: the settings [`warnings`] checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerUse {
+    /// The QoS of each topic.
+    pub qos: FlowQos,
+    /// How many instances PaymentService runs (more than one share through `$share/…`).
+    pub payment_instances: u8,
+    /// Whether InventoryService keeps retained stock levels (`?stock=` set).
+    pub retained_stock: bool,
+    /// The filters with `+` or `#` the page's clients subscribe to.
+    pub wildcard_filters: Vec<String>,
+}
+
+impl BrokerUse {
+    /// What the page's current settings ask of the broker.
+    pub fn of(state: &State) -> Self {
+        BrokerUse {
+            qos: state.qos,
+            payment_instances: state.payment_instances,
+            retained_stock: !state.flow.stock.0.is_empty(),
+            wildcard_filters: wildcard_filters(state.flow.saga),
+        }
+    }
+}
+
+/// The wildcard filters the page's clients subscribe to under `style`: the services' own (the
+/// event store's `eventstore/orders/+`, the stock levels …), the page's `services/+/status`
+/// and `deadletter/+`; each once, in that order.
+pub fn wildcard_filters(style: SagaStyle) -> Vec<String> {
+    let mut filters: Vec<String> = Vec::new();
+    let services = ServiceId::ALL
+        .iter()
+        .flat_map(|s| s.subscriptions(style).iter().copied());
+    for filter in services.chain([STATUS_FILTER, DEADLETTER_FILTER]) {
+        if filter.contains(['+', '#']) && !filters.iter().any(|f| f == filter) {
+            filters.push(filter.to_owned());
+        }
+    }
+    filters
+}
+
+/// The warnings for `using` the broker whose CONNACK gave `caps`, in the order of the module's
+/// table; none under MQTT 3.1.1 (its CONNACK announces nothing).
+pub fn warnings(caps: &BrokerCapabilities, using: &BrokerUse) -> Vec<CapabilityWarning> {
+    let mut out = Vec::new();
+    if !caps.announced {
+        return out;
+    }
+    out.extend(qos_warning(caps.maximum_qos, &using.qos));
+    if using.payment_instances > 1 && !caps.shared_subscription_available {
+        let n = using.payment_instances;
+        out.push(CapabilityWarning {
+            setting: format!("?payment_instances={n}"),
+            property: "Shared Subscription Available",
+            text: format!(
+                "PaymentService runs {n} instances (?payment_instances={n}), which share its \
+                 work through a shared subscription ($share/…), but the broker's CONNACK says \
+                 Shared Subscription Available 0: it refuses them, and nothing reaches the \
+                 instances on those topics. Run one instance, or use a broker with shared \
+                 subscriptions."
+            ),
+        });
+    }
+    if !caps.retain_available {
+        let (setting, what) = if using.retained_stock {
+            (
+                "?stock=",
+                "InventoryService's retained stock levels (?stock=) and the services' retained \
+                 status and Last Wills",
+            )
+        } else {
+            (
+                "retained status",
+                "The services' retained status and Last Wills",
+            )
+        };
+        out.push(CapabilityWarning {
+            setting: setting.to_owned(),
+            property: "Retain Available",
+            text: format!(
+                "{what} need retained messages, but the broker's CONNACK says Retain Available \
+                 0: they are not sent (MQTT 5.0 [MQTT-3.2.2-14]), so a client that joins later \
+                 does not learn them."
+            ),
+        });
+    }
+    if !caps.wildcard_subscription_available && !using.wildcard_filters.is_empty() {
+        out.push(CapabilityWarning {
+            setting: "wildcard subscriptions".to_owned(),
+            property: "Wildcard Subscription Available",
+            text: format!(
+                "The page subscribes with wildcards ({}), but the broker's CONNACK says Wildcard \
+                 Subscription Available 0: it refuses those subscriptions, and what they follow \
+                 (the services' status, the event store, the dead letters) does not arrive.",
+                using.wildcard_filters.join(", ")
+            ),
+        });
+    }
+    out
+}
+
+/// Every warning the page shows now: [`warnings`] for its settings against the current
+/// broker's capabilities (none before a CONNACK), then the last message a limit kept from being
+/// sent.
+pub fn of_state(state: &State) -> Vec<CapabilityWarning> {
+    let mut out = state
+        .broker_capabilities
+        .as_ref()
+        .map(|caps| warnings(caps, &BrokerUse::of(state)))
+        .unwrap_or_default();
+    out.extend(state.capability_refusal.clone());
+    out
+}
+
+/// The QoS warning: every topic whose QoS is above the broker's Maximum QoS, named by its
+/// link parameter (`?qos=2` when all topics agree).
+fn qos_warning(maximum: QoS, qos: &FlowQos) -> Option<CapabilityWarning> {
+    let over: Vec<(&str, QoS)> = qos.iter().filter(|(_, q)| *q > maximum).collect();
+    let highest = over.iter().map(|(_, q)| *q).max()?;
+    let setting = match qos.uniform_level() {
+        Some(q) => format!("?qos={}", q.level()),
+        None => over
+            .iter()
+            .map(|(topic, q)| format!("?{}={}", link_key(topic), q.level()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let max = maximum.level();
+    Some(CapabilityWarning {
+        text: format!(
+            "QoS {} is chosen ({setting}), but the broker's CONNACK says Maximum QoS {max}: the \
+             services publish at QoS {max} instead, since a client must not send a QoS above it \
+             (MQTT 5.0 §3.2.2.3.4, [MQTT-3.2.2-11]). Subscriptions still ask for QoS {}; the \
+             broker grants at most {max}.",
+            highest.level(),
+            highest.level()
+        ),
+        setting,
+        property: "Maximum QoS",
+    })
+}
+
+/// The warning for a message of `size` bytes to `topic` that was not sent because the broker's
+/// Maximum Packet Size is `max` bytes (MQTT 5.0 §3.2.2.3.6, [MQTT-3.2.2-15]).
+pub fn message_too_large(topic: &str, size: usize, max: usize) -> CapabilityWarning {
+    CapabilityWarning {
+        setting: "message size".to_owned(),
+        property: "Maximum Packet Size",
+        text: format!(
+            "A message to {topic} is {size} bytes as a PUBLISH, but the broker's CONNACK says \
+             Maximum Packet Size {max} bytes: it was not sent (MQTT 5.0 [MQTT-3.2.2-15]). \
+             Order fewer items, or raise the broker's limit (Mosquitto: max_packet_size)."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_bridge::packet::{ConnAck, Property, ReasonCode};
+    use broker_bridge::ProtocolVersion;
+
+    fn caps(properties: &[Property]) -> BrokerCapabilities {
+        let mut ack = ConnAck::new(false, ReasonCode::Success);
+        for p in properties {
+            ack.properties.add(p.clone());
+        }
+        BrokerCapabilities::of(ProtocolVersion::V5, &ack)
+    }
+
+    fn using(qos: QoS) -> BrokerUse {
+        BrokerUse {
+            qos: FlowQos::uniform(qos),
+            payment_instances: 1,
+            retained_stock: false,
+            wildcard_filters: wildcard_filters(SagaStyle::Parallel),
+        }
+    }
+
+    fn properties(warnings: &[CapabilityWarning]) -> Vec<&'static str> {
+        warnings.iter().map(|w| w.property).collect()
+    }
+
+    #[test]
+    fn a_broker_that_allows_everything_warns_of_nothing() {
+        let mut everything = using(QoS::ExactlyOnce);
+        everything.payment_instances = 3;
+        everything.retained_stock = true;
+        assert_eq!(warnings(&caps(&[]), &everything), []);
+    }
+
+    #[test]
+    fn qos_2_on_a_broker_of_maximum_qos_1_names_the_setting_and_the_property() {
+        let broker = caps(&[Property::MaximumQoS(QoS::AtLeastOnce)]);
+        let found = warnings(&broker, &using(QoS::ExactlyOnce));
+        assert_eq!(properties(&found), ["Maximum QoS"]);
+        assert_eq!(found[0].setting, "?qos=2");
+        assert!(found[0].text.contains("Maximum QoS 1"), "{}", found[0].text);
+        assert!(
+            found[0].text.contains("publish at QoS 1"),
+            "{}",
+            found[0].text
+        );
+        // QoS 1 fits: no warning.
+        assert_eq!(warnings(&broker, &using(QoS::AtLeastOnce)), []);
+        // One topic at 2: named by its own parameter.
+        let mixed = BrokerUse {
+            qos: FlowQos::uniform(QoS::AtLeastOnce).with("payments/processed", QoS::ExactlyOnce),
+            ..using(QoS::AtLeastOnce)
+        };
+        let found = warnings(&broker, &mixed);
+        assert_eq!(found[0].setting, "?qos_payments=2");
+        // Maximum QoS 0 catches QoS 1 too.
+        let strict = caps(&[Property::MaximumQoS(QoS::AtMostOnce)]);
+        assert!(warnings(&strict, &using(QoS::AtLeastOnce))[0]
+            .text
+            .contains("Maximum QoS 0"));
+    }
+
+    #[test]
+    fn competing_consumers_without_shared_subscriptions_are_warned_of() {
+        let broker = caps(&[Property::SharedSubscriptionAvailable(false)]);
+        let mut three = using(QoS::AtLeastOnce);
+        assert_eq!(warnings(&broker, &three), [], "one instance shares nothing");
+        three.payment_instances = 3;
+        let found = warnings(&broker, &three);
+        assert_eq!(properties(&found), ["Shared Subscription Available"]);
+        assert_eq!(found[0].setting, "?payment_instances=3");
+        assert!(found[0].text.contains("Shared Subscription Available 0"));
+    }
+
+    #[test]
+    fn retained_stock_and_wildcards_the_broker_lacks_are_warned_of() {
+        let broker = caps(&[
+            Property::RetainAvailable(false),
+            Property::WildcardSubscriptionAvailable(false),
+        ]);
+        let mut stocked = using(QoS::AtLeastOnce);
+        stocked.retained_stock = true;
+        let found = warnings(&broker, &stocked);
+        assert_eq!(
+            properties(&found),
+            ["Retain Available", "Wildcard Subscription Available"]
+        );
+        assert_eq!(found[0].setting, "?stock=");
+        assert!(found[0].text.contains("Retain Available 0"));
+        assert!(
+            found[1].text.contains("services/+/status"),
+            "{}",
+            found[1].text
+        );
+        assert_eq!(
+            warnings(&broker, &using(QoS::AtLeastOnce))[0].setting,
+            "retained status"
+        );
+    }
+
+    #[test]
+    fn under_3_1_1_nothing_is_known_so_nothing_is_warned() {
+        let ack = ConnAck::new(false, ReasonCode::Success);
+        let broker = BrokerCapabilities::of(ProtocolVersion::V311, &ack);
+        let mut all = using(QoS::ExactlyOnce);
+        all.payment_instances = 3;
+        assert_eq!(warnings(&broker, &all), []);
+    }
+
+    #[test]
+    fn the_page_s_wildcard_filters_are_found_from_the_services_subscriptions() {
+        let filters = wildcard_filters(SagaStyle::Parallel);
+        assert!(filters.contains(&STATUS_FILTER.to_owned()));
+        assert!(filters.contains(&DEADLETTER_FILTER.to_owned()));
+        assert!(filters.iter().all(|f| f.contains(['+', '#'])));
+    }
+
+    #[test]
+    fn the_page_s_warnings_follow_its_state() {
+        use crate::state::Action;
+        let mut state = State::new("ws://h:9001/mqtt".into(), None, "t");
+        state.qos = FlowQos::uniform(QoS::ExactlyOnce);
+        assert_eq!(of_state(&state), [], "no CONNACK yet");
+        let broker = caps(&[Property::MaximumQoS(QoS::AtLeastOnce)]);
+        state.apply(Action::BrokerCapabilities(broker));
+        assert_eq!(properties(&of_state(&state)), ["Maximum QoS"]);
+        state.apply(Action::CapabilityRefused(message_too_large("t", 9, 8)));
+        assert_eq!(
+            properties(&of_state(&state)),
+            ["Maximum QoS", "Maximum Packet Size"]
+        );
+        // Another broker: nothing known until its CONNACK.
+        state.apply(Action::BrokerChanged("ws://other:8083/mqtt".into()));
+        assert_eq!(of_state(&state), []);
+        assert_eq!(state.broker_capabilities, None);
+    }
+
+    #[test]
+    fn a_message_too_large_names_the_size_and_the_limit() {
+        let w = message_too_large("orders/created", 3000, 2000);
+        assert_eq!(w.property, "Maximum Packet Size");
+        assert!(w.text.contains("3000 bytes") && w.text.contains("Maximum Packet Size 2000"));
+    }
+}

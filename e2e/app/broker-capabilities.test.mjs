@@ -1,0 +1,185 @@
+// Any broker: whole broker URLs with a path (Mosquitto ignores it, aedes served at /mqtt needs
+// it), the advice when nothing answers MQTT at the path given, and what the broker can do as
+// its CONNACK says, with a warning for a setting it cannot honour (QoS 2 on Mosquitto with
+// max_qos 1: the services publish at QoS 1, and an order still completes).
+//
+//   node --test e2e/app/broker-capabilities.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import mqtt from 'mqtt';
+
+import {
+  CONNECT_TIMEOUT_MS,
+  FLOW_TIMEOUT_MS,
+  escapeRegExp,
+  placeSeedOrderAndExpectFlow,
+  waitForStates,
+} from '../lib/app-page.mjs';
+import { startAedes } from '../lib/aedes.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
+
+const linkTo = (url, params = '') => `/?broker=${encodeURIComponent(url)}${params}`;
+
+/** The page's capability rows: { 'maximum-qos': { value, stated } … }. */
+const capabilities = (page) =>
+  page.$$eval('[data-testid="capability"]', (rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.property, { value: r.firstChild.textContent.trim(), stated: r.dataset.stated === 'true' }])),
+  );
+
+const warnings = (page) =>
+  page.$$eval('[data-testid="capability-warning"]', (ws) => ws.map((w) => ({ property: w.dataset.property, text: w.textContent })));
+
+/** An independent MQTT.js client of `topic` at QoS 2 over plain TCP: the QoS each message came at. */
+async function qosWitness(tcpPort, topic) {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, { clientId: `e2e-qos-${Date.now()}`, reconnectPeriod: 0 });
+  const seen = [];
+  client.on('message', (t, payload, packet) => seen.push({ topic: t, payload: payload.toString(), qos: packet.qos }));
+  await client.subscribeAsync(topic, { qos: 2 });
+  return {
+    waitFor: (text, timeout) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = seen.find((m) => m.payload.includes(text));
+          if (!found) return;
+          clearTimeout(timer);
+          client.off('message', check);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          client.off('message', check);
+          reject(new Error(`no message on ${topic} holding ${text} within ${timeout} ms`));
+        }, timeout);
+        client.on('message', check);
+        check();
+      }),
+    close: () => client.endAsync(),
+  };
+}
+
+describeApp('broker URLs and capabilities', () => {
+  it('Mosquitto with max_qos 1, MQTT 5 and ?qos=2: capabilities shown, the QoS warned of, the order completes at QoS 1', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // max_qos is a listener option in Mosquitto 2.0.11: written after the websockets listener,
+    // it limits the page's listener; the TCP listener of the witnesses keeps QoS 2.
+    const limited = await startBroker({ settings: { max_qos: 1 } });
+    setLateBroker(limited);
+    try {
+      await withApp(t, linkTo(limited.wsUrl, '&mqtt=5&qos=2'), async ({ page }) => {
+        const ids = await waitReady(page, limited);
+        await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="true"]');
+        const caps = await capabilities(page);
+        assert.deepEqual(caps['maximum-qos'], { value: '1', stated: true }, 'Maximum QoS 1, stated in CONNACK');
+        assert.equal(caps['retain-available'].value, 'yes');
+        assert.equal(caps['shared-subscription-available'].value, 'yes');
+        // Mosquitto states its Receive Maximum (max_inflight_messages 20) and Topic Alias Maximum (10).
+        assert.deepEqual(caps['receive-maximum'], { value: '20', stated: true });
+        assert.deepEqual(caps['topic-alias-maximum'], { value: '10', stated: true });
+        const found = await warnings(page);
+        assert.equal(found.length, 1, JSON.stringify(found));
+        assert.equal(found[0].property, 'maximum-qos');
+        assert.match(found[0].text, /\?qos=2/);
+        assert.match(found[0].text, /Maximum QoS 1/);
+
+        const atQos = await qosWitness(limited.tcpPort, 'orders/created');
+        const witness = await startWitness({ tcpPort: limited.tcpPort, protocolVersion: 5 });
+        try {
+          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+          const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
+          assert.equal(created.qos, 1, 'a QoS 2 subscriber gets the order at QoS 1: it was published at 1');
+          await limited.waitForLog(
+            new RegExp(`Received PUBLISH from ${escapeRegExp(ids.order)} \\(d0, q1, r0, m\\d+, 'orders/created'`),
+            5_000,
+          );
+          assert.doesNotMatch(limited.log(), new RegExp(`Received PUBLISH from eda-\\S+ \\(d\\d, q2`), 'no client published at QoS 2');
+        } finally {
+          await witness.close();
+          await atQos.close();
+        }
+      });
+    } finally {
+      await limited.stop();
+      setLateBroker(null);
+    }
+  });
+
+  it('MQTT 3.1.1: the CONNACK carries no capabilities, the defaults are assumed, and ?qos=2 is not warned of', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, linkTo(broker.wsUrl, '&qos=2'), async ({ page }) => {
+      await waitReady(page);
+      await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="false"]');
+      assert.match(await page.textContent('[data-testid="capabilities-note"]'), /3\.1\.1.*carries none/s);
+      const caps = await capabilities(page);
+      assert.deepEqual(caps['maximum-qos'], { value: '2', stated: false });
+      assert.deepEqual(await warnings(page), []);
+    }));
+
+  it('Mosquitto at a URL with a path and a query string (it ignores both): connects, keeps the URL in the link, an order completes', { timeout: CASE_TIMEOUT_MS }, (t) => {
+    const url = `${broker.wsUrl}/mqtt?tenant=a&x=1`;
+    return withApp(t, linkTo(url), async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#broker-url'), url, 'the broker field shows the whole URL');
+      await page.selectOption('#mqtt-version', '5'); // a setting changed: the address is written again
+      await waitReady(page);
+      assert.equal(new URL(page.url()).searchParams.get('broker'), url, 'the address keeps the path and query');
+      const witness = await startWitness({ tcpPort: broker.tcpPort, protocolVersion: 5 });
+      try {
+        await placeSeedOrderAndExpectFlow(page, witness);
+      } finally {
+        await witness.close();
+      }
+    });
+  });
+
+  it('aedes serving MQTT at /mqtt: the page connects with the path, and an order completes; reloaded from its link, it connects again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const aedes = await startAedes({ wsPath: '/mqtt' });
+    setLateBroker(aedes);
+    try {
+      assert.ok(aedes.wsUrl.endsWith('/mqtt'));
+      await withApp(t, linkTo(aedes.wsUrl), async ({ page }) => {
+        await waitForStates(page, 'connected');
+        await aedes.waitForLog(/^subscribe eda-\S+-payment .*orders\/created@/m, 10_000);
+        await aedes.waitForLog(/^subscribe eda-\S+-inventory .*orders\/created@/m, 10_000);
+        const witness = await startWitness({ tcpPort: aedes.tcpPort });
+        try {
+          await placeSeedOrderAndExpectFlow(page, witness);
+        } finally {
+          await witness.close();
+        }
+        await page.reload();
+        await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+        assert.equal(await page.inputValue('#broker-url'), aedes.wsUrl);
+        assert.doesNotMatch(aedes.log(), /upgrade refused/, 'every upgrade was at /mqtt');
+      });
+    } finally {
+      await aedes.stop();
+      setLateBroker(null);
+    }
+  });
+
+  it('aedes at /mqtt, the URL without the path: the page says nothing answered MQTT there and names the usual paths', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const aedes = await startAedes({ wsPath: '/mqtt' });
+    setLateBroker(aedes);
+    const bare = `ws://127.0.0.1:${aedes.wsPort}`;
+    try {
+      await withApp(t, linkTo(bare), async ({ page }) => {
+        const help = page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]');
+        await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        await aedes.waitForLog(/^upgrade refused at \/$/m, 5_000);
+        const advice = await page.textContent('[data-testid="broker-path-help"]');
+        assert.match(advice, /nothing answered MQTT over WebSocket without a path/);
+        assert.match(advice, /EMQX, HiveMQ, VerneMQ and NanoMQ use \/mqtt/);
+        assert.match(advice, /RabbitMQ \/ws/);
+        // The learner adds the path in the broker field: the services connect.
+        await page.fill('#broker-url', aedes.wsUrl);
+        await page.click('[data-testid="apply-broker"]');
+        await waitForStates(page, 'connected');
+        assert.equal(await page.locator('[data-testid="broker-help"]').count(), 0);
+      });
+    } finally {
+      await aedes.stop();
+      setLateBroker(null);
+    }
+  });
+});
