@@ -16,7 +16,7 @@ import { deliveredTopics, messagesOf, placeOrder, waitForRow, watchEveryTopic } 
 const orderRows = (page) => page.locator('[data-testid="orders-panel"] [data-testid="order-row"]').count();
 
 describeApp('topic namespace', () => {
-  it('two pages with ?ns=a and ?ns=b on one broker: an order placed in A (PaymentService's two instances sharing $share/<group>/a/…) completes in A under a/…, and B\'s services never see it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('two pages with ?ns=a and ?ns=b on one broker: an order placed in A (PaymentService\'s two instances sharing $share/<group>/a/…) completes in A under a/…, and B\'s services never see it', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&ns=a&payment_instances=2`, async ({ page }) => {
       const ids = await waitReady(page);
       const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}&ns=b`);
@@ -53,6 +53,9 @@ describeApp('topic namespace', () => {
         assert.ok(rowTopics.length > 0 && rowTopics.every((tp) => tp.startsWith('a/')), `the inspector's PUBLISH rows: ${rowTopics.join(', ')}`);
         await page.click('[data-testid="show-mermaid"]');
         assert.match(await page.inputValue('[data-testid="mermaid-text"]'), /OrderService->>Broker: \[\+\d+ ms\] PUBLISH a\/orders\/created /);
+
+        // PaymentService's instances share their work under the namespace too.
+        assert.match(broker.log(), new RegExp(`^\\d+: ${ids.payment} 1 \\$share/[^/ ]+/a/orders/created$`, 'm'), 'a shared subscription under a/');
 
         // B: its services were delivered nothing of a/, its Orders panel is empty, and neither page
         // takes the other for a second set of consumers.
