@@ -73,11 +73,11 @@ describeApp('recording', () => {
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'future.json',
         mimeType: 'application/json',
-        buffer: Buffer.from('{"format":"eda-playground-recording","version":3,"packets":[]}'),
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":4,"packets":[]}'),
       });
       const error = page.locator('[data-testid="recording-error"]');
       await error.waitFor({ state: 'visible' });
-      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 3\)/);
+      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 4\)/);
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'ancient.json',
         mimeType: 'application/json',

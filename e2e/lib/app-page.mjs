@@ -149,7 +149,13 @@ export async function waitReady(page, onBroker) {
     assert.equal(ids[instance], ids.payment.replace(/-payment$/, `-${instance}`), `client id of ${instance}`);
   }
   const style = await sagaStyle(page);
-  const wanted = { ...SUBSCRIPTIONS[style], ...Object.fromEntries(extra.map((i) => [i, SUBSCRIPTIONS[style].payment])) };
+  // Under a topic namespace (?ns=, shown by the broker bar) every filter carries it.
+  const namespace = await page.evaluate(() => document.querySelector('[data-testid="namespace"]')?.dataset.namespace ?? null);
+  const under = (topics) => (namespace ? topics.map((t) => `${namespace}/${t}`) : topics);
+  const wanted = Object.fromEntries(
+    Object.entries({ ...SUBSCRIPTIONS[style], ...Object.fromEntries(extra.map((i) => [i, SUBSCRIPTIONS[style].payment])) })
+      .map(([service, topics]) => [service, under(topics)]),
+  );
   for (const [service, topics] of Object.entries(wanted)) {
     const line = new RegExp(`^\\d+: ${escapeRegExp(ids[service])} [012] (\\S+)$`, 'gm');
     await onBroker

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use crate::SharedTrace;
+use eda_core::domain::namespace::Namespace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
 use eda_core::services::acl::OUTSIDE_ACL;
@@ -87,6 +88,9 @@ pub struct Runtime {
     credentials: Credentials,
     /// The packet id of the least-privilege demonstration's publish, awaiting its answer.
     acl_probe: Cell<Option<u16>>,
+    /// The topic namespace every topic travels under (`?ns=`): put on each topic published and
+    /// filter subscribed, taken off each topic received.
+    namespace: Namespace,
     report: Report,
     trace: SharedTrace,
     /// Keeps OrderService's events in the tab's database as they are appended.
@@ -116,6 +120,8 @@ pub struct Connection<'a> {
     pub payment_instances: u8,
     /// Who each client signs in as (page-wide, or a service's own); kept in memory only.
     pub credentials: &'a Credentials,
+    /// The topic namespace (`?ns=`), none for the seed's topics.
+    pub namespace: &'a Namespace,
 }
 
 /// What a runtime hands to the next ([`Runtime::shut_down`], [`Runtime::start`]): the
@@ -185,6 +191,7 @@ impl Runtime {
             session,
             payment_instances,
             credentials,
+            namespace,
         } = connection;
         let report: Report = Rc::new(report);
         let Handover { flow, kept, keeper } = handover;
@@ -208,16 +215,17 @@ impl Runtime {
             let clients = instances
                 .iter()
                 .map(|&instance| {
-                    let mut options = service_options(session_tag, instance, protocol, session);
+                    let mut options =
+                        service_options(session_tag, instance, protocol, session, namespace);
                     sign_in(&mut options, credentials.for_service(instance.service));
                     let client = connect(weak, instance, options, url, &report);
                     let wanted = filters(instance.service, style, payment_instances, session_tag);
-                    subscribe(instance, &client, &wanted, qos, &report);
+                    subscribe(instance, &client, &wanted, qos, namespace, &report);
                     (instance, client)
                 })
                 .collect();
             let monitor = {
-                let weak = weak.clone();
+                let (weak, ns) = (weak.clone(), namespace.clone());
                 let mut options = Options::new(format!("eda-{session_tag}-monitor"));
                 options.protocol = protocol;
                 sign_in(&mut options, credentials.page());
@@ -227,8 +235,9 @@ impl Runtime {
                     };
                     match event {
                         ClientEvent::Session(Event::Message(message)) => {
+                            let topic = ns.strip(&message.topic).unwrap_or_default();
                             if let Some((instance, presence)) =
-                                Presence::decode(&message.topic, &message.payload)
+                                Presence::decode(topic, &message.payload)
                             {
                                 runtime.met(&presence);
                                 runtime.tell(Action::PresenceSeen(
@@ -244,7 +253,8 @@ impl Runtime {
                         _ => {}
                     }
                 });
-                if let Err(e) = monitor.subscribe(&[(STATUS_FILTER, QoS::AtLeastOnce)]) {
+                let status_filter = namespace.wire(STATUS_FILTER);
+                if let Err(e) = monitor.subscribe(&[(&status_filter, QoS::AtLeastOnce)]) {
                     report(Action::Logged(
                         ServiceId::Notification,
                         problem("subscribe", format!("the status monitor: {e}")),
@@ -271,6 +281,7 @@ impl Runtime {
                 protocol,
                 credentials: credentials.clone(),
                 acl_probe: Cell::new(None),
+                namespace: namespace.clone(),
                 report,
                 trace,
                 keeper,
@@ -346,12 +357,26 @@ impl Runtime {
         if let Some(event) = restarted {
             self.record(instance.service, event);
         }
-        let mut options = service_options(&self.session_tag, instance, self.protocol, self.session);
+        let mut options = service_options(
+            &self.session_tag,
+            instance,
+            self.protocol,
+            self.session,
+            &self.namespace,
+        );
         sign_in(&mut options, self.credentials.for_service(instance.service));
         let weak = Rc::downgrade(self);
         let client = connect(&weak, instance, options, &url, &self.report);
         let wanted = self.filters_of(instance.service);
-        subscribe(instance, &client, &wanted, self.qos.get(), &self.report);
+        let qos = self.qos.get();
+        subscribe(
+            instance,
+            &client,
+            &wanted,
+            qos,
+            &self.namespace,
+            &self.report,
+        );
         self.publish_kept(instance, &client);
         if let Some(slot) = self
             .clients
@@ -462,12 +487,22 @@ impl Runtime {
                 .filter(|f| !wanted.contains(f))
                 .collect();
             if !gone.is_empty() {
+                let gone: Vec<String> =
+                    gone.iter().map(|f| self.namespace.wire_filter(f)).collect();
                 let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
                 if let Err(e) = client.unsubscribe(&gone) {
                     self.log(service, problem("unsubscribe", e.to_string()));
                 }
             }
-            subscribe(*instance, client, &wanted, self.qos.get(), &self.report);
+            let qos = self.qos.get();
+            subscribe(
+                *instance,
+                client,
+                &wanted,
+                qos,
+                &self.namespace,
+                &self.report,
+            );
         }
         self.tell(Action::StyleWaiting(None));
     }
@@ -535,13 +570,15 @@ impl Runtime {
         for (instance, client) in self.clients.borrow().iter() {
             // Its DISCONNECT discards the Will: say on purpose that it stopped.
             let stopped = Presence::stopped(instance.service, &client.client_id());
-            let _ = client.publish_with(status_request(*instance, &stopped));
+            let _ = client.publish_with(status_request(*instance, &stopped, &self.namespace));
             if instance.service == ServiceId::Payment {
                 // The next runtime may subscribe otherwise under the same client id: a kept
                 // session would still hold a plain subscription (every message, beside the
                 // group's share), and an instance not coming back would keep its place in the
                 // group (Mosquitto queues a share for a member whose session outlives it).
                 let mine = self.filters_of(ServiceId::Payment);
+                let mine: Vec<String> =
+                    mine.iter().map(|f| self.namespace.wire_filter(f)).collect();
                 let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
                 let _ = client.unsubscribe(&mine);
             }
@@ -560,7 +597,8 @@ impl Runtime {
     /// clears it) with `instance`'s client, at `qos`.
     fn retain(&self, instance: Instance, update: &StockUpdate, qos: QoS) -> Result<(), String> {
         let qos = self.capped(instance, qos);
-        let request = PublishRequest::new(update.topic(), update.payload(), qos).retained(true);
+        let topic = self.namespace.wire(&update.topic());
+        let request = PublishRequest::new(topic, update.payload(), qos).retained(true);
         self.client(instance)
             .publish_with(request)
             .map(|_| ())
@@ -571,7 +609,8 @@ impl Runtime {
     /// (QoS 1, for the read side and anyone watching), and kept in the page's copy of the
     /// store (the Event store panel).
     fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
-        let request = PublishRequest::new(event.topic(), event.to_json(), QoS::AtLeastOnce);
+        let topic = self.namespace.wire(&event.topic());
+        let request = PublishRequest::new(topic, event.to_json(), QoS::AtLeastOnce);
         if let Err(e) = self.client(instance).publish_with(request) {
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
@@ -630,7 +669,8 @@ impl Runtime {
     /// reported to the page as well as refused.
     fn publish(self: &Rc<Self>, instance: Instance, event: &DomainEvent) -> Result<(), String> {
         let qos = self.capped(instance, self.qos.get().of(event.topic()));
-        let mut request = PublishRequest::new(event.topic(), event.to_json(), qos);
+        let topic = self.namespace.wire(event.topic());
+        let mut request = PublishRequest::new(topic, event.to_json(), qos);
         if self.protocol == ProtocolVersion::V5 {
             request = request.with_user_property(
                 eda_core::config::CORRELATION_PROPERTY,
@@ -662,7 +702,14 @@ impl Runtime {
         self.qos.set(qos);
         for (instance, client) in self.clients.borrow().iter() {
             let wanted = self.filters_of(instance.service);
-            subscribe(*instance, client, &wanted, qos, &self.report);
+            subscribe(
+                *instance,
+                client,
+                &wanted,
+                qos,
+                &self.namespace,
+                &self.report,
+            );
         }
     }
 
@@ -713,7 +760,11 @@ impl Runtime {
             return Err(format!("{service} is crashed: restart it first"));
         }
         let payload = format!("{{\"probe\":\"least privilege: {service} publishing on {topic}\"}}");
-        let request = PublishRequest::new(topic, payload.into_bytes(), QoS::AtLeastOnce);
+        let request = PublishRequest::new(
+            self.namespace.wire(topic),
+            payload.into_bytes(),
+            QoS::AtLeastOnce,
+        );
         match self.client(service.into()).publish_with(request) {
             Ok(broker_bridge::Publishing::Sent { packet_id }) => {
                 self.acl_probe.set(packet_id);
@@ -823,20 +874,27 @@ impl Runtime {
                 self.tell(Action::Link(instance, link));
             }
             ClientEvent::Session(Event::Message(message)) => {
+                // Every filter is under the namespace: a topic outside it is no message of ours.
+                let Some(topic) = self.namespace.strip(&message.topic) else {
+                    return;
+                };
                 let correlation = message
                     .properties
                     .user_property(eda_core::config::CORRELATION_PROPERTY)
                     .map(str::to_owned);
-                self.on_message(
-                    instance,
-                    &message.topic,
-                    message.qos,
-                    correlation,
-                    &message.payload,
-                )
+                self.on_message(instance, topic, message.qos, correlation, &message.payload)
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
-                let answers = filters.iter().map(|(f, _)| f.clone()).zip(granted.clone());
+                // The flow's filters, as the badges and the flow diagram name them.
+                let flow_filter = |f: &String| {
+                    self.namespace
+                        .strip_filter(f)
+                        .map_or_else(|| f.clone(), Into::into)
+                };
+                let answers = filters
+                    .iter()
+                    .map(|(f, _)| flow_filter(f))
+                    .zip(granted.clone());
                 self.record(service, ServiceEvent::Subscribed(answers.collect()));
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if !code.is_failure() {
@@ -919,7 +977,8 @@ impl Runtime {
         let client = self.client(instance);
         if let Some(now) = wall_clock() {
             let online = Presence::online(instance.service, &client.client_id(), now);
-            if let Err(e) = client.publish_with(status_request(instance, &online)) {
+            let request = status_request(instance, &online, &self.namespace);
+            if let Err(e) = client.publish_with(request) {
                 self.log(instance.service, problem("status", e.to_string()));
             }
         }
@@ -965,8 +1024,8 @@ impl Runtime {
                 continue;
             }
             let online = Presence::online(instance.service, &client.client_id(), now);
-            let request =
-                PublishRequest::new(status_topic(*instance), online.to_json(), QoS::AtMostOnce);
+            let topic = self.namespace.wire(&status_topic(*instance));
+            let request = PublishRequest::new(topic, online.to_json(), QoS::AtMostOnce);
             let _ = client.publish_with(request);
         }
     }
@@ -1076,7 +1135,7 @@ impl Runtime {
             (Err(r), Some(Step::DeadLetter)) => Outcome::Rejected(format!(
                 "{} (attempt {attempt}; sent to {})",
                 r.reason,
-                deadletter_topic(service)
+                self.namespace.wire(&deadletter_topic(service))
             )),
             (Err(r), _) => Outcome::Rejected(r.reason.clone()),
         };
@@ -1142,7 +1201,7 @@ impl Runtime {
             failed_at: now,
         };
         let request = PublishRequest::new(
-            deadletter_topic(service),
+            self.namespace.wire(&deadletter_topic(service)),
             letter.to_json(),
             QoS::AtLeastOnce,
         );
@@ -1163,7 +1222,8 @@ impl Runtime {
             return Err(format!("{service} is crashed: restart it first"));
         }
         let qos = self.capped(service.into(), self.qos.get().of(topic));
-        let request = PublishRequest::new(topic, payload, qos);
+        let wire = self.namespace.wire(topic);
+        let request = PublishRequest::new(wire, payload, qos);
         self.client(service.into())
             .publish_with(request)
             .map(|_| ())
@@ -1320,6 +1380,7 @@ fn service_options(
     instance: Instance,
     protocol: ProtocolVersion,
     session: SessionMode,
+    namespace: &Namespace,
 ) -> Options {
     let (service, id) = (instance.service, instance.client_id(session_tag));
     let mut options = Options::new(id.clone());
@@ -1330,7 +1391,8 @@ fn service_options(
         options.session_expiry = Some(SESSION_EXPIRY);
     }
     let will = Presence::will(service, &id);
-    let mut last_will = LastWill::new(status_topic(instance), will.to_json(), QoS::AtLeastOnce);
+    let topic = namespace.wire(&status_topic(instance));
+    let mut last_will = LastWill::new(topic, will.to_json(), QoS::AtLeastOnce);
     last_will.retain = true;
     options.will = Some(last_will);
     options
@@ -1348,8 +1410,13 @@ const SESSION_EXPIRY: std::time::Duration = std::time::Duration::from_secs(3600)
 /// A retained status message of `service`, at QoS 0: the broker keeps it all the same, and an
 /// acknowledgement would make every new connection look healthy at once (the reconnect delay
 /// starts over only for a connection that carried the flow's traffic).
-fn status_request(instance: Instance, presence: &Presence) -> PublishRequest {
-    PublishRequest::new(status_topic(instance), presence.to_json(), QoS::AtMostOnce).retained(true)
+fn status_request(
+    instance: Instance,
+    presence: &Presence,
+    namespace: &Namespace,
+) -> PublishRequest {
+    let topic = namespace.wire(&status_topic(instance));
+    PublishRequest::new(topic, presence.to_json(), QoS::AtMostOnce).retained(true)
 }
 
 /// A client for `instance` that reports to the runtime behind `weak`.
@@ -1371,23 +1438,25 @@ fn connect(
     })
 }
 
-/// Subscribes `instance`'s client to `filters`, each at the QoS of its topic (a shared
-/// subscription's, its filter's). The session remembers them and makes them again on every new
-/// connection.
+/// Subscribes `instance`'s client to `filters` (the flow's, put under `namespace` on the wire),
+/// each at the QoS of its topic (a shared subscription's, its filter's). The session remembers
+/// them and makes them again on every new connection.
 fn subscribe(
     instance: Instance,
     client: &Client,
     filters: &[String],
     qos: FlowQos,
+    namespace: &Namespace,
     report: &Report,
 ) {
-    let topics: Vec<_> = filters
+    let wired: Vec<(String, QoS)> = filters
         .iter()
         .map(|f| {
             let topic = broker_bridge::topic::shared_parts(f).map_or(f.as_str(), |(_, t)| t);
-            (f.as_str(), qos.of(topic))
+            (namespace.wire_filter(f), qos.of(topic))
         })
         .collect();
+    let topics: Vec<(&str, QoS)> = wired.iter().map(|(f, q)| (f.as_str(), *q)).collect();
     if topics.is_empty() {
         return;
     }

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod money;
+pub mod namespace;
 pub mod order;
 pub mod order_form;
 pub mod timestamp;

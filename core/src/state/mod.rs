@@ -18,8 +18,10 @@ use crate::trace::playback::Speed;
 
 pub mod broker_fit;
 mod broker_log;
+mod other_pages;
 mod qos;
 pub mod query;
+pub use other_pages::other_pages_warning;
 pub use qos::*;
 pub use query::{Panel, Setting};
 
@@ -209,6 +211,10 @@ pub struct State {
     /// Why `?payment_instances=` was not used, or why the instances cannot share the work (the
     /// broker refused the shared subscription).
     pub instances_error: Option<String>,
+    /// The topic namespace every topic travels under (`?ns=`); none by default.
+    pub namespace: crate::domain::namespace::Namespace,
+    /// Why a `?ns=` in the link was not used (the page then runs without a namespace).
+    pub namespace_error: Option<String>,
     /// Query parameters of the link the page does not know.
     pub link_notice: Option<String>,
     pub services: Vec<ServiceView>,
@@ -325,6 +331,8 @@ impl State {
             uncounted: Default::default(),
             payment_instances: 1,
             instances_error: None,
+            namespace: Default::default(),
+            namespace_error: None,
             link_notice: None,
             services,
             notifications: VecDeque::new(),

@@ -21,6 +21,7 @@
 //! | `payment_instances` | 1 to 3: PaymentService's instances, sharing its work through a shared subscription | 1 |
 //! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
 //! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
+//! | `ns` | a topic namespace, `class-7` or `school/class-7`: every topic under it (see [`crate::domain::namespace`]) | none: the seed's topics |
 //!
 //! [`State::from_link`] reads them once when the page opens: a value it cannot use is
 //! explained in the page and the default taken; a parameter it does not know is named and
@@ -47,6 +48,7 @@ use broker_bridge::ProtocolVersion;
 
 use super::qos::{flow_qos_from_query, FlowQos};
 use super::State;
+use crate::domain::namespace::Namespace;
 use crate::outside_text::{isolate, quoted};
 use crate::services::settings::{
     parse_limit, parse_on_off, parse_payment_mode, parse_percent, parse_saga_timeout,
@@ -83,7 +85,7 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 21] = [
+pub const LINK_PARAMS: [&str; 22] = [
     "broker",
     "qos",
     "qos_orders",
@@ -105,6 +107,7 @@ pub const LINK_PARAMS: [&str; 21] = [
     "projection_ms",
     "session",
     "payment_instances",
+    "ns",
 ];
 
 /// A sentence naming the query parameters the page does not know, if any (each once, its
@@ -182,6 +185,23 @@ pub fn delays_from_query(
         }
     }
     (delays, (!errors.is_empty()).then(|| errors.join("; ")))
+}
+
+/// The topic namespace at start-up from `?ns=` ([`Namespace::parse`]), and why it was ignored
+/// if it was not one: then none, the seed's topics.
+pub fn namespace_from_query(param: Option<&str>) -> (Namespace, Option<String>) {
+    match param.map(Namespace::parse) {
+        None => (Namespace::none(), None),
+        Some(Ok(namespace)) => (namespace, None),
+        Some(Err(e)) => (
+            Namespace::none(),
+            Some(format!(
+                "Ignored ?ns={} in the link: {e}. Running without a topic namespace (the \
+                 seed's topics, shared with every page on this broker).",
+                quoted(param.unwrap_or_default())
+            )),
+        ),
+    }
 }
 
 /// The MQTT version to use at start-up from the `?mqtt=` parameter (`3.1.1` or `5`), and why
@@ -376,6 +396,7 @@ impl State {
                 }
             }
         }
+        (state.namespace, state.namespace_error) = namespace_from_query(get("ns"));
         (state.flow.delays, state.delays_error) =
             delays_from_query(get("payment_ms"), get("inventory_ms"));
         let (flow, flow_error) = flow_from_query(state.flow.clone(), get);
@@ -547,6 +568,28 @@ mod query_tests {
             e.contains("Payment") && e.contains("Inventory") && e.contains("10000"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn ns_parameter_is_a_namespace_or_explained_and_none_taken() {
+        assert_eq!(namespace_from_query(None), (Namespace::none(), None));
+        let (ns, error) = namespace_from_query(Some("class-7"));
+        assert_eq!((ns.value(), error), (Some("class-7"), None));
+        for bad in ["class+7", "", "$SYS", "a//b", "class 7"] {
+            let (ns, error) = namespace_from_query(Some(bad));
+            assert!(ns.is_none(), "{bad}");
+            let error = error.unwrap();
+            assert!(
+                error.starts_with("Ignored ?ns=") && error.contains("without a topic namespace"),
+                "{error}"
+            );
+        }
+        let state = State::from_link([("ns", "school/class-7")], "t");
+        assert_eq!(state.namespace.value(), Some("school/class-7"));
+        assert_eq!(state.link_notice, None, "ns is a parameter the page reads");
+        let state = State::from_link([("ns", "class/#")], "t");
+        assert!(state.namespace.is_none());
+        assert!(state.namespace_error.unwrap().contains("wildcard"));
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub fn dead_letters(history: &PacketHistory, handled: &[u64]) -> Vec<DeadLetterS
             let Packet::Publish(publish) = p.packet.as_ref() else {
                 return None;
             };
-            let (service, letter) = DeadLetter::decode(&publish.topic, &publish.payload)?;
+            let (service, letter) = DeadLetter::decode(p.topic.as_deref()?, &publish.payload)?;
             Some(DeadLetterSeen {
                 seq: p.seq,
                 at: p.at,

@@ -9,6 +9,7 @@ use broker_bridge::PacketEvent;
 use uuid::Uuid;
 
 use super::packet::TracedPacket;
+use crate::domain::namespace::Namespace;
 use crate::services::ServiceId;
 
 /// The newest `capacity` items; older ones fall off and are counted.
@@ -122,6 +123,8 @@ pub type ActionLog = Ring<UserAction>;
 pub struct PacketHistory {
     ring: Ring<TracedPacket>,
     next_seq: u64,
+    /// The topic namespace the packets travel under: taken off their topics for the views.
+    namespace: Namespace,
 }
 
 impl PacketHistory {
@@ -129,14 +132,28 @@ impl PacketHistory {
         PacketHistory {
             ring: Ring::new(capacity),
             next_seq: 0,
+            namespace: Namespace::none(),
         }
+    }
+
+    /// The same, for packets whose topics travel under `namespace` (`?ns=`): each packet's
+    /// [`TracedPacket::topic`] is the flow's topic, the namespace taken off.
+    pub fn with_namespace(mut self, namespace: Namespace) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    /// The topic namespace the packets travel under.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
     }
 
     /// Traces `event`, seen by `service`'s client, under the next sequence number, and returns
     /// that number. The usual way in: it keeps `seq` increasing, which [`Self::get`] relies on.
     pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
         let seq = self.next_seq;
-        self.push(TracedPacket::from_event(seq, service, event));
+        let packet = TracedPacket::from_event_in(seq, service, event, &self.namespace);
+        self.push(packet);
         seq
     }
 
@@ -195,6 +212,7 @@ impl PacketHistory {
 impl PartialEq for PacketHistory {
     fn eq(&self, other: &Self) -> bool {
         self.next_seq == other.next_seq
+            && self.namespace == other.namespace
             && self.ring.capacity == other.ring.capacity
             && self.ring.dropped == other.ring.dropped
             && self.ring.len() == other.ring.len()

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::config::CORRELATION_PROPERTY;
 use crate::domain::events::DomainEvent;
+use crate::domain::namespace::Namespace;
 use crate::services::ServiceId;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,9 @@ pub struct TracedPacket {
     pub direction: Direction,
     pub kind: PacketKind,
     pub packet_id: Option<u16>,
+    /// A PUBLISH's topic as the flow names it: the topic namespace (`?ns=`)
+    /// taken off, what every view classifies by. A topic outside the namespace is kept whole.
+    /// The topic on the wire is [`Self::wire_topic`].
     pub topic: Option<String>,
     pub qos: Option<QoS>,
     pub dup: bool,
@@ -42,11 +46,25 @@ pub struct TracedPacket {
 }
 
 impl TracedPacket {
+    /// A packet of a page without a topic namespace.
+    pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
+        Self::from_event_in(seq, service, event, &Namespace::none())
+    }
+
     /// The packet as the views and recordings keep it. A CONNECT's user name and password
     /// are replaced by `*`s ([`Connect::redacted`](broker_bridge::packet::Connect::redacted)),
     /// in the packet and in its bytes, whoever made the event: the trace, and every recording,
     /// OTLP export and inspector made from it, never holds a credential.
-    pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
+    ///
+    /// Its topic travels under `namespace`: its [`Self::topic`] and its message are
+    /// read with the namespace taken off. A PUBLISH outside the namespace is no message of the
+    /// flow.
+    pub fn from_event_in(
+        seq: u64,
+        service: ServiceId,
+        event: &PacketEvent,
+        namespace: &Namespace,
+    ) -> TracedPacket {
         let redacted;
         let event = match &event.packet {
             Packet::Connect(c) if c.has_credentials() => {
@@ -62,8 +80,12 @@ impl TracedPacket {
             _ => event,
         };
         let packet = &event.packet;
-        let message = match packet {
-            Packet::Publish(p) => DomainEvent::decode(&p.topic, &p.payload).ok().map(Rc::new),
+        let wire = event.topic();
+        let flow_topic = wire.and_then(|t| namespace.strip(t));
+        let message = match (packet, flow_topic) {
+            (Packet::Publish(p), Some(topic)) => {
+                DomainEvent::decode(topic, &p.payload).ok().map(Rc::new)
+            }
             _ => None,
         };
         let (dup, retain) = event.publish_flags().unwrap_or((false, false));
@@ -75,7 +97,7 @@ impl TracedPacket {
             direction: event.direction,
             kind: packet.kind(),
             packet_id: packet.packet_id(),
-            topic: event.topic().map(str::to_owned),
+            topic: flow_topic.or(wire).map(str::to_owned),
             qos: event.qos(),
             dup,
             retain,
@@ -88,6 +110,15 @@ impl TracedPacket {
             bytes: event.bytes.as_slice().into(),
             packet: Rc::new(packet.clone()),
             message,
+        }
+    }
+
+    /// A PUBLISH's topic exactly as it went over the wire, namespace and all (the packet
+    /// inspector's); `None` for every other packet.
+    pub fn wire_topic(&self) -> Option<&str> {
+        match self.packet.as_ref() {
+            Packet::Publish(p) => Some(&p.topic),
+            _ => None,
         }
     }
 

@@ -16,7 +16,10 @@
 //! a few microseconds the other way round, and the replay shows each in its place. Version 2
 //! adds `saga`, the style the sagas ran under (it decides the flow diagram's edges); a version 1
 //! file (the playground before sagas) loads as `parallel`. The sagas themselves, like every
-//! diagram, are rebuilt from the packets.
+//! diagram, are rebuilt from the packets. Version 3 adds `namespace`, the topic namespace the
+//! page ran under (`?ns=class-7`; its packets' topics start with `class-7/`), so the replay
+//! reads their topics as the flow's; a page without a namespace still writes version 2, which
+//! the playgrounds before namespaces read.
 
 use std::time::Duration;
 
@@ -25,12 +28,13 @@ use serde::{Deserialize, Serialize};
 
 use super::history::UserAction;
 use super::{PacketHistory, Trace, HISTORY_CAPACITY};
+use crate::domain::namespace::Namespace;
 use crate::services::ServiceId;
 
 pub const FORMAT: &str = "eda-playground-recording";
 /// The version this page writes and reads. Bump it when the shape changes, and keep reading
 /// the older ones here (or say why not).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The largest `seq` a recording may hold, 2^53: JSON numbers above it are not exact in
 /// JavaScript, and the views count one past the last.
 pub const MAX_SEQ: u64 = 1 << 53;
@@ -103,7 +107,7 @@ fn format_version(text: &str) -> Result<u64, RecordingError> {
     }
 }
 
-/// Versions 1 and 2: version 1 has no `saga`.
+/// Versions 1 to 3: version 1 has no `saga`, versions 1 and 2 no `namespace`.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RecordingV1 {
@@ -112,6 +116,8 @@ struct RecordingV1 {
     dropped: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     saga: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
     packets: Vec<PacketV1>,
     actions: Vec<ActionV1>,
 }
@@ -174,11 +180,13 @@ fn unhex(text: &str) -> Result<Vec<u8>, String> {
 
 /// The trace as recording JSON (pretty-printed, so it can be read and diffed).
 pub fn record(trace: &Trace) -> String {
+    let namespace = trace.packets.namespace().value().map(str::to_owned);
     let recording = RecordingV1 {
         format: FORMAT.into(),
-        version: VERSION,
+        version: if namespace.is_some() { VERSION } else { 2 },
         dropped: trace.packets.dropped(),
         saga: Some(trace.saga.value().to_owned()),
+        namespace,
         packets: trace
             .packets
             .iter()
@@ -212,14 +220,19 @@ pub fn record(trace: &Trace) -> String {
 /// Reads a recording back into a trace: every packet decoded again from its bytes.
 pub fn load(text: &str) -> Result<Trace, RecordingError> {
     match format_version(text)? {
-        1 => {}
-        v if v == u64::from(VERSION) => {}
+        1..=3 => {}
         v if v > u64::from(VERSION) => return Err(RecordingError::Newer(v)),
         v => return Err(RecordingError::Older(v)),
     }
     let recording: RecordingV1 =
         serde_json::from_str(text).map_err(|e| RecordingError::Damaged(e.to_string()))?;
-    let mut packets = PacketHistory::new(HISTORY_CAPACITY.max(recording.packets.len()));
+    let namespace = match recording.namespace.as_deref() {
+        None => Namespace::none(),
+        Some(text) => Namespace::parse(text)
+            .map_err(|e| RecordingError::Damaged(format!("\"namespace\": {e}")))?,
+    };
+    let mut packets = PacketHistory::new(HISTORY_CAPACITY.max(recording.packets.len()))
+        .with_namespace(namespace.clone());
     let mut previous: Option<(usize, u64)> = None;
     for (index, p) in recording.packets.iter().enumerate() {
         let bad = |reason: String| RecordingError::BadPacket { index, reason };
@@ -274,7 +287,9 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             packet,
             bytes,
         };
-        packets.push(super::TracedPacket::from_event(p.seq, service, &event));
+        packets.push(super::TracedPacket::from_event_in(
+            p.seq, service, &event, &namespace,
+        ));
     }
     let mut actions = super::ActionLog::new(HISTORY_CAPACITY.max(recording.actions.len()));
     for action in recording.actions {
@@ -422,9 +437,9 @@ mod tests {
             load(r#"{"hello":1}"#).err().unwrap(),
             RecordingError::NotARecording
         );
-        let newer = r#"{"format":"eda-playground-recording","version":3,"packets":[]}"#;
+        let newer = r#"{"format":"eda-playground-recording","version":4,"packets":[]}"#;
         let error = load(newer).err().unwrap();
-        assert_eq!(error, RecordingError::Newer(3));
+        assert_eq!(error, RecordingError::Newer(4));
         assert!(error.to_string().contains("newer playground"));
         // No playground wrote a version before 1: such a file is refused, and says so.
         let older = r#"{"format":"eda-playground-recording","version":0,"packets":[]}"#;

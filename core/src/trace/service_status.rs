@@ -371,7 +371,13 @@ impl ServiceLog {
             let service = packet.service;
             let event = match (packet.packet.as_ref(), packet.direction) {
                 (Packet::Subscribe(subscribe), Direction::Outgoing) => {
-                    let filters = subscribe.filters.iter().map(|(f, _)| f.clone()).collect();
+                    // The flow's filters, the topic namespace taken off.
+                    let ns = history.namespace();
+                    let filters = subscribe
+                        .filters
+                        .iter()
+                        .map(|(f, _)| ns.strip_filter(f).map_or_else(|| f.clone(), Into::into))
+                        .collect();
                     asked.insert((packet.client_id.as_str(), subscribe.packet_id), filters);
                     continue;
                 }

@@ -6,16 +6,16 @@ use super::broker_capabilities::BrokerCapabilitiesView;
 use super::outside_text::sentence;
 use super::{
     AnalyticsPanel, BrokerBar, CopyLink, CredentialsPanel, DeadLettersPanel, DeliverySettings,
-    DraftField, EventLog, EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel,
-    Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect,
-    QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge,
-    SettingSelect, StatusStrip, StockPanel,
+    DraftField, EventLog, EventStorePanel, FlowDiagram, NamespaceNote, Notifications, OrderForm,
+    OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
+    ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
+    ServiceBadge, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::state::{broker_fit, Panel};
+use eda_core::state::{broker_fit, other_pages_warning, Panel};
 
 /// The session choices: whether the broker keeps a service's session while it is down.
 fn session_choices() -> Vec<(AttrValue, AttrValue)> {
@@ -215,6 +215,7 @@ pub fn App() -> Html {
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />
                 <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)} />
+                <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
@@ -225,10 +226,7 @@ pub fn App() -> Html {
                     </div>
                     if !state.other_playgrounds.is_empty() {
                         <p class="error" role="alert" data-testid="other-playground">
-                            { format!("Another page's services are online on this broker ({}): they follow the same \
-                                       topics, so every order is processed twice (charged twice, reserved twice). Close \
-                                       the other tab, or give each its own broker (?broker=).",
-                                      state.other_playgrounds.iter().cloned().collect::<Vec<_>>().join(", ")) }
+                            { other_pages_warning(&state.other_playgrounds, &state.namespace) }
                         </p>
                     }
                     if let Some(notice) = &state.link_notice {

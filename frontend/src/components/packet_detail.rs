@@ -40,8 +40,7 @@ fn who(packet: &TracedPacket) -> String {
 /// button and the panel's title.
 pub fn describe(packet: &TracedPacket) -> String {
     let topic = packet
-        .topic
-        .as_deref()
+        .wire_topic()
         .map(|t| format!(" {}", isolate(t)))
         .unwrap_or_default();
     format!(

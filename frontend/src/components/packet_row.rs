@@ -56,7 +56,8 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
         .map(|q| q.level().to_string())
         .unwrap_or_default();
     let id = packet.packet_id.map(|i| i.to_string()).unwrap_or_default();
-    let topic = packet.topic.clone().unwrap_or_default();
+    // The topic as it went over the wire, topic namespace (`?ns=`) and all.
+    let topic = packet.wire_topic().unwrap_or_default().to_owned();
     let reason = packet.reason.clone().unwrap_or_default();
     let label = describe(packet);
     let mark = packet.mark();
@@ -65,7 +66,7 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
             data-mark={mark.map(|m| m.word())}
             data-testid="packet-row" aria-rowindex={(index + 2).to_string()}
             data-seq={seq.to_string()} data-service={packet.service.slug()} data-direction={direction}
-            data-kind={packet.kind.name()} data-topic={packet.topic.clone()} data-qos={qos.clone()}
+            data-kind={packet.kind.name()} data-topic={packet.wire_topic().map(str::to_owned)} data-qos={qos.clone()}
             data-packet-id={id.clone()}>
             <td><button type="button" class="link" data-seq={seq.to_string()} {onclick} {onkeydown}
                 aria-pressed={open.to_string()} aria-controls={open.then_some(DETAIL_ID)}

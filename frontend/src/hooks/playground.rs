@@ -18,7 +18,7 @@ use eda_core::services::{Flow, FlowField, ServiceId};
 use eda_core::state::query::{check_broker_url, parse_delay, protocol_from_query};
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
 use eda_core::trace::playback::{Playback, Speed};
-use eda_core::trace::Trace;
+use eda_core::trace::{PacketHistory, Trace};
 use yew::prelude::*;
 
 use super::{use_animation_frames, Page};
@@ -394,10 +394,15 @@ pub fn use_playground() -> Playground {
         Page(State::from_link(pairs, &tab_session::session_tag()))
     });
     let trace = {
-        let speed = state.speed;
+        let (speed, namespace) = (state.speed, state.namespace.clone());
         (*use_memo((), move |_| {
             let trace = SharedTrace::new();
             trace.0.borrow_mut().playback = Playback::live(speed);
+            // Its packets' topics travel under the page's namespace for good (`?ns=`).
+            {
+                let packets = &mut trace.0.borrow_mut().packets;
+                *packets = PacketHistory::new(packets.capacity()).with_namespace(namespace);
+            }
             trace
         }))
         .clone()
@@ -471,6 +476,7 @@ pub fn use_playground() -> Playground {
                     session: *session,
                     payment_instances: *payment_instances,
                     credentials,
+                    namespace: &state.namespace,
                 };
                 let started =
                     Runtime::start(connection, handover, trace, move |a| dispatcher.dispatch(a));

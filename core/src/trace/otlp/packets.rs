@@ -22,7 +22,7 @@ pub(crate) fn order_of(packet: &TracedPacket) -> Option<Uuid> {
         let Packet::Publish(publish) = packet.packet.as_ref() else {
             return None;
         };
-        let (_, letter) = DeadLetter::decode(&publish.topic, &publish.payload)?;
+        let (_, letter) = DeadLetter::decode(packet.topic.as_deref()?, &publish.payload)?;
         order_id_in_payload(letter.payload.as_bytes())
     })
 }
@@ -110,8 +110,9 @@ pub(super) fn packet_event(packet: &TracedPacket) -> SpanEvent {
         Direction::Incoming => "received",
     };
     let mut attributes: Attributes = vec![("eda.packet.seq", Value::Int(int(packet.seq)))];
-    if let Some(topic) = &packet.topic {
-        attributes.push(("messaging.destination.name", Value::Text(topic.clone())));
+    // The destination as the broker knew it, topic namespace and all.
+    if let Some(topic) = packet.wire_topic() {
+        attributes.push(("messaging.destination.name", Value::Text(topic.to_owned())));
     }
     if let Some(id) = packet.packet_id {
         attributes.push(("eda.mqtt.packet_id", Value::Int(id.into())));

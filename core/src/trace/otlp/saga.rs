@@ -94,7 +94,7 @@ fn failure_of(packet: &TracedPacket) -> Option<String> {
     let Packet::Publish(publish) = packet.packet.as_ref() else {
         return None;
     };
-    let (_, letter) = DeadLetter::decode(&publish.topic, &publish.payload)?;
+    let (_, letter) = DeadLetter::decode(packet.topic.as_deref()?, &publish.payload)?;
     Some(format!("dead-lettered: {}", letter.reason))
 }
 
@@ -219,7 +219,8 @@ pub(crate) fn build(
 
 /// A span starting with `packet` (its event included).
 fn new_span(packet: &TracedPacket, root: SpanId, kind: SpanKind, order_id: Uuid) -> Span {
-    let topic = packet.topic.clone().unwrap_or_default();
+    // The destination as the broker knew it, topic namespace and all.
+    let topic = packet.wire_topic().unwrap_or_default().to_owned();
     let (operation, verb) = match kind {
         SpanKind::Consumer => ("process", "process"),
         _ => ("send", "publish"),

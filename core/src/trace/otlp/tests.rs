@@ -11,6 +11,7 @@ use super::*;
 use crate::services::{FlowSettings, SagaStyle, ServiceId, Stock};
 
 mod json;
+mod namespace;
 
 fn order(n: u128) -> Uuid {
     Uuid::from_u128(0x3fa8_5f64_5717_4562_b3fc_2c96_3f66_0000 + n)

@@ -1,0 +1,283 @@
+//! A topic namespace (`?ns=class-7`): one prefix in front of every topic the page publishes
+//! and subscribes to, so that many pages can share one broker without consuming each other's
+//! messages (thirty learners on one classroom broker). The only place the prefix is put on and
+//! taken off.
+//!
+//! The services, the saga and every view that classifies packets by topic keep speaking the
+//! seed's topics ([`super::topics`]); the runtime puts the namespace on where it meets the
+//! broker ([`Namespace::wire`], [`Namespace::wire_filter`]) and takes it off what it receives
+//! ([`Namespace::strip`]). Without a namespace both are the identity: the wire carries the
+//! seed's topics byte for byte.
+//!
+//! MQTT topic levels keep namespaces apart (MQTT 3.1.1 §4.7, MQTT 5.0 §4.7): `orders/created`
+//! does not match `class-7/orders/created`, nor the reverse, and a shared subscription keeps
+//! its `$share/<group>/` in front (§4.8.2 of MQTT 5.0), so it becomes
+//! `$share/<group>/class-7/<filter>`.
+//!
+//! ```
+//! use eda_core::domain::namespace::Namespace;
+//!
+//! let ns: Namespace = "class-7".parse().unwrap();
+//! assert_eq!(ns.wire("orders/created"), "class-7/orders/created");
+//! assert_eq!(ns.wire_filter("$share/eda-a1b2c3-payment/orders/created"),
+//!            "$share/eda-a1b2c3-payment/class-7/orders/created");
+//! assert_eq!(ns.strip("class-7/orders/created"), Some("orders/created"));
+//! assert_eq!(ns.strip("class-8/orders/created"), None);
+//! assert_eq!(ns.watch_filter(), "class-7/#");
+//!
+//! let none = Namespace::none();
+//! assert_eq!(none.wire("orders/created"), "orders/created");
+//! assert_eq!(none.strip("orders/created"), Some("orders/created"));
+//! assert!("class+7".parse::<Namespace>().is_err());
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use broker_bridge::topic::{shared_parts, SHARE_PREFIX};
+
+/// The longest namespace accepted, in characters (all of them ASCII, so bytes too): room for a class and a group
+/// (`school-12/class-7b/group-3`) while the topics stay readable in the diagrams.
+pub const MAX_LEN: usize = 64;
+
+/// Why a `?ns=` value is not a namespace. Its `Display` is a clause for the page's sentence
+/// ("Ignored ?ns=… in the link: {this}.").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NamespaceError {
+    #[error("it is empty")]
+    Empty,
+    #[error("it is {0} characters long; a namespace has at most {MAX_LEN}")]
+    TooLong(usize),
+    /// A leading, trailing or doubled `/`.
+    #[error("it has an empty topic level (a leading, trailing or doubled /)")]
+    EmptyLevel,
+    /// `+` or `#`: wildcards belong in filters, never in a topic name (MQTT 3.1.1 §4.7.1).
+    #[error("{0} is an MQTT wildcard, which a topic name may not contain")]
+    Wildcard(char),
+    /// A first level starting with `$` is the broker's (`$SYS`, `$share`; MQTT 3.1.1 §4.7.2).
+    #[error("a topic starting with $ is the broker's ($SYS, $share), not the application's")]
+    Dollar,
+    /// Anything outside ASCII letters, digits, `-`, `_` and `/`.
+    #[error(
+        "{0:?} is not allowed: use letters (a-z, A-Z), digits, - and _, with / between levels"
+    )]
+    Character(char),
+}
+
+/// One or more topic levels of ASCII letters, digits, `-` and `_` (e.g. `class-7`,
+/// `school/class-7`), or none (the default: the seed's topics as they are).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Namespace(Option<String>);
+
+impl Namespace {
+    /// No namespace: every topic as the seed has it.
+    pub fn none() -> Self {
+        Namespace(None)
+    }
+
+    /// Checks `text` (trimmed) as a namespace: see [`NamespaceError`] for what is refused.
+    pub fn parse(text: &str) -> Result<Self, NamespaceError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(NamespaceError::Empty);
+        }
+        let length = text.chars().count();
+        if length > MAX_LEN {
+            return Err(NamespaceError::TooLong(length));
+        }
+        if text.starts_with('$') {
+            return Err(NamespaceError::Dollar);
+        }
+        if let Some(c) = text.chars().find(|c| matches!(c, '+' | '#')) {
+            return Err(NamespaceError::Wildcard(c));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/');
+        if let Some(c) = text.chars().find(|&c| !allowed(c)) {
+            return Err(NamespaceError::Character(c));
+        }
+        if text.split('/').any(str::is_empty) {
+            return Err(NamespaceError::EmptyLevel);
+        }
+        Ok(Namespace(Some(text.to_owned())))
+    }
+
+    /// The namespace's levels (`class-7`), or `None` without one: the value of `?ns=`.
+    pub fn value(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// Whether there is no namespace.
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// `topic` as it goes on the wire: `<namespace>/<topic>`, or `topic` itself without a
+    /// namespace. For topic names and plain filters (`services/+/status` →
+    /// `class-7/services/+/status`); a shared subscription goes through [`Self::wire_filter`].
+    pub fn wire(&self, topic: &str) -> String {
+        match &self.0 {
+            Some(ns) => format!("{ns}/{topic}"),
+            None => topic.to_owned(),
+        }
+    }
+
+    /// A subscription filter as it goes on the wire: a shared subscription keeps
+    /// `$share/<group>/` in front and the namespace goes before its filter; any other filter is
+    /// [`Self::wire`]'s.
+    pub fn wire_filter(&self, filter: &str) -> String {
+        match (&self.0, shared_parts(filter)) {
+            (Some(_), Some((group, inner))) => {
+                format!("{SHARE_PREFIX}{group}/{}", self.wire(inner))
+            }
+            _ => self.wire(filter),
+        }
+    }
+
+    /// The flow's topic of a topic received or sent on the wire: without the namespace's
+    /// levels, or `None` when `wire` is not under the namespace. Without a namespace, `wire`
+    /// itself.
+    pub fn strip<'a>(&self, wire: &'a str) -> Option<&'a str> {
+        match &self.0 {
+            None => Some(wire),
+            Some(ns) => wire.strip_prefix(ns.as_str())?.strip_prefix('/'),
+        }
+    }
+
+    /// [`Self::strip`] for a subscription filter: `$share/<group>/<namespace>/<filter>` gives
+    /// `$share/<group>/<filter>`.
+    pub fn strip_filter<'a>(&self, wire: &'a str) -> Option<Cow<'a, str>> {
+        match (&self.0, shared_parts(wire)) {
+            (Some(_), Some((group, inner))) => {
+                let inner = self.strip(inner)?;
+                Some(Cow::Owned(format!("{SHARE_PREFIX}{group}/{inner}")))
+            }
+            _ => self.strip(wire).map(Cow::Borrowed),
+        }
+    }
+
+    /// The filter that sees every topic of the page: `<namespace>/#`, or `#`.
+    pub fn watch_filter(&self) -> String {
+        self.wire("#")
+    }
+}
+
+impl FromStr for Namespace {
+    type Err = NamespaceError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Namespace::parse(text)
+    }
+}
+
+/// The value of `?ns=`, empty without a namespace.
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.value().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::topics;
+
+    #[test]
+    fn good_namespaces_are_one_or_more_levels_of_letters_digits_dash_and_underscore() {
+        for good in [
+            "class-7",
+            "a",
+            "School_3/class-7b",
+            "a/b/c",
+            "  class-7  ",
+            "0",
+        ] {
+            let ns = Namespace::parse(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+            assert_eq!(ns.value(), Some(good.trim()));
+        }
+        assert!(Namespace::parse(&"x".repeat(MAX_LEN)).is_ok());
+    }
+
+    #[test]
+    fn bad_namespaces_say_what_is_wrong() {
+        use NamespaceError::*;
+        let cases = [
+            ("", Empty),
+            ("   ", Empty),
+            ("class+7", Wildcard('+')),
+            ("class-7/#", Wildcard('#')),
+            ("$SYS", Dollar),
+            ("$share", Dollar),
+            ("/class-7", EmptyLevel),
+            ("class-7/", EmptyLevel),
+            ("a//b", EmptyLevel),
+            ("class 7", Character(' ')),
+            ("clàss", Character('à')),
+            ("a\u{200b}b", Character('\u{200b}')),
+            ("a\0b", Character('\0')),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Namespace::parse(text), Err(expected), "{text:?}");
+        }
+        let long = "x".repeat(MAX_LEN + 1);
+        assert_eq!(Namespace::parse(&long), Err(TooLong(MAX_LEN + 1)));
+        assert!(TooLong(65).to_string().contains("at most 64"));
+        assert!(Character('\u{200b}').to_string().contains("\\u{200b}"));
+    }
+
+    #[test]
+    fn without_a_namespace_every_topic_is_the_seed_s() {
+        let none = Namespace::none();
+        for topic in topics::ALL {
+            assert_eq!(none.wire(topic), topic);
+            assert_eq!(none.strip(topic), Some(topic));
+        }
+        assert_eq!(
+            none.wire_filter("$share/g/orders/created"),
+            "$share/g/orders/created"
+        );
+        assert_eq!(
+            none.strip_filter("$share/g/orders/created").as_deref(),
+            Some("$share/g/orders/created")
+        );
+        assert_eq!(none.watch_filter(), "#");
+        assert_eq!(none.to_string(), "");
+    }
+
+    #[test]
+    fn a_namespace_goes_on_every_topic_and_comes_off_again() {
+        let ns: Namespace = "school/class-7".parse().unwrap();
+        for topic in topics::ALL.into_iter().chain([
+            topics::INVENTORY_STOCK_FILTER,
+            "services/+/status",
+            "deadletter/+",
+        ]) {
+            let wire = ns.wire(topic);
+            assert_eq!(wire, format!("school/class-7/{topic}"));
+            assert_eq!(ns.strip(&wire), Some(topic));
+            assert_eq!(ns.strip_filter(&wire).as_deref(), Some(topic));
+        }
+        let shared = "$share/eda-t-payment/orders/created";
+        let wire = ns.wire_filter(shared);
+        assert_eq!(wire, "$share/eda-t-payment/school/class-7/orders/created");
+        assert_eq!(ns.strip_filter(&wire).as_deref(), Some(shared));
+        assert_eq!(ns.watch_filter(), "school/class-7/#");
+        assert_eq!(ns.to_string(), "school/class-7");
+    }
+
+    #[test]
+    fn a_topic_outside_the_namespace_is_not_stripped() {
+        let ns: Namespace = "class-7".parse().unwrap();
+        for outside in [
+            "orders/created",
+            "class-8/orders/created",
+            "class-70/orders/created",
+            "class-7",
+            "x/class-7/orders/created",
+        ] {
+            assert_eq!(ns.strip(outside), None, "{outside}");
+        }
+        assert_eq!(ns.strip_filter("$share/g/class-8/orders/created"), None);
+        assert_eq!(ns.strip("class-7/"), Some(""));
+    }
+}

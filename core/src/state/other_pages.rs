@@ -1,0 +1,58 @@
+//! The warning a page shows while another page's services are online on its broker under the
+//! same topics: each is a second set of consumers of every order.
+
+use std::collections::BTreeSet;
+
+use crate::domain::namespace::Namespace;
+
+/// The sentence for the other pages' service client ids `others` (see
+/// [`super::State::other_playgrounds`]) when this page runs under `namespace`: what happens (every
+/// order processed twice) and what to do (a topic namespace per page, `?ns=`; another broker; or
+/// close the other tab).
+pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> String {
+    let ids = others.iter().cloned().collect::<Vec<_>>().join(", ");
+    let (topics, advice) = match namespace.value() {
+        None => (
+            "the same topics".to_owned(),
+            "Give each page its own topic namespace (?ns=class-7 in one link, ?ns=class-8 in \
+             the other)"
+                .to_owned(),
+        ),
+        Some(ns) => (
+            format!("the same topics, under {ns}/"),
+            format!("Give the other page a namespace of its own (not ?ns={ns})"),
+        ),
+    };
+    format!(
+        "Another page's services are online on this broker ({ids}): they follow {topics}, so \
+         every order is processed twice (charged twice, reserved twice). {advice}, or its own \
+         broker (?broker=), or close the other tab."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warning_names_the_other_services_and_suggests_a_namespace() {
+        let others: BTreeSet<String> = [
+            "eda-b2c3d4-order".to_owned(),
+            "eda-b2c3d4-payment".to_owned(),
+        ]
+        .into();
+        let plain = other_pages_warning(&others, &Namespace::none());
+        assert!(
+            plain.contains("(eda-b2c3d4-order, eda-b2c3d4-payment)"),
+            "{plain}"
+        );
+        assert!(plain.contains("every order is processed twice"), "{plain}");
+        assert!(plain.contains("?ns=class-7"), "{plain}");
+        let ns: Namespace = "class-7".parse().unwrap();
+        let under = other_pages_warning(&others, &ns);
+        assert!(
+            under.contains("under class-7/") && under.contains("not ?ns=class-7"),
+            "{under}"
+        );
+    }
+}

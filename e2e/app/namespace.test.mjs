@@ -1,0 +1,123 @@
+// A classroom on one broker: `?ns=<namespace>` puts every topic a page publishes and subscribes
+// to under `<namespace>/`, so pages with different namespaces on one Mosquitto never process each
+// other's orders; two pages without one warn that they do; a bad value is explained and the page
+// runs on the seed's topics.
+//
+//   node --test e2e/app/namespace.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { openPage } from '../lib/browser.mjs';
+import { deliveredTopics, messagesOf, placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+
+const orderRows = (page) => page.locator('[data-testid="orders-panel"] [data-testid="order-row"]').count();
+
+describeApp('topic namespace', () => {
+  it('two pages with ?ns=a and ?ns=b on one broker: an order placed in A (PaymentService\'s two instances sharing $share/<group>/a/…) completes in A under a/…, and B\'s services never see it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=a&payment_instances=2`, async ({ page }) => {
+      const ids = await waitReady(page);
+      const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}&ns=b`);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const idsB = await waitReady(other.page);
+        for (const [p, ns] of [[page, 'a'], [other.page, 'b']]) {
+          const note = p.locator('[data-testid="namespace"]');
+          assert.equal(await note.getAttribute('data-namespace'), ns);
+          assert.match(await note.textContent(), new RegExp(`Topics under ${ns}/`));
+          assert.equal(await p.locator('[data-testid="namespace-watch"]').textContent(), `mosquitto_sub -t '${ns}/#' -v`);
+        }
+
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('a/orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        await waitForRow(page, orderId, 'Completed');
+        await witness.roundTrip();
+
+        // The independent witness of `#`: every message of the order is under a/, the seed's
+        // topics after it, and its stored events too.
+        const topics = messagesOf(witness, orderId).map((m) => m.topic);
+        assert.ok(topics.length >= 4, `the order's messages: ${topics.join(', ')}`);
+        for (const topic of topics) assert.match(topic, /^a\//, `every topic of the order under a/: ${topics.join(', ')}`);
+        for (const topic of ['a/orders/created', 'a/payments/processed', 'a/inventory/reserved', 'a/orders/confirmed']) {
+          assert.ok(topics.includes(topic), `${topic} on the wire: ${topics.join(', ')}`);
+        }
+        const stored = witness.messages.filter((m) => m.json?.stream === orderId).map((m) => m.topic);
+        assert.ok(stored.length >= 1 && stored.every((tp) => tp === `a/eventstore/orders/${orderId}`), `the store's events under a/: ${stored.join(', ')}`);
+        assert.ok(witness.messages.some((m) => m.topic === 'a/services/order/status'), 'the status topics are under a/ too');
+        assert.ok(!witness.messages.some((m) => /^(orders|payments|inventory|commands|services|deadletter|eventstore)\//.test(m.topic)), 'nothing on the seed\'s topics');
+
+        // The packet inspector and the sequence diagram show the real wire topics.
+        const rowTopics = await page.$$eval('[data-testid="packet-row"][data-kind="PUBLISH"]', (rows) => rows.map((r) => r.dataset.topic));
+        assert.ok(rowTopics.length > 0 && rowTopics.every((tp) => tp.startsWith('a/')), `the inspector's PUBLISH rows: ${rowTopics.join(', ')}`);
+        await page.click('[data-testid="show-mermaid"]');
+        assert.match(await page.inputValue('[data-testid="mermaid-text"]'), /OrderService->>Broker: \[\+\d+ ms\] PUBLISH a\/orders\/created /);
+
+        // PaymentService's instances share their work under the namespace too.
+        assert.match(broker.log(), new RegExp(`^\\d+: ${ids.payment} 1 \\$share/[^/ ]+/a/orders/created$`, 'm'), 'a shared subscription under a/');
+
+        // B: its services were delivered nothing of a/, its Orders panel is empty, and neither page
+        // takes the other for a second set of consumers.
+        const log = broker.log();
+        for (const service of ['order', 'payment', 'inventory', 'notification', 'query']) {
+          const delivered = deliveredTopics(log, idsB[service]);
+          assert.ok(delivered.every((tp) => tp.startsWith('b/')), `${idsB[service]} was delivered only b/ topics: ${delivered.join(', ')}`);
+          assert.ok(deliveredTopics(log, ids[service]).every((tp) => tp.startsWith('a/')), `${ids[service]} only a/`);
+        }
+        assert.equal(await orderRows(other.page), 0, 'B\'s Orders panel stays empty');
+        assert.equal(await other.page.locator('[data-testid="packet-row"][data-topic^="a/"]').count(), 0, 'B traced no packet of a/');
+        for (const p of [page, other.page]) {
+          assert.equal(await p.locator('[data-testid="other-playground"]').count(), 0, 'no other-page warning across namespaces');
+        }
+
+        // The namespace stays in the address, which Copy link copies, when a setting changes.
+        await page.selectOption('#speed', '2');
+        await page.waitForFunction(() => new URL(location.href).searchParams.get('speed') === '2');
+        assert.equal(new URL(page.url()).searchParams.get('ns'), 'a');
+      } finally {
+        await witness.close();
+        await other.close();
+      }
+    }));
+
+  it('two pages without ?ns= on one broker: each says the other is a second set of consumers and suggests ?ns=', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.locator('[data-testid="namespace"]').count(), 0, 'no namespace shown without one');
+      const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}`);
+      try {
+        await waitReady(other.page);
+        for (const p of [page, other.page]) {
+          const warning = p.locator('[data-testid="other-playground"]');
+          await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          const text = await warning.textContent();
+          assert.match(text, /every order is processed twice/);
+          assert.match(text, /\?ns=class-7/);
+        }
+      } finally {
+        await other.close();
+      }
+    }));
+
+  it('a bad ?ns= is explained, and the page runs an order on the seed\'s topics', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=${encodeURIComponent('class/#')}`, async ({ page }) => {
+      await waitReady(page);
+      const error = page.locator('[data-testid="namespace-error"]');
+      await error.waitFor();
+      const text = await error.textContent();
+      assert.match(text, /Ignored \?ns="class\/#" in the link: # is an MQTT wildcard/);
+      assert.match(text, /without a topic namespace/);
+      assert.equal(await page.locator('[data-testid="namespace"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="link-notice"]').count(), 0, 'ns is a parameter the page knows');
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        await waitForRow(page, orderId, 'Completed');
+        assert.ok(messagesOf(witness, orderId).some((m) => m.topic === 'orders/created'), 'on the seed\'s orders/created');
+      } finally {
+        await witness.close();
+      }
+    }));
+});

@@ -1,0 +1,35 @@
+//! The topic namespace the page runs under (`?ns=`), beside the broker bar: which prefix every
+//! topic carries and how to watch them, or why the link's value was not used.
+
+use eda_core::domain::namespace::Namespace;
+use yew::prelude::*;
+
+use super::outside_text::sentence;
+
+#[derive(Properties, PartialEq)]
+pub struct NamespaceNoteProps {
+    pub namespace: Namespace,
+    /// Why `?ns=` was not used.
+    pub error: Option<String>,
+}
+
+/// Nothing without a namespace and no error: the page is as it always was.
+#[component]
+pub fn NamespaceNote(props: &NamespaceNoteProps) -> Html {
+    let error = props.error.as_ref().map(|error| {
+        html! { <p class="error" role="alert" data-testid="namespace-error">{ sentence(error) }</p> }
+    });
+    let note = props.namespace.value().map(|ns| {
+        let watch = format!("mosquitto_sub -t '{}' -v", props.namespace.watch_filter());
+        html! {
+            <p class="namespace" data-testid="namespace" data-namespace={ns.to_owned()}>
+                { "Topics under " }<code>{ format!("{ns}/") }</code>
+                { " (a classroom on one broker): this page's services publish and subscribe only \
+                   there, so pages with another ?ns= never process its orders, nor it theirs. \
+                   Watch them: " }
+                <code data-testid="namespace-watch">{ watch }</code>
+            </p>
+        }
+    });
+    html! { <>{ for error }{ for note }</> }
+}
