@@ -49,8 +49,10 @@ export function setLateBroker(value) {
 /**
  * A describe block named after `topic`: the broker, server and browser started before its cases
  * and stopped after them; `register()` adds the cases. One at a time in a process.
+ * `serve.prefix` (e.g. '/eda-playground') serves the app under that subpath instead of at '/'
+ * (lib/serve.mjs); `server.url` then ends with it.
  */
-export function describeApp(topic, register) {
+export function describeApp(topic, register, serve = {}) {
   describe(`${topic}: the app in Chromium against a real Mosquitto`, () => {
     if (!existsSync(path.join(DIST, 'index.html'))) {
       it('needs the built app', () => {
@@ -65,7 +67,7 @@ export function describeApp(topic, register) {
     before(async () => {
       if (broker || server || browser) throw new Error(`${topic}: another describeApp block is running`);
       broker = await startBroker({ logAll: true });
-      server = await serveDir(DIST);
+      server = await serveDir(DIST, serve);
       browser = await launchBrowser();
     });
 

@@ -2,10 +2,15 @@
 // WebAssembly streaming compilation).
 //
 //   const server = await serveDir('dist');   // server.url = 'http://127.0.0.1:<port>'
+//   const sub = await serveDir('dist', { prefix: '/eda-playground' });
+//                                            // sub.url = 'http://127.0.0.1:<port>/eda-playground'
 //   await server.close();
 //
 // `/` and extension-less unknown paths (client-side routes) get index.html; query strings are
-// ignored; files outside `dir` are never served.
+// ignored; files outside `dir` are never served. With a `prefix` (a subpath, as GitHub Pages
+// serves a project at /<repository>/), dir is served under it only: anything else is 404, and
+// the prefix without its slash is redirected (301) to the prefix with it, as GitHub Pages and
+// nginx redirect a folder, so that the page's relative asset URLs resolve inside the prefix.
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -43,8 +48,12 @@ async function fileSize(file) {
   }
 }
 
-export async function serveDir(dir) {
+export async function serveDir(dir, { prefix = '' } = {}) {
   const root = path.resolve(dir);
+  const base = prefix.replace(/\/+$/, '');
+  if (base !== '' && !/^\/[A-Za-z0-9._~\/-]+$/.test(base)) {
+    throw new Error(`serveDir: prefix must be a path like '/eda-playground', not ${JSON.stringify(prefix)}`);
+  }
   const index = path.join(root, 'index.html');
 
   const server = http.createServer(async (req, res) => {
@@ -59,6 +68,18 @@ export async function serveDir(dir) {
       } catch {
         res.writeHead(400).end('bad request');
         return;
+      }
+      if (base !== '') {
+        if (pathname === base) {
+          const { search } = new URL(req.url, 'http://localhost');
+          res.writeHead(301, { Location: `${base}/${search}` }).end();
+          return;
+        }
+        if (!pathname.startsWith(`${base}/`)) {
+          res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
+          return;
+        }
+        pathname = pathname.slice(base.length);
       }
       let file = path.join(root, path.normalize(pathname));
       if (file !== root && !file.startsWith(root + path.sep)) {
@@ -98,7 +119,7 @@ export async function serveDir(dir) {
   const { port } = server.address();
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${base}`,
     port,
     close: () =>
       new Promise((resolve) => {
