@@ -19,6 +19,7 @@ use crate::trace::playback::Speed;
 mod broker_log;
 mod qos;
 pub mod query;
+pub mod service_brokers;
 pub use qos::*;
 pub use query::{Panel, Setting};
 
@@ -146,6 +147,11 @@ pub struct State {
     pub broker_url: String,
     /// Why the URL the user asked for was not used.
     pub broker_url_error: Option<String>,
+    /// The services that talk to a broker of their own (`?broker_<service>=`), e.g. another
+    /// node of a cluster; the others use `broker_url`.
+    pub service_brokers: service_brokers::ServiceBrokers,
+    /// Why a `?broker_<service>=` in the link was not used.
+    pub service_brokers_error: Option<String>,
     /// The QoS of each topic's publishes and subscriptions.
     pub qos: FlowQos,
     /// Why a `?qos=` in the link was not used.
@@ -226,6 +232,8 @@ pub enum Action {
     OrderRefused(String),
     BrokerChanged(String),
     BrokerUrlInvalid(String),
+    /// The services with a broker of their own from now on (the others use the page's).
+    ServiceBrokersChanged(service_brokers::ServiceBrokers),
     QosChanged(FlowQos),
     /// Several of these, in order: the runtime reports what happened in batches.
     Batch(Vec<Action>),
@@ -284,6 +292,8 @@ impl State {
             session_tag: session_tag.to_owned(),
             broker_url,
             broker_url_error,
+            service_brokers: Default::default(),
+            service_brokers_error: None,
             qos: FlowQos::default(),
             qos_error: None,
             playback_error: None,
@@ -345,10 +355,31 @@ impl State {
         let extra = service_views(&self.session_tag, &self.broker_url, instances);
         self.services
             .extend(extra.into_iter().filter(|s| s.number > 1));
+        self.links_starting();
         for service in &mut self.services {
-            service.link = Link::starting(self.broker_url.as_str());
             service.crashed_at = None;
         }
+    }
+
+    /// The broker `service` (each of its instances) talks to: its own, or the page's.
+    pub fn broker_of(&self, service: ServiceId) -> &str {
+        self.service_brokers.url_of(service, &self.broker_url)
+    }
+
+    /// Every client starts to connect again, each to its service's broker.
+    fn links_starting(&mut self) {
+        for service in &mut self.services {
+            let url = self.service_brokers.url_of(service.id, &self.broker_url);
+            service.link = Link::starting(url);
+        }
+    }
+
+    /// Uses `brokers` for the services that have their own from now on (the others use the
+    /// page's); their clients start to connect again.
+    pub fn set_service_brokers(&mut self, brokers: service_brokers::ServiceBrokers) {
+        self.service_brokers = brokers;
+        self.service_brokers_error = None;
+        self.links_starting();
     }
 
     /// Services whose link is down, for the help banner.
@@ -391,12 +422,12 @@ impl State {
             Action::OrderRefused(reason) => self.form_error = Some(reason),
             Action::BrokerChanged(url) => {
                 self.broker_url_error = None;
-                for service in &mut self.services {
-                    service.link = Link::starting(url.as_str());
-                }
                 self.broker_url = url;
+                // A service with a broker of its own stays on it.
+                self.links_starting();
             }
             Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
+            Action::ServiceBrokersChanged(brokers) => self.set_service_brokers(brokers),
             Action::QosChanged(qos) => {
                 self.qos = qos;
                 self.qos_error = None;
@@ -425,7 +456,10 @@ impl State {
                 self.trace_version += 1;
                 for service in &mut self.services {
                     service.link = Link::Disconnected {
-                        url: self.broker_url.clone(),
+                        url: self
+                            .service_brokers
+                            .url_of(service.id, &self.broker_url)
+                            .to_owned(),
                         reason: ConnectionError::Stopped(
                             "stopped while a recording is shown".into(),
                         ),
@@ -495,8 +529,8 @@ impl State {
             Action::SessionChanged(mode) => {
                 self.session = mode;
                 self.session_error = None;
+                self.links_starting();
                 for service in &mut self.services {
-                    service.link = Link::starting(self.broker_url.as_str());
                     service.crashed_at = None;
                 }
             }
@@ -532,9 +566,7 @@ impl State {
             Action::ProtocolChanged(protocol) => {
                 self.protocol = protocol;
                 self.protocol_error = None;
-                for service in &mut self.services {
-                    service.link = Link::starting(self.broker_url.as_str());
-                }
+                self.links_starting();
             }
         }
     }

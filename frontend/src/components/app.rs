@@ -7,8 +7,8 @@ use super::{
     AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
     EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
     PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel,
-    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip,
-    StockPanel,
+    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, ServiceBrokersList, SettingSelect,
+    StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -187,6 +187,8 @@ pub fn App() -> Html {
             </header>
             <section class="broker" aria-label="Broker connection">
                 <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
+                    error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
