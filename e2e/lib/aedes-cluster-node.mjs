@@ -37,7 +37,28 @@ if (!name || !Number(redisPort) || !Number(tcpPort) || !Number(wsPort)) {
 const redis = { host: '127.0.0.1', port: Number(redisPort) };
 const mq = mqemitterRedis(redis);
 const persistence = persistenceRedis(redis);
+storeEachSubscribeOnce(persistence);
 const aedes = await Aedes.createBroker({ id: `eda-cluster-${name}`, mq, persistence });
+
+/**
+ * A work-around for a bug of aedes 1.2.0 with a broadcasting store such as Redis's: for a
+ * SUBSCRIBE of a persistent session (clean session 0) aedes stores the packet's whole list of
+ * filters once per filter, all at once (lib/handlers/subscribe.js, storeSubscriptions), and the
+ * store's broadcast (aedes-persistence's broadcastPersistence.js) waits for its echo under a key
+ * made of the client id and the list's first filter: each call replaces the previous one's
+ * waiter, so all but one never finish and a SUBSCRIBE of two or more filters gets no SUBACK.
+ * (Seen here: MQTT.js, clean false, two filters in one SUBSCRIBE, no SUBACK; one filter, or a
+ * clean session, is answered.) Storing each packet's list once, and answering every call with
+ * that one result, changes nothing else.
+ */
+function storeEachSubscribeOnce(store) {
+  const add = store.addSubscriptions.bind(store);
+  const stored = new WeakMap(); // the packet's list of subscriptions → its one store operation
+  store.addSubscriptions = (client, subs) => {
+    if (!stored.has(subs)) stored.set(subs, add(client, subs));
+    return stored.get(subs);
+  };
+}
 
 aedes.authorizeSubscribe = (client, subscription, callback) => {
   if (subscription.topic.startsWith('$share/')) {

@@ -368,18 +368,36 @@ impl State {
 
     /// Every client starts to connect again, each to its service's broker.
     fn links_starting(&mut self) {
+        self.links_starting_where(|_| true);
+    }
+
+    /// The clients of the services `moves` picks start to connect again, each to its service's
+    /// broker; the others' links stay as they are.
+    fn links_starting_where(&mut self, moves: impl Fn(ServiceId) -> bool) {
         for service in &mut self.services {
-            let url = self.service_brokers.url_of(service.id, &self.broker_url);
-            service.link = Link::starting(url);
+            if moves(service.id) {
+                let url = self.service_brokers.url_of(service.id, &self.broker_url);
+                service.link = Link::starting(url);
+            }
         }
     }
 
     /// Uses `brokers` for the services that have their own from now on (the others use the
-    /// page's); their clients start to connect again.
+    /// page's); the clients whose broker changes start to connect again.
     pub fn set_service_brokers(&mut self, brokers: service_brokers::ServiceBrokers) {
+        let before = self.brokers_of_all();
         self.service_brokers = brokers;
         self.service_brokers_error = None;
-        self.links_starting();
+        let after = self.brokers_of_all();
+        self.links_starting_where(|id| before.get(&id) != after.get(&id));
+    }
+
+    /// Each service's broker now.
+    fn brokers_of_all(&self) -> std::collections::BTreeMap<ServiceId, String> {
+        ServiceId::ALL
+            .into_iter()
+            .map(|id| (id, self.broker_of(id).to_owned()))
+            .collect()
     }
 
     /// Services whose link is down, for the help banner.
@@ -423,8 +441,9 @@ impl State {
             Action::BrokerChanged(url) => {
                 self.broker_url_error = None;
                 self.broker_url = url;
-                // A service with a broker of its own stays on it.
-                self.links_starting();
+                // A service with a broker of its own stays on it (and keeps its link).
+                let own = self.service_brokers.clone();
+                self.links_starting_where(|id| own.own(id).is_none());
             }
             Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
             Action::ServiceBrokersChanged(brokers) => self.set_service_brokers(brokers),

@@ -749,12 +749,22 @@ mod query_tests {
 
         // Another page broker: the services without their own follow it, the others stay.
         let mut moved = state.clone();
+        let connected = broker_bridge::Link::Connected { url: b.to_owned() };
+        for service in [ServiceId::Order, ServiceId::Payment] {
+            moved.apply(Action::Link(service.into(), connected.clone()));
+        }
         moved.apply(Action::BrokerChanged("ws://127.0.0.1:9200".into()));
+        assert!(!moved.service(ServiceId::Order).link.is_connected());
         assert_eq!(
             moved.service(ServiceId::Order).link.url(),
             "ws://127.0.0.1:9200"
         );
         assert_eq!(moved.service(ServiceId::Payment).link.url(), b);
+        assert_eq!(
+            moved.service(ServiceId::Payment).link,
+            connected,
+            "a service on its own broker keeps its link"
+        );
         assert_eq!(moved.service_brokers, state.service_brokers);
     }
 
