@@ -32,7 +32,7 @@ pub fn ServiceBrokersList(props: &ServiceBrokersProps) -> Html {
                 data-own={own.is_some().to_string()}>
                 <span class="name">{ service.name() }</span>{ " → " }<code>{ outside(url) }</code>
                 { if own.is_some() {
-                    format!(" (its own: ?{})", param_of(service))
+                    format!(" (its own, from ?{}=)", param_of(service))
                 } else {
                     " (the page's broker)".to_owned()
                 } }
