@@ -34,6 +34,7 @@ use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, RejectionKind,
     SagaStyle, ServiceId, Stock, Work,
 };
+use eda_core::state::service_brokers::ServiceBrokers;
 use eda_core::state::{broker_fit, Action, FlowQos, LogEntry, Outcome, SessionMode};
 use eda_core::store::{EventStore, ReadModel, StoredEvent};
 
@@ -63,8 +64,10 @@ pub struct Runtime {
     /// Each instance's link, which the learner crashed, their work in hand: what each service's
     /// badge is told.
     links: RefCell<ServiceLinks>,
-    /// The broker the clients use.
+    /// The page's broker: the monitor's, and every service's without its own.
     url: RefCell<String>,
+    /// The services with a broker of their own (`?broker_<service>=`).
+    brokers: RefCell<ServiceBrokers>,
     /// The QoS of each topic's subscriptions and publishes.
     qos: Cell<FlowQos>,
     /// What the four services remember, and the settings they decide by.
@@ -106,8 +109,10 @@ pub struct Runtime {
 /// How the four services connect.
 #[derive(Debug, Clone, Copy)]
 pub struct Connection<'a> {
-    /// The broker's URL, already checked.
+    /// The page's broker's URL, already checked.
     pub url: &'a str,
+    /// The services that talk to a broker of their own instead (URLs already checked).
+    pub brokers: &'a ServiceBrokers,
     /// Six hex digits: the client ids are `eda-<tag>-<service>`.
     pub session_tag: &'a str,
     /// Each topic's QoS.
@@ -185,6 +190,7 @@ impl Runtime {
     ) -> Rc<Self> {
         let Connection {
             url,
+            brokers,
             session_tag,
             qos,
             protocol,
@@ -205,7 +211,7 @@ impl Runtime {
         {
             let mut trace = trace.0.borrow_mut();
             for service in ServiceId::ALL {
-                let url = url.to_owned();
+                let url = brokers.url_of(service, url).to_owned();
                 trace
                     .services
                     .record(clock::now(), service, ServiceEvent::Restarted { url });
@@ -218,6 +224,7 @@ impl Runtime {
                     let mut options =
                         service_options(session_tag, instance, protocol, session, namespace);
                     sign_in(&mut options, credentials.for_service(instance.service));
+                    let url = brokers.url_of(instance.service, url);
                     let client = connect(weak, instance, options, url, &report);
                     let wanted = filters(instance.service, style, payment_instances, session_tag);
                     subscribe(instance, &client, &wanted, qos, namespace, &report);
@@ -270,6 +277,7 @@ impl Runtime {
                 payment_instances,
                 links: RefCell::new(ServiceLinks::new(&instances)),
                 url: RefCell::new(url.to_owned()),
+                brokers: RefCell::new(brokers.clone()),
                 qos: Cell::new(qos),
                 flow: RefCell::new(flow),
                 subscribed_style: Cell::new(style),
@@ -334,7 +342,7 @@ impl Runtime {
             .push((instance, client.unacknowledged()));
         client.abort();
         let link = Link::Disconnected {
-            url: self.url.borrow().clone(),
+            url: self.url_of(instance.service),
             reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),
             retry_in: std::time::Duration::ZERO,
             attempt: 0,
@@ -352,7 +360,7 @@ impl Runtime {
         if !self.is_crashed(instance) {
             return;
         }
-        let url = self.url.borrow().clone();
+        let url = self.url_of(instance.service);
         let restarted = self.links.borrow_mut().restart(instance, &url);
         if let Some(event) = restarted {
             self.record(instance.service, event);
@@ -727,15 +735,41 @@ impl Runtime {
         found.map(|(_, client)| client.clone())
     }
 
-    /// Moves every client to the broker at `url` (a URL already checked).
+    /// The broker `service`'s clients talk to: its own, or the page's.
+    fn url_of(&self, service: ServiceId) -> String {
+        let page = self.url.borrow();
+        self.brokers.borrow().url_of(service, &page).to_owned()
+    }
+
+    /// Makes the broker at `url` (a URL already checked) the page's: the monitor and every
+    /// service without a broker of its own move to it (again, if it is the same); the others
+    /// stay where they are.
     pub fn set_url(&self, url: &str) {
         *self.url.borrow_mut() = url.to_owned();
+        let brokers = self.brokers.borrow().clone();
+        self.move_clients(|service| brokers.own(service).is_none());
+        self.monitor.set_url(url);
+    }
+
+    /// Gives the services in `brokers` a broker of their own from now on, and the others the
+    /// page's: each service whose broker changes moves to it.
+    pub fn set_service_brokers(&self, brokers: ServiceBrokers) {
+        let before: Vec<String> = ServiceId::ALL.map(|s| self.url_of(s)).to_vec();
+        *self.brokers.borrow_mut() = brokers;
+        self.move_clients(|service| {
+            let index = ServiceId::ALL.iter().position(|&s| s == service);
+            index.is_none_or(|i| before[i] != self.url_of(service))
+        });
+    }
+
+    /// Moves the running clients of each service `moves` picks to its broker (a crashed one
+    /// connects there when restarted).
+    fn move_clients(&self, moves: impl Fn(ServiceId) -> bool) {
         for (instance, client) in self.clients.borrow().iter() {
-            if !self.is_crashed(*instance) {
-                client.set_url(url);
+            if moves(instance.service) && !self.is_crashed(*instance) {
+                client.set_url(&self.url_of(instance.service));
             }
         }
-        self.monitor.set_url(url);
     }
 
     /// Every client the broker refused for good (bad user name or password, not authorized …)
@@ -837,7 +871,7 @@ impl Runtime {
     /// before it), for the form's sentence ([`order::orders_refused`]).
     fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
         let client = self.client(ServiceId::Order.into());
-        let broker_url = self.url.borrow();
+        let broker_url = self.url_of(ServiceId::Order);
         if !client.is_connected() {
             return Err((
                 format!("OrderService is not connected to the broker at {broker_url}"),

@@ -159,6 +159,7 @@ _eda_pkg_command() {
     mosquitto-clients) echo mosquitto_sub ;;
     chromium) echo chromium ;;
     chromium-driver) echo chromedriver ;;
+    redis-server) echo redis-server ;;
     *) echo "$1" ;;
   esac
 }

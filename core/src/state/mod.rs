@@ -22,6 +22,7 @@ mod other_pages;
 mod qos;
 pub mod query;
 pub use other_pages::other_pages_warning;
+pub mod service_brokers;
 pub use qos::*;
 pub use query::{Panel, Setting};
 
@@ -149,6 +150,11 @@ pub struct State {
     pub broker_url: String,
     /// Why the URL the user asked for was not used.
     pub broker_url_error: Option<String>,
+    /// The services that talk to a broker of their own (`?broker_<service>=`), e.g. another
+    /// node of a cluster; the others use `broker_url`.
+    pub service_brokers: service_brokers::ServiceBrokers,
+    /// Why a `?broker_<service>=` in the link was not used.
+    pub service_brokers_error: Option<String>,
     /// The QoS of each topic's publishes and subscriptions.
     pub qos: FlowQos,
     /// Why a `?qos=` in the link was not used.
@@ -241,6 +247,8 @@ pub enum Action {
     OrderRefused(String),
     BrokerChanged(String),
     BrokerUrlInvalid(String),
+    /// The services with a broker of their own from now on (the others use the page's).
+    ServiceBrokersChanged(service_brokers::ServiceBrokers),
     QosChanged(FlowQos),
     /// Several of these, in order: the runtime reports what happened in batches.
     Batch(Vec<Action>),
@@ -305,6 +313,8 @@ impl State {
             session_tag: session_tag.to_owned(),
             broker_url,
             broker_url_error,
+            service_brokers: Default::default(),
+            service_brokers_error: None,
             qos: FlowQos::default(),
             qos_error: None,
             playback_error: None,
@@ -371,10 +381,49 @@ impl State {
         let extra = service_views(&self.session_tag, &self.broker_url, instances);
         self.services
             .extend(extra.into_iter().filter(|s| s.number > 1));
+        self.links_starting();
         for service in &mut self.services {
-            service.link = Link::starting(self.broker_url.as_str());
             service.crashed_at = None;
         }
+    }
+
+    /// The broker `service` (each of its instances) talks to: its own, or the page's.
+    pub fn broker_of(&self, service: ServiceId) -> &str {
+        self.service_brokers.url_of(service, &self.broker_url)
+    }
+
+    /// Every client starts to connect again, each to its service's broker.
+    fn links_starting(&mut self) {
+        self.links_starting_where(|_| true);
+    }
+
+    /// The clients of the services `moves` picks start to connect again, each to its service's
+    /// broker; the others' links stay as they are.
+    fn links_starting_where(&mut self, moves: impl Fn(ServiceId) -> bool) {
+        for service in &mut self.services {
+            if moves(service.id) {
+                let url = self.service_brokers.url_of(service.id, &self.broker_url);
+                service.link = Link::starting(url);
+            }
+        }
+    }
+
+    /// Uses `brokers` for the services that have their own from now on (the others use the
+    /// page's); the clients whose broker changes start to connect again.
+    pub fn set_service_brokers(&mut self, brokers: service_brokers::ServiceBrokers) {
+        let before = self.brokers_of_all();
+        self.service_brokers = brokers;
+        self.service_brokers_error = None;
+        let after = self.brokers_of_all();
+        self.links_starting_where(|id| before.get(&id) != after.get(&id));
+    }
+
+    /// Each service's broker now.
+    fn brokers_of_all(&self) -> std::collections::BTreeMap<ServiceId, String> {
+        ServiceId::ALL
+            .into_iter()
+            .map(|id| (id, self.broker_of(id).to_owned()))
+            .collect()
     }
 
     /// Services whose link is down, for the help banner.
@@ -417,14 +466,15 @@ impl State {
             Action::OrderRefused(reason) => self.form_error = Some(reason),
             Action::BrokerChanged(url) => {
                 self.broker_url_error = None;
-                for service in &mut self.services {
-                    service.link = Link::starting(url.as_str());
-                }
                 self.broker_url = url;
                 self.broker_capabilities = None;
                 self.capability_refusal = None;
+                // A service with a broker of its own stays on it (and keeps its link).
+                let own = self.service_brokers.clone();
+                self.links_starting_where(|id| own.own(id).is_none());
             }
             Action::BrokerUrlInvalid(reason) => self.broker_url_error = Some(reason),
+            Action::ServiceBrokersChanged(brokers) => self.set_service_brokers(brokers),
             Action::QosChanged(qos) => {
                 self.qos = qos;
                 self.qos_error = None;
@@ -453,7 +503,10 @@ impl State {
                 self.trace_version += 1;
                 for service in &mut self.services {
                     service.link = Link::Disconnected {
-                        url: self.broker_url.clone(),
+                        url: self
+                            .service_brokers
+                            .url_of(service.id, &self.broker_url)
+                            .to_owned(),
                         reason: ConnectionError::Stopped(
                             "stopped while a recording is shown".into(),
                         ),
@@ -526,8 +579,8 @@ impl State {
             Action::SessionChanged(mode) => {
                 self.session = mode;
                 self.session_error = None;
+                self.links_starting();
                 for service in &mut self.services {
-                    service.link = Link::starting(self.broker_url.as_str());
                     service.crashed_at = None;
                 }
             }
@@ -565,9 +618,7 @@ impl State {
                 self.protocol_error = None;
                 self.broker_capabilities = None;
                 self.capability_refusal = None;
-                for service in &mut self.services {
-                    service.link = Link::starting(self.broker_url.as_str());
-                }
+                self.links_starting();
             }
         }
     }

@@ -4,6 +4,7 @@
 //! | parameter | values | default |
 //! |---|---|---|
 //! | `broker` | a `ws://` or `wss://` URL | `ws://localhost:9001` |
+//! | `broker_order`, `broker_payment`, `broker_inventory`, `broker_notification`, `broker_query` | a `ws://` or `wss://` URL: that service's own broker ([`super::service_brokers`]) | `broker` |
 //! | `qos` | `0`, `1`, `2`: every topic | `1` |
 //! | `qos_orders`, `qos_payments`, `qos_inventory` | `0`, `1`, `2`: one topic, winning over `qos` | `qos` |
 //! | `mqtt` | `3.1.1` or `5` | `3.1.1` |
@@ -47,6 +48,8 @@ use std::time::Duration;
 use broker_bridge::ProtocolVersion;
 
 use super::qos::{flow_qos_from_query, FlowQos};
+#[cfg(test)]
+use super::Action;
 use super::State;
 use crate::domain::namespace::Namespace;
 use crate::outside_text::{isolate, quoted};
@@ -85,8 +88,13 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 22] = [
+pub const LINK_PARAMS: [&str; 27] = [
     "broker",
+    "broker_order",
+    "broker_payment",
+    "broker_inventory",
+    "broker_notification",
+    "broker_query",
     "qos",
     "qos_orders",
     "qos_payments",
@@ -374,6 +382,9 @@ impl State {
         let get = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|&(_, v)| v);
         let (url, error) = broker_from_query(get("broker"));
         let mut state = State::new(url, error, session_tag);
+        let (brokers, brokers_error) = super::service_brokers::ServiceBrokers::from_link(get);
+        state.set_service_brokers(brokers);
+        state.service_brokers_error = brokers_error;
         (state.qos, state.qos_error) = flow_qos_from_query(|key| get(key).map(str::to_owned));
         (state.protocol, state.protocol_error) = protocol_from_query(get("mqtt"));
         if let Some(text) = get("session") {
@@ -426,6 +437,8 @@ impl State {
 pub enum Setting {
     /// `?broker=`.
     Broker(String),
+    /// `?broker_<service>=` for each service with a broker of its own (the others' removed).
+    ServiceBrokers(super::service_brokers::ServiceBrokers),
     /// `?qos=` or the per-topic parameters, whichever says it in fewest words.
     Qos(FlowQos),
     /// `?mqtt=`.
@@ -465,6 +478,7 @@ impl Setting {
         let one = |key: &str, value: String| vec![(key.to_owned(), Some(value))];
         match self {
             Setting::Broker(url) => one("broker", url.clone()),
+            Setting::ServiceBrokers(brokers) => brokers.params(),
             Setting::Qos(qos) => qos.link_params(),
             Setting::Protocol(protocol) => one("mqtt", protocol_value(*protocol).to_owned()),
             Setting::PaymentDelay(delay) => one("payment_ms", delay.as_millis().to_string()),
@@ -633,6 +647,13 @@ mod query_tests {
         use broker_bridge::QoS;
         let settings = [
             Setting::Broker("ws://127.0.0.1:19001".into()),
+            Setting::ServiceBrokers({
+                let mut brokers = crate::state::service_brokers::ServiceBrokers::default();
+                use crate::services::ServiceId;
+                brokers.set(ServiceId::Payment, Some("ws://127.0.0.1:19002".into()));
+                brokers.set(ServiceId::Query, Some("wss://node-b.example/mqtt".into()));
+                brokers
+            }),
             Setting::Qos(FlowQos::uniform(QoS::ExactlyOnce)),
             Setting::Qos(FlowQos::default().with("payments/processed", QoS::AtMostOnce)),
             Setting::Protocol(ProtocolVersion::V5),
@@ -666,6 +687,9 @@ mod query_tests {
             let state = state_from(&setting.params());
             let read = match &setting {
                 Setting::Broker(_) => Setting::Broker(state.broker_url.clone()),
+                Setting::ServiceBrokers(_) => {
+                    Setting::ServiceBrokers(state.service_brokers.clone())
+                }
                 Setting::Qos(_) => Setting::Qos(state.qos),
                 Setting::Protocol(_) => Setting::Protocol(state.protocol),
                 Setting::PaymentDelay(_) => Setting::PaymentDelay(state.flow.delays.payment),
@@ -721,6 +745,71 @@ mod query_tests {
             empty,
             State::new("ws://localhost:9001".into(), None, "abc123")
         );
+    }
+
+    #[test]
+    fn each_service_starts_on_its_own_broker_from_the_link_and_a_bad_one_falls_back() {
+        use crate::services::ServiceId;
+        let link = [
+            ("broker", "ws://127.0.0.1:9101"),
+            ("broker_payment", "ws://127.0.0.1:9102"),
+            ("broker_inventory", "ws://127.0.0.1:9102"),
+            ("broker_query", "tcp://127.0.0.1:1883"),
+            ("payment_instances", "2"),
+        ];
+        let state = State::from_link(link, "t");
+        let urls: Vec<(String, &str)> = state
+            .services
+            .iter()
+            .map(|s| (s.instance().slug(), s.link.url()))
+            .collect();
+        let a = "ws://127.0.0.1:9101";
+        let b = "ws://127.0.0.1:9102";
+        assert_eq!(
+            urls,
+            [
+                ("order".to_owned(), a),
+                ("payment".to_owned(), b),
+                ("inventory".to_owned(), b),
+                ("notification".to_owned(), a),
+                ("query".to_owned(), a),
+                ("payment-2".to_owned(), b),
+            ]
+        );
+        assert_eq!(state.broker_of(ServiceId::Query), a);
+        let error = state.service_brokers_error.clone().unwrap();
+        assert!(
+            error.contains("?broker_query=")
+                && error.contains("QueryService uses the page's broker"),
+            "{error}"
+        );
+        assert_eq!(
+            (
+                state.broker_url_error.as_deref(),
+                state.link_notice.as_deref()
+            ),
+            (None, None)
+        );
+
+        // Another page broker: the services without their own follow it, the others stay.
+        let mut moved = state.clone();
+        let connected = broker_bridge::Link::Connected { url: b.to_owned() };
+        for service in [ServiceId::Order, ServiceId::Payment] {
+            moved.apply(Action::Link(service.into(), connected.clone()));
+        }
+        moved.apply(Action::BrokerChanged("ws://127.0.0.1:9200".into()));
+        assert!(!moved.service(ServiceId::Order).link.is_connected());
+        assert_eq!(
+            moved.service(ServiceId::Order).link.url(),
+            "ws://127.0.0.1:9200"
+        );
+        assert_eq!(moved.service(ServiceId::Payment).link.url(), b);
+        assert_eq!(
+            moved.service(ServiceId::Payment).link,
+            connected,
+            "a service on its own broker keeps its link"
+        );
+        assert_eq!(moved.service_brokers, state.service_brokers);
     }
 
     #[test]
@@ -886,6 +975,8 @@ mod query_tests {
         for key in LINK_PARAMS {
             let named = if key.starts_with("qos_") {
                 "`qos_<topic>`".to_owned()
+            } else if key.starts_with("broker_") {
+                "`broker_<service>`".to_owned()
             } else {
                 format!("`{key}`")
             };

@@ -9,7 +9,7 @@ use super::{
     DraftField, EventLog, EventStorePanel, FlowDiagram, NamespaceNote, Notifications, OrderForm,
     OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
     ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
-    ServiceBadge, SettingSelect, StatusStrip, StockPanel,
+    ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -216,6 +216,8 @@ pub fn App() -> Html {
                     on_probe={on(&page, Playground::publish_outside_acl)} />
                 <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)} />
                 <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()} />
+                <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
+                    error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">

@@ -27,6 +27,7 @@ pub struct ServiceBadge {
 #[derive(Properties, PartialEq)]
 pub struct StatusStripProps {
     pub services: Vec<ServiceBadge>,
+    /// The page's broker; a badge whose service talks to another names it.
     pub broker_url: String,
     /// A recording is shown: the services were stopped on purpose, no help needed.
     #[prop_or_default]
@@ -169,10 +170,17 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
             };
             html! {
                 <li class={classes!("badge", state)} data-testid={format!("status-{slug}")}
-                    data-state={link.word()} data-crashed={badge.crashed.to_string()} title={title}>
+                    data-state={link.word()} data-crashed={badge.crashed.to_string()} title={title}
+                    data-broker={link.url().to_owned()}>
                     <span class="symbol" aria-hidden="true">{ if badge.crashed { "✕" } else { link.symbol() } }</span>
                     <span class="name">{ name.clone() }</span>
                     <span class="state">{ state }</span>
+                    // A service on a broker of its own (another node of a cluster) says which.
+                    if link.url() != props.broker_url {
+                        <code class="own-broker" data-testid={format!("own-broker-{slug}")}
+                            title={format!("{name} talks to its own broker, {}", visible(link.url()))}>
+                            { format!("via {}", visible(link.url())) }</code>
+                    }
                     <code data-testid="client-id">{ &badge.client_id }</code>
                     if let Some(presence) = &badge.presence {
                         <span class="presence" data-testid={format!("presence-{slug}")}
@@ -200,13 +208,14 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
             } if !reason.is_stopped() => Some((
                 badge.instance,
                 &badge.client_id,
+                badge.link.url(),
                 reason,
                 *retry_in,
                 *attempt,
             )),
             _ => None,
         });
-    let help = down.map(|(service, client_id, why, retry_in, attempt)| {
+    let help = down.map(|(service, client_id, url, why, retry_in, attempt)| {
         // Whole tenths, without float formatting.
         let tenths = (retry_in.as_millis() + 50) / 100;
         let retry = format!(
@@ -217,7 +226,7 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         html! {
             <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
                 data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>
-                { help(&service.name(), client_id, &props.broker_url, why, retry) }
+                { help(&service.name(), client_id, url, why, retry) }
             </div>
         }
     });

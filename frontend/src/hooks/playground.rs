@@ -16,6 +16,7 @@ use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
 use eda_core::services::{Flow, FlowField, ServiceId};
 use eda_core::state::query::{check_broker_url, parse_delay, protocol_from_query};
+use eda_core::state::service_brokers::ServiceBrokers;
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
 use eda_core::trace::playback::{Playback, Speed};
 use eda_core::trace::{PacketHistory, Trace};
@@ -275,6 +276,17 @@ impl Playground {
         }
     }
 
+    /// Puts every service on the page's broker: the `?broker_<service>=` parameters go from the
+    /// link, and the services that had a broker of their own move to the page's.
+    pub fn use_page_broker_for_all(&self) {
+        let none = ServiceBrokers::default();
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.set_service_brokers(none.clone());
+        }
+        address_bar::remember(&Setting::ServiceBrokers(none.clone()));
+        self.state.dispatch(Action::ServiceBrokersChanged(none));
+    }
+
     /// Each topic's QoS from now on (the subscriptions are made again).
     pub fn set_qos(&self, qos: FlowQos) {
         if let Some(runtime) = self.runtime.borrow().as_ref() {
@@ -470,6 +482,7 @@ pub fn use_playground() -> Playground {
                 };
                 let connection = Connection {
                     url: &state.broker_url,
+                    brokers: &state.service_brokers,
                     session_tag: &state.session_tag,
                     qos: state.qos,
                     protocol: *protocol,

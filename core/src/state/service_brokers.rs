@@ -1,0 +1,185 @@
+//! Which broker each service talks to, when not the page's: `?broker_order=`,
+//! `?broker_payment=`, `?broker_inventory=`, `?broker_notification=`, `?broker_query=`, each a
+//! `ws://` or `wss://` URL checked as `?broker=` is ([`check_broker_url`]). A cluster's nodes are
+//! brokers too: spread over them, the services' events cross from node to node, which is what a
+//! cluster is for. A service without its own URL uses the page's (`?broker=`), and follows it
+//! when the learner connects the page to another broker; one with its own stays on it.
+//! PaymentService's further instances use PaymentService's.
+//!
+//! ```
+//! use eda_core::services::ServiceId;
+//! use eda_core::state::service_brokers::ServiceBrokers;
+//!
+//! let link = [("broker_payment", "ws://127.0.0.1:9102"), ("broker_query", "http://x")];
+//! let get = |key: &str| link.iter().find(|(k, _)| *k == key).map(|&(_, v)| v);
+//! let (brokers, error) = ServiceBrokers::from_link(get);
+//! let page = "ws://127.0.0.1:9101";
+//! assert_eq!(brokers.url_of(ServiceId::Payment, page), "ws://127.0.0.1:9102");
+//! assert_eq!(brokers.url_of(ServiceId::Order, page), page);
+//! assert_eq!(brokers.url_of(ServiceId::Query, page), page);
+//! assert!(error.unwrap().starts_with("Ignored ?broker_query= in the link"));
+//! ```
+
+use std::collections::BTreeMap;
+
+use super::query::check_broker_url;
+use crate::services::ServiceId;
+
+/// The link parameter that gives `service` its own broker: `broker_<slug>` (`broker_payment`).
+pub fn param_of(service: ServiceId) -> String {
+    format!("broker_{}", service.slug())
+}
+
+/// Every per-service broker parameter, in [`ServiceId::ALL`]'s order.
+pub const PARAMS: [&str; 5] = [
+    "broker_order",
+    "broker_payment",
+    "broker_inventory",
+    "broker_notification",
+    "broker_query",
+];
+
+/// The services that have a broker of their own, and its URL (already checked); the others use
+/// the page's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceBrokers(BTreeMap<ServiceId, String>);
+
+impl ServiceBrokers {
+    /// From the link's `broker_<service>` parameters (`get` returns a parameter's first value):
+    /// each usable URL is kept; each other value is left out, and named in the sentence returned
+    /// (`Ignored ?broker_payment= in the link: "http://x": … PaymentService uses the page's
+    /// broker.`), so that service uses the page's broker.
+    pub fn from_link<'a>(get: impl Fn(&str) -> Option<&'a str>) -> (Self, Option<String>) {
+        let mut brokers = ServiceBrokers::default();
+        let mut errors = Vec::new();
+        for service in ServiceId::ALL {
+            let key = param_of(service);
+            let Some(raw) = get(&key) else { continue };
+            match check_broker_url(raw) {
+                Ok(url) => {
+                    brokers.0.insert(service, url);
+                }
+                Err(e) => errors.push(format!(
+                    "Ignored ?{key}= in the link: {e}. {} uses the page's broker.",
+                    service.name()
+                )),
+            }
+        }
+        (brokers, (!errors.is_empty()).then(|| errors.join(" ")))
+    }
+
+    /// The broker `service` talks to: its own, or `page` (the page's broker).
+    pub fn url_of<'a>(&'a self, service: ServiceId, page: &'a str) -> &'a str {
+        self.own(service).unwrap_or(page)
+    }
+
+    /// `service`'s own broker, if the link gave it one.
+    pub fn own(&self, service: ServiceId) -> Option<&str> {
+        self.0.get(&service).map(String::as_str)
+    }
+
+    /// Whether every service uses the page's broker.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The services with a broker of their own and its URL, in [`ServiceId::ALL`]'s order.
+    pub fn iter(&self) -> impl Iterator<Item = (ServiceId, &str)> {
+        self.0.iter().map(|(&service, url)| (service, url.as_str()))
+    }
+
+    /// Gives `service` its own broker `url` (checked by the caller), or (`None`) the page's.
+    pub fn set(&mut self, service: ServiceId, url: Option<String>) {
+        match url {
+            Some(url) => self.0.insert(service, url),
+            None => self.0.remove(&service),
+        };
+    }
+
+    /// The link parameters that say these brokers: every `broker_<service>`, `Some` URL for a
+    /// service with its own, `None` (removed) for the others.
+    pub fn params(&self) -> Vec<(String, Option<String>)> {
+        ServiceId::ALL
+            .into_iter()
+            .map(|service| (param_of(service), self.own(service).map(str::to_owned)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(link: &[(&'static str, &'static str)]) -> (ServiceBrokers, Option<String>) {
+        ServiceBrokers::from_link(|key| link.iter().find(|(k, _)| *k == key).map(|&(_, v)| v))
+    }
+
+    #[test]
+    fn params_are_named_after_each_service() {
+        let named: Vec<String> = ServiceId::ALL.into_iter().map(param_of).collect();
+        assert_eq!(named, PARAMS);
+    }
+
+    #[test]
+    fn each_service_may_have_its_own_broker_and_the_rest_use_the_page_s() {
+        let (brokers, error) = read(&[
+            ("broker_order", " ws://10.0.0.1:8083/mqtt "),
+            ("broker_inventory", "wss://node-b.example:8084/mqtt"),
+        ]);
+        assert_eq!(error, None);
+        let page = "ws://localhost:9001";
+        let urls: Vec<&str> = ServiceId::ALL
+            .into_iter()
+            .map(|s| brokers.url_of(s, page))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "ws://10.0.0.1:8083/mqtt",
+                page,
+                "wss://node-b.example:8084/mqtt",
+                page,
+                page
+            ]
+        );
+        let own: Vec<_> = brokers.iter().map(|(s, _)| s).collect();
+        assert_eq!(own, [ServiceId::Order, ServiceId::Inventory]);
+    }
+
+    #[test]
+    fn a_bad_url_is_explained_and_that_service_uses_the_page_s_broker() {
+        let (brokers, error) = read(&[
+            ("broker_payment", "http://node-b:9102"),
+            ("broker_notification", ""),
+            ("broker_query", "ws://127.0.0.1:9102"),
+        ]);
+        assert_eq!(brokers.own(ServiceId::Payment), None);
+        assert_eq!(brokers.own(ServiceId::Notification), None);
+        assert_eq!(brokers.own(ServiceId::Query), Some("ws://127.0.0.1:9102"));
+        let error = error.unwrap();
+        assert!(
+            error.starts_with("Ignored ?broker_payment= in the link: \"http://node-b:9102\"")
+                && error.contains("PaymentService uses the page's broker.")
+                && error.contains("Ignored ?broker_notification= in the link")
+                && error.contains("NotificationService uses the page's broker."),
+            "{error}"
+        );
+        assert!(!error.contains("broker_query"), "{error}");
+    }
+
+    #[test]
+    fn params_write_every_service_s_broker_and_remove_the_others() {
+        let mut brokers = ServiceBrokers::default();
+        brokers.set(ServiceId::Payment, Some("ws://127.0.0.1:9102".into()));
+        let params = brokers.params();
+        assert_eq!(params.len(), 5);
+        assert!(params.contains(&(
+            "broker_payment".to_owned(),
+            Some("ws://127.0.0.1:9102".to_owned())
+        )));
+        assert!(params.contains(&("broker_order".to_owned(), None)));
+        brokers.set(ServiceId::Payment, None);
+        assert!(brokers.is_empty());
+        assert!(brokers.params().iter().all(|(_, v)| v.is_none()));
+    }
+}

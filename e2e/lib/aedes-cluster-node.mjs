@@ -1,0 +1,118 @@
+// One node of a clustered MQTT broker: aedes (npm) whose messages travel through Redis
+// (mqemitter-redis) and whose sessions, subscriptions and retained messages live in Redis
+// (aedes-persistence-redis), so that two or more such processes on one Redis act as one broker:
+// a client of node A receives what a client of node B publishes.
+//
+//   node e2e/lib/aedes-cluster-node.mjs <name> <redisPort> <tcpPort> <wsPort> [host]
+//
+// Listens for plain MQTT on <host>:<tcpPort> and MQTT over WebSocket (subprotocol `mqtt`, any
+// path) on <host>:<wsPort>; host defaults to 127.0.0.1. Prints "cluster node <name> ready
+// tcp=<port> ws=<port>" once both listen, then one line per client event ("client connected
+// <id>", "publish from <id> <topic> q1 r0", …) for scripts and tests to wait on. Used by
+// scripts/cluster and e2e/lib/aedes-cluster.mjs.
+//
+// What aedes 1.2.0 does not do, said plainly instead of faked:
+// - MQTT 5.0: a CONNECT with protocol level 5 is answered with CONNACK return code 1
+//   (unacceptable protocol version); use MQTT 3.1.1.
+// - Shared subscriptions: aedes has no `$share/<group>/<filter>`; it would take such a filter
+//   as an ordinary one that no topic matches, and the group would silently receive nothing.
+//   This node refuses them instead (SUBACK 0x80, and a "refused shared subscription" line), so
+//   a client, and the page's competing consumers, can say why.
+
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+
+import { Aedes } from 'aedes';
+import persistenceRedis from 'aedes-persistence-redis';
+import mqemitterRedis from 'mqemitter-redis';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+
+const [name, redisPort, tcpPort, wsPort] = process.argv.slice(2, 6);
+const host = process.argv[6] ?? '127.0.0.1';
+if (!name || !Number(redisPort) || !Number(tcpPort) || !Number(wsPort)) {
+  console.error('usage: node e2e/lib/aedes-cluster-node.mjs <name> <redisPort> <tcpPort> <wsPort> [host]');
+  process.exit(2);
+}
+
+const redis = { host: '127.0.0.1', port: Number(redisPort) };
+const mq = mqemitterRedis(redis);
+const persistence = persistenceRedis(redis);
+storeEachSubscribeOnce(persistence);
+const aedes = await Aedes.createBroker({ id: `eda-cluster-${name}`, mq, persistence });
+
+/**
+ * A work-around for a bug of aedes 1.2.0 with a broadcasting store such as Redis's: for a
+ * SUBSCRIBE of a persistent session (clean session 0) aedes stores the packet's whole list of
+ * filters once per filter, all at once (lib/handlers/subscribe.js, storeSubscriptions), and the
+ * store's broadcast (aedes-persistence's broadcastPersistence.js) waits for its echo under a key
+ * made of the client id and the list's first filter: each call replaces the previous one's
+ * waiter, so all but one never finish and a SUBSCRIBE of two or more filters gets no SUBACK.
+ * (Seen here: MQTT.js, clean false, two filters in one SUBSCRIBE, no SUBACK; one filter, or a
+ * clean session, is answered.) Storing each packet's list once, and answering every call with
+ * that one result, changes nothing else.
+ */
+function storeEachSubscribeOnce(store) {
+  const add = store.addSubscriptions.bind(store);
+  const stored = new WeakMap(); // the packet's list of subscriptions → its one store operation
+  store.addSubscriptions = (client, subs) => {
+    if (!stored.has(subs)) stored.set(subs, add(client, subs));
+    return stored.get(subs);
+  };
+}
+
+aedes.authorizeSubscribe = (client, subscription, callback) => {
+  if (subscription.topic.startsWith('$share/')) {
+    console.log(`refused shared subscription ${client?.id} ${subscription.topic}`);
+    return callback(null, null);
+  }
+  callback(null, subscription);
+};
+aedes.on('client', (client) => console.log(`client connected ${client.id}`));
+aedes.on('clientDisconnect', (client) => console.log(`client disconnected ${client.id}`));
+aedes.on('clientError', (client, error) => console.log(`client error ${client?.id} ${error.message}`));
+aedes.on('connectionError', (client, error) =>
+  console.log(`connection error ${client?.id} ${error.message}`),
+);
+aedes.on('subscribe', (subs, client) =>
+  console.log(`subscribe ${client?.id} ${subs.map((s) => `${s.topic}@${s.qos}`).join(' ')}`),
+);
+aedes.on('publish', (packet, client) => {
+  if (client) console.log(`publish from ${client.id} ${packet.topic} q${packet.qos} r${packet.retain ? 1 : 0}`);
+});
+
+const tcp = createTcpServer(aedes.handle);
+const http = createHttpServer();
+// Browsers ask for the `mqtt` subprotocol and refuse a socket whose answer lacks it.
+const wss = new WebSocketServer({
+  server: http,
+  handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+});
+wss.on('connection', (socket, request) => aedes.handle(createWebSocketStream(socket), request));
+
+const listen = (server, port) =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(port), host, resolve);
+  });
+try {
+  await listen(tcp, tcpPort);
+  await listen(http, wsPort);
+} catch (error) {
+  console.error(`cluster node ${name}: ${error.message}`);
+  process.exit(1);
+}
+console.log(`cluster node ${name} ready tcp=${tcpPort} ws=${wsPort}`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  wss.close();
+  tcp.close();
+  http.close();
+  // aedes.close() closes the broker and its emitter's Redis connection; then the store's.
+  aedes.close(() => persistence.destroy(() => process.exit(0)));
+  setTimeout(() => process.exit(0), 2_000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
