@@ -5,10 +5,19 @@
 //! connection attempt it asks the page's [`PortOpener`] (registered once with
 //! [`set_in_page_broker`]) for a fresh port, one port per MQTT connection as one socket per
 //! connection. Each message on the port is an `ArrayBuffer` of MQTT bytes, in either
-//! direction; closing the port ends the connection as closing a socket does (without
-//! DISCONNECT the broker publishes the Will), and the broker closing its end fires `close`
-//! here. The opener is the page's business (which worker, where its file is): this crate only
-//! moves bytes.
+//! direction. The opener is the page's business (which worker, where its file is): this crate
+//! only moves bytes.
+//!
+//! **Ending a connection.** A socket's end reaches the broker by itself; a port's does not:
+//! the `close` event of `MessagePort` that `mqtt5-wasm`'s broker listens for is not fired by
+//! Chromium 156 unless the `MessagePortCloseEvent` Blink feature is switched on (checked
+//! here), so a dropped port would look alive until its keepalive ran out (1.5 × 30 s). So a
+//! port is hung up with [`HANG_UP`] before it is closed: two bytes that are no MQTT packet,
+//! on which the broker ends the connection as malformed, and publishes the Will if no
+//! DISCONNECT came first, as it must for any connection that ends without one (MQTT 3.1.1
+//! §3.1.2.5, 5.0 §3.1.2.5). After a DISCONNECT they arrive at a closed connection and are
+//! dropped. They never enter the session, so no packet event shows them. The other way, where
+//! `close` does fire, the broker closing its end is reported as the connection closing.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -44,7 +53,12 @@ pub(crate) fn open(reply: PortReply) {
     }
 }
 
-/// One connection's port, with its listeners; dropping it closes the port.
+/// What a port carries last before it is closed: a fixed header of packet type 0, which is
+/// reserved in MQTT 3.1.1 (§2.2.1) and 5.0 (§2.1.2), so no broker takes it for a packet.
+pub const HANG_UP: [u8; 2] = [0x00, 0x00];
+
+/// One connection's port, with its listeners; dropping it hangs up ([`HANG_UP`]) and closes
+/// the port.
 pub(crate) struct Port {
     port: MessagePort,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -83,6 +97,7 @@ impl Drop for Port {
         let _ = self
             .port
             .remove_event_listener_with_callback("close", self.on_close.as_ref().unchecked_ref());
+        self.send(&HANG_UP);
         self.port.close();
     }
 }

@@ -5,10 +5,10 @@ use yew::prelude::*;
 use super::outside_text::sentence;
 use super::{
     AnalyticsPanel, BrokerBar, CopyLink, DeadLettersPanel, DeliverySettings, DraftField, EventLog,
-    EventStorePanel, FlowDiagram, Notifications, OrderForm, OrdersPanel, Outages, PacketInspector,
-    PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel,
-    RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect, StatusStrip,
-    StockPanel,
+    EventStorePanel, FlowDiagram, InPageBroker, Notifications, OrderForm, OrdersPanel, Outages,
+    PacketInspector, PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings,
+    QueryPanel, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, SettingSelect,
+    StatusStrip, StockPanel,
 };
 use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
 use eda_core::domain::order_form::ValidOrder;
@@ -158,6 +158,10 @@ pub fn App() -> Html {
             presence: s.presence.clone(),
         })
         .collect::<Vec<_>>();
+    let unreachable = badges.iter().any(|b| {
+        !b.crashed
+            && matches!(&b.link, broker_bridge::Link::Disconnected { reason, .. } if reason.is_unreachable())
+    });
     let on_crash = {
         let page = page.clone();
         Callback::from(move |service| page.crash(service))
@@ -186,7 +190,9 @@ pub fn App() -> Html {
                 </p>
             </header>
             <section class="broker" aria-label="Broker connection">
-                <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
+                <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
+                <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
