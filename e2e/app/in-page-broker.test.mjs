@@ -41,11 +41,13 @@ async function withPage(query, body) {
 
 /** The five clients connected, and each has its SUBACK: ready for an order. */
 async function waitReadyInPage(page, protocolVersion = 4) {
+  await page.locator(`#mqtt-version`).waitFor();
+  assert.equal(await page.inputValue('#mqtt-version'), protocolVersion === 5 ? '5' : '3.1.1');
   await waitForStates(page, 'connected');
   return waitForWire(
     page,
-    (wire) => SERVICES.every((s) => wire.some((p) => p.dir === 'in' && p.packet?.cmd === 'suback' && p.clientId?.endsWith(`-${s}`))),
-    { protocolVersion, what: 'a SUBACK for each service' },
+    (wire) => SERVICES.every((s) => wire.some((p) => p.dir === 'in' && p.packet?.cmd === 'suback' && p.protocolVersion === protocolVersion && p.clientId?.endsWith(`-${s}`))),
+    { what: `a SUBACK for each service in MQTT ${protocolVersion === 5 ? '5.0' : '3.1.1'}` },
   );
 }
 
@@ -93,10 +95,13 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.match(owner('payments/processed'), /-payment$/);
       assert.match(owner('inventory/reserved'), /-inventory$/);
       assert.match(owner('orders/confirmed'), /-order$/);
-      // Copy link keeps the in-page broker.
-      await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-      const link = await page.evaluate(() => window.location.href);
-      assert.match(link, /[?&]broker=inpage(&|$)/);
+      // Copy link keeps the in-page broker (and the other parameters).
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
+      assert.equal(link.searchParams.get('broker'), 'inpage', link.href);
+      assert.equal(link.searchParams.get('payment_ms'), '200', link.href);
     }));
 
   it('?qos=2: the packet inspector and the wire show PUBLISH, PUBREC, PUBREL, PUBCOMP', { timeout: CASE_TIMEOUT_MS }, () =>
@@ -137,9 +142,31 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.match(will.clientId, /-monitor$/);
       assert.match(JSON.parse(will.packet.payload.toString()).reason, /Last Will/);
       assert.ok(!wire.some((p) => p.clientId?.endsWith('-payment') && p.packet?.cmd === 'disconnect'), 'no DISCONNECT from PaymentService');
-      // Restart: online again.
+      // A persistent session (the default, clean session off): an order placed while
+      // PaymentService is down is queued by the broker and delivered on Restart.
+      const orderId = await placeOrder(page);
+      await waitForWire(page, (w) => w.some((p) => p.packet?.topic === 'inventory/reserved' && p.packet.payload.toString().includes(orderId)), { what: 'inventory/reserved' });
       await page.getByRole('button', { name: 'Restart PaymentService' }).click();
       await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitForRow(page, orderId, 'Completed');
+      const after = await waitForWire(page, (w) => w.some((p) => p.dir === 'in' && p.clientId?.endsWith('-payment') && p.packet?.cmd === 'connack' && p.packet.sessionPresent), { what: 'a CONNACK with session present for the restarted PaymentService' });
+      const caughtUp = after.filter((p) => p.dir === 'in' && p.clientId?.endsWith('-payment') && p.packet?.topic === 'orders/created' && p.packet.payload.toString().includes(orderId));
+      assert.equal(caughtUp.length, 1, 'the broker delivered the order queued for PaymentService once');
+    }));
+
+  it('MQTT 5.0: switching the protocol connects every service anew; retained statuses reach the new monitor; an order completes', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage', async ({ page }) => {
+      await waitReadyInPage(page);
+      await page.selectOption('#mqtt-version', '5');
+      const wire = await waitReadyInPage(page, 5);
+      const connack = wire.find((p) => p.protocolVersion === 5 && p.packet?.cmd === 'connack' && p.clientId?.endsWith('-order'));
+      assert.equal(connack.packet.reasonCode, 0, 'the broker accepted the 5.0 CONNECT');
+      // The new status monitor subscribed after the first clients' retained "online": the broker
+      // hands them over with the retain flag set.
+      await waitForWire(page, (w) => w.some((p) => p.protocolVersion === 5 && p.dir === 'in' && p.clientId?.endsWith('-monitor') && p.packet?.cmd === 'publish' && p.packet.retain && p.packet.topic.startsWith('services/')), { what: 'a retained status delivered to the 5.0 monitor' });
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      assert.match(new URL(page.url()).search, /broker=inpage/);
     }));
 
   it('an unreachable broker: the page offers the in-page broker, and one click connects the services', { timeout: CASE_TIMEOUT_MS }, async () => {

@@ -4,7 +4,7 @@
 // parsed here by MQTT.js's own packet parser (mqtt-packet), independent of our codec.
 //
 //   await tapMessagePorts(page);          // before page.goto
-//   const wire = await readWire(page);    // [{ port, dir: 'out'|'in', clientId, packet }]
+//   const wire = await readWire(page);    // [{ port, dir: 'out'|'in', clientId, protocolVersion, packet }]
 
 import mqttPacket from 'mqtt-packet';
 
@@ -49,19 +49,37 @@ export async function tapMessagePorts(page) {
 }
 
 /**
- * Every MQTT packet seen on the page's ports so far, in order, parsed by mqtt-packet: `port` a
- * number per port, `dir` 'out' (page → broker) or 'in', `clientId` from the port's CONNECT.
- * `protocolVersion` 4 (3.1.1) or 5.
+ * The protocol level of a CONNECT at the start of `bytes` (4 for 3.1.1, 5), or null: after the
+ * fixed header and its variable-length remaining length come the protocol name "MQTT" and
+ * the level (MQTT 3.1.1 and 5.0 §3.1.2).
  */
-export async function readWire(page, protocolVersion = 4) {
+function connectLevel(bytes) {
+  if (bytes[0] !== 0x10) return null;
+  let at = 1;
+  while (bytes[at] & 0x80) at += 1;
+  at += 1;
+  const nameLength = (bytes[at] << 8) | bytes[at + 1];
+  return bytes[at + 2 + nameLength] ?? null;
+}
+
+/**
+ * Every MQTT packet seen on the page's ports so far, in order, parsed by mqtt-packet: `port` a
+ * number per port, `dir` 'out' (page → broker) or 'in', `clientId` from the port's CONNECT;
+ * each port's packets are parsed in the version its CONNECT asked for.
+ */
+export async function readWire(page) {
   const chunks = await page.evaluate(() => window.__mqttWire ?? []);
+  const levels = new Map();
+  for (const { port, dir, bytes } of chunks) {
+    if (dir === 'out' && !levels.has(port)) levels.set(port, connectLevel(bytes) ?? 4);
+  }
   const parsers = new Map();
   const clientIds = new Map();
   const packets = [];
   for (const { port, dir, bytes } of chunks) {
     const key = `${port}:${dir}`;
     if (!parsers.has(key)) {
-      const parser = mqttPacket.parser({ protocolVersion });
+      const parser = mqttPacket.parser({ protocolVersion: levels.get(port) ?? 4 });
       parser.on('packet', (packet) => {
         if (packet.cmd === 'connect') clientIds.set(port, packet.clientId);
         packets.push({ port, dir, packet });
@@ -71,15 +89,15 @@ export async function readWire(page, protocolVersion = 4) {
     }
     parsers.get(key).parse(Buffer.from(bytes));
   }
-  return packets.map((p) => ({ ...p, clientId: clientIds.get(p.port) }));
+  return packets.map((p) => ({ ...p, clientId: clientIds.get(p.port), protocolVersion: levels.get(p.port) ?? 4 }));
 }
 
 /** Polls readWire until `predicate(wire)` holds; resolves with the wire. */
-export async function waitForWire(page, predicate, { timeout = 20_000, protocolVersion = 4, what = 'the wire' } = {}) {
+export async function waitForWire(page, predicate, { timeout = 20_000, what = 'the wire' } = {}) {
   const deadline = Date.now() + timeout;
   let wire = [];
   while (Date.now() < deadline) {
-    wire = await readWire(page, protocolVersion);
+    wire = await readWire(page);
     if (predicate(wire)) return wire;
     await page.waitForTimeout(100);
   }
