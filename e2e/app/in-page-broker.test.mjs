@@ -172,14 +172,18 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
   it('an unreachable broker: the page offers the in-page broker, and one click connects the services', { timeout: CASE_TIMEOUT_MS }, async () => {
     const url = `ws://127.0.0.1:${await closedPort()}`;
     await withPage(`/?broker=${url}`, async ({ page }) => {
+      const fetched = [];
+      page.on('request', (request) => fetched.push(request.url()));
       await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.equal(await page.locator('[data-testid="in-page-broker"]').count(), 0, 'not in use yet');
+      assert.deepEqual(fetched.filter((u) => u.includes('inpage-broker')), [], 'the in-page broker is not loaded until chosen');
       await page.getByRole('button', { name: 'Use the in-page broker' }).click();
       await waitReadyInPage(page);
       await page.locator('[data-testid="in-page-broker"]').waitFor();
       assert.equal(await page.locator('[data-testid="in-page-offer"]').count(), 0, 'the offer is gone');
       assert.equal(await page.inputValue('#broker-url'), 'inpage');
       assert.match(await page.evaluate(() => window.location.search), /[?&]broker=inpage(&|$)/);
+      assert.ok(fetched.some((u) => u.endsWith('/inpage-broker_bg.wasm')), 'the broker was loaded once chosen');
     });
   });
 });
