@@ -140,8 +140,8 @@
 //!
 //! ## Features
 //!
-//! - `browser` (default): the `ws` driver on wasm32; nothing on other targets. Without it the
-//!   crate pulls in no browser crate.
+//! - `browser` (default): the `ws` driver (and its `MessagePort` transport, `port`) on wasm32;
+//!   nothing on other targets. Without it the crate pulls in no browser crate.
 //! - `fuzzing`: `broker_bridge::fuzzing`, the body of the fuzz target in `fuzz/`; not an API.
 
 #![warn(missing_docs)]
@@ -156,6 +156,8 @@ pub mod inflight;
 pub mod keepalive;
 pub mod link;
 pub mod packet;
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub mod port;
 pub mod session;
 pub mod topic;
 pub mod trace;

@@ -77,8 +77,19 @@ fn without_userinfo(input: &str) -> Option<String> {
     Some(format!("{scheme}://{host}{tail}"))
 }
 
-/// Validates a `ws://` or `wss://` URL and returns it trimmed. Only the form is checked: the
-/// browser still resolves the host, and the connection may fail.
+/// The address of the in-page broker: a broker running in this page (a Web Worker), reached
+/// over a `MessagePort` instead of a WebSocket ([`crate::port`]). Written as it is in a link
+/// (`?broker=inpage`) and in the broker field.
+pub const IN_PAGE_BROKER: &str = "inpage";
+
+/// Whether `url` (as [`parse_broker_url`] returned it) names the in-page broker.
+pub fn is_in_page(url: &str) -> bool {
+    url == IN_PAGE_BROKER
+}
+
+/// Validates a `ws://` or `wss://` URL and returns it trimmed, or [`IN_PAGE_BROKER`] for
+/// `inpage` in any case. Only the form is checked: the browser still resolves the host, and
+/// the connection may fail.
 ///
 /// # Errors
 ///
@@ -87,6 +98,9 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     let url = input.trim();
     if url.is_empty() {
         return Err(BrokerUrlError::Empty);
+    }
+    if url.eq_ignore_ascii_case(IN_PAGE_BROKER) {
+        return Ok(IN_PAGE_BROKER.to_owned());
     }
     // First, so no other message repeats the secret.
     if let Some(bare) = without_userinfo(url) {
@@ -197,6 +211,17 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_in_page_broker_is_named_inpage_in_any_case() {
+        for input in ["inpage", " InPage ", "INPAGE"] {
+            assert_eq!(parse_broker_url(input).as_deref(), Ok(IN_PAGE_BROKER));
+        }
+        assert!(is_in_page(&parse_broker_url("inpage").unwrap()));
+        assert!(!is_in_page("ws://inpage:9001"));
+        assert!(parse_broker_url("inpage:9001").is_err());
+        assert!(parse_broker_url("ws://inpage").is_ok_and(|url| !is_in_page(&url)));
+    }
 
     #[test]
     fn good_urls_pass_trimmed() {

@@ -1,4 +1,6 @@
 //! The browser driver: a [`Session`] fed by a `WebSocket` (subprotocol `mqtt`) and one timer.
+//! For the URL [`IN_PAGE_BROKER`] the same bytes travel over a `MessagePort` to the broker
+//! running in this page instead ([`crate::port`]); everything else is the same.
 //!
 //! All protocol decisions are the session's, including how long to wait before reconnecting
 //! ([`Session::reconnect_delay`]) and what a closed socket means; this file only moves bytes
@@ -26,9 +28,11 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 pub use crate::link::Link;
 use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
+use crate::port::Port;
 use crate::session::{
     ConnectionError, Event, Options, PublishRequest, Publishing, Session, SessionError, Status,
 };
+use crate::url::{is_in_page, IN_PAGE_BROKER};
 
 /// What the driver reports: the session's events and changes of the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +78,8 @@ struct Inner {
     session: Session,
     url: String,
     socket: Option<Socket>,
+    /// The connection's port instead of `socket`, to the in-page broker.
+    port: Option<Port>,
     session_timer: Option<Timeout>,
     retry_timer: Option<Timeout>,
     handler: Handler,
@@ -101,7 +107,8 @@ pub fn now() -> Duration {
 
 impl Client {
     /// Creates the client and starts connecting to `url` (`ws://` or `wss://`, with the `mqtt`
-    /// subprotocol, [MQTT-6.0.0-3]) at once. `handler` receives every [`ClientEvent`], also
+    /// subprotocol, [MQTT-6.0.0-3]; or [`IN_PAGE_BROKER`], over a port from
+    /// [`crate::port::set_in_page_broker`]'s opener) at once. `handler` receives every [`ClientEvent`], also
     /// those caused by the client's own calls; it may call the client again. A URL the
     /// browser refuses is reported as [`Link::Disconnected`] with
     /// [`ConnectionError::TransportFailed`] and retried like any failure; check it first with
@@ -112,6 +119,7 @@ impl Client {
                 session: Session::new(options),
                 url: url.to_owned(),
                 socket: None,
+                port: None,
                 session_timer: None,
                 retry_timer: None,
                 timer_deadline: None,
@@ -335,6 +343,10 @@ impl Client {
             url: url.clone(),
             attempt,
         }));
+        if is_in_page(&url) {
+            self.open_port(generation);
+            return;
+        }
         let ws = match WebSocket::new_with_str(&url, "mqtt") {
             Ok(ws) => ws,
             Err(e) => {
@@ -383,6 +395,52 @@ impl Client {
             _on_message: on_message,
             _on_close: on_close,
         });
+    }
+
+    /// Asks for a port to the in-page broker; once it comes, the connection is open at once
+    /// (a port has no handshake of its own).
+    fn open_port(&self, generation: u64) {
+        let weak = self.weak();
+        crate::port::open(Box::new(move |result| {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let client = Client { inner };
+            if client.inner.borrow().generation != generation {
+                return; // A later attempt (or close) replaced this one; the port drops, closed.
+            }
+            let port = match result {
+                Ok(port) => port,
+                Err(text) => {
+                    let text = format!("the {IN_PAGE_BROKER} broker did not start: {text}");
+                    client.drop_connection(ConnectionError::TransportFailed(text));
+                    return;
+                }
+            };
+            let on_message = client.callback(generation, |client, event: MessageEvent| {
+                let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() else {
+                    client.drop_connection(ConnectionError::TextFrame);
+                    return;
+                };
+                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                let now = now();
+                client.inner.borrow_mut().session.handle_bytes(now, &bytes);
+                client.pump();
+            });
+            let on_close = client.callback(generation, |client, _: web_sys::Event| {
+                client.drop_connection(ConnectionError::TransportClosed {
+                    code: 1000,
+                    reason: "the in-page broker closed the connection".to_owned(),
+                });
+            });
+            client.inner.borrow_mut().port = Some(Port::new(port, on_message, on_close));
+            client
+                .inner
+                .borrow_mut()
+                .session
+                .handle_transport_open(now());
+            client.pump();
+        }));
     }
 
     /// The connection is unusable: tell the session, close the socket, try again later. The
@@ -560,6 +618,8 @@ impl Inner {
         if let Some(socket) = &self.socket {
             // A failed send shows up as the socket's close event.
             let _ = socket.ws.send_with_u8_array(&self.unsent);
+        } else if let Some(port) = &self.port {
+            port.send(&self.unsent);
         }
         self.unsent.clear();
     }
@@ -576,6 +636,7 @@ impl Inner {
     /// Closes the socket; bytes meant for it are dropped, never sent on the next one.
     fn drop_socket(&mut self) {
         self.socket = None;
+        self.port = None;
         self.unsent.clear();
         self.session_timer = None;
         self.timer_deadline = None;

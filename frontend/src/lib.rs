@@ -10,6 +10,8 @@
 //!   may be unavailable ([`event_db::StorageError`]).
 //! - [`store_keeper`]: writes OrderService's event store into the tab's database as it
 //!   appends, and reads it back after a reload.
+//! - [`in_page_broker`]: starts the in-page broker's Web Worker when a service first connects
+//!   to `inpage`, and hands each connection its `MessagePort`.
 //! - [`tab_session`]: the tab's session tag (the client ids' `<tag>`), kept across a reload.
 //! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
 //!   method for everything the learner can do), and the animation-frame, on-screen and resize
@@ -26,6 +28,8 @@ pub mod components;
 pub mod event_db;
 #[cfg(target_arch = "wasm32")]
 pub mod hooks;
+#[cfg(target_arch = "wasm32")]
+pub mod in_page_broker;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 pub mod shared_trace;

@@ -2,6 +2,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    frontend::in_page_broker::install();
     yew::Renderer::<frontend::components::App>::new().render();
 }
 

@@ -6,8 +6,8 @@ use super::broker_capabilities::BrokerCapabilitiesView;
 use super::outside_text::sentence;
 use super::{
     AnalyticsPanel, BrokerBar, CopyLink, CredentialsPanel, DeadLettersPanel, DeliverySettings,
-    DraftField, EventLog, EventStorePanel, FlowDiagram, NamespaceNote, Notifications, OrderForm,
-    OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
+    DraftField, EventLog, EventStorePanel, FlowDiagram, InPageBroker, NamespaceNote, Notifications,
+    OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
     ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
     ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip, StockPanel,
 };
@@ -182,6 +182,10 @@ pub fn App() -> Html {
             presence: s.presence.clone(),
         })
         .collect::<Vec<_>>();
+    let unreachable = badges.iter().any(|b| {
+        !b.crashed
+            && matches!(&b.link, broker_bridge::Link::Disconnected { reason, .. } if reason.is_unreachable())
+    });
     let on_crash = {
         let page = page.clone();
         Callback::from(move |service| page.crash(service))
@@ -210,7 +214,9 @@ pub fn App() -> Html {
                 </p>
             </header>
             <section class="broker" aria-label="Broker connection">
-                <BrokerBar url={state.broker_url.clone()} error={state.broker_url_error.clone()} {on_connect} />
+                // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
+                <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
+                <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
                 <CredentialsPanel in_use={page.credentials().in_use()} {refused} probe={state.acl_probe.clone()}
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />

@@ -72,6 +72,13 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
 fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: String) -> Html {
     let text = why.to_string();
     match diagnosis(why) {
+        // The in-page broker did not start: nothing to install, Mosquitto is not the answer.
+        "unreachable" if broker_bridge::url::is_in_page(url) => html! {
+            <p>
+                { "The in-page broker is not running (" }{ reason(&text) }
+                { format!("). {retry}. Reload the page, or put a Mosquitto's ws:// URL above.") }
+            </p>
+        },
         "unreachable" => html! {
             <>
                 <p>

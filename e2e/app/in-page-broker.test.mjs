@@ -1,0 +1,189 @@
+// The in-page broker (?broker=inpage): the services talk MQTT to a broker running in the page's
+// own Web Worker, with no Mosquitto anywhere: this file starts none. The order flow completes,
+// QoS 2 shows its four-packet handshake, a crashed service's Will arrives, and a page whose
+// broker cannot be reached offers the in-page broker with one click. The wire's witness is the
+// page's MessagePorts, parsed by mqtt-packet (lib/in-page-wire.mjs): nothing outside the page
+// can connect to this broker.
+//
+//   node --test e2e/app/in-page-broker.test.mjs      (after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS, SERVICES, waitForStates } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, DIST } from '../lib/app-suite.mjs';
+import { assertNoPanics, launchBrowser, openPage } from '../lib/browser.mjs';
+import { tapMessagePorts, waitForWire } from '../lib/in-page-wire.mjs';
+import { placeOrder, waitForRow } from '../lib/saga.mjs';
+import { serveDir } from '../lib/serve.mjs';
+
+let server = null;
+let browser = null;
+
+/** A page with the port tap installed, opened at `query`; closed afterwards. */
+async function withPage(query, body) {
+  const app = await openPage(browser, null);
+  try {
+    await tapMessagePorts(app.page);
+    await app.page.goto(`${server.url}${query}`);
+    await body(app);
+    assertNoPanics(app);
+  } catch (error) {
+    const tail = app.console.slice(-30).join('\n') || '(empty)';
+    throw new Error(`${error.message}\n--- page console (last 30) ---\n${tail}`, { cause: error });
+  } finally {
+    await app.close();
+  }
+}
+
+/** The five clients connected, and each has its SUBACK: ready for an order. */
+async function waitReadyInPage(page, protocolVersion = 4) {
+  await page.locator(`#mqtt-version`).waitFor();
+  assert.equal(await page.inputValue('#mqtt-version'), protocolVersion === 5 ? '5' : '3.1.1');
+  await waitForStates(page, 'connected');
+  return waitForWire(
+    page,
+    (wire) => SERVICES.every((s) => wire.some((p) => p.dir === 'in' && p.packet?.cmd === 'suback' && p.protocolVersion === protocolVersion && p.clientId?.endsWith(`-${s}`))),
+    { what: `a SUBACK for each service in MQTT ${protocolVersion === 5 ? '5.0' : '3.1.1'}` },
+  );
+}
+
+/** A TCP port nothing listens on (taken, then released). */
+async function closedPort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
+  before(async () => {
+    assert.ok(existsSync(path.join(DIST, 'inpage-broker_loader.js')), `${DIST} holds the in-page broker's worker: run trunk build`);
+    server = await serveDir(DIST);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('?broker=inpage (with other parameters): the page says what it is, an order completes, the link keeps broker=inpage', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?qos=1&broker=inpage&payment_ms=200', async ({ page }) => {
+      const note = page.locator('[data-testid="in-page-broker"]');
+      await note.waitFor();
+      const text = await note.textContent();
+      for (const limit of [/in memory/, /vanish when the page reloads/, /only this tab/, /mosquitto_sub/]) assert.match(text, limit);
+      assert.equal(await page.inputValue('#broker-url'), 'inpage');
+      const wire = await waitReadyInPage(page);
+      // Each service is its own MQTT 3.1.1 client of the broker, accepted (CONNACK return code 0).
+      for (const service of SERVICES) {
+        const connect = wire.find((p) => p.dir === 'out' && p.packet?.cmd === 'connect' && p.clientId?.endsWith(`-${service}`));
+        assert.ok(connect, `${service} sent CONNECT`);
+        assert.equal(connect.packet.protocolVersion, 4);
+        assert.ok(wire.some((p) => p.port === connect.port && p.packet?.cmd === 'connack' && p.packet.returnCode === 0), `${service} accepted`);
+      }
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      // On the wire: each result published by the service that owns it.
+      const published = await waitForWire(page, (w) => ['orders/created', 'payments/processed', 'inventory/reserved', 'orders/confirmed'].every((topic) =>
+        w.some((p) => p.dir === 'out' && p.packet?.cmd === 'publish' && p.packet.topic === topic && p.packet.payload.toString().includes(orderId))), { what: 'the order\'s four events' });
+      const owner = (topic) => published.find((p) => p.dir === 'out' && p.packet?.topic === topic && p.packet.payload.toString().includes(orderId)).clientId;
+      assert.match(owner('payments/processed'), /-payment$/);
+      assert.match(owner('inventory/reserved'), /-inventory$/);
+      assert.match(owner('orders/confirmed'), /-order$/);
+      // Copy link keeps the in-page broker (and the other parameters).
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
+      assert.equal(link.searchParams.get('broker'), 'inpage', link.href);
+      assert.equal(link.searchParams.get('payment_ms'), '200', link.href);
+    }));
+
+  it('?qos=2: the packet inspector and the wire show PUBLISH, PUBREC, PUBREL, PUBCOMP', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage&qos=2', async ({ page }) => {
+      await waitReadyInPage(page);
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      // OrderService's orders/created at QoS 2, and its handshake with the broker.
+      const wire = await waitForWire(page, (w) => {
+        const publish = w.find((p) => p.dir === 'out' && p.packet?.cmd === 'publish' && p.packet.topic === 'orders/created' && p.packet.payload.toString().includes(orderId));
+        return publish && w.some((p) => p.port === publish.port && p.dir === 'in' && p.packet?.cmd === 'pubcomp' && p.packet.messageId === publish.packet.messageId);
+      }, { what: 'the orders/created handshake' });
+      const publish = wire.find((p) => p.dir === 'out' && p.packet?.cmd === 'publish' && p.packet.topic === 'orders/created' && p.packet.payload.toString().includes(orderId));
+      assert.equal(publish.packet.qos, 2);
+      const leg = wire.filter((p) => p.port === publish.port && ['publish', 'pubrec', 'pubrel', 'pubcomp'].includes(p.packet?.cmd) && p.packet.messageId === publish.packet.messageId);
+      assert.deepEqual(leg.slice(0, 4).map((p) => `${p.dir} ${p.packet.cmd}`), ['out publish', 'in pubrec', 'out pubrel', 'in pubcomp']);
+      // The packet inspector lists a whole handshake for some client and packet id (its newest rows).
+      const kinds = await page.$$eval('[data-testid="packet-row"]', (rows) => rows.map((r) => ({ key: `${r.dataset.service} ${r.dataset.packetId}`, kind: r.dataset.kind, qos: r.dataset.qos })));
+      const byKey = new Map();
+      for (const { key, kind } of kinds) byKey.set(key, [...(byKey.get(key) ?? []), kind]);
+      const whole = [...byKey.entries()].filter(([, k]) => ['PUBLISH', 'PUBREC', 'PUBREL', 'PUBCOMP'].every((x) => k.includes(x)));
+      assert.ok(whole.length > 0, `a whole QoS 2 handshake in the inspector's rows: ${JSON.stringify([...byKey.entries()])}`);
+      assert.ok(kinds.some((k) => k.kind === 'PUBLISH' && k.qos === '2'), 'a PUBLISH at QoS 2 in the inspector');
+    }));
+
+  it('Crash: the in-page broker publishes the Will, and the page shows it', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage', async ({ page }) => {
+      await waitReadyInPage(page);
+      await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      const presence = page.locator('[data-testid="presence-payment"][data-online="false"]');
+      await presence.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await presence.textContent()) ?? '', /broker: offline \(Last Will, \d+ ms after the crash\)/);
+      // The broker delivered the Will (retained "offline") to the status monitor; PaymentService
+      // sent no DISCONNECT.
+      const wire = await waitForWire(page, (w) => w.some((p) => p.dir === 'in' && p.packet?.cmd === 'publish' && p.packet.topic === 'services/payment/status' && /"offline"/.test(p.packet.payload.toString())), { what: 'the Will' });
+      const will = wire.find((p) => p.dir === 'in' && p.packet?.topic === 'services/payment/status' && /"offline"/.test(p.packet.payload.toString()));
+      assert.match(will.clientId, /-monitor$/);
+      assert.match(JSON.parse(will.packet.payload.toString()).reason, /Last Will/);
+      assert.ok(!wire.some((p) => p.clientId?.endsWith('-payment') && p.packet?.cmd === 'disconnect'), 'no DISCONNECT from PaymentService');
+      // A persistent session (the default, clean session off): an order placed while
+      // PaymentService is down is queued by the broker and delivered on Restart.
+      const orderId = await placeOrder(page);
+      await waitForWire(page, (w) => w.some((p) => p.packet?.topic === 'inventory/reserved' && p.packet.payload.toString().includes(orderId)), { what: 'inventory/reserved' });
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitForRow(page, orderId, 'Completed');
+      const after = await waitForWire(page, (w) => w.some((p) => p.dir === 'in' && p.clientId?.endsWith('-payment') && p.packet?.cmd === 'connack' && p.packet.sessionPresent), { what: 'a CONNACK with session present for the restarted PaymentService' });
+      const caughtUp = after.filter((p) => p.dir === 'in' && p.clientId?.endsWith('-payment') && p.packet?.topic === 'orders/created' && p.packet.payload.toString().includes(orderId));
+      assert.equal(caughtUp.length, 1, 'the broker delivered the order queued for PaymentService once');
+    }));
+
+  it('MQTT 5.0: switching the protocol connects every service anew; retained statuses reach the new monitor; an order completes', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage', async ({ page }) => {
+      await waitReadyInPage(page);
+      await page.selectOption('#mqtt-version', '5');
+      const wire = await waitReadyInPage(page, 5);
+      const connack = wire.find((p) => p.protocolVersion === 5 && p.packet?.cmd === 'connack' && p.clientId?.endsWith('-order'));
+      assert.equal(connack.packet.reasonCode, 0, 'the broker accepted the 5.0 CONNECT');
+      // The new status monitor subscribed after the first clients' retained "online": the broker
+      // hands them over with the retain flag set.
+      await waitForWire(page, (w) => w.some((p) => p.protocolVersion === 5 && p.dir === 'in' && p.clientId?.endsWith('-monitor') && p.packet?.cmd === 'publish' && p.packet.retain && p.packet.topic.startsWith('services/')), { what: 'a retained status delivered to the 5.0 monitor' });
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      assert.match(new URL(page.url()).search, /broker=inpage/);
+    }));
+
+  it('an unreachable broker: the page offers the in-page broker, and one click connects the services', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const url = `ws://127.0.0.1:${await closedPort()}`;
+    await withPage(`/?broker=${url}`, async ({ page }) => {
+      const fetched = [];
+      page.on('request', (request) => fetched.push(request.url()));
+      await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="in-page-broker"]').count(), 0, 'not in use yet');
+      assert.deepEqual(fetched.filter((u) => u.includes('inpage-broker')), [], 'the in-page broker is not loaded until chosen');
+      await page.getByRole('button', { name: 'Use the in-page broker' }).click();
+      await waitReadyInPage(page);
+      await page.locator('[data-testid="in-page-broker"]').waitFor();
+      assert.equal(await page.locator('[data-testid="in-page-offer"]').count(), 0, 'the offer is gone');
+      assert.equal(await page.inputValue('#broker-url'), 'inpage');
+      assert.match(await page.evaluate(() => window.location.search), /[?&]broker=inpage(&|$)/);
+      assert.ok(fetched.some((u) => u.endsWith('/inpage-broker_bg.wasm')), 'the broker was loaded once chosen');
+    });
+  });
+});
