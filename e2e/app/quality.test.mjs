@@ -51,6 +51,10 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
         const selector = 'a[href], button, input, select, textarea, summary, [tabindex]';
         const focusable = [...document.querySelectorAll(selector)].filter((el) => {
           if (el.disabled || el.getAttribute('tabindex') === '-1') return false;
+          // The contents of a closed <details> (the sign-in fields until opened) have a box but
+          // are not rendered, and Tab rightly skips them.
+          const inside = el.tagName === 'SUMMARY' ? el.parentElement?.parentElement : el;
+          if (inside?.closest('details:not([open])')) return false;
           const box = el.getBoundingClientRect();
           return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
         });
