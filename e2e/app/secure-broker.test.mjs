@@ -272,4 +272,33 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       await watcher.close();
     }
   });
+  it('a dead letter\'s Retry passes the ACL: it goes out as the topic\'s publisher (OrderService for orders/created), and the order completes', { timeout: 180_000 }, async () => {
+    const watcher = await startWatcher();
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}&stock=P001:5&saga_timeout_ms=30000`);
+    const { page } = app;
+    try {
+      await waitForStates(page, 'disconnected');
+      await signIn(page);
+      await waitForStates(page, 'connected');
+      await page.fill('#product-id-0', 'P009');
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      const retry = page.locator('[data-testid="dead-letter"][data-service="inventory"] [data-testid="dead-letter-retry"]');
+      await retry.waitFor();
+      await page.fill('#stock-levels', 'P001:5,P009:3');
+      await page.dispatchEvent('#stock-levels', 'change');
+      await page.waitForFunction(() => document.querySelector('[data-testid="stock-level"][data-product="P009"]') !== null);
+      const from = broker.log().length;
+      await retry.click();
+      await waitUntil(
+        () => watcher.messages.some((m) => m.topic === 'orders/confirmed' && m.payload.includes(orderId)),
+        `orders/confirmed for ${orderId} after the Retry`,
+      );
+      assert.doesNotMatch(broker.log().slice(from), /Denied PUBLISH/, 'the broker refused nothing');
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+      await watcher.close();
+    }
+  });
 });

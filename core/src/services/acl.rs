@@ -65,6 +65,19 @@ pub fn topics_used(service: ServiceId) -> TopicsUsed {
     used
 }
 
+/// The service whose events `topic` carries (a flow topic, without a namespace): the one
+/// allowed to publish it ([`topics_used`]), `None` for a topic no service publishes. A dead
+/// letter's *Retry* is published by it, as the original was: under a least-privilege ACL
+/// (`static/mosquitto-secure.acl`) the consumer that gave up may not publish its input.
+pub fn publisher_of(topic: &str) -> Option<ServiceId> {
+    ServiceId::ALL.into_iter().find(|service| {
+        topics_used(*service)
+            .publish
+            .iter()
+            .any(|allowed| broker_bridge::topic::matches(allowed, topic))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +173,27 @@ mod tests {
         assert!(payment.subscribe.contains(topics::ORDERS_CREATED));
         assert!(payment.subscribe.iter().all(|f| !f.starts_with("$share")));
         assert!(payment.publish.contains("services/payment-3/status"));
+    }
+
+    #[test]
+    fn a_retried_dead_letter_goes_out_as_its_publisher() {
+        assert_eq!(publisher_of(topics::ORDERS_CREATED), Some(ServiceId::Order));
+        assert_eq!(
+            publisher_of(topics::PAYMENTS_PROCESSED),
+            Some(ServiceId::Payment)
+        );
+        assert_eq!(
+            publisher_of(topics::INVENTORY_RESERVED),
+            Some(ServiceId::Inventory)
+        );
+        assert_eq!(
+            publisher_of(topics::COMMAND_CHARGE_PAYMENT),
+            Some(ServiceId::Order)
+        );
+        assert_eq!(
+            publisher_of("eventstore/orders/o-1"),
+            Some(ServiceId::Order)
+        );
+        assert_eq!(publisher_of("telemetry/x"), None);
     }
 }

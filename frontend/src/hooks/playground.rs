@@ -10,6 +10,7 @@ use eda_core::domain::events::DomainEvent;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::order_form::{validate, OrderDraft};
 use eda_core::outside_text::isolate;
+use eda_core::services::acl::publisher_of;
 use eda_core::services::credentials::Credentials;
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
@@ -178,10 +179,13 @@ impl Playground {
     }
 
     /// Publishes a dead letter's message (perhaps fixed: `payload` is the text the learner left)
-    /// to its original topic with `service`'s client, and takes it off the list.
+    /// to its original topic with the client of the service that publishes that topic
+    /// ([`publisher_of`]; `service`, the one that gave up, for a topic no service owns), and
+    /// takes it off the list. So a least-privilege ACL allows the retry.
     pub fn retry_dead_letter(&self, seq: u64, service: ServiceId, topic: &str, payload: &str) {
+        let by = publisher_of(topic).unwrap_or(service);
         let result = match self.runtime.borrow().as_ref() {
-            Some(runtime) => runtime.publish_raw(service, topic, payload.as_bytes().to_vec()),
+            Some(runtime) => runtime.publish_raw(by, topic, payload.as_bytes().to_vec()),
             None => Err("the services are not running (a recording is shown)".to_owned()),
         };
         match result {
