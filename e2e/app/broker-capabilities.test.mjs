@@ -105,6 +105,35 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const noRetain = await startBroker({ settings: { retain_available: 'false' } });
+    setLateBroker(noRetain);
+    try {
+      await withApp(t, linkTo(noRetain.wsUrl, '&mqtt=5'), async ({ page }) => {
+        await waitForStates(page, 'connected');
+        // Each service's first CONNECT (retained Will) was refused with 0x9A (154; Mosquitto names
+        // the address, not yet the client), then accepted.
+        await noRetain.waitForLog(/Sending CONNACK to \S+ \(0, 154\)/, CONNECT_TIMEOUT_MS);
+        await noRetain.waitForLog(/Sending CONNACK to eda-\S+-order \(0, 0\)/, CONNECT_TIMEOUT_MS);
+        await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="true"]');
+        const caps = await capabilities(page);
+        assert.deepEqual(caps['retain-available'], { value: 'no', stated: true });
+        const found = await warnings(page);
+        assert.ok(found.some((w) => w.property === 'retain-available'), JSON.stringify(found));
+        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"]')].some((e) => /no longer retained/.test(e.textContent)));
+        const witness = await startWitness({ tcpPort: noRetain.tcpPort, protocolVersion: 5 });
+        try {
+          await placeSeedOrderAndExpectFlow(page, witness);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      await noRetain.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('MQTT 3.1.1: the CONNACK carries no capabilities, the defaults are assumed, and ?qos=2 is not warned of', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, linkTo(broker.wsUrl, '&qos=2'), async ({ page }) => {
       await waitReady(page);

@@ -956,6 +956,10 @@ impl Runtime {
                 let at = time_of_day(wall_clock());
                 self.log(service, LogEntry::broker_fault(at, &fault));
             }
+            ClientEvent::Session(Event::WillAdjusted(change)) => {
+                // Said in the service's log; the next CONNECT carries the Will the broker takes.
+                self.log(service, problem("Last Will", change));
+            }
             ClientEvent::Session(Event::Packet(packet)) => {
                 self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);

@@ -130,6 +130,9 @@ fn session_event(event: &Event) -> JsValue {
         Event::BrokerFault(fault) => Fields::of("brokerFault")
             .set("reason", fault.to_string())
             .done(),
+        Event::WillAdjusted(change) => Fields::of("willAdjusted")
+            .set("reason", change.as_str())
+            .done(),
     }
 }
 

@@ -115,6 +115,12 @@ pub enum Event {
     /// The broker did something it must not, which the session worked around; the connection
     /// carries on.
     BrokerFault(BrokerFault),
+    /// MQTT 5.0: the broker refused CONNECT because of our Will (0x9A Retain not supported for
+    /// a retained Will, [MQTT-3.2.2-13]; 0x9B QoS not supported for a Will above its Maximum
+    /// QoS, [MQTT-3.2.2-12]), and the session lowered the Will to what the broker takes for the
+    /// next attempt. The text says what changed, e.g. `the Will is no longer retained: the broker
+    /// refused CONNECT with Retain not supported (0x9A)`.
+    WillAdjusted(String),
     /// One of our QoS 1 or 2 publishes was fully acknowledged: PUBACK (QoS 1) or PUBCOMP
     /// (QoS 2). In MQTT 5.0 a PUBACK with 0x10 No matching subscribers counts as delivered.
     Delivered {

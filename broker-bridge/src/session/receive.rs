@@ -76,12 +76,45 @@ impl Session {
         }
     }
 
+    /// A CONNECT refused for its Will (MQTT 5.0 §3.2.2.2: 0x9A for a retained Will on a broker
+    /// without retained messages, 0x9B for a Will QoS above the broker's Maximum QoS): the Will
+    /// is lowered to what the broker takes, so the next attempt can succeed. Says what changed;
+    /// `None` when the refusal is for something else or the Will is already as low.
+    fn lower_will_for(&mut self, ack: &ConnAck) -> Option<String> {
+        let will = self.options.will.as_mut()?;
+        match ack.code {
+            ReasonCode::RetainNotSupported if will.retain => {
+                will.retain = false;
+                Some(
+                    "the Will is no longer retained: the broker refused CONNECT with Retain not \
+                     supported (0x9A), so it keeps no retained messages"
+                        .to_owned(),
+                )
+            }
+            ReasonCode::QoSNotSupported => {
+                let maximum = ack.properties.maximum_qos().unwrap_or(QoS::AtMostOnce);
+                (will.qos > maximum).then(|| {
+                    will.qos = maximum;
+                    format!(
+                        "the Will now travels at QoS {}: the broker refused CONNECT with QoS not \
+                         supported (0x9B)",
+                        maximum as u8
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
     fn on_connack(&mut self, now: Duration, ack: ConnAck) -> Result<(), SessionError> {
         if self.status != Status::Connecting {
             self.fail(now, ProtocolViolation::SecondConnAck);
             return Ok(());
         }
         if ack.code != ReasonCode::Success {
+            if let Some(change) = self.lower_will_for(&ack) {
+                self.events.push_back(Event::WillAdjusted(change));
+            }
             self.lose(
                 now,
                 ConnectionError::Refused {

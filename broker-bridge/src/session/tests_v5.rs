@@ -747,3 +747,72 @@ fn a_3_1_1_session_refuses_what_only_5_0_can_say() {
     ));
     assert!(b.sent().is_empty());
 }
+
+#[test]
+fn a_connect_refused_for_its_will_is_tried_again_with_a_will_the_broker_takes() {
+    let mut options = v5("c");
+    options.will = Some(crate::LastWill::new(
+        "services/payment/status",
+        b"offline".to_vec(),
+        QoS::ExactlyOnce,
+    ));
+    if let Some(will) = options.will.as_mut() {
+        will.retain = true;
+    }
+    let mut b = FakeBroker::new(options);
+    let will_of = |b: &mut FakeBroker| match b.sent().as_slice() {
+        [Packet::Connect(c)] => c.will.clone().expect("a Will"),
+        other => panic!("{other:?}"),
+    };
+    let adjusted = |events: &[Event]| {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::WillAdjusted(text) => Some(text.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // 0x9A: a broker without retained messages ([MQTT-3.2.2-13]).
+    b.session.handle_transport_open(S(0));
+    assert!(will_of(&mut b).retain);
+    b.deliver(
+        MS(1),
+        Packet::ConnAck(ConnAck::new(false, ReasonCode::RetainNotSupported)),
+    );
+    let events = b.take_events();
+    assert!(lost(&events).is_some(), "this connection is refused");
+    assert_eq!(adjusted(&events).len(), 1);
+    assert!(
+        adjusted(&events)[0].contains("no longer retained"),
+        "{events:?}"
+    );
+
+    // 0x9B with Maximum QoS 1: the Will comes down to 1 ([MQTT-3.2.2-12]).
+    b.session.handle_transport_open(S(1));
+    let will = will_of(&mut b);
+    assert!(!will.retain);
+    assert_eq!(will.qos, QoS::ExactlyOnce);
+    let mut refusal = ConnAck::new(false, ReasonCode::QoSNotSupported);
+    refusal
+        .properties
+        .add(Property::MaximumQoS(QoS::AtLeastOnce));
+    b.deliver(S(1) + MS(1), Packet::ConnAck(refusal));
+    assert!(adjusted(&b.take_events())[0].contains("QoS 1"));
+
+    b.session.handle_transport_open(S(2));
+    let will = will_of(&mut b);
+    assert_eq!((will.retain, will.qos), (false, QoS::AtLeastOnce));
+    b.deliver(S(2) + MS(1), Packet::ConnAck(accepted()));
+    assert_eq!(b.session.status(), Status::Connected);
+
+    // Another refusal leaves the Will alone and says nothing of it.
+    let mut other = FakeBroker::new(v5("d"));
+    other.session.handle_transport_open(S(0));
+    other.deliver(
+        MS(1),
+        Packet::ConnAck(ConnAck::new(false, ReasonCode::ServerBusy)),
+    );
+    assert!(adjusted(&other.take_events()).is_empty());
+}
