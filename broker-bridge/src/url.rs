@@ -69,12 +69,26 @@ impl BrokerUrlError {
 }
 
 /// `input` without the user information of its authority (`user:password@`), if it has any.
+/// Also for a URL missing its `//` (`ws:user:password@host`), so that no message repeats a
+/// secret whatever the slip.
 fn without_userinfo(input: &str) -> Option<String> {
-    let (scheme, rest) = input.split_once("://")?;
+    let (scheme, rest) = match input.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => {
+            let (scheme, rest) = input.split_once(':')?;
+            (format!("{scheme}:"), rest)
+        }
+    };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     let (_, host) = authority.rsplit_once('@')?;
-    Some(format!("{scheme}://{host}{tail}"))
+    Some(format!("{scheme}{host}{tail}"))
+}
+
+/// Whether `input` carries a user name or password (`user:password@`) where a broker URL has
+/// its host: such a value must not stay in a link ([`BrokerUrlError::Credentials`]).
+pub fn carries_credentials(input: &str) -> bool {
+    without_userinfo(input.trim()).is_some()
 }
 
 /// The address of the in-page broker: a broker running in this page (a Web Worker), reached
@@ -275,6 +289,7 @@ mod tests {
             ),
             (" ws://a:b@c:d@[::1]:9001/x?y=@ ", "ws://[::1]:9001/x?y=@"),
             ("ws://ada:hunter 2@host", "ws://host"),
+            ("ws:ada:hunter2@host:9001", "ws:host:9001"),
         ] {
             let error = parse_broker_url(with).expect_err(with);
             assert_eq!(

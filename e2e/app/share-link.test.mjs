@@ -73,4 +73,26 @@ describeApp('share link', () => {
       const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(wider <= 0, `the page is ${wider} px wider than the window`);
     }));
+
+  it('a broker URL with a user name and password in the link is refused and taken out of the address: neither a setting written back nor Copy link repeats the secret', { timeout: CASE_TIMEOUT_MS }, (t) => {
+    const host = new URL(broker.wsUrl).host;
+    const query = `?broker=${encodeURIComponent(`ws://alice:s3cretPW@${host}`)}&broker_payment=${encodeURIComponent(`ws:bob:PaYsEcReT@${host}`)}&qos=2`;
+    return withApp(t, query, async ({ page }) => {
+      const error = page.locator('[data-testid="broker-error"]');
+      await error.waitFor();
+      const said = await page.textContent('body');
+      for (const secret of ['s3cretPW', 'PaYsEcReT', 'alice', 'bob:']) assert.ok(!said.includes(secret), `the page never shows ${secret}`);
+      assert.match(await error.textContent(), /User name and Password fields/);
+      assert.ok(!page.url().includes('s3cret') && !page.url().includes('PaYsEcReT'), page.url());
+      await page.selectOption('#speed', '2');
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
+      assert.equal(link.searchParams.get('broker'), null, link.href);
+      assert.equal(link.searchParams.get('broker_payment'), null, link.href);
+      assert.equal(link.searchParams.get('qos'), '2', 'the other settings stay');
+      assert.equal(link.searchParams.get('speed'), '2');
+    });
+  });
 });

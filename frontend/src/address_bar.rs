@@ -48,6 +48,32 @@ pub fn remember(setting: &Setting) {
     }
 }
 
+/// Takes the parameters `keys` out of the address (replacing the history entry): a link's
+/// broker URL carrying credentials must not be written back or copied
+/// ([`eda_core::state::query::params_with_credentials`]).
+pub fn forget(keys: &[&str]) {
+    if keys.is_empty() {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(page) = window
+        .location()
+        .href()
+        .and_then(|href| web_sys::Url::new(&href))
+    else {
+        return;
+    };
+    for key in keys {
+        page.search_params().delete(key);
+    }
+    if let Ok(history) = window.history() {
+        let _ =
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));
+    }
+}
+
 /// The page's address as it is now: every setting changed in the page is in it.
 pub fn current() -> Option<String> {
     web_sys::window()?.location().href().ok()

@@ -87,6 +87,24 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
     }
 }
 
+/// The broker parameters of a link (`broker`, `broker_<service>`) whose value carries a user
+/// name or password: the page refuses them ([`check_broker_url`]) and takes them out of its
+/// address at once, so that neither *Copy link* nor a setting written back repeats the secret.
+pub fn params_with_credentials<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = pairs
+        .into_iter()
+        .filter(|(key, value)| {
+            (*key == "broker" || key.starts_with("broker_"))
+                && broker_bridge::url::carries_credentials(value)
+        })
+        .map(|(key, _)| key)
+        .collect();
+    keys.dedup();
+    keys
+}
+
 /// The settings a link may carry; anything else in the query string is reported and ignored.
 pub const LINK_PARAMS: [&str; 27] = [
     "broker",
@@ -1040,5 +1058,27 @@ mod query_tests {
             "{error}"
         );
         assert_eq!(state.flow.stock, Stock::default());
+    }
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::params_with_credentials;
+
+    #[test]
+    fn broker_parameters_with_credentials_are_named_to_be_taken_out_of_the_address() {
+        let pairs = [
+            ("broker", "ws://alice:s3cret@127.0.0.1:9001"),
+            ("qos", "2"),
+            ("broker_payment", "ws://bob:pw@host/mqtt"),
+            ("broker_order", "ws://127.0.0.1:9101"),
+            ("broker_inventory", "ws:carol:pw@host:9001"),
+            ("ns", "a@b"),
+        ];
+        assert_eq!(
+            params_with_credentials(pairs),
+            ["broker", "broker_payment", "broker_inventory"]
+        );
+        assert!(params_with_credentials([("broker", "inpage")]).is_empty());
     }
 }

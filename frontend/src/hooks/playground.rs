@@ -407,6 +407,11 @@ pub fn use_playground() -> Playground {
     let state = use_reducer(|| {
         let pairs = address_bar::query_pairs();
         let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        // A broker URL with a user name or password is refused (the page says so), and taken
+        // out of the address so no copied link repeats it.
+        address_bar::forget(&eda_core::state::query::params_with_credentials(
+            pairs.clone(),
+        ));
         Page(State::from_link(pairs, &tab_session::session_tag()))
     });
     let trace = {
