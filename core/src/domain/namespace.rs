@@ -63,6 +63,34 @@ pub enum NamespaceError {
         "{0:?} is not allowed: use letters (a-z, A-Z), digits, - and _, with / between levels"
     )]
     Character(char),
+    /// A first level the flow's own topics start with (`orders`, `eventstore` …): under it, a
+    /// namespaced topic could match a page without a namespace (`eventstore/orders/created`
+    /// matches `eventstore/orders/+`), and the two pages would process each other's messages.
+    #[error(
+        "its first level {0:?} is one the flow's own topics start with, so a page without a \
+         namespace could receive its messages: pick another name (e.g. class-7)"
+    )]
+    Reserved(String),
+}
+
+/// The first topic levels of the flow's own topics and filters (seed, saga, commands, status,
+/// dead letters, stock, event store): no namespace may start with one ([`NamespaceError::Reserved`]).
+pub fn reserved_levels() -> Vec<&'static str> {
+    use crate::domain::topics;
+    let mut levels: Vec<&'static str> = topics::ALL
+        .iter()
+        .copied()
+        .chain([
+            topics::INVENTORY_STOCK_FILTER,
+            crate::services::presence::STATUS_FILTER,
+            crate::services::dead_letter::DEADLETTER_FILTER,
+            crate::store::EVENTSTORE_FILTER,
+        ])
+        .filter_map(|t| t.split('/').next())
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
+    levels
 }
 
 /// One or more topic levels of ASCII letters, digits, `-` and `_` (e.g. `class-7`,
@@ -98,6 +126,10 @@ impl Namespace {
         }
         if text.split('/').any(str::is_empty) {
             return Err(NamespaceError::EmptyLevel);
+        }
+        let first = text.split('/').next().unwrap_or_default();
+        if reserved_levels().contains(&first) {
+            return Err(NamespaceError::Reserved(first.to_owned()));
         }
         Ok(Namespace(Some(text.to_owned())))
     }
@@ -215,6 +247,10 @@ mod tests {
             ("clàss", Character('à')),
             ("a\u{200b}b", Character('\u{200b}')),
             ("a\0b", Character('\0')),
+            ("eventstore", Reserved("eventstore".into())),
+            ("orders/class-7", Reserved("orders".into())),
+            ("services", Reserved("services".into())),
+            ("deadletter", Reserved("deadletter".into())),
         ];
         for (text, expected) in cases {
             assert_eq!(Namespace::parse(text), Err(expected), "{text:?}");
@@ -279,5 +315,46 @@ mod tests {
         }
         assert_eq!(ns.strip_filter("$share/g/class-8/orders/created"), None);
         assert_eq!(ns.strip("class-7/"), Some(""));
+    }
+
+    #[test]
+    fn a_namespaced_topic_never_matches_a_filter_of_a_page_without_one() {
+        use crate::services::{dead_letter, presence};
+        use crate::store::EVENTSTORE_FILTER;
+        use broker_bridge::topic::matches;
+        let filters: Vec<&str> = topics::ALL
+            .iter()
+            .copied()
+            .chain([
+                topics::INVENTORY_STOCK_FILTER,
+                presence::STATUS_FILTER,
+                dead_letter::DEADLETTER_FILTER,
+                EVENTSTORE_FILTER,
+            ])
+            .collect();
+        let names = [
+            "class-7",
+            "a",
+            "inventoryx",
+            "school/class-7",
+            "stock",
+            "created",
+        ];
+        let topics_of_a_page = |ns: &Namespace| {
+            let mut all: Vec<String> = topics::ALL.iter().map(|t| ns.wire(t)).collect();
+            all.push(ns.wire("inventory/stock/P001"));
+            all.push(ns.wire("services/order/status"));
+            all.push(ns.wire("deadletter/payment"));
+            all.push(ns.wire("eventstore/orders/o-1"));
+            all
+        };
+        for name in names {
+            let ns = Namespace::parse(name).unwrap();
+            for topic in topics_of_a_page(&ns) {
+                for filter in &filters {
+                    assert!(!matches(filter, &topic), "{name}: {topic} matches {filter}");
+                }
+            }
+        }
     }
 }
