@@ -301,4 +301,27 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       await watcher.close();
     }
   });
+
+  it('a classroom on the secure broker: with ?ns=class-7 (one level) the ACL grants the namespaced topics, and an order completes under class-7/', { timeout: 180_000 }, async () => {
+    const watcher = await startWatcher();
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}&ns=class-7`);
+    const { page } = app;
+    try {
+      await waitForStates(page, 'disconnected');
+      await signIn(page);
+      await waitForStates(page, 'connected');
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      await waitUntil(
+        () => watcher.messages.some((m) => m.topic === 'class-7/orders/confirmed' && m.payload.includes(orderId)),
+        `class-7/orders/confirmed for ${orderId}`,
+      );
+      assert.deepEqual(watcher.messages.filter((m) => m.payload.includes(orderId) && !m.topic.startsWith('class-7/')).map((m) => m.topic), [], 'nothing outside the namespace');
+      assert.doesNotMatch(broker.log(), /Denied PUBLISH from eda-\S+ .*'class-7\//, 'the ACL refused none of its topics');
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+      await watcher.close();
+    }
+  });
 });

@@ -36,7 +36,8 @@ pub struct TopicsUsed {
 }
 
 /// Everything `service` may publish and subscribe to, in every saga style and with up to
-/// [`MAX_INSTANCES`] instances.
+/// [`MAX_INSTANCES`] instances, with no topic namespace and under one of one level (`+/…`:
+/// `?ns=class-7`; a deeper namespace is not in the secure ACL).
 pub fn topics_used(service: ServiceId) -> TopicsUsed {
     let mut used = TopicsUsed::default();
     for style in SagaStyle::ALL {
@@ -62,6 +63,11 @@ pub fn topics_used(service: ServiceId) -> TopicsUsed {
     }
     // Every service may give up on a message.
     used.publish.insert(deadletter_topic(service));
+    // The same under a one-level topic namespace (`?ns=class-7`: `class-7/orders/created`).
+    for set in [&mut used.publish, &mut used.subscribe] {
+        let namespaced: Vec<String> = set.iter().map(|t| format!("+/{t}")).collect();
+        set.extend(namespaced);
+    }
     used
 }
 
