@@ -187,6 +187,41 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('aedes with MQTT 5 chosen: refused as Unsupported Protocol Version, the help says to choose the other version (not to check passwords), and 3.1.1 connects', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const aedes = await startAedes({});
+    setLateBroker(aedes);
+    try {
+      await withApp(t, linkTo(aedes.wsUrl, '&mqtt=5'), async ({ page }) => {
+        const help = page.locator('[data-testid="broker-help"][data-diagnosis="refused-for-good"]');
+        await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const text = await help.textContent();
+        assert.match(text, /does not speak this MQTT version: choose the other one under Protocol/);
+        assert.doesNotMatch(text, /user name and password/i);
+        await page.selectOption('#mqtt-version', '3.1.1');
+        await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+      });
+    } finally {
+      await aedes.stop();
+      setLateBroker(null);
+    }
+  });
+
+  it('a wss:// broker that does not answer: besides starting a broker, the help says the browser may not trust its certificate and names the https:// page to accept it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const aedes = await startAedes({});
+    const port = aedes.wsPort;
+    await aedes.stop();
+    await withApp(t, linkTo(`wss://127.0.0.1:${port}/mqtt`), async ({ page }) => {
+      const help = page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]');
+      await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const advice = await page.textContent('[data-testid="broker-certificate-help"]');
+      assert.match(advice, new RegExp(`open https://127\\.0\\.0\\.1:${port}/ once`));
+    });
+    await withApp(t, linkTo(`ws://127.0.0.1:${port}`), async ({ page }) => {
+      await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="broker-certificate-help"]').count(), 0, 'no certificate for ws://');
+    });
+  });
+
   it('aedes at /mqtt, the URL without the path: the page says nothing answered MQTT there and names the usual paths', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const aedes = await startAedes({ wsPath: '/mqtt' });
     setLateBroker(aedes);

@@ -130,6 +130,18 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
     }
   });
 
+  it('services split between the in-page broker and a network one: the page warns that they cannot hear each other', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const port = await closedPort();
+    await withPage(`/?broker=inpage&broker_payment=${encodeURIComponent(`ws://127.0.0.1:${port}`)}`, async ({ page }) => {
+      const split = page.locator('[data-testid="service-brokers-split"]');
+      await split.waitFor();
+      assert.match(await split.textContent(), /QueryService are on the in-page broker and the others are not/);
+      // Back on one broker: the warning goes.
+      await page.click('[data-testid="service-brokers-reset"]');
+      await split.waitFor({ state: 'detached' });
+    });
+  });
+
   it('?qos=2: the packet inspector and the wire show PUBLISH, PUBREC, PUBREL, PUBCOMP', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage&qos=2', async ({ page }) => {
       await waitReadyInPage(page);

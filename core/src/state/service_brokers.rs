@@ -96,6 +96,30 @@ impl ServiceBrokers {
         };
     }
 
+    /// A warning when some services are on the in-page broker and others are not: the in-page
+    /// broker runs in this page, and no network broker relays to it, so the two groups never
+    /// hear each other and every order waits out its saga deadline. `None` when all or none are
+    /// in-page. Names the in-page ones, e.g. `PaymentService is on the in-page broker, …`.
+    pub fn split_warning(&self, page: &str) -> Option<String> {
+        let in_page: Vec<&str> = ServiceId::ALL
+            .into_iter()
+            .filter(|&s| broker_bridge::url::is_in_page(self.url_of(s, page)))
+            .map(ServiceId::name)
+            .collect();
+        if in_page.is_empty() || in_page.len() == ServiceId::ALL.len() {
+            return None;
+        }
+        let (who, verb) = match in_page.as_slice() {
+            [one] => ((*one).to_owned(), "is"),
+            many => (many.join(", "), "are"),
+        };
+        Some(format!(
+            "{who} {verb} on the in-page broker and the others are not: the in-page broker lives \
+             in this page and no other broker relays to it, so the two groups never hear each \
+             other and every order will time out. Put every service on one broker."
+        ))
+    }
+
     /// The link parameters that say these brokers: every `broker_<service>`, `Some` URL for a
     /// service with its own, `None` (removed) for the others.
     pub fn params(&self) -> Vec<(String, Option<String>)> {
@@ -181,5 +205,27 @@ mod tests {
         brokers.set(ServiceId::Payment, None);
         assert!(brokers.is_empty());
         assert!(brokers.params().iter().all(|(_, v)| v.is_none()));
+    }
+
+    #[test]
+    fn services_split_between_the_in_page_broker_and_a_network_one_are_warned_of() {
+        let net = "ws://localhost:9001";
+        let mut brokers = ServiceBrokers::default();
+        assert_eq!(brokers.split_warning(net), None);
+        assert_eq!(brokers.split_warning("inpage"), None);
+        brokers.set(ServiceId::Payment, Some("inpage".into()));
+        let warning = brokers.split_warning(net).unwrap();
+        assert!(
+            warning.starts_with("PaymentService is on the in-page broker"),
+            "{warning}"
+        );
+        // The page on the in-page broker, PaymentService on a network one: the other four are.
+        brokers.set(ServiceId::Payment, Some(net.into()));
+        let warning = brokers.split_warning("inpage").unwrap();
+        assert!(
+            warning.contains("OrderService, InventoryService"),
+            "{warning}"
+        );
+        assert!(warning.contains(" are on the in-page broker"), "{warning}");
     }
 }

@@ -209,8 +209,9 @@ pub fn App() -> Html {
                 <h1>{ "Event-driven architecture playground" }</h1>
                 <p class="lede">
                     { "The four services of an order flow, and QueryService reading their event \
-                       store, run in this page, each its own MQTT client of a real Mosquitto. Place \
-                       an order and watch the events cross the broker." }
+                       store, run in this page, each its own MQTT client of a real broker \
+                       (Mosquitto, or another you name). Place an order and watch the events \
+                       cross the broker." }
                 </p>
             </header>
             <section class="broker" aria-label="Broker connection">

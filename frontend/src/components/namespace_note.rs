@@ -28,6 +28,8 @@ pub fn NamespaceNote(props: &NamespaceNoteProps) -> Html {
                    there, so pages with another ?ns= never process its orders, nor it theirs. \
                    Watch them: " }
                 <code data-testid="namespace-watch">{ watch }</code>
+                { " (add -u and -P with a user who may read them if the broker asks for a \
+                   password, e.g. the secure config's watcher)." }
             </p>
         }
     });

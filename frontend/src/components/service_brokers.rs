@@ -55,6 +55,9 @@ pub fn ServiceBrokersList(props: &ServiceBrokersProps) -> Html {
             if let Some(error) = &props.error {
                 <p class="error" role="alert" data-testid="service-brokers-error">{ sentence(error) }</p>
             }
+            if let Some(split) = props.brokers.split_warning(&props.page_url) {
+                <p class="error" role="alert" data-testid="service-brokers-split">{ split }</p>
+            }
         </section>
     }
 }

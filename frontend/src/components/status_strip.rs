@@ -67,6 +67,34 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
     }
 }
 
+/// What to do about a refusal retrying cannot fix, by its reason: the MQTT version, the
+/// client id, or (the rest) the credentials and access rules.
+fn refusal_advice(why: &ConnectionError) -> &'static str {
+    use broker_bridge::ReasonCode;
+    match why.reason_code() {
+        Some(ReasonCode::UnsupportedProtocolVersion) => {
+            "The broker does not speak this MQTT version: choose the other one under Protocol \
+             (aedes, for one, speaks only 3.1.1)."
+        }
+        Some(ReasonCode::ClientIdentifierNotValid) => {
+            "The broker refuses the client id (too long, or characters it does not take): \
+             reload the page for new ones, or use another broker."
+        }
+        _ => {
+            "Check the user name and password (Sign in to the broker, below), or the broker's \
+             access rules, then press Try again."
+        }
+    }
+}
+
+/// For a `wss://` broker URL, the `https://` page of the same host and port, where a browser
+/// can be told to trust the broker's certificate.
+fn certificate_page(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("wss://")?;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    Some(format!("https://{authority}/"))
+}
+
 /// The help for a service whose link is down: the first line says what happened, the second
 /// what to do.
 fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: String) -> Html {
@@ -93,6 +121,15 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 </p>
                 // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
                 <p data-testid="broker-path-help">{ broker_bridge::url::path_advice(url) }</p>
+                // A wss:// broker whose certificate the browser does not trust closes the same way.
+                if let Some(page) = certificate_page(url) {
+                    <p data-testid="broker-certificate-help">
+                        { "Or, for a wss:// broker, the browser does not trust its certificate (a \
+                           self-signed one, as ./scripts/play --secure makes): open " }
+                        <code>{ page }</code>
+                        { " once in this browser and accept it, then the page connects." }
+                    </p>
+                }
             </>
         },
         "taken-over" => html! {
@@ -128,10 +165,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     { format!("{name}: ") }{ reason(&text) }
                     { ". Not retrying: the same CONNECT would be refused again." }
                 </p>
-                <p>
-                    { "Check the user name and password (Sign in to the broker, below), or the \
-                       broker's access rules, then press Try again." }
-                </p>
+                <p>{ refusal_advice(why) }</p>
             </>
         },
         _ => html! {
