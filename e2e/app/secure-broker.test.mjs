@@ -104,10 +104,10 @@ async function startWatcher() {
   return { client, messages, close: () => client.endAsync() };
 }
 
-async function signIn(page, { wrong = {} } = {}) {
+async function signIn(page, { wrong = {}, wrongPage } = {}) {
   await page.$eval('.credentials details', (d) => { d.open = true; });
   await page.fill('#user-page', 'watcher');
-  await page.fill('#password-page', PASSWORDS.watcher);
+  await page.fill('#password-page', wrongPage ?? PASSWORDS.watcher);
   for (const [slug, user] of Object.entries(USERS)) {
     await page.fill(`#user-${slug}`, user);
     await page.fill(`#password-${slug}`, wrong[slug] ?? PASSWORDS[user]);
@@ -322,6 +322,23 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     } finally {
       await app.close();
       await watcher.close();
+    }
+  });
+
+  it('a wrong password for the whole page (the status monitor\'s) is said in a notification; the services, with their own users, still complete an order', { timeout: 180_000 }, async () => {
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
+    const { page } = app;
+    try {
+      await waitForStates(page, 'disconnected');
+      await signIn(page, { wrongPage: 'not-the-password' });
+      await waitForStates(page, 'connected');
+      await page.waitForFunction(() => /status monitor .*was refused/.test(document.body.textContent));
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Completed"]`).waitFor({ timeout: 30_000 });
+      assertNoPanics(app);
+    } finally {
+      await app.close();
     }
   });
 });

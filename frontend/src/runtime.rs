@@ -257,6 +257,19 @@ impl Runtime {
                         ClientEvent::Session(Event::Subscribed { .. }) => {
                             runtime.monitor_subscribed()
                         }
+                        // Refused for good (the whole page's user or password): said once, as
+                        // the badges' "broker: online" lines and the other-page warning need it.
+                        ClientEvent::Link(Link::Disconnected { reason, .. })
+                            if reason.is_permanent_refusal() =>
+                        {
+                            runtime.tell(Action::Notified(format!(
+                                "The page's status monitor (the whole page's user under Sign in to \
+                                 the broker) was refused: {reason}. The services work without it, \
+                                 but the badges cannot show what the broker says of them, nor \
+                                 the page see another page's services: fix that user and \
+                                 password, then Sign in."
+                            )));
+                        }
                         _ => {}
                     }
                 });
