@@ -68,7 +68,9 @@ describeApp('recording', () => {
       await page.selectOption('#speed', '4');
       await page.click('[data-testid="pause"]'); // play on to the end, at 4×
       await page.waitForFunction((sel) => /^Replay finished/.test(document.querySelector(sel).textContent), status, { timeout: FLOW_TIMEOUT_MS });
-      assert.ok((await page.locator('[data-testid="packet-row"]').count()) >= 18, 'the inspector lists the packets');
+      // The inspector draws its rows on a later frame than the status line: wait for them.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="packet-row"]').length >= 18, null, { timeout: FLOW_TIMEOUT_MS })
+        .catch(async (error) => { throw new Error(`the inspector lists the packets: ${await page.locator('[data-testid="packet-row"]').count()} rows`, { cause: error }); });
 
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'future.json',
