@@ -101,6 +101,8 @@ export function machine({ chromiumVersion, mosquittoPath }) {
     node: process.version,
     chromium: chromiumVersion,
     mosquitto: firstLine(mosquittoPath, ['-h']).replace(/^mosquitto version\s*/, ''),
+    // On a shared machine, how busy it was (1, 5 and 15 minutes) when the run ended.
+    loadAverage: os.loadavg().map((x) => x.toFixed(2)),
   };
 }
 
@@ -150,6 +152,7 @@ export function formatReport({
   out();
   out(`- CPU: ${m.cpu}, ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM; ${m.os}`);
   out(`- Chromium ${m.chromium} (headless), Mosquitto ${m.mosquitto}, Node.js ${m.node}`);
+  out(`- load average at the end of the run (1, 5, 15 min): ${m.loadAverage.join(', ')}`);
   if (isolated !== undefined) {
     const clock = isolated
       ? 'yes (performance.now() to 5 µs)'
