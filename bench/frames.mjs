@@ -1,5 +1,5 @@
 // The real page under load: frame times, long tasks and input responsiveness of the playground
-// (Trunk's release build) while its four services handle N orders per second, against an idle
+// (Trunk's release build) while its five services handle N orders per second, against an idle
 // baseline. Run by bench/run.mjs (`./scripts/bench --only frames`); method in
 // docs/benchmarks.md, "The page under load".
 //
@@ -7,10 +7,11 @@
 //   // frames.summary: medians over rounds, per window ('idle', 'load'); frames.rounds: raw data
 //
 // Only the DOM contract (docs/dom-contract.md) is used: the page's internals are not read.
-// Each round opens a fresh page on a private Mosquitto with `payment_ms=0&inventory_ms=0`,
-// waits until a first order has gone all the way through (all four services connected and
-// subscribed), places 100 more so that the page's bounded lists are full (its steady state),
-// scrolls the flow diagram into view, then measures:
+// Each round opens a fresh page on a private Mosquitto with `payment_ms=0&inventory_ms=0` and
+// the saga, dedupe and read model said on in the link (FEATURES_QUERY), waits until a first
+// order has gone all the way through (all five services connected and subscribed), places
+// 100 more so that the page's bounded lists are full (its steady state), scrolls the flow
+// diagram (or the sequence diagram) into view, then measures:
 //   - idle: nothing happens for `idleSeconds`;
 //   - load: a timer inside the page clicks "Place 10 orders" on schedule, `rate` orders per
 //     second for `seconds`, catching up if a timer fires late, so the harness does not set the
@@ -21,15 +22,27 @@
 // through Chromium's input pipeline every PROBE_MS onto a small box the bench adds, fixed in a
 // corner of the viewport, outside the app) its input delay (first listener − the event's
 // timestamp) and the time until the next frame's requestAnimationFrame callbacks run.
+// Read from Chromium (Performance.getMetrics' TaskDuration): the page's main-thread time in
+// the idle window and over the load and its drain, per order placed. An order counts as
+// completed when an MQTT.js witness on the broker sees its `orders/confirmed`.
 
 import { startBroker } from '../e2e/lib/broker.mjs';
 import { openPage, panics } from '../e2e/lib/browser.mjs';
-import { startWitness } from '../e2e/lib/mqtt-witness.mjs';
+import { FLOW_TOPICS, startWitness } from '../e2e/lib/mqtt-witness.mjs';
 import { serveDir } from '../e2e/lib/serve.mjs';
 
 import { median, percentile } from './report.mjs';
 
-const SERVICES = ['order', 'payment', 'inventory', 'notification'];
+const SERVICES = ['order', 'payment', 'inventory', 'notification', 'query'];
+/** The saga's outcomes, as OrderService publishes them: an order completed or cancelled. */
+const OUTCOME_TOPICS = ['orders/confirmed', 'orders/cancelled'];
+/**
+ * What the link switches on, said outright although each is the page's default
+ * (core/src/state/query.rs): the saga (OrderService joins payment and stock, and confirms or
+ * cancels each order), the idempotent consumer, and QueryService projecting OrderService's
+ * event store into its read model at once. The event store itself is always kept.
+ */
+export const FEATURES_QUERY = 'saga=parallel&dedupe=on&projection_ms=0';
 const CONNECT_TIMEOUT_MS = 30_000;
 const WARMUP_TIMEOUT_MS = 30_000;
 /** Orders placed (at 100 per second) before the measurement, to fill the page's lists. */
@@ -246,7 +259,7 @@ function countBy(values) {
 }
 
 function countTopics(messages, from = 0) {
-  const counts = { 'orders/created': 0, 'payments/processed': 0, 'inventory/reserved': 0 };
+  const counts = Object.fromEntries([...FLOW_TOPICS, ...OUTCOME_TOPICS].map((t) => [t, 0]));
   for (let i = from; i < messages.length; i++) {
     if (messages[i].topic in counts) counts[messages[i].topic] += 1;
   }
@@ -280,7 +293,7 @@ async function waitConnected(page) {
     .catch(async (error) => {
       const states = await page.evaluate(pageCounts).then((c) => JSON.stringify(c.states));
       throw new Error(
-        `the four services were not connected within ${CONNECT_TIMEOUT_MS} ms: ${states}`,
+        `the five services were not connected within ${CONNECT_TIMEOUT_MS} ms: ${states}`,
         {
           cause: error,
         },
@@ -311,7 +324,8 @@ async function drain(
     const published =
       counts['orders/created'] >= placed &&
       counts['payments/processed'] >= placed &&
-      counts['inventory/reserved'] >= placed;
+      counts['inventory/reserved'] >= placed &&
+      counts['orders/confirmed'] + counts['orders/cancelled'] >= placed;
     // Without the "N older notifications not shown" line the page's total is unknown once it
     // shows fewer than it received: then the witness alone decides.
     const notified = notificationTotal(shown) - notificationsBefore >= 3 * placed;
@@ -407,7 +421,8 @@ function windowStats(rec, from, to) {
 
 async function runRound({ browser, server, broker, witness, options, round, log }) {
   const view = VIEWS[options.framesView ?? 'flow'];
-  const query = `?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0${view.query}`;
+  const query =
+    `?broker=${broker.wsUrl}&payment_ms=0&inventory_ms=0&${FEATURES_QUERY}${view.query}`;
   const app = await openPage(browser, `${server.url}/${query}`, { timeoutMs: 60_000 });
   const fail = (what, error) => {
     const found = panics(app);
@@ -437,13 +452,24 @@ async function runRound({ browser, server, broker, witness, options, round, log 
       .catch(() => log(`frames: round ${round + 1}: dots still drawn before the idle window`));
     await sleep(500);
 
+    // Chromium's own count of the page's main-thread time (Performance.getMetrics'
+    // TaskDuration, as bench/profile/per-order.mjs reads it), idle and over the load + drain.
+    const cdp = await app.page.context().newCDPSession(app.page);
+    await cdp.send('Performance.enable');
+    const taskMs = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return 1000 * metrics.find((m) => m.name === 'TaskDuration').value;
+    };
+    const idleTask0 = await taskMs();
     const idleFrom = await app.page.evaluate(() => performance.now());
     await probeUntil(app.page, point, Date.now() + options.framesIdleSeconds * 1000);
     const idleTo = await app.page.evaluate(() => performance.now());
+    const idleTaskMs = (await taskMs()) - idleTask0;
 
     const from = witness.messages.length;
     const beforeLoad = await app.page.evaluate(pageCounts);
     const cpu0 = process.cpuUsage();
+    const loadTask0 = await taskMs();
     const loadFrom = await app.page.evaluate(startLoad, {
       rate: options.framesRate,
       seconds: options.framesSeconds,
@@ -460,6 +486,8 @@ async function runRound({ browser, server, broker, witness, options, round, log 
       placed: load.placed,
       notificationsBefore: notificationTotal(beforeLoad),
     });
+    const loadTaskMs = (await taskMs()) - loadTask0;
+    const loadTaskSpan = (await app.page.evaluate(() => performance.now())) - loadFrom;
     // The inspector stops redrawing while scrolled away: bring it in to read its count.
     if (await app.page.locator('.packet-inspector').count()) {
       await app.page.locator('.packet-inspector').scrollIntoViewIfNeeded();
@@ -482,21 +510,29 @@ async function runRound({ browser, server, broker, witness, options, round, log 
 
     const idle = windowStats(rec, idleFrom, idleTo);
     const loaded = windowStats(rec, loadFrom, loadTo);
-    const completed = Math.min(
-      drained.counts['payments/processed'],
-      drained.counts['inventory/reserved'],
-    );
+    const completed = drained.counts['orders/confirmed'];
+    // Main-thread ms per order: everything over the load and its drain, and the same less what
+    // the page spends idle over as long (frames, timers, the probe clicks).
+    const idleTaskRate = idleTaskMs / (idleTo - idleFrom);
+    const mainThread = {
+      msPerOrder: loadTaskMs / load.placed,
+      netMsPerOrder: (loadTaskMs - idleTaskRate * loadTaskSpan) / load.placed,
+      busyShare: loadTaskMs / loadTaskSpan,
+      idleBusyShare: idleTaskRate,
+    };
     log(
       `frames: round ${round + 1}/${options.framesRounds}: ` +
         `idle p50 ${idle.intervalP50.toFixed(1)} ms, load p50 ${loaded.intervalP50.toFixed(1)} / ` +
         `p99 ${loaded.intervalP99.toFixed(1)} ms, ${load.placed} orders placed, ` +
-        `${completed} completed ${(drained.drainMs / 1000).toFixed(1)} s after the load` +
+        `${completed} completed ${(drained.drainMs / 1000).toFixed(1)} s after the load, ` +
+        `${mainThread.msPerOrder.toFixed(2)} ms main thread per order` +
         (drained.complete ? '' : ' (NOT all: gave up waiting)'),
     );
     return {
       round,
       idle,
       load: loaded,
+      mainThread,
       orders: {
         placed: load.placed,
         clicks: load.clicks,
@@ -505,6 +541,8 @@ async function runRound({ browser, server, broker, witness, options, round, log 
         published: drained.counts['orders/created'],
         payments: drained.counts['payments/processed'],
         inventory: drained.counts['inventory/reserved'],
+        confirmed: drained.counts['orders/confirmed'],
+        cancelled: drained.counts['orders/cancelled'],
         // Received during the load and after it; unknown without the "older not shown" count.
         notifications: drained.page.olderTextFound
           ? notificationTotal(drained.page) - notificationTotal(beforeLoad)
@@ -582,6 +620,8 @@ export function summarizeFrames(rounds) {
       'published',
       'payments',
       'inventory',
+      'confirmed',
+      'cancelled',
       'notifications',
       'drainMs',
     ].map((field) => {
@@ -591,8 +631,15 @@ export function summarizeFrames(rounds) {
   );
   const dropped = rounds.map((r) => r.orders.packetsDropped);
   const harness = rounds.map((r) => r.harnessCpuShare);
+  const mainThread = Object.fromEntries(
+    ['msPerOrder', 'netMsPerOrder', 'busyShare', 'idleBusyShare'].map((field) => [
+      field,
+      spread(rounds.map((r) => r.mainThread[field])),
+    ]),
+  );
   return {
     windows,
+    mainThread,
     orders,
     allComplete: rounds.every((r) => r.orders.complete),
     packetsDropped: dropped.every((d) => d !== null) ? spread(dropped) : null,
@@ -627,7 +674,10 @@ export async function runFrames({ browser, appDir, options, log = console.error 
   const server = await serveDir(appDir);
   let witness;
   try {
-    witness = await startWitness({ tcpPort: broker.tcpPort });
+    witness = await startWitness({
+      tcpPort: broker.tcpPort,
+      topics: [...FLOW_TOPICS, ...OUTCOME_TOPICS],
+    });
     const rounds = [];
     const started = Date.now();
     for (let round = 0; round < options.framesRounds; round++) {

@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import zlib from 'node:zlib';
 
+import { formatGoals, formatLoadMatrix } from './goals.mjs';
+import { formatSizes } from './size.mjs';
+import { formatStartupFigures } from './startup-figures.mjs';
+
 // ---- statistics -----------------------------------------------------------------------------
 
 /** Nearest-rank percentile (p in 0..100) of unsorted numbers. */
@@ -97,6 +101,8 @@ export function machine({ chromiumVersion, mosquittoPath }) {
     node: process.version,
     chromium: chromiumVersion,
     mosquitto: firstLine(mosquittoPath, ['-h']).replace(/^mosquitto version\s*/, ''),
+    // On a shared machine, how busy it was (1, 5 and 15 minutes) when the run ended.
+    loadAverage: os.loadavg().map((x) => x.toFixed(2)),
   };
 }
 
@@ -124,18 +130,29 @@ export function formatReport({
   latency,
   throughput,
   sizes,
-  frames,
+  appSize,
+  crates,
+  startup,
+  loads,
   machine: m,
   isolated,
 }) {
   const lines = [];
   const out = (line = '') => lines.push(line);
   if (latency) formatClient(out, { options, latency, throughput, sizes });
-  if (frames) formatFrames(out, { options, frames });
+  if (appSize) formatSizes(out, { sizes: appSize, crates });
+  if (startup) formatStartupFigures(out, startup);
+  for (const { rate, view, summary } of loads ?? []) {
+    formatFrames(out, { options: { ...options, framesRate: rate, framesView: view }, frames: summary });
+  }
+  if (loads?.length) formatLoadMatrix(out, loads);
+  if (appSize || startup || loads?.length) formatGoals(out, { sizes: appSize, startup, loads });
+  const frames = loads?.length;
   out('### Machine');
   out();
   out(`- CPU: ${m.cpu}, ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM; ${m.os}`);
   out(`- Chromium ${m.chromium} (headless), Mosquitto ${m.mosquitto}, Node.js ${m.node}`);
+  out(`- load average at the end of the run (1, 5, 15 min): ${m.loadAverage.join(', ')}`);
   if (isolated !== undefined) {
     const clock = isolated
       ? 'yes (performance.now() to 5 µs)'
@@ -228,11 +245,12 @@ function formatFrames(out, { options, frames }) {
   const { windows, orders, rounds } = frames;
   const rate = options.framesRate;
   const view = `${frames.viewport.width}×${frames.viewport.height}`;
-  out(`### The page under load: ${rate} orders per second`);
+  out(`### The page under load: ${rate} orders per second, ${frames.views.join(' / ')} in view`);
   out();
   out(
-    "The playground's release build in headless Chromium, its four services on a private " +
-      'Mosquitto with payment_ms=0 and inventory_ms=0 (QoS 1). ' +
+    "The playground's release build in headless Chromium, its five services on a private " +
+      'Mosquitto with payment_ms=0 and inventory_ms=0 (QoS 1), saga, dedupe and read model ' +
+      'on. ' +
       `${rounds} round${rounds === 1 ? '' : 's'}, each on a fresh page: ` +
       `${options.framesIdleSeconds} s idle, then ${options.framesSeconds} s during which a ` +
       `timer in the page clicks "Place 10 orders" on schedule (${rate} orders/s). ` +
@@ -276,7 +294,14 @@ function formatFrames(out, { options, frames }) {
     'seen on the broker by an MQTT.js witness: ' +
       `orders/created ${cell(orders.published, int)}, ` +
       `payments/processed ${cell(orders.payments, int)}, ` +
-      `inventory/reserved ${cell(orders.inventory, int)}`,
+      `inventory/reserved ${cell(orders.inventory, int)}, ` +
+      `orders/confirmed ${cell(orders.confirmed, int)}, ` +
+      `orders/cancelled ${cell(orders.cancelled, int)}`,
+    "the page's main thread (Chromium's TaskDuration) over the load and its drain: " +
+      `${cell(frames.mainThread.msPerOrder, (x) => x.toFixed(2))} ms per order placed, ` +
+      `${cell(frames.mainThread.netMsPerOrder, (x) => x.toFixed(2))} ms net of idle; busy ` +
+      `${cell(frames.mainThread.busyShare, pct)} of the time (idle: ` +
+      `${cell(frames.mainThread.idleBusyShare, pct)})`,
     orders.notifications
       ? 'notifications the page received for them (its count of shown + "older not shown"): ' +
         `${cell(orders.notifications, int)}`
@@ -292,14 +317,14 @@ function formatFrames(out, { options, frames }) {
       Object.entries(frames.probeHits)
         .map(([target, n]) => `${target} ${n}×`)
         .join(', ') +
-      '; the flow diagram still in view at the end of the load: ' +
+      `; the ${frames.views.join(' / ')} still in view at the end of the load: ` +
       perRound((x) => (x.flowInView ? 'yes' : 'NO')),
     frames.pins.every(Boolean)
-      ? 'the page moved the flow diagram (lists above it changed height) ' +
+      ? `the page moved the ${frames.views.join(' / ')} (lists above it changed height) ` +
         `${frames.pins.map((p) => p.corrections).join(', ')} times, by up to ` +
         `${frames.pins.map((p) => Math.round(p.maxShiftPx)).join(', ')} px; ` +
         'the bench scrolled it back each time'
-      : 'the flow diagram was not pinned in view',
+      : `the ${frames.views.join(' / ')} was not pinned in view`,
     `at the end of the load window: ${perRound((x) => x.pulses)} dots drawn, ` +
       `${perRound((x) => x.pulseOverflow)} aggregated (+N on the edges), ` +
       `${perRound((x) => x.packetRows)} packet rows in the DOM (per round)`,

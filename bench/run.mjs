@@ -1,22 +1,28 @@
 #!/usr/bin/env node
 // broker-bridge against MQTT.js 5, in one headless Chromium page, through one Mosquitto; and
-// the real page (the playground's release build) under load: frame times, long tasks and input
-// responsiveness at N orders per second against an idle baseline (bench/frames.mjs).
+// the real page (the playground's release build): its size (bench/size.mjs), its start-up
+// against Mosquitto and aedes (bench/startup-figures.mjs), and, under load, frame times, long
+// tasks, input responsiveness and main-thread time per order at each rate and with each
+// diagram in view, against an idle baseline (bench/frames.mjs); then issue 14's goals, each
+// met or not (bench/goals.mjs).
 //
-//   node bench/run.mjs [--only client|frames] [--rounds N] [--latency-count N]
-//                      [--latency-payload BYTES] [--throughput-count N]
-//                      [--throughput-payload BYTES] [--frames-rounds N] [--frames-rate N]
-//                      [--frames-view flow|sequence]
+//   node bench/run.mjs [--only client|size|startup|frames] [--quick] [--rounds N]
+//                      [--latency-count N] [--latency-payload BYTES] [--throughput-count N]
+//                      [--throughput-payload BYTES] [--startup-loads N] [--frames-rounds N]
+//                      [--frames-rates 25,50,100] [--frames-rate N]
+//                      [--frames-views flow,sequence] [--frames-view flow|sequence]
 //                      [--frames-seconds N] [--frames-idle-seconds N] [--app-dir DIR]
 //                      [--json FILE]
 //
 // Builds nothing: scripts/bench builds target/bench-pkg/ (wasm-bindgen --target web output,
-// wasm-opt -Oz) and the app (trunk build --release) into target/bench-app/ first. Each option
-// can also come from the environment: EDA_BENCH_ONLY, EDA_BENCH_ROUNDS,
-// EDA_BENCH_LATENCY_COUNT, EDA_BENCH_LATENCY_PAYLOAD, EDA_BENCH_THROUGHPUT_COUNT,
-// EDA_BENCH_THROUGHPUT_PAYLOAD, EDA_BENCH_FRAMES_ROUNDS, EDA_BENCH_FRAMES_RATE,
-// EDA_BENCH_FRAMES_SECONDS, EDA_BENCH_FRAMES_IDLE_SECONDS, EDA_BENCH_APP_DIR, EDA_BENCH_JSON.
-// See docs/benchmarks.md for the method.
+// wasm-opt -Oz) and the app (trunk build --release) into target/bench-app/ first. --quick
+// (EDA_BENCH_QUICK=1) is a smoke run: one round of everything, short windows, unless an
+// option says otherwise. Each option can also come from the environment: EDA_BENCH_ONLY,
+// EDA_BENCH_ROUNDS, EDA_BENCH_LATENCY_COUNT, EDA_BENCH_LATENCY_PAYLOAD,
+// EDA_BENCH_THROUGHPUT_COUNT, EDA_BENCH_THROUGHPUT_PAYLOAD, EDA_BENCH_STARTUP_LOADS,
+// EDA_BENCH_FRAMES_ROUNDS, EDA_BENCH_FRAMES_RATES (or _RATE), EDA_BENCH_FRAMES_VIEWS (or
+// _VIEW), EDA_BENCH_FRAMES_SECONDS, EDA_BENCH_FRAMES_IDLE_SECONDS, EDA_BENCH_APP_DIR,
+// EDA_BENCH_JSON. See docs/benchmarks.md for the method.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +31,8 @@ import { fileURLToPath } from 'node:url';
 import { mosquittoPath, startBroker } from '../e2e/lib/broker.mjs';
 import { launchBrowser, openPage, panics } from '../e2e/lib/browser.mjs';
 import { runFrames } from './frames.mjs';
+import { appSizes, wasmCrates } from './size.mjs';
+import { runStartupFigures } from './startup-figures.mjs';
 import {
   fileSizes,
   formatReport,
@@ -36,26 +44,52 @@ import { servePage } from './server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+// `quick`: the value under --quick (a smoke run), when no flag or variable gives one.
 const OPTIONS = {
-  rounds: { flag: '--rounds', env: 'EDA_BENCH_ROUNDS', value: 5 },
-  latencyCount: { flag: '--latency-count', env: 'EDA_BENCH_LATENCY_COUNT', value: 300 },
+  rounds: { flag: '--rounds', env: 'EDA_BENCH_ROUNDS', value: 5, quick: 1 },
+  latencyCount: { flag: '--latency-count', env: 'EDA_BENCH_LATENCY_COUNT', value: 300, quick: 50 },
   latencyPayload: { flag: '--latency-payload', env: 'EDA_BENCH_LATENCY_PAYLOAD', value: 64 },
-  throughputCount: { flag: '--throughput-count', env: 'EDA_BENCH_THROUGHPUT_COUNT', value: 5000 },
+  throughputCount: {
+    flag: '--throughput-count',
+    env: 'EDA_BENCH_THROUGHPUT_COUNT',
+    value: 5000,
+    quick: 1000,
+  },
   throughputPayload: {
     flag: '--throughput-payload',
     env: 'EDA_BENCH_THROUGHPUT_PAYLOAD',
     value: 200,
   },
-  framesRounds: { flag: '--frames-rounds', env: 'EDA_BENCH_FRAMES_ROUNDS', value: 3 },
-  framesRate: { flag: '--frames-rate', env: 'EDA_BENCH_FRAMES_RATE', value: 100 },
-  framesSeconds: { flag: '--frames-seconds', env: 'EDA_BENCH_FRAMES_SECONDS', value: 10 },
+  startupLoads: { flag: '--startup-loads', env: 'EDA_BENCH_STARTUP_LOADS', value: 7, quick: 2 },
+  framesRounds: { flag: '--frames-rounds', env: 'EDA_BENCH_FRAMES_ROUNDS', value: 3, quick: 1 },
+  framesSeconds: {
+    flag: '--frames-seconds',
+    env: 'EDA_BENCH_FRAMES_SECONDS',
+    value: 10,
+    quick: 3,
+  },
   framesIdleSeconds: {
     flag: '--frames-idle-seconds',
     env: 'EDA_BENCH_FRAMES_IDLE_SECONDS',
     value: 5,
+    quick: 2,
   },
 };
-const PARTS = ['client', 'frames'];
+/** Lists: comma-separated; the singular flag (--frames-rate 50) is a list of one. */
+const LISTS = {
+  framesRates: {
+    flags: ['--frames-rates', '--frames-rate'],
+    envs: ['EDA_BENCH_FRAMES_RATES', 'EDA_BENCH_FRAMES_RATE'],
+    value: '25,50,100',
+  },
+  framesViews: {
+    flags: ['--frames-views', '--frames-view'],
+    envs: ['EDA_BENCH_FRAMES_VIEWS', 'EDA_BENCH_FRAMES_VIEW'],
+    value: 'flow,sequence',
+  },
+};
+const VIEWS = ['flow', 'sequence'];
+const PARTS = ['client', 'size', 'startup', 'frames'];
 const LATENCY_QOS = [0, 1, 2];
 const THROUGHPUT_QOS = [0, 1];
 const IMPLS = { ours: 'broker-bridge', mqttjs: 'MQTT.js' };
@@ -66,7 +100,8 @@ function usage(message) {
     .map((o) => `[${o.flag} N]`)
     .join(' ');
   console.error(
-    `usage: node bench/run.mjs [--only ${PARTS.join('|')}] ${flags} [--app-dir DIR] [--json FILE]`,
+    `usage: node bench/run.mjs [--only ${PARTS.join('|')}] [--quick] ${flags} ` +
+      '[--frames-rates N,N…] [--frames-views flow,sequence] [--app-dir DIR] [--json FILE]',
   );
   process.exit(2);
 }
@@ -75,24 +110,31 @@ function parseOptions(argv) {
   const options = {
     json: process.env.EDA_BENCH_JSON ?? path.join(root, 'target/bench-results.json'),
     only: process.env.EDA_BENCH_ONLY || null,
-    appDir: process.env.EDA_BENCH_APP_DIR ?? path.join(root, 'target/bench-app'),
-    // Which part of the page is on screen during the load: the flow diagram or the sequence diagram.
-    framesView: process.env.EDA_BENCH_FRAMES_VIEW ?? 'flow',
+    appDir: process.env.EDA_BENCH_APP_DIR || path.join(root, 'target/bench-app'),
+    quick: ['1', 'true', 'yes'].includes(process.env.EDA_BENCH_QUICK ?? ''),
   };
-  for (const [name, o] of Object.entries(OPTIONS)) options[name] = process.env[o.env] ?? o.value;
+  for (const [name, o] of Object.entries(OPTIONS)) options[name] = process.env[o.env] ?? null;
+  for (const [name, o] of Object.entries(LISTS)) {
+    options[name] = o.envs.map((env) => process.env[env]).find(Boolean) ?? o.value;
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') usage();
+    if (arg === '--quick') {
+      options.quick = true;
+      continue;
+    }
+    const list = Object.entries(LISTS).find(([, o]) => o.flags.includes(arg));
+    if (list) {
+      options[list[0]] = argv[++i] ?? usage(`${arg} needs a value`);
+      continue;
+    }
     if (arg === '--json') {
       options.json = argv[++i] ?? usage('--json needs a file');
       continue;
     }
     if (arg === '--only') {
       options.only = argv[++i] ?? usage(`--only needs one of ${PARTS.join(', ')}`);
-      continue;
-    }
-    if (arg === '--frames-view') {
-      options.framesView = argv[++i] ?? usage('--frames-view needs flow or sequence');
       continue;
     }
     if (arg === '--app-dir') {
@@ -103,8 +145,16 @@ function parseOptions(argv) {
     if (!entry) usage(`unknown argument ${arg}`);
     options[entry[0]] = argv[++i] ?? usage(`${arg} needs a number`);
   }
-  if (!['flow', 'sequence'].includes(options.framesView)) {
-    usage(`--frames-view is flow or sequence, not ${options.framesView}`);
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    options[name] ??= options.quick ? (o.quick ?? o.value) : o.value;
+  }
+  options.framesRates = String(options.framesRates).split(',').map(Number);
+  if (!options.framesRates.every((n) => Number.isInteger(n) && n >= 1)) {
+    usage('--frames-rates takes whole orders per second ≥ 1, separated by commas');
+  }
+  options.framesViews = String(options.framesViews).split(',');
+  if (!options.framesViews.every((v) => VIEWS.includes(v))) {
+    usage(`--frames-views takes ${VIEWS.join(' and/or ')}, separated by commas`);
   }
   for (const name of Object.keys(OPTIONS)) {
     const n = Number(options[name]);
@@ -254,7 +304,8 @@ async function main() {
   const want = (part) => options.only === null || options.only === part;
   // Check what each part needs before spending a minute on the other.
   const sizes = want('client') ? clientFiles() : null;
-  if (want('frames') && !existsSync(path.join(options.appDir, 'index.html'))) {
+  const needsApp = ['size', 'startup', 'frames'].some(want);
+  if (needsApp && !existsSync(path.join(options.appDir, 'index.html'))) {
     throw new Error(
       `${path.relative(root, path.join(options.appDir, 'index.html'))} is missing: run ` +
         './scripts/bench, which builds the app there (trunk build --release)',
@@ -271,13 +322,36 @@ async function main() {
       Object.assign(report, client);
       runs = clientRuns;
     }
-    let frameRounds;
+    if (want('size')) {
+      report.appSize = appSizes(options.appDir);
+      console.error('bench: weighing the wasm by crate (wasm-opt -Oz -g, twiggy)…');
+      report.crates = wasmCrates({ root, appDir: options.appDir });
+    }
+    if (want('startup')) {
+      report.startup = await runStartupFigures({
+        browser,
+        appDir: options.appDir,
+        loads: options.startupLoads,
+      });
+    }
+    const frameRounds = [];
     if (want('frames')) {
-      const frames = await runFrames({ browser, appDir: options.appDir, options });
-      report.frames = frames.summary;
-      frameRounds = frames.rounds;
-      const errors = frames.summary.pageErrors;
-      if (errors.length) console.error(`bench: the app reported errors:\n${errors.join('\n')}`);
+      report.loads = [];
+      // Each view, the rates in the order given: a line of the table per pair.
+      for (const view of options.framesViews) {
+        for (const rate of options.framesRates) {
+          console.error(`bench: the page under load, ${rate} orders/s, ${view} in view…`);
+          const frames = await runFrames({
+            browser,
+            appDir: options.appDir,
+            options: { ...options, framesRate: rate, framesView: view },
+          });
+          report.loads.push({ rate, view, summary: frames.summary });
+          frameRounds.push({ rate, view, rounds: frames.rounds });
+          const errors = frames.summary.pageErrors;
+          if (errors.length) console.error(`bench: the app reported errors:\n${errors.join('\n')}`);
+        }
+      }
     }
     report.machine = machine({
       chromiumVersion: browser.version(),
