@@ -149,6 +149,8 @@
 pub mod backoff;
 pub mod capabilities;
 pub mod codec;
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub mod early;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;

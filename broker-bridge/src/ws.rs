@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 pub use crate::link::Link;
@@ -347,45 +347,28 @@ impl Client {
             self.open_port(generation);
             return;
         }
-        let ws = match WebSocket::new_with_str(&url, "mqtt") {
-            Ok(ws) => ws,
-            Err(e) => {
-                let text = e
-                    .dyn_ref::<js_sys::Error>()
-                    .map(|e| String::from(e.message()))
-                    .unwrap_or_else(|| "the browser refused to open the WebSocket".into());
-                self.drop_connection(ConnectionError::TransportFailed(text));
-                return;
-            }
+        // A socket the page opened for this URL before the client existed, if one is left
+        // ([`crate::early`]); what happened to it meanwhile is replayed below.
+        let (ws, earlier) = match crate::early::take(&url) {
+            Some(early) => early.take(),
+            None => match WebSocket::new_with_str(&url, "mqtt") {
+                Ok(ws) => (ws, Vec::new()),
+                Err(e) => {
+                    let text = e
+                        .dyn_ref::<js_sys::Error>()
+                        .map(|e| String::from(e.message()))
+                        .unwrap_or_else(|| "the browser refused to open the WebSocket".into());
+                    self.drop_connection(ConnectionError::TransportFailed(text));
+                    return;
+                }
+            },
         };
         ws.set_binary_type(BinaryType::Arraybuffer);
         let on_open = self.callback(generation, |client, _: web_sys::Event| {
-            client
-                .inner
-                .borrow_mut()
-                .session
-                .handle_transport_open(now());
-            client.pump();
+            client.on_socket_open();
         });
-        let on_message = self.callback(generation, |client, event: MessageEvent| {
-            let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() else {
-                client.drop_connection(ConnectionError::TextFrame);
-                return;
-            };
-            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-            client
-                .inner
-                .borrow_mut()
-                .session
-                .handle_bytes(now(), &bytes);
-            client.pump();
-        });
-        let on_close = self.callback(generation, |client, event: CloseEvent| {
-            client.drop_connection(ConnectionError::TransportClosed {
-                code: event.code(),
-                reason: event.reason(),
-            });
-        });
+        let on_message = self.callback(generation, Client::on_socket_message);
+        let on_close = self.callback(generation, Client::on_socket_close);
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -395,6 +378,66 @@ impl Client {
             _on_message: on_message,
             _on_close: on_close,
         });
+        if !earlier.is_empty() {
+            self.replay(generation, earlier);
+        }
+    }
+
+    fn on_socket_open(&self) {
+        self.inner.borrow_mut().session.handle_transport_open(now());
+        self.pump();
+    }
+
+    fn on_socket_message(&self, event: MessageEvent) {
+        let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() else {
+            self.drop_connection(ConnectionError::TextFrame);
+            return;
+        };
+        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        self.inner.borrow_mut().session.handle_bytes(now(), &bytes);
+        self.pump();
+    }
+
+    fn on_socket_close(&self, event: CloseEvent) {
+        self.drop_connection(ConnectionError::TransportClosed {
+            code: event.code(),
+            reason: event.reason(),
+        });
+    }
+
+    /// Hands an early socket's past `events` to the handlers above, in order, from a microtask:
+    /// after the code that connected has returned, as the browser delivers events, and before
+    /// any event still to come (those are tasks). Stops if the socket is replaced meanwhile.
+    fn replay(&self, generation: u64, events: Vec<web_sys::Event>) {
+        let weak = self.weak();
+        let replay = Closure::once_into_js(move || {
+            for event in events {
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                let client = Client { inner };
+                if client.inner.borrow().generation != generation {
+                    return;
+                }
+                match event.type_().as_str() {
+                    "open" => client.on_socket_open(),
+                    "message" => client.on_socket_message(event.unchecked_into()),
+                    "close" => client.on_socket_close(event.unchecked_into()),
+                    _ => {}
+                }
+            }
+        });
+        let replay: js_sys::Function = replay.unchecked_into();
+        match web_sys::window() {
+            Some(window) => window.queue_microtask(&replay),
+            // No window, no page script offering sockets; a task all the same.
+            None => {
+                Timeout::new(0, move || {
+                    let _ = replay.call0(&JsValue::NULL);
+                })
+                .forget();
+            }
+        }
     }
 
     /// Asks for a port to the in-page broker; once it comes, the connection is open at once

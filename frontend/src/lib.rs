@@ -12,6 +12,8 @@
 //!   appends, and reads it back after a reload.
 //! - [`in_page_broker`]: starts the in-page broker's Web Worker when a service first connects
 //!   to `inpage`, and hands each connection its `MessagePort`.
+//! - [`early_sockets`]: the WebSockets `index.html` opened at navigation, handed to the
+//!   clients so the broker's handshakes start before the wasm has arrived.
 //! - [`tab_session`]: the tab's session tag (the client ids' `<tag>`), kept across a reload.
 //! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
 //!   method for everything the learner can do), and the animation-frame, on-screen and resize
@@ -24,6 +26,8 @@ pub mod address_bar;
 pub mod clock;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod early_sockets;
 #[cfg(target_arch = "wasm32")]
 pub mod event_db;
 #[cfg(target_arch = "wasm32")]

@@ -3,6 +3,7 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     frontend::in_page_broker::install();
+    frontend::early_sockets::offer_all();
     yew::Renderer::<frontend::components::App>::new().render();
 }
 

@@ -104,6 +104,8 @@ pub struct Runtime {
     trace_changed: Cell<bool>,
     /// A report is already scheduled.
     report_scheduled: Cell<bool>,
+    /// When the last report went out (the page's clock).
+    last_report: Cell<Option<Duration>>,
 }
 
 /// How the four services connect.
@@ -309,6 +311,7 @@ impl Runtime {
                 pending: RefCell::new(Vec::new()),
                 trace_changed: Cell::new(false),
                 report_scheduled: Cell::new(false),
+                last_report: Cell::new(None),
             }
         });
         // What the old clients had not got acknowledged goes out again (an instance no longer
@@ -1120,14 +1123,22 @@ impl Runtime {
         self.report_soon();
     }
 
+    /// Reports at most every [`REPORT_EVERY_MS`], and at once (from a zero-delay timer) when
+    /// the last report is that long ago: a lone change, such as a service connecting, is shown
+    /// without waiting out a period.
     fn report_soon(self: &Rc<Self>) {
         if self.report_scheduled.replace(true) {
             return;
         }
+        let period = Duration::from_millis(REPORT_EVERY_MS.into());
+        let wait = self.last_report.get().map_or(Duration::ZERO, |last| {
+            (last + period).saturating_sub(clock::now())
+        });
         let runtime = Rc::downgrade(self);
-        Timeout::new(REPORT_EVERY_MS, move || {
+        Timeout::new(wait.as_millis() as u32, move || {
             if let Some(runtime) = runtime.upgrade() {
                 runtime.report_scheduled.set(false);
+                runtime.last_report.set(Some(clock::now()));
                 let mut actions = std::mem::take(&mut *runtime.pending.borrow_mut());
                 if runtime.trace_changed.replace(false) {
                     actions.push(Action::TraceChanged);

@@ -27,6 +27,8 @@ pub use qos::*;
 pub use query::{Panel, Setting};
 
 #[cfg(test)]
+mod early_sockets_script;
+#[cfg(test)]
 mod tests;
 
 /// How many event-log entries each service keeps; older ones are dropped and counted.

@@ -503,6 +503,8 @@ pub fn use_playground() -> Playground {
                 let started =
                     Runtime::start(connection, handover, trace, move |a| dispatcher.dispatch(a));
                 *runtime.borrow_mut() = Some(started);
+                // The services have taken the sockets index.html opened for them.
+                crate::early_sockets::close_unclaimed();
             },
         );
     }

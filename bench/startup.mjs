@@ -1,0 +1,280 @@
+#!/usr/bin/env node
+// The page's start, from navigation to every service connected: N fresh page loads (a new
+// browser context each, so nothing cached) of the release build served by e2e/lib/serve.mjs,
+// against a private Mosquitto (e2e/lib/broker.mjs) and a private aedes (e2e/lib/aedes.mjs),
+// the loads alternating between the two. Prints one Markdown table per broker: the median
+// and the range of each milestone, in ms after navigation (the page's performance.now()).
+//
+//   node bench/startup.mjs [--app-dir target/bench-app] [--runs 7] [--brokers mosquitto,aedes]
+//                          [--json FILE]
+//   node bench/startup.mjs --app-dir before=/tmp/a --app-dir after=/tmp/b   # builds compared,
+//                                                                           # loads interleaved
+//
+// Builds nothing: scripts/bench (or `trunk build --release --dist DIR`) builds the app first.
+// Also `export { runStartup }` for bench/run.mjs.
+//
+// Milestones, each from a script that runs before any of the page's own (addInitScript):
+// - html: the page's HTML received (navigation timing's responseEnd);
+// - wasm fetched: the app's .wasm received (resource timing's responseEnd);
+// - instantiated: `WebAssembly.instantiateStreaming` (or `instantiate`) resolved; the table
+//   says which one the page used;
+// - first DOM: the first element Yew writes into <body> (beside the <noscript>);
+// - first / last `new WebSocket`: the page's WebSocket constructor called (wrapped);
+// - first / last socket open: the `open` events (the broker's handshakes);
+// - <service> connected: its status badge says `connected` (after the broker's CONNACK);
+// - all connected: the last of the five.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startAedes } from '../e2e/lib/aedes.mjs';
+import { startBroker } from '../e2e/lib/broker.mjs';
+import { launchBrowser } from '../e2e/lib/browser.mjs';
+import { serveDir } from '../e2e/lib/serve.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SERVICES = ['order', 'payment', 'inventory', 'notification', 'query'];
+const BROKERS = {
+  mosquitto: () => startBroker({ logAll: false }),
+  aedes: () => startAedes(),
+};
+
+/** Runs in the page before any of its scripts: timestamps of the steps of its start. */
+function probe(services) {
+  const t = { sockets: [], wasm: [], firstDom: null, connected: {} };
+  window.__edaStart = t;
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      const s = { url: String(args[0]), created: performance.now(), open: null, sent: null, closed: null };
+      this.__edaProbe = s;
+      t.sockets.push(s);
+      this.addEventListener('open', () => (s.open = performance.now()));
+      this.addEventListener('close', () => (s.closed = performance.now()));
+    }
+
+    send(data) {
+      this.__edaProbe.sent ??= performance.now();
+      return super.send(data);
+    }
+  };
+  for (const name of ['instantiateStreaming', 'instantiate']) {
+    const native = WebAssembly[name];
+    WebAssembly[name] = function (...args) {
+      const start = performance.now();
+      return native.apply(this, args).then((result) => {
+        t.wasm.push({ name, start, end: performance.now() });
+        return result;
+      });
+    };
+  }
+  const watch = () => {
+    new MutationObserver((_, observer) => {
+      const now = performance.now();
+      if (t.firstDom === null && document.body.children.length > 1) t.firstDom = now;
+      for (const s of services) {
+        if (t.connected[s] != null) continue;
+        const badge = document.querySelector(`[data-testid="status-${s}"]`);
+        if (badge?.getAttribute('data-state') === 'connected') t.connected[s] = now;
+      }
+      if (services.every((s) => t.connected[s] != null)) observer.disconnect();
+    }).observe(document.documentElement, { subtree: true, childList: true, attributes: true });
+  };
+  if (document.body) watch();
+  else document.addEventListener('DOMContentLoaded', watch);
+}
+
+/** One fresh page load of `url`: the milestones in ms after navigation. */
+async function loadOnce(browser, url) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.addInitScript(probe, SERVICES);
+    await page.goto(url);
+    await page.waitForFunction(
+      (services) => services.every((s) => window.__edaStart?.connected[s] != null),
+      SERVICES,
+      { timeout: 30_000, polling: 50 },
+    );
+    const r = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const resources = performance.getEntriesByType('resource').map((e) => ({
+        name: e.name.split('/').pop().split('?')[0],
+        start: e.startTime,
+        end: e.responseEnd,
+      }));
+      return { t: window.__edaStart, html: nav.responseEnd, resources };
+    });
+    const wasm = r.resources.find((e) => e.name.endsWith('.wasm') && !e.name.startsWith('inpage'));
+    const inst = r.t.wasm[0];
+    const sockets = r.t.sockets;
+    const opens = sockets.map((s) => s.open).filter((x) => x != null);
+    const sends = sockets.map((s) => s.sent).filter((x) => x != null);
+    const connected = Object.fromEntries(SERVICES.map((s) => [s, r.t.connected[s]]));
+    return {
+      html: r.html,
+      wasmFetchStart: wasm?.start ?? null,
+      wasmFetched: wasm?.end ?? null,
+      instantiate: inst?.name ?? null,
+      instantiated: inst?.end ?? null,
+      firstDom: r.t.firstDom,
+      firstSocket: sockets[0]?.created ?? null,
+      lastSocket: sockets.at(-1)?.created ?? null,
+      firstOpen: opens.length ? Math.min(...opens) : null,
+      lastOpen: opens.length ? Math.max(...opens) : null,
+      firstSend: sends.length ? Math.min(...sends) : null,
+      sockets: sockets.length,
+      socketTimes: sockets,
+      socketsClosed: sockets.filter((s) => s.closed != null).length,
+      connected,
+      allConnected: Math.max(...Object.values(connected)),
+      errors,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => x != null).sort((a, b) => a - b);
+  if (!s.length) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => (x == null ? '–' : x.toFixed(0));
+
+function summarize(loads) {
+  const row = (label, pick) => {
+    const xs = loads.map(pick).filter((x) => x != null);
+    return xs.length
+      ? { label, median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }
+      : { label, median: null, min: null, max: null };
+  };
+  const instantiations = [...new Set(loads.map((l) => l.instantiate))].join(', ');
+  return {
+    instantiations,
+    sockets: [...new Set(loads.map((l) => l.sockets))].join(', '),
+    rows: [
+      row('HTML received', (l) => l.html),
+      row('wasm fetch started', (l) => l.wasmFetchStart),
+      row('wasm fetched', (l) => l.wasmFetched),
+      row(`wasm instantiated (${instantiations})`, (l) => l.instantiated),
+      row('first DOM (Yew)', (l) => l.firstDom),
+      row('first `new WebSocket`', (l) => l.firstSocket),
+      row('last `new WebSocket`', (l) => l.lastSocket),
+      row('first socket open', (l) => l.firstOpen),
+      row('last socket open', (l) => l.lastOpen),
+      row('first CONNECT sent (the client running)', (l) => l.firstSend),
+      ...SERVICES.map((s) => row(`${s} connected`, (l) => l.connected[s])),
+      row('**all services connected**', (l) => l.allConnected),
+    ],
+  };
+}
+
+/** Markdown: one table per broker, one column per build measured. */
+export function formatStartup(results) {
+  const out = ['### Start-up: navigation → every service connected (ms after navigation)', ''];
+  const brokers = [...new Set(results.map((r) => r.broker))];
+  for (const broker of brokers) {
+    const mine = results.filter((r) => r.broker === broker);
+    const loads = mine.map((r) => `${r.app}: ${r.loads.length} loads, ${r.summary.sockets} WebSockets each`);
+    out.push(
+      `**${broker}** (${loads.join('; ')})`,
+      '',
+      `| milestone | ${mine.map((r) => `${r.app}: median (range)`).join(' | ')} |`,
+      `|---|${mine.map(() => '---:').join('|')}|`,
+      ...mine[0].summary.rows.map(
+        (row, i) =>
+          `| ${row.label} | ${mine
+            .map(({ summary }) => summary.rows[i])
+            .map((r) => `${ms(r.median)} (${ms(r.min)}–${ms(r.max)})`)
+            .join(' | ')} |`,
+      ),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+/**
+ * `runs` fresh loads of each app against each broker, interleaved (app and broker order
+ * alternating from one run to the next, so a slow spell of the machine falls on all); returns
+ * the loads and their summary per app and broker. `apps`: `[{ label, dir }]`.
+ */
+export async function runStartup({ browser, apps, runs, brokers = Object.keys(BROKERS) }) {
+  const servers = [];
+  const started = {};
+  try {
+    for (const app of apps) servers.push({ ...app, server: await serveDir(app.dir) });
+    for (const name of brokers) started[name] = await BROKERS[name]();
+    const url = (app, broker) => `${app.server.url}/?broker=${started[broker].wsUrl}`;
+    const pairs = servers.flatMap((app) => brokers.map((broker) => ({ app, broker })));
+    // One load of each to warm the servers, the brokers and the browser: not counted.
+    for (const { app, broker } of pairs) await loadOnce(browser, url(app, broker));
+    const loads = pairs.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      const order = pairs.map((_, k) => k);
+      if (i % 2) order.reverse();
+      for (const k of order) {
+        const { app, broker } = pairs[k];
+        const load = await loadOnce(browser, url(app, broker));
+        if (load.errors.length) console.error(`startup: ${app.label}, ${broker}: page errors: ${load.errors.join(' | ')}`);
+        loads[k].push(load);
+      }
+      console.error(`startup: run ${i + 1}/${runs} done`);
+    }
+    return pairs.map(({ app, broker }, k) => ({
+      app: app.label,
+      broker,
+      loads: loads[k],
+      summary: summarize(loads[k]),
+    }));
+  } finally {
+    for (const b of Object.values(started)) await b.stop();
+    for (const { server } of servers) await server.close();
+  }
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const all = (flag) => args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
+  const opt = (flag, fallback) => all(flag)[0] ?? fallback;
+  // --app-dir DIR, or several --app-dir LABEL=DIR to compare builds load by load.
+  const dirs = all('--app-dir');
+  const apps = (dirs.length ? dirs : [path.join(root, 'target/bench-app')]).map((d) => {
+    const [label, dir] = d.includes('=') ? d.split(/=(.*)/s) : ['page', d];
+    return { label, dir: path.resolve(dir) };
+  });
+  const runs = Number(opt('--runs', 7));
+  const brokers = opt('--brokers', 'mosquitto,aedes').split(',');
+  const json = opt('--json', null);
+  for (const { dir } of apps) {
+    if (!existsSync(path.join(dir, 'index.html'))) {
+      throw new Error(`${dir}/index.html is missing: build the app (trunk build --release --dist ${dir})`);
+    }
+  }
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be an integer ≥ 1');
+  for (const b of brokers) if (!BROKERS[b]) throw new Error(`--brokers: unknown broker ${b}`);
+  const browser = await launchBrowser();
+  try {
+    const results = await runStartup({ browser, apps, runs, brokers });
+    console.log(formatStartup(results));
+    if (json) {
+      mkdirSync(path.dirname(path.resolve(json)), { recursive: true });
+      writeFileSync(json, JSON.stringify(results, null, 1));
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`startup: ${error.message}`);
+    process.exit(1);
+  });
+}
