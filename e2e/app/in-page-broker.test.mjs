@@ -23,12 +23,16 @@ import { serveDir } from '../lib/serve.mjs';
 let server = null;
 let browser = null;
 
-/** A page with the port tap installed, opened at `query`; closed afterwards. */
-async function withPage(query, body) {
+/**
+ * A page with the port tap installed, opened at `query` on `base` (the suite's server unless
+ * given), `before` run on it first; closed afterwards.
+ */
+async function withPage(query, body, { base = server.url, before } = {}) {
   const app = await openPage(browser, null);
   try {
     await tapMessagePorts(app.page);
-    await app.page.goto(`${server.url}${query}`);
+    await before?.(app.page);
+    await app.page.goto(`${base}${query}`);
     await body(app);
     assertNoPanics(app);
   } catch (error) {
@@ -106,26 +110,22 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
 
   it('a teacher\'s link to the page hosted at a subpath, with ?broker=inpage: nothing installed, every asset and the worker load from the subpath, and an order completes', { timeout: CASE_TIMEOUT_MS }, async () => {
     const hosted = await serveDir(DIST, { prefix: '/eda-playground' });
-    const app = await openPage(browser, null);
     const requests = [];
-    app.page.on('response', (response) => requests.push({ url: new URL(response.url()), status: response.status() }));
     try {
-      await tapMessagePorts(app.page);
       // hosted.url ends with the subpath.
-      await app.page.goto(`${hosted.url}/?broker=inpage&qos=2`);
-      await waitReadyInPage(app.page);
-      const orderId = await placeOrder(app.page);
-      await waitForRow(app.page, orderId, 'Completed');
+      await withPage('/?broker=inpage&qos=2', async ({ page }) => {
+        await waitReadyInPage(page);
+        const orderId = await placeOrder(page);
+        await waitForRow(page, orderId, 'Completed');
+      }, {
+        base: hosted.url,
+        before: (page) => page.on('response', (response) => requests.push({ url: new URL(response.url()), status: response.status() })),
+      });
       const local = requests.filter((r) => r.url.origin === new URL(hosted.url).origin);
       assert.deepEqual(local.filter((r) => r.status >= 400).map((r) => `${r.status} ${r.url.pathname}`), [], 'no asset missing');
       assert.deepEqual(local.filter((r) => !r.url.pathname.startsWith('/eda-playground/')).map((r) => r.url.pathname), [], 'every request stays under the subpath');
       assert.ok(local.some((r) => r.url.pathname === '/eda-playground/inpage-broker_bg.wasm'), 'the broker\'s worker came from the subpath');
-      assertNoPanics(app);
-    } catch (error) {
-      const tail = app.console.slice(-30).join('\n') || '(empty)';
-      throw new Error(`${error.message}\n--- page console (last 30) ---\n${tail}`, { cause: error });
     } finally {
-      await app.close();
       await hosted.close();
     }
   });

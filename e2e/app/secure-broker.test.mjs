@@ -123,6 +123,27 @@ async function waitUntil(predicate, what, timeout = 20_000) {
   }
 }
 
+/**
+ * A page on the secure broker (`params` added to its link), signed in with `signInOptions`
+ * (see signIn) and connected, beside a watcher reading `#`; `body({ page, watcher })` runs,
+ * then the page is checked for panics and both are closed.
+ */
+async function withSignedInPage(params, body, signInOptions) {
+  const watcher = await startWatcher();
+  const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}${params}`);
+  const { page } = app;
+  try {
+    await waitForStates(page, 'disconnected');
+    await signIn(page, signInOptions);
+    await waitForStates(page, 'connected');
+    await body({ page, watcher });
+    assertNoPanics(app);
+  } finally {
+    await app.close();
+    await watcher.close();
+  }
+}
+
 describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
   before(async () => {
     broker = await startSecureBroker();
@@ -246,13 +267,7 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
   });
 
   it('PaymentService publishing orders/created is refused: silently in 3.1.1 (the page explains), with reason code 0x87 in 5.0', { timeout: 180_000 }, async () => {
-    const watcher = await startWatcher();
-    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
-    const { page } = app;
-    try {
-      await waitForStates(page, 'disconnected');
-      await signIn(page);
-      await waitForStates(page, 'connected');
+    await withSignedInPage('', async ({ page, watcher }) => {
       const probe = page.locator('[data-testid="acl-probe"]');
       await page.click('[data-testid="publish-outside-acl"]');
       await page.waitForFunction(() => /3\.1\.1 has no way to refuse/.test(document.querySelector('[data-testid="acl-probe"]')?.textContent ?? ''));
@@ -266,20 +281,10 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       // Nobody received either: the watcher reads everything (and the broker answered both
       // publishes, so it has passed on all it was going to).
       assert.deepEqual(watcher.messages.filter((m) => m.payload.includes('least privilege')), []);
-      assertNoPanics(app);
-    } finally {
-      await app.close();
-      await watcher.close();
-    }
+    });
   });
   it('a dead letter\'s Retry passes the ACL: it goes out as the topic\'s publisher (OrderService for orders/created), and the order completes', { timeout: 180_000 }, async () => {
-    const watcher = await startWatcher();
-    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}&stock=P001:5&saga_timeout_ms=30000`);
-    const { page } = app;
-    try {
-      await waitForStates(page, 'disconnected');
-      await signIn(page);
-      await waitForStates(page, 'connected');
+    await withSignedInPage('&stock=P001:5&saga_timeout_ms=30000', async ({ page, watcher }) => {
       await page.fill('#product-id-0', 'P009');
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
@@ -295,21 +300,11 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
         `orders/confirmed for ${orderId} after the Retry`,
       );
       assert.doesNotMatch(broker.log().slice(from), /Denied PUBLISH/, 'the broker refused nothing');
-      assertNoPanics(app);
-    } finally {
-      await app.close();
-      await watcher.close();
-    }
+    });
   });
 
   it('a classroom on the secure broker: with ?ns=class-7 (one level) the ACL grants the namespaced topics, and an order completes under class-7/', { timeout: 180_000 }, async () => {
-    const watcher = await startWatcher();
-    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}&ns=class-7`);
-    const { page } = app;
-    try {
-      await waitForStates(page, 'disconnected');
-      await signIn(page);
-      await waitForStates(page, 'connected');
+    await withSignedInPage('&ns=class-7', async ({ page, watcher }) => {
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
       await waitUntil(
@@ -318,27 +313,15 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       );
       assert.deepEqual(watcher.messages.filter((m) => m.payload.includes(orderId) && !m.topic.startsWith('class-7/')).map((m) => m.topic), [], 'nothing outside the namespace');
       assert.doesNotMatch(broker.log(), /Denied PUBLISH from eda-\S+ .*'class-7\//, 'the ACL refused none of its topics');
-      assertNoPanics(app);
-    } finally {
-      await app.close();
-      await watcher.close();
-    }
+    });
   });
 
   it('a wrong password for the whole page (the status monitor\'s) is said in a notification; the services, with their own users, still complete an order', { timeout: 180_000 }, async () => {
-    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
-    const { page } = app;
-    try {
-      await waitForStates(page, 'disconnected');
-      await signIn(page, { wrongPage: 'not-the-password' });
-      await waitForStates(page, 'connected');
+    await withSignedInPage('', async ({ page }) => {
       await page.waitForFunction(() => /status monitor .*was refused/.test(document.body.textContent));
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
       await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Completed"]`).waitFor({ timeout: 30_000 });
-      assertNoPanics(app);
-    } finally {
-      await app.close();
-    }
+    }, { wrongPage: 'not-the-password' });
   });
 });

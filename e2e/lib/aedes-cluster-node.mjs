@@ -25,7 +25,9 @@ import { createServer as createTcpServer } from 'node:net';
 import { Aedes } from 'aedes';
 import persistenceRedis from 'aedes-persistence-redis';
 import mqemitterRedis from 'mqemitter-redis';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { createWebSocketStream } from 'ws';
+
+import { logClientEvents, mqttWebSocketServer } from './aedes-common.mjs';
 
 const [name, redisPort, tcpPort, wsPort] = process.argv.slice(2, 6);
 const host = process.argv[6] ?? '127.0.0.1';
@@ -67,26 +69,11 @@ aedes.authorizeSubscribe = (client, subscription, callback) => {
   }
   callback(null, subscription);
 };
-aedes.on('client', (client) => console.log(`client connected ${client.id}`));
-aedes.on('clientDisconnect', (client) => console.log(`client disconnected ${client.id}`));
-aedes.on('clientError', (client, error) => console.log(`client error ${client?.id} ${error.message}`));
-aedes.on('connectionError', (client, error) =>
-  console.log(`connection error ${client?.id} ${error.message}`),
-);
-aedes.on('subscribe', (subs, client) =>
-  console.log(`subscribe ${client?.id} ${subs.map((s) => `${s.topic}@${s.qos}`).join(' ')}`),
-);
-aedes.on('publish', (packet, client) => {
-  if (client) console.log(`publish from ${client.id} ${packet.topic} q${packet.qos} r${packet.retain ? 1 : 0}`);
-});
+logClientEvents(aedes);
 
 const tcp = createTcpServer(aedes.handle);
 const http = createHttpServer();
-// Browsers ask for the `mqtt` subprotocol and refuse a socket whose answer lacks it.
-const wss = new WebSocketServer({
-  server: http,
-  handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
-});
+const wss = mqttWebSocketServer(http);
 wss.on('connection', (socket, request) => aedes.handle(createWebSocketStream(socket), request));
 
 const listen = (server, port) =>

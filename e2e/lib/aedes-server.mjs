@@ -18,7 +18,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 
 import { Aedes } from 'aedes';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { createWebSocketStream } from 'ws';
+
+import { logClientEvents, mqttWebSocketServer } from './aedes-common.mjs';
 
 const [tcpPort, wsPort] = process.argv.slice(2, 4).map(Number);
 const wsPath = process.argv[4];
@@ -32,30 +34,11 @@ const DENIED_PREFIX = 'denied/';
 const aedes = await Aedes.createBroker();
 aedes.authorizeSubscribe = (client, subscription, callback) =>
   callback(null, subscription.topic.startsWith(DENIED_PREFIX) ? null : subscription);
-aedes.on('client', (client) => console.log(`client connected ${client.id}`));
-aedes.on('clientDisconnect', (client) => console.log(`client disconnected ${client.id}`));
-aedes.on('clientError', (client, error) =>
-  console.log(`client error ${client?.id} ${error.message}`),
-);
-aedes.on('connectionError', (client, error) =>
-  console.log(`connection error ${client?.id} ${error.message}`),
-);
-aedes.on('subscribe', (subs, client) =>
-  console.log(`subscribe ${client?.id} ${subs.map((s) => `${s.topic}@${s.qos}`).join(' ')}`),
-);
-aedes.on('publish', (packet, client) => {
-  if (client) console.log(`publish from ${client.id} ${packet.topic} q${packet.qos} r${packet.retain ? 1 : 0}`);
-});
+logClientEvents(aedes);
 
 const tcp = createTcpServer(aedes.handle);
 const http = createHttpServer();
-// Answer the `mqtt` subprotocol the browser asks for; a WebSocket without it is refused by
-// Chromium.
-const wss = new WebSocketServer({
-  server: http,
-  handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
-  ...(wsPath ? { path: wsPath } : {}),
-});
+const wss = mqttWebSocketServer(http, wsPath);
 wss.on('connection', (socket, request) => {
   const client = aedes.handle(createWebSocketStream(socket), request);
   socket.on('message', wireTap(() => client.id ?? '(connecting)'));
