@@ -34,6 +34,7 @@ use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, RejectionKind,
     SagaStyle, ServiceId, Stock, Work,
 };
+use eda_core::state::pacing::report_period;
 use eda_core::state::service_brokers::ServiceBrokers;
 use eda_core::state::{broker_fit, Action, FlowQos, LogEntry, Outcome, SessionMode};
 use eda_core::store::{EventStore, ReadModel, StoredEvent};
@@ -43,10 +44,6 @@ use eda_core::trace::service_links::ServiceLinks;
 use eda_core::trace::service_status::CRASHED;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
-
-/// What the services did reaches the page at most this often, in one batch, so a burst of
-/// messages (100 orders a second is ~1200 actions and ~3000 packets) re-renders once.
-const REPORT_EVERY_MS: u32 = 100;
 
 type Report = Rc<dyn Fn(Action)>;
 
@@ -106,6 +103,9 @@ pub struct Runtime {
     report_scheduled: Cell<bool>,
     /// When the last report went out (the page's clock).
     last_report: Cell<Option<Duration>>,
+    /// How long the last report took to apply and render (the page's clock): what the period
+    /// before the next is stretched by ([`report_period`]).
+    report_cost: Rc<Cell<Duration>>,
 }
 
 /// How the four services connect.
@@ -312,6 +312,7 @@ impl Runtime {
                 trace_changed: Cell::new(false),
                 report_scheduled: Cell::new(false),
                 last_report: Cell::new(None),
+                report_cost: Rc::new(Cell::new(Duration::ZERO)),
             }
         });
         // What the old clients had not got acknowledged goes out again (an instance no longer
@@ -1123,14 +1124,16 @@ impl Runtime {
         self.report_soon();
     }
 
-    /// Reports at most every [`REPORT_EVERY_MS`], and at once (from a zero-delay timer) when
-    /// the last report is that long ago: a lone change, such as a service connecting, is shown
-    /// without waiting out a period.
+    /// Reports at most once a period ([`report_period`]: 100 ms, stretched up to 400 ms while
+    /// each report costs the page much to draw), and at once (from a zero-delay timer) when the
+    /// last report is that long ago: a lone change, such as a service connecting, is shown
+    /// without waiting out a period; a burst of messages (100 orders a second is ~1200 actions
+    /// and ~3000 packets) re-renders once a period.
     fn report_soon(self: &Rc<Self>) {
         if self.report_scheduled.replace(true) {
             return;
         }
-        let period = Duration::from_millis(REPORT_EVERY_MS.into());
+        let period = report_period(self.report_cost.get());
         let wait = self.last_report.get().map_or(Duration::ZERO, |last| {
             (last + period).saturating_sub(clock::now())
         });
@@ -1138,13 +1141,20 @@ impl Runtime {
         Timeout::new(wait.as_millis() as u32, move || {
             if let Some(runtime) = runtime.upgrade() {
                 runtime.report_scheduled.set(false);
-                runtime.last_report.set(Some(clock::now()));
+                let started = clock::now();
+                runtime.last_report.set(Some(started));
                 let mut actions = std::mem::take(&mut *runtime.pending.borrow_mut());
                 if runtime.trace_changed.replace(false) {
                     actions.push(Action::TraceChanged);
                 }
                 if !actions.is_empty() {
                     (runtime.report)(Action::Batch(actions));
+                    // Yew renders from a microtask queued by the report; this one is queued
+                    // after it, so it runs once the render is done.
+                    let cost = runtime.report_cost.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        cost.set(clock::now().saturating_sub(started));
+                    });
                 }
             }
         })

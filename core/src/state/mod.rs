@@ -19,6 +19,7 @@ use crate::trace::playback::Speed;
 pub mod broker_fit;
 mod broker_log;
 mod other_pages;
+pub mod pacing;
 mod qos;
 pub mod query;
 pub use other_pages::other_pages_warning;

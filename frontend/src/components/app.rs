@@ -17,6 +17,14 @@ use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::{broker_fit, other_pages_warning, Panel};
 
+/// The services with an event log, in the order the logs are shown.
+const LOGGED: [ServiceId; 4] = [
+    ServiceId::Payment,
+    ServiceId::Inventory,
+    ServiceId::Notification,
+    ServiceId::Order,
+];
+
 /// The session choices: whether the broker keeps a service's session while it is down.
 fn session_choices() -> Vec<(AttrValue, AttrValue)> {
     vec![
@@ -151,26 +159,41 @@ pub fn App() -> Html {
         ),
     );
 
+    // The logs, the notifications and the panels below the wire, too, are drawn once a second
+    // while out of sight: at 100 orders a second they are most of what there is to draw.
+    let main_ref = use_node_ref();
+    let orders_ref = use_node_ref();
+    let main_on_screen = use_on_screen(main_ref.clone());
+    let orders_on_screen = use_on_screen(orders_ref.clone());
+    let orders_version = use_while_on_screen(orders_on_screen, state.trace_version);
     // The subscriptions as the broker answered them, from the same projection as the badges.
     let statuses = trace.0.borrow().statuses();
-    let logs = [
-        ServiceId::Payment,
-        ServiceId::Inventory,
-        ServiceId::Notification,
-        ServiceId::Order,
-    ]
-    .into_iter()
-    .map(|id| {
-        let subscriptions = statuses
+    let subscriptions_of = |id: ServiceId| {
+        statuses
             .iter()
             .find(|(service, _)| *service == id)
             .map(|(_, status)| status.subscriptions(id, state.flow.saga))
-            .unwrap_or_default();
-        let shared = (id == ServiceId::Payment && state.payment_instances > 1)
-            .then(|| (share_group(id, &state.session_tag), state.payment_instances));
-        html! { <EventLog service={state.service(id).clone()} {subscriptions} {shared} /> }
-    })
-    .collect::<Html>();
+            .unwrap_or_default()
+    };
+    let (services, (notifications, notifications_dropped), subscriptions) = use_while_on_screen(
+        main_on_screen,
+        (
+            state.services.clone(),
+            (state.notifications.clone(), state.notifications_dropped),
+            LOGGED.map(subscriptions_of),
+        ),
+    );
+    let logs = LOGGED
+        .into_iter()
+        .zip(subscriptions)
+        .map(|(id, subscriptions)| {
+            let shared = (id == ServiceId::Payment && state.payment_instances > 1)
+                .then(|| (share_group(id, &state.session_tag), state.payment_instances));
+            let service = services.iter().find(|s| s.id == id && s.number == 1);
+            let service = service.unwrap_or_else(|| state.service(id)).clone();
+            html! { <EventLog {service} {subscriptions} {shared} /> }
+        })
+        .collect::<Html>();
     let badges = state
         .services
         .iter()
@@ -259,10 +282,10 @@ pub fn App() -> Html {
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
                 <Outages trace={trace.clone()} version={state.trace_version} saga={state.flow.saga} />
             </section>
-            <main class="layout">
+            <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
                 <div class="column">
                     <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()} />
-                    <Notifications items={state.notifications.clone()} dropped={state.notifications_dropped} />
+                    <Notifications items={notifications} dropped={notifications_dropped} />
                 </div>
                 <div class="column logs">{ logs }</div>
             </main>
@@ -286,7 +309,7 @@ pub fn App() -> Html {
                     error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())} />
                 if state.panel.shows(Panel::Sequence) {
                     <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>
-                        <SequenceDiagram trace={trace.clone()} version={sequence_version} on_select={on_select_packet.clone()} />
+                        <SequenceDiagram trace={trace.clone()} version={sequence_version} on_select={on_select_packet.clone()} on_screen={sequence_on_screen} />
                     </div>
                 }
                 if state.panel.shows(Panel::Packets) {
@@ -297,22 +320,22 @@ pub fn App() -> Html {
                     </div>
                 }
             </section>
-            <section class="layout wide" aria-label="The orders">
-                <OrdersPanel trace={trace.clone()} version={state.trace_version}
+            <section class="layout wide" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
+                <OrdersPanel trace={trace.clone()} version={orders_version}
                     show_handlers={state.payment_instances > 1}
                     on_deliver_again={live.then(|| on_deliver_again.clone())} />
-                <DeadLettersPanel trace={trace.clone()} version={state.trace_version}
+                <DeadLettersPanel trace={trace.clone()} version={orders_version}
                     handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}
                     on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
                 if let Some(error) = &state.redelivery_error {
                     <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
                 }
-                <EventStorePanel trace={trace.clone()} version={state.trace_version} note={state.store_note.clone()} />
-                <QueryPanel trace={trace.clone()} version={state.trace_version}
+                <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
+                <QueryPanel trace={trace.clone()} version={orders_version}
                     projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
                     delay_error={state.flow_error.clone().filter(|e| e.contains("rojection"))}
                     on_replace={live.then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
-                <AnalyticsPanel trace={trace.clone()} version={state.trace_version} />
+                <AnalyticsPanel trace={trace.clone()} version={orders_version} />
             </section>
         </>
     }

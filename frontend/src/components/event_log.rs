@@ -6,7 +6,8 @@
 use yew::prelude::*;
 
 use super::outside_text::{outside, outside_lines, reason};
-use eda_core::state::{Outcome, ServiceView};
+use eda_core::services::ServiceId;
+use eda_core::state::{LogEntry, Outcome, ServiceView};
 use eda_core::trace::service_status::Grant;
 
 #[derive(Properties, PartialEq)]
@@ -65,6 +66,48 @@ fn subscriptions_line(subscriptions: &[(&'static str, Grant)]) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct LogLineProps {
+    service: ServiceId,
+    entry: LogEntry,
+}
+
+/// One entry: a component of its own, so an entry already in the page is not drawn again when
+/// another arrives (its props are equal).
+#[component]
+fn LogLine(props: &LogLineProps) -> Html {
+    let entry = &props.entry;
+    let (status, verdict) = match &entry.outcome {
+        Outcome::Accepted => ("accepted", None),
+        Outcome::Rejected(reason) => ("rejected", Some(("Rejected: ", reason))),
+        Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
+        Outcome::Duplicate(reason) => ("duplicate", Some(("Ignored: ", reason))),
+        Outcome::Kept(reason) => ("kept", Some(("Kept: ", reason))),
+    };
+    html! {
+        <li class={classes!("log-entry", status)} data-testid="log-entry"
+            data-service={props.service.slug()} data-topic={entry.topic.clone()} data-status={status}
+            data-qos={entry.qos.map(|q| q.level().to_string())}
+            data-correlation={entry.correlation.clone()}>
+            <span class="time">{ &entry.at }</span>
+            <span class="topic">{ outside(&entry.topic) }</span>
+            if let Some(qos) = entry.qos {
+                <span class="qos" title="QoS the message arrived with">{ format!("QoS {}", qos.level()) }</span>
+            }
+            if let Some(correlation) = &entry.correlation {
+                <span class="correlation" title="MQTT 5 user property correlationId">{ "correlationId " }{ outside(correlation) }</span>
+            }
+            <span class="status">{ status }</span>
+            if !entry.payload.is_empty() {
+                <code class="payload">{ outside_lines(&entry.payload) }</code>
+            }
+            if let Some((verdict, why)) = verdict {
+                <span class="reason">{ verdict }{ reason(why) }</span>
+            }
+        </li>
+    }
+}
+
 #[component]
 pub fn EventLog(props: &EventLogProps) -> Html {
     let service = &props.service;
@@ -72,35 +115,7 @@ pub fn EventLog(props: &EventLogProps) -> Html {
     // not a rewrite of every row (100 orders a second is hundreds of entries a second).
     let received = service.log_dropped + service.log.len();
     let rows = service.log.iter().enumerate().map(|(i, entry)| {
-        let (status, verdict) = match &entry.outcome {
-            Outcome::Accepted => ("accepted", None),
-            Outcome::Rejected(reason) => ("rejected", Some(("Rejected: ", reason))),
-            Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
-            Outcome::Duplicate(reason) => ("duplicate", Some(("Ignored: ", reason))),
-            Outcome::Kept(reason) => ("kept", Some(("Kept: ", reason))),
-        };
-        html! {
-            <li key={received - i} class={classes!("log-entry", status)} data-testid="log-entry"
-                data-service={service.id.slug()} data-topic={entry.topic.clone()} data-status={status}
-                data-qos={entry.qos.map(|q| q.level().to_string())}
-                data-correlation={entry.correlation.clone()}>
-                <span class="time">{ &entry.at }</span>
-                <span class="topic">{ outside(&entry.topic) }</span>
-                if let Some(qos) = entry.qos {
-                    <span class="qos" title="QoS the message arrived with">{ format!("QoS {}", qos.level()) }</span>
-                }
-                if let Some(correlation) = &entry.correlation {
-                    <span class="correlation" title="MQTT 5 user property correlationId">{ "correlationId " }{ outside(correlation) }</span>
-                }
-                <span class="status">{ status }</span>
-                if !entry.payload.is_empty() {
-                    <code class="payload">{ outside_lines(&entry.payload) }</code>
-                }
-                if let Some((verdict, why)) = verdict {
-                    <span class="reason">{ verdict }{ reason(why) }</span>
-                }
-            </li>
-        }
+        html! { <LogLine key={received - i} service={service.id} entry={entry.clone()} /> }
     });
     html! {
         <section class="card event-log" aria-label={format!("{} event log", service.id.name())}>

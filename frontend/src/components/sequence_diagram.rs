@@ -21,6 +21,10 @@ pub struct SequenceDiagramProps {
     pub trace: SharedTrace,
     pub version: u64,
     pub on_select: Callback<Option<u64>>,
+    /// Off screen the box does not follow the newest arrow (reading its height would lay out
+    /// the page in the middle of a render); back on screen it does again.
+    #[prop_or(true)]
+    pub on_screen: bool,
 }
 
 #[component]
@@ -53,12 +57,20 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         })
     };
     {
+        // Scrolled to the bottom just before the next paint, when the browser lays the page
+        // out anyway, instead of forcing a layout of its own in the middle of the render.
         let (scroller, stick) = (scroller.clone(), stick.clone());
+        let frame = use_mut_ref(|| None::<gloo::render::AnimationFrame>);
+        let on_screen = props.on_screen;
         use_effect(move || {
-            if *stick.borrow() {
-                if let Some(el) = scroller.cast::<web_sys::Element>() {
-                    el.set_scroll_top(el.scroll_height());
-                }
+            if on_screen && *stick.borrow() {
+                let next = gloo::render::request_animation_frame(move |_| {
+                    if let Some(el) = scroller.cast::<web_sys::Element>() {
+                        el.set_scroll_top(el.scroll_height());
+                    }
+                });
+                // Replacing an earlier request cancels it: one scroll per frame.
+                *frame.borrow_mut() = Some(next);
             }
         });
     }
