@@ -62,7 +62,12 @@ describeApp('dead letters', () => {
         assert.equal(JSON.parse(letter.json.payload).orderId, orderId);
       }
       // The handlers' failures in the logs, one per try.
-      const tries = await page.$$eval('[data-testid="log-entry"][data-service="payment"][data-status="failed"]', (els) => els.length);
+      // The log scrolled into view (a part off screen is drawn again at most once a second),
+      // then read once it holds the failed tries.
+      const failed = '[data-testid="log-entry"][data-service="payment"][data-status="failed"]';
+      await page.locator('section.event-log[aria-label="PaymentService event log"]').scrollIntoViewIfNeeded();
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 2, failed, { timeout: 5_000 }).catch(() => {});
+      const tries = await page.$$eval(failed, (els) => els.length);
       assert.equal(tries, 2, 'PaymentService logged two failed tries before the dead letter');
       assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId && m.topic !== 'orders/created' && !m.topic.startsWith('deadletter/')).length, 0, 'nothing else happened to the order');
 

@@ -23,6 +23,8 @@
 #[cfg(target_arch = "wasm32")]
 pub mod address_bar;
 #[cfg(target_arch = "wasm32")]
+pub mod busy;
+#[cfg(target_arch = "wasm32")]
 pub mod clock;
 #[cfg(target_arch = "wasm32")]
 pub mod components;

@@ -1148,6 +1148,7 @@ impl Runtime {
                     actions.push(Action::TraceChanged);
                 }
                 if !actions.is_empty() {
+                    crate::busy::follow(actions.len());
                     (runtime.report)(Action::Batch(actions));
                     // Yew renders from a microtask queued by the report; this one is queued
                     // after it, so it runs once the render is done.

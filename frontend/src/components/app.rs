@@ -163,6 +163,9 @@ pub fn App() -> Html {
     // while out of sight: at 100 orders a second they are most of what there is to draw.
     let main_ref = use_node_ref();
     let orders_ref = use_node_ref();
+    let broker_ref = use_node_ref();
+    let broker_on_screen = use_on_screen(broker_ref.clone());
+    let outages_version = use_while_on_screen(broker_on_screen, state.trace_version);
     let main_on_screen = use_on_screen(main_ref.clone());
     let orders_on_screen = use_on_screen(orders_ref.clone());
     let orders_version = use_while_on_screen(orders_on_screen, state.trace_version);
@@ -237,7 +240,7 @@ pub fn App() -> Html {
                        cross the broker." }
                 </p>
             </header>
-            <section class="broker" aria-label="Broker connection">
+            <section class="broker" aria-label="Broker connection" ref={broker_ref} data-on-screen={broker_on_screen.to_string()}>
                 // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
                 <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
                 <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
@@ -280,7 +283,7 @@ pub fn App() -> Html {
                 </div>
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
-                <Outages trace={trace.clone()} version={state.trace_version} saga={state.flow.saga} />
+                <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
             </section>
             <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
                 <div class="column">

@@ -65,6 +65,11 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         use_effect(move || {
             if on_screen && *stick.borrow() {
                 let next = gloo::render::request_animation_frame(move |_| {
+                    // Asked again: the learner may have scrolled up (or moved the focus up)
+                    // since the request.
+                    if !*stick.borrow() {
+                        return;
+                    }
                     if let Some(el) = scroller.cast::<web_sys::Element>() {
                         el.set_scroll_top(el.scroll_height());
                     }
