@@ -14,6 +14,9 @@
 //!   to `inpage`, and hands each connection its `MessagePort`.
 //! - [`early_sockets`]: the WebSockets `index.html` opened at navigation, handed to the
 //!   clients so the broker's handshakes start before the wasm has arrived.
+//! - [`boot`]: the page's start before Yew's first render (the link's state, the trace, the
+//!   store keeper, the services connecting), handed to `use_playground`; what the services
+//!   report meanwhile waits in a [`mailbox::Mailbox`].
 //! - [`tab_session`]: the tab's session tag (the client ids' `<tag>`), kept across a reload.
 //! - [`hooks`]: `use_playground()` (the page's state, trace and services, and a handle with a
 //!   method for everything the learner can do), and the animation-frame, on-screen and resize
@@ -22,6 +25,8 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod address_bar;
+#[cfg(target_arch = "wasm32")]
+pub mod boot;
 #[cfg(target_arch = "wasm32")]
 pub mod busy;
 #[cfg(target_arch = "wasm32")]
@@ -36,6 +41,7 @@ pub mod event_db;
 pub mod hooks;
 #[cfg(target_arch = "wasm32")]
 pub mod in_page_broker;
+pub mod mailbox;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 pub mod shared_trace;

@@ -4,7 +4,11 @@
 fn main() {
     frontend::in_page_broker::install();
     frontend::early_sockets::offer_all();
-    yew::Renderer::<frontend::components::App>::new().render();
+    // The services connect now, not after the first render; the page takes them over.
+    frontend::boot::start();
+    frontend::boot::after_first_flush(|| {
+        yew::Renderer::<frontend::components::App>::new().render();
+    });
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -99,8 +99,8 @@ pub struct Runtime {
     pending: RefCell<Vec<Action>>,
     /// Packets were recorded since the last report.
     trace_changed: Cell<bool>,
-    /// A report is already scheduled.
-    report_scheduled: Cell<bool>,
+    /// When the scheduled report goes out (the page's clock), if one is scheduled.
+    report_due: Cell<Option<Duration>>,
     /// When the last report went out (the page's clock).
     last_report: Cell<Option<Duration>>,
     /// How long the last report took to apply and render (the page's clock): what the period
@@ -310,7 +310,7 @@ impl Runtime {
                 keeper,
                 pending: RefCell::new(Vec::new()),
                 trace_changed: Cell::new(false),
-                report_scheduled: Cell::new(false),
+                report_due: Cell::new(None),
                 last_report: Cell::new(None),
                 report_cost: Rc::new(Cell::new(Duration::ZERO)),
             }
@@ -367,7 +367,7 @@ impl Runtime {
         for event in events {
             self.record(instance.service, event);
         }
-        self.tell(Action::Link(instance, link));
+        self.tell_now(Action::Link(instance, link));
         self.tell(Action::Crashed(instance, clock::now()));
     }
 
@@ -922,7 +922,7 @@ impl Runtime {
                 if let Some(event) = changed {
                     self.record(service, event);
                 }
-                self.tell(Action::Link(instance, link));
+                self.tell_now(Action::Link(instance, link));
             }
             ClientEvent::Session(Event::Message(message)) => {
                 // Every filter is under the namespace: a topic outside it is no message of ours.
@@ -1124,39 +1124,62 @@ impl Runtime {
         self.report_soon();
     }
 
+    /// Tells the page without waiting out the spacing of reports: a change of a service's
+    /// connection, rare under any load, and what a learner watches at start-up.
+    fn tell_now(self: &Rc<Self>, action: Action) {
+        self.pending.borrow_mut().push(action);
+        self.schedule_report(Duration::ZERO);
+    }
+
     /// Reports at most once a period ([`report_period`]: 100 ms, stretched up to 400 ms while
     /// each report costs the page much to draw), and at once (from a zero-delay timer) when the
-    /// last report is that long ago: a lone change, such as a service connecting, is shown
-    /// without waiting out a period; a burst of messages (100 orders a second is ~1200 actions
-    /// and ~3000 packets) re-renders once a period.
+    /// last report is that long ago: a lone change, such as a packet, is shown without waiting
+    /// out a period; a burst of messages (100 orders a second is ~1200 actions and ~3000
+    /// packets) re-renders once a period.
     fn report_soon(self: &Rc<Self>) {
-        if self.report_scheduled.replace(true) {
-            return;
-        }
         let period = report_period(self.report_cost.get());
         let wait = self.last_report.get().map_or(Duration::ZERO, |last| {
             (last + period).saturating_sub(clock::now())
         });
+        self.schedule_report(wait);
+    }
+
+    /// Sends what is pending in `wait`, unless a report is already due by then; a report due
+    /// later is brought forward (its timer, when it fires, finds itself replaced).
+    fn schedule_report(self: &Rc<Self>, wait: Duration) {
+        let due = clock::now() + wait;
+        if self
+            .report_due
+            .get()
+            .is_some_and(|scheduled| scheduled <= due)
+        {
+            return;
+        }
+        self.report_due.set(Some(due));
         let runtime = Rc::downgrade(self);
         Timeout::new(wait.as_millis() as u32, move || {
-            if let Some(runtime) = runtime.upgrade() {
-                runtime.report_scheduled.set(false);
-                let started = clock::now();
-                runtime.last_report.set(Some(started));
-                let mut actions = std::mem::take(&mut *runtime.pending.borrow_mut());
-                if runtime.trace_changed.replace(false) {
-                    actions.push(Action::TraceChanged);
-                }
-                if !actions.is_empty() {
-                    crate::busy::follow(actions.len());
-                    (runtime.report)(Action::Batch(actions));
-                    // Yew renders from a microtask queued by the report; this one is queued
-                    // after it, so it runs once the render is done.
-                    let cost = runtime.report_cost.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        cost.set(clock::now().saturating_sub(started));
-                    });
-                }
+            let Some(runtime) = runtime.upgrade() else {
+                return;
+            };
+            if runtime.report_due.get() != Some(due) {
+                return;
+            }
+            runtime.report_due.set(None);
+            let started = clock::now();
+            runtime.last_report.set(Some(started));
+            let mut actions = std::mem::take(&mut *runtime.pending.borrow_mut());
+            if runtime.trace_changed.replace(false) {
+                actions.push(Action::TraceChanged);
+            }
+            if !actions.is_empty() {
+                crate::busy::follow(actions.len());
+                (runtime.report)(Action::Batch(actions));
+                // Yew renders from a microtask queued by the report; this one is queued after
+                // it, so it runs once the render is done.
+                let cost = runtime.report_cost.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    cost.set(clock::now().saturating_sub(started));
+                });
             }
         })
         .forget();

@@ -15,18 +15,18 @@ use eda_core::services::credentials::Credentials;
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
-use eda_core::services::{Flow, FlowField, ServiceId};
+use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::query::{check_broker_url, parse_delay, protocol_from_query};
 use eda_core::state::service_brokers::ServiceBrokers;
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
-use eda_core::trace::playback::{Playback, Speed};
-use eda_core::trace::{PacketHistory, Trace};
+use eda_core::trace::playback::Speed;
+use eda_core::trace::Trace;
 use yew::prelude::*;
 
 use super::{use_animation_frames, Page};
-use crate::runtime::{Connection, Handover, Runtime};
-use crate::store_keeper::StoreKeeper;
-use crate::{address_bar, clock, tab_session, SharedTrace};
+use crate::boot::{self, Connect};
+use crate::runtime::Runtime;
+use crate::{address_bar, clock, SharedTrace};
 
 /// How many orders "Place 10 orders" places.
 pub const BURST: usize = 10;
@@ -399,61 +399,37 @@ impl Playground {
     }
 }
 
-/// The page: its state from the link, its trace, its four services (started, and started anew
-/// when the MQTT version changes), and the view's clock moved on every frame while it runs
-/// behind the wire or plays a recording.
+/// The page: its state from the link, its trace, its four services (started before the first
+/// render by [`boot`], and started anew when the MQTT version changes), and the view's clock
+/// moved on every frame while it runs behind the wire or plays a recording.
 #[hook]
 pub fn use_playground() -> Playground {
+    // Made before the first render (or now, if `main` did not): see `crate::boot`.
+    let boot = use_memo((), |_| boot::take());
+    // What the services reported before the page listened is part of its first state.
     let state = use_reducer(|| {
-        let pairs = address_bar::query_pairs();
-        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        // A broker URL with a user name or password is refused (the page says so), and taken
-        // out of the address so no copied link repeats it.
-        address_bar::forget(&eda_core::state::query::params_with_credentials(
-            pairs.clone(),
-        ));
-        Page(State::from_link(pairs, &tab_session::session_tag()))
+        let mut state = boot.state.clone();
+        for action in boot.reports.take_held() {
+            state.apply(action);
+        }
+        Page(state)
     });
-    let trace = {
-        let (speed, namespace) = (state.speed, state.namespace.clone());
-        (*use_memo((), move |_| {
-            let trace = SharedTrace::new();
-            trace.0.borrow_mut().playback = Playback::live(speed);
-            // Its packets' topics travel under the page's namespace for good (`?ns=`).
-            {
-                let packets = &mut trace.0.borrow_mut().packets;
-                *packets = PacketHistory::new(packets.capacity()).with_namespace(namespace);
+    {
+        let dispatcher = state.dispatcher();
+        use_memo((), |_| {
+            let to_page = dispatcher.clone();
+            let held = boot
+                .reports
+                .deliver_to(move |action| to_page.dispatch(action));
+            if !held.is_empty() {
+                dispatcher.dispatch(Action::Batch(held));
             }
-            trace
-        }))
-        .clone()
-    };
-    let runtime = use_mut_ref(|| None::<Rc<Runtime>>);
+        });
+    }
+    let trace = boot.trace.clone();
+    let runtime = boot.runtime.clone();
     let copied = use_state(|| false);
     let credentials = use_state(Credentials::none);
-    // The tab's database: read back once (a reload restores OrderService's store), then kept
-    // in step with every event OrderService appends.
-    let keeper = {
-        let (tag, dispatcher, runtime) = (
-            state.session_tag.clone(),
-            state.dispatcher(),
-            runtime.clone(),
-        );
-        (*use_memo((), move |_| {
-            let report = dispatcher.clone();
-            StoreKeeper::start(
-                &tag,
-                move |note| report.dispatch(Action::StoreNote(note)),
-                move |store| match runtime.borrow().as_ref() {
-                    Some(runtime) => runtime.restore_store(store),
-                    None => Err("The stored orders were not restored: the services are not \
-                                 running (a recording is shown)."
-                        .into()),
-                },
-            )
-        }))
-        .clone()
-    };
 
     let needs_frames = trace.0.borrow().playback.needs_frames(clock::now());
     {
@@ -469,44 +445,26 @@ pub fn use_playground() -> Playground {
         );
     }
 
-    // (Re)started when the MQTT version, the session mode or the number of PaymentService's
-    // instances changes: the connections are made anew.
+    // Restarted when the MQTT version, the session mode, the number of PaymentService's
+    // instances or the credentials change: the connections are made anew. The first run finds
+    // the services `boot` started with the same settings, and leaves them.
     {
-        let (state, runtime, trace) = (state.clone(), runtime.clone(), trace.clone());
-        let keeper = keeper.clone();
-        use_effect_with(
-            (
-                state.protocol,
-                state.session,
-                state.payment_instances,
-                (*credentials).clone(),
-            ),
-            move |(protocol, session, payment_instances, credentials)| {
-                let dispatcher = state.dispatcher();
-                // New connections, the same services: their memory and schedule carry over.
-                let old = runtime.borrow_mut().take();
-                let handover = match old {
-                    Some(old) => old.shut_down(),
-                    None => Handover::new(Flow::new(state.flow.clone())).kept_by(keeper),
-                };
-                let connection = Connection {
-                    url: &state.broker_url,
-                    brokers: &state.service_brokers,
-                    session_tag: &state.session_tag,
-                    qos: state.qos,
-                    protocol: *protocol,
-                    session: *session,
-                    payment_instances: *payment_instances,
-                    credentials,
-                    namespace: &state.namespace,
-                };
-                let started =
-                    Runtime::start(connection, handover, trace, move |a| dispatcher.dispatch(a));
-                *runtime.borrow_mut() = Some(started);
-                // The services have taken the sockets index.html opened for them.
-                crate::early_sockets::close_unclaimed();
-            },
-        );
+        let (state, boot) = (state.clone(), boot.clone());
+        let connect = Connect::of(&state, &credentials);
+        use_effect_with(connect, move |connect| {
+            let first = boot.started_with.borrow_mut().take();
+            if first.as_ref() == Some(connect) && boot.runtime.borrow().is_some() {
+                return;
+            }
+            boot::start_services(
+                &boot.runtime,
+                &state,
+                &connect.credentials,
+                &boot.trace,
+                &boot.keeper,
+                &boot.reports,
+            );
+        });
     }
 
     Playground {

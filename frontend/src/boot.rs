@@ -1,0 +1,199 @@
+//! The page's start, before Yew's first render: the state from the link, the trace, the store
+//! keeper and the four services, connecting as soon as the wasm runs.
+//!
+//! A first render takes a few hundred milliseconds on a modest machine; a broker such as aedes
+//! lets five clients in within ~50 ms. So `main` calls [`start`] before
+//! `yew::Renderer::render`, and `use_playground` ([`crate::hooks`]) takes what it made
+//! ([`take`]) instead of making it. What the services report before the page listens waits in
+//! a [`Mailbox`] and is applied to the page's first state; after that it goes straight to the
+//! reducer.
+//!
+//! ```ignore
+//! frontend::early_sockets::offer_all();
+//! frontend::boot::start();                      // the clients connect now
+//! frontend::boot::after_first_flush(|| {        // their CONNECTs go out first
+//!     yew::Renderer::<App>::new().render();     // use_playground() calls boot::take()
+//! });
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use broker_bridge::ProtocolVersion;
+use eda_core::services::credentials::Credentials;
+use eda_core::services::Flow;
+use eda_core::state::query::params_with_credentials;
+use eda_core::state::{Action, SessionMode, State};
+use eda_core::trace::playback::Playback;
+use eda_core::trace::PacketHistory;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::mailbox::Mailbox;
+use crate::runtime::{Connection, Handover, Runtime};
+use crate::store_keeper::StoreKeeper;
+use crate::{address_bar, early_sockets, tab_session, SharedTrace};
+
+/// The running services, if any (none while a recording is shown).
+pub type RuntimeSlot = Rc<RefCell<Option<Rc<Runtime>>>>;
+
+/// What the services' connections are made with: a change of any of them starts a new runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connect {
+    pub protocol: ProtocolVersion,
+    pub session: SessionMode,
+    pub payment_instances: u8,
+    pub credentials: Credentials,
+}
+
+impl Connect {
+    /// What `state` and `credentials` say.
+    pub fn of(state: &State, credentials: &Credentials) -> Self {
+        Connect {
+            protocol: state.protocol,
+            session: state.session,
+            payment_instances: state.payment_instances,
+            credentials: credentials.clone(),
+        }
+    }
+}
+
+/// What the page starts with.
+pub struct Boot {
+    /// The state from the link, before anything the services reported.
+    pub state: State,
+    pub trace: SharedTrace,
+    pub runtime: RuntimeSlot,
+    pub keeper: Rc<StoreKeeper>,
+    /// The services' and the keeper's reports, held until the page listens.
+    pub reports: Mailbox<Action>,
+    /// What the running services were started with, until the page's first effect has seen
+    /// it (then the effect starts nothing new).
+    pub started_with: RefCell<Option<Connect>>,
+}
+
+thread_local! {
+    static STARTED: RefCell<Option<Boot>> = const { RefCell::new(None) };
+}
+
+/// Starts the page: reads the link, takes the tab's session tag, starts the store keeper and
+/// the services. Call once, before the first render; [`take`] hands it to the page.
+pub fn start() {
+    let boot = Boot::start();
+    STARTED.with(|started| *started.borrow_mut() = Some(boot));
+}
+
+/// What [`start`] made, once; or, if nothing was started, a start made now.
+pub fn take() -> Boot {
+    STARTED
+        .with(|started| started.borrow_mut().take())
+        .unwrap_or_else(Boot::start)
+}
+
+impl Boot {
+    fn start() -> Boot {
+        let pairs = address_bar::query_pairs();
+        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        // A broker URL with a user name or password is refused (the page says so), and taken
+        // out of the address so no copied link repeats it.
+        address_bar::forget(&params_with_credentials(pairs.clone()));
+        let state = State::from_link(pairs, &tab_session::session_tag());
+
+        let trace = SharedTrace::new();
+        trace.0.borrow_mut().playback = Playback::live(state.speed);
+        // Its packets' topics travel under the page's namespace for good (`?ns=`).
+        {
+            let packets = &mut trace.0.borrow_mut().packets;
+            *packets =
+                PacketHistory::new(packets.capacity()).with_namespace(state.namespace.clone());
+        }
+
+        let runtime: RuntimeSlot = Rc::default();
+        let reports = Mailbox::new();
+        // The tab's database: read back once (a reload restores OrderService's store), then
+        // kept in step with every event OrderService appends.
+        let keeper = {
+            let (report, runtime) = (reports.clone(), runtime.clone());
+            StoreKeeper::start(
+                &state.session_tag,
+                move |note| report.post(Action::StoreNote(note)),
+                move |store| match runtime.borrow().as_ref() {
+                    Some(runtime) => runtime.restore_store(store),
+                    None => Err("The stored orders were not restored: the services are not \
+                                 running (a recording is shown)."
+                        .into()),
+                },
+            )
+        };
+
+        let credentials = Credentials::none();
+        let boot = Boot {
+            started_with: RefCell::new(Some(Connect::of(&state, &credentials))),
+            state,
+            trace,
+            runtime,
+            keeper,
+            reports,
+        };
+        start_services(
+            &boot.runtime,
+            &boot.state,
+            &credentials,
+            &boot.trace,
+            &boot.keeper,
+            &boot.reports,
+        );
+        boot
+    }
+}
+
+/// Starts the services in `slot` with `state`'s connection settings and `credentials`,
+/// replacing those running: new connections, the same services (their memory and schedule
+/// carry over; the first start takes them from `state`'s flow, kept by `keeper`).
+pub fn start_services(
+    slot: &RuntimeSlot,
+    state: &State,
+    credentials: &Credentials,
+    trace: &SharedTrace,
+    keeper: &Rc<StoreKeeper>,
+    reports: &Mailbox<Action>,
+) {
+    let old = slot.borrow_mut().take();
+    let handover = match old {
+        Some(old) => old.shut_down(),
+        None => Handover::new(Flow::new(state.flow.clone())).kept_by(keeper.clone()),
+    };
+    let connection = Connection {
+        url: &state.broker_url,
+        brokers: &state.service_brokers,
+        session_tag: &state.session_tag,
+        qos: state.qos,
+        protocol: state.protocol,
+        session: state.session,
+        payment_instances: state.payment_instances,
+        credentials,
+        namespace: &state.namespace,
+    };
+    let report = reports.clone();
+    let started = Runtime::start(connection, handover, trace.clone(), move |action| {
+        report.post(action)
+    });
+    *slot.borrow_mut() = Some(started);
+    // The services have taken the sockets index.html opened for them.
+    early_sockets::close_unclaimed();
+}
+
+/// Runs `render` once the services' first bytes have gone out: a client hands an early socket's
+/// `open` to itself from a microtask and sends what it gathered from a zero-delay timer
+/// (`broker_bridge::ws`), so a first render started before those would hold the CONNECTs back
+/// for its whole length. Queued behind them: a microtask (after the clients' replays), then a
+/// zero-delay timer (after their flushes); the page renders one task later than it would.
+pub fn after_first_flush(render: impl FnOnce() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return render();
+    };
+    let later = Closure::once_into_js(move || {
+        gloo::timers::callback::Timeout::new(0, render).forget();
+    });
+    window.queue_microtask(later.unchecked_ref());
+}
