@@ -422,10 +422,14 @@ impl State {
 
     /// Each service's broker now.
     fn brokers_of_all(&self) -> std::collections::BTreeMap<ServiceId, String> {
-        ServiceId::ALL
-            .into_iter()
-            .map(|id| (id, self.broker_of(id).to_owned()))
-            .collect()
+        // Filled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
+        let mut all = std::collections::BTreeMap::new();
+        all.extend(
+            ServiceId::ALL
+                .into_iter()
+                .map(|id| (id, self.broker_of(id).to_owned())),
+        );
+        all
     }
 
     /// Services whose link is down, for the help banner.
