@@ -64,7 +64,7 @@ mod tests {
             let mut reversed = items;
             by(&mut reversed, |a, b| b.0.cmp(&a.0));
             let mut expected = std.clone();
-            expected.sort_by(|a, b| b.0.cmp(&a.0));
+            expected.sort_by_key(|b| std::cmp::Reverse(b.0));
             assert_eq!(reversed, expected, "len {len}, reversed");
         }
     }
