@@ -100,7 +100,15 @@ export function wasmCrates({ root, appDir, top = 12 }) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'eda-bench-twiggy-'));
   try {
     const named = path.join(tmp, 'oz-g.wasm');
-    execFileSync(existsSync(wasmOpt) ? wasmOpt : 'wasm-opt', ['-Oz', '-g', wasm, '-o', named]);
+    // Trunk's flags (frontend/index.html's data-wasm-opt-params), with names kept.
+    execFileSync(existsSync(wasmOpt) ? wasmOpt : 'wasm-opt', [
+      '-Oz',
+      '--low-memory-unused',
+      '-g',
+      wasm,
+      '-o',
+      named,
+    ]);
     const csv = execFileSync('twiggy', ['top', '-n', '100000', '-f', 'csv', named], {
       maxBuffer: 256 << 20,
     });

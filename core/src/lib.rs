@@ -75,6 +75,7 @@ pub mod config;
 pub mod domain;
 pub mod outside_text;
 pub mod services;
+mod stable_sort;
 pub mod state;
 pub mod store;
 pub mod trace;

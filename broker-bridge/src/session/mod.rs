@@ -33,6 +33,7 @@ mod connection_error;
 mod fake_broker;
 mod health;
 mod options;
+mod packet_ids;
 mod receive;
 mod send;
 #[cfg(test)]
@@ -263,7 +264,7 @@ pub struct Session {
     ids: PacketIds,
     outgoing: InFlight,
     /// QoS 2 messages received (PUBREC sent) whose PUBREL has not come: delivered once only.
-    incoming_qos2: BTreeSet<u16>,
+    incoming_qos2: packet_ids::PacketIdSet,
     /// Filters the application asked for, re-subscribed on every new connection.
     subscriptions: Vec<(String, SubscriptionOptions)>,
     /// Filters the broker granted in the session it holds for us: the only ones not subscribed
@@ -298,7 +299,7 @@ impl Session {
             connect_deadline: None,
             ids: PacketIds::default(),
             outgoing: InFlight::default(),
-            incoming_qos2: BTreeSet::new(),
+            incoming_qos2: packet_ids::PacketIdSet::default(),
             subscriptions: Vec::new(),
             pending_subacks: HashMap::new(),
             pending_unsubacks: HashMap::new(),

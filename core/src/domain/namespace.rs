@@ -88,7 +88,7 @@ pub fn reserved_levels() -> Vec<&'static str> {
         ])
         .filter_map(|t| t.split('/').next())
         .collect();
-    levels.sort_unstable();
+    crate::stable_sort::by(&mut levels, |a, b| a.cmp(b));
     levels.dedup();
     levels
 }

@@ -94,7 +94,9 @@ impl InventoryService {
 
     /// The retained level of each of `products` still counted.
     fn levels_of<'a>(&self, products: impl IntoIterator<Item = &'a String>) -> Vec<Command> {
-        let products: std::collections::BTreeSet<&String> = products.into_iter().collect();
+        let mut products: Vec<&String> = products.into_iter().collect();
+        crate::stable_sort::by(&mut products, |a, b| a.cmp(b));
+        products.dedup();
         products
             .into_iter()
             .filter_map(|p| Some(Command::Retain(StockUpdate::level(p, self.stock.of(p)?))))

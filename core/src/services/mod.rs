@@ -399,12 +399,14 @@ impl Flow {
     /// with a payment or reservation still being worked on ([`Flow::abandon`] for work that
     /// died).
     pub fn sagas_in_flight(&self) -> usize {
-        let mut open: std::collections::BTreeSet<Uuid> = self
-            .scheduled
-            .iter()
-            .filter(|(_, work)| work.is_busy())
-            .map(|(_, work)| work.order_id())
-            .collect();
+        // Filled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
+        let mut open = std::collections::BTreeSet::<Uuid>::new();
+        open.extend(
+            self.scheduled
+                .iter()
+                .filter(|(_, work)| work.is_busy())
+                .map(|(_, work)| work.order_id()),
+        );
         open.extend(
             self.order
                 .sagas()

@@ -102,7 +102,10 @@ impl OrderService {
         timeout: Duration,
         now: Timestamp,
     ) -> Vec<Command> {
-        self.styles = store.streams().iter().map(|id| (*id, style)).collect();
+        // Refilled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
+        self.styles.clear();
+        self.styles
+            .extend(store.streams().iter().map(|id| (*id, style)));
         self.store = store;
         let mut deadlines = Vec::new();
         for &order_id in self.store.streams() {

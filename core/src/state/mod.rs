@@ -418,15 +418,12 @@ impl State {
         self.service_brokers = brokers;
         self.service_brokers_error = None;
         let after = self.brokers_of_all();
-        self.links_starting_where(|id| before.get(&id) != after.get(&id));
+        self.links_starting_where(|id| before[id as usize] != after[id as usize]);
     }
 
-    /// Each service's broker now.
-    fn brokers_of_all(&self) -> std::collections::BTreeMap<ServiceId, String> {
-        ServiceId::ALL
-            .into_iter()
-            .map(|id| (id, self.broker_of(id).to_owned()))
-            .collect()
+    /// Each service's broker now, in [`ServiceId::ALL`]'s order.
+    fn brokers_of_all(&self) -> [String; ServiceId::ALL.len()] {
+        ServiceId::ALL.map(|id| self.broker_of(id).to_owned())
     }
 
     /// Services whose link is down, for the help banner.

@@ -20,8 +20,6 @@
 //! assert!(error.unwrap().starts_with("Ignored ?broker_query= in the link"));
 //! ```
 
-use std::collections::BTreeMap;
-
 use super::query::check_broker_url;
 use crate::services::ServiceId;
 
@@ -40,9 +38,10 @@ pub const PARAMS: [&str; 5] = [
 ];
 
 /// The services that have a broker of their own, and its URL (already checked); the others use
-/// the page's.
+/// the page's. One slot per service, in [`ServiceId::ALL`]'s order (an array, not a map: five
+/// keys need no B-tree code in the page).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceBrokers(BTreeMap<ServiceId, String>);
+pub struct ServiceBrokers([Option<String>; ServiceId::ALL.len()]);
 
 impl ServiceBrokers {
     /// From the link's `broker_<service>` parameters (`get` returns a parameter's first value):
@@ -57,7 +56,7 @@ impl ServiceBrokers {
             let Some(raw) = get(&key) else { continue };
             match check_broker_url(raw) {
                 Ok(url) => {
-                    brokers.0.insert(service, url);
+                    brokers.0[service as usize] = Some(url);
                 }
                 Err(e) => errors.push(format!(
                     "Ignored ?{key}= in the link: {e}. {} uses the page's broker.",
@@ -75,25 +74,24 @@ impl ServiceBrokers {
 
     /// `service`'s own broker, if the link gave it one.
     pub fn own(&self, service: ServiceId) -> Option<&str> {
-        self.0.get(&service).map(String::as_str)
+        self.0[service as usize].as_deref()
     }
 
     /// Whether every service uses the page's broker.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.iter().all(Option::is_none)
     }
 
     /// The services with a broker of their own and its URL, in [`ServiceId::ALL`]'s order.
     pub fn iter(&self) -> impl Iterator<Item = (ServiceId, &str)> {
-        self.0.iter().map(|(&service, url)| (service, url.as_str()))
+        ServiceId::ALL
+            .into_iter()
+            .filter_map(|service| Some((service, self.own(service)?)))
     }
 
     /// Gives `service` its own broker `url` (checked by the caller), or (`None`) the page's.
     pub fn set(&mut self, service: ServiceId, url: Option<String>) {
-        match url {
-            Some(url) => self.0.insert(service, url),
-            None => self.0.remove(&service),
-        };
+        self.0[service as usize] = url;
     }
 
     /// A warning when some services are on the in-page broker and others are not: the in-page
@@ -133,6 +131,14 @@ impl ServiceBrokers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_as_usize_is_its_place_in_all() {
+        // ServiceBrokers' slots are indexed by `service as usize`.
+        for (place, service) in ServiceId::ALL.into_iter().enumerate() {
+            assert_eq!(service as usize, place, "{service:?}");
+        }
+    }
 
     fn read(link: &[(&'static str, &'static str)]) -> (ServiceBrokers, Option<String>) {
         ServiceBrokers::from_link(|key| link.iter().find(|(k, _)| *k == key).map(|&(_, v)| v))

@@ -134,9 +134,9 @@ impl Figures {
             .map(|(reason, orders)| ReasonCount { reason, orders })
             .collect();
         // Stable: equal counts stay in the reasons' order.
-        figures
-            .cancelled_by_reason
-            .sort_by_key(|r| std::cmp::Reverse(r.orders));
+        crate::stable_sort::by_key(&mut figures.cancelled_by_reason, |r| {
+            std::cmp::Reverse(r.orders)
+        });
         figures
     }
 

@@ -95,7 +95,7 @@ impl EventStore {
     /// position, version or stream at fault ([`StoreError::PositionGap`],
     /// [`StoreError::VersionGap`], [`StoreError::Misplaced`]).
     pub fn load(mut events: Vec<StoredEvent>) -> Result<EventStore, StoreError> {
-        events.sort_by_key(|e| e.position);
+        crate::stable_sort::by_key(&mut events, |e| e.position);
         let mut store = EventStore::new();
         for event in events {
             store.insert(event)?;

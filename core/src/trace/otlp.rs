@@ -173,7 +173,7 @@ impl Epoch {
             })
             .filter(|offset| *offset >= 0)
             .collect();
-        offsets.sort_unstable();
+        crate::stable_sort::by(&mut offsets, i128::cmp);
         let median = *offsets.get(offsets.len() / 2)?;
         u64::try_from(median).ok().map(Epoch::from_unix_nanos)
     }

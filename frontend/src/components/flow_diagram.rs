@@ -312,19 +312,17 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         let hidden = hidden.get(&line.edge.id()).copied().unwrap_or(0);
         edge_view(line, hidden, grant_of(line, &statuses, saga))
     });
-    let markers = edges(saga)
-        .iter()
-        .map(|e| e.topic_class())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .map(|class| {
-            html! {
-                <marker id={format!("flow-arrow-{class}")} class={class} viewBox="0 0 10 10" refX="10" refY="5"
-                    markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path d="M 0 0 L 10 5 L 0 10 z" />
-                </marker>
-            }
-        });
+    // Filled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
+    let mut classes = std::collections::BTreeSet::new();
+    classes.extend(edges(saga).iter().map(|e| e.topic_class()));
+    let markers = classes.into_iter().map(|class| {
+        html! {
+            <marker id={format!("flow-arrow-{class}")} class={class} viewBox="0 0 10 10" refX="10" refY="5"
+                markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                <path d="M 0 0 L 10 5 L 0 10 z" />
+            </marker>
+        }
+    });
 
     html! {
         <section class="card flow-diagram" aria-labelledby="flow-title">

@@ -187,7 +187,7 @@ pub fn flow_layout(orientation: Orientation, style: SagaStyle) -> FlowLayout {
     };
     let mut nodes = vec![client, order, broker];
     nodes.extend(subscribers);
-    nodes.sort_by_key(|b| b.node);
+    crate::stable_sort::by_key(&mut nodes, |b| b.node);
 
     let mut lines = Vec::new();
     for edge in edges(style) {

@@ -129,7 +129,7 @@ pub fn shown_pulses(
                 },
             }),
     );
-    all.sort_by_key(|p| (p.at, p.key));
+    crate::stable_sort::by_key(&mut all, |p| (p.at, p.key));
     let cut = all.len().saturating_sub(max);
     let shown = all.split_off(cut);
     let mut hidden: Vec<(Edge, usize)> = Vec::new();

@@ -198,7 +198,7 @@ pub(super) fn encode(traces: &[SagaTrace], epoch: Epoch) -> Result<String, OtlpE
     }
     let mut resource_spans = Vec::new();
     for ((service, client_id), mut spans) in by_resource {
-        spans.sort_by(|(a, ta), (b, tb)| {
+        crate::stable_sort::by(&mut spans, |(a, ta), (b, tb)| {
             let key = |s: &Span| (s.start, s.parent.is_some(), s.span_id);
             (ta, key(a)).cmp(&(tb, key(b)))
         });

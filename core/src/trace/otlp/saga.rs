@@ -207,7 +207,7 @@ pub(crate) fn build(
     }
 
     let mut spans: Vec<Span> = spans.into_iter().map(finish).collect();
-    spans.sort_by_key(|s| (s.start, s.span_id));
+    crate::stable_sort::by_key(&mut spans, |s| (s.start, s.span_id));
     let root = root_span(order_id, root_id, publishes, &spans);
     spans.insert(0, root);
     Ok(SagaTrace {
@@ -268,7 +268,7 @@ fn finish(handling: Handling) -> Span {
     // Clients stamp their packets on their own: two recorded one after the other may carry
     // times a few microseconds the other way round. The sort is stable, so ties keep the
     // order recorded.
-    span.events.sort_by_key(|e| e.at);
+    crate::stable_sort::by_key(&mut span.events, |e| e.at);
     span.start = span.events.first().map_or(span.start, |e| e.at);
     span.end = span
         .events
@@ -354,7 +354,7 @@ fn root_span(order_id: Uuid, root: SpanId, publishes: &[&TracedPacket], spans: &
         // Only messages outside the flow (a dead letter) name this order.
         None => attributes.push(("eda.order.status", Value::Text("Unknown".into()))),
     }
-    events.sort_by_key(|e| e.at);
+    crate::stable_sort::by_key(&mut events, |e| e.at);
     Span {
         span_id: root,
         parent: None,

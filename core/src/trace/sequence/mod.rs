@@ -233,7 +233,7 @@ pub fn arrows<'a>(
         );
         keyed.push((at, 2, index, accepted));
     }
-    keyed.sort_by_key(|(at, rank, seq, _)| (*at, *rank, *seq));
+    crate::stable_sort::by_key(&mut keyed, |(at, rank, seq, _)| (*at, *rank, *seq));
     keyed.into_iter().map(|(.., arrow)| arrow).collect()
 }
 
@@ -300,7 +300,7 @@ pub fn orders_in<'a>(
         .filter_map(|a| Some((a.at(), a.order_id()?)))
         .chain(history.iter().filter_map(|p| Some((p.at, p.order_id?))))
         .collect();
-    seen.sort_by_key(|(at, _)| *at);
+    crate::stable_sort::by_key(&mut seen, |(at, _)| *at);
     let mut unique = HashSet::new();
     seen.into_iter()
         .filter_map(|(_, order)| unique.insert(order).then_some(order))
