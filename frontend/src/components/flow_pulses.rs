@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::hooks::{prefers_reduced_motion, use_animation_frames};
 use crate::SharedTrace;
-use eda_core::trace::flow::{flow_layout, Orientation};
+use eda_core::trace::flow::{flow_layout, Orientation, Pulse, PULSE_WINDOW};
 
 #[derive(Properties, PartialEq)]
 pub struct FlowPulsesProps {
@@ -22,19 +22,36 @@ pub struct FlowPulsesProps {
 #[component]
 pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     let now = crate::clock::now();
-    let (drawn, view_now, paused, saga) = {
+    // Which dots to draw changes only when packets are recorded or the playback changes (both
+    // change `version`); between those, a frame only moves them and drops those arrived. So the
+    // packets are looked through once per version, not on every frame (issue 14: at 100 orders
+    // a second the window holds ~2000 packets).
+    let chosen = use_memo(props.version, {
+        let trace = props.trace.clone();
+        move |_| trace.0.borrow().pulses_at(now).0.shown
+    });
+    let (view_now, paused, saga) = {
         let trace = props.trace.0.borrow();
-        let (drawn, view_now) = trace.pulses_at(now);
-        (drawn, view_now, trace.playback.is_paused(), trace.saga)
+        (
+            trace.playback.view_now(now),
+            trace.playback.is_paused(),
+            trace.saga,
+        )
     };
-    // Asked every time: the learner may change it while the page is open.
-    let reduced_motion = prefers_reduced_motion();
-    let moving = props.active && !paused && !drawn.shown.is_empty();
+    let shown: Vec<&Pulse> = chosen
+        .iter()
+        .filter(|pulse| pulse.at <= view_now && view_now - pulse.at <= PULSE_WINDOW)
+        .collect();
+    // Asked again with each version: the learner may change it while the page is open.
+    let reduced_motion = *use_memo(props.version, |_| prefers_reduced_motion());
+    let moving = props.active && !paused && !shown.is_empty();
     let redraw = use_force_update();
     use_animation_frames(moving, Callback::from(move |_| redraw.force_update()));
 
-    let layout = flow_layout(props.orientation, saga);
-    let dots = drawn.shown.iter().filter_map(|pulse| {
+    let layout = use_memo((props.orientation, saga), |&(orientation, saga)| {
+        flow_layout(orientation, saga)
+    });
+    let dots = shown.into_iter().filter_map(|pulse| {
         let line = layout.line(pulse.edge)?;
         let travelled = pulse.travelled(view_now);
         // Without motion a dot waits at the head of its edge instead of travelling there.
