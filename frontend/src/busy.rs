@@ -1,29 +1,34 @@
 //! `data-busy` on the page's root element while the page is under a sustained load
-//! ([`eda_core::state::pacing::Load`]):
-//! the stylesheet then stops laying out and painting the parts scrolled out of sight
-//! (`content-visibility: auto`). Only while busy, because Chromium leaves such skipped parts
-//! out of the accessibility tree: a calm page keeps every part in it.
+//! ([`eda_core::state::pacing::Load`]): the stylesheet then stops laying out and painting the
+//! parts scrolled out of sight (`content-visibility: auto`). Only while busy, because Chromium
+//! leaves such skipped parts out of the accessibility tree: a calm page keeps every part in it.
+//!
+//! A part skipped is given the height it has at the switch (`contain-intrinsic-size`), so the
+//! page keeps its length and nothing on screen moves: without it each part out of sight
+//! collapsed to a placeholder height and the page jumped under the learner's mouse.
 
-use gloo::timers::callback::Timeout;
 use std::cell::Cell;
 
+use gloo::timers::callback::Timeout;
+use wasm_bindgen::JsCast;
+
 use eda_core::state::pacing::{Load, CALM_AFTER};
+
+/// The parts that skip layout while busy: the same selector as `static/styles.css`'s
+/// `html[data-busy] :is(…)` rule.
+pub const SKIPPED_PARTS: &str = "section.broker, main.layout, \
+     section.layout.wide:not(.picture-controls), section.layout.wide > .part";
 
 thread_local! {
     static LOAD: Cell<Load> = Cell::new(Load::default());
     static BUSY: Cell<bool> = const { Cell::new(false) };
-    /// Counts reports, so the calm-down timer knows whether one came since it was armed.
-    static REPORTS: Cell<u64> = const { Cell::new(0) };
+    /// Counts large batches, so the calm-down timer knows whether one came since it was armed.
+    static LARGE: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Takes in the size of the report just made (its actions): sets or clears `data-busy` when
-/// the page's state changes, and clears it when no report comes for [`CALM_AFTER`] (the load
-/// is over).
+/// Takes in the size of the report just made (its actions): sets `data-busy` once the load is
+/// sustained, and clears it [`CALM_AFTER`] after the last large batch.
 pub fn follow(actions: usize) {
-    let report = REPORTS.with(|r| {
-        r.set(r.get() + 1);
-        r.get()
-    });
     let now_busy = LOAD.with(|l| {
         let mut load = l.get();
         let busy = load.report(actions);
@@ -31,9 +36,13 @@ pub fn follow(actions: usize) {
         busy
     });
     set(now_busy);
-    if now_busy {
+    if now_busy && Load::is_large(actions) {
+        let large = LARGE.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
         Timeout::new(CALM_AFTER.as_millis() as u32, move || {
-            if REPORTS.with(Cell::get) == report {
+            if LARGE.with(Cell::get) == large {
                 LOAD.with(|l| l.set(Load::default()));
                 set(false);
             }
@@ -46,14 +55,36 @@ fn set(now_busy: bool) {
     if BUSY.with(|b| b.replace(now_busy)) == now_busy {
         return;
     }
-    let root = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element());
-    if let Some(root) = root {
-        let _ = if now_busy {
-            root.set_attribute("data-busy", "true")
-        } else {
-            root.remove_attribute("data-busy")
-        };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(root) = document.document_element() else {
+        return;
+    };
+    if now_busy {
+        keep_heights(&document);
+        let _ = root.set_attribute("data-busy", "true");
+    } else {
+        let _ = root.remove_attribute("data-busy");
+    }
+}
+
+/// Gives each part that will skip layout its present height as its placeholder height.
+fn keep_heights(document: &web_sys::Document) {
+    let Ok(parts) = document.query_selector_all(SKIPPED_PARTS) else {
+        return;
+    };
+    // All heights read first, then all written: one layout, not one per part.
+    let heights: Vec<(web_sys::HtmlElement, f64)> = (0..parts.length())
+        .filter_map(|i| parts.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .map(|part| {
+            let height = part.get_bounding_client_rect().height();
+            (part, height)
+        })
+        .collect();
+    for (part, height) in heights {
+        let _ = part
+            .style()
+            .set_property("contain-intrinsic-size", &format!("auto {height:.0}px"));
     }
 }
