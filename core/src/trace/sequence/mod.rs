@@ -202,9 +202,18 @@ pub fn arrows<'a>(
         };
         keyed.push((packet.at, 1, packet.seq, arrow));
     }
+    // Once the history has dropped packets, a click older than its oldest packet lost its
+    // order's packets: its arrows would stand alone above the rest, and there can be ~2000 of
+    // them (the clicks are kept as long as the packets, one per order, not one per packet).
+    let kept_since = (history.dropped() > 0)
+        .then(|| history.iter().next().map(|p| p.at))
+        .flatten();
     for (index, action) in (0u64..).zip(actions) {
         let UserAction::PlacedOrder { at, order_id } = *action;
-        if !wanted(Some(order_id)) || view.shown.is_some_and(|s| !s.action(at)) {
+        if !wanted(Some(order_id))
+            || view.shown.is_some_and(|s| !s.action(at))
+            || kept_since.is_some_and(|since| at < since)
+        {
             continue;
         }
         let arrow = |from, to, label: String, kind| Arrow {

@@ -484,3 +484,40 @@ fn labels_name_invisible_characters_and_isolate_right_to_left_topics() {
         "PUBLISH \u{2068}הזמנות/x\u{2069} (QoS 0)"
     );
 }
+
+#[test]
+fn clicks_older_than_the_packets_kept_are_not_drawn_once_packets_were_dropped() {
+    // A newcomer's break-test: at 100 orders a second the history keeps the last packets, the
+    // clicks of many more orders stayed, and their arrows stood alone above the rest.
+    let mut script = Script::new(ProtocolVersion::V311);
+    // Room for one order's eight PUBLISH packets at QoS 0: the second order's.
+    script.history = PacketHistory::new(8);
+    script.place_order(order(1), QoS::AtMostOnce);
+    script.wait(10);
+    script.place_order(order(2), QoS::AtMostOnce);
+    assert!(
+        script.history.dropped() > 0,
+        "order 1's packets were dropped"
+    );
+    let drawn_orders: Vec<Option<Uuid>> = arrows(&script.history, &script.actions, &ALL)
+        .iter()
+        .filter(|a| !matches!(a.kind, ArrowKind::Packet(_)))
+        .map(|a| a.order_id)
+        .collect();
+    assert!(!drawn_orders.is_empty(), "order 2's click is drawn");
+    assert!(
+        drawn_orders.iter().all(|id| *id == Some(order(2))),
+        "only the click whose packets are kept: {drawn_orders:?}"
+    );
+
+    // Nothing dropped: every click is drawn, as before.
+    let mut whole = Script::new(ProtocolVersion::V311);
+    whole.place_order(order(1), QoS::AtMostOnce);
+    whole.place_order(order(2), QoS::AtMostOnce);
+    let clicks = arrows(&whole.history, &whole.actions, &ALL)
+        .iter()
+        .filter(|a| !matches!(a.kind, ArrowKind::Packet(_)))
+        .filter_map(|a| a.order_id)
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(clicks.len(), 2);
+}
