@@ -214,9 +214,7 @@ impl Runtime {
             let mut trace = trace.0.borrow_mut();
             for service in ServiceId::ALL {
                 let url = brokers.url_of(service, url).to_owned();
-                trace
-                    .services
-                    .record(clock::now(), service, ServiceEvent::Restarted { url });
+                trace.record_service(clock::now(), service, ServiceEvent::Restarted { url });
             }
         }
         let runtime = Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
@@ -1091,8 +1089,7 @@ impl Runtime {
         self.trace
             .0
             .borrow_mut()
-            .services
-            .record(clock::now(), service, event);
+            .record_service(clock::now(), service, event);
         self.trace_changed.set(true);
         self.report_soon();
     }

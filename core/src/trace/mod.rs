@@ -72,7 +72,7 @@ use std::time::Duration;
 use broker_bridge::PacketEvent;
 use orders::OrderBook;
 use playback::{Playback, Source, Speed};
-use service_status::{ServiceLog, ServiceStatus};
+use service_status::{ServiceEvent, ServiceLog, ServiceStatus};
 
 use crate::services::{SagaStyle, ServiceId};
 
@@ -107,6 +107,8 @@ pub struct Trace {
     /// A copy of QueryService's read model, kept in step by the runtime as it projects (the
     /// same events into the same projection), for the Query panel.
     pub read_model: crate::store::ReadModel,
+    /// The crashes, counted as the packets are recorded (live pages; empty for a recording).
+    pub outage_ledger: outages::OutageLedger,
 }
 
 impl Default for Trace {
@@ -132,6 +134,7 @@ impl Trace {
             playback: Playback::live(Speed::ONE),
             store: crate::store::EventStore::new(),
             read_model: crate::store::ReadModel::new(),
+            outage_ledger: outages::OutageLedger::default(),
         }
     }
 
@@ -141,8 +144,17 @@ impl Trace {
         let seq = self.packets.record(service, event);
         if let Some(packet) = self.packets.get(seq) {
             self.orders.apply_packet(packet);
+            self.outage_ledger.packet(packet);
         }
         seq
+    }
+
+    /// Records what `service` did at `at`, for its badge and, a crash or a restart, for the
+    /// crashes' count ([`outages::OutageLedger`], under the trace's saga style).
+    pub fn record_service(&mut self, at: Duration, service: ServiceId, event: ServiceEvent) {
+        self.outage_ledger
+            .service_event(at, service, &event, self.saga);
+        self.services.record(at, service, event);
     }
 
     /// The orders as the view shows them: every one seen while the view follows the wire, else
@@ -195,6 +207,7 @@ impl Trace {
         self.actions.clear();
         self.orders.clear();
         self.services.clear();
+        self.outage_ledger.clear();
         self.playback.tick(wall, &self.packets);
     }
 

@@ -91,9 +91,139 @@ fn identity(packet: &super::packet::TracedPacket) -> Option<Identity> {
     Some(Identity::Stored(event.stream, event.version))
 }
 
-/// Every crash the trace holds, oldest first, under the saga `style` (it decides the topics
-/// each service subscribes to).
+/// How many crashes the ledger remembers (the oldest forgotten first).
+pub const LEDGER_CAPACITY: usize = 32;
+
+/// The crashes of a live page, counted as the packets are recorded ([`Trace::record`],
+/// [`Trace::record_service`]) rather than read back from the trace, which keeps only the newest
+/// [`super::HISTORY_CAPACITY`] packets and service events: at 100 orders a second that is under
+/// a second, so an outage of a few seconds was counted from what was left of it (a newcomer's
+/// break-test: 60 orders published while PaymentService was down, "20 … caught up"; with 120,
+/// no note at all, its crash event gone too).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutageLedger {
+    entries: std::collections::VecDeque<Counted>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Counted {
+    outage: Outage,
+    /// The topics the service subscribed to when it crashed (its saga style's).
+    wanted: &'static [&'static str],
+    /// What the others published on them while it was down, in order.
+    missed: Vec<Identity>,
+    /// What it received after its restart.
+    received: std::collections::HashSet<Identity>,
+}
+
+impl OutageLedger {
+    /// Takes in what a service did at `at`: a crash opens an outage (its topics those of
+    /// `style`), a restart closes the service's open one; the rest changes nothing.
+    pub fn service_event(
+        &mut self,
+        at: Duration,
+        service: ServiceId,
+        event: &ServiceEvent,
+        style: SagaStyle,
+    ) {
+        match event {
+            ServiceEvent::Crashed => {
+                if self.entries.len() == LEDGER_CAPACITY {
+                    self.entries.pop_front();
+                }
+                self.entries.push_back(Counted {
+                    outage: Outage {
+                        service,
+                        crashed_at: at,
+                        restarted_at: None,
+                        missed: 0,
+                        caught_up: 0,
+                    },
+                    wanted: service.subscriptions(style),
+                    missed: Vec::new(),
+                    received: Default::default(),
+                });
+            }
+            ServiceEvent::Restarted { .. } => {
+                if let Some(open) = self
+                    .entries
+                    .iter_mut()
+                    .rev()
+                    .find(|c| c.outage.service == service && c.outage.restarted_at.is_none())
+                {
+                    open.outage.restarted_at = Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes in a packet just recorded: counted as missed by each service down when it was
+    /// published on a topic it subscribes to, or as caught up when a restarted service receives
+    /// what it missed.
+    pub fn packet(&mut self, packet: &super::packet::TracedPacket) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let Some(id) = identity(packet) else {
+            return;
+        };
+        for counted in &mut self.entries {
+            let outage = &mut counted.outage;
+            match outage.restarted_at {
+                None if packet.direction == Direction::Outgoing
+                    && packet.service != outage.service
+                    && packet.at >= outage.crashed_at
+                    && packet.topic.as_deref().is_some_and(|topic| {
+                        counted
+                            .wanted
+                            .iter()
+                            .any(|filter| broker_bridge::topic::matches(filter, topic))
+                    }) =>
+                {
+                    counted.missed.push(id.clone());
+                    outage.missed = counted.missed.len();
+                }
+                Some(restart)
+                    if packet.direction == Direction::Incoming
+                        && packet.service == outage.service
+                        && packet.at >= restart
+                        && counted.missed.contains(&id)
+                        && counted.received.insert(id.clone()) =>
+                {
+                    outage.caught_up = counted
+                        .missed
+                        .iter()
+                        .filter(|i| counted.received.contains(*i))
+                        .count();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every crash counted, oldest first.
+    pub fn outages(&self) -> Vec<Outage> {
+        self.entries.iter().map(|c| c.outage.clone()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Forgets every crash (the trace was cleared).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// Every crash, oldest first: those a live page counted as they happened ([`OutageLedger`]),
+/// or, for a trace that counted none (a recording), those it holds, read back under the saga
+/// `style` (it decides the topics each service subscribes to).
 pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
+    if !trace.outage_ledger.is_empty() {
+        return trace.outage_ledger.outages();
+    }
     let mut outages: Vec<Outage> = Vec::new();
     for (at, service, event) in trace.services.events() {
         match event {
@@ -257,6 +387,56 @@ mod tests {
                 .starts_with("PaymentService is down: 2 messages"),
             "{}",
             o.describe()
+        );
+    }
+
+    #[test]
+    fn a_live_page_counts_an_outage_longer_than_the_history_holds() {
+        use crate::domain::topics::ORDERS_CREATED;
+        use crate::trace::history::{ActionLog, PacketHistory};
+        use crate::trace::script::{event_for, payload};
+        use broker_bridge::packet::{Packet, Publish};
+
+        // Room for four packets, and twenty go by: the history keeps the restart's last four.
+        let mut trace = Trace::new(PacketHistory::new(4), ActionLog::new(4));
+        let mut now = 0;
+        let mut send = |trace: &mut Trace, service, direction, n: u128| {
+            now += 1;
+            let body = payload(ORDERS_CREATED, order(n)).into_bytes();
+            let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
+            let event = event_for(
+                service,
+                now,
+                direction,
+                Packet::Publish(publish),
+                ProtocolVersion::V311,
+            );
+            trace.record(service, &event);
+            ms(now)
+        };
+        trace.record_service(ms(0), ServiceId::Payment, ServiceEvent::Crashed);
+        let mut last = ms(0);
+        for n in 1..=10 {
+            last = send(&mut trace, ServiceId::Order, Direction::Outgoing, n);
+        }
+        trace.record_service(
+            last,
+            ServiceId::Payment,
+            ServiceEvent::Restarted { url: String::new() },
+        );
+        // Eight of the ten come back: two were lost.
+        for n in 1..=8 {
+            send(&mut trace, ServiceId::Payment, Direction::Incoming, n);
+        }
+        assert!(trace.packets.dropped() > 0, "the history dropped packets");
+        let o = &outages(&trace, SagaStyle::Parallel)[0];
+        assert_eq!((o.missed, o.caught_up, o.lost()), (10, 8, 2));
+
+        trace.clear(ms(100));
+        assert_eq!(
+            outages(&trace, SagaStyle::Parallel),
+            vec![],
+            "Clear forgets them"
         );
     }
 }
