@@ -53,7 +53,7 @@ describeApp('orders panel', () => {
       for (const id of [paid, confirmed]) {
         const row = await page.$eval(`[data-testid="order-row"][data-order-id="${id}"]`, (e) => e.dataset.start);
         assert.equal(row, 'unknown', `${id} starts nowhere`);
-        assert.match((await cell(page, id, 'order-state')).text, /Unknown order: never created on the wire/);
+        assert.match((await cell(page, id, 'order-state')).text, /Unknown order: not seen created on the wire \(before this page loaded, or never\)/);
         assert.equal((await cell(page, id, 'order-total')).text, '—', 'no total made up');
         assert.equal((await cell(page, id, 'order-customer')).text, '—', 'no customer made up');
       }
@@ -65,7 +65,7 @@ describeApp('orders panel', () => {
         { completed: 1, cancelled: 0, open: 0, unknown: 2 },
         seen.text,
       );
-      assert.match(seen.text, /1 completed, 0 cancelled, 0 open, 2 unknown \(never created on the wire\)/);
+      assert.match(seen.text, /1 completed, 0 cancelled, 0 open, 2 unknown \(not seen created on the wire\)/);
     }));
 
   it('Clear while orders are in flight: their rows come back with "—" for what was forgotten, and no made-up time', { timeout: CASE_TIMEOUT_MS }, (t) =>

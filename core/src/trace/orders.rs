@@ -265,7 +265,7 @@ impl OrderRow {
     }
 
     /// For an order nobody created, what the row says after "Unknown order" (and what outcome
-    /// was seen for it): `": never created on the wire; an orders/confirmed for it was seen"`.
+    /// was seen for it): `": not seen created on the wire (before this page loaded, or never); an orders/confirmed for it was seen"`.
     /// `None` for any other order.
     pub fn unknown_note(&self, recording: bool) -> Option<String> {
         if !self.is_unknown() {
@@ -274,7 +274,7 @@ impl OrderRow {
         let never = if recording {
             "never created in this recording"
         } else {
-            "never created on the wire"
+            "not seen created on the wire (before this page loaded, or never)"
         };
         let seen = match self.status {
             OrderStatus::Completed => "; an orders/confirmed for it was seen",
@@ -342,7 +342,7 @@ pub struct OrderCounts {
 }
 
 impl OrderCounts {
-    /// `2 completed, 0 cancelled, 1 open`, and `, 1 unknown (never created on the wire)` when
+    /// `2 completed, 0 cancelled, 1 open`, and `, 1 unknown (not seen created on the wire)` when
     /// there are any.
     pub fn summary(&self) -> String {
         let OrderCounts {
@@ -353,7 +353,9 @@ impl OrderCounts {
         } = self;
         let mut text = format!("{completed} completed, {cancelled} cancelled, {open} open");
         if *unknown > 0 {
-            text.push_str(&format!(", {unknown} unknown (never created on the wire)"));
+            text.push_str(&format!(
+                ", {unknown} unknown (not seen created on the wire)"
+            ));
         }
         text
     }
@@ -413,7 +415,7 @@ impl OrderBook {
         self.forgotten.push_back(order_id);
     }
 
-    /// How many orders are completed, cancelled, open, and unknown (never created on the wire).
+    /// How many orders are completed, cancelled, open, and unknown (not seen created on the wire).
     pub fn counts(&self) -> OrderCounts {
         self.rows
             .iter()

@@ -333,13 +333,16 @@ fn results_for_an_order_nobody_created_are_an_unknown_order_not_an_open_or_compl
     );
     assert_eq!(
         book.counts().summary(),
-        "0 completed, 0 cancelled, 1 open, 2 unknown (never created on the wire)"
+        "0 completed, 0 cancelled, 1 open, 2 unknown (not seen created on the wire)"
     );
     let note = |n| book.row(id(n)).unwrap().unknown_note(false);
-    assert_eq!(note(2).as_deref(), Some(": never created on the wire"));
+    assert_eq!(
+        note(2).as_deref(),
+        Some(": not seen created on the wire (before this page loaded, or never)")
+    );
     assert_eq!(
         note(3).as_deref(),
-        Some(": never created on the wire; an orders/confirmed for it was seen")
+        Some(": not seen created on the wire (before this page loaded, or never); an orders/confirmed for it was seen")
     );
     assert_eq!(note(1), None);
     // Its orders/created after all (an outside publisher's order of messages): a real order.
