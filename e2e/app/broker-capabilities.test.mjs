@@ -215,6 +215,8 @@ describeApp('broker URLs and capabilities', () => {
       await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
       const advice = await page.textContent('[data-testid="broker-certificate-help"]');
       assert.match(advice, new RegExp(`open https://127\\.0\\.0\\.1:${port}/ once`));
+      // A newcomer pointed wss:// at the plain-WebSocket Mosquitto: the help names ws:// too.
+      assert.match(advice, new RegExp(`plain WebSocket only .*use ws://127\\.0\\.0\\.1:${port}/mqtt\\.`));
     });
     await withApp(t, linkTo(`ws://127.0.0.1:${port}`), async ({ page }) => {
       await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });

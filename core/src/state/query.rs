@@ -78,12 +78,25 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
     match param.map(check_broker_url) {
         None => (default.to_owned(), None),
         Some(Ok(url)) => (url, None),
-        Some(Err(e)) => (
-            default.to_owned(),
-            Some(format!(
-                "Ignored ?broker= in the link: {e}. Using {default} instead."
-            )),
-        ),
+        Some(Err(e)) => {
+            // The address without its user name and password may be the default itself: then
+            // "instead" would read as if another broker were chosen.
+            let same = param.is_some_and(|raw| {
+                matches!(
+                    broker_bridge::url::parse_broker_url(raw),
+                    Err(broker_bridge::url::BrokerUrlError::Credentials(bare)) if bare == default
+                )
+            });
+            let using = if same {
+                format!("Using {default}, the same address without them.")
+            } else {
+                format!("Using {default} instead.")
+            };
+            (
+                default.to_owned(),
+                Some(format!("Ignored ?broker= in the link: {e}. {using}")),
+            )
+        }
     }
 }
 
@@ -1041,6 +1054,24 @@ mod query_tests {
                 && error.ends_with("Using ws://localhost:9001 instead."),
             "{error}"
         );
+    }
+
+    #[test]
+    fn credentials_on_the_default_address_do_not_say_another_broker_is_used() {
+        // A newcomer read "… Using ws://localhost:9001 instead" after a link to that very
+        // address with a user name and password in it.
+        let (url, error) = broker_from_query(Some("ws://user:secret@localhost:9001"));
+        assert_eq!(url, "ws://localhost:9001");
+        let error = error.unwrap();
+        assert!(!error.contains("secret"), "{error}");
+        assert!(
+            error.ends_with("Using ws://localhost:9001, the same address without them."),
+            "{error}"
+        );
+        let (_, other) = broker_from_query(Some("ws://user:secret@broker.example:8083/mqtt"));
+        assert!(other
+            .unwrap()
+            .ends_with("Using ws://localhost:9001 instead."));
     }
 
     #[test]

@@ -127,7 +127,10 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                         { "Or, for a wss:// broker, the browser does not trust its certificate (a \
                            self-signed one, as ./scripts/play --secure makes): open " }
                         <code>{ page }</code>
-                        { " once in this browser and accept it, then the page connects." }
+                        { " once in this browser and accept it, then the page connects. Or the \
+                           broker there speaks plain WebSocket only (no TLS, as this project's \
+                           Mosquitto on 9001): then use " }
+                        <code>{ url.replacen("wss://", "ws://", 1) }</code>{ "." }
                     </p>
                 }
             </>
