@@ -33,6 +33,8 @@ import { startBroker } from '../e2e/lib/broker.mjs';
 import { launchBrowser } from '../e2e/lib/browser.mjs';
 import { serveDir } from '../e2e/lib/serve.mjs';
 
+import { median as medianOf } from './report.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVICES = ['order', 'payment', 'inventory', 'notification', 'query'];
 const BROKERS = {
@@ -87,7 +89,7 @@ function probe(services) {
 }
 
 /** One fresh page load of `url`: the milestones in ms after navigation. */
-async function loadOnce(browser, url) {
+export async function loadOnce(browser, url) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -140,10 +142,10 @@ async function loadOnce(browser, url) {
   }
 }
 
+/** The median of the values reached (`null`s left out); `null` if none was. */
 const median = (xs) => {
-  const s = xs.filter((x) => x != null).sort((a, b) => a - b);
-  if (!s.length) return null;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const m = medianOf(xs.filter((x) => x != null));
+  return Number.isNaN(m) ? null : m;
 };
 const ms = (x) => (x == null ? '–' : x.toFixed(0));
 

@@ -22,6 +22,8 @@ import { writeFile } from 'node:fs/promises';
 import { startBroker } from '../../e2e/lib/broker.mjs';
 import { launchBrowser, openPage, panics } from '../../e2e/lib/browser.mjs';
 import { serveDir } from '../../e2e/lib/serve.mjs';
+import { median } from '../report.mjs';
+import { loadOnce } from '../startup.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, a, i, all) => {
@@ -36,99 +38,6 @@ const STARTUP_RUNS = Number(args['startup-runs'] ?? 5);
 const VIEW = args.view ?? 'flow';
 const SERVICES = ['order', 'payment', 'inventory', 'notification'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
-
-// ---- startup ------------------------------------------------------------------------------
-
-/** Runs before any script of the page: timestamps of the steps of its start. */
-function startupProbe(services) {
-  const t = { sockets: [], wasm: {}, firstDom: null, connected: {} };
-  window.__edaStart = t;
-  const NativeWS = window.WebSocket;
-  window.WebSocket = class extends NativeWS {
-    constructor(...a) {
-      super(...a);
-      const s = { url: String(a[0]), created: performance.now(), open: null };
-      t.sockets.push(s);
-      this.addEventListener('open', () => (s.open = performance.now()));
-    }
-  };
-  for (const name of ['instantiateStreaming', 'instantiate', 'compileStreaming']) {
-    const f = WebAssembly[name];
-    if (!f) continue;
-    WebAssembly[name] = function (...a) {
-      const t0 = performance.now();
-      return f.apply(this, a).then((r) => {
-        (t.wasm[name] ??= []).push([t0, performance.now()]);
-        return r;
-      });
-    };
-  }
-  const watch = () => {
-    new MutationObserver((_, obs) => {
-      if (t.firstDom === null && document.body.children.length > 1) t.firstDom = performance.now();
-      for (const s of services) {
-        const el = document.querySelector(`[data-testid="status-${s}"]`);
-        if (el && t.connected[s] == null && el.getAttribute('data-state') === 'connected') {
-          t.connected[s] = performance.now();
-        }
-      }
-      if (services.every((s) => t.connected[s] != null)) obs.disconnect();
-    }).observe(document.documentElement, { subtree: true, childList: true, attributes: true });
-  };
-  if (document.body) watch();
-  else document.addEventListener('DOMContentLoaded', watch);
-}
-
-async function startupRun(browser, url) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.addInitScript(startupProbe, SERVICES);
-  await page.goto(url);
-  await page.waitForFunction(
-    (services) => services.every((s) => window.__edaStart?.connected[s] != null),
-    SERVICES,
-    { timeout: 30_000, polling: 100 },
-  );
-  const r = await page.evaluate(() => {
-    const nav = performance.getEntriesByType('navigation')[0];
-    const res = performance.getEntriesByType('resource').map((e) => ({
-      name: e.name.split('/').pop().split('?')[0],
-      start: e.startTime,
-      end: e.responseEnd,
-    }));
-    return {
-      t: window.__edaStart,
-      nav: { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd },
-      res,
-    };
-  });
-  await context.close();
-  const wasmRes = r.res.find((e) => e.name.endsWith('.wasm'));
-  const jsRes = r.res.find((e) => e.name.endsWith('.js') && !e.name.includes('inpage'));
-  const inst = Object.values(r.t.wasm).flat()[0] ?? [NaN, NaN];
-  const sockets = r.t.sockets;
-  return {
-    htmlResponseEnd: r.nav.responseEnd,
-    jsFetched: jsRes?.end,
-    wasmFetchStart: wasmRes?.start,
-    wasmFetched: wasmRes?.end,
-    wasmInstantiateStart: inst[0],
-    wasmInstantiated: inst[1],
-    firstDom: r.t.firstDom,
-    firstSocketCreated: sockets[0]?.created,
-    firstSocketOpen: sockets[0]?.open,
-    lastSocketCreated: sockets.at(-1)?.created,
-    lastSocketOpen: Math.max(...sockets.map((s) => s.open ?? NaN)),
-    sockets: sockets.length,
-    allConnected: Math.max(...Object.values(r.t.connected)),
-    domContentLoaded: r.nav.domContentLoaded,
-  };
-}
-
 // ---- load, traced -------------------------------------------------------------------------
 
 function startLoad({ rate, seconds }) {
@@ -448,13 +357,15 @@ async function main() {
     if (STARTUP_RUNS > 0) {
       const runs = [];
       for (let i = 0; i < STARTUP_RUNS; i++) {
-        runs.push(await startupRun(browser, `${server.url}/?broker=${broker.wsUrl}`));
+        // bench/startup.mjs's fresh load and probe: the same milestones, on this run's broker.
+        runs.push(await loadOnce(browser, `${server.url}/?broker=${broker.wsUrl}`));
         await sleep(300);
       }
       console.log(`\n### Startup (${APP_DIR}), ms after navigation start, median (min–max) of ${runs.length} fresh pages\n`);
       console.log('| step | median | min | max |\n|---|---:|---:|---:|');
       for (const k of Object.keys(runs[0])) {
         const xs = runs.map((r) => r[k]).filter((x) => Number.isFinite(x));
+        if (xs.length === 0) continue; // not a time (the sockets, errors …) or never reached
         console.log(`| ${k} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`);
       }
     }
