@@ -100,9 +100,21 @@ pub const LEDGER_CAPACITY: usize = 32;
 /// a second, so an outage of a few seconds was counted from what was left of it (a newcomer's
 /// break-test: 60 orders published while PaymentService was down, "20 … caught up"; with 120,
 /// no note at all, its crash event gone too).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutageLedger {
     entries: std::collections::VecDeque<Counted>,
+    /// How many crashes it remembers: [`LEDGER_CAPACITY`] on a live page; every one when a
+    /// trace is read back ([`outages`]).
+    capacity: usize,
+}
+
+impl Default for OutageLedger {
+    fn default() -> Self {
+        OutageLedger {
+            entries: Default::default(),
+            capacity: LEDGER_CAPACITY,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +140,7 @@ impl OutageLedger {
     ) {
         match event {
             ServiceEvent::Crashed => {
-                if self.entries.len() == LEDGER_CAPACITY {
+                if self.entries.len() == self.capacity {
                     self.entries.pop_front();
                 }
                 self.entries.push_back(Counted {
@@ -224,69 +236,23 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
     if !trace.outage_ledger.is_empty() {
         return trace.outage_ledger.outages();
     }
-    let mut outages: Vec<Outage> = Vec::new();
+    // Read back: the service events and packets the trace holds, replayed in time order
+    // through a ledger of its own (a service event first when both happened at the same time).
+    let mut ledger = OutageLedger {
+        capacity: usize::MAX,
+        ..OutageLedger::default()
+    };
+    let mut packets = trace.packets.iter().peekable();
     for (at, service, event) in trace.services.events() {
-        match event {
-            ServiceEvent::Crashed => outages.push(Outage {
-                service,
-                crashed_at: at,
-                restarted_at: None,
-                missed: 0,
-                caught_up: 0,
-            }),
-            ServiceEvent::Restarted { .. } => {
-                if let Some(open) = outages
-                    .iter_mut()
-                    .rev()
-                    .find(|o| o.service == service && o.restarted_at.is_none())
-                {
-                    open.restarted_at = Some(at);
-                }
-            }
-            _ => {}
+        while let Some(packet) = packets.next_if(|p| p.at < at) {
+            ledger.packet(packet);
         }
+        ledger.service_event(at, service, event, style);
     }
-    for outage in &mut outages {
-        let wanted = outage.service.subscriptions(style);
-        let end = outage.restarted_at.unwrap_or(Duration::MAX);
-        let missed: Vec<Identity> = trace
-            .packets
-            .iter()
-            .filter(|p| {
-                p.direction == Direction::Outgoing
-                    && p.service != outage.service
-                    && p.at >= outage.crashed_at
-                    && p.at < end
-            })
-            .filter(|p| {
-                p.topic.as_deref().is_some_and(|topic| {
-                    wanted
-                        .iter()
-                        .any(|filter| broker_bridge::topic::matches(filter, topic))
-                })
-            })
-            .filter_map(identity)
-            .collect();
-        outage.missed = missed.len();
-        outage.caught_up = match outage.restarted_at {
-            None => 0,
-            Some(restart) => {
-                // What the service received after its restart, each read once.
-                let received: std::collections::HashSet<Identity> = trace
-                    .packets
-                    .iter()
-                    .filter(|p| {
-                        p.service == outage.service
-                            && p.direction == Direction::Incoming
-                            && p.at >= restart
-                    })
-                    .filter_map(identity)
-                    .collect();
-                missed.iter().filter(|i| received.contains(*i)).count()
-            }
-        };
+    for packet in packets {
+        ledger.packet(packet);
     }
-    outages
+    ledger.outages()
 }
 
 #[cfg(test)]
