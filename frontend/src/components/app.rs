@@ -178,22 +178,21 @@ pub fn App() -> Html {
             .map(|(_, status)| status.subscriptions(id, state.flow.saga))
             .unwrap_or_default()
     };
-    let (services, (notifications, notifications_dropped), subscriptions) = use_while_on_screen(
+    let (logged, (notifications, notifications_dropped), subscriptions) = use_while_on_screen(
         main_on_screen,
         (
-            state.services.clone(),
+            LOGGED.map(|id| state.service(id).clone()),
             (state.notifications.clone(), state.notifications_dropped),
             LOGGED.map(subscriptions_of),
         ),
     );
-    let logs = LOGGED
+    let logs = logged
         .into_iter()
         .zip(subscriptions)
-        .map(|(id, subscriptions)| {
+        .map(|(service, subscriptions)| {
+            let id = service.id;
             let shared = (id == ServiceId::Payment && state.payment_instances > 1)
                 .then(|| (share_group(id, &state.session_tag), state.payment_instances));
-            let service = services.iter().find(|s| s.id == id && s.number == 1);
-            let service = service.unwrap_or_else(|| state.service(id)).clone();
             html! { <EventLog {service} {subscriptions} {shared} /> }
         })
         .collect::<Html>();
