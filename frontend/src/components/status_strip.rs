@@ -231,6 +231,11 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                             data-online={presence.online.to_string()}
                             data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}>
                             { presence_text(presence) }</span>
+                    } else {
+                        // The line is there before the status monitor hears the retained status,
+                        // so the badges do not grow (and the page jump) when it does.
+                        <span class="presence" data-testid={format!("presence-{slug}")}>
+                            { "broker: status not heard yet" }</span>
                     }
                     { control }
                 </li>
