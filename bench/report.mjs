@@ -131,6 +131,7 @@ export function formatReport({
   throughput,
   sizes,
   appSize,
+  appSizeNoViews,
   crates,
   startup,
   loads,
@@ -140,7 +141,7 @@ export function formatReport({
   const lines = [];
   const out = (line = '') => lines.push(line);
   if (latency) formatClient(out, { options, latency, throughput, sizes });
-  if (appSize) formatSizes(out, { sizes: appSize, crates });
+  if (appSize) formatSizes(out, { sizes: appSize, noViews: appSizeNoViews, crates });
   if (startup) formatStartupFigures(out, startup);
   for (const { rate, view, summary } of loads ?? []) {
     formatFrames(out, { options: { ...options, framesRate: rate, framesView: view }, frames: summary });

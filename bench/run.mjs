@@ -15,7 +15,8 @@
 //                      [--json FILE]
 //
 // Builds nothing: scripts/bench builds target/bench-pkg/ (wasm-bindgen --target web output,
-// wasm-opt -Oz) and the app (trunk build --release) into target/bench-app/ first. --quick
+// wasm-opt -Oz) and the app (trunk build --release) into target/bench-app/ first (and, for the
+// size part, the same app without its views into target/bench-app-no-views/). --quick
 // (EDA_BENCH_QUICK=1) is a smoke run: one round of everything, short windows, unless an
 // option says otherwise. Each option can also come from the environment: EDA_BENCH_ONLY,
 // EDA_BENCH_ROUNDS, EDA_BENCH_LATENCY_COUNT, EDA_BENCH_LATENCY_PAYLOAD,
@@ -324,6 +325,11 @@ async function main() {
     }
     if (want('size')) {
       report.appSize = appSizes(options.appDir);
+      // Built by scripts/bench beside target/bench-app/ only (not for --app-dir).
+      const noViews = path.join(root, 'target/bench-app-no-views');
+      if (options.appDir === path.join(root, 'target/bench-app') && existsSync(noViews)) {
+        report.appSizeNoViews = appSizes(noViews);
+      }
       console.error('bench: weighing the wasm by crate (wasm-opt -Oz -g, twiggy)…');
       report.crates = wasmCrates({ root, appDir: options.appDir });
     }

@@ -4,6 +4,7 @@
 // go by crate (bench/profile/wasm-crates.py). Run by bench/run.mjs (`--only size`).
 //
 //   const sizes = appSizes(appDir);                      // { kinds, total, worker, files }
+//   (also of target/bench-app-no-views/: the app built with EDA_BENCH_NO_VIEWS=1, no UI at all)
 //   const crates = await wasmCrates({ root, appDir });   // { rows, total } or { skipped: why }
 
 import { execFileSync } from 'node:child_process';
@@ -147,7 +148,7 @@ export function wasmCrates({ root, appDir, top = 12 }) {
 const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
 const int = (x) => Math.round(x).toLocaleString('en-US');
 
-export function formatSizes(out, { sizes, crates }) {
+export function formatSizes(out, { sizes, noViews, crates }) {
   const { kinds, total, worker, goal } = sizes;
   out('### App size (gzip -9 of the release build)');
   out();
@@ -178,6 +179,13 @@ export function formatSizes(out, { sizes, crates }) {
     `| in-page broker's worker (${worker.files} files, only with ?broker=inpage) ` +
       `| ${kb(worker.raw)} | ${int(worker.gzip)} B | |`,
   );
+  if (noViews) {
+    out(
+      `| the same app with no view at all (\`EDA_BENCH_NO_VIEWS=1\`: the services, their MQTT ` +
+        `clients, the core, the store; no UI) | ${kb(noViews.total.raw)} ` +
+        `| ${int(noViews.total.gzip)} B | ${(noViews.total.gzip / goal).toFixed(2)}× the goal |`,
+    );
+  }
   out();
   if (!crates) return;
   if (crates.skipped) {
