@@ -268,13 +268,14 @@ impl Client {
         inner.drop_socket();
     }
 
-    /// Leaves the current broker politely and connects to another one.
+    /// Leaves the current broker politely and connects to another one; what was learned of the
+    /// old one is forgotten ([`Session::forget_broker`]).
     pub fn set_url(&self, url: &str) {
         {
             let mut inner = self.inner.borrow_mut();
             inner.leave();
             inner.url = url.to_owned();
-            inner.session.reset_reconnect();
+            inner.session.forget_broker();
         }
         self.hand_out_events();
         self.open_socket();
