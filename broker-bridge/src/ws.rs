@@ -166,6 +166,12 @@ impl Client {
         self.inner.borrow().session.capabilities()
     }
 
+    /// [`Session::learn_maximum_qos`]: the broker's maximum QoS, as another client of it
+    /// learned it (MQTT 3.1.1). Returns whether it was lower than this client knew.
+    pub fn learn_maximum_qos(&self, learned: crate::capabilities::LearnedMaximumQoS) -> bool {
+        self.inner.borrow_mut().session.learn_maximum_qos(learned)
+    }
+
     /// [`Session::subscribe`], now.
     ///
     /// # Errors

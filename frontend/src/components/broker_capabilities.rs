@@ -43,18 +43,23 @@ pub fn BrokerCapabilitiesView(props: &BrokerCapabilitiesProps) -> Html {
         .rows()
         .into_iter()
         .map(|row| {
-            let source = if row.stated {
-                format!("stated in CONNACK ({})", row.id)
-            } else {
-                format!("not in CONNACK ({}): the default", row.id)
+            let source = match (&row.learned, row.stated) {
+                (Some(how), _) => format!("not in a 3.1.1 CONNACK ({}): learned, {how}", row.id),
+                (None, true) => format!("stated in CONNACK ({})", row.id),
+                (None, false) => format!("not in CONNACK ({}): the default", row.id),
             };
             html! {
                 <>
                     <dt>{ row.property }</dt>
                     <dd data-testid="capability" data-property={slug(row.property)}
-                        data-stated={row.stated.to_string()} title={source}>
+                        data-stated={row.stated.to_string()}
+                        data-learned={row.learned.is_some().to_string()} title={source}>
                         { row.value }
-                        if !row.stated { <span class="hint">{ " (default)" }</span> }
+                        if let Some(how) = &row.learned {
+                            <span class="hint">{ format!(" (learned: {how})") }</span>
+                        } else if !row.stated {
+                            <span class="hint">{ " (default)" }</span>
+                        }
                     </dd>
                 </>
             }
@@ -71,8 +76,9 @@ pub fn BrokerCapabilitiesView(props: &BrokerCapabilitiesProps) -> Html {
                 } else {
                     <p class="hint" data-testid="capabilities-note">{ "MQTT 3.1.1: its CONNACK \
                         carries none of these, so the defaults below are assumed, and a limit of \
-                        the broker shows only when it closes the connection. Choose MQTT 5 to \
-                        read them." }</p>
+                        the broker shows only when it closes the connection; but a Maximum QoS \
+                        the services learned (a SUBACK granting less than asked) is marked \
+                        (learned). Choose MQTT 5 to read them." }</p>
                 }
                 <dl>{ rows }</dl>
             </details>
