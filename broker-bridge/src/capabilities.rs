@@ -21,7 +21,7 @@
 //! assert_eq!(caps.rows()[0].value, "1");
 //! ```
 
-use crate::packet::{ConnAck, Property, PropertyId, ProtocolVersion, QoS};
+use crate::packet::{ConnAck, Property, PropertyId, ProtocolVersion, QoS, ReasonCode};
 
 /// How an MQTT 3.1.1 session learned that its broker takes our messages up to a QoS only
 /// (a 3.1.1 CONNACK cannot say so; 5.0's states Maximum QoS, §3.2.2.3.4).
@@ -324,6 +324,100 @@ impl BrokerCapabilities {
     }
 }
 
+/// What a refusing CONNACK tells of the broker's capabilities. A broker states them only in a
+/// CONNACK that accepts (MQTT 5.0 §3.2.2.3; a 3.1.1 CONNACK never does), so after a refusal
+/// they are unknown, except what the refusal itself names: 0x9B QoS not supported (a Will QoS
+/// above the broker's Maximum QoS, [MQTT-3.2.2-12]), 0x9A Retain not supported (a retained
+/// Will, [MQTT-3.2.2-13]), 0x95 Packet too large (our CONNECT is over its Maximum Packet
+/// Size); and 0x84 Unsupported Protocol Version (3.1.1's return code 1) says the broker will
+/// state none of them in this version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedCapabilities {
+    /// The refusal in words, as [`ConnectionError::Refused`](crate::ConnectionError::Refused)
+    /// says it after "the broker refused the connection: ", e.g. `Not authorized (0x87)`.
+    pub reason: String,
+    /// What it means for the capabilities, in one or two sentences.
+    pub meaning: String,
+    /// The capabilities the refusal tells something of (marked stated), in the order of
+    /// [`BrokerCapabilities::rows`]; empty when it tells nothing of any.
+    pub rows: Vec<CapabilityRow>,
+}
+
+impl RefusedCapabilities {
+    /// What the refusing `connack` of a `protocol` CONNECT tells of the capabilities.
+    pub fn of(protocol: ProtocolVersion, connack: &ConnAck) -> Self {
+        let told = |property, id, value: String| CapabilityRow {
+            property,
+            id,
+            value,
+            stated: true,
+            learned: None,
+        };
+        let unknown_rest = "the others are unknown until the broker accepts a CONNECT";
+        let (meaning, rows) = match connack.code {
+            ReasonCode::UnsupportedProtocolVersion => (
+                format!(
+                    "The broker does not speak MQTT {}, so it states none of its capabilities to \
+                     this client: choose the other version under Protocol (a 3.1.1 CONNACK \
+                     states none of them either).",
+                    match protocol {
+                        ProtocolVersion::V311 => "3.1.1",
+                        ProtocolVersion::V5 => "5.0",
+                    }
+                ),
+                Vec::new(),
+            ),
+            ReasonCode::QoSNotSupported => {
+                let value = connack.properties.maximum_qos().map_or_else(
+                    || "below the QoS of our Last Will".to_owned(),
+                    |q| q.level().to_string(),
+                );
+                (
+                    format!(
+                        "The broker takes no Will at our Will's QoS: its Maximum QoS is lower \
+                         (MQTT 5.0 [MQTT-3.2.2-12]); {unknown_rest}."
+                    ),
+                    vec![told("Maximum QoS", PropertyId::MaximumQoS, value)],
+                )
+            }
+            ReasonCode::RetainNotSupported => (
+                format!(
+                    "The broker keeps no retained messages, so it takes no retained Will (MQTT \
+                     5.0 [MQTT-3.2.2-13]); {unknown_rest}."
+                ),
+                vec![told(
+                    "Retain Available",
+                    PropertyId::RetainAvailable,
+                    "no".to_owned(),
+                )],
+            ),
+            ReasonCode::PacketTooLarge => (
+                format!(
+                    "Our CONNECT is larger than the broker takes (a long Will, or credentials); \
+                     {unknown_rest}."
+                ),
+                vec![told(
+                    "Maximum Packet Size",
+                    PropertyId::MaximumPacketSize,
+                    "smaller than our CONNECT".to_owned(),
+                )],
+            ),
+            _ => (
+                "A broker states what it can do only in a CONNACK that accepts: none of its \
+                 capabilities is known until it accepts one of these services (fix what the \
+                 refusal names, then Try again)."
+                    .to_owned(),
+                Vec::new(),
+            ),
+        };
+        RefusedCapabilities {
+            reason: crate::session::refusal(protocol, connack),
+            meaning,
+            rows,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +526,45 @@ mod tests {
         assert_eq!(
             (caps.maximum_qos, caps.maximum_qos_learned),
             (QoS::AtMostOnce, None)
+        );
+    }
+
+    #[test]
+    fn a_refusal_says_what_it_means_for_the_capabilities() {
+        let wrong_password = decoded(&[0x20, 2, 0, 5], ProtocolVersion::V311);
+        let refused = RefusedCapabilities::of(ProtocolVersion::V311, &wrong_password);
+        assert!(
+            refused.reason.contains("return code 5"),
+            "{}",
+            refused.reason
+        );
+        assert!(refused
+            .meaning
+            .contains("none of its capabilities is known"));
+        assert_eq!(refused.rows, []);
+        // aedes, asked for MQTT 5.0.
+        let unsupported = ConnAck::new(false, ReasonCode::UnsupportedProtocolVersion);
+        let refused = RefusedCapabilities::of(ProtocolVersion::V5, &unsupported);
+        assert_eq!(refused.reason, "Unsupported Protocol Version (0x84)");
+        assert!(
+            refused.meaning.contains("does not speak MQTT 5.0"),
+            "{}",
+            refused.meaning
+        );
+        // A refusal for our Will's QoS names Maximum QoS, with the value if the broker gave it.
+        let mut qos = ConnAck::new(false, ReasonCode::QoSNotSupported);
+        qos.properties.add(Property::MaximumQoS(QoS::AtMostOnce));
+        let rows = RefusedCapabilities::of(ProtocolVersion::V5, &qos).rows;
+        let shown: Vec<_> = rows
+            .iter()
+            .map(|r| (r.property, r.value.as_str(), r.stated))
+            .collect();
+        assert_eq!(shown, [("Maximum QoS", "0", true)]);
+        let retain = ConnAck::new(false, ReasonCode::RetainNotSupported);
+        let rows = RefusedCapabilities::of(ProtocolVersion::V5, &retain).rows;
+        assert_eq!(
+            (rows[0].property, rows[0].value.as_str()),
+            ("Retain Available", "no")
         );
     }
 

@@ -240,7 +240,7 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
-  it('aedes with MQTT 5 chosen: refused as Unsupported Protocol Version, the help says to choose the other version (not to check passwords), and 3.1.1 connects', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  it('aedes with MQTT 5 chosen: refused as Unsupported Protocol Version, the help says to choose the other version (not to check passwords), the capabilities panel says the refusal instead of waiting, and 3.1.1 connects', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const aedes = await startAedes({});
     setLateBroker(aedes);
     try {
@@ -250,8 +250,17 @@ describeApp('broker URLs and capabilities', () => {
         const text = await help.textContent();
         assert.match(text, /does not speak this MQTT version: choose the other one under Protocol/);
         assert.doesNotMatch(text, /user name and password/i);
+        // The capabilities panel does not wait for a CONNACK that will not come: it says what
+        // the refusal means for them.
+        const panel = page.locator('[data-testid="broker-capabilities"][data-state="refused"]');
+        await panel.waitFor({ timeout: 5_000 });
+        assert.match(
+          await panel.textContent(),
+          /^Broker capabilities: refused: Unsupported Protocol Version \(0x84\)\. The broker does not speak MQTT 5\.0, so it states none of its capabilities/,
+        );
         await page.selectOption('#mqtt-version', '3.1.1');
         await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+        await page.waitForSelector('[data-testid="broker-capabilities"][data-state="known"][data-announced="false"]');
       });
     } finally {
       await aedes.stop();

@@ -67,6 +67,7 @@ mod tests_v5;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+pub(crate) use connection_error::refusal;
 pub use connection_error::{
     BrokerFault, ConnectionError, ProtocolViolation, Takeover, ABNORMAL_CLOSURE,
 };

@@ -15,8 +15,8 @@
 //! asked, or the broker closed the connection after a QoS 2 PUBLISH): the QoS warning then
 //! says so, in the same place.
 
-use broker_bridge::capabilities::BrokerCapabilities;
-use broker_bridge::QoS;
+use broker_bridge::capabilities::{BrokerCapabilities, RefusedCapabilities};
+use broker_bridge::{ConnectionError, Link, QoS};
 
 use super::qos::{link_key, FlowQos};
 use super::State;
@@ -152,6 +152,23 @@ pub fn of_state(state: &State) -> Vec<CapabilityWarning> {
         .unwrap_or_default();
     out.extend(state.capability_refusal.clone());
     out
+}
+
+/// What the capabilities panel says while no CONNACK accepted a service of the page but one
+/// refused it (a wrong password, a version the broker does not speak …): the first refusal
+/// among the services, read for the capabilities ([`RefusedCapabilities`]). `None` once
+/// capabilities are known, or while nothing refused (the panel then waits for a CONNACK).
+pub fn refused_capabilities(state: &State) -> Option<RefusedCapabilities> {
+    if state.broker_capabilities.is_some() {
+        return None;
+    }
+    state.services.iter().find_map(|s| match &s.link {
+        Link::Disconnected {
+            reason: ConnectionError::Refused { protocol, connack },
+            ..
+        } => Some(RefusedCapabilities::of(*protocol, connack)),
+        _ => None,
+    })
 }
 
 /// The QoS warning: every topic whose QoS is above the broker's Maximum QoS (stated in a 5.0
@@ -390,6 +407,36 @@ mod tests {
         state.apply(Action::BrokerChanged("ws://other:8083/mqtt".into()));
         assert_eq!(of_state(&state), []);
         assert_eq!(state.broker_capabilities, None);
+    }
+
+    #[test]
+    fn a_refusing_connack_replaces_the_wait_until_capabilities_are_known() {
+        use crate::services::instances::Instance;
+        use crate::state::Action;
+        use broker_bridge::packet::ConnAck;
+        use std::time::Duration;
+        let mut state = State::new("ws://h:9001".into(), None, "t");
+        assert_eq!(
+            refused_capabilities(&state),
+            None,
+            "nothing refused: waiting"
+        );
+        let refusal = ConnectionError::Refused {
+            protocol: ProtocolVersion::V5,
+            connack: ConnAck::new(false, ReasonCode::BadUserNameOrPassword),
+        };
+        let down = Link::Disconnected {
+            url: "ws://h:9001".into(),
+            reason: refusal,
+            retry_in: Duration::ZERO,
+            attempt: 1,
+        };
+        state.apply(Action::Link(Instance::from(ServiceId::Payment), down));
+        let refused = refused_capabilities(&state).expect("the refusal is read");
+        assert_eq!(refused.reason, "Bad User Name or Password (0x86)");
+        // Another service accepted: the capabilities are known, the refusal is its own matter.
+        state.apply(Action::BrokerCapabilities(caps(&[])));
+        assert_eq!(refused_capabilities(&state), None);
     }
 
     #[test]

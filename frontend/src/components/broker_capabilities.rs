@@ -2,7 +2,7 @@
 //! setting of the page it cannot honour. The reading and the warnings are the core's
 //! ([`broker_bridge::capabilities`], [`eda_core::state::broker_fit`]); this only draws them.
 
-use broker_bridge::capabilities::BrokerCapabilities;
+use broker_bridge::capabilities::{BrokerCapabilities, CapabilityRow, RefusedCapabilities};
 use eda_core::state::broker_fit::CapabilityWarning;
 use yew::prelude::*;
 
@@ -12,6 +12,10 @@ pub struct BrokerCapabilitiesProps {
     pub capabilities: Option<BrokerCapabilities>,
     /// The settings the broker cannot honour, each with the CONNACK property that says so.
     pub warnings: Vec<CapabilityWarning>,
+    /// While `capabilities` is `None`: a refusing CONNACK, read for the capabilities (shown
+    /// instead of the wait).
+    #[prop_or_default]
+    pub refused: Option<RefusedCapabilities>,
 }
 
 /// `Maximum QoS` → `maximum-qos`, for `data-property`.
@@ -19,29 +23,10 @@ fn slug(property: &str) -> String {
     property.to_ascii_lowercase().replace(' ', "-")
 }
 
-#[component]
-pub fn BrokerCapabilitiesView(props: &BrokerCapabilitiesProps) -> Html {
-    let warnings = props
-        .warnings
-        .iter()
-        .map(|w| {
-            html! {
-                <p class="error" role="alert" data-testid="capability-warning"
-                    data-property={slug(w.property)} data-setting={w.setting.clone()}>{ &w.text }</p>
-            }
-        })
-        .collect::<Html>();
-    let Some(caps) = &props.capabilities else {
-        return html! {
-            <div class="broker-capabilities" data-testid="broker-capabilities" data-state="waiting">
-                <p class="hint">{ "Broker capabilities: waiting for the broker's CONNACK." }</p>
-                { warnings }
-            </div>
-        };
-    };
-    let rows = caps
-        .rows()
-        .into_iter()
+/// A `<dt>`/`<dd>` pair per capability: the value, and where it came from (stated in the
+/// CONNACK, the default, or learned under 3.1.1).
+fn rows(rows: Vec<CapabilityRow>) -> Html {
+    rows.into_iter()
         .map(|row| {
             let source = match (&row.learned, row.stated) {
                 (Some(how), _) => format!("not in a 3.1.1 CONNACK ({}): learned, {how}", row.id),
@@ -64,7 +49,42 @@ pub fn BrokerCapabilitiesView(props: &BrokerCapabilitiesProps) -> Html {
                 </>
             }
         })
+        .collect::<Html>()
+}
+
+#[component]
+pub fn BrokerCapabilitiesView(props: &BrokerCapabilitiesProps) -> Html {
+    let warnings = props
+        .warnings
+        .iter()
+        .map(|w| {
+            html! {
+                <p class="error" role="alert" data-testid="capability-warning"
+                    data-property={slug(w.property)} data-setting={w.setting.clone()}>{ &w.text }</p>
+            }
+        })
         .collect::<Html>();
+    let Some(caps) = &props.capabilities else {
+        if let Some(refused) = &props.refused {
+            return html! {
+                <div class="broker-capabilities" data-testid="broker-capabilities" data-state="refused">
+                    <p class="hint" data-testid="capabilities-refused">
+                        { "Broker capabilities: refused: " }{ &refused.reason }{ ". " }
+                        { &refused.meaning }
+                    </p>
+                    if !refused.rows.is_empty() { <dl>{ rows(refused.rows.clone()) }</dl> }
+                    { warnings }
+                </div>
+            };
+        }
+        return html! {
+            <div class="broker-capabilities" data-testid="broker-capabilities" data-state="waiting">
+                <p class="hint">{ "Broker capabilities: waiting for the broker's CONNACK." }</p>
+                { warnings }
+            </div>
+        };
+    };
+    let rows = rows(caps.rows());
     html! {
         <div class="broker-capabilities" data-testid="broker-capabilities" data-state="known"
             data-announced={caps.announced.to_string()}>
