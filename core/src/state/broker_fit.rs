@@ -194,9 +194,9 @@ fn qos_warning(caps: &BrokerCapabilities, qos: &FlowQos) -> Option<CapabilityWar
         Some(learned) => format!(
             "{}. QoS {chosen} is chosen ({setting}), but an MQTT 3.1.1 CONNACK cannot \
              state a Maximum QoS, and a broker may close the connection on a PUBLISH above its \
-             own (Mosquitto's max_qos does): the services publish at QoS {max} instead, and a \
-             message sent before this was known went again at QoS {max}. Subscriptions still \
-             ask for QoS {chosen}; the broker grants at most {max}. MQTT 5 would have said it \
+             own (Mosquitto's max_qos does): the services publish at QoS {max} instead, and any \
+             message sent above it before this was known goes again at QoS {max}. Subscriptions \
+             still ask for QoS {chosen}; the broker grants at most {max}. MQTT 5 would have said it \
              in the CONNACK.",
             sentence(&learned.to_string())
         ),
