@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { HTML, pkgRoutes, servePage } from '../bench/server.mjs';
 import { BROKERS, BrokerContext } from './interop/context.mjs';
+import { maxQosScenarios } from './interop/max-qos.mjs';
 import { qosScenarios } from './interop/qos.mjs';
 import { refusalScenarios } from './interop/refusals.mjs';
 import { retainedScenarios } from './interop/retained.mjs';
@@ -73,6 +74,7 @@ describe('interoperability: our client in Chromium, MQTT.js in Node, real broker
           sessionScenarios(ctx, version, options);
           if (version === 5) v5Scenarios(ctx);
           refusalScenarios(ctx, version);
+          if (version === 4) maxQosScenarios(ctx);
         });
       }
     });

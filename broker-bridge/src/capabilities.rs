@@ -3,7 +3,10 @@
 //!
 //! An MQTT 3.1.1 CONNACK carries no properties at all, so [`BrokerCapabilities::announced`] is
 //! false and every value is the 5.0 default (everything available, no limit): the client
-//! cannot know, and finds a limit only when the broker closes the connection.
+//! cannot know, and finds a limit only when the broker closes the connection. One limit it
+//! can learn: the broker's maximum QoS ([`LearnedMaximumQoS`], see
+//! [`Session`](crate::Session)'s MQTT 3.1.1 rule), shown in
+//! [`BrokerCapabilities::maximum_qos_learned`].
 //!
 //! ```
 //! use broker_bridge::capabilities::BrokerCapabilities;
@@ -18,7 +21,78 @@
 //! assert_eq!(caps.rows()[0].value, "1");
 //! ```
 
-use crate::packet::{ConnAck, Property, PropertyId, ProtocolVersion, QoS};
+use crate::packet::{ConnAck, Property, PropertyId, ProtocolVersion, QoS, ReasonCode};
+
+/// How an MQTT 3.1.1 session learned that its broker takes our messages up to a QoS only
+/// (a 3.1.1 CONNACK cannot say so; 5.0's states Maximum QoS, §3.2.2.3.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QoSEvidence {
+    /// A SUBACK granted `granted` for a subscription to `filter` that asked for `asked`: "The
+    /// Server might grant a lower maximum QoS than the subscriber requested" (3.1.1 §3.8.4;
+    /// return codes 0x00-0x02 and 0x80, §3.9.3). Brokers grant their own ceiling (Mosquitto's
+    /// `max_qos`, AWS IoT's and RabbitMQ's QoS 1), so it is taken for our publishes too.
+    Granted {
+        /// The filter of the SUBSCRIBE.
+        filter: String,
+        /// The QoS it asked for.
+        asked: QoS,
+        /// The QoS the broker granted, lower.
+        granted: QoS,
+    },
+    /// The broker closed the connection twice in a row, without a word, while the same QoS 2
+    /// PUBLISH of ours to `topic` awaited its PUBREC (sent, then re-sent on the next
+    /// connection, §4.4): what Mosquitto's `max_qos 1` does to an MQTT 3.1.1 client ("Too high
+    /// QoS in PUBLISH …, disconnecting"). Teaches a ceiling of 1.
+    ClosedAfterPublish {
+        /// The topic of that PUBLISH.
+        topic: String,
+    },
+}
+
+/// The broker's maximum QoS for our publishes, as an MQTT 3.1.1 session learned it, and how.
+///
+/// Its `Display` is the sentence for the page, e.g. `this broker grants at most QoS 1: a
+/// SUBACK granted QoS 1 for payments/processed, asked at QoS 2 (MQTT 3.1.1 §3.8.4, §3.9.3)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnedMaximumQoS {
+    /// The highest QoS the broker takes from us, 0 or 1.
+    pub maximum: QoS,
+    /// What showed it.
+    pub evidence: QoSEvidence,
+}
+
+impl std::fmt::Display for QoSEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QoSEvidence::Granted {
+                filter,
+                asked,
+                granted,
+            } => write!(
+                f,
+                "a SUBACK granted QoS {} for {filter}, asked at QoS {} (MQTT 3.1.1 §3.8.4, §3.9.3)",
+                granted.level(),
+                asked.level()
+            ),
+            QoSEvidence::ClosedAfterPublish { topic } => write!(
+                f,
+                "it closed the connection twice in a row while a QoS 2 PUBLISH to {topic} \
+                 awaited its PUBREC (Mosquitto's max_qos does this to MQTT 3.1.1 clients)"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for LearnedMaximumQoS {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this broker grants at most QoS {}: {}",
+            self.maximum.level(),
+            self.evidence
+        )
+    }
+}
 
 /// The broker's capabilities for one connection, as its accepting CONNACK stated them or as
 /// MQTT 5.0 says to assume when a property is absent.
@@ -30,8 +104,12 @@ pub struct BrokerCapabilities {
     /// below is then a default, not the broker's word.
     pub announced: bool,
     /// Maximum QoS (0x24, §3.2.2.3.4): the highest QoS the broker accepts in a PUBLISH from us;
-    /// absent means 2. A client must not send more ([MQTT-3.2.2-11]).
+    /// absent means 2. A client must not send more ([MQTT-3.2.2-11]). Under MQTT 3.1.1, the
+    /// one the session learned when it did ([`BrokerCapabilities::maximum_qos_learned`]).
     pub maximum_qos: QoS,
+    /// MQTT 3.1.1: how the session learned `maximum_qos`, which the CONNACK could not state;
+    /// `None` while it has learned nothing (and always under 5.0).
+    pub maximum_qos_learned: Option<LearnedMaximumQoS>,
     /// Retain Available (0x25, §3.2.2.3.5): whether the broker keeps retained messages;
     /// absent means yes. A retained PUBLISH or a Will with Retain to a broker without them is
     /// refused ([MQTT-3.2.2-14]).
@@ -74,6 +152,9 @@ pub struct CapabilityRow {
     pub value: String,
     /// True if the CONNACK carried the property; false if absent and the default assumed.
     pub stated: bool,
+    /// MQTT 3.1.1: how the value was learned, since the CONNACK could not state it (only
+    /// Maximum QoS, see [`LearnedMaximumQoS`]); `None` for a stated or default value.
+    pub learned: Option<String>,
 }
 
 impl BrokerCapabilities {
@@ -83,6 +164,7 @@ impl BrokerCapabilities {
             protocol,
             announced: protocol == ProtocolVersion::V5,
             maximum_qos: QoS::ExactlyOnce,
+            maximum_qos_learned: None,
             retain_available: true,
             wildcard_subscription_available: true,
             shared_subscription_available: true,
@@ -150,6 +232,16 @@ impl BrokerCapabilities {
         caps
     }
 
+    /// These capabilities with the maximum QoS an MQTT 3.1.1 session learned, if lower than
+    /// the one assumed.
+    pub fn with_learned(mut self, learned: Option<&LearnedMaximumQoS>) -> Self {
+        if let Some(learned) = learned.filter(|l| l.maximum < self.maximum_qos) {
+            self.maximum_qos = learned.maximum;
+            self.maximum_qos_learned = Some(learned.clone());
+        }
+        self
+    }
+
     /// Whether the CONNACK carried the property `id`.
     pub fn stated(&self, id: PropertyId) -> bool {
         self.stated.contains(&id)
@@ -172,6 +264,13 @@ impl BrokerCapabilities {
             id,
             value,
             stated: self.stated(id),
+            learned: (id == PropertyId::MaximumQoS)
+                .then(|| {
+                    self.maximum_qos_learned
+                        .as_ref()
+                        .map(|l| l.evidence.to_string())
+                })
+                .flatten(),
         };
         vec![
             row(
@@ -222,6 +321,100 @@ impl BrokerCapabilities {
                 yes_no(self.subscription_identifiers_available),
             ),
         ]
+    }
+}
+
+/// What a refusing CONNACK tells of the broker's capabilities. A broker states them only in a
+/// CONNACK that accepts (MQTT 5.0 §3.2.2.3; a 3.1.1 CONNACK never does), so after a refusal
+/// they are unknown, except what the refusal itself names: 0x9B QoS not supported (a Will QoS
+/// above the broker's Maximum QoS, [MQTT-3.2.2-12]), 0x9A Retain not supported (a retained
+/// Will, [MQTT-3.2.2-13]), 0x95 Packet too large (our CONNECT is over its Maximum Packet
+/// Size); and 0x84 Unsupported Protocol Version (3.1.1's return code 1) says the broker will
+/// state none of them in this version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedCapabilities {
+    /// The refusal in words, as [`ConnectionError::Refused`](crate::ConnectionError::Refused)
+    /// says it after "the broker refused the connection: ", e.g. `Not authorized (0x87)`.
+    pub reason: String,
+    /// What it means for the capabilities, in one or two sentences.
+    pub meaning: String,
+    /// The capabilities the refusal tells something of (marked stated), in the order of
+    /// [`BrokerCapabilities::rows`]; empty when it tells nothing of any.
+    pub rows: Vec<CapabilityRow>,
+}
+
+impl RefusedCapabilities {
+    /// What the refusing `connack` of a `protocol` CONNECT tells of the capabilities.
+    pub fn of(protocol: ProtocolVersion, connack: &ConnAck) -> Self {
+        let told = |property, id, value: String| CapabilityRow {
+            property,
+            id,
+            value,
+            stated: true,
+            learned: None,
+        };
+        let unknown_rest = "the others are unknown until the broker accepts a CONNECT";
+        let (meaning, rows) = match connack.code {
+            ReasonCode::UnsupportedProtocolVersion => (
+                format!(
+                    "The broker does not speak MQTT {}, so it states none of its capabilities to \
+                     this client: choose the other version under Protocol (a 3.1.1 CONNACK \
+                     states none of them either).",
+                    match protocol {
+                        ProtocolVersion::V311 => "3.1.1",
+                        ProtocolVersion::V5 => "5.0",
+                    }
+                ),
+                Vec::new(),
+            ),
+            ReasonCode::QoSNotSupported => {
+                let value = connack.properties.maximum_qos().map_or_else(
+                    || "below the QoS of our Last Will".to_owned(),
+                    |q| q.level().to_string(),
+                );
+                (
+                    format!(
+                        "The broker takes no Will at our Will's QoS: its Maximum QoS is lower \
+                         (MQTT 5.0 [MQTT-3.2.2-12]); {unknown_rest}."
+                    ),
+                    vec![told("Maximum QoS", PropertyId::MaximumQoS, value)],
+                )
+            }
+            ReasonCode::RetainNotSupported => (
+                format!(
+                    "The broker keeps no retained messages, so it takes no retained Will (MQTT \
+                     5.0 [MQTT-3.2.2-13]); {unknown_rest}."
+                ),
+                vec![told(
+                    "Retain Available",
+                    PropertyId::RetainAvailable,
+                    "no".to_owned(),
+                )],
+            ),
+            ReasonCode::PacketTooLarge => (
+                format!(
+                    "Our CONNECT is larger than the broker takes (a long Will, or credentials); \
+                     {unknown_rest}."
+                ),
+                vec![told(
+                    "Maximum Packet Size",
+                    PropertyId::MaximumPacketSize,
+                    "smaller than our CONNECT".to_owned(),
+                )],
+            ),
+            _ => (
+                "A broker states what it can do only in a CONNACK that accepts: none of its \
+                 capabilities is known until it accepts one of these services (fix what the \
+                 refusal names, then Try again)."
+                    .to_owned(),
+                Vec::new(),
+            ),
+        };
+        RefusedCapabilities {
+            reason: crate::session::refusal(protocol, connack),
+            meaning,
+            rows,
+        }
     }
 }
 
@@ -301,6 +494,78 @@ mod tests {
         assert_eq!(caps.maximum_qos, QoS::AtMostOnce);
         assert_eq!(caps.rows().iter().filter(|r| r.stated).count(), 6);
         assert!(caps.rows().iter().any(|r| r.value == "30 s"));
+    }
+
+    #[test]
+    fn a_maximum_qos_learned_under_3_1_1_shows_in_its_row_with_how() {
+        let ack = decoded(&[0x20, 2, 0, 0], ProtocolVersion::V311);
+        let learned = LearnedMaximumQoS {
+            maximum: QoS::AtLeastOnce,
+            evidence: QoSEvidence::ClosedAfterPublish {
+                topic: "orders/created".into(),
+            },
+        };
+        let caps = BrokerCapabilities::of(ProtocolVersion::V311, &ack).with_learned(Some(&learned));
+        assert!(!caps.announced);
+        assert_eq!(caps.cap_qos(QoS::ExactlyOnce), QoS::AtLeastOnce);
+        let row = &caps.rows()[0];
+        assert_eq!(
+            (row.property, row.value.as_str(), row.stated),
+            ("Maximum QoS", "1", false)
+        );
+        assert!(row
+            .learned
+            .as_deref()
+            .is_some_and(|l| l.contains("closed the connection twice")));
+        assert!(caps.rows()[1..].iter().all(|r| r.learned.is_none()));
+        // Not lower than a stated maximum: nothing changes.
+        let mut strict = ConnAck::new(false, ReasonCode::Success);
+        strict.properties.add(Property::MaximumQoS(QoS::AtMostOnce));
+        let caps =
+            BrokerCapabilities::of(ProtocolVersion::V5, &strict).with_learned(Some(&learned));
+        assert_eq!(
+            (caps.maximum_qos, caps.maximum_qos_learned),
+            (QoS::AtMostOnce, None)
+        );
+    }
+
+    #[test]
+    fn a_refusal_says_what_it_means_for_the_capabilities() {
+        let wrong_password = decoded(&[0x20, 2, 0, 5], ProtocolVersion::V311);
+        let refused = RefusedCapabilities::of(ProtocolVersion::V311, &wrong_password);
+        assert!(
+            refused.reason.contains("return code 5"),
+            "{}",
+            refused.reason
+        );
+        assert!(refused
+            .meaning
+            .contains("none of its capabilities is known"));
+        assert_eq!(refused.rows, []);
+        // aedes, asked for MQTT 5.0.
+        let unsupported = ConnAck::new(false, ReasonCode::UnsupportedProtocolVersion);
+        let refused = RefusedCapabilities::of(ProtocolVersion::V5, &unsupported);
+        assert_eq!(refused.reason, "Unsupported Protocol Version (0x84)");
+        assert!(
+            refused.meaning.contains("does not speak MQTT 5.0"),
+            "{}",
+            refused.meaning
+        );
+        // A refusal for our Will's QoS names Maximum QoS, with the value if the broker gave it.
+        let mut qos = ConnAck::new(false, ReasonCode::QoSNotSupported);
+        qos.properties.add(Property::MaximumQoS(QoS::AtMostOnce));
+        let rows = RefusedCapabilities::of(ProtocolVersion::V5, &qos).rows;
+        let shown: Vec<_> = rows
+            .iter()
+            .map(|r| (r.property, r.value.as_str(), r.stated))
+            .collect();
+        assert_eq!(shown, [("Maximum QoS", "0", true)]);
+        let retain = ConnAck::new(false, ReasonCode::RetainNotSupported);
+        let rows = RefusedCapabilities::of(ProtocolVersion::V5, &retain).rows;
+        assert_eq!(
+            (rows[0].property, rows[0].value.as_str()),
+            ("Retain Available", "no")
+        );
     }
 
     #[test]

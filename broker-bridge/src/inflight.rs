@@ -71,6 +71,27 @@ impl InFlight {
         self.messages.values().map(|(p, s)| (p, *s))
     }
 
+    /// Lowers message `id` to `qos` if it still awaits its first acknowledgement (PUBACK, or
+    /// PUBREC) and its QoS is higher: the broker would not take it as it was. Returns it as it
+    /// must now be sent. At QoS 0 it leaves the store, without its packet identifier and DUP
+    /// ([MQTT-3.3.1-2]): nothing will acknowledge it. `None` if `id` is not in flight, already
+    /// past PUBREC, or not above `qos`.
+    pub fn lower(&mut self, id: u16, qos: QoS) -> Option<Publish> {
+        let (publish, stage) = self.messages.get_mut(&id)?;
+        if *stage == Stage::AwaitingPubComp || publish.qos <= qos {
+            return None;
+        }
+        publish.qos = qos;
+        *stage = Stage::AwaitingPubAck;
+        if qos != QoS::AtMostOnce {
+            return Some(publish.clone());
+        }
+        let (mut publish, _) = self.messages.remove(&id)?;
+        publish.packet_id = None;
+        publish.dup = false;
+        Some(publish)
+    }
+
     /// Sets DUP on every message, before they are re-sent ([MQTT-3.3.1-1]).
     pub fn mark_all_dup(&mut self) {
         for (publish, _) in self.messages.values_mut() {
@@ -140,6 +161,33 @@ mod tests {
         assert!(!f.advance(5, Stage::AwaitingPubRec, Stage::AwaitingPubComp));
         assert!(f.complete(5, Stage::AwaitingPubComp).is_some());
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn a_message_lowered_before_its_first_acknowledgement_changes_handshake() {
+        let mut f = InFlight::default();
+        f.insert(publish(5, QoS::ExactlyOnce));
+        f.insert(publish(6, QoS::ExactlyOnce));
+        f.insert(publish(7, QoS::AtLeastOnce));
+        assert_eq!(
+            f.lower(5, QoS::AtLeastOnce).map(|p| p.qos),
+            Some(QoS::AtLeastOnce)
+        );
+        assert_eq!(f.stage(5), Some(Stage::AwaitingPubAck));
+        assert!(f.advance(6, Stage::AwaitingPubRec, Stage::AwaitingPubComp));
+        assert_eq!(
+            f.lower(6, QoS::AtLeastOnce),
+            None,
+            "the broker has it: PUBREL goes on"
+        );
+        assert_eq!(f.lower(7, QoS::AtLeastOnce), None, "not above");
+        let zero = f.lower(7, QoS::AtMostOnce).unwrap();
+        assert_eq!(
+            (zero.qos, zero.packet_id, zero.dup),
+            (QoS::AtMostOnce, None, false)
+        );
+        assert!(!f.contains(7), "nothing acknowledges QoS 0");
+        assert_eq!(f.len(), 2);
     }
 
     #[test]

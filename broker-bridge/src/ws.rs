@@ -166,6 +166,12 @@ impl Client {
         self.inner.borrow().session.capabilities()
     }
 
+    /// [`Session::learn_maximum_qos`]: the broker's maximum QoS, as another client of it
+    /// learned it (MQTT 3.1.1). Returns whether it was lower than this client knew.
+    pub fn learn_maximum_qos(&self, learned: crate::capabilities::LearnedMaximumQoS) -> bool {
+        self.inner.borrow_mut().session.learn_maximum_qos(learned)
+    }
+
     /// [`Session::subscribe`], now.
     ///
     /// # Errors
@@ -268,13 +274,14 @@ impl Client {
         inner.drop_socket();
     }
 
-    /// Leaves the current broker politely and connects to another one.
+    /// Leaves the current broker politely and connects to another one; what was learned of the
+    /// old one is forgotten ([`Session::forget_broker`]).
     pub fn set_url(&self, url: &str) {
         {
             let mut inner = self.inner.borrow_mut();
             inner.leave();
             inner.url = url.to_owned();
-            inner.session.reset_reconnect();
+            inner.session.forget_broker();
         }
         self.hand_out_events();
         self.open_socket();

@@ -105,6 +105,59 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('Mosquitto with max_qos 1, MQTT 3.1.1 and ?qos=2: the SUBACK granting QoS 1 teaches the ceiling, the page says so, the order goes at QoS 1 with no reconnect', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // Mosquitto 2.0.11 closes a 3.1.1 connection whose PUBLISH is above max_qos ("Too high QoS
+    // in PUBLISH … disconnecting"), and a client re-sending it on every connection loops. A
+    // 3.1.1 CONNACK cannot state Maximum QoS; the SUBACK's granted QoS (1 for 2) is the sign.
+    const limited = await startBroker({ settings: { max_qos: 1 } });
+    setLateBroker(limited);
+    try {
+      await withApp(t, linkTo(limited.wsUrl, '&qos=2'), async ({ page }) => {
+        const ids = await waitReady(page, limited);
+        // Every service's SUBSCRIBE asked QoS 2 and was granted 1.
+        assert.match(limited.log(), new RegExp(`${escapeRegExp(ids.order)} 1 payments/processed`));
+        const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+        await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const text = await warning.textContent();
+        assert.match(text, /^This broker grants at most QoS 1: a SUBACK granted QoS 1 for \S+, asked at QoS 2/);
+        assert.match(text, /\?qos=2/);
+        assert.match(text, /publish at QoS 1 instead/);
+        assert.equal(await warning.getAttribute('data-setting'), '?qos=2');
+        await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="false"]');
+        const row = page.locator('[data-testid="capability"][data-property="maximum-qos"]');
+        assert.equal(await row.getAttribute('data-learned'), 'true');
+        assert.equal(await row.getAttribute('data-stated'), 'false');
+        assert.deepEqual((await capabilities(page))['maximum-qos'], { value: '1', stated: false });
+
+        const atQos = await qosWitness(limited.tcpPort, 'orders/created');
+        const witness = await startWitness({ tcpPort: limited.tcpPort });
+        try {
+          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+          const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
+          assert.equal(created.qos, 1, 'a QoS 2 subscriber gets the order at QoS 1: it was published at 1');
+          await limited.waitForLog(
+            new RegExp(`Received PUBLISH from ${escapeRegExp(ids.order)} \\(d0, q1, r0, m\\d+, 'orders/created'`),
+            5_000,
+          );
+        } finally {
+          await witness.close();
+          await atQos.close();
+        }
+        const log = limited.log();
+        assert.doesNotMatch(log, /Too high QoS in PUBLISH/, 'no PUBLISH above max_qos reached the broker');
+        assert.doesNotMatch(log, /Received PUBLISH from eda-\S+ \(d\d, q2/, 'no client published at QoS 2');
+        for (const service of ['order', 'payment', 'inventory']) {
+          const connects = log.split('\n').filter((l) => l.includes(`New client connected`) && l.endsWith(` as ${ids[service]} (p2, c0, k30).`));
+          assert.equal(connects.length, 1, `${service} connected once: no reconnect loop`);
+        }
+        await waitForStates(page, 'connected');
+      });
+    } finally {
+      await limited.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const noRetain = await startBroker({ settings: { retain_available: 'false' } });
     setLateBroker(noRetain);
@@ -187,7 +240,7 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
-  it('aedes with MQTT 5 chosen: refused as Unsupported Protocol Version, the help says to choose the other version (not to check passwords), and 3.1.1 connects', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  it('aedes with MQTT 5 chosen: refused as Unsupported Protocol Version, the help says to choose the other version (not to check passwords), the capabilities panel says the refusal instead of waiting, and 3.1.1 connects', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const aedes = await startAedes({});
     setLateBroker(aedes);
     try {
@@ -197,8 +250,17 @@ describeApp('broker URLs and capabilities', () => {
         const text = await help.textContent();
         assert.match(text, /does not speak this MQTT version: choose the other one under Protocol/);
         assert.doesNotMatch(text, /user name and password/i);
+        // The capabilities panel does not wait for a CONNACK that will not come: it says what
+        // the refusal means for them.
+        const panel = page.locator('[data-testid="broker-capabilities"][data-state="refused"]');
+        await panel.waitFor({ timeout: 5_000 });
+        assert.match(
+          await panel.textContent(),
+          /^Broker capabilities: refused: Unsupported Protocol Version \(0x84\)\. The broker does not speak MQTT 5\.0, so it states none of its capabilities/,
+        );
         await page.selectOption('#mqtt-version', '3.1.1');
         await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+        await page.waitForSelector('[data-testid="broker-capabilities"][data-state="known"][data-announced="false"]');
       });
     } finally {
       await aedes.stop();

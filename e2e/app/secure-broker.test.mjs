@@ -237,9 +237,15 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       await waitForStates(page, 'disconnected');
       // Anonymous, the five services and the page's status monitor are refused: once each.
       await waitUntil(() => refusedSince(opened) >= 6, 'six anonymous refusals');
+      // No CONNACK accepted anyone: the capabilities panel says the refusal, not "waiting".
+      const panel = page.locator('[data-testid="broker-capabilities"][data-state="refused"]');
+      await panel.waitFor({ timeout: 5_000 });
+      assert.match(await panel.textContent(), /^Broker capabilities: refused: not authorized.*\(return code 5\)\. A broker states what it can do only in a CONNACK that accepts/);
       const from = broker.log().length;
       await signIn(page, { wrong: { payment: 'not-the-password' } });
       await waitForStates(page, 'connected', 30_000, SERVICES.filter((s) => s !== 'payment'));
+      // The others were accepted: the capabilities are known again (3.1.1: the defaults).
+      await page.waitForSelector('[data-testid="broker-capabilities"][data-state="known"]');
       const refused = page.locator('[data-testid="refused-for-good"]');
       await refused.waitFor();
       const text = await refused.innerText();

@@ -975,6 +975,35 @@ impl Runtime {
                 // Said in the service's log; the next CONNECT carries the Will the broker takes.
                 self.log(service, problem("Last Will", change));
             }
+            ClientEvent::Session(Event::MaximumQoSLearned(_)) => {
+                // MQTT 3.1.1: one client's SUBACK (or the broker's closes) showed the broker's
+                // maximum QoS; every client of that broker publishes under it from now on, and
+                // the capabilities and the warning say so.
+                self.share_maximum_qos(instance);
+                if let Some(caps) = self.client(instance).capabilities() {
+                    self.tell(Action::BrokerCapabilities(caps));
+                }
+            }
+            ClientEvent::Session(Event::QoSLowered {
+                topic, asked, sent, ..
+            }) => {
+                let topic = self.namespace.strip(&topic).unwrap_or(&topic).to_owned();
+                let why = self
+                    .client(instance)
+                    .capabilities()
+                    .and_then(|caps| caps.maximum_qos_learned)
+                    .map_or_else(
+                        || format!("the broker's CONNACK says Maximum QoS {}", sent.level()),
+                        |learned| learned.to_string(),
+                    );
+                let text = format!(
+                    "sent at QoS {}, not the QoS {} asked: {why}",
+                    sent.level(),
+                    asked.level()
+                );
+                // Said, but no failure on the badge: the message went.
+                self.log_and_show(service, problem(&topic, text), false);
+            }
             ClientEvent::Session(Event::Packet(packet)) => {
                 self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);
@@ -1003,6 +1032,7 @@ impl Runtime {
     /// and again after it lost it).
     fn on_connected(self: &Rc<Self>, instance: Instance) {
         let service = instance.service;
+        self.share_maximum_qos(instance);
         if let Some(caps) = self.client(instance).capabilities() {
             self.tell(Action::BrokerCapabilities(caps));
         }
@@ -1021,6 +1051,29 @@ impl Runtime {
                         self.log(service, problem(&update.topic(), e));
                     }
                 }
+            }
+        }
+    }
+
+    /// MQTT 3.1.1: the lowest maximum QoS a client of `instance`'s broker learned holds for
+    /// all of that broker's clients (a service publishing at QoS 2 that subscribes at 1 would
+    /// otherwise learn it only from the broker closing its connection).
+    fn share_maximum_qos(&self, instance: Instance) {
+        let url = self.url_of(instance.service);
+        let clients: Vec<Client> = self
+            .clients
+            .borrow()
+            .iter()
+            .filter(|(i, _)| self.url_of(i.service) == url)
+            .map(|(_, c)| c.clone())
+            .collect();
+        let lowest = clients
+            .iter()
+            .filter_map(|c| c.capabilities()?.maximum_qos_learned)
+            .min_by_key(|learned| learned.maximum);
+        if let Some(learned) = lowest {
+            for client in &clients {
+                client.learn_maximum_qos(learned.clone());
             }
         }
     }

@@ -133,6 +133,21 @@ fn session_event(event: &Event) -> JsValue {
         Event::WillAdjusted(change) => Fields::of("willAdjusted")
             .set("reason", change.as_str())
             .done(),
+        Event::MaximumQoSLearned(learned) => Fields::of("maximumQosLearned")
+            .set("maximum", learned.maximum.level())
+            .set("reason", learned.to_string())
+            .done(),
+        Event::QoSLowered {
+            packet_id,
+            topic,
+            asked,
+            sent,
+        } => Fields::of("qosLowered")
+            .set("packetId", opt(*packet_id))
+            .set("topic", topic.as_str())
+            .set("asked", asked.level())
+            .set("sent", sent.level())
+            .done(),
     }
 }
 

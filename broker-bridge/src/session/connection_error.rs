@@ -340,7 +340,8 @@ impl ProtocolViolation {
     }
 }
 
-fn refusal(protocol: ProtocolVersion, connack: &ConnAck) -> String {
+/// A refusing CONNACK in words: a 3.1.1 return code described, a 5.0 reason code explained.
+pub(crate) fn refusal(protocol: ProtocolVersion, connack: &ConnAck) -> String {
     match protocol {
         ProtocolVersion::V311 => ConnectReturnCode::from_reason(connack.code).map_or_else(
             || connack.code.to_string(),

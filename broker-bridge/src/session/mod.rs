@@ -27,6 +27,24 @@
 //! Maximum Packet Size, Maximum QoS and Retain Available refuse what the broker would not take.
 //! Problems it detects in the broker's packets are answered with a DISCONNECT carrying a reason
 //! code before the connection is declared lost.
+//!
+//! ## The broker's maximum QoS
+//!
+//! A client must not publish above the broker's maximum QoS (5.0 [MQTT-3.2.2-11]); a broker
+//! may close the connection for it, and Mosquitto 2.0 does, under 3.1.1 too. The rule:
+//! - **MQTT 5.0**: the maximum is the CONNACK's Maximum QoS (§3.2.2.3.4, absent means 2).
+//! - **MQTT 3.1.1**: the CONNACK cannot say it, so the session learns it
+//!   ([`Session::learned_maximum_qos`], [`Event::MaximumQoSLearned`]): from a SUBACK that
+//!   grants a filter less than it asked ("The Server might grant a lower maximum QoS than the
+//!   subscriber requested", §3.8.4; return codes 0x00-0x02, 0x80, §3.9.3), or, failing that,
+//!   from the connection closed twice in a row, without a word, while the same QoS 2 PUBLISH
+//!   awaited its PUBREC (then 1). One close teaches nothing: a broker may restart.
+//! - Either way, a new publish above the maximum is refused
+//!   ([`SessionError::QoSNotSupported`]; an application caps its QoS with
+//!   [`BrokerCapabilities::cap_qos`]), and a message accepted before the maximum was known
+//!   (queued, or in flight without its PUBACK or PUBREC) is sent at the maximum instead, and
+//!   reported ([`Event::QoSLowered`]): never dropped, and never re-sent above it into the
+//!   same close, connection after connection.
 
 mod connection_error;
 #[cfg(test)]
@@ -34,6 +52,7 @@ mod fake_broker;
 mod health;
 mod options;
 mod packet_ids;
+mod qos_ceiling;
 mod receive;
 mod send;
 #[cfg(test)]
@@ -41,17 +60,20 @@ mod tests;
 #[cfg(test)]
 mod tests_health;
 #[cfg(test)]
+mod tests_qos_ceiling;
+#[cfg(test)]
 mod tests_v5;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+pub(crate) use connection_error::refusal;
 pub use connection_error::{
     BrokerFault, ConnectionError, ProtocolViolation, Takeover, ABNORMAL_CLOSURE,
 };
 pub use options::{Options, PublishRequest};
 
-use crate::capabilities::BrokerCapabilities;
+use crate::capabilities::{BrokerCapabilities, LearnedMaximumQoS};
 use crate::codec::{Decoded, Decoder, OversizedPublish};
 use crate::inflight::{InFlight, PacketIds};
 use crate::keepalive::{Keepalive, KeepaliveAction};
@@ -122,6 +144,25 @@ pub enum Event {
     /// next attempt. The text says what changed, e.g. `the Will is no longer retained: the broker
     /// refused CONNECT with Retain not supported (0x9A)`.
     WillAdjusted(String),
+    /// MQTT 3.1.1: the session learned the broker's maximum QoS (see the module's "The
+    /// broker's maximum QoS"); its `Display` is the sentence for the page. From now on
+    /// [`Session::capabilities`] says it. Not emitted for one told with
+    /// [`Session::learn_maximum_qos`].
+    MaximumQoSLearned(LearnedMaximumQoS),
+    /// A message accepted before the broker's maximum QoS was known (queued, or in flight
+    /// without its first acknowledgement) went out at that maximum instead of the QoS asked:
+    /// sent, not dropped.
+    QoSLowered {
+        /// The packet identifier it is sent with; `None` at QoS 0, or if it was queued (a
+        /// later [`Event::Delivered`] carries the one assigned).
+        packet_id: Option<u16>,
+        /// Its topic.
+        topic: String,
+        /// The QoS the application asked for.
+        asked: QoS,
+        /// The QoS it is sent at: the broker's maximum.
+        sent: QoS,
+    },
     /// One of our QoS 1 or 2 publishes was fully acknowledged: PUBACK (QoS 1) or PUBCOMP
     /// (QoS 2). In MQTT 5.0 a PUBACK with 0x10 No matching subscribers counts as delivered.
     Delivered {
@@ -198,11 +239,12 @@ pub enum SessionError {
         max: usize,
     },
     /// MQTT 5.0: the message's QoS is above the broker's Maximum QoS ([MQTT-3.2.2-11]).
+    /// Or MQTT 3.1.1: above the maximum the session learned ([`Session::learned_maximum_qos`]).
     #[error("the broker accepts messages up to QoS {} only (its Maximum QoS); this one asks for QoS {}", .maximum.level(), .requested.level())]
     QoSNotSupported {
         /// The QoS asked for.
         requested: QoS,
-        /// The broker's Maximum QoS.
+        /// The broker's Maximum QoS, stated (5.0) or learned (3.1.1).
         maximum: QoS,
     },
     /// MQTT 5.0: a retained message to a broker whose Retain Available is 0
@@ -277,6 +319,11 @@ pub struct Session {
     /// The CONNACK of the current connection.
     connack: Option<ConnAck>,
     limits: BrokerLimits,
+    /// MQTT 3.1.1: the broker's maximum QoS, learned; kept across connections.
+    learned_qos: Option<LearnedMaximumQoS>,
+    /// MQTT 3.1.1: the QoS 2 PUBLISH that awaited its PUBREC when the last accepted connection
+    /// closed without a word.
+    qos2_closed: Option<u16>,
     health: Health,
 }
 
@@ -306,6 +353,8 @@ impl Session {
             unsent: VecDeque::new(),
             connack: None,
             limits: BrokerLimits::NONE,
+            learned_qos: None,
+            qos2_closed: None,
             confirmed: BTreeSet::new(),
             health,
         }
@@ -343,11 +392,13 @@ impl Session {
 
     /// What the broker of the current connection (of the last one while offline) can do, read
     /// from its accepting CONNACK; `None` before the first. Under MQTT 3.1.1 every value is the
-    /// default ([`BrokerCapabilities::announced`] is false).
+    /// default ([`BrokerCapabilities::announced`] is false) but the maximum QoS once learned
+    /// ([`BrokerCapabilities::maximum_qos_learned`]).
     pub fn capabilities(&self) -> Option<BrokerCapabilities> {
-        self.connack
-            .as_ref()
-            .map(|ack| BrokerCapabilities::of(self.options.protocol, ack))
+        self.connack.as_ref().map(|ack| {
+            BrokerCapabilities::of(self.options.protocol, ack)
+                .with_learned(self.learned_qos.as_ref())
+        })
     }
 
     /// The keepalive in force: ours, or the broker's Server Keep Alive (MQTT 5.0).
@@ -460,6 +511,7 @@ impl Session {
     /// the session was offline (the transport never opened, or the loss was already
     /// reported); call [`Session::reconnect_delay`] all the same.
     pub fn handle_transport_closed(&mut self, now: Duration, reason: ConnectionError) {
+        self.learn_from_close();
         self.lose(now, reason);
     }
 
@@ -759,12 +811,12 @@ impl Session {
         Ok(())
     }
 
-    /// What the broker's CONNACK allows (MQTT 5.0).
+    /// What the broker's CONNACK allows (MQTT 5.0), and the maximum QoS learned (3.1.1).
     fn check_limits(&self, publish: &Publish) -> Result<(), SessionError> {
-        if publish.qos > self.limits.maximum_qos {
+        if publish.qos > self.maximum_qos() {
             return Err(SessionError::QoSNotSupported {
                 requested: publish.qos,
-                maximum: self.limits.maximum_qos,
+                maximum: self.maximum_qos(),
             });
         }
         if publish.retain && !self.limits.retain_available {

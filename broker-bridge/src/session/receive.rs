@@ -273,6 +273,7 @@ impl Session {
     fn on_suback(&mut self, ack: SubAck) {
         self.health.on_served();
         if let Some(filters) = self.pending_subacks.remove(&ack.packet_id) {
+            self.learn_from_grants(&filters, &ack.return_codes);
             for ((filter, _), code) in filters.iter().zip(&ack.return_codes) {
                 if code.is_failure() {
                     self.confirmed.remove(filter);

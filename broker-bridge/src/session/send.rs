@@ -115,9 +115,10 @@ impl Session {
             if front.qos != QoS::AtMostOnce && !self.has_slot() {
                 return;
             }
-            let Some(publish) = self.unsent.pop_front() else {
+            let Some(mut publish) = self.unsent.pop_front() else {
                 return;
             };
+            self.lower_unsent(&mut publish);
             let result = self
                 .check_limits(&publish)
                 .and_then(|()| self.send_publish(now, publish.clone()));
@@ -137,7 +138,9 @@ impl Session {
     }
 
     /// After CONNACK: re-sends what the broker has not acknowledged (§4.4), as PUBLISH with DUP
-    /// or as PUBREL. One that no longer fits the broker's limits is given up, and reported.
+    /// or as PUBREL. A PUBLISH above the broker's maximum QoS goes at the maximum instead
+    /// (see the module's "The broker's maximum QoS"). One that no longer fits the broker's
+    /// other limits is given up, and reported.
     pub(super) fn resend_in_flight(&mut self, now: Duration) {
         self.outgoing.mark_all_dup();
         let pending: Vec<(Publish, Stage)> = self
@@ -149,10 +152,13 @@ impl Session {
             let id = publish.packet_id.unwrap_or_default();
             let packet = match stage {
                 Stage::AwaitingPubComp => Packet::PubRel(Ack::new(id)),
-                _ => Packet::Publish(publish.clone()),
+                _ => Packet::Publish(self.lower_in_flight(id).unwrap_or(publish.clone())),
             };
             if let Err(e) = self.send(now, packet) {
-                self.outgoing.complete(id, stage);
+                // Whatever its stage now (a lowered message's changed; at QoS 0 it left).
+                if let Some(stage) = self.outgoing.stage(id) {
+                    self.outgoing.complete(id, stage);
+                }
                 self.events.push_back(Event::PublishFailed {
                     packet_id: Some(id),
                     topic: publish.topic,

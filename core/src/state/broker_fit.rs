@@ -10,10 +10,13 @@
 //! | the wildcard filters the page follows | Wildcard Subscription Available 0 | those subscriptions are refused |
 //! | a message | Maximum Packet Size | that message is not sent ([`message_too_large`]) |
 //!
-//! Under MQTT 3.1.1 the CONNACK says nothing, so nothing is warned: the defaults are assumed.
+//! Under MQTT 3.1.1 the CONNACK says nothing, so nothing is warned but a maximum QoS the
+//! session learned ([`BrokerCapabilities::maximum_qos_learned`]: a SUBACK granted less than
+//! asked, or the broker closed the connection after a QoS 2 PUBLISH): the QoS warning then
+//! says so, in the same place.
 
-use broker_bridge::capabilities::BrokerCapabilities;
-use broker_bridge::QoS;
+use broker_bridge::capabilities::{BrokerCapabilities, RefusedCapabilities};
+use broker_bridge::{ConnectionError, Link, QoS};
 
 use super::qos::{link_key, FlowQos};
 use super::State;
@@ -78,13 +81,14 @@ pub fn wildcard_filters(style: SagaStyle) -> Vec<String> {
 }
 
 /// The warnings for `using` the broker whose CONNACK gave `caps`, in the order of the module's
-/// table; none under MQTT 3.1.1 (its CONNACK announces nothing).
+/// table; under MQTT 3.1.1 (its CONNACK announces nothing) only the QoS one, once the maximum
+/// QoS was learned.
 pub fn warnings(caps: &BrokerCapabilities, using: &BrokerUse) -> Vec<CapabilityWarning> {
     let mut out = Vec::new();
+    out.extend(qos_warning(caps, &using.qos));
     if !caps.announced {
         return out;
     }
-    out.extend(qos_warning(caps.maximum_qos, &using.qos));
     if using.payment_instances > 1 && !caps.shared_subscription_available {
         let n = using.payment_instances;
         out.push(CapabilityWarning {
@@ -150,9 +154,31 @@ pub fn of_state(state: &State) -> Vec<CapabilityWarning> {
     out
 }
 
-/// The QoS warning: every topic whose QoS is above the broker's Maximum QoS, named by its
-/// link parameter (`?qos=2` when all topics agree).
-fn qos_warning(maximum: QoS, qos: &FlowQos) -> Option<CapabilityWarning> {
+/// What the capabilities panel says while no CONNACK accepted a service of the page but one
+/// refused it (a wrong password, a version the broker does not speak …): the first refusal
+/// among the services, read for the capabilities ([`RefusedCapabilities`]). `None` once
+/// capabilities are known, or while nothing refused (the panel then waits for a CONNACK).
+pub fn refused_capabilities(state: &State) -> Option<RefusedCapabilities> {
+    if state.broker_capabilities.is_some() {
+        return None;
+    }
+    state.services.iter().find_map(|s| match &s.link {
+        Link::Disconnected {
+            reason: ConnectionError::Refused { protocol, connack },
+            ..
+        } => Some(RefusedCapabilities::of(*protocol, connack)),
+        _ => None,
+    })
+}
+
+/// The QoS warning: every topic whose QoS is above the broker's Maximum QoS (stated in a 5.0
+/// CONNACK, or learned under 3.1.1), named by its link parameter (`?qos=2` when all topics
+/// agree).
+fn qos_warning(caps: &BrokerCapabilities, qos: &FlowQos) -> Option<CapabilityWarning> {
+    if !caps.announced && caps.maximum_qos_learned.is_none() {
+        return None;
+    }
+    let maximum = caps.maximum_qos;
     let over: Vec<(&str, QoS)> = qos.iter().filter(|(_, q)| *q > maximum).collect();
     let highest = over.iter().map(|(_, q)| *q).max()?;
     let setting = match qos.uniform_level() {
@@ -163,18 +189,36 @@ fn qos_warning(maximum: QoS, qos: &FlowQos) -> Option<CapabilityWarning> {
             .collect::<Vec<_>>()
             .join(", "),
     };
-    let max = maximum.level();
-    Some(CapabilityWarning {
-        text: format!(
-            "QoS {} is chosen ({setting}), but the broker's CONNACK says Maximum QoS {max}: the \
-             services publish at QoS {max} instead, since a client must not send a QoS above it \
-             (MQTT 5.0 §3.2.2.3.4, [MQTT-3.2.2-11]). Subscriptions still ask for QoS {}; the \
-             broker grants at most {max}.",
-            highest.level(),
-            highest.level()
+    let (max, chosen) = (maximum.level(), highest.level());
+    let text = match &caps.maximum_qos_learned {
+        Some(learned) => format!(
+            "{}. QoS {chosen} is chosen ({setting}), but an MQTT 3.1.1 CONNACK cannot \
+             state a Maximum QoS, and a broker may close the connection on a PUBLISH above its \
+             own (Mosquitto's max_qos does): the services publish at QoS {max} instead, and any \
+             message sent above it before this was known goes again at QoS {max}. Subscriptions \
+             still ask for QoS {chosen}; the broker grants at most {max}. MQTT 5 would have said it \
+             in the CONNACK.",
+            sentence(&learned.to_string())
         ),
+        None => format!(
+            "QoS {chosen} is chosen ({setting}), but the broker's CONNACK says Maximum QoS {max}: \
+             the services publish at QoS {max} instead, since a client must not send a QoS above \
+             it (MQTT 5.0 §3.2.2.3.4, [MQTT-3.2.2-11]). Subscriptions still ask for QoS \
+             {chosen}; the broker grants at most {max}."
+        ),
+    };
+    Some(CapabilityWarning {
+        text,
         setting,
         property: "Maximum QoS",
+    })
+}
+
+/// `text` with its first letter in capitals, to open a sentence.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
     })
 }
 
@@ -303,6 +347,41 @@ mod tests {
     }
 
     #[test]
+    fn under_3_1_1_a_learned_maximum_qos_is_warned_of_with_how_it_was_learned() {
+        use broker_bridge::capabilities::{LearnedMaximumQoS, QoSEvidence};
+        let ack = ConnAck::new(false, ReasonCode::Success);
+        let learned = LearnedMaximumQoS {
+            maximum: QoS::AtLeastOnce,
+            evidence: QoSEvidence::Granted {
+                filter: "orders/created".into(),
+                asked: QoS::ExactlyOnce,
+                granted: QoS::AtLeastOnce,
+            },
+        };
+        let broker =
+            BrokerCapabilities::of(ProtocolVersion::V311, &ack).with_learned(Some(&learned));
+        let mut all = using(QoS::ExactlyOnce);
+        all.payment_instances = 3;
+        let found = warnings(&broker, &all);
+        assert_eq!(properties(&found), ["Maximum QoS"], "nothing else is known");
+        assert_eq!(found[0].setting, "?qos=2");
+        assert!(
+            found[0].text.starts_with(
+                "This broker grants at most QoS 1: a SUBACK granted QoS 1 for orders/created, \
+                 asked at QoS 2"
+            ),
+            "{}",
+            found[0].text
+        );
+        assert!(found[0].text.contains("publish at QoS 1 instead"));
+        assert_eq!(
+            warnings(&broker, &using(QoS::AtLeastOnce)),
+            [],
+            "QoS 1 fits"
+        );
+    }
+
+    #[test]
     fn the_page_s_wildcard_filters_are_found_from_the_services_subscriptions() {
         let filters = wildcard_filters(SagaStyle::Parallel);
         assert!(filters.contains(&STATUS_FILTER.to_owned()));
@@ -328,6 +407,36 @@ mod tests {
         state.apply(Action::BrokerChanged("ws://other:8083/mqtt".into()));
         assert_eq!(of_state(&state), []);
         assert_eq!(state.broker_capabilities, None);
+    }
+
+    #[test]
+    fn a_refusing_connack_replaces_the_wait_until_capabilities_are_known() {
+        use crate::services::instances::Instance;
+        use crate::state::Action;
+        use broker_bridge::packet::ConnAck;
+        use std::time::Duration;
+        let mut state = State::new("ws://h:9001".into(), None, "t");
+        assert_eq!(
+            refused_capabilities(&state),
+            None,
+            "nothing refused: waiting"
+        );
+        let refusal = ConnectionError::Refused {
+            protocol: ProtocolVersion::V5,
+            connack: ConnAck::new(false, ReasonCode::BadUserNameOrPassword),
+        };
+        let down = Link::Disconnected {
+            url: "ws://h:9001".into(),
+            reason: refusal,
+            retry_in: Duration::ZERO,
+            attempt: 1,
+        };
+        state.apply(Action::Link(Instance::from(ServiceId::Payment), down));
+        let refused = refused_capabilities(&state).expect("the refusal is read");
+        assert_eq!(refused.reason, "Bad User Name or Password (0x86)");
+        // Another service accepted: the capabilities are known, the refusal is its own matter.
+        state.apply(Action::BrokerCapabilities(caps(&[])));
+        assert_eq!(refused_capabilities(&state), None);
     }
 
     #[test]

@@ -246,7 +246,8 @@ pub fn App() -> Html {
                 <CredentialsPanel in_use={page.credentials().in_use()} {refused} probe={state.acl_probe.clone()}
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />
-                <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)} />
+                <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)}
+                    refused={broker_fit::refused_capabilities(state)} />
                 <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()} />
                 <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
                     error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
