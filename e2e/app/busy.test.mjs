@@ -74,6 +74,20 @@ describeApp('busy page', () => {
         tops.push((await button.boundingBox()).y);
       };
 
+      // And in every frame between: the switch itself once moved the page by 12px for a frame
+      // (a part's collapsed margin held inside it by content-visibility's layout containment).
+      await page.evaluate(() => {
+        const target = document.querySelector('[data-testid="place-ten"]');
+        const first = target.getBoundingClientRect().top;
+        const seen = (window.__framesMoved = []);
+        const frame = () => {
+          const top = target.getBoundingClientRect().top;
+          if (Math.abs(top - first) > 2) seen.push(`${top.toFixed(1)} px (busy: ${document.documentElement.hasAttribute('data-busy')})`);
+          if (!window.__framesDone) requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      });
+
       let presses = 0;
       while (presses < MAX_PRESSES && !(await isBusy(page))) {
         await press();
@@ -88,6 +102,11 @@ describeApp('busy page', () => {
       tops.push((await button.boundingBox()).y);
       const moved = tops.filter((top) => Math.abs(top - box.y) > 2);
       assert.deepEqual(moved, [], `the button stays under the mouse (at ${box.y} px): ${tops.join(', ')}`);
+      const framesMoved = await page.evaluate(() => {
+        window.__framesDone = true;
+        return window.__framesMoved;
+      });
+      assert.deepEqual(framesMoved, [], `the button stays at ${box.y} px in every frame`);
 
       // Every press placed its ten orders (a jump would have sent clicks elsewhere), and each
       // ended exactly once on the wire.

@@ -36,6 +36,9 @@ describeApp('crash, Last Will and catch-up', () => {
         assert.equal(await page.getByRole('button', { name: `Crash ${name}` }).count(), 1, name);
       }
       await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // Where a button is on the page (not in the viewport: clicking scrolls).
+      const onPage = (id) => page.$eval(`[data-testid="${id}"]`, (e) => e.getBoundingClientRect().top + window.scrollY);
+      const crashAt = await onPage('crash-payment');
       await page.getByRole('button', { name: 'Crash PaymentService' }).click();
       const will = await witness.waitFor((m) => m.topic === 'services/payment/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS);
       assert.match(will.json.reason, /without DISCONNECT: the broker published this Last Will/);
@@ -45,6 +48,9 @@ describeApp('crash, Last Will and catch-up', () => {
       await presence.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match((await presence.textContent()) ?? '', /broker: offline \(Last Will, \d+ ms after the crash\)/);
       assert.equal(await page.getAttribute('[data-testid="status-payment"]', 'data-crashed'), 'true');
+      // Restart comes up where Crash was: the longer presence line stays on one line.
+      const restartAt = await onPage('restart-payment');
+      assert.ok(Math.abs(restartAt - crashAt) <= 1, `Restart at ${restartAt} px down the page, Crash was at ${crashAt} px`);
       // Nothing said DISCONNECT: Mosquitto's log shows the connection ending without it.
       await broker.waitForLog(/Client eda-[0-9a-f]+-payment closed its connection|Socket error on client eda-[0-9a-f]+-payment|Client eda-[0-9a-f]+-payment disconnected/, 5_000);
       assert.doesNotMatch(broker.log(), /Received DISCONNECT from eda-[0-9a-f]+-payment/);

@@ -74,12 +74,29 @@ fn keep_heights(document: &web_sys::Document) {
     let Ok(parts) = document.query_selector_all(SKIPPED_PARTS) else {
         return;
     };
+    let window = web_sys::window();
     // All heights read first, then all written: one layout, not one per part.
     let heights: Vec<(web_sys::HtmlElement, f64)> = (0..parts.length())
         .filter_map(|i| parts.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
         .map(|part| {
-            let height = part.get_bounding_client_rect().height();
-            (part, height)
+            // contain-intrinsic-size is the height of the content: padding and borders come on
+            // top of it (CSS Sizing 4 §4), so a part given its whole height grew by them.
+            let style = window
+                .as_ref()
+                .and_then(|w| w.get_computed_style(&part).ok().flatten());
+            let px = |property: &str| {
+                style
+                    .as_ref()
+                    .and_then(|s| s.get_property_value(property).ok())
+                    .and_then(|v| v.trim_end_matches("px").parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            let around = px("padding-top")
+                + px("padding-bottom")
+                + px("border-top-width")
+                + px("border-bottom-width");
+            let height = part.get_bounding_client_rect().height() - around;
+            (part, height.max(0.0))
         })
         .collect();
     for (part, height) in heights {

@@ -229,7 +229,8 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                     if let Some(presence) = &badge.presence {
                         <span class="presence" data-testid={format!("presence-{slug}")}
                             data-online={presence.online.to_string()}
-                            data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}>
+                            data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}
+                            title={presence_text(presence)}>
                             { presence_text(presence) }</span>
                     } else {
                         // The line is there before the status monitor hears the retained status,
