@@ -30,9 +30,13 @@
 // - first CONNECT sent: the first bytes sent on a socket; last CONNECT sent and last CONNACK
 //   received: the last first-send and first `message` on the services' five sockets (the
 //   first five: the status monitor's is the sixth);
+//   (aedes sends a CONNACK one byte per WebSocket frame: its first byte);
 // - <service> connected: its status badge says `connected` (after the broker's CONNACK); on
 //   the bare page, the CONNACK on that service's socket;
-// - all connected: the last of the five.
+// - all connected: the last of the five;
+// - whole page drawn: the page's last section ("The orders") in the DOM: what waiting costs;
+// - two durations, the page's own delays whatever the broker's pace: the longest, over the
+//   services' sockets, from a socket's `open` to its CONNECT, and from its CONNACK to its badge.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -57,7 +61,7 @@ const BROKERS = {
 
 /** Runs in the page before any of its scripts: timestamps of the steps of its start. */
 function probe(services) {
-  const t = { sockets: [], wasm: [], firstDom: null, connected: {} };
+  const t = { sockets: [], wasm: [], firstDom: null, wholePage: null, connected: {} };
   window.__edaStart = t;
   const NativeWebSocket = window.WebSocket;
   window.WebSocket = class extends NativeWebSocket {
@@ -97,12 +101,13 @@ function probe(services) {
     new MutationObserver((_, observer) => {
       const now = performance.now();
       if (t.firstDom === null && document.body.children.length > 1) t.firstDom = now;
+      t.wholePage ??= document.querySelector('[aria-label="The orders"]') ? now : null;
       for (const s of services) {
         if (t.connected[s] != null) continue;
         const badge = document.querySelector(`[data-testid="status-${s}"]`);
         if (badge?.getAttribute('data-state') === 'connected') t.connected[s] = now;
       }
-      if (services.every((s) => t.connected[s] != null)) observer.disconnect();
+      if (t.wholePage != null && services.every((s) => t.connected[s] != null)) observer.disconnect();
     }).observe(document.documentElement, { subtree: true, childList: true, attributes: true });
   };
   if (document.body) watch();
@@ -111,6 +116,8 @@ function probe(services) {
 
 /** The latest of `times`, or `null` if one is missing. */
 const latest = (times) => (times.some((x) => x == null) ? null : Math.max(...times));
+/** `to - from`, or `null` if either is missing. */
+const gap = (from, to) => (from == null || to == null ? null : to - from);
 
 /** One fresh page load of `url`: the milestones in ms after navigation. */
 export async function loadOnce(browser, url) {
@@ -124,7 +131,9 @@ export async function loadOnce(browser, url) {
     await page.goto(url);
     await page
       .waitForFunction(
-        (services) => services.every((s) => window.__edaStart?.connected[s] != null),
+        (services) =>
+          window.__edaStart?.wholePage != null &&
+          services.every((s) => window.__edaStart.connected[s] != null),
         SERVICES,
         { timeout: CONNECT_TIMEOUT_MS, polling: 50 },
       )
@@ -159,12 +168,16 @@ export async function loadOnce(browser, url) {
       instantiate: inst?.name ?? null,
       instantiated: inst?.end ?? null,
       firstDom: r.t.firstDom,
+      wholePage: r.t.wholePage,
       firstSocket: sockets[0]?.created ?? null,
       lastSocket: sockets.at(-1)?.created ?? null,
       firstOpen: opens.length ? Math.min(...opens) : null,
       lastOpen: opens.length ? Math.max(...opens) : null,
       firstSend: sends.length ? Math.min(...sends) : null,
       lastSend: latest(services.map((s) => s.sent)),
+      // The page's own delays on each service's socket, whatever the broker's pace.
+      openToSend: latest(services.map((s) => gap(s.open, s.sent))),
+      answerToBadge: latest(services.map((s, i) => gap(s.received, r.t.connected[SERVICES[i]]))),
       lastReceived: latest(services.map((s) => s.received)),
       sockets: sockets.length,
       socketTimes: sockets,
@@ -260,6 +273,9 @@ function summarize(loads) {
       row("last CONNACK received (the services' sockets)", (l) => l.lastReceived),
       ...SERVICES.map((s) => row(`${s} connected`, (l) => l.connected[s])),
       row('**all services connected**', (l) => l.allConnected),
+      row('whole page drawn (its last section, "The orders")', (l) => l.wholePage),
+      row("_duration_: longest socket `open` → its CONNECT sent (services')", (l) => l.openToSend),
+      row('_duration_: longest CONNACK received → its badge `connected`', (l) => l.answerToBadge),
     ],
   };
 }
@@ -280,7 +296,7 @@ export function formatStartup(results) {
         (row, i) =>
           `| ${row.label} | ${mine
             .map(({ summary }) => summary.rows[i])
-            .map((r) => `${ms(r.median)} (${ms(r.min)}–${ms(r.max)})`)
+            .map((r) => (r.median == null ? '–' : `${ms(r.median)} (${ms(r.min)}–${ms(r.max)})`))
             .join(' | ')} |`,
       ),
       '',
