@@ -13,8 +13,7 @@
 //!   to back have all been answered. One frame per packet costs the browser and the broker per
 //!   frame, and Mosquitto 2.0.11 can hold back a second frame that arrives in the same read
 //!   until its next 100 ms tick (seen as 101 ms round trips at QoS 1 and 2 when we flushed per
-//!   packet, and still at QoS 2 when we flushed from a microtask). The exception is the socket's
-//!   `open`: its CONNECT goes at once, as nothing can have arrived for it to answer yet.
+//!   packet, and still at QoS 2 when we flushed from a microtask).
 //! - The session's timer is re-armed only when its deadline moves **earlier**; a timer that fires
 //!   before a deadline that moved later finds nothing due and re-arms.
 
@@ -387,10 +386,6 @@ impl Client {
     fn on_socket_open(&self) {
         self.inner.borrow_mut().session.handle_transport_open(now());
         self.pump();
-        // The CONNECT (and what the handler queued with it) leaves now rather than from the
-        // flush's timer: nothing is waiting to join its frame, and at a page's start that
-        // timer runs behind every network task and render queued meanwhile.
-        self.inner.borrow_mut().send_unsent();
     }
 
     fn on_socket_message(&self, event: MessageEvent) {
