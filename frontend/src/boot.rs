@@ -206,9 +206,10 @@ thread_local! {
 /// within a few ms, so the first render waits for it and draws the services connected. With no
 /// socket open yet (a broker slow to shake hands, such as Mosquitto 2.0.11 at ~200 ms a
 /// handshake) nothing is awaited and the page renders at once. Checked from a microtask queued
-/// now: after the clients have taken over the sockets `index.html` opened and sent their
+/// now: after the clients have taken over the sockets `index.html` opened and queued their
 /// CONNECTs (`broker_bridge::ws` replays an early `open` from a microtask queued during
-/// [`start`]); then again on every report of the services until the render.
+/// [`start`]; the bytes leave from its flush's zero-delay timer, while the page waits); then
+/// again on every report of the services until the render.
 pub fn after_first_answers(render: impl FnOnce() + 'static) {
     let Some(window) = web_sys::window() else {
         return render();
