@@ -104,7 +104,7 @@ export function formatGoals(out, { sizes, startup, loads }) {
     ]);
     rows.push([
       `${s.broker}: first WebSocket → all five connected (median)`,
-      `≤ broker's pace ${Math.round(s.floor.median)} ms + ${CONNECT_SLACK_MS}`,
+      `≤ bare page's ${Math.round(s.bare.connecting.median)} ms + ${CONNECT_SLACK_MS}`,
       `${Math.round(s.connecting.median)} ms (all connected at ${Math.round(s.allConnected.median)} ms)`,
       v.allConnected,
     ]);

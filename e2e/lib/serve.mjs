@@ -4,6 +4,8 @@
 //   const server = await serveDir('dist');   // server.url = 'http://127.0.0.1:<port>'
 //   const sub = await serveDir('dist', { prefix: '/eda-playground' });
 //                                            // sub.url = 'http://127.0.0.1:<port>/eda-playground'
+//   const bench = await serveDir('dist', { also: { '/floor.html': 'bench/socket-floor.html' } });
+//                                            // one more file, served beside dist/'s own
 //   await server.close();
 //
 // `/` and extension-less unknown paths (client-side routes) get index.html; query strings are
@@ -48,7 +50,7 @@ async function fileSize(file) {
   }
 }
 
-export async function serveDir(dir, { prefix = '' } = {}) {
+export async function serveDir(dir, { prefix = '', also = {} } = {}) {
   const root = path.resolve(dir);
   const base = prefix.replace(/\/+$/, '');
   if (base !== '' && !/^\/[A-Za-z0-9._~\/-]+$/.test(base)) {
@@ -81,8 +83,9 @@ export async function serveDir(dir, { prefix = '' } = {}) {
         }
         pathname = pathname.slice(base.length);
       }
-      let file = path.join(root, path.normalize(pathname));
-      if (file !== root && !file.startsWith(root + path.sep)) {
+      const extra = Object.hasOwn(also, pathname) ? path.resolve(also[pathname]) : null;
+      let file = extra ?? path.join(root, path.normalize(pathname));
+      if (!extra && file !== root && !file.startsWith(root + path.sep)) {
         res.writeHead(403).end('forbidden');
         return;
       }

@@ -6,18 +6,20 @@
 //! `yew::Renderer::render`, and `use_playground` ([`crate::hooks`]) takes what it made
 //! ([`take`]) instead of making it. What the services report before the page listens waits in
 //! a [`Mailbox`] and is applied to the page's first state; after that it goes straight to the
-//! reducer.
+//! reducer. The first render itself waits, briefly, for the broker's answers to the CONNECTs
+//! sent at start ([`after_first_answers`]), so that it draws the services connected.
 //!
 //! ```ignore
 //! frontend::early_sockets::offer_all();
 //! frontend::boot::start();                      // the clients connect now
-//! frontend::boot::after_first_flush(|| {        // their CONNECTs go out first
+//! frontend::boot::after_first_answers(|| {      // their CONNACKs come first (≤ 100 ms)
 //!     yew::Renderer::<App>::new().render();     // use_playground() calls boot::take()
 //! });
 //! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use broker_bridge::ProtocolVersion;
 use eda_core::services::credentials::Credentials;
@@ -176,24 +178,75 @@ pub fn start_services(
     };
     let report = reports.clone();
     let started = Runtime::start(connection, handover, trace.clone(), move |action| {
-        report.post(action)
+        report.post(action);
+        // A service connected (or refused): the first render may have waited for it.
+        render_if_answered();
     });
     *slot.borrow_mut() = Some(started);
     // The services have taken the sockets index.html opened for them.
     early_sockets::close_unclaimed();
 }
 
-/// Runs `render` once the services' first bytes have gone out: a client hands an early socket's
-/// `open` to itself from a microtask and sends what it gathered from a zero-delay timer
-/// (`broker_bridge::ws`), so a first render started before those would hold the CONNECTs back
-/// for its whole length. Queued behind them: a microtask (after the clients' replays), then a
-/// zero-delay timer (after their flushes); the page renders one task later than it would.
-pub fn after_first_flush(render: impl FnOnce() + 'static) {
+/// How long the first render waits, at most, for the answers to the CONNECTs sent at start:
+/// about what the first render itself costs on a modest machine (~50–100 ms of the main
+/// thread), beyond which rendering first would have shown the services no later.
+pub const ANSWERS_WAIT: Duration = Duration::from_millis(100);
+
+thread_local! {
+    /// The first render, while it waits for those answers.
+    static FIRST_RENDER: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+}
+
+/// Runs `render` once no service started by [`start`] awaits a CONNACK (each is connected,
+/// refused, or has no socket open yet), or [`ANSWERS_WAIT`] after the check, whichever comes
+/// first; at once without a `window`.
+///
+/// Why: a CONNACK that arrives during the first render (one long task) waits for its end, and
+/// the badge it turns `connected` waits for a second render; a broker nearby answers a CONNECT
+/// within a few ms, so the first render waits for it and draws the services connected. With no
+/// socket open yet (a broker slow to shake hands, such as Mosquitto 2.0.11 at ~200 ms a
+/// handshake) nothing is awaited and the page renders at once. Checked from a microtask queued
+/// now: after the clients have taken over the sockets `index.html` opened and queued their
+/// CONNECTs (`broker_bridge::ws` replays an early `open` from a microtask queued during
+/// [`start`]; the bytes leave from its flush's zero-delay timer, while the page waits); then
+/// again on every report of the services until the render.
+pub fn after_first_answers(render: impl FnOnce() + 'static) {
     let Some(window) = web_sys::window() else {
         return render();
     };
-    let later = Closure::once_into_js(move || {
-        gloo::timers::callback::Timeout::new(0, render).forget();
+    FIRST_RENDER.with(|first| *first.borrow_mut() = Some(Box::new(render)));
+    let check = Closure::once_into_js(move || {
+        if awaiting_answers() {
+            let wait = ANSWERS_WAIT.as_millis() as u32;
+            gloo::timers::callback::Timeout::new(wait, render_first).forget();
+        } else {
+            render_first();
+        }
     });
-    window.queue_microtask(later.unchecked_ref());
+    window.queue_microtask(check.unchecked_ref());
+}
+
+/// Renders now if the first render waits and nothing it waits for is left.
+fn render_if_answered() {
+    let waiting = FIRST_RENDER.with(|first| first.borrow().is_some());
+    if waiting && !awaiting_answers() {
+        render_first();
+    }
+}
+
+fn render_first() {
+    if let Some(render) = FIRST_RENDER.with(|first| first.borrow_mut().take()) {
+        render();
+    }
+}
+
+/// Whether a service started by [`start`] has sent its CONNECT and awaits the CONNACK.
+fn awaiting_answers() -> bool {
+    STARTED.with(|started| {
+        let started = started.borrow();
+        let runtime = started
+            .as_ref()
+            .and_then(|boot| boot.runtime.borrow().clone());
+        runtime.is_some_and(|runtime| runtime.awaits_connack())
+    })
 }

@@ -736,6 +736,14 @@ impl Runtime {
         }
     }
 
+    /// Whether a service's client has sent its CONNECT and awaits the broker's answer.
+    pub fn awaits_connack(&self) -> bool {
+        let clients = self.clients.borrow();
+        clients
+            .iter()
+            .any(|(_, client)| client.status() == broker_bridge::Status::Connecting)
+    }
+
     /// The client of `instance`; the service's first one if the page does not run it.
     fn client(&self, instance: Instance) -> Client {
         self.client_of(instance)
@@ -1174,11 +1182,13 @@ impl Runtime {
         self.report_soon();
     }
 
-    /// Tells the page without waiting out the spacing of reports: a change of a service's
-    /// connection, rare under any load, and what a learner watches at start-up.
+    /// Tells the page at once, with whatever else is pending: a change of a service's
+    /// connection, rare under any load, and what a learner watches at start-up. Not from a
+    /// timer: at start-up a timer waits behind every socket event and render queued meanwhile
+    /// (Yew still renders it after this task, from a microtask).
     fn tell_now(self: &Rc<Self>, action: Action) {
         self.pending.borrow_mut().push(action);
-        self.schedule_report(Duration::ZERO);
+        self.report_pending();
     }
 
     /// Reports at most once a period ([`report_period`]: 100 ms, stretched up to 400 ms while
@@ -1211,28 +1221,33 @@ impl Runtime {
             let Some(runtime) = runtime.upgrade() else {
                 return;
             };
-            if runtime.report_due.get() != Some(due) {
-                return;
-            }
-            runtime.report_due.set(None);
-            let started = clock::now();
-            runtime.last_report.set(Some(started));
-            let mut actions = std::mem::take(&mut *runtime.pending.borrow_mut());
-            if runtime.trace_changed.replace(false) {
-                actions.push(Action::TraceChanged);
-            }
-            if !actions.is_empty() {
-                crate::busy::follow(actions.len());
-                (runtime.report)(Action::Batch(actions));
-                // Yew renders from a microtask queued by the report; this one is queued after
-                // it, so it runs once the render is done.
-                let cost = runtime.report_cost.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    cost.set(clock::now().saturating_sub(started));
-                });
+            if runtime.report_due.get() == Some(due) {
+                runtime.report_pending();
             }
         })
         .forget();
+    }
+
+    /// Sends what is pending now, in one batch; a report scheduled meanwhile finds itself
+    /// replaced and sends nothing.
+    fn report_pending(&self) {
+        self.report_due.set(None);
+        let started = clock::now();
+        self.last_report.set(Some(started));
+        let mut actions = std::mem::take(&mut *self.pending.borrow_mut());
+        if self.trace_changed.replace(false) {
+            actions.push(Action::TraceChanged);
+        }
+        if !actions.is_empty() {
+            crate::busy::follow(actions.len());
+            (self.report)(Action::Batch(actions));
+            // Yew renders from a microtask queued by the report; this one is queued after it,
+            // so it runs once the render is done.
+            let cost = self.report_cost.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                cost.set(clock::now().saturating_sub(started));
+            });
+        }
     }
 
     fn on_message(

@@ -1,0 +1,108 @@
+// The start-up's hand-offs on the main thread (docs/benchmarks.md, "Start-up"): a CONNACK shows
+// on its badge before any timer runs, and the first render waits for the answers to the
+// CONNECTs sent before it, so it draws those services connected. Asserted by order of events,
+// not by speed: a zero-delay timer queued in the CONNACK's event must find the badge drawn, and
+// the first drawing must show connected what was answered before the render began.
+//
+//   node --test e2e/app/startup.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import { SERVICES } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+
+/**
+ * Runs before the page's scripts. Per WebSocket (in creation order: the five services', then
+ * the status monitor's): its first `message` (the CONNACK), and its service's badge as a
+ * zero-delay timer queued in that event finds it. Also how many sockets opened, when the first
+ * bytes left, when the first render put its first node in <body>, and each badge's state when
+ * first drawn.
+ */
+function probe(services) {
+  const t = { sockets: [], firstDrawn: {}, firstSend: null, opened: 0, renderStart: null };
+  window.__startup = t;
+  const badge = (service) => document.querySelector(`[data-testid="status-${service}"]`);
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      const service = services[t.sockets.length];
+      const s = { badgeAfterConnack: null };
+      t.sockets.push(s);
+      this.addEventListener('open', () => t.opened++);
+      this.addEventListener('message', () => {
+        if (s.badgeAfterConnack !== null || !service) return;
+        s.badgeAfterConnack = 'pending';
+        setTimeout(() => (s.badgeAfterConnack = badge(service)?.dataset.state ?? 'not drawn'));
+      });
+    }
+
+    send(data) {
+      t.firstSend ??= performance.now();
+      return super.send(data);
+    }
+  };
+  // The first render's first node put in <body>: when it started, near enough (Yew puts the
+  // page's outer elements in before it draws the components inside them).
+  for (const name of ['insertBefore', 'appendChild']) {
+    const native = Node.prototype[name];
+    Node.prototype[name] = function (...args) {
+      if (this === document.body && document.readyState !== 'loading') t.renderStart ??= performance.now();
+      return native.apply(this, args);
+    };
+  }
+  document.addEventListener('DOMContentLoaded', () =>
+    new MutationObserver(() => {
+      for (const service of services) {
+        const state = badge(service)?.dataset.state;
+        if (state && !(service in t.firstDrawn)) {
+          t.firstDrawn[service] = { state, at: performance.now() };
+        }
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true }),
+  );
+}
+
+const load = async (page, before = async () => {}) => {
+  await page.addInitScript(probe, SERVICES);
+  await before(page);
+  await page.goto(`${server.url}/?broker=${broker.wsUrl}`);
+  await waitReady(page, broker);
+  return page.evaluate(() => window.__startup);
+};
+
+describeApp('start-up', () => {
+  it("a service's badge says connected before any timer runs after its CONNACK", { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await load(page);
+      await page.waitForFunction(() => !window.__startup.sockets.some((s) => s.badgeAfterConnack === 'pending'));
+      const seen = await page.evaluate(() => window.__startup);
+      const drawn = seen.sockets.slice(0, SERVICES.length).filter((s) => s.badgeAfterConnack !== 'not drawn');
+      assert.ok(drawn.length >= 1, `a CONNACK came after the first render: ${JSON.stringify(seen.sockets)}`);
+      for (const s of drawn) assert.equal(s.badgeAfterConnack, 'connected', JSON.stringify(seen.sockets));
+      t.diagnostic(`${drawn.length} CONNACKs came after the first render`);
+    }));
+
+  it('the first render waits for the answers to the CONNECTs sent before it, and draws those services connected', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      // The wasm held back until two sockets are open, so their CONNECTs leave as it starts.
+      const seen = await load(page, (p) =>
+        p.route('**/eda-playground-*_bg.wasm', async (route) => {
+          await p.waitForFunction(() => window.__startup?.opened >= 2);
+          await route.continue();
+        }),
+      );
+      // The render waits at most 100 ms (frontend/src/boot.rs, ANSWERS_WAIT) from a check made
+      // just before the first CONNECT left (from the client's flush timer, a task later); one
+      // that started well within that had its answers.
+      const waited = seen.renderStart - seen.firstSend;
+      t.diagnostic(`render started ${waited.toFixed(0)} ms after the first CONNECT; drawn first: ${JSON.stringify(seen.firstDrawn)}`);
+      if (waited < 80) {
+        // The first two sockets are OrderService's and PaymentService's.
+        for (const service of ['order', 'payment']) {
+          assert.equal(seen.firstDrawn[service].state, 'connected', JSON.stringify(seen));
+        }
+      }
+    }));
+});
