@@ -250,6 +250,12 @@ describeApp('broker URLs and capabilities', () => {
         const text = await help.textContent();
         assert.match(text, /does not speak this MQTT version: choose the other one under Protocol/);
         assert.doesNotMatch(text, /user name and password/i);
+        // The banner by the Try again button gives the same advice, and the sign-in form stays
+        // shut: no password can fix this refusal.
+        const banner = await page.textContent('[data-testid="refused-for-good"]');
+        assert.match(banner, /Unsupported Protocol Version \(0x84\)\. The broker does not speak this MQTT version: choose the other one under Protocol/);
+        assert.doesNotMatch(banner, /user names? and passwords?|access rules/i);
+        assert.equal(await page.locator('section.credentials details').getAttribute('open'), null, 'the sign-in form stays closed');
         // The capabilities panel does not wait for a CONNACK that will not come: it says what
         // the refusal means for them.
         const panel = page.locator('[data-testid="broker-capabilities"][data-state="refused"]');

@@ -67,26 +67,6 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
     }
 }
 
-/// What to do about a refusal retrying cannot fix, by its reason: the MQTT version, the
-/// client id, or (the rest) the credentials and access rules.
-fn refusal_advice(why: &ConnectionError) -> &'static str {
-    use broker_bridge::ReasonCode;
-    match why.reason_code() {
-        Some(ReasonCode::UnsupportedProtocolVersion) => {
-            "The broker does not speak this MQTT version: choose the other one under Protocol \
-             (aedes, for one, speaks only 3.1.1)."
-        }
-        Some(ReasonCode::ClientIdentifierNotValid) => {
-            "The broker refuses the client id (too long, or characters it does not take): \
-             reload the page for new ones, or use another broker."
-        }
-        _ => {
-            "Check the user name and password (Sign in to the broker, below), or the broker's \
-             access rules, then press Try again."
-        }
-    }
-}
-
 /// For a `wss://` broker URL, the `https://` page of the same host and port, where a browser
 /// can be told to trust the broker's certificate.
 fn certificate_page(url: &str) -> Option<String> {
@@ -168,7 +148,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     { format!("{name}: ") }{ reason(&text) }
                     { ". Not retrying: the same CONNECT would be refused again." }
                 </p>
-                <p>{ refusal_advice(why) }</p>
+                <p>{ why.refusal_advice().unwrap_or_default() }</p>
             </>
         },
         _ => html! {
