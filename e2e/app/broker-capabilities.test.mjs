@@ -158,6 +158,51 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('Mosquitto with max_qos 1, MQTT 3.1.1 and ?qos=2: to another broker in the broker bar and back, the learned QoS 1 holds (the session is present, no SUBACK teaches it again), no PUBLISH above it, the order goes at QoS 1', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const limited = await startBroker({ settings: { max_qos: 1 } });
+    setLateBroker(limited);
+    const moveTo = async (page, url, onBroker) => {
+      await page.fill('#broker-url', url);
+      await page.click('[data-testid="apply-broker"]');
+      return waitReady(page, onBroker);
+    };
+    const maximumQos = (page) => page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+    try {
+      await withApp(t, linkTo(limited.wsUrl, '&qos=2'), async ({ page }) => {
+        const ids = await waitReady(page, limited);
+        await maximumQos(page).waitFor({ timeout: CONNECT_TIMEOUT_MS });
+
+        // Another broker starts from the default: QoS 2, nothing to warn of.
+        await moveTo(page, broker.wsUrl, broker);
+        await page.waitForFunction(() => document.querySelector('[data-testid="capability"][data-property="maximum-qos"]')?.firstChild?.textContent.trim() === '2');
+        assert.equal(await maximumQos(page).count(), 0, 'no QoS warning on a broker without max_qos');
+
+        await moveTo(page, limited.wsUrl, limited);
+        await maximumQos(page).waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        assert.match(await maximumQos(page).textContent(), /^This broker grants at most QoS 1/);
+        assert.deepEqual((await capabilities(page))['maximum-qos'], { value: '1', stated: false });
+
+        const atQos = await qosWitness(limited.tcpPort, 'orders/created');
+        const witness = await startWitness({ tcpPort: limited.tcpPort });
+        try {
+          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+          const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
+          assert.equal(created.qos, 1, 'published at QoS 1 after coming back');
+        } finally {
+          await witness.close();
+          await atQos.close();
+        }
+        const log = limited.log();
+        assert.doesNotMatch(log, /Too high QoS in PUBLISH/, 'no PUBLISH above max_qos reached the broker');
+        const connects = log.split('\n').filter((l) => l.includes('New client connected') && l.endsWith(` as ${ids.order} (p2, c0, k30).`));
+        assert.equal(connects.length, 2, 'OrderService connected once per visit: never dropped');
+      });
+    } finally {
+      await limited.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const noRetain = await startBroker({ settings: { retain_available: 'false' } });
     setLateBroker(noRetain);
