@@ -203,6 +203,37 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('Mosquitto with max_qos 0, MQTT 5: the Wills, the flow and the event store go at QoS 0 (none dropped), the warning says they are at most once, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const zero = await startBroker({ settings: { max_qos: 0 } });
+    setLateBroker(zero);
+    try {
+      await withApp(t, linkTo(zero.wsUrl, '&mqtt=5'), async ({ page }) => {
+        await waitReady(page, zero);
+        const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+        await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const text = await warning.textContent();
+        assert.match(text, /publish at QoS 0 instead/);
+        assert.match(text, /the event store \(eventstore\/orders\/…\), the dead letters and, under MQTT 5, the Last Wills go at most once/);
+        const stored = await qosWitness(zero.tcpPort, 'eventstore/orders/+');
+        const witness = await startWitness({ tcpPort: zero.tcpPort, protocolVersion: 5 });
+        try {
+          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+          const event = await stored.waitFor(orderId, FLOW_TIMEOUT_MS);
+          assert.equal(event.qos, 0, 'the event store reaches a subscriber, at QoS 0');
+        } finally {
+          await witness.close();
+          await stored.close();
+        }
+        const logs = await page.$$eval('[data-testid="log-entry"]', (es) => es.map((e) => e.textContent));
+        assert.deepEqual(logs.filter((l) => /accepts messages up to QoS 0 only/.test(l)), [], 'no publish dropped for its QoS');
+        assert.doesNotMatch(zero.log(), /Received PUBLISH from eda-\S+ \(d\d, q[12]/, 'nothing above QoS 0 reached the broker');
+      });
+    } finally {
+      await zero.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const noRetain = await startBroker({ settings: { retain_available: 'false' } });
     setLateBroker(noRetain);

@@ -645,12 +645,15 @@ impl Runtime {
     }
 
     /// OrderService appended `event` to its store: published on `eventstore/orders/<orderId>`
-    /// (QoS 1, for the read side and anyone watching), and kept in the page's copy of the
-    /// store (the Event store panel).
+    /// (QoS 1, or the broker's maximum if lower: a `max_qos 0` broker takes it at most once),
+    /// for the read side and anyone watching, and kept in the page's copy of the store (the
+    /// Event store panel).
     fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
         let topic = self.namespace.wire(&event.topic());
-        let request = PublishRequest::new(topic, event.to_json(), QoS::AtLeastOnce);
-        if let Err(e) = self.client(instance).publish_with(request) {
+        let client = self.client(instance);
+        let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
+        let request = PublishRequest::new(topic, event.to_json(), qos);
+        if let Err(e) = client.publish_with(request) {
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
@@ -1368,12 +1371,13 @@ impl Runtime {
             attempts,
             failed_at: now,
         };
+        let client = self.client(message.instance);
         let request = PublishRequest::new(
             self.namespace.wire(&deadletter_topic(service)),
             letter.to_json(),
-            QoS::AtLeastOnce,
+            at_most_broker_maximum(&client, QoS::AtLeastOnce),
         );
-        if let Err(e) = self.client(message.instance).publish_with(request) {
+        if let Err(e) = client.publish_with(request) {
             self.log(service, problem("dead letter", e.to_string()));
         }
     }
@@ -1585,6 +1589,14 @@ fn status_request(
 ) -> PublishRequest {
     let topic = namespace.wire(&status_topic(instance));
     PublishRequest::new(topic, presence.to_json(), QoS::AtMostOnce).retained(true)
+}
+
+/// `qos`, or the maximum QoS `client`'s broker takes if lower (stated in its 5.0 CONNACK, or
+/// learned under 3.1.1): a client must not send above it ([MQTT-3.2.2-11]).
+fn at_most_broker_maximum(client: &Client, qos: QoS) -> QoS {
+    client
+        .capabilities()
+        .map_or(qos, |caps| qos.min(caps.maximum_qos))
 }
 
 /// MQTT 3.1.1: hands `client`, of the broker at `url`, the maximum QoS learned of that broker
