@@ -234,6 +234,33 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('Mosquitto with max_qos 0, MQTT 3.1.1: it closes each CONNECT (QoS 1 Will) before a CONNACK, and the help says a QoS 0 broker does this and to choose MQTT 5', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const zero = await startBroker({ settings: { max_qos: 0 } });
+    setLateBroker(zero);
+    try {
+      await withApp(t, linkTo(zero.wsUrl), async ({ page }) => {
+        const help = page.locator('[data-testid="broker-help"][data-diagnosis="closed-before-connack"]');
+        await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        assert.match(await help.textContent(), /the connection opened, then closed before the broker answered CONNECT/);
+        const advice = await page.textContent('[data-testid="broker-closed-help"]');
+        assert.match(advice, /max_qos 0 closes a CONNECT whose Last Will is QoS 1/);
+        assert.match(advice, /choose MQTT 5 under Protocol/);
+        // Mosquitto's side: the CONNECTs were dropped unanswered, no service got in.
+        await zero.waitForLog(/Client <unknown> closed its connection/, 5_000);
+        assert.doesNotMatch(zero.log(), /New client connected .* as eda-/);
+        // The advice works: under MQTT 5 the same Will is refused with CONNACK 0x9B (155, QoS
+        // not supported), and each service connects again with its Will at QoS 0.
+        await page.selectOption('#mqtt-version', '5');
+        await waitReady(page, zero);
+        await zero.waitForLog(/Sending CONNACK to \S+ \(0, 155\)/, 5_000);
+        assert.match(zero.log(), /Will message specified \(\d+ bytes\) \(r1, q0\)/);
+      });
+    } finally {
+      await zero.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const noRetain = await startBroker({ settings: { retain_available: 'false' } });
     setLateBroker(noRetain);

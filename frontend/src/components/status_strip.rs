@@ -63,6 +63,7 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
         r if r.is_permanent_refusal() => "refused-for-good",
         ConnectionError::TakenOver(_) => "taken-over",
         ConnectionError::ClosedAfterAccept { .. } => "closed-after-accept",
+        ConnectionError::ClosedBeforeConnAck { .. } => "closed-before-connack",
         _ => "lost",
     }
 }
@@ -139,6 +140,24 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     { "The broker's log says why it closes the connection: its limits, its access \
                        rules, or another client using the client id " }
                     <code>{ outside(client_id) }</code>{ "." }
+                </p>
+            </>
+        },
+        // Mosquitto's max_qos 0 closes a 3.1.1 CONNECT whose Will is QoS 1 without a CONNACK
+        // (5.0 gets 0x9B, and the session adjusts the Will): the one case a user can fix here.
+        "closed-before-connack" => html! {
+            <>
+                <p>
+                    { "The broker at " }<code>{ outside(url) }</code>
+                    { format!(" took {name}'s connection, but ") }{ reason(&text) }
+                    { format!(". {retry}, waiting longer each time.") }
+                </p>
+                <p data-testid="broker-closed-help">
+                    { "Something answers there, but did not accept the CONNECT. Under MQTT 3.1.1 a \
+                       broker taking QoS 0 only does this (Mosquitto's max_qos 0 closes a CONNECT \
+                       whose Last Will is QoS 1, as every service's is): choose MQTT 5 under \
+                       Protocol, whose CONNACK says so, and the services adjust. Otherwise the \
+                       broker's log says why." }
                 </p>
             </>
         },
