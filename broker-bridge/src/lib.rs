@@ -156,6 +156,7 @@ pub mod early;
 pub mod fuzzing;
 pub mod inflight;
 pub mod keepalive;
+pub mod learned_limits;
 pub mod link;
 pub mod packet;
 #[cfg(all(feature = "browser", target_arch = "wasm32"))]

@@ -123,9 +123,11 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(BrokerUrlError::Whitespace(url.to_owned()));
     }
-    let rest = url
-        .strip_prefix("ws://")
-        .or_else(|| url.strip_prefix("wss://"))
+    // The scheme and the host are case-insensitive (RFC 3986 §3.1, §3.2.2): `WS://LOCALHOST`
+    // is `ws://localhost`, written in lower case so the page compares URLs as it shows them.
+    let (scheme, rest) = url
+        .split_once("://")
+        .filter(|(scheme, _)| ["ws", "wss"].iter().any(|s| scheme.eq_ignore_ascii_case(s)))
         .ok_or_else(|| BrokerUrlError::Scheme(url.to_owned()))?;
     if url.contains('#') {
         return Err(BrokerUrlError::Fragment(url.to_owned()));
@@ -152,7 +154,12 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
             }
         }
     }
-    Ok(url.to_owned())
+    let after = &rest[authority.len()..];
+    Ok(format!(
+        "{}://{}{after}",
+        scheme.to_ascii_lowercase(),
+        authority.to_ascii_lowercase()
+    ))
 }
 
 /// The path and query string of a broker URL, as the WebSocket handshake asks for them
@@ -248,6 +255,27 @@ mod tests {
         ] {
             assert_eq!(parse_broker_url(&format!("  {url} ")), Ok(url.to_owned()));
         }
+    }
+
+    #[test]
+    fn the_scheme_and_host_are_taken_in_any_case_and_written_in_lower_case() {
+        assert_eq!(
+            parse_broker_url("WS://LOCALHOST:9001"),
+            Ok("ws://localhost:9001".to_owned())
+        );
+        assert_eq!(
+            parse_broker_url("Wss://Broker.Example.ORG/MQTT?Tenant=A"),
+            Ok("wss://broker.example.org/MQTT?Tenant=A".to_owned()),
+            "the path and query keep their case"
+        );
+        assert_eq!(
+            parse_broker_url("WS://[::ABCD]:9001"),
+            Ok("ws://[::abcd]:9001".to_owned())
+        );
+        assert!(matches!(
+            parse_broker_url("HTTP://localhost:9001"),
+            Err(BrokerUrlError::Scheme(_))
+        ));
     }
 
     #[test]

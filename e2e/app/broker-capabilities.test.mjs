@@ -158,6 +158,109 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  it('Mosquitto with max_qos 1, MQTT 3.1.1 and ?qos=2: to another broker in the broker bar and back, the learned QoS 1 holds (the session is present, no SUBACK teaches it again), no PUBLISH above it, the order goes at QoS 1', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const limited = await startBroker({ settings: { max_qos: 1 } });
+    setLateBroker(limited);
+    const moveTo = async (page, url, onBroker) => {
+      await page.fill('#broker-url', url);
+      await page.click('[data-testid="apply-broker"]');
+      return waitReady(page, onBroker);
+    };
+    const maximumQos = (page) => page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+    try {
+      await withApp(t, linkTo(limited.wsUrl, '&qos=2'), async ({ page }) => {
+        const ids = await waitReady(page, limited);
+        await maximumQos(page).waitFor({ timeout: CONNECT_TIMEOUT_MS });
+
+        // Another broker starts from the default: QoS 2, nothing to warn of.
+        await moveTo(page, broker.wsUrl, broker);
+        await page.waitForFunction(() => document.querySelector('[data-testid="capability"][data-property="maximum-qos"]')?.firstChild?.textContent.trim() === '2');
+        assert.equal(await maximumQos(page).count(), 0, 'no QoS warning on a broker without max_qos');
+
+        await moveTo(page, limited.wsUrl, limited);
+        await maximumQos(page).waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        assert.match(await maximumQos(page).textContent(), /^This broker grants at most QoS 1/);
+        assert.deepEqual((await capabilities(page))['maximum-qos'], { value: '1', stated: false });
+
+        const atQos = await qosWitness(limited.tcpPort, 'orders/created');
+        const witness = await startWitness({ tcpPort: limited.tcpPort });
+        try {
+          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+          const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
+          assert.equal(created.qos, 1, 'published at QoS 1 after coming back');
+        } finally {
+          await witness.close();
+          await atQos.close();
+        }
+        const log = limited.log();
+        assert.doesNotMatch(log, /Too high QoS in PUBLISH/, 'no PUBLISH above max_qos reached the broker');
+        const connects = log.split('\n').filter((l) => l.includes('New client connected') && l.endsWith(` as ${ids.order} (p2, c0, k30).`));
+        assert.equal(connects.length, 2, 'OrderService connected once per visit: never dropped');
+      });
+    } finally {
+      await limited.stop();
+      setLateBroker(null);
+    }
+  });
+
+  it('Mosquitto with max_qos 0, MQTT 5: the Wills, the flow and the event store go at QoS 0 (none dropped), the warning says they are at most once, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const zero = await startBroker({ settings: { max_qos: 0 } });
+    setLateBroker(zero);
+    try {
+      await withApp(t, linkTo(zero.wsUrl, '&mqtt=5'), async ({ page }) => {
+        await waitReady(page, zero);
+        const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+        await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const text = await warning.textContent();
+        assert.match(text, /publish at QoS 0 instead/);
+        assert.match(text, /the event store \(eventstore\/orders\/…\), the dead letters and, under MQTT 5, the Last Wills go at most once/);
+        const stored = await qosWitness(zero.tcpPort, 'eventstore/orders/+');
+        const witness = await startWitness({ tcpPort: zero.tcpPort, protocolVersion: 5 });
+        try {
+          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+          const event = await stored.waitFor(orderId, FLOW_TIMEOUT_MS);
+          assert.equal(event.qos, 0, 'the event store reaches a subscriber, at QoS 0');
+        } finally {
+          await witness.close();
+          await stored.close();
+        }
+        const logs = await page.$$eval('[data-testid="log-entry"]', (es) => es.map((e) => e.textContent));
+        assert.deepEqual(logs.filter((l) => /accepts messages up to QoS 0 only/.test(l)), [], 'no publish dropped for its QoS');
+        assert.doesNotMatch(zero.log(), /Received PUBLISH from eda-\S+ \(d\d, q[12]/, 'nothing above QoS 0 reached the broker');
+      });
+    } finally {
+      await zero.stop();
+      setLateBroker(null);
+    }
+  });
+
+  it('Mosquitto with max_qos 0, MQTT 3.1.1: it closes each CONNECT (QoS 1 Will) before a CONNACK, and the help says a QoS 0 broker does this and to choose MQTT 5', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const zero = await startBroker({ settings: { max_qos: 0 } });
+    setLateBroker(zero);
+    try {
+      await withApp(t, linkTo(zero.wsUrl), async ({ page }) => {
+        const help = page.locator('[data-testid="broker-help"][data-diagnosis="closed-before-connack"]');
+        await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        assert.match(await help.textContent(), /the connection opened, then closed before the broker answered CONNECT/);
+        const advice = await page.textContent('[data-testid="broker-closed-help"]');
+        assert.match(advice, /max_qos 0 closes a CONNECT whose Last Will is QoS 1/);
+        assert.match(advice, /choose MQTT 5 under Protocol/);
+        // Mosquitto's side: the CONNECTs were dropped unanswered, no service got in.
+        await zero.waitForLog(/Client <unknown> closed its connection/, 5_000);
+        assert.doesNotMatch(zero.log(), /New client connected .* as eda-/);
+        // The advice works: under MQTT 5 the same Will is refused with CONNACK 0x9B (155, QoS
+        // not supported), and each service connects again with its Will at QoS 0.
+        await page.selectOption('#mqtt-version', '5');
+        await waitReady(page, zero);
+        await zero.waitForLog(/Sending CONNACK to \S+ \(0, 155\)/, 5_000);
+        assert.match(zero.log(), /Will message specified \(\d+ bytes\) \(r1, q0\)/);
+      });
+    } finally {
+      await zero.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const noRetain = await startBroker({ settings: { retain_available: 'false' } });
     setLateBroker(noRetain);
@@ -250,6 +353,12 @@ describeApp('broker URLs and capabilities', () => {
         const text = await help.textContent();
         assert.match(text, /does not speak this MQTT version: choose the other one under Protocol/);
         assert.doesNotMatch(text, /user name and password/i);
+        // The banner by the Try again button gives the same advice, and the sign-in form stays
+        // shut: no password can fix this refusal.
+        const banner = await page.textContent('[data-testid="refused-for-good"]');
+        assert.match(banner, /Unsupported Protocol Version \(0x84\)\. The broker does not speak this MQTT version: choose the other one under Protocol/);
+        assert.doesNotMatch(banner, /user names? and passwords?|access rules/i);
+        assert.equal(await page.locator('section.credentials details').getAttribute('open'), null, 'the sign-in form stays closed');
         // The capabilities panel does not wait for a CONNACK that will not come: it says what
         // the refusal means for them.
         const panel = page.locator('[data-testid="broker-capabilities"][data-state="refused"]');

@@ -250,6 +250,9 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       await refused.waitFor();
       const text = await refused.innerText();
       assert.match(text, /Not retrying PaymentService: the broker refused the connection: not authorized .*\(return code 5\)/);
+      // Not authorized: the advice is the credentials', and the sign-in form stays open.
+      assert.match(text, /Check the user name and password \(Sign in to the broker, at the top of the page\)/);
+      assert.equal(await page.locator('section.credentials details').getAttribute('open'), '', 'the sign-in form is open');
       // Mosquitto logs a refused CONNECT without its client id; PaymentService is the only
       // client refused after signing in (return code 5: Mosquitto answers a wrong password so).
       const refusals = () => refusedSince(from);

@@ -10,6 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use broker_bridge::learned_limits::LearnedLimits;
 use broker_bridge::ws::{Client, ClientEvent};
 use broker_bridge::{
     Event, LastWill, Link, Options, ProtocolVersion, PublishRequest, QoS, SessionError,
@@ -83,6 +84,9 @@ pub struct Runtime {
     monitor_ready: Cell<bool>,
     /// Instances connected before the monitor was ready, to announce once it is.
     announce_later: RefCell<Vec<Instance>>,
+    /// MQTT 3.1.1: the maximum QoS learned of each broker, kept across broker switches and
+    /// runtimes for the page's lifetime (a reload forgets it).
+    learned: RefCell<LearnedLimits>,
     protocol: ProtocolVersion,
     /// Who each client signs in as: a restarted client signs in again.
     credentials: Credentials,
@@ -139,6 +143,8 @@ pub struct Handover {
     kept: Vec<(Instance, Vec<PublishRequest>)>,
     /// Where OrderService's event store is kept (the tab's database), if anywhere.
     keeper: Option<Rc<StoreKeeper>>,
+    /// MQTT 3.1.1: the maximum QoS learned of each broker, for the page's lifetime.
+    learned: LearnedLimits,
 }
 
 impl Handover {
@@ -148,6 +154,7 @@ impl Handover {
             flow,
             kept: Vec::new(),
             keeper: None,
+            learned: LearnedLimits::default(),
         }
     }
 
@@ -202,7 +209,12 @@ impl Runtime {
             namespace,
         } = connection;
         let report: Report = Rc::new(report);
-        let Handover { flow, kept, keeper } = handover;
+        let Handover {
+            flow,
+            kept,
+            keeper,
+            learned,
+        } = handover;
         let instances = Instance::all(payment_instances);
         // InventoryService starts from the stock it holds (the levels it states on connecting).
         report(Action::StockNow(flow.inventory.stock().clone()));
@@ -226,6 +238,7 @@ impl Runtime {
                     sign_in(&mut options, credentials.for_service(instance.service));
                     let url = brokers.url_of(instance.service, url);
                     let client = connect(weak, instance, options, url, &report);
+                    recall(&learned, &client, url);
                     let wanted = filters(instance.service, style, payment_instances, session_tag);
                     subscribe(instance, &client, &wanted, qos, namespace, &report);
                     (instance, client)
@@ -297,6 +310,7 @@ impl Runtime {
                 closed: Cell::new(false),
                 others_met: RefCell::default(),
                 kept: RefCell::new(kept),
+                learned: RefCell::new(learned),
                 monitor_ready: Cell::new(false),
                 announce_later: RefCell::default(),
                 protocol,
@@ -390,6 +404,7 @@ impl Runtime {
         sign_in(&mut options, self.credentials.for_service(instance.service));
         let weak = Rc::downgrade(self);
         let client = connect(&weak, instance, options, &url, &self.report);
+        recall(&self.learned.borrow(), &client, &url);
         let wanted = self.filters_of(instance.service);
         let qos = self.qos.get();
         subscribe(
@@ -613,6 +628,7 @@ impl Runtime {
             flow: self.flow.replace(Flow::new(settings)),
             kept,
             keeper: self.keeper.clone(),
+            learned: self.learned.take(),
         }
     }
 
@@ -629,12 +645,15 @@ impl Runtime {
     }
 
     /// OrderService appended `event` to its store: published on `eventstore/orders/<orderId>`
-    /// (QoS 1, for the read side and anyone watching), and kept in the page's copy of the
-    /// store (the Event store panel).
+    /// (QoS 1, or the broker's maximum if lower: a `max_qos 0` broker takes it at most once),
+    /// for the read side and anyone watching, and kept in the page's copy of the store (the
+    /// Event store panel).
     fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
         let topic = self.namespace.wire(&event.topic());
-        let request = PublishRequest::new(topic, event.to_json(), QoS::AtLeastOnce);
-        if let Err(e) = self.client(instance).publish_with(request) {
+        let client = self.client(instance);
+        let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
+        let request = PublishRequest::new(topic, event.to_json(), qos);
+        if let Err(e) = client.publish_with(request) {
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
@@ -790,7 +809,11 @@ impl Runtime {
     fn move_clients(&self, moves: impl Fn(ServiceId) -> bool) {
         for (instance, client) in self.clients.borrow().iter() {
             if moves(instance.service) && !self.is_crashed(*instance) {
-                client.set_url(&self.url_of(instance.service));
+                let url = self.url_of(instance.service);
+                client.set_url(&url);
+                // Back on a broker whose session is kept, no SUBACK may teach its ceiling
+                // again: what was learned of it holds before the first CONNECT.
+                recall(&self.learned.borrow(), client, &url);
             }
         }
     }
@@ -1004,13 +1027,10 @@ impl Runtime {
                         || format!("the broker's CONNACK says Maximum QoS {}", sent.level()),
                         |learned| learned.to_string(),
                     );
-                let text = format!(
-                    "sent at QoS {}, not the QoS {} asked: {why}",
-                    sent.level(),
-                    asked.level()
-                );
+                let at = time_of_day(wall_clock());
+                let entry = LogEntry::qos_lowered(at, &topic, asked, sent, &why);
                 // Said, but no failure on the badge: the message went.
-                self.log_and_show(service, problem(&topic, text), false);
+                self.log_and_show(service, entry, false);
             }
             ClientEvent::Session(Event::Packet(packet)) => {
                 self.trace.0.borrow_mut().record(service, &packet);
@@ -1079,7 +1099,10 @@ impl Runtime {
             .iter()
             .filter_map(|c| c.capabilities()?.maximum_qos_learned)
             .min_by_key(|learned| learned.maximum);
-        if let Some(learned) = lowest {
+        if let Some(learned) = &lowest {
+            self.learned.borrow_mut().note(&url, learned);
+        }
+        if let Some(learned) = self.learned.borrow().of(&url) {
             for client in &clients {
                 client.learn_maximum_qos(learned.clone());
             }
@@ -1165,7 +1188,9 @@ impl Runtime {
     /// on screen though a cancellation follows it).
     fn log_and_show(self: &Rc<Self>, service: ServiceId, entry: LogEntry, shown: bool) {
         let outcome = match &entry.outcome {
-            Outcome::Accepted | Outcome::Duplicate(_) | Outcome::Kept(_) => LastOutcome::Done,
+            Outcome::Accepted | Outcome::Duplicate(_) | Outcome::Kept(_) | Outcome::Lowered(_) => {
+                LastOutcome::Done
+            }
             Outcome::Rejected(reason) | Outcome::Failed(reason) => {
                 LastOutcome::Failed(reason.clone())
             }
@@ -1361,12 +1386,13 @@ impl Runtime {
             attempts,
             failed_at: now,
         };
+        let client = self.client(message.instance);
         let request = PublishRequest::new(
             self.namespace.wire(&deadletter_topic(service)),
             letter.to_json(),
-            QoS::AtLeastOnce,
+            at_most_broker_maximum(&client, QoS::AtLeastOnce),
         );
-        if let Err(e) = self.client(message.instance).publish_with(request) {
+        if let Err(e) = client.publish_with(request) {
             self.log(service, problem("dead letter", e.to_string()));
         }
     }
@@ -1578,6 +1604,22 @@ fn status_request(
 ) -> PublishRequest {
     let topic = namespace.wire(&status_topic(instance));
     PublishRequest::new(topic, presence.to_json(), QoS::AtMostOnce).retained(true)
+}
+
+/// `qos`, or the maximum QoS `client`'s broker takes if lower (stated in its 5.0 CONNACK, or
+/// learned under 3.1.1): a client must not send above it ([MQTT-3.2.2-11]).
+fn at_most_broker_maximum(client: &Client, qos: QoS) -> QoS {
+    client
+        .capabilities()
+        .map_or(qos, |caps| qos.min(caps.maximum_qos))
+}
+
+/// MQTT 3.1.1: hands `client`, of the broker at `url`, the maximum QoS learned of that broker
+/// (by this or another client, earlier in the page's life), if any.
+fn recall(learned: &LearnedLimits, client: &Client, url: &str) {
+    if let Some(learned) = learned.of(url) {
+        client.learn_maximum_qos(learned.clone());
+    }
 }
 
 /// A client for `instance` that reports to the runtime behind `weak`.

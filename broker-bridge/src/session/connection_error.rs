@@ -397,5 +397,6 @@ fn transport_closed(code: u16, reason: &str) -> String {
     }
 }
 
+mod advice;
 #[cfg(test)]
 mod tests;

@@ -180,7 +180,14 @@ fn qos_warning(caps: &BrokerCapabilities, qos: &FlowQos) -> Option<CapabilityWar
     }
     let maximum = caps.maximum_qos;
     let over: Vec<(&str, QoS)> = qos.iter().filter(|(_, q)| *q > maximum).collect();
-    let highest = over.iter().map(|(_, q)| *q).max()?;
+    let Some(highest) = over.iter().map(|(_, q)| *q).max() else {
+        // Every topic at QoS 0 already: what the page itself sends at QoS 1 is still lowered.
+        return (maximum == QoS::AtMostOnce).then(|| CapabilityWarning {
+            text: AT_MOST_ONCE.trim_start().to_owned(),
+            setting: "event store, dead letters, Wills".into(),
+            property: "Maximum QoS",
+        });
+    };
     let setting = match qos.uniform_level() {
         Some(q) => format!("?qos={}", q.level()),
         None => over
@@ -207,12 +214,25 @@ fn qos_warning(caps: &BrokerCapabilities, qos: &FlowQos) -> Option<CapabilityWar
              {chosen}; the broker grants at most {max}."
         ),
     };
+    let text = if maximum == QoS::AtMostOnce {
+        text + AT_MOST_ONCE
+    } else {
+        text
+    };
     Some(CapabilityWarning {
         text,
         setting,
         property: "Maximum QoS",
     })
 }
+
+/// What a broker taking QoS 0 only (Mosquitto's `max_qos 0`) does to what the page always
+/// sends at QoS 1, whatever `?qos=` says.
+const AT_MOST_ONCE: &str = " At QoS 0 nothing is acknowledged: the event store \
+     (eventstore/orders/…), the dead letters and, under MQTT 5, the Last Wills go at most once \
+     too, so a message lost on the way is lost for good (the read model may stay behind until \
+     it is rebuilt from the store). Under MQTT 3.1.1 such a broker closes a CONNECT whose Will \
+     is QoS 1 before its CONNACK: use MQTT 5.";
 
 /// `text` with its first letter in capitals, to open a sentence.
 fn sentence(text: &str) -> String {
@@ -379,6 +399,39 @@ mod tests {
             [],
             "QoS 1 fits"
         );
+    }
+
+    #[test]
+    fn a_broker_taking_qos_0_only_is_warned_of_for_the_event_store_and_wills_too() {
+        let broker = caps(&[Property::MaximumQoS(QoS::AtMostOnce)]);
+        let found = warnings(&broker, &using(QoS::AtLeastOnce));
+        assert_eq!(properties(&found), ["Maximum QoS"]);
+        assert_eq!(found[0].setting, "?qos=1");
+        assert!(
+            found[0].text.contains("publish at QoS 0 instead"),
+            "{}",
+            found[0].text
+        );
+        assert!(
+            found[0]
+                .text
+                .contains("the event store (eventstore/orders/…), the dead letters"),
+            "{}",
+            found[0].text
+        );
+        assert!(found[0].text.contains("Last Wills go at most once"));
+        let all_zero = warnings(&broker, &using(QoS::AtMostOnce));
+        assert_eq!(
+            properties(&all_zero),
+            ["Maximum QoS"],
+            "QoS 0 chosen: still said"
+        );
+        assert!(all_zero[0]
+            .text
+            .starts_with("At QoS 0 nothing is acknowledged"));
+        let one = caps(&[Property::MaximumQoS(QoS::AtLeastOnce)]);
+        let found = warnings(&one, &using(QoS::ExactlyOnce));
+        assert!(!found[0].text.contains("event store"), "QoS 1 keeps them");
     }
 
     #[test]

@@ -31,6 +31,25 @@ impl LogEntry {
         }
     }
 
+    /// A message of ours sent at `sent`, the broker's maximum QoS, instead of `asked` (MQTT 5.0
+    /// §3.2.2.3.4, or the maximum an MQTT 3.1.1 session learned): it went, so the entry is
+    /// [`Outcome::Lowered`], not a failure. `why` says how the maximum is known; `at` is the
+    /// wall-clock time of day.
+    pub fn qos_lowered(at: String, topic: &str, asked: QoS, sent: QoS, why: &str) -> LogEntry {
+        LogEntry {
+            at,
+            topic: topic.to_owned(),
+            qos: Some(sent),
+            correlation: None,
+            payload: String::new(),
+            outcome: Outcome::Lowered(format!(
+                "sent at QoS {}, the broker's maximum, instead of the QoS {} asked: {why}",
+                sent.level(),
+                asked.level()
+            )),
+        }
+    }
+
     /// A fault of the broker the client worked around, as a failed entry on `connect`.
     pub fn broker_fault(at: String, fault: &BrokerFault) -> LogEntry {
         LogEntry {
@@ -47,6 +66,27 @@ impl LogEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_sent_below_the_qos_asked_is_logged_as_lowered_not_failed() {
+        let why = "this broker grants at most QoS 1: …";
+        let entry = LogEntry::qos_lowered(
+            String::new(),
+            "orders/created",
+            QoS::ExactlyOnce,
+            QoS::AtLeastOnce,
+            why,
+        );
+        assert_eq!(entry.qos, Some(QoS::AtLeastOnce));
+        assert_eq!(
+            entry.outcome,
+            Outcome::Lowered(
+                "sent at QoS 1, the broker's maximum, instead of the QoS 2 asked: this broker \
+                 grants at most QoS 1: …"
+                    .into()
+            )
+        );
+    }
 
     #[test]
     fn a_skipped_message_says_its_size_topic_and_our_limit() {

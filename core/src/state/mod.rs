@@ -49,6 +49,9 @@ pub enum Outcome {
     /// The message arrived before its order's creation (topics keep no order between them):
     /// kept, and handled when the creation arrives.
     Kept(String),
+    /// A message of the service's went at a lower QoS than asked, the broker's maximum: sent,
+    /// not failed ([`LogEntry::qos_lowered`]).
+    Lowered(String),
 }
 
 /// One line of a service's event log.

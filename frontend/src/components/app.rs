@@ -39,9 +39,11 @@ fn session_choices() -> Vec<(AttrValue, AttrValue)> {
     ]
 }
 
-/// The services (instances) the broker refused for good, and the first one's reason:
-/// `PaymentService, OrderService: the broker refused …`; `None` when none waits for the user.
-fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<String> {
+/// The services (instances) the broker refused for good, the first one's reason and what to
+/// do about it (`Not retrying PaymentService, OrderService: the broker refused …`), and whether
+/// signing in may fix it (only then does the sign-in form open); `None` when none waits for
+/// the user.
+fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String, bool)> {
     let waiting: Vec<_> = services
         .iter()
         .filter(|s| s.link.waits_for_user())
@@ -50,10 +52,10 @@ fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<String>
         return None;
     };
     let names: Vec<String> = waiting.iter().map(|s| s.instance().name()).collect();
-    Some(format!(
-        "Not retrying {}: {reason}. Retrying cannot fix this refusal: check the user names and \
-         passwords, or the broker's access rules, then press Try again.",
-        names.join(", ")
+    let advice = reason.refusal_advice().unwrap_or_default();
+    Some((
+        format!("Not retrying {}: {reason}. {advice}", names.join(", ")),
+        reason.asks_for_credentials(),
     ))
 }
 
@@ -94,7 +96,8 @@ pub fn App() -> Html {
         let page = page.clone();
         Callback::from(move |credentials| page.set_credentials(credentials))
     };
-    let refused = refused_for_good(&state.services);
+    let (refused, ask_credentials) =
+        refused_for_good(&state.services).map_or((None, false), |(text, ask)| (Some(text), ask));
     let on_qos = {
         let page = page.clone();
         Callback::from(move |qos| page.set_qos(qos))
@@ -243,7 +246,7 @@ pub fn App() -> Html {
                 // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
                 <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
                 <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
-                <CredentialsPanel in_use={page.credentials().in_use()} {refused} probe={state.acl_probe.clone()}
+                <CredentialsPanel in_use={page.credentials().in_use()} {refused} {ask_credentials} probe={state.acl_probe.clone()}
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />
                 <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)}

@@ -19,6 +19,9 @@ pub struct CredentialsPanelProps {
     pub in_use: bool,
     /// The services the broker refused for good, and why (`None`: none is waiting).
     pub refused: Option<String>,
+    /// Whether that refusal asks for other credentials
+    /// ([`broker_bridge::ConnectionError::asks_for_credentials`]): only then does the form open.
+    pub ask_credentials: bool,
     /// What became of the least-privilege demonstration.
     pub probe: Option<String>,
     pub on_apply: Callback<Credentials>,
@@ -102,7 +105,7 @@ pub fn CredentialsPanel(props: &CredentialsPanelProps) -> Html {
     let (service, topic) = OUTSIDE_ACL;
     html! {
         <section class="credentials" aria-label="Sign in to the broker">
-            <details open={props.in_use || props.refused.is_some()}>
+            <details open={props.in_use || props.ask_credentials}>
                 <summary>{ if props.in_use { "Signed in to the broker" } else { "Sign in to the broker (user name and password)" } }</summary>
                 <form data-testid="credentials-form" {onsubmit}>
                     <p class="hint">

@@ -83,6 +83,7 @@ fn LogLine(props: &LogLineProps) -> Html {
         Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
         Outcome::Duplicate(reason) => ("duplicate", Some(("Ignored: ", reason))),
         Outcome::Kept(reason) => ("kept", Some(("Kept: ", reason))),
+        Outcome::Lowered(reason) => ("lowered", Some(("QoS lowered: ", reason))),
     };
     html! {
         <li class={classes!("log-entry", status)} data-testid="log-entry"

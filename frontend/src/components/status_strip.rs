@@ -63,27 +63,8 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
         r if r.is_permanent_refusal() => "refused-for-good",
         ConnectionError::TakenOver(_) => "taken-over",
         ConnectionError::ClosedAfterAccept { .. } => "closed-after-accept",
+        ConnectionError::ClosedBeforeConnAck { .. } => "closed-before-connack",
         _ => "lost",
-    }
-}
-
-/// What to do about a refusal retrying cannot fix, by its reason: the MQTT version, the
-/// client id, or (the rest) the credentials and access rules.
-fn refusal_advice(why: &ConnectionError) -> &'static str {
-    use broker_bridge::ReasonCode;
-    match why.reason_code() {
-        Some(ReasonCode::UnsupportedProtocolVersion) => {
-            "The broker does not speak this MQTT version: choose the other one under Protocol \
-             (aedes, for one, speaks only 3.1.1)."
-        }
-        Some(ReasonCode::ClientIdentifierNotValid) => {
-            "The broker refuses the client id (too long, or characters it does not take): \
-             reload the page for new ones, or use another broker."
-        }
-        _ => {
-            "Check the user name and password (Sign in to the broker, below), or the broker's \
-             access rules, then press Try again."
-        }
     }
 }
 
@@ -162,13 +143,31 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 </p>
             </>
         },
+        // Mosquitto's max_qos 0 closes a 3.1.1 CONNECT whose Will is QoS 1 without a CONNACK
+        // (5.0 gets 0x9B, and the session adjusts the Will): the one case a user can fix here.
+        "closed-before-connack" => html! {
+            <>
+                <p>
+                    { "The broker at " }<code>{ outside(url) }</code>
+                    { format!(" took {name}'s connection, but ") }{ reason(&text) }
+                    { format!(". {retry}, waiting longer each time.") }
+                </p>
+                <p data-testid="broker-closed-help">
+                    { "Something answers there, but did not accept the CONNECT. Under MQTT 3.1.1 a \
+                       broker taking QoS 0 only does this (Mosquitto's max_qos 0 closes a CONNECT \
+                       whose Last Will is QoS 1, as every service's is): choose MQTT 5 under \
+                       Protocol, whose CONNACK says so, and the services adjust. Otherwise the \
+                       broker's log says why." }
+                </p>
+            </>
+        },
         "refused-for-good" => html! {
             <>
                 <p>
                     { format!("{name}: ") }{ reason(&text) }
                     { ". Not retrying: the same CONNECT would be refused again." }
                 </p>
-                <p>{ refusal_advice(why) }</p>
+                <p>{ why.refusal_advice().unwrap_or_default() }</p>
             </>
         },
         _ => html! {

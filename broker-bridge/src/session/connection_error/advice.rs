@@ -1,0 +1,113 @@
+//! What a user can do about a refusal retrying cannot fix, by its reason code: the words a
+//! page shows, and whether signing in is the answer (only then should a page offer its
+//! sign-in form).
+
+use super::ConnectionError;
+use crate::packet::ReasonCode;
+
+impl ConnectionError {
+    /// The broker refused who we are: 0x86 Bad User Name or Password or 0x87 Not authorized
+    /// (MQTT 5.0 §3.2.2.2; 3.1.1 return codes 4 and 5, §3.2.2.3). Other user names or
+    /// passwords may fix it; no other refusal asks for them.
+    pub fn asks_for_credentials(&self) -> bool {
+        matches!(
+            self,
+            ConnectionError::Refused { connack, .. } if matches!(
+                connack.code,
+                ReasonCode::BadUserNameOrPassword | ReasonCode::NotAuthorized
+            )
+        )
+    }
+
+    /// For a refusal retrying cannot fix ([`ConnectionError::is_permanent_refusal`]), what to
+    /// change before pressing Try again, as a sentence; `None` for any other reason.
+    pub fn refusal_advice(&self) -> Option<&'static str> {
+        if !self.is_permanent_refusal() {
+            return None;
+        }
+        Some(match self.reason_code() {
+            Some(ReasonCode::UnsupportedProtocolVersion) => {
+                "The broker does not speak this MQTT version: choose the other one under \
+                 Protocol (aedes, for one, speaks only 3.1.1)."
+            }
+            Some(ReasonCode::ClientIdentifierNotValid) => {
+                "The broker refuses the client id (too long, or characters it does not take): \
+                 reload the page for new ones, or use another broker."
+            }
+            Some(ReasonCode::Banned) => {
+                "The broker has banned this client: its operator can lift the ban, or use \
+                 another broker, then press Try again."
+            }
+            Some(ReasonCode::BadAuthenticationMethod) => {
+                "The broker wants an authentication method this page does not offer: use \
+                 another broker, or sign in with a user name and password if it takes them."
+            }
+            _ => {
+                "Check the user name and password (Sign in to the broker, at the top of the \
+                 page), or the broker's access rules, then press Try again."
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{ConnAck, ProtocolVersion};
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn refused(protocol: ProtocolVersion, code: ReasonCode) -> ConnectionError {
+        ConnectionError::Refused {
+            protocol,
+            connack: ConnAck::new(false, code),
+        }
+    }
+
+    #[test]
+    fn only_a_bad_user_name_or_password_or_not_authorized_asks_for_credentials() {
+        for protocol in [ProtocolVersion::V311, ProtocolVersion::V5] {
+            assert!(refused(protocol, ReasonCode::BadUserNameOrPassword).asks_for_credentials());
+            assert!(refused(protocol, ReasonCode::NotAuthorized).asks_for_credentials());
+            for code in [
+                ReasonCode::UnsupportedProtocolVersion,
+                ReasonCode::ClientIdentifierNotValid,
+                ReasonCode::Banned,
+                ReasonCode::ServerUnavailable,
+            ] {
+                assert!(!refused(protocol, code).asks_for_credentials(), "{code:?}");
+            }
+        }
+        let closed = ConnectionError::TransportFailed("gone".into());
+        assert!(!closed.asks_for_credentials());
+    }
+
+    #[test]
+    fn the_advice_follows_the_reason() {
+        let advice = |code| refused(ProtocolVersion::V5, code).refusal_advice().unwrap();
+        let version = advice(ReasonCode::UnsupportedProtocolVersion);
+        assert!(version.contains("under Protocol"), "{version}");
+        assert!(!version.contains("password"), "{version}");
+        assert!(advice(ReasonCode::ClientIdentifierNotValid).contains("client id"));
+        assert!(advice(ReasonCode::Banned).contains("banned"));
+        let credentials = advice(ReasonCode::BadUserNameOrPassword);
+        assert!(
+            credentials.contains("user name and password"),
+            "{credentials}"
+        );
+        assert!(
+            credentials.contains("at the top of the page"),
+            "{credentials}"
+        );
+        assert_eq!(advice(ReasonCode::NotAuthorized), credentials);
+    }
+
+    #[test]
+    fn a_refusal_a_retry_may_heal_has_no_advice() {
+        let busy = refused(ProtocolVersion::V5, ReasonCode::ServerBusy);
+        assert_eq!(busy.refusal_advice(), None);
+        let closed = ConnectionError::TransportFailed("gone".into());
+        assert_eq!(closed.refusal_advice(), None);
+    }
+}
