@@ -171,6 +171,8 @@ export async function waitReady(page, onBroker) {
         );
       });
   }
+  // The broker saw the SUBSCRIBEs; the page takes orders once their SUBACKs are in.
+  await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: 10_000 });
   return ids;
 }
 
