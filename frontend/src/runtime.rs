@@ -178,7 +178,7 @@ struct Received {
 pub struct Placed {
     /// The ids of the orders published.
     pub orders: Vec<Uuid>,
-    /// Why the next order was not placed (OrderService not connected, a publish refused).
+    /// Why the next order was not placed (the order gate shut, a publish refused).
     pub refused: Option<String>,
 }
 
@@ -892,8 +892,9 @@ impl Runtime {
     }
 
     /// OrderService publishes the order and returns its id at once, before anyone answers.
-    /// Refused while OrderService is not connected: then why, and what to do (with a space
-    /// before it), for the form's sentence ([`order::orders_refused`]).
+    /// Refused, nothing published, while the order gate is shut ([`OrderGate::check`]:
+    /// OrderService crashed or not connected, a service not yet subscribed): then why, and what
+    /// to do (with a space before it), for the form's sentence ([`order::orders_refused`]).
     fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
         if let Err(refusal) = self.order_gate() {
             return Err((refusal.cause(), refusal.advice()));
