@@ -347,6 +347,8 @@ async function drain(
  */
 async function warmUp(page, witness) {
   const before = witness.messages.length;
+  // The form takes orders once every service has subscribed (data-ready, docs/dom-contract.md).
+  await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
   await page.click('[data-testid="place-order"]');
   await page
     .waitForFunction(

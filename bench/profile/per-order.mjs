@@ -237,6 +237,8 @@ async function loadRun(browser, server, broker, viewNames) {
     SERVICES,
     { timeout: 30_000, polling: 200 },
   );
+  // The form takes orders once every service has subscribed (data-ready).
+  await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: 30_000 });
   await page.click('[data-testid="place-order"]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 3, null, { timeout: 30_000 });
   const before0 = await page.evaluate(notificationTotal);

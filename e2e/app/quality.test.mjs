@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { broker, describeApp, withApp } from '../lib/app-suite.mjs';
+import { waitOrdersAccepted } from '../lib/app-page.mjs';
 
 const TIMEOUT_MS = 120_000;
 const SERVICES = ['order', 'payment', 'inventory', 'notification'];
@@ -25,6 +26,7 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       );
       // Three SUBACKs: the three subscribing services are ready for an order.
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="packet-row"][data-kind="SUBACK"]').length >= 3);
+      await waitOrdersAccepted(page);
       await page.click('[data-testid="place-order"]');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 3);
       await body(page);

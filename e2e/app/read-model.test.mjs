@@ -97,6 +97,32 @@ describeApp('read model', () => {
       assert.equal(await page.textContent('[data-testid="query-totals"]'), '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98');
     }));
 
+  it('events skipped for good are said as such: after a loss, a newer order projected leaves the lost ones older than its position, and the lag line says they may never come', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="crash-query"]');
+      await page.locator('[data-testid="status-query"][data-crashed="true"]').waitFor();
+      const lost = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${lost}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.click('[data-testid="restart-query"]');
+      await page.locator('[data-testid="outage"][data-service="query"][data-restarted="true"][data-caught-up="0"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitReady(page);
+      const next = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${next}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // The newer order's events are projected; the lost one's are older than them.
+      await waitInPage(page, 'the newer order projected', () => {
+        const lag = document.querySelector('[data-testid="query-lag"]')?.dataset;
+        return lag && lag.skipped === lag.eventsBehind && Number(lag.skipped) >= 4;
+      });
+      const text = (await page.textContent('[data-testid="query-lag"]')) ?? '';
+      const [, position, head] = text.match(/older than position (\d+), which it has projected \(the store is at (\d+)\)/) ?? [];
+      assert.ok(position, `the lag line says which events are skipped: "${text}"`);
+      assert.equal(position, head, 'the newest event is projected');
+      assert.match(text, /^Missing \d+ events \(\d+ ms\) older than position/);
+      assert.match(text, /will not if it was not subscribed when they were published\. Rebuild projects them/);
+      assert.doesNotMatch(text, /not projected yet; at position/, 'not the self-contradicting "Behind … at position N of N"');
+    }));
+
   it('a bad projection delay is explained next to its field, and the delay in use stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=500`, async ({ page }) => {
       await waitReady(page);

@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core';
 
 import { mosquittoPath, portAccepts } from '../lib/broker.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, openPage, assertNoPanics } from '../lib/browser.mjs';
-import { placedOrderId, waitForStates, SERVICES } from '../lib/app-page.mjs';
+import { placedOrderId, waitForStates, waitOrdersAccepted, SERVICES } from '../lib/app-page.mjs';
 import { DIST, ROOT } from '../lib/app-suite.mjs';
 import { serveDir } from '../lib/serve.mjs';
 import { spawnServer, withFreePorts } from '../lib/server-process.mjs';
@@ -173,6 +173,7 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       await waitForStates(page, 'disconnected');
       await signIn(page);
       await waitForStates(page, 'connected');
+      await waitOrdersAccepted(page);
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
       await waitUntil(
@@ -295,6 +296,7 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
   it('a dead letter\'s Retry passes the ACL: it goes out as the topic\'s publisher (OrderService for orders/created), and the order completes', { timeout: 180_000 }, async () => {
     await withSignedInPage('&stock=P001:5&saga_timeout_ms=30000', async ({ page, watcher }) => {
       await page.fill('#product-id-0', 'P009');
+      await waitOrdersAccepted(page);
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
       const retry = page.locator('[data-testid="dead-letter"][data-service="inventory"] [data-testid="dead-letter-retry"]');
@@ -314,6 +316,7 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
 
   it('a classroom on the secure broker: with ?ns=class-7 (one level) the ACL grants the namespaced topics, and an order completes under class-7/', { timeout: 180_000 }, async () => {
     await withSignedInPage('&ns=class-7', async ({ page, watcher }) => {
+      await waitOrdersAccepted(page);
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
       await waitUntil(
@@ -328,6 +331,7 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
   it('a wrong password for the whole page (the status monitor\'s) is said in a notification; the services, with their own users, still complete an order', { timeout: 180_000 }, async () => {
     await withSignedInPage('', async ({ page }) => {
       await page.waitForFunction(() => /status monitor .*was refused/.test(document.body.textContent));
+      await waitOrdersAccepted(page);
       await page.click('[data-testid="place-order"]');
       const orderId = await placedOrderId(page);
       await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Completed"]`).waitFor({ timeout: 30_000 });

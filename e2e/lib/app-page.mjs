@@ -171,7 +171,17 @@ export async function waitReady(page, onBroker) {
         );
       });
   }
+  // The broker saw the SUBSCRIBEs; the page takes orders once their SUBACKs are in.
+  await waitOrdersAccepted(page, 10_000);
   return ids;
+}
+
+/**
+ * Until the form takes orders (`data-ready` on Place order): OrderService connected and every
+ * service subscribed once since the services started; before that a click is refused.
+ */
+export async function waitOrdersAccepted(page, timeout = CONNECT_TIMEOUT_MS) {
+  await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout });
 }
 
 export async function placedOrderId(page) {
@@ -281,6 +291,7 @@ export async function expectSeedForm(page) {
 
 /** Places the form's order and follows it through the witness and the page. */
 export async function placeSeedOrderAndExpectFlow(page, witness) {
+  await waitOrdersAccepted(page);
   await page.click('[data-testid="place-order"]');
   const orderId = await placedOrderId(page);
 

@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 
-import { FLOW_TIMEOUT_MS, escapeRegExp, placedOrderId } from './app-page.mjs';
+import { FLOW_TIMEOUT_MS, escapeRegExp, placedOrderId, waitOrdersAccepted } from './app-page.mjs';
 import { startWitness } from './mqtt-witness.mjs';
 
 export const OUTCOMES = ['orders/confirmed', 'orders/cancelled'];
@@ -39,6 +39,7 @@ export const wireOf = (witness, orderId) => messagesOf(witness, orderId).map((m)
 
 /** Places the form's order; resolves with its id. */
 export async function placeOrder(page) {
+  await waitOrdersAccepted(page);
   const before = await page.evaluate(() => document.querySelector('[data-testid="placed-order-id"]')?.textContent ?? null);
   await page.click('[data-testid="place-order"]');
   if (before !== null) {

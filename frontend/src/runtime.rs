@@ -29,6 +29,7 @@ use eda_core::services::dead_letter::{
     deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
 };
 use eda_core::services::instances::{filters, Instance};
+use eda_core::services::order_gate::{OrderGate, OrderLink, OrderRefusal};
 use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
 use eda_core::services::stock_levels::StockUpdate;
 use eda_core::services::{
@@ -62,6 +63,11 @@ pub struct Runtime {
     /// Each instance's link, which the learner crashed, their work in hand: what each service's
     /// badge is told.
     links: RefCell<ServiceLinks>,
+    /// Which services have subscribed since the start: no order goes out before they have.
+    order_gate: RefCell<OrderGate>,
+    /// What the page was last told of the order gate (`None`: nothing yet): why no order can
+    /// be placed, or `None` once one can.
+    gate_told: RefCell<Option<Option<String>>>,
     /// The page's broker: the monitor's, and every service's without its own.
     url: RefCell<String>,
     /// The services with a broker of their own (`?broker_<service>=`).
@@ -179,7 +185,7 @@ struct Received {
 pub struct Placed {
     /// The ids of the orders published.
     pub orders: Vec<Uuid>,
-    /// Why the next order was not placed (OrderService not connected, a publish refused).
+    /// Why the next order was not placed (the order gate shut, a publish refused).
     pub refused: Option<String>,
 }
 
@@ -302,6 +308,8 @@ impl Runtime {
                 session,
                 payment_instances,
                 links: RefCell::new(ServiceLinks::new(&instances)),
+                order_gate: RefCell::default(),
+                gate_told: RefCell::default(),
                 url: RefCell::new(url.to_owned()),
                 brokers: RefCell::new(brokers.clone()),
                 qos: Cell::new(qos),
@@ -381,6 +389,7 @@ impl Runtime {
         }
         self.tell_now(Action::Link(instance, link));
         self.tell(Action::Crashed(instance, clock::now()));
+        self.review_order_gate();
     }
 
     /// Starts a crashed service (or instance) again with a new client under the same client
@@ -425,6 +434,7 @@ impl Runtime {
             slot.1 = client;
         }
         self.tell(Action::Restarted(instance));
+        self.review_order_gate();
     }
 
     /// Publishes again, with `instance`'s new `client`, what its crashed client had not got
@@ -913,15 +923,19 @@ impl Runtime {
     }
 
     /// OrderService publishes the order and returns its id at once, before anyone answers.
-    /// Refused while OrderService is not connected: then why, and what to do (with a space
-    /// before it), for the form's sentence ([`order::orders_refused`]).
+    /// Refused, nothing published, while the order gate is shut ([`OrderGate::check`]:
+    /// OrderService crashed or not connected, a service not yet subscribed): then why, and what
+    /// to do (with a space before it), for the form's sentence ([`order::orders_refused`]).
     fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
+        if let Err(refusal) = self.order_gate() {
+            return Err((refusal.cause(), refusal.advice()));
+        }
         let client = self.client(ServiceId::Order.into());
-        let broker_url = self.url_of(ServiceId::Order);
         if !client.is_connected() {
+            let broker_url = self.url_of(ServiceId::Order);
             return Err((
                 format!("OrderService is not connected to the broker at {broker_url}"),
-                " Start Mosquitto (./scripts/play) or fix the broker URL, then try again.",
+                " It reconnects by itself; try again once it has.",
             ));
         }
         let now = wall_clock().ok_or(("the browser clock is out of range".to_owned(), ""))?;
@@ -940,6 +954,35 @@ impl Runtime {
         Ok(order_id)
     }
 
+    /// Whether OrderService may place an order now ([`OrderGate::check`]): not while it is
+    /// crashed or not connected, nor before every service has subscribed once.
+    fn order_gate(&self) -> Result<(), OrderRefusal> {
+        let order = Instance::from(ServiceId::Order);
+        let links = self.links.borrow();
+        let starting = Link::starting(self.url_of(ServiceId::Order));
+        let link = if links.is_crashed(order) {
+            OrderLink::Crashed
+        } else {
+            // Before its client's first report the link names no URL yet.
+            let reported = links.link_of(order).filter(|link| !link.url().is_empty());
+            OrderLink::Up(reported.unwrap_or(&starting))
+        };
+        self.order_gate
+            .borrow()
+            .check(self.subscribed_style.get(), link)
+    }
+
+    /// Looks at the order gate again after a change it depends on, and tells the page if its
+    /// answer changed (once orders can be placed, the form's refusal is out of date and goes).
+    fn review_order_gate(self: &Rc<Self>) {
+        let now = self.order_gate().err().map(|refusal| refusal.cause());
+        if self.gate_told.borrow().as_ref() == Some(&now) {
+            return;
+        }
+        *self.gate_told.borrow_mut() = Some(now.clone());
+        self.tell_now(Action::OrderGate(now));
+    }
+
     fn on_client_event(self: &Rc<Self>, instance: Instance, event: ClientEvent) {
         let service = instance.service;
         match event {
@@ -952,6 +995,7 @@ impl Runtime {
                     self.record(service, event);
                 }
                 self.tell_now(Action::Link(instance, link));
+                self.review_order_gate();
             }
             ClientEvent::Session(Event::Message(message)) => {
                 // Every filter is under the namespace: a topic outside it is no message of ours.
@@ -976,6 +1020,9 @@ impl Runtime {
                     .map(|(f, _)| flow_filter(f))
                     .zip(granted.clone());
                 self.record(service, ServiceEvent::Subscribed(answers.collect()));
+                if self.order_gate.borrow_mut().subscribed(service) {
+                    self.review_order_gate();
+                }
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if !code.is_failure() {
                         continue;

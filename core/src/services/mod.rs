@@ -34,6 +34,7 @@ pub mod inventory;
 mod memory;
 pub mod notification;
 pub mod order;
+pub mod order_gate;
 pub mod payment;
 pub mod presence;
 pub mod query;

@@ -237,6 +237,9 @@ pub struct State {
     pub placed_order: Option<Uuid>,
     /// Why the last "Place order" published nothing.
     pub form_error: Option<String>,
+    /// Why an order would be refused now (OrderService crashed or not connected, services yet
+    /// to subscribe); `None` once one can be placed. Starts as "not started".
+    pub order_gate: Option<String>,
     /// What the broker can do, from the last accepting CONNACK of the current broker and
     /// protocol; `None` until one came.
     pub broker_capabilities: Option<broker_bridge::capabilities::BrokerCapabilities>,
@@ -251,6 +254,10 @@ pub enum Action {
     Notified(String),
     OrderPlaced(Uuid),
     OrderRefused(String),
+    /// Why no order can be placed now ([`crate::services::order_gate::OrderRefusal::cause`]),
+    /// or `None` once one can ([`crate::services::order_gate::OrderGate::check`] passes): then
+    /// the form's last refusal is out of date, and goes.
+    OrderGate(Option<String>),
     BrokerChanged(String),
     BrokerUrlInvalid(String),
     /// The services with a broker of their own from now on (the others use the page's).
@@ -355,6 +362,7 @@ impl State {
             notifications_dropped: 0,
             placed_order: None,
             form_error: None,
+            order_gate: Some("the services are starting".to_owned()),
             broker_capabilities: None,
             capability_refusal: None,
         }
@@ -467,6 +475,12 @@ impl State {
                 self.form_error = None;
             }
             Action::OrderRefused(reason) => self.form_error = Some(reason),
+            Action::OrderGate(refusal) => {
+                if refusal.is_none() {
+                    self.form_error = None;
+                }
+                self.order_gate = refusal;
+            }
             Action::BrokerChanged(url) => {
                 self.broker_url_error = None;
                 self.broker_url = url;

@@ -118,6 +118,15 @@ fn a_placed_order_clears_the_refusal_and_a_refusal_keeps_the_last_order() {
     assert_eq!((s.placed_order, s.form_error.clone()), (Some(id), None));
     s.apply(Action::OrderRefused("again".into()));
     assert_eq!(s.placed_order, Some(id));
+    s.apply(Action::OrderGate(Some("waiting".into())));
+    assert_eq!(
+        s.form_error.as_deref(),
+        Some("again"),
+        "a refusal stays while it holds"
+    );
+    s.apply(Action::OrderGate(None));
+    assert_eq!((s.placed_order, s.form_error.clone()), (Some(id), None));
+    assert_eq!(s.order_gate, None);
 }
 
 #[test]

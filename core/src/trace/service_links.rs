@@ -134,6 +134,15 @@ impl ServiceLinks {
         })
     }
 
+    /// The link `instance`'s client last reported (its last one before a crash, while
+    /// crashed); `None` for an instance the page does not run.
+    pub fn link_of(&self, instance: Instance) -> Option<&Link> {
+        self.links
+            .iter()
+            .find(|(i, _)| *i == instance)
+            .map(|(_, link)| link)
+    }
+
     /// Whether the learner crashed `instance` (and has not restarted it).
     pub fn is_crashed(&self, instance: Instance) -> bool {
         self.crashed.contains(&instance)

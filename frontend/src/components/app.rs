@@ -290,7 +290,8 @@ pub fn App() -> Html {
             </section>
             <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
                 <div class="column">
-                    <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()} />
+                    <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()}
+                        order_gate={state.order_gate.clone()} />
                     <Notifications items={notifications} dropped={notifications_dropped} />
                 </div>
                 <div class="column logs">{ logs }</div>

@@ -20,6 +20,9 @@ pub struct OrderFormProps {
     pub on_burst: Callback<ValidOrder>,
     pub placed_order: Option<Uuid>,
     pub form_error: Option<String>,
+    /// Why an order would be refused now; `None` when one can be placed (the buttons'
+    /// `data-ready`).
+    pub order_gate: Option<String>,
 }
 
 /// Which text of the draft an input edits.
@@ -142,6 +145,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
         }
     };
 
+    let ready = props.order_gate.is_none().to_string();
     let rows = draft
         .items
         .iter()
@@ -176,8 +180,8 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                 <div class="actions">
                     <button type="button" class="secondary" onclick={add_item} data-testid="add-item"
                         disabled={full} aria-describedby={full.then_some("items-full")}>{ "Add item" }</button>
-                    <button type="button" class="secondary" onclick={on_burst} data-testid="place-ten">{ "Place 10 orders" }</button>
-                    <button type="submit" class="primary" data-testid="place-order">{ "Place order" }</button>
+                    <button type="button" class="secondary" onclick={on_burst} data-testid="place-ten" data-ready={ready.clone()}>{ "Place 10 orders" }</button>
+                    <button type="submit" class="primary" data-testid="place-order" data-ready={ready}>{ "Place order" }</button>
                 </div>
             </form>
             if let Some(error) = &props.form_error {

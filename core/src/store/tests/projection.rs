@@ -270,12 +270,16 @@ fn lag_counts_the_events_not_projected_and_the_age_of_the_oldest() {
         lag,
         Lag {
             events_behind: 26 - 9,
-            ms_behind: 150_000
+            ms_behind: 150_000,
+            skipped: 0
         }
     );
-    // Applied beyond the checkpoint, and not counted behind: D's creation (14).
+    // Applied beyond the checkpoint, and not counted behind: D's creation (14). 10 to 13 are
+    // now older than an event applied: skipped, not merely late.
     model.project(&store.read_all(14, Some(14))[0]);
-    assert_eq!(Lag::of(&model, &store, now).events_behind, 26 - 10);
+    let lag_then = Lag::of(&model, &store, now);
+    assert_eq!(lag_then.events_behind, 26 - 10);
+    assert_eq!((model.position(), lag_then.skipped), (14, 4));
     assert_eq!(lag.time_behind().as_secs(), 150);
     // A clock behind the store's says 0, not a wrap-around.
     assert_eq!(Lag::of(&model, &store, at(0)).ms_behind, 0);
@@ -284,7 +288,8 @@ fn lag_counts_the_events_not_projected_and_the_age_of_the_oldest() {
         nothing,
         Lag {
             events_behind: 26,
-            ms_behind: 200_000
+            ms_behind: 200_000,
+            skipped: 0
         }
     );
 }

@@ -1,0 +1,300 @@
+//! Whether an order can be placed now, and if not, why and what to do: the rule behind the
+//! form's *Place order* and *Place 10 orders*. A refused order publishes nothing and gets no id.
+//!
+//! An order is refused while OrderService is crashed or not connected (its reason says which:
+//! connecting, refused by the broker, unreachable, dropped), and while a service the order flow
+//! needs has not subscribed yet since the services started. The broker delivers a PUBLISH to the
+//! subscriptions that exist when it arrives (MQTT 3.1.1 §3.3.5, 5.0 §3.3.4); a client connecting
+//! with a fresh client id has no session to keep it meanwhile, so an order published before its
+//! consumers' SUBSCRIBE would never reach them and its saga would run out its deadline. Once a
+//! service has had its first SUBACK it no longer holds orders back, even if it crashes later:
+//! watching a crashed consumer catch up on its session is a lesson of the page.
+//!
+//! The driver tells the gate each SUBACK ([`OrderGate::subscribed`]) and asks it before each
+//! order ([`OrderGate::check`]); no clock is read.
+//!
+//! ```
+//! use broker_bridge::Link;
+//! use eda_core::services::order_gate::{OrderGate, OrderLink, OrderRefusal};
+//! use eda_core::services::{SagaStyle, ServiceId};
+//!
+//! let up = Link::Connected { url: "ws://h:1".into() };
+//! let mut gate = OrderGate::default();
+//! for service in [ServiceId::Order, ServiceId::Notification, ServiceId::Query] {
+//!     gate.subscribed(service);
+//! }
+//! let refused = gate.check(SagaStyle::Parallel, OrderLink::Up(&up)).unwrap_err();
+//! assert_eq!(
+//!     refused.cause(),
+//!     "OrderService is waiting for PaymentService, InventoryService to subscribe"
+//! );
+//! gate.subscribed(ServiceId::Payment);
+//! gate.subscribed(ServiceId::Inventory);
+//! assert_eq!(gate.check(SagaStyle::Parallel, OrderLink::Up(&up)), Ok(()));
+//! assert_eq!(
+//!     gate.check(SagaStyle::Parallel, OrderLink::Crashed),
+//!     Err(OrderRefusal::Crashed)
+//! );
+//! ```
+
+use std::collections::BTreeSet;
+
+use broker_bridge::Link;
+
+use super::{SagaStyle, ServiceId};
+
+/// Which services have subscribed at least once since the services started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderGate {
+    subscribed: BTreeSet<ServiceId>,
+}
+
+/// OrderService's state as the gate needs it: crashed by the learner, or its client's link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderLink<'a> {
+    /// The learner pressed *Crash* and has not pressed *Restart*.
+    Crashed,
+    /// Running, with this link to its broker.
+    Up(&'a Link),
+}
+
+/// Why no order can be placed now. [`OrderRefusal::cause`] and [`OrderRefusal::advice`] are the
+/// form's sentence (with [`super::order::orders_refused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderRefusal {
+    /// The learner crashed OrderService.
+    Crashed,
+    /// OrderService is opening its connection (WebSocket, or CONNECT awaiting its CONNACK).
+    Connecting {
+        /// The broker URL, e.g. `ws://localhost:9001`.
+        url: String,
+    },
+    /// The broker answered CONNECT with a refusal (CONNACK with a failure code).
+    Refused {
+        url: String,
+        /// The broker's answer, as the page says it.
+        reason: String,
+    },
+    /// Nothing answered at `url`: the WebSocket never opened.
+    Unreachable { url: String, reason: String },
+    /// A connection that had opened ended (dropped, closed by the broker, timed out …).
+    Down { url: String, reason: String },
+    /// These services (in [`ServiceId::ALL`]'s order) have not subscribed yet since the
+    /// services started.
+    WaitingFor(Vec<ServiceId>),
+}
+
+impl OrderGate {
+    /// `service` got a SUBACK. Returns whether it is the first since the services started.
+    pub fn subscribed(&mut self, service: ServiceId) -> bool {
+        self.subscribed.insert(service)
+    }
+
+    /// The services the order flow under `style` needs (every service that subscribes to
+    /// something under it) that have not subscribed yet, in [`ServiceId::ALL`]'s order.
+    pub fn waiting_for(&self, style: SagaStyle) -> Vec<ServiceId> {
+        ServiceId::ALL
+            .into_iter()
+            .filter(|s| !s.subscriptions(style).is_empty() && !self.subscribed.contains(s))
+            .collect()
+    }
+
+    /// Whether an order may be placed now, with OrderService `order` under `style`.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderRefusal`]: OrderService crashed or not connected (checked first: its own state
+    /// is what the learner must fix first), or services still to subscribe.
+    pub fn check(&self, style: SagaStyle, order: OrderLink<'_>) -> Result<(), OrderRefusal> {
+        let link = match order {
+            OrderLink::Crashed => return Err(OrderRefusal::Crashed),
+            OrderLink::Up(link) => link,
+        };
+        let url = link.url().to_owned();
+        match link {
+            Link::Connected { .. } => {}
+            Link::Connecting { .. } => return Err(OrderRefusal::Connecting { url }),
+            Link::Disconnected { reason, .. } => {
+                let text = reason.to_string();
+                return Err(if reason.is_refusal() {
+                    OrderRefusal::Refused { url, reason: text }
+                } else if reason.is_unreachable() {
+                    OrderRefusal::Unreachable { url, reason: text }
+                } else {
+                    OrderRefusal::Down { url, reason: text }
+                });
+            }
+        }
+        let waiting = self.waiting_for(style);
+        if waiting.is_empty() {
+            Ok(())
+        } else {
+            Err(OrderRefusal::WaitingFor(waiting))
+        }
+    }
+}
+
+impl OrderRefusal {
+    /// What stops the order, without a full stop: "OrderService is crashed".
+    pub fn cause(&self) -> String {
+        match self {
+            OrderRefusal::Crashed => "OrderService is crashed".to_owned(),
+            OrderRefusal::Connecting { url } => {
+                format!("OrderService is still connecting to the broker at {url}")
+            }
+            OrderRefusal::Refused { url, reason } => {
+                format!("OrderService is not connected: the broker at {url} refused it ({reason})")
+            }
+            OrderRefusal::Unreachable { url, reason } => {
+                format!(
+                    "OrderService is not connected: it cannot reach the broker at {url} ({reason})"
+                )
+            }
+            OrderRefusal::Down { url, reason } => {
+                format!("OrderService is not connected to the broker at {url} ({reason})")
+            }
+            OrderRefusal::WaitingFor(services) => {
+                let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
+                format!(
+                    "OrderService is waiting for {} to subscribe",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+
+    /// What to do, a sentence with a space before it (empty when waiting is all there is to
+    /// do). "Start Mosquitto" only when nothing answered at the address.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            OrderRefusal::Crashed => " Press Restart on OrderService, then try again.",
+            OrderRefusal::Connecting { .. } => " Wait until it shows connected, then try again.",
+            OrderRefusal::Refused { .. } => {
+                " Change what the broker refused (protocol version, user name or password, \
+                 client id), then try again."
+            }
+            OrderRefusal::Unreachable { .. } => {
+                " Start Mosquitto (./scripts/play) or fix the broker URL, then try again."
+            }
+            OrderRefusal::Down { .. } => " It reconnects by itself; try again once it has.",
+            OrderRefusal::WaitingFor(_) => {
+                " An order published now would reach nobody who has not subscribed yet; this \
+                 message goes away once they have."
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_bridge::ConnectionError;
+    use std::time::Duration;
+
+    fn up() -> Link {
+        Link::Connected {
+            url: "ws://h:1".into(),
+        }
+    }
+
+    fn down(reason: ConnectionError) -> Link {
+        Link::Disconnected {
+            url: "ws://h:1".into(),
+            reason,
+            retry_in: Duration::from_secs(1),
+            attempt: 1,
+        }
+    }
+
+    fn all_subscribed() -> OrderGate {
+        let mut gate = OrderGate::default();
+        for service in ServiceId::ALL {
+            gate.subscribed(service);
+        }
+        gate
+    }
+
+    #[test]
+    fn a_crashed_order_service_refuses_even_when_its_client_still_says_connected() {
+        let gate = all_subscribed();
+        let refused = gate.check(SagaStyle::Parallel, OrderLink::Crashed);
+        assert_eq!(refused, Err(OrderRefusal::Crashed));
+        let refused = refused.unwrap_err();
+        assert!(refused.cause().contains("crashed"), "{}", refused.cause());
+        assert!(refused.advice().contains("Restart"), "{}", refused.advice());
+        assert!(!refused.advice().contains("Mosquitto"));
+    }
+
+    #[test]
+    fn orders_wait_until_every_consumer_has_subscribed_once_in_every_style() {
+        for style in SagaStyle::ALL {
+            let mut gate = OrderGate::default();
+            assert_eq!(gate.waiting_for(style), ServiceId::ALL, "{style}");
+            assert!(gate.subscribed(ServiceId::Order));
+            assert!(!gate.subscribed(ServiceId::Order), "only the first counts");
+            gate.subscribed(ServiceId::Query);
+            assert_eq!(
+                gate.check(style, OrderLink::Up(&up())),
+                Err(OrderRefusal::WaitingFor(vec![
+                    ServiceId::Payment,
+                    ServiceId::Inventory,
+                    ServiceId::Notification
+                ])),
+                "{style}"
+            );
+            gate.subscribed(ServiceId::Notification);
+            let cause = gate.check(style, OrderLink::Up(&up())).unwrap_err().cause();
+            assert_eq!(
+                cause,
+                "OrderService is waiting for PaymentService, InventoryService to subscribe"
+            );
+            gate.subscribed(ServiceId::Inventory);
+            gate.subscribed(ServiceId::Payment);
+            assert_eq!(gate.check(style, OrderLink::Up(&up())), Ok(()), "{style}");
+        }
+    }
+
+    #[test]
+    fn order_service_s_own_link_comes_first_and_says_the_real_reason() {
+        let gate = OrderGate::default();
+        let connecting = gate
+            .check(
+                SagaStyle::Parallel,
+                OrderLink::Up(&Link::starting("ws://h:1")),
+            )
+            .unwrap_err();
+        assert_eq!(
+            connecting,
+            OrderRefusal::Connecting {
+                url: "ws://h:1".into()
+            }
+        );
+        let unreachable = gate
+            .check(
+                SagaStyle::Parallel,
+                OrderLink::Up(&down(ConnectionError::TransportFailed(
+                    "could not reach the broker".into(),
+                ))),
+            )
+            .unwrap_err();
+        assert!(matches!(unreachable, OrderRefusal::Unreachable { .. }));
+        assert!(unreachable.advice().contains("Start Mosquitto"));
+        let dropped = gate
+            .check(
+                SagaStyle::Parallel,
+                OrderLink::Up(&down(ConnectionError::Dropped {
+                    after: Duration::from_secs(3),
+                    transport: Box::new(ConnectionError::TransportFailed("gone".into())),
+                })),
+            )
+            .unwrap_err();
+        assert!(matches!(dropped, OrderRefusal::Down { .. }), "{dropped:?}");
+        for refusal in [connecting, dropped] {
+            assert!(
+                !refusal.advice().contains("Mosquitto"),
+                "the broker is running: {}",
+                refusal.advice()
+            );
+        }
+    }
+}

@@ -1,0 +1,164 @@
+// When an order cannot reach its consumers it is refused with a reason, never lost: while
+// OrderService is crashed, while it is still connecting, and while a service the order flow needs
+// has not subscribed yet since the services started (README "Orders while the broker is down").
+// The refusal goes away by itself once an order can be placed. An independent MQTT.js witness
+// checks that nothing went out meanwhile, and that the next order completes.
+//
+//   node --test e2e/app/order-gate.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { it } from 'node:test';
+
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { freePort } from '../lib/broker.mjs';
+import { expectOneOutcome, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
+
+const formError = (page) => page.locator('[data-testid="form-error"]');
+
+/** Clicks `button` ('place-order' or 'place-ten') and returns the form's refusal once it matches `pattern`. */
+async function refusalAfter(page, button, pattern) {
+  // Every text the form says from the click on, for the failure message.
+  await page.evaluate(() => {
+    window.__formErrors = [];
+    const seen = () => {
+      const text = document.querySelector('[data-testid="form-error"]')?.textContent;
+      if (text && window.__formErrors.at(-1) !== text) window.__formErrors.push(text);
+    };
+    new MutationObserver(seen).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+  await page.click(`[data-testid="${button}"]`);
+  await page
+    .waitForFunction(
+      (source) => new RegExp(source).test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''),
+      pattern.source,
+      { timeout: 5_000 },
+    )
+    .catch(async (error) => {
+      const shown = (await page.evaluate(() => window.__formErrors ?? null)) ?? (await formError(page).textContent().catch(() => null));
+      throw new Error(`after ${button}, the form should say ${pattern}; it says ${JSON.stringify(shown)}`, { cause: error });
+    });
+  return ((await formError(page).textContent()) ?? '').trim();
+}
+
+/** No orders/created reached the broker (a round trip through it first). */
+async function assertNoOrderOnTheWire(witness, what) {
+  await witness.roundTrip();
+  const created = witness.messages.filter((m) => m.topic === 'orders/created');
+  assert.equal(created.length, 0, `${what}: nothing published, yet the witness saw ${created.map((m) => m.payload).join(', ')}`);
+}
+
+/**
+ * A TCP relay on `port` to the suite's broker's WebSocket listener: each connection is held
+ * `delayMs` before it is joined to the broker (a slow path), so a client behind it is
+ * "connecting" meanwhile.
+ */
+function relay(port, target, delayMs = 0) {
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.pause();
+    client.on('error', () => {});
+    setTimeout(() => {
+      const upstream = net.connect(target, '127.0.0.1');
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.resume();
+    }, delayMs);
+  });
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () =>
+      resolve({
+        close: () =>
+          new Promise((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    ),
+  );
+}
+
+describeApp('orders refused when nobody could hear them', () => {
+  it('OrderService crashed: Place order and Place 10 orders are refused, nothing published; after Restart orders flow', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash OrderService' }).click();
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'false');
+
+      const one = await refusalAfter(page, 'place-order', /OrderService is crashed, so the order was not placed\. Press Restart on OrderService/);
+      assert.doesNotMatch(one, /Start Mosquitto/, 'the broker is running');
+      assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+      await refusalAfter(page, 'place-ten', /OrderService is crashed, so none of the 10 orders was placed/);
+      assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+      assert.equal(await page.locator('[data-testid="order-row"]').count(), 0, 'no pending row in the Orders panel');
+      await assertNoOrderOnTheWire(witness, 'while OrderService is crashed');
+
+      await page.getByRole('button', { name: 'Restart OrderService' }).click();
+      // The refusal goes by itself once OrderService is back and subscribed.
+      await formError(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor();
+      await assertNoOrderOnTheWire(witness, 'after Restart (nothing kept from the refused clicks)');
+      const id = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, id, 'orders/confirmed');
+    }));
+
+  it('PaymentService and InventoryService not subscribed yet: refused, naming them; the message goes by itself and the next order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const port = await freePort();
+    const late = `ws://127.0.0.1:${port}`;
+    const query = `${brokerQuery(broker.wsUrl)}&broker_payment=${late}&broker_inventory=${late}`;
+    const witness = await watchEveryTopic(broker);
+    let path = null;
+    try {
+      await withApp(t, query, async ({ page }) => {
+        await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        // Nothing listens at PaymentService's and InventoryService's broker yet.
+        const text = await refusalAfter(page, 'place-order', /OrderService is waiting for (\w+Service, )*PaymentService, InventoryService(, \w+Service)* to subscribe, so the order was not placed/);
+        assert.doesNotMatch(text, /Start Mosquitto/);
+        assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id shown');
+        await refusalAfter(page, 'place-ten', /to subscribe, so none of the 10 orders was placed/);
+        await assertNoOrderOnTheWire(witness, 'before the consumers subscribed');
+
+        // Their broker becomes reachable: they connect, subscribe, and the refusal goes by itself.
+        path = await relay(port, broker.wsPort);
+        await formError(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+        await waitReady(page);
+        const id = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+        await expectOneOutcome(witness, id, 'orders/confirmed');
+      });
+    } finally {
+      await witness.close();
+      await path?.close();
+    }
+  });
+
+  it('OrderService still connecting: the refusal says so (not "start Mosquitto") and goes once it is connected', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const port = await freePort();
+    const slow = await relay(port, broker.wsPort, 4_000);
+    const witness = await watchEveryTopic(broker);
+    try {
+      const query = `${brokerQuery(broker.wsUrl)}&broker_order=ws://127.0.0.1:${port}`;
+      await withApp(t, query, async ({ page }) => {
+        await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('[data-testid="status-order"]', 'data-state'), 'connecting');
+        const text = await refusalAfter(page, 'place-order', /OrderService is still connecting to the broker at ws:\/\/127\.0\.0\.1:\d+, so the order was not placed/);
+        assert.doesNotMatch(text, /Start Mosquitto|fix the broker URL/);
+        await assertNoOrderOnTheWire(witness, 'while OrderService was connecting');
+        await formError(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+        await waitReady(page);
+        const id = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+      });
+    } finally {
+      await witness.close();
+      await slow.close();
+    }
+  });
+});
