@@ -139,6 +139,39 @@ describeApp('orders refused when nobody could hear them', () => {
     }
   });
 
+  // A newcomer's break-test: after Connect to another broker the gate stayed open (the services
+  // had subscribed once, on the old broker), and the first order went out before its consumers
+  // were on the new one.
+  it('the consumers moved to another broker in the broker bar: orders wait until they are subscribed there, then flow', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const port = await freePort();
+    // The new broker, 2 s away: the consumers are connecting meanwhile.
+    const slow = await relay(port, broker.wsPort, 2_000);
+    const witness = await watchEveryTopic(broker);
+    try {
+      // OrderService keeps a broker of its own, so it stays connected through the move.
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_order=${broker.wsUrl}`, async ({ page }) => {
+        await waitReady(page);
+        await page.fill('#broker-url', `ws://127.0.0.1:${port}`);
+        await page.click('[data-testid="apply-broker"]');
+        await page.locator('[data-testid="status-payment"][data-state="connecting"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('[data-testid="status-order"]', 'data-state'), 'connected');
+        const text = await refusalAfter(page, 'place-order', /OrderService is waiting for PaymentService, InventoryService, NotificationService to subscribe, so the order was not placed/);
+        assert.doesNotMatch(text, /QueryService/, 'the read side does not hold orders back');
+        await assertNoOrderOnTheWire(witness, 'while the consumers moved');
+        // Through the relay they are back on the same Mosquitto, which kept their sessions:
+        // Session Present counts as subscribed, with no SUBACK.
+        await formError(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+        await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const id = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+        await expectOneOutcome(witness, id, 'orders/confirmed');
+      });
+    } finally {
+      await witness.close();
+      await slow.close();
+    }
+  });
+
   it('OrderService still connecting: the refusal says so (not "start Mosquitto") and goes once it is connected', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const port = await freePort();
     const slow = await relay(port, broker.wsPort, 4_000);

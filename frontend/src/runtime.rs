@@ -820,6 +820,9 @@ impl Runtime {
         for (instance, client) in self.clients.borrow().iter() {
             if moves(instance.service) && !self.is_crashed(*instance) {
                 let url = self.url_of(instance.service);
+                // Orders wait until it has subscribed on the new broker (or resumed a session
+                // there): an order published before would never reach it.
+                self.order_gate.borrow_mut().moved(instance.service);
                 client.set_url(&url);
                 // Back on a broker whose session is kept, no SUBACK may teach its ceiling
                 // again: what was learned of it holds before the first CONNECT.
@@ -1020,7 +1023,9 @@ impl Runtime {
                     .map(|(f, _)| flow_filter(f))
                     .zip(granted.clone());
                 self.record(service, ServiceEvent::Subscribed(answers.collect()));
-                if self.order_gate.borrow_mut().subscribed(service) {
+                // A SUBACK refusing every filter leaves the service deaf: orders keep waiting.
+                let any_granted = granted.iter().any(|code| !code.is_failure());
+                if any_granted && self.order_gate.borrow_mut().subscribed(service) {
                     self.review_order_gate();
                 }
                 for ((filter, _), code) in filters.iter().zip(&granted) {
@@ -1096,6 +1101,14 @@ impl Runtime {
                 // A publish the broker refused (e.g. outside the service's ACL) is said, not lost
                 // in silence.
                 self.log(service, problem(&topic, reason));
+            }
+            // The broker kept the session, subscriptions included: no SUBSCRIBE follows.
+            ClientEvent::Session(Event::Connected {
+                session_present: true,
+            }) => {
+                if self.order_gate.borrow_mut().subscribed(service) {
+                    self.review_order_gate();
+                }
             }
             ClientEvent::Session(_) => {}
         }

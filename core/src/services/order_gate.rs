@@ -85,16 +85,30 @@ pub enum OrderRefusal {
 }
 
 impl OrderGate {
-    /// `service` got a SUBACK. Returns whether it is the first since the services started.
+    /// `service` is subscribed on its broker: a SUBACK granting at least one of its filters (a
+    /// SUBACK refusing every filter does not count: nothing would reach it), or a CONNACK with
+    /// Session Present (the broker kept the session, subscriptions included, MQTT 3.1.1
+    /// §3.2.2.2, 5.0 §3.2.2.1.1, so no SUBSCRIBE follows). Returns whether it is the first
+    /// since the services started or since it last moved broker.
     pub fn subscribed(&mut self, service: ServiceId) -> bool {
         self.subscribed.insert(service)
     }
 
+    /// `service` moved to another broker (the broker bar, a broker of its own): what it
+    /// subscribed to on the old one does not hold there, so orders wait for it again.
+    pub fn moved(&mut self, service: ServiceId) {
+        self.subscribed.remove(&service);
+    }
+
     /// The services the order flow under `style` needs (every service that subscribes to
-    /// something under it) that have not subscribed yet, in [`ServiceId::ALL`]'s order.
+    /// something under it, but QueryService) that have not subscribed yet, in
+    /// [`ServiceId::ALL`]'s order. QueryService does not hold orders back: what it misses, its
+    /// read model says (*Missing N events*) and *Rebuild* projects from the event store; a
+    /// QueryService that cannot reach its broker would otherwise stop every order.
     pub fn waiting_for(&self, style: SagaStyle) -> Vec<ServiceId> {
         ServiceId::ALL
             .into_iter()
+            .filter(|s| *s != ServiceId::Query)
             .filter(|s| !s.subscriptions(style).is_empty() && !self.subscribed.contains(s))
             .collect()
     }
@@ -229,7 +243,11 @@ mod tests {
     fn orders_wait_until_every_consumer_has_subscribed_once_in_every_style() {
         for style in SagaStyle::ALL {
             let mut gate = OrderGate::default();
-            assert_eq!(gate.waiting_for(style), ServiceId::ALL, "{style}");
+            let all_but_query: Vec<ServiceId> = ServiceId::ALL
+                .into_iter()
+                .filter(|s| *s != ServiceId::Query)
+                .collect();
+            assert_eq!(gate.waiting_for(style), all_but_query, "{style}");
             assert!(gate.subscribed(ServiceId::Order));
             assert!(!gate.subscribed(ServiceId::Order), "only the first counts");
             gate.subscribed(ServiceId::Query);
@@ -252,6 +270,59 @@ mod tests {
             gate.subscribed(ServiceId::Payment);
             assert_eq!(gate.check(style, OrderLink::Up(&up())), Ok(()), "{style}");
         }
+    }
+
+    #[test]
+    fn a_service_moved_to_another_broker_holds_orders_until_it_subscribes_there() {
+        let mut gate = OrderGate::default();
+        for service in ServiceId::ALL {
+            gate.subscribed(service);
+        }
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        // The broker bar: every service moves to the new broker.
+        for service in ServiceId::ALL {
+            gate.moved(service);
+        }
+        assert_eq!(
+            gate.waiting_for(SagaStyle::Parallel),
+            [
+                ServiceId::Order,
+                ServiceId::Payment,
+                ServiceId::Inventory,
+                ServiceId::Notification
+            ]
+        );
+        for service in [
+            ServiceId::Order,
+            ServiceId::Inventory,
+            ServiceId::Notification,
+        ] {
+            assert!(gate.subscribed(service), "first there");
+        }
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+    }
+
+    #[test]
+    fn query_service_never_holds_orders_back() {
+        let mut gate = OrderGate::default();
+        for service in [
+            ServiceId::Order,
+            ServiceId::Payment,
+            ServiceId::Inventory,
+            ServiceId::Notification,
+        ] {
+            gate.subscribed(service);
+        }
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
     }
 
     #[test]
