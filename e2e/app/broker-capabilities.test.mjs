@@ -24,6 +24,22 @@ import { startWitness } from '../lib/mqtt-witness.mjs';
 
 const linkTo = (url, params = '') => `/?broker=${encodeURIComponent(url)}${params}`;
 
+/**
+ * Runs `body({ page }, own)` on a fresh page (lib/app-suite.mjs's withApp) whose broker is `own`,
+ * a private Mosquitto started with `settings` (lib/broker.mjs), opened at `linkTo(own, params)`;
+ * `own` is stopped afterwards, and its log is saved with the case's if it fails.
+ */
+async function onOwnMosquitto(t, settings, params, body) {
+  const own = await startBroker({ settings });
+  setLateBroker(own);
+  try {
+    await withApp(t, linkTo(own.wsUrl, params), (app) => body(app, own));
+  } finally {
+    await own.stop();
+    setLateBroker(null);
+  }
+}
+
 /** The page's capability rows: { 'maximum-qos': { value, stated } … }. */
 const capabilities = (page) =>
   page.$$eval('[data-testid="capability"]', (rows) =>
@@ -64,98 +80,84 @@ describeApp('broker URLs and capabilities', () => {
   it('Mosquitto with max_qos 1, MQTT 5 and ?qos=2: capabilities shown, the QoS warned of, the order completes at QoS 1', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     // max_qos is a listener option in Mosquitto 2.0.11: written after the websockets listener,
     // it limits the page's listener; the TCP listener of the witnesses keeps QoS 2.
-    const limited = await startBroker({ settings: { max_qos: 1 } });
-    setLateBroker(limited);
-    try {
-      await withApp(t, linkTo(limited.wsUrl, '&mqtt=5&qos=2'), async ({ page }) => {
-        const ids = await waitReady(page, limited);
-        await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="true"]');
-        const caps = await capabilities(page);
-        assert.deepEqual(caps['maximum-qos'], { value: '1', stated: true }, 'Maximum QoS 1, stated in CONNACK');
-        assert.equal(caps['retain-available'].value, 'yes');
-        assert.equal(caps['shared-subscription-available'].value, 'yes');
-        // Mosquitto states its Receive Maximum (max_inflight_messages 20) and Topic Alias Maximum (10).
-        assert.deepEqual(caps['receive-maximum'], { value: '20', stated: true });
-        assert.deepEqual(caps['topic-alias-maximum'], { value: '10', stated: true });
-        const found = await warnings(page);
-        assert.equal(found.length, 1, JSON.stringify(found));
-        assert.equal(found[0].property, 'maximum-qos');
-        assert.match(found[0].text, /\?qos=2/);
-        assert.match(found[0].text, /Maximum QoS 1/);
+    await onOwnMosquitto(t, { max_qos: 1 }, '&mqtt=5&qos=2', async ({ page }, limited) => {
+      const ids = await waitReady(page, limited);
+      await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="true"]');
+      const caps = await capabilities(page);
+      assert.deepEqual(caps['maximum-qos'], { value: '1', stated: true }, 'Maximum QoS 1, stated in CONNACK');
+      assert.equal(caps['retain-available'].value, 'yes');
+      assert.equal(caps['shared-subscription-available'].value, 'yes');
+      // Mosquitto states its Receive Maximum (max_inflight_messages 20) and Topic Alias Maximum (10).
+      assert.deepEqual(caps['receive-maximum'], { value: '20', stated: true });
+      assert.deepEqual(caps['topic-alias-maximum'], { value: '10', stated: true });
+      const found = await warnings(page);
+      assert.equal(found.length, 1, JSON.stringify(found));
+      assert.equal(found[0].property, 'maximum-qos');
+      assert.match(found[0].text, /\?qos=2/);
+      assert.match(found[0].text, /Maximum QoS 1/);
 
-        const atQos = await qosWitness(limited.tcpPort, 'orders/created');
-        const witness = await startWitness({ tcpPort: limited.tcpPort, protocolVersion: 5 });
-        try {
-          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
-          const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
-          assert.equal(created.qos, 1, 'a QoS 2 subscriber gets the order at QoS 1: it was published at 1');
-          await limited.waitForLog(
-            new RegExp(`Received PUBLISH from ${escapeRegExp(ids.order)} \\(d0, q1, r0, m\\d+, 'orders/created'`),
-            5_000,
-          );
-          assert.doesNotMatch(limited.log(), new RegExp(`Received PUBLISH from eda-\\S+ \\(d\\d, q2`), 'no client published at QoS 2');
-        } finally {
-          await witness.close();
-          await atQos.close();
-        }
-      });
-    } finally {
-      await limited.stop();
-      setLateBroker(null);
-    }
+      const atQos = await qosWitness(limited.tcpPort, 'orders/created');
+      const witness = await startWitness({ tcpPort: limited.tcpPort, protocolVersion: 5 });
+      try {
+        const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+        const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
+        assert.equal(created.qos, 1, 'a QoS 2 subscriber gets the order at QoS 1: it was published at 1');
+        await limited.waitForLog(
+          new RegExp(`Received PUBLISH from ${escapeRegExp(ids.order)} \\(d0, q1, r0, m\\d+, 'orders/created'`),
+          5_000,
+        );
+        assert.doesNotMatch(limited.log(), new RegExp(`Received PUBLISH from eda-\\S+ \\(d\\d, q2`), 'no client published at QoS 2');
+      } finally {
+        await witness.close();
+        await atQos.close();
+      }
+    });
   });
 
   it('Mosquitto with max_qos 1, MQTT 3.1.1 and ?qos=2: the SUBACK granting QoS 1 teaches the ceiling, the page says so, the order goes at QoS 1 with no reconnect', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     // Mosquitto 2.0.11 closes a 3.1.1 connection whose PUBLISH is above max_qos ("Too high QoS
     // in PUBLISH … disconnecting"), and a client re-sending it on every connection loops. A
     // 3.1.1 CONNACK cannot state Maximum QoS; the SUBACK's granted QoS (1 for 2) is the sign.
-    const limited = await startBroker({ settings: { max_qos: 1 } });
-    setLateBroker(limited);
-    try {
-      await withApp(t, linkTo(limited.wsUrl, '&qos=2'), async ({ page }) => {
-        const ids = await waitReady(page, limited);
-        // Every service's SUBSCRIBE asked QoS 2 and was granted 1.
-        assert.match(limited.log(), new RegExp(`${escapeRegExp(ids.order)} 1 payments/processed`));
-        const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
-        await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
-        const text = await warning.textContent();
-        assert.match(text, /^This broker grants at most QoS 1: a SUBACK granted QoS 1 for \S+, asked at QoS 2/);
-        assert.match(text, /\?qos=2/);
-        assert.match(text, /publish at QoS 1 instead/);
-        assert.equal(await warning.getAttribute('data-setting'), '?qos=2');
-        await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="false"]');
-        const row = page.locator('[data-testid="capability"][data-property="maximum-qos"]');
-        assert.equal(await row.getAttribute('data-learned'), 'true');
-        assert.equal(await row.getAttribute('data-stated'), 'false');
-        assert.deepEqual((await capabilities(page))['maximum-qos'], { value: '1', stated: false });
+    await onOwnMosquitto(t, { max_qos: 1 }, '&qos=2', async ({ page }, limited) => {
+      const ids = await waitReady(page, limited);
+      // Every service's SUBSCRIBE asked QoS 2 and was granted 1.
+      assert.match(limited.log(), new RegExp(`${escapeRegExp(ids.order)} 1 payments/processed`));
+      const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+      await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const text = await warning.textContent();
+      assert.match(text, /^This broker grants at most QoS 1: a SUBACK granted QoS 1 for \S+, asked at QoS 2/);
+      assert.match(text, /\?qos=2/);
+      assert.match(text, /publish at QoS 1 instead/);
+      assert.equal(await warning.getAttribute('data-setting'), '?qos=2');
+      await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="false"]');
+      const row = page.locator('[data-testid="capability"][data-property="maximum-qos"]');
+      assert.equal(await row.getAttribute('data-learned'), 'true');
+      assert.equal(await row.getAttribute('data-stated'), 'false');
+      assert.deepEqual((await capabilities(page))['maximum-qos'], { value: '1', stated: false });
 
-        const atQos = await qosWitness(limited.tcpPort, 'orders/created');
-        const witness = await startWitness({ tcpPort: limited.tcpPort });
-        try {
-          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
-          const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
-          assert.equal(created.qos, 1, 'a QoS 2 subscriber gets the order at QoS 1: it was published at 1');
-          await limited.waitForLog(
-            new RegExp(`Received PUBLISH from ${escapeRegExp(ids.order)} \\(d0, q1, r0, m\\d+, 'orders/created'`),
-            5_000,
-          );
-        } finally {
-          await witness.close();
-          await atQos.close();
-        }
-        const log = limited.log();
-        assert.doesNotMatch(log, /Too high QoS in PUBLISH/, 'no PUBLISH above max_qos reached the broker');
-        assert.doesNotMatch(log, /Received PUBLISH from eda-\S+ \(d\d, q2/, 'no client published at QoS 2');
-        for (const service of ['order', 'payment', 'inventory']) {
-          const connects = log.split('\n').filter((l) => l.includes(`New client connected`) && l.endsWith(` as ${ids[service]} (p2, c0, k30).`));
-          assert.equal(connects.length, 1, `${service} connected once: no reconnect loop`);
-        }
-        await waitForStates(page, 'connected');
-      });
-    } finally {
-      await limited.stop();
-      setLateBroker(null);
-    }
+      const atQos = await qosWitness(limited.tcpPort, 'orders/created');
+      const witness = await startWitness({ tcpPort: limited.tcpPort });
+      try {
+        const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+        const created = await atQos.waitFor(orderId, FLOW_TIMEOUT_MS);
+        assert.equal(created.qos, 1, 'a QoS 2 subscriber gets the order at QoS 1: it was published at 1');
+        await limited.waitForLog(
+          new RegExp(`Received PUBLISH from ${escapeRegExp(ids.order)} \\(d0, q1, r0, m\\d+, 'orders/created'`),
+          5_000,
+        );
+      } finally {
+        await witness.close();
+        await atQos.close();
+      }
+      const log = limited.log();
+      assert.doesNotMatch(log, /Too high QoS in PUBLISH/, 'no PUBLISH above max_qos reached the broker');
+      assert.doesNotMatch(log, /Received PUBLISH from eda-\S+ \(d\d, q2/, 'no client published at QoS 2');
+      for (const service of ['order', 'payment', 'inventory']) {
+        const connects = log.split('\n').filter((l) => l.includes(`New client connected`) && l.endsWith(` as ${ids[service]} (p2, c0, k30).`));
+        assert.equal(connects.length, 1, `${service} connected once: no reconnect loop`);
+      }
+      await waitForStates(page, 'connected');
+    });
   });
 
   it('Mosquitto with max_qos 1, MQTT 3.1.1 and ?qos=2: to another broker in the broker bar and back, the learned QoS 1 holds (the session is present, no SUBACK teaches it again), no PUBLISH above it, the order goes at QoS 1', { timeout: CASE_TIMEOUT_MS }, async (t) => {
@@ -204,90 +206,69 @@ describeApp('broker URLs and capabilities', () => {
   });
 
   it('Mosquitto with max_qos 0, MQTT 5: the Wills, the flow and the event store go at QoS 0 (none dropped), the warning says they are at most once, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const zero = await startBroker({ settings: { max_qos: 0 } });
-    setLateBroker(zero);
-    try {
-      await withApp(t, linkTo(zero.wsUrl, '&mqtt=5'), async ({ page }) => {
-        await waitReady(page, zero);
-        const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
-        await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
-        const text = await warning.textContent();
-        assert.match(text, /publish at QoS 0 instead/);
-        assert.match(text, /the event store \(eventstore\/orders\/…\), the dead letters and, under MQTT 5, the Last Wills go at most once/);
-        const stored = await qosWitness(zero.tcpPort, 'eventstore/orders/+');
-        const witness = await startWitness({ tcpPort: zero.tcpPort, protocolVersion: 5 });
-        try {
-          const orderId = await placeSeedOrderAndExpectFlow(page, witness);
-          const event = await stored.waitFor(orderId, FLOW_TIMEOUT_MS);
-          assert.equal(event.qos, 0, 'the event store reaches a subscriber, at QoS 0');
-        } finally {
-          await witness.close();
-          await stored.close();
-        }
-        const logs = await page.$$eval('[data-testid="log-entry"]', (es) => es.map((e) => e.textContent));
-        assert.deepEqual(logs.filter((l) => /accepts messages up to QoS 0 only/.test(l)), [], 'no publish dropped for its QoS');
-        assert.doesNotMatch(zero.log(), /Received PUBLISH from eda-\S+ \(d\d, q[12]/, 'nothing above QoS 0 reached the broker');
-      });
-    } finally {
-      await zero.stop();
-      setLateBroker(null);
-    }
+    await onOwnMosquitto(t, { max_qos: 0 }, '&mqtt=5', async ({ page }, zero) => {
+      await waitReady(page, zero);
+      const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-qos"]');
+      await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const text = await warning.textContent();
+      assert.match(text, /publish at QoS 0 instead/);
+      assert.match(text, /the event store \(eventstore\/orders\/…\), the dead letters and, under MQTT 5, the Last Wills go at most once/);
+      const stored = await qosWitness(zero.tcpPort, 'eventstore/orders/+');
+      const witness = await startWitness({ tcpPort: zero.tcpPort, protocolVersion: 5 });
+      try {
+        const orderId = await placeSeedOrderAndExpectFlow(page, witness);
+        const event = await stored.waitFor(orderId, FLOW_TIMEOUT_MS);
+        assert.equal(event.qos, 0, 'the event store reaches a subscriber, at QoS 0');
+      } finally {
+        await witness.close();
+        await stored.close();
+      }
+      const logs = await page.$$eval('[data-testid="log-entry"]', (es) => es.map((e) => e.textContent));
+      assert.deepEqual(logs.filter((l) => /accepts messages up to QoS 0 only/.test(l)), [], 'no publish dropped for its QoS');
+      assert.doesNotMatch(zero.log(), /Received PUBLISH from eda-\S+ \(d\d, q[12]/, 'nothing above QoS 0 reached the broker');
+    });
   });
 
   it('Mosquitto with max_qos 0, MQTT 3.1.1: it closes each CONNECT (QoS 1 Will) before a CONNACK, and the help says a QoS 0 broker does this and to choose MQTT 5', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const zero = await startBroker({ settings: { max_qos: 0 } });
-    setLateBroker(zero);
-    try {
-      await withApp(t, linkTo(zero.wsUrl), async ({ page }) => {
-        const help = page.locator('[data-testid="broker-help"][data-diagnosis="closed-before-connack"]');
-        await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
-        assert.match(await help.textContent(), /the connection opened, then closed before the broker answered CONNECT/);
-        const advice = await page.textContent('[data-testid="broker-closed-help"]');
-        assert.match(advice, /max_qos 0 closes a CONNECT whose Last Will is QoS 1/);
-        assert.match(advice, /choose MQTT 5 under Protocol/);
-        // Mosquitto's side: the CONNECTs were dropped unanswered, no service got in.
-        await zero.waitForLog(/Client <unknown> closed its connection/, 5_000);
-        assert.doesNotMatch(zero.log(), /New client connected .* as eda-/);
-        // The advice works: under MQTT 5 the same Will is refused with CONNACK 0x9B (155, QoS
-        // not supported), and each service connects again with its Will at QoS 0.
-        await page.selectOption('#mqtt-version', '5');
-        await waitReady(page, zero);
-        await zero.waitForLog(/Sending CONNACK to \S+ \(0, 155\)/, 5_000);
-        assert.match(zero.log(), /Will message specified \(\d+ bytes\) \(r1, q0\)/);
-      });
-    } finally {
-      await zero.stop();
-      setLateBroker(null);
-    }
+    await onOwnMosquitto(t, { max_qos: 0 }, '', async ({ page }, zero) => {
+      const help = page.locator('[data-testid="broker-help"][data-diagnosis="closed-before-connack"]');
+      await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      assert.match(await help.textContent(), /the connection opened, then closed before the broker answered CONNECT/);
+      const advice = await page.textContent('[data-testid="broker-closed-help"]');
+      assert.match(advice, /max_qos 0 closes a CONNECT whose Last Will is QoS 1/);
+      assert.match(advice, /choose MQTT 5 under Protocol/);
+      // Mosquitto's side: the CONNECTs were dropped unanswered, no service got in.
+      await zero.waitForLog(/Client <unknown> closed its connection/, 5_000);
+      assert.doesNotMatch(zero.log(), /New client connected .* as eda-/);
+      // The advice works: under MQTT 5 the same Will is refused with CONNACK 0x9B (155, QoS
+      // not supported), and each service connects again with its Will at QoS 0.
+      await page.selectOption('#mqtt-version', '5');
+      await waitReady(page, zero);
+      await zero.waitForLog(/Sending CONNACK to \S+ \(0, 155\)/, 5_000);
+      assert.match(zero.log(), /Will message specified \(\d+ bytes\) \(r1, q0\)/);
+    });
   });
 
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const noRetain = await startBroker({ settings: { retain_available: 'false' } });
-    setLateBroker(noRetain);
-    try {
-      await withApp(t, linkTo(noRetain.wsUrl, '&mqtt=5'), async ({ page }) => {
-        await waitForStates(page, 'connected');
-        // Each service's first CONNECT (retained Will) was refused with 0x9A (154; Mosquitto names
-        // the address, not yet the client), then accepted.
-        await noRetain.waitForLog(/Sending CONNACK to \S+ \(0, 154\)/, CONNECT_TIMEOUT_MS);
-        await noRetain.waitForLog(/Sending CONNACK to eda-\S+-order \(0, 0\)/, CONNECT_TIMEOUT_MS);
-        await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="true"]');
-        const caps = await capabilities(page);
-        assert.deepEqual(caps['retain-available'], { value: 'no', stated: true });
-        const found = await warnings(page);
-        assert.ok(found.some((w) => w.property === 'retain-available'), JSON.stringify(found));
-        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"]')].some((e) => /no longer retained/.test(e.textContent)));
-        const witness = await startWitness({ tcpPort: noRetain.tcpPort, protocolVersion: 5 });
-        try {
-          await placeSeedOrderAndExpectFlow(page, witness);
-        } finally {
-          await witness.close();
-        }
-      });
-    } finally {
-      await noRetain.stop();
-      setLateBroker(null);
-    }
+    await onOwnMosquitto(t, { retain_available: 'false' }, '&mqtt=5', async ({ page }, noRetain) => {
+      await waitForStates(page, 'connected');
+      // Each service's first CONNECT (retained Will) was refused with 0x9A (154; Mosquitto names
+      // the address, not yet the client), then accepted.
+      await noRetain.waitForLog(/Sending CONNACK to \S+ \(0, 154\)/, CONNECT_TIMEOUT_MS);
+      await noRetain.waitForLog(/Sending CONNACK to eda-\S+-order \(0, 0\)/, CONNECT_TIMEOUT_MS);
+      await page.waitForSelector('[data-testid="broker-capabilities"][data-announced="true"]');
+      const caps = await capabilities(page);
+      assert.deepEqual(caps['retain-available'], { value: 'no', stated: true });
+      const found = await warnings(page);
+      assert.ok(found.some((w) => w.property === 'retain-available'), JSON.stringify(found));
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"]')].some((e) => /no longer retained/.test(e.textContent)));
+      const witness = await startWitness({ tcpPort: noRetain.tcpPort, protocolVersion: 5 });
+      try {
+        await placeSeedOrderAndExpectFlow(page, witness);
+      } finally {
+        await witness.close();
+      }
+    });
   });
 
   it('MQTT 3.1.1: the CONNACK carries no capabilities, the defaults are assumed, and ?qos=2 is not warned of', { timeout: CASE_TIMEOUT_MS }, (t) =>
