@@ -85,16 +85,40 @@ describeApp('topic namespace', () => {
     withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       await waitReady(page);
       assert.equal(await page.locator('[data-testid="namespace"]').count(), 0, 'no namespace shown without one');
+      // The warning arrives unasked, while the learner may be aiming at a button: it must not
+      // move the page under the mouse (a layout shift without recent input, as Chromium counts
+      // one), e.g. the order form it used to push down by its height.
+      await page.evaluate(() => {
+        window.__shifts = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) {
+            // The warning itself may grow as the other page's services come online one by one
+            // (it floats over the page): anything else moving is the fault.
+            const moved = e.sources.filter((s) => s.node?.dataset?.testid !== 'other-playground');
+            if (!e.hadRecentInput && moved.length > 0) {
+              window.__shifts.push({ value: e.value, moved: moved.map((s) => `${s.node?.nodeName}.${s.node?.className ?? ''}`) });
+            }
+          }
+        }).observe({ type: 'layout-shift' });
+      });
+      const formTop = () => page.$eval('[data-testid="place-order"]', (b) => b.getBoundingClientRect().top + scrollY);
+      const before = await formTop();
       const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}`);
       try {
         await waitReady(other.page);
         for (const p of [page, other.page]) {
           const warning = p.locator('[data-testid="other-playground"]');
           await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          await warning.scrollIntoViewIfNeeded();
+          assert.ok(await warning.isVisible(), 'the warning is in view');
           const text = await warning.textContent();
           assert.match(text, /every order is processed twice/);
           assert.match(text, /\?ns=class-7/);
         }
+        // Two frames after the warning: whatever it moved has been laid out.
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        assert.equal(await formTop(), before, 'Place order stays where it was');
+        assert.deepEqual(await page.evaluate(() => window.__shifts), [], 'nothing but the warning moved while it came');
       } finally {
         await other.close();
       }

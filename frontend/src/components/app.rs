@@ -242,6 +242,13 @@ pub fn App() -> Html {
                        cross the broker." }
                 </p>
             </header>
+            // Another page's services can come online at any moment, unasked: the warning floats
+            // over the page's foot instead of pushing everything below it down under the mouse.
+            if !state.other_playgrounds.is_empty() {
+                <p class="error page-alert" role="alert" data-testid="other-playground">
+                    { other_pages_warning(&state.other_playgrounds, &state.namespace) }
+                </p>
+            }
             <section class="broker" aria-label="Broker connection" ref={broker_ref} data-on-screen={broker_on_screen.to_string()}>
                 // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
                 <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
@@ -262,11 +269,6 @@ pub fn App() -> Html {
                         <DraftField id="inventory-delay" label="Inventory works (ms)" min="0" max="10000" step="100"
                             value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_delay(ServiceId::Inventory)} />
                     </div>
-                    if !state.other_playgrounds.is_empty() {
-                        <p class="error" role="alert" data-testid="other-playground">
-                            { other_pages_warning(&state.other_playgrounds, &state.namespace) }
-                        </p>
-                    }
                     if let Some(notice) = &state.link_notice {
                         <p class="error" role="alert" data-testid="link-notice">{ sentence(notice) }</p>
                     }
