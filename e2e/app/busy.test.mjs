@@ -61,6 +61,52 @@ describeApp('busy page', () => {
       }
     }));
 
+  // A part out of sight is redrawn at most once a second; that needs the browser to watch it.
+  // Parts drawn after the first render (everything below the broker's section), and a part
+  // drawn anew after "Show:" hid it, are new elements: each must be watched too, or it is
+  // redrawn on every packet wherever it is.
+  it('every part says when it is out of sight: those drawn after the first render, and one drawn again after Show', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const parts = {
+        broker: 'section.broker',
+        main: 'main.layout',
+        flow: 'section[aria-label="The flow"]',
+        sequence: '.part:has([data-testid="sequence-heads"])',
+        orders: 'section[aria-label="The orders"]',
+      };
+      const states = () =>
+        page.evaluate((parts) => Object.fromEntries(Object.entries(parts).map(([k, sel]) => [k, document.querySelector(sel)?.dataset.onScreen ?? 'absent'])), parts);
+      const settle = (want) =>
+        page
+          .waitForFunction(
+            ([parts, want]) => Object.entries(want).every(([k, v]) => document.querySelector(parts[k])?.dataset.onScreen === v),
+            [parts, want],
+            { timeout: 5_000 },
+          )
+          .catch(async () => assert.fail(`want ${JSON.stringify(want)}, have ${JSON.stringify(await states())}`));
+      const toBottom = () => page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      const toTop = () => page.evaluate(() => window.scrollTo(0, 0));
+
+      await toBottom();
+      await settle({ broker: 'false', main: 'false', flow: 'false', orders: 'true' });
+      await toTop();
+      await settle({ broker: 'true', main: 'false', sequence: 'false', orders: 'false' });
+
+      // With the flow diagram in sight, show the sequence diagram alone, then everything: the
+      // flow diagram is drawn anew, and must still come into sight and go out of it.
+      await page.locator(parts.flow).scrollIntoViewIfNeeded();
+      await settle({ flow: 'true' });
+      await page.click('[data-testid="show-sequence"]');
+      await page.click('[data-testid="show-all"]');
+      await page.locator(parts.flow).scrollIntoViewIfNeeded();
+      await settle({ flow: 'true' });
+      await toTop();
+      await settle({ broker: 'true', flow: 'false', orders: 'false' });
+      await toBottom();
+      await settle({ broker: 'false', flow: 'false', orders: 'true' });
+    }));
+
   it('clicked again and again, the page turns busy and back without moving under the mouse; every order ends once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
       const button = page.locator('[data-testid="place-ten"]');

@@ -2,7 +2,9 @@
 // on its badge before any timer runs, and the first render waits for the answers to the
 // CONNECTs sent before it, so it draws those services connected. Asserted by order of events,
 // not by speed: a zero-delay timer queued in the CONNACK's event must find the badge drawn, and
-// the first drawing must show connected what was answered before the render began.
+// the first drawing must show connected what was answered before the render began. The first
+// render draws the top of the page (the broker's section, with the badges) and the rest follows
+// one task later, below it, moving nothing.
 //
 //   node --test e2e/app/startup.test.mjs      (this topic alone, after `trunk build`)
 
@@ -20,8 +22,14 @@ import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from
  * first drawn.
  */
 function probe(services) {
-  const t = { sockets: [], firstDrawn: {}, firstSend: null, opened: 0, renderStart: null };
+  const t = { sockets: [], firstDrawn: {}, firstSend: null, opened: 0, renderStart: null, formWithFirstBadge: null, shifts: [] };
   window.__startup = t;
+  // Anything that moves on the page while it loads, unasked (as Chromium counts a layout shift).
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (!e.hadRecentInput) t.shifts.push({ value: e.value, at: e.startTime, moved: e.sources.map((x) => `${x.node?.nodeName}.${x.node?.className ?? ''}`) });
+    }
+  }).observe({ type: 'layout-shift', buffered: true });
   const badge = (service) => document.querySelector(`[data-testid="status-${service}"]`);
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
@@ -58,6 +66,7 @@ function probe(services) {
         const state = badge(service)?.dataset.state;
         if (state && !(service in t.firstDrawn)) {
           t.firstDrawn[service] = { state, at: performance.now() };
+          t.formWithFirstBadge ??= document.querySelector('[data-testid="place-order"]') !== null;
         }
       }
     }).observe(document.body, { subtree: true, childList: true, attributes: true }),
@@ -104,5 +113,20 @@ describeApp('start-up', () => {
           assert.equal(seen.firstDrawn[service].state, 'connected', JSON.stringify(seen));
         }
       }
+    }));
+
+  it("the first render draws the broker's section with the badges; the rest of the page follows below, moving nothing drawn", { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      const seen = await load(page);
+      // The badges came without the form (drawn one task later, below them) …
+      assert.equal(seen.formWithFirstBadge, false, JSON.stringify(seen.firstDrawn));
+      // … and the whole page is there now: the form, the picture, the orders.
+      for (const id of ['place-order', 'orders-panel', 'event-store', 'read-model']) {
+        assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, `${id} drawn`);
+      }
+      // Nothing moved while the rest came (a shift would be the badges or the broker's
+      // section pushed by what was drawn after them).
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      assert.deepEqual(await page.evaluate(() => window.__startup.shifts), [], 'no layout shift while the page loaded');
     }));
 });

@@ -11,7 +11,9 @@ use super::{
     ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
     ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip, StockPanel,
 };
-use crate::hooks::{use_on_screen, use_playground, use_while_on_screen, Playground, BURST};
+use crate::hooks::{
+    use_after_first_render, use_on_screen, use_playground, use_while_on_screen, Playground, BURST,
+};
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
@@ -144,14 +146,24 @@ pub fn App() -> Html {
         Callback::from(move |panel| page.choose_panel(panel))
     };
 
+    // The first render draws the header and the broker's section (the badges); the rest of
+    // the page follows one task later.
+    let below = use_after_first_render();
+
     // A part scrolled out of sight is drawn again at most once a second (under load, most of
     // the page's time is drawing).
     let flow_ref = use_node_ref();
     let sequence_ref = use_node_ref();
     let inspector_ref = use_node_ref();
-    let flow_on_screen = use_on_screen(flow_ref.clone());
-    let sequence_on_screen = use_on_screen(sequence_ref.clone());
-    let inspector_on_screen = use_on_screen(inspector_ref.clone());
+    let flow_on_screen = use_on_screen(flow_ref.clone(), below && state.panel.shows(Panel::Flow));
+    let sequence_on_screen = use_on_screen(
+        sequence_ref.clone(),
+        below && state.panel.shows(Panel::Sequence),
+    );
+    let inspector_on_screen = use_on_screen(
+        inspector_ref.clone(),
+        below && state.panel.shows(Panel::Packets),
+    );
     let flow_version = use_while_on_screen(flow_on_screen, state.trace_version);
     let sequence_version = use_while_on_screen(sequence_on_screen, state.trace_version);
     let (inspector_version, inspector_below) = use_while_on_screen(
@@ -167,10 +179,10 @@ pub fn App() -> Html {
     let main_ref = use_node_ref();
     let orders_ref = use_node_ref();
     let broker_ref = use_node_ref();
-    let broker_on_screen = use_on_screen(broker_ref.clone());
+    let broker_on_screen = use_on_screen(broker_ref.clone(), true);
     let outages_version = use_while_on_screen(broker_on_screen, state.trace_version);
-    let main_on_screen = use_on_screen(main_ref.clone());
-    let orders_on_screen = use_on_screen(orders_ref.clone());
+    let main_on_screen = use_on_screen(main_ref.clone(), below);
+    let orders_on_screen = use_on_screen(orders_ref.clone(), below);
     let orders_version = use_while_on_screen(orders_on_screen, state.trace_version);
     // The subscriptions as the broker answered them, from the same projection as the badges.
     let statuses = trace.0.borrow().statuses();
@@ -290,62 +302,64 @@ pub fn App() -> Html {
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
                 <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
             </section>
-            <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
-                <div class="column">
-                    <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()}
-                        order_gate={state.order_gate.clone()} />
-                    <Notifications items={notifications} dropped={notifications_dropped} />
-                </div>
-                <div class="column logs">{ logs }</div>
-            </main>
-            <section class="layout wide picture-controls" aria-label="The picture">
-                <PlaybackBar trace={trace.clone()} version={state.trace_version}
-                    error={state.playback_error.clone()} {on_speed} on_pause={on(&page, |p| p.toggle_pause())}
-                    on_step={on(&page, |p| p.step())} on_jump={on(&page, |p| p.jump())} />
-                <PanelChoice selected={state.panel} on_choose={on_panel} />
-            </section>
-            if state.panel.shows(Panel::Flow) {
-                <section class="layout wide" aria-label="The flow" ref={flow_ref} data-on-screen={flow_on_screen.to_string()}>
-                    <FlowDiagram trace={trace.clone()} version={flow_version}
-                        placed_order={state.placed_order} form_error={state.form_error.clone()}
-                        broker_url={state.broker_url.clone()} on_screen={flow_on_screen}
-                        payment_instances={state.payment_instances}
-                        presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
+            if below {
+                <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
+                    <div class="column">
+                        <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()}
+                            order_gate={state.order_gate.clone()} />
+                        <Notifications items={notifications} dropped={notifications_dropped} />
+                    </div>
+                    <div class="column logs">{ logs }</div>
+                </main>
+                <section class="layout wide picture-controls" aria-label="The picture">
+                    <PlaybackBar trace={trace.clone()} version={state.trace_version}
+                        error={state.playback_error.clone()} {on_speed} on_pause={on(&page, |p| p.toggle_pause())}
+                        on_step={on(&page, |p| p.step())} on_jump={on(&page, |p| p.jump())} />
+                    <PanelChoice selected={state.panel} on_choose={on_panel} />
+                </section>
+                if state.panel.shows(Panel::Flow) {
+                    <section class="layout wide" aria-label="The flow" ref={flow_ref} data-on-screen={flow_on_screen.to_string()}>
+                        <FlowDiagram trace={trace.clone()} version={flow_version}
+                            placed_order={state.placed_order} form_error={state.form_error.clone()}
+                            broker_url={state.broker_url.clone()} on_screen={flow_on_screen}
+                            payment_instances={state.payment_instances}
+                            presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.online))).collect::<Vec<_>>()} />
+                    </section>
+                }
+                <section class="layout wide" aria-label="The wire">
+                    <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()}
+                        error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())} />
+                    if state.panel.shows(Panel::Sequence) {
+                        <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>
+                            <SequenceDiagram trace={trace.clone()} version={sequence_version} on_select={on_select_packet.clone()} on_screen={sequence_on_screen} />
+                        </div>
+                    }
+                    if state.panel.shows(Panel::Packets) {
+                        <div class="part" ref={inspector_ref} data-on-screen={inspector_on_screen.to_string()}>
+                            <PacketInspector trace={trace.clone()} version={inspector_version}
+                                selected={state.selected_packet} on_select={on_select_packet} below={inspector_below}
+                                on_deliver_again={live.then(|| on_deliver_again.clone())} />
+                        </div>
+                    }
+                </section>
+                <section class="layout wide" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
+                    <OrdersPanel trace={trace.clone()} version={orders_version}
+                        show_handlers={state.payment_instances > 1}
+                        on_deliver_again={live.then(|| on_deliver_again.clone())} />
+                    <DeadLettersPanel trace={trace.clone()} version={orders_version}
+                        handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}
+                        on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
+                    if let Some(error) = &state.redelivery_error {
+                        <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
+                    }
+                    <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
+                    <QueryPanel trace={trace.clone()} version={orders_version}
+                        projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
+                        delay_error={state.flow_error.clone().filter(|e| e.contains("rojection"))}
+                        on_replace={live.then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
+                    <AnalyticsPanel trace={trace.clone()} version={orders_version} />
                 </section>
             }
-            <section class="layout wide" aria-label="The wire">
-                <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()}
-                    error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())} />
-                if state.panel.shows(Panel::Sequence) {
-                    <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>
-                        <SequenceDiagram trace={trace.clone()} version={sequence_version} on_select={on_select_packet.clone()} on_screen={sequence_on_screen} />
-                    </div>
-                }
-                if state.panel.shows(Panel::Packets) {
-                    <div class="part" ref={inspector_ref} data-on-screen={inspector_on_screen.to_string()}>
-                        <PacketInspector trace={trace.clone()} version={inspector_version}
-                            selected={state.selected_packet} on_select={on_select_packet} below={inspector_below}
-                            on_deliver_again={live.then(|| on_deliver_again.clone())} />
-                    </div>
-                }
-            </section>
-            <section class="layout wide" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
-                <OrdersPanel trace={trace.clone()} version={orders_version}
-                    show_handlers={state.payment_instances > 1}
-                    on_deliver_again={live.then(|| on_deliver_again.clone())} />
-                <DeadLettersPanel trace={trace.clone()} version={orders_version}
-                    handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}
-                    on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
-                if let Some(error) = &state.redelivery_error {
-                    <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
-                }
-                <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
-                <QueryPanel trace={trace.clone()} version={orders_version}
-                    projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
-                    delay_error={state.flow_error.clone().filter(|e| e.contains("rojection"))}
-                    on_replace={live.then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
-                <AnalyticsPanel trace={trace.clone()} version={orders_version} />
-            </section>
         </>
     }
 }

@@ -6,6 +6,8 @@ mod page;
 mod playground;
 
 pub use animation_frames::{prefers_reduced_motion, use_animation_frames};
-pub use on_screen::{use_on_screen, use_while_on_screen, use_window_resize};
+pub use on_screen::{
+    use_after_first_render, use_on_screen, use_while_on_screen, use_window_resize,
+};
 pub use page::Page;
 pub use playground::{use_playground, Playground, BURST};

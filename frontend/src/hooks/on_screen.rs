@@ -9,12 +9,17 @@ use yew::prelude::*;
 
 /// True while the element behind `node` is on screen or within a quarter screen of it (true
 /// until the browser first says otherwise).
+///
+/// `drawn`: whether the caller's view draws the element `node` is bound to in this render (a
+/// part drawn only later, or only for some panel choices). The element is watched from the
+/// render that draws it: each time `drawn` turns true it is watched anew, since a part drawn
+/// again is a new element. While nothing is watched the answer stays as it was (true at first).
 #[hook]
-pub fn use_on_screen(node: NodeRef) -> bool {
+pub fn use_on_screen(node: NodeRef, drawn: bool) -> bool {
     let on_screen = use_state_eq(|| true);
     {
         let on_screen = on_screen.clone();
-        use_effect_with(node, move |node| {
+        use_effect_with((node, drawn), move |(node, _)| {
             let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
                 let last = entries
                     .iter()
@@ -100,4 +105,26 @@ where
         });
         move || drop(listener)
     });
+}
+
+/// Whether the page below its top part is drawn yet: `false` in the first render, `true` from a
+/// zero-delay timer queued after it, one task later (and in every render after that).
+///
+/// Why: the first render is one long task (~40 ms of script on a 2-vCPU machine, more under
+/// load), and what it waits for is the services' answers, shown by the badges at the top of
+/// the page ([`crate::boot::after_first_answers`]). Drawing the header and the broker's section
+/// first puts the badges, and what a first screen shows, on screen sooner (docs/benchmarks.md,
+/// "Start-up"); the rest follows one task later, below, so nothing already drawn moves.
+#[hook]
+pub fn use_after_first_render() -> bool {
+    let after = use_state_eq(|| false);
+    {
+        let after = after.clone();
+        use_effect_with((), move |_| {
+            let timer = gloo::timers::callback::Timeout::new(0, move || after.set(true));
+            // Dropped with the page (a test's unmount) before it fires: it never does.
+            move || drop(timer)
+        });
+    }
+    *after
 }
