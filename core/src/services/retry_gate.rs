@@ -162,7 +162,9 @@ pub fn retry_refused(refusal: &RetryRefusal) -> String {
                  broker keeps nothing for it while it is not subscribed"
             );
             let advice = if *crashed {
-                format!(" Press Restart on {service}; this message goes once it has subscribed again.")
+                format!(
+                    " Press Restart on {service}; this message goes once it has subscribed again."
+                )
             } else {
                 " This message goes once it has subscribed again.".to_owned()
             };

@@ -28,7 +28,11 @@ fn a_retry_goes_when_everyone_is_up_and_subscribed_in_every_style_and_session() 
     for style in SagaStyle::ALL {
         for kept in [true, false] {
             let gate = all_subscribed();
-            assert_eq!(gate.check_retry(style, &payment_retry(kept)), Ok(()), "{style}");
+            assert_eq!(
+                gate.check_retry(style, &payment_retry(kept)),
+                Ok(()),
+                "{style}"
+            );
         }
     }
 }
@@ -113,7 +117,10 @@ fn consumers_of_the_topic_not_subscribed_yet_hold_the_retry_but_query_service_do
         gave_up: ServiceId::Order,
         ..payment_retry(true)
     };
-    assert_eq!(gate.check_retry(SagaStyle::Orchestration, &reserved), Ok(()));
+    assert_eq!(
+        gate.check_retry(SagaStyle::Orchestration, &reserved),
+        Ok(())
+    );
     // QueryService's own dead letter (an event of an order's stream) waits for it.
     let query = Retry {
         topic: "eventstore/orders/5a1f3c1e-0000-4000-8000-000000000001",
@@ -137,9 +144,7 @@ fn clean_sessions_hold_a_retry_until_the_service_that_gave_up_is_subscribed_agai
         gave_up_link: OrderLink::Crashed,
         ..payment_retry(false)
     };
-    let refused = gate
-        .check_retry(SagaStyle::Parallel, &crashed)
-        .unwrap_err();
+    let refused = gate.check_retry(SagaStyle::Parallel, &crashed).unwrap_err();
     assert_eq!(
         refused,
         RetryRefusal::GaveUpAway {
