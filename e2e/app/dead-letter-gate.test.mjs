@@ -132,6 +132,25 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       await retryCompletes(page, witness, orderId);
     }));
 
+  // Not refused: with persistent sessions the broker keeps the retry for PaymentService.
+  it('persistent sessions, PaymentService crashed: Retry goes at once and waits at the broker; after Restart PaymentService gets it and the order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=persistent&saga_timeout_ms=20000', async ({ page, witness }) => {
+      const orderId = await poisonEveryone(page, witness);
+      await fixPaymentLetter(page);
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await paymentLetter(page).locator('[data-testid="dead-letter-retry"]').click();
+      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS - 1);
+      assert.equal(await refusal(page).count(), 0, 'not refused');
+      await witness.roundTrip();
+      assert.equal(witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId).length, 0, 'no charge while PaymentService is down');
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await waitForRow(page, orderId, 'Completed');
+    }));
+
   it('(c) right after load, PaymentService and InventoryService not subscribed yet: the poison message is refused, naming them; the refusal goes by itself and the poison reaches all four', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const port = await freePort();
     const late = `ws://127.0.0.1:${port}`;

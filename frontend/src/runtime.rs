@@ -1562,13 +1562,9 @@ impl Runtime {
     }
 
     /// Publishes `payload` to `topic` with `service`'s (first) client at the topic's QoS: a
-    /// dead letter's message retried (perhaps fixed), or a poison message sent on purpose.
-    pub fn publish_raw(
-        &self,
-        service: ServiceId,
-        topic: &str,
-        payload: Vec<u8>,
-    ) -> Result<(), String> {
+    /// dead letter's message retried (perhaps fixed), or a poison message sent on purpose, once
+    /// their gate let them through ([`Runtime::retry_dead_letter`], [`Runtime::send_poison`]).
+    fn publish_raw(&self, service: ServiceId, topic: &str, payload: Vec<u8>) -> Result<(), String> {
         if self.is_crashed(service.into()) {
             return Err(format!("{service} is crashed: restart it first"));
         }
