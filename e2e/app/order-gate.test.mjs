@@ -7,13 +7,13 @@
 //   node --test e2e/app/order-gate.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { it } from 'node:test';
 
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { expectOneOutcome, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
+import { relay } from '../lib/tcp-relay.mjs';
 
 const formError = (page) => page.locator('[data-testid="form-error"]');
 
@@ -47,41 +47,6 @@ async function assertNoOrderOnTheWire(witness, what) {
   await witness.roundTrip();
   const created = witness.messages.filter((m) => m.topic === 'orders/created');
   assert.equal(created.length, 0, `${what}: nothing published, yet the witness saw ${created.map((m) => m.payload).join(', ')}`);
-}
-
-/**
- * A TCP relay on `port` to the suite's broker's WebSocket listener: each connection is held
- * `delayMs` before it is joined to the broker (a slow path), so a client behind it is
- * "connecting" meanwhile.
- */
-function relay(port, target, delayMs = 0) {
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.pause();
-    client.on('error', () => {});
-    setTimeout(() => {
-      const upstream = net.connect(target, '127.0.0.1');
-      sockets.add(upstream);
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    }, delayMs);
-  });
-  return new Promise((resolve) =>
-    server.listen(port, '127.0.0.1', () =>
-      resolve({
-        close: () =>
-          new Promise((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      }),
-    ),
-  );
 }
 
 describeApp('orders refused when nobody could hear them', () => {

@@ -23,7 +23,7 @@ use crate::SharedTrace;
 use eda_core::domain::namespace::Namespace;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::DomainEvent;
-use eda_core::services::acl::OUTSIDE_ACL;
+use eda_core::services::acl::{publisher_of, OUTSIDE_ACL};
 use eda_core::services::credentials::{Credentials, Login};
 use eda_core::services::dead_letter::{
     deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
@@ -31,6 +31,7 @@ use eda_core::services::dead_letter::{
 use eda_core::services::instances::{filters, Instance};
 use eda_core::services::order_gate::{OrderGate, OrderLink, OrderRefusal};
 use eda_core::services::presence::{status_topic, Presence, STATUS_FILTER};
+use eda_core::services::retry_gate::{poison_refused, retry_refused, Retry, RetryRefusal};
 use eda_core::services::stock_levels::StockUpdate;
 use eda_core::services::{
     order, published_twice, Command, Delays, Flow, FlowSettings, Rejection, RejectionKind,
@@ -68,6 +69,9 @@ pub struct Runtime {
     /// What the page was last told of the order gate (`None`: nothing yet): why no order can
     /// be placed, or `None` once one can.
     gate_told: RefCell<Option<Option<String>>>,
+    /// The last *Retry* or poison message the gate held back, and the page's sentence for it:
+    /// the sentence goes once the gate would let it through.
+    held_back: RefCell<Option<HeldBack>>,
     /// The page's broker: the monitor's, and every service's without its own.
     url: RefCell<String>,
     /// The services with a broker of their own (`?broker_<service>=`).
@@ -310,6 +314,7 @@ impl Runtime {
                 links: RefCell::new(ServiceLinks::new(&instances)),
                 order_gate: RefCell::default(),
                 gate_told: RefCell::default(),
+                held_back: RefCell::default(),
                 url: RefCell::new(url.to_owned()),
                 brokers: RefCell::new(brokers.clone()),
                 qos: Cell::new(qos),
@@ -378,6 +383,9 @@ impl Runtime {
             .borrow_mut()
             .push((instance, client.unacknowledged()));
         client.abort();
+        if instance == Instance::from(instance.service) {
+            self.order_gate.borrow_mut().left(instance.service);
+        }
         let link = Link::Disconnected {
             url: self.url_of(instance.service),
             reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),
@@ -960,24 +968,114 @@ impl Runtime {
     /// Whether OrderService may place an order now ([`OrderGate::check`]): not while it is
     /// crashed or not connected, nor before every service has subscribed once.
     fn order_gate(&self) -> Result<(), OrderRefusal> {
-        let order = Instance::from(ServiceId::Order);
+        let order = self.link_state(ServiceId::Order);
+        self.order_gate
+            .borrow()
+            .check(self.subscribed_style.get(), order.as_link())
+    }
+
+    /// `service`'s (first instance's) state as the gates need it: crashed, or its link.
+    fn link_state(&self, service: ServiceId) -> LinkState {
+        let instance = Instance::from(service);
         let links = self.links.borrow();
-        let starting = Link::starting(self.url_of(ServiceId::Order));
-        let link = if links.is_crashed(order) {
-            OrderLink::Crashed
-        } else {
-            // Before its client's first report the link names no URL yet.
-            let reported = links.link_of(order).filter(|link| !link.url().is_empty());
-            OrderLink::Up(reported.unwrap_or(&starting))
+        if links.is_crashed(instance) {
+            return LinkState(None);
+        }
+        // Before its client's first report the link names no URL yet.
+        let reported = links
+            .link_of(instance)
+            .filter(|link| !link.url().is_empty());
+        LinkState(Some(
+            reported
+                .cloned()
+                .unwrap_or_else(|| Link::starting(self.url_of(service))),
+        ))
+    }
+
+    /// Whether a dead letter of `gave_up` on `topic` may be published again now
+    /// ([`OrderGate::check_retry`]).
+    fn retry_gate(&self, gave_up: ServiceId, topic: &str) -> Result<(), RetryRefusal> {
+        let retry_by = self.link_state(publisher_of(topic).unwrap_or(gave_up));
+        let gave_up_state = self.link_state(gave_up);
+        let retry = Retry {
+            topic,
+            gave_up,
+            gave_up_link: gave_up_state.as_link(),
+            publisher_link: retry_by.as_link(),
+            sessions_kept: self.session == SessionMode::Persistent,
         };
         self.order_gate
             .borrow()
-            .check(self.subscribed_style.get(), link)
+            .check_retry(self.subscribed_style.get(), &retry)
+    }
+
+    /// Publishes a dead letter's message again (perhaps fixed) to its original `topic`, with
+    /// the client of the service that publishes it ([`Retry::publisher`]), if the retry gate lets
+    /// it through ([`OrderGate::check_retry`]).
+    ///
+    /// # Errors
+    ///
+    /// The page's sentence: why nothing was published ([`retry_refused`], which goes by itself
+    /// once the retry could go), or why the publish failed.
+    pub fn retry_dead_letter(
+        self: &Rc<Self>,
+        gave_up: ServiceId,
+        topic: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), String> {
+        if let Err(refusal) = self.retry_gate(gave_up, topic) {
+            return Err(self.hold_back(retry_refused(&refusal), Some((gave_up, topic))));
+        }
+        *self.held_back.borrow_mut() = None;
+        let by = publisher_of(topic).unwrap_or(gave_up);
+        self.publish_raw(by, topic, payload)
+            .map_err(|reason| format!("Retry: {reason}"))
+    }
+
+    /// Publishes a poison message (an order, `payload` on `orders/created`, by OrderService) if
+    /// the order gate lets an order through ([`OrderGate::check`]).
+    ///
+    /// # Errors
+    ///
+    /// The page's sentence: why nothing was sent ([`poison_refused`], which goes by itself once
+    /// an order could go), or why the publish failed.
+    pub fn send_poison(self: &Rc<Self>, topic: &str, payload: Vec<u8>) -> Result<(), String> {
+        if let Err(refusal) = self.order_gate() {
+            return Err(self.hold_back(poison_refused(&refusal), None));
+        }
+        *self.held_back.borrow_mut() = None;
+        self.publish_raw(ServiceId::Order, topic, payload)
+            .map_err(|reason| format!("Poison message: {reason}"))
+    }
+
+    /// Remembers a refused retry (`Some((gave_up, topic))`) or poison message (`None`) and its
+    /// `sentence`, which [`Runtime::review_order_gate`] takes back once it could go; returns
+    /// the sentence.
+    fn hold_back(&self, sentence: String, retry: Option<(ServiceId, &str)>) -> String {
+        *self.held_back.borrow_mut() = Some(HeldBack {
+            sentence: sentence.clone(),
+            retry: retry.map(|(gave_up, topic)| (gave_up, topic.to_owned())),
+        });
+        sentence
     }
 
     /// Looks at the order gate again after a change it depends on, and tells the page if its
-    /// answer changed (once orders can be placed, the form's refusal is out of date and goes).
+    /// answer changed (once orders can be placed, the form's refusal is out of date and goes;
+    /// so does the sentence of a retry or poison message held back that could go now).
     fn review_order_gate(self: &Rc<Self>) {
+        let passes = self
+            .held_back
+            .borrow()
+            .as_ref()
+            .map(|held| match &held.retry {
+                Some((gave_up, topic)) => self.retry_gate(*gave_up, topic).is_ok(),
+                None => self.order_gate().is_ok(),
+            });
+        if passes == Some(true) {
+            if let Some(held) = self.held_back.borrow_mut().take() {
+                self.tell_now(Action::RedeliveryRefusalOutdated(held.sentence));
+            }
+        }
         let now = self.order_gate().err().map(|refusal| refusal.cause());
         if self.gate_told.borrow().as_ref() == Some(&now) {
             return;
@@ -992,6 +1090,10 @@ impl Runtime {
             ClientEvent::Link(link) => {
                 if link.is_connected() {
                     self.on_connected(instance);
+                } else if instance == Instance::from(service) {
+                    // A clean session ends with its connection: subscribed again only after
+                    // the next SUBACK (or a CONNACK with Session Present).
+                    self.order_gate.borrow_mut().left(service);
                 }
                 let changed = self.links.borrow_mut().link(instance, link.clone());
                 if let Some(event) = changed {
@@ -1025,7 +1127,10 @@ impl Runtime {
                 self.record(service, ServiceEvent::Subscribed(answers.collect()));
                 // A SUBACK refusing every filter leaves the service deaf: orders keep waiting.
                 let any_granted = granted.iter().any(|code| !code.is_failure());
-                if any_granted && self.order_gate.borrow_mut().subscribed(service) {
+                // Every one counts, not only the first: a retry held back for a clean session
+                // waits for the SUBACK after a restart.
+                if any_granted {
+                    self.order_gate.borrow_mut().subscribed(service);
                     self.review_order_gate();
                 }
                 for ((filter, _), code) in filters.iter().zip(&granted) {
@@ -1106,9 +1211,8 @@ impl Runtime {
             ClientEvent::Session(Event::Connected {
                 session_present: true,
             }) => {
-                if self.order_gate.borrow_mut().subscribed(service) {
-                    self.review_order_gate();
-                }
+                self.order_gate.borrow_mut().subscribed(service);
+                self.review_order_gate();
             }
             ClientEvent::Session(_) => {}
         }
@@ -1458,13 +1562,9 @@ impl Runtime {
     }
 
     /// Publishes `payload` to `topic` with `service`'s (first) client at the topic's QoS: a
-    /// dead letter's message retried (perhaps fixed), or a poison message sent on purpose.
-    pub fn publish_raw(
-        &self,
-        service: ServiceId,
-        topic: &str,
-        payload: Vec<u8>,
-    ) -> Result<(), String> {
+    /// dead letter's message retried (perhaps fixed), or a poison message sent on purpose, once
+    /// their gate let them through ([`Runtime::retry_dead_letter`], [`Runtime::send_poison`]).
+    fn publish_raw(&self, service: ServiceId, topic: &str, payload: Vec<u8>) -> Result<(), String> {
         if self.is_crashed(service.into()) {
             return Err(format!("{service} is crashed: restart it first"));
         }
@@ -1619,6 +1719,22 @@ fn failure_reason(event: &DomainEvent) -> String {
 
 /// How long a saga's deadline waits to act again while OrderService is crashed.
 const RETRY_DEADLINE: Duration = Duration::from_millis(500);
+
+/// A service's state for the gates: `None` while crashed, else its link.
+struct LinkState(Option<Link>);
+
+impl LinkState {
+    fn as_link(&self) -> OrderLink<'_> {
+        self.0.as_ref().map_or(OrderLink::Crashed, OrderLink::Up)
+    }
+}
+
+/// A *Retry* (of `retry`'s service's dead letter on its topic) or a poison message (`None`) the
+/// gate held back, and what the page was told.
+struct HeldBack {
+    sentence: String,
+    retry: Option<(ServiceId, String)>,
+}
 
 /// The connection options of a service's (or instance's) client: its client id, MQTT version,
 /// session kept or not, and its Last Will (retained "offline" on its own status topic).

@@ -38,6 +38,7 @@ pub mod order_gate;
 pub mod payment;
 pub mod presence;
 pub mod query;
+pub mod retry_gate;
 pub mod settings;
 pub mod stock_levels;
 

@@ -10,8 +10,10 @@
 //! service has had its first SUBACK it no longer holds orders back, even if it crashes later:
 //! watching a crashed consumer catch up on its session is a lesson of the page.
 //!
-//! The driver tells the gate each SUBACK ([`OrderGate::subscribed`]) and asks it before each
-//! order ([`OrderGate::check`]); no clock is read.
+//! The driver tells the gate each SUBACK ([`OrderGate::subscribed`]) and each lost connection
+//! ([`OrderGate::left`]), and asks it before each order ([`OrderGate::check`]); no clock is read.
+//! A dead letter's *Retry* asks the same gate, about its topic's consumers
+//! ([`OrderGate::check_retry`], in [`super::retry_gate`]).
 //!
 //! ```
 //! use broker_bridge::Link;
@@ -43,13 +45,18 @@ use broker_bridge::Link;
 
 use super::{SagaStyle, ServiceId};
 
-/// Which services have subscribed at least once since the services started.
+/// Which services have subscribed at least once since the services started, and which are
+/// subscribed on their current connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderGate {
     subscribed: BTreeSet<ServiceId>,
+    /// Subscribed since its last connection began: what a clean session needs, since the broker
+    /// keeps nothing for it between connections.
+    subscribed_now: BTreeSet<ServiceId>,
 }
 
-/// OrderService's state as the gate needs it: crashed by the learner, or its client's link.
+/// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
+/// crashed by the learner, or its client's link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderLink<'a> {
     /// The learner pressed *Crash* and has not pressed *Restart*.
@@ -91,13 +98,35 @@ impl OrderGate {
     /// §3.2.2.2, 5.0 §3.2.2.1.1, so no SUBSCRIBE follows). Returns whether it is the first
     /// since the services started or since it last moved broker.
     pub fn subscribed(&mut self, service: ServiceId) -> bool {
+        self.subscribed_now.insert(service);
         self.subscribed.insert(service)
+    }
+
+    /// `service`'s connection ended (crashed, dropped, left): with a clean session the broker
+    /// forgets its subscriptions, so it counts as subscribed again only after its next SUBACK
+    /// (or a CONNACK with Session Present). Orders do not wait for it
+    /// ([`OrderGate::waiting_for`] looks at the first SUBACK only); a retry of its own dead letter
+    /// does ([`OrderGate::check_retry`]).
+    pub fn left(&mut self, service: ServiceId) {
+        self.subscribed_now.remove(&service);
+    }
+
+    /// Whether `service` is subscribed on its current connection ([`OrderGate::left`]).
+    pub fn is_subscribed_now(&self, service: ServiceId) -> bool {
+        self.subscribed_now.contains(&service)
+    }
+
+    /// Whether `service` has subscribed at least once since the services started (or since it
+    /// last moved broker).
+    pub fn has_subscribed(&self, service: ServiceId) -> bool {
+        self.subscribed.contains(&service)
     }
 
     /// `service` moved to another broker (the broker bar, a broker of its own): what it
     /// subscribed to on the old one does not hold there, so orders wait for it again.
     pub fn moved(&mut self, service: ServiceId) {
         self.subscribed.remove(&service);
+        self.subscribed_now.remove(&service);
     }
 
     /// The services the order flow under `style` needs (every service that subscribes to
@@ -120,25 +149,7 @@ impl OrderGate {
     /// [`OrderRefusal`]: OrderService crashed or not connected (checked first: its own state
     /// is what the learner must fix first), or services still to subscribe.
     pub fn check(&self, style: SagaStyle, order: OrderLink<'_>) -> Result<(), OrderRefusal> {
-        let link = match order {
-            OrderLink::Crashed => return Err(OrderRefusal::Crashed),
-            OrderLink::Up(link) => link,
-        };
-        let url = link.url().to_owned();
-        match link {
-            Link::Connected { .. } => {}
-            Link::Connecting { .. } => return Err(OrderRefusal::Connecting { url }),
-            Link::Disconnected { reason, .. } => {
-                let text = reason.to_string();
-                return Err(if reason.is_refusal() {
-                    OrderRefusal::Refused { url, reason: text }
-                } else if reason.is_unreachable() {
-                    OrderRefusal::Unreachable { url, reason: text }
-                } else {
-                    OrderRefusal::Down { url, reason: text }
-                });
-            }
-        }
+        can_publish(order)?;
         let waiting = self.waiting_for(style);
         if waiting.is_empty() {
             Ok(())
@@ -148,32 +159,75 @@ impl OrderGate {
     }
 }
 
+/// Whether a service in state `link` can publish now: not crashed, and connected (a publish
+/// while connecting would wait in its client's offline queue and go out at the first CONNACK,
+/// before anyone resubscribed).
+///
+/// # Errors
+///
+/// The [`OrderRefusal`] that says why (every variant but [`OrderRefusal::WaitingFor`]).
+pub(super) fn can_publish(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
+    let link = match link {
+        OrderLink::Crashed => return Err(OrderRefusal::Crashed),
+        OrderLink::Up(link) => link,
+    };
+    let url = link.url().to_owned();
+    match link {
+        Link::Connected { .. } => Ok(()),
+        Link::Connecting { .. } => Err(OrderRefusal::Connecting { url }),
+        Link::Disconnected { reason, .. } => {
+            let text = reason.to_string();
+            Err(if reason.is_refusal() {
+                OrderRefusal::Refused { url, reason: text }
+            } else if reason.is_unreachable() {
+                OrderRefusal::Unreachable { url, reason: text }
+            } else {
+                OrderRefusal::Down { url, reason: text }
+            })
+        }
+    }
+}
+
 impl OrderRefusal {
     /// What stops the order, without a full stop: "OrderService is crashed".
     pub fn cause(&self) -> String {
+        self.cause_of(ServiceId::Order)
+    }
+
+    /// What stops `publisher` from publishing, without a full stop: "PaymentService is
+    /// crashed" (a dead letter's *Retry* is published by the service that owns its topic).
+    pub fn cause_of(&self, publisher: ServiceId) -> String {
         match self {
-            OrderRefusal::Crashed => "OrderService is crashed".to_owned(),
+            OrderRefusal::Crashed => format!("{publisher} is crashed"),
             OrderRefusal::Connecting { url } => {
-                format!("OrderService is still connecting to the broker at {url}")
+                format!("{publisher} is still connecting to the broker at {url}")
             }
             OrderRefusal::Refused { url, reason } => {
-                format!("OrderService is not connected: the broker at {url} refused it ({reason})")
+                format!("{publisher} is not connected: the broker at {url} refused it ({reason})")
             }
             OrderRefusal::Unreachable { url, reason } => {
                 format!(
-                    "OrderService is not connected: it cannot reach the broker at {url} ({reason})"
+                    "{publisher} is not connected: it cannot reach the broker at {url} ({reason})"
                 )
             }
             OrderRefusal::Down { url, reason } => {
-                format!("OrderService is not connected to the broker at {url} ({reason})")
+                format!("{publisher} is not connected to the broker at {url} ({reason})")
             }
             OrderRefusal::WaitingFor(services) => {
                 let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
                 format!(
-                    "OrderService is waiting for {} to subscribe",
+                    "{publisher} is waiting for {} to subscribe",
                     names.join(", ")
                 )
             }
+        }
+    }
+
+    /// [`OrderRefusal::advice`] for `publisher`: whom to restart.
+    pub fn advice_for(&self, publisher: ServiceId) -> String {
+        match self {
+            OrderRefusal::Crashed => format!(" Press Restart on {publisher}, then try again."),
+            other => other.advice().to_owned(),
         }
     }
 

@@ -281,6 +281,10 @@ pub enum Action {
     DelaysRefused(String),
     /// "Deliver again" published nothing, for this reason.
     RedeliveryRefused(String),
+    /// The refusal with this text (a *Retry* or a poison message held back by the gate,
+    /// [`crate::services::retry_gate`]) is out of date: it could go now. It goes, unless the
+    /// page says something else since.
+    RedeliveryRefusalOutdated(String),
     /// The least-privilege demonstration's publish was sent, refused, or dropped: in words.
     AclProbe(String),
     /// The learner retried or discarded the dead letter of the traced packet `seq`.
@@ -543,6 +547,11 @@ impl State {
             }
             Action::FlowRefused(reason) => self.flow_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
+            Action::RedeliveryRefusalOutdated(reason) => {
+                if self.redelivery_error.as_ref() == Some(&reason) {
+                    self.redelivery_error = None;
+                }
+            }
             Action::AclProbe(text) => self.acl_probe = Some(text),
             Action::DeadLetterHandled(seq) => {
                 if !self.dead_letters_handled.contains(&seq) {

@@ -374,3 +374,17 @@ fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
         (5, 1, None)
     );
 }
+
+#[test]
+fn a_held_back_retry_s_refusal_goes_once_out_of_date_but_not_a_newer_word() {
+    let mut s = state();
+    let held = "Retry: PaymentService, whose dead letter this is, is crashed".to_owned();
+    s.apply(Action::RedeliveryRefused(held.clone()));
+    s.apply(Action::RedeliveryRefusalOutdated(held.clone()));
+    assert_eq!(s.redelivery_error, None);
+    // Something said since (another refusal) stays.
+    s.apply(Action::RedeliveryRefused(held.clone()));
+    s.apply(Action::RedeliveryRefused("Deliver again: gone".into()));
+    s.apply(Action::RedeliveryRefusalOutdated(held));
+    assert_eq!(s.redelivery_error.as_deref(), Some("Deliver again: gone"));
+}

@@ -10,7 +10,6 @@ use eda_core::domain::events::DomainEvent;
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::domain::order_form::{validate, OrderDraft};
 use eda_core::outside_text::isolate;
-use eda_core::services::acl::publisher_of;
 use eda_core::services::credentials::Credentials;
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
@@ -180,19 +179,18 @@ impl Playground {
 
     /// Publishes a dead letter's message (perhaps fixed: `payload` is the text the learner left)
     /// to its original topic with the client of the service that publishes that topic
-    /// ([`publisher_of`]; `service`, the one that gave up, for a topic no service owns), and
-    /// takes it off the list. So a least-privilege ACL allows the retry.
+    /// ([`eda_core::services::acl::publisher_of`]; `service`, the one that gave up, for a topic no service owns), so a
+    /// least-privilege ACL allows the retry, and takes it off the list. Held back while it
+    /// could not be delivered ([`Runtime::retry_dead_letter`]): then the page says why, and the
+    /// dead letter stays listed.
     pub fn retry_dead_letter(&self, seq: u64, service: ServiceId, topic: &str, payload: &str) {
-        let by = publisher_of(topic).unwrap_or(service);
         let result = match self.runtime.borrow().as_ref() {
-            Some(runtime) => runtime.publish_raw(by, topic, payload.as_bytes().to_vec()),
-            None => Err("the services are not running (a recording is shown)".to_owned()),
+            Some(runtime) => runtime.retry_dead_letter(service, topic, payload.as_bytes().to_vec()),
+            None => Err("Retry: the services are not running (a recording is shown)".to_owned()),
         };
         match result {
             Ok(()) => self.state.dispatch(Action::DeadLetterHandled(seq)),
-            Err(reason) => self
-                .state
-                .dispatch(Action::RedeliveryRefused(format!("Retry: {reason}"))),
+            Err(sentence) => self.state.dispatch(Action::RedeliveryRefused(sentence)),
         }
     }
 
@@ -202,7 +200,8 @@ impl Playground {
     }
 
     /// Publishes a poison message: the form's example order for the customer
-    /// [`POISON_CUSTOMER`], on which every service's handler fails.
+    /// [`POISON_CUSTOMER`], on which every service's handler fails. Held back, as an order is,
+    /// while it could not reach its consumers ([`Runtime::send_poison`]).
     pub fn send_poison(&self) {
         let result = match (self.runtime.borrow().as_ref(), clock::wall_clock()) {
             (Some(runtime), Some(now)) => {
@@ -211,15 +210,15 @@ impl Playground {
                 order.customer_id = POISON_CUSTOMER.to_owned();
                 let created = place(now, clock::fresh_id(), &order);
                 let event = DomainEvent::from(created);
-                runtime.publish_raw(ServiceId::Order, event.topic(), event.to_json())
+                runtime.send_poison(event.topic(), event.to_json())
             }
-            (None, _) => Err("the services are not running (a recording is shown)".to_owned()),
-            (_, None) => Err("the browser clock is out of range".to_owned()),
+            (None, _) => {
+                Err("Poison message: the services are not running (a recording is shown)".into())
+            }
+            (_, None) => Err("Poison message: the browser clock is out of range".to_owned()),
         };
-        if let Err(reason) = result {
-            self.state.dispatch(Action::RedeliveryRefused(format!(
-                "Poison message: {reason}"
-            )));
+        if let Err(sentence) = result {
+            self.state.dispatch(Action::RedeliveryRefused(sentence));
         }
     }
 

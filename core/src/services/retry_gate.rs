@@ -1,0 +1,192 @@
+//! Whether a dead letter's *Retry* can reach its consumers now, and if not, why: the order gate
+//! ([`OrderGate`]) asked about the dead letter's topic instead of `orders/created`. A refused
+//! retry publishes nothing and its dead letter stays listed (with the learner's edits); the
+//! *Send a poison message* button is an order, and asks [`OrderGate::check`] itself.
+//!
+//! A retry is refused while
+//! - its publisher (the service that owns the topic, [`super::acl::publisher_of`]) is crashed
+//!   or not connected: a publish while connecting waits in the client's offline queue and goes
+//!   out at the first CONNACK, before anyone has subscribed again;
+//! - a consumer of the topic has not subscribed since the services started or moved broker: the
+//!   broker delivers a PUBLISH only to the subscriptions that exist when it arrives (MQTT 3.1.1
+//!   §3.3.5, 5.0 §3.3.4). QueryService does not hold retries back (as for orders), except its
+//!   own dead letters;
+//! - with clean sessions, the service whose dead letter it is is not subscribed on its current
+//!   connection (crashed, reconnecting): its session ended with its connection (MQTT 3.1.1
+//!   §3.1.2.4, 5.0 §3.1.2.4 with Session Expiry 0), so the broker would keep nothing for it and
+//!   the retried message would never reach the one service it was retried for. Other crashed
+//!   consumers do not hold it back: missing what is published while away is the lesson of clean
+//!   sessions. With persistent sessions the broker queues it for a crashed consumer.
+//!
+//! ```
+//! use broker_bridge::Link;
+//! use eda_core::services::order_gate::{OrderGate, OrderLink};
+//! use eda_core::services::retry_gate::{retry_refused, Retry};
+//! use eda_core::services::{SagaStyle, ServiceId};
+//!
+//! let up = Link::Connected { url: "ws://h:1".into() };
+//! let mut gate = OrderGate::default();
+//! for service in ServiceId::ALL {
+//!     gate.subscribed(service);
+//! }
+//! gate.left(ServiceId::Payment); // PaymentService crashed
+//! let retry = Retry {
+//!     topic: "orders/created",
+//!     gave_up: ServiceId::Payment,
+//!     gave_up_link: OrderLink::Crashed,
+//!     publisher_link: OrderLink::Up(&up),
+//!     sessions_kept: false,
+//! };
+//! let refused = gate.check_retry(SagaStyle::Parallel, &retry).unwrap_err();
+//! assert!(retry_refused(&refused).starts_with(
+//!     "Retry: PaymentService, whose dead letter this is, is crashed and its session is clean"
+//! ));
+//! // With persistent sessions the broker queues it for PaymentService.
+//! let kept = Retry { sessions_kept: true, ..retry };
+//! assert_eq!(gate.check_retry(SagaStyle::Parallel, &kept), Ok(()));
+//! ```
+
+use super::acl::publisher_of;
+use super::order_gate::{can_publish, OrderGate, OrderLink, OrderRefusal};
+use super::{SagaStyle, ServiceId};
+
+/// A dead letter's *Retry*, as the gate needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry<'a> {
+    /// The dead letter's original topic, without a namespace, e.g. `orders/created`.
+    pub topic: &'a str,
+    /// The service whose dead letter it is (the consumer that gave up).
+    pub gave_up: ServiceId,
+    /// That service's state.
+    pub gave_up_link: OrderLink<'a>,
+    /// The state of the service that publishes the retry ([`Retry::publisher`]).
+    pub publisher_link: OrderLink<'a>,
+    /// Whether the broker keeps the services' sessions while they are away (the page's
+    /// *persistent* sessions); `false` for clean sessions.
+    pub sessions_kept: bool,
+}
+
+impl Retry<'_> {
+    /// Who publishes the retry: the service that owns the topic, as the original was (so a
+    /// least-privilege ACL allows it), or the one that gave up for a topic no service owns.
+    pub fn publisher(&self) -> ServiceId {
+        publisher_of(self.topic).unwrap_or(self.gave_up)
+    }
+}
+
+/// Why a dead letter's *Retry* publishes nothing now. [`retry_refused`] says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryRefusal {
+    /// The publisher cannot publish, or a consumer of the topic has not subscribed yet
+    /// ([`OrderRefusal::WaitingFor`]), as for an order.
+    Publisher {
+        /// The service that would publish the retry.
+        publisher: ServiceId,
+        /// Why not.
+        why: OrderRefusal,
+    },
+    /// Clean sessions, and the service whose dead letter it is is not subscribed on its current
+    /// connection: the broker would keep nothing for it.
+    GaveUpAway {
+        /// The service whose dead letter it is.
+        service: ServiceId,
+        /// Crashed by the learner (else reconnecting, or connected and not subscribed yet).
+        crashed: bool,
+    },
+}
+
+impl OrderGate {
+    /// The services that must have subscribed before a message on `topic` is published under
+    /// `style`: every service subscribing to it, but QueryService unless it is `gave_up`
+    /// (see [`OrderGate::waiting_for`] for why), in [`ServiceId::ALL`]'s order.
+    pub fn consumers_of(
+        style: SagaStyle,
+        topic: &str,
+        gave_up: ServiceId,
+    ) -> impl Iterator<Item = ServiceId> + '_ {
+        ServiceId::ALL.into_iter().filter(move |s| {
+            (*s != ServiceId::Query || *s == gave_up)
+                && s.subscriptions(style)
+                    .iter()
+                    .any(|filter| broker_bridge::topic::matches(filter, topic))
+        })
+    }
+
+    /// Whether `retry` may be published now under `style`.
+    ///
+    /// # Errors
+    ///
+    /// [`RetryRefusal`]: the publisher crashed or not connected (first: what the learner must
+    /// fix first), consumers of the topic not subscribed yet, or (clean sessions) the service
+    /// whose dead letter it is not subscribed on its current connection.
+    pub fn check_retry(&self, style: SagaStyle, retry: &Retry<'_>) -> Result<(), RetryRefusal> {
+        let publisher = retry.publisher();
+        let refused = |why| RetryRefusal::Publisher { publisher, why };
+        can_publish(retry.publisher_link).map_err(refused)?;
+        let consumers: Vec<ServiceId> =
+            Self::consumers_of(style, retry.topic, retry.gave_up).collect();
+        let waiting: Vec<ServiceId> = consumers
+            .iter()
+            .copied()
+            .filter(|s| !self.has_subscribed(*s))
+            .collect();
+        if !waiting.is_empty() {
+            return Err(refused(OrderRefusal::WaitingFor(waiting)));
+        }
+        let away = consumers.contains(&retry.gave_up) && !self.is_subscribed_now(retry.gave_up);
+        if away && !retry.sessions_kept {
+            return Err(RetryRefusal::GaveUpAway {
+                service: retry.gave_up,
+                crashed: retry.gave_up_link == OrderLink::Crashed,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The page's sentence for a refused *Retry*: "Retry: {why}, so the message was not published
+/// again.{what to do} The dead letter stays listed, with your edits."
+pub fn retry_refused(refusal: &RetryRefusal) -> String {
+    let (cause, advice) = match refusal {
+        RetryRefusal::Publisher { publisher, why } => {
+            (why.cause_of(*publisher), why.advice_for(*publisher))
+        }
+        RetryRefusal::GaveUpAway { service, crashed } => {
+            let state = if *crashed {
+                "is crashed"
+            } else {
+                "has not subscribed again since it reconnected"
+            };
+            let cause = format!(
+                "{service}, whose dead letter this is, {state} and its session is clean: the \
+                 broker keeps nothing for it while it is not subscribed"
+            );
+            let advice = if *crashed {
+                format!(
+                    " Press Restart on {service}; this message goes once it has subscribed again."
+                )
+            } else {
+                " This message goes once it has subscribed again.".to_owned()
+            };
+            (cause, advice)
+        }
+    };
+    format!(
+        "Retry: {cause}, so the message was not published again.{advice} The dead letter stays \
+         listed, with your edits."
+    )
+}
+
+/// The page's sentence for a refused *Send a poison message* (an order, refused by
+/// [`OrderGate::check`]): "Poison message: {why}, so it was not sent.{what to do}".
+pub fn poison_refused(refusal: &OrderRefusal) -> String {
+    format!(
+        "Poison message: {}, so it was not sent.{}",
+        refusal.cause(),
+        refusal.advice()
+    )
+}
+
+#[cfg(test)]
+#[path = "retry_gate_tests.rs"]
+mod tests;

@@ -1,0 +1,229 @@
+use super::*;
+use broker_bridge::Link;
+
+const UP: OrderLink<'static> = OrderLink::Up(&CONNECTED);
+const CONNECTED: Link = Link::Connected { url: String::new() };
+
+fn all_subscribed() -> OrderGate {
+    let mut gate = OrderGate::default();
+    for service in ServiceId::ALL {
+        gate.subscribed(service);
+    }
+    gate
+}
+
+/// PaymentService's dead letter of an order, everyone up, with sessions `kept` or clean.
+fn payment_retry(kept: bool) -> Retry<'static> {
+    Retry {
+        topic: "orders/created",
+        gave_up: ServiceId::Payment,
+        gave_up_link: UP,
+        publisher_link: UP,
+        sessions_kept: kept,
+    }
+}
+
+#[test]
+fn a_retry_goes_when_everyone_is_up_and_subscribed_in_every_style_and_session() {
+    for style in SagaStyle::ALL {
+        for kept in [true, false] {
+            let gate = all_subscribed();
+            assert_eq!(
+                gate.check_retry(style, &payment_retry(kept)),
+                Ok(()),
+                "{style}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_publisher_is_the_topic_s_owner_and_its_state_comes_first() {
+    let gate = OrderGate::default();
+    let retry = Retry {
+        topic: "payments/processed",
+        gave_up: ServiceId::Order,
+        publisher_link: OrderLink::Crashed,
+        ..payment_retry(false)
+    };
+    assert_eq!(retry.publisher(), ServiceId::Payment);
+    let refused = gate
+        .check_retry(SagaStyle::Parallel, &retry)
+        .expect_err("PaymentService crashed");
+    assert_eq!(
+        refused,
+        RetryRefusal::Publisher {
+            publisher: ServiceId::Payment,
+            why: OrderRefusal::Crashed
+        }
+    );
+    assert_eq!(
+        retry_refused(&refused),
+        "Retry: PaymentService is crashed, so the message was not published again. Press \
+         Restart on PaymentService, then try again. The dead letter stays listed, with your \
+         edits."
+    );
+    // A topic no service publishes: the service that gave up publishes it again.
+    let unowned = Retry {
+        topic: "somewhere/else",
+        ..retry
+    };
+    assert_eq!(unowned.publisher(), ServiceId::Order);
+}
+
+#[test]
+fn a_publisher_still_connecting_refuses_rather_than_queueing_for_its_first_connack() {
+    let gate = all_subscribed();
+    let connecting = Link::starting("ws://h:2");
+    let retry = Retry {
+        publisher_link: OrderLink::Up(&connecting),
+        ..payment_retry(true)
+    };
+    let refused = gate.check_retry(SagaStyle::Parallel, &retry).unwrap_err();
+    assert!(
+        retry_refused(&refused)
+            .starts_with("Retry: OrderService is still connecting to the broker at ws://h:2, so"),
+        "{}",
+        retry_refused(&refused)
+    );
+}
+
+#[test]
+fn consumers_of_the_topic_not_subscribed_yet_hold_the_retry_but_query_service_does_not() {
+    let mut gate = OrderGate::default();
+    for service in [ServiceId::Order, ServiceId::Notification, ServiceId::Query] {
+        gate.subscribed(service);
+    }
+    let refused = gate
+        .check_retry(SagaStyle::Parallel, &payment_retry(true))
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        RetryRefusal::Publisher {
+            publisher: ServiceId::Order,
+            why: OrderRefusal::WaitingFor(vec![ServiceId::Payment, ServiceId::Inventory]),
+        }
+    );
+    assert!(retry_refused(&refused).starts_with(
+        "Retry: OrderService is waiting for PaymentService, InventoryService to subscribe, so"
+    ));
+    // Under orchestration PaymentService and InventoryService do not read inventory/reserved:
+    // they do not hold its retry back.
+    let mut gate = OrderGate::default();
+    gate.subscribed(ServiceId::Order);
+    gate.subscribed(ServiceId::Notification);
+    let reserved = Retry {
+        topic: "inventory/reserved",
+        gave_up: ServiceId::Order,
+        ..payment_retry(true)
+    };
+    assert_eq!(
+        gate.check_retry(SagaStyle::Orchestration, &reserved),
+        Ok(())
+    );
+    // QueryService's own dead letter (an event of an order's stream) waits for it.
+    let query = Retry {
+        topic: "eventstore/orders/5a1f3c1e-0000-4000-8000-000000000001",
+        gave_up: ServiceId::Query,
+        ..reserved
+    };
+    assert_eq!(
+        gate.check_retry(SagaStyle::Orchestration, &query),
+        Err(RetryRefusal::Publisher {
+            publisher: ServiceId::Order,
+            why: OrderRefusal::WaitingFor(vec![ServiceId::Query]),
+        })
+    );
+}
+
+#[test]
+fn clean_sessions_hold_a_retry_until_the_service_that_gave_up_is_subscribed_again() {
+    let mut gate = all_subscribed();
+    gate.left(ServiceId::Payment);
+    let crashed = Retry {
+        gave_up_link: OrderLink::Crashed,
+        ..payment_retry(false)
+    };
+    let refused = gate.check_retry(SagaStyle::Parallel, &crashed).unwrap_err();
+    assert_eq!(
+        refused,
+        RetryRefusal::GaveUpAway {
+            service: ServiceId::Payment,
+            crashed: true
+        }
+    );
+    let text = retry_refused(&refused);
+    assert!(
+        text.contains("Press Restart on PaymentService; this message goes once it has subscribed"),
+        "{text}"
+    );
+    // Restarted: connected, no SUBACK yet. A message now would go before its SUBSCRIBE.
+    let restarted = Retry {
+        gave_up_link: UP,
+        ..crashed
+    };
+    let refused = gate
+        .check_retry(SagaStyle::Parallel, &restarted)
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        RetryRefusal::GaveUpAway {
+            service: ServiceId::Payment,
+            crashed: false
+        }
+    );
+    assert!(!retry_refused(&refused).contains("Restart"));
+    // Orders still go: a crashed consumer missing them is the lesson of clean sessions.
+    assert_eq!(gate.check(SagaStyle::Parallel, UP), Ok(()));
+    assert!(!gate.subscribed(ServiceId::Payment), "not its first SUBACK");
+    assert_eq!(gate.check_retry(SagaStyle::Parallel, &restarted), Ok(()));
+}
+
+#[test]
+fn persistent_sessions_let_a_retry_wait_at_the_broker_for_a_crashed_consumer() {
+    let mut gate = all_subscribed();
+    gate.left(ServiceId::Payment);
+    let retry = Retry {
+        gave_up_link: OrderLink::Crashed,
+        ..payment_retry(true)
+    };
+    assert_eq!(gate.check_retry(SagaStyle::Parallel, &retry), Ok(()));
+}
+
+#[test]
+fn another_consumer_away_with_a_clean_session_does_not_hold_the_retry() {
+    let mut gate = all_subscribed();
+    gate.left(ServiceId::Inventory);
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &payment_retry(false)),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_move_to_another_broker_forgets_both_kinds_of_subscription() {
+    let mut gate = all_subscribed();
+    gate.moved(ServiceId::Payment);
+    assert!(!gate.has_subscribed(ServiceId::Payment));
+    assert!(!gate.is_subscribed_now(ServiceId::Payment));
+    assert!(matches!(
+        gate.check_retry(SagaStyle::Parallel, &payment_retry(true)),
+        Err(RetryRefusal::Publisher {
+            why: OrderRefusal::WaitingFor(_),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_refused_poison_message_says_why_and_what_to_do() {
+    let text = poison_refused(&OrderRefusal::WaitingFor(vec![ServiceId::Payment]));
+    assert_eq!(
+        text,
+        "Poison message: OrderService is waiting for PaymentService to subscribe, so it was not \
+         sent. An order published now would reach nobody who has not subscribed yet; this \
+         message goes away once they have."
+    );
+    assert!(poison_refused(&OrderRefusal::Crashed)
+        .starts_with("Poison message: OrderService is crashed, so it was not sent. Press Restart"));
+}
