@@ -1,0 +1,182 @@
+//! What a service's client reports (link changes, messages, SUBACKs, packets, publishes
+//! delivered or refused, limits learned) and what the runtime does with each; what a client
+//! does once connected.
+
+use std::rc::Rc;
+
+use broker_bridge::ws::ClientEvent;
+use broker_bridge::{Event, QoS};
+
+use crate::clock::{time_of_day, wall_clock};
+use eda_core::services::instances::Instance;
+use eda_core::services::{Command, ServiceId};
+use eda_core::state::{Action, LogEntry};
+use eda_core::trace::service_status::ServiceEvent;
+
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    pub(super) fn on_client_event(self: &Rc<Self>, instance: Instance, event: ClientEvent) {
+        let service = instance.service;
+        match event {
+            ClientEvent::Link(link) => {
+                if link.is_connected() {
+                    self.on_connected(instance);
+                } else if instance == Instance::from(service) {
+                    // A clean session ends with its connection: subscribed again only after
+                    // the next SUBACK (or a CONNACK with Session Present).
+                    self.order_gate.borrow_mut().left(service);
+                }
+                let changed = self.links.borrow_mut().link(instance, link.clone());
+                if let Some(event) = changed {
+                    self.record(service, event);
+                }
+                self.tell_now(Action::Link(instance, link));
+                self.review_order_gate();
+            }
+            ClientEvent::Session(Event::Message(message)) => {
+                // Every filter is under the namespace: a topic outside it is no message of ours.
+                let Some(topic) = self.namespace.strip(&message.topic) else {
+                    return;
+                };
+                let correlation = message
+                    .properties
+                    .user_property(eda_core::config::CORRELATION_PROPERTY)
+                    .map(str::to_owned);
+                self.on_message(instance, topic, message.qos, correlation, &message.payload)
+            }
+            ClientEvent::Session(Event::Subscribed { filters, granted }) => {
+                // The flow's filters, as the badges and the flow diagram name them.
+                let flow_filter = |f: &String| {
+                    self.namespace
+                        .strip_filter(f)
+                        .map_or_else(|| f.clone(), Into::into)
+                };
+                let answers = filters
+                    .iter()
+                    .map(|(f, _)| flow_filter(f))
+                    .zip(granted.clone());
+                self.record(service, ServiceEvent::Subscribed(answers.collect()));
+                // A SUBACK refusing every filter leaves the service deaf: orders keep waiting.
+                let any_granted = granted.iter().any(|code| !code.is_failure());
+                // Every one counts, not only the first: a retry held back for a clean session
+                // waits for the SUBACK after a restart.
+                if any_granted {
+                    self.order_gate.borrow_mut().subscribed(service);
+                    self.review_order_gate();
+                }
+                for ((filter, _), code) in filters.iter().zip(&granted) {
+                    if !code.is_failure() {
+                        continue;
+                    }
+                    let why = code.describe();
+                    let text = format!("the broker refused {filter}: {why}");
+                    self.log(service, problem("subscribe", text));
+                    if broker_bridge::topic::shared_parts(filter).is_some() {
+                        self.tell(Action::SharingRefused(format!(
+                            "The broker refused {instance}'s shared subscription {filter} \
+                             ({why}): PaymentService's instances cannot share its work on this \
+                             broker, and nothing reaches them on that topic. Run one instance \
+                             (plain subscriptions), or use a broker that supports $share \
+                             (Mosquitto 2.0 does, on MQTT 3.1.1 and 5.0)."
+                        )));
+                    }
+                }
+            }
+            ClientEvent::Session(Event::MessageTooLarge(skipped)) => {
+                let at = time_of_day(wall_clock());
+                self.log(service, LogEntry::too_large(at, &skipped));
+            }
+            ClientEvent::Session(Event::BrokerFault(fault)) => {
+                let at = time_of_day(wall_clock());
+                self.log(service, LogEntry::broker_fault(at, &fault));
+            }
+            ClientEvent::Session(Event::WillAdjusted(change)) => {
+                // Said in the service's log; the next CONNECT carries the Will the broker takes.
+                self.log(service, problem("Last Will", change));
+            }
+            ClientEvent::Session(Event::MaximumQoSLearned(_)) => {
+                // MQTT 3.1.1: one client's SUBACK (or the broker's closes) showed the broker's
+                // maximum QoS; every client of that broker publishes under it from now on, and
+                // the capabilities and the warning say so.
+                self.share_maximum_qos(instance);
+                if let Some(caps) = self.client(instance).capabilities() {
+                    self.tell(Action::BrokerCapabilities(caps));
+                }
+            }
+            ClientEvent::Session(Event::QoSLowered {
+                topic, asked, sent, ..
+            }) => {
+                let topic = self.namespace.strip(&topic).unwrap_or(&topic).to_owned();
+                let why = self
+                    .client(instance)
+                    .capabilities()
+                    .and_then(|caps| caps.maximum_qos_learned)
+                    .map_or_else(
+                        || format!("the broker's CONNACK says Maximum QoS {}", sent.level()),
+                        |learned| learned.to_string(),
+                    );
+                let at = time_of_day(wall_clock());
+                let entry = LogEntry::qos_lowered(at, &topic, asked, sent, &why);
+                // Said, but no failure on the badge: the message went.
+                self.log_and_show(service, entry, false);
+            }
+            ClientEvent::Session(Event::Packet(packet)) => {
+                self.trace.0.borrow_mut().record(service, &packet);
+                self.trace_changed.set(true);
+                self.report_soon();
+            }
+            ClientEvent::Session(Event::Delivered { packet_id, .. }) => {
+                self.acl_probe_answered(instance, Some(packet_id), None);
+            }
+            ClientEvent::Session(Event::PublishFailed {
+                packet_id,
+                topic,
+                reason,
+            }) => {
+                self.acl_probe_answered(instance, packet_id, Some(&reason));
+                // A publish the broker refused (e.g. outside the service's ACL) is said, not lost
+                // in silence.
+                self.log(service, problem(&topic, reason));
+            }
+            // The broker kept the session, subscriptions included: no SUBSCRIBE follows.
+            ClientEvent::Session(Event::Connected {
+                session_present: true,
+            }) => {
+                self.order_gate.borrow_mut().subscribed(service);
+                self.review_order_gate();
+            }
+            ClientEvent::Session(_) => {}
+        }
+    }
+
+    /// `instance`'s client is connected: it says it is online (retained, so whoever joins later
+    /// learns it; its Will says otherwise if it dies), and InventoryService states every
+    /// counted product's level (retained: the broker holds the current stock from the start,
+    /// and again after it lost it).
+    fn on_connected(self: &Rc<Self>, instance: Instance) {
+        let service = instance.service;
+        self.share_maximum_qos(instance);
+        if let Some(caps) = self.client(instance).capabilities() {
+            self.tell(Action::BrokerCapabilities(caps));
+        }
+        if self.monitor_ready.get() {
+            self.announce(instance);
+        } else {
+            self.announce_later.borrow_mut().push(instance);
+        }
+        if service == ServiceId::Inventory {
+            let levels = self.flow.borrow().inventory.levels();
+            for command in levels {
+                if let Command::Retain(update) = command {
+                    // QoS 0, like the status: an acknowledgement on every new connection would
+                    // make it look healthy at once (see `status_request`).
+                    if let Err(e) = self.retain(instance, &update, QoS::AtMostOnce) {
+                        self.log(service, problem(&update.topic(), e));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The learner's crash and restart of a service (or one of PaymentService's instances): the
+//! client dropped without a word of MQTT (the broker publishes its Will), what it had not got
+//! acknowledged kept, and published again by the new client under the same client id.
+
+use std::rc::Rc;
+
+use broker_bridge::ws::Client;
+use broker_bridge::{Link, PublishRequest};
+
+use crate::clock::{self, time_of_day, wall_clock};
+use eda_core::services::instances::Instance;
+use eda_core::state::{Action, LogEntry, Outcome};
+use eda_core::trace::service_status::CRASHED;
+
+use super::clients::{connect, recall, service_options, sign_in, subscribe};
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    /// Drops the connection of a service (or one of PaymentService's instances) without a word
+    /// of MQTT, as a killed process would: the broker publishes its Last Will. Its simulated
+    /// work in hand dies with it; its memory (the sagas, the stock, what it processed) stays, as
+    /// a database would. A service with other instances running carries on with them.
+    pub fn crash(self: &Rc<Self>, instance: Instance) {
+        let Some(client) = self.client_of(instance) else {
+            return;
+        };
+        if self.is_crashed(instance) {
+            return;
+        }
+        let events = self.links.borrow_mut().crash(instance);
+        // The charge in its memory is made; the message saying so may not be out yet.
+        self.kept
+            .borrow_mut()
+            .push((instance, client.unacknowledged()));
+        client.abort();
+        if instance == Instance::from(instance.service) {
+            self.order_gate.borrow_mut().left(instance.service);
+        }
+        let link = Link::Disconnected {
+            url: self.url_of(instance.service),
+            reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),
+            retry_in: std::time::Duration::ZERO,
+            attempt: 0,
+        };
+        for event in events {
+            self.record(instance.service, event);
+        }
+        self.tell_now(Action::Link(instance, link));
+        self.tell(Action::Crashed(instance, clock::now()));
+        self.review_order_gate();
+    }
+
+    /// Starts a crashed service (or instance) again with a new client under the same client
+    /// id: with a persistent session the broker delivers what it queued meanwhile.
+    pub fn restart(self: &Rc<Self>, instance: Instance) {
+        if !self.is_crashed(instance) {
+            return;
+        }
+        let url = self.url_of(instance.service);
+        let restarted = self.links.borrow_mut().restart(instance, &url);
+        if let Some(event) = restarted {
+            self.record(instance.service, event);
+        }
+        let mut options = service_options(
+            &self.session_tag,
+            instance,
+            self.protocol,
+            self.session,
+            &self.namespace,
+        );
+        sign_in(&mut options, self.credentials.for_service(instance.service));
+        let weak = Rc::downgrade(self);
+        let client = connect(&weak, instance, options, &url, &self.report);
+        recall(&self.learned.borrow(), &client, &url);
+        let wanted = self.filters_of(instance.service);
+        let qos = self.qos.get();
+        subscribe(
+            instance,
+            &client,
+            &wanted,
+            qos,
+            &self.namespace,
+            &self.report,
+        );
+        self.publish_kept(instance, &client);
+        if let Some(slot) = self
+            .clients
+            .borrow_mut()
+            .iter_mut()
+            .find(|(i, _)| *i == instance)
+        {
+            slot.1 = client;
+        }
+        self.tell(Action::Restarted(instance));
+        self.review_order_gate();
+    }
+
+    /// Publishes again, with `instance`'s new `client`, what its crashed client had not got
+    /// acknowledged, and says so in its log: at least once, so a consumer may see one twice
+    /// (and ignores it).
+    pub(super) fn publish_kept(self: &Rc<Self>, instance: Instance, client: &Client) {
+        let kept: Vec<PublishRequest> = {
+            let mut all = self.kept.borrow_mut();
+            let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
+            *all = others;
+            mine.into_iter().flat_map(|(_, kept)| kept).collect()
+        };
+        if kept.is_empty() {
+            return;
+        }
+        let count = kept.len();
+        let topics: Vec<String> = kept.iter().map(|r| r.topic.clone()).collect();
+        for request in kept {
+            if let Err(e) = client.publish_with(request) {
+                self.log(instance.service, problem("restart", e.to_string()));
+            }
+        }
+        let note = format!(
+            "published again {count} message{} its crashed client had not got acknowledged \
+             ({}): at least once, a consumer may see one twice",
+            if count == 1 { "" } else { "s" },
+            topics.join(", ")
+        );
+        self.log(
+            instance.service,
+            LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: "restart".to_owned(),
+                qos: None,
+                correlation: None,
+                payload: note,
+                outcome: Outcome::Accepted,
+            },
+        );
+    }
+
+    /// Whether the learner crashed `instance` (and has not restarted it).
+    pub(super) fn is_crashed(&self, instance: Instance) -> bool {
+        self.links.borrow().is_crashed(instance)
+    }
+}

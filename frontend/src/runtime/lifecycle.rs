@@ -1,0 +1,237 @@
+//! Starting and shutting down: [`Runtime::start`] connects a client per service instance and
+//! the status monitor, and takes up a [`Handover`] (the services' memory, what the old clients
+//! had not got acknowledged, their schedule); [`Runtime::shut_down`] disconnects them politely
+//! and returns the handover for the next runtime.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use broker_bridge::ws::{Client, ClientEvent};
+use broker_bridge::{Event, Link, Options, PublishRequest, QoS};
+
+use crate::clock::{self, wall_clock};
+use crate::SharedTrace;
+use eda_core::services::instances::{filters, Instance};
+use eda_core::services::presence::{Presence, STATUS_FILTER};
+use eda_core::services::{Flow, ServiceId};
+use eda_core::state::Action;
+use eda_core::trace::service_links::ServiceLinks;
+use eda_core::trace::service_status::ServiceEvent;
+
+use super::clients::{connect, recall, service_options, sign_in, subscribe};
+use super::presence::status_request;
+use super::report::problem;
+use super::{Connection, Handover, Report, Runtime};
+
+impl Runtime {
+    /// Connects the four services (and PaymentService's further instances) to `url` with MQTT
+    /// `protocol`, their client ids `eda-<session_tag>-<service>` (`…-payment-2`); `report`
+    /// receives what the page's panels show, in batches at most every 100 ms, and `trace` every
+    /// packet and service event. `handover` is the services' memory ([`Handover::new`], or
+    /// what [`Runtime::shut_down`] returned): its scheduled work (deadlines, payments and
+    /// reservations in hand) is armed again, and what the old clients had not got
+    /// acknowledged is published again.
+    pub fn start(
+        connection: Connection<'_>,
+        handover: Handover,
+        trace: SharedTrace,
+        report: impl Fn(Action) + 'static,
+    ) -> Rc<Self> {
+        let Connection {
+            url,
+            brokers,
+            session_tag,
+            qos,
+            protocol,
+            session,
+            payment_instances,
+            credentials,
+            namespace,
+        } = connection;
+        let report: Report = Rc::new(report);
+        let Handover {
+            flow,
+            kept,
+            keeper,
+            learned,
+        } = handover;
+        let instances = Instance::all(payment_instances);
+        // InventoryService starts from the stock it holds (the levels it states on connecting).
+        report(Action::StockNow(flow.inventory.stock().clone()));
+        let style = flow.settings.saga;
+        let scheduled = flow.scheduled();
+        trace.0.borrow_mut().saga = style;
+        // A new client for each service: whatever the old one had in hand is gone.
+        {
+            let mut trace = trace.0.borrow_mut();
+            for service in ServiceId::ALL {
+                let url = brokers.url_of(service, url).to_owned();
+                trace.record_service(clock::now(), service, ServiceEvent::Restarted { url });
+            }
+        }
+        let runtime = Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
+            let clients = instances
+                .iter()
+                .map(|&instance| {
+                    let mut options =
+                        service_options(session_tag, instance, protocol, session, namespace);
+                    sign_in(&mut options, credentials.for_service(instance.service));
+                    let url = brokers.url_of(instance.service, url);
+                    let client = connect(weak, instance, options, url, &report);
+                    recall(&learned, &client, url);
+                    let wanted = filters(instance.service, style, payment_instances, session_tag);
+                    subscribe(instance, &client, &wanted, qos, namespace, &report);
+                    (instance, client)
+                })
+                .collect();
+            let monitor = {
+                let (weak, ns) = (weak.clone(), namespace.clone());
+                let mut options = Options::new(format!("eda-{session_tag}-monitor"));
+                options.protocol = protocol;
+                sign_in(&mut options, credentials.page());
+                let monitor = Client::connect(options, url, move |event| {
+                    let Some(runtime) = weak.upgrade() else {
+                        return;
+                    };
+                    match event {
+                        ClientEvent::Session(Event::Message(message)) => {
+                            let topic = ns.strip(&message.topic).unwrap_or_default();
+                            if let Some((instance, presence)) =
+                                Presence::decode(topic, &message.payload)
+                            {
+                                runtime.met(&presence);
+                                runtime.tell(Action::PresenceSeen(
+                                    instance,
+                                    presence,
+                                    clock::now(),
+                                ));
+                            }
+                        }
+                        ClientEvent::Session(Event::Subscribed { .. }) => {
+                            runtime.monitor_subscribed()
+                        }
+                        // Refused for good (the whole page's user or password): said once, as
+                        // the badges' "broker: online" lines and the other-page warning need it.
+                        ClientEvent::Link(Link::Disconnected { reason, .. })
+                            if reason.is_permanent_refusal() =>
+                        {
+                            runtime.tell(Action::Notified(format!(
+                                "The page's status monitor (the whole page's user under Sign in to \
+                                 the broker) was refused: {reason}. The services work without it, \
+                                 but the badges cannot show what the broker says of them, nor \
+                                 the page see another page's services: fix that user and \
+                                 password, then Sign in."
+                            )));
+                        }
+                        _ => {}
+                    }
+                });
+                let status_filter = namespace.wire(STATUS_FILTER);
+                if let Err(e) = monitor.subscribe(&[(&status_filter, QoS::AtLeastOnce)]) {
+                    report(Action::Logged(
+                        ServiceId::Notification,
+                        problem("subscribe", format!("the status monitor: {e}")),
+                    ));
+                }
+                monitor
+            };
+            Runtime {
+                clients: RefCell::new(clients),
+                monitor,
+                session_tag: session_tag.to_owned(),
+                session,
+                payment_instances,
+                links: RefCell::new(ServiceLinks::new(&instances)),
+                order_gate: RefCell::default(),
+                gate_told: RefCell::default(),
+                held_back: RefCell::default(),
+                url: RefCell::new(url.to_owned()),
+                brokers: RefCell::new(brokers.clone()),
+                qos: Cell::new(qos),
+                flow: RefCell::new(flow),
+                subscribed_style: Cell::new(style),
+                closed: Cell::new(false),
+                others_met: RefCell::default(),
+                kept: RefCell::new(kept),
+                learned: RefCell::new(learned),
+                monitor_ready: Cell::new(false),
+                announce_later: RefCell::default(),
+                protocol,
+                credentials: credentials.clone(),
+                acl_probe: Cell::new(None),
+                namespace: namespace.clone(),
+                report,
+                trace,
+                keeper,
+                pending: RefCell::new(Vec::new()),
+                trace_changed: Cell::new(false),
+                report_due: Cell::new(None),
+                last_report: Cell::new(None),
+                report_cost: Rc::new(Cell::new(Duration::ZERO)),
+            }
+        });
+        // What the old clients had not got acknowledged goes out again (an instance no longer
+        // run hands its messages to the service's first), queued until connected.
+        for (instance, client) in runtime.clients.borrow().clone() {
+            runtime.publish_kept(instance, &client);
+        }
+        let orphans: Vec<(Instance, Vec<PublishRequest>)> = runtime.kept.take();
+        for (instance, requests) in orphans {
+            runtime
+                .kept
+                .borrow_mut()
+                .push((instance.service.into(), requests));
+            let first = runtime.client(instance.service.into());
+            runtime.publish_kept(instance.service.into(), &first);
+        }
+        // What the services had scheduled goes on: due work at once, the rest when due (by the
+        // service's first instance: the others' clients are new too).
+        if let Some(now) = wall_clock() {
+            for (due, work) in scheduled {
+                let left = (due.unix_millis() - now.unix_millis()).max(0);
+                let worker = work.service().into();
+                runtime.arm(Duration::from_millis(left as u64), work, worker);
+            }
+        }
+        runtime
+    }
+
+    /// Disconnects the services politely, for good (before a runtime replaces this one), and
+    /// hands over their memory and schedule for the next ([`Runtime::start`]): a new MQTT
+    /// version, session mode or number of instances means new connections, not new services.
+    pub fn shut_down(&self) -> Handover {
+        self.closed.set(true);
+        let mut kept = self.kept.take();
+        for (instance, client) in self.clients.borrow().iter() {
+            if !self.is_crashed(*instance) {
+                kept.push((*instance, client.unacknowledged()));
+            }
+        }
+        for (instance, client) in self.clients.borrow().iter() {
+            // Its DISCONNECT discards the Will: say on purpose that it stopped.
+            let stopped = Presence::stopped(instance.service, &client.client_id());
+            let _ = client.publish_with(status_request(*instance, &stopped, &self.namespace));
+            if instance.service == ServiceId::Payment {
+                // The next runtime may subscribe otherwise under the same client id: a kept
+                // session would still hold a plain subscription (every message, beside the
+                // group's share), and an instance not coming back would keep its place in the
+                // group (Mosquitto queues a share for a member whose session outlives it).
+                let mine = self.filters_of(ServiceId::Payment);
+                let mine: Vec<String> =
+                    mine.iter().map(|f| self.namespace.wire_filter(f)).collect();
+                let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
+                let _ = client.unsubscribe(&mine);
+            }
+            client.close();
+        }
+        self.monitor.close();
+        let settings = self.flow.borrow().settings.clone();
+        Handover {
+            flow: self.flow.replace(Flow::new(settings)),
+            kept,
+            keeper: self.keeper.clone(),
+            learned: self.learned.take(),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! A message a service received: handled by its decision, logged, tried again after a failing
+//! handler, or published to the service's dead letters once it gives up ([`next_step`]).
+
+use std::rc::Rc;
+
+use broker_bridge::{PublishRequest, QoS};
+use gloo::timers::callback::Timeout;
+
+use crate::clock::{time_of_day, wall_clock};
+use eda_core::services::dead_letter::{
+    deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
+};
+use eda_core::services::instances::Instance;
+use eda_core::services::{Rejection, RejectionKind, ServiceId};
+use eda_core::state::{LogEntry, Outcome};
+use eda_core::store::StoredEvent;
+
+use super::publish::at_most_broker_maximum;
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    pub(super) fn on_message(
+        self: &Rc<Self>,
+        instance: Instance,
+        topic: &str,
+        qos: QoS,
+        correlation: Option<String>,
+        payload: &[u8],
+    ) {
+        let message = Received {
+            instance,
+            topic: topic.to_owned(),
+            qos,
+            correlation,
+            payload: payload.to_vec(),
+        };
+        self.handle_message(message, 1);
+    }
+
+    /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
+    /// failing handler, or published to the service's dead letters ([`next_step`]).
+    fn handle_message(self: &Rc<Self>, message: Received, attempt: u32) {
+        let (instance, service) = (message.instance, message.instance.service);
+        let decision = match wall_clock() {
+            Some(now) => {
+                let decision =
+                    self.flow
+                        .borrow_mut()
+                        .handle(service, now, &message.topic, &message.payload);
+                self.follow_style();
+                decision
+            }
+            None => Err(Rejection::new("the browser clock is out of range")),
+        };
+        let rejection = decision.as_ref().err();
+        let step = rejection.map(|r| next_step(r.kind, attempt));
+        let outcome = match (&decision, step) {
+            (Ok(_), _) => Outcome::Accepted,
+            (Err(r), _) if r.is_duplicate() => Outcome::Duplicate(r.reason.clone()),
+            (Err(r), _) if r.kind == RejectionKind::Early => Outcome::Kept(r.reason.clone()),
+            (Err(r), Some(Step::Retry { .. })) => Outcome::Failed(format!(
+                "{} (attempt {attempt} of {MAX_ATTEMPTS}; trying again)",
+                r.reason
+            )),
+            (Err(r), Some(Step::DeadLetter)) => Outcome::Rejected(format!(
+                "{} (attempt {attempt}; sent to {})",
+                r.reason,
+                self.namespace.wire(&deadletter_topic(service))
+            )),
+            (Err(r), _) => Outcome::Rejected(r.reason.clone()),
+        };
+        // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was.
+        let did_something = match &decision {
+            // QueryService's projection changes its read model and publishes nothing.
+            Ok(commands) => !commands.is_empty() || service == ServiceId::Query,
+            Err(rejection) => !rejection.is_duplicate(),
+        };
+        self.log_and_show(
+            service,
+            LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: message.topic.clone(),
+                qos: Some(message.qos),
+                correlation: message.correlation.clone(),
+                payload: String::from_utf8_lossy(&message.payload).into_owned(),
+                outcome,
+            },
+            did_something,
+        );
+        // QueryService projected the event at once (no delay): the page's copy follows.
+        if let (ServiceId::Query, Ok(commands)) = (service, &decision) {
+            if commands.is_empty() {
+                if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
+                    self.trace.0.borrow_mut().read_model.project(&event);
+                }
+            }
+        }
+        match (decision, step) {
+            (Ok(commands), _) => self.run(instance, commands),
+            (Err(_), Some(Step::Retry { after })) => {
+                let runtime = Rc::downgrade(self);
+                let millis = after.as_millis().min(u32::MAX as u128) as u32;
+                Timeout::new(millis, move || {
+                    if let Some(runtime) = runtime.upgrade() {
+                        if !runtime.closed.get() && !runtime.is_crashed(message.instance) {
+                            runtime.handle_message(message, attempt + 1);
+                        }
+                    }
+                })
+                .forget();
+            }
+            (Err(rejection), Some(Step::DeadLetter)) => {
+                self.dead_letter(&message, &rejection.reason, attempt)
+            }
+            _ => {}
+        }
+    }
+
+    /// Publishes `message` to its service's dead letters, with why and how many tries.
+    fn dead_letter(self: &Rc<Self>, message: &Received, reason: &str, attempts: u32) {
+        let Some(now) = wall_clock() else {
+            return;
+        };
+        let service = message.instance.service;
+        let letter = DeadLetter {
+            service: service.name().to_owned(),
+            topic: message.topic.clone(),
+            payload: String::from_utf8_lossy(&message.payload).into_owned(),
+            reason: reason.to_owned(),
+            attempts,
+            failed_at: now,
+        };
+        let client = self.client(message.instance);
+        let request = PublishRequest::new(
+            self.namespace.wire(&deadletter_topic(service)),
+            letter.to_json(),
+            at_most_broker_maximum(&client, QoS::AtLeastOnce),
+        );
+        if let Err(e) = client.publish_with(request) {
+            self.log(service, problem("dead letter", e.to_string()));
+        }
+    }
+}
+
+/// A message an instance's client received, kept for another try.
+struct Received {
+    instance: Instance,
+    topic: String,
+    qos: QoS,
+    correlation: Option<String>,
+    payload: Vec<u8>,
+}

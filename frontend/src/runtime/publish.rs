@@ -1,0 +1,111 @@
+//! Publishing with a service's client: a domain event at its topic's QoS (capped at the
+//! broker's Maximum QoS), InventoryService's retained stock levels, and a traced PUBLISH sent
+//! once more ([`Runtime::deliver_again`]).
+
+use std::rc::Rc;
+
+use broker_bridge::ws::Client;
+use broker_bridge::{ProtocolVersion, PublishRequest, QoS, SessionError};
+
+use eda_core::domain::DomainEvent;
+use eda_core::services::instances::Instance;
+use eda_core::services::stock_levels::StockUpdate;
+use eda_core::state::{broker_fit, Action};
+
+use super::Runtime;
+
+impl Runtime {
+    /// Publishes a domain event with `instance`'s client at its topic's QoS. Under MQTT 5.0 the
+    /// event carries its orderId in the `correlationId` user property.
+    /// The QoS is the topic's, or the broker's Maximum QoS if lower (the page warns of it, see
+    /// `eda_core::state::broker_fit`); a message over the broker's Maximum Packet Size is
+    /// reported to the page as well as refused.
+    pub(super) fn publish(
+        self: &Rc<Self>,
+        instance: Instance,
+        event: &DomainEvent,
+    ) -> Result<(), String> {
+        let qos = self.capped(instance, self.qos.get().of(event.topic()));
+        let topic = self.namespace.wire(event.topic());
+        let mut request = PublishRequest::new(topic, event.to_json(), qos);
+        if self.protocol == ProtocolVersion::V5 {
+            request = request.with_user_property(
+                eda_core::config::CORRELATION_PROPERTY,
+                event.order_id().to_string(),
+            );
+        }
+        self.client(instance)
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| {
+                if let SessionError::PacketTooLarge { size, max, .. } = e {
+                    let warning = broker_fit::message_too_large(event.topic(), size, max);
+                    self.tell(Action::CapabilityRefused(warning));
+                }
+                e.to_string()
+            })
+    }
+
+    /// `qos`, or the Maximum QoS of `instance`'s broker if that is lower: a client must not
+    /// publish above it (MQTT 5.0 §3.2.2.3.4, [MQTT-3.2.2-11]).
+    pub(super) fn capped(&self, instance: Instance, qos: QoS) -> QoS {
+        let caps = self.client(instance).capabilities();
+        caps.map_or(qos, |caps| caps.cap_qos(qos))
+    }
+
+    /// Publishes, retained, InventoryService's level of one product (or the empty message that
+    /// clears it) with `instance`'s client, at `qos`.
+    pub(super) fn retain(
+        &self,
+        instance: Instance,
+        update: &StockUpdate,
+        qos: QoS,
+    ) -> Result<(), String> {
+        let qos = self.capped(instance, qos);
+        let topic = self.namespace.wire(&update.topic());
+        let request = PublishRequest::new(topic, update.payload(), qos).retained(true);
+        self.client(instance)
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Publishes once more, with the client that sent or received it, exactly the message of
+    /// the traced PUBLISH numbered `seq` (same topic, payload and QoS): what a consumer sees when
+    /// a message is redelivered after a lost acknowledgement. Says why not if the packet is gone
+    /// or is not a PUBLISH, or the services are not running.
+    pub fn deliver_again(&self, seq: u64) -> Result<(), String> {
+        let (service, client_id, publish) = {
+            let trace = self.trace.0.borrow();
+            let packet = trace
+                .packets
+                .get(seq)
+                .ok_or_else(|| format!("packet {seq} is no longer in the trace"))?;
+            match packet.packet.as_ref() {
+                broker_bridge::Packet::Publish(p) => {
+                    (packet.service, packet.client_id.clone(), p.clone())
+                }
+                _ => return Err(format!("packet {seq} is not a PUBLISH")),
+            }
+        };
+        let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
+        let client = self
+            .clients
+            .borrow()
+            .iter()
+            .find(|(_, c)| c.client_id() == client_id)
+            .map_or_else(|| self.client(service.into()), |(_, c)| c.clone());
+        client
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| format!("{service} could not publish it again: {e}"))
+    }
+}
+
+/// `qos`, or the maximum QoS `client`'s broker takes if lower (stated in its 5.0 CONNACK, or
+/// learned under 3.1.1): a client must not send above it ([MQTT-3.2.2-11]).
+pub(super) fn at_most_broker_maximum(client: &Client, qos: QoS) -> QoS {
+    client
+        .capabilities()
+        .map_or(qos, |caps| qos.min(caps.maximum_qos))
+}

@@ -1,0 +1,119 @@
+//! The learner's settings applied to running services: work delays, the saga's style (and the
+//! subscriptions that follow it once the sagas in flight end), the stock on hand, each topic's
+//! QoS, and the duplicate rate.
+
+use std::rc::Rc;
+
+use eda_core::services::instances::filters;
+use eda_core::services::{Delays, FlowSettings, ServiceId, Stock};
+use eda_core::state::{Action, FlowQos};
+
+use super::clients::subscribe;
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    /// How long PaymentService and InventoryService work on the next orders.
+    pub fn set_delays(&self, delays: Delays) {
+        self.flow.borrow_mut().settings.delays = delays;
+    }
+
+    /// The saga's style, payment rule and deadline from now on. A new style waits for the
+    /// sagas in flight to end ([`Flow::choose_style`]); then it changes who subscribes to
+    /// what ([`Runtime::follow_style`]). The stock is [`Runtime::set_stock`]'s.
+    ///
+    /// [`Flow::choose_style`]: eda_core::services::Flow::choose_style
+    pub fn set_flow(self: &Rc<Self>, settings: FlowSettings) {
+        let waiting = {
+            let mut flow = self.flow.borrow_mut();
+            let (stock, saga) = (flow.inventory.stock().clone(), flow.settings.saga);
+            let style = settings.saga;
+            flow.settings = FlowSettings {
+                stock,
+                saga,
+                ..settings
+            };
+            flow.choose_style(style);
+            flow.style_waiting()
+        };
+        self.tell(Action::StyleWaiting(waiting));
+        self.follow_style();
+    }
+
+    /// Makes the clients' subscriptions those of the flow's style, if it changed: the ones no
+    /// longer needed are dropped and the new ones made.
+    pub(super) fn follow_style(self: &Rc<Self>) {
+        let (old, new) = (
+            self.subscribed_style.get(),
+            self.flow.borrow().settings.saga,
+        );
+        if old == new {
+            return;
+        }
+        self.subscribed_style.set(new);
+        self.trace.0.borrow_mut().saga = new;
+        self.trace_changed.set(true);
+        let (instances, tag) = (self.payment_instances, &self.session_tag);
+        for (instance, client) in self.clients.borrow().iter() {
+            let service = instance.service;
+            let wanted = filters(service, new, instances, tag);
+            let gone: Vec<String> = filters(service, old, instances, tag)
+                .into_iter()
+                .filter(|f| !wanted.contains(f))
+                .collect();
+            if !gone.is_empty() {
+                let gone: Vec<String> =
+                    gone.iter().map(|f| self.namespace.wire_filter(f)).collect();
+                let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
+                if let Err(e) = client.unsubscribe(&gone) {
+                    self.log(service, problem("unsubscribe", e.to_string()));
+                }
+            }
+            let qos = self.qos.get();
+            subscribe(
+                *instance,
+                client,
+                &wanted,
+                qos,
+                &self.namespace,
+                &self.report,
+            );
+        }
+        self.tell(Action::StyleWaiting(None));
+    }
+
+    /// The share of published messages sent twice (`?duplicates=`).
+    pub(super) fn duplicates(&self) -> u8 {
+        self.flow.borrow().settings.duplicates_percent
+    }
+
+    /// InventoryService's stock on hand from now on (reservations held are kept): the levels
+    /// that changed are published retained, and a product no longer counted has its retained
+    /// level cleared.
+    pub fn set_stock(self: &Rc<Self>, stock: Stock) {
+        let retained = {
+            let mut flow = self.flow.borrow_mut();
+            flow.settings.stock = stock.clone();
+            flow.inventory.set_stock(stock.clone())
+        };
+        self.run(ServiceId::Inventory.into(), retained);
+        self.tell(Action::StockNow(stock));
+    }
+
+    /// Uses `qos` from now on: subscriptions are made again with each topic's QoS (the broker
+    /// replaces them) and every later publish carries its topic's.
+    pub fn set_qos(&self, qos: FlowQos) {
+        self.qos.set(qos);
+        for (instance, client) in self.clients.borrow().iter() {
+            let wanted = self.filters_of(instance.service);
+            subscribe(
+                *instance,
+                client,
+                &wanted,
+                qos,
+                &self.namespace,
+                &self.report,
+            );
+        }
+    }
+}

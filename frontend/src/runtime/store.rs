@@ -1,0 +1,78 @@
+//! OrderService's event store and QueryService's read model: each appended event published on
+//! `eventstore/orders/<orderId>` and kept in the page's copy, the store taken over from the
+//! tab's database after a reload, and a rebuilt read model taken in.
+
+use std::rc::Rc;
+
+use broker_bridge::{PublishRequest, QoS};
+
+use crate::clock::wall_clock;
+use eda_core::services::instances::Instance;
+use eda_core::services::ServiceId;
+use eda_core::store::{EventStore, ReadModel, StoredEvent};
+
+use super::publish::at_most_broker_maximum;
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    /// OrderService appended `event` to its store: published on `eventstore/orders/<orderId>`
+    /// (QoS 1, or the broker's maximum if lower: a `max_qos 0` broker takes it at most once),
+    /// for the read side and anyone watching, and kept in the page's copy of the store (the
+    /// Event store panel).
+    pub(super) fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
+        let topic = self.namespace.wire(&event.topic());
+        let client = self.client(instance);
+        let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
+        let request = PublishRequest::new(topic, event.to_json(), qos);
+        if let Err(e) = client.publish_with(request) {
+            self.log(instance.service, problem(&event.topic(), e.to_string()));
+        }
+        if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
+            self.log(instance.service, problem("event store", e.to_string()));
+        }
+    }
+
+    /// QueryService takes `model` (a rebuild from the event store) as its read model, and the
+    /// page's copy follows: the repair after a loss (a clean session while it was down).
+    pub fn replace_read_model(self: &Rc<Self>, model: ReadModel) {
+        self.flow.borrow_mut().query.restore(model.clone());
+        self.trace.0.borrow_mut().read_model = model;
+        self.trace_changed.set(true);
+        self.report_soon();
+    }
+
+    /// OrderService takes over `store`, read back from the tab's database after a reload: its
+    /// orders, their histories, and each open saga's deadline (what is left of it). Refused,
+    /// with why, once OrderService has appended anything of its own (an order placed before
+    /// the database answered): the page then keeps what it has.
+    pub fn restore_store(self: &Rc<Self>, store: EventStore) -> Result<String, String> {
+        let Some(now) = wall_clock() else {
+            return Err("the browser clock is out of range".into());
+        };
+        let (streams, events) = (store.streams().len(), store.len());
+        let commands = {
+            let mut flow = self.flow.borrow_mut();
+            if !flow.order.store().is_empty() {
+                return Err(format!(
+                    "The {events} stored events were not restored: orders were placed before \
+                     the browser's database answered. The database now holds this page's."
+                ));
+            }
+            flow.restore(store.clone(), now)
+        };
+        let open = commands.len();
+        let model = self.flow.borrow().query.model().clone();
+        self.trace.0.borrow_mut().read_model = model;
+        self.trace.0.borrow_mut().store = store;
+        self.trace_changed.set(true);
+        self.report_soon();
+        self.run(ServiceId::Order.into(), commands);
+        Ok(format!(
+            "Restored from the browser's database: {streams} order{} ({events} events), and \
+             the read model rebuilt from them; {open} still open, each resuming with what was \
+             left of its deadline.",
+            if streams == 1 { "" } else { "s" }
+        ))
+    }
+}

@@ -1,0 +1,162 @@
+//! Carrying out what the services decided ([`Command`]): publishing, retaining, recording,
+//! notifying, and arming timers for simulated work and deadlines (crash-aware), through the
+//! store keeper's outbox for OrderService.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use gloo::timers::callback::Timeout;
+
+use crate::clock::{self, fresh_id, wall_clock};
+use eda_core::domain::DomainEvent;
+use eda_core::services::instances::Instance;
+use eda_core::services::{published_twice, Command, ServiceId, Work};
+use eda_core::state::Action;
+use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
+
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    /// Carries out what `instance`'s service decided, with `instance`'s client: the instance
+    /// that received a message does the work it starts and publishes the result.
+    pub(super) fn run(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
+        // The outbox: what OrderService decided with an append goes out once the append is in
+        // the tab's database, so a reload cannot lose an event whose consequences were seen.
+        if let (Some(keeper), ServiceId::Order) = (&self.keeper, instance.service) {
+            for command in &commands {
+                if let Command::Record(event) = command {
+                    keeper.keep(event);
+                }
+            }
+            let runtime = Rc::downgrade(self);
+            keeper.after_kept(Box::new(move || {
+                if let Some(runtime) = runtime.upgrade() {
+                    runtime.run_now(instance, commands);
+                }
+            }));
+            return;
+        }
+        self.run_now(instance, commands);
+    }
+
+    /// [`Runtime::run`], now.
+    fn run_now(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
+        let service = instance.service;
+        // The stock changed (the decision says so with its retained levels): the page shows it.
+        let stock_changed = commands.iter().any(|c| matches!(c, Command::Retain(_)));
+        for command in commands {
+            match command {
+                Command::Publish(event) => {
+                    let twice = published_twice(event.identity(), self.duplicates());
+                    let result = self.publish(instance, &event).and_then(|()| {
+                        // The duplicate-rate injection: the same message once more, as a
+                        // redelivery after a lost acknowledgement would look to a consumer.
+                        if twice {
+                            self.publish(instance, &event)
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if let Err(e) = result {
+                        self.log(service, problem(event.topic(), e));
+                    } else if event.is_failure() && service != ServiceId::Order {
+                        // The service that failed a step shows it on its badge.
+                        let reason = failure_reason(&event);
+                        self.record(service, ServiceEvent::Outcome(LastOutcome::Failed(reason)));
+                    }
+                }
+                Command::Retain(update) => {
+                    let qos = self.qos.get().of(&update.topic());
+                    if let Err(e) = self.retain(instance, &update, qos) {
+                        self.log(service, problem(&update.topic(), e));
+                    }
+                }
+                Command::Schedule { after, work } => {
+                    let worker = if work.service() == service {
+                        instance
+                    } else {
+                        work.service().into()
+                    };
+                    self.arm(after, work, worker);
+                }
+                Command::Notify(text) => self.tell(Action::Notified(text)),
+                Command::Record(event) => self.record_stored(instance, event),
+            }
+        }
+        if stock_changed {
+            let now = self.flow.borrow().inventory.stock().clone();
+            self.tell(Action::StockNow(now));
+        }
+    }
+
+    /// Arms a timer for `work`, due `after` from now, done by `worker`; the flow has it in its
+    /// schedule. Busy work shows on its service's badge. Work of a crashed instance dies (a
+    /// saga's deadline is kept, as a scheduler would keep it, and acts once OrderService is
+    /// back).
+    pub(super) fn arm(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
+        let (order_id, busy) = (work.order_id(), work.is_busy());
+        // On the packets' clock, so the flow diagram counts down against it.
+        let due = clock::now() + after;
+        if busy {
+            self.links.borrow_mut().work_started(worker, order_id);
+            self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
+        }
+        let runtime = Rc::downgrade(self);
+        let millis = after.as_millis().min(u32::MAX as u128) as u32;
+        Timeout::new(millis, move || {
+            let Some(runtime) = runtime.upgrade() else {
+                return;
+            };
+            if runtime.closed.get() {
+                return;
+            }
+            if runtime.is_crashed(worker) {
+                if busy {
+                    runtime.flow.borrow_mut().abandon(&work);
+                    runtime.follow_style();
+                } else {
+                    runtime.arm(RETRY_DEADLINE, work, worker);
+                }
+                return;
+            }
+            // Before the result goes out, so a publish that fails is the last word.
+            if busy {
+                runtime.links.borrow_mut().work_done(worker, order_id);
+                runtime.record(worker.service, ServiceEvent::WorkDone { order_id });
+            }
+            if let Work::Project(event) = &work {
+                // The page's copy of the read model follows QueryService's.
+                runtime.trace.0.borrow_mut().read_model.project(event);
+                runtime.trace_changed.set(true);
+                runtime.report_soon();
+            }
+            match wall_clock() {
+                Some(now) => {
+                    let done = runtime.flow.borrow_mut().complete(work, now, fresh_id());
+                    runtime.run(worker, done);
+                    runtime.follow_style();
+                }
+                None => runtime.log(
+                    worker.service,
+                    problem("work", "the browser clock is out of range".into()),
+                ),
+            }
+        })
+        .forget();
+    }
+}
+
+/// Why a failure message says the step failed.
+fn failure_reason(event: &DomainEvent) -> String {
+    match event {
+        DomainEvent::PaymentProcessed(p) => p.reason.clone(),
+        DomainEvent::InventoryReserved(r) => r.reason.clone(),
+        DomainEvent::OrderCancelled(c) => Some(c.reason.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| "failed".to_owned())
+}
+
+/// How long a saga's deadline waits to act again while OrderService is crashed.
+const RETRY_DEADLINE: Duration = Duration::from_millis(500);
