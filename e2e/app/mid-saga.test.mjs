@@ -37,6 +37,68 @@ function netHeld(messages, orderId) {
   return of('inventory/reserved', (m) => m.json.success) - of('inventory/released');
 }
 
+/**
+ * Runs `body({ page, seen, waitSeen, outage })` on the app against a Mosquitto of its own that
+ * keeps sessions across a restart (persistence on, same ports), watched by a witness with a
+ * persistent session of its own, so it misses nothing across the restart. `outage(ms)` stops
+ * the broker, keeps it down `ms` (the scenario, not a wait for an event), and starts it again.
+ */
+async function withRestartableBroker(t, query, body) {
+  const store = await mkdtemp(path.join(os.tmpdir(), 'eda-persist-'));
+  await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
+  const settings = { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 1 };
+  let restartable = await startBroker({ settings });
+  setLateBroker(restartable);
+  const seen = [];
+  const waiters = new Set();
+  const witness = mqtt.connect(`mqtt://127.0.0.1:${restartable.tcpPort}`, {
+    clientId: 'e2e-outage-witness', clean: false, reconnectPeriod: 200, protocolVersion: 4,
+  });
+  witness.on('error', () => {});
+  witness.on('message', (topic, payload) => {
+    let json = null;
+    try { json = JSON.parse(payload.toString()); } catch { json = null; }
+    seen.push({ topic, json });
+    for (const waiter of waiters) waiter();
+  });
+  await new Promise((resolve) => witness.once('connect', resolve));
+  await witness.subscribeAsync('#', { qos: 1 });
+  /** Resolves once `seen` holds `count` messages matching `pred`. */
+  const waitSeen = (pred, what, count = 1) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        if (seen.filter(pred).length < count) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`never saw ${count} × ${what} (saw ${seen.filter(pred).length}); saw: ${[...new Set(seen.map((m) => m.topic.replace(/^eventstore\/orders\/.*/, 'eventstore/orders/…')))].join(', ')}`));
+      }, FLOW_TIMEOUT_MS * 2);
+      waiters.add(check);
+      check();
+    });
+  const outage = async (ms) => {
+    const { tcpPort, wsPort } = restartable;
+    await restartable.stop();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    restartable = await startBroker({ settings, tcpPort, wsPort });
+    setLateBroker(restartable);
+  };
+  try {
+    await withApp(t, `${brokerQuery(restartable.wsUrl)}${query}`, async ({ page }) => {
+      await waitReady(page, restartable);
+      await body({ page, seen, waitSeen, outage });
+    });
+  } finally {
+    witness.end(true);
+    await restartable.stop();
+    setLateBroker(null);
+    await rm(store, { recursive: true, force: true });
+  }
+}
+
 describeApp('changes mid-saga', () => {
   it('the MQTT version changed while an order is in flight: the order still completes, once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=2000', async ({ page, witness }) => {
@@ -72,70 +134,37 @@ describeApp('changes mid-saga', () => {
       await witness.waitFor((m) => m.topic === 'commands/inventory/reserve' && m.json?.orderId === next, FLOW_TIMEOUT_MS);
     }));
 
-  it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    // A broker of its own that keeps sessions across a restart (persistence on, same ports).
-    const store = await mkdtemp(path.join(os.tmpdir(), 'eda-persist-'));
-    await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
-    const settings = { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 1 };
-    let restartable = await startBroker({ settings });
-    setLateBroker(restartable);
-    // A witness with a persistent session too, so it misses nothing across the restart.
-    const seen = [];
-    const waiters = new Set();
-    const witness = mqtt.connect(`mqtt://127.0.0.1:${restartable.tcpPort}`, {
-      clientId: 'e2e-outage-witness', clean: false, reconnectPeriod: 200, protocolVersion: 4,
-    });
-    witness.on('error', () => {});
-    witness.on('message', (topic, payload) => {
-      let json = null;
-      try { json = JSON.parse(payload.toString()); } catch { json = null; }
-      seen.push({ topic, json });
-      for (const waiter of waiters) waiter();
-    });
-    await new Promise((resolve) => witness.once('connect', resolve));
-    await witness.subscribeAsync('#', { qos: 1 });
-    const waitSeen = (pred, what) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (!seen.some(pred)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`never saw ${what}; saw: ${seen.map((m) => m.topic).join(', ')}`));
-        }, FLOW_TIMEOUT_MS * 2);
-        waiters.add(check);
-        check();
-      });
-    try {
-      await withApp(t, `${brokerQuery(restartable.wsUrl)}&payment_ms=1500&saga_timeout_ms=2000`, async ({ page }) => {
-        await waitReady(page, restartable);
-        const orderId = await placeOrder(page);
-        await waitSeen((m) => m.topic === 'orders/created' && m.json?.orderId === orderId, 'orders/created');
-        const { tcpPort, wsPort } = restartable;
-        await restartable.stop();
-        // The outage is the scenario, not a wait for an event: longer than the saga's deadline
-        // (2 s), so OrderService cancels while the broker is away, and the payment (1.5 s)
-        // finishes meanwhile.
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
-        restartable = await startBroker({ settings, tcpPort, wsPort });
-        setLateBroker(restartable);
-        await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, 'orders/cancelled');
-        await waitSeen((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, 'payments/refunded');
-        await waitSeen((m) => m.topic === 'inventory/released' && m.json?.orderId === orderId, 'inventory/released');
-        const outcomes = seen.filter((m) => m.json?.orderId === orderId && ['orders/confirmed', 'orders/cancelled'].includes(m.topic));
-        assert.equal(outcomes.length, 1, 'one outcome');
-        assert.equal(netCharge(seen, orderId), 0, 'nothing left charged');
-        assert.equal(netHeld(seen, orderId), 0, 'nothing left held');
-        await waitForRow(page, orderId, 'Cancelled', { compensations: 2, timeout: CONNECT_TIMEOUT_MS });
-      });
-    } finally {
-      witness.end(true);
-      await restartable.stop();
-      setLateBroker(null);
-      await rm(store, { recursive: true, force: true });
-    }
-  });
+  it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, '&payment_ms=1500&saga_timeout_ms=2000', async ({ page, seen, waitSeen, outage }) => {
+      const orderId = await placeOrder(page);
+      await waitSeen((m) => m.topic === 'orders/created' && m.json?.orderId === orderId, 'orders/created');
+      // Longer than the saga's deadline (2 s), so OrderService cancels while the broker is
+      // away, and the payment (1.5 s) finishes meanwhile.
+      await outage(3_000);
+      await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, 'orders/cancelled');
+      await waitSeen((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, 'payments/refunded');
+      await waitSeen((m) => m.topic === 'inventory/released' && m.json?.orderId === orderId, 'inventory/released');
+      const outcomes = seen.filter((m) => m.json?.orderId === orderId && ['orders/confirmed', 'orders/cancelled'].includes(m.topic));
+      assert.equal(outcomes.length, 1, 'one outcome');
+      assert.equal(netCharge(seen, orderId), 0, 'nothing left charged');
+      assert.equal(netHeld(seen, orderId), 0, 'nothing left held');
+      await waitForRow(page, orderId, 'Cancelled', { compensations: 2, timeout: CONNECT_TIMEOUT_MS });
+    }));
+
+  // A newcomer's break-test: 100 orders in flight, the broker down past the deadline. Each
+  // cancellation is two publishes (orders/cancelled and the event store's copy); the client's
+  // offline queue took 100 and refused the rest, so 50 orders stayed open for good, cancelled
+  // only in OrderService's store.
+  it('the broker down past the deadline with 60 orders in flight: every one is cancelled on the wire', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, '&payment_ms=1500&saga_timeout_ms=2000', async ({ page, seen, waitSeen, outage }) => {
+      const ORDERS = 60;
+      for (let i = 0; i < ORDERS / 10; i++) await page.click('[data-testid="place-ten"]');
+      await waitSeen((m) => m.topic === 'orders/created', 'orders/created', ORDERS);
+      await outage(3_000);
+      await waitSeen((m) => m.topic === 'orders/cancelled', 'orders/cancelled', ORDERS);
+      const created = new Set(seen.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId));
+      const cancelled = new Set(seen.filter((m) => m.topic === 'orders/cancelled').map((m) => m.json?.orderId));
+      assert.deepEqual([...created].filter((id) => !cancelled.has(id)), [], 'every order created was cancelled');
+      assert.equal(seen.filter((m) => m.topic === 'orders/confirmed').length, 0, 'none confirmed past its deadline');
+    }));
 });

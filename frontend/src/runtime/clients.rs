@@ -84,6 +84,12 @@ pub(super) fn service_options(
     let (service, id) = (instance.service, instance.client_id(session_tag));
     let mut options = Options::new(id.clone());
     options.protocol = protocol;
+    // What a service publishes while offline waits for the next connection, all of it: the
+    // library's default keeps 100 and refuses the rest, and a broker down past the saga's
+    // deadline with 50 orders in flight then lost cancellations OrderService had already
+    // stored (two publishes each). What the services queue is bounded by the work they
+    // accepted: the order gate takes no new order while OrderService is offline.
+    options.offline_queue_limit = usize::MAX;
     let persistent = session == SessionMode::Persistent;
     options.clean_session = !persistent;
     if persistent && protocol == ProtocolVersion::V5 {
