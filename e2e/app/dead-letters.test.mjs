@@ -4,7 +4,9 @@
 // attempts, Retry publishes the (fixed) message to its original topic and its order completes,
 // Discard drops one; an order for a product the stock does not list is dead-lettered by
 // InventoryService alone, and its Retry, once the stock lists the product, completes the order.
-// An independent witness subscribed to `#` checks the wire.
+// A poison message waiting for its next try when the MQTT version changes is tried on by the new
+// runtime and still dead-lettered; one waiting when its service crashes is lost, and the
+// service's log says so. An independent witness subscribed to `#` checks the wire.
 //
 //   node --test e2e/app/dead-letters.test.mjs      (this topic alone, after `trunk build`)
 
@@ -112,5 +114,56 @@ describeApp('dead letters', () => {
       await page.locator('[data-testid="stock-level"][data-product="P009"][data-units="1"]').waitFor({ timeout: FLOW_TIMEOUT_MS })
         .catch(async (error) => { throw new Error(`the order took two of three: P009 shows ${await stockShown(page, 'P009')}`, { cause: error }); });
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="dead-letter"]').length === 0);
+    }));
+
+  it('a poison message waiting for its next try when the MQTT version changes is handed to the new runtime: every service still dead-letters it after three tries, on its new connection', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, ids, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      // Within the 400 ms its tries take: the runtime is replaced (every client disconnects).
+      await page.selectOption('#mqtt-version', '5');
+      const stopped = await witness.waitFor((m) => m.topic === 'services/payment/status' && /stopped on purpose/.test(m.json?.reason ?? ''), FLOW_TIMEOUT_MS);
+      const stoppedAt = witness.messages.indexOf(stopped);
+      const early = deadLettersSeen(witness).filter((m) => witness.messages.indexOf(m) < stoppedAt);
+      assert.deepEqual(early.map((m) => m.topic), [], 'the MQTT version changed while the poison message was still being tried (else this case tests nothing)');
+      // The old client had acknowledged it: the broker will not send it again, so only the
+      // try handed over can dead-letter it.
+      await broker.waitForLog(new RegExp(`Received DISCONNECT from ${ids.payment}\\b`), FLOW_TIMEOUT_MS);
+      const log = broker.log();
+      const acked = log.indexOf(`Received PUBACK from ${ids.payment} `);
+      assert.ok(acked >= 0 && acked < log.indexOf(`Received DISCONNECT from ${ids.payment}`), 'PaymentService acknowledged the poison message before its client disconnected');
+      const letters = await witness
+        .waitFor(() => deadLettersSeen(witness).length >= CONSUMERS_OF_ORDERS.length, FLOW_TIMEOUT_MS, 'four dead letters')
+        .then(() => deadLettersSeen(witness), async (error) => {
+          await witness.roundTrip();
+          throw new Error(`the tries waiting at the change were lost: dead letters on the wire ${JSON.stringify(deadLettersSeen(witness).map((m) => m.topic))}`, { cause: error });
+        });
+      assert.deepEqual(letters.map((m) => m.topic.split('/')[1]).sort(), [...CONSUMERS_OF_ORDERS].sort());
+      for (const letter of letters) {
+        assert.equal(letter.json.attempts, 3, `${letter.topic}: three tries, across the change`);
+        assert.equal(JSON.parse(letter.json.payload).orderId, poison.json.orderId);
+      }
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+    }));
+
+  it('a poison message waiting for its next try when PaymentService crashes is lost with the crash, and PaymentService\'s log says so', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      const orderId = poison.json.orderId;
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await witness.waitFor(() => deadLettersSeen(witness).length >= CONSUMERS_OF_ORDERS.length - 1, FLOW_TIMEOUT_MS, 'three dead letters');
+      await witness.roundTrip();
+      const from = deadLettersSeen(witness).map((m) => m.topic).sort();
+      assert.deepEqual(from, ['deadletter/inventory', 'deadletter/notification', 'deadletter/order'], 'PaymentService crashed before its last try: it dead-lettered nothing');
+      const lost = new RegExp(`lost with the crash: orders/created ${orderId} was waiting for try [23] of 3`);
+      await page.locator('section.event-log[aria-label="PaymentService event log"]').scrollIntoViewIfNeeded();
+      await page
+        .waitForFunction((source) => [...document.querySelectorAll('[data-testid="log-entry"][data-service="payment"]')]
+          .some((e) => new RegExp(source).test(e.textContent ?? '')), lost.source, { timeout: 5_000 })
+        .catch(async (error) => {
+          const said = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (els) => els.map((e) => e.textContent?.trim()));
+          throw new Error(`PaymentService's log should say ${lost}; it holds ${JSON.stringify(said)}`, { cause: error });
+        });
     }));
 });

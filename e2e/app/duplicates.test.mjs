@@ -2,15 +2,16 @@
 // Orders panel's "Deliver again", as a redelivery after a lost acknowledgement would look to a
 // consumer) is ignored by each consumer that processed it before (`?dedupe=on`, the default),
 // and charged twice with the consumers' memory off (`?dedupe=off`); a share of messages
-// published twice (`?duplicates=`). An independent witness subscribed to `#` counts what went
-// over the broker.
+// published twice (`?duplicates=`); Deliver again refused, with the page's sentence, while the
+// client that would publish it is crashed (its copy would otherwise vanish with the aborted
+// client). An independent witness subscribed to `#` counts what went over the broker.
 //
 //   node --test e2e/app/duplicates.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
@@ -87,5 +88,38 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.equal(await page.locator('[data-testid="order-row"]').count(), 1);
       // The logs are reported in batches: wait for the repeats to be logged as ignored.
       await waitInPage(page, 'repeats logged as ignored', () => document.querySelectorAll('[data-testid="log-entry"][data-status="duplicate"]').length >= 4);
+    }));
+
+  it('OrderService crashed: Deliver again is refused with a sentence and nothing is published; the sentence goes after Restart, and then the copy goes and is ignored', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      await page.getByRole('button', { name: 'Crash OrderService' }).click();
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+
+      const refusal = page.locator('[data-testid="redelivery-error"]');
+      await deliverAgain(page, orderId);
+      await refusal.waitFor({ timeout: 5_000 }).catch(async (error) => {
+        await witness.roundTrip();
+        throw new Error(`Deliver again with OrderService crashed: the page said nothing; orders/created for the order on the wire: ${count(witness, orderId, 'orders/created')}`, { cause: error });
+      });
+      assert.match(((await refusal.textContent()) ?? '').trim(),
+        /^Deliver again: OrderService is crashed, so the message was not published again\. Press Restart on OrderService, then try again\.$/);
+      await witness.roundTrip();
+      assert.equal(count(witness, orderId, 'orders/created'), 1, 'nothing published while OrderService is crashed');
+
+      await page.getByRole('button', { name: 'Restart OrderService' }).click();
+      await refusal.waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      await witness.roundTrip();
+      assert.equal(count(witness, orderId, 'orders/created'), 1, 'the refused copy was not kept for the restart either');
+
+      await deliverAgain(page, orderId);
+      await waitForCount(witness, orderId, 'orders/created', 2);
+      const entry = page.locator('[data-testid="log-entry"][data-service="payment"][data-status="duplicate"]');
+      await entry.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await entry.first().textContent()) ?? '', new RegExp(`duplicate ignored: orders/created ${orderId}`));
+      await witness.roundTrip();
+      assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');
     }));
 });

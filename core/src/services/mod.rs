@@ -36,6 +36,7 @@ pub mod notification;
 pub mod order;
 pub mod order_gate;
 pub mod payment;
+pub mod pending_tries;
 pub mod presence;
 pub mod query;
 pub mod retry_gate;

@@ -194,9 +194,10 @@ impl OrderRefusal {
         self.cause_of(ServiceId::Order)
     }
 
-    /// What stops `publisher` from publishing, without a full stop: "PaymentService is
-    /// crashed" (a dead letter's *Retry* is published by the service that owns its topic).
-    pub fn cause_of(&self, publisher: ServiceId) -> String {
+    /// What stops `publisher` (a service, or one of its instances) from publishing, without a
+    /// full stop: "PaymentService is crashed" (a dead letter's *Retry* is published by the
+    /// service that owns its topic, *Deliver again* by the client that sent or received it).
+    pub fn cause_of(&self, publisher: impl std::fmt::Display) -> String {
         match self {
             OrderRefusal::Crashed => format!("{publisher} is crashed"),
             OrderRefusal::Connecting { url } => {
@@ -223,8 +224,9 @@ impl OrderRefusal {
         }
     }
 
-    /// [`OrderRefusal::advice`] for `publisher`: whom to restart.
-    pub fn advice_for(&self, publisher: ServiceId) -> String {
+    /// [`OrderRefusal::advice`] for `publisher` (a service, or one of its instances): whom to
+    /// restart.
+    pub fn advice_for(&self, publisher: impl std::fmt::Display) -> String {
         match self {
             OrderRefusal::Crashed => format!(" Press Restart on {publisher}, then try again."),
             other => other.advice().to_owned(),

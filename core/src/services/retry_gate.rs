@@ -2,6 +2,8 @@
 //! ([`OrderGate`]) asked about the dead letter's topic instead of `orders/created`. A refused
 //! retry publishes nothing and its dead letter stays listed (with the learner's edits); the
 //! *Send a poison message* button is an order, and asks [`OrderGate::check`] itself.
+//! *Deliver again* (a traced PUBLISH published once more) asks only whether the client that
+//! sent or received it can publish ([`check_deliver_again`]).
 //!
 //! A retry is refused while
 //! - its publisher (the service that owns the topic, [`super::acl::publisher_of`]) is crashed
@@ -47,6 +49,7 @@
 //! ```
 
 use super::acl::publisher_of;
+use super::instances::Instance;
 use super::order_gate::{can_publish, OrderGate, OrderLink, OrderRefusal};
 use super::{SagaStyle, ServiceId};
 
@@ -184,6 +187,33 @@ pub fn poison_refused(refusal: &OrderRefusal) -> String {
         "Poison message: {}, so it was not sent.{}",
         refusal.cause(),
         refusal.advice()
+    )
+}
+
+/// Whether a traced PUBLISH may be *delivered again* now with the client of the instance that
+/// sent or received it, in state `link`: not while that instance is crashed (its aborted
+/// client's session would take the publish and nothing would send it: on *Restart* only what
+/// was kept at the crash goes out again), nor while it is not connected (a publish while
+/// connecting waits in the client's offline queue and goes out at the first CONNACK, before
+/// anyone has subscribed again).
+///
+/// # Errors
+///
+/// The [`OrderRefusal`] that says why (any variant but [`OrderRefusal::WaitingFor`]):
+/// [`deliver_again_refused`] says it.
+pub fn check_deliver_again(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
+    can_publish(link)
+}
+
+/// The page's sentence for a refused *Deliver again* by `publisher`'s client: "Deliver again:
+/// {why}, so the message was not published again.{what to do}", e.g. "Deliver again:
+/// PaymentService 2 is crashed, so the message was not published again. Press Restart on
+/// PaymentService 2, then try again."
+pub fn deliver_again_refused(publisher: Instance, refusal: &OrderRefusal) -> String {
+    format!(
+        "Deliver again: {}, so the message was not published again.{}",
+        refusal.cause_of(publisher),
+        refusal.advice_for(publisher)
     )
 }
 

@@ -227,3 +227,28 @@ fn a_refused_poison_message_says_why_and_what_to_do() {
     assert!(poison_refused(&OrderRefusal::Crashed)
         .starts_with("Poison message: OrderService is crashed, so it was not sent. Press Restart"));
 }
+
+#[test]
+fn deliver_again_is_refused_while_its_instance_is_crashed_or_not_connected() {
+    let payment_2 = Instance {
+        service: ServiceId::Payment,
+        number: 2,
+    };
+    assert_eq!(check_deliver_again(UP), Ok(()));
+    let crashed = check_deliver_again(OrderLink::Crashed).expect_err("crashed");
+    assert_eq!(
+        deliver_again_refused(payment_2, &crashed),
+        "Deliver again: PaymentService 2 is crashed, so the message was not published again. \
+         Press Restart on PaymentService 2, then try again."
+    );
+    let connecting = Link::Connecting {
+        url: "ws://h:1".into(),
+        attempt: 1,
+    };
+    let refused = check_deliver_again(OrderLink::Up(&connecting)).expect_err("connecting");
+    assert_eq!(
+        deliver_again_refused(ServiceId::Order.into(), &refused),
+        "Deliver again: OrderService is still connecting to the broker at ws://h:1, so the \
+         message was not published again. Wait until it shows connected, then try again."
+    );
+}

@@ -164,16 +164,18 @@ impl Playground {
     }
 
     /// Publishes once more the PUBLISH traced as `seq` (its topic, payload and QoS), as a
-    /// redelivery would; says why not in the recording bar's place for errors.
+    /// redelivery would; says why not in the recording bar's place for errors (a refusal while
+    /// its client is crashed or not connected goes by itself once it could go:
+    /// [`Runtime::deliver_again`]).
     pub fn deliver_again(&self, seq: u64) {
         let result = match self.runtime.borrow().as_ref() {
             Some(runtime) => runtime.deliver_again(seq),
-            None => Err("the services are not running (a recording is shown)".to_owned()),
+            None => {
+                Err("Deliver again: the services are not running (a recording is shown)".to_owned())
+            }
         };
-        if let Err(reason) = result {
-            self.state.dispatch(Action::RedeliveryRefused(format!(
-                "Deliver again: {reason}"
-            )));
+        if let Err(sentence) = result {
+            self.state.dispatch(Action::RedeliveryRefused(sentence));
         }
     }
 

@@ -19,7 +19,8 @@ use super::Runtime;
 impl Runtime {
     /// Drops the connection of a service (or one of PaymentService's instances) without a word
     /// of MQTT, as a killed process would: the broker publishes its Last Will. Its simulated
-    /// work in hand dies with it; its memory (the sagas, the stock, what it processed) stays, as
+    /// work in hand dies with it, and so do the messages it was waiting to try again (its log
+    /// says which: they were acknowledged when they arrived); its memory (the sagas, the stock, what it processed) stays, as
     /// a database would. A service with other instances running carries on with them.
     pub fn crash(self: &Rc<Self>, instance: Instance) {
         let Some(client) = self.client_of(instance) else {
@@ -34,6 +35,7 @@ impl Runtime {
             .borrow_mut()
             .push((instance, client.unacknowledged()));
         client.abort();
+        self.lose_tries_of(instance);
         if instance == Instance::from(instance.service) {
             self.order_gate.borrow_mut().left(instance.service);
         }

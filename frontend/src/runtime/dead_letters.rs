@@ -9,6 +9,7 @@ use eda_core::services::acl::publisher_of;
 use eda_core::services::retry_gate::{poison_refused, retry_refused};
 use eda_core::services::ServiceId;
 
+use super::gates::Held;
 use super::Runtime;
 
 impl Runtime {
@@ -30,7 +31,13 @@ impl Runtime {
         payload: Vec<u8>,
     ) -> Result<(), String> {
         if let Err(refusal) = self.retry_gate(gave_up, topic) {
-            return Err(self.hold_back(retry_refused(&refusal), Some((gave_up, topic))));
+            return Err(self.hold_back(
+                retry_refused(&refusal),
+                Held::Retry {
+                    gave_up,
+                    topic: topic.to_owned(),
+                },
+            ));
         }
         *self.held_back.borrow_mut() = None;
         let by = publisher_of(topic).unwrap_or(gave_up);
@@ -49,7 +56,7 @@ impl Runtime {
     /// [`OrderGate::check`]: eda_core::services::order_gate::OrderGate::check
     pub fn send_poison(self: &Rc<Self>, topic: &str, payload: Vec<u8>) -> Result<(), String> {
         if let Err(refusal) = self.order_gate() {
-            return Err(self.hold_back(poison_refused(&refusal), None));
+            return Err(self.hold_back(poison_refused(&refusal), Held::Poison));
         }
         *self.held_back.borrow_mut() = None;
         self.publish_raw(ServiceId::Order, topic, payload)

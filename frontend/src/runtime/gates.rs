@@ -1,6 +1,7 @@
-//! The order gate's and retry gate's use: whether an order, a dead letter's *Retry* or a
-//! poison message may go now (from each service's link or crash), what the gate held back, and
-//! telling the page when the gate's answer changes ([`Runtime::review_order_gate`]).
+//! The order gate's and retry gate's use: whether an order, a dead letter's *Retry*, a poison
+//! message or a *Deliver again* may go now (from each service's or instance's link or crash),
+//! what the gate held back, and telling the page when the gate's answer changes
+//! ([`Runtime::review_order_gate`]).
 
 use std::rc::Rc;
 
@@ -9,7 +10,7 @@ use broker_bridge::Link;
 use eda_core::services::acl::publisher_of;
 use eda_core::services::instances::Instance;
 use eda_core::services::order_gate::{OrderLink, OrderRefusal};
-use eda_core::services::retry_gate::{Retry, RetryRefusal};
+use eda_core::services::retry_gate::{check_deliver_again, Retry, RetryRefusal};
 use eda_core::services::ServiceId;
 use eda_core::state::{Action, SessionMode};
 
@@ -27,7 +28,11 @@ impl Runtime {
 
     /// `service`'s (first instance's) state as the gates need it: crashed, or its link.
     fn link_state(&self, service: ServiceId) -> LinkState {
-        let instance = Instance::from(service);
+        self.instance_state(Instance::from(service))
+    }
+
+    /// `instance`'s state as the gates need it: crashed, or its link.
+    fn instance_state(&self, instance: Instance) -> LinkState {
         let links = self.links.borrow();
         if links.is_crashed(instance) {
             return LinkState(None);
@@ -39,7 +44,7 @@ impl Runtime {
         LinkState(Some(
             reported
                 .cloned()
-                .unwrap_or_else(|| Link::starting(self.url_of(service))),
+                .unwrap_or_else(|| Link::starting(self.url_of(instance.service))),
         ))
     }
 
@@ -60,28 +65,35 @@ impl Runtime {
             .check_retry(self.subscribed_style.get(), &retry)
     }
 
-    /// Remembers a refused retry (`Some((gave_up, topic))`) or poison message (`None`) and its
-    /// `sentence`, which [`Runtime::review_order_gate`] takes back once it could go; returns
-    /// the sentence.
-    pub(super) fn hold_back(&self, sentence: String, retry: Option<(ServiceId, &str)>) -> String {
+    /// Whether `instance`'s client may publish a traced PUBLISH once more now
+    /// ([`check_deliver_again`]).
+    pub(super) fn deliver_again_gate(&self, instance: Instance) -> Result<(), OrderRefusal> {
+        check_deliver_again(self.instance_state(instance).as_link())
+    }
+
+    /// Remembers what was refused (`held`) and its `sentence`, which
+    /// [`Runtime::review_order_gate`] takes back once it could go; returns the sentence.
+    pub(super) fn hold_back(&self, sentence: String, held: Held) -> String {
         *self.held_back.borrow_mut() = Some(HeldBack {
             sentence: sentence.clone(),
-            retry: retry.map(|(gave_up, topic)| (gave_up, topic.to_owned())),
+            held,
         });
         sentence
     }
 
     /// Looks at the order gate again after a change it depends on, and tells the page if its
     /// answer changed (once orders can be placed, the form's refusal is out of date and goes;
-    /// so does the sentence of a retry or poison message held back that could go now).
+    /// so does the sentence of a retry, poison message or *Deliver again* held back that could
+    /// go now).
     pub(super) fn review_order_gate(self: &Rc<Self>) {
         let passes = self
             .held_back
             .borrow()
             .as_ref()
-            .map(|held| match &held.retry {
-                Some((gave_up, topic)) => self.retry_gate(*gave_up, topic).is_ok(),
-                None => self.order_gate().is_ok(),
+            .map(|held| match &held.held {
+                Held::Retry { gave_up, topic } => self.retry_gate(*gave_up, topic).is_ok(),
+                Held::Poison => self.order_gate().is_ok(),
+                Held::DeliverAgain(instance) => self.deliver_again_gate(*instance).is_ok(),
             });
         if passes == Some(true) {
             if let Some(held) = self.held_back.borrow_mut().take() {
@@ -106,9 +118,18 @@ impl LinkState {
     }
 }
 
-/// A *Retry* (of `retry`'s service's dead letter on its topic) or a poison message (`None`) the
-/// gate held back, and what the page was told.
+/// What the gate held back, and what the page was told.
 pub(super) struct HeldBack {
     sentence: String,
-    retry: Option<(ServiceId, String)>,
+    held: Held,
+}
+
+/// What the gate held back: the page's sentence goes once it could go.
+pub(super) enum Held {
+    /// A *Retry* of `gave_up`'s dead letter on `topic`.
+    Retry { gave_up: ServiceId, topic: String },
+    /// A poison message (an order).
+    Poison,
+    /// A *Deliver again* by this instance's client.
+    DeliverAgain(Instance),
 }

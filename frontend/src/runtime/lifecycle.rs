@@ -1,6 +1,6 @@
 //! Starting and shutting down: [`Runtime::start`] connects a client per service instance and
 //! the status monitor, and takes up a [`Handover`] (the services' memory, what the old clients
-//! had not got acknowledged, their schedule); [`Runtime::shut_down`] disconnects them politely
+//! had not got acknowledged, their schedule, the messages waiting for their next try); [`Runtime::shut_down`] disconnects them politely
 //! and returns the handover for the next runtime.
 
 use std::cell::{Cell, RefCell};
@@ -30,8 +30,8 @@ impl Runtime {
     /// receives what the page's panels show, in batches at most every 100 ms, and `trace` every
     /// packet and service event. `handover` is the services' memory ([`Handover::new`], or
     /// what [`Runtime::shut_down`] returned): its scheduled work (deadlines, payments and
-    /// reservations in hand) is armed again, and what the old clients had not got
-    /// acknowledged is published again.
+    /// reservations in hand) and the messages waiting for their next try are armed again, and
+    /// what the old clients had not got acknowledged is published again.
     pub fn start(
         connection: Connection<'_>,
         handover: Handover,
@@ -53,6 +53,7 @@ impl Runtime {
         let Handover {
             flow,
             kept,
+            pending_tries,
             keeper,
             learned,
         } = handover;
@@ -152,6 +153,7 @@ impl Runtime {
                 flow: RefCell::new(flow),
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
+                pending_tries: RefCell::default(),
                 others_met: RefCell::default(),
                 kept: RefCell::new(kept),
                 learned: RefCell::new(learned),
@@ -194,6 +196,21 @@ impl Runtime {
                 runtime.arm(Duration::from_millis(left as u64), work, worker);
             }
         }
+        // The messages waiting for their next try go on, each when due (an instance no longer
+        // run hands its tries to the service's first instance); a try made before the new
+        // clients are connected publishes into their offline queues.
+        let now = wall_clock();
+        for mut pending in pending_tries {
+            let message = &mut pending.message;
+            if runtime.client_of(message.instance).is_none() {
+                message.instance = message.instance.service.into();
+            }
+            let left = now.map_or(0, |now| {
+                (pending.due.unix_millis() - now.unix_millis()).max(0)
+            });
+            let id = runtime.pending_tries.borrow_mut().keep(pending);
+            runtime.arm_try(id, Duration::from_millis(left as u64));
+        }
         runtime
     }
 
@@ -230,6 +247,7 @@ impl Runtime {
         Handover {
             flow: self.flow.replace(Flow::new(settings)),
             kept,
+            pending_tries: self.pending_tries.borrow_mut().take_all(),
             keeper: self.keeper.clone(),
             learned: self.learned.take(),
         }

@@ -1,7 +1,12 @@
 //! A message a service received: handled by its decision, logged, tried again after a failing
-//! handler, or published to the service's dead letters once it gives up ([`next_step`]).
+//! handler, or published to the service's dead letters once it gives up ([`next_step`]). A
+//! message waiting for its next try is kept in the runtime's [`PendingTries`], not only in its
+//! timer: a runtime replaced by another hands it over, and a crash logs it as lost.
+//!
+//! [`PendingTries`]: eda_core::services::pending_tries::PendingTries
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use broker_bridge::{PublishRequest, QoS};
 use gloo::timers::callback::Timeout;
@@ -11,6 +16,7 @@ use eda_core::services::dead_letter::{
     deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
 };
 use eda_core::services::instances::Instance;
+use eda_core::services::pending_tries::Received;
 use eda_core::services::{Rejection, RejectionKind, ServiceId};
 use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::StoredEvent;
@@ -98,22 +104,68 @@ impl Runtime {
         }
         match (decision, step) {
             (Ok(commands), _) => self.run(instance, commands),
-            (Err(_), Some(Step::Retry { after })) => {
-                let runtime = Rc::downgrade(self);
-                let millis = after.as_millis().min(u32::MAX as u128) as u32;
-                Timeout::new(millis, move || {
-                    if let Some(runtime) = runtime.upgrade() {
-                        if !runtime.closed.get() && !runtime.is_crashed(message.instance) {
-                            runtime.handle_message(message, attempt + 1);
-                        }
-                    }
-                })
-                .forget();
-            }
+            (Err(_), Some(Step::Retry { after })) => self.try_again(message, attempt + 1, after),
             (Err(rejection), Some(Step::DeadLetter)) => {
                 self.dead_letter(&message, &rejection.reason, attempt)
             }
             _ => {}
+        }
+    }
+
+    /// Keeps `message` for its `attempt`-th try, `after` now, and arms its timer.
+    fn try_again(self: &Rc<Self>, message: Received, attempt: u32, after: Duration) {
+        let Some(now) = wall_clock() else {
+            let reason = format!(
+                "not tried again (try {attempt} of {MAX_ATTEMPTS}): the browser clock is out of range"
+            );
+            self.log(message.instance.service, problem(&message.topic, reason));
+            return;
+        };
+        let id = self
+            .pending_tries
+            .borrow_mut()
+            .schedule(now, after, message, attempt);
+        self.arm_try(id, after);
+    }
+
+    /// Arms the timer of the try kept under `id` in the runtime's pending tries, due `after` now:
+    /// it takes the try back then, unless it is gone (lost with a crash, handed over to another
+    /// runtime).
+    pub(super) fn arm_try(self: &Rc<Self>, id: u64, after: Duration) {
+        let runtime = Rc::downgrade(self);
+        let millis = after.as_millis().min(u32::MAX as u128) as u32;
+        Timeout::new(millis, move || {
+            let Some(runtime) = runtime.upgrade() else {
+                return;
+            };
+            if runtime.closed.get() {
+                return;
+            }
+            let taken = runtime.pending_tries.borrow_mut().take(id);
+            if let Some(pending) = taken {
+                runtime.handle_message(pending.message, pending.attempt);
+            }
+        })
+        .forget();
+    }
+
+    /// `instance` crashed: the messages it was waiting to try again die with it (they were
+    /// acknowledged when they arrived, so the broker will not send them again); its log says
+    /// which ([`PendingTry::lost_with_crash`]).
+    ///
+    /// [`PendingTry::lost_with_crash`]: eda_core::services::pending_tries::PendingTry::lost_with_crash
+    pub(super) fn lose_tries_of(self: &Rc<Self>, instance: Instance) {
+        let lost = self.pending_tries.borrow_mut().crashed(instance);
+        for pending in lost {
+            let entry = LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: pending.message.topic.clone(),
+                qos: Some(pending.message.qos),
+                correlation: pending.message.correlation.clone(),
+                payload: String::from_utf8_lossy(&pending.message.payload).into_owned(),
+                outcome: Outcome::Failed(pending.lost_with_crash()),
+            };
+            self.log(instance.service, entry);
         }
     }
 
@@ -141,13 +193,4 @@ impl Runtime {
             self.log(service, problem("dead letter", e.to_string()));
         }
     }
-}
-
-/// A message an instance's client received, kept for another try.
-struct Received {
-    instance: Instance,
-    topic: String,
-    qos: QoS,
-    correlation: Option<String>,
-    payload: Vec<u8>,
 }

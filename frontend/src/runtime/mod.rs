@@ -18,11 +18,13 @@
 //! - `client_events`: what a client reports (link, messages, SUBACKs, packets, acknowledgements).
 //! - `presence`: the services saying online on `services/+/status`, and answering another page.
 //! - `report`: badge events, log lines and the page's actions, sent in batches.
-//! - `messages`: a received message handled, tried again, or sent to the dead letters.
+//! - `messages`: a received message handled, tried again (kept meanwhile, handed over, lost
+//!   with a crash), or sent to the dead letters.
 //! - `work`: carrying out the services' commands, timers for simulated work and deadlines, and
 //!   OrderService's outbox through the store keeper.
 //! - `publish`: domain events, retained stock levels, a traced PUBLISH delivered again.
-//! - `gates`: the order gate and the retry gate, what they held back, telling the page.
+//! - `gates`: the order gate and the retry gate (and *Deliver again*'s), what they held back,
+//!   telling the page.
 //! - `orders`: placing orders from the form. `dead_letters`: *Retry* and the poison message.
 //! - `crash`: crash and restart, what a crashed client had not got acknowledged.
 //! - `settings`: delays, the saga's style, the stock, each topic's QoS.
@@ -44,6 +46,7 @@ use eda_core::domain::namespace::Namespace;
 use eda_core::services::credentials::Credentials;
 use eda_core::services::instances::Instance;
 use eda_core::services::order_gate::OrderGate;
+use eda_core::services::pending_tries::{PendingTries, PendingTry};
 use eda_core::services::{Flow, SagaStyle};
 use eda_core::state::service_brokers::ServiceBrokers;
 use eda_core::state::{Action, FlowQos, SessionMode};
@@ -104,6 +107,9 @@ pub struct Runtime {
     subscribed_style: Cell<SagaStyle>,
     /// Shut down: its timers do nothing (a new runtime has armed them again).
     closed: Cell<bool>,
+    /// Messages a failing handler waits to try again: handed over to the next runtime, lost
+    /// (and logged) with their instance's crash.
+    pending_tries: RefCell<PendingTries>,
     /// What each crashed instance's client had not got acknowledged (or not sent): kept, as a
     /// client keeping its session state on disk keeps it, and published again on restart.
     kept: RefCell<Vec<(Instance, Vec<PublishRequest>)>>,
@@ -167,11 +173,15 @@ pub struct Connection<'a> {
 }
 
 /// What a runtime hands to the next ([`Runtime::shut_down`], [`Runtime::start`]): the
-/// services' memory and schedule, and what their clients had not got acknowledged.
+/// services' memory and schedule, what their clients had not got acknowledged, and the messages
+/// waiting for their next try.
 pub struct Handover {
     /// The services' memory and schedule.
     pub flow: Flow,
     kept: Vec<(Instance, Vec<PublishRequest>)>,
+    /// Messages a failing handler was waiting to try again (acknowledged to the broker already,
+    /// so nothing else holds them), each with when its try is due.
+    pending_tries: Vec<PendingTry>,
     /// Where OrderService's event store is kept (the tab's database), if anywhere.
     keeper: Option<Rc<StoreKeeper>>,
     /// MQTT 3.1.1: the maximum QoS learned of each broker, for the page's lifetime.
@@ -184,6 +194,7 @@ impl Handover {
         Handover {
             flow,
             kept: Vec::new(),
+            pending_tries: Vec::new(),
             keeper: None,
             learned: LearnedLimits::default(),
         }

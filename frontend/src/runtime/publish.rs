@@ -9,9 +9,11 @@ use broker_bridge::{ProtocolVersion, PublishRequest, QoS, SessionError};
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
+use eda_core::services::retry_gate::deliver_again_refused;
 use eda_core::services::stock_levels::StockUpdate;
 use eda_core::state::{broker_fit, Action};
 
+use super::gates::Held;
 use super::Runtime;
 
 impl Runtime {
@@ -72,33 +74,47 @@ impl Runtime {
 
     /// Publishes once more, with the client that sent or received it, exactly the message of
     /// the traced PUBLISH numbered `seq` (same topic, payload and QoS): what a consumer sees when
-    /// a message is redelivered after a lost acknowledgement. Says why not if the packet is gone
-    /// or is not a PUBLISH, or the services are not running.
+    /// a message is redelivered after a lost acknowledgement. Refused while that client's
+    /// instance is crashed or not connected ([`check_deliver_again`]): a crashed instance's
+    /// aborted client would take the publish and never send it, and on *Restart* only what it
+    /// held at the crash goes out again.
+    ///
+    /// # Errors
+    ///
+    /// The page's sentence, "Deliver again: …": why nothing was published
+    /// ([`deliver_again_refused`], which goes by itself once it could go), the packet gone or
+    /// not a PUBLISH, or why the publish failed.
+    ///
+    /// [`check_deliver_again`]: eda_core::services::retry_gate::check_deliver_again
     pub fn deliver_again(&self, seq: u64) -> Result<(), String> {
         let (service, client_id, publish) = {
             let trace = self.trace.0.borrow();
             let packet = trace
                 .packets
                 .get(seq)
-                .ok_or_else(|| format!("packet {seq} is no longer in the trace"))?;
+                .ok_or_else(|| format!("Deliver again: packet {seq} is no longer in the trace"))?;
             match packet.packet.as_ref() {
                 broker_bridge::Packet::Publish(p) => {
                     (packet.service, packet.client_id.clone(), p.clone())
                 }
-                _ => return Err(format!("packet {seq} is not a PUBLISH")),
+                _ => return Err(format!("Deliver again: packet {seq} is not a PUBLISH")),
             }
         };
-        let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
-        let client = self
+        let instance = self
             .clients
             .borrow()
             .iter()
             .find(|(_, c)| c.client_id() == client_id)
-            .map_or_else(|| self.client(service.into()), |(_, c)| c.clone());
-        client
+            .map_or_else(|| Instance::from(service), |(instance, _)| *instance);
+        if let Err(refusal) = self.deliver_again_gate(instance) {
+            let sentence = deliver_again_refused(instance, &refusal);
+            return Err(self.hold_back(sentence, Held::DeliverAgain(instance)));
+        }
+        let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
+        self.client(instance)
             .publish_with(request)
             .map(|_| ())
-            .map_err(|e| format!("{service} could not publish it again: {e}"))
+            .map_err(|e| format!("Deliver again: {instance} could not publish it again: {e}"))
     }
 }
 
