@@ -9,7 +9,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use broker_bridge::{PublishRequest, QoS};
-use gloo::timers::callback::Timeout;
 
 use crate::clock::{time_of_day, wall_clock};
 use eda_core::services::dead_letter::{
@@ -132,21 +131,12 @@ impl Runtime {
     /// it takes the try back then, unless it is gone (lost with a crash, handed over to another
     /// runtime).
     pub(super) fn arm_try(self: &Rc<Self>, id: u64, after: Duration) {
-        let runtime = Rc::downgrade(self);
-        let millis = after.as_millis().min(u32::MAX as u128) as u32;
-        Timeout::new(millis, move || {
-            let Some(runtime) = runtime.upgrade() else {
-                return;
-            };
-            if runtime.closed.get() {
-                return;
-            }
+        self.later(after, move |runtime| {
             let taken = runtime.pending_tries.borrow_mut().take(id);
             if let Some(pending) = taken {
                 runtime.handle_message(pending.message, pending.attempt);
             }
-        })
-        .forget();
+        });
     }
 
     /// `instance` crashed: the messages it was waiting to try again die with it (they were

@@ -102,15 +102,7 @@ impl Runtime {
             self.links.borrow_mut().work_started(worker, order_id);
             self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
         }
-        let runtime = Rc::downgrade(self);
-        let millis = after.as_millis().min(u32::MAX as u128) as u32;
-        Timeout::new(millis, move || {
-            let Some(runtime) = runtime.upgrade() else {
-                return;
-            };
-            if runtime.closed.get() {
-                return;
-            }
+        self.later(after, move |runtime| {
             if runtime.is_crashed(worker) {
                 if busy {
                     runtime.flow.borrow_mut().abandon(&work);
@@ -141,6 +133,19 @@ impl Runtime {
                     worker.service,
                     problem("work", "the browser clock is out of range".into()),
                 ),
+            }
+        });
+    }
+
+    /// Runs `then` with the runtime `after` from now (whole ms, at most `u32::MAX`), unless by
+    /// then the runtime is gone or closed (replaced by another, which was handed what this one
+    /// had in hand).
+    pub(super) fn later(self: &Rc<Self>, after: Duration, then: impl FnOnce(Rc<Self>) + 'static) {
+        let runtime = Rc::downgrade(self);
+        let millis = after.as_millis().min(u32::MAX as u128) as u32;
+        Timeout::new(millis, move || {
+            if let Some(runtime) = runtime.upgrade().filter(|r| !r.closed.get()) {
+                then(runtime);
             }
         })
         .forget();
