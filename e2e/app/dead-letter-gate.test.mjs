@@ -132,6 +132,25 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       await retryCompletes(page, witness, orderId);
     }));
 
+  // A newcomer's break-test: a payload edited to 300 KB was retried, left the list without a
+  // word, and the consumers logged "exceeds this page's 256 KiB limit" seconds later.
+  it('a Retry larger than the page\'s 256 KiB limit is refused at once, the letter stays with its edit; shortened, Retry completes the order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      const orderId = await poisonEveryone(page, witness);
+      const fixed = await fixPaymentLetter(page);
+      const field = paymentLetter(page).locator('[data-testid="dead-letter-payload"]');
+      const large = fixed.replace(/}\s*$/, `,"note":"${'x'.repeat(300_000)}"}`);
+      await field.fill(large);
+
+      const text = await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
+        /^Retry: a message of 30\d KB on orders\/created exceeds this page's 256 KiB limit: its consumers here would skip it unread, so the message was not published again\. Shorten the payload, then press Retry\. The dead letter stays listed, with your edits\.$/, { orderId });
+      assert.ok(text.length < 400, 'the sentence does not quote the payload');
+      await assertNothingLost(page, witness, large, 'Retry of a message over the limit');
+
+      await field.fill(fixed);
+      await retryCompletes(page, witness, orderId);
+    }));
+
   // Not refused: with persistent sessions the broker keeps the retry for PaymentService.
   it('persistent sessions, PaymentService crashed: Retry goes at once and waits at the broker; after Restart PaymentService gets it and the order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&session=persistent&saga_timeout_ms=20000', async ({ page, witness }) => {

@@ -151,6 +151,41 @@ describeApp('changes mid-saga', () => {
       await waitForRow(page, orderId, 'Cancelled', { compensations: 2, timeout: CONNECT_TIMEOUT_MS });
     }));
 
+  // A newcomer's break-test: after a restart of a broker that kept the sessions, the services
+  // came back with Session Present 1 and sent no SUBSCRIBE, so no SUBACK came, and the page
+  // said "orders/created (asked)" (and data-subscription=asked on the edges) for good.
+  it('the broker restarted with the sessions it kept: the subscriptions show as kept, not asked, and still deliver', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, '', async ({ page, outage }) => {
+      const states = () => page.evaluate(() => ({
+        header: [...document.querySelectorAll('[data-testid="subscription"]')].map((s) => `${s.dataset.filter}: ${s.dataset.state}`),
+        edges: [...document.querySelectorAll('[data-testid="flow-edge"][data-subscription]')].map(
+          (e) => `${e.dataset.to} ${e.dataset.topic}: ${e.dataset.subscription}`,
+        ),
+      }));
+      const allAre = (state) => page.waitForFunction(
+        (state) => {
+          const marks = [
+            ...[...document.querySelectorAll('[data-testid="subscription"]')].map((s) => s.dataset.state),
+            ...[...document.querySelectorAll('[data-testid="flow-edge"][data-subscription]')].map((e) => e.dataset.subscription),
+          ];
+          return marks.length > 0 && marks.every((m) => m === state);
+        },
+        state,
+        { timeout: CONNECT_TIMEOUT_MS },
+      ).catch(async (error) => {
+        throw new Error(`not all ${state}: ${JSON.stringify(await states())}`, { cause: error });
+      });
+      await page.locator('[data-testid="flow-svg"]').scrollIntoViewIfNeeded();
+      await allAre('granted');
+      await outage(300);
+      await allAre('kept');
+      const header = await page.locator('section[aria-label="NotificationService event log"] [data-testid="subscriptions"]').textContent();
+      assert.match(header, /^Subscribes to orders\/created \(kept, session present\), /);
+      // The broker still delivers on them: an order placed now completes.
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+    }));
+
   // A newcomer's break-test: 100 orders in flight, the broker down past the deadline. Each
   // cancellation is two publishes (orders/cancelled and the event store's copy); the client's
   // offline queue took 100 and refused the rest, so 50 orders stayed open for good, cancelled

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { brokerQuery, notificationTexts, orderArrows, placedOrderId, waitForNotifications } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, notificationTexts, orderArrows, placedOrderId, waitForNotifications } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 
 describeApp('playback', () => {
   it('playback: paused, an order waits; step shows one packet at a time and opens it; jump to live; speed and view in the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
@@ -60,5 +60,27 @@ describeApp('playback', () => {
       await page.click('[data-testid="jump-live"]');
       await page.waitForFunction((sel) => document.querySelector(sel).dataset.waiting === '0', status);
       await orderArrows(page, orderId, 18);
+    }));
+
+  // A newcomer's break-test: paused under load, about 6,000 packets arrived and the bar said
+  // "Paused: 2000 packets waiting": the count stopped at the packets the page keeps.
+  it('paused under load: the waiting count is of every packet that arrived, and says the oldest are no longer kept', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const status = '[data-testid="playback-status"]';
+      await page.click('[data-testid="pause"]');
+      // Sixty orders go by in more packets than the page keeps (2000).
+      for (let i = 0; i < 6; i++) await page.click('[data-testid="place-ten"]');
+      const created = () => witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId);
+      await witness.waitFor(() => created().length >= 60, FLOW_TIMEOUT_MS, '60 orders created');
+      for (const id of created()) await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+      const dropped = page.locator('[data-testid="packets-not-shown"]');
+      await dropped.waitFor({ state: 'attached' });
+      const seen = await page.$eval(status, (e) => ({ text: e.textContent, waiting: Number(e.dataset.waiting), kept: Number(e.dataset.kept) }));
+      assert.ok(seen.waiting > 2000, `more than 2000 packets arrived while paused: ${JSON.stringify(seen)}`);
+      assert.equal(seen.kept, 2000, `the page keeps 2000 of them: ${JSON.stringify(seen)}`);
+      assert.equal(
+        seen.text,
+        `Paused: ${seen.waiting} packets waiting; the oldest ${seen.waiting - 2000} are no longer kept (the page keeps the last 2000 packets) and will not be drawn. Step shows the next one.`,
+      );
     }));
 });

@@ -5,7 +5,9 @@
 //! *Deliver again* (a traced PUBLISH published once more) asks only whether the client that
 //! sent or received it can publish ([`check_deliver_again`]).
 //!
-//! A retry is refused while
+//! A retry is refused if its message is larger than the page's own consumers accept
+//! ([`check_retry_size`]: they would skip it, and it would be gone from the list for nothing),
+//! and while
 //! - its publisher (the service that owns the topic, [`super::acl::publisher_of`]) is crashed
 //!   or not connected: a publish while connecting waits in the client's offline queue and goes
 //!   out at the first CONNACK, before anyone has subscribed again;
@@ -96,6 +98,36 @@ pub enum RetryRefusal {
         /// Crashed by the learner (else reconnecting, or connected and not subscribed yet).
         crashed: bool,
     },
+    /// The message, as its PUBLISH, is larger than the largest packet the page's clients
+    /// accept from the broker: none of its consumers here would read it.
+    TooLarge {
+        /// The dead letter's original topic, without a namespace.
+        topic: String,
+        /// The PUBLISH's size in bytes, fixed header included.
+        size: usize,
+        /// The page's limit in bytes ([`broker_bridge::Options::max_packet_size`], 256 KiB).
+        limit: usize,
+    },
+}
+
+/// Whether a *Retry* whose PUBLISH on `topic` takes `size` bytes (fixed header included) can
+/// be read by the page's consumers, whose clients accept packets of at most `limit` bytes
+/// ([`broker_bridge::Options::max_packet_size`]): in MQTT 3.1.1 they skip a larger message
+/// unread, and in 5.0 the broker does not send it to them (Maximum Packet Size,
+/// [MQTT-3.1.2-24]). Checked before the gate: waiting would not make it fit.
+///
+/// # Errors
+///
+/// [`RetryRefusal::TooLarge`] when `size` is above `limit`.
+pub fn check_retry_size(topic: &str, size: usize, limit: usize) -> Result<(), RetryRefusal> {
+    if size <= limit {
+        return Ok(());
+    }
+    Err(RetryRefusal::TooLarge {
+        topic: topic.to_owned(),
+        size,
+        limit,
+    })
 }
 
 impl OrderGate {
@@ -171,6 +203,16 @@ pub fn retry_refused(refusal: &RetryRefusal) -> String {
             } else {
                 " This message goes once it has subscribed again.".to_owned()
             };
+            (cause, advice)
+        }
+        RetryRefusal::TooLarge { topic, size, limit } => {
+            let cause = format!(
+                "a message of {} on {topic} exceeds this page's {} limit: its consumers here \
+                 would skip it unread",
+                broker_bridge::codec::kilobytes(*size),
+                broker_bridge::codec::kibibytes(*limit)
+            );
+            let advice = " Shorten the payload, then press Retry.".to_owned();
             (cause, advice)
         }
     };

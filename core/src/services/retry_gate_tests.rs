@@ -252,3 +252,18 @@ fn deliver_again_is_refused_while_its_instance_is_crashed_or_not_connected() {
          message was not published again. Wait until it shows connected, then try again."
     );
 }
+
+// A newcomer's break-test: a dead letter's payload edited to 300 KB was retried, left the list
+// without a word, and the consumers logged "exceeds this page's 256 KiB limit" ~8 s later.
+#[test]
+fn a_retry_larger_than_the_page_s_limit_is_refused_with_its_size_and_the_limit() {
+    let limit = 256 * 1024;
+    assert_eq!(check_retry_size("orders/created", limit, limit), Ok(()));
+    let refused = check_retry_size("orders/created", 300_000, limit).unwrap_err();
+    assert_eq!(
+        retry_refused(&refused),
+        "Retry: a message of 300 KB on orders/created exceeds this page's 256 KiB limit: its \
+         consumers here would skip it unread, so the message was not published again. Shorten \
+         the payload, then press Retry. The dead letter stays listed, with your edits."
+    );
+}

@@ -45,7 +45,8 @@ use crate::domain::events::DomainEvent;
 use crate::domain::order::OrderStatus;
 use crate::domain::topics;
 
-/// How many orders the panel keeps; older ones are dropped and counted.
+/// How many orders the panel keeps as rows; older ones are dropped, and still counted in
+/// [`OrderBook::counts`] as they stood when dropped.
 pub const ORDERS_KEPT: usize = 500;
 
 /// Amounts from the wire as the panel shows them: two decimals, or for an amount of a trillion
@@ -341,7 +342,36 @@ pub struct OrderCounts {
     pub unknown: usize,
 }
 
+/// Which of [`OrderCounts`]' numbers a row counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tally {
+    Completed,
+    Cancelled,
+    Open,
+    Unknown,
+}
+
+impl Tally {
+    fn of(row: &OrderRow) -> Tally {
+        match (row.is_unknown(), row.status) {
+            (true, _) => Tally::Unknown,
+            (false, OrderStatus::Completed) => Tally::Completed,
+            (false, OrderStatus::Cancelled) => Tally::Cancelled,
+            (false, _) => Tally::Open,
+        }
+    }
+}
+
 impl OrderCounts {
+    fn count(&mut self, tally: Tally) -> &mut usize {
+        match tally {
+            Tally::Completed => &mut self.completed,
+            Tally::Cancelled => &mut self.cancelled,
+            Tally::Open => &mut self.open,
+            Tally::Unknown => &mut self.unknown,
+        }
+    }
+
     /// `2 completed, 0 cancelled, 1 open`, and `, 1 unknown (not seen created on the wire)` when
     /// there are any.
     pub fn summary(&self) -> String {
@@ -361,12 +391,18 @@ impl OrderCounts {
     }
 }
 
-/// Every order seen, newest last, at most [`ORDERS_KEPT`].
+/// Every order seen, newest last, at most [`ORDERS_KEPT`] as rows; the counts cover the
+/// dropped ones too.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBook {
     rows: VecDeque<OrderRow>,
     capacity: usize,
     dropped: u64,
+    /// The dropped orders, counted as they stood when dropped.
+    dropped_counts: OrderCounts,
+    /// Dropped orders that had not ended, newest last, at most twice the capacity: a later
+    /// message for one brings its row back, and it is counted there instead.
+    dropped_unfinished: VecDeque<(Uuid, Tally)>,
     /// Each outcome and compensation message seen (topic and its id), so a delivery seen again
     /// counts once.
     seen: VecDeque<(Uuid, &'static str, Uuid)>,
@@ -388,6 +424,8 @@ impl OrderBook {
             rows: VecDeque::new(),
             capacity: capacity.max(1),
             dropped: 0,
+            dropped_counts: OrderCounts::default(),
+            dropped_unfinished: VecDeque::new(),
             seen: VecDeque::new(),
             forgotten: VecDeque::new(),
         }
@@ -415,19 +453,22 @@ impl OrderBook {
         self.forgotten.push_back(order_id);
     }
 
-    /// How many orders are completed, cancelled, open, and unknown (not seen created on the wire).
+    /// How many orders are completed, cancelled, open, and unknown (not seen created on the
+    /// wire): every order the book was given since it was made or cleared, those dropped
+    /// from its rows included (as they stood when dropped, unless a later message brought the
+    /// row back).
     pub fn counts(&self) -> OrderCounts {
         self.rows
             .iter()
-            .fold(OrderCounts::default(), |mut counts, row| {
-                match (row.is_unknown(), row.status) {
-                    (true, _) => counts.unknown += 1,
-                    (false, OrderStatus::Completed) => counts.completed += 1,
-                    (false, OrderStatus::Cancelled) => counts.cancelled += 1,
-                    (false, _) => counts.open += 1,
-                }
+            .fold(self.dropped_counts, |mut counts, row| {
+                *counts.count(Tally::of(row)) += 1;
                 counts
             })
+    }
+
+    /// How many orders the book keeps as rows (the newest; older ones are dropped).
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// The book of every message in `history`, in order.
@@ -526,12 +567,11 @@ impl OrderBook {
             None => {
                 if self.rows.len() == self.capacity {
                     if let Some(gone) = self.rows.pop_front() {
-                        if !gone.is_unknown() {
-                            self.forget(gone.order_id);
-                        }
+                        self.drop_row(&gone);
                     }
                     self.dropped += 1;
                 }
+                self.bring_back(order_id);
                 let start = if self.forgotten.contains(&order_id) {
                     Start::Forgotten
                 } else {
@@ -542,6 +582,37 @@ impl OrderBook {
             }
         };
         &mut self.rows[index]
+    }
+
+    /// Counts `gone`, dropped from the rows, as it stands.
+    fn drop_row(&mut self, gone: &OrderRow) {
+        if !gone.is_unknown() {
+            self.forget(gone.order_id);
+        }
+        let tally = Tally::of(gone);
+        *self.dropped_counts.count(tally) += 1;
+        if !gone.status.is_terminal() {
+            if self.dropped_unfinished.len() >= self.capacity * 2 {
+                self.dropped_unfinished.pop_front();
+            }
+            self.dropped_unfinished.push_back((gone.order_id, tally));
+        }
+    }
+
+    /// A row for `order_id` is made again: if it was dropped unfinished, it no longer counts
+    /// among the dropped ones (its row counts it).
+    fn bring_back(&mut self, order_id: Uuid) {
+        let Some(index) = self
+            .dropped_unfinished
+            .iter()
+            .position(|(id, _)| *id == order_id)
+        else {
+            return;
+        };
+        if let Some((_, tally)) = self.dropped_unfinished.remove(index) {
+            let count = self.dropped_counts.count(tally);
+            *count = count.saturating_sub(1);
+        }
     }
 
     /// Whether this outcome or compensation was already counted; remembers it if not.

@@ -300,10 +300,22 @@ impl Playback {
         let until = self.view_now(wall);
         let below = match self.stepped_below {
             Some(below) if self.paused => below,
-            _ => history
-                .iter()
-                .find(|p| p.at > until)
-                .map_or(history.next_seq(), |p| p.seq),
+            _ => {
+                let first_hidden = history.iter().find(|p| p.at > until).map(|p| p.seq);
+                match (first_hidden, self.shown) {
+                    // Nothing kept is shown, and packets the view had not shown yet fell off
+                    // the history meanwhile: they are still the first not shown (counted in
+                    // `waiting_arrived`, never drawn).
+                    (Some(seq), Some(before))
+                        if history.iter().next().map(|p| p.seq) == Some(seq)
+                            && before.below < seq =>
+                    {
+                        before.below
+                    }
+                    (Some(seq), _) => seq,
+                    (None, _) => history.next_seq(),
+                }
+            }
         };
         Shown { below, until }
     }
@@ -317,7 +329,21 @@ impl Playback {
         history.iter().rev().map(|p| p.at).find(|&at| at <= now)
     }
 
-    /// How many recorded packets the view has not shown yet.
+    /// How many packets arrived that the view has not shown yet, whether the history still
+    /// keeps them or not: while paused under load more arrive than the history's capacity
+    /// (2000), and the oldest of them fall off before they are shown. At least
+    /// [`Self::waiting`]; 0 while following the wire.
+    pub fn waiting_arrived(&self, history: &PacketHistory) -> u64 {
+        match self.shown {
+            None => 0,
+            Some(shown) => history
+                .next_seq()
+                .saturating_sub(shown.below)
+                .max(self.waiting(history) as u64),
+        }
+    }
+
+    /// How many recorded packets the view has not shown yet, among those the history keeps.
     pub fn waiting(&self, history: &PacketHistory) -> usize {
         match self.shown {
             None => 0,

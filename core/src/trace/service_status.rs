@@ -90,15 +90,28 @@ pub enum Grant {
     Granted(QoS),
     /// Refused, in the broker's words (e.g. `Unspecified error (0x80)`, `Not authorized (0x87)`).
     Refused(String),
+    /// Granted at this maximum QoS on an earlier connection, and still held: the broker's
+    /// CONNACK said Session Present, so the client did not subscribe again and no SUBACK comes
+    /// (MQTT 3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1).
+    Kept(QoS),
 }
 
 impl Grant {
-    /// One word for views and test selectors: `asked`, `granted` or `refused`.
+    /// One word for views and test selectors: `asked`, `granted`, `refused` or `kept`.
     pub fn word(&self) -> &'static str {
         match self {
             Grant::Asked => "asked",
             Grant::Granted(_) => "granted",
             Grant::Refused(_) => "refused",
+            Grant::Kept(_) => "kept",
+        }
+    }
+
+    /// The maximum QoS the broker holds the subscription at, if it holds it.
+    pub fn held(&self) -> Option<QoS> {
+        match self {
+            Grant::Granted(qos) | Grant::Kept(qos) => Some(*qos),
+            Grant::Asked | Grant::Refused(_) => None,
         }
     }
 }
@@ -110,6 +123,10 @@ pub struct ServiceStatus {
     pub link: Link,
     /// The broker's answers to its subscriptions on the current connection, by filter.
     pub grants: Vec<(String, Grant)>,
+    /// The subscriptions the broker held when the last connection ended, by filter, with
+    /// their maximum QoS: [`Grant::Kept`] if the next CONNACK says Session Present, forgotten
+    /// if it does not (the broker lost the session; the client subscribes again).
+    pub held_before: Vec<(String, QoS)>,
     /// Its simulated work.
     pub work: Work,
 }
@@ -119,6 +136,7 @@ impl Default for ServiceStatus {
         ServiceStatus {
             link: Link::starting(""),
             grants: Vec::new(),
+            held_before: Vec::new(),
             work: Work::default(),
         }
     }
@@ -128,8 +146,17 @@ impl Default for ServiceStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceEvent {
     /// Its client's link changed. A link that is not up forgets the broker's answers to its
-    /// subscriptions: a new connection asks again.
+    /// subscriptions, but remembers those it held until the next CONNACK says whether the
+    /// broker kept them ([`ServiceEvent::Session`]).
     Link(Link),
+    /// The broker accepted CONNECT with Session Present `present` (MQTT 3.1.1 §3.2.2.2, 5.0
+    /// §3.2.2.1.1; never `true` for a clean session). `true`: the subscriptions it held before
+    /// are [`Grant::Kept`] (the client does not ask for them again); `false`: they are gone,
+    /// and the client's new SUBSCRIBE is answered by a SUBACK.
+    Session {
+        /// Whether the broker resumed the session it kept for the client id.
+        present: bool,
+    },
     /// The broker answered a SUBSCRIBE: each filter with its return code, in order.
     Subscribed(Vec<(String, SubscribeReturnCode)>),
     /// It armed the timer of its simulated work for `order_id`, due at `due` on the packets'
@@ -201,10 +228,19 @@ impl ServiceStatus {
         match event {
             ServiceEvent::Link(link) => {
                 if !link.is_connected() {
-                    self.grants.clear();
+                    self.forget_grants();
                 }
                 self.link = link.clone();
             }
+            ServiceEvent::Session { present: true } => {
+                for (filter, qos) in std::mem::take(&mut self.held_before) {
+                    // A SUBACK on this connection already answered it: that answer stands.
+                    if !self.grants.iter().any(|(f, _)| *f == filter) {
+                        self.grants.push((filter, Grant::Kept(qos)));
+                    }
+                }
+            }
+            ServiceEvent::Session { present: false } => self.held_before.clear(),
             ServiceEvent::Subscribed(answers) => {
                 for (filter, code) in answers {
                     let grant = match code {
@@ -243,18 +279,35 @@ impl ServiceStatus {
             ServiceEvent::Outcome(outcome) => self.work.last = outcome.clone(),
             ServiceEvent::Restarted { url } => {
                 self.work.pending.clear();
+                // A new client: it subscribes afresh, whatever the broker kept.
                 self.grants.clear();
+                self.held_before.clear();
                 self.link = Link::starting(url.as_str());
             }
             ServiceEvent::Crashed => {
                 self.work.pending.clear();
-                self.grants.clear();
+                self.forget_grants();
                 self.link = Link::Disconnected {
                     url: self.link.url().to_owned(),
                     reason: ConnectionError::Stopped(CRASHED.to_owned()),
                     retry_in: Duration::ZERO,
                     attempt: 0,
                 };
+            }
+        }
+    }
+}
+
+impl ServiceStatus {
+    /// The connection ended: its answers go, and what the broker held is remembered for the
+    /// next CONNACK. After several losses in a row (no connection between them) the
+    /// remembered ones stay.
+    fn forget_grants(&mut self) {
+        for (filter, grant) in std::mem::take(&mut self.grants) {
+            let Some(qos) = grant.held() else { continue };
+            match self.held_before.iter_mut().find(|(f, _)| *f == filter) {
+                Some(known) => known.1 = qos,
+                None => self.held_before.push((filter, qos)),
             }
         }
     }
@@ -355,8 +408,9 @@ impl ServiceLog {
 
     /// The events a recording's packets tell, for a trace that has no live services behind it.
     ///
-    /// - An incoming CONNACK is the link up (or down, if it refused); a DISCONNECT is the link
-    ///   down. A SUBACK answers the SUBSCRIBE of its packet id.
+    /// - An incoming CONNACK is the link up (or down, if it refused), with its Session Present
+    ///   flag (taken as 0 after a CONNECT that asked for a clean session); a DISCONNECT is the
+    ///   link down. A SUBACK answers the SUBSCRIBE of its packet id.
     /// - An order delivered to PaymentService or InventoryService starts work, due when the
     ///   recording shows the service's result for that order going out (or after the default
     ///   delay, if the recording ends first).
@@ -367,9 +421,24 @@ impl ServiceLog {
         let packets: Vec<&TracedPacket> = history.iter().collect();
         // By client id: PaymentService's instances number their packets each on its own.
         let mut asked: HashMap<(&str, u16), Vec<String>> = HashMap::new();
+        // Each client's last CONNECT asked for a clean session: no session can be present then.
+        let mut clean: HashMap<&str, bool> = HashMap::new();
         for (i, packet) in packets.iter().enumerate() {
             let service = packet.service;
             let event = match (packet.packet.as_ref(), packet.direction) {
+                (Packet::Connect(connect), Direction::Outgoing) => {
+                    clean.insert(packet.client_id.as_str(), connect.clean_session);
+                    continue;
+                }
+                (Packet::ConnAck(ack), Direction::Incoming) if packet.reason.is_none() => {
+                    let asked_clean = clean.get(packet.client_id.as_str()) == Some(&true);
+                    let present = ack.session_present && !asked_clean;
+                    // A CONNACK opens a new connection; a lost one left no packet to say so.
+                    let new = Link::starting(String::new());
+                    log.record(packet.at, service, ServiceEvent::Link(new));
+                    log.record(packet.at, service, ServiceEvent::Session { present });
+                    ServiceEvent::Link(Link::Connected { url: String::new() })
+                }
                 (Packet::Subscribe(subscribe), Direction::Outgoing) => {
                     // The flow's filters, the topic namespace taken off.
                     let ns = history.namespace();

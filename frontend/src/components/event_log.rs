@@ -30,11 +30,17 @@ fn subscriptions_line(subscriptions: &[(&'static str, Grant)]) -> Html {
             Grant::Asked => "asked for; the broker has not answered on this connection".to_owned(),
             Grant::Granted(qos) => format!("granted by the broker at QoS {}", qos.level()),
             Grant::Refused(why) => format!("refused by the broker: {why}"),
+            Grant::Kept(qos) => format!(
+                "kept by the broker's session (CONNACK Session Present): granted at QoS {} on an \
+                 earlier connection, not asked again",
+                qos.level()
+            ),
         };
         let text = match grant {
             Grant::Asked => format!("{filter} (asked)"),
             Grant::Granted(_) => (*filter).to_owned(),
             Grant::Refused(why) => format!("✕ {filter} ({why})"),
+            Grant::Kept(_) => format!("{filter} (kept, session present)"),
         };
         html! {
             <span class={classes!("subscription", grant.word())} data-testid="subscription"

@@ -187,6 +187,11 @@ fn edge_view(line: &EdgeLine, hidden: usize, grant: Option<Grant>) -> Html {
             edge.to.name(),
             edge.label()
         ),
+        Some(Grant::Kept(_)) => format!(
+            "{}; the broker kept {}'s subscription in its session (CONNACK Session Present)",
+            edge.describe(),
+            edge.to.name()
+        ),
         _ => edge.describe(),
     };
     if hidden > 0 {

@@ -152,6 +152,8 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
     };
     let trace = props.trace.0.borrow();
     let book = trace.orders_shown();
+    // Live, the book has seen every order; paused or replaying, only the packets shown.
+    let every_order = matches!(book, std::borrow::Cow::Borrowed(_));
     let total = book.len();
     let counts = book.counts();
     let (completed, cancelled, open) = (counts.completed, counts.cancelled, counts.open);
@@ -171,6 +173,12 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         })
         .collect::<Html>();
     let hidden = total.saturating_sub(ROWS_DRAWN) as u64 + book.dropped();
+    let counted = if every_order {
+        "The counts above are of every order seen since the page loaded (or Clear)."
+    } else {
+        "The counts above are of the orders in the packets shown."
+    };
+    let kept = book.capacity();
     html! {
         <section class="card orders" aria-labelledby="orders-title" data-testid="orders-panel">
             <h2 id="orders-title">{ "Orders" }
@@ -197,7 +205,10 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
             }
             { message_view(otlp_message.as_ref()) }
             if hidden > 0 {
-                <p class="dropped" data-testid="orders-hidden">{ format!("{hidden} older orders not shown.") }</p>
+                <p class="dropped" data-testid="orders-hidden">{ format!(
+                    "{hidden} older orders not shown: the panel keeps the newest {kept} orders and \
+                     draws the newest {ROWS_DRAWN}. {counted}"
+                ) }</p>
             }
         </section>
     }

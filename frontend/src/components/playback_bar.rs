@@ -39,6 +39,20 @@ const PLAY: &str = "M4 2.5v11l9-5.5z";
 const PAUSE: &str = "M3.5 2.5h3v11h-3zM9.5 2.5h3v11h-3z";
 const STEP: &str = "M2.5 2.5v11l8-5.5zM11 2.5h2.5v11H11z";
 
+/// "6000 packets waiting; the oldest 4000 are no longer kept (the page keeps the last 2000)"
+/// when more arrived than the history keeps, else "12 packets waiting".
+fn waiting_text(arrived: u64, kept: usize, capacity: usize) -> String {
+    let waiting = format!("{} waiting", plural(arrived as usize, "packet"));
+    let gone = arrived.saturating_sub(kept as u64);
+    if gone == 0 {
+        return waiting;
+    }
+    format!(
+        "{waiting}; the oldest {gone} are no longer kept (the page keeps the last {capacity} \
+         packets) and will not be drawn"
+    )
+}
+
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -54,6 +68,8 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
     let wall = crate::clock::now();
     let (speed, paused, source) = (playback.speed(), playback.is_paused(), playback.source());
     let waiting = playback.waiting(&trace.packets);
+    let arrived = playback.waiting_arrived(&trace.packets);
+    let waiting_said = waiting_text(arrived, waiting, trace.packets.capacity());
     let total = trace.packets.len();
     // The first part is announced when it changes (a live region); the counts after it change
     // with every packet and are not, or a busy wire would talk over everything.
@@ -64,14 +80,11 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
         ),
         Source::Live if paused => (
             "Paused:".to_owned(),
-            format!(
-                " {} waiting. Step shows the next one.",
-                plural(waiting, "packet")
-            ),
+            format!(" {waiting_said}. Step shows the next one."),
         ),
         Source::Live => (
             format!("Slow motion at {speed}: the picture runs behind the wire"),
-            format!(" ({} waiting).", plural(waiting, "packet")),
+            format!(" ({waiting_said})."),
         ),
         Source::Recording if playback.finished(wall) && waiting == 0 => (
             "Replay finished:".to_owned(),
@@ -123,7 +136,8 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
                 { jump_label }
             </button>
             <span class="playback-status" data-testid="playback-status"
-                data-waiting={waiting.to_string()} data-paused={paused.to_string()}>
+                data-waiting={arrived.to_string()} data-kept={waiting.to_string()}
+                data-paused={paused.to_string()}>
                 <span role="status">{ headline }</span>{ detail }</span>
             if let Some(error) = &props.error {
                 <p class="error" role="alert" data-testid="playback-error">{ sentence(error) }</p>

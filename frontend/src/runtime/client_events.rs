@@ -140,12 +140,15 @@ impl Runtime {
                 // in silence.
                 self.log(service, problem(&topic, reason));
             }
-            // The broker kept the session, subscriptions included: no SUBSCRIBE follows.
-            ClientEvent::Session(Event::Connected {
-                session_present: true,
-            }) => {
-                self.order_gate.borrow_mut().subscribed(service);
-                self.review_order_gate();
+            ClientEvent::Session(Event::Connected { session_present }) => {
+                // Kept subscriptions show as kept, not as asked forever: no SUBACK comes.
+                let present = session_present;
+                self.record(service, ServiceEvent::Session { present });
+                // The broker kept the session, subscriptions included: no SUBSCRIBE follows.
+                if session_present {
+                    self.order_gate.borrow_mut().subscribed(service);
+                    self.review_order_gate();
+                }
             }
             ClientEvent::Session(_) => {}
         }

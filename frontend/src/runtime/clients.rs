@@ -84,6 +84,7 @@ pub(super) fn service_options(
     let (service, id) = (instance.service, instance.client_id(session_tag));
     let mut options = Options::new(id.clone());
     options.protocol = protocol;
+    options.max_packet_size = RECEIVE_LIMIT;
     // What a service publishes while offline waits for the next connection, all of it: the
     // library's default keeps 100 and refuses the rest, and a broker down past the saga's
     // deadline with 50 orders in flight then lost cancellations OrderService had already
@@ -102,6 +103,11 @@ pub(super) fn service_options(
     options.will = Some(last_will);
     options
 }
+
+/// The largest packet, fixed header included, the services' clients accept from the broker
+/// (256 KiB, [`Options::max_packet_size`]): a larger message is skipped (3.1.1) or not sent to
+/// them (5.0), and a *Retry* that large is refused.
+pub(super) const RECEIVE_LIMIT: usize = 256 * 1024;
 
 /// The User Name and Password of `login`, if any, in `options`.
 pub(super) fn sign_in(options: &mut Options, login: Option<&Login>) {

@@ -3,24 +3,26 @@
 
 use std::rc::Rc;
 
-use broker_bridge::PublishRequest;
+use broker_bridge::{Packet, Publish, PublishRequest, QoS};
 
 use eda_core::services::acl::publisher_of;
-use eda_core::services::retry_gate::{poison_refused, retry_refused};
+use eda_core::services::retry_gate::{check_retry_size, poison_refused, retry_refused};
 use eda_core::services::ServiceId;
 
+use super::clients::RECEIVE_LIMIT;
 use super::gates::Held;
 use super::Runtime;
 
 impl Runtime {
     /// Publishes a dead letter's message again (perhaps fixed) to its original `topic`, with
     /// the client of the service that publishes it ([`Retry::publisher`]), if the retry gate lets
-    /// it through ([`OrderGate::check_retry`]).
+    /// it through ([`OrderGate::check_retry`]) and its consumers here can read it
+    /// ([`check_retry_size`]).
     ///
     /// # Errors
     ///
-    /// The page's sentence: why nothing was published ([`retry_refused`], which goes by itself
-    /// once the retry could go), or why the publish failed.
+    /// The page's sentence: why nothing was published ([`retry_refused`]; one from the gate
+    /// goes by itself once the retry could go), or why the publish failed.
     ///
     /// [`Retry::publisher`]: eda_core::services::retry_gate::Retry::publisher
     /// [`OrderGate::check_retry`]: eda_core::services::order_gate::OrderGate::check_retry
@@ -30,6 +32,11 @@ impl Runtime {
         topic: &str,
         payload: Vec<u8>,
     ) -> Result<(), String> {
+        let by = publisher_of(topic).unwrap_or(gave_up);
+        let size = self.publish_size(by, topic, &payload);
+        if let Err(refusal) = check_retry_size(topic, size, RECEIVE_LIMIT) {
+            return Err(retry_refused(&refusal));
+        }
         if let Err(refusal) = self.retry_gate(gave_up, topic) {
             return Err(self.hold_back(
                 retry_refused(&refusal),
@@ -40,7 +47,6 @@ impl Runtime {
             ));
         }
         *self.held_back.borrow_mut() = None;
-        let by = publisher_of(topic).unwrap_or(gave_up);
         self.publish_raw(by, topic, payload)
             .map_err(|reason| format!("Retry: {reason}"))
     }
@@ -61,6 +67,18 @@ impl Runtime {
         *self.held_back.borrow_mut() = None;
         self.publish_raw(ServiceId::Order, topic, payload)
             .map_err(|reason| format!("Poison message: {reason}"))
+    }
+
+    /// The size in bytes, fixed header included, of the PUBLISH [`Self::publish_raw`] would send
+    /// (a consumer receives the same topic and payload).
+    fn publish_size(&self, service: ServiceId, topic: &str, payload: &[u8]) -> usize {
+        let qos = self.capped(service.into(), self.qos.get().of(topic));
+        let mut publish = Publish::new(self.namespace.wire(topic), payload.to_vec(), qos);
+        publish.packet_id = (qos != QoS::AtMostOnce).then_some(1);
+        // Only a payload no packet can carry fails to encode: too large by any measure.
+        Packet::Publish(publish)
+            .encode(self.protocol)
+            .map_or(usize::MAX, |bytes| bytes.len())
     }
 
     /// Publishes `payload` to `topic` with `service`'s (first) client at the topic's QoS: a

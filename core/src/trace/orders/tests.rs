@@ -420,3 +420,45 @@ fn huge_amounts_from_outside_are_shown_short_and_exact() {
         "↺ refunded 1e300"
     );
 }
+
+// A newcomer's break-test: 850 orders, all confirmed on the wire; the header said "500
+// completed, 0 cancelled, 0 open" beside "750 older orders not shown".
+#[test]
+fn the_counts_are_of_every_order_seen_not_only_the_rows_kept() {
+    let mut book = OrderBook::default();
+    for n in 1..=850 {
+        book.apply(ms(n as u64), &created(n));
+        book.apply(ms(n as u64), &reserved(n, true));
+        book.apply(ms(n as u64), &charged(n, 1000 + n));
+        book.apply(ms(n as u64), &confirmed(n));
+    }
+    assert_eq!((book.len(), book.dropped()), (ORDERS_KEPT, 350));
+    assert_eq!(
+        book.counts().summary(),
+        "850 completed, 0 cancelled, 0 open"
+    );
+}
+
+#[test]
+fn an_order_dropped_open_is_counted_once_when_its_outcome_comes_later() {
+    let mut book = OrderBook::new(2);
+    for n in 1..=3 {
+        book.apply(ms(n as u64), &created(n));
+    }
+    assert_eq!(book.counts().open, 3, "order 1 dropped, still open");
+    book.apply(ms(10), &confirmed(1));
+    let counts = book.counts();
+    assert_eq!((counts.completed, counts.open), (1, 2), "{counts:?}");
+    assert_eq!(book.len(), 2);
+    assert_eq!(
+        book.counts().completed + book.counts().open,
+        3,
+        "three orders, whatever the rows hold"
+    );
+    book.clear();
+    assert_eq!(
+        book.counts(),
+        OrderCounts::default(),
+        "Clear forgets the counts"
+    );
+}

@@ -199,3 +199,43 @@ fn jump_to_live_shows_everything_held_back() {
     );
     assert_eq!(view.waiting(&script.history), 0);
 }
+
+// A newcomer's break-test: paused under load, about 6,000 packets arrived, and the bar said
+// "2000 packets waiting": the count stopped at the history's capacity.
+#[test]
+fn paused_under_load_the_packets_waiting_count_those_the_history_no_longer_keeps() {
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.history = crate::trace::history::PacketHistory::new(5);
+    let ping =
+        |script: &mut Script| script.send(ServiceId::Order, Direction::Outgoing, Packet::PingReq);
+    ping(&mut script);
+    let mut view = Playback::live(Speed::ONE);
+    // Paused after the first packet (1 ms); each one after it comes 1 ms later.
+    view.pause(ms(1), &script.history);
+    let mut last = 0;
+    for _ in 0..12 {
+        last = ping(&mut script);
+        view.tick(ms(100), &script.history);
+    }
+    assert_eq!(view.waiting(&script.history), 5, "the history keeps 5");
+    assert_eq!(
+        view.waiting_arrived(&script.history),
+        12,
+        "12 arrived since the pause"
+    );
+    // Ticked only now and then, the same.
+    for _ in 0..3 {
+        last = ping(&mut script);
+    }
+    view.tick(ms(200), &script.history);
+    assert_eq!(view.waiting_arrived(&script.history), 15);
+    // Step shows the oldest packet still kept; the ones before it are gone for good.
+    let stepped = view.step(ms(300), &script.history).unwrap();
+    assert_eq!(stepped, last - 4);
+    assert_eq!(view.waiting_arrived(&script.history), 4);
+    assert_eq!(view.waiting(&script.history), 4);
+    // Running again, the view catches up and counts nothing waiting.
+    view.resume(ms(400), &script.history);
+    view.tick(ms(100_000), &script.history);
+    assert_eq!(view.waiting_arrived(&script.history), 0);
+}

@@ -438,3 +438,150 @@ fn a_shared_subscription_answers_for_its_filter() {
         ]
     );
 }
+
+/// NotificationService's answers for the seed's three filters, as `filter word`.
+fn seed_answers(log: &ServiceLog) -> Vec<String> {
+    log.status_at(ServiceId::Notification, None)
+        .subscriptions(
+            ServiceId::Notification,
+            crate::services::SagaStyle::Parallel,
+        )
+        .into_iter()
+        .filter(|(filter, _)| topics::SEED.contains(filter))
+        .map(|(filter, grant)| format!("{filter} {}", grant.word()))
+        .collect()
+}
+
+fn all_granted() -> ServiceEvent {
+    use broker_bridge::packet::SubscribeReturnCode;
+    ServiceEvent::Subscribed(
+        topics::SEED
+            .iter()
+            .map(|f| {
+                (
+                    (*f).to_owned(),
+                    SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn lost() -> ServiceEvent {
+    ServiceEvent::Link(Link::Disconnected {
+        url: "ws://localhost:9001".into(),
+        reason: broker_bridge::ConnectionError::Stopped("the broker went away".into()),
+        retry_in: ms(500),
+        attempt: 1,
+    })
+}
+
+// A newcomer's break-test: Mosquitto restarted with the sessions it persisted; the services
+// came back with Session Present 1, sent no SUBSCRIBE, so no SUBACK came, and the header said
+// "(asked)" for good.
+#[test]
+fn a_session_the_broker_kept_keeps_its_subscriptions_without_a_suback() {
+    let notification = ServiceId::Notification;
+    let mut log = ServiceLog::new(100);
+    log.record(
+        ms(0),
+        notification,
+        ServiceEvent::Session { present: false },
+    );
+    log.record(ms(0), notification, up());
+    log.record(ms(5), notification, all_granted());
+    // Two failed tries while the broker restarts, then a connection to the session it kept.
+    log.record(ms(100), notification, lost());
+    log.record(
+        ms(200),
+        notification,
+        ServiceEvent::Link(Link::starting("ws://localhost:9001")),
+    );
+    log.record(ms(300), notification, lost());
+    assert!(seed_answers(&log).iter().all(|a| a.ends_with(" asked")));
+    log.record(
+        ms(900),
+        notification,
+        ServiceEvent::Session { present: true },
+    );
+    log.record(ms(900), notification, up());
+    let status = log.status_at(notification, None);
+    let kept = status.subscriptions(notification, crate::services::SagaStyle::Parallel);
+    assert_eq!(
+        kept[0],
+        (topics::ORDERS_CREATED, Grant::Kept(QoS::AtLeastOnce))
+    );
+    assert!(
+        seed_answers(&log).iter().all(|a| a.ends_with(" kept")),
+        "{:?}",
+        seed_answers(&log)
+    );
+    // Kept through a second restart too.
+    log.record(ms(1000), notification, lost());
+    log.record(
+        ms(1100),
+        notification,
+        ServiceEvent::Session { present: true },
+    );
+    log.record(ms(1100), notification, up());
+    assert!(seed_answers(&log).iter().all(|a| a.ends_with(" kept")));
+    // The broker lost the session: asked again until the new SUBACK.
+    log.record(ms(2000), notification, lost());
+    log.record(
+        ms(2100),
+        notification,
+        ServiceEvent::Session { present: false },
+    );
+    log.record(ms(2100), notification, up());
+    assert!(seed_answers(&log).iter().all(|a| a.ends_with(" asked")));
+    log.record(ms(2105), notification, all_granted());
+    assert!(seed_answers(&log).iter().all(|a| a.ends_with(" granted")));
+    // A session the broker kept does not bring back what the lost one held.
+    log.record(ms(3000), notification, lost());
+    log.record(
+        ms(3050),
+        notification,
+        ServiceEvent::Session { present: false },
+    );
+    log.record(ms(3050), notification, lost());
+    log.record(
+        ms(3100),
+        notification,
+        ServiceEvent::Session { present: true },
+    );
+    log.record(ms(3100), notification, up());
+    assert!(seed_answers(&log).iter().all(|a| a.ends_with(" asked")));
+}
+
+#[test]
+fn a_recording_keeps_subscriptions_across_a_connack_with_session_present() {
+    use broker_bridge::packet::{ConnAck, Connect};
+    use broker_bridge::{Packet, ReasonCode};
+    let mut script = Script::new(ProtocolVersion::V311);
+    script.connect_all();
+    let reconnect = |script: &mut Script, clean: bool, present: bool| {
+        let mut connect = Connect::new(ProtocolVersion::V311, "eda-test-notification", 30);
+        connect.clean_session = clean;
+        script.send(
+            ServiceId::Notification,
+            Direction::Outgoing,
+            Packet::Connect(connect),
+        );
+        script.send(
+            ServiceId::Notification,
+            Direction::Incoming,
+            Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)),
+        );
+    };
+    reconnect(&mut script, false, true);
+    let log = ServiceLog::inferred(&script.history, crate::services::SagaStyle::Parallel, 1000);
+    assert!(
+        seed_answers(&log).iter().all(|a| a.ends_with(" kept")),
+        "{:?}",
+        seed_answers(&log)
+    );
+    // A broker claiming a session present to a clean CONNECT is not believed.
+    reconnect(&mut script, true, true);
+    let log = ServiceLog::inferred(&script.history, crate::services::SagaStyle::Parallel, 1000);
+    assert!(seed_answers(&log).iter().all(|a| a.ends_with(" asked")));
+}
