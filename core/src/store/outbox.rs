@@ -17,8 +17,10 @@
 //! offline queue (its packet id is given only when it is sent) is followed through its PUBLISH.
 //!
 //! A message that did go out before a reload but whose acknowledgement was not yet recorded is
-//! published again: the consumers ignore what they processed already (the `eventId` of a
-//! domain event, the stream version of a stored one), so the repeat is harmless.
+//! published again: the consumers ignore what they processed already (a domain event by its
+//! identity, e.g. the orderId of `orders/cancelled`; a stored event by its stream and version),
+//! so the repeat is harmless. (A consumer in the reloaded page remembers nothing from before
+//! the reload: it takes the repeat as new, and finds nothing to do, e.g. nothing to refund.)
 //!
 //! The driver feeds it: [`Outbox::owe`] with each decision's row, [`Outbox::handle_sent`] with
 //! each PUBLISH OrderService's client sends, [`Outbox::handle_acknowledged`] with each PUBACK
