@@ -106,7 +106,7 @@ impl StoreKeeper {
                         *keeper.restored_owed.borrow_mut() = owed;
                         let restored = restore(store);
                         if restored.is_err() {
-                            keeper.forget_owed();
+                            keeper.forget_restored();
                             // Not taken (the page had started without it): the database is
                             // made to hold what the page holds, from the queue.
                             if let Err(error) = db.clear().await {
@@ -200,6 +200,19 @@ impl StoreKeeper {
         wasm_bindgen_futures::spawn_local(async move {
             let _ = db.settle(&positions).await;
         });
+    }
+
+    /// Forgets what a reload found owed (its store was not taken, and the database is
+    /// emptied): the outbox owes only what this page queued meanwhile, not written yet.
+    fn forget_restored(&self) {
+        self.restored_owed.borrow_mut().clear();
+        let mut outbox = self.outbox.borrow_mut();
+        outbox.clear();
+        for row in self.owed_queue.borrow().iter() {
+            if let Ok(messages) = row_from_json(&row.json) {
+                outbox.owe(row.position, messages);
+            }
+        }
     }
 
     /// Forgets what is owed (the database no longer holds it).
