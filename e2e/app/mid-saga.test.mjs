@@ -41,7 +41,8 @@ function netHeld(messages, orderId) {
  * Runs `body({ page, seen, waitSeen, outage })` on the app against a Mosquitto of its own that
  * keeps sessions across a restart (persistence on, same ports), watched by a witness with a
  * persistent session of its own, so it misses nothing across the restart. `outage(ms)` stops
- * the broker, keeps it down `ms` (the scenario, not a wait for an event), and starts it again.
+ * the broker, keeps it down `ms` (the scenario, not a wait for an event), and starts it again;
+ * `stop()` and `start()` do each half, for a scenario that acts in between.
  */
 async function withRestartableBroker(t, query, body) {
   const store = await mkdtemp(path.join(os.tmpdir(), 'eda-persist-'));
@@ -79,17 +80,21 @@ async function withRestartableBroker(t, query, body) {
       waiters.add(check);
       check();
     });
-  const outage = async (ms) => {
-    const { tcpPort, wsPort } = restartable;
-    await restartable.stop();
-    await new Promise((resolve) => setTimeout(resolve, ms));
+  const { tcpPort, wsPort } = restartable;
+  const stop = () => restartable.stop();
+  const start = async () => {
     restartable = await startBroker({ settings, tcpPort, wsPort });
     setLateBroker(restartable);
+  };
+  const outage = async (ms) => {
+    await stop();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await start();
   };
   try {
     await withApp(t, `${brokerQuery(restartable.wsUrl)}${query}`, async ({ page }) => {
       await waitReady(page, restartable);
-      await body({ page, seen, waitSeen, outage });
+      await body({ page, seen, waitSeen, outage, stop, start });
     });
   } finally {
     witness.end(true);
@@ -201,5 +206,77 @@ describeApp('changes mid-saga', () => {
       const cancelled = new Set(seen.filter((m) => m.topic === 'orders/cancelled').map((m) => m.json?.orderId));
       assert.deepEqual([...created].filter((id) => !cancelled.has(id)), [], 'every order created was cancelled');
       assert.equal(seen.filter((m) => m.topic === 'orders/confirmed').length, 0, 'none confirmed past its deadline');
+    }));
+  // The outbox: OrderService stores each cancellation before publishing it, and while the broker
+  // is down the publish waits in its client's queue, in memory. A reload then lost that queue: the
+  // restored store said Cancelled, the wire never did. Now the database remembers what was not
+  // acknowledged, and the reloaded page publishes it again once OrderService is connected.
+  it('a reload while the broker is down: the cancellations stored meanwhile reach the wire once it is back', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    // The payment and the reservation (6 s) outlast the deadline (4 s): the broker is stopped
+    // before either is due, so neither reaches the wire, and the reload drops them.
+    withRestartableBroker(t, '&payment_ms=6000&inventory_ms=6000&saga_timeout_ms=4000', async ({ page, seen, waitSeen, stop, start }) => {
+      const ORDERS = 3;
+      const orders = [];
+      for (let i = 0; i < ORDERS; i++) orders.push(await placeOrder(page));
+      await waitSeen((m) => m.topic === 'orders/created' && orders.includes(m.json?.orderId), 'orders/created', ORDERS);
+      await stop();
+      // The deadline cancels each order in the store while the broker is away.
+      for (const id of orders) {
+        await page.locator(`[data-testid="store-stream"][data-stream="${id}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      await page.reload();
+      await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      await start();
+      for (const id of orders) {
+        await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === id, `orders/cancelled of ${id}`);
+        await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'OrderCancelled', `the event store's OrderCancelled of ${id}`);
+      }
+      for (const id of orders) {
+        const outcomes = seen.filter((m) => m.json?.orderId === id && ['orders/confirmed', 'orders/cancelled'].includes(m.topic));
+        assert.deepEqual([...new Set(outcomes.map((m) => m.topic))], ['orders/cancelled'], `one outcome for ${id}`);
+        // Nothing was charged or held on the wire, so nothing is left to undo.
+        assert.equal(netCharge(seen, id), 0, 'nothing left charged');
+        assert.equal(netHeld(seen, id), 0, 'nothing left held');
+        // The Orders panel draws what this page saw on the wire: created before the reload, the
+        // order is one of the panel's unknown ones, and its cancellation is seen.
+        await page.waitForFunction(
+          (id) => {
+            const row = document.querySelector(`[data-testid="order-row"][data-order-id="${id}"]`);
+            return row?.dataset.status === 'Unknown' && row.textContent.includes('an orders/cancelled for it was seen');
+          },
+          id,
+          { timeout: CONNECT_TIMEOUT_MS },
+        );
+      }
+      // The read model, rebuilt from the restored store, counts them cancelled, as the wire now says.
+      assert.match(await page.textContent('[data-testid="query-totals"]'), new RegExp(`^${ORDERS} orders: 0 completed, ${ORDERS} cancelled, 0 open`));
+      // The page says what it published again.
+      assert.match(
+        await page.textContent('[data-testid="store-note"][data-kind="restored"]'),
+        new RegExp(`; 0 still open, .* ${ORDERS * 2} messages that followed from them were never acknowledged by the broker: OrderService publishes them again once it is connected\\.$`),
+      );
+      // Their acknowledgements are recorded: the database owes nothing more, and another reload
+      // publishes nothing again.
+      await page.waitForFunction(async () => {
+        const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
+        const db = await new Promise((resolve, reject) => {
+          const open = indexedDB.open(named.name);
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => reject(open.error);
+        });
+        try {
+          return await new Promise((resolve, reject) => {
+            const count = db.transaction('outbox').objectStore('outbox').count();
+            count.onsuccess = () => resolve(count.result === 0);
+            count.onerror = () => reject(count.error);
+          });
+        } finally {
+          db.close();
+        }
+      }, null, { timeout: CONNECT_TIMEOUT_MS });
+      await page.reload();
+      const again = page.locator('[data-testid="store-note"][data-kind="restored"]');
+      await again.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      assert.doesNotMatch(await again.textContent(), /never acknowledged/);
     }));
 });

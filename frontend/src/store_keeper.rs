@@ -5,7 +5,11 @@
 //! It is also OrderService's **outbox**: what OrderService decided together with an append
 //! (the event on `eventstore/orders/<orderId>`, and the outcome or command that follows from
 //! it) waits, through [`StoreKeeper::after_kept`], until the database has committed the event,
-//! so nothing goes out on the wire that a reload could lose and decide differently.
+//! so nothing goes out on the wire that a reload could lose and decide differently. What it
+//! owes the wire ([`StoreKeeper::owe`], see [`eda_core::store::outbox`]) is written with the
+//! events, in the same transaction, and deleted once the broker acknowledged all of it
+//! ([`StoreKeeper::handle_sent`], [`StoreKeeper::handle_acknowledged`]); what a reload finds
+//! still owed, [`StoreKeeper::take_owed`] hands to the runtime to publish again.
 //!
 //! One database per tab session (`eda-playground-<tag>`: the tag survives a reload of the same
 //! tab, [`crate::tab_session`]), so two tabs never write into each other's positions. A failure
@@ -16,9 +20,10 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use eda_core::store::outbox::{row_from_json, row_to_json, Outbox, OwedMessage};
 use eda_core::store::{stream_name, EventStore, StoredEvent};
 
-use crate::event_db::{EventDb, Record, StorageError, DATABASE_NAME};
+use crate::event_db::{EventDb, OutboxRow, Record, StorageError, DATABASE_NAME};
 
 /// What the keeper tells the page.
 pub type Report = Rc<dyn Fn(Result<String, String>)>;
@@ -40,6 +45,12 @@ pub struct StoreKeeper {
     db: RefCell<Db>,
     /// Events to write, in position order.
     queue: RefCell<Vec<Record>>,
+    /// Outbox rows to write with them.
+    owed_queue: RefCell<Vec<OutboxRow>>,
+    /// What is owed to the wire and not yet acknowledged.
+    outbox: RefCell<Outbox>,
+    /// Rows a reload found owed, not yet handed to the runtime to publish again.
+    restored_owed: RefCell<Vec<(u64, Vec<OwedMessage>)>>,
     /// A batch is being written.
     writing: Cell<bool>,
     /// The last position the database committed (or, off, the last given).
@@ -69,6 +80,9 @@ impl StoreKeeper {
         let keeper = Rc::new(StoreKeeper {
             db: RefCell::new(Db::Opening),
             queue: RefCell::new(Vec::new()),
+            owed_queue: RefCell::new(Vec::new()),
+            outbox: RefCell::default(),
+            restored_owed: RefCell::default(),
             writing: Cell::new(false),
             committed: Cell::new(0),
             given: Cell::new(0),
@@ -83,10 +97,16 @@ impl StoreKeeper {
                 return;
             };
             match opened {
-                Ok((db, store)) => {
+                Ok((db, store, owed)) => {
                     if !store.is_empty() {
+                        // Before the store is taken: its note says what goes out again.
+                        for (position, messages) in &owed {
+                            keeper.outbox.borrow_mut().owe(*position, messages.clone());
+                        }
+                        *keeper.restored_owed.borrow_mut() = owed;
                         let restored = restore(store);
                         if restored.is_err() {
+                            keeper.forget_restored();
                             // Not taken (the page had started without it): the database is
                             // made to hold what the page holds, from the queue.
                             if let Err(error) = db.clear().await {
@@ -105,20 +125,101 @@ impl StoreKeeper {
         keeper
     }
 
-    /// Writes `event` after every event given before it.
-    pub fn keep(self: &Rc<Self>, event: &StoredEvent) {
-        self.given.set(self.given.get().max(event.position));
+    /// Writes `events` (one decision's appends, in position order) after every event given
+    /// before them, in one transaction with what follows from them (`owed`: the position of the
+    /// last and the messages, [`eda_core::store::outbox::owed`]), kept until the broker has
+    /// acknowledged each message.
+    pub fn keep(self: &Rc<Self>, events: &[&StoredEvent], owed: Option<(u64, Vec<OwedMessage>)>) {
+        for event in events {
+            self.given.set(self.given.get().max(event.position));
+        }
         if matches!(*self.db.borrow(), Db::Off) {
             self.committed.set(self.given.get());
             return;
         }
-        self.queue.borrow_mut().push(Record {
-            position: event.position,
-            stream: stream_name(event.stream),
-            version: event.version,
-            json: String::from_utf8_lossy(&event.to_json()).into_owned(),
-        });
+        self.queue
+            .borrow_mut()
+            .extend(events.iter().map(|event| Record {
+                position: event.position,
+                stream: stream_name(event.stream),
+                version: event.version,
+                json: String::from_utf8_lossy(&event.to_json()).into_owned(),
+            }));
+        if let Some((position, messages)) = owed.filter(|(_, m)| !m.is_empty()) {
+            self.owed_queue.borrow_mut().push(OutboxRow {
+                position,
+                json: row_to_json(&messages),
+            });
+            self.outbox.borrow_mut().owe(position, messages);
+        }
         self.flush();
+    }
+
+    /// OrderService's client sent a PUBLISH (not a DUP resend) of `topic` (without the page's
+    /// namespace) with `payload` and `packet_id` (`None` at QoS 0): an owed message at QoS 0
+    /// is settled ([`Outbox::handle_sent`]).
+    pub fn handle_sent(self: &Rc<Self>, topic: &str, payload: &[u8], packet_id: Option<u16>) {
+        let settled = self
+            .outbox
+            .borrow_mut()
+            .handle_sent(topic, payload, packet_id);
+        self.settle(settled);
+    }
+
+    /// The broker acknowledged (PUBACK, PUBCOMP) or refused OrderService's PUBLISH with
+    /// `packet_id` ([`Outbox::handle_acknowledged`]).
+    pub fn handle_acknowledged(self: &Rc<Self>, packet_id: u16) {
+        let settled = self.outbox.borrow_mut().handle_acknowledged(packet_id);
+        self.settle(settled);
+    }
+
+    /// How many messages a reload found owed and are not yet handed over to publish again.
+    pub fn owed_count(&self) -> usize {
+        self.restored_owed
+            .borrow()
+            .iter()
+            .map(|(_, m)| m.len())
+            .sum()
+    }
+
+    /// Takes, once, what a reload found owed: by position, each row's messages as decided.
+    pub fn take_owed(&self) -> Vec<(u64, Vec<OwedMessage>)> {
+        std::mem::take(&mut *self.restored_owed.borrow_mut())
+    }
+
+    /// Deletes the rows at `positions`. A failure only means that they go out once more
+    /// after a reload, which the consumers ignore: it is not reported.
+    fn settle(&self, positions: Vec<u64>) {
+        if positions.is_empty() {
+            return;
+        }
+        let db = match &*self.db.borrow() {
+            Db::Open(db) => db.clone(),
+            _ => return,
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = db.settle(&positions).await;
+        });
+    }
+
+    /// Forgets what a reload found owed (its store was not taken, and the database is
+    /// emptied): the outbox owes only what this page queued meanwhile, not written yet.
+    fn forget_restored(&self) {
+        self.restored_owed.borrow_mut().clear();
+        let mut outbox = self.outbox.borrow_mut();
+        outbox.clear();
+        for row in self.owed_queue.borrow().iter() {
+            if let Ok(messages) = row_from_json(&row.json) {
+                outbox.owe(row.position, messages);
+            }
+        }
+    }
+
+    /// Forgets what is owed (the database no longer holds it).
+    fn forget_owed(&self) {
+        self.outbox.borrow_mut().clear();
+        self.restored_owed.borrow_mut().clear();
+        self.owed_queue.borrow_mut().clear();
     }
 
     /// Runs `then` once the database has committed every event given so far (at once when it
@@ -154,6 +255,7 @@ impl StoreKeeper {
     fn turn_off(&self, message: String) {
         *self.db.borrow_mut() = Db::Off;
         self.queue.borrow_mut().clear();
+        self.forget_owed();
         self.committed.set(self.given.get());
         (self.report)(Err(message));
         self.release();
@@ -165,15 +267,18 @@ impl StoreKeeper {
             Db::Open(db) => db.clone(),
             _ => return,
         };
-        if self.writing.get() || self.queue.borrow().is_empty() {
+        if self.writing.get()
+            || self.queue.borrow().is_empty() && self.owed_queue.borrow().is_empty()
+        {
             return;
         }
         self.writing.set(true);
         let batch = std::mem::take(&mut *self.queue.borrow_mut());
+        let owed = std::mem::take(&mut *self.owed_queue.borrow_mut());
         let keeper = self.clone();
         let last = batch.last().map_or(0, |r| r.position);
         wasm_bindgen_futures::spawn_local(async move {
-            let written = db.append(&batch).await;
+            let written = db.append_with_outbox(&batch, &owed).await;
             keeper.writing.set(false);
             match written {
                 Ok(()) => {
@@ -187,10 +292,28 @@ impl StoreKeeper {
     }
 }
 
-/// Opens the tab's database and reads its store back.
-async fn open_and_read(name: &str) -> Result<(EventDb, EventStore), String> {
+/// What a reload found owed to the wire: by position, each row's messages.
+type Owed = Vec<(u64, Vec<OwedMessage>)>;
+
+/// Opens the tab's database and reads its store back, and what it still owes the wire.
+async fn open_and_read(name: &str) -> Result<(EventDb, EventStore, Owed), String> {
     let db = EventDb::open(name).await.map_err(|e| e.to_string())?;
     let records = db.load_all().await.map_err(|e| e.to_string())?;
+    let rows = db.load_outbox().await.map_err(|e| e.to_string())?;
+    let mut owed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match row_from_json(&row.json) {
+            Ok(messages) => owed.push((row.position, messages)),
+            Err(error) => {
+                return Err(StorageError::Other(format!(
+                    "what the stored event at position {} owes the wire could not be read: \
+                     {error}",
+                    row.position
+                ))
+                .to_string())
+            }
+        }
+    }
     let mut events = Vec::with_capacity(records.len());
     for record in &records {
         match StoredEvent::decode(record.json.as_bytes()) {
@@ -207,5 +330,5 @@ async fn open_and_read(name: &str) -> Result<(EventDb, EventStore), String> {
     let store = EventStore::load(events).map_err(|error| {
         StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
     })?;
-    Ok((db, store))
+    Ok((db, store, owed))
 }

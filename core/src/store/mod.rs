@@ -63,6 +63,7 @@
 
 mod analytics;
 mod event_store;
+pub mod outbox;
 mod read_model;
 mod rebuild;
 mod revenue;

@@ -11,8 +11,13 @@
 //! Every failure is a [`StorageError`] whose text can be shown as it is: the store never panics,
 //! and a page that gets an error keeps what it has in memory.
 //!
-//! The database, one per origin: [`DATABASE_NAME`], version 1, one object store `events` with
-//! key path `position` and a non-unique index `stream` on `stream`.
+//! The database, one per tab session: [`DATABASE_NAME`]`-<tag>`, version 2: the object store
+//! `events` with key path `position` and a non-unique index `stream` on `stream`, and (since
+//! version 2) the object store `outbox` with key path `position`: what follows from the events
+//! up to that position and is not yet acknowledged on the wire ([`OutboxRow`], written with
+//! them in one transaction by [`EventDb::append_with_outbox`], deleted by [`EventDb::settle`]).
+//! The upgrade from version 1 adds an empty `outbox`: events stored before it count as
+//! published.
 
 mod error;
 mod record;
@@ -25,20 +30,24 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+use wasm_bindgen::JsValue;
+
 use idb::{
     Database, DatabaseEvent, Event, Factory, KeyPath, ObjectStore, ObjectStoreParams, Request,
     TransactionMode, TransactionResult,
 };
 
 pub use error::StorageError;
-pub use record::Record;
+pub use record::{OutboxRow, Record};
 
 /// The playground's database name (one per origin).
 pub const DATABASE_NAME: &str = "eda-playground";
-/// The database's schema version.
-const VERSION: u32 = 1;
+/// The database's schema version: 2 added the `outbox` store.
+const VERSION: u32 = 2;
 /// The object store holding the records.
 const STORE: &str = "events";
+/// The object store holding what is owed to the wire.
+const OUTBOX: &str = "outbox";
 /// The index on the records' `stream`.
 const STREAM_INDEX: &str = "stream";
 
@@ -75,21 +84,46 @@ impl EventDb {
     /// for a position already stored (`ConstraintError`), a position or version above 2^53 − 1,
     /// or a closed connection.
     pub async fn append(&self, records: &[Record]) -> Result<(), StorageError> {
-        if records.is_empty() {
+        self.append_with_outbox(records, &[]).await
+    }
+
+    /// [`EventDb::append`], with the `outbox` rows of what follows from these records, in the
+    /// same transaction: all of it or none. A row's position already stored fails the whole
+    /// batch too.
+    ///
+    /// # Errors
+    /// As [`EventDb::append`].
+    pub async fn append_with_outbox(
+        &self,
+        records: &[Record],
+        outbox: &[OutboxRow],
+    ) -> Result<(), StorageError> {
+        if records.is_empty() && outbox.is_empty() {
             return Ok(());
         }
         let values = records
             .iter()
             .map(Record::to_js)
             .collect::<Result<Vec<_>, _>>()?;
+        let rows = outbox
+            .iter()
+            .map(OutboxRow::to_js)
+            .collect::<Result<Vec<_>, _>>()?;
         let (transaction, store) = self.store(TransactionMode::ReadWrite)?;
+        let owed = transaction
+            .object_store(OUTBOX)
+            .map_err(StorageError::from_idb)?;
         // Every request is made before the first await, so the transaction stays active; the
         // first request to fail aborts it (its error event is not cancelled), and the others
         // then fail too. Each is awaited all the same: `idb` drops a request's event handlers
         // with its future, and a handler called after that throws in the browser.
-        let mut requests = Vec::with_capacity(values.len());
+        let mut requests = Vec::with_capacity(values.len() + rows.len());
         let mut failed = None;
-        for value in &values {
+        let adds = values
+            .iter()
+            .map(|value| (&store, value))
+            .chain(rows.iter().map(|row| (&owed, row)));
+        for (store, value) in adds {
             match store.add(value, None) {
                 Ok(request) => requests.push(request.into_future()),
                 Err(error) => {
@@ -122,14 +156,72 @@ impl EventDb {
         values.iter().map(Record::from_js).collect()
     }
 
-    /// Deletes every record (the database and its store stay).
+    /// Every `outbox` row (what follows from stored events and was not acknowledged), in
+    /// ascending `position`.
+    ///
+    /// # Errors
+    /// As [`EventDb::load_all`].
+    pub async fn load_outbox(&self) -> Result<Vec<OutboxRow>, StorageError> {
+        let (_transaction, store) = self.store(TransactionMode::ReadOnly)?;
+        let owed = store
+            .transaction()
+            .object_store(OUTBOX)
+            .map_err(StorageError::from_idb)?;
+        let request = owed.get_all(None, None).map_err(StorageError::from_idb)?;
+        let values = request.await.map_err(StorageError::from_idb)?;
+        values.iter().map(OutboxRow::from_js).collect()
+    }
+
+    /// Deletes the `outbox` rows at `positions` (what followed from them was acknowledged); a
+    /// position with no row is no error.
+    ///
+    /// # Errors
+    /// As [`EventDb::append`].
+    pub async fn settle(&self, positions: &[u64]) -> Result<(), StorageError> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let (transaction, store) = self.store(TransactionMode::ReadWrite)?;
+        let owed = transaction
+            .object_store(OUTBOX)
+            .map_err(StorageError::from_idb)?;
+        let mut requests = Vec::with_capacity(positions.len());
+        for &position in positions {
+            let key = idb::Query::Key(JsValue::from_f64(position as f64));
+            requests.push(
+                owed.delete(key)
+                    .map_err(StorageError::from_idb)?
+                    .into_future(),
+            );
+        }
+        let mut failed = None;
+        for request in requests {
+            if let Err(error) = request.await {
+                failed.get_or_insert(StorageError::from_idb(error));
+            }
+        }
+        match failed {
+            Some(error) => Err(error),
+            None => finish(transaction.await, &store),
+        }
+    }
+
+    /// Deletes every record and every `outbox` row (the database and its stores stay).
     ///
     /// # Errors
     /// As [`EventDb::append`].
     pub async fn clear(&self) -> Result<(), StorageError> {
         let (transaction, store) = self.store(TransactionMode::ReadWrite)?;
-        let request = store.clear().map_err(StorageError::from_idb)?;
-        request.await.map_err(StorageError::from_idb)?;
+        let owed = transaction
+            .object_store(OUTBOX)
+            .map_err(StorageError::from_idb)?;
+        let cleared = (
+            store.clear().map_err(StorageError::from_idb)?,
+            owed.clear().map_err(StorageError::from_idb)?,
+        );
+        let (events, rows) = (cleared.0.await, cleared.1.await);
+        events.map_err(StorageError::from_idb)?;
+        rows.map_err(StorageError::from_idb)?;
         finish(transaction.await, &store)
     }
 
@@ -139,7 +231,7 @@ impl EventDb {
     ) -> Result<(idb::Transaction, ObjectStore), StorageError> {
         let transaction = self
             .db
-            .transaction(&[STORE], mode)
+            .transaction(&[STORE, OUTBOX], mode)
             .map_err(StorageError::from_idb)?;
         let store = transaction
             .object_store(STORE)
@@ -246,7 +338,7 @@ impl Blocked {
     }
 }
 
-/// Creates the store and its index in a new database; aborts the upgrade if the caller was
+/// Creates what is missing (the `events` store and its index, the `outbox` store); aborts the upgrade if the caller was
 /// already told the open is blocked.
 fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), StorageError> {
     let request = event.target().map_err(StorageError::from_idb)?;
@@ -257,16 +349,24 @@ fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), 
         return Ok(());
     }
     let db = event.database().map_err(StorageError::from_idb)?;
-    if db.store_names().iter().any(|name| name == STORE) {
-        return Ok(());
+    let names = db.store_names();
+    let keyed_by_position = || {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("position")));
+        params
+    };
+    if !names.iter().any(|name| name == STORE) {
+        let store = db
+            .create_object_store(STORE, keyed_by_position())
+            .map_err(StorageError::from_idb)?;
+        store
+            .create_index(STREAM_INDEX, KeyPath::new_single("stream"), None)
+            .map_err(StorageError::from_idb)?;
     }
-    let mut params = ObjectStoreParams::new();
-    params.key_path(Some(KeyPath::new_single("position")));
-    let store = db
-        .create_object_store(STORE, params)
-        .map_err(StorageError::from_idb)?;
-    store
-        .create_index(STREAM_INDEX, KeyPath::new_single("stream"), None)
-        .map_err(StorageError::from_idb)?;
+    // From version 1: the events stored before count as published (nothing is owed for them).
+    if !names.iter().any(|name| name == OUTBOX) {
+        db.create_object_store(OUTBOX, keyed_by_position())
+            .map_err(StorageError::from_idb)?;
+    }
     Ok(())
 }

@@ -79,3 +79,42 @@ fn damaged(field: &str, value: &JsValue) -> StorageError {
          version of the playground"
     ))
 }
+
+/// What follows from the stored events up to `position` and is not yet acknowledged on the
+/// wire: one row of the `outbox` store, `{ position, json }`, opaque to the database (the
+/// caller's text, stored and returned unchanged; see `eda_core::store::outbox`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// The position of the last event it follows from: the key. At most 2^53 − 1.
+    pub position: u64,
+    /// What is owed, as text. Not parsed here.
+    pub json: String,
+}
+
+impl OutboxRow {
+    /// The row as the object stored, or an error for a position JavaScript cannot hold exactly.
+    pub(crate) fn to_js(&self) -> Result<JsValue, StorageError> {
+        let object = Object::new();
+        let set = |key: &str, value: JsValue| {
+            Reflect::set(&object, &key.into(), &value).map_err(|e| StorageError::from_js(&e))
+        };
+        set("position", exact_number("position", self.position)?)?;
+        set("json", self.json.as_str().into())?;
+        Ok(object.into())
+    }
+
+    /// The row read back from a stored object; an error names what is wrong with an object this
+    /// driver did not write.
+    pub(crate) fn from_js(value: &JsValue) -> Result<OutboxRow, StorageError> {
+        let get = |key: &str| Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let position = get("position")
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(n))
+            .map(|n| n as u64)
+            .ok_or_else(|| damaged("position", value))?;
+        let json = get("json")
+            .as_string()
+            .ok_or_else(|| damaged("json", value))?;
+        Ok(OutboxRow { position, json })
+    }
+}

@@ -30,12 +30,12 @@ async fn other_tab_opens(name: &str, version: u32) -> Result<web_sys::IdbDatabas
 #[wasm_bindgen_test]
 async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     let name = "eda-test-blocked";
-    drop(EventDb::open(name).await.expect("a version 1 database"));
-    let other = other_tab_opens(name, 1)
+    drop(EventDb::open(name).await.expect("a version 2 database"));
+    let other = other_tab_opens(name, 2)
         .await
         .expect("the other tab's connection");
 
-    let error = open_version(name, 2).await.unwrap_err();
+    let error = open_version(name, 3).await.unwrap_err();
     assert_eq!(error, StorageError::Blocked);
     assert!(
         error.to_string().contains("close the other tabs"),
@@ -43,9 +43,9 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     );
 
     // The other tab lets go: the upgrade we gave up on must not happen (the browser would then
-    // refuse version 1 with a VersionError) nor leave a connection open.
+    // refuse version 2 with a VersionError) nor leave a connection open.
     other.close();
-    let again = other_tab_opens(name, 1).await;
+    let again = other_tab_opens(name, 2).await;
     assert!(
         again.is_ok(),
         "the database was upgraded after all: {again:?}"
@@ -57,8 +57,17 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
 async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
     let name = "eda-test-schema";
     drop(EventDb::open(name).await.unwrap());
-    let db = other_tab_opens(name, 1).await.unwrap();
-    assert_eq!(db.version(), 1.0);
+    let db = other_tab_opens(name, 2).await.unwrap();
+    assert_eq!(db.version(), 2.0);
+    let outbox = db
+        .transaction_with_str("outbox")
+        .unwrap()
+        .object_store("outbox")
+        .unwrap();
+    assert_eq!(
+        outbox.key_path().unwrap().as_string().as_deref(),
+        Some("position")
+    );
     let store = db
         .transaction_with_str("events")
         .unwrap()
@@ -76,4 +85,95 @@ async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
     );
     assert!(!index.unique());
     db.close();
+}
+
+/// A version 1 database (the page before the outbox) with one event, made with the browser's
+/// API as that page made it.
+async fn a_version_1_database_with_one_event(name: &str) {
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let request = factory.open_with_u32(name, 1).unwrap();
+    let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new({
+        let request = request.clone();
+        move |_| {
+            let db: web_sys::IdbDatabase = request.result().unwrap().unchecked_into();
+            let params = web_sys::IdbObjectStoreParameters::new();
+            params.set_key_path(&"position".into());
+            let store = db
+                .create_object_store_with_optional_parameters("events", &params)
+                .unwrap();
+            store.create_index_with_str("stream", "stream").unwrap();
+        }
+    });
+    request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    JsFuture::from(done).await.unwrap();
+    let db: web_sys::IdbDatabase = request.result().unwrap().unchecked_into();
+    let transaction = db
+        .transaction_with_str_and_mode("events", web_sys::IdbTransactionMode::Readwrite)
+        .unwrap();
+    let record = super::Record {
+        position: 1,
+        stream: "order-1".into(),
+        version: 1,
+        json: "{}".into(),
+    };
+    transaction
+        .object_store("events")
+        .unwrap()
+        .add(&record.to_js().unwrap())
+        .unwrap();
+    let committed = js_sys::Promise::new(&mut |resolve, reject| {
+        transaction.set_oncomplete(Some(&resolve));
+        transaction.set_onerror(Some(&reject));
+    });
+    JsFuture::from(committed).await.unwrap();
+    db.close();
+}
+
+#[wasm_bindgen_test]
+async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them() {
+    let name = "eda-test-upgrade";
+    a_version_1_database_with_one_event(name).await;
+    let db = EventDb::open(name).await.expect("upgraded to version 2");
+    assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
+    assert_eq!(db.load_outbox().await.unwrap(), [], "counted as published");
+}
+
+#[wasm_bindgen_test]
+async fn an_outbox_row_is_kept_with_its_events_until_settled() {
+    let name = "eda-test-outbox";
+    let db = EventDb::open(name).await.unwrap();
+    db.clear().await.unwrap();
+    let record = |position| super::Record {
+        position,
+        stream: "order-1".into(),
+        version: position,
+        json: "{}".into(),
+    };
+    let row = |position| super::OutboxRow {
+        position,
+        json: format!("[{position}]"),
+    };
+    db.append_with_outbox(&[record(1)], &[row(1)])
+        .await
+        .unwrap();
+    db.append_with_outbox(&[record(2)], &[row(2)])
+        .await
+        .unwrap();
+    // A row already there fails the batch, events included.
+    assert!(db
+        .append_with_outbox(&[record(3)], &[row(2)])
+        .await
+        .is_err());
+    drop(db);
+    let db = EventDb::open(name).await.unwrap();
+    assert_eq!(db.load_all().await.unwrap().len(), 2);
+    assert_eq!(db.load_outbox().await.unwrap(), [row(1), row(2)]);
+    db.settle(&[1, 7]).await.unwrap();
+    assert_eq!(db.load_outbox().await.unwrap(), [row(2)]);
+    db.clear().await.unwrap();
+    assert_eq!(db.load_outbox().await.unwrap(), []);
 }

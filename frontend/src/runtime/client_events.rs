@@ -123,12 +123,16 @@ impl Runtime {
                 self.log_and_show(service, entry, false);
             }
             ClientEvent::Session(Event::Packet(packet)) => {
+                if service == ServiceId::Order {
+                    self.outbox_sent(&packet);
+                }
                 self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);
                 self.report_soon();
             }
             ClientEvent::Session(Event::Delivered { packet_id, .. }) => {
                 self.acl_probe_answered(instance, Some(packet_id), None);
+                self.outbox_acknowledged(service, packet_id);
             }
             ClientEvent::Session(Event::PublishFailed {
                 packet_id,
@@ -136,6 +140,10 @@ impl Runtime {
                 reason,
             }) => {
                 self.acl_probe_answered(instance, packet_id, Some(&reason));
+                // Refused: sent again after a reload, it would be refused again.
+                if let Some(packet_id) = packet_id {
+                    self.outbox_acknowledged(service, packet_id);
+                }
                 // A publish the broker refused (e.g. outside the service's ACL) is said, not lost
                 // in silence.
                 self.log(service, problem(&topic, reason));

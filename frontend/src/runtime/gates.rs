@@ -100,6 +100,8 @@ impl Runtime {
                 self.tell_now(Action::RedeliveryRefusalOutdated(held.sentence));
             }
         }
+        // What a reload found owed goes out once orders could.
+        self.publish_owed();
         let now = self.order_gate().err().map(|refusal| refusal.cause());
         if self.gate_told.borrow().as_ref() == Some(&now) {
             return;

@@ -62,6 +62,7 @@ mod gates;
 mod lifecycle;
 mod messages;
 mod orders;
+mod outbox;
 mod presence;
 mod publish;
 mod report;

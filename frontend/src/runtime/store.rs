@@ -68,10 +68,22 @@ impl Runtime {
         self.trace_changed.set(true);
         self.report_soon();
         self.run(ServiceId::Order.into(), commands);
+        let owed = self.keeper.as_ref().map_or(0, |keeper| keeper.owed_count());
+        let again = match owed {
+            0 => String::new(),
+            1 => " 1 message that followed from them was never acknowledged by the broker: \
+                  OrderService publishes it again once it is connected."
+                .to_owned(),
+            n => format!(
+                " {n} messages that followed from them were never acknowledged by the broker: \
+                 OrderService publishes them again once it is connected."
+            ),
+        };
+        self.publish_owed();
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} events), and \
              the read model rebuilt from them; {open} still open, each resuming with what was \
-             left of its deadline.",
+             left of its deadline.{again}",
             if streams == 1 { "" } else { "s" }
         ))
     }

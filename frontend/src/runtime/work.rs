@@ -12,6 +12,7 @@ use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
 use eda_core::state::Action;
+use eda_core::store::outbox::owed;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
 use super::report::problem;
@@ -23,11 +24,17 @@ impl Runtime {
     pub(super) fn run(self: &Rc<Self>, instance: Instance, commands: Vec<Command>) {
         // The outbox: what OrderService decided with an append goes out once the append is in
         // the tab's database, so a reload cannot lose an event whose consequences were seen.
+        // What follows from the appends is kept with them until the broker acknowledges it.
         if let (Some(keeper), ServiceId::Order) = (&self.keeper, instance.service) {
-            for command in &commands {
-                if let Command::Record(event) = command {
-                    keeper.keep(event);
-                }
+            let appended: Vec<_> = commands
+                .iter()
+                .filter_map(|command| match command {
+                    Command::Record(event) => Some(event),
+                    _ => None,
+                })
+                .collect();
+            if !appended.is_empty() {
+                keeper.keep(&appended, owed(&commands));
             }
             let runtime = Rc::downgrade(self);
             keeper.after_kept(Box::new(move || {

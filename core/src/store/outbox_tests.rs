@@ -1,0 +1,154 @@
+//! What a decision owes the wire, and how the outbox follows it to its acknowledgement.
+
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::events::{seed, OrderCreated};
+use crate::domain::{topics, Timestamp};
+use crate::services::{Flow, FlowSettings, ServiceId, Work};
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+/// OrderService takes the seed's order, then its deadline passes: the cancellation's commands.
+fn cancellation() -> (Uuid, Vec<Command>) {
+    let order: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+    let mut flow = Flow::new(FlowSettings::default());
+    let created = flow
+        .handle(
+            ServiceId::Order,
+            at("2024-01-15T10:30:00.000Z"),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        )
+        .unwrap();
+    assert!(owed(&created).is_some(), "the order's creation is appended");
+    let deadline = Work::Deadline {
+        order_id: order.order_id,
+    };
+    let cancelled = flow.complete(deadline, at("2024-01-15T10:31:00.000Z"), Uuid::from_u128(9));
+    (order.order_id, cancelled)
+}
+
+fn message(topic: &str, payload: &str) -> OwedMessage {
+    OwedMessage {
+        topic: topic.into(),
+        payload: payload.into(),
+    }
+}
+
+#[test]
+fn a_cancellation_owes_its_stored_copy_and_its_outcome_as_decided_in_order() {
+    let (order_id, commands) = cancellation();
+    let (position, messages) = owed(&commands).expect("the cancellation is appended");
+    let stored: Vec<_> = commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Record(event) => Some(event.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(position, stored.last().unwrap().position);
+    let topics: Vec<_> = messages.iter().map(|m| m.topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        [
+            format!("eventstore/orders/{order_id}").as_str(),
+            topics::ORDERS_CANCELLED
+        ]
+    );
+    // Byte for byte what the decision publishes: a repeat is the same message.
+    assert_eq!(messages[0].payload.as_bytes(), stored[0].to_json());
+    let published = commands.iter().find_map(|c| match c {
+        Command::Publish(event) => Some(event.to_json()),
+        _ => None,
+    });
+    assert_eq!(Some(messages[1].payload.as_bytes().to_vec()), published);
+}
+
+#[test]
+fn a_decision_that_appends_nothing_owes_nothing() {
+    let order: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+    let charge = Work::Charge {
+        order_id: order.order_id,
+        amount: 59.98,
+    };
+    let mut flow = Flow::new(FlowSettings::default());
+    let charged = flow.complete(charge, at("2024-01-15T10:30:01.000Z"), Uuid::from_u128(3));
+    assert!(!charged.is_empty());
+    assert_eq!(owed(&charged), None);
+}
+
+#[test]
+fn a_row_survives_the_database_as_json() {
+    let (_, commands) = cancellation();
+    let (_, messages) = owed(&commands).unwrap();
+    assert_eq!(row_from_json(&row_to_json(&messages)), Ok(messages));
+    assert!(row_from_json("{\"not\":\"a row\"}").is_err());
+}
+
+#[test]
+fn a_row_is_settled_once_every_message_of_it_is_acknowledged() {
+    let mut outbox = Outbox::default();
+    let copy = message("eventstore/orders/1", "{\"position\":4}");
+    let outcome = message("orders/cancelled", "{\"orderId\":\"1\"}");
+    outbox.owe(4, vec![copy.clone(), outcome.clone()]);
+    // Both queued while offline: their packet ids come with their PUBLISH.
+    assert!(outbox
+        .handle_sent(&copy.topic, copy.payload.as_bytes(), Some(11))
+        .is_empty());
+    assert!(outbox
+        .handle_sent(&outcome.topic, outcome.payload.as_bytes(), Some(12))
+        .is_empty());
+    assert!(outbox.handle_acknowledged(11).is_empty(), "one of two");
+    assert!(!outbox.is_settled());
+    assert_eq!(outbox.handle_acknowledged(12), [4]);
+    assert!(outbox.is_settled());
+    assert!(
+        outbox.handle_acknowledged(12).is_empty(),
+        "an acknowledgement counts once"
+    );
+}
+
+#[test]
+fn a_qos_0_message_is_settled_once_sent() {
+    let mut outbox = Outbox::default();
+    outbox.owe(2, vec![message("orders/cancelled", "{}")]);
+    assert_eq!(outbox.handle_sent("orders/cancelled", b"{}", None), [2]);
+}
+
+#[test]
+fn what_no_row_owes_settles_nothing_and_a_reused_packet_id_is_forgotten() {
+    let mut outbox = Outbox::default();
+    outbox.owe(3, vec![message("orders/cancelled", "{\"a\":1}")]);
+    // The same topic with another payload is another message.
+    assert!(outbox
+        .handle_sent("orders/cancelled", b"{\"a\":2}", None)
+        .is_empty());
+    assert!(outbox
+        .handle_sent("orders/cancelled", b"{\"a\":1}", Some(5))
+        .is_empty());
+    // The connection dropped; packet id 5 now carries another message: its PUBACK is not ours.
+    assert!(outbox
+        .handle_sent("orders/created", b"{}", Some(5))
+        .is_empty());
+    assert!(outbox.handle_acknowledged(5).is_empty());
+    assert_eq!(outbox.unsettled().map(|(p, _)| p).collect::<Vec<_>>(), [3]);
+}
+
+#[test]
+fn rows_read_back_after_a_reload_are_unsettled_in_position_order_until_acknowledged() {
+    let mut outbox = Outbox::default();
+    outbox.owe(9, vec![message("orders/cancelled", "{\"b\":1}")]);
+    outbox.owe(5, vec![message("orders/cancelled", "{\"a\":1}")]);
+    outbox.owe(6, Vec::new());
+    let order: Vec<_> = outbox.unsettled().map(|(p, _)| p).collect();
+    assert_eq!(order, [5, 9], "an empty row is settled already");
+    assert!(outbox
+        .handle_sent("orders/cancelled", b"{\"b\":1}", Some(1))
+        .is_empty());
+    assert_eq!(outbox.handle_acknowledged(1), [9]);
+    outbox.clear();
+    assert!(outbox.is_settled());
+}

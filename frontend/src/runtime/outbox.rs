@@ -1,0 +1,93 @@
+//! OrderService's outbox on the wire: each PUBLISH its client sends and each acknowledgement
+//! told to the store keeper (which deletes a row once all of it is acknowledged), and what a
+//! reload found owed published again, as decided, once OrderService is connected and its
+//! consumers have subscribed (the order gate's rule). See `eda_core::store::outbox`.
+
+use std::rc::Rc;
+
+use broker_bridge::{Direction, Packet, PacketEvent, ProtocolVersion, PublishRequest, QoS};
+
+use eda_core::domain::DomainEvent;
+use eda_core::services::ServiceId;
+use eda_core::store::outbox::OwedMessage;
+use eda_core::store::EVENTSTORE_PREFIX;
+
+use super::publish::at_most_broker_maximum;
+use super::report::problem;
+use super::Runtime;
+
+impl Runtime {
+    /// OrderService's client sent `packet`: a first PUBLISH (a DUP resend keeps its packet id)
+    /// is told to the outbox.
+    pub(super) fn outbox_sent(&self, packet: &PacketEvent) {
+        let (Some(keeper), Direction::Outgoing, Packet::Publish(publish)) =
+            (&self.keeper, packet.direction, &packet.packet)
+        else {
+            return;
+        };
+        if publish.dup {
+            return;
+        }
+        if let Some(topic) = self.namespace.strip(&publish.topic) {
+            keeper.handle_sent(topic, &publish.payload, publish.packet_id);
+        }
+    }
+
+    /// The broker acknowledged or refused `service`'s PUBLISH `packet_id`: told to the outbox
+    /// if it is OrderService's.
+    pub(super) fn outbox_acknowledged(&self, service: ServiceId, packet_id: u16) {
+        if let (Some(keeper), ServiceId::Order) = (&self.keeper, service) {
+            keeper.handle_acknowledged(packet_id);
+        }
+    }
+
+    /// Publishes again, in position order, what a reload found owed, once orders could be
+    /// placed (OrderService connected, its consumers subscribed): before that a consumer with
+    /// a clean session would miss it. Once per page; what fails is logged.
+    pub(super) fn publish_owed(self: &Rc<Self>) {
+        let Some(keeper) = &self.keeper else {
+            return;
+        };
+        if keeper.owed_count() == 0 || self.order_gate().is_err() {
+            return;
+        }
+        for (_, messages) in keeper.take_owed() {
+            for message in messages {
+                if let Err(e) = self.publish_owed_message(&message) {
+                    self.log(ServiceId::Order, problem(&message.topic, e));
+                }
+            }
+        }
+    }
+
+    /// Publishes `message` with OrderService's client, byte for byte as decided: an event
+    /// store copy at QoS 1, an outcome or command at its topic's QoS (both capped at the
+    /// broker's maximum), under MQTT 5.0 with its orderId as `correlationId`, as at first.
+    fn publish_owed_message(&self, message: &OwedMessage) -> Result<(), String> {
+        let instance = ServiceId::Order.into();
+        let client = self.client(instance);
+        let topic = self.namespace.wire(&message.topic);
+        let payload = message.payload.as_bytes().to_vec();
+        let request = if message.topic.starts_with(EVENTSTORE_PREFIX) {
+            let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
+            PublishRequest::new(topic, payload, qos)
+        } else {
+            let event = DomainEvent::decode(&message.topic, message.payload.as_bytes())
+                .map_err(|e| e.to_string())?;
+            let qos = self.capped(instance, self.qos.get().of(&message.topic));
+            let request = PublishRequest::new(topic, payload, qos);
+            if self.protocol == ProtocolVersion::V5 {
+                request.with_user_property(
+                    eda_core::config::CORRELATION_PROPERTY,
+                    event.order_id().to_string(),
+                )
+            } else {
+                request
+            }
+        };
+        client
+            .publish_with(request)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
