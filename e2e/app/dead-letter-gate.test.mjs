@@ -114,6 +114,25 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       await retryCompletes(page, witness, orderId);
     }));
 
+  // A newcomer's break-test: with OrderService crashed, a change of MQTT version brought its
+  // client back, but the badge kept saying crashed, Restart did nothing, and the refusal
+  // sentence stayed for good (the new connections' gate knew nothing of it).
+  it('(a′) OrderService crashed, then the MQTT version changed: the crash is over on the badge too, the refusal goes, and Retry completes the order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      const orderId = await poisonEveryone(page, witness);
+      await fixPaymentLetter(page);
+      await page.getByRole('button', { name: 'Crash OrderService' }).click();
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
+        /^Retry: OrderService is crashed/, { orderId });
+
+      await page.selectOption('#mqtt-version', '5');
+      await page.locator('[data-testid="status-order"][data-state="connected"][data-crashed="false"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash OrderService' }).waitFor();
+      await refusal(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      await retryCompletes(page, witness, orderId);
+    }));
+
   it('(b) clean sessions, PaymentService crashed: Retry of its dead letter is refused (the broker would keep nothing for it); after Restart the refusal goes and Retry completes the order', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&session=clean&saga_timeout_ms=20000', async ({ page, witness }) => {
       const orderId = await poisonEveryone(page, witness);

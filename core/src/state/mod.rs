@@ -645,6 +645,11 @@ impl State {
                 self.broker_capabilities = None;
                 self.capability_refusal = None;
                 self.links_starting();
+                // New connections for every service, a crashed one's too (as for a change of
+                // sessions or instances): the crash is over.
+                for service in &mut self.services {
+                    service.crashed_at = None;
+                }
             }
         }
     }

@@ -388,3 +388,23 @@ fn a_held_back_retry_s_refusal_goes_once_out_of_date_but_not_a_newer_word() {
     s.apply(Action::RedeliveryRefusalOutdated(held));
     assert_eq!(s.redelivery_error.as_deref(), Some("Deliver again: gone"));
 }
+
+/// A change of MQTT version starts every service's client anew, a crashed one's too: the page
+/// must not keep a "crashed" badge (and a Restart with nothing to restart) over a service that
+/// is back, as it did before (a newcomer's break-test). Sessions and instances did so already.
+#[test]
+fn a_change_of_mqtt_version_ends_a_crash_as_a_change_of_sessions_or_instances_does() {
+    for change in [
+        Action::ProtocolChanged(ProtocolVersion::V5),
+        Action::SessionChanged(SessionMode::Clean),
+    ] {
+        let mut s = state();
+        s.apply(Action::Crashed(
+            ServiceId::Order.into(),
+            Duration::from_millis(5),
+        ));
+        assert!(s.service(ServiceId::Order).crashed_at.is_some());
+        s.apply(change.clone());
+        assert_eq!(s.service(ServiceId::Order).crashed_at, None, "{change:?}");
+    }
+}

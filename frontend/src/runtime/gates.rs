@@ -126,6 +126,20 @@ pub(super) struct HeldBack {
     held: Held,
 }
 
+impl HeldBack {
+    /// The same, for a runtime that runs `instances`: a *Deliver again* by an instance no
+    /// longer run waits for its service's first instance.
+    pub(super) fn for_instances(self, instances: &[Instance]) -> Self {
+        let held = match self.held {
+            Held::DeliverAgain(instance) if !instances.contains(&instance) => {
+                Held::DeliverAgain(instance.service.into())
+            }
+            held => held,
+        };
+        HeldBack { held, ..self }
+    }
+}
+
 /// What the gate held back: the page's sentence goes once it could go.
 pub(super) enum Held {
     /// A *Retry* of `gave_up`'s dead letter on `topic`.

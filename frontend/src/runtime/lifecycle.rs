@@ -56,6 +56,7 @@ impl Runtime {
             pending_tries,
             keeper,
             learned,
+            held_back,
         } = handover;
         let instances = Instance::all(payment_instances);
         // InventoryService starts from the stock it holds (the levels it states on connecting).
@@ -146,7 +147,7 @@ impl Runtime {
                 links: RefCell::new(ServiceLinks::new(&instances)),
                 order_gate: RefCell::default(),
                 gate_told: RefCell::default(),
-                held_back: RefCell::default(),
+                held_back: RefCell::new(held_back.map(|held| held.for_instances(&instances))),
                 url: RefCell::new(url.to_owned()),
                 brokers: RefCell::new(brokers.clone()),
                 qos: Cell::new(qos),
@@ -250,6 +251,7 @@ impl Runtime {
             pending_tries: self.pending_tries.borrow_mut().take_all(),
             keeper: self.keeper.clone(),
             learned: self.learned.take(),
+            held_back: self.held_back.take(),
         }
     }
 }

@@ -187,6 +187,9 @@ pub struct Handover {
     keeper: Option<Rc<StoreKeeper>>,
     /// MQTT 3.1.1: the maximum QoS learned of each broker, for the page's lifetime.
     learned: LearnedLimits,
+    /// A retry, poison message or *Deliver again* the gate refused, whose sentence the page
+    /// still shows: the next runtime takes it back once it could go.
+    held_back: Option<gates::HeldBack>,
 }
 
 impl Handover {
@@ -198,6 +201,7 @@ impl Handover {
             pending_tries: Vec::new(),
             keeper: None,
             learned: LearnedLimits::default(),
+            held_back: None,
         }
     }
 
