@@ -119,6 +119,17 @@ describeApp('topic namespace', () => {
         await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
         assert.equal(await formTop(), before, 'Place order stays where it was');
         assert.deepEqual(await page.evaluate(() => window.__shifts), [], 'nothing but the warning moved while it came');
+        // On a phone the warning is taller (a third of the window): the page's last control
+        // still scrolls clear of it (it stayed under it, unreachable, with room for 8rem only).
+        await page.setViewportSize({ width: 360, height: 640 });
+        await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+        const covered = await page.evaluate(() => {
+          const last = [...document.querySelectorAll('main ~ section button, main ~ section a[href]')].at(-1);
+          const box = last.getBoundingClientRect();
+          const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+          return last.contains(hit) ? null : `${last.textContent.trim()} under ${hit?.className}`;
+        });
+        assert.equal(covered, null, 'the last control is not under the warning');
       } finally {
         await other.close();
       }

@@ -47,6 +47,20 @@ describeApp('share link', () => {
     });
   });
 
+  // A teacher's link to one part of the page (a newcomer's break-test: it opened at the top,
+  // since the part is drawn after the document loaded).
+  it('a link to a part of the page (#sequence-title) opens with that part in view', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}#sequence-title`, async ({ page }) => {
+      await waitReady(page);
+      await page.waitForFunction(() => {
+        const top = document.getElementById('sequence-title')?.getBoundingClientRect().top;
+        return top !== undefined && top > -2 && top < innerHeight / 2;
+      }, null, { timeout: 5_000 }).catch(async () => {
+        const where = await page.evaluate(() => ({ scrollY, top: document.getElementById('sequence-title')?.getBoundingClientRect().top }));
+        assert.fail(`the sequence diagram's heading is not at the top of the window: ${JSON.stringify(where)}`);
+      });
+    }));
+
   it('bad values in the link: each echoed with its invisible characters named, a repeated key named, words fit for the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=%E2%80%AE2&mqtt=6&decline_over=&stock=%00:1&speed=2&speed=4&duplicates=${'9'.repeat(3000)}`, async ({ page }) => {
       await waitReady(page);

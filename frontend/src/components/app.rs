@@ -12,7 +12,8 @@ use super::{
     ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{
-    use_after_first_render, use_on_screen, use_playground, use_while_on_screen, Playground, BURST,
+    use_after_first_render, use_fragment_target, use_on_screen, use_playground,
+    use_while_on_screen, Playground, BURST,
 };
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
@@ -149,6 +150,8 @@ pub fn App() -> Html {
     // The first render draws the header and the broker's section (the badges); the rest of
     // the page follows one task later.
     let below = use_after_first_render();
+    // A link to a part of the page (`#sequence-title`) lands on it once it is drawn.
+    use_fragment_target(below);
 
     // A part scrolled out of sight is drawn again at most once a second (under load, most of
     // the page's time is drawing).

@@ -7,7 +7,8 @@ mod playground;
 
 pub use animation_frames::{prefers_reduced_motion, use_animation_frames};
 pub use on_screen::{
-    use_after_first_render, use_on_screen, use_while_on_screen, use_window_resize,
+    use_after_first_render, use_fragment_target, use_on_screen, use_while_on_screen,
+    use_window_resize,
 };
 pub use page::Page;
 pub use playground::{use_playground, Playground, BURST};

@@ -128,3 +128,36 @@ pub fn use_after_first_render() -> bool {
     }
     *after
 }
+
+/// Once the page below its top part is drawn (`below` turns true), scrolls the element the
+/// address's `#fragment` names into view: the browser looked for it when the document loaded,
+/// before the page drew it, and so stayed at the top (a shared link to `#sequence-title` or
+/// `#orders-title`). Nothing without a fragment, or when it names no element.
+#[hook]
+pub fn use_fragment_target(below: bool) {
+    use_effect_with(below, |below| {
+        if *below {
+            let window = web_sys::window();
+            let hash = window.as_ref().and_then(|w| w.location().hash().ok());
+            let id = hash
+                .as_deref()
+                .and_then(|h| h.strip_prefix('#'))
+                .unwrap_or("");
+            let target = (!id.is_empty())
+                .then(|| window.and_then(|w| w.document()))
+                .flatten()
+                .and_then(|d| d.get_element_by_id(&decode_fragment(id)));
+            if let Some(target) = target {
+                target.scroll_into_view();
+            }
+        }
+    });
+}
+
+/// A fragment as the address bar holds it (percent-encoded) made an element id again.
+fn decode_fragment(id: &str) -> String {
+    js_sys::decode_uri_component(id)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| id.to_owned())
+}
