@@ -551,7 +551,7 @@ impl Flow {
             }
         }
         let outcome = match service {
-            ServiceId::Order => self.order.on_event(&self.settings, now, event),
+            ServiceId::Order => self.order_on_event(now, event),
             ServiceId::Payment => self.payment.on_event(&self.settings, now, event),
             ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
             ServiceId::Notification => Ok(notification::on_event(&event)),
@@ -591,6 +591,41 @@ impl Flow {
             return Ok(commands);
         }
         outcome
+    }
+
+    /// OrderService decides on `event` at `now`. The order's deadline, if it passed before `now`
+    /// and has not acted yet, acts first: OrderService was away (crashed, or its timer late in a
+    /// busy tab) when it passed, and a result it hears only afterwards came too late, however
+    /// early it was made. Without this, which came first after a restart depended on whether the
+    /// broker's queued results or the driver's timer were quicker (the newcomer's batch of ten,
+    /// all completed though their deadline had passed while OrderService was down).
+    fn order_on_event(
+        &mut self,
+        now: Timestamp,
+        event: DomainEvent,
+    ) -> Result<Vec<Command>, Rejection> {
+        let deadline = Work::Deadline {
+            order_id: event.order_id(),
+        };
+        let overdue = self
+            .scheduled
+            .iter()
+            .any(|(due, work)| *work == deadline && *due <= now.unix_millis());
+        let mut commands = Vec::new();
+        if overdue {
+            self.unschedule(&deadline);
+            commands = self.order.deadline(event.order_id(), now);
+        }
+        match self.order.on_event(&self.settings, now, event) {
+            Ok(more) => {
+                commands.extend(more);
+                Ok(commands)
+            }
+            // The deadline's cancellation is in the store and must go out. (Nothing refuses a
+            // result for an order just cancelled, so this is a guard, not a path.)
+            Err(_) if !commands.is_empty() => Ok(commands),
+            Err(refusal) => Err(refusal),
+        }
     }
 
     /// A scheduled `work` is due at `now`; `fresh_id` identifies what it produces (a payment or

@@ -1056,6 +1056,7 @@ fn query_service_projects_the_store_s_events_after_the_delay_and_ignores_repeats
 }
 
 mod ordering;
+mod recovery;
 
 #[test]
 fn the_flow_keeps_its_schedule_so_new_clients_can_take_it_over() {
