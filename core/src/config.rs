@@ -44,3 +44,10 @@ mod tests {
         );
     }
 }
+
+/// How many times in all OrderService sends a compensating message (the first time included)
+/// before it gives up on seeing the compensation done: `orders/cancelled` under parallel and
+/// choreography, `commands/inventory/release` or `commands/payment/refund` under orchestration.
+/// It waits the saga's deadline (`?saga_timeout_ms=`) between tries, so it gives up 4 deadlines
+/// after the first send.
+pub const COMPENSATION_TRIES: u32 = 4;

@@ -194,6 +194,9 @@ pub enum Command {
     /// Publish, retained, with the service's client: InventoryService's stock level of one
     /// product, or an empty message that clears it (see [`stock_levels`]).
     Retain(stock_levels::StockUpdate),
+    /// A line for the service's own event log: OrderService sending a compensation again, or
+    /// (`gave_up`) giving up on it, shown as a failure.
+    Log { line: String, gave_up: bool },
     /// OrderService appended this event to its event store: keep it (the browser's database)
     /// and publish it on `eventstore/orders/<orderId>` for the read side
     /// ([`crate::store::topic`]).
@@ -213,6 +216,15 @@ pub enum Work {
     },
     /// OrderService's deadline for the order's saga.
     Deadline { order_id: Uuid },
+    /// OrderService checks that the compensation `undo` of a cancelled order was seen done
+    /// (`inventory/released`, `payments/refunded`); its message has gone out `sent` times. Not
+    /// seen: sent again, or given up after [`crate::config::COMPENSATION_TRIES`]
+    /// ([`order::OrderService::check_compensation`]).
+    Compensation {
+        order_id: Uuid,
+        undo: order::Undo,
+        sent: u32,
+    },
     /// QueryService projects an event of the store into its read model (after the projection
     /// delay).
     Project(crate::store::StoredEvent),
@@ -224,7 +236,7 @@ impl Work {
         match self {
             Work::Charge { .. } => ServiceId::Payment,
             Work::Reserve { .. } => ServiceId::Inventory,
-            Work::Deadline { .. } => ServiceId::Order,
+            Work::Deadline { .. } | Work::Compensation { .. } => ServiceId::Order,
             Work::Project(_) => ServiceId::Query,
         }
     }
@@ -234,15 +246,20 @@ impl Work {
         match self {
             Work::Charge { order_id, .. }
             | Work::Reserve { order_id, .. }
-            | Work::Deadline { order_id } => *order_id,
+            | Work::Deadline { order_id }
+            | Work::Compensation { order_id, .. } => *order_id,
             Work::Project(event) => event.stream,
         }
     }
 
     /// Whether this is simulated work a service is busy with (shown counting down on its
-    /// badge), rather than a deadline or a projection waiting in the background.
+    /// badge), rather than a deadline, a compensation check or a projection waiting in the
+    /// background.
     pub fn is_busy(&self) -> bool {
-        !matches!(self, Work::Deadline { .. } | Work::Project(_))
+        !matches!(
+            self,
+            Work::Deadline { .. } | Work::Compensation { .. } | Work::Project(_)
+        )
     }
 }
 
@@ -614,7 +631,7 @@ impl Flow {
         let mut commands = Vec::new();
         if overdue {
             self.unschedule(&deadline);
-            commands = self.order.deadline(event.order_id(), now);
+            commands = self.order.deadline(&self.settings, event.order_id(), now);
         }
         match self.order.on_event(&self.settings, now, event) {
             Ok(more) => {
@@ -647,7 +664,16 @@ impl Flow {
             Work::Reserve { order_id, items } => {
                 self.inventory.reserve(order_id, &items, now, fresh_id)
             }
-            Work::Deadline { order_id } => self.order.deadline(order_id, now),
+            Work::Deadline { order_id } => self.order.deadline(&self.settings, order_id, now),
+            Work::Compensation {
+                order_id,
+                undo,
+                sent,
+            } => {
+                let settings = &self.settings;
+                self.order
+                    .check_compensation(settings, order_id, undo, sent, now)
+            }
             // A duplicate or an early event is only not applied: nothing to publish.
             Work::Project(event) => self.query.project(&event).unwrap_or_default(),
         }

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
 
-use crate::clock::{self, fresh_id, wall_clock};
+use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
-use eda_core::state::Action;
+use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
 use super::report::problem;
@@ -81,6 +81,21 @@ impl Runtime {
                     self.arm(after, work, worker);
                 }
                 Command::Notify(text) => self.tell(Action::Notified(text)),
+                Command::Log { line, gave_up } => self.log(
+                    service,
+                    LogEntry {
+                        at: time_of_day(wall_clock()),
+                        topic: "compensation".to_owned(),
+                        qos: None,
+                        correlation: None,
+                        payload: line.clone(),
+                        outcome: if gave_up {
+                            Outcome::Failed("given up after its last try".to_owned())
+                        } else {
+                            Outcome::Accepted
+                        },
+                    },
+                ),
                 Command::Record(event) => self.record_stored(instance, event),
             }
         }
