@@ -6,10 +6,15 @@
 //   node --test e2e/app/saga-recovery.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { it } from 'node:test';
+import mqtt from 'mqtt';
 
-import { FLOW_TIMEOUT_MS } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, describeApp, watched } from '../lib/app-suite.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, waitForRow, wireOf } from '../lib/saga.mjs';
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,4 +47,111 @@ describeApp('saga recovery', () => {
         await waitForRow(page, id, 'Cancelled');
       }
     }));
+
+  it('the broker killed mid-batch, clean sessions: every cancelled order\'s charge is refunded and its stock released, OrderService sending the compensation again', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
+    // The newcomer's steps A (with a deadline, 2 s, that passes during the outage).
+    brokerOutage(t, { params: '&session=clean&saga_timeout_ms=2000', batches: 1, outageMs: 3_000 }));
+
+  it('the broker killed before it saved its sessions, persistent sessions: the same', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
+    // The newcomer's steps B: 30 orders, payment 2 s, the broker killed -9 within its autosave
+    // interval (10 s), so the sessions it comes back with are not the ones it lost; 12 s away.
+    brokerOutage(t, { params: '&payment_ms=2000', batches: 3, outageMs: 12_000, persist: true }));
 });
+
+/**
+ * Places `batches` × 10 orders on a broker of the case's own with the page's `params`, kills it
+ * (-9) 0.5 s later, starts it again on the same ports `outageMs` later, and checks on the wire
+ * (an independent witness) and on the page that every order ends with one outcome and nothing
+ * charged or held for a cancelled one. With `persist`, the broker keeps sessions on disk but
+ * autosaves only every 10 s, so the kill loses them.
+ */
+async function brokerOutage(t, { params, batches, outageMs, persist = false }) {
+  const store = persist ? await mkdtemp(path.join(os.tmpdir(), 'eda-saga-persist-')) : null;
+  if (store) await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
+  const settings = store ? { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 10 } : {};
+  let restartable = await startBroker({ settings });
+  setLateBroker(restartable);
+  // A witness that reconnects and subscribes again by itself (MQTT.js resubscribes).
+  const seen = [];
+  const witness = mqtt.connect(`mqtt://127.0.0.1:${restartable.tcpPort}`, {
+    clientId: 'e2e-saga-recovery-witness', clean: true, reconnectPeriod: 100, protocolVersion: 4,
+  });
+  witness.on('error', () => {});
+  const waiters = new Set();
+  witness.on('message', (topic, payload) => {
+    let json = null;
+    try { json = JSON.parse(payload.toString()); } catch { json = null; }
+    seen.push({ topic, json, text: payload.toString() });
+    for (const waiter of waiters) waiter();
+  });
+  /** Resolves once `done()` holds, checked on each message; false after `ms`. */
+  const until = (done, ms) =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        resolve(false);
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  await new Promise((resolve) => witness.once('connect', resolve));
+  await witness.subscribeAsync('#', { qos: 1 });
+  const of = (id, topic, pick = () => true) => seen.filter((m) => m.topic === topic && m.json?.orderId === id && pick(m));
+  try {
+    await withApp(t, `${brokerQuery(restartable.wsUrl)}${params}`, async ({ page }) => {
+      await waitReady(page, restartable);
+      for (let i = 0; i < batches; i++) await page.click('[data-testid="place-ten"]');
+      const count = batches * 10;
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="order-row"]').length >= n, count, { timeout: FLOW_TIMEOUT_MS });
+      const orders = await page.locator('[data-testid="order-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.orderId));
+      // The outage is the scenario: killed 0.5 s after the orders went out (before the
+      // services answered them), back `outageMs` later.
+      await pause(500);
+      const { tcpPort, wsPort } = restartable;
+      process.kill(restartable.pid, 'SIGKILL');
+      await restartable.stop();
+      await pause(outageMs);
+      restartable = await startBroker({ settings, tcpPort, wsPort });
+      setLateBroker(restartable);
+      // Every order ends cancelled or confirmed, and nothing stays charged or held for a
+      // cancelled one, as the witness saw the wire.
+      const settled = () => orders.every((id) => {
+        const outcome = [...of(id, 'orders/confirmed'), ...of(id, 'orders/cancelled')];
+        if (outcome.length === 0) return false;
+        if (outcome[0].topic === 'orders/confirmed') return true;
+        const charged = of(id, 'payments/processed', (m) => m.json.success).length;
+        const held = of(id, 'inventory/reserved', (m) => m.json.success).length;
+        return of(id, 'payments/refunded').length >= charged && of(id, 'inventory/released').length >= held;
+      });
+      await until(settled, 3 * FLOW_TIMEOUT_MS);
+      const state = orders.map((id) => `${id.slice(0, 8)}: ${seen.filter((m) => m.json?.orderId === id).map((m) => m.topic).join(', ')}`);
+      assert.ok(settled(), `every cancelled order compensated on the wire:\n${state.join('\n')}`);
+      for (const id of orders) {
+        // One outcome: a copy of orders/cancelled sent again is the same message.
+        const outcomes = new Set([...of(id, 'orders/confirmed'), ...of(id, 'orders/cancelled')].map((m) => m.text));
+        assert.equal(outcomes.size, 1, `one outcome for ${id}: ${[...outcomes].join(' | ')}`);
+      }
+      // The page agrees: no row is left compensating, each shows its compensations.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-compensating"]').length === 0, null, { timeout: FLOW_TIMEOUT_MS });
+      const cancelled = orders.filter((id) => of(id, 'orders/cancelled').length > 0);
+      for (const id of cancelled) {
+        const charged = of(id, 'payments/processed', (m) => m.json.success).length;
+        const held = of(id, 'inventory/reserved', (m) => m.json.success).length;
+        await waitForRow(page, id, 'Cancelled', { compensations: charged + held });
+      }
+      const again = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]');
+      t.diagnostic(`${cancelled.length} of ${count} cancelled; OrderService sent a compensation again ${await again.count()} times`);
+    });
+  } finally {
+    witness.end(true);
+    await restartable.stop();
+    setLateBroker(null);
+    if (store) await rm(store, { recursive: true, force: true });
+  }
+}

@@ -135,6 +135,12 @@ impl Runtime {
                 }
                 return;
             }
+            // A compensation's try counts only when it can go out: while OrderService is away
+            // from the broker, a copy sent again would only wait in its client beside the first.
+            if matches!(work, Work::Compensation { .. }) && !runtime.client(worker).is_connected() {
+                runtime.arm(RETRY_DEADLINE, work, worker);
+                return;
+            }
             // Before the result goes out, so a publish that fails is the last word.
             if busy {
                 runtime.links.borrow_mut().work_done(worker, order_id);
@@ -173,5 +179,6 @@ fn failure_reason(event: &DomainEvent) -> String {
     .unwrap_or_else(|| "failed".to_owned())
 }
 
-/// How long a saga's deadline waits to act again while OrderService is crashed.
+/// How long a saga's deadline (or a compensation check) waits to act again while OrderService
+/// is crashed (or, for a check, not connected).
 const RETRY_DEADLINE: Duration = Duration::from_millis(500);
