@@ -15,7 +15,7 @@ import mqtt from 'mqtt';
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
-import { expectOneOutcome, waitForRow, wireOf } from '../lib/saga.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,6 +46,32 @@ describeApp('saga recovery', () => {
         await witness.waitForOrder('payments/refunded', id, FLOW_TIMEOUT_MS);
         await waitForRow(page, id, 'Cancelled');
       }
+    }));
+
+  it('a compensation never seen: OrderService sends orders/cancelled 4 times, then gives up, and the row and its log say so', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=clean&payment=decline&payment_ms=1500&saga_timeout_ms=2000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      // InventoryService, holding the stock, goes down with a clean session before the decline
+      // (1.5 s): it will never hear orders/cancelled, however often it is sent.
+      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
+      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-compensating"]`);
+      await page.waitForFunction(
+        (id) => /compensating: release not seen yet/.test(document.querySelector(`[data-testid="order-row"][data-order-id="${id}"] [data-testid="order-compensating"]`)?.textContent ?? ''),
+        orderId,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      const gaveUp = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]', { hasText: 'release not confirmed after 4 tries' });
+      await gaveUp.waitFor({ timeout: 2 * FLOW_TIMEOUT_MS });
+      assert.match(await row.textContent(), /^release not confirmed after 4 tries$/);
+      await witness.roundTrip();
+      const copies = witness.messages.filter((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId);
+      assert.equal(copies.length, 4, 'sent 4 times in all');
+      assert.equal(new Set(copies.map((m) => String(m.payload))).size, 1, 'the same message each time');
+      assert.equal(wireOf(witness, orderId).filter((tp) => tp === 'inventory/released').length, 0);
+      const sentAgain = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]', { hasText: 'sent again' });
+      assert.equal(await sentAgain.count(), 3);
     }));
 
   it('the broker killed mid-batch, clean sessions: every cancelled order\'s charge is refunded and its stock released, OrderService sending the compensation again', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
