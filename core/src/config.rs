@@ -22,6 +22,13 @@ pub const DEFAULT_PROTOCOL: broker_bridge::ProtocolVersion = broker_bridge::Prot
 /// trace can follow one order across services without reading payloads.
 pub const CORRELATION_PROPERTY: &str = "correlationId";
 
+/// How many times in all OrderService sends a compensating message (the first time included)
+/// before it gives up on seeing the compensation done: `orders/cancelled` under parallel and
+/// choreography, `commands/inventory/release` or `commands/payment/refund` under orchestration.
+/// It waits the saga's deadline (`?saga_timeout_ms=`) between tries, so it gives up 4 deadlines
+/// after the first send.
+pub const COMPENSATION_TRIES: u32 = 4;
+
 #[cfg(test)]
 mod tests {
     /// The README tells a learner where Mosquitto logs every packet; the development config

@@ -195,6 +195,9 @@ pub enum Command {
     /// Publish, retained, with the service's client: InventoryService's stock level of one
     /// product, or an empty message that clears it (see [`stock_levels`]).
     Retain(stock_levels::StockUpdate),
+    /// A line for the service's own event log: OrderService sending a compensation again, or
+    /// (`gave_up`) giving up on it, shown as a failure.
+    Log { line: String, gave_up: bool },
     /// OrderService appended this event to its event store: keep it (the browser's database)
     /// and publish it on `eventstore/orders/<orderId>` for the read side
     /// ([`crate::store::topic`]).
@@ -214,6 +217,15 @@ pub enum Work {
     },
     /// OrderService's deadline for the order's saga.
     Deadline { order_id: Uuid },
+    /// OrderService checks that the compensation `undo` of a cancelled order was seen done
+    /// (`inventory/released`, `payments/refunded`); its message has gone out `sent` times. Not
+    /// seen: sent again, or given up after [`crate::config::COMPENSATION_TRIES`]
+    /// ([`order::OrderService::check_compensation`]).
+    Compensation {
+        order_id: Uuid,
+        undo: order::Undo,
+        sent: u32,
+    },
     /// QueryService projects an event of the store into its read model (after the projection
     /// delay).
     Project(crate::store::StoredEvent),
@@ -225,7 +237,7 @@ impl Work {
         match self {
             Work::Charge { .. } => ServiceId::Payment,
             Work::Reserve { .. } => ServiceId::Inventory,
-            Work::Deadline { .. } => ServiceId::Order,
+            Work::Deadline { .. } | Work::Compensation { .. } => ServiceId::Order,
             Work::Project(_) => ServiceId::Query,
         }
     }
@@ -235,15 +247,20 @@ impl Work {
         match self {
             Work::Charge { order_id, .. }
             | Work::Reserve { order_id, .. }
-            | Work::Deadline { order_id } => *order_id,
+            | Work::Deadline { order_id }
+            | Work::Compensation { order_id, .. } => *order_id,
             Work::Project(event) => event.stream,
         }
     }
 
     /// Whether this is simulated work a service is busy with (shown counting down on its
-    /// badge), rather than a deadline or a projection waiting in the background.
+    /// badge), rather than a deadline, a compensation check or a projection waiting in the
+    /// background.
     pub fn is_busy(&self) -> bool {
-        !matches!(self, Work::Deadline { .. } | Work::Project(_))
+        !matches!(
+            self,
+            Work::Deadline { .. } | Work::Compensation { .. } | Work::Project(_)
+        )
     }
 }
 
@@ -552,7 +569,7 @@ impl Flow {
             }
         }
         let outcome = match service {
-            ServiceId::Order => self.order.on_event(&self.settings, now, event),
+            ServiceId::Order => self.order_on_event(now, event),
             ServiceId::Payment => self.payment.on_event(&self.settings, now, event),
             ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
             ServiceId::Notification => Ok(notification::on_event(&event)),
@@ -594,6 +611,41 @@ impl Flow {
         outcome
     }
 
+    /// OrderService decides on `event` at `now`. The order's deadline, if it passed before `now`
+    /// and has not acted yet, acts first: OrderService was away (crashed, or its timer late in a
+    /// busy tab) when it passed, and a result it hears only afterwards came too late, however
+    /// early it was made. Without this, which came first after a restart depended on whether the
+    /// broker's queued results or the driver's timer were quicker (the newcomer's batch of ten,
+    /// all completed though their deadline had passed while OrderService was down).
+    fn order_on_event(
+        &mut self,
+        now: Timestamp,
+        event: DomainEvent,
+    ) -> Result<Vec<Command>, Rejection> {
+        let deadline = Work::Deadline {
+            order_id: event.order_id(),
+        };
+        let overdue = self
+            .scheduled
+            .iter()
+            .any(|(due, work)| *work == deadline && *due <= now.unix_millis());
+        let mut commands = Vec::new();
+        if overdue {
+            self.unschedule(&deadline);
+            commands = self.order.deadline(&self.settings, event.order_id(), now);
+        }
+        match self.order.on_event(&self.settings, now, event) {
+            Ok(more) => {
+                commands.extend(more);
+                Ok(commands)
+            }
+            // The deadline's cancellation is in the store and must go out. (Nothing refuses a
+            // result for an order just cancelled, so this is a guard, not a path.)
+            Err(_) if !commands.is_empty() => Ok(commands),
+            Err(refusal) => Err(refusal),
+        }
+    }
+
     /// A scheduled `work` is due at `now`; `fresh_id` identifies what it produces (a payment or
     /// a reservation).
     pub fn complete(&mut self, work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
@@ -613,7 +665,16 @@ impl Flow {
             Work::Reserve { order_id, items } => {
                 self.inventory.reserve(order_id, &items, now, fresh_id)
             }
-            Work::Deadline { order_id } => self.order.deadline(order_id, now),
+            Work::Deadline { order_id } => self.order.deadline(&self.settings, order_id, now),
+            Work::Compensation {
+                order_id,
+                undo,
+                sent,
+            } => {
+                let settings = &self.settings;
+                self.order
+                    .check_compensation(settings, order_id, undo, sent, now)
+            }
             // A duplicate or an early event is only not applied: nothing to publish.
             Work::Project(event) => self.query.project(&event).unwrap_or_default(),
         }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::settings::{FlowSettings, SagaStyle};
 use super::{Command, Rejection, Work};
+use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::{
     ChargePayment, DomainEvent, OrderCancelled, OrderConfirmed, OrderCreated, RefundPayment,
     ReleaseInventory, ReserveInventory,
@@ -48,6 +49,25 @@ pub fn orders_refused(cause: &str, asked: usize, placed: usize) -> String {
             if missing == 1 { "was" } else { "were" },
             if placed == 1 { "was" } else { "were" },
         ),
+    }
+}
+
+/// A compensation OrderService waits to see done for a cancelled order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undo {
+    /// The reservation released (`inventory/released`).
+    Release,
+    /// The charge refunded (`payments/refunded`).
+    Refund,
+}
+
+impl Undo {
+    /// `release` or `refund`, for the log.
+    pub fn what(self) -> &'static str {
+        match self {
+            Undo::Release => "release",
+            Undo::Refund => "refund",
+        }
     }
 }
 
@@ -175,7 +195,7 @@ impl OrderService {
             },
             _ => return Ok(Vec::new()),
         };
-        self.decide(order_id, now, command)
+        self.decide(order_id, now, command, settings.saga_timeout)
     }
 
     /// A new order: its saga starts, with its deadline; under orchestration the first command
@@ -217,7 +237,13 @@ impl OrderService {
     }
 
     /// The order's deadline passed at `now`: an order still open is cancelled as timed out.
-    pub fn deadline(&mut self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
+    /// `settings.saga_timeout` is also how long it waits to see each compensation done.
+    pub fn deadline(
+        &mut self,
+        settings: &FlowSettings,
+        order_id: Uuid,
+        now: Timestamp,
+    ) -> Vec<Command> {
         let Some(saga) = self.saga(order_id) else {
             return Vec::new();
         };
@@ -234,16 +260,102 @@ impl OrderService {
         let cancel = OrderCommand::Cancel {
             reason: reason.to_owned(),
         };
-        self.decide(order_id, now, cancel).unwrap_or_default()
+        self.decide(order_id, now, cancel, settings.saga_timeout)
+            .unwrap_or_default()
+    }
+
+    /// A compensation check is due at `now` ([`Work::Compensation`]): the compensating message
+    /// of `undo` for the cancelled order has gone out `sent` times. Done (the order holds the
+    /// release or refund, folded from `inventory/released` or `payments/refunded`): nothing.
+    /// Not seen yet: the message goes out again (a consumer that processed it ignores the copy,
+    /// by its identity) and the next check is due `settings.saga_timeout` later; after
+    /// [`COMPENSATION_TRIES`] sends, OrderService gives up and says so in its log ("refund not
+    /// confirmed after 4 tries"). The message is the saga's own: under parallel and
+    /// choreography a copy of its `orders/cancelled` (same reason, same `cancelledAt`), under
+    /// orchestration the command again.
+    pub fn check_compensation(
+        &self,
+        settings: &FlowSettings,
+        order_id: Uuid,
+        undo: Undo,
+        sent: u32,
+        now: Timestamp,
+    ) -> Vec<Command> {
+        let Some(saga) = self.saga(order_id) else {
+            return Vec::new();
+        };
+        let step = match undo {
+            Undo::Release => &saga.order.inventory,
+            Undo::Refund => &saga.order.payment,
+        };
+        if !step.is_confirmed() {
+            return Vec::new();
+        }
+        let what = undo.what();
+        if sent >= COMPENSATION_TRIES {
+            let line = format!(
+                "{what} not confirmed after {sent} tries: OrderService gives up on it; order \
+                 {order_id} stays cancelled with its {} to undo by hand",
+                match undo {
+                    Undo::Release => "reservation",
+                    Undo::Refund => "charge",
+                }
+            );
+            return vec![Command::Log {
+                line,
+                gave_up: true,
+            }];
+        }
+        let reason = saga.order.cancel_reason.clone().unwrap_or_default();
+        let message = match (saga.style, undo) {
+            (SagaStyle::Orchestration, Undo::Release) => release(order_id, &reason, now),
+            (SagaStyle::Orchestration, Undo::Refund) => refund(order_id, &reason, now),
+            _ => {
+                let cancelled_at = self
+                    .store
+                    .stream(order_id)
+                    .find(|e| matches!(e.event, StreamEvent::Order(OrderEvent::Cancelled { .. })))
+                    .map_or(now, |e| e.recorded_at);
+                Command::Publish(
+                    OrderCancelled {
+                        order_id,
+                        reason,
+                        cancelled_at,
+                    }
+                    .into(),
+                )
+            }
+        };
+        let topic = match &message {
+            Command::Publish(event) => event.topic(),
+            _ => "",
+        };
+        vec![
+            message,
+            Command::Log {
+                line: format!(
+                    "{what} not confirmed yet: {topic} sent again for order {order_id} (try {} \
+                     of {COMPENSATION_TRIES})",
+                    sent + 1
+                ),
+                gave_up: false,
+            },
+            check(order_id, undo, sent + 1, settings.saga_timeout),
+        ]
     }
 
     /// Puts `command` to the order and says what follows: the outcome on the wire, and under
     /// orchestration the next command or the compensations.
+    ///
+    /// Each compensation it asks for (or, under parallel and choreography, leaves to the
+    /// participants' reaction to `orders/cancelled`) is checked `retry` later
+    /// ([`OrderService::check_compensation`]): a saga's compensation is not fire-and-forget.
     fn decide(
         &mut self,
         order_id: Uuid,
         now: Timestamp,
         command: OrderCommand,
+        retry: Duration,
     ) -> Result<Vec<Command>, Rejection> {
         // Read the stream, fold it, decide, and append under the version read.
         let expected = ExpectedVersion::Exactly(self.store.version(order_id));
@@ -266,12 +378,19 @@ impl OrderService {
         for event in &events {
             match event {
                 // A success after the saga gave up: under orchestration, OrderService asks for
-                // it to be undone (in the other styles the service that did it undoes it).
-                OrderEvent::InventoryConfirmed { .. } if orchestrated && gave_up.is_some() => {
-                    commands.push(release(order_id, gave_up.as_deref().unwrap_or(""), now))
+                // it to be undone (in the other styles the service that did it undoes it, if it
+                // heard orders/cancelled: the check sends that again if it did not).
+                OrderEvent::InventoryConfirmed { .. } if gave_up.is_some() => {
+                    if orchestrated {
+                        commands.push(release(order_id, gave_up.as_deref().unwrap_or(""), now));
+                    }
+                    commands.push(check(order_id, Undo::Release, 1, retry));
                 }
-                OrderEvent::PaymentConfirmed { .. } if orchestrated && gave_up.is_some() => {
-                    commands.push(refund(order_id, gave_up.as_deref().unwrap_or(""), now))
+                OrderEvent::PaymentConfirmed { .. } if gave_up.is_some() => {
+                    if orchestrated {
+                        commands.push(refund(order_id, gave_up.as_deref().unwrap_or(""), now));
+                    }
+                    commands.push(check(order_id, Undo::Refund, 1, retry));
                 }
                 OrderEvent::Completed => commands.push(Command::Publish(
                     OrderConfirmed {
@@ -291,6 +410,12 @@ impl OrderService {
                     ));
                     if orchestrated {
                         commands.extend(compensations(order, reason, now));
+                    }
+                    if order.inventory.is_confirmed() {
+                        commands.push(check(order_id, Undo::Release, 1, retry));
+                    }
+                    if order.payment.is_confirmed() {
+                        commands.push(check(order_id, Undo::Refund, 1, retry));
                     }
                 }
                 OrderEvent::InventoryConfirmed { .. }
@@ -323,6 +448,18 @@ fn compensations(order: &Order, reason: &str, now: Timestamp) -> Vec<Command> {
         commands.push(refund(order.order_id, reason, now));
     }
     commands
+}
+
+/// The check of `undo` for the order, due `after`, its message sent `sent` times.
+fn check(order_id: Uuid, undo: Undo, sent: u32, after: Duration) -> Command {
+    Command::Schedule {
+        after,
+        work: Work::Compensation {
+            order_id,
+            undo,
+            sent,
+        },
+    }
 }
 
 fn release(order_id: Uuid, reason: &str, now: Timestamp) -> Command {

@@ -27,6 +27,8 @@ struct Wire {
     queue: VecDeque<(ServiceId, DomainEvent)>,
     published: Vec<(i64, DomainEvent)>,
     notifications: Vec<String>,
+    /// What the services wrote in their own logs (`Command::Log`).
+    logged: Vec<String>,
     rejections: Vec<(ServiceId, &'static str, String)>,
     /// Topics whose messages the broker delivers twice to OrderService (a redelivery).
     duplicated: Vec<&'static str>,
@@ -47,6 +49,7 @@ impl Wire {
             queue: VecDeque::new(),
             published: Vec::new(),
             notifications: Vec::new(),
+            logged: Vec::new(),
             rejections: Vec::new(),
             duplicated: Vec::new(),
             retained: Default::default(),
@@ -68,6 +71,7 @@ impl Wire {
                     self.timers.push((due, self.armed, work));
                 }
                 Command::Notify(text) => self.notifications.push(text),
+                Command::Log { line, .. } => self.logged.push(line),
                 Command::Record(event) => self.recorded.push(event),
                 Command::Retain(update) => match update.payload() {
                     empty if empty.is_empty() => drop(self.retained.remove(&update.topic())),
@@ -146,9 +150,11 @@ impl Wire {
             .count()
     }
 
-    /// How the order ended on the wire: exactly one terminal event, and its reason.
+    /// How the order ended on the wire: exactly one terminal event, and its reason. A copy of
+    /// it (OrderService sending `orders/cancelled` again while it waits for a compensation) is
+    /// the same message, not a second outcome.
     fn outcome(&self, order_id: Uuid) -> Result<Option<String>, String> {
-        let terminal: Vec<&DomainEvent> = self
+        let mut terminal: Vec<&DomainEvent> = self
             .published
             .iter()
             .map(|(_, e)| e)
@@ -160,6 +166,12 @@ impl Wire {
                 )
             })
             .collect();
+        let mut distinct = Vec::new();
+        terminal.retain(|e| {
+            let new = !distinct.contains(e);
+            distinct.push(*e);
+            new
+        });
         match terminal[..] {
             [DomainEvent::OrderConfirmed(_)] => Ok(None),
             [DomainEvent::OrderCancelled(c)] => Ok(Some(c.reason.clone())),
@@ -979,7 +991,9 @@ fn order_service_keeps_each_order_as_a_stream_and_a_reload_resumes_open_sagas() 
             "{style:?}: the read model is back"
         );
         // Its deadline passing cancels it, appended after what the old page recorded.
-        let cancelled = reloaded.order.deadline(open, later);
+        let cancelled = reloaded
+            .order
+            .deadline(&FlowSettings::default(), open, later);
         let Some(Command::Record(event)) = cancelled.first() else {
             panic!("{cancelled:?}");
         };
@@ -1056,6 +1070,7 @@ fn query_service_projects_the_store_s_events_after_the_delay_and_ignores_repeats
 }
 
 mod ordering;
+mod recovery;
 
 #[test]
 fn the_flow_keeps_its_schedule_so_new_clients_can_take_it_over() {

@@ -41,6 +41,7 @@ use broker_bridge::Direction;
 
 use super::history::PacketHistory;
 use super::packet::TracedPacket;
+use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
 use crate::domain::order::OrderStatus;
 use crate::domain::topics;
@@ -209,6 +210,10 @@ pub struct OrderRow {
     pub outcomes: u32,
     /// The traced packet of its `orders/created`, to deliver it again.
     pub created_seq: Option<u64>,
+    /// How many times a page's client published, for it, `orders/cancelled`,
+    /// `commands/inventory/release` and `commands/payment/refund`: OrderService sends a
+    /// compensating message again until it sees the compensation done.
+    sent: [u32; 3],
     /// The client that published each result and compensation, by the message's identity:
     /// seen on the copy going out.
     published_by: Vec<((&'static str, Uuid), String)>,
@@ -229,8 +234,52 @@ impl OrderRow {
             ended: None,
             outcomes: 0,
             created_seq: None,
+            sent: [0; 3],
             published_by: Vec::new(),
         }
+    }
+
+    /// While the order is cancelled with a step the wire shows done and not undone: what is
+    /// awaited, `compensating: refund not seen yet` (and `release`), or, once its compensating
+    /// message went out [`COMPENSATION_TRIES`] times, `refund not confirmed after 4 tries`
+    /// (OrderService then gives up, a deadline later). `None` otherwise.
+    pub fn compensating(&self) -> Option<String> {
+        if self.status != OrderStatus::Cancelled {
+            return None;
+        }
+        let count =
+            |f: &dyn Fn(&&Compensation) -> bool| self.compensations.iter().filter(f).count();
+        let refunds = count(&|c| c.is_refund());
+        let releases = count(&|c| !c.is_refund());
+        let reserved = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s, StepSeen::Reserved(_)))
+            .count();
+        let [cancelled, release_asked, refund_asked] = self.sent;
+        // Orchestrated, the command is the compensating message; else orders/cancelled.
+        let tries = |asked: u32| if asked > 0 { asked } else { cancelled };
+        let mut awaited = Vec::new();
+        if self.charges() > refunds {
+            awaited.push(("refund", tries(refund_asked)));
+        }
+        if reserved > releases {
+            awaited.push(("release", tries(release_asked)));
+        }
+        if awaited.is_empty() {
+            return None;
+        }
+        let lines: Vec<String> = awaited
+            .into_iter()
+            .map(|(what, tries)| {
+                if tries >= COMPENSATION_TRIES {
+                    format!("{what} not confirmed after {tries} tries")
+                } else {
+                    format!("compensating: {what} not seen yet")
+                }
+            })
+            .collect();
+        Some(lines.join("; "))
     }
 
     /// The client id that published the message of `step` (PaymentService's instance that
@@ -498,6 +547,18 @@ impl OrderBook {
         match message {
             DomainEvent::OrderCreated(_) => {
                 row.created_seq.get_or_insert(packet.seq);
+            }
+            DomainEvent::OrderCancelled(_)
+            | DomainEvent::ReleaseInventory(_)
+            | DomainEvent::RefundPayment(_)
+                if packet.direction == Direction::Outgoing =>
+            {
+                let slot = match message {
+                    DomainEvent::OrderCancelled(_) => 0,
+                    DomainEvent::ReleaseInventory(_) => 1,
+                    _ => 2,
+                };
+                row.sent[slot] += 1;
             }
             DomainEvent::PaymentProcessed(_)
             | DomainEvent::PaymentRefunded(_)

@@ -96,6 +96,9 @@ fn row_view(
         (status, state)
     };
     let double = row.charges() > 1;
+    // A cancelled order whose compensation the wire has not shown yet: OrderService sends it
+    // again, and gives up after its last try.
+    let compensating = row.compensating();
     html! {
         <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
@@ -104,7 +107,11 @@ fn row_view(
             <td><code title={id.clone()}>{ &id[..8] }</code></td>
             <td data-testid="order-customer">{ customer }</td>
             <td class="num" data-testid="order-total">{ total }</td>
-            <td class="status" data-testid="order-state">{ state }</td>
+            <td class="status" data-testid="order-state">{ state }
+                if let Some(text) = compensating {
+                    <span class="note compensating" data-testid="order-compensating">{ text }</span>
+                }
+            </td>
             <td>
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {

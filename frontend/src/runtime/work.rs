@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
 
-use crate::clock::{self, fresh_id, wall_clock};
+use crate::clock::{self, fresh_id, time_of_day, wall_clock};
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
-use eda_core::state::Action;
+use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::store::outbox::owed;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
@@ -88,6 +88,21 @@ impl Runtime {
                     self.arm(after, work, worker);
                 }
                 Command::Notify(text) => self.tell(Action::Notified(text)),
+                Command::Log { line, gave_up } => self.log(
+                    service,
+                    LogEntry {
+                        at: time_of_day(wall_clock()),
+                        topic: "compensation".to_owned(),
+                        qos: None,
+                        correlation: None,
+                        payload: line.clone(),
+                        outcome: if gave_up {
+                            Outcome::Failed("given up after its last try".to_owned())
+                        } else {
+                            Outcome::Accepted
+                        },
+                    },
+                ),
                 Command::Record(event) => self.record_stored(instance, event),
             }
         }
@@ -117,6 +132,12 @@ impl Runtime {
                 } else {
                     runtime.arm(RETRY_DEADLINE, work, worker);
                 }
+                return;
+            }
+            // A compensation's try counts only when it can go out: while OrderService is away
+            // from the broker, a copy sent again would only wait in its client beside the first.
+            if matches!(work, Work::Compensation { .. }) && !runtime.client(worker).is_connected() {
+                runtime.arm(RETRY_DEADLINE, work, worker);
                 return;
             }
             // Before the result goes out, so a publish that fails is the last word.
@@ -170,5 +191,6 @@ fn failure_reason(event: &DomainEvent) -> String {
     .unwrap_or_else(|| "failed".to_owned())
 }
 
-/// How long a saga's deadline waits to act again while OrderService is crashed.
+/// How long a saga's deadline (or a compensation check) waits to act again while OrderService
+/// is crashed (or, for a check, not connected).
 const RETRY_DEADLINE: Duration = Duration::from_millis(500);

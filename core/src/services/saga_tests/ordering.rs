@@ -76,7 +76,12 @@ impl Wire {
                 steps.push(Next::Deliver(i));
             }
         }
-        if !self.timers.is_empty() && (late || steps.is_empty()) {
+        // A compensation check (a whole deadline after the cancellation) fires only once the
+        // wire is quiet: held-up messages are this file's question, sending a compensation
+        // again is recovery.rs's, and letting it fire early too makes the paths explode.
+        let earliest = (0..self.timers.len()).min_by_key(|&i| (self.timers[i].0, self.timers[i].1));
+        let check = earliest.is_some_and(|i| matches!(self.timers[i].2, Work::Compensation { .. }));
+        if earliest.is_some() && ((late && !check) || steps.is_empty()) {
             steps.push(Next::Fire);
         }
         steps

@@ -462,3 +462,121 @@ fn an_order_dropped_open_is_counted_once_when_its_outcome_comes_later() {
         "Clear forgets the counts"
     );
 }
+
+#[test]
+fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows_it_undone() {
+    use crate::services::ServiceId;
+    use broker_bridge::packet::{Packet, Publish};
+    use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+    let mut history = PacketHistory::new(100);
+    fn record(
+        history: &mut PacketHistory,
+        service: ServiceId,
+        client: &str,
+        direction: Direction,
+        message: &DomainEvent,
+    ) {
+        let packet = Packet::Publish(Publish::new(
+            message.topic(),
+            message.to_json(),
+            QoS::AtMostOnce,
+        ));
+        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+        let at = ms(history.iter().count() as u64);
+        let event = PacketEvent {
+            at,
+            client_id: client.into(),
+            direction,
+            packet,
+            bytes,
+        };
+        history.record(service, &event);
+    }
+    let cancelled: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "payment timed out".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let refunded: DomainEvent = PaymentRefunded {
+        order_id: id(1),
+        payment_id: id(7),
+        amount: 59.98,
+        refunded_at: now(),
+    }
+    .into();
+    let released: DomainEvent = InventoryReleased {
+        order_id: id(1),
+        reservation_id: id(101),
+        released_at: now(),
+    }
+    .into();
+    let (order, out) = (ServiceId::Order, Direction::Outgoing);
+    record(&mut history, order, "eda-t-order", out, &created(1));
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        out,
+        &reserved(1, true),
+    );
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        out,
+        &charged(1, 7),
+    );
+    let compensating = |history: &PacketHistory| {
+        OrderBook::from_packets(history, 10)
+            .row(id(1))
+            .unwrap()
+            .compensating()
+    };
+    assert_eq!(compensating(&history), None, "not cancelled");
+    record(&mut history, order, "eda-t-order", out, &cancelled);
+    assert_eq!(
+        compensating(&history).as_deref(),
+        Some("compensating: refund not seen yet; compensating: release not seen yet")
+    );
+    // Delivered to a subscriber: not a try of OrderService's.
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        Direction::Incoming,
+        &cancelled,
+    );
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        out,
+        &refunded,
+    );
+    assert_eq!(
+        compensating(&history).as_deref(),
+        Some("compensating: release not seen yet")
+    );
+    for _ in 1..COMPENSATION_TRIES {
+        record(&mut history, order, "eda-t-order", out, &cancelled);
+    }
+    assert_eq!(
+        compensating(&history).as_deref(),
+        Some("release not confirmed after 4 tries")
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    assert_eq!(
+        book.row(id(1)).unwrap().outcomes,
+        1,
+        "copies are one outcome"
+    );
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        out,
+        &released,
+    );
+    assert_eq!(compensating(&history), None);
+}

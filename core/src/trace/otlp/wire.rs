@@ -129,7 +129,10 @@ impl Wire {
                     let due = self.now_ms + after.as_millis() as u64;
                     self.timers.push((due, self.armed, work));
                 }
-                Command::Notify(_) | Command::Retain(_) | Command::Record(_) => {}
+                Command::Notify(_)
+                | Command::Retain(_)
+                | Command::Record(_)
+                | Command::Log { .. } => {}
             }
         }
     }

@@ -1,0 +1,303 @@
+//! A saga recovering from what an outage takes away: OrderService away while its deadline
+//! passes, and compensations that never reach their consumer (a broker that lost the
+//! sessions), in every style.
+
+use super::*;
+
+impl Wire {
+    /// Takes what is on its way to `service` off the wire: held for a crashed client whose
+    /// session the broker keeps, or lost with a session the broker lost.
+    fn take_for(&mut self, service: ServiceId) -> Vec<(ServiceId, DomainEvent)> {
+        let taken = self.queue.iter().filter(|(s, _)| *s == service).cloned();
+        let taken = taken.collect();
+        self.queue.retain(|(s, _)| *s != service);
+        taken
+    }
+
+    /// Fires the timers due up to `until_ms` (earliest first) that `fire` accepts, delivering
+    /// everything but what goes to `away` after each; the others stay armed.
+    fn run_until(&mut self, until_ms: i64, away: ServiceId, fire: impl Fn(&Work) -> bool) {
+        let mut held = Vec::new();
+        loop {
+            self.deliver_except(away, &mut held);
+            let next = (0..self.timers.len())
+                .filter(|&i| self.timers[i].0 <= until_ms && fire(&self.timers[i].2))
+                .min_by_key(|&i| (self.timers[i].0, self.timers[i].1));
+            let Some(next) = next else { break };
+            let (due, _, work) = self.timers.remove(next);
+            self.now_ms = due;
+            self.next_id += 1;
+            let commands = self
+                .flow
+                .complete(work, self.now(), Uuid::from_u128(self.next_id));
+            self.run(commands);
+        }
+        self.now_ms = until_ms;
+        self.queue.extend(held);
+    }
+
+    fn deliver_except(&mut self, away: ServiceId, held: &mut Vec<(ServiceId, DomainEvent)>) {
+        held.extend(self.take_for(away));
+        self.deliver();
+        held.extend(self.take_for(away));
+    }
+}
+
+/// The newcomer's batch: payment 3 s, deadline 1.5 s, OrderService crashed just after the
+/// orders went out and restarted 5 s later. Its deadlines passed while it was away; the results
+/// the broker kept for it arrive first thing on restart, before any timer of the new client
+/// fires. Each order must be cancelled as timed out, and its charge refunded.
+#[test]
+fn a_deadline_that_passed_while_order_service_was_away_acts_before_the_results_it_missed() {
+    for style in SagaStyle::ALL {
+        let mut wire = Wire::new(FlowSettings {
+            saga: style,
+            saga_timeout: Duration::from_millis(1500),
+            delays: Delays {
+                payment: Duration::from_millis(3000),
+                inventory: Duration::from_millis(800),
+            },
+            ..FlowSettings::default()
+        });
+        let orders: Vec<Uuid> = (0..10).map(order_id).collect();
+        for &id in &orders {
+            wire.place(id, &draft(2));
+        }
+        // OrderService hears its orders created, then crashes at 0.2 s.
+        wire.deliver();
+        let crash_ms = START_MS + 200;
+        // Away until 5.2 s: the broker keeps what is published for it; its deadline timers
+        // only wait (the driver arms them again while it is crashed).
+        wire.run_until(START_MS + 5_200, ServiceId::Order, |work| {
+            !matches!(work, Work::Deadline { .. })
+        });
+        assert!(wire.now_ms > crash_ms);
+        // Back: the broker delivers what it kept before any timer fires.
+        wire.deliver();
+        wire.settle();
+        for &id in &orders {
+            // Timed out on what OrderService had not heard of by then (the reservation too,
+            // made after the crash).
+            let reason = wire.outcome(id).unwrap();
+            assert!(
+                reason.as_deref().is_some_and(|r| r.ends_with("timed out")),
+                "{style:?}: {reason:?}, {:?}",
+                wire.topics_of(id)
+            );
+            let charged = wire.count(id, topics::PAYMENTS_PROCESSED);
+            assert_eq!(
+                wire.count(id, topics::PAYMENTS_REFUNDED),
+                charged,
+                "{style:?}"
+            );
+            assert!(!wire.flow.payment.has_charged(id), "{style:?}: refunded");
+            assert!(!wire.flow.inventory.holds(id), "{style:?}: released");
+        }
+    }
+}
+
+impl Wire {
+    /// [`Wire::settle`], but the broker loses OrderService's compensating messages on their way
+    /// to the participants (their sessions lost): the first `lose` copies of each, per
+    /// subscriber and topic, never arrive.
+    fn settle_losing(&mut self, lose: usize) {
+        let compensating = [
+            topics::ORDERS_CANCELLED,
+            topics::COMMAND_RELEASE_INVENTORY,
+            topics::COMMAND_REFUND_PAYMENT,
+        ];
+        let mut lost: Vec<(ServiceId, &'static str)> = Vec::new();
+        loop {
+            let mut kept = VecDeque::new();
+            for (service, event) in self.queue.drain(..) {
+                let participant = matches!(service, ServiceId::Payment | ServiceId::Inventory);
+                let key = (service, event.topic());
+                if participant
+                    && compensating.contains(&event.topic())
+                    && lost.iter().filter(|k| **k == key).count() < lose
+                {
+                    lost.push(key);
+                } else {
+                    kept.push_back((service, event));
+                }
+            }
+            self.queue = kept;
+            if self.queue.is_empty() && self.timers.is_empty() {
+                return;
+            }
+            // One step: deliver one message, or (nothing on its way) fire the earliest timer.
+            if let Some((service, event)) = self.queue.pop_front() {
+                let payload = event.to_json();
+                match self
+                    .flow
+                    .handle(service, self.now(), event.topic(), &payload)
+                {
+                    Ok(commands) => self.run(commands),
+                    Err(r) => self.rejections.push((service, event.topic(), r.reason)),
+                }
+                continue;
+            }
+            let next = (0..self.timers.len())
+                .min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
+                .unwrap();
+            let (due, _, work) = self.timers.remove(next);
+            self.now_ms = due;
+            self.next_id += 1;
+            let commands = self
+                .flow
+                .complete(work, self.now(), Uuid::from_u128(self.next_id));
+            self.run(commands);
+        }
+    }
+
+    /// The copies of `topic` published for `order_id`, with when (ms after the start).
+    fn sent_at(&self, order_id: Uuid, topic: &str) -> Vec<i64> {
+        self.published
+            .iter()
+            .filter(|(_, e)| e.order_id() == order_id && e.topic() == topic)
+            .map(|(at, _)| at - START_MS)
+            .collect()
+    }
+}
+
+/// Cancelled at its deadline (1.5 s) with the reservation (2 s) and the charge (3 s) still in
+/// hand; both succeed late. The compensating message is lost the first time.
+fn late_successes(style: SagaStyle) -> Wire {
+    let mut wire = Wire::new(FlowSettings {
+        saga: style,
+        saga_timeout: Duration::from_millis(1500),
+        delays: Delays {
+            payment: Duration::from_millis(3000),
+            inventory: Duration::from_millis(2000),
+        },
+        ..FlowSettings::default()
+    });
+    wire.place(order_id(1), &draft(2));
+    wire
+}
+
+#[test]
+fn a_compensation_lost_on_its_way_is_sent_again_until_it_is_seen_done() {
+    let id = order_id(1);
+    for style in SagaStyle::ALL {
+        let mut wire = late_successes(style);
+        wire.settle_losing(1);
+        let reason = wire.outcome(id).unwrap();
+        assert!(
+            reason.as_deref().is_some_and(|r| r.ends_with("timed out")),
+            "{style:?}: {reason:?} {:?}",
+            wire.topics_of(id)
+        );
+        assert!(!wire.flow.inventory.holds(id), "{style:?}: released");
+        assert!(!wire.flow.payment.has_charged(id), "{style:?}: refunded");
+        let order = wire.flow.order.saga(id).unwrap().order;
+        assert!(!order.inventory.is_confirmed() && !order.payment.is_confirmed());
+        let sent_again = |what: &str| wire.logged.iter().filter(|l| l.starts_with(what)).count();
+        match style {
+            // A copy of orders/cancelled one deadline after the late reservation (2 s): it
+            // reaches PaymentService too, so the refund's check (4.5 s) finds it done.
+            SagaStyle::Parallel | SagaStyle::Choreography => {
+                assert_eq!(wire.sent_at(id, topics::ORDERS_CANCELLED), [1500, 3500]);
+                let copies: Vec<&DomainEvent> = wire
+                    .published
+                    .iter()
+                    .filter(|(_, e)| e.topic() == topics::ORDERS_CANCELLED)
+                    .map(|(_, e)| e)
+                    .collect();
+                assert_eq!(copies[0], copies[1], "the same message, byte for byte");
+                assert_eq!(
+                    sent_again("release not confirmed yet"),
+                    1,
+                    "{:?}",
+                    wire.logged
+                );
+                assert_eq!(
+                    sent_again("refund not confirmed yet"),
+                    0,
+                    "{:?}",
+                    wire.logged
+                );
+            }
+            // Orchestrated, the charge is never asked for (the stock came after the
+            // deadline): the release command, sent on the late reservation, again 1.5 s later.
+            SagaStyle::Orchestration => {
+                assert_eq!(
+                    wire.sent_at(id, topics::COMMAND_RELEASE_INVENTORY),
+                    [2000, 3500]
+                );
+                assert_eq!(wire.count(id, topics::PAYMENTS_PROCESSED), 0);
+                assert_eq!(
+                    sent_again("release not confirmed yet"),
+                    1,
+                    "{:?}",
+                    wire.logged
+                );
+            }
+        }
+        assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 1, "{style:?}");
+        assert!(
+            !wire.logged.iter().any(|l| l.contains("gives up")),
+            "{style:?}"
+        );
+    }
+}
+
+#[test]
+fn a_compensation_seen_done_is_not_sent_again() {
+    let id = order_id(1);
+    for style in SagaStyle::ALL {
+        let mut wire = late_successes(style);
+        wire.settle();
+        let reason = wire.outcome(id).unwrap();
+        assert!(
+            reason.is_some_and(|r| r.ends_with("timed out")),
+            "{style:?}"
+        );
+        assert_eq!(wire.count(id, topics::ORDERS_CANCELLED), 1, "{style:?}");
+        assert!(
+            wire.count(id, topics::COMMAND_RELEASE_INVENTORY) <= 1,
+            "{style:?}"
+        );
+        assert_eq!(wire.logged, Vec::<String>::new(), "{style:?}");
+        assert!(!wire.flow.inventory.holds(id) && !wire.flow.payment.has_charged(id));
+    }
+}
+
+#[test]
+fn a_compensation_never_seen_is_given_up_after_its_tries_and_said_so() {
+    let id = order_id(1);
+    let tries = crate::config::COMPENSATION_TRIES as usize;
+    for style in SagaStyle::ALL {
+        let mut wire = late_successes(style);
+        wire.settle_losing(usize::MAX);
+        let topic = match style {
+            SagaStyle::Orchestration => topics::COMMAND_RELEASE_INVENTORY,
+            _ => topics::ORDERS_CANCELLED,
+        };
+        let sent = wire.sent_at(id, topic);
+        assert!(wire.timers.is_empty(), "{style:?}: the checks end");
+        let gave_up: Vec<&String> = wire
+            .logged
+            .iter()
+            .filter(|l| l.contains("gives up"))
+            .collect();
+        match style {
+            SagaStyle::Orchestration => {
+                assert_eq!(sent, [2000, 3500, 5000, 6500]);
+                assert_eq!(gave_up.len(), 1, "{:?}", wire.logged);
+                assert!(
+                    gave_up[0].starts_with(&format!("release not confirmed after {tries} tries"))
+                );
+            }
+            _ => {
+                // The first orders/cancelled, then the release's 3 copies and the refund's 3.
+                assert_eq!(sent.len(), 1 + 2 * (tries - 1), "{sent:?}");
+                assert_eq!(gave_up.len(), 2, "{:?}", wire.logged);
+                assert!(gave_up
+                    .iter()
+                    .any(|l| l.starts_with(&format!("refund not confirmed after {tries} tries"))));
+            }
+        }
+        assert!(wire.flow.inventory.holds(id), "{style:?}: never released");
+    }
+}

@@ -1,0 +1,183 @@
+// A saga recovering from what a broker or a crash takes away: an OrderService crash across a
+// batch's deadline (the deadline kept acts once OrderService is back), and compensations lost
+// with the broker's sessions (OrderService sends them again until it sees them done). An
+// independent witness checks the wire.
+//
+//   node --test e2e/app/saga-recovery.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { it } from 'node:test';
+import mqtt from 'mqtt';
+
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeApp('saga recovery', () => {
+  it('OrderService crashed across a batch\'s deadline: once back, every order of the batch is cancelled as timed out, once', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=3000&saga_timeout_ms=1500', async ({ page, witness }) => {
+      await page.click('[data-testid="place-ten"]');
+      const created = () => witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId);
+      await witness.waitFor(() => created().length >= 10, FLOW_TIMEOUT_MS, '10 orders created');
+      const orders = created();
+      // The crash and the outage are the scenario: after the orders are out, before their
+      // deadline (1.5 s); back after the deadline and after the payments (3 s) were made.
+      await page.getByRole('button', { name: 'Crash OrderService' }).click();
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await pause(5_000);
+      await page.getByRole('button', { name: 'Restart OrderService' }).click();
+      for (const id of orders) {
+        const outcome = await witness.waitFor(
+          (m) => m.json?.orderId === id && ['orders/confirmed', 'orders/cancelled'].includes(m.topic),
+          FLOW_TIMEOUT_MS,
+          `an outcome for ${id}`,
+        );
+        assert.equal(outcome.topic, 'orders/cancelled', `the deadline acted; the wire: ${wireOf(witness, id).join(', ')}`);
+        assert.match(outcome.json.reason, /timed out$/);
+      }
+      for (const id of orders) {
+        await expectOneOutcome(witness, id, 'orders/cancelled');
+        await witness.waitForOrder('payments/refunded', id, FLOW_TIMEOUT_MS);
+        await waitForRow(page, id, 'Cancelled');
+      }
+    }));
+
+  it('a compensation never seen: OrderService sends orders/cancelled 4 times, then gives up, and the row and its log say so', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=clean&payment=decline&payment_ms=1500&saga_timeout_ms=2000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      // InventoryService, holding the stock, goes down with a clean session before the decline
+      // (1.5 s): it will never hear orders/cancelled, however often it is sent.
+      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
+      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-compensating"]`);
+      await page.waitForFunction(
+        (id) => /compensating: release not seen yet/.test(document.querySelector(`[data-testid="order-row"][data-order-id="${id}"] [data-testid="order-compensating"]`)?.textContent ?? ''),
+        orderId,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      const gaveUp = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]', { hasText: 'release not confirmed after 4 tries' });
+      await gaveUp.waitFor({ timeout: 2 * FLOW_TIMEOUT_MS });
+      assert.match(await row.textContent(), /^release not confirmed after 4 tries$/);
+      await witness.roundTrip();
+      const copies = witness.messages.filter((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId);
+      assert.equal(copies.length, 4, 'sent 4 times in all');
+      assert.equal(new Set(copies.map((m) => String(m.payload))).size, 1, 'the same message each time');
+      assert.equal(wireOf(witness, orderId).filter((tp) => tp === 'inventory/released').length, 0);
+      const sentAgain = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]', { hasText: 'sent again' });
+      assert.equal(await sentAgain.count(), 3);
+    }));
+
+  it('the broker killed mid-batch, clean sessions: every cancelled order\'s charge is refunded and its stock released, OrderService sending the compensation again', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
+    // The newcomer's steps A (with a deadline, 2 s, that passes during the outage).
+    brokerOutage(t, { params: '&session=clean&saga_timeout_ms=2000', batches: 1, outageMs: 3_000 }));
+
+  it('the broker killed before it saved its sessions, persistent sessions: the same', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
+    // The newcomer's steps B: 30 orders, payment 2 s, the broker killed -9 within its autosave
+    // interval (10 s), so the sessions it comes back with are not the ones it lost; 12 s away.
+    brokerOutage(t, { params: '&payment_ms=2000', batches: 3, outageMs: 12_000, persist: true }));
+});
+
+/**
+ * Places `batches` × 10 orders on a broker of the case's own with the page's `params`, kills it
+ * (-9) 0.5 s later, starts it again on the same ports `outageMs` later, and checks on the wire
+ * (an independent witness) and on the page that every order ends with one outcome and nothing
+ * charged or held for a cancelled one. With `persist`, the broker keeps sessions on disk but
+ * autosaves only every 10 s, so the kill loses them.
+ */
+async function brokerOutage(t, { params, batches, outageMs, persist = false }) {
+  const store = persist ? await mkdtemp(path.join(os.tmpdir(), 'eda-saga-persist-')) : null;
+  if (store) await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
+  const settings = store ? { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 10 } : {};
+  let restartable = await startBroker({ settings });
+  setLateBroker(restartable);
+  // A witness that reconnects and subscribes again by itself (MQTT.js resubscribes).
+  const seen = [];
+  const witness = mqtt.connect(`mqtt://127.0.0.1:${restartable.tcpPort}`, {
+    clientId: 'e2e-saga-recovery-witness', clean: true, reconnectPeriod: 100, protocolVersion: 4,
+  });
+  witness.on('error', () => {});
+  const waiters = new Set();
+  witness.on('message', (topic, payload) => {
+    let json = null;
+    try { json = JSON.parse(payload.toString()); } catch { json = null; }
+    seen.push({ topic, json, text: payload.toString() });
+    for (const waiter of waiters) waiter();
+  });
+  /** Resolves once `done()` holds, checked on each message; false after `ms`. */
+  const until = (done, ms) =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        resolve(false);
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  await new Promise((resolve) => witness.once('connect', resolve));
+  await witness.subscribeAsync('#', { qos: 1 });
+  const of = (id, topic, pick = () => true) => seen.filter((m) => m.topic === topic && m.json?.orderId === id && pick(m));
+  try {
+    await withApp(t, `${brokerQuery(restartable.wsUrl)}${params}`, async ({ page }) => {
+      await waitReady(page, restartable);
+      for (let i = 0; i < batches; i++) await page.click('[data-testid="place-ten"]');
+      const count = batches * 10;
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="order-row"]').length >= n, count, { timeout: FLOW_TIMEOUT_MS });
+      const orders = await page.locator('[data-testid="order-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.orderId));
+      // The outage is the scenario: killed 0.5 s after the orders went out (before the
+      // services answered them), back `outageMs` later.
+      await pause(500);
+      const { tcpPort, wsPort } = restartable;
+      process.kill(restartable.pid, 'SIGKILL');
+      await restartable.stop();
+      await pause(outageMs);
+      restartable = await startBroker({ settings, tcpPort, wsPort });
+      setLateBroker(restartable);
+      // Every order ends cancelled or confirmed, and nothing stays charged or held for a
+      // cancelled one, as the witness saw the wire.
+      const settled = () => orders.every((id) => {
+        const outcome = [...of(id, 'orders/confirmed'), ...of(id, 'orders/cancelled')];
+        if (outcome.length === 0) return false;
+        if (outcome[0].topic === 'orders/confirmed') return true;
+        const charged = of(id, 'payments/processed', (m) => m.json.success).length;
+        const held = of(id, 'inventory/reserved', (m) => m.json.success).length;
+        return of(id, 'payments/refunded').length >= charged && of(id, 'inventory/released').length >= held;
+      });
+      await until(settled, 3 * FLOW_TIMEOUT_MS);
+      const state = orders.map((id) => `${id.slice(0, 8)}: ${seen.filter((m) => m.json?.orderId === id).map((m) => m.topic).join(', ')}`);
+      assert.ok(settled(), `every cancelled order compensated on the wire:\n${state.join('\n')}`);
+      for (const id of orders) {
+        // One outcome: a copy of orders/cancelled sent again is the same message.
+        const outcomes = new Set([...of(id, 'orders/confirmed'), ...of(id, 'orders/cancelled')].map((m) => m.text));
+        assert.equal(outcomes.size, 1, `one outcome for ${id}: ${[...outcomes].join(' | ')}`);
+      }
+      // The page agrees: no row is left compensating, each shows its compensations.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-compensating"]').length === 0, null, { timeout: FLOW_TIMEOUT_MS });
+      const cancelled = orders.filter((id) => of(id, 'orders/cancelled').length > 0);
+      for (const id of cancelled) {
+        const charged = of(id, 'payments/processed', (m) => m.json.success).length;
+        const held = of(id, 'inventory/reserved', (m) => m.json.success).length;
+        await waitForRow(page, id, 'Cancelled', { compensations: charged + held });
+      }
+      const again = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]');
+      t.diagnostic(`${cancelled.length} of ${count} cancelled; OrderService sent a compensation again ${await again.count()} times`);
+    });
+  } finally {
+    witness.end(true);
+    await restartable.stop();
+    setLateBroker(null);
+    if (store) await rm(store, { recursive: true, force: true });
+  }
+}
