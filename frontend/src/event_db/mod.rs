@@ -133,15 +133,7 @@ impl EventDb {
                 }
             }
         }
-        for request in requests {
-            if let Err(error) = request.await {
-                failed.get_or_insert(StorageError::from_idb(error));
-            }
-        }
-        match failed {
-            Some(error) => Err(error),
-            None => finish(transaction.await, &store),
-        }
+        await_all(requests, failed, transaction, &store).await
     }
 
     /// Every stored record, in ascending `position`.
@@ -194,16 +186,7 @@ impl EventDb {
                     .into_future(),
             );
         }
-        let mut failed = None;
-        for request in requests {
-            if let Err(error) = request.await {
-                failed.get_or_insert(StorageError::from_idb(error));
-            }
-        }
-        match failed {
-            Some(error) => Err(error),
-            None => finish(transaction.await, &store),
-        }
+        await_all(requests, None, transaction, &store).await
     }
 
     /// Deletes every record and every `outbox` row (the database and its stores stay).
@@ -248,6 +231,27 @@ impl Drop for EventDb {
 
 /// A transaction's end as a result: an abort carries the transaction's error (a full disk is
 /// reported this way, when the browser commits).
+/// Awaits every request made in `transaction`, all of them even after one failed (`idb` drops a
+/// request's event handlers with its future, and a handler called after that throws in the
+/// browser), then the transaction: the first error (`failed`, met before the requests were
+/// all made, comes first), or how the transaction ended ([`finish`]).
+async fn await_all<T>(
+    requests: Vec<impl Future<Output = Result<T, idb::Error>>>,
+    mut failed: Option<StorageError>,
+    transaction: idb::Transaction,
+    store: &ObjectStore,
+) -> Result<(), StorageError> {
+    for request in requests {
+        if let Err(error) = request.await {
+            failed.get_or_insert(StorageError::from_idb(error));
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => finish(transaction.await, store),
+    }
+}
+
 fn finish(
     outcome: Result<TransactionResult, idb::Error>,
     store: &ObjectStore,

@@ -17,6 +17,34 @@ fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
+/// Records `message` in `history` as a PUBLISH (QoS 0, MQTT 3.1.1) by `service`'s client
+/// `client`, going `direction`, one ms after the packet before it.
+fn record(
+    history: &mut PacketHistory,
+    service: crate::services::ServiceId,
+    client: &str,
+    direction: broker_bridge::Direction,
+    message: &DomainEvent,
+) {
+    use broker_bridge::packet::{Packet, Publish};
+    use broker_bridge::{PacketEvent, ProtocolVersion, QoS};
+    let packet = Packet::Publish(Publish::new(
+        message.topic(),
+        message.to_json(),
+        QoS::AtMostOnce,
+    ));
+    let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+    let at = ms(history.iter().count() as u64);
+    let event = PacketEvent {
+        at,
+        client_id: client.into(),
+        direction,
+        packet,
+        bytes,
+    };
+    history.record(service, &event);
+}
+
 fn created(order: u128) -> DomainEvent {
     OrderCreated {
         order_id: id(order),
@@ -218,25 +246,10 @@ fn the_book_is_bounded_and_counts_what_it_dropped_and_replays_from_packets() {
 #[test]
 fn the_copy_going_out_names_the_instance_that_charged_and_the_one_that_refunded() {
     use crate::services::ServiceId;
-    use broker_bridge::packet::{Packet, Publish};
-    use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+    use broker_bridge::Direction;
     let mut history = PacketHistory::new(100);
     let mut record = |service, client: &str, direction, message: &DomainEvent| {
-        let packet = Packet::Publish(Publish::new(
-            message.topic(),
-            message.to_json(),
-            QoS::AtMostOnce,
-        ));
-        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
-        let at = ms(history.iter().count() as u64);
-        let event = PacketEvent {
-            at,
-            client_id: client.into(),
-            direction,
-            packet,
-            bytes,
-        };
-        history.record(service, &event);
+        record(&mut history, service, client, direction, message)
     };
     let refunded: DomainEvent = PaymentRefunded {
         order_id: id(1),
@@ -466,32 +479,8 @@ fn an_order_dropped_open_is_counted_once_when_its_outcome_comes_later() {
 #[test]
 fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows_it_undone() {
     use crate::services::ServiceId;
-    use broker_bridge::packet::{Packet, Publish};
-    use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+    use broker_bridge::Direction;
     let mut history = PacketHistory::new(100);
-    fn record(
-        history: &mut PacketHistory,
-        service: ServiceId,
-        client: &str,
-        direction: Direction,
-        message: &DomainEvent,
-    ) {
-        let packet = Packet::Publish(Publish::new(
-            message.topic(),
-            message.to_json(),
-            QoS::AtMostOnce,
-        ));
-        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
-        let at = ms(history.iter().count() as u64);
-        let event = PacketEvent {
-            at,
-            client_id: client.into(),
-            direction,
-            packet,
-            bytes,
-        };
-        history.record(service, &event);
-    }
     let cancelled: DomainEvent = OrderCancelled {
         order_id: id(1),
         reason: "payment timed out".into(),
