@@ -78,10 +78,13 @@ describeApp('event store', () => {
       const done = await placeOrder(page);
       await witness.waitForOrder('orders/confirmed', done, FLOW_TIMEOUT_MS);
       await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
-      // A slow payment and a deadline: the page is reloaded while the order is open, so the
-      // payment in hand is lost with the page; the restored saga's deadline cancels it.
-      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=60000&inventory_ms=0&saga_timeout_ms=6000`);
+      // A slow payment (10 s, the most the page takes: a newcomer found this case asking for
+      // 60 s, which the page ignores, so it relied on reloading within the default 1 s) and a
+      // deadline: the page is reloaded while the order is open, so the payment in hand is lost
+      // with the page; the restored saga's deadline cancels it.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=10000&inventory_ms=0&saga_timeout_ms=6000`);
       await waitReady(page);
+      assert.equal(await page.inputValue('#payment-delay'), '10000', 'the slow payment is in use');
       const open = await placeOrder(page);
       await witness.waitFor(() => storeEventsOf(witness, open).some((m) => m.json?.type === 'InventoryConfirmed'), FLOW_TIMEOUT_MS, 'the open order\'s stock reserved');
       const beforeReload = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).map((m) => m.json.position);

@@ -198,10 +198,11 @@ pub fn retry_refused(refusal: &RetryRefusal) -> String {
             );
             let advice = if *crashed {
                 format!(
-                    " Press Restart on {service}; this message goes once it has subscribed again."
+                    " Press Restart on {service}, then Retry once it has subscribed again (this \
+                     sentence goes then)."
                 )
             } else {
-                " This message goes once it has subscribed again.".to_owned()
+                " Press Retry once it has subscribed again (this sentence goes then).".to_owned()
             };
             (cause, advice)
         }

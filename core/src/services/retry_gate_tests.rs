@@ -154,7 +154,7 @@ fn clean_sessions_hold_a_retry_until_the_service_that_gave_up_is_subscribed_agai
     );
     let text = retry_refused(&refused);
     assert!(
-        text.contains("Press Restart on PaymentService; this message goes once it has subscribed"),
+        text.contains("Press Restart on PaymentService, then Retry once it has subscribed again"),
         "{text}"
     );
     // Restarted: connected, no SUBACK yet. A message now would go before its SUBSCRIBE.
