@@ -253,8 +253,12 @@ describeApp('changes mid-saga', () => {
       // The page says what it published again.
       assert.match(
         await page.textContent('[data-testid="store-note"][data-kind="restored"]'),
-        new RegExp(`; 0 still open, .* ${ORDERS * 2} messages that followed from them were never acknowledged by the broker: OrderService publishes them again once it is connected\\.$`),
+        new RegExp(`; 0 still open, .* ${ORDERS * 2} messages that followed from them were never acknowledged by the broker: OrderService publishes them again once it is connected \\(its event log says when\\)\\.$`),
       );
+      // … and OrderService's log says when it did (the note alone kept saying "will").
+      const logged = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="outbox"]');
+      await logged.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await logged.textContent(), new RegExp(`published again ${ORDERS * 2} messages a reload found unacknowledged in the browser's database \\(eventstore/orders/`));
       // Their acknowledgements are recorded: the database owes nothing more, and another reload
       // publishes nothing again.
       await page.waitForFunction(async () => {

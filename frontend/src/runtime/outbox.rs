@@ -9,8 +9,11 @@ use broker_bridge::{Direction, Packet, PacketEvent, ProtocolVersion, PublishRequ
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::ServiceId;
+use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::outbox::OwedMessage;
 use eda_core::store::EVENTSTORE_PREFIX;
+
+use crate::clock::{time_of_day, wall_clock};
 
 use super::publish::at_most_broker_maximum;
 use super::report::problem;
@@ -51,13 +54,45 @@ impl Runtime {
         if keeper.owed_count() == 0 || self.order_gate().is_err() {
             return;
         }
+        let mut topics = Vec::new();
         for (_, messages) in keeper.take_owed() {
             for message in messages {
-                if let Err(e) = self.publish_owed_message(&message) {
-                    self.log(ServiceId::Order, problem(&message.topic, e));
+                match self.publish_owed_message(&message) {
+                    Ok(()) => topics.push(message.topic),
+                    Err(e) => self.log(ServiceId::Order, problem(&message.topic, e)),
                 }
             }
         }
+        if topics.is_empty() {
+            return;
+        }
+        // Said where the learner looks for what OrderService did (the store note said it would).
+        let count = topics.len();
+        // The kinds of message, once each: `eventstore/orders/…` stands for every stream.
+        for topic in &mut topics {
+            if topic.starts_with(EVENTSTORE_PREFIX) {
+                *topic = format!("{EVENTSTORE_PREFIX}…");
+            }
+        }
+        topics.sort();
+        topics.dedup();
+        let note = format!(
+            "published again {count} message{} a reload found unacknowledged in the browser's \
+             database ({}): at least once, a consumer that had one already ignores the copy",
+            if count == 1 { "" } else { "s" },
+            topics.join(", ")
+        );
+        self.log(
+            ServiceId::Order,
+            LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: "outbox".to_owned(),
+                qos: None,
+                correlation: None,
+                payload: note,
+                outcome: Outcome::Accepted,
+            },
+        );
     }
 
     /// Publishes `message` with OrderService's client, byte for byte as decided: an event

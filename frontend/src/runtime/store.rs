@@ -72,11 +72,13 @@ impl Runtime {
         let again = match owed {
             0 => String::new(),
             1 => " 1 message that followed from them was never acknowledged by the broker: \
-                  OrderService publishes it again once it is connected."
+                  OrderService publishes it again once it is connected (its event log says \
+                  when)."
                 .to_owned(),
             n => format!(
                 " {n} messages that followed from them were never acknowledged by the broker: \
-                 OrderService publishes them again once it is connected."
+                 OrderService publishes them again once it is connected (its event log says \
+                 when)."
             ),
         };
         self.publish_owed();
