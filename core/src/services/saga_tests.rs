@@ -61,6 +61,18 @@ impl Wire {
         Timestamp::from_unix_millis(self.now_ms).unwrap()
     }
 
+    /// Fires the timer at `index` of `timers`: the clock moves to its due time and the flow
+    /// completes its work, whose commands run.
+    fn fire_timer(&mut self, index: usize) {
+        let (due, _, work) = self.timers.remove(index);
+        self.now_ms = due;
+        self.next_id += 1;
+        let commands = self
+            .flow
+            .complete(work, self.now(), Uuid::from_u128(self.next_id));
+        self.run(commands);
+    }
+
     fn run(&mut self, commands: Vec<Command>) {
         for command in commands {
             match command {
@@ -118,13 +130,7 @@ impl Wire {
             else {
                 return;
             };
-            let (due, _, work) = self.timers.remove(next);
-            self.now_ms = due;
-            self.next_id += 1;
-            let commands = self
-                .flow
-                .complete(work, self.now(), Uuid::from_u128(self.next_id));
-            self.run(commands);
+            self.fire_timer(next);
         }
     }
 

@@ -24,13 +24,7 @@ impl Wire {
                 .filter(|&i| self.timers[i].0 <= until_ms && fire(&self.timers[i].2))
                 .min_by_key(|&i| (self.timers[i].0, self.timers[i].1));
             let Some(next) = next else { break };
-            let (due, _, work) = self.timers.remove(next);
-            self.now_ms = due;
-            self.next_id += 1;
-            let commands = self
-                .flow
-                .complete(work, self.now(), Uuid::from_u128(self.next_id));
-            self.run(commands);
+            self.fire_timer(next);
         }
         self.now_ms = until_ms;
         self.queue.extend(held);
@@ -140,13 +134,7 @@ impl Wire {
             let next = (0..self.timers.len())
                 .min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
                 .unwrap();
-            let (due, _, work) = self.timers.remove(next);
-            self.now_ms = due;
-            self.next_id += 1;
-            let commands = self
-                .flow
-                .complete(work, self.now(), Uuid::from_u128(self.next_id));
-            self.run(commands);
+            self.fire_timer(next);
         }
     }
 
