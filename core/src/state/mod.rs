@@ -400,14 +400,20 @@ impl State {
         self.services
             .extend(extra.into_iter().filter(|s| s.number > 1));
         self.links_starting();
-        for service in &mut self.services {
-            service.crashed_at = None;
-        }
+        self.end_crashes();
     }
 
     /// The broker `service` (each of its instances) talks to: its own, or the page's.
     pub fn broker_of(&self, service: ServiceId) -> &str {
         self.service_brokers.url_of(service, &self.broker_url)
+    }
+
+    /// Every crash is over: the services' clients start anew (a change of MQTT version,
+    /// sessions or PaymentService instances replaces them all, a crashed one's too).
+    fn end_crashes(&mut self) {
+        for service in &mut self.services {
+            service.crashed_at = None;
+        }
     }
 
     /// Every client starts to connect again, each to its service's broker.
@@ -606,9 +612,7 @@ impl State {
                 self.session = mode;
                 self.session_error = None;
                 self.links_starting();
-                for service in &mut self.services {
-                    service.crashed_at = None;
-                }
+                self.end_crashes();
             }
             Action::StockNow(stock) => {
                 for product in self.stock.0.keys() {
@@ -647,9 +651,7 @@ impl State {
                 self.links_starting();
                 // New connections for every service, a crashed one's too (as for a change of
                 // sessions or instances): the crash is over.
-                for service in &mut self.services {
-                    service.crashed_at = None;
-                }
+                self.end_crashes();
             }
         }
     }
