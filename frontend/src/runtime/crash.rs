@@ -7,13 +7,13 @@ use std::rc::Rc;
 use broker_bridge::ws::Client;
 use broker_bridge::{Link, PublishRequest};
 
-use crate::clock::{self, time_of_day, wall_clock};
+use crate::clock;
 use eda_core::services::instances::Instance;
-use eda_core::state::{Action, LogEntry, Outcome};
+use eda_core::state::Action;
 use eda_core::trace::service_status::CRASHED;
 
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
-use super::report::problem;
+use super::report::{note, problem};
 use super::Runtime;
 
 impl Runtime {
@@ -118,23 +118,13 @@ impl Runtime {
                 self.log(instance.service, problem("restart", e.to_string()));
             }
         }
-        let note = format!(
+        let text = format!(
             "published again {count} message{} its crashed client had not got acknowledged \
              ({}): at least once, a consumer may see one twice",
             if count == 1 { "" } else { "s" },
             topics.join(", ")
         );
-        self.log(
-            instance.service,
-            LogEntry {
-                at: time_of_day(wall_clock()),
-                topic: "restart".to_owned(),
-                qos: None,
-                correlation: None,
-                payload: note,
-                outcome: Outcome::Accepted,
-            },
-        );
+        self.log(instance.service, note("restart", text));
     }
 
     /// Whether the learner crashed `instance` (and has not restarted it).

@@ -9,14 +9,11 @@ use broker_bridge::{Direction, Packet, PacketEvent, ProtocolVersion, PublishRequ
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::ServiceId;
-use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::outbox::OwedMessage;
 use eda_core::store::EVENTSTORE_PREFIX;
 
-use crate::clock::{time_of_day, wall_clock};
-
 use super::publish::at_most_broker_maximum;
-use super::report::problem;
+use super::report::{note, problem};
 use super::Runtime;
 
 impl Runtime {
@@ -76,23 +73,13 @@ impl Runtime {
         }
         topics.sort();
         topics.dedup();
-        let note = format!(
+        let text = format!(
             "published again {count} message{} a reload found unacknowledged in the browser's \
              database ({}): at least once, a consumer that had one already ignores the copy",
             if count == 1 { "" } else { "s" },
             topics.join(", ")
         );
-        self.log(
-            ServiceId::Order,
-            LogEntry {
-                at: time_of_day(wall_clock()),
-                topic: "outbox".to_owned(),
-                qos: None,
-                correlation: None,
-                payload: note,
-                outcome: Outcome::Accepted,
-            },
-        );
+        self.log(ServiceId::Order, note("outbox", text));
     }
 
     /// Publishes `message` with OrderService's client, byte for byte as decided: an event

@@ -124,6 +124,18 @@ impl Runtime {
     }
 }
 
+/// A line of a service's own (no message behind it) under `topic`, saying `text`, now.
+pub(super) fn note(topic: &str, text: String) -> LogEntry {
+    LogEntry {
+        at: time_of_day(wall_clock()),
+        topic: topic.to_owned(),
+        qos: None,
+        correlation: None,
+        payload: text,
+        outcome: Outcome::Accepted,
+    }
+}
+
 pub(super) fn problem(topic: &str, reason: String) -> LogEntry {
     LogEntry {
         at: time_of_day(wall_clock()),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
 
-use crate::clock::{self, fresh_id, time_of_day, wall_clock};
+use crate::clock::{self, fresh_id, wall_clock};
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
@@ -15,7 +15,7 @@ use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::store::outbox::owed;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
-use super::report::problem;
+use super::report::{note, problem};
 use super::Runtime;
 
 impl Runtime {
@@ -91,16 +91,12 @@ impl Runtime {
                 Command::Log { line, gave_up } => self.log(
                     service,
                     LogEntry {
-                        at: time_of_day(wall_clock()),
-                        topic: "compensation".to_owned(),
-                        qos: None,
-                        correlation: None,
-                        payload: line.clone(),
                         outcome: if gave_up {
                             Outcome::Failed("given up after its last try".to_owned())
                         } else {
                             Outcome::Accepted
                         },
+                        ..note("compensation", line.clone())
                     },
                 ),
                 Command::Record(event) => self.record_stored(instance, event),
