@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use broker_bridge::{Direction, Packet, PacketEvent, ProtocolVersion, PublishRequest, QoS};
+use broker_bridge::{Direction, Packet, PacketEvent, PublishRequest, QoS};
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::ServiceId;
@@ -88,24 +88,14 @@ impl Runtime {
     fn publish_owed_message(&self, message: &OwedMessage) -> Result<(), String> {
         let instance = ServiceId::Order.into();
         let client = self.client(instance);
-        let topic = self.namespace.wire(&message.topic);
         let payload = message.payload.as_bytes().to_vec();
         let request = if message.topic.starts_with(EVENTSTORE_PREFIX) {
             let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
-            PublishRequest::new(topic, payload, qos)
+            PublishRequest::new(self.namespace.wire(&message.topic), payload, qos)
         } else {
             let event = DomainEvent::decode(&message.topic, message.payload.as_bytes())
                 .map_err(|e| e.to_string())?;
-            let qos = self.capped(instance, self.qos.get().of(&message.topic));
-            let request = PublishRequest::new(topic, payload, qos);
-            if self.protocol == ProtocolVersion::V5 {
-                request.with_user_property(
-                    eda_core::config::CORRELATION_PROPERTY,
-                    event.order_id().to_string(),
-                )
-            } else {
-                request
-            }
+            self.event_request(instance, &event, payload)
         };
         client
             .publish_with(request)

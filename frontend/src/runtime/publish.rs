@@ -27,15 +27,7 @@ impl Runtime {
         instance: Instance,
         event: &DomainEvent,
     ) -> Result<(), String> {
-        let qos = self.capped(instance, self.qos.get().of(event.topic()));
-        let topic = self.namespace.wire(event.topic());
-        let mut request = PublishRequest::new(topic, event.to_json(), qos);
-        if self.protocol == ProtocolVersion::V5 {
-            request = request.with_user_property(
-                eda_core::config::CORRELATION_PROPERTY,
-                event.order_id().to_string(),
-            );
-        }
+        let request = self.event_request(instance, event, event.to_json());
         self.client(instance)
             .publish_with(request)
             .map(|_| ())
@@ -46,6 +38,29 @@ impl Runtime {
                 }
                 e.to_string()
             })
+    }
+
+    /// The PUBLISH of `event` by `instance`'s client with `payload` (its JSON, as decided): on
+    /// its topic under the page's namespace, at the topic's QoS capped at the broker's maximum
+    /// ([`Runtime::capped`]), under MQTT 5.0 with its orderId as the `correlationId` user
+    /// property.
+    pub(super) fn event_request(
+        &self,
+        instance: Instance,
+        event: &DomainEvent,
+        payload: impl Into<Vec<u8>>,
+    ) -> PublishRequest {
+        let qos = self.capped(instance, self.qos.get().of(event.topic()));
+        let topic = self.namespace.wire(event.topic());
+        let request = PublishRequest::new(topic, payload, qos);
+        if self.protocol == ProtocolVersion::V5 {
+            request.with_user_property(
+                eda_core::config::CORRELATION_PROPERTY,
+                event.order_id().to_string(),
+            )
+        } else {
+            request
+        }
     }
 
     /// `qos`, or the Maximum QoS of `instance`'s broker if that is lower: a client must not
