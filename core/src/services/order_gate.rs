@@ -10,8 +10,9 @@
 //! service has had its first SUBACK it no longer holds orders back, even if it crashes later:
 //! watching a crashed consumer catch up on its session is a lesson of the page.
 //!
-//! The driver tells the gate each SUBACK ([`OrderGate::subscribed`]) and each lost connection
-//! ([`OrderGate::left`]), and asks it before each order ([`OrderGate::check`]); no clock is read.
+//! The driver tells the gate each instance's SUBACK ([`OrderGate::subscribed`]), lost connection
+//! ([`OrderGate::left`]), crash and restart ([`OrderGate::crashed`], [`OrderGate::restarted`]),
+//! and asks it before each order ([`OrderGate::check`]); no clock is read.
 //! A dead letter's *Retry* asks the same gate, about its topic's consumers
 //! ([`OrderGate::check_retry`], in [`super::retry_gate`]).
 //!
