@@ -12,12 +12,15 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, watched, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
-import { OUTCOMES, expectOneOutcome, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 import { relay } from '../lib/tcp-relay.mjs';
 
 const CONSUMERS_OF_ORDERS = 4;
+// The least time a refusal stays once shown (core/src/services/refusal_shown.rs: 4 s), less what
+// drawing it after the gate's decision may take.
+const READABLE_MS = 3_500;
 const refusal = (page) => page.locator('[data-testid="redelivery-error"]');
 const letterCount = (page) => page.$$eval('[data-testid="dead-letter"]', (els) => els.length);
 const paymentLetter = (page) => page.locator('[data-testid="dead-letter"][data-service="payment"]');
@@ -81,6 +84,28 @@ async function assertNothingLost(page, witness, fixed, what) {
   assert.equal(await paymentLetter(page).locator('[data-testid="dead-letter-payload"]').inputValue(), fixed, `${what}: the edit is kept`);
   await witness.roundTrip();
   assert.equal(created(witness, 'C123').length, 0, `${what}: nothing published`);
+}
+
+/**
+ * Starts timing the refusal sentence in the page: `window.refusalTimes` gets when it first
+ * appeared and when it then went (performance.now(), ms); read it with `refusalShownFor`.
+ */
+async function timeRefusal(page) {
+  await page.evaluate(() => {
+    const times = (window.refusalTimes = { shown: null, gone: null });
+    const look = () => {
+      const there = document.querySelector('[data-testid="redelivery-error"]') !== null;
+      if (there && times.shown === null) times.shown = performance.now();
+      if (!there && times.shown !== null && times.gone === null) times.gone = performance.now();
+    };
+    new MutationObserver(look).observe(document.body, { childList: true, subtree: true });
+  });
+}
+
+/** Waits until the timed refusal went by itself; resolves with how long it was shown, in ms. */
+async function refusalShownFor(page) {
+  await page.waitForFunction(() => window.refusalTimes?.gone !== null, null, { timeout: CONNECT_TIMEOUT_MS });
+  return page.evaluate(() => window.refusalTimes.gone - window.refusalTimes.shown);
 }
 
 /** Retries the fixed dead letter: the order completes, once, and the letter goes. */
@@ -240,4 +265,95 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       await slow.close();
     }
   });
+  // A newcomer's break-test: during a reconnection the gate opened within 100 ms of the click,
+  // the refusal flashed and went, and the click seemed to do nothing (1 in 4 tries).
+  it('a Retry refused while PaymentService reconnects (clean session) keeps its sentence readable for seconds although the gate opens within moments; then Retry completes the order', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const port = await freePort();
+    // PaymentService's broker is the same Mosquitto behind a relay 300 ms away: a restart
+    // leaves it reconnecting just long enough for the click to be refused.
+    const near = await relay(port, broker.wsPort, 300);
+    try {
+      await watched(t, `&session=clean&saga_timeout_ms=30000&broker_payment=ws://127.0.0.1:${port}`, async ({ page, witness }) => {
+        const orderId = await poisonEveryone(page, witness);
+        const fixed = await fixPaymentLetter(page);
+        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+        await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+        await timeRefusal(page);
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
+          /^Retry: PaymentService, whose dead letter this is, (has not subscribed again since it reconnected|is crashed)/, { orderId });
+        const shown = await refusalShownFor(page);
+        assert.ok(shown >= READABLE_MS, `the refusal was shown ${Math.round(shown)} ms, at least ${READABLE_MS} ms expected`);
+        await assertNothingLost(page, witness, fixed, 'Retry while PaymentService reconnects');
+        await retryCompletes(page, witness, orderId);
+      });
+    } finally {
+      await near.close();
+    }
+  });
+
+  it('Deliver again right after the consumers lost their connections (clean sessions) is refused until they have subscribed again, naming them; then it goes and reaches them', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const port = await freePort();
+    const far = `ws://127.0.0.1:${port}`;
+    let path = await relay(port, broker.wsPort);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&broker_payment=${far}&broker_inventory=${far}&broker_notification=${far}`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await waitForRow(page, orderId, 'Completed');
+        const orders = () => created(witness, 'C123').filter((m) => m.json?.orderId === orderId).length;
+        // Their broker restarts: the connections drop, the clean sessions end with them, and
+        // the broker is back 2 s later. OrderService, on another broker, stays connected.
+        await path.close();
+        await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+        path = await relay(port, broker.wsPort, 2_000);
+
+        await expectRefusal(page, witness, `[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-deliver-again"]`,
+          /^Deliver again: OrderService is waiting for [\w, ]*PaymentService[\w, ]* to subscribe, so the message was not published again\./, { orderId });
+        await witness.roundTrip();
+        assert.equal(orders(), 1, 'nothing published while its consumers are away');
+
+        await refusal(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+        await page.click(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-deliver-again"]`);
+        await witness.waitFor(() => orders() === 2, FLOW_TIMEOUT_MS, 'the order published again');
+        // It reached PaymentService, which knew it already.
+        const entry = page.locator('[data-testid="log-entry"][data-service="payment"][data-status="duplicate"]');
+        await entry.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match((await entry.first().textContent()) ?? '', new RegExp(`duplicate ignored: orders/created ${orderId}`));
+      });
+    } finally {
+      await witness.close();
+      await path?.close();
+    }
+  });
+
+  // Two PaymentService instances share one subscription group: the gate once counted only the
+  // first instance leaving, and opened while no instance was subscribed.
+  it('two PaymentService instances, clean sessions: Retry is refused while every instance is down, goes once one is subscribed, and is refused again when that one crashes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2&session=clean&saga_timeout_ms=40000', async ({ page, witness }) => {
+      const orderId = await poisonEveryone(page, witness);
+      const fixed = await fixPaymentLetter(page);
+      const retry = '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]';
+      const crash = async (name, slug) => {
+        await page.getByRole('button', { name: `Crash ${name}`, exact: true }).click();
+        await page.locator(`[data-testid="status-${slug}"][data-crashed="true"]`).waitFor();
+      };
+      await crash('PaymentService 2', 'payment-2');
+      await crash('PaymentService', 'payment');
+      await expectRefusal(page, witness, retry, /^Retry: PaymentService, whose dead letter this is, is crashed and its session is clean/, { orderId });
+      await assertNothingLost(page, witness, fixed, 'Retry while both instances are crashed');
+
+      // The second instance back and subscribed: the group has a member, the refusal goes.
+      await page.getByRole('button', { name: 'Restart PaymentService 2', exact: true }).click();
+      await refusal(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      // It crashes again, the first one still down: nobody in the group would get the retry.
+      await crash('PaymentService 2', 'payment-2');
+      await expectRefusal(page, witness, retry, /^Retry: PaymentService, whose dead letter this is, is crashed and its session is clean/, { orderId });
+      await assertNothingLost(page, witness, fixed, 'Retry once the last subscribed instance crashed');
+
+      await page.getByRole('button', { name: 'Restart PaymentService 2', exact: true }).click();
+      await refusal(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      await retryCompletes(page, witness, orderId);
+    }));
 });

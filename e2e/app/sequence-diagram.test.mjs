@@ -134,4 +134,42 @@ describeApp('sequence diagram', () => {
         assert.ok(head.onTop, `${head.name} drawn over the arrows, not under them`);
       }
     }, { viewport: { width: 1400, height: 900 } }));
+  // A newcomer's break-test: a reload came back at the top of the page. The part below the
+  // broker's section is drawn one task after the first render, so the browser's own scroll
+  // restoration found a short page; the page now puts the position back once it is all drawn.
+  it('a reload comes back at the sequence diagram it was scrolled to, not at the top; a #fragment still wins', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      const titleInView = () => {
+        const r = document.querySelector('#sequence-title')?.getBoundingClientRect();
+        // Scrolled into view it sits at the top, give or take a device pixel's rounding.
+        return !!r && r.top >= -4 && r.bottom <= window.innerHeight;
+      };
+      assert.equal(await page.evaluate(titleInView), false, 'the sequence diagram starts below the first screen');
+      await page.$eval('#sequence-title', (title) => title.scrollIntoView());
+      const before = await page.evaluate(() => window.scrollY);
+      assert.ok(before > 0, 'scrolled down');
+
+      await page.reload();
+      await waitReady(page);
+      try {
+        await page.waitForFunction(titleInView, null, { timeout: 10_000 });
+      } catch (error) {
+        const at = await page.evaluate(() => ({ y: window.scrollY, title: document.querySelector('#sequence-title')?.getBoundingClientRect().toJSON(), height: window.innerHeight }));
+        throw new Error(`after the reload the sequence diagram is out of view: the page is at ${JSON.stringify(at)} px, it was at ${before} px`, { cause: error });
+      }
+      const after = await page.evaluate(() => window.scrollY);
+      assert.ok(Math.abs(after - before) <= 40, `back where it was: ${after} px, was ${before} px`);
+
+      // A link to another part of the page keeps priority over the kept position.
+      const url = new URL(page.url());
+      url.hash = 'orders-title';
+      await page.goto(url.href);
+      await page.$eval('#sequence-title', (title) => title.scrollIntoView());
+      await page.reload();
+      await page.waitForFunction(() => {
+        const r = document.querySelector('#orders-title')?.getBoundingClientRect();
+        return !!r && Math.abs(r.top) <= 2;
+      }, null, { timeout: 10_000 });
+    }));
 });

@@ -39,6 +39,7 @@ pub mod payment;
 pub mod pending_tries;
 pub mod presence;
 pub mod query;
+pub mod refusal_shown;
 pub mod retry_gate;
 pub mod settings;
 pub mod stock_levels;

@@ -10,8 +10,9 @@
 //! service has had its first SUBACK it no longer holds orders back, even if it crashes later:
 //! watching a crashed consumer catch up on its session is a lesson of the page.
 //!
-//! The driver tells the gate each SUBACK ([`OrderGate::subscribed`]) and each lost connection
-//! ([`OrderGate::left`]), and asks it before each order ([`OrderGate::check`]); no clock is read.
+//! The driver tells the gate each instance's SUBACK ([`OrderGate::subscribed`]), lost connection
+//! ([`OrderGate::left`]), crash and restart ([`OrderGate::crashed`], [`OrderGate::restarted`]),
+//! and asks it before each order ([`OrderGate::check`]); no clock is read.
 //! A dead letter's *Retry* asks the same gate, about its topic's consumers
 //! ([`OrderGate::check_retry`], in [`super::retry_gate`]).
 //!
@@ -43,16 +44,27 @@ use std::collections::BTreeSet;
 
 use broker_bridge::Link;
 
+use super::instances::Instance;
 use super::{SagaStyle, ServiceId};
 
 /// Which services have subscribed at least once since the services started, and which are
-/// subscribed on their current connection.
+/// subscribed on their current connection, counted by instance: a service with several
+/// instances (PaymentService's competing consumers, [`super::instances`]) shares one
+/// subscription group (`$share/<group>/…`), in which the broker gives each message to one
+/// member, so **one subscribed instance is enough** for the service to be reached, and the
+/// service is away only while none of its instances is subscribed
+/// (`docs/decisions/0009-competing-consumers.md`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderGate {
-    subscribed: BTreeSet<ServiceId>,
+    /// Subscribed at least once since the services started or it last moved broker.
+    subscribed: BTreeSet<Instance>,
     /// Subscribed since its last connection began: what a clean session needs, since the broker
     /// keeps nothing for it between connections.
-    subscribed_now: BTreeSet<ServiceId>,
+    subscribed_now: BTreeSet<Instance>,
+    /// Crashed by the learner, not restarted since.
+    crashed: BTreeSet<Instance>,
+    /// Every instance the gate was told of.
+    seen: BTreeSet<Instance>,
 }
 
 /// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
@@ -92,41 +104,73 @@ pub enum OrderRefusal {
 }
 
 impl OrderGate {
-    /// `service` is subscribed on its broker: a SUBACK granting at least one of its filters (a
-    /// SUBACK refusing every filter does not count: nothing would reach it), or a CONNACK with
-    /// Session Present (the broker kept the session, subscriptions included, MQTT 3.1.1
-    /// §3.2.2.2, 5.0 §3.2.2.1.1, so no SUBSCRIBE follows). Returns whether it is the first
-    /// since the services started or since it last moved broker.
-    pub fn subscribed(&mut self, service: ServiceId) -> bool {
-        self.subscribed_now.insert(service);
-        self.subscribed.insert(service)
+    /// `instance` (a service's only instance: a [`ServiceId`] will do) is subscribed on its
+    /// broker: a SUBACK granting at least one of its filters (a SUBACK refusing every filter
+    /// does not count: nothing would reach it), or a CONNACK with Session Present (the broker
+    /// kept the session, subscriptions included, MQTT 3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1, so no
+    /// SUBSCRIBE follows). Returns whether its service had not subscribed yet since the
+    /// services started or since it last moved broker.
+    pub fn subscribed(&mut self, instance: impl Into<Instance>) -> bool {
+        let instance = instance.into();
+        let first = !self.has_subscribed(instance.service);
+        self.seen.insert(instance);
+        self.crashed.remove(&instance);
+        self.subscribed_now.insert(instance);
+        self.subscribed.insert(instance);
+        first
     }
 
-    /// `service`'s connection ended (crashed, dropped, left): with a clean session the broker
-    /// forgets its subscriptions, so it counts as subscribed again only after its next SUBACK
-    /// (or a CONNACK with Session Present). Orders do not wait for it
-    /// ([`OrderGate::waiting_for`] looks at the first SUBACK only); a retry of its own dead letter
-    /// does ([`OrderGate::check_retry`]).
-    pub fn left(&mut self, service: ServiceId) {
-        self.subscribed_now.remove(&service);
+    /// `instance`'s connection ended (dropped, left, or not open yet): with a clean session the
+    /// broker forgets its subscriptions, so it counts as subscribed again only after its next
+    /// SUBACK (or a CONNACK with Session Present). Orders do not wait for it
+    /// ([`OrderGate::waiting_for`] looks at the first SUBACK only); a retry does while none of
+    /// its service's instances is subscribed ([`OrderGate::check_retry`]).
+    pub fn left(&mut self, instance: impl Into<Instance>) {
+        let instance = instance.into();
+        self.seen.insert(instance);
+        self.subscribed_now.remove(&instance);
     }
 
-    /// Whether `service` is subscribed on its current connection ([`OrderGate::left`]).
+    /// The learner crashed `instance`: it left ([`OrderGate::left`]) and will not come back
+    /// by itself. A service every instance of which is crashed is [`OrderGate::is_down`].
+    pub fn crashed(&mut self, instance: impl Into<Instance>) {
+        let instance = instance.into();
+        self.left(instance);
+        self.crashed.insert(instance);
+    }
+
+    /// The learner restarted `instance`: it is connecting again, not subscribed yet.
+    pub fn restarted(&mut self, instance: impl Into<Instance>) {
+        let instance = instance.into();
+        self.crashed.remove(&instance);
+        self.left(instance);
+    }
+
+    /// Whether one of `service`'s instances at least is subscribed on its current connection
+    /// ([`OrderGate::left`]).
     pub fn is_subscribed_now(&self, service: ServiceId) -> bool {
-        self.subscribed_now.contains(&service)
+        self.subscribed_now.iter().any(|i| i.service == service)
     }
 
-    /// Whether `service` has subscribed at least once since the services started (or since it
-    /// last moved broker).
+    /// Whether one of `service`'s instances at least has subscribed since the services started
+    /// (or since it last moved broker).
     pub fn has_subscribed(&self, service: ServiceId) -> bool {
-        self.subscribed.contains(&service)
+        self.subscribed.iter().any(|i| i.service == service)
     }
 
-    /// `service` moved to another broker (the broker bar, a broker of its own): what it
+    /// Whether every instance of `service` the gate knows of is crashed (and one at least is).
+    pub fn is_down(&self, service: ServiceId) -> bool {
+        let mut instances = self.seen.iter().filter(|i| i.service == service).peekable();
+        instances.peek().is_some() && instances.all(|i| self.crashed.contains(i))
+    }
+
+    /// `instance` moved to another broker (the broker bar, a broker of its own): what it
     /// subscribed to on the old one does not hold there, so orders wait for it again.
-    pub fn moved(&mut self, service: ServiceId) {
-        self.subscribed.remove(&service);
-        self.subscribed_now.remove(&service);
+    pub fn moved(&mut self, instance: impl Into<Instance>) {
+        let instance = instance.into();
+        self.seen.insert(instance);
+        self.subscribed.remove(&instance);
+        self.subscribed_now.remove(&instance);
     }
 
     /// The services the order flow under `style` needs (every service that subscribes to
@@ -138,7 +182,7 @@ impl OrderGate {
         ServiceId::ALL
             .into_iter()
             .filter(|s| *s != ServiceId::Query)
-            .filter(|s| !s.subscriptions(style).is_empty() && !self.subscribed.contains(s))
+            .filter(|s| !s.subscriptions(style).is_empty() && !self.has_subscribed(*s))
             .collect()
     }
 

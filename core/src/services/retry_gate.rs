@@ -2,8 +2,8 @@
 //! ([`OrderGate`]) asked about the dead letter's topic instead of `orders/created`. A refused
 //! retry publishes nothing and its dead letter stays listed (with the learner's edits); the
 //! *Send a poison message* button is an order, and asks [`OrderGate::check`] itself.
-//! *Deliver again* (a traced PUBLISH published once more) asks only whether the client that
-//! sent or received it can publish ([`check_deliver_again`]).
+//! *Deliver again* (a traced PUBLISH published once more by the client that sent or received
+//! it) asks the same gate about its topic ([`OrderGate::check_deliver_again`]).
 //!
 //! A retry is refused if its message is larger than the page's own consumers accept
 //! ([`check_retry_size`]: they would skip it, and it would be gone from the list for nothing),
@@ -20,7 +20,16 @@
 //!   §3.1.2.4, 5.0 §3.1.2.4 with Session Expiry 0), so the broker would keep nothing for it and
 //!   the retried message would never reach the one service it was retried for. Other crashed
 //!   consumers do not hold it back: missing what is published while away is the lesson of clean
-//!   sessions. With persistent sessions the broker queues it for a crashed consumer.
+//!   sessions. With persistent sessions the broker queues it for a crashed consumer;
+//! - with clean sessions, another consumer of the topic is reconnecting (not crashed, not
+//!   subscribed on its current connection, e.g. right after a broker restart): it subscribes
+//!   again within moments, and would miss the message for nothing.
+//!
+//! A service with several instances (PaymentService's competing consumers) is subscribed while
+//! one of its instances at least is: they share one subscription group, in which the broker
+//! gives each message to one subscribed member. It is crashed only when every instance is.
+//!
+//! How long the page shows a refusal is [`super::refusal_shown`]'s rule.
 //!
 //! ```
 //! use broker_bridge::Link;
@@ -55,7 +64,8 @@ use super::instances::Instance;
 use super::order_gate::{can_publish, OrderGate, OrderLink, OrderRefusal};
 use super::{SagaStyle, ServiceId};
 
-/// A dead letter's *Retry*, as the gate needs it.
+/// A dead letter's *Retry* (or a *Deliver again*, [`OrderGate::check_deliver_again`]), as the
+/// gate needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry<'a> {
     /// The dead letter's original topic, without a namespace, e.g. `orders/created`.
@@ -85,17 +95,20 @@ pub enum RetryRefusal {
     /// The publisher cannot publish, or a consumer of the topic has not subscribed yet
     /// ([`OrderRefusal::WaitingFor`]), as for an order.
     Publisher {
-        /// The service that would publish the retry.
-        publisher: ServiceId,
+        /// The instance that would publish it: a retry's [`Retry::publisher`] (its first
+        /// instance), a *Deliver again*'s instance that sent or received it.
+        publisher: Instance,
         /// Why not.
         why: OrderRefusal,
     },
     /// Clean sessions, and the service whose dead letter it is is not subscribed on its current
     /// connection: the broker would keep nothing for it.
     GaveUpAway {
-        /// The service whose dead letter it is.
+        /// The service whose dead letter it is (for a *Deliver again*: the service that sent or
+        /// received the message).
         service: ServiceId,
-        /// Crashed by the learner (else reconnecting, or connected and not subscribed yet).
+        /// Every instance of it crashed by the learner (else reconnecting, or connected and not
+        /// subscribed yet).
         crashed: bool,
     },
     /// The message, as its PUBLISH, is larger than the largest packet the page's clients
@@ -153,9 +166,49 @@ impl OrderGate {
     ///
     /// [`RetryRefusal`]: the publisher crashed or not connected (first: what the learner must
     /// fix first), consumers of the topic not subscribed yet, or (clean sessions) the service
-    /// whose dead letter it is not subscribed on its current connection.
+    /// whose dead letter it is, or another consumer still reconnecting, not subscribed on its
+    /// current connection.
     pub fn check_retry(&self, style: SagaStyle, retry: &Retry<'_>) -> Result<(), RetryRefusal> {
-        let publisher = retry.publisher();
+        self.check_reach(style, retry.publisher().into(), retry)
+    }
+
+    /// Whether a traced PUBLISH may be *delivered again* now by `by`, the instance that sent or
+    /// received it (`again.publisher_link` is its state; `again.gave_up` its service), under
+    /// `style`: the same gate as [`OrderGate::check_retry`]. Not while `by` is crashed (its
+    /// aborted client's session would take the publish and nothing would send it: on *Restart*
+    /// only what was kept at the crash goes out again) or not connected (a publish while
+    /// connecting waits in the client's offline queue and goes out at the first CONNACK), nor
+    /// while a consumer of its topic has not subscribed (e.g. right after a broker restart with
+    /// clean sessions: the broker delivers a PUBLISH only to the subscriptions that exist when
+    /// it arrives, MQTT 3.1.1 §3.3.5, 5.0 §3.3.4).
+    ///
+    /// # Errors
+    ///
+    /// [`RetryRefusal`] but [`RetryRefusal::TooLarge`]: [`deliver_again_refused`] says it.
+    pub fn check_deliver_again(
+        &self,
+        style: SagaStyle,
+        by: Instance,
+        again: &Retry<'_>,
+    ) -> Result<(), RetryRefusal> {
+        self.check_reach(style, by, again)
+    }
+
+    /// The gate of a *Retry* or a *Deliver again* published by `publisher`.
+    ///
+    /// Consumers that hold it back: one that has not subscribed since the services started or
+    /// moved broker; with clean sessions, also one that is not subscribed on its current
+    /// connection unless the learner crashed it (every instance of it): one still reconnecting
+    /// (a broker restart, a dropped connection) subscribes again within moments and would miss
+    /// the message for nothing, while a crashed consumer missing it is the lesson of clean
+    /// sessions. The service whose message it is comes first ([`RetryRefusal::GaveUpAway`]).
+    /// One subscribed instance is enough for a service ([`OrderGate`]).
+    fn check_reach(
+        &self,
+        style: SagaStyle,
+        publisher: Instance,
+        retry: &Retry<'_>,
+    ) -> Result<(), RetryRefusal> {
         let refused = |why| RetryRefusal::Publisher { publisher, why };
         can_publish(retry.publisher_link).map_err(refused)?;
         let consumers: Vec<ServiceId> =
@@ -168,12 +221,21 @@ impl OrderGate {
         if !waiting.is_empty() {
             return Err(refused(OrderRefusal::WaitingFor(waiting)));
         }
-        let away = consumers.contains(&retry.gave_up) && !self.is_subscribed_now(retry.gave_up);
-        if away && !retry.sessions_kept {
+        if retry.sessions_kept {
+            return Ok(());
+        }
+        if consumers.contains(&retry.gave_up) && !self.is_subscribed_now(retry.gave_up) {
             return Err(RetryRefusal::GaveUpAway {
                 service: retry.gave_up,
                 crashed: retry.gave_up_link == OrderLink::Crashed,
             });
+        }
+        let reconnecting: Vec<ServiceId> = consumers
+            .into_iter()
+            .filter(|s| !self.is_subscribed_now(*s) && !self.is_down(*s))
+            .collect();
+        if !reconnecting.is_empty() {
+            return Err(refused(OrderRefusal::WaitingFor(reconnecting)));
         }
         Ok(())
     }
@@ -182,7 +244,17 @@ impl OrderGate {
 /// The page's sentence for a refused *Retry*: "Retry: {why}, so the message was not published
 /// again.{what to do} The dead letter stays listed, with your edits."
 pub fn retry_refused(refusal: &RetryRefusal) -> String {
-    let (cause, advice) = match refusal {
+    let (cause, advice) = cause_and_advice(refusal, "whose dead letter this is", "Retry");
+    format!(
+        "Retry: {cause}, so the message was not published again.{advice} The dead letter stays \
+         listed, with your edits."
+    )
+}
+
+/// What stopped a *Retry* or a *Deliver again* (`button`), and what to do: the service whose
+/// message it is named as `whose` ("whose dead letter this is").
+fn cause_and_advice(refusal: &RetryRefusal, whose: &str, button: &str) -> (String, String) {
+    match refusal {
         RetryRefusal::Publisher { publisher, why } => {
             (why.cause_of(*publisher), why.advice_for(*publisher))
         }
@@ -193,16 +265,16 @@ pub fn retry_refused(refusal: &RetryRefusal) -> String {
                 "has not subscribed again since it reconnected"
             };
             let cause = format!(
-                "{service}, whose dead letter this is, {state} and its session is clean: the \
-                 broker keeps nothing for it while it is not subscribed"
+                "{service}, {whose}, {state} and its session is clean: the broker keeps nothing \
+                 for it while it is not subscribed"
             );
             let advice = if *crashed {
                 format!(
-                    " Press Restart on {service}, then Retry once it has subscribed again (this \
-                     sentence goes then)."
+                    " Press Restart on {service}, then {button} once it has subscribed again \
+                     (this sentence goes then)."
                 )
             } else {
-                " Press Retry once it has subscribed again (this sentence goes then).".to_owned()
+                format!(" Press {button} once it has subscribed again (this sentence goes then).")
             };
             (cause, advice)
         }
@@ -213,14 +285,10 @@ pub fn retry_refused(refusal: &RetryRefusal) -> String {
                 broker_bridge::codec::kilobytes(*size),
                 broker_bridge::codec::kibibytes(*limit)
             );
-            let advice = " Shorten the payload, then press Retry.".to_owned();
+            let advice = format!(" Shorten the payload, then press {button}.");
             (cause, advice)
         }
-    };
-    format!(
-        "Retry: {cause}, so the message was not published again.{advice} The dead letter stays \
-         listed, with your edits."
-    )
+    }
 }
 
 /// The page's sentence for a refused *Send a poison message* (an order, refused by
@@ -233,31 +301,13 @@ pub fn poison_refused(refusal: &OrderRefusal) -> String {
     )
 }
 
-/// Whether a traced PUBLISH may be *delivered again* now with the client of the instance that
-/// sent or received it, in state `link`: not while that instance is crashed (its aborted
-/// client's session would take the publish and nothing would send it: on *Restart* only what
-/// was kept at the crash goes out again), nor while it is not connected (a publish while
-/// connecting waits in the client's offline queue and goes out at the first CONNACK, before
-/// anyone has subscribed again).
-///
-/// # Errors
-///
-/// The [`OrderRefusal`] that says why (any variant but [`OrderRefusal::WaitingFor`]):
-/// [`deliver_again_refused`] says it.
-pub fn check_deliver_again(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
-    can_publish(link)
-}
-
-/// The page's sentence for a refused *Deliver again* by `publisher`'s client: "Deliver again:
-/// {why}, so the message was not published again.{what to do}", e.g. "Deliver again:
-/// PaymentService 2 is crashed, so the message was not published again. Press Restart on
-/// PaymentService 2, then try again."
-pub fn deliver_again_refused(publisher: Instance, refusal: &OrderRefusal) -> String {
-    format!(
-        "Deliver again: {}, so the message was not published again.{}",
-        refusal.cause_of(publisher),
-        refusal.advice_for(publisher)
-    )
+/// The page's sentence for a refused *Deliver again* ([`OrderGate::check_deliver_again`]):
+/// "Deliver again: {why}, so the message was not published again.{what to do}", e.g. "Deliver
+/// again: PaymentService 2 is crashed, so the message was not published again. Press Restart
+/// on PaymentService 2, then try again."
+pub fn deliver_again_refused(refusal: &RetryRefusal) -> String {
+    let (cause, advice) = cause_and_advice(refusal, "which sent or received it", "Deliver again");
+    format!("Deliver again: {cause}, so the message was not published again.{advice}")
 }
 
 #[cfg(test)]

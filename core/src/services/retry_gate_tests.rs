@@ -53,7 +53,7 @@ fn the_publisher_is_the_topic_s_owner_and_its_state_comes_first() {
     assert_eq!(
         refused,
         RetryRefusal::Publisher {
-            publisher: ServiceId::Payment,
+            publisher: ServiceId::Payment.into(),
             why: OrderRefusal::Crashed
         }
     );
@@ -100,7 +100,7 @@ fn consumers_of_the_topic_not_subscribed_yet_hold_the_retry_but_query_service_do
     assert_eq!(
         refused,
         RetryRefusal::Publisher {
-            publisher: ServiceId::Order,
+            publisher: ServiceId::Order.into(),
             why: OrderRefusal::WaitingFor(vec![ServiceId::Payment, ServiceId::Inventory]),
         }
     );
@@ -130,7 +130,7 @@ fn consumers_of_the_topic_not_subscribed_yet_hold_the_retry_but_query_service_do
     assert_eq!(
         gate.check_retry(SagaStyle::Orchestration, &query),
         Err(RetryRefusal::Publisher {
-            publisher: ServiceId::Order,
+            publisher: ServiceId::Order.into(),
             why: OrderRefusal::WaitingFor(vec![ServiceId::Query]),
         })
     );
@@ -191,13 +191,86 @@ fn persistent_sessions_let_a_retry_wait_at_the_broker_for_a_crashed_consumer() {
 }
 
 #[test]
-fn another_consumer_away_with_a_clean_session_does_not_hold_the_retry() {
+fn another_consumer_crashed_with_a_clean_session_does_not_hold_the_retry_but_one_reconnecting_does()
+{
     let mut gate = all_subscribed();
-    gate.left(ServiceId::Inventory);
+    gate.crashed(ServiceId::Inventory);
     assert_eq!(
         gate.check_retry(SagaStyle::Parallel, &payment_retry(false)),
         Ok(())
     );
+    // Restarted, or its connection dropped (a broker restart): it subscribes again within
+    // moments, and a message now would reach its clean session's nothing.
+    gate.restarted(ServiceId::Inventory);
+    let refused = gate
+        .check_retry(SagaStyle::Parallel, &payment_retry(false))
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        RetryRefusal::Publisher {
+            publisher: ServiceId::Order.into(),
+            why: OrderRefusal::WaitingFor(vec![ServiceId::Inventory]),
+        }
+    );
+    // With persistent sessions the broker queues it for InventoryService meanwhile.
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &payment_retry(true)),
+        Ok(())
+    );
+    gate.subscribed(ServiceId::Inventory);
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &payment_retry(false)),
+        Ok(())
+    );
+}
+
+/// Two PaymentService instances share one subscription group: one subscribed is enough, and
+/// PaymentService is crashed only when both are.
+#[test]
+fn one_subscribed_instance_of_several_is_enough_and_the_last_one_leaving_holds_the_retry() {
+    let second = Instance::new(ServiceId::Payment, 2);
+    let mut gate = all_subscribed();
+    gate.subscribed(second);
+    // The first instance crashed: the second one takes the retry.
+    gate.crashed(ServiceId::Payment);
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &payment_retry(false)),
+        Ok(())
+    );
+    // Both crashed.
+    gate.crashed(second);
+    let both_down = Retry {
+        gave_up_link: OrderLink::Crashed,
+        ..payment_retry(false)
+    };
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &both_down),
+        Err(RetryRefusal::GaveUpAway {
+            service: ServiceId::Payment,
+            crashed: true
+        })
+    );
+    // The second one restarted and subscribed again, then crashed again: the first one is still
+    // down, nobody in the group is subscribed (the gate once stayed open here).
+    gate.restarted(second);
+    gate.subscribed(second);
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &payment_retry(false)),
+        Ok(())
+    );
+    gate.crashed(second);
+    assert!(gate.is_down(ServiceId::Payment));
+    assert_eq!(
+        gate.check_retry(SagaStyle::Parallel, &both_down),
+        Err(RetryRefusal::GaveUpAway {
+            service: ServiceId::Payment,
+            crashed: true
+        })
+    );
+    // Its connection dropped instead (the first one still down): not crashed, reconnecting.
+    gate.restarted(second);
+    assert!(!gate.is_down(ServiceId::Payment));
+    assert!(!gate.is_subscribed_now(ServiceId::Payment));
 }
 
 #[test]
@@ -228,16 +301,33 @@ fn a_refused_poison_message_says_why_and_what_to_do() {
         .starts_with("Poison message: OrderService is crashed, so it was not sent. Press Restart"));
 }
 
+/// A *Deliver again* of the traced PUBLISH `topic` by `by` in state `link`.
+fn again(topic: &'static str, by: ServiceId, link: OrderLink<'static>) -> Retry<'static> {
+    Retry {
+        topic,
+        gave_up: by,
+        gave_up_link: link,
+        publisher_link: link,
+        sessions_kept: false,
+    }
+}
+
 #[test]
 fn deliver_again_is_refused_while_its_instance_is_crashed_or_not_connected() {
-    let payment_2 = Instance {
-        service: ServiceId::Payment,
-        number: 2,
-    };
-    assert_eq!(check_deliver_again(UP), Ok(()));
-    let crashed = check_deliver_again(OrderLink::Crashed).expect_err("crashed");
+    let payment_2 = Instance::new(ServiceId::Payment, 2);
+    let gate = all_subscribed();
+    let style = SagaStyle::Parallel;
+    let by_order = again("orders/created", ServiceId::Order, UP);
     assert_eq!(
-        deliver_again_refused(payment_2, &crashed),
+        gate.check_deliver_again(style, ServiceId::Order.into(), &by_order),
+        Ok(())
+    );
+    let crashed = again("payments/processed", ServiceId::Payment, OrderLink::Crashed);
+    let refused = gate
+        .check_deliver_again(style, payment_2, &crashed)
+        .expect_err("crashed");
+    assert_eq!(
+        deliver_again_refused(&refused),
         "Deliver again: PaymentService 2 is crashed, so the message was not published again. \
          Press Restart on PaymentService 2, then try again."
     );
@@ -245,11 +335,80 @@ fn deliver_again_is_refused_while_its_instance_is_crashed_or_not_connected() {
         url: "ws://h:1".into(),
         attempt: 1,
     };
-    let refused = check_deliver_again(OrderLink::Up(&connecting)).expect_err("connecting");
+    let connecting = Retry {
+        publisher_link: OrderLink::Up(&connecting),
+        ..by_order
+    };
+    let refused = gate
+        .check_deliver_again(style, ServiceId::Order.into(), &connecting)
+        .expect_err("connecting");
     assert_eq!(
-        deliver_again_refused(ServiceId::Order.into(), &refused),
+        deliver_again_refused(&refused),
         "Deliver again: OrderService is still connecting to the broker at ws://h:1, so the \
          message was not published again. Wait until it shows connected, then try again."
+    );
+}
+
+// Deliver again once waited only for its own client: right after a broker restart with clean
+// sessions, an order published again by a reconnected OrderService reached none of the
+// consumers still reconnecting.
+#[test]
+fn deliver_again_waits_for_the_consumers_of_its_topic_as_a_retry_does() {
+    let style = SagaStyle::Parallel;
+    let mut gate = all_subscribed();
+    // The broker restarted: every connection dropped; OrderService is back first.
+    for service in ServiceId::ALL {
+        gate.left(service);
+    }
+    gate.subscribed(ServiceId::Order);
+    let by_order = again("orders/created", ServiceId::Order, UP);
+    let refused = gate
+        .check_deliver_again(style, ServiceId::Order.into(), &by_order)
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        RetryRefusal::Publisher {
+            publisher: ServiceId::Order.into(),
+            why: OrderRefusal::WaitingFor(vec![
+                ServiceId::Payment,
+                ServiceId::Inventory,
+                ServiceId::Notification
+            ]),
+        }
+    );
+    assert!(deliver_again_refused(&refused).starts_with(
+        "Deliver again: OrderService is waiting for PaymentService, InventoryService, \
+         NotificationService to subscribe, so the message was not published again."
+    ));
+    // A message PaymentService received, delivered again by its own client: it waits for
+    // PaymentService's SUBACK, said as for a retry.
+    let to_payment = again("orders/created", ServiceId::Payment, UP);
+    assert_eq!(
+        deliver_again_refused(
+            &gate
+                .check_deliver_again(style, ServiceId::Payment.into(), &to_payment)
+                .unwrap_err()
+        ),
+        "Deliver again: PaymentService, which sent or received it, has not subscribed again \
+         since it reconnected and its session is clean: the broker keeps nothing for it while \
+         it is not subscribed, so the message was not published again. Press Deliver again \
+         once it has subscribed again (this sentence goes then)."
+    );
+    // With persistent sessions the broker keeps them for the consumers meanwhile.
+    let kept = Retry {
+        sessions_kept: true,
+        ..by_order
+    };
+    assert_eq!(
+        gate.check_deliver_again(style, ServiceId::Order.into(), &kept),
+        Ok(())
+    );
+    for service in ServiceId::ALL {
+        gate.subscribed(service);
+    }
+    assert_eq!(
+        gate.check_deliver_again(style, ServiceId::Order.into(), &by_order),
+        Ok(())
     );
 }
 

@@ -12,7 +12,7 @@ use super::{
     ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{
-    use_after_first_render, use_fragment_target, use_on_screen, use_playground,
+    use_after_first_render, use_fragment_target, use_on_screen, use_playground, use_reload_scroll,
     use_while_on_screen, Playground, BURST,
 };
 use eda_core::domain::order_form::ValidOrder;
@@ -152,6 +152,8 @@ pub fn App() -> Html {
     let below = use_after_first_render();
     // A link to a part of the page (`#sequence-title`) lands on it once it is drawn.
     use_fragment_target(below);
+    // A reload comes back where the learner was, once the whole page is drawn.
+    use_reload_scroll(below);
 
     // A part scrolled out of sight is drawn again at most once a second (under load, most of
     // the page's time is drawing).

@@ -4,6 +4,7 @@ mod animation_frames;
 mod on_screen;
 mod page;
 mod playground;
+mod reload_scroll;
 
 pub use animation_frames::{prefers_reduced_motion, use_animation_frames};
 pub use on_screen::{
@@ -12,3 +13,4 @@ pub use on_screen::{
 };
 pub use page::Page;
 pub use playground::{use_playground, Playground, BURST};
+pub use reload_scroll::use_reload_scroll;

@@ -41,7 +41,7 @@ impl Runtime {
                 let url = self.url_of(instance.service);
                 // Orders wait until it has subscribed on the new broker (or resumed a session
                 // there): an order published before would never reach it.
-                self.order_gate.borrow_mut().moved(instance.service);
+                self.order_gate.borrow_mut().moved(*instance);
                 client.set_url(&url);
                 // Back on a broker whose session is kept, no SUBACK may teach its ceiling
                 // again: what was learned of it holds before the first CONNECT.

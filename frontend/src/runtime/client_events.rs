@@ -23,10 +23,11 @@ impl Runtime {
             ClientEvent::Link(link) => {
                 if link.is_connected() {
                     self.on_connected(instance);
-                } else if instance == Instance::from(service) {
+                } else {
                     // A clean session ends with its connection: subscribed again only after
-                    // the next SUBACK (or a CONNACK with Session Present).
-                    self.order_gate.borrow_mut().left(service);
+                    // the next SUBACK (or a CONNACK with Session Present). Each instance
+                    // counts: its service is reached while one of them is subscribed.
+                    self.order_gate.borrow_mut().left(instance);
                 }
                 let changed = self.links.borrow_mut().link(instance, link.clone());
                 if let Some(event) = changed {
@@ -63,7 +64,7 @@ impl Runtime {
                 // Every one counts, not only the first: a retry held back for a clean session
                 // waits for the SUBACK after a restart.
                 if any_granted {
-                    self.order_gate.borrow_mut().subscribed(service);
+                    self.order_gate.borrow_mut().subscribed(instance);
                     self.review_order_gate();
                 }
                 for ((filter, _), code) in filters.iter().zip(&granted) {
@@ -154,7 +155,7 @@ impl Runtime {
                 self.record(service, ServiceEvent::Session { present });
                 // The broker kept the session, subscriptions included: no SUBSCRIBE follows.
                 if session_present {
-                    self.order_gate.borrow_mut().subscribed(service);
+                    self.order_gate.borrow_mut().subscribed(instance);
                     self.review_order_gate();
                 }
             }

@@ -36,9 +36,7 @@ impl Runtime {
             .push((instance, client.unacknowledged()));
         client.abort();
         self.lose_tries_of(instance);
-        if instance == Instance::from(instance.service) {
-            self.order_gate.borrow_mut().left(instance.service);
-        }
+        self.order_gate.borrow_mut().crashed(instance);
         let link = Link::Disconnected {
             url: self.url_of(instance.service),
             reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),
@@ -64,6 +62,7 @@ impl Runtime {
         if let Some(event) = restarted {
             self.record(instance.service, event);
         }
+        self.order_gate.borrow_mut().restarted(instance);
         let mut options = service_options(
             &self.session_tag,
             instance,

@@ -4,17 +4,21 @@
 //! ([`Runtime::review_order_gate`]).
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use broker_bridge::Link;
+use gloo::timers::callback::Timeout;
 
 use eda_core::services::acl::publisher_of;
 use eda_core::services::instances::Instance;
 use eda_core::services::order_gate::{OrderLink, OrderRefusal};
-use eda_core::services::retry_gate::{check_deliver_again, Retry, RetryRefusal};
+use eda_core::services::refusal_shown::{fate, Fate};
+use eda_core::services::retry_gate::{Retry, RetryRefusal};
 use eda_core::services::ServiceId;
 use eda_core::state::{Action, SessionMode};
 
 use super::Runtime;
+use crate::clock;
 
 impl Runtime {
     /// Whether OrderService may place an order now ([`OrderGate::check`]): not while it is
@@ -48,11 +52,24 @@ impl Runtime {
         ))
     }
 
+    /// `service`'s state as the gates need it when it runs several instances: the first
+    /// running instance's, crashed only when every one is (one subscribed member of its
+    /// shared subscription group is enough to reach it).
+    fn service_state(&self, service: ServiceId) -> LinkState {
+        let running = self
+            .clients
+            .borrow()
+            .iter()
+            .map(|(instance, _)| *instance)
+            .find(|i| i.service == service && !self.is_crashed(*i));
+        running.map_or(LinkState(None), |instance| self.instance_state(instance))
+    }
+
     /// Whether a dead letter of `gave_up` on `topic` may be published again now
     /// ([`OrderGate::check_retry`]).
     pub(super) fn retry_gate(&self, gave_up: ServiceId, topic: &str) -> Result<(), RetryRefusal> {
         let retry_by = self.link_state(publisher_of(topic).unwrap_or(gave_up));
-        let gave_up_state = self.link_state(gave_up);
+        let gave_up_state = self.service_state(gave_up);
         let retry = Retry {
             topic,
             gave_up,
@@ -65,18 +82,36 @@ impl Runtime {
             .check_retry(self.subscribed_style.get(), &retry)
     }
 
-    /// Whether `instance`'s client may publish a traced PUBLISH once more now
-    /// ([`check_deliver_again`]).
-    pub(super) fn deliver_again_gate(&self, instance: Instance) -> Result<(), OrderRefusal> {
-        check_deliver_again(self.instance_state(instance).as_link())
+    /// Whether `instance`'s client may publish a traced PUBLISH on `topic` (without the
+    /// namespace) once more now ([`OrderGate::check_deliver_again`]).
+    pub(super) fn deliver_again_gate(
+        &self,
+        instance: Instance,
+        topic: &str,
+    ) -> Result<(), RetryRefusal> {
+        let by = self.instance_state(instance);
+        let service = self.service_state(instance.service);
+        let again = Retry {
+            topic,
+            gave_up: instance.service,
+            gave_up_link: service.as_link(),
+            publisher_link: by.as_link(),
+            sessions_kept: self.session == SessionMode::Persistent,
+        };
+        self.order_gate
+            .borrow()
+            .check_deliver_again(self.subscribed_style.get(), instance, &again)
     }
 
-    /// Remembers what was refused (`held`) and its `sentence`, which
-    /// [`Runtime::review_order_gate`] takes back once it could go; returns the sentence.
+    /// Remembers what was refused (`held`) and its `sentence`, shown now, which
+    /// [`Runtime::review_order_gate`] takes back once it could go and has been readable long
+    /// enough ([`fate`]); returns the sentence.
     pub(super) fn hold_back(&self, sentence: String, held: Held) -> String {
         *self.held_back.borrow_mut() = Some(HeldBack {
             sentence: sentence.clone(),
             held,
+            shown_at: clock::now(),
+            timer: None,
         });
         sentence
     }
@@ -84,21 +119,29 @@ impl Runtime {
     /// Looks at the order gate again after a change it depends on, and tells the page if its
     /// answer changed (once orders can be placed, the form's refusal is out of date and goes;
     /// so does the sentence of a retry, poison message or *Deliver again* held back that could
-    /// go now).
+    /// go now, once shown for [`READABLE_FOR`]: a timer asks again then).
+    ///
+    /// [`READABLE_FOR`]: eda_core::services::refusal_shown::READABLE_FOR
     pub(super) fn review_order_gate(self: &Rc<Self>) {
-        let passes = self
-            .held_back
-            .borrow()
-            .as_ref()
-            .map(|held| match &held.held {
+        let now = clock::now();
+        let held_fate = self.held_back.borrow().as_ref().map(|held| {
+            let passes = match &held.held {
                 Held::Retry { gave_up, topic } => self.retry_gate(*gave_up, topic).is_ok(),
                 Held::Poison => self.order_gate().is_ok(),
-                Held::DeliverAgain(instance) => self.deliver_again_gate(*instance).is_ok(),
-            });
-        if passes == Some(true) {
-            if let Some(held) = self.held_back.borrow_mut().take() {
-                self.tell_now(Action::RedeliveryRefusalOutdated(held.sentence));
+                Held::DeliverAgain(instance, topic) => {
+                    self.deliver_again_gate(*instance, topic).is_ok()
+                }
+            };
+            fate(held.shown_at, passes, now)
+        });
+        match held_fate {
+            Some(Fate::GoesNow) => {
+                if let Some(held) = self.held_back.borrow_mut().take() {
+                    self.tell_now(Action::RedeliveryRefusalOutdated(held.sentence));
+                }
             }
+            Some(Fate::GoesAt(due)) => self.review_at(due - now),
+            Some(Fate::Stays) | None => {}
         }
         // What a reload found owed goes out once orders could.
         self.publish_owed();
@@ -108,6 +151,25 @@ impl Runtime {
         }
         *self.gate_told.borrow_mut() = Some(now.clone());
         self.tell_now(Action::OrderGate(now));
+    }
+
+    /// Arms the held-back refusal's one timer to look at the gate again `after` now (a timer
+    /// armed already stays: it fires no later).
+    fn review_at(self: &Rc<Self>, after: Duration) {
+        let mut held = self.held_back.borrow_mut();
+        let Some(held) = held.as_mut().filter(|held| held.timer.is_none()) else {
+            return;
+        };
+        let runtime = Rc::downgrade(self);
+        let millis = u32::try_from(after.as_millis()).unwrap_or(u32::MAX);
+        held.timer = Some(Timeout::new(millis, move || {
+            if let Some(runtime) = runtime.upgrade() {
+                if let Some(held) = runtime.held_back.borrow_mut().as_mut() {
+                    held.timer = None;
+                }
+                runtime.review_order_gate();
+            }
+        }));
     }
 }
 
@@ -120,23 +182,31 @@ impl LinkState {
     }
 }
 
-/// What the gate held back, and what the page was told.
+/// What the gate held back, and what the page was told when (packets' clock).
 pub(super) struct HeldBack {
     sentence: String,
     held: Held,
+    shown_at: Duration,
+    /// Looks at the gate again once the sentence has been readable long enough; dropped with it.
+    timer: Option<Timeout>,
 }
 
 impl HeldBack {
     /// The same, for a runtime that runs `instances`: a *Deliver again* by an instance no
-    /// longer run waits for its service's first instance.
+    /// longer run waits for its service's first instance. The old runtime's timer does not
+    /// come along: the new runtime's first look at the gate arms its own.
     pub(super) fn for_instances(self, instances: &[Instance]) -> Self {
         let held = match self.held {
-            Held::DeliverAgain(instance) if !instances.contains(&instance) => {
-                Held::DeliverAgain(instance.service.into())
+            Held::DeliverAgain(instance, topic) if !instances.contains(&instance) => {
+                Held::DeliverAgain(instance.service.into(), topic)
             }
             held => held,
         };
-        HeldBack { held, ..self }
+        HeldBack {
+            held,
+            timer: None,
+            ..self
+        }
     }
 }
 
@@ -146,6 +216,6 @@ pub(super) enum Held {
     Retry { gave_up: ServiceId, topic: String },
     /// A poison message (an order).
     Poison,
-    /// A *Deliver again* by this instance's client.
-    DeliverAgain(Instance),
+    /// A *Deliver again* by this instance's client, on this topic (without the namespace).
+    DeliverAgain(Instance, String),
 }

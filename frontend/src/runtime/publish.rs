@@ -89,10 +89,11 @@ impl Runtime {
 
     /// Publishes once more, with the client that sent or received it, exactly the message of
     /// the traced PUBLISH numbered `seq` (same topic, payload and QoS): what a consumer sees when
-    /// a message is redelivered after a lost acknowledgement. Refused while that client's
-    /// instance is crashed or not connected ([`check_deliver_again`]): a crashed instance's
-    /// aborted client would take the publish and never send it, and on *Restart* only what it
-    /// held at the crash goes out again.
+    /// a message is redelivered after a lost acknowledgement. Refused as a dead letter's
+    /// *Retry* is ([`OrderGate::check_deliver_again`]): while that client's instance is crashed
+    /// or not connected (a crashed instance's aborted client would take the publish and never
+    /// send it), and while a consumer of its topic has not subscribed (e.g. reconnecting after
+    /// a broker restart with clean sessions: it would never get it).
     ///
     /// # Errors
     ///
@@ -100,7 +101,7 @@ impl Runtime {
     /// ([`deliver_again_refused`], which goes by itself once it could go), the packet gone or
     /// not a PUBLISH, or why the publish failed.
     ///
-    /// [`check_deliver_again`]: eda_core::services::retry_gate::check_deliver_again
+    /// [`OrderGate::check_deliver_again`]: eda_core::services::order_gate::OrderGate::check_deliver_again
     pub fn deliver_again(&self, seq: u64) -> Result<(), String> {
         let (service, client_id, publish) = {
             let trace = self.trace.0.borrow();
@@ -121,9 +122,15 @@ impl Runtime {
             .iter()
             .find(|(_, c)| c.client_id() == client_id)
             .map_or_else(|| Instance::from(service), |(instance, _)| *instance);
-        if let Err(refusal) = self.deliver_again_gate(instance) {
-            let sentence = deliver_again_refused(instance, &refusal);
-            return Err(self.hold_back(sentence, Held::DeliverAgain(instance)));
+        // A topic outside the namespace is no topic of the flow: no consumer of ours waits.
+        let topic = self
+            .namespace
+            .strip(&publish.topic)
+            .unwrap_or(publish.topic.as_str());
+        if let Err(refusal) = self.deliver_again_gate(instance, topic) {
+            let sentence = deliver_again_refused(&refusal);
+            let held = Held::DeliverAgain(instance, topic.to_owned());
+            return Err(self.hold_back(sentence, held));
         }
         let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
         self.client(instance)
