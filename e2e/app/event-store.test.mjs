@@ -99,6 +99,17 @@ describeApp('event store', () => {
       await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
       await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="InventoryConfirmed"]`).waitFor();
       assert.equal(await page.getAttribute('[data-testid="store-summary"]', 'data-head'), String(Math.max(...beforeReload)));
+      // The Orders panel draws them too, from the store and marked as restored (not as orders
+      // nobody created on the wire): the completed one and the open one, in their states.
+      const restoredRow = (id, status) => page.locator(`[data-testid="order-row"][data-order-id="${id}"][data-start="restored"][data-status="${status}"]`);
+      await restoredRow(done, 'Completed').waitFor();
+      await restoredRow(open, 'InventoryConfirmed').waitFor();
+      assert.equal(
+        await restoredRow(done, 'Completed').locator('[data-testid="order-restored"]').textContent(),
+        "restored from the browser's database after a reload",
+      );
+      assert.equal(await restoredRow(done, 'Completed').locator('[data-testid="order-customer"]').textContent(), 'C123');
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-unknown'), '0');
       // The deadline (6 s from the order's creation) passes: cancelled on the wire, once.
       const cancelled = await witness.waitForOrder('orders/cancelled', open, FLOW_TIMEOUT_MS);
       assert.equal(cancelled.json.reason, 'payment timed out');
@@ -107,6 +118,10 @@ describeApp('event store', () => {
       assert.equal(appended.position, Math.max(...beforeReload) + 1, 'the next position after the restored ones');
       assert.equal(appended.version, 3, 'after OrderCreated and InventoryConfirmed');
       await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="Cancelled"]`).waitFor();
+      // The wire moves the restored row on: cancelled, still marked, and no unknown order.
+      await restoredRow(open, 'Cancelled').waitFor();
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-unknown'), '0');
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-cancelled'), '1');
     }));
 
   it('no database (indexedDB throws, as in a private window): the page says so, and orders still complete in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>
