@@ -24,8 +24,10 @@ impl Runtime {
         let topic = self.namespace.wire(&event.topic());
         let client = self.client(instance);
         let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
-        let request = PublishRequest::new(topic, event.to_json(), qos);
+        let payload = event.to_json();
+        let request = PublishRequest::new(topic.clone(), payload.clone(), qos);
         if let Err(e) = client.publish_with(request) {
+            self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
