@@ -62,7 +62,9 @@ impl Runtime {
         };
         if keeper.handle_refused(topic, payload) {
             let text = format!(
-                "crossed {topic} off what it owes the wire: the client refused it before                  sending ({why}), and it would be refused again every time, so a reload does                  not publish it again"
+                "crossed {topic} off what it owes the wire: the client refused it before \
+                 sending ({why}), and it would be refused again every time, so a reload does \
+                 not publish it again"
             );
             self.log(ServiceId::Order, note("outbox", text));
         }
