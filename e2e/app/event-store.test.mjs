@@ -14,9 +14,29 @@ import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
+
+/** In the page: whether the outbox of its database is empty (OrderService owes the wire nothing). */
+const outboxEmpty = async () => {
+    const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open(named.name);
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    try {
+      return await new Promise((resolve, reject) => {
+        const count = db.transaction('outbox').objectStore('outbox').count();
+        count.onsuccess = () => resolve(count.result === 0);
+        count.onerror = () => reject(count.error);
+      });
+    } finally {
+      db.close();
+    }
+};
 
 const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`);
 
@@ -99,6 +119,17 @@ describeApp('event store', () => {
       await page.locator(`[data-testid="store-stream"][data-stream="${done}"][data-status="Completed"]`).waitFor();
       await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="InventoryConfirmed"]`).waitFor();
       assert.equal(await page.getAttribute('[data-testid="store-summary"]', 'data-head'), String(Math.max(...beforeReload)));
+      // The Orders panel draws them too, from the store and marked as restored (not as orders
+      // nobody created on the wire): the completed one and the open one, in their states.
+      const restoredRow = (id, status) => page.locator(`[data-testid="order-row"][data-order-id="${id}"][data-start="restored"][data-status="${status}"]`);
+      await restoredRow(done, 'Completed').waitFor();
+      await restoredRow(open, 'InventoryConfirmed').waitFor();
+      assert.equal(
+        await restoredRow(done, 'Completed').locator('[data-testid="order-restored"]').textContent(),
+        "restored from the browser's database after a reload",
+      );
+      assert.equal(await restoredRow(done, 'Completed').locator('[data-testid="order-customer"]').textContent(), 'C123');
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-unknown'), '0');
       // The deadline (6 s from the order's creation) passes: cancelled on the wire, once.
       const cancelled = await witness.waitForOrder('orders/cancelled', open, FLOW_TIMEOUT_MS);
       assert.equal(cancelled.json.reason, 'payment timed out');
@@ -107,6 +138,10 @@ describeApp('event store', () => {
       assert.equal(appended.position, Math.max(...beforeReload) + 1, 'the next position after the restored ones');
       assert.equal(appended.version, 3, 'after OrderCreated and InventoryConfirmed');
       await page.locator(`[data-testid="store-stream"][data-stream="${open}"][data-status="Cancelled"]`).waitFor();
+      // The wire moves the restored row on: cancelled, still marked, and no unknown order.
+      await restoredRow(open, 'Cancelled').waitFor();
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-unknown'), '0');
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-cancelled'), '1');
     }));
 
   it('no database (indexedDB throws, as in a private window): the page says so, and orders still complete in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>
@@ -126,6 +161,52 @@ describeApp('event store', () => {
       await waitForRow(page, orderId, 'Completed');
       await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor();
     }));
+  // Issue: a message the client refuses before sending stayed owed, and every reload published
+  // it again, to be refused again. An order whose orders/created fits the broker's Maximum
+  // Packet Size while its copy on eventstore/orders/<id> (about 100 bytes more) does not.
+  it('a message the client refuses for good (over the broker\'s Maximum Packet Size) is crossed off the outbox, said in OrderService\'s log, and not published again after a reload', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const LIMIT = 2048;
+    const own = await startBroker({ settings: { max_packet_size: LIMIT } });
+    setLateBroker(own);
+    try {
+      await withApp(t, `${brokerQuery(own.wsUrl)}&mqtt=5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page, own);
+        const witness = await watchEveryTopic(own);
+        try {
+          const orderId = '7b4f2d3c-6e5a-4f9b-8c1d-2e3f4a5b6c7d';
+          // The witness's PUBLISH (MQTT 3.1.1, QoS 1): 1 + 2 (remaining length) + 2 + 14
+          // (topic) + 2 (packet id) bytes before the payload; 40 bytes under the limit.
+          const shortest = Buffer.byteLength(orderCreatedJson({ orderId, customerId: '' }));
+          const customerId = 'C'.padEnd(LIMIT - 40 - 21 - shortest, 'x');
+          await witness.publish('orders/created', orderCreatedJson({ orderId, customerId }));
+          await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+          const crossed = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="outbox"]', { hasText: 'crossed' });
+          await crossed.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match(
+            await crossed.textContent(),
+            new RegExp(`crossed eventstore/orders/${orderId} off what it owes the wire: the client refused it before sending \\(the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`),
+          );
+          await witness.roundTrip();
+          const copies = storeEventsOf(witness, orderId).map((m) => m.json.type);
+          assert.equal(copies.includes('OrderCreated'), false, 'never on the wire');
+          assert.ok(copies.includes('OrderCompleted'), `the rest of the stream went: ${copies}`);
+          // Nothing is owed any more (every other copy and the outcome were acknowledged) …
+          await page.waitForFunction(outboxEmpty, null, { timeout: FLOW_TIMEOUT_MS });
+          // … so a reload publishes nothing again.
+          await page.reload();
+          await waitReady(page, own);
+          const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+          await note.waitFor();
+          assert.doesNotMatch(await note.textContent(), /never acknowledged/);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      await own.stop();
+      setLateBroker(null);
+    }
+  });
   it('away and back in the same tab: the same client ids, so the broker queued for their persistent sessions the order published meanwhile, and it completes into the store', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       const before = await waitReady(page);

@@ -140,12 +140,21 @@ describeApp('changes mid-saga', () => {
     }));
 
   it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    withRestartableBroker(t, '&payment_ms=1500&saga_timeout_ms=2000', async ({ page, seen, waitSeen, outage }) => {
+    withRestartableBroker(t, '&payment_ms=1500&saga_timeout_ms=2000', async ({ page, seen, waitSeen, stop, start }) => {
       const orderId = await placeOrder(page);
       await waitSeen((m) => m.topic === 'orders/created' && m.json?.orderId === orderId, 'orders/created');
-      // Longer than the saga's deadline (2 s), so OrderService cancels while the broker is
-      // away, and the payment (1.5 s) finishes meanwhile.
-      await outage(3_000);
+      // Down past the saga's deadline (2 s), so OrderService cancels while the broker is away,
+      // and the payment (1.5 s) finishes meanwhile.
+      await stop();
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // The wire has not shown the cancellation (it waits in OrderService's client): the row
+      // stays open, and says why, from OrderService's store.
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+      const decided = row.locator('[data-testid="order-decided"]');
+      await decided.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.notEqual(await row.getAttribute('data-status'), 'Cancelled');
+      assert.match(await decided.textContent(), /^cancelled by OrderService \(.*timed out\); its orders\/cancelled is not on the wire yet: it waits for the broker$/);
+      await start();
       await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, 'orders/cancelled');
       await waitSeen((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, 'payments/refunded');
       await waitSeen((m) => m.topic === 'inventory/released' && m.json?.orderId === orderId, 'inventory/released');
@@ -154,6 +163,7 @@ describeApp('changes mid-saga', () => {
       assert.equal(netCharge(seen, orderId), 0, 'nothing left charged');
       assert.equal(netHeld(seen, orderId), 0, 'nothing left held');
       await waitForRow(page, orderId, 'Cancelled', { compensations: 2, timeout: CONNECT_TIMEOUT_MS });
+      assert.equal(await decided.count(), 0, 'the wire shows it now: a normal cancelled row');
     }));
 
   // A newcomer's break-test: after a restart of a broker that kept the sessions, the services
@@ -237,17 +247,19 @@ describeApp('changes mid-saga', () => {
         // Nothing was charged or held on the wire, so nothing is left to undo.
         assert.equal(netCharge(seen, id), 0, 'nothing left charged');
         assert.equal(netHeld(seen, id), 0, 'nothing left held');
-        // The Orders panel draws what this page saw on the wire: created before the reload, the
-        // order is one of the panel's unknown ones, and its cancellation is seen.
+        // The Orders panel draws the order restored from the store (marked so, not as an order
+        // nobody created), cancelled, and its cancellation then seen on the wire.
         await page.waitForFunction(
           (id) => {
             const row = document.querySelector(`[data-testid="order-row"][data-order-id="${id}"]`);
-            return row?.dataset.status === 'Unknown' && row.textContent.includes('an orders/cancelled for it was seen');
+            return row?.dataset.status === 'Cancelled' && row.dataset.start === 'restored'
+              && row.querySelector('[data-testid="order-restored"]') !== null;
           },
           id,
           { timeout: CONNECT_TIMEOUT_MS },
         );
       }
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-unknown'), '0');
       // The read model, rebuilt from the restored store, counts them cancelled, as the wire now says.
       assert.match(await page.textContent('[data-testid="query-totals"]'), new RegExp(`^${ORDERS} orders: 0 completed, ${ORDERS} cancelled, 0 open`));
       // The page says what it published again.

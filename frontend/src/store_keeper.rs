@@ -173,6 +173,28 @@ impl StoreKeeper {
         self.settle(settled);
     }
 
+    /// OrderService's client refused for good, before sending, the message on `topic`
+    /// (without the namespace) with `payload` (`None`: one refused from the offline queue,
+    /// known by its topic only): crossed off what is owed ([`Outbox::handle_refused`]), so a
+    /// reload does not publish it again. Whether it was owed.
+    pub fn handle_refused(self: &Rc<Self>, topic: &str, payload: Option<&[u8]>) -> bool {
+        let before = self
+            .outbox
+            .borrow()
+            .unsettled()
+            .map(|(_, m)| m.len())
+            .sum::<usize>();
+        let settled = self.outbox.borrow_mut().handle_refused(topic, payload);
+        let after = self
+            .outbox
+            .borrow()
+            .unsettled()
+            .map(|(_, m)| m.len())
+            .sum::<usize>();
+        self.settle(settled);
+        after < before
+    }
+
     /// How many messages a reload found owed and are not yet handed over to publish again.
     pub fn owed_count(&self) -> usize {
         self.restored_owed

@@ -114,7 +114,10 @@ impl OrderService {
     /// Takes over `store` (the page's own, read back from the browser's database after a
     /// reload), each saga under `style`; returns each open order's deadline to arm: what is
     /// left of `timeout` since its creation was recorded, at `now` (due at once when it has
-    /// passed).
+    /// passed). A cancelled order with a step still done and not undone (its release or refund
+    /// not seen before the reload) gets its compensation check ([`Work::Compensation`]) again,
+    /// due what is left of `timeout` since the later of its cancellation and that step, as a
+    /// first try: how often the message went out before the reload died with the page.
     pub fn restore(
         &mut self,
         store: EventStore,
@@ -141,8 +144,52 @@ impl OrderService {
                     work: Work::Deadline { order_id },
                 });
             }
+            deadlines.extend(self.restored_checks(order_id, timeout, now));
         }
         deadlines
+    }
+
+    /// The compensation checks a restored cancelled order still needs: one per step done and
+    /// not undone, due what is left of `timeout` since the later of the cancellation and that
+    /// step (as the check was first armed).
+    fn restored_checks(&self, order_id: Uuid, timeout: Duration, now: Timestamp) -> Vec<Command> {
+        let Some(order) = self.store.fold(order_id) else {
+            return Vec::new();
+        };
+        if order.status != crate::domain::order::OrderStatus::Cancelled {
+            return Vec::new();
+        }
+        let recorded = |pick: &dyn Fn(&OrderEvent) -> bool| {
+            self.store
+                .stream(order_id)
+                .filter(|e| matches!(&e.event, StreamEvent::Order(event) if pick(event)))
+                .map(|e| e.recorded_at.unix_millis())
+                .max()
+        };
+        let cancelled = recorded(&|e| matches!(e, OrderEvent::Cancelled { .. }));
+        let undos = [
+            (Undo::Release, order.inventory.is_confirmed()),
+            (Undo::Refund, order.payment.is_confirmed()),
+        ];
+        let mut checks = Vec::new();
+        for (undo, done) in undos {
+            if !done {
+                continue;
+            }
+            let step = recorded(&|e| match undo {
+                Undo::Release => matches!(e, OrderEvent::InventoryConfirmed { .. }),
+                Undo::Refund => matches!(e, OrderEvent::PaymentConfirmed { .. }),
+            });
+            let since = cancelled.max(step).unwrap_or(now.unix_millis());
+            let elapsed = u64::try_from(now.unix_millis() - since).unwrap_or(0);
+            checks.push(check(
+                order_id,
+                undo,
+                1,
+                timeout.saturating_sub(Duration::from_millis(elapsed)),
+            ));
+        }
+        checks
     }
 
     /// Appends `events` to `order_id`'s stream under `expected`, and publishes each for the

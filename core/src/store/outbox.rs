@@ -22,9 +22,16 @@
 //! so the repeat is harmless. (A consumer in the reloaded page remembers nothing from before
 //! the reload: it takes the repeat as new, and finds nothing to do, e.g. nothing to refund.)
 //!
+//! A message the client **refuses before sending** is settled too when the refusal can never
+//! turn into a send ([`refused_for_good`]: its packet is larger than the broker's Maximum
+//! Packet Size, its topic or properties break MQTT's rules): published again after every
+//! reload, it would be refused again, every time. A refusal that may pass later (the offline
+//! queue full, no packet identifier free) keeps the message owed.
+//!
 //! The driver feeds it: [`Outbox::owe`] with each decision's row, [`Outbox::handle_sent`] with
 //! each PUBLISH OrderService's client sends, [`Outbox::handle_acknowledged`] with each PUBACK
-//! or PUBCOMP (or refusal); each returns the positions now settled, whose rows it deletes.
+//! or PUBCOMP (or refusal), [`Outbox::handle_refused`] with each refusal for good before
+//! sending; each returns the positions now settled, whose rows it deletes.
 //!
 //! ```
 //! use eda_core::store::outbox::{Outbox, OwedMessage};
@@ -42,7 +49,30 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use broker_bridge::SessionError;
+
 use crate::services::Command;
+
+/// Whether the client's refusal to publish (nothing was sent) is for good: the same message
+/// would be refused again however often it is published. For good: a PUBLISH larger than the
+/// broker's Maximum Packet Size (MQTT 5.0 §3.2.2.3.6, [MQTT-3.2.2-15]; the size of an owed
+/// message never changes), a topic that breaks §4.7, a packet that cannot be encoded (e.g.
+/// beyond MQTT's 256 MB Remaining Length) or properties PUBLISH may not carry. Not for good:
+/// the offline queue full, every packet identifier in use, a QoS or retain flag above what the
+/// broker allows (the page caps those to the broker's, so they pass next time).
+pub fn refused_for_good(error: &SessionError) -> bool {
+    match error {
+        SessionError::PacketTooLarge { .. }
+        | SessionError::InvalidTopic(_)
+        | SessionError::Encode(_)
+        | SessionError::PropertyNotForPublish(_) => true,
+        SessionError::OfflineQueueFull { .. }
+        | SessionError::NoPacketId
+        | SessionError::QoSNotSupported { .. }
+        | SessionError::RetainNotSupported
+        | SessionError::NoLocalOnSharedSubscription(_) => false,
+    }
+}
 
 /// One message that follows from an append: its topic (the flow's, without the page's
 /// namespace) and its payload (JSON text), exactly as decided.
@@ -140,6 +170,31 @@ impl Outbox {
     /// Returns the positions settled by it.
     pub fn handle_acknowledged(&mut self, packet_id: u16) -> Vec<u64> {
         match self.in_flight.remove(&packet_id) {
+            Some(message) => self.settle(&message),
+            None => Vec::new(),
+        }
+    }
+
+    /// OrderService's client refused for good ([`refused_for_good`]), before sending it, the
+    /// message on `topic` (without the namespace) with `payload`, or, `None` for a message
+    /// that waited in the offline queue and broke the broker's limits once connected (the
+    /// session names only its topic), the first owed message on `topic` not in flight: it is
+    /// crossed off its row. Returns the positions settled by it.
+    pub fn handle_refused(&mut self, topic: &str, payload: Option<&[u8]>) -> Vec<u64> {
+        let in_flight: Vec<&OwedMessage> = self.in_flight.values().collect();
+        let refused = self
+            .unsettled
+            .values()
+            .flatten()
+            .find(|m| {
+                m.topic == topic
+                    && match payload {
+                        Some(payload) => m.payload.as_bytes() == payload,
+                        None => !in_flight.contains(m),
+                    }
+            })
+            .cloned();
+        match refused {
             Some(message) => self.settle(&message),
             None => Vec::new(),
         }

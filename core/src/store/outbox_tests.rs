@@ -152,3 +152,60 @@ fn rows_read_back_after_a_reload_are_unsettled_in_position_order_until_acknowled
     outbox.clear();
     assert!(outbox.is_settled());
 }
+
+#[test]
+fn a_refusal_that_can_never_pass_crosses_the_message_off_a_passing_one_keeps_it() {
+    use broker_bridge::{PacketKind, QoS, SessionError};
+    let too_large = SessionError::PacketTooLarge {
+        kind: PacketKind::Publish,
+        size: 2_000,
+        max: 1_024,
+    };
+    let queue_full = SessionError::OfflineQueueFull { limit: 100 };
+    let qos = SessionError::QoSNotSupported {
+        requested: QoS::ExactlyOnce,
+        maximum: QoS::AtLeastOnce,
+    };
+    assert!(refused_for_good(&too_large), "its size never changes");
+    assert!(!refused_for_good(&queue_full), "the queue drains");
+    assert!(!refused_for_good(&SessionError::NoPacketId));
+    assert!(
+        !refused_for_good(&qos),
+        "the page caps the QoS to the broker's"
+    );
+
+    let mut outbox = Outbox::default();
+    let copy = message("eventstore/orders/1", "{\"position\":4}");
+    let outcome = message("orders/cancelled", "{\"orderId\":\"1\"}");
+    outbox.owe(4, vec![copy.clone(), outcome.clone()]);
+    // Refused for good before sending: off its row, the other message still owed.
+    let refused = outbox.handle_refused(&outcome.topic, Some(outcome.payload.as_bytes()));
+    assert!(refused.is_empty(), "the copy is still owed");
+    assert_eq!(
+        outbox.unsettled().collect::<Vec<_>>(),
+        [(4, &[copy.clone()][..])]
+    );
+    assert!(
+        outbox
+            .handle_refused(&copy.topic, Some(b"another payload"))
+            .is_empty(),
+        "another message"
+    );
+    // Queued offline and refused on reconnecting: only its topic is known.
+    assert_eq!(outbox.handle_refused(&copy.topic, None), [4]);
+    assert!(outbox.is_settled());
+}
+
+#[test]
+fn a_message_refused_from_the_offline_queue_is_not_one_in_flight() {
+    let mut outbox = Outbox::default();
+    let first = message("orders/cancelled", "{\"a\":1}");
+    let second = message("orders/cancelled", "{\"a\":2}");
+    outbox.owe(3, vec![first.clone()]);
+    outbox.owe(5, vec![second.clone()]);
+    assert!(outbox
+        .handle_sent(&first.topic, first.payload.as_bytes(), Some(7))
+        .is_empty());
+    assert_eq!(outbox.handle_refused("orders/cancelled", None), [5]);
+    assert_eq!(outbox.handle_acknowledged(7), [3]);
+}

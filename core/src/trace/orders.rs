@@ -11,8 +11,10 @@
 //!
 //! A row says how it [`Start`]s: with its `orders/created` (who ordered, the total, the time its
 //! outcome is measured from), before the page forgot what came first (*Clear*, or older orders
-//! dropped: those facts are no longer known, and no time is made up), or never: results for an
-//! order nobody created on the wire, counted apart from the open and finished ones.
+//! dropped: those facts are no longer known, and no time is made up), before a reload (restored
+//! from OrderService's store in the browser's database, and marked so: see [`from_store`]), or
+//! never: results for an order nobody created on the wire, counted apart from the open and
+//! finished ones.
 //!
 //! ```
 //! use std::time::Duration;
@@ -70,18 +72,33 @@ pub enum Start {
     /// first (*Clear*, or the order dropped from a full book): it started before then, and who
     /// ordered what, and when, is no longer known.
     Forgotten,
+    /// Restored from OrderService's event store in the browser's database after a reload
+    /// ([`OrderBook::restore`]): its `orders/created` went out before this page loaded; who
+    /// ordered and the total come from the store, the time it was created on the packets'
+    /// clock is not known.
+    Restored,
     /// Its `orders/created` was never seen, nor the order before: someone published results for
     /// an order nobody created on the wire.
     Unknown,
 }
 
 impl Start {
-    /// `created`, `forgotten` or `unknown`: the row's `data-start`.
+    /// `created`, `forgotten`, `restored` or `unknown`: the row's `data-start`.
     pub fn word(self) -> &'static str {
         match self {
             Start::Created(_) => "created",
             Start::Forgotten => "forgotten",
+            Start::Restored => "restored",
             Start::Unknown => "unknown",
+        }
+    }
+
+    /// The row's mark when it did not start on this page's wire: `restored from the browser's
+    /// database after a reload`; `None` otherwise.
+    pub fn mark(self) -> Option<&'static str> {
+        match self {
+            Start::Restored => Some("restored from the browser's database after a reload"),
+            Start::Created(_) | Start::Forgotten | Start::Unknown => None,
         }
     }
 
@@ -92,6 +109,9 @@ impl Start {
             Start::Created(_) => "",
             Start::Forgotten => {
                 "started before Clear: its orders/created is no longer in the picture"
+            }
+            Start::Restored => {
+                "restored after a reload: its orders/created went out before this page loaded"
             }
             Start::Unknown if recording => "no orders/created for this order in the recording",
             Start::Unknown => "no orders/created for this order was seen on the wire",
@@ -305,7 +325,7 @@ impl OrderRow {
     pub fn time_to_outcome(&self) -> Option<Duration> {
         match self.start {
             Start::Created(at) => self.ended.map(|end| end.saturating_sub(at)),
-            Start::Forgotten | Start::Unknown => None,
+            Start::Forgotten | Start::Restored | Start::Unknown => None,
         }
     }
 
@@ -759,6 +779,8 @@ impl OrderBook {
         }
     }
 }
+
+mod from_store;
 
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,14 @@
 //! steps taken and the compensations made, why it was cancelled, its time to an outcome),
 //! newest first; with PaymentService's instances competing, which instance charged and which
 //! refunded. An order whose start the page forgot (Clear) shows "—" for what it no longer
-//! knows; one nobody created on the wire is marked as unknown and counted apart. Each row can
+//! knows; one nobody created on the wire is marked as unknown and counted apart; one restored
+//! from the browser's database after a reload is marked so, and the wire moves it on. While the
+//! wire has not shown an outcome OrderService recorded (the broker is away), the row says so,
+//! from OrderService's store. Each row can
 //! export its order's saga as an OpenTelemetry trace (OTLP/JSON). The model is
 //! [`eda_core::trace::orders`]; this only draws it.
 
-use eda_core::domain::order::OrderStatus;
+use eda_core::domain::order::{Order, OrderStatus};
 use eda_core::services::instances::client_label;
 use eda_core::trace::orders::{amount_text, Compensation, OrderRow, StepSeen};
 use eda_core::trace::playback::Source;
@@ -62,6 +65,7 @@ fn unknown_fact(why: &'static str) -> Html {
 
 fn row_view(
     row: &OrderRow,
+    stored: Option<&Order>,
     on_export: &Callback<uuid::Uuid>,
     on_again: Option<&Callback<u64>>,
     handlers: bool,
@@ -99,6 +103,7 @@ fn row_view(
     // A cancelled order whose compensation the wire has not shown yet: OrderService sends it
     // again, and gives up after its last try.
     let compensating = row.compensating();
+    let decided = row.decided_note(stored);
     html! {
         <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
@@ -108,6 +113,12 @@ fn row_view(
             <td data-testid="order-customer">{ customer }</td>
             <td class="num" data-testid="order-total">{ total }</td>
             <td class="status" data-testid="order-state">{ state }
+                if let Some(mark) = row.start.mark() {
+                    <span class="note restored" data-testid="order-restored">{ mark }</span>
+                }
+                if let Some(text) = decided {
+                    <span class="note decided" data-testid="order-decided">{ text }</span>
+                }
                 if let Some(text) = compensating {
                     <span class="note compensating" data-testid="order-compensating">{ text }</span>
                 }
@@ -170,8 +181,14 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         .rev()
         .take(ROWS_DRAWN)
         .map(|row| {
+            // OrderService's word on an outcome the wire has not shown yet: live only (a
+            // paused view or a recording shows what its packets say).
+            let stored = every_order
+                .then(|| trace.store.fold(row.order_id))
+                .flatten();
             row_view(
                 row,
+                stored.as_ref(),
                 &on_export,
                 props.on_deliver_again.as_ref(),
                 props.show_handlers,

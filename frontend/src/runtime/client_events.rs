@@ -142,8 +142,13 @@ impl Runtime {
             }) => {
                 self.acl_probe_answered(instance, packet_id, Some(&reason));
                 // Refused: sent again after a reload, it would be refused again.
-                if let Some(packet_id) = packet_id {
-                    self.outbox_acknowledged(service, packet_id);
+                match packet_id {
+                    Some(packet_id) => self.outbox_acknowledged(service, packet_id),
+                    // Queued offline, then over the broker's limits once connected: for good.
+                    None => {
+                        let why = reason.strip_prefix("not sent: ").unwrap_or(&reason);
+                        self.outbox_refused(service, &topic, None, why);
+                    }
                 }
                 // A publish the broker refused (e.g. outside the service's ACL) is said, not lost
                 // in silence.

@@ -5,11 +5,11 @@
 
 use std::rc::Rc;
 
-use broker_bridge::{Direction, Packet, PacketEvent, PublishRequest, QoS};
+use broker_bridge::{Direction, Packet, PacketEvent, PublishRequest, QoS, SessionError};
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::ServiceId;
-use eda_core::store::outbox::OwedMessage;
+use eda_core::store::outbox::{refused_for_good, OwedMessage};
 use eda_core::store::EVENTSTORE_PREFIX;
 
 use super::publish::at_most_broker_maximum;
@@ -38,6 +38,48 @@ impl Runtime {
     pub(super) fn outbox_acknowledged(&self, service: ServiceId, packet_id: u16) {
         if let (Some(keeper), ServiceId::Order) = (&self.keeper, service) {
             keeper.handle_acknowledged(packet_id);
+        }
+    }
+
+    /// `service`'s client refused, before sending, the message on `topic` (the wire's, with the
+    /// namespace) with `payload` (`None`: refused from the offline queue, known by its topic)
+    /// because of `why`. If it is OrderService's, owed, and refused for good
+    /// ([`refused_for_good`]; a message from the offline queue only breaks the broker's limits
+    /// for good), the outbox crosses it off, and OrderService's log says so: published again
+    /// after a reload, it would be refused again, every time.
+    pub(super) fn outbox_refused(
+        self: &Rc<Self>,
+        service: ServiceId,
+        topic: &str,
+        payload: Option<&[u8]>,
+        why: &str,
+    ) {
+        let (Some(keeper), ServiceId::Order) = (&self.keeper, service) else {
+            return;
+        };
+        let Some(topic) = self.namespace.strip(topic) else {
+            return;
+        };
+        if keeper.handle_refused(topic, payload) {
+            let text = format!(
+                "crossed {topic} off what it owes the wire: the client refused it before \
+                 sending ({why}), and it would be refused again every time, so a reload does \
+                 not publish it again"
+            );
+            self.log(ServiceId::Order, note("outbox", text));
+        }
+    }
+
+    /// [`Runtime::outbox_refused`] for a refusal `publish_with` returned, if it is for good.
+    pub(super) fn outbox_publish_refused(
+        self: &Rc<Self>,
+        service: ServiceId,
+        request: (&str, &[u8]),
+        error: &SessionError,
+    ) {
+        if refused_for_good(error) {
+            let (topic, payload) = request;
+            self.outbox_refused(service, topic, Some(payload), &error.to_string());
         }
     }
 
@@ -85,7 +127,7 @@ impl Runtime {
     /// Publishes `message` with OrderService's client, byte for byte as decided: an event
     /// store copy at QoS 1, an outcome or command at its topic's QoS (both capped at the
     /// broker's maximum), under MQTT 5.0 with its orderId as `correlationId`, as at first.
-    fn publish_owed_message(&self, message: &OwedMessage) -> Result<(), String> {
+    fn publish_owed_message(self: &Rc<Self>, message: &OwedMessage) -> Result<(), String> {
         let instance = ServiceId::Order.into();
         let client = self.client(instance);
         let payload = message.payload.as_bytes().to_vec();
@@ -97,9 +139,11 @@ impl Runtime {
                 .map_err(|e| e.to_string())?;
             self.event_request(instance, &event, payload)
         };
-        client
-            .publish_with(request)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        let topic = request.topic.clone();
+        client.publish_with(request).map(|_| ()).map_err(|e| {
+            let request = (topic.as_str(), message.payload.as_bytes());
+            self.outbox_publish_refused(ServiceId::Order, request, &e);
+            e.to_string()
+        })
     }
 }

@@ -28,10 +28,12 @@ impl Runtime {
         event: &DomainEvent,
     ) -> Result<(), String> {
         let request = self.event_request(instance, event, event.to_json());
+        let (topic, payload) = (request.topic.clone(), request.payload.clone());
         self.client(instance)
             .publish_with(request)
             .map(|_| ())
             .map_err(|e| {
+                self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
                 if let SessionError::PacketTooLarge { size, max, .. } = e {
                     let warning = broker_fit::message_too_large(event.topic(), size, max);
                     self.tell(Action::CapabilityRefused(warning));

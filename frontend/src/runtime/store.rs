@@ -6,9 +6,9 @@ use std::rc::Rc;
 
 use broker_bridge::{PublishRequest, QoS};
 
-use crate::clock::wall_clock;
+use crate::clock::{self, wall_clock};
 use eda_core::services::instances::Instance;
-use eda_core::services::ServiceId;
+use eda_core::services::{Command, ServiceId, Work};
 use eda_core::store::{EventStore, ReadModel, StoredEvent};
 
 use super::publish::at_most_broker_maximum;
@@ -24,13 +24,19 @@ impl Runtime {
         let topic = self.namespace.wire(&event.topic());
         let client = self.client(instance);
         let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
-        let request = PublishRequest::new(topic, event.to_json(), qos);
+        let payload = event.to_json();
+        let request = PublishRequest::new(topic.clone(), payload.clone(), qos);
         if let Err(e) = client.publish_with(request) {
+            self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
             self.log(instance.service, problem("event store", e.to_string()));
         }
+        // The panels that read the store (and the Orders panel's word on an outcome not yet on
+        // the wire) follow it, with no packet to tell them while the broker is away.
+        self.trace_changed.set(true);
+        self.report_soon();
     }
 
     /// QueryService takes `model` (a rebuild from the event store) as its read model, and the
@@ -61,10 +67,27 @@ impl Runtime {
             }
             flow.restore(store.clone(), now)
         };
-        let open = commands.len();
+        let open = commands
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Command::Schedule {
+                        work: Work::Deadline { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        let checks = commands.len() - open;
         let model = self.flow.borrow().query.model().clone();
-        self.trace.0.borrow_mut().read_model = model;
-        self.trace.0.borrow_mut().store = store;
+        {
+            let mut trace = self.trace.0.borrow_mut();
+            trace.read_model = model;
+            // The Orders panel draws the restored orders, marked so, for the wire to move on.
+            trace.orders.restore(clock::now(), &store);
+            trace.store = store;
+        }
         self.trace_changed.set(true);
         self.report_soon();
         self.run(ServiceId::Order.into(), commands);
@@ -82,10 +105,20 @@ impl Runtime {
             ),
         };
         self.publish_owed();
+        let checks = match checks {
+            0 => String::new(),
+            1 => " 1 compensation of a cancelled order was not seen done: OrderService checks \
+                  it again."
+                .to_owned(),
+            n => format!(
+                " {n} compensations of cancelled orders were not seen done: OrderService \
+                 checks them again."
+            ),
+        };
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} events), and \
              the read model rebuilt from them; {open} still open, each resuming with what was \
-             left of its deadline.{again}",
+             left of its deadline.{checks}{again}",
             if streams == 1 { "" } else { "s" }
         ))
     }

@@ -289,3 +289,72 @@ fn a_compensation_never_seen_is_given_up_after_its_tries_and_said_so() {
         assert!(wire.flow.inventory.holds(id), "{style:?}: never released");
     }
 }
+
+/// The page reloads after the deadline cancelled the order (1.5 s) and OrderService recorded
+/// the late reservation (heard at 2.1 s), before it heard the release: the restored store still
+/// shows the stock reserved and not released, so the reloaded OrderService checks it again, a
+/// deadline after the reservation was recorded, as the page before would have. The reloaded
+/// InventoryService remembers no reservation, so nothing is released: the check sends again,
+/// then gives up and says so.
+#[test]
+fn a_reload_restores_the_check_of_a_compensation_not_seen_yet() {
+    let id = order_id(1);
+    let tries = crate::config::COMPENSATION_TRIES;
+    for style in SagaStyle::ALL {
+        let mut before = late_successes(style);
+        before.deliver();
+        // OrderService's messages are held from here; its deadline fires.
+        before.run_until(START_MS + 2_100, ServiceId::Order, |_| true);
+        // It hears the reservation, and the page dies before anything else.
+        let reserved = before
+            .queue
+            .iter()
+            .position(|(s, e)| *s == ServiceId::Order && e.topic() == topics::INVENTORY_RESERVED)
+            .unwrap();
+        let (service, event) = before.queue.remove(reserved).unwrap();
+        let now = before.now();
+        let commands = before
+            .flow
+            .handle(service, now, event.topic(), &event.to_json())
+            .unwrap();
+        before.run(commands);
+        let order = before.flow.order.saga(id).unwrap().order;
+        assert_eq!(order.status, OrderStatus::Cancelled, "{style:?}");
+        assert!(
+            order.inventory.is_confirmed(),
+            "{style:?}: not released yet"
+        );
+
+        let mut after = Wire::new(before.flow.settings.clone());
+        after.now_ms = before.now_ms;
+        let store = before.flow.order.store().clone();
+        let commands = after.flow.restore(store, after.now());
+        after.run(commands);
+        let checks: Vec<(i64, &Work)> = after
+            .timers
+            .iter()
+            .map(|(due, _, work)| (due - START_MS, work))
+            .collect();
+        let release = Work::Compensation {
+            order_id: id,
+            undo: order::Undo::Release,
+            sent: 1,
+        };
+        assert_eq!(checks, [(3_600, &release)], "{style:?}");
+
+        after.settle();
+        let logged = |start: &str| after.logged.iter().filter(|l| l.starts_with(start)).count();
+        assert_eq!(
+            logged("release not confirmed yet"),
+            tries as usize - 1,
+            "{style:?}: {:?}",
+            after.logged
+        );
+        assert_eq!(
+            logged(&format!("release not confirmed after {tries} tries")),
+            1,
+            "{style:?}: {:?}",
+            after.logged
+        );
+    }
+}

@@ -569,3 +569,145 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
     );
     assert_eq!(compensating(&history), None);
 }
+
+/// OrderService's store as a reload finds it: order 1 charged, out of stock, cancelled (its
+/// refund not seen yet); order 2 completed.
+fn stored_orders() -> crate::store::EventStore {
+    use crate::domain::order::OrderEvent as E;
+    use crate::store::{EventStore, ExpectedVersion, StreamEvent};
+    let mut store = EventStore::new();
+    let created = |order| match created(order) {
+        DomainEvent::OrderCreated(c) => StreamEvent::from(c),
+        _ => unreachable!(),
+    };
+    let cancelled = vec![
+        created(1),
+        StreamEvent::Order(E::PaymentConfirmed {
+            payment_id: id(11),
+            amount: 59.98,
+        }),
+        StreamEvent::Order(E::InventoryFailed {
+            reason: "out of stock".into(),
+        }),
+        StreamEvent::Order(E::Cancelled {
+            reason: "out of stock".into(),
+        }),
+    ];
+    let completed = vec![
+        created(2),
+        StreamEvent::Order(E::InventoryConfirmed {
+            reservation_id: id(21),
+        }),
+        StreamEvent::Order(E::PaymentConfirmed {
+            payment_id: id(22),
+            amount: 59.98,
+        }),
+        StreamEvent::Order(E::Completed),
+    ];
+    store
+        .append(id(1), ExpectedVersion::NoStream, cancelled, now())
+        .unwrap();
+    store
+        .append(id(2), ExpectedVersion::NoStream, completed, now())
+        .unwrap();
+    store
+}
+
+#[test]
+fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
+    let mut book = OrderBook::new(100);
+    book.restore(ms(5), &stored_orders());
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.start, Start::Restored);
+    assert_eq!(row.start.word(), "restored");
+    assert_eq!(
+        row.start.mark(),
+        Some("restored from the browser's database after a reload")
+    );
+    assert_eq!(row.status, OrderStatus::Cancelled);
+    assert_eq!(row.reason.as_deref(), Some("out of stock"));
+    assert_eq!(
+        (row.customer_id.as_deref(), row.total),
+        (Some("C123"), Some(59.98))
+    );
+    assert_eq!(row.unknown_note(false), None, "not an unknown order");
+    assert_eq!(
+        row.compensating().as_deref(),
+        Some("compensating: refund not seen yet")
+    );
+    assert_eq!(
+        row.time_to_outcome(),
+        None,
+        "its start is not on this clock"
+    );
+    assert_eq!(book.row(id(2)).unwrap().status, OrderStatus::Completed);
+    assert_eq!(
+        book.counts(),
+        OrderCounts {
+            completed: 1,
+            cancelled: 1,
+            open: 0,
+            unknown: 0
+        }
+    );
+
+    // The wire then moves it on: the outbox's copy of orders/cancelled, and the refund.
+    let cancelled = OrderCancelled {
+        order_id: id(1),
+        reason: "out of stock".into(),
+        cancelled_at: now(),
+    };
+    book.apply(ms(9), &cancelled.into());
+    let refunded = PaymentRefunded {
+        order_id: id(1),
+        payment_id: id(11),
+        amount: 59.98,
+        refunded_at: now(),
+    };
+    book.apply(ms(10), &refunded.into());
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        (row.start, row.status),
+        (Start::Restored, OrderStatus::Cancelled)
+    );
+    assert_eq!(row.outcomes, 1);
+    assert_eq!(row.compensations, [Compensation::Refunded(id(11), 59.98)]);
+    assert_eq!(row.compensating(), None);
+    assert_eq!(book.counts().unknown, 0);
+}
+
+#[test]
+fn an_outcome_in_the_store_not_yet_on_the_wire_is_said_until_the_wire_shows_it() {
+    let store = stored_orders();
+    let mut book = OrderBook::new(100);
+    // Order 1 seen created and charged on the wire; its orders/cancelled waits for the broker.
+    book.apply(ms(1), &created(1));
+    let charged = PaymentProcessed {
+        order_id: id(1),
+        payment_id: id(11),
+        success: true,
+        amount: 59.98,
+        reason: None,
+        processed_at: now(),
+    };
+    book.apply(ms(2), &charged.into());
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::PaymentConfirmed);
+    assert_eq!(
+        row.decided_note(store.fold(id(1)).as_ref()).as_deref(),
+        Some(
+            "cancelled by OrderService (out of stock); its orders/cancelled is not on the wire \
+             yet: it waits for the broker"
+        )
+    );
+    assert_eq!(row.decided_note(None), None, "nothing decided");
+    let cancelled = OrderCancelled {
+        order_id: id(1),
+        reason: "out of stock".into(),
+        cancelled_at: now(),
+    };
+    book.apply(ms(3), &cancelled.into());
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Cancelled);
+    assert_eq!(row.decided_note(store.fold(id(1)).as_ref()), None);
+}

@@ -1,0 +1,109 @@
+//! What OrderService's event store tells the Orders panel besides the wire: the orders it held
+//! before a reload ([`OrderBook::restore`], rows marked [`Start::Restored`]), and an outcome it
+//! decided that the wire has not shown yet ([`OrderRow::decided_note`]: the message waits in
+//! OrderService's client while the broker is away).
+//!
+//! The rows stay the wire's: a restored row says where it came from, and from then on the wire
+//! moves it on like any other.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::{Compensation, OrderBook, OrderRow, Start, StepSeen};
+use crate::domain::order::{Order, OrderEvent, OrderStatus};
+use crate::domain::topics;
+use crate::store::{EventStore, StreamEvent};
+
+impl OrderBook {
+    /// Takes in every order of `store` (OrderService's, read back from the browser's database
+    /// after a reload), at `at` on the packets' clock, in the order they were created: a row
+    /// marked [`Start::Restored`] (unless the wire showed its `orders/created` meanwhile) with
+    /// who ordered, the total, the steps and compensations recorded, and the order's state as
+    /// the store folds it. What the wire then shows moves it on; an outcome seen again on the
+    /// wire (the outbox publishes again what was not acknowledged) counts as the row's first.
+    pub fn restore(&mut self, at: Duration, store: &EventStore) {
+        for &order_id in store.streams() {
+            let Some(order) = store.fold(order_id) else {
+                continue;
+            };
+            let mut steps = Vec::new();
+            let mut compensations = Vec::new();
+            for stored in store.stream(order_id) {
+                let StreamEvent::Order(event) = &stored.event else {
+                    continue;
+                };
+                match event {
+                    OrderEvent::InventoryConfirmed { reservation_id } => {
+                        steps.push(StepSeen::Reserved(*reservation_id));
+                    }
+                    OrderEvent::InventoryFailed { reason } => {
+                        steps.push(StepSeen::ReservationFailed(reason.clone()));
+                    }
+                    OrderEvent::PaymentConfirmed { payment_id, amount } => {
+                        steps.push(StepSeen::Charged(*payment_id, *amount));
+                    }
+                    // The store keeps no payment id for a decline.
+                    OrderEvent::PaymentFailed { reason } => {
+                        steps.push(StepSeen::Declined(Uuid::nil(), reason.clone()));
+                    }
+                    OrderEvent::InventoryReleased { reservation_id } => {
+                        if self.first_time(order_id, "released", *reservation_id) {
+                            compensations.push(Compensation::Released(*reservation_id));
+                        }
+                    }
+                    OrderEvent::PaymentRefunded { payment_id, amount } => {
+                        if self.first_time(order_id, "refunded", *payment_id) {
+                            compensations.push(Compensation::Refunded(*payment_id, *amount));
+                        }
+                    }
+                    OrderEvent::Completed | OrderEvent::Cancelled { .. } => {}
+                }
+            }
+            let row = self.row_mut(order_id, at);
+            if !matches!(row.start, Start::Created(_)) {
+                row.start = Start::Restored;
+            }
+            row.customer_id.get_or_insert(order.customer_id.clone());
+            row.total.get_or_insert(order.total);
+            for step in steps {
+                row.step(step);
+            }
+            row.compensations.extend(compensations);
+            if !row.status.is_terminal() {
+                row.status = order.status;
+                row.reason = order.cancel_reason.clone();
+            }
+        }
+    }
+}
+
+impl OrderRow {
+    /// While the wire has not shown the outcome OrderService recorded in its store (`stored`,
+    /// the order folded from its stream): what the row says of it, e.g. `cancelled by
+    /// OrderService (payment timed out); its orders/cancelled is not on the wire yet: it waits
+    /// for the broker`. `None` once the wire shows an outcome, or while the store has none.
+    pub fn decided_note(&self, stored: Option<&Order>) -> Option<String> {
+        let stored = stored?;
+        if self.status.is_terminal() {
+            return None;
+        }
+        let (what, topic) = match stored.status {
+            OrderStatus::Cancelled => {
+                let reason = stored.cancel_reason.as_deref().unwrap_or("no reason given");
+                (
+                    format!("cancelled by OrderService ({reason})"),
+                    topics::ORDERS_CANCELLED,
+                )
+            }
+            OrderStatus::Completed => (
+                "completed by OrderService".to_owned(),
+                topics::ORDERS_CONFIRMED,
+            ),
+            _ => return None,
+        };
+        Some(format!(
+            "{what}; its {topic} is not on the wire yet: it waits for the broker"
+        ))
+    }
+}
