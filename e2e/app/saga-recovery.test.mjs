@@ -18,6 +18,8 @@ import { CASE_TIMEOUT_MS, describeApp, setLateBroker, waitReady, watched, withAp
 import { expectOneOutcome, placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The id of a compensation before the step: nothing was charged or reserved. */
+const NIL = '00000000-0000-0000-0000-000000000000';
 
 describeApp('saga recovery', () => {
   it('OrderService crashed across a batch\'s deadline: once back, every order of the batch is cancelled as timed out, once', { timeout: CASE_TIMEOUT_MS }, (t) =>
@@ -78,6 +80,13 @@ describeApp('saga recovery', () => {
     // The newcomer's steps A (with a deadline, 2 s, that passes during the outage).
     brokerOutage(t, { params: '&session=clean&saga_timeout_ms=2000', batches: 1, outageMs: 3_000 }));
 
+  it('the broker killed mid-batch, orchestration, clean sessions: a charge whose payments/processed never reached OrderService is refunded too, and an order never charged is answered "nothing to refund"', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
+    // The newcomer's issue 17 steps: killed after the charge commands went out (the stock is
+    // reserved at 0.8 s), before their results (1 s later), back 3 s later; the deadline (5 s,
+    // the default) cancels what OrderService did not hear. A result PaymentService publishes
+    // before OrderService's new clean session has subscribed is lost to it.
+    brokerOutage(t, { params: '&saga=orchestration&session=clean', batches: 1, outageMs: 3_000, killAfterMs: 1_300 }));
+
   it('the broker killed before it saved its sessions, persistent sessions: the same', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
     // The newcomer's steps B: 30 orders, payment 2 s, the broker killed -9 within its autosave
     // interval (10 s), so the sessions it comes back with are not the ones it lost; 12 s away.
@@ -91,7 +100,7 @@ describeApp('saga recovery', () => {
  * charged or held for a cancelled one. With `persist`, the broker keeps sessions on disk but
  * autosaves only every 10 s, so the kill loses them.
  */
-async function brokerOutage(t, { params, batches, outageMs, persist = false }) {
+async function brokerOutage(t, { params, batches, outageMs, persist = false, killAfterMs = 500 }) {
   const store = persist ? await mkdtemp(path.join(os.tmpdir(), 'eda-saga-persist-')) : null;
   if (store) await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
   const settings = store ? { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 10 } : {};
@@ -138,7 +147,7 @@ async function brokerOutage(t, { params, batches, outageMs, persist = false }) {
       const orders = await page.locator('[data-testid="order-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.orderId));
       // The outage is the scenario: killed 0.5 s after the orders went out (before the
       // services answered them), back `outageMs` later.
-      await pause(500);
+      await pause(killAfterMs);
       const { tcpPort, wsPort } = restartable;
       process.kill(restartable.pid, 'SIGKILL');
       await restartable.stop();
@@ -153,7 +162,10 @@ async function brokerOutage(t, { params, batches, outageMs, persist = false }) {
         if (outcome[0].topic === 'orders/confirmed') return true;
         const charged = of(id, 'payments/processed', (m) => m.json.success).length;
         const held = of(id, 'inventory/reserved', (m) => m.json.success).length;
-        return of(id, 'payments/refunded').length >= charged && of(id, 'inventory/released').length >= held;
+        // A compensation before the step (nil id: nothing was charged or reserved) undoes none.
+        const refunded = new Set(of(id, 'payments/refunded', (m) => m.json.paymentId !== NIL).map((m) => m.json.paymentId)).size;
+        const released = new Set(of(id, 'inventory/released', (m) => m.json.reservationId !== NIL).map((m) => m.json.reservationId)).size;
+        return refunded >= charged && released >= held;
       });
       await until(settled, 3 * FLOW_TIMEOUT_MS);
       const state = orders.map((id) => `${id.slice(0, 8)}: ${seen.filter((m) => m.json?.orderId === id).map((m) => m.topic).join(', ')}`);
@@ -172,7 +184,11 @@ async function brokerOutage(t, { params, batches, outageMs, persist = false }) {
         await waitForRow(page, id, 'Cancelled', { compensations: charged + held });
       }
       const again = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="compensation"]');
-      t.diagnostic(`${cancelled.length} of ${count} cancelled; OrderService sent a compensation again ${await again.count()} times`);
+      const gaveUp = await again.filter({ hasText: 'gives up' }).count();
+      assert.equal(gaveUp, 0, 'OrderService saw every compensation end');
+      const early = seen.filter((m) => ['payments/refunded', 'inventory/released'].includes(m.topic) && [m.json?.paymentId, m.json?.reservationId].includes(NIL)).length;
+      const refused = seen.filter((m) => m.json?.reason === 'order already cancelled').length;
+      t.diagnostic(`${cancelled.length} of ${count} cancelled; OrderService sent a compensation again ${await again.count()} times; ${early} compensations before the step, ${refused} steps refused after one`);
     });
   } finally {
     witness.end(true);
