@@ -61,7 +61,7 @@ async function withRestartableBroker(t, query, body) {
   witness.on('message', (topic, payload) => {
     let json = null;
     try { json = JSON.parse(payload.toString()); } catch { json = null; }
-    seen.push({ topic, json });
+    seen.push({ topic, json, text: payload.toString() });
     for (const waiter of waiters) waiter();
   });
   await new Promise((resolve) => witness.once('connect', resolve));
@@ -151,8 +151,10 @@ describeApp('changes mid-saga', () => {
       await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, 'orders/cancelled');
       await waitSeen((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, 'payments/refunded');
       await waitSeen((m) => m.topic === 'inventory/released' && m.json?.orderId === orderId, 'inventory/released');
+      // A copy of orders/cancelled (sent again while the refund of a charge OrderService had
+      // not heard of was awaited) is the same outcome, byte for byte.
       const outcomes = seen.filter((m) => m.json?.orderId === orderId && ['orders/confirmed', 'orders/cancelled'].includes(m.topic));
-      assert.equal(outcomes.length, 1, 'one outcome');
+      assert.equal(new Set(outcomes.map((m) => m.text)).size, 1, 'one outcome');
       assert.equal(netCharge(seen, orderId), 0, 'nothing left charged');
       assert.equal(netHeld(seen, orderId), 0, 'nothing left held');
       await waitForRow(page, orderId, 'Cancelled', { compensations: 2, timeout: CONNECT_TIMEOUT_MS });

@@ -162,6 +162,14 @@ fn a_refund_before_the_charge_is_answered_and_the_charge_then_refused() {
             (0, 1),
             "{case}: nothing to refund, said once"
         );
+        assert!(
+            !wire
+                .notifications
+                .iter()
+                .any(|n| n.starts_with("Refund issued")),
+            "{case}: the customer is told of no refund: {:?}",
+            wire.notifications
+        );
         let order = wire.flow.order.saga(id).unwrap().order;
         assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 1, "{case}");
         assert!(!wire.flow.inventory.holds(id), "{case}");
