@@ -18,7 +18,8 @@
 //! its way) is answered anyway, with [`InventoryReleased::unreserved`] (nil `reservationId`), so
 //! that OrderService sees the compensation end; a reservation asked for the order later is
 //! refused (`inventory/reserved` `"success": false`, reason `order already cancelled`). A
-//! reservation under way is not answered yet: it completes, and is released.
+//! reservation under way is not answered yet: it completes, and is released at once. A
+//! reservation that failed needs no answer, and gets none.
 //!
 //! Every change of a counted product's units (a reservation, a release, the learner's edit) is
 //! also published retained on `inventory/stock/<productId>` ([`Command::Retain`]), and a product

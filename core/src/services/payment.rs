@@ -6,8 +6,8 @@
 //! `commands/payment/charge` (orchestration). A cancellation (`orders/cancelled`, or the command
 //! `commands/payment/refund`) refunds what was charged; a charge that completes after its order
 //! was cancelled is refunded at once if PaymentService heard the cancellation (it follows
-//! `orders/cancelled` in parallel and choreography; under orchestration OrderService asks for
-//! the refund itself).
+//! `orders/cancelled` in parallel and choreography), or was asked for the refund while charging
+//! (orchestration; otherwise OrderService asks for the refund of a late charge itself).
 //!
 //! **Compensation before the step.** A refund asked for an order PaymentService has never
 //! charged and is not charging (the charge command, or `orders/created`, was lost or is still
@@ -15,9 +15,9 @@
 //! `amount` 0), so that OrderService, which compensates every step it asked for and did not
 //! hear fail, sees the compensation end. The order is remembered as compensated: a charge
 //! asked for it later is refused with `payments/processed` `"success": false`, reason
-//! `order already cancelled`, rather than charged. A charge under way when the refund is
-//! asked is not answered yet: it completes, and is refunded (by the command OrderService sends
-//! on hearing it, or at once when PaymentService heard `orders/cancelled`).
+//! [`ALREADY_CANCELLED`], rather than charged. A charge under way when the refund is asked is
+//! not answered yet: it completes, and is refunded at once. A charge declined (or, under
+//! choreography, a reservation failed) needs no answer, and gets none.
 
 use uuid::Uuid;
 
