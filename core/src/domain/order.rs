@@ -100,18 +100,22 @@ pub enum Step {
     Confirmed(Uuid),
     /// Failed, for this reason.
     Failed(String),
-    /// Done, then undone by a compensation (released or refunded).
+    /// Done, then undone by a compensation (released or refunded); the nil id when the
+    /// participant had not done it (a compensation before the step: nothing to undo, and the
+    /// step refused if it comes later).
     Compensated(Uuid),
 }
 
 impl fmt::Display for Step {
-    /// `awaiting`, `done (7c9e6679-…)`, `failed: out of stock`, `undone (7c9e6679-…)`: the
+    /// `awaiting`, `done (7c9e6679-…)`, `failed: out of stock`, `undone (7c9e6679-…)`,
+    /// `undone before it was done`: the
     /// step as the Event store panel's rewind shows it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::Awaiting => f.write_str("awaiting"),
             Step::Confirmed(id) => write!(f, "done ({id})"),
             Step::Failed(reason) => write!(f, "failed: {reason}"),
+            Step::Compensated(id) if id.is_nil() => f.write_str("undone before it was done"),
             Step::Compensated(id) => write!(f, "undone ({id})"),
         }
     }
@@ -245,8 +249,11 @@ impl Order {
                         }])
                     }
                     Step::Compensated(_) => Ok(Vec::new()),
+                    // "Nothing was reserved" (a compensation before the step) for a step that
+                    // failed: both say nothing is held.
+                    Step::Failed(_) if reservation_id.is_nil() => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),
-                }
+                };
             }
             C::RecordRefund { payment_id, amount } => {
                 return match &self.payment {
@@ -255,6 +262,7 @@ impl Order {
                         amount: *amount,
                     }]),
                     Step::Compensated(_) => Ok(Vec::new()),
+                    Step::Failed(_) if payment_id.is_nil() => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),
                 }
             }

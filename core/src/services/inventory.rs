@@ -13,6 +13,14 @@
 //! `commands/inventory/release`) releases it, and a reservation completing after its order was
 //! cancelled is released at once (parallel, choreography).
 //!
+//! **Compensation before the step.** A release asked for an order InventoryService has never
+//! reserved for and is not reserving (the command, or `orders/created`, was lost or is still on
+//! its way) is answered anyway, with [`InventoryReleased::unreserved`] (nil `reservationId`), so
+//! that OrderService sees the compensation end; a reservation asked for the order later is
+//! refused (`inventory/reserved` `"success": false`, reason `order already cancelled`). A
+//! reservation under way is not answered yet: it completes, and is released at once. A
+//! reservation that failed needs no answer, and gets none.
+//!
 //! Every change of a counted product's units (a reservation, a release, the learner's edit) is
 //! also published retained on `inventory/stock/<productId>` ([`Command::Retain`]), and a product
 //! no longer counted has its retained level cleared: see [`super::stock_levels`].
@@ -48,6 +56,11 @@ pub struct InventoryService {
     cancelled: Recent<Uuid, ()>,
     /// Orders seen confirmed: a cancellation after it undoes nothing.
     confirmed: Recent<Uuid, ()>,
+    /// Orders whose reservation failed: a cancellation has nothing to answer.
+    failed: Recent<Uuid, ()>,
+    /// Orders compensated before the step ([`InventoryReleased::unreserved`] published): a
+    /// reservation asked later is refused.
+    compensated_early: Recent<Uuid, ()>,
 }
 
 impl InventoryService {
@@ -58,6 +71,8 @@ impl InventoryService {
             held: Recent::new(ORDERS_REMEMBERED),
             cancelled: Recent::new(ORDERS_REMEMBERED),
             confirmed: Recent::new(ORDERS_REMEMBERED),
+            failed: Recent::new(ORDERS_REMEMBERED),
+            compensated_early: Recent::new(ORDERS_REMEMBERED),
         }
     }
 
@@ -103,12 +118,15 @@ impl InventoryService {
             .collect()
     }
 
-    /// What a message asks of InventoryService.
+    /// What a message asks of InventoryService at `now`; `reserving` says whether a
+    /// reservation for the message's order is under way (scheduled, not completed: the `Flow`
+    /// keeps that schedule).
     pub fn on_event(
         &mut self,
         settings: &FlowSettings,
         now: Timestamp,
         event: DomainEvent,
+        reserving: bool,
     ) -> Result<Vec<Command>, Rejection> {
         let reserve = |order_id, items| Command::Schedule {
             after: settings.delays.inventory,
@@ -164,20 +182,53 @@ impl InventoryService {
                     )));
                 }
                 self.cancelled.insert(cancelled.order_id, ());
-                self.release(cancelled.order_id, now)
+                self.compensate(cancelled.order_id, now, reserving)
+                    .unwrap_or_default()
             }
             (_, DomainEvent::ReleaseInventory(command)) => {
-                let releases = self.release(command.order_id, now);
-                if releases.is_empty() {
-                    return Err(Rejection::new(format!(
-                        "nothing to release: no stock is held for order {}",
-                        command.order_id
-                    )));
+                match self.compensate(command.order_id, now, reserving) {
+                    Some(releases) => releases,
+                    None => {
+                        return Err(Rejection::new(format!(
+                            "nothing to release: the stock of order {} was released before",
+                            command.order_id
+                        )))
+                    }
                 }
-                releases
             }
             _ => Vec::new(),
         })
+    }
+
+    /// A release asked for `order_id` at `now`: gives back what it holds; or, never reserved,
+    /// not `reserving` and not failed, the compensation before the step
+    /// ([`InventoryReleased::unreserved`], again each time it is asked, and the order remembered
+    /// as compensated); nothing while a reservation is under way or when it failed. `None` when
+    /// every reservation was released before (nothing new to say).
+    fn compensate(
+        &mut self,
+        order_id: Uuid,
+        now: Timestamp,
+        reserving: bool,
+    ) -> Option<Vec<Command>> {
+        if self.held.contains(&order_id) {
+            let releases = self.release(order_id, now);
+            return (!releases.is_empty()).then_some(releases);
+        }
+        if reserving {
+            // Undone at once when it completes (a command is not sent twice: a copy would be
+            // taken for a duplicate).
+            self.cancelled.insert(order_id, ());
+            return Some(Vec::new());
+        }
+        if self.failed.contains(&order_id) {
+            return Some(Vec::new());
+        }
+        self.compensated_early.insert(order_id, ());
+        self.cancelled.insert(order_id, ());
+        Some(vec![Command::Publish(
+            InventoryReleased::unreserved(order_id, now).into(),
+        )])
     }
 
     /// Gives back everything `order_id` holds (nothing if it holds none).
@@ -209,6 +260,7 @@ impl InventoryService {
     }
 
     /// The reservation of `items` for `order_id` finished at `now` under `reservation_id`:
+    /// refused (`order already cancelled`) if the order was compensated before the step; else
     /// every counted product must have the units, or nothing is taken; released at once if the
     /// order was heard cancelled meanwhile, whatever the style is now.
     pub fn reserve(
@@ -242,14 +294,23 @@ impl InventoryService {
                 )
             }))
             .collect();
-        let success = short.is_empty();
+        // Compensated before this reservation was asked: refused, nothing taken.
+        let early = self.compensated_early.contains(&order_id);
+        let success = short.is_empty() && !early;
+        let reason = match early {
+            true => super::payment::ALREADY_CANCELLED.to_owned(),
+            false => format!("out of stock: {}", short.join(", ")),
+        };
         let reserved = InventoryReserved {
             order_id,
             reservation_id,
             success,
-            reason: (!success).then(|| format!("out of stock: {}", short.join(", "))),
+            reason: (!success).then_some(reason),
             reserved_at: now,
         };
+        if !success {
+            self.failed.insert(order_id, ());
+        }
         let mut commands = vec![Command::Publish(reserved.into())];
         if success {
             for (product, units) in &wanted {

@@ -460,6 +460,37 @@ impl Flow {
             .collect()
     }
 
+    /// Drops from `commands` a compensation check of an order's release or refund that is
+    /// already being checked: a success heard after the cancellation, for a step the
+    /// cancellation already compensates (its answer had not come), must not start a second
+    /// round of checks, each sending the compensating message again.
+    fn drop_running_checks(&self, commands: &mut Vec<Command>) {
+        let mut checked: Vec<(Uuid, order::Undo)> = self
+            .scheduled
+            .iter()
+            .filter_map(|(_, work)| match work {
+                Work::Compensation { order_id, undo, .. } => Some((*order_id, *undo)),
+                _ => None,
+            })
+            .collect();
+        commands.retain(|command| match command {
+            Command::Schedule {
+                work: Work::Compensation { order_id, undo, .. },
+                ..
+            } => {
+                let new = !checked.contains(&(*order_id, *undo));
+                checked.push((*order_id, *undo));
+                new
+            }
+            _ => true,
+        });
+    }
+
+    /// Whether scheduled work that `which` picks is not completed yet.
+    fn has_work(&self, which: impl Fn(&Work) -> bool) -> bool {
+        self.scheduled.iter().any(|(_, work)| which(work))
+    }
+
     fn unschedule(&mut self, work: &Work) {
         if let Some(i) = self.scheduled.iter().position(|(_, w)| w == work) {
             self.scheduled.remove(i);
@@ -513,8 +544,9 @@ impl Flow {
         topic: &str,
         payload: &[u8],
     ) -> Result<Vec<Command>, Rejection> {
-        let outcome = self.handle_message(service, now, topic, payload);
-        if let Ok(commands) = &outcome {
+        let mut outcome = self.handle_message(service, now, topic, payload);
+        if let Ok(commands) = &mut outcome {
+            self.drop_running_checks(commands);
             self.note_scheduled(now, commands);
         }
         self.apply_waiting_style();
@@ -571,8 +603,17 @@ impl Flow {
         }
         let outcome = match service {
             ServiceId::Order => self.order_on_event(now, event),
-            ServiceId::Payment => self.payment.on_event(&self.settings, now, event),
-            ServiceId::Inventory => self.inventory.on_event(&self.settings, now, event),
+            ServiceId::Payment => {
+                let charging = self
+                    .has_work(|w| matches!(w, Work::Charge { order_id: o, .. } if *o == order_id));
+                self.payment.on_event(&self.settings, now, event, charging)
+            }
+            ServiceId::Inventory => {
+                let reserving = self
+                    .has_work(|w| matches!(w, Work::Reserve { order_id: o, .. } if *o == order_id));
+                self.inventory
+                    .on_event(&self.settings, now, event, reserving)
+            }
             ServiceId::Notification => Ok(notification::on_event(&event)),
             // Handled above: the read side takes the store's events, not the domain's.
             ServiceId::Query => Ok(Vec::new()),
@@ -651,7 +692,8 @@ impl Flow {
     /// a reservation).
     pub fn complete(&mut self, work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
         self.unschedule(&work);
-        let commands = self.complete_work(work, now, fresh_id);
+        let mut commands = self.complete_work(work, now, fresh_id);
+        self.drop_running_checks(&mut commands);
         self.note_scheduled(now, &commands);
         self.apply_waiting_style();
         commands

@@ -53,6 +53,8 @@ pub fn message(event: &DomainEvent) -> Option<String> {
                 isolate(&cancelled.reason)
             )
         }
+        // Nothing was charged (a compensation before the step): nothing to tell the customer.
+        DomainEvent::PaymentRefunded(refund) if refund.is_uncharged() => return None,
         DomainEvent::PaymentRefunded(refund) => format!(
             "Refund issued for Order {}: {:.2}",
             refund.order_id, refund.amount

@@ -313,7 +313,8 @@ impl OrderService {
 
     /// A compensation check is due at `now` ([`Work::Compensation`]): the compensating message
     /// of `undo` for the cancelled order has gone out `sent` times. Done (the order holds the
-    /// release or refund, folded from `inventory/released` or `payments/refunded`): nothing.
+    /// release or refund, folded from `inventory/released` or `payments/refunded`, or the step
+    /// failed): nothing. A step whose answer never came is treated as one known done.
     /// Not seen yet: the message goes out again (a consumer that processed it ignores the copy,
     /// by its identity) and the next check is due `settings.saga_timeout` later; after
     /// [`COMPENSATION_TRIES`] sends, OrderService gives up and says so in its log ("refund not
@@ -335,10 +336,17 @@ impl OrderService {
             Undo::Release => &saga.order.inventory,
             Undo::Refund => &saga.order.payment,
         };
-        if !step.is_confirmed() {
+        // Done, or asked and never answered (its outcome unknown): still to undo.
+        if !matches!(step, Step::Confirmed(_) | Step::Awaiting) {
             return Vec::new();
         }
         let what = undo.what();
+        // In parallel and choreography both compensations are asked by the same message
+        // (`orders/cancelled`): while the release is awaited too, its check sends it, and the
+        // refund's only keeps count, so that one copy goes out per round.
+        let shared = saga.style != SagaStyle::Orchestration
+            && undo == Undo::Refund
+            && matches!(saga.order.inventory, Step::Confirmed(_) | Step::Awaiting);
         if sent >= COMPENSATION_TRIES {
             let line = format!(
                 "{what} not confirmed after {sent} tries: OrderService gives up on it; order \
@@ -352,6 +360,9 @@ impl OrderService {
                 line,
                 gave_up: true,
             }];
+        }
+        if shared {
+            return vec![check(order_id, undo, sent + 1, settings.saga_timeout)];
         }
         let reason = saga.order.cancel_reason.clone().unwrap_or_default();
         let message = match (saga.style, undo) {
@@ -411,6 +422,12 @@ impl OrderService {
         };
         let orchestrated = saga.style == SagaStyle::Orchestration;
         let gave_up = saga.order.cancel_reason.clone();
+        // A step with no answer at the cancellation was compensated then (its command sent):
+        // its late success needs no second command.
+        let (inventory_open, payment_open) = (
+            saga.order.inventory == Step::Awaiting,
+            saga.order.payment == Step::Awaiting,
+        );
         let events = saga
             .order
             .handle(&command)
@@ -425,16 +442,17 @@ impl OrderService {
         for event in &events {
             match event {
                 // A success after the saga gave up: under orchestration, OrderService asks for
-                // it to be undone (in the other styles the service that did it undoes it, if it
-                // heard orders/cancelled: the check sends that again if it did not).
+                // it to be undone unless it did at the cancellation, not knowing the outcome (in
+                // the other styles the service that did it undoes it, if it heard
+                // orders/cancelled: the check sends that again if it did not).
                 OrderEvent::InventoryConfirmed { .. } if gave_up.is_some() => {
-                    if orchestrated {
+                    if orchestrated && !inventory_open {
                         commands.push(release(order_id, gave_up.as_deref().unwrap_or(""), now));
                     }
                     commands.push(check(order_id, Undo::Release, 1, retry));
                 }
                 OrderEvent::PaymentConfirmed { .. } if gave_up.is_some() => {
-                    if orchestrated {
+                    if orchestrated && !payment_open {
                         commands.push(refund(order_id, gave_up.as_deref().unwrap_or(""), now));
                     }
                     commands.push(check(order_id, Undo::Refund, 1, retry));
@@ -455,14 +473,14 @@ impl OrderService {
                         }
                         .into(),
                     ));
-                    if orchestrated {
-                        commands.extend(compensations(order, reason, now));
-                    }
-                    if order.inventory.is_confirmed() {
-                        commands.push(check(order_id, Undo::Release, 1, retry));
-                    }
-                    if order.payment.is_confirmed() {
-                        commands.push(check(order_id, Undo::Refund, 1, retry));
+                    for undo in to_undo(order, saga.style) {
+                        if orchestrated {
+                            commands.push(match undo {
+                                Undo::Release => release(order_id, reason, now),
+                                Undo::Refund => refund(order_id, reason, now),
+                            });
+                        }
+                        commands.push(check(order_id, undo, 1, retry));
                     }
                 }
                 OrderEvent::InventoryConfirmed { .. }
@@ -485,16 +503,33 @@ impl OrderService {
     }
 }
 
-/// Orchestration: the commands that undo the steps of a cancelled order that succeeded.
-fn compensations(order: &Order, reason: &str, now: Timestamp) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if order.inventory.is_confirmed() {
-        commands.push(release(order.order_id, reason, now));
+/// The compensations a cancelled `order` asks for, run under `style`: every step the saga
+/// asked for and did not hear fail, whether it heard it done or heard nothing (an answer lost
+/// on its way, e.g. by a broker that lost OrderService's session, or a command that never
+/// arrived). The participant undoes what it did, or answers that there was nothing to undo and
+/// refuses the step if it comes later (the compensation before the step).
+///
+/// The reservation is asked for in every style as the order is created; the charge too in
+/// parallel; under choreography on the reservation, which OrderService may not have heard
+/// (so unless the reservation failed); under orchestration by OrderService itself, once it
+/// heard the stock reserved.
+pub fn to_undo(order: &Order, style: SagaStyle) -> Vec<Undo> {
+    let open = |step: &Step| matches!(step, Step::Confirmed(_) | Step::Awaiting);
+    let charge_asked = match style {
+        SagaStyle::Parallel => true,
+        SagaStyle::Choreography => !matches!(order.inventory, Step::Failed(_)),
+        SagaStyle::Orchestration => {
+            order.inventory.is_confirmed() || order.payment != Step::Awaiting
+        }
+    };
+    let mut undo = Vec::new();
+    if open(&order.inventory) {
+        undo.push(Undo::Release);
     }
-    if order.payment.is_confirmed() {
-        commands.push(refund(order.order_id, reason, now));
+    if charge_asked && open(&order.payment) {
+        undo.push(Undo::Refund);
     }
-    commands
+    undo
 }
 
 /// The check of `undo` for the order, due `after`, its message sent `sent` times.

@@ -6,8 +6,18 @@
 //! `commands/payment/charge` (orchestration). A cancellation (`orders/cancelled`, or the command
 //! `commands/payment/refund`) refunds what was charged; a charge that completes after its order
 //! was cancelled is refunded at once if PaymentService heard the cancellation (it follows
-//! `orders/cancelled` in parallel and choreography; under orchestration OrderService asks for
-//! the refund itself).
+//! `orders/cancelled` in parallel and choreography), or was asked for the refund while charging
+//! (orchestration; otherwise OrderService asks for the refund of a late charge itself).
+//!
+//! **Compensation before the step.** A refund asked for an order PaymentService has never
+//! charged and is not charging (the charge command, or `orders/created`, was lost or is still
+//! on its way) is answered anyway, with [`PaymentRefunded::uncharged`] (nil `paymentId`,
+//! `amount` 0), so that OrderService, which compensates every step it asked for and did not
+//! hear fail, sees the compensation end. The order is remembered as compensated: a charge
+//! asked for it later is refused with `payments/processed` `"success": false`, reason
+//! [`ALREADY_CANCELLED`], rather than charged. A charge under way when the refund is asked is
+//! not answered yet: it completes, and is refunded at once. A charge declined (or, under
+//! choreography, a reservation failed) needs no answer, and gets none.
 
 use uuid::Uuid;
 
@@ -16,6 +26,10 @@ use super::settings::{FlowSettings, PaymentRule, SagaStyle};
 use super::{Command, Rejection, ServiceId, Work};
 use crate::domain::events::{DomainEvent, PaymentProcessed, PaymentRefunded};
 use crate::domain::timestamp::Timestamp;
+
+/// The reason of a charge (or reservation) refused because its order was compensated before
+/// the step: `payments/processed` (`inventory/reserved`) with `"success": false`.
+pub const ALREADY_CANCELLED: &str = "order already cancelled";
 
 /// A charge that went through.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +52,12 @@ pub struct PaymentService {
     cancelled: Recent<Uuid, ()>,
     /// Orders seen confirmed: a cancellation after it undoes nothing.
     confirmed: Recent<Uuid, ()>,
+    /// Orders whose payment step failed or will not start (declined; under choreography, the
+    /// reservation failed): a cancellation has nothing to answer.
+    failed: Recent<Uuid, ()>,
+    /// Orders compensated before the step ([`PaymentRefunded::uncharged`] published): a charge
+    /// asked later is refused.
+    compensated_early: Recent<Uuid, ()>,
 }
 
 impl Default for PaymentService {
@@ -47,6 +67,8 @@ impl Default for PaymentService {
             charges: Recent::new(ORDERS_REMEMBERED),
             cancelled: Recent::new(ORDERS_REMEMBERED),
             confirmed: Recent::new(ORDERS_REMEMBERED),
+            failed: Recent::new(ORDERS_REMEMBERED),
+            compensated_early: Recent::new(ORDERS_REMEMBERED),
         }
     }
 }
@@ -59,12 +81,14 @@ impl PaymentService {
             .is_some_and(|charges| charges.iter().any(|c| !c.refunded))
     }
 
-    /// What a message asks of PaymentService.
+    /// What a message asks of PaymentService at `now`; `charging` says whether a charge of the
+    /// message's order is under way (scheduled, not completed: the `Flow` keeps that schedule).
     pub fn on_event(
         &mut self,
         settings: &FlowSettings,
         now: Timestamp,
         event: DomainEvent,
+        charging: bool,
     ) -> Result<Vec<Command>, Rejection> {
         let charge = |order_id, amount| Command::Schedule {
             after: settings.delays.payment,
@@ -85,7 +109,11 @@ impl PaymentService {
             }
             (SagaStyle::Choreography, DomainEvent::InventoryReserved(reserved)) => {
                 // A failed reservation, or one for an order already cancelled: nothing to charge.
-                if !reserved.success || self.cancelled.contains(&reserved.order_id) {
+                if !reserved.success {
+                    self.failed.insert(reserved.order_id, ());
+                    return Ok(Vec::new());
+                }
+                if self.cancelled.contains(&reserved.order_id) {
                     return Ok(Vec::new());
                 }
                 match self.totals.get(&reserved.order_id) {
@@ -109,20 +137,53 @@ impl PaymentService {
                     )));
                 }
                 self.cancelled.insert(cancelled.order_id, ());
-                self.refund(cancelled.order_id, now)
+                self.compensate(cancelled.order_id, now, charging)
+                    .unwrap_or_default()
             }
             (_, DomainEvent::RefundPayment(command)) => {
-                let refunds = self.refund(command.order_id, now);
-                if refunds.is_empty() {
-                    return Err(Rejection::new(format!(
-                        "nothing to refund: order {} was not charged",
-                        command.order_id
-                    )));
+                match self.compensate(command.order_id, now, charging) {
+                    Some(refunds) => refunds,
+                    None => {
+                        return Err(Rejection::new(format!(
+                            "nothing to refund: order {} was refunded before",
+                            command.order_id
+                        )))
+                    }
                 }
-                refunds
             }
             _ => Vec::new(),
         })
+    }
+
+    /// A refund asked for `order_id` at `now`: the refunds of its charges not refunded yet; or,
+    /// never charged, not `charging` and not failed, the compensation before the step
+    /// ([`PaymentRefunded::uncharged`], again each time it is asked, and the order remembered as
+    /// compensated); nothing while a charge is under way or when the step failed. `None` when
+    /// every charge was refunded before (nothing new to say).
+    fn compensate(
+        &mut self,
+        order_id: Uuid,
+        now: Timestamp,
+        charging: bool,
+    ) -> Option<Vec<Command>> {
+        if self.charges.contains(&order_id) {
+            let refunds = self.refund(order_id, now);
+            return (!refunds.is_empty()).then_some(refunds);
+        }
+        if charging {
+            // Undone at once when it completes (a command is not sent twice: a copy would be
+            // taken for a duplicate).
+            self.cancelled.insert(order_id, ());
+            return Some(Vec::new());
+        }
+        if self.failed.contains(&order_id) {
+            return Some(Vec::new());
+        }
+        self.compensated_early.insert(order_id, ());
+        self.cancelled.insert(order_id, ());
+        Some(vec![Command::Publish(
+            PaymentRefunded::uncharged(order_id, now).into(),
+        )])
     }
 
     /// The refunds of `order_id`'s charges not refunded yet (none if it was not charged).
@@ -148,7 +209,8 @@ impl PaymentService {
             .collect()
     }
 
-    /// The charge of `amount` for `order_id` finished at `now` under `payment_id`: approved or
+    /// The charge of `amount` for `order_id` finished at `now` under `payment_id`: refused
+    /// ([`ALREADY_CANCELLED`]) if the order was compensated before the step, else approved or
     /// declined by `rule`; refunded at once if PaymentService heard the order cancelled
     /// meanwhile, whatever the style is now (a style changed mid-saga does not leave the
     /// charge behind).
@@ -160,7 +222,12 @@ impl PaymentService {
         now: Timestamp,
         payment_id: Uuid,
     ) -> Vec<Command> {
-        let reason = rule.decline_reason(order_id, amount);
+        // Compensated before this charge was asked: refused, not charged.
+        let reason = if self.compensated_early.contains(&order_id) {
+            Some(ALREADY_CANCELLED.to_owned())
+        } else {
+            rule.decline_reason(order_id, amount)
+        };
         let processed = PaymentProcessed {
             order_id,
             payment_id,
@@ -170,7 +237,9 @@ impl PaymentService {
             processed_at: now,
         };
         let mut commands = vec![Command::Publish(processed.into())];
-        if reason.is_none() {
+        if reason.is_some() {
+            self.failed.insert(order_id, ());
+        } else {
             let charged = Charged {
                 payment_id,
                 amount,

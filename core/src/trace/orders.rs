@@ -182,8 +182,22 @@ impl Compensation {
     /// The compensation in a few words, for the row.
     pub fn describe(&self) -> String {
         match self {
+            _ if self.before_the_step() => match self {
+                Compensation::Released(_) => "↺ nothing to release: never reserved".to_owned(),
+                Compensation::Refunded(..) => "↺ nothing to refund: never charged".to_owned(),
+            },
             Compensation::Released(_) => "↺ stock released".to_owned(),
             Compensation::Refunded(_, amount) => format!("↺ refunded {}", amount_text(*amount)),
+        }
+    }
+
+    /// Whether this is a compensation before the step: the participant had nothing to undo
+    /// (the nil id of [`PaymentRefunded::uncharged`](crate::domain::events::PaymentRefunded::uncharged)
+    /// and [`InventoryReleased::unreserved`](crate::domain::events::InventoryReleased::unreserved)),
+    /// so it undoes no charge or reservation the row lists.
+    pub fn before_the_step(&self) -> bool {
+        match self {
+            Compensation::Released(id) | Compensation::Refunded(id, _) => id.is_nil(),
         }
     }
 
@@ -269,8 +283,8 @@ impl OrderRow {
         }
         let count =
             |f: &dyn Fn(&&Compensation) -> bool| self.compensations.iter().filter(f).count();
-        let refunds = count(&|c| c.is_refund());
-        let releases = count(&|c| !c.is_refund());
+        let refunds = count(&|c| c.is_refund() && !c.before_the_step());
+        let releases = count(&|c| !c.is_refund() && !c.before_the_step());
         let reserved = self
             .steps
             .iter()

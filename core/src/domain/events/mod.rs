@@ -128,9 +128,10 @@ impl DomainEvent {
     pub fn identity(&self) -> (&'static str, Uuid) {
         let id = match self {
             DomainEvent::PaymentProcessed(m) => m.payment_id,
-            DomainEvent::PaymentRefunded(m) => m.payment_id,
+            // A compensation before the step names no payment or reservation: the order's.
+            DomainEvent::PaymentRefunded(m) if !m.is_uncharged() => m.payment_id,
             DomainEvent::InventoryReserved(m) => m.reservation_id,
-            DomainEvent::InventoryReleased(m) => m.reservation_id,
+            DomainEvent::InventoryReleased(m) if !m.is_unreserved() => m.reservation_id,
             other => other.order_id(),
         };
         (self.topic(), id)

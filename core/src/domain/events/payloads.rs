@@ -83,9 +83,30 @@ pub struct OrderCancelled {
 #[serde(rename_all = "camelCase")]
 pub struct InventoryReleased {
     pub order_id: Uuid,
-    /// The reservation released (its `inventory/reserved` carried the same id).
+    /// The reservation released (its `inventory/reserved` carried the same id); the nil id
+    /// when nothing was reserved ([`InventoryReleased::unreserved`]).
     pub reservation_id: Uuid,
     pub released_at: Timestamp,
+}
+
+impl InventoryReleased {
+    /// A compensation before the step: InventoryService was asked to release `order_id` (the
+    /// command, or `orders/cancelled`) and has never reserved for it, nor is reserving. Same
+    /// shape as a release, with the nil `reservationId`, so that OrderService sees the
+    /// compensation end; InventoryService then refuses a reservation for the order
+    /// (`docs/wire-contract/inventory-released-unreserved.json`).
+    pub fn unreserved(order_id: Uuid, released_at: Timestamp) -> Self {
+        InventoryReleased {
+            order_id,
+            reservation_id: Uuid::nil(),
+            released_at,
+        }
+    }
+
+    /// Whether this is [`InventoryReleased::unreserved`]: nothing was held, nothing given back.
+    pub fn is_unreserved(&self) -> bool {
+        self.reservation_id.is_nil()
+    }
 }
 
 /// Published on `payments/refunded` when the charge for a cancelled order is refunded.
@@ -93,10 +114,33 @@ pub struct InventoryReleased {
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRefunded {
     pub order_id: Uuid,
-    /// The charge refunded (its `payments/processed` carried the same id).
+    /// The charge refunded (its `payments/processed` carried the same id); the nil id
+    /// (`00000000-0000-0000-0000-000000000000`) when nothing was charged
+    /// ([`PaymentRefunded::uncharged`]).
     pub payment_id: Uuid,
     pub amount: f64,
     pub refunded_at: Timestamp,
+}
+
+impl PaymentRefunded {
+    /// A compensation before the step: PaymentService was asked to refund `order_id` (the
+    /// command, or `orders/cancelled`) and has never charged it, nor is charging it. Same shape
+    /// as a refund, with the nil `paymentId` and an `amount` of 0, so that OrderService sees the
+    /// compensation end; PaymentService then refuses a charge for the order
+    /// (`docs/wire-contract/payment-refunded-uncharged.json`).
+    pub fn uncharged(order_id: Uuid, refunded_at: Timestamp) -> Self {
+        PaymentRefunded {
+            order_id,
+            payment_id: Uuid::nil(),
+            amount: 0.0,
+            refunded_at,
+        }
+    }
+
+    /// Whether this is [`PaymentRefunded::uncharged`]: nothing was charged, nothing returned.
+    pub fn is_uncharged(&self) -> bool {
+        self.payment_id.is_nil()
+    }
 }
 
 /// Orchestration, on `commands/inventory/reserve`: reserve these items for the order.

@@ -8,7 +8,7 @@ use super::DomainEvent;
 use crate::domain::topics;
 
 /// Each example file, the topic it travels on, and its text.
-const EXAMPLES: [(&str, &str, &str); 13] = [
+const EXAMPLES: [(&str, &str, &str); 15] = [
     (
         "order-created.json",
         topics::ORDERS_CREATED,
@@ -53,6 +53,16 @@ const EXAMPLES: [(&str, &str, &str); 13] = [
         "payment-refunded.json",
         topics::PAYMENTS_REFUNDED,
         include_str!("../../../../docs/wire-contract/payment-refunded.json"),
+    ),
+    (
+        "inventory-released-unreserved.json",
+        topics::INVENTORY_RELEASED,
+        include_str!("../../../../docs/wire-contract/inventory-released-unreserved.json"),
+    ),
+    (
+        "payment-refunded-uncharged.json",
+        topics::PAYMENTS_REFUNDED,
+        include_str!("../../../../docs/wire-contract/payment-refunded-uncharged.json"),
     ),
     (
         "reserve-inventory.json",

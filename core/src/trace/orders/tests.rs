@@ -711,3 +711,76 @@ fn an_outcome_in_the_store_not_yet_on_the_wire_is_said_until_the_wire_shows_it()
     assert_eq!(row.status, OrderStatus::Cancelled);
     assert_eq!(row.decided_note(store.fold(id(1)).as_ref()), None);
 }
+
+/// A compensation before the step (the nil id: the participant had nothing to undo) is listed
+/// as such, and is not taken for the undoing of a step the row shows done.
+#[test]
+fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction;
+    let mut history = PacketHistory::new(100);
+    let out = Direction::Outgoing;
+    let cancelled: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "payment timed out".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        out,
+        &created(1),
+    );
+    let inventory = (ServiceId::Inventory, "eda-t-inventory");
+    record(
+        &mut history,
+        inventory.0,
+        inventory.1,
+        out,
+        &reserved(1, true),
+    );
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        out,
+        &cancelled,
+    );
+    let nothing_refunded = PaymentRefunded::uncharged(id(1), now()).into();
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        out,
+        &nothing_refunded,
+    );
+    let nothing_released = InventoryReleased::unreserved(id(1), now()).into();
+    record(
+        &mut history,
+        inventory.0,
+        inventory.1,
+        out,
+        &nothing_released,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    let listed: Vec<String> = row
+        .compensations
+        .iter()
+        .map(Compensation::describe)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "↺ nothing to refund: never charged",
+            "↺ nothing to release: never reserved"
+        ]
+    );
+    assert_eq!(
+        row.compensating().as_deref(),
+        Some("compensating: release not seen yet"),
+        "the reservation shown done is still to release"
+    );
+}
