@@ -229,6 +229,38 @@ describeApp('changes mid-saga', () => {
   // is down the publish waits in its client's queue, in memory. A reload then lost that queue: the
   // restored store said Cancelled, the wire never did. Now the database remembers what was not
   // acknowledged, and the reloaded page publishes it again once OrderService is connected.
+  it('a reload while the broker is down, a reservation made before it: the events decided after the reload reach the wire after the ones it found owed, each stream in version order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    // The stock is reserved before the broker stops (version 2), the payment (6 s) outlasts the
+    // deadline (2 s), so each order is cancelled in the store while the broker is away (version
+    // 3, owed). After the reload the restored compensation check asks for the release again, and
+    // the reloaded InventoryService answers at once (nothing to release: it forgot): version 4.
+    // It went out before version 3, which waited for every consumer to subscribe.
+    withRestartableBroker(t, '&payment_ms=6000&saga_timeout_ms=2000', async ({ page, seen, waitSeen, stop, start }) => {
+      const ORDERS = 3;
+      const orders = [];
+      for (let i = 0; i < ORDERS; i++) orders.push(await placeOrder(page));
+      for (const id of orders) {
+        await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'InventoryConfirmed', `the stock reserved for ${id}`);
+      }
+      await stop();
+      for (const id of orders) {
+        await page.locator(`[data-testid="store-stream"][data-stream="${id}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      await page.reload();
+      await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      await start();
+      for (const id of orders) {
+        await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'InventoryReleased', `the release answered for ${id}`);
+      }
+      for (const id of orders) {
+        const versions = seen.filter((m) => m.topic === `eventstore/orders/${id}`).map((m) => m.json?.version);
+        const firsts = versions.filter((v, i) => versions.indexOf(v) === i);
+        assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), `eventstore/orders/${id} in version order: ${versions.join(', ')}`);
+        // The outcome goes out before what follows from it.
+        const topics = seen.filter((m) => m.json?.orderId === id || m.json?.stream === id).map((m) => m.topic);
+        assert.ok(topics.indexOf('orders/cancelled') < topics.indexOf('inventory/released'), `orders/cancelled before the release: ${topics.join(', ')}`);
+      }
+    }));
   it('a reload while the broker is down: the cancellations stored meanwhile reach the wire once it is back', { timeout: CASE_TIMEOUT_MS }, (t) =>
     // The payment and the reservation (6 s) outlast the deadline (4 s): the broker is stopped
     // before either is due, so neither reaches the wire, and the reload drops them.
@@ -250,6 +282,11 @@ describeApp('changes mid-saga', () => {
         await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'OrderCancelled', `the event store's OrderCancelled of ${id}`);
       }
       for (const id of orders) {
+        // Each stream's events reach the wire in version order: what the reload found owed
+        // goes out before what OrderService decided after it (a projector reads them in order).
+        const versions = seen.filter((m) => m.topic === `eventstore/orders/${id}`).map((m) => m.json?.version);
+        const firsts = versions.filter((v, i) => versions.indexOf(v) === i);
+        assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), `eventstore/orders/${id} in version order: ${versions.join(', ')}`);
         const outcomes = seen.filter((m) => m.json?.orderId === id && ['orders/confirmed', 'orders/cancelled'].includes(m.topic));
         assert.deepEqual([...new Set(outcomes.map((m) => m.topic))], ['orders/cancelled'], `one outcome for ${id}`);
         // Nothing was charged or held on the wire, so nothing is left to undo.

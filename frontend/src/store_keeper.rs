@@ -20,10 +20,22 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use eda_core::domain::DomainEvent;
+use eda_core::services::instances::Instance;
 use eda_core::store::outbox::{row_from_json, row_to_json, Outbox, OwedMessage};
 use eda_core::store::{stream_name, EventStore, StoredEvent};
 
 use crate::event_db::{EventDb, OutboxRow, Record, StorageError, DATABASE_NAME};
+
+/// One of OrderService's publications held behind what a reload found owed
+/// ([`StoreKeeper::hold_behind_owed`]).
+#[derive(Debug, Clone)]
+pub enum Publication {
+    /// An outcome or command, on its topic.
+    Decided(DomainEvent),
+    /// An appended event, on `eventstore/orders/<orderId>`.
+    Stored(StoredEvent),
+}
 
 /// What the keeper tells the page.
 pub type Report = Rc<dyn Fn(Result<String, String>)>;
@@ -51,6 +63,8 @@ pub struct StoreKeeper {
     outbox: RefCell<Outbox>,
     /// Rows a reload found owed, not yet handed to the runtime to publish again.
     restored_owed: RefCell<Vec<(u64, Vec<OwedMessage>)>>,
+    /// OrderService's publications decided since, held until those are published again.
+    behind_owed: RefCell<Vec<(Instance, Publication)>>,
     /// A batch is being written.
     writing: Cell<bool>,
     /// Outbox rows to delete (their messages acknowledged), in one transaction at a time.
@@ -87,6 +101,7 @@ impl StoreKeeper {
             owed_queue: RefCell::new(Vec::new()),
             outbox: RefCell::default(),
             restored_owed: RefCell::default(),
+            behind_owed: RefCell::default(),
             writing: Cell::new(false),
             settle_queue: RefCell::default(),
             settling: Cell::new(false),
@@ -213,6 +228,27 @@ impl StoreKeeper {
     /// Takes, once, what a reload found owed: by position, each row's messages as decided.
     pub fn take_owed(&self) -> Vec<(u64, Vec<OwedMessage>)> {
         std::mem::take(&mut *self.restored_owed.borrow_mut())
+    }
+
+    /// Holds `publication` of `instance` (OrderService's) while what a reload found owed waits
+    /// to be published again, so that it goes out after it: the wire then has each stream's
+    /// events in version order, and an outcome after the events it follows from. Gives it back
+    /// (`Some`) when nothing waits: publish it now.
+    pub fn hold_behind_owed(
+        &self,
+        instance: Instance,
+        publication: Publication,
+    ) -> Option<Publication> {
+        if self.owed_count() == 0 {
+            return Some(publication);
+        }
+        self.behind_owed.borrow_mut().push((instance, publication));
+        None
+    }
+
+    /// Takes what [`StoreKeeper::hold_behind_owed`] held, in the order it came.
+    pub fn take_behind_owed(&self) -> Vec<(Instance, Publication)> {
+        std::mem::take(&mut *self.behind_owed.borrow_mut())
     }
 
     /// Deletes the rows at `positions`: queued, and written with whatever else was

@@ -8,9 +8,12 @@ use std::rc::Rc;
 use broker_bridge::{Direction, Packet, PacketEvent, PublishRequest, QoS, SessionError};
 
 use eda_core::domain::DomainEvent;
+use eda_core::services::instances::Instance;
 use eda_core::services::ServiceId;
 use eda_core::store::outbox::{refused_for_good, OwedMessage};
 use eda_core::store::EVENTSTORE_PREFIX;
+
+use crate::store_keeper::Publication;
 
 use super::publish::at_most_broker_maximum;
 use super::report::{note, problem};
@@ -85,12 +88,14 @@ impl Runtime {
 
     /// Publishes again, in position order, what a reload found owed, once orders could be
     /// placed (OrderService connected, its consumers subscribed): before that a consumer with
-    /// a clean session would miss it. Once per page; what fails is logged.
+    /// a clean session would miss it; then what OrderService decided meanwhile, held behind it
+    /// ([`StoreKeeper::hold_behind_owed`](crate::store_keeper::StoreKeeper::hold_behind_owed)).
+    /// Once per page; what fails is logged.
     pub(super) fn publish_owed(self: &Rc<Self>) {
         let Some(keeper) = &self.keeper else {
             return;
         };
-        if keeper.owed_count() == 0 || self.order_gate().is_err() {
+        if self.order_gate().is_err() {
             return;
         }
         let mut topics = Vec::new();
@@ -100,6 +105,13 @@ impl Runtime {
                     Ok(()) => topics.push(message.topic),
                     Err(e) => self.log(ServiceId::Order, problem(&message.topic, e)),
                 }
+            }
+        }
+        // Then what OrderService decided meanwhile, held behind it.
+        for (instance, publication) in keeper.take_behind_owed() {
+            match publication {
+                Publication::Decided(event) => self.publish_decided(instance, &event),
+                Publication::Stored(event) => self.publish_stored(instance, &event),
             }
         }
         if topics.is_empty() {
@@ -122,6 +134,19 @@ impl Runtime {
             topics.join(", ")
         );
         self.log(ServiceId::Order, note("outbox", text));
+    }
+
+    /// `publication` of `instance`, unless it is OrderService's and held behind what a reload
+    /// found owed (it then goes out after it, from [`Runtime::publish_owed`]).
+    pub(super) fn unless_behind_owed(
+        &self,
+        instance: Instance,
+        publication: Publication,
+    ) -> Option<Publication> {
+        match (&self.keeper, instance.service) {
+            (Some(keeper), ServiceId::Order) => keeper.hold_behind_owed(instance, publication),
+            _ => Some(publication),
+        }
     }
 
     /// Publishes `message` with OrderService's client, byte for byte as decided: an event

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use broker_bridge::{PublishRequest, QoS};
 
 use crate::clock::{self, wall_clock};
+use crate::store_keeper::Publication;
 use eda_core::services::instances::Instance;
 use eda_core::services::{Command, ServiceId, Work};
 use eda_core::store::{EventStore, ReadModel, StoredEvent};
@@ -21,6 +22,23 @@ impl Runtime {
     /// for the read side and anyone watching, and kept in the page's copy of the store (the
     /// Event store panel).
     pub(super) fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
+        if let Some(Publication::Stored(event)) =
+            self.unless_behind_owed(instance, Publication::Stored(event.clone()))
+        {
+            self.publish_stored(instance, &event);
+        }
+        if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
+            self.log(instance.service, problem("event store", e.to_string()));
+        }
+        // The panels that read the store (and the Orders panel's word on an outcome not yet on
+        // the wire) follow it, with no packet to tell them while the broker is away.
+        self.trace_changed.set(true);
+        self.report_soon();
+    }
+
+    /// Publishes `event`, appended to OrderService's store, on `eventstore/orders/<orderId>`
+    /// with `instance`'s client; a refusal goes to its log (and, for good, off the outbox).
+    pub(super) fn publish_stored(self: &Rc<Self>, instance: Instance, event: &StoredEvent) {
         let topic = self.namespace.wire(&event.topic());
         let client = self.client(instance);
         let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
@@ -30,13 +48,6 @@ impl Runtime {
             self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
             self.log(instance.service, problem(&event.topic(), e.to_string()));
         }
-        if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
-            self.log(instance.service, problem("event store", e.to_string()));
-        }
-        // The panels that read the store (and the Orders panel's word on an outcome not yet on
-        // the wire) follow it, with no packet to tell them while the broker is away.
-        self.trace_changed.set(true);
-        self.report_soon();
     }
 
     /// QueryService takes `model` (a rebuild from the event store) as its read model, and the

@@ -8,6 +8,7 @@ use std::time::Duration;
 use gloo::timers::callback::Timeout;
 
 use crate::clock::{self, fresh_id, wall_clock};
+use crate::store_keeper::Publication;
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
@@ -55,22 +56,11 @@ impl Runtime {
         for command in commands {
             match command {
                 Command::Publish(event) => {
-                    let twice = published_twice(event.identity(), self.duplicates());
-                    let result = self.publish(instance, &event).and_then(|()| {
-                        // The duplicate-rate injection: the same message once more, as a
-                        // redelivery after a lost acknowledgement would look to a consumer.
-                        if twice {
-                            self.publish(instance, &event)
-                        } else {
-                            Ok(())
-                        }
-                    });
-                    if let Err(e) = result {
-                        self.log(service, problem(event.topic(), e));
-                    } else if event.is_failure() && service != ServiceId::Order {
-                        // The service that failed a step shows it on its badge.
-                        let reason = failure_reason(&event);
-                        self.record(service, ServiceEvent::Outcome(LastOutcome::Failed(reason)));
+                    let decided = Publication::Decided(event);
+                    if let Some(Publication::Decided(event)) =
+                        self.unless_behind_owed(instance, decided)
+                    {
+                        self.publish_decided(instance, &event);
                     }
                 }
                 Command::Retain(update) => {
@@ -105,6 +95,29 @@ impl Runtime {
         if stock_changed {
             let now = self.flow.borrow().inventory.stock().clone();
             self.tell(Action::StockNow(now));
+        }
+    }
+
+    /// Publishes `event`, as `instance` decided it (and once more under the duplicate-rate
+    /// injection); a refusal goes to the service's log, and a failed step to its badge.
+    pub(super) fn publish_decided(self: &Rc<Self>, instance: Instance, event: &DomainEvent) {
+        let service = instance.service;
+        let twice = published_twice(event.identity(), self.duplicates());
+        let result = self.publish(instance, event).and_then(|()| {
+            // The duplicate-rate injection: the same message once more, as a redelivery after
+            // a lost acknowledgement would look to a consumer.
+            if twice {
+                self.publish(instance, event)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = result {
+            self.log(service, problem(event.topic(), e));
+        } else if event.is_failure() && service != ServiceId::Order {
+            // The service that failed a step shows it on its badge.
+            let reason = failure_reason(event);
+            self.record(service, ServiceEvent::Outcome(LastOutcome::Failed(reason)));
         }
     }
 
