@@ -259,6 +259,12 @@ describeApp('changes mid-saga', () => {
         // The outcome goes out before what follows from it.
         const topics = seen.filter((m) => m.json?.orderId === id || m.json?.stream === id).map((m) => m.topic);
         assert.ok(topics.indexOf('orders/cancelled') < topics.indexOf('inventory/released'), `orders/cancelled before the release: ${topics.join(', ')}`);
+        // The reloaded InventoryService forgot the reservation the wire shows: the row says so,
+        // and waits for nothing more (it used to say "compensating: release not seen yet" for good).
+        const row = page.locator(`[data-testid="order-row"][data-order-id="${id}"]`);
+        await row.locator('[data-testid="order-forgotten"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match(await row.locator('[data-testid="order-forgotten"]').textContent(), /^InventoryService answered that it reserved nothing, though its reservation is on the wire: it forgot it/);
+        assert.equal(await row.locator('[data-testid="order-compensating"]').count(), 0, 'nothing awaited');
       }
     }));
   it('a reload while the broker is down: the cancellations stored meanwhile reach the wire once it is back', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -215,6 +215,18 @@ impl Compensation {
     }
 }
 
+/// Whether a step the wire shows done is left to undo ([`OrderRow::compensating`],
+/// [`OrderRow::forgotten`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undone {
+    /// Nothing left: every such step undone, or none done.
+    No,
+    /// Its compensation not seen yet.
+    Awaited,
+    /// Answered "nothing to undo" by a participant that had forgotten the step.
+    Forgotten,
+}
+
 /// One order as the wire has told it so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
@@ -281,23 +293,16 @@ impl OrderRow {
         if self.status != OrderStatus::Cancelled {
             return None;
         }
-        let count =
-            |f: &dyn Fn(&&Compensation) -> bool| self.compensations.iter().filter(f).count();
-        let refunds = count(&|c| c.is_refund() && !c.before_the_step());
-        let releases = count(&|c| !c.is_refund() && !c.before_the_step());
-        let reserved = self
-            .steps
-            .iter()
-            .filter(|s| matches!(s, StepSeen::Reserved(_)))
-            .count();
         let [cancelled, release_asked, refund_asked] = self.sent;
         // Orchestrated, the command is the compensating message; else orders/cancelled.
         let tries = |asked: u32| if asked > 0 { asked } else { cancelled };
+        let [refund, release] = self.not_undone();
         let mut awaited = Vec::new();
-        if self.charges() > refunds {
+        // A step answered "nothing to undo" is not awaited any more: [`OrderRow::forgotten`].
+        if refund == Undone::Awaited {
             awaited.push(("refund", tries(refund_asked)));
         }
-        if reserved > releases {
+        if release == Undone::Awaited {
             awaited.push(("release", tries(release_asked)));
         }
         if awaited.is_empty() {
@@ -314,6 +319,55 @@ impl OrderRow {
             })
             .collect();
         Some(lines.join("; "))
+    }
+
+    /// While the order is cancelled with a step the wire shows done, not undone, and answered
+    /// "nothing to undo" (the nil id of a compensation before the step): what the participant
+    /// forgot. It had done the step, then lost its memory of it (PaymentService and
+    /// InventoryService keep theirs in the page only, so a reload empties it), so OrderService
+    /// takes the answer as the end of its compensation while the charge or the reservation
+    /// stays. `None` otherwise.
+    pub fn forgotten(&self) -> Option<String> {
+        if self.status != OrderStatus::Cancelled {
+            return None;
+        }
+        let [refund, release] = self.not_undone();
+        let mut lines = Vec::new();
+        if refund == Undone::Forgotten {
+            lines.push(
+                "PaymentService answered that it charged nothing, though its charge is on the \
+                 wire: it forgot it (its memory is the page's), so the charge stays",
+            );
+        }
+        if release == Undone::Forgotten {
+            lines.push(
+                "InventoryService answered that it reserved nothing, though its reservation is \
+                 on the wire: it forgot it (its memory is the page's), so the stock stays held",
+            );
+        }
+        (!lines.is_empty()).then(|| lines.join("; "))
+    }
+
+    /// For the refund and the release, in that order: whether a step the wire shows done is
+    /// left to undo, and how.
+    fn not_undone(&self) -> [Undone; 2] {
+        let count =
+            |f: &dyn Fn(&&Compensation) -> bool| self.compensations.iter().filter(f).count();
+        let reserved = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s, StepSeen::Reserved(_)))
+            .count();
+        let left = |done: usize, refund: bool| {
+            let undone = count(&|c| c.is_refund() == refund && !c.before_the_step());
+            let nothing = count(&|c| c.is_refund() == refund && c.before_the_step());
+            match (done > undone, nothing > 0) {
+                (false, _) => Undone::No,
+                (true, false) => Undone::Awaited,
+                (true, true) => Undone::Forgotten,
+            }
+        };
+        [left(self.charges(), true), left(reserved, false)]
     }
 
     /// The client id that published the message of `step` (PaymentService's instance that

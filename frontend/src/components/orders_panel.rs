@@ -103,6 +103,8 @@ fn row_view(
     // A cancelled order whose compensation the wire has not shown yet: OrderService sends it
     // again, and gives up after its last try.
     let compensating = row.compensating();
+    // … or one a participant answered "nothing to undo" for, having forgotten it (a reload).
+    let forgotten = row.forgotten();
     let decided = row.decided_note(stored);
     html! {
         <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
@@ -121,6 +123,9 @@ fn row_view(
                 }
                 if let Some(text) = compensating {
                     <span class="note compensating" data-testid="order-compensating">{ text }</span>
+                }
+                if let Some(text) = forgotten {
+                    <span class="note forgotten" data-testid="order-forgotten">{ text }</span>
                 }
             </td>
             <td>

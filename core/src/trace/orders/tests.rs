@@ -778,9 +778,56 @@ fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
             "↺ nothing to release: never reserved"
         ]
     );
+    // The reservation shown done was answered "nothing to release": InventoryService forgot
+    // it (a reload empties its memory). OrderService takes the answer as the end, so the row
+    // waits no more, and says what stays held.
+    assert_eq!(row.compensating(), None, "nothing awaited any more");
     assert_eq!(
-        row.compensating().as_deref(),
-        Some("compensating: release not seen yet"),
-        "the reservation shown done is still to release"
+        row.forgotten().as_deref(),
+        Some(
+            "InventoryService answered that it reserved nothing, though its reservation is on \
+             the wire: it forgot it (its memory is the page's), so the stock stays held"
+        )
     );
+}
+
+/// A refund of nothing for an order never charged on the wire is no contradiction: nothing is
+/// forgotten, nothing awaited.
+#[test]
+fn a_compensation_before_a_step_never_done_is_no_forgotten_step() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction;
+    let mut history = PacketHistory::new(100);
+    let out = Direction::Outgoing;
+    let cancelled: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "payment timed out".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        out,
+        &created(1),
+    );
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        out,
+        &cancelled,
+    );
+    let nothing_refunded = PaymentRefunded::uncharged(id(1), now()).into();
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        out,
+        &nothing_refunded,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!((row.compensating(), row.forgotten()), (None, None));
 }
