@@ -178,6 +178,13 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             .map(|a| (a.from.ident(), a.to.ident()))
             .unwrap_or_default();
         let seq = arrow.packet_seq;
+        // Keyed by its packet: as the rows in view shift, an element stays its arrow (unkeyed,
+        // Yew gave it another arrow's label and click, so a click or the keyboard focus landed
+        // on a neighbour). An arrow without a packet (an action) by its place in the list.
+        let key = match seq {
+            Some(seq) => format!("p{seq}"),
+            None => format!("a{}", arrow.index),
+        };
         let onclick = {
             let on_select = props.on_select.clone();
             Callback::from(move |_: MouseEvent| {
@@ -196,7 +203,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             })
         };
         html! {
-            <g class={classes!("arrow", arrow.dashed.then_some("reply"), arrow.packet_seq.is_some().then_some("clickable"), arrow.mark.map(|m| m.word()))}
+            <g {key} class={classes!("arrow", arrow.dashed.then_some("reply"), arrow.packet_seq.is_some().then_some("clickable"), arrow.mark.map(|m| m.word()))}
                 data-testid="seq-arrow" data-seq={arrow.packet_seq.map(|s| s.to_string())}
                 data-mark={arrow.mark.map(|m| m.word())}
                 data-label={arrow.label.clone()} data-from={from} data-to={to} {onclick} {onkeydown}
