@@ -166,6 +166,7 @@ fn session_storage(window: &Window) -> Option<Storage> {
 #[cfg(test)]
 mod tests {
     use super::Kept;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_kept_position_reads_back_as_written() {
