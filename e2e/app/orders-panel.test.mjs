@@ -68,6 +68,34 @@ describeApp('orders panel', () => {
       assert.match(seen.text, /1 completed, 0 cancelled, 0 open, 2 unknown \(not seen created on the wire\)/);
     }));
 
+  // A newcomer copied a row and read "✕ Cancelledrestored from the browser's database after a
+  // reloadcompensating: …": the status and its notes are separate spans with nothing between
+  // them, so innerText (copy and paste, screen readers) joins their words.
+  it('a restored row reads as separate words: its status, then each note', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page }) => {
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      await page.reload();
+      await waitReady(page);
+      const row = `[data-testid="order-row"][data-order-id="${orderId}"][data-start="restored"]`;
+      await page.locator(row).waitFor();
+      const seen = await page.$eval(row, (r) => {
+        const cell = r.querySelector('[data-testid="order-state"]').innerText;
+        // Each note's words, and what innerText puts just before them.
+        const joins = [...r.querySelectorAll('.note')].map((note) => {
+          const words = note.innerText.trim();
+          const at = r.innerText.indexOf(words);
+          return { words, before: at > 0 ? r.innerText[at - 1] : '(start)' };
+        });
+        return { cell, row: r.innerText, joins };
+      });
+      assert.match(seen.cell, /^✓ Completed\W+restored from the browser's database after a reload\W*$/, JSON.stringify(seen));
+      assert.ok(seen.joins.length >= 1, JSON.stringify(seen));
+      for (const { words, before } of seen.joins) {
+        assert.match(before, /[\s;:,.·—()]/, `"${words}" is not joined to the word before it: ${JSON.stringify(seen.row)}`);
+      }
+    }));
+
   it('Clear while orders are in flight: their rows come back with "—" for what was forgotten, and no made-up time', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=1500&inventory_ms=200', async ({ page, witness }) => {
       const orderId = await placeOrder(page);

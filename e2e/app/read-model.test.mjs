@@ -132,4 +132,21 @@ describeApp('read model', () => {
       await error.waitFor();
       assert.match(await error.textContent(), /Projection delay: .*"-5".* The delay in use is still 500 ms\./);
     }));
+
+  // A newcomer's link: the Read model's message repeated, word for word, every saga, payment
+  // and decline error the Saga and failures panel already showed. Each panel names its own.
+  it('a link with several bad values: the projection delay is explained in the Read model alone, the saga\'s values under Saga and failures alone', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&saga=chaos&payment=sometimes&decline_pct=150&projection_ms=NaN`, async ({ page }) => {
+      await waitReady(page);
+      const projection = page.locator('[data-testid="read-model"] [data-testid="projection-error"]');
+      const flow = page.locator('[data-testid="flow-error"]');
+      await projection.waitFor();
+      await flow.waitFor();
+      const own = ((await projection.textContent()) ?? '').trim();
+      assert.equal(own, 'Ignored ?projection_ms= in the link: "NaN" is not a projection delay: use whole milliseconds from 0 to 60000. The delay in use is still 0 ms.');
+      const saga = ((await flow.textContent()) ?? '').trim();
+      for (const key of ['?saga=', '?payment=', '?decline_pct=']) assert.ok(saga.includes(key), `${key} under Saga and failures: ${saga}`);
+      assert.ok(!saga.includes('projection'), `the Read model's field is not repeated under Saga and failures: ${saga}`);
+      assert.equal(await page.inputValue('#projection-ms'), '0', 'the default delay in use');
+    }));
 });

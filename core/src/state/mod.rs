@@ -193,8 +193,13 @@ pub struct State {
     pub flow: FlowSettings,
     /// Why a delay from the link or the page was not used.
     pub delays_error: Option<String>,
-    /// Why a saga or failure setting from the link or the page was not used.
+    /// Why a saga or failure setting from the link or the page was not used: every
+    /// [`FlowField`](crate::services::FlowField) but the projection delay, shown under *Saga and
+    /// failures*.
     pub flow_error: Option<String>,
+    /// Why the projection delay from the link or the page was not used, shown in the Read model
+    /// panel next to its field (and only there: not a repeat of [`State::flow_error`]).
+    pub projection_error: Option<String>,
     /// The client ids of services of another page (another tab, another machine) that the
     /// broker says are online on `services/+/status`: they consume the same topics, so every
     /// order is processed by both.
@@ -304,8 +309,10 @@ pub enum Action {
     SessionChanged(SessionMode),
     /// The learner changed the saga's style, the payment rule, the stock or the deadline.
     FlowChanged(FlowSettings),
-    /// Why a saga or failure setting typed in the page was not used.
-    FlowRefused(String),
+    /// Why the text typed in a saga or failure field (or the projection delay) was not used.
+    FlowRefused(crate::services::FlowField, String),
+    /// Why the session mode picked was not used.
+    SessionRefused(String),
     /// InventoryService's stock changed (a reservation, a release, an edit).
     StockNow(Stock),
     /// The style chosen waits for this many sagas in flight, or (None) is the services' now.
@@ -348,6 +355,7 @@ impl State {
             flow: FlowSettings::default(),
             delays_error: None,
             flow_error: None,
+            projection_error: None,
             style_waiting: None,
             store_note: None,
             other_playgrounds: Default::default(),
@@ -550,8 +558,13 @@ impl State {
             Action::FlowChanged(flow) => {
                 self.flow = flow;
                 self.flow_error = None;
+                self.projection_error = None;
             }
-            Action::FlowRefused(reason) => self.flow_error = Some(reason),
+            Action::FlowRefused(crate::services::FlowField::ProjectionDelay, reason) => {
+                self.projection_error = Some(reason);
+            }
+            Action::FlowRefused(_, reason) => self.flow_error = Some(reason),
+            Action::SessionRefused(reason) => self.session_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
             Action::RedeliveryRefusalOutdated(reason) => {
                 if self.redelivery_error.as_ref() == Some(&reason) {

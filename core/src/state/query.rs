@@ -339,17 +339,36 @@ pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
     }
 }
 
+/// Why values of [`flow_from_query`]'s parameters were ignored, split by the panel that shows
+/// them: each panel names only its own fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowRefusals {
+    /// A sentence for each ignored saga or failure value (`saga`, `payment`, `decline_over`,
+    /// `decline_pct`, `stock`, `saga_timeout_ms`, `dedupe`, `duplicates`), joined by spaces;
+    /// shown under *Saga and failures*.
+    pub flow_error: Option<String>,
+    /// The sentence for an ignored `projection_ms`; shown in the Read model panel.
+    pub projection_error: Option<String>,
+}
+
 /// The saga and failure settings from the link (`saga`, `payment`, `decline_over`,
-/// `decline_pct`, `stock`, `saga_timeout_ms`) over `flow`, and a sentence for each value
-/// ignored.
+/// `decline_pct`, `stock`, `saga_timeout_ms`, `dedupe`, `duplicates`, `projection_ms`) over
+/// `flow`, and a sentence for each value ignored.
 pub fn flow_from_query<'a>(
     mut flow: FlowSettings,
     get: impl Fn(&str) -> Option<&'a str>,
-) -> (FlowSettings, Option<String>) {
+) -> (FlowSettings, FlowRefusals) {
     let mut errors = Vec::new();
+    let mut projection_error = None;
     let mut take = |key: &str, result: Result<(), String>| {
         if let Err(e) = result {
-            errors.push(format!("Ignored ?{key}= in the link: {e}."));
+            let error = format!("Ignored ?{key}= in the link: {e}.");
+            // Shown by its own field in the Read model panel, not among the saga's.
+            if key == "projection_ms" {
+                projection_error = Some(error);
+            } else {
+                errors.push(error);
+            }
         }
     };
     if let Some(text) = get("saga") {
@@ -397,7 +416,14 @@ pub fn flow_from_query<'a>(
             crate::store::parse_projection_delay(text).map(|d| flow.projection_delay = d),
         );
     }
-    (flow, (!errors.is_empty()).then(|| errors.join(" ")))
+    let flow_error = (!errors.is_empty()).then(|| errors.join(" "));
+    (
+        flow,
+        FlowRefusals {
+            flow_error,
+            projection_error,
+        },
+    )
 }
 
 impl State {
@@ -441,8 +467,10 @@ impl State {
         (state.namespace, state.namespace_error) = namespace_from_query(get("ns"));
         (state.flow.delays, state.delays_error) =
             delays_from_query(get("payment_ms"), get("inventory_ms"));
-        let (flow, flow_error) = flow_from_query(state.flow.clone(), get);
-        (state.flow, state.flow_error) = (flow, flow_error);
+        let (flow, refusals) = flow_from_query(state.flow.clone(), get);
+        state.flow = flow;
+        (state.flow_error, state.projection_error) =
+            (refusals.flow_error, refusals.projection_error);
         state.stock = state.flow.stock.clone();
         let (speed, speed_error) = speed_from_query(get("speed"));
         let (panel, panel_error) = panel_from_query(get("view"));
@@ -1089,6 +1117,63 @@ mod query_tests {
             "{error}"
         );
         assert_eq!(state.flow.stock, Stock::default());
+    }
+
+    /// A newcomer's link: the Read model's projection-error repeated every saga, payment and
+    /// stock error of flow-error. Each panel names only its own fields.
+    #[test]
+    fn a_bad_link_is_explained_once_each_error_by_its_own_field() {
+        use crate::services::FlowField;
+        let link = [
+            ("saga", "chaos"),
+            ("payment", "sometimes"),
+            ("decline_pct", "150"),
+            ("projection_ms", "NaN"),
+        ];
+        let state = State::from_link(link, "t");
+        let saga = state.flow_error.clone().unwrap_or_default();
+        for key in ["?saga=", "?payment=", "?decline_pct="] {
+            assert!(saga.contains(key), "{key} in {saga}");
+        }
+        assert!(!saga.contains("projection"), "not the Read model's: {saga}");
+        let projection = state.projection_error.clone().unwrap_or_default();
+        assert!(
+            projection.starts_with("Ignored ?projection_ms= in the link: "),
+            "{projection}"
+        );
+        for other in ["saga", "payment", "decline", "chaos", "sometimes", "150"] {
+            assert!(
+                !projection.contains(other),
+                "{other} repeated in {projection}"
+            );
+        }
+
+        // The same from the page's fields: a refused field's sentence goes to its own panel.
+        let mut state = state;
+        state.apply(Action::FlowRefused(
+            FlowField::ProjectionDelay,
+            "Projection delay: \"-5\" is not a whole number of milliseconds".into(),
+        ));
+        assert_eq!(
+            state.flow_error.as_deref(),
+            Some(saga.as_str()),
+            "the saga's unchanged"
+        );
+        assert!(state.projection_error.unwrap().contains("\"-5\""));
+        let mut state = State::from_link([], "t");
+        state.apply(Action::FlowRefused(
+            FlowField::DeclinePercent,
+            "Decline share: no".into(),
+        ));
+        assert_eq!(state.projection_error, None);
+        assert_eq!(state.flow_error.as_deref(), Some("Decline share: no"));
+        state.apply(Action::SessionRefused("Sessions: no".into()));
+        assert_eq!(
+            state.flow_error.as_deref(),
+            Some("Decline share: no"),
+            "not the saga's"
+        );
+        assert_eq!(state.session_error.as_deref(), Some("Sessions: no"));
     }
 }
 

@@ -360,7 +360,7 @@ pub fn App() -> Html {
                     <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
                     <QueryPanel trace={trace.clone()} version={orders_version}
                         projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
-                        delay_error={state.flow_error.clone().filter(|e| e.contains("rojection"))}
+                        delay_error={state.projection_error.clone()}
                         on_replace={live.then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
                     <AnalyticsPanel trace={trace.clone()} version={orders_version} />
                 </section>

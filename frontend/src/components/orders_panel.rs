@@ -114,18 +114,20 @@ fn row_view(
             <td><code title={id.clone()}>{ &id[..8] }</code></td>
             <td data-testid="order-customer">{ customer }</td>
             <td class="num" data-testid="order-total">{ total }</td>
+            // Each note on its own line, and a space before it: innerText (copy and paste,
+            // screen readers) would otherwise join its first word to the status's last.
             <td class="status" data-testid="order-state">{ state }
                 if let Some(mark) = row.start.mark() {
-                    <span class="note restored" data-testid="order-restored">{ mark }</span>
+                    { " " }<span class="note line restored" data-testid="order-restored">{ mark }</span>
                 }
                 if let Some(text) = decided {
-                    <span class="note decided" data-testid="order-decided">{ text }</span>
+                    { " " }<span class="note line decided" data-testid="order-decided">{ text }</span>
                 }
                 if let Some(text) = compensating {
-                    <span class="note compensating" data-testid="order-compensating">{ text }</span>
+                    { " " }<span class="note line compensating" data-testid="order-compensating">{ text }</span>
                 }
                 if let Some(text) = forgotten {
-                    <span class="note forgotten" data-testid="order-forgotten">{ text }</span>
+                    { " " }<span class="note line forgotten" data-testid="order-forgotten">{ text }</span>
                 }
             </td>
             <td>

@@ -139,7 +139,7 @@ impl Playground {
     pub fn set_flow_field(&self, field: FlowField, text: &str) {
         let next = match self.state.flow.with(field, text) {
             Ok(next) => next,
-            Err(reason) => return self.state.dispatch(Action::FlowRefused(reason)),
+            Err(reason) => return self.state.dispatch(Action::FlowRefused(field, reason)),
         };
         let setting = match field {
             FlowField::Saga => Setting::Saga(next.saga),
@@ -262,7 +262,7 @@ impl Playground {
                 // `use_playground` starts a new runtime when the session mode changes.
                 self.state.dispatch(Action::SessionChanged(mode));
             }
-            Err(reason) => self.state.dispatch(Action::FlowRefused(reason)),
+            Err(reason) => self.state.dispatch(Action::SessionRefused(reason)),
         }
     }
 
