@@ -160,6 +160,42 @@ describeApp('sequence diagram', () => {
       const after = await first.evaluate((el) => (el.isConnected ? el.dataset.seq : 'removed'));
       assert.ok(after === 'removed' || after === seq, `the element of arrow ${seq} became arrow ${after}`);
     }));
+  // Tab walks the arrows one by one, however the box scrolls under it: unkeyed, the elements
+  // changed arrows under the focus (23 then 27, 35 then 46); keyed among the unkeyed times,
+  // each arrow was made again and the focus fell to the page, Tab starting over for good.
+  it('Tab visits every arrow of the diagram in order, once, and leaves it after the newest', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await page.click('[data-testid="place-order"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 3);
+      const scroll = '[data-testid="sequence-scroll"]';
+      await page.locator(scroll).scrollIntoViewIfNeeded();
+      await page.$eval(scroll, (box) => { box.scrollTop = 0; });
+      await page.waitForFunction((sel) => document.querySelector(sel).scrollTop === 0, scroll);
+      await page.focus(`${scroll} [data-testid="seq-arrow"][tabindex="0"]`);
+      const visited = [await page.evaluate(() => document.activeElement.dataset.seq)];
+      for (let i = 0; i < 400; i++) {
+        await page.keyboard.press('Tab');
+        const at = await page.evaluate((sel) => {
+          const el = document.activeElement;
+          if (el?.closest(sel)) return { seq: el.dataset.seq };
+          return { left: el?.tagName ?? 'nothing' };
+        }, scroll);
+        if (at.left) {
+          assert.notEqual(at.left, 'BODY', `the focus fell to the page after arrow ${visited.at(-1)}`);
+          break;
+        }
+        visited.push(at.seq);
+      }
+      const seqs = visited.map(Number);
+      assert.ok(seqs.length >= 30, `arrows visited: ${seqs.length}`);
+      assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), `in order, once each: ${seqs.join(' ')}`);
+      // The last one visited is the newest arrow.
+      await page.$eval(scroll, (box) => { box.scrollTop = box.scrollHeight; });
+      await page.waitForFunction((sel) => document.querySelector(sel).scrollTop > 0, scroll);
+      const last = await page.$$eval(`${scroll} [data-testid="seq-arrow"][data-seq]`, (els) => Math.max(...els.map((e) => Number(e.dataset.seq))));
+      assert.equal(seqs.at(-1), last, 'Tab reached the newest arrow');
+    }));
   // A newcomer's break-test: a reload came back at the top of the page. The part below the
   // broker's section is drawn one task after the first render, so the browser's own scroll
   // restoration found a short page; the page now puts the position back once it is all drawn.

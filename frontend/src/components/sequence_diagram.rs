@@ -3,6 +3,7 @@
 //! click an arrow to open its packet, export SVG or Mermaid.
 
 use uuid::Uuid;
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -38,6 +39,10 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let band = use_state_eq(|| (0_i32, 600_i32));
     let stick = use_mut_ref(|| true);
     let last_top = use_mut_ref(|| 0);
+    // The arrow with the keyboard focus (its index among the arrows drawn): it stays in the
+    // page however the box scrolls, with every row between it and the rows in view, so Tab
+    // goes on to its neighbour; and the box does not jump to the newest arrow meanwhile.
+    let focused = use_state_eq(|| None::<usize>);
     let on_scroll = {
         let (scroller, band, stick) = (scroller.clone(), band.clone(), stick.clone());
         Callback::from(move |_: Event| {
@@ -62,8 +67,9 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         let (scroller, stick) = (scroller.clone(), stick.clone());
         let frame = use_mut_ref(|| None::<gloo::render::AnimationFrame>);
         let on_screen = props.on_screen;
+        let focus_inside = focused.is_some();
         use_effect(move || {
-            if on_screen && *stick.borrow() {
+            if on_screen && *stick.borrow() && !focus_inside {
                 let next = gloo::render::request_animation_frame(move |_| {
                     // Asked again: the learner may have scrolled up (or moved the focus up)
                     // since the request.
@@ -170,7 +176,12 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     // Only the rows in view, and a screen and a half either side, are put in the page.
     let (top, height) = *band;
     let margin = f64::from(height) * 1.5;
-    let in_view = shapes.arrows_between(f64::from(top) - margin, f64::from(top + height) + margin);
+    let mut in_view =
+        shapes.arrows_between(f64::from(top) - margin, f64::from(top + height) + margin);
+    if let Some(at) = focused.and_then(|index| shapes.arrows.iter().position(|a| a.index == index))
+    {
+        in_view = in_view.start.min(at)..in_view.end.max(at + 1);
+    }
     let rows = &shapes.arrows[in_view];
     let lines = rows.iter().map(|arrow| {
         let (from, to) = drawn
@@ -193,6 +204,24 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                 }
             })
         };
+        let onfocus = {
+            let (focused, index) = (focused.clone(), arrow.index);
+            Callback::from(move |_: FocusEvent| focused.set(Some(index)))
+        };
+        let onblur = {
+            let (focused, scroller) = (focused.clone(), scroller.clone());
+            Callback::from(move |e: FocusEvent| {
+                // Tab to the next arrow: its focus event sets it (a render in between, with
+                // no arrow focused, could take that one out of the page).
+                let to = e.related_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                let inside = scroller
+                    .cast::<web_sys::Element>()
+                    .is_some_and(|box_| to.is_some_and(|to| box_.contains(Some(&to))));
+                if !inside {
+                    focused.set(None);
+                }
+            })
+        };
         let onkeydown = {
             let on_select = props.on_select.clone();
             Callback::from(move |e: KeyboardEvent| {
@@ -206,7 +235,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             <g {key} class={classes!("arrow", arrow.dashed.then_some("reply"), arrow.packet_seq.is_some().then_some("clickable"), arrow.mark.map(|m| m.word()))}
                 data-testid="seq-arrow" data-seq={arrow.packet_seq.map(|s| s.to_string())}
                 data-mark={arrow.mark.map(|m| m.word())}
-                data-label={arrow.label.clone()} data-from={from} data-to={to} {onclick} {onkeydown}
+                data-label={arrow.label.clone()} data-from={from} data-to={to} {onclick} {onkeydown} {onfocus} {onblur}
                 tabindex={seq.map(|_| "0")} role={seq.map(|_| "button")}
                 aria-label={seq.map(|_| format!("{}: open this packet", arrow.label))}>
                 <title>{ &arrow.label }</title>
@@ -252,7 +281,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     <button type="button" onclick={on_copy}>{ "Copy" }</button>
                 </div>
             }
-            <div class="svg-scroll" ref={scroller} onscroll={on_scroll} data-testid="sequence-scroll">
+            <div class="svg-scroll" ref={scroller.clone()} onscroll={on_scroll} data-testid="sequence-scroll">
                 <svg xmlns="http://www.w3.org/2000/svg" class="sequence-heads" aria-hidden="true" data-testid="sequence-heads"
                     width={shapes.width.to_string()} height={HEADS_STRIP.to_string()}
                     viewBox={format!("0 0 {} {HEADS_STRIP}", shapes.width)}>
@@ -275,7 +304,9 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                         <text x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + 4.0).to_string()} text-anchor="end"
                             class="time">{ &arrow.time_label }</text>
                     }) }
-                    { for lines }
+                    // Their own group: a fully keyed list (among the unkeyed times, Yew would make
+                    // each arrow again whenever its place changed, and the focus with it).
+                    <g class="arrows">{ for lines }</g>
                 </svg>
             </div>
         </section>
