@@ -230,20 +230,16 @@ impl StoreKeeper {
         std::mem::take(&mut *self.restored_owed.borrow_mut())
     }
 
-    /// Holds `publication` of `instance` (OrderService's) while what a reload found owed waits
-    /// to be published again, so that it goes out after it: the wire then has each stream's
-    /// events in version order, and an outcome after the events it follows from. Gives it back
-    /// (`Some`) when nothing waits: publish it now.
-    pub fn hold_behind_owed(
-        &self,
-        instance: Instance,
-        publication: Publication,
-    ) -> Option<Publication> {
+    /// Holds the publication `make` gives, of `instance` (OrderService's), while what a reload
+    /// found owed waits to be published again, so that it goes out after it: the wire then has
+    /// each stream's events in version order, and an outcome after the events it follows
+    /// from. `false` (and `make` not called) when nothing waits: publish it now.
+    pub fn hold_behind_owed(&self, instance: Instance, make: impl FnOnce() -> Publication) -> bool {
         if self.owed_count() == 0 {
-            return Some(publication);
+            return false;
         }
-        self.behind_owed.borrow_mut().push((instance, publication));
-        None
+        self.behind_owed.borrow_mut().push((instance, make()));
+        true
     }
 
     /// Takes what [`StoreKeeper::hold_behind_owed`] held, in the order it came.

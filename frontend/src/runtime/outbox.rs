@@ -136,16 +136,17 @@ impl Runtime {
         self.log(ServiceId::Order, note("outbox", text));
     }
 
-    /// `publication` of `instance`, unless it is OrderService's and held behind what a reload
-    /// found owed (it then goes out after it, from [`Runtime::publish_owed`]).
-    pub(super) fn unless_behind_owed(
+    /// Whether `instance`'s publication (`make` gives it, only if so) is held: OrderService's,
+    /// behind what a reload found owed (it then goes out after it, from
+    /// [`Runtime::publish_owed`]).
+    pub(super) fn held_behind_owed(
         &self,
         instance: Instance,
-        publication: Publication,
-    ) -> Option<Publication> {
+        make: impl FnOnce() -> Publication,
+    ) -> bool {
         match (&self.keeper, instance.service) {
-            (Some(keeper), ServiceId::Order) => keeper.hold_behind_owed(instance, publication),
-            _ => Some(publication),
+            (Some(keeper), ServiceId::Order) => keeper.hold_behind_owed(instance, make),
+            _ => false,
         }
     }
 

@@ -22,9 +22,7 @@ impl Runtime {
     /// for the read side and anyone watching, and kept in the page's copy of the store (the
     /// Event store panel).
     pub(super) fn record_stored(self: &Rc<Self>, instance: Instance, event: StoredEvent) {
-        if let Some(Publication::Stored(event)) =
-            self.unless_behind_owed(instance, Publication::Stored(event.clone()))
-        {
+        if !self.held_behind_owed(instance, || Publication::Stored(event.clone())) {
             self.publish_stored(instance, &event);
         }
         if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {

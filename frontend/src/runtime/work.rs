@@ -56,10 +56,7 @@ impl Runtime {
         for command in commands {
             match command {
                 Command::Publish(event) => {
-                    let decided = Publication::Decided(event);
-                    if let Some(Publication::Decided(event)) =
-                        self.unless_behind_owed(instance, decided)
-                    {
+                    if !self.held_behind_owed(instance, || Publication::Decided(event.clone())) {
                         self.publish_decided(instance, &event);
                     }
                 }
