@@ -13,30 +13,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
-
-/** In the page: whether the outbox of its database is empty (OrderService owes the wire nothing). */
-const outboxEmpty = async () => {
-    const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
-    const db = await new Promise((resolve, reject) => {
-      const open = indexedDB.open(named.name);
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    try {
-      return await new Promise((resolve, reject) => {
-        const count = db.transaction('outbox').objectStore('outbox').count();
-        count.onsuccess = () => resolve(count.result === 0);
-        count.onerror = () => reject(count.error);
-      });
-    } finally {
-      db.close();
-    }
-};
 
 const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`);
 

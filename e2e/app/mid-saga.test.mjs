@@ -15,7 +15,7 @@ import path from 'node:path';
 import { it } from 'node:test';
 import mqtt from 'mqtt';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -324,23 +324,7 @@ describeApp('changes mid-saga', () => {
       assert.match(await logged.textContent(), new RegExp(`published again ${ORDERS * 2} messages a reload found unacknowledged in the browser's database \\(eventstore/orders/`));
       // Their acknowledgements are recorded: the database owes nothing more, and another reload
       // publishes nothing again.
-      await page.waitForFunction(async () => {
-        const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
-        const db = await new Promise((resolve, reject) => {
-          const open = indexedDB.open(named.name);
-          open.onsuccess = () => resolve(open.result);
-          open.onerror = () => reject(open.error);
-        });
-        try {
-          return await new Promise((resolve, reject) => {
-            const count = db.transaction('outbox').objectStore('outbox').count();
-            count.onsuccess = () => resolve(count.result === 0);
-            count.onerror = () => reject(count.error);
-          });
-        } finally {
-          db.close();
-        }
-      }, null, { timeout: CONNECT_TIMEOUT_MS });
+      await page.waitForFunction(outboxEmpty, null, { timeout: CONNECT_TIMEOUT_MS });
       await page.reload();
       const again = page.locator('[data-testid="store-note"][data-kind="restored"]');
       await again.waitFor({ timeout: CONNECT_TIMEOUT_MS });

@@ -51,6 +51,25 @@ export const FLOW_TIMEOUT_MS = 20_000; // the seed's services take ~1 s
 
 export const SEED_ITEMS = [{ productId: 'P001', quantity: 2, price: 29.99 }];
 
+/** In the page: whether the outbox of its database is empty (OrderService owes the wire nothing). */
+export const outboxEmpty = async () => {
+  const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open(named.name);
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      const count = db.transaction('outbox').objectStore('outbox').count();
+      count.onsuccess = () => resolve(count.result === 0);
+      count.onerror = () => reject(count.error);
+    });
+  } finally {
+    db.close();
+  }
+};
+
 export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const brokerQuery = (wsUrl) => `/?broker=${wsUrl}`;
 export const notificationTexts = (orderId, customerId = 'C123') => [
