@@ -12,7 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, waitForStates } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, notificationTexts, outboxEmpty, waitForNotifications, waitForStates } from '../lib/app-page.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { parseOtlpJson } from '../lib/otlp.mjs';
@@ -166,9 +166,22 @@ describeApp('otlp export', () => {
     let to;
     await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=100&inventory_ms=100`, async ({ page }) => {
       await waitReady(page);
-      from = Date.now();
-      orderId = await placeOrder(page);
-      await waitForRow(page, orderId, 'Completed');
+      const witness = await watchEveryTopic(broker);
+      try {
+        from = Date.now();
+        orderId = await placeOrder(page);
+        await waitForRow(page, orderId, 'Completed');
+        // The row turns Completed as OrderService decides; the recording, downloaded after the
+        // live export, must hold no packet the export missed. So wait for the order's last
+        // packets: orders/confirmed on the wire (published only once its outbox row is
+        // committed), the broker's PUBACK of it (the outbox row is deleted only then), and
+        // NotificationService's three messages handled.
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        await page.waitForFunction(outboxEmpty, null, { timeout: FLOW_TIMEOUT_MS });
+        await waitForNotifications(page, notificationTexts(orderId));
+      } finally {
+        await witness.close();
+      }
       live = parseOtlpJson((await download(page, '[data-testid="export-otlp-session"]', 'live-session.otlp.json')).text);
       to = Date.now();
       const [file] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
