@@ -129,6 +129,45 @@ describeApp('saga recovery', () => {
       assert.equal(await gaveUp.count(), 0, 'OrderService saw the compensation end');
     }));
 
+  it('the answer lost, not the request: OrderService away with a clean session while the refund and the release are published; once back it asks again, and each participant answers again with the same message', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=clean&payment_ms=3500&inventory_ms=3000&saga_timeout_ms=1500', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      // The deadline (1.5 s) cancels the order with both steps under way; OrderService crashes
+      // before they complete (3 s, 3.5 s) and are undone at once: their answers go to nobody.
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'inventory and payment timed out');
+      await page.getByRole('button', { name: 'Crash OrderService' }).click();
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      const release = await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+      assert.notEqual(refund.json.paymentId, NIL, 'a real charge, refunded');
+      await page.getByRole('button', { name: 'Restart OrderService' }).click();
+      // Back, OrderService has heard neither: it sends orders/cancelled again (the same bytes);
+      // PaymentService and InventoryService, which took the copy for a duplicate, answer again.
+      const answers = (topic) => witness.messages.filter((m) => m.topic === topic && m.json?.orderId === orderId);
+      await witness.waitFor(() => answers('payments/refunded').length >= 2 && answers('inventory/released').length >= 2,
+        2 * FLOW_TIMEOUT_MS, `the answers again; the wire: ${wireOf(witness, orderId).join(', ')}`);
+      const copies = answers('orders/cancelled');
+      assert.equal(new Set(copies.map((m) => String(m.payload))).size, 1, 'the same orders/cancelled each time');
+      for (const [first, topic] of [[refund, 'payments/refunded'], [release, 'inventory/released']]) {
+        assert.ok(answers(topic).every((m) => String(m.payload) === String(first.payload)), `${topic} again, byte for byte`);
+      }
+      // OrderService heard each answer (the second copies: it was away for the first), and
+      // the participants' logs say they answered again.
+      for (const topic of ['payments/refunded', 'inventory/released']) {
+        await page.locator(`[data-testid="log-entry"][data-service="order"][data-topic="${topic}"][data-status="accepted"]`).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      for (const service of ['payment', 'inventory']) {
+        await page.locator(`[data-testid="log-entry"][data-service="${service}"][data-status="duplicate"]`, { hasText: 'its answer is sent again' }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 2 });
+      assert.equal(row.compensations.length, 2, JSON.stringify(row));
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-compensating"]').length === 0, null, { timeout: FLOW_TIMEOUT_MS });
+      const gaveUp = page.locator('[data-testid="log-entry"][data-service="order"]', { hasText: 'gives up' });
+      assert.equal(await gaveUp.count(), 0, 'OrderService saw both compensations end');
+      await expectOneOutcome(witness, orderId, 'orders/cancelled');
+    }));
+
   it('the broker killed mid-batch, orchestration, clean sessions: a charge whose payments/processed never reached OrderService is refunded too', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
     // The newcomer's issue 17 steps: killed after the charge commands went out (the stock is
     // reserved at 0.8 s), before their results (1 s later), back 3 s later; the deadline (3 s)

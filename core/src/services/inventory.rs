@@ -42,7 +42,9 @@ struct Held {
     reservation_id: Uuid,
     /// Units taken from the stock, per counted product.
     taken: BTreeMap<String, u32>,
-    released: bool,
+    /// When its release was published (`None`: still held), kept so that the release can be
+    /// sent again as it was ([`InventoryService::answers_again`]).
+    released_at: Option<Timestamp>,
 }
 
 /// InventoryService's memory: the stock and what it reserved.
@@ -85,7 +87,7 @@ impl InventoryService {
     pub fn holds(&self, order_id: Uuid) -> bool {
         self.held
             .get(&order_id)
-            .is_some_and(|holds| holds.iter().any(|h| !h.released))
+            .is_some_and(|holds| holds.iter().any(|h| h.released_at.is_none()))
     }
 
     /// Replaces the stock on hand (the learner edited it); reservations held are kept. Returns
@@ -156,15 +158,25 @@ impl InventoryService {
                         self.stock.0.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
                     kind: RejectionKind::Unknown,
+                    answer_again: Vec::new(),
                 });
             }
         }
         Ok(match (settings.saga, event) {
             (SagaStyle::Orchestration, DomainEvent::OrderCreated(_)) => Vec::new(),
-            // Cancelled before it arrived here (topics keep no order between them): nothing
-            // to reserve.
+            // Cancelled before it arrived here (topics keep no order between them, MQTT
+            // §4.6): nothing to reserve, and its log says why. No `inventory/reserved` is
+            // published for it (decision 0008: a late event starts nothing; only a command,
+            // under orchestration, is answered `order already cancelled`).
             (_, DomainEvent::OrderCreated(order)) if self.cancelled.contains(&order.order_id) => {
-                Vec::new()
+                vec![Command::Log {
+                    line: format!(
+                        "order {} is cancelled: nothing is reserved for it (its cancellation \
+                         arrived first)",
+                        order.order_id
+                    ),
+                    gave_up: false,
+                }]
             }
             (_, DomainEvent::OrderCreated(order)) => vec![reserve(order.order_id, order.items)],
             (_, DomainEvent::ReserveInventory(command)) => {
@@ -183,18 +195,9 @@ impl InventoryService {
                 }
                 self.cancelled.insert(cancelled.order_id, ());
                 self.compensate(cancelled.order_id, now, reserving)
-                    .unwrap_or_default()
             }
             (_, DomainEvent::ReleaseInventory(command)) => {
-                match self.compensate(command.order_id, now, reserving) {
-                    Some(releases) => releases,
-                    None => {
-                        return Err(Rejection::new(format!(
-                            "nothing to release: the stock of order {} was released before",
-                            command.order_id
-                        )))
-                    }
-                }
+                self.compensate(command.order_id, now, reserving)
             }
             _ => Vec::new(),
         })
@@ -203,32 +206,65 @@ impl InventoryService {
     /// A release asked for `order_id` at `now`: gives back what it holds; or, never reserved,
     /// not `reserving` and not failed, the compensation before the step
     /// ([`InventoryReleased::unreserved`], again each time it is asked, and the order remembered
-    /// as compensated); nothing while a reservation is under way or when it failed. `None` when
-    /// every reservation was released before (nothing new to say).
-    fn compensate(
-        &mut self,
-        order_id: Uuid,
-        now: Timestamp,
-        reserving: bool,
-    ) -> Option<Vec<Command>> {
+    /// as compensated); nothing while a reservation is under way or when it failed. Asked again
+    /// once every reservation is released, the releases it published, again
+    /// ([`InventoryService::answers_again`]): the answer to the first request may have been
+    /// lost on its way to OrderService, which asks until it hears one.
+    fn compensate(&mut self, order_id: Uuid, now: Timestamp, reserving: bool) -> Vec<Command> {
         if self.held.contains(&order_id) {
             let releases = self.release(order_id, now);
-            return (!releases.is_empty()).then_some(releases);
+            return if releases.is_empty() {
+                self.answers_again(order_id, now)
+            } else {
+                releases
+            };
         }
         if reserving {
             // Undone at once when it completes (a command is not sent twice: a copy would be
             // taken for a duplicate).
             self.cancelled.insert(order_id, ());
-            return Some(Vec::new());
+            return Vec::new();
         }
         if self.failed.contains(&order_id) {
-            return Some(Vec::new());
+            return Vec::new();
         }
         self.compensated_early.insert(order_id, ());
         self.cancelled.insert(order_id, ());
-        Some(vec![Command::Publish(
+        vec![Command::Publish(
             InventoryReleased::unreserved(order_id, now).into(),
-        )])
+        )]
+    }
+
+    /// What InventoryService answered before to a compensation of `order_id`, to send again
+    /// when it is asked once more (the copy taken for a duplicate, or the same request again):
+    /// each release it published, byte for byte as it went (the same `reservationId` and
+    /// `releasedAt`, so a consumer that had it ignores the copy by its identity), or, if it was
+    /// compensated before the step, its `inventory/released` with the nil id (dated `now`).
+    /// Nothing if it answered nothing yet. The stock is not given back twice: only the messages
+    /// go again. See [`super::payment::PaymentService::answers_again`] for why.
+    pub fn answers_again(&self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
+        if self.compensated_early.contains(&order_id) {
+            return vec![Command::Publish(
+                InventoryReleased::unreserved(order_id, now).into(),
+            )];
+        }
+        let Some(holds) = self.held.get(&order_id) else {
+            return Vec::new();
+        };
+        holds
+            .iter()
+            .filter_map(|held| {
+                let released_at = held.released_at?;
+                Some(Command::Publish(
+                    InventoryReleased {
+                        order_id,
+                        reservation_id: held.reservation_id,
+                        released_at,
+                    }
+                    .into(),
+                ))
+            })
+            .collect()
     }
 
     /// Gives back everything `order_id` holds (nothing if it holds none).
@@ -238,8 +274,8 @@ impl InventoryService {
         };
         let mut releases = Vec::new();
         let mut given_back = Vec::new();
-        for held in holds.iter_mut().filter(|h| !h.released) {
-            held.released = true;
+        for held in holds.iter_mut().filter(|h| h.released_at.is_none()) {
+            held.released_at = Some(now);
             for (product, units) in &held.taken {
                 if let Some(level) = self.stock.0.get_mut(product) {
                     *level = level.saturating_add(*units);
@@ -322,7 +358,7 @@ impl InventoryService {
             let held = Held {
                 reservation_id,
                 taken: wanted,
-                released: false,
+                released_at: None,
             };
             match self.held.get_mut(&order_id) {
                 Some(holds) => holds.push(held),

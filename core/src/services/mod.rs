@@ -273,6 +273,10 @@ pub struct Rejection {
     /// What kind of refusal: it decides whether the message is retried, dead-lettered or only
     /// logged ([`dead_letter::next_step`]).
     pub kind: RejectionKind,
+    /// What the service publishes all the same: for a copy of a compensation it answered before
+    /// (a [`RejectionKind::Duplicate`]), its answer again (`PaymentService::answers_again`,
+    /// `InventoryService::answers_again`); empty for every other refusal.
+    pub answer_again: Vec<Command>,
 }
 
 /// What kind of refusal a [`Rejection`] is.
@@ -304,6 +308,7 @@ impl Rejection {
         Rejection {
             reason: reason.into(),
             kind: RejectionKind::Refused,
+            answer_again: Vec::new(),
         }
     }
 
@@ -320,6 +325,7 @@ impl Rejection {
                  its orders/created arrives"
             ),
             kind: RejectionKind::Early,
+            answer_again: Vec::new(),
         }
     }
 }
@@ -333,6 +339,7 @@ impl From<EventError> for Rejection {
         Rejection {
             reason: error.to_string(),
             kind,
+            answer_again: Vec::new(),
         }
     }
 }
@@ -575,6 +582,7 @@ impl Flow {
                 crate::store::StoredEvent::decode_on(topic, payload).map_err(|e| Rejection {
                     reason: e.to_string(),
                     kind: RejectionKind::Malformed,
+                    answer_again: Vec::new(),
                 })?;
             return self.query.on_stored(self.settings.projection_delay, event);
         }
@@ -584,9 +592,30 @@ impl Flow {
         let (order_id, event_topic) = (event.order_id(), event.topic());
         let created = matches!(event, DomainEvent::OrderCreated(_));
         if self.settings.dedupe && self.processed.contains(&key) {
+            // A copy of a compensation answered before gets the answer again: OrderService asks
+            // until it hears one, and the first may have been lost on its way.
+            let answer_again = match (service, &event) {
+                (
+                    ServiceId::Payment,
+                    DomainEvent::OrderCancelled(_) | DomainEvent::RefundPayment(_),
+                ) => self.payment.answers_again(order_id, now),
+                (
+                    ServiceId::Inventory,
+                    DomainEvent::OrderCancelled(_) | DomainEvent::ReleaseInventory(_),
+                ) => self.inventory.answers_again(order_id, now),
+                _ => Vec::new(),
+            };
+            let again = if answer_again.is_empty() {
+                ""
+            } else {
+                "; its answer is sent again"
+            };
             return Err(Rejection {
-                reason: format!("duplicate ignored: {identity_topic} {id} was processed before"),
+                reason: format!(
+                    "duplicate ignored: {identity_topic} {id} was processed before{again}"
+                ),
                 kind: RejectionKind::Duplicate,
+                answer_again,
             });
         }
         if let DomainEvent::OrderCreated(order) = &event {
@@ -598,6 +627,7 @@ impl Flow {
                         dead_letter::POISON_CUSTOMER
                     ),
                     kind: RejectionKind::Failed,
+                    answer_again: Vec::new(),
                 });
             }
         }

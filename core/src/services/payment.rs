@@ -31,12 +31,30 @@ use crate::domain::timestamp::Timestamp;
 /// the step: `payments/processed` (`inventory/reserved`) with `"success": false`.
 pub const ALREADY_CANCELLED: &str = "order already cancelled";
 
+/// What PaymentService says of an event that would start the charge of `order_id`
+/// (`orders/created` in parallel, a reservation under choreography) arriving after the order's
+/// cancellation: a line of its log; nothing is charged and no `payments/processed` is published
+/// (decision 0008: a late event starts nothing; only a command, under orchestration, is answered
+/// `order already cancelled`). Topics keep no order between them (MQTT §4.6), so this is an
+/// ordinary race, not a refusal.
+fn cancelled_first(order_id: Uuid) -> Command {
+    Command::Log {
+        line: format!(
+            "order {order_id} is cancelled: nothing is charged for it (its cancellation arrived \
+             first)"
+        ),
+        gave_up: false,
+    }
+}
+
 /// A charge that went through.
 #[derive(Debug, Clone, PartialEq)]
 struct Charged {
     payment_id: Uuid,
     amount: f64,
-    refunded: bool,
+    /// When its refund was published (`None`: not refunded), kept so that the refund can be
+    /// sent again as it was ([`PaymentService::answers_again`]).
+    refunded_at: Option<Timestamp>,
 }
 
 /// PaymentService's memory.
@@ -78,7 +96,7 @@ impl PaymentService {
     pub fn has_charged(&self, order_id: Uuid) -> bool {
         self.charges
             .get(&order_id)
-            .is_some_and(|charges| charges.iter().any(|c| !c.refunded))
+            .is_some_and(|charges| charges.iter().any(|c| c.refunded_at.is_none()))
     }
 
     /// What a message asks of PaymentService at `now`; `charging` says whether a charge of the
@@ -96,8 +114,13 @@ impl PaymentService {
         };
         Ok(match (settings.saga, event) {
             // Cancelled before it arrived here (topics keep no order between them): nothing
-            // to charge.
-            (_, DomainEvent::OrderCreated(order)) if self.cancelled.contains(&order.order_id) => {
+            // to charge, and the log says why where this would have started the charge.
+            (style, DomainEvent::OrderCreated(order))
+                if self.cancelled.contains(&order.order_id) =>
+            {
+                if style == SagaStyle::Parallel {
+                    return Ok(vec![cancelled_first(order.order_id)]);
+                }
                 Vec::new()
             }
             (SagaStyle::Parallel, DomainEvent::OrderCreated(order)) => {
@@ -114,7 +137,7 @@ impl PaymentService {
                     return Ok(Vec::new());
                 }
                 if self.cancelled.contains(&reserved.order_id) {
-                    return Ok(Vec::new());
+                    return Ok(vec![cancelled_first(reserved.order_id)]);
                 }
                 match self.totals.get(&reserved.order_id) {
                     Some(&total) => vec![charge(reserved.order_id, total)],
@@ -138,18 +161,9 @@ impl PaymentService {
                 }
                 self.cancelled.insert(cancelled.order_id, ());
                 self.compensate(cancelled.order_id, now, charging)
-                    .unwrap_or_default()
             }
             (_, DomainEvent::RefundPayment(command)) => {
-                match self.compensate(command.order_id, now, charging) {
-                    Some(refunds) => refunds,
-                    None => {
-                        return Err(Rejection::new(format!(
-                            "nothing to refund: order {} was refunded before",
-                            command.order_id
-                        )))
-                    }
-                }
+                self.compensate(command.order_id, now, charging)
             }
             _ => Vec::new(),
         })
@@ -158,32 +172,68 @@ impl PaymentService {
     /// A refund asked for `order_id` at `now`: the refunds of its charges not refunded yet; or,
     /// never charged, not `charging` and not failed, the compensation before the step
     /// ([`PaymentRefunded::uncharged`], again each time it is asked, and the order remembered as
-    /// compensated); nothing while a charge is under way or when the step failed. `None` when
-    /// every charge was refunded before (nothing new to say).
-    fn compensate(
-        &mut self,
-        order_id: Uuid,
-        now: Timestamp,
-        charging: bool,
-    ) -> Option<Vec<Command>> {
+    /// compensated); nothing while a charge is under way or when the step failed. Asked again
+    /// once every charge is refunded, the refunds it published, again
+    /// ([`PaymentService::answers_again`]): the answer to the first request may have been lost
+    /// on its way to OrderService, which asks until it hears one.
+    fn compensate(&mut self, order_id: Uuid, now: Timestamp, charging: bool) -> Vec<Command> {
         if self.charges.contains(&order_id) {
             let refunds = self.refund(order_id, now);
-            return (!refunds.is_empty()).then_some(refunds);
+            return if refunds.is_empty() {
+                self.answers_again(order_id, now)
+            } else {
+                refunds
+            };
         }
         if charging {
             // Undone at once when it completes (a command is not sent twice: a copy would be
             // taken for a duplicate).
             self.cancelled.insert(order_id, ());
-            return Some(Vec::new());
+            return Vec::new();
         }
         if self.failed.contains(&order_id) {
-            return Some(Vec::new());
+            return Vec::new();
         }
         self.compensated_early.insert(order_id, ());
         self.cancelled.insert(order_id, ());
-        Some(vec![Command::Publish(
+        vec![Command::Publish(
             PaymentRefunded::uncharged(order_id, now).into(),
-        )])
+        )]
+    }
+
+    /// What PaymentService answered before to a compensation of `order_id`, to send again when
+    /// it is asked once more (the copy taken for a duplicate, or the same request again): each
+    /// refund it published, byte for byte as it went (the same `paymentId`, `amount` and
+    /// `refundedAt`, so a consumer that had it ignores the copy by its identity), or, if it was
+    /// compensated before the step, its `payments/refunded` with the nil id and amount 0 (dated
+    /// `now`). Nothing if it answered nothing yet (a charge under way, a declined one, an order
+    /// it never heard of). The idempotent consumer's rule that a request processed before gets
+    /// its answer again: OrderService sends a compensation until it hears it done (decision
+    /// 0008), and without this a lost answer would leave it asking in vain.
+    pub fn answers_again(&self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
+        if self.compensated_early.contains(&order_id) {
+            return vec![Command::Publish(
+                PaymentRefunded::uncharged(order_id, now).into(),
+            )];
+        }
+        let Some(charges) = self.charges.get(&order_id) else {
+            return Vec::new();
+        };
+        charges
+            .iter()
+            .filter_map(|charged| {
+                let refunded_at = charged.refunded_at?;
+                Some(Command::Publish(
+                    PaymentRefunded {
+                        order_id,
+                        payment_id: charged.payment_id,
+                        amount: charged.amount,
+                        refunded_at,
+                    }
+                    .into(),
+                ))
+            })
+            .collect()
     }
 
     /// The refunds of `order_id`'s charges not refunded yet (none if it was not charged).
@@ -193,9 +243,9 @@ impl PaymentService {
         };
         charges
             .iter_mut()
-            .filter(|c| !c.refunded)
+            .filter(|c| c.refunded_at.is_none())
             .map(|charged| {
-                charged.refunded = true;
+                charged.refunded_at = Some(now);
                 Command::Publish(
                     PaymentRefunded {
                         order_id,
@@ -243,7 +293,7 @@ impl PaymentService {
             let charged = Charged {
                 payment_id,
                 amount,
-                refunded: false,
+                refunded_at: None,
             };
             match self.charges.get_mut(&order_id) {
                 Some(charges) => charges.push(charged),

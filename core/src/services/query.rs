@@ -60,6 +60,7 @@ impl QueryService {
                     event.version
                 ),
                 kind: RejectionKind::Duplicate,
+                answer_again: Vec::new(),
             }),
             Projected::Held => Err(Rejection {
                 reason: format!(
@@ -69,6 +70,7 @@ impl QueryService {
                     event.version
                 ),
                 kind: RejectionKind::Early,
+                answer_again: Vec::new(),
             }),
             Projected::Refused(reason) => Err(Rejection::new(reason)),
         }

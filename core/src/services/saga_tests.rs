@@ -39,6 +39,15 @@ struct Wire {
 }
 
 impl Wire {
+    /// OrderService's log lines about compensations sent again or given up (the participants'
+    /// notes, such as an event that arrived after its order's cancellation, left out).
+    fn sent_again(&self) -> Vec<&String> {
+        self.logged
+            .iter()
+            .filter(|l| l.contains("sent again") || l.contains("gives up"))
+            .collect()
+    }
+
     fn new(settings: FlowSettings) -> Wire {
         Wire {
             flow: Flow::new(settings),
@@ -109,15 +118,25 @@ impl Wire {
         }
     }
 
+    /// Hands `event` to `service` now, as the runtime does: what it asks is run; a refusal is
+    /// kept in `rejections`, and what the service publishes all the same (a duplicate
+    /// compensation's answer, [`Rejection::answer_again`]) is run.
+    fn handle_one(&mut self, service: ServiceId, event: &DomainEvent) {
+        let payload = event.to_json();
+        let now = self.now();
+        match self.flow.handle(service, now, event.topic(), &payload) {
+            Ok(commands) => self.run(commands),
+            Err(r) => {
+                self.rejections.push((service, event.topic(), r.reason));
+                self.run(r.answer_again);
+            }
+        }
+    }
+
     /// Delivers what is on its way (and what that publishes), firing no timer.
     fn deliver(&mut self) {
         while let Some((service, event)) = self.queue.pop_front() {
-            let payload = event.to_json();
-            let now = self.now();
-            match self.flow.handle(service, now, event.topic(), &payload) {
-                Ok(commands) => self.run(commands),
-                Err(r) => self.rejections.push((service, event.topic(), r.reason)),
-            }
+            self.handle_one(service, &event);
         }
     }
 

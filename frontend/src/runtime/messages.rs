@@ -75,11 +75,12 @@ impl Runtime {
             )),
             (Err(r), _) => Outcome::Rejected(r.reason.clone()),
         };
-        // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was.
+        // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was
+        // (unless its answer goes again).
         let did_something = match &decision {
             // QueryService's projection changes its read model and publishes nothing.
             Ok(commands) => !commands.is_empty() || service == ServiceId::Query,
-            Err(rejection) => !rejection.is_duplicate(),
+            Err(rejection) => !rejection.is_duplicate() || !rejection.answer_again.is_empty(),
         };
         self.log_and_show(
             service,
@@ -106,6 +107,10 @@ impl Runtime {
             (Err(_), Some(Step::Retry { after })) => self.try_again(message, attempt + 1, after),
             (Err(rejection), Some(Step::DeadLetter)) => {
                 self.dead_letter(&message, &rejection.reason, attempt)
+            }
+            // A copy of a compensation answered before: the answer goes again.
+            (Err(rejection), _) if !rejection.answer_again.is_empty() => {
+                self.run(instance, rejection.answer_again)
             }
             _ => {}
         }

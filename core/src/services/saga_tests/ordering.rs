@@ -38,12 +38,7 @@ impl Wire {
     fn deliver_at(&mut self, i: usize) -> String {
         let (service, event) = self.queue.remove(i).unwrap();
         let what = format!("{}<-{}", service.name(), event.topic());
-        let payload = event.to_json();
-        let now = self.now();
-        match self.flow.handle(service, now, event.topic(), &payload) {
-            Ok(commands) => self.run(commands),
-            Err(r) => self.rejections.push((service, event.topic(), r.reason)),
-        }
+        self.handle_one(service, &event);
         what
     }
 

@@ -28,16 +28,7 @@ impl Wire {
                 match fate(service, &event) {
                     Fate::Lose => {}
                     Fate::Hold => held.push((service, event)),
-                    Fate::Deliver => {
-                        let payload = event.to_json();
-                        let handled =
-                            self.flow
-                                .handle(service, self.now(), event.topic(), &payload);
-                        match handled {
-                            Ok(commands) => self.run(commands),
-                            Err(r) => self.rejections.push((service, event.topic(), r.reason)),
-                        }
-                    }
+                    Fate::Deliver => self.handle_one(service, &event),
                 }
                 continue;
             }
@@ -195,9 +186,18 @@ fn a_refund_before_the_charge_is_answered_and_the_charge_then_refused() {
                     "{case}"
                 );
             }
-            // An event about an order already cancelled starts nothing.
+            // An event about an order already cancelled starts nothing, and PaymentService's
+            // log says why (it used to say nothing: the break-test's "accepted, then silent").
             _ => {
                 assert_eq!(wire.count(id, topics::PAYMENTS_PROCESSED), 0, "{case}");
+                assert_eq!(
+                    wire.logged,
+                    [format!(
+                        "order {id} is cancelled: nothing is charged for it (its cancellation \
+                         arrived first)"
+                    )],
+                    "{case}"
+                );
                 assert_eq!(order.payment, Step::Compensated(Uuid::nil()), "{case}");
                 assert_eq!(order.payment.to_string(), "undone before it was done");
             }
@@ -273,10 +273,101 @@ fn a_step_under_way_at_the_cancellation_is_undone_once_it_completes() {
         assert_eq!(wire.flow.inventory.stock().of("P001"), Some(10), "{case}");
         assert_eq!(wire.refunds(id).0, wire.charges(id), "{case}");
         assert_eq!(
-            wire.logged,
-            Vec::<String>::new(),
+            wire.sent_again(),
+            Vec::<&String>::new(),
             "{case}: nothing sent again"
         );
         assert!(wire.rejections.is_empty(), "{case}: {:?}", wire.rejections);
+    }
+}
+
+/// The answer lost instead of the request: PaymentService refunds the late charge and
+/// InventoryService releases the late reservation, but the broker drops both answers on their
+/// way to OrderService (its session lost). OrderService asks again (a copy of
+/// `orders/cancelled`, the same bytes); the participants, having answered before, answer again
+/// with the same messages, byte for byte, whether the copy is taken for a duplicate (the
+/// idempotent consumer, `?dedupe=on`) or processed again (`off`): nothing is undone twice, and
+/// OrderService sees both compensations end instead of giving up after 4 tries.
+#[test]
+fn an_answer_lost_on_its_way_is_sent_again_when_the_compensation_is_asked_again() {
+    let id = order_id(1);
+    for dedupe in [true, false] {
+        let mut wire = Wire::new(FlowSettings {
+            saga: SagaStyle::Parallel,
+            saga_timeout: Duration::from_millis(1500),
+            delays: Delays {
+                payment: Duration::from_millis(2500),
+                inventory: Duration::from_millis(2000),
+            },
+            dedupe,
+            stock: stock(10),
+            ..FlowSettings::default()
+        });
+        wire.place(id, &draft(2));
+        let (mut refund_lost, mut release_lost) = (false, false);
+        wire.settle_with(|service, event| match (service, event) {
+            // The charge's and the reservation's results never reach OrderService either.
+            (
+                ServiceId::Order,
+                DomainEvent::PaymentProcessed(_) | DomainEvent::InventoryReserved(_),
+            ) => Fate::Lose,
+            (ServiceId::Order, DomainEvent::PaymentRefunded(_)) if !refund_lost => {
+                refund_lost = true;
+                Fate::Lose
+            }
+            (ServiceId::Order, DomainEvent::InventoryReleased(_)) if !release_lost => {
+                release_lost = true;
+                Fate::Lose
+            }
+            _ => Fate::Deliver,
+        });
+        let case = format!("dedupe {dedupe}: {:?}", wire.topics_of(id));
+        assert_eq!(
+            wire.outcome(id),
+            Ok(Some("inventory and payment timed out".into())),
+            "{case}"
+        );
+        assert_eq!(wire.charges(id), 1, "{case}");
+        assert_eq!(
+            wire.count(id, topics::ORDERS_CANCELLED),
+            2,
+            "{case}: asked twice"
+        );
+        let answers = |topic: &str| -> Vec<Vec<u8>> {
+            wire.published
+                .iter()
+                .map(|(_, e)| e)
+                .filter(|e| e.topic() == topic && e.order_id() == id)
+                .map(|e| e.to_json())
+                .collect()
+        };
+        for topic in [topics::PAYMENTS_REFUNDED, topics::INVENTORY_RELEASED] {
+            let sent = answers(topic);
+            assert_eq!(sent.len(), 2, "{case}: {topic} answered twice");
+            assert_eq!(
+                sent[0], sent[1],
+                "{case}: {topic} the same message, byte for byte"
+            );
+        }
+        assert_eq!(wire.refunds(id), (2, 0), "{case}: the real refund, twice");
+        assert!(!wire.flow.payment.has_charged(id), "{case}");
+        assert!(!wire.flow.inventory.holds(id), "{case}");
+        assert_eq!(
+            wire.flow.inventory.stock().of("P001"),
+            Some(10),
+            "{case}: given back once"
+        );
+        let order = wire.flow.order.saga(id).unwrap().order;
+        assert!(
+            matches!(order.payment, Step::Compensated(p) if !p.is_nil()),
+            "{case}: {}",
+            order.payment
+        );
+        assert!(
+            matches!(order.inventory, Step::Compensated(r) if !r.is_nil()),
+            "{case}: {}",
+            order.inventory
+        );
+        assert_eq!(wire.gave_up(), Vec::<&String>::new(), "{case}");
     }
 }

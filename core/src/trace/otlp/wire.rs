@@ -160,7 +160,8 @@ impl Wire {
                         let slug = format!("deadletter/{}", to.slug());
                         self.leg(to, Direction::Outgoing, &slug, letter.to_json(), false);
                     }
-                    Err(_) => {}
+                    // A duplicate: ignored, its answer sent again if it is a compensation's.
+                    Err(rejection) => self.run(to, rejection.answer_again),
                 }
             }
             let Some(next) =
