@@ -165,6 +165,17 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.ok(kinds.some((k) => k.kind === 'PUBLISH' && k.qos === '2'), 'a PUBLISH at QoS 2 in the inspector');
     }));
 
+  it('?broker=inpage&ns=cls: the namespace line gives no mosquitto_sub advice (nothing outside the page reaches this broker) and says where to watch', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage&ns=cls', async ({ page }) => {
+      const note = page.locator('[data-testid="namespace"]');
+      await note.waitFor();
+      assert.equal(await note.getAttribute('data-namespace'), 'cls');
+      const text = await note.textContent();
+      assert.doesNotMatch(text, /Watch them: mosquitto_sub/, text);
+      assert.equal(await page.locator('[data-testid="namespace-watch"]').count(), 0, 'no command to copy');
+      assert.match(text, /Watch them in the packet inspector: the broker runs in this page, so mosquitto_sub cannot reach it/);
+    }));
+
   it('Crash: the in-page broker publishes the Will, and the page shows it', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage', async ({ page }) => {
       await waitReadyInPage(page);

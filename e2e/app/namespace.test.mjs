@@ -11,7 +11,24 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
 import { openPage } from '../lib/browser.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
 import { deliveredTopics, messagesOf, placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+
+const SERVICES = ['order', 'payment', 'inventory', 'notification', 'query'];
+
+/** What a late subscriber to `<ns>/services/+/status` gets: the retained status of each service. */
+async function retainedStatuses(ns) {
+  const late = await startWitness({ tcpPort: broker.tcpPort, topics: [`${ns}/services/+/status`] });
+  try {
+    await late.roundTrip();
+    return Object.fromEntries(SERVICES.map((s) => {
+      const m = late.messages.find((msg) => msg.topic === `${ns}/services/${s}/status`);
+      return [s, m && m.retain ? { status: m.json?.status, clientId: m.json?.clientId } : null];
+    }));
+  } finally {
+    await late.close();
+  }
+}
 
 const orderRows = (page) => page.locator('[data-testid="orders-panel"] [data-testid="order-row"]').count();
 
@@ -132,6 +149,51 @@ describeApp('topic namespace', () => {
         assert.equal(covered, null, 'the last control is not under the warning');
       } finally {
         await other.close();
+      }
+    }));
+
+  it('two pages on one ?ns=: one status message per service each as B opens; B closes and its Wills overwrite the shared retained statuses, so A says online again (retained, logged), and a crash\'s Will still stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=t10`, async ({ page }) => {
+      const ids = await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort, topics: ['t10/services/+/status'] });
+      const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}&ns=t10`);
+      let idsB;
+      try {
+        idsB = await waitReady(other.page);
+        for (const p of [page, other.page]) await p.locator('[data-testid="other-playground"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const live = (s, id, status = 'online') => (m) => !m.retain && m.topic === `t10/services/${s}/status` && m.json?.clientId === id && m.json?.status === status;
+        // A answers B's announcement once per service (so a third page would learn of A).
+        for (const s of SERVICES) await witness.waitFor(live(s, ids[s]), FLOW_TIMEOUT_MS, `A's ${s} answering B`);
+        await witness.roundTrip();
+        const counts = Object.fromEntries(SERVICES.map((s) => [s, [witness.messages.filter(live(s, ids[s])).length, witness.messages.filter(live(s, idsB[s])).length]]));
+        assert.deepEqual(counts, Object.fromEntries(SERVICES.map((s) => [s, [1, 1]])), 'online from [A, B] per service as B opened');
+      } finally {
+        await other.close();
+      }
+      try {
+        // B's tab closed without DISCONNECT: its Wills land on the topics A shares.
+        for (const s of SERVICES) {
+          await witness.waitFor((m) => m.topic === `t10/services/${s}/status` && m.json?.clientId === idsB[s] && m.json?.status === 'offline', FLOW_TIMEOUT_MS, `B's ${s} Will`);
+        }
+        // A's services are still connected: each says so again, and tells the learner why.
+        for (const s of SERVICES) {
+          const willAt = witness.messages.findIndex((m) => m.json?.clientId === idsB[s] && m.json?.status === 'offline');
+          await witness.waitFor((m) => witness.messages.indexOf(m) > willAt && m.topic === `t10/services/${s}/status` && m.json?.clientId === ids[s] && m.json?.status === 'online', FLOW_TIMEOUT_MS, `A's ${s} online again after B's Will`);
+        }
+        const note = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="status"]');
+        await note.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match(await note.first().textContent(), new RegExp(`another client \\(${idsB.order}\\) shares this topic: its Last Will .* overwrote the retained status on t10/services/order/status .*said online again, retained`));
+        assert.equal(await page.locator('[data-testid="presence-order"][data-online="true"]').count(), 1, 'A still shows its OrderService online');
+        assert.deepEqual(await retainedStatuses('t10'), Object.fromEntries(SERVICES.map((s) => [s, { status: 'online', clientId: ids[s] }])), 'a late subscriber reads A\'s five services online');
+
+        // The crash lesson holds: the crashed service's own Will stays.
+        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+        await witness.waitFor((m) => m.topic === 't10/services/payment/status' && m.json?.clientId === ids.payment && m.json?.status === 'offline', FLOW_TIMEOUT_MS, 'the crash\'s Will');
+        const after = await retainedStatuses('t10');
+        assert.deepEqual(after.payment, { status: 'offline', clientId: ids.payment }, 'the Will of the crashed PaymentService stays retained');
+        assert.deepEqual(after.order, { status: 'online', clientId: ids.order });
+      } finally {
+        await witness.close();
       }
     }));
 

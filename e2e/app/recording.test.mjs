@@ -31,6 +31,18 @@ describeApp('recording', () => {
       recordingPath = path.join(ARTIFACTS, 'recording.json');
       await mkdir(ARTIFACTS, { recursive: true });
       await download.saveAs(recordingPath);
+
+      // Replayed in this live page: the services stop, so the form takes no order and says so
+      // (data-ready stayed "true" while a click was refused).
+      assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'true');
+      await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
+      await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      for (const button of ['place-order', 'place-ten']) {
+        await page.locator(`[data-testid="${button}"][data-ready="false"]`).waitFor({ timeout: 5_000 })
+          .catch((error) => { throw new Error(`${button}'s data-ready while a recording is shown`, { cause: error }); });
+      }
+      await page.click('[data-testid="place-order"]');
+      assert.match(await page.textContent('[data-testid="form-error"]'), /The services are not running \(a recording is shown/);
     });
 
     const nowhere = `ws://127.0.0.1:${await freePort()}`;

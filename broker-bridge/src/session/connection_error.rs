@@ -91,7 +91,7 @@ pub enum ConnectionError {
     /// reconnect delays keep growing while this repeats.
     #[error(
         "accepted, then closed by the broker after {}{}{}",
-        duration(*.after),
+        duration_text(*.after),
         times(*.in_a_row),
         detail(.transport)
     )]
@@ -111,7 +111,7 @@ pub enum ConnectionError {
     /// A connection that had proved healthy (see
     /// [`Options::healthy_after`](super::Options::healthy_after)) closed without an MQTT word:
     /// the broker went away, or the path to it.
-    #[error("the connection dropped after {}{}", duration(*.after), detail(.transport))]
+    #[error("the connection dropped after {}{}", duration_text(*.after), detail(.transport))]
     Dropped {
         /// From CONNACK to the close.
         after: Duration,
@@ -263,7 +263,7 @@ impl std::fmt::Display for Takeover {
                 f,
                 ", it seems: the broker answered this client, then closed the connection \
                  without a word while it was idle, {times} times in a row (the last after {})",
-                duration(*after)
+                duration_text(*after)
             ),
         }
     }
@@ -351,9 +351,10 @@ pub(crate) fn refusal(protocol: ProtocolVersion, connack: &ConnAck) -> String {
     }
 }
 
-/// `50 ms` below ten seconds, `12 s` up to two minutes, `3 min 5 s` beyond; whole units only
-/// (float formatting would add kilobytes to the wasm).
-fn duration(d: Duration) -> String {
+/// A duration for people to read: `50 ms` below ten seconds, `12 s` up to two minutes,
+/// `3 min 5 s` beyond; whole units, rounded down (float formatting would add kilobytes to the
+/// wasm). The page writes every duration a learner reads in a sentence so.
+pub fn duration_text(d: Duration) -> String {
     let millis = d.as_millis();
     match d.as_secs() {
         _ if millis < 10_000 => format!("{millis} ms"),

@@ -69,7 +69,7 @@ use std::time::Duration;
 
 pub(crate) use connection_error::refusal;
 pub use connection_error::{
-    BrokerFault, ConnectionError, ProtocolViolation, Takeover, ABNORMAL_CLOSURE,
+    duration_text, BrokerFault, ConnectionError, ProtocolViolation, Takeover, ABNORMAL_CLOSURE,
 };
 pub use options::{Options, PublishRequest};
 

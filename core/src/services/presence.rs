@@ -16,6 +16,8 @@
 //! assert!(!read.1.is_online());
 //! ```
 
+pub mod watch;
+
 use serde::{Deserialize, Serialize};
 
 use super::instances::Instance;

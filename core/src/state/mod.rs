@@ -252,6 +252,9 @@ pub struct State {
     pub capability_refusal: Option<broker_fit::CapabilityWarning>,
 }
 
+/// Why no order can be placed while a recording is shown ([`State::order_gate`]).
+pub const REPLAY_GATE: &str = "the services are not running (a recording is shown)";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Link(Instance, Link),
@@ -493,6 +496,9 @@ impl State {
                 self.form_error = None;
             }
             Action::OrderRefused(reason) => self.form_error = Some(reason),
+            // While a recording is shown no service runs: a late word of the stopped runtime
+            // must not open the gate.
+            Action::OrderGate(_) if self.replaying.is_some() => {}
             Action::OrderGate(refusal) => {
                 if refusal.is_none() {
                     self.form_error = None;
@@ -533,6 +539,7 @@ impl State {
             Action::SelectPacket(seq) => self.selected_packet = seq,
             Action::ReplayLoaded(name) => {
                 self.replaying = Some(name);
+                self.order_gate = Some(REPLAY_GATE.to_owned());
                 self.recording_error = None;
                 self.selected_packet = None;
                 self.trace_version += 1;

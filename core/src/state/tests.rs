@@ -187,6 +187,17 @@ fn a_loaded_recording_stops_the_services_and_a_refusal_is_kept() {
     assert_eq!(s.replaying.as_deref(), Some("session.json"));
     assert_eq!(s.recording_error, None);
     assert!(s.services.iter().all(|v| v.link.word() == "disconnected"));
+    assert_eq!(
+        s.order_gate.as_deref(),
+        Some(REPLAY_GATE),
+        "no order can be placed (the form's data-ready)"
+    );
+    s.apply(Action::OrderGate(None));
+    assert_eq!(
+        s.order_gate.as_deref(),
+        Some(REPLAY_GATE),
+        "the stopped runtime's late word does not open it"
+    );
     s.apply(Action::RecordingRefused("x.json: newer".into()));
     assert_eq!(s.recording_error.as_deref(), Some("x.json: newer"));
 }

@@ -63,6 +63,7 @@
 
 mod analytics;
 mod event_store;
+mod lag_line;
 pub mod outbox;
 mod read_model;
 mod rebuild;
@@ -82,6 +83,7 @@ pub use analytics::{
     csv_text, nearest_rank, percent_text, CsvRow, Figures, MinuteCount, ReasonCount,
 };
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
+pub use lag_line::lag_line;
 pub use read_model::{OrderView, Projected, ReadModel, Totals};
 pub use rebuild::{Lag, Progress, Rebuild};
 pub use revenue::cents;

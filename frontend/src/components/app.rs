@@ -275,7 +275,8 @@ pub fn App() -> Html {
                     on_probe={on(&page, Playground::publish_outside_acl)} />
                 <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)}
                     refused={broker_fit::refused_capabilities(state)} />
-                <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()} />
+                <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()}
+                    in_page={broker_bridge::url::is_in_page(&state.broker_url)} />
                 <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
                     error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
                 <div class="settings">

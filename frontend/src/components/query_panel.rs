@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use eda_core::domain::order::OrderStatus;
 use eda_core::services::FlowField;
-use eda_core::store::{Lag, ReadModel, Rebuild, Totals};
+use eda_core::store::{lag_line, Lag, ReadModel, Rebuild, Totals};
 use gloo::timers::callback::Timeout;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -63,27 +63,6 @@ enum Rebuilt {
         equals_live: Option<bool>,
     },
     Refused(String),
-}
-
-/// The lag line when events older than the newest projected one are missing: they were
-/// skipped, not merely late, and may never come.
-fn skipped_text(lag: Lag, position: u64, head: u64) -> String {
-    let plural = |n: u64| if n == 1 { "" } else { "s" };
-    let newer = lag.events_behind - lag.skipped;
-    let newer = if newer > 0 {
-        format!("; {newer} newer event{} not projected yet", plural(newer))
-    } else {
-        String::new()
-    };
-    format!(
-        "Missing {} event{} ({} ms) older than position {position}, which it has projected \
-         (the store is at {head}{newer}): QueryService has not received them, and will not if \
-         it was not subscribed when they were published. Rebuild projects them from the event \
-         store.",
-        lag.skipped,
-        plural(lag.skipped),
-        lag.ms_behind
-    )
 }
 
 fn totals_text(totals: &Totals) -> String {
@@ -241,16 +220,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                 Some(lag) => html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()} class={classes!((lag.events_behind > 0).then_some("behind"))}>
-                        { if position > head {
-                            format!("The read model holds events the store does not (position {position}; the store is at {head}): something other than OrderService published on eventstore/orders/…")
-                        } else if lag.events_behind == 0 {
-                            format!("Caught up: projected to position {position} of {head}.")
-                        } else if lag.skipped > 0 {
-                            skipped_text(lag, position, head)
-                        } else {
-                            format!("Behind: {} event{} ({} ms) not projected yet; at position {position} of {head}.",
-                                lag.events_behind, if lag.events_behind == 1 { "" } else { "s" }, lag.ms_behind)
-                        } }
+                        { lag_line(lag, position, head) }
                     </p>
                 },
                 None => Html::default(),

@@ -13,6 +13,7 @@ use broker_bridge::{Event, Link, Options, PublishRequest, QoS};
 use crate::clock::{self, wall_clock};
 use crate::SharedTrace;
 use eda_core::services::instances::{filters, Instance};
+use eda_core::services::presence::watch::PresenceWatch;
 use eda_core::services::presence::{Presence, STATUS_FILTER};
 use eda_core::services::{Flow, ServiceId};
 use eda_core::state::Action;
@@ -102,7 +103,7 @@ impl Runtime {
                             if let Some((instance, presence)) =
                                 Presence::decode(topic, &message.payload)
                             {
-                                runtime.met(&presence);
+                                runtime.met(instance, &presence, message.retain);
                                 runtime.tell(Action::PresenceSeen(
                                     instance,
                                     presence,
@@ -155,7 +156,8 @@ impl Runtime {
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
                 pending_tries: RefCell::default(),
-                others_met: RefCell::default(),
+                watch: RefCell::new(PresenceWatch::new(session_tag)),
+                announced: RefCell::default(),
                 kept: RefCell::new(kept),
                 learned: RefCell::new(learned),
                 monitor_ready: Cell::new(false),

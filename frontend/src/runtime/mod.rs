@@ -114,8 +114,10 @@ pub struct Runtime {
     /// What each crashed instance's client had not got acknowledged (or not sent): kept, as a
     /// client keeping its session state on disk keeps it, and published again on restart.
     kept: RefCell<Vec<(Instance, Vec<PublishRequest>)>>,
-    /// Client ids of another page's services seen online on the broker.
-    others_met: RefCell<std::collections::BTreeSet<String>>,
+    /// Other pages' services seen on the broker, and what to do about their statuses.
+    watch: RefCell<eda_core::services::presence::watch::PresenceWatch>,
+    /// Instances that said online (retained) since the monitor's last SUBACK.
+    announced: RefCell<std::collections::BTreeSet<Instance>>,
     /// The monitor follows `services/+/status`: until then the services wait to say they are
     /// online, so that another page answering them is heard.
     monitor_ready: Cell<bool>,

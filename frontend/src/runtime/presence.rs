@@ -1,5 +1,6 @@
 //! The services' presence on `services/+/status`: saying online (retained) once the status
-//! monitor listens, and again to another page's services met on the same broker.
+//! monitor listens, again to another page's services met on the same broker, and again
+//! (retained) when another client's offline overwrote the status of a service still connected.
 
 use std::rc::Rc;
 
@@ -8,9 +9,10 @@ use broker_bridge::{PublishRequest, QoS};
 use crate::clock::wall_clock;
 use eda_core::domain::namespace::Namespace;
 use eda_core::services::instances::Instance;
+use eda_core::services::presence::watch::{overwritten_note, OurClient, Reaction};
 use eda_core::services::presence::{status_topic, Presence};
 
-use super::report::problem;
+use super::report::{note, problem};
 use super::Runtime;
 
 impl Runtime {
@@ -20,8 +22,11 @@ impl Runtime {
         if let Some(now) = wall_clock() {
             let online = Presence::online(instance.service, &client.client_id(), now);
             let request = status_request(instance, &online, &self.namespace);
-            if let Err(e) = client.publish_with(request) {
-                self.log(instance.service, problem("status", e.to_string()));
+            match client.publish_with(request) {
+                Ok(_) => {
+                    self.announced.borrow_mut().insert(instance);
+                }
+                Err(e) => self.log(instance.service, problem("status", e.to_string())),
             }
         }
     }
@@ -30,6 +35,7 @@ impl Runtime {
     /// online now (another page's services, hearing it, answer: see [`Runtime::met`]).
     pub(super) fn monitor_subscribed(self: &Rc<Self>) {
         self.monitor_ready.set(true);
+        self.announced.borrow_mut().clear();
         let waiting = std::mem::take(&mut *self.announce_later.borrow_mut());
         for instance in waiting {
             if !self.is_crashed(instance) && self.client(instance).is_connected() {
@@ -38,26 +44,41 @@ impl Runtime {
         }
     }
 
-    /// The monitor saw a status: if it is another page's service online, met for the first
-    /// time, our services say they are online again, not retained. Each status topic retains
-    /// one message, the last page's, so a page that connected later would otherwise never learn
-    /// of this one; not retained, so the slot stays the last page's and the two stop there.
-    pub(super) fn met(self: &Rc<Self>, presence: &Presence) {
-        let ours = format!("eda-{}-", self.session_tag);
-        if presence.client_id.starts_with(&ours) {
-            return;
+    /// The monitor saw a status on `instance`'s topic (`stored`: its RETAIN flag, a message
+    /// kept from before the subscription). Another page met live for the first time: our
+    /// services say they are online, not retained, so it learns of this page. Another client's
+    /// offline over a service of ours that is connected: it says online again, retained, so the
+    /// broker's retained word is true again. The rules:
+    /// [`eda_core::services::presence::watch::PresenceWatch`].
+    pub(super) fn met(self: &Rc<Self>, instance: Instance, presence: &Presence, stored: bool) {
+        let ours = match self.client_of(instance) {
+            Some(client) if client.is_connected() && !self.is_crashed(instance) => {
+                if self.announced.borrow().contains(&instance) {
+                    OurClient::AnnouncedSinceSubscribed
+                } else {
+                    OurClient::Connected
+                }
+            }
+            _ => OurClient::NotConnected,
+        };
+        let reaction = self.watch.borrow_mut().handle(presence, stored, ours);
+        match reaction {
+            Reaction::Nothing => {}
+            Reaction::SayOnlineAgain => {
+                let topic = self.namespace.wire(&status_topic(instance));
+                self.log(
+                    instance.service,
+                    note("status", overwritten_note(&topic, presence)),
+                );
+                self.announce(instance);
+            }
+            Reaction::AnswerNewPage => self.answer_new_page(),
         }
-        if !presence.is_online() {
-            self.others_met.borrow_mut().remove(&presence.client_id);
-            return;
-        }
-        if !self
-            .others_met
-            .borrow_mut()
-            .insert(presence.client_id.clone())
-        {
-            return;
-        }
+    }
+
+    /// Each connected, uncrashed service says it is online, not retained: the retained slot
+    /// stays the newcomer's, and the two pages stop there.
+    fn answer_new_page(self: &Rc<Self>) {
         let Some(now) = wall_clock() else {
             return;
         };

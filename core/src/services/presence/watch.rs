@@ -1,0 +1,248 @@
+//! What a page does with the statuses it hears on `services/+/status` when it shares a
+//! namespace with other pages: each status topic retains one message, whoever wrote it last.
+//!
+//! - Another page met **live** for the first time (it just said it is online): this page's
+//!   services answer, not retained, so that page learns of this one (the retained slot is now
+//!   its own). A page met through a **stored** retained message was there before this page's
+//!   monitor subscribed, and hears this page's own announcement, made after: no answer. So two
+//!   pages exchange one message per service each, not one per client met.
+//! - Another client's **offline** (its Last Will, or its stopped message) on the topic of a
+//!   service this page runs and has connected: the broker's retained word is now false for this
+//!   page's service, which says online again, retained. A status about this page's own client
+//!   (its Will after the learner crashed it) is never answered: the crash lesson keeps its Will.
+//!   Online never answers offline, so two live pages cannot ping-pong.
+//!
+//! ```
+//! use eda_core::services::presence::watch::{OurClient, PresenceWatch, Reaction};
+//! use eda_core::services::presence::Presence;
+//! use eda_core::services::ServiceId;
+//!
+//! let mut watch = PresenceWatch::new("aaaaaa");
+//! let will = Presence::will(ServiceId::Order, "eda-bbbbbb-order");
+//! let live = false;
+//! assert_eq!(
+//!     watch.handle(&will, live, OurClient::Connected),
+//!     Reaction::SayOnlineAgain
+//! );
+//! ```
+
+use std::collections::BTreeSet;
+
+use super::{Presence, WILL_REASON};
+
+/// How this page's client of the instance a status is about stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OurClient {
+    /// This page runs no such instance, or its client is not connected, or the learner crashed
+    /// it: nothing of ours to speak for.
+    NotConnected,
+    /// Connected, and it said online (retained) after the monitor's SUBACK: a status stored
+    /// before that subscription is already overwritten by ours.
+    AnnouncedSinceSubscribed,
+    /// Connected.
+    Connected,
+}
+
+/// What the page does about one status it heard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reaction {
+    /// Nothing.
+    Nothing,
+    /// A page met live for the first time: each of this page's connected, uncrashed services
+    /// says online once, **not** retained (the retained slot stays the newcomer's).
+    AnswerNewPage,
+    /// The instance's retained status is another client's offline while this page's client of
+    /// it is connected: say online again, **retained**, and tell the learner why.
+    SayOnlineAgain,
+}
+
+/// The other pages' clients a page has seen online (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct PresenceWatch {
+    /// This page's client-id prefix, `eda-<tag>-`.
+    ours: String,
+    /// Client ids of other pages' services seen online.
+    met: BTreeSet<String>,
+}
+
+impl PresenceWatch {
+    /// A watch for the page whose client ids are `eda-<session_tag>-<service>`.
+    pub fn new(session_tag: &str) -> PresenceWatch {
+        PresenceWatch {
+            ours: format!("eda-{session_tag}-"),
+            met: BTreeSet::new(),
+        }
+    }
+
+    /// The reaction to `presence`, heard on a status topic of a service this page runs; `stored` is the
+    /// PUBLISH's RETAIN flag as received (a retained message sent because of a new
+    /// subscription, MQTT 3.1.1 §3.3.1.3), `ours` how this page's client of that service stands.
+    pub fn handle(&mut self, presence: &Presence, stored: bool, ours: OurClient) -> Reaction {
+        if presence.client_id.starts_with(&self.ours) {
+            return Reaction::Nothing;
+        }
+        if !presence.is_online() {
+            self.met.remove(&presence.client_id);
+            return match (ours, stored) {
+                (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
+                    Reaction::SayOnlineAgain
+                }
+                _ => Reaction::Nothing,
+            };
+        }
+        let page = page_of(&presence.client_id);
+        let known = self.met.iter().any(|id| page_of(id) == page);
+        self.met.insert(presence.client_id.clone());
+        if known || stored {
+            Reaction::Nothing
+        } else {
+            Reaction::AnswerNewPage
+        }
+    }
+}
+
+/// Why a service says online again, in words, for its log: `presence` is the other client's
+/// offline status that overwrote this page's on `topic`.
+pub fn overwritten_note(topic: &str, presence: &Presence) -> String {
+    let what = if presence.reason.as_deref() == Some(WILL_REASON) {
+        "Last Will (its connection ended without DISCONNECT)"
+    } else {
+        "offline status"
+    };
+    format!(
+        "another client ({}) shares this topic: its {what} overwrote the retained status on {topic} \
+         while this service is still connected, so a late subscriber would read \"offline\"; \
+         said online again, retained",
+        presence.client_id
+    )
+}
+
+/// The page part of a client id, `eda-<tag>-<service>` → `<tag>`; the whole id for any other
+/// shape.
+fn page_of(client_id: &str) -> &str {
+    client_id
+        .strip_prefix("eda-")
+        .and_then(|rest| rest.split('-').next())
+        .unwrap_or(client_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::services::ServiceId;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap()
+    }
+
+    #[test]
+    fn another_client_s_will_on_a_connected_service_s_topic_is_answered_retained() {
+        let mut a = PresenceWatch::new("aaaaaa");
+        let will = Presence::will(ServiceId::Payment, "eda-bbbbbb-payment");
+        for ours in [OurClient::Connected, OurClient::AnnouncedSinceSubscribed] {
+            assert_eq!(a.handle(&will, false, ours), Reaction::SayOnlineAgain);
+        }
+        let stopped = Presence::stopped(ServiceId::Payment, "eda-bbbbbb-payment");
+        assert_eq!(
+            a.handle(&stopped, false, OurClient::Connected),
+            Reaction::SayOnlineAgain
+        );
+    }
+
+    #[test]
+    fn a_crashed_or_absent_service_s_will_stays() {
+        let mut a = PresenceWatch::new("aaaaaa");
+        let own = Presence::will(ServiceId::Payment, "eda-aaaaaa-payment");
+        for ours in [OurClient::Connected, OurClient::NotConnected] {
+            assert_eq!(
+                a.handle(&own, false, ours),
+                Reaction::Nothing,
+                "this page's own Will (the learner's crash) is never answered"
+            );
+        }
+        let other = Presence::will(ServiceId::Payment, "eda-bbbbbb-payment");
+        assert_eq!(
+            a.handle(&other, false, OurClient::NotConnected),
+            Reaction::Nothing
+        );
+    }
+
+    #[test]
+    fn a_stored_offline_already_overwritten_by_our_announcement_is_not_answered_twice() {
+        let mut a = PresenceWatch::new("aaaaaa");
+        let will = Presence::will(ServiceId::Order, "eda-cccccc-order");
+        assert_eq!(
+            a.handle(&will, true, OurClient::AnnouncedSinceSubscribed),
+            Reaction::Nothing
+        );
+        assert_eq!(
+            a.handle(&will, true, OurClient::Connected),
+            Reaction::SayOnlineAgain,
+            "the monitor subscribed again later: the stored Will is false for us"
+        );
+    }
+
+    #[test]
+    fn two_pages_exchange_one_message_per_service_and_online_never_answers() {
+        // Page A runs; page B opens: B's monitor gets A's five stored statuses, then B
+        // announces (retained) and A hears B's five live.
+        let (mut a, mut b) = (PresenceWatch::new("aaaaaa"), PresenceWatch::new("bbbbbb"));
+        let mut answers = (0, 0);
+        for service in ServiceId::ALL {
+            let from_a =
+                Presence::online(service, &format!("eda-aaaaaa-{}", service.slug()), now());
+            if b.handle(&from_a, true, OurClient::AnnouncedSinceSubscribed) != Reaction::Nothing {
+                answers.1 += 1;
+            }
+        }
+        for service in ServiceId::ALL {
+            let from_b =
+                Presence::online(service, &format!("eda-bbbbbb-{}", service.slug()), now());
+            match a.handle(&from_b, false, OurClient::Connected) {
+                Reaction::AnswerNewPage => answers.0 += 1,
+                Reaction::Nothing => {}
+                other => panic!("online answered with {other:?}"),
+            }
+        }
+        // B hears A's answer (live): A is known.
+        for service in ServiceId::ALL {
+            let from_a =
+                Presence::online(service, &format!("eda-aaaaaa-{}", service.slug()), now());
+            assert_eq!(
+                b.handle(&from_a, false, OurClient::Connected),
+                Reaction::Nothing
+            );
+        }
+        assert_eq!(
+            answers,
+            (1, 0),
+            "A answers B once (all its services); B none"
+        );
+    }
+
+    #[test]
+    fn a_page_that_went_and_came_back_is_answered_again() {
+        let mut a = PresenceWatch::new("aaaaaa");
+        let online = Presence::online(ServiceId::Order, "eda-bbbbbb-order", now());
+        let will = Presence::will(ServiceId::Order, "eda-bbbbbb-order");
+        assert_eq!(
+            a.handle(&online, false, OurClient::NotConnected),
+            Reaction::AnswerNewPage
+        );
+        a.handle(&will, false, OurClient::NotConnected);
+        assert_eq!(
+            a.handle(&online, false, OurClient::NotConnected),
+            Reaction::AnswerNewPage
+        );
+    }
+
+    #[test]
+    fn the_note_names_the_will_and_the_other_client() {
+        let will = Presence::will(ServiceId::Order, "eda-bbbbbb-order");
+        let text = overwritten_note("t10/services/order/status", &will);
+        assert!(text.contains("eda-bbbbbb-order"), "{text}");
+        assert!(text.contains("Last Will"), "{text}");
+        assert!(text.contains("said online again, retained"), "{text}");
+    }
+}
