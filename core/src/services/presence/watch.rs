@@ -19,9 +19,9 @@
 //!
 //! let mut watch = PresenceWatch::new("aaaaaa");
 //! let will = Presence::will(ServiceId::Order, "eda-bbbbbb-order");
-//! let live = false;
+//! let stored = false; // heard live, not a retained message sent on subscribing
 //! assert_eq!(
-//!     watch.handle(&will, live, OurClient::Connected),
+//!     watch.handle(&will, stored, OurClient::Connected),
 //!     Reaction::SayOnlineAgain
 //! );
 //! ```
