@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { brokerQuery, waitForStates } from '../lib/app-page.mjs';
+import { SERVICES, brokerQuery, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
 
@@ -63,11 +63,20 @@ describeApp('broker connection', () => {
         await first.stop();
         first = null;
         await waitForStates(page, 'disconnected');
+        // The status each badge heard from the broker is the last word heard, not the present
+        // (every badge said "broker: online" beside "disconnected": a newcomer's break-test).
+        for (const service of SERVICES) {
+          const presence = page.locator(`[data-testid="presence-${service}"]`);
+          assert.equal(await presence.getAttribute('data-stale'), 'true', service);
+          assert.equal((await presence.textContent())?.trim(), 'broker: last heard online (not connected now)', service);
+        }
 
         second = await startBroker({ logAll: true, tcpPort, wsPort });
         setLateBroker(second);
         // waitReady also checks, in the new broker's log, that every subscription was made again.
         await waitReady(page, second);
+        await page.waitForFunction((services) => services.every((s) =>
+          document.querySelector(`[data-testid="presence-${s}"]`)?.textContent.trim() === 'broker: online'), SERVICES);
         await placeWatchedOrder(page, { onBroker: second });
       });
     } finally {

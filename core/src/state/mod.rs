@@ -113,6 +113,37 @@ pub struct PresenceView {
     pub after_crash: Option<Duration>,
 }
 
+impl PresenceView {
+    /// The badge's line: `broker: online`, `broker: offline (Last Will, 12 ms after the crash)`,
+    /// `broker: offline (Last Will)`, `broker: offline`. While this service's own client is not
+    /// `connected` the page cannot hear the broker (it reads the status through a connection of
+    /// its own to the same broker, lost too when the broker is down), so a status heard before is
+    /// given as the last word heard, not as the present: `broker: last heard online (not
+    /// connected now)`. An offline status stays as it is (the Will of a crash is the lesson, and
+    /// a service that is not connected is not online either way).
+    pub fn words(&self, connected: bool) -> String {
+        match (self.online, &self.reason, self.after_crash) {
+            (true, _, _) if !connected => {
+                "broker: last heard online (not connected now)".to_owned()
+            }
+            (true, _, _) => "broker: online".to_owned(),
+            (false, _, Some(after)) => format!(
+                "broker: offline (Last Will, {} ms after the crash)",
+                after.as_millis()
+            ),
+            (false, Some(reason), None) if reason.contains("Last Will") => {
+                "broker: offline (Last Will)".to_owned()
+            }
+            (false, _, None) => "broker: offline".to_owned(),
+        }
+    }
+
+    /// Whether [`PresenceView::words`] gives a status heard before rather than the present one.
+    pub fn is_stale(&self, connected: bool) -> bool {
+        self.online && !connected
+    }
+}
+
 /// Whether the broker keeps a service's session (subscriptions and queued messages) while it is
 /// away (`?session=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

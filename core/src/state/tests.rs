@@ -419,3 +419,45 @@ fn a_change_of_mqtt_version_ends_a_crash_as_a_change_of_sessions_or_instances_do
         assert_eq!(s.service(ServiceId::Order).crashed_at, None, "{change:?}");
     }
 }
+
+/// The badge's status line: a status heard from the broker, given as the present only while
+/// the service is connected. With the broker down every badge used to say "broker: online"
+/// beside "disconnected" (a newcomer's break-test): the page could not have heard otherwise.
+#[test]
+fn a_status_heard_before_the_connection_was_lost_is_given_as_the_last_word_heard() {
+    let online = PresenceView {
+        online: true,
+        reason: None,
+        after_crash: None,
+    };
+    assert_eq!(online.words(true), "broker: online");
+    assert!(!online.is_stale(true));
+    assert_eq!(
+        online.words(false),
+        "broker: last heard online (not connected now)"
+    );
+    assert!(online.is_stale(false));
+    let will = PresenceView {
+        online: false,
+        reason: Some("connection lost without DISCONNECT (Last Will)".into()),
+        after_crash: Some(Duration::from_millis(12)),
+    };
+    for connected in [true, false] {
+        assert_eq!(
+            will.words(connected),
+            "broker: offline (Last Will, 12 ms after the crash)"
+        );
+        assert!(!will.is_stale(connected));
+    }
+    let stopped = PresenceView {
+        online: false,
+        reason: Some("stopped".into()),
+        after_crash: None,
+    };
+    assert_eq!(stopped.words(false), "broker: offline");
+    let will_heard = PresenceView {
+        after_crash: None,
+        ..will
+    };
+    assert_eq!(will_heard.words(true), "broker: offline (Last Will)");
+}

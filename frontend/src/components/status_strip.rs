@@ -41,21 +41,6 @@ pub struct StatusStripProps {
     pub on_restart: Option<Callback<Instance>>,
 }
 
-/// "broker: online", or "broker: offline (Last Will, 12 ms after the crash)".
-fn presence_text(presence: &PresenceView) -> String {
-    match (presence.online, &presence.reason, presence.after_crash) {
-        (true, _, _) => "broker: online".to_owned(),
-        (false, _, Some(after)) => format!(
-            "broker: offline (Last Will, {} ms after the crash)",
-            after.as_millis()
-        ),
-        (false, Some(reason), None) if reason.contains("Last Will") => {
-            "broker: offline (Last Will)".to_owned()
-        }
-        (false, _, None) => "broker: offline".to_owned(),
-    }
-}
-
 /// What went wrong, as one word for `data-diagnosis`.
 fn diagnosis(reason: &ConnectionError) -> &'static str {
     match reason {
@@ -226,11 +211,13 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                     }
                     <code data-testid="client-id">{ &badge.client_id }</code>
                     if let Some(presence) = &badge.presence {
-                        <span class="presence" data-testid={format!("presence-{slug}")}
+                        <span class={classes!("presence", presence.is_stale(link.is_connected()).then_some("stale"))}
+                            data-testid={format!("presence-{slug}")}
                             data-online={presence.online.to_string()}
+                            data-stale={presence.is_stale(link.is_connected()).to_string()}
                             data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}
-                            title={presence_text(presence)}>
-                            { presence_text(presence) }</span>
+                            title={presence.words(link.is_connected())}>
+                            { presence.words(link.is_connected()) }</span>
                     } else {
                         // The line is there before the status monitor hears the retained status,
                         // so the badges do not grow (and the page jump) when it does.
