@@ -77,13 +77,19 @@ describeApp('share link', () => {
       const flow = await text('flow-error');
       assert.match(flow, /Ignored \?decline_over= in the link: "" is not an amount/);
       assert.doesNotMatch(flow, /Price/, 'not the order form\'s words');
-      assert.match(flow, /Ignored \?stock= in the link: "⟨U\+0000 NUL⟩:1": Product ID must not contain control characters/);
+      // The stock's, by the Stock field; not repeated under Saga and failures.
+      const stock = await text('stock-error');
+      assert.match(stock, /^Ignored \?stock= in the link: "⟨U\+0000 NUL⟩:1": Product ID must not contain control characters/);
+      assert.doesNotMatch(flow, /\?stock=/);
       assert.equal(await page.locator('[data-testid="stock-level"]').count(), 0, 'the NUL product is not stocked');
       assert.match(await text('link-notice'), /\?speed given twice; using the first, "2"\./);
       assert.equal(await page.inputValue('#speed'), '2');
-      for (const shown of [qos, mqtt, flow]) assert.doesNotMatch(shown, /\\u\{/, 'no Rust escapes');
+      // The share published twice, in the Duplicates panel.
+      const delivery = await text('delivery-error');
+      assert.doesNotMatch(flow, /\?duplicates=/);
+      for (const shown of [qos, mqtt, flow, stock, delivery]) assert.doesNotMatch(shown, /\\u\{/, 'no Rust escapes');
       // A 3000-digit value is echoed whole, and wraps instead of widening the page.
-      assert.ok(flow.includes(`"${'9'.repeat(3000)}" is not a percentage`), 'the long value echoed');
+      assert.ok(delivery.includes(`"${'9'.repeat(3000)}" is not a percentage`), 'the long value echoed');
       const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(wider <= 0, `the page is ${wider} px wider than the window`);
     }));

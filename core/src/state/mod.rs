@@ -225,12 +225,17 @@ pub struct State {
     /// Why a delay from the link or the page was not used.
     pub delays_error: Option<String>,
     /// Why a saga or failure setting from the link or the page was not used: every
-    /// [`FlowField`](crate::services::FlowField) but the projection delay, shown under *Saga and
-    /// failures*.
+    /// [`FlowField`](crate::services::FlowField) but those with a panel of their own (the stock,
+    /// the duplicates' two, the projection delay), shown under *Saga and failures*.
     pub flow_error: Option<String>,
     /// Why the projection delay from the link or the page was not used, shown in the Read model
     /// panel next to its field (and only there: not a repeat of [`State::flow_error`]).
     pub projection_error: Option<String>,
+    /// Why the stock from the link or the page was not used, shown by the Stock field.
+    pub stock_error: Option<String>,
+    /// Why the idempotent consumers' setting or the share published twice, from the link or the
+    /// page, was not used, shown under *Duplicates*.
+    pub delivery_error: Option<String>,
     /// The client ids of services of another page (another tab, another machine) that the
     /// broker says are online on `services/+/status`: they consume the same topics, so every
     /// order is processed by both.
@@ -390,6 +395,8 @@ impl State {
             delays_error: None,
             flow_error: None,
             projection_error: None,
+            stock_error: None,
+            delivery_error: None,
             style_waiting: None,
             store_note: None,
             other_playgrounds: Default::default(),
@@ -597,11 +604,19 @@ impl State {
                 self.flow = flow;
                 self.flow_error = None;
                 self.projection_error = None;
+                self.stock_error = None;
+                self.delivery_error = None;
             }
-            Action::FlowRefused(crate::services::FlowField::ProjectionDelay, reason) => {
-                self.projection_error = Some(reason);
+            Action::FlowRefused(field, reason) => {
+                use crate::services::FlowField as F;
+                let shown_at = match field {
+                    F::ProjectionDelay => &mut self.projection_error,
+                    F::Stock => &mut self.stock_error,
+                    F::Dedupe | F::DuplicatesPercent => &mut self.delivery_error,
+                    _ => &mut self.flow_error,
+                };
+                *shown_at = Some(reason);
             }
-            Action::FlowRefused(_, reason) => self.flow_error = Some(reason),
             Action::SessionRefused(reason) => self.session_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
             Action::RedeliveryRefusalOutdated(reason) => {

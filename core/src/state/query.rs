@@ -344,11 +344,15 @@ pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowRefusals {
     /// A sentence for each ignored saga or failure value (`saga`, `payment`, `decline_over`,
-    /// `decline_pct`, `stock`, `saga_timeout_ms`, `dedupe`, `duplicates`), joined by spaces;
-    /// shown under *Saga and failures*.
+    /// `decline_pct`, `saga_timeout_ms`), joined by spaces; shown under *Saga and failures*.
     pub flow_error: Option<String>,
     /// The sentence for an ignored `projection_ms`; shown in the Read model panel.
     pub projection_error: Option<String>,
+    /// The sentence for an ignored `stock`; shown by the Stock field.
+    pub stock_error: Option<String>,
+    /// The sentences for an ignored `dedupe` or `duplicates`, joined by a space; shown under
+    /// *Duplicates*.
+    pub delivery_error: Option<String>,
 }
 
 /// The saga and failure settings from the link (`saga`, `payment`, `decline_over`,
@@ -358,16 +362,18 @@ pub fn flow_from_query<'a>(
     mut flow: FlowSettings,
     get: impl Fn(&str) -> Option<&'a str>,
 ) -> (FlowSettings, FlowRefusals) {
-    let mut errors = Vec::new();
-    let mut projection_error = None;
+    // Each sentence goes to the panel of its field: the saga's, the Read model's, the stock's,
+    // the duplicates'.
+    let (mut errors, mut projection, mut stock, mut delivery) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut take = |key: &str, result: Result<(), String>| {
         if let Err(e) = result {
             let error = format!("Ignored ?{key}= in the link: {e}.");
-            // Shown by its own field in the Read model panel, not among the saga's.
-            if key == "projection_ms" {
-                projection_error = Some(error);
-            } else {
-                errors.push(error);
+            match key {
+                "projection_ms" => projection.push(error),
+                "stock" => stock.push(error),
+                "dedupe" | "duplicates" => delivery.push(error),
+                _ => errors.push(error),
             }
         }
     };
@@ -416,12 +422,14 @@ pub fn flow_from_query<'a>(
             crate::store::parse_projection_delay(text).map(|d| flow.projection_delay = d),
         );
     }
-    let flow_error = (!errors.is_empty()).then(|| errors.join(" "));
+    let joined = |sentences: Vec<String>| (!sentences.is_empty()).then(|| sentences.join(" "));
     (
         flow,
         FlowRefusals {
-            flow_error,
-            projection_error,
+            flow_error: joined(errors),
+            projection_error: joined(projection),
+            stock_error: joined(stock),
+            delivery_error: joined(delivery),
         },
     )
 }
@@ -469,8 +477,10 @@ impl State {
             delays_from_query(get("payment_ms"), get("inventory_ms"));
         let (flow, refusals) = flow_from_query(state.flow.clone(), get);
         state.flow = flow;
-        (state.flow_error, state.projection_error) =
-            (refusals.flow_error, refusals.projection_error);
+        state.flow_error = refusals.flow_error;
+        state.projection_error = refusals.projection_error;
+        state.stock_error = refusals.stock_error;
+        state.delivery_error = refusals.delivery_error;
         state.stock = state.flow.stock.clone();
         let (speed, speed_error) = speed_from_query(get("speed"));
         let (panel, panel_error) = panel_from_query(get("view"));
@@ -908,11 +918,66 @@ mod query_tests {
             "?payment=",
             "?decline_over=",
             "?decline_pct=",
-            "?stock=",
             "?saga_timeout_ms=",
         ] {
             assert!(error.contains(key), "{key} in {error}");
         }
+        // The stock's by its own field, not among the saga's.
+        assert!(!error.contains("?stock="), "{error}");
+        assert!(state
+            .stock_error
+            .unwrap()
+            .starts_with("Ignored ?stock= in the link: "));
+    }
+
+    /// A newcomer's break-test: a bad `?stock=`, `?dedupe=` or `?duplicates=` was explained under
+    /// *Saga and failures*, away from the Stock field and the *Duplicates* panel that set them.
+    /// Each panel names its own fields, from the link and from the page alike.
+    #[test]
+    fn stock_and_duplicates_errors_are_shown_by_their_own_fields() {
+        use crate::services::FlowField;
+        let link = [
+            ("saga", "chaos"),
+            ("stock", "P001"),
+            ("dedupe", "maybe"),
+            ("duplicates", "150"),
+        ];
+        let state = State::from_link(link, "t");
+        let saga = state.flow_error.clone().unwrap();
+        assert!(saga.contains("?saga="), "{saga}");
+        for other in ["?stock=", "?dedupe=", "?duplicates="] {
+            assert!(
+                !saga.contains(other),
+                "{other} under Saga and failures: {saga}"
+            );
+        }
+        let stock = state.stock_error.clone().unwrap();
+        assert!(
+            stock.starts_with("Ignored ?stock= in the link: "),
+            "{stock}"
+        );
+        let delivery = state.delivery_error.clone().unwrap();
+        assert!(
+            delivery.starts_with("Ignored ?dedupe= in the link: "),
+            "{delivery}"
+        );
+        assert!(
+            delivery.contains(" Ignored ?duplicates= in the link: "),
+            "{delivery}"
+        );
+        assert!(!delivery.contains("?stock=") && !stock.contains("?dedupe="));
+
+        let mut state = State::from_link([], "t");
+        state.apply(Action::FlowRefused(FlowField::Stock, "Stock: no".into()));
+        state.apply(Action::FlowRefused(
+            FlowField::DuplicatesPercent,
+            "Publish twice: no".into(),
+        ));
+        assert_eq!(state.stock_error.as_deref(), Some("Stock: no"));
+        assert_eq!(state.delivery_error.as_deref(), Some("Publish twice: no"));
+        assert_eq!(state.flow_error, None);
+        state.apply(Action::FlowChanged(state.flow.clone()));
+        assert_eq!((state.stock_error, state.delivery_error), (None, None));
     }
 
     #[test]
@@ -1010,6 +1075,8 @@ mod query_tests {
             state.delays_error,
             state.playback_error,
             state.flow_error,
+            state.stock_error,
+            state.delivery_error,
             state.link_notice,
         ]
         .map(Option::unwrap_or_default)
@@ -1111,10 +1178,13 @@ mod query_tests {
             error.contains("?decline_over= in the link: \"\" is not an amount"),
             "{error}"
         );
-        // The order form's rule for a product id: no control characters.
-        assert!(
-            error.contains("?stock= in the link: \"⟨U+0000 NUL⟩:1\": Product ID must not contain control characters"),
-            "{error}"
+        // The order form's rule for a product id: no control characters. Shown by the Stock
+        // field, not among the saga's.
+        assert!(!error.contains("?stock="), "{error}");
+        let stock = state.stock_error.unwrap();
+        assert_eq!(
+            stock,
+            "Ignored ?stock= in the link: \"⟨U+0000 NUL⟩:1\": Product ID must not contain control characters."
         );
         assert_eq!(state.flow.stock, Stock::default());
     }

@@ -4,6 +4,7 @@
 use eda_core::services::{FlowField, FlowSettings};
 use yew::prelude::*;
 
+use super::outside_text::sentence;
 use super::{DraftField, SettingSelect};
 
 #[derive(Properties, PartialEq)]
@@ -11,6 +12,9 @@ pub struct DeliverySettingsProps {
     pub flow: FlowSettings,
     /// A field and the text typed or picked in it.
     pub on_change: Callback<(FlowField, String)>,
+    /// Why a value typed or picked (or given in the link) was not used.
+    #[prop_or_default]
+    pub error: Option<String>,
 }
 
 #[component]
@@ -30,6 +34,9 @@ pub fn DeliverySettings(props: &DeliverySettingsProps) -> Html {
                 <DraftField id="duplicates" label="Publish twice (% of messages)" min="0" max="100" step="10"
                     value={props.flow.duplicates_percent.to_string()} on_change={on(FlowField::DuplicatesPercent)} />
             </div>
+            if let Some(error) = &props.error {
+                <p class="error" role="alert" data-testid="delivery-error">{ sentence(error) }</p>
+            }
             <p class="trade-off">
                 { "MQTT's QoS 1 delivers at least once: a lost acknowledgement means the same message again. \
                    Each consumer here recognises a message by its topic and the id it carries (a payment's id, \

@@ -7,7 +7,7 @@
 use eda_core::services::Stock;
 use yew::prelude::*;
 
-use super::outside_text::outside;
+use super::outside_text::{outside, sentence};
 use super::DraftField;
 
 #[derive(Properties, PartialEq)]
@@ -21,6 +21,9 @@ pub struct StockPanelProps {
     pub uncounted: Vec<String>,
     /// The text to set them, when the learner is done typing.
     pub on_change: Callback<String>,
+    /// Why the stock typed (or given in the link) was not used.
+    #[prop_or_default]
+    pub error: Option<String>,
 }
 
 #[component]
@@ -37,6 +40,9 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
         <div class="setting stock" data-testid="stock">
             <DraftField id="stock-levels" label="Stock" kind="text" placeholder="P001:5, P002:0"
                 value={props.configured.to_string()} on_change={props.on_change.clone()} />
+            if let Some(error) = &props.error {
+                <p class="error" role="alert" data-testid="stock-error">{ sentence(error) }</p>
+            }
             if props.levels.0.is_empty() {
                 <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds. Once a stock is set, it is the catalogue: an order for a product it does not list is dead-lettered." }</span>
             }
