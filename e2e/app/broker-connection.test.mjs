@@ -60,6 +60,9 @@ describeApp('broker connection', () => {
     try {
       await withApp(t, brokerQuery(first.wsUrl), async ({ page }) => {
         await waitReady(page, first);
+        // Every badge has heard its service's status from the broker.
+        await page.waitForFunction((services) => services.every((s) =>
+          document.querySelector(`[data-testid="presence-${s}"]`)?.dataset.online === 'true'), SERVICES);
         await first.stop();
         first = null;
         await waitForStates(page, 'disconnected');
@@ -70,6 +73,9 @@ describeApp('broker connection', () => {
           assert.equal(await presence.getAttribute('data-stale'), 'true', service);
           assert.equal((await presence.textContent())?.trim(), 'broker: last heard online (not connected now)', service);
         }
+        // The flow diagram's boxes say the same (they said "broker: online": the second look).
+        const told = await page.$$eval('[data-testid^="flow-node-"] text.host', (texts) => texts.map((t) => t.textContent));
+        assert.deepEqual(told.filter((t) => t.startsWith('broker: ')), Array(5).fill('broker: last heard online'), JSON.stringify(told));
 
         second = await startBroker({ logAll: true, tcpPort, wsPort });
         setLateBroker(second);

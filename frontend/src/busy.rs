@@ -51,6 +51,12 @@ pub fn follow(actions: usize) {
     }
 }
 
+/// Whether the page is busy now (`data-busy` set): the report period is then the longest
+/// ([`eda_core::state::pacing::report_period`]).
+pub fn is_busy() -> bool {
+    BUSY.with(Cell::get)
+}
+
 fn set(now_busy: bool) {
     if BUSY.with(|b| b.replace(now_busy)) == now_busy {
         return;

@@ -15,8 +15,9 @@
 //! DISCONNECT) is reported as [`Event::ConnectionLost`]; the driver then closes the transport and
 //! reconnects after [`Session::reconnect_delay`] with [`Session::handle_transport_open`].
 //! The delays grow until a connection proves healthy, not merely accepted (see `health.rs`).
-//! Subscriptions are re-made unless the broker kept them for certain, and unacknowledged
-//! publishes re-sent on every new connection.
+//! Subscriptions are made again on every new connection, even in a session the broker says it
+//! kept (a broker restored from an older save may hold fewer), and unacknowledged publishes
+//! re-sent.
 //!
 //! In MQTT 3.1.1 a PUBLISH larger than [`Options::max_packet_size`] does not cost the
 //! connection: it is skipped unread, acknowledged as its QoS requires, and reported as
@@ -102,8 +103,8 @@ pub enum Status {
 pub enum Event {
     /// A packet went out or came in. Every packet produces exactly one.
     Packet(PacketEvent),
-    /// The broker accepted CONNECT. Subscriptions are re-made unless it kept the session, and
-    /// unacknowledged and queued publishes have been sent.
+    /// The broker accepted CONNECT. Every subscription is asked for again (also in a session it
+    /// kept), and unacknowledged and queued publishes have been sent.
     Connected {
         /// The broker resumed the session it kept for our client id ([`ConnAck`]).
         session_present: bool,
@@ -309,8 +310,8 @@ pub struct Session {
     incoming_qos2: packet_ids::PacketIdSet,
     /// Filters the application asked for, re-subscribed on every new connection.
     subscriptions: Vec<(String, SubscriptionOptions)>,
-    /// Filters the broker granted in the session it holds for us: the only ones not subscribed
-    /// again when it says it kept the session.
+    /// Filters the broker granted in the session it holds for us: asked again with Retain
+    /// Handling 1 (MQTT 5.0) when it says it kept the session.
     confirmed: BTreeSet<String>,
     pending_subacks: HashMap<u16, Vec<(String, QoS)>>,
     pending_unsubacks: HashMap<u16, Vec<String>>,

@@ -11,7 +11,7 @@ use crate::codec::OversizedPublish;
 use crate::inflight::Stage;
 use crate::packet::{
     Ack, ConnAck, Disconnect, Packet, PacketKind, ProtocolVersion, Publish, QoS, ReasonCode,
-    SubAck, UnsubAck,
+    RetainHandling, SubAck, UnsubAck,
 };
 
 impl Session {
@@ -153,16 +153,34 @@ impl Session {
             self.incoming_qos2.clear();
             self.confirmed.clear();
         }
-        // Subscribe whenever we cannot be sure the broker holds the subscription: only one it
-        // granted in the session it says it kept is left out.
-        let missing: Vec<_> = self
+        // Subscribe to every filter again, even in a session the broker says it kept: Session
+        // Present says it holds a session for our client id, not which subscriptions the session
+        // holds. A broker restored from an older save (Mosquitto saves every autosave_interval;
+        // killed without warning, it comes back with its last save) holds the session as it was
+        // then, without the subscriptions made since, and a client that trusted Session Present
+        // would hear nothing on them, for good (a newcomer's kill -9 left two services deaf).
+        // Subscribing again replaces a subscription the broker holds without interrupting its
+        // flow (MQTT 3.1.1 §3.8.4, 5.0 §3.8.4). In 5.0 one granted in the session it kept is
+        // asked with Retain Handling 1, so that its retained messages come again only if the
+        // broker had lost it (§3.8.3.1); 3.1.1 has no such option, and they come again.
+        let v5 = self.options.protocol == ProtocolVersion::V5;
+        let again: Vec<_> = self
             .subscriptions
             .iter()
-            .filter(|(filter, _)| !self.confirmed.contains(filter))
-            .cloned()
+            .map(|(filter, options)| {
+                let mut options = *options;
+                if v5
+                    && session_present
+                    && self.confirmed.contains(filter)
+                    && options.retain_handling == RetainHandling::SendAtSubscribe
+                {
+                    options.retain_handling = RetainHandling::SendAtSubscribeIfNew;
+                }
+                (filter.clone(), options)
+            })
             .collect();
-        if !missing.is_empty() {
-            self.send_subscribe(now, missing)?;
+        if !again.is_empty() {
+            self.send_subscribe(now, again)?;
         }
         // §4.4: re-send what the broker has not acknowledged, then what waited.
         self.resend_in_flight(now);

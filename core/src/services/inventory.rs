@@ -62,7 +62,7 @@ pub struct InventoryService {
     failed: Recent<Uuid, ()>,
     /// Orders compensated before the step ([`InventoryReleased::unreserved`] published): a
     /// reservation asked later is refused.
-    compensated_early: Recent<Uuid, ()>,
+    compensated_early: Recent<Uuid, Timestamp>,
 }
 
 impl InventoryService {
@@ -205,8 +205,8 @@ impl InventoryService {
 
     /// A release asked for `order_id` at `now`: gives back what it holds; or, never reserved,
     /// not `reserving` and not failed, the compensation before the step
-    /// ([`InventoryReleased::unreserved`], again each time it is asked, and the order remembered
-    /// as compensated); nothing while a reservation is under way or when it failed. Asked again
+    /// ([`InventoryReleased::unreserved`], the same message again each time it is asked, and the
+    /// order remembered as compensated); nothing while a reservation is under way or when it failed. Asked again
     /// once every reservation is released, the releases it published, again
     /// ([`InventoryService::answers_again`]): the answer to the first request may have been
     /// lost on its way to OrderService, which asks until it hears one.
@@ -214,7 +214,7 @@ impl InventoryService {
         if self.held.contains(&order_id) {
             let releases = self.release(order_id, now);
             return if releases.is_empty() {
-                self.answers_again(order_id, now)
+                self.answers_again(order_id)
             } else {
                 releases
             };
@@ -228,24 +228,35 @@ impl InventoryService {
         if self.failed.contains(&order_id) {
             return Vec::new();
         }
-        self.compensated_early.insert(order_id, ());
+        // Asked again: the same answer, dated as the first ([`Self::answers_again`]).
+        if self.compensated_early.contains(&order_id) {
+            return self.answers_again(order_id);
+        }
+        self.compensated_early.insert(order_id, now);
         self.cancelled.insert(order_id, ());
-        vec![Command::Publish(
-            InventoryReleased::unreserved(order_id, now).into(),
-        )]
+        vec![
+            Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
+            Command::Log {
+                line: format!(
+                    "order {order_id}: nothing to release, nothing was reserved for it here: answered with the nil reservationId (the compensation before the step); a reservation asked for it later is not made"
+                ),
+                gave_up: false,
+            },
+        ]
     }
 
     /// What InventoryService answered before to a compensation of `order_id`, to send again
     /// when it is asked once more (the copy taken for a duplicate, or the same request again):
     /// each release it published, byte for byte as it went (the same `reservationId` and
     /// `releasedAt`, so a consumer that had it ignores the copy by its identity), or, if it was
-    /// compensated before the step, its `inventory/released` with the nil id (dated `now`).
+    /// compensated before the step, its `inventory/released` with the nil id (dated as the
+    /// first: byte for byte too).
     /// Nothing if it answered nothing yet. The stock is not given back twice: only the messages
     /// go again. See [`super::payment::PaymentService::answers_again`] for why.
-    pub fn answers_again(&self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
-        if self.compensated_early.contains(&order_id) {
+    pub fn answers_again(&self, order_id: Uuid) -> Vec<Command> {
+        if let Some(&answered_at) = self.compensated_early.get(&order_id) {
             return vec![Command::Publish(
-                InventoryReleased::unreserved(order_id, now).into(),
+                InventoryReleased::unreserved(order_id, answered_at).into(),
             )];
         }
         let Some(holds) = self.held.get(&order_id) else {

@@ -598,11 +598,11 @@ impl Flow {
                 (
                     ServiceId::Payment,
                     DomainEvent::OrderCancelled(_) | DomainEvent::RefundPayment(_),
-                ) => self.payment.answers_again(order_id, now),
+                ) => self.payment.answers_again(order_id),
                 (
                     ServiceId::Inventory,
                     DomainEvent::OrderCancelled(_) | DomainEvent::ReleaseInventory(_),
-                ) => self.inventory.answers_again(order_id, now),
+                ) => self.inventory.answers_again(order_id),
                 _ => Vec::new(),
             };
             let again = if answer_again.is_empty() {

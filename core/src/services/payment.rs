@@ -75,7 +75,7 @@ pub struct PaymentService {
     failed: Recent<Uuid, ()>,
     /// Orders compensated before the step ([`PaymentRefunded::uncharged`] published): a charge
     /// asked later is refused.
-    compensated_early: Recent<Uuid, ()>,
+    compensated_early: Recent<Uuid, Timestamp>,
 }
 
 impl Default for PaymentService {
@@ -171,8 +171,8 @@ impl PaymentService {
 
     /// A refund asked for `order_id` at `now`: the refunds of its charges not refunded yet; or,
     /// never charged, not `charging` and not failed, the compensation before the step
-    /// ([`PaymentRefunded::uncharged`], again each time it is asked, and the order remembered as
-    /// compensated); nothing while a charge is under way or when the step failed. Asked again
+    /// ([`PaymentRefunded::uncharged`], the same message again each time it is asked, and the
+    /// order remembered as compensated); nothing while a charge is under way or when the step failed. Asked again
     /// once every charge is refunded, the refunds it published, again
     /// ([`PaymentService::answers_again`]): the answer to the first request may have been lost
     /// on its way to OrderService, which asks until it hears one.
@@ -180,7 +180,7 @@ impl PaymentService {
         if self.charges.contains(&order_id) {
             let refunds = self.refund(order_id, now);
             return if refunds.is_empty() {
-                self.answers_again(order_id, now)
+                self.answers_again(order_id)
             } else {
                 refunds
             };
@@ -194,11 +194,21 @@ impl PaymentService {
         if self.failed.contains(&order_id) {
             return Vec::new();
         }
-        self.compensated_early.insert(order_id, ());
+        // Asked again: the same answer, dated as the first ([`Self::answers_again`]).
+        if self.compensated_early.contains(&order_id) {
+            return self.answers_again(order_id);
+        }
+        self.compensated_early.insert(order_id, now);
         self.cancelled.insert(order_id, ());
-        vec![Command::Publish(
-            PaymentRefunded::uncharged(order_id, now).into(),
-        )]
+        vec![
+            Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
+            Command::Log {
+                line: format!(
+                    "order {order_id}: nothing to refund, it was never charged here: answered with the nil paymentId (the compensation before the step); a charge asked for it later is not made"
+                ),
+                gave_up: false,
+            },
+        ]
     }
 
     /// What PaymentService answered before to a compensation of `order_id`, to send again when
@@ -206,14 +216,14 @@ impl PaymentService {
     /// refund it published, byte for byte as it went (the same `paymentId`, `amount` and
     /// `refundedAt`, so a consumer that had it ignores the copy by its identity), or, if it was
     /// compensated before the step, its `payments/refunded` with the nil id and amount 0 (dated
-    /// `now`). Nothing if it answered nothing yet (a charge under way, a declined one, an order
+    /// as the first: byte for byte too). Nothing if it answered nothing yet (a charge under way, a declined one, an order
     /// it never heard of). The idempotent consumer's rule that a request processed before gets
     /// its answer again: OrderService sends a compensation until it hears it done (decision
     /// 0008), and without this a lost answer would leave it asking in vain.
-    pub fn answers_again(&self, order_id: Uuid, now: Timestamp) -> Vec<Command> {
-        if self.compensated_early.contains(&order_id) {
+    pub fn answers_again(&self, order_id: Uuid) -> Vec<Command> {
+        if let Some(&answered_at) = self.compensated_early.get(&order_id) {
             return vec![Command::Publish(
-                PaymentRefunded::uncharged(order_id, now).into(),
+                PaymentRefunded::uncharged(order_id, answered_at).into(),
             )];
         }
         let Some(charges) = self.charges.get(&order_id) else {

@@ -142,6 +142,17 @@ impl PresenceView {
     pub fn is_stale(&self, connected: bool) -> bool {
         self.online && !connected
     }
+
+    /// The flow diagram's shorter line under a service's box, by the same rule as
+    /// [`PresenceView::words`]: `broker: online`, `broker: last heard online` (not `connected`),
+    /// `broker: offline (Will)`.
+    pub fn short_words(&self, connected: bool) -> &'static str {
+        match (self.online, connected) {
+            (true, true) => "broker: online",
+            (true, false) => "broker: last heard online",
+            (false, _) => "broker: offline (Will)",
+        }
+    }
 }
 
 /// Whether the broker keeps a service's session (subscriptions and queued messages) while it is

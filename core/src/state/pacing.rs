@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The shortest report period: a lone change waits at most this long behind the last report.
 pub const MIN_REPORT_PERIOD: Duration = Duration::from_millis(100);
-/// The longest: under any load the panels move at least this often.
+/// The longest: under any load the panels move at least this often; the period of a busy page.
 pub const MAX_REPORT_PERIOD: Duration = Duration::from_millis(400);
 /// The period is this many times the last report's cost (its script: applying the batch and
 /// Yew's render). Style, layout and paint after it cost about as much again, so drawing stays
@@ -18,17 +18,29 @@ pub const MAX_REPORT_PERIOD: Duration = Duration::from_millis(400);
 pub const COST_MULTIPLE: u32 = 6;
 
 /// The time to leave between the start of one report and the start of the next, given how long
-/// the last one took (`last_cost`, wall time of applying it and rendering): `COST_MULTIPLE ×
-/// last_cost`, clamped to [`MIN_REPORT_PERIOD`]..=[`MAX_REPORT_PERIOD`].
+/// the last one took (`last_cost`, wall time of applying it and rendering) and whether the page
+/// is `busy` ([`Load`]): calm, `COST_MULTIPLE × last_cost`, clamped to
+/// [`MIN_REPORT_PERIOD`]..=[`MAX_REPORT_PERIOD`]; busy, [`MAX_REPORT_PERIOD`] whatever the cost.
+///
+/// Busy means a sustained load (100 orders a second), where what a report costs is mostly what
+/// it costs at all: each one makes the page diff, lay out and paint again, and costs frames
+/// whatever it holds. Measured (docs/benchmarks.md, "Fewer reports while busy"): at 100 orders a
+/// second the main thread went from ~9.2 to ~7.4 ms per order and the flow view from 46–48 to
+/// 51 frames a second with the longest period while busy. A lone change on a calm page still
+/// waits at most [`MIN_REPORT_PERIOD`].
 ///
 /// ```
 /// use std::time::Duration;
 /// use eda_core::state::pacing::report_period;
-/// assert_eq!(report_period(Duration::from_millis(5)), Duration::from_millis(100));
-/// assert_eq!(report_period(Duration::from_millis(30)), Duration::from_millis(180));
-/// assert_eq!(report_period(Duration::from_secs(1)), Duration::from_millis(400));
+/// assert_eq!(report_period(Duration::from_millis(5), false), Duration::from_millis(100));
+/// assert_eq!(report_period(Duration::from_millis(30), false), Duration::from_millis(180));
+/// assert_eq!(report_period(Duration::from_secs(1), false), Duration::from_millis(400));
+/// assert_eq!(report_period(Duration::from_millis(5), true), Duration::from_millis(400));
 /// ```
-pub fn report_period(last_cost: Duration) -> Duration {
+pub fn report_period(last_cost: Duration, busy: bool) -> Duration {
+    if busy {
+        return MAX_REPORT_PERIOD;
+    }
     last_cost
         .saturating_mul(COST_MULTIPLE)
         .clamp(MIN_REPORT_PERIOD, MAX_REPORT_PERIOD)
@@ -93,26 +105,39 @@ mod tests {
 
     #[test]
     fn a_cheap_report_keeps_the_shortest_period() {
-        assert_eq!(report_period(Duration::ZERO), MIN_REPORT_PERIOD);
-        assert_eq!(report_period(Duration::from_millis(16)), MIN_REPORT_PERIOD);
+        assert_eq!(report_period(Duration::ZERO, false), MIN_REPORT_PERIOD);
+        assert_eq!(
+            report_period(Duration::from_millis(16), false),
+            MIN_REPORT_PERIOD
+        );
     }
 
     #[test]
     fn a_costly_report_stretches_the_period_in_proportion() {
         assert_eq!(
-            report_period(Duration::from_millis(25)),
+            report_period(Duration::from_millis(25), false),
             Duration::from_millis(150)
         );
         assert_eq!(
-            report_period(Duration::from_millis(60)),
+            report_period(Duration::from_millis(60), false),
             Duration::from_millis(360)
         );
     }
 
     #[test]
     fn the_period_never_exceeds_the_longest() {
-        assert_eq!(report_period(Duration::from_millis(67)), MAX_REPORT_PERIOD);
-        assert_eq!(report_period(Duration::MAX), MAX_REPORT_PERIOD);
+        assert_eq!(
+            report_period(Duration::from_millis(67), false),
+            MAX_REPORT_PERIOD
+        );
+        assert_eq!(report_period(Duration::MAX, false), MAX_REPORT_PERIOD);
+    }
+
+    #[test]
+    fn a_busy_page_reports_at_the_longest_period_however_cheap_its_reports() {
+        for cost in [Duration::ZERO, Duration::from_millis(20), Duration::MAX] {
+            assert_eq!(report_period(cost, true), MAX_REPORT_PERIOD, "{cost:?}");
+        }
     }
 
     #[test]

@@ -460,4 +460,9 @@ fn a_status_heard_before_the_connection_was_lost_is_given_as_the_last_word_heard
         ..will
     };
     assert_eq!(will_heard.words(true), "broker: offline (Last Will)");
+    // The flow diagram's shorter line follows the same rule (it said "broker: online" under
+    // every box with the broker down: the break-test's second look).
+    assert_eq!(online.short_words(true), "broker: online");
+    assert_eq!(online.short_words(false), "broker: last heard online");
+    assert_eq!(will_heard.short_words(false), "broker: offline (Will)");
 }

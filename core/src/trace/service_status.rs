@@ -91,8 +91,9 @@ pub enum Grant {
     /// Refused, in the broker's words (e.g. `Unspecified error (0x80)`, `Not authorized (0x87)`).
     Refused(String),
     /// Granted at this maximum QoS on an earlier connection, and still held: the broker's
-    /// CONNACK said Session Present, so the client did not subscribe again and no SUBACK comes
-    /// (MQTT 3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1).
+    /// CONNACK said Session Present (MQTT 3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1). The client asks for
+    /// it again all the same (a broker restored from an older save may hold the session without
+    /// it), and the SUBACK that grants it leaves it kept.
     Kept(QoS),
 }
 
@@ -151,8 +152,9 @@ pub enum ServiceEvent {
     Link(Link),
     /// The broker accepted CONNECT with Session Present `present` (MQTT 3.1.1 §3.2.2.2, 5.0
     /// §3.2.2.1.1; never `true` for a clean session). `true`: the subscriptions it held before
-    /// are [`Grant::Kept`] (the client does not ask for them again); `false`: they are gone,
-    /// and the client's new SUBSCRIBE is answered by a SUBACK.
+    /// are [`Grant::Kept`] (the client asks for them again all the same, and the SUBACK leaves
+    /// them kept); `false`: they are gone, and the client's new SUBSCRIBE is answered by a
+    /// SUBACK.
     Session {
         /// Whether the broker resumed the session it kept for the client id.
         present: bool,
@@ -243,11 +245,17 @@ impl ServiceStatus {
             ServiceEvent::Session { present: false } => self.held_before.clear(),
             ServiceEvent::Subscribed(answers) => {
                 for (filter, code) in answers {
-                    let grant = match code {
-                        SubscribeReturnCode::Granted(qos) => Grant::Granted(*qos),
-                        refusal => Grant::Refused(refusal.describe()),
+                    let known = self.grants.iter_mut().find(|(f, _)| f == filter);
+                    let grant = match (code, &known) {
+                        // Asked again in a session the broker kept (the client asks for every
+                        // filter on every connection): granted, it is still the one kept.
+                        (SubscribeReturnCode::Granted(qos), Some((_, Grant::Kept(_)))) => {
+                            Grant::Kept(*qos)
+                        }
+                        (SubscribeReturnCode::Granted(qos), _) => Grant::Granted(*qos),
+                        (refusal, _) => Grant::Refused(refusal.describe()),
                     };
-                    match self.grants.iter_mut().find(|(f, _)| f == filter) {
+                    match known {
                         Some(known) => known.1 = grant,
                         None => self.grants.push((filter.clone(), grant)),
                     }

@@ -39,9 +39,10 @@ pub struct FlowDiagramProps {
     /// Why the form's last order was refused.
     pub form_error: Option<String>,
     pub broker_url: String,
-    /// Each service's status as the broker last told it (`true` online), if it has.
+    /// Each service's status as the broker last told it, in words
+    /// ([`eda_core::state::PresenceView::short_words`]), if it has.
     #[prop_or_default]
-    pub presence: Vec<(ServiceId, bool)>,
+    pub presence: Vec<(ServiceId, &'static str)>,
     /// Off screen the dots and countdowns stop (and start again where the clock says).
     #[prop_or(true)]
     pub on_screen: bool,
@@ -298,14 +299,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                         .presence
                         .iter()
                         .find(|(s, _)| *s == service)
-                        .map(|(_, up)| {
-                            if *up {
-                                "broker: online"
-                            } else {
-                                "broker: offline (Will)"
-                            }
-                            .to_owned()
-                        });
+                        .map(|(_, words)| (*words).to_owned());
                     (state.clone(), told)
                 }
                 None => return Html::default(),

@@ -65,12 +65,12 @@ impl Runtime {
     }
 
     /// Reports at most once a period ([`report_period`]: 100 ms, stretched up to 400 ms while
-    /// each report costs the page much to draw), and at once (from a zero-delay timer) when the
+    /// each report costs the page much to draw, and 400 ms while the page is busy), and at once (from a zero-delay timer) when the
     /// last report is that long ago: a lone change, such as a packet, is shown without waiting
     /// out a period; a burst of messages (100 orders a second is ~1200 actions and ~3000
     /// packets) re-renders once a period.
     pub(super) fn report_soon(self: &Rc<Self>) {
-        let period = report_period(self.report_cost.get());
+        let period = report_period(self.report_cost.get(), crate::busy::is_busy());
         let wait = self.last_report.get().map_or(Duration::ZERO, |last| {
             (last + period).saturating_sub(clock::now())
         });

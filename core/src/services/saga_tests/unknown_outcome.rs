@@ -192,10 +192,17 @@ fn a_refund_before_the_charge_is_answered_and_the_charge_then_refused() {
                 assert_eq!(wire.count(id, topics::PAYMENTS_PROCESSED), 0, "{case}");
                 assert_eq!(
                     wire.logged,
-                    [format!(
-                        "order {id} is cancelled: nothing is charged for it (its cancellation \
-                         arrived first)"
-                    )],
+                    [
+                        format!(
+                            "order {id}: nothing to refund, it was never charged here: answered \
+                             with the nil paymentId (the compensation before the step); a charge \
+                             asked for it later is not made"
+                        ),
+                        format!(
+                            "order {id} is cancelled: nothing is charged for it (its \
+                             cancellation arrived first)"
+                        )
+                    ],
                     "{case}"
                 );
                 assert_eq!(order.payment, Step::Compensated(Uuid::nil()), "{case}");
@@ -368,6 +375,54 @@ fn an_answer_lost_on_its_way_is_sent_again_when_the_compensation_is_asked_again(
             "{case}: {}",
             order.inventory
         );
+        assert_eq!(wire.gave_up(), Vec::<&String>::new(), "{case}");
+    }
+}
+
+/// The compensation before the step, its answer lost: asked again a deadline later, the
+/// participant says "nothing was done" with the very same message (dated as the first), so the
+/// lesson's "byte for byte" holds for the nil answers too (a break-test found a new
+/// `refundedAt` each time).
+#[test]
+fn the_answer_that_nothing_was_done_is_the_same_message_each_time_it_is_asked() {
+    let id = order_id(1);
+    for style in SagaStyle::ALL {
+        let mut wire = slow_deadline(style);
+        let starts_the_charge = match style {
+            SagaStyle::Parallel => topics::ORDERS_CREATED,
+            SagaStyle::Choreography => topics::INVENTORY_RESERVED,
+            SagaStyle::Orchestration => topics::COMMAND_CHARGE_PAYMENT,
+        };
+        let mut lost = false;
+        wire.settle_with(|service, event| match (service, event) {
+            (ServiceId::Payment, e) if e.topic() == starts_the_charge => Fate::Hold,
+            (ServiceId::Order, DomainEvent::PaymentRefunded(r)) if r.is_uncharged() && !lost => {
+                lost = true;
+                Fate::Lose
+            }
+            _ => Fate::Deliver,
+        });
+        let case = format!("{style:?}: {:?}", wire.topics_of(id));
+        let answers: Vec<Vec<u8>> = wire
+            .published
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.topic() == topics::PAYMENTS_REFUNDED && e.order_id() == id)
+            .map(|e| e.to_json())
+            .collect();
+        assert_eq!(answers.len(), 2, "{case}: answered, lost, answered again");
+        assert_eq!(
+            answers[0], answers[1],
+            "{case}: the same message, byte for byte"
+        );
+        assert_eq!(wire.refunds(id), (0, 2), "{case}");
+        let order = wire.flow.order.saga(id).unwrap().order;
+        let step = match style {
+            // The late command is answered too: refused (the other test's case).
+            SagaStyle::Orchestration => Step::Failed("order already cancelled".into()),
+            _ => Step::Compensated(Uuid::nil()),
+        };
+        assert_eq!(order.payment, step, "{case}");
         assert_eq!(wire.gave_up(), Vec::<&String>::new(), "{case}");
     }
 }

@@ -516,6 +516,14 @@ fn a_session_the_broker_kept_keeps_its_subscriptions_without_a_suback() {
         "{:?}",
         seed_answers(&log)
     );
+    // The client asks again all the same (the broker may have restored an older save): the
+    // SUBACK granting a kept subscription leaves it kept.
+    log.record(ms(905), notification, all_granted());
+    assert!(
+        seed_answers(&log).iter().all(|a| a.ends_with(" kept")),
+        "{:?}",
+        seed_answers(&log)
+    );
     // Kept through a second restart too.
     log.record(ms(1000), notification, lost());
     log.record(
