@@ -84,6 +84,16 @@ fn slow_deadline(style: SagaStyle) -> Wire {
     wire
 }
 
+/// The message that starts PaymentService's charge under `style`: `orders/created` in parallel,
+/// `inventory/reserved` under choreography, the command under orchestration.
+fn starts_the_charge(style: SagaStyle) -> &'static str {
+    match style {
+        SagaStyle::Parallel => topics::ORDERS_CREATED,
+        SagaStyle::Choreography => topics::INVENTORY_RESERVED,
+        SagaStyle::Orchestration => topics::COMMAND_CHARGE_PAYMENT,
+    }
+}
+
 /// The newcomer's fault, in every style: the charge goes through (1 s), but the broker drops
 /// its `payments/processed` on the way to OrderService, and the first compensating message on
 /// the way to PaymentService (its clean session not subscribed again yet). The deadline (3 s)
@@ -132,11 +142,7 @@ fn a_refund_before_the_charge_is_answered_and_the_charge_then_refused() {
     let id = order_id(1);
     for style in SagaStyle::ALL {
         let mut wire = slow_deadline(style);
-        let starts_the_charge = match style {
-            SagaStyle::Parallel => topics::ORDERS_CREATED,
-            SagaStyle::Choreography => topics::INVENTORY_RESERVED,
-            SagaStyle::Orchestration => topics::COMMAND_CHARGE_PAYMENT,
-        };
+        let starts_the_charge = starts_the_charge(style);
         wire.settle_with(|service, event| match service {
             ServiceId::Payment if event.topic() == starts_the_charge => Fate::Hold,
             _ => Fate::Deliver,
@@ -388,11 +394,7 @@ fn the_answer_that_nothing_was_done_is_the_same_message_each_time_it_is_asked() 
     let id = order_id(1);
     for style in SagaStyle::ALL {
         let mut wire = slow_deadline(style);
-        let starts_the_charge = match style {
-            SagaStyle::Parallel => topics::ORDERS_CREATED,
-            SagaStyle::Choreography => topics::INVENTORY_RESERVED,
-            SagaStyle::Orchestration => topics::COMMAND_CHARGE_PAYMENT,
-        };
+        let starts_the_charge = starts_the_charge(style);
         let mut lost = false;
         wire.settle_with(|service, event| match (service, event) {
             (ServiceId::Payment, e) if e.topic() == starts_the_charge => Fate::Hold,
