@@ -619,12 +619,12 @@ impl State {
                 self.delivery_error = None;
             }
             Action::FlowRefused(field, reason) => {
-                use crate::services::FlowField as F;
-                let shown_at = match field {
-                    F::ProjectionDelay => &mut self.projection_error,
-                    F::Stock => &mut self.stock_error,
-                    F::Dedupe | F::DuplicatesPercent => &mut self.delivery_error,
-                    _ => &mut self.flow_error,
+                use query::FlowPanel;
+                let shown_at = match FlowPanel::of(field) {
+                    FlowPanel::ReadModel => &mut self.projection_error,
+                    FlowPanel::Stock => &mut self.stock_error,
+                    FlowPanel::Delivery => &mut self.delivery_error,
+                    FlowPanel::Saga => &mut self.flow_error,
                 };
                 *shown_at = Some(reason);
             }

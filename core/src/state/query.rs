@@ -56,7 +56,7 @@ use crate::outside_text::{isolate, quoted};
 use crate::services::settings::{
     parse_limit, parse_on_off, parse_payment_mode, parse_percent, parse_saga_timeout,
 };
-use crate::services::{Delays, FlowSettings, PaymentRule, SagaStyle, Stock};
+use crate::services::{Delays, FlowField, FlowSettings, PaymentRule, SagaStyle, Stock};
 use crate::trace::playback::Speed;
 
 /// A broker URL typed in the page or given in the link, checked as the browser will need it
@@ -355,6 +355,37 @@ pub struct FlowRefusals {
     pub delivery_error: Option<String>,
 }
 
+/// The panel that explains a refused value of a [`FlowField`]: the one that sets it, so each
+/// panel names only its own fields, from the link and from the page alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowPanel {
+    /// *Saga and failures* ([`State::flow_error`]): every field without a panel of its own.
+    Saga,
+    /// The Read model panel ([`State::projection_error`]): the projection delay.
+    ReadModel,
+    /// The Stock field ([`State::stock_error`]).
+    Stock,
+    /// *Duplicates* ([`State::delivery_error`]): the idempotent consumers and the share
+    /// published twice.
+    Delivery,
+}
+
+impl FlowPanel {
+    /// Where a refused value of `field` is said.
+    pub fn of(field: FlowField) -> FlowPanel {
+        match field {
+            FlowField::ProjectionDelay => FlowPanel::ReadModel,
+            FlowField::Stock => FlowPanel::Stock,
+            FlowField::Dedupe | FlowField::DuplicatesPercent => FlowPanel::Delivery,
+            FlowField::Saga
+            | FlowField::PaymentMode
+            | FlowField::DeclineOver
+            | FlowField::DeclinePercent
+            | FlowField::SagaTimeout => FlowPanel::Saga,
+        }
+    }
+}
+
 /// The saga and failure settings from the link (`saga`, `payment`, `decline_over`,
 /// `decline_pct`, `stock`, `saga_timeout_ms`, `dedupe`, `duplicates`, `projection_ms`) over
 /// `flow`, and a sentence for each value ignored.
@@ -366,59 +397,73 @@ pub fn flow_from_query<'a>(
     // the duplicates'.
     let (mut errors, mut projection, mut stock, mut delivery) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut take = |key: &str, result: Result<(), String>| {
+    let mut take = |key: &str, field: FlowField, result: Result<(), String>| {
         if let Err(e) = result {
             let error = format!("Ignored ?{key}= in the link: {e}.");
-            match key {
-                "projection_ms" => projection.push(error),
-                "stock" => stock.push(error),
-                "dedupe" | "duplicates" => delivery.push(error),
-                _ => errors.push(error),
+            match FlowPanel::of(field) {
+                FlowPanel::ReadModel => projection.push(error),
+                FlowPanel::Stock => stock.push(error),
+                FlowPanel::Delivery => delivery.push(error),
+                FlowPanel::Saga => errors.push(error),
             }
         }
     };
     if let Some(text) = get("saga") {
-        take("saga", text.parse().map(|s| flow.saga = s));
+        take("saga", FlowField::Saga, text.parse().map(|s| flow.saga = s));
     }
     if let Some(text) = get("payment") {
         take(
             "payment",
+            FlowField::PaymentMode,
             parse_payment_mode(text).map(|d| flow.payment.decline_all = d),
         );
     }
     if let Some(text) = get("decline_over") {
         take(
             "decline_over",
+            FlowField::DeclineOver,
             parse_limit(text).map(|c| flow.payment.decline_over = Some(c)),
         );
     }
     if let Some(text) = get("decline_pct") {
         take(
             "decline_pct",
+            FlowField::DeclinePercent,
             parse_percent(text).map(|p| flow.payment.decline_percent = p),
         );
     }
     if let Some(text) = get("stock") {
-        take("stock", Stock::parse(text).map(|s| flow.stock = s));
+        take(
+            "stock",
+            FlowField::Stock,
+            Stock::parse(text).map(|s| flow.stock = s),
+        );
     }
     if let Some(text) = get("saga_timeout_ms") {
         take(
             "saga_timeout_ms",
+            FlowField::SagaTimeout,
             parse_saga_timeout(text).map(|t| flow.saga_timeout = t),
         );
     }
     if let Some(text) = get("dedupe") {
-        take("dedupe", parse_on_off(text).map(|d| flow.dedupe = d));
+        take(
+            "dedupe",
+            FlowField::Dedupe,
+            parse_on_off(text).map(|d| flow.dedupe = d),
+        );
     }
     if let Some(text) = get("duplicates") {
         take(
             "duplicates",
+            FlowField::DuplicatesPercent,
             parse_percent(text).map(|p| flow.duplicates_percent = p),
         );
     }
     if let Some(text) = get("projection_ms") {
         take(
             "projection_ms",
+            FlowField::ProjectionDelay,
             crate::store::parse_projection_delay(text).map(|d| flow.projection_delay = d),
         );
     }
