@@ -309,6 +309,16 @@ fn the_copy_going_out_names_the_instance_that_charged_and_the_one_that_refunded(
     );
 }
 
+/// `orders/cancelled` for `order`, its payment timed out.
+fn timed_out(order: u128) -> DomainEvent {
+    OrderCancelled {
+        order_id: id(order),
+        reason: "payment timed out".into(),
+        cancelled_at: now(),
+    }
+    .into()
+}
+
 fn confirmed(order: u128) -> DomainEvent {
     OrderConfirmed {
         order_id: id(order),
@@ -481,12 +491,7 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
     use crate::services::ServiceId;
     use broker_bridge::Direction;
     let mut history = PacketHistory::new(100);
-    let cancelled: DomainEvent = OrderCancelled {
-        order_id: id(1),
-        reason: "payment timed out".into(),
-        cancelled_at: now(),
-    }
-    .into();
+    let cancelled = timed_out(1);
     let refunded: DomainEvent = PaymentRefunded {
         order_id: id(1),
         payment_id: id(7),
@@ -720,12 +725,7 @@ fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
     use broker_bridge::Direction;
     let mut history = PacketHistory::new(100);
     let out = Direction::Outgoing;
-    let cancelled: DomainEvent = OrderCancelled {
-        order_id: id(1),
-        reason: "payment timed out".into(),
-        cancelled_at: now(),
-    }
-    .into();
+    let cancelled = timed_out(1);
     record(
         &mut history,
         ServiceId::Order,
@@ -799,12 +799,7 @@ fn a_compensation_before_a_step_never_done_is_no_forgotten_step() {
     use broker_bridge::Direction;
     let mut history = PacketHistory::new(100);
     let out = Direction::Outgoing;
-    let cancelled: DomainEvent = OrderCancelled {
-        order_id: id(1),
-        reason: "payment timed out".into(),
-        cancelled_at: now(),
-    }
-    .into();
+    let cancelled = timed_out(1);
     record(
         &mut history,
         ServiceId::Order,
