@@ -109,6 +109,20 @@ async function withRestartableBroker(t, query, body) {
   }
 }
 
+/**
+ * The broker stopped; once the deadline has cancelled each of `orders` in OrderService's store
+ * (the Event store panel), the page reloaded and its store restored; then the broker started.
+ */
+async function reloadWhileDown(page, orders, { stop, start }) {
+  await stop();
+  for (const id of orders) {
+    await page.locator(`[data-testid="store-stream"][data-stream="${id}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+  }
+  await page.reload();
+  await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+  await start();
+}
+
 describeApp('changes mid-saga', () => {
   it('the MQTT version changed while an order is in flight: the order still completes, once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=2000', async ({ page, witness }) => {
@@ -275,13 +289,7 @@ describeApp('changes mid-saga', () => {
       for (const id of orders) {
         await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'InventoryConfirmed', `the stock reserved for ${id}`);
       }
-      await stop();
-      for (const id of orders) {
-        await page.locator(`[data-testid="store-stream"][data-stream="${id}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
-      }
-      await page.reload();
-      await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
-      await start();
+      await reloadWhileDown(page, orders, { stop, start });
       for (const id of orders) {
         await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'InventoryReleased', `the release answered for ${id}`);
       }
@@ -308,14 +316,7 @@ describeApp('changes mid-saga', () => {
       const orders = [];
       for (let i = 0; i < ORDERS; i++) orders.push(await placeOrder(page));
       await waitSeen((m) => m.topic === 'orders/created' && orders.includes(m.json?.orderId), 'orders/created', ORDERS);
-      await stop();
-      // The deadline cancels each order in the store while the broker is away.
-      for (const id of orders) {
-        await page.locator(`[data-testid="store-stream"][data-stream="${id}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
-      }
-      await page.reload();
-      await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
-      await start();
+      await reloadWhileDown(page, orders, { stop, start });
       for (const id of orders) {
         await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === id, `orders/cancelled of ${id}`);
         await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'OrderCancelled', `the event store's OrderCancelled of ${id}`);

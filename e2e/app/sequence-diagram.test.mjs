@@ -12,6 +12,18 @@ import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, wit
 import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
 
+/**
+ * Places ten orders and waits until the diagram has 150 arrows or more (its heading counts
+ * them); resolves with its scroll box's selector, scrolled into the window.
+ */
+async function tenOrdersDrawn(page) {
+  await page.click('[data-testid="place-ten"]');
+  await page.waitForFunction(() => Number(/— (\d+) arrows/.exec(document.querySelector('#sequence-title').textContent)[1]) >= 150);
+  const scroll = '[data-testid="sequence-scroll"]';
+  await page.locator(scroll).scrollIntoViewIfNeeded();
+  return scroll;
+}
+
 describeApp('sequence diagram', () => {
   // The default saga (parallel): the seed's three events, and OrderService following the
   // results and confirming the order.
@@ -105,10 +117,7 @@ describeApp('sequence diagram', () => {
   it('sequence diagram at 1400 px: every lifeline head in view, and still there scrolled down to the newest arrows', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&view=sequence`, async ({ page }) => {
       await waitReady(page);
-      await page.click('[data-testid="place-ten"]');
-      await page.waitForFunction(() => Number(/— (\d+) arrows/.exec(document.querySelector('#sequence-title').textContent)[1]) >= 150);
-      const scroll = '[data-testid="sequence-scroll"]';
-      await page.locator(scroll).scrollIntoViewIfNeeded();
+      const scroll = await tenOrdersDrawn(page);
       // Scrolled to the bottom: the newest arrows.
       await page.$eval(scroll, (box) => { box.scrollTop = box.scrollHeight; });
       await page.waitForFunction((sel) => {
@@ -144,10 +153,7 @@ describeApp('sequence diagram', () => {
   it('an arrow\'s element stays that arrow while the box scrolls', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&view=sequence`, async ({ page }) => {
       await waitReady(page);
-      await page.click('[data-testid="place-ten"]');
-      await page.waitForFunction(() => Number(/— (\d+) arrows/.exec(document.querySelector('#sequence-title').textContent)[1]) >= 150);
-      const scroll = '[data-testid="sequence-scroll"]';
-      await page.locator(scroll).scrollIntoViewIfNeeded();
+      const scroll = await tenOrdersDrawn(page);
       await page.$eval(scroll, (box) => { box.scrollTop = 0; });
       await page.waitForFunction((sel) => document.querySelector(sel).scrollTop === 0, scroll);
       const first = await page.$('[data-testid="sequence-scroll"] [data-testid="seq-arrow"][data-seq]');
