@@ -125,6 +125,10 @@ describeApp('sequence diagram', () => {
         return box.scrollTop > 1000 && box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
       }, scroll);
       const heads = await page.evaluate((sel) => {
+        // The orders still completing grow the panels above the box and can push it out of the
+        // window (where nothing is found at a point): brought back in view in the same task as
+        // the look, so nothing moves in between.
+        document.querySelector(sel).scrollIntoView({ block: 'nearest' });
         const box = document.querySelector(sel).getBoundingClientRect();
         const names = [...document.querySelectorAll(`${sel} .head-name`)];
         return {
