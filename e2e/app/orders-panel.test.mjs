@@ -142,4 +142,44 @@ describeApp('orders panel', () => {
       const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(wide <= 1, `the page is ${wide} px wider than the window`);
     }, { viewport: { width: 1280, height: 900 } }));
+  // A newcomer's break-test: the poison message's row said Pending for good (no order exists in
+  // OrderService's store, so no deadline ends it) and counted it open; after a fixed Retry, a
+  // Retry of another service's unedited dead letter, or a second orders/created from outside
+  // with another customer and total, rewrote the row although every service ignored it as a
+  // duplicate.
+  it('a dead-lettered order: its row says so (not open) until a fixed Retry makes it the order; later copies of its orders/created change nothing', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0&saga_timeout_ms=20000', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      const orderId = poison.json.orderId;
+      await witness.waitFor((m) => m.topic === 'deadletter/order' && JSON.parse(m.json?.payload ?? '{}').orderId === orderId, FLOW_TIMEOUT_MS);
+      await waitForRow(page, orderId, 'DeadLettered');
+      assert.match((await cell(page, orderId, 'order-state')).text, /^✕ Dead-lettered OrderService could not process its orders\/created \(.*poison.*\), so no order exists and no deadline will end it: fix and Retry it under Dead letters$/);
+      await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]').dataset.deadLettered === '1');
+      const before = await counts(page);
+      assert.equal(before.open, 0, 'not counted open');
+      assert.match(before.text, /1 dead-lettered \(its orders\/created is in OrderService's dead letters\)/);
+
+      // Fixed and retried: this creation is the order.
+      const letter = (service) => page.locator(`[data-testid="dead-letter"][data-service="${service}"]`);
+      const field = letter('order').locator('[data-testid="dead-letter-payload"]');
+      await field.fill((await field.inputValue()).replace('"POISON"', '"C123"'));
+      await letter('order').locator('[data-testid="dead-letter-retry"]').click();
+      await waitForRow(page, orderId, 'Completed');
+      assert.equal((await cell(page, orderId, 'order-customer')).text, 'C123');
+
+      // PaymentService's unedited dead letter retried, and another creation from outside: both
+      // duplicates, ignored by every service.
+      await letter('payment').locator('[data-testid="dead-letter-retry"]').click();
+      await witness.publish('orders/created', orderCreatedJson({ orderId, customerId: 'EVIL', totalAmount: 1, items: [{ productId: 'P001', quantity: 1, price: 1 }] }), { qos: 1 });
+      // Both went through the broker before a new order's creation, on the same topic, so the
+      // page and the witness have them once they have that one.
+      const next = await placeOrder(page);
+      await waitForRow(page, next, 'Completed');
+      await witness.waitForOrder('orders/created', next, FLOW_TIMEOUT_MS);
+      assert.equal(witness.messages.filter((m) => m.topic === 'orders/created' && m.json?.orderId === orderId).length, 4, 'poison, fixed, the unedited copy, the outside one');
+      assert.equal((await cell(page, orderId, 'order-customer')).text, 'C123', 'the customer of the order that ran');
+      assert.equal((await cell(page, orderId, 'order-total')).text, '59.98');
+      assert.equal(await page.$eval(`[data-testid="order-row"][data-order-id="${orderId}"]`, (e) => e.dataset.status), 'Completed');
+    }));
 });

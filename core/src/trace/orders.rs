@@ -263,6 +263,11 @@ pub struct OrderRow {
     /// The client that published each result and compensation, by the message's identity:
     /// seen on the copy going out.
     published_by: Vec<((&'static str, Uuid), String)>,
+    /// Why OrderService gave up on the last `orders/created` it got for this order and
+    /// published it to `deadletter/order` (e.g. `handler failed: …`): no order exists in its
+    /// store, so no deadline will end it; `None` otherwise, and again once another
+    /// `orders/created` for it (a fixed Retry) comes.
+    pub dead_lettered: Option<String>,
 }
 
 impl OrderRow {
@@ -282,6 +287,7 @@ impl OrderRow {
             created_seq: None,
             sent: [0; 3],
             published_by: Vec::new(),
+            dead_lettered: None,
         }
     }
 
@@ -397,6 +403,13 @@ impl OrderRow {
         }
     }
 
+    /// Whether OrderService dead-lettered the order's `orders/created` and nothing has ended
+    /// it or created it again since ([`OrderRow::dead_lettered`]): the order waits for a
+    /// learner's Retry, not for a service.
+    pub fn is_dead_lettered(&self) -> bool {
+        self.dead_lettered.is_some() && !self.status.is_terminal()
+    }
+
     /// Whether anyone created this order on the wire, as far as the page knows.
     pub fn is_unknown(&self) -> bool {
         self.start == Start::Unknown
@@ -477,6 +490,9 @@ pub struct OrderCounts {
     pub cancelled: usize,
     pub open: usize,
     pub unknown: usize,
+    /// Orders whose `orders/created` OrderService dead-lettered ([`OrderRow::is_dead_lettered`]):
+    /// not open, since nothing will move them but a Retry.
+    pub dead_lettered: usize,
 }
 
 /// Which of [`OrderCounts`]' numbers a row counts in.
@@ -486,12 +502,14 @@ enum Tally {
     Cancelled,
     Open,
     Unknown,
+    DeadLettered,
 }
 
 impl Tally {
     fn of(row: &OrderRow) -> Tally {
         match (row.is_unknown(), row.status) {
             (true, _) => Tally::Unknown,
+            (false, _) if row.is_dead_lettered() => Tally::DeadLettered,
             (false, OrderStatus::Completed) => Tally::Completed,
             (false, OrderStatus::Cancelled) => Tally::Cancelled,
             (false, _) => Tally::Open,
@@ -506,19 +524,27 @@ impl OrderCounts {
             Tally::Cancelled => &mut self.cancelled,
             Tally::Open => &mut self.open,
             Tally::Unknown => &mut self.unknown,
+            Tally::DeadLettered => &mut self.dead_lettered,
         }
     }
 
-    /// `2 completed, 0 cancelled, 1 open`, and `, 1 unknown (not seen created on the wire)` when
-    /// there are any.
+    /// `2 completed, 0 cancelled, 1 open`, then `, 1 dead-lettered (its orders/created is in
+    /// OrderService's dead letters)` and `, 1 unknown (not seen created on the wire)` when there
+    /// are any.
     pub fn summary(&self) -> String {
         let OrderCounts {
             completed,
             cancelled,
             open,
             unknown,
+            dead_lettered,
         } = self;
         let mut text = format!("{completed} completed, {cancelled} cancelled, {open} open");
+        if *dead_lettered > 0 {
+            text.push_str(&format!(
+                ", {dead_lettered} dead-lettered (its orders/created is in OrderService's dead letters)"
+            ));
+        }
         if *unknown > 0 {
             text.push_str(&format!(
                 ", {unknown} unknown (not seen created on the wire)"
@@ -622,8 +648,17 @@ impl OrderBook {
     /// and, from a copy going out, who published a result or a compensation.
     pub fn apply_packet(&mut self, packet: &TracedPacket) {
         let Some(message) = packet.message.as_deref() else {
+            self.note_dead_letter(packet);
             return;
         };
+        // A creation after OrderService dead-lettered the one before replaces it (`apply`):
+        // *Deliver again* then sends this one.
+        let recreated = matches!(message, DomainEvent::OrderCreated(_))
+            && self
+                .rows
+                .iter()
+                .rfind(|r| r.order_id == message.order_id())
+                .is_some_and(|r| r.dead_lettered.is_some());
         self.apply(packet.at, message);
         let Some(row) = self
             .rows
@@ -633,6 +668,7 @@ impl OrderBook {
             return;
         };
         match message {
+            DomainEvent::OrderCreated(_) if recreated => row.created_seq = Some(packet.seq),
             DomainEvent::OrderCreated(_) => {
                 row.created_seq.get_or_insert(packet.seq);
             }
@@ -660,6 +696,44 @@ impl OrderBook {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A dead letter OrderService published (the copy going out on `deadletter/order`) for an
+    /// `orders/created` it could not process marks that order's row
+    /// ([`OrderRow::dead_lettered`]); any other packet, nothing.
+    fn note_dead_letter(&mut self, packet: &TracedPacket) {
+        use crate::services::dead_letter::DeadLetter;
+        use crate::services::ServiceId;
+        if packet.direction != Direction::Outgoing {
+            return;
+        }
+        let broker_bridge::Packet::Publish(publish) = packet.packet.as_ref() else {
+            return;
+        };
+        let Some((ServiceId::Order, letter)) = packet
+            .topic
+            .as_deref()
+            .and_then(|topic| DeadLetter::decode(topic, &publish.payload))
+        else {
+            return;
+        };
+        if letter.topic != topics::ORDERS_CREATED {
+            return;
+        }
+        let Ok(DomainEvent::OrderCreated(created)) =
+            DomainEvent::decode(topics::ORDERS_CREATED, letter.payload.as_bytes())
+        else {
+            return;
+        };
+        if let Some(row) = self
+            .rows
+            .iter_mut()
+            .rfind(|r| r.order_id == created.order_id)
+        {
+            if !row.status.is_terminal() {
+                row.dead_lettered = Some(letter.reason);
+            }
         }
     }
 
@@ -799,8 +873,15 @@ impl OrderBook {
                 if !matches!(row.start, Start::Created(_)) {
                     row.start = Start::Created(at);
                 }
-                row.customer_id = Some(created.customer_id.clone());
-                row.total = Some(created.total_amount);
+                // The first creation stands: every consumer ignores another `orders/created`
+                // for the same order as a duplicate, whatever it carries. Unless OrderService
+                // dead-lettered the one before: then no order exists, and this one (a fixed
+                // Retry) is the order.
+                let dead_lettered = row.dead_lettered.take().is_some();
+                if dead_lettered || row.customer_id.is_none() {
+                    row.customer_id = Some(created.customer_id.clone());
+                    row.total = Some(created.total_amount);
+                }
             }
             DomainEvent::InventoryReserved(r) => {
                 let step = match (&r.reason, r.success) {

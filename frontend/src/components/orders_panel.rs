@@ -92,6 +92,15 @@ fn row_view(
               <span class="note">{ note }</span></>
         };
         ("Unknown", state)
+    } else if let (true, Some(reason)) = (row.is_dead_lettered(), &row.dead_lettered) {
+        // No order exists in OrderService's store, so no deadline ends it: only a Retry does.
+        let state = html! {
+            <><span aria-hidden="true">{ "✕" }</span>{ " Dead-lettered" }
+              { " " }<span class="note line" data-testid="order-dead-lettered">
+                { "OrderService could not process its orders/created (" }{ reason_cut(reason, REASON_CHARS) }
+                { "), so no order exists and no deadline will end it: fix and Retry it under Dead letters" }</span></>
+        };
+        ("DeadLettered", state)
     } else {
         let status = row.status.name();
         let state = html! {
@@ -215,7 +224,8 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
             <h2 id="orders-title">{ "Orders" }
                 <span class="muted" data-testid="orders-count" data-total={total.to_string()}
                     data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}
-                    data-open={open.to_string()} data-unknown={counts.unknown.to_string()}>
+                    data-open={open.to_string()} data-unknown={counts.unknown.to_string()}
+                    data-dead-lettered={counts.dead_lettered.to_string()}>
                     { format!(" — {}", counts.summary()) }</span></h2>
             if total == 0 {
                 <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>

@@ -350,7 +350,8 @@ fn results_for_an_order_nobody_created_are_an_unknown_order_not_an_open_or_compl
             completed: 0,
             cancelled: 0,
             open: 1,
-            unknown: 2
+            unknown: 2,
+            dead_lettered: 0,
         },
         "order 1 is open; 2 and 3 are neither open nor completed"
     );
@@ -407,7 +408,8 @@ fn an_order_whose_start_was_cleared_shows_no_customer_total_or_time_made_up() {
             completed: 2,
             cancelled: 0,
             open: 0,
-            unknown: 1
+            unknown: 1,
+            dead_lettered: 0,
         }
     );
     // The paused view folds the packets kept into an emptied book: the same answer.
@@ -652,7 +654,8 @@ fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
             completed: 1,
             cancelled: 1,
             open: 0,
-            unknown: 0
+            unknown: 0,
+            dead_lettered: 0,
         }
     );
 
@@ -825,4 +828,175 @@ fn a_compensation_before_a_step_never_done_is_no_forgotten_step() {
     let book = OrderBook::from_packets(&history, 10);
     let row = book.row(id(1)).unwrap();
     assert_eq!((row.compensating(), row.forgotten()), (None, None));
+}
+
+/// Records a PUBLISH of `payload` on `topic` going out of `service`'s client (QoS 0, 3.1.1),
+/// one ms after the packet before it.
+fn record_raw(
+    history: &mut PacketHistory,
+    service: crate::services::ServiceId,
+    topic: &str,
+    payload: Vec<u8>,
+) {
+    use broker_bridge::packet::{Packet, Publish};
+    use broker_bridge::{PacketEvent, ProtocolVersion, QoS};
+    let packet = Packet::Publish(Publish::new(topic, payload, QoS::AtMostOnce));
+    let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+    let event = PacketEvent {
+        at: ms(history.iter().count() as u64),
+        client_id: format!("eda-t-{}", service.slug()),
+        direction: Direction::Outgoing,
+        packet,
+        bytes,
+    };
+    history.record(service, &event);
+}
+
+fn created_by(order: u128, customer: &str, total: f64) -> DomainEvent {
+    let DomainEvent::OrderCreated(mut created) = created(order) else {
+        unreachable!()
+    };
+    created.customer_id = customer.into();
+    created.total_amount = total;
+    created.into()
+}
+
+/// OrderService's dead letter for `message` (an `orders/created`), as it publishes it.
+fn dead_letter_of(message: &DomainEvent) -> Vec<u8> {
+    crate::services::dead_letter::DeadLetter {
+        service: "OrderService".into(),
+        topic: topics::ORDERS_CREATED.into(),
+        payload: String::from_utf8(message.to_json()).unwrap(),
+        reason: "handler failed: customer POISON is refused by every handler".into(),
+        attempts: 3,
+        failed_at: now(),
+    }
+    .to_json()
+}
+
+#[test]
+fn a_second_orders_created_for_an_order_changes_nothing_in_its_row() {
+    // A break-test: a second orders/created with the same id and another customer and total,
+    // ignored by every service as a duplicate, rewrote the row (customer EVIL, total 1.00).
+    use crate::services::ServiceId::{Order, Payment};
+    let mut history = PacketHistory::new(100);
+    let first = created(1);
+    record(
+        &mut history,
+        Order,
+        "eda-t-order",
+        Direction::Outgoing,
+        &first,
+    );
+    record(
+        &mut history,
+        Payment,
+        "eda-t-payment",
+        Direction::Incoming,
+        &first,
+    );
+    let other = created_by(1, "EVIL", 1.0);
+    record(
+        &mut history,
+        Order,
+        "eda-t-order",
+        Direction::Incoming,
+        &other,
+    );
+    record(
+        &mut history,
+        Payment,
+        "eda-t-payment",
+        Direction::Incoming,
+        &other,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        (row.customer_id.as_deref(), row.total),
+        (Some("C123"), Some(59.98))
+    );
+    assert_eq!(row.created_seq, Some(0), "Deliver again sends the first");
+}
+
+#[test]
+fn an_order_whose_orders_created_order_service_dead_lettered_is_counted_apart_until_a_fixed_retry()
+{
+    // A break-test: the poison message's row said Pending for good (no order in OrderService's
+    // store, so no deadline), and counted it open; after a fixed Retry, a Retry of another
+    // service's unedited dead letter (a duplicate) rewrote the row's customer to POISON.
+    use crate::services::dead_letter::deadletter_topic;
+    use crate::services::ServiceId::{Order, Payment};
+    let mut history = PacketHistory::new(100);
+    let poison = created_by(1, "POISON", 59.98);
+    record(
+        &mut history,
+        Order,
+        "eda-t-order",
+        Direction::Incoming,
+        &poison,
+    );
+    // PaymentService's dead letter says nothing of the order's existence: OrderService's does.
+    record_raw(
+        &mut history,
+        Payment,
+        &deadletter_topic(Payment),
+        dead_letter_of(&poison),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    assert!(!book.row(id(1)).unwrap().is_dead_lettered());
+    record_raw(
+        &mut history,
+        Order,
+        &deadletter_topic(Order),
+        dead_letter_of(&poison),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert!(row.is_dead_lettered());
+    assert_eq!(
+        row.dead_lettered.as_deref(),
+        Some("handler failed: customer POISON is refused by every handler")
+    );
+    assert_eq!((book.counts().open, book.counts().dead_lettered), (0, 1));
+    assert_eq!(
+        book.counts().summary(),
+        "0 completed, 0 cancelled, 0 open, 1 dead-lettered (its orders/created is in OrderService's dead letters)"
+    );
+
+    // Fixed and retried: this creation is the order.
+    let fixed = created_by(1, "C123", 59.98);
+    record(
+        &mut history,
+        Order,
+        "eda-t-order",
+        Direction::Outgoing,
+        &fixed,
+    );
+    let fixed_seq = history.iter().last().unwrap().seq;
+    record(
+        &mut history,
+        Order,
+        "eda-t-order",
+        Direction::Incoming,
+        &fixed,
+    );
+    // Then PaymentService's unedited dead letter retried: a duplicate.
+    record(
+        &mut history,
+        Payment,
+        "eda-t-payment",
+        Direction::Incoming,
+        &poison,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert!(!row.is_dead_lettered());
+    assert_eq!(row.customer_id.as_deref(), Some("C123"));
+    assert_eq!(
+        row.created_seq,
+        Some(fixed_seq),
+        "Deliver again sends the fixed one"
+    );
+    assert_eq!((book.counts().open, book.counts().dead_lettered), (1, 0));
 }
