@@ -244,15 +244,29 @@ pub fn isolated_runs(sentence: &str) -> Vec<(bool, &str)> {
 /// link parameter, a field): [`isolate`]d, so an invisible character is named (`"⟨U+202E RLO⟩2"`,
 /// not `"\u{202e}2"`) and right-to-left letters cannot reorder the sentence.
 ///
+/// A value longer than [`QUOTED_CHARS`] characters is cut there, and its length said, so a
+/// sentence echoing a pasted page of text stays a sentence.
+///
 /// ```
 /// use eda_core::outside_text::quoted;
 ///
 /// assert_eq!(quoted("7"), "\"7\"");
 /// assert_eq!(quoted("\u{202E}2"), "\"⟨U+202E RLO⟩2\"");
+/// assert_eq!(quoted(&"a".repeat(5000)), format!("\"{}…\" (5000 characters)", "a".repeat(80)));
 /// ```
 pub fn quoted(text: &str) -> String {
-    format!("\"{}\"", isolate(text))
+    match cut(text, QUOTED_CHARS) {
+        Some(start) => format!(
+            "\"{}…\" ({} characters)",
+            isolate(start),
+            text.chars().count()
+        ),
+        None => format!("\"{}\"", isolate(text)),
+    }
 }
+
+/// How many characters of a value [`quoted`] echoes before it cuts.
+pub const QUOTED_CHARS: usize = 80;
 
 /// The first `max` characters of `text` when it has more (for a tight place that shows the
 /// rest elsewhere, e.g. in a title); `None` when it fits.

@@ -47,6 +47,9 @@ pub const MAX_LEN: usize = 64;
 pub enum NamespaceError {
     #[error("it is empty")]
     Empty,
+    /// Only white space (`?ns=+` is a space): trimmed, nothing is left.
+    #[error("it holds only white space")]
+    Blank,
     #[error("it is {0} characters long; a namespace has at most {MAX_LEN}")]
     TooLong(usize),
     /// A leading, trailing or doubled `/`.
@@ -59,8 +62,10 @@ pub enum NamespaceError {
     #[error("a topic starting with $ is the broker's ($SYS, $share), not the application's")]
     Dollar,
     /// Anything outside ASCII letters, digits, `-`, `_` and `/`.
+    /// Shown as the page shows outside text: `"é"`, or `⟨U+202E RLO⟩` for one that does not show.
     #[error(
-        "{0:?} is not allowed: use letters (a-z, A-Z), digits, - and _, with / between levels"
+        "{} is not allowed: use letters (a-z, A-Z), digits, - and _, with / between levels",
+        shown_char(*.0)
     )]
     Character(char),
     /// A first level the flow's own topics start with (`orders`, `eventstore` …): under it, a
@@ -71,6 +76,16 @@ pub enum NamespaceError {
          namespace could receive its messages: pick another name (e.g. class-7)"
     )]
     Reserved(String),
+}
+
+/// `c` as the page shows outside text: in quotes, or named in a box when it does not show
+/// (`⟨U+202E RLO⟩`, [`crate::outside_text::visible`]).
+fn shown_char(c: char) -> String {
+    let text = c.to_string();
+    match crate::outside_text::visible(&text) {
+        std::borrow::Cow::Borrowed(_) => format!("\"{text}\""),
+        std::borrow::Cow::Owned(named) => named,
+    }
 }
 
 /// The first topic levels of the flow's own topics and filters (seed, saga, commands, status,
@@ -106,10 +121,15 @@ impl Namespace {
 
     /// Checks `text` (trimmed) as a namespace: see [`NamespaceError`] for what is refused.
     pub fn parse(text: &str) -> Result<Self, NamespaceError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(NamespaceError::Empty);
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(if text.is_empty() {
+                NamespaceError::Empty
+            } else {
+                NamespaceError::Blank
+            });
         }
+        let text = trimmed;
         let length = text.chars().count();
         if length > MAX_LEN {
             return Err(NamespaceError::TooLong(length));
@@ -235,7 +255,7 @@ mod tests {
         use NamespaceError::*;
         let cases = [
             ("", Empty),
-            ("   ", Empty),
+            ("   ", Blank),
             ("class+7", Wildcard('+')),
             ("class-7/#", Wildcard('#')),
             ("$SYS", Dollar),
@@ -258,7 +278,18 @@ mod tests {
         let long = "x".repeat(MAX_LEN + 1);
         assert_eq!(Namespace::parse(&long), Err(TooLong(MAX_LEN + 1)));
         assert!(TooLong(65).to_string().contains("at most 64"));
-        assert!(Character('\u{200b}').to_string().contains("\\u{200b}"));
+        // Named as the page names outside text, not as Rust escapes it.
+        assert_eq!(
+            Character('\u{202e}').to_string(),
+            "⟨U+202E RLO⟩ is not allowed: use letters (a-z, A-Z), digits, - and _, with / between levels"
+        );
+        assert!(Character('\0')
+            .to_string()
+            .starts_with("⟨U+0000 NUL⟩ is not allowed"));
+        assert!(Character('à')
+            .to_string()
+            .starts_with("\"à\" is not allowed"));
+        assert_eq!(Blank.to_string(), "it holds only white space");
     }
 
     #[test]

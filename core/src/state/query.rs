@@ -65,9 +65,13 @@ use crate::trace::playback::Speed;
 /// and what is wrong with it.
 pub fn check_broker_url(raw: &str) -> Result<String, String> {
     // The URL shown is the error's own: without the credentials a URL may carry.
-    broker_bridge::url::parse_broker_url(raw).map_err(|e| match e.shown_url() {
-        None => e.to_string(),
-        Some(url) => format!("{}: {e}", quoted(url)),
+    broker_bridge::url::parse_broker_url(raw).map_err(|e| match (e.shown_url(), &e) {
+        (None, _) => e.to_string(),
+        // Shown without the secret, and said so: the value quoted is not the one refused.
+        (Some(url), broker_bridge::url::BrokerUrlError::Credentials(_)) => {
+            format!("{} (shown without its user:password@): {e}", quoted(url))
+        }
+        (Some(url), _) => format!("{}: {e}", quoted(url)),
     })
 }
 
@@ -159,7 +163,14 @@ pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<Str
         }
     }
     (!unknown.is_empty()).then(|| {
-        let named: Vec<_> = unknown.iter().map(|k| isolate(k)).collect();
+        let named: Vec<_> = unknown
+            .iter()
+            .map(|k| match *k {
+                // `?=x` or `&&`: nothing to echo, so say what it is.
+                "" => "a parameter with no name".into(),
+                k => isolate(k),
+            })
+            .collect();
         format!(
             "Ignored in the link: {} (this page reads {}).",
             named.join(", "),
@@ -729,6 +740,12 @@ mod query_tests {
             "{notice}"
         );
         assert!(notice.contains("payment_ms"), "{notice}");
+        // `?qos=1&&=x`: a parameter with no name is said, not echoed as nothing (", ").
+        let notice = unknown_params(["qos", "", "%%"]).unwrap();
+        assert!(
+            notice.starts_with("Ignored in the link: a parameter with no name, %%"),
+            "{notice}"
+        );
     }
 
     #[test]
@@ -1204,6 +1221,13 @@ mod query_tests {
         assert_eq!(url, "ws://localhost:9001");
         let error = error.unwrap();
         assert!(!error.contains("secret"), "{error}");
+        // The value quoted is not the one given: said so.
+        assert!(
+            error.starts_with(
+                "Ignored ?broker= in the link: \"ws://localhost:9001\" (shown without its user:password@): it carries"
+            ),
+            "{error}"
+        );
         assert!(
             error.ends_with("Using ws://localhost:9001, the same address without them."),
             "{error}"

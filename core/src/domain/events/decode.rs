@@ -11,6 +11,10 @@ use crate::outside_text::{char_at, is_invisible, isolate, long_name, visible};
 pub enum EventError {
     #[error("no event of the order flow is published on topic `{}`", isolate(.0))]
     UnknownTopic(String),
+    /// No bytes at all (`mosquitto_pub -n`): said in words, not as serde_json's "EOF while
+    /// parsing a value at line 1 column 0".
+    #[error("payload is empty: an event of the flow is a JSON object")]
+    Empty,
     #[error("payload is not UTF-8 text")]
     NotUtf8,
     /// serde_json's description of the syntax error, naming the invisible character (a BOM,
@@ -33,6 +37,9 @@ impl DomainEvent {
         // The topic first, before reading any byte of an unknown message.
         if DomainEvent::parse_for(topic, "").is_none() {
             return Err(EventError::UnknownTopic(topic.to_owned()));
+        }
+        if payload.is_empty() {
+            return Err(EventError::Empty);
         }
         let text = std::str::from_utf8(payload).map_err(|_| EventError::NotUtf8)?;
         let event = DomainEvent::parse_for(topic, text)
@@ -193,6 +200,17 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_payload_is_said_in_words() {
+        // A break-test: `mosquitto_pub -n` was logged as "payload is not JSON: EOF while
+        // parsing a value at line 1 column 0".
+        let error = DomainEvent::decode(topics::ORDERS_CREATED, b"").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "payload is empty: an event of the flow is a JSON object"
+        );
+    }
+
+    #[test]
     fn rejects_bytes_that_are_not_utf8() {
         let error = DomainEvent::decode(topics::ORDERS_CREATED, b"{\"a\":\"\xc3\x28\"}");
         assert_eq!(error, Err(EventError::NotUtf8));
@@ -205,7 +223,7 @@ mod tests {
             decode_order("hello").unwrap_err().to_string(),
             "payload is not JSON: expected value at line 1 column 1"
         );
-        for text in ["", "{", r#"{"orderId": }"#, "{} {}", "{'orderId': 1}"] {
+        for text in [" ", "{", r#"{"orderId": }"#, "{} {}", "{'orderId': 1}"] {
             let error = decode_order(text).unwrap_err();
             assert!(
                 matches!(error, EventError::NotJson(_)),
