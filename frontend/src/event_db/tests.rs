@@ -30,12 +30,12 @@ async fn other_tab_opens(name: &str, version: u32) -> Result<web_sys::IdbDatabas
 #[wasm_bindgen_test]
 async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     let name = "eda-test-blocked";
-    drop(EventDb::open(name).await.expect("a version 2 database"));
-    let other = other_tab_opens(name, 2)
+    drop(EventDb::open(name).await.expect("a version 3 database"));
+    let other = other_tab_opens(name, 3)
         .await
         .expect("the other tab's connection");
 
-    let error = open_version(name, 3).await.unwrap_err();
+    let error = open_version(name, 4).await.unwrap_err();
     assert_eq!(error, StorageError::Blocked);
     assert!(
         error.to_string().contains("close the other tabs"),
@@ -43,9 +43,9 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     );
 
     // The other tab lets go: the upgrade we gave up on must not happen (the browser would then
-    // refuse version 2 with a VersionError) nor leave a connection open.
+    // refuse version 3 with a VersionError) nor leave a connection open.
     other.close();
-    let again = other_tab_opens(name, 2).await;
+    let again = other_tab_opens(name, 3).await;
     assert!(
         again.is_ok(),
         "the database was upgraded after all: {again:?}"
@@ -57,8 +57,17 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
 async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
     let name = "eda-test-schema";
     drop(EventDb::open(name).await.unwrap());
-    let db = other_tab_opens(name, 2).await.unwrap();
-    assert_eq!(db.version(), 2.0);
+    let db = other_tab_opens(name, 3).await.unwrap();
+    assert_eq!(db.version(), 3.0);
+    let dead_letters = db
+        .transaction_with_str("deadLetters")
+        .unwrap()
+        .object_store("deadLetters")
+        .unwrap();
+    assert_eq!(
+        dead_letters.key_path().unwrap().as_string().as_deref(),
+        Some("id")
+    );
     let outbox = db
         .transaction_with_str("outbox")
         .unwrap()
@@ -137,9 +146,38 @@ async fn a_version_1_database_with_one_event(name: &str) {
 async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them() {
     let name = "eda-test-upgrade";
     a_version_1_database_with_one_event(name).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 2");
+    let db = EventDb::open(name).await.expect("upgraded to version 3");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(db.load_outbox().await.unwrap(), [], "counted as published");
+    assert_eq!(
+        db.load_dead_letters().await.unwrap(),
+        [],
+        "no dead letter kept"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_dead_letter_is_kept_until_deleted_and_clear_leaves_it() {
+    let name = "eda-test-dead-letters";
+    let db = EventDb::open(name).await.unwrap();
+    let row = |id: &str, json: &str| super::DeadLetterRow {
+        id: id.into(),
+        json: json.into(),
+    };
+    db.write_dead_letters(&[Ok(row("a", "1")), Ok(row("b", "2")), Ok(row("a", "3"))])
+        .await
+        .unwrap();
+    db.clear().await.unwrap();
+    drop(db);
+    let db = EventDb::open(name).await.unwrap();
+    assert_eq!(
+        db.load_dead_letters().await.unwrap(),
+        [row("a", "3"), row("b", "2")]
+    );
+    db.write_dead_letters(&[Err("a".into()), Err("nobody".into())])
+        .await
+        .unwrap();
+    assert_eq!(db.load_dead_letters().await.unwrap(), [row("b", "2")]);
 }
 
 #[wasm_bindgen_test]
