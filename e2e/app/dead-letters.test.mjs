@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
@@ -257,5 +257,50 @@ describeApp('dead letters', () => {
       await waitReady(page);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1, { timeout: FLOW_TIMEOUT_MS });
       assert.equal(await page.locator('[data-testid="dead-letter"][data-service="inventory"]').count(), 0, 'the discarded one is not back');
+    }));
+
+  /** A poison message's four dead letters listed, the page opened with `init` run first. */
+  async function poisonWithDatabase(page, init) {
+    await page.addInitScript(init);
+    await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}`);
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await page.click('[data-testid="send-poison"]');
+      await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+    } finally {
+      await witness.close();
+    }
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+  }
+
+  it('no database (indexedDB throws, as in a private window): the dead letters are listed all the same, and the panel says a reload loses them', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await poisonWithDatabase(page, () => {
+        Object.defineProperty(window, 'indexedDB', {
+          configurable: true,
+          get() { throw new DOMException('The operation is insecure.', 'SecurityError'); },
+        });
+      });
+      const said = page.locator('[data-testid="dead-letters-in-memory"]');
+      await said.waitFor();
+      assert.match(await said.textContent(), /kept in this page's memory only: a reload loses them/);
+    }));
+
+  it('a full disk when a dead letter is stored: the page says so in words, and the dead letters stay listed in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      // Only the dead letters are written with put (events and outbox rows use add).
+      await poisonWithDatabase(page, () => {
+        IDBObjectStore.prototype.put = function put() {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+      });
+      const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+      await note.waitFor();
+      assert.match(await note.textContent(), /storage for this site is full/);
+      await page.locator('[data-testid="dead-letters-in-memory"]').waitFor();
+      // Still there, and still handled: Discard works in memory.
+      await page.locator('[data-testid="dead-letter"] [data-testid="dead-letter-discard"]').first().click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
     }));
 });
