@@ -99,8 +99,14 @@ async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
 /// A version 1 database (the page before the outbox) with one event, made with the browser's
 /// API as that page made it.
 async fn a_version_1_database_with_one_event(name: &str) {
+    an_older_database_with_one_event(name, 1).await
+}
+
+/// A database of schema `version` (1: `events`; 2: and `outbox`, with a row owed for the
+/// event) holding one event, made with the browser's API as the page of that version made it.
+async fn an_older_database_with_one_event(name: &str, version: u32) {
     let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
-    let request = factory.open_with_u32(name, 1).unwrap();
+    let request = factory.open_with_u32(name, version).unwrap();
     let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new({
         let request = request.clone();
         move |_| {
@@ -111,6 +117,10 @@ async fn a_version_1_database_with_one_event(name: &str) {
                 .create_object_store_with_optional_parameters("events", &params)
                 .unwrap();
             store.create_index_with_str("stream", "stream").unwrap();
+            if version >= 2 {
+                db.create_object_store_with_optional_parameters("outbox", &params)
+                    .unwrap();
+            }
         }
     });
     request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
@@ -120,8 +130,12 @@ async fn a_version_1_database_with_one_event(name: &str) {
     });
     JsFuture::from(done).await.unwrap();
     let db: web_sys::IdbDatabase = request.result().unwrap().unchecked_into();
+    let stores = js_sys::Array::of1(&"events".into());
+    if version >= 2 {
+        stores.push(&"outbox".into());
+    }
     let transaction = db
-        .transaction_with_str_and_mode("events", web_sys::IdbTransactionMode::Readwrite)
+        .transaction_with_str_sequence_and_mode(&stores, web_sys::IdbTransactionMode::Readwrite)
         .unwrap();
     let record = super::Record {
         position: 1,
@@ -134,6 +148,17 @@ async fn a_version_1_database_with_one_event(name: &str) {
         .unwrap()
         .add(&record.to_js().unwrap())
         .unwrap();
+    if version >= 2 {
+        let row = super::OutboxRow {
+            position: 1,
+            json: "[]".into(),
+        };
+        transaction
+            .object_store("outbox")
+            .unwrap()
+            .add(&row.to_js().unwrap())
+            .unwrap();
+    }
     let committed = js_sys::Promise::new(&mut |resolve, reject| {
         transaction.set_oncomplete(Some(&resolve));
         transaction.set_onerror(Some(&reject));
@@ -149,6 +174,24 @@ async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them()
     let db = EventDb::open(name).await.expect("upgraded to version 3");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(db.load_outbox().await.unwrap(), [], "counted as published");
+    assert_eq!(
+        db.load_dead_letters().await.unwrap(),
+        [],
+        "no dead letter kept"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_upgrade_from_version_2_keeps_the_events_and_what_they_owe() {
+    let name = "eda-test-upgrade-2";
+    an_older_database_with_one_event(name, 2).await;
+    let db = EventDb::open(name).await.expect("upgraded to version 3");
+    assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
+    assert_eq!(
+        db.load_outbox().await.unwrap().len(),
+        1,
+        "what it owes is kept"
+    );
     assert_eq!(
         db.load_dead_letters().await.unwrap(),
         [],
