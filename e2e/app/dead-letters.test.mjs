@@ -6,7 +6,10 @@
 // InventoryService alone, and its Retry, once the stock lists the product, completes the order.
 // A poison message waiting for its next try when the MQTT version changes is tried on by the new
 // runtime and still dead-lettered; one waiting when its service crashes is lost, and the
-// service's log says so. An independent witness subscribed to `#` checks the wire.
+// service's log says so. The list survives a reload (the tab's database) and Clear (which clears
+// the picture, not the work left), until each is retried or discarded; a double-click on Retry
+// retries one dead letter, not the one that moves under the pointer. An independent witness
+// subscribed to `#` checks the wire.
 //
 //   node --test e2e/app/dead-letters.test.mjs      (this topic alone, after `trunk build`)
 
@@ -14,7 +17,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
@@ -165,5 +168,139 @@ describeApp('dead letters', () => {
           const said = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (els) => els.map((e) => e.textContent?.trim()));
           throw new Error(`PaymentService's log should say ${lost}; it holds ${JSON.stringify(said)}`, { cause: error });
         });
+    }));
+
+  it('a double-click on Retry retries that dead letter only: one orders/created on the wire, the other three still listed', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+      // The top one: once it is gone, the next one's Retry moves under the pointer.
+      const row = page.locator('[data-testid="dead-letter"]').first();
+      const service = await row.getAttribute('data-service');
+      const field = row.locator('[data-testid="dead-letter-payload"]');
+      await field.fill((await field.inputValue()).replace('"POISON"', '"C888"'));
+      const before = witness.messages.length;
+      await row.locator('[data-testid="dead-letter-retry"]').dblclick();
+      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'C888', FLOW_TIMEOUT_MS);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length <= n, CONSUMERS_OF_ORDERS.length - 1);
+      await witness.roundTrip();
+      const resent = witness.messages.slice(before).filter((m) => m.topic === 'orders/created' && m.json?.orderId === poison.json.orderId);
+      assert.deepEqual(resent.map((m) => m.json.customerId), ['C888'], 'one retry, the edited one');
+      const left = await page.$$eval('[data-testid="dead-letter"]', (els) => els.map((e) => e.dataset.service));
+      assert.deepEqual(left.sort(), CONSUMERS_OF_ORDERS.filter((s) => s !== service).sort(), 'the other three still listed');
+    }));
+
+  it('a double-click on Discard discards one dead letter only', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+      await page.locator('[data-testid="dead-letter"] [data-testid="dead-letter-discard"]').first().dblclick();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length <= n, CONSUMERS_OF_ORDERS.length - 1);
+      // A click's redraw is done within two animation frames.
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      assert.equal(await page.locator('[data-testid="dead-letter"]').count(), CONSUMERS_OF_ORDERS.length - 1, 'the other three still listed');
+    }));
+
+  it('the dead letters stay listed across a reload (the tab\'s database), and a fixed Retry still completes the order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      const orderId = poison.json.orderId;
+      await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+
+      await page.reload();
+      await waitReady(page);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length, { timeout: FLOW_TIMEOUT_MS })
+        .catch(async (error) => {
+          const count = await page.locator('[data-testid="dead-letters-count"]').textContent();
+          throw new Error(`after the reload the panel's count reads "${count}", not 4 dead letters`, { cause: error });
+        });
+      const services = await page.$$eval('[data-testid="dead-letter"]', (els) => els.map((e) => e.dataset.service));
+      assert.deepEqual(services.sort(), [...CONSUMERS_OF_ORDERS].sort());
+
+      const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
+      assert.match(await row.locator('[data-testid="dead-letter-reason"]').textContent() ?? '', /poison/);
+      const field = row.locator('[data-testid="dead-letter-payload"]');
+      await field.fill((await field.inputValue()).replace('"POISON"', '"C123"'));
+      await row.locator('[data-testid="dead-letter-retry"]').click();
+      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+
+      // Retried: gone from the database too, so the next reload lists the other three.
+      await page.reload();
+      await waitReady(page);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="dead-letter"][data-service="payment"]').count(), 0, 'the retried one is not back');
+    }));
+
+  it('Clear clears the picture, not the dead letters: they stay listed, and a discarded one stays gone after a reload', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+
+      await page.click('[data-testid="clear"]');
+      // A click's redraw is done within two animation frames.
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      assert.equal(await page.locator('[data-testid="order-row"]').count(), 0, 'Clear cleared the picture');
+      assert.equal(await page.locator('[data-testid="dead-letter"]').count(), CONSUMERS_OF_ORDERS.length, 'Clear keeps the dead letters');
+
+      await page.locator('[data-testid="dead-letter"][data-service="inventory"] [data-testid="dead-letter-discard"]').click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+      await page.reload();
+      await waitReady(page);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="dead-letter"][data-service="inventory"]').count(), 0, 'the discarded one is not back');
+    }));
+
+  /** A poison message's four dead letters listed, the page opened with `init` run first. */
+  async function poisonWithDatabase(page, init) {
+    await page.addInitScript(init);
+    await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}`);
+    await waitReady(page);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await page.click('[data-testid="send-poison"]');
+      await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+    } finally {
+      await witness.close();
+    }
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+  }
+
+  it('no database (indexedDB throws, as in a private window): the dead letters are listed all the same, and the panel says a reload loses them', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await poisonWithDatabase(page, () => {
+        Object.defineProperty(window, 'indexedDB', {
+          configurable: true,
+          get() { throw new DOMException('The operation is insecure.', 'SecurityError'); },
+        });
+      });
+      const said = page.locator('[data-testid="dead-letters-in-memory"]');
+      await said.waitFor();
+      assert.match(await said.textContent(), /kept in this page's memory only: a reload loses them/);
+    }));
+
+  it('a full disk when a dead letter is stored: the page says so in words, and the dead letters stay listed in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      // Only the dead letters are written with put (events and outbox rows use add).
+      await poisonWithDatabase(page, () => {
+        IDBObjectStore.prototype.put = function put() {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+      });
+      const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+      await note.waitFor();
+      assert.match(await note.textContent(), /storage for this site is full/);
+      await page.locator('[data-testid="dead-letters-in-memory"]').waitFor();
+      // Still there, and still handled: Discard works in memory.
+      await page.locator('[data-testid="dead-letter"] [data-testid="dead-letter-discard"]').first().click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
     }));
 });

@@ -112,10 +112,12 @@ impl Boot {
 
         let runtime: RuntimeSlot = Rc::default();
         let reports = Mailbox::new();
-        // The tab's database: read back once (a reload restores OrderService's store), then
-        // kept in step with every event OrderService appends.
+        // The tab's database: read back once (a reload restores OrderService's store and the
+        // dead letters left to handle), then kept in step with every event OrderService appends
+        // and every dead letter published, retried or discarded.
         let keeper = {
             let (report, runtime) = (reports.clone(), runtime.clone());
+            let restored = reports.clone();
             StoreKeeper::start(
                 &state.session_tag,
                 move |note| report.post(Action::StoreNote(note)),
@@ -125,6 +127,7 @@ impl Boot {
                                  running (a recording is shown)."
                         .into()),
                 },
+                move |dead_letters| restored.post(Action::DeadLettersRestored(dead_letters)),
             )
         };
 

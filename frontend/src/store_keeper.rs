@@ -11,6 +11,10 @@
 //! ([`StoreKeeper::handle_sent`], [`StoreKeeper::handle_acknowledged`]); what a reload finds
 //! still owed, [`StoreKeeper::take_owed`] hands to the runtime to publish again.
 //!
+//! It also keeps the dead letters the page lists until the learner retries or discards them
+//! ([`StoreKeeper::keep_dead_letter`], [`StoreKeeper::forget_dead_letter`]), and hands those a
+//! reload finds to the page.
+//!
 //! One database per tab session (`eda-playground-<tag>`: the tag survives a reload of the same
 //! tab, [`crate::tab_session`]), so two tabs never write into each other's positions. A failure
 //! (no database in a private window, a blocked upgrade, a full disk) is reported once, in words
@@ -24,8 +28,9 @@ use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::store::outbox::{row_from_json, row_to_json, Outbox, OwedMessage};
 use eda_core::store::{stream_name, EventStore, StoredEvent};
+use eda_core::trace::dead_letters::KeptDeadLetter;
 
-use crate::event_db::{EventDb, OutboxRow, Record, StorageError, DATABASE_NAME};
+use crate::event_db::{DeadLetterRow, EventDb, OutboxRow, Record, StorageError, DATABASE_NAME};
 
 /// One of OrderService's publications held behind what a reload found owed
 /// ([`StoreKeeper::hold_behind_owed`]).
@@ -71,6 +76,10 @@ pub struct StoreKeeper {
     settle_queue: RefCell<Vec<u64>>,
     /// A deletion is being written.
     settling: Cell<bool>,
+    /// Dead letters to store (`Ok`) or delete (`Err(id)`), in order, one transaction at a time.
+    dead_letters_queue: RefCell<Vec<Result<DeadLetterRow, String>>>,
+    /// Dead letters are being written.
+    dead_letters_writing: Cell<bool>,
     /// The last position the database committed (or, off, the last given).
     committed: Cell<u64>,
     /// The last position given to keep.
@@ -88,12 +97,14 @@ pub fn database_name(tag: &str) -> String {
 impl StoreKeeper {
     /// A keeper for the tab session `tag`: it opens the database and reads back what it holds,
     /// then hands it to `restore` (the store read back; an error if its events do not make a
-    /// store). `report` gets `Ok(sentence)` for what was restored, `Err(message)` for a
-    /// failure. Writes made meanwhile wait.
+    /// store) and the dead letters kept to `restore_dead_letters` (only if there are any; rows
+    /// another version of the page wrote are left out). `report` gets `Ok(sentence)` for what
+    /// was restored, `Err(message)` for a failure. Writes made meanwhile wait.
     pub fn start(
         tag: &str,
         report: impl Fn(Result<String, String>) + 'static,
         restore: impl FnOnce(EventStore) -> Result<String, String> + 'static,
+        restore_dead_letters: impl FnOnce(Vec<KeptDeadLetter>) + 'static,
     ) -> Rc<StoreKeeper> {
         let keeper = Rc::new(StoreKeeper {
             db: RefCell::new(Db::Opening),
@@ -105,6 +116,8 @@ impl StoreKeeper {
             writing: Cell::new(false),
             settle_queue: RefCell::default(),
             settling: Cell::new(false),
+            dead_letters_queue: RefCell::default(),
+            dead_letters_writing: Cell::new(false),
             committed: Cell::new(0),
             given: Cell::new(0),
             waiting: RefCell::default(),
@@ -118,7 +131,10 @@ impl StoreKeeper {
                 return;
             };
             match opened {
-                Ok((db, store, owed)) => {
+                Ok((db, store, owed, dead_letters)) => {
+                    if !dead_letters.is_empty() {
+                        restore_dead_letters(dead_letters);
+                    }
                     if !store.is_empty() {
                         // Before the store is taken: its note says what goes out again.
                         for (position, messages) in &owed {
@@ -139,6 +155,7 @@ impl StoreKeeper {
                     }
                     *keeper.db.borrow_mut() = Db::Open(Rc::new(db));
                     keeper.flush();
+                    keeper.write_dead_letters();
                 }
                 Err(message) => keeper.turn_off(message),
             }
@@ -174,6 +191,52 @@ impl StoreKeeper {
             self.outbox.borrow_mut().owe(position, messages);
         }
         self.flush();
+    }
+
+    /// Keeps the dead letter `id` (its text, [`KeptDeadLetter::to_stored`]) until
+    /// [`StoreKeeper::forget_dead_letter`]. Nothing is written once the database is off (the
+    /// page lists it in memory).
+    pub fn keep_dead_letter(self: &Rc<Self>, id: &str, json: String) {
+        self.change_dead_letters(Ok(DeadLetterRow {
+            id: id.to_owned(),
+            json,
+        }));
+    }
+
+    /// Deletes the dead letter `id` (retried or discarded).
+    pub fn forget_dead_letter(self: &Rc<Self>, id: &str) {
+        self.change_dead_letters(Err(id.to_owned()));
+    }
+
+    fn change_dead_letters(self: &Rc<Self>, change: Result<DeadLetterRow, String>) {
+        if matches!(*self.db.borrow(), Db::Off) {
+            return;
+        }
+        self.dead_letters_queue.borrow_mut().push(change);
+        self.write_dead_letters();
+    }
+
+    /// Writes the queued dead letters' changes, unless a write is on its way (it calls again).
+    /// A failure (a full disk) turns the keeper off: the page says so and lists them in memory.
+    fn write_dead_letters(self: &Rc<Self>) {
+        let db = match &*self.db.borrow() {
+            Db::Open(db) => db.clone(),
+            _ => return,
+        };
+        if self.dead_letters_writing.get() || self.dead_letters_queue.borrow().is_empty() {
+            return;
+        }
+        self.dead_letters_writing.set(true);
+        let changes = std::mem::take(&mut *self.dead_letters_queue.borrow_mut());
+        let keeper = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let written = db.write_dead_letters(&changes).await;
+            keeper.dead_letters_writing.set(false);
+            match written {
+                Ok(()) => keeper.write_dead_letters(),
+                Err(error) => keeper.turn_off(error.to_string()),
+            }
+        });
     }
 
     /// OrderService's client sent a PUBLISH (not a DUP resend) of `topic` (without the page's
@@ -333,6 +396,7 @@ impl StoreKeeper {
     fn turn_off(&self, message: String) {
         *self.db.borrow_mut() = Db::Off;
         self.queue.borrow_mut().clear();
+        self.dead_letters_queue.borrow_mut().clear();
         self.forget_owed();
         self.committed.set(self.given.get());
         (self.report)(Err(message));
@@ -373,9 +437,20 @@ impl StoreKeeper {
 /// What a reload found owed to the wire: by position, each row's messages.
 type Owed = Vec<(u64, Vec<OwedMessage>)>;
 
-/// Opens the tab's database and reads its store back, and what it still owes the wire.
-async fn open_and_read(name: &str) -> Result<(EventDb, EventStore, Owed), String> {
+/// Opens the tab's database and reads its store back, what it still owes the wire, and the
+/// dead letters it keeps (oldest first; rows that are not a dead letter left out).
+async fn open_and_read(
+    name: &str,
+) -> Result<(EventDb, EventStore, Owed, Vec<KeptDeadLetter>), String> {
     let db = EventDb::open(name).await.map_err(|e| e.to_string())?;
+    let mut dead_letters: Vec<KeptDeadLetter> = db
+        .load_dead_letters()
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter_map(|row| KeptDeadLetter::from_stored(&row.id, &row.json))
+        .collect();
+    dead_letters.sort_by_key(|d| d.letter.failed_at);
     let records = db.load_all().await.map_err(|e| e.to_string())?;
     let rows = db.load_outbox().await.map_err(|e| e.to_string())?;
     let mut owed = Vec::with_capacity(rows.len());
@@ -408,5 +483,5 @@ async fn open_and_read(name: &str) -> Result<(EventDb, EventStore, Owed), String
     let store = EventStore::load(events).map_err(|error| {
         StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
     })?;
-    Ok((db, store, owed))
+    Ok((db, store, owed, dead_letters))
 }

@@ -263,8 +263,11 @@ pub struct State {
     /// What became of the least-privilege demonstration's publish outside the ACL
     /// ([`crate::services::acl::OUTSIDE_ACL`]), in words.
     pub acl_probe: Option<String>,
-    /// Dead letters retried or discarded (their packets' `seq`), no longer listed.
-    pub dead_letters_handled: Vec<u64>,
+    /// The dead letters this page's services published and the learner has not yet retried or
+    /// discarded, oldest first (by when their service gave up): the Dead letters panel's list.
+    /// *Clear* keeps them (it clears the picture, not the work left to do); the browser's
+    /// database brings them back after a reload ([`Action::DeadLettersRestored`]).
+    pub dead_letters: Vec<crate::trace::dead_letters::KeptDeadLetter>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
     /// Products the learner stopped counting, whose retained level InventoryService cleared
@@ -342,8 +345,13 @@ pub enum Action {
     RedeliveryRefusalOutdated(String),
     /// The least-privilege demonstration's publish was sent, refused, or dropped: in words.
     AclProbe(String),
-    /// The learner retried or discarded the dead letter of the traced packet `seq`.
-    DeadLetterHandled(u64),
+    /// A service published this dead letter: listed until retried or discarded.
+    DeadLetterKept(crate::trace::dead_letters::KeptDeadLetter),
+    /// The dead letters the browser's database kept from before a reload: listed with those
+    /// published since (one of each id), oldest first.
+    DeadLettersRestored(Vec<crate::trace::dead_letters::KeptDeadLetter>),
+    /// The learner retried or discarded the dead letter with this id: no longer listed.
+    DeadLetterHandled(String),
     /// The learner crashed a service (or one instance) at `at` (packets' clock).
     Crashed(Instance, Duration),
     /// The learner restarted a service (or one instance).
@@ -413,7 +421,7 @@ impl State {
             other_playgrounds: Default::default(),
             redelivery_error: None,
             acl_probe: None,
-            dead_letters_handled: Vec::new(),
+            dead_letters: Vec::new(),
             stock: Stock::default(),
             uncounted: Default::default(),
             payment_instances: 1,
@@ -636,10 +644,22 @@ impl State {
                 }
             }
             Action::AclProbe(text) => self.acl_probe = Some(text),
-            Action::DeadLetterHandled(seq) => {
-                if !self.dead_letters_handled.contains(&seq) {
-                    self.dead_letters_handled.push(seq);
+            Action::DeadLetterKept(kept) => {
+                if !self.dead_letters.iter().any(|d| d.id == kept.id) {
+                    self.dead_letters.push(kept);
                 }
+            }
+            Action::DeadLettersRestored(restored) => {
+                for kept in restored {
+                    if !self.dead_letters.iter().any(|d| d.id == kept.id) {
+                        self.dead_letters.push(kept);
+                    }
+                }
+                // Stable: letters given up on in the same millisecond keep their order.
+                self.dead_letters.sort_by_key(|d| d.letter.failed_at);
+            }
+            Action::DeadLetterHandled(id) => {
+                self.dead_letters.retain(|d| d.id != id);
                 self.redelivery_error = None;
             }
             Action::Crashed(instance, at) => {

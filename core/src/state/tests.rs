@@ -1,6 +1,7 @@
 //! The reducer's transitions, one test per rule.
 
 use super::*;
+use crate::trace::dead_letters::KeptDeadLetter;
 
 fn state() -> State {
     State::new("ws://localhost:9001".into(), None, "a1b2c3")
@@ -210,6 +211,79 @@ fn clearing_forgets_logs_notifications_and_the_last_order() {
     s.apply(Action::Cleared);
     assert!(s.notifications.is_empty());
     assert_eq!(s.placed_order, None);
+}
+
+fn kept_dead_letter(id: &str, service: ServiceId, failed_at_ms: i64) -> KeptDeadLetter {
+    KeptDeadLetter {
+        id: id.into(),
+        service,
+        letter: crate::services::dead_letter::DeadLetter {
+            service: service.name().into(),
+            topic: "orders/created".into(),
+            payload: "{}".into(),
+            reason: "poison".into(),
+            attempts: 3,
+            failed_at: crate::domain::Timestamp::from_unix_millis(failed_at_ms).unwrap(),
+        },
+    }
+}
+
+#[test]
+fn a_dead_letter_stays_listed_across_clear_until_retried_or_discarded() {
+    let mut s = state();
+    s.apply(Action::DeadLetterKept(kept_dead_letter(
+        "a",
+        ServiceId::Order,
+        10,
+    )));
+    s.apply(Action::DeadLetterKept(kept_dead_letter(
+        "b",
+        ServiceId::Payment,
+        20,
+    )));
+    // The same one reported twice is listed once.
+    s.apply(Action::DeadLetterKept(kept_dead_letter(
+        "a",
+        ServiceId::Order,
+        10,
+    )));
+    s.apply(Action::Cleared);
+    let ids = |s: &State| {
+        s.dead_letters
+            .iter()
+            .map(|d| d.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&s),
+        ["a", "b"],
+        "Clear clears the picture, not the dead letters"
+    );
+    s.redelivery_error = Some("Retry: refused".into());
+    s.apply(Action::DeadLetterHandled("a".into()));
+    assert_eq!(ids(&s), ["b"]);
+    assert_eq!(s.redelivery_error, None);
+}
+
+#[test]
+fn restored_dead_letters_join_those_published_since_oldest_first_once_each() {
+    let mut s = state();
+    s.apply(Action::DeadLetterKept(kept_dead_letter(
+        "new",
+        ServiceId::Inventory,
+        30,
+    )));
+    s.apply(Action::DeadLettersRestored(vec![
+        kept_dead_letter("old-2", ServiceId::Payment, 20),
+        kept_dead_letter("old-1", ServiceId::Order, 10),
+        kept_dead_letter("new", ServiceId::Inventory, 30),
+    ]));
+    let ids = s
+        .dead_letters
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect::<Vec<_>>();
+    assert_eq!(ids, ["old-1", "old-2", "new"]);
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! The Dead letters panel's model: every dead letter a service published, read off the traced
-//! packets (what `mosquitto_sub -t 'deadletter/+'` shows), less those the learner has retried
-//! or discarded.
+//! The Dead letters panel's model. Live, it is the list the page keeps ([`KeptDeadLetter`], in
+//! [`crate::state::State::dead_letters`]): every dead letter this page's services published,
+//! until the learner retries or discards it, across *Clear* and (in the browser's database) a
+//! reload. A recording has no such list: its dead letters are read off its traced packets
+//! ([`dead_letters`], what `mosquitto_sub -t 'deadletter/+'` showed).
 
 use std::time::Duration;
 
@@ -42,6 +44,39 @@ pub fn dead_letters(history: &PacketHistory, handled: &[u64]) -> Vec<DeadLetterS
             })
         })
         .collect()
+}
+
+/// A dead letter the page keeps listed until the learner retries or discards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptDeadLetter {
+    /// Unique for the tab (a UUID as text, made when it was published): the panel's key, and
+    /// the key of its row in the browser's database.
+    pub id: String,
+    /// The service that gave up on the message.
+    pub service: ServiceId,
+    /// What it carries, as published on `deadletter/<service>`.
+    pub letter: DeadLetter,
+}
+
+impl KeptDeadLetter {
+    /// The text stored for it: the dead letter's JSON, as published.
+    pub fn to_stored(&self) -> String {
+        String::from_utf8_lossy(&self.letter.to_json()).into_owned()
+    }
+
+    /// The dead letter stored under `id` as `json` ([`KeptDeadLetter::to_stored`]); `None` if
+    /// it is not a dead letter of one of the services (another version of the page wrote it).
+    pub fn from_stored(id: &str, json: &str) -> Option<KeptDeadLetter> {
+        let letter: DeadLetter = serde_json::from_str(json).ok()?;
+        let service = ServiceId::ALL
+            .into_iter()
+            .find(|s| s.name() == letter.service)?;
+        Some(KeptDeadLetter {
+            id: id.to_owned(),
+            service,
+            letter,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +125,30 @@ mod tests {
         );
         assert_eq!(seen[0].letter, letter);
         assert_eq!(dead_letters(&script.history, &[first]).len(), 1);
+    }
+
+    #[test]
+    fn a_kept_dead_letter_reads_back_from_what_is_stored() {
+        let kept = KeptDeadLetter {
+            id: "0b8f".into(),
+            service: ServiceId::Notification,
+            letter: DeadLetter {
+                service: "NotificationService".into(),
+                topic: "orders/created".into(),
+                payload: "{\"customerId\":\"POISON\"}".into(),
+                reason: "poison".into(),
+                attempts: 3,
+                failed_at: Timestamp::from_unix_millis(1_000).unwrap(),
+            },
+        };
+        assert_eq!(
+            KeptDeadLetter::from_stored("0b8f", &kept.to_stored()),
+            Some(kept.clone())
+        );
+        assert_eq!(KeptDeadLetter::from_stored("0b8f", "not json"), None);
+        let unknown = kept
+            .to_stored()
+            .replace("NotificationService", "MailService");
+        assert_eq!(KeptDeadLetter::from_stored("0b8f", &unknown), None);
     }
 }

@@ -129,14 +129,14 @@ pub fn App() -> Html {
     let on_retry = {
         let page = page.clone();
         Callback::from(
-            move |(seq, service, topic, payload): super::dead_letters_panel::RetryRequest| {
-                page.retry_dead_letter(seq, service, &topic, &payload)
+            move |(id, service, topic, payload): super::dead_letters_panel::RetryRequest| {
+                page.retry_dead_letter(id, service, &topic, &payload)
             },
         )
     };
     let on_discard = {
         let page = page.clone();
-        Callback::from(move |seq| page.discard_dead_letter(seq))
+        Callback::from(move |id| page.discard_dead_letter(id))
     };
     let on_stock = {
         let page = page.clone();
@@ -354,7 +354,8 @@ pub fn App() -> Html {
                         show_handlers={state.payment_instances > 1}
                         on_deliver_again={live.then(|| on_deliver_again.clone())} />
                     <DeadLettersPanel trace={trace.clone()} version={orders_version}
-                        handled={state.dead_letters_handled.clone()} on_retry={live.then_some(on_retry)}
+                        kept={live.then(|| state.dead_letters.clone())}
+                        in_memory_only={matches!(state.store_note, Some(Err(_)))} on_retry={live.then_some(on_retry)}
                         on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
                     if let Some(error) = &state.redelivery_error {
                         <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>

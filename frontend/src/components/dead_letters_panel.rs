@@ -1,30 +1,42 @@
 //! The Dead letters panel: every message a service gave up on, with the reason, the attempts and
 //! the payload (editable), to **Retry** (publish it again to its original topic, fixed or not)
 //! or **Discard**. The model is [`eda_core::trace::dead_letters`]; this only draws it.
+//!
+//! A click whose `detail` is 2 or more (the second click of a double-click) is part of the
+//! gesture its first click started, not a new one: the first click's Retry or Discard takes its
+//! dead letter off the list, the next one's button moves under the pointer, and the second
+//! click would otherwise retry (or discard) that one too.
 
 use eda_core::services::ServiceId;
-use eda_core::trace::dead_letters::{dead_letters, DeadLetterSeen};
+use eda_core::trace::dead_letters::{dead_letters, KeptDeadLetter};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::outside_text::{outside, reason};
 use crate::SharedTrace;
 
-/// A retry: the dead letter's packet, its service, its original topic, the payload to send.
-pub type RetryRequest = (u64, ServiceId, String, String);
+/// A retry: the dead letter's id, its service, its original topic, the payload to send.
+pub type RetryRequest = (String, ServiceId, String, String);
 
 #[derive(Properties, PartialEq)]
 pub struct DeadLettersPanelProps {
     pub trace: SharedTrace,
     /// Changes whenever packets were recorded.
     pub version: u64,
-    /// Dead letters already retried or discarded.
-    pub handled: Vec<u64>,
+    /// The page's list ([`eda_core::state::State::dead_letters`]); `None` for a recording,
+    /// whose dead letters are read off its packets.
+    #[prop_or_default]
+    pub kept: Option<Vec<KeptDeadLetter>>,
+    /// The browser's database keeps nothing (it failed, or there is none): the list is in this
+    /// page's memory only, and the panel says so.
+    #[prop_or_default]
+    pub in_memory_only: bool,
     /// Publish a dead letter's message again; no buttons without it (a recording).
     #[prop_or_default]
     pub on_retry: Option<Callback<RetryRequest>>,
+    /// Take a dead letter (by id) off the list.
     #[prop_or_default]
-    pub on_discard: Option<Callback<u64>>,
+    pub on_discard: Option<Callback<String>>,
     /// Publish a poison message.
     #[prop_or_default]
     pub on_poison: Option<Callback<()>>,
@@ -32,9 +44,14 @@ pub struct DeadLettersPanelProps {
 
 #[derive(Properties, PartialEq)]
 struct LetterProps {
-    letter: DeadLetterSeen,
+    letter: KeptDeadLetter,
     on_retry: Option<Callback<RetryRequest>>,
-    on_discard: Option<Callback<u64>>,
+    on_discard: Option<Callback<String>>,
+}
+
+/// Whether `event` is a new click, not the second (or third) click of a double-click.
+fn new_click(event: &MouseEvent) -> bool {
+    event.detail() < 2
 }
 
 #[component]
@@ -50,20 +67,26 @@ fn Letter(props: &LetterProps) -> Html {
         })
     };
     let retry = props.on_retry.clone().map(|on_retry| {
-        let (draft, seq, service) = (draft.clone(), seen.seq, seen.service);
+        let (draft, id, service) = (draft.clone(), seen.id.clone(), seen.service);
         let topic = seen.letter.topic.clone();
-        Callback::from(move |_: MouseEvent| {
-            on_retry.emit((seq, service, topic.clone(), (*draft).clone()));
+        Callback::from(move |event: MouseEvent| {
+            if new_click(&event) {
+                on_retry.emit((id.clone(), service, topic.clone(), (*draft).clone()));
+            }
         })
     });
     let discard = props.on_discard.clone().map(|on_discard| {
-        let seq = seen.seq;
-        Callback::from(move |_: MouseEvent| on_discard.emit(seq))
+        let id = seen.id.clone();
+        Callback::from(move |event: MouseEvent| {
+            if new_click(&event) {
+                on_discard.emit(id.clone())
+            }
+        })
     });
     let letter = &seen.letter;
-    let id = format!("dead-letter-{}", seen.seq);
+    let id = format!("dead-letter-{}", seen.id);
     html! {
-        <li key={seen.seq} data-testid="dead-letter" data-seq={seen.seq.to_string()} data-service={seen.service.slug()}
+        <li key={seen.id.clone()} data-testid="dead-letter" data-id={seen.id.clone()} data-service={seen.service.slug()}
             data-topic={letter.topic.clone()} data-attempts={letter.attempts.to_string()}>
             <p><strong>{ seen.service.name() }</strong>{ " gave up on a message on " }<code>{ outside(&letter.topic) }</code>
                 { format!(" after {} attempt{}: ", letter.attempts, if letter.attempts == 1 { "" } else { "s" }) }
@@ -84,7 +107,17 @@ fn Letter(props: &LetterProps) -> Html {
 
 #[component]
 pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
-    let letters = dead_letters(&props.trace.0.borrow().packets, &props.handled);
+    let letters = match &props.kept {
+        Some(kept) => kept.clone(),
+        None => dead_letters(&props.trace.0.borrow().packets, &[])
+            .into_iter()
+            .map(|seen| KeptDeadLetter {
+                id: format!("packet-{}", seen.seq),
+                service: seen.service,
+                letter: seen.letter,
+            })
+            .collect(),
+    };
     let poison = props
         .on_poison
         .clone()
@@ -101,12 +134,19 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 <p><button type="button" data-testid="send-poison" onclick={poison}>{ "Send a poison message" }</button>
                     <span class="muted">{ " an order for customer POISON: every handler fails on it." }</span></p>
             }
+            if props.in_memory_only {
+                <p class="muted" data-testid="dead-letters-in-memory">
+                    { "The browser's database is not keeping anything (the Event store panel says why), so \
+                       these dead letters are kept in this page's memory only: a reload loses them. \
+                       Retry or Discard them before you reload." }
+                </p>
+            }
             if letters.is_empty() {
                 <p class="empty">{ "None." }</p>
             } else {
                 <ul>
                     { for letters.into_iter().rev().map(|letter| {
-                        let key = letter.seq;
+                        let key = letter.id.clone();
                         html! {
                             <Letter {key} {letter} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()} />
                         }

@@ -91,6 +91,8 @@ fn exception_of(error: &idb::Error) -> Option<JsValue> {
         E::DomException(exception) => return Some(exception.clone().into()),
         E::AddFailed(v)
         | E::ClearFailed(v)
+        | E::UpdateFailed(v)
+        | E::DeleteFailed(v)
         | E::GetAllFailed(v)
         | E::GetAllKeysFailed(v)
         | E::IndexedDbNotFound(v)

@@ -17,7 +17,10 @@
 //! up to that position and is not yet acknowledged on the wire ([`OutboxRow`], written with
 //! them in one transaction by [`EventDb::append_with_outbox`], deleted by [`EventDb::settle`]).
 //! The upgrade from version 1 adds an empty `outbox`: events stored before it count as
-//! published.
+//! published. Version 3 adds the object store `deadLetters` with key path `id`: the dead letters
+//! the page lists until the learner retries or discards them ([`DeadLetterRow`], written by
+//! [`EventDb::write_dead_letters`]). Each upgrade only adds what is missing, so what an older
+//! version of the page stored stays readable.
 
 mod error;
 mod record;
@@ -38,16 +41,18 @@ use idb::{
 };
 
 pub use error::StorageError;
-pub use record::{OutboxRow, Record};
+pub use record::{DeadLetterRow, OutboxRow, Record};
 
 /// The playground's database name (one per origin).
 pub const DATABASE_NAME: &str = "eda-playground";
-/// The database's schema version: 2 added the `outbox` store.
-const VERSION: u32 = 2;
+/// The database's schema version: 2 added the `outbox` store, 3 the `deadLetters` store.
+const VERSION: u32 = 3;
 /// The object store holding the records.
 const STORE: &str = "events";
 /// The object store holding what is owed to the wire.
 const OUTBOX: &str = "outbox";
+/// The object store holding the dead letters left to handle.
+const DEAD_LETTERS: &str = "deadLetters";
 /// The index on the records' `stream`.
 const STREAM_INDEX: &str = "stream";
 
@@ -189,7 +194,72 @@ impl EventDb {
         await_all(requests, None, transaction, &store).await
     }
 
-    /// Deletes every record and every `outbox` row (the database and its stores stay).
+    /// Every stored dead letter, by `id` (rows this driver did not write are left out).
+    ///
+    /// # Errors
+    /// [`StorageError::Other`] if the database fails.
+    pub async fn load_dead_letters(&self) -> Result<Vec<DeadLetterRow>, StorageError> {
+        let transaction = self
+            .db
+            .transaction(&[DEAD_LETTERS], TransactionMode::ReadOnly)
+            .map_err(StorageError::from_idb)?;
+        let store = transaction
+            .object_store(DEAD_LETTERS)
+            .map_err(StorageError::from_idb)?;
+        let request = store.get_all(None, None).map_err(StorageError::from_idb)?;
+        let values = request.await.map_err(StorageError::from_idb)?;
+        Ok(values.iter().filter_map(DeadLetterRow::from_js).collect())
+    }
+
+    /// In one transaction, in order: each change stores a dead letter (`Ok`, replacing one of
+    /// the same id) or deletes one (`Err(id)`; an id with no row is no error).
+    ///
+    /// # Errors
+    /// As [`EventDb::append`].
+    pub async fn write_dead_letters(
+        &self,
+        changes: &[Result<DeadLetterRow, String>],
+    ) -> Result<(), StorageError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let transaction = self
+            .db
+            .transaction(&[DEAD_LETTERS], TransactionMode::ReadWrite)
+            .map_err(StorageError::from_idb)?;
+        let store = transaction
+            .object_store(DEAD_LETTERS)
+            .map_err(StorageError::from_idb)?;
+        let mut puts = Vec::new();
+        let mut deletes = Vec::new();
+        let mut failed = None;
+        for change in changes {
+            let made = match change {
+                Ok(row) => row
+                    .to_js()
+                    .and_then(|value| store.put(&value, None).map_err(StorageError::from_idb))
+                    .map(|request| puts.push(request.into_future())),
+                Err(id) => store
+                    .delete(idb::Query::Key(JsValue::from_str(id)))
+                    .map_err(StorageError::from_idb)
+                    .map(|request| deletes.push(request.into_future())),
+            };
+            if let Err(error) = made {
+                let _ = store.transaction().abort();
+                failed = Some(error);
+                break;
+            }
+        }
+        for request in puts {
+            if let Err(error) = request.await {
+                failed.get_or_insert(StorageError::from_idb(error));
+            }
+        }
+        await_all(deletes, failed, transaction, &store).await
+    }
+
+    /// Deletes every record and every `outbox` row (the database and its stores stay; the dead
+    /// letters too).
     ///
     /// # Errors
     /// As [`EventDb::append`].
@@ -342,8 +412,8 @@ impl Blocked {
     }
 }
 
-/// Creates what is missing (the `events` store and its index, the `outbox` store); aborts the upgrade if the caller was
-/// already told the open is blocked.
+/// Creates what is missing (the `events` store and its index, the `outbox` store, the
+/// `deadLetters` store); aborts the upgrade if the caller was already told the open is blocked.
 fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), StorageError> {
     let request = event.target().map_err(StorageError::from_idb)?;
     if gave_up {
@@ -370,6 +440,13 @@ fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), 
     // From version 1: the events stored before count as published (nothing is owed for them).
     if !names.iter().any(|name| name == OUTBOX) {
         db.create_object_store(OUTBOX, keyed_by_position())
+            .map_err(StorageError::from_idb)?;
+    }
+    // From version 2: no dead letter was kept before.
+    if !names.iter().any(|name| name == DEAD_LETTERS) {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("id")));
+        db.create_object_store(DEAD_LETTERS, params)
             .map_err(StorageError::from_idb)?;
     }
     Ok(())

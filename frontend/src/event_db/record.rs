@@ -118,3 +118,36 @@ impl OutboxRow {
         Ok(OutboxRow { position, json })
     }
 }
+
+/// A dead letter the page lists until the learner retries or discards it: one row of the
+/// `deadLetters` store, `{ id, json }`, opaque to the database (the caller's text, see
+/// `eda_core::trace::dead_letters::KeptDeadLetter`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterRow {
+    /// Unique for the tab: the key.
+    pub id: String,
+    /// The dead letter, as text. Not parsed here.
+    pub json: String,
+}
+
+impl DeadLetterRow {
+    /// The row as the object stored.
+    pub(crate) fn to_js(&self) -> Result<JsValue, StorageError> {
+        let object = Object::new();
+        let set = |key: &str, value: JsValue| {
+            Reflect::set(&object, &key.into(), &value).map_err(|e| StorageError::from_js(&e))
+        };
+        set("id", self.id.as_str().into())?;
+        set("json", self.json.as_str().into())?;
+        Ok(object.into())
+    }
+
+    /// The row read back from a stored object; `None` for an object this driver did not write.
+    pub(crate) fn from_js(value: &JsValue) -> Option<DeadLetterRow> {
+        let get = |key: &str| Reflect::get(value, &key.into()).ok()?.as_string();
+        Some(DeadLetterRow {
+            id: get("id")?,
+            json: get("json")?,
+        })
+    }
+}

@@ -30,12 +30,12 @@ async fn other_tab_opens(name: &str, version: u32) -> Result<web_sys::IdbDatabas
 #[wasm_bindgen_test]
 async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     let name = "eda-test-blocked";
-    drop(EventDb::open(name).await.expect("a version 2 database"));
-    let other = other_tab_opens(name, 2)
+    drop(EventDb::open(name).await.expect("a version 3 database"));
+    let other = other_tab_opens(name, 3)
         .await
         .expect("the other tab's connection");
 
-    let error = open_version(name, 3).await.unwrap_err();
+    let error = open_version(name, 4).await.unwrap_err();
     assert_eq!(error, StorageError::Blocked);
     assert!(
         error.to_string().contains("close the other tabs"),
@@ -43,9 +43,9 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     );
 
     // The other tab lets go: the upgrade we gave up on must not happen (the browser would then
-    // refuse version 2 with a VersionError) nor leave a connection open.
+    // refuse version 3 with a VersionError) nor leave a connection open.
     other.close();
-    let again = other_tab_opens(name, 2).await;
+    let again = other_tab_opens(name, 3).await;
     assert!(
         again.is_ok(),
         "the database was upgraded after all: {again:?}"
@@ -57,8 +57,17 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
 async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
     let name = "eda-test-schema";
     drop(EventDb::open(name).await.unwrap());
-    let db = other_tab_opens(name, 2).await.unwrap();
-    assert_eq!(db.version(), 2.0);
+    let db = other_tab_opens(name, 3).await.unwrap();
+    assert_eq!(db.version(), 3.0);
+    let dead_letters = db
+        .transaction_with_str("deadLetters")
+        .unwrap()
+        .object_store("deadLetters")
+        .unwrap();
+    assert_eq!(
+        dead_letters.key_path().unwrap().as_string().as_deref(),
+        Some("id")
+    );
     let outbox = db
         .transaction_with_str("outbox")
         .unwrap()
@@ -90,8 +99,14 @@ async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
 /// A version 1 database (the page before the outbox) with one event, made with the browser's
 /// API as that page made it.
 async fn a_version_1_database_with_one_event(name: &str) {
+    an_older_database_with_one_event(name, 1).await
+}
+
+/// A database of schema `version` (1: `events`; 2: and `outbox`, with a row owed for the
+/// event) holding one event, made with the browser's API as the page of that version made it.
+async fn an_older_database_with_one_event(name: &str, version: u32) {
     let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
-    let request = factory.open_with_u32(name, 1).unwrap();
+    let request = factory.open_with_u32(name, version).unwrap();
     let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new({
         let request = request.clone();
         move |_| {
@@ -102,6 +117,10 @@ async fn a_version_1_database_with_one_event(name: &str) {
                 .create_object_store_with_optional_parameters("events", &params)
                 .unwrap();
             store.create_index_with_str("stream", "stream").unwrap();
+            if version >= 2 {
+                db.create_object_store_with_optional_parameters("outbox", &params)
+                    .unwrap();
+            }
         }
     });
     request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
@@ -111,8 +130,12 @@ async fn a_version_1_database_with_one_event(name: &str) {
     });
     JsFuture::from(done).await.unwrap();
     let db: web_sys::IdbDatabase = request.result().unwrap().unchecked_into();
+    let stores = js_sys::Array::of1(&"events".into());
+    if version >= 2 {
+        stores.push(&"outbox".into());
+    }
     let transaction = db
-        .transaction_with_str_and_mode("events", web_sys::IdbTransactionMode::Readwrite)
+        .transaction_with_str_sequence_and_mode(&stores, web_sys::IdbTransactionMode::Readwrite)
         .unwrap();
     let record = super::Record {
         position: 1,
@@ -125,6 +148,17 @@ async fn a_version_1_database_with_one_event(name: &str) {
         .unwrap()
         .add(&record.to_js().unwrap())
         .unwrap();
+    if version >= 2 {
+        let row = super::OutboxRow {
+            position: 1,
+            json: "[]".into(),
+        };
+        transaction
+            .object_store("outbox")
+            .unwrap()
+            .add(&row.to_js().unwrap())
+            .unwrap();
+    }
     let committed = js_sys::Promise::new(&mut |resolve, reject| {
         transaction.set_oncomplete(Some(&resolve));
         transaction.set_onerror(Some(&reject));
@@ -137,9 +171,56 @@ async fn a_version_1_database_with_one_event(name: &str) {
 async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them() {
     let name = "eda-test-upgrade";
     a_version_1_database_with_one_event(name).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 2");
+    let db = EventDb::open(name).await.expect("upgraded to version 3");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(db.load_outbox().await.unwrap(), [], "counted as published");
+    assert_eq!(
+        db.load_dead_letters().await.unwrap(),
+        [],
+        "no dead letter kept"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_upgrade_from_version_2_keeps_the_events_and_what_they_owe() {
+    let name = "eda-test-upgrade-2";
+    an_older_database_with_one_event(name, 2).await;
+    let db = EventDb::open(name).await.expect("upgraded to version 3");
+    assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
+    assert_eq!(
+        db.load_outbox().await.unwrap().len(),
+        1,
+        "what it owes is kept"
+    );
+    assert_eq!(
+        db.load_dead_letters().await.unwrap(),
+        [],
+        "no dead letter kept"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_dead_letter_is_kept_until_deleted_and_clear_leaves_it() {
+    let name = "eda-test-dead-letters";
+    let db = EventDb::open(name).await.unwrap();
+    let row = |id: &str, json: &str| super::DeadLetterRow {
+        id: id.into(),
+        json: json.into(),
+    };
+    db.write_dead_letters(&[Ok(row("a", "1")), Ok(row("b", "2")), Ok(row("a", "3"))])
+        .await
+        .unwrap();
+    db.clear().await.unwrap();
+    drop(db);
+    let db = EventDb::open(name).await.unwrap();
+    assert_eq!(
+        db.load_dead_letters().await.unwrap(),
+        [row("a", "3"), row("b", "2")]
+    );
+    db.write_dead_letters(&[Err("a".into()), Err("nobody".into())])
+        .await
+        .unwrap();
+    assert_eq!(db.load_dead_letters().await.unwrap(), [row("b", "2")]);
 }
 
 #[wasm_bindgen_test]

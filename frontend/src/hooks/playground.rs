@@ -185,20 +185,25 @@ impl Playground {
     /// least-privilege ACL allows the retry, and takes it off the list. Held back while it
     /// could not be delivered ([`Runtime::retry_dead_letter`]): then the page says why, and the
     /// dead letter stays listed.
-    pub fn retry_dead_letter(&self, seq: u64, service: ServiceId, topic: &str, payload: &str) {
+    pub fn retry_dead_letter(&self, id: String, service: ServiceId, topic: &str, payload: &str) {
         let result = match self.runtime.borrow().as_ref() {
-            Some(runtime) => runtime.retry_dead_letter(service, topic, payload.as_bytes().to_vec()),
+            Some(runtime) => runtime
+                .retry_dead_letter(service, topic, payload.as_bytes().to_vec())
+                .map(|()| runtime.forget_dead_letter(&id)),
             None => Err("Retry: the services are not running (a recording is shown)".to_owned()),
         };
         match result {
-            Ok(()) => self.state.dispatch(Action::DeadLetterHandled(seq)),
+            Ok(()) => self.state.dispatch(Action::DeadLetterHandled(id)),
             Err(sentence) => self.state.dispatch(Action::RedeliveryRefused(sentence)),
         }
     }
 
-    /// Takes a dead letter off the list without publishing it.
-    pub fn discard_dead_letter(&self, seq: u64) {
-        self.state.dispatch(Action::DeadLetterHandled(seq));
+    /// Takes a dead letter off the list (and out of the tab's database) without publishing it.
+    pub fn discard_dead_letter(&self, id: String) {
+        if let Some(runtime) = self.runtime.borrow().as_ref() {
+            runtime.forget_dead_letter(&id);
+        }
+        self.state.dispatch(Action::DeadLetterHandled(id));
     }
 
     /// Publishes a poison message: the form's example order for the customer
@@ -309,7 +314,6 @@ impl Playground {
         self.state.dispatch(Action::ProtocolChanged(protocol));
     }
 
-    /// Forgets the packets, clicks, logs and notifications shown so far.
     /// QueryService's read model replaced by `model`, rebuilt from the event store.
     pub fn replace_read_model(&self, model: eda_core::store::ReadModel) {
         if let Some(runtime) = self.runtime.borrow().as_ref() {
@@ -317,6 +321,8 @@ impl Playground {
         }
     }
 
+    /// Forgets the packets, clicks, logs and notifications shown so far: the picture. The
+    /// dead letters left to retry or discard stay listed (work to do, not picture).
     pub fn clear(&self) {
         self.trace.0.borrow_mut().clear(clock::now());
         self.state.dispatch(Action::Cleared);

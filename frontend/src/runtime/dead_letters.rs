@@ -1,5 +1,6 @@
 //! Dead letters sent back in: a *Retry* of a dead letter's message (perhaps fixed) and a poison
-//! message sent on purpose, each only through its gate ([`super::gates`]).
+//! message sent on purpose, each only through its gate ([`super::gates`]); and the list of
+//! dead letters left to handle, kept in the tab's database by the store keeper.
 
 use std::rc::Rc;
 
@@ -8,12 +9,30 @@ use broker_bridge::{Packet, Publish, PublishRequest, QoS};
 use eda_core::services::acl::publisher_of;
 use eda_core::services::retry_gate::{check_retry_size, poison_refused, retry_refused};
 use eda_core::services::ServiceId;
+use eda_core::state::Action;
+use eda_core::trace::dead_letters::KeptDeadLetter;
 
 use super::clients::RECEIVE_LIMIT;
 use super::gates::Held;
 use super::Runtime;
 
 impl Runtime {
+    /// A service published `kept`: the page lists it, and the tab's database keeps it until
+    /// the learner retries or discards it ([`Runtime::forget_dead_letter`]).
+    pub(super) fn keep_dead_letter(self: &Rc<Self>, kept: KeptDeadLetter) {
+        if let Some(keeper) = &self.keeper {
+            keeper.keep_dead_letter(&kept.id, kept.to_stored());
+        }
+        self.tell(Action::DeadLetterKept(kept));
+    }
+
+    /// The learner retried or discarded the dead letter `id`: out of the tab's database.
+    pub fn forget_dead_letter(&self, id: &str) {
+        if let Some(keeper) = &self.keeper {
+            keeper.forget_dead_letter(id);
+        }
+    }
+
     /// Publishes a dead letter's message again (perhaps fixed) to its original `topic`, with
     /// the client of the service that publishes it ([`Retry::publisher`]), if the retry gate lets
     /// it through ([`OrderGate::check_retry`]) and its consumers here can read it

@@ -19,6 +19,7 @@ use eda_core::services::pending_tries::Received;
 use eda_core::services::{Rejection, RejectionKind, ServiceId};
 use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::StoredEvent;
+use eda_core::trace::dead_letters::KeptDeadLetter;
 
 use super::publish::at_most_broker_maximum;
 use super::report::problem;
@@ -184,8 +185,13 @@ impl Runtime {
             letter.to_json(),
             at_most_broker_maximum(&client, QoS::AtLeastOnce),
         );
-        if let Err(e) = client.publish_with(request) {
-            self.log(service, problem("dead letter", e.to_string()));
+        match client.publish_with(request) {
+            Ok(_) => self.keep_dead_letter(KeptDeadLetter {
+                id: crate::clock::fresh_id().to_string(),
+                service,
+                letter,
+            }),
+            Err(e) => self.log(service, problem("dead letter", e.to_string())),
         }
     }
 }
