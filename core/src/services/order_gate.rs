@@ -101,6 +101,15 @@ pub enum OrderRefusal {
     /// These services (in [`ServiceId::ALL`]'s order) have not subscribed yet since the
     /// services started.
     WaitingFor(Vec<ServiceId>),
+    /// The learner chose another coordination style while sagas were in flight: the services
+    /// switch once those sagas end ([`super::Flow::choose_style`]), and a new order would start
+    /// a saga in the old style and put the switch off again ([`OrderGate::check_new_order`]).
+    Switching {
+        /// The style the services switch to.
+        to: SagaStyle,
+        /// How many sagas are still in flight ([`super::Flow::sagas_in_flight`]).
+        in_flight: usize,
+    },
 }
 
 impl OrderGate {
@@ -201,6 +210,42 @@ impl OrderGate {
             Err(OrderRefusal::WaitingFor(waiting))
         }
     }
+
+    /// Whether a new order (a new saga: *Place order*, *Place 10 orders*, a poison message) may
+    /// be placed now: [`OrderGate::check`], and not while a coordination switch waits for the
+    /// sagas in flight (`switching`, [`super::Flow::style_waiting`]). A saga keeps the style it
+    /// started under, so an order placed meanwhile would be one more saga in the old style for
+    /// the switch to wait for: as long as the learner kept ordering, the switch would never
+    /// come. What belongs to the sagas in flight (a reload's owed messages, a dead letter's
+    /// *Retry*) is not a new order and does not wait for the switch, which waits for it.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderGate::check`]'s refusals first (what the learner must fix), then
+    /// [`OrderRefusal::Switching`].
+    pub fn check_new_order(
+        &self,
+        style: SagaStyle,
+        switching: Option<(SagaStyle, usize)>,
+        order: OrderLink<'_>,
+    ) -> Result<(), OrderRefusal> {
+        self.check(style, order)?;
+        match switching {
+            Some((to, in_flight)) => Err(OrderRefusal::Switching { to, in_flight }),
+            None => Ok(()),
+        }
+    }
+
+    /// The services switch to another style: `instance` (connected) was asked to SUBSCRIBE to
+    /// the new style's filters, which hold for it only once its SUBACK came; until then orders
+    /// wait for it ([`OrderGate::waiting_for`]), as for a service not subscribed yet, since the
+    /// broker delivers a PUBLISH only to the subscriptions that exist when it arrives (e.g. a
+    /// `commands/payment/charge` before PaymentService's SUBSCRIBE to `commands/payment/#`).
+    pub fn resubscribing(&mut self, instance: impl Into<Instance>) {
+        let instance = instance.into();
+        self.seen.insert(instance);
+        self.subscribed.remove(&instance);
+    }
 }
 
 /// Whether a service in state `link` can publish now: not crashed, and connected (a publish
@@ -265,6 +310,13 @@ impl OrderRefusal {
                     names.join(", ")
                 )
             }
+            OrderRefusal::Switching { to, in_flight } => {
+                let sagas = if *in_flight == 1 { "saga" } else { "sagas" };
+                format!(
+                    "{publisher} holds new orders back until the services switch to {to} \
+                     (waiting for the {in_flight} {sagas} in flight to end)"
+                )
+            }
         }
     }
 
@@ -294,6 +346,10 @@ impl OrderRefusal {
             OrderRefusal::WaitingFor(_) => {
                 " An order published now would reach nobody who has not subscribed yet; this \
                  message goes away once they have."
+            }
+            OrderRefusal::Switching { .. } => {
+                " A saga keeps the coordination it started under, so a new order now would \
+                 put the switch off; this message goes away once the services have switched."
             }
         }
     }
@@ -405,6 +461,66 @@ mod tests {
         assert_eq!(
             gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
             Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+    }
+
+    #[test]
+    fn a_coordination_switch_holds_new_orders_back_until_it_is_done() {
+        let gate = all_subscribed();
+        let up = up();
+        let switching = Some((SagaStyle::Orchestration, 3));
+        let refused = gate
+            .check_new_order(SagaStyle::Parallel, switching, OrderLink::Up(&up))
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            OrderRefusal::Switching {
+                to: SagaStyle::Orchestration,
+                in_flight: 3
+            }
+        );
+        assert_eq!(
+            refused.cause(),
+            "OrderService holds new orders back until the services switch to orchestration \
+             (waiting for the 3 sagas in flight to end)"
+        );
+        assert!(refused
+            .advice()
+            .contains("goes away once the services have switched"));
+        let one = OrderRefusal::Switching {
+            to: SagaStyle::Orchestration,
+            in_flight: 1,
+        };
+        assert!(one
+            .cause()
+            .ends_with("(waiting for the 1 saga in flight to end)"));
+        // What belongs to the sagas in flight (owed messages) still goes: the switch waits for it.
+        assert_eq!(gate.check(SagaStyle::Parallel, OrderLink::Up(&up)), Ok(()));
+        // OrderService's own state comes first: it is what the learner must fix.
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Parallel, switching, OrderLink::Crashed),
+            Err(OrderRefusal::Crashed)
+        );
+        // Switched: orders go again.
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn after_a_switch_orders_wait_for_the_new_style_s_subacks() {
+        let mut gate = all_subscribed();
+        gate.resubscribing(ServiceId::Payment);
+        let up = up();
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+        gate.subscribed(ServiceId::Payment);
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Ok(())
         );
     }
 
