@@ -104,6 +104,49 @@ describeApp('orders refused when nobody could hear them', () => {
     }
   });
 
+  // A newcomer's break-test: with orders placed every second, a coordination switch waited
+  // forever (each new order was one more saga in the old style), and its note kept the count it
+  // started with.
+  it('a coordination switch: new orders wait for it, the note counts the sagas in flight down, then the switch comes and orders go in the new style', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=3000&inventory_ms=1500&saga_timeout_ms=15000', async ({ page, witness }) => {
+      const first = await placeOrder(page);
+      // The second order 1.5 s after the first: their sagas end 1.5 s apart.
+      await witness.waitForOrder('inventory/reserved', first, FLOW_TIMEOUT_MS);
+      const second = await placeOrder(page);
+      await witness.waitForOrder('orders/created', second, FLOW_TIMEOUT_MS);
+      await page.selectOption('#saga-style', 'orchestration');
+      const note = page.locator('[data-testid="style-waiting"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await note.textContent(), /switch to orchestration once the 2 sagas in flight end/);
+
+      // Ordering now would put the switch off: refused, saying why, nothing published.
+      const one = await refusalAfter(page, 'place-order', /OrderService holds new orders back until the services switch to orchestration \(waiting for the 2 sagas in flight to end\), so the order was not placed\./);
+      assert.match(one, /goes away once the services have switched/);
+      await refusalAfter(page, 'place-ten', /switch to orchestration \(waiting for the \d sagas? in flight to end\), so none of the 10 orders was placed/);
+      assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'false');
+
+      // The first saga ends: the note counts one left.
+      await witness.waitForOrder('orders/confirmed', first, FLOW_TIMEOUT_MS);
+      await page.waitForFunction(
+        () => /once the 1 saga in flight ends/.test(document.querySelector('[data-testid="style-waiting"]')?.textContent ?? ''),
+        null,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      // The second ends: the services switch, the note and the refusal go by themselves.
+      await witness.waitForOrder('orders/confirmed', second, FLOW_TIMEOUT_MS);
+      await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+      await formError(page).waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+      await witness.roundTrip();
+      const created = witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId);
+      assert.deepEqual(created, [first, second], 'nothing published for the refused clicks');
+
+      // The next order is accepted and orchestrated: OrderService sends commands.
+      const next = await placeOrder(page);
+      await witness.waitForOrder('commands/payment/charge', next, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('orders/confirmed', next, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, next, 'orders/confirmed');
+    }));
+
   // A newcomer's break-test: after Connect to another broker the gate stayed open (the services
   // had subscribed once, on the old broker), and the first order went out before its consumers
   // were on the new one.

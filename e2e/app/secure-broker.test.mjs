@@ -276,6 +276,42 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     }
   });
 
+  // A newcomer's break-test: with PaymentService refused for good, the form said it was
+  // "waiting for PaymentService to subscribe … this message goes away once they have", which
+  // could never happen.
+  it('PaymentService refused for good after signing in again: the form names the refusal and says to fix its password under Sign in; fixed, orders flow', { timeout: 180_000 }, async () => {
+    await withSignedInPage('', async ({ page, watcher }) => {
+      await waitOrdersAccepted(page);
+      const signInAgain = async (password) => {
+        await page.$eval('.credentials details', (d) => { d.open = true; });
+        await page.fill('#password-payment', password);
+        await page.click('[data-testid="apply-credentials"]');
+      };
+      await signInAgain('wrong');
+      await page.locator('[data-testid="refused-for-good"]').waitFor({ timeout: 30_000 });
+      await waitForStates(page, 'connected', 30_000, SERVICES.filter((s) => s !== 'payment'));
+      await page.click('[data-testid="place-order"]');
+      const said = /OrderService is waiting for PaymentService to subscribe, but the broker at wss:\/\/localhost:\d+ refused PaymentService \(.*not authorized.*\) and the page does not retry, so the order was not placed\. It will not subscribe by itself: fix its user name and password under Sign in to the broker and press Sign in/;
+      await page
+        .waitForFunction((source) => new RegExp(source).test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''), said.source, { timeout: 10_000 })
+        .catch(async (error) => {
+          const shown = await page.locator('[data-testid="form-error"]').textContent().catch(() => null);
+          throw new Error(`the form should say ${said}; it says ${JSON.stringify(shown)}`, { cause: error });
+        });
+      assert.doesNotMatch(await page.locator('[data-testid="form-error"]').textContent(), /goes away once they have/);
+      assert.equal(watcher.messages.filter((m) => m.topic === 'orders/created').length, 0, 'nothing published');
+
+      // Fixed: PaymentService subscribes, the refusal goes by itself, and an order completes.
+      await signInAgain(PASSWORDS.PaymentService);
+      await waitForStates(page, 'connected');
+      await page.locator('[data-testid="form-error"]').waitFor({ state: 'detached', timeout: 30_000 });
+      await waitOrdersAccepted(page);
+      await page.click('[data-testid="place-order"]');
+      const id = await placedOrderId(page);
+      await waitUntil(() => watcher.messages.some((m) => m.topic === 'orders/confirmed' && m.payload.includes(id)), 'the order confirmed');
+    });
+  });
+
   it('PaymentService publishing orders/created is refused: silently in 3.1.1 (the page explains), with reason code 0x87 in 5.0', { timeout: 180_000 }, async () => {
     await withSignedInPage('', async ({ page, watcher }) => {
       const probe = page.locator('[data-testid="acl-probe"]');

@@ -40,7 +40,7 @@
 //! );
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use broker_bridge::Link;
 
@@ -65,6 +65,9 @@ pub struct OrderGate {
     crashed: BTreeSet<Instance>,
     /// Every instance the gate was told of.
     seen: BTreeSet<Instance>,
+    /// Refused for good by its broker ([`Link::waits_for_user`]): the page does not retry
+    /// until the learner changes something. Its broker's URL and its refusal.
+    refused: BTreeMap<Instance, (String, broker_bridge::ConnectionError)>,
 }
 
 /// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
@@ -101,6 +104,29 @@ pub enum OrderRefusal {
     /// These services (in [`ServiceId::ALL`]'s order) have not subscribed yet since the
     /// services started.
     WaitingFor(Vec<ServiceId>),
+    /// A service the order waits for ([`OrderRefusal::WaitingFor`]) will not subscribe by
+    /// itself: its broker refused its CONNECT for good ([`Link::waits_for_user`]: bad user
+    /// name or password, not authorized, …) and the page does not retry.
+    ServiceRefused {
+        /// The first such service, in [`ServiceId::ALL`]'s order.
+        service: ServiceId,
+        /// Its broker's URL.
+        url: String,
+        /// The broker's refusal, as the page says it (e.g. "Not authorized (0x87)").
+        reason: String,
+        /// What to change (its user name and password under Sign in, when those were
+        /// refused), a sentence with a space before it.
+        advice: &'static str,
+    },
+    /// The learner chose another coordination style while sagas were in flight: the services
+    /// switch once those sagas end ([`super::Flow::choose_style`]), and a new order would start
+    /// a saga in the old style and put the switch off again ([`OrderGate::check_new_order`]).
+    Switching {
+        /// The style the services switch to.
+        to: SagaStyle,
+        /// How many sagas are still in flight ([`super::Flow::sagas_in_flight`]).
+        in_flight: usize,
+    },
 }
 
 impl OrderGate {
@@ -144,6 +170,48 @@ impl OrderGate {
         let instance = instance.into();
         self.crashed.remove(&instance);
         self.left(instance);
+    }
+
+    /// `instance`'s client reports `link`: a refusal for good ([`Link::waits_for_user`]) is
+    /// kept until its next link (signing in again starts a new connection), so that orders
+    /// waiting for its service say why it will not come ([`OrderRefusal::ServiceRefused`]).
+    pub fn linked(&mut self, instance: impl Into<Instance>, link: &Link) {
+        let instance = instance.into();
+        self.seen.insert(instance);
+        match link {
+            Link::Disconnected { url, reason, .. } if link.waits_for_user() => {
+                self.refused.insert(instance, (url.clone(), reason.clone()));
+            }
+            _ => {
+                self.refused.remove(&instance);
+            }
+        }
+    }
+
+    /// The first service of `waiting` every known instance of which its broker refused for
+    /// good, as a refusal.
+    fn refused_for_good(&self, waiting: &[ServiceId]) -> Option<OrderRefusal> {
+        waiting.iter().find_map(|service| {
+            let mut instances = self.seen.iter().filter(|i| i.service == *service);
+            let first = instances.next()?;
+            let (url, reason) = self.refused.get(first)?;
+            if !instances.all(|i| self.refused.contains_key(i)) {
+                return None;
+            }
+            let advice = if reason.asks_for_credentials() {
+                " It will not subscribe by itself: fix its user name and password under Sign in to \
+                 the broker and press Sign in; this message goes once it has subscribed."
+            } else {
+                " It will not subscribe by itself: change what the broker refused (its badge's \
+                 help says what), then try again."
+            };
+            Some(OrderRefusal::ServiceRefused {
+                service: *service,
+                url: url.clone(),
+                reason: reason.to_string(),
+                advice,
+            })
+        })
     }
 
     /// Whether one of `service`'s instances at least is subscribed on its current connection
@@ -191,15 +259,54 @@ impl OrderGate {
     /// # Errors
     ///
     /// [`OrderRefusal`]: OrderService crashed or not connected (checked first: its own state
-    /// is what the learner must fix first), or services still to subscribe.
+    /// is what the learner must fix first), or services still to subscribe (one its broker
+    /// refused for good, [`OrderRefusal::ServiceRefused`], named before the others).
     pub fn check(&self, style: SagaStyle, order: OrderLink<'_>) -> Result<(), OrderRefusal> {
         can_publish(order)?;
         let waiting = self.waiting_for(style);
         if waiting.is_empty() {
             Ok(())
         } else {
-            Err(OrderRefusal::WaitingFor(waiting))
+            Err(self
+                .refused_for_good(&waiting)
+                .unwrap_or(OrderRefusal::WaitingFor(waiting)))
         }
+    }
+
+    /// Whether a new order (a new saga: *Place order*, *Place 10 orders*, a poison message) may
+    /// be placed now: [`OrderGate::check`], and not while a coordination switch waits for the
+    /// sagas in flight (`switching`, [`super::Flow::style_waiting`]). A saga keeps the style it
+    /// started under, so an order placed meanwhile would be one more saga in the old style for
+    /// the switch to wait for: as long as the learner kept ordering, the switch would never
+    /// come. What belongs to the sagas in flight (a reload's owed messages, a dead letter's
+    /// *Retry*) is not a new order and does not wait for the switch, which waits for it.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderGate::check`]'s refusals first (what the learner must fix), then
+    /// [`OrderRefusal::Switching`].
+    pub fn check_new_order(
+        &self,
+        style: SagaStyle,
+        switching: Option<(SagaStyle, usize)>,
+        order: OrderLink<'_>,
+    ) -> Result<(), OrderRefusal> {
+        self.check(style, order)?;
+        match switching {
+            Some((to, in_flight)) => Err(OrderRefusal::Switching { to, in_flight }),
+            None => Ok(()),
+        }
+    }
+
+    /// The services switch to another style: `instance` (connected) was asked to SUBSCRIBE to
+    /// the new style's filters, which hold for it only once its SUBACK came; until then orders
+    /// wait for it ([`OrderGate::waiting_for`]), as for a service not subscribed yet, since the
+    /// broker delivers a PUBLISH only to the subscriptions that exist when it arrives (e.g. a
+    /// `commands/payment/charge` before PaymentService's SUBSCRIBE to `commands/payment/#`).
+    pub fn resubscribing(&mut self, instance: impl Into<Instance>) {
+        let instance = instance.into();
+        self.seen.insert(instance);
+        self.subscribed.remove(&instance);
     }
 }
 
@@ -265,6 +372,22 @@ impl OrderRefusal {
                     names.join(", ")
                 )
             }
+            OrderRefusal::ServiceRefused {
+                service,
+                url,
+                reason,
+                ..
+            } => format!(
+                "{publisher} is waiting for {service} to subscribe, but the broker at {url} \
+                 refused {service} ({reason}) and the page does not retry"
+            ),
+            OrderRefusal::Switching { to, in_flight } => {
+                let sagas = if *in_flight == 1 { "saga" } else { "sagas" };
+                format!(
+                    "{publisher} holds new orders back until the services switch to {to} \
+                     (waiting for the {in_flight} {sagas} in flight to end)"
+                )
+            }
         }
     }
 
@@ -294,6 +417,11 @@ impl OrderRefusal {
             OrderRefusal::WaitingFor(_) => {
                 " An order published now would reach nobody who has not subscribed yet; this \
                  message goes away once they have."
+            }
+            OrderRefusal::ServiceRefused { advice, .. } => advice,
+            OrderRefusal::Switching { .. } => {
+                " A saga keeps the coordination it started under, so a new order now would \
+                 put the switch off; this message goes away once the services have switched."
             }
         }
     }
@@ -405,6 +533,159 @@ mod tests {
         assert_eq!(
             gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
             Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+    }
+
+    #[test]
+    fn a_coordination_switch_holds_new_orders_back_until_it_is_done() {
+        let gate = all_subscribed();
+        let up = up();
+        let switching = Some((SagaStyle::Orchestration, 3));
+        let refused = gate
+            .check_new_order(SagaStyle::Parallel, switching, OrderLink::Up(&up))
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            OrderRefusal::Switching {
+                to: SagaStyle::Orchestration,
+                in_flight: 3
+            }
+        );
+        assert_eq!(
+            refused.cause(),
+            "OrderService holds new orders back until the services switch to orchestration \
+             (waiting for the 3 sagas in flight to end)"
+        );
+        assert!(refused
+            .advice()
+            .contains("goes away once the services have switched"));
+        let one = OrderRefusal::Switching {
+            to: SagaStyle::Orchestration,
+            in_flight: 1,
+        };
+        assert!(one
+            .cause()
+            .ends_with("(waiting for the 1 saga in flight to end)"));
+        // What belongs to the sagas in flight (owed messages) still goes: the switch waits for it.
+        assert_eq!(gate.check(SagaStyle::Parallel, OrderLink::Up(&up)), Ok(()));
+        // OrderService's own state comes first: it is what the learner must fix.
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Parallel, switching, OrderLink::Crashed),
+            Err(OrderRefusal::Crashed)
+        );
+        // Switched: orders go again.
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn after_a_switch_orders_wait_for_the_new_style_s_subacks() {
+        let mut gate = all_subscribed();
+        gate.resubscribing(ServiceId::Payment);
+        let up = up();
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+        gate.subscribed(ServiceId::Payment);
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_service_its_broker_refused_for_good_is_named_with_why_and_what_to_do() {
+        use broker_bridge::packet::{ConnAck, ProtocolVersion, ReasonCode};
+        let refused = |code| {
+            down(ConnectionError::Refused {
+                protocol: ProtocolVersion::V311,
+                connack: ConnAck::new(false, code),
+            })
+        };
+        let mut gate = OrderGate::default();
+        for service in [
+            ServiceId::Order,
+            ServiceId::Inventory,
+            ServiceId::Notification,
+        ] {
+            gate.subscribed(service);
+        }
+        let up = up();
+        // PaymentService is still connecting: waiting is all there is to do.
+        gate.linked(ServiceId::Payment, &Link::starting("ws://h:1"));
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up)),
+            Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+        // Its broker refuses its user for good: the page does not retry, so waiting would never end.
+        gate.linked(ServiceId::Payment, &refused(ReasonCode::NotAuthorized));
+        let refusal = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&up))
+            .unwrap_err();
+        assert!(
+            matches!(&refusal, OrderRefusal::ServiceRefused { service: ServiceId::Payment, url, .. } if url == "ws://h:1"),
+            "{refusal:?}"
+        );
+        let cause = refusal.cause();
+        assert!(
+            cause.starts_with(
+                "OrderService is waiting for PaymentService to subscribe, but the broker at \
+                 ws://h:1 refused PaymentService ("
+            ),
+            "{cause}"
+        );
+        assert!(
+            cause.contains("0x87") || cause.contains("authorized"),
+            "{cause}"
+        );
+        assert!(cause.ends_with("and the page does not retry"), "{cause}");
+        assert!(!refusal.advice().contains("goes away once they have"));
+        assert!(
+            refusal
+                .advice()
+                .contains("fix its user name and password under Sign in to the broker"),
+            "{}",
+            refusal.advice()
+        );
+        // Another refusal for good: no sign-in advice.
+        gate.linked(
+            ServiceId::Payment,
+            &refused(ReasonCode::UnsupportedProtocolVersion),
+        );
+        let other = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&up))
+            .unwrap_err();
+        assert!(matches!(other, OrderRefusal::ServiceRefused { .. }));
+        assert!(!other.advice().contains("Sign in"), "{}", other.advice());
+        // Signing in again starts a new connection: waiting again, then through.
+        gate.linked(ServiceId::Payment, &Link::starting("ws://h:1"));
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up)),
+            Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+        gate.subscribed(ServiceId::Payment);
+        assert_eq!(gate.check(SagaStyle::Parallel, OrderLink::Up(&up)), Ok(()));
+    }
+
+    #[test]
+    fn a_service_refused_for_good_after_it_subscribed_does_not_hold_orders_back() {
+        use broker_bridge::packet::{ConnAck, ProtocolVersion, ReasonCode};
+        let mut gate = all_subscribed();
+        gate.left(ServiceId::Payment);
+        gate.linked(
+            ServiceId::Payment,
+            &down(ConnectionError::Refused {
+                protocol: ProtocolVersion::V5,
+                connack: ConnAck::new(false, ReasonCode::BadUserNameOrPassword),
+            }),
+        );
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(()),
+            "as with a crash: what it misses is the lesson"
         );
     }
 

@@ -29,6 +29,8 @@ impl Runtime {
                     // counts: its service is reached while one of them is subscribed.
                     self.order_gate.borrow_mut().left(instance);
                 }
+                // A refusal for good is kept, so orders waiting for it say why it will not come.
+                self.order_gate.borrow_mut().linked(instance, &link);
                 let changed = self.links.borrow_mut().link(instance, link.clone());
                 if let Some(event) = changed {
                     self.record(service, event);

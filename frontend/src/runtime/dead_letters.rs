@@ -71,16 +71,17 @@ impl Runtime {
     }
 
     /// Publishes a poison message (an order, `payload` on `orders/created`, by OrderService) if
-    /// the order gate lets an order through ([`OrderGate::check`]).
+    /// the order gate lets a new order through ([`OrderGate::check_new_order`]: a poison message
+    /// is an order, and would start a saga in the old style during a coordination switch).
     ///
     /// # Errors
     ///
     /// The page's sentence: why nothing was sent ([`poison_refused`], which goes by itself once
     /// an order could go), or why the publish failed.
     ///
-    /// [`OrderGate::check`]: eda_core::services::order_gate::OrderGate::check
+    /// [`OrderGate::check_new_order`]: eda_core::services::order_gate::OrderGate::check_new_order
     pub fn send_poison(self: &Rc<Self>, topic: &str, payload: Vec<u8>) -> Result<(), String> {
-        if let Err(refusal) = self.order_gate() {
+        if let Err(refusal) = self.new_order_gate() {
             return Err(self.hold_back(poison_refused(&refusal), Held::Poison));
         }
         *self.held_back.borrow_mut() = None;

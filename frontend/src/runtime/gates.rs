@@ -21,13 +21,31 @@ use super::Runtime;
 use crate::clock;
 
 impl Runtime {
-    /// Whether OrderService may place an order now ([`OrderGate::check`]): not while it is
-    /// crashed or not connected, nor before every service has subscribed once.
+    /// Whether OrderService may publish for the order flow now ([`OrderGate::check`]): not
+    /// while it is crashed or not connected, nor before every service has subscribed once. What
+    /// belongs to the sagas in flight (a reload's owed messages) asks this; a new order asks
+    /// [`Runtime::new_order_gate`].
     pub(super) fn order_gate(&self) -> Result<(), OrderRefusal> {
         let order = self.link_state(ServiceId::Order);
         self.order_gate
             .borrow()
             .check(self.subscribed_style.get(), order.as_link())
+    }
+
+    /// Whether OrderService may place a new order (a new saga) now
+    /// ([`OrderGate::check_new_order`]): [`Runtime::order_gate`], and not while a coordination
+    /// switch waits for the sagas in flight ([`Flow::style_waiting`]).
+    ///
+    /// [`OrderGate::check_new_order`]: eda_core::services::order_gate::OrderGate::check_new_order
+    /// [`Flow::style_waiting`]: eda_core::services::Flow::style_waiting
+    pub(super) fn new_order_gate(&self) -> Result<(), OrderRefusal> {
+        let order = self.link_state(ServiceId::Order);
+        let switching = self.flow.borrow().style_waiting();
+        self.order_gate.borrow().check_new_order(
+            self.subscribed_style.get(),
+            switching,
+            order.as_link(),
+        )
     }
 
     /// `service`'s (first instance's) state as the gates need it: crashed, or its link.
@@ -127,7 +145,7 @@ impl Runtime {
         let held_fate = self.held_back.borrow().as_ref().map(|held| {
             let passes = match &held.held {
                 Held::Retry { gave_up, topic } => self.retry_gate(*gave_up, topic).is_ok(),
-                Held::Poison => self.order_gate().is_ok(),
+                Held::Poison => self.new_order_gate().is_ok(),
                 Held::DeliverAgain(instance, topic) => {
                     self.deliver_again_gate(*instance, topic).is_ok()
                 }
@@ -145,7 +163,7 @@ impl Runtime {
         }
         // What a reload found owed goes out once orders could.
         self.publish_owed();
-        let now = self.order_gate().err().map(|refusal| refusal.cause());
+        let now = self.new_order_gate().err().map(|refusal| refusal.cause());
         if self.gate_told.borrow().as_ref() == Some(&now) {
             return;
         }

@@ -148,6 +148,8 @@ impl Runtime {
                 links: RefCell::new(ServiceLinks::new(&instances)),
                 order_gate: RefCell::default(),
                 gate_told: RefCell::default(),
+                // The page was told by the runtime this one replaces, if any.
+                style_waiting_told: Cell::new(flow.style_waiting()),
                 held_back: RefCell::new(held_back.map(|held| held.for_instances(&instances))),
                 url: RefCell::new(url.to_owned()),
                 brokers: RefCell::new(brokers.clone()),

@@ -93,6 +93,9 @@ pub struct Runtime {
     /// What the page was last told of the order gate (`None`: nothing yet): why no order can
     /// be placed, or `None` once one can.
     gate_told: RefCell<Option<Option<String>>>,
+    /// What the page was last told of a coordination style waiting for the sagas in flight
+    /// (the style and how many sagas), `None` when none waits.
+    style_waiting_told: Cell<Option<(SagaStyle, usize)>>,
     /// The last *Retry* or poison message the gate held back, and the page's sentence for it:
     /// the sentence goes once the gate would let it through.
     held_back: RefCell<Option<HeldBack>>,

@@ -36,11 +36,12 @@ impl Runtime {
     }
 
     /// OrderService publishes the order and returns its id at once, before anyone answers.
-    /// Refused, nothing published, while the order gate is shut ([`OrderGate::check`]:
-    /// OrderService crashed or not connected, a service not yet subscribed): then why, and what
+    /// Refused, nothing published, while the order gate is shut ([`OrderGate::check_new_order`]:
+    /// OrderService crashed or not connected, a service not yet subscribed, a coordination
+    /// switch waiting for the sagas in flight): then why, and what
     /// to do (with a space before it), for the form's sentence ([`order::orders_refused`]).
     fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
-        if let Err(refusal) = self.order_gate() {
+        if let Err(refusal) = self.new_order_gate() {
             return Err((refusal.cause(), refusal.advice()));
         }
         let client = self.client(ServiceId::Order.into());

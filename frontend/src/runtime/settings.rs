@@ -24,7 +24,7 @@ impl Runtime {
     ///
     /// [`Flow::choose_style`]: eda_core::services::Flow::choose_style
     pub fn set_flow(self: &Rc<Self>, settings: FlowSettings) {
-        let waiting = {
+        {
             let mut flow = self.flow.borrow_mut();
             let (stock, saga) = (flow.inventory.stock().clone(), flow.settings.saga);
             let style = settings.saga;
@@ -34,20 +34,30 @@ impl Runtime {
                 ..settings
             };
             flow.choose_style(style);
-            flow.style_waiting()
-        };
-        self.tell(Action::StyleWaiting(waiting));
+        }
         self.follow_style();
     }
 
-    /// Makes the clients' subscriptions those of the flow's style, if it changed: the ones no
-    /// longer needed are dropped and the new ones made.
+    /// After anything that may start or end a saga: tells the page the style still waiting and
+    /// for how many sagas in flight, when that changed (the note's count follows the sagas as
+    /// they end, and the order gate, which holds new orders back meanwhile, is looked at
+    /// again); and makes the clients' subscriptions those of the flow's style, if it changed:
+    /// the ones no longer needed are dropped and the new ones made, and orders wait for the
+    /// connected clients' SUBACK ([`OrderGate::resubscribing`]).
+    ///
+    /// [`OrderGate::resubscribing`]: eda_core::services::order_gate::OrderGate::resubscribing
     pub(super) fn follow_style(self: &Rc<Self>) {
+        let waiting = self.flow.borrow().style_waiting();
+        let count_changed = self.style_waiting_told.replace(waiting) != waiting;
         let (old, new) = (
             self.subscribed_style.get(),
             self.flow.borrow().settings.saga,
         );
         if old == new {
+            if count_changed {
+                self.tell(Action::StyleWaiting(waiting));
+                self.review_order_gate();
+            }
             return;
         }
         self.subscribed_style.set(new);
@@ -69,6 +79,9 @@ impl Runtime {
                     self.log(service, problem("unsubscribe", e.to_string()));
                 }
             }
+            if client.is_connected() && !self.is_crashed(*instance) {
+                self.order_gate.borrow_mut().resubscribing(*instance);
+            }
             let qos = self.qos.get();
             subscribe(
                 *instance,
@@ -79,7 +92,8 @@ impl Runtime {
                 &self.report,
             );
         }
-        self.tell(Action::StyleWaiting(None));
+        self.tell(Action::StyleWaiting(waiting));
+        self.review_order_gate();
     }
 
     /// The share of published messages sent twice (`?duplicates=`).
