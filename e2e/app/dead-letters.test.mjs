@@ -303,4 +303,25 @@ describeApp('dead letters', () => {
       await page.locator('[data-testid="dead-letter"] [data-testid="dead-letter-discard"]').first().click();
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
     }));
+  // A newcomer's break-test: `printf '\xff\xfe bad utf8' | mosquitto_pub … -t inventory/reserved -s`
+  // was dead-lettered as "\uFFFD\uFFFD bad utf8", and a Retry sent those replacement characters
+  // (ef bf bd), not the bytes that failed.
+  it('a message that is not UTF-8 text: its dead letter keeps its bytes (payloadHex), and an unedited Retry sends exactly them', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const bytes = Buffer.from([0xff, 0xfe, 0x20, 0x62, 0x61, 0x64]);
+      await witness.publish('inventory/reserved', bytes, { qos: 1 });
+      const letter = await witness.waitFor((m) => m.topic === 'deadletter/order' && m.json?.topic === 'inventory/reserved', FLOW_TIMEOUT_MS);
+      assert.equal(letter.json.payloadHex, 'ff fe 20 62 61 64');
+      assert.equal(letter.json.payload, '\uFFFD\uFFFD bad');
+      const row = page.locator('[data-testid="dead-letter"][data-service="order"][data-topic="inventory/reserved"]');
+      await row.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await row.locator('[data-testid="dead-letter-not-text"]').textContent(), /not UTF-8 text.*ff fe 20 62 61 64/);
+      const before = witness.messages.length;
+      await row.locator('[data-testid="dead-letter-retry"]').click();
+      const again = await witness.waitFor((m) => m.topic === 'inventory/reserved' && witness.messages.indexOf(m) >= before, FLOW_TIMEOUT_MS);
+      assert.deepEqual([...again.bytes], [...bytes], 'the bytes that failed, not their replacement characters');
+      // OrderService fails on them again, and dead-letters them again with the same bytes.
+      const next = await witness.waitFor((m) => m.topic === 'deadletter/order' && m.json?.topic === 'inventory/reserved' && witness.messages.indexOf(m) >= before, FLOW_TIMEOUT_MS);
+      assert.equal(next.json.payloadHex, 'ff fe 20 62 61 64', 'the retried bytes failed again, the same way');
+    }));
 });

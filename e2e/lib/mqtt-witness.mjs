@@ -38,7 +38,7 @@ export async function startWitness({
   });
   client.on('error', () => {}); // reported through failing waits, not as an uncaught error
 
-  /** Every message on the flow topics, in arrival order: { topic, payload, json }. */
+  /** Every message on the flow topics, in arrival order: { topic, payload (text), bytes, json }. */
   const messages = [];
   const waiters = new Set();
   const sentinelWaiters = new Map();
@@ -57,7 +57,7 @@ export async function startWitness({
     }
     // MQTT 5 only: the user properties, as MQTT.js decodes them ({ name: value }).
     const userProperties = packet?.properties?.userProperties ?? {};
-    const message = { topic, payload, json, userProperties, retain: packet?.retain ?? false, receivedAt: Date.now() };
+    const message = { topic, payload, bytes: Buffer.from(buffer), json, userProperties, retain: packet?.retain ?? false, receivedAt: Date.now() };
     messages.push(message);
     for (const waiter of waiters) waiter(message);
   });

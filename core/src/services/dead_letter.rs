@@ -79,8 +79,14 @@ pub struct DeadLetter {
     pub service: String,
     /// The topic the message arrived on.
     pub topic: String,
-    /// The message as it arrived, as text (invalid UTF-8 replaced).
+    /// The message as it arrived, as text (invalid UTF-8 replaced by U+FFFD).
     pub payload: String,
+    /// The message's bytes in hex (`"ff fe 20 62"`), only when they are not UTF-8 text, so that
+    /// `payload` lost some: a Retry of the payload as shown, unedited, sends these bytes
+    /// ([`DeadLetter::retry_bytes`]). Absent (not `null`) otherwise, so a dead letter of text
+    /// is as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_hex: Option<String>,
     /// Why it could not be processed.
     pub reason: String,
     /// How many times it was tried.
@@ -90,6 +96,41 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// A dead letter of the message `bytes` that arrived on `topic`: `payload` its text, and
+    /// `payload_hex` its bytes when they are not UTF-8.
+    pub fn of_message(
+        service: ServiceId,
+        topic: &str,
+        bytes: &[u8],
+        reason: &str,
+        attempts: u32,
+        failed_at: Timestamp,
+    ) -> DeadLetter {
+        DeadLetter {
+            service: service.name().to_owned(),
+            topic: topic.to_owned(),
+            payload: String::from_utf8_lossy(bytes).into_owned(),
+            payload_hex: std::str::from_utf8(bytes)
+                .is_err()
+                .then(|| crate::trace::recording::hex(bytes)),
+            reason: reason.to_owned(),
+            attempts,
+            failed_at,
+        }
+    }
+
+    /// What a Retry of `text` (the payload as the learner left it) publishes: the original
+    /// bytes when `text` is the payload as shown, unedited, and the message was not UTF-8
+    /// ([`DeadLetter::payload_hex`]); else `text` itself.
+    pub fn retry_bytes(&self, text: &str) -> Vec<u8> {
+        match &self.payload_hex {
+            Some(hex) if text == self.payload => {
+                crate::trace::recording::unhex(hex).unwrap_or_else(|_| text.as_bytes().to_vec())
+            }
+            _ => text.as_bytes().to_vec(),
+        }
+    }
+
     /// The payload: compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a dead letter always serializes to JSON")
@@ -125,11 +166,62 @@ mod tests {
     }
 
     #[test]
+    fn a_message_that_is_not_utf8_keeps_its_bytes_for_an_unedited_retry() {
+        // A break-test: `printf '\xff\xfe bad'` dead-lettered as "\u{fffd}\u{fffd} bad": a
+        // Retry sent ef bf bd ef bf bd, not the message that failed.
+        let failed_at = Timestamp::from_unix_millis(0).unwrap();
+        let bytes = b"\xff\xfe bad";
+        let letter = DeadLetter::of_message(
+            ServiceId::Order,
+            "inventory/reserved",
+            bytes,
+            "not UTF-8",
+            1,
+            failed_at,
+        );
+        assert_eq!(letter.payload, "\u{fffd}\u{fffd} bad");
+        assert_eq!(letter.payload_hex.as_deref(), Some("ff fe 20 62 61 64"));
+        let json = String::from_utf8(letter.to_json()).unwrap();
+        assert!(
+            json.contains(r#""payloadHex":"ff fe 20 62 61 64""#),
+            "{json}"
+        );
+        let (_, back) = DeadLetter::decode("deadletter/order", json.as_bytes()).unwrap();
+        assert_eq!(back, letter);
+        assert_eq!(
+            back.retry_bytes(&back.payload),
+            bytes.to_vec(),
+            "unedited: the bytes that failed"
+        );
+        assert_eq!(
+            back.retry_bytes("fixed"),
+            b"fixed".to_vec(),
+            "edited: the text"
+        );
+
+        // Text stays as it was: no payloadHex in the JSON, the text retried.
+        let text = DeadLetter::of_message(
+            ServiceId::Order,
+            "orders/created",
+            b"not json",
+            "x",
+            1,
+            failed_at,
+        );
+        assert_eq!(text.payload_hex, None);
+        assert!(!String::from_utf8(text.to_json())
+            .unwrap()
+            .contains("payloadHex"));
+        assert_eq!(text.retry_bytes("not json"), b"not json".to_vec());
+    }
+
+    #[test]
     fn a_dead_letter_reads_back_from_its_topic() {
         let letter = DeadLetter {
             service: "PaymentService".into(),
             topic: "orders/created".into(),
             payload: "not json".into(),
+            payload_hex: None,
             reason: "payload is not JSON: expected ident at line 1 column 2".into(),
             attempts: 1,
             failed_at: Timestamp::from_unix_millis(0).unwrap(),
@@ -154,7 +246,8 @@ mod tests {
     /// Each dead letter in `docs/wire-contract/` is what its service publishes: it reads back,
     /// writes back byte for byte (without layout), and its reason, kind and attempts are the
     /// ones [`super::Flow::handle`] gives for the payload it carries (deadletter-payment.json:
-    /// a poison order, tried 3 times; deadletter-inventory.json: an unknown product, once).
+    /// a poison order, tried 3 times; deadletter-inventory.json: an unknown product, once;
+    /// deadletter-order-not-text.json: bytes that are not UTF-8, once, kept in `payloadHex`).
     #[test]
     fn the_wire_contract_examples_are_what_the_services_write() {
         use super::super::settings::Stock;
@@ -173,6 +266,13 @@ mod tests {
                 ServiceId::Inventory,
                 RejectionKind::Unknown,
                 Stock::parse("P001:5,P002:3").unwrap(),
+            ),
+            (
+                include_str!("../../../docs/wire-contract/deadletter-order-not-text.json"),
+                "deadletter/order",
+                ServiceId::Order,
+                RejectionKind::Malformed,
+                Stock::default(),
             ),
         ];
         for (text, topic, expected, kind, stock) in examples {
@@ -203,7 +303,8 @@ mod tests {
                     service,
                     Timestamp::from_unix_millis(0).unwrap(),
                     &letter.topic,
-                    letter.payload.as_bytes(),
+                    // The bytes that failed: the text, or those of payloadHex.
+                    &letter.retry_bytes(&letter.payload),
                 )
                 .expect_err("the example's message is not processed");
             assert_eq!(rejection.kind, kind, "{topic}");

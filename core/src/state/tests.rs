@@ -221,6 +221,7 @@ fn kept_dead_letter(id: &str, service: ServiceId, failed_at_ms: i64) -> KeptDead
             service: service.name().into(),
             topic: "orders/created".into(),
             payload: "{}".into(),
+            payload_hex: None,
             reason: "poison".into(),
             attempts: 3,
             failed_at: crate::domain::Timestamp::from_unix_millis(failed_at_ms).unwrap(),

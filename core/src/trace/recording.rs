@@ -161,7 +161,8 @@ fn protocol_name(v: ProtocolVersion) -> &'static str {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lowercase hex pairs separated by spaces (`"ff fe 20"`).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
@@ -172,7 +173,8 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn unhex(text: &str) -> Result<Vec<u8>, String> {
+/// The bytes of [`hex`]'s text.
+pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
     text.split_ascii_whitespace()
         .map(|pair| u8::from_str_radix(pair, 16).map_err(|_| format!("{pair:?} is not a hex byte")))
         .collect()

@@ -130,7 +130,7 @@ pub fn App() -> Html {
         let page = page.clone();
         Callback::from(
             move |(id, service, topic, payload): super::dead_letters_panel::RetryRequest| {
-                page.retry_dead_letter(id, service, &topic, &payload)
+                page.retry_dead_letter(id, service, &topic, payload)
             },
         )
     };

@@ -15,8 +15,9 @@ use yew::prelude::*;
 use super::outside_text::{outside, reason};
 use crate::SharedTrace;
 
-/// A retry: the dead letter's id, its service, its original topic, the payload to send.
-pub type RetryRequest = (String, ServiceId, String, String);
+/// A retry: the dead letter's id, its service, its original topic, the payload's bytes to send
+/// ([`eda_core::services::dead_letter::DeadLetter::retry_bytes`]).
+pub type RetryRequest = (String, ServiceId, String, Vec<u8>);
 
 #[derive(Properties, PartialEq)]
 pub struct DeadLettersPanelProps {
@@ -68,10 +69,11 @@ fn Letter(props: &LetterProps) -> Html {
     };
     let retry = props.on_retry.clone().map(|on_retry| {
         let (draft, id, service) = (draft.clone(), seen.id.clone(), seen.service);
-        let topic = seen.letter.topic.clone();
+        let letter = seen.letter.clone();
         Callback::from(move |event: MouseEvent| {
             if new_click(&event) {
-                on_retry.emit((id.clone(), service, topic.clone(), (*draft).clone()));
+                let bytes = letter.retry_bytes(&draft);
+                on_retry.emit((id.clone(), service, letter.topic.clone(), bytes));
             }
         })
     });
@@ -93,6 +95,13 @@ fn Letter(props: &LetterProps) -> Html {
                 <span data-testid="dead-letter-reason">{ reason(&letter.reason) }</span></p>
             <label for={id.clone()}>{ "Payload (fix it here, then Retry)" }</label>
             <textarea id={id} rows="3" data-testid="dead-letter-payload" value={(*draft).clone()} {oninput} />
+            if let Some(hex) = &letter.payload_hex {
+                <p class="note" data-testid="dead-letter-not-text">
+                    { "This message is not UTF-8 text: each � above stands for bytes that are not. \
+                       Retried as it is, unedited, it goes out as the bytes that failed (" }
+                    <code>{ eda_core::outside_text::cut(hex, 48).map_or_else(|| hex.clone(), |start| format!("{start}…")) }</code>
+                    { "); edited, as the text you leave." }</p>
+            }
             if let Some(retry) = retry {
                 <button type="button" class="small" data-testid="dead-letter-retry" onclick={retry}
                     aria-label={format!("Retry {}'s dead letter on {}", seen.service.name(), letter.topic)}>{ "Retry" }</button>

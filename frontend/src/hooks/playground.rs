@@ -179,16 +179,17 @@ impl Playground {
         }
     }
 
-    /// Publishes a dead letter's message (perhaps fixed: `payload` is the text the learner left)
+    /// Publishes a dead letter's message (perhaps fixed: `payload` is the text the learner left,
+    /// or the original bytes of a message that was not text, left unedited)
     /// to its original topic with the client of the service that publishes that topic
     /// ([`eda_core::services::acl::publisher_of`]; `service`, the one that gave up, for a topic no service owns), so a
     /// least-privilege ACL allows the retry, and takes it off the list. Held back while it
     /// could not be delivered ([`Runtime::retry_dead_letter`]): then the page says why, and the
     /// dead letter stays listed.
-    pub fn retry_dead_letter(&self, id: String, service: ServiceId, topic: &str, payload: &str) {
+    pub fn retry_dead_letter(&self, id: String, service: ServiceId, topic: &str, payload: Vec<u8>) {
         let result = match self.runtime.borrow().as_ref() {
             Some(runtime) => runtime
-                .retry_dead_letter(service, topic, payload.as_bytes().to_vec())
+                .retry_dead_letter(service, topic, payload)
                 .map(|()| runtime.forget_dead_letter(&id)),
             None => Err("Retry: the services are not running (a recording is shown)".to_owned()),
         };

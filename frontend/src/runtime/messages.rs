@@ -171,14 +171,14 @@ impl Runtime {
             return;
         };
         let service = message.instance.service;
-        let letter = DeadLetter {
-            service: service.name().to_owned(),
-            topic: message.topic.clone(),
-            payload: String::from_utf8_lossy(&message.payload).into_owned(),
-            reason: reason.to_owned(),
+        let letter = DeadLetter::of_message(
+            service,
+            &message.topic,
+            &message.payload,
+            reason,
             attempts,
-            failed_at: now,
-        };
+            now,
+        );
         let client = self.client(message.instance);
         let request = PublishRequest::new(
             self.namespace.wire(&deadletter_topic(service)),

@@ -158,6 +158,7 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
             "service-will.json",
             "deadletter-payment.json",
             "deadletter-inventory.json",
+            "deadletter-order-not-text.json",
             "stock-level.json",
             "eventstore-order-created.json",
             "eventstore-order-created-v1.json",

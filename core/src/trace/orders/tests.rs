@@ -867,6 +867,7 @@ fn dead_letter_of(message: &DomainEvent) -> Vec<u8> {
         service: "OrderService".into(),
         topic: topics::ORDERS_CREATED.into(),
         payload: String::from_utf8(message.to_json()).unwrap(),
+        payload_hex: None,
         reason: "handler failed: customer POISON is refused by every handler".into(),
         attempts: 3,
         failed_at: now(),

@@ -149,14 +149,8 @@ impl Wire {
                 match self.flow.handle(to, now, &topic, &payload) {
                     Ok(commands) => self.run(to, commands),
                     Err(rejection) if !rejection.is_duplicate() => {
-                        let letter = DeadLetter {
-                            service: to.name().to_owned(),
-                            topic: topic.clone(),
-                            payload: String::from_utf8_lossy(&payload).into_owned(),
-                            reason: rejection.reason,
-                            attempts: 1,
-                            failed_at: now,
-                        };
+                        let letter =
+                            DeadLetter::of_message(to, &topic, &payload, &rejection.reason, 1, now);
                         let slug = format!("deadletter/{}", to.slug());
                         self.leg(to, Direction::Outgoing, &slug, letter.to_json(), false);
                     }
