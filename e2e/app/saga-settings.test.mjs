@@ -31,12 +31,17 @@ const waitForStock = (page, units) =>
     describe: () => stockShown(page, 'P001'),
   });
 
-/** Places the form's order on a ready page and follows it to its outcome on the wire. */
-async function orderToOutcome(page, outcome) {
+/**
+ * Places the form's order on a ready page and follows it to its outcome on the wire, and then to
+ * `last` (a compensation that follows the outcome, e.g. `inventory/released`), if given: the
+ * wire returned is then the order's whole story, not as much of it as had come.
+ */
+async function orderToOutcome(page, outcome, last = null) {
   const witness = await watchEveryTopic(broker);
   try {
     const orderId = await placeOrder(page);
     const message = await witness.waitForOrder(outcome, orderId, FLOW_TIMEOUT_MS);
+    if (last) await witness.waitForOrder(last, orderId, FLOW_TIMEOUT_MS);
     await expectOneOutcome(witness, orderId, outcome);
     return { orderId, message, wire: wireOf(witness, orderId) };
   } finally {
@@ -58,7 +63,7 @@ describeApp('saga settings', () => {
       }, null, { describe: () => page.url() });
       await waitForStock(page, '5');
 
-      first = await orderToOutcome(page, 'orders/cancelled');
+      first = await orderToOutcome(page, 'orders/cancelled', 'inventory/released');
       assert.equal(first.message.json.reason, OVER_LIMIT);
       const row = await waitForRow(page, first.orderId, 'Cancelled', { compensations: 1 });
       assert.equal(row.reason, OVER_LIMIT);
@@ -79,7 +84,7 @@ describeApp('saga settings', () => {
       assert.equal(await page.inputValue('#decline-over'), '50.00');
       assert.equal(await page.inputValue('#stock-levels'), 'P001:5');
       assert.equal(await stockShown(page, 'P001'), '5');
-      const again = await orderToOutcome(page, 'orders/cancelled');
+      const again = await orderToOutcome(page, 'orders/cancelled', 'inventory/released');
       assert.equal(again.message.json.reason, first.message.json.reason, 'the same reason');
       assert.deepEqual(again.wire, first.wire, 'the same messages, in the same order');
       const row = await waitForRow(page, again.orderId, 'Cancelled', { compensations: 1 });
