@@ -48,7 +48,10 @@ pub enum NamespaceError {
     #[error("it is empty")]
     Empty,
     /// Only white space (`?ns=+` is a space): trimmed, nothing is left.
-    #[error("it holds only white space")]
+    #[error(
+        "it holds only white space (in a link, + stands for a space; MQTT's wildcard + is %2B, \
+         and no namespace may hold one)"
+    )]
     Blank,
     #[error("it is {0} characters long; a namespace has at most {MAX_LEN}")]
     TooLong(usize),
@@ -289,7 +292,9 @@ mod tests {
         assert!(Character('à')
             .to_string()
             .starts_with("\"à\" is not allowed"));
-        assert_eq!(Blank.to_string(), "it holds only white space");
+        assert!(Blank
+            .to_string()
+            .starts_with("it holds only white space (in a link, + stands for a space"));
     }
 
     #[test]

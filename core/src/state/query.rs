@@ -52,7 +52,7 @@ use super::qos::{flow_qos_from_query, FlowQos};
 use super::Action;
 use super::State;
 use crate::domain::namespace::Namespace;
-use crate::outside_text::{isolate, quoted};
+use crate::outside_text::{isolate, quoted, QUOTED_CHARS};
 use crate::services::settings::{
     parse_limit, parse_on_off, parse_payment_mode, parse_percent, parse_saga_timeout,
 };
@@ -163,12 +163,19 @@ pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<Str
         }
     }
     (!unknown.is_empty()).then(|| {
-        let named: Vec<_> = unknown
+        use std::borrow::Cow;
+        let named: Vec<Cow<str>> = unknown
             .iter()
-            .map(|k| match *k {
+            .map(|k| match (*k, crate::outside_text::cut(k, QUOTED_CHARS)) {
                 // `?=x` or `&&`: nothing to echo, so say what it is.
-                "" => "a parameter with no name".into(),
-                k => isolate(k),
+                ("", _) => Cow::Borrowed("a parameter with no name"),
+                // A pasted page of text as a name: its start and its length, as for a value.
+                (k, Some(start)) => Cow::Owned(format!(
+                    "{}… ({} characters)",
+                    isolate(start),
+                    k.chars().count()
+                )),
+                (k, None) => isolate(k),
             })
             .collect();
         format!(
@@ -744,6 +751,16 @@ mod query_tests {
         let notice = unknown_params(["qos", "", "%%"]).unwrap();
         assert!(
             notice.starts_with("Ignored in the link: a parameter with no name, %%"),
+            "{notice}"
+        );
+        // A 5,000-character name is cut as a long value is (it was echoed whole, 770 px tall).
+        let long = "a".repeat(5000);
+        let notice = unknown_params([long.as_str()]).unwrap();
+        assert!(
+            notice.starts_with(&format!(
+                "Ignored in the link: {}… (5000 characters) (this page reads",
+                "a".repeat(80)
+            )),
             "{notice}"
         );
     }
