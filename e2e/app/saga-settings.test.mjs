@@ -123,6 +123,33 @@ describeApp('saga settings', () => {
       await waitForRow(page, orderId, 'Completed');
     }));
 
+  // A newcomer's break-test: a reload of the tab into another style (its client ids, and so its
+  // persistent sessions, are the tab's) left the broker's kept subscriptions of the old style in
+  // place: PaymentService went on receiving orders/created and orders/cancelled, each refused in
+  // red as a topic it "does not subscribe to".
+  it('a reload into another style with persistent sessions: what the kept sessions held of the old style is unsubscribed, and the next order's messages of the old style no longer reach PaymentService', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&saga=parallel&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await waitForRow(page, await placeOrder(page), 'Completed');
+      // The same tab, another style: the same client ids, sessions kept by the broker.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&saga=orchestration&payment_ms=0&inventory_ms=0`);
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        // orders/created: PaymentService follows it in the parallel style only.
+        const stray = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', stray, FLOW_TIMEOUT_MS);
+        await waitForRow(page, stray, 'Completed');
+        // No refusal of this order's messages in PaymentService's log. (What the broker had
+        // queued for the kept session while the page reloaded still comes, once.)
+        const refused = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (entries, id) =>
+          entries.map((e) => e.textContent).filter((text) => text.includes(id) && /does not subscribe to/.test(text)), stray);
+        assert.deepEqual(refused, [], 'nothing of the parallel style reached PaymentService');
+        assert.deepEqual(wireOf(witness, stray).filter((topic) => topic.startsWith('commands/payment')), ['commands/payment/charge'], 'charged by command');
+      } finally {
+        await witness.close();
+      }
+    }));
   it('bad saga settings in the link are named and ignored: the defaults are used and an order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&saga=anarchy&stock=P001&decline_pct=300`, async ({ page }) => {
       const error = page.locator('[data-testid="flow-error"]');

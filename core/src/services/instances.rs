@@ -155,6 +155,27 @@ pub fn filters(
     }
 }
 
+/// The flow's filters a kept session of `service` may still hold from an earlier page of this tab
+/// (the same client id: another coordination style, another number of instances) that
+/// `wanted` leaves out, each once: what to UNSUBSCRIBE when the broker answers with Session
+/// Present (MQTT 3.1.1 §3.2.2.2: the session, subscriptions included, is the one it kept), so
+/// that no message of another style keeps arriving, to be refused as one the service does not
+/// subscribe to.
+pub fn stale_filters(service: ServiceId, wanted: &[String], session_tag: &str) -> Vec<String> {
+    let mut stale: Vec<String> = Vec::new();
+    for style in SagaStyle::ALL {
+        // One instance subscribes to the topics; any more to the group's shares of them.
+        for instances in [1, MAX_INSTANCES] {
+            for filter in filters(service, style, instances, session_tag) {
+                if !wanted.contains(&filter) && !stale.contains(&filter) {
+                    stale.push(filter);
+                }
+            }
+        }
+    }
+    stale
+}
+
 /// A whole number of instances from 1 to [`MAX_INSTANCES`], the value of
 /// `?payment_instances=`.
 pub fn parse_instances(text: &str) -> Result<u8, String> {
@@ -169,6 +190,32 @@ pub fn parse_instances(text: &str) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_session_s_filters_of_another_style_or_instance_count_are_stale() {
+        // A break-test: a reload into orchestration with persistent sessions, and PaymentService
+        // went on receiving orders/cancelled from the parallel style's kept subscription, each
+        // refused in red as "does not subscribe".
+        let wanted = filters(ServiceId::Payment, SagaStyle::Orchestration, 1, "t");
+        let stale = stale_filters(ServiceId::Payment, &wanted, "t");
+        for filter in [
+            "orders/created",
+            "orders/cancelled",
+            "$share/eda-t-payment/orders/created",
+        ] {
+            assert!(stale.contains(&filter.to_owned()), "{filter} in {stale:?}");
+        }
+        assert!(wanted.iter().all(|f| !stale.contains(f)), "{stale:?}");
+        let mut unique = stale.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), stale.len());
+        // NotificationService follows the same topics in every style: nothing is stale.
+        let notification = filters(ServiceId::Notification, SagaStyle::Parallel, 1, "t");
+        assert_eq!(
+            stale_filters(ServiceId::Notification, &notification, "t"),
+            Vec::<String>::new()
+        );
+    }
 
     #[test]
     fn one_instance_subscribes_as_always_and_more_share_every_topic_of_payment_s() {

@@ -164,9 +164,31 @@ impl Runtime {
                 if session_present {
                     self.order_gate.borrow_mut().subscribed(instance);
                     self.review_order_gate();
+                    self.unsubscribe_stale(instance);
                 }
             }
             ClientEvent::Session(_) => {}
+        }
+    }
+
+    /// A kept session (Session Present) may hold what an earlier page of this tab subscribed
+    /// to under another coordination style or number of instances: asked to go
+    /// ([`eda_core::services::instances::stale_filters`]), so its messages stop coming.
+    fn unsubscribe_stale(self: &Rc<Self>, instance: Instance) {
+        let service = instance.service;
+        let wanted = self.filters_of(service);
+        let stale =
+            eda_core::services::instances::stale_filters(service, &wanted, &self.session_tag);
+        if stale.is_empty() {
+            return;
+        }
+        let stale: Vec<String> = stale
+            .iter()
+            .map(|f| self.namespace.wire_filter(f))
+            .collect();
+        let stale: Vec<&str> = stale.iter().map(String::as_str).collect();
+        if let Err(e) = self.client(instance).unsubscribe(&stale) {
+            self.log(service, problem("unsubscribe", e.to_string()));
         }
     }
 
