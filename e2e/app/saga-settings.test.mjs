@@ -127,7 +127,7 @@ describeApp('saga settings', () => {
   // persistent sessions, are the tab's) left the broker's kept subscriptions of the old style in
   // place: PaymentService went on receiving orders/created and orders/cancelled, each refused in
   // red as a topic it "does not subscribe to".
-  it('a reload into another style with persistent sessions: what the kept sessions held of the old style is unsubscribed, and the next order's messages of the old style no longer reach PaymentService', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it("a reload into another style with persistent sessions: what the kept sessions held of the old style is unsubscribed, and the next order's messages of the old style no longer reach PaymentService", { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&saga=parallel&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);
       await waitForRow(page, await placeOrder(page), 'Completed');
@@ -146,6 +146,38 @@ describeApp('saga settings', () => {
           entries.map((e) => e.textContent).filter((text) => text.includes(id) && /does not subscribe to/.test(text)), stray);
         assert.deepEqual(refused, [], 'nothing of the parallel style reached PaymentService');
         assert.deepEqual(wireOf(witness, stray).filter((topic) => topic.startsWith('commands/payment')), ['commands/payment/charge'], 'charged by command');
+      } finally {
+        await witness.close();
+      }
+    }));
+  // A newcomer's break-test: the link named the new style as soon as it was picked, so a reload
+  // while the switch waited for a saga started the page in the new style at once, and the saga
+  // begun in parallel was finished (cancelled, compensated) with orchestration's commands.
+  it('a reload while a style switch waits: the link names the style the services follow, so the saga in flight ends (cancelled: its payment went with the reload) in its own style; after the switch the link names the new one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=3000&inventory_ms=0&saga_timeout_ms=6000`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+        await page.selectOption('#saga-style', 'orchestration');
+        await page.locator('[data-testid="style-waiting"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.equal(linkParam(page, 'saga'), null, 'the link still names the style in effect (parallel)');
+        await page.reload();
+        await waitReady(page);
+        assert.equal(await page.inputValue('#saga-style'), 'parallel');
+        // The payment in hand went with the reload (PaymentService's memory is the page's), so
+        // the deadline cancels the order: in the parallel style, by orders/cancelled, which
+        // InventoryService answers with its release, not by orchestration's commands.
+        await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+        await expectOneOutcome(witness, orderId, 'orders/cancelled');
+        assert.deepEqual(wireOf(witness, orderId).filter((topic) => topic.startsWith('commands/')), [], 'no command of orchestration for a parallel saga');
+
+        // Picked again and let happen: the link follows once the switch is done.
+        await page.selectOption('#saga-style', 'orchestration');
+        await waitInPage(page, 'saga=orchestration in the address', () => new URL(location.href).searchParams.get('saga') === 'orchestration', null, {
+          describe: () => page.url(),
+        });
       } finally {
         await witness.close();
       }

@@ -159,7 +159,12 @@ impl Playground {
                 runtime.set_flow(next.clone());
             }
         }
-        address_bar::remember(&setting);
+        // The style goes into the link when the services switch (at once, or once the sagas in
+        // flight end: `Runtime::follow_style`), so a reload meanwhile starts in the style those
+        // sagas run under, not the one they would be finished under.
+        if field != FlowField::Saga || self.runtime.borrow().is_none() {
+            address_bar::remember(&setting);
+        }
         self.state.dispatch(Action::FlowChanged(next));
     }
 

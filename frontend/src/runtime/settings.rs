@@ -61,6 +61,8 @@ impl Runtime {
             return;
         }
         self.subscribed_style.set(new);
+        // The link names the style the services follow, now that they do.
+        crate::address_bar::remember(&eda_core::state::query::Setting::Saga(new));
         self.trace.0.borrow_mut().saga = new;
         self.trace_changed.set(true);
         let (instances, tag) = (self.payment_instances, &self.session_tag);
