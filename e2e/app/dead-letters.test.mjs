@@ -31,6 +31,20 @@ async function waitForDeadLetters(witness, n) {
   return deadLettersSeen(witness);
 }
 
+/**
+ * Fixes PaymentService's dead letter of the poison order `orderId` (customer POISON → C123) and
+ * presses Retry; resolves once the fixed orders/created and one orders/confirmed are on the wire.
+ */
+async function retryFixedPayment(page, witness, orderId) {
+  const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
+  const field = row.locator('[data-testid="dead-letter-payload"]');
+  await field.fill((await field.inputValue()).replace('"POISON"', '"C123"'));
+  await row.locator('[data-testid="dead-letter-retry"]').click();
+  await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
+  await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+  await expectOneOutcome(witness, orderId, 'orders/confirmed');
+}
+
 describeApp('dead letters', () => {
   it('garbage on orders/created: each consumer dead-letters it at once, with the reason; Discard drops one', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
@@ -77,13 +91,7 @@ describeApp('dead letters', () => {
       assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId && m.topic !== 'orders/created' && !m.topic.startsWith('deadletter/')).length, 0, 'nothing else happened to the order');
 
       // Fix one (the customer id) and retry it: the order completes.
-      const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
-      const field = row.locator('[data-testid="dead-letter-payload"]');
-      await field.fill((await field.inputValue()).replace('"POISON"', '"C123"'));
-      await row.locator('[data-testid="dead-letter-retry"]').click();
-      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
-      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
-      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await retryFixedPayment(page, witness, orderId);
       await waitForRow(page, orderId, 'Completed');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
     }));
@@ -224,12 +232,7 @@ describeApp('dead letters', () => {
 
       const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
       assert.match(await row.locator('[data-testid="dead-letter-reason"]').textContent() ?? '', /poison/);
-      const field = row.locator('[data-testid="dead-letter-payload"]');
-      await field.fill((await field.inputValue()).replace('"POISON"', '"C123"'));
-      await row.locator('[data-testid="dead-letter-retry"]').click();
-      await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
-      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
-      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await retryFixedPayment(page, witness, orderId);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
 
       // Retried: gone from the database too, so the next reload lists the other three.
