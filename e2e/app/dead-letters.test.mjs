@@ -229,10 +229,15 @@ describeApp('dead letters', () => {
         });
       const services = await page.$$eval('[data-testid="dead-letter"]', (els) => els.map((e) => e.dataset.service));
       assert.deepEqual(services.sort(), [...CONSUMERS_OF_ORDERS].sort());
+      // The order's row comes back with them, restored and dead-lettered (it was gone: no store
+      // holds an order OrderService could not create).
+      const orderRow = `[data-testid="order-row"][data-order-id="${orderId}"]`;
+      await page.locator(`${orderRow}[data-status="DeadLettered"][data-start="restored"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
 
       const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
       assert.match(await row.locator('[data-testid="dead-letter-reason"]').textContent() ?? '', /poison/);
       await retryFixedPayment(page, witness, orderId);
+      await page.locator(`${orderRow}[data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
 
       // Retried: gone from the database too, so the next reload lists the other three.

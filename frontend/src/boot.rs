@@ -117,7 +117,7 @@ impl Boot {
         // and every dead letter published, retried or discarded.
         let keeper = {
             let (report, runtime) = (reports.clone(), runtime.clone());
-            let restored = reports.clone();
+            let (restored, rows) = (reports.clone(), trace.clone());
             StoreKeeper::start(
                 &state.session_tag,
                 move |note| report.post(Action::StoreNote(note)),
@@ -127,7 +127,16 @@ impl Boot {
                                  running (a recording is shown)."
                         .into()),
                 },
-                move |dead_letters| restored.post(Action::DeadLettersRestored(dead_letters)),
+                move |dead_letters| {
+                    // The Orders panel's row of an order OrderService dead-lettered comes back
+                    // with them (no store holds such an order).
+                    rows.0
+                        .borrow_mut()
+                        .orders
+                        .restore_dead_lettered(crate::clock::now(), &dead_letters);
+                    restored.post(Action::DeadLettersRestored(dead_letters));
+                    restored.post(Action::TraceChanged);
+                },
             )
         };
 

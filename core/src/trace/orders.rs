@@ -699,6 +699,32 @@ impl OrderBook {
         }
     }
 
+    /// After a reload, the dead letters the tab's database kept: each of OrderService's for an
+    /// `orders/created` gives its order a row again (marked restored, as the store's orders
+    /// are: [`Start::Restored`]), with who ordered, the total, and [`OrderRow::dead_lettered`],
+    /// at `at` on the packets' clock; a row already there keeps what it knows. No order of
+    /// those exists in OrderService's store, so without this the row was gone while its dead
+    /// letters were still listed.
+    pub fn restore_dead_lettered(
+        &mut self,
+        at: Duration,
+        kept: &[crate::trace::dead_letters::KeptDeadLetter],
+    ) {
+        for kept in kept {
+            if let Some((order_id, reason)) = order_service_s_creation(&kept.letter) {
+                let row = self.row_mut(order_id.0, at);
+                if row.start == Start::Unknown {
+                    row.start = Start::Restored;
+                }
+                row.customer_id.get_or_insert(order_id.1.customer_id);
+                row.total.get_or_insert(order_id.1.total_amount);
+                if !row.status.is_terminal() {
+                    row.dead_lettered = Some(reason);
+                }
+            }
+        }
+    }
+
     /// A dead letter OrderService published (the copy going out on `deadletter/order`) for an
     /// `orders/created` it could not process marks that order's row
     /// ([`OrderRow::dead_lettered`]); any other packet, nothing.
@@ -718,21 +744,12 @@ impl OrderBook {
         else {
             return;
         };
-        if letter.topic != topics::ORDERS_CREATED {
-            return;
-        }
-        let Ok(DomainEvent::OrderCreated(created)) =
-            DomainEvent::decode(topics::ORDERS_CREATED, letter.payload.as_bytes())
-        else {
+        let Some(((order_id, _), reason)) = order_service_s_creation(&letter) else {
             return;
         };
-        if let Some(row) = self
-            .rows
-            .iter_mut()
-            .rfind(|r| r.order_id == created.order_id)
-        {
+        if let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) {
             if !row.status.is_terminal() {
-                row.dead_lettered = Some(letter.reason);
+                row.dead_lettered = Some(reason);
             }
         }
     }
@@ -926,6 +943,25 @@ impl OrderBook {
             // Orchestration's commands say what was asked, not what happened.
             _ => {}
         }
+    }
+}
+
+/// The order and its creation in a dead letter of OrderService's for an `orders/created` it
+/// could not process, and why; `None` for any other dead letter (another service's, another
+/// topic, a payload that is no order).
+fn order_service_s_creation(
+    letter: &crate::services::dead_letter::DeadLetter,
+) -> Option<((Uuid, crate::domain::events::OrderCreated), String)> {
+    if letter.service != crate::services::ServiceId::Order.name()
+        || letter.topic != topics::ORDERS_CREATED
+    {
+        return None;
+    }
+    match DomainEvent::decode(topics::ORDERS_CREATED, letter.payload.as_bytes()) {
+        Ok(DomainEvent::OrderCreated(created)) => {
+            Some(((created.order_id, created), letter.reason.clone()))
+        }
+        _ => None,
     }
 }
 

@@ -1001,3 +1001,52 @@ fn an_order_whose_orders_created_order_service_dead_lettered_is_counted_apart_un
     );
     assert_eq!((book.counts().open, book.counts().dead_lettered), (1, 0));
 }
+
+#[test]
+fn after_a_reload_order_service_s_kept_dead_letter_of_a_creation_gives_its_order_a_row_again() {
+    // A break-test: after a reload the poison order's Dead-lettered row was gone (no store holds
+    // such an order) while its four dead letters were still listed.
+    use crate::services::dead_letter::DeadLetter;
+    use crate::services::ServiceId;
+    use crate::trace::dead_letters::KeptDeadLetter;
+    let kept = |service: ServiceId, message: &DomainEvent| KeptDeadLetter {
+        id: format!("{service}"),
+        service,
+        letter: DeadLetter::of_message(
+            service,
+            topics::ORDERS_CREATED,
+            &message.to_json(),
+            "handler failed: customer POISON is refused by every handler",
+            3,
+            now(),
+        ),
+    };
+    let poison = created_by(1, "POISON", 59.98);
+    let mut book = OrderBook::new(10);
+    book.restore_dead_lettered(
+        ms(5),
+        &[
+            kept(ServiceId::Payment, &created_by(2, "POISON", 1.0)),
+            kept(ServiceId::Order, &poison),
+        ],
+    );
+    assert!(
+        book.row(id(2)).is_none(),
+        "PaymentService's dead letter says nothing of the order"
+    );
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.start, Start::Restored);
+    assert!(row.is_dead_lettered());
+    assert_eq!(
+        (row.customer_id.as_deref(), row.total),
+        (Some("POISON"), Some(59.98))
+    );
+    assert_eq!(book.counts().dead_lettered, 1);
+
+    // A row the wire already ended keeps its outcome.
+    let mut book = OrderBook::new(10);
+    book.apply(ms(1), &created(3));
+    book.apply(ms(2), &confirmed(3));
+    book.restore_dead_lettered(ms(5), &[kept(ServiceId::Order, &created(3))]);
+    assert!(!book.row(id(3)).unwrap().is_dead_lettered());
+}
