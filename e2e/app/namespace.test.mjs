@@ -158,12 +158,19 @@ describeApp('topic namespace', () => {
     withApp(t, `${brokerQuery(broker.wsUrl)}&ns=t10`, async ({ page }) => {
       const ids = await waitReady(page);
       const witness = await startWitness({ tcpPort: broker.tcpPort, topics: ['t10/services/+/status'] });
+      // A's own announcement first (retained, or live if it was still on its way when the
+      // witness subscribed: a loaded clean-clone run counted such a one as A's answer to B).
+      for (const s of SERVICES) {
+        await witness.waitFor((m) => m.topic === `t10/services/${s}/status` && m.json?.clientId === ids[s] && m.json?.status === 'online', FLOW_TIMEOUT_MS, `A's ${s} online before B opens`);
+      }
+      const beforeB = witness.messages.length;
       const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}&ns=t10`);
       let idsB;
       try {
         idsB = await waitReady(other.page);
         for (const p of [page, other.page]) await p.locator('[data-testid="other-playground"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
-        const live = (s, id, status = 'online') => (m) => !m.retain && m.topic === `t10/services/${s}/status` && m.json?.clientId === id && m.json?.status === status;
+        const live = (s, id, status = 'online') => (m) =>
+          witness.messages.indexOf(m) >= beforeB && !m.retain && m.topic === `t10/services/${s}/status` && m.json?.clientId === id && m.json?.status === status;
         // A answers B's announcement once per service (so a third page would learn of A).
         for (const s of SERVICES) await witness.waitFor(live(s, ids[s]), FLOW_TIMEOUT_MS, `A's ${s} answering B`);
         await witness.roundTrip();
