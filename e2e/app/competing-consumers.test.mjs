@@ -156,7 +156,8 @@ describeApp('competing consumers', () => {
         if (charged > 0) await witness.waitFor((m) => m.topic === 'payments/refunded' && m.json?.orderId === id && m.json.paymentId !== NIL, FLOW_TIMEOUT_MS, `the refund of ${id}`);
         // A refund of the nil paymentId says nothing was charged (a compensation before the
         // step: the cancellation reached the group before the order did): it undoes no charge.
-        const refunded = witness.messages.filter((m) => m.topic === 'payments/refunded' && m.json?.orderId === id && m.json.paymentId !== NIL).length;
+        // Each refund once: a compensation asked again is answered again with the same message.
+        const refunded = new Set(witness.messages.filter((m) => m.topic === 'payments/refunded' && m.json?.orderId === id && m.json.paymentId !== NIL).map((m) => m.json.paymentId)).size;
         assert.ok(charged <= 1, `order ${id} charged at most once, late`);
         assert.equal(refunded, charged, `order ${id}: every late charge refunded`);
       }
