@@ -179,17 +179,7 @@ impl Runtime {
         let wanted = self.filters_of(service);
         let stale =
             eda_core::services::instances::stale_filters(service, &wanted, &self.session_tag);
-        if stale.is_empty() {
-            return;
-        }
-        let stale: Vec<String> = stale
-            .iter()
-            .map(|f| self.namespace.wire_filter(f))
-            .collect();
-        let stale: Vec<&str> = stale.iter().map(String::as_str).collect();
-        if let Err(e) = self.client(instance).unsubscribe(&stale) {
-            self.log(service, problem("unsubscribe", e.to_string()));
-        }
+        self.unsubscribe_flow(service, &self.client(instance), &stale);
     }
 
     /// `instance`'s client is connected: it says it is online (retained, so whoever joins later

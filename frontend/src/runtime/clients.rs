@@ -44,6 +44,31 @@ impl Runtime {
         filters(service, style, self.payment_instances, &self.session_tag)
     }
 
+    /// Asks `client` (one of `service`'s) to UNSUBSCRIBE from the flow's `filters`, as they are
+    /// on the wire (under the page's namespace); nothing for none. A request the client cannot
+    /// send is logged under `service`.
+    pub(super) fn unsubscribe_flow(
+        self: &std::rc::Rc<Self>,
+        service: ServiceId,
+        client: &Client,
+        filters: &[String],
+    ) {
+        if filters.is_empty() {
+            return;
+        }
+        let wired: Vec<String> = filters
+            .iter()
+            .map(|f| self.namespace.wire_filter(f))
+            .collect();
+        let wired: Vec<&str> = wired.iter().map(String::as_str).collect();
+        if let Err(e) = client.unsubscribe(&wired) {
+            self.log(
+                service,
+                super::report::problem("unsubscribe", e.to_string()),
+            );
+        }
+    }
+
     /// Whether a service's client has sent its CONNECT and awaits the broker's answer.
     pub fn awaits_connack(&self) -> bool {
         let clients = self.clients.borrow();

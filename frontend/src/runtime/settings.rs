@@ -9,7 +9,6 @@ use eda_core::services::{Delays, FlowSettings, ServiceId, Stock};
 use eda_core::state::{Action, FlowQos};
 
 use super::clients::subscribe;
-use super::report::problem;
 use super::Runtime;
 
 impl Runtime {
@@ -73,14 +72,7 @@ impl Runtime {
                 .into_iter()
                 .filter(|f| !wanted.contains(f))
                 .collect();
-            if !gone.is_empty() {
-                let gone: Vec<String> =
-                    gone.iter().map(|f| self.namespace.wire_filter(f)).collect();
-                let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
-                if let Err(e) = client.unsubscribe(&gone) {
-                    self.log(service, problem("unsubscribe", e.to_string()));
-                }
-            }
+            self.unsubscribe_flow(service, client, &gone);
             if client.is_connected() && !self.is_crashed(*instance) {
                 self.order_gate.borrow_mut().resubscribing(*instance);
             }
