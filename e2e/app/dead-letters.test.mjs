@@ -6,10 +6,12 @@
 // InventoryService alone, and its Retry, once the stock lists the product, completes the order.
 // A poison message waiting for its next try when the MQTT version changes is tried on by the new
 // runtime and still dead-lettered; one waiting when its service crashes is lost, and the
-// service's log says so. The list survives a reload (the tab's database) and Clear (which clears
-// the picture, not the work left), until each is retried or discarded; a double-click on Retry
-// retries one dead letter, not the one that moves under the pointer. An independent witness
-// subscribed to `#` checks the wire.
+// service's log says so; one waiting when the page reloads is kept in the tab's database and
+// tried after the reload, still dead-lettered after three tries. The list survives a reload (the
+// tab's database) and Clear (which clears the picture, not the work left), until each is retried
+// or discarded; a double-click on Retry retries one dead letter, not the one that moves under
+// the pointer; `?retry_ms=` sets the wait between tries. An independent witness subscribed to
+// `#` checks the wire.
 //
 //   node --test e2e/app/dead-letters.test.mjs      (this topic alone, after `trunk build`)
 
@@ -24,6 +26,35 @@ const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
 
 
 const deadLettersSeen = (witness) => witness.messages.filter((m) => m.topic.startsWith('deadletter/'));
+
+/** How many rows the tab's databases hold in their `pendingTries` stores (the page's own API). */
+const triesKept = (page) => page.evaluate(async () => {
+  const ask = (request) => new Promise((done, fail) => {
+    request.onsuccess = () => done(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  let rows = 0;
+  for (const { name } of await indexedDB.databases()) {
+    if (!name?.startsWith('eda-playground')) continue;
+    const db = await ask(indexedDB.open(name));
+    if (db.objectStoreNames.contains('pendingTries')) {
+      rows += await ask(db.transaction('pendingTries').objectStore('pendingTries').count());
+    }
+    db.close();
+  }
+  return rows;
+});
+
+/** Waits until the tab's database holds `n` tries; fails naming how many it holds. */
+async function waitForTriesKept(page, n, what) {
+  const deadline = Date.now() + FLOW_TIMEOUT_MS;
+  let held = await triesKept(page);
+  while (held !== n) {
+    if (Date.now() > deadline) assert.fail(`the tab's database keeps ${held} tries, not ${n} (${what})`);
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(done)));
+    held = await triesKept(page);
+  }
+}
 
 /** Waits until the witness has seen `n` dead letters; returns them. */
 async function waitForDeadLetters(witness, n) {
@@ -157,11 +188,13 @@ describeApp('dead letters', () => {
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
     }));
 
+  // Three seconds between tries: the crash comes between two of them on any machine.
   it('a poison message waiting for its next try when PaymentService crashes is lost with the crash, and PaymentService\'s log says so', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
+    watched(t, '&saga_timeout_ms=20000&retry_ms=3000', async ({ page, witness }) => {
       await page.click('[data-testid="send-poison"]');
       const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
       const orderId = poison.json.orderId;
+      await waitForTriesKept(page, CONSUMERS_OF_ORDERS.length, 'one per consumer after its first try');
       await page.getByRole('button', { name: 'Crash PaymentService' }).click();
       await witness.waitFor(() => deadLettersSeen(witness).length >= CONSUMERS_OF_ORDERS.length - 1, FLOW_TIMEOUT_MS, 'three dead letters');
       await witness.roundTrip();
@@ -176,6 +209,54 @@ describeApp('dead letters', () => {
           const said = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (els) => els.map((e) => e.textContent?.trim()));
           throw new Error(`PaymentService's log should say ${lost}; it holds ${JSON.stringify(said)}`, { cause: error });
         });
+      await waitForTriesKept(page, 0, 'the lost try is out of the database too, the others ended');
+    }));
+
+  // A newcomer's break-test: a reload while the poison message waited for its next try lost it
+  // without a word (the tries lived in the page only, and the broker had its PUBACK).
+  it('a reload while a poison message waits for its next try: the tab\'s database keeps the tries, each log says so, and the four dead letters still come after three tries', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=20000&retry_ms=3000', async ({ page, witness }) => {
+      await page.click('[data-testid="send-poison"]');
+      const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+      const orderId = poison.json.orderId;
+      await waitForTriesKept(page, CONSUMERS_OF_ORDERS.length, 'one per consumer after its first try');
+      assert.deepEqual(deadLettersSeen(witness), [], 'no dead letter before the reload: each waits for its next try');
+
+      await page.reload();
+      await waitReady(page);
+      const letters = await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length)
+        .catch((error) => {
+          throw new Error(`the tries waiting at the reload were lost: dead letters on the wire ${JSON.stringify(deadLettersSeen(witness).map((m) => m.topic))}`, { cause: error });
+        });
+      assert.deepEqual(letters.map((m) => m.topic.split('/')[1]).sort(), [...CONSUMERS_OF_ORDERS].sort());
+      for (const letter of letters) {
+        assert.equal(letter.json.attempts, 3, `${letter.topic}: three tries, across the reload`);
+        assert.equal(JSON.parse(letter.json.payload).orderId, orderId);
+      }
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+      const kept = new RegExp(`orders/created ${orderId} was waiting for try [23] of 3 at the reload; the tab's database kept it`);
+      for (const service of CONSUMERS_OF_ORDERS) {
+        const said = await page.$$eval(`[data-testid="log-entry"][data-service="${service}"][data-status="kept"]`, (els) => els.map((e) => e.textContent ?? ''));
+        assert.ok(said.some((text) => kept.test(text)), `${service}'s log says what it kept across the reload: ${JSON.stringify(said)}`);
+      }
+      // Ended: out of the database, so the next reload tries nothing again.
+      await waitForTriesKept(page, 0, 'every try ended in its dead letter');
+      await witness.roundTrip();
+      assert.equal(deadLettersSeen(witness).length, CONSUMERS_OF_ORDERS.length, 'each dead letter once');
+    }));
+
+  it('the wait between tries: ?retry_ms= sets it and a bad one is explained in the Dead letters panel; typed in the panel, it goes into the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&retry_ms=soon`, async ({ page }) => {
+      await waitReady(page);
+      const error = page.locator('[data-testid="dead-letters-panel"] [data-testid="retry-error"]');
+      await error.waitFor();
+      assert.equal(((await error.textContent()) ?? '').trim(),
+        'Ignored ?retry_ms= in the link: "soon" is not a wait between tries: use whole milliseconds from 0 to 10000. The wait in use is still 200 ms.');
+      assert.equal(await page.inputValue('#retry-ms'), '200', 'the default wait in use');
+      await page.fill('#retry-ms', '1500');
+      await page.dispatchEvent('#retry-ms', 'change');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('retry_ms') === '1500');
+      assert.equal(await error.count(), 0, 'the explanation goes once a good value is in use');
     }));
 
   it('a double-click on Retry retries that dead letter only: one orders/created on the wire, the other three still listed', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -112,11 +112,12 @@ impl Boot {
 
         let runtime: RuntimeSlot = Rc::default();
         let reports = Mailbox::new();
-        // The tab's database: read back once (a reload restores OrderService's store and the
-        // dead letters left to handle), then kept in step with every event OrderService appends
-        // and every dead letter published, retried or discarded.
+        // The tab's database: read back once (a reload restores OrderService's store, the dead
+        // letters left to handle and the messages waiting for their next try), then kept in
+        // step with every event OrderService appends, every dead letter published, retried or
+        // discarded, and every try kept or ended.
         let keeper = {
-            let (report, runtime) = (reports.clone(), runtime.clone());
+            let (report, runtime, tries_to) = (reports.clone(), runtime.clone(), runtime.clone());
             let (restored, rows) = (reports.clone(), trace.clone());
             StoreKeeper::start(
                 &state.session_tag,
@@ -136,6 +137,12 @@ impl Boot {
                         .restore_dead_lettered(crate::clock::now(), &dead_letters);
                     restored.post(Action::DeadLettersRestored(dead_letters));
                     restored.post(Action::TraceChanged);
+                },
+                move |tries| {
+                    // Left in the database while a recording is shown (no services run).
+                    if let Some(runtime) = tries_to.borrow().as_ref() {
+                        runtime.restore_tries(tries);
+                    }
                 },
             )
         };

@@ -12,7 +12,9 @@
 //! still owed, [`StoreKeeper::take_owed`] hands to the runtime to publish again.
 //!
 //! It also keeps the dead letters the page lists until the learner retries or discards them
-//! ([`StoreKeeper::keep_dead_letter`], [`StoreKeeper::forget_dead_letter`]), and hands those a
+//! ([`StoreKeeper::keep_dead_letter`], [`StoreKeeper::forget_dead_letter`]), and the messages
+//! the services wait to try again until their try comes or dies with a crash
+//! ([`StoreKeeper::keep_pending_try`], [`StoreKeeper::forget_pending_try`]), and hands those a
 //! reload finds to the page.
 //!
 //! One database per tab session (`eda-playground-<tag>`: the tag survives a reload of the same
@@ -26,11 +28,14 @@ use std::rc::Rc;
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
+use eda_core::services::pending_tries::PendingTry;
 use eda_core::store::outbox::{row_from_json, row_to_json, Outbox, OwedMessage};
 use eda_core::store::{stream_name, EventStore, StoredEvent};
 use eda_core::trace::dead_letters::KeptDeadLetter;
 
-use crate::event_db::{DeadLetterRow, EventDb, OutboxRow, Record, StorageError, DATABASE_NAME};
+use crate::event_db::{
+    EventDb, Kept, KeptChange, KeptRow, OutboxRow, Record, StorageError, DATABASE_NAME,
+};
 
 /// One of OrderService's publications held behind what a reload found owed
 /// ([`StoreKeeper::hold_behind_owed`]).
@@ -76,10 +81,11 @@ pub struct StoreKeeper {
     settle_queue: RefCell<Vec<u64>>,
     /// A deletion is being written.
     settling: Cell<bool>,
-    /// Dead letters to store (`Ok`) or delete (`Err(id)`), in order, one transaction at a time.
-    dead_letters_queue: RefCell<Vec<Result<DeadLetterRow, String>>>,
-    /// Dead letters are being written.
-    dead_letters_writing: Cell<bool>,
+    /// Dead letters and pending tries to store (`Ok`) or delete (`Err(id)`), in order, one
+    /// transaction at a time.
+    kept_queue: RefCell<Vec<KeptChange>>,
+    /// Dead letters or pending tries are being written.
+    kept_writing: Cell<bool>,
     /// The last position the database committed (or, off, the last given).
     committed: Cell<u64>,
     /// The last position given to keep.
@@ -97,14 +103,16 @@ pub fn database_name(tag: &str) -> String {
 impl StoreKeeper {
     /// A keeper for the tab session `tag`: it opens the database and reads back what it holds,
     /// then hands it to `restore` (the store read back; an error if its events do not make a
-    /// store) and the dead letters kept to `restore_dead_letters` (only if there are any; rows
-    /// another version of the page wrote are left out). `report` gets `Ok(sentence)` for what
-    /// was restored, `Err(message)` for a failure. Writes made meanwhile wait.
+    /// store), the dead letters kept to `restore_dead_letters`, and last the messages waiting
+    /// for their next try to `restore_tries` (each only if there are any; rows another version
+    /// of the page wrote are left out). `report` gets `Ok(sentence)` for what was restored,
+    /// `Err(message)` for a failure. Writes made meanwhile wait.
     pub fn start(
         tag: &str,
         report: impl Fn(Result<String, String>) + 'static,
         restore: impl FnOnce(EventStore) -> Result<String, String> + 'static,
         restore_dead_letters: impl FnOnce(Vec<KeptDeadLetter>) + 'static,
+        restore_tries: impl FnOnce(Vec<PendingTry>) + 'static,
     ) -> Rc<StoreKeeper> {
         let keeper = Rc::new(StoreKeeper {
             db: RefCell::new(Db::Opening),
@@ -116,8 +124,8 @@ impl StoreKeeper {
             writing: Cell::new(false),
             settle_queue: RefCell::default(),
             settling: Cell::new(false),
-            dead_letters_queue: RefCell::default(),
-            dead_letters_writing: Cell::new(false),
+            kept_queue: RefCell::default(),
+            kept_writing: Cell::new(false),
             committed: Cell::new(0),
             given: Cell::new(0),
             waiting: RefCell::default(),
@@ -131,7 +139,7 @@ impl StoreKeeper {
                 return;
             };
             match opened {
-                Ok((db, store, owed, dead_letters)) => {
+                Ok((db, store, owed, dead_letters, tries)) => {
                     if !dead_letters.is_empty() {
                         restore_dead_letters(dead_letters);
                     }
@@ -154,8 +162,12 @@ impl StoreKeeper {
                         (keeper.report)(restored);
                     }
                     *keeper.db.borrow_mut() = Db::Open(Rc::new(db));
+                    // After the store: OrderService's tries find its orders.
+                    if !tries.is_empty() {
+                        restore_tries(tries);
+                    }
                     keeper.flush();
-                    keeper.write_dead_letters();
+                    keeper.write_kept();
                 }
                 Err(message) => keeper.turn_off(message),
             }
@@ -197,43 +209,61 @@ impl StoreKeeper {
     /// [`StoreKeeper::forget_dead_letter`]. Nothing is written once the database is off (the
     /// page lists it in memory).
     pub fn keep_dead_letter(self: &Rc<Self>, id: &str, json: String) {
-        self.change_dead_letters(Ok(DeadLetterRow {
-            id: id.to_owned(),
-            json,
-        }));
+        self.change_kept(Kept::DeadLetters, Ok(id), json);
     }
 
     /// Deletes the dead letter `id` (retried or discarded).
     pub fn forget_dead_letter(self: &Rc<Self>, id: &str) {
-        self.change_dead_letters(Err(id.to_owned()));
+        self.change_kept(Kept::DeadLetters, Err(id), String::new());
     }
 
-    fn change_dead_letters(self: &Rc<Self>, change: Result<DeadLetterRow, String>) {
+    /// Keeps `pending` (under [`PendingTry::key`], [`PendingTry::to_stored`]) until
+    /// [`StoreKeeper::forget_pending_try`], so that a reload tries it when due. Nothing is
+    /// written once the database is off (a reload then loses it).
+    pub fn keep_pending_try(self: &Rc<Self>, pending: &PendingTry) {
+        self.change_kept(Kept::PendingTries, Ok(&pending.key), pending.to_stored());
+    }
+
+    /// Deletes the try kept under `key` (its try came, or it died with a crash).
+    pub fn forget_pending_try(self: &Rc<Self>, key: &str) {
+        self.change_kept(Kept::PendingTries, Err(key), String::new());
+    }
+
+    /// Queues a row of `kept` to store (`Ok(id)`, with `json`) or delete (`Err(id)`).
+    fn change_kept(self: &Rc<Self>, kept: Kept, id: Result<&str, &str>, json: String) {
         if matches!(*self.db.borrow(), Db::Off) {
             return;
         }
-        self.dead_letters_queue.borrow_mut().push(change);
-        self.write_dead_letters();
+        let change = match id {
+            Ok(id) => Ok(KeptRow {
+                id: id.to_owned(),
+                json,
+            }),
+            Err(id) => Err(id.to_owned()),
+        };
+        self.kept_queue.borrow_mut().push((kept, change));
+        self.write_kept();
     }
 
-    /// Writes the queued dead letters' changes, unless a write is on its way (it calls again).
-    /// A failure (a full disk) turns the keeper off: the page says so and lists them in memory.
-    fn write_dead_letters(self: &Rc<Self>) {
+    /// Writes the queued changes to dead letters and tries, unless a write is on its way (it
+    /// calls again). A failure (a full disk) turns the keeper off: the page says so and keeps
+    /// them in memory.
+    fn write_kept(self: &Rc<Self>) {
         let db = match &*self.db.borrow() {
             Db::Open(db) => db.clone(),
             _ => return,
         };
-        if self.dead_letters_writing.get() || self.dead_letters_queue.borrow().is_empty() {
+        if self.kept_writing.get() || self.kept_queue.borrow().is_empty() {
             return;
         }
-        self.dead_letters_writing.set(true);
-        let changes = std::mem::take(&mut *self.dead_letters_queue.borrow_mut());
+        self.kept_writing.set(true);
+        let changes = std::mem::take(&mut *self.kept_queue.borrow_mut());
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let written = db.write_dead_letters(&changes).await;
-            keeper.dead_letters_writing.set(false);
+            let written = db.write_kept(&changes).await;
+            keeper.kept_writing.set(false);
             match written {
-                Ok(()) => keeper.write_dead_letters(),
+                Ok(()) => keeper.write_kept(),
                 Err(error) => keeper.turn_off(error.to_string()),
             }
         });
@@ -396,7 +426,7 @@ impl StoreKeeper {
     fn turn_off(&self, message: String) {
         *self.db.borrow_mut() = Db::Off;
         self.queue.borrow_mut().clear();
-        self.dead_letters_queue.borrow_mut().clear();
+        self.kept_queue.borrow_mut().clear();
         self.forget_owed();
         self.committed.set(self.given.get());
         (self.report)(Err(message));
@@ -437,20 +467,37 @@ impl StoreKeeper {
 /// What a reload found owed to the wire: by position, each row's messages.
 type Owed = Vec<(u64, Vec<OwedMessage>)>;
 
-/// Opens the tab's database and reads its store back, what it still owes the wire, and the
-/// dead letters it keeps (oldest first; rows that are not a dead letter left out).
-async fn open_and_read(
-    name: &str,
-) -> Result<(EventDb, EventStore, Owed, Vec<KeptDeadLetter>), String> {
+/// What a reload reads back: the database, its store, what it owes the wire, the dead letters
+/// and the tries it keeps.
+type ReadBack = (
+    EventDb,
+    EventStore,
+    Owed,
+    Vec<KeptDeadLetter>,
+    Vec<PendingTry>,
+);
+
+/// Opens the tab's database and reads its store back, what it still owes the wire, the dead
+/// letters it keeps (oldest first; rows that are not a dead letter left out) and the messages
+/// waiting for their next try (soonest due first; rows that are not one left out).
+async fn open_and_read(name: &str) -> Result<ReadBack, String> {
     let db = EventDb::open(name).await.map_err(|e| e.to_string())?;
     let mut dead_letters: Vec<KeptDeadLetter> = db
-        .load_dead_letters()
+        .load_kept(Kept::DeadLetters)
         .await
         .map_err(|e| e.to_string())?
         .iter()
         .filter_map(|row| KeptDeadLetter::from_stored(&row.id, &row.json))
         .collect();
     dead_letters.sort_by_key(|d| d.letter.failed_at);
+    let mut tries: Vec<PendingTry> = db
+        .load_kept(Kept::PendingTries)
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter_map(|row| PendingTry::from_stored(&row.id, &row.json))
+        .collect();
+    tries.sort_by_key(|t| t.due);
     let records = db.load_all().await.map_err(|e| e.to_string())?;
     let rows = db.load_outbox().await.map_err(|e| e.to_string())?;
     let mut owed = Vec::with_capacity(rows.len());
@@ -483,5 +530,5 @@ async fn open_and_read(
     let store = EventStore::load(events).map_err(|error| {
         StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
     })?;
-    Ok((db, store, owed, dead_letters))
+    Ok((db, store, owed, dead_letters, tries))
 }

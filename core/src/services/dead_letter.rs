@@ -2,7 +2,7 @@
 //! processed as it is (not JSON, the wrong shape, impossible values, an order for a product the
 //! stock does not list) goes at once to
 //! `deadletter/<service>`; a handler that fails is tried again, [`MAX_ATTEMPTS`] times in all,
-//! [`RETRY_AFTER`] apart, before its message goes there. The dead letter keeps the original
+//! [`RETRY_AFTER`] apart (or `?retry_ms=`, [`parse_retry_after`]), before its message goes there. The dead letter keeps the original
 //! topic and payload (as text), the reason, the attempts and the time, so someone can read it,
 //! fix it and publish it again.
 //!
@@ -14,10 +14,11 @@
 //! use eda_core::services::dead_letter::{next_step, Step, MAX_ATTEMPTS};
 //! use eda_core::services::RejectionKind;
 //!
-//! assert_eq!(next_step(RejectionKind::Failed, 1), Step::Retry { after: Duration::from_millis(200) });
-//! assert_eq!(next_step(RejectionKind::Failed, MAX_ATTEMPTS), Step::DeadLetter);
-//! assert_eq!(next_step(RejectionKind::Malformed, 1), Step::DeadLetter);
-//! assert_eq!(next_step(RejectionKind::Refused, 1), Step::Log);
+//! let wait = Duration::from_millis(200);
+//! assert_eq!(next_step(RejectionKind::Failed, 1, wait), Step::Retry { after: wait });
+//! assert_eq!(next_step(RejectionKind::Failed, MAX_ATTEMPTS, wait), Step::DeadLetter);
+//! assert_eq!(next_step(RejectionKind::Malformed, 1, wait), Step::DeadLetter);
+//! assert_eq!(next_step(RejectionKind::Refused, 1, wait), Step::Log);
 //! ```
 
 use std::time::Duration;
@@ -30,8 +31,27 @@ use crate::domain::Timestamp;
 /// How many times a failing handler is tried before its message is dead-lettered.
 pub const MAX_ATTEMPTS: u32 = 3;
 
-/// How long between two attempts.
+/// How long between two attempts unless `?retry_ms=` says otherwise.
 pub const RETRY_AFTER: Duration = Duration::from_millis(200);
+
+/// The waits between two attempts a learner may set with `?retry_ms=`, in milliseconds: long
+/// enough to crash a service or reload the page between two tries.
+pub const RETRY_AFTER_RANGE_MS: std::ops::RangeInclusive<u64> = 0..=10_000;
+
+/// A wait between two attempts in whole milliseconds from 0 to 10000, the value of
+/// `?retry_ms=`. The error is a sentence for the page:
+/// `"soon" is not a wait between tries: use whole milliseconds from 0 to 10000`.
+pub fn parse_retry_after(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if RETRY_AFTER_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{} is not a wait between tries: use whole milliseconds from {} to {}",
+            crate::outside_text::quoted(text),
+            RETRY_AFTER_RANGE_MS.start(),
+            RETRY_AFTER_RANGE_MS.end()
+        )),
+    }
+}
 
 /// The customer id that makes every handler fail.
 pub const POISON_CUSTOMER: &str = "POISON";
@@ -61,11 +81,11 @@ pub enum Step {
 
 /// The rule: malformed messages and messages about what the service does not know (an unknown
 /// product) go to the dead letters at once, a failing handler is tried
-/// [`MAX_ATTEMPTS`] times, anything else is only logged.
-pub fn next_step(kind: RejectionKind, attempts: u32) -> Step {
+/// [`MAX_ATTEMPTS`] times, `retry_after` apart, anything else is only logged.
+pub fn next_step(kind: RejectionKind, attempts: u32, retry_after: Duration) -> Step {
     match kind {
         RejectionKind::Malformed | RejectionKind::Unknown => Step::DeadLetter,
-        RejectionKind::Failed if attempts < MAX_ATTEMPTS => Step::Retry { after: RETRY_AFTER },
+        RejectionKind::Failed if attempts < MAX_ATTEMPTS => Step::Retry { after: retry_after },
         RejectionKind::Failed => Step::DeadLetter,
         RejectionKind::Refused | RejectionKind::Duplicate | RejectionKind::Early => Step::Log,
     }
@@ -150,19 +170,43 @@ mod tests {
 
     #[test]
     fn a_failing_handler_gets_three_tries_and_a_malformed_message_one() {
+        let wait = Duration::from_millis(3000);
         let steps: Vec<Step> = (1..=3)
-            .map(|n| next_step(RejectionKind::Failed, n))
+            .map(|n| next_step(RejectionKind::Failed, n, wait))
             .collect();
         assert_eq!(
             steps,
             [
-                Step::Retry { after: RETRY_AFTER },
-                Step::Retry { after: RETRY_AFTER },
+                Step::Retry { after: wait },
+                Step::Retry { after: wait },
                 Step::DeadLetter
             ]
         );
-        assert_eq!(next_step(RejectionKind::Malformed, 1), Step::DeadLetter);
-        assert_eq!(next_step(RejectionKind::Duplicate, 1), Step::Log);
+        assert_eq!(
+            next_step(RejectionKind::Malformed, 1, wait),
+            Step::DeadLetter
+        );
+        assert_eq!(next_step(RejectionKind::Duplicate, 1, wait), Step::Log);
+    }
+
+    #[test]
+    fn the_wait_between_tries_reads_whole_milliseconds_up_to_ten_seconds() {
+        for (text, ms) in [("0", 0), ("200", 200), (" 3000 ", 3000), ("10000", 10_000)] {
+            assert_eq!(parse_retry_after(text), Ok(Duration::from_millis(ms)));
+        }
+        for text in ["-1", "10001", "1.5", "", "soon"] {
+            let error = parse_retry_after(text).unwrap_err();
+            assert!(
+                error.ends_with(
+                    "is not a wait between tries: use whole milliseconds from 0 to 10000"
+                ),
+                "{text}: {error}"
+            );
+        }
+        assert_eq!(
+            parse_retry_after("soon").unwrap_err(),
+            "\"soon\" is not a wait between tries: use whole milliseconds from 0 to 10000"
+        );
     }
 
     #[test]
@@ -310,7 +354,7 @@ mod tests {
             assert_eq!(rejection.kind, kind, "{topic}");
             assert_eq!(rejection.reason, letter.reason, "{topic}");
             let attempts = (1..=MAX_ATTEMPTS)
-                .find(|&n| next_step(kind, n) == Step::DeadLetter)
+                .find(|&n| next_step(kind, n, RETRY_AFTER) == Step::DeadLetter)
                 .unwrap();
             assert_eq!(letter.attempts, attempts, "{topic}");
         }

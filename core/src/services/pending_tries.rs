@@ -7,7 +7,10 @@
 //! say which ones died with the instance ([`PendingTries::crashed`], [`PendingTry::lost_with_crash`]).
 //!
 //! The driver arms a timer per try for [`PendingTries::schedule`]'s due time and takes the try
-//! back when it fires ([`PendingTries::take`]); no clock is read here.
+//! back when it fires ([`PendingTries::take`]); no clock is read here. It also keeps each try in
+//! the tab's database under [`PendingTry::key`] ([`PendingTry::to_stored`]) until it is taken or
+//! lost with a crash, so a reload of the page tries it again when due
+//! ([`PendingTry::from_stored`]) instead of losing it.
 //!
 //! ```
 //! use std::time::Duration;
@@ -27,7 +30,7 @@
 //!     payload: br#"{"orderId":"5b1c6c1e-7a56-4f1e-9d0a-3f3c2b1a0e9d"}"#.to_vec(),
 //! };
 //! let mut pending = PendingTries::default();
-//! let id = pending.schedule(now, Duration::from_millis(200), message, 2);
+//! let id = pending.schedule(now, Duration::from_millis(200), message, 2, "t-1".into());
 //! // PaymentService crashes before its timer fires: the try is lost, and its log says so.
 //! let lost = pending.crashed(payment);
 //! assert_eq!(
@@ -46,10 +49,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use broker_bridge::QoS;
+use serde::{Deserialize, Serialize};
 
 use super::dead_letter::MAX_ATTEMPTS;
 use super::instances::Instance;
 use crate::domain::Timestamp;
+use crate::trace::recording::{hex, unhex};
 
 /// A message an instance's client received, as its handler saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,22 +80,94 @@ pub struct PendingTry {
     pub attempt: u32,
     /// When that try is due.
     pub due: Timestamp,
+    /// Its key in the tab's database, unique across reloads (the driver draws it).
+    pub key: String,
+}
+
+/// A [`PendingTry`] as the tab's database keeps it: `{"instance":"payment-2",
+/// "topic":"orders/created","qos":1,"correlationId":null,"payloadHex":"7b 7d","attempt":2,
+/// "dueMs":1705314600200}` (the payload's bytes as hex pairs, so any payload comes back whole).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredTry {
+    instance: String,
+    topic: String,
+    qos: u8,
+    correlation_id: Option<String>,
+    payload_hex: String,
+    attempt: u32,
+    due_ms: i64,
 }
 
 impl PendingTry {
-    /// The service log's sentence for a try lost with its instance's crash: "lost with the
-    /// crash: {topic} {orderId} was waiting for try {attempt} of 3 (…)"; without the order id if
-    /// the payload names none.
-    pub fn lost_with_crash(&self) -> String {
+    /// "{topic} {orderId} was waiting for try {attempt} of 3"; without the order id if the
+    /// payload names none.
+    fn waiting(&self) -> String {
         let order = serde_json::from_slice::<serde_json::Value>(&self.message.payload)
             .ok()
             .and_then(|json| json.get("orderId")?.as_str().map(|id| format!(" {id}")))
             .unwrap_or_default();
         format!(
-            "lost with the crash: {}{order} was waiting for try {} of {MAX_ATTEMPTS} \
-             (acknowledged to the broker when it arrived, so the broker will not send it again)",
+            "{}{order} was waiting for try {} of {MAX_ATTEMPTS}",
             self.message.topic, self.attempt
         )
+    }
+
+    /// The service log's sentence for a try lost with its instance's crash: "lost with the
+    /// crash: {topic} {orderId} was waiting for try {attempt} of 3 (…)"; without the order id if
+    /// the payload names none.
+    pub fn lost_with_crash(&self) -> String {
+        format!(
+            "lost with the crash: {} (acknowledged to the broker when it arrived, so the broker \
+             will not send it again)",
+            self.waiting()
+        )
+    }
+
+    /// The service log's sentence for a try the tab's database kept across a reload: "{topic}
+    /// {orderId} was waiting for try {attempt} of 3 at the reload; the tab's database kept it,
+    /// and it is tried when due".
+    pub fn kept_across_reload(&self) -> String {
+        format!(
+            "{} at the reload; the tab's database kept it, and it is tried when due",
+            self.waiting()
+        )
+    }
+
+    /// The try as the tab's database keeps it ([`StoredTry`]'s JSON), under [`PendingTry::key`].
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(&StoredTry {
+            instance: self.message.instance.slug(),
+            topic: self.message.topic.clone(),
+            qos: self.message.qos.level(),
+            correlation_id: self.message.correlation.clone(),
+            payload_hex: hex(&self.message.payload),
+            attempt: self.attempt,
+            due_ms: self.due.unix_millis(),
+        })
+        .expect("a pending try always serializes to JSON")
+    }
+
+    /// The try stored under `key` as `json` ([`PendingTry::to_stored`]); `None` for a row that
+    /// is not one (another version of the page wrote it, or it names no instance, QoS, attempt
+    /// from 2 to 3 or time the page knows).
+    pub fn from_stored(key: &str, json: &str) -> Option<PendingTry> {
+        let stored: StoredTry = serde_json::from_str(json).ok()?;
+        if !(2..=MAX_ATTEMPTS).contains(&stored.attempt) {
+            return None;
+        }
+        Some(PendingTry {
+            message: Received {
+                instance: Instance::from_slug(&stored.instance)?,
+                topic: stored.topic,
+                qos: QoS::from_bits(stored.qos).ok()?,
+                correlation: stored.correlation_id,
+                payload: unhex(&stored.payload_hex).ok()?,
+            },
+            attempt: stored.attempt,
+            due: Timestamp::from_unix_millis(stored.due_ms).ok()?,
+            key: key.to_owned(),
+        })
     }
 }
 
@@ -102,14 +179,16 @@ pub struct PendingTries {
 }
 
 impl PendingTries {
-    /// Keeps `message` for its `attempt`-th try, due `after` `now`; returns the id its timer
-    /// takes it back by ([`PendingTries::take`]).
+    /// Keeps `message` for its `attempt`-th try, due `after` `now`, under `key` in the tab's
+    /// database ([`PendingTry::key`]); returns the id its timer takes it back by
+    /// ([`PendingTries::take`]).
     pub fn schedule(
         &mut self,
         now: Timestamp,
         after: Duration,
         message: Received,
         attempt: u32,
+        key: String,
     ) -> u64 {
         let after = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
         let due_ms = now.unix_millis().saturating_add(after);
@@ -118,15 +197,22 @@ impl PendingTries {
             message,
             attempt,
             due,
+            key,
         })
     }
 
-    /// Keeps `pending` as it is (a try handed over by another runtime); returns its new id.
+    /// Keeps `pending` as it is (a try handed over by another runtime, or read back from the
+    /// tab's database after a reload); returns its new id.
     pub fn keep(&mut self, pending: PendingTry) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         self.waiting.insert(id, pending);
         id
+    }
+
+    /// The try kept under `id`, if it is still waiting.
+    pub fn get(&self, id: u64) -> Option<&PendingTry> {
+        self.waiting.get(&id)
     }
 
     /// The try kept under `id`, taken out to be tried now; `None` if it is gone (lost with a
@@ -199,6 +285,7 @@ mod tests {
             Duration::from_millis(200),
             received(payment(1), b"{}"),
             2,
+            "k".into(),
         );
         assert_eq!(pending.len(), 1);
         let taken = pending.take(id).expect("waiting");
@@ -215,12 +302,14 @@ mod tests {
             Duration::from_millis(200),
             received(payment(2), b"{}"),
             2,
+            "k".into(),
         );
         let other = pending.schedule(
             at(0),
             Duration::from_millis(200),
             received(payment(1), b"{}"),
             3,
+            "k".into(),
         );
         let lost = pending.crashed(payment(2));
         assert_eq!(lost.len(), 1);
@@ -240,12 +329,14 @@ mod tests {
             Duration::from_millis(200),
             received(payment(1), b"1"),
             2,
+            "k".into(),
         );
         old.schedule(
             at(50),
             Duration::from_millis(200),
             received(payment(2), b"2"),
             3,
+            "k".into(),
         );
         let handed = old.take_all();
         assert!(old.is_empty(), "the old runtime's timers find nothing");
@@ -266,12 +357,60 @@ mod tests {
             message: received(payment(1), b"not json"),
             attempt: 3,
             due: at(0),
+            key: "k".into(),
         };
         assert!(
             lost.lost_with_crash()
                 .starts_with("lost with the crash: orders/created was waiting for try 3 of 3"),
             "{}",
             lost.lost_with_crash()
+        );
+    }
+
+    #[test]
+    fn a_stored_try_comes_back_whole_and_a_row_that_is_not_one_does_not() {
+        let kept = PendingTry {
+            message: Received {
+                instance: payment(2),
+                topic: "orders/created".into(),
+                qos: QoS::ExactlyOnce,
+                correlation: Some("c-1".into()),
+                payload: b"\xff{\"orderId\":\"o-1\"}".to_vec(),
+            },
+            attempt: 3,
+            due: at(450),
+            key: "k-9".into(),
+        };
+        let json = kept.to_stored();
+        assert_eq!(PendingTry::from_stored("k-9", &json), Some(kept.clone()));
+        assert!(json.contains("\"instance\":\"payment-2\""), "{json}");
+        for (what, row) in [
+            ("not JSON", "nope".to_owned()),
+            ("attempt 1", json.replace("\"attempt\":3", "\"attempt\":1")),
+            ("attempt 4", json.replace("\"attempt\":3", "\"attempt\":4")),
+            ("QoS 3", json.replace("\"qos\":2", "\"qos\":3")),
+            ("no such service", json.replace("payment-2", "billing")),
+            (
+                "bad hex",
+                json.replace("\"payloadHex\":\"ff", "\"payloadHex\":\"zz"),
+            ),
+        ] {
+            assert_eq!(PendingTry::from_stored("k-9", &row), None, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_try_kept_across_a_reload_says_so_in_the_log() {
+        let kept = PendingTry {
+            message: received(payment(1), br#"{"orderId":"o-7"}"#),
+            attempt: 2,
+            due: at(0),
+            key: "k".into(),
+        };
+        assert_eq!(
+            kept.kept_across_reload(),
+            "orders/created o-7 was waiting for try 2 of 3 at the reload; the tab's database kept \
+             it, and it is tried when due"
         );
     }
 }

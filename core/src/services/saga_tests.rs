@@ -894,7 +894,7 @@ fn an_unknown_product_is_dead_lettered_and_its_retry_completes_once_the_stock_li
             .expect_err("an unknown product is refused");
         assert_eq!(refused.kind, RejectionKind::Unknown, "{style:?}");
         assert_eq!(
-            dead_letter::next_step(refused.kind, 1),
+            dead_letter::next_step(refused.kind, 1, dead_letter::RETRY_AFTER),
             dead_letter::Step::DeadLetter,
             "dead-lettered at once"
         );

@@ -296,6 +296,12 @@ pub struct FlowSettings {
     /// How long QueryService waits before projecting each event into its read model
     /// (`?projection_ms=`, 0 to 60000 ms, default 0): the read side's lag, made visible.
     pub projection_delay: Duration,
+    /// How long a service waits before trying again a message its handler failed on
+    /// (`?retry_ms=`, 0 to 10000 ms, default [`RETRY_AFTER`], 200 ms); see
+    /// [`super::dead_letter::next_step`].
+    ///
+    /// [`RETRY_AFTER`]: super::dead_letter::RETRY_AFTER
+    pub retry_after: Duration,
 }
 
 impl Default for FlowSettings {
@@ -309,6 +315,7 @@ impl Default for FlowSettings {
             dedupe: true,
             duplicates_percent: 0,
             projection_delay: crate::store::DEFAULT_PROJECTION_DELAY,
+            retry_after: super::dead_letter::RETRY_AFTER,
         }
     }
 }
@@ -343,6 +350,8 @@ pub enum FlowField {
     DuplicatesPercent,
     /// Whole milliseconds, 0 to 60000.
     ProjectionDelay,
+    /// Whole milliseconds, 0 to 10000: the wait between two tries of a failing handler.
+    RetryAfter,
 }
 
 impl FlowSettings {
@@ -379,6 +388,10 @@ impl FlowSettings {
             FlowField::ProjectionDelay => {
                 next.projection_delay = crate::store::parse_projection_delay(text)
                     .map_err(|e| format!("Projection delay: {e}"))?
+            }
+            FlowField::RetryAfter => {
+                next.retry_after = super::dead_letter::parse_retry_after(text)
+                    .map_err(|e| format!("Wait between tries: {e}"))?
             }
         }
         Ok(next)

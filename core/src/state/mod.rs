@@ -242,6 +242,9 @@ pub struct State {
     /// Why the projection delay from the link or the page was not used, shown in the Read model
     /// panel next to its field (and only there: not a repeat of [`State::flow_error`]).
     pub projection_error: Option<String>,
+    /// Why the wait between tries from the link or the page was not used, shown in the Dead
+    /// letters panel next to its field.
+    pub retry_error: Option<String>,
     /// Why the stock from the link or the page was not used, shown by the Stock field.
     pub stock_error: Option<String>,
     /// Why the idempotent consumers' setting or the share published twice, from the link or the
@@ -414,6 +417,7 @@ impl State {
             delays_error: None,
             flow_error: None,
             projection_error: None,
+            retry_error: None,
             stock_error: None,
             delivery_error: None,
             style_waiting: None,
@@ -623,6 +627,7 @@ impl State {
                 self.flow = flow;
                 self.flow_error = None;
                 self.projection_error = None;
+                self.retry_error = None;
                 self.stock_error = None;
                 self.delivery_error = None;
             }
@@ -630,6 +635,7 @@ impl State {
                 use query::FlowPanel;
                 let shown_at = match FlowPanel::of(field) {
                     FlowPanel::ReadModel => &mut self.projection_error,
+                    FlowPanel::DeadLetters => &mut self.retry_error,
                     FlowPanel::Stock => &mut self.stock_error,
                     FlowPanel::Delivery => &mut self.delivery_error,
                     FlowPanel::Saga => &mut self.flow_error,

@@ -19,6 +19,7 @@
 //! | `dedupe` | `on` or `off`: each consumer ignores a message it processed before | `on` |
 //! | `duplicates` | 0 to 100: that share of the messages the services publish goes out twice | 0 |
 //! | `projection_ms` | whole milliseconds, 0 to 60000: how long QueryService waits before projecting each event | 0 |
+//! | `retry_ms` | whole milliseconds, 0 to 10000: how long a service waits before trying again a message its handler failed on | 200 |
 //! | `payment_instances` | 1 to 3: PaymentService's instances, sharing its work through a shared subscription | 1 |
 //! | `speed` | `0.25`, `0.5`, `1`, `2`, `4` | `1` |
 //! | `view` | `all`, `flow`, `sequence`, `packets` | `all` |
@@ -123,7 +124,7 @@ pub fn params_with_credentials<'a>(
 }
 
 /// The settings a link may carry; anything else in the query string is reported and ignored.
-pub const LINK_PARAMS: [&str; 27] = [
+pub const LINK_PARAMS: [&str; 28] = [
     "broker",
     "broker_order",
     "broker_payment",
@@ -148,6 +149,7 @@ pub const LINK_PARAMS: [&str; 27] = [
     "dedupe",
     "duplicates",
     "projection_ms",
+    "retry_ms",
     "session",
     "payment_instances",
     "ns",
@@ -366,6 +368,8 @@ pub struct FlowRefusals {
     pub flow_error: Option<String>,
     /// The sentence for an ignored `projection_ms`; shown in the Read model panel.
     pub projection_error: Option<String>,
+    /// The sentence for an ignored `retry_ms`; shown in the Dead letters panel.
+    pub retry_error: Option<String>,
     /// The sentence for an ignored `stock`; shown by the Stock field.
     pub stock_error: Option<String>,
     /// The sentences for an ignored `dedupe` or `duplicates`, joined by a space; shown under
@@ -381,6 +385,8 @@ pub enum FlowPanel {
     Saga,
     /// The Read model panel ([`State::projection_error`]): the projection delay.
     ReadModel,
+    /// The Dead letters panel ([`State::retry_error`]): the wait between tries.
+    DeadLetters,
     /// The Stock field ([`State::stock_error`]).
     Stock,
     /// *Duplicates* ([`State::delivery_error`]): the idempotent consumers and the share
@@ -393,6 +399,7 @@ impl FlowPanel {
     pub fn of(field: FlowField) -> FlowPanel {
         match field {
             FlowField::ProjectionDelay => FlowPanel::ReadModel,
+            FlowField::RetryAfter => FlowPanel::DeadLetters,
             FlowField::Stock => FlowPanel::Stock,
             FlowField::Dedupe | FlowField::DuplicatesPercent => FlowPanel::Delivery,
             FlowField::Saga
@@ -405,7 +412,8 @@ impl FlowPanel {
 }
 
 /// The saga and failure settings from the link (`saga`, `payment`, `decline_over`,
-/// `decline_pct`, `stock`, `saga_timeout_ms`, `dedupe`, `duplicates`, `projection_ms`) over
+/// `decline_pct`, `stock`, `saga_timeout_ms`, `dedupe`, `duplicates`, `projection_ms`,
+/// `retry_ms`) over
 /// `flow`, and a sentence for each value ignored.
 pub fn flow_from_query<'a>(
     mut flow: FlowSettings,
@@ -413,13 +421,14 @@ pub fn flow_from_query<'a>(
 ) -> (FlowSettings, FlowRefusals) {
     // Each sentence goes to the panel of its field: the saga's, the Read model's, the stock's,
     // the duplicates'.
-    let (mut errors, mut projection, mut stock, mut delivery) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut errors, mut projection, mut stock, mut delivery, mut retry) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut take = |key: &str, field: FlowField, result: Result<(), String>| {
         if let Err(e) = result {
             let error = format!("Ignored ?{key}= in the link: {e}.");
             match FlowPanel::of(field) {
                 FlowPanel::ReadModel => projection.push(error),
+                FlowPanel::DeadLetters => retry.push(error),
                 FlowPanel::Stock => stock.push(error),
                 FlowPanel::Delivery => delivery.push(error),
                 FlowPanel::Saga => errors.push(error),
@@ -485,12 +494,20 @@ pub fn flow_from_query<'a>(
             crate::store::parse_projection_delay(text).map(|d| flow.projection_delay = d),
         );
     }
+    if let Some(text) = get("retry_ms") {
+        take(
+            "retry_ms",
+            FlowField::RetryAfter,
+            crate::services::dead_letter::parse_retry_after(text).map(|d| flow.retry_after = d),
+        );
+    }
     let joined = |sentences: Vec<String>| (!sentences.is_empty()).then(|| sentences.join(" "));
     (
         flow,
         FlowRefusals {
             flow_error: joined(errors),
             projection_error: joined(projection),
+            retry_error: joined(retry),
             stock_error: joined(stock),
             delivery_error: joined(delivery),
         },
@@ -542,6 +559,7 @@ impl State {
         state.flow = flow;
         state.flow_error = refusals.flow_error;
         state.projection_error = refusals.projection_error;
+        state.retry_error = refusals.retry_error;
         state.stock_error = refusals.stock_error;
         state.delivery_error = refusals.delivery_error;
         state.stock = state.flow.stock.clone();
@@ -597,6 +615,8 @@ pub enum Setting {
     Duplicates(u8),
     /// `?projection_ms=` (0 removes it).
     ProjectionDelay(Duration),
+    /// `?retry_ms=` (the default, 200, removes it).
+    RetryAfter(Duration),
     /// `?session=`.
     Session(super::SessionMode),
     /// `?payment_instances=` (1 removes it).
@@ -659,6 +679,11 @@ impl Setting {
             Setting::ProjectionDelay(delay) => vec![(
                 "projection_ms".to_owned(),
                 (!delay.is_zero()).then(|| delay.as_millis().to_string()),
+            )],
+            Setting::RetryAfter(wait) => vec![(
+                "retry_ms".to_owned(),
+                (*wait != crate::services::dead_letter::RETRY_AFTER)
+                    .then(|| wait.as_millis().to_string()),
             )],
         }
     }
@@ -830,6 +855,9 @@ mod query_tests {
             Setting::PaymentInstances(1),
             Setting::ProjectionDelay(Duration::from_millis(2500)),
             Setting::ProjectionDelay(Duration::ZERO),
+            Setting::RetryAfter(Duration::from_millis(3000)),
+            Setting::RetryAfter(Duration::ZERO),
+            Setting::RetryAfter(crate::services::dead_letter::RETRY_AFTER),
         ];
         for setting in settings {
             let state = state_from(&setting.params());
@@ -853,6 +881,7 @@ mod query_tests {
                 Setting::ProjectionDelay(_) => {
                     Setting::ProjectionDelay(state.flow.projection_delay)
                 }
+                Setting::RetryAfter(_) => Setting::RetryAfter(state.flow.retry_after),
                 Setting::Speed(_) => Setting::Speed(state.speed),
                 Setting::Panel(_) => Setting::Panel(state.panel),
             };

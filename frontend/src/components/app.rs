@@ -356,7 +356,9 @@ pub fn App() -> Html {
                     <DeadLettersPanel trace={trace.clone()} version={orders_version}
                         kept={live.then(|| state.dead_letters.clone())}
                         in_memory_only={matches!(state.store_note, Some(Err(_)))} on_retry={live.then_some(on_retry)}
-                        on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))} />
+                        on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))}
+                        retry_after={state.flow.retry_after} retry_error={state.retry_error.clone()}
+                        on_flow={live.then(|| on_flow.clone())} />
                     if let Some(error) = &state.redelivery_error {
                         <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
                     }

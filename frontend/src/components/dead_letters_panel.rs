@@ -7,12 +7,15 @@
 //! dead letter off the list, the next one's button moves under the pointer, and the second
 //! click would otherwise retry (or discard) that one too.
 
-use eda_core::services::ServiceId;
+use std::time::Duration;
+
+use eda_core::services::{FlowField, ServiceId};
 use eda_core::trace::dead_letters::{dead_letters, KeptDeadLetter};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::outside_text::{outside, reason};
+use super::DraftField;
 use crate::SharedTrace;
 
 /// A retry: the dead letter's id, its service, its original topic, the payload's bytes to send
@@ -41,6 +44,15 @@ pub struct DeadLettersPanelProps {
     /// Publish a poison message.
     #[prop_or_default]
     pub on_poison: Option<Callback<()>>,
+    /// The wait between two tries of a failing handler (`?retry_ms=`).
+    #[prop_or(eda_core::services::dead_letter::RETRY_AFTER)]
+    pub retry_after: Duration,
+    /// Why the wait typed or linked was not used, if it was not.
+    #[prop_or_default]
+    pub retry_error: Option<String>,
+    /// Set the wait from its text; no field without it (a recording).
+    #[prop_or_default]
+    pub on_flow: Option<Callback<(FlowField, String)>>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -137,11 +149,23 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 <span class="muted" data-testid="dead-letters-count">{ format!(" — {}", letters.len()) }</span></h2>
             <p class="muted">
                 { "A message a service cannot process goes to deadletter/<service>: at once if it can never be \
-                   processed as it is (not JSON, the wrong shape), after three tries if its handler fails." }
+                   processed as it is (not JSON, the wrong shape), after three tries if its handler fails. \
+                   A message waiting for its next try is kept in the tab's database too: a reload tries it \
+                   again when it is due." }
             </p>
             if let Some(poison) = poison {
                 <p><button type="button" data-testid="send-poison" onclick={poison}>{ "Send a poison message" }</button>
                     <span class="muted">{ " an order for customer POISON: every handler fails on it." }</span></p>
+            }
+            if let Some(on_flow) = &props.on_flow {
+                <DraftField id="retry-ms" label="Wait between tries (ms)" kind="number" min="0" max="10000" step="100"
+                    value={props.retry_after.as_millis().to_string()}
+                    on_change={on_flow.reform(|text| (FlowField::RetryAfter, text))} />
+                if let Some(error) = &props.retry_error {
+                    <p class="error" role="alert" data-testid="retry-error">
+                        { format!("{error} The wait in use is still {} ms.", props.retry_after.as_millis()) }
+                    </p>
+                }
             }
             if props.in_memory_only {
                 <p class="muted" data-testid="dead-letters-in-memory">

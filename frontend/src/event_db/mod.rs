@@ -18,9 +18,11 @@
 //! them in one transaction by [`EventDb::append_with_outbox`], deleted by [`EventDb::settle`]).
 //! The upgrade from version 1 adds an empty `outbox`: events stored before it count as
 //! published. Version 3 adds the object store `deadLetters` with key path `id`: the dead letters
-//! the page lists until the learner retries or discards them ([`DeadLetterRow`], written by
-//! [`EventDb::write_dead_letters`]). Each upgrade only adds what is missing, so what an older
-//! version of the page stored stays readable.
+//! the page lists until the learner retries or discards them ([`KeptRow`], written by
+//! [`EventDb::write_kept`]). Version 4 adds the object store `pendingTries` with key path `id`:
+//! the messages a service waits to try again, so that a reload tries them when due instead of
+//! losing them (the same [`KeptRow`] shape). Each upgrade only adds what is missing, so what an
+//! older version of the page stored stays readable.
 
 mod error;
 mod record;
@@ -41,18 +43,43 @@ use idb::{
 };
 
 pub use error::StorageError;
-pub use record::{DeadLetterRow, OutboxRow, Record};
+pub use record::{KeptRow, OutboxRow, Record};
 
 /// The playground's database name (one per origin).
 pub const DATABASE_NAME: &str = "eda-playground";
-/// The database's schema version: 2 added the `outbox` store, 3 the `deadLetters` store.
-const VERSION: u32 = 3;
+/// The database's schema version: 2 added the `outbox` store, 3 the `deadLetters` store, 4 the
+/// `pendingTries` store.
+const VERSION: u32 = 4;
 /// The object store holding the records.
 const STORE: &str = "events";
 /// The object store holding what is owed to the wire.
 const OUTBOX: &str = "outbox";
 /// The object store holding the dead letters left to handle.
 const DEAD_LETTERS: &str = "deadLetters";
+/// The object store holding the messages waiting for their next try.
+const PENDING_TRIES: &str = "pendingTries";
+
+/// The stores of rows the page keeps by id ([`KeptRow`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// `deadLetters`: the dead letters left to handle.
+    DeadLetters,
+    /// `pendingTries`: the messages waiting for their next try.
+    PendingTries,
+}
+
+impl Kept {
+    fn store(self) -> &'static str {
+        match self {
+            Kept::DeadLetters => DEAD_LETTERS,
+            Kept::PendingTries => PENDING_TRIES,
+        }
+    }
+}
+
+/// A change to a row kept by id: store it (`Ok`, replacing one of the same id) or delete it
+/// (`Err(id)`).
+pub type KeptChange = (Kept, Result<KeptRow, String>);
 /// The index on the records' `stream`.
 const STREAM_INDEX: &str = "stream";
 
@@ -194,68 +221,67 @@ impl EventDb {
         await_all(requests, None, transaction, &store).await
     }
 
-    /// Every stored dead letter, by `id` (rows this driver did not write are left out).
+    /// Every row of `kept`, by `id` (rows this driver did not write are left out).
     ///
     /// # Errors
     /// [`StorageError::Other`] if the database fails.
-    pub async fn load_dead_letters(&self) -> Result<Vec<DeadLetterRow>, StorageError> {
+    pub async fn load_kept(&self, kept: Kept) -> Result<Vec<KeptRow>, StorageError> {
         let transaction = self
             .db
-            .transaction(&[DEAD_LETTERS], TransactionMode::ReadOnly)
+            .transaction(&[kept.store()], TransactionMode::ReadOnly)
             .map_err(StorageError::from_idb)?;
         let store = transaction
-            .object_store(DEAD_LETTERS)
+            .object_store(kept.store())
             .map_err(StorageError::from_idb)?;
         let request = store.get_all(None, None).map_err(StorageError::from_idb)?;
         let values = request.await.map_err(StorageError::from_idb)?;
-        Ok(values.iter().filter_map(DeadLetterRow::from_js).collect())
+        Ok(values.iter().filter_map(KeptRow::from_js).collect())
     }
 
-    /// In one transaction, in order: each change stores a dead letter (`Ok`, replacing one of
-    /// the same id) or deletes one (`Err(id)`; an id with no row is no error).
+    /// In one transaction, in order: each change stores a row of its store (`Ok`, replacing one
+    /// of the same id) or deletes one (`Err(id)`; an id with no row is no error).
     ///
     /// # Errors
     /// As [`EventDb::append`].
-    pub async fn write_dead_letters(
-        &self,
-        changes: &[Result<DeadLetterRow, String>],
-    ) -> Result<(), StorageError> {
-        if changes.is_empty() {
+    pub async fn write_kept(&self, changes: &[KeptChange]) -> Result<(), StorageError> {
+        let Some((first, _)) = changes.first() else {
             return Ok(());
-        }
+        };
         let transaction = self
             .db
-            .transaction(&[DEAD_LETTERS], TransactionMode::ReadWrite)
+            .transaction(&[DEAD_LETTERS, PENDING_TRIES], TransactionMode::ReadWrite)
             .map_err(StorageError::from_idb)?;
-        let store = transaction
-            .object_store(DEAD_LETTERS)
+        let first = transaction
+            .object_store(first.store())
             .map_err(StorageError::from_idb)?;
-        let mut puts = Vec::new();
-        let mut deletes = Vec::new();
+        // Puts and deletes answer differently; only whether each succeeded counts.
+        type Made = std::pin::Pin<Box<dyn Future<Output = Result<(), idb::Error>>>>;
+        let mut requests: Vec<Made> = Vec::new();
         let mut failed = None;
-        for change in changes {
-            let made = match change {
-                Ok(row) => row
-                    .to_js()
-                    .and_then(|value| store.put(&value, None).map_err(StorageError::from_idb))
-                    .map(|request| puts.push(request.into_future())),
-                Err(id) => store
-                    .delete(idb::Query::Key(JsValue::from_str(id)))
-                    .map_err(StorageError::from_idb)
-                    .map(|request| deletes.push(request.into_future())),
-            };
+        for (kept, change) in changes {
+            let made = transaction
+                .object_store(kept.store())
+                .map_err(StorageError::from_idb)
+                .and_then(|store| match change {
+                    Ok(row) => row
+                        .to_js()
+                        .and_then(|value| store.put(&value, None).map_err(StorageError::from_idb))
+                        .map(|request| {
+                            let request = request.into_future();
+                            requests.push(Box::pin(async move { request.await.map(drop) }))
+                        }),
+                    Err(id) => store
+                        .delete(idb::Query::Key(JsValue::from_str(id)))
+                        .map_err(StorageError::from_idb)
+                        .map(|request| requests.push(Box::pin(request.into_future()))),
+                });
             if let Err(error) = made {
-                let _ = store.transaction().abort();
+                let _ = first.transaction().abort();
                 failed = Some(error);
                 break;
             }
         }
-        for request in puts {
-            if let Err(error) = request.await {
-                failed.get_or_insert(StorageError::from_idb(error));
-            }
-        }
-        await_all(deletes, failed, transaction, &store).await
+        await_all(requests, failed, transaction, &first).await
     }
 
     /// Deletes every record and every `outbox` row (the database and its stores stay; the dead
@@ -413,7 +439,7 @@ impl Blocked {
 }
 
 /// Creates what is missing (the `events` store and its index, the `outbox` store, the
-/// `deadLetters` store); aborts the upgrade if the caller was already told the open is blocked.
+/// `deadLetters` and `pendingTries` stores); aborts the upgrade if the caller was already told the open is blocked.
 fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), StorageError> {
     let request = event.target().map_err(StorageError::from_idb)?;
     if gave_up {
@@ -442,12 +468,14 @@ fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), 
         db.create_object_store(OUTBOX, keyed_by_position())
             .map_err(StorageError::from_idb)?;
     }
-    // From version 2: no dead letter was kept before.
-    if !names.iter().any(|name| name == DEAD_LETTERS) {
-        let mut params = ObjectStoreParams::new();
-        params.key_path(Some(KeyPath::new_single("id")));
-        db.create_object_store(DEAD_LETTERS, params)
-            .map_err(StorageError::from_idb)?;
+    // From version 2: no dead letter was kept before; from version 3, no try.
+    for name in [DEAD_LETTERS, PENDING_TRIES] {
+        if !names.iter().any(|existing| existing == name) {
+            let mut params = ObjectStoreParams::new();
+            params.key_path(Some(KeyPath::new_single("id")));
+            db.create_object_store(name, params)
+                .map_err(StorageError::from_idb)?;
+        }
     }
     Ok(())
 }

@@ -119,18 +119,20 @@ impl OutboxRow {
     }
 }
 
-/// A dead letter the page lists until the learner retries or discards it: one row of the
-/// `deadLetters` store, `{ id, json }`, opaque to the database (the caller's text, see
-/// `eda_core::trace::dead_letters::KeptDeadLetter`).
+/// One row of a store the page keeps by id ([`super::Kept`]): a dead letter it lists until the
+/// learner retries or discards it (`deadLetters`, see
+/// `eda_core::trace::dead_letters::KeptDeadLetter`), or a message waiting for its next try
+/// (`pendingTries`, see `eda_core::services::pending_tries::PendingTry`). `{ id, json }`,
+/// opaque to the database: the caller's text, stored and returned unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetterRow {
+pub struct KeptRow {
     /// Unique for the tab: the key.
     pub id: String,
-    /// The dead letter, as text. Not parsed here.
+    /// The dead letter or the try, as text. Not parsed here.
     pub json: String,
 }
 
-impl DeadLetterRow {
+impl KeptRow {
     /// The row as the object stored.
     pub(crate) fn to_js(&self) -> Result<JsValue, StorageError> {
         let object = Object::new();
@@ -143,9 +145,9 @@ impl DeadLetterRow {
     }
 
     /// The row read back from a stored object; `None` for an object this driver did not write.
-    pub(crate) fn from_js(value: &JsValue) -> Option<DeadLetterRow> {
+    pub(crate) fn from_js(value: &JsValue) -> Option<KeptRow> {
         let get = |key: &str| Reflect::get(value, &key.into()).ok()?.as_string();
-        Some(DeadLetterRow {
+        Some(KeptRow {
             id: get("id")?,
             json: get("json")?,
         })

@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use super::{open_version, EventDb, StorageError};
+use super::{open_version, EventDb, Kept, KeptRow, StorageError};
 
 /// Opens `name` at `version` with the browser's API directly, as another tab would: a
 /// connection that ignores `versionchange`, so it blocks upgrades until it is closed.
@@ -30,12 +30,12 @@ async fn other_tab_opens(name: &str, version: u32) -> Result<web_sys::IdbDatabas
 #[wasm_bindgen_test]
 async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     let name = "eda-test-blocked";
-    drop(EventDb::open(name).await.expect("a version 3 database"));
-    let other = other_tab_opens(name, 3)
+    drop(EventDb::open(name).await.expect("a version 4 database"));
+    let other = other_tab_opens(name, 4)
         .await
         .expect("the other tab's connection");
 
-    let error = open_version(name, 4).await.unwrap_err();
+    let error = open_version(name, 5).await.unwrap_err();
     assert_eq!(error, StorageError::Blocked);
     assert!(
         error.to_string().contains("close the other tabs"),
@@ -43,9 +43,9 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     );
 
     // The other tab lets go: the upgrade we gave up on must not happen (the browser would then
-    // refuse version 3 with a VersionError) nor leave a connection open.
+    // refuse version 4 with a VersionError) nor leave a connection open.
     other.close();
-    let again = other_tab_opens(name, 3).await;
+    let again = other_tab_opens(name, 4).await;
     assert!(
         again.is_ok(),
         "the database was upgraded after all: {again:?}"
@@ -57,17 +57,20 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
 async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
     let name = "eda-test-schema";
     drop(EventDb::open(name).await.unwrap());
-    let db = other_tab_opens(name, 3).await.unwrap();
-    assert_eq!(db.version(), 3.0);
-    let dead_letters = db
-        .transaction_with_str("deadLetters")
-        .unwrap()
-        .object_store("deadLetters")
-        .unwrap();
-    assert_eq!(
-        dead_letters.key_path().unwrap().as_string().as_deref(),
-        Some("id")
-    );
+    let db = other_tab_opens(name, 4).await.unwrap();
+    assert_eq!(db.version(), 4.0);
+    for kept in ["deadLetters", "pendingTries"] {
+        let store = db
+            .transaction_with_str(kept)
+            .unwrap()
+            .object_store(kept)
+            .unwrap();
+        assert_eq!(
+            store.key_path().unwrap().as_string().as_deref(),
+            Some("id"),
+            "{kept}"
+        );
+    }
     let outbox = db
         .transaction_with_str("outbox")
         .unwrap()
@@ -103,7 +106,8 @@ async fn a_version_1_database_with_one_event(name: &str) {
 }
 
 /// A database of schema `version` (1: `events`; 2: and `outbox`, with a row owed for the
-/// event) holding one event, made with the browser's API as the page of that version made it.
+/// event; 3: and `deadLetters`, with one dead letter) holding one event, made with the browser's
+/// API as the page of that version made it.
 async fn an_older_database_with_one_event(name: &str, version: u32) {
     let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
     let request = factory.open_with_u32(name, version).unwrap();
@@ -121,6 +125,12 @@ async fn an_older_database_with_one_event(name: &str, version: u32) {
                 db.create_object_store_with_optional_parameters("outbox", &params)
                     .unwrap();
             }
+            if version >= 3 {
+                let by_id = web_sys::IdbObjectStoreParameters::new();
+                by_id.set_key_path(&"id".into());
+                db.create_object_store_with_optional_parameters("deadLetters", &by_id)
+                    .unwrap();
+            }
         }
     });
     request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
@@ -133,6 +143,9 @@ async fn an_older_database_with_one_event(name: &str, version: u32) {
     let stores = js_sys::Array::of1(&"events".into());
     if version >= 2 {
         stores.push(&"outbox".into());
+    }
+    if version >= 3 {
+        stores.push(&"deadLetters".into());
     }
     let transaction = db
         .transaction_with_str_sequence_and_mode(&stores, web_sys::IdbTransactionMode::Readwrite)
@@ -159,6 +172,17 @@ async fn an_older_database_with_one_event(name: &str, version: u32) {
             .add(&row.to_js().unwrap())
             .unwrap();
     }
+    if version >= 3 {
+        let letter = KeptRow {
+            id: "d-1".into(),
+            json: "{}".into(),
+        };
+        transaction
+            .object_store("deadLetters")
+            .unwrap()
+            .add(&letter.to_js().unwrap())
+            .unwrap();
+    }
     let committed = js_sys::Promise::new(&mut |resolve, reject| {
         transaction.set_oncomplete(Some(&resolve));
         transaction.set_onerror(Some(&reject));
@@ -171,13 +195,18 @@ async fn an_older_database_with_one_event(name: &str, version: u32) {
 async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them() {
     let name = "eda-test-upgrade";
     a_version_1_database_with_one_event(name).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 3");
+    let db = EventDb::open(name).await.expect("upgraded to version 4");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(db.load_outbox().await.unwrap(), [], "counted as published");
     assert_eq!(
-        db.load_dead_letters().await.unwrap(),
+        db.load_kept(Kept::DeadLetters).await.unwrap(),
         [],
         "no dead letter kept"
+    );
+    assert_eq!(
+        db.load_kept(Kept::PendingTries).await.unwrap(),
+        [],
+        "no try kept"
     );
 }
 
@@ -185,7 +214,7 @@ async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them()
 async fn the_upgrade_from_version_2_keeps_the_events_and_what_they_owe() {
     let name = "eda-test-upgrade-2";
     an_older_database_with_one_event(name, 2).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 3");
+    let db = EventDb::open(name).await.expect("upgraded to version 4");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(
         db.load_outbox().await.unwrap().len(),
@@ -193,34 +222,68 @@ async fn the_upgrade_from_version_2_keeps_the_events_and_what_they_owe() {
         "what it owes is kept"
     );
     assert_eq!(
-        db.load_dead_letters().await.unwrap(),
+        db.load_kept(Kept::DeadLetters).await.unwrap(),
         [],
         "no dead letter kept"
     );
 }
 
 #[wasm_bindgen_test]
+async fn the_upgrade_from_version_3_keeps_the_dead_letters_and_adds_the_tries() {
+    let name = "eda-test-upgrade-3";
+    an_older_database_with_one_event(name, 3).await;
+    let db = EventDb::open(name).await.expect("upgraded to version 4");
+    assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
+    assert_eq!(db.load_outbox().await.unwrap().len(), 1, "what it owes too");
+    assert_eq!(
+        db.load_kept(Kept::DeadLetters).await.unwrap(),
+        [KeptRow {
+            id: "d-1".into(),
+            json: "{}".into()
+        }],
+        "the dead letter is kept"
+    );
+    assert_eq!(db.load_kept(Kept::PendingTries).await.unwrap(), []);
+}
+
+#[wasm_bindgen_test]
 async fn a_dead_letter_is_kept_until_deleted_and_clear_leaves_it() {
     let name = "eda-test-dead-letters";
     let db = EventDb::open(name).await.unwrap();
-    let row = |id: &str, json: &str| super::DeadLetterRow {
+    let row = |id: &str, json: &str| KeptRow {
         id: id.into(),
         json: json.into(),
     };
-    db.write_dead_letters(&[Ok(row("a", "1")), Ok(row("b", "2")), Ok(row("a", "3"))])
-        .await
-        .unwrap();
+    let (letters, tries) = (Kept::DeadLetters, Kept::PendingTries);
+    db.write_kept(&[
+        (letters, Ok(row("a", "1"))),
+        (tries, Ok(row("a", "try"))),
+        (letters, Ok(row("b", "2"))),
+        (letters, Ok(row("a", "3"))),
+    ])
+    .await
+    .unwrap();
     db.clear().await.unwrap();
     drop(db);
     let db = EventDb::open(name).await.unwrap();
     assert_eq!(
-        db.load_dead_letters().await.unwrap(),
+        db.load_kept(letters).await.unwrap(),
         [row("a", "3"), row("b", "2")]
     );
-    db.write_dead_letters(&[Err("a".into()), Err("nobody".into())])
-        .await
-        .unwrap();
-    assert_eq!(db.load_dead_letters().await.unwrap(), [row("b", "2")]);
+    assert_eq!(
+        db.load_kept(tries).await.unwrap(),
+        [row("a", "try")],
+        "each store its own rows"
+    );
+    db.write_kept(&[
+        (letters, Err("a".into())),
+        (letters, Err("nobody".into())),
+        (tries, Err("a".into())),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(db.load_kept(letters).await.unwrap(), [row("b", "2")]);
+    assert_eq!(db.load_kept(tries).await.unwrap(), []);
 }
 
 #[wasm_bindgen_test]

@@ -151,6 +151,7 @@ impl Playground {
             FlowField::Dedupe => Setting::Dedupe(next.dedupe),
             FlowField::DuplicatesPercent => Setting::Duplicates(next.duplicates_percent),
             FlowField::ProjectionDelay => Setting::ProjectionDelay(next.projection_delay),
+            FlowField::RetryAfter => Setting::RetryAfter(next.retry_after),
         };
         if let Some(runtime) = self.runtime.borrow().as_ref() {
             if field == FlowField::Stock {

@@ -201,21 +201,8 @@ impl Runtime {
                 runtime.arm(Duration::from_millis(left as u64), work, worker);
             }
         }
-        // The messages waiting for their next try go on, each when due (an instance no longer
-        // run hands its tries to the service's first instance); a try made before the new
-        // clients are connected publishes into their offline queues.
-        let now = wall_clock();
-        for mut pending in pending_tries {
-            let message = &mut pending.message;
-            if runtime.client_of(message.instance).is_none() {
-                message.instance = message.instance.service.into();
-            }
-            let left = now.map_or(0, |now| {
-                (pending.due.unix_millis() - now.unix_millis()).max(0)
-            });
-            let id = runtime.pending_tries.borrow_mut().keep(pending);
-            runtime.arm_try(id, Duration::from_millis(left as u64));
-        }
+        // The messages waiting for their next try go on, each when due.
+        runtime.resume_tries(pending_tries);
         runtime
     }
 

@@ -1,7 +1,10 @@
 //! A message a service received: handled by its decision, logged, tried again after a failing
 //! handler, or published to the service's dead letters once it gives up ([`next_step`]). A
 //! message waiting for its next try is kept in the runtime's [`PendingTries`], not only in its
-//! timer: a runtime replaced by another hands it over, and a crash logs it as lost.
+//! timer: a runtime replaced by another hands it over, and a crash logs it as lost. It is kept
+//! in the tab's database too, under one key from its first failure to its end (processed,
+//! dead-lettered, or lost with a crash), so a reload tries it again when due
+//! ([`Runtime::resume_tries`]).
 //!
 //! [`PendingTries`]: eda_core::services::pending_tries::PendingTries
 
@@ -15,7 +18,7 @@ use eda_core::services::dead_letter::{
     deadletter_topic, next_step, DeadLetter, Step, MAX_ATTEMPTS,
 };
 use eda_core::services::instances::Instance;
-use eda_core::services::pending_tries::Received;
+use eda_core::services::pending_tries::{PendingTry, Received};
 use eda_core::services::{Rejection, RejectionKind, ServiceId};
 use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::StoredEvent;
@@ -41,12 +44,13 @@ impl Runtime {
             correlation,
             payload: payload.to_vec(),
         };
-        self.handle_message(message, 1);
+        self.handle_message(message, 1, None);
     }
 
     /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
-    /// failing handler, or published to the service's dead letters ([`next_step`]).
-    fn handle_message(self: &Rc<Self>, message: Received, attempt: u32) {
+    /// failing handler, or published to the service's dead letters ([`next_step`]). `kept`: the
+    /// key the tab's database keeps it under since its first failure (`None` on its first try).
+    fn handle_message(self: &Rc<Self>, message: Received, attempt: u32, kept: Option<String>) {
         let (instance, service) = (message.instance, message.instance.service);
         let decision = match wall_clock() {
             Some(now) => {
@@ -60,7 +64,8 @@ impl Runtime {
             None => Err(Rejection::new("the browser clock is out of range")),
         };
         let rejection = decision.as_ref().err();
-        let step = rejection.map(|r| next_step(r.kind, attempt));
+        let retry_after = self.flow.borrow().settings.retry_after;
+        let step = rejection.map(|r| next_step(r.kind, attempt, retry_after));
         let outcome = match (&decision, step) {
             (Ok(_), _) => Outcome::Accepted,
             (Err(r), _) if r.is_duplicate() => Outcome::Duplicate(r.reason.clone()),
@@ -104,8 +109,10 @@ impl Runtime {
             }
         }
         match (decision, step) {
+            (Err(_), Some(Step::Retry { after })) => {
+                return self.try_again(message, attempt + 1, after, kept)
+            }
             (Ok(commands), _) => self.run(instance, commands),
-            (Err(_), Some(Step::Retry { after })) => self.try_again(message, attempt + 1, after),
             (Err(rejection), Some(Step::DeadLetter)) => {
                 self.dead_letter(&message, &rejection.reason, attempt)
             }
@@ -115,34 +122,89 @@ impl Runtime {
             }
             _ => {}
         }
+        // Its end, after what it led to (a dead letter kept first: a reload in between finds
+        // the try again, and its dead letter goes twice rather than not at all).
+        if let (Some(key), Some(keeper)) = (kept, &self.keeper) {
+            keeper.forget_pending_try(&key);
+        }
     }
 
-    /// Keeps `message` for its `attempt`-th try, `after` now, and arms its timer.
-    fn try_again(self: &Rc<Self>, message: Received, attempt: u32, after: Duration) {
+    /// Keeps `message` for its `attempt`-th try, `after` now, in the tab's database too (under
+    /// `kept`, the key of its earlier try, or a new one), and arms its timer.
+    fn try_again(
+        self: &Rc<Self>,
+        message: Received,
+        attempt: u32,
+        after: Duration,
+        kept: Option<String>,
+    ) {
         let Some(now) = wall_clock() else {
             let reason = format!(
                 "not tried again (try {attempt} of {MAX_ATTEMPTS}): the browser clock is out of range"
             );
             self.log(message.instance.service, problem(&message.topic, reason));
+            if let (Some(key), Some(keeper)) = (kept, &self.keeper) {
+                keeper.forget_pending_try(&key);
+            }
             return;
         };
+        let key = kept.unwrap_or_else(|| crate::clock::fresh_id().to_string());
         let id = self
             .pending_tries
             .borrow_mut()
-            .schedule(now, after, message, attempt);
+            .schedule(now, after, message, attempt, key);
+        if let (Some(pending), Some(keeper)) = (self.pending_tries.borrow().get(id), &self.keeper) {
+            keeper.keep_pending_try(pending);
+        }
         self.arm_try(id, after);
     }
 
     /// Arms the timer of the try kept under `id` in the runtime's pending tries, due `after` now:
     /// it takes the try back then, unless it is gone (lost with a crash, handed over to another
     /// runtime).
-    pub(super) fn arm_try(self: &Rc<Self>, id: u64, after: Duration) {
+    fn arm_try(self: &Rc<Self>, id: u64, after: Duration) {
         self.later(after, move |runtime| {
             let taken = runtime.pending_tries.borrow_mut().take(id);
             if let Some(pending) = taken {
-                runtime.handle_message(pending.message, pending.attempt);
+                runtime.handle_message(pending.message, pending.attempt, Some(pending.key));
             }
         });
+    }
+
+    /// Goes on with `tries`, each when due: handed over by the runtime this one replaces, or
+    /// read back from the tab's database after a reload. An instance no longer run hands its
+    /// tries to the service's first instance; a try made before the clients are connected
+    /// publishes into their offline queues.
+    pub(super) fn resume_tries(self: &Rc<Self>, tries: Vec<PendingTry>) {
+        let now = wall_clock();
+        for mut pending in tries {
+            let message = &mut pending.message;
+            if self.client_of(message.instance).is_none() {
+                message.instance = message.instance.service.into();
+            }
+            let left = now.map_or(0, |now| {
+                (pending.due.unix_millis() - now.unix_millis()).max(0)
+            });
+            let id = self.pending_tries.borrow_mut().keep(pending);
+            self.arm_try(id, Duration::from_millis(left as u64));
+        }
+    }
+
+    /// The tab's database kept `tries` across a reload: each service's log says which, and
+    /// each is tried when due ([`Runtime::resume_tries`]).
+    pub fn restore_tries(self: &Rc<Self>, tries: Vec<PendingTry>) {
+        for pending in &tries {
+            let entry = LogEntry {
+                at: time_of_day(wall_clock()),
+                topic: pending.message.topic.clone(),
+                qos: Some(pending.message.qos),
+                correlation: pending.message.correlation.clone(),
+                payload: String::from_utf8_lossy(&pending.message.payload).into_owned(),
+                outcome: Outcome::Kept(pending.kept_across_reload()),
+            };
+            self.log(pending.message.instance.service, entry);
+        }
+        self.resume_tries(tries);
     }
 
     /// `instance` crashed: the messages it was waiting to try again die with it (they were
@@ -153,6 +215,9 @@ impl Runtime {
     pub(super) fn lose_tries_of(self: &Rc<Self>, instance: Instance) {
         let lost = self.pending_tries.borrow_mut().crashed(instance);
         for pending in lost {
+            if let Some(keeper) = &self.keeper {
+                keeper.forget_pending_try(&pending.key);
+            }
             let entry = LogEntry {
                 at: time_of_day(wall_clock()),
                 topic: pending.message.topic.clone(),
