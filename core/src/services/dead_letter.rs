@@ -42,15 +42,7 @@ pub const RETRY_AFTER_RANGE_MS: std::ops::RangeInclusive<u64> = 0..=10_000;
 /// `?retry_ms=`. The error is a sentence for the page:
 /// `"soon" is not a wait between tries: use whole milliseconds from 0 to 10000`.
 pub fn parse_retry_after(text: &str) -> Result<Duration, String> {
-    match text.trim().parse::<u64>() {
-        Ok(ms) if RETRY_AFTER_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
-        _ => Err(format!(
-            "{} is not a wait between tries: use whole milliseconds from {} to {}",
-            crate::outside_text::quoted(text),
-            RETRY_AFTER_RANGE_MS.start(),
-            RETRY_AFTER_RANGE_MS.end()
-        )),
-    }
+    super::settings::parse_millis(text, RETRY_AFTER_RANGE_MS, "a wait between tries")
 }
 
 /// The customer id that makes every handler fail.

@@ -263,13 +263,24 @@ pub const SAGA_TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 100..=60_000;
 
 /// A deadline in whole milliseconds, the value of `?saga_timeout_ms=`.
 pub fn parse_saga_timeout(text: &str) -> Result<Duration, String> {
+    parse_millis(text, SAGA_TIMEOUT_RANGE_MS, "a saga deadline")
+}
+
+/// Whole milliseconds within `range` (surrounding white space allowed), as a link parameter or
+/// a field gives them. The error is a sentence for the page: `"{text}" is not {what}: use whole
+/// milliseconds from {start} to {end}`.
+pub fn parse_millis(
+    text: &str,
+    range: std::ops::RangeInclusive<u64>,
+    what: &str,
+) -> Result<Duration, String> {
     match text.trim().parse::<u64>() {
-        Ok(ms) if SAGA_TIMEOUT_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
+        Ok(ms) if range.contains(&ms) => Ok(Duration::from_millis(ms)),
         _ => Err(format!(
-            "{} is not a saga deadline: use whole milliseconds from {} to {}",
+            "{} is not {what}: use whole milliseconds from {} to {}",
             quoted(text),
-            SAGA_TIMEOUT_RANGE_MS.start(),
-            SAGA_TIMEOUT_RANGE_MS.end()
+            range.start(),
+            range.end()
         )),
     }
 }

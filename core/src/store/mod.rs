@@ -91,8 +91,6 @@ pub use stored_event::{StoreError, StoredEvent};
 pub use stream_event::{StreamEvent, EVENT_TYPES};
 pub use upcast::CURRENT_SCHEMA;
 
-use crate::outside_text::quoted;
-
 /// The topic of an order's stream is this and its id: `eventstore/orders/<orderId>`.
 /// OrderService publishes each appended event there, QoS 1, not retained.
 pub const EVENTSTORE_PREFIX: &str = "eventstore/orders/";
@@ -126,13 +124,5 @@ pub const PROJECTION_DELAY_RANGE_MS: std::ops::RangeInclusive<u64> = 0..=60_000;
 /// (to watch the read model lag behind the store). The error is a sentence for the page:
 /// `"slow" is not a projection delay: use whole milliseconds from 0 to 60000`.
 pub fn parse_projection_delay(text: &str) -> Result<Duration, String> {
-    match text.trim().parse::<u64>() {
-        Ok(ms) if PROJECTION_DELAY_RANGE_MS.contains(&ms) => Ok(Duration::from_millis(ms)),
-        _ => Err(format!(
-            "{} is not a projection delay: use whole milliseconds from {} to {}",
-            quoted(text),
-            PROJECTION_DELAY_RANGE_MS.start(),
-            PROJECTION_DELAY_RANGE_MS.end()
-        )),
-    }
+    crate::services::settings::parse_millis(text, PROJECTION_DELAY_RANGE_MS, "a projection delay")
 }

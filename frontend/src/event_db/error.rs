@@ -11,8 +11,9 @@ pub enum StorageError {
     /// words, for the developer tools.
     #[error(
         "This browser does not let the page keep a database here (private window, or site data \
-         blocked), so the orders will not come back after a reload. The page keeps working in \
-         memory; nothing shown is lost. The browser said: {reason}"
+         blocked), so the orders, the dead letters and the messages waiting for their next try \
+         will not come back after a reload. The page keeps working in memory; nothing shown is \
+         lost. The browser said: {reason}"
     )]
     Unavailable {
         /// The browser's explanation, e.g. `SecurityError: The operation is insecure.`
@@ -28,8 +29,9 @@ pub enum StorageError {
     Blocked,
     /// The browser's storage for this site is full: the batch was not saved (none of it).
     #[error(
-        "The browser's storage for this site is full, so the latest events were not saved and \
-         will not come back after a reload. The page keeps working in memory; nothing shown is \
+        "The browser's storage for this site is full, so the latest changes (orders' events, \
+         dead letters, messages waiting for their next try) were not saved and will not come \
+         back after a reload. The page keeps working in memory; nothing shown is \
          lost. Free some disk space or clear this site's data to save again."
     )]
     QuotaExceeded,

@@ -194,17 +194,22 @@ impl Runtime {
     /// each is tried when due ([`Runtime::resume_tries`]).
     pub fn restore_tries(self: &Rc<Self>, tries: Vec<PendingTry>) {
         for pending in &tries {
-            let entry = LogEntry {
-                at: time_of_day(wall_clock()),
-                topic: pending.message.topic.clone(),
-                qos: Some(pending.message.qos),
-                correlation: pending.message.correlation.clone(),
-                payload: String::from_utf8_lossy(&pending.message.payload).into_owned(),
-                outcome: Outcome::Kept(pending.kept_across_reload()),
-            };
-            self.log(pending.message.instance.service, entry);
+            self.log_try(pending, Outcome::Kept(pending.kept_across_reload()));
         }
         self.resume_tries(tries);
+    }
+
+    /// Logs what became of `pending` (`outcome`) in its service's log.
+    fn log_try(self: &Rc<Self>, pending: &PendingTry, outcome: Outcome) {
+        let entry = LogEntry {
+            at: time_of_day(wall_clock()),
+            topic: pending.message.topic.clone(),
+            qos: Some(pending.message.qos),
+            correlation: pending.message.correlation.clone(),
+            payload: String::from_utf8_lossy(&pending.message.payload).into_owned(),
+            outcome,
+        };
+        self.log(pending.message.instance.service, entry);
     }
 
     /// `instance` crashed: the messages it was waiting to try again die with it (they were
@@ -218,15 +223,7 @@ impl Runtime {
             if let Some(keeper) = &self.keeper {
                 keeper.forget_pending_try(&pending.key);
             }
-            let entry = LogEntry {
-                at: time_of_day(wall_clock()),
-                topic: pending.message.topic.clone(),
-                qos: Some(pending.message.qos),
-                correlation: pending.message.correlation.clone(),
-                payload: String::from_utf8_lossy(&pending.message.payload).into_owned(),
-                outcome: Outcome::Failed(pending.lost_with_crash()),
-            };
-            self.log(instance.service, entry);
+            self.log_try(&pending, Outcome::Failed(pending.lost_with_crash()));
         }
     }
 
