@@ -4,11 +4,14 @@
 // and charged twice with the consumers' memory off (`?dedupe=off`); a share of messages
 // published twice (`?duplicates=`); Deliver again refused, with the page's sentence, while the
 // client that would publish it is crashed (its copy would otherwise vanish with the aborted
-// client). An independent witness subscribed to `#` counts what went over the broker.
+// client); a retained orders/created, replayed by the broker at each subscription, processed
+// once and only logged afterwards, and its clearing (an empty retained message) only logged. An
+// independent witness subscribed to `#` counts what went over the broker.
 //
 //   node --test e2e/app/duplicates.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
@@ -121,5 +124,39 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.match((await entry.first().textContent()) ?? '', new RegExp(`duplicate ignored: orders/created ${orderId}`));
       await witness.roundTrip();
       assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');
+    }));
+
+  // A newcomer's break-test: `mosquitto_pub -r -t orders/created -f order-created.json` charged
+  // the customer again on every reload (the reloaded PaymentService remembers nothing, and the
+  // broker replays a retained message at each subscription); nothing refunded the extra charge.
+  it('a retained orders/created: processed once live, and its retained copy after a reload only logged, never charged again; clearing it dead-letters nothing', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      const order = { orderId, customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98, createdAt: new Date().toISOString() };
+      await witness.publish('orders/created', JSON.stringify(order), { qos: 1, retain: true });
+      try {
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        await page.reload();
+        await waitReady(page);
+        // Every consumer of orders/created got the broker's retained copy, and says why it let it be.
+        for (const service of ['order', 'payment', 'inventory', 'notification']) {
+          const entry = page.locator(`[data-testid="log-entry"][data-service="${service}"][data-topic="orders/created"][data-status="rejected"]`);
+          await entry.first().waitFor({ timeout: FLOW_TIMEOUT_MS }).catch(async (error) => {
+            const said = await page.$$eval(`[data-testid="log-entry"][data-service="${service}"]`, (els) => els.map((e) => e.textContent?.trim()));
+            throw new Error(`${service} should log the retained copy; its log holds ${JSON.stringify(said)}`, { cause: error });
+          });
+          assert.match((await entry.first().textContent()) ?? '', /a retained copy, sent by the broker to each new subscription: an event happens once, so it is not processed.*mosquitto_pub -r -t orders\/created -n/);
+        }
+        await witness.roundTrip();
+        assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once, not again after the reload');
+        assert.equal(count(witness, orderId, 'inventory/reserved'), 1, 'reserved once');
+      } finally {
+        // The MQTT way to clear it: an empty retained message, which every subscriber receives.
+        await witness.publish('orders/created', '', { qos: 1, retain: true });
+      }
+      const cleared = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="orders/created"]', { hasText: 'payload is empty: nothing to process' });
+      await cleared.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await witness.roundTrip();
+      assert.deepEqual(witness.messages.filter((m) => m.topic.startsWith('deadletter/')).map((m) => m.topic), [], 'clearing a retained message is nothing to dead-letter');
     }));
 });

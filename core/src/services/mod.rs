@@ -317,6 +317,26 @@ impl Rejection {
         self.kind == RejectionKind::Duplicate
     }
 
+    /// The refusal of a retained copy of a message on the flow topic `wire_topic` (as on the
+    /// wire, with the page's namespace): the broker sends a topic's retained message to each
+    /// new subscription, with RETAIN set (MQTT 3.1.1 §3.3.1.3; 5.0 §3.3.1.3 unless Retain As
+    /// Published was asked for, which the services do not ask). An event or a command happens
+    /// once; processed again at each subscription it would charge and reserve again on every
+    /// reload. So it is logged ([`RejectionKind::Refused`]), never processed, and the sentence
+    /// says how to clear it:
+    ///
+    /// "a retained copy, sent by the broker to each new subscription: an event happens once, so
+    /// it is not processed (retained messages are for state, such as the stock levels). Clear it
+    /// with `mosquitto_pub -r -t orders/created -n`"
+    pub fn retained_copy(wire_topic: &str) -> Self {
+        Rejection::new(format!(
+            "a retained copy, sent by the broker to each new subscription: an event happens \
+             once, so it is not processed (retained messages are for state, such as the stock \
+             levels). Clear it with `mosquitto_pub -r -t {} -n`",
+            crate::outside_text::isolate(wire_topic)
+        ))
+    }
+
     /// An [`RejectionKind::Early`] message about `order_id`: `service` has not seen it created.
     pub fn early(service: ServiceId, order_id: Uuid) -> Self {
         Rejection {
@@ -333,7 +353,9 @@ impl Rejection {
 impl From<EventError> for Rejection {
     fn from(error: EventError) -> Self {
         let kind = match error {
-            EventError::UnknownTopic(_) => RejectionKind::Refused,
+            // Nothing to process: not a message that failed (an empty retained message is how
+            // MQTT clears a topic's retained message, and every subscriber receives it).
+            EventError::UnknownTopic(_) | EventError::Empty => RejectionKind::Refused,
             _ => RejectionKind::Malformed,
         };
         Rejection {
@@ -578,6 +600,9 @@ impl Flow {
             )));
         }
         if service == ServiceId::Query {
+            if payload.is_empty() {
+                return Err(EventError::Empty.into());
+            }
             let event =
                 crate::store::StoredEvent::decode_on(topic, payload).map_err(|e| Rejection {
                     reason: e.to_string(),

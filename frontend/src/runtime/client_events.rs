@@ -47,7 +47,15 @@ impl Runtime {
                     .properties
                     .user_property(eda_core::config::CORRELATION_PROPERTY)
                     .map(str::to_owned);
-                self.on_message(instance, topic, message.qos, correlation, &message.payload)
+                let retained = message.retain;
+                self.on_message(
+                    instance,
+                    topic,
+                    message.qos,
+                    correlation,
+                    &message.payload,
+                    retained,
+                )
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {
                 // The flow's filters, as the badges and the flow diagram name them.

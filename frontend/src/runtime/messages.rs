@@ -36,6 +36,7 @@ impl Runtime {
         qos: QoS,
         correlation: Option<String>,
         payload: &[u8],
+        retained: bool,
     ) {
         let message = Received {
             instance,
@@ -44,16 +45,26 @@ impl Runtime {
             correlation,
             payload: payload.to_vec(),
         };
-        self.handle_message(message, 1, None);
+        // A retained copy (sent because of a subscription) is old news: logged, not processed.
+        let copy = retained.then(|| Rejection::retained_copy(&self.namespace.wire(topic)));
+        self.handle_message(message, 1, None, copy);
     }
 
     /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
     /// failing handler, or published to the service's dead letters ([`next_step`]). `kept`: the
     /// key the tab's database keeps it under since its first failure (`None` on its first try).
-    fn handle_message(self: &Rc<Self>, message: Received, attempt: u32, kept: Option<String>) {
+    /// `refused`: the service's answer decided before its handler (a retained copy).
+    fn handle_message(
+        self: &Rc<Self>,
+        message: Received,
+        attempt: u32,
+        kept: Option<String>,
+        refused: Option<Rejection>,
+    ) {
         let (instance, service) = (message.instance, message.instance.service);
-        let decision = match wall_clock() {
-            Some(now) => {
+        let decision = match (refused, wall_clock()) {
+            (Some(refusal), _) => Err(refusal),
+            (None, Some(now)) => {
                 let decision =
                     self.flow
                         .borrow_mut()
@@ -61,7 +72,7 @@ impl Runtime {
                 self.follow_style();
                 decision
             }
-            None => Err(Rejection::new("the browser clock is out of range")),
+            (None, None) => Err(Rejection::new("the browser clock is out of range")),
         };
         let rejection = decision.as_ref().err();
         let retry_after = self.flow.borrow().settings.retry_after;
@@ -166,7 +177,7 @@ impl Runtime {
         self.later(after, move |runtime| {
             let taken = runtime.pending_tries.borrow_mut().take(id);
             if let Some(pending) = taken {
-                runtime.handle_message(pending.message, pending.attempt, Some(pending.key));
+                runtime.handle_message(pending.message, pending.attempt, Some(pending.key), None);
             }
         });
     }

@@ -12,8 +12,12 @@ pub enum EventError {
     #[error("no event of the order flow is published on topic `{}`", isolate(.0))]
     UnknownTopic(String),
     /// No bytes at all (`mosquitto_pub -n`): said in words, not as serde_json's "EOF while
-    /// parsing a value at line 1 column 0".
-    #[error("payload is empty: an event of the flow is a JSON object")]
+    /// parsing a value at line 1 column 0". Nothing to process, so a service only logs it (it
+    /// is what every subscriber receives when someone clears a topic's retained message).
+    #[error(
+        "payload is empty: nothing to process (an event of the flow is a JSON object; an empty \
+         message is also how MQTT clears a topic's retained message)"
+    )]
     Empty,
     #[error("payload is not UTF-8 text")]
     NotUtf8,
@@ -206,7 +210,8 @@ mod tests {
         let error = DomainEvent::decode(topics::ORDERS_CREATED, b"").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "payload is empty: an event of the flow is a JSON object"
+            "payload is empty: nothing to process (an event of the flow is a JSON object; an empty \
+             message is also how MQTT clears a topic's retained message)"
         );
     }
 
