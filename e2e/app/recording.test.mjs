@@ -13,6 +13,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery, orderArrows, waitForStates } from '../lib/app-page.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
+import { placeOrder } from '../lib/saga.mjs';
 
 describeApp('recording', () => {
   it('recording: downloaded after an order, it replays progressively in a page with no broker, and steps; older and newer formats are refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
@@ -174,6 +175,36 @@ describeApp('recording', () => {
         { timeout: FLOW_TIMEOUT_MS },
       );
       assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
+    });
+  });
+
+  // A newcomer's break-test: loading a recording while orders were in flight dropped them
+  // without a word, and after Back to live they came back "restored after a reload" that the
+  // learner never made.
+  it('recording loaded while orders are open: the page says how many, that they wait in the tab\'s database, and Back to live resumes them restored', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=10000&saga_timeout_ms=30000`, async ({ page }) => {
+      await waitReady(page);
+      const first = await placeOrder(page);
+      const second = await placeOrder(page);
+      for (const id of [first, second]) {
+        await page.locator(`[data-testid="order-row"][data-order-id="${id}"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      const saved = path.join(ARTIFACTS, 'recording-while-open.json');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(saved);
+
+      await page.setInputFiles('[data-testid="load-recording"]', saved);
+      const note = page.locator('[data-testid="left-open"]');
+      await note.waitFor({ timeout: 5_000 });
+      assert.match(await note.textContent(), /^2 orders were still open when the services stopped\. OrderService's store keeps them in this tab's database: Back to live reloads the page, and they resume there/);
+
+      await page.click('[data-testid="replaying"] button');
+      await waitReady(page);
+      for (const id of [first, second]) {
+        await page.locator(`[data-testid="order-row"][data-order-id="${id}"][data-start="restored"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      assert.equal(await page.locator('[data-testid="left-open"]').count(), 0, 'live again: no note');
     });
   });
 });

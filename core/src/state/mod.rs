@@ -228,6 +228,9 @@ pub struct State {
     /// The recording shown instead of the live session (its file name); the services are
     /// disconnected meanwhile.
     pub replaying: Option<String>,
+    /// How many orders were open in the live session when a recording replaced it (their
+    /// sagas wait in the tab's database for *Back to live*, a reload); 0 when live.
+    pub left_open: usize,
     /// Why the last recording file could not be loaded.
     pub recording_error: Option<String>,
     /// What the services decide by: the delays, the saga's style and deadline, the payment
@@ -335,8 +338,15 @@ pub enum Action {
     ProtocolChanged(ProtocolVersion),
     TraceChanged,
     SelectPacket(Option<u64>),
-    /// A recording replaced the live trace; the runtime was shut down.
-    ReplayLoaded(String),
+    /// A recording replaced the trace: `name`, its file name; `left_open`, the orders open in
+    /// the live session it replaced (`None`: it replaced another recording, and the number
+    /// from the live session stays).
+    ReplayLoaded {
+        /// The recording's file name.
+        name: String,
+        /// The orders open when the live session stopped.
+        left_open: Option<usize>,
+    },
     RecordingRefused(String),
     DelaysChanged(crate::services::Delays),
     DelaysRefused(String),
@@ -412,6 +422,7 @@ impl State {
             trace_version: 0,
             selected_packet: None,
             replaying: None,
+            left_open: 0,
             recording_error: None,
             flow: FlowSettings::default(),
             delays_error: None,
@@ -598,8 +609,11 @@ impl State {
                 self.trace_version += 1;
             }
             Action::SelectPacket(seq) => self.selected_packet = seq,
-            Action::ReplayLoaded(name) => {
+            Action::ReplayLoaded { name, left_open } => {
                 self.replaying = Some(name);
+                if let Some(open) = left_open {
+                    self.left_open = open;
+                }
                 self.order_gate = Some(REPLAY_GATE.to_owned());
                 self.recording_error = None;
                 self.selected_packet = None;

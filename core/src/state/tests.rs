@@ -184,8 +184,20 @@ fn a_loaded_recording_stops_the_services_and_a_refusal_is_kept() {
         },
     ));
     s.apply(Action::RecordingRefused("old.json: not JSON".into()));
-    s.apply(Action::ReplayLoaded("session.json".into()));
+    s.apply(Action::ReplayLoaded {
+        name: "session.json".into(),
+        left_open: Some(3),
+    });
     assert_eq!(s.replaying.as_deref(), Some("session.json"));
+    assert_eq!(s.left_open, 3, "the live session's open orders");
+    s.apply(Action::ReplayLoaded {
+        name: "other.json".into(),
+        left_open: None,
+    });
+    assert_eq!(
+        s.left_open, 3,
+        "a second recording replaces the first, not the live session"
+    );
     assert_eq!(s.recording_error, None);
     assert!(s.services.iter().all(|v| v.link.word() == "disconnected"));
     assert_eq!(

@@ -334,7 +334,7 @@ pub fn App() -> Html {
                     </section>
                 }
                 <section class="layout wide" aria-label="The wire">
-                    <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()}
+                    <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()} left_open={state.left_open}
                         error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())} />
                     if state.panel.shows(Panel::Sequence) {
                         <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>

@@ -14,6 +14,21 @@ use crate::SharedTrace;
 use eda_core::trace::recording::{self, RecordingError};
 use eda_core::trace::Trace;
 
+/// The note under a recording shown while `open` orders of the live session were open.
+fn left_open_note(open: usize) -> String {
+    let orders = if open == 1 {
+        "1 order was".to_owned()
+    } else {
+        format!("{open} orders were")
+    };
+    format!(
+        "{orders} still open when the services stopped. OrderService's store keeps them in this \
+         tab's database: Back to live reloads the page, and they resume there, restored, with \
+         what is left of their deadlines, as after any reload (the work PaymentService and \
+         InventoryService had in hand stopped with them)."
+    )
+}
+
 /// What loading a file gave: its name and the trace, or why not.
 pub type Loaded = (String, Result<Trace, String>);
 
@@ -22,6 +37,9 @@ pub struct RecordingBarProps {
     pub trace: SharedTrace,
     /// The name of the recording shown instead of the live session.
     pub replaying: Option<String>,
+    /// The orders open in the live session when the recording replaced it.
+    #[prop_or_default]
+    pub left_open: usize,
     /// Why the last file could not be loaded.
     pub error: Option<String>,
     pub on_loaded: Callback<Loaded>,
@@ -103,6 +121,11 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                     { format!("Showing the recording {name}; the services are disconnected. ") }
                     <button type="button" onclick={on_live}>{ "Back to live" }</button>
                 </p>
+                if props.left_open > 0 {
+                    <p class="note" data-testid="left-open">
+                        { left_open_note(props.left_open) }
+                    </p>
+                }
             }
             { message_view(otlp_message.as_ref()) }
             if let Some(error) = &props.error {

@@ -340,12 +340,16 @@ impl Playground {
     pub fn load(&self, name: String, loaded: Result<Trace, String>) {
         match loaded {
             Ok(recorded) => {
+                let mut left_open = None;
                 if let Some(old) = self.runtime.borrow_mut().take() {
-                    // A recording is shown instead: the services' memory goes with them.
+                    // A recording is shown instead: the services' memory goes with them, and
+                    // the open sagas wait in OrderService's store for Back to live (a reload).
+                    left_open = Some(self.trace.0.borrow().orders.counts().open);
                     let _ = old.shut_down();
                 }
                 self.trace.0.borrow_mut().replay(recorded, clock::now());
-                self.state.dispatch(Action::ReplayLoaded(name));
+                self.state
+                    .dispatch(Action::ReplayLoaded { name, left_open });
             }
             Err(reason) => self.state.dispatch(Action::RecordingRefused(format!(
                 "{}: {reason}",
