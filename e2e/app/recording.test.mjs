@@ -52,6 +52,11 @@ describeApp('recording', () => {
       await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
       await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
       assert.equal(await page.locator('[data-testid="broker-help"]').count(), 0, 'no broker help while replaying');
+      // The recording's broker is not this page's (which nobody could reach), and the recording
+      // does not name it.
+      const brokerNode = (await page.textContent('[data-testid="flow-node-broker"]')) ?? '';
+      assert.match(brokerNode, /as recorded/);
+      assert.ok(!brokerNode.includes(new URL(nowhere).host), `not this page's broker: ${brokerNode}`);
       // At 0.25× (from the link) the order's second of packets plays over about four: the
       // picture fills in as it goes, then says it is done.
       const status = '[data-testid="playback-status"]';

@@ -328,7 +328,7 @@ pub fn App() -> Html {
                     <section class="layout wide" aria-label="The flow" ref={flow_ref} data-on-screen={flow_on_screen.to_string()}>
                         <FlowDiagram trace={trace.clone()} version={flow_version}
                             placed_order={state.placed_order} form_error={state.form_error.clone()}
-                            broker_url={state.broker_url.clone()} on_screen={flow_on_screen}
+                            broker_url={live.then(|| state.broker_url.clone())} on_screen={flow_on_screen}
                             payment_instances={state.payment_instances}
                             presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.short_words(s.link.is_connected())))).collect::<Vec<_>>()} />
                     </section>

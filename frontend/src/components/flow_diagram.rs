@@ -38,7 +38,9 @@ pub struct FlowDiagramProps {
     pub placed_order: Option<Uuid>,
     /// Why the form's last order was refused.
     pub form_error: Option<String>,
-    pub broker_url: String,
+    /// The page's broker; `None` while a recording is shown (its broker is not the page's, and
+    /// the recording does not name it).
+    pub broker_url: Option<String>,
     /// Each service's status as the broker last told it, in words
     /// ([`eda_core::state::PresenceView::short_words`]), if it has.
     #[prop_or_default]
@@ -288,7 +290,10 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             ),
             Node::Broker => (
                 broker_state(statuses.iter().map(|(_, status)| &status.link)),
-                Some(host_of(&props.broker_url).to_owned()),
+                Some(props.broker_url.as_deref().map_or_else(
+                    || "as recorded".to_owned(),
+                    |url| host_of(url).to_owned(),
+                )),
             ),
             node => match node
                 .service()
