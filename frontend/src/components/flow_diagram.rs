@@ -290,10 +290,12 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             ),
             Node::Broker => (
                 broker_state(statuses.iter().map(|(_, status)| &status.link)),
-                Some(props.broker_url.as_deref().map_or_else(
-                    || "as recorded".to_owned(),
-                    |url| host_of(url).to_owned(),
-                )),
+                Some(
+                    props
+                        .broker_url
+                        .as_deref()
+                        .map_or_else(|| "as recorded".to_owned(), |url| host_of(url).to_owned()),
+                ),
             ),
             node => match node
                 .service()
