@@ -134,9 +134,9 @@ pub fn say_again_note(topic: &str, heard: &Heard) -> String {
     let what = match heard {
         Heard::Status(presence) => return overwritten_note(topic, presence),
         Heard::Cleared => format!("the retained status on {topic} was cleared (an empty message)"),
-        Heard::WithoutClientId { status } => format!(
-            "a status \"{status}\" without a clientId on {topic}: no connection's word"
-        ),
+        Heard::WithoutClientId { status } => {
+            format!("a status \"{status}\" without a clientId on {topic}: no connection's word")
+        }
         Heard::OtherService { named } => {
             format!("a status naming {named} on {topic}, this service's topic")
         }
@@ -316,12 +316,19 @@ mod tests {
                 Reaction::Nothing,
                 "stored before our announcement, which replaced it"
             );
-            assert_eq!(a.hear(&heard, false, OurClient::NotConnected), Reaction::Nothing);
+            assert_eq!(
+                a.hear(&heard, false, OurClient::NotConnected),
+                Reaction::Nothing
+            );
         }
         // Its own re-announcement, heard back, is not answered: no loop.
         let own = Presence::online(ServiceId::Payment, "eda-aaaaaa-payment", now());
         assert_eq!(
-            a.hear(&Heard::Status(own), false, OurClient::AnnouncedSinceSubscribed),
+            a.hear(
+                &Heard::Status(own),
+                false,
+                OurClient::AnnouncedSinceSubscribed
+            ),
             Reaction::Nothing
         );
     }
@@ -357,9 +364,7 @@ mod tests {
         let topic = "services/payment/status";
         let text = say_again_note(topic, &Heard::Unreadable("not json".into()));
         assert!(
-            text.starts_with(
-                "an unreadable status on services/payment/status: \"not json\""
-            ),
+            text.starts_with("an unreadable status on services/payment/status: \"not json\""),
             "{text}"
         );
         assert!(text.ends_with("said online again, retained"), "{text}");
