@@ -199,4 +199,50 @@ describeApp('crash, Last Will and catch-up', () => {
       await proxy.close();
     }
   });
+  it('garbage on a running service\'s retained status (unreadable, an offline without client id, a cleared topic) is named in its log and said over: a late subscriber reads online', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, ids, witness }) => {
+      // A newcomer's break-test: all three stayed on the broker and the page said nothing.
+      for (const s of ['payment', 'order', 'notification']) {
+        await page.locator(`[data-testid="presence-${s}"][data-online="true"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      const garbage = {
+        payment: 'not json',
+        order: '{"service":"OrderService","status":"offline"}',
+        notification: '',
+      };
+      for (const [s, payload] of Object.entries(garbage)) {
+        await witness.publish(`services/${s}/status`, payload, { retain: true });
+      }
+      const notes = {
+        payment: /an unreadable status on services\/payment\/status: "not json" .*said online again, retained/,
+        order: /a status "offline" without a clientId on services\/order\/status.*said online again, retained/,
+        notification: /the retained status on services\/notification\/status was cleared .*said online again, retained/,
+      };
+      for (const [s, payload] of Object.entries(garbage)) {
+        const at = witness.messages.findIndex((m) => m.topic === `services/${s}/status` && m.payload === payload);
+        await witness.waitFor((m) => witness.messages.indexOf(m) > at && m.topic === `services/${s}/status` && m.json?.clientId === ids[s] && m.json?.status === 'online', FLOW_TIMEOUT_MS, `${s} online again after the garbage`);
+        const note = page.locator(`[data-testid="log-entry"][data-service="${s}"][data-topic="status"]`);
+        await note.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match(await note.first().textContent(), notes[s]);
+      }
+      // A late joiner reads each service online, from its own client.
+      const late = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/+/status'] });
+      try {
+        for (const s of Object.keys(garbage)) {
+          const held = await late.waitFor((m) => m.topic === `services/${s}/status`, 5_000, `the retained status of ${s}`);
+          assert.equal(held.retain, true);
+          assert.deepEqual([held.json?.status, held.json?.clientId], ['online', ids[s]], held.payload);
+        }
+      } finally {
+        await late.close();
+      }
+      // No loop: its own announcement, heard back, is not answered.
+      await witness.roundTrip();
+      for (const [s, payload] of Object.entries(garbage)) {
+        const at = witness.messages.findIndex((m) => m.topic === `services/${s}/status` && m.payload === payload);
+        const again = witness.messages.filter((m, i) => i > at && m.topic === `services/${s}/status`);
+        assert.equal(again.length, 1, again.map((m) => m.payload).join(' | '));
+      }
+      assert.equal(await page.locator('[data-testid="presence-payment"][data-online="true"]').count(), 1);
+    }));
 });

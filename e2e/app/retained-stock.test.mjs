@@ -81,4 +81,41 @@ describeApp('retained stock and the late joiner', () => {
         await afterwards.close();
       }
     }));
+
+  it('garbage on a counted product\'s retained level (negative units, not JSON, a cleared topic) is named by InventoryService, which states its level again', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:10,P002:5`, async ({ page }) => {
+      await waitReady(page);
+      await page.locator('[data-testid="presence-inventory"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const witness = await lateJoiner();
+      try {
+        await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && m.json?.units === 10, 2_000, 'P001 at 10');
+        const garbage = [
+          ['P001', '{"productId":"P001","units":-5}', /inventory\/stock\/P001: an unreadable level: "\{"productId":"P001","units":-5\}".* counts 10 on hand.*stated the level again, retained/],
+          ['P002', 'oops', /inventory\/stock\/P002: an unreadable level: "oops"/],
+          ['P001', '', /inventory\/stock\/P001: its retained level was cleared/],
+        ];
+        for (const [product, payload, note] of garbage) {
+          const topic = `inventory/stock/${product}`;
+          const before = witness.messages.length;
+          await witness.publish(topic, payload, { retain: true });
+          const at = witness.messages.findIndex((m, i) => i >= before && m.topic === topic && m.payload === payload);
+          await witness.waitFor((m) => witness.messages.indexOf(m) > at && m.topic === topic && m.json?.productId === product, FLOW_TIMEOUT_MS, `${product}'s level stated again`);
+          await waitInPage(page, `InventoryService's note on ${payload ? JSON.stringify(payload) : 'the clearing'}`, (source) =>
+            [...document.querySelectorAll('[data-testid="log-entry"][data-service="inventory"][data-topic="stock"]')].some((e) => new RegExp(source).test(e.textContent)), note.source);
+        }
+      } finally {
+        await witness.close();
+      }
+      const late = await lateJoiner();
+      try {
+        await late.waitFor((m) => m.topic === 'inventory/stock/P002', 2_000, 'the retained level of P002');
+        await late.waitFor((m) => m.topic === 'inventory/stock/P001', 2_000, 'the retained level of P001');
+        const held = levels(late);
+        assert.deepEqual(held.P001.json, { productId: 'P001', units: 10 });
+        assert.deepEqual(held.P002.json, { productId: 'P002', units: 5 });
+      } finally {
+        await late.close();
+      }
+      assert.equal(await stockShown(page, 'P001'), '10');
+    }));
 });

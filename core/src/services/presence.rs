@@ -111,6 +111,80 @@ impl Presence {
     }
 }
 
+/// What came on the status topic of an instance, read as the wire contract says or not: the
+/// status monitor hears anyone's retained message there, the learner's `mosquitto_pub` too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A status of the contract's shape naming the topic's own service.
+    Status(Presence),
+    /// An empty message: the broker's retained status was cleared (MQTT 3.1.1 §3.3.1.3).
+    Cleared,
+    /// A status (`online`, `offline`, …) without a `clientId`: it is no connection's word.
+    WithoutClientId {
+        /// Its `status` field.
+        status: String,
+    },
+    /// A status naming another service than the topic's (e.g. OrderService on
+    /// `services/payment/status`).
+    OtherService {
+        /// The service it names.
+        named: String,
+    },
+    /// Anything else (not JSON, another shape, a status neither `online` nor `offline`): its
+    /// text, cut to [`SHOWN_CHARS`] characters.
+    Unreadable(String),
+}
+
+/// How many characters of an unreadable message a note quotes.
+pub const SHOWN_CHARS: usize = 80;
+
+/// `payload` as text for a note: lossy UTF-8, cut to [`SHOWN_CHARS`] characters (`…` after).
+pub fn shown_text(payload: &[u8]) -> String {
+    let text = String::from_utf8_lossy(payload);
+    let mut shown: String = text.chars().take(SHOWN_CHARS).collect();
+    if text.chars().count() > SHOWN_CHARS {
+        shown.push('…');
+    }
+    shown
+}
+
+impl Heard {
+    /// The instance whose status topic `topic` is, and what `payload` says there; `None` for a
+    /// topic outside `services/+/status` or naming no instance the page knows.
+    pub fn read(topic: &str, payload: &[u8]) -> Option<(Instance, Heard)> {
+        let slug = topic.strip_prefix("services/")?.strip_suffix("/status")?;
+        let instance = Instance::from_slug(slug)?;
+        if payload.is_empty() {
+            return Some((instance, Heard::Cleared));
+        }
+        let own_name = instance.service.name();
+        if let Some((_, presence)) = Presence::decode(topic, payload) {
+            let heard = if presence.service == own_name {
+                Heard::Status(presence)
+            } else {
+                Heard::OtherService {
+                    named: presence.service,
+                }
+            };
+            return Some((instance, heard));
+        }
+        let value: Option<serde_json::Value> = serde_json::from_slice(payload).ok();
+        let field = |name: &str| {
+            value
+                .as_ref()
+                .and_then(|v| v.get(name))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let heard = match (field("service"), field("status"), field("clientId")) {
+            (Some(named), Some(_), _) if named != own_name => Heard::OtherService { named },
+            (Some(_), Some(status), None) => Heard::WithoutClientId { status },
+            _ => Heard::Unreadable(shown_text(payload)),
+        };
+        Some((instance, heard))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +282,54 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn whatever_comes_on_a_status_topic_is_read_in_words() {
+        let topic = "services/payment/status";
+        let read = |payload: &[u8]| Heard::read(topic, payload).map(|(_, heard)| heard);
+        let will = Presence::will(ServiceId::Payment, "eda-ab-payment");
+        assert_eq!(read(&will.to_json()), Some(Heard::Status(will)));
+        assert_eq!(read(b""), Some(Heard::Cleared));
+        assert_eq!(
+            read(b"not json"),
+            Some(Heard::Unreadable("not json".into()))
+        );
+        assert_eq!(
+            read(br#"{"service":"PaymentService","status":"offline"}"#),
+            Some(Heard::WithoutClientId {
+                status: "offline".into()
+            })
+        );
+        let order = Presence::online(
+            ServiceId::Order,
+            "eda-ab-order",
+            Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap(),
+        );
+        assert_eq!(
+            read(&order.to_json()),
+            Some(Heard::OtherService {
+                named: "OrderService".into()
+            })
+        );
+        assert_eq!(
+            read(br#"{"service":"OrderService","status":"offline"}"#),
+            Some(Heard::OtherService {
+                named: "OrderService".into()
+            })
+        );
+        assert_eq!(
+            read(br#"{"service":"PaymentService","status":"maybe","clientId":"c"}"#),
+            Some(Heard::Unreadable(
+                r#"{"service":"PaymentService","status":"maybe","clientId":"c"}"#.into()
+            ))
+        );
+        let long = "x".repeat(200);
+        assert_eq!(
+            read(long.as_bytes()),
+            Some(Heard::Unreadable(format!("{}…", "x".repeat(SHOWN_CHARS))))
+        );
+        assert_eq!(Heard::read("services/unknown/status", b"x"), None);
+        assert_eq!(Heard::read("orders/created", b"x"), None);
     }
 }

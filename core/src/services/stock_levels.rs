@@ -116,6 +116,54 @@ impl StockUpdate {
     }
 }
 
+/// What InventoryService does about a retained message on `inventory/stock/<productId>` that is
+/// false for a product it counts: states the level again, retained ([`StockRepair::check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockRepair {
+    /// The level it states again.
+    pub update: StockUpdate,
+    /// What came instead, in words (e.g. `an unreadable level: "oops"`).
+    pub what: String,
+}
+
+impl StockRepair {
+    /// The repair a message on `topic` (without the namespace) calls for, given the `stock`
+    /// InventoryService counts: `None` for a topic outside `inventory/stock/<productId>`, a
+    /// product it does not count, or any readable level of that product (its own, or another
+    /// page's on the same broker, which is left alone so that two pages cannot ping-pong).
+    /// A cleared topic, an unreadable payload (not JSON, negative or fractional units, another
+    /// product's id) on a counted product's topic: its level again.
+    pub fn check(stock: &Stock, topic: &str, payload: &[u8]) -> Option<StockRepair> {
+        let product = product_of(topic.strip_prefix(INVENTORY_STOCK_PREFIX)?)?;
+        let units = *stock.0.get(&product)?;
+        let what = match StockUpdate::decode(topic, payload) {
+            Some(StockUpdate::Level(_)) => return None,
+            Some(StockUpdate::Uncounted(_)) => "its retained level was cleared (an empty message)".to_owned(),
+            None => format!(
+                "an unreadable level: \"{}\" (not {{\"productId\":\"{product}\",\"units\":<a whole number, 0 or more>}})",
+                super::presence::shown_text(payload)
+            ),
+        };
+        Some(StockRepair {
+            update: StockUpdate::level(&product, units),
+            what,
+        })
+    }
+
+    /// The note for InventoryService's log; `topic` as on the wire (with the namespace).
+    pub fn note(&self, topic: &str) -> String {
+        let units = match &self.update {
+            StockUpdate::Level(level) => level.units,
+            StockUpdate::Uncounted(_) => 0,
+        };
+        format!(
+            "{topic}: {}, while InventoryService counts {units} on hand; a late subscriber would \
+             read that instead: stated the level again, retained",
+            self.what
+        )
+    }
+}
+
 /// `inventory/stock/<productId>`. The product id is one topic level: `%`, `/`, the wildcards
 /// `+` and `#`, and control characters are percent-encoded (`P/1` → `inventory/stock/P%2F1`),
 /// so any product id the stock accepts makes a valid topic name.
@@ -238,5 +286,50 @@ mod tests {
             readme.contains("(stock-level.json)"),
             "README links the example"
         );
+    }
+
+    #[test]
+    fn a_counted_product_s_garbage_or_clearing_is_repaired_and_a_readable_level_left_alone() {
+        let stock = Stock::parse("P001:10,P002:0").unwrap();
+        let level = |p: &str, u| StockUpdate::level(p, u);
+        for payload in [
+            &br#"{"productId":"P001","units":-5}"#[..],
+            b"not json",
+            b"",
+            br#"{"productId":"P002","units":3}"#,
+            br#"{"productId":"P001","units":1.5}"#,
+        ] {
+            let repair = StockRepair::check(&stock, "inventory/stock/P001", payload)
+                .unwrap_or_else(|| panic!("{:?} is repaired", String::from_utf8_lossy(payload)));
+            assert_eq!(repair.update, level("P001", 10));
+        }
+        let repair = StockRepair::check(
+            &stock,
+            "inventory/stock/P001",
+            br#"{"productId":"P001","units":-5}"#,
+        )
+        .unwrap();
+        let note = repair.note("inventory/stock/P001");
+        assert!(
+            note.starts_with(
+                r#"inventory/stock/P001: an unreadable level: "{"productId":"P001","units":-5}""#
+            ),
+            "{note}"
+        );
+        assert!(note.contains("counts 10 on hand"), "{note}");
+        assert!(note.ends_with("stated the level again, retained"), "{note}");
+        let cleared = StockRepair::check(&stock, "inventory/stock/P002", b"").unwrap();
+        assert_eq!(cleared.update, level("P002", 0));
+        assert!(cleared.what.contains("cleared"));
+        // Its own level, another page's readable level, a product not counted: nothing.
+        for (topic, payload) in [
+            ("inventory/stock/P001", level("P001", 10).payload()),
+            ("inventory/stock/P001", level("P001", 3).payload()),
+            ("inventory/stock/P999", b"not json".to_vec()),
+            ("inventory/stock/P999", Vec::new()),
+            ("orders/created", b"x".to_vec()),
+        ] {
+            assert_eq!(StockRepair::check(&stock, topic, &payload), None, "{topic}");
+        }
     }
 }

@@ -12,9 +12,10 @@ use broker_bridge::{Event, Link, Options, PublishRequest, QoS};
 
 use crate::clock::{self, wall_clock};
 use crate::SharedTrace;
+use eda_core::domain::topics::{INVENTORY_STOCK_FILTER, INVENTORY_STOCK_PREFIX};
 use eda_core::services::instances::{filters, Instance};
 use eda_core::services::presence::watch::PresenceWatch;
-use eda_core::services::presence::{Presence, STATUS_FILTER};
+use eda_core::services::presence::{Heard, Presence, STATUS_FILTER};
 use eda_core::services::{Flow, ServiceId};
 use eda_core::state::Action;
 use eda_core::trace::service_links::ServiceLinks;
@@ -100,15 +101,19 @@ impl Runtime {
                     match event {
                         ClientEvent::Session(Event::Message(message)) => {
                             let topic = ns.strip(&message.topic).unwrap_or_default();
-                            if let Some((instance, presence)) =
-                                Presence::decode(topic, &message.payload)
+                            if topic.starts_with(INVENTORY_STOCK_PREFIX) {
+                                runtime.stock_heard(topic, &message.payload);
+                            } else if let Some((instance, heard)) =
+                                Heard::read(topic, &message.payload)
                             {
-                                runtime.met(instance, &presence, message.retain);
-                                runtime.tell(Action::PresenceSeen(
-                                    instance,
-                                    presence,
-                                    clock::now(),
-                                ));
+                                runtime.met(instance, &heard, message.retain);
+                                if let Heard::Status(presence) = heard {
+                                    runtime.tell(Action::PresenceSeen(
+                                        instance,
+                                        presence,
+                                        clock::now(),
+                                    ));
+                                }
                             }
                         }
                         ClientEvent::Session(Event::Subscribed { .. }) => {
@@ -130,8 +135,14 @@ impl Runtime {
                         _ => {}
                     }
                 });
+                // The services' status, and the stock levels InventoryService keeps true.
                 let status_filter = namespace.wire(STATUS_FILTER);
-                if let Err(e) = monitor.subscribe(&[(&status_filter, QoS::AtLeastOnce)]) {
+                let stock_filter = namespace.wire(INVENTORY_STOCK_FILTER);
+                let wanted = [
+                    (status_filter.as_str(), QoS::AtLeastOnce),
+                    (stock_filter.as_str(), QoS::AtLeastOnce),
+                ];
+                if let Err(e) = monitor.subscribe(&wanted) {
                     report(Action::Logged(
                         ServiceId::Notification,
                         problem("subscribe", format!("the status monitor: {e}")),

@@ -9,8 +9,10 @@ use broker_bridge::{PublishRequest, QoS};
 use crate::clock::wall_clock;
 use eda_core::domain::namespace::Namespace;
 use eda_core::services::instances::Instance;
-use eda_core::services::presence::watch::{overwritten_note, OurClient, Reaction};
-use eda_core::services::presence::{status_topic, Presence};
+use eda_core::services::presence::watch::{say_again_note, OurClient, Reaction};
+use eda_core::services::presence::{status_topic, Heard, Presence};
+use eda_core::services::stock_levels::StockRepair;
+use eda_core::services::ServiceId;
 
 use super::report::{note, problem};
 use super::Runtime;
@@ -44,13 +46,14 @@ impl Runtime {
         }
     }
 
-    /// The monitor saw a status on `instance`'s topic (`stored`: its RETAIN flag, a message
+    /// The monitor saw a message on `instance`'s status topic (`stored`: its RETAIN flag, a message
     /// kept from before the subscription). Another page met live for the first time: our
     /// services say they are online, not retained, so it learns of this page. Another client's
     /// offline over a service of ours that is connected: it says online again, retained, so the
-    /// broker's retained word is true again. The rules:
+    /// broker's retained word is true again; the same over anything that is no connection's
+    /// own status (unreadable, without a client id, naming another service, cleared). The rules:
     /// [`eda_core::services::presence::watch::PresenceWatch`].
-    pub(super) fn met(self: &Rc<Self>, instance: Instance, presence: &Presence, stored: bool) {
+    pub(super) fn met(self: &Rc<Self>, instance: Instance, heard: &Heard, stored: bool) {
         let ours = match self.client_of(instance) {
             Some(client) if client.is_connected() && !self.is_crashed(instance) => {
                 if self.announced.borrow().contains(&instance) {
@@ -61,18 +64,40 @@ impl Runtime {
             }
             _ => OurClient::NotConnected,
         };
-        let reaction = self.watch.borrow_mut().handle(presence, stored, ours);
+        let reaction = self.watch.borrow_mut().hear(heard, stored, ours);
         match reaction {
             Reaction::Nothing => {}
             Reaction::SayOnlineAgain => {
                 let topic = self.namespace.wire(&status_topic(instance));
                 self.log(
                     instance.service,
-                    note("status", overwritten_note(&topic, presence)),
+                    note("status", say_again_note(&topic, heard)),
                 );
                 self.announce(instance);
             }
             Reaction::AnswerNewPage => self.answer_new_page(),
+        }
+    }
+
+    /// The monitor saw a message on `topic` (without the namespace) under `inventory/stock/+`:
+    /// if it is false for a product InventoryService counts (cleared, unreadable) while
+    /// InventoryService is connected, it says so and states the level again, retained, at QoS 0
+    /// like its levels on connecting. Rules: [`StockRepair::check`].
+    pub(super) fn stock_heard(self: &Rc<Self>, topic: &str, payload: &[u8]) {
+        let inventory = Instance::from(ServiceId::Inventory);
+        let alive = self
+            .client_of(inventory)
+            .is_some_and(|client| client.is_connected() && !self.is_crashed(inventory));
+        if !alive {
+            return;
+        }
+        let repair = StockRepair::check(self.flow.borrow().inventory.stock(), topic, payload);
+        if let Some(repair) = repair {
+            let wire = self.namespace.wire(topic);
+            self.log(ServiceId::Inventory, note("stock", repair.note(&wire)));
+            if let Err(e) = self.retain(inventory, &repair.update, QoS::AtMostOnce) {
+                self.log(ServiceId::Inventory, problem(topic, e));
+            }
         }
     }
 

@@ -11,6 +11,11 @@
 //!   page's service, which says online again, retained. A status about this page's own client
 //!   (its Will after the learner crashed it) is never answered: the crash lesson keeps its Will.
 //!   Online never answers offline, so two live pages cannot ping-pong.
+//! - Anything on that topic that is no connection's own status (an unreadable message, a
+//!   status without a `clientId`, one naming another service, a cleared topic: see
+//!   [`Heard`]) is answered the same way: the service is alive, so it says online again,
+//!   retained. Its own announcement is its own status, and another page's is an online: neither
+//!   is answered retained, so the repair stops there, on one page or two.
 //!
 //! ```
 //! use eda_core::services::presence::watch::{OurClient, PresenceWatch, Reaction};
@@ -28,7 +33,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Presence, WILL_REASON};
+use super::{Heard, Presence, WILL_REASON};
 
 /// How this page's client of the instance a status is about stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +104,50 @@ impl PresenceWatch {
             Reaction::AnswerNewPage
         }
     }
+}
+
+impl PresenceWatch {
+    /// The reaction to whatever came on a status topic of a service this page runs
+    /// ([`Heard::read`]); `stored` and `ours` as for [`PresenceWatch::handle`]. A status is
+    /// handled as there; anything else is false for a service that is alive, which says online
+    /// again (retained) unless its announcement since the monitor subscribed already replaced
+    /// a stored one.
+    pub fn hear(&mut self, heard: &Heard, stored: bool, ours: OurClient) -> Reaction {
+        match heard {
+            Heard::Status(presence) => self.handle(presence, stored, ours),
+            Heard::Cleared
+            | Heard::WithoutClientId { .. }
+            | Heard::OtherService { .. }
+            | Heard::Unreadable(_) => match (ours, stored) {
+                (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
+                    Reaction::SayOnlineAgain
+                }
+                _ => Reaction::Nothing,
+            },
+        }
+    }
+}
+
+/// Why a service says online again, in words, for its log: `heard` came on `topic` (as on
+/// the wire, with the namespace) while the service is connected.
+pub fn say_again_note(topic: &str, heard: &Heard) -> String {
+    let what = match heard {
+        Heard::Status(presence) => return overwritten_note(topic, presence),
+        Heard::Cleared => format!("the retained status on {topic} was cleared (an empty message)"),
+        Heard::WithoutClientId { status } => {
+            format!("a status \"{status}\" without a clientId on {topic}: no connection's word")
+        }
+        Heard::OtherService { named } => {
+            format!("a status naming {named} on {topic}, this service's topic")
+        }
+        Heard::Unreadable(text) => format!(
+            "an unreadable status on {topic}: \"{text}\" (not a status of the wire contract)"
+        ),
+    };
+    format!(
+        "{what}; this service is still connected, and a late subscriber would read that instead \
+         of its status: said online again, retained"
+    )
 }
 
 /// Why a service says online again, in words, for its log: `presence` is the other client's
@@ -244,5 +293,96 @@ mod tests {
         assert!(text.contains("eda-bbbbbb-order"), "{text}");
         assert!(text.contains("Last Will"), "{text}");
         assert!(text.contains("said online again, retained"), "{text}");
+    }
+
+    #[test]
+    fn anything_but_a_status_on_a_connected_service_s_topic_is_answered_retained_once() {
+        let mut a = PresenceWatch::new("aaaaaa");
+        for heard in [
+            Heard::Cleared,
+            Heard::Unreadable("not json".into()),
+            Heard::WithoutClientId {
+                status: "offline".into(),
+            },
+            Heard::OtherService {
+                named: "OrderService".into(),
+            },
+        ] {
+            for ours in [OurClient::Connected, OurClient::AnnouncedSinceSubscribed] {
+                assert_eq!(a.hear(&heard, false, ours), Reaction::SayOnlineAgain);
+            }
+            assert_eq!(
+                a.hear(&heard, true, OurClient::AnnouncedSinceSubscribed),
+                Reaction::Nothing,
+                "stored before our announcement, which replaced it"
+            );
+            assert_eq!(
+                a.hear(&heard, false, OurClient::NotConnected),
+                Reaction::Nothing
+            );
+        }
+        // Its own re-announcement, heard back, is not answered: no loop.
+        let own = Presence::online(ServiceId::Payment, "eda-aaaaaa-payment", now());
+        assert_eq!(
+            a.hear(
+                &Heard::Status(own),
+                false,
+                OurClient::AnnouncedSinceSubscribed
+            ),
+            Reaction::Nothing
+        );
+    }
+
+    #[test]
+    fn two_pages_repairing_the_same_topic_stop_after_one_announcement_each() {
+        // Garbage on services/payment/status: both pages say online again, retained; each hears
+        // the other's online live, which is never answered retained.
+        let (mut a, mut b) = (PresenceWatch::new("aaaaaa"), PresenceWatch::new("bbbbbb"));
+        let garbage = Heard::Unreadable("not json".into());
+        let connected = OurClient::AnnouncedSinceSubscribed;
+        assert_eq!(a.hear(&garbage, false, connected), Reaction::SayOnlineAgain);
+        assert_eq!(b.hear(&garbage, false, connected), Reaction::SayOnlineAgain);
+        // They had met already (the two-page warning).
+        let from_a = Presence::online(ServiceId::Payment, "eda-aaaaaa-payment", now());
+        let from_b = Presence::online(ServiceId::Payment, "eda-bbbbbb-payment", now());
+        a.handle(&from_b, false, connected);
+        b.handle(&from_a, false, connected);
+        for _ in 0..3 {
+            assert_eq!(
+                a.hear(&Heard::Status(from_b.clone()), false, connected),
+                Reaction::Nothing
+            );
+            assert_eq!(
+                b.hear(&Heard::Status(from_a.clone()), false, connected),
+                Reaction::Nothing
+            );
+        }
+    }
+
+    #[test]
+    fn the_say_again_note_says_what_came_in_words() {
+        let topic = "services/payment/status";
+        let text = say_again_note(topic, &Heard::Unreadable("not json".into()));
+        assert!(
+            text.starts_with("an unreadable status on services/payment/status: \"not json\""),
+            "{text}"
+        );
+        assert!(text.ends_with("said online again, retained"), "{text}");
+        let text = say_again_note(
+            "services/order/status",
+            &Heard::WithoutClientId {
+                status: "offline".into(),
+            },
+        );
+        assert!(text.contains("\"offline\" without a clientId"), "{text}");
+        let text = say_again_note("services/notification/status", &Heard::Cleared);
+        assert!(text.contains("was cleared"), "{text}");
+        let text = say_again_note(
+            topic,
+            &Heard::OtherService {
+                named: "OrderService".into(),
+            },
+        );
+        assert!(text.contains("naming OrderService"), "{text}");
     }
 }
