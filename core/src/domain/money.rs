@@ -94,7 +94,7 @@ impl Default for CentsSum {
 impl CentsSum {
     /// This sum and `amount`; [`CentsSum::TooLarge`] from the first addition that overflows on.
     #[must_use]
-    pub fn add(self, amount: Cents) -> CentsSum {
+    pub fn plus(self, amount: Cents) -> CentsSum {
         match self {
             CentsSum::Exact(sum) => sum
                 .0
@@ -121,7 +121,7 @@ impl PartialEq<Cents> for CentsSum {
 
 impl std::iter::Sum<Cents> for CentsSum {
     fn sum<I: Iterator<Item = Cents>>(amounts: I) -> Self {
-        amounts.fold(CentsSum::default(), CentsSum::add)
+        amounts.fold(CentsSum::default(), CentsSum::plus)
     }
 }
 
@@ -311,9 +311,10 @@ mod tests {
 
     #[test]
     fn an_amount_a_double_counts_exactly_to_the_cent_is_accepted_one_cent_more_is_not() {
-        // Just below the limit: 2^53 − 1 cents.
+        // Just below the limit: 2^53 − 1 cents, the double JSON's `90071992547409.91` reads as.
+        let largest: f64 = "90071992547409.91".parse().unwrap();
         assert_eq!(
-            amount_cents("totalAmount", 90_071_992_547_409.91),
+            amount_cents("totalAmount", largest),
             Ok(Cents(MAX_EXACT_CENTS))
         );
         assert_eq!(Cents(MAX_EXACT_CENTS).to_string(), "90071992547409.91");
@@ -353,20 +354,20 @@ mod tests {
     fn a_sum_that_overflows_says_so_instead_of_sticking() {
         let max = Cents(MAX_EXACT_CENTS);
         // 2048 of the largest amounts still fit in u64 cents, exactly.
-        let sum: CentsSum = std::iter::repeat(max).take(2048).sum();
+        let sum: CentsSum = std::iter::repeat_n(max, 2048).sum();
         assert_eq!(sum, Cents(2048 * MAX_EXACT_CENTS));
         assert_eq!(sum.to_string(), "184467440737095495.68");
         // One more does not: the sum says so, and stays so whatever is added after.
-        let over = sum.add(max);
+        let over = sum.plus(max);
         assert_eq!(over, CentsSum::TooLarge);
         assert_eq!(over.exact(), None);
-        assert_eq!(over.add(Cents(0)), CentsSum::TooLarge);
+        assert_eq!(over.plus(Cents(0)), CentsSum::TooLarge);
         assert_eq!(
             over.to_string(),
             "too large to show exactly (more than 184467440737095516.15)"
         );
         assert_ne!(over, Cents(u64::MAX));
-        assert_eq!(CentsSum::default().add(Cents(5998)).to_string(), "59.98");
+        assert_eq!(CentsSum::default().plus(Cents(5998)).to_string(), "59.98");
     }
 
     #[test]

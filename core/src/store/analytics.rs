@@ -114,7 +114,7 @@ impl Figures {
         };
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for life in lives.values() {
-            figures.revenue = figures.revenue.add(life.revenue.kept());
+            figures.revenue = figures.revenue.plus(life.revenue.kept());
             let (Some(created), Some(ended)) = (life.created_at, life.ended_at) else {
                 figures.open += 1;
                 continue;

@@ -301,7 +301,7 @@ impl ReadModel {
                 OrderStatus::Cancelled => totals.cancelled += 1,
                 _ => totals.pending += 1,
             }
-            totals.revenue = totals.revenue.add(entry.revenue.kept());
+            totals.revenue = totals.revenue.plus(entry.revenue.kept());
         }
         totals
     }
