@@ -3,6 +3,8 @@
 // 50.00, two cheap ones completed, one declined over a limit of 5.00); an independent witness
 // subscribed to `#` reads the store's events on eventstore/orders/<id>, and the panel's
 // figures, its charts' text equivalents and its CSV must be what the witness computes from them.
+// An outside order of 1e300 (beyond what a JSON number counts to the cent) is dead-lettered and
+// leaves revenue exact.
 //
 //   node --test e2e/app/analytics.test.mjs      (this topic alone, after `trunk build`)
 
@@ -244,6 +246,62 @@ describeApp('analytics', () => {
           '',
         ];
         assert.equal(csv, rows.join('\r\n'));
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('an outside order of 1e300 is dead-lettered by each consumer naming the limit; revenue stays exact for the next order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        // The newcomer's break-test: it once stuck revenue at 184467440737095516.15 (2^64 − 1
+        // cents) in the panel and the read model, for the rest of the session.
+        const huge = '11111111-1111-4111-8111-111111111111';
+        await witness.publish('orders/created', JSON.stringify({
+          orderId: huge,
+          customerId: 'C1',
+          items: [{ productId: 'P001', quantity: 1, price: 1e300 }],
+          totalAmount: 1e300,
+          createdAt: '2026-12-01T10:30:00.000Z',
+        }), { qos: 1 });
+        const reason = 'payload is not a valid OrderCreated event: `items[0].price` is 1e300, more than 90071992547409.91, '
+          + 'the largest amount a JSON number holds exactly to the cent (2^53 − 1 cents); send an amount of at most 90071992547409.91';
+        const lettersOf = () => witness.messages.filter((m) => m.topic.startsWith('deadletter/') && m.json?.payload?.includes(huge));
+        await witness.waitFor(() => lettersOf().length >= 4, FLOW_TIMEOUT_MS, 'the order dead-lettered by its four consumers');
+        const letters = lettersOf();
+        assert.deepEqual(letters.map((m) => m.topic).sort(), ['deadletter/inventory', 'deadletter/notification', 'deadletter/order', 'deadletter/payment']);
+        for (const letter of letters) {
+          assert.equal(letter.json.reason, reason, letter.topic);
+          assert.equal(letter.json.attempts, 1, 'malformed: not tried again');
+        }
+        await waitInPage(page, 'four dead letters listed', () => document.querySelectorAll('[data-testid="dead-letter"]').length === 4);
+        const shownReasons = await page.$$eval('[data-testid="dead-letter-reason"]', (els) => els.map((e) => e.textContent.trim()));
+        assert.ok(shownReasons.every((r) => r.includes('more than 90071992547409.91')), `reasons shown: ${JSON.stringify(shownReasons)}`);
+
+        // A normal order afterwards: revenue is its total, exact, in the panel and the read model.
+        const orderId = await placeOrder(page);
+        await witness.waitFor(
+          (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted',
+          FLOW_TIMEOUT_MS,
+          `the completion of ${orderId} in the store`,
+        );
+        await witness.roundTrip();
+        // No service acted on the huge order: nothing but its own message and the dead letters.
+        const acted = witness.messages.filter((m) => (m.json?.orderId === huge || m.topic === `eventstore/orders/${huge}`) && m.topic !== 'orders/created');
+        assert.deepEqual(acted, [], 'no service acted on the 1e300 order');
+        await waitInPage(page, 'the panel counts the order', () =>
+          document.querySelector('[data-testid="analytics-completed"]')?.dataset.value === '1', null, {
+          describe: () => headlines(page).then(JSON.stringify),
+        });
+        const shown = await headlines(page);
+        assert.deepEqual(shown.orders, ['1', '1'], 'the dead-lettered order was never recorded');
+        assert.deepEqual(shown.revenue, ['59.98', '59.98'], 'exact to the cent');
+        await waitInPage(page, 'the read model answers for the order', () =>
+          document.querySelector('[data-testid="query-totals"]')?.textContent === '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98', null, {
+          describe: () => page.textContent('[data-testid="query-totals"]'),
+        });
       } finally {
         await witness.close();
       }

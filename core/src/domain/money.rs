@@ -29,6 +29,117 @@ impl fmt::Display for Cents {
     }
 }
 
+/// The most cents an amount on the wire may hold: 2^53 − 1, that is 90071992547409.91.
+///
+/// JSON numbers are IEEE 754 doubles, which hold every whole number exactly only up to
+/// 2^53 − 1 (JavaScript's `Number.MAX_SAFE_INTEGER`): above it two counts of cents can share
+/// one double, so an amount there cannot be counted to the cent. [`amount_cents`] refuses it
+/// where a message is read, and no sum ever sees it.
+pub const MAX_EXACT_CENTS: u64 = (1 << 53) - 1;
+
+/// An amount as the events carry it (a JSON number in currency units, `59.98`) in whole cents,
+/// to the nearest cent (`59.98 * 100` is 5997.999…, which is 5998 cents).
+///
+/// Errors, naming the JSON `field` at fault, for NaN, an infinity, a negative amount, and an
+/// amount above [`MAX_EXACT_CENTS`] cents (no double counts it exactly to the cent): the
+/// message then is malformed, as any impossible value is.
+pub fn amount_cents(field: &str, amount: f64) -> Result<Cents, String> {
+    if !amount.is_finite() || amount < 0.0 {
+        return Err(format!(
+            "`{field}` is {}; it must be a number of at least 0",
+            number_text(amount)
+        ));
+    }
+    let hundredths = (amount * 100.0).round();
+    // 2^53 − 1 is itself a double, so the comparison is exact.
+    if hundredths > MAX_EXACT_CENTS as f64 {
+        return Err(format!(
+            "`{field}` is {}, more than {max}, the largest amount a JSON number holds exactly \
+             to the cent (2^53 − 1 cents); send an amount of at most {max}",
+            number_text(amount),
+            max = Cents(MAX_EXACT_CENTS)
+        ));
+    }
+    // In range and whole: the cast is exact (and -0.0 gives 0).
+    Ok(Cents(hundredths as u64))
+}
+
+/// A number as a reader would write it: plain below 10^16 (`59.98`, `-1`), in exponent form
+/// from there (`1e300`), so a huge amount does not fill a sentence with 300 digits.
+fn number_text(value: f64) -> String {
+    if value.is_finite() && value.abs() >= 1e16 {
+        format!("{value:e}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// A sum of amounts, added with checked arithmetic: exact to the cent, or known to be beyond
+/// what a `u64` of cents holds (184467440737095516.15), rather than stuck at that figure as if
+/// it were exact. Starts at [`CentsSum::Exact`] 0.00 ([`Default`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CentsSum {
+    /// The sum, exact to the cent.
+    Exact(Cents),
+    /// The amounts added up to more than `u64::MAX` cents; no figure is given.
+    TooLarge,
+}
+
+impl Default for CentsSum {
+    fn default() -> Self {
+        CentsSum::Exact(Cents(0))
+    }
+}
+
+impl CentsSum {
+    /// This sum and `amount`; [`CentsSum::TooLarge`] from the first addition that overflows on.
+    #[must_use]
+    pub fn plus(self, amount: Cents) -> CentsSum {
+        match self {
+            CentsSum::Exact(sum) => sum
+                .0
+                .checked_add(amount.0)
+                .map_or(CentsSum::TooLarge, |sum| CentsSum::Exact(Cents(sum))),
+            CentsSum::TooLarge => CentsSum::TooLarge,
+        }
+    }
+
+    /// The sum, if it is exact.
+    pub fn exact(self) -> Option<Cents> {
+        match self {
+            CentsSum::Exact(sum) => Some(sum),
+            CentsSum::TooLarge => None,
+        }
+    }
+}
+
+impl PartialEq<Cents> for CentsSum {
+    fn eq(&self, other: &Cents) -> bool {
+        self.exact() == Some(*other)
+    }
+}
+
+impl std::iter::Sum<Cents> for CentsSum {
+    fn sum<I: Iterator<Item = Cents>>(amounts: I) -> Self {
+        amounts.fold(CentsSum::default(), CentsSum::plus)
+    }
+}
+
+impl fmt::Display for CentsSum {
+    /// The exact sum as [`Cents`] shows it (`59.98`), or a sentence saying it is too large to
+    /// show exactly.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CentsSum::Exact(sum) => sum.fmt(f),
+            CentsSum::TooLarge => write!(
+                f,
+                "too large to show exactly (more than {})",
+                Cents(u64::MAX)
+            ),
+        }
+    }
+}
+
 /// Why the text in a price field is not a price. Its `Display` is the order form's sentence;
 /// [`PriceError::as_amount`] says the same of any other amount (a link parameter, a limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -196,6 +307,67 @@ mod tests {
         assert_eq!(Cents(2999).to_amount(), "29.99".parse::<f64>().unwrap());
         assert_eq!(Cents(30).to_amount(), 0.3);
         assert_eq!(Cents(0).to_amount(), 0.0);
+    }
+
+    #[test]
+    fn an_amount_a_double_counts_exactly_to_the_cent_is_accepted_one_cent_more_is_not() {
+        // Just below the limit: 2^53 − 1 cents, the double JSON's `90071992547409.91` reads as.
+        let largest: f64 = "90071992547409.91".parse().unwrap();
+        assert_eq!(
+            amount_cents("totalAmount", largest),
+            Ok(Cents(MAX_EXACT_CENTS))
+        );
+        assert_eq!(Cents(MAX_EXACT_CENTS).to_string(), "90071992547409.91");
+        assert_eq!(amount_cents("price", 59.98), Ok(Cents(5998)));
+        assert_eq!(amount_cents("price", 0.0), Ok(Cents(0)));
+        assert_eq!(amount_cents("price", -0.0), Ok(Cents(0)));
+        // Just above: 2^53 cents, which a double cannot tell from 2^53 + 1.
+        assert_eq!(
+            amount_cents("totalAmount", 90_071_992_547_409.92),
+            Err(
+                "`totalAmount` is 90071992547409.92, more than 90071992547409.91, the largest \
+                 amount a JSON number holds exactly to the cent (2^53 − 1 cents); send an \
+                 amount of at most 90071992547409.91"
+                    .to_owned()
+            )
+        );
+        // The break-test's amount, said in a few characters, not 301 digits.
+        assert_eq!(
+            amount_cents("items[0].price", 1e300),
+            Err(
+                "`items[0].price` is 1e300, more than 90071992547409.91, the largest amount a \
+                 JSON number holds exactly to the cent (2^53 − 1 cents); send an amount of at \
+                 most 90071992547409.91"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            amount_cents("amount", -59.98),
+            Err("`amount` is -59.98; it must be a number of at least 0".to_owned())
+        );
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX] {
+            assert!(amount_cents("amount", value).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_sum_that_overflows_says_so_instead_of_sticking() {
+        let max = Cents(MAX_EXACT_CENTS);
+        // 2048 of the largest amounts still fit in u64 cents, exactly.
+        let sum: CentsSum = std::iter::repeat_n(max, 2048).sum();
+        assert_eq!(sum, Cents(2048 * MAX_EXACT_CENTS));
+        assert_eq!(sum.to_string(), "184467440737095495.68");
+        // One more does not: the sum says so, and stays so whatever is added after.
+        let over = sum.plus(max);
+        assert_eq!(over, CentsSum::TooLarge);
+        assert_eq!(over.exact(), None);
+        assert_eq!(over.plus(Cents(0)), CentsSum::TooLarge);
+        assert_eq!(
+            over.to_string(),
+            "too large to show exactly (more than 184467440737095516.15)"
+        );
+        assert_ne!(over, Cents(u64::MAX));
+        assert_eq!(CentsSum::default().plus(Cents(5998)).to_string(), "59.98");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::revenue::OrderRevenue;
 use super::stored_event::StoredEvent;
 use super::stream_event::StreamEvent;
-use crate::domain::money::Cents;
+use crate::domain::money::CentsSum;
 use crate::domain::order::OrderEvent;
 use crate::domain::timestamp::Timestamp;
 
@@ -51,8 +51,9 @@ pub struct Figures {
     /// Cancellations by reason, most frequent first (ties by reason).
     pub cancelled_by_reason: Vec<ReasonCount>,
     /// Completed orders' totals, less refunds of the charges that paid them, exact to the
-    /// cent (the read model's [`super::Totals::revenue`]).
-    pub revenue: Cents,
+    /// cent, or [`CentsSum::TooLarge`] past `u64::MAX` cents (the read model's
+    /// [`super::Totals::revenue`]).
+    pub revenue: CentsSum,
     /// Time from `OrderCreated` to `OrderCompleted` or `OrderCancelled` (by `recordedAt`) of
     /// each ended order, in milliseconds, shortest first.
     pub times_to_end_ms: Vec<u64>,
@@ -108,12 +109,12 @@ impl Figures {
             cancelled: 0,
             open: 0,
             cancelled_by_reason: Vec::new(),
-            revenue: Cents(0),
+            revenue: CentsSum::default(),
             times_to_end_ms: Vec::new(),
         };
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for life in lives.values() {
-            figures.revenue = Cents(figures.revenue.0.saturating_add(life.revenue.kept().0));
+            figures.revenue = figures.revenue.plus(life.revenue.kept());
             let (Some(created), Some(ended)) = (life.created_at, life.ended_at) else {
                 figures.open += 1;
                 continue;

@@ -14,7 +14,7 @@ use super::revenue::OrderRevenue;
 use super::stored_event::StoredEvent;
 use super::stream_event::StreamEvent;
 use crate::domain::events::OrderItem;
-use crate::domain::money::Cents;
+use crate::domain::money::CentsSum;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::timestamp::Timestamp;
 
@@ -55,8 +55,9 @@ pub struct Totals {
     /// Of those, still open (Pending, InventoryConfirmed or PaymentConfirmed).
     pub pending: u64,
     /// Completed orders' totals, less refunds of the charges that paid them, exact to the
-    /// cent. A refunded charge of a cancelled order never counted, so it is not subtracted.
-    pub revenue: Cents,
+    /// cent, or [`CentsSum::TooLarge`] past `u64::MAX` cents (never a saturated figure). A
+    /// refunded charge of a cancelled order never counted, so it is not subtracted.
+    pub revenue: CentsSum,
 }
 
 /// What [`ReadModel::project`] did with an event.
@@ -300,7 +301,7 @@ impl ReadModel {
                 OrderStatus::Cancelled => totals.cancelled += 1,
                 _ => totals.pending += 1,
             }
-            totals.revenue = Cents(totals.revenue.0.saturating_add(entry.revenue.kept().0));
+            totals.revenue = totals.revenue.plus(entry.revenue.kept());
         }
         totals
     }

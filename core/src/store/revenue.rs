@@ -4,16 +4,16 @@
 use uuid::Uuid;
 
 use super::stream_event::StreamEvent;
-use crate::domain::money::Cents;
+use crate::domain::money::{amount_cents, Cents};
 use crate::domain::order::OrderEvent;
 
 /// An amount in currency units as the events carry it (59.98) in whole cents, to the nearest
-/// cent (`59.98 * 100` is 5997.999…, which is 5998 cents). Negative, NaN and infinite amounts
-/// (which decoding refuses) count as 0.
+/// cent (`59.98 * 100` is 5997.999…, which is 5998 cents), as [`amount_cents`] reads it.
+/// Decoding refuses every amount it cannot read (negative, NaN, infinite, beyond
+/// [`MAX_EXACT_CENTS`](crate::domain::money::MAX_EXACT_CENTS)), so none reaches a sum; were one
+/// to, it would count as 0, never as a huge figure.
 pub fn cents(amount: f64) -> Cents {
-    let hundredths = (amount * 100.0).round();
-    // `as` saturates: NaN and negatives give 0, beyond u64 gives u64::MAX.
-    Cents(hundredths as u64)
+    amount_cents("amount", amount).unwrap_or_default()
 }
 
 /// One order's money, folded from its stream's events.
@@ -38,6 +38,8 @@ impl OrderRevenue {
             StreamEvent::Order(OrderEvent::PaymentRefunded { payment_id, amount })
                 if self.charge == Some(*payment_id) =>
             {
+                // Each refund is at most 2^53 − 1 cents; past u64, refunds exceed any total
+                // and `kept` is 0 either way.
                 self.refunded = Cents(self.refunded.0.saturating_add(cents(*amount).0));
             }
             StreamEvent::Order(_) => {}

@@ -6,6 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::events::{OrderCreated, OrderItem};
+use crate::domain::money::amount_cents;
 use crate::domain::order::OrderEvent;
 
 /// One event of an order's stream (source document 004's `DomainEvent`s, as its
@@ -159,16 +160,11 @@ impl StreamEvent {
     }
 
     /// What no order can hold, naming the `data` field at fault: a negative, infinite or NaN
-    /// amount, an empty customer, an item of quantity 0, an empty reason.
+    /// amount, one beyond [`MAX_EXACT_CENTS`](crate::domain::money::MAX_EXACT_CENTS) (no double
+    /// counts it to the cent), an empty customer, an item of quantity 0, an empty reason.
     pub(super) fn check(&self) -> Result<(), String> {
         fn amount(field: &str, value: f64) -> Result<(), String> {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{field}` is {value}; it must be a number of at least 0"
-                ))
-            }
+            amount_cents(field, value).map(drop)
         }
         match self {
             StreamEvent::Created {

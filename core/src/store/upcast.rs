@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::money::Cents;
+use crate::domain::money::{Cents, MAX_EXACT_CENTS};
 
 /// The schema [`super::StoredEvent::to_json`] writes, and the one every decoded event is
 /// brought to.
@@ -62,20 +62,17 @@ fn order_created_1_to_2(data: Value) -> Result<Value, String> {
     Ok(Value::Object(new))
 }
 
-/// The largest amount whose cents an `f64` holds exactly (2^53 cents).
-const MAX_EXACT_CENTS: u64 = 1 << 53;
-
 /// A total as schema 1 wrote it, plain decimal text (`59.98`, `60`, `0.5`), read into exact
-/// cents. No sign, no exponent, at most 2 decimals, below 2^53 cents.
-fn parse_total_cents(text: &str) -> Result<Cents, &'static str> {
+/// cents. No sign, no exponent, at most 2 decimals, at most [`MAX_EXACT_CENTS`] (2^53 − 1).
+fn parse_total_cents(text: &str) -> Result<Cents, String> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
-        return Err("use a plain number like 59.98");
+        return Err("use a plain number like 59.98".to_owned());
     }
     let fraction = fraction.trim_end_matches('0');
     if fraction.len() > 2 {
-        return Err("at most 2 decimals (cents)");
+        return Err("at most 2 decimals (cents)".to_owned());
     }
     let value = |part: &str| {
         part.bytes().try_fold(0u64, |acc, b| {
@@ -87,7 +84,13 @@ fn parse_total_cents(text: &str) -> Result<Cents, &'static str> {
         .and_then(|units| units.checked_mul(100))
         .and_then(|cents| cents.checked_add(fraction_cents))
         .filter(|&cents| cents <= MAX_EXACT_CENTS)
-        .ok_or("too large")?;
+        .ok_or_else(|| {
+            format!(
+                "too large: at most {}, the largest amount a JSON number holds exactly to the \
+                 cent (2^53 − 1 cents)",
+                Cents(MAX_EXACT_CENTS)
+            )
+        })?;
     Ok(Cents(cents))
 }
 
@@ -127,7 +130,7 @@ mod tests {
             ("7.", 7.0),
             ("1.230", 1.23),
             ("0", 0.0),
-            ("90071992547409.92", 90_071_992_547_409.92),
+            ("90071992547409.91", 90_071_992_547_409.9),
         ] {
             let old = json!({"customer": "C1", "total": text});
             let new = upcast("OrderCreated", 1, old).unwrap();
@@ -143,7 +146,10 @@ mod tests {
             ("1e3", "use a plain number"),
             ("59,98", "use a plain number"),
             ("1.234", "at most 2 decimals"),
-            ("90071992547409.93", "too large"),
+            (
+                "90071992547409.92",
+                "too large: at most 90071992547409.91, the largest amount",
+            ),
             ("99999999999999999999999", "too large"),
         ];
         for (text, why) in cases {

@@ -4,6 +4,7 @@
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::{DomainEvent, OrderCreated, PaymentProcessed};
+use crate::domain::money::amount_cents;
 use crate::outside_text::{char_at, is_invisible, isolate, long_name, visible};
 
 /// Why a received message is not an event of the flow.
@@ -129,14 +130,10 @@ fn check_payment(payment: &PaymentProcessed) -> Result<(), String> {
     check_amount("amount", payment.amount)
 }
 
+/// An amount no service can count to the cent (negative, or beyond
+/// [`MAX_EXACT_CENTS`](crate::domain::money::MAX_EXACT_CENTS)) makes the message malformed.
 fn check_amount(field: &str, value: f64) -> Result<(), String> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{field}` is {value}; it must be a number of at least 0"
-        ))
-    }
+    amount_cents(field, value).map(drop)
 }
 
 #[cfg(test)]
@@ -411,9 +408,55 @@ mod tests {
         for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.01] {
             assert!(check_amount("price", value).is_err(), "{value} passed");
         }
-        for value in [0.0, -0.0, 0.01, 1e15] {
+        for value in [0.0, -0.0, 0.01, 90_071_992_547_409.9] {
             assert!(check_amount("price", value).is_ok(), "{value} failed");
         }
+    }
+
+    #[test]
+    fn an_amount_beyond_exact_cents_makes_each_message_that_carries_it_malformed() {
+        // The break-test: one order of 1e300 stuck the revenue at 2^64 − 1 cents.
+        let limit = "the largest amount a JSON number holds exactly to the cent (2^53 − 1 cents); \
+                     send an amount of at most 90071992547409.91";
+        let order = compact(seed::ORDER_CREATED);
+        let cases = [
+            (
+                topics::ORDERS_CREATED,
+                order.replace("29.99", "1e300"),
+                "OrderCreated",
+                "items[0].price",
+                "1e300",
+            ),
+            (
+                topics::ORDERS_CREATED,
+                order.replace("59.98", "90071992547409.92"),
+                "OrderCreated",
+                "totalAmount",
+                "90071992547409.92",
+            ),
+            (
+                topics::PAYMENTS_PROCESSED,
+                compact(seed::PAYMENT_PROCESSED).replace("59.98", "1e17"),
+                "PaymentProcessed",
+                "amount",
+                "1e17",
+            ),
+        ];
+        for (topic, payload, event, field, shown) in cases {
+            let error = DomainEvent::decode(topic, payload.as_bytes()).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "payload is not a valid {event} event: `{field}` is {shown}, more than \
+                     90071992547409.91, {limit}"
+                )
+            );
+        }
+        // Just below the limit, the same messages are events.
+        let below = order.replace("59.98", "90071992547409.91");
+        assert!(decode_order(&below).is_ok());
+        // A refund and a charge command are read by the same rule.
+        assert!(check_amount("amount", 1e300).is_err());
     }
 
     /// xorshift64: deterministic noise without a dependency.

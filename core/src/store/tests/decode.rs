@@ -155,6 +155,13 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
             "stored PaymentConfirmed is not valid: `amount` is -1; it must be a number of at least 0",
         ),
         (
+            // Read back after a reload, an amount no double counts to the cent is refused too.
+            good.replace(r#""amount":59.98"#, r#""amount":1e300"#),
+            "stored PaymentConfirmed is not valid: `amount` is 1e300, more than 90071992547409.91, \
+             the largest amount a JSON number holds exactly to the cent (2^53 − 1 cents); send an \
+             amount of at most 90071992547409.91",
+        ),
+        (
             good.replace(r#""position":3"#, r#""position":0"#),
             "stored PaymentConfirmed is not valid: `position` is 0; positions start at 1",
         ),

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::money::Cents;
+use crate::domain::money::{Cents, CentsSum};
 use crate::domain::order::OrderStatus;
 
 fn live(events: &[StoredEvent]) -> ReadModel {
@@ -41,7 +41,7 @@ fn the_read_model_answers_what_the_shop_did() {
             pending: 1,
             // A 59.98 + D 100.01 less the 30.00 of its charge refunded; C's refunded late
             // charge never counted.
-            revenue: Cents(12_999),
+            revenue: CentsSum::Exact(Cents(12_999)),
         }
     );
     let d = model.get(D).unwrap();
@@ -89,6 +89,55 @@ fn revenue_is_exact_to_the_cent_where_floats_drift() {
         "what f64 would say"
     );
     assert_eq!(Figures::of(store.read_all(0, None)).revenue, revenue);
+}
+
+/// Completes `count` orders of the largest amount an event may carry, from id `first` on.
+fn complete_largest(store: &mut EventStore, first: u128, count: u128) {
+    // The double JSON's `90071992547409.91` reads as: 2^53 − 1 cents.
+    let largest: f64 = "90071992547409.91".parse().unwrap();
+    for n in first..first + count {
+        let id = Uuid::from_u128(0x9000 + n);
+        create(store, id, 0, created("C1", 1, largest, largest));
+        act(
+            store,
+            id,
+            1,
+            OrderCommand::ConfirmInventory { reservation_id: id },
+        );
+        act(
+            store,
+            id,
+            2,
+            OrderCommand::ConfirmPayment {
+                payment_id: id,
+                amount: largest,
+            },
+        );
+    }
+}
+
+#[test]
+fn revenue_past_64_bits_of_cents_says_so_instead_of_sticking_at_the_top() {
+    // The break-test showed 184467440737095516.15 (2^64 − 1 cents) as if exact. Each amount is
+    // at most 2^53 − 1 cents now; 2048 of them still sum exactly.
+    let mut store = EventStore::new();
+    complete_largest(&mut store, 0, 2048);
+    let totals = live(store.read_all(0, None)).totals();
+    assert_eq!(totals.completed, 2048);
+    assert_eq!(totals.revenue.to_string(), "184467440737095495.68");
+    assert_eq!(Figures::of(store.read_all(0, None)).revenue, totals.revenue);
+    // One more passes u64 cents: both say so, with no figure.
+    complete_largest(&mut store, 2048, 1);
+    let revenue = live(store.read_all(0, None)).totals().revenue;
+    assert_eq!(revenue, CentsSum::TooLarge);
+    assert_eq!(
+        revenue.to_string(),
+        "too large to show exactly (more than 184467440737095516.15)"
+    );
+    assert_eq!(
+        Figures::of(store.read_all(0, None)).revenue,
+        CentsSum::TooLarge
+    );
 }
 
 #[test]
