@@ -86,8 +86,8 @@ fn Stream(props: &StreamProps) -> Html {
                 <dl class="store-rewound" data-testid="store-rewound" data-version={at.to_string()}
                     data-status={order.status.name()}>
                     <dt>{ "State" }</dt><dd>{ order.status.name() }</dd>
-                    <dt>{ "Inventory" }</dt><dd data-testid="store-rewound-inventory">{ outside(&order.inventory.describe(StepKind::Reservation)) }</dd>
-                    <dt>{ "Payment" }</dt><dd data-testid="store-rewound-payment">{ outside(&order.payment.describe(StepKind::Payment)) }</dd>
+                    <dt>{ "Inventory" }</dt><dd>{ outside(&order.inventory.describe(StepKind::Reservation)) }</dd>
+                    <dt>{ "Payment" }</dt><dd>{ outside(&order.payment.describe(StepKind::Payment)) }</dd>
                     if let Some(reason) = &order.cancel_reason {
                         <dt>{ "Cancelled because" }</dt><dd>{ outside(reason) }</dd>
                     }
