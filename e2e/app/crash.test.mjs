@@ -11,6 +11,7 @@ import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { startBroker } from '../lib/broker.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { publishTopic, startTamperingProxy } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
@@ -70,6 +71,36 @@ describeApp('crash, Last Will and catch-up', () => {
       await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       await page.locator('[data-testid="status-payment"][data-state="connected"][data-crashed="false"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
     }));
+
+  // A newcomer's break-test: PaymentService crashed, then the broker went down, then Restart.
+  // Every other badge said "last heard online (not connected now)"; PaymentService's still said
+  // "broker: offline (Last Will, 98 ms after the crash)", as if the page heard it now.
+  it('Restart while the broker is down: the Will heard before the crash is given as the last word heard, not connected now, like every other badge', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let own = await startBroker({ logAll: true });
+    try {
+      await withApp(t, brokerQuery(own.wsUrl), async ({ page }) => {
+        await waitReady(page, own);
+        await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+        const presence = page.locator('[data-testid="presence-payment"]');
+        await page.locator('[data-testid="presence-payment"][data-online="false"][data-after-crash-ms]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match((await presence.textContent()) ?? '', /^broker: offline \(Last Will, \d+ ms after the crash\)$/);
+        await own.stop();
+        own = null;
+        await page.locator('[data-testid="status-order"][data-state="disconnected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        // Still crashed: the Will is the lesson.
+        assert.equal(await presence.getAttribute('data-stale'), 'false');
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        // Drawn with the badge that says it is no longer crashed (and not connected).
+        await page.locator('[data-testid="status-payment"][data-crashed="false"]:not([data-state="connected"])').waitFor();
+        assert.match((await presence.textContent())?.trim() ?? '', /^broker: last heard offline \(Last Will, \d+ ms after the crash; not connected now\)$/);
+        assert.equal(await presence.getAttribute('data-stale'), 'true');
+        assert.equal((await page.textContent('[data-testid="presence-order"]'))?.trim(), 'broker: last heard online (not connected now)');
+      });
+    } finally {
+      await own?.stop();
+    }
+  });
 
   it('persistent session (the default): orders placed while PaymentService is down are caught up on restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {

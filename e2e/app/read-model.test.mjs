@@ -130,7 +130,29 @@ describeApp('read model', () => {
       await page.dispatchEvent('#projection-ms', 'change');
       const error = page.locator('[data-testid="read-model"] [data-testid="projection-error"]');
       await error.waitFor();
-      assert.match(await error.textContent(), /Projection delay: .*"-5".* The delay in use is still 500 ms\./);
+      // Two sentences: the reason ends with its full stop (it read "…from 0 to 60000 The delay…").
+      assert.equal(((await error.textContent()) ?? '').trim(), 'Projection delay: "-5" is not a projection delay: use whole milliseconds from 0 to 60000. The delay in use is still 500 ms.');
+    }));
+
+  // A newcomer's break-test: up to position 99999 with 4 events in the store rebuilt the whole
+  // store and said only "Rebuilt from the event store, from position 0".
+  it('a rebuild up to a position past the store\'s end says how many events the store holds and that it rebuilt up to the last', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const head = await page.getAttribute('[data-testid="store-summary"]', 'data-head');
+      assert.equal(head, '4', 'one completed order: four events');
+      await page.fill('[data-testid="rebuild-up-to"]', '99999');
+      await page.click('[data-testid="rebuild"]');
+      const result = page.locator('[data-testid="rebuild-result"]');
+      await result.waitFor();
+      assert.equal(await result.getAttribute('data-position'), '4');
+      assert.equal(
+        ((await result.locator('p').first().textContent()) ?? '').trim(),
+        'The store holds 4 events, so position 99999 is past its end: rebuilt from the event store up to position 4, the whole store: 1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98.',
+      );
+      assert.equal(await result.getAttribute('data-equals-live'), 'true', 'the whole store: compared with the live model');
     }));
 
   // A newcomer's link: the Read model's message repeated, word for word, every saga, payment

@@ -104,12 +104,53 @@ pub enum Step {
     /// participant had not done it (a compensation before the step: nothing to undo, and the
     /// step refused if it comes later).
     Compensated(Uuid),
+    /// Done under this id, then its participant answered the compensation with "nothing to
+    /// undo" (the nil id): it forgot the step (PaymentService and InventoryService keep their
+    /// memory in the page only, so a reload empties it), so the step was never undone. The
+    /// compensation is over all the same: nothing more is asked.
+    Forgotten(Uuid),
+}
+
+/// Which step of the saga a [`Step`] is: the words for it differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// InventoryService's reservation (undone by a release).
+    Reservation,
+    /// PaymentService's charge (undone by a refund).
+    Payment,
+}
+
+impl StepKind {
+    /// The participant that does the step: `InventoryService`, `PaymentService`.
+    pub fn participant(self) -> &'static str {
+        match self {
+            StepKind::Reservation => "InventoryService",
+            StepKind::Payment => "PaymentService",
+        }
+    }
+
+    /// The step's noun, as in `reservation 7c9e…`: `reservation`, `payment`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            StepKind::Reservation => "reservation",
+            StepKind::Payment => "payment",
+        }
+    }
+
+    /// The compensation's verb, and its past participle: `release`/`released`,
+    /// `refund`/`refunded`.
+    pub fn undo_verb(self) -> (&'static str, &'static str) {
+        match self {
+            StepKind::Reservation => ("release", "released"),
+            StepKind::Payment => ("refund", "refunded"),
+        }
+    }
 }
 
 impl fmt::Display for Step {
     /// `awaiting`, `done (7c9e6679-…)`, `failed: out of stock`, `undone (7c9e6679-…)`,
-    /// `undone before it was done`: the
-    /// step as the Event store panel's rewind shows it.
+    /// `undone before it was done`, `never undone: its service forgot it (7c9e6679-…)`. The
+    /// Event store panel's rewind says it with the step's own words: [`Step::describe`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::Awaiting => f.write_str("awaiting"),
@@ -117,11 +158,41 @@ impl fmt::Display for Step {
             Step::Failed(reason) => write!(f, "failed: {reason}"),
             Step::Compensated(id) if id.is_nil() => f.write_str("undone before it was done"),
             Step::Compensated(id) => write!(f, "undone ({id})"),
+            Step::Forgotten(id) => write!(f, "never undone: its service forgot it ({id})"),
         }
     }
 }
 
 impl Step {
+    /// The step as the Event store panel's rewind shows it, in the words of its `kind`: as
+    /// [`Step`]'s `Display`, except a step its participant forgot, which says what happened
+    /// (`InventoryService had nothing to release: it forgot reservation 7c9e6679-… (its memory
+    /// is the page's), so it was never released`) rather than that it was never done.
+    pub fn describe(&self, kind: StepKind) -> String {
+        match self {
+            Step::Forgotten(id) => {
+                let (verb, done) = kind.undo_verb();
+                format!(
+                    "{} had nothing to {verb}: it forgot {} {id} (its memory is the page's), so \
+                     it was never {done}",
+                    kind.participant(),
+                    kind.noun()
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The step after a compensation under `id` (a release's or refund's): undone, or, when
+    /// the answer is "nothing to undo" (the nil id) for a step that was done, forgotten by its
+    /// participant ([`Step::Forgotten`]).
+    fn undone(&self, id: Uuid) -> Step {
+        match self {
+            Step::Confirmed(done) if id.is_nil() => Step::Forgotten(*done),
+            _ => Step::Compensated(id),
+        }
+    }
+
     /// Whether the step succeeded (and has not been undone).
     pub fn is_confirmed(&self) -> bool {
         matches!(self, Step::Confirmed(_))
@@ -248,7 +319,7 @@ impl Order {
                             reservation_id: *reservation_id,
                         }])
                     }
-                    Step::Compensated(_) => Ok(Vec::new()),
+                    Step::Compensated(_) | Step::Forgotten(_) => Ok(Vec::new()),
                     // "Nothing was reserved" (a compensation before the step) for a step that
                     // failed: both say nothing is held.
                     Step::Failed(_) if reservation_id.is_nil() => Ok(Vec::new()),
@@ -261,7 +332,7 @@ impl Order {
                         payment_id: *payment_id,
                         amount: *amount,
                     }]),
-                    Step::Compensated(_) => Ok(Vec::new()),
+                    Step::Compensated(_) | Step::Forgotten(_) => Ok(Vec::new()),
                     Step::Failed(_) if payment_id.is_nil() => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),
                 }
@@ -355,10 +426,12 @@ impl Order {
             OrderCommand::ConfirmInventory { reservation_id } => {
                 self.inventory == Step::Confirmed(*reservation_id)
                     || self.inventory == Step::Compensated(*reservation_id)
+                    || self.inventory == Step::Forgotten(*reservation_id)
             }
             OrderCommand::ConfirmPayment { payment_id, .. } => {
                 self.payment == Step::Confirmed(*payment_id)
                     || self.payment == Step::Compensated(*payment_id)
+                    || self.payment == Step::Forgotten(*payment_id)
             }
             OrderCommand::FailInventory { reason } => {
                 self.inventory == Step::Failed(reason.clone())
@@ -391,10 +464,10 @@ impl Order {
                 self.cancel_reason = Some(reason.clone());
             }
             OrderEvent::InventoryReleased { reservation_id } => {
-                self.inventory = Step::Compensated(*reservation_id)
+                self.inventory = Step::undone(&self.inventory, *reservation_id)
             }
             OrderEvent::PaymentRefunded { payment_id, .. } => {
-                self.payment = Step::Compensated(*payment_id)
+                self.payment = Step::undone(&self.payment, *payment_id)
             }
         }
         self.version += 1;

@@ -285,6 +285,30 @@ pub fn parse_millis(
     }
 }
 
+/// `text` as a sentence: trimmed, with a full stop when it ends without one (`.`, `!`, `?`).
+/// The parsers' reasons end without one, so they can be quoted inside other sentences.
+pub fn as_sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
+    }
+}
+
+/// Why a setting typed or linked was refused, then the value kept, as two sentences: `Projection
+/// delay: "-5" is not a projection delay: use whole milliseconds from 0 to 60000. The delay in
+/// use is still 500 ms.` `what` names the setting in the second sentence (`delay`, `wait`);
+/// `in_use` is the value still in use, in whole milliseconds. Every field that says what is
+/// still in use after a refusal says it through this.
+pub fn still_in_use(reason: &str, what: &str, in_use: Duration) -> String {
+    format!(
+        "{} The {what} in use is still {} ms.",
+        as_sentence(reason),
+        in_use.as_millis()
+    )
+}
+
 /// Everything the services' decisions depend on besides the messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowSettings {
@@ -412,6 +436,38 @@ impl FlowSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A newcomer's break-test: a projection delay typed and refused read "…from 0 to 60000 The
+    /// delay in use is still 0 ms." (no full stop between the two sentences); one from the link
+    /// had its full stop already, and must not get a second.
+    #[test]
+    fn a_refusal_and_the_value_still_in_use_read_as_two_sentences() {
+        let typed = FlowSettings::default()
+            .with(FlowField::ProjectionDelay, "-5")
+            .unwrap_err();
+        assert_eq!(
+            still_in_use(&typed, "delay", Duration::ZERO),
+            "Projection delay: \"-5\" is not a projection delay: use whole milliseconds from 0 \
+             to 60000. The delay in use is still 0 ms."
+        );
+        let typed = FlowSettings::default()
+            .with(FlowField::RetryAfter, "soon")
+            .unwrap_err();
+        assert_eq!(
+            still_in_use(&typed, "wait", Duration::from_millis(200)),
+            "Wait between tries: \"soon\" is not a wait between tries: use whole milliseconds \
+             from 0 to 10000. The wait in use is still 200 ms."
+        );
+        assert_eq!(
+            still_in_use(
+                "Ignored ?retry_ms= in the link: it is late.",
+                "wait",
+                Duration::ZERO
+            ),
+            "Ignored ?retry_ms= in the link: it is late. The wait in use is still 0 ms."
+        );
+        assert_eq!(as_sentence("Why? "), "Why?");
+    }
 
     #[test]
     fn a_field_typed_in_the_page_changes_that_setting_or_says_why_not() {

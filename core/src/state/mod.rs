@@ -119,38 +119,55 @@ impl PresenceView {
     /// `connected` the page cannot hear the broker (it reads the status through a connection of
     /// its own to the same broker, lost too when the broker is down), so a status heard before is
     /// given as the last word heard, not as the present: `broker: last heard online (not
-    /// connected now)`. An offline status stays as it is (the Will of a crash is the lesson, and
-    /// a service that is not connected is not online either way).
-    pub fn words(&self, connected: bool) -> String {
+    /// connected now)`. The offline status of a service still `crashed` stays as it is (the Will
+    /// of a crash is the lesson, and a crashed service is not online either way); once it is
+    /// restarted and not connected (the broker down), that Will is the last word heard too:
+    /// `broker: last heard offline (Last Will, 12 ms after the crash; not connected now)`.
+    pub fn words(&self, connected: bool, crashed: bool) -> String {
+        let stale = self.is_stale(connected, crashed);
+        let now = if stale { "; not connected now" } else { "" };
+        let heard = if stale { "last heard " } else { "" };
         match (self.online, &self.reason, self.after_crash) {
-            (true, _, _) if !connected => {
-                "broker: last heard online (not connected now)".to_owned()
-            }
+            (true, _, _) if stale => "broker: last heard online (not connected now)".to_owned(),
             (true, _, _) => "broker: online".to_owned(),
             (false, _, Some(after)) => format!(
-                "broker: offline (Last Will, {} ms after the crash)",
+                "broker: {heard}offline (Last Will, {} ms after the crash{now})",
                 after.as_millis()
             ),
             (false, Some(reason), None) if reason.contains("Last Will") => {
-                "broker: offline (Last Will)".to_owned()
+                format!("broker: {heard}offline (Last Will{now})")
             }
             (false, _, None) => "broker: offline".to_owned(),
         }
     }
 
-    /// Whether [`PresenceView::words`] gives a status heard before rather than the present one.
-    pub fn is_stale(&self, connected: bool) -> bool {
-        self.online && !connected
+    /// Whether [`PresenceView::words`] gives a status heard before rather than the present one:
+    /// the service's client is not `connected`, and the status is online, or the Last Will of
+    /// a service no longer `crashed` (restarted). An offline status of a stop on purpose stays
+    /// as it is: the service is not connected because it was stopped.
+    pub fn is_stale(&self, connected: bool, crashed: bool) -> bool {
+        !connected && (self.online || (!crashed && self.is_will()))
+    }
+
+    /// Whether the status is an offline one the broker published as a client's Last Will.
+    fn is_will(&self) -> bool {
+        !self.online
+            && (self.after_crash.is_some()
+                || self
+                    .reason
+                    .as_ref()
+                    .is_some_and(|r| r.contains("Last Will")))
     }
 
     /// The flow diagram's shorter line under a service's box, by the same rule as
     /// [`PresenceView::words`]: `broker: online`, `broker: last heard online` (not `connected`),
-    /// `broker: offline (Will)`.
-    pub fn short_words(&self, connected: bool) -> &'static str {
-        match (self.online, connected) {
-            (true, true) => "broker: online",
-            (true, false) => "broker: last heard online",
-            (false, _) => "broker: offline (Will)",
+    /// `broker: offline (Will)`, `broker: last heard offline` (restarted, not `connected`).
+    pub fn short_words(&self, connected: bool, crashed: bool) -> &'static str {
+        match (self.online, self.is_stale(connected, crashed)) {
+            (true, false) => "broker: online",
+            (true, true) => "broker: last heard online",
+            (false, false) => "broker: offline (Will)",
+            (false, true) => "broker: last heard offline",
         }
     }
 }

@@ -85,7 +85,7 @@ pub use analytics::{
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
 pub use lag_line::lag_line;
 pub use read_model::{OrderView, Projected, ReadModel, Totals};
-pub use rebuild::{Lag, Progress, Rebuild};
+pub use rebuild::{rebuilt_heading, Lag, Progress, Rebuild};
 pub use revenue::cents;
 pub use stored_event::{StoreError, StoredEvent};
 pub use stream_event::{StreamEvent, EVENT_TYPES};

@@ -66,6 +66,33 @@ impl Progress {
     }
 }
 
+/// The words before a finished rebuild's totals in the Read model panel. `asked` is the
+/// position typed in *Up to position* (`None`: empty, the whole store), `up_to` the limit the
+/// rebuild ran with (`None`: the whole store, also when `asked` is at or past the store's head),
+/// `position` the rebuilt read model's position (the store's head, for the whole store).
+///
+/// ```
+/// # use eda_core::store::rebuilt_heading;
+/// assert_eq!(rebuilt_heading(Some(3), Some(3), 3), "Rebuilt from the event store up to position 3 (time travel): ");
+/// assert_eq!(rebuilt_heading(None, None, 5), "Rebuilt from the event store, from position 0: ");
+/// assert_eq!(
+///     rebuilt_heading(Some(99999), None, 5),
+///     "The store holds 5 events, so position 99999 is past its end: rebuilt from the event \
+///      store up to position 5, the whole store: "
+/// );
+/// ```
+pub fn rebuilt_heading(asked: Option<u64>, up_to: Option<u64>, position: u64) -> String {
+    match (up_to, asked) {
+        (Some(p), _) => format!("Rebuilt from the event store up to position {p} (time travel): "),
+        (None, Some(asked)) if asked > position => format!(
+            "The store holds {position} event{}, so position {asked} is past its end: rebuilt \
+             from the event store up to position {position}, the whole store: ",
+            if position == 1 { "" } else { "s" }
+        ),
+        (None, _) => "Rebuilt from the event store, from position 0: ".to_owned(),
+    }
+}
+
 /// A read model rebuilt from scratch by projecting the store's events in position order, a
 /// chunk per [`Rebuild::step`]. With a limit it is **time travel**: the read model as it was
 /// when the store's head was that position.

@@ -331,8 +331,9 @@ impl OrderRow {
     /// "nothing to undo" (the nil id of a compensation before the step): what the participant
     /// forgot. It had done the step, then lost its memory of it (PaymentService and
     /// InventoryService keep theirs in the page only, so a reload empties it), so OrderService
-    /// takes the answer as the end of its compensation while the charge or the reservation
-    /// stays. `None` otherwise.
+    /// takes the answer as the end of its compensation: the charge is never refunded, and the
+    /// reloaded InventoryService counts its stock from the link's levels again (what the Stock
+    /// panel shows), the reservation forgotten rather than released. `None` otherwise.
     pub fn forgotten(&self) -> Option<String> {
         if self.status != OrderStatus::Cancelled {
             return None;
@@ -342,13 +343,16 @@ impl OrderRow {
         if refund == Undone::Forgotten {
             lines.push(
                 "PaymentService answered that it charged nothing, though its charge is on the \
-                 wire: it forgot it (its memory is the page's), so the charge stays",
+                 wire: it forgot it (its memory is the page's), so the charge was never \
+                 refunded",
             );
         }
         if release == Undone::Forgotten {
             lines.push(
                 "InventoryService answered that it reserved nothing, though its reservation is \
-                 on the wire: it forgot it (its memory is the page's), so the stock stays held",
+                 on the wire: it forgot it (its memory is the page's) and started afresh from \
+                 the link's stock levels, so the stock it reserved is counted as on hand again \
+                 and nothing was released",
             );
         }
         (!lines.is_empty()).then(|| lines.join("; "))

@@ -330,7 +330,7 @@ pub fn App() -> Html {
                             placed_order={state.placed_order} form_error={state.form_error.clone()}
                             broker_url={live.then(|| state.broker_url.clone())} on_screen={flow_on_screen}
                             payment_instances={state.payment_instances}
-                            presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.short_words(s.link.is_connected())))).collect::<Vec<_>>()} />
+                            presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.short_words(s.link.is_connected(), s.crashed_at.is_some())))).collect::<Vec<_>>()} />
                     </section>
                 }
                 <section class="layout wide" aria-label="The wire">

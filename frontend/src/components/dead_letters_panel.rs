@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use eda_core::services::settings::still_in_use;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::trace::dead_letters::{dead_letters, KeptDeadLetter};
 use web_sys::HtmlTextAreaElement;
@@ -163,7 +164,7 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                     on_change={on_flow.reform(|text| (FlowField::RetryAfter, text))} />
                 if let Some(error) = &props.retry_error {
                     <p class="error" role="alert" data-testid="retry-error">
-                        { format!("{error} The wait in use is still {} ms.", props.retry_after.as_millis()) }
+                        { still_in_use(error, "wait", props.retry_after) }
                     </p>
                 }
             }

@@ -10,8 +10,9 @@
 use std::time::Duration;
 
 use eda_core::domain::order::OrderStatus;
+use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
-use eda_core::store::{lag_line, Lag, ReadModel, Rebuild, Totals};
+use eda_core::store::{lag_line, rebuilt_heading, Lag, ReadModel, Rebuild, Totals};
 use gloo::timers::callback::Timeout;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -59,6 +60,8 @@ enum Rebuilt {
     },
     Done {
         model: ReadModel,
+        /// The position typed (`None`: empty), which may be past the store's end.
+        asked: Option<u64>,
         up_to: Option<u64>,
         equals_live: Option<bool>,
     },
@@ -157,13 +160,13 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             };
             rebuilt.set(Rebuilt::Running { done: 0, total: 0 });
             let head = trace.0.borrow().store.head();
-            // Up to a position past the store's end is the whole store.
-            let limit = limit.filter(|&p| p < head);
+            // Up to a position past the store's end is the whole store (and the result says so).
+            let (asked, limit) = (limit, limit.filter(|&p| p < head));
             step(
                 trace.clone(),
                 rebuilt.clone(),
                 Rebuild::new(limit),
-                limit,
+                (asked, limit),
                 on_replace.clone(),
             );
         })
@@ -178,6 +181,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
         },
         Rebuilt::Done {
             model: rebuilt,
+            asked,
             up_to,
             equals_live,
         } => {
@@ -185,10 +189,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             html! {
                 <div data-testid="rebuild-result" data-position={position.to_string()}
                     data-equals-live={equals_live.map(|e| e.to_string()).unwrap_or_default()}>
-                    <p>{ match up_to {
-                        Some(p) => format!("Rebuilt from the event store up to position {p} (time travel): "),
-                        None => "Rebuilt from the event store, from position 0: ".to_owned(),
-                    } }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
+                    <p>{ rebuilt_heading(*asked, *up_to, position) }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
                     { match equals_live {
                         Some(true) => html! { <p class="ok">{ "It equals the live read model: the projection is a function of the events." }</p> },
                         Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ "It differed from the live read model (still behind, or QueryService missed events or took some the store does not have): QueryService now answers from the rebuilt one." }</p> },
@@ -213,7 +214,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                 on_change={props.on_flow.reform(|text| (FlowField::ProjectionDelay, text))} />
             if let Some(error) = &props.delay_error {
                 <p class="error" role="alert" data-testid="projection-error">
-                    { format!("{error} The delay in use is still {} ms.", props.projection_delay.as_millis()) }
+                    { still_in_use(error, "delay", props.projection_delay) }
                 </p>
             }
             { match lag {
@@ -276,7 +277,7 @@ fn step(
     trace: SharedTrace,
     rebuilt: UseStateHandle<Rebuilt>,
     mut rebuild: Rebuild,
-    limit: Option<u64>,
+    (asked, limit): (Option<u64>, Option<u64>),
     on_replace: Option<Callback<ReadModel>>,
 ) {
     let progress = rebuild.step(&trace.0.borrow().store, REBUILD_STEP);
@@ -292,6 +293,7 @@ fn step(
         }
         rebuilt.set(Rebuilt::Done {
             model,
+            asked,
             up_to: limit,
             equals_live,
         });
@@ -301,5 +303,8 @@ fn step(
         done: progress.done,
         total: progress.total,
     });
-    Timeout::new(0, move || step(trace, rebuilt, rebuild, limit, on_replace)).forget();
+    Timeout::new(0, move || {
+        step(trace, rebuilt, rebuild, (asked, limit), on_replace)
+    })
+    .forget();
 }

@@ -211,13 +211,13 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                     }
                     <code data-testid="client-id">{ &badge.client_id }</code>
                     if let Some(presence) = &badge.presence {
-                        <span class={classes!("presence", presence.is_stale(link.is_connected()).then_some("stale"))}
+                        <span class={classes!("presence", presence.is_stale(link.is_connected(), badge.crashed).then_some("stale"))}
                             data-testid={format!("presence-{slug}")}
                             data-online={presence.online.to_string()}
-                            data-stale={presence.is_stale(link.is_connected()).to_string()}
+                            data-stale={presence.is_stale(link.is_connected(), badge.crashed).to_string()}
                             data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}
-                            title={presence.words(link.is_connected())}>
-                            { presence.words(link.is_connected()) }</span>
+                            title={presence.words(link.is_connected(), badge.crashed)}>
+                            { presence.words(link.is_connected(), badge.crashed) }</span>
                     } else {
                         // The line is there before the status monitor hears the retained status,
                         // so the badges do not grow (and the page jump) when it does.

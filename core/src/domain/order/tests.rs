@@ -325,3 +325,75 @@ fn refusals_read_as_sentences() {
         "InventoryConfirmed"
     );
 }
+
+/// A newcomer's break-test: a reservation made, then the page reloaded (InventoryService's
+/// memory is the page's), then the order cancelled; the reloaded InventoryService answers the
+/// release with "nothing to release" (the nil id). Rewound, the order said "undone before it
+/// was done" at the version after the reservation it showed done: the fold now says that the
+/// participant forgot it, and "before it was done" only when it really was not done.
+#[test]
+fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot_it() {
+    let nothing_released = OrderCommand::RecordRelease {
+        reservation_id: Uuid::nil(),
+    };
+    let nothing_refunded = OrderCommand::RecordRefund {
+        payment_id: Uuid::nil(),
+        amount: 59.98,
+    };
+    // The payment confirmed after the cancellation (recorded: a charge to refund).
+    let mut order = after(&[
+        confirm_inventory(),
+        time_out(),
+        confirm_payment(),
+        nothing_released.clone(),
+        nothing_refunded.clone(),
+    ]);
+    assert_eq!(order.inventory, Step::Forgotten(id(10)));
+    assert_eq!(order.payment, Step::Forgotten(id(20)));
+    assert_eq!(
+        order.inventory.describe(StepKind::Reservation),
+        format!(
+            "InventoryService had nothing to release: it forgot reservation {} (its memory is \
+             the page's), so it was never released",
+            id(10)
+        )
+    );
+    assert_eq!(
+        order.payment.describe(StepKind::Payment),
+        format!(
+            "PaymentService had nothing to refund: it forgot payment {} (its memory is the \
+             page's), so it was never refunded",
+            id(20)
+        )
+    );
+    // The compensation is over: the same answer again, or the step's result again, is nothing
+    // new; nothing is left to undo.
+    for again in [
+        nothing_released,
+        nothing_refunded,
+        confirm_inventory(),
+        confirm_payment(),
+    ] {
+        assert_eq!(order.handle(&again), Ok(Vec::new()), "{again:?}");
+    }
+    assert!(!order.inventory.is_confirmed() && !order.payment.is_confirmed());
+
+    // Before the step: "undone before it was done" (it really was not done).
+    let early = after(&[
+        time_out(),
+        OrderCommand::RecordRelease {
+            reservation_id: Uuid::nil(),
+        },
+    ]);
+    assert_eq!(early.inventory, Step::Compensated(Uuid::nil()));
+    assert_eq!(
+        early.inventory.describe(StepKind::Reservation),
+        "undone before it was done"
+    );
+    // A real release stays "undone".
+    let released = after(&[confirm_inventory(), time_out(), release()]);
+    assert_eq!(
+        released.inventory.describe(StepKind::Reservation),
+        format!("undone ({})", id(10))
+    );
+}

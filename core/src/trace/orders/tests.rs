@@ -783,13 +783,16 @@ fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
     );
     // The reservation shown done was answered "nothing to release": InventoryService forgot
     // it (a reload empties its memory). OrderService takes the answer as the end, so the row
-    // waits no more, and says what stays held.
+    // waits no more, and says what became of the stock: the reloaded InventoryService counts
+    // it from the link's levels again (the Stock panel's "P001: 10 left"), not as held.
     assert_eq!(row.compensating(), None, "nothing awaited any more");
     assert_eq!(
         row.forgotten().as_deref(),
         Some(
             "InventoryService answered that it reserved nothing, though its reservation is on \
-             the wire: it forgot it (its memory is the page's), so the stock stays held"
+             the wire: it forgot it (its memory is the page's) and started afresh from the \
+             link's stock levels, so the stock it reserved is counted as on hand again and \
+             nothing was released"
         )
     );
 }
