@@ -257,6 +257,13 @@ describeApp('dead letters', () => {
       await page.dispatchEvent('#retry-ms', 'change');
       await page.waitForFunction(() => new URL(location.href).searchParams.get('retry_ms') === '1500');
       assert.equal(await error.count(), 0, 'the explanation goes once a good value is in use');
+      // Typed and refused: said in sentences, and the wait in use stays.
+      await page.fill('#retry-ms', '10001');
+      await page.dispatchEvent('#retry-ms', 'change');
+      await error.waitFor();
+      assert.equal(((await error.textContent()) ?? '').trim(),
+        'Wait between tries: "10001" is not a wait between tries: use whole milliseconds from 0 to 10000. The wait in use is still 1500 ms.');
+      assert.equal(new URL(page.url()).searchParams.get('retry_ms'), '1500', 'the link keeps the wait in use');
     }));
 
   it('a double-click on Retry retries that dead letter only: one orders/created on the wire, the other three still listed', { timeout: CASE_TIMEOUT_MS }, (t) =>
