@@ -230,16 +230,18 @@ describeApp('crash, Last Will and catch-up', () => {
       await proxy.close();
     }
   });
-  it('garbage on a running service\'s retained status (unreadable, an offline without client id, a cleared topic) is named in its log and said over: a late subscriber reads online', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('garbage on a running service\'s retained status (unreadable, an offline without client id, a cleared topic, an offline under its own client id that it never says) is named in its log and said over: a late subscriber reads online', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, ids, witness }) => {
-      // A newcomer's break-test: all three stayed on the broker and the page said nothing.
-      for (const s of ['payment', 'order', 'notification']) {
+      // Newcomers' break-tests: all four stayed on the broker and the page said nothing (the
+      // fourth turned InventoryService's badge offline for good).
+      for (const s of ['payment', 'order', 'notification', 'inventory']) {
         await page.locator(`[data-testid="presence-${s}"][data-online="true"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       }
       const garbage = {
         payment: 'not json',
         order: '{"service":"OrderService","status":"offline"}',
         notification: '',
+        inventory: JSON.stringify({ service: 'InventoryService', status: 'offline', reason: 'fake own', clientId: ids.inventory }),
       };
       for (const [s, payload] of Object.entries(garbage)) {
         await witness.publish(`services/${s}/status`, payload, { retain: true });
@@ -248,6 +250,7 @@ describeApp('crash, Last Will and catch-up', () => {
         payment: /an unreadable status on services\/payment\/status: "not json" .*said online again, retained/,
         order: /a status "offline" without a clientId on services\/order\/status.*said online again, retained/,
         notification: /the retained status on services\/notification\/status was cleared .*said online again, retained/,
+        inventory: /a status "offline" \("fake own"\) naming the playground's client \S+, which no service of the playground says .*said online again, retained/,
       };
       for (const [s, payload] of Object.entries(garbage)) {
         const at = witness.messages.findIndex((m) => m.topic === `services/${s}/status` && m.payload === payload);
@@ -274,6 +277,8 @@ describeApp('crash, Last Will and catch-up', () => {
         const again = witness.messages.filter((m, i) => i > at && m.topic === `services/${s}/status`);
         assert.equal(again.length, 1, again.map((m) => m.payload).join(' | '));
       }
-      assert.equal(await page.locator('[data-testid="presence-payment"][data-online="true"]').count(), 1);
+      for (const s of ['payment', 'inventory']) {
+        assert.equal(await page.locator(`[data-testid="presence-${s}"][data-online="true"]`).count(), 1, `${s}'s badge online`);
+      }
     }));
 });

@@ -84,7 +84,19 @@ impl PresenceWatch {
     /// subscription, MQTT 3.1.1 §3.3.1.3), `ours` how this page's client of that service stands.
     pub fn handle(&mut self, presence: &Presence, stored: bool, ours: OurClient) -> Reaction {
         if presence.client_id.starts_with(&self.ours) {
-            return Reaction::Nothing;
+            // Its own words (online, its Last Will, stopped on purpose) are never answered: the
+            // crash lesson keeps its Will. Anything else under its client id is not its word (a
+            // break-test forged `"offline","reason":"fake"` with it, and the page believed it):
+            // answered as any false status is.
+            if presence.is_online() || is_own_offline(presence) {
+                return Reaction::Nothing;
+            }
+            return match (ours, stored) {
+                (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
+                    Reaction::SayOnlineAgain
+                }
+                _ => Reaction::Nothing,
+            };
         }
         if !presence.is_online() {
             self.met.remove(&presence.client_id);
@@ -150,9 +162,31 @@ pub fn say_again_note(topic: &str, heard: &Heard) -> String {
     )
 }
 
+/// Whether `presence` is one of the two offline statuses a service of this page says under its
+/// own client id: its Last Will, or stopped on purpose ([`Presence::will`],
+/// [`Presence::stopped`]).
+fn is_own_offline(presence: &Presence) -> bool {
+    let ours = |word: Presence| presence.reason == word.reason && presence.status == word.status;
+    ours(Presence::will(super::super::ServiceId::Order, ""))
+        || ours(Presence::stopped(super::super::ServiceId::Order, ""))
+}
+
 /// Why a service says online again, in words, for its log: `presence` is the other client's
-/// offline status that overwrote this page's on `topic`.
+/// offline status that overwrote this page's on `topic` (or one under this service's own
+/// client id that it never says: [`PresenceWatch::handle`]).
 pub fn overwritten_note(topic: &str, presence: &Presence) -> String {
+    if !is_own_offline(presence) && presence.client_id.starts_with("eda-") {
+        let why = presence.reason.as_deref().map_or_else(String::new, |r| {
+            format!(" ({})", crate::outside_text::quoted(r))
+        });
+        return format!(
+            "a status \"{}\"{why} naming the playground's client {}, which no service of the \
+             playground says (they say online, their Last Will, or stopped on purpose), \
+             overwrote the retained status on {topic} while this service is still connected; \
+             said online again, retained",
+            presence.status, presence.client_id
+        );
+    }
     let what = if presence.reason.as_deref() == Some(WILL_REASON) {
         "Last Will (its connection ended without DISCONNECT)"
     } else {
@@ -384,5 +418,42 @@ mod tests {
             },
         );
         assert!(text.contains("naming OrderService"), "{text}");
+    }
+
+    #[test]
+    fn a_status_under_its_own_client_id_that_it_never_says_is_answered_and_its_will_is_not() {
+        // A break-test: `{"status":"offline","reason":"fake own","clientId":"<ours>"}`
+        // turned the badge offline for good while PaymentService was connected.
+        let mut a = PresenceWatch::new("aaaaaa");
+        let forged = Presence {
+            reason: Some("fake own".into()),
+            ..Presence::will(ServiceId::Payment, "eda-aaaaaa-payment")
+        };
+        assert_eq!(
+            a.handle(&forged, false, OurClient::Connected),
+            Reaction::SayOnlineAgain
+        );
+        assert_eq!(
+            a.handle(&forged, false, OurClient::NotConnected),
+            Reaction::Nothing,
+            "a crashed service speaks for nothing"
+        );
+        for own in [
+            Presence::will(ServiceId::Payment, "eda-aaaaaa-payment"),
+            Presence::stopped(ServiceId::Payment, "eda-aaaaaa-payment"),
+        ] {
+            assert_eq!(
+                a.handle(&own, false, OurClient::Connected),
+                Reaction::Nothing
+            );
+        }
+        let note = overwritten_note("services/payment/status", &forged);
+        assert!(
+            note.starts_with(
+                "a status \"offline\" (\"fake own\") naming the playground's client \
+                 eda-aaaaaa-payment, which no service of the playground says"
+            ),
+            "{note}"
+        );
     }
 }
