@@ -318,6 +318,18 @@ impl StoreKeeper {
             .sum()
     }
 
+    /// The orders whose compensation a reload found owed (`orders/cancelled`, or the
+    /// orchestrator's release and refund commands), to publish again: their checks wait a
+    /// deadline from now ([`eda_core::services::Flow::restore`]).
+    pub fn owed_compensations(&self) -> Vec<uuid::Uuid> {
+        self.restored_owed
+            .borrow()
+            .iter()
+            .flat_map(|(_, messages)| messages)
+            .filter_map(eda_core::store::outbox::compensated_order)
+            .collect()
+    }
+
     /// Takes, once, what a reload found owed: by position, each row's messages as decided.
     pub fn take_owed(&self) -> Vec<(u64, Vec<OwedMessage>)> {
         std::mem::take(&mut *self.restored_owed.borrow_mut())

@@ -531,13 +531,20 @@ impl Flow {
     /// after a reload; see [`order::OrderService::restore`]): each saga under the style in use,
     /// each open order's deadline due in what is left of the deadline in use since it was
     /// created; QueryService's read model is rebuilt from it (its events are not delivered
-    /// again). Returns those deadlines, to arm; they are part of the schedule handed over.
-    pub fn restore(&mut self, store: crate::store::EventStore, now: Timestamp) -> Vec<Command> {
+    /// again). `resent`: the orders whose compensation the outbox publishes again now (their
+    /// checks are due a whole deadline from now). Returns those deadlines, to arm; they are
+    /// part of the schedule handed over.
+    pub fn restore(
+        &mut self,
+        store: crate::store::EventStore,
+        now: Timestamp,
+        resent: &[Uuid],
+    ) -> Vec<Command> {
         let mut rebuild = crate::store::Rebuild::new(None);
         while !rebuild.step(&store, usize::MAX).is_finished() {}
         self.query.restore(rebuild.finish());
         let (style, timeout) = (self.settings.saga, self.settings.saga_timeout);
-        let commands = self.order.restore(store, style, timeout, now);
+        let commands = self.order.restore(store, style, timeout, now, resent);
         self.note_scheduled(now, &commands);
         commands
     }

@@ -118,12 +118,18 @@ impl OrderService {
     /// not seen before the reload) gets its compensation check ([`Work::Compensation`]) again,
     /// due what is left of `timeout` since the later of its cancellation and that step, as a
     /// first try: how often the message went out before the reload died with the page.
+    ///
+    /// `resent`: the orders whose compensation (`orders/cancelled`, or the orchestrator's
+    /// commands) the outbox publishes again now, never acknowledged before the reload: their
+    /// checks are due a whole `timeout` from now, as after a first send, so the check does not
+    /// send the same message in the same moment (a break-test saw each one go out twice).
     pub fn restore(
         &mut self,
         store: EventStore,
         style: SagaStyle,
         timeout: Duration,
         now: Timestamp,
+        resent: &[Uuid],
     ) -> Vec<Command> {
         // Refilled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
         self.styles.clear();
@@ -144,15 +150,27 @@ impl OrderService {
                     work: Work::Deadline { order_id },
                 });
             }
-            deadlines.extend(self.restored_checks(order_id, timeout, now));
+            let since = if resent.contains(&order_id) {
+                Some(now)
+            } else {
+                None
+            };
+            deadlines.extend(self.restored_checks(order_id, timeout, now, since));
         }
         deadlines
     }
 
     /// The compensation checks a restored cancelled order still needs: one per step done and
     /// not undone, due what is left of `timeout` since the later of the cancellation and that
-    /// step (as the check was first armed).
-    fn restored_checks(&self, order_id: Uuid, timeout: Duration, now: Timestamp) -> Vec<Command> {
+    /// step (as the check was first armed), or since `resent` (its compensation published again
+    /// at that time).
+    fn restored_checks(
+        &self,
+        order_id: Uuid,
+        timeout: Duration,
+        now: Timestamp,
+        resent: Option<Timestamp>,
+    ) -> Vec<Command> {
         let Some(order) = self.store.fold(order_id) else {
             return Vec::new();
         };
@@ -180,7 +198,10 @@ impl OrderService {
                 Undo::Release => matches!(e, OrderEvent::InventoryConfirmed { .. }),
                 Undo::Refund => matches!(e, OrderEvent::PaymentConfirmed { .. }),
             });
-            let since = cancelled.max(step).unwrap_or(now.unix_millis());
+            let since = match resent {
+                Some(at) => at.unix_millis(),
+                None => cancelled.max(step).unwrap_or(now.unix_millis()),
+            };
             let elapsed = u64::try_from(now.unix_millis() - since).unwrap_or(0);
             checks.push(check(
                 order_id,

@@ -1002,9 +1002,10 @@ fn order_service_keeps_each_order_as_a_stream_and_a_reload_resumes_open_sagas() 
         // The page reloads 2 s later: the open saga's deadline is due in what is left of 5 s.
         let later = Timestamp::from_unix_millis(wire.now_ms + 2_000).unwrap();
         let mut reloaded = Flow::new(settings(style));
-        let deadlines = reloaded
-            .order
-            .restore(store.clone(), style, Duration::from_secs(5), later);
+        let deadlines =
+            reloaded
+                .order
+                .restore(store.clone(), style, Duration::from_secs(5), later, &[]);
         let created = store.stream(open).next().unwrap().recorded_at.unix_millis();
         let left = 5_000 - (later.unix_millis() - created);
         assert_eq!(
@@ -1021,7 +1022,7 @@ fn order_service_keeps_each_order_as_a_stream_and_a_reload_resumes_open_sagas() 
         );
         // Flow::restore also rebuilds QueryService's read model from the store.
         let mut via_flow = Flow::new(settings(style));
-        via_flow.restore(store.clone(), later);
+        via_flow.restore(store.clone(), later, &[]);
         assert_eq!(
             via_flow.query.model(),
             &read_model,

@@ -84,6 +84,25 @@ pub struct OwedMessage {
     pub payload: String,
 }
 
+/// The order whose compensation `message` asks for: the cancellation (`orders/cancelled`) or
+/// the orchestrator's release and refund commands, by their `orderId`; `None` for any other
+/// message.
+pub fn compensated_order(message: &OwedMessage) -> Option<uuid::Uuid> {
+    use crate::domain::topics::{
+        COMMAND_REFUND_PAYMENT, COMMAND_RELEASE_INVENTORY, ORDERS_CANCELLED,
+    };
+    let compensation = [
+        ORDERS_CANCELLED,
+        COMMAND_RELEASE_INVENTORY,
+        COMMAND_REFUND_PAYMENT,
+    ];
+    if !compensation.contains(&message.topic.as_str()) {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(&message.payload).ok()?;
+    json.get("orderId")?.as_str()?.parse().ok()
+}
+
 /// What `commands` (one OrderService decision) owe the wire once their appends are stored: the
 /// position of the last event appended, and each stored event's copy and each published
 /// message, in the decision's order. `None` when the decision appends nothing.

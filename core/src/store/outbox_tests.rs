@@ -209,3 +209,21 @@ fn a_message_refused_from_the_offline_queue_is_not_one_in_flight() {
     assert_eq!(outbox.handle_refused("orders/cancelled", None), [5]);
     assert_eq!(outbox.handle_acknowledged(7), [3]);
 }
+
+#[test]
+fn the_order_a_compensation_owed_is_for_is_read_off_its_message_and_nothing_else_counts() {
+    let (order_id, commands) = cancellation();
+    let (_, messages) = owed(&commands).unwrap();
+    let compensated: Vec<Uuid> = messages.iter().filter_map(compensated_order).collect();
+    assert_eq!(compensated, [order_id], "{messages:?}");
+    let other = OwedMessage {
+        topic: topics::ORDERS_CONFIRMED.into(),
+        payload: format!(r#"{{"orderId":"{order_id}"}}"#),
+    };
+    assert_eq!(compensated_order(&other), None);
+    let unreadable = OwedMessage {
+        topic: topics::ORDERS_CANCELLED.into(),
+        payload: "not json".into(),
+    };
+    assert_eq!(compensated_order(&unreadable), None);
+}

@@ -169,6 +169,7 @@ impl Runtime {
                 subscribed_style: Cell::new(style),
                 closed: Cell::new(false),
                 pending_tries: RefCell::default(),
+                checks_behind_owed: RefCell::default(),
                 watch: RefCell::new(PresenceWatch::new(session_tag)),
                 announced: RefCell::default(),
                 kept: RefCell::new(kept),

@@ -114,6 +114,10 @@ pub struct Runtime {
     /// Messages a failing handler waits to try again: handed over to the next runtime, lost
     /// (and logged) with their instance's crash.
     pending_tries: RefCell<PendingTries>,
+    /// The restored compensation checks of orders whose compensation a reload found owed:
+    /// armed once that is published again ([`Runtime::publish_owed`]), so a check does not send
+    /// the same message beside it while the owed one waits for the broker.
+    checks_behind_owed: RefCell<Vec<eda_core::services::Command>>,
     /// What each crashed instance's client had not got acknowledged (or not sent): kept, as a
     /// client keeping its session state on disk keeps it, and published again on restart.
     kept: RefCell<Vec<(Instance, Vec<PublishRequest>)>>,

@@ -114,6 +114,9 @@ impl Runtime {
                 Publication::Stored(event) => self.publish_stored(instance, &event),
             }
         }
+        // The compensations owed went out: their checks count from now.
+        let checks = std::mem::take(&mut *self.checks_behind_owed.borrow_mut());
+        self.run(ServiceId::Order.into(), checks);
         if topics.is_empty() {
             return;
         }

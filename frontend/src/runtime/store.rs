@@ -66,6 +66,10 @@ impl Runtime {
             return Err("the browser clock is out of range".into());
         };
         let (streams, events) = (store.streams().len(), store.len());
+        let resent = self
+            .keeper
+            .as_ref()
+            .map_or_else(Vec::new, |keeper| keeper.owed_compensations());
         let commands = {
             let mut flow = self.flow.borrow_mut();
             if !flow.order.store().is_empty() {
@@ -74,7 +78,7 @@ impl Runtime {
                      the browser's database answered. The database now holds this page's."
                 ));
             }
-            flow.restore(store.clone(), now)
+            flow.restore(store.clone(), now, &resent)
         };
         let open = commands
             .iter()
@@ -99,6 +103,13 @@ impl Runtime {
         }
         self.trace_changed.set(true);
         self.report_soon();
+        // The checks of compensations owed wait for them to go out again (publish_owed).
+        let (behind, commands): (Vec<Command>, Vec<Command>) =
+            commands.into_iter().partition(|command| {
+                matches!(command, Command::Schedule { work: Work::Compensation { order_id, .. }, .. }
+                    if resent.contains(order_id))
+            });
+        *self.checks_behind_owed.borrow_mut() = behind;
         self.run(ServiceId::Order.into(), commands);
         let owed = self.keeper.as_ref().map_or(0, |keeper| keeper.owed_count());
         let again = match owed {

@@ -347,7 +347,20 @@ fn a_reload_restores_the_check_of_a_compensation_not_seen_yet() {
         let mut after = Wire::new(before.flow.settings.clone());
         after.now_ms = before.now_ms;
         let store = before.flow.order.store().clone();
-        let commands = after.flow.restore(store, after.now());
+        // The same reload with the cancellation still owed (never acknowledged): the outbox
+        // publishes it again now, so its check is due a whole deadline from now, not at once
+        // beside it (a break-test saw orders/cancelled go out twice in the same moment).
+        let mut owed = Wire::new(before.flow.settings.clone());
+        owed.now_ms = before.now_ms + 10_000;
+        let resent = owed.flow.restore(store.clone(), owed.now(), &[id]);
+        let timeout = u64::try_from(owed.flow.settings.saga_timeout.as_millis()).unwrap();
+        assert!(
+            resent.iter().any(|c| matches!(c,
+                Command::Schedule { after, work: Work::Compensation { order_id, .. } }
+                    if *order_id == id && after.as_millis() == u128::from(timeout))),
+            "{style:?}: {resent:?}"
+        );
+        let commands = after.flow.restore(store, after.now(), &[]);
         after.run(commands);
         let checks: Vec<(i64, &Work)> = after
             .timers
