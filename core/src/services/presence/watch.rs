@@ -91,21 +91,11 @@ impl PresenceWatch {
             if presence.is_online() || is_own_offline(presence) {
                 return Reaction::Nothing;
             }
-            return match (ours, stored) {
-                (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
-                    Reaction::SayOnlineAgain
-                }
-                _ => Reaction::Nothing,
-            };
+            return say_again_if_alive(ours, stored);
         }
         if !presence.is_online() {
             self.met.remove(&presence.client_id);
-            return match (ours, stored) {
-                (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
-                    Reaction::SayOnlineAgain
-                }
-                _ => Reaction::Nothing,
-            };
+            return say_again_if_alive(ours, stored);
         }
         let page = page_of(&presence.client_id);
         let known = self.met.iter().any(|id| page_of(id) == page);
@@ -130,12 +120,7 @@ impl PresenceWatch {
             Heard::Cleared
             | Heard::WithoutClientId { .. }
             | Heard::OtherService { .. }
-            | Heard::Unreadable(_) => match (ours, stored) {
-                (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
-                    Reaction::SayOnlineAgain
-                }
-                _ => Reaction::Nothing,
-            },
+            | Heard::Unreadable(_) => say_again_if_alive(ours, stored),
         }
     }
 }
@@ -160,6 +145,18 @@ pub fn say_again_note(topic: &str, heard: &Heard) -> String {
         "{what}; this service is still connected, and a late subscriber would read that instead \
          of its status: said online again, retained"
     )
+}
+
+/// A false status on the topic of an instance whose client is `ours`, `stored` before the
+/// monitor's subscription or not: the instance says online again if it is connected, unless its
+/// announcement since the monitor subscribed already replaced a stored one.
+fn say_again_if_alive(ours: OurClient, stored: bool) -> Reaction {
+    match (ours, stored) {
+        (OurClient::Connected, _) | (OurClient::AnnouncedSinceSubscribed, false) => {
+            Reaction::SayOnlineAgain
+        }
+        _ => Reaction::Nothing,
+    }
 }
 
 /// Whether `presence` is one of the two offline statuses a service of this page says under its
