@@ -37,12 +37,18 @@ impl fmt::Display for Cents {
 /// where a message is read, and no sum ever sees it.
 pub const MAX_EXACT_CENTS: u64 = (1 << 53) - 1;
 
-/// An amount as the events carry it (a JSON number in currency units, `59.98`) in whole cents,
-/// to the nearest cent (`59.98 * 100` is 5997.999…, which is 5998 cents).
+/// An amount as the events carry it (a JSON number in currency units, `59.98`) in whole cents.
 ///
-/// Errors, naming the JSON `field` at fault, for NaN, an infinity, a negative amount, and an
-/// amount above [`MAX_EXACT_CENTS`] cents (no double counts it exactly to the cent): the
-/// message then is malformed, as any impossible value is.
+/// A double does not hold 29.99 exactly (`29.99 * 100` is 2998.9999999999995), so "a whole
+/// number of cents" means: the double a JSON reader gives for some decimal with at most two
+/// decimals (`k / 100` for a whole `k`, the same double `Cents(k).to_amount()` gives). That
+/// holds at every magnitude up to the limit, and is refused for `0.005`, `3.998` or `1e-7`,
+/// which would otherwise be rounded quietly and shown as an amount the wire never carried.
+///
+/// Errors, naming the JSON `field` at fault, for NaN, an infinity, a negative amount, an
+/// amount above [`MAX_EXACT_CENTS`] cents (no double counts it exactly to the cent), and an
+/// amount that is not a whole number of cents: the message then is malformed, as any
+/// impossible value is.
 pub fn amount_cents(field: &str, amount: f64) -> Result<Cents, String> {
     if !amount.is_finite() || amount < 0.0 {
         return Err(format!(
@@ -60,8 +66,33 @@ pub fn amount_cents(field: &str, amount: f64) -> Result<Cents, String> {
             max = Cents(MAX_EXACT_CENTS)
         ));
     }
+    // `amount * 100` is itself rounded, so the whole number of cents may be one off it; the
+    // amount is whole cents if one of the three neighbours divides back into it exactly.
+    // (Division is correctly rounded, so `k / 100.0` is the double nearest to k hundredths.)
+    let cents = [hundredths, hundredths - 1.0, hundredths + 1.0]
+        .into_iter()
+        .find(|&k| (0.0..=MAX_EXACT_CENTS as f64).contains(&k) && k / 100.0 == amount)
+        .ok_or_else(|| {
+            format!(
+                "`{field}` is {}, not a whole number of cents: send at most two decimals",
+                number_text(amount)
+            )
+        })?;
     // In range and whole: the cast is exact (and -0.0 gives 0).
-    Ok(Cents(hundredths as u64))
+    Ok(Cents(cents as u64))
+}
+
+/// An amount from the wire as the page shows it, exact to the cent: two decimals for every
+/// amount [`amount_cents`] accepts (`59.98`, `0.30`, `90071992547409.91`, from its exact
+/// cents, never from the double's rounding); any other (which decoding refuses, so no panel
+/// should meet it) as the number itself, in exponent form from a trillion on (`1e300`), so it
+/// takes a few characters and not three hundred.
+pub fn amount_text(amount: f64) -> String {
+    match amount_cents("amount", amount) {
+        Ok(cents) => cents.to_string(),
+        Err(_) if amount.abs() < 1e12 => amount.to_string(),
+        Err(_) => format!("{amount:e}"),
+    }
 }
 
 /// A number as a reader would write it: plain below 10^16 (`59.98`, `-1`), in exponent form
@@ -376,5 +407,53 @@ mod tests {
         assert_eq!(Cents(30).to_string(), "0.30");
         assert_eq!(Cents(7).to_string(), "0.07");
         assert_eq!(Cents(MAX_PRICE_CENTS).to_string(), "1000000.00");
+    }
+
+    #[test]
+    fn an_amount_that_is_not_whole_cents_is_refused_at_every_magnitude() {
+        // Just outside: the break-test's amounts.
+        for (amount, text) in [
+            (0.005, "0.005"),
+            (3.998, "3.998"),
+            (1e-7, "0.0000001"),
+            (29.995, "29.995"),
+        ] {
+            assert_eq!(
+                amount_cents("items[0].price", amount),
+                Err(format!(
+                    "`items[0].price` is {text}, not a whole number of cents: send at most two decimals"
+                ))
+            );
+        }
+        // Just inside: every double a two-decimal text reads as, however it rounds.
+        for cents in [
+            0,
+            1,
+            2998,
+            2999,
+            5998,
+            30,
+            100_000_000,
+            123_456_789_012,
+            MAX_EXACT_CENTS - 1,
+            MAX_EXACT_CENTS,
+        ] {
+            let text = Cents(cents).to_string();
+            assert_eq!(
+                amount_cents("amount", text.parse().unwrap()),
+                Ok(Cents(cents)),
+                "{text}"
+            );
+        }
+        assert_eq!(amount_cents("price", 29.99), Ok(Cents(2999)));
+        assert_eq!(amount_cents("price", 0.1 * 3.0), Err("`price` is 0.30000000000000004, not a whole number of cents: send at most two decimals".to_owned()));
+    }
+
+    #[test]
+    fn amounts_are_shown_exact_to_the_cent() {
+        assert_eq!(amount_text(90_071_992_547_409.91), "90071992547409.91");
+        assert_eq!(amount_text(59.98), "59.98");
+        assert_eq!(amount_text(0.0), "0.00");
+        assert_eq!(amount_text(1e300), "1e300");
     }
 }
