@@ -22,7 +22,7 @@ mod wire_contract;
 use uuid::Uuid;
 
 pub use decode::EventError;
-pub(crate) use decode::{check_total, with_hidden};
+pub(crate) use decode::{check_total, in_words, with_hidden};
 pub use payloads::{
     ChargePayment, InventoryReleased, InventoryReserved, OrderCancelled, OrderConfirmed,
     OrderCreated, OrderItem, PaymentProcessed, PaymentRefunded, RefundPayment, ReleaseInventory,
