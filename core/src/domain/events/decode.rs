@@ -95,10 +95,11 @@ pub(crate) fn with_hidden(text: &str, error: &serde_json::Error) -> String {
 }
 
 /// serde's description of a value of the wrong type or range, in words a newcomer reads:
-/// `invalid type: string "12.00", expected f64` becomes `the text "12.00" where a number is
-/// expected (write it without quotes)`, and `invalid value: integer `1000000000000000`,
-/// expected u32` becomes `the number 1000000000000000 where a whole number from 0 to
-/// 4294967295 is expected`. Any other message is kept as serde wrote it.
+/// *invalid type: string "12.00", expected f64* becomes *the text "12.00" where a number is
+/// expected (write it without quotes)*, and *invalid value: integer \`1000000000000000\`,
+/// expected u32* becomes *the number 1000000000000000 where a whole number from 0 to
+/// 4294967295 is expected*; serde's position (*at line 1 column 117*) is kept at the end. Any
+/// other message is kept as serde wrote it. Used for the wire's events and the store's.
 pub(crate) fn in_words(message: &str) -> String {
     let Some(rest) = message
         .strip_prefix("invalid type: ")
