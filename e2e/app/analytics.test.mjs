@@ -3,8 +3,9 @@
 // 50.00, two cheap ones completed, one declined over a limit of 5.00); an independent witness
 // subscribed to `#` reads the store's events on eventstore/orders/<id>, and the panel's
 // figures, its charts' text equivalents and its CSV must be what the witness computes from them.
-// An outside order of 1e300 (beyond what a JSON number counts to the cent) is dead-lettered and
-// leaves revenue exact.
+// An outside order of 1e300 (beyond the largest amount, 9999999999999.99) is dead-lettered and
+// leaves revenue exact; so are amounts that are not whole cents, a total that is not its items'
+// sum, and an amount in quotes, each with its reason in words, on the wire and on the page.
 //
 //   node --test e2e/app/analytics.test.mjs      (this topic alone, after `trunk build`)
 
@@ -266,8 +267,8 @@ describeApp('analytics', () => {
           totalAmount: 1e300,
           createdAt: '2026-12-01T10:30:00.000Z',
         }), { qos: 1 });
-        const reason = 'payload is not a valid OrderCreated event: `items[0].price` is 1e300, more than 90071992547409.91, '
-          + 'the largest amount a JSON number holds exactly to the cent (2^53 − 1 cents); send an amount of at most 90071992547409.91';
+        const reason = 'payload is not a valid OrderCreated event: `items[0].price` is 1e300, more than 9999999999999.99, '
+          + 'the largest amount a message may carry exactly to the cent; send an amount of at most 9999999999999.99';
         const lettersOf = () => witness.messages.filter((m) => m.topic.startsWith('deadletter/') && m.json?.payload?.includes(huge));
         await witness.waitFor(() => lettersOf().length >= 4, FLOW_TIMEOUT_MS, 'the order dead-lettered by its four consumers');
         const letters = lettersOf();
@@ -278,7 +279,7 @@ describeApp('analytics', () => {
         }
         await waitInPage(page, 'four dead letters listed', () => document.querySelectorAll('[data-testid="dead-letter"]').length === 4);
         const shownReasons = await page.$$eval('[data-testid="dead-letter-reason"]', (els) => els.map((e) => e.textContent.trim()));
-        assert.ok(shownReasons.every((r) => r.includes('more than 90071992547409.91')), `reasons shown: ${JSON.stringify(shownReasons)}`);
+        assert.ok(shownReasons.every((r) => r.includes('more than 9999999999999.99')), `reasons shown: ${JSON.stringify(shownReasons)}`);
 
         // A normal order afterwards: revenue is its total, exact, in the panel and the read model.
         const orderId = await placeOrder(page);
@@ -298,6 +299,119 @@ describeApp('analytics', () => {
         const shown = await headlines(page);
         assert.deepEqual(shown.orders, ['1', '1'], 'the dead-lettered order was never recorded');
         assert.deepEqual(shown.revenue, ['59.98', '59.98'], 'exact to the cent');
+        await waitInPage(page, 'the read model answers for the order', () =>
+          document.querySelector('[data-testid="query-totals"]')?.textContent === '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98', null, {
+          describe: () => page.textContent('[data-testid="query-totals"]'),
+        });
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  it('outside amounts that are not whole cents, a total that is not its items\' sum and an amount in quotes are dead-lettered with a reason in words; orders and revenue unchanged', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        // The newcomer's break-test: 0.005 was shown as "charged 0.01" and added to revenue
+        // rounded; 2 × 10 with a total of 5 completed as "Total 5.00"; and "12.00" in quotes got
+        // serde's "invalid type: string "12.00", expected f64".
+        const order = (orderId, quantity, price, totalAmount) => JSON.stringify({
+          orderId,
+          customerId: 'C1',
+          items: [{ productId: 'P001', quantity, price }],
+          totalAmount,
+          createdAt: '2026-12-01T10:30:00.000Z',
+        });
+        const fraction = '22222222-2222-4222-8222-222222222222';
+        const mismatch = '33333333-3333-4333-8333-333333333333';
+        const quoted = '44444444-4444-4444-8444-444444444444';
+        const payment = JSON.stringify({
+          orderId: quoted,
+          paymentId: '55555555-5555-4555-8555-555555555555',
+          amount: '12.00',
+          success: true,
+          processedAt: '2026-12-01T10:30:01.000Z',
+        });
+        const cases = [
+          {
+            id: fraction,
+            topic: 'orders/created',
+            payload: order(fraction, 1, 0.005, 0.005),
+            consumers: ['inventory', 'notification', 'order', 'payment'],
+            reason: 'payload is not a valid OrderCreated event: `items[0].price` is 0.005, not a whole number of cents: send at most two decimals',
+          },
+          {
+            id: mismatch,
+            topic: 'orders/created',
+            payload: order(mismatch, 2, 10, 5),
+            consumers: ['inventory', 'notification', 'order', 'payment'],
+            reason: 'payload is not a valid OrderCreated event: `totalAmount` is 5.00, but the items add up to 20.00 '
+              + '(quantity × price of each item); send a total equal to that sum',
+          },
+          {
+            id: quoted,
+            topic: 'payments/processed',
+            payload: payment,
+            consumers: ['notification', 'order'],
+            reason: 'payload is not a PaymentProcessed event: the text "12.00" where a number is expected (write it without quotes) '
+              + `at line 1 column ${payment.indexOf('"12.00"') + '"12.00"'.length}`,
+          },
+        ];
+        for (const c of cases) await witness.publish(c.topic, c.payload, { qos: 1 });
+
+        // On the wire: each consumer's dead letter, at once (malformed), with the reason in words.
+        const lettersOf = (id) => witness.messages.filter((m) => m.topic.startsWith('deadletter/') && m.json?.payload?.includes(id));
+        for (const c of cases) {
+          await witness.waitFor(() => lettersOf(c.id).length >= c.consumers.length, FLOW_TIMEOUT_MS, `${c.topic} ${c.id} dead-lettered by ${c.consumers.join(', ')}`);
+          const letters = lettersOf(c.id);
+          assert.deepEqual(letters.map((m) => m.topic).sort(), c.consumers.map((s) => `deadletter/${s}`), c.id);
+          for (const letter of letters) {
+            assert.equal(letter.json.reason, c.reason, `${letter.topic} for ${c.id}`);
+            assert.equal(letter.json.attempts, 1, 'malformed: not tried again');
+          }
+        }
+        // On the page: the same reasons, each under its message.
+        const total = cases.reduce((n, c) => n + c.consumers.length, 0);
+        await waitInPage(page, `${total} dead letters listed`, (n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, total, {
+          describe: () => page.$$eval('[data-testid="dead-letter-reason"]', (els) => JSON.stringify(els.map((e) => e.textContent))),
+        });
+        const shown = await page.$$eval('[data-testid="dead-letter"]', (els) => els.map((el) => ({
+          service: el.dataset.service,
+          topic: el.dataset.topic,
+          reason: el.querySelector('[data-testid="dead-letter-reason"]').textContent.trim(),
+          payload: el.querySelector('[data-testid="dead-letter-payload"]').value,
+        })));
+        for (const c of cases) {
+          const mine = shown.filter((l) => l.payload.includes(c.id));
+          assert.deepEqual(mine.map((l) => l.service).sort(), c.consumers, `the page lists ${c.id}'s dead letters`);
+          for (const l of mine) {
+            assert.equal(l.topic, c.topic);
+            assert.equal(l.reason, c.reason, `shown for ${l.service}`);
+          }
+        }
+
+        // A normal order afterwards: the only row in the Orders panel, and revenue is its total.
+        const orderId = await placeOrder(page);
+        await witness.waitFor(
+          (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted',
+          FLOW_TIMEOUT_MS,
+          `the completion of ${orderId} in the store`,
+        );
+        await witness.roundTrip();
+        const ids = cases.map((c) => c.id);
+        const acted = witness.messages.filter((m) => ids.some((id) => m.json?.orderId === id || m.topic === `eventstore/orders/${id}`)
+          && !cases.some((c) => c.topic === m.topic && c.payload === m.payload));
+        assert.deepEqual(acted.map((m) => m.topic), [], 'no service acted on the three messages');
+        await waitInPage(page, 'the panel counts the order', () =>
+          document.querySelector('[data-testid="analytics-completed"]')?.dataset.value === '1', null, {
+          describe: () => headlines(page).then(JSON.stringify),
+        });
+        const figures = await headlines(page);
+        assert.deepEqual(figures.orders, ['1', '1'], 'the refused orders were never recorded');
+        assert.deepEqual(figures.revenue, ['59.98', '59.98'], 'exact to the cent, nothing rounded added');
+        const rows = await page.$$eval('[data-testid="order-row"]', (els) => els.map((el) => el.dataset.orderId));
+        assert.deepEqual(rows, [orderId], 'the Orders panel lists the normal order only');
         await waitInPage(page, 'the read model answers for the order', () =>
           document.querySelector('[data-testid="query-totals"]')?.textContent === '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98', null, {
           describe: () => page.textContent('[data-testid="query-totals"]'),

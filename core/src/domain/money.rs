@@ -29,20 +29,30 @@ impl fmt::Display for Cents {
     }
 }
 
-/// The most cents an amount on the wire may hold: 2^53 − 1, that is 90071992547409.91.
+/// The most cents an amount on the wire may hold: 10^15 − 1, that is 9999999999999.99
+/// (ten trillion less a cent).
 ///
-/// JSON numbers are IEEE 754 doubles, which hold every whole number exactly only up to
-/// 2^53 − 1 (JavaScript's `Number.MAX_SAFE_INTEGER`): above it two counts of cents can share
-/// one double, so an amount there cannot be counted to the cent. [`amount_cents`] refuses it
-/// where a message is read, and no sum ever sees it.
-pub const MAX_EXACT_CENTS: u64 = (1 << 53) - 1;
+/// The wire carries amounts in currency units as JSON numbers, that is IEEE 754 doubles, and a
+/// double's spacing grows with its size: it is below a cent (0.0078) up to 2^46 =
+/// 70368744177664 units, and 1/64 (0.0156) from there, where two neighbouring cents
+/// (`90071992547409.90` and `.91`) read as the same double. Below this limit (spacing 1/512)
+/// every whole number of cents is its own double, so an amount goes from the wire to cents and
+/// back to the page exactly. [`amount_cents`] refuses a larger one where a message is read, and
+/// no sum ever sees it. Decision 0003.
+pub const MAX_EXACT_CENTS: u64 = 999_999_999_999_999;
 
-/// An amount as the events carry it (a JSON number in currency units, `59.98`) in whole cents,
-/// to the nearest cent (`59.98 * 100` is 5997.999…, which is 5998 cents).
+/// An amount as the events carry it (a JSON number in currency units, `59.98`) in whole cents.
 ///
-/// Errors, naming the JSON `field` at fault, for NaN, an infinity, a negative amount, and an
-/// amount above [`MAX_EXACT_CENTS`] cents (no double counts it exactly to the cent): the
-/// message then is malformed, as any impossible value is.
+/// A double does not hold 29.99 exactly (`29.99 * 100` is 2998.9999999999995), so "a whole
+/// number of cents" means: the double a JSON reader gives for some decimal with at most two
+/// decimals (`k / 100` for a whole `k`, the same double `Cents(k).to_amount()` gives). That
+/// holds at every magnitude up to the limit, and is refused for `0.005`, `3.998` or `1e-7`,
+/// which would otherwise be rounded quietly and shown as an amount the wire never carried.
+///
+/// Errors, naming the JSON `field` at fault, for NaN, an infinity, a negative amount, an
+/// amount above [`MAX_EXACT_CENTS`] cents (not every cent is its own double there), and an
+/// amount that is not a whole number of cents: the message then is malformed, as any
+/// impossible value is.
 pub fn amount_cents(field: &str, amount: f64) -> Result<Cents, String> {
     if !amount.is_finite() || amount < 0.0 {
         return Err(format!(
@@ -51,17 +61,42 @@ pub fn amount_cents(field: &str, amount: f64) -> Result<Cents, String> {
         ));
     }
     let hundredths = (amount * 100.0).round();
-    // 2^53 − 1 is itself a double, so the comparison is exact.
+    // 10^15 − 1 is itself a double, so the comparison is exact.
     if hundredths > MAX_EXACT_CENTS as f64 {
         return Err(format!(
-            "`{field}` is {}, more than {max}, the largest amount a JSON number holds exactly \
-             to the cent (2^53 − 1 cents); send an amount of at most {max}",
+            "`{field}` is {}, more than {max}, the largest amount a message may carry exactly \
+             to the cent; send an amount of at most {max}",
             number_text(amount),
             max = Cents(MAX_EXACT_CENTS)
         ));
     }
+    // `amount * 100` is itself rounded, so the whole number of cents may be one off it; the
+    // amount is whole cents if one of the three neighbours divides back into it exactly.
+    // (Division is correctly rounded, so `k / 100.0` is the double nearest to k hundredths.)
+    let cents = [hundredths, hundredths - 1.0, hundredths + 1.0]
+        .into_iter()
+        .find(|&k| (0.0..=MAX_EXACT_CENTS as f64).contains(&k) && k / 100.0 == amount)
+        .ok_or_else(|| {
+            format!(
+                "`{field}` is {}, not a whole number of cents: send at most two decimals",
+                number_text(amount)
+            )
+        })?;
     // In range and whole: the cast is exact (and -0.0 gives 0).
-    Ok(Cents(hundredths as u64))
+    Ok(Cents(cents as u64))
+}
+
+/// An amount from the wire as the page shows it, exact to the cent: two decimals for every
+/// amount [`amount_cents`] accepts (`59.98`, `0.30`, `9999999999999.99`, from its exact
+/// cents, never from the double's rounding); any other (which decoding refuses, so no panel
+/// should meet it) as the number itself, in exponent form from a trillion on (`1e300`), so it
+/// takes a few characters and not three hundred.
+pub fn amount_text(amount: f64) -> String {
+    match amount_cents("amount", amount) {
+        Ok(cents) => cents.to_string(),
+        Err(_) if amount.abs() < 1e12 => amount.to_string(),
+        Err(_) => format!("{amount:e}"),
+    }
 }
 
 /// A number as a reader would write it: plain below 10^16 (`59.98`, `-1`), in exponent form
@@ -310,36 +345,41 @@ mod tests {
     }
 
     #[test]
-    fn an_amount_a_double_counts_exactly_to_the_cent_is_accepted_one_cent_more_is_not() {
-        // Just below the limit: 2^53 − 1 cents, the double JSON's `90071992547409.91` reads as.
-        let largest: f64 = "90071992547409.91".parse().unwrap();
+    fn an_amount_up_to_the_limit_is_accepted_one_cent_more_is_not() {
+        // Just below the limit: 10^15 − 1 cents, read as a publisher's JSON gives it.
+        let largest: f64 = "9999999999999.99".parse().unwrap();
         assert_eq!(
             amount_cents("totalAmount", largest),
             Ok(Cents(MAX_EXACT_CENTS))
         );
-        assert_eq!(Cents(MAX_EXACT_CENTS).to_string(), "90071992547409.91");
+        assert_eq!(Cents(MAX_EXACT_CENTS).to_string(), "9999999999999.99");
         assert_eq!(amount_cents("price", 59.98), Ok(Cents(5998)));
         assert_eq!(amount_cents("price", 0.0), Ok(Cents(0)));
         assert_eq!(amount_cents("price", -0.0), Ok(Cents(0)));
-        // Just above: 2^53 cents, which a double cannot tell from 2^53 + 1.
+        // Just above: one cent more.
+        let limit = "the largest amount a message may carry exactly to the cent; send an amount \
+                     of at most 9999999999999.99";
         assert_eq!(
-            amount_cents("totalAmount", 90_071_992_547_409.92),
-            Err(
-                "`totalAmount` is 90071992547409.92, more than 90071992547409.91, the largest \
-                 amount a JSON number holds exactly to the cent (2^53 − 1 cents); send an \
-                 amount of at most 90071992547409.91"
-                    .to_owned()
-            )
+            amount_cents("totalAmount", 10_000_000_000_000.0),
+            Err(format!(
+                "`totalAmount` is 10000000000000, more than 9999999999999.99, {limit}"
+            ))
+        );
+        // The old limit, 2^53 − 1 cents: a cent there has no double of its own.
+        let old: f64 = "90071992547409.91".parse().unwrap();
+        assert_eq!(old, "90071992547409.90".parse::<f64>().unwrap());
+        assert_eq!(
+            amount_cents("totalAmount", old),
+            Err(format!(
+                "`totalAmount` is 90071992547409.9, more than 9999999999999.99, {limit}"
+            ))
         );
         // The break-test's amount, said in a few characters, not 301 digits.
         assert_eq!(
             amount_cents("items[0].price", 1e300),
-            Err(
-                "`items[0].price` is 1e300, more than 90071992547409.91, the largest amount a \
-                 JSON number holds exactly to the cent (2^53 − 1 cents); send an amount of at \
-                 most 90071992547409.91"
-                    .to_owned()
-            )
+            Err(format!(
+                "`items[0].price` is 1e300, more than 9999999999999.99, {limit}"
+            ))
         );
         assert_eq!(
             amount_cents("amount", -59.98),
@@ -353,10 +393,10 @@ mod tests {
     #[test]
     fn a_sum_that_overflows_says_so_instead_of_sticking() {
         let max = Cents(MAX_EXACT_CENTS);
-        // 2048 of the largest amounts still fit in u64 cents, exactly.
-        let sum: CentsSum = std::iter::repeat_n(max, 2048).sum();
-        assert_eq!(sum, Cents(2048 * MAX_EXACT_CENTS));
-        assert_eq!(sum.to_string(), "184467440737095495.68");
+        // 18446 of the largest amounts still fit in u64 cents, exactly.
+        let sum: CentsSum = std::iter::repeat_n(max, 18_446).sum();
+        assert_eq!(sum, Cents(18_446 * MAX_EXACT_CENTS));
+        assert_eq!(sum.to_string(), "184459999999999815.54");
         // One more does not: the sum says so, and stays so whatever is added after.
         let over = sum.plus(max);
         assert_eq!(over, CentsSum::TooLarge);
@@ -376,5 +416,95 @@ mod tests {
         assert_eq!(Cents(30).to_string(), "0.30");
         assert_eq!(Cents(7).to_string(), "0.07");
         assert_eq!(Cents(MAX_PRICE_CENTS).to_string(), "1000000.00");
+    }
+
+    #[test]
+    fn an_amount_that_is_not_whole_cents_is_refused_at_every_magnitude() {
+        // Just outside: the break-test's amounts.
+        for (amount, text) in [
+            (0.005, "0.005"),
+            (3.998, "3.998"),
+            (1e-7, "0.0000001"),
+            (29.995, "29.995"),
+        ] {
+            assert_eq!(
+                amount_cents("items[0].price", amount),
+                Err(format!(
+                    "`items[0].price` is {text}, not a whole number of cents: send at most two decimals"
+                ))
+            );
+        }
+        // Just inside: every double a two-decimal text reads as, however it rounds.
+        for cents in [
+            0,
+            1,
+            2998,
+            2999,
+            5998,
+            30,
+            100_000_000,
+            123_456_789_012,
+            MAX_EXACT_CENTS - 1,
+            MAX_EXACT_CENTS,
+        ] {
+            let text = Cents(cents).to_string();
+            assert_eq!(
+                amount_cents("amount", text.parse().unwrap()),
+                Ok(Cents(cents)),
+                "{text}"
+            );
+        }
+        assert_eq!(amount_cents("price", 29.99), Ok(Cents(2999)));
+        assert_eq!(
+            amount_cents("price", 0.1 * 3.0),
+            Err(
+                "`price` is 0.30000000000000004, not a whole number of cents: send at most two \
+                 decimals"
+                    .to_owned()
+            )
+        );
+        // Just outside at the top: half a cent below the limit.
+        let half: f64 = "9999999999999.985".parse().unwrap();
+        let error = amount_cents("amount", half).unwrap_err();
+        assert!(error.contains("not a whole number of cents"), "{error}");
+    }
+
+    #[test]
+    fn every_cent_up_to_the_limit_is_its_own_double_and_comes_back_as_sent() {
+        // The spacing of doubles grows with their size, so it is widest at the limit: there it
+        // is below a cent (1/512), so no two cents share a double anywhere below.
+        let largest = Cents(MAX_EXACT_CENTS).to_amount();
+        let next = f64::from_bits(largest.to_bits() + 1);
+        assert_eq!(next - largest, 1.0 / 512.0);
+        // Parse the text a publisher sends, read it as cents, show it: the same text, for the
+        // cents of every magnitude and the last ten thousand up to the limit.
+        let round_trip = |cents: u64| {
+            let text = Cents(cents).to_string();
+            let amount: f64 = text.parse().unwrap();
+            assert_eq!(amount_cents("amount", amount), Ok(Cents(cents)), "{text}");
+            assert_eq!(amount_text(amount), text);
+        };
+        for power in 0..15 {
+            (0..1000).for_each(|n| round_trip(10u64.pow(power) + n));
+        }
+        (MAX_EXACT_CENTS - 10_000..=MAX_EXACT_CENTS).for_each(round_trip);
+        // Why not higher: from 2^46 units on the spacing is 1/64, and two cents share a double.
+        let at_2_46 = 70_368_744_177_664.0_f64;
+        assert_eq!(f64::from_bits(at_2_46.to_bits() + 1) - at_2_46, 1.0 / 64.0);
+        assert_eq!(
+            "70368744177664.01".parse::<f64>(),
+            "70368744177664.02".parse::<f64>()
+        );
+    }
+
+    #[test]
+    fn amounts_are_shown_exact_to_the_cent() {
+        assert_eq!(
+            amount_text("9999999999999.99".parse().unwrap()),
+            "9999999999999.99"
+        );
+        assert_eq!(amount_text(59.98), "59.98");
+        assert_eq!(amount_text(0.0), "0.00");
+        assert_eq!(amount_text(1e300), "1e300");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::Command;
 use crate::domain::events::DomainEvent;
+use crate::domain::money::amount_text;
 use crate::outside_text::isolate;
 
 /// Every event NotificationService receives is worth telling the customer about; a command is
@@ -56,8 +57,9 @@ pub fn message(event: &DomainEvent) -> Option<String> {
         // Nothing was charged (a compensation before the step): nothing to tell the customer.
         DomainEvent::PaymentRefunded(refund) if refund.is_uncharged() => return None,
         DomainEvent::PaymentRefunded(refund) => format!(
-            "Refund issued for Order {}: {:.2}",
-            refund.order_id, refund.amount
+            "Refund issued for Order {}: {}",
+            refund.order_id,
+            amount_text(refund.amount)
         ),
         _ => return None,
     })

@@ -10,7 +10,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Delays;
-use crate::domain::money::{parse_amount_cents, Cents};
+use crate::domain::money::{amount_text, parse_amount_cents, Cents};
 use crate::outside_text::quoted;
 
 /// How the order's saga is coordinated (`?saga=`).
@@ -119,7 +119,8 @@ impl PaymentRule {
         if let Some(limit) = self.decline_over {
             if total > limit.to_amount() {
                 return Some(format!(
-                    "payment declined: the total {total:.2} is over the limit of {limit}"
+                    "payment declined: the total {} is over the limit of {limit}",
+                    amount_text(total)
                 ));
             }
         }

@@ -7,11 +7,12 @@ use super::stream_event::StreamEvent;
 use crate::domain::money::{amount_cents, Cents};
 use crate::domain::order::OrderEvent;
 
-/// An amount in currency units as the events carry it (59.98) in whole cents, to the nearest
-/// cent (`59.98 * 100` is 5997.999…, which is 5998 cents), as [`amount_cents`] reads it.
-/// Decoding refuses every amount it cannot read (negative, NaN, infinite, beyond
-/// [`MAX_EXACT_CENTS`](crate::domain::money::MAX_EXACT_CENTS)), so none reaches a sum; were one
-/// to, it would count as 0, never as a huge figure.
+/// An amount in currency units as the events carry it (59.98) in whole cents (`59.98 * 100` is
+/// 5997.999…, which is 5998 cents), as [`amount_cents`] reads it. Decoding refuses every amount
+/// it cannot read (negative, NaN, infinite, beyond
+/// [`MAX_EXACT_CENTS`](crate::domain::money::MAX_EXACT_CENTS), not a whole number of cents such
+/// as `0.1 + 0.2`), so none reaches a sum; were one to, it would count as 0, never as a huge or
+/// rounded figure.
 pub fn cents(amount: f64) -> Cents {
     amount_cents("amount", amount).unwrap_or_default()
 }
@@ -38,7 +39,7 @@ impl OrderRevenue {
             StreamEvent::Order(OrderEvent::PaymentRefunded { payment_id, amount })
                 if self.charge == Some(*payment_id) =>
             {
-                // Each refund is at most 2^53 − 1 cents; past u64, refunds exceed any total
+                // Each refund is at most `MAX_EXACT_CENTS`; past u64, refunds exceed any total
                 // and `kept` is 0 either way.
                 self.refunded = Cents(self.refunded.0.saturating_add(cents(*amount).0));
             }

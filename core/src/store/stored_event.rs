@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::stream_event::{StreamEvent, EVENT_TYPES};
 use super::upcast::{upcast, CURRENT_SCHEMA};
 use super::{stream_name, EVENTSTORE_PREFIX};
-use crate::domain::events::with_hidden;
+use crate::domain::events::{in_words, with_hidden};
 use crate::domain::timestamp::Timestamp;
 use crate::outside_text::quoted;
 
@@ -205,7 +205,9 @@ impl StoredEvent {
         let event = StreamEvent::from_data(&event_type, data)
             .unwrap_or_else(|| Err(format!("`{event_type}` is not a known type")))
             .map_err(|reason| {
-                bad_data(short(crate::outside_text::visible(&reason).into_owned()))
+                bad_data(short(
+                    crate::outside_text::visible(&in_words(&reason)).into_owned(),
+                ))
             })?;
         let invalid = |reason: String| StoreError::Invalid {
             event_type: event_type.clone(),

@@ -52,17 +52,8 @@ use crate::domain::topics;
 /// [`OrderBook::counts`] as they stood when dropped.
 pub const ORDERS_KEPT: usize = 500;
 
-/// Amounts from the wire as the panel shows them: two decimals, exact to the cent up to the
-/// largest amount a message may carry (90071992547409.91, `crate::domain::money`); beyond it
-/// (only a value no decoder accepts, e.g. in a test) the shortest exact scientific form, so
-/// `1e300` takes five characters and not three hundred.
-pub fn amount_text(amount: f64) -> String {
-    if amount.abs() < 1e14 {
-        format!("{amount:.2}")
-    } else {
-        format!("{amount:e}")
-    }
-}
+/// Amounts from the wire as the panel shows them, exact to the cent (see [`amount_text`]).
+pub use crate::domain::money::amount_text;
 
 /// How an order's row starts: whether its `orders/created` was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

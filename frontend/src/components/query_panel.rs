@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use eda_core::domain::money::amount_text;
 use eda_core::domain::order::OrderStatus;
 use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
@@ -127,7 +128,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                 <td><code>{ view.order_id.to_string() }</code></td>
                 <td>{ outside(&view.customer_id) }</td>
                 <td>{ view.status.name() }</td>
-                <td class="num">{ format!("{:.2}", view.total_amount) }</td>
+                <td class="num">{ amount_text(view.total_amount) }</td>
                 <td class="num">{ view.version }</td>
             </tr>
         }

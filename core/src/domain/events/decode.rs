@@ -3,8 +3,8 @@
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use super::{DomainEvent, OrderCreated, PaymentProcessed};
-use crate::domain::money::amount_cents;
+use super::{DomainEvent, OrderCreated, OrderItem, PaymentProcessed};
+use crate::domain::money::{amount_cents, Cents, CentsSum};
 use crate::outside_text::{char_at, is_invisible, isolate, long_name, visible};
 
 /// Why a received message is not an event of the flow.
@@ -79,7 +79,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Res
 /// value at line 1 column 1, where the payload has U+FEFF BYTE ORDER MARK (BOM), which does
 /// not show". serde_json's message may quote the payload, so it is made visible too.
 pub(crate) fn with_hidden(text: &str, error: &serde_json::Error) -> String {
-    let message = visible(&error.to_string()).into_owned();
+    let message = visible(&in_words(&error.to_string())).into_owned();
     let Some(c) = char_at(text, error.line(), error.column()) else {
         return message;
     };
@@ -92,6 +92,60 @@ pub(crate) fn with_hidden(text: &str, error: &serde_json::Error) -> String {
         "which looks like a space but is not one in JSON"
     };
     format!("{message}, where the payload has {name}, {looks}")
+}
+
+/// serde's description of a value of the wrong type or range, in words a newcomer reads:
+/// *invalid type: string "12.00", expected f64* becomes *the text "12.00" where a number is
+/// expected (write it without quotes)*, and *invalid value: integer \`1000000000000000\`,
+/// expected u32* becomes *the number 1000000000000000 where a whole number from 0 to
+/// 4294967295 is expected*; serde's position (*at line 1 column 117*) is kept at the end. Any
+/// other message is kept as serde wrote it. Used for the wire's events and the store's.
+pub(crate) fn in_words(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+    else {
+        return message.to_owned();
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else {
+        return message.to_owned();
+    };
+    let (expected, position) = match expected.find(" at line ") {
+        Some(at) => expected.split_at(at),
+        None => (expected, ""),
+    };
+    let unquoted = |text: &str| text.trim_matches('`').to_owned();
+    let found = match found.split_once(' ') {
+        Some(("string", text)) => format!("the text {text}"),
+        Some(("floating", text)) | Some(("integer", text)) => {
+            format!("the number {}", unquoted(text.trim_start_matches("point ")))
+        }
+        Some(("boolean", text)) => unquoted(text),
+        _ => match found {
+            "map" => "an object".to_owned(),
+            "sequence" => "a list".to_owned(),
+            "null" | "unit value" => "null".to_owned(),
+            other => other.to_owned(),
+        },
+    };
+    let whole = |max: &str| format!("a whole number from 0 to {max}");
+    let expected = match expected {
+        "f64" | "f32" => "a number".to_owned(),
+        "u8" => whole("255"),
+        "u16" => whole("65535"),
+        "u32" => whole("4294967295"),
+        "u64" => whole("18446744073709551615"),
+        "a boolean" => "true or false".to_owned(),
+        "a sequence" => "a list".to_owned(),
+        other if other.starts_with("struct ") => "an object".to_owned(),
+        other => other.to_owned(),
+    };
+    let hint = if found.starts_with("the text ") && expected.contains("number") {
+        " (write it without quotes)"
+    } else {
+        ""
+    };
+    format!("{found} where {expected} is expected{hint}{position}")
 }
 
 /// The business rules serde cannot express; the reason names the JSON field at fault.
@@ -123,7 +177,34 @@ fn check_order(order: &OrderCreated) -> Result<(), String> {
         }
         check_amount(&format!("items[{index}].price"), item.price)?;
     }
-    check_amount("totalAmount", order.total_amount)
+    check_total(&order.items, order.total_amount)
+}
+
+/// The order's `totalAmount` is the sum of its items' quantity × price, in whole cents: an
+/// order whose total says otherwise is malformed (which figure would a service charge?). The
+/// reason names both figures. Errors too, as [`amount_cents`] does, for an amount it refuses.
+pub(crate) fn check_total(items: &[OrderItem], total_amount: f64) -> Result<(), String> {
+    let mut sum = CentsSum::default();
+    for (index, item) in items.iter().enumerate() {
+        let price = amount_cents(&format!("items[{index}].price"), item.price)?;
+        // Checked: a quantity of 4294967295 at the largest price is beyond u64 cents.
+        sum = match price.0.checked_mul(u64::from(item.quantity)) {
+            Some(line) => sum.plus(Cents(line)),
+            None => CentsSum::TooLarge,
+        };
+    }
+    let total = amount_cents("totalAmount", total_amount)?;
+    if sum == total {
+        return Ok(());
+    }
+    let items_sum = match sum {
+        CentsSum::Exact(sum) => sum.to_string(),
+        CentsSum::TooLarge => format!("more than {}", Cents(u64::MAX)),
+    };
+    Err(format!(
+        "`totalAmount` is {total}, but the items add up to {items_sum} (quantity × price of \
+         each item); send a total equal to that sum"
+    ))
 }
 
 fn check_payment(payment: &PaymentProcessed) -> Result<(), String> {
@@ -264,8 +345,8 @@ mod tests {
         let quoted = order.replace(r#""quantity":2"#, "\"quantity\":\"2\u{202E}\"");
         assert_eq!(
             decode_order(&quoted).unwrap_err().to_string(),
-            "payload is not an OrderCreated event: invalid type: string \"2\\u{202e}\", \
-             expected u32 at line 1 column 116"
+            "payload is not an OrderCreated event: the text \"2\\u{202e}\" where a whole number \
+             from 0 to 4294967295 is expected (write it without quotes) at line 1 column 116"
         );
         // Inside a string value an invisible character is no error: it is shown where the
         // value is shown (the notification, the log).
@@ -281,13 +362,21 @@ mod tests {
             "payload is not an OrderCreated event: missing field `customerId` at line 1 column 167"
         );
         let cases = [
-            ("2,", r#""2","#, "invalid type: string \"2\", expected u32"),
+            (
+                "2,",
+                r#""2","#,
+                "the text \"2\" where a whole number from 0 to 4294967295",
+            ),
             (
                 "2,",
                 "2.5,",
-                "invalid type: floating point `2.5`, expected u32",
+                "the number 2.5 where a whole number from 0 to 4294967295",
             ),
-            ("2,", "-2,", "invalid value: integer `-2`, expected u32"),
+            (
+                "2,",
+                "-2,",
+                "the number -2 where a whole number from 0 to 4294967295",
+            ),
             (seed::ORDER_ID, "guid", "UUID"),
             (
                 "2024-01-15T10:30:00.000Z",
@@ -408,7 +497,7 @@ mod tests {
         for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.01] {
             assert!(check_amount("price", value).is_err(), "{value} passed");
         }
-        for value in [0.0, -0.0, 0.01, 90_071_992_547_409.9] {
+        for value in [0.0, -0.0, 0.01, 9_999_999_999_999.99] {
             assert!(check_amount("price", value).is_ok(), "{value} failed");
         }
     }
@@ -416,8 +505,8 @@ mod tests {
     #[test]
     fn an_amount_beyond_exact_cents_makes_each_message_that_carries_it_malformed() {
         // The break-test: one order of 1e300 stuck the revenue at 2^64 − 1 cents.
-        let limit = "the largest amount a JSON number holds exactly to the cent (2^53 − 1 cents); \
-                     send an amount of at most 90071992547409.91";
+        let limit = "the largest amount a message may carry exactly to the cent; send an amount \
+                     of at most 9999999999999.99";
         let order = compact(seed::ORDER_CREATED);
         let cases = [
             (
@@ -429,10 +518,10 @@ mod tests {
             ),
             (
                 topics::ORDERS_CREATED,
-                order.replace("59.98", "90071992547409.92"),
+                order.replace("59.98", "10000000000000"),
                 "OrderCreated",
                 "totalAmount",
-                "90071992547409.92",
+                "10000000000000",
             ),
             (
                 topics::PAYMENTS_PROCESSED,
@@ -448,12 +537,15 @@ mod tests {
                 error.to_string(),
                 format!(
                     "payload is not a valid {event} event: `{field}` is {shown}, more than \
-                     90071992547409.91, {limit}"
+                     9999999999999.99, {limit}"
                 )
             );
         }
-        // Just below the limit, the same messages are events.
-        let below = order.replace("59.98", "90071992547409.91");
+        // Just below the limit, the same messages are events (one item, so the total adds up).
+        let below = order
+            .replace(r#""quantity":2"#, r#""quantity":1"#)
+            .replace("29.99", "9999999999999.99")
+            .replace("59.98", "9999999999999.99");
         assert!(decode_order(&below).is_ok());
         // A refund and a charge command are read by the same rule.
         assert!(check_amount("amount", 1e300).is_err());
@@ -535,5 +627,53 @@ mod tests {
         assert!(matches!(decode_order(&deep), Err(EventError::NotJson(_))));
         let deep_field = format!(r#"{{"x":{}}}"#, "[".repeat(100_000));
         assert!(decode_order(&deep_field).is_err());
+    }
+
+    #[test]
+    fn refuses_amounts_that_are_not_whole_cents_and_totals_that_are_not_the_items_sum() {
+        let seed_order = compact(seed::ORDER_CREATED);
+        let cases = [
+            (r#""price":29.99"#, r#""price":0.005"#, "`items[0].price` is 0.005, not a whole number of cents: send at most two decimals"),
+            (r#""price":29.99"#, r#""price":1.999"#, "`items[0].price` is 1.999, not a whole number of cents: send at most two decimals"),
+            (r#""totalAmount":59.98"#, r#""totalAmount":5"#, "`totalAmount` is 5.00, but the items add up to 59.98 (quantity × price of each item); send a total equal to that sum"),
+            (r#""totalAmount":59.98"#, r#""totalAmount":59.99"#, "`totalAmount` is 59.99, but the items add up to 59.98 (quantity × price of each item); send a total equal to that sum"),
+            (r#""quantity":2,"price":29.99"#, r#""quantity":4294967295,"price":9999999999999.99"#, "`totalAmount` is 59.98, but the items add up to more than 184467440737095516.15 (quantity × price of each item); send a total equal to that sum"),
+        ];
+        for (from, to, expected) in cases {
+            let json = seed_order.replacen(from, to, 1);
+            assert_eq!(invalid_reason(decode_order(&json)), expected, "{json}");
+        }
+        // Just inside: the seed, and 3 × 0.1 = 0.30 (0.1 * 3.0 is 0.30000000000000004).
+        assert!(decode_order(&seed_order).is_ok());
+        let tenth = seed_order
+            .replace(
+                r#""quantity":2,"price":29.99"#,
+                r#""quantity":3,"price":0.1"#,
+            )
+            .replace(r#""totalAmount":59.98"#, r#""totalAmount":0.3"#);
+        assert!(decode_order(&tenth).is_ok(), "{tenth}");
+    }
+
+    #[test]
+    fn serde_s_type_errors_are_said_in_words() {
+        let payment =
+            compact(seed::PAYMENT_PROCESSED).replace(r#""amount":59.98"#, r#""amount":"12.00""#);
+        let message = DomainEvent::decode(topics::PAYMENTS_PROCESSED, payment.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(
+                "the text \"12.00\" where a number is expected (write it without quotes) at line 1"
+            ),
+            "{message}"
+        );
+        let huge = compact(seed::ORDER_CREATED)
+            .replace(r#""quantity":2"#, r#""quantity":1000000000000000"#);
+        let message = decode_order(&huge).unwrap_err().to_string();
+        assert!(
+            message.contains("the number 1000000000000000 where a whole number from 0 to 4294967295 is expected at line 1"),
+            "{message}"
+        );
+        assert!(!message.contains("u32"), "{message}");
     }
 }

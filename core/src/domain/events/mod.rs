@@ -21,8 +21,8 @@ mod wire_contract;
 
 use uuid::Uuid;
 
-pub(crate) use decode::with_hidden;
 pub use decode::EventError;
+pub(crate) use decode::{check_total, in_words, with_hidden};
 pub use payloads::{
     ChargePayment, InventoryReleased, InventoryReserved, OrderCancelled, OrderConfirmed,
     OrderCreated, OrderItem, PaymentProcessed, PaymentRefunded, RefundPayment, ReleaseInventory,

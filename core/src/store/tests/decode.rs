@@ -122,7 +122,7 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
         ),
         (
             r#"{"position":"1"}"#.into(),
-            "stored event is not an event of the store: invalid type: string \"1\", expected u64 at line 1 column 15",
+            "stored event is not an event of the store: the text \"1\" where a whole number from 0 to 18446744073709551615 is expected (write it without quotes) at line 1 column 15",
         ),
         (
             good.replace(r#""recordedAt":"2026-12-01T10:30:01.000Z","#, ""),
@@ -148,18 +148,18 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
         ),
         (
             good.replace(r#""amount":59.98"#, r#""amount":"59.98""#),
-            "stored PaymentConfirmed has the wrong `data`: invalid type: string \"59.98\", expected f64",
+            "stored PaymentConfirmed has the wrong `data`: the text \"59.98\" where a number is expected (write it without quotes)",
         ),
         (
             good.replace(r#""amount":59.98"#, r#""amount":-1"#),
             "stored PaymentConfirmed is not valid: `amount` is -1; it must be a number of at least 0",
         ),
         (
-            // Read back after a reload, an amount no double counts to the cent is refused too.
+            // Read back after a reload, an amount past the limit is refused too.
             good.replace(r#""amount":59.98"#, r#""amount":1e300"#),
-            "stored PaymentConfirmed is not valid: `amount` is 1e300, more than 90071992547409.91, \
-             the largest amount a JSON number holds exactly to the cent (2^53 − 1 cents); send an \
-             amount of at most 90071992547409.91",
+            "stored PaymentConfirmed is not valid: `amount` is 1e300, more than 9999999999999.99, \
+             the largest amount a message may carry exactly to the cent; send an amount of at \
+             most 9999999999999.99",
         ),
         (
             good.replace(r#""position":3"#, r#""position":0"#),
@@ -171,7 +171,7 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
         ),
         (
             good.replace(r#""position":3"#, r#""position":-3"#),
-            "stored event is not an event of the store: invalid value: integer `-3`, expected u64 at line 1 column 14",
+            "stored event is not an event of the store: the number -3 where a whole number from 0 to 18446744073709551615 is expected at line 1 column 14",
         ),
     ];
     for (text, expected) in cases {

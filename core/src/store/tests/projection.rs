@@ -93,8 +93,8 @@ fn revenue_is_exact_to_the_cent_where_floats_drift() {
 
 /// Completes `count` orders of the largest amount an event may carry, from id `first` on.
 fn complete_largest(store: &mut EventStore, first: u128, count: u128) {
-    // The double JSON's `90071992547409.91` reads as: 2^53 − 1 cents.
-    let largest: f64 = "90071992547409.91".parse().unwrap();
+    // The double JSON's `9999999999999.99` reads as: `MAX_EXACT_CENTS`.
+    let largest: f64 = "9999999999999.99".parse().unwrap();
     for n in first..first + count {
         let id = Uuid::from_u128(0x9000 + n);
         create(store, id, 0, created("C1", 1, largest, largest));
@@ -119,15 +119,15 @@ fn complete_largest(store: &mut EventStore, first: u128, count: u128) {
 #[test]
 fn revenue_past_64_bits_of_cents_says_so_instead_of_sticking_at_the_top() {
     // The break-test showed 184467440737095516.15 (2^64 − 1 cents) as if exact. Each amount is
-    // at most 2^53 − 1 cents now; 2048 of them still sum exactly.
+    // at most 9999999999999.99 now; 18446 of them still sum exactly.
     let mut store = EventStore::new();
-    complete_largest(&mut store, 0, 2048);
+    complete_largest(&mut store, 0, 18_446);
     let totals = live(store.read_all(0, None)).totals();
-    assert_eq!(totals.completed, 2048);
-    assert_eq!(totals.revenue.to_string(), "184467440737095495.68");
+    assert_eq!(totals.completed, 18_446);
+    assert_eq!(totals.revenue.to_string(), "184459999999999815.54");
     assert_eq!(Figures::of(store.read_all(0, None)).revenue, totals.revenue);
     // One more passes u64 cents: both say so, with no figure.
-    complete_largest(&mut store, 2048, 1);
+    complete_largest(&mut store, 18_446, 1);
     let revenue = live(store.read_all(0, None)).totals().revenue;
     assert_eq!(revenue, CentsSum::TooLarge);
     assert_eq!(

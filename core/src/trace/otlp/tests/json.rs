@@ -295,7 +295,7 @@ fn orders_from_outside_odd_or_nil_are_exported_or_left_out_without_a_panic() {
     // the deliveries are traced.
     let stranger = order(7);
     let result = format!(
-        r#"{{"orderId":"{stranger}","paymentId":"{}","amount":1e13,"success":true,"processedAt":"2024-01-15T10:30:00.000Z"}}"#,
+        r#"{{"orderId":"{stranger}","paymentId":"{}","amount":1e12,"success":true,"processedAt":"2024-01-15T10:30:00.000Z"}}"#,
         order(8)
     );
     wire.publish_raw(
