@@ -134,7 +134,7 @@ impl PendingTry {
         )
     }
 
-    /// The try as the tab's database keeps it ([`StoredTry`]'s JSON), under [`PendingTry::key`].
+    /// The try as the tab's database keeps it (a private `StoredTry`'s JSON), under [`PendingTry::key`].
     pub fn to_stored(&self) -> String {
         serde_json::to_string(&StoredTry {
             instance: self.message.instance.slug(),

@@ -12,7 +12,7 @@
 //! A row says how it [`Start`]s: with its `orders/created` (who ordered, the total, the time its
 //! outcome is measured from), before the page forgot what came first (*Clear*, or older orders
 //! dropped: those facts are no longer known, and no time is made up), before a reload (restored
-//! from OrderService's store in the browser's database, and marked so: see [`from_store`]), or
+//! from OrderService's store in the browser's database, and marked so: see the `from_store` module), or
 //! never: results for an order nobody created on the wire, counted apart from the open and
 //! finished ones.
 //!
