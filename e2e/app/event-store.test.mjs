@@ -125,6 +125,37 @@ describeApp('event store', () => {
       assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-cancelled'), '1');
     }));
 
+  // A newcomer's break-test: an order left open under ?ns=nsA, then the same tab opened with
+  // ?ns=nsB. The tab's one database restored it there: its deadline cancelled it on
+  // nsB/orders/cancelled (an order nsB never had), the participants answered on nsB/, and nsB's
+  // panels counted every order of every namespace the tab had used.
+  it('a tab\'s store is its namespace\'s: an order left open under ?ns=ta is not restored, cancelled or counted when the tab opens ?ns=tb, and resumes under ta/ when it opens ?ns=ta again', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&ns=ta&payment_ms=10000&inventory_ms=0&saga_timeout_ms=6000', async ({ page, witness }) => {
+      const open = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === `ta/eventstore/orders/${open}` && m.json?.type === 'InventoryConfirmed', FLOW_TIMEOUT_MS, 'the open order\'s reservation in the store');
+      // The same tab, another namespace: an order of its own, whose deadline falls after the
+      // first order's, so by its cancellation the first one's deadline has passed too.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=tb&payment_ms=10000&inventory_ms=0&saga_timeout_ms=6000`);
+      await waitReady(page);
+      const own = await placeOrder(page);
+      await witness.waitForOrder('tb/orders/cancelled', own, FLOW_TIMEOUT_MS);
+      await witness.roundTrip();
+      const onTb = witness.messages.filter((m) => m.topic.startsWith('tb/') && m.payload.includes(open));
+      assert.deepEqual(onTb.map((m) => m.topic), [], 'nothing of the order created under ta/ went out under tb/');
+      assert.equal(await page.locator('[data-testid="store-note"][data-kind="restored"]').count(), 0, 'nothing restored under tb');
+      assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${open}"]`).count(), 0, 'no row for ta\'s order');
+      // The read model counts tb's order alone (it takes the store's events from the wire).
+      await page.waitForFunction(() => document.querySelector('[data-testid="query-totals"]')?.textContent === '1 order: 0 completed, 1 cancelled, 0 open; revenue 0.00', null, { timeout: FLOW_TIMEOUT_MS });
+      // Back under ta: its order comes back, overdue, and is cancelled there, once.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=ta&payment_ms=10000&inventory_ms=0&saga_timeout_ms=6000`);
+      await waitReady(page);
+      const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+      await note.waitFor();
+      assert.match(await note.textContent(), /^Restored from the browser's database: 1 order \(\d+ events\), and the read model rebuilt from them; 1 still open/);
+      await witness.waitForOrder('ta/orders/cancelled', open, FLOW_TIMEOUT_MS);
+      assert.equal(witness.messages.filter((m) => m.topic.startsWith('ta/') && m.payload.includes(own)).length, 0, 'nothing of tb\'s order went out under ta/');
+    }));
+
   // A newcomer's break-test: a reservation made (v2), a reload (InventoryService's memory is the
   // page's), the order cancelled, and the reloaded InventoryService answers the release with the
   // nil id. Rewound, the order said "Inventory done" at v2 and "undone before it was done" at

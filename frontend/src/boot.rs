@@ -121,6 +121,7 @@ impl Boot {
             let (restored, rows) = (reports.clone(), trace.clone());
             StoreKeeper::start(
                 &state.session_tag,
+                &state.namespace,
                 move |note| report.post(Action::StoreNote(note)),
                 move |store| match runtime.borrow().as_ref() {
                     Some(runtime) => runtime.restore_store(store),

@@ -26,6 +26,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use eda_core::domain::namespace::Namespace;
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::pending_tries::PendingTry;
@@ -95,20 +96,32 @@ pub struct StoreKeeper {
     report: Report,
 }
 
-/// The database name of the tab session `tag`.
-pub fn database_name(tag: &str) -> String {
-    format!("{DATABASE_NAME}-{tag}")
+/// The database name of the tab session `tag` under the topic namespace `namespace` (`?ns=`):
+/// `eda-playground-<tag>` without one (the name every earlier version used), and
+/// `eda-playground-<tag>@<namespace>` with one (`eda-playground-k3x9@class-7`).
+///
+/// A namespace is a system of its own (README, "A classroom on one broker"): an order created
+/// under `a/` is never resumed, compensated or counted by the same tab opened with `?ns=b`, and
+/// comes back when the tab opens `?ns=a` again. Another broker under the same namespace keeps
+/// the store, as a service moved to another broker keeps its database.
+pub fn database_name(tag: &str, namespace: &Namespace) -> String {
+    match namespace.value() {
+        Some(ns) => format!("{DATABASE_NAME}-{tag}@{ns}"),
+        None => format!("{DATABASE_NAME}-{tag}"),
+    }
 }
 
 impl StoreKeeper {
-    /// A keeper for the tab session `tag`: it opens the database and reads back what it holds,
-    /// then hands it to `restore` (the store read back; an error if its events do not make a
-    /// store), the dead letters kept to `restore_dead_letters`, and last the messages waiting
-    /// for their next try to `restore_tries` (each only if there are any; rows another version
-    /// of the page wrote are left out). `report` gets `Ok(sentence)` for what was restored,
-    /// `Err(message)` for a failure. Writes made meanwhile wait.
+    /// A keeper for the tab session `tag` under `namespace` (its database: [`database_name`]):
+    /// it opens the database and reads back what it holds, then hands it to `restore` (the
+    /// store read back; an error if its events do not make a store), the dead letters kept to
+    /// `restore_dead_letters`, and last the messages waiting for their next try to
+    /// `restore_tries` (each only if there are any; rows another version of the page wrote are
+    /// left out). `report` gets `Ok(sentence)` for what was restored, `Err(message)` for a
+    /// failure. Writes made meanwhile wait.
     pub fn start(
         tag: &str,
+        namespace: &Namespace,
         report: impl Fn(Result<String, String>) + 'static,
         restore: impl FnOnce(EventStore) -> Result<String, String> + 'static,
         restore_dead_letters: impl FnOnce(Vec<KeptDeadLetter>) + 'static,
@@ -131,7 +144,7 @@ impl StoreKeeper {
             waiting: RefCell::default(),
             report: Rc::new(report),
         });
-        let name = database_name(tag);
+        let name = database_name(tag, namespace);
         let weak = Rc::downgrade(&keeper);
         wasm_bindgen_futures::spawn_local(async move {
             let opened = open_and_read(&name).await;
