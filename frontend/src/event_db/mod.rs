@@ -11,7 +11,8 @@
 //! Every failure is a [`StorageError`] whose text can be shown as it is: the store never panics,
 //! and a page that gets an error keeps what it has in memory.
 //!
-//! The database, one per tab session: [`DATABASE_NAME`]`-<tag>`, version 2: the object store
+//! The database, one per tab session and topic namespace: [`DATABASE_NAME`]`-<tag>` (or
+//! `-<tag>@<namespace>`, `crate::store_keeper::database_name`), version 2: the object store
 //! `events` with key path `position` and a non-unique index `stream` on `stream`, and (since
 //! version 2) the object store `outbox` with key path `position`: what follows from the events
 //! up to that position and is not yet acknowledged on the wire ([`OutboxRow`], written with
