@@ -116,6 +116,25 @@ async function typeSetting(page, selector, text) {
   await page.dispatchEvent(selector, 'change');
 }
 
+/** Places the form's order and waits until its completion is in the store and the witness has all of it. */
+async function placeCompletedOrder(page, witness) {
+  const orderId = await placeOrder(page);
+  await witness.waitFor(
+    (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted',
+    FLOW_TIMEOUT_MS,
+    `the completion of ${orderId} in the store`,
+  );
+  await witness.roundTrip();
+  return orderId;
+}
+
+/** Waits until the Analytics panel counts one completed order. */
+const panelCountsOneCompleted = (page) =>
+  waitInPage(page, 'the panel counts the order', () =>
+    document.querySelector('[data-testid="analytics-completed"]')?.dataset.value === '1', null, {
+    describe: () => headlines(page).then(JSON.stringify),
+  });
+
 describeApp('analytics', () => {
   it('the panel\'s figures, charts and CSV are those of the store\'s events on the wire, live as orders end', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&decline_over=50`, async ({ page }) => {
@@ -282,20 +301,11 @@ describeApp('analytics', () => {
         assert.ok(shownReasons.every((r) => r.includes('more than 9999999999999.99')), `reasons shown: ${JSON.stringify(shownReasons)}`);
 
         // A normal order afterwards: revenue is its total, exact, in the panel and the read model.
-        const orderId = await placeOrder(page);
-        await witness.waitFor(
-          (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted',
-          FLOW_TIMEOUT_MS,
-          `the completion of ${orderId} in the store`,
-        );
-        await witness.roundTrip();
+        const orderId = await placeCompletedOrder(page, witness);
         // No service acted on the huge order: nothing but its own message and the dead letters.
         const acted = witness.messages.filter((m) => (m.json?.orderId === huge || m.topic === `eventstore/orders/${huge}`) && m.topic !== 'orders/created');
         assert.deepEqual(acted, [], 'no service acted on the 1e300 order');
-        await waitInPage(page, 'the panel counts the order', () =>
-          document.querySelector('[data-testid="analytics-completed"]')?.dataset.value === '1', null, {
-          describe: () => headlines(page).then(JSON.stringify),
-        });
+        await panelCountsOneCompleted(page);
         const shown = await headlines(page);
         assert.deepEqual(shown.orders, ['1', '1'], 'the dead-lettered order was never recorded');
         assert.deepEqual(shown.revenue, ['59.98', '59.98'], 'exact to the cent');
@@ -392,21 +402,12 @@ describeApp('analytics', () => {
         }
 
         // A normal order afterwards: the only row in the Orders panel, and revenue is its total.
-        const orderId = await placeOrder(page);
-        await witness.waitFor(
-          (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted',
-          FLOW_TIMEOUT_MS,
-          `the completion of ${orderId} in the store`,
-        );
-        await witness.roundTrip();
+        const orderId = await placeCompletedOrder(page, witness);
         const ids = cases.map((c) => c.id);
         const acted = witness.messages.filter((m) => ids.some((id) => m.json?.orderId === id || m.topic === `eventstore/orders/${id}`)
           && !cases.some((c) => c.topic === m.topic && c.payload === m.payload));
         assert.deepEqual(acted.map((m) => m.topic), [], 'no service acted on the three messages');
-        await waitInPage(page, 'the panel counts the order', () =>
-          document.querySelector('[data-testid="analytics-completed"]')?.dataset.value === '1', null, {
-          describe: () => headlines(page).then(JSON.stringify),
-        });
+        await panelCountsOneCompleted(page);
         const figures = await headlines(page);
         assert.deepEqual(figures.orders, ['1', '1'], 'the refused orders were never recorded');
         assert.deepEqual(figures.revenue, ['59.98', '59.98'], 'exact to the cent, nothing rounded added');
