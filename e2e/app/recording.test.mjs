@@ -13,7 +13,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery, orderArrows, waitForStates } from '../lib/app-page.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
-import { placeOrder } from '../lib/saga.mjs';
+import { placeOrder, watchEveryTopic } from '../lib/saga.mjs';
 
 describeApp('recording', () => {
   it('recording: downloaded after an order, it replays progressively in a page with no broker, and steps; older and newer formats are refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
@@ -199,10 +199,17 @@ describeApp('recording', () => {
       await mkdir(ARTIFACTS, { recursive: true });
       await download.saveAs(saved);
 
+      // Read while their sagas run: held, with a warning, until the learner chooses.
       await page.setInputFiles('[data-testid="load-recording"]', saved);
+      const held = page.locator('[data-testid="recording-held"]');
+      await held.waitFor({ timeout: 5_000 });
+      assert.match(await held.textContent(), /^2 orders are still running their sagas \(a payment or reservation in hand, or a cancellation not yet undone\)\. Loading recording-while-open\.json stops the services/);
+      assert.equal(await page.locator('[data-testid="replaying"]').count(), 0, 'still live while held');
+      await page.click('[data-testid="load-anyway"]');
       const note = page.locator('[data-testid="left-open"]');
       await note.waitFor({ timeout: 5_000 });
-      assert.match(await note.textContent(), /^2 orders were still open when the services stopped\. OrderService's store keeps them in this tab's database: Back to live reloads the page, and they resume there/);
+      assert.match(await note.textContent(), /^2 orders were still running their sagas when the services stopped\. OrderService's store keeps them in this tab's database: Back to live reloads the page, and they resume there/);
+      assert.equal(await held.count(), 0, 'the warning goes with the choice');
 
       await page.click('[data-testid="replaying"] button');
       await waitReady(page);
@@ -210,6 +217,40 @@ describeApp('recording', () => {
         await page.locator(`[data-testid="order-row"][data-order-id="${id}"][data-start="restored"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       }
       assert.equal(await page.locator('[data-testid="left-open"]').count(), 0, 'live again: no note');
+    });
+  });
+  // A newcomer's break-test: orders cancelled (out of stock) while PaymentService's charges were
+  // still in hand; a recording loaded then said nothing (no order was open), stopped the
+  // services, and the charges that went out were never refunded.
+  it('a recording read while a cancelled order\'s charge is in hand is held; Keep live, and the charge is refunded on the wire', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=4000&inventory_ms=0&stock=P001:1`, async ({ page }) => {
+      await waitReady(page);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      const saved = path.join(ARTIFACTS, 'recording-while-charging.json');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(saved);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+        assert.match(cancelled.json.reason, /^out of stock/);
+        await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await page.setInputFiles('[data-testid="load-recording"]', saved);
+        const held = page.locator('[data-testid="recording-held"]');
+        await held.waitFor({ timeout: 5_000 });
+        assert.match(await held.textContent(), /^1 order is still running its saga /);
+        await page.click('[data-testid="keep-live"]');
+        assert.equal(await held.count(), 0);
+        // The services ran on: the charge in hand went out, and was refunded at once.
+        const charged = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(charged.json.success, true);
+        const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(refunded.json.paymentId, charged.json.paymentId, 'the charge itself refunded');
+        assert.equal(refunded.json.amount, charged.json.amount);
+        assert.equal(await page.locator('[data-testid="replaying"]').count(), 0, 'still live');
+      } finally {
+        await witness.close();
+      }
     });
   });
 });

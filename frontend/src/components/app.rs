@@ -335,7 +335,8 @@ pub fn App() -> Html {
                 }
                 <section class="layout wide" aria-label="The wire">
                     <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()} left_open={state.left_open}
-                        error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())} />
+                        error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())}
+                        sagas_in_flight={{ let page = page.clone(); Callback::from(move |()| page.sagas_in_flight()) }} />
                     if state.panel.shows(Panel::Sequence) {
                         <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>
                             <SequenceDiagram trace={trace.clone()} version={sequence_version} on_select={on_select_packet.clone()} on_screen={sequence_on_screen} />

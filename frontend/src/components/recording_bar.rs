@@ -11,21 +11,44 @@ use super::download::download;
 use super::otlp_export::{export_session, message_view, ExportMessage};
 use super::outside_text::sentence;
 use crate::SharedTrace;
+use eda_core::outside_text::isolate;
 use eda_core::trace::recording::{self, RecordingError};
 use eda_core::trace::Trace;
 
-/// The note under a recording shown while `open` orders of the live session were open.
-fn left_open_note(open: usize) -> String {
-    let orders = if open == 1 {
+/// "1 order was" / "3 orders were".
+fn orders_were(count: usize) -> String {
+    if count == 1 {
         "1 order was".to_owned()
     } else {
-        format!("{open} orders were")
+        format!("{count} orders were")
+    }
+}
+
+/// The note under a recording shown while `open` sagas of the live session had not ended.
+fn left_open_note(open: usize) -> String {
+    format!(
+        "{} still running their sagas when the services stopped. OrderService's store keeps \
+         them in this tab's database: Back to live reloads the page, and they resume there, \
+         restored, with what is left of their deadlines, as after any reload. The work \
+         PaymentService and InventoryService had in hand stopped with them, and what they \
+         remembered: a charge or reservation they had made for one of these orders is answered \
+         as forgotten, and not undone.",
+        orders_were(open)
+    )
+}
+
+/// The warning shown instead of loading `name` while `running` sagas have not ended.
+fn held_note(name: &str, running: usize) -> String {
+    let sagas = if running == 1 {
+        "1 order is still running its saga".to_owned()
+    } else {
+        format!("{running} orders are still running their sagas")
     };
     format!(
-        "{orders} still open when the services stopped. OrderService's store keeps them in this \
-         tab's database: Back to live reloads the page, and they resume there, restored, with \
-         what is left of their deadlines, as after any reload (the work PaymentService and \
-         InventoryService had in hand stopped with them)."
+        "{sagas} (a payment or reservation in hand, or a cancellation not yet undone). Loading \
+         {name} stops the services, and what PaymentService and InventoryService remember goes \
+         with them: a charge or reservation made for these orders would never be undone. Wait \
+         until the Orders panel shows them ended and load it again, or load it anyway."
     )
 }
 
@@ -43,6 +66,10 @@ pub struct RecordingBarProps {
     /// Why the last file could not be loaded.
     pub error: Option<String>,
     pub on_loaded: Callback<Loaded>,
+    /// How many sagas the running services have not ended: a recording read while any have
+    /// is held, with a warning, until the learner loads it anyway or drops it.
+    #[prop_or(Callback::from(|()| 0))]
+    pub sagas_in_flight: Callback<(), usize>,
     /// Forget the packets, clicks, logs and notifications shown so far.
     pub on_clear: Callback<MouseEvent>,
 }
@@ -76,8 +103,47 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
             otlp_message.set(export_session(&trace.0.borrow()));
         })
     };
-    let on_pick = {
+    // A recording read while sagas are in flight waits here (the name and the count shown, the
+    // trace kept aside) until Load anyway or Keep live.
+    let held = use_state(|| None::<(String, usize)>);
+    let held_trace = use_mut_ref(|| None::<(String, Trace)>);
+    let on_read = {
+        let (on_loaded, in_flight) = (props.on_loaded.clone(), props.sagas_in_flight.clone());
+        let (held, held_trace) = (held.clone(), held_trace.clone());
+        Callback::from(move |(name, result): Loaded| match result {
+            Ok(recorded) => {
+                let running = in_flight.emit(());
+                if running > 0 {
+                    held.set(Some((name.clone(), running)));
+                    *held_trace.borrow_mut() = Some((name, recorded));
+                } else {
+                    held.set(None);
+                    held_trace.borrow_mut().take();
+                    on_loaded.emit((name, Ok(recorded)));
+                }
+            }
+            Err(why) => on_loaded.emit((name, Err(why))),
+        })
+    };
+    let on_load_anyway = {
         let on_loaded = props.on_loaded.clone();
+        let (held, held_trace) = (held.clone(), held_trace.clone());
+        Callback::from(move |_: MouseEvent| {
+            held.set(None);
+            if let Some((name, recorded)) = held_trace.borrow_mut().take() {
+                on_loaded.emit((name, Ok(recorded)));
+            }
+        })
+    };
+    let on_keep_live = {
+        let (held, held_trace) = (held.clone(), held_trace.clone());
+        Callback::from(move |_: MouseEvent| {
+            held.set(None);
+            held_trace.borrow_mut().take();
+        })
+    };
+    let on_pick = {
+        let on_loaded = on_read.clone();
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
             if let Some(file) = input.files().and_then(|files| files.get(0)) {
@@ -88,7 +154,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
     };
     let on_drag_over = Callback::from(|e: DragEvent| e.prevent_default());
     let on_drop = {
-        let on_loaded = props.on_loaded.clone();
+        let on_loaded = on_read;
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             let file = e
@@ -116,6 +182,13 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                 <input type="file" accept=".json,application/json" onchange={on_pick} data-testid="load-recording" />
             </label>
             <span class="hint">{ "(or drop a recording here)" }</span>
+            if let Some((name, running)) = &*held {
+                <div class="note" role="alert" data-testid="recording-held">
+                    <p class="error">{ held_note(&isolate(name), *running) }</p>
+                    <button type="button" onclick={on_load_anyway} data-testid="load-anyway">{ "Load anyway" }</button>
+                    <button type="button" onclick={on_keep_live} data-testid="keep-live">{ "Keep live" }</button>
+                </div>
+            }
             if let Some(name) = &props.replaying {
                 <p class="replaying" role="status" data-testid="replaying">
                     { format!("Showing the recording {name}; the services are disconnected. ") }

@@ -335,6 +335,15 @@ impl Playground {
         self.state.dispatch(Action::Cleared);
     }
 
+    /// How many sagas the running services have not ended (0 with none running, as while a
+    /// recording is shown): what loading a recording now would stop half-done.
+    pub fn sagas_in_flight(&self) -> usize {
+        self.runtime
+            .borrow()
+            .as_ref()
+            .map_or(0, |runtime| runtime.sagas_in_flight())
+    }
+
     /// Shows a loaded recording instead of the live session (the services stop), or says why
     /// the file named `name` could not be loaded.
     pub fn load(&self, name: String, loaded: Result<Trace, String>) {
@@ -343,8 +352,10 @@ impl Playground {
                 let mut left_open = None;
                 if let Some(old) = self.runtime.borrow_mut().take() {
                     // A recording is shown instead: the services' memory goes with them, and
-                    // the open sagas wait in OrderService's store for Back to live (a reload).
-                    left_open = Some(self.trace.0.borrow().orders.counts().open);
+                    // the sagas in flight wait in OrderService's store for Back to live (a
+                    // reload). Counted as the services count them: an order cancelled whose
+                    // charge is still in hand is one, though its row says cancelled.
+                    left_open = Some(old.sagas_in_flight());
                     let _ = old.shut_down();
                 }
                 self.trace.0.borrow_mut().replay(recorded, clock::now());

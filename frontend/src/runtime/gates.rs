@@ -32,6 +32,15 @@ impl Runtime {
             .check(self.subscribed_style.get(), order.as_link())
     }
 
+    /// How many sagas have not ended ([`Flow::sagas_in_flight`]): an order open, a payment or
+    /// reservation in hand, or a cancelled order's charge or reservation not yet undone. What
+    /// stopping the services now would leave half-done.
+    ///
+    /// [`Flow::sagas_in_flight`]: eda_core::services::Flow::sagas_in_flight
+    pub fn sagas_in_flight(&self) -> usize {
+        self.flow.borrow().sagas_in_flight()
+    }
+
     /// Whether OrderService may place a new order (a new saga) now
     /// ([`OrderGate::check_new_order`]): [`Runtime::order_gate`], and not while a coordination
     /// switch waits for the sagas in flight ([`Flow::style_waiting`]).
