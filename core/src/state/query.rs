@@ -1088,6 +1088,27 @@ mod query_tests {
         assert_eq!((state.stock_error, state.delivery_error), (None, None));
     }
 
+    /// A newcomer's break-test: `?stock=P001:-3,P002:abc,:5` named only `"P001:-3"`; the link
+    /// is fixed in one go only if every bad entry is named.
+    #[test]
+    fn a_stock_with_several_bad_entries_names_each() {
+        let state = State::from_link([("stock", "P001:-3,P002:abc,:5,P003:2")], "t");
+        let error = state.stock_error.unwrap();
+        assert!(
+            error.starts_with("Ignored ?stock= in the link: "),
+            "{error}"
+        );
+        for bad in ["\"P001:-3\": units", "\"P002:abc\": units", "\":5\": "] {
+            assert!(error.contains(bad), "{bad} not named: {error}");
+        }
+        assert!(
+            !error.contains("P003"),
+            "a good entry is not named: {error}"
+        );
+        assert_eq!(error.matches("; ").count(), 2, "{error}");
+        assert!(state.flow.stock.0.is_empty(), "the whole stock is ignored");
+    }
+
     #[test]
     fn payment_instances_come_from_the_link_with_a_view_and_client_id_each_or_are_explained() {
         let state = State::from_link([("payment_instances", "3")], "ab");
