@@ -225,25 +225,28 @@ pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
     }
 }
 
-/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was ignored.
+/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was
+/// ignored, in the words of every other link refusal: `Ignored ?payment_ms= in the link:
+/// "x" is not a delay: use whole milliseconds from 0 to 10000.` (the fields' own refusal,
+/// [`parse_delay`], names the field instead).
 pub fn delays_from_query(
     payment: Option<&str>,
     inventory: Option<&str>,
 ) -> (Delays, Option<String>) {
     let mut delays = Delays::default();
     let mut errors = Vec::new();
-    for (name, param, slot) in [
-        ("Payment", payment, &mut delays.payment),
-        ("Inventory", inventory, &mut delays.inventory),
+    for (key, param, slot) in [
+        ("payment_ms", payment, &mut delays.payment),
+        ("inventory_ms", inventory, &mut delays.inventory),
     ] {
         if let Some(text) = param {
-            match parse_delay(name, text) {
+            match crate::services::settings::parse_millis(text, 0..=MAX_DELAY_MS, "a delay") {
                 Ok(delay) => *slot = delay,
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(format!("Ignored ?{key}= in the link: {e}.")),
             }
         }
     }
-    (delays, (!errors.is_empty()).then(|| errors.join("; ")))
+    (delays, (!errors.is_empty()).then(|| errors.join(" ")))
 }
 
 /// The topic namespace at start-up from `?ns=` ([`Namespace::parse`]), and why it was ignored
@@ -736,7 +739,7 @@ mod query_tests {
         assert_eq!(d, Delays::default());
         let e = e.unwrap();
         assert!(
-            e.contains("Payment") && e.contains("Inventory") && e.contains("10000"),
+            e.contains("?payment_ms=") && e.contains("?inventory_ms=") && e.contains("10000"),
             "{e}"
         );
     }
@@ -913,7 +916,7 @@ mod query_tests {
         assert_eq!(state.protocol, ProtocolVersion::V5);
         assert_eq!(state.flow.delays.payment, Duration::from_millis(50));
         assert_eq!(state.flow.delays.inventory, Delays::default().inventory);
-        assert!(state.delays_error.unwrap().contains("Inventory"));
+        assert!(state.delays_error.unwrap().contains("?inventory_ms="));
         assert_eq!((state.speed, state.panel), (Speed::ONE, Panel::Flow));
         assert!(state.playback_error.unwrap().contains("?speed="));
         assert!(state.link_notice.unwrap().contains("bogus"));
@@ -1086,6 +1089,43 @@ mod query_tests {
         assert_eq!(state.flow_error, None);
         state.apply(Action::FlowChanged(state.flow.clone()));
         assert_eq!((state.stock_error, state.delivery_error), (None, None));
+    }
+
+    /// A newcomer's break-test: `?payment_ms=` said `Payment delay "" ignored: …` where every
+    /// other link refusal says `Ignored ?x= in the link: …`; every millisecond parameter now
+    /// does, and the typed field keeps its own wording.
+    #[test]
+    fn every_millisecond_parameter_is_refused_in_the_common_form() {
+        let link = [
+            ("payment_ms", ""),
+            ("inventory_ms", "-1"),
+            ("saga_timeout_ms", "x"),
+            ("projection_ms", "1.5"),
+            ("retry_ms", "99999999"),
+        ];
+        let state = State::from_link(link, "t");
+        let delays = state.delays_error.unwrap();
+        assert_eq!(
+            delays,
+            "Ignored ?payment_ms= in the link: \"\" is not a delay: use whole milliseconds \
+             from 0 to 10000. Ignored ?inventory_ms= in the link: \"-1\" is not a delay: use \
+             whole milliseconds from 0 to 10000."
+        );
+        for (key, error) in [
+            ("saga_timeout_ms", state.flow_error.unwrap()),
+            ("projection_ms", state.projection_error.unwrap()),
+            ("retry_ms", state.retry_error.unwrap()),
+        ] {
+            assert!(
+                error.starts_with(&format!("Ignored ?{key}= in the link: \"")),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            parse_delay("Payment", "x"),
+            Err("Payment delay \"x\" ignored: use whole milliseconds from 0 to 10000".into()),
+            "the field's own wording"
+        );
     }
 
     /// A newcomer's break-test: `?stock=P001:-3,P002:abc,:5` named only `"P001:-3"`; the link
