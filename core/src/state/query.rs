@@ -123,6 +123,61 @@ pub fn params_with_credentials<'a>(
     keys
 }
 
+/// The query string `search` (`?a=1&b=x%20y`, its `?` optional) as its parameters, in order,
+/// repeated keys kept: split on `&`, each pair at its first `=`, `+` read as a space and
+/// percent-escapes decoded (the `application/x-www-form-urlencoded` rules a browser's
+/// `URLSearchParams` applies). A key or value whose escapes do not decode to UTF-8
+/// (`%E0%A4%A`, cut short) is kept as written in the address, so a refusal echoes what was
+/// given, not the replacement character `URLSearchParams` puts in its place.
+///
+/// ```
+/// use eda_core::state::query::query_pairs;
+///
+/// assert_eq!(
+///     query_pairs("?broker=ws%3A%2F%2Fh%3A1&ns=a+b&broker=%E0%A4%A"),
+///     [("broker", "ws://h:1"), ("ns", "a b"), ("broker", "%E0%A4%A")].map(|(k, v)| (k.to_owned(), v.to_owned()))
+/// );
+/// ```
+pub fn query_pairs(search: &str) -> Vec<(String, String)> {
+    search
+        .strip_prefix('?')
+        .unwrap_or(search)
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            (form_decoded(key), form_decoded(value))
+        })
+        .collect()
+}
+
+/// `text` with `+` as a space and each `%` and two hex digits as its byte; a `%` without two
+/// hex digits stays as it is. Kept as written if the bytes are not UTF-8.
+fn form_decoded(text: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 /// The settings a link may carry; anything else in the query string is reported and ignored.
 pub const LINK_PARAMS: [&str; 28] = [
     "broker",
@@ -1089,6 +1144,40 @@ mod query_tests {
         assert_eq!(state.flow_error, None);
         state.apply(Action::FlowChanged(state.flow.clone()));
         assert_eq!((state.stock_error, state.delivery_error), (None, None));
+    }
+
+    /// A newcomer's break-test: `?broker=%E0%A4%A` was echoed as "\u{FFFD}%A" (the browser's
+    /// decoding); the refusal quotes what the address holds.
+    #[test]
+    fn a_bad_percent_escape_is_echoed_as_written() {
+        let pairs = query_pairs("?broker=%E0%A4%A&ns=%FF&stock=P001%3A-3&speed=%");
+        assert_eq!(
+            pairs,
+            [
+                ("broker", "%E0%A4%A"),
+                ("ns", "%FF"),
+                ("stock", "P001:-3"),
+                ("speed", "%")
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        let state = State::from_link(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), "t");
+        let refusals = [
+            state.broker_url_error.clone().unwrap(),
+            state.namespace_error.clone().unwrap(),
+            state.stock_error.clone().unwrap(),
+            state.playback_error.clone().unwrap(),
+        ];
+        for refusal in &refusals {
+            assert!(!refusal.contains('\u{FFFD}'), "{refusal}");
+        }
+        assert!(refusals[0].contains("\"%E0%A4%A\""), "{}", refusals[0]);
+        assert!(refusals[1].contains("\"%FF\""), "{}", refusals[1]);
+        assert!(refusals[2].contains("\"P001:-3\""), "{}", refusals[2]);
+        assert_eq!(
+            query_pairs("a+b=c+d&&e"),
+            [("a b".into(), "c d".into()), ("e".into(), String::new())]
+        );
     }
 
     /// A newcomer's break-test: `?payment_ms=` said `Payment delay "" ignored: …` where every
