@@ -370,10 +370,16 @@ describeApp('broker URLs and capabilities', () => {
       assert.match(advice, new RegExp(`open https://127\\.0\\.0\\.1:${port}/ once`));
       // A newcomer pointed wss:// at the plain-WebSocket Mosquitto: the help names ws:// too.
       assert.match(advice, new RegExp(`plain WebSocket only .*use ws://127\\.0\\.0\\.1:${port}/mqtt\\.`));
+      // A newcomer's break-test: it said "the page connects by itself once the broker is up",
+      // which a TLS failure never does.
+      const whole = await help.textContent();
+      assert.doesNotMatch(whole, /; the page connects by itself once the broker is up/);
+      assert.match(whole, /if no broker runs there, the page connects by itself once one is up\. If one does, waiting will not help: the browser could not make the TLS connection \(below\)\./);
     });
     await withApp(t, linkTo(`ws://127.0.0.1:${port}`), async ({ page }) => {
       await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
       assert.equal(await page.locator('[data-testid="broker-certificate-help"]').count(), 0, 'no certificate for ws://');
+      assert.match(await page.textContent('[data-testid="broker-help"]'), /; the page connects by itself once the broker is up\./, 'over ws://, waiting is the answer');
     });
   });
 

@@ -9,13 +9,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { openPage } from '../lib/browser.mjs';
 import { publishTopic, startTamperingProxy } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
-import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+import { deliveredTopics, expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
 
 const statusOf = (witness, service) =>
@@ -123,6 +123,40 @@ describeApp('crash, Last Will and catch-up', () => {
       const connects = broker.log().match(new RegExp(`as ${id} \\(p\\d, c\\d`, 'g')) ?? [];
       assert.deepEqual(connects.map((c) => c.slice(-2)), ['c0', 'c0'], connects.join(' | '));
     }));
+
+  // A newcomer's break-test: with two instances, Crash one, place orders, Restart: no line at
+  // all (the count followed only a whole service's crash). In the shared subscription the
+  // running instance takes its share; the crashed one is owed the rest, queued for it.
+  for (const [crashed, name] of [['payment-2', 'PaymentService 2'], ['payment', 'PaymentService']]) {
+    it(`two instances, ${name} crashed: its own line counts the share it was owed and caught up on restart`, { timeout: CASE_TIMEOUT_MS }, (t) =>
+      watched(t, '&payment_instances=2&saga_timeout_ms=20000', async ({ page, ids, witness }) => {
+        await page.getByRole('button', { name: `Crash ${name}`, exact: true }).click();
+        await page.locator(`[data-testid="status-${crashed}"][data-crashed="true"]`).waitFor();
+        await broker.waitForLog(new RegExp(`Client ${escapeRegExp(ids[crashed])} closed its connection|Socket error on client ${escapeRegExp(ids[crashed])}|Client ${escapeRegExp(ids[crashed])} disconnected`), 5_000);
+        const orders = [];
+        for (let i = 0; i < 4; i++) orders.push(await placeOrder(page));
+        for (const id of orders) await witness.waitForOrder('inventory/reserved', id, FLOW_TIMEOUT_MS);
+        const down = page.locator(`[data-testid="outage"][data-service="${crashed}"][data-restarted="false"]`);
+        await down.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match((await down.textContent()).trim(), new RegExp(`^${escapeRegExp(name)} is down: `));
+        await page.getByRole('button', { name: `Restart ${name}`, exact: true }).click();
+        for (const id of orders) await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+        // The broker's log says how many of the four orders it queued for the crashed instance
+        // (its share of their confirmations too, which the line counts as well).
+        const share = deliveredTopics(broker.log(), ids[crashed]).filter((topic) => topic === 'orders/created').length;
+        assert.ok(share > 0 && share < orders.length, `the crashed instance's share of the four orders: ${share}`);
+        await waitInPage(page, `${name}'s line counts at least its ${share} orders caught up`, ([service, n]) => {
+          const line = document.querySelector(`[data-testid="outage"][data-service="${service}"][data-restarted="true"]`);
+          return line && Number(line.dataset.caughtUp) >= n && line.dataset.caughtUp === line.dataset.missed;
+        }, [crashed, share]);
+        const outage = await outageOf(page, crashed);
+        const published = Number(await page.getAttribute(`[data-testid="outage"][data-service="${crashed}"]`, 'data-published'));
+        assert.ok(published >= orders.length, `the four orders and what else went out meanwhile: ${published}`);
+        assert.ok(outage.missed < published, `the other instance took some: ${outage.missed} of ${published}`);
+        assert.deepEqual([outage.caughtUp, outage.lost], [outage.missed, 0], outage.text);
+        assert.equal(outage.text, `${name} was down ${outage.text.match(/down (\d+\.\d) s/)?.[1]} s: ${outage.missed} of the ${published} published on its shared subscriptions were its share (the other instances took the rest) meanwhile; ${outage.missed} caught up on restart, 0 lost.`);
+      }));
+  }
 
   it('under load: sixty orders while PaymentService is down are all counted and all caught up, though the page keeps only its last 2000 packets', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0&saga_timeout_ms=60000', async ({ page, witness }) => {

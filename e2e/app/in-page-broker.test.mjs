@@ -31,6 +31,8 @@ async function withPage(query, body, { base = server.url, before } = {}) {
   const app = await openPage(browser, null);
   try {
     await tapMessagePorts(app.page);
+    // The broker's worker logs to its own console: kept with the page's.
+    app.page.on('worker', (worker) => worker.on('console', (message) => app.console.push(`worker ${message.type()}: ${message.text()}`)));
     await before?.(app.page);
     await app.page.goto(`${base}${query}`);
     await body(app);
@@ -76,7 +78,8 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
   });
 
   it('?broker=inpage (with other parameters): the page says what it is, an order completes, the link keeps broker=inpage', { timeout: CASE_TIMEOUT_MS }, () =>
-    withPage('/?qos=1&broker=inpage&payment_ms=200', async ({ page }) => {
+    withPage('/?qos=1&broker=inpage&payment_ms=200', async (app) => {
+      const { page } = app;
       const note = page.locator('[data-testid="in-page-broker"]');
       await note.waitFor();
       const text = await note.textContent();
@@ -106,6 +109,10 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
       assert.equal(link.searchParams.get('broker'), 'inpage', link.href);
       assert.equal(link.searchParams.get('payment_ms'), '200', link.href);
+      // A newcomer's break-test: the worker's start printed wasm-bindgen's "using deprecated
+      // parameters for the initialization function; pass a single object instead".
+      assert.ok(page.workers().length > 0, 'the broker runs in a worker, whose console is watched');
+      assert.deepEqual(app.console.filter((line) => /deprecated/i.test(line)), [], 'no deprecation warning in the console');
     }));
 
   it('a teacher\'s link to the page hosted at a subpath, with ?broker=inpage: nothing installed, every asset and the worker load from the subpath, and an order completes', { timeout: CASE_TIMEOUT_MS }, async () => {

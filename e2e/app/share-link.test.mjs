@@ -62,7 +62,7 @@ describeApp('share link', () => {
     }));
 
   it('bad values in the link: each echoed with its invisible characters named, a repeated key named, words fit for the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=%E2%80%AE2&mqtt=6&decline_over=&stock=%00:1&speed=2&speed=4&duplicates=${'9'.repeat(3000)}`, async ({ page }) => {
+    withApp(t, `${brokerQuery(broker.wsUrl)}&qos=%E2%80%AE2&mqtt=6&decline_over=&stock=%00:1&speed=2&speed=4&duplicates=${'9'.repeat(3000)}&payment_ms=&ns=%E0%A4%A`, async ({ page }) => {
       await waitReady(page);
       const text = async (testid) => {
         const locator = page.locator(`[data-testid="${testid}"]`);
@@ -87,7 +87,13 @@ describeApp('share link', () => {
       // The share published twice, in the Duplicates panel.
       const delivery = await text('delivery-error');
       assert.doesNotMatch(flow, /\?duplicates=/);
-      for (const shown of [qos, mqtt, flow, stock, delivery]) assert.doesNotMatch(shown, /\\u\{/, 'no Rust escapes');
+      // A delay in the words of every other link refusal (it said `Payment delay "" ignored: …`).
+      const delays = await text('delays-error');
+      assert.equal(delays, 'Ignored ?payment_ms= in the link: "" is not a delay: use whole milliseconds from 0 to 10000.');
+      // A cut-short percent-escape echoed as written in the address (it was "\uFFFD%A").
+      const ns = await text('namespace-error');
+      assert.match(ns, /^Ignored \?ns="%E0%A4%A" in the link: /);
+      for (const shown of [qos, mqtt, flow, stock, delivery, delays, ns]) assert.doesNotMatch(shown, /\\u\{|\uFFFD/, 'no Rust escapes, no replacement character');
       // A 3000-digit value is echoed cut, with its length (whole, a 5000-character ?ns= pushed
       // the page 6000 px down), and wraps instead of widening the page.
       assert.ok(delivery.includes(`"${'9'.repeat(80)}…" (3000 characters) is not a percentage`), `the long value echoed cut: ${delivery.slice(0, 300)}`);

@@ -5,23 +5,15 @@
 
 use eda_core::state::Setting;
 
-/// The query string's parameters, percent-decoded, in order (repeated keys kept).
+/// The query string's parameters, percent-decoded, in order (repeated keys kept), by the
+/// core's [`eda_core::state::query::query_pairs`] rather than `URLSearchParams`: a value whose
+/// escapes are not UTF-8 is kept as written in the address, so its refusal echoes it instead of
+/// a replacement character.
 pub fn query_pairs() -> Vec<(String, String)> {
-    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else {
-        return Vec::new();
-    };
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
-        return Vec::new();
-    };
-    let Ok(Some(entries)) = js_sys::try_iter(&params.entries()) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| {
-            let pair = js_sys::Array::from(&entry.ok()?);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .map(|search| eda_core::state::query::query_pairs(&search))
+        .unwrap_or_default()
 }
 
 /// Writes `setting` into the address (replacing the history entry, so Back still leaves the

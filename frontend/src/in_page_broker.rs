@@ -3,9 +3,11 @@
 //! ([`broker_bridge::port`]). Nothing is loaded until then, so a page on Mosquitto never
 //! fetches the broker.
 //!
-//! The worker is `inpage-broker_loader.js` (Trunk's loader shim for the `inpage-broker` crate,
-//! beside `index.html`, not hashed), loaded relative to the page so it works under any
-//! `--public-url`; it loads `inpage-broker.js` and `inpage-broker_bg.wasm` beside itself. Its
+//! The worker is `inpage-broker_loader.js` (`static/inpage-broker_loader.js`, copied beside
+//! `index.html`, not hashed: it starts wasm-bindgen's glue for the `inpage-broker` crate with
+//! a single `{ module_or_path }` object, as the glue asks), loaded relative to the page so it
+//! works under any `--public-url`; it loads `inpage-broker.js` and `inpage-broker_bg.wasm`
+//! beside itself. Its
 //! messages are described in `inpage-broker/src/main.rs`. A worker that fails to start is
 //! reported to every waiting connection (the clients retry after their usual delay, which
 //! starts a new worker).

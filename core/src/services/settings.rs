@@ -187,35 +187,49 @@ pub struct Stock(pub BTreeMap<String, u32>);
 
 impl Stock {
     /// `P001:5,P002:0`: product id, colon, units; commas between (spaces allowed). Empty text
-    /// is an empty stock (nothing counted).
+    /// is an empty stock (nothing counted). A refusal names every bad entry, each with its
+    /// reason, separated by `; ` (a newcomer's break-test: `P001:-3,P002:abc,:5` named only the
+    /// first).
     pub fn parse(text: &str) -> Result<Stock, String> {
         let mut levels = BTreeMap::new();
+        let mut problems = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((product, units)) = part.split_once(':') else {
-                return Err(format!(
+                problems.push(format!(
                     "{} is not product:units (for example P001:5)",
                     quoted(part)
                 ));
+                continue;
             };
             // The order form's rule for a product id, so the stock can name any product an
             // order can hold, and none it cannot.
-            let product = crate::domain::order_form::check_product_id(product)
-                .map_err(|e| format!("{}: {e}", quoted(part)))?;
+            let product = match crate::domain::order_form::check_product_id(product) {
+                Ok(product) => product,
+                Err(e) => {
+                    problems.push(format!("{}: {e}", quoted(part)));
+                    continue;
+                }
+            };
             let units = match units.trim().parse::<u32>() {
                 Ok(n) if n <= MAX_STOCK => n,
                 _ => {
-                    return Err(format!(
+                    problems.push(format!(
                         "{}: units are a whole number from 0 to {MAX_STOCK}",
                         quoted(part)
-                    ))
+                    ));
+                    continue;
                 }
             };
-            if levels.insert(product.clone(), units).is_some() {
-                return Err(format!("{} is listed twice", quoted(&product)));
+            let twice = format!("{} is listed twice", quoted(&product));
+            if levels.insert(product, units).is_some() && !problems.contains(&twice) {
+                problems.push(twice);
             }
         }
         if levels.len() > MAX_PRODUCTS {
-            return Err(format!("at most {MAX_PRODUCTS} products"));
+            problems.push(format!("at most {MAX_PRODUCTS} products"));
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
         }
         Ok(Stock(levels))
     }

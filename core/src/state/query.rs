@@ -123,6 +123,61 @@ pub fn params_with_credentials<'a>(
     keys
 }
 
+/// The query string `search` (`?a=1&b=x%20y`, its `?` optional) as its parameters, in order,
+/// repeated keys kept: split on `&`, each pair at its first `=`, `+` read as a space and
+/// percent-escapes decoded (the `application/x-www-form-urlencoded` rules a browser's
+/// `URLSearchParams` applies). A key or value whose escapes do not decode to UTF-8
+/// (`%E0%A4%A`, cut short) is kept as written in the address, so a refusal echoes what was
+/// given, not the replacement character `URLSearchParams` puts in its place.
+///
+/// ```
+/// use eda_core::state::query::query_pairs;
+///
+/// assert_eq!(
+///     query_pairs("?broker=ws%3A%2F%2Fh%3A1&ns=a+b&broker=%E0%A4%A"),
+///     [("broker", "ws://h:1"), ("ns", "a b"), ("broker", "%E0%A4%A")].map(|(k, v)| (k.to_owned(), v.to_owned()))
+/// );
+/// ```
+pub fn query_pairs(search: &str) -> Vec<(String, String)> {
+    search
+        .strip_prefix('?')
+        .unwrap_or(search)
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            (form_decoded(key), form_decoded(value))
+        })
+        .collect()
+}
+
+/// `text` with `+` as a space and each `%` and two hex digits as its byte; a `%` without two
+/// hex digits stays as it is. Kept as written if the bytes are not UTF-8.
+fn form_decoded(text: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 /// The settings a link may carry; anything else in the query string is reported and ignored.
 pub const LINK_PARAMS: [&str; 28] = [
     "broker",
@@ -225,25 +280,28 @@ pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
     }
 }
 
-/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was ignored.
+/// The delays at start-up from `?payment_ms=` and `?inventory_ms=`, and why a value was
+/// ignored, in the words of every other link refusal: `Ignored ?payment_ms= in the link:
+/// "x" is not a delay: use whole milliseconds from 0 to 10000.` (the fields' own refusal,
+/// [`parse_delay`], names the field instead).
 pub fn delays_from_query(
     payment: Option<&str>,
     inventory: Option<&str>,
 ) -> (Delays, Option<String>) {
     let mut delays = Delays::default();
     let mut errors = Vec::new();
-    for (name, param, slot) in [
-        ("Payment", payment, &mut delays.payment),
-        ("Inventory", inventory, &mut delays.inventory),
+    for (key, param, slot) in [
+        ("payment_ms", payment, &mut delays.payment),
+        ("inventory_ms", inventory, &mut delays.inventory),
     ] {
         if let Some(text) = param {
-            match parse_delay(name, text) {
+            match crate::services::settings::parse_millis(text, 0..=MAX_DELAY_MS, "a delay") {
                 Ok(delay) => *slot = delay,
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(format!("Ignored ?{key}= in the link: {e}.")),
             }
         }
     }
-    (delays, (!errors.is_empty()).then(|| errors.join("; ")))
+    (delays, (!errors.is_empty()).then(|| errors.join(" ")))
 }
 
 /// The topic namespace at start-up from `?ns=` ([`Namespace::parse`]), and why it was ignored
@@ -736,7 +794,7 @@ mod query_tests {
         assert_eq!(d, Delays::default());
         let e = e.unwrap();
         assert!(
-            e.contains("Payment") && e.contains("Inventory") && e.contains("10000"),
+            e.contains("?payment_ms=") && e.contains("?inventory_ms=") && e.contains("10000"),
             "{e}"
         );
     }
@@ -913,7 +971,7 @@ mod query_tests {
         assert_eq!(state.protocol, ProtocolVersion::V5);
         assert_eq!(state.flow.delays.payment, Duration::from_millis(50));
         assert_eq!(state.flow.delays.inventory, Delays::default().inventory);
-        assert!(state.delays_error.unwrap().contains("Inventory"));
+        assert!(state.delays_error.unwrap().contains("?inventory_ms="));
         assert_eq!((state.speed, state.panel), (Speed::ONE, Panel::Flow));
         assert!(state.playback_error.unwrap().contains("?speed="));
         assert!(state.link_notice.unwrap().contains("bogus"));
@@ -1086,6 +1144,98 @@ mod query_tests {
         assert_eq!(state.flow_error, None);
         state.apply(Action::FlowChanged(state.flow.clone()));
         assert_eq!((state.stock_error, state.delivery_error), (None, None));
+    }
+
+    /// A newcomer's break-test: `?broker=%E0%A4%A` was echoed as "\u{FFFD}%A" (the browser's
+    /// decoding); the refusal quotes what the address holds.
+    #[test]
+    fn a_bad_percent_escape_is_echoed_as_written() {
+        let pairs = query_pairs("?broker=%E0%A4%A&ns=%FF&stock=P001%3A-3&speed=%");
+        assert_eq!(
+            pairs,
+            [
+                ("broker", "%E0%A4%A"),
+                ("ns", "%FF"),
+                ("stock", "P001:-3"),
+                ("speed", "%")
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        let state = State::from_link(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), "t");
+        let refusals = [
+            state.broker_url_error.clone().unwrap(),
+            state.namespace_error.clone().unwrap(),
+            state.stock_error.clone().unwrap(),
+            state.playback_error.clone().unwrap(),
+        ];
+        for refusal in &refusals {
+            assert!(!refusal.contains('\u{FFFD}'), "{refusal}");
+        }
+        assert!(refusals[0].contains("\"%E0%A4%A\""), "{}", refusals[0]);
+        assert!(refusals[1].contains("\"%FF\""), "{}", refusals[1]);
+        assert!(refusals[2].contains("\"P001:-3\""), "{}", refusals[2]);
+        assert_eq!(
+            query_pairs("a+b=c+d&&e"),
+            [("a b".into(), "c d".into()), ("e".into(), String::new())]
+        );
+    }
+
+    /// A newcomer's break-test: `?payment_ms=` said `Payment delay "" ignored: …` where every
+    /// other link refusal says `Ignored ?x= in the link: …`; every millisecond parameter now
+    /// does, and the typed field keeps its own wording.
+    #[test]
+    fn every_millisecond_parameter_is_refused_in_the_common_form() {
+        let link = [
+            ("payment_ms", ""),
+            ("inventory_ms", "-1"),
+            ("saga_timeout_ms", "x"),
+            ("projection_ms", "1.5"),
+            ("retry_ms", "99999999"),
+        ];
+        let state = State::from_link(link, "t");
+        let delays = state.delays_error.unwrap();
+        assert_eq!(
+            delays,
+            "Ignored ?payment_ms= in the link: \"\" is not a delay: use whole milliseconds \
+             from 0 to 10000. Ignored ?inventory_ms= in the link: \"-1\" is not a delay: use \
+             whole milliseconds from 0 to 10000."
+        );
+        for (key, error) in [
+            ("saga_timeout_ms", state.flow_error.unwrap()),
+            ("projection_ms", state.projection_error.unwrap()),
+            ("retry_ms", state.retry_error.unwrap()),
+        ] {
+            assert!(
+                error.starts_with(&format!("Ignored ?{key}= in the link: \"")),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            parse_delay("Payment", "x"),
+            Err("Payment delay \"x\" ignored: use whole milliseconds from 0 to 10000".into()),
+            "the field's own wording"
+        );
+    }
+
+    /// A newcomer's break-test: `?stock=P001:-3,P002:abc,:5` named only `"P001:-3"`; the link
+    /// is fixed in one go only if every bad entry is named.
+    #[test]
+    fn a_stock_with_several_bad_entries_names_each() {
+        let state = State::from_link([("stock", "P001:-3,P002:abc,:5,P003:2")], "t");
+        let error = state.stock_error.unwrap();
+        assert!(
+            error.starts_with("Ignored ?stock= in the link: "),
+            "{error}"
+        );
+        for bad in ["\"P001:-3\": units", "\"P002:abc\": units", "\":5\": "] {
+            assert!(error.contains(bad), "{bad} not named: {error}");
+        }
+        assert!(
+            !error.contains("P003"),
+            "a good entry is not named: {error}"
+        );
+        assert_eq!(error.matches("; ").count(), 2, "{error}");
+        assert!(state.flow.stock.0.is_empty(), "the whole stock is ignored");
     }
 
     #[test]

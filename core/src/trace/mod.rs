@@ -74,6 +74,7 @@ use orders::OrderBook;
 use playback::{Playback, Source, Speed};
 use service_status::{ServiceEvent, ServiceLog, ServiceStatus};
 
+use crate::services::instances::Instance;
 use crate::services::{SagaStyle, ServiceId};
 
 /// How many packets, user actions and service events the page keeps; older ones are dropped
@@ -149,12 +150,27 @@ impl Trace {
         seq
     }
 
-    /// Records what `service` did at `at`, for its badge and, a crash or a restart, for the
-    /// crashes' count ([`outages::OutageLedger`], under the trace's saga style).
+    /// Records what `service` did at `at`, for its badge. A crash or a restart of one of its
+    /// clients is counted by [`Trace::record_crash`] and [`Trace::record_restart`].
     pub fn record_service(&mut self, at: Duration, service: ServiceId, event: ServiceEvent) {
-        self.outage_ledger
-            .service_event(at, service, &event, self.saga);
         self.services.record(at, service, event);
+    }
+
+    /// The learner crashed `instance` at `at` (a service, or one of PaymentService's
+    /// instances while the others run): counted in the crashes' count
+    /// ([`outages::OutageLedger`], its topics those of the trace's saga style).
+    pub fn record_crash(&mut self, at: Duration, instance: Instance) {
+        self.outage_ledger.crashed(at, instance, self.saga);
+    }
+
+    /// The learner restarted `instance` at `at`: its outage ends.
+    pub fn record_restart(&mut self, at: Duration, instance: Instance) {
+        self.outage_ledger.restarted(at, instance);
+    }
+
+    /// Every client was started anew at `at` (a crashed one's too): every outage ends.
+    pub fn record_restart_all(&mut self, at: Duration) {
+        self.outage_ledger.restarted_all(at);
     }
 
     /// The orders as the view shows them: every one seen while the view follows the wire, else

@@ -6,6 +6,13 @@
 //! With a persistent session (MQTT 3.1.1 clean session off, 5.0 session expiry) and QoS 1 or 2
 //! the broker queues them and delivers them on reconnect: **caught up**. With a clean session,
 //! or at QoS 0, they are gone: **lost**, and the saga of each order they belonged to times out.
+//!
+//! Each crash is an **instance**'s ([`Instance`]): with PaymentService's instances in a shared
+//! subscription, a message published while one member is down goes to another member, or is
+//! the crashed member's share, queued for it (a persistent session) or lost. What a crashed
+//! instance was **owed** is what no other member received, or what it received itself after
+//! its restart; the others' are not counted against it. With one instance, everything
+//! published on its topics is owed to it.
 
 use std::time::Duration;
 
@@ -13,18 +20,23 @@ use broker_bridge::Direction;
 
 use super::service_status::ServiceEvent;
 use super::Trace;
-use crate::services::{SagaStyle, ServiceId};
+use crate::services::instances::{client_label, Instance};
+use crate::services::SagaStyle;
 
-/// One crash of a service, and what came of it.
+/// One crash of a service, or of one of PaymentService's instances, and what came of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outage {
-    /// The service that crashed.
-    pub service: ServiceId,
+    /// The client that crashed: a service (its first instance), or `PaymentService 2`.
+    pub instance: Instance,
     /// When it crashed, on the packets' clock.
     pub crashed_at: Duration,
     /// When it was restarted; `None` while it is down.
     pub restarted_at: Option<Duration>,
     /// Messages published meanwhile (by the other services) on topics it subscribes to.
+    pub published: usize,
+    /// How many of those were owed to it: every one, unless other instances of its service
+    /// share its subscriptions; then those no other instance received, and those it received
+    /// itself after its restart. Equal to [`Self::published`] with one instance.
     pub missed: usize,
     /// How many of those it received after its restart.
     pub caught_up: usize,
@@ -39,9 +51,11 @@ impl Outage {
         }
     }
 
-    /// The outage in a sentence, for the page.
+    /// The outage in a sentence, for the page, the crashed client named as its badge names it
+    /// (`PaymentService 2`). When other instances took some of what was published meanwhile,
+    /// it says how many of how many were its own.
     pub fn describe(&self) -> String {
-        let name = self.service.name();
+        let name = self.instance.name();
         let messages = |n: usize| {
             if n == 1 {
                 "1 message".to_owned()
@@ -49,24 +63,37 @@ impl Outage {
                 format!("{n} messages")
             }
         };
+        let owed = if self.published == self.missed {
+            format!("{} published for it", messages(self.missed))
+        } else {
+            format!(
+                "{} of the {} published on its shared subscriptions were its share (the other \
+                 instances took the rest)",
+                self.missed, self.published
+            )
+        };
         match self.restarted_at {
-            None => format!(
-                "{name} is down: {} published for it so far.",
-                messages(self.missed)
-            ),
+            None => format!("{name} is down: {owed} so far."),
             Some(at) => {
                 let down = at.saturating_sub(self.crashed_at);
                 format!(
-                    "{name} was down {}.{} s: {} published for it meanwhile; {} caught up on restart, {} lost.",
+                    "{name} was down {}.{} s: {owed} meanwhile; {} caught up on restart, {} lost.",
                     down.as_secs(),
                     down.subsec_millis() / 100,
-                    messages(self.missed),
                     self.caught_up,
                     self.lost()
                 )
             }
         }
     }
+}
+
+/// The instance whose client saw `packet`: read off its client id (`eda-<tag>-payment-2`),
+/// else the service's first.
+fn instance_of(packet: &super::packet::TracedPacket) -> Instance {
+    Instance::from_slug(client_label(&packet.client_id))
+        .filter(|i| i.service == packet.service)
+        .unwrap_or_else(|| packet.service.into())
 }
 
 /// What tells a message from another: a message of the flow by its identity
@@ -95,7 +122,7 @@ fn identity(packet: &super::packet::TracedPacket) -> Option<Identity> {
 pub const LEDGER_CAPACITY: usize = 32;
 
 /// The crashes of a live page, counted as the packets are recorded ([`Trace::record`],
-/// [`Trace::record_service`]) rather than read back from the trace, which keeps only the newest
+/// [`Trace::record_crash`], [`Trace::record_restart`]) rather than read back from the trace, which keeps only the newest
 /// [`super::HISTORY_CAPACITY`] packets and service events: at 100 orders a second that is under
 /// a second, so an outage of a few seconds was counted from what was left of it (a newcomer's
 /// break-test: 60 orders published while PaymentService was down, "20 … caught up"; with 120,
@@ -126,43 +153,86 @@ struct Counted {
     missed: Vec<Identity>,
     /// What it received after its restart.
     received: std::collections::HashSet<Identity>,
+    /// Which of `missed` another instance of its service received (its group's share, not its).
+    taken: std::collections::HashSet<Identity>,
+}
+
+impl Counted {
+    /// Recounts what it was owed and caught up on.
+    fn recount(&mut self) {
+        let owed = |id: &&Identity| self.received.contains(*id) || !self.taken.contains(*id);
+        self.outage.published = self.missed.len();
+        self.outage.missed = self.missed.iter().filter(owed).count();
+        self.outage.caught_up = self
+            .missed
+            .iter()
+            .filter(|id| self.received.contains(*id))
+            .count();
+    }
 }
 
 impl OutageLedger {
-    /// Takes in what a service did at `at`: a crash opens an outage (its topics those of
-    /// `style`), a restart closes the service's open one; the rest changes nothing.
-    pub fn service_event(
+    /// The learner crashed `instance` at `at`: an outage opens, its topics those of `style`.
+    pub fn crashed(&mut self, at: Duration, instance: Instance, style: SagaStyle) {
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(Counted {
+            outage: Outage {
+                instance,
+                crashed_at: at,
+                restarted_at: None,
+                published: 0,
+                missed: 0,
+                caught_up: 0,
+            },
+            wanted: instance.service.subscriptions(style),
+            missed: Vec::new(),
+            received: Default::default(),
+            taken: Default::default(),
+        });
+    }
+
+    /// `instance` runs again from `at` (*Restart*): its open outage, if any, closes.
+    pub fn restarted(&mut self, at: Duration, instance: Instance) {
+        if let Some(open) = self
+            .entries
+            .iter_mut()
+            .rev()
+            .find(|c| c.outage.instance == instance && c.outage.restarted_at.is_none())
+        {
+            open.outage.restarted_at = Some(at);
+        }
+    }
+
+    /// Every client was started anew at `at` (another MQTT version, session mode or number of
+    /// instances): every open outage closes.
+    pub fn restarted_all(&mut self, at: Duration) {
+        for open in self
+            .entries
+            .iter_mut()
+            .filter(|c| c.outage.restarted_at.is_none())
+        {
+            open.outage.restarted_at = Some(at);
+        }
+    }
+
+    /// Takes in what a service did at `at`, read back from a trace's service events: a crash
+    /// opens an outage of its first instance (its topics those of `style`), a restart closes
+    /// the service's open ones; the rest changes nothing.
+    fn service_event(
         &mut self,
         at: Duration,
-        service: ServiceId,
+        service: crate::services::ServiceId,
         event: &ServiceEvent,
         style: SagaStyle,
     ) {
         match event {
-            ServiceEvent::Crashed => {
-                if self.entries.len() == self.capacity {
-                    self.entries.pop_front();
-                }
-                self.entries.push_back(Counted {
-                    outage: Outage {
-                        service,
-                        crashed_at: at,
-                        restarted_at: None,
-                        missed: 0,
-                        caught_up: 0,
-                    },
-                    wanted: service.subscriptions(style),
-                    missed: Vec::new(),
-                    received: Default::default(),
-                });
-            }
+            ServiceEvent::Crashed => self.crashed(at, service.into(), style),
             ServiceEvent::Restarted { .. } => {
-                if let Some(open) = self
-                    .entries
-                    .iter_mut()
-                    .rev()
-                    .find(|c| c.outage.service == service && c.outage.restarted_at.is_none())
-                {
+                for open in self.entries.iter_mut().filter(|c| {
+                    c.outage.instance.service == service && c.outage.restarted_at.is_none()
+                }) {
                     open.outage.restarted_at = Some(at);
                 }
             }
@@ -170,9 +240,9 @@ impl OutageLedger {
         }
     }
 
-    /// Takes in a packet just recorded: counted as missed by each service down when it was
-    /// published on a topic it subscribes to, or as caught up when a restarted service receives
-    /// what it missed.
+    /// Takes in a packet just recorded: counted as missed by each instance down when it was
+    /// published on a topic it subscribes to, as taken when another instance of its service
+    /// receives it, or as caught up when a restarted instance receives what it missed.
     pub fn packet(&mut self, packet: &super::packet::TracedPacket) {
         if self.entries.is_empty() {
             return;
@@ -180,36 +250,40 @@ impl OutageLedger {
         let Some(id) = identity(packet) else {
             return;
         };
+        let instance = instance_of(packet);
         for counted in &mut self.entries {
-            let outage = &mut counted.outage;
-            match outage.restarted_at {
-                None if packet.direction == Direction::Outgoing
-                    && packet.service != outage.service
-                    && packet.at >= outage.crashed_at
-                    && packet.topic.as_deref().is_some_and(|topic| {
-                        counted
-                            .wanted
-                            .iter()
-                            .any(|filter| broker_bridge::topic::matches(filter, topic))
-                    }) =>
-                {
-                    counted.missed.push(id.clone());
-                    outage.missed = counted.missed.len();
+            let outage = &counted.outage;
+            let changed = match packet.direction {
+                Direction::Outgoing => {
+                    outage.restarted_at.is_none()
+                        && packet.service != outage.instance.service
+                        && packet.at >= outage.crashed_at
+                        && packet.topic.as_deref().is_some_and(|topic| {
+                            counted
+                                .wanted
+                                .iter()
+                                .any(|filter| broker_bridge::topic::matches(filter, topic))
+                        })
+                        && {
+                            counted.missed.push(id.clone());
+                            true
+                        }
                 }
-                Some(restart)
-                    if packet.direction == Direction::Incoming
-                        && packet.service == outage.service
-                        && packet.at >= restart
+                Direction::Incoming if instance == outage.instance => {
+                    outage
+                        .restarted_at
+                        .is_some_and(|restart| packet.at >= restart)
                         && counted.missed.contains(&id)
-                        && counted.received.insert(id.clone()) =>
-                {
-                    outage.caught_up = counted
-                        .missed
-                        .iter()
-                        .filter(|i| counted.received.contains(*i))
-                        .count();
+                        && counted.received.insert(id.clone())
                 }
-                _ => {}
+                Direction::Incoming => {
+                    instance.service == outage.instance.service
+                        && counted.missed.contains(&id)
+                        && counted.taken.insert(id.clone())
+                }
+            };
+            if changed {
+                counted.recount();
             }
         }
     }
@@ -260,6 +334,7 @@ mod tests {
     use broker_bridge::{ProtocolVersion, QoS};
 
     use super::*;
+    use crate::services::ServiceId;
     use crate::trace::script::{order, Script};
 
     fn ms(n: u64) -> Duration {
@@ -308,8 +383,8 @@ mod tests {
         assert_eq!(caught.len(), 1);
         let o = &caught[0];
         assert_eq!(
-            (o.service, o.missed, o.caught_up, o.lost()),
-            (ServiceId::Payment, 2, 2, 0)
+            (o.instance, o.published, o.missed, o.caught_up, o.lost()),
+            (ServiceId::Payment.into(), 2, 2, 2, 0)
         );
         assert!(
             o.describe()
@@ -380,16 +455,12 @@ mod tests {
             trace.record(service, &event);
             ms(now)
         };
-        trace.record_service(ms(0), ServiceId::Payment, ServiceEvent::Crashed);
+        trace.record_crash(ms(0), ServiceId::Payment.into());
         let mut last = ms(0);
         for n in 1..=10 {
             last = send(&mut trace, ServiceId::Order, Direction::Outgoing, n);
         }
-        trace.record_service(
-            last,
-            ServiceId::Payment,
-            ServiceEvent::Restarted { url: String::new() },
-        );
+        trace.record_restart(last, ServiceId::Payment.into());
         // Eight of the ten come back: two were lost.
         for n in 1..=8 {
             send(&mut trace, ServiceId::Payment, Direction::Incoming, n);
@@ -404,5 +475,68 @@ mod tests {
             vec![],
             "Clear forgets them"
         );
+    }
+
+    #[test]
+    fn a_crashed_instance_is_owed_only_what_no_other_instance_of_its_group_received() {
+        use crate::domain::topics::ORDERS_CREATED;
+        use crate::trace::script::{event_for, payload};
+        use broker_bridge::packet::{Packet, Publish};
+
+        let second = Instance::new(ServiceId::Payment, 2);
+        let mut trace = Trace::default();
+        let mut now = 0;
+        let mut send = |trace: &mut Trace, instance: Instance, direction, n: u128| {
+            now += 1;
+            let body = payload(ORDERS_CREATED, order(n)).into_bytes();
+            let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
+            let mut event = event_for(
+                instance.service,
+                now,
+                direction,
+                Packet::Publish(publish),
+                ProtocolVersion::V311,
+            );
+            event.client_id = instance.client_id("a1b2c3");
+            trace.record(instance.service, &event);
+            ms(now)
+        };
+        // PaymentService 2 crashes; PaymentService (its first instance) runs on.
+        trace.record_crash(ms(0), second);
+        for n in 1..=4 {
+            send(&mut trace, ServiceId::Order.into(), Direction::Outgoing, n);
+        }
+        // The group's running member takes orders 1 and 3; 2 and 4 are the crashed one's share.
+        for n in [1, 3] {
+            send(
+                &mut trace,
+                ServiceId::Payment.into(),
+                Direction::Incoming,
+                n,
+            );
+        }
+        let o = &outages(&trace, SagaStyle::Parallel)[0];
+        assert_eq!((o.instance, o.published, o.missed), (second, 4, 2));
+        assert!(
+            o.describe()
+                .starts_with("PaymentService 2 is down: 2 of the 4 published"),
+            "{}",
+            o.describe()
+        );
+        // Restarted, it gets order 2 from its queue; order 4 never comes.
+        let at = send(&mut trace, ServiceId::Order.into(), Direction::Incoming, 99);
+        trace.record_restart(at, second);
+        send(&mut trace, second, Direction::Incoming, 2);
+        let o = &outages(&trace, SagaStyle::Parallel)[0];
+        assert_eq!((o.published, o.missed, o.caught_up, o.lost()), (4, 2, 1, 1));
+        assert!(
+            o.describe().contains(
+                "2 of the 4 published on its shared subscriptions were its share (the other \
+                 instances took the rest) meanwhile; 1 caught up on restart, 1 lost."
+            ),
+            "{}",
+            o.describe()
+        );
+        assert!(o.describe().starts_with("PaymentService 2 was down "));
     }
 }

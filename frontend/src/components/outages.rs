@@ -26,7 +26,8 @@ pub fn Outages(props: &OutagesProps) -> Html {
     html! {
         <ul class="outages" aria-label="Crashes and what they cost" aria-live="polite">
             { for list.iter().map(|o| html! {
-                <li data-testid="outage" data-service={o.service.slug()} data-missed={o.missed.to_string()}
+                <li data-testid="outage" data-service={o.instance.slug()} data-published={o.published.to_string()}
+                    data-missed={o.missed.to_string()}
                     data-caught-up={o.caught_up.to_string()} data-lost={o.lost().to_string()}
                     data-restarted={o.restarted_at.is_some().to_string()}>
                     { o.describe() }

@@ -61,6 +61,19 @@ fn certificate_page(url: &str) -> Option<String> {
     Some(format!("https://{authority}/"))
 }
 
+/// What waiting does for a broker that cannot be reached at `url`. Over ws:// the page
+/// connects by itself once the broker is up. Over wss:// the same failure is also a TLS
+/// connection the browser gave up on (a certificate it does not trust, or a port with no TLS),
+/// which no waiting mends: the help's last paragraph says what does.
+fn once_up(url: &str) -> &'static str {
+    if certificate_page(url).is_some() {
+        "; if no broker runs there, the page connects by itself once one is up. If one does, \
+         waiting will not help: the browser could not make the TLS connection (below)."
+    } else {
+        "; the page connects by itself once the broker is up."
+    }
+}
+
 /// The help for a service whose link is down: the first line says what happened, the second
 /// what to do.
 fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: String) -> Html {
@@ -77,7 +90,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
             <>
                 <p>
                     { "Cannot reach the MQTT broker at " }<code>{ outside(url) }</code>
-                    { " (" }{ reason(&text) }{ format!("). {retry}; the page connects by itself once the broker is up.") }
+                    { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url)) }
                 </p>
                 <p>
                     { "Start Mosquitto with this project's config: " }

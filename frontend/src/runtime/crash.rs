@@ -30,6 +30,11 @@ impl Runtime {
             return;
         }
         let events = self.links.borrow_mut().crash(instance);
+        self.trace
+            .0
+            .borrow_mut()
+            .record_crash(clock::now(), instance);
+        self.trace_changed.set(true);
         // The charge in its memory is made; the message saying so may not be out yet.
         self.kept
             .borrow_mut()
@@ -59,6 +64,11 @@ impl Runtime {
         }
         let url = self.url_of(instance.service);
         let restarted = self.links.borrow_mut().restart(instance, &url);
+        self.trace
+            .0
+            .borrow_mut()
+            .record_restart(clock::now(), instance);
+        self.trace_changed.set(true);
         if let Some(event) = restarted {
             self.record(instance.service, event);
         }
