@@ -102,6 +102,17 @@ describeApp('order flow', () => {
 
         await page.locator('[data-testid="error-customer-id"]').waitFor({ state: 'visible' });
         await page.locator('[data-testid="error-quantity-0"]').waitFor({ state: 'visible' });
+        // Beside the buttons, where the click was: how many, and the first, which has the focus
+        // (a newcomer's break-test: 50 empty lines gave 150 messages and nothing there).
+        assert.equal(
+          await page.textContent('[data-testid="form-problems"]'),
+          '2 fields need fixing before the order can be placed (each says why beside it); the first is Customer id.',
+        );
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 'customer-id');
+        await page.fill('#customer-id', 'C123');
+        await page.click('[data-testid="place-order"]');
+        await page.locator('[data-testid="form-problems"]').waitFor({ state: 'detached' });
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 'quantity-0', 'one problem left: its field has the focus');
 
         // Anything published before the sentinel has reached the witness once it is back.
         await witness.roundTrip();

@@ -9,8 +9,20 @@ use yew::prelude::*;
 
 use super::outside_text::sentence;
 use eda_core::domain::order_form::{
-    validate, ItemDraft, OrderDraft, ValidOrder, MAX_ITEMS, MAX_QUANTITY,
+    summary, validate, ItemDraft, OrderDraft, ValidOrder, MAX_ITEMS, MAX_QUANTITY,
 };
+
+/// Moves the keyboard focus to the input `#<id>`, if there is one (the `items` problem has none).
+fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(element) = element {
+        let _ = element.focus();
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct OrderFormProps {
@@ -59,6 +71,8 @@ fn set(draft: &mut OrderDraft, part: Part, value: String) {
 pub fn OrderForm(props: &OrderFormProps) -> Html {
     let draft = use_state(OrderDraft::seed_example);
     let errors = use_state(HashMap::<String, String>::new);
+    // How many fields need fixing, beside the buttons (two or more: `order_form::summary`).
+    let problems_summary = use_state(|| None::<String>);
 
     let edit = |part: Part| {
         let draft = draft.clone();
@@ -86,6 +100,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
     };
     let remove_item = |row: usize| {
         let (draft, errors) = (draft.clone(), errors.clone());
+        let problems_summary = problems_summary.clone();
         Callback::from(move |_: MouseEvent| {
             let mut next = (*draft).clone();
             if row < next.items.len() {
@@ -94,22 +109,32 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
             draft.set(next);
             // Row numbers shift: old messages would point at the wrong row.
             errors.set(HashMap::new());
+            problems_summary.set(None);
         })
     };
     // Validates the draft; a valid order goes to `target`, problems go next to their fields.
     let submit_to = |target: Callback<ValidOrder>| {
         let (draft, errors) = (draft.clone(), errors.clone());
+        let problems_summary = problems_summary.clone();
         move || match validate(&draft) {
             Ok(order) => {
                 errors.set(HashMap::new());
+                problems_summary.set(None);
                 target.emit(order);
             }
-            Err(problems) => errors.set(
-                problems
-                    .into_iter()
-                    .map(|p| (p.field.key(), p.message))
-                    .collect(),
-            ),
+            Err(problems) => {
+                problems_summary.set(summary(&problems));
+                // The first field to fix gets the focus, as a browser's own validation does.
+                if let Some(first) = problems.first() {
+                    focus(&first.field.key());
+                }
+                errors.set(
+                    problems
+                        .into_iter()
+                        .map(|p| (p.field.key(), p.message))
+                        .collect(),
+                );
+            }
         }
     };
     let onsubmit = {
@@ -176,6 +201,9 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                 if full {
                     <p class="hint" id="items-full" data-testid="items-full">
                         { format!("An order holds at most {MAX_ITEMS} items: remove one to add another.") }</p>
+                }
+                if let Some(text) = &*problems_summary {
+                    <p class="error" role="alert" data-testid="form-problems">{ text.clone() }</p>
                 }
                 <div class="actions">
                     <button type="button" class="secondary" onclick={add_item} data-testid="add-item"
