@@ -134,6 +134,73 @@ async function reloadWhileDown(page, orders, { stop, start }) {
   await start();
 }
 
+/**
+ * The break-test of a cancellation sent twice: *Place 10 orders*, the broker stopped before their
+ * deadline (`DEADLINE_MS`; the payment takes 10 s, the longest the page allows), the page
+ * reloaded then if `reload`, each order cancelled in OrderService's store while the broker is
+ * away, the broker kept down past the compensation check's due time (a deadline after the
+ * cancellation), then started. OrderService is back
+ * before the participants (crashed meanwhile, restarted 2 s after it is connected: in the
+ * break-test their clients' backoff brought them back later), so no answer ends the check
+ * before it is due. Each order's `orders/cancelled` reaches the wire once: the check counts from
+ * when it went out, and the participants' answers to it end it.
+ */
+async function cancelledWhileDown({ page, seen, waitSeen, stop, start }, { reload }) {
+  const ORDERS = 10;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  await page.click('[data-testid="place-ten"]');
+  await waitSeen((m) => m.topic === 'orders/created', 'orders/created', ORDERS);
+  const orders = seen.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId);
+  for (const id of orders) {
+    // In OrderService's store (its copy goes out once the tab's database holds it).
+    await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === 'OrderCreated', `OrderCreated of ${id} stored`);
+  }
+  await stop();
+  const stoppedAt = seen.length;
+  assert.deepEqual(seen.filter((m) => m.topic === 'orders/cancelled'), [], 'the case needs each order cancelled while the broker is down (the machine was too slow for its deadline)');
+  if (reload) {
+    await page.reload();
+    await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+  }
+  // Each cancelled in OrderService's store (the Event store panel, drawn or not).
+  await page.waitForFunction(
+    (ids) => ids.every((id) => document.querySelector(`[data-testid="store-stream"][data-stream="${id}"][data-status="Cancelled"]`)),
+    orders,
+    { timeout: FLOW_TIMEOUT_MS },
+  );
+  const decided = page.locator(`[data-testid="order-row"][data-order-id="${orders[0]}"] [data-testid="order-decided"]`);
+  assert.match(await decided.textContent({ timeout: FLOW_TIMEOUT_MS }), /^cancelled by OrderService \(.*timed out\); its orders\/cancelled is not on the wire yet: it waits for the broker$/);
+  const participants = ['payment', 'inventory'];
+  for (const slug of participants) {
+    await page.click(`[data-testid="crash-${slug}"]`);
+    await page.locator(`[data-testid="status-${slug}"][data-crashed="true"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+  }
+  // The scenario, not a wait for an event: down past each check's due time (a deadline after
+  // its cancellation), as the break-test's 15 s were.
+  await pause(DEADLINE_MS + 1000);
+  await start();
+  await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+  // The participants back 2 s after OrderService (the scenario): a check acting at once has
+  // acted by then; one counting from the first copy is still most of a deadline from due.
+  await pause(2000);
+  for (const slug of participants) await page.click(`[data-testid="restart-${slug}"]`);
+  for (const id of orders) {
+    // The answers, in OrderService's store: the check finds them once due, and ends.
+    for (const type of ['InventoryReleased', 'PaymentRefunded']) {
+      await waitSeen((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === type, `${type} for ${id}`);
+    }
+  }
+  // The scenario: past each check's due time (a deadline after the first copy went out).
+  await pause(DEADLINE_MS);
+  for (const id of orders) {
+    const copies = seen.slice(stoppedAt).filter((m) => m.topic === 'orders/cancelled' && m.json?.orderId === id).length;
+    assert.equal(copies, 1, `orders/cancelled of ${id} ${copies} times, not again by its compensation check beside the first: ${seen.filter((m) => m.json?.orderId === id || m.topic.endsWith(id)).map((m) => `${m.topic} ${m.json?.type ?? ''}`).join(' / ')}`);
+  }
+}
+
+/** The saga deadline of `cancelledWhileDown`, ms (also its compensation checks' deadline). */
+const DEADLINE_MS = 8000;
+
 describeApp('changes mid-saga', () => {
   it('the MQTT version changed while an order is in flight: the order still completes, once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=2000', async ({ page, witness }) => {
@@ -410,4 +477,11 @@ describeApp('changes mid-saga', () => {
       await again.waitFor({ timeout: CONNECT_TIMEOUT_MS });
       assert.doesNotMatch(await again.textContent(), /never acknowledged/);
     }));
+  // A break-test: each of 10 cancellations decided while the broker was down went out twice,
+  // 0.7 s apart, once it was back: the first from OrderService's client, where it had waited, and
+  // a copy from its compensation check, due a deadline after the cancellation, long before.
+  it('the broker down and the page reloaded before the deadline, the participants back after OrderService: each cancellation decided meanwhile reaches the wire once, not again by its compensation check beside it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, `&payment_ms=10000&saga_timeout_ms=${DEADLINE_MS}`, (app) => cancelledWhileDown(app, { reload: true })));
+  it('the broker down past the deadline and the compensation check\'s due time, no reload, the participants back after OrderService: each cancellation reaches the wire once', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, `&payment_ms=10000&saga_timeout_ms=${DEADLINE_MS}`, (app) => cancelledWhileDown(app, { reload: false })));
 });

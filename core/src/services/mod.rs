@@ -409,6 +409,11 @@ pub struct Flow {
     /// Work scheduled and not yet completed or abandoned, with when it is due (Unix ms): the
     /// services' scheduler, kept with their memory so new clients can take it over.
     scheduled: Vec<(i64, Work)>,
+    /// Where OrderService's latest copy of each compensating message stands, by order and
+    /// topic: unsent when decided, published once its driver says its PUBLISH went out
+    /// ([`Flow::published`]). A compensation check never sends a copy beside one still unsent,
+    /// and counts its deadline from the publication ([`order::check_waits`]).
+    on_wire: memory::Recent<(Uuid, &'static str), order::CopyOnWire>,
 }
 
 impl Flow {
@@ -424,6 +429,7 @@ impl Flow {
             early: memory::Recent::new(memory::ORDERS_REMEMBERED),
             waiting_style: None,
             scheduled: Vec::new(),
+            on_wire: memory::Recent::new(2 * memory::ORDERS_REMEMBERED),
         }
     }
 
@@ -549,6 +555,49 @@ impl Flow {
         commands
     }
 
+    /// OrderService's client sent a PUBLISH of `payload` on `topic` (without the namespace) at
+    /// `now`, a first send (not a DUP resend): if it is a compensating message
+    /// ([`order::compensation_of`]), its check counts from now. Any other message, or one
+    /// that does not decode, changes nothing.
+    pub fn published(&mut self, topic: &str, payload: &[u8], now: Timestamp) {
+        let Some(key) = DomainEvent::decode(topic, payload)
+            .ok()
+            .as_ref()
+            .and_then(order::compensation_of)
+        else {
+            return;
+        };
+        self.on_wire.insert(key, order::CopyOnWire::Published(now));
+    }
+
+    /// OrderService's client refused, before sending, `payload` on `topic` (without the
+    /// namespace): a compensating message that will never go out. Its check no longer waits
+    /// for it, and sends it again when due (as it did before it knew what the wire had).
+    pub fn not_published(&mut self, topic: &str, payload: &[u8]) {
+        let key = DomainEvent::decode(topic, payload)
+            .ok()
+            .as_ref()
+            .and_then(order::compensation_of);
+        if let Some(key) = key {
+            if self.on_wire.get(&key) == Some(&order::CopyOnWire::Unsent) {
+                self.on_wire.remove(&key);
+            }
+        }
+    }
+
+    /// Notes each compensating message OrderService decided in `commands` as unsent, until its
+    /// driver reports its publication ([`Flow::published`]).
+    fn note_unsent(&mut self, commands: &[Command]) {
+        for command in commands {
+            if let Some(key) = match command {
+                Command::Publish(event) => order::compensation_of(event),
+                _ => None,
+            } {
+                self.on_wire.insert(key, order::CopyOnWire::Unsent);
+            }
+        }
+    }
+
     fn note_scheduled(&mut self, now: Timestamp, commands: &[Command]) {
         for command in commands {
             if let Command::Schedule { after, work } = command {
@@ -584,6 +633,7 @@ impl Flow {
         if let Ok(commands) = &mut outcome {
             self.drop_running_checks(commands);
             self.note_scheduled(now, commands);
+            self.note_unsent(commands);
         }
         self.apply_waiting_style();
         outcome
@@ -757,6 +807,7 @@ impl Flow {
         let mut commands = self.complete_work(work, now, fresh_id);
         self.drop_running_checks(&mut commands);
         self.note_scheduled(now, &commands);
+        self.note_unsent(&commands);
         self.apply_waiting_style();
         commands
     }
@@ -776,7 +827,22 @@ impl Flow {
                 undo,
                 sent,
             } => {
+                // The copy before it still waits to go out, or went out less than a deadline
+                // ago: the check looks again later, and sends nothing now.
                 let settings = &self.settings;
+                let style = self.order.saga(order_id).map(|saga| saga.style);
+                let copy = style.and_then(|style| {
+                    let topic = order::compensating_topic(style, undo);
+                    self.on_wire.get(&(order_id, topic)).copied()
+                });
+                if let Some(after) = order::check_waits(copy, settings.saga_timeout, now) {
+                    let work = Work::Compensation {
+                        order_id,
+                        undo,
+                        sent,
+                    };
+                    return vec![Command::Schedule { after, work }];
+                }
                 self.order
                     .check_compensation(settings, order_id, undo, sent, now)
             }

@@ -71,6 +71,72 @@ impl Undo {
     }
 }
 
+/// Where OrderService's latest copy of a compensating message (a cancellation's
+/// `orders/cancelled`, or under orchestration a release or refund command) stands: decided
+/// and not yet on the wire (waiting in its client's offline queue, or behind what a reload
+/// found owed, for the broker), or published at a time the driver reported
+/// ([`super::Flow::published`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyOnWire {
+    /// Decided, and not yet sent to the broker.
+    Unsent,
+    /// Its PUBLISH went out at this time.
+    Published(Timestamp),
+}
+
+/// The topic of the message that asks for `undo` under `style`: `orders/cancelled` (parallel,
+/// choreography: one message asks for both), or the orchestrator's release or refund command.
+pub fn compensating_topic(style: SagaStyle, undo: Undo) -> &'static str {
+    use crate::domain::topics::{
+        COMMAND_REFUND_PAYMENT, COMMAND_RELEASE_INVENTORY, ORDERS_CANCELLED,
+    };
+    match (style, undo) {
+        (SagaStyle::Orchestration, Undo::Release) => COMMAND_RELEASE_INVENTORY,
+        (SagaStyle::Orchestration, Undo::Refund) => COMMAND_REFUND_PAYMENT,
+        _ => ORDERS_CANCELLED,
+    }
+}
+
+/// The order and topic of `event` if it is a compensating message OrderService publishes
+/// (`orders/cancelled`, `commands/inventory/release`, `commands/payment/refund`); `None` for
+/// any other.
+pub fn compensation_of(event: &DomainEvent) -> Option<(Uuid, &'static str)> {
+    match event {
+        DomainEvent::OrderCancelled(_)
+        | DomainEvent::ReleaseInventory(_)
+        | DomainEvent::RefundPayment(_) => Some((event.order_id(), event.topic())),
+        _ => None,
+    }
+}
+
+/// How much longer a compensation check due at `now` waits before it may send its message
+/// again, given where the copy before it stands (`copy`; `None`: not known, e.g. sent before
+/// a reload), `timeout` being the saga's deadline; `None`: it may act now.
+///
+/// A copy still unsent makes it wait a whole `timeout` more (then it looks again): a copy sent
+/// now would only wait beside it, and both would reach every participant at once (a
+/// break-test saw each `orders/cancelled` go out twice, 0.7 s apart, after a broker outage).
+/// A copy published at `at` is given its whole `timeout` from then, as the check counts from a
+/// first send.
+pub fn check_waits(
+    copy: Option<CopyOnWire>,
+    timeout: Duration,
+    now: Timestamp,
+) -> Option<Duration> {
+    match copy? {
+        CopyOnWire::Unsent => Some(timeout),
+        CopyOnWire::Published(at) => {
+            let timeout_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+            let due = at.unix_millis().saturating_add(timeout_ms);
+            let left = due.saturating_sub(now.unix_millis());
+            u64::try_from(left)
+                .ok()
+                .filter(|&ms| ms > 0)
+                .map(Duration::from_millis)
+        }
+    }
+}
+
 /// One order's saga: the aggregate, the style it started under and its items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saga {

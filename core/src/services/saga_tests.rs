@@ -104,6 +104,9 @@ impl Wire {
 
     fn publish(&mut self, event: DomainEvent) {
         self.published.push((self.now_ms, event.clone()));
+        // On the wire at once, as the runtime reports each PUBLISH its client sends.
+        let now = self.now();
+        self.flow.published(event.topic(), &event.to_json(), now);
         for service in ServiceId::ALL {
             let twice = service == ServiceId::Order && self.duplicated.contains(&event.topic());
             let copies = if twice { 2 } else { 1 };

@@ -136,6 +136,7 @@ impl Runtime {
             ClientEvent::Session(Event::Packet(packet)) => {
                 if service == ServiceId::Order {
                     self.outbox_sent(&packet);
+                    self.compensation_sent(&packet);
                 }
                 self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);

@@ -36,6 +36,35 @@ impl Runtime {
         }
     }
 
+    /// OrderService's client sent `packet`: a first PUBLISH (not a DUP resend) of a
+    /// compensating message is told to the services, whose compensation check then counts its
+    /// deadline from now, and never sends a copy while this one still waited to go out
+    /// ([`eda_core::services::Flow::published`]).
+    pub(super) fn compensation_sent(self: &Rc<Self>, packet: &PacketEvent) {
+        let (Direction::Outgoing, Packet::Publish(publish)) = (packet.direction, &packet.packet)
+        else {
+            return;
+        };
+        let (Some(topic), Some(now), false) = (
+            self.namespace.strip(&publish.topic),
+            crate::clock::wall_clock(),
+            publish.dup,
+        ) else {
+            return;
+        };
+        // Reported while the services decide (a client's events can come from inside a
+        // publish): told right after, with the time it went out.
+        match self.flow.try_borrow_mut() {
+            Ok(mut flow) => flow.published(topic, &publish.payload, now),
+            Err(_) => {
+                let (topic, payload) = (topic.to_owned(), publish.payload.clone());
+                self.later(std::time::Duration::ZERO, move |runtime| {
+                    runtime.flow.borrow_mut().published(&topic, &payload, now);
+                });
+            }
+        }
+    }
+
     /// The broker acknowledged or refused `service`'s PUBLISH `packet_id`: told to the outbox
     /// if it is OrderService's.
     pub(super) fn outbox_acknowledged(&self, service: ServiceId, packet_id: u16) {

@@ -11,6 +11,7 @@ use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
 use eda_core::services::retry_gate::deliver_again_refused;
 use eda_core::services::stock_levels::StockUpdate;
+use eda_core::services::ServiceId;
 use eda_core::state::{broker_fit, Action};
 
 use super::gates::Held;
@@ -34,6 +35,12 @@ impl Runtime {
             .map(|_| ())
             .map_err(|e| {
                 self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
+                // Never on the wire: a compensation check does not wait for it.
+                if instance.service == ServiceId::Order {
+                    if let Ok(mut flow) = self.flow.try_borrow_mut() {
+                        flow.not_published(event.topic(), &payload);
+                    }
+                }
                 if let SessionError::PacketTooLarge { size, max, .. } = e {
                     let warning = broker_fit::message_too_large(event.topic(), size, max);
                     self.tell(Action::CapabilityRefused(warning));

@@ -104,6 +104,11 @@ impl Wire {
     /// `service` publishes `payload` on `topic`; the broker queues it for every subscriber.
     pub fn publish_raw(&mut self, service: ServiceId, topic: &str, payload: Vec<u8>) {
         self.leg(service, Direction::Outgoing, topic, payload.clone(), false);
+        // On the wire at once, as the runtime reports each PUBLISH OrderService's client sends.
+        if service == ServiceId::Order {
+            let now = self.stamp();
+            self.flow.published(topic, &payload, now);
+        }
         for to in ServiceId::ALL {
             let subscribed = to.subscriptions(self.flow.settings.saga).contains(&topic);
             if subscribed {
