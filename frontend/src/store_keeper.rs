@@ -6,7 +6,7 @@
 //! (the event on `eventstore/orders/<orderId>`, and the outcome or command that follows from
 //! it) waits, through [`StoreKeeper::after_kept`], until the database has committed the event,
 //! so nothing goes out on the wire that a reload could lose and decide differently. What it
-//! owes the wire ([`StoreKeeper::owe`], see [`eda_core::store::outbox`]) is written with the
+//! owes the wire ([`StoreKeeper::keep`]'s `owed`, see [`eda_core::store::outbox`]) is written with the
 //! events, in the same transaction, and deleted once the broker acknowledged all of it
 //! ([`StoreKeeper::handle_sent`], [`StoreKeeper::handle_acknowledged`]); what a reload finds
 //! still owed, [`StoreKeeper::take_owed`] hands to the runtime to publish again.

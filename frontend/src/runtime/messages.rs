@@ -202,7 +202,7 @@ impl Runtime {
     }
 
     /// The tab's database kept `tries` across a reload: each service's log says which, and
-    /// each is tried when due ([`Runtime::resume_tries`]).
+    /// each is tried when due (`Runtime::resume_tries`).
     pub fn restore_tries(self: &Rc<Self>, tries: Vec<PendingTry>) {
         for pending in &tries {
             self.log_try(pending, Outcome::Kept(pending.kept_across_reload()));

@@ -19,7 +19,7 @@ impl Runtime {
 
     /// The saga's style, payment rule and deadline from now on. A new style waits for the
     /// sagas in flight to end ([`Flow::choose_style`]); then it changes who subscribes to
-    /// what ([`Runtime::follow_style`]). The stock is [`Runtime::set_stock`]'s.
+    /// what (`Runtime::follow_style`). The stock is [`Runtime::set_stock`]'s.
     ///
     /// [`Flow::choose_style`]: eda_core::services::Flow::choose_style
     pub fn set_flow(self: &Rc<Self>, settings: FlowSettings) {
