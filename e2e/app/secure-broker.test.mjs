@@ -104,11 +104,17 @@ async function startWatcher() {
   return { client, messages, close: () => client.endAsync() };
 }
 
-async function signIn(page, { wrong = {}, wrongPage } = {}) {
+/**
+ * Signs the page in: `watcher` for the whole page (`wrongPage`: another password), each service
+ * its own user with its password, but `wrong[slug]` a wrong password and `as[slug]` another
+ * user (with that user's right password).
+ */
+async function signIn(page, { wrong = {}, wrongPage, as = {} } = {}) {
   await page.$eval('.credentials details', (d) => { d.open = true; });
   await page.fill('#user-page', 'watcher');
   await page.fill('#password-page', wrongPage ?? PASSWORDS.watcher);
-  for (const [slug, user] of Object.entries(USERS)) {
+  for (const [slug, own] of Object.entries(USERS)) {
+    const user = as[slug] ?? own;
     await page.fill(`#user-${slug}`, user);
     await page.fill(`#password-${slug}`, wrong[slug] ?? PASSWORDS[user]);
   }
@@ -245,6 +251,15 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       const from = broker.log().length;
       await signIn(page, { wrong: { payment: 'not-the-password' } });
       await waitForStates(page, 'connected', 30_000, SERVICES.filter((s) => s !== 'payment'));
+      // The status monitor's anonymous refusal is not the list's last word once the whole
+      // page's user (watcher, right password) is accepted: "Signed in" follows it.
+      const notifications = () => page.$$eval('[data-testid="notification"]', (es) => es.map((e) => e.textContent));
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="notification"]')].some((e) => /^Signed in: /.test(e.textContent)));
+      const said = await notifications();
+      const refusedAt = said.findIndex((t) => /status monitor .*was refused: .*not authori[sz]ed/i.test(t));
+      const signedInAt = said.findIndex((t) => /^Signed in: the broker accepted the page's status monitor/.test(t));
+      assert.ok(refusedAt >= 0 && signedInAt > refusedAt, `the refusal, then "Signed in": ${JSON.stringify(said)}`);
+      await page.waitForSelector('[data-testid="presence-order"]:text("broker: online")');
       // The others were accepted: the capabilities are known again (3.1.1: the defaults).
       await page.waitForSelector('[data-testid="broker-capabilities"][data-state="known"]');
       const refused = page.locator('[data-testid="refused-for-good"]');
@@ -329,6 +344,52 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       assert.deepEqual(watcher.messages.filter((m) => m.payload.includes('least privilege')), []);
     });
   });
+  // A newcomer's break-test: PaymentService signed in as QueryService (whose password it was)
+  // was accepted, looked connected and ready, and its orders ended "cancelled: payment timed
+  // out": Mosquitto grants a SUBSCRIBE its ACL denies and drops a denied PUBLISH in silence.
+  it('a service signed in as a user without rights to its topics: the page says its status was not relayed (3.1.1 and 5.0), orders wait, and no online of it crossed the broker; fixed, orders flow', { timeout: 180_000 }, async () => {
+    await withSignedInPage('', async ({ page, watcher }) => {
+      const clientId = (await page.locator('[data-testid="status-payment"] [data-testid="client-id"]').innerText()).trim();
+      const warning = page.locator('[data-testid="status-unrelayed"][data-service="payment"]');
+      await warning.waitFor({ timeout: 15_000 });
+      const text = await warning.innerText();
+      assert.match(text, /^PaymentService is connected, but the broker has not relayed its online status \(services\/payment\/status\) within 3 s: a broker drops in silence what its access rules deny \(MQTT 3\.1\.1 has no way to refuse a PUBLISH\)/);
+      assert.match(text, /Check that PaymentService's user \(under Sign in to the broker\) may publish and subscribe to its topics/);
+      // Its log says the same.
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"][data-service="payment"]')].some((e) => /has not relayed its online status/.test(e.textContent)));
+      // Orders wait for it, and the form says why instead of a timeout later.
+      assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'false');
+      await page.click('[data-testid="place-order"]');
+      await page.waitForFunction(() => /OrderService is waiting for PaymentService: it is connected, but the broker has not relayed its online status \(services\/payment\/status\)/.test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''));
+      // The other services' statuses came through: only PaymentService is named.
+      assert.equal(await page.locator('[data-testid="status-unrelayed"]').count(), 1);
+      // On the wire (the watcher reads `#`): no online status of PaymentService's client, and no order.
+      const onlineOf = (id) => watcher.messages.filter((m) => m.topic === 'services/payment/status' && m.payload.includes(id) && m.payload.includes('"online"'));
+      assert.deepEqual(onlineOf(clientId), []);
+      assert.equal(watcher.messages.filter((m) => m.topic === 'orders/created').length, 0, 'no order published');
+      assert.ok(watcher.messages.some((m) => m.topic === 'services/order/status' && m.payload.includes('"online"')), 'the watcher does hear the others');
+
+      // MQTT 5.0: the status goes at QoS 0, which 5.0 does not answer either; the page says so.
+      await page.selectOption('#mqtt-version', '5');
+      await waitForStates(page, 'connected');
+      await page.waitForFunction(() => /0x87/.test(document.querySelector('[data-testid="status-unrelayed"][data-service="payment"]')?.textContent ?? ''), null, { timeout: 15_000 });
+      assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'false');
+      assert.deepEqual(onlineOf(clientId), []);
+
+      // Its own user: the status comes through, the warning goes, and an order completes.
+      await page.$eval('.credentials details', (d) => { d.open = true; });
+      await page.fill('#user-payment', 'PaymentService');
+      await page.fill('#password-payment', PASSWORDS.PaymentService);
+      await page.click('[data-testid="apply-credentials"]');
+      await waitForStates(page, 'connected');
+      await waitOrdersAccepted(page);
+      assert.equal(await page.locator('[data-testid="status-unrelayed"]').count(), 0);
+      await page.click('[data-testid="place-order"]');
+      const orderId = await placedOrderId(page);
+      await waitUntil(() => watcher.messages.some((m) => m.topic === 'orders/confirmed' && m.payload.includes(orderId)), 'the order confirmed');
+    }, { as: { payment: 'QueryService' } });
+  });
+
   it('a dead letter\'s Retry passes the ACL: it goes out as the topic\'s publisher (OrderService for orders/created), and the order completes', { timeout: 180_000 }, async () => {
     await withSignedInPage('&stock=P001:5&saga_timeout_ms=30000', async ({ page, watcher }) => {
       await page.fill('#product-id-0', 'P009');

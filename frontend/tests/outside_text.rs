@@ -146,6 +146,7 @@ fn down(reason: ConnectionError) -> Vec<ServiceBadge> {
         },
         crashed: false,
         presence: None,
+        unrelayed: None,
     }]
 }
 

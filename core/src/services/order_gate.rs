@@ -68,6 +68,10 @@ pub struct OrderGate {
     /// Refused for good by its broker ([`Link::waits_for_user`]): the page does not retry
     /// until the learner changes something. Its broker's URL and its refusal.
     refused: BTreeMap<Instance, (String, broker_bridge::ConnectionError)>,
+    /// Connected, but its online status never came back through the status monitor
+    /// ([`super::presence::relay`]): the broker drops what it publishes (its user's access
+    /// rules, most likely). Its status topic, as on the wire.
+    unrelayed: BTreeMap<Instance, String>,
 }
 
 /// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
@@ -117,6 +121,16 @@ pub enum OrderRefusal {
         /// What to change (its user name and password under Sign in, when those were
         /// refused), a sentence with a space before it.
         advice: &'static str,
+    },
+    /// A service the order flow needs is connected and subscribed, but the broker has not relayed
+    /// its own online status ([`super::presence::relay`]): the broker drops in silence what its
+    /// access rules deny, so an order would reach it, or its answer reach OrderService, no
+    /// more than its status did, and the saga would run out its deadline.
+    NotRelayed {
+        /// The first such service, in [`ServiceId::ALL`]'s order.
+        service: ServiceId,
+        /// Its status topic, as on the wire (e.g. `services/payment/status`).
+        topic: String,
     },
     /// The learner chose another coordination style while sagas were in flight: the services
     /// switch once those sagas end ([`super::Flow::choose_style`]), and a new order would start
@@ -186,6 +200,34 @@ impl OrderGate {
                 self.refused.remove(&instance);
             }
         }
+    }
+
+    /// `instance`'s online status, on `topic` (as on the wire), did not come back through the
+    /// status monitor in time ([`super::presence::relay::Verdict::Unrelayed`]): orders wait for
+    /// it ([`OrderRefusal::NotRelayed`]) until [`OrderGate::relayed`].
+    pub fn unrelayed(&mut self, instance: impl Into<Instance>, topic: &str) {
+        self.unrelayed.insert(instance.into(), topic.to_owned());
+    }
+
+    /// `instance`'s status came through at last, or its connection ended (the next one is
+    /// judged afresh): orders no longer wait for it on that account.
+    pub fn relayed(&mut self, instance: impl Into<Instance>) {
+        self.unrelayed.remove(&instance.into());
+    }
+
+    /// The first service the order flow under `style` needs with an instance whose status the
+    /// broker has not relayed, as a refusal.
+    fn not_relayed(&self, style: SagaStyle) -> Option<OrderRefusal> {
+        ServiceId::ALL
+            .into_iter()
+            .filter(|s| *s != ServiceId::Query && !s.subscriptions(style).is_empty())
+            .find_map(|service| {
+                let (_, topic) = self.unrelayed.iter().find(|(i, _)| i.service == service)?;
+                Some(OrderRefusal::NotRelayed {
+                    service,
+                    topic: topic.clone(),
+                })
+            })
     }
 
     /// The first service of `waiting` every known instance of which its broker refused for
@@ -265,7 +307,7 @@ impl OrderGate {
         can_publish(order)?;
         let waiting = self.waiting_for(style);
         if waiting.is_empty() {
-            Ok(())
+            self.not_relayed(style).map_or(Ok(()), Err)
         } else {
             Err(self
                 .refused_for_good(&waiting)
@@ -381,6 +423,11 @@ impl OrderRefusal {
                 "{publisher} is waiting for {service} to subscribe, but the broker at {url} \
                  refused {service} ({reason}) and the page does not retry"
             ),
+            OrderRefusal::NotRelayed { service, topic } => format!(
+                "{publisher} is waiting for {service}: it is connected, but the broker has not \
+                 relayed its online status ({topic}), and drops in silence what its access rules \
+                 deny"
+            ),
             OrderRefusal::Switching { to, in_flight } => {
                 let sagas = if *in_flight == 1 { "saga" } else { "sagas" };
                 format!(
@@ -419,6 +466,10 @@ impl OrderRefusal {
                  message goes away once they have."
             }
             OrderRefusal::ServiceRefused { advice, .. } => advice,
+            OrderRefusal::NotRelayed { .. } => {
+                " Check that its user under Sign in to the broker may publish and subscribe to \
+                 its topics, then press Sign in; this message goes once its status comes through."
+            }
             OrderRefusal::Switching { .. } => {
                 " A saga keeps the coordination it started under, so a new order now would \
                  put the switch off; this message goes away once the services have switched."
@@ -454,6 +505,63 @@ mod tests {
             gate.subscribed(service);
         }
         gate
+    }
+
+    #[test]
+    fn a_service_whose_status_the_broker_does_not_relay_holds_orders_back_until_it_does() {
+        let mut gate = all_subscribed();
+        let connected = up();
+        gate.unrelayed(ServiceId::Payment, "services/payment/status");
+        let refused = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&connected))
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            OrderRefusal::NotRelayed {
+                service: ServiceId::Payment,
+                topic: "services/payment/status".into()
+            }
+        );
+        assert_eq!(
+            refused.cause(),
+            "OrderService is waiting for PaymentService: it is connected, but the broker has \
+             not relayed its online status (services/payment/status), and drops in silence \
+             what its access rules deny"
+        );
+        assert!(
+            refused.advice().contains("may publish and subscribe"),
+            "{}",
+            refused.advice()
+        );
+        // OrderService's own state comes first.
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Crashed),
+            Err(OrderRefusal::Crashed)
+        );
+        gate.relayed(ServiceId::Payment);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Ok(())
+        );
+        // QueryService holds no order back, as for subscribing.
+        gate.unrelayed(ServiceId::Query, "services/query/status");
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Ok(())
+        );
+        // One of PaymentService's instances is enough to hold orders back: the broker gives a
+        // shared message to any member, and drops what this one may not read.
+        gate.unrelayed(
+            Instance::new(ServiceId::Payment, 2),
+            "services/payment-2/status",
+        );
+        assert!(matches!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Err(OrderRefusal::NotRelayed {
+                service: ServiceId::Payment,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! assert!(!read.1.is_online());
 //! ```
 
+pub mod relay;
 pub mod watch;
 
 use serde::{Deserialize, Serialize};

@@ -93,6 +93,9 @@ pub struct ServiceView {
     /// Its status as the broker last told it (`services/<service>/status`), and how long after
     /// the crash the broker announced it offline (the Last Will).
     pub presence: Option<PresenceView>,
+    /// Connected, but the broker has not relayed its online status: what the page says of it
+    /// ([`crate::services::presence::relay::unrelayed_note`]), near its badge.
+    pub unrelayed: Option<String>,
 }
 
 impl ServiceView {
@@ -311,6 +314,9 @@ pub struct State {
     /// Oldest first.
     pub notifications: VecDeque<String>,
     pub notifications_dropped: usize,
+    /// The notifications say the status monitor was refused, and not yet that it was
+    /// accepted since ([`Action::MonitorAccepted`]).
+    pub monitor_refusal_said: bool,
     /// The last order OrderService published.
     pub placed_order: Option<Uuid>,
     /// Why the last "Place order" published nothing.
@@ -325,6 +331,23 @@ pub struct State {
     pub capability_refusal: Option<broker_fit::CapabilityWarning>,
 }
 
+/// What the notifications say when the page's status monitor (the whole page's user) is
+/// refused for good, with the broker's `reason`.
+pub fn monitor_refused_note(reason: &str) -> String {
+    format!(
+        "The page's status monitor (the whole page's user under Sign in to the broker) was \
+         refused: {reason}. The services work without it, but the badges cannot show what the \
+         broker says of them, nor the page see another page's services: fix that user and \
+         password, then Sign in."
+    )
+}
+
+/// What the notifications say after [`monitor_refused_note`] once the status monitor is
+/// accepted.
+pub const MONITOR_SIGNED_IN: &str = "Signed in: the broker accepted the page's status monitor \
+     (the whole page's user), so the refusal above is over and the badges show what the broker \
+     says of the services.";
+
 /// Why no order can be placed while a recording is shown ([`State::order_gate`]).
 pub const REPLAY_GATE: &str = "the services are not running (a recording is shown)";
 
@@ -333,6 +356,16 @@ pub enum Action {
     Link(Instance, Link),
     Logged(ServiceId, LogEntry),
     Notified(String),
+    /// The page's status monitor (the whole page's user) was refused for good, with this
+    /// reason: said in the notifications ([`monitor_refused_note`]).
+    MonitorRefused(String),
+    /// The page's status monitor was accepted: after a refusal said in the notifications, it
+    /// is followed there by [`MONITOR_SIGNED_IN`], so the list does not end on a failure.
+    MonitorAccepted,
+    /// Whether the broker relays an instance's online status: `Some(words)` once it has not
+    /// within [`crate::services::presence::relay::RELAY_GRACE`] of its announcement, `None`
+    /// once it has (or its connection ended).
+    StatusUnrelayed(Instance, Option<String>),
     OrderPlaced(Uuid),
     OrderRefused(String),
     /// Why no order can be placed now ([`crate::services::order_gate::OrderRefusal::cause`]),
@@ -464,6 +497,7 @@ impl State {
             services,
             notifications: VecDeque::new(),
             notifications_dropped: 0,
+            monitor_refusal_said: false,
             placed_order: None,
             form_error: None,
             order_gate: Some("the services are starting".to_owned()),
@@ -483,6 +517,16 @@ impl State {
     fn service_mut(&mut self, id: ServiceId) -> &mut ServiceView {
         self.instance_mut(id.into())
             .expect("State::new creates every service")
+    }
+
+    /// A notification, after the others: oldest first, the notifications tell the order's story
+    /// in sequence; beyond [`NOTIFICATION_LIMIT`] the oldest is dropped and counted.
+    fn notify(&mut self, text: String) {
+        self.notifications.push_back(text);
+        if self.notifications.len() > NOTIFICATION_LIMIT {
+            self.notifications.pop_front();
+            self.notifications_dropped += 1;
+        }
     }
 
     /// The view of `instance`, if the page runs it.
@@ -528,6 +572,7 @@ impl State {
             if moves(service.id) {
                 let url = self.service_brokers.url_of(service.id, &self.broker_url);
                 service.link = Link::starting(url);
+                service.unrelayed = None;
             }
         }
     }
@@ -558,6 +603,10 @@ impl State {
         match action {
             Action::Link(instance, link) => {
                 if let Some(view) = self.instance_mut(instance) {
+                    // A new connection's status is judged afresh (by a runtime that may be new).
+                    if !link.is_connected() {
+                        view.unrelayed = None;
+                    }
                     view.link = link;
                 }
             }
@@ -572,12 +621,19 @@ impl State {
                     service.log_dropped += 1;
                 }
             }
-            Action::Notified(text) => {
-                // Oldest first: the notifications tell the order's story in sequence.
-                self.notifications.push_back(text);
-                if self.notifications.len() > NOTIFICATION_LIMIT {
-                    self.notifications.pop_front();
-                    self.notifications_dropped += 1;
+            Action::Notified(text) => self.notify(text),
+            Action::MonitorRefused(reason) => {
+                self.monitor_refusal_said = true;
+                self.notify(monitor_refused_note(&reason));
+            }
+            Action::MonitorAccepted => {
+                if std::mem::take(&mut self.monitor_refusal_said) {
+                    self.notify(MONITOR_SIGNED_IN.to_owned());
+                }
+            }
+            Action::StatusUnrelayed(instance, words) => {
+                if let Some(view) = self.instance_mut(instance) {
+                    view.unrelayed = words;
                 }
             }
             Action::OrderPlaced(id) => {
@@ -772,6 +828,7 @@ impl State {
                 }
                 self.notifications.clear();
                 self.notifications_dropped = 0;
+                self.monitor_refusal_said = false;
                 self.placed_order = None;
                 self.form_error = None;
                 self.selected_packet = None;
@@ -812,6 +869,7 @@ fn service_views(session_tag: &str, broker_url: &str, payment_instances: u8) -> 
             duplicates_ignored: 0,
             crashed_at: None,
             presence: None,
+            unrelayed: None,
         })
         .collect()
 }

@@ -597,3 +597,49 @@ fn a_will_heard_before_a_restart_without_the_broker_is_given_as_the_last_word_he
         "broker: last heard offline (Last Will; not connected now)"
     );
 }
+
+#[test]
+fn a_monitor_refusal_is_followed_by_signed_in_once_the_monitor_is_accepted() {
+    let mut s = state();
+    s.apply(Action::MonitorAccepted);
+    assert!(
+        s.notifications.is_empty(),
+        "no refusal said: nothing to take back"
+    );
+    s.apply(Action::MonitorRefused(
+        "not authorized (return code 5)".into(),
+    ));
+    s.apply(Action::MonitorAccepted);
+    s.apply(Action::MonitorAccepted);
+    let said: Vec<&str> = s.notifications.iter().map(String::as_str).collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said[0].starts_with("The page's status monitor (the whole page's user under Sign in to the broker) was refused: not authorized (return code 5)."),
+        "{}",
+        said[0]
+    );
+    assert_eq!(said[1], MONITOR_SIGNED_IN);
+    assert!(said[1].starts_with("Signed in: "));
+}
+
+#[test]
+fn an_unrelayed_status_is_shown_for_its_instance_until_taken_back() {
+    let mut s = state();
+    let payment = Instance::from(ServiceId::Payment);
+    s.apply(Action::StatusUnrelayed(payment, Some("not relayed".into())));
+    let view = |s: &State| {
+        s.services
+            .iter()
+            .find(|v| v.instance() == payment)
+            .unwrap()
+            .unrelayed
+            .clone()
+    };
+    assert_eq!(view(&s).as_deref(), Some("not relayed"));
+    s.apply(Action::StatusUnrelayed(payment, None));
+    assert_eq!(view(&s), None);
+    // A connection that ends takes it back too: the next one is judged afresh.
+    s.apply(Action::StatusUnrelayed(payment, Some("not relayed".into())));
+    s.apply(Action::Link(payment, Link::starting("ws://localhost:9001")));
+    assert_eq!(view(&s), None);
+}

@@ -225,6 +225,7 @@ pub fn App() -> Html {
             link: s.link.clone(),
             crashed: s.crashed_at.is_some(),
             presence: s.presence.clone(),
+            unrelayed: s.unrelayed.clone(),
         })
         .collect::<Vec<_>>();
     let unreachable = badges.iter().any(|b| {

@@ -22,6 +22,8 @@ pub struct ServiceBadge {
     pub crashed: bool,
     /// Its status as the broker last told it.
     pub presence: Option<PresenceView>,
+    /// Connected, but the broker has not relayed its online status: why, and what to check.
+    pub unrelayed: Option<String>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -280,9 +282,25 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         }
     });
 
+    // A service connected whose own status never came back: its user's access rules, most
+    // likely (the broker drops in silence what they deny).
+    let unrelayed = props
+        .services
+        .iter()
+        .filter(|badge| !badge.crashed && badge.link.is_connected())
+        .filter_map(|badge| {
+            let words = badge.unrelayed.as_ref()?;
+            Some(html! {
+                <p class="help" role="alert" data-testid="status-unrelayed"
+                    data-service={badge.instance.slug()}>{ visible(words).into_owned() }</p>
+            })
+        })
+        .collect::<Html>();
+
     html! {
         <>
             <ul class="status-strip" aria-label="Service connections">{ badges }</ul>
+            { unrelayed }
             { for help }
         </>
     }

@@ -28,6 +28,7 @@ impl Runtime {
                     // the next SUBACK (or a CONNACK with Session Present). Each instance
                     // counts: its service is reached while one of them is subscribed.
                     self.order_gate.borrow_mut().left(instance);
+                    self.relay_left(instance);
                 }
                 // A refusal for good is kept, so orders waiting for it say why it will not come.
                 self.order_gate.borrow_mut().linked(instance, &link);

@@ -42,6 +42,7 @@ impl Runtime {
         client.abort();
         self.lose_tries_of(instance);
         self.order_gate.borrow_mut().crashed(instance);
+        self.relay_left(instance);
         let link = Link::Disconnected {
             url: self.url_of(instance.service),
             reason: broker_bridge::ConnectionError::Stopped(CRASHED.to_owned()),

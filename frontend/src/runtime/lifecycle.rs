@@ -109,6 +109,7 @@ impl Runtime {
                             {
                                 runtime.met(instance, &heard, message.retain);
                                 if let Heard::Status(presence) = heard {
+                                    runtime.status_heard(instance, &presence);
                                     runtime.tell(Action::PresenceSeen(
                                         instance,
                                         presence,
@@ -125,13 +126,12 @@ impl Runtime {
                         ClientEvent::Link(Link::Disconnected { reason, .. })
                             if reason.is_permanent_refusal() =>
                         {
-                            runtime.tell(Action::Notified(format!(
-                                "The page's status monitor (the whole page's user under Sign in to \
-                                 the broker) was refused: {reason}. The services work without it, \
-                                 but the badges cannot show what the broker says of them, nor \
-                                 the page see another page's services: fix that user and \
-                                 password, then Sign in."
-                            )));
+                            runtime.tell(Action::MonitorRefused(reason.to_string()));
+                        }
+                        // Accepted (signed in again): a refusal said before is followed by
+                        // "Signed in", so the notifications do not end on a failure.
+                        ClientEvent::Link(Link::Connected { .. }) => {
+                            runtime.tell(Action::MonitorAccepted);
                         }
                         _ => {}
                     }
@@ -172,6 +172,7 @@ impl Runtime {
                 pending_tries: RefCell::default(),
                 checks_behind_owed: RefCell::default(),
                 watch: RefCell::new(PresenceWatch::new(session_tag)),
+                relay: RefCell::default(),
                 announced: RefCell::default(),
                 kept: RefCell::new(kept),
                 learned: RefCell::new(learned),

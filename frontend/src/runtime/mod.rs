@@ -123,6 +123,9 @@ pub struct Runtime {
     kept: RefCell<Vec<(Instance, Vec<PublishRequest>)>>,
     /// Other pages' services seen on the broker, and what to do about their statuses.
     watch: RefCell<eda_core::services::presence::watch::PresenceWatch>,
+    /// Whether the broker relays each instance's online status back to the monitor: one it
+    /// drops (its user's access rules) is said, and holds orders back.
+    relay: RefCell<eda_core::services::presence::relay::StatusRelay>,
     /// Instances that said online (retained) since the monitor's last SUBACK.
     announced: RefCell<std::collections::BTreeSet<Instance>>,
     /// The monitor follows `services/+/status`: until then the services wait to say they are

@@ -9,10 +9,12 @@ use broker_bridge::{PublishRequest, QoS};
 use crate::clock::wall_clock;
 use eda_core::domain::namespace::Namespace;
 use eda_core::services::instances::Instance;
+use eda_core::services::presence::relay::{unrelayed_note, Ticket, Verdict, RELAY_GRACE};
 use eda_core::services::presence::watch::{say_again_note, OurClient, Reaction};
 use eda_core::services::presence::{status_topic, Heard, Presence};
 use eda_core::services::stock_levels::StockRepair;
 use eda_core::services::ServiceId;
+use eda_core::state::Action;
 
 use super::report::{note, problem};
 use super::Runtime;
@@ -27,10 +29,71 @@ impl Runtime {
             match client.publish_with(request) {
                 Ok(_) => {
                     self.announced.borrow_mut().insert(instance);
+                    self.await_relay(instance, &client.client_id());
                 }
                 Err(e) => self.log(instance.service, problem("status", e.to_string())),
             }
         }
+    }
+
+    /// `instance` said online as `client_id`: if the monitor listens on its broker, the status
+    /// should come back through it within [`RELAY_GRACE`]; if it does not, the broker drops what
+    /// the instance publishes (its user's access rules), and the page says so
+    /// ([`Runtime::relay_due`]). A service on a broker of its own is not judged: the monitor is
+    /// on the page's broker.
+    fn await_relay(self: &Rc<Self>, instance: Instance, client_id: &str) {
+        if self.url_of(instance.service) != *self.url.borrow() {
+            return;
+        }
+        let ticket = self.relay.borrow_mut().announced(instance, client_id);
+        self.later(RELAY_GRACE, move |runtime| runtime.relay_due(ticket));
+    }
+
+    /// [`RELAY_GRACE`] after an announcement: if it has not come back while the monitor listened,
+    /// its service's log and badge say so, and orders wait for it
+    /// ([`OrderRefusal::NotRelayed`](eda_core::services::order_gate::OrderRefusal::NotRelayed)).
+    fn relay_due(self: &Rc<Self>, ticket: Ticket) {
+        let listening = self.monitor_ready.get() && self.monitor.is_connected();
+        let Verdict::Unrelayed(instance) = self.relay.borrow_mut().due(ticket, listening) else {
+            return;
+        };
+        let topic = self.namespace.wire(&status_topic(instance));
+        let five = self.protocol == broker_bridge::ProtocolVersion::V5;
+        let words = unrelayed_note(&instance.to_string(), &topic, five);
+        self.log(instance.service, problem("status", words.clone()));
+        self.order_gate.borrow_mut().unrelayed(instance, &topic);
+        self.tell_now(Action::StatusUnrelayed(instance, Some(words)));
+        self.review_order_gate();
+    }
+
+    /// The monitor heard `presence` on `instance`'s status topic: its own online, after the page
+    /// said the broker did not relay it, takes that back.
+    pub(super) fn status_heard(self: &Rc<Self>, instance: Instance, presence: &Presence) {
+        if self.relay.borrow_mut().heard(instance, presence) {
+            let topic = self.namespace.wire(&status_topic(instance));
+            self.log(
+                instance.service,
+                note(
+                    "status",
+                    format!("the broker relayed its online status ({topic}) at last"),
+                ),
+            );
+            self.relay_settled(instance);
+        }
+    }
+
+    /// `instance`'s connection ended: its status is judged afresh on its next connection.
+    pub(super) fn relay_left(self: &Rc<Self>, instance: Instance) {
+        if self.relay.borrow_mut().left(instance) {
+            self.relay_settled(instance);
+        }
+    }
+
+    /// The page no longer says `instance`'s status is not relayed, nor holds orders for it.
+    fn relay_settled(self: &Rc<Self>, instance: Instance) {
+        self.order_gate.borrow_mut().relayed(instance);
+        self.tell_now(Action::StatusUnrelayed(instance, None));
+        self.review_order_gate();
     }
 
     /// The monitor's subscription is in place: the instances connected meanwhile say they are

@@ -1,0 +1,292 @@
+//! Whether the broker relays what a connected service says: a service that says online
+//! (retained, on `services/<service>/status`) should hear its own words back through the page's
+//! status monitor within moments. When it does not, the broker is dropping what that client
+//! publishes: a broker drops in silence a PUBLISH its access rules (ACL) deny (MQTT 3.1.1 has no
+//! way to refuse one, §3.3.5; MQTT 5.0 answers only QoS 1 and 2 with reason code 0x87, and the
+//! status goes at QoS 0), and Mosquitto 2.0 grants a SUBSCRIBE its ACL denies and then withholds
+//! the messages. So a service signed in as a user without rights to its topics looks connected
+//! and subscribed, and its orders time out; its status that never comes back is the one thing
+//! the page can see.
+//!
+//! The driver tells [`StatusRelay`] each announcement ([`StatusRelay::announced`]: it arms a
+//! timer of [`RELAY_GRACE`] with the ticket), each status the monitor hears
+//! ([`StatusRelay::heard`]) and each connection that ends ([`StatusRelay::left`]); when the
+//! timer fires, [`StatusRelay::due`] says whether the status is overdue. No clock is read.
+//!
+//! ```
+//! use eda_core::services::presence::relay::{StatusRelay, Verdict};
+//! use eda_core::services::presence::Presence;
+//! use eda_core::services::ServiceId;
+//!
+//! let mut relay = StatusRelay::default();
+//! let ticket = relay.announced(ServiceId::Payment, "eda-a1b2c3-payment");
+//! assert_eq!(relay.due(ticket, true), Verdict::Unrelayed(ServiceId::Payment.into()));
+//! assert!(relay.is_unrelayed(ServiceId::Payment));
+//! // Heard at last (its user was given the rights): relayed.
+//! let online = Presence::online(ServiceId::Payment, "eda-a1b2c3-payment",
+//!     eda_core::domain::Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap());
+//! assert_eq!(relay.heard(ServiceId::Payment, &online), true);
+//! assert!(!relay.is_unrelayed(ServiceId::Payment));
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::super::instances::Instance;
+use super::super::ServiceId;
+use super::Presence;
+
+/// How long after saying online a service's status may take to come back through the monitor
+/// before the page says it has not: a broker on the same machine relays it in milliseconds, a
+/// distant one in well under a second.
+pub const RELAY_GRACE: Duration = Duration::from_secs(3);
+
+/// One announcement awaited: what [`StatusRelay::due`] is asked about when its timer fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    instance: Instance,
+    number: u64,
+}
+
+/// What [`StatusRelay::due`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Heard back, or no longer awaited (its connection ended, it announced again since), or the
+    /// monitor was not listening: nothing to say.
+    Nothing,
+    /// Not heard back within [`RELAY_GRACE`] while the monitor listened: the broker drops what
+    /// this instance publishes (or what it would be sent).
+    Unrelayed(Instance),
+}
+
+/// Each instance's last announcement not heard back yet, and the instances found unrelayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusRelay {
+    /// Instance → (its client id, the announcement's number).
+    awaited: BTreeMap<Instance, (String, u64)>,
+    /// Not heard back in time, not heard since.
+    unrelayed: BTreeSet<Instance>,
+    /// Numbers the announcements.
+    next: u64,
+}
+
+impl StatusRelay {
+    /// `instance`, connected as `client_id`, said online (retained) while the monitor was
+    /// subscribed to `services/+/status` on the same broker: returns the ticket to ask
+    /// [`StatusRelay::due`] about [`RELAY_GRACE`] later. An instance already unrelayed stays so
+    /// until heard.
+    pub fn announced(&mut self, instance: impl Into<Instance>, client_id: &str) -> Ticket {
+        let instance = instance.into();
+        self.next += 1;
+        self.awaited
+            .insert(instance, (client_id.to_owned(), self.next));
+        Ticket {
+            instance,
+            number: self.next,
+        }
+    }
+
+    /// The monitor heard `presence` on `instance`'s status topic. Its own client's online (the
+    /// client id awaited, or the last one found unrelayed) means the broker relays it: returns
+    /// whether it had been found unrelayed (the page then takes its warning back).
+    pub fn heard(&mut self, instance: impl Into<Instance>, presence: &Presence) -> bool {
+        let instance = instance.into();
+        let ours = self
+            .awaited
+            .get(&instance)
+            .is_some_and(|(id, _)| *id == presence.client_id);
+        if !presence.is_online() || !ours {
+            return false;
+        }
+        self.awaited.remove(&instance);
+        self.unrelayed.remove(&instance)
+    }
+
+    /// `instance`'s connection ended (or it crashed, or it moved broker): nothing of it is
+    /// awaited, and its next connection is judged afresh. Returns whether it had been found
+    /// unrelayed.
+    pub fn left(&mut self, instance: impl Into<Instance>) -> bool {
+        let instance = instance.into();
+        self.awaited.remove(&instance);
+        self.unrelayed.remove(&instance)
+    }
+
+    /// `ticket`'s [`RELAY_GRACE`] is over; `monitor_listening`: the status monitor is connected
+    /// and subscribed (without it the page hears nothing, and says nothing).
+    pub fn due(&mut self, ticket: Ticket, monitor_listening: bool) -> Verdict {
+        let awaited = self
+            .awaited
+            .get(&ticket.instance)
+            .is_some_and(|(_, number)| *number == ticket.number);
+        if !awaited || !monitor_listening {
+            return Verdict::Nothing;
+        }
+        if self.unrelayed.insert(ticket.instance) {
+            Verdict::Unrelayed(ticket.instance)
+        } else {
+            // Said already, for an earlier announcement of the same connection.
+            Verdict::Nothing
+        }
+    }
+
+    /// Whether `instance` was found unrelayed and not heard since.
+    pub fn is_unrelayed(&self, instance: impl Into<Instance>) -> bool {
+        self.unrelayed.contains(&instance.into())
+    }
+
+    /// The first instance of `service` found unrelayed and not heard since, if any.
+    pub fn unrelayed_of(&self, service: ServiceId) -> Option<Instance> {
+        self.unrelayed
+            .iter()
+            .copied()
+            .find(|i| i.service == service)
+    }
+
+    /// The instances found unrelayed, in order.
+    pub fn unrelayed(&self) -> impl Iterator<Item = Instance> + '_ {
+        self.unrelayed.iter().copied()
+    }
+}
+
+/// What the page says of `instance` (named as the page names it, e.g. `PaymentService`) whose
+/// status on `topic` (as on the wire, with the namespace) has not come back, under MQTT
+/// `protocol_five` (5.0) or 3.1.1: the sentence for its badge and its log.
+pub fn unrelayed_note(instance: &str, topic: &str, protocol_five: bool) -> String {
+    let why = if protocol_five {
+        "a broker drops in silence a QoS 0 PUBLISH its access rules deny (MQTT 5 answers only \
+         QoS 1 and 2, with reason code 0x87 Not authorized), and Mosquitto grants a SUBSCRIBE its \
+         rules deny, then withholds the messages"
+    } else {
+        "a broker drops in silence what its access rules deny (MQTT 3.1.1 has no way to refuse a \
+         PUBLISH), and Mosquitto grants a SUBSCRIBE its rules deny, then withholds the messages"
+    };
+    format!(
+        "{instance} is connected, but the broker has not relayed its online status ({topic}) \
+         within {} s: {why}. Check that {instance}'s user (under Sign in to the broker) may \
+         publish and subscribe to its topics; orders wait until its status comes through.",
+        RELAY_GRACE.as_secs()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::services::ServiceId;
+
+    fn online(service: ServiceId, id: &str) -> Presence {
+        Presence::online(
+            service,
+            id,
+            Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_status_heard_back_in_time_is_relayed() {
+        let mut relay = StatusRelay::default();
+        let ticket = relay.announced(ServiceId::Payment, "eda-ab-payment");
+        assert!(!relay.heard(
+            ServiceId::Payment,
+            &online(ServiceId::Payment, "eda-ab-payment")
+        ));
+        assert_eq!(relay.due(ticket, true), Verdict::Nothing);
+        assert!(!relay.is_unrelayed(ServiceId::Payment));
+    }
+
+    #[test]
+    fn a_status_not_heard_back_while_the_monitor_listens_is_unrelayed_once() {
+        let mut relay = StatusRelay::default();
+        let first = relay.announced(ServiceId::Payment, "eda-ab-payment");
+        // Another client's online, or its own Will, are not its online heard back.
+        assert!(!relay.heard(
+            ServiceId::Payment,
+            &online(ServiceId::Payment, "eda-cd-payment")
+        ));
+        let will = Presence::will(ServiceId::Payment, "eda-ab-payment");
+        assert!(!relay.heard(ServiceId::Payment, &will));
+        assert_eq!(
+            relay.due(first, true),
+            Verdict::Unrelayed(ServiceId::Payment.into())
+        );
+        assert!(relay.is_unrelayed(ServiceId::Payment));
+        assert!(!relay.is_unrelayed(ServiceId::Order));
+        // Announced again on the same connection (answering a false status): said once.
+        let second = relay.announced(ServiceId::Payment, "eda-ab-payment");
+        assert_eq!(relay.due(second, true), Verdict::Nothing);
+        assert!(relay.is_unrelayed(ServiceId::Payment));
+        // Its user was given the rights, and it announced: heard, the warning goes.
+        relay.announced(ServiceId::Payment, "eda-ab-payment");
+        assert!(relay.heard(
+            ServiceId::Payment,
+            &online(ServiceId::Payment, "eda-ab-payment")
+        ));
+        assert_eq!(relay.unrelayed().count(), 0);
+    }
+
+    #[test]
+    fn nothing_is_said_without_the_monitor_nor_after_the_connection_ended() {
+        let mut relay = StatusRelay::default();
+        let ticket = relay.announced(ServiceId::Order, "eda-ab-order");
+        assert_eq!(
+            relay.due(ticket, false),
+            Verdict::Nothing,
+            "the monitor not listening"
+        );
+        let ticket = relay.announced(ServiceId::Order, "eda-ab-order");
+        assert!(!relay.left(ServiceId::Order));
+        assert_eq!(
+            relay.due(ticket, true),
+            Verdict::Nothing,
+            "its connection ended"
+        );
+        // An old ticket of a connection announced again is not the one awaited.
+        let old = relay.announced(ServiceId::Order, "eda-ab-order");
+        let new = relay.announced(ServiceId::Order, "eda-ab-order");
+        assert_eq!(relay.due(old, true), Verdict::Nothing);
+        assert_eq!(
+            relay.due(new, true),
+            Verdict::Unrelayed(ServiceId::Order.into())
+        );
+        assert!(
+            relay.left(ServiceId::Order),
+            "its warning goes with the connection"
+        );
+        assert!(!relay.is_unrelayed(ServiceId::Order));
+    }
+
+    #[test]
+    fn an_instance_of_payment_service_is_judged_on_its_own() {
+        let mut relay = StatusRelay::default();
+        let second = Instance::new(ServiceId::Payment, 2);
+        let ticket = relay.announced(second, "eda-ab-payment-2");
+        assert_eq!(relay.due(ticket, true), Verdict::Unrelayed(second));
+        assert!(relay.is_unrelayed(second));
+        assert!(
+            !relay.is_unrelayed(ServiceId::Payment),
+            "the first instance is heard apart"
+        );
+        assert_eq!(relay.unrelayed_of(ServiceId::Payment), Some(second));
+        assert_eq!(relay.unrelayed_of(ServiceId::Order), None);
+    }
+
+    #[test]
+    fn the_note_names_the_service_the_topic_and_what_to_check() {
+        let text = unrelayed_note("PaymentService", "services/payment/status", false);
+        assert!(
+            text.starts_with(
+                "PaymentService is connected, but the broker has not relayed its online status \
+                 (services/payment/status) within 3 s: a broker drops in silence what its access \
+                 rules deny (MQTT 3.1.1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Check that PaymentService's user (under Sign in to the broker) may publish and subscribe to its topics"),
+            "{text}"
+        );
+        let five = unrelayed_note("PaymentService", "class-7/services/payment/status", true);
+        assert!(five.contains("(class-7/services/payment/status)"), "{five}");
+        assert!(five.contains("0x87"), "{five}");
+    }
+}
