@@ -105,6 +105,11 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
             let _ = window.location().reload();
         }
     });
+    // A recording longer than the page keeps replays its end only: said under its name.
+    let replayed_part = props
+        .replaying
+        .as_ref()
+        .and_then(|_| recording::replayed_part(&props.trace.0.borrow().packets));
     html! {
         <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
             <button type="button" onclick={props.on_clear.clone()} data-testid="clear">{ "Clear" }</button>
@@ -121,6 +126,9 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                     { format!("Showing the recording {name}; the services are disconnected. ") }
                     <button type="button" onclick={on_live}>{ "Back to live" }</button>
                 </p>
+                if let Some(part) = replayed_part {
+                    <p class="note" data-testid="replayed-part">{ part }</p>
+                }
                 if props.left_open > 0 {
                     <p class="note" data-testid="left-open">
                         { left_open_note(props.left_open) }
