@@ -293,10 +293,12 @@ fn a_packet_stamped_far_after_the_ones_listed_below_it_is_skipped_to_at_once() {
         assert_eq!(below(&view), Some(4), "{far:?}");
         // Once packet 3's dot arrived (400 + 600 ms), the stretch up to packet 4 is skipped,
         // not played through the 3.6 s of packets waiting behind it.
-        let done = finishes_within(&history, ms(3000)).unwrap_or_else(|| {
-            panic!("a packet at {far:?} held the replay for more than 3 s")
-        });
+        let done = finishes_within(&history, ms(3000))
+            .unwrap_or_else(|| panic!("a packet at {far:?} held the replay for more than 3 s"));
         // 300 ms to packet 3, its dot's trip, the lead before packet 4, packet 4's own trip.
-        assert!(done <= ms(300) + TRIP + IDLE_LEAD + TRIP + ms(20), "{done:?}");
+        assert!(
+            done <= ms(300) + TRIP + IDLE_LEAD + TRIP + ms(20),
+            "{done:?}"
+        );
     }
 }
