@@ -1,7 +1,8 @@
 // Recordings: downloaded after an order, replayed in a page with no broker (picked or dropped
 // on the page), stepped through; older and newer formats are refused, and so are damaged files
 // (two packets under one seq, JSON of another shape), each with its reason and no panic; a file
-// whose packet times go back still plays to its end; a recording longer than the page keeps
+// whose packet times go back still plays to its end, and so does one whose packet is stamped
+// far in the future; a recording longer than the page keeps
 // replays its last 2000 packets and says so, and the small one loaded after it is itself.
 //
 //   node --test e2e/app/recording.test.mjs      (this topic alone, after `trunk build`)
@@ -180,6 +181,31 @@ describeApp('recording', () => {
         null,
         { timeout: FLOW_TIMEOUT_MS },
       );
+      assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
+
+      // A packet stamped at the largest time a file holds (2^64 - 1 µs), listed before half a
+      // minute of packets 0.5 s apart (each dot still on its way when the next leaves): the
+      // replay stayed on the packet before it while the packets waiting behind it "played"
+      // unseen (a newcomer's break-test).
+      const far = structuredClone(recording);
+      far.packets = recording.packets.slice(0, 5);
+      far.packets[4].atUs = 1;
+      const rest = recording.packets.slice(5);
+      for (let i = 0; i < 60; i++) {
+        far.packets.push({ ...rest[i % rest.length], seq: 1000 + i, atUs: recording.packets[3].atUs + (i + 1) * 500_000 });
+      }
+      await page.selectOption('#speed', '1');
+      const farText = JSON.stringify(far).replace(/"atUs":1,/, '"atUs":18446744073709551615,');
+      assert.match(farText, /18446744073709551615/);
+      await load('far.json', farText);
+      await page.waitForFunction(() => /far\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      await page.waitForFunction(
+        () => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent),
+        null,
+        { timeout: FLOW_TIMEOUT_MS },
+      ).catch(async (error) => {
+        throw new Error(`a packet far in the future held the replay: ${await page.textContent('[data-testid="playback-status"]')}`, { cause: error });
+      });
       assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
     });
   });
