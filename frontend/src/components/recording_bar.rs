@@ -47,14 +47,18 @@ pub struct RecordingBarProps {
     pub on_clear: Callback<MouseEvent>,
 }
 
-fn read(file: File, on_loaded: Callback<Loaded>) {
+/// Reads `file` and hands the result to `on_loaded`; `loading` names it meanwhile (a large
+/// file takes seconds to read and decode).
+fn read(file: File, on_loaded: Callback<Loaded>, loading: UseStateHandle<Option<String>>) {
     let name = file.name();
+    loading.set(Some(name.clone()));
     wasm_bindgen_futures::spawn_local(async move {
         let result = match JsFuture::from(file.text()).await {
             Ok(text) => recording::load(&text.as_string().unwrap_or_default())
                 .map_err(|e: RecordingError| e.to_string()),
             Err(_) => Err("the browser could not read the file".to_owned()),
         };
+        loading.set(None);
         on_loaded.emit((name, result));
     });
 }
@@ -73,22 +77,30 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         let trace = props.trace.clone();
         let otlp_message = otlp_message.clone();
         Callback::from(move |_: MouseEvent| {
-            otlp_message.set(export_session(&trace.0.borrow()));
+            // Said first, then made once the page has drawn the word: a large trace takes a
+            // moment, and the page showed nothing meanwhile.
+            otlp_message.set(Some(ExportMessage::Working));
+            let (trace, otlp_message) = (trace.clone(), otlp_message.clone());
+            gloo::timers::callback::Timeout::new(50, move || {
+                otlp_message.set(export_session(&trace.0.borrow()));
+            })
+            .forget();
         })
     };
+    let loading = use_state(|| None::<String>);
     let on_pick = {
-        let on_loaded = props.on_loaded.clone();
+        let (on_loaded, loading) = (props.on_loaded.clone(), loading.clone());
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
             if let Some(file) = input.files().and_then(|files| files.get(0)) {
-                read(file, on_loaded.clone());
+                read(file, on_loaded.clone(), loading.clone());
             }
             input.set_value("");
         })
     };
     let on_drag_over = Callback::from(|e: DragEvent| e.prevent_default());
     let on_drop = {
-        let on_loaded = props.on_loaded.clone();
+        let (on_loaded, loading) = (props.on_loaded.clone(), loading.clone());
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             let file = e
@@ -96,7 +108,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                 .and_then(|d| d.files())
                 .and_then(|files| files.get(0));
             if let Some(file) = file {
-                read(file, on_loaded.clone());
+                read(file, on_loaded.clone(), loading.clone());
             }
         })
     };
@@ -121,6 +133,10 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                 <input type="file" accept=".json,application/json" onchange={on_pick} data-testid="load-recording" />
             </label>
             <span class="hint">{ "(or drop a recording here)" }</span>
+            if let Some(name) = &*loading {
+                <p class="note" role="status" data-testid="recording-loading">
+                    { format!("Loading the recording {name}…") }</p>
+            }
             if let Some(name) = &props.replaying {
                 <p class="replaying" role="status" data-testid="replaying">
                     { format!("Showing the recording {name}; the services are disconnected. ") }
