@@ -1,7 +1,9 @@
 // Recordings: downloaded after an order, replayed in a page with no broker (picked or dropped
 // on the page), stepped through; older and newer formats are refused, and so are damaged files
 // (two packets under one seq, JSON of another shape), each with its reason and no panic; a file
-// whose packet times go back still plays to its end.
+// whose packet times go back still plays to its end, and so does one whose packet is stamped
+// far in the future; a recording longer than the page keeps
+// replays its last 2000 packets and says so, and the small one loaded after it is itself.
 //
 //   node --test e2e/app/recording.test.mjs      (this topic alone, after `trunk build`)
 
@@ -180,6 +182,31 @@ describeApp('recording', () => {
         { timeout: FLOW_TIMEOUT_MS },
       );
       assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
+
+      // A packet stamped at the largest time a file holds (2^64 - 1 µs), listed before half a
+      // minute of packets 0.5 s apart (each dot still on its way when the next leaves): the
+      // replay stayed on the packet before it while the packets waiting behind it "played"
+      // unseen (a newcomer's break-test).
+      const far = structuredClone(recording);
+      far.packets = recording.packets.slice(0, 5);
+      far.packets[4].atUs = 1;
+      const rest = recording.packets.slice(5);
+      for (let i = 0; i < 60; i++) {
+        far.packets.push({ ...rest[i % rest.length], seq: 1000 + i, atUs: recording.packets[3].atUs + (i + 1) * 500_000 });
+      }
+      await page.selectOption('#speed', '1');
+      const farText = JSON.stringify(far).replace(/"atUs":1,/, '"atUs":18446744073709551615,');
+      assert.match(farText, /18446744073709551615/);
+      await load('far.json', farText);
+      await page.waitForFunction(() => /far\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      await page.waitForFunction(
+        () => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent),
+        null,
+        { timeout: FLOW_TIMEOUT_MS },
+      ).catch(async (error) => {
+        throw new Error(`a packet far in the future held the replay: ${await page.textContent('[data-testid="playback-status"]')}`, { cause: error });
+      });
+      assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
     });
   });
 
@@ -251,6 +278,67 @@ describeApp('recording', () => {
       } finally {
         await witness.close();
       }
+    });
+  });
+
+  // A newcomer's break-test: a 34 MB recording (a real one repeated 60 times) was kept whole,
+  // and the page stayed slow (its replay, its diagrams, its trace export). A recording now
+  // replays at most what the page keeps of a live session, and says so.
+  it('recording longer than the page keeps: it replays its last 2000 packets and says how many it holds; a small one loaded after it replays whole', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let recording;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await placeWatchedOrder(page);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+      const saved = path.join(ARTIFACTS, 'recording-to-repeat.json');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await download.saveAs(saved);
+      recording = JSON.parse(await readFile(saved, 'utf8'));
+    });
+    const small = recording.packets.length;
+    assert.ok(small > 10 && small < 2000, `a recording of one order (${small} packets)`);
+    // The same packets over and over, each copy 1 ms later, under seqs of their own.
+    const large = structuredClone(recording);
+    large.packets = Array.from({ length: 2600 }, (_, i) => ({
+      ...recording.packets[i % small],
+      seq: i + 1,
+      atUs: recording.packets[i % small].atUs + Math.floor(i / small) * 1000,
+    }));
+
+    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, `${brokerQuery(nowhere)}&speed=4`, async ({ page }) => {
+      await waitForStates(page, 'disconnected');
+      const load = (name, json) => page.setInputFiles('[data-testid="load-recording"]', {
+        name,
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(json)),
+      });
+      const status = '[data-testid="playback-status"]';
+      const finished = (count) => page.waitForFunction(
+        ({ sel, count }) => document.querySelector(sel).textContent.startsWith(`Replay finished: ${count} packets.`),
+        { sel: status, count },
+        { timeout: FLOW_TIMEOUT_MS },
+      ).catch(async (error) => { throw new Error(`status: ${await page.textContent(status)}`, { cause: error }); });
+
+      await load('large.json', large);
+      await page.waitForFunction(() => /large\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      const note = page.locator('[data-testid="replayed-part"]');
+      await note.waitFor({ timeout: 5_000 }).catch((error) => { throw new Error('no word that the recording is replayed in part', { cause: error }); });
+      assert.match(await note.textContent(), /^This recording holds 2,600 packets; the page replays the last 2,000, as many as it keeps of a live session/);
+      await finished(2000);
+
+      await load('small.json', recording);
+      await page.waitForFunction(() => /small\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      assert.equal(await note.count(), 0, 'the small recording is replayed whole: no note');
+      assert.match(await page.textContent(status), /^(Replaying at 4×: packet \d+ of \d+|Replay finished)/);
+      await finished(small);
+      assert.equal(await page.getAttribute(status, 'data-waiting'), '0', 'every packet shown');
+      // Its own packets, from its first: the inspector lists as many as it holds.
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="packet-row"]').length >= Math.min(n, 18), small, { timeout: FLOW_TIMEOUT_MS });
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="packet-row"] [data-seq]').length > 0, null, { timeout: FLOW_TIMEOUT_MS });
+      const seqs = await page.$$eval('[data-testid="packet-row"] [data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
+      const last = Math.max(...recording.packets.map((p) => p.seq));
+      assert.ok(seqs.every((seq) => seq <= last), `the small recording's own packets, none of the large one's (${seqs.join(', ')})`);
     });
   });
 });

@@ -68,6 +68,12 @@ impl<T> Ring<T> {
         self.items.back()
     }
 
+    /// Counts `n` more items as dropped without keeping them (items that were never pushed:
+    /// the start of a recording longer than the ring).
+    pub fn count_dropped(&mut self, n: u64) {
+        self.dropped = self.dropped.saturating_add(n);
+    }
+
     /// Forgets everything, the dropped count included.
     pub fn clear(&mut self) {
         self.items.clear();
@@ -184,6 +190,12 @@ impl PacketHistory {
     /// How many packets fell off the front: shown beside the count of those kept.
     pub fn dropped(&self) -> u64 {
         self.ring.dropped()
+    }
+
+    /// Counts `n` packets as dropped that were never pushed (the start of a recording longer
+    /// than the history: [`super::recording::REPLAYED`]).
+    pub fn count_dropped(&mut self, n: u64) {
+        self.ring.count_dropped(n);
     }
 
     /// The sequence number the next [`Self::record`] will use.

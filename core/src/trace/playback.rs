@@ -272,11 +272,10 @@ impl Playback {
     pub fn tick(&mut self, wall: Duration, history: &PacketHistory) -> bool {
         if !self.paused {
             let now = self.view_now(wall);
+            let (last_shown, next_hidden) = Self::around(now, history);
             // No dot on its way: nothing to lose by jumping ahead.
-            let quiet = self
-                .last_shown_time(now, history)
-                .is_none_or(|at| at + TRIP <= now);
-            match self.next_hidden_time(now, history) {
+            let quiet = last_shown.is_none_or(|at| at + TRIP <= now);
+            match next_hidden {
                 // Live with nothing held back: the view is back with the wire.
                 None if self.source == Source::Live && (now >= wall || quiet) => {
                     self.anchor(wall, wall)
@@ -320,13 +319,22 @@ impl Playback {
         Shown { below, until }
     }
 
-    /// When the first packet after the view's time `now` was recorded.
-    fn next_hidden_time(&self, now: Duration, history: &PacketHistory) -> Option<Duration> {
-        history.iter().map(|p| p.at).find(|&at| at > now)
-    }
-
-    fn last_shown_time(&self, now: Duration, history: &PacketHistory) -> Option<Duration> {
-        history.iter().rev().map(|p| p.at).find(|&at| at <= now)
+    /// At the view's time `now`: the latest time among the packets shown (those listed before
+    /// the first one stamped after `now`), and that first hidden packet's time.
+    ///
+    /// Only the packets shown count for the dots on their way: a packet listed after a hidden
+    /// one waits behind it however early it was stamped, and draws no dot. (Counting them kept
+    /// a replay whose one packet was stamped a year late from skipping to it until every packet
+    /// listed after it had "played", unseen.)
+    fn around(now: Duration, history: &PacketHistory) -> (Option<Duration>, Option<Duration>) {
+        let mut last_shown: Option<Duration> = None;
+        for packet in history.iter() {
+            if packet.at > now {
+                return (last_shown, Some(packet.at));
+            }
+            last_shown = Some(last_shown.map_or(packet.at, |last| last.max(packet.at)));
+        }
+        (last_shown, None)
     }
 
     /// How many packets arrived that the view has not shown yet, whether the history still

@@ -13,7 +13,9 @@
 //! listed in the order they were recorded: each `seq` above the one before (a file where two
 //! packets share a `seq`, or one goes back, is refused). Their times need not be in order: the
 //! clients stamp them on their own, so two packets recorded one after the other may carry times
-//! a few microseconds the other way round, and the replay shows each in its place. Version 2
+//! a few microseconds the other way round, and the replay shows each in its place. A file may
+//! hold more packets than the page replays ([`REPLAYED`], the 2000 a live page keeps): it
+//! replays its last ones and says so. Version 2
 //! adds `saga`, the style the sagas ran under (it decides the flow diagram's edges); a version 1
 //! file (the playground before sagas) loads as `parallel`. The sagas themselves, like every
 //! diagram, are rebuilt from the packets. Version 3 adds `namespace`, the topic namespace the
@@ -38,6 +40,41 @@ pub const VERSION: u32 = 3;
 /// The largest `seq` a recording may hold, 2^53: JSON numbers above it are not exact in
 /// JavaScript, and the views count one past the last.
 pub const MAX_SEQ: u64 = 1 << 53;
+
+/// The most packets (and clicks) a loaded recording replays: as many as the live page keeps
+/// ([`HISTORY_CAPACITY`]), so that a replay, its diagrams and its trace export cost what a
+/// live session's do. A file holding more (only one made or edited by hand: the page never
+/// records more than it keeps) replays its last `REPLAYED`; the earlier ones are counted as
+/// dropped ([`PacketHistory::dropped`]) and the page says so ([`replayed_part`]).
+pub const REPLAYED: usize = HISTORY_CAPACITY;
+
+/// `n` with a comma between each group of three digits (`70,680`).
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// The sentence the page shows under a loaded recording it replays only the end of (see
+/// [`REPLAYED`]), from the loaded trace's packets; `None` when it replays every packet.
+pub fn replayed_part(packets: &PacketHistory) -> Option<String> {
+    let dropped = packets.dropped();
+    (dropped > 0).then(|| {
+        let kept = packets.len() as u64;
+        format!(
+            "This recording holds {} packets; the page replays the last {}, as many as it keeps \
+             of a live session, so its diagrams, orders and trace export begin partway through.",
+            grouped(dropped + kept),
+            grouped(kept),
+        )
+    })
+}
 
 /// Why a file cannot be replayed. Its `Display` is the sentence the page shows after the file's
 /// name.
@@ -233,8 +270,11 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
         Some(text) => Namespace::parse(text)
             .map_err(|e| RecordingError::Damaged(format!("\"namespace\": {e}")))?,
     };
-    let mut packets = PacketHistory::new(HISTORY_CAPACITY.max(recording.packets.len()))
-        .with_namespace(namespace.clone());
+    let mut packets = PacketHistory::new(REPLAYED).with_namespace(namespace.clone());
+    // The packets before the last [`REPLAYED`] are counted, not kept: their seqs are checked
+    // (the order of the whole file), their bytes are not read.
+    let first_replayed = recording.packets.len().saturating_sub(REPLAYED);
+    packets.count_dropped(first_replayed as u64);
     let mut previous: Option<(usize, u64)> = None;
     for (index, p) in recording.packets.iter().enumerate() {
         let bad = |reason: String| RecordingError::BadPacket { index, reason };
@@ -262,6 +302,9 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             )));
         }
         previous = Some((index, p.seq));
+        if index < first_replayed {
+            continue;
+        }
         let service = ServiceId::ALL
             .into_iter()
             .find(|s| s.slug() == p.service)
@@ -293,7 +336,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             p.seq, service, &event, &namespace,
         ));
     }
-    let mut actions = super::ActionLog::new(HISTORY_CAPACITY.max(recording.actions.len()));
+    let mut actions = super::ActionLog::new(REPLAYED);
     for action in recording.actions {
         match action {
             ActionV1::PlacedOrder { at_us, order_id } => actions.push(UserAction::PlacedOrder {
@@ -591,5 +634,47 @@ mod tests {
             load(&truncated),
             Err(RecordingError::BadPacket { index: 2, .. })
         ));
+    }
+
+    // A newcomer's break-test: a 34 MB recording (a real one repeated 60 times, 70,680
+    // packets) was kept whole, and its replay, diagrams and trace export cost seconds a frame.
+    #[test]
+    fn a_recording_longer_than_the_page_keeps_replays_its_last_packets_and_says_so() {
+        let long = edited(|packets| {
+            let one: Vec<serde_json::Value> = packets.clone();
+            packets.clear();
+            for i in 0..(REPLAYED + 500) {
+                let mut p = one[i % one.len()].clone();
+                p["seq"] = (i as u64 + 1).into();
+                packets.push(p);
+            }
+        });
+        let trace = load(&long).unwrap();
+        assert_eq!(trace.packets.len(), REPLAYED);
+        assert_eq!(trace.packets.dropped(), 500);
+        assert_eq!(trace.packets.iter().next().map(|p| p.seq), Some(501));
+        assert_eq!(trace.packets.next_seq(), REPLAYED as u64 + 501);
+        assert_eq!(
+            replayed_part(&trace.packets).as_deref(),
+            Some(
+                "This recording holds 2,500 packets; the page replays the last 2,000, as many as \
+                 it keeps of a live session, so its diagrams, orders and trace export begin \
+                 partway through."
+            )
+        );
+        // The packets not replayed are still checked for their order.
+        let mut json: serde_json::Value = serde_json::from_str(&long).unwrap();
+        json["packets"][3]["seq"] = 1.into();
+        assert!(matches!(
+            load(&json.to_string()),
+            Err(RecordingError::BadPacket { index: 3, .. })
+        ));
+        // A recording the page made (never more than it keeps) replays whole, and says nothing.
+        let short = load(&edited(|_| {})).unwrap();
+        assert_eq!(short.packets.dropped(), 0);
+        assert_eq!(replayed_part(&short.packets), None);
+        assert_eq!(grouped(70_680), "70,680");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000_000), "1,000,000");
     }
 }

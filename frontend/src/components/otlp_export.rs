@@ -28,6 +28,8 @@ fn epoch(trace: &Trace) -> Epoch {
 /// What the page says after an export: nothing, or a note (orders left out), or why it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExportMessage {
+    /// The export is being made (a large trace takes a moment): said before the work starts.
+    Working,
     Note(String),
     Error(String),
 }
@@ -59,6 +61,10 @@ pub fn message_view(message: Option<&ExportMessage>) -> yew::Html {
     use yew::html;
     match message {
         None => yew::Html::default(),
+        Some(ExportMessage::Working) => html! {
+            <p class="note" role="status" data-testid="otlp-working">
+                { "Exporting the trace (OTLP)…" }</p>
+        },
         Some(ExportMessage::Error(text)) => html! {
             <p class="error" role="alert" data-testid="otlp-error">
                 { "Could not export the trace: " }{ text.clone() }</p>

@@ -74,14 +74,18 @@ pub struct RecordingBarProps {
     pub on_clear: Callback<MouseEvent>,
 }
 
-fn read(file: File, on_loaded: Callback<Loaded>) {
+/// Reads `file` and hands the result to `on_loaded`; `loading` names it meanwhile (a large
+/// file takes seconds to read and decode).
+fn read(file: File, on_loaded: Callback<Loaded>, loading: UseStateHandle<Option<String>>) {
     let name = file.name();
+    loading.set(Some(name.clone()));
     wasm_bindgen_futures::spawn_local(async move {
         let result = match JsFuture::from(file.text()).await {
             Ok(text) => recording::load(&text.as_string().unwrap_or_default())
                 .map_err(|e: RecordingError| e.to_string()),
             Err(_) => Err("the browser could not read the file".to_owned()),
         };
+        loading.set(None);
         on_loaded.emit((name, result));
     });
 }
@@ -100,7 +104,14 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         let trace = props.trace.clone();
         let otlp_message = otlp_message.clone();
         Callback::from(move |_: MouseEvent| {
-            otlp_message.set(export_session(&trace.0.borrow()));
+            // Said first, then made once the page has drawn the word: a large trace takes a
+            // moment, and the page showed nothing meanwhile.
+            otlp_message.set(Some(ExportMessage::Working));
+            let (trace, otlp_message) = (trace.clone(), otlp_message.clone());
+            gloo::timers::callback::Timeout::new(50, move || {
+                otlp_message.set(export_session(&trace.0.borrow()));
+            })
+            .forget();
         })
     };
     // A recording read while sagas are in flight waits here (the name and the count shown, the
@@ -142,19 +153,20 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
             held_trace.borrow_mut().take();
         })
     };
+    let loading = use_state(|| None::<String>);
     let on_pick = {
-        let on_loaded = on_read.clone();
+        let (on_loaded, loading) = (on_read.clone(), loading.clone());
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
             if let Some(file) = input.files().and_then(|files| files.get(0)) {
-                read(file, on_loaded.clone());
+                read(file, on_loaded.clone(), loading.clone());
             }
             input.set_value("");
         })
     };
     let on_drag_over = Callback::from(|e: DragEvent| e.prevent_default());
     let on_drop = {
-        let on_loaded = on_read;
+        let (on_loaded, loading) = (on_read, loading.clone());
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             let file = e
@@ -162,7 +174,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                 .and_then(|d| d.files())
                 .and_then(|files| files.get(0));
             if let Some(file) = file {
-                read(file, on_loaded.clone());
+                read(file, on_loaded.clone(), loading.clone());
             }
         })
     };
@@ -171,6 +183,11 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
             let _ = window.location().reload();
         }
     });
+    // A recording longer than the page keeps replays its end only: said under its name.
+    let replayed_part = props
+        .replaying
+        .as_ref()
+        .and_then(|_| recording::replayed_part(&props.trace.0.borrow().packets));
     html! {
         <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
             <button type="button" onclick={props.on_clear.clone()} data-testid="clear">{ "Clear" }</button>
@@ -189,11 +206,18 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                     <button type="button" onclick={on_keep_live} data-testid="keep-live">{ "Keep live" }</button>
                 </div>
             }
+            if let Some(name) = &*loading {
+                <p class="note" role="status" data-testid="recording-loading">
+                    { format!("Loading the recording {}…", isolate(name)) }</p>
+            }
             if let Some(name) = &props.replaying {
                 <p class="replaying" role="status" data-testid="replaying">
                     { format!("Showing the recording {name}; the services are disconnected. ") }
                     <button type="button" onclick={on_live}>{ "Back to live" }</button>
                 </p>
+                if let Some(part) = replayed_part {
+                    <p class="note" data-testid="replayed-part">{ part }</p>
+                }
                 if props.left_open > 0 {
                     <p class="note" data-testid="left-open">
                         { left_open_note(props.left_open) }

@@ -239,3 +239,66 @@ fn paused_under_load_the_packets_waiting_count_those_the_history_no_longer_keeps
     view.tick(ms(100_000), &script.history);
     assert_eq!(view.waiting_arrived(&script.history), 0);
 }
+
+/// A history of PINGREQs listed in this order, packet `i` stamped `times[i]`.
+fn listed_at(times: &[Duration]) -> PacketHistory {
+    let mut history = PacketHistory::new(times.len());
+    for (seq, &at) in times.iter().enumerate() {
+        let mut event = crate::trace::script::event(
+            0,
+            Direction::Outgoing,
+            Packet::PingReq,
+            ProtocolVersion::V311,
+        );
+        event.at = at;
+        history.push(crate::trace::TracedPacket::from_event(
+            seq as u64,
+            ServiceId::Order,
+            &event,
+        ));
+    }
+    history
+}
+
+/// Runs a recording at 1× from wall 0 in 10 ms frames; the wall time it finished at, if it did
+/// within `limit`.
+fn finishes_within(history: &PacketHistory, limit: Duration) -> Option<Duration> {
+    let mut view = Playback::recording(Speed::ONE, history, None, ms(0));
+    let mut wall = ms(0);
+    while wall <= limit {
+        view.tick(wall, history);
+        if view.finished(wall) {
+            assert_eq!(below(&view), Some(history.next_seq()), "every packet shown");
+            return Some(wall);
+        }
+        wall += ms(10);
+    }
+    None
+}
+
+// A newcomer's break-test: one packet of a recording edited to a year later (or to the largest
+// time a file can hold) kept the replay on "packet 5 of 1178" for as long as the packets listed
+// after it took to play (they wait behind it, but their dots were counted as on their way), or
+// for good.
+#[test]
+fn a_packet_stamped_far_after_the_ones_listed_below_it_is_skipped_to_at_once() {
+    let year = Duration::from_secs(365 * 24 * 3600);
+    for far in [year, Duration::from_micros(u64::MAX)] {
+        let mut times: Vec<Duration> = (1..=40).map(|i| ms(100 * i)).collect();
+        times[4] = far;
+        let history = listed_at(&times);
+        let mut view = Playback::recording(Speed::ONE, &history, None, ms(0));
+        // Packets 0 to 3 at 100 to 400 ms; packet 4 holds back the 35 listed after it.
+        view.tick(ms(300), &history);
+        assert_eq!(below(&view), Some(4), "{far:?}");
+        // Once packet 3's dot arrived (400 + 600 ms), the stretch up to packet 4 is skipped,
+        // not played through the 3.6 s of packets waiting behind it.
+        let done = finishes_within(&history, ms(3000))
+            .unwrap_or_else(|| panic!("a packet at {far:?} held the replay for more than 3 s"));
+        // 300 ms to packet 3, its dot's trip, the lead before packet 4, packet 4's own trip.
+        assert!(
+            done <= ms(300) + TRIP + IDLE_LEAD + TRIP + ms(20),
+            "{done:?}"
+        );
+    }
+}
