@@ -174,14 +174,20 @@ describeApp('recording', () => {
       const backwards = structuredClone(recording);
       const last = backwards.packets.length - 1;
       backwards.packets[last].atUs = backwards.packets[0].atUs;
+      // `name` shown, and replayed to its end, every packet drawn; `held` says what held it if not.
+      const replaysToEnd = async (name, held) => {
+        await page.waitForFunction((n) => (document.querySelector('[data-testid="replaying"]')?.textContent ?? '').includes(n), name);
+        await page.waitForFunction(
+          () => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent),
+          null,
+          { timeout: FLOW_TIMEOUT_MS },
+        ).catch(async (error) => {
+          throw new Error(`${held}: ${await page.textContent('[data-testid="playback-status"]')}`, { cause: error });
+        });
+        assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
+      };
       await load('backwards.json', backwards);
-      await page.waitForFunction(() => /backwards\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
-      await page.waitForFunction(
-        () => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent),
-        null,
-        { timeout: FLOW_TIMEOUT_MS },
-      );
-      assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
+      await replaysToEnd('backwards.json', 'a packet stamped before the one above it held the replay');
 
       // A packet stamped at the largest time a file holds (2^64 - 1 µs), listed before half a
       // minute of packets 0.5 s apart (each dot still on its way when the next leaves): the
@@ -198,15 +204,7 @@ describeApp('recording', () => {
       const farText = JSON.stringify(far).replace(/"atUs":1,/, '"atUs":18446744073709551615,');
       assert.match(farText, /18446744073709551615/);
       await load('far.json', farText);
-      await page.waitForFunction(() => /far\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
-      await page.waitForFunction(
-        () => /^Replay finished/.test(document.querySelector('[data-testid="playback-status"]').textContent),
-        null,
-        { timeout: FLOW_TIMEOUT_MS },
-      ).catch(async (error) => {
-        throw new Error(`a packet far in the future held the replay: ${await page.textContent('[data-testid="playback-status"]')}`, { cause: error });
-      });
-      assert.equal(await page.getAttribute('[data-testid="playback-status"]', 'data-waiting'), '0', 'every packet shown');
+      await replaysToEnd('far.json', 'a packet far in the future held the replay');
     });
   });
 
