@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, SERVICES, brokerQuery, placeSeedOrderAndExpectFlow, waitForStates } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, SERVICES, brokerQuery, placeSeedOrderAndExpectFlow, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
@@ -242,17 +242,22 @@ describeApp('flow diagram', () => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, brokerQuery(nowhere), async ({ page }) => {
       await waitForStates(page, 'disconnected');
-      await page.waitForFunction(() => document.querySelector('[data-testid="flow-node-broker"]')?.dataset.state === 'disconnected');
-      const nodes = await page.$$eval('[data-testid^="flow-node-"]', (els) =>
-        Object.fromEntries(els.map((e) => [e.dataset.testid.slice('flow-node-'.length), {
+      // The nodes read in one look taken while every service is between two tries (each try
+      // is refused at once and says *connecting* for a moment: reading them one after the other
+      // caught one mid-try on a clean-clone run).
+      const snapshot = await page.waitForFunction((services) => {
+        const nodes = Object.fromEntries([...document.querySelectorAll('[data-testid^="flow-node-"]')].map((e) => [e.dataset.testid.slice('flow-node-'.length), {
           state: e.dataset.state ?? null,
           classes: e.getAttribute('class'),
           text: e.textContent,
           tabindex: e.getAttribute('tabindex'),
           label: e.getAttribute('aria-label'),
           title: e.querySelector('title')?.textContent,
-        }])),
-      );
+        }]));
+        const down = [...services, 'broker'].every((name) => nodes[name]?.state === 'disconnected');
+        return down ? nodes : null;
+      }, SERVICES, { timeout: CONNECT_TIMEOUT_MS });
+      const nodes = await snapshot.jsonValue();
       assert.deepEqual(Object.keys(nodes), ['client', 'order', 'broker', 'payment', 'inventory', 'notification', 'query']);
       for (const service of SERVICES) {
         const node = nodes[service];

@@ -331,12 +331,18 @@ describeApp('recording', () => {
       assert.match(await page.textContent(status), /^(Replaying at 4×: packet \d+ of \d+|Replay finished)/);
       await finished(small);
       assert.equal(await page.getAttribute(status, 'data-waiting'), '0', 'every packet shown');
-      // Its own packets, from its first: the inspector lists as many as it holds.
-      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="packet-row"]').length >= Math.min(n, 18), small, { timeout: FLOW_TIMEOUT_MS });
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="packet-row"] [data-seq]').length > 0, null, { timeout: FLOW_TIMEOUT_MS });
-      const seqs = await page.$$eval('[data-testid="packet-row"] [data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
+      // Its own packets: the inspector, brought into view (it is redrawn only while on screen,
+      // decision 0017: off screen it still showed the large recording's rows on a clean-clone
+      // run), lists the small recording's packets and none of the large one's.
+      await page.locator('[data-testid="packet-list"]').scrollIntoViewIfNeeded();
       const last = Math.max(...recording.packets.map((p) => p.seq));
-      assert.ok(seqs.every((seq) => seq <= last), `the small recording's own packets, none of the large one's (${seqs.join(', ')})`);
+      const seqs = () => page.$$eval('[data-testid="packet-row"] [data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
+      await page.waitForFunction(({ n, last }) => {
+        const shown = [...document.querySelectorAll('[data-testid="packet-row"] [data-seq]')].map((e) => Number(e.dataset.seq));
+        return shown.length >= Math.min(n, 18) && shown.every((seq) => seq <= last);
+      }, { n: small, last }, { timeout: FLOW_TIMEOUT_MS }).catch(async (error) => {
+        throw new Error(`the small recording's own packets, none of the large one's: ${(await seqs()).join(', ')}`, { cause: error });
+      });
     });
   });
 });
