@@ -17,6 +17,22 @@ import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, wai
 import { freePort } from '../lib/broker.mjs';
 import { placeOrder, watchEveryTopic } from '../lib/saga.mjs';
 
+/** Clicks *Download recording* and saves the file as `e2e/artifacts/<fileName>`; its path. */
+async function downloadRecording(page, fileName) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
+  const saved = path.join(ARTIFACTS, fileName);
+  await mkdir(ARTIFACTS, { recursive: true });
+  await download.saveAs(saved);
+  return saved;
+}
+
+/** Loads `json` (an object, or text as it is) as the recording file `name`. */
+const loadRecording = (page, name, json) => page.setInputFiles('[data-testid="load-recording"]', {
+  name,
+  mimeType: 'application/json',
+  buffer: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)),
+});
+
 describeApp('recording', () => {
   it('recording: downloaded after an order, it replays progressively in a page with no broker, and steps; older and newer formats are refused', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let recordingPath;
@@ -128,13 +144,7 @@ describeApp('recording', () => {
     await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);
       await placeWatchedOrder(page);
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.click('[data-testid="download-recording"]'),
-      ]);
-      const saved = path.join(ARTIFACTS, 'recording-to-damage.json');
-      await mkdir(ARTIFACTS, { recursive: true });
-      await download.saveAs(saved);
+      const saved = await downloadRecording(page, 'recording-to-damage.json');
       recording = JSON.parse(await readFile(saved, 'utf8'));
     });
     assert.ok(recording.packets.length > 10, `a recording with packets (${recording.packets.length})`);
@@ -142,11 +152,7 @@ describeApp('recording', () => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, `${brokerQuery(nowhere)}&speed=4`, async ({ page }) => {
       await waitForStates(page, 'disconnected');
-      const load = (name, json) => page.setInputFiles('[data-testid="load-recording"]', {
-        name,
-        mimeType: 'application/json',
-        buffer: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)),
-      });
+      const load = (name, json) => loadRecording(page, name, json);
       const refusal = async (name) => {
         await page.waitForFunction(
           (name) => (document.querySelector('[data-testid="recording-error"]')?.textContent ?? '').includes(`${name}:`),
@@ -219,10 +225,7 @@ describeApp('recording', () => {
       for (const id of [first, second]) {
         await page.locator(`[data-testid="order-row"][data-order-id="${id}"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       }
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
-      const saved = path.join(ARTIFACTS, 'recording-while-open.json');
-      await mkdir(ARTIFACTS, { recursive: true });
-      await download.saveAs(saved);
+      const saved = await downloadRecording(page, 'recording-while-open.json');
 
       // Read while their sagas run: held, with a warning, until the learner chooses.
       await page.setInputFiles('[data-testid="load-recording"]', saved);
@@ -250,10 +253,7 @@ describeApp('recording', () => {
   it('a recording read while a cancelled order\'s charge is in hand is held; Keep live, and the charge is refunded on the wire', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=4000&inventory_ms=0&stock=P001:1`, async ({ page }) => {
       await waitReady(page);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
-      const saved = path.join(ARTIFACTS, 'recording-while-charging.json');
-      await mkdir(ARTIFACTS, { recursive: true });
-      await download.saveAs(saved);
+      const saved = await downloadRecording(page, 'recording-while-charging.json');
       const witness = await watchEveryTopic(broker);
       try {
         const orderId = await placeOrder(page);
@@ -287,10 +287,7 @@ describeApp('recording', () => {
     await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);
       await placeWatchedOrder(page);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-recording"]')]);
-      const saved = path.join(ARTIFACTS, 'recording-to-repeat.json');
-      await mkdir(ARTIFACTS, { recursive: true });
-      await download.saveAs(saved);
+      const saved = await downloadRecording(page, 'recording-to-repeat.json');
       recording = JSON.parse(await readFile(saved, 'utf8'));
     });
     const small = recording.packets.length;
@@ -306,11 +303,7 @@ describeApp('recording', () => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, `${brokerQuery(nowhere)}&speed=4`, async ({ page }) => {
       await waitForStates(page, 'disconnected');
-      const load = (name, json) => page.setInputFiles('[data-testid="load-recording"]', {
-        name,
-        mimeType: 'application/json',
-        buffer: Buffer.from(JSON.stringify(json)),
-      });
+      const load = (name, json) => loadRecording(page, name, json);
       const status = '[data-testid="playback-status"]';
       const finished = (count) => page.waitForFunction(
         ({ sel, count }) => document.querySelector(sel).textContent.startsWith(`Replay finished: ${count} packets.`),
