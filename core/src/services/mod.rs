@@ -560,11 +560,7 @@ impl Flow {
     /// ([`order::compensation_of`]), its check counts from now. Any other message, or one
     /// that does not decode, changes nothing.
     pub fn published(&mut self, topic: &str, payload: &[u8], now: Timestamp) {
-        let Some(key) = DomainEvent::decode(topic, payload)
-            .ok()
-            .as_ref()
-            .and_then(order::compensation_of)
-        else {
+        let Some(key) = order::compensation_on(topic, payload) else {
             return;
         };
         self.on_wire.insert(key, order::CopyOnWire::Published(now));
@@ -574,11 +570,7 @@ impl Flow {
     /// namespace): a compensating message that will never go out. Its check no longer waits
     /// for it, and sends it again when due (as it did before it knew what the wire had).
     pub fn not_published(&mut self, topic: &str, payload: &[u8]) {
-        let key = DomainEvent::decode(topic, payload)
-            .ok()
-            .as_ref()
-            .and_then(order::compensation_of);
-        if let Some(key) = key {
+        if let Some(key) = order::compensation_on(topic, payload) {
             if self.on_wire.get(&key) == Some(&order::CopyOnWire::Unsent) {
                 self.on_wire.remove(&key);
             }

@@ -97,6 +97,31 @@ pub fn compensating_topic(style: SagaStyle, undo: Undo) -> &'static str {
     }
 }
 
+/// Whether `topic` (without the namespace) carries a compensating message OrderService
+/// publishes: `orders/cancelled`, `commands/inventory/release`, `commands/payment/refund`. A
+/// check on the topic alone, so that no other message is decoded to find out.
+pub fn is_compensating_topic(topic: &str) -> bool {
+    use crate::domain::topics::{
+        COMMAND_REFUND_PAYMENT, COMMAND_RELEASE_INVENTORY, ORDERS_CANCELLED,
+    };
+    [
+        ORDERS_CANCELLED,
+        COMMAND_RELEASE_INVENTORY,
+        COMMAND_REFUND_PAYMENT,
+    ]
+    .contains(&topic)
+}
+
+/// The order and topic of `payload` on `topic` if it is a compensating message OrderService
+/// publishes ([`compensation_of`]); `None` for any other, read without decoding it
+/// ([`is_compensating_topic`]), and for one that does not decode.
+pub fn compensation_on(topic: &str, payload: &[u8]) -> Option<(Uuid, &'static str)> {
+    if !is_compensating_topic(topic) {
+        return None;
+    }
+    compensation_of(&DomainEvent::decode(topic, payload).ok()?)
+}
+
 /// The order and topic of `event` if it is a compensating message OrderService publishes
 /// (`orders/cancelled`, `commands/inventory/release`, `commands/payment/refund`); `None` for
 /// any other.

@@ -52,6 +52,11 @@ impl Runtime {
         ) else {
             return;
         };
+        // Only a compensation counts: every other PUBLISH (each order's events too) goes by
+        // on its topic alone.
+        if !eda_core::services::order::is_compensating_topic(topic) {
+            return;
+        }
         // Reported while the services decide (a client's events can come from inside a
         // publish): told right after, with the time it went out.
         match self.flow.try_borrow_mut() {
