@@ -5,10 +5,13 @@
 //   node --test e2e/app/tab-session.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { watchEveryTopic } from '../lib/saga.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
 
 const tagOf = (ids) => /^eda-([0-9a-f]{6})-order$/.exec(ids.order)?.[1];
 
@@ -43,5 +46,32 @@ describeApp('tab session', () => {
 
       // The first page kept its ids and its connections all along.
       assert.deepEqual(await waitReady(page, broker), first);
+    }));
+
+  // Noticed in a review: the tag was one per tab whatever `?ns=`, so a tab that opened ?ns=tb
+  // after ?ns=ta took over ta's persistent sessions, and what the broker had queued for ta was
+  // handed to tb's services, which ignored it: lost for ta.
+  it('a tab keeps a tag per namespace: under ?ns=tb it draws its own client ids, and back under ?ns=ta it has ta\'s again, with the order published for ta meanwhile', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=ta`, async ({ page }) => {
+      const first = await waitReady(page, broker);
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=tb`);
+      const underTb = await waitReady(page, broker);
+      assert.notEqual(tagOf(underTb), tagOf(first), 'tb\'s client ids are not ta\'s');
+
+      const witness = await watchEveryTopic(broker);
+      try {
+        // An outsider's order for ta while the tab is under tb: ta's sessions keep it.
+        const orderId = randomUUID();
+        await witness.publish('ta/orders/created', orderCreatedJson({ orderId }), { qos: 1 });
+        await witness.roundTrip();
+        assert.equal(witness.messages.filter((m) => m.json?.orderId === orderId).length, 1, 'nothing answered it under tb');
+
+        await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=ta`);
+        assert.deepEqual(await waitReady(page, broker), first, 'ta\'s client ids again');
+        await witness.waitForOrder('ta/inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+        await witness.waitForOrder('ta/payments/processed', orderId, FLOW_TIMEOUT_MS);
+      } finally {
+        await witness.close();
+      }
     }));
 });

@@ -24,7 +24,7 @@ use std::time::Duration;
 use broker_bridge::ProtocolVersion;
 use eda_core::services::credentials::Credentials;
 use eda_core::services::Flow;
-use eda_core::state::query::params_with_credentials;
+use eda_core::state::query::{namespace_from_query, params_with_credentials};
 use eda_core::state::{Action, SessionMode, State};
 use eda_core::trace::playback::Playback;
 use eda_core::trace::PacketHistory;
@@ -99,7 +99,10 @@ impl Boot {
         // A broker URL with a user name or password is refused (the page says so), and taken
         // out of the address so no copied link repeats it.
         address_bar::forget(&params_with_credentials(pairs.clone()));
-        let state = State::from_link(pairs, &tab_session::session_tag());
+        // The tab's tag is kept per namespace (tab_session): read `?ns=` as the state will.
+        let (namespace, _) =
+            namespace_from_query(pairs.clone().find(|(k, _)| *k == "ns").map(|(_, v)| v));
+        let state = State::from_link(pairs, &tab_session::session_tag(&namespace));
 
         let trace = SharedTrace::new();
         trace.0.borrow_mut().playback = Playback::live(state.speed);

@@ -8,35 +8,55 @@
 //! from the page, and two live tabs with the same client ids would throw each other off the
 //! broker; with the tag out of storage while the page lives, such a tab draws a new one.
 //! A tab that crashes loses its tag (no `pagehide`): its next page starts a new session.
+//!
+//! The tag is kept **per topic namespace** (`?ns=`): the services' persistent sessions hold
+//! their namespace's subscriptions, so a tab that opens `?ns=b` after `?ns=a` must not take over
+//! `a`'s sessions (the broker would hand `a/…` messages queued meanwhile to `b`'s services,
+//! which ignore them: lost for `a`). It draws a tag for `b`, and gets `a`'s back when it opens
+//! `?ns=a` again, with what `a`'s sessions queued meanwhile. (A tab duplicated after visiting
+//! `a` holds a copy of `a`'s tag; if both tabs then open `?ns=a`, they share client ids.)
 
+use eda_core::domain::namespace::Namespace;
 use gloo::events::EventListener;
 use web_sys::Storage;
 
 use crate::clock;
 
-/// The `sessionStorage` key of the tag.
+/// The `sessionStorage` key of the tag without a namespace; under `?ns=<ns>` the key is
+/// `eda-session-tag@<ns>` ([`tag_key`]).
 pub const TAG_KEY: &str = "eda-session-tag";
 
-/// The tag of this page: the tab's tag from before a reload, or a fresh one
+/// The `sessionStorage` key of the tag kept for `namespace`: [`TAG_KEY`], or
+/// `eda-session-tag@<ns>` under a namespace.
+pub fn tag_key(namespace: &Namespace) -> String {
+    match namespace.value() {
+        Some(ns) => format!("{TAG_KEY}@{ns}"),
+        None => TAG_KEY.to_owned(),
+    }
+}
+
+/// The tag of this page under `namespace`: the tab's tag for that namespace from before a
+/// reload (or from the last time the tab opened it), or a fresh one
 /// ([`clock::fresh_session_tag`]) in a new tab, in a tab that lost it, or when
 /// `sessionStorage` is unavailable. Arranges for the tag to be stored when the page goes.
 /// Call it once per page load: it takes the stored tag out.
-pub fn session_tag() -> String {
+pub fn session_tag(namespace: &Namespace) -> String {
     let Some(storage) = session_storage() else {
         return clock::fresh_session_tag();
     };
-    let tag = take_tag(&storage).unwrap_or_else(clock::fresh_session_tag);
+    let key = tag_key(namespace);
+    let tag = take_tag(&storage, &key).unwrap_or_else(clock::fresh_session_tag);
     if let Some(window) = web_sys::window() {
-        let kept = tag.clone();
+        let (kept, kept_key) = (tag.clone(), key.clone());
         EventListener::new(&window, "pagehide", move |_| {
-            put_tag(&storage, &kept);
+            put_tag(&storage, &kept_key, &kept);
         })
         .forget();
         // Back from the back-forward cache, the page holds its tag again.
         let storage = session_storage();
         EventListener::new(&window, "pageshow", move |_| {
             if let Some(storage) = &storage {
-                let _ = take_tag(storage);
+                let _ = take_tag(storage, &key);
             }
         })
         .forget();
@@ -44,18 +64,19 @@ pub fn session_tag() -> String {
     tag
 }
 
-/// Takes the stored tag out of `storage`: `Some` if one was there and is a tag this page makes
-/// (six lowercase hex digits), `None` otherwise. Leaves no tag behind either way.
-pub fn take_tag(storage: &Storage) -> Option<String> {
-    let stored = storage.get_item(TAG_KEY).ok().flatten();
-    let _ = storage.remove_item(TAG_KEY);
+/// Takes the tag stored under `key` ([`tag_key`]) out of `storage`: `Some` if one was there and
+/// is a tag this page makes (six lowercase hex digits), `None` otherwise. Leaves no tag behind
+/// under `key` either way.
+pub fn take_tag(storage: &Storage, key: &str) -> Option<String> {
+    let stored = storage.get_item(key).ok().flatten();
+    let _ = storage.remove_item(key);
     stored.filter(|tag| is_tag(tag))
 }
 
-/// Stores `tag` for the next page of this tab. Returns whether the browser accepted it (it may
-/// refuse: storage full or disabled).
-pub fn put_tag(storage: &Storage, tag: &str) -> bool {
-    storage.set_item(TAG_KEY, tag).is_ok()
+/// Stores `tag` under `key` ([`tag_key`]) for a later page of this tab. Returns whether the
+/// browser accepted it (it may refuse: storage full or disabled).
+pub fn put_tag(storage: &Storage, key: &str, tag: &str) -> bool {
+    storage.set_item(key, tag).is_ok()
 }
 
 /// The tab's `sessionStorage`, or `None` where the browser denies it (sandboxed frames,
