@@ -1,0 +1,68 @@
+// scripts/play, the README's command for the playground, before it builds anything: its own
+// options and help, a taken port said in a sentence, and the check that what listens on the
+// broker's port is an MQTT broker (scripts/lib/mqtt-answers.mjs). No browser.
+//
+//   node --test e2e/app/play-script.test.mjs
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { freePort, startBroker } from '../lib/broker.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const run = (command, args) => spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+const play = (...args) => run('./scripts/play', args);
+
+// An HTTP server (not a broker), listening until closed.
+async function httpServer() {
+  const port = await freePort();
+  const server = http.createServer((_, res) => res.end('hello'));
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { port, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe('scripts/play', () => {
+  it('--help lists its own options and exits 0; an unknown option is named, with the usage, exit 2', () => {
+    const help = play('--help');
+    assert.equal(help.status, 0, help.stderr);
+    for (const option of ['--dev', '--secure', '--port N']) assert.match(help.stdout, new RegExp(option));
+    const unknown = play('--bogus');
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /^unknown option: --bogus\nUsage: \.\/scripts\/play/);
+    assert.doesNotMatch(unknown.stderr, /trunk serve|Usage: trunk/, 'nothing of trunk serve');
+    const notPort = play('--port', 'abc');
+    assert.equal(notPort.status, 2);
+    assert.match(notPort.stderr, /--port abc: not a port number/);
+  });
+
+  it('a port taken is said in a sentence that names the option to use', async () => {
+    const taken = await httpServer();
+    try {
+      const result = play('--dev', '--port', String(taken.port));
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, new RegExp(`port ${taken.port} is taken.*\\n.*\\./scripts/play --port ${taken.port + 1}`));
+      assert.doesNotMatch(result.stderr, /backtrace|os error/i);
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it('mqtt-answers: a Mosquitto over WebSocket answers, an HTTP server does not', async () => {
+    const broker = await startBroker();
+    const notBroker = await httpServer();
+    try {
+      const yes = run('node', ['scripts/lib/mqtt-answers.mjs', broker.wsUrl]);
+      assert.equal(yes.status, 0, yes.stdout + yes.stderr);
+      const no = run('node', ['scripts/lib/mqtt-answers.mjs', `ws://127.0.0.1:${notBroker.port}`]);
+      assert.equal(no.status, 1);
+      assert.notEqual(no.stdout.trim(), '', 'it says what happened');
+    } finally {
+      await notBroker.close();
+      await broker.stop();
+    }
+  });
+});
