@@ -93,6 +93,13 @@ describeApp('sequence diagram', () => {
       assert.equal(await open.getAttribute('data-kind'), 'PUBREC');
       assert.equal(await open.getAttribute('data-service'), 'order');
       assert.match((await page.locator('[data-testid="packet-hex"]').textContent()) ?? '', /^50 02 /, 'PUBREC bytes in hex');
+      // Escape closes it (a newcomer's break-test: it stayed open), and the focus goes back to its row.
+      await page.locator('[data-testid="packet-detail"] button.close').focus();
+      await page.keyboard.press('Escape');
+      await detail.waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-testid="packet-row"]')?.getAttribute('data-kind')), 'PUBREC', 'the focus on the packet\'s row');
+      await page.click('[data-testid="seq-arrow"][data-label^="PUBREC"][data-from="Broker"][data-to="OrderService"]');
+      await detail.waitFor({ state: 'visible' });
 
       // Mermaid text of the current view.
       await page.click('[data-testid="show-mermaid"]');

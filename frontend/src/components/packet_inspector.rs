@@ -202,6 +202,17 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
         })
     };
 
+    // Escape, anywhere in the inspector (a row, the open packet's buttons), closes the packet.
+    let onkeydown = {
+        let (on_close, open) = (on_close.clone(), opened.is_some());
+        Callback::from(move |e: KeyboardEvent| {
+            if open && e.key() == "Escape" {
+                e.prevent_default();
+                on_close.emit(());
+            }
+        })
+    };
+
     let window = rows_in_view(total, *viewport, OVERSCAN);
     let cx = RowContext {
         total,
@@ -218,7 +229,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
         format!(" — {total} packets")
     };
     html! {
-        <section class="card packet-inspector" aria-labelledby="inspector-title">
+        <section class="card packet-inspector" aria-labelledby="inspector-title" {onkeydown}>
             <h2 id="inspector-title">{ "Packet inspector" }
                 <span class="muted" data-testid="packet-count">{ count }</span></h2>
             if history.dropped() > 0 {
@@ -235,7 +246,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                 } }</p>
             } else {
                 <p class="hint muted" id="inspector-keys">
-                    { "Open a packet with its time. On a packet, ↑ and ↓ move to the next one, Home and End to the newest and oldest." }
+                    { "Open a packet with its time. On a packet, ↑ and ↓ move to the next one, Home and End to the newest and oldest; Escape closes the open packet." }
                 </p>
                 <div class="table-scroll packet-list" ref={list_ref} {onscroll} data-testid="packet-list">
                     <table aria-labelledby="inspector-title" aria-describedby="inspector-keys"
