@@ -173,7 +173,7 @@ pub fn path_and_query(url: &str) -> &str {
 /// Which path the broker products serve MQTT over WebSocket at: a browser reports a WebSocket
 /// refused at a wrong path (an HTTP 404 on the upgrade) only as a close (code 1006), exactly as
 /// it reports a broker that is not running. Returns a sentence for the page about the path of
-/// `url`, e.g. `Or a broker runs there but nothing answered MQTT at the path /foo: …`.
+/// `url`, e.g. `Or something runs there, but nothing answered MQTT over WebSocket at the path /foo: …`.
 pub fn path_advice(url: &str) -> String {
     let path = path_and_query(url);
     let at = if path.is_empty() || path == "/" {
@@ -182,9 +182,10 @@ pub fn path_advice(url: &str) -> String {
         format!("at the path {path}")
     };
     format!(
-        "Or a broker runs there, but nothing answered MQTT over WebSocket {at}: EMQX, HiveMQ, \
-         VerneMQ and NanoMQ use /mqtt (e.g. ws://host:8083/mqtt), RabbitMQ /ws \
-         (ws://host:15675/ws); Mosquitto answers at any path."
+        "Or something runs there, but nothing answered MQTT over WebSocket {at}: another kind \
+         of server on that port (the browser cannot tell it from no server at all), or a broker \
+         that wants a path: EMQX, HiveMQ, VerneMQ and NanoMQ use /mqtt (e.g. \
+         ws://host:8083/mqtt), RabbitMQ /ws (ws://host:15675/ws); Mosquitto answers at any path."
     )
 }
 

@@ -396,6 +396,8 @@ describeApp('broker URLs and capabilities', () => {
         assert.match(advice, /nothing answered MQTT over WebSocket without a path/);
         assert.match(advice, /EMQX, HiveMQ, VerneMQ and NanoMQ use \/mqtt/);
         assert.match(advice, /RabbitMQ \/ws/);
+        // A newcomer's break-test: an HTTP server on the port got only "start Mosquitto".
+        assert.match(advice, /another kind of server on that port \(the browser cannot tell it from no server at all\)/);
         // The learner adds the path in the broker field: the services connect.
         await page.fill('#broker-url', aedes.wsUrl);
         await page.click('[data-testid="apply-broker"]');
