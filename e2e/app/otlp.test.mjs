@@ -158,6 +158,34 @@ describeApp('otlp export', () => {
       assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']);
     }));
 
+  // It waited a 50 ms timer after drawing the words (three frames or more); now it starts right
+  // after the frame that paints them, and never in or before it.
+  it('otlp: the session export starts right after the frame that paints "Exporting the trace (OTLP)…", not before, not several frames later', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      // Frames counted by a loop started before the click (its callback runs first in each
+      // frame); the words' and the export's result's arrival noted against that count.
+      await page.evaluate(() => new Promise((started) => {
+        const probe = { frames: 0, words: null, done: null };
+        window.__otlpProbe = probe;
+        const loop = () => { probe.frames += 1; requestAnimationFrame(loop); };
+        requestAnimationFrame(() => { loop(); started(); });
+        new MutationObserver(() => {
+          if (probe.words === null && document.querySelector('[data-testid="otlp-working"]')) probe.words = probe.frames;
+          if (probe.done === null && document.querySelector('[data-testid="otlp-error"]')) probe.done = probe.frames;
+        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+      }));
+      await page.click('[data-testid="export-otlp-session"]');
+      // No order yet: the export's work ends in its refusal, which replaces the words.
+      const error = page.locator('[data-testid="otlp-error"]');
+      await error.waitFor();
+      assert.match(await error.textContent(), /no order in the trace to export yet/);
+      const { words, done } = await page.evaluate(() => window.__otlpProbe);
+      assert.notEqual(words, null, 'the words were shown');
+      assert.ok(done - words >= 1, `the export started after a frame painted the words (frames ${words} → ${done})`);
+      assert.ok(done - words <= 2, `the export started right after that frame, not ${done - words} frames later`);
+    }));
+
   it('otlp: a replayed recording exports the same spans, dated by the messages\' own timestamps', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let live;
     let recordingPath;
