@@ -158,32 +158,49 @@ describeApp('otlp export', () => {
       assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']);
     }));
 
-  // It waited a 50 ms timer after drawing the words (three frames or more); now it starts right
-  // after the frame that paints them, and never in or before it.
-  it('otlp: the session export starts right after the frame that paints "Exporting the trace (OTLP)…", not before, not several frames later', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  // It waited a 50 ms timer after drawing the words; now it asks for the next animation frame
+  // and, from it, a zero-delay task: the work starts once the frame that shows the words is
+  // drawn, never before it, and on no timer of its own. The page's timers and frame requests
+  // are watched while the click is handled and while the frame it asked for runs.
+  it('otlp: the session export starts right after the frame that paints "Exporting the trace (OTLP)…" (an animation frame, then a zero-delay task), not on a 50 ms timer', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       await waitReady(page);
-      // Frames counted by a loop started before the click (its callback runs first in each
-      // frame); the words' and the export's result's arrival noted against that count.
-      await page.evaluate(() => new Promise((started) => {
-        const probe = { frames: 0, words: null, done: null };
+      await page.evaluate(() => {
+        const probe = { phase: null, calls: [], events: [] };
         window.__otlpProbe = probe;
-        const loop = () => { probe.frames += 1; requestAnimationFrame(loop); };
-        requestAnimationFrame(() => { loop(); started(); });
+        const { setTimeout: timeout, requestAnimationFrame: frame } = window;
+        window.setTimeout = function (callback, delay, ...rest) {
+          if (probe.phase) probe.calls.push(`${probe.phase}: setTimeout ${Number(delay) || 0}`);
+          return timeout.call(window, callback, delay, ...rest);
+        };
+        window.requestAnimationFrame = function (callback) {
+          if (probe.phase !== 'click') return frame.call(window, callback);
+          probe.calls.push('click: requestAnimationFrame');
+          return frame.call(window, (at) => {
+            probe.events.push('frame');
+            probe.phase = 'frame';
+            try { callback(at); } finally { probe.phase = null; }
+          });
+        };
+        // Capture on the document: before the page's handlers; bubbling on the window: after.
+        document.addEventListener('click', () => { probe.phase = 'click'; }, true);
+        window.addEventListener('click', () => { probe.phase = null; });
         new MutationObserver(() => {
-          if (probe.words === null && document.querySelector('[data-testid="otlp-working"]')) probe.words = probe.frames;
-          if (probe.done === null && document.querySelector('[data-testid="otlp-error"]')) probe.done = probe.frames;
+          const seen = (what, testid) => !probe.events.includes(what) && document.querySelector(`[data-testid="${testid}"]`);
+          if (seen('words', 'otlp-working')) probe.events.push('words');
+          if (seen('done', 'otlp-error')) probe.events.push('done');
         }).observe(document.body, { childList: true, subtree: true, characterData: true });
-      }));
+      });
       await page.click('[data-testid="export-otlp-session"]');
       // No order yet: the export's work ends in its refusal, which replaces the words.
       const error = page.locator('[data-testid="otlp-error"]');
       await error.waitFor();
       assert.match(await error.textContent(), /no order in the trace to export yet/);
-      const { words, done } = await page.evaluate(() => window.__otlpProbe);
-      assert.notEqual(words, null, 'the words were shown');
-      assert.ok(done - words >= 1, `the export started after a frame painted the words (frames ${words} → ${done})`);
-      assert.ok(done - words <= 2, `the export started right after that frame, not ${done - words} frames later`);
+      const { calls, events } = await page.evaluate(() => window.__otlpProbe);
+      assert.deepEqual(events, ['words', 'frame', 'done'], 'the words, then the frame that draws them, then the export');
+      assert.ok(calls.includes('click: requestAnimationFrame'), `the click asks for the next frame: ${calls.join(', ')}`);
+      assert.ok(!calls.some((c) => /^click: setTimeout/.test(c)), `no timer started by the click: ${calls.join(', ')}`);
+      assert.ok(calls.includes('frame: setTimeout 0'), `the frame queues the work at once: ${calls.join(', ')}`);
     }));
 
   it('otlp: a replayed recording exports the same spans, dated by the messages\' own timestamps', { timeout: CASE_TIMEOUT_MS }, async (t) => {
