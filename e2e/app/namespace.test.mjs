@@ -154,10 +154,13 @@ describeApp('topic namespace', () => {
       }
     }));
 
-  it('two pages on one ?ns=: one status message per service each as B opens; B closes and its Wills overwrite the shared retained statuses, so A says online again (retained, logged), and a crash\'s Will still stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('two pages on one ?ns=: one status message per service each as B opens; B reloads and A says online again once per service; B closes and its Wills overwrite the shared retained statuses, so A says online again (retained, logged), and a crash\'s Will still stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&ns=t10`, async ({ page }) => {
       const ids = await waitReady(page);
       const witness = await startWitness({ tcpPort: broker.tcpPort, topics: ['t10/services/+/status'] });
+      // The flags as published: A's statuses said again (retained) told from its answers (not).
+      const published = await startWitness({ tcpPort: broker.tcpPort, topics: ['t10/services/+/status', 't10/orders/created'], protocolVersion: 5, retainAsPublished: true });
+      t.after(() => published.close());
       // A's own announcement first (retained, or live if it was still on its way when the
       // witness subscribed: a loaded clean-clone run counted such a one as A's answer to B).
       for (const s of SERVICES) {
@@ -176,6 +179,30 @@ describeApp('topic namespace', () => {
         await witness.roundTrip();
         const counts = Object.fromEntries(SERVICES.map((s) => [s, [witness.messages.filter(live(s, ids[s])).length, witness.messages.filter(live(s, idsB[s])).length]]));
         assert.deepEqual(counts, Object.fromEntries(SERVICES.map((s) => [s, [1, 1]])), 'online from [A, B] per service as B opened');
+        // B's tab reloads: its old connections end (their Wills overwrite the shared statuses)
+        // and its new ones say online again. A says online again, retained, once per service
+        // per status of B's that overwrote its own, no more.
+        const reloadAt = published.messages.length;
+        await other.page.reload();
+        await waitReady(other.page);
+        for (const s of SERVICES) {
+          await published.waitFor((m) => published.messages.indexOf(m) >= reloadAt && m.topic === `t10/services/${s}/status` && m.json?.clientId === ids[s] && m.retain, FLOW_TIMEOUT_MS, `A's ${s} online again after B's reload`);
+        }
+        for (const s of SERVICES) {
+          await published.waitFor((m) => published.messages.indexOf(m) >= reloadAt && m.topic === `t10/services/${s}/status` && m.json?.clientId === idsB[s] && m.json?.status === 'online', FLOW_TIMEOUT_MS, `B's ${s} online after its reload`);
+        }
+        // A's answer to B's return, if any, was sent as soon as A heard B's online: an order
+        // A's OrderService publishes afterwards on the same connection comes after it.
+        const orderId = await placeOrder(page);
+        await published.waitFor((m) => m.topic === 't10/orders/created' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS, 'A\'s order after B\'s return');
+        await published.roundTrip();
+        await other.page.locator('[data-testid="other-playground"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const fromA = (s) => published.messages.slice(reloadAt).filter((m) => m.topic === `t10/services/${s}/status` && m.json?.clientId === ids[s]).map((m) => (m.retain ? 'retained' : 'live'));
+        assert.deepEqual(
+          Object.fromEntries(SERVICES.map((s) => [s, fromA(s)])),
+          Object.fromEntries(SERVICES.map((s) => [s, ['retained']])),
+          'A said online once per service after B\'s reload: again, retained, over B\'s Will (B\'s new page read it)',
+        );
       } finally {
         await other.close();
       }

@@ -158,6 +158,51 @@ describeApp('otlp export', () => {
       assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']);
     }));
 
+  // It waited a 50 ms timer after drawing the words; now it asks for the next animation frame
+  // and, from it, a zero-delay task: the work starts once the frame that shows the words is
+  // drawn, never before it, and on no timer of its own. The page's timers and frame requests
+  // are watched while the click is handled and while the frame it asked for runs.
+  it('otlp: the session export starts right after the frame that paints "Exporting the trace (OTLP)…" (an animation frame, then a zero-delay task), not on a 50 ms timer', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await page.evaluate(() => {
+        const probe = { phase: null, calls: [], events: [] };
+        window.__otlpProbe = probe;
+        const { setTimeout: timeout, requestAnimationFrame: frame } = window;
+        window.setTimeout = function (callback, delay, ...rest) {
+          if (probe.phase) probe.calls.push(`${probe.phase}: setTimeout ${Number(delay) || 0}`);
+          return timeout.call(window, callback, delay, ...rest);
+        };
+        window.requestAnimationFrame = function (callback) {
+          if (probe.phase !== 'click') return frame.call(window, callback);
+          probe.calls.push('click: requestAnimationFrame');
+          return frame.call(window, (at) => {
+            probe.events.push('frame');
+            probe.phase = 'frame';
+            try { callback(at); } finally { probe.phase = null; }
+          });
+        };
+        // Capture on the document: before the page's handlers; bubbling on the window: after.
+        document.addEventListener('click', () => { probe.phase = 'click'; }, true);
+        window.addEventListener('click', () => { probe.phase = null; });
+        new MutationObserver(() => {
+          const seen = (what, testid) => !probe.events.includes(what) && document.querySelector(`[data-testid="${testid}"]`);
+          if (seen('words', 'otlp-working')) probe.events.push('words');
+          if (seen('done', 'otlp-error')) probe.events.push('done');
+        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+      });
+      await page.click('[data-testid="export-otlp-session"]');
+      // No order yet: the export's work ends in its refusal, which replaces the words.
+      const error = page.locator('[data-testid="otlp-error"]');
+      await error.waitFor();
+      assert.match(await error.textContent(), /no order in the trace to export yet/);
+      const { calls, events } = await page.evaluate(() => window.__otlpProbe);
+      assert.deepEqual(events, ['words', 'frame', 'done'], 'the words, then the frame that draws them, then the export');
+      assert.ok(calls.includes('click: requestAnimationFrame'), `the click asks for the next frame: ${calls.join(', ')}`);
+      assert.ok(!calls.some((c) => /^click: setTimeout/.test(c)), `no timer started by the click: ${calls.join(', ')}`);
+      assert.ok(calls.includes('frame: setTimeout 0'), `the frame queues the work at once: ${calls.join(', ')}`);
+    }));
+
   it('otlp: a replayed recording exports the same spans, dated by the messages\' own timestamps', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let live;
     let recordingPath;

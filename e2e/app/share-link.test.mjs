@@ -101,6 +101,37 @@ describeApp('share link', () => {
       assert.ok(wider <= 0, `the page is ${wider} px wider than the window`);
     }));
 
+  // A teacher copies the address bar rather than Copy link: it kept the refused values, so the
+  // link shared was refused again and did not say what the page ran.
+  it('refused values are taken out of the address bar once explained (no reload, no new history entry); the values taken stay as written', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await page.addInitScript(() => {
+        if (window.__historyAtStart === undefined) window.__historyAtStart = history.length;
+      });
+      const kept = `${brokerQuery(broker.wsUrl)}&qos=2&mqtt=5`;
+      await page.goto(`${server.url}${kept}&payment_ms=-5&stock=P001:abc&speed=fast&ns=bad%2F%23&colour=red&mqtt=6`);
+      await waitReady(page);
+      const text = async (testid) => {
+        const locator = page.locator(`[data-testid="${testid}"]`);
+        await locator.waitFor({ state: 'visible' });
+        return ((await locator.textContent()) ?? '').trim();
+      };
+      // Each refusal still quotes what was refused.
+      assert.match(await text('delays-error'), /Ignored \?payment_ms= in the link: "-5"/);
+      assert.match(await text('stock-error'), /Ignored \?stock= in the link: "P001:abc"/);
+      assert.match(await text('playback-error'), /Ignored \?speed= in the link: .*fast/);
+      assert.match(await text('namespace-error'), /Ignored \?ns="bad\/#" in the link/);
+      assert.match(await text('link-notice'), /\?mqtt given twice; using the first, "5"\..*Ignored in the link: colour/);
+      // The address holds what the page runs, the accepted values as written, in one history entry.
+      const { search, start, now } = await page.evaluate(() => ({
+        search: location.search, start: window.__historyAtStart, now: history.length,
+      }));
+      assert.equal(search, kept.replace(/^\//, ''), 'only the refused parameters left the address');
+      assert.equal(now, start, 'the address was replaced, not pushed');
+      assert.equal(await page.inputValue('#mqtt-version'), '5');
+      assert.equal(await page.inputValue('#flow-qos'), '2');
+    }));
+
   it('a broker URL with a user name and password in the link is refused and taken out of the address: neither a setting written back nor Copy link repeats the secret', { timeout: CASE_TIMEOUT_MS }, (t) => {
     const host = new URL(broker.wsUrl).host;
     const query = `?broker=${encodeURIComponent(`ws://alice:s3cretPW@${host}`)}&broker_payment=${encodeURIComponent(`ws:bob:PaYsEcReT@${host}`)}&qos=2`;

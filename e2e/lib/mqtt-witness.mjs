@@ -19,6 +19,9 @@ export async function startWitness({
   host = '127.0.0.1',
   topics = FLOW_TOPICS,
   protocolVersion = 4,
+  // MQTT 5 only: the broker forwards each message with the RETAIN flag it was published with
+  // (Retain As Published, §3.8.3.1), so a live retained publication can be told from another.
+  retainAsPublished = false,
 } = {}) {
   // Deliberately not of the form eda-<hex>-<service> that the app's clients use.
   const clientId = `e2e-witness-${randomUUID().slice(0, 8)}`;
@@ -62,7 +65,7 @@ export async function startWitness({
     for (const waiter of waiters) waiter(message);
   });
 
-  await client.subscribeAsync([...topics, sentinelTopic], { qos: 1 });
+  await client.subscribeAsync([...topics, sentinelTopic], { qos: 1, ...(retainAsPublished && { rap: true }) });
 
   const describe = () =>
     messages.length === 0

@@ -66,6 +66,34 @@ pub fn forget(keys: &[&str]) {
     }
 }
 
+/// Takes out of the address every parameter the page refused when it opened
+/// ([`eda_core::state::query::without_refused`]: an unknown key, a value it explained and
+/// replaced by the default, a repeat after the first), replacing the history entry without a
+/// reload: the address then says what the page runs, and a copied address is not refused
+/// again. The refusals shown keep quoting what was refused; the parameters taken stay as
+/// written. Does nothing if nothing was refused or the browser refuses.
+pub fn forget_refused() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let Some(kept) = location
+        .search()
+        .ok()
+        .and_then(|search| eda_core::state::query::without_refused(&search))
+    else {
+        return;
+    };
+    let Ok(page) = location.href().and_then(|href| web_sys::Url::new(&href)) else {
+        return;
+    };
+    page.set_search(&kept);
+    if let Ok(history) = window.history() {
+        let _ =
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));
+    }
+}
+
 /// The page's address as it is now: every setting changed in the page is in it.
 pub fn current() -> Option<String> {
     web_sys::window()?.location().href().ok()

@@ -103,6 +103,9 @@ impl Boot {
         let (namespace, _) =
             namespace_from_query(pairs.clone().find(|(k, _)| *k == "ns").map(|(_, v)| v));
         let state = State::from_link(pairs, &tab_session::session_tag(&namespace));
+        // The state says why each refused value was ignored; the address keeps only what the
+        // page runs, so copying it shares a link that is not refused again.
+        address_bar::forget_refused();
 
         let trace = SharedTrace::new();
         trace.0.borrow_mut().playback = Playback::live(state.speed);

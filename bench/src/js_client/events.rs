@@ -112,6 +112,7 @@ fn session_event(event: &Event) -> JsValue {
             packet_id,
             topic,
             reason,
+            ..
         } => Fields::of("publishFailed")
             .set("packetId", opt(*packet_id))
             .set("topic", topic.as_str())

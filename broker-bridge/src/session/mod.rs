@@ -180,6 +180,9 @@ pub enum Event {
         packet_id: Option<u16>,
         /// Its topic.
         topic: String,
+        /// Its payload, as given to publish: with the topic, what tells the caller which of its
+        /// messages this was (one refused from the offline queue has no packet identifier).
+        payload: Vec<u8>,
         /// Why, in words, e.g. `the broker refused the message: Quota exceeded (0x97)` or
         /// `not sent: the broker does not keep retained messages (Retain Available is 0)`.
         reason: String,

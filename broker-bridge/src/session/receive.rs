@@ -331,6 +331,7 @@ impl Session {
             Event::PublishFailed {
                 packet_id: Some(packet_id),
                 topic: publish.topic,
+                payload: publish.payload,
                 reason: format!(
                     "the broker refused the message: {}",
                     explain(ack.reason, kind, &ack.properties)

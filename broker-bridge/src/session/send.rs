@@ -131,6 +131,7 @@ impl Session {
                 Err(e) => self.events.push_back(Event::PublishFailed {
                     packet_id: None,
                     topic: publish.topic,
+                    payload: publish.payload,
                     reason: format!("not sent: {e}"),
                 }),
             }
@@ -162,6 +163,7 @@ impl Session {
                 self.events.push_back(Event::PublishFailed {
                     packet_id: Some(id),
                     topic: publish.topic,
+                    payload: publish.payload,
                     reason: format!("not re-sent: {e}"),
                 });
             }

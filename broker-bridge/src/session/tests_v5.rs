@@ -585,6 +585,15 @@ fn a_queued_message_too_big_for_the_new_broker_is_reported_not_sent() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0, None);
     assert!(failed[0].1.contains("Maximum Packet Size"), "{failed:?}");
+    // Without a packet identifier, its topic and payload say which message it was.
+    let refused: Vec<(&str, &[u8])> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PublishFailed { topic, payload, .. } => Some((topic.as_str(), &payload[..])),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused, [("orders/created", &[0u8; 100][..])]);
 }
 
 #[test]

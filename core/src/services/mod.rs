@@ -567,8 +567,13 @@ impl Flow {
     }
 
     /// OrderService's client refused, before sending, `payload` on `topic` (without the
-    /// namespace): a compensating message that will never go out. Its check no longer waits
-    /// for it, and sends it again when due (as it did before it knew what the wire had).
+    /// namespace): a compensating message that will never go out, refused when it was
+    /// published or later from the client's offline queue (the broker's limits, learnt on
+    /// reconnecting, forbid it: the driver gives the topic and payload the queue kept). Its
+    /// check no longer waits for it, and sends it again when due, as it did before it knew
+    /// what the wire had: the same as a check due while its copy's fate is unknown, not the
+    /// wait of a copy held back while the broker is down, since this copy will never leave.
+    /// A copy refused again is said again in OrderService's log, once per deadline.
     pub fn not_published(&mut self, topic: &str, payload: &[u8]) {
         if let Some(key) = order::compensation_on(topic, payload) {
             if self.on_wire.get(&key) == Some(&order::CopyOnWire::Unsent) {

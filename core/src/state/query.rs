@@ -123,6 +123,87 @@ pub fn params_with_credentials<'a>(
     keys
 }
 
+/// Whether the page refuses `value` for the link parameter `key` when the page opens
+/// ([`State::from_link`] explains each refusal and takes the default): an unknown key, or a
+/// value its parser does not accept (`?payment_ms=-5`, `?stock=P001:abc`, `?ns=bad/#`, a broker
+/// URL that is not `ws://` or carries a user name or password).
+pub fn refuses(key: &str, value: &str) -> bool {
+    let only = |k: &str| (k == key).then_some(value);
+    match key {
+        "broker" => broker_from_query(Some(value)).1.is_some(),
+        key if super::service_brokers::PARAMS.contains(&key) => {
+            super::service_brokers::ServiceBrokers::from_link(only)
+                .1
+                .is_some()
+        }
+        "qos" | "qos_orders" | "qos_payments" | "qos_inventory" => {
+            flow_qos_from_query(|k| only(k).map(str::to_owned))
+                .1
+                .is_some()
+        }
+        "mqtt" => protocol_from_query(Some(value)).1.is_some(),
+        "session" => super::SessionMode::parse(value).is_err(),
+        "payment_instances" => crate::services::instances::parse_instances(value).is_err(),
+        "ns" => namespace_from_query(Some(value)).1.is_some(),
+        "payment_ms" | "inventory_ms" => {
+            delays_from_query(only("payment_ms"), only("inventory_ms"))
+                .1
+                .is_some()
+        }
+        "speed" => speed_from_query(Some(value)).1.is_some(),
+        "view" => panel_from_query(Some(value)).1.is_some(),
+        key if LINK_PARAMS.contains(&key) => {
+            flow_from_query(FlowSettings::default(), only).1 != FlowRefusals::default()
+        }
+        _ => true,
+    }
+}
+
+/// The query string `search` (as [`query_pairs`] reads it) without the parameters the page
+/// refused when it opened, so the address describes what the page runs and a copied address is
+/// not refused again: each unknown key, each value [`refuses`] names, and every repeat of a
+/// key after its first (the first counts: [`repeated_params`]). Each parameter kept stays as
+/// written, escapes and order included. `None` when nothing was refused (the address stays as
+/// it is); `Some("")` when nothing is left (no `?`).
+///
+/// ```
+/// use eda_core::state::query::without_refused;
+///
+/// let search = "?payment_ms=-5&mqtt=5&stock=P001:abc&ns=school%2Fclass-7&colour=red&mqtt=3.1.1";
+/// assert_eq!(without_refused(search).as_deref(), Some("?mqtt=5&ns=school%2Fclass-7"));
+/// assert_eq!(without_refused("?speed=2"), None);
+/// assert_eq!(without_refused("?speed=fast").as_deref(), Some(""));
+/// ```
+pub fn without_refused(search: &str) -> Option<String> {
+    let parts: Vec<&str> = search
+        .strip_prefix('?')
+        .unwrap_or(search)
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    let kept: Vec<&str> = parts
+        .iter()
+        .copied()
+        .filter(|part| {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            let (key, value) = (form_decoded(key), form_decoded(value));
+            let first = !seen.contains(&key);
+            let keep = first && !refuses(&key, &value);
+            seen.push(key);
+            keep
+        })
+        .collect();
+    if kept.len() == parts.len() {
+        return None;
+    }
+    Some(if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    })
+}
+
 /// The query string `search` (`?a=1&b=x%20y`, its `?` optional) as its parameters, in order,
 /// repeated keys kept: split on `&`, each pair at its first `=`, `+` read as a space and
 /// percent-escapes decoded (the `application/x-www-form-urlencoded` rules a browser's
@@ -948,7 +1029,112 @@ mod query_tests {
                 state.link_notice, None,
                 "{setting:?} writes only known parameters"
             );
+            for (key, value) in setting.params() {
+                if let Some(value) = value {
+                    assert!(!refuses(&key, &value), "{key}={value} stays in the address");
+                }
+            }
         }
+    }
+
+    /// The errors [`State::from_link`] keeps for the page to show, each with its field's name.
+    fn link_refusals(state: &State) -> Vec<(&'static str, &str)> {
+        [
+            ("broker_url_error", &state.broker_url_error),
+            ("service_brokers_error", &state.service_brokers_error),
+            ("qos_error", &state.qos_error),
+            ("protocol_error", &state.protocol_error),
+            ("session_error", &state.session_error),
+            ("instances_error", &state.instances_error),
+            ("namespace_error", &state.namespace_error),
+            ("delays_error", &state.delays_error),
+            ("flow_error", &state.flow_error),
+            ("projection_error", &state.projection_error),
+            ("retry_error", &state.retry_error),
+            ("stock_error", &state.stock_error),
+            ("delivery_error", &state.delivery_error),
+            ("playback_error", &state.playback_error),
+            ("link_notice", &state.link_notice),
+        ]
+        .into_iter()
+        .filter_map(|(field, error)| Some((field, error.as_deref()?)))
+        .collect()
+    }
+
+    #[test]
+    fn the_keys_refused_are_those_the_page_explains() {
+        // A value no parameter accepts: each is refused, and the page says so.
+        for key in LINK_PARAMS {
+            assert!(refuses(key, "#?"), "{key}=#? is refused");
+            let state = State::from_link([(key, "#?")], "t");
+            let said = link_refusals(&state);
+            assert_eq!(said.len(), 1, "{key}=#? is explained once: {said:?}");
+            assert!(said[0].1.contains(&format!("?{key}")), "{said:?}");
+        }
+        // A key the page does not know, and a broker URL with credentials, are refused too.
+        assert!(refuses("colour", "red"));
+        assert!(refuses("", "x"));
+        assert!(refuses("broker", "ws://user:pw@localhost:9001"));
+        assert!(refuses("broker_payment", "ws://user:pw@localhost:9001"));
+        // The brief's link: each of its values is refused, alone and together.
+        let link = [
+            ("payment_ms", "-5"),
+            ("stock", "P001:abc"),
+            ("speed", "fast"),
+            ("ns", "bad/#"),
+        ];
+        for (key, value) in link {
+            assert!(refuses(key, value), "{key}={value}");
+        }
+        assert_eq!(link_refusals(&State::from_link(link, "t")).len(), 4);
+        // Values the page takes are not.
+        for (key, value) in [
+            ("payment_ms", "0"),
+            ("inventory_ms", " 250 "),
+            ("stock", "P001:5"),
+            ("ns", "school/class-7"),
+            ("qos_payments", "0"),
+            ("broker_query", "wss://node-b.example/mqtt"),
+            ("mqtt", "5"),
+            ("view", "flow"),
+        ] {
+            assert!(!refuses(key, value), "{key}={value}");
+        }
+    }
+
+    #[test]
+    fn the_address_loses_its_refused_parameters_and_keeps_the_rest_as_written() {
+        let search = "?payment_ms=-5&stock=P001:abc&speed=fast&ns=bad/ns";
+        assert_eq!(
+            without_refused(search).as_deref(),
+            Some("?ns=bad/ns"),
+            "a namespace of two levels is taken"
+        );
+        assert_eq!(
+            without_refused("?payment_ms=-5&stock=P001%3A5&speed=fast&ns=bad%2F%23&qos=2")
+                .as_deref(),
+            Some("?stock=P001%3A5&qos=2"),
+            "the values taken keep their escapes"
+        );
+        // The first of a repeated key counts; the later ones go, and so does a refused first.
+        assert_eq!(
+            without_refused("?mqtt=5&mqtt=3.1.1&qos=9&qos=1").as_deref(),
+            Some("?mqtt=5")
+        );
+        // Unknown keys (an empty one too) and a key whose escapes are not UTF-8 go.
+        assert_eq!(
+            without_refused("colour=red&=x&%E0%A4%A=1&view=flow").as_deref(),
+            Some("?view=flow")
+        );
+        // Nothing refused: nothing to write. Everything refused: no query string.
+        assert_eq!(without_refused(""), None);
+        assert_eq!(without_refused("?"), None);
+        assert_eq!(
+            without_refused("?view=flow&ns=a+b").as_deref(),
+            Some("?view=flow")
+        );
+        assert_eq!(without_refused("?ns=a+b&speed=fast").as_deref(), Some(""));
+        assert_eq!(without_refused("?view=flow&speed=2&ns=class-7"), None);
     }
 
     #[test]

@@ -46,6 +46,37 @@ fn offer(result: Result<Export, otlp::OtlpError>) -> Option<ExportMessage> {
     }
 }
 
+/// Runs `work` right after the browser next paints the page: a `requestAnimationFrame`
+/// callback (run just before that paint) queues it as a zero-delay task, which runs once the
+/// frame is drawn. So words set just before (*Exporting the trace (OTLP)…*) are on screen
+/// before the work holds the page, and the work waits no longer than that. Without a window or
+/// an animation frame (never in a browser page), a zero-delay task alone.
+pub fn after_next_paint(work: impl FnOnce() + 'static) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let queue = move || {
+        gloo::timers::callback::Timeout::new(0, work).forget();
+    };
+    let Some(window) = web_sys::window() else {
+        return queue();
+    };
+    // The callback is kept by the browser until it runs, once.
+    let slot = std::rc::Rc::new(std::cell::Cell::new(Some(queue)));
+    let in_frame = slot.clone();
+    let frame = Closure::once_into_js(move || {
+        if let Some(queue) = in_frame.take() {
+            queue();
+        }
+    });
+    if window
+        .request_animation_frame(frame.unchecked_ref())
+        .is_err()
+    {
+        if let Some(queue) = slot.take() {
+            queue();
+        }
+    }
+}
+
 /// Downloads `order_id`'s saga as `saga-<orderId>.otlp.json`.
 pub fn export_order(trace: &Trace, order_id: Uuid) -> Option<ExportMessage> {
     offer(otlp::export_order(&trace.packets, order_id, epoch(trace)))

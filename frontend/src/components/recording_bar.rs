@@ -8,7 +8,7 @@ use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 use super::download::download;
-use super::otlp_export::{export_session, message_view, ExportMessage};
+use super::otlp_export::{after_next_paint, export_session, message_view, ExportMessage};
 use super::outside_text::sentence;
 use crate::SharedTrace;
 use eda_core::outside_text::isolate;
@@ -104,14 +104,11 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         let trace = props.trace.clone();
         let otlp_message = otlp_message.clone();
         Callback::from(move |_: MouseEvent| {
-            // Said first, then made once the page has drawn the word: a large trace takes a
-            // moment, and the page showed nothing meanwhile.
+            // Said first, then made right after the page has painted the words: a large trace
+            // takes a moment, and the page showed nothing meanwhile.
             otlp_message.set(Some(ExportMessage::Working));
             let (trace, otlp_message) = (trace.clone(), otlp_message.clone());
-            gloo::timers::callback::Timeout::new(50, move || {
-                otlp_message.set(export_session(&trace.0.borrow()));
-            })
-            .forget();
+            after_next_paint(move || otlp_message.set(export_session(&trace.0.borrow())));
         })
     };
     // A recording read while sagas are in flight waits here (the name and the count shown, the

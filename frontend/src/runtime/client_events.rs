@@ -150,6 +150,7 @@ impl Runtime {
             ClientEvent::Session(Event::PublishFailed {
                 packet_id,
                 topic,
+                payload,
                 reason,
             }) => {
                 self.acl_probe_answered(instance, packet_id, Some(&reason));
@@ -160,6 +161,9 @@ impl Runtime {
                     None => {
                         let why = reason.strip_prefix("not sent: ").unwrap_or(&reason);
                         self.outbox_refused(service, &topic, None, why);
+                        if service == ServiceId::Order {
+                            self.compensation_refused(&topic, payload);
+                        }
                     }
                 }
                 // A publish the broker refused (e.g. outside the service's ACL) is said, not lost

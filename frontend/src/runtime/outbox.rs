@@ -70,6 +70,28 @@ impl Runtime {
         }
     }
 
+    /// OrderService's client refused from its offline queue, never sending it, `payload` on
+    /// `topic` (the wire's, with the namespace): if it is a compensating message, its check no
+    /// longer waits for that copy and sends one when due
+    /// ([`eda_core::services::Flow::not_published`]).
+    pub(super) fn compensation_refused(self: &Rc<Self>, topic: &str, payload: Vec<u8>) {
+        let Some(topic) = self.namespace.strip(topic) else {
+            return;
+        };
+        if !eda_core::services::order::is_compensating_topic(topic) {
+            return;
+        }
+        match self.flow.try_borrow_mut() {
+            Ok(mut flow) => flow.not_published(topic, &payload),
+            Err(_) => {
+                let topic = topic.to_owned();
+                self.later(std::time::Duration::ZERO, move |runtime| {
+                    runtime.flow.borrow_mut().not_published(&topic, &payload);
+                });
+            }
+        }
+    }
+
     /// The broker acknowledged or refused `service`'s PUBLISH `packet_id`: told to the outbox
     /// if it is OrderService's.
     pub(super) fn outbox_acknowledged(&self, service: ServiceId, packet_id: u16) {

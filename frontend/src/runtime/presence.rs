@@ -127,7 +127,7 @@ impl Runtime {
             }
             _ => OurClient::NotConnected,
         };
-        let reaction = self.watch.borrow_mut().hear(heard, stored, ours);
+        let reaction = self.watch.borrow_mut().hear(instance, heard, stored, ours);
         match reaction {
             Reaction::Nothing => {}
             Reaction::SayOnlineAgain => {

@@ -11,6 +11,10 @@
 //!   page's service, which says online again, retained. A status about this page's own client
 //!   (its Will after the learner crashed it) is never answered: the crash lesson keeps its Will.
 //!   Online never answers offline, so two live pages cannot ping-pong.
+//! - A page that went (its Wills made this page say online again, retained) and comes back
+//!   (a reload: the same client ids, online again) is not answered: its monitor, subscribed
+//!   before it said online, got that retained word, stored or live, unless another status
+//!   overwrote it meanwhile. So a reload costs one message per service of this page, not two.
 //! - Anything on that topic that is no connection's own status (an unreadable message, a
 //!   status without a `clientId`, one naming another service, a cleared topic: see
 //!   [`Heard`]) is answered the same way: the service is alive, so it says online again,
@@ -34,6 +38,7 @@
 use std::collections::BTreeSet;
 
 use super::{Heard, Presence, WILL_REASON};
+use crate::services::instances::Instance;
 
 /// How this page's client of the instance a status is about stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,9 @@ pub struct PresenceWatch {
     ours: String,
     /// Client ids of other pages' services seen online.
     met: BTreeSet<String>,
+    /// The instances whose topic holds this page's retained online said again
+    /// ([`Reaction::SayOnlineAgain`]), overwritten by nothing heard since.
+    said_again: BTreeSet<Instance>,
 }
 
 impl PresenceWatch {
@@ -76,6 +84,7 @@ impl PresenceWatch {
         PresenceWatch {
             ours: format!("eda-{session_tag}-"),
             met: BTreeSet::new(),
+            said_again: BTreeSet::new(),
         }
     }
 
@@ -109,18 +118,43 @@ impl PresenceWatch {
 }
 
 impl PresenceWatch {
-    /// The reaction to whatever came on a status topic of a service this page runs
+    /// The reaction to whatever came on `instance`'s status topic, of a service this page runs
     /// ([`Heard::read`]); `stored` and `ours` as for [`PresenceWatch::handle`]. A status is
     /// handled as there; anything else is false for a service that is alive, which says online
     /// again (retained) unless its announcement since the monitor subscribed already replaced
-    /// a stored one.
-    pub fn hear(&mut self, heard: &Heard, stored: bool, ours: OurClient) -> Reaction {
-        match heard {
+    /// a stored one. A page met live whose online comes right after this page said online
+    /// again on that topic (nothing else heard there between: a reload after its Wills) heard
+    /// that retained word, so it is not answered ([`Reaction::Nothing`]; the page is known
+    /// from then on).
+    pub fn hear(
+        &mut self,
+        instance: Instance,
+        heard: &Heard,
+        stored: bool,
+        ours: OurClient,
+    ) -> Reaction {
+        let own_online = matches!(heard, Heard::Status(presence)
+            if presence.is_online() && presence.client_id.starts_with(&self.ours));
+        if own_online {
+            // Its own word heard back: the topic still holds it.
+            return Reaction::Nothing;
+        }
+        // Anything else overwrote what this page said there.
+        let said_again = self.said_again.remove(&instance);
+        let reaction = match heard {
             Heard::Status(presence) => self.handle(presence, stored, ours),
             Heard::Cleared
             | Heard::WithoutClientId { .. }
             | Heard::OtherService { .. }
             | Heard::Unreadable(_) => say_again_if_alive(ours, stored),
+        };
+        match reaction {
+            Reaction::SayOnlineAgain => {
+                self.said_again.insert(instance);
+                reaction
+            }
+            Reaction::AnswerNewPage if said_again => Reaction::Nothing,
+            _ => reaction,
         }
     }
 }
@@ -318,6 +352,82 @@ mod tests {
     }
 
     #[test]
+    fn a_reloaded_page_hears_the_status_said_again_after_its_wills_and_is_not_answered() {
+        // B reloads: its Wills (one per service), then its new connections' onlines, same ids.
+        let mut a = PresenceWatch::new("aaaaaa");
+        let connected = OurClient::AnnouncedSinceSubscribed;
+        let status = |p: Presence| Heard::Status(p);
+        let id = |s: ServiceId| format!("eda-bbbbbb-{}", s.slug());
+        let mut said = Vec::new();
+        for service in ServiceId::ALL {
+            let online = status(Presence::online(service, &id(service), now()));
+            a.hear(service.into(), &online, true, connected);
+        }
+        for service in ServiceId::ALL {
+            let will = status(Presence::will(service, &id(service)));
+            said.push(a.hear(service.into(), &will, false, connected));
+            // Its own retained online, heard back, leaves the topic as it is.
+            let own = status(Presence::online(
+                service,
+                &format!("eda-aaaaaa-{}", service.slug()),
+                now(),
+            ));
+            assert_eq!(
+                a.hear(service.into(), &own, false, connected),
+                Reaction::Nothing
+            );
+        }
+        for service in ServiceId::ALL {
+            let online = status(Presence::online(service, &id(service), now()));
+            said.push(a.hear(service.into(), &online, false, connected));
+        }
+        let again = said
+            .iter()
+            .filter(|r| **r == Reaction::SayOnlineAgain)
+            .count();
+        let answers = said
+            .iter()
+            .filter(|r| **r == Reaction::AnswerNewPage)
+            .count();
+        assert_eq!(
+            (again, answers),
+            (ServiceId::ALL.len(), 0),
+            "once per service per Will, and no answer besides: {said:?}"
+        );
+    }
+
+    #[test]
+    fn a_page_coming_back_after_another_status_overwrote_ours_is_answered_and_one_that_heard_ours_is_not(
+    ) {
+        let mut a = PresenceWatch::new("aaaaaa");
+        let order = Instance::from(ServiceId::Order);
+        let connected = OurClient::AnnouncedSinceSubscribed;
+        let b = |status: Presence| Heard::Status(status);
+        let will = b(Presence::will(ServiceId::Order, "eda-bbbbbb-order"));
+        assert_eq!(
+            a.hear(order, &will, false, connected),
+            Reaction::SayOnlineAgain
+        );
+        // A third page opens: it heard ours (so no answer), and its online takes the retained
+        // slot, so B, subscribing now, would not read ours.
+        let c = b(Presence::online(
+            ServiceId::Order,
+            "eda-cccccc-order",
+            now(),
+        ));
+        assert_eq!(a.hear(order, &c, false, connected), Reaction::Nothing);
+        let back = b(Presence::online(
+            ServiceId::Order,
+            "eda-bbbbbb-order",
+            now(),
+        ));
+        assert_eq!(
+            a.hear(order, &back, false, connected),
+            Reaction::AnswerNewPage
+        );
+    }
+
+    #[test]
     fn the_note_names_the_will_and_the_other_client() {
         let will = Presence::will(ServiceId::Order, "eda-bbbbbb-order");
         let text = overwritten_note("t10/services/order/status", &will);
@@ -328,6 +438,7 @@ mod tests {
 
     #[test]
     fn anything_but_a_status_on_a_connected_service_s_topic_is_answered_retained_once() {
+        let payment = Instance::from(ServiceId::Payment);
         let mut a = PresenceWatch::new("aaaaaa");
         for heard in [
             Heard::Cleared,
@@ -340,15 +451,18 @@ mod tests {
             },
         ] {
             for ours in [OurClient::Connected, OurClient::AnnouncedSinceSubscribed] {
-                assert_eq!(a.hear(&heard, false, ours), Reaction::SayOnlineAgain);
+                assert_eq!(
+                    a.hear(payment, &heard, false, ours),
+                    Reaction::SayOnlineAgain
+                );
             }
             assert_eq!(
-                a.hear(&heard, true, OurClient::AnnouncedSinceSubscribed),
+                a.hear(payment, &heard, true, OurClient::AnnouncedSinceSubscribed),
                 Reaction::Nothing,
                 "stored before our announcement, which replaced it"
             );
             assert_eq!(
-                a.hear(&heard, false, OurClient::NotConnected),
+                a.hear(payment, &heard, false, OurClient::NotConnected),
                 Reaction::Nothing
             );
         }
@@ -356,6 +470,7 @@ mod tests {
         let own = Presence::online(ServiceId::Payment, "eda-aaaaaa-payment", now());
         assert_eq!(
             a.hear(
+                payment,
                 &Heard::Status(own),
                 false,
                 OurClient::AnnouncedSinceSubscribed
@@ -368,11 +483,18 @@ mod tests {
     fn two_pages_repairing_the_same_topic_stop_after_one_announcement_each() {
         // Garbage on services/payment/status: both pages say online again, retained; each hears
         // the other's online live, which is never answered retained.
+        let payment = Instance::from(ServiceId::Payment);
         let (mut a, mut b) = (PresenceWatch::new("aaaaaa"), PresenceWatch::new("bbbbbb"));
         let garbage = Heard::Unreadable("not json".into());
         let connected = OurClient::AnnouncedSinceSubscribed;
-        assert_eq!(a.hear(&garbage, false, connected), Reaction::SayOnlineAgain);
-        assert_eq!(b.hear(&garbage, false, connected), Reaction::SayOnlineAgain);
+        assert_eq!(
+            a.hear(payment, &garbage, false, connected),
+            Reaction::SayOnlineAgain
+        );
+        assert_eq!(
+            b.hear(payment, &garbage, false, connected),
+            Reaction::SayOnlineAgain
+        );
         // They had met already (the two-page warning).
         let from_a = Presence::online(ServiceId::Payment, "eda-aaaaaa-payment", now());
         let from_b = Presence::online(ServiceId::Payment, "eda-bbbbbb-payment", now());
@@ -380,11 +502,11 @@ mod tests {
         b.handle(&from_a, false, connected);
         for _ in 0..3 {
             assert_eq!(
-                a.hear(&Heard::Status(from_b.clone()), false, connected),
+                a.hear(payment, &Heard::Status(from_b.clone()), false, connected),
                 Reaction::Nothing
             );
             assert_eq!(
-                b.hear(&Heard::Status(from_a.clone()), false, connected),
+                b.hear(payment, &Heard::Status(from_a.clone()), false, connected),
                 Reaction::Nothing
             );
         }

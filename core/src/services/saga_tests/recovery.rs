@@ -488,3 +488,48 @@ fn a_compensation_check_due_while_its_message_waits_for_the_broker_sends_nothing
         assert_eq!(publishes(&due).len(), 1, "{style:?}: {due:?}");
     }
 }
+
+#[test]
+fn a_compensation_refused_from_the_offline_queue_is_known_by_its_topic_and_payload_and_not_waited_for(
+) {
+    // The broker down at the deadline: the compensating message waits in OrderService's
+    // client's offline queue. Reconnected, the client refuses it (the broker's limits): the
+    // driver gives the topic and payload it had queued, and the check stops waiting for it.
+    let id = order_id(1);
+    let ms = |ms: u64| Duration::from_millis(ms);
+    for style in SagaStyle::ALL {
+        let (mut flow, cancellation) = cancelled_while_the_broker_is_down(style);
+        let topic = order::compensating_topic(style, order::Undo::Release);
+        let queued = publishes(&cancellation)
+            .into_iter()
+            .find(|e| e.topic() == topic)
+            .cloned()
+            .unwrap_or_else(|| panic!("{style:?}: {cancellation:?}"));
+        let check = Work::Compensation {
+            order_id: id,
+            undo: order::Undo::Release,
+            sent: 1,
+        };
+        let waits = [Command::Schedule {
+            after: ms(1500),
+            work: check.clone(),
+        }];
+        // Another order's copy refused, or the topic alone: not this check's copy.
+        let json = String::from_utf8(queued.to_json()).unwrap();
+        let other = json.replace(&id.to_string(), &order_id(2).to_string());
+        assert_ne!(other, json, "{style:?}: the other order's copy differs");
+        flow.not_published(topic, other.as_bytes());
+        flow.not_published(topic, b"");
+        assert_eq!(
+            flow.complete(check.clone(), at(3000), order_id(98)),
+            waits,
+            "{style:?}: still waiting for its own copy"
+        );
+        // Its own copy refused: due, it sends one now, as when nothing is known of the wire.
+        flow.not_published(topic, json.as_bytes());
+        let due = flow.complete(check.clone(), at(4500), order_id(97));
+        let sent = publishes(&due);
+        assert_eq!(sent.len(), 1, "{style:?}: {due:?}");
+        assert_eq!((sent[0].topic(), sent[0].order_id()), (topic, id));
+    }
+}
