@@ -89,6 +89,27 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       }
     }));
 
+  // A newcomer's break-test counted 96 Tabs from the top to the first packet row.
+  it('keyboard: the first Tab shows the skip links; "Skip to the wire" takes the next Tab into the recordings, diagrams and packets', { timeout: TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {
+      await page.locator('#the-wire [data-testid="packet-row"]').first().waitFor();
+      // Nothing clicked yet: the first Tab starts from the top of the page.
+      await page.keyboard.press('Tab');
+      const first = page.locator('[data-testid="skip-links"] a').first();
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to the order form');
+      const box = await first.boundingBox();
+      assert.ok(box && box.width > 20 && box.height > 10, `drawn once focused: ${JSON.stringify(box)}`);
+      await page.keyboard.press('Tab');
+      assert.match(await page.evaluate(() => document.activeElement?.textContent), /^Skip to the wire/);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Tab');
+      const inWire = await page.evaluate(() => Boolean(document.activeElement?.closest('#the-wire')));
+      assert.ok(inWire, `the focus inside the wire section: ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))}`);
+      // Out of focus, the links take no room on the page.
+      const hidden = await first.boundingBox();
+      assert.ok(hidden && hidden.width <= 1 && hidden.height <= 1, `hidden again: ${JSON.stringify(hidden)}`);
+    }));
+
   for (const colorScheme of ['light', 'dark']) {
     it(`${colorScheme} scheme: text contrast is at least 4.5:1 (3:1 for large text)`, { timeout: TIMEOUT_MS }, (t) =>
       withOrderedPage(t, { colorScheme, viewport: { width: 1280, height: 900 } }, async (page) => {
