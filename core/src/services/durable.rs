@@ -198,7 +198,8 @@ pub struct Restored {
 
 impl Restored {
     /// One line for each participant's log that restored anything, e.g. `(Payment, "restored
-    /// from the tab's database after a reload: 3 charges not refunded, 12 orders processed")`.
+    /// from the tab's database after a reload: 3 charges, 12 orders processed")` (the charges
+    /// not refunded, the reservations still holding stock).
     pub fn lines(&self) -> Vec<(ServiceId, String)> {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -209,7 +210,7 @@ impl Restored {
             lines.push((
                 ServiceId::Payment,
                 format!(
-                    "{head} {} not refunded, {} processed",
+                    "{head} {}, {} processed",
                     plural(self.charges, "charge", "charges"),
                     plural(processed(ServiceId::Payment), "order", "orders")
                 ),
@@ -219,7 +220,7 @@ impl Restored {
             lines.push((
                 ServiceId::Inventory,
                 format!(
-                    "{head} {} held, {} processed{}",
+                    "{head} {} holding stock, {} processed{}",
                     plural(self.reservations, "reservation", "reservations"),
                     plural(processed(ServiceId::Inventory), "order", "orders"),
                     if self.stock {

@@ -141,8 +141,8 @@ fn after_a_reload_the_same_order_again_is_a_duplicate_for_every_participant() {
     assert_eq!(
         restored.lines(),
         [
-            (ServiceId::Payment, "restored from the tab's database after a reload: 1 charge not refunded, 1 order processed".to_owned()),
-            (ServiceId::Inventory, "restored from the tab's database after a reload: 1 reservation held, 1 order processed; the stock levels are the database's (and stated again, retained)".to_owned()),
+            (ServiceId::Payment, "restored from the tab's database after a reload: 1 charge, 1 order processed".to_owned()),
+            (ServiceId::Inventory, "restored from the tab's database after a reload: 1 reservation holding stock, 1 order processed; the stock levels are the database's (and stated again, retained)".to_owned()),
             (ServiceId::Notification, "restored from the tab's database after a reload: 1 order processed (no email is sent twice)".to_owned()),
         ]
     );
