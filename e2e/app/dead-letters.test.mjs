@@ -394,7 +394,7 @@ describeApp('dead letters', () => {
       });
       const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
       await note.waitFor();
-      assert.match(await note.textContent(), /storage for this site is full, so the latest changes \(orders' events, dead letters, messages waiting for their next try\) were not saved/);
+      assert.match(await note.textContent(), /storage for this site is full, so the latest changes \(orders' events, dead letters, messages waiting for their next try, the participants' charges and reservations\) were not saved/);
       await page.locator('[data-testid="dead-letters-in-memory"]').waitFor();
       // Still there, and still handled: Discard works in memory.
       await page.locator('[data-testid="dead-letter"] [data-testid="dead-letter-discard"]').first().click();

@@ -18,7 +18,7 @@ import mqtt from 'mqtt';
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
-import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
 
 /**
@@ -381,8 +381,10 @@ describeApp('changes mid-saga', () => {
     // deadline (4 s: long enough that no order is cancelled before the broker stops, on a slow
     // machine too), so each order is cancelled in the store while the broker is away (version
     // 3, owed). After the reload the restored compensation check asks for the release again, and
-    // the reloaded InventoryService answers at once (nothing to release: it forgot): version 4.
-    // It went out before version 3, which waited for every consumer to subscribe.
+    // the reloaded InventoryService, which kept the reservation in the tab's database (decision
+    // 0021), releases it: version 4. (When it forgot, a reload emptying its memory, its answer
+    // "nothing to release" went out before version 3, which waited for every consumer to
+    // subscribe.)
     withRestartableBroker(t, '&payment_ms=8000&saga_timeout_ms=4000', async ({ page, seen, waitSeen, stop, start }) => {
       const ORDERS = 3;
       const orders = [];
@@ -413,12 +415,14 @@ describeApp('changes mid-saga', () => {
         // The outcome goes out before what follows from it.
         const topics = seen.filter((m) => m.json?.orderId === id || m.json?.stream === id).map((m) => m.topic);
         assert.ok(topics.indexOf('orders/cancelled') < topics.indexOf('inventory/released'), `orders/cancelled before the release: ${topics.join(', ')}`);
-        // The reloaded InventoryService forgot the reservation the wire shows: the row says so,
-        // and waits for nothing more (it used to say "compensating: release not seen yet" for good).
+        // The reloaded InventoryService kept the reservation the wire shows: its release carries
+        // its id, and the row waits for nothing more and says nothing was forgotten.
+        const storeEvent = (type) => seen.find((m) => m.topic === `eventstore/orders/${id}` && m.json?.type === type)?.json.data;
+        assert.equal(storeEvent('InventoryReleased').reservationId, storeEvent('InventoryConfirmed').reservationId, `the release of ${id} carries the reservation made before the reload`);
         const row = page.locator(`[data-testid="order-row"][data-order-id="${id}"]`);
-        await row.locator('[data-testid="order-forgotten"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
-        assert.match(await row.locator('[data-testid="order-forgotten"]').textContent(), /^InventoryService answered that it reserved nothing, though its reservation is on the wire: it forgot it/);
-        assert.equal(await row.locator('[data-testid="order-compensating"]').count(), 0, 'nothing awaited');
+        await waitForRow(page, id, 'Cancelled', { compensations: 1 });
+        await waitInPage(page, `nothing awaited for ${id}`, (id) => !document.querySelector(`[data-testid="order-row"][data-order-id="${id}"] [data-testid="order-compensating"]`), id);
+        assert.equal(await row.locator('[data-testid="order-forgotten"]').count(), 0, 'nothing forgotten');
       }
     }));
   it('a reload while the broker is down: the cancellations stored meanwhile reach the wire once it is back', { timeout: CASE_TIMEOUT_MS }, (t) =>

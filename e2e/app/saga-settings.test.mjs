@@ -166,7 +166,7 @@ describeApp('saga settings', () => {
         await page.reload();
         await waitReady(page);
         assert.equal(await page.inputValue('#saga-style'), 'parallel');
-        // The payment in hand went with the reload (PaymentService's memory is the page's), so
+        // The payment in hand (work under way, not done) went with the reload, so
         // the deadline cancels the order: in the parallel style, by orders/cancelled, which
         // InventoryService answers with its release, not by orchestration's commands.
         await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);

@@ -118,17 +118,25 @@ impl Boot {
 
         let runtime: RuntimeSlot = Rc::default();
         let reports = Mailbox::new();
-        // The tab's database: read back once (a reload restores OrderService's store, the dead
-        // letters left to handle and the messages waiting for their next try), then kept in
+        // The tab's database: read back once (a reload restores the participants' memory,
+        // OrderService's store, the dead letters left to handle and the messages waiting for
+        // their next try), then kept in
         // step with every event OrderService appends, every dead letter published, retried or
         // discarded, and every try kept or ended.
         let keeper = {
             let (report, runtime, tries_to) = (reports.clone(), runtime.clone(), runtime.clone());
             let (restored, rows) = (reports.clone(), trace.clone());
+            let participants_to = runtime.clone();
             StoreKeeper::start(
                 &state.session_tag,
                 &state.namespace,
                 move |note| report.post(Action::StoreNote(note)),
+                move |memos, stock| {
+                    // Left in the database while a recording is shown (no services run).
+                    if let Some(runtime) = participants_to.borrow().as_ref() {
+                        runtime.restore_participants(memos, stock);
+                    }
+                },
                 move |store| match runtime.borrow().as_ref() {
                     Some(runtime) => runtime.restore_store(store),
                     None => Err("The stored orders were not restored: the services are not \

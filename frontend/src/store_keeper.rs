@@ -17,6 +17,15 @@
 //! ([`StoreKeeper::keep_pending_try`], [`StoreKeeper::forget_pending_try`]), and hands those a
 //! reload finds to the page.
 //!
+//! It also keeps the participants' memory (what PaymentService, InventoryService and
+//! NotificationService remember of each order, and the stock: [`eda_core::services::durable`],
+//! decision 0021): [`StoreKeeper::keep_memos`] writes it, and what a participant decided waits,
+//! through [`StoreKeeper::after_memos`], until it is committed, so that a reload never forgets a
+//! charge or a reservation whose message went out. A reload hands it back before anything
+//! else, and every message the services receive meanwhile waits until the database has been
+//! read back ([`StoreKeeper::hold_while_reading`]): a persistent session delivers what the
+//! broker queued right at CONNACK, which must not find the services empty-handed.
+//!
 //! One database per tab session (`eda-playground-<tag>`: the tag survives a reload of the same
 //! tab, [`crate::tab_session`]), so two tabs never write into each other's positions. A failure
 //! (no database in a private window, a blocked upgrade, a full disk) is reported once, in words
@@ -28,8 +37,10 @@ use std::rc::Rc;
 
 use eda_core::domain::namespace::Namespace;
 use eda_core::domain::DomainEvent;
+use eda_core::services::durable::{self, Memo};
 use eda_core::services::instances::Instance;
 use eda_core::services::pending_tries::PendingTry;
+use eda_core::services::Stock;
 use eda_core::store::outbox::{row_from_json, row_to_json, Outbox, OwedMessage};
 use eda_core::store::{stream_name, EventStore, StoredEvent};
 use eda_core::trace::dead_letters::KeptDeadLetter;
@@ -93,6 +104,16 @@ pub struct StoreKeeper {
     given: Cell<u64>,
     /// Work waiting for its events to be committed, in the order it came.
     waiting: RefCell<std::collections::VecDeque<Waiting>>,
+    /// How many participant memo writes were given ([`StoreKeeper::keep_memos`]).
+    memos_given: Cell<u64>,
+    /// How many of them the database committed (or, off, all given).
+    memos_committed: Cell<u64>,
+    /// How many were given when the kept write on its way was taken.
+    memos_writing: Cell<u64>,
+    /// What the participants decided, waiting for their memos to be committed.
+    memo_waiting: RefCell<std::collections::VecDeque<Waiting>>,
+    /// Messages the services received while the database was being read back.
+    held_while_reading: RefCell<Vec<Box<dyn FnOnce()>>>,
     report: Report,
 }
 
@@ -113,7 +134,8 @@ pub fn database_name(tag: &str, namespace: &Namespace) -> String {
 
 impl StoreKeeper {
     /// A keeper for the tab session `tag` under `namespace` (its database: [`database_name`]):
-    /// it opens the database and reads back what it holds, then hands it to `restore` (the
+    /// it opens the database and reads back what it holds, then hands the participants' memos
+    /// and stock to `restore_participants`, the store to `restore` (the
     /// store read back; an error if its events do not make a store), the dead letters kept to
     /// `restore_dead_letters`, and last the messages waiting for their next try to
     /// `restore_tries` (each only if there are any; rows another version of the page wrote are
@@ -123,6 +145,7 @@ impl StoreKeeper {
         tag: &str,
         namespace: &Namespace,
         report: impl Fn(Result<String, String>) + 'static,
+        restore_participants: impl FnOnce(Vec<Memo>, Option<Stock>) + 'static,
         restore: impl FnOnce(EventStore) -> Result<String, String> + 'static,
         restore_dead_letters: impl FnOnce(Vec<KeptDeadLetter>) + 'static,
         restore_tries: impl FnOnce(Vec<PendingTry>) + 'static,
@@ -142,6 +165,11 @@ impl StoreKeeper {
             committed: Cell::new(0),
             given: Cell::new(0),
             waiting: RefCell::default(),
+            memos_given: Cell::new(0),
+            memos_committed: Cell::new(0),
+            memos_writing: Cell::new(0),
+            memo_waiting: RefCell::default(),
+            held_while_reading: RefCell::default(),
             report: Rc::new(report),
         });
         let name = database_name(tag, namespace);
@@ -152,7 +180,11 @@ impl StoreKeeper {
                 return;
             };
             match opened {
-                Ok((db, store, owed, dead_letters, tries)) => {
+                Ok((db, store, owed, dead_letters, tries, (memos, stock))) => {
+                    // First: the participants decide nothing before they have it back.
+                    if !memos.is_empty() || stock.is_some() {
+                        restore_participants(memos, stock);
+                    }
                     if !dead_letters.is_empty() {
                         restore_dead_letters(dead_letters);
                     }
@@ -169,7 +201,8 @@ impl StoreKeeper {
                             // made to hold what the page holds, from the queue.
                             if let Err(error) = db.clear().await {
                                 (keeper.report)(restored);
-                                return keeper.turn_off(error.to_string());
+                                keeper.turn_off(error.to_string());
+                                return keeper.release_held();
                             }
                         }
                         (keeper.report)(restored);
@@ -184,8 +217,97 @@ impl StoreKeeper {
                 }
                 Err(message) => keeper.turn_off(message),
             }
+            // The messages that arrived meanwhile, in the order they came.
+            keeper.release_held();
         });
         keeper
+    }
+
+    /// Whether the database is still being read back: a message received now must wait
+    /// ([`StoreKeeper::hold_while_reading`]).
+    pub fn is_reading(&self) -> bool {
+        matches!(*self.db.borrow(), Db::Opening)
+    }
+
+    /// Runs `then` (the handling of a message a service received) once the database has been
+    /// read back and what it held restored (at once if it has).
+    pub fn hold_while_reading(&self, then: Box<dyn FnOnce()>) {
+        if self.is_reading() {
+            self.held_while_reading.borrow_mut().push(then);
+        } else {
+            then();
+        }
+    }
+
+    /// Runs what [`StoreKeeper::hold_while_reading`] held, in order.
+    fn release_held(&self) {
+        let held = std::mem::take(&mut *self.held_while_reading.borrow_mut());
+        for then in held {
+            then();
+        }
+    }
+
+    /// Writes what the participants' memory `changed` ([`eda_core::services::Flow::take_changed`]):
+    /// each memo under its key, and the stock; with the dead letters' and tries' writes, one
+    /// transaction at a time. Nothing once the database is off (the page then remembers in
+    /// memory only, and says so).
+    pub fn keep_memos(self: &Rc<Self>, changed: durable::Changed) {
+        if changed.is_empty() || matches!(*self.db.borrow(), Db::Off) {
+            return;
+        }
+        self.memos_given.set(self.memos_given.get() + 1);
+        {
+            let mut queue = self.kept_queue.borrow_mut();
+            for memo in &changed.memos {
+                queue.push((
+                    Kept::Participants,
+                    Ok(KeptRow {
+                        id: memo.key(),
+                        json: memo.to_stored(),
+                    }),
+                ));
+            }
+            if let Some(stock) = &changed.stock {
+                queue.push((
+                    Kept::Participants,
+                    Ok(KeptRow {
+                        id: durable::STOCK_KEY.to_owned(),
+                        json: durable::stock_to_stored(stock),
+                    }),
+                ));
+            }
+        }
+        self.write_kept();
+    }
+
+    /// Runs `then` (what a participant decided: its messages) once every memo given so far is
+    /// committed, after whatever waits already (at once when nothing waits, or when the page
+    /// keeps nothing). Write first, then publish: a reload can lose a message not yet sent (the
+    /// saga's deadline and compensation cover it), never a charge or reservation already on
+    /// the wire (decision 0021).
+    pub fn after_memos(&self, then: Box<dyn FnOnce()>) {
+        let upto = self.memos_given.get();
+        if upto <= self.memos_committed.get() && self.memo_waiting.borrow().is_empty() {
+            return then();
+        }
+        self.memo_waiting.borrow_mut().push_back((upto, then));
+    }
+
+    /// Runs, in order, what waited for memos now committed.
+    fn release_memos(&self) {
+        loop {
+            let next = {
+                let mut waiting = self.memo_waiting.borrow_mut();
+                match waiting.front() {
+                    Some((upto, _)) if *upto <= self.memos_committed.get() => waiting.pop_front(),
+                    _ => None,
+                }
+            };
+            match next {
+                Some((_, then)) => then(),
+                None => return,
+            }
+        }
     }
 
     /// Writes `events` (one decision's appends, in position order) after every event given
@@ -271,12 +393,20 @@ impl StoreKeeper {
         }
         self.kept_writing.set(true);
         let changes = std::mem::take(&mut *self.kept_queue.borrow_mut());
+        self.memos_writing.set(self.memos_given.get());
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let written = db.write_kept(&changes).await;
             keeper.kept_writing.set(false);
             match written {
-                Ok(()) => keeper.write_kept(),
+                Ok(()) => {
+                    let upto = keeper.memos_writing.get();
+                    keeper
+                        .memos_committed
+                        .set(keeper.memos_committed.get().max(upto));
+                    keeper.release_memos();
+                    keeper.write_kept();
+                }
                 Err(error) => keeper.turn_off(error.to_string()),
             }
         });
@@ -454,8 +584,10 @@ impl StoreKeeper {
         self.kept_queue.borrow_mut().clear();
         self.forget_owed();
         self.committed.set(self.given.get());
+        self.memos_committed.set(self.memos_given.get());
         (self.report)(Err(message));
         self.release();
+        self.release_memos();
     }
 
     /// Writes what is queued, one batch at a time, unless a batch is on its way.
@@ -500,6 +632,7 @@ type ReadBack = (
     Owed,
     Vec<KeptDeadLetter>,
     Vec<PendingTry>,
+    (Vec<Memo>, Option<Stock>),
 );
 
 /// Opens the tab's database and reads its store back, what it still owes the wire, the dead
@@ -523,6 +656,20 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
         .filter_map(|row| PendingTry::from_stored(&row.id, &row.json))
         .collect();
     tries.sort_by_key(|t| t.due);
+    // The participants' memory; rows another version of the page wrote are left out.
+    let mut memos = Vec::new();
+    let mut stock = None;
+    for row in db
+        .load_kept(Kept::Participants)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        if row.id == durable::STOCK_KEY {
+            stock = durable::stock_from_stored(&row.json);
+        } else if let Some(memo) = Memo::from_stored(&row.json) {
+            memos.push(memo);
+        }
+    }
     let records = db.load_all().await.map_err(|e| e.to_string())?;
     let rows = db.load_outbox().await.map_err(|e| e.to_string())?;
     let mut owed = Vec::with_capacity(rows.len());
@@ -555,5 +702,5 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
     let store = EventStore::load(events).map_err(|error| {
         StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
     })?;
-    Ok((db, store, owed, dead_letters, tries))
+    Ok((db, store, owed, dead_letters, tries, (memos, stock)))
 }

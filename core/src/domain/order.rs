@@ -166,14 +166,14 @@ impl fmt::Display for Step {
 impl Step {
     /// The step as the Event store panel's rewind shows it, in the words of its `kind`: as
     /// [`Step`]'s `Display`, except a step its participant forgot, which says what happened
-    /// (`InventoryService had nothing to release: it forgot reservation 7c9e6679-… (its memory
-    /// is the page's), so it was never released`) rather than that it was never done.
+    /// (`InventoryService had nothing to release: it forgot reservation 7c9e6679-… (reloaded
+    /// with no database to keep its memory in), so it was never released`) rather than that it was never done.
     pub fn describe(&self, kind: StepKind) -> String {
         match self {
             Step::Forgotten(id) => {
                 let (verb, done) = kind.undo_verb();
                 format!(
-                    "{} had nothing to {verb}: it forgot {} {id} (its memory is the page's), so \
+                    "{} had nothing to {verb}: it forgot {} {id} (reloaded with no database to keep its memory in), so \
                      it was never {done}",
                     kind.participant(),
                     kind.noun()

@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
+use super::durable::{time_of, HeldMemo, InventoryMemo};
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle, Stock};
 use super::stock_levels::StockUpdate;
@@ -76,6 +77,73 @@ impl InventoryService {
             failed: Recent::new(ORDERS_REMEMBERED),
             compensated_early: Recent::new(ORDERS_REMEMBERED),
         }
+    }
+
+    /// What InventoryService remembers of `order_id`, to keep in the tab's database
+    /// ([`super::durable`]); `None` if nothing.
+    pub fn memo(&self, order_id: Uuid) -> Option<InventoryMemo> {
+        let memo = InventoryMemo {
+            held: self
+                .held
+                .get(&order_id)
+                .map(|holds| {
+                    holds
+                        .iter()
+                        .map(|h| HeldMemo {
+                            reservation_id: h.reservation_id,
+                            taken: h.taken.clone(),
+                            released_at: h.released_at.map(Timestamp::unix_millis),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            cancelled: self.cancelled.contains(&order_id),
+            confirmed: self.confirmed.contains(&order_id),
+            failed: self.failed.contains(&order_id),
+            compensated_early_at: self
+                .compensated_early
+                .get(&order_id)
+                .map(|t| t.unix_millis()),
+        };
+        (memo != InventoryMemo::default()).then_some(memo)
+    }
+
+    /// Takes back what [`InventoryService::memo`] gave for `order_id` (after a reload). The
+    /// stock is not changed: the units a reservation took are already off the stock kept with
+    /// it ([`super::durable::STOCK_KEY`]). Returns how many reservations still hold stock.
+    pub fn restore_memo(&mut self, order_id: Uuid, memo: &InventoryMemo) -> usize {
+        let holds: Vec<Held> = memo
+            .held
+            .iter()
+            .map(|h| Held {
+                reservation_id: h.reservation_id,
+                taken: h.taken.clone(),
+                released_at: time_of(h.released_at),
+            })
+            .collect();
+        let open = holds.iter().filter(|h| h.released_at.is_none()).count();
+        if !holds.is_empty() {
+            self.held.insert(order_id, holds);
+        }
+        for (flag, set) in [
+            (memo.cancelled, &mut self.cancelled),
+            (memo.confirmed, &mut self.confirmed),
+            (memo.failed, &mut self.failed),
+        ] {
+            if flag {
+                set.insert(order_id, ());
+            }
+        }
+        if let Some(at) = time_of(memo.compensated_early_at) {
+            self.compensated_early.insert(order_id, at);
+        }
+        open
+    }
+
+    /// Takes back the stock kept in the tab's database (after a reload): the truth, since it
+    /// was written with each reservation and release before their messages went out.
+    pub fn restore_stock(&mut self, stock: Stock) {
+        self.stock = stock;
     }
 
     /// The stock on hand now.

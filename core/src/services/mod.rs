@@ -29,6 +29,7 @@
 pub mod acl;
 pub mod credentials;
 pub mod dead_letter;
+pub mod durable;
 pub mod instances;
 pub mod inventory;
 mod memory;
@@ -414,11 +415,19 @@ pub struct Flow {
     /// ([`Flow::published`]). A compensation check never sends a copy beside one still unsent,
     /// and counts its deadline from the publication ([`order::check_waits`]).
     on_wire: memory::Recent<(Uuid, &'static str), order::CopyOnWire>,
+    /// The identities in `processed` of each participant's messages, by service and order: what
+    /// its memo ([`durable::Memo`]) lists as processed.
+    processed_of: memory::Recent<(ServiceId, Uuid), Vec<(&'static str, Uuid)>>,
+    /// The participants' orders whose memory changed since [`Flow::take_changed`].
+    touched: std::collections::BTreeSet<(ServiceId, Uuid)>,
+    /// InventoryService's stock as last handed out to keep (or restored).
+    stock_kept: Stock,
 }
 
 impl Flow {
     /// The services with nothing remembered yet, InventoryService holding `settings.stock`.
     pub fn new(settings: FlowSettings) -> Flow {
+        let stock = settings.stock.clone();
         Flow {
             inventory: inventory::InventoryService::new(settings.stock.clone()),
             settings,
@@ -430,6 +439,97 @@ impl Flow {
             waiting_style: None,
             scheduled: Vec::new(),
             on_wire: memory::Recent::new(2 * memory::ORDERS_REMEMBERED),
+            processed_of: memory::Recent::new(3 * memory::ORDERS_REMEMBERED),
+            touched: std::collections::BTreeSet::new(),
+            stock_kept: stock,
+        }
+    }
+
+    /// What the participants' memory changed since the last call (or since [`Flow::new`]): a
+    /// memo for each order a participant handled a message of or did work for, and the stock if
+    /// it changed; for the driver to keep in the tab's database ([`durable`]).
+    pub fn take_changed(&mut self) -> durable::Changed {
+        let touched = std::mem::take(&mut self.touched);
+        let memos = touched
+            .into_iter()
+            .map(|(service, order_id)| self.memo(service, order_id))
+            .collect();
+        let stock = (self.inventory.stock() != &self.stock_kept).then(|| {
+            self.stock_kept = self.inventory.stock().clone();
+            self.stock_kept.clone()
+        });
+        durable::Changed { memos, stock }
+    }
+
+    /// What `service` remembers of `order_id`.
+    fn memo(&self, service: ServiceId, order_id: Uuid) -> durable::Memo {
+        let processed = self
+            .processed_of
+            .get(&(service, order_id))
+            .map(|ids| ids.iter().map(|(t, id)| ((*t).to_owned(), *id)).collect())
+            .unwrap_or_default();
+        durable::Memo {
+            v: durable::MEMO_VERSION,
+            service: service.slug().to_owned(),
+            order_id,
+            processed,
+            payment: (service == ServiceId::Payment)
+                .then(|| self.payment.memo(order_id))
+                .flatten(),
+            inventory: (service == ServiceId::Inventory)
+                .then(|| self.inventory.memo(order_id))
+                .flatten(),
+        }
+    }
+
+    /// Takes back the participants' memos and InventoryService's `stock` kept in the tab's
+    /// database (after a reload, before any message is handled): what each processed, charged,
+    /// reserved and saw of each order. The stock kept is the truth (written before each level
+    /// went out retained); `None` keeps the link's. Returns what was restored, for the logs.
+    pub fn restore_memos(
+        &mut self,
+        memos: Vec<durable::Memo>,
+        stock: Option<Stock>,
+    ) -> durable::Restored {
+        let mut restored = durable::Restored::default();
+        if let Some(stock) = stock {
+            self.inventory.restore_stock(stock.clone());
+            self.stock_kept = stock;
+            restored.stock = true;
+        }
+        for memo in memos {
+            let Some(service) = memo.service_id() else {
+                continue;
+            };
+            let ids: Vec<(&'static str, Uuid)> = memo
+                .processed
+                .iter()
+                .filter_map(|(topic, id)| Some((durable::known_topic(topic)?, *id)))
+                .collect();
+            if !ids.is_empty() {
+                *restored.processed.entry(service).or_default() += 1;
+            }
+            for &(topic, id) in &ids {
+                self.processed.insert((service, topic, id), ());
+            }
+            self.processed_of.insert((service, memo.order_id), ids);
+            if let Some(payment) = &memo.payment {
+                restored.charges += self.payment.restore_memo(memo.order_id, payment);
+            }
+            if let Some(inventory) = &memo.inventory {
+                restored.reservations += self.inventory.restore_memo(memo.order_id, inventory);
+            }
+        }
+        restored
+    }
+
+    /// Notes that `service`'s memory of `order_id` may have changed (a participant's only).
+    fn touch(&mut self, service: ServiceId, order_id: Uuid) {
+        if matches!(
+            service,
+            ServiceId::Payment | ServiceId::Inventory | ServiceId::Notification
+        ) {
+            self.touched.insert((service, order_id));
         }
     }
 
@@ -745,8 +845,19 @@ impl Flow {
                     RejectionKind::Unknown | RejectionKind::Failed | RejectionKind::Malformed
                 ) => {}
             // Remembered once handled (a refusal counts as handled: it would be refused again).
-            _ if self.settings.dedupe => self.processed.insert(key, ()),
-            _ => {}
+            _ if self.settings.dedupe => {
+                self.processed.insert(key, ());
+                let (service, topic, id) = key;
+                match self.processed_of.get_mut(&(service, order_id)) {
+                    Some(ids) if !ids.contains(&(topic, id)) => ids.push((topic, id)),
+                    Some(_) => {}
+                    None => self
+                        .processed_of
+                        .insert((service, order_id), vec![(topic, id)]),
+                }
+                self.touch(service, order_id);
+            }
+            _ => self.touch(service, order_id),
         }
         // The order is known now: what arrived before it is handled, in the order it came.
         if let (Ok(mut commands), true) = (outcome.clone(), created) {
@@ -812,10 +923,12 @@ impl Flow {
     fn complete_work(&mut self, work: Work, now: Timestamp, fresh_id: Uuid) -> Vec<Command> {
         match work {
             Work::Charge { order_id, amount } => {
+                self.touch(ServiceId::Payment, order_id);
                 let rule = self.settings.payment;
                 self.payment.charge(&rule, order_id, amount, now, fresh_id)
             }
             Work::Reserve { order_id, items } => {
+                self.touch(ServiceId::Inventory, order_id);
                 self.inventory.reserve(order_id, &items, now, fresh_id)
             }
             Work::Deadline { order_id } => self.order.deadline(&self.settings, order_id, now),
@@ -849,6 +962,8 @@ impl Flow {
     }
 }
 
+#[cfg(test)]
+mod durable_tests;
 #[cfg(test)]
 mod saga_tests;
 #[cfg(test)]

@@ -21,6 +21,7 @@
 
 use uuid::Uuid;
 
+use super::durable::{time_of, ChargeMemo, PaymentMemo};
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, PaymentRule, SagaStyle};
 use super::{Command, Rejection, ServiceId, Work};
@@ -92,6 +93,70 @@ impl Default for PaymentService {
 }
 
 impl PaymentService {
+    /// What PaymentService remembers of `order_id`, to keep in the tab's database
+    /// ([`super::durable`]); `None` if nothing.
+    pub fn memo(&self, order_id: Uuid) -> Option<PaymentMemo> {
+        let memo = PaymentMemo {
+            total: self.totals.get(&order_id).copied(),
+            charges: self
+                .charges
+                .get(&order_id)
+                .map(|charges| {
+                    charges
+                        .iter()
+                        .map(|c| ChargeMemo {
+                            payment_id: c.payment_id,
+                            amount: c.amount,
+                            refunded_at: c.refunded_at.map(Timestamp::unix_millis),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            cancelled: self.cancelled.contains(&order_id),
+            confirmed: self.confirmed.contains(&order_id),
+            failed: self.failed.contains(&order_id),
+            compensated_early_at: self
+                .compensated_early
+                .get(&order_id)
+                .map(|t| t.unix_millis()),
+        };
+        (memo != PaymentMemo::default()).then_some(memo)
+    }
+
+    /// Takes back what [`PaymentService::memo`] gave for `order_id` (after a reload), replacing
+    /// what it holds of the order. Returns how many charges are not refunded.
+    pub fn restore_memo(&mut self, order_id: Uuid, memo: &PaymentMemo) -> usize {
+        if let Some(total) = memo.total {
+            self.totals.insert(order_id, total);
+        }
+        let charges: Vec<Charged> = memo
+            .charges
+            .iter()
+            .map(|c| Charged {
+                payment_id: c.payment_id,
+                amount: c.amount,
+                refunded_at: time_of(c.refunded_at),
+            })
+            .collect();
+        let open = charges.iter().filter(|c| c.refunded_at.is_none()).count();
+        if !charges.is_empty() {
+            self.charges.insert(order_id, charges);
+        }
+        for (flag, set) in [
+            (memo.cancelled, &mut self.cancelled),
+            (memo.confirmed, &mut self.confirmed),
+            (memo.failed, &mut self.failed),
+        ] {
+            if flag {
+                set.insert(order_id, ());
+            }
+        }
+        if let Some(at) = time_of(memo.compensated_early_at) {
+            self.compensated_early.insert(order_id, at);
+        }
+        open
+    }
+
     /// Whether a charge of `order_id` is not refunded.
     pub fn has_charged(&self, order_id: Uuid) -> bool {
         self.charges

@@ -322,7 +322,8 @@ impl OrderRow {
     /// While the order is cancelled with a step the wire shows done, not undone, and answered
     /// "nothing to undo" (the nil id of a compensation before the step): what the participant
     /// forgot. It had done the step, then lost its memory of it (PaymentService and
-    /// InventoryService keep theirs in the page only, so a reload empties it), so OrderService
+    /// InventoryService keep theirs in the tab's database, decision 0021, but a reload with no
+    /// database empties it), so OrderService
     /// takes the answer as the end of its compensation: the charge is never refunded, and the
     /// reloaded InventoryService counts its stock from the link's levels again (what the Stock
     /// panel shows), the reservation forgotten rather than released. `None` otherwise.
@@ -335,14 +336,14 @@ impl OrderRow {
         if refund == Undone::Forgotten {
             lines.push(
                 "PaymentService answered that it charged nothing, though its charge is on the \
-                 wire: it forgot it (its memory is the page's), so the charge was never \
+                 wire: it forgot it (reloaded with no database to keep its memory in), so the charge was never \
                  refunded",
             );
         }
         if release == Undone::Forgotten {
             lines.push(
                 "InventoryService answered that it reserved nothing, though its reservation is \
-                 on the wire: it forgot it (its memory is the page's) and started afresh from \
+                 on the wire: it forgot it (reloaded with no database to keep its memory in) and started afresh from \
                  the link's stock levels, so the stock it reserved is counted as on hand again \
                  and nothing was released",
             );

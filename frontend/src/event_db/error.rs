@@ -11,8 +11,10 @@ pub enum StorageError {
     /// words, for the developer tools.
     #[error(
         "This browser does not let the page keep a database here (private window, or site data \
-         blocked), so the orders, the dead letters and the messages waiting for their next try \
-         will not come back after a reload. The page keeps working in memory; nothing shown is \
+         blocked), so the orders, the dead letters, the messages waiting for their next try and \
+         what PaymentService and InventoryService charged, reserved and processed will not come \
+         back after a reload (a reloaded PaymentService would charge a redelivered order \
+         again). The page keeps working in memory; nothing shown is \
          lost. The browser said: {reason}"
     )]
     Unavailable {
@@ -30,7 +32,8 @@ pub enum StorageError {
     /// The browser's storage for this site is full: the batch was not saved (none of it).
     #[error(
         "The browser's storage for this site is full, so the latest changes (orders' events, \
-         dead letters, messages waiting for their next try) were not saved and will not come \
+         dead letters, messages waiting for their next try, the participants' charges and \
+         reservations) were not saved and will not come \
          back after a reload. The page keeps working in memory; nothing shown is \
          lost. Free some disk space or clear this site's data to save again."
     )]

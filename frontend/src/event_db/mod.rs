@@ -22,7 +22,11 @@
 //! the page lists until the learner retries or discards them ([`KeptRow`], written by
 //! [`EventDb::write_kept`]). Version 4 adds the object store `pendingTries` with key path `id`:
 //! the messages a service waits to try again, so that a reload tries them when due instead of
-//! losing them (the same [`KeptRow`] shape). Each upgrade only adds what is missing, so what an
+//! losing them (the same [`KeptRow`] shape). Version 5 adds the object store `participants` with
+//! key path `id`: what PaymentService, InventoryService and NotificationService remember of
+//! each order (`payment/<orderId>`…) and InventoryService's stock (`inventory/stock`), so that
+//! their memory survives a reload as their effects do (decision 0021; the same shape). Each
+//! upgrade only adds what is missing, so what an
 //! older version of the page stored stays readable.
 
 mod error;
@@ -49,8 +53,8 @@ pub use record::{KeptRow, OutboxRow, Record};
 /// The playground's database name (one per origin).
 pub const DATABASE_NAME: &str = "eda-playground";
 /// The database's schema version: 2 added the `outbox` store, 3 the `deadLetters` store, 4 the
-/// `pendingTries` store.
-const VERSION: u32 = 4;
+/// `pendingTries` store, 5 the `participants` store.
+const VERSION: u32 = 5;
 /// The object store holding the records.
 const STORE: &str = "events";
 /// The object store holding what is owed to the wire.
@@ -59,6 +63,8 @@ const OUTBOX: &str = "outbox";
 const DEAD_LETTERS: &str = "deadLetters";
 /// The object store holding the messages waiting for their next try.
 const PENDING_TRIES: &str = "pendingTries";
+/// The object store holding the participants' memory.
+const PARTICIPANTS: &str = "participants";
 
 /// The stores of rows the page keeps by id ([`KeptRow`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +73,8 @@ pub enum Kept {
     DeadLetters,
     /// `pendingTries`: the messages waiting for their next try.
     PendingTries,
+    /// `participants`: what the participants remember of each order, and the stock.
+    Participants,
 }
 
 impl Kept {
@@ -74,6 +82,7 @@ impl Kept {
         match self {
             Kept::DeadLetters => DEAD_LETTERS,
             Kept::PendingTries => PENDING_TRIES,
+            Kept::Participants => PARTICIPANTS,
         }
     }
 }
@@ -250,7 +259,10 @@ impl EventDb {
         };
         let transaction = self
             .db
-            .transaction(&[DEAD_LETTERS, PENDING_TRIES], TransactionMode::ReadWrite)
+            .transaction(
+                &[DEAD_LETTERS, PENDING_TRIES, PARTICIPANTS],
+                TransactionMode::ReadWrite,
+            )
             .map_err(StorageError::from_idb)?;
         let first = transaction
             .object_store(first.store())
@@ -440,7 +452,7 @@ impl Blocked {
 }
 
 /// Creates what is missing (the `events` store and its index, the `outbox` store, the
-/// `deadLetters` and `pendingTries` stores); aborts the upgrade if the caller was already told the open is blocked.
+/// `deadLetters`, `pendingTries` and `participants` stores); aborts the upgrade if the caller was already told the open is blocked.
 fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), StorageError> {
     let request = event.target().map_err(StorageError::from_idb)?;
     if gave_up {
@@ -469,8 +481,9 @@ fn upgrade(event: &idb::event::VersionChangeEvent, gave_up: bool) -> Result<(), 
         db.create_object_store(OUTBOX, keyed_by_position())
             .map_err(StorageError::from_idb)?;
     }
-    // From version 2: no dead letter was kept before; from version 3, no try.
-    for name in [DEAD_LETTERS, PENDING_TRIES] {
+    // From version 2: no dead letter was kept before; from version 3, no try; from version 4,
+    // no participant's memory (a reload of an older page forgot it).
+    for name in [DEAD_LETTERS, PENDING_TRIES, PARTICIPANTS] {
         if !names.iter().any(|existing| existing == name) {
             let mut params = ObjectStoreParams::new();
             params.key_path(Some(KeyPath::new_single("id")));

@@ -30,12 +30,12 @@ async fn other_tab_opens(name: &str, version: u32) -> Result<web_sys::IdbDatabas
 #[wasm_bindgen_test]
 async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     let name = "eda-test-blocked";
-    drop(EventDb::open(name).await.expect("a version 4 database"));
-    let other = other_tab_opens(name, 4)
+    drop(EventDb::open(name).await.expect("a version 5 database"));
+    let other = other_tab_opens(name, 5)
         .await
         .expect("the other tab's connection");
 
-    let error = open_version(name, 5).await.unwrap_err();
+    let error = open_version(name, 6).await.unwrap_err();
     assert_eq!(error, StorageError::Blocked);
     assert!(
         error.to_string().contains("close the other tabs"),
@@ -43,9 +43,9 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
     );
 
     // The other tab lets go: the upgrade we gave up on must not happen (the browser would then
-    // refuse version 4 with a VersionError) nor leave a connection open.
+    // refuse version 5 with a VersionError) nor leave a connection open.
     other.close();
-    let again = other_tab_opens(name, 4).await;
+    let again = other_tab_opens(name, 5).await;
     assert!(
         again.is_ok(),
         "the database was upgraded after all: {again:?}"
@@ -57,9 +57,9 @@ async fn an_upgrade_blocked_by_another_tab_is_reported_and_then_abandoned() {
 async fn the_database_has_the_store_keyed_by_position_and_the_stream_index() {
     let name = "eda-test-schema";
     drop(EventDb::open(name).await.unwrap());
-    let db = other_tab_opens(name, 4).await.unwrap();
-    assert_eq!(db.version(), 4.0);
-    for kept in ["deadLetters", "pendingTries"] {
+    let db = other_tab_opens(name, 5).await.unwrap();
+    assert_eq!(db.version(), 5.0);
+    for kept in ["deadLetters", "pendingTries", "participants"] {
         let store = db
             .transaction_with_str(kept)
             .unwrap()
@@ -195,7 +195,7 @@ async fn an_older_database_with_one_event(name: &str, version: u32) {
 async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them() {
     let name = "eda-test-upgrade";
     a_version_1_database_with_one_event(name).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 4");
+    let db = EventDb::open(name).await.expect("upgraded to version 5");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(db.load_outbox().await.unwrap(), [], "counted as published");
     assert_eq!(
@@ -214,7 +214,7 @@ async fn the_upgrade_from_version_1_keeps_the_events_and_owes_nothing_for_them()
 async fn the_upgrade_from_version_2_keeps_the_events_and_what_they_owe() {
     let name = "eda-test-upgrade-2";
     an_older_database_with_one_event(name, 2).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 4");
+    let db = EventDb::open(name).await.expect("upgraded to version 5");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(
         db.load_outbox().await.unwrap().len(),
@@ -232,7 +232,7 @@ async fn the_upgrade_from_version_2_keeps_the_events_and_what_they_owe() {
 async fn the_upgrade_from_version_3_keeps_the_dead_letters_and_adds_the_tries() {
     let name = "eda-test-upgrade-3";
     an_older_database_with_one_event(name, 3).await;
-    let db = EventDb::open(name).await.expect("upgraded to version 4");
+    let db = EventDb::open(name).await.expect("upgraded to version 5");
     assert_eq!(db.load_all().await.unwrap().len(), 1, "the event is kept");
     assert_eq!(db.load_outbox().await.unwrap().len(), 1, "what it owes too");
     assert_eq!(
@@ -244,6 +244,11 @@ async fn the_upgrade_from_version_3_keeps_the_dead_letters_and_adds_the_tries() 
         "the dead letter is kept"
     );
     assert_eq!(db.load_kept(Kept::PendingTries).await.unwrap(), []);
+    assert_eq!(
+        db.load_kept(Kept::Participants).await.unwrap(),
+        [],
+        "no participant's memory kept before version 5"
+    );
 }
 
 #[wasm_bindgen_test]

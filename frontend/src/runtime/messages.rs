@@ -38,6 +38,18 @@ impl Runtime {
         payload: &[u8],
         retained: bool,
     ) {
+        // Before the tab's database is read back, the services would decide without what they
+        // remembered: the message waits (a persistent session delivers at CONNACK).
+        if let Some(keeper) = self.keeper.as_ref().filter(|k| k.is_reading()) {
+            let runtime = Rc::downgrade(self);
+            let (topic, payload) = (topic.to_owned(), payload.to_vec());
+            keeper.hold_while_reading(Box::new(move || {
+                if let Some(runtime) = runtime.upgrade().filter(|r| !r.closed.get()) {
+                    runtime.on_message(instance, &topic, qos, correlation, &payload, retained);
+                }
+            }));
+            return;
+        }
         let message = Received {
             instance,
             topic: topic.to_owned(),
@@ -131,6 +143,8 @@ impl Runtime {
             (Err(rejection), _) if !rejection.answer_again.is_empty() => {
                 self.run(instance, rejection.answer_again)
             }
+            // Nothing to do, but what it processed may be a participant's to keep.
+            _ if service != ServiceId::Order => self.run(instance, Vec::new()),
             _ => {}
         }
         // Its end, after what it led to (a dead letter kept first: a reload in between finds

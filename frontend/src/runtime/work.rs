@@ -45,7 +45,48 @@ impl Runtime {
             }));
             return;
         }
+        // A participant's memory is kept before what it decided goes out (decision 0021): a
+        // reload then finds every charge and reservation whose message was published.
+        if let Some(keeper) = &self.keeper {
+            let changed = self.flow.borrow_mut().take_changed();
+            keeper.keep_memos(changed);
+            let runtime = Rc::downgrade(self);
+            keeper.after_memos(Box::new(move || {
+                if let Some(runtime) = runtime.upgrade() {
+                    runtime.run_now(instance, commands);
+                }
+            }));
+            return;
+        }
         self.run_now(instance, commands);
+    }
+
+    /// The participants' memory kept in the tab's database after a reload (`memos`, and
+    /// InventoryService's `stock` if it was kept), taken back before any message is handled:
+    /// each participant's log says what it restored, and a stock taken back is stated again,
+    /// retained, and shown (the database's levels are the truth: they were written before each
+    /// level went out).
+    pub fn restore_participants(
+        self: &Rc<Self>,
+        memos: Vec<eda_core::services::durable::Memo>,
+        stock: Option<eda_core::services::Stock>,
+    ) {
+        let restored = self.flow.borrow_mut().restore_memos(memos, stock);
+        for (service, line) in restored.lines() {
+            self.log(service, note("reload", line));
+        }
+        if restored.stock {
+            let (levels, now) = {
+                let flow = self.flow.borrow();
+                (flow.inventory.levels(), flow.inventory.stock().clone())
+            };
+            // Not connected yet: it states them when it connects (from the stock taken back).
+            let inventory = ServiceId::Inventory.into();
+            if self.client(inventory).is_connected() {
+                self.run_now(inventory, levels);
+            }
+            self.tell(Action::StockNow(now));
+        }
     }
 
     /// [`Runtime::run`], now.

@@ -326,8 +326,8 @@ fn refusals_read_as_sentences() {
     );
 }
 
-/// A newcomer's break-test: a reservation made, then the page reloaded (InventoryService's
-/// memory is the page's), then the order cancelled; the reloaded InventoryService answers the
+/// A newcomer's break-test: a reservation made, then the page reloaded (with no database to
+/// keep InventoryService's memory in), then the order cancelled; the reloaded InventoryService answers the
 /// release with "nothing to release" (the nil id). Rewound, the order said "undone before it
 /// was done" at the version after the reservation it showed done: the fold now says that the
 /// participant forgot it, and "before it was done" only when it really was not done.
@@ -353,16 +353,16 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
     assert_eq!(
         order.inventory.describe(StepKind::Reservation),
         format!(
-            "InventoryService had nothing to release: it forgot reservation {} (its memory is \
-             the page's), so it was never released",
+            "InventoryService had nothing to release: it forgot reservation {} (reloaded with no \
+             database to keep its memory in), so it was never released",
             id(10)
         )
     );
     assert_eq!(
         order.payment.describe(StepKind::Payment),
         format!(
-            "PaymentService had nothing to refund: it forgot payment {} (its memory is the \
-             page's), so it was never refunded",
+            "PaymentService had nothing to refund: it forgot payment {} (reloaded with no \
+             database to keep its memory in), so it was never refunded",
             id(20)
         )
     );

@@ -313,7 +313,7 @@ fn a_compensation_never_seen_is_given_up_after_its_tries_and_said_so() {
 /// the late reservation (heard at 2.1 s), before it heard the release: the restored store still
 /// shows the stock reserved and not released, so the reloaded OrderService checks it again, a
 /// deadline after the reservation was recorded, as the page before would have. The reloaded
-/// InventoryService remembers no reservation (its memory is the page's): asked again, it
+/// InventoryService remembers no reservation (reloaded with no database to keep its memory in): asked again, it
 /// answers that it has nothing to release (the nil reservation id, a compensation before the
 /// step), and that answer ends the check after one more try.
 #[test]

@@ -794,7 +794,7 @@ fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
         row.forgotten().as_deref(),
         Some(
             "InventoryService answered that it reserved nothing, though its reservation is on \
-             the wire: it forgot it (its memory is the page's) and started afresh from the \
+             the wire: it forgot it (reloaded with no database to keep its memory in) and started afresh from the \
              link's stock levels, so the stock it reserved is counted as on hand again and \
              nothing was released"
         )

@@ -1,0 +1,245 @@
+//! The participants' memory as rows the tab's database keeps, so that it survives a reload as
+//! the effects it records do (decision 0021).
+//!
+//! An idempotent consumer's record of what it processed, and a participant's record of what it
+//! must be able to undo, are as durable as the charge or the reservation: a PaymentService that
+//! forgot them charges a redelivered `orders/created` again and answers a refund with "nothing
+//! was charged". So [`super::Flow`] notes each order whose participant memory changed, and
+//! [`super::Flow::take_changed`] hands the driver one [`Memo`] per service and order (and
+//! InventoryService's stock when it changed) to write; [`super::Flow::restore_memos`] takes
+//! them back after a reload, before any message is handled.
+//!
+//! A memo is stored as JSON under [`Memo::key`] (`payment/<orderId>`, `inventory/<orderId>`,
+//! `notification/<orderId>`), the stock under [`STOCK_KEY`]:
+//!
+//! ```
+//! use eda_core::services::durable::Memo;
+//! let json = r#"{"v":1,"service":"payment","orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6",
+//!   "processed":[["orders/created","3fa85f64-5717-4562-b3fc-2c963f66afa6"]],
+//!   "payment":{"charges":[{"paymentId":"6fa85f64-5717-4562-b3fc-2c963f66afa6","amount":59.98}]}}"#;
+//! let memo = Memo::from_stored(json).unwrap();
+//! assert_eq!(memo.key(), "payment/3fa85f64-5717-4562-b3fc-2c963f66afa6");
+//! ```
+//!
+//! A row written by another version of the page (another `v`, another shape) is left out:
+//! [`Memo::from_stored`] answers `None`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ServiceId, Stock};
+use crate::domain::timestamp::Timestamp;
+use crate::domain::topics;
+
+/// The version of the memo's shape this page writes and reads (`"v"`).
+pub const MEMO_VERSION: u32 = 1;
+
+/// The key of InventoryService's stock row: `inventory/stock`.
+pub const STOCK_KEY: &str = "inventory/stock";
+
+/// What one participant (`service`) remembers of one order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Memo {
+    /// [`MEMO_VERSION`].
+    pub v: u32,
+    /// The service's slug: `payment`, `inventory` or `notification`.
+    pub service: String,
+    pub order_id: Uuid,
+    /// The identities (topic, id) of the messages about the order the service processed (its
+    /// idempotent consumer's record; [`crate::domain::DomainEvent::identity`]).
+    #[serde(default)]
+    pub processed: Vec<(String, Uuid)>,
+    /// PaymentService's part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentMemo>,
+    /// InventoryService's part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryMemo>,
+}
+
+/// What PaymentService remembers of an order: its total, its charges, and how its saga stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PaymentMemo {
+    /// The order's total (currency units), kept until the reservation starts the charge
+    /// (choreography).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    pub charges: Vec<ChargeMemo>,
+    pub cancelled: bool,
+    pub confirmed: bool,
+    pub failed: bool,
+    /// When it was compensated before the step (Unix ms), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compensated_early_at: Option<i64>,
+}
+
+/// One charge: its id, amount (currency units) and when it was refunded (Unix ms; `None`: not).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeMemo {
+    pub payment_id: Uuid,
+    pub amount: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<i64>,
+}
+
+/// What InventoryService remembers of an order: its reservations, and how its saga stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InventoryMemo {
+    pub held: Vec<HeldMemo>,
+    pub cancelled: bool,
+    pub confirmed: bool,
+    pub failed: bool,
+    /// When it was compensated before the step (Unix ms), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compensated_early_at: Option<i64>,
+}
+
+/// One reservation: its id, the units it took per counted product, and when it was released
+/// (Unix ms; `None`: still held).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldMemo {
+    pub reservation_id: Uuid,
+    pub taken: BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<i64>,
+}
+
+impl Memo {
+    /// The row's key: `<service slug>/<orderId>`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.service, self.order_id)
+    }
+
+    /// The row's text (JSON).
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("a memo always serializes to JSON")
+    }
+
+    /// The memo read back from its row's text; `None` for a row this version of the page did
+    /// not write (another `v`, another shape, an unknown service).
+    pub fn from_stored(json: &str) -> Option<Memo> {
+        let memo: Memo = serde_json::from_str(json).ok()?;
+        (memo.v == MEMO_VERSION && memo.service_id().is_some()).then_some(memo)
+    }
+
+    /// The participant the memo is of.
+    pub fn service_id(&self) -> Option<ServiceId> {
+        [
+            ServiceId::Payment,
+            ServiceId::Inventory,
+            ServiceId::Notification,
+        ]
+        .into_iter()
+        .find(|s| s.slug() == self.service)
+    }
+}
+
+/// The stock row's text: `{"v":1,"levels":{"P001":8}}`.
+pub fn stock_to_stored(stock: &Stock) -> String {
+    serde_json::json!({ "v": MEMO_VERSION, "levels": stock.0 }).to_string()
+}
+
+/// The stock read back from its row's text; `None` for a row another version wrote.
+pub fn stock_from_stored(json: &str) -> Option<Stock> {
+    #[derive(Deserialize)]
+    struct Row {
+        v: u32,
+        levels: BTreeMap<String, u32>,
+    }
+    let row: Row = serde_json::from_str(json).ok()?;
+    (row.v == MEMO_VERSION).then_some(Stock(row.levels))
+}
+
+/// The topic constant named `topic`, for an identity read back (the processed record keys
+/// topics as `&'static str`); `None` for a topic the page does not know.
+pub(super) fn known_topic(topic: &str) -> Option<&'static str> {
+    topics::ALL.into_iter().find(|t| *t == topic)
+}
+
+/// A time read back (Unix ms); `None` if out of range.
+pub(super) fn time_of(ms: Option<i64>) -> Option<Timestamp> {
+    Timestamp::from_unix_millis(ms?).ok()
+}
+
+/// What the participants' memos changed since the last [`super::Flow::take_changed`]: each
+/// memo to write, and the stock if it changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changed {
+    pub memos: Vec<Memo>,
+    pub stock: Option<Stock>,
+}
+
+impl Changed {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.memos.is_empty() && self.stock.is_none()
+    }
+}
+
+/// What [`super::Flow::restore_memos`] took back, per participant, for its log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Charges not refunded.
+    pub charges: usize,
+    /// Reservations still holding stock.
+    pub reservations: usize,
+    /// Orders with a message processed, per service.
+    pub processed: BTreeMap<ServiceId, usize>,
+    /// Whether the stock was taken from the database.
+    pub stock: bool,
+}
+
+impl Restored {
+    /// One line for each participant's log that restored anything, e.g. `(Payment, "restored
+    /// from the tab's database after a reload: 3 charges, 12 orders processed")` (the charges
+    /// not refunded, the reservations still holding stock).
+    pub fn lines(&self) -> Vec<(ServiceId, String)> {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let processed = |s| self.processed.get(&s).copied().unwrap_or(0);
+        let mut lines = Vec::new();
+        let head = "restored from the tab's database after a reload:";
+        if processed(ServiceId::Payment) > 0 || self.charges > 0 {
+            lines.push((
+                ServiceId::Payment,
+                format!(
+                    "{head} {}, {} processed",
+                    plural(self.charges, "charge", "charges"),
+                    plural(processed(ServiceId::Payment), "order", "orders")
+                ),
+            ));
+        }
+        if processed(ServiceId::Inventory) > 0 || self.reservations > 0 || self.stock {
+            lines.push((
+                ServiceId::Inventory,
+                format!(
+                    "{head} {} holding stock, {} processed{}",
+                    plural(self.reservations, "reservation", "reservations"),
+                    plural(processed(ServiceId::Inventory), "order", "orders"),
+                    if self.stock {
+                        "; the stock levels are the database's (and stated again, retained)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        if processed(ServiceId::Notification) > 0 {
+            lines.push((
+                ServiceId::Notification,
+                format!(
+                    "{head} {} processed (no email is sent twice)",
+                    plural(processed(ServiceId::Notification), "order", "orders")
+                ),
+            ));
+        }
+        lines
+    }
+}

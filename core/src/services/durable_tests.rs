@@ -1,0 +1,254 @@
+//! The participants' memory kept across a reload: taken as memos, written as rows, read back
+//! into a new [`Flow`] (the reloaded page), and deciding as the old one would have.
+
+use super::durable::{stock_from_stored, stock_to_stored, Memo, MEMO_VERSION};
+use super::*;
+use crate::domain::events::seed;
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(1_705_314_600_000 + ms).unwrap()
+}
+
+fn settings() -> FlowSettings {
+    FlowSettings {
+        stock: Stock::parse("P001:10").unwrap(),
+        ..FlowSettings::default()
+    }
+}
+
+/// The page reloaded: a new flow with the link's settings, given back what was kept, each
+/// row through its text as the database holds it.
+fn reloaded(kept: &[durable::Changed]) -> (Flow, durable::Restored) {
+    let mut rows: std::collections::BTreeMap<String, String> = Default::default();
+    let mut stock = None;
+    for changed in kept {
+        for memo in &changed.memos {
+            rows.insert(memo.key(), memo.to_stored());
+        }
+        if let Some(s) = &changed.stock {
+            stock = Some(stock_to_stored(s));
+        }
+    }
+    let memos = rows
+        .values()
+        .filter_map(|json| Memo::from_stored(json))
+        .collect();
+    let mut flow = Flow::new(settings());
+    let restored = flow.restore_memos(memos, stock.as_deref().and_then(stock_from_stored));
+    (flow, restored)
+}
+
+const PAYMENT: Uuid = Uuid::from_u128(0x6fa8_5f64_5717_4562_b3fc_2c96_3f66_afa6);
+const RESERVATION: Uuid = Uuid::from_u128(0x7fa8_5f64_5717_4562_b3fc_2c96_3f66_afa6);
+
+/// An order charged and reserved (parallel), and what the page kept of it.
+fn charged_and_reserved() -> (Uuid, durable::Changed) {
+    let mut flow = Flow::new(settings());
+    let created = seed::ORDER_CREATED.as_bytes();
+    let pay = flow
+        .handle(ServiceId::Payment, at(0), topics::ORDERS_CREATED, created)
+        .unwrap();
+    let Some(Command::Schedule { work, .. }) = pay.into_iter().next() else {
+        panic!("a charge")
+    };
+    flow.complete(work, at(1_000), PAYMENT);
+    let reserve = flow
+        .handle(ServiceId::Inventory, at(0), topics::ORDERS_CREATED, created)
+        .unwrap();
+    let Some(Command::Schedule { work, .. }) = reserve.into_iter().next() else {
+        panic!("a reservation")
+    };
+    let reserved = flow.complete(work, at(1_000), RESERVATION);
+    assert!(
+        reserved.iter().any(|c| matches!(c, Command::Retain(_))),
+        "its level goes out"
+    );
+    flow.handle(
+        ServiceId::Notification,
+        at(0),
+        topics::ORDERS_CREATED,
+        created,
+    )
+    .unwrap();
+    let order_id = Uuid::parse_str("3fa85f64-5717-4562-b3fc-2c963f66afa6").unwrap();
+    (order_id, flow.take_changed())
+}
+
+#[test]
+fn what_was_done_is_handed_out_once_to_keep_with_the_stock_it_changed() {
+    let (order_id, changed) = charged_and_reserved();
+    let keys: Vec<String> = changed.memos.iter().map(Memo::key).collect();
+    assert_eq!(
+        keys,
+        [
+            format!("payment/{order_id}"),
+            format!("inventory/{order_id}"),
+            format!("notification/{order_id}")
+        ]
+    );
+    let payment = changed.memos[0].payment.as_ref().unwrap();
+    assert_eq!(
+        (payment.charges[0].payment_id, payment.charges[0].amount),
+        (PAYMENT, 59.98)
+    );
+    assert_eq!(
+        changed.memos[0].processed,
+        [("orders/created".to_owned(), order_id)]
+    );
+    let held = &changed.memos[1].inventory.as_ref().unwrap().held[0];
+    assert_eq!(
+        (held.reservation_id, held.taken.get("P001")),
+        (RESERVATION, Some(&2))
+    );
+    assert_eq!(
+        changed.stock,
+        Some(Stock::parse("P001:8").unwrap()),
+        "the stock it changed"
+    );
+    // Nothing changed since: nothing to write.
+    let mut flow = Flow::new(settings());
+    assert!(
+        flow.take_changed().is_empty(),
+        "the link's stock is not written for nothing"
+    );
+}
+
+#[test]
+fn after_a_reload_the_same_order_again_is_a_duplicate_for_every_participant() {
+    let (order_id, changed) = charged_and_reserved();
+    let (mut flow, restored) = reloaded(&[changed]);
+    for service in [
+        ServiceId::Payment,
+        ServiceId::Inventory,
+        ServiceId::Notification,
+    ] {
+        let again = flow.handle(
+            service,
+            at(5_000),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        );
+        let rejection = again.expect_err("a duplicate");
+        assert!(rejection.is_duplicate(), "{service}: {}", rejection.reason);
+        assert!(rejection
+            .reason
+            .contains(&format!("orders/created {order_id} was processed before")));
+    }
+    assert_eq!(
+        (restored.charges, restored.reservations, restored.stock),
+        (1, 1, true)
+    );
+    assert_eq!(
+        restored.lines(),
+        [
+            (ServiceId::Payment, "restored from the tab's database after a reload: 1 charge, 1 order processed".to_owned()),
+            (ServiceId::Inventory, "restored from the tab's database after a reload: 1 reservation holding stock, 1 order processed; the stock levels are the database's (and stated again, retained)".to_owned()),
+            (ServiceId::Notification, "restored from the tab's database after a reload: 1 order processed (no email is sent twice)".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn after_a_reload_a_cancellation_refunds_the_real_charge_and_releases_the_real_reservation() {
+    let (order_id, changed) = charged_and_reserved();
+    let (mut flow, _) = reloaded(&[changed]);
+    assert_eq!(
+        flow.inventory.stock(),
+        &Stock::parse("P001:8").unwrap(),
+        "the database's stock, not the link's"
+    );
+    assert!(flow.payment.has_charged(order_id) && flow.inventory.holds(order_id));
+    let cancelled = format!(
+        r#"{{"orderId":"{order_id}","reason":"payment timed out","cancelledAt":"2024-01-15T10:31:00.000Z"}}"#
+    );
+    let refund = flow
+        .handle(
+            ServiceId::Payment,
+            at(9_000),
+            topics::ORDERS_CANCELLED,
+            cancelled.as_bytes(),
+        )
+        .unwrap();
+    assert!(
+        matches!(&refund[..], [Command::Publish(DomainEvent::PaymentRefunded(r))] if r.payment_id == PAYMENT && r.amount == 59.98),
+        "{refund:?}"
+    );
+    let release = flow
+        .handle(
+            ServiceId::Inventory,
+            at(9_000),
+            topics::ORDERS_CANCELLED,
+            cancelled.as_bytes(),
+        )
+        .unwrap();
+    assert!(
+        matches!(&release[0], Command::Publish(DomainEvent::InventoryReleased(r)) if r.reservation_id == RESERVATION),
+        "{release:?}"
+    );
+    assert_eq!(
+        flow.inventory.stock(),
+        &Stock::parse("P001:10").unwrap(),
+        "the stock back"
+    );
+    // And that is kept too: a second reload refunds nothing more, and answers the same again.
+    let kept = flow.take_changed();
+    assert_eq!(kept.stock, Some(Stock::parse("P001:10").unwrap()));
+    let (order_id2, first) = charged_and_reserved();
+    assert_eq!(order_id, order_id2);
+    let (mut again, restored) = reloaded(&[first, kept]);
+    assert_eq!((restored.charges, restored.reservations), (0, 0));
+    assert!(again.payment.answers_again(order_id).iter().all(|c| matches!(c, Command::Publish(DomainEvent::PaymentRefunded(r)) if r.payment_id == PAYMENT)));
+    assert_eq!(again.take_changed(), durable::Changed::default());
+}
+
+#[test]
+fn a_compensation_before_the_step_is_kept_and_a_late_charge_still_refused() {
+    let mut flow = Flow::new(settings());
+    let order_id = Uuid::parse_str("3fa85f64-5717-4562-b3fc-2c963f66afa6").unwrap();
+    let cancelled = format!(
+        r#"{{"orderId":"{order_id}","reason":"payment timed out","cancelledAt":"2024-01-15T10:31:00.000Z"}}"#
+    );
+    flow.handle(
+        ServiceId::Payment,
+        at(0),
+        topics::ORDERS_CANCELLED,
+        cancelled.as_bytes(),
+    )
+    .unwrap();
+    let (mut flow, _) = reloaded(&[flow.take_changed()]);
+    let late = flow
+        .handle(
+            ServiceId::Payment,
+            at(1),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        )
+        .unwrap();
+    assert!(
+        matches!(&late[..], [Command::Log { line, .. }] if line.contains("nothing is charged")),
+        "{late:?}"
+    );
+    assert!(
+        matches!(&flow.payment.answers_again(order_id)[..], [Command::Publish(DomainEvent::PaymentRefunded(r))] if r.is_uncharged())
+    );
+}
+
+#[test]
+fn a_row_another_version_wrote_is_left_out() {
+    let (_, changed) = charged_and_reserved();
+    let json = changed.memos[0].to_stored();
+    assert_eq!(Memo::from_stored(&json).as_ref(), Some(&changed.memos[0]));
+    let other = json.replace(&format!("\"v\":{MEMO_VERSION}"), "\"v\":99");
+    assert_eq!(Memo::from_stored(&other), None);
+    assert_eq!(Memo::from_stored("{\"orderId\":1}"), None);
+    assert_eq!(
+        Memo::from_stored(&json.replace("\"payment\",", "\"order\",")),
+        None,
+        "not a participant"
+    );
+    assert_eq!(stock_from_stored("{\"v\":99,\"levels\":{}}"), None);
+    assert_eq!(
+        stock_from_stored(&stock_to_stored(&Stock::parse("P001:3").unwrap())),
+        Some(Stock::parse("P001:3").unwrap())
+    );
+}

@@ -1,0 +1,94 @@
+// The participants' memory survives a reload (decision 0021): what PaymentService and
+// InventoryService charged, reserved and processed, and what NotificationService processed, is
+// kept in the tab's database with what they did, and restored before they handle any message.
+// So an old orders/created published again after a reload is a duplicate (not charged again),
+// and an order left open across a reload and then cancelled has its real charge refunded and
+// its real reservation released, the stock back. An independent witness subscribed to `#`
+// checks the wire.
+//
+//   node --test e2e/app/durable-participants.test.mjs      (this topic alone, after `trunk build`)
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { it } from 'node:test';
+
+import { FLOW_TIMEOUT_MS } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, describeApp, waitReady, watched } from '../lib/app-suite.mjs';
+import { placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
+
+const NIL = '00000000-0000-0000-0000-000000000000';
+const count = (witness, orderId, topic) => wireOf(witness, orderId).filter((t) => t === topic).length;
+const logOf = (page, service) => page.$$eval(`[data-testid="log-entry"][data-service="${service}"]`, (els) => els.map((e) => e.textContent?.trim()));
+
+/** Waits for a line of `service`'s log matching `pattern` (`status`: its data-status, if given). */
+async function waitForLog(page, service, pattern, status) {
+  const entries = page.locator(`[data-testid="log-entry"][data-service="${service}"]${status ? `[data-status="${status}"]` : ''}`, { hasText: pattern });
+  await entries.first().waitFor({ timeout: FLOW_TIMEOUT_MS }).catch(async (error) => {
+    throw new Error(`${service}'s log has no line matching ${pattern}; it holds ${JSON.stringify(await logOf(page, service))}`, { cause: error });
+  });
+  return (await entries.first().textContent()) ?? '';
+}
+
+describeApp('the participants\' memory across a reload', () => {
+  it('an order completed, the page reloaded, the same orders/created published again from outside: a duplicate for every participant, not charged or reserved again, and each log says what it restored', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await waitForRow(page, orderId, 'Completed');
+      const created = witness.messages.find((m) => m.topic === 'orders/created' && m.json?.orderId === orderId);
+      await page.reload();
+      await waitReady(page);
+      await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor();
+      // The same bytes again, as a redelivery (or a replay by an operator) would look.
+      await witness.publish('orders/created', created.payload, { qos: 1 });
+      for (const service of ['payment', 'inventory', 'notification']) {
+        await waitForLog(page, service, `duplicate ignored: orders/created ${orderId} was processed before`, 'duplicate');
+      }
+      await witness.roundTrip();
+      assert.equal(count(witness, orderId, 'orders/created'), 2, 'the order went out twice');
+      assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once, not again after the reload');
+      assert.equal(count(witness, orderId, 'inventory/reserved'), 1, 'reserved once');
+      assert.match(
+        await waitForLog(page, 'payment', /restored from the tab's database after a reload/),
+        /restored from the tab's database after a reload: 1 charge, 1 order processed/,
+      );
+      assert.match(await waitForLog(page, 'inventory', /restored from the tab's database/), /1 reservation holding stock, 1 order processed/);
+      assert.match(await waitForLog(page, 'notification', /restored from the tab's database/), /1 order processed \(no email is sent twice\)/);
+    }));
+
+  it('an order charged and reserved, left open across a reload, then cancelled: the refund carries the real paymentId, the release the real reservationId, and the Stock panel and the retained level show the stock back', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=clean&payment_ms=0&inventory_ms=0&saga_timeout_ms=60000&stock=P001:10', async ({ page, witness }) => {
+      // OrderService away (crashed, clean session): nothing confirms the order, so it stays open
+      // for the participants, as an order whose confirmation is held back would.
+      await page.getByRole('button', { name: 'Crash OrderService' }).click();
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      const orderId = randomUUID();
+      const order = { orderId, customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98, createdAt: new Date().toISOString() };
+      await witness.publish('orders/created', JSON.stringify(order), { qos: 1 });
+      const charged = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      const reserved = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(charged.json.success && reserved.json.success, true, 'charged and reserved');
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="8"]').waitFor();
+
+      await page.reload();
+      await waitReady(page);
+      // The database's stock, not the link's: the reservation still holds 2.
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="8"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const cancelledAt = new Date().toISOString();
+      await witness.publish('orders/cancelled', JSON.stringify({ orderId, reason: 'customer cancelled', cancelledAt }), { qos: 1 });
+      const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      const release = await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+      assert.notEqual(refund.json.paymentId, NIL, 'a real refund, not "nothing was charged"');
+      assert.equal(refund.json.paymentId, charged.json.paymentId, 'the charge made before the reload is the one refunded');
+      assert.equal(refund.json.amount, 59.98);
+      assert.equal(release.json.reservationId, reserved.json.reservationId, 'the reservation made before the reload is the one released');
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="10"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const level = await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && m.retain !== undefined && m.json?.units === 10, FLOW_TIMEOUT_MS, 'P001 back at 10 on the wire');
+      assert.equal(level.json.units, 10);
+      await witness.roundTrip();
+      const levels = witness.messages.filter((m) => m.topic === 'inventory/stock/P001').map((m) => m.json?.units);
+      assert.equal(levels.at(-1), 10, `the last level on the wire is the panel's: ${JSON.stringify(levels)}`);
+      assert.equal(count(witness, orderId, 'payments/refunded'), 1, 'refunded once');
+      assert.equal(count(witness, orderId, 'inventory/released'), 1, 'released once');
+    }));
+});
