@@ -10,6 +10,7 @@
 //   node --test e2e/app/event-store.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
@@ -154,6 +155,28 @@ describeApp('event store', () => {
       assert.match(await note.textContent(), /^Restored from the browser's database: 1 order \(\d+ events\), and the read model rebuilt from them; 1 still open/);
       await witness.waitForOrder('ta/orders/cancelled', open, FLOW_TIMEOUT_MS);
       assert.equal(witness.messages.filter((m) => m.topic.startsWith('ta/') && m.payload.includes(own)).length, 0, 'nothing of tb\'s order went out under ta/');
+    }));
+
+  // A newcomer's break-test: an order left open under ?ns=ta, the tab moved to ?ns=tb, an order
+  // published for ta meanwhile, back under ta: ta's persistent sessions delivered it at CONNACK,
+  // before the database had answered, and the store was refused as "orders were placed before
+  // the browser's database answered": the open order lost for good, no outcome on the wire.
+  it('a message waiting in the tab\'s persistent sessions is handled after the store is restored, not instead of it: the open order is restored and cancelled, the outsider\'s order processed', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&ns=ta&payment_ms=10000&inventory_ms=0&saga_timeout_ms=6000', async ({ page, witness }) => {
+      const open = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === `ta/eventstore/orders/${open}` && m.json?.type === 'InventoryConfirmed', FLOW_TIMEOUT_MS, 'the open order\'s reservation in the store');
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=tb`);
+      await waitReady(page);
+      const outsider = randomUUID();
+      await witness.publish('ta/orders/created', orderCreatedJson({ orderId: outsider }), { qos: 1 });
+      await witness.roundTrip();
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=ta&payment_ms=10000&inventory_ms=0&saga_timeout_ms=6000`);
+      await waitReady(page);
+      await witness.waitForOrder('ta/inventory/reserved', outsider, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('ta/orders/cancelled', open, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('ta/inventory/released', open, FLOW_TIMEOUT_MS);
+      const note = page.locator('[data-testid="store-note"]');
+      assert.doesNotMatch((await note.allTextContents()).join(' '), /were not restored/);
     }));
 
   // A newcomer's break-test: a reservation made (v2), a reload, the order cancelled, and the
