@@ -69,12 +69,7 @@ pub struct PaymentMemo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     pub charges: Vec<ChargeMemo>,
-    pub cancelled: bool,
-    pub confirmed: bool,
-    pub failed: bool,
-    /// When it was compensated before the step (Unix ms), if it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub compensated_early_at: Option<i64>,
+    pub saga: SagaMemo,
 }
 
 /// One charge: its id, amount (currency units) and when it was refunded (Unix ms; `None`: not).
@@ -92,10 +87,18 @@ pub struct ChargeMemo {
 #[serde(rename_all = "camelCase", default)]
 pub struct InventoryMemo {
     pub held: Vec<HeldMemo>,
+    pub saga: SagaMemo,
+}
+
+/// How a participant's part of an order's saga stands ([`super::memory::SagaStanding`]): the
+/// order seen cancelled, seen confirmed, its step failed (or will not start), and when it was
+/// compensated before the step (Unix ms), if it was.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SagaMemo {
     pub cancelled: bool,
     pub confirmed: bool,
     pub failed: bool,
-    /// When it was compensated before the step (Unix ms), if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compensated_early_at: Option<i64>,
 }

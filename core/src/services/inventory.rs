@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::durable::{time_of, HeldMemo, InventoryMemo};
-use super::memory::{Recent, ORDERS_REMEMBERED};
+use super::memory::{Recent, SagaStanding, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle, Stock};
 use super::stock_levels::StockUpdate;
 use super::{Command, Rejection, RejectionKind, Work};
@@ -55,15 +55,8 @@ pub struct InventoryService {
     /// Every reservation per order (a redelivered order, with idempotency off, is reserved
     /// twice: a cancellation releases both).
     held: Recent<Uuid, Vec<Held>>,
-    /// Orders seen cancelled: a reservation completing later is released at once.
-    cancelled: Recent<Uuid, ()>,
-    /// Orders seen confirmed: a cancellation after it undoes nothing.
-    confirmed: Recent<Uuid, ()>,
-    /// Orders whose reservation failed: a cancellation has nothing to answer.
-    failed: Recent<Uuid, ()>,
-    /// Orders compensated before the step ([`InventoryReleased::unreserved`] published): a
-    /// reservation asked later is refused.
-    compensated_early: Recent<Uuid, Timestamp>,
+    /// How each order's saga stands (cancelled, confirmed, failed, compensated before the step).
+    saga: SagaStanding,
 }
 
 impl InventoryService {
@@ -72,10 +65,7 @@ impl InventoryService {
         InventoryService {
             stock,
             held: Recent::new(ORDERS_REMEMBERED),
-            cancelled: Recent::new(ORDERS_REMEMBERED),
-            confirmed: Recent::new(ORDERS_REMEMBERED),
-            failed: Recent::new(ORDERS_REMEMBERED),
-            compensated_early: Recent::new(ORDERS_REMEMBERED),
+            saga: SagaStanding::default(),
         }
     }
 
@@ -97,13 +87,7 @@ impl InventoryService {
                         .collect()
                 })
                 .unwrap_or_default(),
-            cancelled: self.cancelled.contains(&order_id),
-            confirmed: self.confirmed.contains(&order_id),
-            failed: self.failed.contains(&order_id),
-            compensated_early_at: self
-                .compensated_early
-                .get(&order_id)
-                .map(|t| t.unix_millis()),
+            saga: self.saga.memo(order_id),
         };
         (memo != InventoryMemo::default()).then_some(memo)
     }
@@ -125,18 +109,7 @@ impl InventoryService {
         if !holds.is_empty() {
             self.held.insert(order_id, holds);
         }
-        for (flag, set) in [
-            (memo.cancelled, &mut self.cancelled),
-            (memo.confirmed, &mut self.confirmed),
-            (memo.failed, &mut self.failed),
-        ] {
-            if flag {
-                set.insert(order_id, ());
-            }
-        }
-        if let Some(at) = time_of(memo.compensated_early_at) {
-            self.compensated_early.insert(order_id, at);
-        }
+        self.saga.restore(order_id, &memo.saga);
         open
     }
 
@@ -236,7 +209,9 @@ impl InventoryService {
             // §4.6): nothing to reserve, and its log says why. No `inventory/reserved` is
             // published for it (decision 0008: a late event starts nothing; only a command,
             // under orchestration, is answered `order already cancelled`).
-            (_, DomainEvent::OrderCreated(order)) if self.cancelled.contains(&order.order_id) => {
+            (_, DomainEvent::OrderCreated(order))
+                if self.saga.cancelled.contains(&order.order_id) =>
+            {
                 vec![Command::Log {
                     line: format!(
                         "order {} is cancelled: nothing is reserved for it (its cancellation \
@@ -251,17 +226,17 @@ impl InventoryService {
                 vec![reserve(command.order_id, command.items)]
             }
             (_, DomainEvent::OrderConfirmed(confirmed)) => {
-                self.confirmed.insert(confirmed.order_id, ());
+                self.saga.confirmed.insert(confirmed.order_id, ());
                 Vec::new()
             }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
-                if self.confirmed.contains(&cancelled.order_id) {
+                if self.saga.confirmed.contains(&cancelled.order_id) {
                     return Err(Rejection::new(format!(
                         "order {} was already confirmed: nothing is released",
                         cancelled.order_id
                     )));
                 }
-                self.cancelled.insert(cancelled.order_id, ());
+                self.saga.cancelled.insert(cancelled.order_id, ());
                 self.compensate(cancelled.order_id, now, reserving)
             }
             (_, DomainEvent::ReleaseInventory(command)) => {
@@ -290,18 +265,18 @@ impl InventoryService {
         if reserving {
             // Undone at once when it completes (a command is not sent twice: a copy would be
             // taken for a duplicate).
-            self.cancelled.insert(order_id, ());
+            self.saga.cancelled.insert(order_id, ());
             return Vec::new();
         }
-        if self.failed.contains(&order_id) {
+        if self.saga.failed.contains(&order_id) {
             return Vec::new();
         }
         // Asked again: the same answer, dated as the first ([`Self::answers_again`]).
-        if self.compensated_early.contains(&order_id) {
+        if self.saga.compensated_early.contains(&order_id) {
             return self.answers_again(order_id);
         }
-        self.compensated_early.insert(order_id, now);
-        self.cancelled.insert(order_id, ());
+        self.saga.compensated_early.insert(order_id, now);
+        self.saga.cancelled.insert(order_id, ());
         vec![
             Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
             Command::Log {
@@ -322,7 +297,7 @@ impl InventoryService {
     /// Nothing if it answered nothing yet. The stock is not given back twice: only the messages
     /// go again. See [`super::payment::PaymentService::answers_again`] for why.
     pub fn answers_again(&self, order_id: Uuid) -> Vec<Command> {
-        if let Some(&answered_at) = self.compensated_early.get(&order_id) {
+        if let Some(&answered_at) = self.saga.compensated_early.get(&order_id) {
             return vec![Command::Publish(
                 InventoryReleased::unreserved(order_id, answered_at).into(),
             )];
@@ -410,7 +385,7 @@ impl InventoryService {
             }))
             .collect();
         // Compensated before this reservation was asked: refused, nothing taken.
-        let early = self.compensated_early.contains(&order_id);
+        let early = self.saga.compensated_early.contains(&order_id);
         let success = short.is_empty() && !early;
         let reason = match early {
             true => super::payment::ALREADY_CANCELLED.to_owned(),
@@ -424,7 +399,7 @@ impl InventoryService {
             reserved_at: now,
         };
         if !success {
-            self.failed.insert(order_id, ());
+            self.saga.failed.insert(order_id, ());
         }
         let mut commands = vec![Command::Publish(reserved.into())];
         if success {
@@ -443,7 +418,7 @@ impl InventoryService {
                 Some(holds) => holds.push(held),
                 None => self.held.insert(order_id, vec![held]),
             }
-            if self.cancelled.contains(&order_id) {
+            if self.saga.cancelled.contains(&order_id) {
                 commands.extend(self.release(order_id, now));
             }
         }

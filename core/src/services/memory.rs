@@ -4,6 +4,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
+use uuid::Uuid;
+
+use super::durable::{time_of, SagaMemo};
+use crate::domain::timestamp::Timestamp;
+
 /// How many orders a service remembers.
 pub const ORDERS_REMEMBERED: usize = 10_000;
 
@@ -57,6 +62,64 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
     /// Whether anything is remembered under `key`.
     pub fn contains(&self, key: &K) -> bool {
         self.entries.contains_key(key)
+    }
+}
+
+/// What a participant (PaymentService, InventoryService) remembers of how each order's saga
+/// stands, beside its own work: the newest [`ORDERS_REMEMBERED`] orders of each kind.
+#[derive(Debug, Clone)]
+pub struct SagaStanding {
+    /// Orders seen cancelled: the step completing later is undone at once.
+    pub cancelled: Recent<Uuid, ()>,
+    /// Orders seen confirmed: a cancellation after it undoes nothing.
+    pub confirmed: Recent<Uuid, ()>,
+    /// Orders whose step failed or will not start (a payment declined; under choreography, the
+    /// reservation failed first): a cancellation has nothing to answer.
+    pub failed: Recent<Uuid, ()>,
+    /// Orders compensated before the step (a refund or release of nothing published), with when:
+    /// the step asked later is refused, and the answer is sent again as it was.
+    pub compensated_early: Recent<Uuid, Timestamp>,
+}
+
+impl Default for SagaStanding {
+    fn default() -> Self {
+        SagaStanding {
+            cancelled: Recent::new(ORDERS_REMEMBERED),
+            confirmed: Recent::new(ORDERS_REMEMBERED),
+            failed: Recent::new(ORDERS_REMEMBERED),
+            compensated_early: Recent::new(ORDERS_REMEMBERED),
+        }
+    }
+}
+
+impl SagaStanding {
+    /// How `order_id`'s saga stands, to keep in the tab's database ([`super::durable`]).
+    pub fn memo(&self, order_id: Uuid) -> SagaMemo {
+        SagaMemo {
+            cancelled: self.cancelled.contains(&order_id),
+            confirmed: self.confirmed.contains(&order_id),
+            failed: self.failed.contains(&order_id),
+            compensated_early_at: self
+                .compensated_early
+                .get(&order_id)
+                .map(|t| t.unix_millis()),
+        }
+    }
+
+    /// Takes back what [`SagaStanding::memo`] gave for `order_id` (after a reload).
+    pub fn restore(&mut self, order_id: Uuid, memo: &SagaMemo) {
+        for (flag, set) in [
+            (memo.cancelled, &mut self.cancelled),
+            (memo.confirmed, &mut self.confirmed),
+            (memo.failed, &mut self.failed),
+        ] {
+            if flag {
+                set.insert(order_id, ());
+            }
+        }
+        if let Some(at) = time_of(memo.compensated_early_at) {
+            self.compensated_early.insert(order_id, at);
+        }
     }
 }
 

@@ -22,7 +22,7 @@
 use uuid::Uuid;
 
 use super::durable::{time_of, ChargeMemo, PaymentMemo};
-use super::memory::{Recent, ORDERS_REMEMBERED};
+use super::memory::{Recent, SagaStanding, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, PaymentRule, SagaStyle};
 use super::{Command, Rejection, ServiceId, Work};
 use crate::domain::events::{DomainEvent, PaymentProcessed, PaymentRefunded};
@@ -67,16 +67,8 @@ pub struct PaymentService {
     /// Every charge per order (a redelivered order, with idempotency off, is charged twice:
     /// a cancellation refunds both).
     charges: Recent<Uuid, Vec<Charged>>,
-    /// Orders seen cancelled: a charge completing later is refunded at once.
-    cancelled: Recent<Uuid, ()>,
-    /// Orders seen confirmed: a cancellation after it undoes nothing.
-    confirmed: Recent<Uuid, ()>,
-    /// Orders whose payment step failed or will not start (declined; under choreography, the
-    /// reservation failed): a cancellation has nothing to answer.
-    failed: Recent<Uuid, ()>,
-    /// Orders compensated before the step ([`PaymentRefunded::uncharged`] published): a charge
-    /// asked later is refused.
-    compensated_early: Recent<Uuid, Timestamp>,
+    /// How each order's saga stands (cancelled, confirmed, failed, compensated before the step).
+    saga: SagaStanding,
 }
 
 impl Default for PaymentService {
@@ -84,10 +76,7 @@ impl Default for PaymentService {
         PaymentService {
             totals: Recent::new(ORDERS_REMEMBERED),
             charges: Recent::new(ORDERS_REMEMBERED),
-            cancelled: Recent::new(ORDERS_REMEMBERED),
-            confirmed: Recent::new(ORDERS_REMEMBERED),
-            failed: Recent::new(ORDERS_REMEMBERED),
-            compensated_early: Recent::new(ORDERS_REMEMBERED),
+            saga: SagaStanding::default(),
         }
     }
 }
@@ -112,13 +101,7 @@ impl PaymentService {
                         .collect()
                 })
                 .unwrap_or_default(),
-            cancelled: self.cancelled.contains(&order_id),
-            confirmed: self.confirmed.contains(&order_id),
-            failed: self.failed.contains(&order_id),
-            compensated_early_at: self
-                .compensated_early
-                .get(&order_id)
-                .map(|t| t.unix_millis()),
+            saga: self.saga.memo(order_id),
         };
         (memo != PaymentMemo::default()).then_some(memo)
     }
@@ -142,18 +125,7 @@ impl PaymentService {
         if !charges.is_empty() {
             self.charges.insert(order_id, charges);
         }
-        for (flag, set) in [
-            (memo.cancelled, &mut self.cancelled),
-            (memo.confirmed, &mut self.confirmed),
-            (memo.failed, &mut self.failed),
-        ] {
-            if flag {
-                set.insert(order_id, ());
-            }
-        }
-        if let Some(at) = time_of(memo.compensated_early_at) {
-            self.compensated_early.insert(order_id, at);
-        }
+        self.saga.restore(order_id, &memo.saga);
         open
     }
 
@@ -181,7 +153,7 @@ impl PaymentService {
             // Cancelled before it arrived here (topics keep no order between them): nothing
             // to charge, and the log says why where this would have started the charge.
             (style, DomainEvent::OrderCreated(order))
-                if self.cancelled.contains(&order.order_id) =>
+                if self.saga.cancelled.contains(&order.order_id) =>
             {
                 if style == SagaStyle::Parallel {
                     return Ok(vec![cancelled_first(order.order_id)]);
@@ -198,10 +170,10 @@ impl PaymentService {
             (SagaStyle::Choreography, DomainEvent::InventoryReserved(reserved)) => {
                 // A failed reservation, or one for an order already cancelled: nothing to charge.
                 if !reserved.success {
-                    self.failed.insert(reserved.order_id, ());
+                    self.saga.failed.insert(reserved.order_id, ());
                     return Ok(Vec::new());
                 }
-                if self.cancelled.contains(&reserved.order_id) {
+                if self.saga.cancelled.contains(&reserved.order_id) {
                     return Ok(vec![cancelled_first(reserved.order_id)]);
                 }
                 match self.totals.get(&reserved.order_id) {
@@ -214,17 +186,17 @@ impl PaymentService {
                 vec![charge(command.order_id, command.amount)]
             }
             (_, DomainEvent::OrderConfirmed(confirmed)) => {
-                self.confirmed.insert(confirmed.order_id, ());
+                self.saga.confirmed.insert(confirmed.order_id, ());
                 Vec::new()
             }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
-                if self.confirmed.contains(&cancelled.order_id) {
+                if self.saga.confirmed.contains(&cancelled.order_id) {
                     return Err(Rejection::new(format!(
                         "order {} was already confirmed: nothing is refunded",
                         cancelled.order_id
                     )));
                 }
-                self.cancelled.insert(cancelled.order_id, ());
+                self.saga.cancelled.insert(cancelled.order_id, ());
                 self.compensate(cancelled.order_id, now, charging)
             }
             (_, DomainEvent::RefundPayment(command)) => {
@@ -253,18 +225,18 @@ impl PaymentService {
         if charging {
             // Undone at once when it completes (a command is not sent twice: a copy would be
             // taken for a duplicate).
-            self.cancelled.insert(order_id, ());
+            self.saga.cancelled.insert(order_id, ());
             return Vec::new();
         }
-        if self.failed.contains(&order_id) {
+        if self.saga.failed.contains(&order_id) {
             return Vec::new();
         }
         // Asked again: the same answer, dated as the first ([`Self::answers_again`]).
-        if self.compensated_early.contains(&order_id) {
+        if self.saga.compensated_early.contains(&order_id) {
             return self.answers_again(order_id);
         }
-        self.compensated_early.insert(order_id, now);
-        self.cancelled.insert(order_id, ());
+        self.saga.compensated_early.insert(order_id, now);
+        self.saga.cancelled.insert(order_id, ());
         vec![
             Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
             Command::Log {
@@ -286,7 +258,7 @@ impl PaymentService {
     /// its answer again: OrderService sends a compensation until it hears it done (decision
     /// 0008), and without this a lost answer would leave it asking in vain.
     pub fn answers_again(&self, order_id: Uuid) -> Vec<Command> {
-        if let Some(&answered_at) = self.compensated_early.get(&order_id) {
+        if let Some(&answered_at) = self.saga.compensated_early.get(&order_id) {
             return vec![Command::Publish(
                 PaymentRefunded::uncharged(order_id, answered_at).into(),
             )];
@@ -348,7 +320,7 @@ impl PaymentService {
         payment_id: Uuid,
     ) -> Vec<Command> {
         // Compensated before this charge was asked: refused, not charged.
-        let reason = if self.compensated_early.contains(&order_id) {
+        let reason = if self.saga.compensated_early.contains(&order_id) {
             Some(ALREADY_CANCELLED.to_owned())
         } else {
             rule.decline_reason(order_id, amount)
@@ -363,7 +335,7 @@ impl PaymentService {
         };
         let mut commands = vec![Command::Publish(processed.into())];
         if reason.is_some() {
-            self.failed.insert(order_id, ());
+            self.saga.failed.insert(order_id, ());
         } else {
             let charged = Charged {
                 payment_id,
@@ -374,7 +346,7 @@ impl PaymentService {
                 Some(charges) => charges.push(charged),
                 None => self.charges.insert(order_id, vec![charged]),
             }
-            if self.cancelled.contains(&order_id) {
+            if self.saga.cancelled.contains(&order_id) {
                 commands.extend(self.refund(order_id, now));
             }
         }
