@@ -34,9 +34,12 @@ describe('scripts/play', () => {
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /^unknown option: --bogus\nUsage: \.\/scripts\/play/);
     assert.doesNotMatch(unknown.stderr, /trunk serve|Usage: trunk/, 'nothing of trunk serve');
-    const notPort = play('--port', 'abc');
-    assert.equal(notPort.status, 2);
-    assert.match(notPort.stderr, /--port abc: not a port number/);
+    // 08080: a newcomer's break-test saw it pass the check and build (bash read it as octal).
+    for (const bad of ['abc', '08080', '0', '65536', '123456']) {
+      const notPort = play('--port', bad);
+      assert.equal(notPort.status, 2, bad);
+      assert.match(notPort.stderr, new RegExp(`--port ${bad}: not a port number`), bad);
+    }
   });
 
   it('a port taken is said in a sentence that names the option to use', async () => {
