@@ -234,6 +234,31 @@ describeApp('event store', () => {
       await waitForRow(page, orderId, 'Completed');
       await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor();
     }));
+  // A newcomer's break-test: with indexedDB.open hanging (its request never answers), every
+  // message the services received was held for good: orders Pending, no word on the page.
+  it('a database that never answers: the page stops waiting after 10 s, says so, and the order held meanwhile completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await page.addInitScript(() => {
+        IDBFactory.prototype.open = function open() {
+          const request = new EventTarget();
+          Object.defineProperty(request, 'readyState', { value: 'pending' });
+          return request;
+        };
+      });
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`);
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+        await note.waitFor({ timeout: 15_000 });
+        assert.match(await note.textContent(), /^The browser's database did not answer within 10 s, so the page stopped waiting for it: what arrived meanwhile is handled now/);
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        await waitForRow(page, orderId, 'Completed');
+      } finally {
+        await witness.close();
+      }
+    }));
   // Issue: a message the client refuses before sending stayed owed, and every reload published
   // it again, to be refused again. An order whose orders/created fits the broker's Maximum
   // Packet Size while its copy on eventstore/orders/<id> (about 100 bytes more) does not.

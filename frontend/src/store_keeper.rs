@@ -34,6 +34,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
+
+use gloo::timers::callback::Timeout;
 
 use eda_core::domain::namespace::Namespace;
 use eda_core::domain::DomainEvent;
@@ -58,6 +61,12 @@ pub enum Publication {
     /// An appended event, on `eventstore/orders/<orderId>`.
     Stored(StoredEvent),
 }
+
+/// How long the page waits for the tab's database to open and be read back before it goes on
+/// in memory ([`StorageError::NoAnswer`]): 10 s, far above a read of the largest store the page
+/// keeps (a few hundred ms), so only a database that hangs reaches it. Messages received
+/// meanwhile wait ([`StoreKeeper::hold_while_reading`]).
+pub const READ_BACK_LIMIT: Duration = Duration::from_secs(10);
 
 /// What the keeper tells the page.
 pub type Report = Rc<dyn Fn(Result<String, String>)>;
@@ -174,11 +183,25 @@ impl StoreKeeper {
         });
         let name = database_name(tag, namespace);
         let weak = Rc::downgrade(&keeper);
+        // A database that never answers (a break-test hung `indexedDB.open`) must not hold the
+        // services' messages for good: past the limit the page goes on in memory and says so.
+        let waited = Rc::downgrade(&keeper);
+        Timeout::new(READ_BACK_LIMIT.as_millis() as u32, move || {
+            if let Some(keeper) = waited.upgrade().filter(|k| k.is_reading()) {
+                keeper.turn_off(StorageError::NoAnswer(READ_BACK_LIMIT.as_secs()).to_string());
+                keeper.release_held();
+            }
+        })
+        .forget();
         wasm_bindgen_futures::spawn_local(async move {
             let opened = open_and_read(&name).await;
             let Some(keeper) = weak.upgrade() else {
                 return;
             };
+            // Too late: the page went on without it (READ_BACK_LIMIT).
+            if !keeper.is_reading() {
+                return;
+            }
             match opened {
                 Ok((db, store, owed, dead_letters, tries, (memos, stock))) => {
                     // First: the participants decide nothing before they have it back.

@@ -29,6 +29,17 @@ pub enum StorageError {
          in memory; nothing shown is lost."
     )]
     Blocked,
+    /// The database did not answer in [`crate::store_keeper::READ_BACK_LIMIT`]: opening or
+    /// reading it back hung. The page stops waiting for it and goes on in memory.
+    #[error(
+        "The browser's database did not answer within {0} s, so the page stopped waiting for \
+         it: what arrived meanwhile is handled now, and from now on the orders, the dead \
+         letters and what PaymentService and InventoryService charged, reserved and processed \
+         are kept in memory only and will not come back after a reload. Nothing shown is lost. \
+         Reload the page to try the database again; if it still does not answer, close the \
+         browser's other tabs of this site."
+    )]
+    NoAnswer(u64),
     /// The browser's storage for this site is full: the batch was not saved (none of it).
     #[error(
         "The browser's storage for this site is full, so the latest changes (orders' events, \
