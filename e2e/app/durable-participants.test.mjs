@@ -39,6 +39,11 @@ describeApp('the participants\' memory across a reload', () => {
       await page.reload();
       await waitReady(page);
       await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor();
+      // Ended before the reload: its time is not known ("—"), not "…" as if it still ran
+      // (break-test 10).
+      const time = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-time"]`);
+      await time.scrollIntoViewIfNeeded();
+      assert.equal(await time.textContent(), '—');
       // The same bytes again, as a redelivery (or a replay by an operator) would look.
       await witness.publish('orders/created', created.payload, { qos: 1 });
       for (const service of ['payment', 'inventory', 'notification']) {

@@ -76,6 +76,8 @@ fn row_view(
     let time = match (row.time_to_outcome(), row.ended) {
         (Some(t), _) => html! { { format!("{} ms", t.as_millis()) } },
         (None, Some(_)) => unknown_fact(why_unknown),
+        // Ended before a reload (restored, its outcome not seen on the wire since): not running.
+        (None, None) if row.status.is_terminal() => unknown_fact(why_unknown),
         (None, None) => html! { { "…" } },
     };
     let customer = match &row.customer_id {
