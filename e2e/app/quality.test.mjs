@@ -102,6 +102,8 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       await page.keyboard.press('Tab');
       assert.match(await page.evaluate(() => document.activeElement?.textContent), /^Skip to the wire/);
       await page.keyboard.press('Enter');
+      // The target takes the focus (a screen reader says where the learner landed).
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'the-wire');
       await page.keyboard.press('Tab');
       const inWire = await page.evaluate(() => Boolean(document.activeElement?.closest('#the-wire')));
       assert.ok(inWire, `the focus inside the wire section: ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))}`);

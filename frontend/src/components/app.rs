@@ -253,7 +253,8 @@ pub fn App() -> Html {
         <>
             <header class="page-header">
                 // Keyboard users' way past the diagrams' many stops (a newcomer counted 96 Tabs
-                // to the first packet): hidden until one of them has the focus.
+                // to the first packet): hidden until one of them has the focus. Their targets
+                // take the focus (tabindex -1), so a screen reader says where the learner landed.
                 <nav class="skip-links" aria-label="Skip to a part of the page" data-testid="skip-links">
                     <a href="#order-form-title">{ "Skip to the order form" }</a>
                     <a href="#the-wire">{ "Skip to the wire: recordings, sequence diagram, packets" }</a>
@@ -341,7 +342,7 @@ pub fn App() -> Html {
                             presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.short_words(s.link.is_connected(), s.crashed_at.is_some())))).collect::<Vec<_>>()} />
                     </section>
                 }
-                <section class="layout wide" id="the-wire" aria-label="The wire">
+                <section class="layout wide" id="the-wire" tabindex="-1" aria-label="The wire">
                     <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()} left_open={state.left_open}
                         error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())}
                         sagas_in_flight={{ let page = page.clone(); Callback::from(move |()| page.sagas_in_flight()) }} />
@@ -358,7 +359,7 @@ pub fn App() -> Html {
                         </div>
                     }
                 </section>
-                <section class="layout wide" id="the-orders" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
+                <section class="layout wide" id="the-orders" tabindex="-1" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
                     <OrdersPanel trace={trace.clone()} version={orders_version}
                         show_handlers={state.payment_instances > 1}
                         on_deliver_again={live.then(|| on_deliver_again.clone())} />

@@ -192,7 +192,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
 
     html! {
         <section class="card order-form" aria-labelledby="order-form-title">
-            <h2 id="order-form-title">{ "Place an order" }</h2>
+            <h2 id="order-form-title" tabindex="-1">{ "Place an order" }</h2>
             <form {onsubmit} novalidate=true>
                 { input("customer-id".into(), "Customer id", &draft.customer_id, Part::Customer, "text") }
                 { rows }
