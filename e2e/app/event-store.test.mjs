@@ -217,6 +217,35 @@ describeApp('event store', () => {
       assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-forgotten"]`).count(), 0, 'nothing forgotten');
     }));
 
+  // A newcomer's break-test: orchestration, the stock reserved (0.3 s), the charge asked and in
+  // hand (4 s) when the deadline (1.5 s) cancels the order and asks for the refund; a reload
+  // then. The charge in hand and the refund asked while it ran died with the page, so nothing
+  // answered, and the restored OrderService re-armed only the checks of steps it had heard done:
+  // the refund was never asked again. Its check is restored too; the reloaded PaymentService,
+  // which never charged, answers that there was nothing to refund (the nil payment id).
+  it('a reload after a cancellation whose refund was asked while the charge was in hand: the restored OrderService asks for the refund again, and the nil answer ends it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga=orchestration&payment_ms=4000&inventory_ms=300&saga_timeout_ms=1500&stock=P001:30', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const refunds = () => witness.messages.filter((m) => m.topic === 'commands/payment/refund' && m.json?.orderId === orderId);
+      await witness.waitForOrder('commands/payment/refund', orderId, FLOW_TIMEOUT_MS);
+      // Every message of the cancellation acknowledged (else the reloaded outbox publishes it
+      // again, another path), and still no answer: the charge (4 s) is in hand.
+      await page.waitForFunction(outboxEmpty, null, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(witness.messages.some((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId), false, 'no answer before the reload');
+      await page.reload();
+      await waitReady(page);
+      // The restored check asks again, a deadline after the cancellation, and the reloaded
+      // PaymentService answers it: nothing charged, nothing to refund.
+      await witness.waitFor(() => refunds().length === 2, FLOW_TIMEOUT_MS, 'the refund asked again after the reload');
+      const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(refunded.json.paymentId, '00000000-0000-0000-0000-000000000000', 'nothing was charged');
+      await witness.waitFor(() => storeEventsOf(witness, orderId).some((m) => m.json?.type === 'PaymentRefunded'), FLOW_TIMEOUT_MS, 'the answer in the store');
+      // Heard: the check ends there, and nothing is charged late.
+      await witness.roundTrip();
+      assert.equal(refunds().length, 2, 'asked once more, not again');
+      assert.equal(witness.messages.some((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId), false, 'never charged');
+    }));
+
   it('no database (indexedDB throws, as in a private window): the page says so, and orders still complete in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, null, async ({ page }) => {
       await page.addInitScript(() => {

@@ -252,3 +252,81 @@ fn a_row_another_version_wrote_is_left_out() {
         Some(Stock::parse("P001:3").unwrap())
     );
 }
+
+/// A newcomer's break-test: the cancellation reached PaymentService and InventoryService while
+/// the charge and the reservation were under way (no answer yet: each undoes its step once it
+/// completes), and the page reloaded, ending both. The processed identities came back with the
+/// memos, so OrderService's copy of `orders/cancelled` was ignored as a duplicate with nothing
+/// to send again, and the compensation never ended. The copy is now answered as the first: the
+/// compensation before the step (the nil ids).
+#[test]
+fn after_a_reload_a_copy_of_a_cancellation_that_found_the_step_under_way_is_answered() {
+    let mut flow = Flow::new(settings());
+    let order_id = Uuid::parse_str("3fa85f64-5717-4562-b3fc-2c963f66afa6").unwrap();
+    let created = seed::ORDER_CREATED.as_bytes();
+    let cancelled = format!(
+        r#"{{"orderId":"{order_id}","reason":"payment timed out","cancelledAt":"2024-01-15T10:31:00.000Z"}}"#
+    );
+    for service in [ServiceId::Payment, ServiceId::Inventory] {
+        let started = flow
+            .handle(service, at(0), topics::ORDERS_CREATED, created)
+            .unwrap();
+        assert!(
+            matches!(&started[..], [Command::Schedule { .. }]),
+            "{service}: under way: {started:?}"
+        );
+        let first = flow
+            .handle(
+                service,
+                at(1),
+                topics::ORDERS_CANCELLED,
+                cancelled.as_bytes(),
+            )
+            .unwrap();
+        assert!(
+            !first.iter().any(|c| matches!(c, Command::Publish(_))),
+            "{service}: no answer while the step is under way: {first:?}"
+        );
+    }
+    let (mut flow, _) = reloaded(&[flow.take_changed()]);
+    let answer = |flow: &mut Flow, service| {
+        flow.handle(
+            service,
+            at(2),
+            topics::ORDERS_CANCELLED,
+            cancelled.as_bytes(),
+        )
+        .map(|commands| {
+            commands
+                .into_iter()
+                .filter_map(|c| match c {
+                    Command::Publish(e) => Some(e),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let refunded = answer(&mut flow, ServiceId::Payment);
+    assert!(
+        matches!(&refunded.as_deref(), Ok([DomainEvent::PaymentRefunded(r)]) if r.is_uncharged()),
+        "{refunded:?}"
+    );
+    let released = answer(&mut flow, ServiceId::Inventory);
+    assert!(
+        matches!(&released.as_deref(), Ok([DomainEvent::InventoryReleased(r)]) if r.is_unreserved()),
+        "{released:?}"
+    );
+    // Answered now: a further copy is a duplicate, its answer sent again.
+    let again = flow
+        .handle(
+            ServiceId::Payment,
+            at(3),
+            topics::ORDERS_CANCELLED,
+            cancelled.as_bytes(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&again.answer_again[..], [Command::Publish(DomainEvent::PaymentRefunded(r))] if r.is_uncharged()),
+        "{again:?}"
+    );
+}

@@ -288,6 +288,19 @@ impl InventoryService {
         ]
     }
 
+    /// Whether a copy of a compensation of `order_id` (its identity processed before) still
+    /// owes an answer: nothing was reserved for it here, its step did not fail, and it was not
+    /// answered as a compensation before the step. The first copy arrived while the reservation was
+    /// under way, which a reload then ended: the reservation will never complete to be undone, so
+    /// the copy is handled as the first (the compensation before the step) rather than ignored
+    /// as a duplicate with nothing to send again. The caller checks that no reservation is under
+    /// way now.
+    pub fn owes_an_answer(&self, order_id: Uuid) -> bool {
+        !self.held.contains(&order_id)
+            && !self.saga.failed.contains(&order_id)
+            && !self.saga.compensated_early.contains(&order_id)
+    }
+
     /// What InventoryService answered before to a compensation of `order_id`, to send again
     /// when it is asked once more (the copy taken for a duplicate, or the same request again):
     /// each release it published, byte for byte as it went (the same `reservationId` and

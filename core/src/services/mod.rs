@@ -770,7 +770,26 @@ impl Flow {
         let key = (service, identity_topic, id);
         let (order_id, event_topic) = (event.order_id(), event.topic());
         let created = matches!(event, DomainEvent::OrderCreated(_));
-        if self.settings.dedupe && self.processed.contains(&key) {
+        // A copy of a compensation that found the step under way (no answer then) and finds it
+        // gone now (a reload ended it): answered as the first, not ignored.
+        let owed = match (service, &event) {
+            (
+                ServiceId::Payment,
+                DomainEvent::OrderCancelled(_) | DomainEvent::RefundPayment(_),
+            ) => {
+                !self.has_work(|w| matches!(w, Work::Charge { order_id: o, .. } if *o == order_id))
+                    && self.payment.owes_an_answer(order_id)
+            }
+            (
+                ServiceId::Inventory,
+                DomainEvent::OrderCancelled(_) | DomainEvent::ReleaseInventory(_),
+            ) => {
+                !self.has_work(|w| matches!(w, Work::Reserve { order_id: o, .. } if *o == order_id))
+                    && self.inventory.owes_an_answer(order_id)
+            }
+            _ => false,
+        };
+        if self.settings.dedupe && self.processed.contains(&key) && !owed {
             // A copy of a compensation answered before gets the answer again: OrderService asks
             // until it hears one, and the first may have been lost on its way.
             let answer_again = match (service, &event) {

@@ -205,8 +205,9 @@ impl OrderService {
     /// Takes over `store` (the page's own, read back from the browser's database after a
     /// reload), each saga under `style`; returns each open order's deadline to arm: what is
     /// left of `timeout` since its creation was recorded, at `now` (due at once when it has
-    /// passed). A cancelled order with a step still done and not undone (its release or refund
-    /// not seen before the reload) gets its compensation check ([`Work::Compensation`]) again,
+    /// passed). A cancelled order with a step still done and not undone, or asked to be undone
+    /// while it was awaited (its release or refund not seen before the reload), gets its
+    /// compensation check ([`Work::Compensation`]) again,
     /// due what is left of `timeout` since the later of its cancellation and that step, as a
     /// first try: how often the message went out before the reload died with the page.
     ///
@@ -252,9 +253,11 @@ impl OrderService {
     }
 
     /// The compensation checks a restored cancelled order still needs: one per step done and
-    /// not undone, due what is left of `timeout` since the later of the cancellation and that
-    /// step (as the check was first armed), or since `resent` (its compensation published again
-    /// at that time).
+    /// not undone, and one per step its cancellation asked to undo ([`to_undo`], under the
+    /// order's style) whose answer has not come yet (the step or its compensation in the
+    /// participant's hands when the page died), due what is left of `timeout` since the later
+    /// of the cancellation and that step (as the check was first armed), or since `resent`
+    /// (its compensation published again at that time).
     fn restored_checks(
         &self,
         order_id: Uuid,
@@ -276,13 +279,32 @@ impl OrderService {
                 .max()
         };
         let cancelled = recorded(&|e| matches!(e, OrderEvent::Cancelled { .. }));
-        let undos = [
-            (Undo::Release, order.inventory.is_confirmed()),
-            (Undo::Refund, order.payment.is_confirmed()),
-        ];
+        // The checks the page before armed: one per compensation the cancellation asked for
+        // (a step done, or asked and not answered yet), folded as the order was then, and one
+        // per step heard done after it; each while its step is still not undone.
+        let style = self.styles.get(&order_id).copied().unwrap_or_default();
+        let version = self
+            .store
+            .stream(order_id)
+            .find(|e| matches!(e.event, StreamEvent::Order(OrderEvent::Cancelled { .. })))
+            .map_or(u64::MAX, |e| e.version);
+        let asked = self
+            .store
+            .fold_to(order_id, version)
+            .map(|at_cancellation| to_undo(&at_cancellation, style))
+            .unwrap_or_default();
         let mut checks = Vec::new();
-        for (undo, done) in undos {
-            if !done {
+        for undo in [Undo::Release, Undo::Refund] {
+            let state = match undo {
+                Undo::Release => &order.inventory,
+                Undo::Refund => &order.payment,
+            };
+            let open = match state {
+                Step::Confirmed(_) => true,
+                Step::Awaiting => asked.contains(&undo),
+                _ => false,
+            };
+            if !open {
                 continue;
             }
             let step = recorded(&|e| match undo {

@@ -248,6 +248,19 @@ impl PaymentService {
         ]
     }
 
+    /// Whether a copy of a compensation of `order_id` (its identity processed before) still
+    /// owes an answer: nothing was charged for it here, its step did not fail, and it was not
+    /// answered as a compensation before the step. The first copy arrived while the charge was
+    /// under way, which a reload then ended: the charge will never complete to be undone, so
+    /// the copy is handled as the first (the compensation before the step) rather than ignored
+    /// as a duplicate with nothing to send again. The caller checks that no charge is under
+    /// way now.
+    pub fn owes_an_answer(&self, order_id: Uuid) -> bool {
+        !self.charges.contains(&order_id)
+            && !self.saga.failed.contains(&order_id)
+            && !self.saga.compensated_early.contains(&order_id)
+    }
+
     /// What PaymentService answered before to a compensation of `order_id`, to send again when
     /// it is asked once more (the copy taken for a duplicate, or the same request again): each
     /// refund it published, byte for byte as it went (the same `paymentId`, `amount` and

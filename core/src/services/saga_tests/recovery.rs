@@ -315,7 +315,9 @@ fn a_compensation_never_seen_is_given_up_after_its_tries_and_said_so() {
 /// deadline after the reservation was recorded, as the page before would have. The reloaded
 /// InventoryService remembers no reservation (reloaded with no database to keep its memory in): asked again, it
 /// answers that it has nothing to release (the nil reservation id, a compensation before the
-/// step), and that answer ends the check after one more try.
+/// step), and that answer ends the check after one more try. Under parallel the charge asked
+/// with the reservation is still in hand at the reload: its refund is checked again too, and
+/// the same copy of `orders/cancelled` ends it (nothing to refund).
 #[test]
 fn a_reload_restores_the_check_of_a_compensation_not_seen_yet() {
     let id = order_id(1);
@@ -373,7 +375,22 @@ fn a_reload_restores_the_check_of_a_compensation_not_seen_yet() {
             undo: order::Undo::Release,
             sent: 1,
         };
-        assert_eq!(checks, [(3_600, &release)], "{style:?}");
+        // Under parallel the charge (3 s) was asked too, at the creation, and is still in hand:
+        // its refund is checked again as well, a deadline after the cancellation. Under
+        // choreography PaymentService heard orders/cancelled before the reservation and
+        // answered that it had nothing to refund (seen before the reload); under orchestration
+        // OrderService never asked for the charge (it asks once it hears the stock reserved,
+        // here after the cancellation).
+        let refund = Work::Compensation {
+            order_id: id,
+            undo: order::Undo::Refund,
+            sent: 1,
+        };
+        if style == SagaStyle::Parallel {
+            assert_eq!(checks, [(3_600, &release), (3_000, &refund)], "{style:?}");
+        } else {
+            assert_eq!(checks, [(3_600, &release)], "{style:?}");
+        }
 
         after.settle();
         let logged = |start: &str| after.logged.iter().filter(|l| l.starts_with(start)).count();
@@ -395,6 +412,104 @@ fn a_reload_restores_the_check_of_a_compensation_not_seen_yet() {
             .filter(|(_, e)| e.topic() == topics::INVENTORY_RELEASED)
             .count();
         assert_eq!(released, 1, "{style:?}: one answer, nothing to release");
+        // The same copy of orders/cancelled asks the reloaded PaymentService, which never
+        // charged: nothing to refund (the nil id), and the refund's check ends with it.
+        let refunded: Vec<Uuid> = after
+            .published
+            .iter()
+            .filter_map(|(_, e)| match e {
+                DomainEvent::PaymentRefunded(r) => Some(r.payment_id),
+                _ => None,
+            })
+            .collect();
+        let expected: &[Uuid] = match style {
+            SagaStyle::Orchestration => &[],
+            _ => &[Uuid::nil()],
+        };
+        assert_eq!(refunded, expected, "{style:?}");
+        assert_eq!(after.sent_again().len(), 1, "{style:?}: {:?}", after.logged);
+    }
+}
+
+/// A newcomer's break-test: reservation 0.3 s, charge 2 s, deadline 1.5 s; the page reloads at
+/// 1.85 s, after the cancellation asked for the refund and before the charge was done. The
+/// charge in hand and the refund asked while it ran die with the page, so nothing answers. The
+/// restored store shows the charge asked and never answered: the reloaded OrderService checks
+/// the refund again, a deadline after the cancellation, as the page before would have. The
+/// reloaded PaymentService never charged: asked again, it answers that there was nothing to
+/// refund (the nil payment id), and that answer ends the check after one more try.
+#[test]
+fn a_reload_restores_the_check_of_a_compensation_asked_while_its_step_was_in_hand() {
+    let id = order_id(1);
+    for style in SagaStyle::ALL {
+        let mut before = Wire::new(FlowSettings {
+            saga: style,
+            saga_timeout: Duration::from_millis(1500),
+            delays: Delays {
+                payment: Duration::from_millis(2000),
+                inventory: Duration::from_millis(300),
+            },
+            ..FlowSettings::default()
+        });
+        before.place(id, &draft(2));
+        before.run_until(START_MS + 1_850, ServiceId::Notification, |_| true);
+        let order = before.flow.order.saga(id).unwrap().order;
+        assert_eq!(order.status, OrderStatus::Cancelled, "{style:?}");
+        assert_eq!(
+            order.payment,
+            crate::domain::order::Step::Awaiting,
+            "{style:?}: charge in hand"
+        );
+        let asked = match style {
+            SagaStyle::Orchestration => topics::COMMAND_REFUND_PAYMENT,
+            _ => topics::ORDERS_CANCELLED,
+        };
+        assert_eq!(before.sent_at(id, asked), [1_500], "{style:?}");
+        assert_eq!(before.count(id, topics::PAYMENTS_REFUNDED), 0, "{style:?}");
+
+        let mut after = Wire::new(before.flow.settings.clone());
+        after.now_ms = before.now_ms;
+        let commands = after
+            .flow
+            .restore(before.flow.order.store().clone(), after.now(), &[]);
+        after.run(commands);
+        let checks: Vec<(i64, &Work)> = after
+            .timers
+            .iter()
+            .map(|(due, _, work)| (due - START_MS, work))
+            .collect();
+        let refund = Work::Compensation {
+            order_id: id,
+            undo: order::Undo::Refund,
+            sent: 1,
+        };
+        assert_eq!(checks, [(3_000, &refund)], "{style:?}");
+
+        after.settle();
+        assert_eq!(after.sent_at(id, asked), [3_000], "{style:?}: asked again");
+        let refunded: Vec<Uuid> = after
+            .published
+            .iter()
+            .filter_map(|(_, e)| match e {
+                DomainEvent::PaymentRefunded(r) if r.order_id == id => Some(r.payment_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(refunded, [Uuid::nil()], "{style:?}: nothing to refund");
+        assert_eq!(
+            after.flow.order.saga(id).unwrap().order.payment,
+            crate::domain::order::Step::Compensated(Uuid::nil()),
+            "{style:?}"
+        );
+        assert_eq!(
+            after.sent_again(),
+            [&format!(
+                "refund not confirmed yet: {asked} sent again for order {id} (try 2 of {})",
+                crate::config::COMPENSATION_TRIES
+            )],
+            "{style:?}"
+        );
+        assert!(!after.flow.payment.has_charged(id), "{style:?}");
     }
 }
 
