@@ -537,6 +537,18 @@ fn at(ms: i64) -> Timestamp {
 }
 
 /// The messages `commands` publish.
+/// The message of `cancellation` that asks for the stock to be released under `style`
+/// (`orders/cancelled`, or the orchestrator's command), with its topic.
+fn release_message(style: SagaStyle, cancellation: &[Command]) -> (&'static str, DomainEvent) {
+    let topic = order::compensating_topic(style, order::Undo::Release);
+    let message = publishes(cancellation)
+        .into_iter()
+        .find(|e| e.topic() == topic)
+        .cloned()
+        .unwrap_or_else(|| panic!("{style:?}: {cancellation:?}"));
+    (topic, message)
+}
+
 fn publishes(commands: &[Command]) -> Vec<&DomainEvent> {
     commands
         .iter()
@@ -557,12 +569,7 @@ fn a_compensation_check_due_while_its_message_waits_for_the_broker_sends_nothing
     let ms = |ms: u64| Duration::from_millis(ms);
     for style in SagaStyle::ALL {
         let (mut flow, cancellation) = cancelled_while_the_broker_is_down(style);
-        let topic = order::compensating_topic(style, order::Undo::Release);
-        let first = publishes(&cancellation)
-            .into_iter()
-            .find(|e| e.topic() == topic)
-            .cloned()
-            .unwrap_or_else(|| panic!("{style:?}: {cancellation:?}"));
+        let (topic, first) = release_message(style, &cancellation);
         let check = |sent| Work::Compensation {
             order_id: id,
             undo: order::Undo::Release,
@@ -614,12 +621,7 @@ fn a_compensation_refused_from_the_offline_queue_is_known_by_its_topic_and_paylo
     let ms = |ms: u64| Duration::from_millis(ms);
     for style in SagaStyle::ALL {
         let (mut flow, cancellation) = cancelled_while_the_broker_is_down(style);
-        let topic = order::compensating_topic(style, order::Undo::Release);
-        let queued = publishes(&cancellation)
-            .into_iter()
-            .find(|e| e.topic() == topic)
-            .cloned()
-            .unwrap_or_else(|| panic!("{style:?}: {cancellation:?}"));
+        let (topic, queued) = release_message(style, &cancellation);
         let check = Work::Compensation {
             order_id: id,
             undo: order::Undo::Release,
