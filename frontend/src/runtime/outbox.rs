@@ -57,17 +57,9 @@ impl Runtime {
         if !eda_core::services::order::is_compensating_topic(topic) {
             return;
         }
-        // Reported while the services decide (a client's events can come from inside a
-        // publish): told right after, with the time it went out.
-        match self.flow.try_borrow_mut() {
-            Ok(mut flow) => flow.published(topic, &publish.payload, now),
-            Err(_) => {
-                let (topic, payload) = (topic.to_owned(), publish.payload.clone());
-                self.later(std::time::Duration::ZERO, move |runtime| {
-                    runtime.flow.borrow_mut().published(&topic, &payload, now);
-                });
-            }
-        }
+        // With the time it went out, even when told later.
+        let (topic, payload) = (topic.to_owned(), publish.payload.clone());
+        self.with_flow_soon(move |flow| flow.published(&topic, &payload, now));
     }
 
     /// OrderService's client refused from its offline queue, never sending it, `payload` on
@@ -81,14 +73,18 @@ impl Runtime {
         if !eda_core::services::order::is_compensating_topic(topic) {
             return;
         }
+        let topic = topic.to_owned();
+        self.with_flow_soon(move |flow| flow.not_published(&topic, &payload));
+    }
+
+    /// Runs `tell` on the services now, or, while they are deciding (a client's events can come
+    /// from inside a publish, with the services borrowed), from a zero-delay timer right after.
+    fn with_flow_soon(self: &Rc<Self>, tell: impl FnOnce(&mut eda_core::services::Flow) + 'static) {
         match self.flow.try_borrow_mut() {
-            Ok(mut flow) => flow.not_published(topic, &payload),
-            Err(_) => {
-                let topic = topic.to_owned();
-                self.later(std::time::Duration::ZERO, move |runtime| {
-                    runtime.flow.borrow_mut().not_published(&topic, &payload);
-                });
-            }
+            Ok(mut flow) => tell(&mut flow),
+            Err(_) => self.later(std::time::Duration::ZERO, move |runtime| {
+                tell(&mut runtime.flow.borrow_mut())
+            }),
         }
     }
 
