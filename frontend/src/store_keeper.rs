@@ -80,8 +80,66 @@ enum Db {
     Off,
 }
 
-/// What waits for the database: run once every event up to its position is committed.
+/// What waits for the database: run once every write up to its mark is committed.
 type Waiting = (u64, Box<dyn FnOnce()>);
+
+/// Writes given and committed, each a rising mark (an event's position, or a count of memo
+/// writes), and the work waiting for them, run in the order it came once the database has
+/// committed up to the mark it was given at.
+#[derive(Default)]
+struct Commits {
+    /// The highest mark given to write.
+    given: Cell<u64>,
+    /// The highest mark the database committed (or, off, the highest given).
+    committed: Cell<u64>,
+    waiting: RefCell<std::collections::VecDeque<Waiting>>,
+}
+
+impl Commits {
+    /// A write up to `mark` is on its way.
+    fn give(&self, mark: u64) {
+        self.given.set(self.given.get().max(mark));
+    }
+
+    /// Runs `then` once everything given so far is committed (at once if it is and nothing
+    /// waits before it).
+    fn after(&self, then: Box<dyn FnOnce()>) {
+        let upto = self.given.get();
+        if upto <= self.committed.get() && self.waiting.borrow().is_empty() {
+            return then();
+        }
+        self.waiting.borrow_mut().push_back((upto, then));
+    }
+
+    /// The database committed up to `mark`: what waited for it runs, in order.
+    fn commit(&self, mark: u64) {
+        self.committed.set(self.committed.get().max(mark));
+        self.release();
+    }
+
+    /// Counts everything given as committed (no database to wait for); what waited runs at the
+    /// next [`Commits::release`].
+    fn count_all_committed(&self) {
+        self.committed.set(self.given.get());
+    }
+
+    /// Runs, in order, what waited for marks now committed.
+    fn release(&self) {
+        loop {
+            let next = {
+                let mut waiting = self.waiting.borrow_mut();
+                match waiting.front() {
+                    Some((upto, _)) if *upto <= self.committed.get() => waiting.pop_front(),
+                    _ => None,
+                }
+            };
+            match next {
+                Some((_, then)) => then(),
+                None => return,
+            }
+        }
+    }
+}
 
 /// Keeps the events OrderService appends in the tab's database. Cheap to share (`Rc`).
 pub struct StoreKeeper {
@@ -107,20 +165,13 @@ pub struct StoreKeeper {
     kept_queue: RefCell<Vec<KeptChange>>,
     /// Dead letters or pending tries are being written.
     kept_writing: Cell<bool>,
-    /// The last position the database committed (or, off, the last given).
-    committed: Cell<u64>,
-    /// The last position given to keep.
-    given: Cell<u64>,
-    /// Work waiting for its events to be committed, in the order it came.
-    waiting: RefCell<std::collections::VecDeque<Waiting>>,
-    /// How many participant memo writes were given ([`StoreKeeper::keep_memos`]).
-    memos_given: Cell<u64>,
-    /// How many of them the database committed (or, off, all given).
-    memos_committed: Cell<u64>,
-    /// How many were given when the kept write on its way was taken.
+    /// OrderService's events, by position: work waiting for its events to be committed.
+    events: Commits,
+    /// The participants' memo writes, counted ([`StoreKeeper::keep_memos`]): what they
+    /// decided, waiting for their memos to be committed.
+    memos: Commits,
+    /// How many memo writes were given when the kept write on its way was taken.
     memos_writing: Cell<u64>,
-    /// What the participants decided, waiting for their memos to be committed.
-    memo_waiting: RefCell<std::collections::VecDeque<Waiting>>,
     /// Messages the services received while the database was being read back.
     held_while_reading: RefCell<Vec<Box<dyn FnOnce()>>>,
     report: Report,
@@ -171,13 +222,9 @@ impl StoreKeeper {
             settling: Cell::new(false),
             kept_queue: RefCell::default(),
             kept_writing: Cell::new(false),
-            committed: Cell::new(0),
-            given: Cell::new(0),
-            waiting: RefCell::default(),
-            memos_given: Cell::new(0),
-            memos_committed: Cell::new(0),
+            events: Commits::default(),
+            memos: Commits::default(),
             memos_writing: Cell::new(0),
-            memo_waiting: RefCell::default(),
             held_while_reading: RefCell::default(),
             report: Rc::new(report),
         });
@@ -278,7 +325,7 @@ impl StoreKeeper {
         if changed.is_empty() || matches!(*self.db.borrow(), Db::Off) {
             return;
         }
-        self.memos_given.set(self.memos_given.get() + 1);
+        self.memos.give(self.memos.given.get() + 1);
         {
             let mut queue = self.kept_queue.borrow_mut();
             for memo in &changed.memos {
@@ -309,28 +356,7 @@ impl StoreKeeper {
     /// saga's deadline and compensation cover it), never a charge or reservation already on
     /// the wire (decision 0021).
     pub fn after_memos(&self, then: Box<dyn FnOnce()>) {
-        let upto = self.memos_given.get();
-        if upto <= self.memos_committed.get() && self.memo_waiting.borrow().is_empty() {
-            return then();
-        }
-        self.memo_waiting.borrow_mut().push_back((upto, then));
-    }
-
-    /// Runs, in order, what waited for memos now committed.
-    fn release_memos(&self) {
-        loop {
-            let next = {
-                let mut waiting = self.memo_waiting.borrow_mut();
-                match waiting.front() {
-                    Some((upto, _)) if *upto <= self.memos_committed.get() => waiting.pop_front(),
-                    _ => None,
-                }
-            };
-            match next {
-                Some((_, then)) => then(),
-                None => return,
-            }
-        }
+        self.memos.after(then);
     }
 
     /// Writes `events` (one decision's appends, in position order) after every event given
@@ -339,10 +365,10 @@ impl StoreKeeper {
     /// acknowledged each message.
     pub fn keep(self: &Rc<Self>, events: &[&StoredEvent], owed: Option<(u64, Vec<OwedMessage>)>) {
         for event in events {
-            self.given.set(self.given.get().max(event.position));
+            self.events.give(event.position);
         }
         if matches!(*self.db.borrow(), Db::Off) {
-            self.committed.set(self.given.get());
+            self.events.count_all_committed();
             return;
         }
         self.queue
@@ -416,18 +442,14 @@ impl StoreKeeper {
         }
         self.kept_writing.set(true);
         let changes = std::mem::take(&mut *self.kept_queue.borrow_mut());
-        self.memos_writing.set(self.memos_given.get());
+        self.memos_writing.set(self.memos.given.get());
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let written = db.write_kept(&changes).await;
             keeper.kept_writing.set(false);
             match written {
                 Ok(()) => {
-                    let upto = keeper.memos_writing.get();
-                    keeper
-                        .memos_committed
-                        .set(keeper.memos_committed.get().max(upto));
-                    keeper.release_memos();
+                    keeper.memos.commit(keeper.memos_writing.get());
                     keeper.write_kept();
                 }
                 Err(error) => keeper.turn_off(error.to_string()),
@@ -575,28 +597,7 @@ impl StoreKeeper {
     /// has, or when the page keeps nothing: no database), after whatever waits already, in
     /// the order they came: the outbox.
     pub fn after_kept(&self, then: Box<dyn FnOnce()>) {
-        let upto = self.given.get();
-        if upto <= self.committed.get() && self.waiting.borrow().is_empty() {
-            return then();
-        }
-        self.waiting.borrow_mut().push_back((upto, then));
-    }
-
-    /// Runs, in order, what waited for positions now committed.
-    fn release(&self) {
-        loop {
-            let next = {
-                let mut waiting = self.waiting.borrow_mut();
-                match waiting.front() {
-                    Some((upto, _)) if *upto <= self.committed.get() => waiting.pop_front(),
-                    _ => None,
-                }
-            };
-            match next {
-                Some((_, then)) => then(),
-                None => return,
-            }
-        }
+        self.events.after(then);
     }
 
     /// Forgets everything queued and stops writing, with `message` for the page; what waited
@@ -606,11 +607,11 @@ impl StoreKeeper {
         self.queue.borrow_mut().clear();
         self.kept_queue.borrow_mut().clear();
         self.forget_owed();
-        self.committed.set(self.given.get());
-        self.memos_committed.set(self.memos_given.get());
+        self.events.count_all_committed();
+        self.memos.count_all_committed();
         (self.report)(Err(message));
-        self.release();
-        self.release_memos();
+        self.events.release();
+        self.memos.release();
     }
 
     /// Writes what is queued, one batch at a time, unless a batch is on its way.
@@ -634,8 +635,7 @@ impl StoreKeeper {
             keeper.writing.set(false);
             match written {
                 Ok(()) => {
-                    keeper.committed.set(keeper.committed.get().max(last));
-                    keeper.release();
+                    keeper.events.commit(last);
                     keeper.flush();
                 }
                 Err(error) => keeper.turn_off(error.to_string()),
