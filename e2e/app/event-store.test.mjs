@@ -36,7 +36,7 @@ describeApp('event store', () => {
       assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'global positions ascend');
       for (const e of events) {
         assert.equal(e.stream, orderId);
-        assert.equal(e.schema, 2);
+        assert.equal(e.schema, 3);
         assert.match(e.recordedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       }
       assert.deepEqual(events[0].data, { customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98 });
@@ -244,6 +244,30 @@ describeApp('event store', () => {
       await witness.roundTrip();
       assert.equal(refunds().length, 2, 'asked once more, not again');
       assert.equal(witness.messages.some((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId), false, 'never charged');
+    }));
+
+  // Schema 2 kept a decline's reason only: restored, the row's decline had the nil payment id,
+  // so the same decline seen again on the wire was listed as a second step.
+  it('a decline is stored with its payment id (schema 3): after a reload, the same payments/processed seen again is still one step of the restored row', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment=decline&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const decline = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(decline.json.success, false);
+      await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      await witness.waitFor(() => storeEventsOf(witness, orderId).some((m) => m.json?.type === 'PaymentFailed'), FLOW_TIMEOUT_MS, 'the decline in the store');
+      const stored = storeEventsOf(witness, orderId).find((m) => m.json.type === 'PaymentFailed').json;
+      assert.deepEqual(stored.data, { paymentId: decline.json.paymentId, reason: 'payment declined' });
+      assert.equal(stored.schema, 3);
+      await page.waitForFunction(outboxEmpty, null, { timeout: FLOW_TIMEOUT_MS });
+      await page.reload();
+      await waitReady(page);
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-start="restored"][data-status="Cancelled"]`);
+      await row.waitFor();
+      // The decline again, byte for byte (as a persistent session or an outsider may deliver it).
+      await witness.publish('payments/processed', decline.payload, { qos: 1 });
+      await page.locator('[data-testid="packet-row"][data-service="order"][data-direction="in"][data-kind="PUBLISH"][data-topic="payments/processed"]').first().waitFor();
+      const steps = await row.locator('[data-testid="order-step"]').allTextContents();
+      assert.deepEqual(steps.filter((s) => s.startsWith('✕ payment')), ['✕ payment failed: payment declined'], `one decline among ${JSON.stringify(steps)}`);
     }));
 
   it('no database (indexedDB throws, as in a private window): the page says so, and orders still complete in memory', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -87,6 +87,7 @@ fn known() -> Trace {
     create(s, 3, 45_000, 2, 29.99);
     act(s, 3, 45_100, reserve(3));
     let declined = OrderCommand::FailPayment {
+        payment_id: Uuid::from_u128(0x203),
         reason: DECLINED.into(),
     };
     act(s, 3, 45_250, declined);

@@ -208,8 +208,9 @@ pub enum OrderEvent {
     InventoryFailed { reason: String },
     /// The payment went through.
     PaymentConfirmed { payment_id: Uuid, amount: f64 },
-    /// The payment was declined.
-    PaymentFailed { reason: String },
+    /// The payment was declined (PaymentService's `paymentId` of the decline; the nil id for a
+    /// decline stored in schema 2 or older, which kept none).
+    PaymentFailed { payment_id: Uuid, reason: String },
     /// Every step succeeded.
     Completed,
     /// The saga gave up.
@@ -229,8 +230,8 @@ pub enum OrderCommand {
     FailInventory { reason: String },
     /// PaymentService charged.
     ConfirmPayment { payment_id: Uuid, amount: f64 },
-    /// PaymentService declined.
-    FailPayment { reason: String },
+    /// PaymentService declined (under this `paymentId`).
+    FailPayment { payment_id: Uuid, reason: String },
     /// Give up (the deadline passed).
     Cancel { reason: String },
     /// InventoryService released the reservation.
@@ -367,7 +368,8 @@ impl Order {
                     C::FailInventory { reason } => vec![OrderEvent::InventoryFailed {
                         reason: reason.clone(),
                     }],
-                    C::FailPayment { reason } => vec![OrderEvent::PaymentFailed {
+                    C::FailPayment { payment_id, reason } => vec![OrderEvent::PaymentFailed {
+                        payment_id: *payment_id,
                         reason: reason.clone(),
                     }],
                     C::Cancel { .. } | C::RecordRelease { .. } | C::RecordRefund { .. } => {
@@ -409,8 +411,9 @@ impl Order {
                 },
                 cancel(reason),
             ],
-            C::FailPayment { reason } => vec![
+            C::FailPayment { payment_id, reason } => vec![
                 OrderEvent::PaymentFailed {
+                    payment_id: *payment_id,
                     reason: reason.clone(),
                 },
                 cancel(reason),
@@ -436,7 +439,9 @@ impl Order {
             OrderCommand::FailInventory { reason } => {
                 self.inventory == Step::Failed(reason.clone())
             }
-            OrderCommand::FailPayment { reason } => self.payment == Step::Failed(reason.clone()),
+            OrderCommand::FailPayment { reason, .. } => {
+                self.payment == Step::Failed(reason.clone())
+            }
             _ => false,
         }
     }
@@ -457,7 +462,7 @@ impl Order {
                 }
             }
             OrderEvent::InventoryFailed { reason } => self.inventory = Step::Failed(reason.clone()),
-            OrderEvent::PaymentFailed { reason } => self.payment = Step::Failed(reason.clone()),
+            OrderEvent::PaymentFailed { reason, .. } => self.payment = Step::Failed(reason.clone()),
             OrderEvent::Completed => self.status = OrderStatus::Completed,
             OrderEvent::Cancelled { reason } => {
                 self.status = OrderStatus::Cancelled;

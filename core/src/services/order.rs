@@ -365,6 +365,7 @@ impl OrderService {
                 amount: p.amount,
             },
             DomainEvent::PaymentProcessed(p) => OrderCommand::FailPayment {
+                payment_id: p.payment_id,
                 reason: p.reason.unwrap_or_else(|| "payment failed".into()),
             },
             DomainEvent::InventoryReleased(r) => OrderCommand::RecordRelease {

@@ -18,7 +18,8 @@ use crate::domain::order::OrderEvent;
 /// | `OrderCreated` | `{"customerId":"C123","items":[{"productId":"P001","quantity":2,"price":29.99}],"totalAmount":59.98}` |
 /// | `InventoryConfirmed`, `InventoryReleased` | `{"reservationId":"<uuid>"}` |
 /// | `PaymentConfirmed`, `PaymentRefunded` | `{"paymentId":"<uuid>","amount":59.98}` |
-/// | `InventoryFailed`, `PaymentFailed`, `OrderCancelled` | `{"reason":"payment declined"}` |
+/// | `PaymentFailed` | `{"paymentId":"<uuid>","reason":"payment declined"}` (schema 3; schema 2 kept no `paymentId`) |
+/// | `InventoryFailed`, `OrderCancelled` | `{"reason":"payment declined"}` |
 /// | `OrderCompleted` | `{}` |
 ///
 /// Amounts are in currency units, as the wire carries them (see [`crate::domain::money`]).
@@ -104,9 +105,12 @@ impl StreamEvent {
                 | OrderEvent::PaymentRefunded { payment_id, amount } => {
                     Data::Payment(PaymentData { payment_id, amount })
                 }
-                OrderEvent::InventoryFailed { reason }
-                | OrderEvent::PaymentFailed { reason }
-                | OrderEvent::Cancelled { reason } => Data::Reason(ReasonData { reason }),
+                OrderEvent::PaymentFailed { payment_id, reason } => {
+                    Data::Decline(DeclineData { payment_id, reason })
+                }
+                OrderEvent::InventoryFailed { reason } | OrderEvent::Cancelled { reason } => {
+                    Data::Reason(ReasonData { reason })
+                }
                 OrderEvent::Completed => Data::Nothing(NoData {}),
             },
         }
@@ -149,8 +153,12 @@ impl StreamEvent {
             }),
             "InventoryFailed" => read::<ReasonData>(data)
                 .map(|d| StreamEvent::Order(E::InventoryFailed { reason: d.reason })),
-            "PaymentFailed" => read::<ReasonData>(data)
-                .map(|d| StreamEvent::Order(E::PaymentFailed { reason: d.reason })),
+            "PaymentFailed" => read::<DeclineData>(data).map(|d| {
+                StreamEvent::Order(E::PaymentFailed {
+                    payment_id: d.payment_id,
+                    reason: d.reason,
+                })
+            }),
             "OrderCancelled" => read::<ReasonData>(data)
                 .map(|d| StreamEvent::Order(E::Cancelled { reason: d.reason })),
             "OrderCompleted" => read::<NoData>(data).map(|_| StreamEvent::Order(E::Completed)),
@@ -197,7 +205,7 @@ impl StreamEvent {
             ) => amount("amount", *a),
             StreamEvent::Order(
                 OrderEvent::InventoryFailed { reason }
-                | OrderEvent::PaymentFailed { reason }
+                | OrderEvent::PaymentFailed { reason, .. }
                 | OrderEvent::Cancelled { reason },
             ) if reason.trim().is_empty() => Err("`reason` is empty; it says why".into()),
             StreamEvent::Order(_) => Ok(()),
@@ -230,6 +238,7 @@ pub(super) enum Data {
     Created(CreatedData),
     Reservation(ReservationData),
     Payment(PaymentData),
+    Decline(DeclineData),
     Reason(ReasonData),
     Nothing(NoData),
 }
@@ -253,6 +262,13 @@ pub(super) struct ReservationData {
 pub(super) struct PaymentData {
     payment_id: Uuid,
     amount: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeclineData {
+    payment_id: Uuid,
+    reason: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

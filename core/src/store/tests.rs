@@ -83,6 +83,7 @@ fn shop() -> EventStore {
         amount,
     };
     let declined = || Cmd::FailPayment {
+        payment_id: Uuid::from_u128(0x2FF),
         reason: "payment declined".into(),
     };
     let mut store = EventStore::new();

@@ -2,11 +2,18 @@
 //! so nothing past the decoder knows older shapes existed (the stored text is never rewritten
 //! in place; writing the store out again writes the current schema).
 //!
-//! The one change so far, schema 1 → 2, is to `OrderCreated`: schema 1 recorded who and how
-//! much only, the total as text (`{"customer":"C123","total":"59.98"}`); schema 2 has the
-//! seed's names, a number and the items (`{"customerId":"C123","items":[],"totalAmount":59.98}`;
-//! a schema-1 order's items were never recorded, so they are empty). Every other type's `data`
-//! reads the same in both schemas.
+//! Two changes so far, each to one type; every other type's `data` reads the same in every
+//! schema:
+//!
+//! - **1 → 2, `OrderCreated`**: schema 1 recorded who and how much only, the total as text
+//!   (`{"customer":"C123","total":"59.98"}`); schema 2 has the seed's names, a number and the
+//!   items (`{"customerId":"C123","items":[],"totalAmount":59.98}`; a schema-1 order's items
+//!   were never recorded, so they are empty).
+//! - **2 → 3, `PaymentFailed`**: schema 2 kept the reason only (`{"reason":"payment
+//!   declined"}`); schema 3 keeps the decline's `paymentId` too, as `payments/processed` carried
+//!   it, so a decline read back after a reload is recognised when the wire shows it again. A
+//!   schema-2 decline's id was never recorded: it is read as the nil id
+//!   (`00000000-0000-0000-0000-000000000000`).
 
 use serde_json::{Map, Value};
 
@@ -14,7 +21,7 @@ use crate::domain::money::{Cents, MAX_EXACT_CENTS};
 
 /// The schema [`super::StoredEvent::to_json`] writes, and the one every decoded event is
 /// brought to.
-pub const CURRENT_SCHEMA: u32 = 2;
+pub const CURRENT_SCHEMA: u32 = 3;
 
 /// `data` of an event `type_name` stored in `schema` (1 to [`CURRENT_SCHEMA`]), brought to the
 /// current schema one step at a time. Errors name the field at fault; the caller checks the
@@ -23,6 +30,7 @@ pub fn upcast(type_name: &str, schema: u32, mut data: Value) -> Result<Value, St
     for from in schema..CURRENT_SCHEMA {
         data = match (from, type_name) {
             (1, "OrderCreated") => order_created_1_to_2(data)?,
+            (2, "PaymentFailed") => payment_failed_2_to_3(data)?,
             _ => data,
         };
     }
@@ -60,6 +68,18 @@ fn order_created_1_to_2(data: Value) -> Result<Value, String> {
         new.entry(key).or_insert(value);
     }
     Ok(Value::Object(new))
+}
+
+/// Schema 2's `{"reason":"payment declined"}` → schema 3's
+/// `{"paymentId":"00000000-0000-0000-0000-000000000000","reason":"payment declined"}`: the id
+/// was never recorded, so it is the nil id. A `paymentId` already there is kept.
+fn payment_failed_2_to_3(data: Value) -> Result<Value, String> {
+    let Value::Object(mut old) = data else {
+        return Err("schema 2 `data` of PaymentFailed is not an object".into());
+    };
+    old.entry("paymentId")
+        .or_insert_with(|| Value::String(uuid::Uuid::nil().to_string()));
+    Ok(Value::Object(old))
 }
 
 /// A total as schema 1 wrote it, plain decimal text (`59.98`, `60`, `0.5`), read into exact

@@ -162,6 +162,8 @@ fn every_topic_has_an_example_and_every_example_file_is_checked() {
             "stock-level.json",
             "eventstore-order-created.json",
             "eventstore-order-created-v1.json",
+            "eventstore-payment-declined.json",
+            "eventstore-payment-declined-v2.json",
         ]
         .map(str::to_owned),
     );

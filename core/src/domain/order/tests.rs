@@ -26,8 +26,12 @@ fn fail_inventory() -> OrderCommand {
     }
 }
 
+/// PaymentService's `paymentId` of the decline [`fail_payment`] reports.
+const DECLINE_ID: Uuid = Uuid::from_u128(0xD0);
+
 fn fail_payment() -> OrderCommand {
     OrderCommand::FailPayment {
+        payment_id: DECLINE_ID,
         reason: "payment declined".into(),
     }
 }
@@ -116,6 +120,7 @@ fn every_transition_of_the_aggregate() {
             ok(
                 vec![
                     OrderEvent::PaymentFailed {
+                        payment_id: DECLINE_ID,
                         reason: "payment declined".into(),
                     },
                     cancelled("payment declined"),
@@ -143,6 +148,7 @@ fn every_transition_of_the_aggregate() {
             fail_payment(),
             ok(
                 vec![OrderEvent::PaymentFailed {
+                    payment_id: DECLINE_ID,
                     reason: "payment declined".into(),
                 }],
                 Cancelled,

@@ -58,7 +58,7 @@ fn appends_number_positions_across_the_store_and_versions_within_each_stream() {
         .iter()
         .map(|e| (e.position, e.version, e.schema, e.recorded_at))
         .collect();
-    assert_eq!(placed, [(3, 2, 2, at(9)), (4, 3, 2, at(9))]);
+    assert_eq!(placed, [(3, 2, 3, at(9)), (4, 3, 3, at(9))]);
     assert_eq!(
         (store.head(), store.version(A), store.version(B)),
         (4, 3, 1)
@@ -328,7 +328,7 @@ fn json_lines_round_trip_the_whole_store() {
     assert!(text.ends_with("}\n"));
     assert!(text.starts_with(
         "{\"position\":1,\"stream\":\"00000000-0000-0000-0000-00000000000a\",\"version\":1,\
-         \"type\":\"OrderCreated\",\"schema\":2,\"recordedAt\":\"2026-12-01T10:30:00.000Z\",\
+         \"type\":\"OrderCreated\",\"schema\":3,\"recordedAt\":\"2026-12-01T10:30:00.000Z\",\
          \"data\":{\"customerId\":\"C123\","
     ));
     assert_eq!(EventStore::from_json_lines(&text).unwrap(), store);

@@ -55,19 +55,23 @@ fn each_type_writes_its_documented_data() {
             r#"{"paymentId":"00000000-0000-0000-0000-00000000020a","amount":59.98}"#,
         ),
         (4, "{}"),
-        (7, r#"{"reason":"payment declined"}"#),
+        (
+            7,
+            r#"{"paymentId":"00000000-0000-0000-0000-0000000002ff","reason":"payment declined"}"#,
+        ),
+        (8, r#"{"reason":"payment declined"}"#),
     ];
     for (position, data) in cases {
         assert_eq!(data_of(position), data, "position {position}");
     }
     assert_eq!(
         json(&payment()),
-        r#"{"position":3,"stream":"00000000-0000-0000-0000-00000000000a","version":3,"type":"PaymentConfirmed","schema":2,"recordedAt":"2026-12-01T10:30:01.000Z","data":{"paymentId":"00000000-0000-0000-0000-00000000020a","amount":59.98}}"#
+        r#"{"position":3,"stream":"00000000-0000-0000-0000-00000000000a","version":3,"type":"PaymentConfirmed","schema":3,"recordedAt":"2026-12-01T10:30:01.000Z","data":{"paymentId":"00000000-0000-0000-0000-00000000020a","amount":59.98}}"#
     );
 }
 
 #[test]
-fn a_schema_1_order_is_upcast_as_it_is_read_and_written_back_in_schema_2() {
+fn a_schema_1_order_is_upcast_as_it_is_read_and_written_back_in_the_current_schema() {
     let old = r#"{"position":1,"stream":"00000000-0000-0000-0000-00000000000a","version":1,"type":"OrderCreated","schema":1,"recordedAt":"2026-12-01T10:30:00.000Z","data":{"customer":"C123","total":"59.98"}}"#;
     let event = decode(old).unwrap();
     assert_eq!(event.schema, 1, "it says what it was written in");
@@ -80,18 +84,18 @@ fn a_schema_1_order_is_upcast_as_it_is_read_and_written_back_in_schema_2() {
         }
     );
     let written = json(&event);
-    assert!(written.contains(r#""schema":2"#), "{written}");
+    assert!(written.contains(r#""schema":3"#), "{written}");
     assert!(
         written.ends_with(r#""data":{"customerId":"C123","items":[],"totalAmount":59.98}}"#),
         "{written}"
     );
     let again = decode(&written).unwrap();
-    assert_eq!((again.schema, &again.event), (2, &event.event));
+    assert_eq!((again.schema, &again.event), (3, &event.event));
     // The upcast order is folded like any other.
     let store = EventStore::load(vec![event]).unwrap();
     assert_eq!(store.fold(A).unwrap().total, 59.98);
-    // A schema-1 event of a type schema 2 did not change reads as it is.
-    let old_payment = json(&payment()).replace(r#""schema":2"#, r#""schema":1"#);
+    // A schema-1 event of a type no later schema changed reads as it is.
+    let old_payment = json(&payment()).replace(r#""schema":3"#, r#""schema":1"#);
     assert_eq!(decode(&old_payment).unwrap().event, payment().event);
     // A bad schema-1 total is named.
     let bad = old.replace(r#""59.98""#, r#""59,98""#);
@@ -135,12 +139,12 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
              OrderCompleted, OrderCancelled, InventoryReleased, PaymentRefunded",
         ),
         (
-            good.replace(r#""schema":2"#, r#""schema":3"#),
-            "stored PaymentConfirmed has schema 3; this page reads schemas 1 to 2",
+            good.replace(r#""schema":3"#, r#""schema":4"#),
+            "stored PaymentConfirmed has schema 4; this page reads schemas 1 to 3",
         ),
         (
-            good.replace(r#""schema":2"#, r#""schema":0"#),
-            "stored PaymentConfirmed has schema 0; this page reads schemas 1 to 2",
+            good.replace(r#""schema":3"#, r#""schema":0"#),
+            "stored PaymentConfirmed has schema 0; this page reads schemas 1 to 3",
         ),
         (
             good.replace(r#""paymentId""#, r#""payment""#),

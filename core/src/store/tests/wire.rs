@@ -8,11 +8,25 @@ use crate::domain::topics;
 const CURRENT: &str = include_str!("../../../../docs/wire-contract/eventstore-order-created.json");
 const SCHEMA_1: &str =
     include_str!("../../../../docs/wire-contract/eventstore-order-created-v1.json");
+const DECLINED: &str =
+    include_str!("../../../../docs/wire-contract/eventstore-payment-declined.json");
+const DECLINED_SCHEMA_2: &str =
+    include_str!("../../../../docs/wire-contract/eventstore-payment-declined-v2.json");
 const README: &str = include_str!("../../../../docs/wire-contract/README.md");
 
-/// The examples hold no whitespace inside their strings.
+/// The example without its layout: whitespace outside strings dropped (the examples hold no
+/// escaped quotes).
 fn compact(pretty: &str) -> String {
-    pretty.split_whitespace().collect()
+    let mut in_string = false;
+    pretty
+        .chars()
+        .filter(|&c| {
+            if c == '"' {
+                in_string = !in_string;
+            }
+            in_string || !c.is_whitespace()
+        })
+        .collect()
 }
 
 #[test]
@@ -56,6 +70,67 @@ fn the_schema_1_example_is_upcast_to_the_current_one_without_its_items() {
 }
 
 #[test]
+fn the_decline_example_keeps_payment_service_s_payment_id() {
+    let event = StoredEvent::decode(DECLINED.as_bytes()).unwrap();
+    assert_eq!(
+        String::from_utf8(event.to_json()).unwrap(),
+        compact(DECLINED)
+    );
+    assert!(DECLINED.ends_with("}\n"));
+    // What OrderService appends when the seed's order meets the seed's decline.
+    let seed_order: OrderCreated = serde_json::from_str(seed::ORDER_CREATED).unwrap();
+    let declined = match DomainEvent::decode(
+        topics::PAYMENTS_PROCESSED,
+        include_bytes!("../../../../docs/wire-contract/payment-declined.json"),
+    ) {
+        Ok(DomainEvent::PaymentProcessed(p)) => p,
+        other => panic!("the seed's decline: {other:?}"),
+    };
+    let mut store = EventStore::new();
+    store
+        .append(
+            seed_order.order_id,
+            ExpectedVersion::NoStream,
+            vec![seed_order.clone().into()],
+            seed_order.created_at,
+        )
+        .unwrap();
+    let command = OrderCommand::FailPayment {
+        payment_id: declined.payment_id,
+        reason: declined.reason.clone().unwrap(),
+    };
+    let decided = store
+        .fold(seed_order.order_id)
+        .unwrap()
+        .handle(&command)
+        .unwrap();
+    let appended = store
+        .append(
+            seed_order.order_id,
+            ExpectedVersion::Exactly(1),
+            decided.into_iter().map(StreamEvent::from).collect(),
+            declined.processed_at,
+        )
+        .unwrap();
+    assert_eq!(appended[0], event);
+}
+
+#[test]
+fn the_schema_2_decline_is_upcast_with_the_nil_payment_id() {
+    let old = StoredEvent::decode(DECLINED_SCHEMA_2.as_bytes()).unwrap();
+    assert_eq!(old.schema, 2);
+    assert!(DECLINED_SCHEMA_2.ends_with("}\n"));
+    let written = String::from_utf8(old.to_json()).unwrap();
+    assert_eq!(
+        written,
+        compact(DECLINED).replace(
+            "7bc21a45-8923-4671-a1ed-3d874e22bfa2",
+            "00000000-0000-0000-0000-000000000000"
+        )
+    );
+}
+
+#[test]
 fn the_readme_describes_the_topic_its_examples_and_every_type() {
     let section: String = README
         .lines()
@@ -72,6 +147,8 @@ fn the_readme_describes_the_topic_its_examples_and_every_type() {
         "`eventstore/orders/+`",
         "(eventstore-order-created.json)",
         "(eventstore-order-created-v1.json)",
+        "(eventstore-payment-declined.json)",
+        "(eventstore-payment-declined-v2.json)",
         "QoS 1",
         "not retained",
     ] {

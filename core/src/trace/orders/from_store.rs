@@ -8,8 +8,6 @@
 
 use std::time::Duration;
 
-use uuid::Uuid;
-
 use super::{Compensation, OrderBook, OrderRow, Start, StepSeen};
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::topics;
@@ -43,9 +41,9 @@ impl OrderBook {
                     OrderEvent::PaymentConfirmed { payment_id, amount } => {
                         steps.push(StepSeen::Charged(*payment_id, *amount));
                     }
-                    // The store keeps no payment id for a decline.
-                    OrderEvent::PaymentFailed { reason } => {
-                        steps.push(StepSeen::Declined(Uuid::nil(), reason.clone()));
+                    // The nil id for a decline stored in schema 2 or older.
+                    OrderEvent::PaymentFailed { payment_id, reason } => {
+                        steps.push(StepSeen::Declined(*payment_id, reason.clone()));
                     }
                     OrderEvent::InventoryReleased { reservation_id } => {
                         if self.first_time(order_id, "released", *reservation_id) {

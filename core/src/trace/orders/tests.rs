@@ -689,6 +689,57 @@ fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
 }
 
 #[test]
+fn a_restored_decline_seen_again_on_the_wire_is_one_step() {
+    use crate::domain::order::OrderEvent as E;
+    use crate::store::{EventStore, ExpectedVersion, StreamEvent};
+    let DomainEvent::OrderCreated(order) = created(3) else {
+        unreachable!()
+    };
+    let declined = |payment_id| {
+        StreamEvent::Order(E::PaymentFailed {
+            payment_id,
+            reason: "payment declined".into(),
+        })
+    };
+    let stream = |decline| {
+        let mut store = EventStore::new();
+        let events = vec![
+            StreamEvent::from(order.clone()),
+            decline,
+            StreamEvent::Order(E::Cancelled {
+                reason: "payment declined".into(),
+            }),
+        ];
+        store
+            .append(id(3), ExpectedVersion::NoStream, events, now())
+            .unwrap();
+        store
+    };
+    // PaymentService's decline, delivered again after the reload (its persistent session).
+    let on_wire = PaymentProcessed {
+        order_id: id(3),
+        payment_id: id(31),
+        success: false,
+        amount: 59.98,
+        reason: Some("payment declined".into()),
+        processed_at: now(),
+    };
+    let steps_after = |store: &EventStore| {
+        let mut book = OrderBook::new(100);
+        book.restore(ms(5), store);
+        book.apply(ms(9), &on_wire.clone().into());
+        book.row(id(3)).unwrap().steps.clone()
+    };
+    assert_eq!(
+        steps_after(&stream(declined(id(31)))),
+        [StepSeen::Declined(id(31), "payment declined".into())],
+        "the store keeps the decline's payment id: the copy is the same step"
+    );
+    // A decline stored in schema 2 kept no id: read as the nil id, it cannot be matched.
+    assert_eq!(steps_after(&stream(declined(Uuid::nil()))).len(), 2);
+}
+
+#[test]
 fn an_outcome_in_the_store_not_yet_on_the_wire_is_said_until_the_wire_shows_it() {
     let store = stored_orders();
     let mut book = OrderBook::new(100);
