@@ -121,6 +121,54 @@ describeApp('sequence diagram', () => {
       assert.equal((svg.match(/<g class="arrow/g) ?? []).length, drawn, `the file holds the view's ${drawn} arrows`);
     }));
 
+  // Left from a break-test: under load, the rows of the packet inspector moved under the pointer
+  // (newest first: each packet arriving pushed the others down a row), so a learner scrolled down
+  // to a packet clicked another. Scrolled away from the top, the list now keeps its place.
+  it('packet inspector scrolled down: ten orders arriving above leave the row under the pointer where it was; at the top the newest packets come into view', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&view=packets&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const packets = () => page.evaluate(() => Number(document.querySelector('[data-testid="packet-list"] table').getAttribute('aria-rowcount')) - 1);
+      await placeOrder(page);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="packet-list"] table')?.getAttribute('aria-rowcount')) > 60);
+      const frames = () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      // The seq of the row at a point 2.5 rows under the list's header (where a pointer would be).
+      const seqAtPointer = () => page.evaluate(() => {
+        const list = document.querySelector('[data-testid="packet-list"]');
+        // The panels above grow with the orders: the list into the window first.
+        list.scrollIntoView({ block: 'center' });
+        const box = list.getBoundingClientRect();
+        const header = list.querySelector('thead').getBoundingClientRect().height;
+        const rowHeight = list.querySelector('tr.packet-row').getBoundingClientRect().height;
+        const at = document.elementFromPoint(box.left + 20, box.top + header + rowHeight * 2.5);
+        return at?.closest('tr.packet-row')?.getAttribute('data-seq') ?? null;
+      });
+      await page.evaluate(() => {
+        const list = document.querySelector('[data-testid="packet-list"]');
+        list.scrollTop = list.querySelector('tr.packet-row').getBoundingClientRect().height * 10 + 5;
+      });
+      await frames();
+      const pointed = await seqAtPointer();
+      assert.ok(pointed, 'a row under the pointer');
+      const before = await packets();
+      await page.click('[data-testid="place-ten"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '11', null, { timeout: 60_000 });
+      assert.ok(await packets() > before + 100, 'hundreds of packets arrived above');
+      await frames();
+      assert.equal(await seqAtPointer(), pointed, 'the same packet under the pointer');
+      // At the very top the reader follows the newest packets.
+      await page.evaluate(() => { document.querySelector('[data-testid="packet-list"]').scrollTop = 0; });
+      await frames();
+      await placeOrder(page);
+      await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '12');
+      await frames();
+      const top = await page.evaluate(() => ({
+        scrollTop: document.querySelector('[data-testid="packet-list"]').scrollTop,
+        first: Number(document.querySelector('[data-testid="packet-row"]').getAttribute('data-seq')),
+        newest: Math.max(...[...document.querySelectorAll('[data-testid="packet-row"]')].map((r) => Number(r.getAttribute('data-seq')))),
+      }));
+      assert.deepEqual(top, { scrollTop: 0, first: top.newest, newest: top.newest });
+    }));
+
   it('sequence diagram at 1400 px: every lifeline head in view, and still there scrolled down to the newest arrows', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&view=sequence`, async ({ page }) => {
       await waitReady(page);

@@ -107,6 +107,53 @@ pub fn reveal(index: usize, viewport: Viewport) -> Option<i32> {
     Some(target.clamp(0, i32::MAX as i64) as i32)
 }
 
+/// Where the reader is in a list that grows at its top (the packet inspector's, newest first):
+/// the packet in the first row under the header, by its `seq`, and how many pixels of that row
+/// are scrolled past. Kept while packets arrive, so the rows the reader looks at (or is about to
+/// click) stay where they are instead of moving down one row per new packet.
+///
+/// ```
+/// use eda_core::trace::virtual_list::{Anchor, Viewport};
+///
+/// let view = Viewport { scroll_top: 10 * 28 + 5, height: 700, header: 28, row_height: 28 };
+/// // Packet 990 was in row 10; 7 packets arrive above it, so it is in row 17 now.
+/// let anchor = Anchor { seq: 990, into_row: 5 };
+/// assert_eq!(anchor.scroll_top_for(Some(17), view), Some(17 * 28 + 5));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    /// The packet in the first row shown under the header.
+    pub seq: u64,
+    /// Pixels of that row scrolled past (0 to the row's height − 1).
+    pub into_row: i32,
+}
+
+impl Anchor {
+    /// The anchor of `viewport` over `listing`. `None` at the very top (`scroll_top` 0: the
+    /// reader follows the newest packets, which then appear at the top) and for an empty list.
+    pub fn of(listing: &Listing<'_>, viewport: Viewport) -> Option<Anchor> {
+        if viewport.scroll_top <= 0 {
+            return None;
+        }
+        let row = viewport.row_height() as i32;
+        let index = (viewport.scroll_top / row) as usize;
+        let packet = listing.get(index.min(listing.len().checked_sub(1)?))?;
+        Some(Anchor {
+            seq: packet.seq,
+            into_row: viewport.scroll_top % row,
+        })
+    }
+
+    /// The `scrollTop` that puts the anchor's packet back where it was, now that it is in row
+    /// `index` (`Listing::index_of` its `seq`). `None` when it is no longer listed (dropped from
+    /// the history, cleared, or after the playback cursor) or is already there.
+    pub fn scroll_top_for(&self, index: Option<usize>, viewport: Viewport) -> Option<i32> {
+        let row = viewport.row_height() as i64;
+        let target = (index? as i64 * row + i64::from(self.into_row)).min(i32::MAX as i64) as i32;
+        (target != viewport.scroll_top).then_some(target)
+    }
+}
+
 /// The row a key moves to from row `index` of `total` (0 at the top): ↓ the next, ↑ the one
 /// before, Home the first, End the last. `None` for other keys and past either end.
 pub fn row_for_key(key: &str, index: usize, total: usize) -> Option<usize> {
@@ -316,6 +363,57 @@ mod tests {
                 "{index}: {window:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_anchor_keeps_the_packet_in_view_where_it_was_as_packets_arrive_above() {
+        let mut history = history(100, 2000);
+        // Scrolled 10 rows and 5 px down: packet 89 (row 10) is at the top.
+        let view = scrolled(10 * 28 + 5);
+        let anchor = Anchor::of(&Listing::new(&history, None), view).unwrap();
+        assert_eq!(
+            anchor,
+            Anchor {
+                seq: 89,
+                into_row: 5
+            }
+        );
+        // 7 packets more, above it: it is row 17 now, and the view follows it there.
+        for id in 100..107u16 {
+            let ack = Packet::PubAck(Ack::new(id + 1));
+            let event = event(id.into(), Direction::Incoming, ack, ProtocolVersion::V311);
+            history.record(ServiceId::Order, &event);
+        }
+        let listing = Listing::new(&history, None);
+        let index = listing.index_of(anchor.seq);
+        assert_eq!(index, Some(17));
+        let top = anchor.scroll_top_for(index, view).unwrap();
+        assert_eq!(top, 17 * 28 + 5);
+        let window = rows_in_view(listing.len(), scrolled(top), 0);
+        assert_eq!(listing.get(window.start).map(|p| p.seq), Some(89));
+        // Already there: nothing to do.
+        assert_eq!(anchor.scroll_top_for(index, scrolled(top)), None);
+    }
+
+    #[test]
+    fn at_the_top_or_with_the_packet_gone_there_is_nothing_to_keep() {
+        let history = history(100, 2000);
+        let listing = Listing::new(&history, None);
+        // At the top the reader follows the newest packets.
+        assert_eq!(Anchor::of(&listing, VIEW), None);
+        assert_eq!(
+            Anchor::of(&Listing::new(&PacketHistory::new(5), None), scrolled(50)),
+            None
+        );
+        // Scrolled past the end of a list that shrank: its last packet.
+        let anchor = Anchor::of(&listing, scrolled(500 * 28)).unwrap();
+        assert_eq!(anchor.seq, 0);
+        // The packet dropped from the history, or cleared: no scroll.
+        let gone = Anchor {
+            seq: 5_000,
+            into_row: 3,
+        };
+        assert_eq!(gone.scroll_top_for(listing.index_of(gone.seq), VIEW), None);
     }
 
     #[test]

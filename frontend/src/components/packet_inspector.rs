@@ -3,6 +3,10 @@
 //! a few either side) are in the DOM, so thousands of packets cost a few dozen rows. A row opens
 //! its packet in the detail panel below ([`super::packet_detail`]). Which rows to draw is
 //! computed by [`eda_core::trace::virtual_list`] from the scroll position measured here.
+//!
+//! Scrolled away from the top, the list keeps the reader's place ([`Anchor`]): packets arriving
+//! above the rows in view move the scroll position by as many rows, so the row under the pointer
+//! stays under it. At the very top the newest packets appear as they come.
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
@@ -12,7 +16,7 @@ use super::packet_detail::PacketDetail;
 use super::packet_row::{packet_row, spacer, RowContext};
 use crate::hooks::use_window_resize;
 use crate::SharedTrace;
-use eda_core::trace::virtual_list::{reveal, rows_in_view, Listing, Viewport};
+use eda_core::trace::virtual_list::{reveal, rows_in_view, Anchor, Listing, Viewport};
 
 /// Rows drawn beyond those in view on each side, so a short scroll finds them already there.
 const OVERSCAN: usize = 8;
@@ -104,11 +108,19 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     let list_ref = use_node_ref();
     // The packet whose opener takes the focus once its row is drawn (after a key moved there).
     let focus_next = use_mut_ref(|| None::<u64>);
+    // The reader's place while scrolled away from the top, as of the last scroll.
+    let anchor = use_mut_ref(|| None::<Anchor>);
+    // The rows as last drawn end below this seq: packets recorded since (the trace is told at
+    // once, the list drawn at most once a frame) are not on screen yet, and a scroll measured
+    // meanwhile is a place among the rows drawn.
+    let drawn_below = use_mut_ref(|| None::<u64>);
 
     let trace = props.trace.0.borrow();
     let history = &trace.packets;
     let listing = Listing::new(history, props.below);
     let total = listing.len();
+    let newest = listing.get(0).map(|p| p.seq);
+    *drawn_below.borrow_mut() = newest.map(|seq| seq + 1);
 
     // Measured once the list is in the page, again whenever it comes back after Clear, and on
     // each of its first packets: they grow the box towards its CSS height.
@@ -131,6 +143,34 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
         let (viewport, list) = (viewport.clone(), list_ref.clone());
         use_window_resize(move || {
             if let Some(measured) = measure(&list, *viewport) {
+                viewport.set(measured);
+            }
+        });
+    }
+    // Packets arrived (or left) while the reader is scrolled down: back to the same rows.
+    {
+        let (viewport, list, anchor) = (viewport.clone(), list_ref.clone(), anchor.clone());
+        let trace = props.trace.clone();
+        use_effect_with((total, newest), move |(_, newest)| {
+            let kept = *anchor.borrow();
+            let (Some(kept), Some(newest), Some(element), Some(measured)) = (
+                kept,
+                *newest,
+                list.cast::<HtmlElement>(),
+                measure(&list, *viewport),
+            ) else {
+                return;
+            };
+            let trace = trace.0.borrow();
+            let listing = Listing::new(&trace.packets, Some(newest + 1));
+            if let Some(top) = kept.scroll_top_for(listing.index_of(kept.seq), measured) {
+                element.set_scroll_top(top);
+                let measured = Viewport {
+                    // The browser may clamp it.
+                    scroll_top: element.scroll_top(),
+                    ..measured
+                };
+                *anchor.borrow_mut() = Anchor::of(&listing, measured);
                 viewport.set(measured);
             }
         });
@@ -160,9 +200,14 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     }
 
     let onscroll = {
-        let (viewport, list) = (viewport.clone(), list_ref.clone());
+        let (viewport, list, trace) = (viewport.clone(), list_ref.clone(), props.trace.clone());
+        let anchor = anchor.clone();
         Callback::from(move |_: Event| {
             if let Some(measured) = measure(&list, *viewport) {
+                let trace = trace.0.borrow();
+                *anchor.borrow_mut() = (*drawn_below.borrow()).and_then(|below| {
+                    Anchor::of(&Listing::new(&trace.packets, Some(below)), measured)
+                });
                 viewport.set(measured);
             }
         })
@@ -213,7 +258,16 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
         })
     };
 
-    let window = rows_in_view(total, *viewport, OVERSCAN);
+    // Scrolled down, the rows are drawn where the reader's packet now is. Chromium's scroll
+    // anchoring then moves the scroll position with that row before the frame is painted; the
+    // effect above does it where the browser does not.
+    let drawn_at = (*anchor.borrow())
+        .and_then(|kept| kept.scroll_top_for(listing.index_of(kept.seq), *viewport))
+        .map_or(*viewport, |scroll_top| Viewport {
+            scroll_top,
+            ..*viewport
+        });
+    let window = rows_in_view(total, drawn_at, OVERSCAN);
     let cx = RowContext {
         total,
         selected: props.selected,
