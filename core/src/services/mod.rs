@@ -303,6 +303,18 @@ pub enum RejectionKind {
     Early,
 }
 
+/// What a duplicate's log line adds about where the copy came from ([`Rejection::delivered`]).
+fn duplicate_origin(redelivered: bool) -> &'static str {
+    if redelivered {
+        " — a redelivery by the broker (DUP flag set): it had sent this PUBLISH before the \
+         reconnection and had no acknowledgement for it, so it sent it again (MQTT 3.1.1 \
+         §3.3.1.1, 5.0 §3.3.1.1); nobody published it twice"
+    } else {
+        " — a second PUBLISH of the same event (DUP flag not set): its publisher sent it again, \
+         not a redelivery by the broker"
+    }
+}
+
 impl Rejection {
     /// A refusal ([`RejectionKind::Refused`]) for this reason.
     pub fn new(reason: impl Into<String>) -> Self {
@@ -316,6 +328,26 @@ impl Rejection {
     /// Whether the message was a duplicate, ignored.
     pub fn is_duplicate(&self) -> bool {
         self.kind == RejectionKind::Duplicate
+    }
+
+    /// A duplicate's reason with where the copy came from, told by the PUBLISH's DUP flag
+    /// (`redelivered`); any other rejection as it is.
+    ///
+    /// - DUP set: the broker sent this PUBLISH before and had no acknowledgement for it when
+    ///   the connection ended, so it delivered it again after the reconnection (MQTT 3.1.1
+    ///   §3.3.1.1, 5.0 §3.3.1.1; §4.4 for when it must). Nobody published it twice:
+    ///   `mosquitto_sub` on the topic does not see a second copy.
+    /// - DUP not set: a second PUBLISH of the same event reached the broker (its publisher sent
+    ///   it again, as `?duplicates=` makes it do); the broker does not pass a publisher's DUP
+    ///   flag on (same section), so that is all the flag can tell.
+    ///
+    /// e.g. "duplicate ignored: orders/created 3fa8… was processed before — a redelivery by
+    /// the broker (DUP flag set): …".
+    pub fn delivered(mut self, redelivered: bool) -> Self {
+        if self.is_duplicate() {
+            self.reason.push_str(duplicate_origin(redelivered));
+        }
+        self
     }
 
     /// The refusal of a retained copy of a message on the flow topic `wire_topic` (as on the
