@@ -37,11 +37,14 @@ describeApp('duplicates and the idempotent consumer', () => {
       await waitForRow(page, orderId, 'Completed');
       await deliverAgain(page, orderId);
       await waitForCount(witness, orderId, 'orders/created', 2);
-      // Each consumer logs the repeat as ignored, naming what it recognised it by.
+      // Each consumer logs the repeat as ignored, naming what it recognised it by, and where it
+      // came from: a second PUBLISH (no DUP flag), not the broker's redelivery.
       for (const service of ['payment', 'inventory', 'notification', 'order']) {
         const entry = page.locator(`[data-testid="log-entry"][data-service="${service}"][data-status="duplicate"]`);
         await entry.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
-        assert.match((await entry.first().textContent()) ?? '', new RegExp(`duplicate ignored: orders/created ${orderId}`));
+        const line = (await entry.first().textContent()) ?? '';
+        assert.match(line, new RegExp(`duplicate ignored: orders/created ${orderId}`));
+        assert.match(line, /a second PUBLISH of the same event \(DUP flag not set\): its publisher sent it again/);
       }
       await expectOneOutcome(witness, orderId, 'orders/confirmed');
       assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');

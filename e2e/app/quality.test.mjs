@@ -252,4 +252,25 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
         assert.ok(box && box.width >= 24 && box.height >= 24, `${selector} is at least 24 px square: ${JSON.stringify(box)}`);
       }
     }));
+
+  it('phone width (375 px), a few orders: the Orders table and the packet list fit their panels, every order button on screen', { timeout: TIMEOUT_MS }, (t) =>
+    withOrderedPage(t, { viewport: PHONE, isMobile: true, hasTouch: true }, async (page) => {
+      for (let placed = 1; placed < 3; placed += 1) await page.click('[data-testid="place-order"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 9);
+      // Nothing scrolls sideways inside its panel: a box's content is no wider than the box.
+      const overflowing = await page.evaluate(() => [...document.querySelectorAll(
+        '[data-testid="orders-panel"], [data-testid="orders-panel"] .table-scroll, [data-testid="packet-list"]')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => `${el.getAttribute('data-testid') ?? el.className}: content ${el.scrollWidth} px in ${el.clientWidth} px`));
+      assert.deepEqual(overflowing, [], 'panels whose content is wider than they are');
+      // Every order's buttons can be touched where they are, without scrolling sideways.
+      const buttons = page.locator('[data-testid="order-row"] button');
+      assert.ok(await buttons.count() >= 3, 'each order row has its buttons');
+      for (const box of await buttons.evaluateAll((all) => all.map((b) => {
+        const r = b.getBoundingClientRect();
+        return { text: b.textContent, left: r.left, right: r.right, width: r.width };
+      }))) {
+        assert.ok(box.width > 0 && box.left >= 0 && box.right <= 375 + 1, `"${box.text}" lies within the screen: ${JSON.stringify(box)}`);
+      }
+    }));
 });

@@ -103,13 +103,15 @@ describeApp('share link', () => {
 
   // A teacher copies the address bar rather than Copy link: it kept the refused values, so the
   // link shared was refused again and did not say what the page ran.
-  it('refused values are taken out of the address bar once explained (no reload, no new history entry); the values taken stay as written', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('refused values are taken out of the address bar once explained (no reload, no new history entry); the values taken are written as the page runs them (%20800 as 800), the rest as written', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, null, async ({ page }) => {
       await page.addInitScript(() => {
         if (window.__historyAtStart === undefined) window.__historyAtStart = history.length;
       });
       const kept = `${brokerQuery(broker.wsUrl)}&qos=2&mqtt=5`;
-      await page.goto(`${server.url}${kept}&payment_ms=-5&stock=P001:abc&speed=fast&ns=bad%2F%23&colour=red&mqtt=6`);
+      // Accepted, but not as the page writes them: a leading space, a leading zero.
+      const plain = '&inventory_ms=%20800&retry_ms=0500';
+      await page.goto(`${server.url}${kept}${plain}&payment_ms=-5&stock=P001:abc&speed=fast&ns=bad%2F%23&colour=red&mqtt=6`);
       await waitReady(page);
       const text = async (testid) => {
         const locator = page.locator(`[data-testid="${testid}"]`);
@@ -122,14 +124,24 @@ describeApp('share link', () => {
       assert.match(await text('playback-error'), /Ignored \?speed= in the link: .*fast/);
       assert.match(await text('namespace-error'), /Ignored \?ns="bad\/#" in the link/);
       assert.match(await text('link-notice'), /\?mqtt given twice; using the first, "5"\..*Ignored in the link: colour/);
-      // The address holds what the page runs, the accepted values as written, in one history entry.
+      // The address holds what the page runs, the accepted values as Copy link writes them, in
+      // one history entry.
       const { search, start, now } = await page.evaluate(() => ({
         search: location.search, start: window.__historyAtStart, now: history.length,
       }));
-      assert.equal(search, kept.replace(/^\//, ''), 'only the refused parameters left the address');
+      assert.equal(search, `${kept.replace(/^\//, '')}&inventory_ms=800&retry_ms=500`,
+        'the refused parameters left the address, the values taken are in their plain form');
       assert.equal(now, start, 'the address was replaced, not pushed');
       assert.equal(await page.inputValue('#mqtt-version'), '5');
       assert.equal(await page.inputValue('#flow-qos'), '2');
+    }));
+
+  it('?mqtt=311, read as MQTT 3.1.1, is written 3.1.1 in the address bar, as Copy link writes it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&mqtt=311`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#mqtt-version'), '3.1.1');
+      const search = await page.evaluate(() => location.search);
+      assert.equal(new URLSearchParams(search).get('mqtt'), '3.1.1', search);
     }));
 
   it('a broker URL with a user name and password in the link is refused and taken out of the address: neither a setting written back nor Copy link repeats the secret', { timeout: CASE_TIMEOUT_MS }, (t) => {

@@ -66,13 +66,14 @@ pub fn forget(keys: &[&str]) {
     }
 }
 
-/// Takes out of the address every parameter the page refused when it opened
-/// ([`eda_core::state::query::without_refused`]: an unknown key, a value it explained and
-/// replaced by the default, a repeat after the first), replacing the history entry without a
-/// reload: the address then says what the page runs, and a copied address is not refused
-/// again. The refusals shown keep quoting what was refused; the parameters taken stay as
-/// written. Does nothing if nothing was refused or the browser refuses.
-pub fn forget_refused() {
+/// Makes the address say what the page runs once it has read its link
+/// ([`eda_core::state::query::tidied`]): every parameter it refused taken out (an unknown key, a
+/// value it explained and replaced by the default, a repeat after the first), and every value
+/// it accepted in another form rewritten as *Copy link* writes it (`?inventory_ms=%20800` →
+/// `800`, `?mqtt=311` → `3.1.1`); replacing the history entry, without a reload, so a copied
+/// address is not refused again. The refusals shown keep quoting what was refused; the other
+/// parameters stay as written. Does nothing if nothing changes or the browser refuses.
+pub fn tidy() {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -80,7 +81,7 @@ pub fn forget_refused() {
     let Some(kept) = location
         .search()
         .ok()
-        .and_then(|search| eda_core::state::query::without_refused(&search))
+        .and_then(|search| eda_core::state::query::tidied(&search))
     else {
         return;
     };

@@ -104,8 +104,9 @@ impl Boot {
             namespace_from_query(pairs.clone().find(|(k, _)| *k == "ns").map(|(_, v)| v));
         let state = State::from_link(pairs, &tab_session::session_tag(&namespace));
         // The state says why each refused value was ignored; the address keeps only what the
-        // page runs, so copying it shares a link that is not refused again.
-        address_bar::forget_refused();
+        // page runs, each value as the page writes it, so copying it shares a link that is not
+        // refused again.
+        address_bar::tidy();
 
         let trace = SharedTrace::new();
         trace.0.borrow_mut().playback = Playback::live(state.speed);

@@ -318,7 +318,9 @@ impl StoreKeeper {
     }
 
     /// Writes what the participants' memory `changed` ([`eda_core::services::Flow::take_changed`]):
-    /// each memo under its key, and the stock; with the dead letters' and tries' writes, one
+    /// each memo under its key, and the stock, then deletes the rows of the memos the core
+    /// forgot (`changed.forgotten`: past its bound, [`durable::MEMOS_KEPT`]), so the store
+    /// holds no more than the core keeps; with the dead letters' and tries' writes, one
     /// transaction at a time. Nothing once the database is off (the page then remembers in
     /// memory only, and says so).
     pub fn keep_memos(self: &Rc<Self>, changed: durable::Changed) {
@@ -345,6 +347,9 @@ impl StoreKeeper {
                         json: durable::stock_to_stored(stock),
                     }),
                 ));
+            }
+            for key in changed.forgotten {
+                queue.push((Kept::Participants, Err(key)));
             }
         }
         self.write_kept();
@@ -726,4 +731,73 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
         StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
     })?;
     Ok((db, store, owed, dead_letters, tries, (memos, stock)))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The participants' rows, in Chromium's IndexedDB: bounded as the core's memos are.
+
+    use eda_core::domain::topics;
+    use eda_core::services::{Flow, FlowSettings, ServiceId};
+    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    /// Resolves once every memo given to `keeper` so far is committed.
+    async fn committed(keeper: &Rc<StoreKeeper>) {
+        let done = js_sys::Promise::new(&mut |resolve, _| {
+            keeper.after_memos(Box::new(move || {
+                resolve.call0(&wasm_bindgen::JsValue::NULL).unwrap();
+            }));
+        });
+        JsFuture::from(done).await.unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_participants_rows_stay_within_the_cores_bound() {
+        let tag = "test-memos-bound";
+        let keeper = StoreKeeper::start(
+            tag,
+            &Namespace::default(),
+            |_| {},
+            |_, _| {},
+            |_| Ok(String::new()),
+            |_| {},
+            |_| {},
+        );
+        let mut flow = Flow::new(FlowSettings::default()).keeping_memos(3);
+        let now =
+            eda_core::domain::timestamp::Timestamp::from_unix_millis(1_705_314_600_000).unwrap();
+        for n in 1..=8u128 {
+            let order_id = uuid::Uuid::from_u128(n);
+            let payload = format!(
+                r#"{{"orderId":"{order_id}","customerId":"C123","items":[{{"productId":"P001","quantity":2,"price":29.99}}],"totalAmount":59.98,"createdAt":"2024-01-15T10:30:00.000Z"}}"#
+            );
+            flow.handle(
+                ServiceId::Notification,
+                now,
+                topics::ORDERS_CREATED,
+                payload.as_bytes(),
+            )
+            .unwrap();
+            keeper.keep_memos(flow.take_changed());
+        }
+        committed(&keeper).await;
+        let db = EventDb::open(&database_name(tag, &Namespace::default()))
+            .await
+            .unwrap();
+        let mut kept: Vec<String> = db
+            .load_kept(Kept::Participants)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        kept.sort();
+        let newest: Vec<String> = (6..=8u128)
+            .map(|n| format!("notification/{}", uuid::Uuid::from_u128(n)))
+            .collect();
+        assert_eq!(kept, newest, "the newest three orders' rows, no more");
+    }
 }

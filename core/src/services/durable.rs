@@ -171,18 +171,28 @@ pub(super) fn time_of(ms: Option<i64>) -> Option<Timestamp> {
     Timestamp::from_unix_millis(ms?).ok()
 }
 
+/// How many memos (one per participant and order) the tab's database keeps by default:
+/// 3 × [`super::memory::ORDERS_REMEMBERED`] (30,000), as many as the core keeps lists of
+/// processed ids for (one per participant and order, the three participants together).
+pub const MEMOS_KEPT: usize = 3 * super::memory::ORDERS_REMEMBERED;
+
 /// What the participants' memos changed since the last [`super::Flow::take_changed`]: each
-/// memo to write, and the stock if it changed.
+/// memo to write, the stock if it changed, and the keys of the rows to delete.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changed {
     pub memos: Vec<Memo>,
     pub stock: Option<Stock>,
+    /// The keys ([`Memo::key`]) of memos the core no longer keeps: the oldest, pushed out by
+    /// newer ones past the bound ([`MEMOS_KEPT`], [`super::Flow::keeping_memos`]), or read back
+    /// past it. Deleted after the writes, so the database never holds more rows than the core
+    /// keeps memos, and a reload never brings back what the live page had forgotten.
+    pub forgotten: Vec<String>,
 }
 
 impl Changed {
-    /// Whether there is nothing to write.
+    /// Whether there is nothing to write or delete.
     pub fn is_empty(&self) -> bool {
-        self.memos.is_empty() && self.stock.is_none()
+        self.memos.is_empty() && self.stock.is_none() && self.forgotten.is_empty()
     }
 }
 

@@ -330,3 +330,51 @@ fn after_a_reload_a_copy_of_a_cancellation_that_found_the_step_under_way_is_answ
         "{again:?}"
     );
 }
+
+/// `orders/created` of the seed order under the id `n` instead of its own.
+fn created_as(n: u128) -> (Uuid, String) {
+    let order_id = Uuid::from_u128(n);
+    let payload = seed::ORDER_CREATED.replace(
+        "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        &order_id.to_string(),
+    );
+    (order_id, payload)
+}
+
+#[test]
+fn past_the_bound_the_oldest_memo_is_handed_out_to_delete_and_a_restore_takes_back_no_more() {
+    let mut flow = Flow::new(settings()).keeping_memos(2);
+    let mut kept = Vec::new();
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let (order_id, payload) = created_as(n);
+        flow.handle(
+            ServiceId::Notification,
+            at(0),
+            topics::ORDERS_CREATED,
+            payload.as_bytes(),
+        )
+        .unwrap();
+        ids.push(order_id);
+        kept.push(flow.take_changed());
+    }
+    assert_eq!(kept[0].forgotten, Vec::<String>::new());
+    assert_eq!(kept[1].forgotten, Vec::<String>::new());
+    assert_eq!(
+        kept[2].forgotten,
+        [format!("notification/{}", ids[0])],
+        "the third order's memo pushes out the first's"
+    );
+    assert_eq!(kept[2].memos[0].key(), format!("notification/{}", ids[2]));
+
+    // A database holding three rows (written under a larger bound), read back under two: the
+    // first is not restored and is handed out to delete.
+    let memos: Vec<Memo> = kept.iter().flat_map(|c| c.memos.clone()).collect();
+    let mut reloaded = Flow::new(settings()).keeping_memos(2);
+    let restored = reloaded.restore_memos(memos, None);
+    assert_eq!(restored.processed.get(&ServiceId::Notification), Some(&2));
+    let changed = reloaded.take_changed();
+    assert_eq!(changed.forgotten, [format!("notification/{}", ids[0])]);
+    assert!(changed.memos.is_empty(), "nothing else to write");
+    assert!(reloaded.take_changed().is_empty(), "handed out once");
+}

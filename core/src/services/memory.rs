@@ -32,14 +32,27 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
 
     /// Remembers `value` under `key`, replacing what was there (which keeps its place).
     pub fn insert(&mut self, key: K, value: V) {
-        if self.entries.insert(key.clone(), value).is_none() {
-            self.order.push_back(key);
-            if self.order.len() > self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.entries.remove(&old);
-                }
-            }
+        self.insert_forgetting(key, value);
+    }
+
+    /// [`Recent::insert`], returning the key of the oldest entry it forgot to make room, if it
+    /// did (so that a copy kept elsewhere can forget it too).
+    pub fn insert_forgetting(&mut self, key: K, value: V) -> Option<K> {
+        if self.entries.insert(key.clone(), value).is_some() {
+            return None;
         }
+        self.order.push_back(key);
+        if self.order.len() <= self.capacity {
+            return None;
+        }
+        let old = self.order.pop_front()?;
+        self.entries.remove(&old);
+        Some(old)
+    }
+
+    /// How many entries it remembers at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// What is remembered under `key`.
@@ -143,5 +156,19 @@ mod tests {
             *v = "b2";
         }
         assert!(memory.contains(&2) && memory.get(&2) == Some(&"b2"));
+    }
+
+    #[test]
+    fn inserting_past_the_capacity_names_the_entry_forgotten() {
+        let mut memory = Recent::new(2);
+        assert_eq!(memory.insert_forgetting(1, ()), None);
+        assert_eq!(memory.insert_forgetting(2, ()), None);
+        assert_eq!(
+            memory.insert_forgetting(2, ()),
+            None,
+            "a replacement forgets nothing"
+        );
+        assert_eq!(memory.insert_forgetting(3, ()), Some(1));
+        assert_eq!(memory.entries.len(), 2);
     }
 }

@@ -303,6 +303,18 @@ pub enum RejectionKind {
     Early,
 }
 
+/// What a duplicate's log line adds about where the copy came from ([`Rejection::delivered`]).
+fn duplicate_origin(redelivered: bool) -> &'static str {
+    if redelivered {
+        " — a redelivery by the broker (DUP flag set): it had sent this PUBLISH before the \
+         reconnection and had no acknowledgement for it, so it sent it again (MQTT 3.1.1 \
+         §3.3.1.1, 5.0 §3.3.1.1); nobody published it twice"
+    } else {
+        " — a second PUBLISH of the same event (DUP flag not set): its publisher sent it again, \
+         not a redelivery by the broker"
+    }
+}
+
 impl Rejection {
     /// A refusal ([`RejectionKind::Refused`]) for this reason.
     pub fn new(reason: impl Into<String>) -> Self {
@@ -316,6 +328,26 @@ impl Rejection {
     /// Whether the message was a duplicate, ignored.
     pub fn is_duplicate(&self) -> bool {
         self.kind == RejectionKind::Duplicate
+    }
+
+    /// A duplicate's reason with where the copy came from, told by the PUBLISH's DUP flag
+    /// (`redelivered`); any other rejection as it is.
+    ///
+    /// - DUP set: the broker sent this PUBLISH before and had no acknowledgement for it when
+    ///   the connection ended, so it delivered it again after the reconnection (MQTT 3.1.1
+    ///   §3.3.1.1, 5.0 §3.3.1.1; §4.4 for when it must). Nobody published it twice:
+    ///   `mosquitto_sub` on the topic does not see a second copy.
+    /// - DUP not set: a second PUBLISH of the same event reached the broker (its publisher sent
+    ///   it again, as `?duplicates=` makes it do); the broker does not pass a publisher's DUP
+    ///   flag on (same section), so that is all the flag can tell.
+    ///
+    /// e.g. "duplicate ignored: orders/created 3fa8… was processed before — a redelivery by
+    /// the broker (DUP flag set): …".
+    pub fn delivered(mut self, redelivered: bool) -> Self {
+        if self.is_duplicate() {
+            self.reason.push_str(duplicate_origin(redelivered));
+        }
+        self
     }
 
     /// The refusal of a retained copy of a message on the flow topic `wire_topic` (as on the
@@ -420,6 +452,11 @@ pub struct Flow {
     processed_of: memory::Recent<(ServiceId, Uuid), Vec<(&'static str, Uuid)>>,
     /// The participants' orders whose memory changed since [`Flow::take_changed`].
     touched: std::collections::BTreeSet<(ServiceId, Uuid)>,
+    /// The participants' orders whose memos were handed out to keep (or restored), the newest
+    /// [`durable::MEMOS_KEPT`]: one pushed out is handed out as forgotten, to delete.
+    memos_kept: memory::Recent<(ServiceId, Uuid), ()>,
+    /// Memos pushed out of `memos_kept` since [`Flow::take_changed`].
+    forgotten: Vec<(ServiceId, Uuid)>,
     /// InventoryService's stock as last handed out to keep (or restored).
     stock_kept: Stock,
 }
@@ -441,24 +478,55 @@ impl Flow {
             on_wire: memory::Recent::new(2 * memory::ORDERS_REMEMBERED),
             processed_of: memory::Recent::new(3 * memory::ORDERS_REMEMBERED),
             touched: std::collections::BTreeSet::new(),
+            memos_kept: memory::Recent::new(durable::MEMOS_KEPT),
+            forgotten: Vec::new(),
             stock_kept: stock,
         }
     }
 
+    /// The same flow keeping at most `memos` participant memos (at least one) in the tab's
+    /// database instead of [`durable::MEMOS_KEPT`]: for tests that fill the bound with a few
+    /// orders. Call it before anything is handled or restored.
+    pub fn keeping_memos(mut self, memos: usize) -> Flow {
+        self.memos_kept = memory::Recent::new(memos);
+        self
+    }
+
     /// What the participants' memory changed since the last call (or since [`Flow::new`]): a
-    /// memo for each order a participant handled a message of or did work for, and the stock if
-    /// it changed; for the driver to keep in the tab's database ([`durable`]).
+    /// memo for each order a participant handled a message of or did work for, the stock if
+    /// it changed, and the memos to delete; for the driver to keep in the tab's database
+    /// ([`durable`]).
+    ///
+    /// The database keeps the memos of the newest [`durable::MEMOS_KEPT`] (participant, order)
+    /// pairs handed out, as the core keeps the processed ids of as many: a memo handed out past
+    /// that bound pushes out the oldest, whose key comes back in [`durable::Changed::forgotten`]
+    /// (never one handed out in the same call).
     pub fn take_changed(&mut self) -> durable::Changed {
         let touched = std::mem::take(&mut self.touched);
+        for key in &touched {
+            if let Some(old) = self.memos_kept.insert_forgetting(*key, ()) {
+                self.forgotten.push(old);
+            }
+        }
+        let forgotten = std::mem::take(&mut self.forgotten)
+            .into_iter()
+            .filter(|key| !self.memos_kept.contains(key))
+            .map(|(service, order_id)| format!("{}/{order_id}", service.slug()))
+            .collect();
         let memos = touched
             .into_iter()
+            .filter(|key| self.memos_kept.contains(key))
             .map(|(service, order_id)| self.memo(service, order_id))
             .collect();
         let stock = (self.inventory.stock() != &self.stock_kept).then(|| {
             self.stock_kept = self.inventory.stock().clone();
             self.stock_kept.clone()
         });
-        durable::Changed { memos, stock }
+        durable::Changed {
+            memos,
+            stock,
+            forgotten,
+        }
     }
 
     /// What `service` remembers of `order_id`.
@@ -486,6 +554,10 @@ impl Flow {
     /// database (after a reload, before any message is handled): what each processed, charged,
     /// reserved and saw of each order. The stock kept is the truth (written before each level
     /// went out retained); `None` keeps the link's. Returns what was restored, for the logs.
+    ///
+    /// At most [`durable::MEMOS_KEPT`] memos are taken back (a database filled under a larger
+    /// bound): the last ones given; the others are not restored, and their keys come back from
+    /// the next [`Flow::take_changed`] as forgotten, to delete.
     pub fn restore_memos(
         &mut self,
         memos: Vec<durable::Memo>,
@@ -497,10 +569,21 @@ impl Flow {
             self.stock_kept = stock;
             restored.stock = true;
         }
-        for memo in memos {
-            let Some(service) = memo.service_id() else {
-                continue;
-            };
+        let mut memos: Vec<(ServiceId, durable::Memo)> = memos
+            .into_iter()
+            .filter_map(|memo| Some((memo.service_id()?, memo)))
+            .collect();
+        let past_bound = memos.len().saturating_sub(self.memos_kept.capacity());
+        for (service, memo) in memos.drain(..past_bound) {
+            self.forgotten.push((service, memo.order_id));
+        }
+        for (service, memo) in memos {
+            if let Some(old) = self
+                .memos_kept
+                .insert_forgetting((service, memo.order_id), ())
+            {
+                self.forgotten.push(old);
+            }
             let ids: Vec<(&'static str, Uuid)> = memo
                 .processed
                 .iter()

@@ -315,3 +315,44 @@ fn orders_refused_says_how_many_of_how_many_were_not_placed() {
         format!("{cause}, so 1 of the 10 orders was not placed (9 were).")
     );
 }
+
+#[test]
+fn a_duplicate_says_whether_the_broker_redelivered_it_or_its_publisher_sent_it_twice() {
+    let mut flow = flow();
+    let created = seed::ORDER_CREATED.as_bytes();
+    flow.handle(
+        ServiceId::Notification,
+        now(),
+        topics::ORDERS_CREATED,
+        created,
+    )
+    .unwrap();
+    let again = || {
+        let mut copy = flow.clone();
+        copy.handle(
+            ServiceId::Notification,
+            now(),
+            topics::ORDERS_CREATED,
+            created,
+        )
+        .unwrap_err()
+    };
+    let redelivered = again().delivered(true).reason;
+    assert!(
+        redelivered.starts_with("duplicate ignored: orders/created ")
+            && redelivered.contains("a redelivery by the broker (DUP flag set)")
+            && redelivered.contains("MQTT 3.1.1 §3.3.1.1, 5.0 §3.3.1.1")
+            && redelivered.contains("nobody published it twice"),
+        "{redelivered}"
+    );
+    let published_twice = again().delivered(false).reason;
+    assert!(
+        published_twice.contains("a second PUBLISH of the same event (DUP flag not set)")
+            && published_twice.contains("its publisher sent it again")
+            && !published_twice.contains("redelivery by the broker (DUP"),
+        "{published_twice}"
+    );
+    // Any other rejection is left as it was.
+    let refused = Rejection::new("no").delivered(true);
+    assert_eq!(refused.reason, "no");
+}

@@ -204,6 +204,130 @@ pub fn without_refused(search: &str) -> Option<String> {
     })
 }
 
+/// The value the page writes for the link parameter `key` (the form *Copy link* copies:
+/// [`Setting::params`]) when a link gave `value` and the page accepted it, if that differs from
+/// `value`: `?inventory_ms= 800` runs 800 and is written `800`, `?mqtt=311` runs MQTT 3.1.1 and
+/// is written `3.1.1`. `None` for a value the page refuses ([`refuses`]: [`without_refused`]
+/// takes those out), a value already as the page writes it, a value the page writes no
+/// parameter for (a default such as `?duplicates=0`, left as given), and the broker URLs and
+/// the topic namespace, which are kept as written.
+///
+/// ```
+/// use eda_core::state::query::canonical_value;
+///
+/// assert_eq!(canonical_value("inventory_ms", " 800").as_deref(), Some("800"));
+/// assert_eq!(canonical_value("mqtt", "311").as_deref(), Some("3.1.1"));
+/// assert_eq!(canonical_value("mqtt", "5"), None);
+/// assert_eq!(canonical_value("mqtt", "6"), None, "refused, not rewritten");
+/// ```
+pub fn canonical_value(key: &str, value: &str) -> Option<String> {
+    if refuses(key, value) {
+        return None;
+    }
+    let state = State::from_link([(key, value)], "");
+    let flow = &state.flow;
+    let setting = match key {
+        "qos" | "qos_orders" | "qos_payments" | "qos_inventory" => Setting::Qos(state.qos),
+        "mqtt" => Setting::Protocol(state.protocol),
+        "payment_ms" => Setting::PaymentDelay(flow.delays.payment),
+        "inventory_ms" => Setting::InventoryDelay(flow.delays.inventory),
+        "speed" => Setting::Speed(state.speed),
+        "view" => Setting::Panel(state.panel),
+        "saga" => Setting::Saga(flow.saga),
+        "payment" | "decline_over" | "decline_pct" => Setting::Payment(flow.payment),
+        "stock" => Setting::Stock(flow.stock.clone()),
+        "saga_timeout_ms" => Setting::SagaTimeout(flow.saga_timeout),
+        "dedupe" => Setting::Dedupe(flow.dedupe),
+        "duplicates" => Setting::Duplicates(flow.duplicates_percent),
+        "projection_ms" => Setting::ProjectionDelay(flow.projection_delay),
+        "retry_ms" => Setting::RetryAfter(flow.retry_after),
+        "session" => Setting::Session(state.session),
+        "payment_instances" => Setting::PaymentInstances(state.payment_instances),
+        _ => return None,
+    };
+    setting
+        .params()
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, written)| written)
+        .filter(|written| written != value)
+}
+
+/// The query string `search` with each value the page accepted but reads in another form
+/// rewritten as the page writes it ([`canonical_value`]; the first of a repeated key only),
+/// so the address shows what the page runs, as *Copy link* would copy it. Everything else
+/// stays as written, escapes and order included; a value rewritten is percent-encoded as a
+/// browser's `URLSearchParams` writes it. `None` when nothing changes.
+///
+/// ```
+/// use eda_core::state::query::with_canonical_values;
+///
+/// assert_eq!(
+///     with_canonical_values("?inventory_ms=%20800&ns=a%2Fb&mqtt=311").as_deref(),
+///     Some("?inventory_ms=800&ns=a%2Fb&mqtt=3.1.1")
+/// );
+/// assert_eq!(with_canonical_values("?inventory_ms=800&mqtt=5"), None);
+/// ```
+pub fn with_canonical_values(search: &str) -> Option<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut changed = false;
+    let parts: Vec<String> = search
+        .strip_prefix('?')
+        .unwrap_or(search)
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (raw_key, raw_value) = part.split_once('=').unwrap_or((part, ""));
+            let (key, value) = (form_decoded(raw_key), form_decoded(raw_value));
+            let first = !seen.contains(&key);
+            seen.push(key.clone());
+            match canonical_value(&key, &value).filter(|_| first) {
+                Some(written) => {
+                    changed = true;
+                    format!("{raw_key}={}", form_encoded(&written))
+                }
+                None => part.to_owned(),
+            }
+        })
+        .collect();
+    changed.then(|| format!("?{}", parts.join("&")))
+}
+
+/// What the address should say once the page has read its link: the parameters it refused
+/// taken out ([`without_refused`]) and the values it accepted in another form rewritten
+/// ([`with_canonical_values`]). `None` when the address already says what the page runs;
+/// `Some("")` when nothing is left (no `?`).
+///
+/// ```
+/// use eda_core::state::query::tidied;
+///
+/// assert_eq!(tidied("?speed=fast&mqtt=311").as_deref(), Some("?mqtt=3.1.1"));
+/// assert_eq!(tidied("?speed=2"), None);
+/// ```
+pub fn tidied(search: &str) -> Option<String> {
+    match without_refused(search) {
+        Some(kept) => Some(with_canonical_values(&kept).unwrap_or(kept)),
+        None => with_canonical_values(search),
+    }
+}
+
+/// `text` percent-encoded as `URLSearchParams` writes a value
+/// (`application/x-www-form-urlencoded`): ASCII letters, digits and `*-._` as they are, a space
+/// as `+`, every other byte as `%XX`.
+fn form_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// The query string `search` (`?a=1&b=x%20y`, its `?` optional) as its parameters, in order,
 /// repeated keys kept: split on `&`, each pair at its first `=`, `+` read as a space and
 /// percent-escapes decoded (the `application/x-www-form-urlencoded` rules a browser's
@@ -831,6 +955,43 @@ impl Setting {
 #[cfg(test)]
 mod query_tests {
     use super::*;
+
+    #[test]
+    fn an_accepted_value_not_in_its_plain_form_is_rewritten_as_the_page_writes_it() {
+        for (key, value, written) in [
+            ("inventory_ms", " 800", Some("800")),
+            ("payment_ms", "0800", Some("800")),
+            ("mqtt", "311", Some("3.1.1")),
+            ("mqtt", "4", Some("3.1.1")),
+            ("mqtt", "5.0", Some("5")),
+            ("mqtt", " 5", Some("5")),
+            // Already plain, refused, or a default the page writes no parameter for.
+            ("mqtt", "3.1.1", None),
+            ("inventory_ms", "800", None),
+            ("mqtt", "6", None),
+            ("inventory_ms", "-5", None),
+            ("duplicates", "0", None),
+            ("ns", "class-7", None),
+            ("colour", "red", None),
+        ] {
+            assert_eq!(
+                canonical_value(key, value).as_deref(),
+                written,
+                "?{key}={value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_address_is_tidied_refusals_out_and_accepted_values_plain_the_rest_as_written() {
+        assert_eq!(
+            tidied("?inventory_ms=%20800&broker=ws%3A%2F%2Fh%3A1&speed=fast&mqtt=311&mqtt=5")
+                .as_deref(),
+            Some("?inventory_ms=800&broker=ws%3A%2F%2Fh%3A1&mqtt=3.1.1")
+        );
+        assert_eq!(tidied("?inventory_ms=800&mqtt=3.1.1&ns=a%2Fb"), None);
+        assert_eq!(tidied("?speed=fast").as_deref(), Some(""));
+    }
 
     #[test]
     fn broker_parameter_is_used_when_valid_and_explained_when_not() {

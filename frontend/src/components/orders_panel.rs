@@ -6,8 +6,10 @@
 //! from the browser's database after a reload is marked so, and the wire moves it on. While the
 //! wire has not shown an outcome OrderService recorded (the broker is away), the row says so,
 //! from OrderService's store. Each row can
-//! export its order's saga as an OpenTelemetry trace (OTLP/JSON). The model is
-//! [`eda_core::trace::orders`]; this only draws it.
+//! export its order's saga as an OpenTelemetry trace (OTLP/JSON). On a narrow screen (a phone)
+//! each row is drawn as a block of labelled lines instead (styles.css, each cell's
+//! `data-label`), so nothing scrolls sideways. The model is [`eda_core::trace::orders`]; this
+//! only draws it.
 
 use eda_core::domain::order::{Order, OrderStatus};
 use eda_core::services::instances::client_label;
@@ -118,16 +120,16 @@ fn row_view(
     let forgotten = row.forgotten();
     let decided = row.decided_note(stored);
     html! {
-        <tr key={id.clone()} data-testid="order-row" data-order-id={id.clone()} data-status={status}
+        <tr key={id.clone()} role="row" data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
             data-charges={row.charges().to_string()} data-compensations={row.compensations.len().to_string()}
             class={classes!("order-row", status.to_lowercase(), double.then_some("double-charge"))}>
-            <td><code title={id.clone()}>{ &id[..8] }</code></td>
-            <td data-testid="order-customer">{ customer }</td>
-            <td class="num" data-testid="order-total">{ total }</td>
+            <td role="cell" data-label="Order"><code title={id.clone()}>{ &id[..8] }</code></td>
+            <td role="cell" data-label="Customer" data-testid="order-customer">{ customer }</td>
+            <td role="cell" class="num" data-label="Total" data-testid="order-total">{ total }</td>
             // Each note on its own line, and a space before it: innerText (copy and paste,
             // screen readers) would otherwise join its first word to the status's last.
-            <td class="status" data-testid="order-state">{ state }
+            <td role="cell" class="status" data-label="State" data-testid="order-state">{ state }
                 if let Some(mark) = row.start.mark() {
                     { " " }<span class="note line restored" data-testid="order-restored">{ mark }</span>
                 }
@@ -141,7 +143,7 @@ fn row_view(
                     { " " }<span class="note line forgotten" data-testid="order-forgotten">{ text }</span>
                 }
             </td>
-            <td>
+            <td role="cell" data-label="Steps">
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {
                         <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">
@@ -156,9 +158,10 @@ fn row_view(
                     }
                 </ul>
             </td>
-            <td data-testid="order-reason">{ outside_cut(row.reason.as_deref().unwrap_or_default(), REASON_CHARS) }</td>
-            <td class="num" data-testid="order-time">{ time }</td>
-            <td>
+            <td role="cell" class={classes!(row.reason.is_none().then_some("no-value"))} data-label="Cancelled because"
+                data-testid="order-reason">{ outside_cut(row.reason.as_deref().unwrap_or_default(), REASON_CHARS) }</td>
+            <td role="cell" class="num" data-label="Time to outcome" data-testid="order-time">{ time }</td>
+            <td role="cell" data-label="Trace">
                 <button type="button" class="small" data-testid="order-export-otlp"
                     aria-label={format!("Export the saga of order {} as an OpenTelemetry trace (OTLP JSON)", &id[..8])}
                     title="This order's saga as an OpenTelemetry trace (OTLP/JSON): open it in Jaeger or any OTLP viewer"
@@ -166,7 +169,8 @@ fn row_view(
                         Callback::from(move |_: MouseEvent| on_export.emit(order_id)) }}>
                     { "Export trace (OTLP)" }</button>
             </td>
-            <td>
+            <td role="cell" class={classes!(row.created_seq.is_none().then_some("no-value"))}
+                data-label="Redelivery">
                 if let (Some(on_again), Some(seq)) = (on_again, row.created_seq) {
                     <button type="button" class="small" data-testid="order-deliver-again"
                         aria-label={format!("Deliver order {} again", &id[..8])}
@@ -233,16 +237,19 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                 <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>
             } else {
                 <div class="table-scroll">
-                    <table>
-                        <thead><tr>
-                            <th scope="col">{ "Order" }</th><th scope="col">{ "Customer" }</th>
-                            <th scope="col">{ "Total" }</th><th scope="col">{ "State" }</th>
-                            <th scope="col">{ "Steps and compensations" }</th><th scope="col">{ "Cancelled because" }</th>
-                            <th scope="col">{ "Time to outcome" }</th>
-                            <th scope="col">{ "Trace" }</th>
-                            <th scope="col">{ "Redelivery" }</th>
+                    // The roles keep it a table for screen readers when a narrow screen stacks
+                    // its rows into blocks (styles.css), which drops the table's own semantics.
+                    <table role="table" aria-labelledby="orders-title">
+                        <thead role="rowgroup"><tr role="row">
+                            <th role="columnheader" scope="col">{ "Order" }</th><th role="columnheader" scope="col">{ "Customer" }</th>
+                            <th role="columnheader" scope="col">{ "Total" }</th><th role="columnheader" scope="col">{ "State" }</th>
+                            <th role="columnheader" scope="col">{ "Steps and compensations" }</th>
+                            <th role="columnheader" scope="col">{ "Cancelled because" }</th>
+                            <th role="columnheader" scope="col">{ "Time to outcome" }</th>
+                            <th role="columnheader" scope="col">{ "Trace" }</th>
+                            <th role="columnheader" scope="col">{ "Redelivery" }</th>
                         </tr></thead>
-                        <tbody>{ rows }</tbody>
+                        <tbody role="rowgroup">{ rows }</tbody>
                     </table>
                 </div>
             }

@@ -21,7 +21,8 @@ use eda_core::trace::virtual_list::{reveal, rows_in_view, Anchor, Listing, Viewp
 /// Rows drawn beyond those in view on each side, so a short scroll finds them already there.
 const OVERSCAN: usize = 8;
 
-/// Rows after which the box has surely reached its CSS height (25 rows, 13 on a phone).
+/// Rows after which the box has surely reached its CSS height (25 rows, 7 two-line rows on a
+/// phone).
 const GROWING_ROWS: usize = 64;
 
 /// What the list assumes until it has measured itself: 28 px rows, 24 of them under the header
@@ -303,7 +304,9 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                     { "Open a packet with its time. On a packet, ↑ and ↓ move to the next one, Home and End to the newest and oldest; Escape closes the open packet." }
                 </p>
                 <div class="table-scroll packet-list" ref={list_ref} {onscroll} data-testid="packet-list">
-                    <table aria-labelledby="inspector-title" aria-describedby="inspector-keys"
+                    // The roles keep it a table for screen readers when a narrow screen draws each
+                    // row as a two-line grid (styles.css), which drops the table's own semantics.
+                    <table role="table" aria-labelledby="inspector-title" aria-describedby="inspector-keys"
                         aria-rowcount={(total + 1).to_string()}>
                         <colgroup>
                             <col class="col-time" /><col class="col-client" /><col class="col-dir" />
@@ -311,12 +314,14 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                             <col class="col-id" /><col class="col-flags" /><col class="col-size" />
                             <col class="col-reason" />
                         </colgroup>
-                        <thead><tr aria-rowindex="1">
-                            <th>{ "Time" }</th><th>{ "Client" }</th><th>{ "Dir" }</th><th>{ "Kind" }</th>
-                            <th>{ "Topic" }</th><th>{ "QoS" }</th><th>{ "Id" }</th><th>{ "Flags" }</th>
-                            <th>{ "Bytes" }</th><th>{ "Reason" }</th>
+                        <thead role="rowgroup"><tr role="row" aria-rowindex="1">
+                            <th role="columnheader">{ "Time" }</th><th role="columnheader" class="client">{ "Client" }</th>
+                            <th role="columnheader" class="dir">{ "Dir" }</th><th role="columnheader" class="kind">{ "Kind" }</th>
+                            <th role="columnheader" class="topic">{ "Topic" }</th><th role="columnheader" class="qos">{ "QoS" }</th>
+                            <th role="columnheader" class="id">{ "Id" }</th><th role="columnheader" class="flags">{ "Flags" }</th>
+                            <th role="columnheader" class="size">{ "Bytes" }</th><th role="columnheader" class="reason">{ "Reason" }</th>
                         </tr></thead>
-                        <tbody>
+                        <tbody role="rowgroup">
                             { spacer("before", window.before) }
                             { for listing.rows(window.start, window.end).enumerate()
                                 .map(|(i, p)| packet_row(p, window.start + i, &cx)) }

@@ -1,6 +1,8 @@
 //! One row of the packet inspector's list: the packet's columns, and its time as the button that
 //! opens it; on that button, the arrow keys and Home and End move to another packet. Every row
-//! is one line of one height, which the virtualised list relies on.
+//! is of one height, which the virtualised list relies on: one line, or on a narrow screen (a
+//! phone) two, with the packet id, size, QoS and reason left to the packet's detail
+//! (styles.css, by the cells' classes).
 
 use yew::prelude::*;
 
@@ -62,29 +64,29 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
     let label = describe(packet);
     let mark = packet.mark();
     html! {
-        <tr key={seq} class={classes!("packet-row", direction, open.then_some("open"), mark.map(|m| m.word()))}
+        <tr key={seq} role="row" class={classes!("packet-row", direction, open.then_some("open"), mark.map(|m| m.word()))}
             data-mark={mark.map(|m| m.word())}
             data-testid="packet-row" aria-rowindex={(index + 2).to_string()}
             data-seq={seq.to_string()} data-service={packet.service.slug()} data-direction={direction}
             data-kind={packet.kind.name()} data-topic={packet.wire_topic().map(str::to_owned)} data-qos={qos.clone()}
             data-packet-id={id.clone()}>
-            <td><button type="button" class="link" data-seq={seq.to_string()} {onclick} {onkeydown}
+            <td role="cell"><button type="button" class="link" data-seq={seq.to_string()} {onclick} {onkeydown}
                 aria-pressed={open.to_string()} aria-controls={open.then_some(DETAIL_ID)}
                 aria-label={label}>{ clock(packet.at) }</button></td>
-            <td>{ packet.service.name() }</td>
-            <td title={arrow_title}>{ arrow }</td>
-            <td class="kind">{ packet.kind.name() }</td>
-            <td title={visible(&topic).into_owned()}>
+            <td role="cell" class="client" title={packet.service.name()}>{ packet.service.name() }</td>
+            <td role="cell" class="dir" title={arrow_title}>{ arrow }</td>
+            <td role="cell" class="kind">{ packet.kind.name() }</td>
+            <td role="cell" class="topic" title={visible(&topic).into_owned()}>
                 if let Some(mark) = mark {
                     <span class="mark" title={mark.word()}>{ format!("{} ", mark.symbol()) }</span>
                 }
                 { outside(&topic) }
             </td>
-            <td>{ qos }</td>
-            <td>{ id }</td>
-            <td>{ packet.flags() }</td>
-            <td class="size">{ packet.size }</td>
-            <td class="reason" title={visible(&reason).into_owned()}>{ reason_text(&reason) }</td>
+            <td role="cell" class="qos">{ qos }</td>
+            <td role="cell" class="id">{ id }</td>
+            <td role="cell" class="flags">{ packet.flags() }</td>
+            <td role="cell" class="size">{ packet.size }</td>
+            <td role="cell" class="reason" title={visible(&reason).into_owned()}>{ reason_text(&reason) }</td>
         </tr>
     }
 }

@@ -48,14 +48,18 @@ impl Runtime {
                     .properties
                     .user_property(eda_core::config::CORRELATION_PROPERTY)
                     .map(str::to_owned);
-                let retained = message.retain;
+                let delivery = super::messages::Delivery {
+                    retained: message.retain,
+                    // A redelivery by the broker after a reconnection (MQTT §3.3.1.1).
+                    redelivered: message.dup,
+                };
                 self.on_message(
                     instance,
                     topic,
                     message.qos,
                     correlation,
                     &message.payload,
-                    retained,
+                    delivery,
                 )
             }
             ClientEvent::Session(Event::Subscribed { filters, granted }) => {

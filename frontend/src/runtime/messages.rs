@@ -28,6 +28,15 @@ use super::publish::at_most_broker_maximum;
 use super::report::problem;
 use super::Runtime;
 
+/// How the broker delivered a PUBLISH: its RETAIN and DUP flags (MQTT 3.1.1 and 5.0 §3.3.1).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Delivery {
+    /// RETAIN: a retained copy, sent because of a subscription.
+    pub retained: bool,
+    /// DUP: the broker sent it before (a redelivery after a reconnection).
+    pub redelivered: bool,
+}
+
 impl Runtime {
     pub(super) fn on_message(
         self: &Rc<Self>,
@@ -36,8 +45,12 @@ impl Runtime {
         qos: QoS,
         correlation: Option<String>,
         payload: &[u8],
-        retained: bool,
+        delivery: Delivery,
     ) {
+        let Delivery {
+            retained,
+            redelivered,
+        } = delivery;
         // Before the tab's database is read back, the services would decide without what they
         // remembered: the message waits (a persistent session delivers at CONNACK).
         if let Some(keeper) = self.keeper.as_ref().filter(|k| k.is_reading()) {
@@ -45,7 +58,7 @@ impl Runtime {
             let (topic, payload) = (topic.to_owned(), payload.to_vec());
             keeper.hold_while_reading(Box::new(move || {
                 if let Some(runtime) = runtime.upgrade().filter(|r| !r.closed.get()) {
-                    runtime.on_message(instance, &topic, qos, correlation, &payload, retained);
+                    runtime.on_message(instance, &topic, qos, correlation, &payload, delivery);
                 }
             }));
             return;
@@ -59,19 +72,22 @@ impl Runtime {
         };
         // A retained copy (sent because of a subscription) is old news: logged, not processed.
         let copy = retained.then(|| Rejection::retained_copy(&self.namespace.wire(topic)));
-        self.handle_message(message, 1, None, copy);
+        self.handle_message(message, 1, None, copy, redelivered);
     }
 
     /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
     /// failing handler, or published to the service's dead letters ([`next_step`]). `kept`: the
     /// key the tab's database keeps it under since its first failure (`None` on its first try).
     /// `refused`: the service's answer decided before its handler (a retained copy).
+    /// `redelivered`: the PUBLISH carried the DUP flag, which a duplicate's log line explains
+    /// ([`Rejection::delivered`]).
     fn handle_message(
         self: &Rc<Self>,
         message: Received,
         attempt: u32,
         kept: Option<String>,
         refused: Option<Rejection>,
+        redelivered: bool,
     ) {
         let (instance, service) = (message.instance, message.instance.service);
         let decision = match (refused, wall_clock()) {
@@ -82,7 +98,7 @@ impl Runtime {
                         .borrow_mut()
                         .handle(service, now, &message.topic, &message.payload);
                 self.follow_style();
-                decision
+                decision.map_err(|r| r.delivered(redelivered))
             }
             (None, None) => Err(Rejection::new("the browser clock is out of range")),
         };
@@ -191,7 +207,13 @@ impl Runtime {
         self.later(after, move |runtime| {
             let taken = runtime.pending_tries.borrow_mut().take(id);
             if let Some(pending) = taken {
-                runtime.handle_message(pending.message, pending.attempt, Some(pending.key), None);
+                runtime.handle_message(
+                    pending.message,
+                    pending.attempt,
+                    Some(pending.key),
+                    None,
+                    false,
+                );
             }
         });
     }
