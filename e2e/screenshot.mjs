@@ -45,9 +45,19 @@ try {
     null,
     { timeout: 20_000 },
   );
-  // The element shots above scrolled the page; the page shot shows its top.
-  await app.page.evaluate(() => window.scrollTo(0, 0));
-  await app.page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
+  // The page shot: from the services' badges to the end of the order form and the logs (the
+  // settings above them fill the page's first screen). Page coordinates, whatever the scroll.
+  const region = await app.page.evaluate(() => {
+    const y = (e) => e.getBoundingClientRect().top + window.scrollY;
+    const strip = document.querySelector('.status-strip');
+    const main = document.querySelector('main.layout');
+    return { top: y(strip), bottom: y(main) + main.getBoundingClientRect().height };
+  });
+  await app.page.screenshot({
+    path: out,
+    fullPage: true,
+    clip: { x: 0, y: region.top - 8, width: 1280, height: Math.min(region.bottom - region.top, 1400) + 16 },
+  });
   console.log(`screenshot: ${out}`);
 
   const docs = path.dirname(out);
@@ -89,13 +99,15 @@ try {
     const r = e.getBoundingClientRect();
     return { y: r.top + window.scrollY, height: r.height };
   });
-  const top = await box('[data-testid="orders-panel"]');
-  const bottom = await box('.sequence-diagram');
+  // The two parts in whichever order the page has them, at most 1400 px.
+  const parts = [await box('[data-testid="orders-panel"]'), await box('.sequence-diagram')];
+  const top = Math.min(...parts.map((p) => p.y));
+  const bottom = Math.max(...parts.map((p) => p.y + p.height));
   const sagaShot = path.join(docs, 'saga-cancelled.png');
   await saga.page.screenshot({
     path: sagaShot,
     fullPage: true,
-    clip: { x: 0, y: top.y - 8, width: 1280, height: Math.min(bottom.y + bottom.height, top.y + 1400) - top.y + 16 },
+    clip: { x: 0, y: top - 8, width: 1280, height: Math.min(bottom - top, 1400) + 16 },
   });
   console.log(`screenshot: ${sagaShot}`);
   await saga.close();
