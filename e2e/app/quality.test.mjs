@@ -89,6 +89,23 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       }
     }));
 
+  // The settings fill more than the first screen: the services came after them, the order form
+  // after those, so a newcomer opening the page saw neither.
+  it('first screen (1280 x 900): the services and whether they are connected; the lede\'s "Place an order" brings the form into view', { timeout: TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.locator('[data-testid="status-query"][data-state="connected"]').waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      for (const service of ['order', 'payment', 'inventory', 'notification', 'query']) {
+        const box = await page.locator(`[data-testid="status-${service}"]`).boundingBox();
+        assert.ok(box && box.y + box.height <= 900, `${service} on the first screen: ${JSON.stringify(box)}`);
+      }
+      await page.click('[data-testid="lede-order-link"]');
+      await page.waitForFunction(() => document.activeElement?.id === 'order-form-title');
+      const button = await page.locator('[data-testid="place-order"]').boundingBox();
+      assert.ok(button && button.y >= 0 && button.y + button.height <= 900, `Place order in view: ${JSON.stringify(button)}`);
+    }));
+
   // A newcomer's break-test counted 96 Tabs from the top to the first packet row.
   it('keyboard: the first Tab shows the skip links; "Skip to the wire" takes the next Tab into the recordings, diagrams and packets', { timeout: TIMEOUT_MS }, (t) =>
     withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {

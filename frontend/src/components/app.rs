@@ -264,8 +264,9 @@ pub fn App() -> Html {
                 <p class="lede">
                     { "The four services of an order flow, and QueryService reading their event \
                        store, run in this page, each its own MQTT client of a real broker \
-                       (Mosquitto, or another you name). Place an order and watch the events \
-                       cross the broker." }
+                       (Mosquitto, or another you name). " }
+                    <a href="#order-form-title" data-testid="lede-order-link">{ "Place an order" }</a>
+                    { " (below the settings) and watch the events cross the broker." }
                 </p>
             </header>
             // Another page's services can come online at any moment, unasked: the warning floats
@@ -288,6 +289,11 @@ pub fn App() -> Html {
                     in_page={broker_bridge::url::is_in_page(&state.broker_url)} />
                 <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
                     error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
+                // The services first: on opening, the first screen shows them connected (or why
+                // not); the settings that break them follow.
+                <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
+                    on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
+                <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
                 <div class="settings">
                     <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                     <div class="setting">
@@ -314,9 +320,6 @@ pub fn App() -> Html {
                     <PaymentInstances instances={state.payment_instances} session={state.session}
                         error={state.instances_error.clone()} on_change={on_instances} />
                 </div>
-                <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
-                    on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
-                <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
             </section>
             if below {
                 <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
