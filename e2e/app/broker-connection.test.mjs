@@ -9,6 +9,7 @@ import { it } from 'node:test';
 import { SERVICES, brokerQuery, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
+import { watchEveryTopic } from '../lib/saga.mjs';
 
 describeApp('broker connection', () => {
   it('broker down, then up: the page says so, refuses orders, and reconnects by itself', { timeout: CASE_TIMEOUT_MS }, async (t) => {
@@ -147,4 +148,31 @@ describeApp('broker connection', () => {
       await page.click('[data-testid="apply-broker"]');
       await page.waitForFunction(() => /"ws:\/\/a b": it contains spaces/.test(document.querySelector('[data-testid="broker-error"]')?.textContent ?? ''));
     }));
+
+  // A newcomer's break-test: Place 10 orders, then Connect to a second Mosquitto while they
+  // were open. The messages in flight stayed on the first broker and the read model missed
+  // events, and nothing near the Broker field said so, beforehand or at the switch.
+  it('switching brokers with orders open: a note under the Broker field says their messages in flight stay on the old broker and what to do', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const other = await startBroker({ logAll: false });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=5000&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page);
+        assert.equal(await page.locator('[data-testid="broker-switch-note"]').count(), 0, 'nothing to say before a switch');
+        await page.click('[data-testid="place-ten"]');
+        await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'orders/created').length >= 10, 10_000, '10 orders created');
+        await page.fill('#broker-url', other.wsUrl);
+        await page.click('[data-testid="apply-broker"]');
+        const note = page.locator('[data-testid="broker-switch-note"]');
+        await note.waitFor();
+        const text = ((await note.textContent()) ?? '').trim();
+        assert.match(text, new RegExp(`^Switched brokers with 10 orders open( and \\d+ messages? not yet acknowledged)?: the messages in flight on ${broker.wsUrl.replace(/[.]/g, '\\.')} stay on that broker \\(a persistent session lives on one broker, and ${other.wsUrl.replace(/[.]/g, '\\.')} has none of these services'\\)`), text);
+        assert.match(text, /the read model may miss events: its lag line says so, and Rebuild \(Read model panel\) projects them from the event store\.$/);
+        assert.equal(await note.getAttribute('role'), 'status', 'said, not asked: a teacher switches on purpose');
+      });
+    } finally {
+      await witness.close();
+      await other.stop();
+    }
+  });
 });

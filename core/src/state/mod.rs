@@ -18,6 +18,7 @@ use crate::trace::playback::Speed;
 
 pub mod broker_fit;
 mod broker_log;
+pub mod broker_switch;
 mod other_pages;
 pub mod pacing;
 mod qos;
@@ -327,6 +328,9 @@ pub struct State {
     /// What the broker can do, from the last accepting CONNACK of the current broker and
     /// protocol; `None` until one came.
     pub broker_capabilities: Option<broker_bridge::capabilities::BrokerCapabilities>,
+    /// What the last switch of the page's broker left in flight on the old one, in words
+    /// ([`broker_switch::switch_note`]); `None` when it left nothing (or before any switch).
+    pub broker_switch_note: Option<String>,
     /// The last message the broker's limits kept from being sent (Maximum Packet Size).
     pub capability_refusal: Option<broker_fit::CapabilityWarning>,
 }
@@ -373,6 +377,15 @@ pub enum Action {
     /// the form's last refusal is out of date, and goes.
     OrderGate(Option<String>),
     BrokerChanged(String),
+    /// The page's broker changed to `url` with `left` in flight on the old one (what the
+    /// services had not finished there): [`Action::BrokerChanged`], and the note that says
+    /// what stays behind ([`broker_switch::switch_note`]).
+    BrokerSwitched {
+        /// The new broker's URL, already checked.
+        url: String,
+        /// What was in flight when it changed.
+        left: broker_switch::LeftInFlight,
+    },
     BrokerUrlInvalid(String),
     /// The services with a broker of their own from now on (the others use the page's).
     ServiceBrokersChanged(service_brokers::ServiceBrokers),
@@ -473,6 +486,7 @@ impl State {
             selected_packet: None,
             replaying: None,
             left_open: 0,
+            broker_switch_note: None,
             recording_error: None,
             flow: FlowSettings::default(),
             delays_error: None,
@@ -649,6 +663,10 @@ impl State {
                     self.form_error = None;
                 }
                 self.order_gate = refusal;
+            }
+            Action::BrokerSwitched { url, left } => {
+                self.broker_switch_note = broker_switch::switch_note(&self.broker_url, &url, left);
+                self.apply(Action::BrokerChanged(url));
             }
             Action::BrokerChanged(url) => {
                 self.broker_url_error = None;

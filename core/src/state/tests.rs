@@ -150,6 +150,39 @@ fn changing_broker_resets_links_and_clears_the_url_error() {
 }
 
 #[test]
+fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that_leaves_nothing() {
+    let mut s = State::new("ws://127.0.0.1:19001".into(), None, "t");
+    let open = broker_switch::LeftInFlight {
+        open_orders: 3,
+        unacknowledged: 0,
+    };
+    s.apply(Action::BrokerSwitched {
+        url: "ws://127.0.0.1:19002".into(),
+        left: open,
+    });
+    assert_eq!(
+        s.broker_url, "ws://127.0.0.1:19002",
+        "the switch itself happens"
+    );
+    let note = s.broker_switch_note.clone().expect("a note");
+    assert!(
+        note.starts_with(
+            "Switched brokers with 3 orders open: the messages in flight on ws://127.0.0.1:19001 \
+             stay on that broker"
+        ),
+        "{note}"
+    );
+    s.apply(Action::BrokerSwitched {
+        url: "ws://127.0.0.1:19001".into(),
+        left: broker_switch::LeftInFlight::default(),
+    });
+    assert_eq!(
+        s.broker_switch_note, None,
+        "nothing in flight: nothing said"
+    );
+}
+
+#[test]
 fn changing_qos_clears_its_error() {
     let mut s = State::new("ws://h:1".into(), None, "t");
     s.qos_error = Some("bad".into());

@@ -265,6 +265,14 @@ impl ReadModel {
         self.held.len()
     }
 
+    /// The events held, in (stream, version) order, each with the version of its stream it
+    /// waits for (the next one to apply: 1 while the stream's `OrderCreated` has not arrived).
+    pub fn held_events(&self) -> impl Iterator<Item = (&StoredEvent, u64)> + '_ {
+        self.held
+            .values()
+            .map(|event| (event, self.next_version(event.stream)))
+    }
+
     /// The view of `order_id`, once its creation is projected.
     pub fn get(&self, order_id: Uuid) -> Option<&OrderView> {
         self.entries.get(&order_id).map(|e| &e.view)

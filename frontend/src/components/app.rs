@@ -280,6 +280,9 @@ pub fn App() -> Html {
                 // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
                 <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
                 <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
+                if let Some(note) = &state.broker_switch_note {
+                    <p class="note" role="status" data-testid="broker-switch-note">{ note.clone() }</p>
+                }
                 <CredentialsPanel in_use={page.credentials().in_use()} {refused} {ask_credentials} probe={state.acl_probe.clone()}
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />

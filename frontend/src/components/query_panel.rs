@@ -221,18 +221,14 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             { match lag {
                 Some(lag) => html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
-                        data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()} class={classes!((lag.events_behind > 0).then_some("behind"))}>
-                        { lag_line(lag, position, head) }
+                        data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}
+                        data-held={model.held().to_string()}
+                        class={classes!((lag.events_behind > 0 || model.held() > 0).then_some("behind"))}>
+                        { lag_line(lag, model, head) }
                     </p>
                 },
                 None => Html::default(),
             } }
-            if model.held() > 0 {
-                <p class="behind" data-testid="query-held" data-held={model.held().to_string()}>
-                    { format!("{} event{} held: each arrived before the version it follows, and waits for the gap to fill.",
-                        model.held(), if model.held() == 1 { "" } else { "s" }) }
-                </p>
-            }
             <p data-testid="query-totals">{ totals_text(&model.totals()) }</p>
             <fieldset class="query-box">
                 <legend>{ "Query" }</legend>

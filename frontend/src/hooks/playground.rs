@@ -15,6 +15,7 @@ use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
 use eda_core::services::{FlowField, ServiceId};
+use eda_core::state::broker_switch::LeftInFlight;
 use eda_core::state::query::{check_broker_url, parse_delay, protocol_from_query};
 use eda_core::state::service_brokers::ServiceBrokers;
 use eda_core::state::{Action, FlowQos, Panel, SessionMode, Setting, State};
@@ -279,15 +280,19 @@ impl Playground {
     }
 
     /// Connects the services to the broker at `raw` (a `ws://` or `wss://` URL), or says why
-    /// not.
+    /// not. What was in flight on the old broker (orders open, publishes not acknowledged) is
+    /// said under the *Broker* field: its messages stay there.
     pub fn connect(&self, raw: &str) {
         match check_broker_url(raw) {
             Ok(url) => {
+                // What is in flight stays on the old broker: the page says so (a note).
+                let mut left = LeftInFlight::default();
                 if let Some(runtime) = self.runtime.borrow().as_ref() {
+                    left = runtime.in_flight();
                     runtime.set_url(&url);
                 }
                 address_bar::remember(&Setting::Broker(url.clone()));
-                self.state.dispatch(Action::BrokerChanged(url));
+                self.state.dispatch(Action::BrokerSwitched { url, left });
             }
             Err(e) => self.state.dispatch(Action::BrokerUrlInvalid(e)),
         }

@@ -6,12 +6,32 @@ use broker_bridge::ws::Client;
 
 use eda_core::services::instances::Instance;
 use eda_core::services::ServiceId;
+use eda_core::state::broker_switch::LeftInFlight;
 use eda_core::state::service_brokers::ServiceBrokers;
 
 use super::clients::recall;
 use super::Runtime;
 
 impl Runtime {
+    /// What is in flight on the services' brokers now: the sagas not ended, and the publishes
+    /// of the clients that move with the page's broker not yet acknowledged (or not sent). A
+    /// switch of the page's broker leaves the messages of these on the old one
+    /// ([`eda_core::state::broker_switch`]).
+    pub fn in_flight(&self) -> LeftInFlight {
+        let brokers = self.brokers.borrow();
+        let unacknowledged = self
+            .clients
+            .borrow()
+            .iter()
+            .filter(|(instance, _)| brokers.own(instance.service).is_none())
+            .map(|(_, client)| client.unacknowledged().len())
+            .sum();
+        LeftInFlight {
+            open_orders: self.sagas_in_flight(),
+            unacknowledged,
+        }
+    }
+
     /// Makes the broker at `url` (a URL already checked) the page's: the monitor and every
     /// service without a broker of its own move to it (again, if it is the same); the others
     /// stay where they are.

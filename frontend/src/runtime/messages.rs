@@ -139,12 +139,16 @@ impl Runtime {
             },
             did_something,
         );
-        // QueryService projected the event at once (no delay): the page's copy follows.
-        if let (ServiceId::Query, Ok(commands)) = (service, &decision) {
-            if commands.is_empty() {
-                if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
-                    self.trace.0.borrow_mut().read_model.project(&event);
-                }
+        // QueryService projected the event at once (no delay): applied, or held until the
+        // version it follows arrives. The page's copy projects it too, so it holds and
+        // releases the same events and stays equal to QueryService's.
+        let projected = match &decision {
+            Ok(commands) => commands.is_empty(),
+            Err(rejection) => rejection.kind == RejectionKind::Early,
+        };
+        if service == ServiceId::Query && projected {
+            if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
+                self.trace.0.borrow_mut().read_model.project(&event);
             }
         }
         match (decision, step) {
