@@ -192,9 +192,9 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
         // While node B is down, the help for its services says how to start it, not Mosquitto.
         const help = page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]');
         await help.first().waitFor({ state: 'visible', timeout: CONNECT_TIMEOUT_MS });
-        const advice = await help.first().locator('[data-testid="broker-start-help"]').textContent();
-        assert.match(advice, new RegExp(`^Start the MQTT broker that should answer at 127\\.0\\.0\\.1:${b.wsPort}, or check its address`));
-        assert.doesNotMatch(await help.first().textContent(), /Mosquitto with this project's config|scripts\/play or/);
+        const advice = await help.first().textContent();
+        assert.match(advice, new RegExp(`Start the MQTT broker that should answer at 127\\.0\\.0\\.1:${b.wsPort}, or check its address`));
+        assert.doesNotMatch(advice, /Start Mosquitto/, 'node B is no Mosquitto');
 
         for (const orderId of orders) await waitForRow(page, orderId, 'Cancelled');
         b = cluster.nodes.b = await startClusterNode({ name: 'b', redisPort: cluster.redis.port, tcpPort: b.tcpPort, wsPort: b.wsPort });
