@@ -189,6 +189,88 @@ pub fn path_advice(url: &str) -> String {
     )
 }
 
+/// The brokers this project starts itself, told by their URL, so that the help for a broker
+/// that cannot be reached says how to start the right one ([`start_advice`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownBroker {
+    /// This project's Mosquitto, `ws://localhost:9001` (or `127.0.0.1`, `[::1]`; any path):
+    /// `./scripts/play` or `mosquitto -c static/mosquitto.conf`.
+    Mosquitto,
+    /// This project's Mosquitto with TLS and passwords, `wss://localhost:9443`:
+    /// `./scripts/play --secure`.
+    SecureMosquitto,
+    /// A node of `./scripts/cluster`'s local cluster: `'a'` at `ws://127.0.0.1:9101`, `'b'` at
+    /// `ws://127.0.0.1:9102` (or `localhost`).
+    ClusterNode(char),
+    /// Any other broker: this project cannot say how it is started.
+    Other,
+}
+
+/// Which of this project's brokers `url` names, if any: by scheme, a loopback host
+/// (`localhost`, `127.0.0.1`, `[::1]`, in any case) and port, whatever the path.
+pub fn known_broker(url: &str) -> KnownBroker {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return KnownBroker::Other;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let (host, port) = split_host_port(authority);
+    let host = host.to_ascii_lowercase();
+    if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
+        return KnownBroker::Other;
+    }
+    match (scheme.to_ascii_lowercase().as_str(), port) {
+        ("ws", Some("9001")) => KnownBroker::Mosquitto,
+        ("wss", Some("9443")) => KnownBroker::SecureMosquitto,
+        ("ws", Some("9101")) => KnownBroker::ClusterNode('a'),
+        ("ws", Some("9102")) => KnownBroker::ClusterNode('b'),
+        _ => KnownBroker::Other,
+    }
+}
+
+/// What to do when nothing answers at `url` (as [`parse_broker_url`] returned it): how to start
+/// the broker there, when it is one this project starts ([`known_broker`]), else to start that
+/// broker or check its address. One or more sentences for the page, e.g. for
+/// `ws://127.0.0.1:9102`: `This is node B of this project's local cluster: ./scripts/cluster
+/// starts it …`. Mosquitto is advised only for Mosquitto's own addresses: another broker is
+/// not started by `./scripts/play`, and `./scripts/play` beside `./scripts/cluster` would take
+/// the same port for the page (8080).
+pub fn start_advice(url: &str) -> String {
+    match known_broker(url) {
+        KnownBroker::Mosquitto => "Start Mosquitto with this project's config: ./scripts/play or \
+             mosquitto -c static/mosquitto.conf (WebSocket listener on port 9001). Another \
+             broker? Put its ws:// URL above."
+            .to_owned(),
+        KnownBroker::SecureMosquitto => "Start this project's Mosquitto with TLS and passwords: \
+             ./scripts/play --secure (WebSocket over TLS on port 9443). Another broker? Put its \
+             URL above."
+            .to_owned(),
+        KnownBroker::ClusterNode(node) => {
+            let (big, tcp, ws) = if node == 'a' {
+                ('A', 1891, 9101)
+            } else {
+                ('B', 1892, 9102)
+            };
+            format!(
+                "This is node {big} of this project's local cluster (aedes on Redis): \
+                 ./scripts/cluster starts it, with the other node and Redis, and serves the page \
+                 (not beside ./scripts/play, which wants the same port 8080). If the cluster runs \
+                 and only this node stopped, start it again from the project's folder: node \
+                 e2e/lib/aedes-cluster-node.mjs {node} 6390 {tcp} {ws} (its log: \
+                 target/cluster-{node}.log)."
+            )
+        }
+        KnownBroker::Other => {
+            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+            format!(
+                "Start the MQTT broker that should answer at {authority}, or check its address \
+                 above (scheme, host, port and path). This project's own Mosquitto is at \
+                 ws://localhost:9001 (./scripts/play)."
+            )
+        }
+    }
+}
+
 /// A host name (letters of any script, digits, `-`, `_`, dots between labels) or an IPv6
 /// literal in brackets. IPv4 addresses are host names by this rule.
 fn is_host(host: &str) -> bool {
@@ -409,5 +491,62 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!message.contains("<script>"), "{message}");
+    }
+
+    #[test]
+    fn the_start_advice_fits_the_broker_the_url_names() {
+        let mosquitto = "Start Mosquitto with this project's config: ./scripts/play";
+        for url in [
+            "ws://localhost:9001",
+            "ws://127.0.0.1:9001/",
+            "ws://[::1]:9001/mqtt",
+        ] {
+            assert_eq!(known_broker(url), KnownBroker::Mosquitto, "{url}");
+            assert!(start_advice(url).starts_with(mosquitto), "{url}");
+        }
+        let secure = start_advice("wss://localhost:9443");
+        assert!(secure.contains("./scripts/play --secure"), "{secure}");
+
+        // The cluster's nodes: how ./scripts/cluster starts them, and how to start one again.
+        let b = start_advice("ws://127.0.0.1:9102");
+        assert!(
+            b.starts_with("This is node B of this project's local cluster"),
+            "{b}"
+        );
+        assert!(b.contains("./scripts/cluster starts it"), "{b}");
+        assert!(
+            b.contains("node e2e/lib/aedes-cluster-node.mjs b 6390 1892 9102"),
+            "{b}"
+        );
+        assert!(!b.contains("Mosquitto"), "{b}");
+        let a = start_advice("ws://localhost:9101");
+        assert!(
+            a.contains("node A") && a.contains("aedes-cluster-node.mjs a 6390 1891 9101"),
+            "{a}"
+        );
+
+        // Any other broker: named by its address, started by whoever runs it; no Mosquitto
+        // instructions.
+        for (url, named) in [
+            ("ws://127.0.0.1:9103", "127.0.0.1:9103"),
+            (
+                "ws://broker.example.org:8083/mqtt",
+                "broker.example.org:8083",
+            ),
+            ("wss://localhost:9001", "localhost:9001"),
+            ("ws://10.0.0.5:9102", "10.0.0.5:9102"),
+            ("ws://localhost", "localhost"),
+        ] {
+            assert_eq!(known_broker(url), KnownBroker::Other, "{url}");
+            let advice = start_advice(url);
+            assert!(
+                advice.starts_with(&format!(
+                    "Start the MQTT broker that should answer at {named}, or check its address"
+                )),
+                "{advice}"
+            );
+            assert!(!advice.contains("Start Mosquitto"), "{advice}");
+            assert!(!advice.contains("./scripts/cluster"), "{advice}");
+        }
     }
 }

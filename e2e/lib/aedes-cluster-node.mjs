@@ -41,6 +41,7 @@ const mq = mqemitterRedis(redis);
 const persistence = persistenceRedis(redis);
 storeEachSubscribeOnce(persistence);
 const aedes = await Aedes.createBroker({ id: `eda-cluster-${name}`, mq, persistence });
+dedupeByPacket(aedes);
 
 /**
  * A work-around for a bug of aedes 1.2.0 with a broadcasting store such as Redis's: for a
@@ -59,6 +60,63 @@ function storeEachSubscribeOnce(store) {
   store.addSubscriptions = (client, subs) => {
     if (!stored.has(subs)) stored.set(subs, add(client, subs));
     return stored.get(subs);
+  };
+}
+
+/**
+ * A work-around for a bug of aedes 1.2.0 that loses messages on a cluster, for every
+ * subscriber at any QoS. aedes numbers each message it takes (its broker id and a counter,
+ * `brokerCounter`, assigned when the PUBLISH arrives) and drops, per client, any message whose
+ * number is not above the highest it delivered from that broker (lib/client.js, dedupe): meant
+ * to deliver once a message matching two of a client's filters. But a QoS 1 or 2 message is
+ * first stored for every persistent session subscribed to it (aedes.js, enqueueOffline; with
+ * aedes-persistence-redis one Redis round trip per session) and only then handed to the
+ * emitter, while a message with no such session goes at once: a later number overtakes an
+ * earlier one, and every client of every node then drops the earlier one. Seen here: a QoS 0
+ * subscriber to `#` received 0 of 10 `orders/cancelled` (which PaymentService's and
+ * InventoryService's persistent sessions subscribe to) published between 10 `eventstore/…`
+ * (which none do), and all 10 of those (e2e/app/cluster.test.mjs). This keeps aedes' own
+ * dedupe but has it ask whether this very message was delivered to the client, not whether
+ * one with a higher number was: each client gets a `duplicates` that answers for the message
+ * being delivered from the numbers of the last DEDUPE_WINDOW messages it took from that
+ * broker. Forgetting them on a node's birth, as aedes does, stays (a restarted node counts
+ * from 0 again).
+ */
+function dedupeByPacket(broker) {
+  const DEDUPE_WINDOW = 1_000;
+  const handle = broker.handle;
+  broker.handle = (conn, req) => {
+    const client = handle(conn, req);
+    let delivering = null; // the message being handed to this client (aedes reads synchronously)
+    const delivered = new Map(); // broker id → the numbers of its messages delivered lately
+    client.duplicates = new Proxy(Object.create(null), {
+      // aedes delivers when `(duplicates[brokerId] || 0) < brokerCounter`.
+      get: (_, brokerId) => {
+        const counter = delivering?.brokerCounter;
+        return delivered.get(brokerId)?.has(counter) ? counter : 0;
+      },
+      set: (_, brokerId, counter) => {
+        let numbers = delivered.get(brokerId);
+        if (!numbers) delivered.set(brokerId, (numbers = new Set()));
+        numbers.add(counter);
+        if (numbers.size > DEDUPE_WINDOW) numbers.delete(numbers.values().next().value);
+        return true;
+      },
+      deleteProperty: (_, brokerId) => delivered.delete(brokerId) || true,
+    });
+    for (const name of ['deliver0', 'deliverQoS']) {
+      const deliver = client[name];
+      client[name] = (packet, callback) => {
+        const outer = delivering;
+        delivering = packet;
+        try {
+          return deliver(packet, callback);
+        } finally {
+          delivering = outer;
+        }
+      };
+    }
+    return client;
   };
 }
 

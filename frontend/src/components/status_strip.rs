@@ -1,7 +1,8 @@
 //! One badge per service (and per further instance of PaymentService) with its connection
 //! state, and help when a connection is down: what happened, in the session's words, and what
-//! to do about it. Starting Mosquitto is advised only when nothing answered at the broker's
-//! address.
+//! to do about it. Starting a broker is advised only when nothing answered at the broker's
+//! address: Mosquitto at this project's Mosquitto address, `./scripts/cluster` at its nodes'
+//! (`broker_bridge::url::start_advice`).
 
 use yew::prelude::*;
 
@@ -94,12 +95,9 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     { "Cannot reach the MQTT broker at " }<code>{ outside(url) }</code>
                     { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url)) }
                 </p>
-                <p>
-                    { "Start Mosquitto with this project's config: " }
-                    <code>{ "./scripts/play" }</code>{ " or " }
-                    <code>{ "mosquitto -c static/mosquitto.conf" }</code>
-                    { " (WebSocket listener on port 9001). Another broker? Put its ws:// URL above." }
-                </p>
+                // Mosquitto only at Mosquitto's own address; a cluster node, or any other
+                // broker, gets its own advice.
+                <p data-testid="broker-start-help">{ broker_bridge::url::start_advice(url) }</p>
                 // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
                 <p data-testid="broker-path-help">{ broker_bridge::url::path_advice(url) }</p>
                 // A wss:// broker whose certificate the browser does not trust closes the same way.
