@@ -189,12 +189,14 @@ describeApp('event store', () => {
   it('after a reload, the release carries the reservation made before it: the rewind says it was undone, and the Orders row agrees with the Stock panel, the stock back', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=10000&inventory_ms=0&saga_timeout_ms=3000&stock=P001:10', async ({ page, witness }) => {
       const orderId = await placeOrder(page);
-      const reserved = await witness.waitFor(() => storeEventsOf(witness, orderId).find((m) => m.json?.type === 'InventoryConfirmed'), FLOW_TIMEOUT_MS, 'the stock reserved');
+      // The predicate is given each message: waitFor resolves with the one that matched.
+      const storeEvent = (type) => (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === type;
+      const reserved = await witness.waitFor(storeEvent('InventoryConfirmed'), FLOW_TIMEOUT_MS, 'the stock reserved');
       const reservationId = reserved.json.data.reservationId;
       assert.ok(reservationId && !/^0{8}-/.test(reservationId), `a reservation id: ${reservationId}`);
       await page.reload();
       await waitReady(page);
-      const released = await witness.waitFor(() => storeEventsOf(witness, orderId).find((m) => m.json?.type === 'InventoryReleased'), FLOW_TIMEOUT_MS, 'the release answered');
+      const released = await witness.waitFor(storeEvent('InventoryReleased'), FLOW_TIMEOUT_MS, 'the release answered');
       assert.equal(released.json.data.reservationId, reservationId, 'the reservation made before the reload is the one released');
       const head = released.json.version;
       const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-version="${head}"]`);
