@@ -72,7 +72,11 @@ export async function startWitness({
       ? '(none)'
       : messages.map((m) => `  ${m.topic}: ${m.payload}`).join('\n');
 
-  /** Resolves with the first message (already received or arriving) that matches. */
+  /**
+   * Resolves with the first message (already received or arriving) that matches. `predicate` is
+   * asked of each message: one that ignores its argument (`() => …some(…)`) only says when, and
+   * its result is whichever message came first, not the one it looked for.
+   */
   const waitFor = (predicate, timeoutMs = 15_000, what = 'a matching message') => {
     const already = messages.find(predicate);
     if (already) return Promise.resolve(already);
