@@ -8,6 +8,8 @@
 //! above the rows in view move the scroll position by as many rows, so the row under the pointer
 //! stays under it. At the very top the newest packets appear as they come.
 
+use std::cell::RefCell;
+
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
@@ -70,8 +72,15 @@ fn measure(list: &NodeRef, known: Viewport) -> Option<Viewport> {
     })
 }
 
-/// Scrolls the list, if needed, so row `index` is whole in view, and draws that window.
-fn show_row(list: &NodeRef, index: usize, viewport: &UseStateHandle<Viewport>) {
+/// Scrolls the list, if needed, so row `index` is whole in view, and draws that window. A
+/// move forgets the reader's place (`anchor`): the scroll event that follows takes the new one,
+/// and until then packets arriving must not pull the list back to the old one.
+fn show_row(
+    list: &NodeRef,
+    index: usize,
+    viewport: &UseStateHandle<Viewport>,
+    anchor: &RefCell<Option<Anchor>>,
+) {
     let (Some(element), Some(measured)) = (list.cast::<HtmlElement>(), measure(list, **viewport))
     else {
         return;
@@ -79,6 +88,7 @@ fn show_row(list: &NodeRef, index: usize, viewport: &UseStateHandle<Viewport>) {
     let scroll_top = match reveal(index, measured) {
         Some(top) => {
             element.set_scroll_top(top);
+            *anchor.borrow_mut() = None;
             // The browser may clamp it.
             element.scroll_top()
         }
@@ -178,7 +188,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     }
     // A packet selected elsewhere (an arrow of the sequence diagram) is scrolled into view.
     {
-        let (viewport, list) = (viewport.clone(), list_ref.clone());
+        let (viewport, list, anchor) = (viewport.clone(), list_ref.clone(), anchor.clone());
         let (trace, below) = (props.trace.clone(), props.below);
         use_effect_with(props.selected, move |selected| {
             let index = selected.and_then(|seq| {
@@ -186,7 +196,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                 Listing::new(&trace.packets, below).index_of(seq)
             });
             if let Some(index) = index {
-                show_row(&list, index, &viewport);
+                show_row(&list, index, &viewport, &anchor);
             }
         });
     }
@@ -216,6 +226,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     let move_to = {
         let (viewport, list, focus_next) = (viewport.clone(), list_ref.clone(), focus_next.clone());
         let (trace, below, on_select) = (props.trace.clone(), props.below, props.on_select.clone());
+        let anchor = anchor.clone();
         Callback::from(move |index: usize| {
             let Some(seq) = Listing::new(&trace.0.borrow().packets, below)
                 .get(index)
@@ -224,7 +235,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                 return;
             };
             on_select.emit(Some(seq));
-            show_row(&list, index, &viewport);
+            show_row(&list, index, &viewport, &anchor);
             if !focus_row(&list, seq) {
                 *focus_next.borrow_mut() = Some(seq);
             }
