@@ -251,8 +251,10 @@ describeApp('event store', () => {
       await stream.scrollIntoViewIfNeeded();
       await stream.waitFor({ timeout: FLOW_TIMEOUT_MS });
       await stream.click();
+      await page.locator(`[data-testid="store-stream-detail"][data-stream="${orderId}"] [data-testid="store-rewind"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       await page.locator('[data-testid="store-rewind"]').fill(String(stored.json.version));
-      await page.waitForFunction((v) => document.querySelector('[data-testid="store-rewound"]')?.dataset.version === String(v), stored.json.version);
+      await page.waitForFunction((v) => document.querySelector('[data-testid="store-rewound"]')?.dataset.version === String(v), stored.json.version)
+        .catch(async (e) => assert.fail(`${e.message}; rewound: ${await page.locator('[data-testid="store-stream-detail"]').evaluateAll((els) => els.map((el) => el.outerHTML.slice(-1500)))}`));
       // The third <dd>: after the State and the Inventory step, the Payment step.
       assert.equal(((await page.textContent('[data-testid="store-rewound"] dd:nth-of-type(3)')) ?? '').trim(), 'nothing to refund: never charged');
       await waitForRow(page, orderId, 'Cancelled');
