@@ -199,6 +199,28 @@ describeApp('crash, Last Will and catch-up', () => {
       assert.deepEqual([outage.missed, outage.caughtUp, outage.lost], [1, 0, 1], outage.text);
       assert.equal(wireOf(witness, lost).filter((tp) => tp === 'payments/processed').length, 0, 'never charged');
     }));
+
+  // A newcomer's break-test: with a clean session the order's orders/cancelled went out while
+  // PaymentService was down, and OrderService's compensation check published it again after the
+  // Restart. The page counted that new copy as "caught up on restart", though the broker kept
+  // nothing.
+  it('clean session: a copy published again after the restart is a new message, neither caught up nor lost', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&session=clean&saga_timeout_ms=1500', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      const id = await placeOrder(page);
+      // The deadline cancels the order while PaymentService is down.
+      await witness.waitForOrder('orders/cancelled', id, FLOW_TIMEOUT_MS);
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // The compensation check asks again; this copy reaches PaymentService, which answers.
+      await witness.waitFor(() => wireOf(witness, id).filter((tp) => tp === 'orders/cancelled').length >= 2, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('payments/refunded', id, FLOW_TIMEOUT_MS);
+      const outage = await outageOf(page, 'payment');
+      // orders/created and the first orders/cancelled: published while it was down, both lost.
+      assert.deepEqual([outage.missed, outage.caughtUp, outage.lost], [2, 0, 2], outage.text);
+      assert.match(outage.text, /2 messages published for it meanwhile; 0 caught up on restart, 2 lost\. 1 copy of them published again after the restart is a new message, neither caught up nor lost\.$/);
+    }));
   it('two pages on one broker: each warns that the other\'s services process every order too; the warning goes with the other page', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       await waitReady(page);

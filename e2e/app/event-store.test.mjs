@@ -241,11 +241,26 @@ describeApp('event store', () => {
       await witness.waitFor(() => refunds().length === 2, FLOW_TIMEOUT_MS, 'the refund asked again after the reload');
       const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
       assert.equal(refunded.json.paymentId, '00000000-0000-0000-0000-000000000000', 'nothing was charged');
-      await witness.waitFor(() => storeEventsOf(witness, orderId).some((m) => m.json?.type === 'PaymentRefunded'), FLOW_TIMEOUT_MS, 'the answer in the store');
+      const stored = await witness.waitFor(() => storeEventsOf(witness, orderId).find((m) => m.json?.type === 'PaymentRefunded'), FLOW_TIMEOUT_MS, 'the answer in the store');
       // Heard: the check ends there, and nothing is charged late.
       await witness.roundTrip();
       assert.equal(refunds().length, 2, 'asked once more, not again');
       assert.equal(witness.messages.some((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId), false, 'never charged');
+      // Rewound to the answer's version, the panel says it as the Orders row does: nothing was
+      // charged (it said "Payment: undone before it was done").
+      const head = Math.max(...storeEventsOf(witness, orderId).map((m) => m.json.version));
+      const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-version="${head}"]`);
+      await stream.scrollIntoViewIfNeeded();
+      await stream.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await stream.click();
+      await page.locator(`[data-testid="store-stream-detail"][data-stream="${orderId}"] [data-testid="store-rewind"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator('[data-testid="store-rewind"]').fill(String(stored.json.version));
+      await page.waitForFunction((v) => document.querySelector('[data-testid="store-rewound"]')?.dataset.version === String(v), stored.json.version)
+        .catch(async (e) => assert.fail(`${e.message}; rewound: ${await page.locator('[data-testid="store-stream-detail"]').evaluateAll((els) => els.map((el) => el.outerHTML.slice(-1500)))}`));
+      // The third <dd>: after the State and the Inventory step, the Payment step.
+      assert.equal(((await page.textContent('[data-testid="store-rewound"] dd:nth-of-type(3)')) ?? '').trim(), 'nothing to refund: never charged');
+      await waitForRow(page, orderId, 'Cancelled');
+      assert.match(await page.textContent(`[data-testid="order-row"][data-order-id="${orderId}"]`), /nothing to refund: never charged/, 'as the Orders row says it');
     }));
 
   // Schema 2 kept a decline's reason only: restored, the row's decline had the nil payment id,

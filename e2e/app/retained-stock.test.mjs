@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
 
@@ -80,6 +80,37 @@ describeApp('retained stock and the late joiner', () => {
       } finally {
         await afterwards.close();
       }
+    }));
+
+  // A newcomer's break-test: a tab that had opened ?stock=P001:10,P002:5 opens /?payment_ms=2000
+  // and places orders: they are cancelled "out of stock", the field empty, and nothing near it
+  // said the stock in use came from the tab's database.
+  it('a later link without ?stock= keeps the tab\'s stock from its database, and the Stock panel says so until the learner sets one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:10,P002:5`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.locator('[data-testid="stock-restored"]').count(), 0, 'the link\'s stock: nothing to say');
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      } finally {
+        await witness.close();
+      }
+      await waitInPage(page, 'the stock panel shows P001: 8', () =>
+        document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '8');
+      // Another link, in the same tab, with no stock.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=2000`);
+      await waitReady(page);
+      const note = page.locator('[data-testid="stock-restored"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.inputValue('#stock-levels'), '', 'the field is empty');
+      assert.equal(await stockShown(page, 'P001'), '8', 'the database\'s levels');
+      assert.equal((await note.textContent())?.trim(), "Restored from this tab's database (set by an earlier link or edit), not from this link: type a stock to replace it; to count nothing, set one, then clear the field.");
+      // The learner sets a stock: the note goes.
+      await page.fill('#stock-levels', 'P001:3');
+      await page.dispatchEvent('#stock-levels', 'change');
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="3"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 
   it('garbage on a counted product\'s retained level (negative units, not JSON, a cleared topic) is named by InventoryService, which states its level again', { timeout: CASE_TIMEOUT_MS }, (t) =>

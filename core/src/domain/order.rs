@@ -167,9 +167,19 @@ impl Step {
     /// The step as the Event store panel's rewind shows it, in the words of its `kind`: as
     /// [`Step`]'s `Display`, except a step its participant forgot, which says what happened
     /// (`InventoryService had nothing to release: it forgot reservation 7c9e6679-… (reloaded
-    /// with no database to keep its memory in), so it was never released`) rather than that it was never done.
+    /// with no database to keep its memory in), so it was never released`) rather than that it was never done,
+    /// and a compensation before the step (the nil id: nothing was charged or reserved), which
+    /// says it as the Orders row does: `nothing to refund: never charged`, `nothing to release:
+    /// never reserved`.
     pub fn describe(&self, kind: StepKind) -> String {
         match self {
+            Step::Compensated(id) if id.is_nil() => {
+                let never = match kind {
+                    StepKind::Reservation => "reserved",
+                    StepKind::Payment => "charged",
+                };
+                format!("nothing to {}: never {never}", kind.undo_verb().0)
+            }
             Step::Forgotten(id) => {
                 let (verb, done) = kind.undo_verb();
                 format!(

@@ -300,6 +300,10 @@ pub struct State {
     /// Products the learner stopped counting, whose retained level InventoryService cleared
     /// (until counted again).
     pub uncounted: std::collections::BTreeSet<String>,
+    /// Whether the stock in use was restored from the tab's database after a reload
+    /// ([`Action::StockRestored`]) rather than taken from the link or the field; `false` again
+    /// once the learner edits the stock. The Stock panel says it: [`State::stock_restored_note`].
+    pub stock_restored: bool,
     /// How many instances PaymentService runs (1 to 3), competing for its work.
     pub payment_instances: u8,
     /// Why `?payment_instances=` was not used, or why the instances cannot share the work (the
@@ -449,6 +453,9 @@ pub enum Action {
     SessionRefused(String),
     /// InventoryService's stock changed (a reservation, a release, an edit).
     StockNow(Stock),
+    /// InventoryService took back the stock kept in the tab's database (a reload): the levels in
+    /// use are the database's, not the link's or the field's.
+    StockRestored(Stock),
     /// The style chosen waits for this many sagas in flight, or (None) is the services' now.
     StyleWaiting(Option<(crate::services::SagaStyle, usize)>),
     /// Forget the logs, notifications and the last order (the trace is cleared by the caller).
@@ -503,6 +510,7 @@ impl State {
             dead_letters: Vec::new(),
             stock: Stock::default(),
             uncounted: Default::default(),
+            stock_restored: false,
             payment_instances: 1,
             instances_error: None,
             namespace: Default::default(),
@@ -611,6 +619,30 @@ impl State {
         self.services
             .iter()
             .filter(|s| matches!(s.link, Link::Disconnected { .. }))
+    }
+
+    /// Where the stock in use came from, for the Stock panel, when it is not what the link or
+    /// the field says: restored from the tab's database after a reload ([`Self::stock_restored`];
+    /// the database's levels win over the link's, README "Event store"). `None` when the link
+    /// or the field set it. It says how to replace it: with the field empty, a change event
+    /// needs a stock typed first, so counting nothing takes setting one and clearing it.
+    pub fn stock_restored_note(&self) -> Option<String> {
+        if !self.stock_restored {
+            return None;
+        }
+        let origin = "Restored from this tab's database (set by an earlier link or edit)";
+        Some(if self.flow.stock.0.is_empty() {
+            format!(
+                "{origin}, not from this link: type a stock to replace it; to count nothing, \
+                 set one, then clear the field."
+            )
+        } else {
+            format!(
+                "{origin}, not the {} in the field: edit the field to replace it, or clear it \
+                 to count nothing.",
+                self.flow.stock
+            )
+        })
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -729,6 +761,10 @@ impl State {
                 self.delays_error = None;
             }
             Action::FlowChanged(flow) => {
+                if flow.stock != self.flow.stock {
+                    // The learner set the stock: it is no longer the database's.
+                    self.stock_restored = false;
+                }
                 self.flow = flow;
                 self.flow_error = None;
                 self.projection_error = None;
@@ -821,6 +857,10 @@ impl State {
                 self.session_error = None;
                 self.links_starting();
                 self.end_crashes();
+            }
+            Action::StockRestored(stock) => {
+                self.stock_restored = true;
+                self.apply(Action::StockNow(stock));
             }
             Action::StockNow(stock) => {
                 for product in self.stock.0.keys() {

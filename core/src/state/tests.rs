@@ -456,6 +456,57 @@ fn a_product_removed_from_the_stock_is_listed_as_no_longer_counted_until_counted
     assert_eq!(s.uncounted.iter().collect::<Vec<_>>(), ["P001"]);
 }
 
+/// A break-test: a tab that had opened `?stock=P001:10,P002:5` opens `/?payment_ms=2000`; its
+/// database's stock is restored, and orders are cancelled "out of stock" with no word near the
+/// Stock field of where that stock came from.
+#[test]
+fn a_stock_restored_from_the_tab_database_is_said_until_the_learner_sets_one() {
+    let mut s = state();
+    s.apply(Action::StockNow(Stock::default()));
+    assert_eq!(
+        s.stock_restored_note(),
+        None,
+        "the link's (no stock): nothing to say"
+    );
+    s.apply(Action::StockRestored(
+        Stock::parse("P001:10,P002:5").unwrap(),
+    ));
+    assert_eq!(s.stock, Stock::parse("P001:10,P002:5").unwrap());
+    assert_eq!(
+        s.stock_restored_note().as_deref(),
+        Some(
+            "Restored from this tab's database (set by an earlier link or edit), not from this \
+             link: type a stock to replace it; to count nothing, set one, then clear the field."
+        )
+    );
+    // Reservations change the levels, not where the stock came from.
+    s.apply(Action::StockNow(Stock::parse("P001:0,P002:5").unwrap()));
+    assert!(s.stock_restored_note().is_some());
+    // Another setting changed: still the database's.
+    let mut flow = s.flow.clone();
+    flow.saga_timeout = std::time::Duration::from_millis(1234);
+    s.apply(Action::FlowChanged(flow.clone()));
+    assert!(s.stock_restored_note().is_some());
+    // The learner sets a stock: it is the field's.
+    flow.stock = Stock::parse("P001:3").unwrap();
+    s.apply(Action::FlowChanged(flow));
+    assert_eq!(s.stock_restored_note(), None);
+
+    // A link's stock the database's overrode: the note names the field's.
+    let mut linked = state();
+    let mut flow = linked.flow.clone();
+    flow.stock = Stock::parse("P001:3").unwrap();
+    linked.apply(Action::FlowChanged(flow));
+    linked.apply(Action::StockRestored(Stock::parse("P001:10").unwrap()));
+    assert_eq!(
+        linked.stock_restored_note().as_deref(),
+        Some(
+            "Restored from this tab's database (set by an earlier link or edit), not the P001:3 \
+             in the field: edit the field to replace it, or clear it to count nothing."
+        )
+    );
+}
+
 #[test]
 fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
     use crate::services::instances::Instance;

@@ -13,6 +13,12 @@
 //! instance was **owed** is what no other member received, or what it received itself after
 //! its restart; the others' are not counted against it. With one instance, everything
 //! published on its topics is owed to it.
+//!
+//! A copy of a message published again **after** the restart (OrderService's compensation
+//! check asking for a refund again) is a new message, delivered under any session: it is
+//! neither caught up nor lost, so a received copy counts as caught up only beyond the copies
+//! published after the restart. With a clean session the original, published while the service
+//! was down, stays lost though a later copy reached it.
 
 use std::time::Duration;
 
@@ -38,8 +44,12 @@ pub struct Outage {
     /// share its subscriptions; then those no other instance received, and those it received
     /// itself after its restart. Equal to [`Self::published`] with one instance.
     pub missed: usize,
-    /// How many of those it received after its restart.
+    /// How many of those it received after its restart, beyond the copies of the same messages
+    /// published again after the restart (those are new messages, not caught up).
     pub caught_up: usize,
+    /// Copies of those messages the others published again after the restart (a compensation
+    /// check asking again): new messages, neither caught up nor lost; 0 while it is down.
+    pub published_again: usize,
 }
 
 impl Outage {
@@ -76,8 +86,19 @@ impl Outage {
             None => format!("{name} is down: {owed} so far."),
             Some(at) => {
                 let down = at.saturating_sub(self.crashed_at);
+                let again = match self.published_again {
+                    0 => String::new(),
+                    1 => " 1 copy of them published again after the restart is a new message, \
+                          neither caught up nor lost."
+                        .to_owned(),
+                    n => format!(
+                        " {n} copies of them published again after the restart are new \
+                         messages, neither caught up nor lost."
+                    ),
+                };
                 format!(
-                    "{name} was down {}.{} s: {owed} meanwhile; {} caught up on restart, {} lost.",
+                    "{name} was down {}.{} s: {owed} meanwhile; {} caught up on restart, {} \
+                     lost.{again}",
                     down.as_secs(),
                     down.subsec_millis() / 100,
                     self.caught_up,
@@ -149,25 +170,49 @@ struct Counted {
     outage: Outage,
     /// The topics the service subscribed to when it crashed (its saga style's).
     wanted: &'static [&'static str],
-    /// What the others published on them while it was down, in order.
-    missed: Vec<Identity>,
-    /// What it received after its restart.
-    received: std::collections::HashSet<Identity>,
-    /// Which of `missed` another instance of its service received (its group's share, not its).
-    taken: std::collections::HashSet<Identity>,
+    /// The copies of each message the others published on them while it was down, and what
+    /// came of them.
+    missed: std::collections::HashMap<Identity, Copies>,
+}
+
+/// The copies of one message (one [`Identity`]) a crashed instance missed, counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Copies {
+    /// Published by the others while it was down.
+    down: usize,
+    /// Published by the others after its restart: new messages.
+    again: usize,
+    /// Received by it after its restart: caught up, or a copy published again.
+    received: usize,
+    /// Received by another instance of its service before its restart (the group's share).
+    taken: usize,
+    /// Received by another instance of its service after its restart (a copy published again
+    /// that went to another member, not to it).
+    taken_again: usize,
+}
+
+impl Copies {
+    /// The copies published while it was down that reached it after its restart: what it
+    /// received beyond the copies published again that did not go to another member.
+    fn caught_up(&self) -> usize {
+        let again_to_it = self.again.saturating_sub(self.taken_again);
+        self.received.saturating_sub(again_to_it).min(self.down)
+    }
+
+    /// The copies owed to it: those no other instance took, and those it caught up on.
+    fn owed(&self) -> usize {
+        self.down.saturating_sub(self.taken).max(self.caught_up())
+    }
 }
 
 impl Counted {
     /// Recounts what it was owed and caught up on.
     fn recount(&mut self) {
-        let owed = |id: &&Identity| self.received.contains(*id) || !self.taken.contains(*id);
-        self.outage.published = self.missed.len();
-        self.outage.missed = self.missed.iter().filter(owed).count();
-        self.outage.caught_up = self
-            .missed
-            .iter()
-            .filter(|id| self.received.contains(*id))
-            .count();
+        let sum = |f: fn(&Copies) -> usize| self.missed.values().map(f).sum::<usize>();
+        self.outage.published = sum(|c| c.down);
+        self.outage.missed = sum(Copies::owed);
+        self.outage.caught_up = sum(Copies::caught_up);
+        self.outage.published_again = sum(|c| c.again);
     }
 }
 
@@ -185,11 +230,10 @@ impl OutageLedger {
                 published: 0,
                 missed: 0,
                 caught_up: 0,
+                published_again: 0,
             },
             wanted: instance.service.subscriptions(style),
-            missed: Vec::new(),
-            received: Default::default(),
-            taken: Default::default(),
+            missed: Default::default(),
         });
     }
 
@@ -241,8 +285,10 @@ impl OutageLedger {
     }
 
     /// Takes in a packet just recorded: counted as missed by each instance down when it was
-    /// published on a topic it subscribes to, as taken when another instance of its service
-    /// receives it, or as caught up when a restarted instance receives what it missed.
+    /// published on a topic it subscribes to, as published again when a copy of a missed
+    /// message goes out after its restart, as taken when another instance of its service
+    /// receives it, or as caught up when a restarted instance receives what it missed (beyond
+    /// the copies published again). A retransmission (DUP) is the same message, not a copy.
     pub fn packet(&mut self, packet: &super::packet::TracedPacket) {
         if self.entries.is_empty() {
             return;
@@ -251,40 +297,61 @@ impl OutageLedger {
             return;
         };
         let instance = instance_of(packet);
+        let retransmitted = matches!(
+            packet.packet.as_ref(),
+            broker_bridge::packet::Packet::Publish(publish) if publish.dup
+        );
         for counted in &mut self.entries {
             let outage = &counted.outage;
-            let changed = match packet.direction {
+            let after_restart = outage
+                .restarted_at
+                .is_some_and(|restart| packet.at >= restart);
+            let copies = match packet.direction {
+                Direction::Outgoing if after_restart => {
+                    if retransmitted || packet.service == outage.instance.service {
+                        continue;
+                    }
+                    match counted.missed.get_mut(&id) {
+                        Some(copies) => &mut copies.again,
+                        None => continue,
+                    }
+                }
                 Direction::Outgoing => {
-                    outage.restarted_at.is_none()
-                        && packet.service != outage.instance.service
-                        && packet.at >= outage.crashed_at
-                        && packet.topic.as_deref().is_some_and(|topic| {
-                            counted
-                                .wanted
-                                .iter()
-                                .any(|filter| broker_bridge::topic::matches(filter, topic))
-                        })
-                        && {
-                            counted.missed.push(id.clone());
-                            true
-                        }
+                    let wanted = packet.topic.as_deref().is_some_and(|topic| {
+                        counted
+                            .wanted
+                            .iter()
+                            .any(|filter| broker_bridge::topic::matches(filter, topic))
+                    });
+                    if retransmitted
+                        || outage.restarted_at.is_some()
+                        || packet.service == outage.instance.service
+                        || packet.at < outage.crashed_at
+                        || !wanted
+                    {
+                        continue;
+                    }
+                    &mut counted.missed.entry(id.clone()).or_default().down
                 }
                 Direction::Incoming if instance == outage.instance => {
-                    outage
-                        .restarted_at
-                        .is_some_and(|restart| packet.at >= restart)
-                        && counted.missed.contains(&id)
-                        && counted.received.insert(id.clone())
+                    match counted.missed.get_mut(&id) {
+                        Some(copies) if after_restart => &mut copies.received,
+                        _ => continue,
+                    }
                 }
                 Direction::Incoming => {
-                    instance.service == outage.instance.service
-                        && counted.missed.contains(&id)
-                        && counted.taken.insert(id.clone())
+                    if instance.service != outage.instance.service {
+                        continue;
+                    }
+                    match counted.missed.get_mut(&id) {
+                        Some(copies) if after_restart => &mut copies.taken_again,
+                        Some(copies) => &mut copies.taken,
+                        None => continue,
+                    }
                 }
             };
-            if changed {
-                counted.recount();
-            }
+            *copies += 1;
+            counted.recount();
         }
     }
 
@@ -538,5 +605,91 @@ mod tests {
             o.describe()
         );
         assert!(o.describe().starts_with("PaymentService 2 was down "));
+    }
+
+    /// A newcomer's break-test, `?session=clean`: *Crash* PaymentService, an order's message
+    /// goes out while it is down, *Restart*, and OrderService publishes a copy again (its
+    /// compensation check asking again). Under a clean session only the copy reaches it: the
+    /// page said "1 caught up on restart, 0 lost" for a message the broker never kept. Under a
+    /// persistent session the broker delivers the kept one and the copy: 1 caught up, not 2.
+    #[test]
+    fn a_copy_published_again_after_the_restart_is_neither_caught_up_nor_lost() {
+        use crate::domain::topics::ORDERS_CREATED;
+        use crate::trace::script::{event_for, payload};
+        use broker_bridge::packet::{Packet, Publish};
+
+        // `copy_first`: the copy goes out before the kept one is delivered (a persistent
+        // session's queue drains after the restart, while OrderService already asks again).
+        let run = |delivered: usize, copy_first: bool| {
+            let mut trace = Trace::default();
+            let mut now = 0;
+            let mut send = |trace: &mut Trace, service, direction, dup: bool| {
+                now += 1;
+                let body = payload(ORDERS_CREATED, order(1)).into_bytes();
+                let mut publish = Publish::new(ORDERS_CREATED, body, QoS::AtLeastOnce);
+                publish.dup = dup;
+                publish.packet_id = Some(1);
+                let event = event_for(
+                    service,
+                    now,
+                    direction,
+                    Packet::Publish(publish),
+                    ProtocolVersion::V311,
+                );
+                trace.record(service, &event);
+                ms(now)
+            };
+            trace.record_crash(ms(0), ServiceId::Payment.into());
+            send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
+            // A retransmission of the same message is not another copy.
+            let at = send(&mut trace, ServiceId::Order, Direction::Outgoing, true);
+            trace.record_restart(at, ServiceId::Payment.into());
+            if copy_first {
+                send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
+            }
+            for n in 0..delivered {
+                if n == delivered - 1 && !copy_first {
+                    send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
+                }
+                send(&mut trace, ServiceId::Payment, Direction::Incoming, false);
+            }
+            outages(&trace, SagaStyle::Parallel).remove(0)
+        };
+
+        // Clean session: only the copy published again arrives.
+        let clean = run(1, false);
+        assert_eq!(
+            (
+                clean.published,
+                clean.missed,
+                clean.caught_up,
+                clean.lost(),
+                clean.published_again
+            ),
+            (1, 1, 0, 1, 1)
+        );
+        assert!(
+            clean.describe().ends_with(
+                "1 message published for it meanwhile; 0 caught up on restart, 1 lost. 1 copy \
+                 of them published again after the restart is a new message, neither caught up \
+                 nor lost."
+            ),
+            "{}",
+            clean.describe()
+        );
+        // Persistent session: the kept one and the copy arrive, in either order.
+        for copy_first in [false, true] {
+            let kept = run(2, copy_first);
+            assert_eq!(
+                (
+                    kept.missed,
+                    kept.caught_up,
+                    kept.lost(),
+                    kept.published_again
+                ),
+                (1, 1, 0, 1),
+                "copy first: {copy_first}"
+            );
+        }
     }
 }

@@ -29,6 +29,7 @@ pub fn Outages(props: &OutagesProps) -> Html {
                 <li data-testid="outage" data-service={o.instance.slug()} data-published={o.published.to_string()}
                     data-missed={o.missed.to_string()}
                     data-caught-up={o.caught_up.to_string()} data-lost={o.lost().to_string()}
+                    data-published-again={o.published_again.to_string()}
                     data-restarted={o.restarted_at.is_some().to_string()}>
                     { o.describe() }
                 </li>

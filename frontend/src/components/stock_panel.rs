@@ -24,6 +24,10 @@ pub struct StockPanelProps {
     /// Why the stock typed (or given in the link) was not used.
     #[prop_or_default]
     pub error: Option<String>,
+    /// Where the stock in use came from, when not from the link or the field (the tab's
+    /// database, after a reload): [`eda_core::state::State::stock_restored_note`].
+    #[prop_or_default]
+    pub restored: Option<String>,
 }
 
 #[component]
@@ -42,6 +46,9 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
                 value={props.configured.to_string()} on_change={props.on_change.clone()} />
             if let Some(error) = &props.error {
                 <p class="error" role="alert" data-testid="stock-error">{ sentence(error) }</p>
+            }
+            if let Some(note) = &props.restored {
+                <span class="muted" data-testid="stock-restored">{ note.clone() }</span>
             }
             if props.levels.0.is_empty() {
                 <span class="muted" data-testid="stock-unlimited">{ "No product counted: every reservation succeeds. Once a stock is set, it is the catalogue: an order for a product it does not list is dead-lettered." }</span>

@@ -85,7 +85,8 @@ impl Runtime {
             if self.client(inventory).is_connected() {
                 self.run_now(inventory, levels);
             }
-            self.tell(Action::StockNow(now));
+            // The Stock panel says where it came from.
+            self.tell(Action::StockRestored(now));
         }
     }
 

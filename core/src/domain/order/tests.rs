@@ -384,7 +384,8 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
     }
     assert!(!order.inventory.is_confirmed() && !order.payment.is_confirmed());
 
-    // Before the step: "undone before it was done" (it really was not done).
+    // Before the step (it really was not done): the rewind says it as the Orders row does,
+    // "nothing to release: never reserved", not "undone before it was done".
     let early = after(&[
         time_out(),
         OrderCommand::RecordRelease {
@@ -394,7 +395,21 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
     assert_eq!(early.inventory, Step::Compensated(Uuid::nil()));
     assert_eq!(
         early.inventory.describe(StepKind::Reservation),
-        "undone before it was done"
+        "nothing to release: never reserved"
+    );
+    // A break-test: an order the deadline cancelled before its payment, rewound to its last
+    // version, said "Payment: undone before it was done"; nothing was ever charged.
+    let uncharged = after(&[
+        time_out(),
+        OrderCommand::RecordRefund {
+            payment_id: Uuid::nil(),
+            amount: 0.0,
+        },
+    ]);
+    assert_eq!(uncharged.payment, Step::Compensated(Uuid::nil()));
+    assert_eq!(
+        uncharged.payment.describe(StepKind::Payment),
+        "nothing to refund: never charged"
     );
     // A real release stays "undone".
     let released = after(&[confirm_inventory(), time_out(), release()]);
