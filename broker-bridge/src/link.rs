@@ -20,6 +20,11 @@ pub enum Link {
         /// 1 for the first try after a loss or a start, counting up while tries fail; 0 when
         /// nothing has been tried yet.
         attempt: u32,
+        /// Why the try before this one failed, while tries keep failing: `None` on the first
+        /// try, after a connection the broker accepted, or on another broker. A page keeps
+        /// saying what went wrong while it tries again (a connect timeout makes each try last
+        /// [`Options::connect_timeout`](crate::Options::connect_timeout)).
+        last_failure: Option<ConnectionError>,
     },
     /// The broker accepted CONNECT (a CONNACK with success).
     Connected {
@@ -48,6 +53,18 @@ impl Link {
         Link::Connecting {
             url: url.into(),
             attempt: 0,
+            last_failure: None,
+        }
+    }
+
+    /// Why the link is not up: the reason it went down ([`Link::Disconnected`]), or, while it
+    /// tries again, why the last try failed ([`Link::Connecting`]'s `last_failure`). `None`
+    /// when connected or on a first try. What a page shows and refuses on, so its parts agree.
+    pub fn failure(&self) -> Option<&ConnectionError> {
+        match self {
+            Link::Connecting { last_failure, .. } => last_failure.as_ref(),
+            Link::Connected { .. } => None,
+            Link::Disconnected { reason, .. } => Some(reason),
         }
     }
 
@@ -95,6 +112,32 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_failure_is_the_reason_down_or_the_last_try_s_while_trying_again() {
+        let lost = ConnectionError::OpenTimeout {
+            timeout: Duration::from_secs(10),
+        };
+        assert_eq!(Link::starting("ws://a:1").failure(), None);
+        let retrying = Link::Connecting {
+            url: "ws://a:1".into(),
+            attempt: 2,
+            last_failure: Some(lost.clone()),
+        };
+        assert_eq!(retrying.failure(), Some(&lost));
+        assert_eq!(retrying.word(), "connecting");
+        let down = Link::Disconnected {
+            url: "ws://a:1".into(),
+            reason: lost.clone(),
+            retry_in: Duration::from_secs(1),
+            attempt: 2,
+        };
+        assert_eq!(down.failure(), Some(&lost));
+        let up = Link::Connected {
+            url: "ws://a:1".into(),
+        };
+        assert_eq!(up.failure(), None);
+    }
 
     #[test]
     fn each_state_has_a_word_a_symbol_and_its_url() {

@@ -93,6 +93,9 @@ struct Inner {
     flush_scheduled: bool,
     /// Set by [`Client::close`]: nothing reconnects.
     closed: bool,
+    /// Why the last try failed, while tries keep failing ([`Link::Connecting`]'s
+    /// `last_failure`); cleared when the broker accepts, and for a fresh start.
+    last_failure: Option<ConnectionError>,
 }
 
 /// The page's monotonic clock (`performance.now()`, or `Date.now()` where there is no
@@ -129,6 +132,7 @@ impl Client {
                 unsent: Vec::new(),
                 flush_scheduled: false,
                 closed: false,
+                last_failure: None,
             })),
         };
         client.open_socket();
@@ -282,6 +286,7 @@ impl Client {
             inner.leave();
             inner.url = url.to_owned();
             inner.session.forget_broker();
+            inner.last_failure = None;
         }
         self.hand_out_events();
         self.open_socket();
@@ -296,6 +301,7 @@ impl Client {
             let mut inner = self.inner.borrow_mut();
             inner.leave();
             inner.session.reset_reconnect();
+            inner.last_failure = None;
         }
         self.hand_out_events();
         self.open_socket();
@@ -333,7 +339,7 @@ impl Client {
     }
 
     fn open_socket(&self) {
-        let (url, generation, attempt) = {
+        let (url, generation, attempt, last_failure) = {
             let mut inner = self.inner.borrow_mut();
             if inner.closed {
                 return;
@@ -344,12 +350,21 @@ impl Client {
                 inner.url.clone(),
                 inner.generation,
                 inner.session.reconnect_attempt(),
+                inner.last_failure.clone(),
             )
         };
         self.emit(ClientEvent::Link(Link::Connecting {
             url: url.clone(),
             attempt,
+            last_failure,
         }));
+        // The connect timeout starts now: a server that accepts the TCP connection and never
+        // answers the WebSocket handshake would otherwise leave the socket opening for minutes.
+        self.inner
+            .borrow_mut()
+            .session
+            .handle_transport_opening(now());
+        self.arm();
         if is_in_page(&url) {
             self.open_port(generation);
             return;
@@ -522,6 +537,7 @@ impl Client {
             if inner.closed {
                 return;
             }
+            inner.last_failure = Some(reason.clone());
             let attempt = inner.session.reconnect_attempt() + 1;
             if !inner.session.should_reconnect(&reason) {
                 // A refusal the same CONNECT would meet again: wait for the user
@@ -579,6 +595,7 @@ impl Client {
             let connected = matches!(event, ClientEvent::Session(Event::Connected { .. }));
             self.emit(event);
             if connected {
+                self.inner.borrow_mut().last_failure = None;
                 self.emit(ClientEvent::Link(Link::Connected { url: url.clone() }));
             }
         }
@@ -593,6 +610,12 @@ impl Client {
             inner.flush_scheduled = true;
             self.schedule_flush();
         }
+    }
+
+    /// Arms the session's timer for its deadline, outside a `pump`.
+    fn arm(&self) {
+        let mut inner = self.inner.borrow_mut();
+        self.arm_timer(&mut inner);
     }
 
     fn arm_timer(&self, inner: &mut Inner) {

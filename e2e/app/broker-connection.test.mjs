@@ -155,6 +155,36 @@ describeApp('broker connection', () => {
       await page.waitForFunction(() => /"ws:\/\/a b": it contains spaces/.test(document.querySelector('[data-testid="broker-error"]')?.textContent ?? ''));
     }));
 
+  // A newcomer's break-test: ?broker=ws://localhost:9001/%zz, wait, press Place order. The
+  // badges said disconnected ("Cannot reach …") but the form said "OrderService is still
+  // connecting … Wait until it shows connected", depending on the instant of the click: each
+  // retry is "connecting" for a while (Chromium spaces out WebSockets that keep failing), and
+  // the form took that for a first try while the help under the badges told the failure.
+  it('a broker URL whose every try fails: the form refuses for the failure the help shows, also while it tries again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const url = `ws://localhost:${await freePort()}/%zz`;
+    await withApp(t, brokerQuery(url), async ({ page }) => {
+      const help = page.locator('[data-testid="broker-help"]');
+      await help.waitFor({ state: 'visible' });
+      assert.match((await help.textContent()) ?? '', /Cannot reach the MQTT broker/);
+      // Pressed in the very turn OrderService's badge shows a new try.
+      await page.waitForFunction(
+        () => {
+          if (document.querySelector('[data-testid="status-order"]')?.getAttribute('data-state') !== 'connecting') return false;
+          document.querySelector('[data-testid="place-order"]').click();
+          return true;
+        },
+        null,
+        { timeout: 30_000, polling: 10 },
+      );
+      const formError = page.locator('[data-testid="form-error"]');
+      await formError.waitFor({ state: 'visible' });
+      const said = ((await formError.textContent()) ?? '').replace(/\s+/g, ' ');
+      assert.doesNotMatch(said, /still connecting|Wait until it shows connected/, `the form agrees with the help: "${said}"`);
+      assert.match(said, /cannot reach the broker/, `the form says what the help says: "${said}"`);
+      assert.match((await help.textContent()) ?? '', /Cannot reach the MQTT broker/, 'the help stays while it tries again');
+    });
+  });
+
   // A newcomer's break-test: Place 10 orders, then Connect to a second Mosquitto while they
   // were open. The messages in flight stayed on the first broker and the read model missed
   // events, and nothing near the Broker field said so, beforehand or at the switch.

@@ -27,6 +27,7 @@ import {
   bodyStart,
   publishTopic,
   startAcceptThenClose,
+  startSilent,
   startTamperingProxy,
   subAckCodes,
 } from '../lib/misbehaving-broker.mjs';
@@ -131,6 +132,46 @@ describeApp('misbehaving brokers and peers', () => {
       await fake.close();
     }
   });
+
+  // A newcomer's break-test: `node -e "require('net').createServer(s=>{}).listen(19556)"`, open
+  // ?broker=ws://127.0.0.1:19556, wait 35 s: every badge still "connecting", no help, and the
+  // form said to wait until connected, for ever. Nothing bounded the WebSocket handshake (and a
+  // WebSocket server that is no MQTT broker got a bare "lost its connection" after 10 s).
+  for (const [kind, said] of [
+    ['tcp', /did not answer the WebSocket handshake within 10 s/],
+    ['websocket', /accepted the connection but did not answer the MQTT handshake \(no CONNACK to the CONNECT\) within 10 s/],
+  ]) {
+    it(`1b. a ${kind} server that accepts and never answers: the connect timeout ends each try, the help says so and the form agrees`, { timeout: CASE_TIMEOUT_MS }, async (t) => {
+      const silent = await startSilent(kind);
+      try {
+        await withApp(t, brokerQuery(silent.url), async ({ page }) => {
+          const { text } = await helpSaying(page, 'unanswered', { timeout: 25_000 });
+          assert.ok(text.includes(silent.url), `the help names ${silent.url}: "${text}"`);
+          assert.match(text, said);
+          assert.match(text, /Is it an MQTT broker's WebSocket listener\?/);
+          assert.doesNotMatch(text, /Start Mosquitto|Cannot reach/, 'something listens there: no advice to start a broker');
+
+          await page.click('[data-testid="place-order"]');
+          const formError = page.locator('[data-testid="form-error"]');
+          await formError.waitFor({ state: 'visible' });
+          const refused = ((await formError.textContent()) ?? '').replace(/\s+/g, ' ');
+          assert.doesNotMatch(refused, /still connecting|Wait until it shows connected/, `the form agrees with the help: "${refused}"`);
+          assert.match(refused, /not connected to the broker/, `the form says why: "${refused}"`);
+          // And the page tries again, after its back-off, with the help still there.
+          await page.waitForFunction(
+            () => Number(document.querySelector('[data-testid="broker-help"][data-diagnosis="unanswered"]')?.getAttribute('data-attempt')) >= 2,
+            null,
+            { timeout: 30_000 },
+          );
+          // (The server sees fewer connections than tries: a browser opens one WebSocket to a
+          // host at a time, RFC 6455 §4.1, so the others wait behind a silent one.)
+          assert.ok(silent.opened() >= 1, `the server took connections: ${silent.opened()}`);
+        });
+      } finally {
+        await silent.close();
+      }
+    });
+  }
 
   it('2. another client takes PaymentService\'s client id: the page says so and backs off', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({ upstream: broker.wsUrl }); // only to time the CONNECTs

@@ -17,6 +17,8 @@
 // The packets are cut from the byte stream by their fixed header (a WebSocket frame may hold
 // part of one, or several), so a hook always sees one whole packet.
 
+import net from 'node:net';
+
 import { WebSocket, WebSocketServer } from 'ws';
 
 /** Whole MQTT packets out of a byte stream cut anywhere: call with each chunk. */
@@ -187,6 +189,43 @@ export async function startAcceptThenClose({ closeAfterMs = 50 } = {}) {
       changes.wait(predicate, timeoutMs, 'the fake broker did not see the CONNECTs expected'),
     close,
   };
+}
+
+/**
+ * A server that accepts every connection and never answers: `kind` 'tcp' takes the TCP
+ * connection and says nothing (no WebSocket handshake, as any program on a port that is no
+ * web server), 'websocket' completes the handshake (subprotocol mqtt) and then answers no
+ * CONNECT. `opened` counts the connections taken; `url` is the ws:// URL to give the page.
+ */
+export async function startSilent(kind) {
+  const sockets = new Set();
+  let opened = 0;
+  if (kind === 'tcp') {
+    const server = net.createServer((socket) => {
+      opened += 1;
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    return {
+      url: `ws://127.0.0.1:${server.address().port}`,
+      opened: () => opened,
+      close: () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+  const { wsUrl, close } = await listen((socket) => {
+    opened += 1;
+    socket.on('error', () => {});
+  });
+  return { url: wsUrl, opened: () => opened, close };
 }
 
 /**

@@ -211,7 +211,7 @@ fn packet_event(packet: &PacketEvent) -> JsValue {
 
 fn link_event(link: &Link) -> JsValue {
     match link {
-        Link::Connecting { url, attempt } => Fields::of("link")
+        Link::Connecting { url, attempt, .. } => Fields::of("link")
             .set("state", "connecting")
             .set("url", url.as_str())
             .set("attempt", *attempt)

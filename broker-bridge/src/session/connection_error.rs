@@ -23,7 +23,7 @@ pub const ABNORMAL_CLOSURE: u16 = 1006;
 /// Why a connection is over: carried by [`Event::ConnectionLost`](super::Event::ConnectionLost)
 /// and by [`Link::Disconnected`](crate::Link::Disconnected).
 ///
-/// The session itself produces the variants from `ConnectTimeout` to `InvalidConnect`; the
+/// The session itself produces the variants from `OpenTimeout` to `InvalidConnect`; the
 /// driver reports `TransportClosed`, `TransportFailed` and `TextFrame` through
 /// [`Session::handle_transport_closed`](super::Session::handle_transport_closed), and the
 /// session tells a transport that closed apart by what came before it: `ClosedBeforeConnAck`,
@@ -32,8 +32,23 @@ pub const ABNORMAL_CLOSURE: u16 = 1006;
 /// application.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
+    /// The transport (a WebSocket) did not open within
+    /// [`Options::connect_timeout`](super::Options::connect_timeout) of starting to open it
+    /// ([`Session::handle_transport_opening`](super::Session::handle_transport_opening)):
+    /// something accepted the TCP connection and never answered the WebSocket handshake (a
+    /// server that is no WebSocket listener), or a firewall drops the connection in silence.
+    /// MQTT.js bounds the same wait with its `connectTimeout` (30 s by default).
+    #[error(
+        "no answer to the WebSocket opening handshake within {} ms",
+        .timeout.as_millis()
+    )]
+    OpenTimeout {
+        /// The wait that ran out (shown in whole milliseconds).
+        timeout: Duration,
+    },
     /// No CONNACK within [`Options::connect_timeout`](super::Options::connect_timeout) of
-    /// opening the transport. MQTT 3.1.1 §3.2 and 5.0 §3.2: the client "SHOULD close the
+    /// starting to open the transport (or of opening it, when the driver did not say when it
+    /// started). MQTT 3.1.1 §3.2 and 5.0 §3.2: the client "SHOULD close the
     /// Network Connection" after "a reasonable amount of time".
     // Whole milliseconds: float formatting would add kilobytes to the wasm.
     #[error("no CONNACK from the broker within {} ms", .timeout.as_millis())]
@@ -182,8 +197,23 @@ impl ConnectionError {
     pub fn is_timeout(&self) -> bool {
         matches!(
             self,
-            ConnectionError::ConnectTimeout { .. } | ConnectionError::KeepaliveTimeout { .. }
+            ConnectionError::OpenTimeout { .. }
+                | ConnectionError::ConnectTimeout { .. }
+                | ConnectionError::KeepaliveTimeout { .. }
         )
+    }
+
+    /// The connect timeout ran out: the WebSocket did not open
+    /// ([`ConnectionError::OpenTimeout`]) or opened and no CONNACK came
+    /// ([`ConnectionError::ConnectTimeout`]). Something may well listen at the address (so
+    /// "start the broker" is the wrong advice), but it did not answer as an MQTT broker's
+    /// WebSocket listener does. The wait, or `None` for any other reason.
+    pub fn unanswered_within(&self) -> Option<Duration> {
+        match self {
+            ConnectionError::OpenTimeout { timeout }
+            | ConnectionError::ConnectTimeout { timeout } => Some(*timeout),
+            _ => None,
+        }
     }
 
     /// Nothing answered: the transport never opened (the driver's

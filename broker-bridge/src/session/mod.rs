@@ -307,6 +307,9 @@ pub struct Session {
     events: VecDeque<Event>,
     keepalive: Keepalive,
     connect_deadline: Option<Duration>,
+    /// While a transport is being opened ([`Session::handle_transport_opening`]): when the
+    /// connect timeout runs out if it has not opened by then.
+    opening_deadline: Option<Duration>,
     ids: PacketIds,
     outgoing: InFlight,
     /// QoS 2 messages received (PUBREC sent) whose PUBREL has not come: delivered once only.
@@ -348,6 +351,7 @@ impl Session {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             connect_deadline: None,
+            opening_deadline: None,
             ids: PacketIds::default(),
             outgoing: InFlight::default(),
             incoming_qos2: packet_ids::PacketIdSet::default(),
@@ -443,7 +447,23 @@ impl Session {
 
     // ---- input -------------------------------------------------------------------------------
 
-    /// The transport is open: CONNECT is queued and the CONNACK deadline armed. Anything left
+    /// The driver starts opening a transport at `now` (e.g. creates the WebSocket, whose
+    /// opening handshake follows): the connect timeout ([`Options::connect_timeout`]) starts.
+    /// It covers the opening and the CONNACK together, as MQTT.js's `connectTimeout` does: if
+    /// the transport has not opened when it runs out, [`Session::handle_timeout`] reports
+    /// [`ConnectionError::OpenTimeout`] (a server that accepts the TCP connection and never
+    /// answers the handshake leaves a browser's WebSocket opening for minutes); if it opened
+    /// but no CONNACK came, [`ConnectionError::ConnectTimeout`]. Either way the driver closes
+    /// the transport and reconnects after [`Session::reconnect_delay`], as after any loss.
+    /// Optional: without it the timeout starts at [`Session::handle_transport_open`] and covers
+    /// the CONNACK alone.
+    pub fn handle_transport_opening(&mut self, now: Duration) {
+        self.opening_deadline = Some(now + self.options.connect_timeout);
+    }
+
+    /// The transport is open: CONNECT is queued and the CONNACK deadline armed (what is left of
+    /// the connect timeout started by [`Session::handle_transport_opening`], else all of it
+    /// from `now`). Anything left
     /// from an earlier connection (unread bytes, unsent packets, pending SUBACKs) is
     /// forgotten; unacknowledged publishes are kept for re-sending after CONNACK.
     pub fn handle_transport_open(&mut self, now: Duration) {
@@ -456,7 +476,8 @@ impl Session {
         self.keepalive.set_interval(self.options.keep_alive);
         self.keepalive.reset(now);
         self.status = Status::Connecting;
-        self.connect_deadline = Some(now + self.options.connect_timeout);
+        let deadline = self.opening_deadline.take();
+        self.connect_deadline = Some(deadline.unwrap_or(now + self.options.connect_timeout));
         self.health.on_left();
         if let Err(e) = self.send(now, Packet::Connect(self.options.connect())) {
             self.lose(
@@ -515,16 +536,28 @@ impl Session {
     /// the session was offline (the transport never opened, or the loss was already
     /// reported); call [`Session::reconnect_delay`] all the same.
     pub fn handle_transport_closed(&mut self, now: Duration, reason: ConnectionError) {
+        self.opening_deadline = None;
         self.learn_from_close();
         self.lose(now, reason);
     }
 
     /// Call at or after the instant [`Session::poll_timeout`] gave; calling early or again is
     /// harmless. Sends PINGREQ when due, or loses the connection with
-    /// [`ConnectionError::ConnectTimeout`] or [`ConnectionError::KeepaliveTimeout`].
+    /// [`ConnectionError::OpenTimeout`], [`ConnectionError::ConnectTimeout`] or
+    /// [`ConnectionError::KeepaliveTimeout`].
     pub fn handle_timeout(&mut self, now: Duration) {
         match self.status {
-            Status::Offline => {}
+            Status::Offline => {
+                if self.opening_deadline.is_some_and(|d| now >= d) {
+                    // The transport never opened: no connection to lose, only the attempt.
+                    self.opening_deadline = None;
+                    self.events.push_back(Event::ConnectionLost {
+                        reason: ConnectionError::OpenTimeout {
+                            timeout: self.options.connect_timeout,
+                        },
+                    });
+                }
+            }
             Status::Connecting => {
                 if self.connect_deadline.is_some_and(|d| now >= d) {
                     self.lose(
@@ -730,6 +763,7 @@ impl Session {
         }
         self.status = Status::Offline;
         self.connect_deadline = None;
+        self.opening_deadline = None;
         self.health.on_left();
     }
 
@@ -789,7 +823,7 @@ impl Session {
     /// When [`Session::handle_timeout`] must next be called, if ever.
     pub fn poll_timeout(&self) -> Option<Duration> {
         match self.status {
-            Status::Offline => None,
+            Status::Offline => self.opening_deadline,
             Status::Connecting => self.connect_deadline,
             Status::Connected => self.keepalive.deadline(),
         }

@@ -52,8 +52,16 @@ pub struct Options {
     /// ([`Event::MessageTooLarge`](super::Event::MessageTooLarge)); any other packet that large
     /// loses the connection.
     pub max_packet_size: usize,
-    /// Default 10 s. How long to wait for CONNACK after the transport opened, before
-    /// [`ConnectionError::ConnectTimeout`](super::ConnectionError::ConnectTimeout).
+    /// Default 10 s. How long a connection attempt may take, from starting to open the
+    /// transport ([`Session::handle_transport_opening`](super::Session::handle_transport_opening):
+    /// the WebSocket handshake) to the broker's CONNACK, before
+    /// [`ConnectionError::OpenTimeout`](super::ConnectionError::OpenTimeout) (the WebSocket
+    /// never opened) or [`ConnectionError::ConnectTimeout`](super::ConnectionError::ConnectTimeout)
+    /// (no CONNACK). MQTT 3.1.1 and 5.0 §3.1.4 (non-normative) let a client close a connection
+    /// whose CONNACK does not come "within a reasonable amount of time"; MQTT.js's
+    /// `connectTimeout` bounds the same wait at 30 s. 10 s is shorter because a page waits
+    /// with its user: a broker on a LAN or localhost answers in milliseconds, one across the
+    /// world within a second or two.
     pub connect_timeout: Duration,
     /// Default 10 s. How long to wait for PINGRESP after PINGREQ, before
     /// [`ConnectionError::KeepaliveTimeout`](super::ConnectionError::KeepaliveTimeout).

@@ -278,6 +278,72 @@ fn missing_connack_times_out() {
     );
 }
 
+/// A server that accepts the TCP connection and never answers the WebSocket handshake: the
+/// connect timeout, given as a time like every other, ends the attempt (before, the session
+/// was offline with no deadline, and the page said "connecting" for ever).
+#[test]
+fn a_transport_that_never_opens_times_out() {
+    let mut options = Options::new("c");
+    options.connect_timeout = S(4);
+    let mut b = FakeBroker::new(options);
+    assert_eq!(b.session.poll_timeout(), None, "nothing tried, nothing due");
+    b.session.handle_transport_opening(S(1));
+    assert_eq!(b.session.status(), Status::Offline);
+    assert_eq!(b.session.poll_timeout(), Some(S(5)));
+    b.session.handle_timeout(S(4));
+    assert!(lost(&b.take_events()).is_none(), "not due yet");
+    b.session.handle_timeout(S(5));
+    let events = b.take_events();
+    let reason = lost(&events).expect("the attempt ends");
+    assert_eq!(*reason, ConnectionError::OpenTimeout { timeout: S(4) });
+    assert!(reason.is_timeout() && !reason.is_unreachable());
+    assert_eq!(reason.unanswered_within(), Some(S(4)));
+    assert_eq!(
+        reason.to_string(),
+        "no answer to the WebSocket opening handshake within 4000 ms"
+    );
+    assert_eq!(b.session.poll_timeout(), None, "said once");
+    b.session.handle_timeout(S(9));
+    assert!(lost(&b.take_events()).is_none());
+    // The driver closes the socket it gave up on: nothing more to report.
+    b.session.handle_transport_closed(S(9), dropped());
+    assert!(lost(&b.take_events()).is_none());
+    assert!(b.session.reconnect_delay(0.0) > Duration::ZERO);
+}
+
+/// The timeout covers the handshake and the CONNACK together: a WebSocket that opened late
+/// leaves the CONNACK what is left of it.
+#[test]
+fn the_connect_timeout_covers_the_opening_and_the_connack() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session.handle_transport_opening(S(0));
+    b.session.handle_transport_open(S(3));
+    assert_eq!(b.session.status(), Status::Connecting);
+    assert_eq!(b.session.poll_timeout(), Some(S(10)));
+    b.session.handle_timeout(S(10));
+    let events = b.take_events();
+    let reason = lost(&events).expect("no CONNACK");
+    assert_eq!(*reason, ConnectionError::ConnectTimeout { timeout: S(10) });
+    assert_eq!(reason.unanswered_within(), Some(S(10)));
+    // The next attempt gets a whole timeout again.
+    b.session.handle_transport_opening(S(12));
+    b.session.handle_transport_open(S(12));
+    assert_eq!(b.session.poll_timeout(), Some(S(22)));
+}
+
+/// A transport that fails before it opens (nothing listens) is the driver's to report; the
+/// deadline of its attempt goes with it, so no timeout follows it.
+#[test]
+fn a_transport_that_fails_to_open_leaves_no_deadline() {
+    let mut b = FakeBroker::new(Options::new("c"));
+    b.session.handle_transport_opening(S(0));
+    b.session.handle_transport_closed(MS(5), dropped());
+    assert!(lost(&b.take_events()).is_none());
+    assert_eq!(b.session.poll_timeout(), None);
+    b.session.handle_timeout(S(10));
+    assert!(lost(&b.take_events()).is_none());
+}
+
 #[test]
 fn refused_connack_explains_why() {
     let mut b = FakeBroker::new(Options::new("c"));

@@ -365,10 +365,12 @@ pub(super) fn can_publish(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
         OrderLink::Up(link) => link,
     };
     let url = link.url().to_owned();
-    match link {
-        Link::Connected { .. } => Ok(()),
-        Link::Connecting { .. } => Err(OrderRefusal::Connecting { url }),
-        Link::Disconnected { reason, .. } => {
+    // The same state the badges and the help under them show ([`Link::failure`]): trying again
+    // after a failure is refused for that failure, not as "still connecting".
+    match (link, link.failure()) {
+        (Link::Connected { .. }, _) => Ok(()),
+        (_, None) => Err(OrderRefusal::Connecting { url }),
+        (_, Some(reason)) => {
             let text = reason.to_string();
             Err(if reason.is_refusal() {
                 OrderRefusal::Refused { url, reason: text }
@@ -811,6 +813,54 @@ mod tests {
         assert_eq!(
             gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
             Ok(())
+        );
+    }
+
+    /// The form refuses on the state the badges and the help under them show: a service trying
+    /// again after a failure is refused for that failure (the help keeps showing it), not as
+    /// "still connecting … wait until it shows connected", which it may never do (a broker URL
+    /// that fails every time, a server that never answers the handshake).
+    #[test]
+    fn trying_again_after_a_failure_is_refused_for_the_failure() {
+        let gate = OrderGate::default();
+        let retrying = |failure: ConnectionError| Link::Connecting {
+            url: "ws://h:1/%zz".into(),
+            attempt: 3,
+            last_failure: Some(failure),
+        };
+        let unreachable = ConnectionError::TransportClosed {
+            code: 1006,
+            reason: String::new(),
+        };
+        let refusal = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&retrying(unreachable)))
+            .unwrap_err();
+        assert!(
+            matches!(refusal, OrderRefusal::Unreachable { .. }),
+            "{refusal:?}"
+        );
+        assert!(
+            refusal
+                .cause()
+                .contains("cannot reach the broker at ws://h:1/%zz"),
+            "{}",
+            refusal.cause()
+        );
+        let silent = ConnectionError::OpenTimeout {
+            timeout: Duration::from_secs(10),
+        };
+        let refusal = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&retrying(silent)))
+            .unwrap_err();
+        assert_eq!(
+            refusal.cause(),
+            "OrderService is not connected to the broker at ws://h:1/%zz (no answer to the \
+             WebSocket opening handshake within 10000 ms)"
+        );
+        assert!(!refusal.advice().contains("Wait until it shows connected"));
+        assert!(
+            !refusal.advice().contains("Mosquitto"),
+            "something answers there"
         );
     }
 

@@ -334,6 +334,7 @@ fn deliver_again_is_refused_while_its_instance_is_crashed_or_not_connected() {
     let connecting = Link::Connecting {
         url: "ws://h:1".into(),
         attempt: 1,
+        last_failure: None,
     };
     let connecting = Retry {
         publisher_link: OrderLink::Up(&connecting),

@@ -49,6 +49,7 @@ fn diagnosis(reason: &ConnectionError) -> &'static str {
     match reason {
         r if r.is_unreachable() => "unreachable",
         r if r.is_permanent_refusal() => "refused-for-good",
+        r if r.unanswered_within().is_some() => "unanswered",
         ConnectionError::TakenOver(_) => "taken-over",
         ConnectionError::ClosedAfterAccept { .. } => "closed-after-accept",
         ConnectionError::ClosedBeforeConnAck { .. } => "closed-before-connack",
@@ -74,6 +75,25 @@ fn once_up(url: &str) -> &'static str {
          waiting will not help: the browser could not make the TLS connection (below)."
     } else {
         "; the page connects by itself once the broker is up."
+    }
+}
+
+/// What a connect timeout means, as the rest of a sentence that starts with the broker URL:
+/// the WebSocket never opened, or it opened and CONNECT got no CONNACK.
+fn unanswered(why: &ConnectionError) -> String {
+    let within = why
+        .unanswered_within()
+        .map(broker_bridge::session::duration_text)
+        .unwrap_or_default();
+    match why {
+        ConnectionError::OpenTimeout { .. } => format!(
+            "did not answer the WebSocket handshake within {within}: something there may take \
+             the connection without speaking WebSocket, or a firewall drops it in silence."
+        ),
+        _ => format!(
+            "accepted the connection but did not answer the MQTT handshake (no CONNACK to the \
+             CONNECT) within {within}."
+        ),
     }
 }
 
@@ -112,6 +132,25 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                         <code>{ url.replacen("wss://", "ws://", 1) }</code>{ "." }
                     </p>
                 }
+            </>
+        },
+        // Something accepted the connection and kept silent: a server that is no MQTT broker's
+        // WebSocket listener (another program on the port, a plain TCP or WebSocket server), or
+        // one that hangs. Starting a broker is not the advice: something is there.
+        "unanswered" => html! {
+            <>
+                <p>
+                    <code>{ outside(url) }</code>{ " " }{ unanswered(why) }
+                    { " Is it an MQTT broker's WebSocket listener?" }
+                </p>
+                <p data-testid="broker-unanswered-help">
+                    { format!("{name}: ") }{ reason(&text) }
+                    { format!(
+                        ". {retry}, waiting longer each time. Check the port in the URL \
+                         (Mosquitto's WebSocket listener is the one with protocol websockets, \
+                         9001 in this project), or what runs there."
+                    ) }
+                </p>
             </>
         },
         "taken-over" => html! {
@@ -247,31 +286,44 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         .services
         .iter()
         .filter(|badge| !props.replaying && !badge.crashed)
-        .find_map(|badge| match &badge.link {
-            // A service stopped on purpose (crashed, a recording shown) needs no help.
-            Link::Disconnected {
-                reason,
-                retry_in,
-                attempt,
-                ..
-            } if !reason.is_stopped() => Some((
+        .find_map(|badge| {
+            // Down, or trying again after a failure (the help stays while it tries: a try may
+            // last the whole connect timeout). A service stopped on purpose (crashed, a
+            // recording shown) needs no help.
+            let why = badge.link.failure().filter(|why| !why.is_stopped())?;
+            let retry = match &badge.link {
+                Link::Disconnected {
+                    retry_in, attempt, ..
+                } => Some((*retry_in, *attempt)),
+                _ => None,
+            };
+            Some((
                 badge.instance,
                 &badge.client_id,
                 badge.link.url(),
-                reason,
-                *retry_in,
-                *attempt,
-            )),
-            _ => None,
+                why,
+                retry,
+                match &badge.link {
+                    Link::Connecting { attempt, .. } | Link::Disconnected { attempt, .. } => {
+                        *attempt
+                    }
+                    Link::Connected { .. } => 0,
+                },
+            ))
         });
-    let help = down.map(|(service, client_id, url, why, retry_in, attempt)| {
-        // Whole tenths, without float formatting.
-        let tenths = (retry_in.as_millis() + 50) / 100;
-        let retry = format!(
-            "Retrying in {}.{} s (attempt {attempt})",
-            tenths / 10,
-            tenths % 10
-        );
+    let help = down.map(|(service, client_id, url, why, retry, attempt)| {
+        let retry = match retry {
+            Some((retry_in, attempt)) => {
+                // Whole tenths, without float formatting.
+                let tenths = (retry_in.as_millis() + 50) / 100;
+                format!(
+                    "Retrying in {}.{} s (attempt {attempt})",
+                    tenths / 10,
+                    tenths % 10
+                )
+            }
+            None => format!("Trying again now (attempt {attempt})"),
+        };
         html! {
             <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
                 data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>

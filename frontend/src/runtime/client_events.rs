@@ -17,25 +17,32 @@ use super::report::problem;
 use super::Runtime;
 
 impl Runtime {
+    /// What the runtime keeps of `instance`'s link (the gates' view, the trace); the page is
+    /// told separately. Also for the links reported before the runtime existed
+    /// ([`super::clients::EarlyLinks`]), which the page was told of already.
+    pub(super) fn note_link(self: &Rc<Self>, instance: Instance, link: &broker_bridge::Link) {
+        if link.is_connected() {
+            self.on_connected(instance);
+        } else {
+            // A clean session ends with its connection: subscribed again only after
+            // the next SUBACK (or a CONNACK with Session Present). Each instance
+            // counts: its service is reached while one of them is subscribed.
+            self.order_gate.borrow_mut().left(instance);
+            self.relay_left(instance);
+        }
+        // A refusal for good is kept, so orders waiting for it say why it will not come.
+        self.order_gate.borrow_mut().linked(instance, link);
+        let changed = self.links.borrow_mut().link(instance, link.clone());
+        if let Some(event) = changed {
+            self.record(instance.service, event);
+        }
+    }
+
     pub(super) fn on_client_event(self: &Rc<Self>, instance: Instance, event: ClientEvent) {
         let service = instance.service;
         match event {
             ClientEvent::Link(link) => {
-                if link.is_connected() {
-                    self.on_connected(instance);
-                } else {
-                    // A clean session ends with its connection: subscribed again only after
-                    // the next SUBACK (or a CONNACK with Session Present). Each instance
-                    // counts: its service is reached while one of them is subscribed.
-                    self.order_gate.borrow_mut().left(instance);
-                    self.relay_left(instance);
-                }
-                // A refusal for good is kept, so orders waiting for it say why it will not come.
-                self.order_gate.borrow_mut().linked(instance, &link);
-                let changed = self.links.borrow_mut().link(instance, link.clone());
-                if let Some(event) = changed {
-                    self.record(service, event);
-                }
+                self.note_link(instance, &link);
                 self.tell_now(Action::Link(instance, link));
                 self.review_order_gate();
             }

@@ -2,9 +2,12 @@
 //! connected so its events reach the runtime, and subscribed; and which client and broker
 //! serve an instance.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use broker_bridge::learned_limits::LearnedLimits;
 use broker_bridge::ws::{Client, ClientEvent};
-use broker_bridge::{LastWill, Options, ProtocolVersion, QoS};
+use broker_bridge::{LastWill, Link, Options, ProtocolVersion, QoS};
 
 use eda_core::domain::namespace::Namespace;
 use eda_core::services::credentials::Login;
@@ -78,20 +81,29 @@ impl Runtime {
     }
 }
 
-/// A client for `instance` that reports to the runtime behind `weak`.
+/// Link changes reported before the runtime existed (while `Rc::new_cyclic` builds it, e.g. a
+/// WebSocket the browser refused at once): told to the page then, and noted by the runtime
+/// once built ([`Runtime::note_link`]), so the order form refuses on the state the badges
+/// show.
+pub(super) type EarlyLinks = Rc<RefCell<Vec<(Instance, Link)>>>;
+
+/// A client for `instance` that reports to the runtime behind `weak` (to `early`, and the page,
+/// before that runtime exists).
 pub(super) fn connect(
     weak: &std::rc::Weak<Runtime>,
     instance: Instance,
     options: Options,
     url: &str,
     report: &Report,
+    early: &EarlyLinks,
 ) -> Client {
-    let (weak, early_report) = (weak.clone(), report.clone());
+    let (weak, early_report, early) = (weak.clone(), report.clone(), early.clone());
     Client::connect(options, url, move |event| {
         if let Some(runtime) = weak.upgrade() {
             runtime.on_client_event(instance, event);
         } else if let ClientEvent::Link(link) = event {
             // Events before `new_cyclic` returns: only link changes occur.
+            early.borrow_mut().push((instance, link.clone()));
             early_report(Action::Link(instance, link));
         }
     })

@@ -83,7 +83,8 @@ impl Runtime {
         );
         sign_in(&mut options, self.credentials.for_service(instance.service));
         let weak = Rc::downgrade(self);
-        let client = connect(&weak, instance, options, &url, &self.report);
+        // The runtime exists: nothing is reported early.
+        let client = connect(&weak, instance, options, &url, &self.report, &Rc::default());
         recall(&self.learned.borrow(), &client, &url);
         let wanted = self.filters_of(instance.service);
         let qos = self.qos.get();

@@ -75,6 +75,7 @@ impl Runtime {
                 trace.record_service(clock::now(), service, ServiceEvent::Restarted { url });
             }
         }
+        let early_links = super::clients::EarlyLinks::default();
         let runtime = Rc::new_cyclic(|weak: &std::rc::Weak<Runtime>| {
             let clients = instances
                 .iter()
@@ -83,7 +84,7 @@ impl Runtime {
                         service_options(session_tag, instance, protocol, session, namespace);
                     sign_in(&mut options, credentials.for_service(instance.service));
                     let url = brokers.url_of(instance.service, url);
-                    let client = connect(weak, instance, options, url, &report);
+                    let client = connect(weak, instance, options, url, &report, &early_links);
                     recall(&learned, &client, url);
                     let wanted = filters(instance.service, style, payment_instances, session_tag);
                     subscribe(instance, &client, &wanted, qos, namespace, &report);
@@ -192,6 +193,10 @@ impl Runtime {
                 report_cost: Rc::new(Cell::new(Duration::ZERO)),
             }
         });
+        // The links reported while the runtime was built (the page has them already).
+        for (instance, link) in early_links.take() {
+            runtime.note_link(instance, &link);
+        }
         // What the old clients had not got acknowledged goes out again (an instance no longer
         // run hands its messages to the service's first), queued until connected.
         for (instance, client) in runtime.clients.borrow().clone() {

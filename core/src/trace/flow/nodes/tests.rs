@@ -37,6 +37,7 @@ fn trying() -> Link {
     Link::Connecting {
         url: "ws://localhost:9001".into(),
         attempt: 1,
+        last_failure: None,
     }
 }
 
