@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, SERVICES, brokerQuery, placeSeedOrderAndExpectFlow, waitForStates } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, SERVICES, brokerQuery, orderArrows, placeSeedOrderAndExpectFlow, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
@@ -63,6 +63,11 @@ describeApp('flow diagram', () => {
     'broker-notification-orders/confirmed': 1,
     'broker-payment-orders/confirmed': 1,
     'broker-inventory-orders/confirmed': 1,
+    // The order's four events (created, the two results, completed), each published by
+    // OrderService on eventstore/orders/<orderId> and delivered to QueryService: the order's
+    // too (they had no data-order, their payload naming the order as `stream`).
+    'order-broker-eventstore/orders/+': 4,
+    'broker-query-eventstore/orders/+': 4,
   };
   const ORDER_DOT_COUNT = Object.values(ORDER_DOTS).reduce((a, b) => a + b, 0);
 
@@ -169,12 +174,32 @@ describeApp('flow diagram', () => {
       assert.deepEqual(countByEdge(pulses), expected);
 
       // Each dot is a traced PUBLISH packet (its seq opens it in the packet inspector), on the
-      // leg that packet crossed. The sequence diagram shows this order's arrows only (the
-      // store's and QueryService's packets would push the first ones out of its view).
-      await page.selectOption('#sequence-order', orderId);
+      // leg that packet crossed. The sequence diagram shows this order's arrows only (other
+      // orders' packets would push the first ones out of its view).
+      // All of them drawn first (the click and its answer, a PUBLISH and its PUBACK per dot),
+      // so that none moves while they are clicked.
+      await orderArrows(page, orderId, 2 + 2 * (ORDER_DOT_COUNT - 1));
       for (const pulse of pulses.filter((p) => p.edge !== 'client-order-place-order')) {
         assert.match(pulse.seq ?? '', /^\d+$/, `dot on ${pulse.edge} names its packet`);
         const [from, to, ...topic] = pulse.edge.split('-');
+        // The diagram draws only the arrows near its scroll box (the order's 48 do not fit):
+        // scrolled down from the top until the dot's arrow is drawn.
+        await page.$eval('[data-testid="sequence-scroll"]', async (box, seq) => {
+          const frame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+          for (let top = 0; top <= box.scrollHeight; top += Math.max(1, box.clientHeight / 2)) {
+            box.scrollTop = top;
+            await frame();
+            if (box.querySelector(`[data-testid="seq-arrow"][data-seq="${seq}"]`)) return;
+          }
+        }, pulse.seq);
+        if (topic.join('-') === 'eventstore/orders/+') {
+          // The order's events, the last of them still arriving: read off the arrow itself.
+          const arrow = await page.locator(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`).evaluate((a) => ({ ...a.dataset }));
+          const lane = { broker: 'Broker', order: 'OrderService', query: 'QueryService' };
+          assert.deepEqual([arrow.from, arrow.to], [lane[from], lane[to]], `arrow ${pulse.seq} behind the dot on ${pulse.edge}`);
+          assert.ok(arrow.label.startsWith(`PUBLISH eventstore/orders/${orderId} (QoS 1`), arrow.label);
+          continue;
+        }
         // The inspector draws only the rows in view: selecting the packet (its arrow) brings its row in.
         await page.click(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`);
         const row = await page.locator(`[data-testid="packet-row"][data-seq="${pulse.seq}"].open`).evaluate((r) => ({ ...r.dataset }));

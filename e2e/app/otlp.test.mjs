@@ -102,20 +102,31 @@ describeApp('otlp export', () => {
         assert.deepEqual(names.filter((n) => n.startsWith('PUBLISH')), ['PUBLISH received', 'PUBLISH sent'], names.join(', '));
         assert.ok(names.includes('PUBACK sent') && names.includes('PUBACK received'), `QoS 1 acks as events: ${names.join(', ')}`);
 
+        const stored = `eventstore/orders/${orderId}`;
+        const published = (span) => (span.attr('eda.published')?.values ?? []).map((v) => v.stringValue);
         const cancel = spanOf(spans, 'OrderService', 'process payments/processed');
-        assert.deepEqual(cancel.attr('eda.published'), { values: [{ stringValue: 'orders/cancelled' }] });
+        // The cancellation, and the copies of the events it appended in the event store.
+        assert.deepEqual(new Set(published(cancel)), new Set(['orders/cancelled', stored]), published(cancel).join(', '));
         assert.equal(cancel.status?.code, 2);
         assert.deepEqual(cancel.links.map((l) => l.spanId), [charge.spanId]);
         const release = spanOf(spans, 'InventoryService', 'process orders/cancelled');
         assert.deepEqual(release.attr('eda.published'), { values: [{ stringValue: 'inventory/released' }] });
         assert.equal(release.attr('eda.saga.compensation'), true);
         assert.equal(release.status, undefined, 'a compensation is no error');
-        for (const service of ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']) {
+        for (const service of ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService', 'QueryService']) {
           assert.ok(spans.some((s) => s.service === service && s.kind === 5), `${service} handled a message of the order`);
         }
-        // What went over the broker for this order, as the witness saw it, is what the page's
-        // clients published in the export.
-        assert.deepEqual(publishedTopics(spans), new Set(wireOf(witness, orderId)));
+        // QueryService's projection: a span for each of the order's events it consumed (the
+        // export had none, nor any of the event store's messages).
+        const storedEvents = witness.messages.filter((m) => m.topic === stored);
+        assert.ok(storedEvents.length >= 3, `created, payment failed, cancelled in the store: ${storedEvents.length}`);
+        const projections = spans.filter((s) => s.service === 'QueryService' && s.name === `process ${stored}`);
+        assert.equal(projections.length, storedEvents.length, 'one projection span per event-store message');
+        assert.deepEqual(projections.map((s) => Number(s.attr('eda.store.position'))).sort((a, b) => a - b),
+          storedEvents.map((m) => m.json.position).sort((a, b) => a - b));
+        // What went over the broker for this order, as the witness saw it (its event-store
+        // messages included), is what the page's clients published in the export.
+        assert.deepEqual(publishedTopics(spans), new Set([...wireOf(witness, orderId), stored]));
         assert.equal(await page.locator('[data-testid="otlp-error"]').count(), 0);
       } finally {
         await witness.close();
@@ -149,13 +160,16 @@ describeApp('otlp export', () => {
         assert.equal(root.attr('eda.order.status'), 'Completed');
         const join = spanOf(ofOrder, 'OrderService', 'process payments/processed');
         const reserved = spanOf(ofOrder, 'OrderService', 'process inventory/reserved');
-        // Whichever result came second confirmed the order.
-        const confirmed = [join, reserved].filter((s) => s.attr('eda.published'));
+        // Whichever result came second confirmed the order; each appended its event to the
+        // store, whose copy on eventstore/orders/<orderId> it published.
+        const published = (span) => (span.attr('eda.published')?.values ?? []).map((v) => v.stringValue);
+        const confirmed = [join, reserved].filter((s) => published(s).includes('orders/confirmed'));
         assert.equal(confirmed.length, 1, 'one handling confirmed it');
-        assert.deepEqual(confirmed[0].attr('eda.published'), { values: [{ stringValue: 'orders/confirmed' }] });
+        assert.deepEqual(new Set(published(confirmed[0])), new Set(['orders/confirmed', `eventstore/orders/${orderId}`]));
+        assert.ok(ofOrder.some((s) => s.service === 'QueryService' && s.name === `process eventstore/orders/${orderId}`), 'QueryService\'s projection of the order');
       }
       const services = json.resourceSpans.map((r) => r.resource.attributes.find((a) => a.key === 'service.name').value.stringValue);
-      assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService']);
+      assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService', 'QueryService']);
     }));
 
   // It waited a 50 ms timer after drawing the words; now it asks for the next animation frame

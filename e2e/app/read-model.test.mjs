@@ -160,6 +160,48 @@ describeApp('read model', () => {
       }
     }));
 
+  // A tester's break-test: with the store at position 4 (one order, completed), a version 5 of
+  // the order (an OrderCancelled after its OrderCompleted) published by hand at position 9999,
+  // then at 5, then one of 240 KB and one of 400 KB (over the page's 256 KiB limit): the panel
+  // still said "Caught up: projected to position 4 of 4.", with no dead letter and nothing on
+  // the page. QueryService refused the first three and skipped the last unread, in its own log,
+  // which the page does not show.
+  it('events QueryService does not project say why in the lag line: a version after the order\'s end, at any position and any size, and one over the page\'s size limit', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'caught up at 4', () => /^Caught up: projected to position 4 of 4\.$/.test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''));
+      const topic = `eventstore/orders/${orderId}`;
+      const event = (position, reason = 'by hand') => JSON.stringify({ position, stream: orderId, version: 5, type: 'OrderCancelled', schema: 3, recordedAt: '2026-12-02T09:37:10.000Z', data: { reason } });
+      const lagLine = async (count) => {
+        const lag = page.locator(`[data-testid="query-lag"][data-not-projected="${count}"]`);
+        await lag.waitFor();
+        return ((await lag.textContent()) ?? '').trim();
+      };
+      const witness = await watchEveryTopic(broker);
+      try {
+        await witness.publish(topic, event(9999), { qos: 1 });
+        await witness.publish(topic, event(5), { qos: 1 });
+        const refused = (position) => `OrderCancelled (version 5 of order-${orderId}, position ${position}): refused: the order is already Completed`;
+        assert.equal(
+          await lagLine(2),
+          `Caught up: projected to position 4 of 4. Not projected, 2 events: ${refused(9999)}; ${refused(5)}. No event store holds such an event: something other than OrderService published it on eventstore/orders/…, and the read model ignores it.`,
+        );
+        assert.ok(await page.locator('[data-testid="query-lag"].behind').count(), 'marked as the lag is');
+
+        // Large ones: 240 KB is read and refused as the others; 400 KB is skipped unread.
+        await witness.publish(topic, event(6, 'x'.repeat(240_000)), { qos: 1 });
+        await witness.publish(topic, event(7, 'x'.repeat(400_000)), { qos: 1 });
+        const line = await lagLine(4);
+        assert.ok(line.startsWith(`Caught up: projected to position 4 of 4. Not projected, 4 events: 1 older not named; ${refused(5)}; ${refused(6)}; a message of 400 KB on ${topic} exceeds this page's 256 KiB limit: skipped unread.`), line);
+        assert.ok(line.endsWith('OrderService never publishes an event that large: publish a smaller one.'), line);
+        assert.equal(await page.textContent('[data-testid="query-totals"]'), '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98', 'nothing of them applied');
+      } finally {
+        await witness.close();
+      }
+    }));
+
   it('a bad projection delay is explained next to its field, and the delay in use stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=500`, async ({ page }) => {
       await waitReady(page);

@@ -47,19 +47,33 @@ describeApp('sequence diagram', () => {
     ['InventoryService', 'orders/confirmed'],
   ];
   const LEGS = PUBLISHER_LEGS.length + SUBSCRIBER_LEGS.length;
+  // The order's story on the event store too: OrderService appends four events (created, the
+  // two results, completed) and publishes each on eventstore/orders/<orderId>, always at QoS 1;
+  // QueryService projects each. The order filter drew none of them (nor anything in
+  // QueryService's lane): their payloads name the order as `stream`, their topic by its id.
+  const STORED_EVENTS = 4;
+  const storedArrows = (orderId) => Array.from({ length: STORED_EVENTS }, () => [
+    `OrderService->Broker PUBLISH eventstore/orders/${orderId} (QoS 1, id n)`,
+    'Broker->OrderService PUBACK (id n)',
+    `Broker->QueryService PUBLISH eventstore/orders/${orderId} (QoS 1, id n)`,
+    'QueryService->Broker PUBACK (id n)',
+  ]).flat();
+  const STORED_ARROWS = 4 * STORED_EVENTS;
+  const anyId = (arrow) => arrow.replace(/\bid \d+\)/, 'id n)');
 
   it('sequence diagram, QoS 0: one order gives its PUBLISH arrows on both legs and no acks', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=0`, async ({ page }) => {
       await waitReady(page);
       const orderId = await placeWatchedOrder(page);
-      const arrows = await orderArrows(page, orderId, 2 + LEGS);
+      const arrows = await orderArrows(page, orderId, 2 + LEGS + STORED_ARROWS);
       const expected = [
         'Client->OrderService Place order',
         `OrderService->Client orderId ${orderId.slice(0, 8)}…`,
         ...PUBLISHER_LEGS.map(([s, topic]) => `${s}->Broker PUBLISH ${topic} (QoS 0)`),
         ...SUBSCRIBER_LEGS.map(([s, topic]) => `Broker->${s} PUBLISH ${topic} (QoS 0)`),
+        ...storedArrows(orderId),
       ];
-      assert.deepEqual([...arrows].sort(), [...expected].sort(), 'exactly the order\'s arrows');
+      assert.deepEqual(arrows.map(anyId).sort(), [...expected].sort(), 'exactly the order\'s arrows, its event-store messages and their acknowledgements included');
       assert.equal(arrows[0], 'Client->OrderService Place order', 'the click comes first');
     }));
 
@@ -67,7 +81,7 @@ describeApp('sequence diagram', () => {
     withApp(t, `${brokerQuery(broker.wsUrl)}&qos=2`, async ({ page }) => {
       await waitReady(page);
       const orderId = await placeWatchedOrder(page);
-      const arrows = await orderArrows(page, orderId, 2 + 4 * LEGS);
+      const arrows = await orderArrows(page, orderId, 2 + 4 * LEGS + STORED_ARROWS);
       const has = (line) => assert.ok(arrows.some((a) => a.startsWith(line)), `missing arrow "${line}" in:\n${arrows.join('\n')}`);
       for (const [s, topic] of PUBLISHER_LEGS) {
         has(`${s}->Broker PUBLISH ${topic} (QoS 2`);
@@ -107,6 +121,14 @@ describeApp('sequence diagram', () => {
       assert.match(mermaid, /^sequenceDiagram\n/);
       assert.match(mermaid, /OrderService->>Broker: \[\+\d+ ms\] PUBLISH orders\/created \(QoS 2, id \d+\)/);
       assert.match(mermaid, /Broker-->>OrderService: \[\+\d+ ms\] PUBREC/);
+      const stored = `PUBLISH eventstore/orders/${orderId} \\(QoS 1, id \\d+\\)`;
+      assert.match(mermaid, new RegExp(`OrderService->>Broker: \\[\\+\\d+ ms\\] ${stored}`));
+      assert.match(mermaid, new RegExp(`Broker->>QueryService: \\[\\+\\d+ ms\\] ${stored}`));
+      assert.deepEqual(
+        arrows.map(anyId).filter((a) => a.includes('QueryService')).sort(),
+        storedArrows(orderId).filter((a) => a.includes('QueryService')).sort(),
+        'QueryService\'s lane: each of the order\'s events delivered and acknowledged',
+      );
 
       // SVG file of the current view.
       const [download] = await Promise.all([
@@ -117,7 +139,7 @@ describeApp('sequence diagram', () => {
       const file = await download.path();
       const svg = await import('node:fs/promises').then((fs) => fs.readFile(file, 'utf8'));
       assert.match(svg, /^<\?xml/);
-      const drawn = 2 + 4 * LEGS;
+      const drawn = 2 + 4 * LEGS + STORED_ARROWS;
       assert.equal((svg.match(/<g class="arrow/g) ?? []).length, drawn, `the file holds the view's ${drawn} arrows`);
     }));
 

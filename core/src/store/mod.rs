@@ -64,6 +64,7 @@
 mod analytics;
 mod event_store;
 mod lag_line;
+mod not_projected;
 pub mod outbox;
 mod read_model;
 mod rebuild;
@@ -84,6 +85,7 @@ pub use analytics::{
 };
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
 pub use lag_line::{held_line, lag_line};
+pub use not_projected::NotProjected;
 pub use read_model::{OrderView, Projected, ReadModel, Totals};
 pub use rebuild::{rebuilt_heading, Lag, Progress, Rebuild};
 pub use revenue::cents;

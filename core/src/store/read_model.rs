@@ -65,12 +65,15 @@ pub struct Totals {
 pub enum Projected {
     /// Applied; `released` events held behind it were applied too.
     Applied { released: usize },
-    /// Its (stream, version) was applied or held before: ignored (a redelivery).
+    /// Its (stream, version) was applied or held before, from the same position: ignored (a
+    /// redelivery). The same (stream, version) at another position is no redelivery but a
+    /// second event at one version, which no store holds: [`Projected::Refused`].
     Duplicate,
     /// It arrived before the version it follows: held, and applied once that one arrives.
     Held,
-    /// No store holds such an event (a first version that is not `OrderCreated`, or an
-    /// `OrderCreated` that is not first): ignored, for this reason.
+    /// No store holds such an event (a first version that is not `OrderCreated`, an
+    /// `OrderCreated` that is not first, an event after the order's end, a second event at a
+    /// version already projected or held): ignored, for this reason.
     Refused(String),
 }
 
@@ -109,12 +112,26 @@ impl ReadModel {
     /// Projects one event of the store into the views: [`Projected::Applied`] if it is the
     /// next version of its stream (then any held events that now follow), [`Projected::Held`]
     /// if versions before it are missing, [`Projected::Duplicate`] if its (stream, version)
-    /// was seen before. Never panics; an event no store could hold is
+    /// was seen before at the same position. Never panics; an event no store could hold is
     /// [`Projected::Refused`].
     pub fn project(&mut self, event: &StoredEvent) -> Projected {
         let key = (event.stream, event.version);
         let next = self.next_version(event.stream);
         if event.version < next || self.held.contains_key(&key) {
+            // A redelivery is the same event: its position was applied, or is the one held.
+            let same = match self.held.get(&key) {
+                Some(held) => held.position == event.position,
+                None => self.has_applied(event.position),
+            };
+            if !same {
+                return Projected::Refused(format!(
+                    "{} refused: version {} of that order was projected before, from another \
+                     event (position {} is not the one it had)",
+                    event.event.type_name(),
+                    event.version,
+                    event.position
+                ));
+            }
             return Projected::Duplicate;
         }
         if event.version > next {

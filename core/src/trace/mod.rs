@@ -108,6 +108,10 @@ pub struct Trace {
     /// A copy of QueryService's read model, kept in step by the runtime as it projects (the
     /// same events into the same projection), for the Query panel.
     pub read_model: crate::store::ReadModel,
+    /// What QueryService received and did not project, and why, for the Read model panel's
+    /// lag line (its own event log is not on the page). Kept across a rebuild and a Clear, as
+    /// the read model is.
+    pub not_projected: crate::store::NotProjected,
     /// The crashes, counted as the packets are recorded (live pages; empty for a recording).
     pub outage_ledger: outages::OutageLedger,
 }
@@ -135,6 +139,7 @@ impl Trace {
             playback: Playback::live(Speed::ONE),
             store: crate::store::EventStore::new(),
             read_model: crate::store::ReadModel::new(),
+            not_projected: crate::store::NotProjected::default(),
             outage_ledger: outages::OutageLedger::default(),
         }
     }

@@ -35,7 +35,11 @@ pub struct TracedPacket {
     pub retain: bool,
     /// On the wire, fixed header included.
     pub size: usize,
-    /// The order the packet belongs to, when the packet itself says so (see [`order_id_of`]).
+    /// The order the packet belongs to, when the packet itself says so: its correlation
+    /// property, the order of the flow message it carries, the order whose stream an
+    /// event-store topic names (`eventstore/orders/<orderId>`, namespace taken off), else a
+    /// payload's `orderId` (see [`order_id_of`]). An acknowledgement has none of its own: the
+    /// views take its PUBLISH's ([`super::sequence::packet_orders`]).
     pub order_id: Option<Uuid>,
     /// An MQTT 5.0 refusal or other result that is not plain success, in words.
     pub reason: Option<String>,
@@ -104,7 +108,9 @@ impl TracedPacket {
             size: event.bytes.len(),
             order_id: match &message {
                 Some(m) => correlation_of(packet).or(Some(m.order_id())),
-                None => order_id_of(packet),
+                None => correlation_of(packet)
+                    .or_else(|| flow_topic.and_then(crate::store::stream_of_topic))
+                    .or_else(|| order_id_of(packet)),
             },
             reason: reason_of(packet),
             bytes: event.bytes.as_slice().into(),
@@ -415,6 +421,39 @@ mod tests {
             let t = traced(Packet::Publish(publish(&payload)));
             assert_eq!(t.order_id, None);
             let _ = (t.payload_text(), t.fields(), t.hex());
+        }
+    }
+
+    /// An event-store message names its order in its topic (`eventstore/orders/<orderId>`),
+    /// not in an `orderId` field: the sequence diagram's order filter, the flow's dots and the
+    /// OTLP export of one order count it (a tester found 4 of them drawn under "All orders" and
+    /// none under the order's own filter).
+    #[test]
+    fn an_event_store_message_belongs_to_the_order_its_topic_names() {
+        let order = seed_order();
+        let stored = br#"{"position":1,"stream":"3fa85f64-5717-4562-b3fc-2c963f66afa6","version":1,"type":"OrderCreated","schema":3,"recordedAt":"2024-01-15T10:30:00.000Z","data":{}}"#;
+        let topic = crate::store::topic(order);
+        let p = Publish::new(topic.as_str(), stored.to_vec(), QoS::AtMostOnce);
+        assert_eq!(traced(Packet::Publish(p)).order_id, Some(order));
+        // Under a topic namespace, read with the namespace taken off.
+        let ns = Namespace::parse("class-a").unwrap();
+        let p = Publish::new(ns.wire(&topic), b"not json".to_vec(), QoS::AtMostOnce);
+        let event = event(
+            0,
+            Direction::Incoming,
+            Packet::Publish(p),
+            ProtocolVersion::V5,
+        );
+        let t = TracedPacket::from_event_in(0, ServiceId::Query, &event, &ns);
+        assert_eq!(t.order_id, Some(order));
+        // A topic that only looks like one names no order.
+        for topic in [
+            "eventstore/orders/o-1",
+            "eventstore/orders/",
+            "x/eventstore/orders/1",
+        ] {
+            let p = Publish::new(topic, b"{}".to_vec(), QoS::AtMostOnce);
+            assert_eq!(traced(Packet::Publish(p)).order_id, None, "{topic}");
         }
     }
 

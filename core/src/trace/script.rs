@@ -160,6 +160,31 @@ impl Script {
         id
     }
 
+    /// A PUBLISH of `order`'s stored event at `position` on `eventstore/orders/<order>` (its
+    /// payload names the order only as `stream`, as OrderService's does) and its handshake.
+    pub fn stored_leg(
+        &mut self,
+        service: ServiceId,
+        direction: Direction,
+        order: Uuid,
+        position: u64,
+        qos: QoS,
+    ) {
+        let payload = format!(
+            r#"{{"position":{position},"stream":"{order}","version":{position},"type":"OrderCreated","schema":3,"recordedAt":"2024-01-15T10:30:00.000Z","data":{{}}}}"#
+        );
+        let topic = crate::store::topic(order);
+        let mut publish = Publish::new(topic.as_str(), payload.into_bytes(), qos);
+        if qos != QoS::AtMostOnce {
+            let id = self.next_id.entry((service, direction)).or_insert(0);
+            *id += 1;
+            publish.packet_id = Some(*id);
+        }
+        let id = publish.packet_id;
+        self.send(service, direction, Packet::Publish(publish));
+        self.finish(service, direction, id, qos);
+    }
+
     /// The rest of the handshake for a PUBLISH that went `direction` from `service`'s view.
     pub fn finish(&mut self, service: ServiceId, direction: Direction, id: Option<u16>, qos: QoS) {
         let Some(id) = id else { return };

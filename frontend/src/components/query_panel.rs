@@ -5,7 +5,8 @@
 //! totals: stale right after an order when a projection delay is set, then caught up), sets
 //! the delay (`?projection_ms=`), and rebuilds a read model from the event store, from position
 //! 0 up to the end or to a chosen position (time travel), with its progress, saying whether it
-//! equals the live one.
+//! equals the live one. The lag line also says which events QueryService received and did not
+//! project, and why ([`eda_core::store::NotProjected`]): its own event log is not on the page.
 
 use std::time::Duration;
 
@@ -223,8 +224,11 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}
                         data-held={model.held().to_string()}
-                        class={classes!((lag.events_behind > 0 || model.held() > 0).then_some("behind"))}>
+                        data-not-projected={trace.not_projected.count().to_string()}
+                        class={classes!((lag.events_behind > 0 || model.held() > 0
+                            || trace.not_projected.count() > 0).then_some("behind"))}>
                         { lag_line(lag, model, head) }
+                        { trace.not_projected.line().map(|line| format!(" {line}")).unwrap_or_default() }
                     </p>
                 },
                 None => Html::default(),

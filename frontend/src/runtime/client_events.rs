@@ -11,6 +11,7 @@ use crate::clock::{time_of_day, wall_clock};
 use eda_core::services::instances::Instance;
 use eda_core::services::{Command, ServiceId};
 use eda_core::state::{Action, LogEntry};
+use eda_core::store::stream_of_topic;
 use eda_core::trace::service_status::ServiceEvent;
 
 use super::report::problem;
@@ -110,6 +111,16 @@ impl Runtime {
             ClientEvent::Session(Event::MessageTooLarge(skipped)) => {
                 let at = time_of_day(wall_clock());
                 self.log(service, LogEntry::too_large(at, &skipped));
+                // QueryService's log is not on the page: the Read model panel says it too.
+                let stream = self
+                    .namespace
+                    .strip(&skipped.topic)
+                    .and_then(stream_of_topic);
+                if service == ServiceId::Query && stream.is_some() {
+                    self.trace.0.borrow_mut().not_projected.too_large(&skipped);
+                    self.trace_changed.set(true);
+                    self.report_soon();
+                }
             }
             ClientEvent::Session(Event::BrokerFault(fault)) => {
                 let at = time_of_day(wall_clock());

@@ -90,6 +90,7 @@ impl Runtime {
         redelivered: bool,
     ) {
         let (instance, service) = (message.instance, message.instance.service);
+        let retained_copy = refused.is_some();
         let decision = match (refused, wall_clock()) {
             (Some(refusal), _) => Err(refusal),
             (None, Some(now)) => {
@@ -149,6 +150,25 @@ impl Runtime {
         if service == ServiceId::Query && projected {
             if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
                 self.trace.0.borrow_mut().read_model.project(&event);
+            }
+        }
+        // An event its read model refused (one no store holds, e.g. a version after the
+        // order's end) is only in QueryService's log, which the page does not show: the Read
+        // model panel's lag line says it too. A retained copy is not one (its refusal is not
+        // the read model's).
+        let refused = match &decision {
+            Err(r) if r.kind == RejectionKind::Refused && !retained_copy => Some(&r.reason),
+            _ => None,
+        };
+        if let (ServiceId::Query, Some(reason)) = (service, refused) {
+            if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
+                self.trace
+                    .0
+                    .borrow_mut()
+                    .not_projected
+                    .refused(&event, reason);
+                self.trace_changed.set(true);
+                self.report_soon();
             }
         }
         match (decision, step) {

@@ -14,6 +14,7 @@ use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
 use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::store::outbox::owed;
+use eda_core::store::Projected;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
 use super::report::{note, problem};
@@ -195,7 +196,12 @@ impl Runtime {
             }
             if let Work::Project(event) = &work {
                 // The page's copy of the read model follows QueryService's.
-                runtime.trace.0.borrow_mut().read_model.project(event);
+                let mut trace = runtime.trace.0.borrow_mut();
+                // QueryService refuses it too (the same projection), with no word on the page.
+                if let Projected::Refused(reason) = trace.read_model.project(event) {
+                    trace.not_projected.refused(event, &reason);
+                }
+                drop(trace);
                 runtime.trace_changed.set(true);
                 runtime.report_soon();
             }

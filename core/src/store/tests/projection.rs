@@ -196,6 +196,42 @@ fn an_event_no_store_holds_is_refused_not_applied() {
     assert_eq!(model.get(A).unwrap().version, 1);
 }
 
+/// A tester's hand-published event at a version the order already has (or holds), at a
+/// position that is not that version's, was a "duplicate ignored" in QueryService's log alone:
+/// it is no redelivery but a second event at one version, refused with why.
+#[test]
+fn a_second_event_at_a_version_projected_or_held_is_refused_not_a_duplicate() {
+    let store = shop();
+    let a: Vec<StoredEvent> = store.stream(A).cloned().collect();
+    let mut model = live(store.read_all(0, None));
+    let before = model.clone();
+    let mut other = a[1].clone();
+    other.position = 9999;
+    assert_eq!(
+        model.project(&other),
+        Projected::Refused(format!(
+            "{} refused: version 2 of that order was projected before, from another event \
+             (position 9999 is not the one it had)",
+            other.event.type_name()
+        ))
+    );
+    assert_eq!(
+        model.project(&a[1]),
+        Projected::Duplicate,
+        "the event itself again"
+    );
+    assert_eq!(model, before);
+
+    let b: Vec<StoredEvent> = store.stream(B).cloned().collect();
+    let mut model = ReadModel::new();
+    assert_eq!(model.project(&b[2]), Projected::Held);
+    let mut other = b[2].clone();
+    other.position += 100;
+    assert!(matches!(model.project(&other), Projected::Refused(_)));
+    assert_eq!(model.project(&b[2]), Projected::Duplicate);
+    assert_eq!(model.held(), 1);
+}
+
 /// The live feed as MQTT may deliver it: events redelivered, and one stream's events out of
 /// order (B's third before its second).
 fn messy_feed(store: &EventStore) -> Vec<StoredEvent> {

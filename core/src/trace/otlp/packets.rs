@@ -9,11 +9,13 @@ use uuid::Uuid;
 
 use super::span::{Attributes, SpanEvent, Value};
 use crate::services::dead_letter::DeadLetter;
+use crate::store::stream_of_topic;
 use crate::trace::packet::{order_id_in_payload, TracedPacket};
 use crate::trace::PacketHistory;
 
-/// The order a PUBLISH belongs to: the packet's own, or for a dead letter the `orderId` of the
-/// message it carries.
+/// The order a PUBLISH belongs to: the packet's own (an event-store message's is the stream
+/// its topic names), or for a dead letter the order of the message it carries: the stream of
+/// its `eventstore/orders/<orderId>` topic, else its payload's `orderId`.
 pub(crate) fn order_of(packet: &TracedPacket) -> Option<Uuid> {
     if packet.kind != PacketKind::Publish {
         return None;
@@ -23,7 +25,7 @@ pub(crate) fn order_of(packet: &TracedPacket) -> Option<Uuid> {
             return None;
         };
         let (_, letter) = DeadLetter::decode(packet.topic.as_deref()?, &publish.payload)?;
-        order_id_in_payload(letter.payload.as_bytes())
+        stream_of_topic(&letter.topic).or_else(|| order_id_in_payload(letter.payload.as_bytes()))
     })
 }
 

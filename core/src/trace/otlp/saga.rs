@@ -3,7 +3,8 @@
 //! packets' clock; `json.rs` puts them on the Unix clock.
 //!
 //! **Which packets** (`packets.rs`). Every PUBLISH whose order is this one (its MQTT 5.0 correlation property,
-//! else its payload's `orderId`; a dead letter by the `orderId` of the message it carries), and
+//! else the stream an `eventstore/orders/<orderId>` topic names, else its payload's `orderId`; a
+//! dead letter by the order of the message it carries), and
 //! the acknowledgements of those PUBLISHes (PUBACK; PUBREC, PUBREL, PUBCOMP), matched by client
 //! and packet id.
 //!
@@ -22,6 +23,13 @@
 //!    already had (a redelivery) causes nothing;
 //! 4. otherwise it starts a span of its own: the order form's `orders/created`, the cancellation
 //!    when a saga's deadline passes, anything published from a timer.
+//!
+//! **The event store and QueryService's projection.** OrderService's copy of each appended
+//! event on `eventstore/orders/<orderId>` is the order's (the topic names it) and joins the
+//! handling that appended it (rules 2 and 3). Each delivery of one to QueryService is a span of
+//! its own (its projection: `process eventstore/orders/<orderId>`, with the stored event's type,
+//! position and version); QueryService publishes nothing but the dead letter of an event it
+//! cannot read, which joins the span of that delivery.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -39,6 +47,7 @@ use crate::domain::events::DomainEvent;
 use crate::domain::topics;
 use crate::services::dead_letter::DeadLetter;
 use crate::services::ServiceId;
+use crate::store::{stream_of_topic, StoredEvent};
 use crate::trace::orders::{OrderBook, Start};
 use crate::trace::packet::TracedPacket;
 
@@ -80,6 +89,19 @@ fn causes(delivered: Option<&DomainEvent>, published: &TracedPacket) -> bool {
     }
 }
 
+/// Whether `packet` carries an event of the store: its topic is `eventstore/orders/<orderId>`.
+fn is_stored(packet: &TracedPacket) -> bool {
+    packet.topic.as_deref().and_then(stream_of_topic).is_some()
+}
+
+/// Whether `packet` is a dead letter (`deadletter/<service>`).
+fn is_dead_letter(packet: &TracedPacket) -> bool {
+    packet
+        .topic
+        .as_deref()
+        .is_some_and(|t| t.starts_with("deadletter/"))
+}
+
 /// Why a message says something failed, for an ERROR status.
 fn failure_of(packet: &TracedPacket) -> Option<String> {
     if let Some(message) = packet.message.as_deref() {
@@ -103,6 +125,8 @@ struct Handling<'a> {
     span: Span,
     /// What was delivered, for a consumer span that is no redelivery.
     delivered: Option<Rc<DomainEvent>>,
+    /// A delivery of an event-store message (`eventstore/orders/<orderId>`).
+    stored: bool,
     redelivery: bool,
     published: Vec<&'a TracedPacket>,
 }
@@ -154,6 +178,7 @@ pub(crate) fn build(
                 spans.push(Handling {
                     span,
                     delivered: packet.message.clone(),
+                    stored: is_stored(packet),
                     redelivery,
                     published: Vec::new(),
                 });
@@ -173,7 +198,10 @@ pub(crate) fn build(
                 let cause = || {
                     deliveries.get(client).and_then(|list| {
                         list.iter().rev().copied().find(|&i| {
-                            !spans[i].redelivery && causes(spans[i].delivered.as_deref(), packet)
+                            let handling = &spans[i];
+                            !handling.redelivery
+                                && (causes(handling.delivered.as_deref(), packet)
+                                    || (handling.stored && is_dead_letter(packet)))
                         })
                     })
                 };
@@ -187,6 +215,7 @@ pub(crate) fn build(
                         spans.push(Handling {
                             span,
                             delivered: None,
+                            stored: false,
                             redelivery: false,
                             published: Vec::new(),
                         });
@@ -240,6 +269,16 @@ fn new_span(packet: &TracedPacket, root: SpanId, kind: SpanKind, order_id: Uuid)
     attributes.push(("messaging.message.body.size", Value::Int(size)));
     if let Some(message) = packet.message.as_deref() {
         attributes.push(("eda.message.type", Value::Text(message.name().to_owned())));
+    }
+    let stored = is_stored(packet)
+        .then(|| StoredEvent::decode(payload(packet)).ok())
+        .flatten();
+    if let Some(event) = stored {
+        let (position, version) = (int(event.position), int(event.version));
+        let event_type = event.event.type_name().to_owned();
+        attributes.push(("eda.message.type", Value::Text(event_type)));
+        attributes.push(("eda.store.position", Value::Int(position)));
+        attributes.push(("eda.store.version", Value::Int(version)));
     }
     attributes.push(("eda.order.id", Value::Text(order_id.to_string())));
     Span {

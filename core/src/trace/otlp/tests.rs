@@ -480,3 +480,121 @@ fn orchestration_s_deadline_cancels_and_commands_the_compensation_in_one_span() 
         assert!(lines.iter().any(|l| l == expected), "{expected} in {lines:#?}");
     }
 }
+
+/// The order's whole story: OrderService's copy of each event it appends, on
+/// `eventstore/orders/<orderId>`, goes with the handling that appended it, and each delivery of
+/// one to QueryService is a span of its own (its projection). The export of one order had
+/// neither, and the session's had no span for QueryService.
+#[test]
+fn each_event_store_message_is_the_order_s_and_queryservice_s_projection_a_span_each() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel, |_| {}), QoS::AtLeastOnce);
+    wire.event_store = true;
+    wire.place(order(1), 2);
+    wire.settle();
+    let trace = order_trace(&wire.history, order(1)).unwrap();
+    assert_well_formed(&wire, &trace);
+    let topic = format!("eventstore/orders/{}", order(1));
+    let projections: Vec<&Span> = trace
+        .spans
+        .iter()
+        .filter(|s| s.service == ServiceId::Query)
+        .collect();
+    let names: Vec<&str> = projections.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![format!("process {topic}").as_str(); 4],
+        "{:#?}",
+        summary(&trace)
+    );
+    let kinds: Vec<(&Value, &Value)> = projections
+        .iter()
+        .map(|s| {
+            (
+                s.attribute("eda.message.type").unwrap(),
+                s.attribute("eda.store.version").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds[0],
+        (&Value::Text("OrderCreated".into()), &Value::Int(1))
+    );
+    assert_eq!(
+        kinds[3],
+        (&Value::Text("OrderCompleted".into()), &Value::Int(4))
+    );
+    for span in &projections {
+        assert_eq!(span.kind, SpanKind::Consumer);
+        let events: Vec<&str> = span.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(events, ["PUBLISH received", "PUBACK sent"]);
+        assert_eq!(
+            span.links.len(),
+            1,
+            "linked to the handling that appended it"
+        );
+    }
+    // OrderService's publishes of them are in its handlings, not spans of their own.
+    let order_spans: Vec<&str> = trace
+        .spans
+        .iter()
+        .filter(|s| s.service == ServiceId::Order)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(
+        !order_spans.iter().any(|n| n.contains("eventstore/")),
+        "{order_spans:?}"
+    );
+    let join = span(&trace, ServiceId::Order, "process payments/processed");
+    assert_eq!(
+        join.attribute("eda.published"),
+        Some(&Value::Texts(vec![
+            topic.clone(),
+            "orders/confirmed".into()
+        ])),
+        "{:#?}",
+        summary(&trace)
+    );
+    // The session's export has them too.
+    let (session, _) = session_traces(&wire.history);
+    let query = session
+        .iter()
+        .flat_map(|t| &t.spans)
+        .filter(|s| s.service == ServiceId::Query)
+        .count();
+    assert_eq!(query, 4);
+}
+
+/// An event QueryService cannot read is dead-lettered in the span of its delivery, as an error.
+#[test]
+fn queryservice_s_dead_letter_of_an_unreadable_event_joins_its_projection_span() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel, |_| {}), QoS::AtLeastOnce);
+    wire.event_store = true;
+    wire.place(order(1), 2);
+    wire.settle();
+    let topic = format!("eventstore/orders/{}", order(1));
+    wire.publish_raw(ServiceId::Order, &topic, b"not json".to_vec());
+    wire.settle();
+    let trace = order_trace(&wire.history, order(1)).unwrap();
+    assert_well_formed(&wire, &trace);
+    let last = trace
+        .spans
+        .iter()
+        .rfind(|s| s.service == ServiceId::Query)
+        .unwrap();
+    assert_eq!(
+        last.attribute("eda.published"),
+        Some(&Value::Texts(vec!["deadletter/query".into()])),
+        "{:#?}",
+        summary(&trace)
+    );
+    assert!(last
+        .error
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("dead-lettered: "));
+    assert_eq!(
+        (last.kind, last.name.as_str()),
+        (SpanKind::Consumer, format!("process {topic}").as_str()),
+        "the dead letter in the span of the delivery it could not read"
+    );
+}

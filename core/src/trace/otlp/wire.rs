@@ -29,6 +29,9 @@ pub struct Wire {
     pub qos: QoS,
     /// Topics whose deliveries the broker sends twice (the second with DUP, as a redelivery).
     pub redelivered: Vec<&'static str>,
+    /// Whether OrderService publishes each event it appends on `eventstore/orders/<orderId>`,
+    /// for QueryService to project (off: the saga's messages alone).
+    pub event_store: bool,
     now_ms: u64,
     timers: Vec<(u64, u64, Work)>,
     armed: u64,
@@ -44,6 +47,7 @@ impl Wire {
             history: PacketHistory::new(10_000),
             qos,
             redelivered: Vec::new(),
+            event_store: false,
             now_ms: 10,
             timers: Vec::new(),
             armed: 0,
@@ -110,7 +114,8 @@ impl Wire {
             self.flow.published(topic, &payload, now);
         }
         for to in ServiceId::ALL {
-            let subscribed = to.subscriptions(self.flow.settings.saga).contains(&topic);
+            let stored = to == ServiceId::Query && crate::store::stream_of_topic(topic).is_some();
+            let subscribed = stored || to.subscriptions(self.flow.settings.saga).contains(&topic);
             if subscribed {
                 let twice = self.redelivered.contains(&topic);
                 self.queue
@@ -133,6 +138,9 @@ impl Wire {
                     self.armed += 1;
                     let due = self.now_ms + after.as_millis() as u64;
                     self.timers.push((due, self.armed, work));
+                }
+                Command::Record(event) if self.event_store => {
+                    self.publish_raw(service, &event.topic(), event.to_json())
                 }
                 Command::Notify(_)
                 | Command::Retain(_)

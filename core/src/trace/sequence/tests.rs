@@ -336,6 +336,62 @@ fn labels_show_dup_retain_and_refusals() {
     );
 }
 
+/// An order's whole story: OrderService's copy of each appended event on
+/// `eventstore/orders/<orderId>` and QueryService's delivery of it, with their PUBACKs, are the
+/// order's (the filter drew none of them, and QueryService's lane stayed empty).
+#[test]
+fn the_order_filter_keeps_the_order_s_event_store_messages_and_their_acknowledgements() {
+    use ServiceId::{Order, Query};
+    let (a, b) = (order(1), order(2));
+    let mut s = Script::new(ProtocolVersion::V311);
+    s.connect_all();
+    s.place_order(a, QoS::AtLeastOnce);
+    s.stored_leg(Order, Outgoing, a, 1, QoS::AtLeastOnce);
+    s.stored_leg(Query, Incoming, a, 1, QoS::AtLeastOnce);
+    s.place_order(b, QoS::AtLeastOnce);
+    s.stored_leg(Order, Outgoing, b, 2, QoS::AtLeastOnce);
+    s.stored_leg(Query, Incoming, b, 2, QoS::AtLeastOnce);
+    let only = |order| View {
+        order: Some(order),
+        control_packets: false,
+        shown: None,
+    };
+    let shown = arrows(&s.history, &s.actions, &only(a));
+    let stored: Vec<_> = drawn(&shown)
+        .into_iter()
+        .filter(|(from, to, label)| {
+            label.contains("eventstore/") || [*from, *to].contains(&Lifeline::QueryService)
+        })
+        .collect();
+    let topic = format!("eventstore/orders/{a}");
+    assert_eq!(
+        stored,
+        [
+            (
+                OrderService,
+                Broker,
+                format!("PUBLISH {topic} (QoS 1, id 2)").as_str()
+            ),
+            (
+                Broker,
+                Lifeline::QueryService,
+                format!("PUBLISH {topic} (QoS 1, id 1)").as_str()
+            ),
+            (Lifeline::QueryService, Broker, "PUBACK (id 1)"),
+        ]
+    );
+    let acks = shown
+        .iter()
+        .filter(|arrow| arrow.label == "PUBACK (id 2)" && arrow.to == OrderService)
+        .count();
+    assert_eq!(acks, 1, "OrderService's PUBACK for its event-store publish");
+    assert!(shown.iter().all(|arrow| arrow.order_id == Some(a)));
+    assert!(!drawn(&shown)
+        .iter()
+        .any(|(.., label)| label.contains(&b.to_string())));
+    assert_eq!(orders_in(&s.history, &s.actions), [a, b]);
+}
+
 #[test]
 fn mqtt_5_orders_follow_the_correlation_property() {
     let mut script = Script::new(ProtocolVersion::V5);

@@ -1,0 +1,225 @@
+//! The events QueryService received and did not project, for the Read model panel: an event
+//! its read model refuses (one no event store holds, e.g. an `OrderCancelled` after the
+//! order's `OrderCompleted`: [`super::Projected::Refused`]) and a message skipped unread for
+//! its size (over the page's 256 KiB limit, MQTT 3.1.1). QueryService's own event log is not on
+//! the page: without this line such an event vanished with no word. A message that cannot be
+//! read at all (not JSON, the wrong shape) is no concern of this: it is dead-lettered, as every
+//! service's is (README "Things to try: dead letters"); a duplicate and an event held for the
+//! version it follows are not either (the projection's rules, [`super::ReadModel::project`]).
+//!
+//! ```
+//! use eda_core::store::{NotProjected, StoredEvent};
+//!
+//! let mut ignored = NotProjected::default();
+//! assert_eq!(ignored.line(), None);
+//! let event = StoredEvent::decode(br#"{"position":9999,"stream":"3fa85f64-5717-4562-b3fc-2c963f66afa6","version":5,"type":"OrderCancelled","schema":3,"recordedAt":"2026-12-02T09:37:10.000Z","data":{"reason":"by hand"}}"#).unwrap();
+//! ignored.refused(&event, "OrderCancelled refused: the order is already Completed");
+//! assert_eq!(
+//!     ignored.line().unwrap(),
+//!     "Not projected, 1 event: OrderCancelled (version 5 of \
+//!      order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 9999): refused: the order is \
+//!      already Completed. No event store holds such an event: something other than \
+//!      OrderService published it on eventstore/orders/…, and the read model ignores it."
+//! );
+//! ```
+
+use std::collections::VecDeque;
+
+use broker_bridge::codec::{kibibytes, kilobytes, OversizedPublish};
+
+use super::{stream_name, StoredEvent};
+use crate::outside_text::isolate;
+
+/// How many of the events not projected the line names, newest last; the rest are counted.
+const NAMED: usize = 3;
+
+/// Why one message QueryService received was not projected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ignored {
+    /// An event its read model refuses, with the projection's reason.
+    Refused {
+        /// `OrderCancelled (version 5 of order-…, position 9999)`.
+        event: String,
+        reason: String,
+    },
+    /// A message skipped unread for its size.
+    TooLarge {
+        /// The topic as it came, isolated for display.
+        topic: String,
+        /// The size on the wire, in bytes.
+        size: usize,
+        /// The page's limit, in bytes.
+        max: usize,
+    },
+}
+
+/// The messages QueryService received and did not project, the newest [`NAMED`] kept (the
+/// others counted), and the line that says why (shown in the Read model panel's lag line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotProjected {
+    kept: VecDeque<Ignored>,
+    count: u64,
+}
+
+impl NotProjected {
+    /// QueryService's read model refused `event` for `reason` ([`super::Projected::Refused`]:
+    /// "OrderCancelled refused: the order is already Completed"; the event's type is not said
+    /// twice).
+    pub fn refused(&mut self, event: &StoredEvent, reason: &str) {
+        let type_name = event.event.type_name();
+        let reason = reason
+            .strip_prefix(type_name)
+            .map_or(reason, str::trim_start);
+        let described = format!(
+            "{} (version {} of {}, position {})",
+            type_name,
+            event.version,
+            stream_name(event.stream),
+            event.position
+        );
+        self.push(Ignored::Refused {
+            event: described,
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// QueryService's client skipped `skipped` unread: larger than the page's limit.
+    pub fn too_large(&mut self, skipped: &OversizedPublish) {
+        self.push(Ignored::TooLarge {
+            topic: isolate(&skipped.topic).into_owned(),
+            size: skipped.size,
+            max: skipped.max,
+        });
+    }
+
+    fn push(&mut self, ignored: Ignored) {
+        self.count += 1;
+        self.kept.push_back(ignored);
+        while self.kept.len() > NAMED {
+            self.kept.pop_front();
+        }
+    }
+
+    /// How many messages were not projected, since the page opened.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// What was not projected and why, the newest three named: `None` when nothing was.
+    /// "Not projected, 2 events: OrderCancelled (version 5 of order-…, position 9999): …; a
+    /// message of 400 KB on eventstore/orders/… exceeds this page's 256 KiB limit: skipped
+    /// unread. …"
+    pub fn line(&self) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let mut named: Vec<String> = Vec::new();
+        let older = self.count - self.kept.len() as u64;
+        if older > 0 {
+            named.push(format!("{older} older not named"));
+        }
+        let (mut refused, mut large) = (false, false);
+        for ignored in &self.kept {
+            named.push(match ignored {
+                Ignored::Refused { event, reason } => {
+                    refused = true;
+                    format!("{event}: {reason}")
+                }
+                Ignored::TooLarge { topic, size, max } => {
+                    large = true;
+                    format!(
+                        "a message of {} on {topic} exceeds this page's {} limit: skipped unread",
+                        kilobytes(*size),
+                        kibibytes(*max)
+                    )
+                }
+            });
+        }
+        let events = match self.count {
+            1 => "1 event".to_owned(),
+            n => format!("{n} events"),
+        };
+        let mut line = format!("Not projected, {events}: {}.", named.join("; "));
+        if refused {
+            line.push_str(
+                " No event store holds such an event: something other than OrderService \
+                 published it on eventstore/orders/…, and the read model ignores it.",
+            );
+        }
+        if large {
+            line.push_str(
+                " OrderService never publishes an event that large: publish a smaller one.",
+            );
+        }
+        Some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_bridge::QoS;
+
+    fn event(position: u64, version: u64) -> StoredEvent {
+        let json = format!(
+            r#"{{"position":{position},"stream":"3fa85f64-5717-4562-b3fc-2c963f66afa6","version":{version},"type":"OrderCancelled","schema":3,"recordedAt":"2026-12-02T09:37:10.000Z","data":{{"reason":"by hand"}}}}"#
+        );
+        StoredEvent::decode(json.as_bytes()).unwrap()
+    }
+
+    fn oversized(size: usize) -> OversizedPublish {
+        OversizedPublish {
+            topic: "eventstore/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6".into(),
+            qos: QoS::AtLeastOnce,
+            packet_id: Some(3),
+            dup: false,
+            retain: false,
+            size,
+            max: 256 * 1024,
+        }
+    }
+
+    #[test]
+    fn each_refusal_and_skipped_message_is_named_with_why_the_newest_three() {
+        let mut ignored = NotProjected::default();
+        ignored.refused(
+            &event(9999, 5),
+            "OrderCancelled refused: the order is already Completed",
+        );
+        ignored.refused(
+            &event(5, 5),
+            "OrderCancelled refused: the order is already Completed",
+        );
+        ignored.too_large(&oversized(400_000));
+        assert_eq!(ignored.count(), 3);
+        let line = ignored.line().unwrap();
+        assert!(line.starts_with("Not projected, 3 events: OrderCancelled (version 5 of order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 9999): refused: the order is already Completed; "), "{line}");
+        assert!(line.contains("position 5): refused: the order"), "{line}");
+        assert!(
+            line.contains(
+                "a message of 400 KB on eventstore/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6 \
+                 exceeds this page's 256 KiB limit: skipped unread"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("something other than OrderService published it"));
+        assert!(line.ends_with("publish a smaller one."), "{line}");
+
+        ignored.refused(&event(6, 6), "the order is already Completed");
+        let line = ignored.line().unwrap();
+        assert!(line.starts_with("Not projected, 4 events: 1 older not named; OrderCancelled (version 5 of order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 5)"), "{line}");
+        assert!(!line.contains("position 9999"), "{line}");
+    }
+
+    #[test]
+    fn only_a_skipped_message_says_nothing_of_other_publishers() {
+        let mut ignored = NotProjected::default();
+        ignored.too_large(&oversized(300_000));
+        let line = ignored.line().unwrap();
+        assert!(
+            line.starts_with("Not projected, 1 event: a message of 300 KB"),
+            "{line}"
+        );
+        assert!(!line.contains("No event store"), "{line}");
+    }
+}
