@@ -408,6 +408,26 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Records `publish` as `service` sent or received it at `at_ms`; returns that time.
+    fn record_publish(
+        trace: &mut Trace,
+        service: ServiceId,
+        at_ms: u64,
+        direction: broker_bridge::Direction,
+        publish: broker_bridge::packet::Publish,
+    ) -> Duration {
+        use broker_bridge::packet::Packet;
+        let event = crate::trace::script::event_for(
+            service,
+            at_ms,
+            direction,
+            Packet::Publish(publish),
+            ProtocolVersion::V311,
+        );
+        trace.record(service, &event);
+        ms(at_ms)
+    }
+
     /// PaymentService crashes, two orders go out, it restarts, and (if `catch_up`) receives
     /// them.
     fn crash_and_restart(catch_up: bool) -> Trace {
@@ -502,8 +522,8 @@ mod tests {
     fn a_live_page_counts_an_outage_longer_than_the_history_holds() {
         use crate::domain::topics::ORDERS_CREATED;
         use crate::trace::history::{ActionLog, PacketHistory};
-        use crate::trace::script::{event_for, payload};
-        use broker_bridge::packet::{Packet, Publish};
+        use crate::trace::script::payload;
+        use broker_bridge::packet::Publish;
 
         // Room for four packets, and twenty go by: the history keeps the restart's last four.
         let mut trace = Trace::new(PacketHistory::new(4), ActionLog::new(4));
@@ -512,15 +532,7 @@ mod tests {
             now += 1;
             let body = payload(ORDERS_CREATED, order(n)).into_bytes();
             let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
-            let event = event_for(
-                service,
-                now,
-                direction,
-                Packet::Publish(publish),
-                ProtocolVersion::V311,
-            );
-            trace.record(service, &event);
-            ms(now)
+            record_publish(trace, service, now, direction, publish)
         };
         trace.record_crash(ms(0), ServiceId::Payment.into());
         let mut last = ms(0);
@@ -615,8 +627,8 @@ mod tests {
     #[test]
     fn a_copy_published_again_after_the_restart_is_neither_caught_up_nor_lost() {
         use crate::domain::topics::ORDERS_CREATED;
-        use crate::trace::script::{event_for, payload};
-        use broker_bridge::packet::{Packet, Publish};
+        use crate::trace::script::payload;
+        use broker_bridge::packet::Publish;
 
         // `copy_first`: the copy goes out before the kept one is delivered (a persistent
         // session's queue drains after the restart, while OrderService already asks again).
@@ -629,15 +641,7 @@ mod tests {
                 let mut publish = Publish::new(ORDERS_CREATED, body, QoS::AtLeastOnce);
                 publish.dup = dup;
                 publish.packet_id = Some(1);
-                let event = event_for(
-                    service,
-                    now,
-                    direction,
-                    Packet::Publish(publish),
-                    ProtocolVersion::V311,
-                );
-                trace.record(service, &event);
-                ms(now)
+                record_publish(trace, service, now, direction, publish)
             };
             trace.record_crash(ms(0), ServiceId::Payment.into());
             send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
