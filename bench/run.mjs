@@ -104,7 +104,7 @@ function usage(message) {
     `usage: node bench/run.mjs [--only ${PARTS.join('|')}] [--quick] ${flags} ` +
       '[--frames-rates N,N…] [--frames-views flow,sequence] [--app-dir DIR] [--json FILE]',
   );
-  process.exit(2);
+  process.exit(message ? 2 : 0);
 }
 
 function parseOptions(argv) {
@@ -301,6 +301,11 @@ async function clientBench(browser, options, sizes) {
 }
 
 async function main() {
+  // scripts/bench asks first, so a typo or --help costs no build.
+  if (process.argv[2] === '--check-options') {
+    parseOptions(process.argv.slice(3));
+    return;
+  }
   const options = parseOptions(process.argv.slice(2));
   const want = (part) => options.only === null || options.only === part;
   // Check what each part needs before spending a minute on the other.
