@@ -200,17 +200,25 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
         b = cluster.nodes.b = await startClusterNode({ name: 'b', redisPort: cluster.redis.port, tcpPort: b.tcpPort, wsPort: b.wsPort });
         await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
 
-        // Every cancellation reached the client of node A, once, and the compensations followed.
+        // Every cancellation reached the client of node A, and the compensations followed.
         const each = (topic) => orders.filter((id) => witness.messages.some((m) => m.topic === topic && m.json?.orderId === id));
         for (const topic of ['orders/cancelled', 'payments/refunded', 'inventory/released']) {
           await witness.waitFor(() => each(topic).length === orders.length, 20_000, `${topic} for each of the 10 orders (had ${each(topic).length})`);
         }
-        const cancelled = witness.messages.filter((m) => m.topic === 'orders/cancelled' && orders.includes(m.json?.orderId));
-        assert.equal(cancelled.length, orders.length, 'one orders/cancelled per order');
-        // OrderService on node A published each one (node A's log has a line per PUBLISH).
+        // OrderService sends a cancellation again while its compensations go unanswered (every
+        // saga deadline, here 2 s, while node B is down or its services reconnect), so the wire
+        // carries at least one per order, and on a loaded machine more. Whatever node A took
+        // from OrderService (its log has a line per PUBLISH), the client of node A received:
+        // none lost by the cluster, none doubled.
         const orderClient = await clientId(page, 'order');
-        const published = a.log().split('\n').filter((line) => line.startsWith(`publish from ${orderClient} orders/cancelled `));
-        assert.equal(published.length, orders.length, "node A took each orders/cancelled from OrderService");
+        const published = () => a.log().split('\n').filter((line) => line.startsWith(`publish from ${orderClient} orders/cancelled `)).length;
+        const cancelled = () => witness.messages.filter((m) => m.topic === 'orders/cancelled' && orders.includes(m.json?.orderId)).length;
+        // Node A's log and the client's messages come by two routes: wait on whichever comes.
+        const equal = () => cancelled() === published();
+        await Promise.any([witness.waitFor(equal, 10_000), a.waitForLog(equal, 10_000)]).catch(() =>
+          assert.fail(`the client of node A received ${cancelled()} orders/cancelled; node A took ${published()} from OrderService`),
+        );
+        assert.ok(published() >= orders.length, `node A took ${published()} orders/cancelled for ${orders.length} orders`);
       });
     } finally {
       await witness.close();

@@ -19,8 +19,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { startBroker } from '../lib/broker.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
 
 const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
 
@@ -421,4 +423,48 @@ describeApp('dead letters', () => {
       const next = await witness.waitFor((m) => m.topic === 'deadletter/order' && m.json?.topic === 'inventory/reserved' && witness.messages.indexOf(m) >= before, FLOW_TIMEOUT_MS);
       assert.equal(next.json.payloadHex, 'ff fe 20 62 61 64', 'the retried bytes failed again, the same way');
     }));
+  // A newcomer's break-test: a message just under the broker's Maximum Packet Size that no
+  // consumer can read makes a dead letter larger than the limit (it carries the message, its
+  // topic and why). The broker would not take it, so nothing was kept: the panel stayed empty,
+  // each service's log said "sent to deadletter/…" and then that nothing was sent, and no
+  // warning named the limit. The dead letter is kept in the panel now, its log line says it is
+  // not on the wire and why, and the broker's warning names its size and the limit.
+  it('a dead letter larger than the broker\'s Maximum Packet Size is kept in the panel, and the page says why it is not on the wire', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const LIMIT = 2000;
+    const own = await startBroker({ settings: { max_packet_size: LIMIT } });
+    setLateBroker(own);
+    try {
+      await withApp(t, `${brokerQuery(own.wsUrl)}&mqtt=5`, async ({ page }) => {
+        await waitReady(page, own);
+        const witness = await watchEveryTopic(own);
+        try {
+          // About 1.86 KB: the broker takes it; a dead letter of it is over 2000 bytes.
+          await witness.publish('orders/created', `not json ${'z'.repeat(1850)}`);
+          await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length, { timeout: FLOW_TIMEOUT_MS });
+          const reason = await page.locator('[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-reason"]').textContent();
+          assert.match(reason ?? '', /payload is not JSON/);
+          const line = page.locator('[data-testid="log-entry"][data-service="payment"][data-status="rejected"]', { hasText: 'not JSON' });
+          await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match(await line.textContent(), /\(attempt 1; kept in the Dead letters panel, but not sent to deadletter\/payment: the PUBLISH is \d+ bytes, more than the 2000 the broker accepts/);
+          const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-packet-size"]');
+          await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match(await warning.textContent(), /^A message to deadletter\/\w+ is \d+ bytes as a PUBLISH, but the broker's CONNACK says Maximum Packet Size 2000 bytes: it was not sent .* the page keeps it in its Dead letters panel/);
+          // Not on the wire: the broker took none.
+          await witness.roundTrip();
+          assert.equal(deadLettersSeen(witness).length, 0, 'no dead letter on the wire');
+          // Not lost either: fixed and retried from the panel, it goes as any retry does.
+          const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
+          const orderId = '5c1f2e3d-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
+          await row.locator('[data-testid="dead-letter-payload"]').fill(orderCreatedJson({ orderId }));
+          await row.locator('[data-testid="dead-letter-retry"]').click();
+          await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      await own.stop();
+      setLateBroker(null);
+    }
+  });
 });

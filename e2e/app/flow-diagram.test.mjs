@@ -201,8 +201,14 @@ describeApp('flow diagram', () => {
           continue;
         }
         // The inspector draws only the rows in view: selecting the packet (its arrow) brings its row in.
-        await page.click(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`);
-        const row = await page.locator(`[data-testid="packet-row"][data-seq="${pulse.seq}"].open`).evaluate((r) => ({ ...r.dataset }));
+        // The click goes to the arrow itself, not to a point of the screen: on a loaded machine
+        // the diagram could redraw between Playwright's aim and its click, and another arrow's
+        // packet opened (seen once in a clean-clone run).
+        await page.locator(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`).dispatchEvent('click');
+        const row = await page
+          .locator(`[data-testid="packet-row"][data-seq="${pulse.seq}"].open`)
+          .evaluate((r) => ({ ...r.dataset }))
+          .catch(async (e) => assert.fail(`${e.message}; open instead: ${await page.$$eval('[data-testid="packet-row"].open', (rows) => rows.map((r) => r.dataset.seq))}`));
         const service = from === 'broker' ? to : from;
         assert.deepEqual(
           [row.kind, row.service, row.direction, row.topic, row.qos],

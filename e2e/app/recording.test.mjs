@@ -236,7 +236,7 @@ describeApp('recording', () => {
       await page.click('[data-testid="load-anyway"]');
       const note = page.locator('[data-testid="left-open"]');
       await note.waitFor({ timeout: 5_000 });
-      assert.match(await note.textContent(), /^2 orders were still running their sagas when the services stopped\. OrderService's store keeps them in this tab's database: Back to live reloads the page, and they resume there/);
+      assert.match(await note.textContent(), /^2 orders were still running their sagas when the services stopped\. This tab's database keeps them \(OrderService's store, and the charges and reservations PaymentService and InventoryService had made\): Back to live reloads the page, and they resume there/);
       assert.equal(await held.count(), 0, 'the warning goes with the choice');
 
       await page.click('[data-testid="replaying"] button');
@@ -245,6 +245,43 @@ describeApp('recording', () => {
         await page.locator(`[data-testid="order-row"][data-order-id="${id}"][data-start="restored"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       }
       assert.equal(await page.locator('[data-testid="left-open"]').count(), 0, 'live again: no note');
+    });
+  });
+  // A newcomer's break-test: the warnings said a charge made for an order still open "would
+  // never be undone" once a recording stopped the services, but PaymentService's memory is
+  // kept in the tab's database (decision 0021): after Back to live the deadline cancels the
+  // order and that very charge is refunded. The warnings now say so.
+  it('a recording loaded anyway after an open order was charged: Back to live, the deadline cancels it and that charge is refunded', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=200&inventory_ms=8000&saga_timeout_ms=6000`, async ({ page }) => {
+      await waitReady(page);
+      const saved = await downloadRecording(page, 'recording-after-a-charge.json');
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const charged = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(charged.json.success, true);
+        await page.setInputFiles('[data-testid="load-recording"]', saved);
+        const held = page.locator('[data-testid="recording-held"]');
+        await held.waitFor({ timeout: 5_000 });
+        const warning = await held.textContent();
+        assert.match(warning, /The sagas are not lost: this tab's database keeps OrderService's store and the charges and reservations already made/);
+        assert.doesNotMatch(warning, /never be undone/);
+        await page.click('[data-testid="load-anyway"]');
+        const note = page.locator('[data-testid="left-open"]');
+        await note.waitFor({ timeout: 5_000 });
+        assert.match(await note.textContent(), /^1 order was still running its saga when the services stopped\./);
+        assert.doesNotMatch(await note.textContent(), /answered as forgotten/);
+
+        await page.click('[data-testid="replaying"] button');
+        await waitReady(page);
+        const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+        assert.match(cancelled.json.reason, /timed out/);
+        const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(refunded.json.paymentId, charged.json.paymentId, 'the charge made before the recording is the one refunded');
+        assert.equal(refunded.json.amount, charged.json.amount);
+      } finally {
+        await witness.close();
+      }
     });
   });
   // A newcomer's break-test: orders cancelled (out of stock) while PaymentService's charges were

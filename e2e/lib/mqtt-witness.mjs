@@ -73,19 +73,28 @@ export async function startWitness({
       : messages.map((m) => `  ${m.topic}: ${m.payload}`).join('\n');
 
   /**
-   * Resolves with the first message (already received or arriving) that matches. `predicate` is
-   * asked of each message: one that ignores its argument (`() => …some(…)`) only says when, and
-   * its result is whichever message came first, not the one it looked for.
+   * Resolves with the first message (already received or arriving) that `predicate` matches;
+   * it is asked of each message. A predicate of no parameter (`() => …some(…)`) is a condition:
+   * asked now and after each message, it says when, and the promise resolves with `undefined`
+   * (not with whichever message happened to come, which a caller could take for the one it
+   * looked for).
    */
   const waitFor = (predicate, timeoutMs = 15_000, what = 'a matching message') => {
-    const already = messages.find(predicate);
-    if (already) return Promise.resolve(already);
+    const condition = predicate.length === 0;
+    const match = (message) => {
+      if (condition) return predicate() ? { found: undefined } : null;
+      return predicate(message) ? { found: message } : null;
+    };
+    const first = condition ? undefined : messages.find(predicate);
+    const already = condition ? match() : first && { found: first };
+    if (already) return Promise.resolve(already.found);
     return new Promise((resolve, reject) => {
       const waiter = (message) => {
-        if (!predicate(message)) return;
+        const matched = match(message);
+        if (!matched) return;
         waiters.delete(waiter);
         clearTimeout(timer);
-        resolve(message);
+        resolve(matched.found);
       };
       const timer = setTimeout(() => {
         waiters.delete(waiter);

@@ -242,16 +242,29 @@ fn sentence(text: &str) -> String {
     })
 }
 
-/// The warning for a message of `size` bytes to `topic` that was not sent because the broker's
-/// Maximum Packet Size is `max` bytes (MQTT 5.0 §3.2.2.3.6, [MQTT-3.2.2-15]).
+/// The warning for a message of `size` bytes to `topic` (the flow's topic, without a namespace)
+/// that was not sent because the broker's Maximum Packet Size is `max` bytes (MQTT 5.0
+/// §3.2.2.3.6, [MQTT-3.2.2-15]): any of the page's messages, an order's events, its stored
+/// events on `eventstore/orders/<id>` (which the read model then never has) or a dead letter
+/// (which carries the whole message it failed on). The advice fits the topic.
 pub fn message_too_large(topic: &str, size: usize, max: usize) -> CapabilityWarning {
+    let advice = if topic.starts_with("deadletter/") {
+        "A dead letter carries the whole message that failed, so it is larger than that \
+         message: the page keeps it in its Dead letters panel. Raise the broker's limit \
+         (Mosquitto: max_packet_size) to see dead letters on the wire."
+    } else if topic.starts_with("eventstore/") {
+        "The order's stored event never reaches the read model, nor do the events after it. \
+         Order fewer items, or raise the broker's limit (Mosquitto: max_packet_size)."
+    } else {
+        "Order fewer items, or raise the broker's limit (Mosquitto: max_packet_size)."
+    };
     CapabilityWarning {
         setting: "message size".to_owned(),
         property: "Maximum Packet Size",
         text: format!(
             "A message to {topic} is {size} bytes as a PUBLISH, but the broker's CONNACK says \
              Maximum Packet Size {max} bytes: it was not sent (MQTT 5.0 [MQTT-3.2.2-15]). \
-             Order fewer items, or raise the broker's limit (Mosquitto: max_packet_size)."
+             {advice}"
         ),
     }
 }
@@ -497,5 +510,35 @@ mod tests {
         let w = message_too_large("orders/created", 3000, 2000);
         assert_eq!(w.property, "Maximum Packet Size");
         assert!(w.text.contains("3000 bytes") && w.text.contains("Maximum Packet Size 2000"));
+        assert!(w.text.ends_with(
+            "Order fewer items, or raise the broker's limit (Mosquitto: max_packet_size)."
+        ));
+    }
+
+    #[test]
+    fn a_dead_letter_or_a_stored_event_too_large_says_what_it_costs() {
+        let w = message_too_large("deadletter/payment", 2068, 2000);
+        assert!(
+            w.text
+                .starts_with("A message to deadletter/payment is 2068 bytes"),
+            "{}",
+            w.text
+        );
+        assert!(
+            w.text
+                .contains("the page keeps it in its Dead letters panel"),
+            "{}",
+            w.text
+        );
+        let w = message_too_large(
+            "eventstore/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            454,
+            420,
+        );
+        assert!(
+            w.text.contains("never reaches the read model"),
+            "{}",
+            w.text
+        );
     }
 }

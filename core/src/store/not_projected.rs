@@ -33,6 +33,17 @@ use crate::outside_text::isolate;
 /// How many of the events not projected the line names, newest last; the rest are counted.
 const NAMED: usize = 3;
 
+/// `OrderCancelled (version 5 of order-…, position 9999)`.
+fn describe(event: &StoredEvent) -> String {
+    format!(
+        "{} (version {} of {}, position {})",
+        event.event.type_name(),
+        event.version,
+        stream_name(event.stream),
+        event.position
+    )
+}
+
 /// Why one message QueryService received was not projected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Ignored {
@@ -41,6 +52,16 @@ enum Ignored {
         /// `OrderCancelled (version 5 of order-…, position 9999)`.
         event: String,
         reason: String,
+    },
+    /// OrderService's own event, appended to its store, that its broker would not take: larger
+    /// than the broker's Maximum Packet Size, so never published.
+    NotPublished {
+        /// `OrderCreated (version 1 of order-…, position 7)`.
+        event: String,
+        /// Its PUBLISH, in bytes.
+        size: usize,
+        /// The broker's Maximum Packet Size, in bytes.
+        max: usize,
     },
     /// A message skipped unread for its size.
     TooLarge {
@@ -70,16 +91,20 @@ impl NotProjected {
         let reason = reason
             .strip_prefix(type_name)
             .map_or(reason, str::trim_start);
-        let described = format!(
-            "{} (version {} of {}, position {})",
-            type_name,
-            event.version,
-            stream_name(event.stream),
-            event.position
-        );
         self.push(Ignored::Refused {
-            event: described,
+            event: describe(event),
             reason: reason.to_owned(),
+        });
+    }
+
+    /// OrderService appended `event` to its store, but its PUBLISH of `size` bytes exceeds the
+    /// broker's Maximum Packet Size of `max` bytes (MQTT 5.0 §3.2.2.3.6): it was never sent, so
+    /// the read model never has it, and holds the events after it for good.
+    pub fn not_published(&mut self, event: &StoredEvent, size: usize, max: usize) {
+        self.push(Ignored::NotPublished {
+            event: describe(event),
+            size,
+            max,
         });
     }
 
@@ -125,6 +150,11 @@ impl NotProjected {
                     refused = true;
                     format!("{event}: {reason}")
                 }
+                Ignored::NotPublished { event, size, max } => format!(
+                    "{event} was never published: its PUBLISH is {size} bytes, more than the \
+                     broker's Maximum Packet Size of {max}, so the events after it wait for it \
+                     for good"
+                ),
                 Ignored::TooLarge { topic, size, max } => {
                     large = true;
                     format!(
@@ -209,6 +239,19 @@ mod tests {
         let line = ignored.line().unwrap();
         assert!(line.starts_with("Not projected, 4 events: 1 older not named; OrderCancelled (version 5 of order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 5)"), "{line}");
         assert!(!line.contains("position 9999"), "{line}");
+    }
+
+    #[test]
+    fn an_event_the_broker_would_not_take_is_named_with_its_size_and_the_limit() {
+        let mut ignored = NotProjected::default();
+        ignored.not_published(&event(7, 1), 454, 420);
+        assert_eq!(
+            ignored.line().unwrap(),
+            "Not projected, 1 event: OrderCancelled (version 1 of \
+             order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 7) was never published: its \
+             PUBLISH is 454 bytes, more than the broker's Maximum Packet Size of 420, so the \
+             events after it wait for it for good."
+        );
     }
 
     #[test]

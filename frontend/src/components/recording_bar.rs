@@ -15,25 +15,21 @@ use eda_core::outside_text::isolate;
 use eda_core::trace::recording::{self, RecordingError};
 use eda_core::trace::Trace;
 
-/// "1 order was" / "3 orders were".
-fn orders_were(count: usize) -> String {
-    if count == 1 {
-        "1 order was".to_owned()
-    } else {
-        format!("{count} orders were")
-    }
-}
-
 /// The note under a recording shown while `open` sagas of the live session had not ended.
 fn left_open_note(open: usize) -> String {
     format!(
-        "{} still running their sagas when the services stopped. OrderService's store keeps \
-         them in this tab's database: Back to live reloads the page, and they resume there, \
-         restored, with what is left of their deadlines, as after any reload. The work \
-         PaymentService and InventoryService had in hand stopped with them, and what they \
-         remembered: a charge or reservation they had made for one of these orders is answered \
-         as forgotten, and not undone.",
-        orders_were(open)
+        "{} when the services stopped. This tab's database keeps \
+         them (OrderService's store, and the charges and reservations PaymentService and \
+         InventoryService had made): Back to live reloads the page, and they resume there, \
+         restored, with what is left of their deadlines, as after any reload; a charge or \
+         reservation of an order cancelled then is refunded or released. Only the work in hand \
+         (a payment or reservation not yet made) stopped for good: its deadline cancels its \
+         order.",
+        if open == 1 {
+            "1 order was still running its saga".to_owned()
+        } else {
+            format!("{open} orders were still running their sagas")
+        }
     )
 }
 
@@ -46,9 +42,12 @@ fn held_note(name: &str, running: usize) -> String {
     };
     format!(
         "{sagas} (a payment or reservation in hand, or a cancellation not yet undone). Loading \
-         {name} stops the services, and what PaymentService and InventoryService remember goes \
-         with them: a charge or reservation made for these orders would never be undone. Wait \
-         until the Orders panel shows them ended and load it again, or load it anyway."
+         {name} stops the services while it plays. The sagas are not lost: this tab's database \
+         keeps OrderService's store and the charges and reservations already made, and Back to \
+         live resumes them, with what is left of their deadlines (a charge or reservation of \
+         an order cancelled meanwhile is undone then). The work in hand stops for good, and its \
+         deadline cancels its order. Wait until the Orders panel shows them ended and load it \
+         again, or load it anyway."
     )
 }
 

@@ -114,11 +114,17 @@ impl Runtime {
                 "{} (attempt {attempt} of {MAX_ATTEMPTS}; trying again)",
                 r.reason
             )),
-            (Err(r), Some(Step::DeadLetter)) => Outcome::Rejected(format!(
-                "{} (attempt {attempt}; sent to {})",
-                r.reason,
-                self.namespace.wire(&deadletter_topic(service))
-            )),
+            (Err(r), Some(Step::DeadLetter)) => {
+                let topic = self.namespace.wire(&deadletter_topic(service));
+                Outcome::Rejected(match self.dead_letter(&message, &r.reason, attempt) {
+                    Ok(()) => format!("{} (attempt {attempt}; sent to {topic})", r.reason),
+                    Err(why) => format!(
+                        "{} (attempt {attempt}; kept in the Dead letters panel, but not sent \
+                         to {topic}: {why})",
+                        r.reason
+                    ),
+                })
+            }
             (Err(r), _) => Outcome::Rejected(r.reason.clone()),
         };
         // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was
@@ -176,9 +182,8 @@ impl Runtime {
                 return self.try_again(message, attempt + 1, after, kept)
             }
             (Ok(commands), _) => self.run(instance, commands),
-            (Err(rejection), Some(Step::DeadLetter)) => {
-                self.dead_letter(&message, &rejection.reason, attempt)
-            }
+            // Kept and published above, before its log line says where it went.
+            (Err(_), Some(Step::DeadLetter)) => {}
             // A copy of a compensation answered before: the answer goes again.
             (Err(rejection), _) if !rejection.answer_again.is_empty() => {
                 self.run(instance, rejection.answer_again)
@@ -298,10 +303,23 @@ impl Runtime {
         }
     }
 
-    /// Publishes `message` to its service's dead letters, with why and how many tries.
-    fn dead_letter(self: &Rc<Self>, message: &Received, reason: &str, attempts: u32) {
+    /// Publishes `message` to its service's dead letters, with why and how many tries, and
+    /// keeps it in the Dead letters panel (and the tab's database) whether or not the broker
+    /// took it.
+    ///
+    /// # Errors
+    ///
+    /// Why it is not on the wire: the client refused the PUBLISH (e.g. larger than the
+    /// broker's Maximum Packet Size, which the page's warnings then name too), or the browser
+    /// clock is out of range (nothing kept).
+    fn dead_letter(
+        self: &Rc<Self>,
+        message: &Received,
+        reason: &str,
+        attempts: u32,
+    ) -> Result<(), String> {
         let Some(now) = wall_clock() else {
-            return;
+            return Err("the browser clock is out of range".to_owned());
         };
         let service = message.instance.service;
         let letter = DeadLetter::of_message(
@@ -318,13 +336,16 @@ impl Runtime {
             letter.to_json(),
             at_most_broker_maximum(&client, QoS::AtLeastOnce),
         );
-        match client.publish_with(request) {
-            Ok(_) => self.keep_dead_letter(KeptDeadLetter {
-                id: crate::clock::fresh_id().to_string(),
-                service,
-                letter,
-            }),
-            Err(e) => self.log(service, problem("dead letter", e.to_string())),
+        let published = client.publish_with(request);
+        if let Err(e) = &published {
+            self.warn_if_too_large(&deadletter_topic(service), e);
         }
+        // Kept whether or not the broker took it: a dead letter is never lost for its size.
+        self.keep_dead_letter(KeptDeadLetter {
+            id: crate::clock::fresh_id().to_string(),
+            service,
+            letter,
+        });
+        published.map(|_| ()).map_err(|e| e.to_string())
     }
 }

@@ -41,12 +41,20 @@ impl Runtime {
                         flow.not_published(event.topic(), &payload);
                     }
                 }
-                if let SessionError::PacketTooLarge { size, max, .. } = e {
-                    let warning = broker_fit::message_too_large(event.topic(), size, max);
-                    self.tell(Action::CapabilityRefused(warning));
-                }
+                self.warn_if_too_large(event.topic(), &e);
                 e.to_string()
             })
+    }
+
+    /// Warns on the page (the broker's capabilities) when `e` refused a message to `topic` (the
+    /// flow's topic, without the namespace) for the broker's Maximum Packet Size: every
+    /// publish the page makes says so, not only an order's
+    /// ([`broker_fit::message_too_large`]).
+    pub(super) fn warn_if_too_large(self: &Rc<Self>, topic: &str, e: &SessionError) {
+        if let SessionError::PacketTooLarge { size, max, .. } = e {
+            let warning = broker_fit::message_too_large(topic, *size, *max);
+            self.tell(Action::CapabilityRefused(warning));
+        }
     }
 
     /// The PUBLISH of `event` by `instance`'s client with `payload` (its JSON, as decided): on

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use broker_bridge::{PublishRequest, QoS};
+use broker_bridge::{PublishRequest, QoS, SessionError};
 
 use crate::clock::{self, wall_clock};
 use crate::store_keeper::Publication;
@@ -35,7 +35,9 @@ impl Runtime {
     }
 
     /// Publishes `event`, appended to OrderService's store, on `eventstore/orders/<orderId>`
-    /// with `instance`'s client; a refusal goes to its log (and, for good, off the outbox).
+    /// with `instance`'s client; a refusal goes to its log (and, for good, off the outbox), and
+    /// one for the broker's Maximum Packet Size to the page's warnings and the Read model
+    /// panel's line of events not projected.
     pub(super) fn publish_stored(self: &Rc<Self>, instance: Instance, event: &StoredEvent) {
         let topic = self.namespace.wire(&event.topic());
         let client = self.client(instance);
@@ -45,6 +47,17 @@ impl Runtime {
         if let Err(e) = client.publish_with(request) {
             self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
             self.log(instance.service, problem(&event.topic(), e.to_string()));
+            self.warn_if_too_large(&event.topic(), &e);
+            // Never on the wire: the Read model panel says why it waits for it.
+            if let SessionError::PacketTooLarge { size, max, .. } = e {
+                self.trace
+                    .0
+                    .borrow_mut()
+                    .not_projected
+                    .not_published(event, size, max);
+                self.trace_changed.set(true);
+                self.report_soon();
+            }
         }
     }
 
@@ -136,10 +149,11 @@ impl Runtime {
             ),
         };
         Ok(format!(
-            "Restored from the browser's database: {streams} order{} ({events} events), and \
+            "Restored from the browser's database: {streams} order{} ({events} event{}), and \
              the read model rebuilt from them; {open} still open, each resuming with what was \
              left of its deadline.{checks}{again}",
-            if streams == 1 { "" } else { "s" }
+            if streams == 1 { "" } else { "s" },
+            if events == 1 { "" } else { "s" }
         ))
     }
 }
