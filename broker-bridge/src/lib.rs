@@ -176,8 +176,8 @@ pub use packet::{
     SubscribeReturnCode, SubscriptionOptions,
 };
 pub use session::{
-    BrokerFault, ConnectionError, Event, Options, ProtocolViolation, PublishRequest, Publishing,
-    Session, SessionError, Status, Takeover,
+    BrokerFault, ConnectionError, DeliveryToken, Event, Options, ProtocolViolation, PublishRequest,
+    Publishing, Session, SessionError, Status, Takeover,
 };
 pub use trace::{Direction, PacketEvent};
 

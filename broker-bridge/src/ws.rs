@@ -27,10 +27,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 pub use crate::link::Link;
-use crate::packet::{ProtocolVersion, QoS, SubscriptionOptions};
+use crate::packet::{ProtocolVersion, Publish, QoS, SubscriptionOptions};
 use crate::port::Port;
 use crate::session::{
-    ConnectionError, Event, Options, PublishRequest, Publishing, Session, SessionError, Status,
+    ConnectionError, DeliveryToken, Event, Options, PublishRequest, Publishing, Session,
+    SessionError, Status,
 };
 use crate::url::{is_in_page, IN_PAGE_BROKER};
 
@@ -247,6 +248,23 @@ impl Client {
         let result = self.inner.borrow_mut().session.publish_with(now(), request);
         self.pump();
         result
+    }
+
+    /// The token that acknowledges `publish` once the application has made it safe, when
+    /// [`Options::manual_acks`] is on: see [`Session::delivery_token`].
+    pub fn delivery_token(&self, publish: &Publish) -> Option<DeliveryToken> {
+        self.inner.borrow().session.delivery_token(publish)
+    }
+
+    /// Sends the PUBACK or PUBREC the message `token` names is owed, in the order received:
+    /// see [`Session::acknowledge`]. Nothing for a closed client or an earlier connection's
+    /// token (the broker sends that message again).
+    pub fn acknowledge(&self, token: DeliveryToken) {
+        if self.inner.borrow().closed {
+            return;
+        }
+        self.inner.borrow_mut().session.acknowledge(now(), token);
+        self.pump();
     }
 
     /// Leaves the broker politely (DISCONNECT, so no Last Will) and stops for good: no

@@ -17,7 +17,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
-import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
 
 const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`);
@@ -263,6 +263,40 @@ describeApp('event store', () => {
       assert.equal(((await page.textContent('[data-testid="store-rewound"] dd:nth-of-type(3)')) ?? '').trim(), 'nothing to refund: never charged');
       await waitForRow(page, orderId, 'Cancelled');
       assert.match(await page.textContent(`[data-testid="order-row"][data-order-id="${orderId}"]`), /nothing to refund: never charged/, 'as the Orders row says it');
+    }));
+
+  // A newcomer's break-test: a reload a few milliseconds after *Place 10 orders* (6 of 17
+  // tries) left orders on the wire that OrderService never stored: its client acknowledged
+  // its own orders/created as it came, the tab went before the append was in the database,
+  // and the broker had nothing left to send again. The participants charged and reserved
+  // them; no deadline ran, no outcome came. OrderService now answers a message only once what
+  // it led to is in the database (Options::manual_acks), so the broker sends it again.
+  it('a reload a few milliseconds after Place 10 orders: every order on the wire reaches one outcome', { timeout: 4 * CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=300&inventory_ms=300&saga_timeout_ms=3000', async ({ page, witness }) => {
+      const created = (from) => [...new Set(witness.messages.slice(from).filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId))];
+      let placed = 0;
+      for (const delay of [0, 2, 4, 6, 9, 12, 16, 20]) {
+        const from = witness.messages.length;
+        const loaded = page.waitForEvent('load');
+        await page.evaluate((ms) => {
+          document.querySelector('[data-testid="place-ten"]').click();
+          setTimeout(() => location.reload(), ms);
+        }, delay);
+        await loaded;
+        await waitReady(page);
+        const orders = created(from);
+        placed += orders.length;
+        for (const orderId of orders) {
+          await witness
+            .waitFor((m) => OUTCOMES.includes(m.topic) && m.json?.orderId === orderId, 3 * FLOW_TIMEOUT_MS)
+            .catch(() => assert.fail(`reload ${delay} ms after the click: order ${orderId} has no outcome; its wire: ${wireOf(witness, orderId).join(', ')}`));
+        }
+        for (const orderId of orders) {
+          const outcome = witness.messages.find((m) => OUTCOMES.includes(m.topic) && m.json?.orderId === orderId).topic;
+          await expectOneOutcome(witness, orderId, outcome);
+        }
+      }
+      assert.ok(placed >= 10, `orders reached the wire before the reloads (${placed})`);
     }));
 
   // Schema 2 kept a decline's reason only: restored, the row's decline had the nil payment id,

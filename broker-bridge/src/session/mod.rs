@@ -47,6 +47,7 @@
 //!   reported ([`Event::QoSLowered`]): never dropped, and never re-sent above it into the
 //!   same close, connection after connection.
 
+mod acks;
 mod connection_error;
 #[cfg(test)]
 mod fake_broker;
@@ -59,6 +60,8 @@ mod send;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_acks;
+#[cfg(test)]
 mod tests_health;
 #[cfg(test)]
 mod tests_qos_ceiling;
@@ -68,6 +71,7 @@ mod tests_v5;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+pub use acks::DeliveryToken;
 pub(crate) use connection_error::refusal;
 pub use connection_error::{
     duration_text, BrokerFault, ConnectionError, ProtocolViolation, Takeover, ABNORMAL_CLOSURE,
@@ -332,6 +336,8 @@ pub struct Session {
     /// closed without a word.
     qos2_closed: Option<u16>,
     health: Health,
+    /// Answers to messages received, held for the application ([`Options::manual_acks`]).
+    owed: acks::OwedAcks,
 }
 
 impl Session {
@@ -365,6 +371,7 @@ impl Session {
             qos2_closed: None,
             confirmed: BTreeSet::new(),
             health,
+            owed: acks::OwedAcks::default(),
         }
     }
 
@@ -464,11 +471,17 @@ impl Session {
     /// The transport is open: CONNECT is queued and the CONNACK deadline armed (what is left of
     /// the connect timeout started by [`Session::handle_transport_opening`], else all of it
     /// from `now`). Anything left
-    /// from an earlier connection (unread bytes, unsent packets, pending SUBACKs) is
-    /// forgotten; unacknowledged publishes are kept for re-sending after CONNACK.
+    /// from an earlier connection (unread bytes, unsent packets, pending SUBACKs, answers held
+    /// for the application) is forgotten; unacknowledged publishes are kept for re-sending
+    /// after CONNACK.
     pub fn handle_transport_open(&mut self, now: Duration) {
         self.decoder.clear();
         self.transmit.clear();
+        // Answers held for the application die with the connection: the broker sends those
+        // messages again, and a QoS 2 one is then delivered again (its PUBREC never went).
+        for id in self.owed.next_connection() {
+            self.incoming_qos2.remove(&id);
+        }
         self.pending_subacks.clear();
         self.pending_unsubacks.clear();
         self.connack = None;

@@ -103,13 +103,24 @@ pub struct Options {
     /// connection starts the reconnect delays over; one that dies sooner is
     /// [`ConnectionError::ClosedAfterAccept`](super::ConnectionError::ClosedAfterAccept).
     pub healthy_after: Duration,
+    /// Default `false`: a QoS 1 PUBLISH received is answered with PUBACK, and a QoS 2 one with
+    /// PUBREC, as it arrives. When `true` the answer waits until the application says it has
+    /// made the message safe ([`Session::acknowledge`](super::Session::acknowledge), with the
+    /// message's [`DeliveryToken`](super::DeliveryToken)); answers still go in the order the
+    /// messages came (MQTT 3.1.1 §4.6, [MQTT-4.6.0-2] and [MQTT-4.6.0-3]; 5.0 §4.6). Until then
+    /// the broker holds the message for the session: if the connection ends first, it sends it
+    /// again on the next (with a persistent session, MQTT 3.1.1 §4.4), and the application is
+    /// given it again. A broker delivers no more unanswered QoS 1 and 2 messages than its own
+    /// limit (Mosquitto: `max_inflight_messages`), so slow answers slow the flow to this client.
+    pub manual_acks: bool,
 }
 
 impl Options {
     /// MQTT 3.1.1 options for `client_id`, with the defaults given on each field: keepalive
     /// 30 s, CONNACK and PINGRESP timeouts 10 s each, packets up to 256 KiB, 100 publishes
     /// queued while offline, clean session, no will, reconnects after 0.5 s growing to 10 s,
-    /// healthy after 5 s.
+    /// healthy after 5 s,
+    /// messages answered as they arrive.
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
@@ -129,6 +140,7 @@ impl Options {
             healthy_after: Duration::from_secs(5),
             username: None,
             password: None,
+            manual_acks: false,
         }
     }
 

@@ -199,7 +199,9 @@ impl Session {
         }
         match (publish.qos, publish.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => {
-                self.send(now, Packet::PubAck(Ack::new(id)))?;
+                if !self.hold_answer(id, QoS::AtLeastOnce) {
+                    self.send(now, Packet::PubAck(Ack::new(id)))?;
+                }
                 self.events.push_back(Event::Message(publish));
             }
             (QoS::ExactlyOnce, Some(id)) => {
@@ -213,7 +215,14 @@ impl Session {
                         self.fail(now, ProtocolViolation::ReceiveMaximumExceeded { limit });
                         return Ok(());
                     }
+                    let held = self.hold_answer(id, QoS::ExactlyOnce);
                     self.events.push_back(Event::Message(publish));
+                    if held {
+                        return Ok(());
+                    }
+                } else if self.owed.holds(id) {
+                    // Its PUBREC is held for the application: it goes when released.
+                    return Ok(());
                 }
                 self.send(now, Packet::PubRec(Ack::new(id)))?;
             }

@@ -56,10 +56,14 @@ impl Runtime {
                     .properties
                     .user_property(eda_core::config::CORRELATION_PROPERTY)
                     .map(str::to_owned);
+                let client = self.client(instance);
                 let delivery = super::messages::Delivery {
                     retained: message.retain,
                     // A redelivery by the broker after a reconnection (MQTT §3.3.1.1).
                     redelivered: message.dup,
+                    answer: client
+                        .delivery_token(&message)
+                        .map(|token| (client.clone(), token)),
                 };
                 self.on_message(
                     instance,

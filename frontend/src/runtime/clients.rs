@@ -130,6 +130,11 @@ pub(super) fn service_options(
     options.offline_queue_limit = usize::MAX;
     let persistent = session == SessionMode::Persistent;
     options.clean_session = !persistent;
+    // OrderService answers a message only once what it led to is in the tab's database
+    // (`Runtime::answer_when_kept`): a reload a moment after *Place 10 orders* otherwise lost
+    // orders the broker had delivered and OrderService had not stored, while the participants
+    // charged and reserved them. Its persistent session gets them again after the reload.
+    options.manual_acks = persistent && service == ServiceId::Order;
     if persistent && protocol == ProtocolVersion::V5 {
         options.session_expiry = Some(SESSION_EXPIRY);
     }

@@ -11,7 +11,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use broker_bridge::{PublishRequest, QoS};
+use broker_bridge::ws::Client;
+use broker_bridge::{DeliveryToken, PublishRequest, QoS};
 
 use crate::clock::{time_of_day, wall_clock};
 use eda_core::services::dead_letter::{
@@ -28,13 +29,20 @@ use super::publish::at_most_broker_maximum;
 use super::report::problem;
 use super::Runtime;
 
-/// How the broker delivered a PUBLISH: its RETAIN and DUP flags (MQTT 3.1.1 and 5.0 §3.3.1).
-#[derive(Debug, Clone, Copy)]
+/// How the broker delivered a PUBLISH: its RETAIN and DUP flags (MQTT 3.1.1 and 5.0 §3.3.1),
+/// and, for a client that answers only once a message is safe ([`Options::manual_acks`]), the
+/// answer it owes.
+///
+/// [`Options::manual_acks`]: broker_bridge::Options::manual_acks
+#[derive(Clone)]
 pub(super) struct Delivery {
     /// RETAIN: a retained copy, sent because of a subscription.
     pub retained: bool,
     /// DUP: the broker sent it before (a redelivery after a reconnection).
     pub redelivered: bool,
+    /// The client it came to and its token: the PUBACK or PUBREC goes once what the message
+    /// led to is in the tab's database ([`Runtime::answer_when_kept`]).
+    pub answer: Option<(Client, DeliveryToken)>,
 }
 
 impl Runtime {
@@ -47,10 +55,7 @@ impl Runtime {
         payload: &[u8],
         delivery: Delivery,
     ) {
-        let Delivery {
-            retained,
-            redelivered,
-        } = delivery;
+        let (retained, redelivered) = (delivery.retained, delivery.redelivered);
         // Before the tab's database is read back, the services would decide without what they
         // remembered: the message waits (a persistent session delivers at CONNACK).
         if let Some(keeper) = self.keeper.as_ref().filter(|k| k.is_reading()) {
@@ -73,6 +78,25 @@ impl Runtime {
         // A retained copy (sent because of a subscription) is old news: logged, not processed.
         let copy = retained.then(|| Rejection::retained_copy(&self.namespace.wire(topic)));
         self.handle_message(message, 1, None, copy, redelivered);
+        self.answer_when_kept(delivery.answer);
+    }
+
+    /// Sends the broker the answer `answer` names (the PUBACK or PUBREC of a message
+    /// OrderService's client received, [`Options::manual_acks`]) once every event appended so
+    /// far, the message's own among them, is in the tab's database: a reload before that finds
+    /// the message still owed by the broker, which sends it again to the persistent session,
+    /// instead of an order on the wire that OrderService never stored (an order charged and
+    /// reserved for good, with no outcome). At once when the page keeps nothing.
+    ///
+    /// [`Options::manual_acks`]: broker_bridge::Options::manual_acks
+    fn answer_when_kept(&self, answer: Option<(Client, DeliveryToken)>) {
+        let Some((client, token)) = answer else {
+            return;
+        };
+        match &self.keeper {
+            Some(keeper) => keeper.after_kept(Box::new(move || client.acknowledge(token))),
+            None => client.acknowledge(token),
+        }
     }
 
     /// Handles a message on its `attempt`-th try: processed, or logged, retried after a
