@@ -23,7 +23,7 @@ mod other_pages;
 pub mod pacing;
 mod qos;
 pub mod query;
-pub use other_pages::other_pages_warning;
+pub use other_pages::{other_pages_warning, shows_warning};
 pub mod service_brokers;
 pub use qos::*;
 pub use query::{Panel, Setting};
