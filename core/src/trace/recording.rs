@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::history::UserAction;
 use super::{PacketHistory, Trace, HISTORY_CAPACITY};
 use crate::domain::namespace::Namespace;
+use crate::outside_text::grouped;
 use crate::services::ServiceId;
 
 pub const FORMAT: &str = "eda-playground-recording";
@@ -47,19 +48,6 @@ pub const MAX_SEQ: u64 = 1 << 53;
 /// records more than it keeps) replays its last `REPLAYED`; the earlier ones are counted as
 /// dropped ([`PacketHistory::dropped`]) and the page says so ([`replayed_part`]).
 pub const REPLAYED: usize = HISTORY_CAPACITY;
-
-/// `n` with a comma between each group of three digits (`70,680`).
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
 
 /// The sentence the page shows under a loaded recording it replays only the end of (see
 /// [`REPLAYED`]), from the loaded trace's packets; `None` when it replays every packet.
