@@ -275,6 +275,43 @@ pub fn cut(text: &str, max: usize) -> Option<&str> {
     Some(&text[..end])
 }
 
+/// `n` with a comma between each group of three digits (`70,680`), as the page writes counts.
+///
+/// ```
+/// use eda_core::outside_text::grouped;
+///
+/// assert_eq!(grouped(20_000), "20,000");
+/// assert_eq!(grouped(999), "999");
+/// ```
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// What a view adds after `text` cut by [`cut`] to `max` characters, so the reader knows how
+/// much is not shown: `"(20,000 characters)"`; `None` when it fits.
+///
+/// ```
+/// use eda_core::outside_text::length_note;
+///
+/// assert_eq!(length_note(&"x".repeat(20_000), 64).as_deref(), Some("(20,000 characters)"));
+/// assert_eq!(length_note("C123", 64), None);
+/// ```
+pub fn length_note(text: &str, max: usize) -> Option<String> {
+    cut(text, max)?;
+    Some(format!(
+        "({} characters)",
+        grouped(text.chars().count() as u64)
+    ))
+}
+
 /// The character at a parser's `line` and `column` (1-based; the column counts bytes, as
 /// `serde_json` does); `None` off the text or inside a character.
 pub fn char_at(text: &str, line: usize, column: usize) -> Option<char> {

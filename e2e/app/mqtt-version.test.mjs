@@ -9,6 +9,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, SERVICES, brokerQuery, escapeRegExp, placeSeedOrderAndExpectFlow, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
 
 describeApp('MQTT version', () => {
   it('MQTT 5 chosen in the link: four v5 clients, each event carrying its orderId as a user property', { timeout: CASE_TIMEOUT_MS }, (t) =>
@@ -31,6 +32,29 @@ describeApp('MQTT version', () => {
           [...document.querySelectorAll('[data-testid="log-entry"][data-status="accepted"]')].map((e) => e.dataset.correlation),
         );
         assert.ok(correlations.length >= 5 && correlations.every((c) => c === orderId), `log entries: ${correlations}`);
+      } finally {
+        await witness.close();
+      }
+    }));
+
+  // A newcomer's break-test: a correlationId of 20,000 characters published from outside made
+  // one event-log entry 7,573 px tall.
+  it('a huge correlationId from outside is cut in the event log to its first 64 characters and its length; the whole value stays in the title and data-correlation', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&mqtt=5`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort, protocolVersion: 5 });
+      try {
+        const huge = 'x'.repeat(20_000);
+        const orderId = '77777777-7777-4777-8777-777777777777';
+        await witness.publish('orders/created', orderCreatedJson({ orderId }), { qos: 1, properties: { userProperties: { correlationId: huge } } });
+        const entry = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="orders/created"]').filter({ hasText: orderId }).first();
+        await entry.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.equal((await entry.getAttribute('data-correlation'))?.length, 20_000, 'the whole value in data-correlation');
+        const shown = ((await entry.locator('.correlation').textContent()) ?? '').trim();
+        assert.equal(shown, `correlationId ${'x'.repeat(64)}… (20,000 characters)`);
+        assert.equal((await entry.locator('.correlation bdi.cut').getAttribute('title'))?.length, 20_000, 'the whole value as the title');
+        const height = await entry.evaluate((e) => e.getBoundingClientRect().height);
+        assert.ok(height < 200, `the entry is ${height} px tall`);
       } finally {
         await witness.close();
       }

@@ -154,6 +154,42 @@ describeApp('topic namespace', () => {
       }
     }));
 
+  // A newcomer's break-test at 360x640: the warning covered 30 % of the window and could not be
+  // closed, and README said it was "at the top".
+  it('on a phone (360x640) the other-page warning can be hidden, and stays hidden until another page\'s services come online', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await page.setViewportSize({ width: 360, height: 640 });
+      await waitReady(page);
+      const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}`);
+      const witness = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/+/status'] });
+      const third = (status) => JSON.stringify({ service: 'PaymentService', status, clientId: 'eda-c0ffee-payment' });
+      try {
+        await waitReady(other.page);
+        const warning = page.locator('[data-testid="other-playground"]');
+        await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const share = await warning.evaluate((e) => e.getBoundingClientRect().height / window.innerHeight);
+        assert.ok(share > 0.2, `shown over the foot of the window (${Math.round(share * 100)} %)`);
+        await page.click('[data-testid="hide-other-playground"]');
+        await warning.waitFor({ state: 'detached' });
+        // Nothing covers the foot of the window now: what is there is the page's own.
+        const atFoot = await page.evaluate(() => document.elementFromPoint(180, window.innerHeight - 40)?.closest('[data-testid="other-playground"]') === null);
+        assert.ok(atFoot, 'the foot of the window shows the page');
+        // B's services saying online again (B reloads): the same page, still hidden.
+        await other.page.reload();
+        await waitReady(other.page);
+        await witness.roundTrip();
+        assert.equal(await warning.count(), 0, 'hidden while only B is online');
+        // Another page's service comes online: the warning is back, naming it.
+        await witness.publish('services/payment/status', third('online'), { qos: 1 });
+        await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match((await warning.textContent()) ?? '', /eda-c0ffee-payment/);
+      } finally {
+        await witness.publish('services/payment/status', third('offline'), { qos: 1 }).catch(() => {});
+        await witness.close();
+        await other.close();
+      }
+    }));
+
   it('two pages on one ?ns=: one status message per service each as B opens; B reloads and A says online again once per service; B closes and its Wills overwrite the shared retained statuses, so A says online again (retained, logged), and a crash\'s Will still stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&ns=t10`, async ({ page }) => {
       const ids = await waitReady(page);

@@ -202,6 +202,32 @@ describeApp('read model', () => {
       }
     }));
 
+  // A newcomer's break-test: an OrderCancelled at version 7 of an order completed at version 4
+  // was held, "waits for version 5. Each is projected as soon as the version it waits for
+  // arrives", but version 5 of an ended order is refused: a promise nothing could keep.
+  it('an event that would end an ended order again, past a gap in its versions, is not held but refused, and the lag line names it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'caught up at 4', () => /^Caught up: projected to position 4 of 4\.$/.test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''));
+      const witness = await watchEveryTopic(broker);
+      try {
+        const stray = JSON.stringify({ position: 10001, stream: orderId, version: 7, type: 'OrderCancelled', schema: 3, recordedAt: '2026-12-02T10:00:00.000Z', data: { reason: 'evil' } });
+        await witness.publish(`eventstore/orders/${orderId}`, stray, { qos: 1 });
+        const lag = page.locator('[data-testid="query-lag"][data-not-projected="1"]');
+        await lag.waitFor();
+        assert.equal(await lag.getAttribute('data-held'), '0', 'nothing held');
+        assert.equal(
+          ((await lag.textContent()) ?? '').trim(),
+          `Caught up: projected to position 4 of 4. Not projected, 1 event: OrderCancelled (version 7 of order-${orderId}, position 10001): refused: the order is already Completed at version 4, and an ended order does not end again, whatever versions come between. No event store holds such an event: something other than OrderService published it on eventstore/orders/…, and the read model ignores it.`,
+        );
+        assert.equal(await page.textContent('[data-testid="query-totals"]'), '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98', 'nothing of it applied');
+      } finally {
+        await witness.close();
+      }
+    }));
+
   it('a bad projection delay is explained next to its field, and the delay in use stays', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=500`, async ({ page }) => {
       await waitReady(page);

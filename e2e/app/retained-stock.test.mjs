@@ -85,7 +85,7 @@ describeApp('retained stock and the late joiner', () => {
   // A newcomer's break-test: a tab that had opened ?stock=P001:10,P002:5 opens /?payment_ms=2000
   // and places orders: they are cancelled "out of stock", the field empty, and nothing near it
   // said the stock in use came from the tab's database.
-  it('a later link without ?stock= keeps the tab\'s stock from its database, and the Stock panel says so until the learner sets one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('a later link without ?stock= keeps the tab\'s stock from its database, which the field, the address and Copy link then hold, and the Stock panel says so until the learner sets one', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:10,P002:5`, async ({ page }) => {
       await waitReady(page);
       assert.equal(await page.locator('[data-testid="stock-restored"]').count(), 0, 'the link\'s stock: nothing to say');
@@ -103,9 +103,18 @@ describeApp('retained stock and the late joiner', () => {
       await waitReady(page);
       const note = page.locator('[data-testid="stock-restored"]');
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
-      assert.equal(await page.inputValue('#stock-levels'), '', 'the field is empty');
       assert.equal(await stockShown(page, 'P001'), '8', 'the database\'s levels');
-      assert.equal((await note.textContent())?.trim(), "Restored from this tab's database (set by an earlier link or edit), not from this link: type a stock to replace it; to count nothing, set one, then clear the field.");
+      assert.equal((await note.textContent())?.trim(), "Restored from this tab's database (set by an earlier link or edit), not from this link: the field and the address now hold it (P001:8,P002:5), so Copy link gives the stock this page counts. Edit the field to replace it, or clear it to count nothing.");
+      // A newcomer's break-test: the field stayed empty and Copy link gave no stock, while
+      // saying "it opens the page with these settings"; opened elsewhere it counted nothing.
+      assert.equal(await page.inputValue('#stock-levels'), 'P001:8,P002:5', 'the field shows the stock in use');
+      assert.equal(new URL(page.url()).searchParams.get('stock'), 'P001:8,P002:5', 'the address carries it');
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.click('[data-testid="copy-link"]');
+      await page.locator('[data-testid="link-copied"]').waitFor({ state: 'visible' });
+      const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
+      assert.equal(link.searchParams.get('stock'), 'P001:8,P002:5', `Copy link carries it: ${link.href}`);
+      assert.equal(link.searchParams.get('payment_ms'), '2000', 'and the link\'s own settings');
       // The learner sets a stock: the note goes.
       await page.fill('#stock-levels', 'P001:3');
       await page.dispatchEvent('#stock-levels', 'change');

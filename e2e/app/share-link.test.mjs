@@ -144,6 +144,16 @@ describeApp('share link', () => {
       assert.equal(new URLSearchParams(search).get('mqtt'), '3.1.1', search);
     }));
 
+  // A newcomer read README's "the values the page took stay as written" and saw ?mqtt=5.0
+  // become mqtt=5: README now says accepted values are shown in their canonical form.
+  it('?mqtt=5.0, read as MQTT 5, is written 5 in the address bar, its canonical form', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&mqtt=5.0`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#mqtt-version'), '5');
+      const search = await page.evaluate(() => location.search);
+      assert.equal(new URLSearchParams(search).get('mqtt'), '5', search);
+    }));
+
   it('a broker URL with a user name and password in the link is refused and taken out of the address: neither a setting written back nor Copy link repeats the secret', { timeout: CASE_TIMEOUT_MS }, (t) => {
     const host = new URL(broker.wsUrl).host;
     const query = `?broker=${encodeURIComponent(`ws://alice:s3cretPW@${host}`)}&broker_payment=${encodeURIComponent(`ws:bob:PaYsEcReT@${host}`)}&qos=2`;

@@ -114,8 +114,9 @@ export async function startWitness({
       `${topic} message for order ${orderId}`,
     );
 
-  const publish = (topic, payload, { qos = 1, retain = false } = {}) =>
-    client.publishAsync(topic, payload, { qos, retain });
+  // `properties`: MQTT 5 only, as MQTT.js takes them (`{ userProperties: { name: value } }`).
+  const publish = (topic, payload, { qos = 1, retain = false, properties } = {}) =>
+    client.publishAsync(topic, payload, { qos, retain, ...(properties && { properties }) });
 
   /**
    * Publishes a unique sentinel on the witness's own topic and resolves when it comes back:

@@ -23,7 +23,7 @@ mod other_pages;
 pub mod pacing;
 mod qos;
 pub mod query;
-pub use other_pages::other_pages_warning;
+pub use other_pages::{other_pages_warning, shows_warning};
 pub mod service_brokers;
 pub use qos::*;
 pub use query::{Panel, Setting};
@@ -454,7 +454,8 @@ pub enum Action {
     /// InventoryService's stock changed (a reservation, a release, an edit).
     StockNow(Stock),
     /// InventoryService took back the stock kept in the tab's database (a reload): the levels in
-    /// use are the database's, not the link's or the field's.
+    /// use are the database's, not the link's. They become the field's and the link's stock
+    /// (the driver writes `?stock=` with them), so *Copy link* reproduces what this page counts.
     StockRestored(Stock),
     /// The style chosen waits for this many sagas in flight, or (None) is the services' now.
     StyleWaiting(Option<(crate::services::SagaStyle, usize)>),
@@ -621,25 +622,24 @@ impl State {
             .filter(|s| matches!(s.link, Link::Disconnected { .. }))
     }
 
-    /// Where the stock in use came from, for the Stock panel, when it is not what the link or
-    /// the field says: restored from the tab's database after a reload ([`Self::stock_restored`];
-    /// the database's levels win over the link's, README "Event store"). `None` when the link
-    /// or the field set it. It says how to replace it: with the field empty, a change event
-    /// needs a stock typed first, so counting nothing takes setting one and clearing it.
+    /// Where the stock in use came from, for the Stock panel, when it is not what the link
+    /// said: restored from the tab's database after a reload ([`Self::stock_restored`]; the
+    /// database's levels win over the link's, README "Event store"), and since then what the
+    /// field shows and the address holds ([`Action::StockRestored`]). `None` when the link or
+    /// the field set it.
     pub fn stock_restored_note(&self) -> Option<String> {
         if !self.stock_restored {
             return None;
         }
-        let origin = "Restored from this tab's database (set by an earlier link or edit)";
+        let origin = "Restored from this tab's database (set by an earlier link or edit), not \
+                      from this link";
         Some(if self.flow.stock.0.is_empty() {
-            format!(
-                "{origin}, not from this link: type a stock to replace it; to count nothing, \
-                 set one, then clear the field."
-            )
+            format!("{origin}: nothing is counted, as the field and the address now say. Type a stock to count one.")
         } else {
             format!(
-                "{origin}, not the {} in the field: edit the field to replace it, or clear it \
-                 to count nothing.",
+                "{origin}: the field and the address now hold it ({}), so Copy link gives the \
+                 stock this page counts. Edit the field to replace it, or clear it to count \
+                 nothing.",
                 self.flow.stock
             )
         })
@@ -860,6 +860,9 @@ impl State {
             }
             Action::StockRestored(stock) => {
                 self.stock_restored = true;
+                // The stock in use is what the field shows and the link carries (README "Share
+                // it"): opened elsewhere, the link counts what this page counts from here on.
+                self.flow.stock = stock.clone();
                 self.apply(Action::StockNow(stock));
             }
             Action::StockNow(stock) => {

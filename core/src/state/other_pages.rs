@@ -30,9 +30,35 @@ pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> 
     )
 }
 
+/// Whether the warning shows, once the reader hid it while `dismissed` were online: while any
+/// of `others` is not among them, i.e. until another page's services come online (a page
+/// already hidden that reconnects under the same client ids stays hidden). On a phone the
+/// warning covers a third of the window, so it can be hidden.
+pub fn shows_warning(others: &BTreeSet<String>, dismissed: &BTreeSet<String>) -> bool {
+    others.iter().any(|id| !dismissed.contains(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hidden_warning_comes_back_only_for_another_page() {
+        let set = |ids: &[&str]| {
+            ids.iter()
+                .map(|id| (*id).to_owned())
+                .collect::<BTreeSet<_>>()
+        };
+        let page_b = set(&["eda-b2c3d4-order", "eda-b2c3d4-payment"]);
+        assert!(!shows_warning(&BTreeSet::new(), &BTreeSet::new()), "alone");
+        assert!(shows_warning(&page_b, &BTreeSet::new()), "not hidden");
+        assert!(!shows_warning(&page_b, &page_b), "hidden");
+        // One of B's services going offline and back: the same page, still hidden.
+        assert!(!shows_warning(&set(&["eda-b2c3d4-order"]), &page_b));
+        // Another page: shown again.
+        let b_and_c = set(&["eda-b2c3d4-order", "eda-b2c3d4-payment", "eda-c9d8e7-order"]);
+        assert!(shows_warning(&b_and_c, &page_b));
+    }
 
     #[test]
     fn the_warning_names_the_other_services_and_suggests_a_namespace() {

@@ -458,9 +458,12 @@ fn a_product_removed_from_the_stock_is_listed_as_no_longer_counted_until_counted
 
 /// A break-test: a tab that had opened `?stock=P001:10,P002:5` opens `/?payment_ms=2000`; its
 /// database's stock is restored, and orders are cancelled "out of stock" with no word near the
-/// Stock field of where that stock came from.
+/// Stock field of where that stock came from. And another: *Copy link* then gave no `stock`,
+/// so the link opened elsewhere counted nothing. The restored stock is the field's and the
+/// link's.
 #[test]
-fn a_stock_restored_from_the_tab_database_is_said_until_the_learner_sets_one() {
+fn a_stock_restored_from_the_tab_database_is_said_and_becomes_the_field_s_and_the_link_s() {
+    use crate::state::query::Setting;
     let mut s = state();
     s.apply(Action::StockNow(Stock::default()));
     assert_eq!(
@@ -473,15 +476,28 @@ fn a_stock_restored_from_the_tab_database_is_said_until_the_learner_sets_one() {
     ));
     assert_eq!(s.stock, Stock::parse("P001:10,P002:5").unwrap());
     assert_eq!(
+        s.flow.stock,
+        Stock::parse("P001:10,P002:5").unwrap(),
+        "the field shows the stock in use"
+    );
+    assert_eq!(
+        Setting::Stock(s.flow.stock.clone()).params(),
+        [("stock".to_owned(), Some("P001:10,P002:5".to_owned()))],
+        "the link carries it"
+    );
+    assert_eq!(
         s.stock_restored_note().as_deref(),
         Some(
             "Restored from this tab's database (set by an earlier link or edit), not from this \
-             link: type a stock to replace it; to count nothing, set one, then clear the field."
+             link: the field and the address now hold it (P001:10,P002:5), so Copy link gives \
+             the stock this page counts. Edit the field to replace it, or clear it to count \
+             nothing."
         )
     );
-    // Reservations change the levels, not where the stock came from.
+    // Reservations change the levels, not where the stock came from nor the field.
     s.apply(Action::StockNow(Stock::parse("P001:0,P002:5").unwrap()));
     assert!(s.stock_restored_note().is_some());
+    assert_eq!(s.flow.stock, Stock::parse("P001:10,P002:5").unwrap());
     // Another setting changed: still the database's.
     let mut flow = s.flow.clone();
     flow.saga_timeout = std::time::Duration::from_millis(1234);
@@ -492,19 +508,17 @@ fn a_stock_restored_from_the_tab_database_is_said_until_the_learner_sets_one() {
     s.apply(Action::FlowChanged(flow));
     assert_eq!(s.stock_restored_note(), None);
 
-    // A link's stock the database's overrode: the note names the field's.
+    // A link's stock the database's overrode: the field shows the database's.
     let mut linked = state();
     let mut flow = linked.flow.clone();
     flow.stock = Stock::parse("P001:3").unwrap();
     linked.apply(Action::FlowChanged(flow));
     linked.apply(Action::StockRestored(Stock::parse("P001:10").unwrap()));
-    assert_eq!(
-        linked.stock_restored_note().as_deref(),
-        Some(
-            "Restored from this tab's database (set by an earlier link or edit), not the P001:3 \
-             in the field: edit the field to replace it, or clear it to count nothing."
-        )
-    );
+    assert_eq!(linked.flow.stock, Stock::parse("P001:10").unwrap());
+    assert!(linked
+        .stock_restored_note()
+        .unwrap()
+        .contains("now hold it (P001:10)"));
 }
 
 #[test]

@@ -84,6 +84,23 @@ struct Entry {
     revenue: OrderRevenue,
 }
 
+/// Whether `event` would end an order in `status` a second time, which the aggregate refuses
+/// (domain/order.rs: nothing ends an order again). Both end states are terminal here (no
+/// projected event leaves Completed or Cancelled), so this holds at any later version too.
+/// A compensation after the end (a refund, a release) is not such an event: it is taken.
+fn ends_again(status: OrderStatus, event: &OrderEvent) -> bool {
+    matches!(
+        (status, event),
+        (
+            OrderStatus::Completed,
+            OrderEvent::Completed
+                | OrderEvent::Cancelled { .. }
+                | OrderEvent::InventoryFailed { .. }
+                | OrderEvent::PaymentFailed { .. }
+        ) | (OrderStatus::Cancelled, OrderEvent::Completed)
+    )
+}
+
 /// The views of every order projected, with the bookkeeping that makes projecting idempotent.
 /// Two read models that projected the same events, in any order and however often, are equal.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -111,7 +128,8 @@ impl ReadModel {
 
     /// Projects one event of the store into the views: [`Projected::Applied`] if it is the
     /// next version of its stream (then any held events that now follow), [`Projected::Held`]
-    /// if versions before it are missing, [`Projected::Duplicate`] if its (stream, version)
+    /// if versions before it are missing (unless it would end an ended order again: refused at
+    /// once, at any version), [`Projected::Duplicate`] if its (stream, version)
     /// was seen before at the same position. Never panics; an event no store could hold is
     /// [`Projected::Refused`].
     pub fn project(&mut self, event: &StoredEvent) -> Projected {
@@ -135,6 +153,22 @@ impl ReadModel {
             return Projected::Duplicate;
         }
         if event.version > next {
+            // An ended order stays ended, whatever the versions between: an event that would
+            // end it again can never be applied, so it is refused now rather than held for a
+            // version whose arrival would only refuse it.
+            if let Some(entry) = self.entries.get(&event.stream) {
+                if let StreamEvent::Order(order_event) = &event.event {
+                    if ends_again(entry.order.status, order_event) {
+                        return Projected::Refused(format!(
+                            "{} refused: the order is already {} at version {}, and an \
+                             ended order does not end again, whatever versions come between",
+                            event.event.type_name(),
+                            entry.order.status.name(),
+                            entry.view.version
+                        ));
+                    }
+                }
+            }
             self.held.insert(key, event.clone());
             return Projected::Held;
         }
@@ -196,18 +230,7 @@ impl ReadModel {
             }
             // The aggregate's rule (domain/order.rs): nothing ends an order a second time. The
             // store never holds such an event; one on the wire was not written by OrderService.
-            (StreamEvent::Order(event), Some(entry))
-                if matches!(
-                    (entry.order.status, event),
-                    (
-                        OrderStatus::Completed,
-                        OrderEvent::Completed
-                            | OrderEvent::Cancelled { .. }
-                            | OrderEvent::InventoryFailed { .. }
-                            | OrderEvent::PaymentFailed { .. }
-                    ) | (OrderStatus::Cancelled, OrderEvent::Completed)
-                ) =>
-            {
+            (StreamEvent::Order(event), Some(entry)) if ends_again(entry.order.status, event) => {
                 return Err(format!(
                     "{} refused: the order is already {}",
                     stored.event.type_name(),

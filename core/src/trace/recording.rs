@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::history::UserAction;
 use super::{PacketHistory, Trace, HISTORY_CAPACITY};
 use crate::domain::namespace::Namespace;
+use crate::outside_text::grouped;
 use crate::services::ServiceId;
 
 pub const FORMAT: &str = "eda-playground-recording";
@@ -47,19 +48,6 @@ pub const MAX_SEQ: u64 = 1 << 53;
 /// records more than it keeps) replays its last `REPLAYED`; the earlier ones are counted as
 /// dropped ([`PacketHistory::dropped`]) and the page says so ([`replayed_part`]).
 pub const REPLAYED: usize = HISTORY_CAPACITY;
-
-/// `n` with a comma between each group of three digits (`70,680`).
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
 
 /// The sentence the page shows under a loaded recording it replays only the end of (see
 /// [`REPLAYED`]), from the loaded trace's packets; `None` when it replays every packet.
@@ -84,7 +72,7 @@ pub enum RecordingError {
     #[error("this file is not JSON: {0}")]
     NotJson(String),
     /// JSON, but not an object of a recording's fields: an array, a string, a `"version"` that
-    /// is not a whole number.
+    /// is not a whole number from 0 to `u64::MAX` (negative, a fraction, too large, a string).
     #[error("this file is JSON, but not in the shape of a recording: {0}")]
     WrongShape(String),
     /// A JSON object without `"format": "eda-playground-recording"`.
@@ -96,7 +84,8 @@ pub enum RecordingError {
     /// A format version below 1.
     #[error("this recording says it has format version {0}, but version 1 was the playground's first; this page reads version {VERSION}")]
     Older(u64),
-    /// The recording's fields are missing or of the wrong type (serde's reason).
+    /// The recording's fields are missing or of the wrong type: a whole number (`dropped`, an
+    /// action's `atUs`) that is not one, said in plain words; otherwise serde's reason.
     #[error("this recording is damaged: {0}")]
     Damaged(String),
     /// Packet `index` (0-based, in the file's order) cannot be replayed.
@@ -116,9 +105,87 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
-/// The format version a recording says it has, checked before the rest is read: the shape of
-/// the rest depends on it.
-fn format_version(text: &str) -> Result<u64, RecordingError> {
+/// Why `value` is not a whole number from 0 to `u64::MAX`, in a few plain words ("negative
+/// (-5)", "a string"), or the number. serde's own words ("invalid value: integer `-5`,
+/// expected u64 at line 1 column 1928") are Rust's, not a reader's.
+fn whole_number(value: &serde_json::Value) -> Result<u64, String> {
+    use serde_json::Value;
+    let Value::Number(number) = value else {
+        return Err(json_kind(value).to_owned());
+    };
+    if let Some(n) = number.as_u64() {
+        return Ok(n);
+    }
+    if let Some(n) = number.as_i64() {
+        return Err(format!("negative ({n})"));
+    }
+    // Neither u64 nor i64: serde_json read it as a float.
+    let x = number.as_f64().unwrap_or(f64::NAN);
+    Err(if x < 0.0 {
+        format!("negative ({number})")
+    } else if x.fract() != 0.0 || !x.is_finite() {
+        format!("a number that is not a whole one ({number})")
+    } else if x >= 18_446_744_073_709_551_616.0 {
+        format!("a whole number too large to read (above {})", u64::MAX)
+    } else {
+        format!("a number written with a fraction or an exponent ({number}), not as a plain whole number")
+    })
+}
+
+/// `field` of `fields`, if present, as [`whole_number`] reads it; the error is a sentence:
+/// `its "<field>" is <why>: <meaning>`, `meaning` saying what the field holds.
+fn check_whole(
+    fields: &serde_json::Map<String, serde_json::Value>,
+    field: &str,
+    meaning: &str,
+) -> Result<(), String> {
+    match fields.get(field).map(whole_number) {
+        Some(Err(why)) => Err(format!("its \"{field}\" is {why}: {meaning}")),
+        _ => Ok(()),
+    }
+}
+
+/// The whole numbers of a recording (`dropped`, each packet's `seq` and `atUs`, each action's
+/// `atUs`), checked before serde reads the rest, so a wrong one is refused in plain words.
+fn check_numbers(
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), RecordingError> {
+    const AT_US: &str =
+        "a time since the start of the recording, in µs, is a whole number of 0 or more";
+    check_whole(
+        fields,
+        "dropped",
+        "the count of packets left out before the first is a whole number of 0 or more",
+    )
+    .map_err(RecordingError::Damaged)?;
+    if let Some(packets) = fields.get("packets").and_then(serde_json::Value::as_array) {
+        for (index, packet) in packets.iter().enumerate() {
+            let Some(packet) = packet.as_object() else {
+                continue;
+            };
+            check_whole(
+                packet,
+                "seq",
+                "a packet's sequence number is a whole number of 0 or more",
+            )
+            .and_then(|()| check_whole(packet, "atUs", AT_US))
+            .map_err(|reason| RecordingError::BadPacket { index, reason })?;
+        }
+    }
+    if let Some(actions) = fields.get("actions").and_then(serde_json::Value::as_array) {
+        for (index, action) in actions.iter().enumerate() {
+            if let Some(action) = action.as_object() {
+                check_whole(action, "atUs", AT_US)
+                    .map_err(|why| RecordingError::Damaged(format!("action {index}: {why}")))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The recording's JSON and the format version it says it has, checked before the rest is
+/// read: the shape of the rest depends on it.
+fn format_version(text: &str) -> Result<(serde_json::Value, u64), RecordingError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| RecordingError::NotJson(e.to_string()))?;
     let serde_json::Value::Object(fields) = &value else {
@@ -130,17 +197,12 @@ fn format_version(text: &str) -> Result<u64, RecordingError> {
     if fields.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
         return Err(RecordingError::NotARecording);
     }
-    match fields.get("version") {
+    match fields.get("version").map(whole_number) {
         None => Err(RecordingError::Damaged("no format version".into())),
-        Some(version) => version.as_u64().ok_or_else(|| {
-            RecordingError::WrongShape(format!(
-                "its \"version\" is {}, where a whole number belongs",
-                match version {
-                    serde_json::Value::Number(_) => "a number that is not a whole one",
-                    other => json_kind(other),
-                }
-            ))
-        }),
+        Some(Err(why)) => Err(RecordingError::WrongShape(format!(
+            "its \"version\" is {why}, where a format version belongs: a whole number from 1"
+        ))),
+        Some(Ok(version)) => Ok((value, version)),
     }
 }
 
@@ -258,13 +320,17 @@ pub fn record(trace: &Trace) -> String {
 
 /// Reads a recording back into a trace: every packet decoded again from its bytes.
 pub fn load(text: &str) -> Result<Trace, RecordingError> {
-    match format_version(text)? {
+    let (value, version) = format_version(text)?;
+    match version {
         1..=3 => {}
         v if v > u64::from(VERSION) => return Err(RecordingError::Newer(v)),
         v => return Err(RecordingError::Older(v)),
     }
+    if let serde_json::Value::Object(fields) = &value {
+        check_numbers(fields)?;
+    }
     let recording: RecordingV1 =
-        serde_json::from_str(text).map_err(|e| RecordingError::Damaged(e.to_string()))?;
+        serde_json::from_value(value).map_err(|e| RecordingError::Damaged(e.to_string()))?;
     let namespace = match recording.namespace.as_deref() {
         None => Namespace::none(),
         Some(text) => Namespace::parse(text)
@@ -590,15 +656,20 @@ mod tests {
             ("null", "it holds null"),
             (
                 r#"{"format":"eda-playground-recording","version":"2","packets":[]}"#,
-                "its \"version\" is a string, where a whole number belongs",
+                "its \"version\" is a string, where a format version belongs: a whole number from 1",
             ),
             (
                 r#"{"format":"eda-playground-recording","version":1.5}"#,
-                "its \"version\" is a number that is not a whole one",
+                "its \"version\" is a number that is not a whole one (1.5), where",
             ),
+            // A newcomer's break-test: -1 and 2^64 were "a number that is not a whole one".
             (
                 r#"{"format":"eda-playground-recording","version":-1}"#,
-                "its \"version\" is a number that is not a whole one",
+                "its \"version\" is negative (-1), where a format version belongs",
+            ),
+            (
+                r#"{"format":"eda-playground-recording","version":18446744073709551616}"#,
+                "its \"version\" is a whole number too large to read (above 18446744073709551615)",
             ),
         ] {
             let error = load(text).expect_err("refused");
@@ -619,6 +690,59 @@ mod tests {
         // A version number too large for any playground is a newer one's.
         let huge = r#"{"format":"eda-playground-recording","version":18446744073709551615}"#;
         assert_eq!(load(huge).err(), Some(RecordingError::Newer(u64::MAX)));
+    }
+
+    /// A newcomer's break-test: `"atUs": -1000000000000` or `"dropped": -5` said serde's
+    /// "invalid value: integer `-1000000000000`, expected u64 at line 1 column 1928".
+    #[test]
+    fn a_wrong_whole_number_is_refused_in_plain_words() {
+        let mut with_dropped: serde_json::Value = serde_json::from_str(&edited(|_| {})).unwrap();
+        with_dropped["dropped"] = (-5).into();
+        let error = load(&with_dropped.to_string())
+            .expect_err("refused")
+            .to_string();
+        assert_eq!(
+            error,
+            "this recording is damaged: its \"dropped\" is negative (-5): the count of packets \
+             left out before the first is a whole number of 0 or more"
+        );
+        let early = edited(|packets| packets[2]["atUs"] = (-1_000_000_000_000_i64).into());
+        let error = load(&early).expect_err("refused").to_string();
+        assert_eq!(
+            error,
+            "packet 2 of the recording cannot be read: its \"atUs\" is negative \
+             (-1000000000000): a time since the start of the recording, in µs, is a whole \
+             number of 0 or more"
+        );
+        let fraction = edited(|packets| packets[1]["atUs"] = 2.5.into());
+        let error = load(&fraction).expect_err("refused").to_string();
+        assert!(
+            error.starts_with(
+                "packet 1 of the recording cannot be read: its \"atUs\" is a number that is \
+                 not a whole one (2.5)"
+            ),
+            "{error}"
+        );
+        let text_seq = edited(|packets| packets[0]["seq"] = "one".into());
+        let error = load(&text_seq).expect_err("refused").to_string();
+        assert!(
+            error.starts_with("packet 0 of the recording cannot be read: its \"seq\" is a string"),
+            "{error}"
+        );
+        let huge: String = edited(|packets| packets[3]["atUs"] = 0.into()).replacen(
+            "\"atUs\":0",
+            "\"atUs\":18446744073709551616",
+            1,
+        );
+        let error = load(&huge).expect_err("refused").to_string();
+        assert!(error.contains("too large to read"), "{error}");
+        let mut action: serde_json::Value = serde_json::from_str(&edited(|_| {})).unwrap();
+        action["actions"][0]["atUs"] = (-1).into();
+        let error = load(&action.to_string()).expect_err("refused").to_string();
+        assert!(
+            error.starts_with("this recording is damaged: action 0: its \"atUs\" is negative (-1)"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -7,9 +7,10 @@ use super::outside_text::sentence;
 use super::{
     AnalyticsPanel, BrokerBar, CopyLink, CredentialsPanel, DeadLettersPanel, DeliverySettings,
     DraftField, EventLog, EventStorePanel, FlowDiagram, InPageBroker, NamespaceNote, Notifications,
-    OrderForm, OrdersPanel, Outages, PacketInspector, PanelChoice, PaymentInstances, PlaybackBar,
-    ProtocolSelect, QosSettings, QueryPanel, RecordingBar, SagaSettings, SequenceDiagram,
-    ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip, StockPanel,
+    OrderForm, OrdersPanel, OtherPagesAlert, Outages, PacketInspector, PanelChoice,
+    PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel, RecordingBar,
+    SagaSettings, SequenceDiagram, ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip,
+    StockPanel,
 };
 use crate::hooks::{
     use_after_first_render, use_fragment_target, use_on_screen, use_playground, use_reload_scroll,
@@ -18,7 +19,7 @@ use crate::hooks::{
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::state::{broker_fit, other_pages_warning, Panel};
+use eda_core::state::{broker_fit, Panel};
 
 /// The services with an event log, in the order the logs are shown.
 const LOGGED: [ServiceId; 4] = [
@@ -271,11 +272,7 @@ pub fn App() -> Html {
             </header>
             // Another page's services can come online at any moment, unasked: the warning floats
             // over the page's foot instead of pushing everything below it down under the mouse.
-            if !state.other_playgrounds.is_empty() {
-                <p class="error page-alert" role="alert" data-testid="other-playground">
-                    { other_pages_warning(&state.other_playgrounds, &state.namespace) }
-                </p>
-            }
+            <OtherPagesAlert others={state.other_playgrounds.clone()} namespace={state.namespace.clone()} />
             <section class="broker" aria-label="Broker connection" ref={broker_ref} data-on-screen={broker_on_screen.to_string()}>
                 // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
                 <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />

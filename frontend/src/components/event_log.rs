@@ -5,7 +5,8 @@
 
 use yew::prelude::*;
 
-use super::outside_text::{outside, outside_lines, reason};
+use super::outside_text::{outside, outside_cut, outside_lines, reason};
+use eda_core::outside_text::length_note;
 use eda_core::services::ServiceId;
 use eda_core::state::{LogEntry, Outcome, ServiceView};
 use eda_core::trace::service_status::Grant;
@@ -72,6 +73,11 @@ fn subscriptions_line(subscriptions: &[(&'static str, Grant)]) -> Html {
     }
 }
 
+/// How many characters of a `correlationId` an entry shows. One published from outside may be
+/// any length (20,000 characters made one entry 7,573 px tall); the rest is counted after the
+/// cut, and the whole value is the cut text's title and the entry's `data-correlation`.
+const CORRELATION_CHARS: usize = 64;
+
 #[derive(Properties, PartialEq)]
 struct LogLineProps {
     service: ServiceId,
@@ -102,7 +108,12 @@ fn LogLine(props: &LogLineProps) -> Html {
                 <span class="qos" title="QoS the message arrived with">{ format!("QoS {}", qos.level()) }</span>
             }
             if let Some(correlation) = &entry.correlation {
-                <span class="correlation" title="MQTT 5 user property correlationId">{ "correlationId " }{ outside(correlation) }</span>
+                <span class="correlation" title="MQTT 5 user property correlationId">
+                    { "correlationId " }{ outside_cut(correlation, CORRELATION_CHARS) }
+                    if let Some(note) = length_note(correlation, CORRELATION_CHARS) {
+                        { " " }{ note }
+                    }
+                </span>
             }
             <span class="status">{ status }</span>
             if !entry.payload.is_empty() {

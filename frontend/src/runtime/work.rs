@@ -86,7 +86,9 @@ impl Runtime {
             if self.client(inventory).is_connected() {
                 self.run_now(inventory, levels);
             }
-            // The Stock panel says where it came from.
+            // The link carries the stock in use (so Copy link reproduces it; the field shows it
+            // too), and the Stock panel says where it came from.
+            crate::address_bar::remember(&eda_core::state::query::Setting::Stock(now.clone()));
             self.tell(Action::StockRestored(now));
         }
     }

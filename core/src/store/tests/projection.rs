@@ -471,3 +471,59 @@ fn an_event_that_ends_an_ended_order_again_is_refused() {
     };
     assert!(matches!(model.project(&refund), Projected::Applied { .. }));
 }
+
+/// A newcomer's break-test: an `OrderCancelled` at version 7 of an order completed at version 4
+/// was held "until version 5 arrives", a promise nothing could keep (version 5 would be refused
+/// as the order is already Completed). It is refused at once; a compensation past a gap after
+/// the end is still held, since it could follow.
+#[test]
+fn an_event_that_would_end_an_ended_order_again_past_a_gap_is_refused_not_held() {
+    let store = shop();
+    let mut model = live(store.read_all(0, None));
+    let a = model.get(A).unwrap().clone();
+    assert_eq!(a.status, OrderStatus::Completed);
+    let forged = StoredEvent {
+        position: 10_001,
+        stream: A,
+        version: a.version + 3,
+        schema: crate::store::CURRENT_SCHEMA,
+        recorded_at: at(99_000),
+        event: StreamEvent::Order(crate::domain::order::OrderEvent::Cancelled {
+            reason: "evil".into(),
+        }),
+    };
+    assert_eq!(
+        model.project(&forged),
+        Projected::Refused(format!(
+            "OrderCancelled refused: the order is already Completed at version {}, and an ended \
+             order does not end again, whatever versions come between",
+            a.version
+        ))
+    );
+    assert_eq!(
+        model.held(),
+        0,
+        "nothing held for a version that cannot come"
+    );
+    assert_eq!(model.get(A).unwrap().status, OrderStatus::Completed);
+    // Completed after a cancellation, past a gap: refused too.
+    let b = model.get(B).unwrap().clone();
+    assert_eq!(b.status, OrderStatus::Cancelled);
+    let completed = StoredEvent {
+        stream: B,
+        version: b.version + 2,
+        event: StreamEvent::Order(crate::domain::order::OrderEvent::Completed),
+        ..forged.clone()
+    };
+    assert!(matches!(model.project(&completed), Projected::Refused(_)));
+    // A refund past a gap could still follow: held, as before.
+    let refund = StoredEvent {
+        event: StreamEvent::Order(crate::domain::order::OrderEvent::PaymentRefunded {
+            payment_id: Uuid::from_u128(77),
+            amount: 1.0,
+        }),
+        ..forged
+    };
+    assert_eq!(model.project(&refund), Projected::Held);
+    assert_eq!(model.held(), 1);
+}
