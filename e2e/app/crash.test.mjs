@@ -337,4 +337,51 @@ describeApp('crash, Last Will and catch-up', () => {
         assert.equal(await page.locator(`[data-testid="presence-${s}"][data-online="true"]`).count(), 1, `${s}'s badge online`);
       }
     }));
+  // A newcomer's break-test: OrderService crashed within ~100 ms of the payments, and 8 of 10
+  // orders/confirmed never reached the wire, while the page showed the orders completed. What
+  // OrderService decides goes out once its events are in the tab's database; decided before
+  // the crash, it went out after it, into the crashed (aborted) client, and Restart did not
+  // publish it. Here the test holds the database busy with a transaction of its own, so that
+  // what OrderService decides waits, crashes it meanwhile, then lets the database go.
+  it('what OrderService decided before its crash, still waiting for the database, goes out on Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      await page.evaluate(async () => {
+        const ask = (request) => new Promise((done, fail) => {
+          request.onsuccess = () => done(request.result);
+          request.onerror = () => fail(request.error);
+        });
+        const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground'));
+        const db = await ask(indexedDB.open(name));
+        // A write transaction over every store: the page's own writes queue behind it while it
+        // has requests pending; let go, it commits and theirs follow.
+        const store = db.transaction([...db.objectStoreNames], 'readwrite').objectStore(db.objectStoreNames[0]);
+        let held = true;
+        window.releaseDatabase = () => { held = false; };
+        const spin = () => { if (held) store.count().onsuccess = spin; };
+        spin();
+      });
+      const orderId = await placeOrder(page);
+      // OrderService took its own orders/created; its OrderCreated waits for the database.
+      await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="orders/created"][data-status="accepted"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash OrderService', exact: true }).click();
+      await witness.waitFor((m) => m.topic === 'services/order/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS, "OrderService's Will");
+      await page.evaluate(() => window.releaseDatabase());
+      // The participants answer (their memory written first); OrderService, crashed, sends nothing.
+      await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      await witness.roundTrip();
+      const stored = () => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`).map((m) => m.json?.version);
+      assert.deepEqual(stored(), [], 'nothing of the crashed OrderService on the wire');
+
+      await page.getByRole('button', { name: 'Restart OrderService' }).click();
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      // Every version of the stream, the one decided before the crash first among them.
+      await witness
+        .waitFor(() => [1, 2, 3, 4].every((v) => stored().includes(v)), FLOW_TIMEOUT_MS)
+        .catch(() => assert.fail(`versions on eventstore/orders/${orderId}: ${stored().join(', ')}; its wire: ${wireOf(witness, orderId).join(', ')}`));
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      const restartNote = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="restart"]');
+      await restartNote.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await restartNote.first().textContent(), /published again \d+ messages? its crashed client/);
+    }));
 });

@@ -29,6 +29,9 @@ impl Runtime {
         event: &DomainEvent,
     ) -> Result<(), String> {
         let request = self.event_request(instance, event, event.to_json());
+        let Some(request) = self.unless_crashed(instance, request) else {
+            return Ok(());
+        };
         let (topic, payload) = (request.topic.clone(), request.payload.clone());
         self.client(instance)
             .publish_with(request)
@@ -98,6 +101,9 @@ impl Runtime {
         let qos = self.capped(instance, qos);
         let topic = self.namespace.wire(&update.topic());
         let request = PublishRequest::new(topic, update.payload(), qos).retained(true);
+        let Some(request) = self.unless_crashed(instance, request) else {
+            return Ok(());
+        };
         self.client(instance)
             .publish_with(request)
             .map(|_| ())

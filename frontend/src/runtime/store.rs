@@ -44,6 +44,9 @@ impl Runtime {
         let qos = at_most_broker_maximum(&client, QoS::AtLeastOnce);
         let payload = event.to_json();
         let request = PublishRequest::new(topic.clone(), payload.clone(), qos);
+        let Some(request) = self.unless_crashed(instance, request) else {
+            return;
+        };
         if let Err(e) = client.publish_with(request) {
             self.outbox_publish_refused(instance.service, (&topic, &payload), &e);
             self.log(instance.service, problem(&event.topic(), e.to_string()));
@@ -151,7 +154,8 @@ impl Runtime {
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} event{}), and \
              the read model rebuilt from them; {open} still open, each resuming with what was \
-             left of its deadline.{checks}{again}",
+             left of its deadline.{checks}{again} What the broker kept for the services \
+             meanwhile (an order placed just before the reload, say) is delivered after this.",
             if streams == 1 { "" } else { "s" },
             if events == 1 { "" } else { "s" }
         ))
