@@ -154,8 +154,8 @@ impl Runtime {
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} event{}), and \
              the read model rebuilt from them; {open} still open, each resuming with what was \
-             left of its deadline.{checks}{again} What the broker kept for the services \
-             meanwhile (an order placed just before the reload, say) is delivered after this.",
+             left of its deadline; what the broker kept for the services meanwhile (an order \
+             placed just before the reload, say) is delivered after this.{checks}{again}",
             if streams == 1 { "" } else { "s" },
             if events == 1 { "" } else { "s" }
         ))
