@@ -20,7 +20,7 @@ use eda_core::services::dead_letter::{
 };
 use eda_core::services::instances::Instance;
 use eda_core::services::pending_tries::{PendingTry, Received};
-use eda_core::services::{Rejection, RejectionKind, ServiceId};
+use eda_core::services::{Command, Rejection, RejectionKind, ServiceId};
 use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::StoredEvent;
 use eda_core::trace::dead_letters::KeptDeadLetter;
@@ -154,6 +154,17 @@ impl Runtime {
         // A duplicate ignored, like a message that asked for nothing, leaves the badge as it was
         // (unless its answer goes again).
         let did_something = match &decision {
+            // Busy work started (a charge, a reservation): the badge shows it working once its
+            // timer is armed (after the participant's memory is kept, decision 0021), then
+            // done. A "done" now came before the work, a frame of "✓ done" ahead of "working"
+            // (seen in a clean clone).
+            Ok(commands)
+                if commands
+                    .iter()
+                    .any(|c| matches!(c, Command::Schedule { work, .. } if work.is_busy())) =>
+            {
+                false
+            }
             // QueryService's projection changes its read model and publishes nothing.
             Ok(commands) => !commands.is_empty() || service == ServiceId::Query,
             Err(rejection) => !rejection.is_duplicate() || !rejection.answer_again.is_empty(),
