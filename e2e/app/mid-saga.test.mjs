@@ -349,6 +349,11 @@ describeApp('changes mid-saga', () => {
       const ORDERS = 60;
       for (let i = 0; i < ORDERS / 10; i++) await page.click('[data-testid="place-ten"]');
       await waitSeen((m) => m.topic === 'orders/created', 'orders/created', ORDERS);
+      // In flight at OrderService: each saga started and stored (its OrderCreated on the
+      // wire). OrderService takes its orders at most 20 unanswered at a time and answers once
+      // stored (decision 0022); those still queued at a broker that forgets them on restart
+      // would never start.
+      await waitSeen((m) => m.topic.startsWith('eventstore/orders/') && m.json?.type === 'OrderCreated', 'OrderCreated', ORDERS);
       await stop();
       assert.deepEqual(seen.filter((m) => ['orders/cancelled', 'orders/confirmed'].includes(m.topic)), [], 'the broker stopped before the first outcome');
       // Down until OrderService has cancelled every order in its store (the panel draws the 50
