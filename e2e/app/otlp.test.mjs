@@ -172,49 +172,68 @@ describeApp('otlp export', () => {
       assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService', 'QueryService']);
     }));
 
-  // It waited a 50 ms timer after drawing the words; now it asks for the next animation frame
-  // and, from it, a zero-delay task: the work starts once the frame that shows the words is
-  // drawn, never before it, and on no timer of its own. The page's timers and frame requests
-  // are watched while the click is handled and while the frame it asked for runs.
-  it('otlp: the session export starts right after the frame that paints "Exporting the trace (OTLP)…" (an animation frame, then a zero-delay task), not on a 50 ms timer', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  // It waited a 50 ms timer after drawing the words; now, once the words are rendered, it asks
+  // for the next animation frame and, from it, a zero-delay task: the work starts once the frame
+  // that shows the words is drawn, never before it, and on no timer of its own. Every frame the
+  // page asks for from the click until the export ends is watched, with the timers its callback
+  // starts and the tasks they run. (Asking for the frame from the click itself once let the
+  // frame come before the words: Yew's scheduler, busy, rendered them in a later task.)
+  it('otlp: the session export starts right after the frame that paints "Exporting the trace (OTLP)…" (an animation frame asked for once the words are in the page, then a zero-delay task), not on a 50 ms timer', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
       await waitReady(page);
       await page.evaluate(() => {
-        const probe = { phase: null, calls: [], events: [] };
+        // `events` in order: words, request N, frame N, timer N <delay>, task N, done.
+        const probe = { armed: false, ended: false, frames: 0, inFrame: null, events: [] };
         window.__otlpProbe = probe;
         const { setTimeout: timeout, requestAnimationFrame: frame } = window;
-        window.setTimeout = function (callback, delay, ...rest) {
-          if (probe.phase) probe.calls.push(`${probe.phase}: setTimeout ${Number(delay) || 0}`);
-          return timeout.call(window, callback, delay, ...rest);
-        };
-        window.requestAnimationFrame = function (callback) {
-          if (probe.phase !== 'click') return frame.call(window, callback);
-          probe.calls.push('click: requestAnimationFrame');
-          return frame.call(window, (at) => {
-            probe.events.push('frame');
-            probe.phase = 'frame';
-            try { callback(at); } finally { probe.phase = null; }
-          });
-        };
-        // Capture on the document: before the page's handlers; bubbling on the window: after.
-        document.addEventListener('click', () => { probe.phase = 'click'; }, true);
-        window.addEventListener('click', () => { probe.phase = null; });
-        new MutationObserver(() => {
+        const look = () => {
           const seen = (what, testid) => !probe.events.includes(what) && document.querySelector(`[data-testid="${testid}"]`);
           if (seen('words', 'otlp-working')) probe.events.push('words');
-          if (seen('done', 'otlp-error')) probe.events.push('done');
-        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+          if (seen('done', 'otlp-error')) { probe.events.push('done'); probe.ended = true; }
+        };
+        window.setTimeout = function (callback, delay, ...rest) {
+          const n = probe.inFrame;
+          if (n === null || typeof callback !== 'function') return timeout.call(window, callback, delay, ...rest);
+          probe.events.push(`timer ${n} ${Number(delay) || 0}`);
+          return timeout.call(window, (...args) => {
+            probe.events.push(`task ${n}`);
+            callback(...args);
+          }, delay, ...rest);
+        };
+        window.requestAnimationFrame = function (callback) {
+          if (!probe.armed || probe.ended) return frame.call(window, callback);
+          look();
+          const n = ++probe.frames;
+          probe.events.push(`request ${n}`);
+          return frame.call(window, (at) => {
+            probe.events.push(`frame ${n}`);
+            probe.inFrame = n;
+            try { callback(at); } finally { probe.inFrame = null; }
+          });
+        };
+        // Capture on the document: before the page's handlers.
+        document.addEventListener('click', () => { probe.armed = true; }, true);
+        // Looked for on every change to the page, and before each frame is asked for (the
+        // observer hears of a change only once the script that made it has finished).
+        new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true });
       });
       await page.click('[data-testid="export-otlp-session"]');
       // No order yet: the export's work ends in its refusal, which replaces the words.
       const error = page.locator('[data-testid="otlp-error"]');
       await error.waitFor();
       assert.match(await error.textContent(), /no order in the trace to export yet/);
-      const { calls, events } = await page.evaluate(() => window.__otlpProbe);
-      assert.deepEqual(events, ['words', 'frame', 'done'], 'the words, then the frame that draws them, then the export');
-      assert.ok(calls.includes('click: requestAnimationFrame'), `the click asks for the next frame: ${calls.join(', ')}`);
-      assert.ok(!calls.some((c) => /^click: setTimeout/.test(c)), `no timer started by the click: ${calls.join(', ')}`);
-      assert.ok(calls.includes('frame: setTimeout 0'), `the frame queues the work at once: ${calls.join(', ')}`);
+      const { events } = await page.evaluate(() => window.__otlpProbe);
+      const at = (event) => events.indexOf(event);
+      const said = `events: ${events.join(', ')}`;
+      assert.ok(at('words') >= 0 && at('done') > at('words'), `the words, then the export's end: ${said}`);
+      // The frame whose callback queued the zero-delay task that ran just before the end.
+      const work = events.slice(0, at('done')).filter((e) => /^task \d+$/.test(e)).at(-1);
+      assert.ok(work, `the export ran in a task queued from a frame: ${said}`);
+      const n = work.split(' ')[1];
+      assert.ok(events.includes(`timer ${n} 0`), `the frame queues the work with no delay: ${said}`);
+      assert.ok(at('words') < at(`request ${n}`), `the frame is asked for once the words are in the page: ${said}`);
+      assert.ok(at(`request ${n}`) < at(`frame ${n}`) && at(`frame ${n}`) < at(work), `the frame, then the work: ${said}`);
+      assert.ok(!events.some((e) => /^timer \d+ [1-9]/.test(e)), `no frame starts a timer with a delay: ${said}`);
     }));
 
   it('otlp: a replayed recording exports the same spans, dated by the messages\' own timestamps', { timeout: CASE_TIMEOUT_MS }, async (t) => {

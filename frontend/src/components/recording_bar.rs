@@ -99,17 +99,27 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         })
     };
     let otlp_message = use_state(|| None::<ExportMessage>);
+    // How many exports were asked for: each click says *Exporting the trace (OTLP)…* first (a
+    // large trace takes a moment, and the page showed nothing meanwhile); the effect below, run
+    // once the render has put the words in the page, makes the export right after the frame
+    // that paints them. Asked from the click itself, the frame could come before the words
+    // were rendered: Yew's scheduler, busy under load, finishes a long render in a later task.
+    let exports_asked = use_state(|| 0_u32);
     let on_export_otlp = {
-        let trace = props.trace.clone();
-        let otlp_message = otlp_message.clone();
+        let (otlp_message, exports_asked) = (otlp_message.clone(), exports_asked.clone());
         Callback::from(move |_: MouseEvent| {
-            // Said first, then made right after the page has painted the words: a large trace
-            // takes a moment, and the page showed nothing meanwhile.
             otlp_message.set(Some(ExportMessage::Working));
-            let (trace, otlp_message) = (trace.clone(), otlp_message.clone());
-            after_next_paint(move || otlp_message.set(export_session(&trace.0.borrow())));
+            exports_asked.set(exports_asked.wrapping_add(1));
         })
     };
+    {
+        let (trace, otlp_message) = (props.trace.clone(), otlp_message.clone());
+        use_effect_with(*exports_asked, move |&asked| {
+            if asked > 0 {
+                after_next_paint(move || otlp_message.set(export_session(&trace.0.borrow())));
+            }
+        });
+    }
     // A recording read while sagas are in flight waits here (the name and the count shown, the
     // trace kept aside) until Load anyway or Keep live.
     let held = use_state(|| None::<(String, usize)>);
