@@ -36,6 +36,19 @@ impl FakeBroker {
         b
     }
 
+    /// Opens the transport again at `now` (after a close), answers the CONNECT 1 ms later with
+    /// an accepting CONNACK whose Session Present is `present`, and returns what the session
+    /// sent after the CONNACK (its SUBSCRIBEs, resent PUBLISHes and PUBRELs).
+    pub fn reconnect(&mut self, now: Duration, present: bool) -> Vec<Packet> {
+        self.session.handle_transport_open(now);
+        assert!(matches!(self.sent().as_slice(), [Packet::Connect(_)]));
+        self.deliver(
+            now + MS(1),
+            Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)),
+        );
+        self.sent()
+    }
+
     pub fn version(&self) -> ProtocolVersion {
         self.session.protocol()
     }

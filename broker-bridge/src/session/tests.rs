@@ -484,13 +484,7 @@ fn a_resumed_broker_session_still_suppresses_the_duplicate() {
     b.deliver(MS(5), incoming(QoS::ExactlyOnce, Some(1), false));
     b.take_events();
     b.session.handle_transport_closed(MS(6), dropped());
-    b.session.handle_transport_open(S(1));
-    b.sent();
-    b.deliver(
-        S(1),
-        Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
-    );
-    b.sent();
+    b.reconnect(S(1), true);
     b.deliver(S(2), incoming(QoS::ExactlyOnce, Some(1), true));
     assert_eq!(b.sent(), [Packet::PubRec(Ack::new(1))]);
     assert!(

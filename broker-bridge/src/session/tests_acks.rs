@@ -70,13 +70,7 @@ fn a_held_answer_dies_with_its_connection_and_the_message_is_delivered_again() {
     b.deliver(MS(6), incoming(QoS::ExactlyOnce, Some(4), false));
     let old_two = token_of(&mut b, 4);
     b.session.handle_transport_closed(MS(10), dropped());
-    b.session.handle_transport_open(S(1));
-    b.sent();
-    b.deliver(
-        S(1),
-        Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
-    );
-    b.sent();
+    b.reconnect(S(1), true);
     // A token of the old connection answers nothing on the new one.
     b.session.acknowledge(S(1), old_one);
     b.session.acknowledge(S(1), old_two);

@@ -406,14 +406,9 @@ fn a_kept_session_is_asked_for_every_subscription_again() {
         )),
     );
     close(&mut b, S(60));
-    b.session.handle_transport_open(S(61));
-    b.sent();
-    b.deliver(
-        S(61),
-        Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
-    );
-    let Packet::Subscribe(again) = b.sent_one() else {
-        panic!("expected SUBSCRIBE")
+    let Ok::<[Packet; 1], _>([Packet::Subscribe(again)]) = b.reconnect(S(61), true).try_into()
+    else {
+        panic!("expected one SUBSCRIBE")
     };
     // Both asked again: the refused one, and the granted one too (Session Present says the
     // broker holds a session, not which subscriptions: one restored from an older save may

@@ -26,18 +26,6 @@ fn publishes(b: &mut FakeBroker) -> Vec<Publish> {
         .collect()
 }
 
-/// Connects (the broker kept the session when `present`) and returns what went out after
-/// CONNACK.
-fn reconnect(b: &mut FakeBroker, now: Duration, present: bool) -> Vec<Packet> {
-    b.session.handle_transport_open(now);
-    b.sent();
-    b.deliver(
-        now + MS(1),
-        Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)),
-    );
-    b.sent()
-}
-
 fn lowered(events: &[Event]) -> Vec<(Option<u16>, QoS, QoS)> {
     events
         .iter()
@@ -155,7 +143,7 @@ fn a_qos_2_publish_sent_before_the_suback_is_re_sent_at_qos_1_after_the_close() 
     b.take_events();
     // The broker kept the session (and the subscription): asked again, but its SUBACK is not
     // awaited here.
-    let again = reconnect(&mut b, S(2), true);
+    let again = b.reconnect(S(2), true);
     let Some(resent) = again.iter().find_map(|p| match p {
         Packet::Publish(p) => Some(p),
         _ => None,
@@ -197,7 +185,7 @@ fn two_closes_in_a_row_after_the_same_qos_2_publish_teach_qos_1() {
     let id = publishes(&mut b)[0].packet_id;
     b.session.handle_transport_closed(S(1) + MS(1), dropped());
     // One close may be anything (the broker restarting): the same PUBLISH again, at QoS 2.
-    let again = reconnect(&mut b, S(2), true);
+    let again = b.reconnect(S(2), true);
     assert!(
         matches!(again.as_slice(), [Packet::Publish(p)] if p.qos == QoS::ExactlyOnce && p.dup),
         "{again:?}"
@@ -221,7 +209,7 @@ fn two_closes_in_a_row_after_the_same_qos_2_publish_teach_qos_1() {
          3.1.1 clients)"
     );
     // The third connection carries it at QoS 1, and the loop ends.
-    let third = reconnect(&mut b, S(4), true);
+    let third = b.reconnect(S(4), true);
     assert!(
         matches!(third.as_slice(), [Packet::Publish(p)] if p.qos == QoS::AtLeastOnce && p.packet_id == id),
         "{third:?}"
@@ -240,12 +228,12 @@ fn a_close_after_which_the_re_sent_qos_2_publish_is_answered_teaches_nothing() {
         .unwrap();
     let id = publishes(&mut b)[0].packet_id.unwrap();
     b.session.handle_transport_closed(S(1) + MS(1), dropped());
-    reconnect(&mut b, S(2), true);
+    b.reconnect(S(2), true);
     b.deliver(S(2) + MS(2), Packet::PubRec(Ack::new(id)));
     assert!(matches!(b.sent_one(), Packet::PubRel(_)));
     // Closed again before PUBCOMP: a PUBREL in flight is no QoS 2 PUBLISH.
     b.session.handle_transport_closed(S(2) + MS(3), dropped());
-    let again = reconnect(&mut b, S(3), true);
+    let again = b.reconnect(S(3), true);
     assert!(matches!(again.as_slice(), [Packet::PubRel(_)]), "{again:?}");
     // Another QoS 2 message, closed once: still nothing learned.
     b.session
@@ -279,7 +267,7 @@ fn queued_messages_above_the_ceiling_are_sent_at_it_not_dropped() {
             .publish(S(3), "orders/created", vec![payload], qos, false)
             .unwrap();
     }
-    let sent = reconnect(&mut b, S(4), false);
+    let sent = b.reconnect(S(4), false);
     let sent: Vec<_> = sent
         .into_iter()
         .filter_map(|p| match p {

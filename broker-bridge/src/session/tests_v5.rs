@@ -632,16 +632,10 @@ fn a_present_session_is_subscribed_again_without_its_retained_messages_and_in_fl
     publish_qos1(&mut b, 5);
     let id = sent_publishes(&mut b)[0].packet_id.unwrap();
     b.session.handle_transport_closed(MS(6), dropped());
-    b.session.handle_transport_open(S(2));
-    b.sent();
-    b.deliver(
-        S(2),
-        Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
-    );
     // Asked again all the same (a broker restored from an older save holds the session without
     // the subscriptions made since), with Retain Handling 1: no retained messages again if it
     // holds it.
-    let sent = b.sent();
+    let sent = b.reconnect(S(2), true);
     let subscribes: Vec<&Subscribe> = sent
         .iter()
         .filter_map(|p| match p {
