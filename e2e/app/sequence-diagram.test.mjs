@@ -154,23 +154,35 @@ describeApp('sequence diagram', () => {
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="packet-list"] table')?.getAttribute('aria-rowcount')) > 60);
       const frames = () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
       // The seq of the row at a point 2.5 rows under the list's header (where a pointer would be).
-      const seqAtPointer = () => page.evaluate(() => {
-        const list = document.querySelector('[data-testid="packet-list"]');
-        // The panels above grow with the orders: the list into the window first.
-        list.scrollIntoView({ block: 'center' });
-        const box = list.getBoundingClientRect();
-        const header = list.querySelector('thead').getBoundingClientRect().height;
-        const rowHeight = list.querySelector('tr.packet-row').getBoundingClientRect().height;
-        const at = document.elementFromPoint(box.left + 20, box.top + header + rowHeight * 2.5);
-        return at?.closest('tr.packet-row')?.getAttribute('data-seq') ?? null;
-      });
+      // The list draws only the rows in view (spacers stand for the others), and under load the
+      // page draws the rows for a new scroll position a task or two after it: asked until a row
+      // is there (a blank there for good fails, saying what is under the pointer).
+      const seqAtPointer = async () => {
+        const look = () => page.evaluate(() => {
+          const list = document.querySelector('[data-testid="packet-list"]');
+          // The panels above grow with the orders: the list into the window first.
+          list.scrollIntoView({ block: 'center' });
+          const box = list.getBoundingClientRect();
+          const header = list.querySelector('thead').getBoundingClientRect().height;
+          const rowHeight = list.querySelector('tr.packet-row').getBoundingClientRect().height;
+          const at = document.elementFromPoint(box.left + 20, box.top + header + rowHeight * 2.5);
+          const seq = at?.closest('tr.packet-row')?.getAttribute('data-seq') ?? null;
+          return { seq, at: at ? `${at.tagName.toLowerCase()}.${at.className} ${at.closest('tr')?.outerHTML.slice(0, 80) ?? ''}` : 'nothing' };
+        });
+        let seen = await look();
+        for (let tries = 1; seen.seq === null && tries < 50; tries += 1) {
+          await frames();
+          seen = await look();
+        }
+        assert.ok(seen.seq, `a packet row under the pointer, not ${seen.at}`);
+        return seen.seq;
+      };
       await page.evaluate(() => {
         const list = document.querySelector('[data-testid="packet-list"]');
         list.scrollTop = list.querySelector('tr.packet-row').getBoundingClientRect().height * 10 + 5;
       });
       await frames();
       const pointed = await seqAtPointer();
-      assert.ok(pointed, 'a row under the pointer');
       const before = await packets();
       await page.click('[data-testid="place-ten"]');
       await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '11', null, { timeout: 60_000 });
