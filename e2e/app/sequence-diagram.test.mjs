@@ -194,12 +194,17 @@ describeApp('sequence diagram', () => {
       await frames();
       await placeOrder(page);
       await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '12');
-      await frames();
-      const top = await page.evaluate(() => ({
+      // Read once the list has drawn what came (a task or two later under load).
+      const atTop = () => page.evaluate(() => ({
         scrollTop: document.querySelector('[data-testid="packet-list"]').scrollTop,
         first: Number(document.querySelector('[data-testid="packet-row"]').getAttribute('data-seq')),
         newest: Math.max(...[...document.querySelectorAll('[data-testid="packet-row"]')].map((r) => Number(r.getAttribute('data-seq')))),
       }));
+      let top = await atTop();
+      for (let tries = 1; top.first !== top.newest && tries < 50; tries += 1) {
+        await frames();
+        top = await atTop();
+      }
       assert.deepEqual(top, { scrollTop: 0, first: top.newest, newest: top.newest });
     }));
 
