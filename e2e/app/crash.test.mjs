@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, holdDatabase } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { openPage } from '../lib/browser.mjs';
@@ -345,27 +345,13 @@ describeApp('crash, Last Will and catch-up', () => {
   // what OrderService decides waits, crashes it meanwhile, then lets the database go.
   it('what OrderService decided before its crash, still waiting for the database, goes out on Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
-      await page.evaluate(async () => {
-        const ask = (request) => new Promise((done, fail) => {
-          request.onsuccess = () => done(request.result);
-          request.onerror = () => fail(request.error);
-        });
-        const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground'));
-        const db = await ask(indexedDB.open(name));
-        // A write transaction over every store: the page's own writes queue behind it while it
-        // has requests pending; let go, it commits and theirs follow.
-        const store = db.transaction([...db.objectStoreNames], 'readwrite').objectStore(db.objectStoreNames[0]);
-        let held = true;
-        window.releaseDatabase = () => { held = false; };
-        const spin = () => { if (held) store.count().onsuccess = spin; };
-        spin();
-      });
+      const releaseDatabase = await holdDatabase(page);
       const orderId = await placeOrder(page);
       // OrderService took its own orders/created; its OrderCreated waits for the database.
       await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="orders/created"][data-status="accepted"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       await page.getByRole('button', { name: 'Crash OrderService', exact: true }).click();
       await witness.waitFor((m) => m.topic === 'services/order/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS, "OrderService's Will");
-      await page.evaluate(() => window.releaseDatabase());
+      await releaseDatabase();
       // The participants answer (their memory written first); OrderService, crashed, sends nothing.
       await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
       await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);

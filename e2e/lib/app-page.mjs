@@ -365,3 +365,27 @@ export async function orderArrows(page, orderId, count) {
     .filter(Boolean)
     .map(([, from, to, label]) => `${from}->${to} ${label}`);
 }
+
+/**
+ * Holds the page's IndexedDB busy with a write transaction of the test's own over every store,
+ * so that what waits for the tab's database (OrderService's appends and what it decided with
+ * them, the participants' memory and their answers) waits; returns `release()`, after which
+ * the transaction commits and the page's writes follow.
+ */
+export async function holdDatabase(page) {
+  await page.evaluate(async () => {
+    const ask = (request) => new Promise((done, fail) => {
+      request.onsuccess = () => done(request.result);
+      request.onerror = () => fail(request.error);
+    });
+    const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground'));
+    const db = await ask(indexedDB.open(name));
+    // Kept alive by a request always pending: the page's own writes queue behind it.
+    const store = db.transaction([...db.objectStoreNames], 'readwrite').objectStore(db.objectStoreNames[0]);
+    let held = true;
+    window.__releaseDatabase = () => { held = false; };
+    const spin = () => { if (held) store.count().onsuccess = spin; };
+    spin();
+  });
+  return () => page.evaluate(() => window.__releaseDatabase());
+}

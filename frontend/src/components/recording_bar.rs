@@ -147,7 +147,8 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         let (held, held_trace) = (held.clone(), held_trace.clone());
         Callback::from(move |_: MouseEvent| {
             held.set(None);
-            if let Some((name, recorded)) = held_trace.borrow_mut().take() {
+            let recorded = held_trace.borrow_mut().take();
+            if let Some((name, recorded)) = recorded {
                 on_loaded.emit((name, Ok(recorded)));
             }
         })

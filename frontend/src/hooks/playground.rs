@@ -355,7 +355,8 @@ impl Playground {
         match loaded {
             Ok(recorded) => {
                 let mut left_open = None;
-                if let Some(old) = self.runtime.borrow_mut().take() {
+                let old = self.runtime.borrow_mut().take();
+                if let Some(old) = old {
                     // A recording is shown instead: the services' memory goes with them, and
                     // the sagas in flight wait in OrderService's store for Back to live (a
                     // reload). Counted as the services count them: an order cancelled whose

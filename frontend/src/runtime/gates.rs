@@ -163,7 +163,8 @@ impl Runtime {
         });
         match held_fate {
             Some(Fate::GoesNow) => {
-                if let Some(held) = self.held_back.borrow_mut().take() {
+                let held = self.held_back.borrow_mut().take();
+                if let Some(held) = held {
                     self.tell_now(Action::RedeliveryRefusalOutdated(held.sentence));
                 }
             }

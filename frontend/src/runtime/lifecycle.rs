@@ -57,6 +57,7 @@ impl Runtime {
             kept,
             pending_tries,
             keeper,
+            current,
             learned,
             held_back,
         } = handover;
@@ -186,6 +187,7 @@ impl Runtime {
                 report,
                 trace,
                 keeper,
+                current: current.clone(),
                 pending: RefCell::new(Vec::new()),
                 trace_changed: Cell::new(false),
                 report_due: Cell::new(None),
@@ -193,6 +195,9 @@ impl Runtime {
                 report_cost: Rc::new(Cell::new(Duration::ZERO)),
             }
         });
+        // What the runtime before it decided and the tab's database had not kept yet is carried
+        // out by this one once it is kept.
+        *current.borrow_mut() = Rc::downgrade(&runtime);
         // The links reported while the runtime was built (the page has them already).
         for (instance, link) in early_links.take() {
             runtime.note_link(instance, &link);
@@ -230,6 +235,9 @@ impl Runtime {
     /// version, session mode or number of instances means new connections, not new services.
     pub fn shut_down(&self) -> Handover {
         self.closed.set(true);
+        // Until the next runtime starts (none while a recording is shown), no runtime carries
+        // out what the database keeps meanwhile.
+        *self.current.borrow_mut() = std::rc::Weak::new();
         let mut kept = self.kept.take();
         for (instance, client) in self.clients.borrow().iter() {
             if !self.is_crashed(*instance) {
@@ -260,6 +268,7 @@ impl Runtime {
             kept,
             pending_tries: self.pending_tries.borrow_mut().take_all(),
             keeper: self.keeper.clone(),
+            current: self.current.clone(),
             learned: self.learned.take(),
             held_back: self.held_back.take(),
         }

@@ -74,6 +74,10 @@ use gates::HeldBack;
 
 type Report = Rc<dyn Fn(Action)>;
 
+/// The runtime that runs the services now (none between runtimes, or while a recording is
+/// shown), shared from one runtime to the next through the [`Handover`].
+type Current = Rc<RefCell<std::rc::Weak<Runtime>>>;
+
 pub struct Runtime {
     /// Each service's client, and PaymentService's further instances'; a restart replaces one.
     clients: RefCell<Vec<(Instance, Client)>>,
@@ -148,6 +152,12 @@ pub struct Runtime {
     trace: SharedTrace,
     /// Keeps OrderService's events in the tab's database as they are appended.
     keeper: Option<Rc<StoreKeeper>>,
+    /// The runtime running the services now, shared by every runtime that ran them on this
+    /// page: what one decided and was waiting for the tab's database to keep
+    /// ([`StoreKeeper::after_kept`], `after_memos`) is carried out by whichever runs them when
+    /// the database answers (a switch of MQTT version, session mode or instances may come in
+    /// between); by none while a recording is shown.
+    current: Current,
     /// What happened since the last report, in order.
     pending: RefCell<Vec<Action>>,
     /// Packets were recorded since the last report.
@@ -197,6 +207,8 @@ pub struct Handover {
     pending_tries: Vec<PendingTry>,
     /// Where OrderService's event store is kept (the tab's database), if anywhere.
     keeper: Option<Rc<StoreKeeper>>,
+    /// Which runtime runs the services ([`Runtime::current`]).
+    current: Current,
     /// MQTT 3.1.1: the maximum QoS learned of each broker, for the page's lifetime.
     learned: LearnedLimits,
     /// A retry, poison message or *Deliver again* the gate refused, whose sentence the page
@@ -212,6 +224,7 @@ impl Handover {
             kept: Vec::new(),
             pending_tries: Vec::new(),
             keeper: None,
+            current: Current::default(),
             learned: LearnedLimits::default(),
             held_back: None,
         }

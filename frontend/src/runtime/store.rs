@@ -25,7 +25,10 @@ impl Runtime {
         if !self.held_behind_owed(instance, || Publication::Stored(event.clone())) {
             self.publish_stored(instance, &event);
         }
-        if let Err(e) = self.trace.0.borrow_mut().store.insert(event) {
+        // Bound first: the log below records into the trace too (a guard kept for the `if let`
+        // body panicked the page, "already borrowed").
+        let inserted = self.trace.0.borrow_mut().store.insert(event);
+        if let Err(e) = inserted {
             self.log(instance.service, problem("event store", e.to_string()));
         }
         // The panels that read the store (and the Orders panel's word on an outcome not yet on

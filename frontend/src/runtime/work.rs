@@ -38,9 +38,12 @@ impl Runtime {
             if !appended.is_empty() {
                 keeper.keep(&appended, owed(&commands));
             }
-            let runtime = Rc::downgrade(self);
+            let current = self.current.clone();
             keeper.after_kept(Box::new(move || {
-                if let Some(runtime) = runtime.upgrade() {
+                // Whichever runtime runs the services by then (the protocol may have been
+                // switched meanwhile): the commands were decided by the services it took over.
+                let runtime = current.borrow().upgrade();
+                if let Some(runtime) = runtime {
                     runtime.run_now(instance, commands);
                 }
             }));
@@ -51,9 +54,10 @@ impl Runtime {
         if let Some(keeper) = &self.keeper {
             let changed = self.flow.borrow_mut().take_changed();
             keeper.keep_memos(changed);
-            let runtime = Rc::downgrade(self);
+            let current = self.current.clone();
             keeper.after_memos(Box::new(move || {
-                if let Some(runtime) = runtime.upgrade() {
+                let runtime = current.borrow().upgrade();
+                if let Some(runtime) = runtime {
                     runtime.run_now(instance, commands);
                 }
             }));
