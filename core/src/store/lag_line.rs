@@ -57,7 +57,9 @@ pub fn held_line(model: &ReadModel) -> Option<String> {
     };
     Some(format!(
         "Holding {events} that arrived before the version {they}: {}. Each is projected as soon \
-         as the version it waits for arrives.",
+         as the version it waits for arrives. If that never comes (published while QueryService \
+         was not subscribed, or lost by a broker that restarted), Rebuild projects the order \
+         from the event store.",
         named.join("; ")
     ))
 }
@@ -174,7 +176,9 @@ mod tests {
                 "Caught up: projected to position 4 of 4. Holding 1 event that arrived before \
                  the version it follows: OrderCancelled (version 2 of order-{STREAM}, position \
                  6) waits for version 1. Each is projected as soon as the version it waits for \
-                 arrives."
+                 arrives. If that never comes (published while QueryService was not subscribed, \
+                 or lost by a broker that restarted), Rebuild projects the order from the event \
+                 store."
             )
         );
         model.project(&hand_published(
