@@ -221,6 +221,12 @@ pub fn without_refused(search: &str) -> Option<String> {
 /// assert_eq!(canonical_value("mqtt", "6"), None, "refused, not rewritten");
 /// ```
 pub fn canonical_value(key: &str, value: &str) -> Option<String> {
+    written_form(key, value).filter(|written| written != value)
+}
+
+/// `value` of `key` as the page writes it in a link, whether or not it was given so; `None`
+/// for a refused value or a key the page does not rewrite.
+fn written_form(key: &str, value: &str) -> Option<String> {
     if refuses(key, value) {
         return None;
     }
@@ -243,6 +249,7 @@ pub fn canonical_value(key: &str, value: &str) -> Option<String> {
         "retry_ms" => Setting::RetryAfter(flow.retry_after),
         "session" => Setting::Session(state.session),
         "payment_instances" => Setting::PaymentInstances(state.payment_instances),
+        "broker" => Setting::Broker(state.broker_url.clone()),
         _ => return None,
     };
     setting
@@ -250,7 +257,6 @@ pub fn canonical_value(key: &str, value: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == key)
         .and_then(|(_, written)| written)
-        .filter(|written| written != value)
 }
 
 /// The query string `search` with each value the page accepted but reads in another form
@@ -267,6 +273,14 @@ pub fn canonical_value(key: &str, value: &str) -> Option<String> {
 ///     Some("?inventory_ms=800&ns=a%2Fb&mqtt=3.1.1")
 /// );
 /// assert_eq!(with_canonical_values("?inventory_ms=800&mqtt=5"), None);
+/// // Escapes that spell a value as the page writes it are written plainly; a broker URL is
+/// // written in lower case, and left as it is when it already is.
+/// assert_eq!(
+///     with_canonical_values("?qos=%32&broker=WS://LOCALHOST:9201").as_deref(),
+///     Some("?qos=2&broker=ws%3A%2F%2Flocalhost%3A9201")
+/// );
+/// assert_eq!(with_canonical_values("?broker=ws://localhost:9001&mqtt=%35").as_deref(), Some("?broker=ws://localhost:9001&mqtt=5"));
+/// assert_eq!(with_canonical_values("?broker=ws%3A%2F%2Flocalhost%3A9001"), None);
 /// ```
 pub fn with_canonical_values(search: &str) -> Option<String> {
     let mut seen: Vec<String> = Vec::new();
@@ -281,7 +295,14 @@ pub fn with_canonical_values(search: &str) -> Option<String> {
             let (key, value) = (form_decoded(raw_key), form_decoded(raw_value));
             let first = !seen.contains(&key);
             seen.push(key.clone());
-            match canonical_value(&key, &value).filter(|_| first) {
+            // Rewritten when the page writes it otherwise, escapes included (`?qos=%32`); a
+            // value as the page writes it, escaped or not (`ws://h:1`), stays.
+            let written = written_form(&key, &value).filter(|written| {
+                first
+                    && (*written != value
+                        || (raw_value != written && raw_value != form_encoded(written)))
+            });
+            match written {
                 Some(written) => {
                     changed = true;
                     format!("{raw_key}={}", form_encoded(&written))
