@@ -236,6 +236,10 @@ describeApp('dead letters', () => {
         assert.equal(JSON.parse(letter.json.payload).orderId, orderId);
       }
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
+      // The Orders panel has the order's row, dead-lettered, though this page never saw its
+      // orders/created (a newcomer's break-test: no row, "0 open", nothing dead-lettered).
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="DeadLettered"][data-start="restored"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-dead-lettered'), '1');
       const kept = new RegExp(`orders/created ${orderId} was waiting for try [23] of 3 at the reload; the tab's database kept it`);
       for (const service of CONSUMERS_OF_ORDERS) {
         const said = await page.$$eval(`[data-testid="log-entry"][data-service="${service}"][data-status="kept"]`, (els) => els.map((e) => e.textContent ?? ''));

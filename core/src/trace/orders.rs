@@ -708,23 +708,36 @@ impl OrderBook {
         kept: &[crate::trace::dead_letters::KeptDeadLetter],
     ) {
         for kept in kept {
-            if let Some((order_id, reason)) = order_service_s_creation(&kept.letter) {
-                let row = self.row_mut(order_id.0, at);
-                if row.start == Start::Unknown {
-                    row.start = Start::Restored;
-                }
-                row.customer_id.get_or_insert(order_id.1.customer_id);
-                row.total.get_or_insert(order_id.1.total_amount);
-                if !row.status.is_terminal() {
-                    row.dead_lettered = Some(reason);
-                }
+            if let Some((creation, reason)) = order_service_s_creation(&kept.letter) {
+                self.mark_dead_lettered(at, creation, reason);
             }
+        }
+    }
+
+    /// The row of the order `created` names, made at `at` if there is none (marked restored:
+    /// its `orders/created` went out before this page loaded), with who ordered and the total
+    /// if it lacked them, marked dead-lettered for `reason` unless it has ended.
+    fn mark_dead_lettered(
+        &mut self,
+        at: Duration,
+        (order_id, created): (Uuid, crate::domain::events::OrderCreated),
+        reason: String,
+    ) {
+        let row = self.row_mut(order_id, at);
+        if row.start == Start::Unknown {
+            row.start = Start::Restored;
+        }
+        row.customer_id.get_or_insert(created.customer_id);
+        row.total.get_or_insert(created.total_amount);
+        if !row.status.is_terminal() {
+            row.dead_lettered = Some(reason);
         }
     }
 
     /// A dead letter OrderService published (the copy going out on `deadletter/order`) for an
     /// `orders/created` it could not process marks that order's row
-    /// ([`OrderRow::dead_lettered`]); any other packet, nothing.
+    /// ([`OrderRow::dead_lettered`]), made if this page never saw the order (its last try was
+    /// kept in the tab's database across a reload); any other packet, nothing.
     fn note_dead_letter(&mut self, packet: &TracedPacket) {
         use crate::services::dead_letter::DeadLetter;
         use crate::services::ServiceId;
@@ -741,14 +754,10 @@ impl OrderBook {
         else {
             return;
         };
-        let Some(((order_id, _), reason)) = order_service_s_creation(&letter) else {
+        let Some((creation, reason)) = order_service_s_creation(&letter) else {
             return;
         };
-        if let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) {
-            if !row.status.is_terminal() {
-                row.dead_lettered = Some(reason);
-            }
-        }
+        self.mark_dead_lettered(packet.at, creation, reason);
     }
 
     /// How many payment results (`payments/processed`) each client published, by client id:

@@ -1061,6 +1061,32 @@ fn an_order_whose_orders_created_order_service_dead_lettered_is_counted_apart_un
 }
 
 #[test]
+fn order_service_s_dead_letter_of_a_creation_this_page_never_saw_gives_its_order_a_row() {
+    // A break-test: the poison message sent, the page reloaded during its retries (kept in the
+    // tab's database and tried when due), and the dead letters made after the reload: the
+    // Orders panel had no row and counted nothing dead-lettered.
+    use crate::services::dead_letter::deadletter_topic;
+    use crate::services::ServiceId::Order;
+    let mut history = PacketHistory::new(100);
+    let poison = created_by(1, "POISON", 59.98);
+    record_raw(
+        &mut history,
+        Order,
+        &deadletter_topic(Order),
+        dead_letter_of(&poison),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).expect("a row for the dead-lettered order");
+    assert!(row.is_dead_lettered());
+    assert_eq!(row.start, Start::Restored);
+    assert_eq!(
+        (row.customer_id.as_deref(), row.total),
+        (Some("POISON"), Some(59.98))
+    );
+    assert_eq!((book.counts().open, book.counts().dead_lettered), (0, 1));
+}
+
+#[test]
 fn after_a_reload_order_service_s_kept_dead_letter_of_a_creation_gives_its_order_a_row_again() {
     // A break-test: after a reload the poison order's Dead-lettered row was gone (no store holds
     // such an order) while its four dead letters were still listed.
