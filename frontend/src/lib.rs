@@ -42,6 +42,9 @@ pub mod hooks;
 #[cfg(target_arch = "wasm32")]
 pub mod in_page_broker;
 pub mod mailbox;
+/// Says on the page that a panic stopped it.
+#[cfg(target_arch = "wasm32")]
+pub mod panic_notice;
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
 pub mod shared_trace;

@@ -2,6 +2,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    frontend::panic_notice::install();
     frontend::in_page_broker::install();
     frontend::early_sockets::offer_all();
     // The services connect now, not after the first render; the page takes them over. The
