@@ -31,11 +31,25 @@ pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> 
 }
 
 /// Whether the warning shows, once the reader hid it while `dismissed` were online: while any
-/// of `others` is not among them, i.e. until another page's services come online (a page
-/// already hidden that reconnects under the same client ids stays hidden). On a phone the
-/// warning covers a third of the window, so it can be hidden.
+/// of `others` belongs to a page none of them belongs to ([`page_of`]), i.e. until another
+/// page's services come online. A page already hidden stays hidden when it reconnects, and when
+/// more of its services come online after the click (a newcomer's page said online one service
+/// at a time, and the warning came back as each did). On a phone the warning covers a third of
+/// the window, so it can be hidden.
 pub fn shows_warning(others: &BTreeSet<String>, dismissed: &BTreeSet<String>) -> bool {
-    others.iter().any(|id| !dismissed.contains(id))
+    let hidden: BTreeSet<&str> = dismissed.iter().map(|id| page_of(id)).collect();
+    others.iter().any(|id| !hidden.contains(page_of(id)))
+}
+
+/// The page a service's client id belongs to: `eda-<tag>` of the page's ids
+/// (`eda-<tag>-<service>`, `eda-<tag>-payment-2`; [`crate::services::instances::Instance::client_id`]), or the whole id for
+/// one of another form (a client the page did not name).
+fn page_of(client_id: &str) -> &str {
+    let mut dashes = client_id.match_indices('-').map(|(i, _)| i);
+    match (client_id.starts_with("eda-"), dashes.nth(1)) {
+        (true, Some(second)) => &client_id[..second],
+        _ => client_id,
+    }
 }
 
 #[cfg(test)]
@@ -58,6 +72,17 @@ mod tests {
         // Another page: shown again.
         let b_and_c = set(&["eda-b2c3d4-order", "eda-b2c3d4-payment", "eda-c9d8e7-order"]);
         assert!(shows_warning(&b_and_c, &page_b));
+        // B's other services online after the click: still B, still hidden.
+        let all_of_b = set(&[
+            "eda-b2c3d4-order",
+            "eda-b2c3d4-payment",
+            "eda-b2c3d4-payment-2",
+            "eda-b2c3d4-query",
+        ]);
+        assert!(!shows_warning(&all_of_b, &page_b));
+        // A client id of another form is a page of its own.
+        assert!(shows_warning(&set(&["someone"]), &page_b));
+        assert!(!shows_warning(&set(&["someone"]), &set(&["someone"])));
     }
 
     #[test]
