@@ -38,15 +38,7 @@ impl Runtime {
             if !appended.is_empty() {
                 keeper.keep(&appended, owed(&commands));
             }
-            let current = self.current.clone();
-            keeper.after_kept(Box::new(move || {
-                // Whichever runtime runs the services by then (the protocol may have been
-                // switched meanwhile): the commands were decided by the services it took over.
-                let runtime = current.borrow().upgrade();
-                if let Some(runtime) = runtime {
-                    runtime.run_now(instance, commands);
-                }
-            }));
+            keeper.after_kept(self.run_by_current(instance, commands));
             return;
         }
         // A participant's memory is kept before what it decided goes out (decision 0021): a
@@ -54,13 +46,7 @@ impl Runtime {
         if let Some(keeper) = &self.keeper {
             let changed = self.flow.borrow_mut().take_changed();
             keeper.keep_memos(changed);
-            let current = self.current.clone();
-            keeper.after_memos(Box::new(move || {
-                let runtime = current.borrow().upgrade();
-                if let Some(runtime) = runtime {
-                    runtime.run_now(instance, commands);
-                }
-            }));
+            keeper.after_memos(self.run_by_current(instance, commands));
             return;
         }
         self.run_now(instance, commands);
@@ -95,6 +81,19 @@ impl Runtime {
             crate::address_bar::remember(&eda_core::state::query::Setting::Stock(now.clone()));
             self.tell(Action::StockRestored(now));
         }
+    }
+
+    /// `commands` carried out later, by whichever runtime runs the services by then (the
+    /// protocol may have been switched meanwhile: they were decided by the services it took
+    /// over); by none while a recording is shown.
+    fn run_by_current(&self, instance: Instance, commands: Vec<Command>) -> Box<dyn FnOnce()> {
+        let current = self.current.clone();
+        Box::new(move || {
+            let runtime = current.borrow().upgrade();
+            if let Some(runtime) = runtime {
+                runtime.run_now(instance, commands);
+            }
+        })
     }
 
     /// [`Runtime::run`], now.
