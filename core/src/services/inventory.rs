@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::durable::{time_of, HeldMemo, InventoryMemo};
-use super::memory::{Recent, SagaStanding, ORDERS_REMEMBERED};
+use super::memory::{Compensation, Recent, SagaStanding, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle, Stock};
 use super::stock_levels::StockUpdate;
 use super::{Command, Rejection, RejectionKind, Work};
@@ -230,13 +230,9 @@ impl InventoryService {
                 Vec::new()
             }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
-                if self.saga.confirmed.contains(&cancelled.order_id) {
-                    return Err(Rejection::new(format!(
-                        "order {} was already confirmed: nothing is released",
-                        cancelled.order_id
-                    )));
-                }
-                self.saga.cancelled.insert(cancelled.order_id, ());
+                self.saga
+                    .cancellation(cancelled.order_id, "released")
+                    .map_err(Rejection::new)?;
                 self.compensate(cancelled.order_id, now, reserving)
             }
             (_, DomainEvent::ReleaseInventory(command)) => {
@@ -254,51 +250,35 @@ impl InventoryService {
     /// ([`InventoryService::answers_again`]): the answer to the first request may have been
     /// lost on its way to OrderService, which asks until it hears one.
     fn compensate(&mut self, order_id: Uuid, now: Timestamp, reserving: bool) -> Vec<Command> {
-        if self.held.contains(&order_id) {
-            let releases = self.release(order_id, now);
-            return if releases.is_empty() {
-                self.answers_again(order_id)
-            } else {
-                releases
-            };
+        let reserved = self.held.contains(&order_id);
+        match self.saga.compensation(order_id, now, reserved, reserving) {
+            Compensation::Undo => {
+                let releases = self.release(order_id, now);
+                if releases.is_empty() {
+                    self.answers_again(order_id)
+                } else {
+                    releases
+                }
+            }
+            Compensation::Nothing => Vec::new(),
+            Compensation::AnswerAgain => self.answers_again(order_id),
+            Compensation::BeforeTheStep => vec![
+                Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
+                Command::Log {
+                    line: format!(
+                        "order {order_id}: nothing to release, nothing was reserved for it here: answered with the nil reservationId (the compensation before the step); a reservation asked for it later is not made"
+                    ),
+                    gave_up: false,
+                },
+            ],
         }
-        if reserving {
-            // Undone at once when it completes (a command is not sent twice: a copy would be
-            // taken for a duplicate).
-            self.saga.cancelled.insert(order_id, ());
-            return Vec::new();
-        }
-        if self.saga.failed.contains(&order_id) {
-            return Vec::new();
-        }
-        // Asked again: the same answer, dated as the first ([`Self::answers_again`]).
-        if self.saga.compensated_early.contains(&order_id) {
-            return self.answers_again(order_id);
-        }
-        self.saga.compensated_early.insert(order_id, now);
-        self.saga.cancelled.insert(order_id, ());
-        vec![
-            Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
-            Command::Log {
-                line: format!(
-                    "order {order_id}: nothing to release, nothing was reserved for it here: answered with the nil reservationId (the compensation before the step); a reservation asked for it later is not made"
-                ),
-                gave_up: false,
-            },
-        ]
     }
 
     /// Whether a copy of a compensation of `order_id` (its identity processed before) still
-    /// owes an answer: nothing was reserved for it here, its step did not fail, and it was not
-    /// answered as a compensation before the step. The first copy arrived while the reservation was
-    /// under way, which a reload then ended: the reservation will never complete to be undone, so
-    /// the copy is handled as the first (the compensation before the step) rather than ignored
-    /// as a duplicate with nothing to send again. The caller checks that no reservation is under
-    /// way now.
+    /// owes an answer: nothing was reserved for it here ([`SagaStanding::owes_an_answer`]).
     pub fn owes_an_answer(&self, order_id: Uuid) -> bool {
-        !self.held.contains(&order_id)
-            && !self.saga.failed.contains(&order_id)
-            && !self.saga.compensated_early.contains(&order_id)
+        self.saga
+            .owes_an_answer(order_id, self.held.contains(&order_id))
     }
 
     /// What InventoryService answered before to a compensation of `order_id`, to send again

@@ -78,6 +78,21 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
     }
 }
 
+/// What [`SagaStanding::compensation`] tells a participant to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compensation {
+    /// The step was done here: undo what is not undone yet; all of it undone before, publish
+    /// those answers again (the first may have been lost on its way to OrderService, which asks
+    /// until it hears one).
+    Undo,
+    /// Nothing to publish now.
+    Nothing,
+    /// Compensated before the step already: publish that answer again, as it went.
+    AnswerAgain,
+    /// Never done here: publish the compensation before the step (the nil id) dated now.
+    BeforeTheStep,
+}
+
 /// What a participant (PaymentService, InventoryService) remembers of how each order's saga
 /// stands, beside its own work: the newest [`ORDERS_REMEMBERED`] orders of each kind.
 #[derive(Debug, Clone)]
@@ -106,6 +121,68 @@ impl Default for SagaStanding {
 }
 
 impl SagaStanding {
+    /// An order heard cancelled (`orders/cancelled`) at a participant: refused, with a reason
+    /// naming what is not `undone` (`"refunded"`, `"released"`), if the order was confirmed
+    /// before (a cancellation after the confirmation undoes nothing); else remembered as
+    /// cancelled, and the caller compensates ([`SagaStanding::compensation`]).
+    pub fn cancellation(&mut self, order_id: Uuid, undone: &str) -> Result<(), String> {
+        if self.confirmed.contains(&order_id) {
+            return Err(format!(
+                "order {order_id} was already confirmed: nothing is {undone}"
+            ));
+        }
+        self.cancelled.insert(order_id, ());
+        Ok(())
+    }
+
+    /// What a participant does with a compensation of `order_id` asked at `now` (a refund or
+    /// a release, asked by `orders/cancelled` or by the orchestrator's command; decision 0008),
+    /// given whether its step was `done_here` for the order (charged, reserved) and whether it
+    /// is `under_way` now. The rule both participants follow:
+    /// - done here: undo what is not undone yet ([`Compensation::Undo`]);
+    /// - under way: nothing now, the step is undone at once when it completes (a command is not
+    ///   sent twice: a copy would be taken for a duplicate);
+    /// - failed: nothing to undo and nothing to answer;
+    /// - compensated before the step already: the same answer again, dated as the first;
+    /// - else the compensation before the step, remembered with `now`: the step asked later is
+    ///   refused.
+    pub fn compensation(
+        &mut self,
+        order_id: Uuid,
+        now: Timestamp,
+        done_here: bool,
+        under_way: bool,
+    ) -> Compensation {
+        if done_here {
+            return Compensation::Undo;
+        }
+        if under_way {
+            self.cancelled.insert(order_id, ());
+            return Compensation::Nothing;
+        }
+        if self.failed.contains(&order_id) {
+            return Compensation::Nothing;
+        }
+        if self.compensated_early.contains(&order_id) {
+            return Compensation::AnswerAgain;
+        }
+        self.compensated_early.insert(order_id, now);
+        self.cancelled.insert(order_id, ());
+        Compensation::BeforeTheStep
+    }
+
+    /// Whether a copy of a compensation of `order_id` (its identity processed before) still
+    /// owes an answer: nothing was `done_here` for it, its step did not fail, and it was not
+    /// answered as a compensation before the step. The first copy arrived while the step was
+    /// under way, which a reload then ended: the step will never complete to be undone, so the
+    /// copy is handled as the first (the compensation before the step) rather than ignored as a
+    /// duplicate with nothing to send again. The caller checks that no step is under way now.
+    pub fn owes_an_answer(&self, order_id: Uuid, done_here: bool) -> bool {
+        !done_here
+            && !self.failed.contains(&order_id)
+            && !self.compensated_early.contains(&order_id)
+    }
+
     /// How `order_id`'s saga stands, to keep in the tab's database ([`super::durable`]).
     pub fn memo(&self, order_id: Uuid) -> SagaMemo {
         SagaMemo {
@@ -156,6 +233,75 @@ mod tests {
             *v = "b2";
         }
         assert!(memory.contains(&2) && memory.get(&2) == Some(&"b2"));
+    }
+
+    #[test]
+    fn a_compensation_follows_the_participants_rule() {
+        let (order, now) = (
+            Uuid::from_u128(7),
+            Timestamp::from_unix_millis(1_000).unwrap(),
+        );
+        let later = Timestamp::from_unix_millis(2_000).unwrap();
+        let mut saga = SagaStanding::default();
+        assert_eq!(
+            saga.compensation(order, now, true, false),
+            Compensation::Undo
+        );
+        assert_eq!(
+            saga.compensation(order, now, false, true),
+            Compensation::Nothing,
+            "under way: undone when it completes"
+        );
+        assert!(saga.cancelled.contains(&order) && !saga.compensated_early.contains(&order));
+
+        let mut saga = SagaStanding::default();
+        saga.failed.insert(order, ());
+        assert_eq!(
+            saga.compensation(order, now, false, false),
+            Compensation::Nothing
+        );
+        assert!(
+            !saga.owes_an_answer(order, false),
+            "a failed step owes nothing"
+        );
+
+        let mut saga = SagaStanding::default();
+        assert!(saga.owes_an_answer(order, false));
+        assert!(
+            !saga.owes_an_answer(order, true),
+            "done here: its undo is the answer"
+        );
+        assert_eq!(
+            saga.compensation(order, now, false, false),
+            Compensation::BeforeTheStep
+        );
+        assert_eq!(
+            saga.compensation(order, later, false, false),
+            Compensation::AnswerAgain
+        );
+        assert_eq!(
+            saga.compensated_early.get(&order),
+            Some(&now),
+            "dated as the first"
+        );
+        assert!(!saga.owes_an_answer(order, false));
+    }
+
+    #[test]
+    fn a_cancellation_after_the_confirmation_is_refused() {
+        let order = Uuid::from_u128(8);
+        let mut saga = SagaStanding::default();
+        saga.confirmed.insert(order, ());
+        assert_eq!(
+            saga.cancellation(order, "refunded"),
+            Err(format!(
+                "order {order} was already confirmed: nothing is refunded"
+            ))
+        );
+        assert!(!saga.cancelled.contains(&order));
+        let other = Uuid::from_u128(9);
+        assert_eq!(saga.cancellation(other, "released"), Ok(()));
+        assert!(saga.cancelled.contains(&other));
     }
 
     #[test]

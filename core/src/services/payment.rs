@@ -22,7 +22,7 @@
 use uuid::Uuid;
 
 use super::durable::{time_of, ChargeMemo, PaymentMemo};
-use super::memory::{Recent, SagaStanding, ORDERS_REMEMBERED};
+use super::memory::{Compensation, Recent, SagaStanding, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, PaymentRule, SagaStyle};
 use super::{Command, Rejection, ServiceId, Work};
 use crate::domain::events::{DomainEvent, PaymentProcessed, PaymentRefunded};
@@ -190,13 +190,9 @@ impl PaymentService {
                 Vec::new()
             }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
-                if self.saga.confirmed.contains(&cancelled.order_id) {
-                    return Err(Rejection::new(format!(
-                        "order {} was already confirmed: nothing is refunded",
-                        cancelled.order_id
-                    )));
-                }
-                self.saga.cancelled.insert(cancelled.order_id, ());
+                self.saga
+                    .cancellation(cancelled.order_id, "refunded")
+                    .map_err(Rejection::new)?;
                 self.compensate(cancelled.order_id, now, charging)
             }
             (_, DomainEvent::RefundPayment(command)) => {
@@ -214,51 +210,35 @@ impl PaymentService {
     /// ([`PaymentService::answers_again`]): the answer to the first request may have been lost
     /// on its way to OrderService, which asks until it hears one.
     fn compensate(&mut self, order_id: Uuid, now: Timestamp, charging: bool) -> Vec<Command> {
-        if self.charges.contains(&order_id) {
-            let refunds = self.refund(order_id, now);
-            return if refunds.is_empty() {
-                self.answers_again(order_id)
-            } else {
-                refunds
-            };
+        let charged = self.charges.contains(&order_id);
+        match self.saga.compensation(order_id, now, charged, charging) {
+            Compensation::Undo => {
+                let refunds = self.refund(order_id, now);
+                if refunds.is_empty() {
+                    self.answers_again(order_id)
+                } else {
+                    refunds
+                }
+            }
+            Compensation::Nothing => Vec::new(),
+            Compensation::AnswerAgain => self.answers_again(order_id),
+            Compensation::BeforeTheStep => vec![
+                Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
+                Command::Log {
+                    line: format!(
+                        "order {order_id}: nothing to refund, it was never charged here: answered with the nil paymentId (the compensation before the step); a charge asked for it later is not made"
+                    ),
+                    gave_up: false,
+                },
+            ],
         }
-        if charging {
-            // Undone at once when it completes (a command is not sent twice: a copy would be
-            // taken for a duplicate).
-            self.saga.cancelled.insert(order_id, ());
-            return Vec::new();
-        }
-        if self.saga.failed.contains(&order_id) {
-            return Vec::new();
-        }
-        // Asked again: the same answer, dated as the first ([`Self::answers_again`]).
-        if self.saga.compensated_early.contains(&order_id) {
-            return self.answers_again(order_id);
-        }
-        self.saga.compensated_early.insert(order_id, now);
-        self.saga.cancelled.insert(order_id, ());
-        vec![
-            Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
-            Command::Log {
-                line: format!(
-                    "order {order_id}: nothing to refund, it was never charged here: answered with the nil paymentId (the compensation before the step); a charge asked for it later is not made"
-                ),
-                gave_up: false,
-            },
-        ]
     }
 
     /// Whether a copy of a compensation of `order_id` (its identity processed before) still
-    /// owes an answer: nothing was charged for it here, its step did not fail, and it was not
-    /// answered as a compensation before the step. The first copy arrived while the charge was
-    /// under way, which a reload then ended: the charge will never complete to be undone, so
-    /// the copy is handled as the first (the compensation before the step) rather than ignored
-    /// as a duplicate with nothing to send again. The caller checks that no charge is under
-    /// way now.
+    /// owes an answer: nothing was charged for it here ([`SagaStanding::owes_an_answer`]).
     pub fn owes_an_answer(&self, order_id: Uuid) -> bool {
-        !self.charges.contains(&order_id)
-            && !self.saga.failed.contains(&order_id)
-            && !self.saga.compensated_early.contains(&order_id)
+        self.saga
+            .owes_an_answer(order_id, self.charges.contains(&order_id))
     }
 
     /// What PaymentService answered before to a compensation of `order_id`, to send again when
