@@ -58,6 +58,6 @@ describeApp('controls', () => {
       await page.dispatchEvent('#inventory-delay', 'change');
       const error = page.locator('[data-testid="delays-error"]');
       await error.waitFor({ state: 'visible' });
-      assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000/);
+      assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000\. The delay in use is still 0 ms\./, 'the refusal says which delay still runs (0 from the link, not the default 800)');
     }));
 });

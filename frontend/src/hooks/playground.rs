@@ -14,6 +14,7 @@ use eda_core::services::credentials::Credentials;
 use eda_core::services::dead_letter::POISON_CUSTOMER;
 use eda_core::services::instances::{parse_instances, Instance};
 use eda_core::services::order::place;
+use eda_core::services::settings::still_in_use;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::state::broker_switch::LeftInFlight;
 use eda_core::state::query::{check_broker_url, parse_delay, protocol_from_query};
@@ -131,7 +132,17 @@ impl Playground {
                 address_bar::remember(&setting);
                 self.state.dispatch(Action::DelaysChanged(delays));
             }
-            Err(reason) => self.state.dispatch(Action::DelaysRefused(reason)),
+            // The field's refusal says what still runs, as the other settings' do.
+            Err(reason) => {
+                let in_use = if service == ServiceId::Payment {
+                    self.state.flow.delays.payment
+                } else {
+                    self.state.flow.delays.inventory
+                };
+                self.state.dispatch(Action::DelaysRefused(still_in_use(
+                    &reason, "delay", in_use,
+                )))
+            }
         }
     }
 
