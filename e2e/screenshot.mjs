@@ -45,18 +45,18 @@ try {
     null,
     { timeout: 20_000 },
   );
-  // The page shot: from the services' badges to the end of the order form and the logs (the
-  // settings above them fill the page's first screen). Page coordinates, whatever the scroll.
+  // The page shot: the page's first screen and a little more, from its title to the end of the
+  // order form and the logs (the services' badges between). Page coordinates, whatever the scroll.
   const region = await app.page.evaluate(() => {
     const y = (e) => e.getBoundingClientRect().top + window.scrollY;
-    const strip = document.querySelector('.status-strip');
+    const header = document.querySelector('.page-header');
     const main = document.querySelector('main.layout');
-    return { top: y(strip), bottom: y(main) + main.getBoundingClientRect().height };
+    return { top: y(header), bottom: y(main) + main.getBoundingClientRect().height };
   });
   await app.page.screenshot({
     path: out,
     fullPage: true,
-    clip: { x: 0, y: region.top - 8, width: 1280, height: Math.min(region.bottom - region.top, 1400) + 16 },
+    clip: { x: 0, y: Math.max(0, region.top - 8), width: 1280, height: Math.min(region.bottom - region.top, 1400) + 16 },
   });
   console.log(`screenshot: ${out}`);
 

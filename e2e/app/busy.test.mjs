@@ -90,8 +90,9 @@ describeApp('busy page', () => {
 
       await toBottom();
       await settle({ broker: 'false', main: 'false', flow: 'false', orders: 'true' });
+      // At the top: the services and the order form with the logs (main) are on the first screen.
       await toTop();
-      await settle({ broker: 'true', main: 'false', sequence: 'false', orders: 'false' });
+      await settle({ broker: 'true', main: 'true', sequence: 'false', orders: 'false' });
 
       // With the flow diagram in sight, show the sequence diagram alone, then everything: the
       // flow diagram is drawn anew, and must still come into sight and go out of it.

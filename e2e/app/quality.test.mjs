@@ -89,9 +89,11 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       }
     }));
 
-  // The settings fill more than the first screen: the services came after them, the order form
-  // after those, so a newcomer opening the page saw neither.
-  it('first screen (1280 x 900): the services and whether they are connected; the lede\'s "Place an order" brings the form into view', { timeout: TIMEOUT_MS }, (t) =>
+  // The settings fill more than the first screen: above the services and the order form, a
+  // newcomer opening the page saw neither. Now the first screen shows the services and the form,
+  // and the settings come below the flow diagram, pointed to from the lede (and from the top of
+  // the page when a link's value was refused there).
+  it('first screen (1280 x 900): the services, whether they are connected, and Place order; the lede\'s "settings" brings them into view', { timeout: TIMEOUT_MS }, (t) =>
     withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.locator('[data-testid="status-query"][data-state="connected"]').waitFor();
@@ -100,10 +102,29 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
         const box = await page.locator(`[data-testid="status-${service}"]`).boundingBox();
         assert.ok(box && box.y + box.height <= 900, `${service} on the first screen: ${JSON.stringify(box)}`);
       }
-      await page.click('[data-testid="lede-order-link"]');
-      await page.waitForFunction(() => document.activeElement?.id === 'order-form-title');
       const button = await page.locator('[data-testid="place-order"]').boundingBox();
-      assert.ok(button && button.y >= 0 && button.y + button.height <= 900, `Place order in view: ${JSON.stringify(button)}`);
+      assert.ok(button && button.y >= 0 && button.y + button.height <= 900, `Place order on the first screen: ${JSON.stringify(button)}`);
+      assert.equal(await page.locator('[data-testid="settings-refused"]').count(), 0, 'nothing refused, nothing pointed to');
+      await page.click('[data-testid="lede-settings-link"]');
+      await page.waitForFunction(() => document.activeElement?.id === 'the-settings');
+      const coordination = await page.locator('#saga-style').boundingBox();
+      assert.ok(coordination && coordination.y >= 0 && coordination.y + coordination.height <= 900, `the saga's coordination in view: ${JSON.stringify(coordination)}`);
+    }));
+
+  it('a link whose setting is refused says so on the first screen, and its link leads to the refusal beside the field', { timeout: TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}&saga=sideways`, async ({ page }) => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      const pointer = page.locator('[data-testid="settings-refused"]');
+      await pointer.waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const box = await pointer.boundingBox();
+      assert.ok(box && box.y + box.height <= 900, `on the first screen: ${JSON.stringify(box)}`);
+      await pointer.locator('a').click();
+      await page.waitForFunction(() => document.activeElement?.id === 'the-settings');
+      const refusal = page.locator('[data-testid="flow-error"]');
+      assert.match(await refusal.textContent(), /Ignored \?saga= in the link/);
+      const shown = await refusal.boundingBox();
+      assert.ok(shown && shown.y >= 0 && shown.y + shown.height <= 900, `the refusal in view: ${JSON.stringify(shown)}`);
     }));
 
   // A newcomer's break-test counted 96 Tabs from the top to the first packet row.
@@ -116,6 +137,8 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to the order form');
       const box = await first.boundingBox();
       assert.ok(box && box.width > 20 && box.height > 10, `drawn once focused: ${JSON.stringify(box)}`);
+      await page.keyboard.press('Tab');
+      assert.match(await page.evaluate(() => document.activeElement?.textContent), /^Skip to the settings/, 'in the page\'s order');
       await page.keyboard.press('Tab');
       assert.match(await page.evaluate(() => document.activeElement?.textContent), /^Skip to the wire/);
       await page.keyboard.press('Enter');

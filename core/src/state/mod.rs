@@ -622,6 +622,25 @@ impl State {
             .filter(|s| matches!(s.link, Link::Disconnected { .. }))
     }
 
+    /// Whether a value for the settings section (delivery, delays, protocol, sessions, saga and
+    /// failures, stock, duplicates, PaymentService's instances) was refused, from the link or a
+    /// field: each refusal is shown beside its field, below the fold, so the page's first screen
+    /// points there ([`State::qos_error`] and the other `*_error` fields of that section).
+    pub fn settings_refused(&self) -> bool {
+        [
+            &self.qos_error,
+            &self.delays_error,
+            &self.protocol_error,
+            &self.session_error,
+            &self.flow_error,
+            &self.stock_error,
+            &self.delivery_error,
+            &self.instances_error,
+        ]
+        .iter()
+        .any(|e| e.is_some())
+    }
+
     /// Where the stock in use came from, for the Stock panel, when it is not what the link
     /// said: restored from the tab's database after a reload ([`Self::stock_restored`]; the
     /// database's levels win over the link's, README "Event store"), and since then what the

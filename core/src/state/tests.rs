@@ -741,3 +741,24 @@ fn an_unrelayed_status_is_shown_for_its_instance_until_taken_back() {
     s.apply(Action::Link(payment, Link::starting("ws://localhost:9001")));
     assert_eq!(view(&s), None);
 }
+
+#[test]
+fn a_refused_setting_is_pointed_to_from_the_first_screen() {
+    let mut s = state();
+    assert!(!s.settings_refused());
+    s.apply(Action::DelaysRefused("Payment delay \"x\" ignored".into()));
+    assert!(s.settings_refused(), "a refused delay");
+    let linked = State::from_link([("saga", "sideways")], "t");
+    assert!(
+        linked.settings_refused(),
+        "a link's refused saga style: {:?}",
+        linked.flow_error
+    );
+    let fine = State::from_link([("saga", "parallel"), ("payment_ms", "10")], "t");
+    assert!(!fine.settings_refused());
+    let elsewhere = State::from_link([("projection_ms", "x")], "t");
+    assert!(
+        elsewhere.projection_error.is_some() && !elsewhere.settings_refused(),
+        "the Read model's delay is refused in its own panel, not the settings"
+    );
+}

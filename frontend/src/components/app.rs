@@ -258,6 +258,7 @@ pub fn App() -> Html {
                 // take the focus (tabindex -1), so a screen reader says where the learner landed.
                 <nav class="skip-links" aria-label="Skip to a part of the page" data-testid="skip-links">
                     <a href="#order-form-title">{ "Skip to the order form" }</a>
+                    <a href="#the-settings">{ "Skip to the settings: delivery, saga, failures, duplicates" }</a>
                     <a href="#the-wire">{ "Skip to the wire: recordings, sequence diagram, packets" }</a>
                     <a href="#the-orders">{ "Skip to the orders, dead letters and event store" }</a>
                 </nav>
@@ -267,7 +268,9 @@ pub fn App() -> Html {
                        store, run in this page, each its own MQTT client of a real broker \
                        (Mosquitto, or another you name). " }
                     <a href="#order-form-title" data-testid="lede-order-link">{ "Place an order" }</a>
-                    { " (below the settings) and watch the events cross the broker." }
+                    { " below and watch the events cross the broker; then break things with the " }
+                    <a href="#the-settings" data-testid="lede-settings-link">{ "settings" }</a>
+                    { " under the flow diagram." }
                 </p>
             </header>
             // Another page's services can come online at any moment, unasked: the warning floats
@@ -290,36 +293,22 @@ pub fn App() -> Html {
                 <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
                     error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
                 // The services first: on opening, the first screen shows them connected (or why
-                // not); the settings that break them follow.
+                // not), then the order form.
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
                 <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
-                <div class="settings">
-                    <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
-                    <div class="setting">
-                        <DraftField id="payment-delay" label="Payment works (ms)" min="0" max="10000" step="100"
-                            value={state.flow.delays.payment.as_millis().to_string()} on_change={on_delay(ServiceId::Payment)} />
-                        <DraftField id="inventory-delay" label="Inventory works (ms)" min="0" max="10000" step="100"
-                            value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_delay(ServiceId::Inventory)} />
-                    </div>
-                    if let Some(notice) = &state.link_notice {
-                        <p class="error" role="alert" data-testid="link-notice">{ sentence(notice) }</p>
-                    }
-                    if let Some(error) = &state.delays_error {
-                        <p class="error" role="alert" data-testid="delays-error">{ sentence(error) }</p>
-                    }
-                    <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
-                    <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
-                    <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
-                        selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
-                    <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} waiting={state.style_waiting} on_change={on_flow.clone()} />
-                    <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()}
-                        uncounted={state.uncounted.iter().cloned().collect::<Vec<_>>()} on_change={on_stock}
-                        error={state.stock_error.clone()} restored={state.stock_restored_note()} />
-                    <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} error={state.delivery_error.clone()} />
-                    <PaymentInstances instances={state.payment_instances} session={state.session}
-                        error={state.instances_error.clone()} on_change={on_instances} />
-                </div>
+                // What the link asked that the page did not take is said on the first screen: the
+                // settings, where each refusal stands beside its field, are further down.
+                if let Some(notice) = &state.link_notice {
+                    <p class="error" role="alert" data-testid="link-notice">{ sentence(notice) }</p>
+                }
+                if state.settings_refused() {
+                    <p class="error" data-testid="settings-refused">
+                        { "A setting was not taken: " }
+                        <a href="#the-settings">{ "the settings" }</a>
+                        { " say which, and why, beside its field." }
+                    </p>
+                }
             </section>
             if below {
                 <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
@@ -345,6 +334,35 @@ pub fn App() -> Html {
                             presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.short_words(s.link.is_connected(), s.crashed_at.is_some())))).collect::<Vec<_>>()} />
                     </section>
                 }
+                // The settings that break things come after the order form and the flow diagram:
+                // a newcomer opening the page sees the services, the form and the picture first
+                // (the settings, above them, filled more than the first screen).
+                <section class="layout wide" id="the-settings" tabindex="-1" aria-labelledby="settings-title">
+                    <h2 id="settings-title">{ "Settings: break things on purpose" }</h2>
+                    <div class="settings">
+                        <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
+                        <div class="setting">
+                            <DraftField id="payment-delay" label="Payment works (ms)" min="0" max="10000" step="100"
+                                value={state.flow.delays.payment.as_millis().to_string()} on_change={on_delay(ServiceId::Payment)} />
+                            <DraftField id="inventory-delay" label="Inventory works (ms)" min="0" max="10000" step="100"
+                                value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_delay(ServiceId::Inventory)} />
+                        </div>
+                        if let Some(error) = &state.delays_error {
+                            <p class="error" role="alert" data-testid="delays-error">{ sentence(error) }</p>
+                        }
+                        <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
+                        <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
+                        <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
+                            selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
+                        <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} waiting={state.style_waiting} on_change={on_flow.clone()} />
+                        <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()}
+                            uncounted={state.uncounted.iter().cloned().collect::<Vec<_>>()} on_change={on_stock}
+                            error={state.stock_error.clone()} restored={state.stock_restored_note()} />
+                        <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} error={state.delivery_error.clone()} />
+                        <PaymentInstances instances={state.payment_instances} session={state.session}
+                            error={state.instances_error.clone()} on_change={on_instances} />
+                    </div>
+                </section>
                 <section class="layout wide" id="the-wire" tabindex="-1" aria-label="The wire">
                     <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()} left_open={state.left_open}
                         error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())}
