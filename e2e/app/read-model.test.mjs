@@ -160,6 +160,40 @@ describeApp('read model', () => {
       }
     }));
 
+  // A newcomer's break-test: a made-up order published at the positions the store uses next,
+  // then a real order at those positions: the panel said "Caught up: projected to position 8 of
+  // 8" with the made-up order's 1000.00 in the read model's revenue, and no word.
+  it('a made-up order at the positions the store uses next: the store\'s own events there are refused, and the lag line says the read model took a stranger at their place', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const first = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${first}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'caught up at 4', () => /^Caught up: projected to position 4 of 4\.$/.test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''));
+      const stream = '11111111-2222-4333-8444-555555555555';
+      const event = (position, version, type, data) => JSON.stringify({ position, stream, version, type, schema: 3, recordedAt: '2026-12-03T07:20:00.000Z', data });
+      const witness = await watchEveryTopic(broker);
+      try {
+        await witness.publish(`eventstore/orders/${stream}`, event(5, 1, 'OrderCreated', { customerId: 'FORGED', items: [{ productId: 'P001', quantity: 1, price: 1000 }], totalAmount: 1000 }), { qos: 1 });
+        await witness.publish(`eventstore/orders/${stream}`, event(6, 2, 'OrderCompleted', {}), { qos: 1 });
+        await waitInPage(page, 'the stranger projected', () => /^The read model holds events the store does not \(position 6; the store is at 4\)/.test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''));
+        const second = await placeOrder(page);
+        await page.locator(`[data-testid="store-stream"][data-stream="${second}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        // The store's events at positions 5 and 6 are refused: the line says whose they are.
+        const line = page.locator('[data-testid="query-lag"][data-not-projected="2"]');
+        await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const text = ((await line.textContent()) ?? '').trim();
+        assert.doesNotMatch(text, /^Caught up/, text);
+        assert.match(text, new RegExp(`OrderCreated \\(version 1 of order-${second}, position 5\\): refused: position 5 was projected before, from another event \\(version 1 of order-${stream}\\)`), text);
+        assert.match(text, /This page's event store holds the event refused: what the read model took at its place before is in no store of this page/, text);
+        assert.doesNotMatch(text, /No event store holds such an event/, 'the refused events are the store\'s own');
+        // Rebuild projects the store's own events: both real orders, no stranger.
+        await page.click('[data-testid="rebuild"]');
+        await waitInPage(page, 'rebuilt', () => document.querySelector('[data-testid="query-totals"]')?.textContent === '2 orders: 2 completed, 0 cancelled, 0 open; revenue 119.96');
+      } finally {
+        await witness.close();
+      }
+    }));
+
   // A tester's break-test: with the store at position 4 (one order, completed), a version 5 of
   // the order (an OrderCancelled after its OrderCompleted) published by hand at position 9999,
   // then at 5, then one of 240 KB and one of 400 KB (over the page's 256 KiB limit): the panel

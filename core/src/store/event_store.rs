@@ -213,6 +213,12 @@ impl EventStore {
         self.events.len() as u64
     }
 
+    /// The event at `position` (1 is the first appended); `None` past the head or at 0.
+    pub fn at(&self, position: u64) -> Option<&StoredEvent> {
+        let index = usize::try_from(position.checked_sub(1)?).ok()?;
+        self.events.get(index)
+    }
+
     /// How many events the store holds (the same as [`EventStore::head`]).
     pub fn len(&self) -> usize {
         self.events.len()

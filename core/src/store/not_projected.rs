@@ -13,7 +13,7 @@
 //! let mut ignored = NotProjected::default();
 //! assert_eq!(ignored.line(), None);
 //! let event = StoredEvent::decode(br#"{"position":9999,"stream":"3fa85f64-5717-4562-b3fc-2c963f66afa6","version":5,"type":"OrderCancelled","schema":3,"recordedAt":"2026-12-02T09:37:10.000Z","data":{"reason":"by hand"}}"#).unwrap();
-//! ignored.refused(&event, "OrderCancelled refused: the order is already Completed");
+//! ignored.refused(&event, "OrderCancelled refused: the order is already Completed", false);
 //! assert_eq!(
 //!     ignored.line().unwrap(),
 //!     "Not projected, 1 event: OrderCancelled (version 5 of \
@@ -52,6 +52,9 @@ enum Ignored {
         /// `OrderCancelled (version 5 of order-…, position 9999)`.
         event: String,
         reason: String,
+        /// This page's event store holds the event, byte for byte: the one the read model took
+        /// at its place before is the stranger.
+        in_this_store: bool,
     },
     /// OrderService's own event, appended to its store, that its broker would not take: larger
     /// than the broker's Maximum Packet Size, so never published.
@@ -85,8 +88,12 @@ pub struct NotProjected {
 impl NotProjected {
     /// QueryService's read model refused `event` for `reason` ([`super::Projected::Refused`]:
     /// "OrderCancelled refused: the order is already Completed"; the event's type is not said
-    /// twice).
-    pub fn refused(&mut self, event: &StoredEvent, reason: &str) {
+    /// twice); `in_this_store`: this page's event store holds that very event (at its position),
+    /// so what the read model projected before at its place (the same position, or the same
+    /// version of its order) came from something other than this page's OrderService: the line
+    /// says so, instead of saying that no store holds the refused one (a newcomer's break-test:
+    /// a forged event at the next position, or a second page on the same topics).
+    pub fn refused(&mut self, event: &StoredEvent, reason: &str, in_this_store: bool) {
         let type_name = event.event.type_name();
         let reason = reason
             .strip_prefix(type_name)
@@ -94,6 +101,7 @@ impl NotProjected {
         self.push(Ignored::Refused {
             event: describe(event),
             reason: reason.to_owned(),
+            in_this_store,
         });
     }
 
@@ -143,10 +151,18 @@ impl NotProjected {
         if older > 0 {
             named.push(format!("{older} older not named"));
         }
-        let (mut refused, mut large) = (false, false);
+        let (mut refused, mut ours, mut large) = (false, false, false);
         for ignored in &self.kept {
             named.push(match ignored {
-                Ignored::Refused { event, reason } => {
+                Ignored::Refused {
+                    event,
+                    reason,
+                    in_this_store: true,
+                } => {
+                    ours = true;
+                    format!("{event}: {reason}")
+                }
+                Ignored::Refused { event, reason, .. } => {
                     refused = true;
                     format!("{event}: {reason}")
                 }
@@ -174,6 +190,14 @@ impl NotProjected {
             line.push_str(
                 " No event store holds such an event: something other than OrderService \
                  published it on eventstore/orders/…, and the read model ignores it.",
+            );
+        }
+        if ours {
+            line.push_str(
+                " This page's event store holds the event refused: what the read model took at \
+                 its place before is in no store of this page, so something other than this \
+                 page's OrderService published it (another page on the same topics, or a client \
+                 by hand). Rebuild projects the store's own events afresh.",
             );
         }
         if large {
@@ -215,10 +239,12 @@ mod tests {
         ignored.refused(
             &event(9999, 5),
             "OrderCancelled refused: the order is already Completed",
+            false,
         );
         ignored.refused(
             &event(5, 5),
             "OrderCancelled refused: the order is already Completed",
+            false,
         );
         ignored.too_large(&oversized(400_000));
         assert_eq!(ignored.count(), 3);
@@ -235,10 +261,36 @@ mod tests {
         assert!(line.contains("something other than OrderService published it"));
         assert!(line.ends_with("publish a smaller one."), "{line}");
 
-        ignored.refused(&event(6, 6), "the order is already Completed");
+        ignored.refused(&event(6, 6), "the order is already Completed", false);
         let line = ignored.line().unwrap();
         assert!(line.starts_with("Not projected, 4 events: 1 older not named; OrderCancelled (version 5 of order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 5)"), "{line}");
         assert!(!line.contains("position 9999"), "{line}");
+    }
+
+    #[test]
+    fn a_refused_event_this_page_s_store_holds_blames_the_one_taken_before() {
+        let mut ignored = NotProjected::default();
+        ignored.refused(
+            &event(5, 1),
+            "OrderCancelled refused: position 5 was projected before, from another event",
+            true,
+        );
+        let line = ignored.line().unwrap();
+        assert!(
+            line.contains("This page's event store holds the event refused"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("No event store holds such an event"),
+            "the refused one is the store's own: {line}"
+        );
+        ignored.refused(&event(9, 9), "the order is already Completed", false);
+        let line = ignored.line().unwrap();
+        assert!(
+            line.contains("This page's event store holds the event refused")
+                && line.contains("No event store holds such an event"),
+            "both kinds named: {line}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::revenue::OrderRevenue;
 use super::stored_event::StoredEvent;
 use super::stream_event::StreamEvent;
+use super::stream_name;
 use crate::domain::events::OrderItem;
 use crate::domain::money::CentsSum;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
@@ -73,7 +74,8 @@ pub enum Projected {
     Held,
     /// No store holds such an event (a first version that is not `OrderCreated`, an
     /// `OrderCreated` that is not first, an event after the order's end, a second event at a
-    /// version already projected or held): ignored, for this reason.
+    /// version already projected or held, a second event at a position already projected):
+    /// ignored, for this reason.
     Refused(String),
 }
 
@@ -116,6 +118,9 @@ pub struct ReadModel {
     ahead: BTreeSet<u64>,
     /// The highest position applied.
     position: u64,
+    /// The (stream, version) applied at each position: a second event at a position projected
+    /// before is refused, as no store holds two events at one position.
+    at_position: BTreeMap<u64, (Uuid, u64)>,
     /// How many events were applied.
     applied: u64,
 }
@@ -130,7 +135,8 @@ impl ReadModel {
     /// next version of its stream (then any held events that now follow), [`Projected::Held`]
     /// if versions before it are missing (unless it would end an ended order again: refused at
     /// once, at any version), [`Projected::Duplicate`] if its (stream, version)
-    /// was seen before at the same position. Never panics; an event no store could hold is
+    /// was seen before at the same position, [`Projected::Refused`] if another (stream, version)
+    /// was applied at its position. Never panics; an event no store could hold is
     /// [`Projected::Refused`].
     pub fn project(&mut self, event: &StoredEvent) -> Projected {
         let key = (event.stream, event.version);
@@ -151,6 +157,18 @@ impl ReadModel {
                 ));
             }
             return Projected::Duplicate;
+        }
+        // A store numbers its events one by one: an event at a position projected before
+        // from another (stream, version) is not that store's, or the one before was not.
+        if let Some(&(stream, version)) = self.at_position.get(&event.position) {
+            return Projected::Refused(format!(
+                "{} refused: position {} was projected before, from another event (version {} \
+                 of {}), and no store holds two events at one position",
+                event.event.type_name(),
+                event.position,
+                version,
+                stream_name(stream)
+            ));
         }
         if event.version > next {
             // An ended order stays ended, whatever the versions between: an event that would
@@ -262,6 +280,8 @@ impl ReadModel {
                 ))
             }
         }
+        self.at_position
+            .insert(stored.position, (stored.stream, stored.version));
         self.mark(stored.position);
         Ok(())
     }

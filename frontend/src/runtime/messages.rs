@@ -203,11 +203,12 @@ impl Runtime {
         };
         if let (ServiceId::Query, Some(reason)) = (service, refused) {
             if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
+                let ours = self.flow.borrow().order.store().at(event.position) == Some(&event);
                 self.trace
                     .0
                     .borrow_mut()
                     .not_projected
-                    .refused(&event, reason);
+                    .refused(&event, reason, ours);
                 self.trace_changed.set(true);
                 self.report_soon();
             }

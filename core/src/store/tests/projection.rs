@@ -189,11 +189,41 @@ fn an_event_no_store_holds_is_refused_not_applied() {
     let mut again = store.stream(A).next().unwrap().clone();
     model.project(&again);
     again.version = 2;
+    again.position = 999;
     assert_eq!(
         model.project(&again),
         Projected::Refused("OrderCreated at version 2 of a created order".into())
     );
     assert_eq!(model.get(A).unwrap().version, 1);
+}
+
+/// A newcomer's break-test: a made-up order published from outside at the positions the store
+/// would use next was projected; then the store's own events at those positions were projected
+/// too, and the panel said "Caught up" with the made-up order's total in the read model.
+#[test]
+fn a_second_event_at_a_position_projected_before_is_refused() {
+    let store = shop();
+    let first = store.stream(A).next().unwrap().clone();
+    let mut model = ReadModel::new();
+    assert_eq!(model.project(&first), Projected::Applied { released: 0 });
+    // Another stream's first event, claiming the position the store gave A's creation.
+    let mut stranger = store.stream(B).next().unwrap().clone();
+    stranger.position = first.position;
+    assert_eq!(
+        model.project(&stranger),
+        Projected::Refused(format!(
+            "OrderCreated refused: position {} was projected before, from another event (version \
+             1 of {}), and no store holds two events at one position",
+            first.position,
+            super::super::stream_name(A)
+        ))
+    );
+    assert_eq!(model.get(B), None, "not projected");
+    assert_eq!(
+        model.project(&first),
+        Projected::Duplicate,
+        "the same event again"
+    );
 }
 
 /// A tester's hand-published event at a version the order already has (or holds), at a
