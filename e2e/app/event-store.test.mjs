@@ -126,6 +126,56 @@ describeApp('event store', () => {
       assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-cancelled'), '1');
     }));
 
+  // A newcomer's break-test: the site's storage full (the browser's quota), orders placed, then
+  // a reload. The database kept the orders' first events, not their later ones: the restored
+  // orders, confirmed on the wire before the reload, resumed their deadlines and were cancelled
+  // (a second outcome each), and the completed ones vanished.
+  it('the site\'s storage full mid-order: the page empties the store it kept and says so, so a reload brings back no order without its later events (none resumed, one outcome each)', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=0&saga_timeout_ms=4000', async ({ page, witness }) => {
+      await page.addInitScript(() => {
+        const add = IDBObjectStore.prototype.add;
+        IDBObjectStore.prototype.add = function full(...args) {
+          if (window.__diskFull) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          return add.apply(this, args);
+        };
+      });
+      await page.reload();
+      await waitReady(page);
+      const stored = (orderId) => page.evaluate(async (orderId) => {
+        const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground-'));
+        if (!name) return 0;
+        const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+        try {
+          const all = await new Promise((resolve, reject) => { const r = db.transaction('events').objectStore('events').getAll(); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+          return all.filter((row) => JSON.stringify(row).includes(orderId)).length;
+        } finally { db.close(); }
+      }, orderId);
+      const order = await placeOrder(page);
+      // Its creation is in the database; its payment is still a second and a half away.
+      for (let i = 0; (await stored(order)) === 0; i++) {
+        assert.ok(i < 200, 'the order\'s first event reached the database');
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+      }
+      // No room left: the browser refuses the next write as a full disk does (QuotaExceededError
+      // from add; the quota override of the DevTools protocol does not trip on writes this
+      // small). Deleting still works, as it does on a full disk.
+      await page.evaluate(() => { window.__diskFull = true; });
+      await witness.waitForOrder('orders/confirmed', order, FLOW_TIMEOUT_MS);
+      const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await note.textContent(), /storage for this site is full.*the page emptied the event store it kept: after a reload it starts with no orders\./);
+      assert.equal(await stored(order), 0, 'the database holds no part of the order');
+      await page.reload();
+      await waitReady(page);
+      // A new order completes: the page has read its database back (messages wait for it).
+      const next = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', next, FLOW_TIMEOUT_MS);
+      await page.locator(`[data-testid="store-stream"][data-stream="${next}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator(`[data-testid="store-stream"][data-stream="${order}"]`).count(), 0, 'the first order is not restored');
+      assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${order}"]`).count(), 0, 'nor drawn as an open order');
+      await expectOneOutcome(witness, order, 'orders/confirmed');
+    }));
+
   // A newcomer's break-test: an order left open under ?ns=nsA, then the same tab opened with
   // ?ns=nsB. The tab's one database restored it there: its deadline cancelled it on
   // nsB/orders/cancelled (an order nsB never had), the participants answered on nsB/, and nsB's

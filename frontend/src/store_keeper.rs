@@ -451,13 +451,18 @@ impl StoreKeeper {
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let written = db.write_kept(&changes).await;
-            keeper.kept_writing.set(false);
             match written {
                 Ok(()) => {
+                    keeper.kept_writing.set(false);
                     keeper.memos.commit(keeper.memos_writing.get());
                     keeper.write_kept();
                 }
-                Err(error) => keeper.turn_off(error.to_string()),
+                // Nothing is written from now on: the event store would stop short too.
+                Err(error) => {
+                    let emptied = db.clear().await;
+                    keeper.kept_writing.set(false);
+                    keeper.turn_off(gave_up(&error, emptied));
+                }
             }
         });
     }
@@ -637,15 +642,41 @@ impl StoreKeeper {
         let last = batch.last().map_or(0, |r| r.position);
         wasm_bindgen_futures::spawn_local(async move {
             let written = db.append_with_outbox(&batch, &owed).await;
-            keeper.writing.set(false);
             match written {
                 Ok(()) => {
+                    keeper.writing.set(false);
                     keeper.events.commit(last);
                     keeper.flush();
                 }
-                Err(error) => keeper.turn_off(error.to_string()),
+                // Still "writing" while the store is emptied: nothing else goes in meanwhile.
+                Err(error) => {
+                    let emptied = db.clear().await;
+                    keeper.writing.set(false);
+                    keeper.turn_off(gave_up(&error, emptied));
+                }
             }
         });
+    }
+}
+
+/// The page's message when a write failed for good (`error`), and the keeper emptied the event
+/// store it kept (`emptied`): a store that stops short, read back after a reload, would bring
+/// the orders back without their later events, and OrderService would resume their sagas and
+/// cancel orders that had ended (a second outcome on the wire: a newcomer's break-test with the
+/// site's storage full). An empty one brings back none.
+fn gave_up(error: &StorageError, emptied: Result<(), StorageError>) -> String {
+    match emptied {
+        Ok(()) => format!(
+            "{error} So that a reload does not bring back a part of the orders (an order \
+             without its later events would be resumed and cancelled, though it had ended), \
+             the page emptied the event store it kept: after a reload it starts with no orders."
+        ),
+        Err(also) => format!(
+            "{error} The page could not empty the event store it kept either ({also}): a reload \
+             would bring back a part of the orders and resume those whose later events were \
+             not kept, cancelling orders that had ended. Clear this site's data before \
+             reloading."
+        ),
     }
 }
 
