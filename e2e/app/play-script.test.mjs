@@ -6,10 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import mqtt from 'mqtt';
 
 import { freePort, startBroker } from '../lib/broker.mjs';
 
@@ -51,6 +54,32 @@ describe('scripts/play', () => {
       assert.doesNotMatch(result.stderr, /backtrace|os error/i);
     } finally {
       await taken.close();
+    }
+  });
+
+  // A newcomer's break-test: a 2 MB message published from outside reached the page's clients
+  // at Mosquitto's WebSocket pace (~40 KB/s), longer than their PINGRESP timeout: each dropped
+  // its connection and was sent the message again, for ever. The playground's broker refuses it.
+  it('the playground\'s Mosquitto (static/mosquitto.conf) refuses a 2 MB PUBLISH and takes a 300 KB one', async () => {
+    const conf = readFileSync(path.join(ROOT, 'static', 'mosquitto.conf'), 'utf8');
+    const limit = /^max_packet_size (\d+)$/m.exec(conf)?.[1];
+    assert.ok(limit, 'static/mosquitto.conf sets max_packet_size');
+    const broker = await startBroker({ settings: { max_packet_size: limit } });
+    try {
+      const publish = (bytes) => new Promise((resolve) => {
+        const client = mqtt.connect(`mqtt://127.0.0.1:${broker.tcpPort}`, { reconnectPeriod: 0 });
+        client.on('error', () => {});
+        client.on('close', () => resolve('closed'));
+        client.on('connect', () => client.publish('orders/created', Buffer.alloc(bytes, 0x79), { qos: 1 }, (err) => {
+          client.end(true);
+          resolve(err ? 'closed' : 'acknowledged');
+        }));
+      });
+      assert.equal(await publish(2_000_000), 'closed', 'the broker drops a client that sends 2 MB');
+      assert.equal(await publish(300_000), 'acknowledged', 'and takes 300 KB (over the page\'s 256 KiB limit)');
+      assert.match(broker.log(), /disconnected due to oversize packet/);
+    } finally {
+      await broker.stop();
     }
   });
 
