@@ -75,6 +75,9 @@ fn ChartFigure(props: &ChartFigureProps) -> Html {
                     <title id={title_id}>{ chart.summary.clone() }</title>
                     { for lines }{ for bars }{ for texts }
                 </svg>
+                if let Some(note) = &chart.note {
+                    <p class="muted" data-testid="analytics-chart-note">{ note.clone() }</p>
+                }
                 <table class="visually-hidden" data-testid="analytics-table">
                     <caption>{ chart.table.caption.clone() }</caption>
                     <thead><tr>{ for headings }</tr></thead>

@@ -45,6 +45,9 @@ pub struct Chart {
     pub texts: Vec<ChartText>,
     /// The same numbers as a table.
     pub table: Table,
+    /// What the drawing leaves out, in a sentence shown under it (orders older than the
+    /// minutes drawn); `None` when it leaves out nothing.
+    pub note: Option<String>,
 }
 
 /// A filled rectangle standing for `value`.

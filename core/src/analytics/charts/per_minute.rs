@@ -86,6 +86,29 @@ pub fn orders_per_minute(figures: &Figures) -> Chart {
             .collect();
         format!("Orders per minute, UTC: {}.", each.join(", "))
     };
+    // Orders before the minutes drawn: said under the chart, so its columns and the headline
+    // figure beside it can be reconciled (a newcomer's break-test: a class with an hour's
+    // pause showed the last half hour's orders only, and said nothing).
+    let drawn_from = minutes.first().map(|(t, _)| *t);
+    let earlier: u64 = figures
+        .orders_per_minute
+        .iter()
+        .filter(|b| drawn_from.is_some_and(|from| b.minute < from))
+        .map(|b| b.orders)
+        .sum();
+    let note = (earlier > 0).then(|| {
+        format!(
+            "The newest {MINUTES_SHOWN} minutes are drawn; {} before {} UTC {} not (Export CSV \
+             lists every minute).",
+            plural(earlier, "order", "orders"),
+            drawn_from.map_or_else(String::new, hour_minute),
+            if earlier == 1 { "is" } else { "are" }
+        )
+    });
+    let summary = match &note {
+        Some(note) => format!("{summary} {note}"),
+        None => summary,
+    };
     let rows = minutes
         .iter()
         .map(|(t, n)| vec![t.to_string()[..16].replace('T', " "), n.to_string()])
@@ -102,5 +125,6 @@ pub fn orders_per_minute(figures: &Figures) -> Chart {
             headings: vec!["Minute", "Orders"],
             rows,
         },
+        note,
     }
 }

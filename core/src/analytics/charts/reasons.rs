@@ -93,5 +93,6 @@ pub fn cancellations_by_reason(figures: &Figures) -> Chart {
             headings: vec!["Reason", "Orders", "Share of ended orders"],
             rows,
         },
+        note: None,
     }
 }

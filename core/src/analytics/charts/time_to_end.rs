@@ -42,6 +42,7 @@ pub fn time_to_end(figures: &Figures) -> Chart {
                 headings: vec!["Time", "Orders"],
                 rows: Vec::new(),
             },
+            note: None,
         };
     };
     let (step, bins) = bins_for(longest);
@@ -130,5 +131,6 @@ pub fn time_to_end(figures: &Figures) -> Chart {
             headings: vec!["Time", "Orders"],
             rows,
         },
+        note: None,
     }
 }

@@ -94,6 +94,11 @@ fn only_the_newest_thirty_minutes_are_drawn_and_a_single_order_is_one_full_colum
     assert_eq!(chart.table.rows.last().unwrap()[0], "2026-12-01 11:09");
     assert!(chart.bars.iter().all(|b| b.height == 90 && b.width >= 1));
     assert_inside(&chart);
+    // The ten older minutes' orders are said under the chart and in its summary.
+    let note = "The newest 30 minutes are drawn; 10 orders before 10:40 UTC are not (Export \
+                CSV lists every minute).";
+    assert_eq!(chart.note.as_deref(), Some(note));
+    assert!(chart.summary.ends_with(note), "{}", chart.summary);
 
     let mut store = EventStore::new();
     create(&mut store, 1, 0, 1, 1.0);
@@ -105,6 +110,7 @@ fn only_the_newest_thirty_minutes_are_drawn_and_a_single_order_is_one_full_colum
     );
     assert_eq!(chart.texts.len(), 3, "one minute: written once");
     assert_eq!(chart.summary, "Orders per minute, UTC: 1 at 10:30.");
+    assert_eq!(chart.note, None, "nothing left out");
 }
 
 #[test]
