@@ -57,6 +57,9 @@ pub struct Figures {
     /// Time from `OrderCreated` to `OrderCompleted` or `OrderCancelled` (by `recordedAt`) of
     /// each ended order, in milliseconds, shortest first.
     pub times_to_end_ms: Vec<u64>,
+    /// Ended orders whose end is recorded before their creation (a wall clock set back
+    /// between the two): no time is measured for them, rather than a time no order took.
+    pub ended_before_created: u64,
 }
 
 #[derive(Default)]
@@ -111,6 +114,7 @@ impl Figures {
             cancelled_by_reason: Vec::new(),
             revenue: CentsSum::default(),
             times_to_end_ms: Vec::new(),
+            ended_before_created: 0,
         };
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for life in lives.values() {
@@ -120,7 +124,10 @@ impl Figures {
                 continue;
             };
             let ms = ended.unix_millis().saturating_sub(created.unix_millis());
-            figures.times_to_end_ms.push(u64::try_from(ms).unwrap_or(0));
+            match u64::try_from(ms) {
+                Ok(ms) => figures.times_to_end_ms.push(ms),
+                Err(_) => figures.ended_before_created += 1,
+            }
             match &life.cancelled {
                 Some(reason) => {
                     figures.cancelled += 1;

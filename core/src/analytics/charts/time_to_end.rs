@@ -33,7 +33,10 @@ pub fn time_to_end(figures: &Figures) -> Chart {
         return Chart {
             width: WIDTH,
             height: plot.bottom() + 22,
-            summary: "Time from order to end: no order has ended yet.".to_owned(),
+            summary: match not_measured(figures) {
+                Some(note) => format!("Time from order to end: none measured. {note}"),
+                None => "Time from order to end: no order has ended yet.".to_owned(),
+            },
             bars: Vec::new(),
             lines: vec![plot.base_line()],
             texts: Vec::new(),
@@ -131,6 +134,23 @@ pub fn time_to_end(figures: &Figures) -> Chart {
             headings: vec!["Time", "Orders"],
             rows,
         },
-        note: None,
+        note: not_measured(figures),
     }
+}
+
+/// The ended orders the histogram leaves out, in a sentence: their end is recorded before
+/// their creation, so no time they took is known (a newcomer's break-test set the clock back
+/// two hours mid-order, and the order was counted in `0 to 499 ms`).
+fn not_measured(figures: &Figures) -> Option<String> {
+    let n = figures.ended_before_created;
+    (n > 0).then(|| {
+        format!(
+            "{} not drawn: {} recorded ending before {} created (a clock set back between the \
+             two), so the time {} took is not known.",
+            plural(n, "order", "orders"),
+            if n == 1 { "it was" } else { "they were" },
+            if n == 1 { "it was" } else { "they were" },
+            if n == 1 { "it" } else { "they" },
+        )
+    })
 }

@@ -283,3 +283,37 @@ fn a_marker_at_the_edge_keeps_its_label_inside_and_no_order_ended_draws_nothing(
         assert_inside(&chart);
     }
 }
+
+#[test]
+fn an_order_recorded_ending_before_its_creation_is_not_drawn_as_a_fast_one() {
+    let cancel = || OrderCommand::Cancel {
+        reason: "payment timed out".into(),
+    };
+    let mut store = EventStore::new();
+    create(&mut store, 1, 0, 1, 1.0);
+    // The clock set back two hours between the order and its end.
+    act(&mut store, 1, -7_200_000, cancel());
+    let figures = Figures::of(store.read_all(0, None));
+    assert_eq!((figures.ended_before_created, figures.ended()), (1, 1));
+    let chart = charts::time_to_end(&figures);
+    assert!(chart.bars.is_empty(), "no time is known: nothing drawn");
+    assert_eq!(
+        chart.summary,
+        "Time from order to end: none measured. 1 order not drawn: it was recorded ending before \
+         it was created (a clock set back between the two), so the time it took is not known."
+    );
+
+    create(&mut store, 2, 0, 1, 1.0);
+    act(&mut store, 2, 1_000, cancel());
+    let chart = charts::time_to_end(&Figures::of(store.read_all(0, None)));
+    assert_eq!(
+        chart.bars.iter().map(|b| b.value).sum::<u64>(),
+        1,
+        "the other one"
+    );
+    assert!(chart
+        .note
+        .as_deref()
+        .unwrap()
+        .starts_with("1 order not drawn"));
+}
