@@ -194,6 +194,22 @@ describeApp('read model', () => {
       }
     }));
 
+  // A newcomer's break-test: "500 orders, answered from the read model" above a table of 50
+  // rows, and nothing said of the rest.
+  it('an answer longer than the table says how many rows it draws', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      for (let burst = 0; burst < 6; burst++) {
+        await page.click('[data-testid="place-ten"]');
+        await page.locator('[data-testid="place-ten"][data-ready="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      await waitInPage(page, '60 orders completed in the read model', () => /^60 orders: 60 completed/.test(document.querySelector('[data-testid="query-totals"]')?.textContent ?? ''));
+      await page.selectOption('[data-testid="query-kind"]', 'Completed');
+      await page.locator('[data-testid="query-answer"][data-count="60"]').waitFor();
+      assert.equal(await page.textContent('[data-testid="query-answer-shown"]'), 'The table shows the newest 50; the other 10 are in the count above.');
+      assert.equal(await page.locator('[data-testid="query-answer-row"]').count(), 50);
+    }));
+
   // A tester's break-test: with the store at position 4 (one order, completed), a version 5 of
   // the order (an OrderCancelled after its OrderCompleted) published by hand at position 9999,
   // then at 5, then one of 240 KB and one of 400 KB (over the page's 256 KiB limit): the panel

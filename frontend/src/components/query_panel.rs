@@ -251,6 +251,12 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     { format!("{} order{}, answered from the read model at position {position} (the store is at {head}).",
                         answer.len(), if answer.len() == 1 { "" } else { "s" }) }
                 </p>
+                // The table draws the newest rows only: said, so it and the count above agree.
+                if answer.len() > ROWS_DRAWN {
+                    <p class="muted" data-testid="query-answer-shown">
+                        { format!("The table shows the newest {ROWS_DRAWN}; the other {} are in the count above.", answer.len() - ROWS_DRAWN) }
+                    </p>
+                }
                 if !answer.is_empty() {
                     <div class="table-scroll">
                         <table>
