@@ -234,7 +234,7 @@ fn the_headlines_say_each_figure_with_its_unit() {
             // Of three: rank 2 and rank 3.
             row("round-trip-p50", "Broker round trip, p50", "1.5 ms", "1.5"),
             row("round-trip-p95", "Broker round trip, p95", "3.0 ms", "3.0"),
-            row("round-trip-samples", "Publishes answered", "3", "3"),
+            row("round-trip-samples", SAMPLES_LABEL, "3", "3"),
         ]
     );
 }
@@ -288,4 +288,9 @@ fn the_csv_is_the_figures_then_the_round_trip() {
         analytics.to_csv().starts_with(&analytics.figures.to_csv()),
         "the store's figures as they were, rows added after them"
     );
+}
+
+#[test]
+fn the_sample_count_names_the_window_the_trace_keeps() {
+    assert!(SAMPLES_LABEL.contains(&format!(" {} packets", crate::trace::HISTORY_CAPACITY)));
 }
