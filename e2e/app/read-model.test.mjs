@@ -196,18 +196,33 @@ describeApp('read model', () => {
 
   // A newcomer's break-test: "500 orders, answered from the read model" above a table of 50
   // rows, and nothing said of the rest.
-  it('an answer longer than the table says how many rows it draws', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  // And the Event store panel listed the newest 50 streams, the rest only counted: the first
+  // order of a class could not be opened to rewind.
+  it('an answer longer than the table says how many rows it draws; a stream older than the store\'s list opens by its order id', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);
+      const first = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${first}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
       for (let burst = 0; burst < 6; burst++) {
         await page.click('[data-testid="place-ten"]');
         await page.locator('[data-testid="place-ten"][data-ready="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       }
-      await waitInPage(page, '60 orders completed in the read model', () => /^60 orders: 60 completed/.test(document.querySelector('[data-testid="query-totals"]')?.textContent ?? ''));
+      await waitInPage(page, '61 orders completed in the read model', () => /^61 orders: 61 completed/.test(document.querySelector('[data-testid="query-totals"]')?.textContent ?? ''));
       await page.selectOption('[data-testid="query-kind"]', 'Completed');
-      await page.locator('[data-testid="query-answer"][data-count="60"]').waitFor();
-      assert.equal(await page.textContent('[data-testid="query-answer-shown"]'), 'The table shows the newest 50; the other 10 are in the count above.');
+      await page.locator('[data-testid="query-answer"][data-count="61"]').waitFor();
+      assert.equal(await page.textContent('[data-testid="query-answer-shown"]'), 'The table shows the newest 50; the other 11 are in the count above.');
       assert.equal(await page.locator('[data-testid="query-answer-row"]').count(), 50);
+
+      // The panel, out of sight, is drawn again at most once a second: awaited.
+      await waitInPage(page, 'the store list drawn', () => document.querySelector('[data-testid="store-older"]')?.textContent === 'and 11 older streams: open one by its order id below.');
+      assert.equal(await page.locator(`[data-testid="store-stream"][data-stream="${first}"]`).count(), 0, 'the first order is past the list');
+      await page.fill('[data-testid="store-open"]', 'not-an-id');
+      await page.dispatchEvent('[data-testid="store-open"]', 'change');
+      await page.locator('[data-testid="store-open-error"]').waitFor();
+      await page.fill('[data-testid="store-open"]', `order-${first}`);
+      await page.dispatchEvent('[data-testid="store-open"]', 'change');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="store-event"]').length === 4);
+      assert.equal(await page.locator('[data-testid="store-open-error"]').count(), 0, 'the error goes');
     }));
 
   // A tester's break-test: with the store at position 4 (one order, completed), a version 5 of

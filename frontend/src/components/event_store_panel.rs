@@ -101,6 +101,7 @@ fn Stream(props: &StreamProps) -> Html {
 pub fn EventStorePanel(props: &EventStorePanelProps) -> Html {
     let selected = use_state(|| None::<Uuid>);
     let export_error = use_state(|| None::<String>);
+    let open_error = use_state(|| None::<String>);
     let trace = props.trace.0.borrow();
     let store = &trace.store;
     let streams = store.streams();
@@ -135,6 +136,35 @@ pub fn EventStorePanel(props: &EventStorePanelProps) -> Html {
         }
     });
     let hidden = streams.len().saturating_sub(STREAMS_DRAWN);
+    // Any stream, by its order id: the list draws the newest only (a newcomer's break-test
+    // could not rewind the declined order a class had placed first, 450 streams down).
+    let open_by_id = {
+        let (selected, open_error, trace) =
+            (selected.clone(), open_error.clone(), props.trace.clone());
+        Callback::from(move |e: Event| {
+            let text = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value();
+            let id = text.trim();
+            let id = id.strip_prefix("order-").unwrap_or(id);
+            match Uuid::parse_str(id) {
+                Ok(id) if trace.0.borrow().store.version(id) > 0 => {
+                    open_error.set(None);
+                    selected.set(Some(id));
+                }
+                Ok(id) => open_error.set(Some(format!(
+                    "The store holds no stream {}.",
+                    stream_name(id)
+                ))),
+                Err(_) if id.is_empty() => open_error.set(None),
+                Err(_) => open_error.set(Some(
+                    "An order id is a UUID, e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6 (with or \
+                     without order- before it)."
+                        .to_owned(),
+                )),
+            }
+        })
+    };
     html! {
         <section class="card event-store" aria-labelledby="event-store-title" data-testid="event-store">
             <h2 id="event-store-title">{ "Event store" }</h2>
@@ -155,7 +185,16 @@ pub fn EventStorePanel(props: &EventStorePanelProps) -> Html {
             }
             <ul class="store-streams">{ for items }</ul>
             if hidden > 0 {
-                <p class="muted">{ format!("and {hidden} older stream{}", if hidden == 1 { "" } else { "s" }) }</p>
+                <p class="muted" data-testid="store-older">{ format!("and {hidden} older stream{}: open one by its order id below.", if hidden == 1 { "" } else { "s" }) }</p>
+            }
+            if !store.is_empty() {
+                <label class="field">
+                    <span class="label">{ "Open a stream by order id" }</span>
+                    <input type="text" data-testid="store-open" placeholder="order id" onchange={open_by_id} />
+                </label>
+            }
+            if let Some(error) = &*open_error {
+                <p class="error" role="alert" data-testid="store-open-error">{ error.clone() }</p>
             }
             if let Some(id) = *selected {
                 if store.version(id) > 0 {
