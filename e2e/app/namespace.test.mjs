@@ -289,4 +289,15 @@ describeApp('topic namespace', () => {
         await witness.close();
       }
     }));
+
+  // A newcomer's break-test: ?ns=k/eventstore was taken, and its k/eventstore/orders/created
+  // reached the QueryService of the page of ?ns=k (k/eventstore/orders/+): two dead letters
+  // there for orders it never had.
+  it('a namespace with a flow level below its first (?ns=k/eventstore) is refused, naming the page it would reach', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=k/eventstore`, async ({ page }) => {
+      const error = page.locator('[data-testid="namespace-error"]');
+      await error.waitFor();
+      assert.match(await error.textContent(), /Ignored \?ns="k\/eventstore" in the link: its level "eventstore" is one the flow's own topics start with, so a page whose namespace is the levels before it/);
+      assert.equal(await page.locator('[data-testid="namespace"]').count(), 0, 'no namespace in use');
+    }));
 });

@@ -71,12 +71,15 @@ pub enum NamespaceError {
         shown_char(*.0)
     )]
     Character(char),
-    /// A first level the flow's own topics start with (`orders`, `eventstore` …): under it, a
-    /// namespaced topic could match a page without a namespace (`eventstore/orders/created`
-    /// matches `eventstore/orders/+`), and the two pages would process each other's messages.
+    /// A level the flow's own topics start with (`orders`, `eventstore` …), at any depth: under
+    /// it, a namespaced topic could match a page with the levels before it as its namespace, or
+    /// with none (`eventstore/orders/created` matches `eventstore/orders/+`, and
+    /// `k/eventstore/orders/created` matches `k/eventstore/orders/+`), and the two pages would
+    /// process each other's messages.
     #[error(
-        "its first level {0:?} is one the flow's own topics start with, so a page without a \
-         namespace could receive its messages: pick another name (e.g. class-7)"
+        "its level {0:?} is one the flow's own topics start with, so a page whose namespace is \
+         the levels before it (or a page without one) could receive its messages: pick another \
+         name (e.g. class-7)"
     )]
     Reserved(String),
 }
@@ -150,9 +153,12 @@ impl Namespace {
         if text.split('/').any(str::is_empty) {
             return Err(NamespaceError::EmptyLevel);
         }
-        let first = text.split('/').next().unwrap_or_default();
-        if reserved_levels().contains(&first) {
-            return Err(NamespaceError::Reserved(first.to_owned()));
+        // Any level, not only the first: under `k/eventstore` a topic could match a page whose
+        // namespace is `k` (`k/eventstore/orders/created` matches `k/eventstore/orders/+`), as
+        // under `eventstore` one matches a page without a namespace (a newcomer's break-test).
+        let reserved = reserved_levels();
+        if let Some(level) = text.split('/').find(|level| reserved.contains(level)) {
+            return Err(NamespaceError::Reserved(level.to_owned()));
         }
         Ok(Namespace(Some(text.to_owned())))
     }
@@ -274,7 +280,23 @@ mod tests {
             ("orders/class-7", Reserved("orders".into())),
             ("services", Reserved("services".into())),
             ("deadletter", Reserved("deadletter".into())),
+            // At any depth: `k/eventstore/orders/created` would reach the page of `k`.
+            ("k/eventstore", Reserved("eventstore".into())),
+            ("school/orders/class-7", Reserved("orders".into())),
         ];
+        // The levels docs/wire-contract/README.md names.
+        assert_eq!(
+            reserved_levels(),
+            [
+                "commands",
+                "deadletter",
+                "eventstore",
+                "inventory",
+                "orders",
+                "payments",
+                "services"
+            ]
+        );
         for (text, expected) in cases {
             assert_eq!(Namespace::parse(text), Err(expected), "{text:?}");
         }
