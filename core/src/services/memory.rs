@@ -13,8 +13,8 @@ use crate::domain::timestamp::Timestamp;
 pub const ORDERS_REMEMBERED: usize = 10_000;
 
 /// The newest `capacity` entries by key; inserting past it forgets the oldest.
-#[derive(Debug, Clone)]
-pub struct Recent<K, V> {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recent<K: Hash + Eq, V> {
     entries: HashMap<K, V>,
     order: VecDeque<K>,
     capacity: usize,

@@ -32,7 +32,7 @@ pub mod dead_letter;
 pub mod durable;
 pub mod instances;
 pub mod inventory;
-mod memory;
+pub(crate) mod memory;
 pub mod notification;
 pub mod order;
 pub mod order_gate;

@@ -47,6 +47,7 @@ use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
 use crate::domain::order::OrderStatus;
 use crate::domain::topics;
+use crate::services::memory::Recent;
 
 /// How many orders the panel keeps as rows; older ones are dropped, and still counted in
 /// [`OrderBook::counts`] as they stood when dropped.
@@ -560,16 +561,23 @@ pub struct OrderBook {
     dropped: u64,
     /// The dropped orders, counted as they stood when dropped.
     dropped_counts: OrderCounts,
-    /// Dropped orders that had not ended, newest last, at most twice the capacity: a later
-    /// message for one brings its row back, and it is counted there instead.
-    dropped_unfinished: VecDeque<(Uuid, Tally)>,
+    /// Dropped orders that had not ended, the newest [`REMEMBERED_PER_ROW`] times the
+    /// capacity: a later message for one brings its row back, and it is counted there instead
+    /// (a burst of 1,500 orders from outside, all open at once, outgrew twice the capacity: the
+    /// rest were counted twice, as dropped and again as rows).
+    dropped_unfinished: Recent<Uuid, Tally>,
     /// Each outcome and compensation message seen (topic and its id), so a delivery seen again
     /// counts once.
     seen: VecDeque<(Uuid, &'static str, Uuid)>,
-    /// Orders the book knew and then forgot (cleared, or dropped when full), newest last, at
-    /// most twice the capacity: a result for one of them starts a [`Start::Forgotten`] row.
-    forgotten: VecDeque<Uuid>,
+    /// Orders the book knew and then forgot (cleared, or dropped when full), the newest
+    /// [`REMEMBERED_PER_ROW`] times the capacity: a result for one of them starts a
+    /// [`Start::Forgotten`] row, not an unknown one.
+    forgotten: Recent<Uuid, ()>,
 }
+
+/// How many dropped orders the book remembers per row it keeps (see [`OrderBook`]'s
+/// `dropped_unfinished` and `forgotten`): 20, so 10,000 beside [`ORDERS_KEPT`] rows.
+const REMEMBERED_PER_ROW: usize = 20;
 
 impl Default for OrderBook {
     fn default() -> Self {
@@ -585,9 +593,9 @@ impl OrderBook {
             capacity: capacity.max(1),
             dropped: 0,
             dropped_counts: OrderCounts::default(),
-            dropped_unfinished: VecDeque::new(),
+            dropped_unfinished: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
             seen: VecDeque::new(),
-            forgotten: VecDeque::new(),
+            forgotten: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
         }
     }
 
@@ -604,13 +612,9 @@ impl OrderBook {
     }
 
     fn forget(&mut self, order_id: Uuid) {
-        if self.forgotten.contains(&order_id) {
-            return;
+        if !self.forgotten.contains(&order_id) {
+            self.forgotten.insert(order_id, ());
         }
-        if self.forgotten.len() >= self.capacity * 2 {
-            self.forgotten.pop_front();
-        }
-        self.forgotten.push_back(order_id);
     }
 
     /// How many orders are completed, cancelled, open, and unknown (not seen created on the
@@ -838,26 +842,18 @@ impl OrderBook {
         let tally = Tally::of(gone);
         *self.dropped_counts.count(tally) += 1;
         if !gone.status.is_terminal() {
-            if self.dropped_unfinished.len() >= self.capacity * 2 {
-                self.dropped_unfinished.pop_front();
-            }
-            self.dropped_unfinished.push_back((gone.order_id, tally));
+            self.dropped_unfinished.insert(gone.order_id, tally);
         }
     }
 
     /// A row for `order_id` is made again: if it was dropped unfinished, it no longer counts
     /// among the dropped ones (its row counts it).
     fn bring_back(&mut self, order_id: Uuid) {
-        let Some(index) = self
-            .dropped_unfinished
-            .iter()
-            .position(|(id, _)| *id == order_id)
-        else {
-            return;
-        };
-        if let Some((_, tally)) = self.dropped_unfinished.remove(index) {
+        if let Some(tally) = self.dropped_unfinished.remove(&order_id) {
             let count = self.dropped_counts.count(tally);
             *count = count.saturating_sub(1);
+            // Shown again: no longer one of the older orders not shown.
+            self.dropped = self.dropped.saturating_sub(1);
         }
     }
 
