@@ -74,7 +74,7 @@ impl Progress {
 /// ```
 /// # use eda_core::store::rebuilt_heading;
 /// assert_eq!(rebuilt_heading(Some(3), Some(3), 3), "Rebuilt from the event store up to position 3 (time travel): ");
-/// assert_eq!(rebuilt_heading(None, None, 5), "Rebuilt from the event store, from position 0: ");
+/// assert_eq!(rebuilt_heading(None, None, 5), "Rebuilt from the event store, positions 1 to 5 (the whole store then): ");
 /// assert_eq!(
 ///     rebuilt_heading(Some(99999), None, 5),
 ///     "The store holds 5 events, so position 99999 is past its end: rebuilt from the event \
@@ -89,7 +89,11 @@ pub fn rebuilt_heading(asked: Option<u64>, up_to: Option<u64>, position: u64) ->
              from the event store up to position {position}, the whole store: ",
             if position == 1 { "" } else { "s" }
         ),
-        (None, _) => "Rebuilt from the event store, from position 0: ".to_owned(),
+        // Which positions, so the line stays true as the store grows beside it (a newcomer's
+        // break-test read "111 orders … equals the live read model" beside 121 orders).
+        (None, _) => format!(
+            "Rebuilt from the event store, positions 1 to {position} (the whole store then): "
+        ),
     }
 }
 

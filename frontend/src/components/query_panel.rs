@@ -193,8 +193,8 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     data-equals-live={equals_live.map(|e| e.to_string()).unwrap_or_default()}>
                     <p>{ rebuilt_heading(*asked, *up_to, position) }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
                     { match equals_live {
-                        Some(true) => html! { <p class="ok">{ "It equals the live read model: the projection is a function of the events." }</p> },
-                        Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ "It differed from the live read model (still behind, or QueryService missed events or took some the store does not have): QueryService now answers from the rebuilt one." }</p> },
+                        Some(true) => html! { <p class="ok">{ "It equalled the live read model at that position: the projection is a function of the events." }</p> },
+                        Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ "It differed from the live read model at that position (still behind, or QueryService missed events or took some the store does not have): QueryService now answers from the rebuilt one." }</p> },
                         None => html! { <p class="muted">{ "A point in the past: not compared with the live read model." }</p> },
                     } }
                 </div>
