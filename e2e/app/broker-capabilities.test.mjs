@@ -236,6 +236,9 @@ describeApp('broker URLs and capabilities', () => {
       assert.match(await help.textContent(), /the connection opened, then closed before the broker answered CONNECT/);
       const advice = await page.textContent('[data-testid="broker-closed-help"]');
       assert.match(advice, /max_qos 0 closes a CONNECT whose Last Will is QoS 1/);
+      // The other setting that closes the same CONNECT is named too (a newcomer's break-test:
+      // a teacher with retain_available false was pointed at a max_qos never set).
+      assert.match(advice, /retain_available false closes a CONNECT whose Last Will is retained/);
       assert.match(advice, /choose MQTT 5 under Protocol/);
       // Mosquitto's side: the CONNECTs were dropped unanswered, no service got in (the page's
       // status monitor, which has no Will, may: it is no service).
@@ -250,7 +253,7 @@ describeApp('broker URLs and capabilities', () => {
     });
   });
 
-  it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, says online without the retain flag (heard), the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     await onOwnMosquitto(t, { retain_available: 'false' }, '&mqtt=5', async ({ page }, noRetain) => {
       await waitForStates(page, 'connected');
       // Each service's first CONNECT (retained Will) was refused with 0x9A (154; Mosquitto names
@@ -263,6 +266,12 @@ describeApp('broker URLs and capabilities', () => {
       const found = await warnings(page);
       assert.ok(found.some((w) => w.property === 'retain-available'), JSON.stringify(found));
       await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"]')].some((e) => /no longer retained/.test(e.textContent)));
+      // The statuses go out without the retain flag: the page's own monitor hears them (and a
+      // second page online would too: a newcomer's break-test saw them not sent at all, every
+      // badge "status not heard yet", and two pages charging each order twice unwarned).
+      for (const service of ['order', 'payment', 'inventory', 'notification']) {
+        await page.waitForFunction((s) => /broker: online/.test(document.querySelector(`[data-testid="status-${s}"]`)?.textContent ?? ''), service);
+      }
       const witness = await startWitness({ tcpPort: noRetain.tcpPort, protocolVersion: 5 });
       try {
         await placeSeedOrderAndExpectFlow(page, witness);

@@ -121,8 +121,9 @@ pub fn warnings(caps: &BrokerCapabilities, using: &BrokerUse) -> Vec<CapabilityW
             property: "Retain Available",
             text: format!(
                 "{what} need retained messages, but the broker's CONNACK says Retain Available \
-                 0: they are not sent (MQTT 5.0 [MQTT-3.2.2-14]), so a client that joins later \
-                 does not learn them."
+                 0: they are not kept (MQTT 5.0 [MQTT-3.2.2-14]), so a client that joins later \
+                 does not learn them. The services say online without the retain flag, so the \
+                 pages online at the time still hear them."
             ),
         });
     }

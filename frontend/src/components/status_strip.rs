@@ -180,8 +180,9 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 </p>
             </>
         },
-        // Mosquitto's max_qos 0 closes a 3.1.1 CONNECT whose Will is QoS 1 without a CONNACK
-        // (5.0 gets 0x9B, and the session adjusts the Will): the one case a user can fix here.
+        // Mosquitto's max_qos 0 closes a 3.1.1 CONNECT whose Will is QoS 1 without a CONNACK, and
+        // retain_available false one whose Will is retained (5.0 gets 0x9B or 0x9A, and the
+        // session adjusts the Will): the cases a user can fix here.
         "closed-before-connack" => html! {
             <>
                 <p>
@@ -192,8 +193,10 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 <p data-testid="broker-closed-help">
                     { "Something answers there, but did not accept the CONNECT. Under MQTT 3.1.1 a \
                        broker taking QoS 0 only does this (Mosquitto's max_qos 0 closes a CONNECT \
-                       whose Last Will is QoS 1, as every service's is): choose MQTT 5 under \
-                       Protocol, whose CONNACK says so, and the services adjust. Otherwise the \
+                       whose Last Will is QoS 1, as every service's is), and so does one that keeps \
+                       no retained messages (Mosquitto's retain_available false closes a CONNECT \
+                       whose Last Will is retained, as every service's is): choose MQTT 5 under \
+                       Protocol, whose CONNACK says which, and the services adjust. Otherwise the \
                        broker's log says why." }
                 </p>
             </>

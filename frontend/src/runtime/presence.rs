@@ -20,12 +20,17 @@ use super::report::{note, problem};
 use super::Runtime;
 
 impl Runtime {
-    /// `instance` says, retained, that it is online.
+    /// `instance` says, retained, that it is online; not retained on a broker that keeps no
+    /// retained messages (MQTT 5.0 Retain Available 0), so the pages online now still hear it
+    /// (the other-page warning, the badges): it was not sent at all, and two pages on such a
+    /// broker charged every order twice with no warning (a newcomer's break-test).
     pub(super) fn announce(self: &Rc<Self>, instance: Instance) {
         let client = self.client(instance);
         if let Some(now) = wall_clock() {
             let online = Presence::online(instance.service, &client.client_id(), now);
-            let request = status_request(instance, &online, &self.namespace);
+            let keeps_retained = client.capabilities().is_none_or(|c| c.retain_available);
+            let request =
+                status_request(instance, &online, &self.namespace).retained(keeps_retained);
             match client.publish_with(request) {
                 Ok(_) => {
                     self.announced.borrow_mut().insert(instance);
