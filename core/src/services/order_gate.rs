@@ -425,10 +425,20 @@ impl OrderRefusal {
                 "{publisher} is waiting for {service} to subscribe, but the broker at {url} \
                  refused {service} ({reason}) and the page does not retry"
             ),
+            // Its own status: "OrderService is waiting for OrderService" read as a bug (a
+            // newcomer's break-test).
+            OrderRefusal::NotRelayed { service, topic } if *service == ServiceId::Order => {
+                format!(
+                    "{publisher} is connected, but the broker has not relayed its own online \
+                     status ({topic}), and drops in silence what its access rules deny{}",
+                    deep_namespace(topic)
+                )
+            }
             OrderRefusal::NotRelayed { service, topic } => format!(
                 "{publisher} is waiting for {service}: it is connected, but the broker has not \
                  relayed its online status ({topic}), and drops in silence what its access rules \
-                 deny"
+                 deny{}",
+                deep_namespace(topic)
             ),
             OrderRefusal::Switching { to, in_flight } => {
                 let sagas = if *in_flight == 1 { "saga" } else { "sagas" };
@@ -477,6 +487,21 @@ impl OrderRefusal {
                  put the switch off; this message goes away once the services have switched."
             }
         }
+    }
+}
+
+/// For a status `topic` under a namespace of more than one level (`school/class-7/services/
+/// order/status`), the likely cause besides the user's rights: the project's ACL
+/// (`static/mosquitto-secure.acl`) grants one namespace level (`+/services/…`), so a deeper one is
+/// denied to every user alike (a newcomer's break-test was sent to check passwords that were
+/// right). Empty otherwise.
+pub(crate) fn deep_namespace(topic: &str) -> &'static str {
+    if topic.split('/').count() > 4 {
+        " (under a namespace of more than one level, as here: access rules written for one \
+         level, such as this project's +/services/…, deny it to every user alike: try a \
+         one-level ?ns=)"
+    } else {
+        ""
     }
 }
 
@@ -534,6 +559,19 @@ mod tests {
             refused.advice().contains("may publish and subscribe"),
             "{}",
             refused.advice()
+        );
+        // Its own status, under a namespace of two levels: said as such.
+        let own = OrderRefusal::NotRelayed {
+            service: ServiceId::Order,
+            topic: "school/class-7/services/order/status".into(),
+        };
+        assert_eq!(
+            own.cause(),
+            "OrderService is connected, but the broker has not relayed its own online status \
+             (school/class-7/services/order/status), and drops in silence what its access rules \
+             deny (under a namespace of more than one level, as here: access rules written for \
+             one level, such as this project's +/services/…, deny it to every user alike: try \
+             a one-level ?ns=)"
         );
         // OrderService's own state comes first.
         assert_eq!(

@@ -163,8 +163,9 @@ pub fn unrelayed_note(instance: &str, topic: &str, protocol_five: bool) -> Strin
     format!(
         "{instance} is connected, but the broker has not relayed its online status ({topic}) \
          within {} s: {why}. Check that {instance}'s user (under Sign in to the broker) may \
-         publish and subscribe to its topics; orders wait until its status comes through.",
-        RELAY_GRACE.as_secs()
+         publish and subscribe to its topics{}; orders wait until its status comes through.",
+        RELAY_GRACE.as_secs(),
+        crate::services::order_gate::deep_namespace(topic)
     )
 }
 
