@@ -290,6 +290,27 @@ describeApp('topic namespace', () => {
       }
     }));
 
+  // A newcomer's break-test: a status published from outside with a U+202E in its client id
+  // drew the whole other-page warning mirrored.
+  it('a client id from the wire in the other-page warning is shown with its invisible characters named, not obeyed', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=fs1`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const status = JSON.stringify({ service: 'QueryService', status: 'online', clientId: 'ab\u202eevil' });
+        await witness.publish('fs1/services/query/status', status, { qos: 1 });
+        const warning = page.locator('[data-testid="other-playground"]');
+        await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const text = (await warning.textContent()) ?? '';
+        assert.ok(!text.includes('\u202e'), `no U+202E in: ${text}`);
+        assert.match(text, /online on this broker \(ab⟨U\+202E RLO⟩evil\)/);
+        // Cleared, so no later case finds it retained.
+        await witness.publish('fs1/services/query/status', '', { qos: 1, retain: true });
+      } finally {
+        await witness.close();
+      }
+    }));
+
   // A newcomer's break-test: ?ns=k/eventstore was taken, and its k/eventstore/orders/created
   // reached the QueryService of the page of ?ns=k (k/eventstore/orders/+): two dead letters
   // there for orders it never had.

@@ -10,7 +10,14 @@ use crate::domain::namespace::Namespace;
 /// order processed twice) and what to do (a topic namespace per page, `?ns=`; another broker; or
 /// close the other tab).
 pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> String {
-    let ids = others.iter().cloned().collect::<Vec<_>>().join(", ");
+    // Client ids come from the wire (anyone may publish a status): an invisible or
+    // direction-changing character is named, not obeyed (a newcomer's break-test: a U+202E in
+    // one drew the whole warning mirrored).
+    let ids = others
+        .iter()
+        .map(|id| crate::outside_text::visible(id).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
     let (topics, advice) = match namespace.value() {
         None => (
             "the same topics".to_owned(),
@@ -55,6 +62,14 @@ fn page_of(client_id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_id_from_the_wire_cannot_turn_the_warning_around() {
+        let others: BTreeSet<String> = ["ab\u{202e}evil".to_owned()].into();
+        let text = other_pages_warning(&others, &Namespace::none());
+        assert!(!text.contains('\u{202e}'), "{text}");
+        assert!(text.contains("(ab⟨U+202E RLO⟩evil)"), "{text}");
+    }
 
     #[test]
     fn a_hidden_warning_comes_back_only_for_another_page() {

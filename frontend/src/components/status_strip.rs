@@ -117,9 +117,12 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 </p>
                 // Mosquitto only at Mosquitto's own address; a cluster node, or any other
                 // broker, gets its own advice.
-                <p data-testid="broker-start-help">{ broker_bridge::url::start_advice(url) }</p>
+                // Both hold parts of the URL, which a link may fill with invisible characters:
+                // named, not obeyed (a newcomer's break-test: a U+202E in the path drew the
+                // path advice mirrored).
+                <p data-testid="broker-start-help">{ eda_core::outside_text::visible(&broker_bridge::url::start_advice(url)).into_owned() }</p>
                 // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
-                <p data-testid="broker-path-help">{ broker_bridge::url::path_advice(url) }</p>
+                <p data-testid="broker-path-help">{ eda_core::outside_text::visible(&broker_bridge::url::path_advice(url)).into_owned() }</p>
                 // A wss:// broker whose certificate the browser does not trust closes the same way.
                 if let Some(page) = certificate_page(url) {
                     <p data-testid="broker-certificate-help">
