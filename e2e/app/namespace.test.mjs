@@ -44,7 +44,8 @@ describeApp('topic namespace', () => {
           const note = p.locator('[data-testid="namespace"]');
           assert.equal(await note.getAttribute('data-namespace'), ns);
           assert.match(await note.textContent(), new RegExp(`Topics under ${ns}/`));
-          assert.equal(await p.locator('[data-testid="namespace-watch"]').textContent(), `mosquitto_sub -t '${ns}/#' -v`);
+          // The page's broker's host, not localhost by default.
+          assert.equal(await p.locator('[data-testid="namespace-watch"]').textContent(), `mosquitto_sub -h ${new URL(broker.wsUrl).hostname} -t '${ns}/#' -v`);
         }
 
         const orderId = await placeOrder(page);

@@ -289,7 +289,7 @@ pub fn App() -> Html {
                 <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)}
                     refused={broker_fit::refused_capabilities(state)} />
                 <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()}
-                    in_page={broker_bridge::url::is_in_page(&state.broker_url)} />
+                    in_page={broker_bridge::url::is_in_page(&state.broker_url)} broker_url={state.broker_url.clone()} />
                 <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
                     error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
                 // The services first: on opening, the first screen shows them connected (or why

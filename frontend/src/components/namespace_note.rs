@@ -15,6 +15,18 @@ pub struct NamespaceNoteProps {
     /// The page's broker runs in the page (`?broker=inpage`): no other program can watch it.
     #[prop_or_default]
     pub in_page: bool,
+    /// The page's broker URL (`ws://host:port/…`): its host goes into the watch command.
+    #[prop_or_default]
+    pub broker_url: String,
+}
+
+/// The host of `url` for `mosquitto_sub -h` (`classroom.example`, `::1`), if the browser can
+/// read one. The command watched the broker on localhost whatever the page's broker was (a
+/// newcomer's break-test with the README's own classroom example).
+fn host_of(url: &str) -> Option<String> {
+    let host = web_sys::Url::new(url).ok()?.hostname();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (!host.is_empty()).then(|| host.to_owned())
 }
 
 /// Nothing without a namespace and no error: the page is as it always was.
@@ -30,12 +42,19 @@ pub fn NamespaceNote(props: &NamespaceNoteProps) -> Html {
                    mosquitto_sub cannot reach it." }
             }
         } else {
-            let command = format!("mosquitto_sub -t '{}' -v", props.namespace.watch_filter());
+            let host = host_of(&props.broker_url)
+                .map(|h| format!("-h {h} "))
+                .unwrap_or_default();
+            let command = format!(
+                "mosquitto_sub {host}-t '{}' -v",
+                props.namespace.watch_filter()
+            );
             html! {<>
                 { " Watch them: " }
                 <code data-testid="namespace-watch">{ command }</code>
-                { " (add -u and -P with a user who may read them if the broker asks for a \
-                   password, e.g. the secure config's watcher)." }
+                { " (add -p with the broker's plain MQTT port if it is not 1883, which the page \
+                   cannot know, and -u and -P with a user who may read them if the broker asks \
+                   for a password, e.g. the secure config's watcher)." }
             </>}
         };
         html! {
