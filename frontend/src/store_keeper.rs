@@ -459,9 +459,8 @@ impl StoreKeeper {
                 }
                 // Nothing is written from now on: the event store would stop short too.
                 Err(error) => {
-                    let emptied = db.clear().await;
+                    keeper.give_up_writing(&db, &error).await;
                     keeper.kept_writing.set(false);
-                    keeper.turn_off(gave_up(&error, emptied));
                 }
             }
         });
@@ -624,6 +623,15 @@ impl StoreKeeper {
         self.memos.release();
     }
 
+    /// A write failed for good with `error`: empties the event store kept in `db` ([`gave_up`]
+    /// says why), then turns the keeper off with the page's message. The caller's "writing"
+    /// flag stays set until this returns, so nothing else is written meanwhile (and nothing is
+    /// after it: the keeper is off).
+    async fn give_up_writing(&self, db: &EventDb, error: &StorageError) {
+        let emptied = db.clear().await;
+        self.turn_off(gave_up(error, emptied));
+    }
+
     /// Writes what is queued, one batch at a time, unless a batch is on its way.
     fn flush(self: &Rc<Self>) {
         let db = match &*self.db.borrow() {
@@ -650,9 +658,8 @@ impl StoreKeeper {
                 }
                 // Still "writing" while the store is emptied: nothing else goes in meanwhile.
                 Err(error) => {
-                    let emptied = db.clear().await;
+                    keeper.give_up_writing(&db, &error).await;
                     keeper.writing.set(false);
-                    keeper.turn_off(gave_up(&error, emptied));
                 }
             }
         });

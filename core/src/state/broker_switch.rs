@@ -61,9 +61,9 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
     Some(format!(
         "Switched brokers with {what}: the messages in flight on {from} stay on that broker (a \
          persistent session lives on one broker, and {to}, if it is another broker, has none of \
-         these services'), so a service may never receive some of them. An open order may end by its deadline, and the \
-         read model may miss events: its lag line says so, and Rebuild (Read model panel) \
-         projects them from the event store."
+         these services'), so a service may never receive some of them. An open order may end \
+         by its deadline, and the read model may miss events: its lag line says so, and \
+         Rebuild (Read model panel) projects them from the event store."
     ))
 }
 
@@ -83,9 +83,9 @@ mod tests {
                 "Switched brokers with 10 orders open: the messages in flight on \
                  ws://127.0.0.1:9001 stay on that broker (a persistent session lives on one \
                  broker, and ws://127.0.0.1:9002, if it is another broker, has none of these \
-                 services'), so a service may never receive some of them. An open order may end by its deadline, and the read \
-                 model may miss events: its lag line says so, and Rebuild (Read model panel) \
-                 projects them from the event store."
+                 services'), so a service may never receive some of them. An open order may \
+                 end by its deadline, and the read model may miss events: its lag line says so, \
+                 and Rebuild (Read model panel) projects them from the event store."
             )
         );
     }

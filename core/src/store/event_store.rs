@@ -219,6 +219,12 @@ impl EventStore {
         self.events.get(index)
     }
 
+    /// Whether the store holds `event` itself, at its position (the same stream, version, type
+    /// and body): an event the read model refused that this store holds is not a stranger.
+    pub fn holds(&self, event: &StoredEvent) -> bool {
+        self.at(event.position) == Some(event)
+    }
+
     /// How many events the store holds (the same as [`EventStore::head`]).
     pub fn len(&self) -> usize {
         self.events.len()

@@ -157,13 +157,13 @@ impl NotProjected {
                 Ignored::Refused {
                     event,
                     reason,
-                    in_this_store: true,
+                    in_this_store,
                 } => {
-                    ours = true;
-                    format!("{event}: {reason}")
-                }
-                Ignored::Refused { event, reason, .. } => {
-                    refused = true;
+                    if *in_this_store {
+                        ours = true;
+                    } else {
+                        refused = true;
+                    }
                     format!("{event}: {reason}")
                 }
                 Ignored::NotPublished { event, size, max } => format!(

@@ -612,9 +612,8 @@ impl OrderBook {
     }
 
     fn forget(&mut self, order_id: Uuid) {
-        if !self.forgotten.contains(&order_id) {
-            self.forgotten.insert(order_id, ());
-        }
+        // Known already: it keeps its place (`Recent::insert`).
+        self.forgotten.insert(order_id, ());
     }
 
     /// How many orders are completed, cancelled, open, and unknown (not seen created on the

@@ -203,7 +203,7 @@ impl Runtime {
         };
         if let (ServiceId::Query, Some(reason)) = (service, refused) {
             if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
-                let ours = self.flow.borrow().order.store().at(event.position) == Some(&event);
+                let ours = self.flow.borrow().order.store().holds(&event);
                 self.trace
                     .0
                     .borrow_mut()

@@ -201,7 +201,7 @@ impl Runtime {
             }
             if let Work::Project(event) = &work {
                 // The page's copy of the read model follows QueryService's.
-                let ours = runtime.flow.borrow().order.store().at(event.position) == Some(event);
+                let ours = runtime.flow.borrow().order.store().holds(event);
                 let mut trace = runtime.trace.0.borrow_mut();
                 // QueryService refuses it too (the same projection), with no word on the page.
                 if let Projected::Refused(reason) = trace.read_model.project(event) {

@@ -143,14 +143,16 @@ pub fn time_to_end(figures: &Figures) -> Chart {
 /// two hours mid-order, and the order was counted in `0 to 499 ms`).
 fn not_measured(figures: &Figures) -> Option<String> {
     let n = figures.ended_before_created;
+    let (was, it) = if n == 1 {
+        ("it was", "it")
+    } else {
+        ("they were", "they")
+    };
     (n > 0).then(|| {
         format!(
-            "{} not drawn: {} recorded ending before {} created (a clock set back between the \
-             two), so the time {} took is not known.",
+            "{} not drawn: {was} recorded ending before {was} created (a clock set back between \
+             the two), so the time {it} took is not known.",
             plural(n, "order", "orders"),
-            if n == 1 { "it was" } else { "they were" },
-            if n == 1 { "it was" } else { "they were" },
-            if n == 1 { "it" } else { "they" },
         )
     })
 }
