@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, waitOrdersAccepted } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startTamperingProxy, subAckCodes } from '../lib/misbehaving-broker.mjs';
 import { OUTCOMES, deliveredTopics, messagesOf, placeOrder, readRow, subscribedFilters, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -23,6 +23,7 @@ const BURST = 10;
 /** Clicks "Place 10 orders"; resolves with the ids of the orders the witness saw created. */
 async function placeBurst(page, witness) {
   const before = new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId));
+  await waitOrdersAccepted(page);
   await page.click('[data-testid="place-ten"]');
   await witness.waitFor(
     () => witness.messages.filter((m) => m.topic === 'orders/created' && !before.has(m.json?.orderId)).length >= BURST,
@@ -164,6 +165,71 @@ describeApp('competing consumers', () => {
         assert.equal(refunded, charged, `order ${id}: every late charge refunded`);
       }
       await expectOneOutcomeEach(witness, orders);
+    }));
+
+  it('persistent sessions: lowering the instances while one is crashed ends its session, so raising them again charges no order twice', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2&saga_timeout_ms=1500&dedupe=off', async ({ page, ids, witness }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService 2', exact: true }).click();
+      await page.locator('[data-testid="status-payment-2"][data-crashed="true"]').waitFor();
+      await broker.waitForLog(new RegExp(`Client ${escapeRegExp(ids['payment-2'])} closed its connection|Socket error on client ${escapeRegExp(ids['payment-2'])}|Client ${escapeRegExp(ids['payment-2'])} disconnected`), 5_000);
+      // Its share of a burst is queued for it in its kept session (the case above).
+      const crashed = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, crashed);
+      assert.ok(crashed.some((id) => wireOf(witness, id).includes('orders/cancelled')), 'some orders waited for the crashed instance');
+
+      // Lowered to one instance while the second is crashed: the page ends its session with a
+      // clean CONNECT under its client id (the broker's log says c1), and PaymentService's log
+      // says so.
+      await page.selectOption('#payment-instances', '1');
+      await page.locator('[data-testid="status-payment-2"]').waitFor({ state: 'detached' });
+      const connected = new RegExp(`New client connected from \\S+ as ${escapeRegExp(ids['payment-2'])} \\(p\\d, c1,`);
+      await broker.waitForLog(connected, FLOW_TIMEOUT_MS);
+      const note = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="accepted"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await note.textContent(), /PaymentService 2 is not run now: the page ended the session it had on the broker/);
+
+      // One instance takes the next burst: each order charged once, nothing queued beside it.
+      const lowered = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, lowered);
+      // Two again: a fresh second instance. Before, its kept session still held the group's
+      // share of every order of the meantime and charged each a second time (dedupe off).
+      await page.selectOption('#payment-instances', '2');
+      await page.locator('[data-testid="status-payment-2"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // A burst shared by both instances: what was queued for the second would reach it before
+      // its share of these, so once each of these ends, anything queued has been charged.
+      const raised = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, raised);
+      for (const id of [...lowered, ...raised]) {
+        assert.equal(paymentsOf(witness, id).length, 1, `order ${id} charged once; its wire: ${wireOf(witness, id).join(', ')}`);
+      }
+      for (const id of crashed) {
+        assert.ok(paymentsOf(witness, id).length <= 1, `order ${id} charged at most once`);
+      }
+    }));
+
+  it('persistent sessions: a reload into a link with fewer instances ends the sessions the others left, so raising them again charges no order twice', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=2&dedupe=off', async ({ page, ids, witness }) => {
+      // A reload leaves without DISCONNECT or UNSUBSCRIBE: the second instance's session keeps
+      // its place in the group. The same tab opens the link with one instance.
+      const link = (n) => page.url().replace(/payment_instances=\d/, `payment_instances=${n}`);
+      await page.goto(link(1));
+      await waitReady(page);
+      const connected = new RegExp(`New client connected from \\S+ as ${escapeRegExp(ids['payment-2'])} \\(p\\d, c1,`);
+      await broker.waitForLog(connected, FLOW_TIMEOUT_MS);
+      await page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="accepted"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const lowered = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, lowered);
+      // Back to two: a fresh second instance, with nothing queued for it.
+      await page.goto(link(2));
+      await waitReady(page);
+      await page.locator('[data-testid="status-payment-2"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const raised = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, raised);
+      for (const id of [...lowered, ...raised]) {
+        assert.equal(paymentsOf(witness, id).length, 1, `order ${id} charged once; its wire: ${wireOf(witness, id).join(', ')}`);
+      }
+      // The same tab kept its client ids throughout (its persistent sessions are the point).
+      assert.ok(broker.log().includes(`as ${ids.payment} (p2, c0,`), 'PaymentService kept its client id and session');
     }));
 
   for (const [version, params, how] of [

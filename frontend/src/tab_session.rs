@@ -79,6 +79,33 @@ pub fn put_tag(storage: &Storage, key: &str, tag: &str) -> bool {
     storage.set_item(key, tag).is_ok()
 }
 
+/// The `sessionStorage` key under which a tab keeps how many PaymentService instances its pages
+/// with the client ids `eda-<tag>-…` ran since their sessions were last ended:
+/// `eda-payment-instances@<tag>`.
+fn instances_key(tag: &str) -> String {
+    format!("eda-payment-instances@{tag}")
+}
+
+/// How many PaymentService instances pages of this tab with session tag `tag` ran since the
+/// sessions of those no longer run were last ended (see
+/// [`eda_core::services::instances::sessions_left_behind`]): 1 when nothing is stored, when
+/// the stored value is not a number, or without `sessionStorage`.
+pub fn instances_ran(tag: &str) -> u8 {
+    session_storage()
+        .and_then(|storage| storage.get_item(&instances_key(tag)).ok().flatten())
+        .and_then(|stored| stored.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Keeps `ran` as [`instances_ran`] for `tag`, for this page's later runtimes and the tab's
+/// later pages. Where the browser refuses (storage full or disabled) a later page does not
+/// know which sessions were left behind: the README's known gap.
+pub fn remember_instances_ran(tag: &str, ran: u8) {
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(&instances_key(tag), &ran.to_string());
+    }
+}
+
 /// The tab's `sessionStorage`, or `None` where the browser denies it (sandboxed frames,
 /// storage disabled: reading `window.sessionStorage` then throws).
 fn session_storage() -> Option<Storage> {

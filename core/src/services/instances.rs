@@ -176,6 +176,33 @@ pub fn stale_filters(service: ServiceId, wanted: &[String], session_tag: &str) -
     stale
 }
 
+/// PaymentService's further instances whose sessions a page of this tab may have left on the
+/// broker, and that a page running `running` instances does not run: numbers `running + 1` to
+/// `ran`, where `ran` is the most instances a page of this tab ran since such sessions were last
+/// ended (both clamped to 1 to [`MAX_INSTANCES`]); empty when `ran <= running`.
+///
+/// Such a session outlives its instance when the instance was crashed as the count was
+/// lowered, or when a reload left it behind (no DISCONNECT, no UNSUBSCRIBE): it keeps its place
+/// in the shared subscription's group, and Mosquitto queues a share of every later message for
+/// it, to deliver it again when an instance of that number comes back. A page ends each one
+/// with a CONNECT with Clean Session 1 (MQTT 3.1.1 §3.1.2.4; Clean Start with Session Expiry 0
+/// on 5.0, §3.1.2.4 and §3.1.2.11.2) and a DISCONNECT; what the broker had queued for it goes
+/// with the session, given to no other member (MQTT 5.0 §4.8.2).
+///
+/// ```
+/// use eda_core::services::instances::{sessions_left_behind, Instance};
+/// use eda_core::services::ServiceId;
+///
+/// assert_eq!(sessions_left_behind(3, 1), [Instance::new(ServiceId::Payment, 2), Instance::new(ServiceId::Payment, 3)]);
+/// assert!(sessions_left_behind(2, 2).is_empty());
+/// ```
+pub fn sessions_left_behind(ran: u8, running: u8) -> Vec<Instance> {
+    let running = running.clamp(1, MAX_INSTANCES);
+    (running + 1..=ran.min(MAX_INSTANCES))
+        .map(|n| Instance::new(ServiceId::Payment, n))
+        .collect()
+}
+
 /// A whole number of instances from 1 to [`MAX_INSTANCES`], the value of
 /// `?payment_instances=`.
 pub fn parse_instances(text: &str) -> Result<u8, String> {
@@ -190,6 +217,18 @@ pub fn parse_instances(text: &str) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sessions_left_behind_are_the_instances_above_those_running() {
+        let payment = |n| Instance::new(ServiceId::Payment, n);
+        assert_eq!(sessions_left_behind(3, 2), [payment(3)]);
+        assert_eq!(sessions_left_behind(2, 1), [payment(2)]);
+        // Never the first instance (it always runs), nor a fourth.
+        assert!(sessions_left_behind(1, 1).is_empty());
+        assert!(sessions_left_behind(0, 1).is_empty());
+        assert_eq!(sessions_left_behind(9, 0), [payment(2), payment(3)]);
+        assert!(sessions_left_behind(1, 3).is_empty());
+    }
 
     #[test]
     fn a_kept_session_s_filters_of_another_style_or_instance_count_are_stale() {

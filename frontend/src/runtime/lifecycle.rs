@@ -156,6 +156,7 @@ impl Runtime {
             Runtime {
                 clients: RefCell::new(clients),
                 monitor,
+                left_sessions: RefCell::default(),
                 session_tag: session_tag.to_owned(),
                 session,
                 payment_instances,
@@ -198,6 +199,9 @@ impl Runtime {
         // What the runtime before it decided and the tab's database had not kept yet is carried
         // out by this one once it is kept.
         *current.borrow_mut() = Rc::downgrade(&runtime);
+        // Sessions earlier pages of the tab left on the broker, ended after the services
+        // connect.
+        runtime.end_left_sessions();
         // The links reported while the runtime was built (the page has them already).
         for (instance, link) in early_links.take() {
             runtime.note_link(instance, &link);
@@ -262,6 +266,7 @@ impl Runtime {
             client.close();
         }
         self.monitor.close();
+        self.stop_ending_left_sessions();
         let settings = self.flow.borrow().settings.clone();
         Handover {
             flow: self.flow.replace(Flow::new(settings)),

@@ -59,6 +59,7 @@ mod clients;
 mod crash;
 mod dead_letters;
 mod gates;
+mod left_sessions;
 mod lifecycle;
 mod messages;
 mod orders;
@@ -83,6 +84,9 @@ pub struct Runtime {
     clients: RefCell<Vec<(Instance, Client)>>,
     /// Follows `services/+/status` for the page: the services' status as the broker tells it.
     monitor: Client,
+    /// The clients ending the sessions PaymentService's instances left on the broker, each
+    /// until the broker accepts its clean CONNECT (`left_sessions.rs`).
+    left_sessions: RefCell<Vec<(Instance, Client)>>,
     /// `eda-<tag>`: the client ids' stem.
     session_tag: String,
     /// Whether the broker keeps the services' sessions while they are away.
