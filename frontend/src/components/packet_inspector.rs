@@ -163,13 +163,14 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
         let (viewport, list, anchor) = (viewport.clone(), list_ref.clone(), anchor.clone());
         let trace = props.trace.clone();
         use_effect_with((total, newest), move |(_, newest)| {
-            let kept = *anchor.borrow();
-            let (Some(kept), Some(newest), Some(element), Some(measured)) = (
-                kept,
-                *newest,
-                list.cast::<HtmlElement>(),
-                measure(&list, *viewport),
-            ) else {
+            // At the top (no place kept), nothing is measured: reading the scroll position
+            // forces the browser to lay the page out again, on every packet under load.
+            let (Some(kept), Some(newest)) = (*anchor.borrow(), *newest) else {
+                return;
+            };
+            let (Some(element), Some(measured)) =
+                (list.cast::<HtmlElement>(), measure(&list, *viewport))
+            else {
                 return;
             };
             let trace = trace.0.borrow();
