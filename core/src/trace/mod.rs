@@ -114,6 +114,9 @@ pub struct Trace {
     pub not_projected: crate::store::NotProjected,
     /// The crashes, counted as the packets are recorded (live pages; empty for a recording).
     pub outage_ledger: outages::OutageLedger,
+    /// The flow diagram's dots as last chosen ([`Trace::choose_pulses`]): they stay drawn until
+    /// their trip ends ([`flow::choose`]).
+    drawn_pulses: Vec<flow::PulseKey>,
 }
 
 impl Default for Trace {
@@ -141,6 +144,7 @@ impl Trace {
             read_model: crate::store::ReadModel::new(),
             not_projected: crate::store::NotProjected::default(),
             outage_ledger: outages::OutageLedger::default(),
+            drawn_pulses: Vec::new(),
         }
     }
 
@@ -200,17 +204,27 @@ impl Trace {
         self.actions.iter().next().map(UserAction::at)
     }
 
-    /// The flow diagram's dots when the page's clock reads `wall`, and the view's time then.
+    /// The flow diagram's dots when the page's clock reads `wall`, and the view's time then:
+    /// those chosen last ([`Trace::choose_pulses`]) still travelling, free places to the newest
+    /// of the others (at most [`flow::MAX_PULSES`]; the rest counted per edge).
     pub fn pulses_at(&self, wall: Duration) -> (flow::Pulses, Duration) {
         let view_now = self.playback.view_now(wall);
-        let pulses = flow::shown_pulses(
+        let recent = flow::recent_pulses(
             &self.packets,
             &self.actions,
             view_now,
             self.playback.shown(),
             flow::PULSE_WINDOW,
-            flow::MAX_PULSES,
         );
+        let pulses = flow::choose(recent, flow::MAX_PULSES, &self.drawn_pulses);
+        (pulses, view_now)
+    }
+
+    /// [`Trace::pulses_at`], remembered as the dots drawn: the view that draws them calls it
+    /// when the packets or the playback change, so each dot stays until its trip ends.
+    pub fn choose_pulses(&mut self, wall: Duration) -> (flow::Pulses, Duration) {
+        let (pulses, view_now) = self.pulses_at(wall);
+        self.drawn_pulses = pulses.shown.iter().map(|p| p.key).collect();
         (pulses, view_now)
     }
 

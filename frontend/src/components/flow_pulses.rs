@@ -25,10 +25,14 @@ pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     // Which dots to draw changes only when packets are recorded or the playback changes (both
     // change `version`); between those, a frame only moves them and drops those arrived. So the
     // packets are looked through once per version, not on every frame (issue 14: at 100 orders
-    // a second the window holds ~2000 packets).
+    // a second the window holds ~2000 packets). The trace remembers the choice: a dot drawn
+    // stays until its trip ends (`flow::choose`).
     let chosen = use_memo(props.version, {
         let trace = props.trace.clone();
-        move |_| trace.0.borrow().pulses_at(now).0.shown
+        move |_| match trace.0.try_borrow_mut() {
+            Ok(mut trace) => trace.choose_pulses(now).0.shown,
+            Err(_) => trace.0.borrow().pulses_at(now).0.shown,
+        }
     });
     let (view_now, paused, saga) = {
         let trace = props.trace.0.borrow();
@@ -46,7 +50,20 @@ pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     let reduced_motion = *use_memo(props.version, |_| prefers_reduced_motion());
     let moving = props.active && !paused && !shown.is_empty();
     let redraw = use_force_update();
-    use_animation_frames(moving, Callback::from(move |_| redraw.force_update()));
+    // While the page is busy (`crate::busy`: a sustained load, such as 100 orders a second),
+    // the dots move on every other frame: each move redraws every dot, and at that load the
+    // frames they would take are the page's.
+    let frames = use_mut_ref(|| 0_u64);
+    use_animation_frames(
+        moving,
+        Callback::from(move |_| {
+            let mut frames = frames.borrow_mut();
+            *frames += 1;
+            if !crate::busy::is_busy() || *frames % 2 == 0 {
+                redraw.force_update();
+            }
+        }),
+    );
 
     let layout = use_memo((props.orientation, saga), |&(orientation, saga)| {
         flow_layout(orientation, saga)

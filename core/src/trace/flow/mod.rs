@@ -45,7 +45,9 @@ mod pulses;
 pub use edges::{edge_of, edges};
 pub use geometry::{flow_layout, EdgeLine, FlowLayout, NodeBox, Orientation, NODE_WIDTH};
 pub use nodes::{broker_state, client_state, seconds, service_state, Activity, NodeState};
-pub use pulses::{pulses, shown_pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW};
+pub use pulses::{
+    choose, pulses, recent_pulses, shown_pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW,
+};
 
 use crate::services::ServiceId;
 

@@ -94,6 +94,22 @@ pub fn shown_pulses(
     window: Duration,
     max: usize,
 ) -> Pulses {
+    choose(
+        recent_pulses(history, actions, now, shown, window),
+        max,
+        &[],
+    )
+}
+
+/// Every pulse of the last `window` before `now` that the playback shows (packets below
+/// `shown.below`, clicks up to `now`), oldest first (by time, then key).
+pub fn recent_pulses(
+    history: &PacketHistory,
+    actions: &ActionLog,
+    now: Duration,
+    shown: Option<Shown>,
+    window: Duration,
+) -> Vec<Pulse> {
     let recent = |at: Duration| at <= now && now - at <= window;
     // Packets are recorded as they happen: the recent ones are at the back, and those not
     // shown yet behind them.
@@ -130,13 +146,64 @@ pub fn shown_pulses(
             }),
     );
     crate::stable_sort::by_key(&mut all, |p| (p.at, p.key));
-    let cut = all.len().saturating_sub(max);
-    let shown = all.split_off(cut);
+    all
+}
+
+/// At most `max` of `all` (oldest first, as [`recent_pulses`] gives them) to draw, the others
+/// counted per edge. The dots of `kept` (those drawn before) that are still in `all` stay drawn
+/// until their trip ends; free places go to the newest of the others.
+///
+/// So a dot, once drawn, travels its whole edge: under load (at 100 orders a second some 900
+/// pulses are travelling at once), drawing the newest `max` each time replaced almost every dot
+/// a frame or two after it appeared, and the page spent its time creating and removing
+/// elements for dots nobody could follow. With `kept` empty, simply the newest `max`.
+///
+/// ```
+/// use std::time::Duration;
+/// use eda_core::trace::flow::{choose, Edge, Pulse, PulseKey};
+///
+/// let pulse = |seq: u64| Pulse { key: PulseKey::Packet(seq), edge: Edge::PLACE_ORDER,
+///     order_id: None, at: Duration::from_millis(seq), mark: None };
+/// let all: Vec<Pulse> = (1..=5).map(pulse).collect();
+/// let keys = |chosen: &[Pulse]| chosen.iter().map(|p| p.key.seq().unwrap()).collect::<Vec<_>>();
+/// // The newest two, with nothing drawn before.
+/// assert_eq!(keys(&choose(all.clone(), 2, &[]).shown), [4, 5]);
+/// // Packet 2 was drawn: it stays, and the newest takes the other place.
+/// assert_eq!(keys(&choose(all, 2, &[PulseKey::Packet(2)]).shown), [2, 5]);
+/// ```
+pub fn choose(mut all: Vec<Pulse>, max: usize, kept: &[PulseKey]) -> Pulses {
+    let mut drawn = vec![false; all.len()];
+    let mut places = max;
+    if !kept.is_empty() {
+        for (i, pulse) in all.iter().enumerate() {
+            if places == 0 {
+                break;
+            }
+            if kept.contains(&pulse.key) {
+                drawn[i] = true;
+                places -= 1;
+            }
+        }
+    }
+    for i in (0..all.len()).rev() {
+        if places == 0 {
+            break;
+        }
+        if !drawn[i] {
+            drawn[i] = true;
+            places -= 1;
+        }
+    }
+    let mut shown = Vec::with_capacity(max.min(all.len()));
     let mut hidden: Vec<(Edge, usize)> = Vec::new();
-    for pulse in &all {
-        match hidden.iter_mut().find(|(edge, _)| *edge == pulse.edge) {
-            Some((_, n)) => *n += 1,
-            None => hidden.push((pulse.edge, 1)),
+    for (pulse, drawn) in all.drain(..).zip(drawn) {
+        if drawn {
+            shown.push(pulse);
+        } else {
+            match hidden.iter_mut().find(|(edge, _)| *edge == pulse.edge) {
+                Some((_, n)) => *n += 1,
+                None => hidden.push((pulse.edge, 1)),
+            }
         }
     }
     Pulses { shown, hidden }
@@ -169,6 +236,62 @@ mod tests {
             *counts.entry(pulse.edge.id()).or_default() += 1;
         }
         counts
+    }
+
+    #[test]
+    fn under_load_a_dot_once_drawn_travels_its_whole_edge() {
+        // 1,500 pulses a second (100 orders a second), a frame every 20 ms choosing again.
+        let pulse = |n: u64| Pulse {
+            key: PulseKey::Packet(n),
+            edge: Edge::PLACE_ORDER,
+            order_id: None,
+            at: Duration::from_micros(n * 667),
+            mark: None,
+        };
+        let mut kept: Vec<PulseKey> = Vec::new();
+        let mut first_drawn: HashMap<PulseKey, Duration> = HashMap::new();
+        let mut created = 0;
+        for frame in 1..=150u64 {
+            let now = ms(frame * 20);
+            let all: Vec<Pulse> = (0..=now.as_micros() as u64 / 667)
+                .map(pulse)
+                .filter(|p| now - p.at <= PULSE_WINDOW)
+                .collect();
+            let chosen = choose(all.clone(), MAX_PULSES, &kept);
+            assert_eq!(chosen.shown.len(), MAX_PULSES.min(all.len()));
+            let hidden: usize = chosen.hidden.iter().map(|(_, n)| n).sum();
+            assert_eq!(
+                hidden + chosen.shown.len(),
+                all.len(),
+                "every pulse drawn or counted"
+            );
+            let now_keys: Vec<PulseKey> = chosen.shown.iter().map(|p| p.key).collect();
+            // Every dot drawn last frame and still travelling is drawn again.
+            for key in &kept {
+                if all.iter().any(|p| p.key == *key) {
+                    assert!(
+                        now_keys.contains(key),
+                        "{key:?} dropped mid-trip at frame {frame}"
+                    );
+                }
+            }
+            for key in &now_keys {
+                first_drawn.entry(*key).or_insert_with(|| {
+                    created += 1;
+                    now
+                });
+            }
+            kept = now_keys;
+        }
+        // 3 s: 60 places, each dot about 600 ms: some 300 dots, not one per pulse (4,500).
+        assert!(created < 400, "{created} dots created in 3 s");
+        // With nothing kept, the newest (as before).
+        let all: Vec<Pulse> = (0..100).map(pulse).collect();
+        let newest = choose(all, MAX_PULSES, &[]);
+        assert_eq!(
+            newest.shown.first().map(|p| p.key),
+            Some(PulseKey::Packet(40))
+        );
     }
 
     #[test]
