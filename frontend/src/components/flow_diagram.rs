@@ -266,9 +266,19 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         || statuses
             .iter()
             .any(|(_, status)| !status.work.pending.is_empty());
+    // While the page is busy (`crate::busy`), every third tick: at 100 orders a second the
+    // dots are always on the page, and each tick redraws the whole diagram.
     let redraw = use_force_update();
     use_effect_with(ticking, move |&ticking| {
-        let interval = ticking.then(|| Interval::new(TICK_MS, move || redraw.force_update()));
+        let mut ticks = 0_u32;
+        let interval = ticking.then(|| {
+            Interval::new(TICK_MS, move || {
+                ticks = ticks.wrapping_add(1);
+                if !crate::busy::is_busy() || ticks % 3 == 0 {
+                    redraw.force_update();
+                }
+            })
+        });
         move || drop(interval)
     });
 
