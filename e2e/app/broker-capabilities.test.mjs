@@ -20,7 +20,7 @@ import {
 import { startAedes } from '../lib/aedes.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
-import { startWitness } from '../lib/mqtt-witness.mjs';
+import { FLOW_TOPICS, startWitness } from '../lib/mqtt-witness.mjs';
 
 const linkTo = (url, params = '') => `/?broker=${encodeURIComponent(url)}${params}`;
 
@@ -254,7 +254,7 @@ describeApp('broker URLs and capabilities', () => {
   });
 
   it('Mosquitto with retain_available false, MQTT 5: the retained Wills are refused (0x9A), each service tries again without retaining it, says online without the retain flag (heard), the warning shows, an order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    await onOwnMosquitto(t, { retain_available: 'false' }, '&mqtt=5', async ({ page }, noRetain) => {
+    await onOwnMosquitto(t, { retain_available: 'false' }, '&mqtt=5&stock=P001:10', async ({ page }, noRetain) => {
       await waitForStates(page, 'connected');
       // Each service's first CONNECT (retained Will) was refused with 0x9A (154; Mosquitto names
       // the address, not yet the client), then accepted.
@@ -272,9 +272,19 @@ describeApp('broker URLs and capabilities', () => {
       for (const service of ['order', 'payment', 'inventory', 'notification']) {
         await page.waitForFunction((s) => /broker: online/.test(document.querySelector(`[data-testid="status-${s}"]`)?.textContent ?? ''), service);
       }
-      const witness = await startWitness({ tcpPort: noRetain.tcpPort, protocolVersion: 5 });
+      // Retain As Published: the witness sees the retain flag each message was published with.
+      const witness = await startWitness({ tcpPort: noRetain.tcpPort, protocolVersion: 5, retainAsPublished: true, topics: [...FLOW_TOPICS, 'inventory/stock/+'] });
       try {
         await placeSeedOrderAndExpectFlow(page, witness);
+        // InventoryService's stock level goes out without the retain flag (a retained PUBLISH
+        // there is a protocol error: before, every level was refused by our own client and
+        // logged as a failure), and the stock panel says the broker keeps none.
+        const level = await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && m.json?.units === 8, FLOW_TIMEOUT_MS, 'the level after the order');
+        assert.equal(level.retain, false);
+        await page.locator('[data-testid="stock-retained"][data-retained="false"]').waitFor();
+        assert.match(await page.textContent('[data-testid="stock-retained"]'), /without the retain flag: the broker keeps no retained messages/);
+        const failures = await page.$$eval('[data-testid="log-entry"][data-service="inventory"][data-status="failed"][data-topic^="inventory/stock"]', (els) => els.map((e) => e.textContent));
+        assert.deepEqual(failures, [], 'no stock level failed in InventoryService\'s log');
       } finally {
         await witness.close();
       }

@@ -122,8 +122,9 @@ pub fn warnings(caps: &BrokerCapabilities, using: &BrokerUse) -> Vec<CapabilityW
             text: format!(
                 "{what} need retained messages, but the broker's CONNACK says Retain Available \
                  0: they are not kept (MQTT 5.0 [MQTT-3.2.2-14]), so a client that joins later \
-                 does not learn them. The services say online without the retain flag, so the \
-                 pages online at the time still hear them."
+                 does not learn them. The services say online, and InventoryService states its \
+                 levels, without the retain flag, so the clients online at the time still hear \
+                 them."
             ),
         });
     }

@@ -357,7 +357,8 @@ pub fn App() -> Html {
                         <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} waiting={state.style_waiting} on_change={on_flow.clone()} />
                         <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()}
                             uncounted={state.uncounted.iter().cloned().collect::<Vec<_>>()} on_change={on_stock}
-                            error={state.stock_error.clone()} restored={state.stock_restored_note()} />
+                            error={state.stock_error.clone()} restored={state.stock_restored_note()}
+                            retained={state.broker_capabilities.as_ref().is_none_or(|c| c.retain_available)} />
                         <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} error={state.delivery_error.clone()} />
                         <PaymentInstances instances={state.payment_instances} session={state.session}
                             error={state.instances_error.clone()} on_change={on_instances} />

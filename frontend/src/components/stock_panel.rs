@@ -28,6 +28,10 @@ pub struct StockPanelProps {
     /// database, after a reload): [`eda_core::state::State::stock_restored_note`].
     #[prop_or_default]
     pub restored: Option<String>,
+    /// Whether the broker keeps retained messages (false when its CONNACK says Retain
+    /// Available 0): the levels then go without the retain flag.
+    #[prop_or(true)]
+    pub retained: bool,
 }
 
 #[component]
@@ -70,8 +74,12 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
                 </ul>
             }
             if !props.levels.0.is_empty() {
-                <span class="muted" data-testid="stock-retained">
-                    { "Retained on inventory/stock/<product>: a client that subscribes later gets these levels at once." }
+                <span class="muted" data-testid="stock-retained" data-retained={props.retained.to_string()}>
+                    if props.retained {
+                        { "Retained on inventory/stock/<product>: a client that subscribes later gets these levels at once." }
+                    } else {
+                        { "Published on inventory/stock/<product> without the retain flag: the broker keeps no retained messages (its CONNACK says Retain Available 0), so only a client subscribed at the time gets each level." }
+                    }
                 </span>
             }
         </div>

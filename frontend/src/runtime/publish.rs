@@ -91,16 +91,27 @@ impl Runtime {
     }
 
     /// Publishes, retained, InventoryService's level of one product (or the empty message that
-    /// clears it) with `instance`'s client, at `qos`.
+    /// clears it) with `instance`'s client, at `qos`. On a broker whose CONNACK says Retain
+    /// Available 0 (MQTT 5.0 §3.2.2.3.5: a retained PUBLISH there is a protocol error) the level
+    /// goes without the retain flag, for the clients subscribed now, and a clearing message is
+    /// not sent (the broker keeps no level to clear).
     pub(super) fn retain(
         &self,
         instance: Instance,
         update: &StockUpdate,
         qos: QoS,
     ) -> Result<(), String> {
+        let keeps_retained = self
+            .client(instance)
+            .capabilities()
+            .is_none_or(|c| c.retain_available);
+        let payload = update.payload();
+        if !keeps_retained && payload.is_empty() {
+            return Ok(());
+        }
         let qos = self.capped(instance, qos);
         let topic = self.namespace.wire(&update.topic());
-        let request = PublishRequest::new(topic, update.payload(), qos).retained(true);
+        let request = PublishRequest::new(topic, payload, qos).retained(keeps_retained);
         let Some(request) = self.unless_crashed(instance, request) else {
             return Ok(());
         };
