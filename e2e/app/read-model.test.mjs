@@ -191,6 +191,10 @@ describeApp('read model', () => {
         // Rebuild projects the store's own events: both real orders, no stranger.
         await page.click('[data-testid="rebuild"]');
         await waitInPage(page, 'rebuilt', () => document.querySelector('[data-testid="query-totals"]')?.textContent === '2 orders: 2 completed, 0 cancelled, 0 open; revenue 119.96');
+        // And the line no longer says the store's events are not projected: they are now.
+        await page.locator('[data-testid="query-lag"][data-not-projected="0"]').waitFor();
+        const after = ((await page.textContent('[data-testid="query-lag"]')) ?? '').trim();
+        assert.equal(after, 'Caught up: projected to position 8 of 8.');
       } finally {
         await witness.close();
       }

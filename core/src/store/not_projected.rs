@@ -125,6 +125,21 @@ impl NotProjected {
         });
     }
 
+    /// QueryService took a read model rebuilt from this page's whole event store
+    /// ([`super::Rebuild`]): the events of that store it had not projected are in it now (one
+    /// refused while the store holds it, one never published for its size). Those named are no
+    /// longer counted; a stranger (no store of this page holds it) is still not projected, and a
+    /// message skipped unread may have been either, so both stay, as do older ones not named.
+    pub fn rebuilt(&mut self) {
+        let before = self.kept.len();
+        self.kept.retain(|ignored| match ignored {
+            Ignored::Refused { in_this_store, .. } => !in_this_store,
+            Ignored::NotPublished { .. } => false,
+            Ignored::TooLarge { .. } => true,
+        });
+        self.count -= (before - self.kept.len()) as u64;
+    }
+
     fn push(&mut self, ignored: Ignored) {
         self.count += 1;
         self.kept.push_back(ignored);
@@ -265,6 +280,38 @@ mod tests {
         let line = ignored.line().unwrap();
         assert!(line.starts_with("Not projected, 4 events: 1 older not named; OrderCancelled (version 5 of order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 5)"), "{line}");
         assert!(!line.contains("position 9999"), "{line}");
+    }
+
+    #[test]
+    fn a_rebuild_from_the_store_repairs_the_store_s_own_events_not_the_strangers() {
+        let mut ignored = NotProjected::default();
+        ignored.refused(
+            &event(5, 1),
+            "refused: position 5 was projected before",
+            true,
+        );
+        ignored.refused(&event(9999, 5), "the order is already Completed", false);
+        ignored.not_published(&event(7, 2), 400_000, 262_144);
+        ignored.too_large(&oversized(400_000));
+        assert_eq!(ignored.count(), 4);
+        ignored.rebuilt();
+        // The store's own event named is in the rebuilt model; the stranger and the skipped
+        // message (whosever it was) are still not projected, and the oldest, no longer named,
+        // is still counted (its kind is not kept).
+        assert_eq!(ignored.count(), 3);
+        let line = ignored.line().unwrap();
+        assert!(
+            line.starts_with("Not projected, 3 events: 1 older not named; "),
+            "{line}"
+        );
+        assert!(line.contains("position 9999"), "{line}");
+        assert!(!line.contains("never published"), "{line}");
+        assert!(!line.contains("This page's event store holds"), "{line}");
+        // Only the store's own: nothing left to say.
+        let mut ours = NotProjected::default();
+        ours.refused(&event(5, 1), "refused", true);
+        ours.rebuilt();
+        assert_eq!((ours.count(), ours.line()), (0, None));
     }
 
     #[test]

@@ -71,7 +71,11 @@ impl Runtime {
     /// page's copy follows: the repair after a loss (a clean session while it was down).
     pub fn replace_read_model(self: &Rc<Self>, model: ReadModel) {
         self.flow.borrow_mut().query.restore(model.clone());
-        self.trace.0.borrow_mut().read_model = model;
+        let mut trace = self.trace.0.borrow_mut();
+        trace.read_model = model;
+        // The store's own events it had not projected are in the rebuilt model.
+        trace.not_projected.rebuilt();
+        drop(trace);
         self.trace_changed.set(true);
         self.report_soon();
     }
