@@ -206,6 +206,7 @@ describeApp('topic namespace', () => {
       const beforeB = witness.messages.length;
       const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}&ns=t10`);
       let idsB;
+      let closedAt = 0;
       try {
         idsB = await waitReady(other.page);
         for (const p of [page, other.page]) await p.locator('[data-testid="other-playground"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
@@ -241,16 +242,20 @@ describeApp('topic namespace', () => {
           'A said online once per service after B\'s reload: again, retained, over B\'s Will (B\'s new page read it)',
         );
       } finally {
+        closedAt = witness.messages.length;
         await other.close();
       }
       try {
-        // B's tab closed without DISCONNECT: its Wills land on the topics A shares.
+        // B's tab closed without DISCONNECT: its Wills land on the topics A shares. (Its reload
+        // above published Wills under the same client ids: only those after the close count, or
+        // a loaded run read the statuses before the last Wills and A's answers to them.)
+        const afterClose = (m) => witness.messages.indexOf(m) >= closedAt;
         for (const s of SERVICES) {
-          await witness.waitFor((m) => m.topic === `t10/services/${s}/status` && m.json?.clientId === idsB[s] && m.json?.status === 'offline', FLOW_TIMEOUT_MS, `B's ${s} Will`);
+          await witness.waitFor((m) => afterClose(m) && m.topic === `t10/services/${s}/status` && m.json?.clientId === idsB[s] && m.json?.status === 'offline', FLOW_TIMEOUT_MS, `B's ${s} Will`);
         }
         // A's services are still connected: each says so again, and tells the learner why.
         for (const s of SERVICES) {
-          const willAt = witness.messages.findIndex((m) => m.json?.clientId === idsB[s] && m.json?.status === 'offline');
+          const willAt = witness.messages.findLastIndex((m) => m.json?.clientId === idsB[s] && m.json?.status === 'offline');
           await witness.waitFor((m) => witness.messages.indexOf(m) > willAt && m.topic === `t10/services/${s}/status` && m.json?.clientId === ids[s] && m.json?.status === 'online', FLOW_TIMEOUT_MS, `A's ${s} online again after B's Will`);
         }
         const note = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="status"]');
