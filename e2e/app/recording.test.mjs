@@ -12,7 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, orderArrows, waitForStates } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, orderArrows, waitForStates } from '../lib/app-page.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { placeOrder, watchEveryTopic } from '../lib/saga.mjs';
@@ -247,6 +247,34 @@ describeApp('recording', () => {
       assert.equal(await page.locator('[data-testid="left-open"]').count(), 0, 'live again: no note');
     });
   });
+  // A newcomer's break-test: loading a recording stopped the services politely, and
+  // PaymentService alone unsubscribed first, so its persistent session held nothing while the
+  // recording was shown: an order published meanwhile reached OrderService and
+  // InventoryService after Back to live, never PaymentService, and was cancelled "payment
+  // timed out".
+  it('an order published from outside while a recording is shown is charged after Back to live: every service\'s persistent session kept its subscriptions', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      const ids = await waitReady(page);
+      const saved = await downloadRecording(page, 'recording-empty.json');
+      const witness = await watchEveryTopic(broker);
+      try {
+        await page.setInputFiles('[data-testid="load-recording"]', saved);
+        await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
+        await broker.waitForLog(new RegExp(`Received DISCONNECT from ${escapeRegExp(ids.payment)}`), 5_000);
+        const orderId = '1957ed7f-1111-4111-8111-111111111111';
+        const order = { orderId, customerId: 'OUT', items: [{ productId: 'P001', quantity: 1, price: 5 }], totalAmount: 5, createdAt: '2026-12-03T11:00:00.000Z' };
+        await witness.publish('orders/created', JSON.stringify(order), { qos: 1 });
+        await page.click('[data-testid="replaying"] button');
+        await waitReady(page);
+        await witness.waitFor((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId && m.json.success === true, FLOW_TIMEOUT_MS, 'the order charged after Back to live');
+        await witness.waitFor((m) => m.topic === 'orders/confirmed' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS, 'the order confirmed');
+        assert.ok(!witness.messages.some((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId), 'not cancelled');
+      } finally {
+        await witness.close();
+      }
+    });
+  });
+
   // A newcomer's break-test: the warnings said a charge made for an order still open "would
   // never be undone" once a recording stopped the services, but PaymentService's memory is
   // kept in the tab's database (decision 0021): after Back to live the deadline cancels the
