@@ -164,6 +164,34 @@ describeApp('saga', () => {
       await waitForNotifications(page, [`Order ${orderId} cancelled: payment timed out`]);
     }));
 
+  // A newcomer's break-test: a 0.01 payment published before PaymentService's own charge
+  // completed the order, and the real 59.98 charge was refused ("already completed") and never
+  // refunded.
+  it('a payment of another amount than the total, from outside, is refused: the order completes on its own charge', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+      const forged = { orderId, paymentId: 'cccccccc-0000-4000-8000-000000000001', amount: 0.01, success: true, processedAt: new Date().toISOString() };
+      await witness.publish('payments/processed', JSON.stringify(forged), { qos: 1 });
+      const confirmed = await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      // Confirmed after PaymentService's own charge, not on the forged one.
+      const charges = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
+      const own = charges.find((m) => m.json.amount === 59.98);
+      assert.ok(own, 'PaymentService charged 59.98');
+      assert.ok(witness.messages.indexOf(confirmed) > witness.messages.indexOf(own), 'confirmed after its own charge');
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      const refusal = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/processed"][data-status="rejected"]');
+      await refusal.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await refusal.first().textContent(), /its amount 0\.01 is not the order's total 59\.98/);
+      // The event store records the payment of 59.98, by PaymentService's paymentId.
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // The Orders panel names the forged payment as not the order's charge: no double charge.
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.match(row.text, /✕ a payment of 0\.01, not the order's total: not its charge/, row.text);
+      assert.equal(row.charges, 1, row.text);
+      assert.doesNotMatch(row.text, /charged 2 times/, row.text);
+    }));
+
   it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();

@@ -86,6 +86,13 @@ pub fn amount_cents(field: &str, amount: f64) -> Result<Cents, String> {
     Ok(Cents(cents as u64))
 }
 
+/// Whether two amounts in currency units are the same number of cents (amounts on the wire are
+/// whole cents: [`amount_cents`]); an amount that is not a whole number of cents is never the
+/// same as another. `59.98` and `59.980` are the same.
+pub fn same_cents(a: f64, b: f64) -> bool {
+    matches!((amount_cents("a", a), amount_cents("b", b)), (Ok(a), Ok(b)) if a == b)
+}
+
 /// An amount from the wire as the page shows it, exact to the cent: two decimals for every
 /// amount [`amount_cents`] accepts (`59.98`, `0.30`, `9999999999999.99`, from its exact
 /// cents, never from the double's rounding); any other (which decoding refuses, so no panel

@@ -37,6 +37,8 @@ use std::fmt;
 
 use uuid::Uuid;
 
+use super::money::{amount_text, same_cents};
+
 /// Where an order is, in the seed's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
@@ -274,6 +276,13 @@ pub enum Refusal {
     /// A compensation of a step that was never done.
     #[error("{0} refused: nothing was done to undo")]
     NothingToUndo(&'static str),
+    /// A successful payment whose amount is not the order's total: not taken as its payment
+    /// (the order waits for its own charge). Both as the page writes amounts (`59.98`).
+    #[error(
+        "payment confirmation refused: its amount {amount} is not the order's total {total}, so \
+         it is not this order's charge"
+    )]
+    WrongAmount { amount: String, total: String },
 }
 
 /// An order as OrderService keeps it.
@@ -347,6 +356,15 @@ impl Order {
                     Step::Failed(_) if payment_id.is_nil() => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),
                 }
+            }
+            // A charge of another amount is not this order's payment, whatever its status: a
+            // newcomer's break-test published a 0.01 payment before PaymentService's 59.98, and
+            // the order completed on it, then refused the real charge.
+            C::ConfirmPayment { amount, .. } if !same_cents(*amount, self.total) => {
+                return Err(Refusal::WrongAmount {
+                    amount: amount_text(*amount),
+                    total: amount_text(self.total),
+                });
             }
             _ => {}
         }

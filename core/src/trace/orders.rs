@@ -45,6 +45,7 @@ use super::history::PacketHistory;
 use super::packet::TracedPacket;
 use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
+use crate::domain::money::same_cents;
 use crate::domain::order::OrderStatus;
 use crate::domain::topics;
 use crate::services::memory::Recent;
@@ -123,6 +124,11 @@ pub enum StepSeen {
     Charged(Uuid, f64),
     /// A charge was declined (under this payment id, for this reason).
     Declined(Uuid, String),
+    /// A successful payment whose amount is not the order's total (under this payment id,
+    /// for this amount): OrderService refuses it as not this order's charge
+    /// ([`Refusal::WrongAmount`](crate::domain::order::Refusal::WrongAmount)), so it is not
+    /// counted as a charge.
+    OtherAmount(Uuid, f64),
 }
 
 impl StepSeen {
@@ -133,6 +139,10 @@ impl StepSeen {
             StepSeen::ReservationFailed(reason) => format!("✕ reservation failed: {reason}"),
             StepSeen::Charged(_, amount) => format!("✓ charged {}", amount_text(*amount)),
             StepSeen::Declined(_, reason) => format!("✕ payment failed: {reason}"),
+            StepSeen::OtherAmount(_, amount) => format!(
+                "✕ a payment of {}, not the order's total: not its charge",
+                amount_text(*amount)
+            ),
         }
     }
 
@@ -140,13 +150,16 @@ impl StepSeen {
     pub fn failed(&self) -> bool {
         matches!(
             self,
-            StepSeen::ReservationFailed(_) | StepSeen::Declined(..)
+            StepSeen::ReservationFailed(_) | StepSeen::Declined(..) | StepSeen::OtherAmount(..)
         )
     }
 
     /// Whether PaymentService told it: a charge or a decline.
     pub fn is_payment(&self) -> bool {
-        matches!(self, StepSeen::Charged(..) | StepSeen::Declined(..))
+        matches!(
+            self,
+            StepSeen::Charged(..) | StepSeen::Declined(..) | StepSeen::OtherAmount(..)
+        )
     }
 
     /// The message that told it, when it names one (topic and id), as
@@ -154,7 +167,7 @@ impl StepSeen {
     fn identity(&self) -> Option<(&'static str, Uuid)> {
         match self {
             StepSeen::Reserved(id) => Some((topics::INVENTORY_RESERVED, *id)),
-            StepSeen::Charged(id, _) | StepSeen::Declined(id, _) => {
+            StepSeen::Charged(id, _) | StepSeen::Declined(id, _) | StepSeen::OtherAmount(id, _) => {
                 Some((topics::PAYMENTS_PROCESSED, *id))
             }
             StepSeen::ReservationFailed(_) => None,
@@ -913,7 +926,10 @@ impl OrderBook {
                 row.progress();
             }
             DomainEvent::PaymentProcessed(p) => {
+                let total = self.row(order_id).and_then(|row| row.total);
+                let other_amount = total.is_some_and(|total| !same_cents(p.amount, total));
                 let step = match (&p.reason, p.success) {
+                    (_, true) if other_amount => StepSeen::OtherAmount(p.payment_id, p.amount),
                     (_, true) => StepSeen::Charged(p.payment_id, p.amount),
                     (reason, false) => StepSeen::Declined(
                         p.payment_id,

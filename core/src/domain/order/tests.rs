@@ -418,3 +418,49 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
         format!("undone ({})", id(10))
     );
 }
+
+#[test]
+fn a_payment_of_another_amount_than_the_total_is_not_the_order_s_payment_in_any_status() {
+    // A newcomer's break-test: a 0.01 payment from outside completed a 59.98 order, and the
+    // real charge that followed was refused.
+    let wrong = OrderCommand::ConfirmPayment {
+        payment_id: id(99),
+        amount: 0.01,
+    };
+    let reserved = {
+        let mut order = Order::new(id(1), "C123", 59.98);
+        order.handle(&confirm_inventory()).unwrap();
+        order
+    };
+    let refusal = reserved.decide(&wrong).unwrap_err();
+    assert_eq!(
+        refusal.to_string(),
+        "payment confirmation refused: its amount 0.01 is not the order's total 59.98, so it is \
+         not this order's charge"
+    );
+    // The order still waits for its own charge, and completes on it.
+    let mut order = reserved.clone();
+    let events = order.handle(&confirm_payment()).unwrap();
+    assert_eq!(events.last(), Some(&OrderEvent::Completed));
+    // Completed or cancelled: the same refusal, not "already completed" nor a step to undo.
+    assert!(matches!(
+        order.decide(&wrong),
+        Err(Refusal::WrongAmount { .. })
+    ));
+    let mut cancelled = Order::new(id(1), "C123", 59.98);
+    cancelled
+        .handle(&OrderCommand::Cancel {
+            reason: "payment timed out".into(),
+        })
+        .unwrap();
+    assert!(matches!(
+        cancelled.decide(&wrong),
+        Err(Refusal::WrongAmount { .. })
+    ));
+    // The same amount written otherwise (59.980) is the same number of cents.
+    let same = OrderCommand::ConfirmPayment {
+        payment_id: id(20),
+        amount: 59.980,
+    };
+    assert!(reserved.decide(&same).is_ok());
+}
