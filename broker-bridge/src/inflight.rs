@@ -99,6 +99,11 @@ impl InFlight {
         }
     }
 
+    /// How many of the messages in flight were sent at `qos`.
+    pub fn count_at(&self, qos: QoS) -> usize {
+        self.messages.values().filter(|(p, _)| p.qos == qos).count()
+    }
+
     /// How many messages are in flight.
     pub fn len(&self) -> usize {
         self.messages.len()

@@ -82,6 +82,25 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.equal((await doubled.textContent())?.trim(), '✕ charged 2 times');
     }));
 
+  // A newcomer's break-test: at QoS 2 on MQTT 3.1.1 with every message sent twice, a burst put
+  // more than Mosquitto's 20 QoS 2 messages of one client in flight; the broker discarded the
+  // rest (PUBREC rc151, which 3.1.1 cannot tell the client), and a reservation reached nobody.
+  it('qos=2 and duplicates=100 on MQTT 3.1.1, ten orders at once: no QoS 2 message is discarded by the broker, every order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&qos=2&duplicates=100&payment_ms=0&inventory_ms=0&stock=P001:100', async ({ page, witness }) => {
+      const before = new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId));
+      await page.click('[data-testid="place-ten"]');
+      await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'orders/created' && !before.has(m.json?.orderId)).length >= 10, FLOW_TIMEOUT_MS, 'ten orders created');
+      const orders = [...new Set(witness.messages.filter((m) => m.topic === 'orders/created' && !before.has(m.json?.orderId)).map((m) => m.json.orderId))];
+      assert.equal(orders.length, 10);
+      for (const id of orders) await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+      for (const id of orders) {
+        assert.ok(!wireOf(witness, id).includes('orders/cancelled'), `order ${id} not cancelled: ${wireOf(witness, id).join(', ')}`);
+      }
+      assert.doesNotMatch(broker.log(), /Sending PUBREC to \S+ \(m\d+, rc151\)/, 'the broker discarded no QoS 2 message');
+      // The retained stock level is the page's: 10 orders of 2 from 100.
+      await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && m.json?.units === 80, FLOW_TIMEOUT_MS, 'the stock level 80');
+    }));
+
   it('duplicates=100: every message goes out twice, each consumer ignores the repeats, one outcome', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&duplicates=100', async ({ page, witness }) => {
       const orderId = await placeOrder(page);

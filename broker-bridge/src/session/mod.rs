@@ -268,6 +268,14 @@ pub enum SessionError {
     NoLocalOnSharedSubscription(String),
 }
 
+/// How many QoS 2 PUBLISHes a session keeps in flight on MQTT 3.1.1, the rest queued until a
+/// PUBCOMP frees a place. 3.1.1 has no Receive Maximum, but Mosquitto keeps at most
+/// `max_inflight_messages` (20 by default, and in `static/mosquitto.conf`) QoS 2 messages of a
+/// client awaiting PUBREL and discards any more while answering PUBREC as usual (a 3.1.1 PUBREC
+/// has no reason code; 5.0's says 0x97 Quota exceeded): a newcomer's break-test lost a
+/// reservation that way with *Publish twice* at QoS 2. QoS 1 needs no such state on the broker.
+pub const V311_QOS2_IN_FLIGHT: usize = 20;
+
 /// What the broker's CONNACK allows (MQTT 5.0); unlimited in 3.1.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct BrokerLimits {
@@ -739,7 +747,9 @@ impl Session {
         };
         if self.status == Status::Connected {
             self.check_limits(&publish)?;
-            if publish.qos == QoS::AtMostOnce || (self.unsent.is_empty() && self.has_slot()) {
+            if publish.qos == QoS::AtMostOnce
+                || (self.unsent.is_empty() && self.has_slot(publish.qos))
+            {
                 let packet_id = self.send_publish(now, publish)?;
                 return Ok(Publishing::Sent { packet_id });
             }
@@ -888,8 +898,14 @@ impl Session {
         Ok(())
     }
 
-    /// Whether the broker's Receive Maximum allows one more QoS 1/2 message in flight.
-    fn has_slot(&self) -> bool {
-        self.outgoing.len() < self.limits.receive_maximum
+    /// Whether one more message at `qos` (1 or 2) may go in flight: the broker's Receive
+    /// Maximum (MQTT 5.0), and on MQTT 3.1.1 at most [`V311_QOS2_IN_FLIGHT`] QoS 2 messages.
+    fn has_slot(&self, qos: QoS) -> bool {
+        if self.outgoing.len() >= self.limits.receive_maximum {
+            return false;
+        }
+        qos != QoS::ExactlyOnce
+            || self.options.protocol == ProtocolVersion::V5
+            || self.outgoing.count_at(QoS::ExactlyOnce) < V311_QOS2_IN_FLIGHT
     }
 }

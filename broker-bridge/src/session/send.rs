@@ -112,7 +112,7 @@ impl Session {
             let Some(front) = self.unsent.front() else {
                 return;
             };
-            if front.qos != QoS::AtMostOnce && !self.has_slot() {
+            if front.qos != QoS::AtMostOnce && !self.has_slot(front.qos) {
                 return;
             }
             let Some(mut publish) = self.unsent.pop_front() else {

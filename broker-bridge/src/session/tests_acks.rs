@@ -117,3 +117,47 @@ fn incoming_publish(qos: QoS, packet_id: u16) -> Publish {
         _ => unreachable!(),
     }
 }
+
+#[test]
+fn on_3_1_1_at_most_twenty_qos_2_messages_are_in_flight_the_rest_wait_for_a_pubcomp() {
+    // A newcomer's break-test: Mosquitto keeps 20 QoS 2 messages of a client awaiting PUBREL
+    // and discards more, answering PUBREC as usual (3.1.1 has no reason code).
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    for i in 0..25u8 {
+        b.session
+            .publish(S(1), "inventory/reserved", vec![i], QoS::ExactlyOnce, false)
+            .unwrap();
+    }
+    let sent: Vec<Publish> = b
+        .sent()
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), super::V311_QOS2_IN_FLIGHT);
+    assert_eq!(b.session.queued(), 5);
+    // A QoS 1 message published now waits behind them: the order of publishes is kept.
+    b.session
+        .publish(
+            S(1),
+            "inventory/stock/P001",
+            vec![99],
+            QoS::AtLeastOnce,
+            false,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    // A PUBREC does not free the place (the broker still holds the message until PUBREL); the
+    // PUBCOMP does, and the oldest waiting message goes.
+    let first = sent[0].packet_id.unwrap();
+    b.deliver(S(2), Packet::PubRec(Ack::new(first)));
+    assert_eq!(b.sent(), [Packet::PubRel(Ack::new(first))]);
+    b.deliver(S(3), Packet::PubComp(Ack::new(first)));
+    let next: Vec<Packet> = b.sent();
+    assert!(
+        matches!(next.as_slice(), [Packet::Publish(p)] if p.payload == [20]),
+        "{next:?}"
+    );
+}
