@@ -192,6 +192,23 @@ describeApp('saga', () => {
       assert.doesNotMatch(row.text, /charged 2 times/, row.text);
     }));
 
+  // A newcomer's break-test: a release published from outside mid-saga was appended to the
+  // running order, which then could not complete and was cancelled "payment timed out" after
+  // its payment was confirmed.
+  it('a release nobody asked for, from outside, of a running order is refused: the order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=200', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const reserved = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      const forged = { orderId, reservationId: reserved.json.reservationId, releasedAt: new Date().toISOString() };
+      await witness.publish('inventory/released', JSON.stringify(forged), { qos: 1 });
+      const refusal = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="inventory/released"][data-status="rejected"]');
+      await refusal.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await refusal.first().textContent(), /release refused: the order is still running, so no compensation was asked/);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await waitForRow(page, orderId, 'Completed');
+    }));
+
   it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();

@@ -276,6 +276,10 @@ pub enum Refusal {
     /// A compensation of a step that was never done.
     #[error("{0} refused: nothing was done to undo")]
     NothingToUndo(&'static str),
+    /// A release or refund of an order still running: OrderService asked for no compensation,
+    /// so it is not this saga's (another page's, or a client by hand).
+    #[error("{0} refused: the order is still running, so no compensation was asked")]
+    NotAsked(&'static str),
     /// A successful payment whose amount is not the order's total: not taken as its payment
     /// (the order waits for its own charge). Both as the page writes amounts (`59.98`).
     #[error(
@@ -328,9 +332,16 @@ impl Order {
     /// idempotent.
     pub fn decide(&self, command: &OrderCommand) -> Result<Vec<OrderEvent>, Refusal> {
         use OrderCommand as C;
-        // Compensations are recorded whatever the status: undoing is always allowed. One that
-        // arrives before the result it undoes (another topic, so another order of arrival)
-        // is recorded too, and that result, when it comes, is then nothing new.
+        // Compensations of an ended order are recorded: undoing is always allowed (a refund by
+        // hand of a completed order's charge lowers its revenue). One that arrives before the
+        // result it undoes (another topic, so another order of arrival) is recorded too, and
+        // that result, when it comes, is then nothing new. An order still running asked for
+        // none: a release or refund then is refused (a newcomer's break-test: one published
+        // from outside mid-saga was appended, and the order could no longer complete).
+        let compensation = matches!(command, C::RecordRelease { .. } | C::RecordRefund { .. });
+        if compensation && !self.status.is_terminal() {
+            return Err(Refusal::NotAsked(command.what()));
+        }
         match command {
             C::RecordRelease { reservation_id } => {
                 return match &self.inventory {

@@ -272,6 +272,20 @@ fn every_transition_of_the_aggregate() {
             release(),
             Err(Refusal::NothingToUndo("release")),
         ),
+        // Nothing was asked of an order still running (a break-test: a release published from
+        // outside mid-saga was appended, and the order never completed).
+        (
+            "a release of a live order",
+            vec![confirm_inventory()],
+            release(),
+            Err(Refusal::NotAsked("release")),
+        ),
+        (
+            "a refund of a live order",
+            vec![confirm_payment()],
+            refund(),
+            Err(Refusal::NotAsked("refund")),
+        ),
     ];
     for (name, history, command, expected) in table {
         let mut order = after(&history);
