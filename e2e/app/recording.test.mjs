@@ -260,6 +260,8 @@ describeApp('recording', () => {
       try {
         await page.setInputFiles('[data-testid="load-recording"]', saved);
         await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
+        // Clear would throw the recording away (a break-test): not offered while it is shown.
+        assert.ok(await page.isDisabled('[data-testid="clear"]'), 'Clear is disabled during a replay');
         await broker.waitForLog(new RegExp(`Received DISCONNECT from ${escapeRegExp(ids.payment)}`), 5_000);
         const orderId = '1957ed7f-1111-4111-8111-111111111111';
         const order = { orderId, customerId: 'OUT', items: [{ productId: 'P001', quantity: 1, price: 5 }], totalAmount: 5, createdAt: '2026-12-03T11:00:00.000Z' };

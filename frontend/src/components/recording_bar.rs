@@ -197,7 +197,13 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
         .and_then(|_| recording::replayed_part(&props.trace.0.borrow().packets));
     html! {
         <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
-            <button type="button" onclick={props.on_clear.clone()} data-testid="clear">{ "Clear" }</button>
+            // Clear empties the trace: during a replay that is the recording itself, which the
+            // page could not give back (a newcomer's break-test lost the file's 618 packets
+            // while the banner still named it). Replay from the start starts the picture afresh.
+            <button type="button" onclick={props.on_clear.clone()} data-testid="clear"
+                disabled={props.replaying.is_some()}
+                title={props.replaying.as_ref().map(|_| "A recording is shown: Clear would throw it away. Replay from the start draws it afresh; Back to live returns to the live services.")}>
+                { "Clear" }</button>
             <button type="button" onclick={on_download} data-testid="download-recording">{ "Download recording" }</button>
             <button type="button" class="small" onclick={on_export_otlp} data-testid="export-otlp-session"
                 title="Every order's saga as an OpenTelemetry trace (OTLP/JSON): open it in Jaeger or any OTLP viewer">
