@@ -197,7 +197,7 @@ pub fn start_services(
 ) {
     let old = slot.borrow_mut().take();
     let handover = match old {
-        Some(old) => old.shut_down(Some(state.payment_instances)),
+        Some(old) => old.shut_down(true),
         None => Handover::new(Flow::new(state.flow.clone())).kept_by(keeper.clone()),
     };
     let connection = Connection {

@@ -237,9 +237,9 @@ impl Runtime {
     /// Disconnects the services politely, for good (before a runtime replaces this one), and
     /// hands over their memory and schedule for the next ([`Runtime::start`]): a new MQTT
     /// version, session mode or number of instances means new connections, not new services.
-    /// `next_instances`: how many PaymentService instances the next runtime runs, `None` when
-    /// none follows on this page (a recording is shown; *Back to live* reloads).
-    pub fn shut_down(&self, next_instances: Option<u8>) -> Handover {
+    /// `replaced`: another runtime follows on this page; false when none does (a recording is
+    /// shown; *Back to live* reloads).
+    pub fn shut_down(&self, replaced: bool) -> Handover {
         self.closed.set(true);
         // Until the next runtime starts (none while a recording is shown), no runtime carries
         // out what the database keeps meanwhile.
@@ -254,16 +254,15 @@ impl Runtime {
             // Its DISCONNECT discards the Will: say on purpose that it stopped.
             let stopped = Presence::stopped(instance.service, &client.client_id());
             let _ = client.publish_with(status_request(*instance, &stopped, &self.namespace));
-            // Only when the next runtime runs another number of instances, which subscribe
-            // otherwise under the same client ids: a kept session would still hold a plain
-            // subscription (every message, beside the group's share), and an instance not
-            // coming back would keep its place in the group (Mosquitto queues a share for a
-            // member whose session outlives it). Otherwise the kept sessions keep their
-            // subscriptions, so the broker queues what is published until the services are
-            // back (a break-test: with a recording shown, PaymentService alone had dropped
-            // them, and the orders published meanwhile were never charged).
-            let regroup = next_instances.is_some_and(|n| n != self.payment_instances);
-            if instance.service == ServiceId::Payment && regroup {
+            // When another runtime follows on this page: it may subscribe otherwise under the
+            // same client ids (another number of instances): a kept session would still hold
+            // a plain subscription (every message, beside the group's share), and an instance
+            // not coming back would keep its place in the group (Mosquitto queues a share for a
+            // member whose session outlives it). Not when none follows (a recording is shown;
+            // Back to live reloads): the kept sessions keep their subscriptions, so the broker
+            // queues what is published meanwhile (a break-test: PaymentService alone had
+            // dropped them, and the orders published meanwhile were never charged).
+            if instance.service == ServiceId::Payment && replaced {
                 let mine = self.filters_of(ServiceId::Payment);
                 let mine: Vec<String> =
                     mine.iter().map(|f| self.namespace.wire_filter(f)).collect();
