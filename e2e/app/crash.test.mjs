@@ -200,6 +200,55 @@ describeApp('crash, Last Will and catch-up', () => {
       assert.equal(wireOf(witness, lost).filter((tp) => tp === 'payments/processed').length, 0, 'never charged');
     }));
 
+  // A newcomer's break-test: a quick Restart (before PaymentService's work fell due) and the
+  // crashed process still charged the order; either way the crash line said "0 lost" and the
+  // log said nothing. Its orders/created was acknowledged when it arrived: the work dies.
+  it('a crash with an order in hand loses that work however soon it is restarted: never charged, cancelled at the deadline, the crash line and the log say so', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=4000&saga_timeout_ms=6000', async ({ page, witness }) => {
+      const id = await placeOrder(page);
+      await page.locator('[data-testid="flow-node-payment"][data-activity="working"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const cancelled = await witness.waitForOrder('orders/cancelled', id, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'payment timed out');
+      await expectOneOutcome(witness, id, 'orders/cancelled');
+      await waitForRow(page, id, 'Cancelled', { compensations: 1 });
+      assert.equal(wireOf(witness, id).filter((tp) => tp === 'payments/processed').length, 0, 'the crashed process never charged it');
+      const line = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
+      await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await line.getAttribute('data-work-lost'), '1');
+      assert.match((await line.textContent()).trim(), /0 lost\. Its work in hand for 1 order died with it \(acknowledged when its message arrived, so the broker does not send it again\)\.$/);
+      const said = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (els) => els.map((e) => e.textContent ?? ''));
+      assert.ok(said.some((text) => text.includes(`lost with the crash: its work in hand for order ${id}`)), JSON.stringify(said));
+    }));
+
+  // A newcomer's break-test: every crash added a line above the order form (32 after 50
+  // crashes), and Place order went off the first screen. The newest three stay open.
+  it('many crashes: the newest three lines stay open, the earlier ones fold, and Place order stays where it was', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page }) => {
+      const placeOrderTop = () => page.$eval('[data-testid="place-order"]', (e) => e.getBoundingClientRect().top + window.scrollY);
+      const crashAndRestart = async () => {
+        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+        await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        await page.locator('[data-testid="status-payment"][data-crashed="false"]').waitFor();
+      };
+      for (let n = 1; n <= 3; n++) await crashAndRestart();
+      await page.locator('[data-testid="outage"]').nth(2).waitFor();
+      const threeLines = await placeOrderTop();
+      for (let n = 4; n <= 8; n++) await crashAndRestart();
+      await page.locator('[data-testid="outages-earlier"][data-count="5"]').waitFor({ state: 'attached' });
+      assert.equal(await page.locator('[data-testid="outage"]').count(), 8, 'every crash is still counted');
+      assert.equal(await page.locator('[data-testid="outage"]:visible').count(), 3, 'the newest three are open');
+      assert.equal((await page.textContent('[data-testid="outages-earlier"] > summary')).trim(), '5 earlier crashes');
+      const eightLines = await placeOrderTop();
+      assert.ok(eightLines - threeLines < 40, `Place order moved ${eightLines - threeLines} px down for five more crashes`);
+      await page.click('[data-testid="outages-earlier"] > summary');
+      assert.equal(await page.locator('[data-testid="outage"]:visible').count(), 8, 'opened, every line shows');
+    }));
+
   // A newcomer's break-test: with a clean session the order's orders/cancelled went out while
   // PaymentService was down, and OrderService's compensation check published it again after the
   // Restart. The page counted that new copy as "caught up on restart", though the broker kept

@@ -166,10 +166,12 @@ impl Trace {
     }
 
     /// The learner crashed `instance` at `at` (a service, or one of PaymentService's
-    /// instances while the others run): counted in the crashes' count
-    /// ([`outages::OutageLedger`], its topics those of the trace's saga style).
-    pub fn record_crash(&mut self, at: Duration, instance: Instance) {
-        self.outage_ledger.crashed(at, instance, self.saga);
+    /// instances while the others run) with simulated work in hand for `work_lost` orders:
+    /// counted in the crashes' count ([`outages::OutageLedger`], its topics those of the
+    /// trace's saga style).
+    pub fn record_crash(&mut self, at: Duration, instance: Instance, work_lost: usize) {
+        self.outage_ledger
+            .crashed(at, instance, self.saga, work_lost);
     }
 
     /// The learner restarted `instance` at `at`: its outage ends.

@@ -50,6 +50,10 @@ pub struct Outage {
     /// Copies of those messages the others published again after the restart (a compensation
     /// check asking again): new messages, neither caught up nor lost; 0 while it is down.
     pub published_again: usize,
+    /// Orders whose simulated work it had in hand when it crashed: the message that started
+    /// each was acknowledged to the broker when it arrived, so the broker does not send it
+    /// again, and the work never finishes (the saga's deadline cancels the order).
+    pub work_lost: usize,
 }
 
 impl Outage {
@@ -83,7 +87,7 @@ impl Outage {
             )
         };
         match self.restarted_at {
-            None => format!("{name} is down: {owed} so far."),
+            None => format!("{name} is down: {owed} so far.{}", self.work_in_hand()),
             Some(at) => {
                 let down = at.saturating_sub(self.crashed_at);
                 let again = match self.published_again {
@@ -98,12 +102,29 @@ impl Outage {
                 };
                 format!(
                     "{name} was down {}.{} s: {owed} meanwhile; {} caught up on restart, {} \
-                     lost.{again}",
+                     lost.{again}{}",
                     down.as_secs(),
                     down.subsec_millis() / 100,
                     self.caught_up,
-                    self.lost()
+                    self.lost(),
+                    self.work_in_hand()
                 )
+            }
+        }
+    }
+
+    /// The sentence on the work in hand that died with the crash; empty if none did.
+    fn work_in_hand(&self) -> String {
+        match self.work_lost {
+            0 => String::new(),
+            n => {
+                format!(
+                " Its work in hand for {n} order{} died with it (acknowledged when {} arrived, so \
+                 the broker does not send {} again).",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "its message" } else { "their messages" },
+                if n == 1 { "it" } else { "them" },
+            )
             }
         }
     }
@@ -154,6 +175,10 @@ pub struct OutageLedger {
     /// How many crashes it remembers: [`LEDGER_CAPACITY`] on a live page; every one when a
     /// trace is read back ([`outages`]).
     capacity: usize,
+    /// When a trace is read back: each service's simulated work in hand, from its
+    /// [`ServiceEvent::WorkStarted`] and [`ServiceEvent::WorkDone`] events (a live page is
+    /// told it with each crash).
+    in_hand: Vec<(crate::services::ServiceId, uuid::Uuid)>,
 }
 
 impl Default for OutageLedger {
@@ -161,6 +186,7 @@ impl Default for OutageLedger {
         OutageLedger {
             entries: Default::default(),
             capacity: LEDGER_CAPACITY,
+            in_hand: Vec::new(),
         }
     }
 }
@@ -217,8 +243,15 @@ impl Counted {
 }
 
 impl OutageLedger {
-    /// The learner crashed `instance` at `at`: an outage opens, its topics those of `style`.
-    pub fn crashed(&mut self, at: Duration, instance: Instance, style: SagaStyle) {
+    /// The learner crashed `instance` at `at` with simulated work in hand for `work_lost`
+    /// orders: an outage opens, its topics those of `style`.
+    pub fn crashed(
+        &mut self,
+        at: Duration,
+        instance: Instance,
+        style: SagaStyle,
+        work_lost: usize,
+    ) {
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
         }
@@ -231,6 +264,7 @@ impl OutageLedger {
                 missed: 0,
                 caught_up: 0,
                 published_again: 0,
+                work_lost,
             },
             wanted: instance.service.subscriptions(style),
             missed: Default::default(),
@@ -262,8 +296,9 @@ impl OutageLedger {
     }
 
     /// Takes in what a service did at `at`, read back from a trace's service events: a crash
-    /// opens an outage of its first instance (its topics those of `style`), a restart closes
-    /// the service's open ones; the rest changes nothing.
+    /// opens an outage of its first instance (its topics those of `style`) with the work it
+    /// had in hand, a restart closes the service's open ones, work started and done is
+    /// followed; the rest changes nothing.
     fn service_event(
         &mut self,
         at: Duration,
@@ -272,7 +307,18 @@ impl OutageLedger {
         style: SagaStyle,
     ) {
         match event {
-            ServiceEvent::Crashed => self.crashed(at, service.into(), style),
+            ServiceEvent::WorkStarted { order_id, .. } => self.in_hand.push((service, *order_id)),
+            ServiceEvent::WorkDone { order_id } | ServiceEvent::WorkLost { order_id } => {
+                if let Some(at) = self.in_hand.iter().position(|w| *w == (service, *order_id)) {
+                    self.in_hand.remove(at);
+                }
+            }
+            ServiceEvent::Crashed => {
+                let before = self.in_hand.len();
+                self.in_hand.retain(|(s, _)| *s != service);
+                let lost = before - self.in_hand.len();
+                self.crashed(at, service.into(), style, lost);
+            }
             ServiceEvent::Restarted { .. } => {
                 for open in self.entries.iter_mut().filter(|c| {
                     c.outage.instance.service == service && c.outage.restarted_at.is_none()
@@ -367,6 +413,7 @@ impl OutageLedger {
     /// Forgets every crash (the trace was cleared).
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.in_hand.clear();
     }
 }
 
@@ -431,9 +478,15 @@ mod tests {
     /// PaymentService crashes, two orders go out, it restarts, and (if `catch_up`) receives
     /// them.
     fn crash_and_restart(catch_up: bool) -> Trace {
+        crash_and_restart_after(catch_up, Vec::new())
+    }
+
+    /// [`crash_and_restart`], PaymentService's `before` events recorded just before its crash.
+    fn crash_and_restart_after(catch_up: bool, before: Vec<ServiceEvent>) -> Trace {
         let mut script = Script::new(ProtocolVersion::V311);
         script.connect_all();
-        let mut trace_events = vec![(script.now() + ms(1), ServiceEvent::Crashed)];
+        let mut trace_events: Vec<_> = before.into_iter().map(|e| (script.now(), e)).collect();
+        trace_events.push((script.now() + ms(1), ServiceEvent::Crashed));
         script.wait(10);
         for n in [1, 2] {
             script.publish(
@@ -487,6 +540,54 @@ mod tests {
         );
     }
 
+    // A newcomer's break-test: a crash with an order in hand said "0 lost" and nothing else,
+    // though the order's work never finished (its message was acknowledged on arrival).
+    #[test]
+    fn the_work_in_hand_at_the_crash_is_said_lost_live_and_read_back() {
+        use crate::trace::history::{ActionLog, PacketHistory};
+        let mut live = Trace::new(PacketHistory::new(8), ActionLog::new(8));
+        live.record_crash(ms(0), ServiceId::Payment.into(), 1);
+        assert!(
+            outages(&live, SagaStyle::Parallel)[0].describe().ends_with(
+                "is down: 0 messages published for it so far. Its work in hand for 1 \
+                            order died with it (acknowledged when its message arrived, so the \
+                            broker does not send it again)."
+            ),
+            "{}",
+            outages(&live, SagaStyle::Parallel)[0].describe()
+        );
+        live.record_restart(ms(1000), ServiceId::Payment.into());
+        let o = &outages(&live, SagaStyle::Parallel)[0];
+        assert_eq!((o.work_lost, o.lost()), (1, 0));
+        assert!(o
+            .describe()
+            .contains("0 lost. Its work in hand for 1 order died"));
+
+        // Read back from a recording: two orders started, one done, then the crash.
+        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let started = |order_id| ServiceEvent::WorkStarted {
+            order_id,
+            due: ms(9),
+        };
+        let trace = crash_and_restart_after(
+            true,
+            vec![
+                started(a),
+                started(b),
+                ServiceEvent::WorkDone { order_id: a },
+            ],
+        );
+        let read_back = outages(&trace, SagaStyle::Parallel);
+        assert_eq!(read_back[0].work_lost, 1, "{read_back:?}");
+        let none = crash_and_restart_after(
+            true,
+            vec![started(a), ServiceEvent::WorkDone { order_id: a }],
+        );
+        let o = &outages(&none, SagaStyle::Parallel)[0];
+        assert_eq!(o.work_lost, 0);
+        assert!(o.describe().ends_with("0 lost."), "{}", o.describe());
+    }
+
     #[test]
     fn only_topics_the_service_subscribes_to_count() {
         // Under orchestration PaymentService listens to commands, not to orders/created.
@@ -534,7 +635,7 @@ mod tests {
             let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
             record_publish(trace, service, now, direction, publish)
         };
-        trace.record_crash(ms(0), ServiceId::Payment.into());
+        trace.record_crash(ms(0), ServiceId::Payment.into(), 0);
         let mut last = ms(0);
         for n in 1..=10 {
             last = send(&mut trace, ServiceId::Order, Direction::Outgoing, n);
@@ -581,7 +682,7 @@ mod tests {
             ms(now)
         };
         // PaymentService 2 crashes; PaymentService (its first instance) runs on.
-        trace.record_crash(ms(0), second);
+        trace.record_crash(ms(0), second, 0);
         for n in 1..=4 {
             send(&mut trace, ServiceId::Order.into(), Direction::Outgoing, n);
         }
@@ -643,7 +744,7 @@ mod tests {
                 publish.packet_id = Some(1);
                 record_publish(trace, service, now, direction, publish)
             };
-            trace.record_crash(ms(0), ServiceId::Payment.into());
+            trace.record_crash(ms(0), ServiceId::Payment.into(), 0);
             send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
             // A retransmission of the same message is not another copy.
             let at = send(&mut trace, ServiceId::Order, Direction::Outgoing, true);

@@ -41,6 +41,8 @@ pub struct ServiceLinks {
     links: Vec<(Instance, Link)>,
     crashed: Vec<Instance>,
     in_hand: Vec<(Instance, Uuid)>,
+    /// How many times the learner crashed each instance.
+    crashes: HashMap<Instance, u32>,
     shown: HashMap<ServiceId, Link>,
 }
 
@@ -92,12 +94,8 @@ impl ServiceLinks {
             return Vec::new();
         }
         self.crashed.push(instance);
-        let lost: Vec<Uuid> = self
-            .in_hand
-            .iter()
-            .filter(|(i, _)| *i == instance)
-            .map(|(_, order_id)| *order_id)
-            .collect();
+        *self.crashes.entry(instance).or_default() += 1;
+        let lost = self.in_hand_of(instance);
         self.in_hand.retain(|(i, _)| *i != instance);
         let service = instance.service;
         if self.service_link(service).is_none() {
@@ -148,6 +146,22 @@ impl ServiceLinks {
         self.crashed.contains(&instance)
     }
 
+    /// How many times the learner crashed `instance` on this page (0 if never): work armed
+    /// before a crash dies with it, though its timer falls due after the *Restart*.
+    pub fn crash_count(&self, instance: Instance) -> u32 {
+        self.crashes.get(&instance).copied().unwrap_or(0)
+    }
+
+    /// The orders `instance` has simulated work in hand for, oldest first (an order twice if
+    /// it works on two deliveries of it).
+    pub fn in_hand_of(&self, instance: Instance) -> Vec<Uuid> {
+        self.in_hand
+            .iter()
+            .filter(|(i, _)| *i == instance)
+            .map(|(_, order_id)| *order_id)
+            .collect()
+    }
+
     /// `instance` started simulated work for `order_id`.
     pub fn work_started(&mut self, instance: Instance, order_id: Uuid) {
         self.in_hand.push((instance, order_id));
@@ -194,9 +208,16 @@ mod tests {
         );
         assert_eq!(links.link(order, down()), Some(ServiceEvent::Link(down())));
         links.work_started(order, Uuid::nil());
+        assert_eq!(links.in_hand_of(order), [Uuid::nil()]);
+        assert_eq!(links.crash_count(order), 0);
         assert_eq!(links.crash(order), [ServiceEvent::Crashed]);
         assert!(links.is_crashed(order));
+        assert!(
+            links.in_hand_of(order).is_empty(),
+            "its work in hand died with it"
+        );
         assert_eq!(links.crash(order), [], "crashed once");
+        assert_eq!(links.crash_count(order), 1);
         assert_eq!(
             links.restart(order, "ws://h:1"),
             Some(ServiceEvent::Restarted {

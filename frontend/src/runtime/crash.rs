@@ -9,7 +9,7 @@ use broker_bridge::{Link, PublishRequest};
 
 use crate::clock;
 use eda_core::services::instances::Instance;
-use eda_core::state::Action;
+use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::trace::service_status::CRASHED;
 
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
@@ -19,9 +19,10 @@ use super::Runtime;
 impl Runtime {
     /// Drops the connection of a service (or one of PaymentService's instances) without a word
     /// of MQTT, as a killed process would: the broker publishes its Last Will. Its simulated
-    /// work in hand dies with it, and so do the messages it was waiting to try again (its log
-    /// says which: they were acknowledged when they arrived); its memory (the sagas, the stock, what it processed) stays, as
-    /// a database would. A service with other instances running carries on with them.
+    /// work in hand dies with it, however soon it is restarted, and so do the messages it was
+    /// waiting to try again (its log says which: they were acknowledged when they arrived, and
+    /// its crash line counts the work); its memory (the sagas, the stock, what it processed)
+    /// stays, as a database would. A service with other instances running carries on with them.
     pub fn crash(self: &Rc<Self>, instance: Instance) {
         let Some(client) = self.client_of(instance) else {
             return;
@@ -29,11 +30,12 @@ impl Runtime {
         if self.is_crashed(instance) {
             return;
         }
+        let in_hand = self.links.borrow().in_hand_of(instance);
         let events = self.links.borrow_mut().crash(instance);
         self.trace
             .0
             .borrow_mut()
-            .record_crash(clock::now(), instance);
+            .record_crash(clock::now(), instance, in_hand.len());
         self.trace_changed.set(true);
         // The charge in its memory is made; the message saying so may not be out yet.
         self.kept
@@ -41,6 +43,21 @@ impl Runtime {
             .push((instance, client.unacknowledged()));
         client.abort();
         self.lose_tries_of(instance);
+        // Its timers die with it ([`Runtime::arm`] checks its crash count when they fall due).
+        for order_id in in_hand {
+            let why = format!(
+                "lost with the crash: its work in hand for order {order_id} (the message that \
+                 started it was acknowledged to the broker when it arrived, so the broker will \
+                 not send it again)"
+            );
+            self.log(
+                instance.service,
+                LogEntry {
+                    outcome: Outcome::Failed(why),
+                    ..note("crash", String::new())
+                },
+            );
+        }
         self.order_gate.borrow_mut().crashed(instance);
         self.relay_left(instance);
         let link = Link::Disconnected {

@@ -167,18 +167,26 @@ impl Runtime {
     }
 
     /// Arms a timer for `work`, due `after` from now, done by `worker`; the flow has it in its
-    /// schedule. Busy work shows on its service's badge. Work of a crashed instance dies (a
-    /// saga's deadline is kept, as a scheduler would keep it, and acts once OrderService is
-    /// back).
+    /// schedule. Busy work shows on its service's badge. Work of an instance crashed since it
+    /// was armed dies, though the instance was restarted before it fell due (a newcomer's
+    /// break-test: a quick *Restart* and the crashed process still charged); a saga's deadline
+    /// is kept, as a scheduler would keep it, and acts once OrderService is back.
     pub(super) fn arm(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
         let (order_id, busy) = (work.order_id(), work.is_busy());
         // On the packets' clock, so the flow diagram counts down against it.
         let due = clock::now() + after;
+        let crashes = self.links.borrow().crash_count(worker);
         if busy {
             self.links.borrow_mut().work_started(worker, order_id);
             self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
         }
         self.later(after, move |runtime| {
+            let crashed_since = runtime.links.borrow().crash_count(worker) != crashes;
+            if busy && crashed_since {
+                runtime.flow.borrow_mut().abandon(&work);
+                runtime.follow_style();
+                return;
+            }
             if runtime.is_crashed(worker) {
                 if busy {
                     runtime.flow.borrow_mut().abandon(&work);
