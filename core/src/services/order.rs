@@ -483,14 +483,24 @@ impl OrderService {
             && undo == Undo::Refund
             && matches!(saga.order.inventory, Step::Confirmed(_) | Step::Awaiting);
         if sent >= COMPENSATION_TRIES {
-            let line = format!(
-                "{what} not confirmed after {sent} tries: OrderService gives up on it; order \
-                 {order_id} stays cancelled with its {} to undo by hand",
-                match undo {
-                    Undo::Release => "reservation",
-                    Undo::Refund => "charge",
-                }
-            );
+            let (done, participant) = match undo {
+                Undo::Release => ("reservation", "InventoryService"),
+                Undo::Refund => ("charge", "PaymentService"),
+            };
+            // A step never answered may never have been done (a newcomer's break-test: the log
+            // spoke of "its charge to undo by hand" for an order PaymentService never charged).
+            let line = if *step == Step::Awaiting {
+                format!(
+                    "{what} not confirmed after {sent} tries: OrderService gives up on it; order \
+                     {order_id} stays cancelled, and whether it has a {done} to undo is unknown \
+                     ({participant} never answered): check by hand"
+                )
+            } else {
+                format!(
+                    "{what} not confirmed after {sent} tries: OrderService gives up on it; order \
+                     {order_id} stays cancelled with its {done} to undo by hand"
+                )
+            };
             return vec![Command::Log {
                 line,
                 gave_up: true,

@@ -650,3 +650,61 @@ fn a_compensation_refused_from_the_offline_queue_is_known_by_its_topic_and_paylo
         assert_eq!((sent[0].topic(), sent[0].order_id()), (topic, id));
     }
 }
+
+/// PaymentService crashed with the order in hand (a newcomer's break-test: the README's "Undo
+/// what was never done" at a human pace): it never answers the charge nor any refund asked.
+/// OrderService gives up on the refund after its tries, and its log does not speak of a
+/// charge it never heard of: whether there is one is unknown.
+#[test]
+fn a_refund_given_up_for_a_payment_never_answered_says_the_charge_is_unknown() {
+    let id = order_id(1);
+    let mut wire = Wire::new(FlowSettings {
+        saga: SagaStyle::Parallel,
+        saga_timeout: Duration::from_millis(1500),
+        delays: Delays {
+            payment: Duration::from_millis(1000),
+            inventory: Duration::from_millis(500),
+        },
+        ..FlowSettings::default()
+    });
+    wire.place(id, &draft(2));
+    loop {
+        wire.queue
+            .retain(|(service, _)| *service != ServiceId::Payment);
+        wire.timers
+            .retain(|(_, _, work)| work.service() != ServiceId::Payment);
+        if let Some((service, event)) = wire.queue.pop_front() {
+            wire.handle_one(service, &event);
+            continue;
+        }
+        let Some(next) =
+            (0..wire.timers.len()).min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
+        else {
+            break;
+        };
+        wire.fire_timer(next);
+    }
+    assert_eq!(
+        wire.outcome(id).unwrap().as_deref(),
+        Some("payment timed out")
+    );
+    let gave_up: Vec<&String> = wire
+        .logged
+        .iter()
+        .filter(|l| l.contains("gives up"))
+        .collect();
+    assert_eq!(
+        gave_up.len(),
+        1,
+        "the release was seen: only the refund is given up: {gave_up:?}"
+    );
+    assert!(
+        gave_up[0].ends_with(&format!(
+            "order {id} stays cancelled, and whether it has a charge to undo is unknown \
+             (PaymentService never answered): check by hand"
+        )),
+        "{}",
+        gave_up[0]
+    );
+    assert!(!wire.flow.inventory.holds(id), "released");
+}
