@@ -62,17 +62,43 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Res
     // apart even when a shape error comes before a syntax error in the text.
     serde_json::from_str::<IgnoredAny>(text)
         .map_err(|e| EventError::NotJson(with_hidden(text, &e)))?;
+    let article = if event.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    // JSON, but not an object at all: said as such, not as serde's complaint about the first
+    // element of a list (a newcomer's break-test: `[1,2,3]` read "the number 1 where a
+    // formatted UUID string is expected").
+    if let Some(what) = not_an_object(text) {
+        return Err(EventError::WrongShape(format!(
+            "payload is not {article} {event} event: it is {what}, and an event of the flow is \
+             a JSON object ({{\"orderId\": …}})"
+        )));
+    }
     serde_json::from_str(text).map_err(|e| {
-        let article = if event.starts_with(['A', 'E', 'I', 'O', 'U']) {
-            "an"
-        } else {
-            "a"
-        };
         EventError::WrongShape(format!(
             "payload is not {article} {event} event: {}",
             with_hidden(text, &e)
         ))
     })
+}
+
+/// What valid JSON `text` is when it is not an object: "a list", "a text", "a number", "true
+/// or false", "null"; `None` for an object.
+fn not_an_object(text: &str) -> Option<&'static str> {
+    match text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .chars()
+        .next()?
+    {
+        '{' => None,
+        '[' => Some("a list"),
+        '"' => Some("a text"),
+        't' | 'f' => Some("true or false"),
+        'n' => Some("null"),
+        _ => Some("a number"),
+    }
 }
 
 /// serde_json's message, and what is at its position when nobody could see it: "expected
@@ -393,10 +419,23 @@ mod tests {
             );
             assert!(message.contains(expected), "{message} lacks {expected}");
         }
-        for json in ["[]", "42", "null", r#""order""#] {
-            assert!(
-                matches!(decode_order(json), Err(EventError::WrongShape(_))),
-                "{json}"
+        for (json, what) in [
+            ("[]", "a list"),
+            (" [1,2,3]", "a list"),
+            ("42", "a number"),
+            ("-1", "a number"),
+            ("null", "null"),
+            ("true", "true or false"),
+            (r#""order""#, "a text"),
+        ] {
+            let error = decode_order(json).unwrap_err();
+            assert!(matches!(error, EventError::WrongShape(_)), "{json}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "payload is not an OrderCreated event: it is {what}, and an event of the \
+                     flow is a JSON object ({{\"orderId\": …}})"
+                )
             );
         }
         let error = DomainEvent::decode(topics::PAYMENTS_PROCESSED, b"{}").unwrap_err();
