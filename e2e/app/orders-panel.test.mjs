@@ -113,6 +113,28 @@ describeApp('orders panel', () => {
       assert.deepEqual([seen.completed, seen.open, seen.unknown], [1, 0, 0], seen.text);
     }));
 
+  // A newcomer's break-test: after Clear, the orders/created of an order that had completed,
+  // published again from a terminal, made a row open for ever: "its orders/confirmed is not on
+  // the wire yet: it waits for the broker", with the broker up, and "1 open".
+  it('after Clear, a replayed orders/created of an order that ended: ignored as a duplicate, its row takes the outcome from the store, nothing open', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      const created = await witness.waitForOrder('orders/created', orderId, FLOW_TIMEOUT_MS);
+      await page.click('[data-testid="clear"]');
+      await page.locator('[data-testid="order-row"]').first().waitFor({ state: 'detached' });
+      await witness.publish('orders/created', created.payload, { qos: 1 });
+      const row = `[data-testid="order-row"][data-order-id="${orderId}"]`;
+      await page.locator(`${row}[data-start="replayed"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator(`${row} [data-testid="order-decided"]`).count(), 0, 'nothing waits for the broker');
+      assert.match((await cell(page, orderId, 'order-state')).text, /Completed\W+ended before this copy of its orders\/created \(a replay, ignored as a duplicate\)/);
+      const seen = await counts(page);
+      assert.deepEqual([seen.completed, seen.open], [1, 0], seen.text);
+      // Every consumer ignored it: nothing more on the wire for the order.
+      await witness.roundTrip();
+      assert.equal(witness.messages.filter((m) => m.topic === 'orders/confirmed' && m.json?.orderId === orderId).length, 1);
+    }));
+
   it('the largest total and a 20,000-character customer id from outside do not push the panel sideways', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
       const orderId = randomUUID();

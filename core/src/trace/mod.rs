@@ -153,7 +153,20 @@ impl Trace {
     pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
         let seq = self.packets.record(service, event);
         if let Some(packet) = self.packets.get(seq) {
+            // An orders/created for an order the book holds no row of: a new order, or a copy
+            // of one that ended before (a replay), which the store knows.
+            let created = match packet.message.as_deref() {
+                Some(crate::domain::DomainEvent::OrderCreated(c))
+                    if self.orders.row(c.order_id).is_none() =>
+                {
+                    Some(c.order_id)
+                }
+                _ => None,
+            };
             self.orders.apply_packet(packet);
+            if let Some(order_id) = created {
+                self.orders.replayed(packet.at, &self.store, order_id);
+            }
             self.outage_ledger.packet(packet);
         }
         seq

@@ -74,6 +74,11 @@ pub enum Start {
     /// Its `orders/created` was never seen, nor the order before: someone published results for
     /// an order nobody created on the wire.
     Unknown,
+    /// Its `orders/created` was seen at this time, a copy of an order that had already ended in
+    /// OrderService's store (published again from outside after *Clear*, or after the book
+    /// dropped the order): every consumer ignores it as a duplicate, and the row takes the
+    /// outcome, steps and compensations from the store ([`OrderBook::replayed`]).
+    Replayed(Duration),
 }
 
 impl Start {
@@ -84,14 +89,21 @@ impl Start {
             Start::Forgotten => "forgotten",
             Start::Restored => "restored",
             Start::Unknown => "unknown",
+            Start::Replayed(_) => "replayed",
         }
     }
 
     /// The row's mark when it did not start on this page's wire: `restored from the browser's
-    /// database after a reload`; `None` otherwise.
+    /// database after a reload`, or for a replay `ended before this copy of its orders/created
+    /// (a replay, ignored as a duplicate): the outcome is OrderService's store's`; `None`
+    /// otherwise.
     pub fn mark(self) -> Option<&'static str> {
         match self {
             Start::Restored => Some("restored from the browser's database after a reload"),
+            Start::Replayed(_) => Some(
+                "ended before this copy of its orders/created (a replay, ignored as a \
+                 duplicate): the outcome is OrderService's store's",
+            ),
             Start::Created(_) | Start::Forgotten | Start::Unknown => None,
         }
     }
@@ -101,6 +113,10 @@ impl Start {
     pub fn why_not_known(self, recording: bool) -> &'static str {
         match self {
             Start::Created(_) => "",
+            Start::Replayed(_) => {
+                "ended before this copy of its orders/created: when it was first created is not \
+                 in the picture"
+            }
             Start::Forgotten => {
                 "started before Clear: its orders/created is no longer in the picture"
             }
@@ -410,7 +426,7 @@ impl OrderRow {
     pub fn time_to_outcome(&self) -> Option<Duration> {
         match self.start {
             Start::Created(at) => self.ended.map(|end| end.saturating_sub(at)),
-            Start::Forgotten | Start::Restored | Start::Unknown => None,
+            Start::Forgotten | Start::Restored | Start::Unknown | Start::Replayed(_) => None,
         }
     }
 
@@ -901,7 +917,7 @@ impl OrderBook {
         match message {
             DomainEvent::OrderCreated(created) => {
                 let row = self.row_mut(order_id, at);
-                if !matches!(row.start, Start::Created(_)) {
+                if !matches!(row.start, Start::Created(_) | Start::Replayed(_)) {
                     row.start = Start::Created(at);
                 }
                 // The first creation stands: every consumer ignores another `orders/created`

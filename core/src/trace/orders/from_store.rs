@@ -22,8 +22,36 @@ impl OrderBook {
     /// wire (the outbox publishes again what was not acknowledged) counts as the row's first.
     pub fn restore(&mut self, at: Duration, store: &EventStore) {
         for &order_id in store.streams() {
+            self.take_from_store(at, store, order_id);
+        }
+    }
+
+    /// An `orders/created` just seen at `at` made a new row for `order_id`, but the order had
+    /// already ended in `store` (a copy published again after *Clear*, or after the book dropped
+    /// its row): the row takes its outcome, steps and compensations from the store and is marked
+    /// [`Start::Replayed`], not left open for ever waiting for an outcome the wire showed long
+    /// ago (a newcomer's break-test: "its orders/confirmed is not on the wire yet: it waits for
+    /// the broker", with the broker up). Nothing if the order is open or unknown to the store.
+    pub fn replayed(&mut self, at: Duration, store: &EventStore, order_id: uuid::Uuid) {
+        if !store
+            .fold(order_id)
+            .is_some_and(|order| order.status.is_terminal())
+        {
+            return;
+        }
+        self.take_from_store(at, store, order_id);
+        if let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) {
+            if let Start::Created(seen) = row.start {
+                row.start = Start::Replayed(seen);
+            }
+        }
+    }
+
+    /// [`OrderBook::restore`] for one order of `store`.
+    fn take_from_store(&mut self, at: Duration, store: &EventStore, order_id: uuid::Uuid) {
+        {
             let Some(order) = store.fold(order_id) else {
-                continue;
+                return;
             };
             let mut steps = Vec::new();
             let mut compensations = Vec::new();

@@ -1156,3 +1156,75 @@ fn a_burst_of_open_orders_many_times_the_rows_is_counted_once_each() {
     assert_eq!(book.len(), 5);
     assert_eq!(book.dropped(), 55, "each order not shown counted once");
 }
+
+/// A newcomer's break-test: after *Clear*, the `orders/created` of an order that had ended,
+/// published again from a terminal, made a row open for ever ("its orders/confirmed is not on
+/// the wire yet: it waits for the broker", with the broker up). The row now takes the outcome
+/// from OrderService's store and says it is a replay; a new order is untouched.
+#[test]
+fn a_replayed_orders_created_of_an_order_that_ended_takes_its_outcome_from_the_store() {
+    use crate::services::ServiceId;
+    use crate::trace::history::{ActionLog, PacketHistory};
+    use crate::trace::Trace;
+    use broker_bridge::packet::{Packet, Publish};
+    use broker_bridge::{Direction, PacketEvent, ProtocolVersion, QoS};
+    let mut trace = Trace::new(PacketHistory::new(100), ActionLog::new(100));
+    trace.store = stored_orders();
+    let mut at = 0;
+    let mut see = |trace: &mut Trace, message: &DomainEvent| {
+        at += 1;
+        let packet = Packet::Publish(Publish::new(
+            message.topic(),
+            message.to_json(),
+            QoS::AtMostOnce,
+        ));
+        let bytes = packet.encode(ProtocolVersion::V311).unwrap();
+        let event = PacketEvent {
+            at: ms(at),
+            client_id: "eda-t-payment".into(),
+            direction: Direction::Incoming,
+            packet,
+            bytes,
+        };
+        trace.record(ServiceId::Payment, &event);
+    };
+    // Order 2 completed, order 1 cancelled in the store; order 3 is new.
+    for n in [2, 1, 3] {
+        see(&mut trace, &created(n));
+    }
+    let completed = trace.orders.row(id(2)).unwrap();
+    assert_eq!(completed.start, Start::Replayed(ms(1)));
+    assert_eq!(completed.start.word(), "replayed");
+    assert!(completed
+        .start
+        .mark()
+        .unwrap()
+        .starts_with("ended before this copy"));
+    assert_eq!(completed.status, OrderStatus::Completed);
+    assert_eq!(completed.steps.len(), 2, "{:?}", completed.steps);
+    let stored = trace.store.fold(id(2));
+    assert_eq!(
+        completed.decided_note(stored.as_ref()),
+        None,
+        "nothing waits for the broker"
+    );
+    assert_eq!(completed.time_to_outcome(), None);
+    let cancelled = trace.orders.row(id(1)).unwrap();
+    assert_eq!(
+        (cancelled.status, cancelled.reason.as_deref()),
+        (OrderStatus::Cancelled, Some("out of stock"))
+    );
+    let new = trace.orders.row(id(3)).unwrap();
+    assert_eq!(
+        (new.start, new.status),
+        (Start::Created(ms(3)), OrderStatus::Pending)
+    );
+    let counts = trace.orders.counts();
+    assert_eq!((counts.completed, counts.cancelled, counts.open), (1, 1, 1));
+    // A second copy of a replayed order changes nothing.
+    see(&mut trace, &created(2));
+    assert_eq!(
+        trace.orders.row(id(2)).unwrap().start,
+        Start::Replayed(ms(1))
+    );
+}
