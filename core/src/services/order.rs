@@ -13,7 +13,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::settings::{FlowSettings, SagaStyle};
-use super::{Command, Rejection, Work};
+use super::{Command, Rejection, RejectionKind, Work};
 use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::{
     ChargePayment, DomainEvent, OrderCancelled, OrderConfirmed, OrderCreated, RefundPayment,
@@ -350,6 +350,22 @@ impl OrderService {
         event: DomainEvent,
     ) -> Result<Vec<Command>, Rejection> {
         if let DomainEvent::OrderCreated(created) = event {
+            // The store is OrderService's own memory of what it started: a copy of an order's
+            // creation that the idempotent consumer's bounded memory no longer holds (or with
+            // idempotency off) is still a duplicate, and says so (a newcomer's break-test: a
+            // replay 600 orders later was logged as accepted, though it started nothing).
+            let version = self.store.version(created.order_id);
+            if version > 0 {
+                return Err(Rejection {
+                    reason: format!(
+                        "duplicate ignored: order {} is already in OrderService's event store \
+                         (stream version {version}): an orders/created starts an order once",
+                        created.order_id
+                    ),
+                    kind: RejectionKind::Duplicate,
+                    answer_again: Vec::new(),
+                });
+            }
             return Ok(self.start(settings, now, created));
         }
         let order_id = event.order_id();

@@ -356,3 +356,32 @@ fn a_duplicate_says_whether_the_broker_redelivered_it_or_its_publisher_sent_it_t
     let refused = Rejection::new("no").delivered(true);
     assert_eq!(refused.reason, "no");
 }
+
+/// A copy of an order's creation that the idempotent consumer's memory no longer holds (or
+/// with idempotency off) is still a duplicate to OrderService: its event store has the order.
+#[test]
+fn order_service_ignores_a_creation_its_store_already_holds_even_without_the_memory() {
+    for dedupe in [false, true] {
+        let mut flow = Flow::new(FlowSettings {
+            dedupe,
+            ..FlowSettings::default()
+        });
+        let json = seed::ORDER_CREATED.as_bytes();
+        let first = flow.handle(ServiceId::Order, now(), topics::ORDERS_CREATED, json);
+        assert!(first.is_ok_and(|c| !c.is_empty()), "the order starts");
+        let again = flow
+            .handle(ServiceId::Order, now(), topics::ORDERS_CREATED, json)
+            .unwrap_err();
+        assert!(again.is_duplicate(), "dedupe {dedupe}: {again:?}");
+        if !dedupe {
+            assert_eq!(
+                again.reason,
+                format!(
+                    "duplicate ignored: order {} is already in OrderService's event store \
+                     (stream version 1): an orders/created starts an order once",
+                    order().order_id
+                )
+            );
+        }
+    }
+}
