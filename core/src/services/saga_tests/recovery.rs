@@ -708,3 +708,48 @@ fn a_refund_given_up_for_a_payment_never_answered_says_the_charge_is_unknown() {
     );
     assert!(!wire.flow.inventory.holds(id), "released");
 }
+
+/// A release given up on after its last try, then seen done after all (the participant was
+/// reconnecting after a broker restart): OrderService's log takes the give-up back.
+#[test]
+fn a_compensation_seen_done_after_the_give_up_is_said_so() {
+    use crate::domain::events::InventoryReleased;
+    use crate::domain::order::Step;
+    let id = order_id(1);
+    let mut wire = late_successes(SagaStyle::Orchestration);
+    wire.settle_losing(usize::MAX);
+    assert!(wire
+        .logged
+        .iter()
+        .any(|l| l.starts_with("release not confirmed after")));
+    let Step::Confirmed(reservation_id) = wire.flow.order.saga(id).unwrap().order.inventory else {
+        panic!("the late reservation is recorded");
+    };
+    let released = InventoryReleased {
+        order_id: id,
+        reservation_id,
+        released_at: wire.now(),
+    };
+    wire.handle_one(ServiceId::Order, &released.clone().into());
+    let after_all: Vec<&String> = wire
+        .logged
+        .iter()
+        .filter(|l| l.contains("after all"))
+        .collect();
+    assert_eq!(
+        after_all,
+        [&format!(
+            "release of order {id} seen done after all, after OrderService gave up on it: \
+             nothing is left to undo by hand"
+        )]
+    );
+    // Said once: a copy is a duplicate.
+    wire.handle_one(ServiceId::Order, &released.into());
+    assert_eq!(
+        wire.logged
+            .iter()
+            .filter(|l| l.contains("after all"))
+            .count(),
+        1
+    );
+}
