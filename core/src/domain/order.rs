@@ -287,6 +287,15 @@ pub enum Refusal {
          it is not this order's charge"
     )]
     WrongAmount { amount: String, total: String },
+    /// A refund of a cancelled order whose amount is not the order's total (the amount of its
+    /// only possible charge): it does not undo the charge, so the compensation is still
+    /// awaited (a newcomer's break-test: a 0.01 refund ended OrderService's requests for good).
+    /// The nil payment id ("nothing to refund: never charged", amount 0) is not such a refund.
+    #[error(
+        "refund refused: its amount {amount} is not the order's total {total}, so it does not \
+         undo the charge (OrderService still waits for the refund)"
+    )]
+    ShortRefund { amount: String, total: String },
 }
 
 /// An order as OrderService keeps it.
@@ -358,6 +367,16 @@ impl Order {
                 };
             }
             C::RecordRefund { payment_id, amount } => {
+                let undoes = payment_id.is_nil() || same_cents(*amount, self.total);
+                if self.status == OrderStatus::Cancelled
+                    && matches!(self.payment, Step::Confirmed(_) | Step::Awaiting)
+                    && !undoes
+                {
+                    return Err(Refusal::ShortRefund {
+                        amount: amount_text(*amount),
+                        total: amount_text(self.total),
+                    });
+                }
                 return match &self.payment {
                     Step::Confirmed(_) | Step::Awaiting => Ok(vec![OrderEvent::PaymentRefunded {
                         payment_id: *payment_id,
@@ -366,7 +385,7 @@ impl Order {
                     Step::Compensated(_) | Step::Forgotten(_) => Ok(Vec::new()),
                     Step::Failed(_) if payment_id.is_nil() => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),
-                }
+                };
             }
             // A charge of another amount is not this order's payment, whatever its status: a
             // newcomer's break-test published a 0.01 payment before PaymentService's 59.98, and

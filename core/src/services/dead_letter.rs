@@ -79,7 +79,10 @@ pub fn next_step(kind: RejectionKind, attempts: u32, retry_after: Duration) -> S
         RejectionKind::Malformed | RejectionKind::Unknown => Step::DeadLetter,
         RejectionKind::Failed if attempts < MAX_ATTEMPTS => Step::Retry { after: retry_after },
         RejectionKind::Failed => Step::DeadLetter,
-        RejectionKind::Refused | RejectionKind::Duplicate | RejectionKind::Early => Step::Log,
+        RejectionKind::Refused
+        | RejectionKind::Duplicate
+        | RejectionKind::Early
+        | RejectionKind::NotItsOwn => Step::Log,
     }
 }
 

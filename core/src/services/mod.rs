@@ -301,6 +301,13 @@ pub enum RejectionKind {
     /// (topics keep no order between them, MQTT §4.6): kept, and handled when the order's
     /// creation arrives ([`Flow::handle`]). Logged.
     Early,
+    /// A message under an identity of the order's (a charge's payment id) whose content is not
+    /// the order's: a payment or a refund of another amount than its total
+    /// ([`crate::domain::order::Refusal::WrongAmount`], `ShortRefund`). Logged, and not
+    /// remembered as processed, so the real message under the same id is still handled (a
+    /// newcomer's break-test: a 0.01 refund under the charge's id made the real refund a
+    /// "duplicate").
+    NotItsOwn,
 }
 
 /// What a duplicate's log line adds about where the copy came from ([`Rejection::delivered`]).
@@ -944,7 +951,10 @@ impl Flow {
             Err(rejection)
                 if matches!(
                     rejection.kind,
-                    RejectionKind::Unknown | RejectionKind::Failed | RejectionKind::Malformed
+                    RejectionKind::Unknown
+                        | RejectionKind::Failed
+                        | RejectionKind::Malformed
+                        | RejectionKind::NotItsOwn
                 ) => {}
             // Remembered once handled (a refusal counts as handled: it would be refused again).
             _ if self.settings.dedupe => {

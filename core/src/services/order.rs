@@ -19,7 +19,7 @@ use crate::domain::events::{
     ChargePayment, DomainEvent, OrderCancelled, OrderConfirmed, OrderCreated, RefundPayment,
     ReleaseInventory, ReserveInventory,
 };
-use crate::domain::order::{Order, OrderCommand, OrderEvent, Step};
+use crate::domain::order::{Order, OrderCommand, OrderEvent, Refusal, Step};
 use crate::domain::order_form::ValidOrder;
 use crate::domain::timestamp::Timestamp;
 use crate::store::{EventStore, ExpectedVersion, StreamEvent};
@@ -595,10 +595,15 @@ impl OrderService {
             saga.order.inventory == Step::Awaiting,
             saga.order.payment == Step::Awaiting,
         );
-        let events = saga
-            .order
-            .handle(&command)
-            .map_err(|refusal| Rejection::new(refusal.to_string()))?;
+        let events = saga.order.handle(&command).map_err(|refusal| Rejection {
+            kind: match refusal {
+                Refusal::WrongAmount { .. } | Refusal::ShortRefund { .. } => {
+                    RejectionKind::NotItsOwn
+                }
+                _ => RejectionKind::Refused,
+            },
+            ..Rejection::new(refusal.to_string())
+        })?;
         let mut commands = self.append(
             order_id,
             expected,

@@ -385,3 +385,40 @@ fn order_service_ignores_a_creation_its_store_already_holds_even_without_the_mem
         }
     }
 }
+
+/// A refund of another amount under the charge's payment id is refused and not remembered:
+/// the charge's own refund under the same id is then recorded, not ignored as a duplicate.
+#[test]
+fn a_short_refund_under_the_charge_s_id_does_not_hide_the_real_refund() {
+    let mut flow = flow();
+    let order_id = order().order_id;
+    let at = |s| Timestamp::parse(s).unwrap();
+    let handle = |flow: &mut Flow, topic, json: String| {
+        flow.handle(ServiceId::Order, now(), topic, json.as_bytes())
+    };
+    handle(
+        &mut flow,
+        topics::ORDERS_CREATED,
+        seed::ORDER_CREATED.to_owned(),
+    )
+    .unwrap();
+    let payment_id = Uuid::from_u128(7);
+    let charge = format!(
+        r#"{{"orderId":"{order_id}","paymentId":"{payment_id}","amount":59.98,"success":true,"processedAt":"2024-01-15T10:30:01.000Z"}}"#
+    );
+    handle(&mut flow, topics::PAYMENTS_PROCESSED, charge).unwrap();
+    flow.complete(
+        Work::Deadline { order_id },
+        at("2024-01-15T10:30:09.000Z"),
+        Uuid::from_u128(9),
+    );
+    let refund = |amount: &str| {
+        format!(
+            r#"{{"orderId":"{order_id}","paymentId":"{payment_id}","amount":{amount},"refundedAt":"2024-01-15T10:30:10.000Z"}}"#
+        )
+    };
+    let short = handle(&mut flow, topics::PAYMENTS_REFUNDED, refund("0.01")).unwrap_err();
+    assert_eq!(short.kind, RejectionKind::NotItsOwn, "{short:?}");
+    let real = handle(&mut flow, topics::PAYMENTS_REFUNDED, refund("59.98"));
+    assert!(real.is_ok_and(|c| !c.is_empty()), "the refund is recorded");
+}

@@ -391,8 +391,16 @@ impl OrderRow {
             .iter()
             .filter(|s| matches!(s, StepSeen::Reserved(_)))
             .count();
+        // A refund of another amount than every charge (0.01 from outside) undoes none of
+        // them: OrderService refuses it too (`Refusal::ShortRefund`) and still waits.
+        let undoes = |c: &&Compensation| match c {
+            Compensation::Refunded(_, amount) => self.steps.iter().any(
+                |s| matches!(s, StepSeen::Charged(_, charged) if same_cents(*charged, *amount)),
+            ),
+            Compensation::Released(_) => true,
+        };
         let left = |done: usize, refund: bool| {
-            let undone = count(&|c| c.is_refund() == refund && !c.before_the_step());
+            let undone = count(&|c| c.is_refund() == refund && !c.before_the_step() && undoes(c));
             let nothing = count(&|c| c.is_refund() == refund && c.before_the_step());
             match (done > undone, nothing > 0) {
                 (false, _) => Undone::No,
@@ -906,7 +914,9 @@ impl OrderBook {
             DomainEvent::OrderConfirmed(_) => Some(("confirmed", Uuid::nil())),
             DomainEvent::OrderCancelled(_) => Some(("cancelled", Uuid::nil())),
             DomainEvent::InventoryReleased(r) => Some(("released", r.reservation_id)),
-            DomainEvent::PaymentRefunded(r) => Some(("refunded", r.payment_id)),
+            DomainEvent::PaymentRefunded(r) => {
+                Some(("refunded", refund_key(r.payment_id, r.amount)))
+            }
             _ => None,
         };
         if let Some((kind, id)) = once {
@@ -996,6 +1006,13 @@ fn order_service_s_creation(
         }
         _ => None,
     }
+}
+
+/// What tells a refund from another in the row: its payment id and its amount, so a refund of
+/// another amount under a charge's id (0.01 from outside) does not hide the charge's own refund.
+fn refund_key(payment_id: Uuid, amount: f64) -> Uuid {
+    let cents = (amount * 100.0).round() as i64 as u64;
+    Uuid::from_u128(payment_id.as_u128() ^ (u128::from(cents) << 64))
 }
 
 mod from_store;

@@ -478,3 +478,46 @@ fn a_payment_of_another_amount_than_the_total_is_not_the_order_s_payment_in_any_
     };
     assert!(reserved.decide(&same).is_ok());
 }
+
+/// A refund that does not undo the charge (another amount) is not the compensation of a
+/// cancelled order: refused, and the refund is still awaited; the full refund, or "never
+/// charged" (the nil id), is. A completed order still records a refund by hand of any amount.
+#[test]
+fn a_cancelled_order_refuses_a_refund_of_another_amount_as_its_compensation() {
+    let mut cancelled = Order::new(id(1), "C123", 59.98);
+    cancelled.handle(&confirm_payment()).unwrap();
+    cancelled
+        .handle(&OrderCommand::Cancel {
+            reason: "inventory timed out".into(),
+        })
+        .unwrap();
+    let refund = |amount: f64, payment_id| OrderCommand::RecordRefund { payment_id, amount };
+    let refusal = cancelled.decide(&refund(0.01, id(20))).unwrap_err();
+    assert_eq!(
+        refusal.to_string(),
+        "refund refused: its amount 0.01 is not the order's total 59.98, so it does not undo the \
+         charge (OrderService still waits for the refund)"
+    );
+    assert!(cancelled
+        .decide(&refund(59.98, id(20)))
+        .is_ok_and(|e| !e.is_empty()));
+    // Unknown outcome (never answered), then "never charged": the nil id ends it.
+    let mut unknown = Order::new(id(2), "C123", 59.98);
+    unknown
+        .handle(&OrderCommand::Cancel {
+            reason: "payment timed out".into(),
+        })
+        .unwrap();
+    assert!(matches!(
+        unknown.decide(&refund(0.01, id(21))),
+        Err(Refusal::ShortRefund { .. })
+    ));
+    assert!(unknown.decide(&refund(0.0, Uuid::nil())).is_ok());
+    // A completed order: a partial refund by hand is recorded (it lowers the revenue).
+    let mut completed = Order::new(id(3), "C123", 59.98);
+    completed.handle(&confirm_inventory()).unwrap();
+    completed.handle(&confirm_payment()).unwrap();
+    assert!(completed
+        .decide(&refund(10.0, id(20)))
+        .is_ok_and(|e| !e.is_empty()));
+}

@@ -79,7 +79,11 @@ impl OrderBook {
                         }
                     }
                     OrderEvent::PaymentRefunded { payment_id, amount } => {
-                        if self.first_time(order_id, "refunded", *payment_id) {
+                        if self.first_time(
+                            order_id,
+                            "refunded",
+                            super::refund_key(*payment_id, *amount),
+                        ) {
                             compensations.push(Compensation::Refunded(*payment_id, *amount));
                         }
                     }

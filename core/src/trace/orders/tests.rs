@@ -1228,3 +1228,38 @@ fn a_replayed_orders_created_of_an_order_that_ended_takes_its_outcome_from_the_s
         Start::Replayed(ms(1))
     );
 }
+
+/// A refund of another amount than the charge (0.01 from outside under the charge's payment
+/// id, a newcomer's break-test) undoes nothing: the row still says the refund is awaited, and
+/// lists the charge's own refund when it comes under the same id.
+#[test]
+fn a_refund_of_another_amount_than_the_charge_leaves_the_refund_awaited() {
+    let mut book = OrderBook::new(10);
+    let refund = |n: u128, amount: f64| -> DomainEvent {
+        PaymentRefunded {
+            order_id: id(1),
+            payment_id: id(n),
+            amount,
+            refunded_at: now(),
+        }
+        .into()
+    };
+    for (at, message) in [
+        (0, created(1)),
+        (1, charged(1, 7)),
+        (2, timed_out(1)),
+        (3, refund(7, 0.01)),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.compensations.len(), 1, "listed: ↺ refunded 0.01");
+    assert_eq!(
+        row.compensating().as_deref(),
+        Some("compensating: refund not seen yet")
+    );
+    book.apply(ms(4), &refund(7, 59.98));
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.compensating(), None);
+    assert_eq!(row.compensations.len(), 2, "{:?}", row.compensations);
+}
