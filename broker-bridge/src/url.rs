@@ -35,8 +35,10 @@ pub enum BrokerUrlError {
         /// What stood where the port belongs.
         port: String,
     },
-    /// White space or a control character inside the URL.
-    #[error("it contains spaces or control characters")]
+    /// White space, a control character or an invisible formatting character (a bidi override
+    /// such as U+202E, a zero-width space, a BOM) inside the URL: the last would show the
+    /// address reordered or unchanged while the page connects elsewhere.
+    #[error("it contains spaces, control characters or invisible formatting characters")]
     Whitespace(String),
     /// A `#fragment`: browsers refuse one in a WebSocket URL.
     #[error("it has a #fragment, which a WebSocket URL may not have")]
@@ -120,7 +122,10 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     if let Some(bare) = without_userinfo(url) {
         return Err(BrokerUrlError::Credentials(bare));
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_format_character(c))
+    {
         return Err(BrokerUrlError::Whitespace(url.to_owned()));
     }
     // The scheme and the host are case-insensitive (RFC 3986 §3.1, §3.2.2): `WS://LOCALHOST`
@@ -312,6 +317,24 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Whether `c` is an invisible formatting character (Unicode category Cf, the ones a URL may
+/// meet): soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width and
+/// direction marks (U+200B–U+200F), bidi embeddings and overrides (U+202A–U+202E), word
+/// joiner and invisible operators (U+2060–U+2064), bidi isolates (U+2066–U+2069), and the BOM.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,10 +405,18 @@ mod tests {
                 "{bad_port}"
             );
         }
-        assert!(matches!(
-            parse_broker_url("ws://a b"),
-            Err(BrokerUrlError::Whitespace(_))
-        ));
+        for hidden in [
+            "ws://a b",
+            "ws://127.0.0.1:9206/\u{202e}evil/path",
+            "ws://local\u{200b}host:9001",
+            "\u{feff}ws://localhost:9001",
+            "ws://localhost:9001/\u{2066}x",
+        ] {
+            assert!(
+                matches!(parse_broker_url(hidden), Err(BrokerUrlError::Whitespace(_))),
+                "{hidden:?}"
+            );
+        }
         let message = parse_broker_url("http://nope").unwrap_err().to_string();
         assert!(message.contains("ws://"), "{message}");
     }

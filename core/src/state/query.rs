@@ -1777,6 +1777,19 @@ mod query_tests {
         );
     }
 
+    // A newcomer's break-test: a link's broker URL with a bidi override was taken, and the
+    // Broker field showed it reordered ("ws://127.0.0.1:9206/htap/live") while the page
+    // connected to ".../<RLO>evil/path".
+    #[test]
+    fn a_broker_url_with_an_invisible_formatting_character_is_refused_and_named() {
+        let (url, error) = broker_from_query(Some("ws://127.0.0.1:9206/\u{202e}evil/path"));
+        assert_eq!(url, "ws://localhost:9001");
+        let error = error.unwrap();
+        assert!(error.contains("⟨U+202E"), "{error}");
+        assert!(!error.contains('\u{202e}'), "{error}");
+        assert!(refuses("broker", "ws://h:1/\u{200b}"));
+    }
+
     #[test]
     fn credentials_on_the_default_address_do_not_say_another_broker_is_used() {
         // A newcomer read "… Using ws://localhost:9001 instead" after a link to that very
