@@ -172,6 +172,24 @@ describeApp('otlp export', () => {
       assert.deepEqual(services, ['OrderService', 'PaymentService', 'InventoryService', 'NotificationService', 'QueryService']);
     }));
 
+  // A newcomer's break-test: 51 orders, a session file of 50 traces, ten of them without their
+  // start, and no word on the page. The page keeps the newest 2000 packets: the note says so.
+  it('otlp: a session past the packets kept says what the file lacks', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const completed = () => page.$eval('[data-testid="orders-count"]', (e) => Number(e.dataset.completed));
+      for (let burst = 1; burst <= 7; burst += 1) {
+        await page.click('[data-testid="place-ten"]');
+        await page.waitForFunction((n) => Number(document.querySelector('[data-testid="orders-count"]')?.dataset.completed) >= n, burst * 10, { timeout: FLOW_TIMEOUT_MS });
+      }
+      const file = await download(page, '[data-testid="export-otlp-session"]', 'past-kept.otlp.json');
+      const { spans } = parseOtlpJson(file.text);
+      const traces = new Set(spans.map((s) => s.traceId)).size;
+      assert.ok(traces < await completed(), `${traces} traces for ${await completed()} orders: the oldest are past the packets kept`);
+      const note = (await page.textContent('[data-testid="otlp-note"]')).trim();
+      assert.match(note, /^Trace exported; it holds the newest 2000 packets, \d+ older ones? dropped: (\d+ of its orders? begins? after (its|their) orders\/created; )?orders whose every packet is older are not in it\.$/);
+    }));
+
   // It waited a 50 ms timer after drawing the words; now, once the words are rendered, it asks
   // for the next animation frame and, from it, a zero-delay task: the work starts once the frame
   // that shows the words is drawn, never before it, and on no timer of its own. Every frame the

@@ -333,3 +333,46 @@ fn orders_from_outside_odd_or_nil_are_exported_or_left_out_without_a_panic() {
         "no orders/created seen"
     );
 }
+
+/// A newcomer's break-test: 51 orders, a file of 50 traces, ten of them without their start,
+/// and no word on the page. Past the packets kept, the note says what the file holds.
+#[test]
+fn a_session_past_the_packets_kept_says_what_the_file_lacks() {
+    use crate::trace::history::PacketHistory;
+    let mut wire = Wire::new(settings(SagaStyle::Parallel, |_| {}), QoS::AtLeastOnce);
+    wire.history = PacketHistory::new(40);
+    for n in 1..=4 {
+        wire.place(order(n), 1);
+        wire.settle();
+    }
+    let export = export_session(&wire.history, epoch()).unwrap();
+    assert!(export.packets_dropped > 0);
+    assert!(
+        export.orders < 4,
+        "the oldest orders' packets are gone: {}",
+        export.orders
+    );
+    let note = export.note().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "it holds the newest 40 packets, {} older ones dropped: ",
+            export.packets_dropped
+        )) && note.ends_with("orders whose every packet is older are not in it"),
+        "{note}"
+    );
+    if export.without_start > 0 {
+        assert!(
+            note.contains(" after its orders/created; ")
+                || note.contains(" after their orders/created; "),
+            "{note}"
+        );
+    }
+    // Every packet kept: nothing to say.
+    let mut whole = Wire::new(settings(SagaStyle::Parallel, |_| {}), QoS::AtLeastOnce);
+    whole.place(order(1), 1);
+    whole.settle();
+    assert_eq!(
+        export_session(&whole.history, epoch()).unwrap().note(),
+        None
+    );
+}
