@@ -225,6 +225,38 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.match(new URL(page.url()).search, /broker=inpage/);
     }));
 
+  // A newcomer's break-test: at an address that takes the connection and never answers (a
+  // firewall, another program), the offer never came; at a refusing one, it vanished for a
+  // moment at every retry, under the learner's pointer.
+  it('a silent address: the offer comes once the handshake times out; a refusing one: the offer stays through the retries', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const held = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      await withPage(`/?broker=ws://127.0.0.1:${silent.address().port}`, async ({ page }) => {
+        await page.locator('[data-testid="in-page-offer"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.ok(held.length > 0, 'the page reached the silent address');
+      });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    await withPage(`/?broker=ws://127.0.0.1:${await closedPort()}`, async ({ page }) => {
+      await page.locator('[data-testid="in-page-offer"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.evaluate(() => {
+        window.__offerGone = 0;
+        new MutationObserver(() => {
+          if (!document.querySelector('[data-testid="in-page-offer"]')) window.__offerGone += 1;
+        }).observe(document.body, { childList: true, subtree: true });
+      });
+      // Two more tries of every client's (each opens a WebSocket), the offer watched throughout.
+      let sockets = 0;
+      page.on('websocket', () => { sockets += 1; });
+      while (sockets < 2 * SERVICES.length) await page.waitForEvent('websocket', { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.evaluate(() => window.__offerGone), 0, 'the offer never left during the retries');
+    });
+  });
+
   it('an unreachable broker: the page offers the in-page broker, and one click connects the services', { timeout: CASE_TIMEOUT_MS }, async () => {
     const url = `ws://127.0.0.1:${await closedPort()}`;
     await withPage(`/?broker=${url}`, async ({ page }) => {

@@ -229,10 +229,20 @@ pub fn App() -> Html {
             unrelayed: s.unrelayed.clone(),
         })
         .collect::<Vec<_>>();
-    let unreachable = badges.iter().any(|b| {
-        !b.crashed
-            && matches!(&b.link, broker_bridge::Link::Disconnected { reason, .. } if reason.is_unreachable())
-    });
+    // The in-page broker is offered while no running service has a connection and one of them
+    // found nothing usable at its address: not reachable, silent (no WebSocket handshake or
+    // CONNACK in time), or closed before CONNACK. Kept while a retry is under way (a newcomer's
+    // break-test: the button blinked away at every retry, and never came for a silent port).
+    let running = || badges.iter().filter(|b| !b.crashed);
+    let unreachable = !running().any(|b| matches!(b.link, broker_bridge::Link::Connected { .. }))
+        && running().any(|b| match &b.link {
+            broker_bridge::Link::Disconnected { reason, .. } => nothing_usable(reason),
+            broker_bridge::Link::Connecting {
+                last_failure: Some(reason),
+                ..
+            } => nothing_usable(reason),
+            _ => false,
+        });
     let on_crash = {
         let page = page.clone();
         Callback::from(move |service| page.crash(service))
@@ -404,4 +414,15 @@ pub fn App() -> Html {
             }
         </>
     }
+}
+
+/// Whether `reason` says nothing usable answered at the broker's address: unreachable, silent
+/// (no answer to the WebSocket handshake, or no CONNACK, in time), or closed before CONNACK.
+fn nothing_usable(reason: &broker_bridge::ConnectionError) -> bool {
+    use broker_bridge::ConnectionError as E;
+    reason.is_unreachable()
+        || matches!(
+            reason,
+            E::OpenTimeout { .. } | E::ConnectTimeout { .. } | E::ClosedBeforeConnAck { .. }
+        )
 }
