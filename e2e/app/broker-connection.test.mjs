@@ -12,6 +12,21 @@ import { freePort, startBroker } from '../lib/broker.mjs';
 import { watchEveryTopic } from '../lib/saga.mjs';
 
 describeApp('broker connection', () => {
+  // A newcomer's break-test: PaymentService alone on an unreachable broker of its own
+  // (?broker_payment=): the help never named it and sent the learner to the Broker field, whose
+  // broker worked; and the in-page broker was offered, which would move every service.
+  it('a service on an unreachable broker of its own: the help names it and its parameter, and no in-page broker is offered while the others are connected', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const nobody = `ws://127.0.0.1:${await freePort()}`;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_payment=${nobody}`, async ({ page }) => {
+      await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor();
+      const help = page.locator('[data-testid="broker-help"][data-service="payment"]');
+      await help.waitFor();
+      const own = (await help.locator('[data-testid="broker-own-help"]').textContent()).trim();
+      assert.match(own, /^This is PaymentService's own broker, set by \?broker_payment= in the link/);
+      assert.equal(await page.locator('[data-testid="in-page-offer"]').count(), 0, 'the others are connected: no offer to move them');
+    });
+  });
+
   it('broker down, then up: the page says so, refuses orders, and reconnects by itself', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const tcpPort = await freePort();
     let wsPort = await freePort();

@@ -334,6 +334,18 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
             <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
                 data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>
                 { help(&service.name(), client_id, url, why, retry) }
+                // A service on a broker of its own: the field above holds the others' (a
+                // newcomer's break-test: the help sent the learner to the field, whose broker
+                // worked, and never named the service).
+                if url != props.broker_url {
+                    <p data-testid="broker-own-help">
+                        { format!("This is {}'s own broker, set by ", service.service.name()) }
+                        <code>{ format!("?broker_{}=", service.service.slug()) }</code>
+                        { " in the link (its line under the Broker field), not the one in the field \
+                           above, which the other services use. Fix that parameter, or press \
+                           Put every service on the broker above." }
+                    </p>
+                }
             </div>
         }
     });
