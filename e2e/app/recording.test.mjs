@@ -111,11 +111,11 @@ describeApp('recording', () => {
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'future.json',
         mimeType: 'application/json',
-        buffer: Buffer.from('{"format":"eda-playground-recording","version":4,"packets":[]}'),
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":5,"packets":[]}'),
       });
       const error = page.locator('[data-testid="recording-error"]');
       await error.waitFor({ state: 'visible' });
-      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 4\)/);
+      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 5\)/);
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'ancient.json',
         mimeType: 'application/json',
@@ -274,6 +274,31 @@ describeApp('recording', () => {
       } finally {
         await witness.close();
       }
+    });
+  });
+
+  // A newcomer's break-test: a recording kept no trace of Crash and Restart; replayed, the
+  // crashed service looked connected and idle while an order waited for it.
+  it('a recording keeps Crash and Restart: the file holds both clicks, and its replay shows the crash and what it cost', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&saga_timeout_ms=20000`, async ({ page }) => {
+      await waitReady(page);
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`).waitFor();
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const live = (await page.textContent('[data-testid="outage"][data-service="payment"]')).trim();
+      const saved = await downloadRecording(page, 'recording-crash.json');
+      const file = JSON.parse(await readFile(saved, 'utf8'));
+      assert.equal(file.version, 4);
+      assert.deepEqual(file.actions.filter((a) => a.type !== 'placedOrder').map((a) => [a.type, a.client]), [['crashed', 'payment'], ['restarted', 'payment']]);
+      await page.setInputFiles('[data-testid="load-recording"]', saved);
+      await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
+      await page.locator('[data-testid="playback-status"]', { hasText: 'Replay finished' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const replayed = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
+      await replayed.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await replayed.textContent()).trim(), /^PaymentService was down \d+\.\d s: 1 message published for it meanwhile; 1 caught up on restart, 0 lost\.$/, `live: ${live}`);
     });
   });
 

@@ -98,18 +98,34 @@ impl<'a, T> IntoIterator for &'a Ring<T> {
 pub enum UserAction {
     /// The order form's click, and the order id OrderService answered with.
     PlacedOrder { at: Duration, order_id: Uuid },
+    /// *Crash* on a service's (or an instance's) badge: its connection dropped without a word
+    /// of MQTT. Kept so a recording replays the crash (its packets cannot tell it: the broker's
+    /// Will reaches the status monitor, not the crashed client).
+    Crashed {
+        at: Duration,
+        instance: crate::services::instances::Instance,
+    },
+    /// *Restart* on a crashed service's (or instance's) badge.
+    Restarted {
+        at: Duration,
+        instance: crate::services::instances::Instance,
+    },
 }
 
 impl UserAction {
     pub fn at(&self) -> Duration {
         match self {
-            UserAction::PlacedOrder { at, .. } => *at,
+            UserAction::PlacedOrder { at, .. }
+            | UserAction::Crashed { at, .. }
+            | UserAction::Restarted { at, .. } => *at,
         }
     }
 
+    /// The order the click placed; `None` for a crash or a restart.
     pub fn order_id(&self) -> Option<Uuid> {
         match self {
             UserAction::PlacedOrder { order_id, .. } => Some(*order_id),
+            UserAction::Crashed { .. } | UserAction::Restarted { .. } => None,
         }
     }
 }

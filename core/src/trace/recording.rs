@@ -21,7 +21,9 @@
 //! diagram, are rebuilt from the packets. Version 3 adds `namespace`, the topic namespace the
 //! page ran under (`?ns=class-7`; its packets' topics start with `class-7/`), so the replay
 //! reads their topics as the flow's; a page without a namespace still writes version 2, which
-//! the playgrounds before namespaces read.
+//! the playgrounds before namespaces read. Version 4 adds the *Crash* and *Restart* clicks
+//! (`{ "type": "crashed", "atUs": 3000, "client": "payment" }`, `"restarted"`), so the replay
+//! shows the service crashed in between; a session without them still writes 2 or 3.
 
 use std::time::Duration;
 
@@ -32,12 +34,13 @@ use super::history::UserAction;
 use super::{PacketHistory, Trace, HISTORY_CAPACITY};
 use crate::domain::namespace::Namespace;
 use crate::outside_text::grouped;
+use crate::services::instances::Instance;
 use crate::services::ServiceId;
 
 pub const FORMAT: &str = "eda-playground-recording";
 /// The version this page writes and reads. Bump it when the shape changes, and keep reading
 /// the older ones here (or say why not).
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The largest `seq` a recording may hold, 2^53: JSON numbers above it are not exact in
 /// JavaScript, and the views count one past the last.
 pub const MAX_SEQ: u64 = 1 << 53;
@@ -238,6 +241,22 @@ struct PacketV1 {
 enum ActionV1 {
     #[serde(rename_all = "camelCase")]
     PlacedOrder { at_us: u64, order_id: uuid::Uuid },
+    /// Version 4: *Crash* on a badge; `client` is the instance's slug (`payment`, `payment-2`).
+    #[serde(rename_all = "camelCase")]
+    Crashed { at_us: u64, client: String },
+    /// Version 4: *Restart* on a crashed badge.
+    #[serde(rename_all = "camelCase")]
+    Restarted { at_us: u64, client: String },
+}
+
+/// The service or instance a crash or restart names (`payment`, `payment-2`).
+fn instance_named(client: &str) -> Result<Instance, RecordingError> {
+    Instance::from_slug(client).ok_or_else(|| {
+        RecordingError::Damaged(format!(
+            "a crash or restart names {}, which is no service of the playground",
+            crate::outside_text::quoted(client)
+        ))
+    })
 }
 
 fn micros(at: Duration) -> u64 {
@@ -282,9 +301,19 @@ pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
 /// The trace as recording JSON (pretty-printed, so it can be read and diffed).
 pub fn record(trace: &Trace) -> String {
     let namespace = trace.packets.namespace().value().map(str::to_owned);
+    let crashes = trace
+        .actions
+        .iter()
+        .any(|a| !matches!(a, UserAction::PlacedOrder { .. }));
+    // The oldest version that holds what the session did, so older pages still read it.
+    let version = match (crashes, namespace.is_some()) {
+        (true, _) => VERSION,
+        (false, true) => 3,
+        (false, false) => 2,
+    };
     let recording = RecordingV1 {
         format: FORMAT.into(),
-        version: if namespace.is_some() { VERSION } else { 2 },
+        version,
         dropped: trace.packets.dropped(),
         saga: Some(trace.saga.value().to_owned()),
         namespace,
@@ -312,6 +341,14 @@ pub fn record(trace: &Trace) -> String {
                     at_us: micros(*at),
                     order_id: *order_id,
                 },
+                UserAction::Crashed { at, instance } => ActionV1::Crashed {
+                    at_us: micros(*at),
+                    client: instance.slug(),
+                },
+                UserAction::Restarted { at, instance } => ActionV1::Restarted {
+                    at_us: micros(*at),
+                    client: instance.slug(),
+                },
             })
             .collect(),
     };
@@ -322,7 +359,7 @@ pub fn record(trace: &Trace) -> String {
 pub fn load(text: &str) -> Result<Trace, RecordingError> {
     let (value, version) = format_version(text)?;
     match version {
-        1..=3 => {}
+        1..=4 => {}
         v if v > u64::from(VERSION) => return Err(RecordingError::Newer(v)),
         v => return Err(RecordingError::Older(v)),
     }
@@ -409,6 +446,14 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
                 at: Duration::from_micros(at_us),
                 order_id,
             }),
+            ActionV1::Crashed { at_us, client } => actions.push(UserAction::Crashed {
+                at: Duration::from_micros(at_us),
+                instance: instance_named(&client)?,
+            }),
+            ActionV1::Restarted { at_us, client } => actions.push(UserAction::Restarted {
+                at: Duration::from_micros(at_us),
+                instance: instance_named(&client)?,
+            }),
         }
     }
     let mut trace = Trace::new(packets, actions);
@@ -420,8 +465,13 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     };
     // A recording has no live services behind it: their badges and its orders come from its
     // packets.
-    trace.services =
-        super::service_status::ServiceLog::inferred(&trace.packets, trace.saga, HISTORY_CAPACITY);
+    let actions: Vec<UserAction> = trace.actions.iter().copied().collect();
+    trace.services = super::service_status::ServiceLog::inferred_with(
+        &trace.packets,
+        &actions,
+        trace.saga,
+        HISTORY_CAPACITY,
+    );
     trace.orders =
         super::orders::OrderBook::from_packets(&trace.packets, super::orders::ORDERS_KEPT);
     Ok(trace)
@@ -548,9 +598,9 @@ mod tests {
             load(r#"{"hello":1}"#).err().unwrap(),
             RecordingError::NotARecording
         );
-        let newer = r#"{"format":"eda-playground-recording","version":4,"packets":[]}"#;
+        let newer = r#"{"format":"eda-playground-recording","version":5,"packets":[]}"#;
         let error = load(newer).err().unwrap();
-        assert_eq!(error, RecordingError::Newer(4));
+        assert_eq!(error, RecordingError::Newer(5));
         assert!(error.to_string().contains("newer playground"));
         // No playground wrote a version before 1: such a file is refused, and says so.
         let older = r#"{"format":"eda-playground-recording","version":0,"packets":[]}"#;
@@ -599,6 +649,69 @@ mod tests {
         let trace = Trace::new(script.history, script.actions);
         let loaded = load(&record(&trace)).unwrap();
         assert!(loaded.orders.row(crate::trace::script::order(1)).is_some());
+    }
+
+    // A newcomer's break-test: a recording kept no trace of Crash and Restart, so its replay
+    // showed PaymentService connected and idle while an order waited for it.
+    #[test]
+    fn a_recording_keeps_crash_and_restart_and_its_replay_shows_the_service_crashed_between() {
+        use crate::services::instances::Instance;
+        use crate::trace::service_status::ServiceEvent;
+        let mut script = crate::trace::script::Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        let payment = Instance::from(ServiceId::Payment);
+        script.wait(10);
+        let crashed_at = script.now();
+        script.actions.push(UserAction::Crashed {
+            at: crashed_at,
+            instance: payment,
+        });
+        script.wait(10);
+        script.place_order(crate::trace::script::order(1), QoS::AtLeastOnce);
+        script.wait(10);
+        let restarted_at = script.now();
+        script.actions.push(UserAction::Restarted {
+            at: restarted_at,
+            instance: payment,
+        });
+        script.wait(10);
+        let text = record(&Trace::new(script.history, script.actions));
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"], 4);
+        assert!(text.contains(r#""type": "crashed""#) && text.contains(r#""client": "payment""#));
+        let loaded = load(&text).unwrap();
+        let clicks: Vec<_> = loaded.actions.iter().copied().collect();
+        assert!(clicks.contains(&UserAction::Crashed {
+            at: crashed_at,
+            instance: payment
+        }));
+        let events: Vec<_> = loaded
+            .services
+            .events()
+            .filter(|(_, s, e)| {
+                *s == ServiceId::Payment
+                    && matches!(e, ServiceEvent::Crashed | ServiceEvent::Restarted { .. })
+            })
+            .map(|(at, _, e)| (at, matches!(e, ServiceEvent::Crashed)))
+            .collect();
+        assert_eq!(events, [(crashed_at, true), (restarted_at, false)]);
+        // The crash's outage is read back too.
+        let outages = crate::trace::outages::outages(&loaded, loaded.saga);
+        assert_eq!(outages.len(), 1, "{outages:?}");
+        assert_eq!(outages[0].restarted_at, Some(restarted_at));
+        // A click naming no service is refused with its name.
+        let forged = text.replace(r#""client": "payment""#, r#""client": "billing""#);
+        let error = load(&forged).unwrap_err().to_string();
+        assert!(
+            error.contains("\"billing\", which is no service of the playground"),
+            "{error}"
+        );
+        // A session without a crash still writes version 2, which older pages read.
+        let mut plain = crate::trace::script::Script::new(ProtocolVersion::V311);
+        plain.connect_all();
+        let json: serde_json::Value =
+            serde_json::from_str(&record(&Trace::new(plain.history, plain.actions))).unwrap();
+        assert_eq!(json["version"], 2);
     }
 
     /// The recording of one order, with `edit` applied to its packets' JSON objects.

@@ -425,13 +425,29 @@ impl ServiceLog {
     /// - Any other delivery is a message handled; a PUBLISH going out ends the work for its
     ///   order.
     pub fn inferred(history: &PacketHistory, style: SagaStyle, capacity: usize) -> ServiceLog {
+        ServiceLog::inferred_with(history, &[], style, capacity)
+    }
+
+    /// [`ServiceLog::inferred`], with the learner's *Crash* and *Restart* clicks among
+    /// `actions` (a recording of version 4): a service is crashed from its crash (every
+    /// instance's, when it has several) to its restart, as the live badge was.
+    pub fn inferred_with(
+        history: &PacketHistory,
+        actions: &[super::history::UserAction],
+        style: SagaStyle,
+        capacity: usize,
+    ) -> ServiceLog {
         let mut log = ServiceLog::new(capacity);
         let packets: Vec<&TracedPacket> = history.iter().collect();
+        let mut clicks = crash_events(&packets, actions).into_iter().peekable();
         // By client id: PaymentService's instances number their packets each on its own.
         let mut asked: HashMap<(&str, u16), Vec<String>> = HashMap::new();
         // Each client's last CONNECT asked for a clean session: no session can be present then.
         let mut clean: HashMap<&str, bool> = HashMap::new();
         for (i, packet) in packets.iter().enumerate() {
+            while let Some((at, service, event)) = clicks.next_if(|(at, ..)| *at <= packet.at) {
+                log.record(at, service, event);
+            }
             let service = packet.service;
             let event = match (packet.packet.as_ref(), packet.direction) {
                 (Packet::Connect(connect), Direction::Outgoing) => {
@@ -499,8 +515,67 @@ impl ServiceLog {
             };
             log.record(packet.at, service, event);
         }
+        for (at, service, event) in clicks {
+            log.record(at, service, event);
+        }
         log
     }
+}
+
+/// The badge events of the *Crash* and *Restart* clicks among `actions`, in time order: each
+/// instance's, told through [`super::service_links::ServiceLinks`] as the live page tells them
+/// (crashed once every instance of the service is; restarted when the first comes back).
+fn crash_events(
+    packets: &[&TracedPacket],
+    actions: &[super::history::UserAction],
+) -> Vec<(Duration, ServiceId, ServiceEvent)> {
+    use super::history::UserAction;
+    use crate::services::instances::{client_label, Instance};
+    let mut clicks: Vec<&UserAction> = actions
+        .iter()
+        .filter(|a| !matches!(a, UserAction::PlacedOrder { .. }))
+        .collect();
+    if clicks.is_empty() {
+        return Vec::new();
+    }
+    crate::stable_sort::by_key(&mut clicks, |a| a.at());
+    let mut instances: Vec<Instance> = Vec::new();
+    let seen = packets.iter().map(|p| {
+        Instance::from_slug(client_label(&p.client_id))
+            .filter(|i| i.service == p.service)
+            .unwrap_or_else(|| p.service.into())
+    });
+    let clicked = clicks.iter().filter_map(|a| match a {
+        UserAction::Crashed { instance, .. } | UserAction::Restarted { instance, .. } => {
+            Some(*instance)
+        }
+        UserAction::PlacedOrder { .. } => None,
+    });
+    for instance in seen.chain(clicked) {
+        if !instances.contains(&instance) {
+            instances.push(instance);
+        }
+    }
+    let mut links = super::service_links::ServiceLinks::new(&instances);
+    let mut events = Vec::new();
+    for click in clicks {
+        match *click {
+            UserAction::Crashed { at, instance } => {
+                for event in links.crash(instance) {
+                    if matches!(event, ServiceEvent::Crashed) {
+                        events.push((at, instance.service, event));
+                    }
+                }
+            }
+            UserAction::Restarted { at, instance } => {
+                if let Some(event) = links.restart(instance, "") {
+                    events.push((at, instance.service, event));
+                }
+            }
+            UserAction::PlacedOrder { .. } => {}
+        }
+    }
+    events
 }
 
 fn stopped(reason: &str) -> Link {

@@ -10,6 +10,7 @@ use broker_bridge::{Link, PublishRequest};
 use crate::clock;
 use eda_core::services::instances::Instance;
 use eda_core::state::{Action, LogEntry, Outcome};
+use eda_core::trace::history::UserAction;
 use eda_core::trace::service_status::CRASHED;
 
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
@@ -32,10 +33,15 @@ impl Runtime {
         }
         let in_hand = self.links.borrow().in_hand_of(instance);
         let events = self.links.borrow_mut().crash(instance);
-        self.trace
-            .0
-            .borrow_mut()
-            .record_crash(clock::now(), instance, in_hand.len());
+        {
+            let now = clock::now();
+            let mut trace = self.trace.0.borrow_mut();
+            trace.record_crash(now, instance, in_hand.len());
+            // For a recording: its packets cannot tell a crash.
+            trace
+                .actions
+                .push(UserAction::Crashed { at: now, instance });
+        }
         self.trace_changed.set(true);
         // The charge in its memory is made; the message saying so may not be out yet.
         self.kept
@@ -82,10 +88,14 @@ impl Runtime {
         }
         let url = self.url_of(instance.service);
         let restarted = self.links.borrow_mut().restart(instance, &url);
-        self.trace
-            .0
-            .borrow_mut()
-            .record_restart(clock::now(), instance);
+        {
+            let now = clock::now();
+            let mut trace = self.trace.0.borrow_mut();
+            trace.record_restart(now, instance);
+            trace
+                .actions
+                .push(UserAction::Restarted { at: now, instance });
+        }
         self.trace_changed.set(true);
         if let Some(event) = restarted {
             self.record(instance.service, event);

@@ -135,14 +135,16 @@ pub fn recent_pulses(
             .iter()
             .enumerate()
             .filter(|(_, action)| recent(action.at()))
-            .map(|(index, action)| match *action {
-                UserAction::PlacedOrder { at, order_id } => Pulse {
+            .filter_map(|(index, action)| match *action {
+                UserAction::PlacedOrder { at, order_id } => Some(Pulse {
                     key: PulseKey::Click(first + index as u64),
                     edge: Edge::PLACE_ORDER,
                     order_id: Some(order_id),
                     at,
                     mark: None,
-                },
+                }),
+                // Drawn by the badges and the node's state, not as a dot.
+                UserAction::Crashed { .. } | UserAction::Restarted { .. } => None,
             }),
     );
     crate::stable_sort::by_key(&mut all, |p| (p.at, p.key));

@@ -209,7 +209,9 @@ pub fn arrows<'a>(
         .then(|| history.iter().next().map(|p| p.at))
         .flatten();
     for (index, action) in (0u64..).zip(actions) {
-        let UserAction::PlacedOrder { at, order_id } = *action;
+        let UserAction::PlacedOrder { at, order_id } = *action else {
+            continue;
+        };
         if !wanted(Some(order_id))
             || view.shown.is_some_and(|s| !s.action(at))
             || kept_since.is_some_and(|since| at < since)
