@@ -293,9 +293,23 @@ describeApp('recording', () => {
       const file = JSON.parse(await readFile(saved, 'utf8'));
       assert.equal(file.version, 4);
       assert.deepEqual(file.actions.filter((a) => a.type !== 'placedOrder').map((a) => [a.type, a.client]), [['crashed', 'payment'], ['restarted', 'payment']]);
+      // The inspector's count beside the bar's, at every change: never the whole recording
+      // while the replay is partway (a break-test: the last packet was listed first).
+      await page.evaluate(() => {
+        window.__counts = [];
+        new MutationObserver(() => {
+          const count = document.querySelector('[data-testid="packet-count"]')?.textContent ?? '';
+          const status = document.querySelector('[data-testid="playback-status"]')?.textContent ?? '';
+          window.__counts.push([count.trim(), status.trim()]);
+        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+      });
       await page.setInputFiles('[data-testid="load-recording"]', saved);
       await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
       await page.locator('[data-testid="playback-status"]', { hasText: 'Replay finished' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const whole = file.packets.length;
+      const early = (await page.evaluate(() => window.__counts))
+        .filter(([count, status]) => /^Replaying at .*: packet \d+ of/.test(status) && count === `— ${whole} packets`);
+      assert.deepEqual(early, [], 'the inspector listed the whole recording while the replay was partway');
       const replayed = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
       await replayed.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match((await replayed.textContent()).trim(), /^PaymentService was down \d+\.\d s: 1 message published for it meanwhile; 1 caught up on restart, 0 lost\.$/, `live: ${live}`);

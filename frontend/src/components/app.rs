@@ -172,12 +172,15 @@ pub fn App() -> Html {
     );
     let flow_version = use_while_on_screen(flow_on_screen, state.trace_version);
     let sequence_version = use_while_on_screen(sequence_on_screen, state.trace_version);
+    // Out of sight the inspector is drawn once a second, but never with the cursor of the other
+    // source: a recording just loaded, drawn with the live page's "everything" for up to a
+    // second, listed its last packet first before the replay had drawn any (a break-test).
+    let below_now = trace.0.borrow().playback.shown().map(|s| s.below);
+    let cursor_seen = use_mut_ref(|| below_now.is_some());
+    let cursor_switched = cursor_seen.replace(below_now.is_some()) != below_now.is_some();
     let (inspector_version, inspector_below) = use_while_on_screen(
-        inspector_on_screen,
-        (
-            state.trace_version,
-            trace.0.borrow().playback.shown().map(|s| s.below),
-        ),
+        inspector_on_screen || cursor_switched,
+        (state.trace_version, below_now),
     );
 
     // The logs, the notifications and the panels below the wire, too, are drawn once a second
