@@ -237,6 +237,25 @@ describeApp('saga', () => {
       await waitForRow(page, orderId, 'Completed');
     }));
 
+  // A newcomer's break-test: under orchestration a refund command published by hand for a
+  // completed order is carried out by PaymentService (anyone may send a command); the row
+  // went on saying "Completed" with the charge refunded and nothing to tell why.
+  it('orchestration: a refund command from outside for a completed order is carried out, and the row says OrderService asked for none', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga=orchestration', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await waitForRow(page, orderId, 'Completed');
+      const command = { orderId, reason: 'by hand', requestedAt: new Date().toISOString() };
+      await witness.publish('commands/payment/refund', JSON.stringify(command), { qos: 1 });
+      const refunded = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(refunded.json.amount, 59.98);
+      const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-undone-after"]`);
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await note.textContent(), /undone after completion: OrderService asked for no compensation/);
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.ok(row.compensations.includes('↺ refunded 59.98'), row.text);
+    }));
+
   it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();

@@ -381,6 +381,20 @@ impl OrderRow {
         (!lines.is_empty()).then(|| lines.join("; "))
     }
 
+    /// A completed order with a compensation on the wire: OrderService asked for none, so it
+    /// was made by hand or by another client (a newcomer's break-test: under orchestration a
+    /// refund command published from outside undid a completed order, and the row said
+    /// nothing). `undone after completion: OrderService asked for no compensation (a refund
+    /// or release by hand, or another client's)`; `None` otherwise.
+    pub fn undone_after_completion(&self) -> Option<&'static str> {
+        (self.status == OrderStatus::Completed
+            && self.compensations.iter().any(|c| !c.before_the_step()))
+        .then_some(
+            "undone after completion: OrderService asked for no compensation (a refund or \
+             release by hand, or another client's)",
+        )
+    }
+
     /// For the refund and the release, in that order: whether a step the wire shows done is
     /// left to undo, and how.
     fn not_undone(&self) -> [Undone; 2] {

@@ -119,6 +119,7 @@ fn row_view(
     // … or one a participant answered "nothing to undo" for, having forgotten it (a reload).
     let forgotten = row.forgotten();
     let decided = row.decided_note(stored);
+    let undone_after = row.undone_after_completion();
     html! {
         <tr key={id.clone()} role="row" data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
@@ -141,6 +142,9 @@ fn row_view(
                 }
                 if let Some(text) = forgotten {
                     { " " }<span class="note line forgotten" data-testid="order-forgotten">{ text }</span>
+                }
+                if let Some(text) = undone_after {
+                    { " " }<span class="note line forgotten" data-testid="order-undone-after">{ text }</span>
                 }
             </td>
             <td role="cell" data-label="Steps">

@@ -1263,3 +1263,32 @@ fn a_refund_of_another_amount_than_the_charge_leaves_the_refund_awaited() {
     assert_eq!(row.compensating(), None);
     assert_eq!(row.compensations.len(), 2, "{:?}", row.compensations);
 }
+
+/// A completed order whose charge is refunded from outside (under orchestration, a refund
+/// command anyone may publish) says so: OrderService asked for no compensation.
+#[test]
+fn a_completed_order_undone_from_outside_is_marked() {
+    let mut book = OrderBook::new(10);
+    for (at, message) in [
+        (0, created(1)),
+        (1, reserved(1, true)),
+        (2, charged(1, 7)),
+        (3, confirmed(1)),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    assert_eq!(book.row(id(1)).unwrap().undone_after_completion(), None);
+    let refunded: DomainEvent = PaymentRefunded {
+        order_id: id(1),
+        payment_id: id(7),
+        amount: 59.98,
+        refunded_at: now(),
+    }
+    .into();
+    book.apply(ms(4), &refunded);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Completed);
+    assert!(row
+        .undone_after_completion()
+        .is_some_and(|t| t.starts_with("undone after completion")));
+}
