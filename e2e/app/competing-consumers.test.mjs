@@ -129,25 +129,27 @@ describeApp('competing consumers', () => {
     }));
 
   it('persistent sessions: Mosquitto keeps the crashed instance in the group and queues its share until it restarts', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    watched(t, '&payment_instances=2&saga_timeout_ms=1500', async ({ page, ids, witness }) => {
+    watched(t, '&payment_instances=2&saga_timeout_ms=2500', async ({ page, ids, witness }) => {
       await page.getByRole('button', { name: 'Crash PaymentService 2', exact: true }).click();
       await page.locator('[data-testid="status-payment-2"][data-crashed="true"]').waitFor();
       await broker.waitForLog(new RegExp(`Client ${escapeRegExp(ids['payment-2'])} closed its connection|Socket error on client ${escapeRegExp(ids['payment-2'])}|Client ${escapeRegExp(ids['payment-2'])} disconnected`), 5_000);
       const orders = await placeBurst(page, witness);
       await expectOneOutcomeEach(witness, orders);
-      // The first instance charged its share; the crashed one's share timed out, unpaid.
+      // The first instance charged its share; the crashed one's share timed out, unpaid. (On a
+      // loaded machine the running instance may also charge one of its own after the
+      // deadline: that order is cancelled too, charged, and refunded below.)
       const timedOut = orders.filter((id) => wireOf(witness, id).includes('orders/cancelled'));
-      assert.ok(timedOut.length > 0 && timedOut.length < BURST, `some orders waited for the crashed instance: ${timedOut.length}`);
       for (const id of timedOut) {
         assert.equal(witness.messages.find((m) => m.topic === 'orders/cancelled' && m.json?.orderId === id).json.reason, 'payment timed out');
-        assert.equal(paymentsOf(witness, id).length, 0, `order ${id} not charged while its instance was down`);
       }
+      const queued = timedOut.filter((id) => paymentsOf(witness, id).length === 0);
+      assert.ok(queued.length > 0 && queued.length < BURST, `some orders waited for the crashed instance: ${queued.length}`);
       // Back: the broker delivers what it queued to the crashed instance (its share of the
       // orders, and perhaps of their cancellations). An order the shared memory already heard
       // cancelled is not charged; one whose cancellation was queued behind it is charged late
       // and refunded at once. No order ends twice, none stays charged.
       await page.getByRole('button', { name: 'Restart PaymentService 2', exact: true }).click();
-      await broker.waitForLog(() => ordersDeliveredTo(ids['payment-2']) === timedOut.length, FLOW_TIMEOUT_MS);
+      await broker.waitForLog(() => ordersDeliveredTo(ids['payment-2']) === queued.length, FLOW_TIMEOUT_MS);
       await page.locator('[data-testid="status-payment-2"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       // A charge started on those deliveries would be out before one started later: an order
       // placed now and confirmed is the sentinel.
