@@ -342,10 +342,11 @@ describeApp('changes mid-saga', () => {
   // offline queue took 100 and refused the rest, so 50 orders stayed open for good, cancelled
   // only in OrderService's store.
   it('the broker down past the deadline with 60 orders in flight: every one is cancelled on the wire', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    // The payment takes the longest a link allows (10 s), well past the deadline (4 s), so no
+    // The payment takes the longest a link allows (10 s), past the deadline (8 s), so no
     // order can be confirmed before the broker stops (with a payment shorter than the deadline,
-    // a slow machine confirmed some first); the deadline leaves the broker time to stop first.
-    withRestartableBroker(t, '&payment_ms=10000&saga_timeout_ms=4000', async ({ page, seen, waitSeen, stop, start }) => {
+    // a slow machine confirmed some first); the deadline leaves the broker time to stop first
+    // (at 4 s, a loaded machine cancelled the first order before the sixtieth was stored).
+    withRestartableBroker(t, '&payment_ms=10000&saga_timeout_ms=8000', async ({ page, seen, waitSeen, stop, start }) => {
       const ORDERS = 60;
       for (let i = 0; i < ORDERS / 10; i++) await page.click('[data-testid="place-ten"]');
       await waitSeen((m) => m.topic === 'orders/created', 'orders/created', ORDERS);
