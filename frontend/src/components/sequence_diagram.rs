@@ -153,16 +153,6 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         })
     };
 
-    // The lines in the diagram; the heads in a strip of their own that stays at the top of the
-    // scroll box (sticky), so the newest arrows, far down, keep their lane names.
-    let lines_of_life = shapes.lifelines.iter().map(|(lifeline, x)| {
-        html! {
-            <g class="lifeline" data-lifeline={lifeline.ident()}>
-                <line x1={x.to_string()} y1={shapes.lifeline_top.to_string()} x2={x.to_string()}
-                    y2={shapes.lifeline_bottom.to_string()} class="life" />
-            </g>
-        }
-    });
     let heads = shapes.lifelines.iter().map(|(lifeline, x)| {
         html! {
             <g class="lifeline-head" data-testid="sequence-head" data-lifeline={lifeline.ident()}>
@@ -183,6 +173,26 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         in_view = in_view.start.min(at)..in_view.end.max(at + 1);
     }
     let rows = &shapes.arrows[in_view];
+    // The lines in the diagram, over the rows put in the page only (at 2,000 arrows a lifeline
+    // is 56,000 units long, and its dashes were painted whole on every frame); their start
+    // kept on the dash pattern's period, so the dashes do not shift as the box scrolls.
+    let (life_top, life_bottom) = {
+        let period = 8.0;
+        let from = (f64::from(top) - margin - shapes.lifeline_top).max(0.0);
+        let first = shapes.lifeline_top + (from / period).floor() * period;
+        let last = (f64::from(top + height) + margin).min(shapes.lifeline_bottom);
+        (first.min(last), last)
+    };
+    // The heads in a strip of their own that stays at the top of the scroll box (sticky), so
+    // the newest arrows, far down, keep their lane names.
+    let lines_of_life = shapes.lifelines.iter().map(|(lifeline, x)| {
+        html! {
+            <g class="lifeline" data-lifeline={lifeline.ident()}>
+                <line x1={x.to_string()} y1={life_top.to_string()} x2={x.to_string()}
+                    y2={life_bottom.to_string()} class="life" />
+            </g>
+        }
+    });
     let lines = rows.iter().map(|arrow| {
         let (from, to) = drawn
             .get(arrow.index)
