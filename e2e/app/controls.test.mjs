@@ -24,7 +24,10 @@ describeApp('controls', () => {
           FLOW_TIMEOUT_MS,
         ).then(() => new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId)));
         assert.equal(paid.size, 10, 'ten distinct orders were created');
-        await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 30, null, { timeout: FLOW_TIMEOUT_MS });
+        // Every notification of the ten (created, charged, reserved, confirmed: four each), so
+        // that none arrives after Clear below (with 30 of them, a loaded clean-clone run had
+        // the rest land after Clear, and the list never emptied).
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 40, null, { timeout: FLOW_TIMEOUT_MS });
       } finally {
         await witness.close();
       }

@@ -9,8 +9,9 @@ use yew::prelude::*;
 
 use super::download::download;
 use crate::SharedTrace;
+use eda_core::trace::sequence::rows::ArrowShape;
 use eda_core::trace::sequence::rows::{
-    HEADS_STRIP, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER,
+    RowAnchor, HEADS_STRIP, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, ROW_HEIGHT, TIME_GUTTER,
 };
 use eda_core::trace::{arrows, orders_in, sequence_layout, to_mermaid, to_svg, View};
 
@@ -43,6 +44,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     // page however the box scrolls, with every row between it and the rows in view, so Tab
     // goes on to its neighbour; and the box does not jump to the newest arrow meanwhile.
     let focused = use_state_eq(|| None::<usize>);
+    let anchored = use_mut_ref(|| None::<(Option<Uuid>, bool, RowAnchor)>);
     let on_scroll = {
         let (scroller, band, stick) = (scroller.clone(), band.clone(), stick.clone());
         Callback::from(move |_: Event| {
@@ -100,6 +102,20 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         all.into_iter().skip(skip).collect()
     };
     let shapes = sequence_layout(&drawn, *zoom);
+    // Rows keep their place in the page as older arrows leave the history: one transform
+    // changes, not every row and time label in the page (the filter or the connection packets
+    // start it again; a replay's steps do not, the anchor sees a history replaced itself).
+    let anchor = {
+        let mut slot = anchored.borrow_mut();
+        let same = |(order, control, _): &(Option<Uuid>, bool, RowAnchor)| {
+            (*order, *control) == (shown_view.order, shown_view.control_packets)
+        };
+        let previous = slot.as_ref().filter(|kept| same(kept)).map(|kept| &kept.2);
+        let next = RowAnchor::follow(previous, &drawn);
+        *slot = Some((shown_view.order, shown_view.control_packets, next));
+        next
+    };
+    let shift = ROW_HEIGHT * *zoom * anchor.base as f64;
 
     let on_order = {
         let view = view.clone();
@@ -199,13 +215,11 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             .map(|a| (a.from.ident(), a.to.ident()))
             .unwrap_or_default();
         let seq = arrow.packet_seq;
+        let y = (arrow.y + shift).to_string();
         // Keyed by its packet: as the rows in view shift, an element stays its arrow (unkeyed,
         // Yew gave it another arrow's label and click, so a click or the keyboard focus landed
         // on a neighbour). An arrow without a packet (an action) by its place in the list.
-        let key = match seq {
-            Some(seq) => format!("p{seq}"),
-            None => format!("a{}", arrow.index),
-        };
+        let key = row_key(arrow);
         let onclick = {
             let on_select = props.on_select.clone();
             Callback::from(move |_: MouseEvent| {
@@ -250,11 +264,11 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                 aria-label={seq.map(|_| format!("{}: open this packet", arrow.label))}>
                 <title>{ &arrow.label }</title>
                 // A wide transparent line: a 1-pixel arrow is hard to hit.
-                <line class="hit" x1={arrow.x1.to_string()} y1={arrow.y.to_string()} x2={arrow.x2.to_string()}
-                    y2={arrow.y.to_string()} />
-                <line x1={arrow.x1.to_string()} y1={arrow.y.to_string()} x2={arrow.x2.to_string()}
-                    y2={arrow.y.to_string()} marker-end="url(#arrowhead)" />
-                <text x={((arrow.x1 + arrow.x2) / 2.0).to_string()} y={(arrow.y - 5.0).to_string()}
+                <line class="hit" x1={arrow.x1.to_string()} y1={y.clone()} x2={arrow.x2.to_string()}
+                    y2={y.clone()} />
+                <line x1={arrow.x1.to_string()} y1={y.clone()} x2={arrow.x2.to_string()}
+                    y2={y} marker-end="url(#arrowhead)" />
+                <text x={((arrow.x1 + arrow.x2) / 2.0).to_string()} y={(arrow.y + shift - 5.0).to_string()}
                     text-anchor="middle">{ &arrow.label }</text>
             </g>
         }
@@ -309,16 +323,27 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                         </marker>
                     </defs>
                     { for lines_of_life }
-                    // Times sit in the left margin, outside the clickable arrow groups.
-                    { for rows.iter().map(|arrow| html! {
-                        <text x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + 4.0).to_string()} text-anchor="end"
-                            class="time">{ &arrow.time_label }</text>
-                    }) }
-                    // Their own group: a fully keyed list (among the unkeyed times, Yew would make
-                    // each arrow again whenever its place changed, and the focus with it).
-                    <g class="arrows">{ for lines }</g>
+                    <g class="rows" transform={format!("translate(0 {})", -shift)}>
+                        // Times sit in the left margin, outside the clickable arrow groups; keyed
+                        // like the arrows, so a time stays on its row.
+                        <g class="times">{ for rows.iter().map(|arrow| html! {
+                            <text key={row_key(arrow)} x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + shift + 4.0).to_string()}
+                                text-anchor="end" class="time" data-testid="seq-time" data-seq={arrow.packet_seq.map(|s| s.to_string())}>{ drawn.get(arrow.index).map(|a| anchor.time_label(a)) }</text>
+                        }) }</g>
+                        // Their own group: a fully keyed list (among the unkeyed times, Yew would
+                        // make each arrow again whenever its place changed, and the focus with it).
+                        <g class="arrows">{ for lines }</g>
+                    </g>
                 </svg>
             </div>
         </section>
+    }
+}
+
+/// A row's key: its packet, or for an action (no packet) its place in the list.
+fn row_key(arrow: &ArrowShape) -> String {
+    match arrow.packet_seq {
+        Some(seq) => format!("p{seq}"),
+        None => format!("a{}", arrow.index),
     }
 }

@@ -4,6 +4,8 @@
 //! Columns are fixed; each arrow gets its own row, in the order of [`super::arrows`], so time
 //! runs downwards. `zoom` scales the rows only.
 
+use std::time::Duration;
+
 use super::{relative_ms, Arrow, Lifeline};
 
 /// Distance between two lifelines: seven of them (the seed's six and QueryService) and the time
@@ -102,6 +104,71 @@ impl SequenceLayout {
         let start = self.arrows.partition_point(|a| a.y < top);
         let end = self.arrows.partition_point(|a| a.y <= bottom);
         start..end.max(start)
+    }
+}
+
+/// After this many rows above the first arrow, a live diagram starts counting them again from 0
+/// ([`RowAnchor::follow`]): browsers keep SVG coordinates in single precision, and 10,000 rows
+/// of 112 units (zoom 4) are about 1.1 million units, where a float still holds a tenth of one.
+pub const REBASE_AFTER: usize = 10_000;
+
+/// Where a live diagram's rows stand from one render to the next, so an arrow keeps its place
+/// in the page while older arrows leave the history (at [`crate::trace::HISTORY_CAPACITY`]
+/// packets every new one drops the oldest, and without it every row in the page moved up one
+/// and every time label changed, on every packet).
+///
+/// The page draws row `i` of a layout at `y + row height × base` inside a group moved up by
+/// `row height × base`: what the learner sees is the layout's, what changes in the page is the
+/// rows that come and go and one transform. Time labels count from `origin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowAnchor {
+    /// Arrows that have left the history since the anchor was set (or last started again).
+    pub base: usize,
+    /// The instant the time labels count from: the first arrow's when the anchor was set.
+    pub origin: Duration,
+    /// The newest arrow with a packet, by its `seq`, and its row counted from `base`'s start.
+    newest: Option<(u64, usize)>,
+}
+
+impl RowAnchor {
+    /// The anchor for `arrows` (by time, as [`super::arrows`] gives them) given the one of the
+    /// previous render of the same view, or `None` for a new view (a filter, another
+    /// recording): then `base` is 0 and `origin` is the first arrow's time.
+    ///
+    /// It starts again (`base` 0) when the previous newest arrow is no longer among `arrows`
+    /// (the history was replaced) or `base` would pass [`REBASE_AFTER`]; `origin` is kept
+    /// unless an arrow is older than it.
+    pub fn follow(previous: Option<&RowAnchor>, arrows: &[Arrow]) -> RowAnchor {
+        let first_at = arrows.iter().map(|a| a.at).min().unwrap_or_default();
+        let newest = arrows
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(index, a)| a.packet_seq.map(|seq| (seq, index)));
+        let kept = previous.and_then(|previous| {
+            let (seq, row) = previous.newest?;
+            // The previous newest arrow is near the end: look for it from there.
+            let index = arrows.iter().rposition(|a| a.packet_seq == Some(seq))?;
+            let base = row.checked_sub(index)?;
+            let origin = (previous.origin <= first_at).then_some(previous.origin)?;
+            Some((base, origin))
+        });
+        let (base, origin) = match kept {
+            Some((base, origin)) if base <= REBASE_AFTER => (base, origin),
+            Some((_, origin)) => (0, origin),
+            None => (0, first_at),
+        };
+        RowAnchor {
+            base,
+            origin,
+            newest: newest.map(|(seq, index)| (seq, base + index)),
+        }
+    }
+
+    /// An arrow's time label counted from [`RowAnchor::origin`], e.g. "+12 ms".
+    pub fn time_label(&self, arrow: &Arrow) -> String {
+        let ms = arrow.at.saturating_sub(self.origin).as_millis();
+        format!("+{ms} ms")
     }
 }
 
@@ -206,5 +273,54 @@ mod tests {
             layout.arrows_between(fifth, third).is_empty(),
             "an upside-down band"
         );
+    }
+
+    #[test]
+    fn an_anchored_arrow_keeps_its_row_as_older_ones_leave() {
+        let all = flow();
+        assert!(
+            all.len() > 12 && all[0].packet_seq.is_none(),
+            "the click, then packets"
+        );
+        let first = RowAnchor::follow(None, &all[..10]);
+        assert_eq!((first.base, first.origin), (0, all[0].at));
+        assert_eq!(
+            first.time_label(&all[3]),
+            format!("+{} ms", (all[3].at - all[0].at).as_millis())
+        );
+        // Four arrows leave the history and the rest arrive: each stays on its row, and its
+        // time label says the same as before.
+        let slid = RowAnchor::follow(Some(&first), &all[4..]);
+        assert_eq!((slid.base, slid.origin), (4, all[0].at));
+        for (index, arrow) in all[4..].iter().enumerate() {
+            assert_eq!(slid.base + index, index + 4);
+            assert_eq!(slid.time_label(arrow), first.time_label(arrow));
+        }
+        // Nothing changed: nothing moves.
+        assert_eq!(RowAnchor::follow(Some(&slid), &all[4..]), slid);
+    }
+
+    #[test]
+    fn an_anchor_starts_again_for_another_history_or_far_down() {
+        let all = flow();
+        let (early, late) = all.split_at(all.len() / 2);
+        let first = RowAnchor::follow(None, early);
+        // Another history (a recording loaded): the newest arrow is gone; its own origin.
+        let other = RowAnchor::follow(Some(&first), &late[1..]);
+        assert_eq!((other.base, other.origin), (0, late[1].at));
+        // An origin later than an arrow now drawn (a replay from the start) is not kept.
+        let back = RowAnchor::follow(Some(&other), &all);
+        assert_eq!((back.base, back.origin), (0, all[0].at));
+        // Past REBASE_AFTER rows the count starts again; the time labels keep their origin.
+        let seq = all[5].packet_seq.unwrap();
+        let far = RowAnchor {
+            base: REBASE_AFTER,
+            origin: all[0].at,
+            newest: Some((seq, REBASE_AFTER + 5)),
+        };
+        assert_eq!(RowAnchor::follow(Some(&far), &all[..6]).base, REBASE_AFTER);
+        let again = RowAnchor::follow(Some(&far), &all[1..]);
+        assert_eq!((again.base, again.origin), (0, all[0].at));
+        assert_eq!(RowAnchor::follow(None, &[]).base, 0);
     }
 }
