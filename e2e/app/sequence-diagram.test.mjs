@@ -24,6 +24,21 @@ async function tenOrdersDrawn(page) {
   return scroll;
 }
 
+/**
+ * Scrolls the diagram's box (`scroll`, a selector) to the top, and again until it stays there:
+ * while orders arrive, an arrow drawn before the scroll event is handled finds the diagram still
+ * following the newest and takes the box back down (seen in clean-clone runs, on a loaded
+ * machine, and 1 run in 3 on a slow one).
+ */
+async function scrollToTopUntilItStays(page, scroll) {
+  await page.waitForFunction((sel) => {
+    const box = document.querySelector(sel);
+    if (box.scrollTop === 0) return true;
+    box.scrollTop = 0;
+    return false;
+  }, scroll, { polling: 100 });
+}
+
 describeApp('sequence diagram', () => {
   // The default saga (parallel): the seed's three events, and OrderService following the
   // results and confirming the order.
@@ -252,15 +267,7 @@ describeApp('sequence diagram', () => {
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&view=sequence`, async ({ page }) => {
       await waitReady(page);
       const scroll = await tenOrdersDrawn(page);
-      // To the top, and again until it stays there: the orders are still arriving, and one
-      // drawn before the scroll event is handled takes the box back down (as in the Tab case
-      // below; this one timed out so, 1 run in 3 on a slow machine).
-      await page.waitForFunction((sel) => {
-        const box = document.querySelector(sel);
-        if (box.scrollTop === 0) return true;
-        box.scrollTop = 0;
-        return false;
-      }, scroll, { polling: 100 });
+      await scrollToTopUntilItStays(page, scroll);
       const first = await page.$('[data-testid="sequence-scroll"] [data-testid="seq-arrow"][data-seq]');
       const seq = await first.getAttribute('data-seq');
       await page.$eval(scroll, (box) => { box.scrollTop = box.scrollHeight; });
@@ -271,9 +278,6 @@ describeApp('sequence diagram', () => {
       const after = await first.evaluate((el) => (el.isConnected ? el.dataset.seq : 'removed'));
       assert.ok(after === 'removed' || after === seq, `the element of arrow ${seq} became arrow ${after}`);
     }));
-  // Tab walks the arrows one by one, however the box scrolls under it: unkeyed, the elements
-  // changed arrows under the focus (23 then 27, 35 then 46); keyed among the unkeyed times,
-  // each arrow was made again and the focus fell to the page, Tab starting over for good.
   // Past the history's 2,000 packets every new one drops the oldest. The times beside the
   // arrows counted from the oldest arrow left, so every label in view changed with every
   // packet (and, in the page, every row moved); now they count from where the view started.
@@ -318,6 +322,9 @@ describeApp('sequence diagram', () => {
         assert.equal(late.get(seq), early.get(seq), `arrow ${seq}'s time`);
       }
     }));
+  // Tab walks the arrows one by one, however the box scrolls under it: unkeyed, the elements
+  // changed arrows under the focus (23 then 27, 35 then 46); keyed among the unkeyed times,
+  // each arrow was made again and the focus fell to the page, Tab starting over for good.
   it('Tab visits every arrow of the diagram in order, once, and leaves it after the newest', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);
@@ -325,15 +332,7 @@ describeApp('sequence diagram', () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 3);
       const scroll = '[data-testid="sequence-scroll"]';
       await page.locator(scroll).scrollIntoViewIfNeeded();
-      // To the top, and again until it stays there: an arrow arriving before the scroll event
-      // is handled finds the diagram still following the newest and takes it back down (seen
-      // once in a clean-clone run, on a loaded machine).
-      await page.waitForFunction((sel) => {
-        const box = document.querySelector(sel);
-        if (box.scrollTop === 0) return true;
-        box.scrollTop = 0;
-        return false;
-      }, scroll, { polling: 100 });
+      await scrollToTopUntilItStays(page, scroll);
       await page.focus(`${scroll} [data-testid="seq-arrow"][tabindex="0"]`);
       const visited = [await page.evaluate(() => document.activeElement.dataset.seq)];
       for (let i = 0; i < 400; i++) {

@@ -59,7 +59,7 @@ pub mod virtual_list;
 pub use history::{ActionLog, PacketHistory, Ring, UserAction};
 pub use packet::TracedPacket;
 pub use sequence::export::{to_mermaid, to_svg};
-pub use sequence::rows::{sequence_layout, ArrowShape, SequenceLayout};
+pub use sequence::rows::{sequence_layout, sequence_layout_since, ArrowShape, SequenceLayout};
 pub use sequence::{
     arrows, orders_in, packet_orders, relative_ms, Arrow, ArrowKind, Lifeline, View,
 };

@@ -9,11 +9,12 @@ use yew::prelude::*;
 
 use super::download::download;
 use crate::SharedTrace;
-use eda_core::trace::sequence::rows::ArrowShape;
 use eda_core::trace::sequence::rows::{
-    RowAnchor, HEADS_STRIP, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, ROW_HEIGHT, TIME_GUTTER,
+    ArrowShape, RowAnchor, HEADS_STRIP, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, ROW_HEIGHT, TIME_GUTTER,
 };
-use eda_core::trace::{arrows, orders_in, sequence_layout, to_mermaid, to_svg, View};
+use eda_core::trace::{
+    arrows, orders_in, sequence_layout, sequence_layout_since, to_mermaid, to_svg, View,
+};
 
 /// How many of the newest orders the filter offers.
 const ORDER_CHOICES: usize = 50;
@@ -44,7 +45,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     // page however the box scrolls, with every row between it and the rows in view, so Tab
     // goes on to its neighbour; and the box does not jump to the newest arrow meanwhile.
     let focused = use_state_eq(|| None::<usize>);
-    let anchored = use_mut_ref(|| None::<(Option<Uuid>, bool, RowAnchor)>);
+    let anchored = use_mut_ref(|| None::<(View, RowAnchor)>);
     let on_scroll = {
         let (scroller, band, stick) = (scroller.clone(), band.clone(), stick.clone());
         Callback::from(move |_: Event| {
@@ -101,20 +102,21 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         let skip = all.len().saturating_sub(ORDER_CHOICES);
         all.into_iter().skip(skip).collect()
     };
-    let shapes = sequence_layout(&drawn, *zoom);
     // Rows keep their place in the page as older arrows leave the history: one transform
     // changes, not every row and time label in the page (the filter or the connection packets
     // start it again; a replay's steps do not, the anchor sees a history replaced itself).
     let anchor = {
         let mut slot = anchored.borrow_mut();
-        let same = |(order, control, _): &(Option<Uuid>, bool, RowAnchor)| {
-            (*order, *control) == (shown_view.order, shown_view.control_packets)
+        let filter = View {
+            shown: None,
+            ..shown_view
         };
-        let previous = slot.as_ref().filter(|kept| same(kept)).map(|kept| &kept.2);
-        let next = RowAnchor::follow(previous, &drawn);
-        *slot = Some((shown_view.order, shown_view.control_packets, next));
+        let previous = slot.as_ref().filter(|(was, _)| *was == filter);
+        let next = RowAnchor::follow(previous.map(|(_, anchor)| anchor), &drawn);
+        *slot = Some((filter, next));
         next
     };
+    let shapes = sequence_layout_since(&drawn, *zoom, anchor.origin);
     let shift = ROW_HEIGHT * *zoom * anchor.base as f64;
 
     let on_order = {
@@ -328,7 +330,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                         // like the arrows, so a time stays on its row.
                         <g class="times">{ for rows.iter().map(|arrow| html! {
                             <text key={row_key(arrow)} x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + shift + 4.0).to_string()}
-                                text-anchor="end" class="time" data-testid="seq-time" data-seq={arrow.packet_seq.map(|s| s.to_string())}>{ drawn.get(arrow.index).map(|a| anchor.time_label(a)) }</text>
+                                text-anchor="end" class="time" data-testid="seq-time" data-seq={arrow.packet_seq.map(|s| s.to_string())}>{ &arrow.time_label }</text>
                         }) }</g>
                         // Their own group: a fully keyed list (among the unkeyed times, Yew would
                         // make each arrow again whenever its place changed, and the focus with it).

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{relative_ms, Arrow, Lifeline};
+use super::{Arrow, Lifeline};
 
 /// Distance between two lifelines: seven of them (the seed's six and QueryService) and the time
 /// gutter make 1114 units, which fit the page's widest column (1200 px less its margins and the
@@ -59,7 +59,16 @@ pub struct ArrowShape {
     pub mark: Option<super::super::packet::Mark>,
 }
 
+/// The layout of `arrows` at `zoom`, each time label counted from the first arrow (the
+/// exports' times).
 pub fn sequence_layout(arrows: &[Arrow], zoom: f64) -> SequenceLayout {
+    let first_at = arrows.iter().map(|a| a.at).min().unwrap_or_default();
+    sequence_layout_since(arrows, zoom, first_at)
+}
+
+/// The same with each time label counted from `origin` (the page's: [`RowAnchor::origin`]);
+/// an arrow before it is labelled "+0 ms".
+pub fn sequence_layout_since(arrows: &[Arrow], zoom: f64, origin: Duration) -> SequenceLayout {
     let zoom = if zoom.is_finite() && zoom > 0.0 {
         zoom.clamp(MIN_ZOOM, MAX_ZOOM)
     } else {
@@ -71,16 +80,15 @@ pub fn sequence_layout(arrows: &[Arrow], zoom: f64) -> SequenceLayout {
     let first_row = lifeline_top + FIRST_ROW_GAP;
     let shapes = arrows
         .iter()
-        .zip(relative_ms(arrows))
         .enumerate()
-        .map(|(index, (arrow, ms))| ArrowShape {
+        .map(|(index, arrow)| ArrowShape {
             index,
             packet_seq: arrow.packet_seq,
             x1: x_of(arrow.from),
             x2: x_of(arrow.to),
             y: first_row + row * index as f64,
             label: arrow.label.clone(),
-            time_label: format!("+{ms} ms"),
+            time_label: format!("+{} ms", arrow.at.saturating_sub(origin).as_millis()),
             dashed: arrow.kind.is_reply(),
             mark: arrow.mark,
         })
@@ -119,7 +127,8 @@ pub const REBASE_AFTER: usize = 10_000;
 ///
 /// The page draws row `i` of a layout at `y + row height × base` inside a group moved up by
 /// `row height × base`: what the learner sees is the layout's, what changes in the page is the
-/// rows that come and go and one transform. Time labels count from `origin`.
+/// rows that come and go and one transform. Time labels count from `origin`
+/// ([`sequence_layout_since`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowAnchor {
     /// Arrows that have left the history since the anchor was set (or last started again).
@@ -163,12 +172,6 @@ impl RowAnchor {
             origin,
             newest: newest.map(|(seq, index)| (seq, base + index)),
         }
-    }
-
-    /// An arrow's time label counted from [`RowAnchor::origin`], e.g. "+12 ms".
-    pub fn time_label(&self, arrow: &Arrow) -> String {
-        let ms = arrow.at.saturating_sub(self.origin).as_millis();
-        format!("+{ms} ms")
     }
 }
 
@@ -284,18 +287,25 @@ mod tests {
         );
         let first = RowAnchor::follow(None, &all[..10]);
         assert_eq!((first.base, first.origin), (0, all[0].at));
+        let before = sequence_layout_since(&all[..10], 1.0, first.origin);
         assert_eq!(
-            first.time_label(&all[3]),
+            before.arrows[3].time_label,
             format!("+{} ms", (all[3].at - all[0].at).as_millis())
         );
         // Four arrows leave the history and the rest arrive: each stays on its row, and its
         // time label says the same as before.
         let slid = RowAnchor::follow(Some(&first), &all[4..]);
         assert_eq!((slid.base, slid.origin), (4, all[0].at));
-        for (index, arrow) in all[4..].iter().enumerate() {
+        let after = sequence_layout_since(&all[4..], 1.0, slid.origin);
+        for (index, shape) in after.arrows.iter().enumerate() {
             assert_eq!(slid.base + index, index + 4);
-            assert_eq!(slid.time_label(arrow), first.time_label(arrow));
+            if let Some(was) = before.arrows.get(index + 4) {
+                assert_eq!(shape.time_label, was.time_label);
+            }
         }
+        // Counted from the first arrow, the labels of the arrows left changed.
+        let from_first = sequence_layout(&all[4..], 1.0);
+        assert_eq!(from_first.arrows[0].time_label, "+0 ms");
         // Nothing changed: nothing moves.
         assert_eq!(RowAnchor::follow(Some(&slid), &all[4..]), slid);
     }
