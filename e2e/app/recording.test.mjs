@@ -15,7 +15,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, orderArrows, waitForStates } from '../lib/app-page.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
-import { placeOrder, watchEveryTopic } from '../lib/saga.mjs';
+import { messagesOf, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
 
 /** Clicks *Download recording* and saves the file as `e2e/artifacts/<fileName>`; its path. */
 async function downloadRecording(page, fileName) {
@@ -334,9 +334,13 @@ describeApp('recording', () => {
         const orderId = await placeOrder(page);
         const charged = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
         assert.equal(charged.json.success, true);
+        const charging = () => messagesOf(witness, orderId).every((m) => m.topic !== 'payments/processed');
+        assert.ok(charging(), 'the charge still in hand when the recording is read (else this machine is too slow for the case)');
         await page.setInputFiles('[data-testid="load-recording"]', saved);
         const held = page.locator('[data-testid="recording-held"]');
-        await held.waitFor({ timeout: 5_000 });
+        await held.waitFor({ timeout: 5_000 }).catch((error) => {
+          throw new Error(`no word that the recording is held; the charge ${charging() ? 'is still in hand' : 'went out meanwhile'}`, { cause: error });
+        });
         const warning = await held.textContent();
         assert.match(warning, /The sagas are not lost: this tab's database keeps OrderService's store and the charges and reservations already made/);
         assert.doesNotMatch(warning, /never be undone/);
@@ -362,7 +366,9 @@ describeApp('recording', () => {
   // still in hand; a recording loaded then said nothing (no order was open), stopped the
   // services, and the charges that went out were never refunded.
   it('a recording read while a cancelled order\'s charge is in hand is held; Keep live, and the charge is refunded on the wire', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=4000&inventory_ms=0&stock=P001:1`, async ({ page }) => {
+    // PaymentService holds each charge for 10 s (the most a link allows): the order is cancelled
+    // and the recording read within that, even on a loaded machine (4 s were not always enough).
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=10000&inventory_ms=0&stock=P001:1`, async ({ page }) => {
       await waitReady(page);
       const saved = await downloadRecording(page, 'recording-while-charging.json');
       const witness = await watchEveryTopic(broker);
@@ -371,9 +377,13 @@ describeApp('recording', () => {
         const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
         assert.match(cancelled.json.reason, /^out of stock/);
         await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const charging = () => messagesOf(witness, orderId).every((m) => m.topic !== 'payments/processed');
+        assert.ok(charging(), 'the charge still in hand when the recording is read (else this machine is too slow for the case)');
         await page.setInputFiles('[data-testid="load-recording"]', saved);
         const held = page.locator('[data-testid="recording-held"]');
-        await held.waitFor({ timeout: 5_000 });
+        await held.waitFor({ timeout: 5_000 }).catch((error) => {
+          throw new Error(`no word that the recording is held; the charge ${charging() ? 'is still in hand' : 'went out meanwhile'}`, { cause: error });
+        });
         assert.match(await held.textContent(), /^1 order is still running its saga /);
         await page.click('[data-testid="keep-live"]');
         assert.equal(await held.count(), 0);

@@ -125,6 +125,10 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     // once, the list drawn at most once a frame) are not on screen yet, and a scroll measured
     // meanwhile is a place among the rows drawn.
     let drawn_below = use_mut_ref(|| None::<u64>);
+    // The scroll position this component last set to keep the reader's place. Its scroll event
+    // comes a frame later, and newer rows may be drawn by then (their own move not made yet):
+    // that event is not the reader's, and must not take a place among the newer rows.
+    let own_scroll = use_mut_ref(|| None::<i32>);
 
     let trace = props.trace.0.borrow();
     let history = &trace.packets;
@@ -161,11 +165,12 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     // Packets arrived (or left) while the reader is scrolled down: back to the same rows.
     {
         let (viewport, list, anchor) = (viewport.clone(), list_ref.clone(), anchor.clone());
-        let trace = props.trace.clone();
-        use_effect_with((total, newest), move |(_, newest)| {
+        let (trace, drawn_below) = (props.trace.clone(), drawn_below.clone());
+        let own_scroll = own_scroll.clone();
+        use_effect_with((total, newest), move |_| {
             // At the top (no place kept), nothing is measured: reading the scroll position
             // forces the browser to lay the page out again, on every packet under load.
-            let (Some(kept), Some(newest)) = (*anchor.borrow(), *newest) else {
+            let (Some(kept), Some(below)) = (*anchor.borrow(), *drawn_below.borrow()) else {
                 return;
             };
             let (Some(element), Some(measured)) =
@@ -173,8 +178,11 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
             else {
                 return;
             };
+            // The rows as drawn now, not as of the render that asked for this: under load Yew
+            // hands the browser back between a render and its effects (every 16 ms), and a
+            // later render may have drawn newer rows before this runs.
             let trace = trace.0.borrow();
-            let listing = Listing::new(&trace.packets, Some(newest + 1));
+            let listing = Listing::new(&trace.packets, Some(below));
             if let Some(top) = kept.scroll_top_for(listing.index_of(kept.seq), measured) {
                 element.set_scroll_top(top);
                 let measured = Viewport {
@@ -182,6 +190,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                     scroll_top: element.scroll_top(),
                     ..measured
                 };
+                *own_scroll.borrow_mut() = Some(measured.scroll_top);
                 *anchor.borrow_mut() = Anchor::of(&listing, measured);
                 viewport.set(measured);
             }
@@ -213,9 +222,17 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
 
     let onscroll = {
         let (viewport, list, trace) = (viewport.clone(), list_ref.clone(), props.trace.clone());
-        let anchor = anchor.clone();
+        let (anchor, own_scroll) = (anchor.clone(), own_scroll.clone());
         Callback::from(move |_: Event| {
             if let Some(measured) = measure(&list, *viewport) {
+                // The event of the move made above: the place is kept (it was for the rows
+                // drawn then; if newer ones are drawn since, their move comes next). Taken
+                // here, it was a place among the newer rows, and the list moved under the
+                // pointer by as many rows (a clean-clone run: 9).
+                if own_scroll.borrow_mut().take() == Some(measured.scroll_top) {
+                    viewport.set(measured);
+                    return;
+                }
                 let trace = trace.0.borrow();
                 *anchor.borrow_mut() = (*drawn_below.borrow()).and_then(|below| {
                     Anchor::of(&Listing::new(&trace.packets, Some(below)), measured)
