@@ -334,13 +334,9 @@ describeApp('recording', () => {
         const orderId = await placeOrder(page);
         const charged = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
         assert.equal(charged.json.success, true);
-        const charging = () => messagesOf(witness, orderId).every((m) => m.topic !== 'payments/processed');
-        assert.ok(charging(), 'the charge still in hand when the recording is read (else this machine is too slow for the case)');
         await page.setInputFiles('[data-testid="load-recording"]', saved);
         const held = page.locator('[data-testid="recording-held"]');
-        await held.waitFor({ timeout: 5_000 }).catch((error) => {
-          throw new Error(`no word that the recording is held; the charge ${charging() ? 'is still in hand' : 'went out meanwhile'}`, { cause: error });
-        });
+        await held.waitFor({ timeout: 5_000 });
         const warning = await held.textContent();
         assert.match(warning, /The sagas are not lost: this tab's database keeps OrderService's store and the charges and reservations already made/);
         assert.doesNotMatch(warning, /never be undone/);
@@ -386,7 +382,8 @@ describeApp('recording', () => {
         });
         assert.match(await held.textContent(), /^1 order is still running its saga /);
         await page.click('[data-testid="keep-live"]');
-        assert.equal(await held.count(), 0);
+        // Gone once the page has drawn the click (Yew renders after the event's task).
+        await held.waitFor({ state: 'detached', timeout: 5_000 });
         // The services ran on: the charge in hand went out, and was refunded at once.
         const charged = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
         assert.equal(charged.json.success, true);
