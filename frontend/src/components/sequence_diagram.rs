@@ -9,6 +9,7 @@ use yew::prelude::*;
 
 use super::download::download;
 use crate::SharedTrace;
+use eda_core::trace::sequence::follow::FollowNewest;
 use eda_core::trace::sequence::rows::{
     ArrowShape, RowAnchor, HEADS_STRIP, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, ROW_HEIGHT, TIME_GUTTER,
 };
@@ -39,27 +40,20 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     // newest arrow (it does until the learner scrolls up).
     let scroller = use_node_ref();
     let band = use_state_eq(|| (0_i32, 600_i32));
-    let stick = use_mut_ref(|| true);
-    let last_top = use_mut_ref(|| 0);
+    let follow = use_mut_ref(FollowNewest::default);
     // The arrow with the keyboard focus (its index among the arrows drawn): it stays in the
     // page however the box scrolls, with every row between it and the rows in view, so Tab
     // goes on to its neighbour; and the box does not jump to the newest arrow meanwhile.
     let focused = use_state_eq(|| None::<usize>);
     let anchored = use_mut_ref(|| None::<(View, RowAnchor)>);
     let on_scroll = {
-        let (scroller, band, stick) = (scroller.clone(), band.clone(), stick.clone());
+        let (scroller, band, follow) = (scroller.clone(), band.clone(), follow.clone());
         Callback::from(move |_: Event| {
             if let Some(el) = scroller.cast::<web_sys::Element>() {
                 let top = el.scroll_top();
-                // Scrolling up lets go of the newest arrow; reaching the bottom takes it again.
-                // Arrows added after our own scroll to the bottom count as neither.
-                if top < *last_top.borrow() {
-                    *stick.borrow_mut() = false;
-                }
-                if top + el.client_height() >= el.scroll_height() - 8 {
-                    *stick.borrow_mut() = true;
-                }
-                *last_top.borrow_mut() = top;
+                follow
+                    .borrow_mut()
+                    .scrolled(top, el.client_height(), el.scroll_height());
                 band.set((top, el.client_height()));
             }
         })
@@ -67,20 +61,21 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     {
         // Scrolled to the bottom just before the next paint, when the browser lays the page
         // out anyway, instead of forcing a layout of its own in the middle of the render.
-        let (scroller, stick) = (scroller.clone(), stick.clone());
+        let (scroller, follow) = (scroller.clone(), follow.clone());
         let frame = use_mut_ref(|| None::<gloo::render::AnimationFrame>);
         let on_screen = props.on_screen;
         let focus_inside = focused.is_some();
         use_effect(move || {
-            if on_screen && *stick.borrow() && !focus_inside {
+            if on_screen && follow.borrow().following() && !focus_inside {
                 let next = gloo::render::request_animation_frame(move |_| {
                     // Asked again: the learner may have scrolled up (or moved the focus up)
                     // since the request.
-                    if !*stick.borrow() {
+                    if !follow.borrow().following() {
                         return;
                     }
                     if let Some(el) = scroller.cast::<web_sys::Element>() {
                         el.set_scroll_top(el.scroll_height());
+                        follow.borrow_mut().followed(el.scroll_top());
                     }
                 });
                 // Replacing an earlier request cancels it: one scroll per frame.

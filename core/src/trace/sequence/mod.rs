@@ -13,6 +13,7 @@ use broker_bridge::{Direction, Packet, PacketKind};
 use uuid::Uuid;
 
 pub mod export;
+pub mod follow;
 pub mod rows;
 
 use super::history::{PacketHistory, UserAction};
