@@ -9,9 +9,11 @@
 //! stays under it. At the very top the newest packets appear as they come.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::HtmlElement;
+use web_sys::{HtmlElement, MutationObserver, MutationObserverInit};
 use yew::prelude::*;
 
 use super::packet_detail::PacketDetail;
@@ -100,6 +102,38 @@ fn show_row(
     });
 }
 
+/// Puts the reader's packet (`anchor`) back where it was in the list, among the rows as drawn
+/// now (those below `drawn_below`, not those of the render that asked: a later render may
+/// have drawn newer ones since). Records the move in `own_scroll` (its scroll event is not the
+/// reader's) and gives the viewport to keep; `None` at the top (no place kept: nothing is
+/// measured, as reading the scroll position lays the page out) or when nothing moved.
+fn keep_place(
+    list: &NodeRef,
+    known: Viewport,
+    anchor: &RefCell<Option<Anchor>>,
+    drawn_below: Option<u64>,
+    own_scroll: &RefCell<Option<i32>>,
+    trace: &SharedTrace,
+) -> Option<Viewport> {
+    let (Some(kept), Some(below)) = (*anchor.borrow(), drawn_below) else {
+        return None;
+    };
+    let element = list.cast::<HtmlElement>()?;
+    let measured = measure(list, known)?;
+    let trace = trace.0.borrow();
+    let listing = Listing::new(&trace.packets, Some(below));
+    let top = kept.scroll_top_for(listing.index_of(kept.seq), measured)?;
+    element.set_scroll_top(top);
+    let measured = Viewport {
+        // The browser may clamp it.
+        scroll_top: element.scroll_top(),
+        ..measured
+    };
+    *own_scroll.borrow_mut() = Some(measured.scroll_top);
+    *anchor.borrow_mut() = Anchor::of(&listing, measured);
+    Some(measured)
+}
+
 /// Focuses the opener of packet `seq` if its row is drawn.
 fn focus_row(list: &NodeRef, seq: u64) -> bool {
     let button = list
@@ -117,6 +151,7 @@ fn focus_row(list: &NodeRef, seq: u64) -> bool {
 pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     let viewport = use_state_eq(|| UNMEASURED);
     let list_ref = use_node_ref();
+    let section_ref = use_node_ref();
     // The packet whose opener takes the focus once its row is drawn (after a key moved there).
     let focus_next = use_mut_ref(|| None::<u64>);
     // The reader's place while scrolled away from the top, as of the last scroll.
@@ -162,37 +197,43 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
             }
         });
     }
-    // Packets arrived (or left) while the reader is scrolled down: back to the same rows.
+    // Packets arrived (or left) while the reader is scrolled down: back to the same rows, as
+    // soon as they are drawn. Under load Yew hands the browser back between a render and its
+    // effects (every 16 ms, decision 0017), and a frame painted in between showed the rows for
+    // the new place at the old scroll position: a blank list, or the wrong rows, for a frame or
+    // more. A mutation observer on the newest packet drawn runs before the browser paints
+    // again; the effect stays for the renders that change the rows without a newer packet.
     {
-        let (viewport, list, anchor) = (viewport.clone(), list_ref.clone(), anchor.clone());
-        let (trace, drawn_below) = (props.trace.clone(), drawn_below.clone());
-        let own_scroll = own_scroll.clone();
-        use_effect_with((total, newest), move |_| {
-            // At the top (no place kept), nothing is measured: reading the scroll position
-            // forces the browser to lay the page out again, on every packet under load.
-            let (Some(kept), Some(below)) = (*anchor.borrow(), *drawn_below.borrow()) else {
-                return;
-            };
-            let (Some(element), Some(measured)) =
-                (list.cast::<HtmlElement>(), measure(&list, *viewport))
-            else {
-                return;
-            };
-            // The rows as drawn now, not as of the render that asked for this: under load Yew
-            // hands the browser back between a render and its effects (every 16 ms), and a
-            // later render may have drawn newer rows before this runs.
-            let trace = trace.0.borrow();
-            let listing = Listing::new(&trace.packets, Some(below));
-            if let Some(top) = kept.scroll_top_for(listing.index_of(kept.seq), measured) {
-                element.set_scroll_top(top);
-                let measured = Viewport {
-                    // The browser may clamp it.
-                    scroll_top: element.scroll_top(),
-                    ..measured
-                };
-                *own_scroll.borrow_mut() = Some(measured.scroll_top);
-                *anchor.borrow_mut() = Anchor::of(&listing, measured);
-                viewport.set(measured);
+        let keep = {
+            let (viewport, list, anchor) = (viewport.clone(), list_ref.clone(), anchor.clone());
+            let (trace, drawn_below) = (props.trace.clone(), drawn_below.clone());
+            let own_scroll = own_scroll.clone();
+            Rc::new(move || {
+                let below = *drawn_below.borrow();
+                if let Some(measured) =
+                    keep_place(&list, *viewport, &anchor, below, &own_scroll, &trace)
+                {
+                    viewport.set(measured);
+                }
+            })
+        };
+        let on_drawn = keep.clone();
+        use_effect_with((total, newest), move |_| on_drawn());
+        let section = section_ref.clone();
+        use_effect_with((), move |_| {
+            let callback = Closure::<dyn Fn()>::new(move || keep());
+            let observer = MutationObserver::new(callback.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(section)) = (&observer, section.cast::<web_sys::Node>()) {
+                let init = MutationObserverInit::new();
+                init.set_subtree(true);
+                init.set_attribute_filter(&js_sys::Array::of1(&"data-newest".into()));
+                let _ = observer.observe_with_options(&section, &init);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(callback);
             }
         });
     }
@@ -313,7 +354,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
         format!(" — {total} packets")
     };
     html! {
-        <section class="card packet-inspector" aria-labelledby="inspector-title" {onkeydown}>
+        <section class="card packet-inspector" ref={section_ref} aria-labelledby="inspector-title" {onkeydown}>
             <h2 id="inspector-title">{ "Packet inspector" }
                 <span class="muted" data-testid="packet-count">{ count }</span></h2>
             if history.dropped() > 0 {
@@ -336,7 +377,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
                     // The roles keep it a table for screen readers when a narrow screen draws each
                     // row as a two-line grid (styles.css), which drops the table's own semantics.
                     <table role="table" aria-labelledby="inspector-title" aria-describedby="inspector-keys"
-                        aria-rowcount={(total + 1).to_string()}>
+                        aria-rowcount={(total + 1).to_string()} data-newest={newest.map(|seq| seq.to_string())}>
                         <colgroup>
                             <col class="col-time" /><col class="col-client" /><col class="col-dir" />
                             <col class="col-kind" /><col class="col-topic" /><col class="col-qos" />
