@@ -300,7 +300,7 @@ describeApp('sequence diagram', () => {
   // Past the history's 2,000 packets every new one drops the oldest. The times beside the
   // arrows counted from the oldest arrow left, so every label in view changed with every
   // packet (and, in the page, every row moved); now they count from where the view started.
-  it('past the history\'s capacity an arrow keeps its time label as older arrows leave', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('past the history\'s capacity an arrow keeps its time label as older arrows leave, and its place once the learner scrolled up', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);
       const packets = () => page.$eval('[data-testid="packet-count"]', (el) => Number(/(\d+) packets/.exec(el.textContent)[1]));
@@ -340,6 +340,34 @@ describeApp('sequence diagram', () => {
         assert.match(early.get(seq), /^\+\d+ ms$/);
         assert.equal(late.get(seq), early.get(seq), `arrow ${seq}'s time`);
       }
+
+      // Scrolled up a little, the learner lets go of the newest arrow; as older arrows leave,
+      // the arrows in view stay where they are in the box (they moved up a row per packet).
+      // In the window: off screen the diagram is drawn once a second (decision 0017).
+      const inView = async () => {
+        await page.locator(scroll).scrollIntoViewIfNeeded();
+        await page.waitForFunction((sel) => document.querySelector(sel).closest('[data-on-screen]').dataset.onScreen === 'true', scroll);
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      };
+      await inView();
+      await page.$eval(scroll, (box) => { box.scrollTop -= 200; });
+      await inView();
+      const placeOf = (seq) => page.$eval(scroll, (box, seq) => {
+        const rect = box.getBoundingClientRect();
+        const arrows = [...box.querySelectorAll('[data-testid="seq-arrow"][data-seq]')];
+        const mid = rect.top + rect.height / 2;
+        const arrow = seq === null
+          ? arrows.reduce((a, b) => (Math.abs(b.getBoundingClientRect().top - mid) < Math.abs(a.getBoundingClientRect().top - mid) ? b : a))
+          : arrows.find((a) => a.dataset.seq === seq);
+        return arrow ? { seq: arrow.dataset.seq, y: Math.round(arrow.getBoundingClientRect().top - rect.top), scrollTop: box.scrollTop } : null;
+      }, seq);
+      const held = await placeOf(null);
+      const droppedHeld = await dropped();
+      await page.click('[data-testid="place-order"]');
+      await page.waitForFunction(([sel, d]) => Number(document.querySelector('[data-testid="packets-not-shown"]').dataset.dropped) >= d
+        && document.querySelector('[data-testid="orders-count"]').dataset.open === '0', [scroll, droppedHeld + 20]);
+      await inView();
+      assert.deepEqual(await placeOf(held.seq), held, `arrow ${held.seq} where the learner left it, ${(await dropped()) - droppedHeld} older packets later`);
     }));
   // Tab walks the arrows one by one, however the box scrolls under it: unkeyed, the elements
   // changed arrows under the focus (23 then 27, 35 then 46); keyed among the unkeyed times,

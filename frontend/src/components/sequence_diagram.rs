@@ -41,6 +41,8 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let scroller = use_node_ref();
     let band = use_state_eq(|| (0_i32, 600_i32));
     let follow = use_mut_ref(FollowNewest::default);
+    // The anchor's `base` when the reader let go of the newest arrow (see `held` below).
+    let held_since = use_mut_ref(|| None::<usize>);
     // The arrow with the keyboard focus (its index among the arrows drawn): it stays in the
     // page however the box scrolls, with every row between it and the rows in view, so Tab
     // goes on to its neighbour; and the box does not jump to the newest arrow meanwhile.
@@ -112,7 +114,22 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         next
     };
     let shapes = sequence_layout_since(&drawn, *zoom, anchor.origin);
-    let shift = ROW_HEIGHT * *zoom * anchor.base as f64;
+    let row = ROW_HEIGHT * *zoom;
+    let shift = row * anchor.base as f64;
+    // Scrolled away from the newest arrow, the picture holds still: as older arrows leave the
+    // history (past its 2,000 packets, one per packet) the rows stay where the reader saw them,
+    // and the box grows by a blank band above instead of every arrow moving up a row per
+    // packet (a newcomer's break-test, 3 runs of 3). Following again lets the band go.
+    let held = {
+        let mut held_since = held_since.borrow_mut();
+        if follow.borrow().following() {
+            *held_since = None;
+        } else if held_since.is_none_or(|base| base > anchor.base) {
+            // Let go now, or the rows started counting again (another filter, a rebase).
+            *held_since = Some(anchor.base);
+        }
+        held_since.map_or(0.0, |base| row * (anchor.base - base) as f64)
+    };
 
     let on_order = {
         let view = view.clone();
@@ -179,8 +196,11 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     // Only the rows in view, and a screen and a half either side, are put in the page.
     let (top, height) = *band;
     let margin = f64::from(height) * 1.5;
-    let mut in_view =
-        shapes.arrows_between(f64::from(top) - margin, f64::from(top + height) + margin);
+    // In the layout's units: the page draws it `held` lower.
+    let mut in_view = shapes.arrows_between(
+        f64::from(top) - held - margin,
+        f64::from(top + height) - held + margin,
+    );
     if let Some(at) = focused.and_then(|index| shapes.arrows.iter().position(|a| a.index == index))
     {
         in_view = in_view.start.min(at)..in_view.end.max(at + 1);
@@ -193,7 +213,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         let period = 8.0;
         let from = (f64::from(top) - margin - shapes.lifeline_top).max(0.0);
         let first = shapes.lifeline_top + (from / period).floor() * period;
-        let last = (f64::from(top + height) + margin).min(shapes.lifeline_bottom);
+        let last = (f64::from(top + height) + margin).min(shapes.lifeline_bottom + held);
         (first.min(last), last)
     };
     // The heads in a strip of their own that stays at the top of the scroll box (sticky), so
@@ -309,8 +329,8 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     { for heads }
                 </svg>
                 // Drawn from the top of the box, under the strip of heads.
-                <svg xmlns="http://www.w3.org/2000/svg" width={shapes.width.to_string()} height={shapes.height.to_string()}
-                    viewBox={format!("0 0 {} {}", shapes.width, shapes.height)} role="img"
+                <svg xmlns="http://www.w3.org/2000/svg" width={shapes.width.to_string()} height={(shapes.height + held).to_string()}
+                    viewBox={format!("0 0 {} {}", shapes.width, shapes.height + held)} role="img"
                     style={format!("margin-top: -{HEADS_STRIP}px")}
                     aria-label="Sequence diagram of the order flow" data-testid="sequence-svg">
                     <defs>
@@ -320,7 +340,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                         </marker>
                     </defs>
                     { for lines_of_life }
-                    <g class="rows" transform={format!("translate(0 {})", -shift)}>
+                    <g class="rows" transform={format!("translate(0 {})", held - shift)}>
                         // Times sit in the left margin, outside the clickable arrow groups; keyed
                         // like the arrows, so a time stays on its row.
                         <g class="times">{ for rows.iter().map(|arrow| html! {

@@ -128,7 +128,9 @@ pub const REBASE_AFTER: usize = 10_000;
 /// The page draws row `i` of a layout at `y + row height × base` inside a group moved up by
 /// `row height × base`: what the learner sees is the layout's, what changes in the page is the
 /// rows that come and go and one transform. Time labels count from `origin`
-/// ([`sequence_layout_since`]).
+/// ([`sequence_layout_since`]). While the reader has scrolled away from the newest arrow the
+/// page also holds the picture still: it moves the group down by `row height × (base − the
+/// base when they let go)`, so the arrows in view stay where they were as older ones leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowAnchor {
     /// Arrows that have left the history since the anchor was set (or last started again).
