@@ -175,7 +175,10 @@ describeApp('saga recovery', () => {
     // before OrderService's new clean session has subscribed is lost to it.
     // OrderService, crashed meanwhile, comes back once the charges are out: the race its
     // new subscription lost by chance in the newcomer's runs (3 of 3) is lost every time.
-    brokerOutage(t, { params: '&saga=orchestration&session=clean&saga_timeout_ms=3000', batches: 1, outageMs: 3_000, killAfterMs: 1_300, allCancelled: true, orderBackLast: true }));
+    // Killed once the witness has seen every charge command go out (it was a fixed 1.3 s: on a
+    // loaded clean-clone run 8 of the 10 commands had not gone out yet, and with OrderService
+    // away they never did).
+    brokerOutage(t, { params: '&saga=orchestration&session=clean&saga_timeout_ms=3000', batches: 1, outageMs: 3_000, killOn: 'commands/payment/charge', allCancelled: true, orderBackLast: true }));
 
   it('the broker killed before it saved its sessions, persistent sessions: the same', { timeout: CASE_TIMEOUT_MS * 2 }, (t) =>
     // The newcomer's steps B: 30 orders, payment 2 s, the broker killed -9 within its autosave
@@ -185,12 +188,13 @@ describeApp('saga recovery', () => {
 
 /**
  * Places `batches` × 10 orders on a broker of the case's own with the page's `params`, kills it
- * (-9) 0.5 s later, starts it again on the same ports `outageMs` later, and checks on the wire
+ * (-9) `killAfterMs` later (0.5 s), or once the witness has seen a message on topic `killOn`
+ * for every order, starts it again on the same ports `outageMs` later, and checks on the wire
  * (an independent witness) and on the page that every order ends with one outcome and nothing
  * charged or held for a cancelled one. With `persist`, the broker keeps sessions on disk but
  * autosaves only every 10 s, so the kill loses them.
  */
-async function brokerOutage(t, { params, batches, outageMs, persist = false, killAfterMs = 500, allCancelled = false, orderBackLast = false }) {
+async function brokerOutage(t, { params, batches, outageMs, persist = false, killAfterMs = 500, killOn = null, allCancelled = false, orderBackLast = false }) {
   const store = persist ? await mkdtemp(path.join(os.tmpdir(), 'eda-saga-persist-')) : null;
   if (store) await chmod(store, 0o777); // started as root, Mosquitto writes as the mosquitto user
   const settings = store ? { persistence: 'true', persistence_location: `${store}/`, autosave_interval: 10 } : {};
@@ -237,7 +241,12 @@ async function brokerOutage(t, { params, batches, outageMs, persist = false, kil
       const orders = await page.locator('[data-testid="order-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.orderId));
       // The outage is the scenario: killed 0.5 s after the orders went out (before the
       // services answered them), back `outageMs` later.
-      await pause(killAfterMs);
+      if (killOn === null) {
+        await pause(killAfterMs);
+      } else {
+        const out = await until(() => orders.every((id) => of(id, killOn).length > 0), FLOW_TIMEOUT_MS);
+        assert.ok(out, `a ${killOn} for every order before the kill: ${orders.filter((id) => of(id, killOn).length === 0).join(', ')}`);
+      }
       const { tcpPort, wsPort } = restartable;
       process.kill(restartable.pid, 'SIGKILL');
       await restartable.stop();
