@@ -24,6 +24,9 @@ async function tenOrdersDrawn(page) {
   return scroll;
 }
 
+/** Resolves after the page has drawn two more frames (what was asked of it is laid out). */
+const twoFrames = (page) => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+
 /**
  * Scrolls the diagram's box (`scroll`, a selector) to the top, as a learner would, as soon as
  * the box has followed the newest arrow (it does a few frames after it comes into view), and
@@ -186,7 +189,6 @@ describeApp('sequence diagram', () => {
       const packets = () => page.evaluate(() => Number(document.querySelector('[data-testid="packet-list"] table').getAttribute('aria-rowcount')) - 1);
       await placeOrder(page);
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="packet-list"] table')?.getAttribute('aria-rowcount')) > 60);
-      const frames = () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
       // The seq of the row at a point 2.5 rows under the list's header (where a pointer would be).
       // The list draws only the rows in view (spacers stand for the others), and under load the
       // page draws the rows for a new scroll position a task or two after it: asked until a row
@@ -205,7 +207,7 @@ describeApp('sequence diagram', () => {
         });
         let seen = await look();
         for (let tries = 1; seen.seq === null && tries < 50; tries += 1) {
-          await frames();
+          await twoFrames(page);
           seen = await look();
         }
         assert.ok(seen.seq, `a packet row under the pointer, not ${seen.at}`);
@@ -215,17 +217,17 @@ describeApp('sequence diagram', () => {
         const list = document.querySelector('[data-testid="packet-list"]');
         list.scrollTop = list.querySelector('tr.packet-row').getBoundingClientRect().height * 10 + 5;
       });
-      await frames();
+      await twoFrames(page);
       const pointed = await seqAtPointer();
       const before = await packets();
       await page.click('[data-testid="place-ten"]');
       await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '11', null, { timeout: 60_000 });
       assert.ok(await packets() > before + 100, 'hundreds of packets arrived above');
-      await frames();
+      await twoFrames(page);
       assert.equal(await seqAtPointer(), pointed, 'the same packet under the pointer');
       // At the very top the reader follows the newest packets.
       await page.evaluate(() => { document.querySelector('[data-testid="packet-list"]').scrollTop = 0; });
-      await frames();
+      await twoFrames(page);
       await placeOrder(page);
       await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '12');
       // Read once the list has drawn what came (a task or two later under load).
@@ -236,7 +238,7 @@ describeApp('sequence diagram', () => {
       }));
       let top = await atTop();
       for (let tries = 1; top.first !== top.newest && tries < 50; tries += 1) {
-        await frames();
+        await twoFrames(page);
         top = await atTop();
       }
       assert.deepEqual(top, { scrollTop: 0, first: top.newest, newest: top.newest });
@@ -347,7 +349,7 @@ describeApp('sequence diagram', () => {
       const inView = async () => {
         await page.locator(scroll).scrollIntoViewIfNeeded();
         await page.waitForFunction((sel) => document.querySelector(sel).closest('[data-on-screen]').dataset.onScreen === 'true', scroll);
-        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        await twoFrames(page);
       };
       await inView();
       await page.$eval(scroll, (box) => { box.scrollTop -= 200; });
@@ -364,8 +366,8 @@ describeApp('sequence diagram', () => {
       const held = await placeOf(null);
       const droppedHeld = await dropped();
       await page.click('[data-testid="place-order"]');
-      await page.waitForFunction(([sel, d]) => Number(document.querySelector('[data-testid="packets-not-shown"]').dataset.dropped) >= d
-        && document.querySelector('[data-testid="orders-count"]').dataset.open === '0', [scroll, droppedHeld + 20]);
+      await page.waitForFunction((d) => Number(document.querySelector('[data-testid="packets-not-shown"]').dataset.dropped) >= d
+        && document.querySelector('[data-testid="orders-count"]').dataset.open === '0', droppedHeld + 20);
       await inView();
       assert.deepEqual(await placeOf(held.seq), held, `arrow ${held.seq} where the learner left it, ${(await dropped()) - droppedHeld} older packets later`);
     }));
@@ -440,7 +442,7 @@ describeApp('sequence diagram', () => {
       );
       await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor();
       // Two frames: whatever the restore drew is laid out and scrolled.
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await twoFrames(page);
       const after = await page.evaluate(() => ({
         top: document.querySelector('#sequence-title').getBoundingClientRect().top,
         y: window.scrollY,
