@@ -104,6 +104,8 @@ async function traced(cdp, body) {
         // The sampling profiler costs the page a lot (about a third more main-thread time at
         // 200 µs): --no-samples for the per-order total and the style/layout/paint split.
         ...(args['no-samples'] !== undefined ? [] : ['disabled-by-default-v8.cpu_profiler']),
+        // Why style and layout were invalidated (node, reason): for --trace-out only.
+        ...(args.invalidations !== undefined ? ['disabled-by-default-devtools.timeline.invalidationTracking'] : []),
       ],
     },
   });

@@ -141,6 +141,41 @@ describeApp('busy page', () => {
         presses += 1;
       }
       assert.ok(await isBusy(page), `html[data-busy] after ${presses} presses of ten orders`);
+      // Busy, an event log lays out only the entries in its box's view: the oldest entry, far
+      // down its box, is not drawn (content-visibility: auto), and in a log on screen the newest
+      // is. Before, each report laid out hundreds of entries nobody saw, 30–100 ms in one frame
+      // (issue 14).
+      await page.evaluate(() => {
+        const drawn = (entry) => entry?.querySelector('.status')?.checkVisibility({ contentVisibilityAuto: true });
+        window.__busyLogs = () => {
+          const logs = [...document.querySelectorAll('ol.log')].map((log) => {
+            const { top, bottom } = log.getBoundingClientRect();
+            return {
+              entries: log.children.length,
+              onScreen: bottom > 0 && top < innerHeight,
+              newest: drawn(log.firstElementChild),
+              oldest: drawn(log.lastElementChild),
+              busy: document.documentElement.hasAttribute('data-busy'),
+            };
+          });
+          // What the failure message shows: the last look while busy.
+          if (logs[0]?.busy) window.__busyLogsSeen = logs;
+          return logs;
+        };
+      });
+      await page
+        .waitForFunction(
+          () => {
+            const logs = window.__busyLogs();
+            return (
+              logs.some((l) => l.onScreen) &&
+              logs.every((l) => l.busy && l.entries >= 10 && l.oldest === false && (!l.onScreen || l.newest === true))
+            );
+          },
+          null,
+          { timeout: FLOW_TIMEOUT_MS },
+        )
+        .catch(async () => assert.fail(`busy logs, last seen: ${JSON.stringify(await page.evaluate(() => window.__busyLogsSeen))}`));
       for (let i = 0; i < PRESSES_WHILE_BUSY; i++) await press();
       presses += PRESSES_WHILE_BUSY;
 
