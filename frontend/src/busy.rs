@@ -7,7 +7,7 @@
 //! page keeps its length and nothing on screen moves: without it each part out of sight
 //! collapsed to a placeholder height and the page jumped under the learner's mouse.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsCast;
@@ -24,6 +24,29 @@ thread_local! {
     static BUSY: Cell<bool> = const { Cell::new(false) };
     /// Counts large batches, so the calm-down timer knows whether one came since it was armed.
     static LARGE: Cell<u64> = const { Cell::new(0) };
+    /// Told of each switch, by [`watch`]'s number: the components drawn differently while busy.
+    static WATCHERS: RefCell<Vec<(u64, yew::Callback<bool>)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_WATCHER: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Calls `on_switch` with the new state each time the page turns busy or calm, until the
+/// returned [`Watch`] is dropped (what [`crate::hooks::use_busy`] is made of).
+pub fn watch(on_switch: yew::Callback<bool>) -> Watch {
+    let id = NEXT_WATCHER.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    WATCHERS.with(|w| w.borrow_mut().push((id, on_switch)));
+    Watch(id)
+}
+
+/// A registration made by [`watch`]; dropping it ends it.
+pub struct Watch(u64);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        WATCHERS.with(|w| w.borrow_mut().retain(|(id, _)| *id != self.0));
+    }
 }
 
 /// Takes in the size of the report just made (its actions): sets `data-busy` once the load is
@@ -72,6 +95,11 @@ fn set(now_busy: bool) {
         let _ = root.set_attribute("data-busy", "true");
     } else {
         let _ = root.remove_attribute("data-busy");
+    }
+    // Copied first: a watcher's callback may (through a render) add or drop a watch.
+    let watchers: Vec<_> = WATCHERS.with(|w| w.borrow().iter().map(|(_, c)| c.clone()).collect());
+    for watcher in watchers {
+        watcher.emit(now_busy);
     }
 }
 

@@ -6,6 +6,7 @@
 use yew::prelude::*;
 
 use super::outside_text::{outside, outside_cut, outside_lines, reason};
+use crate::hooks::use_busy;
 use eda_core::outside_text::length_note;
 use eda_core::services::ServiceId;
 use eda_core::state::{LogEntry, Outcome, ServiceView};
@@ -78,6 +79,14 @@ fn subscriptions_line(subscriptions: &[(&'static str, Grant)]) -> Html {
 /// cut, and the whole value is the cut text's title and the entry's `data-correlation`.
 const CORRELATION_CHARS: usize = 64;
 
+/// How many of the newest entries a log draws while the page is busy (`data-busy`, under a
+/// sustained load). The log keeps all of its entries; the rest are drawn again once the page is
+/// calm. At 100 orders a second each report (every 400 ms) replaced the whole drawn log, 100
+/// entries in each of four logs, and their elements cost the page more than anything a learner
+/// could read at that rate (issue 14; `docs/benchmarks.md`, twenty-second session). The log's
+/// box shows about four.
+pub const BUSY_ENTRIES_DRAWN: usize = 20;
+
 #[derive(Properties, PartialEq)]
 struct LogLineProps {
     service: ServiceId,
@@ -129,12 +138,24 @@ fn LogLine(props: &LogLineProps) -> Html {
 #[component]
 pub fn EventLog(props: &EventLogProps) -> Html {
     let service = &props.service;
+    let busy = use_busy();
+    let drawn = if busy {
+        BUSY_ENTRIES_DRAWN.min(service.log.len())
+    } else {
+        service.log.len()
+    };
     // Each entry keyed by its number since the log began, so a new one is one insertion,
     // not a rewrite of every row (100 orders a second is hundreds of entries a second).
     let received = service.log_dropped + service.log.len();
-    let rows = service.log.iter().enumerate().map(|(i, entry)| {
-        html! { <LogLine key={received - i} service={service.id} entry={entry.clone()} /> }
-    });
+    let rows = service
+        .log
+        .iter()
+        .take(drawn)
+        .enumerate()
+        .map(|(i, entry)| {
+            html! { <LogLine key={received - i} service={service.id} entry={entry.clone()} /> }
+        });
+    let held_back = service.log.len() - drawn;
     html! {
         <section class="card event-log" aria-label={format!("{} event log", service.id.name())}>
             <h2>{ service.id.name() }<span class="muted">{ " — messages received, newest first" }</span></h2>
@@ -163,6 +184,12 @@ pub fn EventLog(props: &EventLogProps) -> Html {
                 <p class="empty">{ "No messages received yet." }</p>
             }
             <ol class="log">{ for rows }</ol>
+            if held_back > 0 {
+                <p class="dropped" data-testid="log-held-back" data-count={held_back.to_string()}>
+                    { format!("The page is busy: the newest {drawn} entries are drawn; the other \
+                               {held_back} are kept and drawn again once it is calm.") }
+                </p>
+            }
             if service.log_dropped > 0 {
                 <p class="dropped">{ format!("{} older entries not shown.", service.log_dropped) }</p>
             }
