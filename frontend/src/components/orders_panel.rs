@@ -236,6 +236,15 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         "The counts above are of the orders in the packets shown."
     };
     let kept = book.capacity();
+    // A break-test read "575 older orders not shown: the panel keeps the newest 500" as 575
+    // kept: those no longer kept are said apart.
+    let drawn_now = total.min(rows_drawn);
+    let no_longer_kept = match book.dropped() {
+        0 => String::new(),
+        dropped => format!(
+            ", and {dropped} older ones it no longer keeps (only the newest {kept} are kept)"
+        ),
+    };
     let busy_note = if busy {
         format!(" while the page is busy (the newest {ROWS_DRAWN} once it is calm)")
     } else {
@@ -272,8 +281,8 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
             { message_view(otlp_message.as_ref()) }
             if hidden > 0 {
                 <p class="dropped" data-testid="orders-hidden">{ format!(
-                    "{hidden} older orders not shown: the panel keeps the newest {kept} orders and \
-                     draws the newest {rows_drawn}{busy_note}. {counted}"
+                    "{hidden} older orders not shown: the panel draws the newest \
+                     {drawn_now}{busy_note} of the {total} it keeps{no_longer_kept}. {counted}"
                 ) }</p>
             }
         </section>
