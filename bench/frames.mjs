@@ -68,7 +68,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Installs the recorder (evaluated in the page). Everything is in performance.now() time. */
 function installRecorder() {
   if (window.__edaBench) return;
-  const r = { frames: [], longTasks: [], inputs: [], notes: [] };
+  const r = { frames: [], longTasks: [], inputs: [], notes: [], busy: [] };
+  // When the page says it is busy (html[data-busy], docs/dom-contract.md) and calm again.
+  new MutationObserver(() => {
+    const busy = document.documentElement.hasAttribute('data-busy');
+    if (r.busy.at(-1)?.[1] !== busy) r.busy.push([performance.now(), busy]);
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-busy'] });
   const onFrame = (t) => {
     r.frames.push(t);
     requestAnimationFrame(onFrame);
@@ -399,7 +404,13 @@ function windowStats(rec, from, to) {
   const nextFrames = inputs.map(([, , nextFrame]) => nextFrame);
   const seconds = (to - from) / 1000;
   const blocked = tasks.reduce((sum, [, duration]) => sum + duration, 0);
+  // The first time the page turned busy within the window; the long tasks before and after it.
+  const busySince = rec.busy.find(([t, busy]) => busy && t >= from && t < to)?.[0] ?? null;
+  const longest = (list) => (list.length ? Math.max(...list.map(([, d]) => d)) : 0);
   return {
+    busyAfter: busySince === null ? null : busySince - from,
+    longTaskMaxBeforeBusy: busySince === null ? null : longest(tasks.filter(([start]) => start < busySince)),
+    longTaskMaxOnceBusy: busySince === null ? null : longest(tasks.filter(([start]) => start >= busySince)),
     seconds,
     frames: intervals.length,
     fps: intervals.length / seconds,
@@ -631,6 +642,13 @@ export function summarizeFrames(rounds) {
       return [field, values.includes(null) ? null : spread(values)];
     }),
   );
+  // When the load made the page busy, in the rounds where it did.
+  const busyAfter = Object.fromEntries(
+    ['busyAfter', 'longTaskMaxBeforeBusy', 'longTaskMaxOnceBusy'].map((field) => {
+      const values = rounds.map((r) => r.load[field]).filter((v) => v !== null && v !== undefined);
+      return [field, values.length ? { ...spread(values), rounds: values.length } : null];
+    }),
+  );
   const dropped = rounds.map((r) => r.orders.packetsDropped);
   const harness = rounds.map((r) => r.harnessCpuShare);
   const mainThread = Object.fromEntries(
@@ -641,6 +659,7 @@ export function summarizeFrames(rounds) {
   );
   return {
     windows,
+    busyAfter,
     mainThread,
     orders,
     allComplete: rounds.every((r) => r.orders.complete),

@@ -303,6 +303,12 @@ function formatFrames(out, { options, frames }) {
       `${cell(frames.mainThread.netMsPerOrder, (x) => x.toFixed(2))} ms net of idle; busy ` +
       `${cell(frames.mainThread.busyShare, pct)} of the time (idle: ` +
       `${cell(frames.mainThread.idleBusyShare, pct)})`,
+    frames.busyAfter?.busyAfter
+      ? `the page turned busy (html[data-busy]) ${cell(frames.busyAfter.busyAfter, int)} ms into the load ` +
+        `in ${frames.busyAfter.busyAfter.rounds} of ${frames.rounds} rounds; the longest task before that ` +
+        `${cell(frames.busyAfter.longTaskMaxBeforeBusy, int)} ms, once busy ` +
+        `${cell(frames.busyAfter.longTaskMaxOnceBusy, int)} ms`
+      : 'the page did not turn busy (html[data-busy]) during the load',
     orders.notifications
       ? 'notifications the page received for them (its count of shown + "older not shown"): ' +
         `${cell(orders.notifications, int)}`
