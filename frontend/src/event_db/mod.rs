@@ -40,7 +40,7 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use idb::{
     Database, DatabaseEvent, Event, Factory, KeyPath, ObjectStore, ObjectStoreParams, Request,
@@ -97,9 +97,11 @@ const STREAM_INDEX: &str = "stream";
 /// upgrades the database to a newer version closes it too (later calls then fail with
 /// [`StorageError::Other`]).
 ///
-/// Await each call to its end. Dropping the future of [`EventDb::append`] or
-/// [`EventDb::clear`] half-way drops `idb`'s event handlers: the browser then reports an error
-/// and, as a rule, aborts the transaction (nothing of the batch is stored).
+/// Await each call to its end. The writes ([`EventDb::append`], [`EventDb::append_with_outbox`],
+/// [`EventDb::settle`], [`EventDb::write_kept`]) make all their requests when first polled: a
+/// future dropped after that loses only the answer, and the batch is stored or not as a whole
+/// all the same. Dropping the future of [`EventDb::clear`] half-way drops `idb`'s event
+/// handlers: the browser then reports an error and, as a rule, aborts the transaction.
 #[derive(Debug)]
 pub struct EventDb {
     db: Database,
@@ -157,25 +159,19 @@ impl EventDb {
             .map_err(StorageError::from_idb)?;
         // Every request is made before the first await, so the transaction stays active; the
         // first request to fail aborts it (its error event is not cancelled), and the others
-        // then fail too. Each is awaited all the same: `idb` drops a request's event handlers
-        // with its future, and a handler called after that throws in the browser.
-        let mut requests = Vec::with_capacity(values.len() + rows.len());
-        let mut failed = None;
+        // then fail too. No request has a handler: only the transaction's end is awaited
+        // ([`ended`]).
         let adds = values
             .iter()
             .map(|value| (&store, value))
             .chain(rows.iter().map(|row| (&owed, row)));
         for (store, value) in adds {
-            match store.add(value, None) {
-                Ok(request) => requests.push(request.into_future()),
-                Err(error) => {
-                    let _ = store.transaction().abort();
-                    failed = Some(StorageError::from_idb(error));
-                    break;
-                }
+            if let Err(error) = store.add(value, None) {
+                let _ = store.transaction().abort();
+                return Err(StorageError::from_idb(error));
             }
         }
-        await_all(requests, failed, transaction, &store).await
+        ended(transaction).await
     }
 
     /// Every stored record, in ascending `position`.
@@ -219,16 +215,14 @@ impl EventDb {
         let owed = transaction
             .object_store(OUTBOX)
             .map_err(StorageError::from_idb)?;
-        let mut requests = Vec::with_capacity(positions.len());
         for &position in positions {
             let key = idb::Query::Key(JsValue::from_f64(position as f64));
-            requests.push(
-                owed.delete(key)
-                    .map_err(StorageError::from_idb)?
-                    .into_future(),
-            );
+            if let Err(error) = owed.delete(key) {
+                let _ = store.transaction().abort();
+                return Err(StorageError::from_idb(error));
+            }
         }
-        await_all(requests, None, transaction, &store).await
+        ended(transaction).await
     }
 
     /// Every row of `kept`, by `id` (rows this driver did not write are left out).
@@ -267,34 +261,29 @@ impl EventDb {
         let first = transaction
             .object_store(first.store())
             .map_err(StorageError::from_idb)?;
-        // Puts and deletes answer differently; only whether each succeeded counts.
-        type Made = std::pin::Pin<Box<dyn Future<Output = Result<(), idb::Error>>>>;
-        let mut requests: Vec<Made> = Vec::new();
-        let mut failed = None;
+        // As in `append_with_outbox`: no request has a handler, the transaction's end is awaited.
         for (kept, change) in changes {
             let made = transaction
                 .object_store(kept.store())
                 .map_err(StorageError::from_idb)
                 .and_then(|store| match change {
-                    Ok(row) => row
-                        .to_js()
-                        .and_then(|value| store.put(&value, None).map_err(StorageError::from_idb))
-                        .map(|request| {
-                            let request = request.into_future();
-                            requests.push(Box::pin(async move { request.await.map(drop) }))
-                        }),
+                    Ok(row) => row.to_js().and_then(|value| {
+                        store
+                            .put(&value, None)
+                            .map(drop)
+                            .map_err(StorageError::from_idb)
+                    }),
                     Err(id) => store
                         .delete(idb::Query::Key(JsValue::from_str(id)))
-                        .map_err(StorageError::from_idb)
-                        .map(|request| requests.push(Box::pin(request.into_future()))),
+                        .map(drop)
+                        .map_err(StorageError::from_idb),
                 });
             if let Err(error) = made {
                 let _ = first.transaction().abort();
-                failed = Some(error);
-                break;
+                return Err(error);
             }
         }
-        await_all(requests, failed, transaction, &first).await
+        ended(transaction).await
     }
 
     /// Deletes every record and every `outbox` row (the database and its stores stay; the dead
@@ -338,29 +327,35 @@ impl Drop for EventDb {
     }
 }
 
-/// A transaction's end as a result: an abort carries the transaction's error (a full disk is
-/// reported this way, when the browser commits).
-/// Awaits every request made in `transaction`, all of them even after one failed (`idb` drops a
-/// request's event handlers with its future, and a handler called after that throws in the
-/// browser), then the transaction: the first error (`failed`, met before the requests were
-/// all made, comes first), or how the transaction ended ([`finish`]).
-async fn await_all<T>(
-    requests: Vec<impl Future<Output = Result<T, idb::Error>>>,
-    mut failed: Option<StorageError>,
-    transaction: idb::Transaction,
-    store: &ObjectStore,
-) -> Result<(), StorageError> {
-    for request in requests {
-        if let Err(error) = request.await {
-            failed.get_or_insert(StorageError::from_idb(error));
-        }
+/// Waits for a write `transaction` to end: `Ok` once committed; once aborted, the transaction's
+/// error (the first request's to fail, e.g. `ConstraintError` for a key already stored, or a full
+/// disk found when the browser commits: [`StorageError::QuotaExceeded`]).
+///
+/// Its requests carry no event handlers and are not awaited one by one: the transaction stands
+/// or falls as a whole, and a handler per request made the browser call into the page once per
+/// row stored, about 17 calls per order under load (issue 14). The browser itself resolves a
+/// promise from the transaction's `complete` and `abort` events, so their tasks run no code of
+/// the page either, only the continuation.
+async fn ended(transaction: idb::Transaction) -> Result<(), StorageError> {
+    let transaction = web_sys::IdbTransaction::from(transaction);
+    let end = js_sys::Promise::new(&mut |resolve, _reject| {
+        transaction.set_oncomplete(Some(&resolve));
+        transaction.set_onabort(Some(&resolve));
+    });
+    let event = wasm_bindgen_futures::JsFuture::from(end)
+        .await
+        .map_err(|error| StorageError::Other(error::describe(&error)))?;
+    if event.unchecked_into::<web_sys::Event>().type_() == "complete" {
+        return Ok(());
     }
-    match failed {
-        Some(error) => Err(error),
-        None => finish(transaction.await, store),
-    }
+    Err(match transaction.error() {
+        Some(exception) => StorageError::from_js(&exception.into()),
+        None => StorageError::Other("the browser aborted the transaction".to_owned()),
+    })
 }
 
+/// A transaction's end as a result: an abort carries the transaction's error (a full disk is
+/// reported this way, when the browser commits).
 fn finish(
     outcome: Result<TransactionResult, idb::Error>,
     store: &ObjectStore,

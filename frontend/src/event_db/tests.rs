@@ -312,11 +312,19 @@ async fn an_outbox_row_is_kept_with_its_events_until_settled() {
     db.append_with_outbox(&[record(2)], &[row(2)])
         .await
         .unwrap();
-    // A row already there fails the batch, events included.
-    assert!(db
-        .append_with_outbox(&[record(3)], &[row(2)])
-        .await
-        .is_err());
+    // A row already there fails the batch, events included, with the browser's own words.
+    match db.append_with_outbox(&[record(3)], &[row(2)]).await {
+        Err(super::StorageError::Other(words)) => {
+            assert!(words.starts_with("ConstraintError"), "{words}")
+        }
+        other => panic!("a position already stored: {other:?}"),
+    }
+    match db.append(&[record(1)]).await {
+        Err(super::StorageError::Other(words)) => {
+            assert!(words.starts_with("ConstraintError"), "{words}")
+        }
+        other => panic!("an event already stored: {other:?}"),
+    }
     drop(db);
     let db = EventDb::open(name).await.unwrap();
     assert_eq!(db.load_all().await.unwrap().len(), 2);
