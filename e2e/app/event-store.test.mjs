@@ -176,6 +176,64 @@ describeApp('event store', () => {
       await expectOneOutcome(witness, order, 'orders/confirmed');
     }));
 
+  // A newcomer's break-test: the tab's database deleted while the page ran (as the developer
+  // tools' Clear site data does). The page let go of it but learnt of it only at its next write:
+  // its note blamed "the connection is closing", said the same thing twice, and said a reload
+  // would bring back a part of the orders, where it brings back none.
+  it('the tab\'s database deleted while the page runs: the page lets go, says at once that the site\'s data was cleared and what a reload will lack, and keeps working', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const before = await placeOrder(page);
+      await waitForRow(page, before, 'Completed');
+      const deleted = await page.evaluate(async () => {
+        const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground-'));
+        return new Promise((resolve) => {
+          const request = indexedDB.deleteDatabase(name);
+          request.onsuccess = () => resolve('deleted');
+          request.onerror = () => resolve(`failed: ${request.error}`);
+          request.onblocked = () => resolve('blocked');
+        });
+      });
+      assert.equal(deleted, 'deleted', 'the page does not hold the deletion up');
+      const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+      await note.waitFor({ timeout: 5_000 });
+      const words = await note.textContent();
+      assert.match(words, /^This site's data was cleared while the page ran \(the browser's database was deleted\).*A reload starts with no orders/);
+      assert.doesNotMatch(words, /connection is closing|part of the orders/);
+      // The page goes on in memory: a new order completes, on the wire and in the panels.
+      const after = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', after, FLOW_TIMEOUT_MS);
+      await page.locator(`[data-testid="store-stream"][data-stream="${after}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await note.textContent(), words, 'one message, not replaced by a write failing after it');
+      assert.equal(await page.evaluate(async () => (await indexedDB.databases()).filter((d) => d.name?.startsWith('eda-playground-')).length), 0, 'nothing written after the deletion');
+      // As the note says: the reload starts with no orders.
+      await page.reload();
+      await waitReady(page);
+      // A new order completes once the page has read its (new, empty) database back.
+      const next = await placeOrder(page);
+      await waitForRow(page, next, 'Completed');
+      for (const gone of [before, after]) {
+        assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${gone}"]`).count(), 0, 'no earlier order restored');
+      }
+    }));
+
+  // The same through the developer tools' Clear site data (the DevTools protocol's
+  // Storage.clearDataForOrigin): the browser closes the connection itself (a `close` event).
+  it('the site\'s data cleared from the developer tools while the page runs: the page says the browser closed its database and why, and keeps working', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const before = await placeOrder(page);
+      await waitForRow(page, before, 'Completed');
+      const devtools = await page.context().newCDPSession(page);
+      await devtools.send('Storage.clearDataForOrigin', { origin: new URL(page.url()).origin, storageTypes: 'indexeddb' });
+      const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
+      await note.waitFor({ timeout: 5_000 });
+      const words = await note.textContent();
+      assert.match(words, /^The browser closed the page's database: this site's data was cleared .*If the site's data was cleared, a reload starts with no orders/);
+      const after = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', after, FLOW_TIMEOUT_MS);
+      await waitForRow(page, after, 'Completed');
+      assert.equal(await note.textContent(), words, 'one message, not replaced by a write failing after it');
+    }));
+
   // A newcomer's break-test: an order left open under ?ns=nsA, then the same tab opened with
   // ?ns=nsB. The tab's one database restored it there: its deadline cancelled it on
   // nsB/orders/cancelled (an order nsB never had), the participants answered on nsB/, and nsB's

@@ -277,6 +277,14 @@ impl StoreKeeper {
                         }
                         (keeper.report)(restored);
                     }
+                    // Deleted (site data cleared) or closed while the page runs: say so at
+                    // once, in those words, not at the next write's failure.
+                    let lost = Rc::downgrade(&keeper);
+                    db.on_lost(move |error| {
+                        if let Some(keeper) = lost.upgrade() {
+                            keeper.lose(error);
+                        }
+                    });
                     *keeper.db.borrow_mut() = Db::Open(Rc::new(db));
                     // After the store: OrderService's tries find its orders.
                     if !tries.is_empty() {
@@ -623,12 +631,28 @@ impl StoreKeeper {
         self.memos.release();
     }
 
+    /// The database was lost while the page ran (deleted, upgraded by another tab, closed by
+    /// the browser: [`EventDb::on_lost`]): the keeper turns off with `error`'s message, unless
+    /// it already is. Nothing is emptied: there is nothing left to write to.
+    fn lose(&self, error: StorageError) {
+        if !matches!(*self.db.borrow(), Db::Off) {
+            self.turn_off(error.to_string());
+        }
+    }
+
     /// A write failed for good with `error`: empties the event store kept in `db` ([`gave_up`]
     /// says why), then turns the keeper off with the page's message. The caller's "writing"
     /// flag stays set until this returns, so nothing else is written meanwhile (and nothing is
-    /// after it: the keeper is off).
+    /// after it: the keeper is off). Nothing when the keeper is off already (the database was
+    /// lost, [`StoreKeeper::lose`], and a write under way failed with it).
     async fn give_up_writing(&self, db: &EventDb, error: &StorageError) {
+        if matches!(*self.db.borrow(), Db::Off) {
+            return;
+        }
         let emptied = db.clear().await;
+        if matches!(*self.db.borrow(), Db::Off) {
+            return;
+        }
         self.turn_off(gave_up(error, emptied));
     }
 
@@ -679,10 +703,11 @@ fn gave_up(error: &StorageError, emptied: Result<(), StorageError>) -> String {
              the page emptied the event store it kept: after a reload it starts with no orders."
         ),
         Err(also) => format!(
-            "{error} The page could not empty the event store it kept either ({also}): a reload \
+            "{error} The page could not empty the event store it kept either ({}): a reload \
              would bring back a part of the orders and resume those whose later events were \
              not kept, cancelling orders that had ended. Clear this site's data before \
-             reloading."
+             reloading.",
+            also.reason()
         ),
     }
 }

@@ -49,6 +49,40 @@ pub enum StorageError {
          lost. Free some disk space or clear this site's data to save again."
     )]
     QuotaExceeded,
+    /// The database was deleted while the page ran: the learner cleared this site's data (the
+    /// developer tools' *Clear site data*, the browser's settings), seen as a `versionchange`
+    /// with no new version (IndexedDB 3.0, "delete a database"). What the page stored is gone
+    /// and it stores nothing more, so a reload starts empty.
+    #[error(
+        "This site's data was cleared while the page ran (the browser's database was deleted), \
+         so nothing kept before is left and the page stores nothing more. The page keeps \
+         working in memory; nothing shown is lost, and the orders in flight end as long as this \
+         page stays open. A reload starts with no orders, no dead letters and no memory of what \
+         PaymentService and InventoryService charged and reserved: an order still open then \
+         never ends, and nothing is undone for it."
+    )]
+    Deleted,
+    /// The browser closed the connection itself (the `close` event, IndexedDB 3.0 "close a
+    /// database connection" with forced set): site data cleared from the browser's settings,
+    /// or the disk failed. Whether what was stored survives is not known.
+    #[error(
+        "The browser closed the page's database: this site's data was cleared (the developer \
+         tools' Clear site data, the browser's settings), or the disk failed. The page stores \
+         nothing more and keeps working in memory; nothing shown is lost, and the orders in \
+         flight end as long as this page stays open. If the site's data was cleared, a reload \
+         starts with no orders, no dead letters and no memory of what PaymentService and \
+         InventoryService charged and reserved: an order still open then never ends, and \
+         nothing is undone for it."
+    )]
+    Closed,
+    /// Another tab opened the database at a newer version (a newer build of the playground):
+    /// this tab let go of it so that the upgrade can go ahead, and stores nothing more.
+    #[error(
+        "Another tab opened this tab's database with a newer version of the playground, so this \
+         tab let go of it and stores nothing more. The page keeps working in memory; nothing \
+         shown is lost, but what happens from now on will not come back after a reload."
+    )]
+    Upgraded,
     /// Anything else, with what went wrong.
     #[error(
         "The page's database failed ({0}). The page keeps working in memory; nothing shown is \
@@ -58,6 +92,21 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// What went wrong in a few words, without the advice the page's message gives (for a
+    /// sentence that already gave it): the browser's own words for
+    /// [`StorageError::Unavailable`] and [`StorageError::Other`].
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Unavailable { reason } | Self::Other(reason) => reason.clone(),
+            Self::Blocked => "another tab holds the database open".to_owned(),
+            Self::NoAnswer(seconds) => format!("no answer within {seconds} s"),
+            Self::QuotaExceeded => "the browser's storage for this site is full".to_owned(),
+            Self::Deleted => "the database was deleted".to_owned(),
+            Self::Closed => "the browser closed the database".to_owned(),
+            Self::Upgraded => "another tab upgraded the database".to_owned(),
+        }
+    }
+
     /// The error for a failure the browser reported as `value` (a `DOMException` as a rule):
     /// `QuotaExceededError` is [`StorageError::QuotaExceeded`], anything else
     /// [`StorageError::Other`] with the exception's name and message.

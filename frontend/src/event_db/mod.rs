@@ -93,9 +93,10 @@ pub type KeptChange = (Kept, Result<KeptRow, String>);
 /// The index on the records' `stream`.
 const STREAM_INDEX: &str = "stream";
 
-/// An open connection to the event store. Dropping it closes the connection; another tab that
-/// upgrades the database to a newer version closes it too (later calls then fail with
-/// [`StorageError::Other`]).
+/// An open connection to the event store. Dropping it closes the connection; it lets go by
+/// itself when the database is deleted or another tab upgrades it to a newer version, and the
+/// browser may close it (later calls then fail with [`StorageError::Other`];
+/// [`EventDb::on_lost`] tells which it was when it happens).
 ///
 /// Await each call to its end. The writes ([`EventDb::append`], [`EventDb::append_with_outbox`],
 /// [`EventDb::settle`], [`EventDb::write_kept`]) make all their requests when first polled: a
@@ -105,6 +106,39 @@ const STREAM_INDEX: &str = "stream";
 #[derive(Debug)]
 pub struct EventDb {
     db: Database,
+    lost: Rc<Lost>,
+}
+
+/// How the open connection was lost, and who to tell ([`EventDb::on_lost`]).
+#[derive(Default)]
+struct Lost {
+    /// Set at the first loss; later ones are the same loss seen again.
+    error: std::cell::RefCell<Option<StorageError>>,
+    notify: std::cell::RefCell<Option<Notify>>,
+}
+
+/// Who [`Lost`] tells.
+type Notify = Box<dyn FnOnce(StorageError)>;
+
+impl std::fmt::Debug for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lost")
+            .field("error", &self.error.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lost {
+    fn fire(&self, error: StorageError) {
+        if self.error.borrow().is_some() {
+            return;
+        }
+        *self.error.borrow_mut() = Some(error.clone());
+        let notify = self.notify.borrow_mut().take();
+        if let Some(notify) = notify {
+            notify(error);
+        }
+    }
 }
 
 impl EventDb {
@@ -117,6 +151,21 @@ impl EventDb {
     /// [`StorageError::Other`] for a database made by a newer version of the page.
     pub async fn open(name: &str) -> Result<EventDb, StorageError> {
         open_version(name, VERSION).await
+    }
+
+    /// Calls `then` once, when the connection is lost while the page runs (at once if it
+    /// already was): [`StorageError::Deleted`] when the database is deleted (the learner
+    /// cleared the site's data; the connection lets go so that the deletion is not blocked),
+    /// [`StorageError::Upgraded`] when another tab opens it at a newer version (let go too),
+    /// [`StorageError::Closed`] when the browser closes it itself. Every call after that
+    /// fails; a write already under way ends as the browser ends it (a deletion or an upgrade
+    /// waits for it). A later `on_lost` replaces an earlier one not yet called.
+    pub fn on_lost(&self, then: impl FnOnce(StorageError) + 'static) {
+        let already = self.lost.error.borrow().clone();
+        match already {
+            Some(error) => then(error),
+            None => *self.lost.notify.borrow_mut() = Some(Box::new(then)),
+        }
     }
 
     /// Stores `records` in one transaction: all of them or, on any error, none. Never
@@ -418,16 +467,45 @@ pub(crate) async fn open_version(name: &str, version: u32) -> Result<EventDb, St
     match opened {
         None => Err(StorageError::Blocked),
         Some(Ok(db)) => {
-            // A newer version of the page in another tab wants to upgrade: let it.
             let raw = web_sys::IdbDatabase::from(db);
-            let mut db = Database::from(raw.clone());
-            db.on_version_change(move |_| raw.close());
-            Ok(EventDb { db })
+            let lost = Rc::new(Lost::default());
+            watch_for_loss(&raw, &lost);
+            Ok(EventDb {
+                db: Database::from(raw),
+                lost,
+            })
         }
         Some(Err(error)) => Err(upgrade_failed
             .take()
             .unwrap_or_else(|| StorageError::from_open(error))),
     }
+}
+
+/// Lets go of `raw` when another context deletes the database or opens it at a newer version
+/// (the `versionchange` event: its `newVersion` is null for a deletion), so that it is not
+/// blocked, and tells `lost` either way; tells it too when the browser closes the connection
+/// itself (the `close` event: site data cleared, a disk failure).
+fn watch_for_loss(raw: &web_sys::IdbDatabase, lost: &Rc<Lost>) {
+    let on_version_change = {
+        let (raw, lost) = (raw.clone(), lost.clone());
+        wasm_bindgen::closure::Closure::once_into_js(
+            move |event: web_sys::IdbVersionChangeEvent| {
+                raw.close();
+                lost.fire(match event.new_version() {
+                    None => StorageError::Deleted,
+                    Some(_) => StorageError::Upgraded,
+                });
+            },
+        )
+    };
+    raw.set_onversionchange(Some(on_version_change.unchecked_ref()));
+    let on_close = {
+        let lost = lost.clone();
+        wasm_bindgen::closure::Closure::once_into_js(move |_: web_sys::Event| {
+            lost.fire(StorageError::Closed)
+        })
+    };
+    raw.set_onclose(Some(on_close.unchecked_ref()));
 }
 
 /// The `blocked` event, seen by the future that waits for the open.

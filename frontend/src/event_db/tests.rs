@@ -334,3 +334,67 @@ async fn an_outbox_row_is_kept_with_its_events_until_settled() {
     db.clear().await.unwrap();
     assert_eq!(db.load_outbox().await.unwrap(), []);
 }
+
+/// Resolves with what `db` reports once its connection is lost ([`EventDb::on_lost`]).
+fn lost(db: &EventDb) -> js_sys::Promise {
+    let mut report = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _| report = Some(resolve));
+    let resolve = report.unwrap();
+    db.on_lost(move |error| {
+        let words = wasm_bindgen::JsValue::from_str(&format!("{error:?}"));
+        resolve.call1(&wasm_bindgen::JsValue::NULL, &words).unwrap();
+    });
+    promise
+}
+
+// A newcomer's break-test deleted the tab's database while the page ran (as *Clear site data*
+// does): the page let go, but learnt of it only at its next write, and then blamed "the
+// connection is closing".
+#[wasm_bindgen_test]
+async fn a_deleted_database_is_let_go_at_once_and_reported_as_deleted() {
+    let name = "eda-test-deleted";
+    let db = EventDb::open(name).await.unwrap();
+    let reported = lost(&db);
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let request = factory.delete_database(name).unwrap();
+    let deleted = js_sys::Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+        // Not let go: the deletion would wait for this connection.
+        request.set_onblocked(Some(&reject));
+    });
+    JsFuture::from(deleted)
+        .await
+        .expect("deleted, not blocked by the page's connection");
+    let words = JsFuture::from(reported).await.unwrap();
+    assert_eq!(words.as_string().as_deref(), Some("Deleted"));
+    assert!(
+        db.append(&[super::Record {
+            position: 1,
+            stream: "order-1".into(),
+            version: 1,
+            json: "{}".into(),
+        }])
+        .await
+        .is_err(),
+        "nothing is written after"
+    );
+    // Told once, at once, to a listener that comes late too.
+    let again = JsFuture::from(lost(&db)).await.unwrap();
+    assert_eq!(again.as_string().as_deref(), Some("Deleted"));
+}
+
+#[wasm_bindgen_test]
+async fn a_newer_version_in_another_tab_is_let_through_and_reported() {
+    let name = "eda-test-upgraded";
+    let db = EventDb::open(name).await.unwrap();
+    let reported = lost(&db);
+    let other = other_tab_opens(name, 6)
+        .await
+        .expect("the upgrade is not blocked by the page's connection");
+    let words = JsFuture::from(reported).await.unwrap();
+    assert_eq!(words.as_string().as_deref(), Some("Upgraded"));
+    other.close();
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    factory.delete_database(name).unwrap();
+}
