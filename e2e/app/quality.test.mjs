@@ -127,6 +127,24 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       assert.ok(shown && shown.y >= 0 && shown.y + shown.height <= 900, `the refusal in view: ${JSON.stringify(shown)}`);
     }));
 
+  // A newcomer's break-test: a refused ?retry_ms= or ?projection_ms= (explained in its own panel)
+  // was not pointed to from the first screen, as every other refused link value is.
+  it('a link whose wait between tries and projection delay are refused points to the Dead letters and Read model panels from the first screen', { timeout: TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}&retry_ms=20000&projection_ms=-1`, async ({ page }) => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      const pointer = page.locator('[data-testid="settings-refused"]');
+      await pointer.waitFor();
+      assert.equal(await pointer.textContent(), 'A setting was not taken: the Read model panel and the Dead letters panel say which, and why, beside its field.');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const box = await pointer.boundingBox();
+      assert.ok(box && box.y + box.height <= 900, `on the first screen: ${JSON.stringify(box)}`);
+      await pointer.getByRole('link', { name: 'the Dead letters panel' }).click();
+      const refusal = page.locator('[data-testid="retry-error"]');
+      assert.match(await refusal.textContent(), /Ignored \?retry_ms= in the link/);
+      const shown = await page.locator('#retry-ms').boundingBox();
+      assert.ok(shown && shown.y >= 0 && shown.y + shown.height <= 900, `the field in view: ${JSON.stringify(shown)}`);
+    }));
+
   // A newcomer's break-test counted 96 Tabs from the top to the first packet row.
   it('keyboard: the first Tab shows the skip links; "Skip to the wire" takes the next Tab into the recordings, diagrams and packets', { timeout: TIMEOUT_MS }, (t) =>
     withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {

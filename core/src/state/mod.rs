@@ -641,6 +641,24 @@ impl State {
         .any(|e| e.is_some())
     }
 
+    /// Where the page's first screen points for a refused value ([`State::settings_refused`],
+    /// then the panels that explain their own: [`State::projection_error`] in the Read model
+    /// panel, [`State::retry_error`] in the Dead letters panel), in the page's order. Empty when
+    /// nothing was refused.
+    pub fn refusals_shown(&self) -> Vec<RefusalPlace> {
+        let mut places = Vec::new();
+        if self.settings_refused() {
+            places.push(RefusalPlace::Settings);
+        }
+        if self.projection_error.is_some() {
+            places.push(RefusalPlace::ReadModel);
+        }
+        if self.retry_error.is_some() {
+            places.push(RefusalPlace::DeadLetters);
+        }
+        places
+    }
+
     /// Where the stock in use came from, for the Stock panel, when it is not what the link
     /// said: restored from the tab's database after a reload ([`Self::stock_restored`]; the
     /// database's levels win over the link's, README "Event store"), and since then what the
@@ -952,4 +970,15 @@ fn service_views(session_tag: &str, broker_url: &str, payment_instances: u8) -> 
             unrelayed: None,
         })
         .collect()
+}
+
+/// Where a refused value is explained beside its field ([`State::refusals_shown`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalPlace {
+    /// The settings below the flow diagram.
+    Settings,
+    /// The Read model panel (the projection delay).
+    ReadModel,
+    /// The Dead letters panel (the wait between tries).
+    DeadLetters,
 }

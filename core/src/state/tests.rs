@@ -761,4 +761,23 @@ fn a_refused_setting_is_pointed_to_from_the_first_screen() {
         elsewhere.projection_error.is_some() && !elsewhere.settings_refused(),
         "the Read model's delay is refused in its own panel, not the settings"
     );
+    // A newcomer's break-test: a refused ?retry_ms= or ?projection_ms= was not pointed to.
+    assert_eq!(elsewhere.refusals_shown(), [RefusalPlace::ReadModel]);
+    let both = State::from_link(
+        [
+            ("retry_ms", "20000"),
+            ("projection_ms", "-1"),
+            ("saga", "x"),
+        ],
+        "t",
+    );
+    assert_eq!(
+        both.refusals_shown(),
+        [
+            RefusalPlace::Settings,
+            RefusalPlace::ReadModel,
+            RefusalPlace::DeadLetters
+        ]
+    );
+    assert_eq!(fine.refusals_shown(), []);
 }

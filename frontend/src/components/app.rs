@@ -19,7 +19,7 @@ use crate::hooks::{
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::state::{broker_fit, Panel};
+use eda_core::state::{broker_fit, Panel, RefusalPlace};
 
 /// The services with an event log, in the order the logs are shown.
 const LOGGED: [ServiceId; 4] = [
@@ -47,6 +47,41 @@ fn session_choices() -> Vec<(AttrValue, AttrValue)> {
 /// do about it (`Not retrying PaymentService, OrderService: the broker refused …`), and whether
 /// signing in may fix it (only then does the sign-in form open); `None` when none waits for
 /// the user.
+/// The first screen's pointer to where refused values are explained ([`State::refusals_shown`]):
+/// "A setting was not taken: the settings and the Read model panel say which, and why, beside
+/// its field." with a link to each. Nothing when nothing was refused.
+fn refusals_pointer(places: &[RefusalPlace]) -> Html {
+    if places.is_empty() {
+        return Html::default();
+    }
+    let links = places.iter().enumerate().map(|(i, place)| {
+        let (href, words) = match place {
+            RefusalPlace::Settings => ("#the-settings", "the settings"),
+            RefusalPlace::ReadModel => ("#projection-ms", "the Read model panel"),
+            RefusalPlace::DeadLetters => ("#retry-ms", "the Dead letters panel"),
+        };
+        let joint = match (i, places.len() - 1 - i) {
+            (0, _) => "",
+            (_, 0) => " and ",
+            _ => ", ",
+        };
+        html! { <>{ joint }<a {href}>{ words }</a></> }
+    });
+    // "the settings" is plural; a panel is one.
+    let verb = if places.len() == 1 && places[0] != RefusalPlace::Settings {
+        " says"
+    } else {
+        " say"
+    };
+    html! {
+        <p class="error" data-testid="settings-refused">
+            { "A setting was not taken: " }
+            { for links }
+            { verb }{ " which, and why, beside its field." }
+        </p>
+    }
+}
+
 fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String, bool)> {
     let waiting: Vec<_> = services
         .iter()
@@ -315,13 +350,7 @@ pub fn App() -> Html {
                 if let Some(notice) = &state.link_notice {
                     <p class="error" role="alert" data-testid="link-notice">{ sentence(notice) }</p>
                 }
-                if state.settings_refused() {
-                    <p class="error" data-testid="settings-refused">
-                        { "A setting was not taken: " }
-                        <a href="#the-settings">{ "the settings" }</a>
-                        { " say which, and why, beside its field." }
-                    </p>
-                }
+                { refusals_pointer(&state.refusals_shown()) }
             </section>
             if below {
                 <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
