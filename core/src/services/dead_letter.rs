@@ -261,7 +261,7 @@ mod tests {
             topic: "orders/created".into(),
             payload: "not json".into(),
             payload_hex: None,
-            reason: "payload is not JSON: expected ident at line 1 column 2".into(),
+            reason: "payload is not JSON: a word JSON does not know at line 1 column 2 (its only words are true, false and null; a text goes in double quotes)".into(),
             attempts: 1,
             failed_at: Timestamp::from_unix_millis(0).unwrap(),
         };

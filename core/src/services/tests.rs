@@ -217,7 +217,7 @@ fn refuses_payloads_that_are_not_the_event_with_a_readable_reason() {
     let empty_items = r#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","customerId":"C123",
         "items":[],"totalAmount":0,"createdAt":"2024-01-15T10:30:00.000Z"}"#;
     let cases = [
-        ("not json", "payload is not JSON: expected ident at line 1 column 2"),
+        ("not json", "payload is not JSON: a word JSON does not know at line 1 column 2 (its only words are true, false and null; a text goes in double quotes)"),
         ("{}", "payload is not an OrderCreated event: missing field `orderId` at line 1 column 2"),
         (empty_items, "payload is not a valid OrderCreated event: `items` is empty; an order has at least one item"),
     ];

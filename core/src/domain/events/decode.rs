@@ -127,6 +127,9 @@ pub(crate) fn with_hidden(text: &str, error: &serde_json::Error) -> String {
 /// 4294967295 is expected*; serde's position (*at line 1 column 117*) is kept at the end. Any
 /// other message is kept as serde wrote it. Used for the wire's events and the store's.
 pub(crate) fn in_words(message: &str) -> String {
+    if let Some(said) = syntax_in_words(message) {
+        return said;
+    }
     let Some(rest) = message
         .strip_prefix("invalid type: ")
         .or_else(|| message.strip_prefix("invalid value: "))
@@ -172,6 +175,36 @@ pub(crate) fn in_words(message: &str) -> String {
         ""
     };
     format!("{found} where {expected} is expected{hint}{position}")
+}
+
+/// serde_json's syntax errors that name its parser's parts (`ident`, `EOF`, trailing
+/// characters, keys) in words a newcomer reads, serde's position kept: *expected ident at line 1
+/// column 2* (`not json`: after `n` it looked for `null`) becomes *a word JSON does not know at
+/// line 1 column 2 (its only words are true, false and null; a text goes in double quotes)*.
+/// `None` for any other message (serde_json's others read as English already: *expected
+/// value*, *expected `,` or `}`*).
+fn syntax_in_words(message: &str) -> Option<String> {
+    let (what, position) = match message.find(" at line ") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
+    let said = |words: &str, hint: &str| Some(format!("{words}{position}{hint}"));
+    match what {
+        "expected ident" => said(
+            "a word JSON does not know",
+            " (its only words are true, false and null; a text goes in double quotes)",
+        ),
+        "trailing characters" => said("more text after the JSON value has ended", ""),
+        "key must be a string" => said("no key in double quotes where one should come", ""),
+        _ => {
+            let inside = what.strip_prefix("EOF while parsing ")?;
+            if inside == "a value" {
+                said("the text ends where a value should come", "")
+            } else {
+                said(&format!("the text ends inside {inside}"), "")
+            }
+        }
+    }
 }
 
 /// The business rules serde cannot express; the reason names the JSON field at fault.
@@ -339,6 +372,42 @@ mod tests {
                 "{text:?} gave {error:?}"
             );
         }
+        // serde_json's parser words, said in words (a newcomer's break-test: the README's own
+        // `-m 'not json'` read "expected ident at line 1 column 2").
+        for (text, said) in [
+            (
+                "not json",
+                "a word JSON does not know at line 1 column 2 (its only words are true, false \
+                 and null; a text goes in double quotes)",
+            ),
+            (
+                "{} {}",
+                "more text after the JSON value has ended at line 1 column 4",
+            ),
+            (
+                r#"{"orderId": 1,}"#,
+                "no key in double quotes where one should come at line 1 column 15",
+            ),
+            (
+                "{'orderId': 1}",
+                "no key in double quotes where one should come at line 1 column 2",
+            ),
+            (
+                r#"{"orderId": "1"#,
+                "the text ends inside a string at line 1 column 14",
+            ),
+            (
+                r#"{"orderId": "#,
+                "the text ends where a value should come at line 1 column 12",
+            ),
+            ("[1, 2", "the text ends inside a list at line 1 column 5"),
+        ] {
+            assert_eq!(
+                decode_order(text).unwrap_err().to_string(),
+                format!("payload is not JSON: {said}"),
+                "{text:?}"
+            );
+        }
         // The shape error (a number for orderId) comes first in the text; syntax still wins.
         let error = decode_order(r#"{"orderId": 5, oops"#).unwrap_err();
         assert!(matches!(error, EventError::NotJson(_)), "{error:?}");
@@ -360,8 +429,9 @@ mod tests {
             ),
             (
                 order.replacen(',', ",\u{A0}", 1),
-                "payload is not JSON: key must be a string at line 1 column 51, where the payload \
-                 has U+00A0 NO-BREAK SPACE, which looks like a space but is not one in JSON",
+                "payload is not JSON: no key in double quotes where one should come at line 1 \
+                 column 51, where the payload has U+00A0 NO-BREAK SPACE, which looks like a space but is not \
+                 one in JSON",
             ),
         ];
         for (text, expected) in cases {

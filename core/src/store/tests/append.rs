@@ -352,7 +352,7 @@ fn a_damaged_line_is_named_by_its_number() {
     assert!(
         error
             .to_string()
-            .starts_with("line 3: stored event is not JSON: EOF while parsing"),
+            .starts_with("line 3: stored event is not JSON: the text ends inside"),
         "{error}"
     );
     // A line dropped: each line reads, the store does not.
