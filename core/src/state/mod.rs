@@ -879,10 +879,21 @@ impl State {
                     return;
                 };
                 let online = presence.is_online();
-                let after_crash = service
-                    .crashed_at
-                    .filter(|_| !online)
-                    .map(|crashed| at.saturating_sub(crashed));
+                let after_crash = match &service.presence {
+                    // The same crash's Will seen again: the retained copy the broker delivers
+                    // when the page's status client subscribes anew (after *Connect*, a
+                    // protocol switch). The broker published it once, when it was first heard,
+                    // not seconds later (a newcomer's break-test: "3552 ms after the crash").
+                    Some(PresenceView {
+                        online: false,
+                        after_crash: Some(first),
+                        ..
+                    }) if !online && service.crashed_at.is_some() => Some(*first),
+                    _ => service
+                        .crashed_at
+                        .filter(|_| !online)
+                        .map(|crashed| at.saturating_sub(crashed)),
+                };
                 service.presence = Some(PresenceView {
                     online,
                     reason: presence.reason,

@@ -382,6 +382,15 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     assert!(!presence.online);
     assert_eq!(presence.after_crash, Some(Duration::from_millis(12)));
     assert!(presence.reason.unwrap().contains("Last Will"));
+    // The same Will delivered again, retained, to a status client subscribing anew (after
+    // *Connect*) 3.5 s later: still the 12 ms the broker took.
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment.into(),
+        Presence::will(ServiceId::Payment, "eda-a1b2c3-payment"),
+        Duration::from_millis(4552),
+    ));
+    let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
+    assert_eq!(presence.after_crash, Some(Duration::from_millis(12)));
     s.apply(Action::Restarted(ServiceId::Payment.into()));
     assert_eq!(s.service(ServiceId::Payment).crashed_at, None);
     let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
@@ -393,6 +402,18 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     ));
     let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
     assert!(presence.online && presence.after_crash.is_none());
+    // A second crash is timed anew.
+    s.apply(Action::Crashed(
+        ServiceId::Payment.into(),
+        Duration::from_millis(5000),
+    ));
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment.into(),
+        Presence::will(ServiceId::Payment, "eda-a1b2c3-payment"),
+        Duration::from_millis(5090),
+    ));
+    let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
+    assert_eq!(presence.after_crash, Some(Duration::from_millis(90)));
 }
 
 #[test]
