@@ -122,6 +122,48 @@ describeApp('retained stock and the late joiner', () => {
       await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 
+  // A newcomer's break-test: with a large store to read back after a reload, InventoryService
+  // stated the link's stock (retained) as it connected, and the database's levels only once read
+  // back: every late joiner read the link's figure meanwhile. Here the database is held by
+  // another tab of the site until InventoryService has connected.
+  it('a later link\'s stock is not stated on the wire before the tab\'s database is read back: the retained level goes from the database\'s figure only', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:10`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeOrder(page);
+      await waitInPage(page, 'the stock panel shows P001: 8', () =>
+        document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '8');
+      const name = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground-')));
+      // Another document of the site holds the database with a write of its own: the page's
+      // read-back waits behind it.
+      const holder = await page.context().newPage();
+      await holder.goto(`${server.url}/inpage-broker_loader.js`);
+      await holder.evaluate(async (name) => {
+        const db = await new Promise((done, fail) => { const r = indexedDB.open(name); r.onsuccess = () => done(r.result); r.onerror = () => fail(r.error); });
+        const store = db.transaction([...db.objectStoreNames], 'readwrite').objectStore(db.objectStoreNames[0]);
+        let held = true;
+        window.__release = () => { held = false; };
+        const spin = () => { if (held) store.count().onsuccess = spin; };
+        spin();
+      }, name);
+      const witness = await startWitness({ tcpPort: broker.tcpPort, topics: ['inventory/stock/#'] });
+      try {
+        await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && m.json?.units === 8, 5_000);
+        const seen = witness.messages.length;
+        // The same tab, a later link that says the shelf is empty.
+        await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&stock=P001:0`);
+        await page.locator('[data-testid="status-inventory"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await holder.evaluate(() => window.__release());
+        await page.locator('[data-testid="stock-restored"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const stated = await witness.waitFor((m) => m.topic === 'inventory/stock/P001' && witness.messages.indexOf(m) >= seen, FLOW_TIMEOUT_MS);
+        assert.equal(stated.json?.units, 8, `the database's level, not the link's: ${witness.describe()}`);
+        assert.equal(await stockShown(page, 'P001'), '8');
+      } finally {
+        await witness.close();
+        await holder.close();
+      }
+      assert.ok(orderId);
+    }));
+
   it('garbage on a counted product\'s retained level (negative units, not JSON, a cleared topic) is named by InventoryService, which states its level again', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:10,P002:5`, async ({ page }) => {
       await waitReady(page);

@@ -67,15 +67,9 @@ impl Runtime {
             self.log(service, note("reload", line));
         }
         if restored.stock {
-            let (levels, now) = {
-                let flow = self.flow.borrow();
-                (flow.inventory.levels(), flow.inventory.stock().clone())
-            };
-            // Not connected yet: it states them when it connects (from the stock taken back).
-            let inventory = ServiceId::Inventory.into();
-            if self.client(inventory).is_connected() {
-                self.run_now(inventory, levels);
-            }
+            let now = self.flow.borrow().inventory.stock().clone();
+            // Stated when InventoryService connects, which waits for the database to be read
+            // back (`on_connected`): from the stock taken back, and once.
             // The link carries the stock in use (so Copy link reproduces it; the field shows it
             // too), and the Stock panel says where it came from.
             crate::address_bar::remember(&eda_core::state::query::Setting::Stock(now.clone()));
