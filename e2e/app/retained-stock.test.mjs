@@ -104,7 +104,7 @@ describeApp('retained stock and the late joiner', () => {
       const note = page.locator('[data-testid="stock-restored"]');
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.equal(await stockShown(page, 'P001'), '8', 'the database\'s levels');
-      assert.equal((await note.textContent())?.trim(), "Restored from this tab's database (set by an earlier link or edit), not from this link: the field and the address now hold it (P001:8,P002:5), so Copy link gives the stock this page counts. Edit the field to replace it, or clear it to count nothing.");
+      assert.equal((await note.textContent())?.trim(), "Restored from this tab's database (the levels this tab counted before it was loaded again), not taken from this link. The field and the address now hold them as restored (P001:8,P002:5), so Copy link starts a page from these levels; the Stock panel counts on from them. Edit the field to replace them, or clear it to count nothing.");
       // A newcomer's break-test: the field stayed empty and Copy link gave no stock, while
       // saying "it opens the page with these settings"; opened elsewhere it counted nothing.
       assert.equal(await page.inputValue('#stock-levels'), 'P001:8,P002:5', 'the field shows the stock in use');

@@ -668,15 +668,18 @@ impl State {
         if !self.stock_restored {
             return None;
         }
-        let origin = "Restored from this tab's database (set by an earlier link or edit), not \
-                      from this link";
+        // Not "the stock this page counts": orders go on changing the levels, the field and
+        // the link keep them as restored (a newcomer's break-test: a release after the reload
+        // took the panel back to 5 while Copy link gave 3).
+        let origin = "Restored from this tab's database (the levels this tab counted before it \
+                      was loaded again), not taken from this link";
         Some(if self.flow.stock.0.is_empty() {
             format!("{origin}: nothing is counted, as the field and the address now say. Type a stock to count one.")
         } else {
             format!(
-                "{origin}: the field and the address now hold it ({}), so Copy link gives the \
-                 stock this page counts. Edit the field to replace it, or clear it to count \
-                 nothing.",
+                "{origin}. The field and the address now hold them as restored ({}), so Copy \
+                 link starts a page from these levels; the Stock panel counts on from them. \
+                 Edit the field to replace them, or clear it to count nothing.",
                 self.flow.stock
             )
         })

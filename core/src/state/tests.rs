@@ -509,10 +509,11 @@ fn a_stock_restored_from_the_tab_database_is_said_and_becomes_the_field_s_and_th
     assert_eq!(
         s.stock_restored_note().as_deref(),
         Some(
-            "Restored from this tab's database (set by an earlier link or edit), not from this \
-             link: the field and the address now hold it (P001:10,P002:5), so Copy link gives \
-             the stock this page counts. Edit the field to replace it, or clear it to count \
-             nothing."
+            "Restored from this tab's database (the levels this tab counted before it was \
+             loaded again), not taken from this link. The field and the address now hold them \
+             as restored (P001:10,P002:5), so Copy link starts a page from these levels; the \
+             Stock panel counts on from them. Edit the field to replace them, or clear it to \
+             count nothing."
         )
     );
     // Reservations change the levels, not where the stock came from nor the field.
@@ -539,7 +540,7 @@ fn a_stock_restored_from_the_tab_database_is_said_and_becomes_the_field_s_and_th
     assert!(linked
         .stock_restored_note()
         .unwrap()
-        .contains("now hold it (P001:10)"));
+        .contains("now hold them as restored (P001:10)"));
 }
 
 #[test]
