@@ -467,6 +467,8 @@ describeApp('event store', () => {
         const note = page.locator('[data-testid="store-note"][data-kind="failed"]');
         await note.waitFor({ timeout: 15_000 });
         assert.match(await note.textContent(), /^The browser's database did not answer within 10 s, so the page stopped waiting for it: what arrived meanwhile is handled now/);
+        // A newcomer's break-test followed "Reload the page" with orders in flight: they never ended.
+        assert.match(await note.textContent(), /Reload the page to try the database again once no order is open/);
         await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
         await waitForRow(page, orderId, 'Completed');
       } finally {

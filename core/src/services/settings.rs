@@ -212,6 +212,15 @@ impl Stock {
             };
             let units = match units.trim().parse::<u32>() {
                 Ok(n) if n <= MAX_STOCK => n,
+                // Another separator between products (a newcomer's break-test: `P001:5;P002:3`
+                // was told its units were wrong).
+                _ if units.contains([';', ':', '|', '&']) || units.trim().contains(' ') => {
+                    problems.push(format!(
+                        "{}: put a comma between products (for example P001:5,P002:3)",
+                        quoted(part)
+                    ));
+                    continue;
+                }
                 _ => {
                     problems.push(format!(
                         "{}: units are a whole number from 0 to {MAX_STOCK}",
@@ -633,6 +642,8 @@ mod tests {
             (&format!("{}:1", "P".repeat(65)), "at most 64 characters"),
             ("P001:1,P001:2", "listed twice"),
             ("P001:2000000", "1000000"),
+            ("P001:5;P002:3", "put a comma between products"),
+            ("P001:5 P002:3", "put a comma between products"),
         ] {
             let error = Stock::parse(bad).unwrap_err();
             assert!(error.contains(says), "{bad}: {error}");

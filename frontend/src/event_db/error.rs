@@ -36,8 +36,9 @@ pub enum StorageError {
          it: what arrived meanwhile is handled now, and from now on the orders, the dead \
          letters and what PaymentService and InventoryService charged, reserved and processed \
          are kept in memory only and will not come back after a reload. Nothing shown is lost. \
-         Reload the page to try the database again; if it still does not answer, close the \
-         browser's other tabs of this site."
+         Reload the page to try the database again once no order is open (an order in flight \
+         now is kept in memory only: after a reload it would never end); if it still does not \
+         answer, close the browser's other tabs of this site."
     )]
     NoAnswer(u64),
     /// The browser's storage for this site is full: the batch was not saved (none of it).
