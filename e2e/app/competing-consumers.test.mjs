@@ -186,7 +186,7 @@ describeApp('competing consumers', () => {
       await page.locator('[data-testid="status-payment-2"]').waitFor({ state: 'detached' });
       const connected = new RegExp(`New client connected from \\S+ as ${escapeRegExp(ids['payment-2'])} \\(p\\d, c1,`);
       await broker.waitForLog(connected, FLOW_TIMEOUT_MS);
-      const note = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="accepted"]');
+      const note = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="note"]');
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match(await note.textContent(), /PaymentService 2 is not run now: the page ended the session it had on the broker/);
 
@@ -218,7 +218,7 @@ describeApp('competing consumers', () => {
       await waitReady(page);
       const connected = new RegExp(`New client connected from \\S+ as ${escapeRegExp(ids['payment-2'])} \\(p\\d, c1,`);
       await broker.waitForLog(connected, FLOW_TIMEOUT_MS);
-      await page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="accepted"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="note"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       const lowered = await placeBurst(page, witness);
       await expectOneOutcomeEach(witness, lowered);
       // Back to two: a fresh second instance, with nothing queued for it.

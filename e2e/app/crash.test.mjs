@@ -381,6 +381,10 @@ describeApp('crash, Last Will and catch-up', () => {
         const note = page.locator(`[data-testid="log-entry"][data-service="${s}"][data-topic="status"]`);
         await note.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
         assert.match(await note.first().textContent(), notes[s]);
+        // A line of the service's own, not a message it accepted (a newcomer's break-test read
+        // "accepted" beside "an unreadable status").
+        assert.equal(await note.first().getAttribute('data-status'), 'note');
+        assert.doesNotMatch(await note.first().locator('.status').textContent(), /accepted/);
       }
       // A late joiner reads each service online, from its own client.
       const late = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/+/status'] });

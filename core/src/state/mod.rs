@@ -53,6 +53,10 @@ pub enum Outcome {
     /// A message of the service's went at a lower QoS than asked, the broker's maximum: sent,
     /// not failed ([`LogEntry::qos_lowered`]).
     Lowered(String),
+    /// A line of the service's own, with no message it accepted behind it: what it restored,
+    /// said over a false status or stock level, a session ended (a newcomer's break-test read
+    /// "accepted" beside "an unreadable status").
+    Note,
 }
 
 /// One line of a service's event log.

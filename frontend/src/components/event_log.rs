@@ -100,6 +100,7 @@ fn LogLine(props: &LogLineProps) -> Html {
     let entry = &props.entry;
     let (status, verdict) = match &entry.outcome {
         Outcome::Accepted => ("accepted", None),
+        Outcome::Note => ("note", None),
         Outcome::Rejected(reason) => ("rejected", Some(("Rejected: ", reason))),
         Outcome::Failed(reason) => ("failed", Some(("Failed: ", reason))),
         Outcome::Duplicate(reason) => ("duplicate", Some(("Ignored: ", reason))),

@@ -36,9 +36,11 @@ impl Runtime {
     /// on screen though a cancellation follows it).
     pub(super) fn log_and_show(self: &Rc<Self>, service: ServiceId, entry: LogEntry, shown: bool) {
         let outcome = match &entry.outcome {
-            Outcome::Accepted | Outcome::Duplicate(_) | Outcome::Kept(_) | Outcome::Lowered(_) => {
-                LastOutcome::Done
-            }
+            Outcome::Accepted
+            | Outcome::Duplicate(_)
+            | Outcome::Kept(_)
+            | Outcome::Lowered(_)
+            | Outcome::Note => LastOutcome::Done,
             Outcome::Rejected(reason) | Outcome::Failed(reason) => {
                 LastOutcome::Failed(reason.clone())
             }
@@ -132,7 +134,7 @@ pub(super) fn note(topic: &str, text: String) -> LogEntry {
         qos: None,
         correlation: None,
         payload: text,
-        outcome: Outcome::Accepted,
+        outcome: Outcome::Note,
     }
 }
 

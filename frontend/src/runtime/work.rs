@@ -123,7 +123,7 @@ impl Runtime {
                         outcome: if gave_up {
                             Outcome::Failed("given up after its last try".to_owned())
                         } else {
-                            Outcome::Accepted
+                            Outcome::Note
                         },
                         ..note("compensation", line.clone())
                     },
