@@ -189,6 +189,13 @@ describeApp('competing consumers', () => {
       const note = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="session"][data-status="note"]');
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match(await note.textContent(), /PaymentService 2 is not run now: the page ended the session it had on the broker/);
+      // Its crash's line: no longer run, not restarted (a newcomer's break-test read "0 caught
+      // up on restart" for an instance never run again).
+      const outage = page.locator('[data-testid="outage"][data-service="payment-2"][data-removed="true"]').last();
+      await outage.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await outage.getAttribute('data-restarted'), 'false');
+      assert.match(await outage.textContent(), /^PaymentService 2 was down [\d.]+ s, then no longer run \(the page ended its session, and what the broker had queued for it went with it\): .* meanwhile; \d+ lost\./);
+      assert.doesNotMatch(await outage.textContent(), /caught up on restart/);
 
       // One instance takes the next burst: each order charged once, nothing queued beside it.
       const lowered = await placeBurst(page, witness);

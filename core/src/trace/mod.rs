@@ -192,9 +192,12 @@ impl Trace {
         self.outage_ledger.restarted(at, instance);
     }
 
-    /// Every client was started anew at `at` (a crashed one's too): every outage ends.
-    pub fn record_restart_all(&mut self, at: Duration) {
-        self.outage_ledger.restarted_all(at);
+    /// Every client was started anew at `at` (a crashed one's too): every outage ends, as a
+    /// restart for the instances in `running`, and as no longer run for the others (fewer
+    /// PaymentService instances).
+    pub fn record_restart_all(&mut self, at: Duration, running: &[Instance]) {
+        self.outage_ledger
+            .restarted_all(at, |instance| running.contains(&instance));
     }
 
     /// The orders as the view shows them: every one seen while the view follows the wire, else

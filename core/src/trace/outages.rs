@@ -36,8 +36,11 @@ pub struct Outage {
     pub instance: Instance,
     /// When it crashed, on the packets' clock.
     pub crashed_at: Duration,
-    /// When it was restarted; `None` while it is down.
+    /// When it was restarted, or no longer run ([`Self::removed`]); `None` while it is down.
     pub restarted_at: Option<Duration>,
+    /// It was not restarted but is no longer run (PaymentService's instances lowered while it
+    /// was down: the page ended its session, and what the broker queued for it went with it).
+    pub removed: bool,
     /// Messages published meanwhile (by the other services) on topics it subscribes to.
     pub published: usize,
     /// How many of those were owed to it: every one, unless other instances of its service
@@ -88,6 +91,18 @@ impl Outage {
         };
         match self.restarted_at {
             None => format!("{name} is down: {owed} so far.{}", self.work_in_hand()),
+            Some(at) if self.removed => {
+                let down = at.saturating_sub(self.crashed_at);
+                format!(
+                    "{name} was down {}.{} s, then no longer run (the page ended its session, \
+                     and what the broker had queued for it went with it): {owed} meanwhile; \
+                     {} lost.{}",
+                    down.as_secs(),
+                    down.subsec_millis() / 100,
+                    self.lost(),
+                    self.work_in_hand()
+                )
+            }
             Some(at) => {
                 let down = at.saturating_sub(self.crashed_at);
                 let again = match self.published_again {
@@ -260,6 +275,7 @@ impl OutageLedger {
                 instance,
                 crashed_at: at,
                 restarted_at: None,
+                removed: false,
                 published: 0,
                 missed: 0,
                 caught_up: 0,
@@ -284,14 +300,16 @@ impl OutageLedger {
     }
 
     /// Every client was started anew at `at` (another MQTT version, session mode or number of
-    /// instances): every open outage closes.
-    pub fn restarted_all(&mut self, at: Duration) {
+    /// instances): every open outage closes, as a restart for an instance still `running`,
+    /// and as [`Outage::removed`] for one no longer run.
+    pub fn restarted_all(&mut self, at: Duration, running: impl Fn(Instance) -> bool) {
         for open in self
             .entries
             .iter_mut()
             .filter(|c| c.outage.restarted_at.is_none())
         {
             open.outage.restarted_at = Some(at);
+            open.outage.removed = !running(open.outage.instance);
         }
     }
 
@@ -718,6 +736,23 @@ mod tests {
             o.describe()
         );
         assert!(o.describe().starts_with("PaymentService 2 was down "));
+
+        // Crashed again, then the instances lowered to one while it is down: not a restart (a
+        // newcomer's break-test read "0 caught up on restart" for an instance never run again).
+        trace.record_crash(ms(8), second, 0);
+        for n in 5..=6 {
+            send(&mut trace, ServiceId::Order.into(), Direction::Outgoing, n);
+        }
+        trace.record_restart_all(ms(2108), &[ServiceId::Payment.into()]);
+        let o = &outages(&trace, SagaStyle::Parallel)[1];
+        assert!(o.removed);
+        assert_eq!((o.missed, o.caught_up, o.lost()), (2, 0, 2));
+        assert_eq!(
+            o.describe(),
+            "PaymentService 2 was down 2.1 s, then no longer run (the page ended its session, and \
+             what the broker had queued for it went with it): 2 messages published for it \
+             meanwhile; 2 lost."
+        );
     }
 
     /// A newcomer's break-test, `?session=clean`: *Crash* PaymentService, an order's message

@@ -56,7 +56,8 @@ fn line(o: &Outage) -> Html {
             data-caught-up={o.caught_up.to_string()} data-lost={o.lost().to_string()}
             data-published-again={o.published_again.to_string()}
             data-work-lost={o.work_lost.to_string()}
-            data-restarted={o.restarted_at.is_some().to_string()}>
+            data-restarted={(o.restarted_at.is_some() && !o.removed).to_string()}
+            data-removed={o.removed.to_string()}>
             { o.describe() }
         </li>
     }

@@ -70,7 +70,7 @@ impl Runtime {
         // A new client for each service: whatever the old one had in hand is gone.
         {
             let mut trace = trace.0.borrow_mut();
-            trace.record_restart_all(clock::now());
+            trace.record_restart_all(clock::now(), &instances);
             for service in ServiceId::ALL {
                 let url = brokers.url_of(service, url).to_owned();
                 trace.record_service(clock::now(), service, ServiceEvent::Restarted { url });
