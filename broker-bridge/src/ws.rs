@@ -150,6 +150,12 @@ impl Client {
         self.inner.borrow().session.status()
     }
 
+    /// The broker's URL: the one it connects (or is connected) to, as given to
+    /// [`Client::connect`] or [`Client::set_url`].
+    pub fn url(&self) -> String {
+        self.inner.borrow().url.clone()
+    }
+
     /// Whether the broker has accepted the current connection.
     pub fn is_connected(&self) -> bool {
         self.status() == Status::Connected

@@ -9,6 +9,7 @@ import { it } from 'node:test';
 import { SERVICES, brokerQuery, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
+import { startWitness } from '../lib/mqtt-witness.mjs';
 import { watchEveryTopic } from '../lib/saga.mjs';
 
 describeApp('broker connection', () => {
@@ -220,6 +221,20 @@ describeApp('broker connection', () => {
         assert.match(text, new RegExp(`^Switched brokers with 10 orders open( and \\d+ messages? not yet acknowledged)?: the messages in flight on ${broker.wsUrl.replace(/[.]/g, '\\.')} stay on that broker \\(a persistent session lives on one broker, and ${other.wsUrl.replace(/[.]/g, '\\.')}, if it is another broker, has none of these services'\\)`), text);
         assert.match(text, /the read model may miss events: its lag line says so, and Rebuild \(Read model panel\) projects them from the event store\.$/);
         assert.equal(await note.getAttribute('role'), 'status', 'said, not asked: a teacher switches on purpose');
+
+        // A newcomer's break-test: the services' retained online statuses stayed on the broker
+        // they left (their DISCONNECT discards the Will), and every page that came to it later
+        // warned that another page's services processed every order there too.
+        await page.locator('[data-testid="status-query"][data-state="connected"]').waitFor({ timeout: 10_000 });
+        const late = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/+/status'] });
+        try {
+          for (const service of ['order', 'payment', 'inventory', 'notification', 'query']) {
+            const held = await late.waitFor((m) => m.topic === `services/${service}/status`, 5_000, `the retained status of ${service}`);
+            assert.deepEqual([held.json?.status, held.json?.reason], ['offline', 'left for another broker (DISCONNECT)'], held.payload);
+          }
+        } finally {
+          await late.close();
+        }
       });
     } finally {
       await witness.close();

@@ -210,6 +210,22 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.equal(caughtUp.length, 1, 'the broker delivered the order queued for PaymentService once');
     }));
 
+  // A newcomer's break-test: after a reload on the in-page broker the store's note promised that
+  // what the broker kept meanwhile would be delivered; the broker had ended with the page.
+  it('a reload on the in-page broker: the restored store\'s note says the broker kept nothing across it, and the open order ends by its deadline', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage&payment_ms=20000&inventory_ms=0&saga_timeout_ms=3000', async ({ page }) => {
+      await waitReadyInPage(page);
+      const orderId = await placeOrder(page);
+      await waitForWire(page, (w) => w.some((p) => p.packet?.topic === 'inventory/reserved' && p.packet.payload.toString().includes(orderId)), { what: 'inventory/reserved' });
+      await page.reload();
+      const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const text = (await note.textContent()) ?? '';
+      assert.match(text, /the in-page broker kept nothing across the reload \(it ran in the page\), so a message it held for a service is gone, and its order ends by its deadline\./);
+      assert.doesNotMatch(text, /is delivered after this/);
+      await waitForRow(page, orderId, 'Cancelled');
+    }));
+
   it('MQTT 5.0: switching the protocol connects every service anew; retained statuses reach the new monitor; an order completes', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage', async ({ page }) => {
       await waitReadyInPage(page);

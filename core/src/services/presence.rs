@@ -91,6 +91,18 @@ impl Presence {
         }
     }
 
+    /// What `service` publishes on the broker it leaves for another (the learner's *Connect*
+    /// to another broker, or `inpage`): its DISCONNECT there discards the Will, and an online
+    /// status left retained would tell every other page on that broker that its services still
+    /// consume there (a newcomer's break-test: "every order is processed twice" for a page
+    /// long gone).
+    pub fn moved(service: ServiceId, client_id: &str) -> Presence {
+        Presence {
+            reason: Some("left for another broker (DISCONNECT)".to_owned()),
+            ..Presence::stopped(service, client_id)
+        }
+    }
+
     /// Whether the status says online.
     pub fn is_online(&self) -> bool {
         self.status == "online"
@@ -199,6 +211,7 @@ mod tests {
                 Presence::will(service, "id"),
                 Presence::online(service, "id", now),
                 Presence::stopped(service, "id"),
+                Presence::moved(service, "id"),
             ] {
                 assert_eq!(
                     Presence::decode(&topic, &presence.to_json()),

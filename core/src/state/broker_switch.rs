@@ -58,6 +58,7 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
             )
         ),
     };
+    let (from, to) = (named(from), named(to));
     Some(format!(
         "Switched brokers with {what}: the messages in flight on {from} stay on that broker (a \
          persistent session lives on one broker, and {to}, if it is another broker, has none of \
@@ -65,6 +66,15 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
          by its deadline, and the read model may miss events: its lag line says so, and \
          Rebuild (Read model panel) projects them from the event store."
     ))
+}
+
+/// A broker as the note names it: its URL, or "the in-page broker" for `inpage`.
+fn named(url: &str) -> &str {
+    if broker_bridge::url::is_in_page(url) {
+        "the in-page broker"
+    } else {
+        url
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +97,24 @@ mod tests {
                  end by its deadline, and the read model may miss events: its lag line says so, \
                  and Rebuild (Read model panel) projects them from the event store."
             )
+        );
+    }
+
+    #[test]
+    fn the_in_page_broker_is_named_in_words() {
+        let left = LeftInFlight {
+            open_orders: 1,
+            unacknowledged: 0,
+        };
+        let note = switch_note("ws://127.0.0.1:9001", "inpage", left).unwrap();
+        assert!(
+            note.contains("and the in-page broker, if it is another broker, has none"),
+            "{note}"
+        );
+        let back = switch_note("inpage", "ws://127.0.0.1:9001", left).unwrap();
+        assert!(
+            back.contains("the messages in flight on the in-page broker stay"),
+            "{back}"
         );
     }
 

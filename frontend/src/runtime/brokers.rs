@@ -9,7 +9,10 @@ use eda_core::services::ServiceId;
 use eda_core::state::broker_switch::LeftInFlight;
 use eda_core::state::service_brokers::ServiceBrokers;
 
+use eda_core::services::presence::Presence;
+
 use super::clients::recall;
+use super::presence::status_request;
 use super::Runtime;
 
 impl Runtime {
@@ -62,6 +65,12 @@ impl Runtime {
                 // Orders wait until it has subscribed on the new broker (or resumed a session
                 // there): an order published before would never reach it.
                 self.order_gate.borrow_mut().moved(*instance);
+                // Said on the broker it leaves, before its DISCONNECT there (which discards
+                // the Will): its retained online status would outlive it.
+                if client.is_connected() && client.url() != url {
+                    let moved = Presence::moved(instance.service, &client.client_id());
+                    let _ = client.publish_with(status_request(*instance, &moved, &self.namespace));
+                }
                 client.set_url(&url);
                 // Back on a broker whose session is kept, no SUBACK may teach its ceiling
                 // again: what was learned of it holds before the first CONNECT.

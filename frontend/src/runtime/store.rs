@@ -158,11 +158,19 @@ impl Runtime {
                  checks them again."
             ),
         };
+        // The in-page broker runs in the page: a reload ends it with everything it held (a
+        // newcomer's break-test read "delivered after this", and nothing came).
+        let held = if broker_bridge::url::is_in_page(&self.url_of(ServiceId::Order)) {
+            "the in-page broker kept nothing across the reload (it ran in the page), so a \
+             message it held for a service is gone, and its order ends by its deadline"
+        } else {
+            "what the broker kept for the services meanwhile (an order placed just before the \
+             reload, say) is delivered after this"
+        };
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} event{}), and \
              the read model rebuilt from them; {open} still open, each resuming with what was \
-             left of its deadline; what the broker kept for the services meanwhile (an order \
-             placed just before the reload, say) is delivered after this.{checks}{again}",
+             left of its deadline; {held}.{checks}{again}",
             if streams == 1 { "" } else { "s" },
             if events == 1 { "" } else { "s" }
         ))
