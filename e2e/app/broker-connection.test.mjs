@@ -221,6 +221,11 @@ describeApp('broker connection', () => {
         assert.match(text, new RegExp(`^Switched brokers with 10 orders open( and \\d+ messages? not yet acknowledged)?: the messages in flight on ${broker.wsUrl.replace(/[.]/g, '\\.')} stay on that broker \\(a persistent session lives on one broker, and ${other.wsUrl.replace(/[.]/g, '\\.')}, if it is another broker, has none of these services'\\)`), text);
         assert.match(text, /the read model may miss events: its lag line says so, and Rebuild \(Read model panel\) projects them from the event store\.$/);
         assert.equal(await note.getAttribute('role'), 'status', 'said, not asked: a teacher switches on purpose');
+        // Under the field, as it says (a newcomer's break-test: the re-made field came back
+        // below the notes about it).
+        const field = await page.locator('#broker-url').boundingBox();
+        const under = await note.boundingBox();
+        assert.ok(field && under && under.y >= field.y + field.height, `the note under the field: ${JSON.stringify({ field, under })}`);
 
         // A newcomer's break-test: the services' retained online statuses stayed on the broker
         // they left (their DISCONNECT discards the Will), and every page that came to it later

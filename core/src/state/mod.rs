@@ -746,6 +746,12 @@ impl State {
             }
             Action::BrokerChanged(url) => {
                 self.broker_url_error = None;
+                // The pages met on the broker left behind are not on this one (a newcomer's
+                // break-test: the in-page broker warned of another page's services "on this
+                // broker").
+                if url != self.broker_url {
+                    self.other_playgrounds.clear();
+                }
                 self.broker_url = url;
                 self.broker_capabilities = None;
                 self.capability_refusal = None;

@@ -440,6 +440,19 @@ fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
         Duration::ZERO,
     ));
     assert!(s.other_playgrounds.is_empty());
+    // Met again, then this page moves to another broker: not there.
+    s.apply(Action::PresenceSeen(
+        ServiceId::Payment.into(),
+        Presence::online(ServiceId::Payment, "eda-ffffff-payment", now),
+        Duration::ZERO,
+    ));
+    s.apply(Action::BrokerChanged("ws://localhost:9001".into()));
+    assert!(
+        !s.other_playgrounds.is_empty(),
+        "the same broker: still there"
+    );
+    s.apply(Action::BrokerChanged("inpage".into()));
+    assert!(s.other_playgrounds.is_empty());
 }
 
 #[test]

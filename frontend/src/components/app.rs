@@ -326,7 +326,12 @@ pub fn App() -> Html {
             <OtherPagesAlert others={state.other_playgrounds.clone()} namespace={state.namespace.clone()} />
             <section class="broker" aria-label="Broker connection" ref={broker_ref} data-on-screen={broker_on_screen.to_string()}>
                 // Keyed by the URL: a broker chosen elsewhere (the in-page offer) shows in the field.
-                <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
+                // Alone in its own element: a keyed child among unkeyed siblings came back after
+                // them when its key changed, and the field moved below the notes about it (a
+                // newcomer's break-test: "put its ws:// URL above" with the field below).
+                <div class="broker-bar-slot">
+                    <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
+                </div>
                 <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
                 if let Some(note) = &state.broker_switch_note {
                     <p class="note" role="status" data-testid="broker-switch-note">{ note.clone() }</p>
