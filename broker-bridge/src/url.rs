@@ -12,9 +12,16 @@ pub enum BrokerUrlError {
     /// Not `ws://` or `wss://`: a browser opens WebSockets to nothing else (`mqtt://` and
     /// `http://` are the usual slips).
     #[error(
-        "it is not a WebSocket URL: it must start with ws:// or wss:// (e.g. ws://localhost:9001)"
+        "it is not a WebSocket URL: it must start with ws:// or wss:// (e.g. ws://localhost:9001), \
+         or be inpage for the broker that runs in this page"
     )]
     Scheme(String),
+    /// Close to `inpage` but not it (`in-page`, `in page`, `inpage2`): a slip, named as such
+    /// rather than as a URL without `ws://` (a newcomer's break-test).
+    #[error(
+        "it is not a broker: did you mean inpage (one word, the broker that runs in this page)?"
+    )]
+    NearInPage(String),
     /// Nothing between the scheme and the port or path (or an empty `[]`).
     #[error("it has no host name")]
     MissingHost(String),
@@ -60,6 +67,7 @@ impl BrokerUrlError {
         match self {
             BrokerUrlError::Empty => None,
             BrokerUrlError::Scheme(url)
+            | BrokerUrlError::NearInPage(url)
             | BrokerUrlError::MissingHost(url)
             | BrokerUrlError::Whitespace(url)
             | BrokerUrlError::Fragment(url)
@@ -103,6 +111,17 @@ pub fn is_in_page(url: &str) -> bool {
     url == IN_PAGE_BROKER
 }
 
+/// Whether `text` (no scheme) reads as `inpage` once its case, spaces and punctuation go, or
+/// begins so: `in-page`, `In Page`, `in_page`, `inpage2`.
+fn near_in_page(text: &str) -> bool {
+    let letters: String = text
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    letters.starts_with(IN_PAGE_BROKER)
+}
+
 /// Validates a `ws://` or `wss://` URL and returns it trimmed, or [`IN_PAGE_BROKER`] for
 /// `inpage` in any case. Only the form is checked: the browser still resolves the host, and
 /// the connection may fail.
@@ -117,6 +136,9 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
     }
     if url.eq_ignore_ascii_case(IN_PAGE_BROKER) {
         return Ok(IN_PAGE_BROKER.to_owned());
+    }
+    if !url.contains("://") && near_in_page(url) {
+        return Err(BrokerUrlError::NearInPage(url.to_owned()));
     }
     // First, so no other message repeats the secret.
     if let Some(bare) = without_userinfo(url) {
@@ -382,6 +404,28 @@ mod tests {
             parse_broker_url("HTTP://localhost:9001"),
             Err(BrokerUrlError::Scheme(_))
         ));
+    }
+
+    #[test]
+    fn a_slip_of_inpage_is_named_as_one() {
+        for slip in ["in-page", "In Page", "in_page", "inpage2", "INPAGE:9001"] {
+            assert_eq!(
+                parse_broker_url(slip),
+                Err(BrokerUrlError::NearInPage(slip.to_owned())),
+                "{slip}"
+            );
+        }
+        assert!(BrokerUrlError::NearInPage("in-page".into())
+            .to_string()
+            .contains("did you mean inpage"));
+        // A host of that name is a host.
+        assert_eq!(
+            parse_broker_url("ws://inpage2:9001"),
+            Ok("ws://inpage2:9001".to_owned())
+        );
+        assert!(BrokerUrlError::Scheme("x".into())
+            .to_string()
+            .ends_with("or be inpage for the broker that runs in this page"));
     }
 
     #[test]
