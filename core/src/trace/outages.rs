@@ -89,43 +89,35 @@ impl Outage {
                 self.missed, self.published
             )
         };
-        match self.restarted_at {
-            None => format!("{name} is down: {owed} so far.{}", self.work_in_hand()),
-            Some(at) if self.removed => {
-                let down = at.saturating_sub(self.crashed_at);
-                format!(
-                    "{name} was down {}.{} s, then no longer run (the page ended its session, \
-                     and what the broker had queued for it went with it): {owed} meanwhile; \
-                     {} lost.{}",
-                    down.as_secs(),
-                    down.subsec_millis() / 100,
-                    self.lost(),
-                    self.work_in_hand()
-                )
-            }
-            Some(at) => {
-                let down = at.saturating_sub(self.crashed_at);
-                let again = match self.published_again {
-                    0 => String::new(),
-                    1 => " 1 copy of them published again after the restart is a new message, \
-                          neither caught up nor lost."
-                        .to_owned(),
-                    n => format!(
-                        " {n} copies of them published again after the restart are new \
-                         messages, neither caught up nor lost."
-                    ),
-                };
-                format!(
-                    "{name} was down {}.{} s: {owed} meanwhile; {} caught up on restart, {} \
-                     lost.{again}{}",
-                    down.as_secs(),
-                    down.subsec_millis() / 100,
-                    self.caught_up,
-                    self.lost(),
-                    self.work_in_hand()
-                )
-            }
+        let Some(at) = self.restarted_at else {
+            return format!("{name} is down: {owed} so far.{}", self.work_in_hand());
+        };
+        let down = at.saturating_sub(self.crashed_at);
+        let down = format!("{}.{} s", down.as_secs(), down.subsec_millis() / 100);
+        if self.removed {
+            return format!(
+                "{name} was down {down}, then no longer run (the page ended its session, and \
+                 what the broker had queued for it went with it): {owed} meanwhile; {} lost.{}",
+                self.lost(),
+                self.work_in_hand()
+            );
         }
+        let again = match self.published_again {
+            0 => String::new(),
+            1 => " 1 copy of them published again after the restart is a new message, neither \
+                  caught up nor lost."
+                .to_owned(),
+            n => format!(
+                " {n} copies of them published again after the restart are new messages, \
+                 neither caught up nor lost."
+            ),
+        };
+        format!(
+            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{again}{}",
+            self.caught_up,
+            self.lost(),
+            self.work_in_hand()
+        )
     }
 
     /// The sentence on the work in hand that died with the crash; empty if none did.

@@ -43,10 +43,6 @@ fn session_choices() -> Vec<(AttrValue, AttrValue)> {
     ]
 }
 
-/// The services (instances) the broker refused for good, the first one's reason and what to
-/// do about it (`Not retrying PaymentService, OrderService: the broker refused …`), and whether
-/// signing in may fix it (only then does the sign-in form open); `None` when none waits for
-/// the user.
 /// The first screen's pointer to where refused values are explained ([`State::refusals_shown`]):
 /// "A setting was not taken: the settings and the Read model panel say which, and why, beside
 /// its field." with a link to each. Nothing when nothing was refused.
@@ -82,6 +78,10 @@ fn refusals_pointer(places: &[RefusalPlace]) -> Html {
     }
 }
 
+/// The services (instances) the broker refused for good, the first one's reason and what to
+/// do about it (`Not retrying PaymentService, OrderService: the broker refused …`), and whether
+/// signing in may fix it (only then does the sign-in form open); `None` when none waits for
+/// the user.
 fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String, bool)> {
     let waiting: Vec<_> = services
         .iter()

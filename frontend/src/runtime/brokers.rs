@@ -5,11 +5,10 @@
 use broker_bridge::ws::Client;
 
 use eda_core::services::instances::Instance;
+use eda_core::services::presence::Presence;
 use eda_core::services::ServiceId;
 use eda_core::state::broker_switch::LeftInFlight;
 use eda_core::state::service_brokers::ServiceBrokers;
-
-use eda_core::services::presence::Presence;
 
 use super::clients::recall;
 use super::presence::status_request;
