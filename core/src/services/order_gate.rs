@@ -455,29 +455,31 @@ impl OrderRefusal {
     pub fn advice_for(&self, publisher: impl std::fmt::Display) -> String {
         match self {
             OrderRefusal::Crashed => format!(" Press Restart on {publisher}, then try again."),
-            other => other.advice().to_owned(),
+            other => other.advice(),
         }
     }
 
     /// What to do, a sentence with a space before it (empty when waiting is all there is to
-    /// do). "Start Mosquitto" only when nothing answered at the address.
-    pub fn advice(&self) -> &'static str {
-        match self {
+    /// do). When nothing answered at the address, how to start the broker there
+    /// ([`broker_bridge::url::start_advice`]: Mosquitto for this project's Mosquitto, the
+    /// cluster's command for a node of `./scripts/cluster`, else that broker).
+    pub fn advice(&self) -> String {
+        let fixed = match self {
+            OrderRefusal::Unreachable { url, .. } => {
+                return format!(" {} Then try again.", broker_bridge::url::start_advice(url));
+            }
+            OrderRefusal::ServiceRefused { advice, .. } => return (*advice).to_owned(),
             OrderRefusal::Crashed => " Press Restart on OrderService, then try again.",
             OrderRefusal::Connecting { .. } => " Wait until it shows connected, then try again.",
             OrderRefusal::Refused { .. } => {
                 " Change what the broker refused (protocol version, user name or password, \
                  client id), then try again."
             }
-            OrderRefusal::Unreachable { .. } => {
-                " Start Mosquitto (./scripts/play) or fix the broker URL, then try again."
-            }
             OrderRefusal::Down { .. } => " It reconnects by itself; try again once it has.",
             OrderRefusal::WaitingFor(_) => {
                 " An order published now would reach nobody who has not subscribed yet; this \
                  message goes away once they have."
             }
-            OrderRefusal::ServiceRefused { advice, .. } => advice,
             OrderRefusal::NotRelayed { .. } => {
                 " Check that its user under Sign in to the broker may publish and subscribe to \
                  its topics, then press Sign in; this message goes once its status comes through."
@@ -486,7 +488,8 @@ impl OrderRefusal {
                 " A saga keeps the coordination it started under, so a new order now would \
                  put the switch off; this message goes away once the services have switched."
             }
-        }
+        };
+        fixed.to_owned()
     }
 }
 
@@ -926,7 +929,34 @@ mod tests {
             )
             .unwrap_err();
         assert!(matches!(unreachable, OrderRefusal::Unreachable { .. }));
-        assert!(unreachable.advice().contains("Start Mosquitto"));
+        assert_eq!(
+            unreachable.advice(),
+            " Start the MQTT broker that should answer at h:1, or check its address above \
+             (scheme, host, port and path). This project's own Mosquitto is at \
+             ws://localhost:9001 (./scripts/play). Then try again."
+        );
+        // How to start the broker follows the address, as the broker bar's help does: a node of
+        // ./scripts/cluster is not started by ./scripts/play (a newcomer's break-test was told
+        // to "Start Mosquitto (./scripts/play)" with node A down).
+        let cluster_node_down = |url: &str| {
+            let link = Link::Disconnected {
+                url: url.into(),
+                reason: ConnectionError::TransportFailed("could not reach the broker".into()),
+                retry_in: Duration::from_secs(1),
+                attempt: 1,
+            };
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&link))
+                .unwrap_err()
+                .advice()
+        };
+        let node_a = cluster_node_down("ws://127.0.0.1:9101");
+        assert!(
+            node_a.contains("node A of this project's local cluster"),
+            "{node_a}"
+        );
+        assert!(!node_a.contains("Start Mosquitto"), "{node_a}");
+        let mosquitto = cluster_node_down("ws://localhost:9001");
+        assert!(mosquitto.contains("./scripts/play"), "{mosquitto}");
         let dropped = gate
             .check(
                 SagaStyle::Parallel,

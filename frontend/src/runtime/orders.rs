@@ -40,7 +40,7 @@ impl Runtime {
     /// OrderService crashed or not connected, a service not yet subscribed, a coordination
     /// switch waiting for the sagas in flight): then why, and what
     /// to do (with a space before it), for the form's sentence ([`order::orders_refused`]).
-    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, &'static str)> {
+    fn place_order(self: &Rc<Self>, order: &ValidOrder) -> Result<Uuid, (String, String)> {
         if let Err(refusal) = self.new_order_gate() {
             return Err((refusal.cause(), refusal.advice()));
         }
@@ -49,10 +49,13 @@ impl Runtime {
             let broker_url = self.url_of(ServiceId::Order);
             return Err((
                 format!("OrderService is not connected to the broker at {broker_url}"),
-                " It reconnects by itself; try again once it has.",
+                " It reconnects by itself; try again once it has.".to_owned(),
             ));
         }
-        let now = wall_clock().ok_or(("the browser clock is out of range".to_owned(), ""))?;
+        let now = wall_clock().ok_or((
+            "the browser clock is out of range".to_owned(),
+            String::new(),
+        ))?;
         let order_id = fresh_id();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
         // The click, on the packets' clock, for the sequence diagram's Client lifeline.
