@@ -225,6 +225,63 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
     }
   });
 
+  it('node B killed outright: node A publishes the Wills of its clients, so a late joiner on node A reads PaymentService and InventoryService offline', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // A newcomer's break-test: node B killed, and 30 s later node A still served the retained
+    // "online" of both services (aedes publishes a dead node's Wills only once another node has
+    // missed its heartbeat: 3 to 7 min at aedes' default interval, 3 to 7 s at the nodes' 1 s).
+    const { a } = cluster.nodes;
+    let b = cluster.nodes.b;
+    const witness = await startWitness({ tcpPort: a.tcpPort, topics: ['services/+/status'] });
+    const offline = (service) => (m) => m.topic === `services/${service}/status` && m.json?.status === 'offline';
+    try {
+      const query = `/?broker=${a.wsUrl}&broker_payment=${b.wsUrl}&broker_inventory=${b.wsUrl}`;
+      await withPage(t, query, async ({ page }) => {
+        await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+        await onNode(page, b, ON_B);
+        await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const before = witness.messages.length;
+        await b.kill();
+        for (const service of ON_B) {
+          await witness.waitFor(() => witness.messages.slice(before).some(offline(service)), 15_000, `the Will of ${service}, published by node A`);
+        }
+        // The page's status monitor, on node A, hears it too.
+        await page.locator('[data-testid="presence-payment"][data-online="false"]').waitFor({ timeout: 5_000 });
+        // A client that joins node A now reads them retained.
+        const late = await startWitness({ tcpPort: a.tcpPort, topics: ['services/+/status'] });
+        try {
+          for (const service of ON_B) {
+            await late.waitFor(() => late.messages.some((m) => offline(service)(m) && m.retain), 5_000, `${service} offline, retained`);
+          }
+        } finally {
+          await late.close();
+        }
+        b = cluster.nodes.b = await startClusterNode({ name: 'b', redisPort: cluster.redis.port, tcpPort: b.tcpPort, wsPort: b.wsPort });
+        await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+      });
+    } finally {
+      await witness.close();
+    }
+  });
+
+  it('Redis stopped and started again: both nodes live on, say so in their logs, and an order placed afterwards crosses them', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // A newcomer's break-test: Redis killed, and both nodes ended on an unhandled ioredis error,
+    // for good: the page stayed disconnected after Redis was back.
+    const { a, b } = cluster.nodes;
+    const query = `/?broker=${a.wsUrl}&broker_payment=${b.wsUrl}&broker_inventory=${b.wsUrl}`;
+    await withPage(t, query, async ({ page }) => {
+      await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+      await onNode(page, b, ON_B);
+      await cluster.redis.kill();
+      for (const node of [a, b]) await node.waitForLog(/^redis unreachable at 127\.0\.0\.1:\d+ .*start it again: redis-server/m, 10_000);
+      await cluster.restartRedis();
+      for (const node of [a, b]) await node.waitForLog(/^redis back$/m, 10_000);
+      assert.ok(!a.exited && !b.exited, 'both nodes still run');
+      await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+    });
+  });
+
   it('a bad per-service URL is explained and that service uses the page broker; the others keep theirs', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const { a, b } = cluster.nodes;
     const query = `/?broker=${b.wsUrl}&broker_payment=http://node-b:9102&broker_order=${a.wsUrl}`;

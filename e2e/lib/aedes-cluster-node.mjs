@@ -24,6 +24,7 @@ import { createServer as createTcpServer } from 'node:net';
 
 import { Aedes } from 'aedes';
 import persistenceRedis from 'aedes-persistence-redis';
+import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import { createWebSocketStream } from 'ws';
 
@@ -36,12 +37,60 @@ if (!name || !Number(redisPort) || !Number(tcpPort) || !Number(wsPort)) {
   process.exit(2);
 }
 
-const redis = { host: '127.0.0.1', port: Number(redisPort) };
+// Redis unreachable: every connection retries (ioredis: every 50 ms more, at most 2 s apart) and
+// holds what the node asks of Redis until it answers, however long (`maxRetriesPerRequest: null`),
+// so a Redis stopped and started again delays the cluster's traffic instead of ending the node.
+const redis = { host: '127.0.0.1', port: Number(redisPort), maxRetriesPerRequest: null };
 const mq = mqemitterRedis(redis);
-const persistence = persistenceRedis(redis);
+// The store's own connection (ioredis, the client both packages use), made here so that its
+// errors reach `watchRedis` instead of ioredis' "Unhandled error event".
+const store = new Redis(redis);
+const persistence = persistenceRedis({ conn: store });
 storeEachSubscribeOnce(persistence);
-const aedes = await Aedes.createBroker({ id: `eda-cluster-${name}`, mq, persistence });
+watchRedis([mq.subConn, mq.pubConn, store], mq.state);
+// A node that dies cannot publish its clients' Wills; another node does, once it has missed the
+// dead node's heartbeat (`$SYS/<id>/heartbeat`) for 3 intervals, at its next look (every 4
+// intervals): with 1 s, 3 to 7 s after the death (aedes' default, 1 min, would take 3 to 7 min).
+const HEARTBEAT_MS = 1_000;
+const aedes = await Aedes.createBroker({
+  id: `eda-cluster-${name}`,
+  mq,
+  persistence,
+  heartbeatInterval: HEARTBEAT_MS,
+});
+aedes.on('error', (error) => console.log(`broker error ${error.message}`));
 dedupeByPacket(aedes);
+
+/**
+ * Says once when Redis stops answering ("redis unreachable at 127.0.0.1:<port> (…): holding the
+ * cluster's traffic until it is back; start it again: redis-server --port <port> …") and once
+ * when every connection is back ("redis back"), for the log and for scripts/cluster. `emitter`
+ * is mqemitter-redis' state, which re-emits its connections' errors (unhandled, they would end
+ * the process).
+ */
+function watchRedis(connections, emitter) {
+  let down = false;
+  const lost = (error) => {
+    if (down) return;
+    down = true;
+    console.log(
+      `redis unreachable at 127.0.0.1:${redisPort} (${error?.message ?? 'closed'}): holding the ` +
+        `cluster's traffic until it is back; start it again: redis-server --port ${redisPort} ` +
+        `--bind 127.0.0.1 --save '' --appendonly no (it keeps nothing in memory across a ` +
+        `restart: retained messages and persistent sessions start empty)`,
+    );
+  };
+  emitter.on('error', lost);
+  for (const connection of connections) {
+    connection.on('error', lost);
+    connection.on('ready', () => {
+      if (down && connections.every((c) => c.status === 'ready')) {
+        down = false;
+        console.log('redis back');
+      }
+    });
+  }
+}
 
 /**
  * A work-around for a bug of aedes 1.2.0 with a broadcasting store such as Redis's: for a

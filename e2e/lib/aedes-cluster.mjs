@@ -31,7 +31,7 @@ export async function startRedis({ port } = {}) {
       ready: () => portAccepts(redisPort),
       readyMeans: `listen on port ${redisPort}`,
     });
-    return { port: redisPort, pid: server.pid, log: server.log, stop: server.stop };
+    return { port: redisPort, pid: server.pid, log: server.log, stop: server.stop, kill: server.kill };
   });
 }
 
@@ -54,13 +54,18 @@ export async function startClusterNode({ name, redisPort, tcpPort, wsPort }) {
       log: server.log,
       waitForLog: server.waitForLog,
       stop: server.stop,
+      kill: server.kill,
+      /** True once the node's process has exited. */
+      get exited() {
+        return server.exited;
+      },
     };
   });
 }
 
 /** Redis and one aedes node per name, all started; `stop()` ends every process it started. */
 export async function startCluster(names = ['a', 'b']) {
-  const redis = await startRedis();
+  let redis = await startRedis();
   const nodes = {};
   try {
     for (const name of names) {
@@ -72,8 +77,15 @@ export async function startCluster(names = ['a', 'b']) {
     throw error;
   }
   return {
-    redis,
+    get redis() {
+      return redis;
+    },
     nodes,
+    /** Starts Redis again on its port, after a test stopped or killed it. */
+    async restartRedis() {
+      redis = await startRedis({ port: redis.port });
+      return redis;
+    },
     async stop() {
       await Promise.all(Object.values(nodes).map((node) => node.stop()));
       await redis.stop();

@@ -193,6 +193,12 @@ export async function spawnServer({
     log: () => logText,
     waitForLog,
     stop,
+    /** Ends the process at once (SIGKILL: a crash, no clean shutdown); resolves once it has. */
+    kill: async () => {
+      if (!exitInfo) child.kill('SIGKILL');
+      await exited;
+      await cleanup();
+    },
     /** True once the process has exited. */
     get exited() {
       return exitInfo !== null;
