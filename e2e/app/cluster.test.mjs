@@ -189,6 +189,15 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
         const orders = created().map((m) => m.json.orderId);
 
         await b.stop();
+        // A node stopped cleanly ends its clients' connections without their DISCONNECT: it
+        // publishes their Wills first (they had been lost, deleted with the node's close).
+        for (const service of ON_B) {
+          await witness.waitFor(
+            () => witness.messages.some((m) => m.topic === `services/${service}/status` && m.json?.status === 'offline'),
+            5_000,
+            `the Will of ${service}, published as node B stopped`,
+          );
+        }
         // While node B is down, the help for its services says how to start it, not Mosquitto.
         const help = page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]');
         await help.first().waitFor({ state: 'visible', timeout: CONNECT_TIMEOUT_MS });

@@ -197,16 +197,37 @@ try {
 }
 console.log(`cluster node ${name} ready tcp=${tcpPort} ws=${wsPort}`);
 
+/**
+ * Publishes the Will of every client still connected (none sent DISCONNECT: the node is the one
+ * ending their connections, MQTT 3.1.1 §3.1.2.5), each as aedes would, and waits until each is
+ * through Redis. aedes' own close publishes them too, but closes the emitter's Redis connection
+ * without waiting for them, and then deletes them from the store: they were lost on every clean
+ * stop of a node.
+ */
+async function publishWills() {
+  await Promise.all(
+    Object.values(aedes.clients).map(async (client) => {
+      const will = client.will;
+      if (!will || client._disconnected) return;
+      client.will = null; // aedes' close then neither publishes it again nor deletes it
+      await new Promise((resolve) => aedes.publish(will, client, resolve));
+      console.log(`will published for ${client.id} ${will.topic}`);
+      await aedes.persistence.delWill({ id: client.id, brokerId: aedes.id }).catch(() => {});
+    }),
+  );
+}
+
 let stopping = false;
-const stop = () => {
+const stop = async () => {
   if (stopping) return;
   stopping = true;
+  setTimeout(() => process.exit(0), 3_000).unref();
   wss.close();
   tcp.close();
   http.close();
+  await publishWills();
   // aedes.close() closes the broker and its emitter's Redis connection; then the store's.
   aedes.close(() => persistence.destroy(() => process.exit(0)));
-  setTimeout(() => process.exit(0), 2_000).unref();
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
