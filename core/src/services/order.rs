@@ -520,6 +520,28 @@ impl OrderService {
                      {order_id} stays cancelled with its {done} to undo by hand"
                 )
             };
+            // The refund rides on the same orders/cancelled, which now stops going out: its own
+            // check gives up only rounds later (it waits while copies go out), so this line
+            // names the charge too (a newcomer's break-test: the log named only the reservation
+            // of an order that had been charged).
+            let charge = match saga.order.payment {
+                Step::Awaiting => " Its refund was asked by the same orders/cancelled, which is \
+                     no longer sent again: whether it has a charge to undo is unknown too \
+                     (PaymentService never answered)."
+                    .to_owned(),
+                Step::Confirmed(_) => " Its refund was asked by the same orders/cancelled, which \
+                     is no longer sent again: its charge may be left to undo by hand too."
+                    .to_owned(),
+                _ => String::new(),
+            };
+            let line = if undo == Undo::Release
+                && saga.style != SagaStyle::Orchestration
+                && to_undo(&saga.order, saga.style).contains(&Undo::Refund)
+            {
+                format!("{line}.{charge}")
+            } else {
+                line
+            };
             if !self.given_up.contains(&(order_id, undo)) {
                 self.given_up.push((order_id, undo));
             }

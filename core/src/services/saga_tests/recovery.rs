@@ -709,6 +709,67 @@ fn a_refund_given_up_for_a_payment_never_answered_says_the_charge_is_unknown() {
     assert!(!wire.flow.inventory.holds(id), "released");
 }
 
+/// Both participants gone with the order in hand (a newcomer's break-test: a cluster node killed
+/// 200 ms after the order, PaymentService and InventoryService on it): OrderService gives up on
+/// both compensations, and its log names both, the charge as well as the reservation (it named
+/// only the reservation, though the order had been charged).
+#[test]
+fn both_participants_never_answering_gives_up_on_the_charge_and_the_reservation() {
+    let id = order_id(1);
+    let mut wire = Wire::new(FlowSettings {
+        saga: SagaStyle::Parallel,
+        saga_timeout: Duration::from_millis(1500),
+        ..FlowSettings::default()
+    });
+    wire.place(id, &draft(2));
+    let gone = |service: &ServiceId| matches!(service, ServiceId::Payment | ServiceId::Inventory);
+    loop {
+        wire.queue.retain(|(service, _)| !gone(service));
+        wire.timers.retain(|(_, _, work)| !gone(&work.service()));
+        if let Some((service, event)) = wire.queue.pop_front() {
+            wire.handle_one(service, &event);
+            continue;
+        }
+        let Some(next) =
+            (0..wire.timers.len()).min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
+        else {
+            break;
+        };
+        wire.fire_timer(next);
+    }
+    assert_eq!(
+        wire.outcome(id).unwrap().as_deref(),
+        Some("inventory and payment timed out")
+    );
+    let gave_up: Vec<&String> = wire
+        .logged
+        .iter()
+        .filter(|l| l.contains("gives up"))
+        .collect();
+    assert_eq!(gave_up.len(), 2, "{gave_up:?}");
+    // The release gives up first, and its orders/cancelled stops: the same line names the
+    // charge its copies asked to refund.
+    assert!(gave_up[0].starts_with("release not confirmed after 4 tries"));
+    assert!(
+        gave_up[0].ends_with(&format!(
+            "order {id} stays cancelled, and whether it has a reservation to undo is unknown \
+             (InventoryService never answered): check by hand. Its refund was asked by the same \
+             orders/cancelled, which is no longer sent again: whether it has a charge to undo is \
+             unknown too (PaymentService never answered)."
+        )),
+        "{}",
+        gave_up[0]
+    );
+    assert!(
+        gave_up[1].ends_with(&format!(
+            "order {id} stays cancelled, and whether it has a charge to undo is unknown \
+             (PaymentService never answered): check by hand"
+        )),
+        "{}",
+        gave_up[1]
+    );
+}
+
 /// A release given up on after its last try, then seen done after all (the participant was
 /// reconnecting after a broker restart): OrderService's log takes the give-up back.
 #[test]
