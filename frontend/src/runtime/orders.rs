@@ -65,8 +65,12 @@ impl Runtime {
             .borrow_mut()
             .actions
             .push(UserAction::PlacedOrder { at, order_id });
-        self.publish(ServiceId::Order.into(), &event)
-            .map_err(|e| (format!("OrderService could not publish: {e}"), ""))?;
+        self.publish(ServiceId::Order.into(), &event).map_err(|e| {
+            (
+                format!("OrderService could not publish: {e}"),
+                String::new(),
+            )
+        })?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         Ok(order_id)
     }
