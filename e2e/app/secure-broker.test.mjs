@@ -109,10 +109,10 @@ async function startWatcher() {
  * its own user with its password, but `wrong[slug]` a wrong password and `as[slug]` another
  * user (with that user's right password).
  */
-async function signIn(page, { wrong = {}, wrongPage, as = {} } = {}) {
+async function signIn(page, { wrong = {}, wrongPage, as = {}, pageAs = 'watcher' } = {}) {
   await page.$eval('.credentials details', (d) => { d.open = true; });
-  await page.fill('#user-page', 'watcher');
-  await page.fill('#password-page', wrongPage ?? PASSWORDS.watcher);
+  await page.fill('#user-page', pageAs);
+  await page.fill('#password-page', wrongPage ?? PASSWORDS[pageAs]);
   for (const [slug, own] of Object.entries(USERS)) {
     const user = as[slug] ?? own;
     await page.fill(`#user-${slug}`, user);
@@ -351,6 +351,16 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     await withSignedInPage('', async ({ page, watcher }) => {
       const clientId = (await page.locator('[data-testid="status-payment"] [data-testid="client-id"]').innerText()).trim();
       const warning = page.locator('[data-testid="status-unrelayed"][data-service="payment"]');
+      // At once, before the verdict 3 s after it said online, orders wait already (a newcomer's
+      // break-test: an order placed 1 s after Sign in was accepted, then lost in silence or
+      // timed out). The wire below shows no order published.
+      await page.click('[data-testid="place-order"]');
+      const early = page.locator('[data-testid="form-error"]');
+      await early.waitFor();
+      assert.match(
+        await early.innerText(),
+        /OrderService is waiting for PaymentService('s online status \(services\/payment\/status\) to come back through the broker|: it is connected, but the broker has not relayed)/,
+      );
       await warning.waitFor({ timeout: 15_000 });
       const text = await warning.innerText();
       assert.match(text, /^PaymentService is connected, but the broker has not relayed its online status \(services\/payment\/status\) within 3 s: a broker drops in silence what its access rules deny \(MQTT 3\.1\.1 has no way to refuse a PUBLISH\)/);
@@ -423,6 +433,17 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       assert.deepEqual(watcher.messages.filter((m) => m.payload.includes(orderId) && !m.topic.startsWith('class-7/')).map((m) => m.topic), [], 'nothing outside the namespace');
       assert.doesNotMatch(broker.log(), /Denied PUBLISH from eda-\S+ .*'class-7\//, 'the ACL refused none of its topics');
     });
+  });
+
+  // A newcomer's break-test: the whole page signed in as PaymentService (a real user, without
+  // read rights on services/+/status), every service with its own right user: each of the five
+  // services was blamed, and nothing pointed at the whole page's row.
+  it('a whole-page user that may not read the services\' statuses: the note points at that user first', { timeout: 180_000 }, async () => {
+    await withSignedInPage('', async ({ page }) => {
+      const warning = page.locator('[data-testid="status-unrelayed"][data-service="order"]');
+      await warning.waitFor({ timeout: 15_000 });
+      assert.match(await warning.innerText(), /No service's status has come back through the page's status monitor at all, which points at the monitor first: it reads services\/\+\/status as the whole page's user/);
+    }, { pageAs: 'PaymentService' });
   });
 
   it('a wrong password for the whole page (the status monitor\'s) is said in a notification; the services, with their own users, still complete an order', { timeout: 180_000 }, async () => {

@@ -72,6 +72,9 @@ pub struct OrderGate {
     /// ([`super::presence::relay`]): the broker drops what it publishes (its user's access
     /// rules, most likely). Its status topic, as on the wire.
     unrelayed: BTreeMap<Instance, String>,
+    /// Signed in as a user of the learner's, connected and online, its status not come back
+    /// through the status monitor yet ([`OrderGate::relay_pending`]). Its status topic.
+    pending: BTreeMap<Instance, String>,
 }
 
 /// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
@@ -130,6 +133,18 @@ pub enum OrderRefusal {
         /// The first such service, in [`ServiceId::ALL`]'s order.
         service: ServiceId,
         /// Its status topic, as on the wire (e.g. `services/payment/status`).
+        topic: String,
+    },
+    /// A service the order flow needs signed in as a user of the learner's and said online
+    /// moments ago; its status has not come back through the status monitor yet, and until it
+    /// does (or [`super::presence::relay::RELAY_GRACE`] passes, [`OrderRefusal::NotRelayed`])
+    /// the page cannot tell whether that user may publish and subscribe to its topics. An
+    /// order placed then was lost in silence under an ACL that denied it (a newcomer's
+    /// break-test: placed 1 s after *Sign in*, it stayed Pending for good).
+    RelayPending {
+        /// The first such service, in [`ServiceId::ALL`]'s order.
+        service: ServiceId,
+        /// Its status topic, as on the wire.
         topic: String,
     },
     /// The learner chose another coordination style while sagas were in flight: the services
@@ -206,27 +221,51 @@ impl OrderGate {
     /// status monitor in time ([`super::presence::relay::Verdict::Unrelayed`]): orders wait for
     /// it ([`OrderRefusal::NotRelayed`]) until [`OrderGate::relayed`].
     pub fn unrelayed(&mut self, instance: impl Into<Instance>, topic: &str) {
-        self.unrelayed.insert(instance.into(), topic.to_owned());
+        let instance = instance.into();
+        self.pending.remove(&instance);
+        self.unrelayed.insert(instance, topic.to_owned());
+    }
+
+    /// `instance`, signed in as a user of the learner's (under *Sign in to the broker*), said
+    /// online on `topic` (as on the wire): orders wait for its status to come back
+    /// ([`OrderRefusal::RelayPending`]) until [`OrderGate::relayed`] or
+    /// [`OrderGate::unrelayed`]. Anonymous clients are not held: the project's brokers let
+    /// them do everything, and their statuses come back in milliseconds anyway.
+    pub fn relay_pending(&mut self, instance: impl Into<Instance>, topic: &str) {
+        self.pending.insert(instance.into(), topic.to_owned());
+    }
+
+    /// `instance`'s status came back in time, or was not judged: orders no longer wait for
+    /// it on that account ([`OrderRefusal::RelayPending`]); an unrelayed status stays so.
+    pub fn relay_settled_pending(&mut self, instance: impl Into<Instance>) {
+        self.pending.remove(&instance.into());
     }
 
     /// `instance`'s status came through at last, or its connection ended (the next one is
     /// judged afresh): orders no longer wait for it on that account.
     pub fn relayed(&mut self, instance: impl Into<Instance>) {
-        self.unrelayed.remove(&instance.into());
+        let instance = instance.into();
+        self.unrelayed.remove(&instance);
+        self.pending.remove(&instance);
     }
 
     /// The first service the order flow under `style` needs with an instance whose status the
     /// broker has not relayed, as a refusal.
     fn not_relayed(&self, style: SagaStyle) -> Option<OrderRefusal> {
-        ServiceId::ALL
-            .into_iter()
-            .filter(|s| *s != ServiceId::Query && !s.subscriptions(style).is_empty())
-            .find_map(|service| {
-                let (_, topic) = self.unrelayed.iter().find(|(i, _)| i.service == service)?;
-                Some(OrderRefusal::NotRelayed {
-                    service,
-                    topic: topic.clone(),
+        let first = |statuses: &BTreeMap<Instance, String>| {
+            ServiceId::ALL
+                .into_iter()
+                .filter(|s| *s != ServiceId::Query && !s.subscriptions(style).is_empty())
+                .find_map(|service| {
+                    let (_, topic) = statuses.iter().find(|(i, _)| i.service == service)?;
+                    Some((service, topic.clone()))
                 })
+        };
+        first(&self.unrelayed)
+            .map(|(service, topic)| OrderRefusal::NotRelayed { service, topic })
+            .or_else(|| {
+                first(&self.pending)
+                    .map(|(service, topic)| OrderRefusal::RelayPending { service, topic })
             })
     }
 
@@ -440,6 +479,11 @@ impl OrderRefusal {
                  deny{}",
                 deep_namespace(topic)
             ),
+            OrderRefusal::RelayPending { service, topic } => format!(
+                "{publisher} is waiting for {service}'s online status ({topic}) to come back \
+                 through the broker, the sign that its user may publish and subscribe to its \
+                 topics (a broker drops in silence what its access rules deny)"
+            ),
             OrderRefusal::Switching { to, in_flight } => {
                 let sagas = if *in_flight == 1 { "saga" } else { "sagas" };
                 format!(
@@ -483,6 +527,10 @@ impl OrderRefusal {
             OrderRefusal::NotRelayed { .. } => {
                 " Check that its user under Sign in to the broker may publish and subscribe to \
                  its topics, then press Sign in; this message goes once its status comes through."
+            }
+            OrderRefusal::RelayPending { .. } => {
+                " It comes within moments; try again then (after 3 s without it, the page says \
+                 what to check)."
             }
             OrderRefusal::Switching { .. } => {
                 " A saga keeps the coordination it started under, so a new order now would \
@@ -902,6 +950,44 @@ mod tests {
         assert!(
             !refusal.advice().contains("Mosquitto"),
             "something answers there"
+        );
+    }
+
+    #[test]
+    fn a_signed_in_service_s_status_awaited_holds_orders_until_it_comes_back_or_is_overdue() {
+        let mut gate = all_subscribed();
+        gate.relay_pending(ServiceId::Payment, "services/payment/status");
+        let held = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&up()))
+            .unwrap_err();
+        assert_eq!(
+            held,
+            OrderRefusal::RelayPending {
+                service: ServiceId::Payment,
+                topic: "services/payment/status".into()
+            }
+        );
+        assert!(held.cause().contains(
+            "waiting for PaymentService's online status (services/payment/status) to come back"
+        ));
+        // Heard in time: orders go.
+        gate.relay_settled_pending(ServiceId::Payment);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        // Overdue: the refusal says what it found, not that it is waiting.
+        gate.relay_pending(ServiceId::Payment, "services/payment/status");
+        gate.unrelayed(ServiceId::Payment, "services/payment/status");
+        assert!(matches!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Err(OrderRefusal::NotRelayed { .. })
+        ));
+        // Its status came through at last: nothing left to wait for.
+        gate.relayed(ServiceId::Payment);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
         );
     }
 

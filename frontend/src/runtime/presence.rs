@@ -51,6 +51,13 @@ impl Runtime {
             return;
         }
         let ticket = self.relay.borrow_mut().announced(instance, client_id);
+        // Signed in as a user of the learner's: orders wait until its status comes back (or
+        // is found overdue), since that user's access rules may drop them in silence.
+        if self.credentials.for_service(instance.service).is_some() {
+            let topic = self.namespace.wire(&status_topic(instance));
+            self.order_gate.borrow_mut().relay_pending(instance, &topic);
+            self.review_order_gate();
+        }
         self.later(RELAY_GRACE, move |runtime| runtime.relay_due(ticket));
     }
 
@@ -59,12 +66,21 @@ impl Runtime {
     /// ([`OrderRefusal::NotRelayed`](eda_core::services::order_gate::OrderRefusal::NotRelayed)).
     fn relay_due(self: &Rc<Self>, ticket: Ticket) {
         let listening = self.monitor_ready.get() && self.monitor.is_connected();
-        let Verdict::Unrelayed(instance) = self.relay.borrow_mut().due(ticket, listening) else {
+        let verdict = self.relay.borrow_mut().due(ticket, listening);
+        let Verdict::Unrelayed(instance) = verdict else {
+            // Not judged (the monitor was not listening) or judged already: orders no longer
+            // wait for this announcement.
+            let instance = ticket.instance();
+            if !self.relay.borrow().awaits(instance) {
+                self.order_gate.borrow_mut().relay_settled_pending(instance);
+                self.review_order_gate();
+            }
             return;
         };
         let topic = self.namespace.wire(&status_topic(instance));
         let five = self.protocol == broker_bridge::ProtocolVersion::V5;
-        let words = unrelayed_note(&instance.to_string(), &topic, five);
+        let monitor_suspect = self.relay.borrow().heard_none() && self.credentials.page().is_some();
+        let words = unrelayed_note(&instance.to_string(), &topic, five, monitor_suspect);
         self.log(instance.service, problem("status", words.clone()));
         self.order_gate.borrow_mut().unrelayed(instance, &topic);
         self.tell_now(Action::StatusUnrelayed(instance, Some(words)));
@@ -74,7 +90,14 @@ impl Runtime {
     /// The monitor heard `presence` on `instance`'s status topic: its own online, after the page
     /// said the broker did not relay it, takes that back.
     pub(super) fn status_heard(self: &Rc<Self>, instance: Instance, presence: &Presence) {
-        if self.relay.borrow_mut().heard(instance, presence) {
+        let was_awaited = self.relay.borrow().awaits(instance);
+        let taken_back = self.relay.borrow_mut().heard(instance, presence);
+        if was_awaited && !self.relay.borrow().awaits(instance) && !taken_back {
+            // Heard in time: orders no longer wait for it.
+            self.order_gate.borrow_mut().relay_settled_pending(instance);
+            self.review_order_gate();
+        }
+        if taken_back {
             let topic = self.namespace.wire(&status_topic(instance));
             self.log(
                 instance.service,
@@ -91,6 +114,10 @@ impl Runtime {
     pub(super) fn relay_left(self: &Rc<Self>, instance: Instance) {
         if self.relay.borrow_mut().left(instance) {
             self.relay_settled(instance);
+        } else {
+            // Awaited, perhaps: orders wait for its next connection's status, if signed in.
+            self.order_gate.borrow_mut().relay_settled_pending(instance);
+            self.review_order_gate();
         }
     }
 
@@ -105,6 +132,7 @@ impl Runtime {
     /// online now (another page's services, hearing it, answer: see [`Runtime::met`]).
     pub(super) fn monitor_subscribed(self: &Rc<Self>) {
         self.monitor_ready.set(true);
+        self.relay.borrow_mut().monitor_subscribed();
         self.announced.borrow_mut().clear();
         let waiting = std::mem::take(&mut *self.announce_later.borrow_mut());
         for instance in waiting {

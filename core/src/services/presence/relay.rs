@@ -48,6 +48,13 @@ pub struct Ticket {
     number: u64,
 }
 
+impl Ticket {
+    /// The instance whose announcement this ticket awaits.
+    pub fn instance(&self) -> Instance {
+        self.instance
+    }
+}
+
 /// What [`StatusRelay::due`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -68,9 +75,23 @@ pub struct StatusRelay {
     unrelayed: BTreeSet<Instance>,
     /// Numbers the announcements.
     next: u64,
+    /// Some instance's own online came back since the monitor last subscribed.
+    heard_any: bool,
 }
 
 impl StatusRelay {
+    /// The monitor subscribed (again): whether it hears anything is judged afresh.
+    pub fn monitor_subscribed(&mut self) {
+        self.heard_any = false;
+    }
+
+    /// Whether no instance's own online has come back through the monitor since it last
+    /// subscribed: when every status is missing, the monitor (the whole page's user) is the
+    /// likelier cause than each service's user ([`unrelayed_note`]).
+    pub fn heard_none(&self) -> bool {
+        !self.heard_any
+    }
+
     /// `instance`, connected as `client_id`, said online (retained) while the monitor was
     /// subscribed to `services/+/status` on the same broker: returns the ticket to ask
     /// [`StatusRelay::due`] about [`RELAY_GRACE`] later. An instance already unrelayed stays so
@@ -98,8 +119,15 @@ impl StatusRelay {
         if !presence.is_online() || !ours {
             return false;
         }
+        self.heard_any = true;
         self.awaited.remove(&instance);
         self.unrelayed.remove(&instance)
+    }
+
+    /// Whether `instance`'s last announcement is still awaited: not heard back, not found
+    /// overdue ([`StatusRelay::due`]), its connection not ended.
+    pub fn awaits(&self, instance: impl Into<Instance>) -> bool {
+        self.awaited.contains_key(&instance.into())
     }
 
     /// `instance`'s connection ended (or it crashed, or it moved broker): nothing of it is
@@ -151,7 +179,17 @@ impl StatusRelay {
 /// What the page says of `instance` (named as the page names it, e.g. `PaymentService`) whose
 /// status on `topic` (as on the wire, with the namespace) has not come back, under MQTT
 /// `protocol_five` (5.0) or 3.1.1: the sentence for its badge and its log.
-pub fn unrelayed_note(instance: &str, topic: &str, protocol_five: bool) -> String {
+///
+/// `monitor_hears_nothing`: no service's own status has come back at all while the status
+/// monitor reads as the whole page's user ([`StatusRelay::heard_none`]); the note then points at
+/// that user first (a newcomer's break-test: a whole-page user without read rights on
+/// `services/+/status` had every service blamed, each with its right password).
+pub fn unrelayed_note(
+    instance: &str,
+    topic: &str,
+    protocol_five: bool,
+    monitor_hears_nothing: bool,
+) -> String {
     let why = if protocol_five {
         "a broker drops in silence a QoS 0 PUBLISH its access rules deny (MQTT 5 answers only \
          QoS 1 and 2, with reason code 0x87 Not authorized), and Mosquitto grants a SUBSCRIBE its \
@@ -160,10 +198,19 @@ pub fn unrelayed_note(instance: &str, topic: &str, protocol_five: bool) -> Strin
         "a broker drops in silence what its access rules deny (MQTT 3.1.1 has no way to refuse a \
          PUBLISH), and Mosquitto grants a SUBSCRIBE its rules deny, then withholds the messages"
     };
+    let monitor = if monitor_hears_nothing {
+        " No service's status has come back through the page's status monitor at all, which \
+         points at the monitor first: it reads services/+/status as the whole page's user \
+         (under Sign in to the broker), and a user that may not read there is granted the \
+         SUBSCRIBE and sent nothing. Check that user before each service's."
+    } else {
+        ""
+    };
     format!(
         "{instance} is connected, but the broker has not relayed its online status ({topic}) \
          within {} s: {why}. Check that {instance}'s user (under Sign in to the broker) may \
-         publish and subscribe to its topics{}; orders wait until its status comes through.",
+         publish and subscribe to its topics{}; orders wait until its status comes through.\
+         {monitor}",
         RELAY_GRACE.as_secs(),
         crate::services::order_gate::deep_namespace(topic)
     )
@@ -272,8 +319,46 @@ mod tests {
     }
 
     #[test]
+    fn every_status_missing_points_at_the_monitor_first() {
+        let mut relay = StatusRelay::default();
+        relay.monitor_subscribed();
+        let order = relay.announced(ServiceId::Order, "eda-ab-order");
+        let payment = relay.announced(ServiceId::Payment, "eda-ab-payment");
+        assert!(relay.heard_none());
+        assert_eq!(
+            relay.due(order, true),
+            Verdict::Unrelayed(ServiceId::Order.into())
+        );
+        assert!(
+            relay.heard_none(),
+            "none came back: the monitor is the first suspect"
+        );
+        let text = unrelayed_note("OrderService", "services/order/status", false, true);
+        assert!(
+            text.ends_with(
+                "No service's status has come back through the page's status monitor at all, \
+                 which points at the monitor first: it reads services/+/status as the whole \
+                 page's user (under Sign in to the broker), and a user that may not read there \
+                 is granted the SUBSCRIBE and sent nothing. Check that user before each \
+                 service's."
+            ),
+            "{text}"
+        );
+        // One came back: the monitor hears, so each missing status is its own service's.
+        relay.heard(
+            ServiceId::Payment,
+            &online(ServiceId::Payment, "eda-ab-payment"),
+        );
+        assert!(!relay.heard_none());
+        assert_eq!(relay.due(payment, true), Verdict::Nothing);
+        // Subscribed again (another whole-page user): judged afresh.
+        relay.monitor_subscribed();
+        assert!(relay.heard_none());
+    }
+
+    #[test]
     fn the_note_names_the_service_the_topic_and_what_to_check() {
-        let text = unrelayed_note("PaymentService", "services/payment/status", false);
+        let text = unrelayed_note("PaymentService", "services/payment/status", false, false);
         assert!(
             text.starts_with(
                 "PaymentService is connected, but the broker has not relayed its online status \
@@ -286,7 +371,12 @@ mod tests {
             text.contains("Check that PaymentService's user (under Sign in to the broker) may publish and subscribe to its topics"),
             "{text}"
         );
-        let five = unrelayed_note("PaymentService", "class-7/services/payment/status", true);
+        let five = unrelayed_note(
+            "PaymentService",
+            "class-7/services/payment/status",
+            true,
+            false,
+        );
         assert!(five.contains("(class-7/services/payment/status)"), "{five}");
         assert!(five.contains("0x87"), "{five}");
     }
