@@ -176,4 +176,21 @@ describeApp('share link', () => {
       assert.equal(link.searchParams.get('speed'), '2');
     });
   });
+
+  // A newcomer's break-test: `?broker=` twice, the second with user:password@. The page ran on the
+  // first, but the address kept no broker at all, so a reload went to ws://localhost:9001.
+  it('a repeated ?broker= carrying a user name and password goes from the address; the first, which the page runs, stays', { timeout: CASE_TIMEOUT_MS }, (t) => {
+    const host = new URL(broker.wsUrl).host;
+    const query = `?broker=${encodeURIComponent(broker.wsUrl)}&qos=2&broker=${encodeURIComponent(`ws://x:s3cretPW@${host}`)}`;
+    return withApp(t, query, async ({ page }) => {
+      await page.waitForFunction(() => /\?broker given twice; using the first/.test(document.body.textContent));
+      await page.waitForFunction(() => !location.search.includes('s3cret'));
+      const address = new URL(page.url());
+      assert.deepEqual(address.searchParams.getAll('broker'), [broker.wsUrl], address.href);
+      assert.equal(address.searchParams.get('qos'), '2');
+      assert.ok(!(await page.textContent('body')).includes('s3cretPW'), 'the page never shows the secret');
+      await page.reload();
+      assert.equal(await page.inputValue('#broker-url'), broker.wsUrl, 'a reload runs the same broker');
+    });
+  });
 });

@@ -40,11 +40,12 @@ pub fn remember(setting: &Setting) {
     }
 }
 
-/// Takes the parameters `keys` out of the address (replacing the history entry): a link's
-/// broker URL carrying credentials must not be written back or copied
+/// Takes the parameter pairs `drop` (key, value, as [`query_pairs`] decodes them) out of the
+/// address (replacing the history entry), keeping every other pair in its order: a link's broker
+/// URL carrying credentials must not be written back or copied
 /// ([`eda_core::state::query::params_with_credentials`]).
-pub fn forget(keys: &[&str]) {
-    if keys.is_empty() {
+pub fn forget(drop: &[(&str, &str)]) {
+    if drop.is_empty() {
         return;
     }
     let Some(window) = web_sys::window() else {
@@ -57,9 +58,15 @@ pub fn forget(keys: &[&str]) {
     else {
         return;
     };
-    for key in keys {
-        page.search_params().delete(key);
+    let Ok(kept) = web_sys::UrlSearchParams::new() else {
+        return;
+    };
+    for (key, value) in query_pairs() {
+        if !drop.contains(&(key.as_str(), value.as_str())) {
+            kept.append(&key, &value);
+        }
     }
+    page.set_search(&String::from(kept.to_string()));
     if let Ok(history) = window.history() {
         let _ =
             history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));

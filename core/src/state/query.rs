@@ -106,21 +106,35 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
 }
 
 /// The broker parameters of a link (`broker`, `broker_<service>`) whose value carries a user
-/// name or password: the page refuses them ([`check_broker_url`]) and takes them out of its
-/// address at once, so that neither *Copy link* nor a setting written back repeats the secret.
+/// name or password, as (key, value) pairs to take out of the address at once, so that neither
+/// *Copy link* nor a setting written back repeats the secret: the page refuses such a value
+/// ([`check_broker_url`]). When a key's first value carries them, every value of that key goes
+/// (the page runs the default, and a later value left behind would become the first on a
+/// reload); when only a later one does (a repeat, which the page ignores), only that pair goes,
+/// and the first, which the page runs, stays (a newcomer's break-test: `?broker=` twice, the
+/// second with `user:password@`, and the address kept no broker at all).
 pub fn params_with_credentials<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Vec<&'a str> {
-    let mut keys: Vec<&str> = pairs
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+) -> Vec<(&'a str, &'a str)> {
+    let is_broker = |key: &str| key == "broker" || key.starts_with("broker_");
+    let mut first_refused: Vec<&str> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, value) in pairs.clone() {
+        if !is_broker(key) || seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        if broker_bridge::url::carries_credentials(value) {
+            first_refused.push(key);
+        }
+    }
+    pairs
         .into_iter()
         .filter(|(key, value)| {
-            (*key == "broker" || key.starts_with("broker_"))
-                && broker_bridge::url::carries_credentials(value)
+            is_broker(key)
+                && (first_refused.contains(key) || broker_bridge::url::carries_credentials(value))
         })
-        .map(|(key, _)| key)
-        .collect();
-    keys.dedup();
-    keys
+        .collect()
 }
 
 /// Whether the page refuses `value` for the link parameter `key` when the page opens
@@ -1907,10 +1921,30 @@ mod credential_tests {
             ("broker_inventory", "ws:carol:pw@host:9001"),
             ("ns", "a@b"),
         ];
-        assert_eq!(
-            params_with_credentials(pairs),
-            ["broker", "broker_payment", "broker_inventory"]
-        );
+        let keys: Vec<&str> = params_with_credentials(pairs)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["broker", "broker_payment", "broker_inventory"]);
         assert!(params_with_credentials([("broker", "inpage")]).is_empty());
+    }
+
+    #[test]
+    fn a_repeat_with_credentials_goes_and_the_first_the_page_runs_stays() {
+        let repeat = [
+            ("broker", "wss://localhost:9443"),
+            ("ns", "d6"),
+            ("broker", "wss://x:s3cret@localhost:9443"),
+        ];
+        assert_eq!(
+            params_with_credentials(repeat),
+            [("broker", "wss://x:s3cret@localhost:9443")]
+        );
+        // The first refused: the page runs the default, so the later one goes too.
+        let first = [
+            ("broker", "wss://x:s3cret@localhost:9443"),
+            ("broker", "ws://other:9001"),
+        ];
+        assert_eq!(params_with_credentials(first), first);
     }
 }

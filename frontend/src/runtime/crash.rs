@@ -15,6 +15,12 @@ use eda_core::trace::service_status::CRASHED;
 
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
 use super::report::{note, problem};
+
+/// How a service's log names the client before this one when the page started the services
+/// anew (*Sign in*, another broker, another MQTT version, a reload's runtime), not after a crash
+/// ([`Runtime::publish_kept`]).
+pub(super) const PREVIOUS_CLIENT: &str =
+    "its previous connection (the page started the services anew)";
 use super::Runtime;
 
 impl Runtime {
@@ -123,7 +129,7 @@ impl Runtime {
             &self.namespace,
             &self.report,
         );
-        self.publish_kept(instance, &client);
+        self.publish_kept(instance, &client, "its crashed client");
         if let Some(slot) = self
             .clients
             .borrow_mut()
@@ -140,7 +146,11 @@ impl Runtime {
     /// acknowledged, and what it decided before the crash that was to go out after it
     /// ([`Runtime::unless_crashed`]), and says so in its log: at least once, so a consumer may
     /// see one twice (and ignores it).
-    pub(super) fn publish_kept(self: &Rc<Self>, instance: Instance, client: &Client) {
+    ///
+    /// `old`: the client that had them, as the log names it: `"its crashed client"` after a
+    /// *Restart*, [`PREVIOUS_CLIENT`] when the page started the services anew (a newcomer's
+    /// break-test read "crashed" after a *Sign in*).
+    pub(super) fn publish_kept(self: &Rc<Self>, instance: Instance, client: &Client, old: &str) {
         let kept: Vec<PublishRequest> = {
             let mut all = self.kept.borrow_mut();
             let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
@@ -158,7 +168,7 @@ impl Runtime {
             }
         }
         let text = format!(
-            "published again {count} message{} its crashed client had not got acknowledged \
+            "published again {count} message{} {old} had not got acknowledged \
              ({}): at least once, a consumer may see one twice",
             if count == 1 { "" } else { "s" },
             topics.join(", ")

@@ -209,7 +209,7 @@ impl Runtime {
         // What the old clients had not got acknowledged goes out again (an instance no longer
         // run hands its messages to the service's first), queued until connected.
         for (instance, client) in runtime.clients.borrow().clone() {
-            runtime.publish_kept(instance, &client);
+            runtime.publish_kept(instance, &client, super::crash::PREVIOUS_CLIENT);
         }
         let orphans: Vec<(Instance, Vec<PublishRequest>)> = runtime.kept.take();
         for (instance, requests) in orphans {
@@ -218,7 +218,11 @@ impl Runtime {
                 .borrow_mut()
                 .push((instance.service.into(), requests));
             let first = runtime.client(instance.service.into());
-            runtime.publish_kept(instance.service.into(), &first);
+            runtime.publish_kept(
+                instance.service.into(),
+                &first,
+                super::crash::PREVIOUS_CLIENT,
+            );
         }
         // What the services had scheduled goes on: due work at once, the rest when due (by the
         // service's first instance: the others' clients are new too).
