@@ -312,6 +312,36 @@ describeApp('changes mid-saga', () => {
   // Told Session Present, the page trusted it, sent no SUBSCRIBE, and two services stayed deaf
   // for good. Made certain here: the store is given sessions with no subscription for the
   // page's client ids, as such a save would hold them.
+  // A newcomer's break-test: the secure Mosquitto (no persistence) restarted in 1.5 s; a charge
+  // published to the restarted broker before OrderService subscribed again was lost, the row
+  // read "✓ charged" for 20 s, then "payment timed out", and nothing said the sessions were gone.
+  it('the broker restarted without persistence: each service\'s log says the broker lost its session, and orders flow again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let forgetful = await startBroker({});
+    const { tcpPort, wsPort } = forgetful;
+    setLateBroker(forgetful);
+    try {
+      await withApp(t, brokerQuery(forgetful.wsUrl), async ({ page }) => {
+        await waitReady(page, forgetful);
+        await forgetful.stop();
+        forgetful = await startBroker({ tcpPort, wsPort });
+        setLateBroker(forgetful);
+        await waitReady(page, forgetful);
+        for (const service of ['order', 'payment', 'inventory', 'notification']) {
+          await page.waitForFunction(
+            (s) => [...document.querySelectorAll(`[data-testid="log-entry"][data-service="${s}"]`)].some((e) => /Session Present 0: it no longer has \S+'s session/.test(e.textContent)),
+            service,
+            { timeout: CONNECT_TIMEOUT_MS },
+          );
+        }
+        const orderId = await placeOrder(page);
+        await waitForRow(page, orderId, 'Completed');
+      });
+    } finally {
+      await forgetful.stop();
+      setLateBroker(null);
+    }
+  });
+
   it('the broker back from an older save that holds the sessions without their subscriptions: every service subscribes again, and orders flow', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withRestartableBroker(t, '', async ({ page, stop, start, aside }) => {
       const ids = await page.$$eval('[data-testid="client-id"]', (els) => els.map((e) => e.textContent.trim()));

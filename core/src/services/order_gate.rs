@@ -301,6 +301,12 @@ impl OrderGate {
         self.subscribed_now.iter().any(|i| i.service == service)
     }
 
+    /// Whether `instance` has subscribed since the services started (or since it last moved
+    /// broker): a later CONNACK without Session Present then means the broker lost its session.
+    pub fn had_subscribed(&self, instance: impl Into<Instance>) -> bool {
+        self.subscribed.contains(&instance.into())
+    }
+
     /// Whether one of `service`'s instances at least has subscribed since the services started
     /// (or since it last moved broker).
     pub fn has_subscribed(&self, service: ServiceId) -> bool {

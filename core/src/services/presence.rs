@@ -198,6 +198,24 @@ impl Heard {
     }
 }
 
+/// The log line of a service whose broker answered its CONNECT again with Session Present 0,
+/// though it connected with Clean Session 0 (`?session=persistent`, the default) and had
+/// subscribed on that broker before (MQTT 3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1): the broker no
+/// longer has its session, so what was published for it while it was away, and its
+/// subscriptions, are gone; the page subscribes again. A broker restarted without persistence
+/// (as this project's Mosquitto configs are) forgets every session. A newcomer's break-test
+/// saw a charge on the wire, "✓ charged" for 20 s, then "payment timed out", with no word of the
+/// lost session.
+pub fn session_lost_note(instance: &str) -> String {
+    format!(
+        "the broker answered {instance}'s CONNECT with Session Present 0: it no longer has \
+         {instance}'s session (kept across connections, Clean Session 0), so what was published \
+         for it while it was away is lost, and it subscribes again. A broker restarted without \
+         persistence forgets every session (Mosquitto keeps them with persistence true); an \
+         answer lost so runs out its saga's deadline."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,9 @@ use broker_bridge::{Event, QoS};
 
 use crate::clock::{time_of_day, wall_clock};
 use eda_core::services::instances::Instance;
+use eda_core::services::presence::session_lost_note;
 use eda_core::services::{Command, ServiceId};
-use eda_core::state::{Action, LogEntry};
+use eda_core::state::{Action, LogEntry, SessionMode};
 use eda_core::store::stream_of_topic;
 use eda_core::trace::service_status::ServiceEvent;
 
@@ -205,6 +206,11 @@ impl Runtime {
                     self.order_gate.borrow_mut().subscribed(instance);
                     self.review_order_gate();
                     self.unsubscribe_stale(instance);
+                } else if self.session == SessionMode::Persistent
+                    && self.order_gate.borrow().had_subscribed(instance)
+                {
+                    let words = session_lost_note(&instance.to_string());
+                    self.log(service, problem("session", words));
                 }
             }
             ClientEvent::Session(_) => {}
