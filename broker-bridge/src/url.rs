@@ -254,6 +254,46 @@ pub fn known_broker(url: &str) -> KnownBroker {
     }
 }
 
+/// The plain MQTT (TCP) port of a broker this project starts ([`known_broker`]), for a
+/// `mosquitto_sub` beside the page: 1883 for this project's Mosquitto (both configs; see
+/// `static/mosquitto.conf`), 1891 and 1892 for nodes A and B of `./scripts/cluster`. `None` for
+/// any other broker: its plain port cannot be told from its WebSocket URL.
+pub fn plain_mqtt_port(url: &str) -> Option<u16> {
+    match known_broker(url) {
+        KnownBroker::Mosquitto | KnownBroker::SecureMosquitto => Some(1883),
+        KnownBroker::ClusterNode('a') => Some(1891),
+        KnownBroker::ClusterNode(_) => Some(1892),
+        KnownBroker::Other => None,
+    }
+}
+
+/// A loopback `ws://` URL at the plain MQTT port of a broker this project starts: which broker,
+/// and the WebSocket URL the page needs instead (a newcomer's break-test copied 1892 from the
+/// README's `mosquitto_sub -p 1892` into the link, and was told to start Mosquitto).
+fn plain_port_given(url: &str) -> Option<(&'static str, &'static str)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let (host, port) = split_host_port(authority);
+    if !matches!(
+        host.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    ) {
+        return None;
+    }
+    match port? {
+        "1883" => Some(("this project's Mosquitto", "ws://localhost:9001")),
+        "1891" => Some((
+            "node A of this project's local cluster",
+            "ws://127.0.0.1:9101",
+        )),
+        "1892" => Some((
+            "node B of this project's local cluster",
+            "ws://127.0.0.1:9102",
+        )),
+        _ => None,
+    }
+}
+
 /// What to do when nothing answers at `url` (as [`parse_broker_url`] returned it): how to start
 /// the broker there, when it is one this project starts ([`known_broker`]), else to start that
 /// broker or check its address. One or more sentences for the page, e.g. for
@@ -284,6 +324,14 @@ pub fn start_advice(url: &str) -> String {
                  and only this node stopped, start it again from the project's folder: node \
                  e2e/lib/aedes-cluster-node.mjs {node} 6390 {tcp} {ws} (its log: \
                  target/cluster-{node}.log)."
+            )
+        }
+        KnownBroker::Other if plain_port_given(url).is_some() => {
+            let (broker, ws) = plain_port_given(url).unwrap_or_default();
+            format!(
+                "That port is {broker}'s plain MQTT port (for mosquitto_sub and other TCP \
+                 clients); a browser speaks MQTT over WebSocket only, which it serves at {ws}: \
+                 put that above."
             )
         }
         KnownBroker::Other => {
@@ -599,6 +647,18 @@ mod tests {
             a.contains("node A") && a.contains("aedes-cluster-node.mjs a 6390 1891 9101"),
             "{a}"
         );
+
+        // A known broker's plain MQTT port in a ws:// URL: its WebSocket URL instead.
+        let tcp = start_advice("ws://127.0.0.1:1892");
+        assert!(
+            tcp.starts_with("That port is node B of this project's local cluster's plain MQTT")
+                && tcp.contains("ws://127.0.0.1:9102"),
+            "{tcp}"
+        );
+        assert!(start_advice("ws://localhost:1883").contains("ws://localhost:9001"));
+        assert_eq!(plain_mqtt_port("ws://127.0.0.1:9101"), Some(1891));
+        assert_eq!(plain_mqtt_port("ws://localhost:9001"), Some(1883));
+        assert_eq!(plain_mqtt_port("ws://broker.example.org:8083/mqtt"), None);
 
         // Any other broker: named by its address, started by whoever runs it; no Mosquitto
         // instructions.

@@ -33,7 +33,8 @@ pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> 
     format!(
         "Another page's services are online on this broker ({ids}): they follow {topics}, so \
          every order is processed twice (charged twice, reserved twice). {advice}, or its own \
-         broker (?broker=), or close the other tab."
+         broker (?broker=; another node of the same cluster is the same broker), or close the \
+         other tab."
     )
 }
 

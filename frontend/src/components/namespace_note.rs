@@ -45,16 +45,29 @@ pub fn NamespaceNote(props: &NamespaceNoteProps) -> Html {
             let host = host_of(&props.broker_url)
                 .map(|h| format!("-h {h} "))
                 .unwrap_or_default();
+            // This project's brokers' plain MQTT ports are known (a newcomer's break-test on
+            // the cluster watched port 1883, another broker, with the command as printed).
+            let known = broker_bridge::url::plain_mqtt_port(&props.broker_url);
+            let port = known
+                .filter(|p| *p != 1883)
+                .map(|p| format!("-p {p} "))
+                .unwrap_or_default();
             let command = format!(
-                "mosquitto_sub {host}-t '{}' -v",
+                "mosquitto_sub {host}{port}-t '{}' -v",
                 props.namespace.watch_filter()
             );
+            let port_note = if known.is_some() {
+                " (add -u and -P with a user who may read them if the broker asks for a \
+                 password, e.g. the secure config's watcher)."
+            } else {
+                " (add -p with the broker's plain MQTT port if it is not 1883, which the page \
+                 cannot know, and -u and -P with a user who may read them if the broker asks \
+                 for a password, e.g. the secure config's watcher)."
+            };
             html! {<>
                 { " Watch them: " }
                 <code data-testid="namespace-watch">{ command }</code>
-                { " (add -p with the broker's plain MQTT port if it is not 1883, which the page \
-                   cannot know, and -u and -P with a user who may read them if the broker asks \
-                   for a password, e.g. the secure config's watcher)." }
+                { port_note }
             </>}
         };
         html! {
