@@ -209,8 +209,10 @@ impl Runtime {
                 } else if self.session == SessionMode::Persistent
                     && self.order_gate.borrow().had_subscribed(instance)
                 {
+                    // A failed line in its log; its badge keeps saying what it does (the
+                    // service did not fail: the broker forgot it).
                     let words = session_lost_note(&instance.to_string());
-                    self.log(service, problem("session", words));
+                    self.log_and_show(service, problem("session", words), false);
                 }
             }
             ClientEvent::Session(_) => {}
