@@ -291,10 +291,33 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// The bytes of [`hex`]'s text.
+/// The bytes of [`hex`]'s text: each byte exactly two hex digits, bytes separated by white
+/// space. A lone digit (`7` for `7d` cut short) is refused, not read as `07` (a newcomer's
+/// break-test: a Will payload lost its closing `}` without a word); a run of digits without
+/// spaces is named by its start and length, not quoted whole.
 pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
     text.split_ascii_whitespace()
-        .map(|pair| u8::from_str_radix(pair, 16).map_err(|_| format!("{pair:?} is not a hex byte")))
+        .map(|pair| {
+            let digits = pair.chars().all(|c| c.is_ascii_hexdigit());
+            match pair.len() {
+                2 if digits => u8::from_str_radix(pair, 16).map_err(|e| e.to_string()),
+                n if digits && n > 2 => {
+                    let start: String = pair.chars().take(8).collect();
+                    Err(format!(
+                        "\"{start}…\" ({n} hex digits) is not a hex byte: write each byte as two \
+                         digits, the bytes separated by spaces (\"ff fe 20\")"
+                    ))
+                }
+                1 if digits => Err(format!(
+                    "{pair:?} is not a hex byte: each byte is written as two digits (00 to ff), \
+                     so a digit is missing"
+                )),
+                _ => Err(format!(
+                    "{:?} is not a hex byte",
+                    pair.chars().take(16).collect::<String>()
+                )),
+            }
+        })
         .collect()
 }
 
@@ -532,6 +555,20 @@ mod tests {
             .iter()
             .map(|p| (p.seq, p.at, p.kind.name().to_owned(), p.bytes.to_vec()))
             .collect()
+    }
+
+    #[test]
+    fn a_byte_is_two_hex_digits_each_separated_by_white_space() {
+        assert_eq!(unhex("ff fe 20").unwrap(), [0xff, 0xfe, 0x20]);
+        // A digit cut off the last byte (a newcomer's break-test: `7` for `7d` was read as 07).
+        let cut = unhex("22 7").unwrap_err();
+        assert!(cut.starts_with("\"7\" is not a hex byte"), "{cut}");
+        // Bytes run together: named by their start and length, not quoted whole.
+        let run = unhex(&"ab".repeat(220)).unwrap_err();
+        assert!(run.starts_with("\"abababab…\" (440 hex digits)"), "{run}");
+        assert!(unhex("zz")
+            .unwrap_err()
+            .starts_with("\"zz\" is not a hex byte"));
     }
 
     #[test]
