@@ -30,6 +30,26 @@ impl Wire {
         self.queue.extend(held);
     }
 
+    /// Runs the wire until nothing is left to deliver or fire, the services in `gone` gone for
+    /// good (crashed with their work in hand): what goes to them is dropped, their timers too.
+    fn settle_without(&mut self, gone: &[ServiceId]) {
+        loop {
+            self.queue.retain(|(service, _)| !gone.contains(service));
+            self.timers
+                .retain(|(_, _, work)| !gone.contains(&work.service()));
+            if let Some((service, event)) = self.queue.pop_front() {
+                self.handle_one(service, &event);
+                continue;
+            }
+            let Some(next) =
+                (0..self.timers.len()).min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
+            else {
+                break;
+            };
+            self.fire_timer(next);
+        }
+    }
+
     fn deliver_except(&mut self, away: ServiceId, held: &mut Vec<(ServiceId, DomainEvent)>) {
         held.extend(self.take_for(away));
         self.deliver();
@@ -668,22 +688,7 @@ fn a_refund_given_up_for_a_payment_never_answered_says_the_charge_is_unknown() {
         ..FlowSettings::default()
     });
     wire.place(id, &draft(2));
-    loop {
-        wire.queue
-            .retain(|(service, _)| *service != ServiceId::Payment);
-        wire.timers
-            .retain(|(_, _, work)| work.service() != ServiceId::Payment);
-        if let Some((service, event)) = wire.queue.pop_front() {
-            wire.handle_one(service, &event);
-            continue;
-        }
-        let Some(next) =
-            (0..wire.timers.len()).min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
-        else {
-            break;
-        };
-        wire.fire_timer(next);
-    }
+    wire.settle_without(&[ServiceId::Payment]);
     assert_eq!(
         wire.outcome(id).unwrap().as_deref(),
         Some("payment timed out")
@@ -722,21 +727,7 @@ fn both_participants_never_answering_gives_up_on_the_charge_and_the_reservation(
         ..FlowSettings::default()
     });
     wire.place(id, &draft(2));
-    let gone = |service: &ServiceId| matches!(service, ServiceId::Payment | ServiceId::Inventory);
-    loop {
-        wire.queue.retain(|(service, _)| !gone(service));
-        wire.timers.retain(|(_, _, work)| !gone(&work.service()));
-        if let Some((service, event)) = wire.queue.pop_front() {
-            wire.handle_one(service, &event);
-            continue;
-        }
-        let Some(next) =
-            (0..wire.timers.len()).min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
-        else {
-            break;
-        };
-        wire.fire_timer(next);
-    }
+    wire.settle_without(&[ServiceId::Payment, ServiceId::Inventory]);
     assert_eq!(
         wire.outcome(id).unwrap().as_deref(),
         Some("inventory and payment timed out")
