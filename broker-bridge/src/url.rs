@@ -236,22 +236,29 @@ pub enum KnownBroker {
 /// Which of this project's brokers `url` names, if any: by scheme, a loopback host
 /// (`localhost`, `127.0.0.1`, `[::1]`, in any case) and port, whatever the path.
 pub fn known_broker(url: &str) -> KnownBroker {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return KnownBroker::Other;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let (host, port) = split_host_port(authority);
-    let host = host.to_ascii_lowercase();
-    if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
-        return KnownBroker::Other;
-    }
-    match (scheme.to_ascii_lowercase().as_str(), port) {
-        ("ws", Some("9001")) => KnownBroker::Mosquitto,
-        ("wss", Some("9443")) => KnownBroker::SecureMosquitto,
-        ("ws", Some("9101")) => KnownBroker::ClusterNode('a'),
-        ("ws", Some("9102")) => KnownBroker::ClusterNode('b'),
+    match loopback_scheme_port(url) {
+        Some((scheme, Some(port))) => match (scheme.as_str(), port) {
+            ("ws", "9001") => KnownBroker::Mosquitto,
+            ("wss", "9443") => KnownBroker::SecureMosquitto,
+            ("ws", "9101") => KnownBroker::ClusterNode('a'),
+            ("ws", "9102") => KnownBroker::ClusterNode('b'),
+            _ => KnownBroker::Other,
+        },
         _ => KnownBroker::Other,
     }
+}
+
+/// For a URL on this machine (`localhost`, `127.0.0.1`, `[::1]`, in any case): its scheme in
+/// lowercase and its port, if given; `None` for any other host.
+fn loopback_scheme_port(url: &str) -> Option<(String, Option<&str>)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let (host, port) = split_host_port(authority);
+    matches!(
+        host.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
+    .then(|| (scheme.to_ascii_lowercase(), port))
 }
 
 /// The plain MQTT (TCP) port of a broker this project starts ([`known_broker`]), for a
@@ -271,16 +278,7 @@ pub fn plain_mqtt_port(url: &str) -> Option<u16> {
 /// and the WebSocket URL the page needs instead (a newcomer's break-test copied 1892 from the
 /// README's `mosquitto_sub -p 1892` into the link, and was told to start Mosquitto).
 fn plain_port_given(url: &str) -> Option<(&'static str, &'static str)> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let (host, port) = split_host_port(authority);
-    if !matches!(
-        host.to_ascii_lowercase().as_str(),
-        "localhost" | "127.0.0.1" | "[::1]"
-    ) {
-        return None;
-    }
-    match port? {
+    match loopback_scheme_port(url)?.1? {
         "1883" => Some(("this project's Mosquitto", "ws://localhost:9001")),
         "1891" => Some((
             "node A of this project's local cluster",
@@ -326,15 +324,14 @@ pub fn start_advice(url: &str) -> String {
                  target/cluster-{node}.log)."
             )
         }
-        KnownBroker::Other if plain_port_given(url).is_some() => {
-            let (broker, ws) = plain_port_given(url).unwrap_or_default();
-            format!(
-                "That port is {broker}'s plain MQTT port (for mosquitto_sub and other TCP \
-                 clients); a browser speaks MQTT over WebSocket only, which it serves at {ws}: \
-                 put that above."
-            )
-        }
         KnownBroker::Other => {
+            if let Some((broker, ws)) = plain_port_given(url) {
+                return format!(
+                    "That port is {broker}'s plain MQTT port (for mosquitto_sub and other TCP \
+                     clients); a browser speaks MQTT over WebSocket only, which it serves at \
+                     {ws}: put that above."
+                );
+            }
             let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
             let authority = rest.split(['/', '?']).next().unwrap_or(rest);
             format!(
