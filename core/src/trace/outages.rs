@@ -430,6 +430,12 @@ impl OutageLedger {
 /// Every crash, oldest first: those a live page counted as they happened ([`OutageLedger`]),
 /// or, for a trace that counted none (a recording), those it holds, read back under the saga
 /// `style` (it decides the topics each service subscribes to).
+///
+/// A recording played back is read only as far as the playback has gone
+/// ([`Trace::playback`]'s shown packets and view time, as the badges are): a crash not reached
+/// yet is not listed, one reached but not yet restarted reads as still down. A newcomer's
+/// break-test: paused at packet 20 of 216, the line already told a crash near packet 120 and
+/// what its restart caught up.
 pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
     if !trace.outage_ledger.is_empty() {
         return trace.outage_ledger.outages();
@@ -440,8 +446,17 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
         capacity: usize::MAX,
         ..OutageLedger::default()
     };
-    let mut packets = trace.packets.iter().peekable();
-    for (at, service, event) in trace.services.events() {
+    let shown = trace.playback.shown();
+    let mut packets = trace
+        .packets
+        .iter()
+        .filter(|p| shown.is_none_or(|s| s.packet(p.seq)))
+        .peekable();
+    let events = trace
+        .services
+        .events()
+        .take_while(|(at, ..)| shown.is_none_or(|s| *at <= s.until));
+    for (at, service, event) in events {
         while let Some(packet) = packets.next_if(|p| p.at < at) {
             ledger.packet(packet);
         }
@@ -596,6 +611,42 @@ mod tests {
         let o = &outages(&none, SagaStyle::Parallel)[0];
         assert_eq!(o.work_lost, 0);
         assert!(o.describe().ends_with("0 lost."), "{}", o.describe());
+    }
+
+    // A newcomer's break-test: a recording paused at packet 20 of 216 already said what a crash
+    // near packet 120 had cost, and what its restart caught up.
+    #[test]
+    fn a_recording_played_back_tells_a_crash_only_once_the_playback_reaches_it() {
+        use crate::trace::history::{ActionLog, PacketHistory};
+        let recorded = crash_and_restart(true);
+        let crash_at = recorded
+            .services
+            .events()
+            .find(|(_, _, e)| matches!(e, ServiceEvent::Crashed))
+            .map(|(at, ..)| at)
+            .unwrap();
+        let mut view = Trace::new(PacketHistory::new(8), ActionLog::new(8));
+        view.replay(recorded, ms(0));
+        let mut seen = Vec::new();
+        // One packet more at a time, as the playback bar's Step does.
+        while view.step(ms(0)).is_some() {
+            let until = view.playback.shown().unwrap().until;
+            let list = outages(&view, SagaStyle::Parallel);
+            seen.push((
+                until,
+                list.first()
+                    .map(|o| (o.restarted_at.is_some(), o.caught_up)),
+            ));
+        }
+        for (until, outage) in &seen {
+            if *until < crash_at {
+                assert_eq!(*outage, None, "before the crash at {until:?}: {seen:?}");
+            }
+        }
+        // Down for a while (the orders published meanwhile shown), then back and caught up.
+        assert!(seen.iter().any(|(_, o)| *o == Some((false, 0))), "{seen:?}");
+        assert_eq!(seen.last().unwrap().1, Some((true, 2)), "{seen:?}");
+        assert!(seen.first().unwrap().1.is_none(), "{seen:?}");
     }
 
     #[test]
