@@ -179,8 +179,51 @@ fn check_numbers(
         for (index, action) in actions.iter().enumerate() {
             if let Some(action) = action.as_object() {
                 check_whole(action, "atUs", AT_US)
+                    .and_then(|()| check_action(action))
                     .map_err(|why| RecordingError::Damaged(format!("action {index}: {why}")))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// An action's `type` and what it names (an order id, a client), checked before serde reads it,
+/// so the refusal says which action (a newcomer's break-test: serde's "UUID parsing failed" and
+/// "unknown variant `explode`" named none). The error is a sentence after `action <n>: `.
+fn check_action(action: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    const TYPES: &str = "an action's type is \"placedOrder\", \"crashed\" or \"restarted\"";
+    let text = |field: &str| match action.get(field) {
+        None => Err(format!("it has no \"{field}\"")),
+        Some(serde_json::Value::String(text)) => Ok(text.as_str()),
+        Some(other) => Err(format!("its \"{field}\" is {}", json_kind(other))),
+    };
+    let kind = text("type").map_err(|why| format!("{why}: {TYPES}"))?;
+    match kind {
+        "placedOrder" => {
+            let id =
+                text("orderId").map_err(|why| format!("{why}: a placed order's id is a UUID"))?;
+            if uuid::Uuid::parse_str(id).is_err() {
+                return Err(format!(
+                    "its \"orderId\" {} is not a UUID (such as \"6f1c2a9e-3b7d-4e8a-9c1f-2d5e8b4a7c10\")",
+                    crate::outside_text::quoted(id),
+                ));
+            }
+        }
+        "crashed" | "restarted" => {
+            let client = text("client")
+                .map_err(|why| format!("{why}: a crash or restart names a service's client"))?;
+            if Instance::from_slug(client).is_none() {
+                return Err(format!(
+                    "its \"client\" names {}, which is no service of the playground (\"payment\", \"payment-2\", …)",
+                    crate::outside_text::quoted(client)
+                ));
+            }
+        }
+        other => {
+            return Err(format!(
+                "its \"type\" is {}: {TYPES}",
+                crate::outside_text::quoted(other)
+            ))
         }
     }
     Ok(())
@@ -740,7 +783,9 @@ mod tests {
         let forged = text.replace(r#""client": "payment""#, r#""client": "billing""#);
         let error = load(&forged).unwrap_err().to_string();
         assert!(
-            error.contains("\"billing\", which is no service of the playground"),
+            error.contains(
+                "action 0: its \"client\" names \"billing\", which is no service of the playground"
+            ),
             "{error}"
         );
         // A session without a crash still writes version 2, which older pages read.
@@ -893,6 +938,44 @@ mod tests {
             error.starts_with("this recording is damaged: action 0: its \"atUs\" is negative (-1)"),
             "{error}"
         );
+    }
+
+    // A newcomer's break-test: a bad order id or an unknown action type came back as serde's
+    // words ("UUID parsing failed …", "unknown variant `explode`"), naming no action.
+    #[test]
+    fn a_damaged_action_is_named() {
+        let text = record(&sample(ProtocolVersion::V311));
+        let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let placed = value["actions"][0].clone();
+            value["actions"] = serde_json::json!([placed.clone(), placed]);
+            edit(&mut value["actions"][1]);
+            load(&value.to_string()).expect_err("refused").to_string()
+        };
+        type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
+        let cases: [(Edit, &str); 6] = [
+            (&|a| a["orderId"] = "not-a-uuid".into(), "action 1: its \"orderId\" \"not-a-uuid\" is not a UUID"),
+            (&|a| a["orderId"] = 7.into(), "action 1: its \"orderId\" is a number: a placed order's id is a UUID"),
+            (&|a| a["type"] = "explode".into(), "action 1: its \"type\" is \"explode\": an action's type is \"placedOrder\", \"crashed\" or \"restarted\""),
+            (&|a| { a.as_object_mut().unwrap().remove("type"); }, "action 1: it has no \"type\""),
+            (&|a| { a["type"] = "crashed".into(); a["client"] = "kitchen".into(); }, "action 1: its \"client\" names \"kitchen\", which is no service of the playground"),
+            (&|a| a["type"] = "restarted".into(), "action 1: it has no \"client\""),
+        ];
+        for (edit, expected) in cases {
+            let error = refused(edit);
+            assert!(
+                error.starts_with(&format!("this recording is damaged: {expected}")),
+                "{error}"
+            );
+        }
+        // The good ones still load.
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["actions"] = serde_json::json!([
+            value["actions"][0].clone(),
+            {"type": "crashed", "atUs": 5, "client": "payment-2"},
+            {"type": "restarted", "atUs": 6, "client": "inventory"},
+        ]);
+        assert_eq!(load(&value.to_string()).unwrap().actions.iter().count(), 3);
     }
 
     #[test]
