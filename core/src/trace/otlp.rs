@@ -112,6 +112,10 @@ pub enum OtlpError {
     /// The session export found no order.
     #[error("there is no order in the trace to export yet: place an order first")]
     NoOrders,
+    /// The session export of a replayed recording found no order: placing one cannot help
+    /// until the page is back to live ([`OtlpError::for_recording`]).
+    #[error("the recording being replayed holds no order to export: load one that does, or press Back to live and place an order")]
+    NoOrdersRecorded,
     /// The Unix time given for the packets' clock start is not a time OTLP can carry (the
     /// value, as given).
     #[error("the page's clock start ({0}) is not a time OTLP can carry: it must be after 1970 and before 2554")]
@@ -124,6 +128,18 @@ pub enum OtlpError {
     /// The JSON writer failed (never seen: the text is made of plain strings and numbers).
     #[error("the trace could not be written as JSON: {0}")]
     Encoding(String),
+}
+
+impl OtlpError {
+    /// The same error said of a replayed recording: [`OtlpError::NoOrders`] becomes
+    /// [`OtlpError::NoOrdersRecorded`] (a newcomer's break-test: "place an order first" while
+    /// replaying, when no order can be placed); the others are unchanged.
+    pub fn for_recording(self) -> Self {
+        match self {
+            OtlpError::NoOrders => OtlpError::NoOrdersRecorded,
+            other => other,
+        }
+    }
 }
 
 /// Where the packets' clock starts on the Unix clock: the time to add to every packet's `at`.

@@ -84,7 +84,9 @@ pub fn export_order(trace: &Trace, order_id: Uuid) -> Option<ExportMessage> {
 
 /// Downloads every order's saga as `playground-session.otlp.json`.
 pub fn export_session(trace: &Trace) -> Option<ExportMessage> {
-    offer(otlp::export_session(&trace.packets, epoch(trace)))
+    let recording = trace.playback.source() == Source::Recording;
+    let result = otlp::export_session(&trace.packets, epoch(trace));
+    offer(result.map_err(|e| if recording { e.for_recording() } else { e }))
 }
 
 /// The message under an export button (`otlp-error` or `otlp-note`), or nothing.

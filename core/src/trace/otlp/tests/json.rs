@@ -275,6 +275,15 @@ fn what_cannot_be_exported_says_why() {
         export_session(&PacketHistory::new(10), epoch()),
         Err(OtlpError::NoOrders)
     );
+    // Replaying, no order can be placed: the sentence says what can be done instead.
+    let replayed = OtlpError::NoOrders.for_recording().to_string();
+    assert!(!replayed.contains("place an order first"), "{replayed}");
+    assert!(replayed.contains("Back to live"), "{replayed}");
+    assert_eq!(
+        OtlpError::NilOrder.for_recording(),
+        OtlpError::NilOrder,
+        "only the empty session changes"
+    );
     for bad in [f64::NAN, -1.0, f64::INFINITY, 1e300] {
         let error = Epoch::from_unix_millis(bad).unwrap_err();
         assert!(matches!(error, OtlpError::BadEpoch(_)), "{bad}");
