@@ -351,6 +351,16 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     await withSignedInPage('', async ({ page, watcher }) => {
       const clientId = (await page.locator('[data-testid="status-payment"] [data-testid="client-id"]').innerText()).trim();
       const warning = page.locator('[data-testid="status-unrelayed"][data-service="payment"]');
+      // At once, before the verdict 3 s after it said online, orders wait already (a newcomer's
+      // break-test: an order placed 1 s after Sign in was accepted, then lost in silence or
+      // timed out). The wire below shows no order published.
+      await page.click('[data-testid="place-order"]');
+      const early = page.locator('[data-testid="form-error"]');
+      await early.waitFor();
+      assert.match(
+        await early.innerText(),
+        /OrderService is waiting for PaymentService('s online status \(services\/payment\/status\) to come back through the broker|: it is connected, but the broker has not relayed)/,
+      );
       await warning.waitFor({ timeout: 15_000 });
       const text = await warning.innerText();
       assert.match(text, /^PaymentService is connected, but the broker has not relayed its online status \(services\/payment\/status\) within 3 s: a broker drops in silence what its access rules deny \(MQTT 3\.1\.1 has no way to refuse a PUBLISH\)/);

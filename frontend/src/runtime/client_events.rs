@@ -244,6 +244,9 @@ impl Runtime {
             self.announce(instance);
         } else {
             self.announce_later.borrow_mut().push(instance);
+            // Signed in: held from now, not from the announcement, which waits for the
+            // monitor's subscription (an order clicked in between went out unchecked).
+            self.hold_until_relayed(instance);
         }
         if service == ServiceId::Inventory {
             // Not before the tab's database is read back: after a reload its levels are the

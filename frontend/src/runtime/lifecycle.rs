@@ -128,11 +128,13 @@ impl Runtime {
                         ClientEvent::Link(Link::Disconnected { reason, .. })
                             if reason.is_permanent_refusal() =>
                         {
+                            runtime.monitor_refused();
                             runtime.tell(Action::MonitorRefused(reason.to_string()));
                         }
                         // Accepted (signed in again): a refusal said before is followed by
                         // "Signed in", so the notifications do not end on a failure.
                         ClientEvent::Link(Link::Connected { .. }) => {
+                            runtime.monitor_refused.set(false);
                             runtime.tell(Action::MonitorAccepted);
                         }
                         _ => {}
@@ -181,6 +183,7 @@ impl Runtime {
                 learned: RefCell::new(learned),
                 monitor_ready: Cell::new(false),
                 announce_later: RefCell::default(),
+                monitor_refused: Cell::new(false),
                 protocol,
                 credentials: credentials.clone(),
                 acl_probe: Cell::new(None),

@@ -141,6 +141,9 @@ pub struct Runtime {
     monitor_ready: Cell<bool>,
     /// Instances connected before the monitor was ready, to announce once it is.
     announce_later: RefCell<Vec<Instance>>,
+    /// The monitor's broker refused it for good (the whole page's user or password) and has
+    /// not accepted it since: no status can come back, so no order is held for one.
+    monitor_refused: Cell<bool>,
     /// MQTT 3.1.1: the maximum QoS learned of each broker, kept across broker switches and
     /// runtimes for the page's lifetime (a reload forgets it).
     learned: RefCell<LearnedLimits>,

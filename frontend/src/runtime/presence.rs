@@ -51,14 +51,41 @@ impl Runtime {
             return;
         }
         let ticket = self.relay.borrow_mut().announced(instance, client_id);
-        // Signed in as a user of the learner's: orders wait until its status comes back (or
-        // is found overdue), since that user's access rules may drop them in silence.
-        if self.credentials.for_service(instance.service).is_some() {
-            let topic = self.namespace.wire(&status_topic(instance));
-            self.order_gate.borrow_mut().relay_pending(instance, &topic);
-            self.review_order_gate();
-        }
+        self.hold_until_relayed(instance);
         self.later(RELAY_GRACE, move |runtime| runtime.relay_due(ticket));
+    }
+
+    /// `instance` is connected to the page's broker: if it is signed in as a user of the
+    /// learner's, orders wait until its status comes back through the monitor (or is found
+    /// overdue), since that user's access rules may drop them in silence
+    /// ([`OrderRefusal::RelayPending`](eda_core::services::order_gate::OrderRefusal::RelayPending)).
+    /// Called on connecting (before the monitor listens, the announcement waits for it) and on
+    /// announcing; anonymous clients and services on a broker of their own are not held.
+    pub(super) fn hold_until_relayed(self: &Rc<Self>, instance: Instance) {
+        if self.url_of(instance.service) != *self.url.borrow()
+            || self.credentials.for_service(instance.service).is_none()
+            || self.monitor_refused.get()
+        {
+            return;
+        }
+        let topic = self.namespace.wire(&status_topic(instance));
+        self.order_gate.borrow_mut().relay_pending(instance, &topic);
+        self.review_order_gate();
+    }
+
+    /// The status monitor was refused for good (the whole page's user or password): no status
+    /// can come back through it, so the services waiting for it to listen are not held on that
+    /// account (the monitor's refusal is said on its own; their orders go as they would
+    /// without a monitor). A wrong whole-page password must not block every order.
+    pub(super) fn monitor_refused(self: &Rc<Self>) {
+        self.monitor_refused.set(true);
+        let waiting = self.announce_later.borrow().clone();
+        for instance in waiting {
+            if !self.relay.borrow().awaits(instance) {
+                self.order_gate.borrow_mut().relay_settled_pending(instance);
+            }
+        }
+        self.review_order_gate();
     }
 
     /// [`RELAY_GRACE`] after an announcement: if it has not come back while the monitor listened,
