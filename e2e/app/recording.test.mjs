@@ -300,9 +300,14 @@ describeApp('recording', () => {
         new MutationObserver(() => {
           const count = document.querySelector('[data-testid="packet-count"]')?.textContent ?? '';
           const status = document.querySelector('[data-testid="playback-status"]')?.textContent ?? '';
-          window.__counts.push([count.trim(), status.trim()]);
+          const outage = document.querySelector('[data-testid="outage"][data-service="payment"]')?.textContent ?? '';
+          window.__counts.push([count.trim(), status.trim(), outage.trim()]);
         }).observe(document.body, { childList: true, subtree: true, characterData: true });
       });
+      // The crash lines on screen, so they are drawn as the replay goes (off screen a part
+      // is drawn again at most once a second: hooks/on_screen.rs).
+      await page.setViewportSize({ width: 1280, height: 4000 });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.setInputFiles('[data-testid="load-recording"]', saved);
       await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
       await page.locator('[data-testid="playback-status"]', { hasText: 'Replay finished' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
@@ -315,6 +320,20 @@ describeApp('recording', () => {
           return at !== null && Number(at[1]) < whole && count === `— ${whole} packets`;
         });
       assert.deepEqual(early, [], 'the inspector listed the whole recording while the replay was partway');
+      // Nor did the crash's line run ahead of the replay (a break-test: paused at packet 20 of
+      // 216, it already told a crash near packet 120 and its restart). With n packets shown the
+      // view's time is before the first not shown (index n, or n + 1 if the bar counts from 0):
+      // before the crash no line; before the restart none saying "was down".
+      const atUs = (i) => file.packets[i]?.atUs ?? Infinity;
+      const clickAt = (type) => file.actions.find((a) => a.type === type).atUs;
+      const [crashAt, restartAt] = [clickAt('crashed'), clickAt('restarted')];
+      const states = (await page.evaluate(() => window.__counts)).flatMap(([, status, outage]) => {
+        const at = /^Replaying at .*: packet (\d+) of/.exec(status);
+        return at === null ? [] : [{ before: Math.max(atUs(Number(at[1])), atUs(Number(at[1]) + 1)), outage, status }];
+      });
+      const ahead = states.filter(({ before, outage }) => (before <= crashAt && outage !== '') || (before <= restartAt && /was down/.test(outage)));
+      assert.deepEqual(ahead, [], 'the crash line told more than the replay had reached');
+      assert.ok(states.some(({ before, outage }) => before <= restartAt && /is down/.test(outage)), `the replay showed PaymentService down before its restart: ${JSON.stringify(states.slice(0, 5))}`);
       const replayed = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
       await replayed.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match((await replayed.textContent()).trim(), /^PaymentService was down \d+\.\d s: 1 message published for it meanwhile; 1 caught up on restart, 0 lost\.$/, `live: ${live}`);
