@@ -92,6 +92,17 @@ impl InFlight {
         Some(publish)
     }
 
+    /// Every QoS 2 message at [`Stage::AwaitingPubComp`] goes back to
+    /// [`Stage::AwaitingPubRec`]: the receiver's session that answered PUBREC is gone, so the
+    /// message is sent again as PUBLISH.
+    pub fn restart_released(&mut self) {
+        for (_, stage) in self.messages.values_mut() {
+            if *stage == Stage::AwaitingPubComp {
+                *stage = Stage::AwaitingPubRec;
+            }
+        }
+    }
+
     /// Sets DUP on every message, before they are re-sent ([MQTT-3.3.1-1]).
     pub fn mark_all_dup(&mut self) {
         for (publish, _) in self.messages.values_mut() {

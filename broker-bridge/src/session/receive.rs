@@ -152,6 +152,15 @@ impl Session {
             // messages we had received under the old one mean nothing now.
             self.incoming_qos2.clear();
             self.confirmed.clear();
+            // A QoS 2 message the old session answered with PUBREC is unknown to this one: a
+            // PUBREL would be answered with PUBCOMP (a broker answers a PUBREL it has no record
+            // of so, §4.3.3) and the message crossed off, though a broker that forwards on
+            // PUBREL (Mosquitto) never passed it on. 5.0 asks the client to discard its session
+            // state on Session Present 0 ([MQTT-3.2.2-5]), 3.1.1 to discard it with Clean
+            // Session 1 (§3.1.2.4): the message is published again instead, from its PUBLISH
+            // (a newcomer's break-test: Mosquitto killed and restarted without its data after
+            // PUBREC, and an orders/confirmed the page counted reached nobody).
+            self.outgoing.restart_released();
         }
         // Subscribe to every filter again, even in a session the broker says it kept: Session
         // Present says it holds a session for our client id, not which subscriptions the session
