@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::durable::{time_of, HeldMemo, InventoryMemo};
-use super::memory::{Compensation, Recent, SagaStanding, ORDERS_REMEMBERED};
+use super::memory::{Asked, Compensation, Recent, SagaStanding, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, SagaStyle, Stock};
 use super::stock_levels::StockUpdate;
 use super::{Command, Rejection, RejectionKind, Work};
@@ -233,10 +233,10 @@ impl InventoryService {
                 self.saga
                     .cancellation(cancelled.order_id, "released")
                     .map_err(Rejection::new)?;
-                self.compensate(cancelled.order_id, now, reserving)
+                self.compensate(cancelled.order_id, now, reserving, Asked::ByCancellation)
             }
             (_, DomainEvent::ReleaseInventory(command)) => {
-                self.compensate(command.order_id, now, reserving)
+                self.compensate(command.order_id, now, reserving, Asked::ByCommand)
             }
             _ => Vec::new(),
         })
@@ -249,9 +249,15 @@ impl InventoryService {
     /// once every reservation is released, the releases it published, again
     /// ([`InventoryService::answers_again`]): the answer to the first request may have been
     /// lost on its way to OrderService, which asks until it hears one.
-    fn compensate(&mut self, order_id: Uuid, now: Timestamp, reserving: bool) -> Vec<Command> {
+    fn compensate(
+        &mut self,
+        order_id: Uuid,
+        now: Timestamp,
+        reserving: bool,
+        asked: Asked,
+    ) -> Vec<Command> {
         let reserved = self.held.contains(&order_id);
-        match self.saga.compensation(order_id, now, reserved, reserving) {
+        match self.saga.compensation(order_id, now, reserved, reserving, asked) {
             Compensation::Undo => {
                 let releases = self.release(order_id, now);
                 if releases.is_empty() {
@@ -262,6 +268,15 @@ impl InventoryService {
             }
             Compensation::Nothing => Vec::new(),
             Compensation::AnswerAgain => self.answers_again(order_id),
+            Compensation::BeforeTheStep if self.saga.failed.contains(&order_id) => vec![
+                Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
+                Command::Log {
+                    line: format!(
+                        "order {order_id}: nothing to release, its reservation failed here; OrderService asks for a release all the same (it did not hear the failure): answered with the nil reservationId, so that its saga ends"
+                    ),
+                    gave_up: false,
+                },
+            ],
             Compensation::BeforeTheStep => vec![
                 Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
                 Command::Log {

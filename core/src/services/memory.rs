@@ -93,6 +93,18 @@ pub enum Compensation {
     BeforeTheStep,
 }
 
+/// How a compensation was asked of a participant (decision 0008).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// By `orders/cancelled` (parallel, choreography): broadcast to every participant whatever
+    /// OrderService heard, so the first one for a failed step needs no answer.
+    ByCancellation,
+    /// By the orchestrator's command (`inventory/commands/release`, `payments/commands/refund`):
+    /// sent only for a step whose outcome OrderService holds as done or unknown, so even the
+    /// first one for a failed step means OrderService did not hear the failure.
+    ByCommand,
+}
+
 /// What a participant (PaymentService, InventoryService) remembers of how each order's saga
 /// stands, beside its own work: the newest [`ORDERS_REMEMBERED`] orders of each kind.
 #[derive(Debug, Clone)]
@@ -104,6 +116,11 @@ pub struct SagaStanding {
     /// Orders whose step failed or will not start (a payment declined; under choreography, the
     /// reservation failed first): a cancellation has nothing to answer.
     pub failed: Recent<Uuid, ()>,
+    /// Failed orders whose compensation was asked once already: the first request needs no
+    /// answer (OrderService heard the failure), a copy of it does (OrderService asks again
+    /// because it did not; [`SagaStanding::compensation`]). Not kept across a reload: a copy
+    /// after one is taken as the first, and the next copy is answered.
+    pub failed_asked: Recent<Uuid, ()>,
     /// Orders compensated before the step (a refund or release of nothing published), with when:
     /// the step asked later is refused, and the answer is sent again as it was.
     pub compensated_early: Recent<Uuid, Timestamp>,
@@ -115,6 +132,7 @@ impl Default for SagaStanding {
             cancelled: Recent::new(ORDERS_REMEMBERED),
             confirmed: Recent::new(ORDERS_REMEMBERED),
             failed: Recent::new(ORDERS_REMEMBERED),
+            failed_asked: Recent::new(ORDERS_REMEMBERED),
             compensated_early: Recent::new(ORDERS_REMEMBERED),
         }
     }
@@ -142,7 +160,13 @@ impl SagaStanding {
     /// - done here: undo what is not undone yet ([`Compensation::Undo`]);
     /// - under way: nothing now, the step is undone at once when it completes (a command is not
     ///   sent twice: a copy would be taken for a duplicate);
-    /// - failed: nothing to undo and nothing to answer;
+    /// - failed: nothing to undo, and nothing to answer the first `orders/cancelled`
+    ///   (OrderService heard the failure, [`Asked::ByCancellation`]); asked again, or by a
+    ///   command, OrderService did not hear it (its answer lost, a deadline
+    ///   passed first), so the compensation before the step answers it, as for a step never
+    ///   done: the nil id, "nothing to undo" (a newcomer's break-test: a failed reservation
+    ///   whose answer was lost had OrderService ask 4 times, give up and send the learner to
+    ///   "check by hand" for a reservation that never was);
     /// - compensated before the step already: the same answer again, dated as the first;
     /// - else the compensation before the step, remembered with `now`: the step asked later is
     ///   refused.
@@ -152,6 +176,7 @@ impl SagaStanding {
         now: Timestamp,
         done_here: bool,
         under_way: bool,
+        asked: Asked,
     ) -> Compensation {
         if done_here {
             return Compensation::Undo;
@@ -160,7 +185,11 @@ impl SagaStanding {
             self.cancelled.insert(order_id, ());
             return Compensation::Nothing;
         }
-        if self.failed.contains(&order_id) {
+        if self.failed.contains(&order_id)
+            && asked == Asked::ByCancellation
+            && !self.failed_asked.contains(&order_id)
+        {
+            self.failed_asked.insert(order_id, ());
             return Compensation::Nothing;
         }
         if self.compensated_early.contains(&order_id) {
@@ -172,15 +201,15 @@ impl SagaStanding {
     }
 
     /// Whether a copy of a compensation of `order_id` (its identity processed before) still
-    /// owes an answer: nothing was `done_here` for it, its step did not fail, and it was not
-    /// answered as a compensation before the step. The first copy arrived while the step was
-    /// under way, which a reload then ended: the step will never complete to be undone, so the
-    /// copy is handled as the first (the compensation before the step) rather than ignored as a
-    /// duplicate with nothing to send again. The caller checks that no step is under way now.
+    /// owes an answer: nothing was `done_here` for it and it was not answered as a
+    /// compensation before the step. The first copy arrived while the step was under way,
+    /// which a reload then ended, or after the step failed: either way no answer went out, and
+    /// OrderService asking again means it heard none, so the copy is handled as a request
+    /// ([`SagaStanding::compensation`]: the compensation before the step) rather than ignored
+    /// as a duplicate with nothing to send again. The caller checks that no step is under way
+    /// now.
     pub fn owes_an_answer(&self, order_id: Uuid, done_here: bool) -> bool {
-        !done_here
-            && !self.failed.contains(&order_id)
-            && !self.compensated_early.contains(&order_id)
+        !done_here && !self.compensated_early.contains(&order_id)
     }
 
     /// How `order_id`'s saga stands, to keep in the tab's database ([`super::durable`]).
@@ -244,11 +273,11 @@ mod tests {
         let later = Timestamp::from_unix_millis(2_000).unwrap();
         let mut saga = SagaStanding::default();
         assert_eq!(
-            saga.compensation(order, now, true, false),
+            saga.compensation(order, now, true, false, Asked::ByCancellation),
             Compensation::Undo
         );
         assert_eq!(
-            saga.compensation(order, now, false, true),
+            saga.compensation(order, now, false, true, Asked::ByCancellation),
             Compensation::Nothing,
             "under way: undone when it completes"
         );
@@ -257,13 +286,23 @@ mod tests {
         let mut saga = SagaStanding::default();
         saga.failed.insert(order, ());
         assert_eq!(
-            saga.compensation(order, now, false, false),
-            Compensation::Nothing
+            saga.compensation(order, now, false, false, Asked::ByCancellation),
+            Compensation::Nothing,
+            "failed: OrderService heard the failure, the first request needs no answer"
         );
-        assert!(
-            !saga.owes_an_answer(order, false),
-            "a failed step owes nothing"
+        // Asked again: OrderService did not hear the failure (a newcomer's break-test: it gave
+        // up after 4 tries and said to check by hand). A copy owes the answer, and gets "nothing
+        // to undo", then the same again.
+        assert!(saga.owes_an_answer(order, false));
+        assert_eq!(
+            saga.compensation(order, later, false, false, Asked::ByCancellation),
+            Compensation::BeforeTheStep
         );
+        assert_eq!(
+            saga.compensation(order, later, false, false, Asked::ByCancellation),
+            Compensation::AnswerAgain
+        );
+        assert!(!saga.owes_an_answer(order, false));
 
         let mut saga = SagaStanding::default();
         assert!(saga.owes_an_answer(order, false));
@@ -272,11 +311,11 @@ mod tests {
             "done here: its undo is the answer"
         );
         assert_eq!(
-            saga.compensation(order, now, false, false),
+            saga.compensation(order, now, false, false, Asked::ByCancellation),
             Compensation::BeforeTheStep
         );
         assert_eq!(
-            saga.compensation(order, later, false, false),
+            saga.compensation(order, later, false, false, Asked::ByCancellation),
             Compensation::AnswerAgain
         );
         assert_eq!(

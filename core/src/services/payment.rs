@@ -22,7 +22,7 @@
 use uuid::Uuid;
 
 use super::durable::{time_of, ChargeMemo, PaymentMemo};
-use super::memory::{Compensation, Recent, SagaStanding, ORDERS_REMEMBERED};
+use super::memory::{Asked, Compensation, Recent, SagaStanding, ORDERS_REMEMBERED};
 use super::settings::{FlowSettings, PaymentRule, SagaStyle};
 use super::{Command, Rejection, ServiceId, Work};
 use crate::domain::events::{DomainEvent, PaymentProcessed, PaymentRefunded};
@@ -193,10 +193,10 @@ impl PaymentService {
                 self.saga
                     .cancellation(cancelled.order_id, "refunded")
                     .map_err(Rejection::new)?;
-                self.compensate(cancelled.order_id, now, charging)
+                self.compensate(cancelled.order_id, now, charging, Asked::ByCancellation)
             }
             (_, DomainEvent::RefundPayment(command)) => {
-                self.compensate(command.order_id, now, charging)
+                self.compensate(command.order_id, now, charging, Asked::ByCommand)
             }
             _ => Vec::new(),
         })
@@ -209,9 +209,15 @@ impl PaymentService {
     /// once every charge is refunded, the refunds it published, again
     /// ([`PaymentService::answers_again`]): the answer to the first request may have been lost
     /// on its way to OrderService, which asks until it hears one.
-    fn compensate(&mut self, order_id: Uuid, now: Timestamp, charging: bool) -> Vec<Command> {
+    fn compensate(
+        &mut self,
+        order_id: Uuid,
+        now: Timestamp,
+        charging: bool,
+        asked: Asked,
+    ) -> Vec<Command> {
         let charged = self.charges.contains(&order_id);
-        match self.saga.compensation(order_id, now, charged, charging) {
+        match self.saga.compensation(order_id, now, charged, charging, asked) {
             Compensation::Undo => {
                 let refunds = self.refund(order_id, now);
                 if refunds.is_empty() {
@@ -222,6 +228,15 @@ impl PaymentService {
             }
             Compensation::Nothing => Vec::new(),
             Compensation::AnswerAgain => self.answers_again(order_id),
+            Compensation::BeforeTheStep if self.saga.failed.contains(&order_id) => vec![
+                Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
+                Command::Log {
+                    line: format!(
+                        "order {order_id}: nothing to refund, its payment failed here; OrderService asks for a refund all the same (it did not hear the failure): answered with the nil paymentId, so that its saga ends"
+                    ),
+                    gave_up: false,
+                },
+            ],
             Compensation::BeforeTheStep => vec![
                 Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
                 Command::Log {

@@ -805,3 +805,97 @@ fn a_compensation_seen_done_after_the_give_up_is_said_so() {
         1
     );
 }
+
+/// A newcomer's break-test: a step failed (out of stock; a payment declined), but its failure
+/// never reached OrderService (the broker restarted without its data before OrderService had
+/// subscribed again; OrderService crashed with a clean session). The deadline cancelled the
+/// order with that step's outcome unknown, and OrderService asked for it to be undone. The
+/// participant, with nothing to undo, answered nothing, every time: OrderService sent its
+/// message 4 times, gave up and told the learner to check a reservation (or charge) by hand that
+/// never was. Now a request OrderService sends knowing nothing of the failure (a command, or a
+/// copy of `orders/cancelled`) gets "nothing to undo" (the nil id), which ends the check.
+#[test]
+fn a_failed_step_whose_failure_was_lost_answers_that_there_is_nothing_to_undo() {
+    let id = order_id(1);
+    for style in SagaStyle::ALL {
+        for declined in [false, true] {
+            let mut settings = FlowSettings {
+                saga: style,
+                saga_timeout: Duration::from_millis(1500),
+                stock: stock(if declined { 10 } else { 0 }),
+                ..FlowSettings::default()
+            };
+            settings.payment.decline_all = declined;
+            let mut wire = Wire::new(settings);
+            wire.place(id, &draft(2));
+            // The failure is lost on its way to OrderService; everything else arrives.
+            let lost = |service: ServiceId, event: &DomainEvent| {
+                service == ServiceId::Order
+                    && match event {
+                        DomainEvent::InventoryReserved(r) => !r.success,
+                        DomainEvent::PaymentProcessed(p) => !p.success,
+                        _ => false,
+                    }
+            };
+            loop {
+                while let Some((service, event)) = wire.queue.pop_front() {
+                    if !lost(service, &event) {
+                        wire.handle_one(service, &event);
+                    }
+                }
+                let Some(next) =
+                    (0..wire.timers.len()).min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
+                else {
+                    break;
+                };
+                wire.fire_timer(next);
+            }
+            let case = format!("{style:?}, declined {declined}");
+            let reason = wire.outcome(id).unwrap();
+            assert!(
+                reason.as_deref().is_some_and(|r| r.ends_with("timed out")),
+                "{case}: {reason:?}"
+            );
+            assert!(
+                !wire.logged.iter().any(|l| l.contains("gives up")),
+                "{case}: {:?}",
+                wire.logged
+            );
+            let nothing_to_undo = wire.published.iter().any(|(_, e)| match e {
+                DomainEvent::InventoryReleased(r) => !declined && r.is_unreserved(),
+                DomainEvent::PaymentRefunded(r) => declined && r.is_uncharged(),
+                _ => false,
+            });
+            assert!(nothing_to_undo, "{case}: {:?}", wire.topics_of(id));
+            assert!(
+                wire.logged
+                    .iter()
+                    .any(|l| l.contains("failed here; OrderService asks for a")),
+                "{case}: the participant's log says why it answers: {:?}",
+                wire.logged
+            );
+            // No stock or money moved by the answer.
+            assert!(!wire.flow.payment.has_charged(id), "{case}");
+            assert!(!wire.flow.inventory.holds(id), "{case}");
+        }
+    }
+}
+
+/// The failure heard as usual: the first `orders/cancelled` gets no answer from the
+/// participant whose step failed, as before (OrderService does not wait for one).
+#[test]
+fn a_failed_step_heard_by_order_service_gets_no_answer_to_the_cancellation() {
+    let id = order_id(1);
+    for style in [SagaStyle::Parallel, SagaStyle::Choreography] {
+        let mut wire = Wire::new(FlowSettings {
+            saga: style,
+            stock: stock(0),
+            ..FlowSettings::default()
+        });
+        wire.place(id, &draft(2));
+        wire.settle();
+        assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 0, "{style:?}");
+        assert_eq!(wire.count(id, topics::ORDERS_CANCELLED), 1, "{style:?}");
+        assert_eq!(wire.sent_again(), Vec::<&String>::new(), "{style:?}");
+    }
+}
