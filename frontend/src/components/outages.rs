@@ -8,6 +8,7 @@
 
 use eda_core::services::SagaStyle;
 use eda_core::trace::outages::{outages, Outage};
+use eda_core::trace::playback::Source;
 use yew::prelude::*;
 
 use crate::SharedTrace;
@@ -26,10 +27,33 @@ pub struct OutagesProps {
 
 #[component]
 pub fn Outages(props: &OutagesProps) -> Html {
-    let list = outages(&props.trace.0.borrow(), props.saga);
+    let (list, now, live) = {
+        let trace = props.trace.0.borrow();
+        // A replay's line is as of its view time; a live page's as of now.
+        let shown = trace.playback.shown().map(|s| s.until);
+        let live = trace.playback.source() == Source::Live;
+        let now = shown.filter(|_| !live).unwrap_or_else(crate::clock::now);
+        (outages(&trace, props.saga), now, live)
+    };
+    // A restart's line says "not delivered yet" for a moment: drawn again when it settles.
+    let redraw = use_force_update();
+    let due = live
+        .then(|| list.iter().filter_map(|o| o.settles_at(now)).min())
+        .flatten();
+    use_effect_with(due, move |due| {
+        let timer = due.map(|at| {
+            let wait = at.saturating_sub(crate::clock::now()).as_millis() + 1;
+            gloo::timers::callback::Timeout::new(
+                u32::try_from(wait).unwrap_or(u32::MAX),
+                move || redraw.force_update(),
+            )
+        });
+        move || drop(timer)
+    });
     if list.is_empty() {
         return Html::default();
     }
+    let line = |o: &Outage| line(o, now);
     let (earlier, newest) = list.split_at(list.len().saturating_sub(SHOWN));
     let folded = (!earlier.is_empty()).then(|| {
         let n = earlier.len();
@@ -48,17 +72,18 @@ pub fn Outages(props: &OutagesProps) -> Html {
     }
 }
 
-/// One crash's line.
-fn line(o: &Outage) -> Html {
+/// One crash's line at `now` (the packets' clock): `data-settled` false while what it missed
+/// may still come ([`Outage::settled`]), `data-lost` 0 until then.
+fn line(o: &Outage, now: std::time::Duration) -> Html {
     html! {
         <li data-testid="outage" data-service={o.instance.slug()} data-published={o.published.to_string()}
-            data-missed={o.missed.to_string()}
-            data-caught-up={o.caught_up.to_string()} data-lost={o.lost().to_string()}
+            data-missed={o.missed.to_string()} data-settled={o.settled(now).to_string()}
+            data-caught-up={o.caught_up.to_string()} data-lost={o.lost_at(now).to_string()}
             data-published-again={o.published_again.to_string()}
             data-work-lost={o.work_lost.to_string()}
             data-restarted={(o.restarted_at.is_some() && !o.removed).to_string()}
             data-removed={o.removed.to_string()}>
-            { o.describe() }
+            { o.describe_at(now) }
         </li>
     }
 }
