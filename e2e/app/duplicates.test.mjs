@@ -104,6 +104,8 @@ describeApp('duplicates and the idempotent consumer', () => {
   it('duplicates=100: every message goes out twice, each consumer ignores the repeats, one outcome', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&duplicates=100', async ({ page, witness }) => {
       const orderId = await placeOrder(page);
+      // The order itself too (a newcomer's break-test: every topic but orders/created was doubled).
+      await waitForCount(witness, orderId, 'orders/created', 2);
       await waitForCount(witness, orderId, 'payments/processed', 2);
       await waitForCount(witness, orderId, 'orders/confirmed', 2);
       const payments = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
@@ -113,6 +115,25 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.equal(await page.locator('[data-testid="order-row"]').count(), 1);
       // The logs are reported in batches: wait for the repeats to be logged as ignored.
       await waitInPage(page, 'repeats logged as ignored', () => document.querySelectorAll('[data-testid="log-entry"][data-status="duplicate"]').length >= 4);
+    }));
+
+  // The README's Publish twice lesson with the idempotent consumer switched off: the doubled
+  // orders/created is charged twice (a newcomer's break-test found it never was: the order was
+  // the one message the setting did not double).
+  it('duplicates=100 and dedupe off: the order published twice is charged twice, and the Orders panel shows it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&duplicates=100&dedupe=off', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForCount(witness, orderId, 'orders/created', 2);
+      const created = witness.messages.filter((m) => m.topic === 'orders/created' && m.json?.orderId === orderId);
+      assert.equal(new Set(created.map((m) => m.payload)).size, 1, 'the same order, byte for byte');
+      // Two charges, each with its own payment id (each of their messages doubled too).
+      const paymentIds = () => new Set(witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId).map((m) => m.json.paymentId));
+      await witness.waitFor(() => paymentIds().size >= 2, FLOW_TIMEOUT_MS, 'charged twice, each with its own payment id');
+      await page.waitForFunction(
+        (id) => Number(document.querySelector(`[data-testid="order-row"][data-order-id="${id}"]`)?.dataset.charges) >= 2,
+        orderId,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
     }));
 
   it('OrderService crashed: Deliver again is refused with a sentence and nothing is published; the sentence goes after Restart, and then the copy goes and is ignored', { timeout: CASE_TIMEOUT_MS }, (t) =>
