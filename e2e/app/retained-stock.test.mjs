@@ -122,6 +122,28 @@ describeApp('retained stock and the late joiner', () => {
       await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 
+  // A newcomer's break-test: `?stock=P001:1`, an order refused as out of stock (the level never
+  // changed), then a link without stock in the same tab: "No product counted", the next order
+  // reserved against nothing while the broker still held the retained level 1.
+  it('a level the link set and no reservation changed is kept too: a later link without ?stock= still counts it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:1`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const reserved = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(reserved.json.success, false, 'out of stock: 2 asked, 1 left');
+        await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      } finally {
+        await witness.close();
+      }
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=2000`);
+      await waitReady(page);
+      await page.locator('[data-testid="stock-restored"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await stockShown(page, 'P001'), '1', 'the level the link set, from the database');
+      assert.equal(await page.inputValue('#stock-levels'), 'P001:1');
+    }));
+
   // A newcomer's break-test: with a large store to read back after a reload, InventoryService
   // stated the link's stock (retained) as it connected, and the database's levels only once read
   // back: every late joiner read the link's figure meanwhile. Here the database is held by

@@ -113,6 +113,37 @@ fn what_was_done_is_handed_out_once_to_keep_with_the_stock_it_changed() {
     );
 }
 
+// A newcomer's break-test: `?stock=P001:1`, an order refused as out of stock (the level not
+// changed), then a link without `?stock=` in the same tab: "No product counted", and orders
+// sold without limit while the broker still held the retained level 1.
+#[test]
+fn the_link_s_stock_is_kept_once_inventory_service_has_handled_an_order_even_unchanged() {
+    let mut flow = Flow::new(FlowSettings {
+        stock: Stock::parse("P001:1").unwrap(),
+        ..FlowSettings::default()
+    });
+    let created = seed::ORDER_CREATED.as_bytes();
+    let reserve = flow
+        .handle(ServiceId::Inventory, at(0), topics::ORDERS_CREATED, created)
+        .unwrap();
+    let Some(Command::Schedule { work, .. }) = reserve.into_iter().next() else {
+        panic!("a reservation")
+    };
+    let refused = flow.complete(work, at(1_000), RESERVATION);
+    assert!(
+        refused.iter().any(
+            |c| matches!(c, Command::Publish(DomainEvent::InventoryReserved(r)) if !r.success)
+        ),
+        "out of stock: {refused:?}"
+    );
+    assert_eq!(
+        flow.take_changed().stock,
+        Some(Stock::parse("P001:1").unwrap()),
+        "the level it counts, written though unchanged"
+    );
+    assert_eq!(flow.take_changed().stock, None, "once");
+}
+
 #[test]
 fn after_a_reload_the_same_order_again_is_a_duplicate_for_every_participant() {
     let (order_id, changed) = charged_and_reserved();

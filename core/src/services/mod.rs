@@ -466,6 +466,12 @@ pub struct Flow {
     forgotten: Vec<(ServiceId, Uuid)>,
     /// InventoryService's stock as last handed out to keep (or restored).
     stock_kept: Stock,
+    /// Whether the stock was handed out to keep (or restored) at least once: the link's stock
+    /// is written with the first thing InventoryService handles, even unchanged (an order
+    /// refused as out of stock), so that a later link without `?stock=` in the same tab finds
+    /// it (a newcomer's break-test: `?stock=P001:1`, an order refused, then a link without
+    /// stock sold without limit).
+    stock_written: bool,
 }
 
 impl Flow {
@@ -488,6 +494,7 @@ impl Flow {
             memos_kept: memory::Recent::new(durable::MEMOS_KEPT),
             forgotten: Vec::new(),
             stock_kept: stock,
+            stock_written: false,
         }
     }
 
@@ -510,6 +517,7 @@ impl Flow {
     /// (never one handed out in the same call).
     pub fn take_changed(&mut self) -> durable::Changed {
         let touched = std::mem::take(&mut self.touched);
+        let inventory_handled = touched.iter().any(|(s, _)| *s == ServiceId::Inventory);
         for key in &touched {
             if let Some(old) = self.memos_kept.insert_forgetting(*key, ()) {
                 self.forgotten.push(old);
@@ -525,7 +533,10 @@ impl Flow {
             .filter(|key| self.memos_kept.contains(key))
             .map(|(service, order_id)| self.memo(service, order_id))
             .collect();
-        let stock = (self.inventory.stock() != &self.stock_kept).then(|| {
+        let first =
+            !self.stock_written && inventory_handled && !self.inventory.stock().0.is_empty();
+        let stock = (self.inventory.stock() != &self.stock_kept || first).then(|| {
+            self.stock_written = true;
             self.stock_kept = self.inventory.stock().clone();
             self.stock_kept.clone()
         });
@@ -574,6 +585,7 @@ impl Flow {
         if let Some(stock) = stock {
             self.inventory.restore_stock(stock.clone());
             self.stock_kept = stock;
+            self.stock_written = true;
             restored.stock = true;
         }
         let mut memos: Vec<(ServiceId, durable::Memo)> = memos
