@@ -96,12 +96,17 @@ impl ServiceBrokers {
 
     /// A warning when some services are on the in-page broker and others are not: the in-page
     /// broker runs in this page, and no network broker relays to it, so the two groups never
-    /// hear each other and every order waits out its saga deadline. `None` when all or none are
-    /// in-page. Names the in-page ones, e.g. `PaymentService is on the in-page broker, …`.
+    /// hear each other. What follows depends on who is cut off from OrderService: PaymentService
+    /// or InventoryService, and every order waits out its saga deadline; only
+    /// NotificationService or QueryService, and orders complete while that service hears
+    /// nothing (a newcomer's break-test: `?broker_query=inpage` was told every order would time
+    /// out, and all completed). `None` when all or none are in-page. Names the in-page ones,
+    /// e.g. `PaymentService is on the in-page broker, …`.
     pub fn split_warning(&self, page: &str) -> Option<String> {
+        let in_page_of = |s: ServiceId| broker_bridge::url::is_in_page(self.url_of(s, page));
         let in_page: Vec<&str> = ServiceId::ALL
             .into_iter()
-            .filter(|&s| broker_bridge::url::is_in_page(self.url_of(s, page)))
+            .filter(|&s| in_page_of(s))
             .map(ServiceId::name)
             .collect();
         if in_page.is_empty() || in_page.len() == ServiceId::ALL.len() {
@@ -111,10 +116,23 @@ impl ServiceBrokers {
             [one] => ((*one).to_owned(), "is"),
             many => (many.join(", "), "are"),
         };
+        let apart = |s: ServiceId| in_page_of(s) != in_page_of(ServiceId::Order);
+        let outcome = if apart(ServiceId::Payment) || apart(ServiceId::Inventory) {
+            "every order will time out".to_owned()
+        } else {
+            let mut deaf = Vec::new();
+            if apart(ServiceId::Notification) {
+                deaf.push("NotificationService sends no notification");
+            }
+            if apart(ServiceId::Query) {
+                deaf.push("QueryService's read model receives no event");
+            }
+            format!("orders complete, but {}", deaf.join(" and "))
+        };
         Some(format!(
             "{who} {verb} on the in-page broker and the others are not: the in-page broker lives \
              in this page and no other broker relays to it, so the two groups never hear each \
-             other and every order will time out. Put every service on one broker."
+             other: {outcome}. Put every service on one broker."
         ))
     }
 
@@ -233,5 +251,21 @@ mod tests {
             "{warning}"
         );
         assert!(warning.contains(" are on the in-page broker"), "{warning}");
+        assert!(warning.contains("every order will time out"), "{warning}");
+        // Only the read side apart: the orders complete; what the learner loses is said.
+        let mut brokers = ServiceBrokers::default();
+        brokers.set(ServiceId::Query, Some("inpage".into()));
+        let warning = brokers.split_warning(net).unwrap();
+        assert!(
+            warning.contains("orders complete, but QueryService's read model receives no event"),
+            "{warning}"
+        );
+        assert!(!warning.contains("time out"), "{warning}");
+        brokers.set(ServiceId::Notification, Some("inpage".into()));
+        let warning = brokers.split_warning(net).unwrap();
+        assert!(
+            warning.contains("NotificationService sends no notification and QueryService's"),
+            "{warning}"
+        );
     }
 }
