@@ -252,6 +252,36 @@ fn format_version(text: &str) -> Result<(serde_json::Value, u64), RecordingError
     }
 }
 
+/// Where serde's `error` reading `value` as a recording lies: the first packet or action that
+/// does not read on its own ([`RecordingError::BadPacket`], `action <n>: …`), else the whole
+/// file's; serde's backticks (``missing field `bytes` ``) become quotes. A newcomer's
+/// break-test: a packet without its "bytes" was refused as "missing field `bytes`", naming no
+/// packet, where every other refusal names one.
+fn damage_located(value: &serde_json::Value, error: &serde_json::Error) -> RecordingError {
+    let words = |e: &serde_json::Error| e.to_string().replace('`', "\"");
+    let list = |field: &str| {
+        value
+            .get(field)
+            .and_then(serde_json::Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+    for (index, packet) in list("packets").iter().enumerate() {
+        if let Err(e) = PacketV1::deserialize(packet) {
+            return RecordingError::BadPacket {
+                index,
+                reason: words(&e),
+            };
+        }
+    }
+    for (index, action) in list("actions").iter().enumerate() {
+        if let Err(e) = ActionV1::deserialize(action) {
+            return RecordingError::Damaged(format!("action {index}: {}", words(&e)));
+        }
+    }
+    RecordingError::Damaged(words(error))
+}
+
 /// Versions 1 to 3: version 1 has no `saga`, versions 1 and 2 no `namespace`.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -432,8 +462,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     if let serde_json::Value::Object(fields) = &value {
         check_numbers(fields)?;
     }
-    let recording: RecordingV1 =
-        serde_json::from_value(value).map_err(|e| RecordingError::Damaged(e.to_string()))?;
+    let recording = RecordingV1::deserialize(&value).map_err(|e| damage_located(&value, &e))?;
     let namespace = match recording.namespace.as_deref() {
         None => Namespace::none(),
         Some(text) => Namespace::parse(text)
@@ -938,6 +967,25 @@ mod tests {
             error.starts_with("this recording is damaged: action 0: its \"atUs\" is negative (-1)"),
             "{error}"
         );
+    }
+
+    // A newcomer's break-test: a packet without "bytes" was refused as "missing field `bytes`",
+    // naming no packet.
+    #[test]
+    fn a_packet_missing_a_field_is_named() {
+        let text = record(&sample(ProtocolVersion::V311));
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["packets"][2].as_object_mut().unwrap().remove("bytes");
+        let error = load(&value.to_string()).expect_err("refused");
+        assert!(
+            matches!(&error, RecordingError::BadPacket { index: 2, reason } if reason == "missing field \"bytes\""),
+            "{error}"
+        );
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["packets"][1]["service"] = 7.into();
+        let error = load(&value.to_string()).expect_err("refused").to_string();
+        assert!(error.contains("packet 1"), "{error}");
+        assert!(!error.contains('`'), "{error}");
     }
 
     // A newcomer's break-test: a bad order id or an unknown action type came back as serde's
