@@ -14,7 +14,15 @@ const HELD_NAMED: usize = 3;
 /// topics); then, while it holds events that arrived before the version they follow, which
 /// ([`held_line`]).
 pub fn lag_line(lag: Lag, model: &ReadModel, head: u64) -> String {
-    let line = store_lag_line(lag, model.position(), head);
+    // Held events older than the position arrived: of the skipped, they are not "not received"
+    // (a newcomer's break-test: "Missing 5 events … QueryService has not received them" beside
+    // "Holding 4 events that arrived").
+    let position = model.position();
+    let held_older = model
+        .held_events()
+        .filter(|(event, _)| event.position < position)
+        .count() as u64;
+    let line = store_lag_line(lag, position, head, held_older);
     match held_line(model) {
         Some(held) => format!("{line} {held}"),
         None => line,
@@ -64,8 +72,9 @@ pub fn held_line(model: &ReadModel) -> Option<String> {
     ))
 }
 
-/// The lag line's first sentence: the lag behind the store alone.
-fn store_lag_line(lag: Lag, position: u64, head: u64) -> String {
+/// The lag line's first sentence: the lag behind the store alone; `held_older` of the skipped
+/// events arrived and are held ([`held_line`] names them), the rest never came.
+fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let time = duration_text(lag.time_behind());
     if position > head {
@@ -90,13 +99,36 @@ fn store_lag_line(lag: Lag, position: u64, head: u64) -> String {
     } else {
         String::new()
     };
+    let held = held_older.min(lag.skipped);
+    let missing = lag.skipped - held;
+    if missing == 0 {
+        return format!(
+            "Not projected: {} event{} ({time}) older than position {position}, which it has \
+             projected (the store is at {head}{newer}); they arrived before the version they \
+             follow.",
+            lag.skipped,
+            plural(lag.skipped),
+        );
+    }
+    let held = if held > 0 {
+        format!(
+            " {held} other{} older than position {position} arrived before the version {} \
+             follow.",
+            plural(held),
+            if held == 1 { "it" } else { "they" }
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "Missing {} event{} ({time}) older than position {position}, which it has projected \
-         (the store is at {head}{newer}): QueryService has not received them, and will not if \
-         it was not subscribed when they were published. Rebuild projects them from the event \
-         store.",
-        lag.skipped,
-        plural(lag.skipped),
+        "Missing {missing} event{} ({time}) older than position {position}, which it has \
+         projected (the store is at {head}{newer}): QueryService has not received {}, and will \
+         not if it was not subscribed when {} published. Rebuild projects {} from the event \
+         store.{held}",
+        plural(missing),
+        if missing == 1 { "it" } else { "them" },
+        if missing == 1 { "it was" } else { "they were" },
+        if missing == 1 { "it" } else { "them" },
     )
 }
 
@@ -125,20 +157,43 @@ mod tests {
         }
     }
 
+    // A newcomer's break-test: "Missing 5 events … QueryService has not received them" counted
+    // 4 held events, which the next sentence said had arrived.
+    #[test]
+    fn held_events_older_than_the_position_are_not_called_missing() {
+        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, 4);
+        assert!(
+            line.starts_with("Missing 1 event (6829 ms) older than position 14, which it has projected (the store is at 14): QueryService has not received it, and will not if it was not subscribed when it was published."),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(
+                " 4 others older than position 14 arrived before the version they follow."
+            ),
+            "{line}"
+        );
+        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, 2);
+        assert!(
+            all_held.starts_with("Not projected: 2 events"),
+            "{all_held}"
+        );
+        assert!(!all_held.contains("not received"), "{all_held}");
+    }
+
     #[test]
     fn a_long_lag_is_written_in_minutes_and_seconds_a_short_one_in_ms() {
-        let long = store_lag_line(lag(4, 4, 146_367), 42, 46);
+        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, 0);
         assert!(
             long.starts_with("Missing 4 events (2 min 26 s) older than position 42, which"),
             "{long}"
         );
-        let short = store_lag_line(lag(4, 4, 250), 42, 46);
+        let short = store_lag_line(lag(4, 4, 250), 42, 46, 0);
         assert!(
             short.starts_with("Missing 4 events (250 ms) older"),
             "{short}"
         );
         assert_eq!(
-            store_lag_line(lag(1, 0, 12_400), 42, 43),
+            store_lag_line(lag(1, 0, 12_400), 42, 43, 0),
             "Behind: 1 event (12 s) not projected yet; at position 42 of 43."
         );
     }
@@ -146,12 +201,12 @@ mod tests {
     #[test]
     fn caught_up_newer_events_and_a_model_ahead_of_the_store() {
         assert_eq!(
-            store_lag_line(lag(0, 0, 0), 7, 7),
+            store_lag_line(lag(0, 0, 0), 7, 7, 0),
             "Caught up: projected to position 7 of 7."
         );
-        assert!(store_lag_line(lag(5, 2, 30), 7, 10)
+        assert!(store_lag_line(lag(5, 2, 30), 7, 10, 0)
             .contains("(the store is at 10; 3 newer events not projected yet)"));
-        assert!(store_lag_line(lag(0, 0, 0), 9, 7).starts_with("The read model holds events"));
+        assert!(store_lag_line(lag(0, 0, 0), 9, 7, 0).starts_with("The read model holds events"));
     }
 
     const STREAM: &str = "55555555-5555-5555-5555-555555555555";
