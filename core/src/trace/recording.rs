@@ -336,12 +336,28 @@ fn micros(at: Duration) -> u64 {
     at.as_micros().min(u64::MAX as u128) as u64
 }
 
-/// The version a packet was spoken in: our encoder is canonical, so re-encoding the decoded
-/// packet in 3.1.1 gives its bytes back exactly when it was a 3.1.1 packet.
-fn protocol_of(packet: &Packet, bytes: &[u8]) -> ProtocolVersion {
-    match packet.encode(ProtocolVersion::V311) {
-        Ok(again) if again == bytes => ProtocolVersion::V311,
-        _ => ProtocolVersion::V5,
+/// The version each client speaks, learned from its CONNECTs as the packets go by.
+#[derive(Default)]
+struct Spoken(std::collections::HashMap<String, ProtocolVersion>);
+
+impl Spoken {
+    /// The version `packet` was spoken in: its client's, from the client's last CONNECT (its
+    /// protocol level); for a client whose CONNECT the trace no longer holds, guessed from the
+    /// bytes (our encoder is canonical: re-encoding in 3.1.1 gives them back exactly for a
+    /// 3.1.1 packet, and for a 5.0 acknowledgement with nothing beyond its packet id, which
+    /// then reads the same either way). A newcomer's break-test: an in-page MQTT 5 recording
+    /// labelled every CONNECT and bare acknowledgement "3.1.1".
+    fn protocol(&mut self, p: &super::TracedPacket) -> ProtocolVersion {
+        if let Packet::Connect(connect) = &*p.packet {
+            self.0.insert(p.client_id.clone(), connect.protocol);
+        }
+        if let Some(known) = self.0.get(&p.client_id) {
+            return *known;
+        }
+        match p.packet.encode(ProtocolVersion::V311) {
+            Ok(again) if *again == *p.bytes => ProtocolVersion::V311,
+            _ => ProtocolVersion::V5,
+        }
     }
 }
 
@@ -407,6 +423,7 @@ pub fn record(trace: &Trace) -> String {
         (false, true) => 3,
         (false, false) => 2,
     };
+    let mut spoken = Spoken::default();
     let recording = RecordingV1 {
         format: FORMAT.into(),
         version,
@@ -425,7 +442,7 @@ pub fn record(trace: &Trace) -> String {
                     Direction::Outgoing => "out".into(),
                     Direction::Incoming => "in".into(),
                 },
-                protocol: protocol_name(protocol_of(&p.packet, &p.bytes)).into(),
+                protocol: protocol_name(spoken.protocol(p)).into(),
                 bytes: hex(&p.bytes),
             })
             .collect(),
@@ -697,6 +714,16 @@ mod tests {
                 text.contains(&format!("\"protocol\": \"{name}\"")),
                 "{text}"
             );
+            // Every packet of a client that connected in 5.0 says so, its CONNECT and its bare
+            // acknowledgements too (a newcomer's break-test found them labelled 3.1.1).
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let labels: std::collections::BTreeSet<&str> = json["packets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["protocol"].as_str().unwrap())
+                .collect();
+            assert_eq!(labels, [name].into_iter().collect(), "{v}");
         }
     }
 
