@@ -553,6 +553,17 @@ impl OrderService {
         if shared {
             return vec![check(order_id, undo, sent + 1, settings.saga_timeout)];
         }
+        // The release's copy of orders/cancelled asks for the refund too, when that is awaited
+        // as well: the line says both (a newcomer's break-test read only "release not confirmed
+        // yet" while the refund was unconfirmed too).
+        let what = if undo == Undo::Release
+            && saga.style != SagaStyle::Orchestration
+            && to_undo(&saga.order, saga.style).contains(&Undo::Refund)
+        {
+            "release and refund"
+        } else {
+            what
+        };
         let reason = saga.order.cancel_reason.clone().unwrap_or_default();
         let message = match (saga.style, undo) {
             (SagaStyle::Orchestration, Undo::Release) => release(order_id, &reason, now),
