@@ -310,6 +310,8 @@ describeApp('recording', () => {
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.setInputFiles('[data-testid="load-recording"]', saved);
       await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
+      // Which panels show the recording and which this page's own session is said.
+      assert.match(await page.textContent('[data-testid="replay-scope"]'), /^The recording drives the flow and sequence diagrams, the packets, the Orders panel and the crash lines\. The rest is this page's own session/);
       await page.locator('[data-testid="playback-status"]', { hasText: 'Replay finished' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
       const whole = file.packets.length;
       const early = (await page.evaluate(() => window.__counts))

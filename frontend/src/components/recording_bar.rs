@@ -228,6 +228,15 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                     { format!("Showing the recording {name}; the services are disconnected. ") }
                     <button type="button" onclick={on_live}>{ "Back to live" }</button>
                 </p>
+                // A newcomer's break-test: the recording's two orders sat beside this page's
+                // own notifications and logs, and nothing said which panel showed which session.
+                <p class="note" data-testid="replay-scope">
+                    { "The recording drives the flow and sequence diagrams, the packets, the \
+                       Orders panel and the crash lines. The rest is this page's own session, \
+                       stopped while the recording is shown: the badges' client ids, the \
+                       services' logs, Notifications, the Event store, the Read model and \
+                       Analytics." }
+                </p>
                 if let Some(part) = replayed_part {
                     <p class="note" data-testid="replayed-part">{ part }</p>
                 }
