@@ -431,6 +431,32 @@ impl OrderRow {
         self.published(step.identity()?)
     }
 
+    /// What the row adds to `compensation` when it undoes a step the wire never showed done: a
+    /// refund of a payment id no `payments/processed` carried, a release of a reservation id no
+    /// `inventory/reserved` did. The step happened (the participant kept it in the tab's
+    /// database), but its message was lost: queued in the page when it reloaded, say (README:
+    /// PaymentService's and InventoryService's results have no outbox). A newcomer's
+    /// break-test saw "↺ refunded 59.98" with no "✓ charged" and a refund of a payment id that
+    /// was never published. `None` for the others, and for the compensation before the step.
+    pub fn unseen_step(&self, compensation: &Compensation) -> Option<&'static str> {
+        if compensation.before_the_step() {
+            return None;
+        }
+        let seen = self.steps.iter().any(|s| match (compensation, s) {
+            (Compensation::Refunded(id, _), StepSeen::Charged(charged, _)) => charged == id,
+            (Compensation::Released(id), StepSeen::Reserved(reserved)) => reserved == id,
+            _ => false,
+        });
+        (!seen).then_some(match compensation {
+            Compensation::Refunded(..) => {
+                "its charge's payments/processed is not among the messages this page saw: lost, e.g. queued in a page that reloaded"
+            }
+            Compensation::Released(_) => {
+                "its reservation's inventory/reserved is not among the messages this page saw: lost, e.g. queued in a page that reloaded"
+            }
+        })
+    }
+
     /// The client id that published `compensation`, if the trace saw it go out.
     pub fn compensation_by(&self, compensation: &Compensation) -> Option<&str> {
         self.published(compensation.identity())

@@ -160,7 +160,10 @@ fn row_view(
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {
                         <li class="compensation" data-testid="order-compensation">
-                            { c.describe() }{ by(row.compensation_by(c), handlers && c.is_refund()) }</li>
+                            { c.describe() }{ by(row.compensation_by(c), handlers && c.is_refund()) }
+                            if let Some(unseen) = row.unseen_step(c) {
+                                <span class="note" data-testid="order-unseen-step">{ format!(" ({unseen})") }</span>
+                            }</li>
                     }) }
                     if double {
                         <li class="failure" data-testid="order-double-charge">{ format!("✕ charged {} times", row.charges()) }</li>

@@ -138,6 +138,52 @@ fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
     );
     assert_eq!(row.time_to_outcome(), Some(ms(800)));
     assert_eq!((row.outcomes, row.charges()), (1, 1));
+    assert_eq!(
+        row.unseen_step(&row.compensations[0]),
+        None,
+        "its charge is on the row"
+    );
+}
+
+// A newcomer's break-test: the page reloaded with the results queued; the rows read "↺ refunded
+// 59.98 ↺ stock released" with no charge or reservation, for ids never published.
+#[test]
+fn a_compensation_of_a_step_the_wire_never_showed_says_so() {
+    let mut book = OrderBook::default();
+    let refunded: DomainEvent = PaymentRefunded {
+        order_id: id(1),
+        payment_id: id(7),
+        amount: 59.98,
+        refunded_at: now(),
+    }
+    .into();
+    let released: DomainEvent = InventoryReleased {
+        order_id: id(1),
+        reservation_id: id(101),
+        released_at: now(),
+    }
+    .into();
+    for message in [created(1), refunded, released] {
+        book.apply(ms(0), &message);
+    }
+    let row = book.row(id(1)).unwrap();
+    let said: Vec<Option<&str>> = row
+        .compensations
+        .iter()
+        .map(|c| row.unseen_step(c))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            Some("its charge's payments/processed is not among the messages this page saw: lost, e.g. queued in a page that reloaded"),
+            Some("its reservation's inventory/reserved is not among the messages this page saw: lost, e.g. queued in a page that reloaded")
+        ]
+    );
+    // Nothing to undo (the nil id) needs no such word.
+    assert_eq!(
+        row.unseen_step(&Compensation::Refunded(Uuid::nil(), 0.0)),
+        None
+    );
 }
 
 #[test]
