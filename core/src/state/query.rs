@@ -472,6 +472,10 @@ pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<Str
                     isolate(start),
                     k.chars().count()
                 )),
+                // A space before or after a name the page reads (`%20qos=2`): quoted, or the
+                // sentence would name as ignored what it lists as read (a newcomer's
+                // break-test).
+                (k, None) if k.trim() != k => Cow::Owned(quoted(k)),
                 (k, None) => isolate(k),
             })
             .collect();
@@ -1107,6 +1111,12 @@ mod query_tests {
             "{notice}"
         );
         assert!(notice.contains("payment_ms"), "{notice}");
+        // `%20qos=2`: quoted, so the space shows (it read "Ignored in the link: qos").
+        let notice = unknown_params([" qos"]).unwrap();
+        assert!(
+            notice.starts_with("Ignored in the link: \" qos\" (this page reads"),
+            "{notice}"
+        );
         // `?qos=1&&=x`: a parameter with no name is said, not echoed as nothing (", ").
         let notice = unknown_params(["qos", "", "%%"]).unwrap();
         assert!(
