@@ -83,6 +83,25 @@ fn charged(order: u128, payment: u128) -> DomainEvent {
     .into()
 }
 
+fn refunded(order: u128, payment: u128) -> DomainEvent {
+    PaymentRefunded {
+        order_id: id(order),
+        payment_id: id(payment),
+        amount: 59.98,
+        refunded_at: now(),
+    }
+    .into()
+}
+
+fn released(order: u128, reservation: u128) -> DomainEvent {
+    InventoryReleased {
+        order_id: id(order),
+        reservation_id: id(reservation),
+        released_at: now(),
+    }
+    .into()
+}
+
 #[test]
 fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
     let mut book = OrderBook::default();
@@ -92,13 +111,7 @@ fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
         cancelled_at: now(),
     }
     .into();
-    let refunded: DomainEvent = PaymentRefunded {
-        order_id: id(1),
-        payment_id: id(7),
-        amount: 59.98,
-        refunded_at: now(),
-    }
-    .into();
+    let refunded = refunded(1, 7);
     // Each message seen by several clients: published, then delivered to each subscriber.
     for (at, message, times) in [
         (0, created(1), 4),
@@ -150,19 +163,8 @@ fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
 #[test]
 fn a_compensation_of_a_step_the_wire_never_showed_says_so() {
     let mut book = OrderBook::default();
-    let refunded: DomainEvent = PaymentRefunded {
-        order_id: id(1),
-        payment_id: id(7),
-        amount: 59.98,
-        refunded_at: now(),
-    }
-    .into();
-    let released: DomainEvent = InventoryReleased {
-        order_id: id(1),
-        reservation_id: id(101),
-        released_at: now(),
-    }
-    .into();
+    let refunded = refunded(1, 7);
+    let released = released(1, 101);
     for message in [created(1), refunded, released] {
         book.apply(ms(0), &message);
     }
@@ -544,19 +546,8 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
     use broker_bridge::Direction;
     let mut history = PacketHistory::new(100);
     let cancelled = timed_out(1);
-    let refunded: DomainEvent = PaymentRefunded {
-        order_id: id(1),
-        payment_id: id(7),
-        amount: 59.98,
-        refunded_at: now(),
-    }
-    .into();
-    let released: DomainEvent = InventoryReleased {
-        order_id: id(1),
-        reservation_id: id(101),
-        released_at: now(),
-    }
-    .into();
+    let refunded = refunded(1, 7);
+    let released = released(1, 101);
     let (order, out) = (ServiceId::Order, Direction::Outgoing);
     record(&mut history, order, "eda-t-order", out, &created(1));
     record(
@@ -1324,13 +1315,7 @@ fn a_completed_order_undone_from_outside_is_marked() {
         book.apply(ms(at), &message);
     }
     assert_eq!(book.row(id(1)).unwrap().undone_after_completion(), None);
-    let refunded: DomainEvent = PaymentRefunded {
-        order_id: id(1),
-        payment_id: id(7),
-        amount: 59.98,
-        refunded_at: now(),
-    }
-    .into();
+    let refunded = refunded(1, 7);
     book.apply(ms(4), &refunded);
     let row = book.row(id(1)).unwrap();
     assert_eq!(row.status, OrderStatus::Completed);
