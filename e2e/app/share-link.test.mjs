@@ -145,6 +145,16 @@ describeApp('share link', () => {
       assert.equal(new URLSearchParams(search).get('mqtt'), '3.1.1', search);
     }));
 
+  // A newcomer's break-test: `?&&broker=…&&qos=2&` stayed so in the address bar.
+  it('empty pairs in the link (&&, a trailing &) are taken out of the address bar, the rest kept', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `/?&&${brokerQuery(broker.wsUrl).slice(2)}&&qos=2&`, async ({ page }) => {
+      await waitReady(page);
+      const search = await page.evaluate(() => location.search);
+      assert.ok(!search.includes('&&') && !search.endsWith('&') && !search.startsWith('?&'), search);
+      assert.equal(new URLSearchParams(search).get('qos'), '2', search);
+      assert.equal(await page.locator('[data-testid="link-notice"]').count(), 0, 'nothing to say of them');
+    }));
+
   // A newcomer read README's "the values the page took stay as written" and saw ?mqtt=5.0
   // become mqtt=5: README now says accepted values are shown in their canonical form.
   it('?mqtt=5.0, read as MQTT 5, is written 5 in the address bar, its canonical form', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -189,12 +189,11 @@ pub fn refuses(key: &str, value: &str) -> bool {
 /// assert_eq!(without_refused("?speed=fast").as_deref(), Some(""));
 /// ```
 pub fn without_refused(search: &str) -> Option<String> {
-    let parts: Vec<&str> = search
-        .strip_prefix('?')
-        .unwrap_or(search)
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .collect();
+    let raw = search.strip_prefix('?').unwrap_or(search);
+    // Empty pairs (`?&&broker=…&`) go too: they carry nothing (a newcomer's break-test saw them
+    // stay in the address, which is otherwise what Copy link writes).
+    let empty_pairs = !raw.is_empty() && raw.split('&').any(str::is_empty);
+    let parts: Vec<&str> = raw.split('&').filter(|part| !part.is_empty()).collect();
     let mut seen: Vec<String> = Vec::new();
     let kept: Vec<&str> = parts
         .iter()
@@ -208,7 +207,7 @@ pub fn without_refused(search: &str) -> Option<String> {
             keep
         })
         .collect();
-    if kept.len() == parts.len() {
+    if kept.len() == parts.len() && !empty_pairs {
         return None;
     }
     Some(if kept.is_empty() {
@@ -1334,6 +1333,11 @@ mod query_tests {
         );
         // Nothing refused: nothing to write. Everything refused: no query string.
         assert_eq!(without_refused(""), None);
+        // Empty pairs carry nothing: taken out, the rest as written.
+        assert_eq!(
+            without_refused("?&&broker=ws%3A%2F%2Fh%3A1&&qos=2&").as_deref(),
+            Some("?broker=ws%3A%2F%2Fh%3A1&qos=2")
+        );
         assert_eq!(without_refused("?"), None);
         assert_eq!(
             without_refused("?view=flow&ns=a+b").as_deref(),
