@@ -859,19 +859,13 @@ fn a_failed_step_whose_failure_was_lost_answers_that_there_is_nothing_to_undo() 
                         _ => false,
                     }
             };
-            loop {
-                while let Some((service, event)) = wire.queue.pop_front() {
-                    if !lost(service, &event) {
-                        wire.handle_one(service, &event);
-                    }
+            wire.settle_with(|service, event| {
+                if lost(service, event) {
+                    super::unknown_outcome::Fate::Lose
+                } else {
+                    super::unknown_outcome::Fate::Deliver
                 }
-                let Some(next) =
-                    (0..wire.timers.len()).min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
-                else {
-                    break;
-                };
-                wire.fire_timer(next);
-            }
+            });
             let case = format!("{style:?}, declined {declined}");
             let reason = wire.outcome(id).unwrap();
             assert!(

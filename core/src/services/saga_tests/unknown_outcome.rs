@@ -10,7 +10,7 @@ use crate::domain::order::Step;
 
 /// What the broker does with one message on its way to one subscriber.
 #[derive(Clone, Copy, PartialEq)]
-enum Fate {
+pub(super) enum Fate {
     Deliver,
     /// Dropped (a session the broker lost).
     Lose,
@@ -21,7 +21,7 @@ enum Fate {
 impl Wire {
     /// [`Wire::settle`], each message's fate chosen by `fate`; what it held is then delivered
     /// and the wire settled again, every message delivered.
-    fn settle_with(&mut self, mut fate: impl FnMut(ServiceId, &DomainEvent) -> Fate) {
+    pub(super) fn settle_with(&mut self, mut fate: impl FnMut(ServiceId, &DomainEvent) -> Fate) {
         let mut held = Vec::new();
         loop {
             if let Some((service, event)) = self.queue.pop_front() {
