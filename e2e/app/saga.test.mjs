@@ -220,21 +220,66 @@ describeApp('saga', () => {
       await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]:not(:has([data-testid="order-compensating"]))`).waitFor({ timeout: FLOW_TIMEOUT_MS });
     }));
 
-  // A newcomer's break-test: a release published from outside mid-saga was appended to the
+  // Two newcomers' break-tests. A release published from outside mid-saga was appended to the
   // running order, which then could not complete and was cancelled "payment timed out" after
-  // its payment was confirmed.
-  it('a release nobody asked for, from outside, of a running order is refused: the order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    watched(t, '&payment_ms=1500&inventory_ms=200', async ({ page, witness }) => {
+  // its payment was confirmed; the rule that followed refused such a release, and then one
+  // orders/cancelled from outside had the stock released and the charge refunded while
+  // OrderService confirmed the order all the same (two outcomes on the wire, revenue counted
+  // for refunded money). OrderService cannot tell a forger from its participants on an open
+  // broker; it now cancels an order a participant says it undid, with its own reason, and the
+  // cancellation has the rest undone.
+  const UNASKED_RELEASE = 'inventory released before the order completed';
+  const undoneAndCancelled = async (page, witness, orderId) => {
+    const own = await witness.waitFor(
+      (m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId && m.json.reason === UNASKED_RELEASE,
+      FLOW_TIMEOUT_MS,
+      "OrderService's own orders/cancelled",
+    );
+    assert.ok(own);
+    // The charge, made after (payment 1.5 s), is refunded in full; never confirmed.
+    const charge = await witness.waitFor((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS, 'the charge');
+    assert.equal(charge.json.success, true);
+    const refund = await witness.waitFor((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS, 'the refund');
+    assert.equal(refund.json.paymentId, charge.json.paymentId);
+    assert.equal(refund.json.amount, 59.98);
+    await witness.roundTrip();
+    assert.ok(!wireOf(witness, orderId).includes('orders/confirmed'), `never confirmed: ${wireOf(witness, orderId).join(', ')}`);
+    const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 2 });
+    assert.ok(row.compensations.includes('↺ refunded 59.98'), row.text);
+    const log = page.locator('[data-testid="log-entry"][data-service="order"]', { hasText: `order ${orderId} cancelled: InventoryService released its reservation` });
+    await log.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+    assert.match(await log.first().textContent(), /OrderService asked for no compensation: someone else published orders\/cancelled for it/);
+    // The event store agrees: the stream ends cancelled, with the reason.
+    await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+    await page.waitForFunction(() => document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '10', null, { timeout: FLOW_TIMEOUT_MS });
+  };
+
+  it('a release nobody asked for, from outside, of a running order cancels it: OrderService says why, and the charge made after is refunded', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=200&stock=P001:10', async ({ page, witness }) => {
       const orderId = await placeOrder(page);
       const reserved = await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
       const forged = { orderId, reservationId: reserved.json.reservationId, releasedAt: new Date().toISOString() };
       await witness.publish('inventory/released', JSON.stringify(forged), { qos: 1 });
-      const refusal = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="inventory/released"][data-status="rejected"]');
-      await refusal.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
-      assert.match(await refusal.first().textContent(), /release refused: the order is still running, so no compensation was asked/);
-      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
-      await expectOneOutcome(witness, orderId, 'orders/confirmed');
-      await waitForRow(page, orderId, 'Completed');
+      await undoneAndCancelled(page, witness, orderId);
+      // InventoryService, which never released, does so on OrderService's cancellation.
+      const released = witness.messages.filter((m) => m.topic === 'inventory/released' && m.json?.orderId === orderId);
+      assert.equal(released.length, 2, 'the forged release and InventoryService\'s own');
+    }));
+
+  it('an orders/cancelled from outside mid-saga: the participants undo, OrderService cancels with its own reason instead of confirming, and the row names both cancellations', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=200&stock=P001:10', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      const forged = { orderId, reason: 'by hand', cancelledAt: new Date().toISOString() };
+      await witness.publish('orders/cancelled', JSON.stringify(forged), { qos: 1 });
+      await undoneAndCancelled(page, witness, orderId);
+      // The row shows the first outcome on the wire, and names the second.
+      const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-other-outcome"]`);
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(
+        await note.textContent(),
+        `then also orders/cancelled ("${UNASKED_RELEASE}"): two outcomes for one order, so more than OrderService published one (on an open broker any client may)`,
+      );
     }));
 
   // A newcomer's break-test: under orchestration a refund command published by hand for a

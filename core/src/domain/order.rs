@@ -267,6 +267,23 @@ impl OrderCommand {
     }
 }
 
+/// The reason an order still running is cancelled with when InventoryService's release of it
+/// arrives (`inventory/released`, OrderService having asked for none): someone else's
+/// `orders/cancelled`, or the release itself, came from outside. Published in the order's
+/// `orders/cancelled` (`reason`).
+pub const UNASKED_RELEASE: &str = "inventory released before the order completed";
+
+/// As [`UNASKED_RELEASE`], for a refund of the order's total (`payments/refunded`).
+pub const UNASKED_REFUND: &str = "payment refunded before the order completed";
+
+/// The cancellation reason of `command`, a compensation of an order still running.
+fn unasked_reason(command: &OrderCommand) -> &'static str {
+    match command {
+        OrderCommand::RecordRefund { .. } => UNASKED_REFUND,
+        _ => UNASKED_RELEASE,
+    }
+}
+
 /// Why an order refused a command: a transition its states do not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -276,8 +293,10 @@ pub enum Refusal {
     /// A compensation of a step that was never done.
     #[error("{0} refused: nothing was done to undo")]
     NothingToUndo(&'static str),
-    /// A release or refund of an order still running: OrderService asked for no compensation,
-    /// so it is not this saga's (another page's, or a client by hand).
+    /// A refund of an order still running whose amount is not the order's total: OrderService
+    /// asked for no compensation, and it does not undo this order's charge (a client by hand).
+    /// A release, or a refund of the total, of a running order cancels it instead
+    /// ([`UNASKED_RELEASE`], [`UNASKED_REFUND`]).
     #[error("{0} refused: the order is still running, so no compensation was asked")]
     NotAsked(&'static str),
     /// A successful payment whose amount is not the order's total: not taken as its payment
@@ -344,20 +363,41 @@ impl Order {
         // Compensations of an ended order are recorded: undoing is always allowed (a refund by
         // hand of a completed order's charge lowers its revenue). One that arrives before the
         // result it undoes (another topic, so another order of arrival) is recorded too, and
-        // that result, when it comes, is then nothing new. An order still running asked for
-        // none: a release or refund then is refused (a newcomer's break-test: one published
-        // from outside mid-saga was appended, and the order could no longer complete).
+        // that result, when it comes, is then nothing new.
+        //
+        // An order still running asked for none: a participant that undid its step then did so
+        // for someone else's `orders/cancelled` (or the event itself came from outside). Which,
+        // OrderService cannot tell on an open broker, and either way it may not complete an
+        // order whose reservation or charge may be gone: it records the compensation and
+        // cancels, and the cancellation has the other step undone (a newcomer's break-test: one
+        // forged `orders/cancelled` had the charge refunded and the stock released, and
+        // OrderService confirmed the order all the same; an earlier rule refused the release,
+        // so the order completed with nothing held). A refund of another amount than the total
+        // is not this order's charge being undone: it is refused, and the order runs on.
         let compensation = matches!(command, C::RecordRelease { .. } | C::RecordRefund { .. });
-        if compensation && !self.status.is_terminal() {
-            return Err(Refusal::NotAsked(command.what()));
+        let running = compensation && !self.status.is_terminal();
+        if running {
+            if let C::RecordRefund { payment_id, amount } = command {
+                if !payment_id.is_nil() && !same_cents(*amount, self.total) {
+                    return Err(Refusal::NotAsked(command.what()));
+                }
+            }
         }
+        let then_cancel = |mut events: Vec<OrderEvent>| {
+            if running {
+                events.push(OrderEvent::Cancelled {
+                    reason: unasked_reason(command).to_owned(),
+                });
+            }
+            events
+        };
         match command {
             C::RecordRelease { reservation_id } => {
                 return match &self.inventory {
                     Step::Confirmed(_) | Step::Awaiting => {
-                        Ok(vec![OrderEvent::InventoryReleased {
+                        Ok(then_cancel(vec![OrderEvent::InventoryReleased {
                             reservation_id: *reservation_id,
-                        }])
+                        }]))
                     }
                     Step::Compensated(_) | Step::Forgotten(_) => Ok(Vec::new()),
                     // "Nothing was reserved" (a compensation before the step) for a step that
@@ -378,10 +418,12 @@ impl Order {
                     });
                 }
                 return match &self.payment {
-                    Step::Confirmed(_) | Step::Awaiting => Ok(vec![OrderEvent::PaymentRefunded {
-                        payment_id: *payment_id,
-                        amount: *amount,
-                    }]),
+                    Step::Confirmed(_) | Step::Awaiting => {
+                        Ok(then_cancel(vec![OrderEvent::PaymentRefunded {
+                            payment_id: *payment_id,
+                            amount: *amount,
+                        }]))
+                    }
                     Step::Compensated(_) | Step::Forgotten(_) => Ok(Vec::new()),
                     Step::Failed(_) if payment_id.is_nil() => Ok(Vec::new()),
                     _ => Err(Refusal::NothingToUndo(command.what())),

@@ -628,6 +628,7 @@ impl OrderService {
             saga.order.inventory == Step::Awaiting,
             saga.order.payment == Step::Awaiting,
         );
+        let was_running = !saga.order.status.is_terminal();
         let events = saga.order.handle(&command).map_err(|refusal| Rejection {
             kind: match refusal {
                 Refusal::WrongAmount { .. } | Refusal::ShortRefund { .. } => {
@@ -644,6 +645,14 @@ impl OrderService {
             now,
         )?;
         let order = &saga.order;
+        if was_running && order.status.is_terminal() {
+            if let Some(line) = unasked_compensation(order_id, &command) {
+                commands.push(Command::Log {
+                    line,
+                    gave_up: false,
+                });
+            }
+        }
         for event in &events {
             match event {
                 // A success after the saga gave up: under orchestration, OrderService asks for
@@ -726,6 +735,41 @@ impl OrderService {
         }
         Ok(commands)
     }
+}
+
+/// OrderService's log line when `command`, a release or refund, arrives for an order still
+/// running and so cancels it ([`crate::domain::order::UNASKED_RELEASE`]); `None` for any other
+/// command. Says why: OrderService asked for no compensation, so someone else did (on an open
+/// broker any client may publish `orders/cancelled`, or the release itself).
+fn unasked_compensation(order_id: Uuid, command: &OrderCommand) -> Option<String> {
+    let (service, what, topic) = match command {
+        OrderCommand::RecordRelease { reservation_id } => (
+            "InventoryService",
+            if reservation_id.is_nil() {
+                "answered that it has nothing to release"
+            } else {
+                "released its reservation"
+            },
+            "inventory/released",
+        ),
+        OrderCommand::RecordRefund { payment_id, .. } => (
+            "PaymentService",
+            if payment_id.is_nil() {
+                "answered that it has nothing to refund"
+            } else {
+                "refunded its charge"
+            },
+            "payments/refunded",
+        ),
+        _ => return None,
+    };
+    Some(format!(
+        "order {order_id} cancelled: {service} {what} ({topic}) while the order was still \
+         running, and OrderService asked for no compensation: someone else published \
+         orders/cancelled for it, or the {topic} itself (on an open broker any client may; see \
+         least privilege). An order whose step may be undone is not completed: OrderService \
+         cancels it, and the cancellation has the other step undone"
+    ))
 }
 
 /// The compensations a cancelled `order` asks for, run under `style`: every step the saga

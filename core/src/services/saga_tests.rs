@@ -716,6 +716,89 @@ fn a_cancellation_after_the_confirmation_undoes_nothing() {
     }
 }
 
+/// A newcomer's break-test: one `orders/cancelled` published from outside while the payment was
+/// under way had the stock released and, once charged, the charge refunded, and OrderService,
+/// which asked for neither, confirmed the order all the same. A release (or refund) of an order
+/// still running now cancels it: no `orders/confirmed`, everything undone, the stock back.
+#[test]
+fn a_cancellation_from_outside_mid_saga_ends_the_order_cancelled_with_everything_undone() {
+    for style in [SagaStyle::Parallel, SagaStyle::Choreography] {
+        let mut wire = Wire::new(FlowSettings {
+            stock: stock(10),
+            ..settings(style)
+        });
+        wire.flow.settings.delays.payment = Duration::from_millis(3000);
+        let id = order_id(1);
+        wire.place(id, &draft(2));
+        // Until the stock is reserved: the charge is then under way (its timer not fired yet).
+        while wire.count(id, topics::INVENTORY_RESERVED) == 0 {
+            wire.deliver();
+            let next = (0..wire.timers.len())
+                .min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
+                .unwrap();
+            wire.fire_timer(next);
+        }
+        wire.deliver();
+        assert_eq!(wire.count(id, topics::INVENTORY_RESERVED), 1, "{style}");
+        assert_eq!(wire.count(id, topics::PAYMENTS_PROCESSED), 0, "{style}");
+        let forged: DomainEvent = crate::domain::events::OrderCancelled {
+            order_id: id,
+            reason: "by hand".into(),
+            cancelled_at: wire.now(),
+        }
+        .into();
+        wire.publish(forged);
+        wire.settle();
+        let case = format!("{style}: {:?}", wire.topics_of(id));
+        assert_eq!(wire.count(id, topics::ORDERS_CONFIRMED), 0, "{case}");
+        let own: Vec<String> = wire
+            .published
+            .iter()
+            .filter_map(|(_, e)| match e {
+                DomainEvent::OrderCancelled(c) if c.order_id == id && c.reason != "by hand" => {
+                    Some(c.reason.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            own.first().map(String::as_str),
+            Some(crate::domain::order::UNASKED_RELEASE),
+            "{case}"
+        );
+        let saga = wire.flow.order.saga(id).unwrap();
+        assert_eq!(saga.order.status, OrderStatus::Cancelled, "{case}");
+        // Every step undone: the stock back, and the charge (if made) refunded.
+        assert_eq!(wire.flow.inventory.stock().of("P001"), Some(10), "{case}");
+        let charged = wire
+            .published
+            .iter()
+            .filter(|(_, e)| matches!(e, DomainEvent::PaymentProcessed(p) if p.order_id == id && p.success))
+            .count();
+        let refunded = wire
+            .published
+            .iter()
+            .filter(|(_, e)| matches!(e, DomainEvent::PaymentRefunded(r) if r.order_id == id && !r.is_uncharged()))
+            .count();
+        assert_eq!(refunded, charged, "{case}: every charge refunded");
+        // OrderService's log says why it cancelled.
+        assert!(
+            wire.logged.iter().any(|l| l.starts_with(&format!(
+                "order {id} cancelled: InventoryService released its reservation \
+                 (inventory/released) while the order was still running"
+            ))),
+            "{case}: {:?}",
+            wire.logged
+        );
+        // Nothing left for OrderService to ask by hand.
+        assert!(
+            !wire.logged.iter().any(|l| l.contains("gives up")),
+            "{case}: {:?}",
+            wire.logged
+        );
+    }
+}
+
 #[test]
 fn an_order_delivered_twice_is_charged_twice_and_a_cancellation_undoes_both() {
     let mut wire = Wire::new(FlowSettings {

@@ -276,6 +276,10 @@ pub struct OrderRow {
     /// How many outcomes were published for it: more than one would break the saga's promise
     /// of exactly one.
     pub outcomes: u32,
+    /// The first outcome seen after the one the row shows that is not a copy of it: another
+    /// status, or another reason (`orders/cancelled` "by hand" from outside, then OrderService's
+    /// own). `None` while every outcome seen is the same.
+    pub other_outcome: Option<(OrderStatus, Option<String>)>,
     /// The traced packet of its `orders/created`, to deliver it again.
     pub created_seq: Option<u64>,
     /// How many times a page's client published, for it, `orders/cancelled`,
@@ -306,6 +310,7 @@ impl OrderRow {
             first_seen: at,
             ended: None,
             outcomes: 0,
+            other_outcome: None,
             created_seq: None,
             sent: [0; 3],
             published_by: Vec::new(),
@@ -553,7 +558,28 @@ impl OrderRow {
             self.ended = Some(at);
             self.status = status;
             self.reason = reason;
+        } else if self.other_outcome.is_none() && (status, &reason) != (self.status, &self.reason) {
+            self.other_outcome = Some((status, reason));
         }
+    }
+
+    /// An order with two different outcomes on the wire ([`OrderRow::other_outcome`]): `then
+    /// also orders/cancelled ("inventory released before the order completed"): two outcomes
+    /// for one order, so more than OrderService published one (on an open broker any client
+    /// may)`. `None` while every outcome seen is the same message.
+    pub fn other_outcome_note(&self) -> Option<String> {
+        let (status, reason) = self.other_outcome.as_ref()?;
+        let topic = match status {
+            OrderStatus::Completed => topics::ORDERS_CONFIRMED.to_owned(),
+            _ => match reason {
+                Some(reason) => format!("{} (\"{reason}\")", topics::ORDERS_CANCELLED),
+                None => topics::ORDERS_CANCELLED.to_owned(),
+            },
+        };
+        Some(format!(
+            "then also {topic}: two outcomes for one order, so more than OrderService published \
+             one (on an open broker any client may)"
+        ))
     }
 }
 
@@ -952,7 +978,9 @@ impl OrderBook {
         // Outcomes and compensations are counted once per message, however many clients saw it.
         let once = match message {
             DomainEvent::OrderConfirmed(_) => Some(("confirmed", Uuid::nil())),
-            DomainEvent::OrderCancelled(_) => Some(("cancelled", Uuid::nil())),
+            // Another reason is another message (one from outside, then OrderService's own):
+            // a copy, OrderService's again, has the same.
+            DomainEvent::OrderCancelled(c) => Some(("cancelled", reason_key(&c.reason))),
             DomainEvent::InventoryReleased(r) => Some(("released", r.reservation_id)),
             DomainEvent::PaymentRefunded(r) => {
                 Some(("refunded", refund_key(r.payment_id, r.amount)))
@@ -1046,6 +1074,14 @@ fn order_service_s_creation(
         }
         _ => None,
     }
+}
+
+/// What tells a cancellation from another of the same order: its reason, hashed.
+fn reason_key(reason: &str) -> Uuid {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    reason.hash(&mut hasher);
+    Uuid::from_u128(u128::from(hasher.finish()))
 }
 
 /// What tells a refund from another in the row: its payment id and its amount, so a refund of

@@ -125,6 +125,7 @@ fn row_view(
     let forgotten = row.forgotten();
     let decided = row.decided_note(stored);
     let undone_after = row.undone_after_completion();
+    let other_outcome = row.other_outcome_note();
     html! {
         <tr key={id.clone()} role="row" data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
@@ -150,6 +151,9 @@ fn row_view(
                 }
                 if let Some(text) = undone_after {
                     { " " }<span class="note line forgotten" data-testid="order-undone-after">{ text }</span>
+                }
+                if let Some(text) = other_outcome {
+                    { " " }<span class="note line forgotten" data-testid="order-other-outcome">{ reason_cut(&text, 3 * REASON_CHARS) }</span>
                 }
             </td>
             <td role="cell" data-label="Steps">

@@ -82,7 +82,29 @@ fn every_transition_of_the_aggregate() {
         payment_id: id(20),
         amount: 59.98,
     };
-    let table: Vec<(&str, Vec<OrderCommand>, OrderCommand, Outcome)> = vec![
+    let released = OrderEvent::InventoryReleased {
+        reservation_id: id(10),
+    };
+    let nil_released = OrderEvent::InventoryReleased {
+        reservation_id: Uuid::nil(),
+    };
+    let refunded = OrderEvent::PaymentRefunded {
+        payment_id: id(20),
+        amount: 59.98,
+    };
+    let nil_refunded = OrderEvent::PaymentRefunded {
+        payment_id: Uuid::nil(),
+        amount: 0.0,
+    };
+    let nothing_released = || OrderCommand::RecordRelease {
+        reservation_id: Uuid::nil(),
+    };
+    let nothing_refunded = || OrderCommand::RecordRefund {
+        payment_id: Uuid::nil(),
+        amount: 0.0,
+    };
+    let table: Vec<(&str, Vec<OrderCommand>, OrderCommand, Outcome)> =
+        vec![
         (
             "stock first",
             vec![],
@@ -272,18 +294,48 @@ fn every_transition_of_the_aggregate() {
             release(),
             Err(Refusal::NothingToUndo("release")),
         ),
-        // Nothing was asked of an order still running (a break-test: a release published from
-        // outside mid-saga was appended, and the order never completed).
+        // Nothing was asked of an order still running: a participant that undid its step did
+        // it for someone else's orders/cancelled (a break-test: one forged cancellation, and
+        // OrderService confirmed an order whose charge was refunded and stock released). The
+        // order cannot complete on a step that may be gone: recorded, then cancelled.
         (
             "a release of a live order",
             vec![confirm_inventory()],
             release(),
-            Err(Refusal::NotAsked("release")),
+            ok(vec![released.clone(), cancelled(UNASKED_RELEASE)], Cancelled),
+        ),
+        (
+            "a release of a live order before its reservation",
+            vec![confirm_payment()],
+            release(),
+            ok(vec![released.clone(), cancelled(UNASKED_RELEASE)], Cancelled),
+        ),
+        (
+            "nothing to release (the nil id) for a live order",
+            vec![],
+            nothing_released(),
+            ok(vec![nil_released.clone(), cancelled(UNASKED_RELEASE)], Cancelled),
         ),
         (
             "a refund of a live order",
             vec![confirm_payment()],
             refund(),
+            ok(vec![refunded.clone(), cancelled(UNASKED_REFUND)], Cancelled),
+        ),
+        (
+            "nothing to refund (the nil id) for a live order",
+            vec![confirm_inventory()],
+            nothing_refunded(),
+            ok(vec![nil_refunded.clone(), cancelled(UNASKED_REFUND)], Cancelled),
+        ),
+        // A refund of another amount does not undo this order's charge: the order runs on.
+        (
+            "a refund of another amount, of a live order",
+            vec![confirm_payment()],
+            OrderCommand::RecordRefund {
+                payment_id: id(20),
+                amount: 0.01,
+            },
             Err(Refusal::NotAsked("refund")),
         ),
     ];

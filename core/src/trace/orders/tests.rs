@@ -1323,3 +1323,55 @@ fn a_completed_order_undone_from_outside_is_marked() {
         .undone_after_completion()
         .is_some_and(|t| t.starts_with("undone after completion")));
 }
+
+/// A newcomer's break-test: one `orders/cancelled` "by hand" from outside for a running order,
+/// then OrderService's own (it cancels an order a participant undid): the row showed the first
+/// reason and nothing of the second. Copies of the same message are no second outcome.
+#[test]
+fn a_second_different_outcome_is_named_and_a_copy_is_not() {
+    let mut book = OrderBook::new(10);
+    let by_hand: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "by hand".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let own: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "inventory released before the order completed".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    for (at, message) in [
+        (0, created(1)),
+        (1, reserved(1, true)),
+        (2, by_hand.clone()),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    book.apply(ms(3), &by_hand);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.other_outcome_note(), None, "a copy is the same outcome");
+    book.apply(ms(4), &own);
+    book.apply(ms(5), &confirmed(1));
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Cancelled);
+    assert_eq!(row.reason.as_deref(), Some("by hand"));
+    assert_eq!(
+        row.other_outcome_note().as_deref(),
+        Some(
+            "then also orders/cancelled (\"inventory released before the order completed\"): two \
+             outcomes for one order, so more than OrderService published one (on an open broker \
+             any client may)"
+        )
+    );
+    // Confirmed first, then a cancellation from outside.
+    for (at, message) in [(0, created(2)), (1, confirmed(2)), (2, timed_out(2))] {
+        book.apply(ms(at), &message);
+    }
+    let row = book.row(id(2)).unwrap();
+    assert_eq!(row.status, OrderStatus::Completed);
+    assert!(row
+        .other_outcome_note()
+        .is_some_and(|n| n.starts_with("then also orders/cancelled (\"payment timed out\")")));
+}
