@@ -79,11 +79,11 @@ impl fmt::Display for SagaStyle {
 impl std::str::FromStr for SagaStyle {
     type Err = String;
 
-    /// `parallel`, `choreography` or `orchestration`.
+    /// `parallel`, `choreography` or `orchestration`, in any case (`Orchestration`).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         SagaStyle::ALL
             .into_iter()
-            .find(|s| s.value() == text.trim())
+            .find(|s| s.value().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| {
                 format!(
                     "{} is not a saga style: use {}",
@@ -139,14 +139,15 @@ pub fn percentile(order_id: Uuid) -> u8 {
     (order_id.as_u128() % 100) as u8
 }
 
-/// `approve` or `decline`, the value of `?payment=`.
+/// `approve` or `decline`, the value of `?payment=`, in any case (`DECLINE` is read `decline`,
+/// as `WS://` is read `ws://`).
 pub fn parse_payment_mode(text: &str) -> Result<bool, String> {
-    match text.trim() {
+    match text.trim().to_ascii_lowercase().as_str() {
         "approve" => Ok(false),
         "decline" => Ok(true),
-        other => Err(format!(
+        _ => Err(format!(
             "{} is not a payment mode: use approve or decline",
-            quoted(other)
+            quoted(text.trim())
         )),
     }
 }
@@ -379,12 +380,12 @@ impl Default for FlowSettings {
     }
 }
 
-/// `on` or `off`, the value of `?dedupe=`.
+/// `on` or `off`, the value of `?dedupe=`, in any case.
 pub fn parse_on_off(text: &str) -> Result<bool, String> {
-    match text.trim() {
+    match text.trim().to_ascii_lowercase().as_str() {
         "on" => Ok(true),
         "off" => Ok(false),
-        other => Err(format!("{} is neither on nor off", quoted(other))),
+        _ => Err(format!("{} is neither on nor off", quoted(text.trim()))),
     }
 }
 

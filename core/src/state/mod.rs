@@ -202,14 +202,14 @@ impl SessionMode {
         }
     }
 
-    /// `persistent` or `clean`.
+    /// `persistent` or `clean`, in any case.
     pub fn parse(text: &str) -> Result<SessionMode, String> {
-        match text.trim() {
+        match text.trim().to_ascii_lowercase().as_str() {
             "persistent" => Ok(SessionMode::Persistent),
             "clean" => Ok(SessionMode::Clean),
-            other => Err(format!(
+            _ => Err(format!(
                 "{} is neither persistent nor clean",
-                crate::outside_text::quoted(other)
+                crate::outside_text::quoted(text.trim())
             )),
         }
     }

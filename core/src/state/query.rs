@@ -647,7 +647,10 @@ pub fn panel_from_query(param: Option<&str>) -> (Panel, Option<String>) {
     let Some(text) = param else {
         return (Panel::All, None);
     };
-    match Panel::ALL.into_iter().find(|p| p.value() == text.trim()) {
+    match Panel::ALL
+        .into_iter()
+        .find(|p| p.value().eq_ignore_ascii_case(text.trim()))
+    {
         Some(panel) => (panel, None),
         None => (
             Panel::All,
@@ -1003,6 +1006,14 @@ mod query_tests {
             ("mqtt", "4", Some("3.1.1")),
             ("mqtt", "5.0", Some("5")),
             ("mqtt", " 5", Some("5")),
+            // Words in any case, as a broker URL's scheme (a newcomer's break-test:
+            // `saga=Orchestration` was refused where `WS://` was lower-cased).
+            ("saga", "Orchestration", Some("orchestration")),
+            ("payment", "DECLINE", Some("decline")),
+            ("dedupe", "Off", Some("off")),
+            ("session", "CLEAN", Some("clean")),
+            ("view", "Sequence", Some("sequence")),
+            ("saga", "Orchestra", None),
             // Already plain, refused, or a default the page writes no parameter for.
             ("mqtt", "3.1.1", None),
             ("inventory_ms", "800", None),
