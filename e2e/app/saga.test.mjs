@@ -273,13 +273,30 @@ describeApp('saga', () => {
       const forged = { orderId, reason: 'by hand', cancelledAt: new Date().toISOString() };
       await witness.publish('orders/cancelled', JSON.stringify(forged), { qos: 1 });
       await undoneAndCancelled(page, witness, orderId);
-      // The row shows the first outcome on the wire, and names the second.
+      // The row shows OrderService's outcome, though the forged one reached the wire first,
+      // and names the other.
+      const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 2 });
+      assert.equal(row.reason, UNASKED_RELEASE);
       const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-other-outcome"]`);
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.equal(
         await note.textContent(),
-        `then also orders/cancelled ("${UNASKED_RELEASE}"): two outcomes for one order, so more than OrderService published one (on an open broker any client may)`,
+        'also on the wire: orders/cancelled ("by hand"): two outcomes for one order, so more than OrderService published one (on an open broker any client may)',
       );
+    }));
+
+  it('orchestration: an orders/cancelled from outside changes nothing (no participant listens to it); the row shows OrderService\'s confirmation and names the forged outcome', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga=orchestration&payment_ms=1000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      const forged = { orderId, reason: 'by hand', cancelledAt: new Date().toISOString() };
+      await witness.publish('orders/cancelled', JSON.stringify(forged), { qos: 1 });
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.equal(row.compensations.length, 0, row.text);
+      const state = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+      assert.equal(await state.locator('[data-testid="order-compensating"]').count(), 0, 'nothing awaited');
+      assert.match(await state.locator('[data-testid="order-other-outcome"]').textContent(), /^also on the wire: orders\/cancelled \("by hand"\): two outcomes for one order/);
     }));
 
   // A newcomer's break-test: under orchestration a refund command published by hand for a

@@ -280,6 +280,10 @@ pub struct OrderRow {
     /// status, or another reason (`orders/cancelled` "by hand" from outside, then OrderService's
     /// own). `None` while every outcome seen is the same.
     pub other_outcome: Option<(OrderStatus, Option<String>)>,
+    /// Whether the outcome the row shows went out from one of this page's clients (its
+    /// OrderService): that one is shown, and one from outside is [`OrderRow::other_outcome`],
+    /// whichever reached the wire first.
+    outcome_own: bool,
     /// The traced packet of its `orders/created`, to deliver it again.
     pub created_seq: Option<u64>,
     /// How many times a page's client published, for it, `orders/cancelled`,
@@ -311,6 +315,7 @@ impl OrderRow {
             ended: None,
             outcomes: 0,
             other_outcome: None,
+            outcome_own: false,
             created_seq: None,
             sent: [0; 3],
             published_by: Vec::new(),
@@ -563,10 +568,32 @@ impl OrderRow {
         }
     }
 
-    /// An order with two different outcomes on the wire ([`OrderRow::other_outcome`]): `then
-    /// also orders/cancelled ("inventory released before the order completed"): two outcomes
-    /// for one order, so more than OrderService published one (on an open broker any client
-    /// may)`. `None` while every outcome seen is the same message.
+    /// This page's client published `status` (and `reason`) at `at`: if the row shows another
+    /// outcome, seen first from outside (a forged `orders/cancelled` before OrderService's own
+    /// `orders/confirmed`), OrderService's takes its place and the other becomes
+    /// [`OrderRow::other_outcome`] (a newcomer's break-test: the row said "Cancelled,
+    /// compensating: refund not seen yet" for an order OrderService had confirmed).
+    fn own_outcome(&mut self, at: Duration, status: OrderStatus, reason: Option<String>) {
+        if self.outcome_own {
+            return;
+        }
+        self.outcome_own = true;
+        if (status, &reason) == (self.status, &self.reason) {
+            return;
+        }
+        if self.other_outcome.as_ref() == Some(&(status, reason.clone())) {
+            let shown = (self.status, self.reason.take());
+            self.other_outcome = Some(shown);
+            self.status = status;
+            self.reason = reason;
+            self.ended = Some(at);
+        }
+    }
+
+    /// An order with two different outcomes on the wire ([`OrderRow::other_outcome`]): `also
+    /// on the wire: orders/cancelled ("by hand"): two outcomes for one order, so more than
+    /// OrderService published one (on an open broker any client may)`. `None` while every
+    /// outcome seen is the same message.
     pub fn other_outcome_note(&self) -> Option<String> {
         let (status, reason) = self.other_outcome.as_ref()?;
         let topic = match status {
@@ -577,8 +604,8 @@ impl OrderRow {
             },
         };
         Some(format!(
-            "then also {topic}: two outcomes for one order, so more than OrderService published \
-             one (on an open broker any client may)"
+            "also on the wire: {topic}: two outcomes for one order, so more than OrderService \
+             published one (on an open broker any client may)"
         ))
     }
 }
@@ -775,11 +802,17 @@ impl OrderBook {
             DomainEvent::OrderCreated(_) => {
                 row.created_seq.get_or_insert(packet.seq);
             }
+            DomainEvent::OrderConfirmed(_) if packet.direction == Direction::Outgoing => {
+                row.own_outcome(packet.at, OrderStatus::Completed, None);
+            }
             DomainEvent::OrderCancelled(_)
             | DomainEvent::ReleaseInventory(_)
             | DomainEvent::RefundPayment(_)
                 if packet.direction == Direction::Outgoing =>
             {
+                if let DomainEvent::OrderCancelled(c) = message {
+                    row.own_outcome(packet.at, OrderStatus::Cancelled, Some(c.reason.clone()));
+                }
                 let slot = match message {
                     DomainEvent::OrderCancelled(_) => 0,
                     DomainEvent::ReleaseInventory(_) => 1,

@@ -1360,9 +1360,9 @@ fn a_second_different_outcome_is_named_and_a_copy_is_not() {
     assert_eq!(
         row.other_outcome_note().as_deref(),
         Some(
-            "then also orders/cancelled (\"inventory released before the order completed\"): two \
-             outcomes for one order, so more than OrderService published one (on an open broker \
-             any client may)"
+            "also on the wire: orders/cancelled (\"inventory released before the order \
+             completed\"): two outcomes for one order, so more than OrderService published one \
+             (on an open broker any client may)"
         )
     );
     // Confirmed first, then a cancellation from outside.
@@ -1371,7 +1371,42 @@ fn a_second_different_outcome_is_named_and_a_copy_is_not() {
     }
     let row = book.row(id(2)).unwrap();
     assert_eq!(row.status, OrderStatus::Completed);
+    assert!(row.other_outcome_note().is_some_and(
+        |n| n.starts_with("also on the wire: orders/cancelled (\"payment timed out\")")
+    ));
+}
+
+/// A newcomer's break-test under orchestration: an `orders/cancelled` from outside reached the
+/// page's clients first (nobody acts on it in that style), then OrderService confirmed the
+/// order; the row said "Cancelled, compensating: refund not seen yet". The outcome this page's
+/// OrderService published is the one shown; the other is named.
+#[test]
+fn the_outcome_order_service_published_is_shown_before_one_from_outside() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction;
+    let mut history = PacketHistory::new(100);
+    let by_hand: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "by hand".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let mut see = |service: ServiceId, direction, message: &DomainEvent| {
+        let client = format!("eda-t-{}", service.slug());
+        record(&mut history, service, &client, direction, message);
+    };
+    see(ServiceId::Order, Direction::Outgoing, &created(1));
+    see(ServiceId::Notification, Direction::Incoming, &by_hand);
+    see(ServiceId::Order, Direction::Incoming, &reserved(1, true));
+    see(ServiceId::Order, Direction::Incoming, &charged(1, 7));
+    see(ServiceId::Order, Direction::Outgoing, &confirmed(1));
+    see(ServiceId::Payment, Direction::Incoming, &confirmed(1));
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Completed);
+    assert_eq!(row.reason, None);
+    assert_eq!(row.compensating(), None, "nothing to compensate");
     assert!(row
         .other_outcome_note()
-        .is_some_and(|n| n.starts_with("then also orders/cancelled (\"payment timed out\")")));
+        .is_some_and(|n| n.starts_with("also on the wire: orders/cancelled (\"by hand\")")));
 }
