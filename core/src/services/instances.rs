@@ -206,7 +206,7 @@ pub fn sessions_left_behind(ran: u8, running: u8) -> Vec<Instance> {
 /// A whole number of instances from 1 to [`MAX_INSTANCES`], the value of
 /// `?payment_instances=`.
 pub fn parse_instances(text: &str) -> Result<u8, String> {
-    match text.trim().parse::<u8>() {
+    match super::settings::whole_number::<u8>(text).ok_or(()) {
         Ok(n) if (1..=MAX_INSTANCES).contains(&n) => Ok(n),
         _ => Err(format!(
             "{text:?} is not a number of instances: use 1 to {MAX_INSTANCES}"

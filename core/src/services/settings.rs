@@ -161,9 +161,22 @@ pub fn parse_limit(text: &str) -> Result<Cents, String> {
         .map_err(|e| format!("{} is not an amount: {e}", quoted(text)))
 }
 
+/// `text`, trimmed, as a whole number written in digits only: no sign (`+5`), no exponent, no
+/// separator, as the order form's quantities and the amounts are read
+/// ([`crate::domain::money::parse_price_cents`]); `None` otherwise, or out of `T`'s range.
+/// Every whole-number setting of the link and the page goes through it, so `+100` is refused
+/// everywhere (a newcomer's break-test: accepted for `payment_ms`, refused for `qos`).
+pub fn whole_number<T: std::str::FromStr>(text: &str) -> Option<T> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// A whole percentage 0 to 100, the value of `?decline_pct=`.
 pub fn parse_percent(text: &str) -> Result<u8, String> {
-    match text.trim().parse::<u8>() {
+    match whole_number::<u8>(text).ok_or(()) {
         Ok(p) if p <= MAX_PERCENT => Ok(p),
         _ => Err(format!(
             "{} is not a percentage: use a whole number from 0 to {MAX_PERCENT}",
@@ -211,7 +224,7 @@ impl Stock {
                     continue;
                 }
             };
-            let units = match units.trim().parse::<u32>() {
+            let units = match whole_number::<u32>(units).ok_or(()) {
                 Ok(n) if n <= MAX_STOCK => n,
                 // Another separator between products (a newcomer's break-test: `P001:5;P002:3`
                 // was told its units were wrong).
@@ -299,7 +312,7 @@ pub fn parse_millis(
     range: std::ops::RangeInclusive<u64>,
     what: &str,
 ) -> Result<Duration, String> {
-    match text.trim().parse::<u64>() {
+    match whole_number::<u64>(text).ok_or(()) {
         Ok(ms) if range.contains(&ms) => Ok(Duration::from_millis(ms)),
         _ => Err(format!(
             "{} is not {what}: use whole milliseconds from {} to {}",
@@ -460,6 +473,22 @@ impl FlowSettings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn whole_numbers_are_digits_only_with_no_sign() {
+        use super::whole_number;
+        assert_eq!(whole_number::<u64>(" 800 "), Some(800));
+        assert_eq!(whole_number::<u64>("0800"), Some(800));
+        for refused in ["+100", "-1", "1e3", "1_000", "1.0", "", " ", "٣"] {
+            assert_eq!(whole_number::<u64>(refused), None, "{refused:?}");
+        }
+        assert_eq!(whole_number::<u8>("256"), None, "out of range");
+        assert!(super::parse_percent("+5").is_err());
+        assert!(super::parse_saga_timeout("+1000").is_err());
+        assert!(crate::state::query::parse_delay("Payment", "+100").is_err());
+        assert!(crate::services::instances::parse_instances("+2").is_err());
+        assert!(Stock::parse("P001:+5").is_err());
+    }
+
     use super::*;
 
     /// A newcomer's break-test: a projection delay typed and refused read "…from 0 to 60000 The

@@ -514,7 +514,7 @@ pub const MAX_DELAY_MS: u64 = 10_000;
 
 /// A delay in whole milliseconds from the link or a field: 0 to [`MAX_DELAY_MS`].
 pub fn parse_delay(name: &str, text: &str) -> Result<Duration, String> {
-    match text.trim().parse::<u64>() {
+    match crate::services::settings::whole_number::<u64>(text).ok_or(()) {
         Ok(ms) if ms <= MAX_DELAY_MS => Ok(Duration::from_millis(ms)),
         _ => Err(format!(
             "{name} delay {} ignored: use whole milliseconds from 0 to {MAX_DELAY_MS}",
@@ -1014,6 +1014,10 @@ mod query_tests {
             ("session", "CLEAN", Some("clean")),
             ("view", "Sequence", Some("sequence")),
             ("saga", "Orchestra", None),
+            // A sign is refused in every number, as in qos (`+1`) and the amounts (`+5`).
+            ("payment_ms", "+100", None),
+            ("decline_pct", "+5", None),
+            ("payment_instances", "+2", None),
             // Already plain, refused, or a default the page writes no parameter for.
             ("mqtt", "3.1.1", None),
             ("inventory_ms", "800", None),
