@@ -129,6 +129,11 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       const text = await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
         /^Retry: OrderService is crashed, so the message was not published again\. Press Restart on OrderService/, { orderId });
       assert.match(text, /The dead letter stays listed/);
+      assert.doesNotMatch(text, /clicks in a row/);
+      // A second click gets the same answer, and the page shows it was taken (a newcomer's
+      // break-test: nothing changed on the page).
+      await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
+        /The dead letter stays listed, with your edits\. \(the same answer to 2 clicks in a row\)$/, { orderId });
       await assertNothingLost(page, witness, fixed, 'Retry while OrderService is crashed');
       await expectRefusal(page, witness, '[data-testid="send-poison"]', /^Poison message: OrderService is crashed, so it was not sent/);
       await witness.roundTrip();

@@ -291,6 +291,10 @@ pub struct State {
     /// Why the last "Deliver again" (or a dead letter's Retry, or a poison message) published
     /// nothing.
     pub redelivery_error: Option<String>,
+    /// How many clicks in a row got [`State::redelivery_error`]'s same sentence: from 2 the
+    /// page says so, so a click refused again shows it was taken (a newcomer's break-test: a
+    /// second Retry while the broker was still away changed nothing on the page).
+    pub redelivery_refusals: u32,
     /// What became of the least-privilege demonstration's publish outside the ACL
     /// ([`crate::services::acl::OUTSIDE_ACL`]), in words.
     pub acl_probe: Option<String>,
@@ -475,6 +479,15 @@ pub enum Action {
 }
 
 impl State {
+    /// What follows [`State::redelivery_error`] when the same refusal answered more than one
+    /// click in a row: ` (the same answer to 3 clicks in a row)`; empty otherwise.
+    pub fn redelivery_repeated(&self) -> String {
+        match self.redelivery_refusals {
+            0 | 1 => String::new(),
+            n => format!(" (the same answer to {n} clicks in a row)"),
+        }
+    }
+
     /// `session_tag` makes the client ids of this page load unique: `eda-<tag>-<service>`.
     /// Every other setting has its default; [`State::from_link`] reads them from a link.
     pub fn new(broker_url: String, broker_url_error: Option<String>, session_tag: &str) -> Self {
@@ -511,6 +524,7 @@ impl State {
             store_note: None,
             other_playgrounds: Default::default(),
             redelivery_error: None,
+            redelivery_refusals: 0,
             acl_probe: None,
             dead_letters: Vec::new(),
             stock: Stock::default(),
@@ -834,7 +848,14 @@ impl State {
                 *shown_at = Some(reason);
             }
             Action::SessionRefused(reason) => self.session_error = Some(reason),
-            Action::RedeliveryRefused(reason) => self.redelivery_error = Some(reason),
+            Action::RedeliveryRefused(reason) => {
+                self.redelivery_refusals = if self.redelivery_error.as_ref() == Some(&reason) {
+                    self.redelivery_refusals + 1
+                } else {
+                    1
+                };
+                self.redelivery_error = Some(reason);
+            }
             Action::RedeliveryRefusalOutdated(reason) => {
                 if self.redelivery_error.as_ref() == Some(&reason) {
                     self.redelivery_error = None;

@@ -620,6 +620,26 @@ fn a_held_back_retry_s_refusal_goes_once_out_of_date_but_not_a_newer_word() {
     assert_eq!(s.redelivery_error.as_deref(), Some("Deliver again: gone"));
 }
 
+/// A newcomer's break-test: a second Retry refused with the same sentence changed nothing on the
+/// page, so nothing showed the click was taken.
+#[test]
+fn the_same_refusal_again_says_how_many_clicks_it_answered() {
+    let mut s = state();
+    let away = "Retry: OrderService is not connected".to_owned();
+    s.apply(Action::RedeliveryRefused(away.clone()));
+    assert_eq!(s.redelivery_repeated(), "");
+    s.apply(Action::RedeliveryRefused(away.clone()));
+    s.apply(Action::RedeliveryRefused(away.clone()));
+    assert_eq!(
+        s.redelivery_repeated(),
+        " (the same answer to 3 clicks in a row)"
+    );
+    s.apply(Action::RedeliveryRefused("Deliver again: gone".into()));
+    assert_eq!(s.redelivery_repeated(), "", "another sentence starts again");
+    s.apply(Action::RedeliveryRefused(away));
+    assert_eq!(s.redelivery_repeated(), "");
+}
+
 /// A change of MQTT version starts every service's client anew, a crashed one's too: the page
 /// must not keep a "crashed" badge (and a Restart with nothing to restart) over a service that
 /// is back, as it did before (a newcomer's break-test). Sessions and instances did so already.

@@ -439,7 +439,7 @@ pub fn App() -> Html {
                         retry_after={state.flow.retry_after} retry_error={state.retry_error.clone()}
                         on_flow={live.then(|| on_flow.clone())} />
                     if let Some(error) = &state.redelivery_error {
-                        <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }</p>
+                        <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ state.redelivery_repeated() }</p>
                     }
                     <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
                     <QueryPanel trace={trace.clone()} version={orders_version}
