@@ -421,14 +421,20 @@ impl Playback {
         self.shown = None;
     }
 
-    /// A recording: plays again from its first packet.
+    /// A recording: plays again from its first packet; a paused replay stays paused there,
+    /// for *Step* to go on one packet at a time (a newcomer's break-test: *Replay from the
+    /// start* set a paused replay running).
     pub fn restart(
         &mut self,
         wall: Duration,
         history: &PacketHistory,
         first_action: Option<Duration>,
     ) {
+        let paused = self.paused;
         *self = Playback::recording(self.speed, history, first_action, wall);
+        if paused {
+            self.pause(wall, history);
+        }
     }
 }
 

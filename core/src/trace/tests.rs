@@ -168,6 +168,17 @@ fn jump_plays_a_recording_again_from_its_start() {
     assert_eq!(shown_count(&trace), total);
     trace.jump(ms(60_000));
     assert!(shown_count(&trace) < total);
+    // Paused, it starts again paused: nothing more is shown as time passes.
+    trace.tick(ms(120_000));
+    assert_eq!(shown_count(&trace), total);
+    trace.toggle_pause(ms(120_000));
+    trace.jump(ms(120_000));
+    let at_start = shown_count(&trace);
+    assert!(at_start < total);
+    trace.tick(ms(180_000));
+    assert_eq!(shown_count(&trace), at_start, "still paused");
+    assert!(trace.step(ms(180_000)).is_some());
+    assert_eq!(shown_count(&trace), at_start + 1);
 }
 
 #[test]
