@@ -93,9 +93,13 @@ describeApp('recording', () => {
       const payment = await page.$eval('[data-testid="flow-node-payment"]', (e) => [e.dataset.state, e.dataset.activity]);
       assert.deepEqual(payment, ['connected', 'done'], 'PaymentService as the recording left it');
 
-      // From the start again, paused: each step shows one more packet and opens it.
-      await page.click('[data-testid="replay-restart"]');
+      // From the start again, paused: each step shows one more packet and opens it. Paused
+      // first, the replay starts again paused (it used to set it running).
       await page.click('[data-testid="pause"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="pause"]').getAttribute('aria-pressed') === 'true');
+      await page.click('[data-testid="replay-restart"]');
+      await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.waiting) > 0, status);
+      assert.equal(await page.getAttribute('[data-testid="pause"]', 'aria-pressed'), 'true', 'still paused after Replay from the start');
       const waitingBefore = Number(await page.getAttribute(status, 'data-waiting'));
       assert.ok(waitingBefore > 0 && waitingBefore <= total, `paused near the start (${waitingBefore} of ${total} waiting)`);
       await page.click('[data-testid="step"]');
