@@ -130,6 +130,8 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
         /^Retry: OrderService is crashed, so the message was not published again\. Press Restart on OrderService/, { orderId });
       assert.match(text, /The dead letter stays listed/);
       assert.doesNotMatch(text, /clicks in a row/);
+      // Said beside the letter whose Retry was clicked, not below the last one.
+      assert.equal(await paymentLetter(page).locator('[data-testid="redelivery-error"]').count(), 1, 'the refusal is under PaymentService\'s letter');
       // A second click gets the same answer, and the page shows it was taken (a newcomer's
       // break-test: nothing changed on the page).
       await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',

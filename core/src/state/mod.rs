@@ -295,6 +295,10 @@ pub struct State {
     /// page says so, so a click refused again shows it was taken (a newcomer's break-test: a
     /// second Retry while the broker was still away changed nothing on the page).
     pub redelivery_refusals: u32,
+    /// The dead letter whose *Retry* [`State::redelivery_error`] answers, to be said beside it
+    /// (a newcomer's break-test: it was drawn below the last letter, far from the first one's
+    /// button); `None` for *Deliver again* and the poison message.
+    pub redelivery_letter: Option<String>,
     /// What became of the least-privilege demonstration's publish outside the ACL
     /// ([`crate::services::acl::OUTSIDE_ACL`]), in words.
     pub acl_probe: Option<String>,
@@ -425,8 +429,14 @@ pub enum Action {
     RecordingRefused(String),
     DelaysChanged(crate::services::Delays),
     DelaysRefused(String),
-    /// "Deliver again" published nothing, for this reason.
+    /// "Deliver again" (or the poison message) published nothing, for this reason.
     RedeliveryRefused(String),
+    /// A dead letter's *Retry* published nothing: the letter's id, and why. Said beside that
+    /// letter ([`State::redelivery_letter`]).
+    RetryRefused {
+        id: String,
+        reason: String,
+    },
     /// The refusal with this text (a *Retry* or a poison message held back by the gate,
     /// [`crate::services::retry_gate`]) is out of date: it could go now. It goes, unless the
     /// page says something else since.
@@ -479,6 +489,20 @@ pub enum Action {
 }
 
 impl State {
+    /// A refusal of *Deliver again*, the poison message or (`letter`) a dead letter's *Retry*:
+    /// counted again when it repeats the last one word for word, for the same letter.
+    fn redelivery_refused(&mut self, reason: String, letter: Option<String>) {
+        let again =
+            self.redelivery_error.as_ref() == Some(&reason) && self.redelivery_letter == letter;
+        self.redelivery_refusals = if again {
+            self.redelivery_refusals + 1
+        } else {
+            1
+        };
+        self.redelivery_error = Some(reason);
+        self.redelivery_letter = letter;
+    }
+
     /// What follows [`State::redelivery_error`] when the same refusal answered more than one
     /// click in a row: ` (the same answer to 3 clicks in a row)`; empty otherwise.
     pub fn redelivery_repeated(&self) -> String {
@@ -525,6 +549,7 @@ impl State {
             other_playgrounds: Default::default(),
             redelivery_error: None,
             redelivery_refusals: 0,
+            redelivery_letter: None,
             acl_probe: None,
             dead_letters: Vec::new(),
             stock: Stock::default(),
@@ -848,14 +873,8 @@ impl State {
                 *shown_at = Some(reason);
             }
             Action::SessionRefused(reason) => self.session_error = Some(reason),
-            Action::RedeliveryRefused(reason) => {
-                self.redelivery_refusals = if self.redelivery_error.as_ref() == Some(&reason) {
-                    self.redelivery_refusals + 1
-                } else {
-                    1
-                };
-                self.redelivery_error = Some(reason);
-            }
+            Action::RedeliveryRefused(reason) => self.redelivery_refused(reason, None),
+            Action::RetryRefused { id, reason } => self.redelivery_refused(reason, Some(id)),
             Action::RedeliveryRefusalOutdated(reason) => {
                 if self.redelivery_error.as_ref() == Some(&reason) {
                     self.redelivery_error = None;

@@ -636,8 +636,34 @@ fn the_same_refusal_again_says_how_many_clicks_it_answered() {
     );
     s.apply(Action::RedeliveryRefused("Deliver again: gone".into()));
     assert_eq!(s.redelivery_repeated(), "", "another sentence starts again");
-    s.apply(Action::RedeliveryRefused(away));
+    s.apply(Action::RedeliveryRefused(away.clone()));
     assert_eq!(s.redelivery_repeated(), "");
+    // A Retry's refusal names its letter, to be said beside it; the same words for another
+    // letter are a first answer.
+    s.apply(Action::RetryRefused {
+        id: "a".into(),
+        reason: away.clone(),
+    });
+    assert_eq!(s.redelivery_letter.as_deref(), Some("a"));
+    assert_eq!(s.redelivery_repeated(), "");
+    s.apply(Action::RetryRefused {
+        id: "a".into(),
+        reason: away.clone(),
+    });
+    assert_eq!(s.redelivery_refusals, 2);
+    s.apply(Action::RetryRefused {
+        id: "b".into(),
+        reason: away.clone(),
+    });
+    assert_eq!(
+        (s.redelivery_letter.as_deref(), s.redelivery_refusals),
+        (Some("b"), 1)
+    );
+    s.apply(Action::RedeliveryRefused(away));
+    assert_eq!(
+        s.redelivery_letter, None,
+        "Deliver again is said below the panel"
+    );
 }
 
 /// A change of MQTT version starts every service's client anew, a crashed one's too: the page

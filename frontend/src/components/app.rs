@@ -437,8 +437,10 @@ pub fn App() -> Html {
                         in_memory_only={matches!(state.store_note, Some(Err(_)))} on_retry={live.then_some(on_retry)}
                         on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))}
                         retry_after={state.flow.retry_after} retry_error={state.retry_error.clone()}
-                        on_flow={live.then(|| on_flow.clone())} />
-                    if let Some(error) = &state.redelivery_error {
+                        on_flow={live.then(|| on_flow.clone())}
+                        retry_refusal={state.redelivery_letter.clone().zip(state.redelivery_error.clone())
+                            .map(|(id, reason)| (id, reason, state.redelivery_repeated()))} />
+                    if let (Some(error), None) = (&state.redelivery_error, &state.redelivery_letter) {
                         <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ state.redelivery_repeated() }</p>
                     }
                     <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />

@@ -15,7 +15,7 @@ use eda_core::trace::dead_letters::{dead_letters, KeptDeadLetter};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
-use super::outside_text::{outside, reason};
+use super::outside_text::{outside, reason, sentence};
 use super::DraftField;
 use crate::SharedTrace;
 
@@ -54,6 +54,11 @@ pub struct DeadLettersPanelProps {
     /// Set the wait from its text; no field without it (a recording).
     #[prop_or_default]
     pub on_flow: Option<Callback<(FlowField, String)>>,
+    /// Why the last *Retry* published nothing: the letter's id, the sentence, and what follows
+    /// it when it repeats ([`eda_core::state::State::redelivery_repeated`]). Said under that
+    /// letter's buttons.
+    #[prop_or_default]
+    pub retry_refusal: Option<(String, String, String)>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -61,6 +66,8 @@ struct LetterProps {
     letter: KeptDeadLetter,
     on_retry: Option<Callback<RetryRequest>>,
     on_discard: Option<Callback<String>>,
+    /// Why its last *Retry* published nothing, and what follows when it repeats.
+    refusal: Option<(String, String)>,
 }
 
 /// Whether `event` is a new click, not the second (or third) click of a double-click.
@@ -123,6 +130,9 @@ fn Letter(props: &LetterProps) -> Html {
                 <button type="button" class="small" data-testid="dead-letter-discard" onclick={discard}
                     aria-label={format!("Discard {}'s dead letter on {}", seen.service.name(), letter.topic)}>{ "Discard" }</button>
             }
+            if let Some((error, repeated)) = &props.refusal {
+                <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ repeated.clone() }</p>
+            }
         </li>
     }
 }
@@ -181,8 +191,11 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 <ul>
                     { for letters.into_iter().rev().map(|letter| {
                         let key = letter.id.clone();
+                        let refusal = props.retry_refusal.as_ref()
+                            .filter(|(id, _, _)| *id == letter.id)
+                            .map(|(_, error, repeated)| (error.clone(), repeated.clone()));
                         html! {
-                            <Letter {key} {letter} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()} />
+                            <Letter {key} {letter} {refusal} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()} />
                         }
                     }) }
                 </ul>

@@ -213,7 +213,7 @@ impl Playground {
         };
         match result {
             Ok(()) => self.state.dispatch(Action::DeadLetterHandled(id)),
-            Err(sentence) => self.state.dispatch(Action::RedeliveryRefused(sentence)),
+            Err(reason) => self.state.dispatch(Action::RetryRefused { id, reason }),
         }
     }
 
