@@ -177,10 +177,36 @@ fn a_compensation_of_a_step_the_wire_never_showed_says_so() {
     assert_eq!(
         said,
         [
-            Some("its charge's payments/processed is not among the messages this page saw: lost, e.g. queued in a page that reloaded"),
-            Some("its reservation's inventory/reserved is not among the messages this page saw: lost, e.g. queued in a page that reloaded")
+            Some("no charge of its id is among the messages this page saw, and no client of this page published it: another client's (by hand?), or a charge lost, e.g. queued in a page that reloaded"),
+            Some("no reservation of its id is among the messages this page saw, and no client of this page published it: another client's (by hand?), or a reservation lost, e.g. queued in a page that reloaded")
         ]
     );
+    // Published by this page's PaymentService (after a reload): a charge lost, nothing else.
+    {
+        use crate::services::ServiceId;
+        use broker_bridge::Direction;
+        let mut history = PacketHistory::new(10);
+        record(
+            &mut history,
+            ServiceId::Order,
+            "eda-t-order",
+            Direction::Outgoing,
+            &created(1),
+        );
+        record(
+            &mut history,
+            ServiceId::Payment,
+            "eda-t-payment",
+            Direction::Outgoing,
+            &self::refunded(1, 7),
+        );
+        let book = OrderBook::from_packets(&history, 10);
+        let row = book.row(id(1)).unwrap();
+        assert_eq!(
+            row.unseen_step(&row.compensations[0]),
+            Some("its charge's payments/processed is not among the messages this page saw: lost, e.g. queued in a page that reloaded")
+        );
+    }
     // Nothing to undo (the nil id) needs no such word.
     assert_eq!(
         row.unseen_step(&Compensation::Refunded(Uuid::nil(), 0.0)),
