@@ -209,6 +209,17 @@ fn syntax_in_words(message: &str) -> Option<String> {
 
 /// The business rules serde cannot express; the reason names the JSON field at fault.
 fn check(event: &DomainEvent) -> Result<(), String> {
+    // A newcomer's break-test: an order with the nil id ran a whole saga, where the nil id is
+    // what a participant answers "nothing was done" with (a refund's `paymentId`, a release's
+    // `reservationId`).
+    if event.order_id().is_nil() {
+        return Err(
+            "`orderId` is the nil UUID (00000000-0000-0000-0000-000000000000), which names no \
+             order: the playground uses it only for \"nothing was done\" in a paymentId or a \
+             reservationId"
+                .into(),
+        );
+    }
     match event {
         DomainEvent::OrderCreated(order) => check_order(order),
         DomainEvent::PaymentProcessed(payment) => check_payment(payment),
@@ -295,6 +306,19 @@ mod tests {
             Err(EventError::Invalid { reason, .. }) => reason,
             other => panic!("expected Invalid, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_order_id_of_nil_is_refused_on_every_topic() {
+        let nil =
+            seed::ORDER_CREATED.replace(seed::ORDER_ID, "00000000-0000-0000-0000-000000000000");
+        assert!(invalid_reason(decode_order(&nil)).starts_with("`orderId` is the nil UUID"));
+        let cancelled = r#"{"orderId":"00000000-0000-0000-0000-000000000000","reason":"x","cancelledAt":"2024-01-15T10:30:00.000Z"}"#;
+        assert!(invalid_reason(DomainEvent::decode(
+            topics::ORDERS_CANCELLED,
+            cancelled.as_bytes()
+        ))
+        .starts_with("`orderId` is the nil UUID"));
     }
 
     #[test]
