@@ -312,6 +312,10 @@ describeApp('recording', () => {
       // is drawn again at most once a second: hooks/on_screen.rs).
       await page.setViewportSize({ width: 1280, height: 4000 });
       await page.evaluate(() => window.scrollTo(0, 0));
+      // …once the page knows they are (its IntersectionObserver answers a frame or more later:
+      // on a loaded machine the first replayed packets came before it, and the line, still
+      // off screen for the page, kept the live session's words for those frames).
+      await page.locator('section.broker[data-on-screen="true"]').waitFor({ timeout: 5_000 });
       await page.setInputFiles('[data-testid="load-recording"]', saved);
       await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
       // Which panels show the recording and which this page's own session is said.
