@@ -196,6 +196,9 @@ describeApp('misbehaving brokers and peers', () => {
         assert.match(text, /taken over by another client using this client id/);
         assert.ok(text.includes(payment), `the help names the client id ${payment}: "${text}"`);
         assert.doesNotMatch(text, /Start Mosquitto|Cannot reach/, 'the broker is running: no advice to start it');
+        // A reload keeps the tab's client ids (a break-test: the help said to reload, and the
+        // reloaded page was taken over again); a new tab picks new ones.
+        assert.match(text, /open the page in a new tab: a new tab picks new client ids \(a reload keeps them\)/);
       });
     } finally {
       peer?.end(true);

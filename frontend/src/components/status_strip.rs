@@ -165,7 +165,8 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 <p>
                     { "Another MQTT client connects as " }<code>{ outside(client_id) }</code>
                     { ", and the broker keeps one connection per client id. Stop that client, or \
-                       reload this page: it picks new client ids." }
+                       open the page in a new tab: a new tab picks new client ids (a reload keeps \
+                       them)." }
                 </p>
             </>
         },
