@@ -423,6 +423,42 @@ describeApp('crash, Last Will and catch-up', () => {
         assert.equal(await page.locator(`[data-testid="presence-${s}"][data-online="true"]`).count(), 1, `${s}'s badge online`);
       }
     }));
+  // CI, a cluster of two aedes nodes: one took the other (restarted a moment before) for dead
+  // and published the Will of PaymentService, connected to it; the page never answered its own
+  // Will, and the badge read offline for good. A broker noticing a lost connection late does
+  // the same after a reconnect.
+  it('its own Last Will come late, while it is connected: said over, and a late subscriber reads online', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, ids, witness }) => {
+      const badge = (online) => page.locator(`[data-testid="presence-payment"][data-online="${online}"]`);
+      await badge(true).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const will = JSON.stringify({
+        service: 'PaymentService',
+        status: 'offline',
+        reason: 'the connection ended without DISCONNECT: the broker published this Last Will',
+        clientId: ids.payment,
+      });
+      await witness.publish('services/payment/status', will, { qos: 1, retain: true });
+      const at = witness.messages.findIndex((m) => m.topic === 'services/payment/status' && m.payload === will);
+      await witness.waitFor(
+        (m) => witness.messages.indexOf(m) > at && m.topic === 'services/payment/status' && m.json?.clientId === ids.payment && m.json?.status === 'online',
+        FLOW_TIMEOUT_MS,
+        'PaymentService online again after its own Will',
+      );
+      const note = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="status"]');
+      await note.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(
+        await note.first().textContent(),
+        /its own Last Will \(client \S+-payment\) came on services\/payment\/status while this service is connected: .*said online again, retained/,
+      );
+      await badge(true).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const late = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/payment/status'] });
+      try {
+        const held = await late.waitFor((m) => m.topic === 'services/payment/status', 5_000, 'the retained status of PaymentService');
+        assert.deepEqual([held.retain, held.json?.status, held.json?.clientId], [true, 'online', ids.payment], held.payload);
+      } finally {
+        await late.close();
+      }
+    }));
   // A newcomer's break-test: OrderService crashed within ~100 ms of the payments, and 8 of 10
   // orders/confirmed never reached the wire, while the page showed the orders completed. What
   // OrderService decides goes out once its events are in the tab's database; decided before

@@ -192,9 +192,12 @@ impl Runtime {
             Reaction::Nothing => {}
             Reaction::SayOnlineAgain => {
                 let topic = self.namespace.wire(&status_topic(instance));
+                let own = self
+                    .client_of(instance)
+                    .map_or_else(String::new, |client| client.client_id());
                 self.log(
                     instance.service,
-                    note("status", say_again_note(&topic, heard)),
+                    note("status", say_again_note(&topic, heard, &own)),
                 );
                 self.announce(instance);
             }

@@ -8,8 +8,9 @@
 //!   pages exchange one message per service each, not one per client met.
 //! - Another client's **offline** (its Last Will, or its stopped message) on the topic of a
 //!   service this page runs and has connected: the broker's retained word is now false for this
-//!   page's service, which says online again, retained. A status about this page's own client
-//!   (its Will after the learner crashed it) is never answered: the crash lesson keeps its Will.
+//!   page's service, which says online again, retained. This page's own client's offline (its
+//!   Will after the learner crashed it) is answered only if that client is connected again (a
+//!   Will come late): the crash lesson keeps its Will.
 //!   Online never answers offline, so two live pages cannot ping-pong.
 //! - A page that went (its Wills made this page say online again, retained) and comes back
 //!   (a reload: the same client ids, online again) is not answered: its monitor, subscribed
@@ -93,11 +94,15 @@ impl PresenceWatch {
     /// subscription, MQTT 3.1.1 §3.3.1.3), `ours` how this page's client of that service stands.
     pub fn handle(&mut self, presence: &Presence, stored: bool, ours: OurClient) -> Reaction {
         if presence.client_id.starts_with(&self.ours) {
-            // Its own words (online, its Last Will, stopped on purpose) are never answered: the
-            // crash lesson keeps its Will. Anything else under its client id is not its word (a
-            // break-test forged `"offline","reason":"fake"` with it, and the page believed it):
-            // answered as any false status is.
-            if presence.is_online() || is_own_offline(presence) {
+            // Its own online is never answered. Its own offline (its Last Will, stopped on
+            // purpose) stays while its client is crashed or gone: the crash lesson keeps its
+            // Will. Heard while its client is connected, it is a word of an earlier connection
+            // under the same client id, come late (a broker that noticed the lost connection
+            // late; a cluster node that took this client's node for dead and published its Will
+            // for it, seen on a loaded machine), and false: answered as any false status is. So
+            // is anything else under its client id, which it never says (a break-test forged
+            // `"offline","reason":"fake"` with it, and the page believed it).
+            if presence.is_online() {
                 return Reaction::Nothing;
             }
             return say_again_if_alive(ours, stored);
@@ -160,10 +165,10 @@ impl PresenceWatch {
 }
 
 /// Why a service says online again, in words, for its log: `heard` came on `topic` (as on
-/// the wire, with the namespace) while the service is connected.
-pub fn say_again_note(topic: &str, heard: &Heard) -> String {
+/// the wire, with the namespace) while the service is connected under `own_client_id`.
+pub fn say_again_note(topic: &str, heard: &Heard, own_client_id: &str) -> String {
     let what = match heard {
-        Heard::Status(presence) => return overwritten_note(topic, presence),
+        Heard::Status(presence) => return overwritten_note(topic, presence, own_client_id),
         Heard::Cleared => format!("the retained status on {topic} was cleared (an empty message)"),
         Heard::WithoutClientId { status } => {
             format!("a status \"{status}\" without a clientId on {topic}: no connection's word")
@@ -203,9 +208,24 @@ fn is_own_offline(presence: &Presence) -> bool {
 }
 
 /// Why a service says online again, in words, for its log: `presence` is the other client's
-/// offline status that overwrote this page's on `topic` (or one under this service's own
-/// client id that it never says: [`PresenceWatch::handle`]).
-pub fn overwritten_note(topic: &str, presence: &Presence) -> String {
+/// offline status that overwrote this page's on `topic`, or one under this service's own
+/// client id `own_client_id`: its own offline come late, or a status it never says
+/// ([`PresenceWatch::handle`]).
+pub fn overwritten_note(topic: &str, presence: &Presence, own_client_id: &str) -> String {
+    if is_own_offline(presence) && presence.client_id == own_client_id {
+        let what = if presence.reason.as_deref() == Some(WILL_REASON) {
+            "its own Last Will"
+        } else {
+            "its own \"stopped on purpose\""
+        };
+        return format!(
+            "{what} (client {own_client_id}) came on {topic} while this service is connected: \
+             a word of an earlier connection under the same client id, come late (a broker \
+             that noticed the lost connection late, or a cluster node that took this \
+             service's node for dead and published its Will for it), so a late subscriber \
+             would read \"offline\"; said online again, retained"
+        );
+    }
     if !is_own_offline(presence) && presence.client_id.starts_with("eda-") {
         let why = presence.reason.as_deref().map_or_else(String::new, |r| {
             format!(" ({})", crate::outside_text::quoted(r))
@@ -268,13 +288,11 @@ mod tests {
     fn a_crashed_or_absent_service_s_will_stays() {
         let mut a = PresenceWatch::new("aaaaaa");
         let own = Presence::will(ServiceId::Payment, "eda-aaaaaa-payment");
-        for ours in [OurClient::Connected, OurClient::NotConnected] {
-            assert_eq!(
-                a.handle(&own, false, ours),
-                Reaction::Nothing,
-                "this page's own Will (the learner's crash) is never answered"
-            );
-        }
+        assert_eq!(
+            a.handle(&own, false, OurClient::NotConnected),
+            Reaction::Nothing,
+            "this page's own Will (the learner's crash) stays while its client is down"
+        );
         let other = Presence::will(ServiceId::Payment, "eda-bbbbbb-payment");
         assert_eq!(
             a.handle(&other, false, OurClient::NotConnected),
@@ -430,7 +448,7 @@ mod tests {
     #[test]
     fn the_note_names_the_will_and_the_other_client() {
         let will = Presence::will(ServiceId::Order, "eda-bbbbbb-order");
-        let text = overwritten_note("t10/services/order/status", &will);
+        let text = overwritten_note("t10/services/order/status", &will, "eda-aaaaaa-order");
         assert!(text.contains("eda-bbbbbb-order"), "{text}");
         assert!(text.contains("Last Will"), "{text}");
         assert!(text.contains("said online again, retained"), "{text}");
@@ -513,9 +531,44 @@ mod tests {
     }
 
     #[test]
+    fn its_own_offline_heard_while_its_client_is_connected_again_is_answered() {
+        // CI, a cluster of two aedes nodes: node A took node B (restarted a moment before) for
+        // dead and published the Will of PaymentService, connected to node B; the badge stayed
+        // offline for good, since a service's own Will was never answered.
+        let mut a = PresenceWatch::new("aaaaaa");
+        for own in [
+            Presence::will(ServiceId::Payment, "eda-aaaaaa-payment"),
+            Presence::stopped(ServiceId::Payment, "eda-aaaaaa-payment"),
+        ] {
+            for ours in [OurClient::Connected, OurClient::AnnouncedSinceSubscribed] {
+                assert_eq!(a.handle(&own, false, ours), Reaction::SayOnlineAgain);
+            }
+            assert_eq!(
+                a.handle(&own, true, OurClient::AnnouncedSinceSubscribed),
+                Reaction::Nothing,
+                "stored before its announcement, which overwrote it"
+            );
+        }
+        let will = Presence::will(ServiceId::Payment, "eda-aaaaaa-payment");
+        let note = overwritten_note("services/payment/status", &will, "eda-aaaaaa-payment");
+        assert!(
+            note.starts_with(
+                "its own Last Will (client eda-aaaaaa-payment) came on services/payment/status \
+                 while this service is connected"
+            ),
+            "{note}"
+        );
+        assert!(note.ends_with("said online again, retained"), "{note}");
+    }
+
+    #[test]
     fn the_say_again_note_says_what_came_in_words() {
         let topic = "services/payment/status";
-        let text = say_again_note(topic, &Heard::Unreadable("not json".into()));
+        let text = say_again_note(
+            topic,
+            &Heard::Unreadable("not json".into()),
+            "eda-aaaaaa-payment",
+        );
         assert!(
             text.starts_with("an unreadable status on services/payment/status: \"not json\""),
             "{text}"
@@ -526,21 +579,27 @@ mod tests {
             &Heard::WithoutClientId {
                 status: "offline".into(),
             },
+            "eda-aaaaaa-order",
         );
         assert!(text.contains("\"offline\" without a clientId"), "{text}");
-        let text = say_again_note("services/notification/status", &Heard::Cleared);
+        let text = say_again_note(
+            "services/notification/status",
+            &Heard::Cleared,
+            "eda-aaaaaa-notification",
+        );
         assert!(text.contains("was cleared"), "{text}");
         let text = say_again_note(
             topic,
             &Heard::OtherService {
                 named: "OrderService".into(),
             },
+            "eda-aaaaaa-payment",
         );
         assert!(text.contains("naming OrderService"), "{text}");
     }
 
     #[test]
-    fn a_status_under_its_own_client_id_that_it_never_says_is_answered_and_its_will_is_not() {
+    fn its_own_client_id_on_a_word_it_never_says_is_answered_its_will_not_while_down() {
         // A break-test: `{"status":"offline","reason":"fake own","clientId":"<ours>"}`
         // turned the badge offline for good while PaymentService was connected.
         let mut a = PresenceWatch::new("aaaaaa");
@@ -562,11 +621,11 @@ mod tests {
             Presence::stopped(ServiceId::Payment, "eda-aaaaaa-payment"),
         ] {
             assert_eq!(
-                a.handle(&own, false, OurClient::Connected),
+                a.handle(&own, false, OurClient::NotConnected),
                 Reaction::Nothing
             );
         }
-        let note = overwritten_note("services/payment/status", &forged);
+        let note = overwritten_note("services/payment/status", &forged, "eda-aaaaaa-payment");
         assert!(
             note.starts_with(
                 "a status \"offline\" (\"fake own\") naming the playground's client \
