@@ -216,6 +216,38 @@ describeApp('competing consumers', () => {
       }
     }));
 
+  // A newcomer's break-test: three instances, two crashed, ten orders, lowered to one. Each
+  // crash line read "8 of the 14 published on its shared subscriptions were its share … 8
+  // lost": 16 of 14, where 8 went to the two crashed instances together.
+  it('two instances crashed at once, then no longer run: what neither got is counted once, as shared, not twice as lost', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=3&saga_timeout_ms=1500', async ({ page, ids, witness }) => {
+      for (const n of [2, 3]) {
+        await page.getByRole('button', { name: `Crash PaymentService ${n}`, exact: true }).click();
+        await page.locator(`[data-testid="status-payment-${n}"][data-crashed="true"]`).waitFor();
+      }
+      const orders = await placeBurst(page, witness);
+      await expectOneOutcomeEach(witness, orders);
+      await page.selectOption('#payment-instances', '1');
+      const lines = {};
+      for (const n of [2, 3]) {
+        const line = page.locator(`[data-testid="outage"][data-service="payment-${n}"][data-removed="true"]`).last();
+        await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const read = async (name) => Number(await line.getAttribute(`data-${name}`));
+        lines[n] = { published: await read('published'), missed: await read('missed'), shared: await read('shared'), lost: await read('lost'), text: await line.textContent() };
+      }
+      const [two, three] = [lines[2], lines[3]];
+      // The broker gave PaymentService (the one running) some of the burst; the rest went to
+      // the two crashed instances' kept sessions, and the page cannot tell whose.
+      const untaken = orders.length - ordersDeliveredTo(ids.payment);
+      assert.ok(untaken > 0, `the running instance took ${orders.length - untaken} of ${orders.length}: none left for the crashed ones`);
+      assert.equal(two.published, three.published, 'both were down over the same messages');
+      assert.equal(two.shared, three.shared, `both lines count the shared ones alike: ${two.text} | ${three.text}`);
+      assert.ok(two.shared >= untaken, `at least the ${untaken} orders/created no running instance took are shared: ${two.text}`);
+      assert.ok(two.missed + three.missed + two.shared <= two.published, `counted once: ${two.text} | ${three.text}`);
+      assert.ok(two.lost + three.lost + two.shared <= two.published, `lost at most once: ${two.text} | ${three.text}`);
+      assert.match(two.text, new RegExp(`${two.shared} its share or PaymentService 3's \\(down at the same time: the broker does not say whose\\)`));
+      assert.match(three.text, new RegExp(`The ${three.shared} its share or PaymentService 2's were lost as well: no instance they could go to runs now\\.`));
+    }));
   it('persistent sessions: a reload into a link with fewer instances ends the sessions the others left, so raising them again charges no order twice', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_instances=2&dedupe=off', async ({ page, ids, witness }) => {
       // A reload leaves without DISCONNECT or UNSUBSCRIBE: the second instance's session keeps

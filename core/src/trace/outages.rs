@@ -53,8 +53,20 @@ pub struct Outage {
     pub published: usize,
     /// How many of those were owed to it: every one, unless other instances of its service
     /// share its subscriptions; then those no other instance received, and those it received
-    /// itself after its restart. Equal to [`Self::published`] with one instance.
+    /// itself after its restart, less the [`Self::shared`] ones. Equal to [`Self::published`]
+    /// with one instance.
     pub missed: usize,
+    /// How many of those went to no running instance while another instance of its service was
+    /// down too ([`Self::shared_with`]), and reached neither: each was its share or the
+    /// other's, and the broker does not say whose. Counted here and in the other's outage
+    /// alike, but in neither's [`Self::missed`] nor lost (a newcomer's break-test: two
+    /// instances down at once each read "8 of the 14 … were its share … 8 lost", 16 of 14).
+    pub shared: usize,
+    /// The other instances down at the same time that [`Self::shared`] messages may belong
+    /// to, in instance order; empty when `shared` is 0.
+    pub shared_with: Vec<Instance>,
+    /// Every one of [`Self::shared_with`] is no longer run: what it was owed went with it.
+    pub shared_gone: bool,
     /// How many of those it received after its restart, beyond the copies of the same messages
     /// published again after the restart (those are new messages, not caught up).
     pub caught_up: usize,
@@ -113,11 +125,12 @@ impl Outage {
         format!(
             "{} was down {}: {} meanwhile; {} caught up on restart so far, {pending} not \
              delivered yet (a broker that kept its session sends them right after the \
-             reconnection).{}{}",
+             reconnection).{}{}{}",
             self.instance.name(),
             self.down_text(),
             self.owed_text(),
             self.caught_up,
+            self.shared_text(),
             self.again_text(),
             self.work_in_hand()
         )
@@ -136,18 +149,64 @@ impl Outage {
         if self.removed {
             return format!(
                 "{name} was down {down}, then no longer run (the page ended its session, and \
-                 what the broker had queued for it went with it): {owed} meanwhile; {} lost.{}",
+                 what the broker had queued for it went with it): {owed} meanwhile; {} lost.{}{}",
                 self.lost(),
+                self.shared_text(),
                 self.work_in_hand()
             );
         }
         format!(
-            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{}{}",
+            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{}{}{}",
             self.caught_up,
             self.lost(),
+            self.shared_text(),
             self.again_text(),
             self.work_in_hand()
         )
+    }
+
+    /// The names of [`Self::shared_with`]: "PaymentService 3", "PaymentService 2 and
+    /// PaymentService 3".
+    fn shared_names(&self) -> String {
+        let names: Vec<String> = self.shared_with.iter().map(|i| i.name()).collect();
+        match names.split_last() {
+            None => String::new(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+
+    /// The sentence on the messages shared with instances down at the same time, once it is
+    /// restarted or no longer run; empty if none were.
+    fn shared_text(&self) -> String {
+        if self.shared == 0 || self.restarted_at.is_none() {
+            return String::new();
+        }
+        let names = self.shared_names();
+        let (they, were) = if self.shared == 1 {
+            ("it", "was")
+        } else {
+            ("they", "were")
+        };
+        let n = self.shared;
+        match (self.removed, self.shared_gone) {
+            (true, true) => format!(
+                " The {n} its share or {names}'s {were} lost as well: no instance they could \
+                 go to runs now."
+            ),
+            (true, false) => format!(
+                " The {n} its share or {names}'s did not reach it: lost with it if {they} \
+                 {were} its share, else {names}'s to get on restart."
+            ),
+            (false, true) => format!(
+                " The {n} its share or {names}'s did not reach it: lost, whether {they} {were} \
+                 its own (under a clean session) or {names}'s, no longer run."
+            ),
+            (false, false) => format!(
+                " The {n} its share or {names}'s did not reach it: {names}'s share, or lost if \
+                 {they} {were} its own and its session was clean."
+            ),
+        }
     }
 
     /// What was published for it meanwhile: "3 messages published for it", or its share.
@@ -159,6 +218,22 @@ impl Outage {
                 format!("{n} messages")
             }
         };
+        if self.shared > 0 {
+            let rest = self.published - self.missed - self.shared;
+            let taken = if rest == 0 {
+                String::new()
+            } else {
+                format!(", and {rest} the running instances'")
+            };
+            return format!(
+                "{} of the {} published on its shared subscriptions were its share, {} its \
+                 share or {}'s (down at the same time: the broker does not say whose){taken}",
+                self.missed,
+                self.published,
+                self.shared,
+                self.shared_names()
+            );
+        }
         if self.published == self.missed {
             format!("{} published for it", messages(self.missed))
         } else {
@@ -310,14 +385,71 @@ impl Copies {
     }
 }
 
+/// What an outage was owed and caught up on, counted afresh ([`OutageLedger::recount`]).
+#[derive(Default)]
+struct Tally {
+    published: usize,
+    missed: usize,
+    shared: usize,
+    caught_up: usize,
+    published_again: usize,
+    shared_with: std::collections::BTreeSet<Instance>,
+}
+
+impl Tally {
+    /// Whether every instance in `shared_with` is no longer run, among `rivals`' outages.
+    fn shared_gone(&self, rivals: &[&Counted]) -> bool {
+        self.shared_with.iter().all(|instance| {
+            rivals
+                .iter()
+                .rev()
+                .find(|r| r.outage.instance == *instance)
+                .is_some_and(|r| r.outage.removed)
+        })
+    }
+}
+
 impl Counted {
-    /// Recounts what it was owed and caught up on.
-    fn recount(&mut self) {
-        let sum = |f: fn(&Copies) -> usize| self.missed.values().map(f).sum::<usize>();
-        self.outage.published = sum(|c| c.down);
-        self.outage.missed = sum(Copies::owed);
-        self.outage.caught_up = sum(Copies::caught_up);
-        self.outage.published_again = sum(|c| c.again);
+    /// Counts what it was owed and caught up on, beside `rivals`: the outages of the other
+    /// instances of its service. A message it has not received that went to no running
+    /// instance is a rival's if that rival received it, shared with the rivals that did not
+    /// and were down when it was published (the message is in their count too), else its own.
+    fn tally(&self, rivals: &[&Counted]) -> Tally {
+        let mut tally = Tally::default();
+        for (id, copies) in &self.missed {
+            tally.published += copies.down;
+            tally.caught_up += copies.caught_up();
+            tally.published_again += copies.again;
+            let owed = copies.owed();
+            if owed == 0 || copies.caught_up() > 0 || rivals.is_empty() {
+                tally.missed += owed;
+                continue;
+            }
+            let theirs: Vec<&Counted> = rivals
+                .iter()
+                .copied()
+                .filter(|r| r.missed.get(id).is_some_and(|c| c.down > 0))
+                .collect();
+            if theirs
+                .iter()
+                .any(|r| r.missed.get(id).is_some_and(|c| c.caught_up() > 0))
+            {
+                // The rival's share: it got it on its restart.
+                continue;
+            }
+            let sharing: Vec<Instance> = theirs
+                .iter()
+                .filter(|r| r.missed.get(id).is_some_and(|c| c.owed() > 0))
+                .map(|r| r.outage.instance)
+                .collect();
+            if sharing.is_empty() {
+                tally.missed += owed;
+            } else {
+                tally.shared += owed;
+                tally.shared_with.extend(sharing);
+            }
+        }
+        tally
     }
 }
 
@@ -344,6 +476,9 @@ impl OutageLedger {
                 missed: 0,
                 caught_up: 0,
                 published_again: 0,
+                shared: 0,
+                shared_with: Vec::new(),
+                shared_gone: false,
                 work_lost,
             },
             wanted: instance.service.subscriptions(style),
@@ -374,6 +509,14 @@ impl OutageLedger {
         {
             open.outage.restarted_at = Some(at);
             open.outage.removed = !running(open.outage.instance);
+        }
+        let services: std::collections::BTreeSet<_> = self
+            .entries
+            .iter()
+            .map(|c| c.outage.instance.service)
+            .collect();
+        for service in services {
+            self.recount(service);
         }
     }
 
@@ -429,8 +572,10 @@ impl OutageLedger {
             packet.packet.as_ref(),
             broker_bridge::packet::Packet::Publish(publish) if publish.dup
         );
+        let mut touched = Vec::new();
         for counted in &mut self.entries {
             let outage = &counted.outage;
+            let outage_service = outage.instance.service;
             let after_restart = outage
                 .restarted_at
                 .is_some_and(|restart| packet.at >= restart);
@@ -479,7 +624,46 @@ impl OutageLedger {
                 }
             };
             *copies += 1;
-            counted.recount();
+            if !touched.contains(&outage_service) {
+                touched.push(outage_service);
+            }
+        }
+        for service in touched {
+            self.recount(service);
+        }
+    }
+
+    /// Counts afresh the outages of `service`'s instances, each beside the others'
+    /// ([`Counted::tally`]).
+    fn recount(&mut self, service: crate::services::ServiceId) {
+        let tallies: Vec<(usize, Tally, bool)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.outage.instance.service == service)
+            .map(|(i, c)| {
+                let rivals: Vec<&Counted> = self
+                    .entries
+                    .iter()
+                    .filter(|r| {
+                        r.outage.instance.service == service
+                            && r.outage.instance != c.outage.instance
+                    })
+                    .collect();
+                let tally = c.tally(&rivals);
+                let gone = tally.shared_gone(&rivals);
+                (i, tally, gone)
+            })
+            .collect();
+        for (i, tally, gone) in tallies {
+            let outage = &mut self.entries[i].outage;
+            outage.published = tally.published;
+            outage.missed = tally.missed;
+            outage.shared = tally.shared;
+            outage.caught_up = tally.caught_up;
+            outage.published_again = tally.published_again;
+            outage.shared_with = tally.shared_with.into_iter().collect();
+            outage.shared_gone = gone;
         }
     }
 
@@ -897,6 +1081,135 @@ mod tests {
             "PaymentService 2 was down 2.1 s, then no longer run (the page ended its session, and \
              what the broker had queued for it went with it): 2 messages published for it \
              meanwhile; 2 lost."
+        );
+    }
+
+    /// A newcomer's break-test: three instances, PaymentService 2 and 3 crashed, ten orders,
+    /// then the instances lowered to one. Each line read "8 of the 14 … were its share … 8
+    /// lost": 16 of 14, and 16 lost where 8 were. A message no running instance took, while
+    /// two were down, is counted as shared by both, owed and lost by neither alone.
+    #[test]
+    fn two_instances_down_at_once_share_what_no_running_instance_took() {
+        use crate::domain::topics::ORDERS_CREATED;
+        use crate::trace::script::{event_for, payload};
+        use broker_bridge::packet::{Packet, Publish};
+
+        let (second, third) = (
+            Instance::new(ServiceId::Payment, 2),
+            Instance::new(ServiceId::Payment, 3),
+        );
+        let run = |third_restarts: bool, lowered: bool| {
+            let mut trace = Trace::default();
+            let mut now = 0;
+            let mut send = |trace: &mut Trace, instance: Instance, direction, n: u128| {
+                now += 1;
+                let body = payload(ORDERS_CREATED, order(n)).into_bytes();
+                let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
+                let mut event = event_for(
+                    instance.service,
+                    now,
+                    direction,
+                    Packet::Publish(publish),
+                    ProtocolVersion::V311,
+                );
+                event.client_id = instance.client_id("a1b2c3");
+                trace.record(instance.service, &event);
+                ms(now)
+            };
+            trace.record_crash(ms(0), second, 0);
+            trace.record_crash(ms(0), third, 0);
+            for n in 1..=6 {
+                send(&mut trace, ServiceId::Order.into(), Direction::Outgoing, n);
+            }
+            // The running instance takes orders 1 and 2; 3 to 6 went to the crashed two.
+            for n in [1, 2] {
+                send(
+                    &mut trace,
+                    ServiceId::Payment.into(),
+                    Direction::Incoming,
+                    n,
+                );
+            }
+            if third_restarts {
+                // PaymentService 3 restarts and gets orders 3 and 5 from its queue.
+                let at = send(&mut trace, ServiceId::Order.into(), Direction::Incoming, 99);
+                trace.record_restart(at, third);
+                for n in [3, 5] {
+                    send(&mut trace, third, Direction::Incoming, n);
+                }
+            }
+            if lowered {
+                trace.record_restart_all(ms(1500), &[ServiceId::Payment.into()]);
+            }
+            outages(&trace, SagaStyle::Parallel)
+        };
+
+        let both_removed = run(false, true);
+        for (o, other) in [(&both_removed[0], third), (&both_removed[1], second)] {
+            assert!(o.removed);
+            assert_eq!(
+                (
+                    o.published,
+                    o.missed,
+                    o.shared,
+                    o.lost(),
+                    o.shared_with.clone()
+                ),
+                (6, 0, 4, 0, vec![other])
+            );
+        }
+        let text = both_removed[0].describe();
+        assert_eq!(
+            text,
+            "PaymentService 2 was down 1.5 s, then no longer run (the page ended its session, and \
+             what the broker had queued for it went with it): 0 of the 6 published on its shared \
+             subscriptions were its share, 4 its share or PaymentService 3's (down at the same \
+             time: the broker does not say whose), and 2 the running instances' meanwhile; 0 \
+             lost. The 4 its share or PaymentService 3's were lost as well: no instance they \
+             could go to runs now."
+        );
+
+        // PaymentService 3 got two of the four back: those were its share, the other two
+        // PaymentService 2's or lost with a clean session of 3's; neither counts them twice.
+        let one_back = run(true, true);
+        let (o2, o3) = (&one_back[0], &one_back[1]);
+        assert!(o2.removed && !o3.removed);
+        assert_eq!(
+            (o2.missed, o2.shared, o2.lost()),
+            (0, 2, 0),
+            "{}",
+            o2.describe()
+        );
+        assert_eq!(
+            (o3.missed, o3.caught_up, o3.shared, o3.lost()),
+            (2, 2, 2, 0),
+            "{}",
+            o3.describe()
+        );
+        assert!(
+            o3.describe().contains(
+                "0 lost. The 2 its share or PaymentService 2's did not reach it: lost, whether \
+                 they were its own (under a clean session) or PaymentService 2's, no longer run."
+            ),
+            "{}",
+            o3.describe()
+        );
+        // The same before the instances are lowered: PaymentService 2 is still down.
+        let still_down = run(true, false);
+        let (o2, o3) = (&still_down[0], &still_down[1]);
+        assert_eq!(
+            o2.describe(),
+            "PaymentService 2 is down: 0 of the 6 published on its shared subscriptions were its \
+             share, 2 its share or PaymentService 3's (down at the same time: the broker does not \
+             say whose), and 4 the running instances' so far."
+        );
+        assert!(
+            o3.describe().contains(
+                "The 2 its share or PaymentService 2's did not reach it: PaymentService 2's share, \
+                 or lost if they were its own and its session was clean."
+            ),
+            "{}",
+            o3.describe()
         );
     }
 

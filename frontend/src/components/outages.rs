@@ -77,7 +77,8 @@ pub fn Outages(props: &OutagesProps) -> Html {
 fn line(o: &Outage, now: std::time::Duration) -> Html {
     html! {
         <li data-testid="outage" data-service={o.instance.slug()} data-published={o.published.to_string()}
-            data-missed={o.missed.to_string()} data-settled={o.settled(now).to_string()}
+            data-missed={o.missed.to_string()} data-shared={o.shared.to_string()}
+            data-settled={o.settled(now).to_string()}
             data-caught-up={o.caught_up.to_string()} data-lost={o.lost_at(now).to_string()}
             data-published-again={o.published_again.to_string()}
             data-work-lost={o.work_lost.to_string()}
