@@ -206,6 +206,40 @@ describeApp('saga settings', () => {
       await waitForNotifications(page, [`Order ${orderId} confirmed`]);
     }));
 
+  // A newcomer's break-test: *Decline over* "abc" refused, then *Saga deadline* "0": only the
+  // deadline's sentence was left, beside a field still showing "abc"; a valid *Stock* then took
+  // every sentence and the first screen's pointer away. The same for the two delays.
+  it('a refused value stays explained while other fields are set, until its own field is taken', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}`, async ({ page }) => {
+      const set = async (selector, text) => {
+        await page.fill(selector, text);
+        await page.dispatchEvent(selector, 'change');
+      };
+      const said = async (testid) => ((await page.locator(`[data-testid="${testid}"]`).textContent()) ?? '').trim();
+      await set('#decline-over', 'abc');
+      await page.locator('[data-testid="flow-error"]').waitFor();
+      await set('#saga-timeout', '0');
+      await page.waitForFunction(() => /Saga deadline/.test(document.querySelector('[data-testid="flow-error"]')?.textContent ?? ''));
+      assert.match(await said('flow-error'), /Decline over: "abc" .*Saga deadline: "0" /);
+      await set('#payment-delay', '-5');
+      await page.locator('[data-testid="delays-error"]').waitFor();
+      // Other fields taken: every refusal stays, and the first screen still points to them.
+      await set('#stock-levels', 'P001:5');
+      await set('#inventory-delay', '50');
+      await waitInPage(page, 'the stock taken', () => document.querySelector('[data-testid="stock-level"][data-product="P001"]') !== null);
+      assert.match(await said('flow-error'), /Decline over: "abc" .*Saga deadline: "0" /);
+      assert.match(await said('delays-error'), /Payment/);
+      await page.locator('[data-testid="settings-refused"]').waitFor();
+      // Its own field taken: that sentence goes, the other stays.
+      await set('#decline-over', '100');
+      await page.waitForFunction(() => !/Decline over/.test(document.querySelector('[data-testid="flow-error"]')?.textContent ?? ''));
+      assert.match(await said('flow-error'), /^Saga deadline: "0" /);
+      await set('#saga-timeout', '5000');
+      await set('#payment-delay', '10');
+      await page.locator('[data-testid="flow-error"]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid="delays-error"]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid="settings-refused"]').waitFor({ state: 'detached' });
+    }));
   it('recording: a declined order, downloaded and replayed with no broker, fills the Orders panel as it plays and ends cancelled with the reason and the release', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let orderId;
     const recordingPath = path.join(ARTIFACTS, 'saga-recording.json');

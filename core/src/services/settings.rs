@@ -402,8 +402,9 @@ pub fn parse_on_off(text: &str) -> Result<bool, String> {
     }
 }
 
-/// One setting of [`FlowSettings`] a learner types or picks in the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One setting of [`FlowSettings`] a learner types or picks in the page (ordered as the page
+/// lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FlowField {
     /// The saga's style: `parallel`, `choreography`, `orchestration`.
     Saga,

@@ -261,8 +261,11 @@ pub struct State {
     /// What the services decide by: the delays, the saga's style and deadline, the payment
     /// rule and the stock they started from.
     pub flow: FlowSettings,
-    /// Why a delay from the link or the page was not used.
+    /// Why a delay from the link or the page was not used: [`State::delay_refusals`] joined.
     pub delays_error: Option<String>,
+    /// Why PaymentService's or InventoryService's delay was not used, by service (PaymentService
+    /// first): a refusal stays until its own field is taken ([`Action::DelayTaken`]).
+    pub delay_refusals: Vec<(crate::services::ServiceId, String)>,
     /// Why a saga or failure setting from the link or the page was not used: every
     /// [`FlowField`](crate::services::FlowField) but those with a panel of their own (the stock,
     /// the duplicates' two, the projection delay), shown under *Saga and failures*.
@@ -278,6 +281,12 @@ pub struct State {
     /// Why the idempotent consumers' setting or the share published twice, from the link or the
     /// page, was not used, shown under *Duplicates*.
     pub delivery_error: Option<String>,
+    /// Each refused saga or failure value by its field, in field order: the five `*_error`
+    /// fields above join those of their panel. A refusal stays until its own field is taken
+    /// ([`Action::FlowTaken`]), so editing another field of the same panel keeps it (a
+    /// newcomer's break-test: *Decline over* `abc` refused, then *Saga deadline* `0`: only the
+    /// deadline's sentence was left, beside a field still showing `abc`).
+    pub flow_refusals: Vec<(crate::services::FlowField, String)>,
     /// The client ids of services of another page (another tab, another machine) that the
     /// broker says are online on `services/+/status`: they consume the same topics, so every
     /// order is processed by both.
@@ -427,8 +436,11 @@ pub enum Action {
         left_open: Option<usize>,
     },
     RecordingRefused(String),
-    DelaysChanged(crate::services::Delays),
-    DelaysRefused(String),
+    /// The learner set this service's delay (PaymentService's or InventoryService's): the
+    /// delays are these now, and its own refusal is withdrawn (the other's stays).
+    DelayTaken(crate::services::ServiceId, crate::services::Delays),
+    /// Why the delay typed for this service was not used.
+    DelayRefused(crate::services::ServiceId, String),
     /// "Deliver again" (or the poison message) published nothing, for this reason.
     RedeliveryRefused(String),
     /// A dead letter's *Retry* published nothing: the letter's id, and why. Said beside that
@@ -463,8 +475,12 @@ pub enum Action {
     SharingRefused(String),
     /// The learner chose whether the broker keeps the services' sessions (they reconnect).
     SessionChanged(SessionMode),
-    /// The learner changed the saga's style, the payment rule, the stock or the deadline.
+    /// The saga and failure settings are these now, every refusal of theirs withdrawn.
     FlowChanged(FlowSettings),
+    /// The learner set this field of the saga and failure settings (the style, the payment
+    /// rule, the stock, the deadline…), which are these now: its own refusal is withdrawn, the
+    /// other fields' stay.
+    FlowTaken(crate::services::FlowField, FlowSettings),
     /// Why the text typed in a saga or failure field (or the projection delay) was not used.
     FlowRefused(crate::services::FlowField, String),
     /// Why the session mode picked was not used.
@@ -540,6 +556,8 @@ impl State {
             flow: FlowSettings::default(),
             delays_error: None,
             flow_error: None,
+            flow_refusals: Vec::new(),
+            delay_refusals: Vec::new(),
             projection_error: None,
             retry_error: None,
             stock_error: None,
@@ -656,6 +674,45 @@ impl State {
     /// Each service's broker now, in [`ServiceId::ALL`]'s order.
     fn brokers_of_all(&self) -> [String; ServiceId::ALL.len()] {
         ServiceId::ALL.map(|id| self.broker_of(id).to_owned())
+    }
+
+    /// The saga and failure settings are `flow` now.
+    fn flow_set(&mut self, flow: FlowSettings) {
+        if flow.stock != self.flow.stock {
+            // The learner set the stock: it is no longer the database's.
+            self.stock_restored = false;
+        }
+        self.flow = flow;
+    }
+
+    /// [`State::delays_error`] from [`State::delay_refusals`], joined by a space.
+    fn show_delay_refusals(&mut self) {
+        let sentences: Vec<&str> = self
+            .delay_refusals
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .collect();
+        self.delays_error = (!sentences.is_empty()).then(|| sentences.join(" "));
+    }
+
+    /// Each panel's sentence from [`State::flow_refusals`]: its fields' refusals, joined by a
+    /// space, in field order.
+    fn show_flow_refusals(&mut self) {
+        use query::FlowPanel;
+        let of = |panel: FlowPanel| {
+            let sentences: Vec<&str> = self
+                .flow_refusals
+                .iter()
+                .filter(|(field, _)| FlowPanel::of(*field) == panel)
+                .map(|(_, sentence)| sentence.as_str())
+                .collect();
+            (!sentences.is_empty()).then(|| sentences.join(" "))
+        };
+        self.flow_error = of(FlowPanel::Saga);
+        self.projection_error = of(FlowPanel::ReadModel);
+        self.retry_error = of(FlowPanel::DeadLetters);
+        self.stock_error = of(FlowPanel::Stock);
+        self.delivery_error = of(FlowPanel::Delivery);
     }
 
     /// Services whose link is down, for the help banner.
@@ -845,32 +902,26 @@ impl State {
                 }
             }
             Action::RecordingRefused(reason) => self.recording_error = Some(reason),
-            Action::DelaysChanged(delays) => {
+            Action::DelayTaken(service, delays) => {
                 self.flow.delays = delays;
-                self.delays_error = None;
+                self.delay_refusals.retain(|(s, _)| *s != service);
+                self.show_delay_refusals();
             }
             Action::FlowChanged(flow) => {
-                if flow.stock != self.flow.stock {
-                    // The learner set the stock: it is no longer the database's.
-                    self.stock_restored = false;
-                }
-                self.flow = flow;
-                self.flow_error = None;
-                self.projection_error = None;
-                self.retry_error = None;
-                self.stock_error = None;
-                self.delivery_error = None;
+                self.flow_set(flow);
+                self.flow_refusals.clear();
+                self.show_flow_refusals();
+            }
+            Action::FlowTaken(field, flow) => {
+                self.flow_set(flow);
+                self.flow_refusals.retain(|(f, _)| *f != field);
+                self.show_flow_refusals();
             }
             Action::FlowRefused(field, reason) => {
-                use query::FlowPanel;
-                let shown_at = match FlowPanel::of(field) {
-                    FlowPanel::ReadModel => &mut self.projection_error,
-                    FlowPanel::DeadLetters => &mut self.retry_error,
-                    FlowPanel::Stock => &mut self.stock_error,
-                    FlowPanel::Delivery => &mut self.delivery_error,
-                    FlowPanel::Saga => &mut self.flow_error,
-                };
-                *shown_at = Some(reason);
+                self.flow_refusals.retain(|(f, _)| *f != field);
+                let at = self.flow_refusals.partition_point(|(f, _)| *f < field);
+                self.flow_refusals.insert(at, (field, reason));
+                self.show_flow_refusals();
             }
             Action::SessionRefused(reason) => self.session_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_refused(reason, None),
@@ -982,7 +1033,12 @@ impl State {
                     self.store_note = Some(note);
                 }
             }
-            Action::DelaysRefused(reason) => self.delays_error = Some(reason),
+            Action::DelayRefused(service, reason) => {
+                self.delay_refusals.retain(|(s, _)| *s != service);
+                self.delay_refusals.push((service, reason));
+                self.delay_refusals.sort_by_key(|(s, _)| *s);
+                self.show_delay_refusals();
+            }
             Action::Cleared => {
                 for service in &mut self.services {
                     service.log.clear();

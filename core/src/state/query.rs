@@ -679,6 +679,8 @@ pub struct FlowRefusals {
     /// The sentences for an ignored `dedupe` or `duplicates`, joined by a space; shown under
     /// *Duplicates*.
     pub delivery_error: Option<String>,
+    /// Every sentence above by its field, in the order the link was read.
+    pub by_field: Vec<(FlowField, String)>,
 }
 
 /// The panel that explains a refused value of a [`FlowField`]: the one that sets it, so each
@@ -727,9 +729,11 @@ pub fn flow_from_query<'a>(
     // the duplicates'.
     let (mut errors, mut projection, mut stock, mut delivery, mut retry) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut by_field = Vec::new();
     let mut take = |key: &str, field: FlowField, result: Result<(), String>| {
         if let Err(e) = result {
             let error = format!("Ignored ?{key}= in the link: {e}.");
+            by_field.push((field, error.clone()));
             match FlowPanel::of(field) {
                 FlowPanel::ReadModel => projection.push(error),
                 FlowPanel::DeadLetters => retry.push(error),
@@ -814,6 +818,7 @@ pub fn flow_from_query<'a>(
             retry_error: joined(retry),
             stock_error: joined(stock),
             delivery_error: joined(delivery),
+            by_field,
         },
     )
 }
@@ -857,8 +862,21 @@ impl State {
             }
         }
         (state.namespace, state.namespace_error) = namespace_from_query(get("ns"));
-        (state.flow.delays, state.delays_error) =
-            delays_from_query(get("payment_ms"), get("inventory_ms"));
+        (state.flow.delays, _) = delays_from_query(get("payment_ms"), get("inventory_ms"));
+        // Each service's refusal on its own, so that taking one field keeps the other's.
+        for (service, payment, inventory) in [
+            (crate::services::ServiceId::Payment, get("payment_ms"), None),
+            (
+                crate::services::ServiceId::Inventory,
+                None,
+                get("inventory_ms"),
+            ),
+        ] {
+            if let (_, Some(error)) = delays_from_query(payment, inventory) {
+                state.delay_refusals.push((service, error));
+            }
+        }
+        state.show_delay_refusals();
         let (flow, refusals) = flow_from_query(state.flow.clone(), get);
         state.flow = flow;
         state.flow_error = refusals.flow_error;
@@ -866,6 +884,9 @@ impl State {
         state.retry_error = refusals.retry_error;
         state.stock_error = refusals.stock_error;
         state.delivery_error = refusals.delivery_error;
+        state.flow_refusals = refusals.by_field;
+        state.flow_refusals.sort_by_key(|(field, _)| *field);
+        state.show_flow_refusals();
         state.stock = state.flow.stock.clone();
         let (speed, speed_error) = speed_from_query(get("speed"));
         let (panel, panel_error) = panel_from_query(get("view"));

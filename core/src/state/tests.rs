@@ -827,7 +827,10 @@ fn an_unrelayed_status_is_shown_for_its_instance_until_taken_back() {
 fn a_refused_setting_is_pointed_to_from_the_first_screen() {
     let mut s = state();
     assert!(!s.settings_refused());
-    s.apply(Action::DelaysRefused("Payment delay \"x\" ignored".into()));
+    s.apply(Action::DelayRefused(
+        crate::services::ServiceId::Payment,
+        "Payment delay \"x\" ignored".into(),
+    ));
     assert!(s.settings_refused(), "a refused delay");
     let linked = State::from_link([("saga", "sideways")], "t");
     assert!(
@@ -861,4 +864,86 @@ fn a_refused_setting_is_pointed_to_from_the_first_screen() {
         ]
     );
     assert_eq!(fine.refusals_shown(), []);
+}
+
+/// A newcomer's break-test: *Decline over* `abc` refused, then *Saga deadline* `0` refused:
+/// only the deadline's sentence was left, beside a field still showing `abc`; a valid *Stock*
+/// then took every refusal away while the fields still showed the refused values.
+#[test]
+fn a_refusal_stays_until_its_own_field_is_taken() {
+    use crate::services::FlowField;
+    let mut s = state();
+    s.apply(Action::FlowRefused(
+        FlowField::SagaTimeout,
+        "Saga deadline: \"0\" is not a saga deadline".into(),
+    ));
+    s.apply(Action::FlowRefused(
+        FlowField::DeclineOver,
+        "Decline over: \"abc\" is not an amount".into(),
+    ));
+    assert_eq!(
+        s.flow_error.as_deref(),
+        Some("Decline over: \"abc\" is not an amount Saga deadline: \"0\" is not a saga deadline"),
+        "both, in the fields' order"
+    );
+    // Refused again, the field's sentence is replaced, not repeated.
+    s.apply(Action::FlowRefused(
+        FlowField::DeclineOver,
+        "Decline over: \"abd\" is not an amount".into(),
+    ));
+    assert_eq!(s.flow_refusals.len(), 2);
+    // Another panel's field taken: both stay.
+    let flow = s.flow.with(FlowField::Stock, "P001:5").unwrap();
+    s.apply(Action::FlowTaken(FlowField::Stock, flow));
+    assert!(s.settings_refused());
+    assert_eq!(
+        s.flow_error.as_deref(),
+        Some("Decline over: \"abd\" is not an amount Saga deadline: \"0\" is not a saga deadline")
+    );
+    // Its own field taken: that one goes, the other stays.
+    let flow = s.flow.with(FlowField::DeclineOver, "100").unwrap();
+    s.apply(Action::FlowTaken(FlowField::DeclineOver, flow));
+    assert_eq!(
+        s.flow_error.as_deref(),
+        Some("Saga deadline: \"0\" is not a saga deadline")
+    );
+    // A link's refusal is its field's too.
+    let mut linked = State::from_link([("decline_pct", "x"), ("stock", "y")], "t");
+    assert!(linked.flow_error.is_some() && linked.stock_error.is_some());
+    let flow = linked.flow.with(FlowField::Stock, "P001:1").unwrap();
+    linked.apply(Action::FlowTaken(FlowField::Stock, flow));
+    assert!(linked.flow_error.is_some() && linked.stock_error.is_none());
+}
+
+/// The same for the two delays: PaymentService's refused, then InventoryService's taken.
+#[test]
+fn a_delay_s_refusal_stays_while_the_other_delay_is_taken() {
+    use crate::services::ServiceId;
+    let mut s = State::from_link([("payment_ms", "x"), ("inventory_ms", "-1")], "t");
+    assert!(s
+        .delays_error
+        .as_deref()
+        .unwrap()
+        .contains("?inventory_ms="));
+    let mut delays = s.flow.delays;
+    delays.inventory = std::time::Duration::from_millis(5);
+    s.apply(Action::DelayTaken(ServiceId::Inventory, delays));
+    let left = s.delays_error.clone().unwrap();
+    assert!(
+        left.contains("?payment_ms=") && !left.contains("?inventory_ms="),
+        "{left}"
+    );
+    s.apply(Action::DelayRefused(
+        ServiceId::Inventory,
+        "Inventory delay: no".into(),
+    ));
+    assert!(s
+        .delays_error
+        .as_deref()
+        .unwrap()
+        .ends_with("Inventory delay: no"));
+    s.apply(Action::DelayTaken(ServiceId::Payment, delays));
+    s.apply(Action::DelayTaken(ServiceId::Inventory, delays));
+    assert_eq!(s.delays_error, None);
+    assert!(!s.settings_refused());
 }

@@ -130,7 +130,7 @@ impl Playground {
                     runtime.set_delays(delays);
                 }
                 address_bar::remember(&setting);
-                self.state.dispatch(Action::DelaysChanged(delays));
+                self.state.dispatch(Action::DelayTaken(service, delays));
             }
             // The field's refusal says what still runs, as the other settings' do.
             Err(reason) => {
@@ -139,9 +139,10 @@ impl Playground {
                 } else {
                     self.state.flow.delays.inventory
                 };
-                self.state.dispatch(Action::DelaysRefused(still_in_use(
-                    &reason, "delay", in_use,
-                )))
+                self.state.dispatch(Action::DelayRefused(
+                    service,
+                    still_in_use(&reason, "delay", in_use),
+                ))
             }
         }
     }
@@ -178,7 +179,7 @@ impl Playground {
         if field != FlowField::Saga || self.runtime.borrow().is_none() {
             address_bar::remember(&setting);
         }
-        self.state.dispatch(Action::FlowChanged(next));
+        self.state.dispatch(Action::FlowTaken(field, next));
     }
 
     /// Publishes once more the PUBLISH traced as `seq` (its topic, payload and QoS), as a
