@@ -968,8 +968,12 @@ impl Flow {
                         | RejectionKind::Malformed
                         | RejectionKind::NotItsOwn
                 ) => {}
-            // Remembered once handled (a refusal counts as handled: it would be refused again).
-            _ if self.settings.dedupe => {
+            // Remembered once handled (a refusal counts as handled: it would be refused again),
+            // whether the idempotent consumers are on or not: the setting decides what a copy
+            // does, not what is remembered, so switching it on covers what was processed while
+            // it was off (a newcomer's break-test: a copy of an order processed with it off,
+            // published after it was switched on, was charged and reserved again).
+            _ => {
                 self.processed.insert(key, ());
                 let (service, topic, id) = key;
                 match self.processed_of.get_mut(&(service, order_id)) {
@@ -981,7 +985,6 @@ impl Flow {
                 }
                 self.touch(service, order_id);
             }
-            _ => self.touch(service, order_id),
         }
         // The order is known now: what arrived before it is handled, in the order it came.
         if let (Ok(mut commands), true) = (outcome.clone(), created) {

@@ -386,6 +386,37 @@ fn order_service_ignores_a_creation_its_store_already_holds_even_without_the_mem
     }
 }
 
+/// A newcomer's break-test: with the idempotent consumers off, an order processed; switched
+/// on, the very same `orders/created` published again was charged and reserved again, since
+/// nothing had been remembered while off. The consumers remember either way.
+#[test]
+fn switching_the_idempotent_consumers_on_covers_what_was_processed_while_off() {
+    let mut flow = Flow::new(FlowSettings {
+        dedupe: false,
+        ..FlowSettings::default()
+    });
+    let json = seed::ORDER_CREATED.as_bytes();
+    for service in [
+        ServiceId::Payment,
+        ServiceId::Inventory,
+        ServiceId::Notification,
+    ] {
+        let first = flow.handle(service, now(), topics::ORDERS_CREATED, json);
+        assert!(first.is_ok(), "{service:?}: {first:?}");
+    }
+    flow.settings.dedupe = true;
+    for service in [
+        ServiceId::Payment,
+        ServiceId::Inventory,
+        ServiceId::Notification,
+    ] {
+        let again = flow
+            .handle(service, now(), topics::ORDERS_CREATED, json)
+            .unwrap_err();
+        assert!(again.is_duplicate(), "{service:?}: {again:?}");
+    }
+}
+
 /// A refund of another amount under the charge's payment id is refused and not remembered:
 /// the charge's own refund under the same id is then recorded, not ignored as a duplicate.
 #[test]
