@@ -109,8 +109,10 @@ describeApp('MQTT version', () => {
         for (const id of orders) {
           const of = outcomes().filter((m) => m.json?.orderId === id).map((m) => m.topic);
           assert.deepEqual(of, ['orders/confirmed'], `order ${id}: one confirmation, nothing else`);
-          const versions = witness.messages.filter((m) => m.topic === `eventstore/orders/${id}`).map((m) => m.json?.version);
-          assert.deepEqual([...new Set(versions)].sort(), [1, 2, 3, 4], `order ${id}: its four events on the wire`);
+          const events = witness.messages.filter((m) => m.topic === `eventstore/orders/${id}`);
+          const versions = events.map((m) => m.json?.version);
+          const told = () => events.map((m) => `v${m.json?.version} ${m.json?.type} ${JSON.stringify(m.json?.data)}`).join('\n');
+          assert.deepEqual([...new Set(versions)].sort(), [1, 2, 3, 4], `order ${id}: its four events on the wire; they were:\n${told()}\npayments: ${witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === id).map((m) => m.payload).join('\n')}`);
         }
         // The page agrees: ten completed, and its copy of the store holds all forty events.
         await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '10', null, { timeout: FLOW_TIMEOUT_MS });
