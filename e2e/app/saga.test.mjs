@@ -318,6 +318,39 @@ describeApp('saga', () => {
       assert.ok(row.compensations.includes('↺ refunded 59.98'), row.text);
     }));
 
+  // A newcomer's break-test: results published before the order's creation completed it at
+  // once; PaymentService and InventoryService, hearing orders/confirmed with their steps under
+  // way, charged and reserved all the same, and nobody undid it ("charged 2 times").
+  it('results from outside before the order is created complete it; the participants, their steps under way, charge and reserve nothing more', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=1500', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      const now = () => new Date().toISOString();
+      const forged = {
+        payment: { orderId, paymentId: 'dddddddd-0000-4000-8000-000000000001', amount: 59.98, success: true, processedAt: now() },
+        reservation: { orderId, reservationId: 'dddddddd-0000-4000-8000-000000000002', success: true, reservedAt: now() },
+      };
+      await witness.publish('payments/processed', JSON.stringify(forged.payment), { qos: 1 });
+      await witness.publish('inventory/reserved', JSON.stringify(forged.reservation), { qos: 1 });
+      // OrderService keeps both for when the order's creation arrives.
+      for (const topic of ['payments/processed', 'inventory/reserved']) {
+        await page.locator(`[data-testid="log-entry"][data-service="order"][data-topic="${topic}"][data-status="kept"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      await witness.publish('orders/created', orderCreatedJson({ orderId, customerId: 'LATE' }), { qos: 1 });
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      // Each participant finishes its step refused: the one success on the wire is the forged.
+      const refused = /^order already confirmed without this step \(orders\/confirmed came while it was under way\): not done a second time$/;
+      for (const [topic, label] of [['payments/processed', 'charge'], ['inventory/reserved', 'reservation']]) {
+        const answer = await witness.waitFor((m) => m.topic === topic && m.json?.orderId === orderId && m.json?.success === false, FLOW_TIMEOUT_MS, `the ${label} refused`);
+        assert.match(answer.json.reason, refused);
+        const successes = witness.messages.filter((m) => m.topic === topic && m.json?.orderId === orderId && m.json?.success);
+        assert.equal(successes.length, 1, `one ${label} on the wire, the forged one: ${successes.map((m) => m.payload).join(' | ')}`);
+      }
+      await witness.roundTrip();
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.doesNotMatch(row.text, /charged 2 times/, row.text);
+    }));
+
   it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();

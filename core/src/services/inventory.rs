@@ -226,7 +226,10 @@ impl InventoryService {
                 vec![reserve(command.order_id, command.items)]
             }
             (_, DomainEvent::OrderConfirmed(confirmed)) => {
-                self.saga.confirmed.insert(confirmed.order_id, ());
+                // With the idempotent consumers off, a step done twice is the lesson
+                // (the order delivered again is charged and reserved twice).
+                self.saga
+                    .confirmation(confirmed.order_id, reserving && settings.dedupe);
                 Vec::new()
             }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
@@ -392,12 +395,17 @@ impl InventoryService {
                 )
             }))
             .collect();
-        // Compensated before this reservation was asked: refused, nothing taken.
+        // Compensated before this reservation was asked, or confirmed without it while it was
+        // under way: refused, nothing taken.
         let early = self.saga.compensated_early.contains(&order_id);
-        let success = short.is_empty() && !early;
-        let reason = match early {
-            true => super::payment::ALREADY_CANCELLED.to_owned(),
-            false => format!("out of stock: {}", short.join(", ")),
+        let confirmed = !early && self.saga.confirmed_while_under_way(order_id);
+        let success = short.is_empty() && !early && !confirmed;
+        let reason = if early {
+            super::payment::ALREADY_CANCELLED.to_owned()
+        } else if confirmed {
+            super::memory::CONFIRMED_WITHOUT_IT.to_owned()
+        } else {
+            format!("out of stock: {}", short.join(", "))
         };
         let reserved = InventoryReserved {
             order_id,

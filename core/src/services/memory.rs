@@ -105,6 +105,12 @@ pub enum Asked {
     ByCommand,
 }
 
+/// The reason a participant refuses a step finished after the order was heard confirmed without
+/// it ([`SagaStanding::confirmed_while_under_way`]).
+pub const CONFIRMED_WITHOUT_IT: &str =
+    "order already confirmed without this step (orders/confirmed came while it was under way): \
+     not done a second time";
+
 /// What a participant (PaymentService, InventoryService) remembers of how each order's saga
 /// stands, beside its own work: the newest [`ORDERS_REMEMBERED`] orders of each kind.
 #[derive(Debug, Clone)]
@@ -124,6 +130,11 @@ pub struct SagaStanding {
     /// Orders compensated before the step (a refund or release of nothing published), with when:
     /// the step asked later is refused, and the answer is sent again as it was.
     pub compensated_early: Recent<Uuid, Timestamp>,
+    /// Orders heard confirmed while this participant's step for them was under way: OrderService
+    /// completed them on another result, so the step, once done, is refused instead of charging
+    /// or reserving a second time ([`SagaStanding::confirmed_while_under_way`]). Not kept across
+    /// a reload (the work in hand is not either).
+    pub confirmed_under_way: Recent<Uuid, ()>,
 }
 
 impl Default for SagaStanding {
@@ -134,11 +145,32 @@ impl Default for SagaStanding {
             failed: Recent::new(ORDERS_REMEMBERED),
             failed_asked: Recent::new(ORDERS_REMEMBERED),
             compensated_early: Recent::new(ORDERS_REMEMBERED),
+            confirmed_under_way: Recent::new(ORDERS_REMEMBERED),
         }
     }
 }
 
 impl SagaStanding {
+    /// An order heard confirmed (`orders/confirmed`) at a participant whose step for it is
+    /// `under_way` (scheduled, not done): remembered as confirmed, and, if under way, as
+    /// confirmed without this step.
+    pub fn confirmation(&mut self, order_id: Uuid, under_way: bool) {
+        self.confirmed.insert(order_id, ());
+        if under_way {
+            self.confirmed_under_way.insert(order_id, ());
+        }
+    }
+
+    /// Whether the step for `order_id`, done now, was still under way when the order was heard
+    /// confirmed: then it is refused ([`CONFIRMED_WITHOUT_IT`]), not done a second time. A
+    /// newcomer's break-test: results forged before `orders/created` completed the order at
+    /// once; PaymentService and InventoryService, hearing `orders/confirmed` with their step
+    /// under way, then charged and reserved all the same, and nobody undid it. Asked once per
+    /// confirmation, and only with the idempotent consumers on: with them off, a step done
+    /// twice is the lesson.
+    pub fn confirmed_while_under_way(&mut self, order_id: Uuid) -> bool {
+        self.confirmed_under_way.remove(&order_id).is_some()
+    }
     /// An order heard cancelled (`orders/cancelled`) at a participant: refused, with a reason
     /// naming what is not `undone` (`"refunded"`, `"released"`), if the order was confirmed
     /// before (a cancellation after the confirmation undoes nothing); else remembered as

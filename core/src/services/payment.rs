@@ -186,7 +186,10 @@ impl PaymentService {
                 vec![charge(command.order_id, command.amount)]
             }
             (_, DomainEvent::OrderConfirmed(confirmed)) => {
-                self.saga.confirmed.insert(confirmed.order_id, ());
+                // With the idempotent consumers off, a step done twice is the lesson
+                // (the order delivered again is charged and reserved twice).
+                self.saga
+                    .confirmation(confirmed.order_id, charging && settings.dedupe);
                 Vec::new()
             }
             (_, DomainEvent::OrderCancelled(cancelled)) => {
@@ -327,9 +330,12 @@ impl PaymentService {
         now: Timestamp,
         payment_id: Uuid,
     ) -> Vec<Command> {
-        // Compensated before this charge was asked: refused, not charged.
+        // Compensated before this charge was asked, or confirmed without it while it was under
+        // way: refused, not charged.
         let reason = if self.saga.compensated_early.contains(&order_id) {
             Some(ALREADY_CANCELLED.to_owned())
+        } else if self.saga.confirmed_while_under_way(order_id) {
+            Some(super::memory::CONFIRMED_WITHOUT_IT.to_owned())
         } else {
             rule.decline_reason(order_id, amount)
         };

@@ -453,3 +453,65 @@ fn a_short_refund_under_the_charge_s_id_does_not_hide_the_real_refund() {
     let real = handle(&mut flow, topics::PAYMENTS_REFUNDED, refund("59.98"));
     assert!(real.is_ok_and(|c| !c.is_empty()), "the refund is recorded");
 }
+
+/// A newcomer's break-test: `payments/processed` and `inventory/reserved` published before the
+/// order's `orders/created` completed it at once (OrderService keeps early results); the real
+/// PaymentService and InventoryService, hearing `orders/confirmed` while their steps were under
+/// way, then charged and reserved all the same, and nobody undid it ("charged 2 times", stock
+/// held). Now the steps finish refused: nothing charged, nothing reserved.
+#[test]
+fn a_step_under_way_when_its_order_is_heard_confirmed_is_refused_not_done_twice() {
+    let confirmed = r#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","confirmedAt":"2024-01-15T10:30:01.000Z"}"#;
+    for dedupe in [true, false] {
+        let mut flow = Flow::new(FlowSettings {
+            dedupe,
+            ..FlowSettings::default()
+        });
+        let created = seed::ORDER_CREATED.as_bytes();
+        for service in [ServiceId::Payment, ServiceId::Inventory] {
+            let steps = flow.handle(service, now(), topics::ORDERS_CREATED, created);
+            assert!(
+                steps.is_ok_and(|c| c.iter().any(|c| matches!(c, Command::Schedule { .. }))),
+                "{service:?} starts its step"
+            );
+        }
+        for service in [ServiceId::Payment, ServiceId::Inventory] {
+            let heard = flow.handle(
+                service,
+                now(),
+                topics::ORDERS_CONFIRMED,
+                confirmed.as_bytes(),
+            );
+            assert!(heard.is_ok(), "{service:?}: {heard:?}");
+        }
+        for (_, work) in flow.scheduled() {
+            let done = flow.complete(work.clone(), now(), Uuid::from_u128(7));
+            let results: Vec<&DomainEvent> = done
+                .iter()
+                .filter_map(|c| match c {
+                    Command::Publish(event) => Some(event),
+                    _ => None,
+                })
+                .collect();
+            let refused =
+                |reason: &Option<String>| reason.as_deref() == Some(memory::CONFIRMED_WITHOUT_IT);
+            match results.as_slice() {
+                [DomainEvent::PaymentProcessed(p)] if dedupe => {
+                    assert!(!p.success && refused(&p.reason), "{p:?}")
+                }
+                [DomainEvent::InventoryReserved(r), ..] if dedupe => {
+                    assert!(!r.success && refused(&r.reason), "{r:?}")
+                }
+                // With the idempotent consumers off, the step is done: the lesson's double.
+                [DomainEvent::PaymentProcessed(p)] => assert!(p.success, "{p:?}"),
+                [DomainEvent::InventoryReserved(r), ..] => assert!(r.success, "{r:?}"),
+                other => panic!("{work:?}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            flow.payment.has_charged(order().order_id),
+            !dedupe,
+            "dedupe {dedupe}: charged"
+        );
+    }
+}
