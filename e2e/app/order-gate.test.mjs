@@ -11,7 +11,7 @@ import { it } from 'node:test';
 
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
-import { freePort } from '../lib/broker.mjs';
+import { freePort, startBroker } from '../lib/broker.mjs';
 import { expectOneOutcome, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
 import { relay } from '../lib/tcp-relay.mjs';
 
@@ -177,6 +177,59 @@ describeApp('orders refused when nobody could hear them', () => {
     } finally {
       await witness.close();
       await slow.close();
+    }
+  });
+
+  // A newcomer's break-test: an anonymous broker whose ACL denies only the status topics held
+  // every order for good ("check its user under Sign in", with nobody signed in), though every
+  // order topic was allowed.
+  it('anonymous clients under an ACL that denies only the status topics: each service says why its status is not relayed, without a user to check, and orders go', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // The witness's own round trips (e2e-witness/#) are allowed too.
+    const acl = ['orders/#', 'payments/#', 'inventory/#', 'eventstore/#', 'commands/#', 'deadletter/#', 'e2e-witness/#']
+      .map((topic) => `topic readwrite ${topic}`)
+      .concat(['topic read services/#', ''])
+      .join('\n');
+    const own = await startBroker({ acl });
+    const witness = await watchEveryTopic(own);
+    try {
+      await withApp(t, `${brokerQuery(own.wsUrl)}`, async ({ page }) => {
+        await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const note = page.locator('[data-testid="status-unrelayed"][data-service="order"]');
+        await note.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const text = await note.textContent();
+        assert.match(text, /No user is signed in for OrderService: the broker's rules for anonymous clients decide/);
+        assert.doesNotMatch(text, /user \(under Sign in/);
+        await waitReady(page, own);
+        const id = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+        await expectOneOutcome(witness, id, 'orders/confirmed');
+      });
+    } finally {
+      await witness.close();
+      await own.stop();
+    }
+  });
+
+  // A newcomer's break-test: ?broker_payment= named another, unrelated broker (a typo in a
+  // cluster link); every order ended "payment timed out" and nothing said why.
+  it('a service on a broker that is no node of the page\'s: its badge says its status never reached the page\'s broker, naming both', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const other = await startBroker();
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_payment=${other.wsUrl}`, async ({ page }) => {
+        await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        const note = page.locator('[data-testid="status-unrelayed"][data-service="payment"]');
+        await note.waitFor({ timeout: 20_000 });
+        const text = await note.textContent();
+        assert.ok(text.includes(`PaymentService is connected to its own broker ${other.wsUrl}, but its online status (services/payment/status) has not reached the page's broker ${broker.wsUrl}`), text);
+        assert.match(text, /not nodes of one cluster/);
+        assert.match(text, /\(\?broker_payment=\)/);
+        const line = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="status"]');
+        await line.first().waitFor();
+        // The other services, on the page's broker, are not blamed.
+        assert.equal(await page.locator('[data-testid="status-unrelayed"][data-service="order"]').count(), 0);
+      });
+    } finally {
+      await other.stop();
     }
   });
 

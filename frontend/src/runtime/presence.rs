@@ -9,7 +9,9 @@ use broker_bridge::{PublishRequest, QoS};
 use crate::clock::wall_clock;
 use eda_core::domain::namespace::Namespace;
 use eda_core::services::instances::Instance;
-use eda_core::services::presence::relay::{unrelayed_note, Ticket, Verdict, RELAY_GRACE};
+use eda_core::services::presence::relay::{
+    across_brokers_note, unrelayed_note, Ticket, Verdict, ACROSS_BROKERS_GRACE, RELAY_GRACE,
+};
 use eda_core::services::presence::watch::{say_again_note, OurClient, Reaction};
 use eda_core::services::presence::{status_topic, Heard, Presence};
 use eda_core::services::stock_levels::StockRepair;
@@ -44,13 +46,17 @@ impl Runtime {
     /// `instance` said online as `client_id`: if the monitor listens on its broker, the status
     /// should come back through it within [`RELAY_GRACE`]; if it does not, the broker drops what
     /// the instance publishes (its user's access rules), and the page says so
-    /// ([`Runtime::relay_due`]). A service on a broker of its own is not judged: the monitor is
-    /// on the page's broker.
+    /// ([`Runtime::relay_due`]). A service on a broker of its own should be heard too, through
+    /// the cluster its broker and the page's form, within [`ACROSS_BROKERS_GRACE`]; orders are
+    /// not held for it.
     fn await_relay(self: &Rc<Self>, instance: Instance, client_id: &str) {
+        let ticket = self.relay.borrow_mut().announced(instance, client_id);
         if self.url_of(instance.service) != *self.url.borrow() {
+            self.later(ACROSS_BROKERS_GRACE, move |runtime| {
+                runtime.relay_due(ticket)
+            });
             return;
         }
-        let ticket = self.relay.borrow_mut().announced(instance, client_id);
         self.hold_until_relayed(instance);
         self.later(RELAY_GRACE, move |runtime| runtime.relay_due(ticket));
     }
@@ -105,11 +111,39 @@ impl Runtime {
             return;
         };
         let topic = self.namespace.wire(&status_topic(instance));
+        let own_url = self.url_of(instance.service);
+        let page_url = self.url.borrow().clone();
+        if own_url != page_url {
+            // On a broker of its own that does not pass its messages on to the page's: said,
+            // not held (the page cannot tell a slow cluster from none).
+            let link_key = format!("broker_{}", instance.service.slug());
+            let words = across_brokers_note(
+                &instance.to_string(),
+                &topic,
+                &own_url,
+                &page_url,
+                &link_key,
+            );
+            self.log(instance.service, problem("status", words.clone()));
+            self.tell_now(Action::StatusUnrelayed(instance, Some(words)));
+            return;
+        }
         let five = self.protocol == broker_bridge::ProtocolVersion::V5;
         let monitor_suspect = self.relay.borrow().heard_none() && self.credentials.page().is_some();
-        let words = unrelayed_note(&instance.to_string(), &topic, five, monitor_suspect);
+        let signed_in = self.credentials.for_service(instance.service).is_some();
+        let words = unrelayed_note(
+            &instance.to_string(),
+            &topic,
+            five,
+            monitor_suspect,
+            signed_in,
+        );
         self.log(instance.service, problem("status", words.clone()));
-        self.order_gate.borrow_mut().unrelayed(instance, &topic);
+        if signed_in {
+            self.order_gate.borrow_mut().unrelayed(instance, &topic);
+        } else {
+            self.order_gate.borrow_mut().relay_settled_pending(instance);
+        }
         self.tell_now(Action::StatusUnrelayed(instance, Some(words)));
         self.review_order_gate();
     }

@@ -184,11 +184,17 @@ impl StatusRelay {
 /// monitor reads as the whole page's user ([`StatusRelay::heard_none`]); the note then points at
 /// that user first (a newcomer's break-test: a whole-page user without read rights on
 /// `services/+/status` had every service blamed, each with its right password).
+///
+/// `signed_in`: the instance connected as a user of the learner's. An anonymous one is under
+/// the broker's rules for anonymous clients, and orders are not held for it: a newcomer's
+/// break-test, an anonymous broker whose ACL denied only the status topics, held every order
+/// for good and sent the learner to a user that did not exist.
 pub fn unrelayed_note(
     instance: &str,
     topic: &str,
     protocol_five: bool,
     monitor_hears_nothing: bool,
+    signed_in: bool,
 ) -> String {
     let why = if protocol_five {
         "a broker drops in silence a QoS 0 PUBLISH its access rules deny (MQTT 5 answers only \
@@ -206,13 +212,53 @@ pub fn unrelayed_note(
     } else {
         ""
     };
+    let deep = crate::services::order_gate::deep_namespace(topic);
+    let check = if signed_in {
+        format!(
+            "Check that {instance}'s user (under Sign in to the broker) may publish and \
+             subscribe to its topics{deep}; orders wait until its status comes through."
+        )
+    } else {
+        format!(
+            "No user is signed in for {instance}: the broker's rules for anonymous clients \
+             decide. Check them, or sign in as a user that may publish and subscribe to its \
+             topics{deep}. Orders are not held for an anonymous client: if those rules deny its \
+             order topics too, its orders run out their deadline."
+        )
+    };
     format!(
         "{instance} is connected, but the broker has not relayed its online status ({topic}) \
-         within {} s: {why}. Check that {instance}'s user (under Sign in to the broker) may \
-         publish and subscribe to its topics{}; orders wait until its status comes through.\
-         {monitor}",
+         within {} s: {why}. {check}{monitor}",
         RELAY_GRACE.as_secs(),
-        crate::services::order_gate::deep_namespace(topic)
+    )
+}
+
+/// How long the online status of a service on a broker of its own (`?broker_<service>=`) may
+/// take to reach the page's status monitor, on the page's broker, through the cluster they
+/// should form: nodes sharing a store pass it on within a second or two.
+pub const ACROSS_BROKERS_GRACE: Duration = Duration::from_secs(10);
+
+/// What the page says of `instance` on its own broker `own_url` whose online status on `topic`
+/// (as on the wire) never reached the page's broker `page_url` within [`ACROSS_BROKERS_GRACE`]:
+/// the two are not nodes of one cluster (or the link between them is down), so nothing
+/// published on one reaches the other's clients. A newcomer's break-test: a link naming another
+/// broker's port for PaymentService, and every order ended "payment timed out" with nothing
+/// saying why. `link_key` is the link's parameter (`broker_payment`).
+pub fn across_brokers_note(
+    instance: &str,
+    topic: &str,
+    own_url: &str,
+    page_url: &str,
+    link_key: &str,
+) -> String {
+    format!(
+        "{instance} is connected to its own broker {own_url}, but its online status ({topic}) \
+         has not reached the page's broker {page_url} within {} s: {own_url} does not pass its \
+         messages on to {page_url}, so the two are not nodes of one cluster (or the link between \
+         them is down), and no order reaches {instance}; each runs out its deadline. Give \
+         {instance} a node of the page's cluster (?{link_key}=), or leave it on the page's \
+         broker.",
+        ACROSS_BROKERS_GRACE.as_secs()
     )
 }
 
@@ -333,7 +379,7 @@ mod tests {
             relay.heard_none(),
             "none came back: the monitor is the first suspect"
         );
-        let text = unrelayed_note("OrderService", "services/order/status", false, true);
+        let text = unrelayed_note("OrderService", "services/order/status", false, true, true);
         assert!(
             text.ends_with(
                 "No service's status has come back through the page's status monitor at all, \
@@ -358,7 +404,13 @@ mod tests {
 
     #[test]
     fn the_note_names_the_service_the_topic_and_what_to_check() {
-        let text = unrelayed_note("PaymentService", "services/payment/status", false, false);
+        let text = unrelayed_note(
+            "PaymentService",
+            "services/payment/status",
+            false,
+            false,
+            true,
+        );
         assert!(
             text.starts_with(
                 "PaymentService is connected, but the broker has not relayed its online status \
@@ -376,8 +428,44 @@ mod tests {
             "class-7/services/payment/status",
             true,
             false,
+            true,
         );
         assert!(five.contains("(class-7/services/payment/status)"), "{five}");
         assert!(five.contains("0x87"), "{five}");
+        // Anonymous: no user to check, and orders are not held.
+        let anonymous = unrelayed_note(
+            "PaymentService",
+            "services/payment/status",
+            false,
+            false,
+            false,
+        );
+        assert!(!anonymous.contains("user (under Sign in"), "{anonymous}");
+        assert!(
+            anonymous.contains("No user is signed in for PaymentService: the broker's rules for anonymous clients decide"),
+            "{anonymous}"
+        );
+        assert!(anonymous.contains("Orders are not held"), "{anonymous}");
+    }
+
+    #[test]
+    fn a_status_that_never_crosses_to_the_page_s_broker_names_both_brokers() {
+        let text = across_brokers_note(
+            "PaymentService",
+            "mix/services/payment/status",
+            "ws://127.0.0.1:19624",
+            "ws://127.0.0.1:19611",
+            "broker_payment",
+        );
+        assert!(
+            text.starts_with(
+                "PaymentService is connected to its own broker ws://127.0.0.1:19624, but its \
+                 online status (mix/services/payment/status) has not reached the page's broker \
+                 ws://127.0.0.1:19611 within 10 s"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("not nodes of one cluster"), "{text}");
+        assert!(text.contains("(?broker_payment=)"), "{text}");
     }
 }
