@@ -350,6 +350,19 @@ pub enum ProtocolViolation {
         /// Our Receive Maximum ([`Options::receive_maximum`](super::Options::receive_maximum)).
         limit: u16,
     },
+    /// A SUBACK whose return (reason) codes are not one per topic filter of the SUBSCRIBE it
+    /// answers (3.1.1 §3.9.3 [MQTT-3.8.4-5], 5.0 §3.9.3 [MQTT-3.9.3-1]). A newcomer's
+    /// break-test: a SUBACK one code short left the last filter "asked" for good, in silence.
+    #[error(
+        "the broker's SUBACK answered {filters} topic filters with {codes} return codes (one \
+         per filter is the rule)"
+    )]
+    SubAckCount {
+        /// Topic filters in the SUBSCRIBE.
+        filters: usize,
+        /// Return (reason) codes in the SUBACK.
+        codes: usize,
+    },
 }
 
 impl ProtocolViolation {
@@ -363,7 +376,8 @@ impl ProtocolViolation {
             ProtocolViolation::UnexpectedAuth
             | ProtocolViolation::ClientOnlyPacket(_)
             | ProtocolViolation::SecondConnAck
-            | ProtocolViolation::SessionPresentOnCleanStart => ReasonCode::ProtocolError,
+            | ProtocolViolation::SessionPresentOnCleanStart
+            | ProtocolViolation::SubAckCount { .. } => ReasonCode::ProtocolError,
             ProtocolViolation::TopicAlias(_) => ReasonCode::TopicAliasInvalid,
             ProtocolViolation::ReceiveMaximumExceeded { .. } => ReasonCode::ReceiveMaximumExceeded,
         }

@@ -42,7 +42,7 @@ impl Session {
                 Ok(())
             }
             Packet::SubAck(ack) => {
-                self.on_suback(ack);
+                self.on_suback(now, ack);
                 Ok(())
             }
             Packet::UnsubAck(ack) => {
@@ -306,9 +306,21 @@ impl Session {
         self.send(now, Packet::PubComp(reply))
     }
 
-    fn on_suback(&mut self, ack: SubAck) {
+    fn on_suback(&mut self, now: Duration, ack: SubAck) {
         self.health.on_served();
         if let Some(filters) = self.pending_subacks.remove(&ack.packet_id) {
+            if filters.len() != ack.return_codes.len() {
+                // Which code answers which filter cannot be known: a protocol error, as an
+                // empty SUBACK is (the subscriptions are asked again on the next connection).
+                self.fail(
+                    now,
+                    ProtocolViolation::SubAckCount {
+                        filters: filters.len(),
+                        codes: ack.return_codes.len(),
+                    },
+                );
+                return;
+            }
             self.learn_from_grants(&filters, &ack.return_codes);
             for ((filter, _), code) in filters.iter().zip(&ack.return_codes) {
                 if code.is_failure() {

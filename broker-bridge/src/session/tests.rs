@@ -461,6 +461,45 @@ fn malformed_bytes_and_client_only_packets_lose_the_connection_without_panicking
     );
 }
 
+/// A newcomer's break-test: a SUBACK one return code short left the SUBSCRIBE's last filter
+/// "asked" for good, with nothing said.
+#[test]
+fn a_suback_with_another_count_of_codes_than_filters_loses_the_connection() {
+    let mut b = FakeBroker::connected(Options::new("c"));
+    b.sent();
+    b.session
+        .subscribe(
+            S(1),
+            &[
+                ("orders/created", QoS::AtLeastOnce),
+                ("orders/cancelled", QoS::AtLeastOnce),
+            ],
+        )
+        .unwrap();
+    let Packet::Subscribe(sub) = b.sent_one() else {
+        panic!("expected SUBSCRIBE")
+    };
+    b.deliver(
+        S(2),
+        Packet::SubAck(SubAck::new(
+            sub.packet_id,
+            vec![SubscribeReturnCode::Granted(QoS::AtLeastOnce)],
+        )),
+    );
+    let events = b.take_events();
+    assert_eq!(
+        lost_text(&events).as_deref(),
+        Some(
+            "the broker's SUBACK answered 2 topic filters with 1 return codes (one per filter \
+             is the rule)"
+        )
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Subscribed { .. })),
+        "no filter taken as granted: {events:?}"
+    );
+}
+
 #[test]
 fn split_frames_reassemble_into_messages() {
     let mut b = FakeBroker::connected(Options::new("c"));
