@@ -155,6 +155,10 @@ describeApp('read model', () => {
         await row.waitFor();
         assert.equal(await row.getAttribute('data-status'), 'Cancelled');
         assert.equal(((await row.locator('td').last().textContent()) ?? '').trim(), '2', 'at version 2');
+        // No id typed: a hint, not "0 orders" (a newcomer's break-test read it as an answer).
+        await page.fill('[data-testid="query-customer"]', '');
+        await page.locator('[data-testid="query-hint"]').waitFor();
+        assert.equal(await page.locator('[data-testid="query-answer"]').count(), 0);
         // Events the store does not hold: the lag line says so.
         assert.match((await page.textContent('[data-testid="query-lag"]')) ?? '', /^The read model holds events the store does not \(position 6; the store is at 4\)/);
       } finally {

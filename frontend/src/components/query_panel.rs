@@ -246,11 +246,19 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                 if let Question::Customer(customer) = &*question {
                     <input id="query-customer" data-testid="query-customer" aria-label="Customer id" value={customer.clone()} oninput={on_customer} />
                 }
-                <p data-testid="query-answer" data-count={answer.len().to_string()} data-position={position.to_string()}
-                    data-head={head.to_string()}>
-                    { format!("{} order{}, answered from the read model at position {position} (the store is at {head}).",
-                        answer.len(), if answer.len() == 1 { "" } else { "s" }) }
-                </p>
+                // No id typed: no question asked (a newcomer's break-test read "0 orders" as an
+                // answer).
+                if matches!(&*question, Question::Customer(c) if c.trim().is_empty()) {
+                    <p class="muted" data-testid="query-hint">
+                        { "Type a customer id (C123 in the form's default order) to ask for that customer's orders: the id must match exactly, capitals included." }
+                    </p>
+                } else {
+                    <p data-testid="query-answer" data-count={answer.len().to_string()} data-position={position.to_string()}
+                        data-head={head.to_string()}>
+                        { format!("{} order{}, answered from the read model at position {position} (the store is at {head}).",
+                            answer.len(), if answer.len() == 1 { "" } else { "s" }) }
+                    </p>
+                }
                 // The table draws the newest rows only: said, so it and the count above agree.
                 if answer.len() > ROWS_DRAWN {
                     <p class="muted" data-testid="query-answer-shown">
