@@ -59,6 +59,13 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.attempt = 0;
     }
+
+    /// Counts at least `attempts` delays handed out, so the next one is at least
+    /// `base × 2^attempts` (up to the maximum): for a fault that repeats across connections
+    /// that each looked healthy.
+    pub fn at_least(&mut self, attempts: u32) {
+        self.attempt = self.attempt.max(attempts);
+    }
 }
 
 #[cfg(test)]

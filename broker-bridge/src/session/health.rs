@@ -42,6 +42,12 @@ pub(super) struct Health {
     unhealthy_in_a_row: u32,
     /// Of those, the last ones that the broker closed while it had answered everything.
     idle_closes_in_a_row: u32,
+    /// Connections in a row ended by the broker's protocol violation (a malformed packet, a
+    /// packet it must not send), however healthy each looked before it: the delays grow with
+    /// them. A newcomer's break-test: a broker sending the same malformed PUBLISH 3 s into each
+    /// connection had the page reconnect every 3.5 s for ever, "attempt 1" each time, since
+    /// each connection had carried traffic first and so started the delays over.
+    faults_in_a_row: u32,
 }
 
 impl Health {
@@ -52,6 +58,7 @@ impl Health {
             current: None,
             unhealthy_in_a_row: 0,
             idle_closes_in_a_row: 0,
+            faults_in_a_row: 0,
         }
     }
 
@@ -111,6 +118,15 @@ impl Health {
             };
         };
         let after = now.saturating_sub(accepted.at);
+        if matches!(reason, ConnectionError::Protocol(_)) {
+            // Not healthy, whatever came before: the same fault may well come again.
+            self.faults_in_a_row = self.faults_in_a_row.saturating_add(1);
+            self.unhealthy_in_a_row = self.unhealthy_in_a_row.saturating_add(1);
+            self.backoff.at_least(self.faults_in_a_row - 1);
+            self.idle_closes_in_a_row = 0;
+            return reason;
+        }
+        self.faults_in_a_row = 0;
         let healthy = accepted.delivered || after >= self.healthy_after;
         if healthy {
             self.proved_healthy();
@@ -169,5 +185,6 @@ impl Health {
     /// Starts the delays and the counts over, e.g. for another broker.
     pub(super) fn reset(&mut self) {
         self.proved_healthy();
+        self.faults_in_a_row = 0;
     }
 }

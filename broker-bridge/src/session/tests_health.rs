@@ -114,6 +114,35 @@ fn a_live_message_proves_a_connection_healthy_but_a_retained_one_does_not() {
     }
 }
 
+/// A newcomer's break-test: a broker that sends a malformed packet 3 s into every connection,
+/// each of which had carried a live message first, had the page reconnect after 0.5 s for ever
+/// ("attempt 1"). The same fault in a row lengthens the delays, healthy-looking or not; a
+/// connection that ends otherwise starts them over.
+#[test]
+fn the_broker_s_protocol_fault_in_every_connection_lengthens_the_delays() {
+    let mut b = subscribed("c");
+    let mut now = S(0);
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        accept(&mut b, now);
+        let live = Publish::new("orders/created", b"{}".to_vec(), QoS::AtMostOnce);
+        b.deliver(now + MS(10), Packet::Publish(live));
+        // 3 s in: a packet only clients send.
+        b.deliver(now + S(3), Packet::PingReq);
+        assert!(lost_text(&b.take_events()).is_some_and(|t| t.contains("only clients send")));
+        let delay = b.session.reconnect_delay(0.0);
+        delays.push(delay.as_millis());
+        now += S(3) + delay;
+    }
+    assert_eq!(delays, [500, 1000, 2000, 4000]);
+    // A connection that ends without a fault, after carrying traffic: the delays start over.
+    accept(&mut b, now);
+    let live = Publish::new("orders/created", b"{}".to_vec(), QoS::AtMostOnce);
+    b.deliver(now + MS(10), Packet::Publish(live));
+    let (_, delay) = close(&mut b, now + S(6));
+    assert_eq!(delay, MS(500));
+}
+
 #[test]
 fn one_of_ours_acknowledged_proves_a_connection_healthy() {
     let mut b = FakeBroker::new(Options::new("c"));
