@@ -25,6 +25,12 @@ pub enum BrokerUrlError {
     /// Nothing between the scheme and the port or path (or an empty `[]`).
     #[error("it has no host name")]
     MissingHost(String),
+    /// An IPv6 address opened with `[` and never closed (`ws://[::1:9001`): a newcomer's
+    /// break-test was told "it has no host name".
+    #[error(
+        "its IPv6 address has no closing ]: write it in brackets, then the port (ws://[::1]:9001)"
+    )]
+    UnclosedIpv6(String),
     /// A host that is neither a name (letters, digits, `-`, `.`, `_`) nor an IP address: the
     /// browser would refuse to open the WebSocket ("Failed to construct 'WebSocket'").
     #[error("its host is not a host name or an IP address (letters, digits, - . _; or [IPv6])")]
@@ -69,6 +75,7 @@ impl BrokerUrlError {
             BrokerUrlError::Scheme(url)
             | BrokerUrlError::NearInPage(url)
             | BrokerUrlError::MissingHost(url)
+            | BrokerUrlError::UnclosedIpv6(url)
             | BrokerUrlError::Whitespace(url)
             | BrokerUrlError::Fragment(url)
             | BrokerUrlError::Credentials(url)
@@ -160,6 +167,18 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
         return Err(BrokerUrlError::Fragment(url.to_owned()));
     }
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if authority.starts_with('[') && !authority.contains(']') {
+        return Err(BrokerUrlError::UnclosedIpv6(url.to_owned()));
+    }
+    // An empty port is the scheme's default (RFC 3986 §3.2.3, `port = *DIGIT`; the browser
+    // opens `ws://host:` on port 80): written without the colon.
+    let (authority, rest) = match authority.strip_suffix(':') {
+        Some(bare) if !bare.ends_with(':') && (bare.contains(']') || !bare.contains(':')) => {
+            (bare, format!("{bare}{}", &rest[authority.len()..]))
+        }
+        _ => (authority, rest.to_owned()),
+    };
+    let rest = rest.as_str();
     let (host, port) = split_host_port(authority);
     if host.is_empty() || host == "[]" {
         return Err(BrokerUrlError::MissingHost(url.to_owned()));
@@ -488,7 +507,8 @@ mod tests {
             parse_broker_url("ws://:9001"),
             Err(BrokerUrlError::MissingHost(_))
         ));
-        for bad_port in ["ws://h:0", "ws://h:65536", "ws://h:abc", "ws://h:"] {
+        // `ws://h:` is the default port (an_unclosed_ipv6_address_is_named_and_an_empty_port_is_the_default).
+        for bad_port in ["ws://h:0", "ws://h:65536", "ws://h:abc"] {
             assert!(
                 matches!(parse_broker_url(bad_port), Err(BrokerUrlError::Port { .. })),
                 "{bad_port}"
@@ -576,7 +596,6 @@ mod tests {
             "ws://a..b:9001",
             "ws://.a:9001",
             "ws://[zz::1]:9001",
-            "ws://[::1:9001",
             "ws://a|b/",
             "ws://\u{202E}host:9001",
         ] {
@@ -680,5 +699,35 @@ mod tests {
             assert!(!advice.contains("Start Mosquitto"), "{advice}");
             assert!(!advice.contains("./scripts/cluster"), "{advice}");
         }
+    }
+
+    /// Newcomers' break-tests: `ws://[::1:19611` was refused as having no host name, and
+    /// `ws://127.0.0.1:` as having an invalid port.
+    #[test]
+    fn an_unclosed_ipv6_address_is_named_and_an_empty_port_is_the_default() {
+        assert_eq!(
+            parse_broker_url("ws://[::1:19611"),
+            Err(BrokerUrlError::UnclosedIpv6("ws://[::1:19611".into()))
+        );
+        assert_eq!(
+            parse_broker_url("ws://[::1:19611").unwrap_err().to_string(),
+            "its IPv6 address has no closing ]: write it in brackets, then the port (ws://[::1]:9001)"
+        );
+        assert_eq!(
+            parse_broker_url("ws://127.0.0.1:").as_deref(),
+            Ok("ws://127.0.0.1")
+        );
+        assert_eq!(
+            parse_broker_url("ws://[::1]:/mqtt").as_deref(),
+            Ok("ws://[::1]/mqtt")
+        );
+        assert_eq!(
+            parse_broker_url("ws://[::1]:9001").as_deref(),
+            Ok("ws://[::1]:9001")
+        );
+        assert!(matches!(
+            parse_broker_url("ws://host::"),
+            Err(BrokerUrlError::Port { .. } | BrokerUrlError::Host { .. })
+        ));
     }
 }
