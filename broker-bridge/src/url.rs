@@ -353,9 +353,24 @@ pub fn start_advice(url: &str) -> String {
             }
             let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
             let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+            // A host name that does not resolve fails as a closed port does: the browser keeps
+            // the reason from the page (a newcomer's break-test read "start the broker" for a
+            // typo in the name).
+            let (host, _) = split_host_port(authority);
+            let named = !host.starts_with('[')
+                && host.parse::<std::net::Ipv4Addr>().is_err()
+                && !host.eq_ignore_ascii_case("localhost");
+            let name = if named {
+                format!(
+                    " If {host} is a typo, or a name your network cannot look up, it fails the \
+                     same way: the browser does not tell the page which."
+                )
+            } else {
+                String::new()
+            };
             format!(
                 "Start the MQTT broker that should answer at {authority}, or check its address \
-                 above (scheme, host, port and path). This project's own Mosquitto is at \
+                 above (scheme, host, port and path).{name} This project's own Mosquitto is at \
                  ws://localhost:9001 (./scripts/play)."
             )
         }
@@ -729,5 +744,25 @@ mod tests {
             parse_broker_url("ws://host::"),
             Err(BrokerUrlError::Port { .. } | BrokerUrlError::Host { .. })
         ));
+    }
+
+    /// A newcomer's break-test: ws://nonexistent.invalid:19611 was told to start the broker,
+    /// never that the name may not exist.
+    #[test]
+    fn a_host_name_that_may_not_resolve_is_named_in_the_advice() {
+        let advice = start_advice("ws://nonexistent.invalid:19611");
+        assert!(
+            advice.contains(
+                "If nonexistent.invalid is a typo, or a name your network cannot look up"
+            ),
+            "{advice}"
+        );
+        for address in [
+            "ws://127.0.0.1:19611",
+            "ws://[::1]:19611",
+            "ws://localhost:19611/x",
+        ] {
+            assert!(!start_advice(address).contains("typo"), "{address}");
+        }
     }
 }
