@@ -1024,8 +1024,9 @@ mod tests {
         assert_eq!(
             unreachable.advice(),
             " Start the MQTT broker that should answer at h:1, or check its address above \
-             (scheme, host, port and path). This project's own Mosquitto is at \
-             ws://localhost:9001 (./scripts/play). Then try again."
+             (scheme, host, port and path). If h is a typo, or a name your network cannot look \
+             up, it fails the same way: the browser does not tell the page which. This \
+             project's own Mosquitto is at ws://localhost:9001 (./scripts/play). Then try again."
         );
         // How to start the broker follows the address, as the broker bar's help does: a node of
         // ./scripts/cluster is not started by ./scripts/play (a newcomer's break-test was told

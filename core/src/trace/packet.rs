@@ -35,10 +35,10 @@ pub struct TracedPacket {
     pub retain: bool,
     /// On the wire, fixed header included.
     pub size: usize,
-    /// The order the packet belongs to, when the packet itself says so: its correlation
-    /// property, the order of the flow message it carries, the order whose stream an
-    /// event-store topic names (`eventstore/orders/<orderId>`, namespace taken off), else a
-    /// payload's `orderId` (see [`order_id_of`]). An acknowledgement has none of its own: the
+    /// The order the packet belongs to, when the packet itself says so: the order of the flow
+    /// message it carries, the order whose stream an event-store topic names
+    /// (`eventstore/orders/<orderId>`, namespace taken off), else a payload's `orderId`, else
+    /// its correlation property (see [`order_id_of`]). An acknowledgement has none of its own: the
     /// views take its PUBLISH's ([`super::sequence::packet_orders`]).
     pub order_id: Option<Uuid>,
     /// An MQTT 5.0 refusal or other result that is not plain success, in words.
@@ -106,10 +106,13 @@ impl TracedPacket {
             dup,
             retain,
             size: event.bytes.len(),
+            // What the message itself says first: the correlation property is the publisher's
+            // word beside it (a newcomer's break-test drew order B's orders/created under order
+            // A, whose id its correlationId carried, as the services did not).
             order_id: match &message {
-                Some(m) => correlation_of(packet).or(Some(m.order_id())),
-                None => correlation_of(packet)
-                    .or_else(|| flow_topic.and_then(crate::store::stream_of_topic))
+                Some(m) => Some(m.order_id()),
+                None => flow_topic
+                    .and_then(crate::store::stream_of_topic)
                     .or_else(|| order_id_of(packet)),
             },
             reason: reason_of(packet),
@@ -197,14 +200,16 @@ impl TracedPacket {
     }
 }
 
-/// The order a packet carries: the MQTT 5.0 user property [`CORRELATION_PROPERTY`] when it
-/// holds a UUID, else the `orderId` of a PUBLISH payload that is a JSON object. Anything else,
-/// however malformed, is simply no order.
+/// The order a packet carries: the `orderId` of a PUBLISH payload that is a JSON object, else
+/// the MQTT 5.0 user property [`CORRELATION_PROPERTY`] when it holds a UUID (an
+/// acknowledgement's, or beside a payload without an order). Anything else, however
+/// malformed, is simply no order.
 pub fn order_id_of(packet: &Packet) -> Option<Uuid> {
-    correlation_of(packet).or_else(|| match packet {
+    match packet {
         Packet::Publish(publish) => order_id_in_payload(&publish.payload),
         _ => None,
-    })
+    }
+    .or_else(|| correlation_of(packet))
 }
 
 /// The MQTT 5.0 user property [`CORRELATION_PROPERTY`], when it holds a UUID.
@@ -350,13 +355,17 @@ mod tests {
     }
 
     #[test]
-    fn order_id_from_the_correlation_property_first_then_the_payload() {
+    fn order_id_from_the_payload_first_then_the_correlation_property() {
         let other: Uuid = "7bc21a45-8923-4671-a1ed-3d874e22bfa2".parse().unwrap();
         let mut p = publish(seed::ORDER_CREATED.as_bytes());
         p.properties = p
             .properties
             .with_user_property(CORRELATION_PROPERTY, other.to_string());
-        assert_eq!(traced(Packet::Publish(p)).order_id, Some(other));
+        assert_eq!(
+            traced(Packet::Publish(p)).order_id,
+            Some(seed_order()),
+            "the message's own order, not the publisher's property beside it"
+        );
 
         let mut p = publish(b"not json");
         p.properties = p
