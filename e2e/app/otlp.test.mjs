@@ -133,6 +133,30 @@ describeApp('otlp export', () => {
       }
     }));
 
+  // A newcomer's break-test: the exported saga of a poison order read "Pending" with an unset
+  // status, where the Orders panel says it was dead-lettered and no order exists.
+  it('otlp: a dead-lettered (poison) order exports a root that says so, as an ERROR', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&retry_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        await page.click('[data-testid="send-poison"]');
+        const poison = await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.customerId === 'POISON', FLOW_TIMEOUT_MS);
+        const orderId = poison.json.orderId;
+        await witness.waitFor((m) => m.topic === 'deadletter/order', FLOW_TIMEOUT_MS, "OrderService's dead letter");
+        const row = `[data-testid="order-row"][data-order-id="${orderId}"]`;
+        await page.waitForFunction((r) => /Dead-lettered/.test(document.querySelector(r)?.textContent ?? ''), row, { timeout: FLOW_TIMEOUT_MS });
+        const file = await download(page, `${row} [data-testid="order-export-otlp"]`, `saga-${orderId}-poison.otlp.json`);
+        const { spans } = parseOtlpJson(file.text);
+        const root = spans.find((s) => s.parentSpanId === undefined);
+        assert.equal(root.attr('eda.order.status'), 'DeadLettered');
+        assert.equal(root.status?.code, 2, 'an ERROR');
+        assert.match(root.status.message, /^dead-lettered: OrderService could not process its orders\/created \(.*poison.*\), so no order exists$/);
+      } finally {
+        await witness.close();
+      }
+    }));
+
   it('otlp: the whole session exports one trace per order, each under its own root', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=100&inventory_ms=100`, async ({ page }) => {
       await waitReady(page);

@@ -356,6 +356,22 @@ fn root_span(order_id: Uuid, root: SpanId, publishes: &[&TracedPacket], spans: &
     let mut events = Vec::new();
     let mut error = None;
     match row {
+        // Dead-lettered: no order exists in OrderService's store and no deadline ends it (a
+        // newcomer's break-test read "Pending" and an unset status for it, where the Orders
+        // panel says it was dead-lettered).
+        Some(row) if row.is_dead_lettered() => {
+            let reason = row.dead_lettered.clone().unwrap_or_default();
+            attributes.push(("eda.order.status", Value::Text("DeadLettered".into())));
+            attributes.push(("eda.order.start", Value::Text(row.start.word().into())));
+            if let Some(customer) = &row.customer_id {
+                attributes.push(("eda.order.customer_id", Value::Text(customer.clone())));
+            }
+            attributes.push(("eda.saga.reason", Value::Text(reason.clone())));
+            error = Some(format!(
+                "dead-lettered: OrderService could not process its orders/created ({reason}), so \
+                 no order exists"
+            ));
+        }
         Some(row) => {
             attributes.push(("eda.order.status", Value::Text(row.status.name().into())));
             attributes.push(("eda.order.start", Value::Text(row.start.word().into())));
