@@ -113,6 +113,13 @@ describeApp('MQTT version', () => {
           const versions = events.map((m) => m.json?.version);
           const told = () => events.map((m) => `v${m.json?.version} ${m.json?.type} ${JSON.stringify(m.json?.data)}`).join('\n');
           assert.deepEqual([...new Set(versions)].sort(), [1, 2, 3, 4], `order ${id}: its four events on the wire; they were:\n${told()}\npayments: ${witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === id).map((m) => m.payload).join('\n')}`);
+          // Charged and reserved once: the new runtime armed the charge it was handed, and the
+          // decision carried out late scheduled it again (seen: every order charged twice, with
+          // two payment ids).
+          for (const topic of ['payments/processed', 'inventory/reserved']) {
+            const results = new Set(witness.messages.filter((m) => m.topic === topic && m.json?.orderId === id).map((m) => m.payload));
+            assert.equal(results.size, 1, `order ${id}: one ${topic}, not ${[...results].join(' | ')}`);
+          }
         }
         // The page agrees: ten completed, and its copy of the store holds all forty events.
         await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]')?.dataset.completed === '10', null, { timeout: FLOW_TIMEOUT_MS });

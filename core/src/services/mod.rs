@@ -723,6 +723,12 @@ impl Flow {
         });
     }
 
+    /// How many copies of `work` are scheduled and not completed (two, for an order charged
+    /// twice with the idempotent consumers off).
+    pub fn scheduled_count(&self, work: &Work) -> usize {
+        self.scheduled.iter().filter(|(_, w)| w == work).count()
+    }
+
     /// Whether scheduled work that `which` picks is not completed yet.
     fn has_work(&self, which: impl Fn(&Work) -> bool) -> bool {
         self.scheduled.iter().any(|(_, work)| which(work))

@@ -168,6 +168,7 @@ impl Runtime {
                 // The page was told by the runtime this one replaces, if any.
                 style_waiting_told: Cell::new(flow.style_waiting()),
                 held_back: RefCell::new(held_back.map(|held| held.for_instances(&instances))),
+                armed: RefCell::new(Vec::new()),
                 url: RefCell::new(url.to_owned()),
                 brokers: RefCell::new(brokers.clone()),
                 qos: Cell::new(qos),

@@ -107,6 +107,11 @@ pub struct Runtime {
     /// The last *Retry* or poison message the gate held back, and the page's sentence for it:
     /// the sentence goes once the gate would let it through.
     held_back: RefCell<Option<HeldBack>>,
+    /// The work this runtime has armed a timer for and that has not fallen due ([`Runtime::arm`]):
+    /// a decision carried out late (kept in the tab's database first) may schedule work the
+    /// handover already armed again, and is then not armed twice
+    /// ([`Runtime::arm_scheduled`]).
+    armed: RefCell<Vec<eda_core::services::Work>>,
     /// The page's broker: the monitor's, and every service's without its own.
     url: RefCell<String>,
     /// The services with a broker of their own (`?broker_<service>=`).

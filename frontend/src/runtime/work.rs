@@ -114,7 +114,7 @@ impl Runtime {
                     } else {
                         work.service().into()
                     };
-                    self.arm(after, work, worker);
+                    self.arm_scheduled(after, work, worker);
                 }
                 Command::Notify(text) => self.tell(Action::Notified(text)),
                 Command::Log { line, gave_up } => self.log(
@@ -160,6 +160,20 @@ impl Runtime {
         }
     }
 
+    /// [`Runtime::arm`] for work a decision scheduled, unless every copy of it in the flow's
+    /// schedule has its timer armed already: a decision waits for the tab's database before it
+    /// is carried out, and a runtime that took over meanwhile (another MQTT version, session
+    /// mode or number of instances) armed the schedule it was handed, this work included. A
+    /// newcomer's break-test (CI): every order of a burst was charged and reserved twice, with
+    /// two payment ids, across an MQTT version switch while the database was busy.
+    fn arm_scheduled(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
+        let armed = self.armed.borrow().iter().filter(|w| **w == work).count();
+        if armed >= self.flow.borrow().scheduled_count(&work) {
+            return;
+        }
+        self.arm(after, work, worker);
+    }
+
     /// Arms a timer for `work`, due `after` from now, done by `worker`; the flow has it in its
     /// schedule. Busy work shows on its service's badge. Work of an instance crashed since it
     /// was armed dies, though the instance was restarted before it fell due (a newcomer's
@@ -167,6 +181,7 @@ impl Runtime {
     /// is kept, as a scheduler would keep it, and acts once OrderService is back.
     pub(super) fn arm(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
         let (order_id, busy) = (work.order_id(), work.is_busy());
+        self.armed.borrow_mut().push(work.clone());
         // On the packets' clock, so the flow diagram counts down against it.
         let due = clock::now() + after;
         let crashes = self.links.borrow().crash_count(worker);
@@ -175,6 +190,12 @@ impl Runtime {
             self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
         }
         self.later(after, move |runtime| {
+            {
+                let mut armed = runtime.armed.borrow_mut();
+                if let Some(at) = armed.iter().position(|w| *w == work) {
+                    armed.remove(at);
+                }
+            }
             let crashed_since = runtime.links.borrow().crash_count(worker) != crashes;
             if busy && crashed_since {
                 runtime.flow.borrow_mut().abandon(&work);
