@@ -238,6 +238,15 @@ fn check_id(text: &str, label: &str, max_chars: usize) -> Result<String, String>
     if id.chars().any(char::is_control) {
         return Err(format!("{label} must not contain control characters"));
     }
+    // A zero-width space alone, or a right-to-left override before the text: an id of nothing
+    // visible, or shown otherwise than it is (a newcomer's break-test placed orders for both).
+    let hidden = |c: &char| !c.is_whitespace() && crate::outside_text::is_invisible(*c);
+    if let Some(c) = id.chars().find(hidden) {
+        return Err(format!(
+            "{label} must not contain invisible characters ({})",
+            crate::outside_text::marker(c)
+        ));
+    }
     Ok(id.to_owned())
 }
 
@@ -377,6 +386,15 @@ mod tests {
             only_error(Field::CustomerId, set("C1\n23".into())),
             "Customer ID must not contain control characters"
         );
+        assert_eq!(
+            only_error(Field::CustomerId, set("\u{200B}".into())),
+            "Customer ID must not contain invisible characters (⟨U+200B ZWSP⟩)"
+        );
+        assert_eq!(
+            only_error(Field::CustomerId, set("\u{202E}EVIL".into())),
+            "Customer ID must not contain invisible characters (⟨U+202E RLO⟩)"
+        );
+        assert!(validate(&draft("C 123", vec![item("P", "1", "1")])).is_ok());
         // The limit counts characters, not bytes.
         assert!(validate(&draft(&"é".repeat(64), vec![item("P", "1", "1")])).is_ok());
         assert!(validate(&draft(&"C".repeat(64), vec![item("P", "1", "1")])).is_ok());
