@@ -167,10 +167,15 @@ impl Runtime {
             "what the broker kept for the services meanwhile (an order placed just before the \
              reload, say) is delivered after this"
         };
+        // "0 still open, each resuming …" read oddly (a newcomer's break-test).
+        let open = match open {
+            0 => "none still open".to_owned(),
+            1 => "1 still open, resuming with what was left of its deadline".to_owned(),
+            n => format!("{n} still open, each resuming with what was left of its deadline"),
+        };
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} event{}), and \
-             the read model rebuilt from them; {open} still open, each resuming with what was \
-             left of its deadline; {held}.{checks}{again}",
+             the read model rebuilt from them; {open}; {held}.{checks}{again}",
             if streams == 1 { "" } else { "s" },
             if events == 1 { "" } else { "s" }
         ))
