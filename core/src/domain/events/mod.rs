@@ -127,10 +127,13 @@ impl DomainEvent {
     /// genuine charge has a new payment id.
     pub fn identity(&self) -> (&'static str, Uuid) {
         let id = match self {
-            DomainEvent::PaymentProcessed(m) => m.payment_id,
+            // The nil id names no payment or reservation (a newcomer's break-test: two orders'
+            // failures with the nil reservationId, and the second was ignored as a copy of the
+            // first): the order's, as for a compensation before the step.
+            DomainEvent::PaymentProcessed(m) if !m.payment_id.is_nil() => m.payment_id,
             // A compensation before the step names no payment or reservation: the order's.
             DomainEvent::PaymentRefunded(m) if !m.is_uncharged() => m.payment_id,
-            DomainEvent::InventoryReserved(m) => m.reservation_id,
+            DomainEvent::InventoryReserved(m) if !m.reservation_id.is_nil() => m.reservation_id,
             DomainEvent::InventoryReleased(m) if !m.is_unreserved() => m.reservation_id,
             other => other.order_id(),
         };
@@ -303,5 +306,28 @@ mod tests {
         for (topic, _, event) in seed_events() {
             assert_eq!(DomainEvent::decode(topic, &event.to_json()), Ok(event));
         }
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    /// A newcomer's break-test: two orders' reservation failures, both with the nil
+    /// reservationId, and the second was ignored as "a second PUBLISH of the same event".
+    #[test]
+    fn results_with_the_nil_id_are_told_apart_by_their_order() {
+        let failure = |order: u128| -> DomainEvent {
+            InventoryReserved {
+                order_id: Uuid::from_u128(order),
+                reservation_id: Uuid::nil(),
+                success: false,
+                reason: Some("out of stock: P001 (2 asked, 0 left)".into()),
+                reserved_at: crate::domain::Timestamp::parse("2024-01-15T10:30:00.000Z").unwrap(),
+            }
+            .into()
+        };
+        assert_ne!(failure(1).identity(), failure(2).identity());
+        assert_eq!(failure(1).identity(), failure(1).identity());
     }
 }
