@@ -248,6 +248,36 @@ describeApp('competing consumers', () => {
       assert.match(two.text, new RegExp(`${two.shared} its share or PaymentService 3's \\(down at the same time: the broker does not say whose\\)`));
       assert.match(three.text, new RegExp(`The ${three.shared} its share or PaymentService 2's were lost as well: no instance they could go to runs now\\.`));
     }));
+  // A break-test: the number of instances (or the session mode) changed right after Place 10
+  // orders charged and reserved 19 of the 20 orders twice, each with two payment ids. What
+  // PaymentService and InventoryService decided waited for the tab's database (their memory is
+  // kept before their decision goes out), the new runtime armed the charges and reservations
+  // it was handed, and the decisions carried out late armed them again. The page's own writes
+  // are slow enough: no database held here (mqtt-version holds it across an MQTT switch).
+  for (const [what, select, value] of [['the number of instances', '#payment-instances', '2'], ['the session mode', '#session-mode', 'clean']]) {
+    it(`${what} changed right after Place 10 orders: each order charged once and reserved once`, { timeout: CASE_TIMEOUT_MS }, (t) =>
+      watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+        const created = () => [...new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId))];
+        await waitOrdersAccepted(page);
+        await page.click('[data-testid="place-ten"]');
+        await witness.waitFor(() => created().length >= 3, FLOW_TIMEOUT_MS, 'the burst under way');
+        await page.selectOption(select, value);
+        await witness.waitFor(() => created().length >= BURST, FLOW_TIMEOUT_MS, `${BURST} orders created`);
+        const orders = created();
+        await expectOneOutcomeEach(witness, orders);
+        // A later burst's decisions are carried out after every earlier one (the database
+        // keeps them in order): once it ends, a second charge of the first would be on the wire.
+        const later = await placeBurst(page, witness);
+        await expectOneOutcomeEach(witness, later);
+        for (const id of [...orders, ...later]) {
+          for (const topic of ['payments/processed', 'inventory/reserved']) {
+            const results = new Set(messagesOf(witness, id).filter((m) => m.topic === topic).map((m) => m.payload));
+            assert.equal(results.size, 1, `order ${id}: one ${topic}, not ${[...results].join(' | ')}`);
+          }
+        }
+      }));
+  }
+
   it('persistent sessions: a reload into a link with fewer instances ends the sessions the others left, so raising them again charges no order twice', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_instances=2&dedupe=off', async ({ page, ids, witness }) => {
       // A reload leaves without DISCONNECT or UNSUBSCRIBE: the second instance's session keeps
