@@ -736,6 +736,33 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Records order `n`'s `orders/created` as `instance` sent or received it, one ms after
+    /// `now` (advanced); returns that time.
+    fn send_order(
+        trace: &mut Trace,
+        now: &mut u64,
+        instance: Instance,
+        direction: Direction,
+        n: u128,
+    ) -> Duration {
+        use crate::domain::topics::ORDERS_CREATED;
+        use crate::trace::script::{event_for, payload};
+        use broker_bridge::packet::{Packet, Publish};
+        *now += 1;
+        let body = payload(ORDERS_CREATED, order(n)).into_bytes();
+        let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
+        let mut event = event_for(
+            instance.service,
+            *now,
+            direction,
+            Packet::Publish(publish),
+            ProtocolVersion::V311,
+        );
+        event.client_id = instance.client_id("a1b2c3");
+        trace.record(instance.service, &event);
+        ms(*now)
+    }
+
     /// Records `publish` as `service` sent or received it at `at_ms`; returns that time.
     fn record_publish(
         trace: &mut Trace,
@@ -1006,27 +1033,11 @@ mod tests {
 
     #[test]
     fn a_crashed_instance_is_owed_only_what_no_other_instance_of_its_group_received() {
-        use crate::domain::topics::ORDERS_CREATED;
-        use crate::trace::script::{event_for, payload};
-        use broker_bridge::packet::{Packet, Publish};
-
         let second = Instance::new(ServiceId::Payment, 2);
         let mut trace = Trace::default();
         let mut now = 0;
         let mut send = |trace: &mut Trace, instance: Instance, direction, n: u128| {
-            now += 1;
-            let body = payload(ORDERS_CREATED, order(n)).into_bytes();
-            let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
-            let mut event = event_for(
-                instance.service,
-                now,
-                direction,
-                Packet::Publish(publish),
-                ProtocolVersion::V311,
-            );
-            event.client_id = instance.client_id("a1b2c3");
-            trace.record(instance.service, &event);
-            ms(now)
+            send_order(trace, &mut now, instance, direction, n)
         };
         // PaymentService 2 crashes; PaymentService (its first instance) runs on.
         trace.record_crash(ms(0), second, 0);
@@ -1090,10 +1101,6 @@ mod tests {
     /// two were down, is counted as shared by both, owed and lost by neither alone.
     #[test]
     fn two_instances_down_at_once_share_what_no_running_instance_took() {
-        use crate::domain::topics::ORDERS_CREATED;
-        use crate::trace::script::{event_for, payload};
-        use broker_bridge::packet::{Packet, Publish};
-
         let (second, third) = (
             Instance::new(ServiceId::Payment, 2),
             Instance::new(ServiceId::Payment, 3),
@@ -1102,19 +1109,7 @@ mod tests {
             let mut trace = Trace::default();
             let mut now = 0;
             let mut send = |trace: &mut Trace, instance: Instance, direction, n: u128| {
-                now += 1;
-                let body = payload(ORDERS_CREATED, order(n)).into_bytes();
-                let publish = Publish::new(ORDERS_CREATED, body, QoS::AtMostOnce);
-                let mut event = event_for(
-                    instance.service,
-                    now,
-                    direction,
-                    Packet::Publish(publish),
-                    ProtocolVersion::V311,
-                );
-                event.client_id = instance.client_id("a1b2c3");
-                trace.record(instance.service, &event);
-                ms(now)
+                send_order(trace, &mut now, instance, direction, n)
             };
             trace.record_crash(ms(0), second, 0);
             trace.record_crash(ms(0), third, 0);
