@@ -11,7 +11,9 @@ import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { freePort } from '../lib/broker.mjs';
 import { placeOrder, subscribedFilters, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
+import { relay } from '../lib/tcp-relay.mjs';
 
 const answerCount = (page) => page.getAttribute('[data-testid="query-answer"]', 'data-count').then(Number);
 
@@ -60,6 +62,46 @@ describeApp('read model', () => {
         await witness.close();
       }
     }));
+  // A newcomer's break-test: the first order, placed the moment Place order was enabled, went
+  // out before QueryService's SUBSCRIBE reached the broker, and the read model missed it for good.
+  it('QueryService slow to subscribe at start-up: the first order waits for it, saying so, and the read model has it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const port = await freePort();
+    // QueryService's way to the same Mosquitto, 2 s late.
+    const slow = await relay(port, broker.wsPort, 2_000);
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_query=ws://127.0.0.1:${port}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        for (const service of ['order', 'payment', 'inventory', 'notification']) {
+          await page.locator(`[data-testid="status-${service}"][data-state="connected"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        }
+        assert.equal(await page.getAttribute('[data-testid="status-query"]', 'data-state'), 'connecting', 'QueryService is still on its way');
+        await page.click('[data-testid="place-order"]');
+        const said = /OrderService is waiting for QueryService to subscribe, so the order was not placed/;
+        await waitInPage(page, `the form says ${said}`, (source) => new RegExp(source).test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''), said.source);
+        // The moment the form takes orders, one goes out: its events reach the read model.
+        const orderId = await placeOrder(page);
+        await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCompleted', FLOW_TIMEOUT_MS, 'the order completed in the store');
+        const projected = () =>
+          document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0' &&
+          document.querySelector('[data-testid="query-answer"]')?.dataset.count === '1';
+        await waitInPage(page, 'the read model has the first order, and no lag', projected, undefined, {
+          timeout: FLOW_TIMEOUT_MS,
+          describe: () => page.textContent('[data-testid="query-lag"]'),
+        });
+        assert.equal(await page.getAttribute('[data-testid="query-answer-row"]', 'data-status'), 'Completed');
+      });
+    } finally {
+      await witness.close();
+      await slow.close();
+    }
+  });
+  it('QueryService whose broker never answers does not hold orders back for long: the order goes out and completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    freePort().then((port) =>
+      withApp(t, `${brokerQuery(broker.wsUrl)}&broker_query=ws://127.0.0.1:${port}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        const orderId = await placeOrder(page);
+        await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.notEqual(await page.getAttribute('[data-testid="status-query"]', 'data-state'), 'connected');
+      })));
   it('QueryService crashed: the store grows and the read model does not, the lag grows; restarted with a persistent session, the broker delivers what it queued and the read model catches up', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);

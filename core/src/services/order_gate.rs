@@ -8,7 +8,8 @@
 //! with a fresh client id has no session to keep it meanwhile, so an order published before its
 //! consumers' SUBSCRIBE would never reach them and its saga would run out its deadline. Once a
 //! service has had its first SUBACK it no longer holds orders back, even if it crashes later:
-//! watching a crashed consumer catch up on its session is a lesson of the page.
+//! watching a crashed consumer catch up on its session is a lesson of the page. QueryService,
+//! the read side, holds orders back only at start-up, for at most [`READ_SIDE_WAIT`].
 //!
 //! The driver tells the gate each instance's SUBACK ([`OrderGate::subscribed`]), lost connection
 //! ([`OrderGate::left`]), crash and restart ([`OrderGate::crashed`], [`OrderGate::restarted`]),
@@ -47,6 +48,11 @@ use broker_bridge::Link;
 use super::instances::Instance;
 use super::{SagaStyle, ServiceId};
 
+/// How long after the services start orders may wait for QueryService's first SUBACK
+/// ([`OrderGate::read_side_released`]): 5 s, a few times what five WebSocket handshakes with
+/// Mosquitto take (about 200 ms each, one at a time per host).
+pub const READ_SIDE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Which services have subscribed at least once since the services started, and which are
 /// subscribed on their current connection, counted by instance: a service with several
 /// instances (PaymentService's competing consumers, [`super::instances`]) shares one
@@ -75,6 +81,8 @@ pub struct OrderGate {
     /// Signed in as a user of the learner's, connected and online, its status not come back
     /// through the status monitor yet ([`OrderGate::relay_pending`]). Its status topic.
     pending: BTreeMap<Instance, String>,
+    /// Orders no longer wait for QueryService's first SUBACK ([`OrderGate::read_side_released`]).
+    read_side_released: bool,
 }
 
 /// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
@@ -320,25 +328,59 @@ impl OrderGate {
     }
 
     /// `instance` moved to another broker (the broker bar, a broker of its own): what it
-    /// subscribed to on the old one does not hold there, so orders wait for it again.
+    /// subscribed to on the old one does not hold there, so orders wait for it again; all but
+    /// QueryService's, which holds orders back only at start-up
+    /// ([`OrderGate::read_side_released`]).
     pub fn moved(&mut self, instance: impl Into<Instance>) {
         let instance = instance.into();
+        if instance.service == ServiceId::Query {
+            self.read_side_released();
+        }
         self.seen.insert(instance);
         self.subscribed.remove(&instance);
         self.subscribed_now.remove(&instance);
     }
 
     /// The services the order flow under `style` needs (every service that subscribes to
-    /// something under it, but QueryService) that have not subscribed yet, in
-    /// [`ServiceId::ALL`]'s order. QueryService does not hold orders back: what it misses, its
-    /// read model says (*Missing N events*) and *Rebuild* projects from the event store; a
-    /// QueryService that cannot reach its broker would otherwise stop every order.
+    /// something under it) that have not subscribed yet, in [`ServiceId::ALL`]'s order.
+    /// QueryService is one only at start-up, for at most [`READ_SIDE_WAIT`]
+    /// ([`OrderGate::read_side_released`]): after that it does not hold orders back (what it
+    /// misses, its read model says, *Missing N events*, and *Rebuild* projects from the event
+    /// store; a QueryService that cannot reach its broker would otherwise stop every order).
     pub fn waiting_for(&self, style: SagaStyle) -> Vec<ServiceId> {
         ServiceId::ALL
             .into_iter()
-            .filter(|s| *s != ServiceId::Query)
+            .filter(|s| *s != ServiceId::Query || self.read_side_holds())
             .filter(|s| !s.subscriptions(style).is_empty() && !self.has_subscribed(*s))
             .collect()
+    }
+
+    /// Orders stop waiting for QueryService's first SUBACK, for good (until the services start
+    /// again): the driver calls this [`READ_SIDE_WAIT`] after the services started, and when a
+    /// SUBACK of QueryService's refused every filter. The read side must not hold the write
+    /// side back for long: from then on what QueryService misses, its read model says
+    /// (`docs/decisions/0013-read-side.md`).
+    pub fn read_side_released(&mut self) {
+        self.read_side_released = true;
+    }
+
+    /// Whether orders wait for QueryService: only at start-up, before its first SUBACK, and
+    /// while it is neither crashed, nor refused by its broker for good, nor released
+    /// ([`OrderGate::read_side_released`]). Without this, an order placed the moment the other
+    /// services had subscribed could be published before QueryService's SUBSCRIBE reached the
+    /// broker, and the read model would miss its events for good (a newcomer's break-test: the
+    /// first order of a page, placed as soon as *Place order* was enabled, was missing from the
+    /// query's answer until *Rebuild*).
+    fn read_side_holds(&self) -> bool {
+        let query = |i: &&Instance| i.service == ServiceId::Query;
+        !self.read_side_released
+            && !self.has_subscribed(ServiceId::Query)
+            && !self.is_down(ServiceId::Query)
+            && !self
+                .seen
+                .iter()
+                .filter(query)
+                .any(|i| self.refused.contains_key(i))
     }
 
     /// Whether an order may be placed now, with OrderService `order` under `style`.
@@ -676,11 +718,7 @@ mod tests {
     fn orders_wait_until_every_consumer_has_subscribed_once_in_every_style() {
         for style in SagaStyle::ALL {
             let mut gate = OrderGate::default();
-            let all_but_query: Vec<ServiceId> = ServiceId::ALL
-                .into_iter()
-                .filter(|s| *s != ServiceId::Query)
-                .collect();
-            assert_eq!(gate.waiting_for(style), all_but_query, "{style}");
+            assert_eq!(gate.waiting_for(style), ServiceId::ALL, "{style}");
             assert!(gate.subscribed(ServiceId::Order));
             assert!(!gate.subscribed(ServiceId::Order), "only the first counts");
             gate.subscribed(ServiceId::Query);
@@ -815,6 +853,7 @@ mod tests {
             ServiceId::Order,
             ServiceId::Inventory,
             ServiceId::Notification,
+            ServiceId::Query,
         ] {
             gate.subscribed(service);
         }
@@ -895,16 +934,80 @@ mod tests {
     }
 
     #[test]
-    fn query_service_never_holds_orders_back() {
-        let mut gate = OrderGate::default();
-        for service in [
+    fn query_service_holds_orders_back_only_at_start_up_until_its_first_suback() {
+        let flow = [
             ServiceId::Order,
             ServiceId::Payment,
             ServiceId::Inventory,
             ServiceId::Notification,
-        ] {
-            gate.subscribed(service);
-        }
+        ];
+        let started = || {
+            let mut gate = OrderGate::default();
+            for service in flow {
+                gate.subscribed(service);
+            }
+            gate
+        };
+        let waiting = Err(OrderRefusal::WaitingFor(vec![ServiceId::Query]));
+        // An order published before QueryService's SUBSCRIBE would never reach its read model.
+        let mut gate = started();
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            waiting
+        );
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up()))
+                .unwrap_err()
+                .cause(),
+            "OrderService is waiting for QueryService to subscribe"
+        );
+        assert!(gate.subscribed(ServiceId::Query));
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        // Once it has subscribed, a crash or a lost connection does not hold orders back.
+        gate.crashed(ServiceId::Query);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        // Released (READ_SIDE_WAIT after start-up, or a SUBACK refusing every filter).
+        let mut gate = started();
+        gate.read_side_released();
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        // Moved to another broker (the broker bar): only at start-up.
+        let mut gate = started();
+        gate.moved(ServiceId::Query);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        // Crashed before its first SUBACK: it will not come by itself.
+        let mut gate = started();
+        gate.crashed(ServiceId::Query);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            Ok(())
+        );
+        gate.restarted(ServiceId::Query);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
+            waiting
+        );
+        // Refused for good by its broker: the read side does not stop the write side.
+        use broker_bridge::packet::{ConnAck, ProtocolVersion, ReasonCode};
+        let mut gate = started();
+        gate.linked(
+            ServiceId::Query,
+            &down(ConnectionError::Refused {
+                protocol: ProtocolVersion::V311,
+                connack: ConnAck::new(false, ReasonCode::NotAuthorized),
+            }),
+        );
         assert_eq!(
             gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
             Ok(())

@@ -94,6 +94,10 @@ impl Runtime {
                 if any_granted {
                     self.order_gate.borrow_mut().subscribed(instance);
                     self.review_order_gate();
+                } else if service == ServiceId::Query {
+                    // A deaf read side says so in its log; it does not stop the orders.
+                    self.order_gate.borrow_mut().read_side_released();
+                    self.review_order_gate();
                 }
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if !code.is_failure() {

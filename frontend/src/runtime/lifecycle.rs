@@ -14,6 +14,7 @@ use crate::clock::{self, wall_clock};
 use crate::SharedTrace;
 use eda_core::domain::topics::{INVENTORY_STOCK_FILTER, INVENTORY_STOCK_PREFIX};
 use eda_core::services::instances::{filters, Instance};
+use eda_core::services::order_gate::READ_SIDE_WAIT;
 use eda_core::services::presence::watch::PresenceWatch;
 use eda_core::services::presence::{Heard, Presence, STATUS_FILTER};
 use eda_core::services::{Flow, ServiceId};
@@ -206,6 +207,12 @@ impl Runtime {
         // Sessions earlier pages of the tab left on the broker, ended after the services
         // connect.
         runtime.end_left_sessions();
+        // Orders wait for QueryService's first SUBACK at start-up only, and not for long: the
+        // read side must not hold the write side back.
+        runtime.later(READ_SIDE_WAIT, |runtime| {
+            runtime.order_gate.borrow_mut().read_side_released();
+            runtime.review_order_gate();
+        });
         // The links reported while the runtime was built (the page has them already).
         for (instance, link) in early_links.take() {
             runtime.note_link(instance, &link);
