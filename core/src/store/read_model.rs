@@ -354,6 +354,16 @@ impl ReadModel {
             .collect()
     }
 
+    /// The orders of the customer id `typed` in the query box: [`ReadModel::by_customer`] of
+    /// the text as typed, spaces around it included (an order published by hand may carry
+    /// them), or, if that finds none, of the text without them (a space typed by mistake).
+    pub fn by_customer_typed(&self, typed: &str) -> Vec<&OrderView> {
+        match self.by_customer(typed) {
+            exact if !exact.is_empty() || typed.trim() == typed => exact,
+            _ => self.by_customer(typed.trim()),
+        }
+    }
+
     /// The orders now in `status`, in creation order.
     pub fn by_status(&self, status: OrderStatus) -> Vec<&OrderView> {
         self.orders().filter(|v| v.status == status).collect()

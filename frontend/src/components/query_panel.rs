@@ -115,11 +115,11 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
         let question = question.clone();
         Callback::from(move |e: InputEvent| {
             let text = e.target_unchecked_into::<HtmlInputElement>().value();
-            question.set(Question::Customer(text.trim().to_owned()));
+            question.set(Question::Customer(text));
         })
     };
     let answer: Vec<_> = match &*question {
-        Question::Customer(customer) => model.by_customer(customer),
+        Question::Customer(customer) => model.by_customer_typed(customer),
         Question::Status(status) => model.by_status(*status),
     };
     let rows = answer.iter().rev().take(ROWS_DRAWN).map(|view| {

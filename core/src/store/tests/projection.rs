@@ -28,6 +28,12 @@ fn the_read_model_answers_what_the_shop_did() {
     let ids = |views: Vec<&OrderView>| -> Vec<Uuid> { views.iter().map(|v| v.order_id).collect() };
     assert_eq!(ids(model.by_customer("C123")), [A, C, E]);
     assert!(model.by_customer("c123").is_empty(), "compared exactly");
+    assert_eq!(
+        ids(model.by_customer_typed(" C123 ")),
+        [A, C, E],
+        "a space typed by mistake"
+    );
+    assert!(model.by_customer_typed("").is_empty());
     assert_eq!(ids(model.by_status(OrderStatus::Completed)), [A, D]);
     assert_eq!(ids(model.by_status(OrderStatus::Cancelled)), [B, C, F, G]);
     assert_eq!(ids(model.by_status(OrderStatus::InventoryConfirmed)), [E]);
@@ -556,4 +562,26 @@ fn an_event_that_would_end_an_ended_order_again_past_a_gap_is_refused_not_held()
     };
     assert_eq!(model.project(&refund), Projected::Held);
     assert_eq!(model.held(), 1);
+}
+
+/// A newcomer's break-test: an order published by hand for customer " C9" could not be asked
+/// for, the query box dropping the spaces typed.
+#[test]
+fn the_query_box_finds_a_customer_id_with_spaces_around_it_as_typed() {
+    let mut store = EventStore::new();
+    create(&mut store, A, 0, created(" C9", 1, 1.0, 1.0));
+    create(&mut store, B, 10, created("C9", 1, 1.0, 1.0));
+    let model = live(store.read_all(0, None));
+    let ids = |views: Vec<&OrderView>| -> Vec<Uuid> { views.iter().map(|v| v.order_id).collect() };
+    assert_eq!(
+        ids(model.by_customer_typed(" C9")),
+        [A],
+        "as typed, spaces included"
+    );
+    assert_eq!(ids(model.by_customer_typed("C9")), [B]);
+    assert_eq!(
+        ids(model.by_customer_typed("C9 ")),
+        [B],
+        "no such id: without the space"
+    );
 }
