@@ -162,6 +162,11 @@ pub fn App() -> Html {
         Callback::from(move |seq: u64| page.deliver_again(seq))
     };
     let live = state.replaying.is_none();
+    // QueryService crashed: a rebuild does not replace its read model.
+    let query_crashed = state
+        .services
+        .iter()
+        .any(|s| s.id == ServiceId::Query && s.crashed_at.is_some());
     let on_retry = {
         let page = page.clone();
         Callback::from(
@@ -447,7 +452,8 @@ pub fn App() -> Html {
                     <QueryPanel trace={trace.clone()} version={orders_version}
                         projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
                         delay_error={state.projection_error.clone()}
-                        on_replace={live.then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
+                        query_crashed={query_crashed}
+                        on_replace={(live && !query_crashed).then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
                     <AnalyticsPanel trace={trace.clone()} version={orders_version} />
                 </section>
             }

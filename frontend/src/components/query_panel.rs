@@ -40,9 +40,14 @@ pub struct QueryPanelProps {
     /// Why the projection delay typed or linked was not used, if it was not.
     #[prop_or_default]
     pub delay_error: Option<String>,
-    /// Make a rebuilt read model QueryService's (none while a recording is shown).
+    /// Make a rebuilt read model QueryService's (none while a recording is shown, or while
+    /// QueryService is crashed: a crashed process rebuilds nothing).
     #[prop_or_default]
     pub on_replace: Option<Callback<ReadModel>>,
+    /// QueryService is crashed (the learner pressed *Crash*): a rebuild that differs from its
+    /// read model does not replace it, and says so.
+    #[prop_or_default]
+    pub query_crashed: bool,
 }
 
 /// What the Query box asks.
@@ -66,6 +71,8 @@ enum Rebuilt {
         asked: Option<u64>,
         up_to: Option<u64>,
         equals_live: Option<bool>,
+        /// It differed and QueryService now answers from it.
+        replaced: bool,
     },
     Refused(String),
 }
@@ -186,15 +193,25 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             asked,
             up_to,
             equals_live,
+            replaced,
         } => {
             let position = rebuilt.position();
+            const DIFFERED: &str = "It differed from the live read model at that position (still \
+                behind, or QueryService missed events or took some the store does not have)";
+            let kept = if props.query_crashed {
+                ": QueryService is crashed, so its read model stays as it is. Restart it, then \
+                 Rebuild again to replace it."
+            } else {
+                ": a recording is shown, so the live read model stays as it is."
+            };
             html! {
                 <div data-testid="rebuild-result" data-position={position.to_string()}
                     data-equals-live={equals_live.map(|e| e.to_string()).unwrap_or_default()}>
                     <p>{ rebuilt_heading(*asked, *up_to, position) }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
                     { match equals_live {
                         Some(true) => html! { <p class="ok">{ "It equalled the live read model at that position: the projection is a function of the events." }</p> },
-                        Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ "It differed from the live read model at that position (still behind, or QueryService missed events or took some the store does not have): QueryService now answers from the rebuilt one." }</p> },
+                        Some(false) if *replaced => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ DIFFERED }{ ": QueryService now answers from the rebuilt one." }</p> },
+                        Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-not-replaced">{ DIFFERED }{ kept }</p> },
                         None => html! { <p class="muted">{ "A point in the past: not compared with the live read model." }</p> },
                     } }
                 </div>
@@ -303,14 +320,19 @@ fn step(
         let equals_live = limit
             .is_none()
             .then(|| trace.0.borrow().read_model == model);
-        if let (Some(false), Some(on_replace)) = (equals_live, &on_replace) {
-            on_replace.emit(model.clone());
-        }
+        let replaced = match (equals_live, &on_replace) {
+            (Some(false), Some(on_replace)) => {
+                on_replace.emit(model.clone());
+                true
+            }
+            _ => false,
+        };
         rebuilt.set(Rebuilt::Done {
             model,
             asked,
             up_to: limit,
             equals_live,
+            replaced,
         });
         return;
     }

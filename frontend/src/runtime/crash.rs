@@ -82,7 +82,8 @@ impl Runtime {
             self.record(instance.service, event);
         }
         self.tell_now(Action::Link(instance, link));
-        self.tell(Action::Crashed(instance, clock::now()));
+        // A click: the badge and what depends on it (Rebuild) follow at once.
+        self.tell_now(Action::Crashed(instance, clock::now()));
         self.review_order_gate();
     }
 
@@ -138,7 +139,7 @@ impl Runtime {
         {
             slot.1 = client;
         }
-        self.tell(Action::Restarted(instance));
+        self.tell_now(Action::Restarted(instance));
         self.review_order_gate();
     }
 
