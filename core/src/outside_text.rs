@@ -265,6 +265,17 @@ pub fn quoted(text: &str) -> String {
     }
 }
 
+/// A setting's value as a refusal names it: [`quoted`], or `an empty value` for nothing but
+/// white space (a cleared field, `?projection_ms=` with nothing after it), which `""` would
+/// name poorly (a newcomer's break-test: `"" is not a projection delay`).
+pub fn value_named(text: &str) -> String {
+    if text.trim().is_empty() {
+        "an empty value".to_owned()
+    } else {
+        quoted(text)
+    }
+}
+
 /// How many characters of a value [`quoted`] echoes before it cuts.
 pub const QUOTED_CHARS: usize = 80;
 

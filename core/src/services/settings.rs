@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::Delays;
 use crate::domain::money::{amount_text, parse_amount_cents, Cents};
-use crate::outside_text::quoted;
+use crate::outside_text::value_named;
 
 /// How the order's saga is coordinated (`?saga=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -87,7 +87,7 @@ impl std::str::FromStr for SagaStyle {
             .ok_or_else(|| {
                 format!(
                     "{} is not a saga style: use {}",
-                    quoted(text),
+                    value_named(text),
                     SagaStyle::ALL.map(SagaStyle::value).join(", ")
                 )
             })
@@ -147,7 +147,7 @@ pub fn parse_payment_mode(text: &str) -> Result<bool, String> {
         "decline" => Ok(true),
         _ => Err(format!(
             "{} is not a payment mode: use approve or decline",
-            quoted(text.trim())
+            value_named(text.trim())
         )),
     }
 }
@@ -158,7 +158,13 @@ pub fn parse_payment_mode(text: &str) -> Result<bool, String> {
 pub fn parse_limit(text: &str) -> Result<Cents, String> {
     parse_amount_cents(text)
         .map(Cents)
-        .map_err(|e| format!("{} is not an amount: {e}", quoted(text)))
+        // Its reason says when it is empty.
+        .map_err(|e| {
+            format!(
+                "{} is not an amount: {e}",
+                crate::outside_text::quoted(text)
+            )
+        })
 }
 
 /// `text`, trimmed, as a whole number written in digits only: no sign (`+5`), no exponent, no
@@ -180,7 +186,7 @@ pub fn parse_percent(text: &str) -> Result<u8, String> {
         Ok(p) if p <= MAX_PERCENT => Ok(p),
         _ => Err(format!(
             "{} is not a percentage: use a whole number from 0 to {MAX_PERCENT}",
-            quoted(text)
+            value_named(text)
         )),
     }
 }
@@ -211,7 +217,7 @@ impl Stock {
             let Some((product, units)) = part.split_once(':') else {
                 problems.push(format!(
                     "{} is not product:units (for example P001:5)",
-                    quoted(part)
+                    value_named(part)
                 ));
                 continue;
             };
@@ -220,7 +226,7 @@ impl Stock {
             let product = match crate::domain::order_form::check_product_id(product) {
                 Ok(product) => product,
                 Err(e) => {
-                    problems.push(format!("{}: {e}", quoted(part)));
+                    problems.push(format!("{}: {e}", value_named(part)));
                     continue;
                 }
             };
@@ -231,19 +237,19 @@ impl Stock {
                 _ if units.contains([';', ':', '|', '&']) || units.trim().contains(' ') => {
                     problems.push(format!(
                         "{}: put a comma between products (for example P001:5,P002:3)",
-                        quoted(part)
+                        value_named(part)
                     ));
                     continue;
                 }
                 _ => {
                     problems.push(format!(
                         "{}: units are a whole number from 0 to {MAX_STOCK}",
-                        quoted(part)
+                        value_named(part)
                     ));
                     continue;
                 }
             };
-            let twice = format!("{} is listed twice", quoted(&product));
+            let twice = format!("{} is listed twice", value_named(&product));
             if levels.insert(product, units).is_some() && !problems.contains(&twice) {
                 problems.push(twice);
             }
@@ -316,7 +322,7 @@ pub fn parse_millis(
         Ok(ms) if range.contains(&ms) => Ok(Duration::from_millis(ms)),
         _ => Err(format!(
             "{} is not {what}: use whole milliseconds from {} to {}",
-            quoted(text),
+            value_named(text),
             range.start(),
             range.end()
         )),
@@ -398,7 +404,10 @@ pub fn parse_on_off(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "on" => Ok(true),
         "off" => Ok(false),
-        _ => Err(format!("{} is neither on nor off", quoted(text.trim()))),
+        _ => Err(format!(
+            "{} is neither on nor off",
+            value_named(text.trim())
+        )),
     }
 }
 

@@ -1636,7 +1636,7 @@ mod query_tests {
         let delays = state.delays_error.unwrap();
         assert_eq!(
             delays,
-            "Ignored ?payment_ms= in the link: \"\" is not a delay: use whole milliseconds \
+            "Ignored ?payment_ms= in the link: an empty value is not a delay: use whole milliseconds \
              from 0 to 10000. Ignored ?inventory_ms= in the link: \"-1\" is not a delay: use \
              whole milliseconds from 0 to 10000."
         );

@@ -433,6 +433,13 @@ fn the_projection_delay_setting_reads_whole_milliseconds_up_to_a_minute() {
         parse_projection_delay("slow").unwrap_err(),
         "\"slow\" is not a projection delay: use whole milliseconds from 0 to 60000"
     );
+    // A cleared field is named as such, not as "".
+    for text in ["", "  "] {
+        assert_eq!(
+            parse_projection_delay(text).unwrap_err(),
+            "an empty value is not a projection delay: use whole milliseconds from 0 to 60000"
+        );
+    }
 }
 
 proptest! {
