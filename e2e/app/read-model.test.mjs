@@ -33,6 +33,15 @@ describeApp('read model', () => {
         // The store has the order; the read model does not yet: stale, and the lag says so.
         await waitInPage(page, 'the lag shown', () => Number(document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind) > 0);
         assert.equal(await answerCount(page), 0, 'stale: the read model has not projected the order yet');
+        // A rebuild now differs, but the read model is behind, not wrong: it is left to catch
+        // up (a newcomer's break-test: the rebuild "repaired" it and the lag line said caught up).
+        await page.click('[data-testid="rebuild"]');
+        const behind = page.locator('[data-testid="rebuild-not-replaced"]');
+        await behind.waitFor();
+        assert.ok(Number(await behind.getAttribute('data-pending')) >= 1, 'events held in the delay');
+        assert.match(await behind.textContent(), /^It differs from the live read model because QueryService is still behind: \d+ events? it received wait out its projection delay\. Nothing is missing yet/);
+        assert.equal(await answerCount(page), 0, 'still stale: nothing replaced');
+        assert.ok(Number(await page.getAttribute('[data-testid="query-lag"]', 'data-events-behind')) > 0, 'the lag line still says behind');
         // Then it catches up: the order, completed, and no lag.
         await waitInPage(page, 'caught up', () => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0', undefined, { timeout: FLOW_TIMEOUT_MS });
         assert.equal(await answerCount(page), 1);
@@ -43,9 +52,8 @@ describeApp('read model', () => {
 
         // Rebuild from the store: equal to the live model.
         await page.click('[data-testid="rebuild"]');
-        const result = page.locator('[data-testid="rebuild-result"]');
+        const result = page.locator('[data-testid="rebuild-result"][data-equals-live="true"]');
         await result.waitFor();
-        assert.equal(await result.getAttribute('data-equals-live'), 'true');
         assert.equal(await page.textContent('[data-testid="rebuild-totals"]'), totals);
         // Dated by its positions, so it stays true as the store grows beside it.
         assert.match(await result.textContent(), /^Rebuilt from the event store, positions 1 to 4 \(the whole store then\): .*It equalled the live read model at that position/);

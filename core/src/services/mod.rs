@@ -723,6 +723,15 @@ impl Flow {
         });
     }
 
+    /// How many events QueryService received and holds until its projection delay is over
+    /// ([`Work::Project`]): while there are any, its read model is behind, not wrong.
+    pub fn projections_pending(&self) -> usize {
+        self.scheduled
+            .iter()
+            .filter(|(_, w)| matches!(w, Work::Project(_)))
+            .count()
+    }
+
     /// How many copies of `work` are scheduled and not completed (two, for an order charged
     /// twice with the idempotent consumers off).
     pub fn scheduled_count(&self, work: &Work) -> usize {

@@ -1162,10 +1162,16 @@ fn query_service_projects_the_store_s_events_after_the_delay_and_ignores_repeats
         0,
         "stale until the delay passes"
     );
+    assert_eq!(
+        flow.projections_pending(),
+        wire.recorded.len(),
+        "behind, not wrong"
+    );
     for work in due {
         assert_eq!(work.service(), ServiceId::Query);
         assert!(flow.complete(work, now, Uuid::nil()).is_empty());
     }
+    assert_eq!(flow.projections_pending(), 0);
     let model = flow.query.model();
     assert_eq!(
         model.get(id).map(|v| v.status),

@@ -43,7 +43,9 @@ pub struct QueryPanelProps {
     /// Make a rebuilt read model QueryService's (none while a recording is shown, or while
     /// QueryService is crashed: a crashed process rebuilds nothing).
     #[prop_or_default]
-    pub on_replace: Option<Callback<ReadModel>>,
+    /// Its answer: `Err` with how many events QueryService still holds in its projection
+    /// delay, when it did not take the model for that.
+    pub on_replace: Option<Callback<ReadModel, Result<(), usize>>>,
     /// QueryService is crashed (the learner pressed *Crash*): a rebuild that differs from its
     /// read model does not replace it, and says so.
     #[prop_or_default]
@@ -71,8 +73,9 @@ enum Rebuilt {
         asked: Option<u64>,
         up_to: Option<u64>,
         equals_live: Option<bool>,
-        /// It differed and QueryService now answers from it.
-        replaced: bool,
+        /// It differed and was offered to QueryService: taken (`Ok`), or not, while it held
+        /// this many events in its projection delay (`Err`). `None`: not offered.
+        replaced: Option<Result<(), usize>>,
     },
     Refused(String),
 }
@@ -210,8 +213,11 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     <p>{ rebuilt_heading(*asked, *up_to, position) }<span data-testid="rebuild-totals">{ totals_text(&rebuilt.totals()) }</span>{ "." }</p>
                     { match equals_live {
                         Some(true) => html! { <p class="ok">{ "It equalled the live read model at that position: the projection is a function of the events." }</p> },
-                        Some(false) if *replaced => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ DIFFERED }{ ": QueryService now answers from the rebuilt one." }</p> },
-                        Some(false) => html! { <p class="error" role="alert" data-testid="rebuild-not-replaced">{ DIFFERED }{ kept }</p> },
+                        Some(false) => match replaced {
+                            Some(Ok(())) => html! { <p class="error" role="alert" data-testid="rebuild-replaced">{ DIFFERED }{ ": QueryService now answers from the rebuilt one." }</p> },
+                            Some(Err(pending)) => html! { <p class="muted" data-testid="rebuild-not-replaced" data-pending={pending.to_string()}>{ behind_text(*pending) }</p> },
+                            None => html! { <p class="error" role="alert" data-testid="rebuild-not-replaced">{ DIFFERED }{ kept }</p> },
+                        },
                         None => html! { <p class="muted">{ "A point in the past: not compared with the live read model." }</p> },
                     } }
                 </div>
@@ -303,6 +309,18 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     }
 }
 
+/// Why a whole rebuild that differed did not replace the read model of a QueryService holding
+/// `pending` events in its projection delay.
+fn behind_text(pending: usize) -> String {
+    let events = if pending == 1 { "event" } else { "events" };
+    format!(
+        "It differs from the live read model because QueryService is still behind: {pending} \
+         {events} it received wait out its projection delay. Nothing is missing yet, so its read \
+         model stays as it is: it catches up by itself (eventual consistency). Rebuild again once \
+         it has, to compare."
+    )
+}
+
 /// One step of a rebuild, then the next after the page has drawn. A whole rebuild that differs
 /// from the live read model replaces it (`on_replace`).
 fn step(
@@ -310,7 +328,7 @@ fn step(
     rebuilt: UseStateHandle<Rebuilt>,
     mut rebuild: Rebuild,
     (asked, limit): (Option<u64>, Option<u64>),
-    on_replace: Option<Callback<ReadModel>>,
+    on_replace: Option<Callback<ReadModel, Result<(), usize>>>,
 ) {
     let progress = rebuild.step(&trace.0.borrow().store, REBUILD_STEP);
     if progress.is_finished() {
@@ -321,11 +339,8 @@ fn step(
             .is_none()
             .then(|| trace.0.borrow().read_model == model);
         let replaced = match (equals_live, &on_replace) {
-            (Some(false), Some(on_replace)) => {
-                on_replace.emit(model.clone());
-                true
-            }
-            _ => false,
+            (Some(false), Some(on_replace)) => Some(on_replace.emit(model.clone())),
+            _ => None,
         };
         rebuilt.set(Rebuilt::Done {
             model,

@@ -339,9 +339,15 @@ impl Playground {
     }
 
     /// QueryService's read model replaced by `model`, rebuilt from the event store.
-    pub fn replace_read_model(&self, model: eda_core::store::ReadModel) {
-        if let Some(runtime) = self.runtime.borrow().as_ref() {
-            runtime.replace_read_model(model);
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::runtime::Runtime::replace_read_model`]: the events QueryService still holds
+    /// in its projection delay, and the read model is left as it is.
+    pub fn replace_read_model(&self, model: eda_core::store::ReadModel) -> Result<(), usize> {
+        match self.runtime.borrow().as_ref() {
+            Some(runtime) => runtime.replace_read_model(model),
+            None => Ok(()),
         }
     }
 

@@ -69,7 +69,18 @@ impl Runtime {
 
     /// QueryService takes `model` (a rebuild from the event store) as its read model, and the
     /// page's copy follows: the repair after a loss (a clean session while it was down).
-    pub fn replace_read_model(self: &Rc<Self>, model: ReadModel) {
+    ///
+    /// # Errors
+    ///
+    /// How many events QueryService holds until its projection delay is over, when it holds
+    /// any: its read model is behind, not wrong, and is left as it is (a newcomer's
+    /// break-test: a rebuild during the delay "repaired" a model that was only stale, and the
+    /// lag line said it had caught up while the events were still on their way).
+    pub fn replace_read_model(self: &Rc<Self>, model: ReadModel) -> Result<(), usize> {
+        let pending = self.flow.borrow().projections_pending();
+        if pending > 0 {
+            return Err(pending);
+        }
         self.flow.borrow_mut().query.restore(model.clone());
         let mut trace = self.trace.0.borrow_mut();
         trace.read_model = model;
@@ -78,6 +89,7 @@ impl Runtime {
         drop(trace);
         self.trace_changed.set(true);
         self.report_soon();
+        Ok(())
     }
 
     /// OrderService takes over `store`, read back from the tab's database after a reload: its
