@@ -165,16 +165,20 @@ impl TracedPacket {
             .join("\n")
     }
 
-    /// A PUBLISH's payload for a person: pretty-printed JSON when it is JSON, otherwise the
-    /// text with invalid UTF-8 replaced. `None` for every other packet.
+    /// A PUBLISH's payload for a person: JSON indented two spaces a level ([`indented`]: its
+    /// keys in their order on the wire, its numbers and escapes as sent), otherwise the text
+    /// with invalid UTF-8 replaced. `None` for every other packet.
     pub fn payload_text(&self) -> Option<String> {
         let Packet::Publish(publish) = self.packet.as_ref() else {
             return None;
         };
-        let pretty = serde_json::from_slice::<serde_json::Value>(&publish.payload)
-            .ok()
-            .and_then(|json| serde_json::to_string_pretty(&json).ok());
-        Some(pretty.unwrap_or_else(|| String::from_utf8_lossy(&publish.payload).into_owned()))
+        let json = serde_json::from_slice::<serde::de::IgnoredAny>(&publish.payload).is_ok();
+        let text = String::from_utf8_lossy(&publish.payload);
+        Some(if json {
+            indented(&text)
+        } else {
+            text.into_owned()
+        })
     }
 
     /// The PUBLISH header flags in words, e.g. "DUP QoS 1 RETAIN"; empty for other packets,
@@ -280,6 +284,63 @@ fn reason_of(packet: &Packet) -> Option<String> {
             .collect(),
     };
     (!words.is_empty()).then(|| words.join(", "))
+}
+
+/// Valid JSON `text` laid out as `serde_json::to_string_pretty` would (two spaces a level,
+/// `"key": value`, empty `{}` and `[]` kept on one line), but token for token as written: the
+/// keys in their order (the wire contract's field order, which a map would sort: a newcomer's
+/// break-test), numbers and escapes as sent. White space between tokens is dropped first.
+pub fn indented(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n("  ", depth));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+                if let Some(&close) = chars.peek().filter(|&&n| n == '}' || n == ']') {
+                    out.push(close);
+                    chars.next();
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_ascii_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -473,9 +534,51 @@ mod tests {
             t.payload_text().unwrap(),
             "{\n  \"a\": [\n    1,\n    2\n  ]\n}"
         );
+        // As on the wire: the keys' order, numbers and escapes; white space laid out anew.
+        let wire =
+            br#"{"position":4,"stream":"x","data":{},"list":[ ],"n":1.50,"s":"a\"{,:}\u00e9"}"#;
+        assert_eq!(
+            traced(Packet::Publish(publish(wire)))
+                .payload_text()
+                .unwrap(),
+            "{\n  \"position\": 4,\n  \"stream\": \"x\",\n  \"data\": {},\n  \"list\": [],\n  \
+             \"n\": 1.50,\n  \"s\": \"a\\\"{,:}\\u00e9\"\n}"
+        );
+        let hand = b"{ \"b\" : [ 1 , { \"c\" : null } ] ,\n \"a\" : true }";
+        assert_eq!(
+            traced(Packet::Publish(publish(hand)))
+                .payload_text()
+                .unwrap(),
+            "{\n  \"b\": [\n    1,\n    {\n      \"c\": null\n    }\n  ],\n  \"a\": true\n}"
+        );
+        assert_eq!(
+            traced(Packet::Publish(publish(b"{\"a\":")))
+                .payload_text()
+                .unwrap(),
+            "{\"a\":",
+            "not JSON: as text"
+        );
         let t = traced(Packet::Publish(publish(b"caf\xc3\xa9 \xff")));
         assert_eq!(t.payload_text().unwrap(), "café \u{fffd}");
         assert_eq!(traced(Packet::PingReq).payload_text(), None);
+    }
+
+    #[test]
+    fn indented_lays_out_json_as_serde_json_pretty_does() {
+        let values = [
+            serde_json::json!({"orderId": "x", "items": [{"productId": "P001", "quantity": 2, "price": 29.99}], "totalAmount": 59.98}),
+            serde_json::json!([[], {}, [1, [2, []]], {"a": {"b": {}}}, "\"]\\", -0.5, null, false]),
+            serde_json::json!("plain"),
+            serde_json::json!(7),
+        ];
+        for value in values {
+            let compact = serde_json::to_string(&value).unwrap();
+            assert_eq!(
+                indented(&compact),
+                serde_json::to_string_pretty(&value).unwrap(),
+                "{compact}"
+            );
+        }
     }
 
     #[test]
