@@ -89,7 +89,7 @@ describeApp('share link', () => {
       assert.doesNotMatch(flow, /\?duplicates=/);
       // A delay in the words of every other link refusal (it said `Payment delay "" ignored: …`).
       const delays = await text('delays-error');
-      assert.equal(delays, 'Ignored ?payment_ms= in the link: "" is not a delay: use whole milliseconds from 0 to 10000.');
+      assert.equal(delays, 'Ignored ?payment_ms= in the link: an empty value is not a delay: use whole milliseconds from 0 to 10000.');
       // A cut-short percent-escape echoed as written in the address (it was "\uFFFD%A").
       const ns = await text('namespace-error');
       assert.match(ns, /^Ignored \?ns="%E0%A4%A" in the link: /);
