@@ -128,6 +128,31 @@ describeApp('dead letters', () => {
       await waitForRow(page, orderId, 'Completed');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
     }));
+  // A newcomer's break-test: "fixed" into a well-formed stored event, a QueryService dead letter
+  // went out by the page's own OrderService client on the store's topic, a forged event.
+  it('QueryService\'s dead letter on the event store\'s topic: a Retry of anything the store does not hold is refused, pointing to Rebuild, and nothing is published', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const stream = '44444444-2222-4333-8444-555555555555';
+      const topic = `eventstore/orders/${stream}`;
+      await witness.publish(topic, 'not json', { qos: 1 });
+      const row = page.locator('[data-testid="dead-letter"][data-service="query"]');
+      await row.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await row.getAttribute('data-id'), /^[0-9a-f-]{36}$/, 'the contract\'s data-id');
+      const forged = JSON.stringify({ position: 1, stream, version: 1, type: 'OrderCreated', schema: 3, recordedAt: '2026-12-05T12:40:00.000Z', data: { customerId: 'C123', items: [{ productId: 'P001', quantity: 1, price: 5 }], totalAmount: 5 } });
+      await row.locator('[data-testid="dead-letter-payload"]').fill(forged);
+      await witness.roundTrip();
+      const before = witness.messages.filter((m) => m.topic === topic).length;
+      await row.locator('[data-testid="dead-letter-retry"]').click();
+      const said = row.locator('[data-testid="redelivery-error"]');
+      await said.waitFor();
+      assert.match(await said.textContent(), /^Retry: OrderService publishes on eventstore\/orders\/… only the events its event store holds, and this payload is not one of them: published again it would be a forged event under OrderService's name, so the message was not published again\. To give QueryService the store's events, press Rebuild in the Read model panel/);
+      await witness.roundTrip();
+      assert.equal(witness.messages.filter((m) => m.topic === topic).length, before, 'nothing published on the store\'s topic');
+      // The read model took nothing: the next order is projected as usual.
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await page.waitForFunction(() => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0' && document.querySelector('[data-testid="query-answer"]')?.dataset.count === '1', undefined, { timeout: FLOW_TIMEOUT_MS });
+    }));
   it('an unknown product: InventoryService dead-letters the order at once; once the stock lists it, Retry completes the order, charged once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&stock=P001:5&saga_timeout_ms=30000', async ({ page, witness }) => {
       await page.fill('#product-id-0', 'P009');

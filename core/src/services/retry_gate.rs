@@ -121,6 +121,40 @@ pub enum RetryRefusal {
         /// The page's limit in bytes ([`broker_bridge::Options::max_packet_size`], 256 KiB).
         limit: usize,
     },
+    /// The topic is the event store's (`eventstore/orders/<id>`), which OrderService publishes
+    /// from its store only, and the payload is not, byte for byte, one of its store's events:
+    /// published again under OrderService's name it would be a forged event.
+    NotTheStores,
+}
+
+/// Whether a *Retry* of `payload` on `topic` keeps to what OrderService publishes there: on the
+/// event store's topics (`eventstore/orders/<id>`, decision 0011) only an event its `store`
+/// holds, byte for byte; any payload on every other topic. A dead letter QueryService gave up
+/// on there is something the store never held (a newcomer's break-test: "fixed" in the panel
+/// and retried, it went out by the page's own OrderService client, and the read model took it
+/// as a stored event, the real order's held behind it for good); the read model is repaired
+/// by *Rebuild*. Checked before the gate: waiting would not make it the store's.
+///
+/// # Errors
+///
+/// [`RetryRefusal::NotTheStores`].
+pub fn check_store_retry(
+    topic: &str,
+    payload: &[u8],
+    store: &crate::store::EventStore,
+) -> Result<(), RetryRefusal> {
+    if !topic.starts_with(crate::store::EVENTSTORE_PREFIX) {
+        return Ok(());
+    }
+    let held = crate::store::StoredEvent::decode_on(topic, payload)
+        .ok()
+        .and_then(|event| store.read_all(event.position, Some(event.position)).first())
+        .is_some_and(|kept| kept.to_json() == payload);
+    if held {
+        Ok(())
+    } else {
+        Err(RetryRefusal::NotTheStores)
+    }
 }
 
 /// Whether a *Retry* whose PUBLISH on `topic` takes `size` bytes (fixed header included) can
@@ -288,6 +322,15 @@ fn cause_and_advice(refusal: &RetryRefusal, whose: &str, button: &str) -> (Strin
             let advice = format!(" Shorten the payload, then press {button}.");
             (cause, advice)
         }
+        RetryRefusal::NotTheStores => (
+            "OrderService publishes on eventstore/orders/… only the events its event store \
+             holds, and this payload is not one of them: published again it would be a forged \
+             event under OrderService's name"
+                .to_owned(),
+            " To give QueryService the store's events, press Rebuild in the Read model panel; \
+             then Discard this letter."
+                .to_owned(),
+        ),
     }
 }
 

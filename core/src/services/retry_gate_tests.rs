@@ -427,3 +427,62 @@ fn a_retry_larger_than_the_page_s_limit_is_refused_with_its_size_and_the_limit()
          the payload, then press Retry. The dead letter stays listed, with your edits."
     );
 }
+
+/// A newcomer's break-test: QueryService's dead letter on the store's topic, "fixed" into a
+/// well-formed stored event and retried, went out by OrderService's client as a forged event.
+#[test]
+fn a_retry_on_the_store_s_topic_goes_only_with_an_event_the_store_holds() {
+    use crate::domain::{OrderItem, Timestamp};
+    use crate::store::{EventStore, ExpectedVersion, StreamEvent};
+    let mut store = EventStore::new();
+    let stream = uuid::Uuid::from_u128(7);
+    let created = StreamEvent::Created {
+        customer_id: "C123".into(),
+        items: vec![OrderItem {
+            product_id: "P001".into(),
+            quantity: 1,
+            price: 5.0,
+        }],
+        total_amount: 5.0,
+    };
+    let now = Timestamp::from_unix_millis(1_764_000_000_000).unwrap();
+    let kept = store
+        .append(stream, ExpectedVersion::NoStream, vec![created], now)
+        .unwrap()
+        .remove(0);
+    let topic = kept.topic();
+    assert_eq!(check_store_retry(&topic, &kept.to_json(), &store), Ok(()));
+    // The store's event with another customer, at a position the store has or not.
+    let forged = String::from_utf8(kept.to_json())
+        .unwrap()
+        .replace("C123", "C999");
+    assert_eq!(
+        check_store_retry(&topic, forged.as_bytes(), &store),
+        Err(RetryRefusal::NotTheStores)
+    );
+    let ahead = String::from_utf8(kept.to_json())
+        .unwrap()
+        .replace("\"position\":1", "\"position\":2");
+    assert_eq!(
+        check_store_retry(&topic, ahead.as_bytes(), &store),
+        Err(RetryRefusal::NotTheStores)
+    );
+    assert_eq!(
+        check_store_retry(&topic, b"not json", &store),
+        Err(RetryRefusal::NotTheStores)
+    );
+    // Every other topic: any payload.
+    assert_eq!(check_store_retry("orders/created", b"x", &store), Ok(()));
+    let said = retry_refused(&RetryRefusal::NotTheStores);
+    assert!(
+        said.starts_with(
+            "Retry: OrderService publishes on eventstore/orders/… only the events its event \
+             store holds"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("press Rebuild in the Read model panel"),
+        "{said}"
+    );
+}

@@ -7,7 +7,9 @@ use std::rc::Rc;
 use broker_bridge::{Packet, Publish, PublishRequest, QoS};
 
 use eda_core::services::acl::publisher_of;
-use eda_core::services::retry_gate::{check_retry_size, poison_refused, retry_refused};
+use eda_core::services::retry_gate::{
+    check_retry_size, check_store_retry, poison_refused, retry_refused,
+};
 use eda_core::services::ServiceId;
 use eda_core::state::Action;
 use eda_core::trace::dead_letters::KeptDeadLetter;
@@ -54,6 +56,10 @@ impl Runtime {
         let by = publisher_of(topic).unwrap_or(gave_up);
         let size = self.publish_size(by, topic, &payload);
         if let Err(refusal) = check_retry_size(topic, size, RECEIVE_LIMIT) {
+            return Err(retry_refused(&refusal));
+        }
+        let held = check_store_retry(topic, &payload, self.flow.borrow().order.store());
+        if let Err(refusal) = held {
             return Err(retry_refused(&refusal));
         }
         if let Err(refusal) = self.retry_gate(gave_up, topic) {
