@@ -130,6 +130,27 @@ describeApp('read model', () => {
       assert.equal(await outage.getAttribute('data-missed'), String(behind));
       await page.locator(`[data-testid="outage"][data-service="query"][data-caught-up="${behind}"][data-lost="0"]`).waitFor();
     }));
+  // A newcomer's break-test: the events QueryService held for its projection delay survived
+  // its crash, though each was acknowledged to the broker on arrival.
+  it('QueryService crashed while events wait out its projection delay: they are lost with it, its crash line counts them, and a rebuild projects them', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=5000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'QueryService holds the order\'s events', () => Number(document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind) >= 4);
+      await page.click('[data-testid="crash-query"]');
+      await page.click('[data-testid="restart-query"]');
+      const line = page.locator('[data-testid="outage"][data-service="query"][data-restarted="true"]');
+      await line.waitFor();
+      assert.equal(await line.getAttribute('data-work-lost'), '4', 'the four events held for the delay');
+      assert.match(await line.textContent(), /The 4 events of the store it held for its projection delay died with it \(acknowledged when they arrived, so the broker does not send them again\): Rebuild projects them from the event store\./);
+      // Past the delay, nothing came: the read model does not have the order.
+      await page.waitForTimeout(6_000); // the 5 s projection delay, which nothing signals when it passes without a projection
+      assert.equal(await answerCount(page), 0, 'lost with the crash');
+      await page.click('[data-testid="rebuild"]');
+      await page.locator('[data-testid="rebuild-replaced"]').waitFor();
+      await waitInPage(page, 'repaired', () => document.querySelector('[data-testid="query-answer"]')?.dataset.count === '1' && document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0');
+    }));
   it('a loss repaired: with clean sessions QueryService loses what was published while it was down, stays behind, and a rebuild from the store replaces its read model', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       await waitReady(page);

@@ -732,6 +732,18 @@ impl Flow {
             .count()
     }
 
+    /// QueryService crashed: the events it received and held until its projection delay was
+    /// over ([`Work::Project`]) die with it, as any process's work in hand does (each was
+    /// acknowledged to the broker when it arrived, so the broker will not send it again; its read
+    /// model misses them until *Rebuild*). Returns how many. The driver's timers for them must
+    /// not project them ([`Work::Project`] armed before the crash).
+    pub fn drop_projections(&mut self) -> usize {
+        let before = self.scheduled.len();
+        self.scheduled
+            .retain(|(_, work)| !matches!(work, Work::Project(_)));
+        before - self.scheduled.len()
+    }
+
     /// How many copies of `work` are scheduled and not completed (two, for an order charged
     /// twice with the idempotent consumers off).
     pub fn scheduled_count(&self, work: &Work) -> usize {

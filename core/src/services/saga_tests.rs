@@ -1167,6 +1167,10 @@ fn query_service_projects_the_store_s_events_after_the_delay_and_ignores_repeats
         wire.recorded.len(),
         "behind, not wrong"
     );
+    // A crash loses them; the driver's timers armed before it do not project them.
+    let mut crashed = flow.clone();
+    assert_eq!(crashed.drop_projections(), wire.recorded.len());
+    assert_eq!(crashed.projections_pending(), 0);
     for work in due {
         assert_eq!(work.service(), ServiceId::Query);
         assert!(flow.complete(work, now, Uuid::nil()).is_empty());

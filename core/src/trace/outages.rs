@@ -75,7 +75,8 @@ pub struct Outage {
     pub published_again: usize,
     /// Orders whose simulated work it had in hand when it crashed: the message that started
     /// each was acknowledged to the broker when it arrived, so the broker does not send it
-    /// again, and the work never finishes (the saga's deadline cancels the order).
+    /// again, and the work never finishes (the saga's deadline cancels the order). For
+    /// QueryService: the store's events it held for its projection delay.
     pub work_lost: usize,
 }
 
@@ -271,6 +272,16 @@ impl Outage {
     fn work_in_hand(&self) -> String {
         match self.work_lost {
             0 => String::new(),
+            // QueryService's work in hand: the store's events held for its projection delay.
+            n if self.instance.service == crate::services::ServiceId::Query => format!(
+                " The {n} event{} of the store it held for its projection delay died with it \
+                 (acknowledged when {} arrived, so the broker does not send {} again): Rebuild \
+                 projects {} from the event store.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "they" },
+                if n == 1 { "it" } else { "them" },
+                if n == 1 { "it" } else { "them" },
+            ),
             n => {
                 format!(
                 " Its work in hand for {n} order{} died with it (acknowledged when {} arrived, so \
@@ -900,6 +911,19 @@ mod tests {
         assert!(o
             .describe()
             .contains("0 lost. Its work in hand for 1 order died"));
+
+        // QueryService's work in hand is the events held for its projection delay.
+        let mut query = Trace::new(PacketHistory::new(8), ActionLog::new(8));
+        query.record_crash(ms(0), ServiceId::Query.into(), 4);
+        let said = outages(&query, SagaStyle::Parallel)[0].describe();
+        assert!(
+            said.ends_with(
+                "The 4 events of the store it held for its projection delay died with it \
+                 (acknowledged when they arrived, so the broker does not send them again): \
+                 Rebuild projects them from the event store."
+            ),
+            "{said}"
+        );
 
         // Read back from a recording: two orders started, one done, then the crash.
         let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));

@@ -9,6 +9,7 @@ use broker_bridge::{Link, PublishRequest};
 
 use crate::clock;
 use eda_core::services::instances::Instance;
+use eda_core::services::ServiceId;
 use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::trace::history::UserAction;
 use eda_core::trace::service_status::CRASHED;
@@ -38,11 +39,17 @@ impl Runtime {
             return;
         }
         let in_hand = self.links.borrow().in_hand_of(instance);
+        // QueryService's events waiting out the projection delay are its work in hand.
+        let projections = if instance.service == ServiceId::Query {
+            self.flow.borrow_mut().drop_projections()
+        } else {
+            0
+        };
         let events = self.links.borrow_mut().crash(instance);
         {
             let now = clock::now();
             let mut trace = self.trace.0.borrow_mut();
-            trace.record_crash(now, instance, in_hand.len());
+            trace.record_crash(now, instance, in_hand.len() + projections);
             // For a recording: its packets cannot tell a crash.
             trace
                 .actions
@@ -61,6 +68,22 @@ impl Runtime {
                 "lost with the crash: its work in hand for order {order_id} (the message that \
                  started it was acknowledged to the broker when it arrived, so the broker will \
                  not send it again)"
+            );
+            self.log(
+                instance.service,
+                LogEntry {
+                    outcome: Outcome::Failed(why),
+                    ..note("crash", String::new())
+                },
+            );
+        }
+        if projections > 0 {
+            let events = if projections == 1 { "event" } else { "events" };
+            let why = format!(
+                "lost with the crash: {projections} {events} of the store it had received and was \
+                 holding for its projection delay (each acknowledged to the broker when it \
+                 arrived, so the broker will not send it again); the read model misses them \
+                 until Rebuild projects them from the event store"
             );
             self.log(
                 instance.service,

@@ -197,6 +197,11 @@ impl Runtime {
                 }
             }
             let crashed_since = runtime.links.borrow().crash_count(worker) != crashes;
+            // QueryService's crash dropped its projections from the flow already
+            // (`Flow::drop_projections`).
+            if crashed_since && matches!(work, Work::Project(_)) {
+                return;
+            }
             if busy && crashed_since {
                 runtime.flow.borrow_mut().abandon(&work);
                 runtime.follow_style();
