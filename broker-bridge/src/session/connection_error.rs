@@ -310,6 +310,21 @@ pub enum BrokerFault {
          Clean Session, [MQTT-3.2.2-1]); subscribing anyway"
     )]
     SessionPresentOnCleanSession,
+    /// A QoS 2 PUBLISH with DUP 0 and another topic or payload under a packet id whose earlier
+    /// message still awaited its PUBREL: the broker forgot that exchange (restored from an older
+    /// save) and reused the id. A repeat would carry DUP 1 ([MQTT-3.3.1-1]): the message is
+    /// delivered as the new one it is.
+    #[error(
+        "the broker sent a new QoS 2 message on {topic} under packet id {packet_id}, whose \
+         earlier message still awaited its PUBREL: it forgot that exchange (restored from an \
+         older save?); the new message is delivered, not dropped as a repeat"
+    )]
+    ForgottenQos2 {
+        /// The packet id reused.
+        packet_id: u16,
+        /// The new message's topic, as on the wire.
+        topic: String,
+    },
 }
 
 /// How the broker broke the protocol. The session detects these in what the broker sends and,

@@ -214,8 +214,26 @@ impl Session {
                 self.events.push_back(Event::Message(publish));
             }
             (QoS::ExactlyOnce, Some(id)) => {
+                // A PUBLISH sent again carries DUP 1 ([MQTT-3.3.1-1]). One with DUP 0, another
+                // topic or payload, under an id whose PUBREL has not come is a new message: the
+                // broker forgot the exchange (Mosquitto killed and restored from an older save,
+                // with Session Present 1). Taken as a repeat, it was answered PUBREC and never
+                // delivered (a newcomer's break-test: an order charged and reserved, its saga
+                // never started).
+                let digest = super::packet_ids::digest(&publish.topic, &publish.payload);
+                let forgotten = !publish.dup
+                    && !self.owed.holds(id)
+                    && matches!(self.incoming_qos2.digest(id), Some(Some(d)) if d != digest);
+                if forgotten {
+                    self.incoming_qos2.remove(&id);
+                    self.events
+                        .push_back(Event::BrokerFault(BrokerFault::ForgottenQos2 {
+                            packet_id: id,
+                            topic: publish.topic.clone(),
+                        }));
+                }
                 // A re-sent QoS 2 message whose PUBREL we have not seen was already delivered.
-                if self.incoming_qos2.insert(id) {
+                if self.incoming_qos2.insert_with(id, Some(digest)) {
                     let limit = self.options.receive_maximum;
                     if self.options.protocol == ProtocolVersion::V5
                         && self.incoming_qos2.len() > usize::from(limit)

@@ -575,6 +575,63 @@ fn a_resumed_broker_session_still_suppresses_the_duplicate() {
     );
 }
 
+// A newcomer's break-test: Mosquitto, killed after our PUBREC and before its PUBREL, came back
+// from an older save with Session Present 1 and reused the id for a new message (DUP 0): taken
+// as a repeat, it was answered PUBREC and never delivered, and an order's saga never started.
+#[test]
+fn a_new_qos2_message_under_an_id_the_broker_forgot_is_delivered_and_said() {
+    let message = |topic: &str, payload: &[u8], dup| {
+        Packet::Publish(Publish {
+            packet_id: Some(12),
+            dup,
+            ..Publish::new(topic, payload.to_vec(), QoS::ExactlyOnce)
+        })
+    };
+    let mut options = Options::new("c");
+    options.clean_session = false;
+    let mut b = FakeBroker::connected(options);
+    b.sent();
+    b.deliver(MS(5), message("inventory/reserved", b"{\"a\":1}", false));
+    assert_eq!(b.sent(), [Packet::PubRec(Ack::new(12))]);
+    assert_eq!(b.messages().len(), 1);
+    b.session.handle_transport_closed(MS(6), dropped());
+    b.reconnect(S(1), true);
+    b.sent();
+    // The same message again, with or without DUP (a broker that forgot to set it): a repeat.
+    b.deliver(S(2), message("inventory/reserved", b"{\"a\":1}", false));
+    b.deliver(S(2), message("orders/created", b"{\"b\":2}", true));
+    assert!(b.messages().is_empty(), "repeats are not delivered again");
+    // A new message under the id: delivered, and the broker's lapse said.
+    b.deliver(S(3), message("orders/created", b"{\"b\":2}", false));
+    assert_eq!(b.sent(), vec![Packet::PubRec(Ack::new(12)); 3]);
+    let events = b.take_events();
+    let delivered: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(p) => Some(p.topic.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered, ["orders/created"]);
+    let said = events.iter().find_map(|e| match e {
+        Event::BrokerFault(fault) => Some(fault.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        said.as_deref(),
+        Some(
+            "the broker sent a new QoS 2 message on orders/created under packet id 12, whose \
+             earlier message still awaited its PUBREL: it forgot that exchange (restored from an \
+             older save?); the new message is delivered, not dropped as a repeat"
+        )
+    );
+    // Its PUBREL completes it once; a repeat of it is not delivered again.
+    b.deliver(S(4), message("orders/created", b"{\"b\":2}", true));
+    assert!(b.messages().is_empty());
+    b.deliver(S(5), Packet::PubRel(Ack::new(12)));
+    assert_eq!(b.sent().last(), Some(&Packet::PubComp(Ack::new(12))));
+}
+
 #[test]
 fn unsubscribe_stops_resubscribing_and_reports_the_unsuback() {
     let mut b = FakeBroker::new(Options::new("c"));
