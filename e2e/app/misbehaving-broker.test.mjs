@@ -32,6 +32,7 @@ import {
   subAckCodes,
 } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
+import { waitForRow } from '../lib/saga.mjs';
 
 const SEED_ORDER = {
   customerId: 'C123',
@@ -267,6 +268,69 @@ describeApp('misbehaving brokers and peers', () => {
           reason: /the broker claimed a session this client never had/,
         });
         await placeWatchedOrder(page);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  // A newcomer's break-test (Mosquitto killed and restored from an older save): a new QoS 2
+  // message under a packet id whose PUBREL never came was answered PUBREC and dropped as a
+  // repeat, and an order, charged and reserved, never completed. The proxy plays the broker that
+  // forgot: it keeps the PUBREL of OrderService's first QoS 2 message from it (and answers the
+  // broker's PUBREL itself), then sends the next QoS 2 message under that same id, DUP 0.
+  it('4c. QoS 2: a new message under a packet id still awaiting its PUBREL (a broker that forgot) is delivered, said, and the order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const id = (packet, at) => packet.readUInt16BE(at);
+    const ack = (type, packetId) => Buffer.from([type, 2, packetId >> 8, packetId & 0xff]);
+    const publishIdAt = (packet) => {
+      const start = bodyStart(packet);
+      return start + 2 + packet.readUInt16BE(start);
+    };
+    // OrderService's connection: the id held (its PUBREL kept back), and the later message
+    // sent under it (its own id at the broker).
+    const state = { held: null, reused: null };
+    const isOrder = (conn) => conn.clientId?.endsWith('-order');
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) => {
+        if (!isOrder(conn)) return packet;
+        const type = packet[0] >> 4;
+        const qos2 = type === 3 && ((packet[0] >> 1) & 3) === 2;
+        if (qos2 && state.held === null) {
+          state.held = id(packet, publishIdAt(packet));
+        } else if (qos2 && state.reused === null) {
+          const at = publishIdAt(packet);
+          state.reused = id(packet, at);
+          packet[0] &= ~0x08; // DUP 0: a new message
+          packet.writeUInt16BE(state.held, at);
+        } else if (type === 6 && state.held !== null && id(packet, 2) === state.held && state.reused === null) {
+          return null; // the PUBREL the broker "forgot" (its exchange stays open at the broker)
+        } else if (type === 6 && state.reused !== null && id(packet, 2) === state.reused) {
+          return ack(0x62, state.held);
+        }
+        return packet;
+      },
+      toBroker: (packet, conn) => {
+        if (!isOrder(conn)) return packet;
+        const type = packet[0] >> 4;
+        if (type === 5 && state.reused !== null && id(packet, 2) === state.held) return ack(0x50, state.reused);
+        if (type === 7 && state.reused !== null && id(packet, 2) === state.held) return ack(0x70, state.reused);
+        return packet;
+      },
+    });
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&qos=2&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeWatchedOrder(page);
+        assert.notEqual(state.reused, null, 'the proxy reused a packet id');
+        // Before the fix, the message dropped was payments/processed: cancelled, "payment timed out".
+        await waitForRow(page, orderId, 'Completed');
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'connect',
+          status: 'failed',
+          reason: /the broker sent a new QoS 2 message on \S+ under packet id \d+, whose earlier message still awaited its PUBREL/,
+        });
       });
     } finally {
       await proxy.close();
