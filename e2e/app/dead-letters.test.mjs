@@ -47,6 +47,25 @@ const triesKept = (page) => page.evaluate(async () => {
   return rows;
 });
 
+/** How many dead letters the tab's databases keep as not acknowledged by the broker yet. */
+const unpublishedKept = (page) => page.evaluate(async () => {
+  const ask = (request) => new Promise((done, fail) => {
+    request.onsuccess = () => done(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  let rows = 0;
+  for (const { name } of await indexedDB.databases()) {
+    if (!name?.startsWith('eda-playground')) continue;
+    const db = await ask(indexedDB.open(name));
+    if (db.objectStoreNames.contains('deadLetters')) {
+      const all = await ask(db.transaction('deadLetters').objectStore('deadLetters').getAll());
+      rows += all.filter((row) => row.json.startsWith('{"unpublished":')).length;
+    }
+    db.close();
+  }
+  return rows;
+});
+
 /** Waits until the tab's database holds `n` tries; fails naming how many it holds. */
 async function waitForTriesKept(page, n, what) {
   const deadline = Date.now() + FLOW_TIMEOUT_MS;
@@ -275,6 +294,49 @@ describeApp('dead letters', () => {
       await witness.roundTrip();
       assert.equal(deadLettersSeen(witness).length, CONSUMERS_OF_ORDERS.length, 'each dead letter once');
     }));
+
+  // A newcomer's break-test: dead letters decided while the broker was away waited in the
+  // clients' offline queues, a reload dropped them, and the panel listed them for good while no
+  // deadletter/ message ever reached the broker.
+  it('dead letters decided while the broker is down, then a reload: published once the broker is back, and only once', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let own = await startBroker();
+    setLateBroker(own);
+    const deadLettersReceived = (log) => (log.match(/Received PUBLISH from eda-\S+ \([^)]*'deadletter\//g) ?? []).length;
+    try {
+      await withApp(t, `${brokerQuery(own.wsUrl)}&retry_ms=1500`, async ({ page }) => {
+        await waitReady(page, own);
+        await page.click('[data-testid="send-poison"]');
+        // Every consumer has the poison message; then the broker goes.
+        await own.waitForLog((log) => (log.match(/Sending PUBLISH to eda-\S+ \([^)]*'orders\/created'/g) ?? []).length >= CONSUMERS_OF_ORDERS.length, FLOW_TIMEOUT_MS);
+        const { tcpPort, wsPort } = own;
+        await own.stop();
+        // The tries end while it is away: four dead letters, listed, none on any wire.
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length, { timeout: FLOW_TIMEOUT_MS });
+        await page.reload();
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length, { timeout: FLOW_TIMEOUT_MS });
+        assert.equal(await unpublishedKept(page), CONSUMERS_OF_ORDERS.length, 'kept as not published yet');
+        own = await startBroker({ tcpPort, wsPort });
+        setLateBroker(own);
+        await own.waitForLog((log) => deadLettersReceived(log) >= CONSUMERS_OF_ORDERS.length, 45_000).catch((error) => {
+          throw new Error(`the broker back received ${deadLettersReceived(own.log())} dead letters, not ${CONSUMERS_OF_ORDERS.length}`, { cause: error });
+        });
+        // Acknowledged, and so recorded: another reload does not publish them again. (One
+        // reloaded before its PUBACK was recorded would go again: at least once, as the outbox.)
+        const deadline = Date.now() + FLOW_TIMEOUT_MS;
+        while ((await unpublishedKept(page)) !== 0) {
+          if (Date.now() > deadline) assert.fail(`the tab's database still keeps ${await unpublishedKept(page)} dead letters as not published`);
+          await page.evaluate(() => new Promise((done) => requestAnimationFrame(done)));
+        }
+        await page.reload();
+        await waitReady(page, own);
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length, { timeout: FLOW_TIMEOUT_MS });
+        assert.equal(deadLettersReceived(own.log()), CONSUMERS_OF_ORDERS.length, 'each dead letter published once');
+      });
+    } finally {
+      await own.stop();
+      setLateBroker(null);
+    }
+  });
 
   it('the wait between tries: ?retry_ms= sets it and a bad one is explained in the Dead letters panel; typed in the panel, it goes into the link', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&retry_ms=soon`, async ({ page }) => {

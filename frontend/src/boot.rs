@@ -128,6 +128,7 @@ impl Boot {
             let (report, runtime, tries_to) = (reports.clone(), runtime.clone(), runtime.clone());
             let (restored, rows) = (reports.clone(), trace.clone());
             let participants_to = runtime.clone();
+            let letters_to = runtime.clone();
             StoreKeeper::start(
                 &state.session_tag,
                 &state.namespace,
@@ -151,6 +152,11 @@ impl Boot {
                         .borrow_mut()
                         .orders
                         .restore_dead_lettered(crate::clock::now(), &dead_letters);
+                    // Those the broker had not acknowledged go out again (left for the next
+                    // reload while a recording is shown).
+                    if let Some(runtime) = letters_to.borrow().as_ref() {
+                        runtime.publish_unacked_dead_letters(&dead_letters);
+                    }
                     restored.post(Action::DeadLettersRestored(dead_letters));
                     restored.post(Action::TraceChanged);
                 },

@@ -174,7 +174,22 @@ pub struct StoreKeeper {
     memos_writing: Cell<u64>,
     /// Messages the services received while the database was being read back.
     held_while_reading: RefCell<Vec<Box<dyn FnOnce()>>>,
+    /// Dead letters whose PUBLISH the broker has not acknowledged, stored as
+    /// [`KeptDeadLetter::unpublished`] until it does (a reload publishes them again). Kept
+    /// here, not in a runtime: a new runtime (another MQTT version, number of instances)
+    /// publishes the old clients' unacknowledged messages again, and they are followed on.
+    dead_letters_unacked: RefCell<Vec<UnackedDeadLetter>>,
     report: Report,
+}
+
+/// A dead letter on its way to the broker ([`StoreKeeper::dead_letters_unacked`]).
+struct UnackedDeadLetter {
+    kept: KeptDeadLetter,
+    /// Its PUBLISH's topic, as on the wire (with the namespace), and payload.
+    topic: String,
+    payload: Vec<u8>,
+    /// The instance that sent it and the packet id, once sent at QoS 1 or 2.
+    sent: Option<(Instance, u16)>,
 }
 
 /// The database name of the tab session `tag` under the topic namespace `namespace` (`?ns=`):
@@ -226,6 +241,7 @@ impl StoreKeeper {
             memos: Commits::default(),
             memos_writing: Cell::new(0),
             held_while_reading: RefCell::default(),
+            dead_letters_unacked: RefCell::default(),
             report: Rc::new(report),
         });
         let name = database_name(tag, namespace);
@@ -411,7 +427,93 @@ impl StoreKeeper {
 
     /// Deletes the dead letter `id` (retried or discarded).
     pub fn forget_dead_letter(self: &Rc<Self>, id: &str) {
+        self.dead_letters_unacked
+            .borrow_mut()
+            .retain(|u| u.kept.id != id);
         self.change_kept(Kept::DeadLetters, Err(id), String::new());
+    }
+
+    /// Keeps `kept` as [`KeptDeadLetter::unpublished`] until the broker acknowledges its
+    /// PUBLISH on `topic` (as on the wire) with `payload`, which a client has just accepted to
+    /// send ([`StoreKeeper::dead_letter_sent`], [`StoreKeeper::dead_letter_acknowledged`]).
+    pub fn keep_dead_letter_unacked(
+        self: &Rc<Self>,
+        mut kept: KeptDeadLetter,
+        topic: String,
+        payload: Vec<u8>,
+    ) {
+        kept.unpublished = true;
+        self.change_kept(Kept::DeadLetters, Ok(&kept.id), kept.to_stored());
+        self.dead_letters_unacked
+            .borrow_mut()
+            .push(UnackedDeadLetter {
+                kept,
+                topic,
+                payload,
+                sent: None,
+            });
+    }
+
+    /// `instance`'s client sent a first PUBLISH (not a DUP resend) on `topic` (as on the
+    /// wire) with `payload`: if it carries a dead letter on its way, it is followed by
+    /// `packet_id`; at QoS 0 (`None`) it is published once sent.
+    pub fn dead_letter_sent(
+        self: &Rc<Self>,
+        instance: Instance,
+        topic: &str,
+        payload: &[u8],
+        packet_id: Option<u16>,
+    ) {
+        let mut unacked = self.dead_letters_unacked.borrow_mut();
+        let Some(at) = unacked
+            .iter()
+            .position(|u| u.sent.is_none() && u.topic == topic && u.payload == payload)
+        else {
+            return;
+        };
+        match packet_id {
+            Some(id) => unacked[at].sent = Some((instance, id)),
+            None => {
+                let done = unacked.remove(at);
+                drop(unacked);
+                self.dead_letter_published(done.kept);
+            }
+        }
+    }
+
+    /// The broker acknowledged (or refused: sent again, it would be refused again)
+    /// `instance`'s PUBLISH `packet_id`: a dead letter it carried is published.
+    pub fn dead_letter_acknowledged(self: &Rc<Self>, instance: Instance, packet_id: u16) {
+        let mut unacked = self.dead_letters_unacked.borrow_mut();
+        let Some(at) = unacked
+            .iter()
+            .position(|u| u.sent == Some((instance, packet_id)))
+        else {
+            return;
+        };
+        let done = unacked.remove(at);
+        drop(unacked);
+        self.dead_letter_published(done.kept);
+    }
+
+    /// A client refused for good, from its offline queue, the message on `topic` (as on the
+    /// wire): a dead letter there waiting to be sent will never be, and is no longer followed.
+    pub fn dead_letter_refused(self: &Rc<Self>, topic: &str) {
+        let mut unacked = self.dead_letters_unacked.borrow_mut();
+        if let Some(at) = unacked
+            .iter()
+            .position(|u| u.sent.is_none() && u.topic == topic)
+        {
+            let done = unacked.remove(at);
+            drop(unacked);
+            self.dead_letter_published(done.kept);
+        }
+    }
+
+    /// The dead letter is on the wire (or never will be): stored as published.
+    fn dead_letter_published(self: &Rc<Self>, mut kept: KeptDeadLetter) {
+        kept.unpublished = false;
+        self.change_kept(Kept::DeadLetters, Ok(&kept.id), kept.to_stored());
     }
 
     /// Keeps `pending` (under [`PendingTry::key`], [`PendingTry::to_stored`]) until

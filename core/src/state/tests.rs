@@ -271,6 +271,7 @@ fn kept_dead_letter(id: &str, service: ServiceId, failed_at_ms: i64) -> KeptDead
             attempts: 3,
             failed_at: crate::domain::Timestamp::from_unix_millis(failed_at_ms).unwrap(),
         },
+        unpublished: false,
     }
 }
 

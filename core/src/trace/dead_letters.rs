@@ -56,18 +56,39 @@ pub struct KeptDeadLetter {
     pub service: ServiceId,
     /// What it carries, as published on `deadletter/<service>`.
     pub letter: DeadLetter,
+    /// Its PUBLISH on `deadletter/<service>` has not been acknowledged by the broker yet (it
+    /// may wait in the client's offline queue while the broker is away): a reload publishes it
+    /// again (a newcomer's break-test: dead letters decided while the broker was down, then a
+    /// reload, stayed listed and never reached the wire).
+    pub unpublished: bool,
 }
 
 impl KeptDeadLetter {
-    /// The text stored for it: the dead letter's JSON, as published.
+    /// The text stored for it: the dead letter's JSON, as published; one not published yet
+    /// ([`KeptDeadLetter::unpublished`]) is stored as `{"unpublished":<that JSON>}`.
     pub fn to_stored(&self) -> String {
-        String::from_utf8_lossy(&self.letter.to_json()).into_owned()
+        let json = String::from_utf8_lossy(&self.letter.to_json()).into_owned();
+        if self.unpublished {
+            format!("{{\"unpublished\":{json}}}")
+        } else {
+            json
+        }
     }
 
     /// The dead letter stored under `id` as `json` ([`KeptDeadLetter::to_stored`]); `None` if
     /// it is not a dead letter of one of the services (another version of the page wrote it).
     pub fn from_stored(id: &str, json: &str) -> Option<KeptDeadLetter> {
-        let letter: DeadLetter = serde_json::from_str(json).ok()?;
+        #[derive(serde::Deserialize)]
+        struct Unpublished {
+            unpublished: DeadLetter,
+        }
+        let (letter, unpublished) = match serde_json::from_str::<DeadLetter>(json) {
+            Ok(letter) => (letter, false),
+            Err(_) => (
+                serde_json::from_str::<Unpublished>(json).ok()?.unpublished,
+                true,
+            ),
+        };
         let service = ServiceId::ALL
             .into_iter()
             .find(|s| s.name() == letter.service)?;
@@ -75,6 +96,7 @@ impl KeptDeadLetter {
             id: id.to_owned(),
             service,
             letter,
+            unpublished,
         })
     }
 }
@@ -142,10 +164,21 @@ mod tests {
                 attempts: 3,
                 failed_at: Timestamp::from_unix_millis(1_000).unwrap(),
             },
+            unpublished: false,
         };
         assert_eq!(
             KeptDeadLetter::from_stored("0b8f", &kept.to_stored()),
             Some(kept.clone())
+        );
+        // One whose PUBLISH the broker has not acknowledged reads back as such.
+        let waiting = KeptDeadLetter {
+            unpublished: true,
+            ..kept.clone()
+        };
+        assert!(waiting.to_stored().starts_with("{\"unpublished\":{"));
+        assert_eq!(
+            KeptDeadLetter::from_stored("0b8f", &waiting.to_stored()),
+            Some(waiting)
         );
         assert_eq!(KeptDeadLetter::from_stored("0b8f", "not json"), None);
         let unknown = kept

@@ -147,6 +147,7 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 id: format!("packet-{}", seen.seq),
                 service: seen.service,
                 letter: seen.letter,
+                unpublished: false,
             })
             .collect(),
     };

@@ -170,6 +170,7 @@ impl Runtime {
                     self.outbox_sent(&packet);
                     self.compensation_sent(&packet);
                 }
+                self.dead_letter_sent(instance, &packet);
                 self.trace.0.borrow_mut().record(service, &packet);
                 self.trace_changed.set(true);
                 self.report_soon();
@@ -177,6 +178,9 @@ impl Runtime {
             ClientEvent::Session(Event::Delivered { packet_id, .. }) => {
                 self.acl_probe_answered(instance, Some(packet_id), None);
                 self.outbox_acknowledged(service, packet_id);
+                if let Some(keeper) = &self.keeper {
+                    keeper.dead_letter_acknowledged(instance, packet_id);
+                }
             }
             ClientEvent::Session(Event::PublishFailed {
                 packet_id,
@@ -186,6 +190,12 @@ impl Runtime {
             }) => {
                 self.acl_probe_answered(instance, packet_id, Some(&reason));
                 // Refused: sent again after a reload, it would be refused again.
+                if let Some(keeper) = &self.keeper {
+                    match packet_id {
+                        Some(packet_id) => keeper.dead_letter_acknowledged(instance, packet_id),
+                        None => keeper.dead_letter_refused(&topic),
+                    }
+                }
                 match packet_id {
                     Some(packet_id) => self.outbox_acknowledged(service, packet_id),
                     // Queued offline, then over the broker's limits once connected: for good.

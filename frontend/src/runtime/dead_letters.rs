@@ -4,9 +4,11 @@
 
 use std::rc::Rc;
 
-use broker_bridge::{Packet, Publish, PublishRequest, QoS};
+use broker_bridge::{Direction, Packet, PacketEvent, Publish, PublishRequest, QoS};
 
 use eda_core::services::acl::publisher_of;
+use eda_core::services::dead_letter::deadletter_topic;
+use eda_core::services::instances::Instance;
 use eda_core::services::retry_gate::{
     check_retry_size, check_store_retry, poison_refused, retry_refused,
 };
@@ -16,6 +18,7 @@ use eda_core::trace::dead_letters::KeptDeadLetter;
 
 use super::clients::RECEIVE_LIMIT;
 use super::gates::Held;
+use super::publish::at_most_broker_maximum;
 use super::Runtime;
 
 impl Runtime {
@@ -26,6 +29,51 @@ impl Runtime {
             keeper.keep_dead_letter(&kept.id, kept.to_stored());
         }
         self.tell(Action::DeadLetterKept(kept));
+    }
+
+    /// `instance`'s client sent `packet`: a first PUBLISH (a DUP resend keeps its packet id)
+    /// carrying a dead letter on its way is followed to its acknowledgement.
+    pub(super) fn dead_letter_sent(&self, instance: Instance, packet: &PacketEvent) {
+        let (Some(keeper), Direction::Outgoing, Packet::Publish(publish)) =
+            (&self.keeper, packet.direction, &packet.packet)
+        else {
+            return;
+        };
+        if !publish.dup {
+            let id = (publish.qos != QoS::AtMostOnce)
+                .then_some(publish.packet_id)
+                .flatten();
+            keeper.dead_letter_sent(instance, &publish.topic, &publish.payload, id);
+        }
+    }
+
+    /// Dead letters a reload found whose PUBLISH the broker had not acknowledged
+    /// ([`KeptDeadLetter::unpublished`]): published again by their service's client (queued
+    /// until it is connected) and followed as at first.
+    pub fn publish_unacked_dead_letters(self: &Rc<Self>, letters: &[KeptDeadLetter]) {
+        for kept in letters.iter().filter(|k| k.unpublished) {
+            let client = self.client(kept.service.into());
+            let request = PublishRequest::new(
+                self.namespace.wire(&deadletter_topic(kept.service)),
+                kept.letter.to_json(),
+                at_most_broker_maximum(&client, QoS::AtLeastOnce),
+            );
+            let (topic, payload) = (request.topic.clone(), request.payload.clone());
+            let Some(keeper) = &self.keeper else {
+                return;
+            };
+            match client.publish_with(request) {
+                Ok(_) => keeper.keep_dead_letter_unacked(kept.clone(), topic, payload),
+                // Refused (e.g. over the broker's limit): it never will be; listed all the same.
+                Err(_) => {
+                    let published = KeptDeadLetter {
+                        unpublished: false,
+                        ..kept.clone()
+                    };
+                    keeper.keep_dead_letter(&kept.id, published.to_stored());
+                }
+            }
+        }
     }
 
     /// The learner retried or discarded the dead letter `id`: out of the tab's database.

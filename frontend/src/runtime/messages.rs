@@ -372,16 +372,27 @@ impl Runtime {
             letter.to_json(),
             at_most_broker_maximum(&client, QoS::AtLeastOnce),
         );
+        let (topic, payload) = (request.topic.clone(), request.payload.clone());
         let published = client.publish_with(request);
         if let Err(e) = &published {
             self.warn_if_too_large(&deadletter_topic(service), e);
         }
         // Kept whether or not the broker took it: a dead letter is never lost for its size.
-        self.keep_dead_letter(KeptDeadLetter {
+        let kept = KeptDeadLetter {
             id: crate::clock::fresh_id().to_string(),
             service,
             letter,
-        });
+            unpublished: false,
+        };
+        match (&published, &self.keeper) {
+            // On its way (perhaps queued while the broker is away): followed until the broker
+            // acknowledges it, and published again after a reload if it has not.
+            (Ok(_), Some(keeper)) => {
+                keeper.keep_dead_letter_unacked(kept.clone(), topic, payload);
+                self.tell(eda_core::state::Action::DeadLetterKept(kept));
+            }
+            _ => self.keep_dead_letter(kept),
+        }
         published.map(|_| ()).map_err(|e| e.to_string())
     }
 }

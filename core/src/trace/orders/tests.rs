@@ -1167,6 +1167,7 @@ fn after_a_reload_order_service_s_kept_dead_letter_of_a_creation_gives_its_order
             3,
             now(),
         ),
+        unpublished: false,
     };
     let poison = created_by(1, "POISON", 59.98);
     let mut book = OrderBook::new(10);
