@@ -29,42 +29,30 @@ const CONSUMERS_OF_ORDERS = ['order', 'payment', 'inventory', 'notification'];
 
 const deadLettersSeen = (witness) => witness.messages.filter((m) => m.topic.startsWith('deadletter/'));
 
-/** How many rows the tab's databases hold in their `pendingTries` stores (the page's own API). */
-const triesKept = (page) => page.evaluate(async () => {
+/** The rows of the object store `store` in every database of the tab (the page's own API). */
+const keptRows = (page, store) => page.evaluate(async (store) => {
   const ask = (request) => new Promise((done, fail) => {
     request.onsuccess = () => done(request.result);
     request.onerror = () => fail(request.error);
   });
-  let rows = 0;
+  const rows = [];
   for (const { name } of await indexedDB.databases()) {
     if (!name?.startsWith('eda-playground')) continue;
     const db = await ask(indexedDB.open(name));
-    if (db.objectStoreNames.contains('pendingTries')) {
-      rows += await ask(db.transaction('pendingTries').objectStore('pendingTries').count());
+    if (db.objectStoreNames.contains(store)) {
+      rows.push(...(await ask(db.transaction(store).objectStore(store).getAll())));
     }
     db.close();
   }
   return rows;
-});
+}, store);
+
+/** How many rows the tab's databases hold in their `pendingTries` stores. */
+const triesKept = async (page) => (await keptRows(page, 'pendingTries')).length;
 
 /** How many dead letters the tab's databases keep as not acknowledged by the broker yet. */
-const unpublishedKept = (page) => page.evaluate(async () => {
-  const ask = (request) => new Promise((done, fail) => {
-    request.onsuccess = () => done(request.result);
-    request.onerror = () => fail(request.error);
-  });
-  let rows = 0;
-  for (const { name } of await indexedDB.databases()) {
-    if (!name?.startsWith('eda-playground')) continue;
-    const db = await ask(indexedDB.open(name));
-    if (db.objectStoreNames.contains('deadLetters')) {
-      const all = await ask(db.transaction('deadLetters').objectStore('deadLetters').getAll());
-      rows += all.filter((row) => row.json.startsWith('{"unpublished":')).length;
-    }
-    db.close();
-  }
-  return rows;
-});
+const unpublishedKept = async (page) =>
+  (await keptRows(page, 'deadLetters')).filter((row) => row.json.startsWith('{"unpublished":')).length;
 
 /** Waits until the tab's database holds `n` tries; fails naming how many it holds. */
 async function waitForTriesKept(page, n, what) {
