@@ -257,6 +257,37 @@ describeApp('crash, Last Will and catch-up', () => {
       assert.ok(said.some((text) => text.includes(`lost with the crash: its work in hand for order ${id}`)), JSON.stringify(said));
     }));
 
+  // A newcomer's break-test: a crash ended not by Restart but by a change of Sessions, MQTT
+  // version or instances (which starts every client anew) carried out the work the page had
+  // called lost: the new clients were handed the crashed service's payments and charged them.
+  for (const [what, extra, select, value, instance] of [
+    ['Sessions', '', '#session-mode', 'clean', 'payment'],
+    ['MQTT version', '', '#mqtt-version', '5', 'payment'],
+    ['PaymentService instances', '&payment_instances=2', '#payment-instances', '1', 'payment-2'],
+  ]) {
+    it(`a crash ended by a change of ${what} still loses the work in hand: never charged, cancelled at the deadline`, { timeout: CASE_TIMEOUT_MS }, (t) =>
+      watched(t, `${extra}&payment_ms=3000&saga_timeout_ms=5000`, async ({ page, witness }) => {
+        const label = instance === 'payment' ? 'PaymentService' : 'PaymentService 2';
+        // Two orders: with two instances each takes one.
+        const ids = [await placeOrder(page), await placeOrder(page)];
+        // Both payments in hand (the flow diagram's PaymentService box counts every instance's).
+        await page.locator('[data-testid="flow-node-payment"] text.activity', { hasText: '2 orders' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await page.getByRole('button', { name: `Crash ${label}` }).click();
+        await page.locator(`[data-testid="status-${instance}"][data-crashed="true"]`).waitFor();
+        const said = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (els) => els.map((e) => e.textContent ?? ''));
+        const lost = ids.filter((id) => said.some((text) => text.includes(`lost with the crash: its work in hand for order ${id}`)));
+        assert.ok(lost.length >= 1, JSON.stringify(said));
+        await page.selectOption(select, value);
+        for (const id of ids) await witness.waitForOrder(lost.includes(id) ? 'orders/cancelled' : 'orders/confirmed', id, FLOW_TIMEOUT_MS);
+        for (const id of lost) {
+          await expectOneOutcome(witness, id, 'orders/cancelled');
+          const row = await waitForRow(page, id, 'Cancelled', { compensations: 1 });
+          assert.equal(row.reason, 'payment timed out');
+          assert.equal(wireOf(witness, id).filter((tp) => tp === 'payments/processed').length, 0, `order ${id}: the crashed process's work never charged it`);
+        }
+      }));
+  }
+
   // A newcomer's break-test: every crash added a line above the order form (32 after 50
   // crashes), and Place order went off the first screen. The newest three stay open.
   it('many crashes: the newest three lines stay open, the earlier ones fold, and Place order stays where it was', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -110,8 +110,9 @@ pub struct Runtime {
     /// The work this runtime has armed a timer for and that has not fallen due ([`Runtime::arm`]):
     /// a decision carried out late (kept in the tab's database first) may schedule work the
     /// handover already armed again, and is then not armed twice
-    /// ([`Runtime::arm_scheduled`]).
-    armed: RefCell<Vec<eda_core::services::Work>>,
+    /// ([`Runtime::arm_scheduled`]); and busy work whose worker crashed since is not handed
+    /// over ([`Runtime::shut_down`]).
+    armed: RefCell<Vec<Armed>>,
     /// The page's broker: the monitor's, and every service's without its own.
     url: RefCell<String>,
     /// The services with a broker of their own (`?broker_<service>=`).
@@ -205,6 +206,14 @@ pub struct Connection<'a> {
     pub credentials: &'a Credentials,
     /// The topic namespace (`?ns=`), none for the seed's topics.
     pub namespace: &'a Namespace,
+}
+
+/// A timer [`Runtime::arm`] set: the work, who does it, and that worker's crash count then.
+#[derive(Debug, Clone, PartialEq)]
+struct Armed {
+    work: eda_core::services::Work,
+    worker: Instance,
+    crashes: u32,
 }
 
 /// What a runtime hands to the next ([`Runtime::shut_down`], [`Runtime::start`]): the

@@ -18,7 +18,7 @@ use eda_core::store::Projected;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
 use super::report::{note, problem};
-use super::Runtime;
+use super::{Armed, Runtime};
 
 impl Runtime {
     /// Carries out what `instance`'s service decided, with `instance`'s client: the instance
@@ -167,7 +167,12 @@ impl Runtime {
     /// newcomer's break-test (CI): every order of a burst was charged and reserved twice, with
     /// two payment ids, across an MQTT version switch while the database was busy.
     fn arm_scheduled(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
-        let armed = self.armed.borrow().iter().filter(|w| **w == work).count();
+        let armed = self
+            .armed
+            .borrow()
+            .iter()
+            .filter(|a| a.work == work)
+            .count();
         if armed >= self.flow.borrow().scheduled_count(&work) {
             return;
         }
@@ -181,10 +186,14 @@ impl Runtime {
     /// is kept, as a scheduler would keep it, and acts once OrderService is back.
     pub(super) fn arm(self: &Rc<Self>, after: Duration, work: Work, worker: Instance) {
         let (order_id, busy) = (work.order_id(), work.is_busy());
-        self.armed.borrow_mut().push(work.clone());
         // On the packets' clock, so the flow diagram counts down against it.
         let due = clock::now() + after;
         let crashes = self.links.borrow().crash_count(worker);
+        self.armed.borrow_mut().push(Armed {
+            work: work.clone(),
+            worker,
+            crashes,
+        });
         if busy {
             self.links.borrow_mut().work_started(worker, order_id);
             self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
@@ -192,7 +201,8 @@ impl Runtime {
         self.later(after, move |runtime| {
             {
                 let mut armed = runtime.armed.borrow_mut();
-                if let Some(at) = armed.iter().position(|w| *w == work) {
+                let this = |a: &Armed| a.work == work && a.worker == worker && a.crashes == crashes;
+                if let Some(at) = armed.iter().position(this) {
                     armed.remove(at);
                 }
             }
