@@ -220,6 +220,36 @@ describeApp('saga', () => {
       await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]:not(:has([data-testid="order-compensating"]))`).waitFor({ timeout: FLOW_TIMEOUT_MS });
     }));
 
+  // A newcomer's break-test: a 5000.00 refund from outside of a completed 59.98 order was
+  // stored in its stream (revenue hidden at 0.00), and a repeat refund of the same payment id,
+  // which OrderService ignored, was listed as one more refund.
+  it('a refund of more than the total is refused and never stored; a second refund of one payment is marked as ignored', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      const refund = (amount) => JSON.stringify({ orderId, paymentId: charge.json.paymentId, amount, refundedAt: new Date().toISOString() });
+      await witness.publish('payments/refunded', refund(5000), { qos: 1 });
+      const refusal = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="rejected"]');
+      await refusal.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await refusal.first().textContent(), /refund refused: its amount 5000\.00 is more than the order's total 59\.98/);
+      // A refund of the charge by hand is recorded; the store's events go out in order, so a
+      // stored 5000.00 would be on the wire before it.
+      await witness.publish('payments/refunded', refund(59.98), { qos: 1 });
+      const stored = (m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded';
+      await witness.waitFor(stored, FLOW_TIMEOUT_MS, 'the refund by hand stored');
+      assert.deepEqual(witness.messages.filter(stored).map((m) => m.json.data.amount), [59.98]);
+      await witness.publish('payments/refunded', refund(10), { qos: 1 });
+      const row = await waitForRow(page, orderId, 'Completed', { compensations: 3 });
+      assert.deepEqual(row.compensations.map((c) => c.replace(/ by \S+/, '')), [
+        "↺ refunded 5000.00 (more than the order's total 59.98: OrderService refuses it)",
+        '↺ refunded 59.98',
+        `↺ refunded 10.00 (payment ${charge.json.paymentId.slice(0, 8)}… refunded again: OrderService records one refund per payment and ignores this one)`,
+      ]);
+      await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="duplicate"]').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(witness.messages.filter(stored).length, 1, 'one refund stored');
+    }));
+
   // Two newcomers' break-tests. A release published from outside mid-saga was appended to the
   // running order, which then could not complete and was cancelled "payment timed out" after
   // its payment was confirmed; the rule that followed refused such a release, and then one

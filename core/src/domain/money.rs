@@ -93,6 +93,12 @@ pub fn same_cents(a: f64, b: f64) -> bool {
     matches!((amount_cents("a", a), amount_cents("b", b)), (Ok(a), Ok(b)) if a == b)
 }
 
+/// Whether amount `a` is more cents than amount `b` (both in currency units, as on the wire);
+/// false when either is not a whole number of cents ([`amount_cents`] refuses it).
+pub fn more_cents(a: f64, b: f64) -> bool {
+    matches!((amount_cents("a", a), amount_cents("b", b)), (Ok(a), Ok(b)) if a > b)
+}
+
 /// An amount from the wire as the page shows it, exact to the cent: two decimals for every
 /// amount [`amount_cents`] accepts (`59.98`, `0.30`, `9999999999999.99`, from its exact
 /// cents, never from the double's rounding); any other (which decoding refuses, so no panel

@@ -37,7 +37,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use super::money::{amount_text, same_cents};
+use super::money::{amount_text, more_cents, same_cents};
 
 /// Where an order is, in the seed's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -315,6 +315,16 @@ pub enum Refusal {
          undo the charge (OrderService still waits for the refund)"
     )]
     ShortRefund { amount: String, total: String },
+    /// A refund larger than the order's total, the most any charge of the order can have been
+    /// (a payment of another amount is not its charge: [`Refusal::WrongAmount`]): it undoes no
+    /// charge of this order, whatever the order's status, so it is not recorded (a newcomer's
+    /// break-test: a 5000.00 refund from outside of a completed 59.98 order went into its
+    /// stream and hid its revenue).
+    #[error(
+        "refund refused: its amount {amount} is more than the order's total {total}, the most \
+         it can have been charged"
+    )]
+    RefundOverCharge { amount: String, total: String },
 }
 
 /// An order as OrderService keeps it.
@@ -374,6 +384,14 @@ impl Order {
         // OrderService confirmed the order all the same; an earlier rule refused the release,
         // so the order completed with nothing held). A refund of another amount than the total
         // is not this order's charge being undone: it is refused, and the order runs on.
+        if let C::RecordRefund { payment_id, amount } = command {
+            if !payment_id.is_nil() && more_cents(*amount, self.total) {
+                return Err(Refusal::RefundOverCharge {
+                    amount: amount_text(*amount),
+                    total: amount_text(self.total),
+                });
+            }
+        }
         let compensation = matches!(command, C::RecordRelease { .. } | C::RecordRefund { .. });
         let running = compensation && !self.status.is_terminal();
         if running {

@@ -631,9 +631,9 @@ impl OrderService {
         let was_running = !saga.order.status.is_terminal();
         let events = saga.order.handle(&command).map_err(|refusal| Rejection {
             kind: match refusal {
-                Refusal::WrongAmount { .. } | Refusal::ShortRefund { .. } => {
-                    RejectionKind::NotItsOwn
-                }
+                Refusal::WrongAmount { .. }
+                | Refusal::ShortRefund { .. }
+                | Refusal::RefundOverCharge { .. } => RejectionKind::NotItsOwn,
                 _ => RejectionKind::Refused,
             },
             ..Rejection::new(refusal.to_string())

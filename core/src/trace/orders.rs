@@ -45,7 +45,7 @@ use super::history::PacketHistory;
 use super::packet::TracedPacket;
 use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
-use crate::domain::money::same_cents;
+use crate::domain::money::{more_cents, same_cents};
 use crate::domain::order::OrderStatus;
 use crate::domain::topics;
 use crate::services::memory::Recent;
@@ -475,6 +475,49 @@ impl OrderRow {
                 "no reservation of its id is among the messages this page saw, and no client of this page published it: another client's (by hand?), or a reservation lost, e.g. queued in a page that reloaded"
             }
         })
+    }
+
+    /// Why OrderService does not take `compensation`, a refund the row lists, as one more:
+    /// its amount is more than the order's total (refused:
+    /// [`Refusal::RefundOverCharge`](crate::domain::order::Refusal::RefundOverCharge)), or
+    /// its payment id was refunded before in the row (OrderService records one refund per
+    /// payment; this one it ignores). `None` for the others and for every release. A newcomer's
+    /// break-test saw a refused 5000.00 refund and an ignored repeat listed as two refunds.
+    pub fn refund_not_taken(&self, compensation: &Compensation) -> Option<String> {
+        let Compensation::Refunded(id, amount) = compensation else {
+            return None;
+        };
+        if id.is_nil() {
+            return None;
+        }
+        if let Some(total) = self.total.filter(|total| more_cents(*amount, *total)) {
+            return Some(format!(
+                "more than the order's total {}: OrderService refuses it",
+                amount_text(total)
+            ));
+        }
+        self.repeated_refund(compensation).then(|| {
+            format!(
+                "payment {}… refunded again: OrderService records one refund per payment and \
+                 ignores this one",
+                &id.to_string()[..8]
+            )
+        })
+    }
+
+    /// Whether `compensation` is a refund of a payment id an earlier refund in the row (one not
+    /// over the total) has.
+    fn repeated_refund(&self, compensation: &Compensation) -> bool {
+        let Compensation::Refunded(id, _) = compensation else {
+            return false;
+        };
+        let over = |amount: f64| self.total.is_some_and(|total| more_cents(amount, total));
+        let Some(at) = self.compensations.iter().position(|c| c == compensation) else {
+            return false;
+        };
+        self.compensations[..at].iter().any(
+            |c| matches!(c, Compensation::Refunded(earlier, amount) if earlier == id && !over(*amount)),
+        )
     }
 
     /// The client id that published `compensation`, if the trace saw it go out.

@@ -167,6 +167,9 @@ fn row_view(
                             { c.describe() }{ by(row.compensation_by(c), handlers && c.is_refund()) }
                             if let Some(unseen) = row.unseen_step(c) {
                                 <span class="note" data-testid="order-unseen-step">{ format!(" ({unseen})") }</span>
+                            }
+                            if let Some(why) = row.refund_not_taken(c) {
+                                <span class="note" data-testid="order-refund-not-taken">{ format!(" ({why})") }</span>
                             }</li>
                     }) }
                     if double {

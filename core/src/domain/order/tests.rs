@@ -573,3 +573,40 @@ fn a_cancelled_order_refuses_a_refund_of_another_amount_as_its_compensation() {
         .decide(&refund(10.0, id(20)))
         .is_ok_and(|e| !e.is_empty()));
 }
+
+/// A refund of more than the order's total undoes no charge of the order, whatever its status:
+/// refused, with both amounts (a newcomer's break-test: 5000.00 for a 59.98 order was stored).
+#[test]
+fn a_refund_of_more_than_the_total_is_refused_whatever_the_status() {
+    let refund = |amount: f64| OrderCommand::RecordRefund {
+        payment_id: id(20),
+        amount,
+    };
+    let mut completed = Order::new(id(3), "C123", 59.98);
+    completed.handle(&confirm_inventory()).unwrap();
+    completed.handle(&confirm_payment()).unwrap();
+    let mut cancelled = Order::new(id(4), "C123", 59.98);
+    cancelled.handle(&confirm_payment()).unwrap();
+    cancelled
+        .handle(&OrderCommand::Cancel {
+            reason: "inventory timed out".into(),
+        })
+        .unwrap();
+    let running = Order::new(id(5), "C123", 59.98);
+    for order in [&completed, &cancelled, &running] {
+        let refusal = order.decide(&refund(5000.0)).unwrap_err();
+        assert_eq!(
+            refusal.to_string(),
+            "refund refused: its amount 5000.00 is more than the order's total 59.98, the most \
+             it can have been charged",
+            "{:?}",
+            order.status
+        );
+        // One cent over is over; the total itself is not.
+        assert!(matches!(
+            order.decide(&refund(59.99)),
+            Err(Refusal::RefundOverCharge { .. })
+        ));
+        assert!(order.decide(&refund(59.98)).is_ok());
+    }
+}

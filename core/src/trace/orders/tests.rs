@@ -1437,3 +1437,50 @@ fn the_outcome_order_service_published_is_shown_before_one_from_outside() {
         .other_outcome_note()
         .is_some_and(|n| n.starts_with("also on the wire: orders/cancelled (\"by hand\")")));
 }
+
+fn refund_of(order: u128, payment: u128, amount: f64) -> DomainEvent {
+    PaymentRefunded {
+        order_id: id(order),
+        payment_id: id(payment),
+        amount,
+        refunded_at: now(),
+    }
+    .into()
+}
+
+/// A newcomer's break-test: a 5000.00 refund of a completed 59.98 order (OrderService refuses
+/// it), then a repeat refund of the same payment id (OrderService ignores it) were listed as
+/// two refunds, unmarked.
+#[test]
+fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken() {
+    let mut book = OrderBook::default();
+    for message in [
+        created(1),
+        reserved(1, true),
+        charged(1, 7),
+        confirmed(1),
+        refund_of(1, 7, 5000.0),
+        refund_of(1, 7, 10.0),
+        refund_of(1, 7, 20.0),
+    ] {
+        book.apply(ms(1), &message);
+    }
+    let row = book.row(id(1)).unwrap();
+    let notes: Vec<Option<String>> = row
+        .compensations
+        .iter()
+        .map(|c| row.refund_not_taken(c))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            Some("more than the order's total 59.98: OrderService refuses it".to_owned()),
+            None,
+            Some(
+                "payment 00000000… refunded again: OrderService records one refund per payment \
+                 and ignores this one"
+                    .to_owned()
+            ),
+        ]
+    );
+}
