@@ -236,6 +236,36 @@ describeApp('changes mid-saga', () => {
       await witness.waitFor((m) => m.topic === 'commands/inventory/reserve' && m.json?.orderId === next, FLOW_TIMEOUT_MS);
     }));
 
+  // A newcomer's break-test: with PaymentService crashed, the deadline cancelled the order and
+  // the switch happened at once; OrderService then asked for the refund again with
+  // orders/cancelled, which PaymentService, orchestrated, no longer hears, and gave up ("check
+  // by hand"). The switch waits while a compensation is still asked for.
+  it('the coordination changed while a refund is still asked for (PaymentService crashed): it waits until PaymentService answers, after its Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga_timeout_ms=3000', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      const orderId = await placeOrder(page);
+      await page.selectOption('#saga-style', 'orchestration');
+      const waiting = page.locator('[data-testid="style-waiting"]');
+      await waiting.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'payment timed out');
+      await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+      // The release is in; the refund is not: the switch still waits.
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-compensating"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await waiting.count(), 1, 'the switch waits for the refund still asked for');
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      // Its session kept orders/created and orders/cancelled: whether it charges first or
+      // not, the order ends with nothing charged.
+      await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+      await waiting.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+      assert.equal(netCharge(witness.messages, orderId), 0, `nothing left charged; the wire: ${wireOf(witness, orderId).join(', ')}`);
+      const said = await page.$$eval('[data-testid="log-entry"][data-service="order"]', (els) => els.map((e) => e.textContent ?? ''));
+      assert.ok(!said.some((text) => text.includes('gives up')), JSON.stringify(said));
+      const next = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === 'commands/inventory/reserve' && m.json?.orderId === next, FLOW_TIMEOUT_MS);
+    }));
+
   it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, (t) =>
     // The payment (6 s) finishes while the broker is down, before the deadline (7 s), which
     // OrderService meets without having heard of it: with a 1.5 s payment a slow machine could

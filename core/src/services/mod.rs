@@ -653,8 +653,9 @@ impl Flow {
     }
 
     /// How many sagas have not ended (0 when all have): an order neither confirmed nor
-    /// cancelled, or cancelled with a charge not yet refunded or stock not yet released, or
-    /// with a payment or reservation still being worked on ([`Flow::abandon`] for work that
+    /// cancelled, or cancelled with a charge not yet refunded or stock not yet released (or a
+    /// compensation OrderService still checks, its step's outcome unknown), or with a payment
+    /// or reservation still being worked on ([`Flow::abandon`] for work that
     /// died).
     pub fn sagas_in_flight(&self) -> usize {
         // Filled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
@@ -673,7 +674,9 @@ impl Flow {
                     match saga.order.status {
                         OrderStatus::Completed => false,
                         OrderStatus::Cancelled => {
-                            self.payment.has_charged(id) || self.inventory.holds(id)
+                            self.payment.has_charged(id)
+                                || self.inventory.holds(id)
+                                || self.still_checking(id, &order::to_undo(&saga.order, saga.style))
                         }
                         _ => true,
                     }
@@ -683,9 +686,22 @@ impl Flow {
         open.len()
     }
 
-    /// Scheduled `work` will not complete: its service crashed, and the work died with it.
+    /// Whether OrderService still checks one of the compensations `open` of order `id` (a
+    /// [`Work::Compensation`] scheduled, not given up): it will ask for it again in the saga's
+    /// style, so the saga has not ended for a change of style (a newcomer's break-test: after
+    /// a switch to orchestration, OrderService sent its `orders/cancelled` again to a
+    /// PaymentService no longer subscribed to it, and gave up with "check by hand").
+    fn still_checking(&self, id: Uuid, open: &[order::Undo]) -> bool {
+        self.has_work(|work| {
+            matches!(work, Work::Compensation { order_id, undo, .. } if *order_id == id && open.contains(undo))
+        })
+    }
+
+    /// Scheduled `work` will not complete: its service crashed, and the work died with it (a
+    /// style waiting for it may apply now).
     pub fn abandon(&mut self, work: &Work) {
         self.unschedule(work);
+        self.apply_waiting_style();
     }
 
     /// The work scheduled and not completed, with when it is due: what a new set of clients
