@@ -210,6 +210,23 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.equal(caughtUp.length, 1, 'the broker delivered the order queued for PaymentService once');
     }));
 
+  // A newcomer's break-test: the Competing consumers note described Mosquitto's queueing of a
+  // crashed member's share, while the in-page broker gave every order to the live instance.
+  it('two instances, PaymentService 2 crashed: the in-page broker gives its share to the live instance, and the note says so', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage&payment_instances=2', async ({ page }) => {
+      await waitReadyInPage(page);
+      const note = page.locator('[data-testid="payment-instances"] .trade-off');
+      assert.match(await note.textContent(), /the in-page broker does not keep a crashed instance in the group: it gives the next messages to the instances still running/);
+      assert.doesNotMatch(await note.textContent(), /Sessions are persistent: Mosquitto keeps/);
+      await page.locator('[data-testid="status-payment-2"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash PaymentService 2' }).click();
+      await page.locator('[data-testid="status-payment-2"][data-crashed="true"]').waitFor();
+      const orders = [await placeOrder(page), await placeOrder(page), await placeOrder(page), await placeOrder(page)];
+      for (const id of orders) await waitForRow(page, id, 'Completed');
+      const wire = await waitForWire(page, (w) => orders.every((id) => w.some((p) => p.dir === 'in' && p.packet?.topic === 'orders/created' && p.packet.payload.toString().includes(id) && p.clientId?.endsWith('-payment'))), { what: 'every order delivered to PaymentService (instance 1)' });
+      assert.ok(!wire.some((p) => p.dir === 'in' && p.clientId?.endsWith('-payment-2') && p.packet?.topic === 'orders/created'), 'none delivered to the crashed instance');
+    }));
+
   // A newcomer's break-test: after a reload on the in-page broker the store's note promised that
   // what the broker kept meanwhile would be delivered; the broker had ended with the page.
   it('a reload on the in-page broker: the restored store\'s note says the broker kept nothing across it, and the open order ends by its deadline', { timeout: CASE_TIMEOUT_MS }, () =>

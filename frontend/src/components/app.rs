@@ -413,6 +413,7 @@ pub fn App() -> Html {
                             retained={state.broker_capabilities.as_ref().is_none_or(|c| c.retain_available)} />
                         <DeliverySettings flow={state.flow.clone()} on_change={on_flow.clone()} error={state.delivery_error.clone()} />
                         <PaymentInstances instances={state.payment_instances} session={state.session}
+                            in_page={broker_bridge::url::is_in_page(state.service_brokers.url_of(ServiceId::Payment, &state.broker_url))}
                             error={state.instances_error.clone()} on_change={on_instances} />
                     </div>
                 </section>

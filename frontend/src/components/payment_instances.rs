@@ -13,15 +13,27 @@ pub struct PaymentInstancesProps {
     pub instances: u8,
     /// It decides what a crashed instance's share does.
     pub session: SessionMode,
+    /// PaymentService's broker is the in-page one (`?broker=inpage`), which does not keep a
+    /// crashed member in its group.
+    #[prop_or_default]
+    pub in_page: bool,
     /// Why the link's value was not used, or why the broker would not let them share.
     pub error: Option<String>,
     /// The value picked (`1` to `3`).
     pub on_change: Callback<String>,
 }
 
-/// What a crashed instance's share of the work does, under `session`.
-fn on_crash(session: SessionMode) -> &'static str {
+/// What a crashed instance's share of the work does, under `session`, on Mosquitto or on the
+/// in-page broker (`in_page`): a newcomer's break-test saw the in-page broker give every order
+/// to the live instance while the note described Mosquitto's queueing.
+fn on_crash(session: SessionMode, in_page: bool) -> &'static str {
     match session {
+        SessionMode::Persistent if in_page => {
+            "Sessions are persistent, but the in-page broker does not keep a crashed instance in \
+             the group: it gives the next messages to the instances still running. Mosquitto \
+             keeps it there and queues its share until it comes back (those orders wait, and \
+             time out if the saga's deadline comes first): use Mosquitto to see that."
+        }
         SessionMode::Clean => {
             "Sessions are clean: a crashed instance's session ends with its connection, so the \
              broker gives the next messages to the instances still running."
@@ -59,7 +71,7 @@ pub fn PaymentInstances(props: &PaymentInstancesProps) -> Html {
                    shared, so whichever receives an order charges it and whichever receives its cancellation \
                    refunds it. The Orders panel says which instance charged each order. " }
                 if props.instances > 1 {
-                    { on_crash(props.session) }
+                    { on_crash(props.session, props.in_page) }
                 }
             </p>
         </fieldset>
