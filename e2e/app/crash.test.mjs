@@ -344,10 +344,27 @@ describeApp('crash, Last Will and catch-up', () => {
         for (const p of [page, other.page]) {
           const warning = p.locator('[data-testid="other-playground"]');
           await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
-          assert.match(await warning.textContent(), /every order is processed twice/);
+          assert.match(await warning.textContent(), /every order is processed twice: reserved twice/);
         }
         // Each page still shows its own services' status, not the other's.
         await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        // What the warning says happens: both InventoryServices reserve, and both rows mark it.
+        const witness = await watchEveryTopic(broker);
+        try {
+          const orderId = await placeOrder(page);
+          await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'orders/confirmed' && m.json?.orderId === orderId).length >= 2, FLOW_TIMEOUT_MS, 'both OrderServices confirmed');
+          const reserved = witness.messages.filter((m) => m.topic === 'inventory/reserved' && m.json?.orderId === orderId && m.json.success);
+          assert.equal(reserved.length, 2, 'reserved by both pages');
+          // Two charges, or one and the refusal of the page that confirmed first.
+          await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId).length >= 2, FLOW_TIMEOUT_MS, 'both PaymentServices answered');
+          for (const p of [page, other.page]) {
+            const mark = p.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-double-reservation"]`);
+            await mark.waitFor({ timeout: FLOW_TIMEOUT_MS });
+            assert.equal((await mark.textContent()).trim(), '✕ reserved 2 times');
+          }
+        } finally {
+          await witness.close();
+        }
       } finally {
         await other.close();
       }

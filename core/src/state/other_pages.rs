@@ -32,7 +32,10 @@ pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> 
     };
     format!(
         "Another page's services are online on this broker ({ids}): they follow {topics}, so \
-         every order is processed twice (charged twice, reserved twice). {advice}, or its own \
+         every order is processed twice: reserved twice (each page's InventoryService keeps its \
+         reservation), confirmed or cancelled by both OrderServices, and charged twice unless \
+         one page's OrderService confirms it on the other page's charge first (that page's \
+         PaymentService then refuses to charge it). {advice}, or its own \
          broker (?broker=; another node of the same cluster is the same broker), or close the \
          other tab."
     )

@@ -410,11 +410,7 @@ impl OrderRow {
     fn not_undone(&self) -> [Undone; 2] {
         let count =
             |f: &dyn Fn(&&Compensation) -> bool| self.compensations.iter().filter(f).count();
-        let reserved = self
-            .steps
-            .iter()
-            .filter(|s| matches!(s, StepSeen::Reserved(_)))
-            .count();
+        let reserved = self.reservations();
         // A refund of another amount than every charge (0.01 from outside) undoes none of
         // them: OrderService refuses it too (`Refusal::ShortRefund`) and still waits.
         let undoes = |c: &&Compensation| match c {
@@ -578,6 +574,15 @@ impl OrderRow {
         self.steps
             .iter()
             .filter(|s| matches!(s, StepSeen::Charged(..)))
+            .count()
+    }
+
+    /// How many reservations the wire shows for the order (two: delivered twice with the
+    /// idempotent consumers off, or two pages' InventoryServices on the same topics).
+    pub fn reservations(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, StepSeen::Reserved(_)))
             .count()
     }
 

@@ -129,7 +129,8 @@ fn row_view(
     html! {
         <tr key={id.clone()} role="row" data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
-            data-charges={row.charges().to_string()} data-compensations={row.compensations.len().to_string()}
+            data-charges={row.charges().to_string()} data-reservations={row.reservations().to_string()}
+            data-compensations={row.compensations.len().to_string()}
             class={classes!("order-row", status.to_lowercase(), double.then_some("double-charge"))}>
             <td role="cell" data-label="Order"><code title={id.clone()}>{ &id[..8] }</code></td>
             <td role="cell" data-label="Customer" data-testid="order-customer">{ customer }</td>
@@ -174,6 +175,9 @@ fn row_view(
                     }) }
                     if double {
                         <li class="failure" data-testid="order-double-charge">{ format!("✕ charged {} times", row.charges()) }</li>
+                    }
+                    if row.reservations() > 1 {
+                        <li class="failure" data-testid="order-double-reservation">{ format!("✕ reserved {} times", row.reservations()) }</li>
                     }
                 </ul>
             </td>
