@@ -143,16 +143,37 @@ impl Wire {
         }
     }
 
+    /// `service` crashed: its work in hand dies ([`Flow::abandon`]) and its timer with it.
+    fn abandon_work_of(&mut self, service: ServiceId) {
+        let dead: Vec<Work> = self
+            .timers
+            .iter()
+            .filter(|(_, _, w)| w.service() == service)
+            .map(|(_, _, w)| w.clone())
+            .collect();
+        for work in &dead {
+            self.flow.abandon(work);
+        }
+        self.timers.retain(|(_, _, w)| !dead.contains(w));
+    }
+
+    /// Fires the earliest timer (the first armed of those due together).
+    fn fire_next(&mut self) {
+        if let Some(next) =
+            (0..self.timers.len()).min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
+        {
+            self.fire_timer(next);
+        }
+    }
+
     /// Delivers what is on its way, then fires timers earliest first, until nothing is left.
     fn settle(&mut self) {
         loop {
             self.deliver();
-            let Some(next) =
-                (0..self.timers.len()).min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
-            else {
+            if self.timers.is_empty() {
                 return;
-            };
-            self.fire_timer(next);
+            }
+            self.fire_next();
         }
     }
 
@@ -1234,88 +1255,9 @@ fn the_flow_keeps_its_schedule_so_new_clients_can_take_it_over() {
         ]
     );
     // Work that died with its service is forgotten; completed work too.
-    let charge = wire
-        .timers
-        .iter()
-        .find(|(_, _, w)| w.service() == ServiceId::Payment)
-        .unwrap()
-        .2
-        .clone();
-    wire.flow.abandon(&charge);
+    wire.abandon_work_of(ServiceId::Payment);
     assert_eq!(wire.flow.scheduled().len(), 2);
-    wire.timers.retain(|(_, _, w)| *w != charge);
     wire.settle();
     assert_eq!(wire.flow.scheduled(), []);
-    assert_eq!(wire.outcome(id), Ok(Some("payment timed out".into())));
-}
-
-/// A newcomer's break-test: PaymentService crashed, the order cancelled at its deadline, and a
-/// change to orchestration applied at once; OrderService then asked for the refund again with
-/// `orders/cancelled`, which PaymentService, orchestrated, no longer hears, and gave up ("check
-/// by hand"). The change waits while a compensation is still checked, and applies once
-/// PaymentService answers.
-#[test]
-fn a_change_of_style_waits_for_the_compensations_still_checked() {
-    let mut wire = Wire::new(FlowSettings {
-        stock: stock(10),
-        ..settings(SagaStyle::Parallel)
-    });
-    let id = order_id(1);
-    wire.place(id, &draft(2));
-    wire.deliver();
-    // PaymentService crashes with the charge in hand: the work dies, and what is published for
-    // it meanwhile waits in its session.
-    let charge = wire
-        .timers
-        .iter()
-        .find(|(_, _, w)| w.service() == ServiceId::Payment)
-        .unwrap()
-        .2
-        .clone();
-    wire.flow.abandon(&charge);
-    wire.timers.retain(|(_, _, w)| *w != charge);
-    let mut queued = Vec::new();
-    let cancelled = |w: &Wire| {
-        w.flow
-            .order
-            .saga(id)
-            .is_some_and(|s| s.order.status == OrderStatus::Cancelled)
-    };
-    while !cancelled(&wire) {
-        while let Some((service, event)) = wire.queue.pop_front() {
-            if service == ServiceId::Payment {
-                queued.push(event);
-            } else {
-                wire.handle_one(service, &event);
-            }
-        }
-        let next = (0..wire.timers.len())
-            .min_by_key(|&i| (wire.timers[i].0, wire.timers[i].1))
-            .unwrap();
-        wire.fire_timer(next);
-    }
-    // The release comes at once; the refund is still asked (its charge's outcome unknown).
-    while let Some((service, event)) = wire.queue.pop_front() {
-        if service == ServiceId::Payment {
-            queued.push(event);
-        } else {
-            wire.handle_one(service, &event);
-        }
-    }
-    assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 1);
-    assert!(!wire.flow.choose_style(SagaStyle::Orchestration));
-    assert_eq!(
-        wire.flow.style_waiting(),
-        Some((SagaStyle::Orchestration, 1))
-    );
-    // PaymentService restarted: it hears the cancellation, has nothing to refund, says so.
-    for event in queued {
-        wire.handle_one(ServiceId::Payment, &event);
-    }
-    wire.deliver();
-    assert_eq!(wire.flow.style_waiting(), None);
-    assert_eq!(wire.flow.settings.saga, SagaStyle::Orchestration);
-    wire.settle();
-    assert_eq!(wire.sent_again(), [] as [&String; 0]);
     assert_eq!(wire.outcome(id), Ok(Some("payment timed out".into())));
 }

@@ -915,3 +915,51 @@ fn a_failed_step_heard_by_order_service_gets_no_answer_to_the_cancellation() {
         assert_eq!(wire.sent_again(), Vec::<&String>::new(), "{style:?}");
     }
 }
+
+/// A newcomer's break-test: PaymentService crashed, the order cancelled at its deadline, and a
+/// change to orchestration applied at once; OrderService then asked for the refund again with
+/// `orders/cancelled`, which PaymentService, orchestrated, no longer hears, and gave up ("check
+/// by hand"). The change waits while a compensation is still checked, and applies once
+/// PaymentService answers.
+#[test]
+fn a_change_of_style_waits_for_the_compensations_still_checked() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(10),
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    // PaymentService crashes with the charge in hand: the work dies, and what is published for
+    // it meanwhile waits in its session.
+    wire.abandon_work_of(ServiceId::Payment);
+    let mut queued: Vec<(ServiceId, DomainEvent)> = Vec::new();
+    let cancelled = |w: &Wire| {
+        w.flow
+            .order
+            .saga(id)
+            .is_some_and(|s| s.order.status == OrderStatus::Cancelled)
+    };
+    while !cancelled(&wire) {
+        wire.deliver_except(ServiceId::Payment, &mut queued);
+        wire.fire_next();
+    }
+    // The release comes at once; the refund is still asked (its charge's outcome unknown).
+    wire.deliver_except(ServiceId::Payment, &mut queued);
+    assert_eq!(wire.count(id, topics::INVENTORY_RELEASED), 1);
+    assert!(!wire.flow.choose_style(SagaStyle::Orchestration));
+    assert_eq!(
+        wire.flow.style_waiting(),
+        Some((SagaStyle::Orchestration, 1))
+    );
+    // PaymentService restarted: it hears the cancellation, has nothing to refund, says so.
+    for (service, event) in queued {
+        wire.handle_one(service, &event);
+    }
+    wire.deliver();
+    assert_eq!(wire.flow.style_waiting(), None);
+    assert_eq!(wire.flow.settings.saga, SagaStyle::Orchestration);
+    wire.settle();
+    assert_eq!(wire.sent_again(), [] as [&String; 0]);
+    assert_eq!(wire.outcome(id), Ok(Some("payment timed out".into())));
+}
