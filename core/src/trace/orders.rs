@@ -501,18 +501,29 @@ impl OrderRow {
         })
     }
 
-    /// Whether `compensation` is a refund of a payment id an earlier refund in the row (one not
-    /// over the total) has.
+    /// Whether `compensation` is a refund of a payment id an earlier refund in the row has, one
+    /// OrderService recorded: of the order's total (or of a charge's amount), or of less on a
+    /// completed order (a refund by hand). Another amount on a running or cancelled order is
+    /// refused ([`Refusal::ShortRefund`](crate::domain::order::Refusal::ShortRefund)), so the
+    /// real refund under the same id after it is not a repeat.
     fn repeated_refund(&self, compensation: &Compensation) -> bool {
         let Compensation::Refunded(id, _) = compensation else {
             return false;
         };
-        let over = |amount: f64| self.total.is_some_and(|total| more_cents(amount, total));
+        let recorded = |amount: f64| {
+            let whole = self.total.is_some_and(|total| same_cents(amount, total))
+                || self.steps.iter().any(
+                    |s| matches!(s, StepSeen::Charged(_, charged) if same_cents(*charged, amount)),
+                );
+            let by_hand = self.status == OrderStatus::Completed
+                && self.total.is_some_and(|total| !more_cents(amount, total));
+            whole || by_hand
+        };
         let Some(at) = self.compensations.iter().position(|c| c == compensation) else {
             return false;
         };
         self.compensations[..at].iter().any(
-            |c| matches!(c, Compensation::Refunded(earlier, amount) if earlier == id && !over(*amount)),
+            |c| matches!(c, Compensation::Refunded(earlier, amount) if earlier == id && recorded(*amount)),
         )
     }
 

@@ -1483,4 +1483,18 @@ fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken()
             ),
         ]
     );
+    // A cancelled order: a 0.01 refund under the charge's id is refused, so the refund of the
+    // charge after it is no repeat.
+    let mut book = OrderBook::default();
+    for message in [
+        created(2),
+        charged(2, 8),
+        timed_out(2),
+        refund_of(2, 8, 0.01),
+        refunded(2, 8),
+    ] {
+        book.apply(ms(1), &message);
+    }
+    let row = book.row(id(2)).unwrap();
+    assert_eq!(row.refund_not_taken(&row.compensations[1]), None);
 }
