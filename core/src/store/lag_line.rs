@@ -3,7 +3,8 @@
 
 use broker_bridge::session::duration_text;
 
-use super::{stream_name, Lag, ReadModel};
+use super::{stream_name, EventStore, Lag, ReadModel};
+use crate::domain::Timestamp;
 
 /// How many held events [`held_line`] names; the rest are counted.
 const HELD_NAMED: usize = 3;
@@ -132,6 +133,47 @@ fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String
     )
 }
 
+/// What the lag line adds after a crash of QueryService that lost messages (its crash line,
+/// settled, says `lost` of them): how many of the events `model` has not applied were recorded
+/// in the store from `down_from` to `down_until` (while it was down, on the page's clock, as
+/// the events' `recordedAt`), which no session kept for it, so they will not come: *Rebuild*
+/// projects them. `None` when none of the events behind are of that time, or none was lost.
+/// A newcomer's break-test: after a crash with clean sessions the lag line said "Behind: 4
+/// events … not projected yet" beside a crash line saying the 4 were lost.
+pub fn lost_in_crash(
+    model: &ReadModel,
+    store: &EventStore,
+    (down_from, down_until): (Timestamp, Timestamp),
+    lost: usize,
+) -> Option<String> {
+    if lost == 0 {
+        return None;
+    }
+    let from = model.checkpoint() + 1;
+    let during = |recorded: Timestamp| {
+        recorded.unix_millis() >= down_from.unix_millis()
+            && recorded.unix_millis() <= down_until.unix_millis()
+    };
+    let gone = store
+        .read_all(from, None)
+        .iter()
+        .filter(|e| !model.has_applied(e.position) && during(e.recorded_at))
+        .count();
+    if gone == 0 {
+        return None;
+    }
+    let (were, they, them) = if gone == 1 {
+        ("was", "it", "it")
+    } else {
+        ("were", "they", "them")
+    };
+    Some(format!(
+        "{gone} of them {were} appended while QueryService was down, and its crash lost what was \
+         published for it meanwhile ({lost}, its crash line says): {they} will not come. Rebuild \
+         projects {them} from the event store."
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +238,54 @@ mod tests {
             store_lag_line(lag(1, 0, 12_400), 42, 43, 0),
             "Behind: 1 event (12 s) not projected yet; at position 42 of 43."
         );
+    }
+
+    /// The store's event at `position` (an order created), recorded at second `second` of
+    /// 09:20.
+    fn created_at(position: u64, second: u32) -> StoredEvent {
+        let json = format!(
+            r#"{{"position":{position},"stream":"00000000-0000-0000-0000-{position:012}","version":1,"type":"OrderCreated","schema":3,"recordedAt":"2026-12-02T09:20:{second:02}.000Z","data":{{"customerId":"C1","items":[],"totalAmount":1}}}}"#
+        );
+        StoredEvent::decode(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn events_appended_while_query_service_was_down_and_lost_are_said_not_to_come() {
+        let seconds = [0, 0, 10, 11, 12, 30];
+        let events: Vec<StoredEvent> = (1..=6)
+            .zip(seconds)
+            .map(|(p, s)| created_at(p, s))
+            .collect();
+        let store = EventStore::load(events.clone()).unwrap();
+        let mut model = ReadModel::new();
+        for event in &events[..2] {
+            model.project(event);
+        }
+        let t = |second| Timestamp::parse(&format!("2026-12-02T09:20:{second:02}.000Z")).unwrap();
+        let down = (t(5), t(20));
+        assert_eq!(
+            lost_in_crash(&model, &store, down, 3).as_deref(),
+            Some(
+                "3 of them were appended while QueryService was down, and its crash lost what \
+                 was published for it meanwhile (3, its crash line says): they will not come. \
+                 Rebuild projects them from the event store."
+            )
+        );
+        // Nothing lost (a persistent session kept them): they are on their way.
+        assert_eq!(lost_in_crash(&model, &store, down, 0), None);
+        // Rebuilt since: nothing behind is of that time.
+        for event in &events[2..] {
+            model.project(event);
+        }
+        assert_eq!(lost_in_crash(&model, &store, down, 3), None);
+        // One behind of that time, the newer one not.
+        let mut model = ReadModel::new();
+        for event in events.iter().filter(|e| e.position != 4 && e.position != 6) {
+            model.project(event);
+        }
+        assert!(lost_in_crash(&model, &store, down, 1)
+            .is_some_and(|line| line.starts_with("1 of them was appended")
+                && line.ends_with("projects it from the event store.")));
     }
 
     #[test]
