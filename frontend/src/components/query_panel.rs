@@ -19,7 +19,6 @@ use eda_core::services::ServiceId;
 use eda_core::store::{
     lag_line, lost_in_crash, rebuilt_heading, EventStore, Lag, ReadModel, Rebuild, Totals,
 };
-use eda_core::trace::outages::outages;
 use eda_core::trace::playback::Source;
 use eda_core::trace::Trace;
 use gloo::timers::callback::Timeout;
@@ -258,7 +257,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                         class={classes!((lag.events_behind > 0 || model.held() > 0
                             || trace.not_projected.count() > 0).then_some("behind"))}>
                         { lag_line(lag, model, head) }
-                        if lag.skipped == 0 {
+                        if lag.skipped == 0 && lag.events_behind > 0 {
                             if let Some(lost) = lost_line(&trace, model, store) {
                                 <span data-testid="query-lost-in-crash">{ format!(" {lost}") }</span>
                             }
@@ -330,7 +329,11 @@ fn lost_line(trace: &Trace, model: &ReadModel, store: &EventStore) -> Option<Str
         return None;
     }
     let now = clock::now();
-    let outage = outages(trace, trace.saga)
+    // The live page's own count (the read-back of a recording's packets is not needed live,
+    // and would replay the whole history at every redraw).
+    let outage = trace
+        .outage_ledger
+        .outages()
         .into_iter()
         .rev()
         .find(|o| o.instance.service == ServiceId::Query)?;
