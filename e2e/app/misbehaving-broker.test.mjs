@@ -32,7 +32,7 @@ import {
   subAckCodes,
 } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
-import { waitForRow } from '../lib/saga.mjs';
+import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const SEED_ORDER = {
   customerId: 'C123',
@@ -333,6 +333,46 @@ describeApp('misbehaving brokers and peers', () => {
         });
       });
     } finally {
+      await proxy.close();
+    }
+  });
+
+  // A newcomer's break-test: Mosquitto, killed after its PUBREC of QoS 2 orders and restarted
+  // from an older save, completed the PUBREL of messages it no longer had: the orders never
+  // reached anyone, and their rows stayed Pending for good. Here a proxy moves OrderService's
+  // orders/created to a topic nobody follows (same length): the broker acknowledges it and
+  // delivers it to no one, as that broker did.
+  it('4d. an order the broker acknowledged and never delivered: OrderService says so, starts the saga from what it published, and the deadline cancels it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const lost = Buffer.from('lost00/created');
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      toBroker: (packet, conn) => {
+        if (conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created') {
+          lost.copy(packet, bodyStart(packet) + 2);
+        }
+        return packet;
+      },
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=1500`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'order',
+          status: 'note',
+          reason: new RegExp(`its orders/created for order ${orderId} never came back from the broker, which acknowledged it`),
+        });
+        const cancelled = await witness.waitForOrder('orders/cancelled', orderId, 20_000);
+        assert.match(cancelled.json.reason, /timed out/);
+        const row = await waitForRow(page, orderId, 'Cancelled');
+        assert.match(row.reason, /timed out/);
+        assert.ok(!witness.messages.some((m) => m.topic === 'orders/created' && m.json?.orderId === orderId), 'the broker never delivered it');
+        assert.ok(!witness.messages.some((m) => ['payments/processed', 'inventory/reserved'].includes(m.topic) && m.json?.orderId === orderId), 'no participant heard of it');
+      });
+    } finally {
+      await witness.close();
       await proxy.close();
     }
   });

@@ -170,6 +170,7 @@ impl Runtime {
                 style_waiting_told: Cell::new(flow.style_waiting()),
                 held_back: RefCell::new(held_back.map(|held| held.for_instances(&instances))),
                 armed: RefCell::new(Vec::new()),
+                awaiting_echo: RefCell::default(),
                 url: RefCell::new(url.to_owned()),
                 brokers: RefCell::new(brokers.clone()),
                 qos: Cell::new(qos),

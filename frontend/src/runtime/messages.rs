@@ -68,6 +68,12 @@ impl Runtime {
             }));
             return;
         }
+        if instance.service == ServiceId::Order && topic == eda_core::domain::topics::ORDERS_CREATED
+        {
+            self.awaiting_echo
+                .borrow_mut()
+                .remove(&super::echo_key(payload));
+        }
         let message = Received {
             instance,
             topic: topic.to_owned(),
@@ -105,7 +111,7 @@ impl Runtime {
     /// `refused`: the service's answer decided before its handler (a retained copy).
     /// `redelivered`: the PUBLISH carried the DUP flag, which a duplicate's log line explains
     /// ([`Rejection::delivered`]).
-    fn handle_message(
+    pub(super) fn handle_message(
         self: &Rc<Self>,
         message: Received,
         attempt: u32,

@@ -113,6 +113,9 @@ pub struct Runtime {
     /// ([`Runtime::arm_scheduled`]); and busy work whose worker crashed since is not handed
     /// over ([`Runtime::shut_down`]).
     armed: RefCell<Vec<Armed>>,
+    /// The orders placed whose own `orders/created` OrderService has not heard yet, by a
+    /// digest of the payload ([`echo_key`]): [`Runtime::await_echo`] checks them.
+    awaiting_echo: RefCell<std::collections::HashSet<u64>>,
     /// The page's broker: the monitor's, and every service's without its own.
     url: RefCell<String>,
     /// The services with a broker of their own (`?broker_<service>=`).
@@ -206,6 +209,14 @@ pub struct Connection<'a> {
     pub credentials: &'a Credentials,
     /// The topic namespace (`?ns=`), none for the seed's topics.
     pub namespace: &'a Namespace,
+}
+
+/// The key of an order's `orders/created` payload in [`Runtime::await_echo`]'s set.
+fn echo_key(payload: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    payload.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A timer [`Runtime::arm`] set: the work, who does it, and that worker's crash count then.

@@ -2,17 +2,20 @@
 //! other, while the order gate lets them through ([`Runtime::place_orders`]).
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use uuid::Uuid;
 
 use crate::clock::{self, fresh_id, wall_clock};
 use eda_core::domain::order_form::ValidOrder;
-use eda_core::domain::DomainEvent;
+use eda_core::domain::{topics, DomainEvent};
 use eda_core::services::instances::Instance;
+use eda_core::services::pending_tries::Received;
 use eda_core::services::{order, ServiceId};
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 use eda_core::trace::UserAction;
 
+use super::report::note;
 use super::{Placed, Runtime};
 
 impl Runtime {
@@ -86,6 +89,63 @@ impl Runtime {
                 )
             })?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
+        let wait = self.flow.borrow().settings.saga_timeout.max(ECHO_WAIT);
+        self.await_echo(order_id, event.to_json(), wait);
         Ok(order_id)
     }
+
+    /// OrderService starts an order's saga when it hears its own `orders/created` (it is a
+    /// consumer of the topic like any other). If that has not come `after` the order went out
+    /// (the saga's deadline, at least [`ECHO_WAIT`]), though the broker acknowledged the
+    /// PUBLISH, the broker lost it: OrderService starts the saga from the order it published, says so in its log, and the saga's deadline ends it
+    /// (the participants never heard of it, so they have nothing to undo). A newcomer's
+    /// break-test: Mosquitto, killed after its PUBREC of ten QoS 2 orders and restarted from an
+    /// older save (Session Present 1), completed the client's PUBREL for messages it no longer
+    /// had; the ten rows stayed *Pending* for good, in no store and with no outcome. Waits on
+    /// while OrderService is crashed or away, or the PUBLISH is still unacknowledged.
+    fn await_echo(self: &Rc<Self>, order_id: Uuid, payload: Vec<u8>, after: Duration) {
+        self.awaiting_echo
+            .borrow_mut()
+            .insert(super::echo_key(&payload));
+        self.later(after, move |runtime| {
+            let key = super::echo_key(&payload);
+            if !runtime.awaiting_echo.borrow_mut().remove(&key) {
+                return;
+            }
+            let instance = Instance::from(ServiceId::Order);
+            let client = runtime.client(instance);
+            let in_flight = client
+                .unacknowledged()
+                .iter()
+                .any(|request| request.payload == payload);
+            if runtime.is_crashed(instance) || !client.is_connected() || in_flight {
+                return runtime.await_echo(order_id, payload, ECHO_RETRY);
+            }
+            let text = format!(
+                "its orders/created for order {order_id} never came back from the broker, \
+                 which acknowledged it: the broker lost it (one restarted from an older save \
+                 forgets what it acknowledged), so no participant heard of the order. \
+                 OrderService starts the saga from the order it published; its deadline ends it"
+            );
+            runtime.log(ServiceId::Order, note("order", text));
+            let message = Received {
+                instance,
+                topic: topics::ORDERS_CREATED.to_owned(),
+                qos: runtime.qos.get().of(topics::ORDERS_CREATED),
+                correlation: None,
+                payload,
+            };
+            runtime.handle_message(message, 1, None, None, false);
+        });
+    }
 }
+
+/// The least [`Runtime::await_echo`] waits for an order's own `orders/created` (the saga's
+/// deadline when longer): a page busy with a burst can take seconds to hear its echo, and a
+/// saga started from what OrderService published while the echo is merely late would have
+/// its log say the broker lost an order it had not.
+const ECHO_WAIT: Duration = Duration::from_secs(5);
+
+/// How long the check for an order's own `orders/created` waits again while it cannot tell
+/// ([`Runtime::await_echo`]).
+const ECHO_RETRY: Duration = Duration::from_millis(500);
