@@ -196,29 +196,35 @@ describeApp('saga', () => {
   // to be refunded while PaymentService was crashed (clean session: it missed orders/cancelled),
   // was taken as the compensation done; OrderService stopped asking, and after the Restart
   // nobody ever refunded the charge.
-  it('a refund of another amount than the charge is refused as the compensation: OrderService keeps asking, and the charge is refunded after the Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    watched(t, '&session=clean&payment_ms=500&inventory_ms=3000&saga_timeout_ms=2000', async ({ page, witness }) => {
-      const orderId = await placeOrder(page);
-      const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
-      assert.equal(charge.json.success, true);
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
-      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
-      assert.equal(cancelled.json.reason, 'inventory timed out');
-      const short = { orderId, paymentId: charge.json.paymentId, amount: 0.01, refundedAt: new Date().toISOString() };
-      await witness.publish('payments/refunded', JSON.stringify(short), { qos: 1 });
-      const refusal = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="rejected"]');
-      await refusal.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
-      assert.match(await refusal.first().textContent(), /refund refused: its amount 0\.01 is not the order's total 59\.98/);
-      // The late reservation is released at once (InventoryService heard the cancellation).
-      await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
-      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
-      const refunded = await witness.waitFor((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId && m.json.amount === 59.98, FLOW_TIMEOUT_MS, 'the charge refunded in full');
-      assert.equal(refunded.json.paymentId, charge.json.paymentId);
-      const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 3 });
-      assert.ok(row.compensations.includes('↺ refunded 59.98'), row.text);
-      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]:not(:has([data-testid="order-compensating"]))`).waitFor({ timeout: FLOW_TIMEOUT_MS });
-    }));
+  // A newcomer's break-test too: a refund under a made-up payment id, of the full amount, ended
+  // OrderService's requests the same way.
+  for (const [what, forge, refusal] of [
+    ['of another amount than the charge', (charge) => ({ paymentId: charge.paymentId, amount: 0.01 }), /refund refused: its amount 0\.01 is not the order's total 59\.98/],
+    ['under another payment id than the charge', () => ({ paymentId: '44444444-2222-4333-8444-555555555555', amount: 59.98 }), /refund refused: payment 44444444-2222-4333-8444-555555555555 is not this order's payment \([0-9a-f-]{36}\), so it undoes nothing of it/],
+  ]) {
+    it(`a refund ${what} is refused as the compensation: OrderService keeps asking, and the charge is refunded after the Restart`, { timeout: CASE_TIMEOUT_MS }, (t) =>
+      watched(t, '&session=clean&payment_ms=500&inventory_ms=3000&saga_timeout_ms=2000', async ({ page, witness }) => {
+        const orderId = await placeOrder(page);
+        const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(charge.json.success, true);
+        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+        await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+        const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(cancelled.json.reason, 'inventory timed out');
+        const forged = { orderId, ...forge(charge.json), refundedAt: new Date().toISOString() };
+        await witness.publish('payments/refunded', JSON.stringify(forged), { qos: 1 });
+        const refused = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="rejected"]');
+        await refused.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match(await refused.first().textContent(), refusal);
+        // The late reservation is released at once (InventoryService heard the cancellation).
+        await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        await witness.waitFor((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId && m.json.paymentId === charge.json.paymentId && m.json.amount === 59.98, FLOW_TIMEOUT_MS, 'the charge refunded in full');
+        const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 3 });
+        assert.ok(row.compensations.includes('↺ refunded 59.98'), row.text);
+        await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]:not(:has([data-testid="order-compensating"]))`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }));
+  }
 
   // A newcomer's break-test: a 5000.00 refund from outside of a completed 59.98 order was
   // stored in its stream (revenue hidden at 0.00), and a repeat refund of the same payment id,

@@ -325,6 +325,21 @@ pub enum Refusal {
          it can have been charged"
     )]
     RefundOverCharge { amount: String, total: String },
+    /// A refund or release under another id than the charge or reservation the order holds
+    /// (`held`): it undoes nothing of this order, whatever its status, so it is not recorded
+    /// and a cancelled order still waits for its own (a newcomer's break-test: a refund under a
+    /// made-up payment id ended OrderService's requests, and the real charge was never
+    /// refunded). Ids as hyphenated lowercase UUIDs.
+    #[error(
+        "{what} refused: {kind} {id} is not this order's {kind} ({held}), so it undoes nothing \
+         of it"
+    )]
+    NotTheStep {
+        what: &'static str,
+        kind: &'static str,
+        id: Uuid,
+        held: Uuid,
+    },
 }
 
 /// An order as OrderService keeps it.
@@ -389,6 +404,23 @@ impl Order {
                 return Err(Refusal::RefundOverCharge {
                     amount: amount_text(*amount),
                     total: amount_text(self.total),
+                });
+            }
+        }
+        let undone = match command {
+            C::RecordRefund { payment_id, .. } => Some((*payment_id, &self.payment, "payment")),
+            C::RecordRelease { reservation_id } => {
+                Some((*reservation_id, &self.inventory, "reservation"))
+            }
+            _ => None,
+        };
+        if let Some((id, Step::Confirmed(held), kind)) = undone {
+            if !id.is_nil() && id != *held {
+                return Err(Refusal::NotTheStep {
+                    what: command.what(),
+                    kind,
+                    id,
+                    held: *held,
                 });
             }
         }

@@ -633,7 +633,8 @@ impl OrderService {
             kind: match refusal {
                 Refusal::WrongAmount { .. }
                 | Refusal::ShortRefund { .. }
-                | Refusal::RefundOverCharge { .. } => RejectionKind::NotItsOwn,
+                | Refusal::RefundOverCharge { .. }
+                | Refusal::NotTheStep { .. } => RejectionKind::NotItsOwn,
                 _ => RejectionKind::Refused,
             },
             ..Rejection::new(refusal.to_string())

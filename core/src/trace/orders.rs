@@ -413,11 +413,18 @@ impl OrderRow {
         let reserved = self.reservations();
         // A refund of another amount than every charge (0.01 from outside) undoes none of
         // them: OrderService refuses it too (`Refusal::ShortRefund`) and still waits.
-        let undoes = |c: &&Compensation| match c {
-            Compensation::Refunded(_, amount) => self.steps.iter().any(
-                |s| matches!(s, StepSeen::Charged(_, charged) if same_cents(*charged, *amount)),
-            ),
-            Compensation::Released(_) => true,
+        // Nor does one under another id than every charge or reservation shown (a made-up id
+        // from outside): OrderService refuses it (`Refusal::NotTheStep`) and still waits.
+        let undoes = |c: &&Compensation| {
+            match c {
+            Compensation::Refunded(id, amount) => self.steps.iter().any(|s| {
+                matches!(s, StepSeen::Charged(charge, charged) if charge == id && same_cents(*charged, *amount))
+            }),
+            Compensation::Released(id) => self
+                .steps
+                .iter()
+                .any(|s| matches!(s, StepSeen::Reserved(reserved) if reserved == id)),
+        }
         };
         let left = |done: usize, refund: bool| {
             let undone = count(&|c| c.is_refund() == refund && !c.before_the_step() && undoes(c));

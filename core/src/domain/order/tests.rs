@@ -610,3 +610,67 @@ fn a_refund_of_more_than_the_total_is_refused_whatever_the_status() {
         assert!(order.decide(&refund(59.98)).is_ok());
     }
 }
+
+/// A refund or release under another id than the step's undoes nothing of the order: refused
+/// whatever its status, so a cancelled order still waits for its own (a newcomer's break-test:
+/// a refund under a made-up id ended the wait, and the real charge was never refunded). The
+/// nil id ("nothing to undo") and a step whose outcome is unknown are not such a case.
+#[test]
+fn a_compensation_under_another_id_than_the_step_s_is_refused() {
+    let refund = |payment_id| OrderCommand::RecordRefund {
+        payment_id,
+        amount: 59.98,
+    };
+    let release = |reservation_id| OrderCommand::RecordRelease { reservation_id };
+    let cancelled_after = |step: OrderCommand| {
+        let mut order = Order::new(id(1), "C123", 59.98);
+        order.handle(&step).unwrap();
+        order
+            .handle(&OrderCommand::Cancel {
+                reason: "by hand".into(),
+            })
+            .unwrap();
+        order
+    };
+    let cancelled = cancelled_after(confirm_payment());
+    let unreleased = cancelled_after(confirm_inventory());
+    assert_eq!(
+        cancelled.decide(&refund(id(44))).unwrap_err().to_string(),
+        format!(
+            "refund refused: payment {} is not this order's payment ({}), so it undoes nothing \
+             of it",
+            id(44),
+            id(20)
+        )
+    );
+    assert!(matches!(
+        unreleased.decide(&release(id(55))),
+        Err(Refusal::NotTheStep {
+            kind: "reservation",
+            ..
+        })
+    ));
+    assert!(cancelled
+        .decide(&refund(id(20)))
+        .is_ok_and(|e| !e.is_empty()));
+    assert!(unreleased
+        .decide(&release(id(10)))
+        .is_ok_and(|e| !e.is_empty()));
+    assert!(cancelled.decide(&refund(Uuid::nil())).is_ok());
+    // Completed: a refund by hand goes under the charge's id.
+    let mut completed = Order::new(id(2), "C123", 59.98);
+    completed.handle(&confirm_inventory()).unwrap();
+    completed.handle(&confirm_payment()).unwrap();
+    assert!(matches!(
+        completed.decide(&refund(id(44))),
+        Err(Refusal::NotTheStep { .. })
+    ));
+    // The charge never heard of (its outcome unknown): any id may be it.
+    let mut unknown = Order::new(id(3), "C123", 59.98);
+    unknown
+        .handle(&OrderCommand::Cancel {
+            reason: "payment timed out".into(),
+        })
+        .unwrap();
+    assert!(unknown.decide(&refund(id(44))).is_ok_and(|e| !e.is_empty()));
+}

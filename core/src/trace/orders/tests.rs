@@ -1498,3 +1498,16 @@ fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken()
     let row = book.row(id(2)).unwrap();
     assert_eq!(row.refund_not_taken(&row.compensations[1]), None);
 }
+
+/// A newcomer's break-test: a refund under a made-up payment id of the charge's amount read as
+/// the compensation done; OrderService refuses it now, and the row still awaits the refund.
+#[test]
+fn a_refund_under_another_id_than_the_charge_leaves_the_row_compensating() {
+    let mut book = OrderBook::default();
+    for message in [created(1), charged(1, 7), timed_out(1), refunded(1, 44)] {
+        book.apply(ms(1), &message);
+    }
+    assert!(book.row(id(1)).unwrap().compensating().is_some());
+    book.apply(ms(2), &refunded(1, 7));
+    assert_eq!(book.row(id(1)).unwrap().compensating(), None);
+}
