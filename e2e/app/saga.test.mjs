@@ -256,6 +256,23 @@ describeApp('saga', () => {
       assert.equal(witness.messages.filter(stored).length, 1, 'one refund stored');
     }));
 
+  // A newcomer's break-test: a charge forged for a declined order, which PaymentService then
+  // had nothing to refund for, was blamed on a reload that never happened ("it forgot it").
+  it('a charge from outside for a declined order: the row says it is not PaymentService\'s own, not that PaymentService forgot it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment=decline', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      const forged = { orderId, paymentId: '77777777-2222-4333-8444-555555555555', amount: 59.98, success: true, processedAt: new Date().toISOString() };
+      await witness.publish('payments/processed', JSON.stringify(forged), { qos: 1 });
+      await witness.waitFor((m) => m.topic === 'payments/refunded' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS, "PaymentService's answer");
+      const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-forgotten"]`);
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(
+        (await note.textContent()).trim(),
+        'PaymentService answered that it charged nothing: the charge on the wire is not its own (no client of this page published it: another client\'s, by hand?), so nobody refunded it',
+      );
+    }));
+
   // Two newcomers' break-tests. A release published from outside mid-saga was appended to the
   // running order, which then could not complete and was cancelled "payment timed out" after
   // its payment was confirmed; the rule that followed refused such a release, and then one

@@ -169,7 +169,9 @@ impl Step {
     /// The step as the Event store panel's rewind shows it, in the words of its `kind`: as
     /// [`Step`]'s `Display`, except a step its participant forgot, which says what happened
     /// (`InventoryService had nothing to release: it forgot reservation 7c9e6679-… (reloaded
-    /// with no database to keep its memory in), so it was never released`) rather than that it was never done,
+    /// with no database to keep its memory in), or never made it (another client published
+    /// it), so it was never released`: the store cannot tell a forged step from a forgotten
+    /// one) rather than that it was never done,
     /// and a compensation before the step (the nil id: nothing was charged or reserved), which
     /// says it as the Orders row does: `nothing to refund: never charged`, `nothing to release:
     /// never reserved`.
@@ -185,8 +187,8 @@ impl Step {
             Step::Forgotten(id) => {
                 let (verb, done) = kind.undo_verb();
                 format!(
-                    "{} had nothing to {verb}: it forgot {} {id} (reloaded with no database to keep its memory in), so \
-                     it was never {done}",
+                    "{} had nothing to {verb}: it forgot {} {id} (reloaded with no database to keep its memory in), or \
+                     never made it (another client published it), so it was never {done}",
                     kind.participant(),
                     kind.noun()
                 )

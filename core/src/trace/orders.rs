@@ -372,21 +372,46 @@ impl OrderRow {
             return None;
         }
         let [refund, release] = self.not_undone();
+        // Seen on the wire by this page, and published by none of its clients: the step came
+        // from outside (a newcomer's break-test: a charge forged for a declined order was
+        // blamed on a reload that never happened).
+        let outside = |charge: bool| {
+            matches!(self.start, Start::Created(_))
+                && self
+                    .steps
+                    .iter()
+                    .filter(|s| {
+                        if charge {
+                            matches!(s, StepSeen::Charged(..))
+                        } else {
+                            matches!(s, StepSeen::Reserved(_))
+                        }
+                    })
+                    .all(|s| self.step_by(s).is_none())
+        };
         let mut lines = Vec::new();
         if refund == Undone::Forgotten {
-            lines.push(
+            lines.push(if outside(true) {
+                "PaymentService answered that it charged nothing: the charge on the wire is not \
+                 its own (no client of this page published it: another client's, by hand?), so \
+                 nobody refunded it"
+            } else {
                 "PaymentService answered that it charged nothing, though its charge is on the \
                  wire: it forgot it (reloaded with no database to keep its memory in), so the charge was never \
-                 refunded",
-            );
+                 refunded"
+            });
         }
         if release == Undone::Forgotten {
-            lines.push(
+            lines.push(if outside(false) {
+                "InventoryService answered that it reserved nothing: the reservation on the wire \
+                 is not its own (no client of this page published it: another client's, by \
+                 hand?), so nobody released it"
+            } else {
                 "InventoryService answered that it reserved nothing, though its reservation is \
                  on the wire: it forgot it (reloaded with no database to keep its memory in) and started afresh from \
                  the link's stock levels, so the stock it reserved is counted as on hand again \
-                 and nothing was released",
-            );
+                 and nothing was released"
+            });
         }
         (!lines.is_empty()).then(|| lines.join("; "))
     }

@@ -426,7 +426,8 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
         order.inventory.describe(StepKind::Reservation),
         format!(
             "InventoryService had nothing to release: it forgot reservation {} (reloaded with no \
-             database to keep its memory in), so it was never released",
+             database to keep its memory in), or never made it (another client published it), so \
+             it was never released",
             id(10)
         )
     );
@@ -434,7 +435,8 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
         order.payment.describe(StepKind::Payment),
         format!(
             "PaymentService had nothing to refund: it forgot payment {} (reloaded with no \
-             database to keep its memory in), so it was never refunded",
+             database to keep its memory in), or never made it (another client published it), so \
+             it was never refunded",
             id(20)
         )
     );
