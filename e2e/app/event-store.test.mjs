@@ -307,9 +307,15 @@ describeApp('event store', () => {
       const released = await witness.waitFor(storeEvent('InventoryReleased'), FLOW_TIMEOUT_MS, 'the release answered');
       assert.equal(released.json.data.reservationId, reservationId, 'the reservation made before the reload is the one released');
       const head = released.json.version;
-      const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-version="${head}"]`);
+      // At the release's version or past it: PaymentService's answer to the same cancellation
+      // (nothing to refund: the charge in hand went with the reload) may be appended first.
+      await page.waitForFunction(
+        ({ id, head }) => Number(document.querySelector(`[data-testid="store-stream"][data-stream="${id}"]`)?.dataset.version) >= head,
+        { id: orderId, head },
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"]`);
       await stream.scrollIntoViewIfNeeded();
-      await stream.waitFor({ timeout: FLOW_TIMEOUT_MS });
       await stream.click();
       const inventoryAt = async (version) => {
         await page.locator('[data-testid="store-rewind"]').fill(String(version));

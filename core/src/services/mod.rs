@@ -673,9 +673,13 @@ impl Flow {
                     let id = saga.order.order_id;
                     match saga.order.status {
                         OrderStatus::Completed => false,
+                        // A compensation OrderService gave up on is no longer awaited: the
+                        // switch does not wait for it for ever (a newcomer's break-test: every
+                        // new order was refused after "refund not confirmed after 4 tries").
                         OrderStatus::Cancelled => {
-                            self.payment.has_charged(id)
-                                || self.inventory.holds(id)
+                            let open = |undo| !self.order.gave_up(id, undo);
+                            (self.payment.has_charged(id) && open(order::Undo::Refund))
+                                || (self.inventory.holds(id) && open(order::Undo::Release))
                                 || self.still_checking(id, &order::to_undo(&saga.order, saga.style))
                         }
                         _ => true,

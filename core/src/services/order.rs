@@ -187,6 +187,13 @@ pub struct OrderService {
 }
 
 impl OrderService {
+    /// Whether OrderService gave up on compensation `undo` of `order_id` after its last try
+    /// (and has not seen it done since): nothing will ask for it again, so the saga has ended
+    /// as far as OrderService can take it (its log says to undo it by hand).
+    pub fn gave_up(&self, order_id: Uuid, undo: Undo) -> bool {
+        self.given_up.contains(&(order_id, undo))
+    }
+
     /// The saga of `order_id` (its order folded from its stream), if OrderService has seen it
     /// created.
     pub fn saga(&self, order_id: Uuid) -> Option<Saga> {

@@ -963,3 +963,51 @@ fn a_change_of_style_waits_for_the_compensations_still_checked() {
     assert_eq!(wire.sent_again(), [] as [&String; 0]);
     assert_eq!(wire.outcome(id), Ok(Some("payment timed out".into())));
 }
+
+/// A newcomer's break-test: PaymentService charged, then crashed with a clean session (it never
+/// hears the cancellation); OrderService gave up on the refund after its last try, and a change
+/// of style waited for ever, refusing every new order. The saga has ended as far as
+/// OrderService can take it: the change applies.
+#[test]
+fn a_change_of_style_stops_waiting_for_a_compensation_order_service_gave_up_on() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(1),
+        delays: Delays {
+            payment: Duration::from_millis(300),
+            inventory: Duration::from_millis(800),
+        },
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    // The charge (0.3 s) goes out and is heard; then PaymentService is gone for good.
+    wire.fire_next();
+    wire.deliver();
+    assert_eq!(wire.count(id, topics::PAYMENTS_PROCESSED), 1);
+    // What is published for PaymentService from now on is lost (a clean session).
+    let deliver_without_payment = |wire: &mut Wire| {
+        while let Some((service, event)) = wire.queue.pop_front() {
+            if service != ServiceId::Payment {
+                wire.handle_one(service, &event);
+            }
+        }
+    };
+    wire.fire_next();
+    deliver_without_payment(&mut wire);
+    assert_eq!(
+        wire.outcome(id),
+        Ok(Some("out of stock: P001 (2 asked, 1 left)".into()))
+    );
+    assert!(!wire.flow.choose_style(SagaStyle::Orchestration));
+    while !wire.timers.is_empty() {
+        wire.fire_next();
+        deliver_without_payment(&mut wire);
+    }
+    assert!(wire
+        .logged
+        .iter()
+        .any(|l| l.contains("refund not confirmed after 4 tries")));
+    assert_eq!(wire.flow.style_waiting(), None);
+    assert_eq!(wire.flow.settings.saga, SagaStyle::Orchestration);
+}
