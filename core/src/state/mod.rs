@@ -960,6 +960,12 @@ impl State {
                     view.crashed_at = None;
                 }
             }
+            // The value it already has (a script's `change` event on the same option): the
+            // page starts no new runtime for it, so nothing here starts over either (a
+            // newcomer's break-test: every badge stayed *connecting*, and a crash was hidden).
+            Action::PaymentInstancesChanged(instances) if instances == self.payment_instances => {
+                self.instances_error = None;
+            }
             Action::PaymentInstancesChanged(instances) => {
                 self.instances_error = None;
                 self.set_payment_instances(instances);
@@ -1003,6 +1009,10 @@ impl State {
                     reason: presence.reason,
                     after_crash,
                 });
+            }
+            Action::SessionChanged(mode) if mode == self.session => self.session_error = None,
+            Action::ProtocolChanged(protocol) if protocol == self.protocol => {
+                self.protocol_error = None;
             }
             Action::SessionChanged(mode) => {
                 self.session = mode;

@@ -474,6 +474,28 @@ fn the_session_mode_comes_from_the_link_or_is_explained() {
     );
 }
 
+/// A newcomer's break-test: a script's `change` to the value a setting already has reset every
+/// badge to *connecting* and ended the crashes shown, though no new runtime started.
+#[test]
+fn a_change_to_the_value_in_use_starts_nothing_over() {
+    let mut s = state();
+    s.apply(Action::Crashed(ServiceId::Payment.into(), Duration::ZERO));
+    let before = s.clone();
+    for action in [
+        Action::SessionChanged(s.session),
+        Action::PaymentInstancesChanged(s.payment_instances),
+        Action::ProtocolChanged(s.protocol),
+    ] {
+        s.apply(action);
+    }
+    assert_eq!(
+        s.service(ServiceId::Payment).crashed_at,
+        Some(Duration::ZERO),
+        "still crashed"
+    );
+    assert_eq!(s.services, before.services, "no badge starts over");
+}
+
 #[test]
 fn a_product_removed_from_the_stock_is_listed_as_no_longer_counted_until_counted_again() {
     let mut s = state();
