@@ -377,6 +377,38 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // A newcomer's break-test (QoS 1, persistent sessions): Mosquitto killed just after the
+  // orders went out came back with Session Present 0; the participants had their copies and
+  // charged and reserved, OrderService's copy died with the broker, and the orders stayed
+  // charged and reserved with no outcome. Here a proxy keeps OrderService's copy from it.
+  it('4e. an order delivered to the participants but never to OrderService: OrderService starts the saga from what it published, and the order completes on the results it kept', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) =>
+        conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created' ? null : packet,
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=1500`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('payments/processed', orderId, 20_000);
+        await witness.waitForOrder('inventory/reserved', orderId, 20_000);
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'order',
+          status: 'note',
+          reason: new RegExp(`its orders/created for order ${orderId} never came back from the broker, which acknowledged it`),
+        });
+        await witness.waitForOrder('orders/confirmed', orderId, 20_000);
+        await waitForRow(page, orderId, 'Completed');
+      });
+    } finally {
+      await witness.close();
+      await proxy.close();
+    }
+  });
+
   it('4b. Session Present = 1 in answer to Clean Start (5.0): the page closes the connection and says why', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({
       upstream: broker.wsUrl,
