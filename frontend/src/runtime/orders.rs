@@ -97,18 +97,18 @@ impl Runtime {
     /// OrderService starts an order's saga when it hears its own `orders/created` (it is a
     /// consumer of the topic like any other). If that has not come `after` the order went out
     /// (the saga's deadline, at least [`ECHO_WAIT`]), though the broker acknowledged the
-    /// PUBLISH, the broker lost it: OrderService starts the saga from the order it published, says so in its log, and the saga's deadline ends it
-    /// (the participants never heard of it, so they have nothing to undo). A newcomer's
-    /// break-test: Mosquitto, killed after its PUBREC of ten QoS 2 orders and restarted from an
-    /// older save (Session Present 1), completed the client's PUBREL for messages it no longer
-    /// had; the ten rows stayed *Pending* for good, in no store and with no outcome. Waits on
-    /// while OrderService is crashed or away, or the PUBLISH is still unacknowledged.
+    /// PUBLISH, the broker lost OrderService's copy: OrderService starts the saga from the
+    /// order it published and says so in its log; the saga ends on the results it kept, or at
+    /// its deadline. Newcomers' break-tests: Mosquitto, killed after its PUBREC of ten QoS 2
+    /// orders and restarted from an older save (Session Present 1), completed the client's
+    /// PUBREL for messages it no longer had (the rows stayed *Pending* for good); killed just
+    /// after QoS 1 orders went out, it came back with Session Present 0 having delivered them
+    /// to the participants only (charged and reserved, no outcome). Waits on while
+    /// OrderService is crashed or away, or the PUBLISH is still unacknowledged.
     fn await_echo(self: &Rc<Self>, order_id: Uuid, payload: Vec<u8>, after: Duration) {
-        self.awaiting_echo
-            .borrow_mut()
-            .insert(super::echo_key(&payload));
+        let key = super::echo_key(&payload);
+        self.awaiting_echo.borrow_mut().insert(key);
         self.later(after, move |runtime| {
-            let key = super::echo_key(&payload);
             if !runtime.awaiting_echo.borrow_mut().remove(&key) {
                 return;
             }
@@ -123,9 +123,10 @@ impl Runtime {
             }
             let text = format!(
                 "its orders/created for order {order_id} never came back from the broker, \
-                 which acknowledged it: the broker lost it (one restarted from an older save \
-                 forgets what it acknowledged), so no participant heard of the order. \
-                 OrderService starts the saga from the order it published; its deadline ends it"
+                 which acknowledged it: the broker lost OrderService's copy (one restarted from \
+                 an older save, or without its session, forgets what it had not delivered). \
+                 OrderService starts the saga from the order it published: it ends on the \
+                 results kept, or at its deadline"
             );
             runtime.log(ServiceId::Order, note("order", text));
             let message = Received {
