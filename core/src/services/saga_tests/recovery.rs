@@ -41,12 +41,10 @@ impl Wire {
                 self.handle_one(service, &event);
                 continue;
             }
-            let Some(next) =
-                (0..self.timers.len()).min_by_key(|&i| (self.timers[i].0, self.timers[i].1))
-            else {
+            if self.timers.is_empty() {
                 break;
-            };
-            self.fire_timer(next);
+            }
+            self.fire_next();
         }
     }
 
