@@ -97,6 +97,9 @@ struct Inner {
     /// Why the last try failed, while tries keep failing ([`Link::Connecting`]'s
     /// `last_failure`); cleared when the broker accepts, and for a fresh start.
     last_failure: Option<ConnectionError>,
+    /// Whether the broker at `url` accepted a connection (a CONNACK) since the client was given
+    /// that URL ([`Client::has_reached_broker`]).
+    reached: bool,
 }
 
 /// The page's monotonic clock (`performance.now()`, or `Date.now()` where there is no
@@ -134,6 +137,7 @@ impl Client {
                 flush_scheduled: false,
                 closed: false,
                 last_failure: None,
+                reached: false,
             })),
         };
         client.open_socket();
@@ -154,6 +158,14 @@ impl Client {
     /// [`Client::connect`] or [`Client::set_url`].
     pub fn url(&self) -> String {
         self.inner.borrow().url.clone()
+    }
+
+    /// Whether the broker at [`Client::url`] accepted a connection of this client (a CONNACK)
+    /// since the client was given that URL, by [`Client::connect`] or [`Client::set_url`]:
+    /// `false` for a broker that never answered, or refused every try. Only a broker reached
+    /// can hold messages of the client's session.
+    pub fn has_reached_broker(&self) -> bool {
+        self.inner.borrow().reached
     }
 
     /// Whether the broker has accepted the current connection.
@@ -309,6 +321,7 @@ impl Client {
             let mut inner = self.inner.borrow_mut();
             inner.leave();
             inner.url = url.to_owned();
+            inner.reached = false;
             inner.session.forget_broker();
             inner.last_failure = None;
         }
@@ -619,7 +632,10 @@ impl Client {
             let connected = matches!(event, ClientEvent::Session(Event::Connected { .. }));
             self.emit(event);
             if connected {
-                self.inner.borrow_mut().last_failure = None;
+                let mut inner = self.inner.borrow_mut();
+                inner.last_failure = None;
+                inner.reached = true;
+                drop(inner);
                 self.emit(ClientEvent::Link(Link::Connected { url: url.clone() }));
             }
         }

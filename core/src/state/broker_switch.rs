@@ -1,7 +1,10 @@
-//! What a switch of the page's broker leaves behind: the messages in flight on the broker the
-//! services leave stay there. A persistent session (MQTT 3.1.1 §3.1.2.4, 5.0 §3.1.2.4) lives on
-//! one broker: the messages it queued for a service, and the acknowledgements it still owes, are
-//! the old broker's; the new broker has no session of these services and never receives them.
+//! What a switch of the page's broker leaves behind. A persistent session (MQTT 3.1.1 §3.1.2.4,
+//! 5.0 §3.1.2.4) lives on one broker: the messages the old broker accepted and had not yet
+//! delivered to the services (queued for their sessions, or in flight to them) stay there; the
+//! new broker has no session of these services and never receives them. The services' own
+//! publishes not yet acknowledged (sent or still queued) travel with their clients and are
+//! published again on the new broker (§4.4: a subscriber may receive one twice). A broker that
+//! never accepted the services' connection holds nothing of theirs.
 //! A switch while orders are open (or publishes are not yet acknowledged) is said under the
 //! *Broker* field: a note rather than a confirmation, since a teacher switches on purpose.
 
@@ -11,8 +14,12 @@ pub struct LeftInFlight {
     /// Sagas not ended (orders neither completed nor cancelled).
     pub open_orders: usize,
     /// The services' QoS 1 and 2 publishes not yet fully acknowledged by the old broker (or not
-    /// sent yet).
+    /// sent yet): they go out again on the new broker.
     pub unacknowledged: usize,
+    /// Whether the old broker accepted a connection of any service that moves (a CONNACK since
+    /// it became the page's broker); `false` for a broker that never answered or refused every
+    /// try: it holds nothing of theirs.
+    pub reached: bool,
 }
 
 impl LeftInFlight {
@@ -27,7 +34,7 @@ impl LeftInFlight {
 ///
 /// ```
 /// # use eda_core::state::broker_switch::{switch_note, LeftInFlight};
-/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0 };
+/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true };
 /// assert_eq!(switch_note("ws://a:9001", "ws://b:9001", left), None);
 /// ```
 pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
@@ -41,30 +48,35 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
             format!("{n} {many}")
         }
     };
+    let unacked = count(
+        left.unacknowledged,
+        "message not yet acknowledged",
+        "messages not yet acknowledged",
+    );
     let what = match (left.open_orders, left.unacknowledged) {
         (open, 0) => count(open, "order open", "orders open"),
-        (0, unacked) => count(
-            unacked,
-            "message not yet acknowledged",
-            "messages not yet acknowledged",
-        ),
-        (open, unacked) => format!(
-            "{} and {}",
-            count(open, "order open", "orders open"),
-            count(
-                unacked,
-                "message not yet acknowledged",
-                "messages not yet acknowledged"
-            )
-        ),
+        (0, _) => unacked.clone(),
+        (open, _) => format!("{} and {unacked}", count(open, "order open", "orders open")),
     };
     let (from, to) = (named(from), named(to));
+    let again = match left.unacknowledged {
+        0 => String::new(),
+        1 => format!(" The message not yet acknowledged is published again on {to}."),
+        n => format!(" The {n} messages not yet acknowledged are published again on {to}."),
+    };
+    if !left.reached {
+        return Some(format!(
+            "Switched brokers with {what}: {from} never accepted the services' connection, so \
+             nothing of theirs stays on it.{again}"
+        ));
+    }
     Some(format!(
-        "Switched brokers with {what}: the messages in flight on {from} stay on that broker (a \
-         persistent session lives on one broker, and {to}, if it is another broker, has none of \
-         these services'), so a service may never receive some of them. An open order may end \
-         by its deadline, and the read model may miss events: its lag line says so, and \
-         Rebuild (Read model panel) projects them from the event store."
+        "Switched brokers with {what}: the messages {from} accepted and had not yet delivered \
+         to the services stay on that broker (a persistent session lives on one broker, and \
+         {to}, if it is another broker, has none of these services'), so a service may never \
+         receive some of them. An open order may end by its deadline, and the read model may \
+         miss events: its lag line says so, and Rebuild (Read model panel) projects them from \
+         the event store.{again}"
     ))
 }
 
@@ -81,39 +93,73 @@ fn named(url: &str) -> &str {
 mod tests {
     use super::*;
 
+    fn left(open_orders: usize, unacknowledged: usize, reached: bool) -> LeftInFlight {
+        LeftInFlight {
+            open_orders,
+            unacknowledged,
+            reached,
+        }
+    }
+
     #[test]
     fn a_switch_with_orders_open_says_what_stays_on_the_old_broker() {
-        let left = LeftInFlight {
-            open_orders: 10,
-            unacknowledged: 0,
-        };
         assert_eq!(
-            switch_note("ws://127.0.0.1:9001", "ws://127.0.0.1:9002", left).as_deref(),
+            switch_note(
+                "ws://127.0.0.1:9001",
+                "ws://127.0.0.1:9002",
+                left(10, 0, true)
+            )
+            .as_deref(),
             Some(
-                "Switched brokers with 10 orders open: the messages in flight on \
-                 ws://127.0.0.1:9001 stay on that broker (a persistent session lives on one \
-                 broker, and ws://127.0.0.1:9002, if it is another broker, has none of these \
-                 services'), so a service may never receive some of them. An open order may \
-                 end by its deadline, and the read model may miss events: its lag line says so, \
-                 and Rebuild (Read model panel) projects them from the event store."
+                "Switched brokers with 10 orders open: the messages ws://127.0.0.1:9001 accepted \
+                 and had not yet delivered to the services stay on that broker (a persistent \
+                 session lives on one broker, and ws://127.0.0.1:9002, if it is another broker, \
+                 has none of these services'), so a service may never receive some of them. An \
+                 open order may end by its deadline, and the read model may miss events: its lag \
+                 line says so, and Rebuild (Read model panel) projects them from the event store."
             )
         );
     }
 
+    // A newcomer's break-test (C8): Connect to a broker that never answered, then back. The
+    // note said the 40 messages in flight "stay on" the unreachable broker; they had waited in
+    // the clients' offline queues and went out on the broker they came back to.
+    #[test]
+    fn messages_not_acknowledged_go_out_on_the_new_broker_and_an_unreached_one_holds_nothing() {
+        let note = switch_note(
+            "ws://127.0.0.1:19799",
+            "ws://127.0.0.1:19752",
+            left(10, 40, false),
+        )
+        .unwrap();
+        assert_eq!(
+            note,
+            "Switched brokers with 10 orders open and 40 messages not yet acknowledged: \
+             ws://127.0.0.1:19799 never accepted the services' connection, so nothing of theirs \
+             stays on it. The 40 messages not yet acknowledged are published again on \
+             ws://127.0.0.1:19752."
+        );
+        let reached = switch_note("ws://a", "ws://b", left(0, 1, true)).unwrap();
+        assert!(reached.contains("the messages ws://a accepted and had not yet delivered"));
+        assert!(
+            reached.ends_with(" The message not yet acknowledged is published again on ws://b."),
+            "{reached}"
+        );
+        assert!(!switch_note("ws://a", "ws://b", left(1, 0, false))
+            .unwrap()
+            .contains("published again"));
+    }
+
     #[test]
     fn the_in_page_broker_is_named_in_words() {
-        let left = LeftInFlight {
-            open_orders: 1,
-            unacknowledged: 0,
-        };
-        let note = switch_note("ws://127.0.0.1:9001", "inpage", left).unwrap();
+        let note = switch_note("ws://127.0.0.1:9001", "inpage", left(1, 0, true)).unwrap();
         assert!(
             note.contains("and the in-page broker, if it is another broker, has none"),
             "{note}"
         );
-        let back = switch_note("inpage", "ws://127.0.0.1:9001", left).unwrap();
+        let back = switch_note("inpage", "ws://127.0.0.1:9001", left(1, 0, true)).unwrap();
         assert!(
-            back.contains("the messages in flight on the in-page broker stay"),
+            back.contains("the messages the in-page broker accepted and had not"),
             "{back}"
         );
     }
@@ -121,15 +167,7 @@ mod tests {
     #[test]
     fn counts_are_singular_or_plural_and_both_are_named() {
         let note = |open_orders, unacknowledged| {
-            switch_note(
-                "ws://a",
-                "ws://b",
-                LeftInFlight {
-                    open_orders,
-                    unacknowledged,
-                },
-            )
-            .unwrap()
+            switch_note("ws://a", "ws://b", left(open_orders, unacknowledged, true)).unwrap()
         };
         assert!(note(1, 0).starts_with("Switched brokers with 1 order open: "));
         assert!(note(0, 1).starts_with("Switched brokers with 1 message not yet acknowledged: "));
@@ -140,14 +178,8 @@ mod tests {
 
     #[test]
     fn nothing_in_flight_or_the_same_broker_says_nothing() {
-        let open = LeftInFlight {
-            open_orders: 1,
-            unacknowledged: 0,
-        };
-        assert_eq!(
-            switch_note("ws://a", "ws://b", LeftInFlight::default()),
-            None
-        );
-        assert_eq!(switch_note("ws://a", "ws://a", open), None);
+        assert_eq!(switch_note("ws://a", "ws://b", left(0, 0, true)), None);
+        assert_eq!(switch_note("ws://a", "ws://b", left(0, 0, false)), None);
+        assert_eq!(switch_note("ws://a", "ws://a", left(3, 2, true)), None);
     }
 }

@@ -155,6 +155,7 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
     let open = broker_switch::LeftInFlight {
         open_orders: 3,
         unacknowledged: 0,
+        reached: true,
     };
     s.apply(Action::BrokerSwitched {
         url: "ws://127.0.0.1:19002".into(),
@@ -167,8 +168,8 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
     let note = s.broker_switch_note.clone().expect("a note");
     assert!(
         note.starts_with(
-            "Switched brokers with 3 orders open: the messages in flight on ws://127.0.0.1:19001 \
-             stay on that broker"
+            "Switched brokers with 3 orders open: the messages ws://127.0.0.1:19001 accepted and \
+             had not yet delivered to the services stay on that broker"
         ),
         "{note}"
     );

@@ -293,11 +293,11 @@ impl Playground {
 
     /// Connects the services to the broker at `raw` (a `ws://` or `wss://` URL), or says why
     /// not. What was in flight on the old broker (orders open, publishes not acknowledged) is
-    /// said under the *Broker* field: its messages stay there.
+    /// said under the *Broker* field ([`eda_core::state::broker_switch`]).
     pub fn connect(&self, raw: &str) {
         match check_broker_url(raw) {
             Ok(url) => {
-                // What is in flight stays on the old broker: the page says so (a note).
+                // What the old broker keeps, and what goes out again on the new one: a note.
                 let mut left = LeftInFlight::default();
                 if let Some(runtime) = self.runtime.borrow().as_ref() {
                     left = runtime.in_flight();

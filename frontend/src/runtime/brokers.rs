@@ -15,22 +15,24 @@ use super::presence::status_request;
 use super::Runtime;
 
 impl Runtime {
-    /// What is in flight on the services' brokers now: the sagas not ended, and the publishes
-    /// of the clients that move with the page's broker not yet acknowledged (or not sent). A
-    /// switch of the page's broker leaves the messages of these on the old one
-    /// ([`eda_core::state::broker_switch`]).
+    /// What is in flight on the services' brokers now: the sagas not ended, the publishes of
+    /// the clients that move with the page's broker not yet acknowledged (or not sent: these go
+    /// out again on the new broker), and whether the page's broker accepted any of these
+    /// clients' connections (only then can it hold messages for them). What a switch of the
+    /// page's broker leaves on the old one: [`eda_core::state::broker_switch`].
     pub fn in_flight(&self) -> LeftInFlight {
         let brokers = self.brokers.borrow();
-        let unacknowledged = self
-            .clients
-            .borrow()
-            .iter()
-            .filter(|(instance, _)| brokers.own(instance.service).is_none())
-            .map(|(_, client)| client.unacknowledged().len())
-            .sum();
+        let clients = self.clients.borrow();
+        let moving = || {
+            clients
+                .iter()
+                .filter(|(instance, _)| brokers.own(instance.service).is_none())
+                .map(|(_, client)| client)
+        };
         LeftInFlight {
             open_orders: self.sagas_in_flight(),
-            unacknowledged,
+            unacknowledged: moving().map(|client| client.unacknowledged().len()).sum(),
+            reached: moving().any(|client| client.has_reached_broker()),
         }
     }
 
