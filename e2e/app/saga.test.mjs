@@ -114,8 +114,12 @@ describeApp('saga', () => {
       assert.equal(await stockShown(page, 'P001'), '5');
       const orderId = await placeOrder(page);
       await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      // Confirmed: the 2 units are sold, no longer held.
       await page.waitForFunction(
-        () => document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '3',
+        () => {
+          const level = document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset;
+          return level?.units === '3' && level?.held === '0';
+        },
         null,
         { timeout: FLOW_TIMEOUT_MS },
       ).catch(async (error) => {
@@ -124,6 +128,32 @@ describeApp('saga', () => {
       const shown = await page.textContent('[data-testid="stock-level"][data-product="P001"]');
       assert.equal(shown.trim(), 'P001: 3 left');
       assert.equal(await page.inputValue('#stock-levels'), 'P001:5', 'the field keeps the stock set');
+    }));
+
+  // A newcomer's break-test (C7): two orders reserved (1 left), the stock set to 10 mid-saga,
+  // both time out. The panel then said "P001: 14 left" under a title of "10 at the start", with
+  // nothing saying 4 units had been held by the reservations whose releases gave them back.
+  it('stock edited mid-saga (?stock=P001:5, then 10): the panel shows the units held by open reservations apart, and their releases give them back on top of the 10 set', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:5&payment_ms=3000&inventory_ms=200&saga_timeout_ms=2000', async ({ page, witness }) => {
+      const level = page.locator('[data-testid="stock-level"][data-product="P001"]');
+      const first = await placeOrder(page);
+      const second = await placeOrder(page);
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="1"][data-held="4"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(((await level.textContent()) ?? '').trim(), 'P001: 1 left, 4 held');
+      await page.fill('#stock-levels', 'P001:10');
+      await page.dispatchEvent('#stock-levels', 'change');
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="10"][data-held="4"]').waitFor();
+      assert.equal(((await level.textContent()) ?? '').trim(), 'P001: 10 left, 4 held');
+      assert.equal(
+        await level.getAttribute('title'),
+        "10 set in the Stock field (units on hand then). A reservation takes from what is left; a release gives its units back, also one made before the last edit of the stock; a confirmed order's units are sold. 4 units are held by open reservations.",
+      );
+      for (const orderId of [first, second]) await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="14"][data-held="0"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(((await level.textContent()) ?? '').trim(), 'P001: 14 left');
+      assert.doesNotMatch((await level.getAttribute('title')) ?? '', /held by/);
+      // The broker's retained level says the same.
+      await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'inventory/stock/P001').at(-1)?.payload === '{"productId":"P001","units":14}', FLOW_TIMEOUT_MS, 'the retained level 14');
     }));
 
   it('missing stock (choreography): the order fails at the reservation and payment never starts', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -76,6 +76,11 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
     pub fn contains(&self, key: &K) -> bool {
         self.entries.contains_key(key)
     }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter()
+    }
 }
 
 /// What [`SagaStanding::compensation`] tells a participant to do.

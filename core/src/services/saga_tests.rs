@@ -1061,6 +1061,75 @@ fn a_product_removed_from_the_stock_mid_reservation_fails_it() {
     );
 }
 
+/// A newcomer's break-test (C7): stock `P001:5`, two orders of 2 reserved (1 left), the stock
+/// set to 10 mid-saga, then both orders time out. The releases give their 4 units back on top
+/// of the 10 set (an edit sets the units on hand, reservations held are kept): the units held
+/// by open reservations are counted apart ([`InventoryService::held`]) so the page can say so;
+/// a release or a confirmation ends the hold.
+#[test]
+fn units_held_by_open_reservations_are_counted_apart_from_the_stock_on_hand() {
+    use std::time::Duration;
+    let mut wire = Wire::new(FlowSettings {
+        stock: Stock::parse("P001:5").unwrap(),
+        delays: crate::services::Delays {
+            payment: Duration::from_millis(3_000),
+            inventory: Duration::from_millis(200),
+        },
+        saga_timeout: Duration::from_millis(2_000),
+        ..settings(SagaStyle::Parallel)
+    });
+    wire.flow
+        .inventory
+        .set_stock(Stock::parse("P001:5").unwrap());
+    assert_eq!(wire.flow.inventory.held(), Stock::default(), "nothing held");
+    let (first, second) = (order_id(1), order_id(2));
+    wire.place(first, &draft(2));
+    wire.place(second, &draft(2));
+    wire.deliver();
+    wire.fire_next();
+    wire.fire_next();
+    wire.deliver();
+    assert_eq!(wire.flow.inventory.stock().of("P001"), Some(1));
+    assert_eq!(wire.flow.inventory.held(), Stock::parse("P001:4").unwrap());
+    // The learner sets 10 on hand: the 4 held stay held, apart.
+    wire.flow
+        .inventory
+        .set_stock(Stock::parse("P001:10").unwrap());
+    assert_eq!(wire.flow.inventory.held(), Stock::parse("P001:4").unwrap());
+    wire.settle();
+    assert_eq!(
+        wire.outcome(first).unwrap().as_deref(),
+        Some("payment timed out")
+    );
+    assert_eq!(
+        wire.flow.inventory.stock().of("P001"),
+        Some(14),
+        "given back on top"
+    );
+    assert_eq!(
+        wire.flow.inventory.held(),
+        Stock::default(),
+        "released: held no more"
+    );
+
+    // A confirmed order's units are sold, not held.
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(5),
+        ..settings(SagaStyle::Parallel)
+    });
+    wire.flow.inventory.set_stock(stock(5));
+    wire.place(first, &draft(2));
+    wire.settle();
+    assert_eq!(wire.outcome(first), Ok(None), "confirmed");
+    assert_eq!(wire.flow.inventory.stock().of("P001"), Some(3));
+    assert_eq!(wire.flow.inventory.held(), Stock::default());
+    // Nothing counted: nothing held, whatever was reserved.
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    wire.place(first, &draft(2));
+    wire.settle();
+    assert_eq!(wire.flow.inventory.held(), Stock::default());
+}
+
 /// OrderService is event-sourced: what it recorded (and published for the read side) is its
 /// store, each order's saga is the fold of its stream, a projection of the recorded events
 /// agrees with the sagas, and a page that reloads its store resumes each open saga with what

@@ -318,6 +318,10 @@ pub struct State {
     pub dead_letters: Vec<crate::trace::dead_letters::KeptDeadLetter>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
+    /// Units held by open reservations, per counted product, apart from `stock`
+    /// ([`crate::services::inventory::InventoryService::held`]); a product with none is left
+    /// out.
+    pub stock_held: Stock,
     /// Products the learner stopped counting, whose retained level InventoryService cleared
     /// (until counted again).
     pub uncounted: std::collections::BTreeSet<String>,
@@ -487,6 +491,9 @@ pub enum Action {
     SessionRefused(String),
     /// InventoryService's stock changed (a reservation, a release, an edit).
     StockNow(Stock),
+    /// The units held by InventoryService's open reservations changed (a reservation, a
+    /// release, a confirmation): [`State::stock_held`].
+    StockHeld(Stock),
     /// InventoryService took back the stock kept in the tab's database (a reload): the levels in
     /// use are the database's, not the link's. They become the field's and the link's stock
     /// (the driver writes `?stock=` with them), so *Copy link* reproduces what this page counts.
@@ -571,6 +578,7 @@ impl State {
             acl_probe: None,
             dead_letters: Vec::new(),
             stock: Stock::default(),
+            stock_held: Stock::default(),
             uncounted: Default::default(),
             stock_restored: false,
             payment_instances: 1,
@@ -1036,6 +1044,7 @@ impl State {
                 self.uncounted.retain(|p| !stock.0.contains_key(p));
                 self.stock = stock;
             }
+            Action::StockHeld(held) => self.stock_held = held,
             Action::StyleWaiting(waiting) => self.style_waiting = waiting,
             // A failure stays shown; a later "restored" does not hide it.
             Action::StoreNote(note) => {

@@ -407,7 +407,7 @@ pub fn App() -> Html {
                         <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
                             selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
                         <SagaSettings flow={state.flow.clone()} error={state.flow_error.clone()} waiting={state.style_waiting} on_change={on_flow.clone()} />
-                        <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()}
+                        <StockPanel configured={state.flow.stock.clone()} levels={state.stock.clone()} held={state.stock_held.clone()}
                             uncounted={state.uncounted.iter().cloned().collect::<Vec<_>>()} on_change={on_stock}
                             error={state.stock_error.clone()} restored={state.stock_restored_note()}
                             retained={state.broker_capabilities.as_ref().is_none_or(|c| c.retain_available)} />

@@ -16,6 +16,9 @@ pub struct StockPanelProps {
     pub configured: Stock,
     /// On hand now.
     pub levels: Stock,
+    /// Held by open reservations, apart from what is on hand (a product with none left out).
+    #[prop_or_default]
+    pub held: Stock,
     /// Products no longer counted, whose retained level InventoryService cleared.
     #[prop_or_default]
     pub uncounted: Vec<String>,
@@ -61,12 +64,16 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
                 <span class="muted" id="stock-left">{ "Left now:" }</span>
                 <ul class="stock-levels" aria-labelledby="stock-left">
                     { for props.levels.0.iter().map(|(product, units)| {
-                        let from = props.configured.of(product).map(|n| format!("{n} at the start"));
+                        let held = props.held.of(product).unwrap_or_default();
+                        let title = level_title(props.configured.of(product), held);
                         html! {
                             <li key={product.clone()} data-testid="stock-level" data-product={product.clone()}
-                                data-units={units.to_string()} title={from}
+                                data-units={units.to_string()} data-held={held.to_string()} title={title}
                                 class={classes!((*units == 0).then_some("empty"))}>
                                 { outside(product) }{ format!(": {units} left") }
+                                if held > 0 {
+                                    <span class="held">{ format!(", {held} held") }</span>
+                                }
                             </li>
                         }
                     }) }
@@ -84,4 +91,22 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
             }
         </div>
     }
+}
+
+/// A level's title: what the Stock field set (units on hand then) and how the level moves from
+/// there, with the units `held` by open reservations, which are not on hand
+/// ([`eda_core::services::inventory::InventoryService::held`]).
+fn level_title(set: Option<u32>, held: u32) -> String {
+    let set = set.map_or_else(String::new, |n| {
+        format!("{n} set in the Stock field (units on hand then). ")
+    });
+    let held = match held {
+        0 => String::new(),
+        1 => " 1 unit is held by an open reservation.".to_owned(),
+        n => format!(" {n} units are held by open reservations."),
+    };
+    format!(
+        "{set}A reservation takes from what is left; a release gives its units back, also one \
+         made before the last edit of the stock; a confirmed order's units are sold.{held}"
+    )
 }

@@ -65,6 +65,8 @@ impl Runtime {
         let instances = Instance::all(payment_instances);
         // InventoryService starts from the stock it holds (the levels it states on connecting).
         report(Action::StockNow(flow.inventory.stock().clone()));
+        let held = flow.inventory.held();
+        report(Action::StockHeld(held.clone()));
         let style = flow.settings.saga;
         let scheduled = flow.scheduled();
         trace.0.borrow_mut().saga = style;
@@ -166,6 +168,7 @@ impl Runtime {
                 links: RefCell::new(ServiceLinks::new(&instances)),
                 order_gate: RefCell::default(),
                 gate_told: RefCell::default(),
+                held_told: RefCell::new(held),
                 // The page was told by the runtime this one replaces, if any.
                 style_waiting_told: Cell::new(flow.style_waiting()),
                 held_back: RefCell::new(held_back.map(|held| held.for_instances(&instances))),

@@ -101,6 +101,9 @@ pub struct Runtime {
     /// What the page was last told of the order gate (`None`: nothing yet): why no order can
     /// be placed, or `None` once one can.
     gate_told: RefCell<Option<Option<String>>>,
+    /// What the page was last told of the units InventoryService's open reservations hold
+    /// (`Runtime::tell_held`).
+    held_told: RefCell<eda_core::services::Stock>,
     /// What the page was last told of a coordination style waiting for the sagas in flight
     /// (the style and how many sagas), `None` when none waits.
     style_waiting_told: Cell<Option<(SagaStyle, usize)>>,

@@ -106,6 +106,7 @@ impl Runtime {
         };
         self.run(ServiceId::Inventory.into(), retained);
         self.tell(Action::StockNow(stock));
+        self.tell_held();
     }
 
     /// Uses `qos` from now on: subscriptions are made again with each topic's QoS (the broker

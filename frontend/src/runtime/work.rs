@@ -75,6 +75,7 @@ impl Runtime {
             crate::address_bar::remember(&eda_core::state::query::Setting::Stock(now.clone()));
             self.tell(Action::StockRestored(now));
         }
+        self.tell_held();
     }
 
     /// `commands` carried out later, by whichever runtime runs the services by then (the
@@ -134,6 +135,20 @@ impl Runtime {
         if stock_changed {
             let now = self.flow.borrow().inventory.stock().clone();
             self.tell(Action::StockNow(now));
+        }
+        if stock_changed || service == ServiceId::Inventory {
+            self.tell_held();
+        }
+    }
+
+    /// Tells the page the units InventoryService's open reservations hold
+    /// ([`eda_core::services::inventory::InventoryService::held`]) when they changed since it
+    /// was last told (a reservation, a release, a confirmation, an edit of the stock).
+    pub(super) fn tell_held(self: &Rc<Self>) {
+        let held = self.flow.borrow().inventory.held();
+        if *self.held_told.borrow() != held {
+            *self.held_told.borrow_mut() = held.clone();
+            self.tell(Action::StockHeld(held));
         }
     }
 
