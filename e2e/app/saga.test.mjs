@@ -382,6 +382,28 @@ describeApp('saga', () => {
       assert.match(await state.locator('[data-testid="order-other-outcome"]').textContent(), /^also on the wire: orders\/cancelled \("by hand"\): two outcomes for one order/);
     }));
 
+  // A newcomer's break-test (C6): NotificationService told the customer "cancelled: forged"
+  // after "confirmed", and "Refund issued" for a refund under a made-up payment id, though the
+  // participants refused the cancellation and no charge was undone.
+  it('a completed order, then a forged orders/cancelled and a refund under a made-up payment id: NotificationService refuses both and the customer is told neither', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await waitForNotifications(page, [`Order ${orderId} confirmed`]);
+      const forged = { orderId, reason: 'forged', cancelledAt: new Date().toISOString() };
+      await witness.publish('orders/cancelled', JSON.stringify(forged), { qos: 1 });
+      const madeUp = '99999999-9999-4999-8999-999999999999';
+      const refund = { orderId, paymentId: madeUp, amount: 59.98, refundedAt: new Date().toISOString() };
+      await witness.publish('payments/refunded', JSON.stringify(refund), { qos: 1 });
+      const refused = (topic) => page.locator(`[data-testid="log-entry"][data-service="notification"][data-topic="${topic}"][data-status="rejected"]`).filter({ hasText: orderId });
+      await refused('orders/cancelled').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await refused('orders/cancelled').first().textContent(), /was told confirmed already: an order has one outcome, so the customer is not told it is cancelled/);
+      await refused('payments/refunded').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await refused('payments/refunded').first().textContent(), new RegExp(`refund under payment id ${madeUp}, which is none of the order's charges told to the customer`));
+      const told = await page.$$eval('[data-testid="notification"]', (items) => items.map((e) => e.textContent.trim()));
+      assert.deepEqual(told.filter((n) => n.includes(orderId) && /cancelled|Refund/.test(n)), [], told.join('\n'));
+    }));
+
   // A newcomer's break-test: under orchestration a refund command published by hand for a
   // completed order is carried out by PaymentService (anyone may send a command); the row
   // went on saying "Completed" with the charge refunded and nothing to tell why.

@@ -438,6 +438,8 @@ pub struct Flow {
     pub inventory: inventory::InventoryService,
     /// QueryService: the read model.
     pub query: query::QueryService,
+    /// NotificationService: what it told the customer.
+    pub notification: notification::NotificationService,
     /// What each consumer processed, by message identity ([`DomainEvent::identity`]). Kept in
     /// the services' memory, not in their MQTT clients, so it survives a crashed client.
     processed: memory::Recent<(ServiceId, &'static str, Uuid), ()>,
@@ -484,6 +486,7 @@ impl Flow {
             order: order::OrderService::default(),
             payment: payment::PaymentService::default(),
             query: query::QueryService::default(),
+            notification: notification::NotificationService::default(),
             processed: memory::Recent::new(4 * memory::ORDERS_REMEMBERED),
             early: memory::Recent::new(memory::ORDERS_REMEMBERED),
             waiting_style: None,
@@ -991,7 +994,7 @@ impl Flow {
                 self.inventory
                     .on_event(&self.settings, now, event, reserving)
             }
-            ServiceId::Notification => Ok(notification::on_event(&event)),
+            ServiceId::Notification => self.notification.on_event(&event),
             // Handled above: the read side takes the store's events, not the domain's.
             ServiceId::Query => Ok(Vec::new()),
         };

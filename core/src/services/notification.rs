@@ -1,15 +1,110 @@
 //! NotificationService: tells the customer what happened to their order, one notification per
-//! event it subscribes to, worded as in the seed for the seed's three events.
+//! event it subscribes to, worded as in the seed for the seed's three events. It keeps a little
+//! memory of what it told, so that a message from outside contradicting it (an
+//! `orders/cancelled` after the customer was told the order is confirmed, a refund under a
+//! payment id that is no charge of the order it heard of, or larger than that charge) is not
+//! passed on to the customer: its neighbours refuse such messages, and the customer must not
+//! hear of what they refused. With no memory of the order (it joined late, or the page
+//! reloaded: its memory lives in the tab, not its database), it tells what it receives.
 
-use super::Command;
+use uuid::Uuid;
+
+use super::memory::{Recent, ORDERS_REMEMBERED};
+use super::{Command, Rejection, RejectionKind};
 use crate::domain::events::DomainEvent;
-use crate::domain::money::amount_text;
+use crate::domain::money::{amount_text, more_cents};
 use crate::outside_text::isolate;
 
-/// Every event NotificationService receives is worth telling the customer about; a command is
-/// not (it never subscribes to any).
-pub fn on_event(event: &DomainEvent) -> Vec<Command> {
-    message(event).map(Command::Notify).into_iter().collect()
+/// NotificationService's memory: the orders it told confirmed, and the charges it told of per
+/// order (payment id and amount), of the newest [`ORDERS_REMEMBERED`] orders.
+#[derive(Debug, Clone)]
+pub struct NotificationService {
+    confirmed: Recent<Uuid, ()>,
+    charges: Recent<Uuid, Vec<(Uuid, f64)>>,
+}
+
+impl Default for NotificationService {
+    fn default() -> Self {
+        NotificationService {
+            confirmed: Recent::new(ORDERS_REMEMBERED),
+            charges: Recent::new(ORDERS_REMEMBERED),
+        }
+    }
+}
+
+impl NotificationService {
+    /// What NotificationService does with `event`: the notification ([`message`]), or a
+    /// refusal, logged and not told, for a message that contradicts what it told before:
+    /// - a cancellation of an order told confirmed ([`RejectionKind::Refused`]: an order has one
+    ///   outcome; PaymentService and InventoryService refuse it too);
+    /// - a refund under a payment id that is none of the order's charges it told of, when it told
+    ///   of one, or of more than that charge ([`RejectionKind::NotItsOwn`], as OrderService's
+    ///   [`crate::domain::order::Refusal::NotTheStep`] and `RefundOverCharge`: not remembered as
+    ///   processed, so the real refund under the same id is still told).
+    ///
+    /// A command is never received (it subscribes to none).
+    pub fn on_event(&mut self, event: &DomainEvent) -> Result<Vec<Command>, Rejection> {
+        match event {
+            DomainEvent::OrderConfirmed(e) => self.confirmed.insert(e.order_id, ()),
+            // A confirmation after a cancellation is told: under orchestration no participant
+            // hears a forged `orders/cancelled`, and OrderService's confirmation that follows
+            // it is the order's outcome.
+            DomainEvent::OrderCancelled(e) if self.confirmed.contains(&e.order_id) => {
+                return Err(Rejection::new(format!(
+                    "order {} was told confirmed already: an order has one outcome, so the \
+                     customer is not told it is cancelled (two outcomes on the wire for one \
+                     order)",
+                    e.order_id
+                )));
+            }
+            DomainEvent::PaymentProcessed(p) if p.success => {
+                let mut charges = self.charges.get(&p.order_id).cloned().unwrap_or_default();
+                if !charges.iter().any(|(id, _)| *id == p.payment_id) {
+                    charges.push((p.payment_id, p.amount));
+                }
+                self.charges.insert(p.order_id, charges);
+            }
+            DomainEvent::PaymentRefunded(r) if !r.is_uncharged() => {
+                if let Some(charges) = self.charges.get(&r.order_id) {
+                    match charges.iter().find(|(id, _)| *id == r.payment_id) {
+                        None => {
+                            return Err(not_its_own(format!(
+                                "refund under payment id {}, which is none of the order's \
+                                 charges told to the customer ({}): the customer is not told of \
+                                 it",
+                                r.payment_id,
+                                charges
+                                    .iter()
+                                    .map(|(id, _)| id.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )))
+                        }
+                        Some((_, charged)) if more_cents(r.amount, *charged) => {
+                            return Err(not_its_own(format!(
+                                "refund of {} under payment id {}, which charged {}: the \
+                                 customer is not told of it",
+                                amount_text(r.amount),
+                                r.payment_id,
+                                amount_text(*charged)
+                            )))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(message(event).map(Command::Notify).into_iter().collect())
+    }
+}
+
+fn not_its_own(reason: String) -> Rejection {
+    Rejection {
+        reason,
+        kind: RejectionKind::NotItsOwn,
+        answer_again: Vec::new(),
+    }
 }
 
 /// The notification text, if the event is one a customer hears of; order ids are written as
@@ -71,7 +166,7 @@ mod tests {
     use crate::domain::events::seed;
     use crate::domain::topics;
     use crate::domain::Timestamp;
-    use crate::services::{Flow, FlowSettings, ServiceId};
+    use crate::services::{Flow, FlowSettings, RejectionKind, ServiceId};
 
     fn notify(topic: &str, payload: &str) -> Vec<Command> {
         let now = Timestamp::from_unix_millis(0).unwrap();
@@ -156,6 +251,95 @@ mod tests {
         assert_eq!(
             notify(topics::PAYMENTS_PROCESSED, &declined),
             text(&format!("Payment failed for Order {id}: payment declined"))
+        );
+    }
+
+    /// A newcomer's break-test (C6): NotificationService told the customer whatever a forged
+    /// message said: "cancelled" after "confirmed", and a refund that undid no charge.
+    #[test]
+    fn what_contradicts_what_the_customer_was_told_is_refused_not_told() {
+        let id = seed::ORDER_ID;
+        let (charge, other) = (
+            "11111111-1111-4111-8111-111111111111",
+            "22222222-2222-4222-8222-222222222222",
+        );
+        let now = Timestamp::from_unix_millis(0).unwrap();
+        let mut flow = Flow::new(FlowSettings::default());
+        let mut handle = |topic: &str, payload: String| {
+            flow.handle(ServiceId::Notification, now, topic, payload.as_bytes())
+        };
+        let refund = |payment: &str, amount: &str| {
+            format!(
+                r#"{{"orderId":"{id}","paymentId":"{payment}","amount":{amount},"refundedAt":"2024-01-15T10:30:02.000Z"}}"#
+            )
+        };
+        // Nothing heard of the order's charge: a refund is told as it comes.
+        let earlier = "33333333-3333-4333-8333-333333333333";
+        assert_eq!(
+            handle(topics::PAYMENTS_REFUNDED, refund(earlier, "1.00")).unwrap(),
+            text(&format!("Refund issued for Order {id}: 1.00"))
+        );
+        let charged = format!(
+            r#"{{"orderId":"{id}","paymentId":"{charge}","amount":59.98,"success":true,"processedAt":"2024-01-15T10:30:01.000Z"}}"#
+        );
+        assert_eq!(
+            handle(topics::PAYMENTS_PROCESSED, charged).unwrap(),
+            text(&format!("Payment confirmation for Order {id}"))
+        );
+        let confirmed = format!(r#"{{"orderId":"{id}","confirmedAt":"2024-01-15T10:30:01.000Z"}}"#);
+        assert_eq!(
+            handle(topics::ORDERS_CONFIRMED, confirmed).unwrap(),
+            text(&format!("Order {id} confirmed"))
+        );
+        let forged = format!(
+            r#"{{"orderId":"{id}","reason":"forged","cancelledAt":"2024-01-15T10:30:03.000Z"}}"#
+        );
+        let refused = handle(topics::ORDERS_CANCELLED, forged).unwrap_err();
+        assert_eq!(refused.kind, RejectionKind::Refused);
+        assert!(
+            refused.reason.contains("was told confirmed already"),
+            "{}",
+            refused.reason
+        );
+        // A refund under another id than the charge told of, or of more than it.
+        let made_up = handle(topics::PAYMENTS_REFUNDED, refund(other, "59.98")).unwrap_err();
+        assert_eq!(made_up.kind, RejectionKind::NotItsOwn);
+        assert_eq!(
+            made_up.reason,
+            format!(
+                "refund under payment id {other}, which is none of the order's charges told to \
+                 the customer ({charge}): the customer is not told of it"
+            )
+        );
+        let over = handle(topics::PAYMENTS_REFUNDED, refund(charge, "100.00")).unwrap_err();
+        assert_eq!(over.kind, RejectionKind::NotItsOwn);
+        assert_eq!(
+            over.reason,
+            format!(
+                "refund of 100.00 under payment id {charge}, which charged 59.98: the customer \
+                 is not told of it"
+            )
+        );
+        // Not remembered as processed: the charge's own refund is told.
+        assert_eq!(
+            handle(topics::PAYMENTS_REFUNDED, refund(charge, "59.98")).unwrap(),
+            text(&format!("Refund issued for Order {id}: 59.98"))
+        );
+        // A confirmation after a cancellation is told (under orchestration a forged
+        // cancellation changes nothing, and OrderService's confirmation is the outcome).
+        let later = "44444444-4444-4444-8444-444444444444";
+        let cancelled = format!(
+            r#"{{"orderId":"{later}","reason":"forged","cancelledAt":"2024-01-15T10:30:03.000Z"}}"#
+        );
+        assert_eq!(
+            handle(topics::ORDERS_CANCELLED, cancelled).unwrap(),
+            text(&format!("Order {later} cancelled: forged"))
+        );
+        let confirmed =
+            format!(r#"{{"orderId":"{later}","confirmedAt":"2024-01-15T10:30:04.000Z"}}"#);
+        assert_eq!(
+            handle(topics::ORDERS_CONFIRMED, confirmed).unwrap(),
+            text(&format!("Order {later} confirmed"))
         );
     }
 

@@ -731,9 +731,24 @@ fn a_cancellation_after_the_confirmation_undoes_nothing() {
             [
                 format!("order {id} was already confirmed: nothing is refunded").as_str(),
                 format!("order {id} was already confirmed: nothing is released").as_str(),
+                // A newcomer's break-test (C6): the customer was told "cancelled: changed my
+                // mind" after "confirmed", though nothing was undone.
+                format!(
+                    "order {id} was told confirmed already: an order has one outcome, so the \
+                     customer is not told it is cancelled (two outcomes on the wire for one order)"
+                )
+                .as_str(),
             ],
             "{style}"
         );
+        assert!(
+            !wire.notifications.iter().any(|n| n.contains("cancelled")),
+            "{style}: {:?}",
+            wire.notifications
+        );
+        assert!(wire
+            .notifications
+            .contains(&format!("Order {id} confirmed")));
     }
 }
 
