@@ -303,6 +303,27 @@ describeApp('saga', () => {
       );
     }));
 
+  // A newcomer's break-test (addendum to C2): a "nothing to refund" answer (the nil payment id)
+  // published by hand while PaymentService was crashed ended OrderService's requests; the
+  // charge stays, and the row blamed PaymentService forgetting it in a reload.
+  it('a "nothing to refund" answer from outside while PaymentService is crashed: the row says the answer is not its own, not that PaymentService forgot its charge', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:1&payment_ms=0&inventory_ms=1000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(charge.json.success, true);
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      const nothing = { orderId, paymentId: '00000000-0000-0000-0000-000000000000', amount: 0, refundedAt: new Date().toISOString() };
+      await witness.publish('payments/refunded', JSON.stringify(nothing), { qos: 1 });
+      const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-forgotten"]`);
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(
+        (await note.textContent()).trim(),
+        'PaymentService\'s charge is on the wire, and the answer that nothing was charged is not its own (no client of this page published it: another client\'s, by hand?): OrderService took it as the end of the compensation, so the charge was never refunded',
+      );
+    }));
+
   // Two newcomers' break-tests. A release published from outside mid-saga was appended to the
   // running order, which then could not complete and was cancelled "payment timed out" after
   // its payment was confirmed; the rule that followed refused such a release, and then one

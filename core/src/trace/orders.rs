@@ -389,12 +389,28 @@ impl OrderRow {
                     })
                     .all(|s| self.step_by(s).is_none())
         };
+        // The answer "nothing to undo" seen by this page and published by none of its clients
+        // (a newcomer's break-test: a nil refund published by hand while PaymentService was
+        // crashed ended OrderService's requests, and the row blamed a reload).
+        let answer_outside = |refund: bool| {
+            matches!(self.start, Start::Created(_))
+                && self
+                    .compensations
+                    .iter()
+                    .filter(|c| c.is_refund() == refund && c.before_the_step())
+                    .all(|c| self.compensation_by(c).is_none())
+        };
         let mut lines = Vec::new();
         if refund == Undone::Forgotten {
             lines.push(if outside(true) {
                 "PaymentService answered that it charged nothing: the charge on the wire is not \
                  its own (no client of this page published it: another client's, by hand?), so \
                  nobody refunded it"
+            } else if answer_outside(true) {
+                "PaymentService's charge is on the wire, and the answer that nothing was charged \
+                 is not its own (no client of this page published it: another client's, by \
+                 hand?): OrderService took it as the end of the compensation, so the charge was \
+                 never refunded"
             } else {
                 "PaymentService answered that it charged nothing, though its charge is on the \
                  wire: it forgot it (reloaded with no database to keep its memory in), so the charge was never \
@@ -406,6 +422,11 @@ impl OrderRow {
                 "InventoryService answered that it reserved nothing: the reservation on the wire \
                  is not its own (no client of this page published it: another client's, by \
                  hand?), so nobody released it"
+            } else if answer_outside(false) {
+                "InventoryService's reservation is on the wire, and the answer that nothing was \
+                 reserved is not its own (no client of this page published it: another client's, \
+                 by hand?): OrderService took it as the end of the compensation, so nothing was \
+                 released and the stock stays held"
             } else {
                 "InventoryService answered that it reserved nothing, though its reservation is \
                  on the wire: it forgot it (reloaded with no database to keep its memory in) and started afresh from \
@@ -559,9 +580,13 @@ impl OrderRow {
         )
     }
 
-    /// The client id that published `compensation`, if the trace saw it go out.
+    /// The client id that published `compensation`, if the trace saw it go out. A
+    /// compensation before the step (the nil id) goes by the order's id, as its message's
+    /// identity does ([`DomainEvent::identity`]).
     pub fn compensation_by(&self, compensation: &Compensation) -> Option<&str> {
-        self.published(compensation.identity())
+        let (topic, id) = compensation.identity();
+        let id = if id.is_nil() { self.order_id } else { id };
+        self.published((topic, id))
     }
 
     fn published(&self, identity: (&'static str, Uuid)) -> Option<&str> {

@@ -915,6 +915,76 @@ fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
     );
 }
 
+/// A newcomer's break-test (addendum to C2): a nil refund and a nil release published by hand
+/// (PaymentService crashed) for an order charged and reserved by this page's clients ended
+/// OrderService's requests, and the row said the participants forgot their steps in a reload.
+/// The answers came from no client of this page: the row says so.
+#[test]
+fn a_nothing_to_undo_answer_from_outside_is_not_blamed_on_a_reload() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction;
+    let mut history = PacketHistory::new(100);
+    let (out, incoming) = (Direction::Outgoing, Direction::Incoming);
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        out,
+        &created(1),
+    );
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        out,
+        &reserved(1, true),
+    );
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        out,
+        &charged(1, 200),
+    );
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        out,
+        &timed_out(1),
+    );
+    let forged_refund = PaymentRefunded::uncharged(id(1), now()).into();
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        incoming,
+        &forged_refund,
+    );
+    let forged_release = InventoryReleased::unreserved(id(1), now()).into();
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        incoming,
+        &forged_release,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        row.forgotten().as_deref(),
+        Some(
+            "PaymentService's charge is on the wire, and the answer that nothing was charged is \
+             not its own (no client of this page published it: another client's, by hand?): \
+             OrderService took it as the end of the compensation, so the charge was never \
+             refunded; InventoryService's reservation is on the wire, and the answer that \
+             nothing was reserved is not its own (no client of this page published it: another \
+             client's, by hand?): OrderService took it as the end of the compensation, so \
+             nothing was released and the stock stays held"
+        )
+    );
+}
+
 /// A refund of nothing for an order never charged on the wire is no contradiction: nothing is
 /// forgotten, nothing awaited.
 #[test]
