@@ -115,6 +115,13 @@ describeApp('retained stock and the late joiner', () => {
       const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
       assert.equal(link.searchParams.get('stock'), 'P001:8,P002:5', `Copy link carries it: ${link.href}`);
       assert.equal(link.searchParams.get('payment_ms'), '2000', 'and the link\'s own settings');
+      // A newcomer's break-test (F2): a later link's own ?stock= was replaced by the tab's
+      // levels and gone from the address, with nothing naming it.
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&stock=P001:100`);
+      await waitReady(page);
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await stockShown(page, 'P001'), '8', 'the database\'s levels still');
+      assert.match((await note.textContent())?.trim() ?? '', / This link's stock=P001:100 is not what is counted: to count from it, type it in the field\.$/);
       // The learner sets a stock: the note goes.
       await page.fill('#stock-levels', 'P001:3');
       await page.dispatchEvent('#stock-levels', 'change');

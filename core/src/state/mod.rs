@@ -329,6 +329,11 @@ pub struct State {
     /// ([`Action::StockRestored`]) rather than taken from the link or the field; `false` again
     /// once the learner edits the stock. The Stock panel says it: [`State::stock_restored_note`].
     pub stock_restored: bool,
+    /// The stock the link's `?stock=` gave (accepted), if it gave one: the note of a stock
+    /// restored from the tab's database names it when it is not what is counted (a
+    /// newcomer's break-test: a later link's `?stock=P001:100` was replaced by the tab's levels
+    /// and gone from the address, with nothing naming it).
+    pub stock_from_link: Option<Stock>,
     /// How many instances PaymentService runs (1 to 3), competing for its work.
     pub payment_instances: u8,
     /// Why `?payment_instances=` was not used, or why the instances cannot share the work (the
@@ -581,6 +586,7 @@ impl State {
             stock_held: Stock::default(),
             uncounted: Default::default(),
             stock_restored: false,
+            stock_from_link: None,
             payment_instances: 1,
             instances_error: None,
             namespace: Default::default(),
@@ -781,7 +787,7 @@ impl State {
         // took the panel back to 5 while Copy link gave 3).
         let origin = "Restored from this tab's database (the levels this tab counted before it \
                       was loaded again), not taken from this link";
-        Some(if self.flow.stock.0.is_empty() {
+        let note = if self.flow.stock.0.is_empty() {
             format!("{origin}: nothing is counted, as the field and the address now say. Type a stock to count one.")
         } else {
             format!(
@@ -790,6 +796,17 @@ impl State {
                  Edit the field to replace them, or clear it to count nothing.",
                 self.flow.stock
             )
+        };
+        Some(match &self.stock_from_link {
+            Some(asked) if *asked != self.flow.stock => {
+                let asked = if asked.0.is_empty() {
+                    "stock= (nothing counted)".to_owned()
+                } else {
+                    format!("stock={asked}")
+                };
+                format!("{note} This link's {asked} is not what is counted: to count from it, type it in the field.")
+            }
+            _ => note,
         })
     }
 

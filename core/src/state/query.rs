@@ -886,6 +886,8 @@ impl State {
         }
         state.show_delay_refusals();
         let (flow, refusals) = flow_from_query(state.flow.clone(), get);
+        state.stock_from_link =
+            (get("stock").is_some() && refusals.stock_error.is_none()).then(|| flow.stock.clone());
         state.flow = flow;
         state.flow_error = refusals.flow_error;
         state.projection_error = refusals.projection_error;

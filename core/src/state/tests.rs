@@ -578,6 +578,39 @@ fn a_stock_restored_from_the_tab_database_is_said_and_becomes_the_field_s_and_th
         .stock_restored_note()
         .unwrap()
         .contains("now hold them as restored (P001:10)"));
+
+    // A newcomer's break-test (F2): a later link's own ?stock=P001:100 was replaced by the
+    // tab's levels and gone from the address, the note naming nothing of it.
+    let mut later = State::from_link([("stock", "P001:100")], "t");
+    assert_eq!(
+        later.stock_from_link,
+        Some(Stock::parse("P001:100").unwrap())
+    );
+    later.apply(Action::StockRestored(Stock::parse("P001:3").unwrap()));
+    assert!(
+        later.stock_restored_note().unwrap().ends_with(
+            " This link's stock=P001:100 is not what is counted: to count from it, type it in \
+             the field."
+        ),
+        "{:?}",
+        later.stock_restored_note()
+    );
+    // The same levels as the link's (a reload of an address that holds the restored levels):
+    // nothing more to say; nor for a link without ?stock=, or with one refused.
+    let mut same = State::from_link([("stock", "P001:3")], "t");
+    same.apply(Action::StockRestored(Stock::parse("P001:3").unwrap()));
+    assert!(!same.stock_restored_note().unwrap().contains("This link's"));
+    assert_eq!(
+        State::from_link([("stock", "P001:-3")], "t").stock_from_link,
+        None
+    );
+    assert_eq!(State::from_link([], "t").stock_from_link, None);
+    let mut nothing = State::from_link([("stock", ",")], "t");
+    nothing.apply(Action::StockRestored(Stock::parse("P001:3").unwrap()));
+    assert!(nothing
+        .stock_restored_note()
+        .unwrap()
+        .ends_with(" This link's stock= (nothing counted) is not what is counted: to count from it, type it in the field."));
 }
 
 #[test]
