@@ -48,6 +48,33 @@ describeApp('tab session', () => {
       assert.deepEqual(await waitReady(page, broker), first);
     }));
 
+  // A newcomer's break-test (F3): a tab duplicated after visiting ?ns=da holds a copy of da's
+  // tag in its sessionStorage (the browser copies it); both tabs then opening ?ns=da ran the
+  // same client ids and threw each other off the broker, for good.
+  it('a duplicated tab holding a copy of a namespace\'s tag draws its own when the original tab runs that namespace', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=da`, async ({ page, context }) => {
+      const first = await waitReady(page, broker);
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=db`);
+      await waitReady(page, broker);
+      // The duplicate: a copy of the tab's sessionStorage (da's tag among it).
+      const copy = await page.evaluate(() => JSON.stringify(Object.fromEntries(Object.entries(sessionStorage))));
+      assert.match(copy, new RegExp(tagOf(first)), `da's tag is stored while the tab runs db: ${copy}`);
+      await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=da`);
+      assert.deepEqual(await waitReady(page, broker), first, 'the original tab has da\'s client ids again');
+
+      const duplicate = await context.newPage();
+      await duplicate.addInitScript((stored) => {
+        for (const [key, value] of Object.entries(JSON.parse(stored))) sessionStorage.setItem(key, value);
+      }, copy);
+      await duplicate.goto(`${server.url}${brokerQuery(broker.wsUrl)}&ns=da`);
+      const duplicated = await waitReady(duplicate, broker);
+      assert.notEqual(tagOf(duplicated), tagOf(first), 'the duplicate draws its own tag');
+      // Neither throws the other off: the original keeps its ids and its connections.
+      assert.deepEqual(await waitReady(page, broker), first);
+      assert.doesNotMatch(broker.log(), new RegExp(`Client ${first.order} .*already connected, closing old connection`), 'no takeover');
+      await duplicate.close();
+    }));
+
   // Noticed in a review: the tag was one per tab whatever `?ns=`, so a tab that opened ?ns=tb
   // after ?ns=ta took over ta's persistent sessions, and what the broker had queued for ta was
   // handed to tb's services, which ignored it: lost for ta.

@@ -13,8 +13,15 @@
 //! their namespace's subscriptions, so a tab that opens `?ns=b` after `?ns=a` must not take over
 //! `a`'s sessions (the broker would hand `a/…` messages queued meanwhile to `b`'s services,
 //! which ignore them: lost for `a`). It draws a tag for `b`, and gets `a`'s back when it opens
-//! `?ns=a` again, with what `a`'s sessions queued meanwhile. (A tab duplicated after visiting
-//! `a` holds a copy of `a`'s tag; if both tabs then open `?ns=a`, they share client ids.)
+//! `?ns=a` again, with what `a`'s sessions queued meanwhile.
+//!
+//! A tab duplicated after visiting `a` holds a copy of `a`'s tag (only the tag of the namespace
+//! a page runs is out of storage): if both tabs then open `?ns=a`, they would share client ids
+//! and throw each other off the broker, for good (a newcomer's break-test). So each page also
+//! says, in `localStorage` (shared by the origin's tabs), that its tag is in use
+//! ([`LIVE_TAGS_KEY`]), from its start to its `pagehide`, refreshed every
+//! [`LIVE_REFRESH_MS`]; a page whose stored tag another page holds draws a new one. A tab that
+//! crashes leaves its entry behind until it is [`LIVE_STALE_MS`] old.
 
 use eda_core::domain::namespace::Namespace;
 use gloo::events::EventListener;
@@ -45,23 +52,98 @@ pub fn session_tag(namespace: &Namespace) -> String {
         return clock::fresh_session_tag();
     };
     let key = tag_key(namespace);
-    let tag = take_tag(&storage, &key).unwrap_or_else(clock::fresh_session_tag);
+    let tag = take_tag(&storage, &key)
+        .filter(|tag| !live_elsewhere(tag))
+        .unwrap_or_else(clock::fresh_session_tag);
+    mark_live(&tag, true);
     if let Some(window) = web_sys::window() {
         let (kept, kept_key) = (tag.clone(), key.clone());
         EventListener::new(&window, "pagehide", move |_| {
             put_tag(&storage, &kept_key, &kept);
+            mark_live(&kept, false);
         })
         .forget();
         // Back from the back-forward cache, the page holds its tag again.
         let storage = session_storage();
+        let held = tag.clone();
         EventListener::new(&window, "pageshow", move |_| {
             if let Some(storage) = &storage {
                 let _ = take_tag(storage, &key);
             }
+            mark_live(&held, true);
         })
         .forget();
+        let held = tag.clone();
+        gloo::timers::callback::Interval::new(LIVE_REFRESH_MS, move || mark_live(&held, true))
+            .forget();
     }
     tag
+}
+
+/// The `localStorage` key listing the tags pages of this origin hold now:
+/// `<tag>:<unix millis of the last refresh>` entries, comma-separated.
+pub const LIVE_TAGS_KEY: &str = "eda-live-tags";
+
+/// How often a page says again that its tag is in use (ms). A hidden tab's timers may run
+/// once a minute.
+pub const LIVE_REFRESH_MS: u32 = 20_000;
+
+/// How old an entry of [`LIVE_TAGS_KEY`] may be before it is taken for a page that went
+/// without its `pagehide` (a crash), in ms.
+pub const LIVE_STALE_MS: f64 = 180_000.0;
+
+/// The entries of [`LIVE_TAGS_KEY`] as written in `text`, skipping what does not parse.
+fn live_entries(text: &str) -> Vec<(String, f64)> {
+    text.split(',')
+        .filter_map(|entry| {
+            let (tag, at) = entry.split_once(':')?;
+            Some((tag.to_owned(), at.parse().ok()?))
+        })
+        .filter(|(tag, _)| is_tag(tag))
+        .collect()
+}
+
+/// Whether another page of this origin holds `tag` now (an entry of [`LIVE_TAGS_KEY`] fresher
+/// than [`LIVE_STALE_MS`]); `false` without `localStorage`.
+fn live_elsewhere(tag: &str) -> bool {
+    let Some(text) = local_storage().and_then(|s| s.get_item(LIVE_TAGS_KEY).ok().flatten()) else {
+        return false;
+    };
+    let now = clock::unix_millis();
+    live_entries(&text)
+        .iter()
+        .any(|(held, at)| held == tag && now - at < LIVE_STALE_MS)
+}
+
+/// Writes (`live`) or removes this page's entry for `tag` in [`LIVE_TAGS_KEY`], dropping stale
+/// entries. Nothing where the browser denies `localStorage`.
+fn mark_live(tag: &str, live: bool) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    let now = clock::unix_millis();
+    let text = storage
+        .get_item(LIVE_TAGS_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut entries: Vec<(String, f64)> = live_entries(&text)
+        .into_iter()
+        .filter(|(held, at)| held != tag && now - at < LIVE_STALE_MS)
+        .collect();
+    if live {
+        entries.push((tag.to_owned(), now));
+    }
+    let written: Vec<String> = entries
+        .iter()
+        .map(|(held, at)| format!("{held}:{}", at.round()))
+        .collect();
+    let _ = storage.set_item(LIVE_TAGS_KEY, &written.join(","));
+}
+
+/// The origin's `localStorage`, or `None` where the browser denies it.
+fn local_storage() -> Option<Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// Takes the tag stored under `key` ([`tag_key`]) out of `storage`: `Some` if one was there and
