@@ -304,7 +304,9 @@ describeApp('topic namespace', () => {
       const witness = await watchEveryTopic(broker);
       try {
         const status = JSON.stringify({ service: 'QueryService', status: 'online', clientId: 'ab\u202eevil' });
-        await witness.publish('fs1/services/query/status', status, { qos: 1 });
+        // Retained, as a page's status is: the page's monitor may subscribe after it (a run
+        // under load published before the monitor's SUBSCRIBE, and the warning never came).
+        await witness.publish('fs1/services/query/status', status, { qos: 1, retain: true });
         const warning = page.locator('[data-testid="other-playground"]');
         await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
         const text = (await warning.textContent()) ?? '';
