@@ -312,9 +312,9 @@ describeApp('topic namespace', () => {
         const text = (await warning.textContent()) ?? '';
         assert.ok(!text.includes('\u202e'), `no U+202E in: ${text}`);
         assert.match(text, /online on this broker \(ab⟨U\+202E RLO⟩evil\)/);
+      } finally {
         // Cleared, so no later case finds it retained.
         await witness.publish('fs1/services/query/status', '', { qos: 1, retain: true });
-      } finally {
         await witness.close();
       }
     }));
