@@ -32,7 +32,7 @@ import {
   subAckCodes,
 } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
-import { placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
+import { expectOneOutcome, placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const SEED_ORDER = {
   customerId: 'C123',
@@ -402,6 +402,59 @@ describeApp('misbehaving brokers and peers', () => {
         });
         await witness.waitForOrder('orders/confirmed', orderId, 20_000);
         await waitForRow(page, orderId, 'Completed');
+      });
+    } finally {
+      await witness.close();
+      await proxy.close();
+    }
+  });
+
+  // A newcomer's break-test (the in-page broker, a reload 60–150 ms after Place 10 orders): the
+  // participants had processed orders OrderService had not stored yet (it stores an order when
+  // its own copy comes back), and after the reload those orders had no row and no deadline: the
+  // in-page broker had nothing to deliver again. Here a proxy keeps OrderService's copy from it
+  // (as in 4e) and the page reloads before OrderService's check of its copy: the order placed
+  // was kept in the tab's database before it went out, and after the reload OrderService
+  // starts its saga from it.
+  it('4f. an order placed, processed by the participants, and the page reloaded before OrderService stored it: the saga starts from the order kept in the tab\'s database and ends once', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) =>
+        conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created' ? null : packet,
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=3000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('payments/processed', orderId, 20_000);
+        await witness.waitForOrder('inventory/reserved', orderId, 20_000);
+        // Before OrderService's own check (5 s): it has not stored the order.
+        await page.reload();
+        await waitReady(page);
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'order',
+          status: 'note',
+          reason: new RegExp(`order ${orderId} was placed before the page reloaded and its orders/created had not come back to be stored`),
+        });
+        const outcome = await witness.waitFor(
+          (m) => ['orders/confirmed', 'orders/cancelled'].includes(m.topic) && m.json?.orderId === orderId,
+          20_000,
+          'an outcome',
+        );
+        if (outcome.topic === 'orders/cancelled') {
+          // Its charge and reservation undone.
+          await witness.waitForOrder('payments/refunded', orderId, 20_000);
+          await witness.waitForOrder('inventory/released', orderId, 20_000);
+        }
+        await witness.roundTrip();
+        await expectOneOutcome(witness, orderId, outcome.topic);
+        const row = outcome.topic === 'orders/confirmed'
+          ? await waitForRow(page, orderId, 'Completed')
+          : await waitForRow(page, orderId, 'Cancelled', { compensations: 2 });
+        const customer = await page.textContent(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-customer"]`);
+        assert.equal(customer?.trim(), 'C123', `the row takes the order kept: ${row.text}`);
       });
     } finally {
       await witness.close();

@@ -160,10 +160,13 @@ impl Boot {
                     restored.post(Action::DeadLettersRestored(dead_letters));
                     restored.post(Action::TraceChanged);
                 },
-                move |tries| {
+                move |tries, placed| {
                     // Left in the database while a recording is shown (no services run).
                     if let Some(runtime) = tries_to.borrow().as_ref() {
-                        runtime.restore_tries(tries);
+                        if !tries.is_empty() {
+                            runtime.restore_tries(tries);
+                        }
+                        runtime.restore_placed(placed);
                     }
                 },
             )

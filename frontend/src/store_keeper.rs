@@ -212,9 +212,9 @@ impl StoreKeeper {
     /// it opens the database and reads back what it holds, then hands the participants' memos
     /// and stock to `restore_participants`, the store to `restore` (the
     /// store read back; an error if its events do not make a store), the dead letters kept to
-    /// `restore_dead_letters`, and last the messages waiting for their next try to
-    /// `restore_tries` (each only if there are any; rows another version of the page wrote are
-    /// left out). `report` gets `Ok(sentence)` for what was restored, `Err(message)` for a
+    /// `restore_dead_letters`, and last the messages waiting for their next try and the orders
+    /// placed but not yet stored ([`StoreKeeper::keep_placed`]) to `restore_tries` (each only
+    /// if there are any; rows another version of the page wrote are left out). `report` gets `Ok(sentence)` for what was restored, `Err(message)` for a
     /// failure. Writes made meanwhile wait.
     pub fn start(
         tag: &str,
@@ -223,7 +223,7 @@ impl StoreKeeper {
         restore_participants: impl FnOnce(Vec<Memo>, Option<Stock>) + 'static,
         restore: impl FnOnce(EventStore) -> Result<String, String> + 'static,
         restore_dead_letters: impl FnOnce(Vec<KeptDeadLetter>) + 'static,
-        restore_tries: impl FnOnce(Vec<PendingTry>) + 'static,
+        restore_tries: impl FnOnce(Vec<PendingTry>, Vec<Placed>) + 'static,
     ) -> Rc<StoreKeeper> {
         let keeper = Rc::new(StoreKeeper {
             db: RefCell::new(Db::Opening),
@@ -266,7 +266,7 @@ impl StoreKeeper {
                 return;
             }
             match opened {
-                Ok((db, store, owed, dead_letters, tries, (memos, stock))) => {
+                Ok((db, store, owed, dead_letters, tries, (memos, stock, placed))) => {
                     // First: the participants decide nothing before they have it back.
                     if !memos.is_empty() || stock.is_some() {
                         restore_participants(memos, stock);
@@ -302,9 +302,10 @@ impl StoreKeeper {
                         }
                     });
                     *keeper.db.borrow_mut() = Db::Open(Rc::new(db));
-                    // After the store: OrderService's tries find its orders.
-                    if !tries.is_empty() {
-                        restore_tries(tries);
+                    // After the store: OrderService's tries find its orders, and so do the
+                    // orders placed, stored or not.
+                    if !tries.is_empty() || !placed.is_empty() {
+                        restore_tries(tries, placed);
                     }
                     keeper.flush();
                     keeper.write_kept();
@@ -377,6 +378,39 @@ impl StoreKeeper {
             }
         }
         self.write_kept();
+    }
+
+    /// Keeps the order OrderService is about to publish (`payload`, its `orders/created`) until
+    /// [`StoreKeeper::forget_placed`], in the participants' object store under
+    /// [`placed_key`], with the memos (the outbox of the placement: publish it with
+    /// [`StoreKeeper::after_memos`], once it is written). OrderService stores an order when its
+    /// own `orders/created` comes back; a reload before then (a newcomer's break-test: the
+    /// in-page broker, 60–150 ms after *Place 10 orders*) left orders the participants had
+    /// processed with no row and no deadline. A reload finds it and OrderService starts the
+    /// saga from it unless its copy comes back. Nothing once the database is off.
+    pub fn keep_placed(self: &Rc<Self>, order_id: uuid::Uuid, payload: &[u8]) {
+        if matches!(*self.db.borrow(), Db::Off) {
+            return;
+        }
+        self.memos.give(self.memos.given.get() + 1);
+        self.kept_queue.borrow_mut().push((
+            Kept::Participants,
+            Ok(KeptRow {
+                id: placed_key(order_id),
+                json: String::from_utf8_lossy(payload).into_owned(),
+            }),
+        ));
+        self.write_kept();
+    }
+
+    /// Deletes the order kept by [`StoreKeeper::keep_placed`]: its `orders/created` is in the
+    /// store now (call it once that append is committed: [`StoreKeeper::after_kept`]).
+    pub fn forget_placed(self: &Rc<Self>, order_id: uuid::Uuid) {
+        self.change_kept(
+            Kept::Participants,
+            Err(&placed_key(order_id)),
+            String::new(),
+        );
     }
 
     /// Runs `then` (what a participant decided: its messages) once every memo given so far is
@@ -814,6 +848,18 @@ fn gave_up(error: &StorageError, emptied: Result<(), StorageError>) -> String {
     }
 }
 
+/// An order OrderService placed and had not stored when the page went
+/// ([`StoreKeeper::keep_placed`]): its id and its `orders/created` as published.
+pub type Placed = (uuid::Uuid, Vec<u8>);
+
+/// The participants' object store key of an order placed and not yet stored:
+/// `placed:<orderId>`.
+fn placed_key(order_id: uuid::Uuid) -> String {
+    format!("{PLACED_PREFIX}{order_id}")
+}
+
+const PLACED_PREFIX: &str = "placed:";
+
 /// What a reload found owed to the wire: by position, each row's messages.
 type Owed = Vec<(u64, Vec<OwedMessage>)>;
 
@@ -825,7 +871,7 @@ type ReadBack = (
     Owed,
     Vec<KeptDeadLetter>,
     Vec<PendingTry>,
-    (Vec<Memo>, Option<Stock>),
+    (Vec<Memo>, Option<Stock>, Vec<Placed>),
 );
 
 /// Opens the tab's database and reads its store back, what it still owes the wire, the dead
@@ -852,12 +898,17 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
     // The participants' memory; rows another version of the page wrote are left out.
     let mut memos = Vec::new();
     let mut stock = None;
+    let mut placed = Vec::new();
     for row in db
         .load_kept(Kept::Participants)
         .await
         .map_err(|e| e.to_string())?
     {
-        if row.id == durable::STOCK_KEY {
+        if let Some(id) = row.id.strip_prefix(PLACED_PREFIX) {
+            if let Ok(order_id) = id.parse() {
+                placed.push((order_id, row.json.into_bytes()));
+            }
+        } else if row.id == durable::STOCK_KEY {
             stock = durable::stock_from_stored(&row.json);
         } else if let Some(memo) = Memo::from_stored(&row.json) {
             memos.push(memo);
@@ -895,7 +946,7 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
     let store = EventStore::load(events).map_err(|error| {
         StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
     })?;
-    Ok((db, store, owed, dead_letters, tries, (memos, stock)))
+    Ok((db, store, owed, dead_letters, tries, (memos, stock, placed)))
 }
 
 #[cfg(test)]
@@ -929,7 +980,7 @@ mod tests {
             |_, _| {},
             |_| Ok(String::new()),
             |_| {},
-            |_| {},
+            |_, _| {},
         );
         let mut flow = Flow::new(FlowSettings::default()).keeping_memos(3);
         let now =

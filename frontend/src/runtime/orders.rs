@@ -69,29 +69,67 @@ impl Runtime {
             .borrow_mut()
             .actions
             .push(UserAction::PlacedOrder { at, order_id });
+        // The outbox of the placement: the order is kept in the tab's database first, and
+        // published once written, so that a reload before OrderService stores it (when its own
+        // copy comes back) does not lose an order the participants may have processed
+        // ([`StoreKeeper::keep_placed`]). Without a database it goes out at once.
+        if let Some(keeper) = &self.keeper {
+            keeper.keep_placed(order_id, &event.to_json());
+            let current = self.current.clone();
+            keeper.after_memos(Box::new(move || {
+                let runtime = current.borrow().upgrade();
+                if let Some(runtime) = runtime {
+                    if let Err(cause) = runtime.publish_placed(order_id, &event) {
+                        runtime.log(ServiceId::Order, note("order", cause));
+                    }
+                }
+            }));
+            return Ok(order_id);
+        }
+        self.publish_placed(order_id, &event)
+            .map_err(|cause| (cause, String::new()))?;
+        Ok(order_id)
+    }
+
+    /// OrderService publishes the order it placed (twice under the duplicate rate), and waits
+    /// for its own copy ([`Runtime::await_echo`]). `Err` says why it could not.
+    ///
+    /// [`StoreKeeper::keep_placed`]: crate::store_keeper::StoreKeeper::keep_placed
+    fn publish_placed(self: &Rc<Self>, order_id: Uuid, event: &DomainEvent) -> Result<(), String> {
         // The duplicate-rate injection (*Publish twice*) covers the order too, as the README
         // says: a newcomer's break-test saw every other topic doubled and never orders/created,
         // so with idempotency off no order was ever charged twice by it.
         let twice = eda_core::services::published_twice(event.identity(), self.duplicates());
         let order_service = Instance::from(ServiceId::Order);
-        self.publish(order_service, &event)
+        self.publish(order_service, event)
             .and_then(|()| {
                 if twice {
-                    self.publish(order_service, &event)
+                    self.publish(order_service, event)
                 } else {
                     Ok(())
                 }
             })
-            .map_err(|e| {
-                (
-                    format!("OrderService could not publish: {e}"),
-                    String::new(),
-                )
-            })?;
+            .map_err(|e| format!("OrderService could not publish order {order_id}: {e}"))?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         let wait = self.flow.borrow().settings.saga_timeout.max(ECHO_WAIT);
-        self.await_echo(order_id, event.to_json(), wait);
-        Ok(order_id)
+        self.await_echo(order_id, event.to_json(), wait, Lost::ByTheBroker);
+        Ok(())
+    }
+
+    /// After a reload, the orders OrderService had placed and not stored
+    /// ([`StoreKeeper::keep_placed`]): one in its store now is forgotten; for the others it
+    /// waits for its own copy (a broker keeping its session delivers it again) and, if none
+    /// comes, starts the saga from the order as published ([`Runtime::await_echo`]).
+    ///
+    /// [`StoreKeeper::keep_placed`]: crate::store_keeper::StoreKeeper::keep_placed
+    pub fn restore_placed(self: &Rc<Self>, placed: Vec<crate::store_keeper::Placed>) {
+        for (order_id, payload) in placed {
+            let stored = self.flow.borrow().order.store().version(order_id) > 0;
+            match (&self.keeper, stored) {
+                (Some(keeper), true) => keeper.forget_placed(order_id),
+                _ => self.await_echo(order_id, payload, ECHO_WAIT, Lost::InTheReload),
+            }
+        }
     }
 
     /// OrderService starts an order's saga when it hears its own `orders/created` (it is a
@@ -105,7 +143,7 @@ impl Runtime {
     /// after QoS 1 orders went out, it came back with Session Present 0 having delivered them
     /// to the participants only (charged and reserved, no outcome). Waits on while
     /// OrderService is crashed or away, or the PUBLISH is still unacknowledged.
-    fn await_echo(self: &Rc<Self>, order_id: Uuid, payload: Vec<u8>, after: Duration) {
+    fn await_echo(self: &Rc<Self>, order_id: Uuid, payload: Vec<u8>, after: Duration, lost: Lost) {
         let key = super::echo_key(&payload);
         self.awaiting_echo.borrow_mut().insert(key);
         self.later(after, move |runtime| {
@@ -119,16 +157,38 @@ impl Runtime {
                 .iter()
                 .any(|request| request.payload == payload);
             if runtime.is_crashed(instance) || !client.is_connected() || in_flight {
-                return runtime.await_echo(order_id, payload, ECHO_RETRY);
+                return runtime.await_echo(order_id, payload, ECHO_RETRY, lost);
             }
-            let text = format!(
-                "its orders/created for order {order_id} never came back from the broker, \
-                 which acknowledged it: the broker lost OrderService's copy (one restarted from \
-                 an older save, or without its session, forgets what it had not delivered). \
-                 OrderService starts the saga from the order it published: it ends on the \
-                 results kept, or at its deadline"
-            );
+            let text = match lost {
+                Lost::ByTheBroker => format!(
+                    "its orders/created for order {order_id} never came back from the broker, \
+                     which acknowledged it: the broker lost OrderService's copy (one restarted \
+                     from an older save, or without its session, forgets what it had not \
+                     delivered). OrderService starts the saga from the order it published: it \
+                     ends on the results kept, or at its deadline"
+                ),
+                Lost::InTheReload => format!(
+                    "order {order_id} was placed before the page reloaded and its \
+                     orders/created had not come back to be stored, nor came since (the \
+                     in-page broker, or a session the broker did not keep, has nothing to \
+                     deliver again): OrderService starts the saga from the order it kept in \
+                     the tab's database; it ends on the results that come, or at its deadline"
+                ),
+            };
             runtime.log(ServiceId::Order, note("order", text));
+            // After a reload the page saw none of it on the wire: the Orders panel takes the
+            // order from what OrderService kept, as if its copy had come.
+            if let (Lost::InTheReload, Ok(created)) =
+                (lost, DomainEvent::decode(topics::ORDERS_CREATED, &payload))
+            {
+                runtime
+                    .trace
+                    .0
+                    .borrow_mut()
+                    .orders
+                    .apply(clock::now(), &created);
+                runtime.trace_changed.set(true);
+            }
             let message = Received {
                 instance,
                 topic: topics::ORDERS_CREATED.to_owned(),
@@ -139,6 +199,15 @@ impl Runtime {
             runtime.handle_message(message, 1, None, None, false);
         });
     }
+}
+
+/// Where an order's own `orders/created` went missing, for [`Runtime::await_echo`]'s log line.
+#[derive(Debug, Clone, Copy)]
+enum Lost {
+    /// Published by this page, acknowledged, and never delivered back.
+    ByTheBroker,
+    /// Placed before a reload and not stored; kept in the tab's database.
+    InTheReload,
 }
 
 /// The least [`Runtime::await_echo`] waits for an order's own `orders/created` (the saga's

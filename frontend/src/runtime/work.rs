@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo::timers::callback::Timeout;
+use uuid::Uuid;
 
 use crate::clock::{self, fresh_id, wall_clock};
 use crate::store_keeper::Publication;
@@ -37,6 +38,21 @@ impl Runtime {
                 .collect();
             if !appended.is_empty() {
                 keeper.keep(&appended, owed(&commands));
+                // An order placed here is stored now: its kept placement goes once the append
+                // is committed (`StoreKeeper::keep_placed`).
+                let started: Vec<Uuid> = appended
+                    .iter()
+                    .filter(|event| event.version == 1)
+                    .map(|event| event.stream)
+                    .collect();
+                if !started.is_empty() {
+                    let forget = keeper.clone();
+                    keeper.after_kept(Box::new(move || {
+                        for order_id in started {
+                            forget.forget_placed(order_id);
+                        }
+                    }));
+                }
             }
             keeper.after_kept(self.run_by_current(instance, commands));
             return;
