@@ -377,16 +377,20 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  /** A proxy to the suite's broker that keeps every `orders/created` from OrderService's client. */
+  const keepOrderServiceCopy = () =>
+    startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) =>
+        conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created' ? null : packet,
+    });
+
   // A newcomer's break-test (QoS 1, persistent sessions): Mosquitto killed just after the
   // orders went out came back with Session Present 0; the participants had their copies and
   // charged and reserved, OrderService's copy died with the broker, and the orders stayed
   // charged and reserved with no outcome. Here a proxy keeps OrderService's copy from it.
   it('4e. an order delivered to the participants but never to OrderService: OrderService starts the saga from what it published, and the order completes on the results it kept', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const proxy = await startTamperingProxy({
-      upstream: broker.wsUrl,
-      fromBroker: (packet, conn) =>
-        conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created' ? null : packet,
-    });
+    const proxy = await keepOrderServiceCopy();
     const witness = await watchEveryTopic(broker);
     try {
       await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=1500`, async ({ page }) => {
@@ -417,11 +421,7 @@ describeApp('misbehaving brokers and peers', () => {
   // was kept in the tab's database before it went out, and after the reload OrderService
   // starts its saga from it.
   it('4f. an order placed, processed by the participants, and the page reloaded before OrderService stored it: the saga starts from the order kept in the tab\'s database and ends once', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const proxy = await startTamperingProxy({
-      upstream: broker.wsUrl,
-      fromBroker: (packet, conn) =>
-        conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created' ? null : packet,
-    });
+    const proxy = await keepOrderServiceCopy();
     const witness = await watchEveryTopic(broker);
     try {
       await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=3000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
