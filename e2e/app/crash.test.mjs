@@ -16,6 +16,7 @@ import { openPage } from '../lib/browser.mjs';
 import { publishTopic, startTamperingProxy } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { deliveredTopics, expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
+import { orderCreatedJson } from '../lib/seed.mjs';
 
 
 const statusOf = (witness, service) =>
@@ -512,12 +513,15 @@ describeApp('crash, Last Will and catch-up', () => {
   // OrderService decides goes out once its events are in the tab's database; decided before
   // the crash, it went out after it, into the crashed (aborted) client, and Restart did not
   // publish it. Here the test holds the database busy with a transaction of its own, so that
-  // what OrderService decides waits, crashes it meanwhile, then lets the database go.
+  // what OrderService decides waits, crashes it meanwhile, then lets the database go. The order
+  // comes from outside: one placed in the page waits for the database before it goes out at
+  // all (its placement is kept first, decision 0023).
   it('what OrderService decided before its crash, still waiting for the database, goes out on Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
       const releaseDatabase = await holdDatabase(page);
-      const orderId = await placeOrder(page);
-      // OrderService took its own orders/created; its OrderCreated waits for the database.
+      const orderId = crypto.randomUUID();
+      await witness.publish('orders/created', orderCreatedJson({ orderId }), { qos: 1 });
+      // OrderService took the orders/created; its OrderCreated waits for the database.
       await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="orders/created"][data-status="accepted"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       await page.getByRole('button', { name: 'Crash OrderService', exact: true }).click();
       await witness.waitFor((m) => m.topic === 'services/order/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS, "OrderService's Will");

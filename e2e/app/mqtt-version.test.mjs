@@ -81,14 +81,17 @@ describeApp('MQTT version', () => {
   // moments results were lost (orders cancelled "payment timed out" though charged). What the
   // services decided waits for the tab's database, and the runtime that decided it was replaced
   // meanwhile: its decisions went with it. Here the test holds the database so that all of
-  // them wait across the switch.
+  // them wait across the switch. The orders come from outside: one placed in the page waits
+  // for the database before it goes out at all (its placement is kept first, decision 0023).
   it('MQTT version switched while what the services decided waits for the database: the new clients carry it out, and every order completes on the wire', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       const ids = await waitReady(page);
       const witness = await startWitness({ tcpPort: broker.tcpPort, protocolVersion: 5, topics: ['#'] });
       try {
         const release = await holdDatabase(page);
-        await page.click('[data-testid="place-ten"]');
+        for (let n = 0; n < 10; n += 1) {
+          await witness.publish('orders/created', orderCreatedJson({ orderId: crypto.randomUUID() }), { qos: 1 });
+        }
         const created = () => witness.messages.filter((m) => m.topic === 'orders/created');
         await witness.waitFor(() => created().length >= 10, FLOW_TIMEOUT_MS, 'the 10 orders/created');
         // OrderService took them; what it appended and decided waits for the database.
