@@ -62,6 +62,9 @@ impl Runtime {
         ))?;
         let order_id = fresh_id();
         let event = DomainEvent::OrderCreated(order::place(now, order_id, order));
+        // Its `orders/created` as published: what the placement keeps and the echo check
+        // looks for.
+        let payload = event.to_json();
         // The click, on the packets' clock, for the sequence diagram's Client lifeline.
         let at = clock::now();
         self.trace
@@ -74,28 +77,34 @@ impl Runtime {
         // copy comes back) does not lose an order the participants may have processed
         // ([`StoreKeeper::keep_placed`]). Without a database it goes out at once.
         if let Some(keeper) = &self.keeper {
-            keeper.keep_placed(order_id, &event.to_json());
+            keeper.keep_placed(order_id, &payload);
             let current = self.current.clone();
             keeper.after_memos(Box::new(move || {
                 let runtime = current.borrow().upgrade();
                 if let Some(runtime) = runtime {
-                    if let Err(cause) = runtime.publish_placed(order_id, &event) {
+                    if let Err(cause) = runtime.publish_placed(order_id, &event, payload) {
                         runtime.log(ServiceId::Order, note("order", cause));
                     }
                 }
             }));
             return Ok(order_id);
         }
-        self.publish_placed(order_id, &event)
+        self.publish_placed(order_id, &event, payload)
             .map_err(|cause| (cause, String::new()))?;
         Ok(order_id)
     }
 
     /// OrderService publishes the order it placed (twice under the duplicate rate), and waits
-    /// for its own copy ([`Runtime::await_echo`]). `Err` says why it could not.
+    /// for its own copy, `payload` (`event` as published, [`Runtime::await_echo`]). `Err` says
+    /// why it could not.
     ///
     /// [`StoreKeeper::keep_placed`]: crate::store_keeper::StoreKeeper::keep_placed
-    fn publish_placed(self: &Rc<Self>, order_id: Uuid, event: &DomainEvent) -> Result<(), String> {
+    fn publish_placed(
+        self: &Rc<Self>,
+        order_id: Uuid,
+        event: &DomainEvent,
+        payload: Vec<u8>,
+    ) -> Result<(), String> {
         // The duplicate-rate injection (*Publish twice*) covers the order too, as the README
         // says: a newcomer's break-test saw every other topic doubled and never orders/created,
         // so with idempotency off no order was ever charged twice by it.
@@ -112,7 +121,7 @@ impl Runtime {
             .map_err(|e| format!("OrderService could not publish order {order_id}: {e}"))?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         let wait = self.flow.borrow().settings.saga_timeout.max(ECHO_WAIT);
-        self.await_echo(order_id, event.to_json(), wait, Lost::ByTheBroker);
+        self.await_echo(order_id, payload, wait, Lost::ByTheBroker);
         Ok(())
     }
 
