@@ -58,11 +58,13 @@ impl NotificationService {
                 )));
             }
             DomainEvent::PaymentProcessed(p) if p.success => {
-                let mut charges = self.charges.get(&p.order_id).cloned().unwrap_or_default();
-                if !charges.iter().any(|(id, _)| *id == p.payment_id) {
-                    charges.push((p.payment_id, p.amount));
+                match self.charges.get_mut(&p.order_id) {
+                    Some(charges) if charges.iter().any(|(id, _)| *id == p.payment_id) => {}
+                    Some(charges) => charges.push((p.payment_id, p.amount)),
+                    None => self
+                        .charges
+                        .insert(p.order_id, vec![(p.payment_id, p.amount)]),
                 }
-                self.charges.insert(p.order_id, charges);
             }
             DomainEvent::PaymentRefunded(r) if !r.is_uncharged() => {
                 if let Some(charges) = self.charges.get(&r.order_id) {
