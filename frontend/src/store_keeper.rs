@@ -213,7 +213,7 @@ impl StoreKeeper {
     /// and stock to `restore_participants`, the store to `restore` (the
     /// store read back; an error if its events do not make a store), the dead letters kept to
     /// `restore_dead_letters`, and last the messages waiting for their next try and the orders
-    /// placed but not yet stored ([`StoreKeeper::keep_placed`]) to `restore_tries` (each only
+    /// placed but not yet stored ([`StoreKeeper::keep_placed`]) to `restore_waiting` (each only
     /// if there are any; rows another version of the page wrote are left out). `report` gets `Ok(sentence)` for what was restored, `Err(message)` for a
     /// failure. Writes made meanwhile wait.
     pub fn start(
@@ -223,7 +223,7 @@ impl StoreKeeper {
         restore_participants: impl FnOnce(Vec<Memo>, Option<Stock>) + 'static,
         restore: impl FnOnce(EventStore) -> Result<String, String> + 'static,
         restore_dead_letters: impl FnOnce(Vec<KeptDeadLetter>) + 'static,
-        restore_tries: impl FnOnce(Vec<PendingTry>, Vec<Placed>) + 'static,
+        restore_waiting: impl FnOnce(Vec<PendingTry>, Vec<Placed>) + 'static,
     ) -> Rc<StoreKeeper> {
         let keeper = Rc::new(StoreKeeper {
             db: RefCell::new(Db::Opening),
@@ -305,7 +305,7 @@ impl StoreKeeper {
                     // After the store: OrderService's tries find its orders, and so do the
                     // orders placed, stored or not.
                     if !tries.is_empty() || !placed.is_empty() {
-                        restore_tries(tries, placed);
+                        restore_waiting(tries, placed);
                     }
                     keeper.flush();
                     keeper.write_kept();
