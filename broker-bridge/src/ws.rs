@@ -268,6 +268,16 @@ impl Client {
         result
     }
 
+    /// Whether [`Client::publish_with`] would accept `request` now, nothing sent: see
+    /// [`Session::check_publish`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::check_publish`].
+    pub fn check_publish(&self, request: &PublishRequest) -> Result<(), SessionError> {
+        self.inner.borrow().session.check_publish(request)
+    }
+
     /// The token that acknowledges `publish` once the application has made it safe, when
     /// [`Options::manual_acks`] is on: see [`Session::delivery_token`].
     pub fn delivery_token(&self, publish: &Publish) -> Option<DeliveryToken> {

@@ -536,6 +536,63 @@ describeApp('event store', () => {
       setLateBroker(null);
     }
   });
+  // An order from the form too large for the broker's Maximum Packet Size. Once the placement
+  // kept each order in the tab's database before publishing it (decision 0023), the form said
+  // it was placed, the client refused it afterwards, and the kept order stayed: the next reload
+  // started a saga for an order nobody else ever saw.
+  it('an order from the form over the broker\'s Maximum Packet Size is refused by the form, never published, and not kept for a reload', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const LIMIT = 1024;
+    const own = await startBroker({ settings: { max_packet_size: LIMIT } });
+    setLateBroker(own);
+    try {
+      await withApp(t, `${brokerQuery(own.wsUrl)}&mqtt=5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page, own);
+        const witness = await watchEveryTopic(own);
+        try {
+          // Ten lines of 64-character product ids: about 1.3 KB of orders/created.
+          for (let i = 1; i < 10; i++) await page.click('[data-testid="add-item"]');
+          for (let i = 0; i < 10; i++) {
+            await page.fill(`#product-id-${i}`, `P${i}`.padEnd(64, 'x'));
+            await page.fill(`#quantity-${i}`, '1');
+            await page.fill(`#price-${i}`, '1.00');
+          }
+          await page.click('[data-testid="place-order"]');
+          const error = page.locator('[data-testid="form-error"]');
+          await error.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match(await error.textContent(), new RegExp(`the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`));
+          assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id: nothing was placed');
+          const kept = await page.evaluate(async () => {
+            const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
+            const db = await new Promise((resolve, reject) => { const r = indexedDB.open(named.name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+            try {
+              return await new Promise((resolve, reject) => {
+                const keys = db.transaction('participants').objectStore('participants').getAllKeys();
+                keys.onsuccess = () => resolve(keys.result.filter((k) => String(k).startsWith('placed:')));
+                keys.onerror = () => reject(keys.error);
+              });
+            } finally {
+              db.close();
+            }
+          });
+          assert.deepEqual(kept, [], 'no order kept for a reload');
+          // The form still places an order that fits, and it completes.
+          await page.click('[data-testid="remove-item-9"]');
+          for (let i = 8; i >= 1; i--) await page.click(`[data-testid="remove-item-${i}"]`);
+          await page.fill('#product-id-0', 'P001');
+          const orderId = await placeOrder(page);
+          await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+          await witness.roundTrip();
+          const created = witness.messages.filter((m) => m.topic === 'orders/created');
+          assert.deepEqual(created.map((m) => m.json?.orderId), [orderId], 'only the order that fits was published');
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      await own.stop();
+      setLateBroker(null);
+    }
+  });
   it('away and back in the same tab: the same client ids, so the broker queued for their persistent sessions the order published meanwhile, and it completes into the store', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       const before = await waitReady(page);

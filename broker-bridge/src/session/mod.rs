@@ -745,18 +745,13 @@ impl Session {
             properties: request.properties,
             ..Publish::new(request.topic, request.payload, request.qos)
         };
-        if self.status == Status::Connected {
-            self.check_limits(&publish)?;
-            if publish.qos == QoS::AtMostOnce
-                || (self.unsent.is_empty() && self.has_slot(publish.qos))
-            {
-                let packet_id = self.send_publish(now, publish)?;
-                return Ok(Publishing::Sent { packet_id });
-            }
-        } else if self.unsent.len() >= self.options.offline_queue_limit {
-            return Err(SessionError::OfflineQueueFull {
-                limit: self.options.offline_queue_limit,
-            });
+        self.admit(&publish)?;
+        if self.status == Status::Connected
+            && (publish.qos == QoS::AtMostOnce
+                || (self.unsent.is_empty() && self.has_slot(publish.qos)))
+        {
+            let packet_id = self.send_publish(now, publish)?;
+            return Ok(Publishing::Sent { packet_id });
         }
         self.unsent.push_back(publish);
         Ok(Publishing::Queued {
@@ -870,6 +865,38 @@ impl Session {
             topic::validate_name(response_topic)?;
         }
         Ok(())
+    }
+
+    /// Whether [`Session::publish_with`] would accept `request` now, without sending or queuing
+    /// anything: for an application that must keep a message somewhere safe before it
+    /// publishes it, and would rather refuse it at once than keep one the client will refuse.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Session::publish_with`] but [`SessionError::NoPacketId`] (met only when the
+    /// message is sent).
+    pub fn check_publish(&self, request: &PublishRequest) -> Result<(), SessionError> {
+        topic::validate_name(&request.topic)?;
+        self.check_properties(&request.properties)?;
+        self.admit(&Publish {
+            retain: request.retain,
+            properties: request.properties.clone(),
+            ..Publish::new(request.topic.clone(), request.payload.clone(), request.qos)
+        })
+    }
+
+    /// Connected, what the broker allows ([`Session::check_limits`]); offline, room in the
+    /// offline queue ([`Options::offline_queue_limit`]).
+    fn admit(&self, publish: &Publish) -> Result<(), SessionError> {
+        if self.status == Status::Connected {
+            self.check_limits(publish)
+        } else if self.unsent.len() >= self.options.offline_queue_limit {
+            Err(SessionError::OfflineQueueFull {
+                limit: self.options.offline_queue_limit,
+            })
+        } else {
+            Ok(())
+        }
     }
 
     /// What the broker's CONNACK allows (MQTT 5.0), and the maximum QoS learned (3.1.1).

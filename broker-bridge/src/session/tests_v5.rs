@@ -519,6 +519,32 @@ fn properties_the_client_may_not_set_are_refused_early() {
 }
 
 #[test]
+fn check_publish_answers_as_publish_would_and_sends_nothing() {
+    let limits = Properties::new().with(Property::MaximumPacketSize(64));
+    let mut b = FakeBroker::connected_with(v5("c"), connack(limits));
+    b.sent();
+    let big = PublishRequest::new("orders/created", vec![0; 100], QoS::AtLeastOnce);
+    let small = PublishRequest::new("orders/created", vec![0; 10], QoS::AtLeastOnce);
+    assert!(matches!(
+        b.session.check_publish(&big),
+        Err(SessionError::PacketTooLarge { max: 64, .. })
+    ));
+    assert_eq!(b.session.check_publish(&small), Ok(()));
+    assert!(matches!(
+        b.session
+            .check_publish(&PublishRequest::new("a/+", vec![], QoS::AtMostOnce)),
+        Err(SessionError::InvalidTopic(_))
+    ));
+    assert!(b.sent().is_empty(), "nothing was sent");
+    assert!(b.session.unacknowledged().is_empty(), "nothing was queued");
+    // publish_with agrees.
+    assert!(matches!(
+        b.session.publish_with(S(1), big),
+        Err(SessionError::PacketTooLarge { max: 64, .. })
+    ));
+}
+
+#[test]
 fn maximum_packet_size_qos_and_retain_of_the_broker_are_obeyed() {
     let limits = Properties::new()
         .with(Property::MaximumPacketSize(64))

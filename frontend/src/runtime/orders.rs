@@ -65,6 +65,18 @@ impl Runtime {
         // Its `orders/created` as published: what the placement keeps and the echo check
         // looks for.
         let payload = event.to_json();
+        // Refused now if the client would refuse it (the broker's Maximum Packet Size, its
+        // Maximum QoS …): kept first and refused after, the form would say placed, and a reload
+        // would start the saga of an order nobody else saw.
+        let order_service = Instance::from(ServiceId::Order);
+        let request = self.event_request(order_service, &event, payload.clone());
+        if let Err(e) = client.check_publish(&request) {
+            self.warn_if_too_large(event.topic(), &e);
+            return Err((
+                format!("OrderService could not publish order {order_id}: {e}"),
+                String::new(),
+            ));
+        }
         // The click, on the packets' clock, for the sequence diagram's Client lifeline.
         let at = clock::now();
         self.trace
@@ -83,6 +95,11 @@ impl Runtime {
                 let runtime = current.borrow().upgrade();
                 if let Some(runtime) = runtime {
                     if let Err(cause) = runtime.publish_placed(order_id, &event, payload) {
+                        // Refused in the meantime (the broker's limits changed with a new
+                        // connection): never on the wire, so nothing to start after a reload.
+                        if let Some(keeper) = &runtime.keeper {
+                            keeper.forget_placed(order_id);
+                        }
                         runtime.log(ServiceId::Order, note("order", cause));
                     }
                 }
