@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, waitForNotifications } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, describeApp, waitReady, watched } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
 
@@ -59,6 +59,31 @@ describeApp('the participants\' memory across a reload', () => {
       );
       assert.match(await waitForLog(page, 'inventory', /restored from the tab's database/), /1 reservation holding stock, 1 order processed/);
       assert.match(await waitForLog(page, 'notification', /restored from the tab's database/), /1 order processed \(no email is sent twice\)/);
+    }));
+
+  // Left by the thirty-first session: NotificationService's memory of what it told was the
+  // tab's only, so after a reload it told the customer a forged cancellation of an order it
+  // had told confirmed.
+  it('an order completed and the page reloaded: NotificationService still refuses a forged orders/cancelled and a refund under a made-up payment id, and the customer is told neither', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await waitForNotifications(page, [`Order ${orderId} confirmed`]);
+      await page.reload();
+      await waitReady(page);
+      await waitForLog(page, 'notification', /restored from the tab's database/);
+      const forged = { orderId, reason: 'forged', cancelledAt: new Date().toISOString() };
+      await witness.publish('orders/cancelled', JSON.stringify(forged), { qos: 1 });
+      const madeUp = '99999999-9999-4999-8999-999999999999';
+      const refund = { orderId, paymentId: madeUp, amount: 59.98, refundedAt: new Date().toISOString() };
+      await witness.publish('payments/refunded', JSON.stringify(refund), { qos: 1 });
+      assert.match(
+        await waitForLog(page, 'notification', new RegExp(`order ${orderId} was told confirmed already`), 'rejected'),
+        /an order has one outcome, so the customer is not told it is cancelled/,
+      );
+      await waitForLog(page, 'notification', new RegExp(`refund under payment id ${madeUp}, which is none of the order's charges told to the customer`), 'rejected');
+      const told = await page.$$eval('[data-testid="notification"]', (items) => items.map((e) => e.textContent.trim()));
+      assert.deepEqual(told.filter((n) => n.includes(orderId) && /cancelled|Refund/.test(n)), [], told.join('\n'));
     }));
 
   it('an order charged and reserved, left open across a reload, then cancelled: the refund carries the real paymentId, the release the real reservationId, and the Stock panel and the retained level show the stock back', { timeout: CASE_TIMEOUT_MS }, (t) =>

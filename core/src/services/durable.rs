@@ -58,6 +58,19 @@ pub struct Memo {
     /// InventoryService's part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<InventoryMemo>,
+    /// NotificationService's part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<NotificationMemo>,
+}
+
+/// What NotificationService told the customer of an order, to refuse what contradicts it
+/// ([`super::notification::NotificationService::on_event`]): whether it told the order
+/// confirmed, and the charges it told of (their `refundedAt` is never set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotificationMemo {
+    pub confirmed: bool,
+    pub charges: Vec<ChargeMemo>,
 }
 
 /// What PaymentService remembers of an order: its total, its charges, and how its saga stands.

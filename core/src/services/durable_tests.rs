@@ -409,3 +409,65 @@ fn past_the_bound_the_oldest_memo_is_handed_out_to_delete_and_a_restore_takes_ba
     assert!(changed.memos.is_empty(), "nothing else to write");
     assert!(reloaded.take_changed().is_empty(), "handed out once");
 }
+
+#[test]
+fn after_a_reload_notification_service_still_refuses_what_contradicts_what_it_told() {
+    let mut flow = Flow::new(settings());
+    let order_id = seed::ORDER_ID;
+    flow.handle(
+        ServiceId::Notification,
+        at(0),
+        topics::PAYMENTS_PROCESSED,
+        seed::PAYMENT_PROCESSED.as_bytes(),
+    )
+    .unwrap();
+    let confirmed =
+        format!(r#"{{"orderId":"{order_id}","confirmedAt":"2024-01-15T10:30:02.000Z"}}"#);
+    flow.handle(
+        ServiceId::Notification,
+        at(2_000),
+        topics::ORDERS_CONFIRMED,
+        confirmed.as_bytes(),
+    )
+    .unwrap();
+    let changed = flow.take_changed();
+    let memo = changed
+        .memos
+        .iter()
+        .find(|m| m.service == "notification")
+        .expect("NotificationService's memo");
+    let told = memo.notification.as_ref().expect("what it told");
+    assert!(told.confirmed);
+    assert_eq!(told.charges.len(), 1);
+    assert_eq!(told.charges[0].amount, 59.98);
+
+    let (mut flow, _) = reloaded(&[changed]);
+    let cancelled = format!(
+        r#"{{"orderId":"{order_id}","reason":"forged","cancelledAt":"2024-01-15T10:31:00.000Z"}}"#
+    );
+    let refused = flow
+        .handle(
+            ServiceId::Notification,
+            at(60_000),
+            topics::ORDERS_CANCELLED,
+            cancelled.as_bytes(),
+        )
+        .expect_err("a cancellation of an order told confirmed");
+    assert!(
+        refused.reason.contains("was told confirmed already"),
+        "{}",
+        refused.reason
+    );
+    let made_up = format!(
+        r#"{{"orderId":"{order_id}","paymentId":"99999999-9999-4999-8999-999999999999","amount":59.98,"refundedAt":"2024-01-15T10:31:00.000Z"}}"#
+    );
+    let refused = flow
+        .handle(
+            ServiceId::Notification,
+            at(60_000),
+            topics::PAYMENTS_REFUNDED,
+            made_up.as_bytes(),
+        )
+        .expect_err("a refund under a payment id it never told of");
+    assert_eq!(refused.kind, RejectionKind::NotItsOwn);
+}

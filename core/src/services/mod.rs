@@ -568,6 +568,9 @@ impl Flow {
             inventory: (service == ServiceId::Inventory)
                 .then(|| self.inventory.memo(order_id))
                 .flatten(),
+            notification: (service == ServiceId::Notification)
+                .then(|| self.notification.memo(order_id))
+                .flatten(),
         }
     }
 
@@ -623,6 +626,9 @@ impl Flow {
             }
             if let Some(inventory) = &memo.inventory {
                 restored.reservations += self.inventory.restore_memo(memo.order_id, inventory);
+            }
+            if let Some(notification) = &memo.notification {
+                self.notification.restore_memo(memo.order_id, notification);
             }
         }
         restored

@@ -4,11 +4,14 @@
 //! `orders/cancelled` after the customer was told the order is confirmed, a refund under a
 //! payment id that is no charge of the order it heard of, or larger than that charge) is not
 //! passed on to the customer: its neighbours refuse such messages, and the customer must not
-//! hear of what they refused. With no memory of the order (it joined late, or the page
-//! reloaded: its memory lives in the tab, not its database), it tells what it receives.
+//! hear of what they refused. Its memory is kept in the tab's database with the other
+//! participants' (decision 0021, [`NotificationService::memo`]), so a reload keeps it. With no
+//! memory of the order (it joined late, or the tab's database is off), it tells what it
+//! receives.
 
 use uuid::Uuid;
 
+use super::durable::{ChargeMemo, NotificationMemo};
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::{Command, Rejection, RejectionKind};
 use crate::domain::events::DomainEvent;
@@ -33,6 +36,39 @@ impl Default for NotificationService {
 }
 
 impl NotificationService {
+    /// What it told of `order_id`, for the tab's database; `None` when nothing.
+    pub fn memo(&self, order_id: Uuid) -> Option<NotificationMemo> {
+        let memo = NotificationMemo {
+            confirmed: self.confirmed.contains(&order_id),
+            charges: self
+                .charges
+                .get(&order_id)
+                .map(|charges| {
+                    charges
+                        .iter()
+                        .map(|&(payment_id, amount)| ChargeMemo {
+                            payment_id,
+                            amount,
+                            refunded_at: None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        (memo != NotificationMemo::default()).then_some(memo)
+    }
+
+    /// Takes back what [`NotificationService::memo`] gave for `order_id` (after a reload).
+    pub fn restore_memo(&mut self, order_id: Uuid, memo: &NotificationMemo) {
+        if memo.confirmed {
+            self.confirmed.insert(order_id, ());
+        }
+        if !memo.charges.is_empty() {
+            let charges = memo.charges.iter().map(|c| (c.payment_id, c.amount));
+            self.charges.insert(order_id, charges.collect());
+        }
+    }
+
     /// What NotificationService does with `event`: the notification ([`message`]), or a
     /// refusal, logged and not told, for a message that contradicts what it told before:
     /// - a cancellation of an order told confirmed ([`RejectionKind::Refused`]: an order has one
