@@ -14,13 +14,37 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty, tabStoreKeys } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 import { orderCreatedJson } from '../lib/seed.mjs';
 
 const storeEventsOf = (witness, orderId) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`);
+
+/**
+ * Runs `fn({ page, own, witness, LIMIT })` with the page (MQTT 5.0, no work delays) on a
+ * Mosquitto of its own whose `max_packet_size` is `LIMIT` bytes, watched by a witness of every
+ * topic.
+ */
+async function withPacketLimit(t, LIMIT, fn) {
+  const own = await startBroker({ settings: { max_packet_size: LIMIT } });
+  setLateBroker(own);
+  try {
+    await withApp(t, `${brokerQuery(own.wsUrl)}&mqtt=5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page, own);
+      const witness = await watchEveryTopic(own);
+      try {
+        await fn({ page, own, witness, LIMIT });
+      } finally {
+        await witness.close();
+      }
+    });
+  } finally {
+    await own.stop();
+    setLateBroker(null);
+  }
+}
 
 describeApp('event store', () => {
   it('a completed order is a stream of four events on eventstore/orders/<id>; the panel shows them, rewinds the order version by version, and exports them', { timeout: CASE_TIMEOUT_MS }, (t) =>
@@ -484,115 +508,73 @@ describeApp('event store', () => {
   // Issue: a message the client refuses before sending stayed owed, and every reload published
   // it again, to be refused again. An order whose orders/created fits the broker's Maximum
   // Packet Size while its copy on eventstore/orders/<id> (about 100 bytes more) does not.
-  it('a message the client refuses for good (over the broker\'s Maximum Packet Size) is crossed off the outbox, said in OrderService\'s log, and not published again after a reload', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const LIMIT = 2048;
-    const own = await startBroker({ settings: { max_packet_size: LIMIT } });
-    setLateBroker(own);
-    try {
-      await withApp(t, `${brokerQuery(own.wsUrl)}&mqtt=5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
-        await waitReady(page, own);
-        const witness = await watchEveryTopic(own);
-        try {
-          const orderId = '7b4f2d3c-6e5a-4f9b-8c1d-2e3f4a5b6c7d';
-          // The witness's PUBLISH (MQTT 3.1.1, QoS 1): 1 + 2 (remaining length) + 2 + 14
-          // (topic) + 2 (packet id) bytes before the payload; 40 bytes under the limit.
-          const shortest = Buffer.byteLength(orderCreatedJson({ orderId, customerId: '' }));
-          const customerId = 'C'.padEnd(LIMIT - 40 - 21 - shortest, 'x');
-          await witness.publish('orders/created', orderCreatedJson({ orderId, customerId }));
-          await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
-          const crossed = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="outbox"]', { hasText: 'crossed' });
-          await crossed.waitFor({ timeout: FLOW_TIMEOUT_MS });
-          assert.match(
-            await crossed.textContent(),
-            new RegExp(`crossed eventstore/orders/${orderId} off what it owes the wire: the client refused it before sending \\(the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`),
-          );
-          await witness.roundTrip();
-          const copies = storeEventsOf(witness, orderId).map((m) => m.json.type);
-          assert.equal(copies.includes('OrderCreated'), false, 'never on the wire');
-          assert.ok(copies.includes('OrderCompleted'), `the rest of the stream went: ${copies}`);
-          // A newcomer's break-test: the page said so only in OrderService's log, and the Read
-          // model panel waited for version 1 for ever with no word why. The broker's warning
-          // names the stored event, and the panel's line says it was never published.
-          const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-packet-size"]');
-          await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
-          assert.match(await warning.textContent(), new RegExp(`A message to eventstore/orders/${orderId} is \\d+ bytes as a PUBLISH, but the broker's CONNACK says Maximum Packet Size ${LIMIT} bytes: it was not sent .*never reaches the read model`));
-          const lag = page.locator('[data-testid="query-lag"][data-not-projected="1"]');
-          await lag.waitFor({ timeout: FLOW_TIMEOUT_MS });
-          assert.match(await lag.textContent(), new RegExp(`OrderCreated \\(version 1 of order-${orderId}, position \\d+\\) was never published: its PUBLISH is \\d+ bytes, more than the broker's Maximum Packet Size of ${LIMIT}`));
-          // Nothing is owed any more (every other copy and the outcome were acknowledged) …
-          await page.waitForFunction(outboxEmpty, null, { timeout: FLOW_TIMEOUT_MS });
-          // … so a reload publishes nothing again.
-          await page.reload();
-          await waitReady(page, own);
-          const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
-          await note.waitFor();
-          assert.doesNotMatch(await note.textContent(), /never acknowledged/);
-        } finally {
-          await witness.close();
-        }
-      });
-    } finally {
-      await own.stop();
-      setLateBroker(null);
-    }
-  });
+  it('a message the client refuses for good (over the broker\'s Maximum Packet Size) is crossed off the outbox, said in OrderService\'s log, and not published again after a reload', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withPacketLimit(t, 2048, async ({ page, own, witness, LIMIT }) => {
+      const orderId = '7b4f2d3c-6e5a-4f9b-8c1d-2e3f4a5b6c7d';
+      // The witness's PUBLISH (MQTT 3.1.1, QoS 1): 1 + 2 (remaining length) + 2 + 14
+      // (topic) + 2 (packet id) bytes before the payload; 40 bytes under the limit.
+      const shortest = Buffer.byteLength(orderCreatedJson({ orderId, customerId: '' }));
+      const customerId = 'C'.padEnd(LIMIT - 40 - 21 - shortest, 'x');
+      await witness.publish('orders/created', orderCreatedJson({ orderId, customerId }));
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      const crossed = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="outbox"]', { hasText: 'crossed' });
+      await crossed.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(
+        await crossed.textContent(),
+        new RegExp(`crossed eventstore/orders/${orderId} off what it owes the wire: the client refused it before sending \\(the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`),
+      );
+      await witness.roundTrip();
+      const copies = storeEventsOf(witness, orderId).map((m) => m.json.type);
+      assert.equal(copies.includes('OrderCreated'), false, 'never on the wire');
+      assert.ok(copies.includes('OrderCompleted'), `the rest of the stream went: ${copies}`);
+      // A newcomer's break-test: the page said so only in OrderService's log, and the Read
+      // model panel waited for version 1 for ever with no word why. The broker's warning
+      // names the stored event, and the panel's line says it was never published.
+      const warning = page.locator('[data-testid="capability-warning"][data-property="maximum-packet-size"]');
+      await warning.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await warning.textContent(), new RegExp(`A message to eventstore/orders/${orderId} is \\d+ bytes as a PUBLISH, but the broker's CONNACK says Maximum Packet Size ${LIMIT} bytes: it was not sent .*never reaches the read model`));
+      const lag = page.locator('[data-testid="query-lag"][data-not-projected="1"]');
+      await lag.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await lag.textContent(), new RegExp(`OrderCreated \\(version 1 of order-${orderId}, position \\d+\\) was never published: its PUBLISH is \\d+ bytes, more than the broker's Maximum Packet Size of ${LIMIT}`));
+      // Nothing is owed any more (every other copy and the outcome were acknowledged) …
+      await page.waitForFunction(outboxEmpty, null, { timeout: FLOW_TIMEOUT_MS });
+      // … so a reload publishes nothing again.
+      await page.reload();
+      await waitReady(page, own);
+      const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+      await note.waitFor();
+      assert.doesNotMatch(await note.textContent(), /never acknowledged/);
+    }));
   // An order from the form too large for the broker's Maximum Packet Size. Once the placement
   // kept each order in the tab's database before publishing it (decision 0023), the form said
   // it was placed, the client refused it afterwards, and the kept order stayed: the next reload
   // started a saga for an order nobody else ever saw.
-  it('an order from the form over the broker\'s Maximum Packet Size is refused by the form, never published, and not kept for a reload', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const LIMIT = 1024;
-    const own = await startBroker({ settings: { max_packet_size: LIMIT } });
-    setLateBroker(own);
-    try {
-      await withApp(t, `${brokerQuery(own.wsUrl)}&mqtt=5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
-        await waitReady(page, own);
-        const witness = await watchEveryTopic(own);
-        try {
-          // Ten lines of 64-character product ids: about 1.3 KB of orders/created.
-          for (let i = 1; i < 10; i++) await page.click('[data-testid="add-item"]');
-          for (let i = 0; i < 10; i++) {
-            await page.fill(`#product-id-${i}`, `P${i}`.padEnd(64, 'x'));
-            await page.fill(`#quantity-${i}`, '1');
-            await page.fill(`#price-${i}`, '1.00');
-          }
-          await page.click('[data-testid="place-order"]');
-          const error = page.locator('[data-testid="form-error"]');
-          await error.waitFor({ timeout: FLOW_TIMEOUT_MS });
-          assert.match(await error.textContent(), new RegExp(`the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`));
-          assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id: nothing was placed');
-          const kept = await page.evaluate(async () => {
-            const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
-            const db = await new Promise((resolve, reject) => { const r = indexedDB.open(named.name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-            try {
-              return await new Promise((resolve, reject) => {
-                const keys = db.transaction('participants').objectStore('participants').getAllKeys();
-                keys.onsuccess = () => resolve(keys.result.filter((k) => String(k).startsWith('placed:')));
-                keys.onerror = () => reject(keys.error);
-              });
-            } finally {
-              db.close();
-            }
-          });
-          assert.deepEqual(kept, [], 'no order kept for a reload');
-          // The form still places an order that fits, and it completes.
-          await page.click('[data-testid="remove-item-9"]');
-          for (let i = 8; i >= 1; i--) await page.click(`[data-testid="remove-item-${i}"]`);
-          await page.fill('#product-id-0', 'P001');
-          const orderId = await placeOrder(page);
-          await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
-          await witness.roundTrip();
-          const created = witness.messages.filter((m) => m.topic === 'orders/created');
-          assert.deepEqual(created.map((m) => m.json?.orderId), [orderId], 'only the order that fits was published');
-        } finally {
-          await witness.close();
-        }
-      });
-    } finally {
-      await own.stop();
-      setLateBroker(null);
-    }
-  });
+  it('an order from the form over the broker\'s Maximum Packet Size is refused by the form, never published, and not kept for a reload', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withPacketLimit(t, 1024, async ({ page, witness, LIMIT }) => {
+      // Ten lines of 64-character product ids: about 1.3 KB of orders/created.
+      for (let i = 1; i < 10; i++) await page.click('[data-testid="add-item"]');
+      for (let i = 0; i < 10; i++) {
+        await page.fill(`#product-id-${i}`, `P${i}`.padEnd(64, 'x'));
+        await page.fill(`#quantity-${i}`, '1');
+        await page.fill(`#price-${i}`, '1.00');
+      }
+      await page.click('[data-testid="place-order"]');
+      const error = page.locator('[data-testid="form-error"]');
+      await error.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await error.textContent(), new RegExp(`the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`));
+      assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id: nothing was placed');
+      const kept = (await page.evaluate(tabStoreKeys, 'participants')).filter((k) => String(k).startsWith('placed:'));
+      assert.deepEqual(kept, [], 'no order kept for a reload');
+      // The form still places an order that fits, and it completes.
+      await page.click('[data-testid="remove-item-9"]');
+      for (let i = 8; i >= 1; i--) await page.click(`[data-testid="remove-item-${i}"]`);
+      await page.fill('#product-id-0', 'P001');
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await witness.roundTrip();
+      const created = witness.messages.filter((m) => m.topic === 'orders/created');
+      assert.deepEqual(created.map((m) => m.json?.orderId), [orderId], 'only the order that fits was published');
+    }));
   it('away and back in the same tab: the same client ids, so the broker queued for their persistent sessions the order published meanwhile, and it completes into the store', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
       const before = await waitReady(page);

@@ -70,6 +70,25 @@ export const outboxEmpty = async () => {
   }
 };
 
+/** In the page: the keys of the object store `name` of its database (for `page.evaluate`). */
+export const tabStoreKeys = async (name) => {
+  const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open(named.name);
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      const keys = db.transaction(name).objectStore(name).getAllKeys();
+      keys.onsuccess = () => resolve(keys.result);
+      keys.onerror = () => reject(keys.error);
+    });
+  } finally {
+    db.close();
+  }
+};
+
 export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const brokerQuery = (wsUrl) => `/?broker=${wsUrl}`;
 export const notificationTexts = (orderId, customerId = 'C123') => [
