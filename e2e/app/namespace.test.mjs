@@ -155,6 +155,36 @@ describeApp('topic namespace', () => {
       }
     }));
 
+  // A teacher's break-test: two pages on one ?ns=, the first page's read model refused the
+  // second page's OrderCreated (its position taken by its own) and said "No event store holds
+  // such an event", though the second page's store holds it, as its own lag line said.
+  it('two pages on one ?ns=: a read model refusing the other page\'s event says this page\'s store does not hold it and names another page on the same topics', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=class-r&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const first = await placeOrder(page);
+      await waitForRow(page, first, 'Completed');
+      // This page's OrderService down: the other page's order is in no store of this page (up,
+      // it appends its own copy, which may reach the read model first).
+      await page.click('[data-testid="crash-order"]');
+      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const other = await openPage(browser, `${server.url}${brokerQuery(broker.wsUrl)}&ns=class-r&payment_ms=0&inventory_ms=0`);
+      try {
+        await waitReady(other.page);
+        // The other page's first order is at positions 1 to 4 of its own store, positions this
+        // page's read model projected from its own order.
+        const second = await placeOrder(other.page);
+        // Its four events, each at a position this page's read model projected.
+        const lag = page.locator('[data-testid="query-lag"][data-not-projected="4"]');
+        await lag.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const text = (await lag.textContent()) ?? '';
+        assert.match(text, new RegExp(`OrderCompleted \\(version 4 of order-${second}, position 4\\): refused: position 4 was projected before`));
+        assert.doesNotMatch(text, /No event store holds/);
+        assert.match(text, /This page's event store does not hold it: something other than this page's OrderService published it on eventstore\/orders\/… \(another page on the same topics, or a client by hand\)/);
+      } finally {
+        await other.close();
+      }
+    }));
+
   // A newcomer's break-test at 360x640: the warning covered 30 % of the window and could not be
   // closed, and README said it was "at the top".
   it('on a phone (360x640) the other-page warning can be hidden, and stays hidden until another page\'s services come online', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -11,9 +11,9 @@ const HELD_NAMED: usize = 3;
 
 /// The lag line of `model` (projected to [`ReadModel::position`]) behind a store whose head is
 /// `head` ([`Lag::of`]): caught up, behind (late only), missing (events older than its position
-/// never came), or ahead of the store (something other than OrderService published on its
-/// topics); then, while it holds events that arrived before the version they follow, which
-/// ([`held_line`]).
+/// never came), or ahead of the store (something other than this page's OrderService
+/// published on its topics); then, while it holds events that arrived before the version they
+/// follow, which ([`held_line`]).
 pub fn lag_line(lag: Lag, model: &ReadModel, head: u64) -> String {
     // Held events older than the position arrived: of the skipped, they are not "not received"
     // (a newcomer's break-test: "Missing 5 events … QueryService has not received them" beside
@@ -81,7 +81,8 @@ fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String
     if position > head {
         return format!(
             "The read model holds events the store does not (position {position}; the store is \
-             at {head}): something other than OrderService published on eventstore/orders/…"
+             at {head}): something other than this page's OrderService published on \
+             eventstore/orders/… (another page on the same topics, or a client by hand)"
         );
     }
     if lag.events_behind == 0 {

@@ -18,8 +18,9 @@
 //!     ignored.line().unwrap(),
 //!     "Not projected, 1 event: OrderCancelled (version 5 of \
 //!      order-3fa85f64-5717-4562-b3fc-2c963f66afa6, position 9999): refused: the order is \
-//!      already Completed. No event store holds such an event: something other than \
-//!      OrderService published it on eventstore/orders/…, and the read model ignores it."
+//!      already Completed. This page's event store does not hold it: something other than \
+//!      this page's OrderService published it on eventstore/orders/… (another page on the same \
+//!      topics, or a client by hand), and the read model ignores it."
 //! );
 //! ```
 
@@ -91,7 +92,7 @@ impl NotProjected {
     /// twice); `in_this_store`: this page's event store holds that very event (at its position),
     /// so what the read model projected before at its place (the same position, or the same
     /// version of its order) came from something other than this page's OrderService: the line
-    /// says so, instead of saying that no store holds the refused one (a newcomer's break-test:
+    /// says so, instead of saying that this page's store does not hold the refused one (a newcomer's break-test:
     /// a forged event at the next position, or a second page on the same topics).
     pub fn refused(&mut self, event: &StoredEvent, reason: &str, in_this_store: bool) {
         let type_name = event.event.type_name();
@@ -203,8 +204,9 @@ impl NotProjected {
         let mut line = format!("Not projected, {events}: {}.", named.join("; "));
         if refused {
             line.push_str(
-                " No event store holds such an event: something other than OrderService \
-                 published it on eventstore/orders/…, and the read model ignores it.",
+                " This page's event store does not hold it: something other than this page's \
+                 OrderService published it on eventstore/orders/… (another page on the same \
+                 topics, or a client by hand), and the read model ignores it.",
             );
         }
         if ours {
@@ -273,7 +275,7 @@ mod tests {
             ),
             "{line}"
         );
-        assert!(line.contains("something other than OrderService published it"));
+        assert!(line.contains("something other than this page's OrderService published it"));
         assert!(line.ends_with("publish a smaller one."), "{line}");
 
         ignored.refused(&event(6, 6), "the order is already Completed", false);
@@ -328,14 +330,14 @@ mod tests {
             "{line}"
         );
         assert!(
-            !line.contains("No event store holds such an event"),
+            !line.contains("This page's event store does not hold it"),
             "the refused one is the store's own: {line}"
         );
         ignored.refused(&event(9, 9), "the order is already Completed", false);
         let line = ignored.line().unwrap();
         assert!(
             line.contains("This page's event store holds the event refused")
-                && line.contains("No event store holds such an event"),
+                && line.contains("This page's event store does not hold it"),
             "both kinds named: {line}"
         );
     }
