@@ -320,6 +320,16 @@ describeApp('competing consumers', () => {
           assert.match(text, /The broker refused PaymentService( 2)?'s shared subscription \$share\/eda-[0-9a-f]+-payment\/orders\/\w+/);
           assert.match(text, version === 5 ? /Shared Subscriptions not supported \(0x9E\)/ : /Unspecified error \(0x80\)/);
           assert.match(text, /cannot share its work on this broker/);
+          // A break-test: the form said the wait for PaymentService to subscribe "goes away",
+          // though nothing would subscribe by itself.
+          await page.click('[data-testid="place-order"]');
+          const refusal = page.locator('[data-testid="form-error"]');
+          await waitInPage(page, 'the form names the refused subscriptions', () => /does not ask again/.test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''));
+          const sentence = (await refusal.textContent()) ?? '';
+          assert.match(sentence, /OrderService is waiting for PaymentService to subscribe, but the broker refused every subscription of PaymentService( 2)? \(\$share\/eda-[0-9a-f]+-payment\/orders\/\w+ and 2 more: .*\), and PaymentService does not ask again by itself/);
+          assert.match(sentence, /run one instance/);
+          assert.doesNotMatch(sentence, /goes away once they have/);
+          assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'nothing placed');
           if (version === 5) {
             // Told it is unsupported, the client never asked: no $share filter reached Mosquitto.
             const payment = ((await page.textContent('[data-testid="status-payment"] [data-testid="client-id"]')) ?? '').trim();

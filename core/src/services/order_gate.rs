@@ -74,6 +74,9 @@ pub struct OrderGate {
     /// Refused for good by its broker ([`Link::waits_for_user`]): the page does not retry
     /// until the learner changes something. Its broker's URL and its refusal.
     refused: BTreeMap<Instance, (String, broker_bridge::ConnectionError)>,
+    /// Its last SUBACK refused every filter it asked for: nothing reaches it, and it does not
+    /// ask again by itself. What the broker refused, as the page says it.
+    deaf: BTreeMap<Instance, String>,
     /// Connected, but its online status never came back through the status monitor
     /// ([`super::presence::relay`]): the broker drops what it publishes (its user's access
     /// rules, most likely). Its status topic, as on the wire.
@@ -133,6 +136,21 @@ pub enum OrderRefusal {
         /// refused), a sentence with a space before it.
         advice: &'static str,
     },
+    /// A service the order waits for ([`OrderRefusal::WaitingFor`]) will not subscribe by
+    /// itself: the broker refused every filter of its SUBSCRIBE, for each of its instances
+    /// ([`OrderGate::subscription_refused`]), and the page does not ask again until the
+    /// service restarts or its subscriptions change (a break-test: `?payment_instances=2` on a
+    /// broker without shared subscriptions, and the form said the wait "goes away").
+    Deaf {
+        /// The first such service, in [`ServiceId::ALL`]'s order.
+        service: ServiceId,
+        /// What the broker refused, e.g. "the broker refused $share/g/orders/created:
+        /// Unspecified error (0x80)".
+        refused: String,
+        /// Whether what it refused is a shared subscription (`$share/…`): the advice is to run
+        /// one instance.
+        shared: bool,
+    },
     /// A service the order flow needs is connected and subscribed, but the broker has not relayed
     /// its own online status ([`super::presence::relay`]): the broker drops in silence what its
     /// access rules deny, so an order would reach it, or its answer reach OrderService, no
@@ -178,6 +196,7 @@ impl OrderGate {
         let first = !self.has_subscribed(instance.service);
         self.seen.insert(instance);
         self.crashed.remove(&instance);
+        self.deaf.remove(&instance);
         self.subscribed_now.insert(instance);
         self.subscribed.insert(instance);
         first
@@ -202,10 +221,12 @@ impl OrderGate {
         self.crashed.insert(instance);
     }
 
-    /// The learner restarted `instance`: it is connecting again, not subscribed yet.
+    /// The learner restarted `instance`: it is connecting again, not subscribed yet (it asks
+    /// for its subscriptions afresh).
     pub fn restarted(&mut self, instance: impl Into<Instance>) {
         let instance = instance.into();
         self.crashed.remove(&instance);
+        self.deaf.remove(&instance);
         self.left(instance);
     }
 
@@ -223,6 +244,16 @@ impl OrderGate {
                 self.refused.remove(&instance);
             }
         }
+    }
+
+    /// `instance`'s SUBACK refused every filter it asked for (`refused`: what, and the
+    /// broker's reason): orders waiting for its service say it will not come by itself
+    /// ([`OrderRefusal::Deaf`]) once every instance of the service is so, until one subscribes,
+    /// restarts or moves, or its subscriptions change ([`OrderGate::resubscribing`]).
+    pub fn subscription_refused(&mut self, instance: impl Into<Instance>, refused: &str) {
+        let instance = instance.into();
+        self.seen.insert(instance);
+        self.deaf.insert(instance, refused.to_owned());
     }
 
     /// `instance`'s online status, on `topic` (as on the wire), did not come back through the
@@ -281,25 +312,48 @@ impl OrderGate {
     /// good, as a refusal.
     fn refused_for_good(&self, waiting: &[ServiceId]) -> Option<OrderRefusal> {
         waiting.iter().find_map(|service| {
-            let mut instances = self.seen.iter().filter(|i| i.service == *service);
-            let first = instances.next()?;
-            let (url, reason) = self.refused.get(first)?;
-            if !instances.all(|i| self.refused.contains_key(i)) {
-                return None;
-            }
-            let advice = if reason.asks_for_credentials() {
-                " It will not subscribe by itself: fix its user name and password under Sign in to \
-                 the broker and press Sign in; this message goes once it has subscribed."
-            } else {
-                " It will not subscribe by itself: change what the broker refused (its badge's \
-                 help says what), then try again."
-            };
-            Some(OrderRefusal::ServiceRefused {
-                service: *service,
-                url: url.clone(),
-                reason: reason.to_string(),
-                advice,
-            })
+            self.refused_connect(*service)
+                .or_else(|| self.refused_subscribe(*service))
+        })
+    }
+
+    /// [`OrderRefusal::Deaf`] for `service` if its broker refused every filter of each of its
+    /// instances.
+    fn refused_subscribe(&self, service: ServiceId) -> Option<OrderRefusal> {
+        let mut instances = self.seen.iter().filter(|i| i.service == service);
+        let first = instances.next()?;
+        let refused = self.deaf.get(first)?;
+        if !instances.all(|i| self.deaf.contains_key(i)) {
+            return None;
+        }
+        Some(OrderRefusal::Deaf {
+            service,
+            refused: refused.clone(),
+            shared: refused.contains("$share/"),
+        })
+    }
+
+    /// [`OrderRefusal::ServiceRefused`] for `service` if its broker refused the CONNECT of each
+    /// of its instances for good.
+    fn refused_connect(&self, service: ServiceId) -> Option<OrderRefusal> {
+        let mut instances = self.seen.iter().filter(|i| i.service == service);
+        let first = instances.next()?;
+        let (url, reason) = self.refused.get(first)?;
+        if !instances.all(|i| self.refused.contains_key(i)) {
+            return None;
+        }
+        let advice = if reason.asks_for_credentials() {
+            " It will not subscribe by itself: fix its user name and password under Sign in to \
+             the broker and press Sign in; this message goes once it has subscribed."
+        } else {
+            " It will not subscribe by itself: change what the broker refused (its badge's \
+             help says what), then try again."
+        };
+        Some(OrderRefusal::ServiceRefused {
+            service,
+            url: url.clone(),
+            reason: reason.to_string(),
+            advice,
         })
     }
 
@@ -337,6 +391,7 @@ impl OrderGate {
             self.read_side_released();
         }
         self.seen.insert(instance);
+        self.deaf.remove(&instance);
         self.subscribed.remove(&instance);
         self.subscribed_now.remove(&instance);
     }
@@ -435,6 +490,7 @@ impl OrderGate {
     pub fn resubscribing(&mut self, instance: impl Into<Instance>) {
         let instance = instance.into();
         self.seen.insert(instance);
+        self.deaf.remove(&instance);
         self.subscribed.remove(&instance);
     }
 }
@@ -512,6 +568,12 @@ impl OrderRefusal {
                 "{publisher} is waiting for {service} to subscribe, but the broker at {url} \
                  refused {service} ({reason}) and the page does not retry"
             ),
+            OrderRefusal::Deaf {
+                service, refused, ..
+            } => format!(
+                "{publisher} is waiting for {service} to subscribe, but {refused}, and {service} \
+                 does not ask again by itself"
+            ),
             // Its own status: "OrderService is waiting for OrderService" read as a bug (a
             // newcomer's break-test).
             OrderRefusal::NotRelayed { service, topic } if *service == ServiceId::Order => {
@@ -561,6 +623,18 @@ impl OrderRefusal {
                 return format!(" {} Then try again.", broker_bridge::url::start_advice(url));
             }
             OrderRefusal::ServiceRefused { advice, .. } => return (*advice).to_owned(),
+            OrderRefusal::Deaf { shared: true, .. } => {
+                " Its instances cannot share its work on this broker: run one instance (Competing \
+                 consumers, plain subscriptions), or use a broker that supports $share; this \
+                 message goes once it has subscribed."
+            }
+            OrderRefusal::Deaf { service, .. } => {
+                return format!(
+                    " Change what the broker refused (the access rules for its topics, most \
+                     likely), then press Restart on {service}; this message goes once it has \
+                     subscribed."
+                );
+            }
             OrderRefusal::Crashed => " Press Restart on OrderService, then try again.",
             OrderRefusal::Connecting { .. } => " Wait until it shows connected, then try again.",
             OrderRefusal::Refused { .. } => {
@@ -700,6 +774,92 @@ mod tests {
                 service: ServiceId::Payment,
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn a_service_whose_every_subscription_the_broker_refused_is_named_with_what_to_change() {
+        let connected = up();
+        let mut gate = OrderGate::default();
+        for service in [
+            ServiceId::Order,
+            ServiceId::Inventory,
+            ServiceId::Notification,
+        ] {
+            gate.subscribed(service);
+        }
+        gate.read_side_released();
+        let (one, two) = (
+            Instance::new(ServiceId::Payment, 1),
+            Instance::new(ServiceId::Payment, 2),
+        );
+        let refused = "the broker refused every subscription of PaymentService 1 \
+                       ($share/g/orders/created and 2 more: Unspecified error (0x80))";
+        gate.subscription_refused(one, refused);
+        // One instance may still subscribe: only waiting.
+        gate.left(two);
+        assert!(matches!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Err(OrderRefusal::WaitingFor(_))
+        ));
+        gate.subscription_refused(
+            two,
+            &refused.replace("PaymentService 1", "PaymentService 2"),
+        );
+        let deaf = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&connected))
+            .unwrap_err();
+        assert_eq!(
+            deaf.cause(),
+            "OrderService is waiting for PaymentService to subscribe, but the broker refused \
+             every subscription of PaymentService 1 ($share/g/orders/created and 2 more: \
+             Unspecified error (0x80)), and PaymentService does not ask again by itself"
+        );
+        assert!(
+            deaf.advice().contains("run one instance"),
+            "{}",
+            deaf.advice()
+        );
+        assert!(!deaf.advice().contains("goes away once they have"));
+        // Its subscriptions change (one instance, plain filters): waiting again, then placed.
+        gate.resubscribing(one);
+        assert!(matches!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Err(OrderRefusal::WaitingFor(_))
+        ));
+        gate.subscribed(one);
+        assert_eq!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Ok(())
+        );
+
+        // Not shared (an ACL, say): restart it once the rules are changed.
+        let mut gate = OrderGate::default();
+        for service in [
+            ServiceId::Order,
+            ServiceId::Payment,
+            ServiceId::Notification,
+        ] {
+            gate.subscribed(service);
+        }
+        gate.read_side_released();
+        gate.subscription_refused(
+            ServiceId::Inventory,
+            "the broker refused every subscription of InventoryService (orders/created and 2 \
+             more: Not authorized (0x87))",
+        );
+        let deaf = gate
+            .check(SagaStyle::Parallel, OrderLink::Up(&connected))
+            .unwrap_err();
+        assert!(
+            deaf.advice().contains("press Restart on InventoryService"),
+            "{}",
+            deaf.advice()
+        );
+        gate.restarted(ServiceId::Inventory);
+        assert!(matches!(
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Err(OrderRefusal::WaitingFor(_))
         ));
     }
 

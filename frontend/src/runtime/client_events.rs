@@ -98,6 +98,20 @@ impl Runtime {
                     // A deaf read side says so in its log; it does not stop the orders.
                     self.order_gate.borrow_mut().read_side_released();
                     self.review_order_gate();
+                } else if let (Some((filter, _)), Some(code)) = (filters.first(), granted.first()) {
+                    // Deaf: orders say it will not subscribe by itself, not "goes away".
+                    let more = match filters.len() - 1 {
+                        0 => String::new(),
+                        n => format!(" and {n} more"),
+                    };
+                    let refused = format!(
+                        "the broker refused every subscription of {instance} ({filter}{more}: {})",
+                        code.describe()
+                    );
+                    self.order_gate
+                        .borrow_mut()
+                        .subscription_refused(instance, &refused);
+                    self.review_order_gate();
                 }
                 for ((filter, _), code) in filters.iter().zip(&granted) {
                     if !code.is_failure() {
