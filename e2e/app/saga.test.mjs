@@ -146,7 +146,7 @@ describeApp('saga', () => {
       assert.equal(((await level.textContent()) ?? '').trim(), 'P001: 10 left, 4 held');
       assert.equal(
         await level.getAttribute('title'),
-        "10 set in the Stock field (units on hand then). A reservation takes from what is left; a release gives its units back, also one made before the last edit of the stock; a confirmed order's units are sold. 4 units are held by open reservations.",
+        "10 set in the Stock field (units on hand then). A reservation takes from what is left; a release gives its units back, also one made before the last edit of the stock; a confirmed order's units are sold. 4 units are held by open reservations (open as InventoryService knows: it has heard neither the order confirmed nor the reservation released; one whose outcome it never heard, lost with its session by a broker restarted, stays held: see its log).",
       );
       for (const orderId of [first, second]) await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
       await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="14"][data-held="0"]').waitFor({ timeout: FLOW_TIMEOUT_MS });

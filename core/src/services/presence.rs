@@ -210,11 +210,13 @@ pub fn session_lost_note(instance: &str) -> String {
     format!(
         "the broker answered {instance}'s CONNECT with Session Present 0: it no longer has \
          {instance}'s session (kept across connections, Clean Session 0), so what was published \
-         for it while it was away is lost, and it subscribes again. A broker restarted without \
-         persistence forgets every session (Mosquitto keeps them with persistence true), and one \
-         with persistence that was killed comes back with its last save, without the sessions \
-         made since (Mosquitto saves every autosave_interval seconds, and on a clean stop); an \
-         answer lost so runs out its saga's deadline."
+         for it while it was away is lost, and so is what comes before its new SUBSCRIBE: it \
+         subscribes again. A broker restarted without persistence forgets every session (Mosquitto keeps \
+         them with persistence true), and one with persistence that was killed comes back with \
+         its last save, without the sessions made since (Mosquitto saves every \
+         autosave_interval seconds, and on a clean stop); an answer lost so runs out its saga's \
+         deadline, and an orders/confirmed lost so leaves InventoryService's reservation held \
+         (the Stock panel counts it)."
     )
 }
 

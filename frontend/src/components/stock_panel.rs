@@ -93,6 +93,13 @@ pub fn StockPanel(props: &StockPanelProps) -> Html {
     }
 }
 
+/// What "open" means for a reservation: as InventoryService knows it, which may not be the
+/// order's outcome (a break-test: orders Completed on the page, their `orders/confirmed` lost
+/// with InventoryService's session, and the panel said "held by open reservations" for good).
+const OPEN: &str = " (open as InventoryService knows: it has heard neither the order \
+                    confirmed nor the reservation released; one whose outcome it never heard, \
+                    lost with its session by a broker restarted, stays held: see its log)";
+
 /// A level's title: what the Stock field set (units on hand then) and how the level moves from
 /// there, with the units `held` by open reservations, which are not on hand
 /// ([`eda_core::services::inventory::InventoryService::held`]).
@@ -102,8 +109,8 @@ fn level_title(set: Option<u32>, held: u32) -> String {
     });
     let held = match held {
         0 => String::new(),
-        1 => " 1 unit is held by an open reservation.".to_owned(),
-        n => format!(" {n} units are held by open reservations."),
+        1 => format!(" 1 unit is held by an open reservation{OPEN}."),
+        n => format!(" {n} units are held by open reservations{OPEN}."),
     };
     format!(
         "{set}A reservation takes from what is left; a release gives its units back, also one \
