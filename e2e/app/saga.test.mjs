@@ -156,6 +156,20 @@ describeApp('saga', () => {
       await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'inventory/stock/P001').at(-1)?.payload === '{"productId":"P001","units":14}', FLOW_TIMEOUT_MS, 'the retained level 14');
     }));
 
+  // A break-test: under orchestration InventoryService hears no outcome, and every completed
+  // order's units stayed "held" for good (P001: 952 left, 48 held after 24 orders).
+  it('orchestration with a stock: a completed order\'s units are taken, not held', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:10&saga=orchestration&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'inventory/stock/P001').at(-1)?.json?.units === 8, FLOW_TIMEOUT_MS, 'the retained level 8');
+      await waitForRow(page, orderId, 'Completed');
+      const level = page.locator('[data-testid="stock-level"][data-product="P001"]');
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="8"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await level.getAttribute('data-held'), '0');
+      assert.equal(((await level.textContent()) ?? '').trim(), 'P001: 8 left');
+    }));
+
   it('missing stock (choreography): the order fails at the reservation and payment never starts', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&stock=P001:1&saga=choreography', async ({ page, witness }) => {
       const orderId = await placeOrder(page);

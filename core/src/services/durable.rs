@@ -101,6 +101,10 @@ pub struct ChargeMemo {
 pub struct InventoryMemo {
     pub held: Vec<HeldMemo>,
     pub saga: SagaMemo,
+    /// Asked to reserve by command (orchestration): no outcome comes, so its units are taken,
+    /// not held.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub commanded: bool,
 }
 
 /// How a participant's part of an order's saga stands ([`super::memory::SagaStanding`]): the

@@ -1143,6 +1143,24 @@ fn units_held_by_open_reservations_are_counted_apart_from_the_stock_on_hand() {
     wire.place(first, &draft(2));
     wire.settle();
     assert_eq!(wire.flow.inventory.held(), Stock::default());
+    // Orchestrated, InventoryService hears no outcome (a break-test saw every completed
+    // order's units "held" for good): a reservation by command is taken, not held, and the
+    // memo kept for a reload says so.
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(5),
+        ..settings(SagaStyle::Orchestration)
+    });
+    wire.flow.inventory.set_stock(stock(5));
+    wire.place(first, &draft(2));
+    wire.settle();
+    assert_eq!(wire.outcome(first), Ok(None), "confirmed");
+    assert_eq!(wire.flow.inventory.stock().of("P001"), Some(3));
+    assert_eq!(wire.flow.inventory.held(), Stock::default());
+    let memo = wire.flow.inventory.memo(first).expect("its reservation");
+    assert!(memo.commanded);
+    let mut reloaded = crate::services::inventory::InventoryService::new(stock(3));
+    reloaded.restore_memo(first, &memo);
+    assert_eq!(reloaded.held(), Stock::default(), "after a reload too");
 }
 
 /// OrderService is event-sourced: what it recorded (and published for the read side) is its
