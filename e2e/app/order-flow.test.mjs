@@ -133,6 +133,19 @@ describeApp('order flow', () => {
       await price.waitFor({ state: 'visible' });
       assert.equal(((await price.textContent()) ?? '').trim(), 'Price can have at most 2 decimals (cents)');
       assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'nothing placed');
+      // A teacher's break-test: a product id no Stock field could list, and a customer id the
+      // browser hands over broken (half of a UTF-16 pair), were both placed.
+      await page.fill('#price-0', '29.99');
+      await page.fill('#product-id-0', 'A,B');
+      await page.fill('#customer-id', 'C\uD800');
+      await page.click('[data-testid="place-order"]');
+      const product = page.locator('[data-testid="error-product-id-0"]');
+      await product.waitFor({ state: 'visible' });
+      assert.equal(((await product.textContent()) ?? '').trim(), 'Product ID must not contain , or : (the Stock field separates products and units with them)');
+      assert.match(((await page.textContent('[data-testid="error-customer-id"]')) ?? '').trim(), /^Customer ID has a broken character \(U\+FFFD/);
+      assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'nothing placed');
+      await page.fill('#product-id-0', 'P001');
+      await page.fill('#customer-id', 'C123');
 
       for (let i = 1; i < 50; i++) await page.click('[data-testid="add-item"]');
       assert.equal(await page.locator('[data-testid="item-row"]').count(), 50);

@@ -220,10 +220,20 @@ fn report<T>(errors: &mut Vec<FieldError>, field: Field, result: Result<T, Strin
 }
 
 /// A product id as the order form accepts it (and the stock, from a field or a link): trimmed,
-/// 1 to [`MAX_PRODUCT_ID_CHARS`] characters, no control characters. Returns it trimmed, or
-/// the sentence refusing it.
+/// 1 to [`MAX_PRODUCT_ID_CHARS`] characters, no control characters, and no `,` or `:`, which
+/// the Stock field and `?stock=` separate products and units with (a break-test ordered
+/// `A,B`, which no stock could then list, and its dead letter said to add it to the stock).
+/// Returns it trimmed, or the sentence refusing it.
 pub fn check_product_id(text: &str) -> Result<String, String> {
-    check_id(text, "Product ID", MAX_PRODUCT_ID_CHARS)
+    let id = check_id(text, "Product ID", MAX_PRODUCT_ID_CHARS)?;
+    if id.contains([',', ':']) {
+        return Err(
+            "Product ID must not contain , or : (the Stock field separates products and units \
+             with them)"
+                .to_owned(),
+        );
+    }
+    Ok(id)
 }
 
 /// An identifier as typed: trimmed, present, short, printable. Returns it trimmed.
@@ -237,6 +247,14 @@ fn check_id(text: &str, label: &str, max_chars: usize) -> Result<String, String>
     }
     if id.chars().any(char::is_control) {
         return Err(format!("{label} must not contain control characters"));
+    }
+    // What the browser hands over for half of a UTF-16 pair (a broken paste): sent as it is,
+    // the id would not be what the field showed.
+    if id.contains(char::REPLACEMENT_CHARACTER) {
+        return Err(format!(
+            "{label} has a broken character (U+FFFD, what the browser gives for half of a \
+             character pair): type it again"
+        ));
     }
     // A zero-width space alone, or a right-to-left override before the text: an id of nothing
     // visible, or shown otherwise than it is (a newcomer's break-test placed orders for both).
@@ -429,6 +447,20 @@ mod tests {
             only_error(field, set("P\u{0}1".into())),
             "Product ID must not contain control characters"
         );
+        for separator in ["A,B", "A:B"] {
+            assert_eq!(
+                only_error(field, set(separator.into())),
+                "Product ID must not contain , or : (the Stock field separates products and \
+                 units with them)"
+            );
+        }
+        assert_eq!(
+            only_error(field, set("P\u{FFFD}".into())),
+            "Product ID has a broken character (U+FFFD, what the browser gives for half of a \
+             character pair): type it again"
+        );
+        let customer = |d: &mut OrderDraft| d.customer_id = "C\u{FFFD}".into();
+        assert!(only_error(Field::CustomerId, customer).starts_with("Customer ID has a broken"));
     }
 
     #[test]
