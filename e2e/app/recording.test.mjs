@@ -179,6 +179,11 @@ describeApp('recording', () => {
       assert.doesNotMatch(array, /not JSON/);
       await load('string-version.json', { ...recording, version: '2' });
       assert.match(await refusal('string-version.json'), /JSON, but not in the shape of a recording: its "version" is a string/);
+      // A teacher's break-test: a "namespace" none of its messages is under replayed an empty
+      // picture with no word why.
+      await load('other-namespace.json', { ...recording, namespace: 'zz' });
+      assert.match(await refusal('other-namespace.json'), /it has "namespace" "zz", and none of its PUBLISH packets is on a topic of the flow under it \(the first is on "[^"]+"\): a recording's namespace is the \?ns= of the page that made it/);
+      assert.equal(await page.locator('[data-testid="replaying"]').count(), 0, 'not replayed');
 
       // A packet stamped before the one above it: the replay used to stop there for good.
       const backwards = structuredClone(recording);

@@ -491,6 +491,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     let first_replayed = recording.packets.len().saturating_sub(REPLAYED);
     packets.count_dropped(first_replayed as u64);
     let mut previous: Option<(usize, u64)> = None;
+    let mut topics = PublishTopics::default();
     for (index, p) in recording.packets.iter().enumerate() {
         let bad = |reason: String| RecordingError::BadPacket { index, reason };
         // The views key each packet by its seq and find one by it: two packets under one seq,
@@ -547,10 +548,16 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             packet,
             bytes,
         };
+        if matches!(event.packet, Packet::Publish(_)) {
+            if let Some(wire) = event.topic() {
+                topics.see(wire, &namespace);
+            }
+        }
         packets.push(super::TracedPacket::from_event_in(
             p.seq, service, &event, &namespace,
         ));
     }
+    topics.check(&namespace)?;
     let mut actions = super::ActionLog::new(REPLAYED);
     for action in recording.actions {
         match action {
@@ -587,6 +594,47 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     trace.orders =
         super::orders::OrderBook::from_packets(&trace.packets, super::orders::ORDERS_KEPT);
     Ok(trace)
+}
+
+/// What a recording's PUBLISH packets say of its `namespace`: the first one's topic, and
+/// whether one at least is on a topic of the flow under it.
+#[derive(Default)]
+struct PublishTopics {
+    first: Option<String>,
+    of_the_flow: bool,
+}
+
+impl PublishTopics {
+    fn see(&mut self, wire: &str, namespace: &Namespace) {
+        if self.of_the_flow {
+            return;
+        }
+        self.first.get_or_insert_with(|| wire.to_owned());
+        let reserved = crate::domain::namespace::reserved_levels();
+        self.of_the_flow = namespace
+            .strip(wire)
+            .and_then(|topic| topic.split('/').next())
+            .is_some_and(|level| reserved.contains(&level));
+    }
+
+    /// Refuses a recording none of whose PUBLISH packets is on a topic of the flow under its
+    /// `namespace` (a teacher's break-test: a recording made under `?ns=c` with its
+    /// `"namespace"` edited, or dropped, replayed 562 packets into an empty picture with no
+    /// word why). One with no PUBLISH at all is kept: nothing in it contradicts its namespace.
+    fn check(&self, namespace: &Namespace) -> Result<(), RecordingError> {
+        let Some(first) = self.first.as_deref().filter(|_| !self.of_the_flow) else {
+            return Ok(());
+        };
+        let named = match namespace.value() {
+            Some(ns) => format!("\"namespace\" {}", crate::outside_text::quoted(ns)),
+            None => "no \"namespace\" (the seed's topics)".to_owned(),
+        };
+        Err(RecordingError::Damaged(format!(
+            "it has {named}, and none of its PUBLISH packets is on a topic of the flow under it \
+             (the first is on {}): a recording's namespace is the ?ns= of the page that made it",
+            crate::outside_text::quoted(first)
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -749,6 +797,38 @@ mod tests {
         assert!(matches!(load(no_version), Err(RecordingError::Damaged(_))));
         let missing = r#"{"format":"eda-playground-recording","version":1}"#;
         assert!(matches!(load(missing), Err(RecordingError::Damaged(_))));
+    }
+
+    #[test]
+    fn a_namespace_that_none_of_its_messages_is_under_is_refused() {
+        let text = record(&sample(ProtocolVersion::V311));
+        assert!(load(&text).is_ok(), "the seed's topics, no namespace");
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["namespace"] = "zz".into();
+        let error = load(&value.to_string()).err().unwrap();
+        assert_eq!(
+            error,
+            RecordingError::Damaged(
+                "it has \"namespace\" \"zz\", and none of its PUBLISH packets is on a topic of \
+                 the flow under it (the first is on \"orders/created\"): a recording's namespace \
+                 is the ?ns= of the page that made it"
+                    .into()
+            )
+        );
+        // Made under ?ns=c, its namespace dropped.
+        let topic = hex(&Packet::Publish(Publish::new(
+            "c/orders/created",
+            b"{}".to_vec(),
+            QoS::AtMostOnce,
+        ))
+        .encode(ProtocolVersion::V311)
+        .unwrap());
+        value["namespace"] = serde_json::Value::Null;
+        value["packets"][1]["bytes"] = topic.into();
+        let error = load(&value.to_string()).err().unwrap().to_string();
+        assert!(error.contains("it has no \"namespace\" (the seed's topics), and none of its PUBLISH packets is on a topic of the flow under it (the first is on \"c/orders/created\")"), "{error}");
+        value["namespace"] = "c".into();
+        assert!(load(&value.to_string()).is_ok(), "under its own namespace");
     }
 
     #[test]
