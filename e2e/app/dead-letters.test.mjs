@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
@@ -190,6 +190,31 @@ describeApp('dead letters', () => {
       await page.locator('[data-testid="stock-level"][data-product="P009"][data-units="1"]').waitFor({ timeout: FLOW_TIMEOUT_MS })
         .catch(async (error) => { throw new Error(`the order took two of three: P009 shows ${await stockShown(page, 'P009')}`, { cause: error }); });
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="dead-letter"]').length === 0);
+    }));
+
+  // A teacher's break-test: a dead letter published while the broker was up, and acknowledged
+  // (Mosquitto's PUBACK in its log), went out again at the next reload: its client sent it
+  // before the page followed it, so the acknowledgement was never crossed off.
+  it('a dead letter the broker acknowledged is not published again after a reload', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:5&saga_timeout_ms=30000', async ({ page, witness }) => {
+      await page.fill('#product-id-0', 'P009');
+      await placeOrder(page);
+      const [letter] = await waitForDeadLetters(witness, 1);
+      await page.locator('[data-testid="dead-letter"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // Acknowledged: Mosquitto logs its PUBACK to InventoryService for that PUBLISH.
+      const inventory = ((await page.textContent('[data-testid="status-inventory"] [data-testid="client-id"]')) ?? '').trim();
+      const [, mid] = await broker.waitForLog(new RegExp(`Received PUBLISH from ${escapeRegExp(inventory)} \\(d0, q1, r0, m(\\d+), 'deadletter/inventory'`), 5_000);
+      await broker.waitForLog(new RegExp(`Sending PUBACK to ${escapeRegExp(inventory)} \\(m${mid}, rc0\\)`), 5_000);
+      await page.reload();
+      await waitReady(page);
+      // A second dead letter from the same client after the reload: anything it sent again
+      // from before has reached the witness ahead of it.
+      await page.fill('#product-id-0', 'P008');
+      await placeOrder(page);
+      await witness.waitFor((m) => m.topic === 'deadletter/inventory' && m.payload.includes('P008'), FLOW_TIMEOUT_MS, 'the second dead letter');
+      await witness.roundTrip();
+      const copies = deadLettersSeen(witness).filter((m) => m.payload === letter.payload);
+      assert.equal(copies.length, 1, `the acknowledged dead letter went out ${copies.length} times`);
     }));
 
   it('a poison message waiting for its next try when the MQTT version changes is handed to the new runtime: every service still dead-letters it after three tries, on its new connection', { timeout: CASE_TIMEOUT_MS }, (t) =>

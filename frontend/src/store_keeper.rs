@@ -544,6 +544,22 @@ impl StoreKeeper {
         }
     }
 
+    /// The client refused at once the PUBLISH on `topic` (as on the wire) with `payload` that
+    /// [`StoreKeeper::keep_dead_letter_unacked`] had just started to follow: it never will be
+    /// sent, and is stored as published (listed, not sent again after a reload).
+    pub fn dead_letter_not_sent(self: &Rc<Self>, topic: &str, payload: &[u8]) {
+        let mut unacked = self.dead_letters_unacked.borrow_mut();
+        let Some(at) = unacked
+            .iter()
+            .rposition(|u| u.sent.is_none() && u.topic == topic && u.payload == payload)
+        else {
+            return;
+        };
+        let done = unacked.remove(at);
+        drop(unacked);
+        self.dead_letter_published(done.kept);
+    }
+
     /// The dead letter is on the wire (or never will be): stored as published.
     fn dead_letter_published(self: &Rc<Self>, mut kept: KeptDeadLetter) {
         kept.unpublished = false;

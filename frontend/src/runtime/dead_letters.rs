@@ -62,16 +62,11 @@ impl Runtime {
             let Some(keeper) = &self.keeper else {
                 return;
             };
-            match client.publish_with(request) {
-                Ok(_) => keeper.keep_dead_letter_unacked(kept.clone(), topic, payload),
+            // Followed from before the PUBLISH, as at first ([`Runtime::dead_letter`]).
+            keeper.keep_dead_letter_unacked(kept.clone(), topic.clone(), payload.clone());
+            if client.publish_with(request).is_err() {
                 // Refused (e.g. over the broker's limit): it never will be; listed all the same.
-                Err(_) => {
-                    let published = KeptDeadLetter {
-                        unpublished: false,
-                        ..kept.clone()
-                    };
-                    keeper.keep_dead_letter(&kept.id, published.to_stored());
-                }
+                keeper.dead_letter_not_sent(&topic, &payload);
             }
         }
     }

@@ -379,25 +379,32 @@ impl Runtime {
             at_most_broker_maximum(&client, QoS::AtLeastOnce),
         );
         let (topic, payload) = (request.topic.clone(), request.payload.clone());
-        let published = client.publish_with(request);
-        if let Err(e) = &published {
-            self.warn_if_too_large(&deadletter_topic(service), e);
-        }
-        // Kept whether or not the broker took it: a dead letter is never lost for its size.
+        // Kept whether or not the broker takes it: a dead letter is never lost for its size.
         let kept = KeptDeadLetter {
             id: crate::clock::fresh_id().to_string(),
             service,
             letter,
             unpublished: false,
         };
+        // Followed until the broker acknowledges it (and published again after a reload if it
+        // has not) from before the PUBLISH: a connected client sends it within publish_with,
+        // and the packet's event, which the following needs, comes before it returns (a
+        // break-test saw every dead letter published again at the next reload, acknowledged).
+        if let Some(keeper) = &self.keeper {
+            keeper.keep_dead_letter_unacked(kept.clone(), topic.clone(), payload.clone());
+        }
+        let published = client.publish_with(request);
+        if let Err(e) = &published {
+            self.warn_if_too_large(&deadletter_topic(service), e);
+        }
         match (&published, &self.keeper) {
-            // On its way (perhaps queued while the broker is away): followed until the broker
-            // acknowledges it, and published again after a reload if it has not.
-            (Ok(_), Some(keeper)) => {
-                keeper.keep_dead_letter_unacked(kept.clone(), topic, payload);
+            (Ok(_), Some(_)) => self.tell(eda_core::state::Action::DeadLetterKept(kept)),
+            // Refused before sending: it never will be; listed all the same.
+            (Err(_), Some(keeper)) => {
+                keeper.dead_letter_not_sent(&topic, &payload);
                 self.tell(eda_core::state::Action::DeadLetterKept(kept));
             }
-            _ => self.keep_dead_letter(kept),
+            (_, None) => self.keep_dead_letter(kept),
         }
         published.map(|_| ()).map_err(|e| e.to_string())
     }
