@@ -355,6 +355,41 @@ describeApp('recording', () => {
     });
   });
 
+  // A teacher's break-test: a recording made with two PaymentService instances, the second
+  // crashed while the first ran, replayed with no crash line at all, and on a one-instance page
+  // without the "by payment-2" marks of its rows.
+  it('a two-instance recording with PaymentService 2 crashed replays its crash line and which instance charged, on a one-instance page too', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let saved;
+    let live;
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_instances=2&payment_ms=0&inventory_ms=0&saga_timeout_ms=20000`, async ({ page }) => {
+      await waitReady(page);
+      await page.locator('[data-testid="status-payment-2"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Crash PaymentService 2', exact: true }).click();
+      await page.locator('[data-testid="status-payment-2"][data-crashed="true"]').waitFor();
+      await page.click('[data-testid="place-ten"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-row"]').length === 10, null, { timeout: FLOW_TIMEOUT_MS });
+      await page.getByRole('button', { name: 'Restart PaymentService 2', exact: true }).click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-row"][data-status="Completed"]').length === 10, null, { timeout: FLOW_TIMEOUT_MS });
+      const line = page.locator('[data-testid="outage"][data-service="payment-2"][data-settled="true"]');
+      await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      live = ((await line.textContent()) ?? '').trim();
+      saved = await downloadRecording(page, 'recording-two-instances.json');
+    });
+    assert.match(live, /^PaymentService 2 was down \d+\.\d s: \d+ of the \d+ published on its shared subscriptions were its share/);
+    await withApp(t, `${brokerQuery(broker.wsUrl)}&payment_instances=1`, async ({ page }) => {
+      await waitReady(page);
+      await page.setViewportSize({ width: 1280, height: 4000 });
+      await page.setInputFiles('[data-testid="load-recording"]', saved);
+      await page.locator('[data-testid="playback-status"]', { hasText: 'Replay finished' }).waitFor({ timeout: 60_000 });
+      const replayed = page.locator('[data-testid="outage"][data-service="payment-2"]');
+      await replayed.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const [shown] = /^PaymentService 2 was down \d+\.\d s: \d+ of the \d+ published on its shared subscriptions were its share/.exec(live);
+      assert.ok(((await replayed.textContent()) ?? '').trim().startsWith(shown), `replayed: ${await replayed.textContent()}; live: ${live}`);
+      const handlers = await page.$$eval('[data-testid="order-handler"]', (els) => [...new Set(els.map((e) => e.textContent.trim()))].sort());
+      assert.ok(handlers.includes('by payment-2') && handlers.includes('by payment'), `the rows name both instances: ${handlers}`);
+    });
+  });
+
   // A newcomer's break-test: the warnings said a charge made for an order still open "would
   // never be undone" once a recording stopped the services, but PaymentService's memory is
   // kept in the tab's database (decision 0021): after Back to live the deadline cancels the

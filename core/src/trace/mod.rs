@@ -114,6 +114,11 @@ pub struct Trace {
     pub not_projected: crate::store::NotProjected,
     /// The crashes, counted as the packets are recorded (live pages; empty for a recording).
     pub outage_ledger: outages::OutageLedger,
+    /// A recording's: how many PaymentService instances its page ran (the highest instance
+    /// number among its packets' client ids and clicks); 0 for a live trace, whose page says.
+    /// The views name the instances by it, not by the viewing page's setting (a teacher's
+    /// break-test: a two-instance recording shown on a one-instance page lost "by payment-2").
+    pub recorded_payment_instances: u8,
     /// The flow diagram's dots as last chosen ([`Trace::choose_pulses`]): they stay drawn until
     /// their trip ends ([`flow::choose`]).
     drawn_pulses: Vec<flow::PulseKey>,
@@ -144,6 +149,7 @@ impl Trace {
             read_model: crate::store::ReadModel::new(),
             not_projected: crate::store::NotProjected::default(),
             outage_ledger: outages::OutageLedger::default(),
+            recorded_payment_instances: 0,
             drawn_pulses: Vec::new(),
         }
     }

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use broker_bridge::Direction;
+use broker_bridge::{Direction, PacketKind};
 
 /// How long after a restart (on the packets' clock) what the crashed client missed is awaited
 /// before the rest is called lost: a broker that kept its session sends the queue right after
@@ -714,6 +714,9 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
         ..OutageLedger::default()
     };
     let shown = trace.playback.shown();
+    if let Some(outages) = read_back_clicks(trace, style, shown, &mut ledger) {
+        return outages;
+    }
     let mut packets = trace
         .packets
         .iter()
@@ -733,6 +736,93 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
         ledger.packet(packet);
     }
     ledger.outages()
+}
+
+/// Each instance's work in hand as its packets tell it, for [`read_back_clicks`].
+#[derive(Default)]
+struct InHand(Vec<(Instance, uuid::Uuid)>);
+
+impl InHand {
+    fn packet(&mut self, packet: &super::packet::TracedPacket, style: SagaStyle) {
+        let (Some(order_id), PacketKind::Publish) = (packet.order_id, packet.kind) else {
+            return;
+        };
+        let key = (instance_of(packet), order_id);
+        match packet.direction {
+            Direction::Incoming => {
+                let starts = packet
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| super::service_status::starts_work(packet.service, m, style));
+                if starts && !self.0.contains(&key) {
+                    self.0.push(key);
+                }
+            }
+            Direction::Outgoing => self.0.retain(|w| *w != key),
+        }
+    }
+
+    fn click(
+        &mut self,
+        ledger: &mut OutageLedger,
+        style: SagaStyle,
+        (at, instance, crashed): (Duration, Instance, bool),
+    ) {
+        if crashed {
+            let before = self.0.len();
+            self.0.retain(|(i, _)| *i != instance);
+            ledger.crashed(at, instance, style, before - self.0.len());
+        } else {
+            ledger.restarted(at, instance);
+        }
+    }
+}
+
+/// [`outages`] read back from the trace's clicks (a recording holds each *Crash* and *Restart*
+/// with the instance clicked), when it holds any: each instance's crash as it was, also one of
+/// PaymentService's instances while the others ran, which no service event records (a
+/// teacher's break-test: a recording made with two instances replayed with no crash line at
+/// all). The work each instance had in hand is read off its packets: a message that starts
+/// work ([`super::service_status::starts_work`]) until the instance publishes for that order.
+/// `None` when the trace holds no click of a crash or restart.
+fn read_back_clicks(
+    trace: &Trace,
+    style: SagaStyle,
+    shown: Option<super::playback::Shown>,
+    ledger: &mut OutageLedger,
+) -> Option<Vec<Outage>> {
+    use super::history::UserAction;
+    let mut clicks: Vec<(Duration, Instance, bool)> = trace
+        .actions
+        .iter()
+        .filter_map(|action| match *action {
+            UserAction::Crashed { at, instance } => Some((at, instance, true)),
+            UserAction::Restarted { at, instance } => Some((at, instance, false)),
+            UserAction::PlacedOrder { .. } => None,
+        })
+        .collect();
+    if clicks.is_empty() {
+        return None;
+    }
+    clicks.retain(|(at, ..)| shown.is_none_or(|s| *at <= s.until));
+    crate::stable_sort::by_key(&mut clicks, |(at, ..)| *at);
+    let mut clicks = clicks.into_iter().peekable();
+    let mut work = InHand::default();
+    let packets = trace
+        .packets
+        .iter()
+        .filter(|p| shown.is_none_or(|s| s.packet(p.seq)));
+    for packet in packets {
+        while let Some(next) = clicks.next_if(|(at, ..)| *at <= packet.at) {
+            work.click(ledger, style, next);
+        }
+        work.packet(packet, style);
+        ledger.packet(packet);
+    }
+    for next in clicks {
+        work.click(ledger, style, next);
+    }
+    Some(ledger.outages())
 }
 
 #[cfg(test)]
@@ -1123,6 +1213,76 @@ mod tests {
     /// then the instances lowered to one. Each line read "8 of the 14 … were its share … 8
     /// lost": 16 of 14, and 16 lost where 8 were. A message no running instance took, while
     /// two were down, is counted as shared by both, owed and lost by neither alone.
+    /// A teacher's break-test: a recording made with two PaymentService instances, the second
+    /// crashed while the first ran, replayed with no crash line at all (no service event
+    /// records an instance's crash while its service runs). Read back from the clicks, it says
+    /// what the live page said, the work it had in hand included.
+    #[test]
+    fn an_instance_s_crash_reads_back_from_a_recording_as_it_was_live() {
+        use crate::trace::history::UserAction;
+        let second = Instance::new(ServiceId::Payment, 2);
+        let mut live = Trace::default();
+        let mut now = 0;
+        // PaymentService 2 has order 1 in hand when it crashes.
+        send_order(
+            &mut live,
+            &mut now,
+            ServiceId::Order.into(),
+            Direction::Outgoing,
+            1,
+        );
+        send_order(&mut live, &mut now, second, Direction::Incoming, 1);
+        now += 1;
+        let crash = ms(now);
+        live.record_crash(crash, second, 1);
+        live.actions.push(UserAction::Crashed {
+            at: crash,
+            instance: second,
+        });
+        for n in 2..=5 {
+            send_order(
+                &mut live,
+                &mut now,
+                ServiceId::Order.into(),
+                Direction::Outgoing,
+                n,
+            );
+        }
+        // The running instance takes 2 and 4; 3 and 5 were PaymentService 2's share.
+        for n in [2, 4] {
+            send_order(
+                &mut live,
+                &mut now,
+                ServiceId::Payment.into(),
+                Direction::Incoming,
+                n,
+            );
+        }
+        now += 1;
+        live.record_restart(ms(now), second);
+        live.actions.push(UserAction::Restarted {
+            at: ms(now),
+            instance: second,
+        });
+        for n in [3, 5] {
+            send_order(&mut live, &mut now, second, Direction::Incoming, n);
+        }
+        let said = outages(&live, SagaStyle::Parallel);
+        let recorded = Trace::new(live.packets.clone(), live.actions.clone());
+        let read_back = outages(&recorded, SagaStyle::Parallel);
+        assert_eq!(read_back.len(), 1, "{read_back:?}");
+        assert_eq!(read_back[0].instance, second);
+        assert_eq!(read_back[0].work_lost, 1);
+        assert_eq!(read_back[0].describe(), said[0].describe());
+        assert!(
+            said[0]
+                .describe()
+                .contains("2 of the 4 published on its shared subscriptions"),
+            "{}",
+            said[0].describe()
+        );
+    }
+
     #[test]
     fn two_instances_down_at_once_share_what_no_running_instance_took() {
         let (second, third) = (

@@ -593,6 +593,22 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     );
     trace.orders =
         super::orders::OrderBook::from_packets(&trace.packets, super::orders::ORDERS_KEPT);
+    let payment =
+        |instance: Instance| (instance.service == ServiceId::Payment).then_some(instance.number);
+    let clicked = actions.iter().filter_map(|action| match *action {
+        UserAction::Crashed { instance, .. } | UserAction::Restarted { instance, .. } => {
+            payment(instance)
+        }
+        UserAction::PlacedOrder { .. } => None,
+    });
+    trace.recorded_payment_instances = trace
+        .packets
+        .iter()
+        .filter_map(|p| Instance::from_slug(crate::services::instances::client_label(&p.client_id)))
+        .filter_map(payment)
+        .chain(clicked)
+        .max()
+        .unwrap_or(1);
     Ok(trace)
 }
 
@@ -797,6 +813,26 @@ mod tests {
         assert!(matches!(load(no_version), Err(RecordingError::Damaged(_))));
         let missing = r#"{"format":"eda-playground-recording","version":1}"#;
         assert!(matches!(load(missing), Err(RecordingError::Damaged(_))));
+    }
+
+    #[test]
+    fn a_recording_says_how_many_payment_instances_its_page_ran() {
+        let text = record(&sample(ProtocolVersion::V311));
+        assert_eq!(load(&text).unwrap().recorded_payment_instances, 1);
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["actions"] =
+            serde_json::json!([{"type": "crashed", "atUs": 5, "client": "payment-3"}]);
+        assert_eq!(
+            load(&value.to_string()).unwrap().recorded_payment_instances,
+            3
+        );
+        value["actions"] = serde_json::json!([]);
+        value["packets"][0]["clientId"] = "eda-abc123-payment-2".into();
+        value["packets"][0]["service"] = "payment".into();
+        assert_eq!(
+            load(&value.to_string()).unwrap().recorded_payment_instances,
+            2
+        );
     }
 
     #[test]

@@ -588,7 +588,7 @@ fn stopped(reason: &str) -> Link {
 }
 
 /// Whether `message`, delivered to `service` under `style`, starts its simulated work.
-fn starts_work(service: ServiceId, message: &DomainEvent, style: SagaStyle) -> bool {
+pub(crate) fn starts_work(service: ServiceId, message: &DomainEvent, style: SagaStyle) -> bool {
     use DomainEvent as M;
     match (service, message) {
         (ServiceId::Payment, M::OrderCreated(_)) => style == SagaStyle::Parallel,

@@ -162,6 +162,12 @@ pub fn App() -> Html {
         Callback::from(move |seq: u64| page.deliver_again(seq))
     };
     let live = state.replaying.is_none();
+    // A recording names the instances its page ran, not this page's setting.
+    let payment_instances = if live {
+        state.payment_instances
+    } else {
+        trace.0.borrow().recorded_payment_instances.max(1)
+    };
     // QueryService crashed: a rebuild does not replace its read model.
     let query_crashed = state
         .services
@@ -382,7 +388,7 @@ pub fn App() -> Html {
                         <FlowDiagram trace={trace.clone()} version={flow_version}
                             placed_order={state.placed_order} form_error={state.form_error.clone()}
                             broker_url={live.then(|| state.broker_url.clone())} on_screen={flow_on_screen}
-                            payment_instances={state.payment_instances}
+                            payment_instances={payment_instances}
                             presence={state.services.iter().filter(|s| s.number == 1).filter_map(|s| Some((s.id, s.presence.as_ref()?.short_words(s.link.is_connected(), s.crashed_at.is_some())))).collect::<Vec<_>>()} />
                     </section>
                 }
@@ -436,7 +442,7 @@ pub fn App() -> Html {
                 </section>
                 <section class="layout wide" id="the-orders" tabindex="-1" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
                     <OrdersPanel trace={trace.clone()} version={orders_version}
-                        show_handlers={state.payment_instances > 1}
+                        show_handlers={payment_instances > 1}
                         on_deliver_again={live.then(|| on_deliver_again.clone())} />
                     <DeadLettersPanel trace={trace.clone()} version={orders_version}
                         kept={live.then(|| state.dead_letters.clone())}

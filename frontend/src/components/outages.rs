@@ -33,7 +33,7 @@ pub fn Outages(props: &OutagesProps) -> Html {
         let shown = trace.playback.shown().map(|s| s.until);
         let live = trace.playback.source() == Source::Live;
         let now = shown.filter(|_| !live).unwrap_or_else(crate::clock::now);
-        (outages(&trace, props.saga), now, live)
+        (outages(&trace, trace.saga), now, live)
     };
     // A restart's line says "not delivered yet" for a moment: drawn again when it settles.
     let redraw = use_force_update();
