@@ -159,6 +159,13 @@ describeApp('dead letters', () => {
       const orderId = await placeOrder(page);
       await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
       await page.waitForFunction(() => document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0' && document.querySelector('[data-testid="query-answer"]')?.dataset.count === '1', undefined, { timeout: FLOW_TIMEOUT_MS });
+      // A teacher's break-test: the refusal stayed under the panel after a Deliver again that
+      // went out, as if that click had failed. The next click replaces it.
+      assert.equal(await page.locator('[data-testid="redelivery-error"]').count(), 1, 'the refusal is still shown');
+      const copies = witness.messages.filter((m) => m.topic === 'orders/created' && m.json?.orderId === orderId).length;
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-deliver-again"]`).click();
+      await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'orders/created' && m.json?.orderId === orderId).length > copies, FLOW_TIMEOUT_MS, 'the copy delivered again');
+      await page.locator('[data-testid="redelivery-error"]').waitFor({ state: 'detached' });
     }));
   it('an unknown product: InventoryService dead-letters the order at once; once the stock lists it, Retry completes the order, charged once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&stock=P001:5&saga_timeout_ms=30000', async ({ page, witness }) => {

@@ -452,6 +452,10 @@ pub enum Action {
     DelayRefused(crate::services::ServiceId, String),
     /// "Deliver again" (or the poison message) published nothing, for this reason.
     RedeliveryRefused(String),
+    /// A *Deliver again* or poison message went out: a refusal still shown answered an earlier
+    /// click, and the next click replaces it (a teacher's break-test: a refused *Retry* stayed
+    /// under the panel after both succeeded, as if they had failed).
+    RedeliveryDone,
     /// A dead letter's *Retry* published nothing: the letter's id, and why. Said beside that
     /// letter ([`State::redelivery_letter`]).
     RetryRefused {
@@ -950,6 +954,11 @@ impl State {
             }
             Action::SessionRefused(reason) => self.session_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_refused(reason, None),
+            Action::RedeliveryDone => {
+                self.redelivery_error = None;
+                self.redelivery_letter = None;
+                self.redelivery_refusals = 0;
+            }
             Action::RetryRefused { id, reason } => self.redelivery_refused(reason, Some(id)),
             Action::RedeliveryRefusalOutdated(reason) => {
                 if self.redelivery_error.as_ref() == Some(&reason) {

@@ -677,6 +677,25 @@ fn a_held_back_retry_s_refusal_goes_once_out_of_date_but_not_a_newer_word() {
     assert_eq!(s.redelivery_error.as_deref(), Some("Deliver again: gone"));
 }
 
+/// A teacher's break-test: a refused Retry stayed shown after a Deliver again that went out.
+#[test]
+fn a_redelivery_that_went_out_replaces_the_refusal_shown() {
+    let mut s = state();
+    s.apply(Action::RetryRefused {
+        id: "d1".into(),
+        reason: "Retry: not one of the store's events".into(),
+    });
+    s.apply(Action::RetryRefused {
+        id: "d1".into(),
+        reason: "Retry: not one of the store's events".into(),
+    });
+    s.apply(Action::RedeliveryDone);
+    assert_eq!(s.redelivery_error, None);
+    assert_eq!(s.redelivery_repeated(), "");
+    s.apply(Action::RedeliveryRefused("Deliver again: gone".into()));
+    assert_eq!(s.redelivery_repeated(), "", "a first answer again");
+}
+
 /// A newcomer's break-test: a second Retry refused with the same sentence changed nothing on the
 /// page, so nothing showed the click was taken.
 #[test]

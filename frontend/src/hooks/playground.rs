@@ -193,9 +193,10 @@ impl Playground {
                 Err("Deliver again: the services are not running (a recording is shown)".to_owned())
             }
         };
-        if let Err(sentence) = result {
-            self.state.dispatch(Action::RedeliveryRefused(sentence));
-        }
+        self.state.dispatch(match result {
+            Ok(()) => Action::RedeliveryDone,
+            Err(sentence) => Action::RedeliveryRefused(sentence),
+        });
     }
 
     /// Publishes a dead letter's message (perhaps fixed: `payload` is the text the learner left,
@@ -244,9 +245,10 @@ impl Playground {
             }
             (_, None) => Err("Poison message: the browser clock is out of range".to_owned()),
         };
-        if let Err(sentence) = result {
-            self.state.dispatch(Action::RedeliveryRefused(sentence));
-        }
+        self.state.dispatch(match result {
+            Ok(()) => Action::RedeliveryDone,
+            Err(sentence) => Action::RedeliveryRefused(sentence),
+        });
     }
 
     /// Crashes a service (or one of PaymentService's instances): its connection drops without
