@@ -265,8 +265,7 @@ impl Export {
             let cut = match self.without_start {
                 0 => String::new(),
                 n => format!(
-                    "{n} of its order{} begin{} after {} orders/created; ",
-                    plural(n),
+                    "{n} of its orders begin{} after {} orders/created; ",
                     if n == 1 { "s" } else { "" },
                     if n == 1 { "its" } else { "their" }
                 ),

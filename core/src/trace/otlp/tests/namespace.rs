@@ -130,8 +130,23 @@ fn otlp_traces_are_the_same_sagas_with_the_wire_s_destinations() {
             let expected: Vec<String> = summary(a)
                 .into_iter()
                 .map(|line| {
-                    line.replace(" process ", " process class-7/")
-                        .replace(" publish ", " publish class-7/")
+                    let line = line
+                        .replace(" process ", " process class-7/")
+                        .replace(" publish ", " publish class-7/");
+                    // What each span published (eda.published, after the arrow) is named as
+                    // on the wire too.
+                    let Some((head, tail)) = line.split_once(" → ") else {
+                        return line;
+                    };
+                    let (published, status) =
+                        tail.split_once(" ✕").map_or((tail, ""), |(p, s)| (p, s));
+                    let published = published.replace(", ", ", class-7/");
+                    let status = if status.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ✕{status}")
+                    };
+                    format!("{head} → class-7/{published}{status}")
                 })
                 .collect();
             assert_eq!(summary(b), expected);
