@@ -53,6 +53,11 @@ pub enum BrokerUrlError {
     /// address reordered or unchanged while the page connects elsewhere.
     #[error("it contains spaces, control characters or invisible formatting characters")]
     Whitespace(String),
+    /// A `%` in the path or query not followed by two hex digits (RFC 3986 §2.1): Mosquitto
+    /// answers such a handshake with HTTP 403, which the browser reports as a socket that never
+    /// opened (a break-test's `/%zz`).
+    #[error("its path has a % not followed by two hex digits (write %25 for a % itself)")]
+    PercentEscape(String),
     /// A `#fragment`: browsers refuse one in a WebSocket URL.
     #[error("it has a #fragment, which a WebSocket URL may not have")]
     Fragment(String),
@@ -78,6 +83,7 @@ impl BrokerUrlError {
             | BrokerUrlError::UnclosedIpv6(url)
             | BrokerUrlError::Whitespace(url)
             | BrokerUrlError::Fragment(url)
+            | BrokerUrlError::PercentEscape(url)
             | BrokerUrlError::Credentials(url)
             | BrokerUrlError::Host { url, .. }
             | BrokerUrlError::Port { url, .. } => Some(url),
@@ -189,18 +195,30 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
             host: host.to_owned(),
         });
     }
-    if let Some(port) = port {
-        match port.parse::<u16>() {
-            Ok(p) if p > 0 => {}
+    // The port as a number: `019502` is port 19502 to the browser, so written so (the page
+    // keys what it learns of a broker by its URL).
+    let authority = match port {
+        Some(port) => match port.parse::<u16>() {
+            Ok(p) if p > 0 => format!("{host}:{p}"),
             _ => {
                 return Err(BrokerUrlError::Port {
                     url: url.to_owned(),
                     port: port.to_owned(),
                 })
             }
-        }
+        },
+        None => authority.to_owned(),
+    };
+    let after = &rest[rest.len() - path_and_query(&format!("x://{rest}")).len()..];
+    let bytes = after.as_bytes();
+    let bad_escape = bytes.iter().enumerate().any(|(at, &b)| {
+        b == b'%'
+            && !(bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if bad_escape {
+        return Err(BrokerUrlError::PercentEscape(url.to_owned()));
     }
-    let after = &rest[authority.len()..];
     Ok(format!(
         "{}://{}{after}",
         scheme.to_ascii_lowercase(),
@@ -598,6 +616,31 @@ mod tests {
         );
         let advice = path_advice("ws://127.0.0.1:8083");
         assert!(advice.contains("without a path"), "{advice}");
+    }
+
+    /// A break-test: `/%zz` got HTTP 403 from Mosquitto and the help said any path would do;
+    /// `:019502` was kept as written, another broker to the page than `:19502`.
+    #[test]
+    fn a_broken_percent_escape_is_refused_and_a_port_is_written_as_a_number() {
+        for url in ["ws://h:9001/%zz", "ws://h:9001/a%2", "ws://h:9001/?x=%"] {
+            assert_eq!(
+                parse_broker_url(url),
+                Err(BrokerUrlError::PercentEscape(url.into())),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            parse_broker_url("ws://h:9001/a%2Fb%25").as_deref(),
+            Ok("ws://h:9001/a%2Fb%25")
+        );
+        assert_eq!(
+            parse_broker_url("ws://127.0.0.1:019502/mqtt").as_deref(),
+            Ok("ws://127.0.0.1:19502/mqtt")
+        );
+        assert_eq!(
+            parse_broker_url("ws://[::1]:09001").as_deref(),
+            Ok("ws://[::1]:9001")
+        );
     }
 
     #[test]

@@ -58,7 +58,11 @@ pub fn check_login(username: &str, password: &str) -> Result<Option<Login>, Stri
     match (username.is_empty(), password.is_empty()) {
         (true, true) => return Ok(None),
         (true, false) => {
-            return Err("a password needs a user name (MQTT 3.1.1 sends none without one)".into())
+            return Err(
+                "a password needs a user name here (MQTT 3.1.1 sends none without one; \
+                 5.0 could, but the page asks for both so that a login works in either version)"
+                    .into(),
+            )
         }
         _ => {}
     }
