@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { SERVICES, brokerQuery, waitForStates } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, SERVICES, brokerQuery, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
@@ -181,6 +181,31 @@ describeApp('broker connection', () => {
 
       await placeWatchedOrder(page);
     });
+  });
+
+  // A break-test: after Connect to another broker, InventoryService, kept on a broker of its own,
+  // still showed "broker: online" as the old broker had said: the page reads every status
+  // through its own broker, and the new one never carried InventoryService's.
+  it('the page moved to another broker: a service kept on its own broker no longer shows the old broker\'s status', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const other = await startBroker();
+    setLateBroker(other);
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_inventory=${broker.wsUrl}`, async ({ page }) => {
+        await waitReady(page);
+        const presence = page.locator('[data-testid="presence-inventory"]');
+        await page.locator('[data-testid="presence-inventory"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await page.fill('#broker-url', other.wsUrl);
+        await page.click('[data-testid="apply-broker"]');
+        await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        // The services that moved say online on the new broker, and the page hears it.
+        await page.locator('[data-testid="presence-order"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.equal(await presence.getAttribute('data-online'), null, `InventoryService's badge keeps no status of the old broker: ${await presence.textContent()}`);
+        assert.equal(((await presence.textContent()) ?? '').trim(), 'broker: status not heard yet');
+      });
+    } finally {
+      await other.stop();
+      setLateBroker(null);
+    }
   });
 
   it('bad broker URL: an error message, no panic, the form still renders', { timeout: CASE_TIMEOUT_MS }, (t) =>

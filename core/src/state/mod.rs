@@ -874,8 +874,14 @@ impl State {
                 // The pages met on the broker left behind are not on this one (a newcomer's
                 // break-test: the in-page broker warned of another page's services "on this
                 // broker").
+                // Nor are the statuses it said: each service's is read through the page's
+                // broker, so what the old one said is not this one's word (a break-test: a
+                // service kept on a broker of its own still showed the old broker's "online").
                 if url != self.broker_url {
                     self.other_playgrounds.clear();
+                    for service in &mut self.services {
+                        service.presence = None;
+                    }
                 }
                 self.broker_url = url;
                 self.broker_capabilities = None;

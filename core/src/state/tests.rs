@@ -457,6 +457,29 @@ fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
     assert!(s.other_playgrounds.is_empty());
 }
 
+/// A break-test: after *Connect* to another broker, a service kept on a broker of its own
+/// still showed the old broker's "broker: online".
+#[test]
+fn a_status_heard_on_the_page_s_old_broker_is_forgotten_on_another() {
+    use crate::services::presence::Presence;
+    let mut s = state();
+    let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
+    let ours = format!("eda-{}-inventory", s.session_tag);
+    s.apply(Action::PresenceSeen(
+        ServiceId::Inventory.into(),
+        Presence::online(ServiceId::Inventory, &ours, now),
+        Duration::ZERO,
+    ));
+    let url = s.broker_url.clone();
+    s.apply(Action::BrokerChanged(url));
+    assert!(
+        s.service(ServiceId::Inventory).presence.is_some(),
+        "the same broker"
+    );
+    s.apply(Action::BrokerChanged("ws://other:9001".into()));
+    assert_eq!(s.service(ServiceId::Inventory).presence, None);
+}
+
 #[test]
 fn the_session_mode_comes_from_the_link_or_is_explained() {
     let s = State::from_link([("session", "clean")], "t");
