@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use broker_bridge::{Direction, Packet, PacketEvent, Publish, PublishRequest, QoS};
+use broker_bridge::{
+    Direction, Packet, PacketEvent, Publish, PublishRequest, Publishing, QoS, SessionError,
+};
 
 use eda_core::services::acl::publisher_of;
 use eda_core::services::dead_letter::deadletter_topic;
@@ -51,24 +53,42 @@ impl Runtime {
     /// ([`KeptDeadLetter::unpublished`]): published again by their service's client (queued
     /// until it is connected) and followed as at first.
     pub fn publish_unacked_dead_letters(self: &Rc<Self>, letters: &[KeptDeadLetter]) {
-        for kept in letters.iter().filter(|k| k.unpublished) {
-            let client = self.client(kept.service.into());
-            let request = PublishRequest::new(
-                self.namespace.wire(&deadletter_topic(kept.service)),
-                kept.letter.to_json(),
-                at_most_broker_maximum(&client, QoS::AtLeastOnce),
-            );
-            let (topic, payload) = (request.topic.clone(), request.payload.clone());
-            let Some(keeper) = &self.keeper else {
-                return;
-            };
-            // Followed from before the PUBLISH, as at first ([`Runtime::dead_letter`]).
-            keeper.keep_dead_letter_unacked(kept.clone(), topic.clone(), payload.clone());
-            if client.publish_with(request).is_err() {
-                // Refused (e.g. over the broker's limit): it never will be; listed all the same.
-                keeper.dead_letter_not_sent(&topic, &payload);
-            }
+        if self.keeper.is_none() {
+            return;
         }
+        for kept in letters.iter().filter(|k| k.unpublished) {
+            // Refused (e.g. over the broker's limit): it never will be; listed all the same.
+            let _ = self.publish_dead_letter(kept.service.into(), kept);
+        }
+    }
+
+    /// Publishes `kept`'s letter on its service's dead-letter topic with `instance`'s client
+    /// (QoS 1, or the broker's maximum if lower), followed in the tab's database from before
+    /// the PUBLISH until the broker acknowledges it: a connected client sends it within
+    /// `publish_with`, and the packet's event, which the following needs, comes before it
+    /// returns (a break-test saw every dead letter published again at the next reload,
+    /// acknowledged). One the client refuses at once is stored as never to be sent. Returns
+    /// the client's answer.
+    pub(super) fn publish_dead_letter(
+        &self,
+        instance: Instance,
+        kept: &KeptDeadLetter,
+    ) -> Result<Publishing, SessionError> {
+        let client = self.client(instance);
+        let request = PublishRequest::new(
+            self.namespace.wire(&deadletter_topic(kept.service)),
+            kept.letter.to_json(),
+            at_most_broker_maximum(&client, QoS::AtLeastOnce),
+        );
+        let (topic, payload) = (request.topic.clone(), request.payload.clone());
+        if let Some(keeper) = &self.keeper {
+            keeper.keep_dead_letter_unacked(kept.clone(), topic.clone(), payload.clone());
+        }
+        let published = client.publish_with(request);
+        if let (Err(_), Some(keeper)) = (&published, &self.keeper) {
+            keeper.dead_letter_not_sent(&topic, &payload);
+        }
+        published
     }
 
     /// The learner retried or discarded the dead letter `id`: out of the tab's database.

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use broker_bridge::ws::Client;
-use broker_bridge::{DeliveryToken, PublishRequest, QoS};
+use broker_bridge::{DeliveryToken, QoS};
 
 use crate::clock::{time_of_day, wall_clock};
 use eda_core::services::dead_letter::{
@@ -25,7 +25,6 @@ use eda_core::state::{LogEntry, Outcome};
 use eda_core::store::StoredEvent;
 use eda_core::trace::dead_letters::KeptDeadLetter;
 
-use super::publish::at_most_broker_maximum;
 use super::report::problem;
 use super::Runtime;
 
@@ -372,13 +371,6 @@ impl Runtime {
             attempts,
             now,
         );
-        let client = self.client(message.instance);
-        let request = PublishRequest::new(
-            self.namespace.wire(&deadletter_topic(service)),
-            letter.to_json(),
-            at_most_broker_maximum(&client, QoS::AtLeastOnce),
-        );
-        let (topic, payload) = (request.topic.clone(), request.payload.clone());
         // Kept whether or not the broker takes it: a dead letter is never lost for its size.
         let kept = KeptDeadLetter {
             id: crate::clock::fresh_id().to_string(),
@@ -386,25 +378,13 @@ impl Runtime {
             letter,
             unpublished: false,
         };
-        // Followed until the broker acknowledges it (and published again after a reload if it
-        // has not) from before the PUBLISH: a connected client sends it within publish_with,
-        // and the packet's event, which the following needs, comes before it returns (a
-        // break-test saw every dead letter published again at the next reload, acknowledged).
-        if let Some(keeper) = &self.keeper {
-            keeper.keep_dead_letter_unacked(kept.clone(), topic.clone(), payload.clone());
-        }
-        let published = client.publish_with(request);
+        let published = self.publish_dead_letter(message.instance, &kept);
         if let Err(e) = &published {
             self.warn_if_too_large(&deadletter_topic(service), e);
         }
-        match (&published, &self.keeper) {
-            (Ok(_), Some(_)) => self.tell(eda_core::state::Action::DeadLetterKept(kept)),
-            // Refused before sending: it never will be; listed all the same.
-            (Err(_), Some(keeper)) => {
-                keeper.dead_letter_not_sent(&topic, &payload);
-                self.tell(eda_core::state::Action::DeadLetterKept(kept));
-            }
-            (_, None) => self.keep_dead_letter(kept),
+        match &self.keeper {
+            Some(_) => self.tell(eda_core::state::Action::DeadLetterKept(kept)),
+            None => self.keep_dead_letter(kept),
         }
         published.map(|_| ()).map_err(|e| e.to_string())
     }
