@@ -137,6 +137,34 @@ impl Outage {
         )
     }
 
+    /// [`Outage::describe_at`] for a recording played to its end at `end` (its last packet,
+    /// on the packets' clock): a line that has not [`settled`](Outage::settled) by then never
+    /// will in this replay, so what is not caught up is "not delivered before the recording
+    /// ends", neither caught up nor lost (a newcomer's break-test: a finished replay said "not
+    /// delivered yet" for good). A settled line reads as [`Outage::describe`].
+    pub fn describe_at_end(&self, end: Duration) -> String {
+        let Some(restarted) = self.restarted_at.filter(|_| !self.settled(end)) else {
+            return self.describe_at(end);
+        };
+        let pending = self.missed - self.caught_up;
+        let after = end.saturating_sub(restarted);
+        format!(
+            "{} was down {}: {} meanwhile; {} caught up on restart, {pending} not delivered \
+             before the recording ends ({}.{} s after the restart, within the {} s a catch-up \
+             is awaited): whether they came later, it does not show.{}{}{}",
+            self.instance.name(),
+            self.down_text(),
+            self.owed_text(),
+            self.caught_up,
+            after.as_secs(),
+            after.subsec_millis() / 100,
+            CATCH_UP_GRACE.as_secs(),
+            self.shared_text(),
+            self.again_text(),
+            self.work_in_hand()
+        )
+    }
+
     /// The outage in a sentence, for the page, the crashed client named as its badge names it
     /// (`PaymentService 2`). When other instances took some of what was published meanwhile,
     /// it says how many of how many were its own.
@@ -977,6 +1005,33 @@ mod tests {
         let caught = &outages(&crash_and_restart(true), SagaStyle::Parallel)[0];
         assert!(caught.settled(caught.restarted_at.unwrap()));
         assert_eq!(caught.settles_at(caught.restarted_at.unwrap()), None);
+    }
+
+    // Left by break-test 32-F: a recording that ends within the grace after a restart was
+    // played to its end, and its line still said "not delivered yet", as if more could come.
+    #[test]
+    fn a_recording_that_ends_before_the_line_settles_says_it_ends_there() {
+        let lost = &outages(&crash_and_restart(false), SagaStyle::Parallel)[0];
+        let restarted = lost.restarted_at.unwrap();
+        let end = restarted + ms(1_200);
+        let text = lost.describe_at_end(end);
+        assert!(
+            text.contains(
+                "0 caught up on restart, 2 not delivered before the recording ends (1.2 s after \
+                 the restart, within the 3 s a catch-up is awaited): whether they came later, \
+                 it does not show."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("yet") && !text.contains("lost"), "{text}");
+        // Settled by the end: the line as it reads live.
+        let late = restarted + CATCH_UP_GRACE;
+        assert_eq!(lost.describe_at_end(late), lost.describe());
+        let caught = &outages(&crash_and_restart(true), SagaStyle::Parallel)[0];
+        assert_eq!(
+            caught.describe_at_end(caught.restarted_at.unwrap()),
+            caught.describe()
+        );
     }
 
     // A newcomer's break-test: a crash with an order in hand said "0 lost" and nothing else,

@@ -27,13 +27,15 @@ pub struct OutagesProps {
 
 #[component]
 pub fn Outages(props: &OutagesProps) -> Html {
-    let (list, now, live) = {
+    let (list, now, live, ended) = {
         let trace = props.trace.0.borrow();
         // A replay's line is as of its view time; a live page's as of now.
         let shown = trace.playback.shown().map(|s| s.until);
         let live = trace.playback.source() == Source::Live;
         let now = shown.filter(|_| !live).unwrap_or_else(crate::clock::now);
-        (outages(&trace, trace.saga), now, live)
+        // A replay played to its end: a line not settled by then never will be.
+        let ended = !live && trace.playback.finished(crate::clock::now());
+        (outages(&trace, trace.saga), now, live, ended)
     };
     // A restart's line says "not delivered yet" for a moment: drawn again when it settles.
     let redraw = use_force_update();
@@ -53,7 +55,7 @@ pub fn Outages(props: &OutagesProps) -> Html {
     if list.is_empty() {
         return Html::default();
     }
-    let line = |o: &Outage| line(o, now);
+    let line = |o: &Outage| line(o, now, ended);
     let (earlier, newest) = list.split_at(list.len().saturating_sub(SHOWN));
     let folded = (!earlier.is_empty()).then(|| {
         let n = earlier.len();
@@ -73,8 +75,14 @@ pub fn Outages(props: &OutagesProps) -> Html {
 }
 
 /// One crash's line at `now` (the packets' clock): `data-settled` false while what it missed
-/// may still come ([`Outage::settled`]), `data-lost` 0 until then.
-fn line(o: &Outage, now: std::time::Duration) -> Html {
+/// may still come ([`Outage::settled`]), `data-lost` 0 until then; `ended`: a replay played to
+/// its end, where an unsettled line says the recording ends there ([`Outage::describe_at_end`]).
+fn line(o: &Outage, now: std::time::Duration, ended: bool) -> Html {
+    let text = if ended {
+        o.describe_at_end(now)
+    } else {
+        o.describe_at(now)
+    };
     html! {
         <li data-testid="outage" data-service={o.instance.slug()} data-published={o.published.to_string()}
             data-missed={o.missed.to_string()} data-shared={o.shared.to_string()}
@@ -84,7 +92,7 @@ fn line(o: &Outage, now: std::time::Duration) -> Html {
             data-work-lost={o.work_lost.to_string()}
             data-restarted={(o.restarted_at.is_some() && !o.removed).to_string()}
             data-removed={o.removed.to_string()}>
-            { o.describe_at(now) }
+            { text }
         </li>
     }
 }
