@@ -212,6 +212,8 @@ describeApp('broker URLs and capabilities', () => {
       await warning.waitFor({ timeout: CONNECT_TIMEOUT_MS });
       const text = await warning.textContent();
       assert.match(text, /publish at QoS 0 instead/);
+      // QoS 1 is the default here: no `?qos=1` the link does not hold is named (break-test 32-E).
+      assert.match(text, /^QoS 1 is the default \(\?qos= changes it\), but the broker's CONNACK says Maximum QoS 0/);
       assert.match(text, /the event store \(eventstore\/orders\/…\), the dead letters and, under MQTT 5, the Last Wills go at most once/);
       const stored = await qosWitness(zero.tcpPort, 'eventstore/orders/+');
       const witness = await startWitness({ tcpPort: zero.tcpPort, protocolVersion: 5 });
@@ -240,6 +242,15 @@ describeApp('broker URLs and capabilities', () => {
       // a teacher with retain_available false was pointed at a max_qos never set).
       assert.match(advice, /retain_available false closes a CONNECT whose Last Will is retained/);
       assert.match(advice, /choose MQTT 5 under Protocol/);
+      // The form does not promise a reconnection that every try ends the same way (break-test
+      // 32-E F6: "It reconnects by itself").
+      await page.waitForFunction(() => /closed before the broker answered CONNECT/.test(document.querySelector('[data-testid="status-order"]')?.title ?? ''), null, { timeout: CONNECT_TIMEOUT_MS });
+      await page.click('[data-testid="place-order"]');
+      const formError = page.locator('[data-testid="form-error"]');
+      await formError.waitFor({ timeout: 5_000 });
+      const refused = (await formError.textContent()) ?? '';
+      assert.match(refused, /It tries again by itself, but the broker has ended its connection each time so far: the help under the status strip says what to check/);
+      assert.doesNotMatch(refused, /reconnects by itself/);
       // Mosquitto's side: the CONNECTs were dropped unanswered, no service got in (the page's
       // status monitor, which has no Will, may: it is no service).
       await zero.waitForLog(/Client <unknown> closed its connection/, 5_000);

@@ -199,9 +199,16 @@ fn qos_warning(caps: &BrokerCapabilities, qos: &FlowQos) -> Option<CapabilityWar
             .join(", "),
     };
     let (max, chosen) = (maximum.level(), highest.level());
+    // The default is not named as a link parameter the link does not hold (a newcomer's
+    // break-test: "QoS 1 is chosen (?qos=1)" on a link with no `qos`).
+    let chosen_text = if *qos == FlowQos::default() {
+        format!("QoS {chosen} is the default (?qos= changes it)")
+    } else {
+        format!("QoS {chosen} is chosen ({setting})")
+    };
     let text = match &caps.maximum_qos_learned {
         Some(learned) => format!(
-            "{}. QoS {chosen} is chosen ({setting}), but an MQTT 3.1.1 CONNACK cannot \
+            "{}. {chosen_text}, but an MQTT 3.1.1 CONNACK cannot \
              state a Maximum QoS, and a broker may close the connection on a PUBLISH above its \
              own (Mosquitto's max_qos does): the services publish at QoS {max} instead, and any \
              message sent above it before this was known goes again at QoS {max}. Subscriptions \
@@ -210,7 +217,7 @@ fn qos_warning(caps: &BrokerCapabilities, qos: &FlowQos) -> Option<CapabilityWar
             sentence(&learned.to_string())
         ),
         None => format!(
-            "QoS {chosen} is chosen ({setting}), but the broker's CONNACK says Maximum QoS {max}: \
+            "{chosen_text}, but the broker's CONNACK says Maximum QoS {max}: \
              the services publish at QoS {max} instead, since a client must not send a QoS above \
              it (MQTT 5.0 §3.2.2.3.4, [MQTT-3.2.2-11]). Subscriptions still ask for QoS \
              {chosen}; the broker grants at most {max}."
@@ -422,6 +429,14 @@ mod tests {
         let found = warnings(&broker, &using(QoS::AtLeastOnce));
         assert_eq!(properties(&found), ["Maximum QoS"]);
         assert_eq!(found[0].setting, "?qos=1");
+        assert!(
+            found[0].text.starts_with(
+                "QoS 1 is the default (?qos= changes it), but the broker's CONNACK says Maximum \
+                 QoS 0"
+            ),
+            "{}",
+            found[0].text
+        );
         assert!(
             found[0].text.contains("publish at QoS 0 instead"),
             "{}",
