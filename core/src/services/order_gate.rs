@@ -118,7 +118,15 @@ pub enum OrderRefusal {
     /// Nothing answered at `url`: the WebSocket never opened.
     Unreachable { url: String, reason: String },
     /// A connection that had opened ended (dropped, closed by the broker, timed out …).
-    Down { url: String, reason: String },
+    Down {
+        url: String,
+        reason: String,
+        /// The broker itself ended the try, in a way a reconnection is likely to meet again:
+        /// closed before or soon after CONNACK, taken over, or a protocol violation
+        /// ([`broker_bridge::ConnectionError::is_closed_after_accept`] and the like). The page
+        /// does not promise that it "reconnects by itself" then.
+        repeats: bool,
+    },
     /// These services (in [`ServiceId::ALL`]'s order) have not subscribed yet since the
     /// services started.
     WaitingFor(Vec<ServiceId>),
@@ -520,7 +528,17 @@ pub(super) fn can_publish(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
             } else if reason.is_unreachable() {
                 OrderRefusal::Unreachable { url, reason: text }
             } else {
-                OrderRefusal::Down { url, reason: text }
+                let repeats = reason.is_closed_after_accept()
+                    || reason.is_protocol_violation()
+                    || matches!(
+                        reason,
+                        broker_bridge::ConnectionError::ClosedBeforeConnAck { .. }
+                    );
+                OrderRefusal::Down {
+                    url,
+                    reason: text,
+                    repeats,
+                }
             })
         }
     }
@@ -549,7 +567,7 @@ impl OrderRefusal {
                     "{publisher} is not connected: it cannot reach the broker at {url} ({reason})"
                 )
             }
-            OrderRefusal::Down { url, reason } => {
+            OrderRefusal::Down { url, reason, .. } => {
                 format!("{publisher} is not connected to the broker at {url} ({reason})")
             }
             OrderRefusal::WaitingFor(services) => {
@@ -640,6 +658,13 @@ impl OrderRefusal {
             OrderRefusal::Refused { .. } => {
                 " Change what the broker refused (protocol version, user name or password, \
                  client id), then try again."
+            }
+            // A newcomer's break-test (32-E F6): a broker that closes every 3.1.1 CONNECT
+            // was said to be reconnected to "by itself".
+            OrderRefusal::Down { repeats: true, .. } => {
+                " It tries again by itself, but the broker has ended its connection each time \
+                 so far: the help under the status strip says what to check; try again once it \
+                 shows connected."
             }
             OrderRefusal::Down { .. } => " It reconnects by itself; try again once it has.",
             OrderRefusal::WaitingFor(_) => {
@@ -1330,5 +1355,49 @@ mod tests {
                 refusal.advice()
             );
         }
+    }
+
+    // A newcomer's break-test (32-E F6): a broker that closes every 3.1.1 CONNECT (a Will of
+    // QoS 1 on `max_qos 0`) was said to be reconnected to "by itself".
+    #[test]
+    fn a_broker_that_ends_each_try_is_not_promised_a_reconnection() {
+        let gate = OrderGate::default();
+        let refusal = |reason: ConnectionError| {
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&down(reason)))
+                .unwrap_err()
+        };
+        let closing = [
+            ConnectionError::ClosedBeforeConnAck {
+                transport: Box::new(ConnectionError::TransportClosed {
+                    code: 1006,
+                    reason: String::new(),
+                }),
+            },
+            ConnectionError::ClosedAfterAccept {
+                after: Duration::from_millis(50),
+                in_a_row: 3,
+                transport: Box::new(ConnectionError::TransportFailed("gone".into())),
+            },
+            ConnectionError::TextFrame,
+        ];
+        for reason in closing {
+            let advice = refusal(reason).advice();
+            assert!(
+                advice.starts_with(
+                    " It tries again by itself, but the broker has ended its connection each \
+                     time so far: the help under the status strip says what to check"
+                ),
+                "{advice}"
+            );
+            assert!(!advice.contains("reconnects by itself"), "{advice}");
+        }
+        let dropped = refusal(ConnectionError::Dropped {
+            after: Duration::from_secs(3),
+            transport: Box::new(ConnectionError::TransportFailed("gone".into())),
+        });
+        assert_eq!(
+            dropped.advice(),
+            " It reconnects by itself; try again once it has."
+        );
     }
 }
