@@ -329,6 +329,24 @@ fn plain_port_given(url: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The ports brokers commonly serve MQTT over WebSocket with TLS on: 443 (HTTPS), 8084 (EMQX),
+/// 8443, 8884 (Mosquitto's and HiveMQ's public test brokers) and 9443 (this project's
+/// `./scripts/play --secure`).
+const TLS_WEBSOCKET_PORTS: [&str; 5] = ["443", "8084", "8443", "8884", "9443"];
+
+/// A `ws://` URL (plain WebSocket) at one of [`TLS_WEBSOCKET_PORTS`]: that port, since the
+/// broker there most likely wants `wss://` (a newcomer's break-test put `ws://localhost:9443`
+/// and was told only to start a broker).
+fn tls_port_over_ws(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("ws") {
+        return None;
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let port = split_host_port(authority).1?;
+    TLS_WEBSOCKET_PORTS.contains(&port).then_some(port)
+}
+
 /// What to do when nothing answers at `url` (as [`parse_broker_url`] returned it): how to start
 /// the broker there, when it is one this project starts ([`known_broker`]), else to start that
 /// broker or check its address. One or more sentences for the page, e.g. for
@@ -386,10 +404,19 @@ pub fn start_advice(url: &str) -> String {
             } else {
                 String::new()
             };
+            let tls = tls_port_over_ws(url)
+                .map(|port| {
+                    format!(
+                        " Port {port} usually serves WebSocket over TLS: if it does here, the \
+                         URL needs wss://, not ws:// (a TLS listener drops a plain connection \
+                         without a word)."
+                    )
+                })
+                .unwrap_or_default();
             format!(
                 "Start the MQTT broker that should answer at {authority}, or check its address \
-                 above (scheme, host, port and path).{name} This project's own Mosquitto is at \
-                 ws://localhost:9001 (./scripts/play)."
+                 above (scheme, host, port and path).{tls}{name} This project's own Mosquitto \
+                 is at ws://localhost:9001 (./scripts/play)."
             )
         }
     }
@@ -806,6 +833,33 @@ mod tests {
             "ws://localhost:19611/x",
         ] {
             assert!(!start_advice(address).contains("typo"), "{address}");
+        }
+    }
+
+    /// A newcomer's break-test (32-E F6): `ws://localhost:9443`, the secure broker's TLS port
+    /// with the plain scheme, was told only to start a broker.
+    #[test]
+    fn a_plain_websocket_url_at_a_tls_port_is_told_wss() {
+        for url in [
+            "ws://localhost:9443",
+            "ws://broker.example:8884/mqtt",
+            "WS://10.0.0.1:443",
+        ] {
+            let advice = start_advice(url);
+            assert!(
+                advice.contains(
+                    "usually serves WebSocket over TLS: if it does here, the URL \
+                     needs wss://, not ws://"
+                ),
+                "{url}: {advice}"
+            );
+        }
+        for url in [
+            "wss://broker.example:8884",
+            "ws://127.0.0.1:19611",
+            "ws://h",
+        ] {
+            assert!(!start_advice(url).contains("wss://, not"), "{url}");
         }
     }
 }
