@@ -20,6 +20,11 @@ pub struct LeftInFlight {
     /// it became the page's broker); `false` for a broker that never answered or refused every
     /// try: it holds nothing of theirs.
     pub reached: bool,
+    /// Whether the broker switched to is one these services left earlier in the page's life
+    /// after it had accepted them, with persistent sessions: it still holds those sessions,
+    /// and what it queued for them since comes when they reconnect. Set by the page's state
+    /// ([`crate::state::State`] remembers the brokers left), not by the runtime.
+    pub returning: bool,
 }
 
 impl LeftInFlight {
@@ -34,7 +39,7 @@ impl LeftInFlight {
 ///
 /// ```
 /// # use eda_core::state::broker_switch::{switch_note, LeftInFlight};
-/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true };
+/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true, returning: false };
 /// assert_eq!(switch_note("ws://a:9001", "ws://b:9001", left), None);
 /// ```
 pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
@@ -70,13 +75,22 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
              nothing of theirs stays on it.{again}"
         ));
     }
+    // A newcomer's break-test (32-E F6): back on a broker left earlier, the note said it had
+    // none of these services' sessions; it keeps the ones they left there.
+    let there = if left.returning {
+        format!(
+            "; {to} still holds the sessions these services left on it earlier, and sends what \
+             it queued for them since"
+        )
+    } else {
+        format!(", and {to}, if it is another broker, has none of these services'")
+    };
     Some(format!(
         "Switched brokers with {what}: the messages {from} accepted and had not yet delivered \
-         to the services stay on that broker (a persistent session lives on one broker, and \
-         {to}, if it is another broker, has none of these services'), so a service may never \
-         receive some of them. An open order may end by its deadline, and the read model may \
-         miss events: its lag line says so, and Rebuild (Read model panel) projects them from \
-         the event store.{again}"
+         to the services stay on that broker (a persistent session lives on one broker{there}), \
+         so a service may never receive some of them. An open order may end by its deadline, \
+         and the read model may miss events: its lag line says so, and Rebuild (Read model \
+         panel) projects them from the event store.{again}"
     ))
 }
 
@@ -98,7 +112,25 @@ mod tests {
             open_orders,
             unacknowledged,
             reached,
+            returning: false,
         }
+    }
+
+    #[test]
+    fn back_on_a_broker_left_earlier_its_kept_sessions_are_said() {
+        let back = LeftInFlight {
+            returning: true,
+            ..left(2, 0, true)
+        };
+        let note = switch_note("ws://b:9001", "ws://a:9001", back).unwrap();
+        assert!(
+            note.contains(
+                "(a persistent session lives on one broker; ws://a:9001 still holds the sessions \
+                 these services left on it earlier, and sends what it queued for them since), so"
+            ),
+            "{note}"
+        );
+        assert!(!note.contains("has none"), "{note}");
     }
 
     #[test]

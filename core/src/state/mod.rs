@@ -365,6 +365,10 @@ pub struct State {
     /// What the last switch of the page's broker left in flight on the old one, in words
     /// ([`broker_switch::switch_note`]); `None` when it left nothing (or before any switch).
     pub broker_switch_note: Option<String>,
+    /// The page's brokers the services left after one had accepted them (switched away from
+    /// with *Connect*): under persistent sessions each still holds their sessions
+    /// ([`broker_switch::LeftInFlight::returning`]). For the page's lifetime.
+    pub brokers_left: std::collections::BTreeSet<String>,
     /// The last message the broker's limits kept from being sent (Maximum Packet Size).
     pub capability_refusal: Option<broker_fit::CapabilityWarning>,
 }
@@ -568,6 +572,7 @@ impl State {
             replaying: None,
             left_open: 0,
             broker_switch_note: None,
+            brokers_left: std::collections::BTreeSet::new(),
             recording_error: None,
             flow: FlowSettings::default(),
             delays_error: None,
@@ -866,6 +871,14 @@ impl State {
                 self.order_gate = refusal;
             }
             Action::BrokerSwitched { url, left } => {
+                let left = broker_switch::LeftInFlight {
+                    returning: self.session == SessionMode::Persistent
+                        && self.brokers_left.contains(&url),
+                    ..left
+                };
+                if left.reached && url != self.broker_url {
+                    self.brokers_left.insert(self.broker_url.clone());
+                }
                 self.broker_switch_note = broker_switch::switch_note(&self.broker_url, &url, left);
                 self.apply(Action::BrokerChanged(url));
             }

@@ -156,6 +156,7 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
         open_orders: 3,
         unacknowledged: 0,
         reached: true,
+        returning: false,
     };
     s.apply(Action::BrokerSwitched {
         url: "ws://127.0.0.1:19002".into(),
@@ -181,6 +182,60 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
         s.broker_switch_note, None,
         "nothing in flight: nothing said"
     );
+}
+
+// A newcomer's break-test (32-E F6): A → B → A with orders open said A "has none of these
+// services'" sessions, though it kept the ones they left there; with clean sessions it has none.
+#[test]
+fn back_on_a_broker_left_earlier_the_note_says_it_holds_their_sessions() {
+    let (a, b) = ("ws://127.0.0.1:19001", "ws://127.0.0.1:19002");
+    let open = broker_switch::LeftInFlight {
+        open_orders: 1,
+        reached: true,
+        ..Default::default()
+    };
+    for (session, kept) in [(SessionMode::Persistent, true), (SessionMode::Clean, false)] {
+        let mut s = State::new(a.into(), None, "t");
+        s.session = session;
+        s.apply(Action::BrokerSwitched {
+            url: b.into(),
+            left: open,
+        });
+        let away = s.broker_switch_note.clone().unwrap();
+        assert!(away.contains("has none of these services'"), "{away}");
+        s.apply(Action::BrokerSwitched {
+            url: a.into(),
+            left: open,
+        });
+        let back = s.broker_switch_note.clone().unwrap();
+        assert_eq!(
+            back.contains(&format!(
+                "{a} still holds the sessions these services left on it earlier"
+            )),
+            kept,
+            "{session:?}: {back}"
+        );
+        assert_eq!(back.contains("has none"), !kept, "{back}");
+    }
+    // A broker that never accepted them holds nothing: going back to it says so as before.
+    let mut s = State::new(a.into(), None, "t");
+    let unreached = broker_switch::LeftInFlight {
+        reached: false,
+        ..open
+    };
+    s.apply(Action::BrokerSwitched {
+        url: b.into(),
+        left: unreached,
+    });
+    s.apply(Action::BrokerSwitched {
+        url: a.into(),
+        left: open,
+    });
+    assert!(s
+        .broker_switch_note
+        .clone()
+        .unwrap()
+        .contains("has none of these services'"));
 }
 
 #[test]
