@@ -242,8 +242,12 @@ describeApp('broker connection', () => {
   // retry is "connecting" for a while (Chromium spaces out WebSockets that keep failing), and
   // the form took that for a first try while the help under the badges told the failure.
   it('a broker URL whose every try fails: the form refuses for the failure the help shows, also while it tries again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const url = `ws://localhost:${await freePort()}/%zz`;
+    // Nothing listens there. (It was `…/%zz` until such a URL was refused outright: the page
+    // then fell back to the default broker, and the case passed or not by whether one ran on
+    // this machine.)
+    const url = `ws://localhost:${await freePort()}/mqtt`;
     await withApp(t, brokerQuery(url), async ({ page }) => {
+      assert.equal(await page.getAttribute('[data-testid="status-order"]', 'data-broker'), url, 'the link\'s broker is tried, not the default');
       const help = page.locator('[data-testid="broker-help"]');
       await help.waitFor({ state: 'visible' });
       assert.match((await help.textContent()) ?? '', /Cannot reach the MQTT broker/);
@@ -305,6 +309,19 @@ describeApp('broker connection', () => {
         } finally {
           await late.close();
         }
+
+        // Back to the first broker with orders open again (break-test 32-E F6): it keeps the
+        // sessions the services left there, and the note no longer says it has none.
+        await page.locator('[data-testid="place-ten"][data-ready="true"]').waitFor({ timeout: 10_000 });
+        const rows = await page.locator('[data-testid="order-row"]').count();
+        await page.click('[data-testid="place-ten"]');
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid="order-row"]').length >= n + 10, rows, { timeout: 10_000 });
+        await page.fill('#broker-url', broker.wsUrl);
+        await page.click('[data-testid="apply-broker"]');
+        await page.waitForFunction((url) => document.querySelector('[data-testid="broker-switch-note"]')?.textContent?.includes(`the messages ${url} accepted`), other.wsUrl);
+        const back = ((await note.textContent()) ?? '').trim();
+        assert.ok(back.includes(`(a persistent session lives on one broker; ${broker.wsUrl} still holds the sessions these services left on it earlier, and sends what it queued for them since)`), back);
+        assert.doesNotMatch(back, /has none of these services'/);
       });
     } finally {
       await witness.close();
