@@ -462,6 +462,56 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // A newcomer's break-test (33-H F1): Place 10 orders and a reload 30 ms later. Nine orders
+  // were kept in the tab's database but their PUBLISH never left the page; after the reload
+  // OrderService started their sagas from what it kept, nobody else had heard of them, and each
+  // was cancelled at its deadline with no orders/created on the wire. Here a proxy drops
+  // OrderService's PUBLISH of the order until the reload: no participant hears of it, so the
+  // outbox's relay publishes it after the reload, and the order completes, once.
+  it('4g. an order kept in the tab\'s database whose PUBLISH never left the page before a reload: OrderService publishes it after the reload and it completes once', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let dropping = true;
+    let dropped;
+    const droppedOnce = new Promise((resolve) => { dropped = resolve; });
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      toBroker: (packet, conn) => {
+        if (dropping && conn.clientId?.endsWith('-order') && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created') {
+          dropped();
+          return null;
+        }
+        return packet;
+      },
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=3000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await droppedOnce;
+        dropping = false;
+        await page.reload();
+        await waitReady(page);
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'order',
+          status: 'note',
+          reason: new RegExp(`order ${orderId} was placed before the page reloaded, and its orders/created neither came back nor reached PaymentService or InventoryService: it most likely never left the page\\. OrderService publishes it now`),
+        });
+        await witness.waitForOrder('orders/created', orderId, 20_000);
+        await witness.waitForOrder('orders/confirmed', orderId, 20_000);
+        await witness.roundTrip();
+        await expectOneOutcome(witness, orderId, 'orders/confirmed');
+        const created = witness.messages.filter((m) => m.topic === 'orders/created' && m.json?.orderId === orderId);
+        assert.equal(created.length, 1, 'published once, after the reload');
+        assert.equal(witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId).length, 1, 'charged once');
+        await waitForRow(page, orderId, 'Completed');
+      });
+    } finally {
+      await witness.close();
+      await proxy.close();
+    }
+  });
+
   it('4b. Session Present = 1 in answer to Clean Start (5.0): the page closes the connection and says why', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({
       upstream: broker.wsUrl,

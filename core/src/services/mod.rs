@@ -550,6 +550,19 @@ impl Flow {
         }
     }
 
+    /// Whether PaymentService or InventoryService remembers anything of `order_id` (a message
+    /// of it processed, a charge, a reservation, a step of its saga), kept across a reload or
+    /// not. After a reload, an order kept by the placement's outbox that neither heard of most
+    /// likely never reached the broker: OrderService publishes it again (decision 0023).
+    pub fn participants_heard_of(&self, order_id: Uuid) -> bool {
+        [ServiceId::Payment, ServiceId::Inventory]
+            .into_iter()
+            .any(|service| {
+                let memo = self.memo(service, order_id);
+                !memo.processed.is_empty() || memo.payment.is_some() || memo.inventory.is_some()
+            })
+    }
+
     /// What `service` remembers of `order_id`.
     fn memo(&self, service: ServiceId, order_id: Uuid) -> durable::Memo {
         let processed = self
