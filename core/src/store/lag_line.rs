@@ -134,44 +134,89 @@ fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String
     )
 }
 
-/// What the lag line adds after a crash of QueryService that lost messages (its crash line,
-/// settled, says `lost` of them): how many of the events `model` has not applied were recorded
-/// in the store from `down_from` to `down_until` (while it was down, on the page's clock, as
-/// the events' `recordedAt`), which no session kept for it, so they will not come: *Rebuild*
-/// projects them. `None` when none of the events behind are of that time, or none was lost.
-/// A newcomer's break-test: after a crash with clean sessions the lag line said "Behind: 4
-/// events … not projected yet" beside a crash line saying the 4 were lost.
-pub fn lost_in_crash(
-    model: &ReadModel,
-    store: &EventStore,
-    (down_from, down_until): (Timestamp, Timestamp),
-    lost: usize,
-) -> Option<String> {
-    if lost == 0 {
-        return None;
-    }
+/// QueryService's last crash as the lag line needs it, on the page's clock (the events'
+/// `recordedAt`): when it crashed and restarted, and what its crash line counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryCrash {
+    pub crashed: Timestamp,
+    /// `None` while it is down.
+    pub restarted: Option<Timestamp>,
+    /// Messages published for it while it was down and never received (its crash line's
+    /// "lost", once settled; 0 before, or with a session that kept them).
+    pub lost: usize,
+    /// The store's events it held for its projection delay when it crashed (its crash line's
+    /// work lost): acknowledged on arrival, so never sent again.
+    pub held: usize,
+}
+
+/// What the lag line adds after a crash of QueryService that cost events (its last crash,
+/// [`QueryCrash`]): how many of the events `model` has not applied it held for its projection
+/// delay when it crashed (recorded before the crash; at most [`QueryCrash::held`]), and how
+/// many were recorded in the store while it was down and lost with a session that kept
+/// nothing: neither kind will come, and *Rebuild* projects them. `None` when none of the events
+/// behind are of either kind.
+///
+/// Newcomers' break-tests: after a crash with clean sessions the lag line said "Behind: 4
+/// events … not projected yet" beside a crash line saying the 4 were lost; it said the same of
+/// events that died in the projection delay, and nothing once a newer event made the lost ones
+/// "missing" (33-H F2).
+pub fn lost_in_crash(model: &ReadModel, store: &EventStore, crash: QueryCrash) -> Option<String> {
     let from = model.checkpoint() + 1;
-    let during = |recorded: Timestamp| {
-        recorded.unix_millis() >= down_from.unix_millis()
-            && recorded.unix_millis() <= down_until.unix_millis()
-    };
-    let gone = store
+    let ms = Timestamp::unix_millis;
+    let behind: Vec<i64> = store
         .read_all(from, None)
         .iter()
-        .filter(|e| !model.has_applied(e.position) && during(e.recorded_at))
-        .count();
-    if gone == 0 {
+        .filter(|e| !model.has_applied(e.position))
+        .map(|e| ms(e.recorded_at))
+        .collect();
+    let held = if crash.held == 0 {
+        0
+    } else {
+        let before = behind.iter().filter(|at| **at < ms(crash.crashed)).count();
+        before.min(crash.held)
+    };
+    let down = match crash.restarted {
+        Some(restarted) if crash.lost > 0 => behind
+            .iter()
+            .filter(|at| (ms(crash.crashed)..=ms(restarted)).contains(*at))
+            .count(),
+        _ => 0,
+    };
+    if held + down == 0 {
         return None;
     }
-    let (were, they, them) = if gone == 1 {
-        ("was", "it", "it")
+    let were = |n: usize| if n == 1 { "was" } else { "were" };
+    let held_text = (held > 0).then(|| {
+        format!(
+            "{held} {} held for its projection delay when QueryService crashed, and died with it \
+             (acknowledged when {} arrived, so the broker does not send {} again)",
+            were(held),
+            if held == 1 { "it" } else { "they" },
+            if held == 1 { "it" } else { "them" },
+        )
+    });
+    let down_text = (down > 0).then(|| {
+        format!(
+            "{down} {} appended while QueryService was down, and its crash lost what was \
+             published for it meanwhile ({}, its crash line says)",
+            were(down),
+            crash.lost
+        )
+    });
+    let said = [held_text, down_text]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ");
+    let all = held + down;
+    let (they, them) = if all == 1 {
+        ("it", "it")
     } else {
-        ("were", "they", "them")
+        ("they", "them")
     };
     Some(format!(
-        "{gone} of them {were} appended while QueryService was down, and its crash lost what was \
-         published for it meanwhile ({lost}, its crash line says): {they} will not come. Rebuild \
-         projects {them} from the event store."
+        "Of the events not projected, {said}: {they} will not come. Rebuild projects {them} from \
+         the event store."
     ))
 }
 
@@ -263,30 +308,90 @@ mod tests {
             model.project(event);
         }
         let t = |second| Timestamp::parse(&format!("2026-12-02T09:20:{second:02}.000Z")).unwrap();
-        let down = (t(5), t(20));
+        let crash = |lost, held| QueryCrash {
+            crashed: t(5),
+            restarted: Some(t(20)),
+            lost,
+            held,
+        };
         assert_eq!(
-            lost_in_crash(&model, &store, down, 3).as_deref(),
+            lost_in_crash(&model, &store, crash(3, 0)).as_deref(),
             Some(
-                "3 of them were appended while QueryService was down, and its crash lost what \
-                 was published for it meanwhile (3, its crash line says): they will not come. \
-                 Rebuild projects them from the event store."
+                "Of the events not projected, 3 were appended while QueryService was down, and \
+                 its crash lost what was published for it meanwhile (3, its crash line says): \
+                 they will not come. Rebuild projects them from the event store."
             )
         );
         // Nothing lost (a persistent session kept them): they are on their way.
-        assert_eq!(lost_in_crash(&model, &store, down, 0), None);
+        assert_eq!(lost_in_crash(&model, &store, crash(0, 0)), None);
         // Rebuilt since: nothing behind is of that time.
         for event in &events[2..] {
             model.project(event);
         }
-        assert_eq!(lost_in_crash(&model, &store, down, 3), None);
+        assert_eq!(lost_in_crash(&model, &store, crash(3, 0)), None);
         // One behind of that time, the newer one not.
         let mut model = ReadModel::new();
         for event in events.iter().filter(|e| e.position != 4 && e.position != 6) {
             model.project(event);
         }
-        assert!(lost_in_crash(&model, &store, down, 1)
-            .is_some_and(|line| line.starts_with("1 of them was appended")
-                && line.ends_with("projects it from the event store.")));
+        assert!(
+            lost_in_crash(&model, &store, crash(1, 0)).is_some_and(|line| line
+                .starts_with("Of the events not projected, 1 was appended")
+                && line.ends_with("projects it from the event store."))
+        );
+    }
+
+    // A newcomer's break-test (33-H F2): the events QueryService held for its projection delay
+    // died with its crash, and the lag line called them "not projected yet", before and after
+    // the restart.
+    #[test]
+    fn events_held_for_the_projection_delay_at_the_crash_are_said_not_to_come() {
+        let seconds = [0, 1, 2, 3, 10];
+        let events: Vec<StoredEvent> = (1..=5)
+            .zip(seconds)
+            .map(|(p, s)| created_at(p, s))
+            .collect();
+        let store = EventStore::load(events.clone()).unwrap();
+        let mut model = ReadModel::new();
+        model.project(&events[0]);
+        let t = |second| Timestamp::parse(&format!("2026-12-02T09:20:{second:02}.000Z")).unwrap();
+        let down = QueryCrash {
+            crashed: t(5),
+            restarted: None,
+            lost: 0,
+            held: 3,
+        };
+        assert_eq!(
+            lost_in_crash(&model, &store, down).as_deref(),
+            Some(
+                "Of the events not projected, 3 were held for its projection delay when \
+                 QueryService crashed, and died with it (acknowledged when they arrived, so the \
+                 broker does not send them again): they will not come. Rebuild projects them \
+                 from the event store."
+            )
+        );
+        // Restarted, with the one published meanwhile lost too: both said, once.
+        let both = QueryCrash {
+            restarted: Some(t(12)),
+            lost: 1,
+            ..down
+        };
+        let line = lost_in_crash(&model, &store, both).unwrap();
+        assert!(
+            line.starts_with(
+                "Of the events not projected, 3 were held for its projection delay when \
+                 QueryService crashed"
+            ) && line.contains(
+                "; 1 was appended while QueryService was down, and its crash lost what was \
+                 published for it meanwhile (1, its crash line says): they will not come."
+            ),
+            "{line}"
+        );
+        // Never more than the crash line counts.
+        let one = QueryCrash { held: 1, ..down };
+        assert!(lost_in_crash(&model, &store, one)
+            .unwrap()
+            .starts_with("Of the events not projected, 1 was held"));
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub use analytics::{
     csv_text, nearest_rank, percent_text, CsvRow, Figures, MinuteCount, ReasonCount,
 };
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
-pub use lag_line::{held_line, lag_line, lost_in_crash};
+pub use lag_line::{held_line, lag_line, lost_in_crash, QueryCrash};
 pub use not_projected::NotProjected;
 pub use read_model::{OrderView, Projected, ReadModel, Totals};
 pub use rebuild::{rebuilt_heading, Lag, Progress, Rebuild};

@@ -17,7 +17,8 @@ use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
 use eda_core::services::ServiceId;
 use eda_core::store::{
-    lag_line, lost_in_crash, rebuilt_heading, EventStore, Lag, ReadModel, Rebuild, Totals,
+    lag_line, lost_in_crash, rebuilt_heading, EventStore, Lag, QueryCrash, ReadModel, Rebuild,
+    Totals,
 };
 use eda_core::trace::playback::Source;
 use eda_core::trace::Trace;
@@ -257,7 +258,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                         class={classes!((lag.events_behind > 0 || model.held() > 0
                             || trace.not_projected.count() > 0).then_some("behind"))}>
                         { lag_line(lag, model, head) }
-                        if lag.skipped == 0 && lag.events_behind > 0 {
+                        if lag.events_behind > 0 {
                             if let Some(lost) = lost_line(&trace, model, store) {
                                 <span data-testid="query-lost-in-crash">{ format!(" {lost}") }</span>
                             }
@@ -320,10 +321,11 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     }
 }
 
-/// What the lag line adds when QueryService's last crash lost messages (the live page only,
-/// once its crash line has settled): the events behind appended while it was down will not
-/// come ([`lost_in_crash`]). The crash's times, on the packets' clock, are put on the page's
-/// clock as the events' `recordedAt` are.
+/// What the lag line adds when QueryService's last crash cost events (the live page only):
+/// the events it held for its projection delay when it crashed, and, once its crash line has
+/// settled, those appended while it was down and lost, will not come ([`lost_in_crash`]). The
+/// crash's times, on the packets' clock, are put on the page's clock as the events'
+/// `recordedAt` are.
 fn lost_line(trace: &Trace, model: &ReadModel, store: &EventStore) -> Option<String> {
     if trace.playback.source() != Source::Live {
         return None;
@@ -337,14 +339,22 @@ fn lost_line(trace: &Trace, model: &ReadModel, store: &EventStore) -> Option<Str
         .into_iter()
         .rev()
         .find(|o| o.instance.service == ServiceId::Query)?;
-    let (restarted, lost) = (outage.restarted_at?, outage.lost_at(now));
     let wall_now = clock::wall_clock()?.unix_millis();
     let on_page_clock = |at: Duration| {
         let ago = now.saturating_sub(at).as_millis();
         Timestamp::from_unix_millis(wall_now - i64::try_from(ago).unwrap_or(i64::MAX)).ok()
     };
-    let down = (on_page_clock(outage.crashed_at)?, on_page_clock(restarted)?);
-    lost_in_crash(model, store, down, lost)
+    let restarted = match outage.restarted_at {
+        Some(at) => Some(on_page_clock(at)?),
+        None => None,
+    };
+    let crash = QueryCrash {
+        crashed: on_page_clock(outage.crashed_at)?,
+        restarted,
+        lost: outage.lost_at(now),
+        held: outage.work_lost,
+    };
+    lost_in_crash(model, store, crash)
 }
 
 /// Why a whole rebuild that differed did not replace the read model of a QueryService holding
