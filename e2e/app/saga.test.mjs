@@ -491,6 +491,40 @@ describeApp('saga', () => {
       assert.doesNotMatch(row.text, /charged 2 times/, row.text);
     }));
 
+  // A newcomer's break-test (33-H F3): the same results kept, then the page reloaded before the
+  // creation came. OrderService had acknowledged them on arrival and kept them in memory only:
+  // after the reload they were gone, and the order waited for (and took) the participants' own
+  // charge and reservation. They are kept in the tab's database now, before their PUBACK.
+  it('results from outside before the order is created, kept across a reload: the order completes on them once its creation arrives', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500&inventory_ms=1500', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      const now = () => new Date().toISOString();
+      const forged = {
+        payment: { orderId, paymentId: 'eeeeeeee-0000-4000-8000-000000000001', amount: 59.98, success: true, processedAt: now() },
+        reservation: { orderId, reservationId: 'eeeeeeee-0000-4000-8000-000000000002', success: true, reservedAt: now() },
+      };
+      await witness.publish('payments/processed', JSON.stringify(forged.payment), { qos: 1 });
+      await witness.publish('inventory/reserved', JSON.stringify(forged.reservation), { qos: 1 });
+      for (const topic of ['payments/processed', 'inventory/reserved']) {
+        await page.locator(`[data-testid="log-entry"][data-service="order"][data-topic="${topic}"][data-status="kept"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      await page.reload();
+      await waitReady(page);
+      // Taken back from the tab's database (or, had the reload come before their PUBACK, sent
+      // again by the broker and kept anew).
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"][data-service="order"]')]
+        .some((e) => e.textContent.includes("2 messages kept until their order's creation arrives") || e.dataset.status === 'kept'), null, { timeout: FLOW_TIMEOUT_MS });
+      await witness.publish('orders/created', orderCreatedJson({ orderId, customerId: 'LATE' }), { qos: 1 });
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      for (const [topic, label] of [['payments/processed', 'charge'], ['inventory/reserved', 'reservation']]) {
+        await witness.waitFor((m) => m.topic === topic && m.json?.orderId === orderId && m.json?.success === false, FLOW_TIMEOUT_MS, `the ${label} refused`);
+        const successes = witness.messages.filter((m) => m.topic === topic && m.json?.orderId === orderId && m.json?.success);
+        assert.equal(successes.length, 1, `one ${label} on the wire, the forged one: ${successes.map((m) => m.payload).join(' | ')}`);
+      }
+      await witness.roundTrip();
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+    }));
+
   it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();

@@ -273,9 +273,9 @@ fn a_row_another_version_wrote_is_left_out() {
     assert_eq!(Memo::from_stored(&other), None);
     assert_eq!(Memo::from_stored("{\"orderId\":1}"), None);
     assert_eq!(
-        Memo::from_stored(&json.replace("\"payment\",", "\"order\",")),
+        Memo::from_stored(&json.replace("\"payment\",", "\"query\",")),
         None,
-        "not a participant"
+        "not a participant, nor OrderService"
     );
     assert_eq!(stock_from_stored("{\"v\":99,\"levels\":{}}"), None);
     assert_eq!(
@@ -470,4 +470,63 @@ fn after_a_reload_notification_service_still_refuses_what_contradicts_what_it_to
         )
         .expect_err("a refund under a payment id it never told of");
     assert_eq!(refused.kind, RejectionKind::NotItsOwn);
+}
+
+// A newcomer's break-test (33-H F3): OrderService kept a payment that came before its order's
+// creation, the page reloaded, and the payment was gone (acknowledged, never stored): the order,
+// charged, was cancelled at its deadline. The message kept is in OrderService's memo now, and a
+// reloaded flow handles it when the creation arrives.
+#[test]
+fn a_message_kept_until_its_order_s_creation_survives_a_reload() {
+    let mut flow = Flow::new(settings());
+    let early = flow
+        .handle(
+            ServiceId::Order,
+            at(0),
+            topics::PAYMENTS_PROCESSED,
+            seed::PAYMENT_PROCESSED.as_bytes(),
+        )
+        .unwrap_err();
+    assert_eq!(early.kind, RejectionKind::Early);
+    let changed = flow.take_changed();
+    let memo = changed
+        .memos
+        .iter()
+        .find(|m| m.service == "order")
+        .expect("OrderService's memo");
+    assert_eq!(memo.early.len(), 1);
+    assert_eq!(memo.early[0].topic, topics::PAYMENTS_PROCESSED);
+    assert_eq!(memo.early[0].payload, seed::PAYMENT_PROCESSED);
+
+    let (mut reloaded, restored) = reloaded(&[changed]);
+    assert!(restored
+        .lines()
+        .iter()
+        .any(|(service, line)| *service == ServiceId::Order
+            && line.ends_with("1 message kept until its order's creation arrives")));
+    let commands = reloaded
+        .handle(
+            ServiceId::Order,
+            at(10),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            commands[..],
+            [
+                Command::Record(_),
+                Command::Schedule { .. },
+                Command::Record(_)
+            ]
+        ),
+        "the creation, its deadline, and the payment kept, recorded: {commands:?}"
+    );
+    // Handled: the memo is written again without it.
+    let after = reloaded.take_changed();
+    assert!(after
+        .memos
+        .iter()
+        .any(|m| m.service == "order" && m.early.is_empty()));
 }

@@ -584,6 +584,18 @@ impl Flow {
             notification: (service == ServiceId::Notification)
                 .then(|| self.notification.memo(order_id))
                 .flatten(),
+            early: self
+                .early
+                .get(&(service, order_id))
+                .map(|kept| {
+                    kept.iter()
+                        .map(|(topic, payload)| durable::EarlyMemo {
+                            topic: (*topic).to_owned(),
+                            payload: String::from_utf8_lossy(payload).into_owned(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -642,6 +654,15 @@ impl Flow {
             }
             if let Some(notification) = &memo.notification {
                 self.notification.restore_memo(memo.order_id, notification);
+            }
+            let early: Vec<EarlyMessage> = memo
+                .early
+                .iter()
+                .filter_map(|e| Some((durable::known_topic(&e.topic)?, e.payload.clone().into())))
+                .collect();
+            if !early.is_empty() {
+                *restored.early.entry(service).or_default() += early.len();
+                self.early.insert((service, memo.order_id), early);
             }
         }
         restored
@@ -1025,6 +1046,9 @@ impl Flow {
                     Some(kept) => kept.push(message),
                     None => self.early.insert((service, order_id), vec![message]),
                 }
+                // Kept in the tab's database too ([`durable::Memo::early`]), OrderService's
+                // as well as a participant's.
+                self.touched.insert((service, order_id));
                 return outcome;
             }
             // Not processed: dead-lettered, and its Retry (perhaps once the cause is fixed)
@@ -1058,6 +1082,7 @@ impl Flow {
         // The order is known now: what arrived before it is handled, in the order it came.
         if let (Ok(mut commands), true) = (outcome.clone(), created) {
             if let Some(kept) = self.early.remove(&(service, order_id)) {
+                self.touched.insert((service, order_id));
                 for (topic, payload) in kept {
                     if let Ok(more) = self.handle_message(service, now, topic, &payload) {
                         commands.extend(more);

@@ -88,7 +88,8 @@ impl Runtime {
 
     /// Sends the broker the answer `answer` names (the PUBACK or PUBREC of a message
     /// OrderService's client received, [`Options::manual_acks`]) once every event appended so
-    /// far, the message's own among them, is in the tab's database: a reload before that finds
+    /// far, the message's own among them, is in the tab's database, and every memo given so far
+    /// (a message kept until its order's creation arrives, among them): a reload before that finds
     /// the message still owed by the broker, which sends it again to the persistent session,
     /// instead of an order on the wire that OrderService never stored (an order charged and
     /// reserved for good, with no outcome). At once when the page keeps nothing.
@@ -99,7 +100,16 @@ impl Runtime {
             return;
         };
         match &self.keeper {
-            Some(keeper) => keeper.after_kept(Box::new(move || client.acknowledge(token))),
+            Some(keeper) => {
+                // A message kept until its order's creation arrives is in OrderService's memo
+                // ([`eda_core::services::durable::Memo::early`]): written now, and committed
+                // before the answer too, so a reload does not lose it (break-test 33-H F3).
+                keeper.keep_memos(self.flow.borrow_mut().take_changed());
+                let memos = keeper.clone();
+                keeper.after_kept(Box::new(move || {
+                    memos.after_memos(Box::new(move || client.acknowledge(token)));
+                }));
+            }
             None => client.acknowledge(token),
         }
     }
