@@ -512,6 +512,44 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // A newcomer's break-test (33-G F1): MQTT 5.0 → 3.1.1 while PaymentService's result was not
+  // yet acknowledged. The new 3.1.1 client refused to publish it again ("message properties does
+  // not exist in MQTT 3.1.1"), the result never reached the wire, and an order that had
+  // succeeded was cancelled. Here a proxy holds back the broker's PUBACKs to PaymentService, so
+  // its result is unacknowledged when the version changes.
+  it('4h. MQTT 5.0 switched to 3.1.1 with a result not yet acknowledged: the 3.1.1 client publishes it again, without its 5.0 properties', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // Held on PaymentService's 5.0 connection only: its 3.1.1 one gets them.
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) => (conn.version === 5 && conn.clientId?.endsWith('-payment') && packet[0] >> 4 === 4 ? null : packet),
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&mqtt=5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        const first = await witness.waitForOrder('payments/processed', orderId, 20_000);
+        await page.selectOption('#mqtt-version', '3.1.1');
+        await waitForEntry(page, {
+          service: 'payment',
+          topic: 'restart',
+          status: 'note',
+          reason: /published again \d+ messages? its previous connection \(the page started the services anew\) had not got acknowledged \([^)]*payments\/processed/,
+        });
+        // The copy on the wire, byte for byte the first: the same result, at least once.
+        await witness.waitFor((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId && m !== first, 20_000, 'the result published again');
+        const copies = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId);
+        assert.deepEqual(new Set(copies.map((m) => m.payload)).size, 1, 'the same result');
+        const refused = await page.$$eval('[data-testid="log-entry"][data-service="payment"]', (es) => es.map((e) => e.textContent).filter((text) => /needs MQTT 5\.0/.test(text)));
+        assert.deepEqual(refused, [], 'nothing refused for its 5.0 properties');
+        await witness.waitForOrder('orders/confirmed', orderId, 20_000);
+      });
+    } finally {
+      await witness.close();
+      await proxy.close();
+    }
+  });
+
   it('4b. Session Present = 1 in answer to Clean Start (5.0): the page closes the connection and says why', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({
       upstream: broker.wsUrl,

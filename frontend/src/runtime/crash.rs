@@ -186,7 +186,14 @@ impl Runtime {
         }
         let count = kept.len();
         let topics: Vec<String> = kept.iter().map(|r| r.topic.clone()).collect();
-        for request in kept {
+        for mut request in kept {
+            // Kept by a client of MQTT 5.0 and published by one of 3.1.1 (the page switched
+            // *MQTT version* meanwhile): the message is the same without its 5.0 properties,
+            // which a 3.1.1 PUBLISH cannot carry (a newcomer's break-test, 33-G F1: refused,
+            // the results never went out, and orders that had succeeded were cancelled).
+            if self.protocol == broker_bridge::ProtocolVersion::V311 {
+                request.properties = broker_bridge::packet::Properties::new();
+            }
             if let Err(e) = client.publish_with(request) {
                 self.log(instance.service, problem("restart", e.to_string()));
             }
