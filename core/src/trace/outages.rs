@@ -126,7 +126,7 @@ impl Outage {
         format!(
             "{} was down {}: {} meanwhile; {} caught up on restart so far, {pending} not \
              delivered yet (a broker that kept its session sends them right after the \
-             reconnection).{}{}{}",
+             reconnection; with a clean session, or at QoS 0, none will come).{}{}{}",
             self.instance.name(),
             self.down_text(),
             self.owed_text(),
@@ -994,6 +994,11 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("lost"), "{text}");
+        // Nor does it promise them under a clean session or QoS 0 (break-test 33-G F2).
+        assert!(
+            text.contains("with a clean session, or at QoS 0, none will come"),
+            "{text}"
+        );
         let late = restarted + CATCH_UP_GRACE;
         assert!(lost.settled(late));
         assert_eq!(lost.lost_at(late), 2);
