@@ -46,6 +46,11 @@ pub struct Outage {
     pub crashed_at: Duration,
     /// When it was restarted, or no longer run ([`Self::removed`]); `None` while it is down.
     pub restarted_at: Option<Duration>,
+    /// When the restarted client's broker accepted it again (its first CONNACK after the
+    /// restart), and whether that broker resumed its session (Session Present): what it missed
+    /// can come only from then, and only from a session kept. `None` until then (a restart while
+    /// the broker is down waits for the broker).
+    pub reconnected: Option<(Duration, bool)>,
     /// It was not restarted but is no longer run (PaymentService's instances lowered while it
     /// was down: the page ended its session, and what the broker queued for it went with it).
     pub removed: bool,
@@ -91,19 +96,25 @@ impl Outage {
 
     /// Whether what is not caught up at `now` (the packets' clock: the page's now, or a
     /// replay's view time) is lost for good: down still, or no longer run, or everything caught
-    /// up, or [`CATCH_UP_GRACE`] past the restart. Before that it is "not delivered yet".
+    /// up, or reconnected to a broker that kept no session (Session Present 0: nothing will
+    /// come), or [`CATCH_UP_GRACE`] past the reconnection. Before that it is "not delivered
+    /// yet": a restart while the broker is down is not a loss until the broker is back (a
+    /// newcomer's break-test, 33-G2 F1: "2 lost" while the broker was down, "2 caught up"
+    /// once it was back).
     pub fn settled(&self, now: Duration) -> bool {
-        match self.restarted_at {
-            None => true,
-            Some(_) if self.removed || self.caught_up >= self.missed => true,
-            Some(at) => now >= at + CATCH_UP_GRACE,
+        match (self.restarted_at, self.reconnected) {
+            (None, _) => true,
+            _ if self.removed || self.caught_up >= self.missed => true,
+            (Some(_), None) => false,
+            (Some(_), Some((_, false))) => true,
+            (Some(_), Some((at, true))) => now >= at + CATCH_UP_GRACE,
         }
     }
 
     /// When the line settles ([`Outage::settled`]), if it has not at `now`: the time for the
-    /// page to draw it again.
+    /// page to draw it again (`None` while it waits for the reconnection, which redraws it).
     pub fn settles_at(&self, now: Duration) -> Option<Duration> {
-        let at = self.restarted_at?;
+        let (at, _) = self.reconnected?;
         (!self.settled(now)).then_some(at + CATCH_UP_GRACE)
     }
 
@@ -123,10 +134,16 @@ impl Outage {
             return self.describe();
         }
         let pending = self.missed - self.caught_up;
+        let why = if self.reconnected.is_none() {
+            "it has not connected to the broker again yet; a broker that kept its session sends \
+             them once it has"
+        } else {
+            "a broker that kept its session sends them right after the reconnection; at QoS 0 \
+             none will come"
+        };
         format!(
             "{} was down {}: {} meanwhile; {} caught up on restart so far, {pending} not \
-             delivered yet (a broker that kept its session sends them right after the \
-             reconnection; with a clean session, or at QoS 0, none will come).{}{}{}",
+             delivered yet ({why}).{}{}{}",
             self.instance.name(),
             self.down_text(),
             self.owed_text(),
@@ -143,22 +160,29 @@ impl Outage {
     /// ends", neither caught up nor lost (a newcomer's break-test: a finished replay said "not
     /// delivered yet" for good). A settled line reads as [`Outage::describe`].
     pub fn describe_at_end(&self, end: Duration) -> String {
-        let Some(restarted) = self.restarted_at.filter(|_| !self.settled(end)) else {
+        if self.restarted_at.is_none() || self.settled(end) {
             return self.describe_at(end);
-        };
+        }
         let pending = self.missed - self.caught_up;
-        let after = end.saturating_sub(restarted);
+        let when = match self.reconnected {
+            Some((at, _)) => {
+                let after = end.saturating_sub(at);
+                format!(
+                    "{}.{} s after it connected again, within the {} s a catch-up is awaited",
+                    after.as_secs(),
+                    after.subsec_millis() / 100,
+                    CATCH_UP_GRACE.as_secs()
+                )
+            }
+            None => "before it connected to the broker again".to_owned(),
+        };
         format!(
             "{} was down {}: {} meanwhile; {} caught up on restart, {pending} not delivered \
-             before the recording ends ({}.{} s after the restart, within the {} s a catch-up \
-             is awaited): whether they came later, it does not show.{}{}{}",
+             before the recording ends ({when}): whether they came later, it does not show.{}{}{}",
             self.instance.name(),
             self.down_text(),
             self.owed_text(),
             self.caught_up,
-            after.as_secs(),
-            after.subsec_millis() / 100,
-            CATCH_UP_GRACE.as_secs(),
             self.shared_text(),
             self.again_text(),
             self.work_in_hand()
@@ -510,6 +534,7 @@ impl OutageLedger {
                 instance,
                 crashed_at: at,
                 restarted_at: None,
+                reconnected: None,
                 removed: false,
                 published: 0,
                 missed: 0,
@@ -601,6 +626,24 @@ impl OutageLedger {
     /// the copies published again). A retransmission (DUP) is the same message, not a copy.
     pub fn packet(&mut self, packet: &super::packet::TracedPacket) {
         if self.entries.is_empty() {
+            return;
+        }
+        // A restarted client accepted again: what it missed may come from now on.
+        if let (Direction::Incoming, broker_bridge::packet::Packet::ConnAck(ack)) =
+            (packet.direction, packet.packet.as_ref())
+        {
+            if !ack.code.is_error() {
+                let instance = instance_of(packet);
+                for counted in &mut self.entries {
+                    let outage = &mut counted.outage;
+                    if outage.instance == instance
+                        && outage.reconnected.is_none()
+                        && outage.restarted_at.is_some_and(|at| packet.at >= at)
+                    {
+                        outage.reconnected = Some((packet.at, ack.session_present));
+                    }
+                }
+            }
             return;
         }
         let Some(id) = identity(packet) else {
@@ -936,6 +979,15 @@ mod tests {
         }
         script.wait(10);
         trace_events.push((script.now(), ServiceEvent::Restarted { url: String::new() }));
+        // Its broker accepts it again at once, with the session it kept.
+        script.send(
+            ServiceId::Payment,
+            Direction::Incoming,
+            broker_bridge::packet::Packet::ConnAck(broker_bridge::packet::ConnAck::new(
+                true,
+                broker_bridge::packet::ReasonCode::Success,
+            )),
+        );
         if catch_up {
             for n in [1, 2] {
                 script.publish(
@@ -983,7 +1035,8 @@ mod tests {
     #[test]
     fn what_is_not_caught_up_yet_is_not_lost_until_the_grace_after_the_restart() {
         let lost = &outages(&crash_and_restart(false), SagaStyle::Parallel)[0];
-        let restarted = lost.restarted_at.unwrap();
+        let (restarted, resumed) = lost.reconnected.unwrap();
+        assert!(resumed);
         let early = restarted + ms(500);
         assert!(!lost.settled(early));
         assert_eq!(lost.lost_at(early), 0);
@@ -994,11 +1047,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("lost"), "{text}");
-        // Nor does it promise them under a clean session or QoS 0 (break-test 33-G F2).
-        assert!(
-            text.contains("with a clean session, or at QoS 0, none will come"),
-            "{text}"
-        );
+        assert!(text.contains("at QoS 0 none will come"), "{text}");
         let late = restarted + CATCH_UP_GRACE;
         assert!(lost.settled(late));
         assert_eq!(lost.lost_at(late), 2);
@@ -1012,19 +1061,51 @@ mod tests {
         assert_eq!(caught.settles_at(caught.restarted_at.unwrap()), None);
     }
 
+    // Newcomers' break-tests: Restart pressed while the broker was down said "2 lost" 3 s
+    // later, then "2 caught up" once the broker was back (33-G2 F1); and under a clean session
+    // the line said "not delivered yet (a broker that kept its session sends them …)" though
+    // its broker had said it kept none (33-G F2).
+    #[test]
+    fn the_grace_counts_from_the_reconnection_and_a_session_not_kept_settles_at_once() {
+        let lost = &outages(&crash_and_restart(false), SagaStyle::Parallel)[0];
+        let restarted = lost.restarted_at.unwrap();
+        let waiting = Outage {
+            reconnected: None,
+            ..lost.clone()
+        };
+        let much_later = restarted + ms(60_000);
+        assert!(!waiting.settled(much_later));
+        assert_eq!(waiting.lost_at(much_later), 0);
+        assert_eq!(waiting.settles_at(much_later), None);
+        let text = waiting.describe_at(much_later);
+        assert!(
+            text.contains(
+                "2 not delivered yet (it has not connected to the broker again yet; a broker \
+                 that kept its session sends them once it has)"
+            ),
+            "{text}"
+        );
+        let fresh = Outage {
+            reconnected: Some((restarted + ms(9_000), false)),
+            ..lost.clone()
+        };
+        assert!(fresh.settled(restarted + ms(9_000)));
+        assert_eq!(fresh.lost_at(restarted + ms(9_000)), 2);
+    }
+
     // Left by break-test 32-F: a recording that ends within the grace after a restart was
     // played to its end, and its line still said "not delivered yet", as if more could come.
     #[test]
     fn a_recording_that_ends_before_the_line_settles_says_it_ends_there() {
         let lost = &outages(&crash_and_restart(false), SagaStyle::Parallel)[0];
-        let restarted = lost.restarted_at.unwrap();
+        let (restarted, _) = lost.reconnected.unwrap();
         let end = restarted + ms(1_200);
         let text = lost.describe_at_end(end);
         assert!(
             text.contains(
                 "0 caught up on restart, 2 not delivered before the recording ends (1.2 s after \
-                 the restart, within the 3 s a catch-up is awaited): whether they came later, \
-                 it does not show."
+                 it connected again, within the 3 s a catch-up is awaited): whether they came \
+                 later, it does not show."
             ),
             "{text}"
         );
