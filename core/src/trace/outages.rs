@@ -141,13 +141,21 @@ impl Outage {
             "a broker that kept its session sends them right after the reconnection; at QoS 0 \
              none will come"
         };
+        self.unsettled(&format!(
+            "{} caught up on restart so far, {pending} not delivered yet ({why})",
+            self.caught_up
+        ))
+    }
+
+    /// A line not [settled](Outage::settled): the crash, what was owed, then `what` became of
+    /// it (without a full stop), then the sentences on shared messages, copies and work in
+    /// hand.
+    fn unsettled(&self, what: &str) -> String {
         format!(
-            "{} was down {}: {} meanwhile; {} caught up on restart so far, {pending} not \
-             delivered yet ({why}).{}{}{}",
+            "{} was down {}: {} meanwhile; {what}.{}{}{}",
             self.instance.name(),
             self.down_text(),
             self.owed_text(),
-            self.caught_up,
             self.shared_text(),
             self.again_text(),
             self.work_in_hand()
@@ -176,17 +184,11 @@ impl Outage {
             }
             None => "before it connected to the broker again".to_owned(),
         };
-        format!(
-            "{} was down {}: {} meanwhile; {} caught up on restart, {pending} not delivered \
-             before the recording ends ({when}): whether they came later, it does not show.{}{}{}",
-            self.instance.name(),
-            self.down_text(),
-            self.owed_text(),
-            self.caught_up,
-            self.shared_text(),
-            self.again_text(),
-            self.work_in_hand()
-        )
+        self.unsettled(&format!(
+            "{} caught up on restart, {pending} not delivered before the recording ends \
+             ({when}): whether they came later, it does not show",
+            self.caught_up
+        ))
     }
 
     /// The outage in a sentence, for the page, the crashed client named as its badge names it
