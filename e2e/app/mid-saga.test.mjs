@@ -271,6 +271,34 @@ describeApp('changes mid-saga', () => {
       await witness.waitFor((m) => m.topic === 'commands/inventory/reserve' && m.json?.orderId === next, FLOW_TIMEOUT_MS);
     }));
 
+  // A newcomer's break-test (33-G2 F1): Restart pressed while the broker was down. 3 s after
+  // the click the crash line said "2 lost", though the restarted client had not connected;
+  // once the broker was back it said "2 caught up". The grace now counts from the reconnection.
+  it('Restart while the broker is down: the crash line waits for the broker, says nothing lost meanwhile, and counts the catch-up once it is back', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, '&saga_timeout_ms=30000', async ({ page, waitSeen, stop, start }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await placeOrder(page);
+      const second = await placeOrder(page);
+      await waitSeen((m) => m.topic === 'orders/created' && m.json?.orderId === second, 'the second order');
+      await stop();
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      const line = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
+      await line.waitFor();
+      // Past the 3 s grace with the broker still down. A check that nothing happens: no event
+      // marks it, so the page is given the time.
+      await page.waitForTimeout(4_000);
+      assert.equal(await line.getAttribute('data-settled'), 'false', await line.textContent());
+      assert.equal(await line.getAttribute('data-lost'), '0');
+      assert.match(await line.textContent(), /\d+ not delivered yet \(it has not connected to the broker again yet; a broker that kept its session sends them once it has\)/);
+      await start();
+      await page.waitForFunction(() => {
+        const l = document.querySelector('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
+        return l?.dataset.settled === 'true' && l.dataset.missed !== '0' && l.dataset.caughtUp === l.dataset.missed;
+      }, null, { timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await line.getAttribute('data-lost'), '0', await line.textContent());
+    }));
+
   it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, (t) =>
     // The payment (6 s) finishes while the broker is down, before the deadline (7 s), which
     // OrderService meets without having heard of it: with a 1.5 s payment a slow machine could
