@@ -288,14 +288,21 @@ pub fn known_broker(url: &str) -> KnownBroker {
 /// For a URL on this machine (`localhost`, `127.0.0.1`, `[::1]`, in any case): its scheme in
 /// lowercase and its port, if given; `None` for any other host.
 fn loopback_scheme_port(url: &str) -> Option<(String, Option<&str>)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let (host, port) = split_host_port(authority);
+    let (scheme, host, port) = scheme_host_port(url)?;
     matches!(
         host.to_ascii_lowercase().as_str(),
         "localhost" | "127.0.0.1" | "[::1]"
     )
     .then(|| (scheme.to_ascii_lowercase(), port))
+}
+
+/// `url`'s scheme as written, and its authority's host and port (if given):
+/// `("ws", "localhost", Some("9001"))` for `ws://localhost:9001/mqtt`; `None` without `://`.
+fn scheme_host_port(url: &str) -> Option<(&str, &str, Option<&str>)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let (host, port) = split_host_port(authority);
+    Some((scheme, host, port))
 }
 
 /// The plain MQTT (TCP) port of a broker this project starts ([`known_broker`]), for a
@@ -338,12 +345,8 @@ const TLS_WEBSOCKET_PORTS: [&str; 5] = ["443", "8084", "8443", "8884", "9443"];
 /// broker there most likely wants `wss://` (a newcomer's break-test put `ws://localhost:9443`
 /// and was told only to start a broker).
 fn tls_port_over_ws(url: &str) -> Option<&str> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("ws") {
-        return None;
-    }
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let port = split_host_port(authority).1?;
+    let (scheme, _, port) = scheme_host_port(url)?;
+    let port = port.filter(|_| scheme.eq_ignore_ascii_case("ws"))?;
     TLS_WEBSOCKET_PORTS.contains(&port).then_some(port)
 }
 
