@@ -484,8 +484,15 @@ pub enum Action {
     /// The learner restarted a service (or one instance).
     Restarted(Instance),
     /// The broker told a service's (or an instance's) status (its retained status, or its
-    /// Last Will), seen at `at` (packets' clock).
-    PresenceSeen(Instance, crate::services::presence::Presence, Duration),
+    /// Last Will). The `Duration` is when the page heard it (packets' clock) if the broker
+    /// forwarded it as published (RETAIN 0: MQTT 3.1.1 §3.3.1.3, 5.0 §3.3.1.3 without Retain As
+    /// Published); `None` for the retained copy a new subscription is sent, which says nothing
+    /// of when it was published (so no Will delay is measured from it).
+    PresenceSeen(
+        Instance,
+        crate::services::presence::Presence,
+        Option<Duration>,
+    ),
     /// The learner chose how many instances PaymentService runs (the services reconnect).
     PaymentInstancesChanged(u8),
     /// The broker would not let the instances share the work, for this reason.
@@ -650,8 +657,8 @@ impl State {
         let extra = service_views(&self.session_tag, &self.broker_url, instances);
         self.services
             .extend(extra.into_iter().filter(|s| s.number > 1));
-        self.links_starting();
         self.end_crashes();
+        self.links_starting();
     }
 
     /// The broker `service` (each of its instances) talks to: its own, or the page's.
@@ -673,10 +680,12 @@ impl State {
     }
 
     /// The clients of the services `moves` picks start to connect again, each to its service's
-    /// broker; the others' links stay as they are.
+    /// broker; the others' links stay as they are, and so does a crashed one's: it stays
+    /// crashed, not connecting, until *Restart* (a newcomer's break-test: after *Connect* its
+    /// badge said `data-state="connecting"` under "✕ PaymentService crashed").
     fn links_starting_where(&mut self, moves: impl Fn(ServiceId) -> bool) {
         for service in &mut self.services {
-            if moves(service.id) {
+            if moves(service.id) && service.crashed_at.is_none() {
                 let url = self.service_brokers.url_of(service.id, &self.broker_url);
                 service.link = Link::starting(url);
                 service.unrelayed = None;
@@ -1052,10 +1061,15 @@ impl State {
                         after_crash: Some(first),
                         ..
                     }) if !online && service.crashed_at.is_some() => Some(*first),
+                    // A retained copy (the status client subscribed after the crash: *Connect*
+                    // to the same broker spelled another way) was published some time before:
+                    // its arrival is no measure of the broker (a newcomer's break-test: "1158
+                    // ms after the crash" for a Will the wire had shown 30 ms after it).
                     _ => service
                         .crashed_at
                         .filter(|_| !online)
-                        .map(|crashed| at.saturating_sub(crashed)),
+                        .zip(at)
+                        .map(|(crashed, at)| at.saturating_sub(crashed)),
                 };
                 service.presence = Some(PresenceView {
                     online,
@@ -1070,8 +1084,8 @@ impl State {
             Action::SessionChanged(mode) => {
                 self.session = mode;
                 self.session_error = None;
-                self.links_starting();
                 self.end_crashes();
+                self.links_starting();
             }
             Action::StockRestored(stock) => {
                 self.stock_restored = true;
@@ -1121,10 +1135,10 @@ impl State {
                 self.protocol_error = None;
                 self.broker_capabilities = None;
                 self.capability_refusal = None;
-                self.links_starting();
                 // New connections for every service, a crashed one's too (as for a change of
                 // sessions or instances): the crash is over.
                 self.end_crashes();
+                self.links_starting();
             }
         }
     }

@@ -149,6 +149,51 @@ fn changing_broker_resets_links_and_clears_the_url_error() {
     );
 }
 
+/// A newcomer's break-test (33-G2 F4): *Crash PaymentService* (the Will heard 32 ms after),
+/// then *Connect* to the same broker spelled another way. The page's status client subscribes
+/// there anew and is sent the Will again, retained, a second later: the badge said "Last Will,
+/// 1158 ms after the crash", and its link "connecting" under "✕ PaymentService crashed".
+#[test]
+fn after_connect_a_crashed_service_stays_crashed_and_a_retained_will_is_not_timed() {
+    use crate::services::presence::Presence;
+    let mut s = state();
+    let payment = Instance::from(ServiceId::Payment);
+    let down = Link::Disconnected {
+        url: "ws://localhost:9001".into(),
+        reason: broker_bridge::ConnectionError::Stopped("crashed".into()),
+        retry_in: Duration::ZERO,
+        attempt: 0,
+    };
+    s.apply(Action::Link(payment, down.clone()));
+    s.apply(Action::Crashed(payment, Duration::from_millis(1000)));
+    s.apply(Action::PresenceSeen(
+        payment,
+        Presence::will(ServiceId::Payment, "eda-a1b2c3-payment"),
+        Some(Duration::from_millis(1032)),
+    ));
+    s.apply(Action::BrokerChanged("ws://127.0.0.1:9001".into()));
+    assert_eq!(s.service(ServiceId::Payment).link, down);
+    assert_eq!(
+        s.service(ServiceId::Order).link,
+        Link::starting("ws://127.0.0.1:9001")
+    );
+    s.apply(Action::PresenceSeen(
+        payment,
+        Presence::will(ServiceId::Payment, "eda-a1b2c3-payment"),
+        None,
+    ));
+    let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
+    assert_eq!(presence.after_crash, None);
+    assert_eq!(presence.words(false, true), "broker: offline (Last Will)");
+    // A change that replaces every client ends the crash: the service connects again.
+    s.apply(Action::SessionChanged(SessionMode::Clean));
+    assert_eq!(s.service(ServiceId::Payment).crashed_at, None);
+    assert_eq!(
+        s.service(ServiceId::Payment).link,
+        Link::starting("ws://127.0.0.1:9001")
+    );
+}
+
 #[test]
 fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that_leaves_nothing() {
     let mut s = State::new("ws://127.0.0.1:19001".into(), None, "t");
@@ -433,7 +478,7 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         will,
-        Duration::from_millis(1012),
+        Some(Duration::from_millis(1012)),
     ));
     let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
     assert!(!presence.online);
@@ -444,7 +489,7 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         Presence::will(ServiceId::Payment, "eda-a1b2c3-payment"),
-        Duration::from_millis(4552),
+        Some(Duration::from_millis(4552)),
     ));
     let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
     assert_eq!(presence.after_crash, Some(Duration::from_millis(12)));
@@ -455,7 +500,7 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         online,
-        Duration::from_millis(3000),
+        Some(Duration::from_millis(3000)),
     ));
     let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
     assert!(presence.online && presence.after_crash.is_none());
@@ -467,7 +512,7 @@ fn a_crash_then_the_broker_s_will_says_how_long_the_broker_took() {
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         Presence::will(ServiceId::Payment, "eda-a1b2c3-payment"),
-        Duration::from_millis(5090),
+        Some(Duration::from_millis(5090)),
     ));
     let presence = s.service(ServiceId::Payment).presence.clone().unwrap();
     assert_eq!(presence.after_crash, Some(Duration::from_millis(90)));
@@ -482,7 +527,7 @@ fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         theirs,
-        Duration::ZERO,
+        Some(Duration::ZERO),
     ));
     assert_eq!(s.service(ServiceId::Payment).presence, None, "not ours");
     assert_eq!(
@@ -494,14 +539,14 @@ fn another_page_s_services_on_the_broker_are_a_warning_not_our_status() {
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         will,
-        Duration::ZERO,
+        Some(Duration::ZERO),
     ));
     assert!(s.other_playgrounds.is_empty());
     // Met again, then this page moves to another broker: not there.
     s.apply(Action::PresenceSeen(
         ServiceId::Payment.into(),
         Presence::online(ServiceId::Payment, "eda-ffffff-payment", now),
-        Duration::ZERO,
+        Some(Duration::ZERO),
     ));
     s.apply(Action::BrokerChanged("ws://localhost:9001".into()));
     assert!(
@@ -523,7 +568,7 @@ fn a_status_heard_on_the_page_s_old_broker_is_forgotten_on_another() {
     s.apply(Action::PresenceSeen(
         ServiceId::Inventory.into(),
         Presence::online(ServiceId::Inventory, &ours, now),
-        Duration::ZERO,
+        Some(Duration::ZERO),
     ));
     let url = s.broker_url.clone();
     s.apply(Action::BrokerChanged(url));
@@ -709,7 +754,7 @@ fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
     s.apply(Action::PresenceSeen(
         second,
         Presence::will(ServiceId::Payment, "eda-a1b2c3-payment-2"),
-        Duration::from_millis(15),
+        Some(Duration::from_millis(15)),
     ));
     let view = s.services.iter().find(|v| v.instance() == second).unwrap();
     assert_eq!(view.link.word(), "connected");
@@ -729,7 +774,7 @@ fn each_instance_of_payment_service_has_its_own_link_crash_and_status() {
     s.apply(Action::PresenceSeen(
         third,
         Presence::will(ServiceId::Payment, "x"),
-        Duration::ZERO,
+        Some(Duration::ZERO),
     ));
     assert_eq!(s, before);
     s.apply(Action::SharingRefused("refused".into()));

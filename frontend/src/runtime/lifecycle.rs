@@ -118,7 +118,7 @@ impl Runtime {
                                     runtime.tell(Action::PresenceSeen(
                                         instance,
                                         presence,
-                                        clock::now(),
+                                        (!message.retain).then(clock::now),
                                     ));
                                 }
                             }
