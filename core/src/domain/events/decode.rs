@@ -146,9 +146,8 @@ pub(crate) fn in_words(message: &str) -> String {
     let unquoted = |text: &str| text.trim_matches('`').to_owned();
     let found = match found.split_once(' ') {
         Some(("string", text)) => format!("the text {text}"),
-        Some(("floating", text)) | Some(("integer", text)) => {
-            format!("the number {}", unquoted(text.trim_start_matches("point ")))
-        }
+        Some(("floating", text)) => number_in_words(&unquoted(text.trim_start_matches("point "))),
+        Some(("integer", text)) => format!("the number {}", unquoted(text)),
         Some(("boolean", text)) => unquoted(text),
         _ => match found {
             "map" => "an object".to_owned(),
@@ -175,6 +174,21 @@ pub(crate) fn in_words(message: &str) -> String {
         ""
     };
     format!("{found} where {expected} is expected{hint}{position}")
+}
+
+/// A number serde read as a float, as a newcomer wrote it: `the number 2.5`; a whole number too
+/// long for any integer (serde gives it rounded, in exponent form: `1.8446744073709552e19` for
+/// 18446744073709551616) by its digits, `a number of 20 digits`, not in a form the sender never
+/// wrote (a newcomer's break-test, 33-H F5).
+fn number_in_words(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(value) if text.contains(['e', 'E']) && value.is_finite() && value.fract() == 0.0 => {
+            let digits = value.abs().log10().floor() as u32 + 1;
+            let sign = if value < 0.0 { "negative " } else { "" };
+            format!("a {sign}number of {digits} digits")
+        }
+        _ => format!("the number {text}"),
+    }
 }
 
 /// serde_json's syntax errors that name its parser's parts (`ident`, `EOF`, trailing

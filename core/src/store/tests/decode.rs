@@ -177,6 +177,20 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
             good.replace(r#""position":3"#, r#""position":-3"#),
             "stored event is not an event of the store: the number -3 where a whole number from 0 to 18446744073709551615 is expected at line 1 column 14",
         ),
+        (
+            // One past the largest: serde reads it as a float and gives it as
+            // 1.8446744073709552e19, a number nobody sent (break-test 33-H F5).
+            good.replace(r#""position":3"#, r#""position":18446744073709551616"#),
+            "stored event is not an event of the store: a number of 20 digits where a whole number from 0 to 18446744073709551615 is expected at line 1 column 32",
+        ),
+        (
+            good.replace(r#""position":3"#, r#""position":-18446744073709551616"#),
+            "stored event is not an event of the store: a negative number of 20 digits where a whole number from 0 to 18446744073709551615 is expected at line 1 column 33",
+        ),
+        (
+            good.replace(r#""position":3"#, r#""position":2.5"#),
+            "stored event is not an event of the store: the number 2.5 where a whole number from 0 to 18446744073709551615 is expected at line 1 column 15",
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(decode(&text).unwrap_err().to_string(), expected, "{text}");
