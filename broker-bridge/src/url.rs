@@ -243,7 +243,7 @@ pub fn path_advice(url: &str) -> String {
     let at = if path.is_empty() || path == "/" {
         "without a path (the browser asks for /)".to_owned()
     } else {
-        format!("at the path {path}")
+        format!("at the path {}", cut(path, SHOWN))
     };
     format!(
         "Or something runs there, but nothing answered MQTT over WebSocket {at}: another kind \
@@ -251,6 +251,19 @@ pub fn path_advice(url: &str) -> String {
          that wants a path: EMQX, HiveMQ, VerneMQ and NanoMQ use /mqtt (e.g. \
          ws://host:8083/mqtt), RabbitMQ /ws (ws://host:15675/ws); Mosquitto answers at any path."
     )
+}
+
+/// How many characters of a URL's path or host the advice repeats before `…`: a link may carry a
+/// URL thousands of characters long (a newcomer's break-test: a 5,000-character URL gave a
+/// 10,000-character help).
+const SHOWN: usize = 80;
+
+/// `text` cut to its first `max` characters, with `…` after them when longer.
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+        None => text.into(),
+    }
 }
 
 /// The brokers this project starts itself, told by their URL, so that the help for a broker
@@ -401,8 +414,9 @@ pub fn start_advice(url: &str) -> String {
                 && !host.eq_ignore_ascii_case("localhost");
             let name = if named {
                 format!(
-                    " If {host} is a typo, or a name your network cannot look up, it fails the \
-                     same way: the browser does not tell the page which."
+                    " If {} is a typo, or a name your network cannot look up, it fails the \
+                     same way: the browser does not tell the page which.",
+                    cut(host, SHOWN)
                 )
             } else {
                 String::new()
@@ -416,6 +430,7 @@ pub fn start_advice(url: &str) -> String {
                     )
                 })
                 .unwrap_or_default();
+            let authority = cut(authority, SHOWN);
             format!(
                 "Start the MQTT broker that should answer at {authority}, or check its address \
                  above (scheme, host, port and path).{tls}{name} This project's own Mosquitto \
@@ -487,6 +502,30 @@ fn is_format_character(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A newcomer's break-test: a 5,000-character URL gave a 10,000-character help.
+    #[test]
+    fn advice_for_a_very_long_url_repeats_only_the_start_of_it() {
+        let long_path = format!("ws://localhost:9555/{}", "p".repeat(5000));
+        let advice = path_advice(&long_path);
+        assert!(advice.len() < 600, "{advice}");
+        assert!(
+            advice.contains(&format!("at the path /{}…:", "p".repeat(79))),
+            "{advice}"
+        );
+        let long_host = format!("ws://{}.example:9555/mqtt", "h".repeat(5000));
+        let advice = start_advice(&long_host);
+        assert!(advice.len() < 900, "{advice}");
+        assert!(
+            advice.contains(&format!("answer at {}…,", "h".repeat(80))),
+            "{advice}"
+        );
+        // A URL of common length is said whole.
+        assert!(path_advice("ws://host:8083/mqtt").contains("at the path /mqtt:"));
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "abc…");
+        assert_eq!(cut("ééé", 2), "éé…");
+    }
 
     #[test]
     fn the_in_page_broker_is_named_inpage_in_any_case() {

@@ -236,6 +236,27 @@ describeApp('broker connection', () => {
       await page.waitForFunction(() => /"ws:\/\/a b": it contains spaces/.test(document.querySelector('[data-testid="broker-error"]')?.textContent ?? ''));
     }));
 
+  // A newcomer's break-test (32-E F6): a link whose broker URL is 5,000 characters long, at a
+  // port where nothing listens. The help under the badges said it whole, in more than one
+  // sentence: 10,000 characters to scroll past.
+  it('a broker URL 5,000 characters long: the help says its start, not the whole of it, and the page still connects to a broker put in the field', { timeout: CASE_TIMEOUT_MS }, (t) => {
+    const long = `/${'p'.repeat(5000)}`;
+    return freePort().then((port) => withApp(t, `?broker=${encodeURIComponent(`ws://127.0.0.1:${port}${long}`)}`, async ({ page }) => {
+      const help = page.locator('[data-testid="broker-help"][data-service="order"]');
+      await help.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.waitForFunction(() => /Cannot reach the MQTT broker/.test(document.querySelector('[data-testid="broker-help"]')?.textContent ?? ''));
+      const text = (await help.textContent()) ?? '';
+      assert.ok(text.length < 2500, `the help is ${text.length} characters: ${text.slice(0, 300)}…`);
+      assert.match(text, /Cannot reach the MQTT broker at ws:\/\/127\.0\.0\.1:\d+\/p+…/);
+      // Nowhere on the page is the URL said whole (the field holds it, and the titles).
+      assert.ok(!(await page.textContent('body')).includes('p'.repeat(200)), 'the whole URL is said on the page');
+      await page.fill('#broker-url', broker.wsUrl);
+      await page.click('[data-testid="apply-broker"]');
+      await waitReady(page);
+      await placeWatchedOrder(page);
+    }));
+  });
+
   // A newcomer's break-test: ?broker=ws://localhost:9001/%zz, wait, press Place order. The
   // badges said disconnected ("Cannot reach …") but the form said "OrderService is still
   // connecting … Wait until it shows connected", depending on the instant of the click: each

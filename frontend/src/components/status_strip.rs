@@ -6,7 +6,7 @@
 
 use yew::prelude::*;
 
-use super::outside_text::{outside, reason};
+use super::outside_text::{outside, outside_cut, reason};
 use broker_bridge::{ConnectionError, Link};
 use eda_core::outside_text::visible;
 use eda_core::services::instances::Instance;
@@ -97,6 +97,11 @@ fn unanswered(why: &ConnectionError) -> String {
     }
 }
 
+/// How many characters of a broker URL the help shows before `…` (the whole URL in its
+/// title): a link may carry one thousands of characters long, and the help said it whole, more
+/// than once (a newcomer's break-test: a 5,000-character URL, a 10,000-character help).
+const URL_SHOWN: usize = 120;
+
 /// The help for a service whose link is down: the first line says what happened, the second
 /// what to do.
 fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: String) -> Html {
@@ -112,7 +117,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         "unreachable" => html! {
             <>
                 <p>
-                    { "Cannot reach the MQTT broker at " }<code>{ outside(url) }</code>
+                    { "Cannot reach the MQTT broker at " }<code>{ outside_cut(url, URL_SHOWN) }</code>
                     { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url)) }
                 </p>
                 // Mosquitto only at Mosquitto's own address; a cluster node, or any other
@@ -132,7 +137,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                         { " once in this browser and accept it, then the page connects. Or the \
                            broker there speaks plain WebSocket only (no TLS, as this project's \
                            Mosquitto on 9001): then use " }
-                        <code>{ url.replacen("wss://", "ws://", 1) }</code>{ "." }
+                        <code>{ outside_cut(&url.replacen("wss://", "ws://", 1), URL_SHOWN) }</code>{ "." }
                     </p>
                 }
             </>
@@ -143,7 +148,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         "unanswered" => html! {
             <>
                 <p>
-                    <code>{ outside(url) }</code>{ " " }{ unanswered(why) }
+                    <code>{ outside_cut(url, URL_SHOWN) }</code>{ " " }{ unanswered(why) }
                     { " Is it an MQTT broker's WebSocket listener?" }
                 </p>
                 <p data-testid="broker-unanswered-help">
@@ -159,7 +164,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         "taken-over" => html! {
             <>
                 <p>
-                    { format!("{name}'s connection to the broker at ") }<code>{ outside(url) }</code>
+                    { format!("{name}'s connection to the broker at ") }<code>{ outside_cut(url, URL_SHOWN) }</code>
                     { " was " }{ reason(&text) }{ format!(". {retry}, waiting longer each time.") }
                 </p>
                 <p>
@@ -173,7 +178,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         "closed-after-accept" => html! {
             <>
                 <p>
-                    { "The broker at " }<code>{ outside(url) }</code>
+                    { "The broker at " }<code>{ outside_cut(url, URL_SHOWN) }</code>
                     { format!(" answers, but {name}'s connection was ") }{ reason(&text) }
                     { format!(". {retry}, waiting longer each time.") }
                 </p>
@@ -190,7 +195,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         "closed-before-connack" => html! {
             <>
                 <p>
-                    { "The broker at " }<code>{ outside(url) }</code>
+                    { "The broker at " }<code>{ outside_cut(url, URL_SHOWN) }</code>
                     { format!(" took {name}'s connection, but ") }{ reason(&text) }
                     { format!(". {retry}, waiting longer each time.") }
                 </p>
@@ -216,7 +221,7 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         },
         _ => html! {
             <p>
-                { format!("{name} lost its connection to the broker at ") }<code>{ outside(url) }</code>
+                { format!("{name} lost its connection to the broker at ") }<code>{ outside_cut(url, URL_SHOWN) }</code>
                 { ": " }{ reason(&text) }{ format!(". {retry}.") }
             </p>
         },
