@@ -327,6 +327,37 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     });
   });
 
+  // A newcomer's break-test (34-J F1): an order charged, then *Sign in* with a wrong password for
+  // PaymentService before the order was cancelled. The page's old PaymentService sent UNSUBSCRIBE
+  // before its DISCONNECT, so its kept session held no subscription while the new connection
+  // was refused: the cancellation was queued for nobody, and the charge was never refunded, not
+  // even once the password was fixed.
+  it('PaymentService signed in with a wrong password while an order it charged is being cancelled: its kept session queues the cancellation, and once the password is fixed the charge is refunded', { timeout: 180_000 }, async () => {
+    await withSignedInPage('&payment_ms=0&inventory_ms=4000&stock=P001:0&saga_timeout_ms=60000', async ({ page, watcher }) => {
+      await waitOrdersAccepted(page);
+      const signInAgain = async (password) => {
+        await page.$eval('.credentials details', (d) => { d.open = true; });
+        await page.fill('#password-payment', password);
+        await page.click('[data-testid="apply-credentials"]');
+      };
+      await page.click('[data-testid="place-order"]');
+      const id = await placedOrderId(page);
+      const about = (topic) => watcher.messages.filter((m) => m.topic === topic && m.payload.includes(id));
+      await waitUntil(() => about('payments/processed').length > 0, 'the charge');
+      assert.equal(about('orders/cancelled').length, 0, 'cancelled before the wrong password');
+      await signInAgain('wrong');
+      await page.locator('[data-testid="refused-for-good"]').waitFor({ timeout: 30_000 });
+      // Out of stock: the order is cancelled while PaymentService cannot connect.
+      await waitUntil(() => about('orders/cancelled').length > 0, 'the cancellation', 30_000);
+      assert.equal(about('payments/refunded').length, 0, 'refunded by a PaymentService that cannot connect');
+      await signInAgain(PASSWORDS.PaymentService);
+      await waitForStates(page, 'connected');
+      await waitUntil(() => about('payments/refunded').length > 0, 'the refund once PaymentService is back', 30_000);
+      assert.equal(about('payments/refunded').length, 1, 'refunded once');
+      await page.locator(`[data-testid="order-row"][data-order-id="${id}"]`).filter({ hasText: /refunded/ }).waitFor({ timeout: 15_000 });
+    });
+  });
+
   it('PaymentService publishing orders/created is refused: silently in 3.1.1 (the page explains), with reason code 0x87 in 5.0', { timeout: 180_000 }, async () => {
     await withSignedInPage('', async ({ page, watcher }) => {
       const probe = page.locator('[data-testid="acl-probe"]');
@@ -446,6 +477,23 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       await warning.waitFor({ timeout: 15_000 });
       assert.match(await warning.innerText(), /No service's status has come back through the page's status monitor at all, which points at the monitor first: it reads services\/\+\/status as the whole page's user/);
     }, { pageAs: 'PaymentService' });
+  });
+
+  // A newcomer's break-test (34-J F2): signed in as a whole-page user that reads the statuses,
+  // then again as one that may not. The note said no status came back, under badges that still
+  // read "broker: online", heard by the old user's status client.
+  it('signing in again as a whole-page user that may not read the statuses: the badges forget what the old user heard', { timeout: 180_000 }, async () => {
+    await withSignedInPage('', async ({ page }) => {
+      const presence = page.locator('[data-testid="presence-order"]');
+      await page.locator('[data-testid="presence-order"][data-online="true"]').waitFor({ timeout: 15_000 });
+      await signIn(page, { pageAs: 'PaymentService' });
+      await page.locator('[data-testid="status-unrelayed"][data-service="order"]').waitFor({ timeout: 15_000 });
+      await waitForStates(page, 'connected');
+      for (const slug of SERVICES) {
+        assert.doesNotMatch((await page.locator(`[data-testid="presence-${slug}"]`).textContent()) ?? '', /online/, slug);
+      }
+      assert.equal(await presence.getAttribute('data-online'), null);
+    });
   });
 
   it('a wrong password for the whole page (the status monitor\'s) is said in a notification; the services, with their own users, still complete an order', { timeout: 180_000 }, async () => {

@@ -205,8 +205,14 @@ pub fn start_services(
     reports: &Mailbox<Action>,
 ) {
     let old = slot.borrow_mut().take();
+    if old
+        .as_ref()
+        .is_some_and(|old| old.credentials().page() != credentials.page())
+    {
+        reports.post(Action::StatusReaderChanged);
+    }
     let handover = match old {
-        Some(old) => old.shut_down(true),
+        Some(old) => old.shut_down(Some(state.payment_instances)),
         None => Handover::new(Flow::new(state.flow.clone())).kept_by(keeper.clone()),
     };
     let connection = Connection {

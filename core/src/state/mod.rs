@@ -401,6 +401,11 @@ pub enum Action {
     /// The page's status monitor (the whole page's user) was refused for good, with this
     /// reason: said in the notifications ([`monitor_refused_note`]).
     MonitorRefused(String),
+    /// The page's status client signs in as another user (*Sign in* with another whole-page
+    /// user): the statuses the old one heard are not its word, so every badge waits for what
+    /// the new one hears (a newcomer's break-test, 34-J F2: badges kept "broker: online" from
+    /// the old user while the note under them said the new one heard no status at all).
+    StatusReaderChanged,
     /// The page's status monitor was accepted: after a refusal said in the notifications, it
     /// is followed there by [`MONITOR_SIGNED_IN`], so the list does not end on a failure.
     MonitorAccepted,
@@ -851,6 +856,11 @@ impl State {
                 }
             }
             Action::Notified(text) => self.notify(text),
+            Action::StatusReaderChanged => {
+                for service in &mut self.services {
+                    service.presence = None;
+                }
+            }
             Action::MonitorRefused(reason) => {
                 self.monitor_refusal_said = true;
                 self.notify(monitor_refused_note(&reason));

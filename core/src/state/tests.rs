@@ -1146,3 +1146,20 @@ fn a_delay_s_refusal_stays_while_the_other_delay_is_taken() {
     assert_eq!(s.delays_error, None);
     assert!(!s.settings_refused());
 }
+
+/// A newcomer's break-test (34-J F2): *Sign in* again as a whole-page user that may not read
+/// the statuses; the badges kept "broker: online", heard by the old user's status client.
+#[test]
+fn a_new_status_reader_forgets_the_statuses_the_old_one_heard() {
+    use crate::services::presence::Presence;
+    let mut s = state();
+    let now = crate::domain::Timestamp::from_unix_millis(0).unwrap();
+    s.apply(Action::PresenceSeen(
+        ServiceId::Order.into(),
+        Presence::online(ServiceId::Order, "eda-a1b2c3-order", now),
+        Some(Duration::ZERO),
+    ));
+    assert!(s.service(ServiceId::Order).presence.is_some());
+    s.apply(Action::StatusReaderChanged);
+    assert_eq!(s.service(ServiceId::Order).presence, None);
+}

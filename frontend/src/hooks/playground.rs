@@ -382,7 +382,7 @@ impl Playground {
                     // reload). Counted as the services count them: an order cancelled whose
                     // charge is still in hand is one, though its row says cancelled.
                     left_open = Some(old.sagas_in_flight());
-                    let _ = old.shut_down(false);
+                    let _ = old.shut_down(None);
                 }
                 self.trace.0.borrow_mut().replay(recorded, clock::now());
                 self.state

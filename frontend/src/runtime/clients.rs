@@ -34,6 +34,13 @@ impl Runtime {
         found.map(|(_, client)| client.clone())
     }
 
+    /// Who the clients sign in as (the page's status client as [`Credentials::page`]).
+    ///
+    /// [`Credentials::page`]: eda_core::services::credentials::Credentials::page
+    pub fn credentials(&self) -> &eda_core::services::credentials::Credentials {
+        &self.credentials
+    }
+
     /// The broker `service`'s clients talk to: its own, or the page's.
     pub(super) fn url_of(&self, service: ServiceId) -> String {
         let page = self.url.borrow();
