@@ -236,6 +236,39 @@ describeApp('broker connection', () => {
       await page.waitForFunction(() => /"ws:\/\/a b": it contains spaces/.test(document.querySelector('[data-testid="broker-error"]')?.textContent ?? ''));
     }));
 
+  // A newcomer's break-test (34-I F1): PaymentService crashed, ten orders placed, the page moved
+  // to the in-page broker and PaymentService restarted there (Session Present 0: "10 lost"),
+  // then *Connect* back to the Mosquitto that had kept its session, which sent the ten. The line
+  // turned into "10 caught up on restart, 0 lost", for orders long cancelled.
+  it('what a broker met again later sends from the session is said to have come late, not caught up on restart', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&saga_timeout_ms=2000`, async ({ page }) => {
+        await waitReady(page);
+        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+        await page.click('[data-testid="place-ten"]');
+        const created = () => witness.messages.filter((m) => m.topic === 'orders/created').length;
+        await witness.waitFor(() => created() >= 10, FLOW_TIMEOUT_MS, 'the ten orders on the broker');
+        await page.fill('#broker-url', 'inpage');
+        await page.click('[data-testid="apply-broker"]');
+        await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        const line = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"][data-settled="true"]');
+        await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.equal(await line.getAttribute('data-lost'), '10', (await line.textContent()) ?? '');
+        await page.fill('#broker-url', broker.wsUrl);
+        await page.click('[data-testid="apply-broker"]');
+        await page.waitForFunction(() => /10 of those lost came later/.test(document.querySelector('[data-testid="outage"][data-service="payment"]')?.textContent ?? ''), null, { timeout: FLOW_TIMEOUT_MS });
+        const text = (await line.textContent()) ?? '';
+        assert.match(text, /0 caught up on restart, 10 lost\. 10 of those lost came later, from a broker that had kept them/);
+        assert.equal(await line.getAttribute('data-caught-up'), '0');
+        assert.equal(await line.getAttribute('data-lost'), '10');
+      });
+    } finally {
+      await witness.close();
+    }
+  });
+
   // A newcomer's break-test (32-E F6): a link whose broker URL is 5,000 characters long, at a
   // port where nothing listens. The help under the badges said it whole, in more than one
   // sentence: 10,000 characters to scroll past.

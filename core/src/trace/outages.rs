@@ -75,6 +75,11 @@ pub struct Outage {
     /// How many of those it received after its restart, beyond the copies of the same messages
     /// published again after the restart (those are new messages, not caught up).
     pub caught_up: usize,
+    /// How many of those it received only after the line had [settled](Outage::settled) and
+    /// called them lost: a broker that kept them in its session sent them when the service
+    /// connected to it again later (after a switch of brokers). Still counted lost (the sagas
+    /// of their time went on without them), and said so.
+    pub late: usize,
     /// Copies of those messages the others published again after the restart (a compensation
     /// check asking again): new messages, neither caught up nor lost; 0 while it is down.
     pub published_again: usize,
@@ -211,13 +216,32 @@ impl Outage {
             );
         }
         format!(
-            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{}{}{}",
+            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{}{}{}{}",
             self.caught_up,
             self.lost(),
+            self.late_text(),
             self.shared_text(),
             self.again_text(),
             self.work_in_hand()
         )
+    }
+
+    /// The sentence on the messages that came after the line had called them lost; empty if
+    /// none did.
+    fn late_text(&self) -> String {
+        match self.late {
+            0 => String::new(),
+            1 => " 1 of those lost came later, from a broker that had kept it in the service's \
+                  session (connected to again after this line was counted): delivered, but not \
+                  caught up on restart; the saga it belonged to may have ended without it."
+                .to_owned(),
+            n => format!(
+                " {n} of those lost came later, from a broker that had kept them in the \
+                 service's session (connected to again after this line was counted): delivered, \
+                 but not caught up on restart; the sagas they belonged to may have ended without \
+                 them."
+            ),
+        }
     }
 
     /// The names of [`Self::shared_with`]: "PaymentService 3", "PaymentService 2 and
@@ -441,6 +465,10 @@ struct Copies {
     again: usize,
     /// Received by it after its restart: caught up, or a copy published again.
     received: usize,
+    /// Received by it after its line had [settled](Outage::settled): from a later connection
+    /// (a broker that kept its session, connected to again after a switch of brokers), not
+    /// caught up on restart.
+    late: usize,
     /// Received by another instance of its service before its restart (the group's share).
     taken: usize,
     /// Received by another instance of its service after its restart (a copy published again
@@ -456,6 +484,16 @@ impl Copies {
         self.received.saturating_sub(again_to_it).min(self.down)
     }
 
+    /// The copies published while it was down that reached it only after its line had settled:
+    /// what would have been caught up had they come in time.
+    fn came_late(&self) -> usize {
+        let again_to_it = self.again.saturating_sub(self.taken_again);
+        (self.received + self.late)
+            .saturating_sub(again_to_it)
+            .min(self.down)
+            .saturating_sub(self.caught_up())
+    }
+
     /// The copies owed to it: those no other instance took, and those it caught up on.
     fn owed(&self) -> usize {
         self.down.saturating_sub(self.taken).max(self.caught_up())
@@ -469,6 +507,7 @@ struct Tally {
     missed: usize,
     shared: usize,
     caught_up: usize,
+    late: usize,
     published_again: usize,
     shared_with: std::collections::BTreeSet<Instance>,
 }
@@ -496,6 +535,7 @@ impl Counted {
         for (id, copies) in &self.missed {
             tally.published += copies.down;
             tally.caught_up += copies.caught_up();
+            tally.late += copies.came_late();
             tally.published_again += copies.again;
             let owed = copies.owed();
             if owed == 0 || copies.caught_up() > 0 || rivals.is_empty() {
@@ -553,6 +593,7 @@ impl OutageLedger {
                 published: 0,
                 missed: 0,
                 caught_up: 0,
+                late: 0,
                 published_again: 0,
                 shared: 0,
                 shared_with: Vec::new(),
@@ -703,7 +744,12 @@ impl OutageLedger {
                     &mut counted.missed.entry(id.clone()).or_default().down
                 }
                 Direction::Incoming if instance == outage.instance => {
+                    // Past its verdict (a broker met again later sent what it had kept): late,
+                    // not caught up (a newcomer's break-test, 34-I F1: "10 lost" turned into
+                    // "10 caught up on restart" 14 s later, for orders long cancelled).
+                    let late = outage.settled(packet.at) && outage.caught_up < outage.missed;
                     match counted.missed.get_mut(&id) {
+                        Some(copies) if after_restart && late => &mut copies.late,
                         Some(copies) if after_restart => &mut copies.received,
                         _ => continue,
                     }
@@ -757,6 +803,7 @@ impl OutageLedger {
             outage.missed = tally.missed;
             outage.shared = tally.shared;
             outage.caught_up = tally.caught_up;
+            outage.late = tally.late;
             outage.published_again = tally.published_again;
             outage.shared_with = tally.shared_with.into_iter().collect();
             outage.shared_gone = gone;
@@ -1105,6 +1152,60 @@ mod tests {
         };
         assert!(fresh.settled(restarted + ms(9_000)));
         assert_eq!(fresh.lost_at(restarted + ms(9_000)), 2);
+    }
+
+    // A newcomer's break-test (34-I F1): PaymentService restarted on the in-page broker
+    // (Session Present 0: the line says both lost at once), then the page went back to the
+    // Mosquitto that had kept its session, which sent both 14 s later. The line turned into
+    // "2 caught up on restart, 0 lost", for orders long cancelled.
+    #[test]
+    fn what_comes_after_the_line_settled_is_late_not_caught_up() {
+        let mut script = Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        let crashed = script.now() + ms(1);
+        script.wait(10);
+        for n in [1, 2] {
+            script.publish(
+                ServiceId::Order,
+                Direction::Outgoing,
+                crate::domain::topics::ORDERS_CREATED,
+                order(n),
+                QoS::AtLeastOnce,
+            );
+        }
+        script.wait(10);
+        let restarted = script.now();
+        let connack = |present| {
+            broker_bridge::packet::Packet::ConnAck(broker_bridge::packet::ConnAck::new(
+                present,
+                broker_bridge::packet::ReasonCode::Success,
+            ))
+        };
+        script.send(ServiceId::Payment, Direction::Incoming, connack(false));
+        script.wait(14_000);
+        script.send(ServiceId::Payment, Direction::Incoming, connack(true));
+        for n in [1, 2] {
+            script.publish(
+                ServiceId::Payment,
+                Direction::Incoming,
+                crate::domain::topics::ORDERS_CREATED,
+                order(n),
+                QoS::AtLeastOnce,
+            );
+        }
+        let mut trace = Trace::new(script.history, script.actions);
+        trace
+            .services
+            .record(crashed, ServiceId::Payment, ServiceEvent::Crashed);
+        trace.services.record(
+            restarted,
+            ServiceId::Payment,
+            ServiceEvent::Restarted { url: String::new() },
+        );
+        let o = &outages(&trace, SagaStyle::Parallel)[0];
+        assert_eq!((o.missed, o.caught_up, o.lost(), o.late), (2, 0, 2, 2));
+        let text = o.describe();
+        assert!(text.contains("0 caught up on restart, 2 lost. 2 of those lost came later, from a broker that had kept them"), "{text}");
     }
 
     // Left by break-test 32-F: a recording that ends within the grace after a restart was
