@@ -25,6 +25,11 @@ pub struct LeftInFlight {
     /// and what it queued for them since comes when they reconnect. Set by the page's state
     /// ([`crate::state::State`] remembers the brokers left), not by the runtime.
     pub returning: bool,
+    /// Whether the services ran clean sessions (MQTT 3.1.1 Clean Session 1, 5.0 Session Expiry
+    /// 0): the old broker discards each session, and what it had not delivered, as the
+    /// connection ends (§3.1.2.4); nothing stays on it. Set by the page's state, not by the
+    /// runtime.
+    pub clean: bool,
 }
 
 impl LeftInFlight {
@@ -39,7 +44,7 @@ impl LeftInFlight {
 ///
 /// ```
 /// # use eda_core::state::broker_switch::{switch_note, LeftInFlight};
-/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true, returning: false };
+/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true, returning: false, clean: false };
 /// assert_eq!(switch_note("ws://a:9001", "ws://b:9001", left), None);
 /// ```
 pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
@@ -73,6 +78,18 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
         return Some(format!(
             "Switched brokers with {what}: {from} never accepted the services' connection, so \
              nothing of theirs stays on it.{again}"
+        ));
+    }
+    // A newcomer's break-test (34-K F3): under clean sessions the note gave the persistent
+    // session's reason ("stay on that broker").
+    if left.clean {
+        return Some(format!(
+            "Switched brokers with {what}: the services ran clean sessions, so {from} discarded \
+             what it had accepted and not yet delivered to them as each connection ended (a \
+             clean session lasts as long as its connection), and a service may never receive \
+             some of them. An open order may end by its deadline, and the read model may miss \
+             events: its lag line says so, and Rebuild (Read model panel) projects them from \
+             the event store.{again}"
         ));
     }
     // A newcomer's break-test (32-E F6): back on a broker left earlier, the note said it had
@@ -113,7 +130,26 @@ mod tests {
             unacknowledged,
             reached,
             returning: false,
+            clean: false,
         }
+    }
+
+    #[test]
+    fn under_clean_sessions_the_old_broker_keeps_nothing() {
+        let clean = LeftInFlight {
+            clean: true,
+            ..left(1, 0, true)
+        };
+        let note = switch_note("ws://a:9001", "ws://b:9001", clean).unwrap();
+        assert!(
+            note.starts_with(
+                "Switched brokers with 1 order open: the services ran clean sessions, so \
+                 ws://a:9001 discarded what it had accepted and not yet delivered to them"
+            ),
+            "{note}"
+        );
+        assert!(!note.contains("persistent"), "{note}");
+        assert!(!note.contains("stay on that broker"), "{note}");
     }
 
     #[test]

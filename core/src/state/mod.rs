@@ -893,6 +893,7 @@ impl State {
                 let left = broker_switch::LeftInFlight {
                     returning: self.session == SessionMode::Persistent
                         && self.brokers_left.contains(&url),
+                    clean: self.session == SessionMode::Clean,
                     ..left
                 };
                 if left.reached && url != self.broker_url {

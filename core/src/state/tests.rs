@@ -202,6 +202,7 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
         unacknowledged: 0,
         reached: true,
         returning: false,
+        clean: false,
     };
     s.apply(Action::BrokerSwitched {
         url: "ws://127.0.0.1:19002".into(),
@@ -247,7 +248,9 @@ fn back_on_a_broker_left_earlier_the_note_says_it_holds_their_sessions() {
             left: open,
         });
         let away = s.broker_switch_note.clone().unwrap();
-        assert!(away.contains("has none of these services'"), "{away}");
+        // Clean sessions: the old broker discarded them (break-test 34-K F3).
+        assert_eq!(away.contains("has none of these services'"), kept, "{away}");
+        assert_eq!(away.contains("ran clean sessions"), !kept, "{away}");
         s.apply(Action::BrokerSwitched {
             url: a.into(),
             left: open,
@@ -260,7 +263,8 @@ fn back_on_a_broker_left_earlier_the_note_says_it_holds_their_sessions() {
             kept,
             "{session:?}: {back}"
         );
-        assert_eq!(back.contains("has none"), !kept, "{back}");
+        assert!(!back.contains("has none"), "{back}");
+        assert_eq!(back.contains("discarded"), !kept, "{back}");
     }
     // A broker that never accepted them holds nothing: going back to it says so as before.
     let mut s = State::new(a.into(), None, "t");

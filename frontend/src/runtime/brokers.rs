@@ -33,8 +33,9 @@ impl Runtime {
             open_orders: self.sagas_in_flight(),
             unacknowledged: moving().map(|client| client.unacknowledged().len()).sum(),
             reached: moving().any(|client| client.has_reached_broker()),
-            // The page's state knows the brokers left earlier.
+            // The page's state knows the brokers left earlier, and the session mode.
             returning: false,
+            clean: false,
         }
     }
 
