@@ -129,6 +129,25 @@ describeApp('retained stock and the late joiner', () => {
       await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 
+  // A newcomer's break-test (34-K F2): a reload while 4 units were held for two open orders
+  // wrote the units on hand (P001:1) into the field and the link, though the page went back to 5
+  // once they were released: a shared link then started 4 units short.
+  it('a reload while units are held: the field and the address (which Copy link copies) hold the levels with the held units added back; the panel counts those on hand', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:5&payment_ms=8000&saga_timeout_ms=60000`, async ({ page }) => {
+      await waitReady(page);
+      await placeOrder(page);
+      await placeOrder(page);
+      await waitInPage(page, 'the stock panel shows P001: 1', () =>
+        document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '1');
+      await page.reload();
+      await waitReady(page);
+      await page.locator('[data-testid="stock-restored"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await stockShown(page, 'P001'), '1', 'on hand, from the database');
+      assert.equal(await page.inputValue('#stock-levels'), 'P001:5', 'the field adds back the units held');
+      assert.equal(new URL(page.url()).searchParams.get('stock'), 'P001:5', 'and so does the address');
+      assert.doesNotMatch((await page.locator('[data-testid="stock-restored"]').textContent()) ?? '', /is not what is counted/);
+    }));
+
   // A newcomer's break-test: `?stock=P001:1`, an order refused as out of stock (the level never
   // changed), then a link without stock in the same tab: "No product counted", the next order
   // reserved against nothing while the broker still held the retained level 1.

@@ -206,6 +206,21 @@ pub const MAX_PRODUCT_ID: usize = crate::domain::order_form::MAX_PRODUCT_ID_CHAR
 pub struct Stock(pub BTreeMap<String, u32>);
 
 impl Stock {
+    /// These levels with `held` added back: the units held for orders not ended come back
+    /// on hand when released, so a link that starts a page from the levels of this one counts
+    /// them (a newcomer's break-test, 34-K F2: a reload with 4 units held wrote `P001:1` into
+    /// the link while the page went back to 5). A product `held` names that these levels do
+    /// not count stays uncounted; each sum stops at [`MAX_STOCK`].
+    pub fn with_held(&self, held: &Stock) -> Stock {
+        let mut levels = self.0.clone();
+        for (product, units) in &held.0 {
+            if let Some(level) = levels.get_mut(product) {
+                *level = level.saturating_add(*units).min(MAX_STOCK);
+            }
+        }
+        Stock(levels)
+    }
+
     /// `P001:5,P002:0`: product id, colon, units; commas between (spaces allowed). Empty text
     /// is an empty stock (nothing counted). A refusal names every bad entry, each with its
     /// reason, separated by `; ` (a newcomer's break-test: `P001:-3,P002:abc,:5` named only the
@@ -500,6 +515,19 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn held_units_are_added_back_to_the_levels_a_link_carries() {
+        let on_hand = Stock::parse("P001:1,P002:0").unwrap();
+        let held = Stock::parse("P001:4,P003:2").unwrap();
+        assert_eq!(
+            on_hand.with_held(&held),
+            Stock::parse("P001:5,P002:0").unwrap()
+        );
+        let full = Stock::parse(&format!("P001:{MAX_STOCK}")).unwrap();
+        assert_eq!(full.with_held(&held), full);
+        assert_eq!(Stock::default().with_held(&held), Stock::default());
+    }
 
     /// A newcomer's break-test: a projection delay typed and refused read "…from 0 to 60000 The
     /// delay in use is still 0 ms." (no full stop between the two sentences); one from the link

@@ -521,7 +521,9 @@ pub enum Action {
     StockHeld(Stock),
     /// InventoryService took back the stock kept in the tab's database (a reload): the levels in
     /// use are the database's, not the link's. They become the field's and the link's stock
-    /// (the driver writes `?stock=` with them), so *Copy link* reproduces what this page counts.
+    /// (the driver writes `?stock=` with them), so *Copy link* reproduces what this page counts:
+    /// the units on hand with those held for open orders added back ([`Stock::with_held`]);
+    /// the driver then tells the units on hand ([`Action::StockNow`]).
     StockRestored(Stock),
     /// The style chosen waits for this many sagas in flight, or (None) is the services' now.
     StyleWaiting(Option<(crate::services::SagaStyle, usize)>),

@@ -84,12 +84,14 @@ impl Runtime {
         }
         if restored.stock {
             let now = self.flow.borrow().inventory.stock().clone();
+            let linked = now.with_held(&self.flow.borrow().inventory.held());
             // Stated when InventoryService connects, which waits for the database to be read
             // back (`on_connected`): from the stock taken back, and once.
             // The link carries the stock in use (so Copy link reproduces it; the field shows it
             // too), and the Stock panel says where it came from.
-            crate::address_bar::remember(&eda_core::state::query::Setting::Stock(now.clone()));
-            self.tell(Action::StockRestored(now));
+            crate::address_bar::remember(&eda_core::state::query::Setting::Stock(linked.clone()));
+            self.tell(Action::StockRestored(linked));
+            self.tell(Action::StockNow(now));
         }
         self.tell_held();
     }
