@@ -94,6 +94,20 @@ describeApp('duplicates and the idempotent consumer', () => {
       await witness.roundTrip();
       assert.equal(count(witness, orderId, 'payments/processed'), 2, 'no third charge');
       assert.equal(count(witness, orderId, 'inventory/reserved'), 2, 'no third reservation');
+
+      // A reload keeps the lesson (break-test 34-I F4): the restored row said "✓ charged 59.98"
+      // once, though PaymentService and InventoryService had kept both charges and both
+      // reservations in the tab's database.
+      await page.reload();
+      await waitReady(page);
+      const row = `[data-testid="order-row"][data-order-id="${orderId}"]`;
+      await page.waitForFunction(
+        (sel) => document.querySelector(sel)?.dataset.start === 'restored' && document.querySelector(sel)?.dataset.charges === '2',
+        row,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+      assert.equal((await page.locator(`${row} [data-testid="order-double-charge"]`).textContent())?.trim(), '✕ charged 2 times');
+      assert.equal((await page.locator(`${row} [data-testid="order-double-reservation"]`).textContent())?.trim(), '✕ reserved 2 times');
     }));
 
   // A newcomer's break-test: at QoS 2 on MQTT 3.1.1 with every message sent twice, a burst put

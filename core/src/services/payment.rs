@@ -129,6 +129,16 @@ impl PaymentService {
         open
     }
 
+    /// Every charge of `order_id` it made (and remembers): payment id and amount (currency
+    /// units), oldest first; two for an order delivered twice with the idempotent consumer off.
+    pub fn charges_of(&self, order_id: Uuid) -> Vec<(Uuid, f64)> {
+        self.charges
+            .get(&order_id)
+            .map_or_else(Vec::new, |charges| {
+                charges.iter().map(|c| (c.payment_id, c.amount)).collect()
+            })
+    }
+
     /// Whether a charge of `order_id` is not refunded.
     pub fn has_charged(&self, order_id: Uuid) -> bool {
         self.charges

@@ -134,6 +134,11 @@ impl Runtime {
             trace.read_model = model;
             // The Orders panel draws the restored orders, marked so, for the wire to move on.
             trace.orders.restore(clock::now(), &store);
+            // With what the participants took back before it (their charges and reservations).
+            let flow = self.flow.borrow();
+            trace
+                .orders
+                .take_participants(&flow.payment, &flow.inventory);
             trace.store = store;
         }
         self.trace_changed.set(true);

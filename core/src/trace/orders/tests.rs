@@ -1581,3 +1581,50 @@ fn a_refund_under_another_id_than_the_charge_leaves_the_row_compensating() {
     book.apply(ms(2), &refunded(1, 7));
     assert_eq!(book.row(id(1)).unwrap().compensating(), None);
 }
+
+/// A newcomer's break-test (34-I F4): with the idempotent consumers off, *Deliver again* charged
+/// and reserved an order twice, and the row said so; after a reload it said "✓ charged 59.98"
+/// only, though PaymentService and InventoryService had kept both in the tab's database.
+#[test]
+fn a_restored_row_takes_the_charges_and_reservations_the_participants_kept() {
+    use crate::services::durable::{ChargeMemo, HeldMemo, InventoryMemo, PaymentMemo};
+    use crate::services::inventory::InventoryService;
+    use crate::services::payment::PaymentService;
+    let mut book = OrderBook::new(100);
+    book.restore(ms(5), &stored_orders());
+    let row = book.row(id(2)).unwrap();
+    assert_eq!((row.charges(), row.reservations()), (1, 1));
+    let before = book.row(id(1)).unwrap().clone();
+    let mut payment = PaymentService::default();
+    let charge = |n| ChargeMemo {
+        payment_id: id(n),
+        amount: 59.98,
+        refunded_at: None,
+    };
+    payment.restore_memo(
+        id(2),
+        &PaymentMemo {
+            total: None,
+            charges: vec![charge(22), charge(23)],
+            saga: Default::default(),
+        },
+    );
+    let mut inventory = InventoryService::new(crate::services::Stock::default());
+    let held = |n| HeldMemo {
+        reservation_id: id(n),
+        taken: Default::default(),
+        released_at: None,
+    };
+    inventory.restore_memo(
+        id(2),
+        &InventoryMemo {
+            held: vec![held(21), held(24)],
+            ..Default::default()
+        },
+    );
+    book.take_participants(&payment, &inventory);
+    let row = book.row(id(2)).unwrap();
+    assert_eq!((row.charges(), row.reservations()), (2, 2));
+    // An order the participants kept nothing of is as the store has it.
+    assert_eq!(book.row(id(1)).unwrap(), &before);
+}
