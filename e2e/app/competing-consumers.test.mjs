@@ -280,6 +280,30 @@ describeApp('competing consumers', () => {
       }));
   }
 
+  // A newcomer's break-test (34-K F7): PaymentService sent UNSUBSCRIBE before its DISCONNECT
+  // whenever the services reconnected for a setting, so its persistent session queued nothing
+  // while it reconnected: orders placed just before a change of instances ended "payment timed
+  // out" (10 of 30), though the payment takes 300 ms and the deadline is 5 s.
+  it('persistent sessions: instances raised right after three bursts of orders: PaymentService\'s kept session queues what comes meanwhile, and every order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=300&inventory_ms=300&saga_timeout_ms=5000', async ({ page, witness }) => {
+      const created = () => [...new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId))];
+      await waitOrdersAccepted(page);
+      // The orders go out with the services' new connections: OrderService's may come before
+      // PaymentService's subscribes again.
+      await page.evaluate(() => {
+        for (let i = 0; i < 3; i += 1) document.querySelector('[data-testid="place-ten"]').click();
+        const select = document.querySelector('#payment-instances');
+        select.value = '2';
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      assert.equal(await page.inputValue('#payment-instances'), '2');
+      await witness.waitFor(() => created().length >= 3 * BURST, FLOW_TIMEOUT_MS, `${3 * BURST} orders created`);
+      const orders = created();
+      await expectOneOutcomeEach(witness, orders, 3 * FLOW_TIMEOUT_MS);
+      const cancelled = orders.filter((id) => wireOf(witness, id).includes('orders/cancelled'));
+      assert.deepEqual(cancelled.map((id) => `${id}: ${wireOf(witness, id).join(', ')}`), [], 'every order completes');
+    }));
+
   it('persistent sessions: a reload into a link with fewer instances ends the sessions the others left, so raising them again charges no order twice', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_instances=2&dedupe=off', async ({ page, ids, witness }) => {
       // A reload leaves without DISCONNECT or UNSUBSCRIBE: the second instance's session keeps

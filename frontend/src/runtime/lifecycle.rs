@@ -269,36 +269,23 @@ impl Runtime {
                 kept.push((*instance, client.unacknowledged()));
             }
         }
-        // What PaymentService's instances subscribe to in the runtime that follows (its style is
-        // the flow's, handed over).
-        let next_filters = next_instances.map(|instances| {
-            let style = self.flow.borrow().settings.saga;
-            (
-                instances,
-                filters(ServiceId::Payment, style, instances, &self.session_tag),
-            )
-        });
         for (instance, client) in self.clients.borrow().iter() {
             // Its DISCONNECT discards the Will: say on purpose that it stopped.
             let stopped = Presence::stopped(instance.service, &client.client_id());
             let _ = client.publish_with(status_request(*instance, &stopped, &self.namespace));
-            // When another runtime follows on this page: it may subscribe otherwise under the
-            // same client ids (another number of instances): a kept session would still hold
-            // a plain subscription (every message, beside the group's share), and an instance
-            // not coming back would keep its place in the group (Mosquitto queues a share for a
-            // member whose session outlives it). Not when none follows (a recording is shown;
-            // Back to live reloads): the kept sessions keep their subscriptions, so the broker
-            // queues what is published meanwhile (a break-test: PaymentService alone had
-            // dropped them, and the orders published meanwhile were never charged). Nor when the
-            // next runtime subscribes this instance to the same filters (*Sign in*, another MQTT
-            // version or session mode): its kept session is already what it needs, and if the
-            // broker refuses the new connection (a wrong password) the session keeps queueing
-            // (a newcomer's break-test, 34-J F1: a charge made before *Sign in* with a wrong
-            // password was never refunded, the cancellation queued for nobody).
-            let same = next_filters.as_ref().is_some_and(|(instances, next)| {
-                instance.number <= *instances && *next == self.filters_of(ServiceId::Payment)
-            });
-            if instance.service == ServiceId::Payment && next_filters.is_some() && !same {
+            // An instance the next runtime does not run (PaymentService's instances lowered)
+            // leaves its shared subscriptions: Mosquitto keeps a member whose session outlives
+            // it in the group and queues its share for it. One that comes back keeps what it
+            // subscribed to, so the broker queues what is published while it reconnects; its
+            // next connection subscribes to what it wants then, and drops what it no longer
+            // wants once the broker says it kept the session (`unsubscribe_stale`). It had
+            // dropped them all first (newcomers' break-tests, 34-J F1 and 34-K F7: orders and
+            // cancellations published during a switch of version, sessions or instances, or a
+            // Sign in the broker refused, reached no PaymentService: "payment timed out", a
+            // charge never refunded). Not when none follows (a recording is shown; Back to live
+            // reloads): the kept sessions keep everything.
+            let leaves = next_instances.is_some_and(|next| instance.number > next);
+            if instance.service == ServiceId::Payment && leaves {
                 let mine = self.filters_of(ServiceId::Payment);
                 let mine: Vec<String> =
                     mine.iter().map(|f| self.namespace.wire_filter(f)).collect();
