@@ -550,6 +550,50 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // Newcomers' break-tests: Mosquitto 2.0 answers a PUBLISH over its message_size_limit with
+  // PUBACK 0x95 (Packet too large), a code MQTT 5.0 does not list for PUBACK (34-J F5): the page
+  // took it for a malformed packet, reconnected and sent the same PUBLISH again, for ever, and
+  // OrderService never came back. And an orders/created the broker refused (PUBREC 0x97, 34-K
+  // F5) left its order "Pending …" for ever. Here a proxy answers OrderService's first
+  // orders/created with PUBACK 0x95.
+  it('4i. the broker refuses an orders/created with PUBACK 0x95 (5.0): read as the refusal it is, the row says the broker refused it, and the next order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const state = { refused: null };
+    const isOrder = (conn) => conn.version === 5 && conn.clientId?.endsWith('-order');
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      toBroker: (packet, conn) => {
+        if (isOrder(conn) && state.refused === null && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created') {
+          const start = bodyStart(packet);
+          state.refused = packet.readUInt16BE(start + 2 + packet.readUInt16BE(start));
+        }
+        return packet;
+      },
+      fromBroker: (packet, conn) => {
+        if (isOrder(conn) && packet[0] >> 4 === 4 && state.refused !== null && packet.readUInt16BE(bodyStart(packet)) === state.refused) {
+          return Buffer.from([0x40, 3, state.refused >> 8, state.refused & 0xff, 0x95]);
+        }
+        return packet;
+      },
+    });
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&mqtt=5`, async ({ page }) => {
+        await waitReady(page);
+        const refusedId = await placeOrder(page);
+        const row = page.locator(`[data-testid="order-row"][data-order-id="${refusedId}"][data-status="Refused"]`);
+        await row.waitFor({ timeout: 20_000 });
+        assert.match((await row.locator('[data-testid="order-refused"]').textContent()) ?? '', /the broker answered its orders\/created with Packet too large \(0x95\): it published nothing/);
+        assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-refused'), '1');
+        assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-open'), '0');
+        // The connection stays: no malformed-packet loop, and the next order goes through.
+        await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: 5_000 });
+        const next = await placeOrder(page);
+        await waitForRow(page, next, 'Completed');
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('4b. Session Present = 1 in answer to Clean Start (5.0): the page closes the connection and says why', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({
       upstream: broker.wsUrl,

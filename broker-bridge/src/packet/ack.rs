@@ -157,6 +157,28 @@ mod tests {
         }
     }
 
+    /// Mosquitto 2.0's answer to a PUBLISH over its `message_size_limit` under MQTT 5.0 (a
+    /// newcomer's break-test, 34-J F5): a failure all the same, read as one.
+    #[test]
+    fn a_failure_code_a_puback_may_not_carry_is_read_as_the_refusal_it_is() {
+        assert_eq!(
+            decode(&[0x40, 3, 0, 1, 0x95], V5),
+            Ok(Packet::PubAck(Ack::with_reason(
+                1,
+                ReasonCode::PacketTooLarge
+            )))
+        );
+        assert_eq!(
+            decode(&[0x50, 3, 0, 1, 0x95], V5),
+            Ok(Packet::PubRec(Ack::with_reason(
+                1,
+                ReasonCode::PacketTooLarge
+            )))
+        );
+        // A success code it may not carry is still malformed.
+        assert!(decode(&[0x40, 3, 0, 1, 0x01], V5).is_err());
+    }
+
     #[test]
     fn codes_and_properties_the_ack_may_not_carry_are_refused() {
         // PUBREL may not say "Quota exceeded".

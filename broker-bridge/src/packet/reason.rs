@@ -284,6 +284,17 @@ pub(crate) fn read_reason(
     let byte = r.u8()?;
     match ReasonCode::from_byte(byte) {
         Some(code) if code.allowed_in(kind) => Ok(code),
+        // A refusal of a PUBLISH with a failure code the acknowledgement may not carry:
+        // Mosquitto 2.0 answers one over its `message_size_limit` with PUBACK 0x95 (Packet too
+        // large, listed for CONNACK and DISCONNECT only). Taken as the refusal it is, not as a
+        // malformed packet that ends the connection: the PUBLISH went out again on every
+        // reconnection and was refused again, for ever, and the service never came back (a
+        // newcomer's break-test, 34-J F5).
+        Some(code)
+            if matches!(kind, PacketKind::PubAck | PacketKind::PubRec) && code.is_error() =>
+        {
+            Ok(code)
+        }
         _ => Err(super::DecodeError::InvalidReasonCode { code: byte, kind }),
     }
 }

@@ -298,6 +298,12 @@ pub struct OrderRow {
     /// store, so no deadline will end it; `None` otherwise, and again once another
     /// `orders/created` for it (a fixed Retry) comes.
     pub dead_lettered: Option<String>,
+    /// The failure reason code the broker answered its `orders/created` with (a PUBACK or
+    /// PUBREC of 0x80 or above, MQTT 5.0 §3.4.2.1 and §3.5.2.1, e.g. `Quota exceeded (0x97)`):
+    /// the broker published nothing, no participant heard of it, and no deadline will end it
+    /// (a newcomer's break-test, 34-K F5: such orders stayed "Pending …" for ever, the reason
+    /// only in a log line that scrolled away). `None` otherwise.
+    pub refused: Option<String>,
 }
 
 impl OrderRow {
@@ -320,6 +326,7 @@ impl OrderRow {
             sent: [0; 3],
             published_by: Vec::new(),
             dead_lettered: None,
+            refused: None,
         }
     }
 
@@ -608,6 +615,12 @@ impl OrderRow {
     /// Whether OrderService dead-lettered the order's `orders/created` and nothing has ended
     /// it or created it again since ([`OrderRow::dead_lettered`]): the order waits for a
     /// learner's Retry, not for a service.
+    /// Whether the broker refused its `orders/created` ([`OrderRow::refused`]) and nothing else
+    /// moved it since.
+    pub fn is_refused(&self) -> bool {
+        self.refused.is_some() && !self.status.is_terminal() && self.steps.is_empty()
+    }
+
     pub fn is_dead_lettered(&self) -> bool {
         self.dead_lettered.is_some() && !self.status.is_terminal()
     }
@@ -747,6 +760,9 @@ pub struct OrderCounts {
     /// Orders whose `orders/created` OrderService dead-lettered ([`OrderRow::is_dead_lettered`]):
     /// not open, since nothing will move them but a Retry.
     pub dead_lettered: usize,
+    /// Orders whose `orders/created` the broker refused ([`OrderRow::is_refused`]): not open,
+    /// since nothing will move them.
+    pub refused: usize,
 }
 
 /// Which of [`OrderCounts`]' numbers a row counts in.
@@ -757,6 +773,7 @@ enum Tally {
     Open,
     Unknown,
     DeadLettered,
+    Refused,
 }
 
 impl Tally {
@@ -764,6 +781,7 @@ impl Tally {
         match (row.is_unknown(), row.status) {
             (true, _) => Tally::Unknown,
             (false, _) if row.is_dead_lettered() => Tally::DeadLettered,
+            (false, _) if row.is_refused() => Tally::Refused,
             (false, OrderStatus::Completed) => Tally::Completed,
             (false, OrderStatus::Cancelled) => Tally::Cancelled,
             (false, _) => Tally::Open,
@@ -779,6 +797,7 @@ impl OrderCounts {
             Tally::Open => &mut self.open,
             Tally::Unknown => &mut self.unknown,
             Tally::DeadLettered => &mut self.dead_lettered,
+            Tally::Refused => &mut self.refused,
         }
     }
 
@@ -792,11 +811,17 @@ impl OrderCounts {
             open,
             unknown,
             dead_lettered,
+            refused,
         } = self;
         let mut text = format!("{completed} completed, {cancelled} cancelled, {open} open");
         if *dead_lettered > 0 {
             text.push_str(&format!(
                 ", {dead_lettered} dead-lettered (its orders/created is in OrderService's dead letters)"
+            ));
+        }
+        if *refused > 0 {
+            text.push_str(&format!(
+                ", {refused} refused by the broker (its orders/created was not published)"
             ));
         }
         if *unknown > 0 {
@@ -829,7 +854,13 @@ pub struct OrderBook {
     /// [`REMEMBERED_PER_ROW`] times the capacity: a result for one of them starts a
     /// [`Start::Forgotten`] row, not an unknown one.
     forgotten: Recent<Uuid, ()>,
+    /// Each `orders/created` a page's client published at QoS 1 or 2 and the broker has not
+    /// answered yet: the client id, its packet id, the order; the newest [`AWAITED_KEPT`].
+    awaited: VecDeque<(String, u16, Uuid)>,
 }
+
+/// How many unanswered `orders/created` the book follows ([`OrderBook`]'s `awaited`).
+const AWAITED_KEPT: usize = 1_000;
 
 /// How many dropped orders the book remembers per row it keeps (see [`OrderBook`]'s
 /// `dropped_unfinished` and `forgotten`): 20, so 10,000 beside [`ORDERS_KEPT`] rows.
@@ -852,6 +883,7 @@ impl OrderBook {
             dropped_unfinished: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
             seen: VecDeque::new(),
             forgotten: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
+            awaited: VecDeque::new(),
         }
     }
 
@@ -903,6 +935,7 @@ impl OrderBook {
     /// [`OrderBook::apply`]; an order's row also remembers the packet of its `orders/created`,
     /// and, from a copy going out, who published a result or a compensation.
     pub fn apply_packet(&mut self, packet: &TracedPacket) {
+        self.note_answer(packet);
         let Some(message) = packet.message.as_deref() else {
             self.note_dead_letter(packet);
             return;
@@ -996,6 +1029,45 @@ impl OrderBook {
         row.total.get_or_insert(created.total_amount);
         if !row.status.is_terminal() {
             row.dead_lettered = Some(reason);
+        }
+    }
+
+    /// Follows the broker's answers to the `orders/created` a page's client publishes: one it
+    /// refused (a PUBACK or PUBREC with a failure reason code) marks the order's row
+    /// ([`OrderRow::refused`]).
+    fn note_answer(&mut self, packet: &TracedPacket) {
+        use broker_bridge::packet::Packet;
+        let Some(packet_id) = packet.packet_id else {
+            return;
+        };
+        let key =
+            |(client, id, _): &(String, u16, Uuid)| *client == packet.client_id && *id == packet_id;
+        match (packet.direction, packet.packet.as_ref()) {
+            (Direction::Outgoing, Packet::Publish(_)) => {
+                let Some(DomainEvent::OrderCreated(created)) = packet.message.as_deref() else {
+                    return;
+                };
+                self.awaited.retain(|entry| !key(entry));
+                if self.awaited.len() == AWAITED_KEPT {
+                    self.awaited.pop_front();
+                }
+                self.awaited
+                    .push_back((packet.client_id.clone(), packet_id, created.order_id));
+            }
+            (Direction::Incoming, Packet::PubAck(ack) | Packet::PubRec(ack)) => {
+                let Some(at) = self.awaited.iter().position(key) else {
+                    return;
+                };
+                let (_, _, order_id) = self.awaited.remove(at).unwrap_or_default();
+                if !ack.reason.is_error() {
+                    return;
+                }
+                let reason = ack.reason.to_string();
+                if let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) {
+                    row.refused = Some(reason);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -110,6 +110,14 @@ fn row_view(
                 { "), so no order exists and no deadline will end it: fix and Retry it under Dead letters" }</span></>
         };
         ("DeadLettered", state)
+    } else if let (true, Some(reason)) = (row.is_refused(), &row.refused) {
+        // The broker published nothing: no participant heard of it, no deadline ends it.
+        let state = html! {
+            <><span aria-hidden="true">{ "✕" }</span>{ " Refused by the broker" }
+              { " " }<span class="note line" data-testid="order-refused">
+                { format!("the broker answered its orders/created with {reason}: it published nothing, so no other service heard of the order, nothing was charged or reserved, and no deadline will end it. Place it again") }</span></>
+        };
+        ("Refused", state)
     } else {
         let status = row.status.name();
         let state = html! {
@@ -270,7 +278,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                 <span class="muted" data-testid="orders-count" data-total={total.to_string()}
                     data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}
                     data-open={open.to_string()} data-unknown={counts.unknown.to_string()}
-                    data-dead-lettered={counts.dead_lettered.to_string()}>
+                    data-dead-lettered={counts.dead_lettered.to_string()} data-refused={counts.refused.to_string()}>
                     { format!(" — {}", counts.summary()) }</span></h2>
             if total == 0 {
                 <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>

@@ -426,6 +426,7 @@ fn results_for_an_order_nobody_created_are_an_unknown_order_not_an_open_or_compl
             open: 1,
             unknown: 2,
             dead_lettered: 0,
+            refused: 0,
         },
         "order 1 is open; 2 and 3 are neither open nor completed"
     );
@@ -484,6 +485,7 @@ fn an_order_whose_start_was_cleared_shows_no_customer_total_or_time_made_up() {
             open: 0,
             unknown: 1,
             dead_lettered: 0,
+            refused: 0,
         }
     );
     // The paused view folds the packets kept into an emptied book: the same answer.
@@ -723,6 +725,7 @@ fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
             open: 0,
             unknown: 0,
             dead_lettered: 0,
+            refused: 0,
         }
     );
 
@@ -1627,4 +1630,56 @@ fn a_restored_row_takes_the_charges_and_reservations_the_participants_kept() {
     assert_eq!((row.charges(), row.reservations()), (2, 2));
     // An order the participants kept nothing of is as the store has it.
     assert_eq!(book.row(id(1)).unwrap(), &before);
+}
+
+/// A newcomer's break-test (34-K F5): the broker answered OrderService's `orders/created` with
+/// PUBREC 0x97 (Quota exceeded): it published nothing. The row stayed "Pending …" for ever.
+#[test]
+fn an_orders_created_the_broker_refused_marks_its_row_refused_not_open() {
+    use crate::services::ServiceId;
+    use crate::trace::script::{order, Script};
+    use broker_bridge::packet::{Ack, Packet, ReasonCode};
+    use broker_bridge::{Direction, ProtocolVersion, QoS};
+    let mut script = Script::new(ProtocolVersion::V5);
+    script.connect_all();
+    let created = crate::domain::topics::ORDERS_CREATED;
+    let refused = script
+        .publish(
+            ServiceId::Order,
+            Direction::Outgoing,
+            created,
+            order(1),
+            QoS::ExactlyOnce,
+        )
+        .unwrap();
+    let taken = script
+        .publish(
+            ServiceId::Order,
+            Direction::Outgoing,
+            created,
+            order(2),
+            QoS::ExactlyOnce,
+        )
+        .unwrap();
+    let answer = |id, reason| Packet::PubRec(Ack::with_reason(id, reason));
+    script.send(
+        ServiceId::Order,
+        Direction::Incoming,
+        answer(refused, ReasonCode::QuotaExceeded),
+    );
+    script.send(
+        ServiceId::Order,
+        Direction::Incoming,
+        answer(taken, ReasonCode::Success),
+    );
+    let book = OrderBook::from_packets(&script.history, 10);
+    let row = book.row(order(1)).unwrap();
+    assert_eq!(row.refused.as_deref(), Some("Quota exceeded (0x97)"));
+    assert!(row.is_refused());
+    assert!(!book.row(order(2)).unwrap().is_refused());
+    let counts = book.counts();
+    assert_eq!((counts.refused, counts.open), (1, 1));
+    assert!(counts
+        .summary()
+        .ends_with(", 1 refused by the broker (its orders/created was not published)"));
 }
