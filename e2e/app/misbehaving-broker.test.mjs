@@ -413,6 +413,49 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // A newcomer's break-test (34-J F3): Mosquitto with max_queued_messages 2 dropped what it
+  // queued for OrderService past the limit, its PUBACK and its own copy of the order included;
+  // the connection stayed alive, so nothing was sent again, and orders charged and reserved
+  // stayed open for good. Here a proxy drops both for one order.
+  it('4j. an orders/created never acknowledged on a live connection, its copy never delivered: after 30 s OrderService starts the saga from what it published, and the order completes', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const state = { dropped: null };
+    const isOrder = (conn) => conn.clientId?.endsWith('-order');
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      toBroker: (packet, conn) => {
+        if (isOrder(conn) && state.dropped === null && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created') {
+          const start = bodyStart(packet);
+          state.dropped = packet.readUInt16BE(start + 2 + packet.readUInt16BE(start));
+        }
+        return packet;
+      },
+      fromBroker: (packet, conn) => {
+        if (!isOrder(conn)) return packet;
+        if (packet[0] >> 4 === 4 && state.dropped !== null && packet.readUInt16BE(bodyStart(packet)) === state.dropped) return null;
+        return packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created' ? null : packet;
+      },
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=1500`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('payments/processed', orderId, 20_000);
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'order',
+          status: 'note',
+          reason: new RegExp(`its orders/created for order ${orderId} has had no acknowledgement from the broker for 30 s, on a connection that is alive`),
+        }, 60_000);
+        await witness.waitForOrder('orders/confirmed', orderId, 20_000);
+        await waitForRow(page, orderId, 'Completed');
+      });
+    } finally {
+      await witness.close();
+      await proxy.close();
+    }
+  });
+
   // A newcomer's break-test (the in-page broker, a reload 60–150 ms after Place 10 orders): the
   // participants had processed orders OrderService had not stored yet (it stores an order when
   // its own copy comes back), and after the reload those orders had no row and no deadline: the
@@ -565,6 +608,9 @@ describeApp('misbehaving brokers and peers', () => {
         if (isOrder(conn) && state.refused === null && packet[0] >> 4 === 3 && publishTopic(packet) === 'orders/created') {
           const start = bodyStart(packet);
           state.refused = packet.readUInt16BE(start + 2 + packet.readUInt16BE(start));
+          // As a broker that refuses it publishes nothing: renamed in place (same length) to a
+          // topic nobody subscribes to.
+          packet.write('zzzzzz', start + 2, 'latin1');
         }
         return packet;
       },
@@ -588,6 +634,14 @@ describeApp('misbehaving brokers and peers', () => {
         await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: 5_000 });
         const next = await placeOrder(page);
         await waitForRow(page, next, 'Completed');
+        // No saga starts from an order the broker refused: past the time OrderService waits for
+        // its own copy (the saga's deadline, at least 5 s), the row is still refused and nothing
+        // went out for it. Nothing on the page marks the moment a check finds nothing to do, so
+        // this waits that long.
+        await page.waitForTimeout(6_000);
+        assert.equal(await row.count(), 1, 'still refused');
+        const told = await page.$$eval('[data-testid="log-entry"][data-service="order"]', (es, id) => es.map((e) => e.textContent).filter((text) => text.includes(id)), refusedId);
+        assert.ok(told.every((text) => !/starts the saga/.test(text)), told.join(' | '));
       });
     } finally {
       await proxy.close();

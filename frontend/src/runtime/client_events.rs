@@ -203,6 +203,16 @@ impl Runtime {
                 reason,
             }) => {
                 self.acl_probe_answered(instance, packet_id, Some(&reason));
+                // An order the broker refused was not published: no copy will come back, and
+                // no saga is started from it (its row says the broker refused it).
+                if service == ServiceId::Order
+                    && self.namespace.strip(&topic)
+                        == Some(eda_core::domain::topics::ORDERS_CREATED)
+                {
+                    self.awaiting_echo
+                        .borrow_mut()
+                        .remove(&super::echo_key(&payload));
+                }
                 // Refused: sent again after a reload, it would be refused again.
                 if let Some(keeper) = &self.keeper {
                     match packet_id {

@@ -138,7 +138,7 @@ impl Runtime {
             .map_err(|e| format!("OrderService could not publish order {order_id}: {e}"))?;
         self.record(ServiceId::Order, ServiceEvent::Outcome(LastOutcome::Done));
         let wait = self.flow.borrow().settings.saga_timeout.max(ECHO_WAIT);
-        self.await_echo(order_id, payload, wait, Lost::ByTheBroker);
+        self.await_echo(order_id, payload, wait, Lost::ByTheBroker, 0);
         Ok(())
     }
 
@@ -153,7 +153,7 @@ impl Runtime {
             let stored = self.flow.borrow().order.store().version(order_id) > 0;
             match (&self.keeper, stored) {
                 (Some(keeper), true) => keeper.forget_placed(order_id),
-                _ => self.await_echo(order_id, payload, ECHO_WAIT, Lost::InTheReload),
+                _ => self.await_echo(order_id, payload, ECHO_WAIT, Lost::InTheReload, 0),
             }
         }
     }
@@ -168,8 +168,20 @@ impl Runtime {
     /// PUBREL for messages it no longer had (the rows stayed *Pending* for good); killed just
     /// after QoS 1 orders went out, it came back with Session Present 0 having delivered them
     /// to the participants only (charged and reserved, no outcome). Waits on while
-    /// OrderService is crashed or away, or the PUBLISH is still unacknowledged.
-    fn await_echo(self: &Rc<Self>, order_id: Uuid, payload: Vec<u8>, after: Duration, lost: Lost) {
+    /// OrderService is crashed or away, or the PUBLISH is still unacknowledged, but not for
+    /// ever on a live connection: after [`UNANSWERED_WAIT`] with no acknowledgement (`unanswered`
+    /// counts the checks since), the broker dropped it or its answer (Mosquitto 2.0 with
+    /// `max_queued_messages` drops the packets it queues for a client past the limit, PUBACKs
+    /// included), and the saga starts from the order published: a newcomer's break-test (34-J
+    /// F3) saw orders charged and reserved stay open for good.
+    fn await_echo(
+        self: &Rc<Self>,
+        order_id: Uuid,
+        payload: Vec<u8>,
+        after: Duration,
+        lost: Lost,
+        unanswered: u32,
+    ) {
         let key = super::echo_key(&payload);
         self.awaiting_echo.borrow_mut().insert(key);
         self.later(after, move |runtime| {
@@ -182,9 +194,14 @@ impl Runtime {
                 .unacknowledged()
                 .iter()
                 .any(|request| request.payload == payload);
-            if runtime.is_crashed(instance) || !client.is_connected() || in_flight {
-                return runtime.await_echo(order_id, payload, ECHO_RETRY, lost);
+            let live = !runtime.is_crashed(instance) && client.is_connected();
+            let unanswered = if live && in_flight { unanswered + 1 } else { 0 };
+            let given_up =
+                unanswered >= UNANSWERED_WAIT.as_millis() as u32 / ECHO_RETRY.as_millis() as u32;
+            if !live || (in_flight && !given_up) {
+                return runtime.await_echo(order_id, payload, ECHO_RETRY, lost, unanswered);
             }
+            let lost = if given_up { Lost::Unanswered } else { lost };
             // The outbox's relay (decision 0023): kept before a reload, its copy never came,
             // and no participant of this page heard of it, so its PUBLISH most likely never
             // left the page (the reload came between the write and the send). It goes out now;
@@ -216,6 +233,15 @@ impl Runtime {
                 }
             }
             let text = match lost {
+                Lost::Unanswered => format!(
+                    "its orders/created for order {order_id} has had no acknowledgement from the \
+                     broker for {} s, on a connection that is alive: the broker dropped the \
+                     PUBLISH or its answer (Mosquitto's max_queued_messages drops what it queues \
+                     for a client past the limit, acknowledgements included; its log says \
+                     \"Outgoing messages are being dropped\"). OrderService starts the saga from \
+                     the order it published: it ends on the results that come, or at its deadline",
+                    UNANSWERED_WAIT.as_secs()
+                ),
                 Lost::ByTheBroker => format!(
                     "its orders/created for order {order_id} never came back from the broker, \
                      which acknowledged it: the broker lost OrderService's copy (one restarted \
@@ -264,7 +290,14 @@ enum Lost {
     ByTheBroker,
     /// Placed before a reload and not stored; kept in the tab's database.
     InTheReload,
+    /// Published on a live connection and never acknowledged ([`UNANSWERED_WAIT`]).
+    Unanswered,
 }
+
+/// How long [`Runtime::await_echo`] waits for the broker to acknowledge an order's
+/// `orders/created` on a connection that stays alive before it takes the PUBLISH or its
+/// answer as dropped: 30 s, six times the least saga deadline's wait ([`ECHO_WAIT`]).
+const UNANSWERED_WAIT: Duration = Duration::from_secs(30);
 
 /// The least [`Runtime::await_echo`] waits for an order's own `orders/created` (the saga's
 /// deadline when longer): a page busy with a burst can take seconds to hear its echo, and a
