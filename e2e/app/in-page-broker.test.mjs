@@ -9,6 +9,8 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -134,6 +136,28 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.ok(local.some((r) => r.url.pathname === '/eda-playground/inpage-broker_bg.wasm'), 'the broker\'s worker came from the subpath');
     } finally {
       await hosted.close();
+    }
+  });
+
+  // A newcomer's break-test (34-I F2): a static copy missing inpage-broker_bg.wasm. The page
+  // said "inpage did not answer the WebSocket handshake within 10 s … a firewall" and sent the
+  // visitor to check a port; the 404 was only in the console.
+  it('a static copy missing the in-page broker\'s .wasm: the help says the broker did not load, and why, not a handshake or a port', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const copy = await mkdtemp(path.join(os.tmpdir(), 'eda-no-broker-wasm-'));
+    await cp(DIST, copy, { recursive: true });
+    await rm(path.join(copy, 'inpage-broker_bg.wasm'));
+    const hosted = await serveDir(copy);
+    try {
+      await withPage('/?broker=inpage', async ({ page }) => {
+        const help = page.locator('[data-testid="broker-help"][data-service="order"]');
+        await page.waitForFunction(() => /The in-page broker is not running/.test(document.querySelector('[data-testid="broker-help"][data-service="order"]')?.textContent ?? ''), null, { timeout: 15_000 });
+        const text = (await help.textContent()) ?? '';
+        assert.match(text, /its broker did not load: .*404/, text);
+        assert.doesNotMatch(await page.textContent('body'), /WebSocket handshake|firewall/);
+      }, { base: hosted.url });
+    } finally {
+      await hosted.close();
+      await rm(copy, { recursive: true, force: true });
     }
   });
 
