@@ -7,10 +7,14 @@
 //   node --test e2e/app/static-hosting.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery, placeSeedOrderAndExpectFlow, placedOrderId } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, DIST, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { serveDir } from '../lib/serve.mjs';
 import { waitForRow, watchEveryTopic } from '../lib/saga.mjs';
 
 const SUBPATH = '/eda-playground';
@@ -91,6 +95,34 @@ describeApp('static hosting', () => {
       assert.equal(await page.inputValue('#flow-qos'), '2', 'QoS restored from the link');
       assert.equal(await page.inputValue('#broker-url'), broker.wsUrl, 'broker restored from the link');
       assert.deepEqual(requests.filter((r) => !/^(200|301|304) /.test(r)), [], 'every asset found');
+    });
+  });
+
+  // A newcomer's break-test (34-I F3): a copy of dist/ without the app's .wasm (or a truncated
+  // one) gave a blank white page, the reason only in the console.
+  it('a copy missing the app\'s .wasm: the page says it could not start, and why, instead of staying blank; a whole copy says nothing of the kind once started', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const copy = await mkdtemp(path.join(os.tmpdir(), 'eda-no-app-wasm-'));
+    await cp(DIST, copy, { recursive: true });
+    const wasm = (await readdir(copy)).find((f) => f.startsWith('eda-playground-') && f.endsWith('_bg.wasm'));
+    assert.ok(wasm, 'the app\'s .wasm in dist/');
+    await rm(path.join(copy, wasm));
+    const hosted = await serveDir(copy);
+    try {
+      await withApp(t, null, async ({ page }) => {
+        await page.goto(`${hosted.url}${brokerQuery(broker.wsUrl)}`);
+        const note = page.locator('#eda-starting.failed[role="alert"]');
+        await note.waitFor({ timeout: FLOW_TIMEOUT_MS }).catch(async (error) => {
+          throw new Error(`no failure said: ${await page.evaluate(() => document.getElementById('eda-starting')?.outerHTML ?? document.body.innerHTML.slice(0, 500))}`, { cause: error });
+        });
+        assert.match((await note.textContent()) ?? '', /^The playground could not start: .*404.*Reload the page\. If this copy was published from dist\//);
+      });
+    } finally {
+      await hosted.close();
+      await rm(copy, { recursive: true, force: true });
+    }
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.locator('#eda-starting').count(), 0, 'the starting note is gone once the app runs');
     });
   });
 }, { prefix: SUBPATH });
