@@ -171,7 +171,9 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                     { "Another MQTT client connects as " }<code>{ outside(client_id) }</code>
                     { ", and the broker keeps one connection per client id. Stop that client, or \
                        open the page in a new tab: a new tab picks new client ids (a reload keeps \
-                       them)." }
+                       them). If no other client uses it, the broker itself, or a proxy in front \
+                       of it, ends the connections (an idle timeout, a limit, its access rules): \
+                       the broker's log says why." }
                 </p>
             </>
         },

@@ -246,8 +246,10 @@ impl Runtime {
                     "its orders/created for order {order_id} never came back from the broker, \
                      which acknowledged it: the broker lost OrderService's copy (one restarted \
                      from an older save, or without its session, forgets what it had not \
-                     delivered). OrderService starts the saga from the order it published: it \
-                     ends on the results kept, or at its deadline"
+                     delivered), or delivered it to nobody (under MQTT 3.1.1 a broker \
+                     acknowledges a message over its size limit, or one its access rules deny, \
+                     and drops it: its log says so). OrderService starts the saga from the order \
+                     it published: it ends on the results kept, or at its deadline"
                 ),
                 Lost::InTheReload => format!(
                     "order {order_id} was placed before the page reloaded and its \

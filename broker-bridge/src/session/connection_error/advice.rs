@@ -42,9 +42,14 @@ impl ConnectionError {
                 "The broker wants an authentication method this page does not offer: use \
                  another broker, or sign in with a user name and password if it takes them."
             }
+            // Mosquitto answers 3.1.1's return code 5 for other rules too (a newcomer's
+            // break-test, 34-J F4: a Will over its `message_size_limit`, on a broker that lets
+            // anonymous clients in): its log names the rule.
             _ => {
                 "Check the user name and password (Sign in to the broker, at the top of the \
-                 page), or the broker's access rules, then press Try again."
+                 page), or the broker's access rules, then press Try again. The broker's log \
+                 says which rule refused it: Mosquitto refuses with this code a Last Will larger \
+                 than its message_size_limit too."
             }
         })
     }
@@ -91,6 +96,16 @@ mod tests {
         assert!(!version.contains("password"), "{version}");
         assert!(advice(ReasonCode::ClientIdentifierNotValid).contains("client id"));
         assert!(advice(ReasonCode::Banned).contains("banned"));
+        // 3.1.1's return code 5 from Mosquitto for a Will over its message_size_limit, on a
+        // broker that lets anonymous clients in (break-test 34-J F4): the log is named.
+        let five = refused(ProtocolVersion::V311, ReasonCode::NotAuthorized)
+            .refusal_advice()
+            .unwrap();
+        assert!(
+            five.contains("The broker's log says which rule refused it"),
+            "{five}"
+        );
+        assert!(five.contains("message_size_limit"), "{five}");
         let credentials = advice(ReasonCode::BadUserNameOrPassword);
         assert!(
             credentials.contains("user name and password"),
