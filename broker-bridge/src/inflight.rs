@@ -110,6 +110,22 @@ impl InFlight {
         }
     }
 
+    /// Takes every message out, each with its stage: a client's session state handed to the
+    /// client that follows it under the same client id ([`InFlight::adopt`]).
+    pub fn take(&mut self) -> Carried {
+        Carried(std::mem::take(&mut self.messages).into_values().collect())
+    }
+
+    /// Tracks `carried` as its own, each under its packet identifier and at its stage (one
+    /// already tracked under the same identifier stays).
+    pub fn adopt(&mut self, carried: Carried) {
+        for (publish, stage) in carried.0 {
+            if let Some(id) = publish.packet_id {
+                self.messages.entry(id).or_insert((publish, stage));
+            }
+        }
+    }
+
     /// How many of the messages in flight were sent at `qos`.
     pub fn count_at(&self, qos: QoS) -> usize {
         self.messages.values().filter(|(p, _)| p.qos == qos).count()
@@ -123,6 +139,64 @@ impl InFlight {
     /// Whether nothing is in flight.
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
+    }
+}
+
+/// A client's QoS 1 and 2 publishes not yet fully acknowledged, taken from its session with
+/// their packet identifiers and stages ([`InFlight::take`]): the client session state MQTT asks
+/// a client to keep while its session lives on the broker (3.1.1 §4.1, 5.0 §4.1). A client
+/// that follows under the same client id adopts it, and after its CONNACK sends each again as
+/// the old one would have on reconnecting (§4.4): a PUBLISH with DUP 1 under the same
+/// identifier, or the PUBREL of one the broker answered with PUBREC. Published anew instead,
+/// under new identifiers, a QoS 2 message reached subscribers twice and left the broker
+/// holding the old exchange open, awaiting a PUBREL for good: its receive quota ran out
+/// ("Quota exceeded") and later orders were refused (a newcomer's break-test, 34-K F5, F6, F9).
+#[derive(Debug, Clone, Default)]
+pub struct Carried(Vec<(Publish, Stage)>);
+
+impl Carried {
+    /// How many messages it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Their topics, oldest packet identifier first.
+    pub fn topics(&self) -> Vec<String> {
+        self.0.iter().map(|(p, _)| p.topic.clone()).collect()
+    }
+
+    /// Their payloads (as published), oldest packet identifier first.
+    pub fn payloads(&self) -> Vec<Vec<u8>> {
+        self.0.iter().map(|(p, _)| p.payload.to_vec()).collect()
+    }
+
+    /// The same messages as requests to publish anew (by a client that cannot resume the
+    /// session: another client id), oldest packet identifier first.
+    pub fn into_requests(self) -> Vec<crate::session::PublishRequest> {
+        self.0
+            .into_iter()
+            .map(|(p, _)| crate::session::PublishRequest {
+                topic: p.topic,
+                payload: p.payload.to_vec(),
+                qos: p.qos,
+                retain: p.retain,
+                properties: p.properties,
+            })
+            .collect()
+    }
+
+    /// The same messages without their MQTT 5.0 properties, for a 3.1.1 client (a 3.1.1
+    /// PUBLISH cannot carry them).
+    pub fn without_properties(mut self) -> Carried {
+        for (publish, _) in &mut self.0 {
+            publish.properties = crate::packet::Properties::new();
+        }
+        self
     }
 }
 

@@ -315,6 +315,20 @@ impl Client {
         self.inner.borrow().session.unacknowledged()
     }
 
+    /// [`Session::take_in_flight`]: its publishes in flight, with their packet identifiers, for
+    /// the client that follows it under the same client id ([`Client::adopt_in_flight`]).
+    pub fn take_in_flight(&self) -> crate::inflight::Carried {
+        self.inner.borrow_mut().session.take_in_flight()
+    }
+
+    /// [`Session::adopt_in_flight`]: call it before the connection's CONNACK (right after
+    /// [`Client::connect`]); they are sent again after it.
+    pub fn adopt_in_flight(&self, carried: crate::inflight::Carried) {
+        if !carried.is_empty() {
+            self.inner.borrow_mut().session.adopt_in_flight(carried);
+        }
+    }
+
     /// Drops the connection without a word of MQTT, as a crashed tab would: the broker
     /// publishes the Last Will. Stops for good, like [`Client::close`].
     pub fn abort(&self) {

@@ -648,6 +648,44 @@ describeApp('misbehaving brokers and peers', () => {
     }
   });
 
+  // A newcomer's break-test (34-K F6, F5, F9): at QoS 2 a switch of MQTT version with messages
+  // in flight made the new clients publish them anew, under new packet ids: subscribers got each
+  // twice, and the broker kept each old exchange open for good, until its receive quota ran out.
+  // Here a proxy drops the PUBCOMP of OrderService's order on its 3.1.1 connection, so the
+  // message is still in flight (PUBREL sent) when the version changes.
+  it('4k. QoS 2, MQTT 3.1.1 switched to 5.0 with an order in flight: the new client sends its PUBREL again under the same packet id, and the order is delivered once', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) => (conn.version === 4 && conn.clientId?.endsWith('-order') && packet[0] >> 4 === 7 ? null : packet),
+    });
+    const witness = await watchEveryTopic(broker);
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&qos=2&mqtt=3.1.1`, async ({ page }) => {
+        await waitReady(page);
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', orderId, 20_000);
+        const created = () => witness.messages.filter((m) => m.topic === 'orders/created' && m.json?.orderId === orderId).length;
+        assert.equal(created(), 1);
+        const order = await clientIdOf(page, 'order');
+        const releases = () => [...broker.log().matchAll(new RegExp(`Received PUBREL from ${escapeRegExp(order)}`, 'g'))].length;
+        const before = releases();
+        await page.selectOption('#mqtt-version', '5');
+        await waitForEntry(page, {
+          service: 'order',
+          topic: 'restart',
+          status: 'note',
+          reason: /published again \d+ messages? its previous connection \(the page started the services anew\) had not got acknowledged \([^)]*orders\/created[^)]*\) \((\d+ of them )?under the same packet ids/,
+        });
+        await broker.waitForLog(() => releases() > before, 20_000);
+        await witness.roundTrip();
+        assert.equal(created(), 1, 'delivered once');
+      });
+    } finally {
+      await witness.close();
+      await proxy.close();
+    }
+  });
+
   it('4b. Session Present = 1 in answer to Clean Start (5.0): the page closes the connection and says why', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const proxy = await startTamperingProxy({
       upstream: broker.wsUrl,

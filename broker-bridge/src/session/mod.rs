@@ -460,6 +460,28 @@ impl Session {
             .collect()
     }
 
+    /// Takes out our QoS 1 and 2 publishes in flight, with their packet identifiers and
+    /// stages, to hand to the session that follows under the same client id
+    /// ([`Session::adopt_in_flight`]); [`Session::unacknowledged`] then gives only those not
+    /// sent yet.
+    pub fn take_in_flight(&mut self) -> crate::inflight::Carried {
+        self.outgoing.take()
+    }
+
+    /// Takes `carried` (another session's, under the same client id: [`Session::take_in_flight`])
+    /// as its own publishes in flight, before connecting: after the CONNACK each is sent again
+    /// as on any reconnection (§4.4), a PUBLISH with DUP 1 under its identifier, or its PUBREL;
+    /// under Session Present 0, from its PUBLISH. Their MQTT 5.0 properties are dropped if this
+    /// session speaks 3.1.1.
+    pub fn adopt_in_flight(&mut self, carried: crate::inflight::Carried) {
+        let carried = if self.options.protocol == ProtocolVersion::V311 {
+            carried.without_properties()
+        } else {
+            carried
+        };
+        self.outgoing.adopt(carried);
+    }
+
     // ---- input -------------------------------------------------------------------------------
 
     /// The driver starts opening a transport at `now` (e.g. creates the WebSocket, whose

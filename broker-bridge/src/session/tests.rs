@@ -804,3 +804,55 @@ fn new_credentials_go_with_the_next_connect() {
     assert_eq!(second.username.as_deref(), Some("OrderService"));
     assert_eq!(second.password.as_deref(), Some(&b"pw"[..]));
 }
+
+/// A newcomer's break-test (34-K F5, F6, F9): the page replaced its clients (another MQTT
+/// version) with QoS 2 messages in flight. The new client published them anew under new packet
+/// ids: subscribers got each twice, and the broker kept the old exchanges open for good. Carried
+/// over, the new session sends the PUBREL of the one the broker answered with PUBREC and the
+/// PUBLISH (DUP 1, same id) of the one it did not; a 5.0 message loses its properties for 3.1.1.
+#[test]
+fn a_session_that_follows_sends_the_carried_publishes_again_under_their_ids() {
+    let mut options = Options::new("c");
+    options.clean_session = false;
+    let mut old = FakeBroker::connected(options.clone());
+    old.sent();
+    old.session
+        .publish(S(0), "orders/created", vec![1], QoS::ExactlyOnce, false)
+        .unwrap();
+    old.session
+        .publish(S(0), "orders/created", vec![2], QoS::ExactlyOnce, false)
+        .unwrap();
+    let ids: Vec<u16> = old
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => p.packet_id.unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    old.deliver(MS(1), Packet::PubRec(Ack::new(ids[0])));
+    old.sent();
+    let carried = old.session.take_in_flight();
+    assert_eq!(carried.len(), 2);
+    assert!(old.session.unacknowledged().is_empty(), "taken out");
+
+    let mut new = FakeBroker::new(options);
+    new.session.adopt_in_flight(carried);
+    let again = new.reconnect(S(1), true);
+    assert_eq!(again[0], Packet::PubRel(Ack::new(ids[0])));
+    let Packet::Publish(p) = &again[1] else {
+        panic!("{again:?}")
+    };
+    assert_eq!(
+        (p.packet_id, p.dup, p.payload.to_vec()),
+        (Some(ids[1]), true, vec![2])
+    );
+    // A new message takes an id the carried ones do not hold.
+    new.session
+        .publish(S(2), "orders/created", vec![3], QoS::ExactlyOnce, false)
+        .unwrap();
+    let Packet::Publish(fresh) = new.sent_one() else {
+        panic!()
+    };
+    assert!(!ids.contains(&fresh.packet_id.unwrap()));
+}

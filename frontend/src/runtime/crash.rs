@@ -56,7 +56,12 @@ impl Runtime {
                 .push(UserAction::Crashed { at: now, instance });
         }
         self.trace_changed.set(true);
-        // The charge in its memory is made; the message saying so may not be out yet.
+        // The charge in its memory is made; the message saying so may not be out yet. What was
+        // in flight keeps its packet ids for the restarted client (a process keeps its session
+        // state as long as its session lives); what was not sent yet goes as new.
+        self.carried
+            .borrow_mut()
+            .push((instance, client.take_in_flight()));
         self.kept
             .borrow_mut()
             .push((instance, client.unacknowledged()));
@@ -175,17 +180,35 @@ impl Runtime {
     /// *Restart*, [`PREVIOUS_CLIENT`] when the page started the services anew (a newcomer's
     /// break-test read "crashed" after a *Sign in*).
     pub(super) fn publish_kept(self: &Rc<Self>, instance: Instance, client: &Client, old: &str) {
+        // In flight on the old client: the new one, under the same client id, sends each again
+        // after its CONNACK under the same packet id (a PUBLISH with DUP 1, or the PUBREL of
+        // one the broker answered with PUBREC), as the session's own (MQTT §4.4). Published
+        // anew, a QoS 2 message reached subscribers twice and the broker kept its old exchange
+        // open for good, until its receive quota ran out (newcomers' break-tests, 34-K F5, F6,
+        // F9: "Quota exceeded", orders refused, later ones lost).
+        let carried: Vec<broker_bridge::inflight::Carried> = {
+            let mut all = self.carried.borrow_mut();
+            let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
+            *all = others;
+            mine.into_iter().map(|(_, carried)| carried).collect()
+        };
+        let mut topics: Vec<String> = Vec::new();
+        for carried in carried {
+            topics.extend(carried.topics());
+            client.adopt_in_flight(carried);
+        }
+        let resumed = topics.len();
         let kept: Vec<PublishRequest> = {
             let mut all = self.kept.borrow_mut();
             let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
             *all = others;
             mine.into_iter().flat_map(|(_, kept)| kept).collect()
         };
-        if kept.is_empty() {
+        if kept.is_empty() && resumed == 0 {
             return;
         }
-        let count = kept.len();
-        let topics: Vec<String> = kept.iter().map(|r| r.topic.clone()).collect();
+        let count = kept.len() + resumed;
+        topics.extend(kept.iter().map(|r| r.topic.clone()));
         for mut request in kept {
             // Kept by a client of MQTT 5.0 and published by one of 3.1.1 (the page switched
             // *MQTT version* meanwhile): the message is the same without its 5.0 properties,
@@ -198,9 +221,14 @@ impl Runtime {
                 self.log(instance.service, problem("restart", e.to_string()));
             }
         }
+        let ids = match resumed {
+            0 => String::new(),
+            n if n == count => " (under the same packet ids, as its session's own)".to_owned(),
+            n => format!(" ({n} of them under the same packet ids, as its session's own)"),
+        };
         let text = format!(
             "published again {count} message{} {old} had not got acknowledged \
-             ({}): at least once, a consumer may see one twice",
+             ({}){ids}: at least once, a consumer may see one twice",
             if count == 1 { "" } else { "s" },
             topics.join(", ")
         );

@@ -56,6 +56,7 @@ impl Runtime {
         let Handover {
             flow,
             kept,
+            carried,
             pending_tries,
             keeper,
             current,
@@ -186,6 +187,7 @@ impl Runtime {
                 relay: RefCell::default(),
                 announced: RefCell::default(),
                 kept: RefCell::new(kept),
+                carried: RefCell::new(carried),
                 learned: RefCell::new(learned),
                 monitor_ready: Cell::new(false),
                 announce_later: RefCell::default(),
@@ -226,6 +228,18 @@ impl Runtime {
         for (instance, client) in runtime.clients.borrow().clone() {
             runtime.publish_kept(instance, &client, super::crash::PREVIOUS_CLIENT);
         }
+        // An instance no longer run cannot resume its session: what it had in flight is
+        // published anew, by the service's first instance, with what it had not sent.
+        for (instance, carried) in runtime.carried.take() {
+            if runtime.client_of(instance).is_some() {
+                runtime.carried.borrow_mut().push((instance, carried));
+            } else {
+                runtime
+                    .kept
+                    .borrow_mut()
+                    .push((instance, carried.into_requests()));
+            }
+        }
         let orphans: Vec<(Instance, Vec<PublishRequest>)> = runtime.kept.take();
         for (instance, requests) in orphans {
             runtime
@@ -264,8 +278,12 @@ impl Runtime {
         // out what the database keeps meanwhile.
         *self.current.borrow_mut() = std::rc::Weak::new();
         let mut kept = self.kept.take();
+        let mut carried = self.carried.take();
         for (instance, client) in self.clients.borrow().iter() {
             if !self.is_crashed(*instance) {
+                // In flight, with their packet ids, for the next client under the same client
+                // id to send again as its session's own; then what was not sent yet.
+                carried.push((*instance, client.take_in_flight()));
                 kept.push((*instance, client.unacknowledged()));
             }
         }
@@ -301,6 +319,7 @@ impl Runtime {
         Handover {
             flow: self.flow.replace(Flow::new(settings)),
             kept,
+            carried,
             pending_tries: self.pending_tries.borrow_mut().take_all(),
             keeper: self.keeper.clone(),
             current: self.current.clone(),

@@ -141,6 +141,10 @@ pub struct Runtime {
     /// What each crashed instance's client had not got acknowledged (or not sent): kept, as a
     /// client keeping its session state on disk keeps it, and published again on restart.
     kept: RefCell<Vec<(Instance, Vec<PublishRequest>)>>,
+    /// What an earlier client of each instance had in flight (QoS 1 and 2, with its packet
+    /// identifiers: [`broker_bridge::inflight::Carried`]), for its next client under the same
+    /// client id to send again as the session's own ([`Runtime::publish_kept`]).
+    carried: RefCell<Vec<(Instance, broker_bridge::inflight::Carried)>>,
     /// Other pages' services seen on the broker, and what to do about their statuses.
     watch: RefCell<eda_core::services::presence::watch::PresenceWatch>,
     /// Whether the broker relays each instance's online status back to the monitor: one it
@@ -237,6 +241,7 @@ pub struct Handover {
     /// The services' memory and schedule.
     pub flow: Flow,
     kept: Vec<(Instance, Vec<PublishRequest>)>,
+    carried: Vec<(Instance, broker_bridge::inflight::Carried)>,
     /// Messages a failing handler was waiting to try again (acknowledged to the broker already,
     /// so nothing else holds them), each with when its try is due.
     pending_tries: Vec<PendingTry>,
@@ -257,6 +262,7 @@ impl Handover {
         Handover {
             flow,
             kept: Vec::new(),
+            carried: Vec::new(),
             pending_tries: Vec::new(),
             keeper: None,
             current: Current::default(),
