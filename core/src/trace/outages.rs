@@ -1024,6 +1024,18 @@ mod tests {
 
     /// [`crash_and_restart`], PaymentService's `before` events recorded just before its crash.
     fn crash_and_restart_after(catch_up: bool, before: Vec<ServiceEvent>) -> Trace {
+        crash_and_restart_with(before, |script| {
+            // Its broker accepts it again at once, with the session it kept.
+            accept_payment(script, true);
+            if catch_up {
+                deliver_both_to_payment(script);
+            }
+        })
+    }
+
+    /// PaymentService crashes (its `before` events recorded just before), two orders go out,
+    /// it restarts, and `after` writes what follows the restart.
+    fn crash_and_restart_with(before: Vec<ServiceEvent>, after: impl FnOnce(&mut Script)) -> Trace {
         let mut script = Script::new(ProtocolVersion::V311);
         script.connect_all();
         let mut trace_events: Vec<_> = before.into_iter().map(|e| (script.now(), e)).collect();
@@ -1040,31 +1052,37 @@ mod tests {
         }
         script.wait(10);
         trace_events.push((script.now(), ServiceEvent::Restarted { url: String::new() }));
-        // Its broker accepts it again at once, with the session it kept.
-        script.send(
-            ServiceId::Payment,
-            Direction::Incoming,
-            broker_bridge::packet::Packet::ConnAck(broker_bridge::packet::ConnAck::new(
-                true,
-                broker_bridge::packet::ReasonCode::Success,
-            )),
-        );
-        if catch_up {
-            for n in [1, 2] {
-                script.publish(
-                    ServiceId::Payment,
-                    Direction::Incoming,
-                    crate::domain::topics::ORDERS_CREATED,
-                    order(n),
-                    QoS::AtLeastOnce,
-                );
-            }
-        }
+        after(&mut script);
         let mut trace = Trace::new(script.history, script.actions);
         for (at, event) in trace_events {
             trace.services.record(at, ServiceId::Payment, event);
         }
         trace
+    }
+
+    /// PaymentService's broker accepts it, saying whether it kept its session.
+    fn accept_payment(script: &mut Script, present: bool) {
+        script.send(
+            ServiceId::Payment,
+            Direction::Incoming,
+            broker_bridge::packet::Packet::ConnAck(broker_bridge::packet::ConnAck::new(
+                present,
+                broker_bridge::packet::ReasonCode::Success,
+            )),
+        );
+    }
+
+    /// The two orders of [`crash_and_restart_with`] reach PaymentService.
+    fn deliver_both_to_payment(script: &mut Script) {
+        for n in [1, 2] {
+            script.publish(
+                ServiceId::Payment,
+                Direction::Incoming,
+                crate::domain::topics::ORDERS_CREATED,
+                order(n),
+                QoS::AtLeastOnce,
+            );
+        }
     }
 
     #[test]
@@ -1160,48 +1178,12 @@ mod tests {
     // "2 caught up on restart, 0 lost", for orders long cancelled.
     #[test]
     fn what_comes_after_the_line_settled_is_late_not_caught_up() {
-        let mut script = Script::new(ProtocolVersion::V311);
-        script.connect_all();
-        let crashed = script.now() + ms(1);
-        script.wait(10);
-        for n in [1, 2] {
-            script.publish(
-                ServiceId::Order,
-                Direction::Outgoing,
-                crate::domain::topics::ORDERS_CREATED,
-                order(n),
-                QoS::AtLeastOnce,
-            );
-        }
-        script.wait(10);
-        let restarted = script.now();
-        let connack = |present| {
-            broker_bridge::packet::Packet::ConnAck(broker_bridge::packet::ConnAck::new(
-                present,
-                broker_bridge::packet::ReasonCode::Success,
-            ))
-        };
-        script.send(ServiceId::Payment, Direction::Incoming, connack(false));
-        script.wait(14_000);
-        script.send(ServiceId::Payment, Direction::Incoming, connack(true));
-        for n in [1, 2] {
-            script.publish(
-                ServiceId::Payment,
-                Direction::Incoming,
-                crate::domain::topics::ORDERS_CREATED,
-                order(n),
-                QoS::AtLeastOnce,
-            );
-        }
-        let mut trace = Trace::new(script.history, script.actions);
-        trace
-            .services
-            .record(crashed, ServiceId::Payment, ServiceEvent::Crashed);
-        trace.services.record(
-            restarted,
-            ServiceId::Payment,
-            ServiceEvent::Restarted { url: String::new() },
-        );
+        let trace = crash_and_restart_with(Vec::new(), |script| {
+            accept_payment(script, false);
+            script.wait(14_000);
+            accept_payment(script, true);
+            deliver_both_to_payment(script);
+        });
         let o = &outages(&trace, SagaStyle::Parallel)[0];
         assert_eq!((o.missed, o.caught_up, o.lost(), o.late), (2, 0, 2, 2));
         let text = o.describe();
