@@ -49,6 +49,8 @@ describeApp('topic namespace', () => {
         }
 
         const orderId = await placeOrder(page);
+        // The line under the form names the topic as on the wire (break-test 34-J F9).
+        assert.equal(await page.locator('[data-testid="placed-order-topic"]').textContent(), 'a/orders/created');
         await witness.waitForOrder('a/orders/confirmed', orderId, FLOW_TIMEOUT_MS);
         await waitForRow(page, orderId, 'Completed');
         await witness.roundTrip();

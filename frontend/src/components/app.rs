@@ -372,6 +372,7 @@ pub fn App() -> Html {
                 <main class="layout" ref={main_ref} data-on-screen={main_on_screen.to_string()}>
                     <div class="column">
                         <OrderForm {on_place} {on_burst} placed_order={state.placed_order} form_error={state.form_error.clone()}
+                            created_topic={AttrValue::from(state.namespace.wire(eda_core::domain::topics::ORDERS_CREATED))}
                             order_gate={state.order_gate.clone()} />
                         <Notifications items={notifications} dropped={notifications_dropped} />
                     </div>

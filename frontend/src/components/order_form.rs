@@ -31,6 +31,8 @@ pub struct OrderFormProps {
     /// "Place 10 orders": the same order, ten times at once.
     pub on_burst: Callback<ValidOrder>,
     pub placed_order: Option<Uuid>,
+    /// The topic the order went to, as on the wire (`class-7/orders/created` under `?ns=class-7`).
+    pub created_topic: AttrValue,
     pub form_error: Option<String>,
     /// Why an order would be refused now; `None` when one can be placed (the buttons'
     /// `data-ready`).
@@ -219,7 +221,8 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                 <p class="placed" role="status">
                     { "OrderService published order " }
                     <code data-testid="placed-order-id">{ id.to_string() }</code>
-                    { " to orders/created. Payment and inventory answer on their own time." }
+                    { " to " }<code data-testid="placed-order-topic">{ props.created_topic.clone() }</code>
+                    { ". Payment and inventory answer on their own time." }
                 </p>
             }
         </section>

@@ -204,13 +204,18 @@ pub fn unrelayed_note(
         "a broker drops in silence what its access rules deny (MQTT 3.1.1 has no way to refuse a \
          PUBLISH), and Mosquitto grants a SUBSCRIBE its rules deny, then withholds the messages"
     };
+    // The monitor's filter under the page's namespace, as on the wire (a newcomer's
+    // break-test, 34-J F9: under ?ns=school/class-7 the note named services/+/status).
+    let prefix = topic.rfind("services/").map_or("", |at| &topic[..at]);
     let monitor = if monitor_hears_nothing {
-        " No service's status has come back through the page's status monitor at all, which \
-         points at the monitor first: it reads services/+/status as the whole page's user \
-         (under Sign in to the broker), and a user that may not read there is granted the \
-         SUBSCRIBE and sent nothing. Check that user before each service's."
+        format!(
+            " No service's status has come back through the page's status monitor at all, \
+             which points at the monitor first: it reads {prefix}services/+/status as the whole \
+             page's user (under Sign in to the broker), and a user that may not read there is \
+             granted the SUBSCRIBE and sent nothing. Check that user before each service's."
+        )
     } else {
-        ""
+        String::new()
     };
     let deep = crate::services::order_gate::deep_namespace(topic);
     let check = if signed_in {
@@ -378,6 +383,18 @@ mod tests {
         assert!(
             relay.heard_none(),
             "none came back: the monitor is the first suspect"
+        );
+        // Under a namespace, the monitor's filter as on the wire (break-test 34-J F9).
+        let deep = unrelayed_note(
+            "OrderService",
+            "school/class-7/services/order/status",
+            false,
+            true,
+            true,
+        );
+        assert!(
+            deep.contains("it reads school/class-7/services/+/status as the whole page's user"),
+            "{deep}"
         );
         let text = unrelayed_note("OrderService", "services/order/status", false, true, true);
         assert!(
