@@ -245,6 +245,12 @@ describeApp('broker URLs and capabilities', () => {
       // The form does not promise a reconnection that every try ends the same way (break-test
       // 32-E F6: "It reconnects by itself").
       await page.waitForFunction(() => /closed before the broker answered CONNECT/.test(document.querySelector('[data-testid="status-order"]')?.title ?? ''), null, { timeout: CONNECT_TIMEOUT_MS });
+      // Said once the broker has ended two tries in a row (after one, the next may work:
+      // break-test 34-J F9).
+      await page.waitForFunction(() => {
+        const tries = /attempt (\d+)/.exec(document.querySelector('[data-testid="broker-help"][data-service="order"]')?.textContent ?? '');
+        return tries !== null && Number(tries[1]) >= 3;
+      }, null, { timeout: 3 * CONNECT_TIMEOUT_MS });
       await page.click('[data-testid="place-order"]');
       const formError = page.locator('[data-testid="form-error"]');
       await formError.waitFor({ timeout: 5_000 });

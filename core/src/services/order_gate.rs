@@ -528,12 +528,22 @@ pub(super) fn can_publish(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
             } else if reason.is_unreachable() {
                 OrderRefusal::Unreachable { url, reason: text }
             } else {
-                let repeats = reason.is_closed_after_accept()
-                    || reason.is_protocol_violation()
-                    || matches!(
-                        reason,
-                        broker_bridge::ConnectionError::ClosedBeforeConnAck { .. }
-                    );
+                // Twice in a row at least: after one end, the next try may well work (a
+                // newcomer's break-test, 34-J F9: a broker stopped once was said to have ended
+                // the connection "each time so far").
+                let failures = match link {
+                    Link::Disconnected { attempt, .. } | Link::Connecting { attempt, .. } => {
+                        *attempt
+                    }
+                    Link::Connected { .. } => 0,
+                };
+                let repeats = failures >= 2
+                    && (reason.is_closed_after_accept()
+                        || reason.is_protocol_violation()
+                        || matches!(
+                            reason,
+                            broker_bridge::ConnectionError::ClosedBeforeConnAck { .. }
+                        ));
                 OrderRefusal::Down {
                     url,
                     reason: text,
@@ -1362,10 +1372,27 @@ mod tests {
     #[test]
     fn a_broker_that_ends_each_try_is_not_promised_a_reconnection() {
         let gate = OrderGate::default();
+        // The second end in a row (the first may be a broker stopped once: 34-J F9).
+        let again = |reason: ConnectionError| Link::Disconnected {
+            url: "ws://h:1".into(),
+            reason,
+            retry_in: Duration::from_secs(1),
+            attempt: 2,
+        };
         let refusal = |reason: ConnectionError| {
-            gate.check(SagaStyle::Parallel, OrderLink::Up(&down(reason)))
+            gate.check(SagaStyle::Parallel, OrderLink::Up(&again(reason)))
                 .unwrap_err()
         };
+        let once = gate
+            .check(
+                SagaStyle::Parallel,
+                OrderLink::Up(&down(ConnectionError::TextFrame)),
+            )
+            .unwrap_err();
+        assert_eq!(
+            once.advice(),
+            " It reconnects by itself; try again once it has."
+        );
         let closing = [
             ConnectionError::ClosedBeforeConnAck {
                 transport: Box::new(ConnectionError::TransportClosed {
