@@ -250,6 +250,9 @@ describeApp('changes mid-saga', () => {
       await page.getByRole('button', { name: 'Crash PaymentService' }).click();
       await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
       const orderId = await placeOrder(page);
+      // Its saga is in flight once OrderService has its own copy (a loaded run switched before
+      // that, and nothing waited).
+      await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="orders/created"]').filter({ hasText: orderId }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
       await page.selectOption('#saga-style', 'orchestration');
       const waiting = page.locator('[data-testid="style-waiting"]');
       await waiting.waitFor({ timeout: FLOW_TIMEOUT_MS });
