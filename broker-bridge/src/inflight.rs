@@ -170,11 +170,6 @@ impl Carried {
         self.0.iter().map(|(p, _)| p.topic.clone()).collect()
     }
 
-    /// Their payloads (as published), oldest packet identifier first.
-    pub fn payloads(&self) -> Vec<Vec<u8>> {
-        self.0.iter().map(|(p, _)| p.payload.to_vec()).collect()
-    }
-
     /// The same messages as requests to publish anew (by a client that cannot resume the
     /// session: another client id), oldest packet identifier first.
     pub fn into_requests(self) -> Vec<crate::session::PublishRequest> {

@@ -142,18 +142,6 @@ impl InventoryService {
     /// `P001: 14 left` after setting 10, with nothing saying 4 were held). Products with none
     /// held are left out; empty when nothing is counted (nothing is looked at then).
     pub fn held(&self) -> Stock {
-        self.held_of_open()
-    }
-
-    /// Every reservation of `order_id` it made (and remembers), released or not, oldest first;
-    /// two for an order delivered twice with the idempotent consumer off.
-    pub fn reservations_of(&self, order_id: Uuid) -> Vec<Uuid> {
-        self.held.get(&order_id).map_or_else(Vec::new, |holds| {
-            holds.iter().map(|h| h.reservation_id).collect()
-        })
-    }
-
-    fn held_of_open(&self) -> Stock {
         let mut held = std::collections::BTreeMap::new();
         if self.stock.0.is_empty() {
             return Stock(held);
@@ -171,6 +159,14 @@ impl InventoryService {
             }
         }
         Stock(held)
+    }
+
+    /// Every reservation of `order_id` it made (and remembers), released or not, oldest first;
+    /// two for an order delivered twice with the idempotent consumer off.
+    pub fn reservations_of(&self, order_id: Uuid) -> Vec<Uuid> {
+        self.held.get(&order_id).map_or_else(Vec::new, |holds| {
+            holds.iter().map(|h| h.reservation_id).collect()
+        })
     }
 
     /// Whether a reservation of `order_id` still holds stock.

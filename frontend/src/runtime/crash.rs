@@ -186,24 +186,13 @@ impl Runtime {
         // anew, a QoS 2 message reached subscribers twice and the broker kept its old exchange
         // open for good, until its receive quota ran out (newcomers' break-tests, 34-K F5, F6,
         // F9: "Quota exceeded", orders refused, later ones lost).
-        let carried: Vec<broker_bridge::inflight::Carried> = {
-            let mut all = self.carried.borrow_mut();
-            let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
-            *all = others;
-            mine.into_iter().map(|(_, carried)| carried).collect()
-        };
         let mut topics: Vec<String> = Vec::new();
-        for carried in carried {
+        for carried in take_of(&self.carried, instance) {
             topics.extend(carried.topics());
             client.adopt_in_flight(carried);
         }
         let resumed = topics.len();
-        let kept: Vec<PublishRequest> = {
-            let mut all = self.kept.borrow_mut();
-            let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
-            *all = others;
-            mine.into_iter().flat_map(|(_, kept)| kept).collect()
-        };
+        let kept: Vec<PublishRequest> = take_of(&self.kept, instance).concat();
         if kept.is_empty() && resumed == 0 {
             return;
         }
@@ -258,4 +247,12 @@ impl Runtime {
     pub(super) fn is_crashed(&self, instance: Instance) -> bool {
         self.links.borrow().is_crashed(instance)
     }
+}
+
+/// What `all` holds for `instance`, taken out of it in order; the rest stays.
+fn take_of<T>(all: &std::cell::RefCell<Vec<(Instance, T)>>, instance: Instance) -> Vec<T> {
+    let mut all = all.borrow_mut();
+    let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(i, _)| *i == instance);
+    *all = others;
+    mine.into_iter().map(|(_, item)| item).collect()
 }

@@ -230,15 +230,12 @@ impl Runtime {
         }
         // An instance no longer run cannot resume its session: what it had in flight is
         // published anew, by the service's first instance, with what it had not sent.
+        // (`publish_kept` above took every running instance's.)
         for (instance, carried) in runtime.carried.take() {
-            if runtime.client_of(instance).is_some() {
-                runtime.carried.borrow_mut().push((instance, carried));
-            } else {
-                runtime
-                    .kept
-                    .borrow_mut()
-                    .push((instance, carried.into_requests()));
-            }
+            runtime
+                .kept
+                .borrow_mut()
+                .push((instance, carried.into_requests()));
         }
         let orphans: Vec<(Instance, Vec<PublishRequest>)> = runtime.kept.take();
         for (instance, requests) in orphans {
