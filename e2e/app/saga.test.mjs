@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery, waitForNotifications } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import {
   HAPPY_WIRE,
   assertInOrder,
@@ -564,4 +565,39 @@ describeApp('saga', () => {
       const row = await waitForRow(page, orderId, 'Completed');
       assert.ok(row.steps.includes('✓ stock reserved') && row.steps.includes('✓ charged 59.98'), `${row.steps}`);
     }));
+
+  // A newcomer's break-test (34-J F8): an ACL that forbids one result drops it in silence under
+  // MQTT 3.1.1 (Mosquitto still acknowledges it); the order ended "inventory timed out" although
+  // InventoryService had answered, and nothing pointed at the broker's rules.
+  it('an ACL drops inventory/reserved in silence (MQTT 3.1.1): the order ends "inventory timed out", its charge refunded, and its row says OrderService never received the reservation InventoryService published, naming the ACL', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const own = await startBroker({ acl: 'topic deny inventory/reserved\ntopic readwrite #\n' });
+    setLateBroker(own);
+    try {
+      await withApp(t, `${brokerQuery(own.wsUrl)}&saga_timeout_ms=3000`, async ({ page }) => {
+        const ids = await waitReady(page, own);
+        const witness = await watchEveryTopic(own);
+        try {
+          const orderId = await placeOrder(page);
+          await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+          const cancelled = await witness.waitForOrder('orders/cancelled', orderId, 0);
+          assert.equal(cancelled.json.reason, 'inventory timed out');
+          assert.ok(!wireOf(witness, orderId).includes('inventory/reserved'), 'the broker delivered no inventory/reserved to anyone');
+          assert.match(own.log(), new RegExp(`Denied PUBLISH from ${ids.inventory} .*'inventory/reserved'`), 'InventoryService did publish it');
+
+          const row = await waitForRow(page, orderId, 'Cancelled');
+          assert.equal(row.reason, 'inventory timed out');
+          const unheard = await page
+            .locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-unheard-step"]`)
+            .allTextContents();
+          assert.equal(unheard.length, 1, `one step OrderService never received (the reservation): ${row.text}`);
+          assert.match(unheard[0], /OrderService never received this inventory\/reserved: a broker drops a message by its own rules without a word under MQTT 3\.1\.1, e\.g\. an ACL that forbids its topic/);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      setLateBroker(null);
+      await own.stop();
+    }
+  });
 });

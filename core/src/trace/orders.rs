@@ -49,6 +49,14 @@ use crate::domain::money::{more_cents, same_cents};
 use crate::domain::order::OrderStatus;
 use crate::domain::topics;
 use crate::services::memory::Recent;
+use crate::services::ServiceId;
+
+/// Why a message one of this page's services published, or one OrderService sent again and
+/// again, never reached the service it was for ([`OrderRow::unheard_step`],
+/// [`OrderRow::compensating`]).
+const DROPPED_WHY: &str = "a broker drops a message by its own rules without a word under MQTT \
+     3.1.1, e.g. an ACL that forbids its topic (5.0 tells the publisher Not authorized, 0x87); a \
+     service crashed or cut off is the other cause (its badge says so); the broker's log says which";
 
 /// How many orders the panel keeps as rows; older ones are dropped, and still counted in
 /// [`OrderBook::counts`] as they stood when dropped.
@@ -304,6 +312,14 @@ pub struct OrderRow {
     /// (a newcomer's break-test, 34-K F5: such orders stayed "Pending …" for ever, the reason
     /// only in a log line that scrolled away). `None` otherwise.
     pub refused: Option<String>,
+    /// The identities (topic and id, [`DomainEvent::identity`]) of the results this page's
+    /// OrderService received for the order: a result another of the page's clients published
+    /// and OrderService never received was dropped on the way ([`OrderRow::unheard_step`]).
+    heard_by_order: Vec<(&'static str, Uuid)>,
+    /// How many compensating messages (`orders/cancelled`, or orchestration's command) this
+    /// page's PaymentService, then InventoryService, received for the order
+    /// ([`OrderRow::compensating`]).
+    compensation_heard: [u32; 2],
 }
 
 impl OrderRow {
@@ -327,6 +343,8 @@ impl OrderRow {
             published_by: Vec::new(),
             dead_lettered: None,
             refused: None,
+            heard_by_order: Vec::new(),
+            compensation_heard: [0; 2],
         }
     }
 
@@ -356,7 +374,28 @@ impl OrderRow {
         let lines: Vec<String> = awaited
             .into_iter()
             .map(|(what, tries)| {
-                if tries >= COMPENSATION_TRIES {
+                // The step was this page's, and its service received not one of the tries: the
+                // broker dropped them (a newcomer's break-test, 34-J F8: an ACL that forbids
+                // PaymentService to read orders/cancelled, under MQTT 3.1.1, and nothing said so).
+                let (service, heard, step_ours) = if what == "refund" {
+                    let ours = self
+                        .steps
+                        .iter()
+                        .any(|s| s.is_payment() && self.step_by(s).is_some());
+                    ("PaymentService", self.compensation_heard[0], ours)
+                } else {
+                    let ours = self
+                        .steps
+                        .iter()
+                        .any(|s| !s.is_payment() && self.step_by(s).is_some());
+                    ("InventoryService", self.compensation_heard[1], ours)
+                };
+                if tries >= COMPENSATION_TRIES && heard == 0 && step_ours {
+                    format!(
+                        "{what} not confirmed after {tries} tries: {service} received none of \
+                         them ({DROPPED_WHY})"
+                    )
+                } else if tries >= COMPENSATION_TRIES {
                     format!("{what} not confirmed after {tries} tries")
                 } else {
                     format!("compensating: {what} not seen yet")
@@ -489,6 +528,34 @@ impl OrderRow {
             }
         };
         [left(self.charges(), true), left(reserved, false)]
+    }
+
+    /// Why the row adds to `step` that OrderService never received it: the order was cancelled
+    /// as timed out waiting for that participant, one of this page's clients published the
+    /// step's message, and this page's OrderService received no copy of it. The broker took the
+    /// message and delivered it to nobody that matters: an ACL that forbids the topic (to the
+    /// publisher, or to OrderService's subscription) does so without a word under MQTT 3.1.1
+    /// (5.0 tells the publisher Not authorized, 0x87, §3.4.2.1). A newcomer's break-test (34-J F8)
+    /// saw "inventory timed out" although InventoryService had answered in 0.8 s, and nothing
+    /// pointed at the ACL. `None` otherwise.
+    pub fn unheard_step(&self, step: &StepSeen) -> Option<String> {
+        let reason = self.reason.as_deref()?;
+        let participant = if step.is_payment() {
+            "payment"
+        } else {
+            "inventory"
+        };
+        if self.status != OrderStatus::Cancelled
+            || !reason.ends_with("timed out")
+            || !reason.contains(participant)
+        {
+            return None;
+        }
+        let identity = step.identity()?;
+        let (topic, _) = identity;
+        self.published(identity)?;
+        (!self.heard_by_order.contains(&identity))
+            .then(|| format!("OrderService never received this {topic}: {DROPPED_WHY}"))
     }
 
     /// The client id that published the message of `step` (PaymentService's instance that
@@ -990,6 +1057,21 @@ impl OrderBook {
                     row.published_by.push((identity, packet.client_id.clone()));
                 }
             }
+            DomainEvent::PaymentProcessed(_) | DomainEvent::InventoryReserved(_)
+                if packet.service == ServiceId::Order =>
+            {
+                let identity = message.identity();
+                if !row.heard_by_order.contains(&identity) {
+                    row.heard_by_order.push(identity);
+                }
+            }
+            DomainEvent::OrderCancelled(_)
+            | DomainEvent::RefundPayment(_)
+            | DomainEvent::ReleaseInventory(_) => match packet.service {
+                ServiceId::Payment => row.compensation_heard[0] += 1,
+                ServiceId::Inventory => row.compensation_heard[1] += 1,
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -1077,7 +1159,6 @@ impl OrderBook {
     /// kept in the tab's database across a reload); any other packet, nothing.
     fn note_dead_letter(&mut self, packet: &TracedPacket) {
         use crate::services::dead_letter::DeadLetter;
-        use crate::services::ServiceId;
         if packet.direction != Direction::Outgoing {
             return;
         }

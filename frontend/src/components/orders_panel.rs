@@ -169,7 +169,10 @@ fn row_view(
                 <ul class="steps">
                     { for row.steps.iter().map(|s: &StepSeen| html! {
                         <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">
-                            { reason_cut(&s.describe(), REASON_CHARS) }{ by(row.step_by(s), handlers && s.is_payment()) }</li>
+                            { reason_cut(&s.describe(), REASON_CHARS) }{ by(row.step_by(s), handlers && s.is_payment()) }
+                            if let Some(unheard) = row.unheard_step(s) {
+                                <span class="note" data-testid="order-unheard-step">{ format!(" ({unheard})") }</span>
+                            }</li>
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {
                         <li class="compensation" data-testid="order-compensation">

@@ -626,9 +626,26 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
     for _ in 1..COMPENSATION_TRIES {
         record(&mut history, order, "eda-t-order", out, &cancelled);
     }
+    // InventoryService received none of the tries: the broker dropped them (34-J F8).
+    let after_tries = compensating(&history).unwrap();
+    assert!(
+        after_tries.starts_with(
+            "release not confirmed after 4 tries: InventoryService received none of them (a broker \
+             drops a message by its own rules without a word under MQTT 3.1.1, e.g. an ACL"
+        ),
+        "{after_tries}"
+    );
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        Direction::Incoming,
+        &cancelled,
+    );
     assert_eq!(
         compensating(&history).as_deref(),
-        Some("release not confirmed after 4 tries")
+        Some("release not confirmed after 4 tries"),
+        "received, and still not released: no word of a broker dropping it"
     );
     let book = OrderBook::from_packets(&history, 10);
     assert_eq!(
@@ -1682,4 +1699,100 @@ fn an_orders_created_the_broker_refused_marks_its_row_refused_not_open() {
     assert!(counts
         .summary()
         .ends_with(", 1 refused by the broker (its orders/created was not published)"));
+}
+
+/// A newcomer's break-test (34-J F8): an ACL dropped InventoryService's inventory/reserved, the
+/// order ended "inventory timed out", and nothing pointed at the broker.
+#[test]
+fn a_result_published_here_that_order_service_never_received_is_named_on_its_timed_out_order() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction::{Incoming, Outgoing};
+    let inventory_timed_out: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "inventory timed out".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let mut history = PacketHistory::new(100);
+    let order = ServiceId::Order;
+    record(&mut history, order, "eda-t-order", Outgoing, &created(1));
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        Outgoing,
+        &reserved(1, true),
+    );
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        Outgoing,
+        &charged(1, 7),
+    );
+    record(&mut history, order, "eda-t-order", Incoming, &charged(1, 7));
+    let unheard = |history: &PacketHistory| {
+        let book = OrderBook::from_packets(history, 10);
+        let row = book.row(id(1)).unwrap();
+        row.steps
+            .iter()
+            .map(|s| row.unheard_step(s))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(unheard(&history), [None, None], "not ended yet");
+    let mut ended = history.clone();
+    record(
+        &mut ended,
+        order,
+        "eda-t-order",
+        Outgoing,
+        &inventory_timed_out,
+    );
+    let notes = unheard(&ended);
+    let reserved_note = notes[0].as_deref().unwrap();
+    assert!(
+        reserved_note
+            .starts_with("OrderService never received this inventory/reserved: a broker drops"),
+        "{reserved_note}"
+    );
+    assert!(reserved_note.contains("ACL") && reserved_note.contains("0x87"));
+    assert_eq!(
+        notes[1], None,
+        "the charge was received, and the timeout is not payment's"
+    );
+
+    // Received late, after the deadline: a slow participant, not a dropped message.
+    let mut late = ended.clone();
+    record(
+        &mut late,
+        order,
+        "eda-t-order",
+        Incoming,
+        &reserved(1, true),
+    );
+    assert_eq!(unheard(&late), [None, None]);
+
+    // Published by no client of this page (from outside): the page cannot tell.
+    let mut outside = PacketHistory::new(100);
+    record(&mut outside, order, "eda-t-order", Outgoing, &created(1));
+    record(
+        &mut outside,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        Incoming,
+        &reserved(1, true),
+    );
+    record(
+        &mut outside,
+        order,
+        "eda-t-order",
+        Outgoing,
+        &inventory_timed_out,
+    );
+    assert_eq!(unheard(&outside), [None]);
+
+    // Another reason: the inventory's step is no cause of a payment's timeout.
+    let mut payment = history.clone();
+    record(&mut payment, order, "eda-t-order", Outgoing, &timed_out(1));
+    assert_eq!(unheard(&payment), [None, None]);
 }
