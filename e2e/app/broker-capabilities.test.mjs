@@ -395,6 +395,36 @@ describeApp('broker URLs and capabilities', () => {
     }
   });
 
+  // A newcomer's break-test (34-J F4): a Will over Mosquitto's message_size_limit under MQTT
+  // 5.0 was refused with 0x95 and retried every few seconds for ever, the help saying the
+  // service "lost its connection".
+  it('Mosquitto with message_size_limit 100 and MQTT 5: each service refused with Packet too large (0x95) once, not retried; the help names the Will and the broker\'s limit, not passwords', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    onOwnMosquitto(t, { message_size_limit: 100 }, '&mqtt=5', async ({ page }, own) => {
+      const help = page.locator('[data-testid="broker-help"][data-diagnosis="refused-for-good"]');
+      await help.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const banner = page.locator('[data-testid="refused-for-good"]');
+      await banner.waitFor();
+      const text = await banner.textContent();
+      assert.match(text, /Packet too large \(0x95\)\. The CONNECT is larger than the broker takes: the service's Last Will/);
+      assert.match(text, /message_size_limit/);
+      assert.doesNotMatch(text, /Sign in to the broker/);
+      assert.equal(await page.locator('section.credentials details').getAttribute('open'), null, 'the sign-in form stays closed');
+      assert.doesNotMatch(await help.textContent(), /lost its connection/);
+      // One refused CONNECT per service (Mosquitto names each), then none again.
+      const refusedConnects = () => own.log().split('\n').flatMap((l) => l.match(/Client (\S+) connected with too large Will payload/)?.[1] ?? []);
+      const SERVICES_WITH_A_WILL = 5;
+      for (let waited = 0; new Set(refusedConnects()).size < SERVICES_WITH_A_WILL; waited += 100) {
+        assert.ok(waited < CONNECT_TIMEOUT_MS, `every service refused for its Will:\n${own.log()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // Left retrying, each service would have tried again within 4 s (0.5 s, 1 s, 2 s …).
+      await new Promise((r) => setTimeout(r, 4000));
+      const ids = refusedConnects();
+      assert.equal(ids.length, SERVICES_WITH_A_WILL, `no refused CONNECT was sent again: ${ids}`);
+      assert.ok(ids.every((id) => /^eda-\S+-(order|payment|inventory|notification|query)$/.test(id)), `${ids}`);
+      assert.equal(await page.getAttribute('[data-testid="status-order"]', 'data-state'), 'disconnected');
+    }));
+
   it('a wss:// broker that does not answer: besides starting a broker, the help says the browser may not trust its certificate and names the https:// page to accept it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const aedes = await startAedes({});
     const port = aedes.wsPort;

@@ -173,10 +173,15 @@ impl ConnectionError {
     /// A refusal that retrying cannot fix: the same CONNECT gets the same answer until the
     /// user changes something. MQTT 5.0 reason codes (§3.2.2.2) 0x84 Unsupported Protocol
     /// Version, 0x85 Client Identifier not valid, 0x86 Bad User Name or Password, 0x87 Not
-    /// authorized, 0x8A Banned, 0x8C Bad authentication method; and the MQTT 3.1.1 return codes
-    /// (§3.2.2.3) 1, 2, 4 and 5, which read as the first four. Not 3.1.1's 3 (Server
-    /// unavailable, 0x88), 0x89 Server busy, 0x9F Connection rate exceeded, nor the other
-    /// codes: a later try may succeed.
+    /// authorized, 0x8A Banned, 0x8C Bad authentication method, and the refusals of what the
+    /// CONNECT carries, the same on every try: 0x90 Topic Name invalid (the Will's topic), 0x95
+    /// Packet too large (a newcomer's break-test, 34-J F4: Mosquitto's `message_size_limit`
+    /// under a long Will was retried every few seconds for ever, the help saying the service
+    /// "lost its connection") and 0x99 Payload format invalid (the Will's payload); and the MQTT
+    /// 3.1.1 return codes (§3.2.2.3) 1, 2, 4 and 5, which read as the first four. Not 3.1.1's 3
+    /// (Server unavailable, 0x88), 0x89 Server busy, 0x9F Connection rate exceeded, nor the
+    /// other codes: a later try may succeed. (0x9A and 0x9B, for the Will's retain flag and QoS,
+    /// are retried: the session lowers the Will first.)
     pub fn is_permanent_refusal(&self) -> bool {
         match self {
             ConnectionError::Refused { connack, .. } => matches!(
@@ -187,6 +192,9 @@ impl ConnectionError {
                     | ReasonCode::NotAuthorized
                     | ReasonCode::Banned
                     | ReasonCode::BadAuthenticationMethod
+                    | ReasonCode::TopicNameInvalid
+                    | ReasonCode::PacketTooLarge
+                    | ReasonCode::PayloadFormatInvalid
             ),
             _ => false,
         }

@@ -42,6 +42,16 @@ impl ConnectionError {
                 "The broker wants an authentication method this page does not offer: use \
                  another broker, or sign in with a user name and password if it takes them."
             }
+            Some(ReasonCode::PacketTooLarge) => {
+                "The CONNECT is larger than the broker takes: the service's Last Will (its \
+                 status), client id and credentials. Raise the broker's limit (Mosquitto: \
+                 message_size_limit, max_packet_size), or use a shorter namespace, user name or \
+                 password, then press Try again."
+            }
+            Some(ReasonCode::TopicNameInvalid | ReasonCode::PayloadFormatInvalid) => {
+                "The broker refuses the service's Last Will (its topic, under the namespace, or \
+                 its payload): use another namespace, or another broker, then press Try again."
+            }
             // Mosquitto answers 3.1.1's return code 5 for other rules too (a newcomer's
             // break-test, 34-J F4: a Will over its `message_size_limit`, on a broker that lets
             // anonymous clients in): its log names the rule.
@@ -96,6 +106,10 @@ mod tests {
         assert!(!version.contains("password"), "{version}");
         assert!(advice(ReasonCode::ClientIdentifierNotValid).contains("client id"));
         assert!(advice(ReasonCode::Banned).contains("banned"));
+        let too_large = advice(ReasonCode::PacketTooLarge);
+        assert!(too_large.contains("message_size_limit"), "{too_large}");
+        assert!(!too_large.contains("password (Sign in"), "{too_large}");
+        assert!(advice(ReasonCode::TopicNameInvalid).contains("Last Will"));
         // 3.1.1's return code 5 from Mosquitto for a Will over its message_size_limit, on a
         // broker that lets anonymous clients in (break-test 34-J F4): the log is named.
         let five = refused(ProtocolVersion::V311, ReasonCode::NotAuthorized)
