@@ -47,6 +47,9 @@ describeApp('broker connection', () => {
         // order completes.
         await witness.waitFor(() => witness.messages.filter((m) => m.topic === 'payments/processed').length >= 10, 20_000, '10 payment results on the wire');
         await page.locator('[data-testid="order-row"][data-status="Completed"]').nth(9).waitFor({ timeout: 20_000 });
+        // Every order it warned of has ended: the note goes (break-test 34-K F12: it stayed for
+        // good).
+        await note.waitFor({ state: 'detached', timeout: 5_000 });
       });
     } finally {
       await witness.close();

@@ -8,6 +8,10 @@
 //! A switch while orders are open (or publishes are not yet acknowledged) is said under the
 //! *Broker* field: a note rather than a confirmation, since a teacher switches on purpose.
 
+use std::time::Duration;
+
+use crate::trace::orders::OrderBook;
+
 /// What was in flight when the page's broker changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LeftInFlight {
@@ -30,12 +34,26 @@ pub struct LeftInFlight {
     /// connection ends (§3.1.2.4); nothing stays on it. Set by the page's state, not by the
     /// runtime.
     pub clean: bool,
+    /// When the broker changed, on the packets' clock (the page's monotonic clock, as
+    /// [`crate::trace::packet::TracedPacket::at`]): the orders open then are the ones first
+    /// seen by this time ([`LeftInFlight::settled`]).
+    pub at: Duration,
 }
 
 impl LeftInFlight {
     /// Whether nothing was in flight: the switch loses nothing.
     pub fn is_empty(self) -> bool {
         self.open_orders == 0 && self.unacknowledged == 0
+    }
+
+    /// Whether every order open at the switch has ended since, as `book` (the live Orders
+    /// panel's) tells: no order first seen by [`LeftInFlight::at`] is open any more. The note
+    /// then warns of nothing and goes (a newcomer's break-test, 34-K F12: it stayed under the
+    /// *Broker* field through later orders, a broker restart and other settings, although the
+    /// Orders panel showed all 10 ended). `false` when no order was open (a note of messages
+    /// not yet acknowledged only): it stays until the next switch.
+    pub fn settled(&self, book: &OrderBook) -> bool {
+        self.open_orders > 0 && book.open_first_seen_by(self.at) == 0
     }
 }
 
@@ -44,7 +62,7 @@ impl LeftInFlight {
 ///
 /// ```
 /// # use eda_core::state::broker_switch::{switch_note, LeftInFlight};
-/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true, returning: false, clean: false };
+/// let left = LeftInFlight { open_orders: 0, unacknowledged: 0, reached: true, ..Default::default() };
 /// assert_eq!(switch_note("ws://a:9001", "ws://b:9001", left), None);
 /// ```
 pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
@@ -131,7 +149,62 @@ mod tests {
             reached,
             returning: false,
             clean: false,
+            at: Duration::ZERO,
         }
+    }
+
+    /// `orders/created` then, if `outcome`, `orders/confirmed` of order `n`, by OrderService's
+    /// client, at `at` ms on the packets' clock.
+    fn order(book: &mut OrderBook, n: u128, at: u64, outcome: bool) {
+        use crate::domain::events::{OrderConfirmed, OrderCreated, OrderItem};
+        use crate::domain::Timestamp;
+        let now = Timestamp::from_unix_millis(0).unwrap();
+        let id = uuid::Uuid::from_u128(n);
+        let created = OrderCreated {
+            order_id: id,
+            customer_id: "C123".into(),
+            items: vec![OrderItem {
+                product_id: "P001".into(),
+                quantity: 1,
+                price: 1.0,
+            }],
+            total_amount: 1.0,
+            created_at: now,
+        };
+        book.apply(Duration::from_millis(at), &created.into());
+        if outcome {
+            let confirmed = OrderConfirmed {
+                order_id: id,
+                confirmed_at: now,
+            };
+            book.apply(Duration::from_millis(at + 1), &confirmed.into());
+        }
+    }
+
+    // A newcomer's break-test (34-K F12): the note stayed for good after every order it warned
+    // about had ended.
+    #[test]
+    fn the_note_is_settled_once_every_order_open_at_the_switch_has_ended() {
+        let mut book = OrderBook::new(100);
+        order(&mut book, 1, 10, false);
+        order(&mut book, 2, 20, false);
+        let switched = LeftInFlight {
+            at: Duration::from_millis(30),
+            ..left(2, 0, true)
+        };
+        assert!(!switched.settled(&book));
+        order(&mut book, 1, 40, true);
+        // An order placed after the switch, still open, is no order the note warned of.
+        order(&mut book, 3, 50, false);
+        assert!(!switched.settled(&book), "order 2 is still open");
+        order(&mut book, 2, 60, true);
+        assert!(switched.settled(&book));
+        // A note of messages not yet acknowledged only stays: no order tells when they landed.
+        let unacknowledged = LeftInFlight {
+            at: Duration::from_millis(30),
+            ..left(0, 3, true)
+        };
+        assert!(!unacknowledged.settled(&book));
     }
 
     #[test]

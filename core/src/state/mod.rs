@@ -365,6 +365,9 @@ pub struct State {
     /// What the last switch of the page's broker left in flight on the old one, in words
     /// ([`broker_switch::switch_note`]); `None` when it left nothing (or before any switch).
     pub broker_switch_note: Option<String>,
+    /// What that switch left in flight, and when: the note goes once every order open then
+    /// has ended ([`broker_switch::LeftInFlight::settled`]); `None` with the note.
+    pub broker_switch_left: Option<broker_switch::LeftInFlight>,
     /// The page's brokers the services left after one had accepted them (switched away from
     /// with *Connect*): under persistent sessions each still holds their sessions
     /// ([`broker_switch::LeftInFlight::returning`]). For the page's lifetime.
@@ -586,6 +589,7 @@ impl State {
             replaying: None,
             left_open: 0,
             broker_switch_note: None,
+            broker_switch_left: None,
             brokers_left: std::collections::BTreeSet::new(),
             recording_error: None,
             flow: FlowSettings::default(),
@@ -902,6 +906,7 @@ impl State {
                     self.brokers_left.insert(self.broker_url.clone());
                 }
                 self.broker_switch_note = broker_switch::switch_note(&self.broker_url, &url, left);
+                self.broker_switch_left = self.broker_switch_note.is_some().then_some(left);
                 self.apply(Action::BrokerChanged(url));
             }
             Action::BrokerChanged(url) => {

@@ -203,6 +203,7 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
         reached: true,
         returning: false,
         clean: false,
+        at: Duration::from_secs(5),
     };
     s.apply(Action::BrokerSwitched {
         url: "ws://127.0.0.1:19002".into(),
@@ -213,6 +214,11 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
         "the switch itself happens"
     );
     let note = s.broker_switch_note.clone().expect("a note");
+    assert_eq!(
+        s.broker_switch_left,
+        Some(open),
+        "kept to tell when the note goes"
+    );
     assert!(
         note.starts_with(
             "Switched brokers with 3 orders open: the messages ws://127.0.0.1:19001 accepted and \
@@ -228,6 +234,7 @@ fn switching_brokers_with_orders_open_says_what_stays_behind_until_a_switch_that
         s.broker_switch_note, None,
         "nothing in flight: nothing said"
     );
+    assert_eq!(s.broker_switch_left, None);
 }
 
 // A newcomer's break-test (32-E F6): A → B → A with orders open said A "has none of these

@@ -984,6 +984,15 @@ impl OrderBook {
             })
     }
 
+    /// How many of the rows kept are open orders (as [`OrderBook::counts`] counts them open:
+    /// not ended, refused, dead-lettered or unknown) first seen by `at`, on the packets' clock.
+    pub fn open_first_seen_by(&self, at: Duration) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| row.first_seen <= at && matches!(Tally::of(row), Tally::Open))
+            .count()
+    }
+
     /// How many orders the book keeps as rows (the newest; older ones are dropped).
     pub fn capacity(&self) -> usize {
         self.capacity

@@ -5,12 +5,12 @@ use yew::prelude::*;
 use super::broker_capabilities::BrokerCapabilitiesView;
 use super::outside_text::sentence;
 use super::{
-    AnalyticsPanel, BrokerBar, CopyLink, CredentialsPanel, DeadLettersPanel, DeliverySettings,
-    DraftField, EventLog, EventStorePanel, FlowDiagram, InPageBroker, NamespaceNote, Notifications,
-    OrderForm, OrdersPanel, OtherPagesAlert, Outages, PacketInspector, PanelChoice,
-    PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings, QueryPanel, RecordingBar,
-    SagaSettings, SequenceDiagram, ServiceBadge, ServiceBrokersList, SettingSelect, StatusStrip,
-    StockPanel,
+    AnalyticsPanel, BrokerBar, BrokerSwitchNote, CopyLink, CredentialsPanel, DeadLettersPanel,
+    DeliverySettings, DraftField, EventLog, EventStorePanel, FlowDiagram, InPageBroker,
+    NamespaceNote, Notifications, OrderForm, OrdersPanel, OtherPagesAlert, Outages,
+    PacketInspector, PanelChoice, PaymentInstances, PlaybackBar, ProtocolSelect, QosSettings,
+    QueryPanel, RecordingBar, SagaSettings, SequenceDiagram, ServiceBadge, ServiceBrokersList,
+    SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{
     use_after_first_render, use_fragment_target, use_on_screen, use_playground, use_reload_scroll,
@@ -344,9 +344,8 @@ pub fn App() -> Html {
                     <BrokerBar key={state.broker_url.clone()} url={state.broker_url.clone()} error={state.broker_url_error.clone()} on_connect={on_connect.clone()} />
                 </div>
                 <InPageBroker url={state.broker_url.clone()} unreachable={unreachable} {on_connect} />
-                if let Some(note) = &state.broker_switch_note {
-                    <p class="note" role="status" data-testid="broker-switch-note">{ note.clone() }</p>
-                }
+                <BrokerSwitchNote trace={trace.clone()} version={outages_version} note={state.broker_switch_note.clone()}
+                    left={state.broker_switch_left} />
                 <CredentialsPanel in_use={page.credentials().in_use()} {refused} {ask_credentials} probe={state.acl_probe.clone()}
                     on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
                     on_probe={on(&page, Playground::publish_outside_acl)} />

@@ -36,6 +36,7 @@ impl Runtime {
             // The page's state knows the brokers left earlier, and the session mode.
             returning: false,
             clean: false,
+            at: crate::clock::now(),
         }
     }
 
