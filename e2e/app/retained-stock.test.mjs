@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
+import { startBroker } from '../lib/broker.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { expectOneOutcome, placeOrder, stockShown, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
 
@@ -81,6 +82,52 @@ describeApp('retained stock and the late joiner', () => {
         await afterwards.close();
       }
     }));
+
+  // A newcomer's break-test (34-K F8): P002 removed while the page was on another broker kept
+  // its retained level on the first one, where the page said it was cleared.
+  it('a product removed while on another broker: back on the first, InventoryService clears its retained level there too, and a late joiner gets nothing for it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const other = await startBroker();
+    setLateBroker(other);
+    try {
+      await withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:100,P002:5`, async ({ page }) => {
+        await waitReady(page);
+        const first = await lateJoiner();
+        try {
+          await first.waitFor((m) => m.topic === 'inventory/stock/P002' && m.json?.units === 5, FLOW_TIMEOUT_MS, 'P002 retained on the first broker');
+          const connect = async (url, onBroker) => {
+            await page.fill('#broker-url', url);
+            await page.click('[data-testid="apply-broker"]');
+            await waitReady(page, onBroker);
+          };
+          await connect(other.wsUrl, other);
+          const away = await startWitness({ tcpPort: other.tcpPort, topics: [STOCK_FILTER] });
+          try {
+            await page.fill('#stock-levels', 'P001:100');
+            await page.dispatchEvent('#stock-levels', 'change');
+            await away.waitFor((m) => m.topic === 'inventory/stock/P002' && m.payload === '', FLOW_TIMEOUT_MS, 'P002 cleared on the broker it was removed on');
+          } finally {
+            await away.close();
+          }
+          await connect(broker.wsUrl, broker);
+          const cleared = await first.waitFor((m) => m.topic === 'inventory/stock/P002' && m.payload === '', FLOW_TIMEOUT_MS, 'P002 cleared on the first broker on coming back');
+          assert.equal(cleared.retain, false, 'a live clearing, not a retained copy');
+        } finally {
+          await first.close();
+        }
+        const afterwards = await lateJoiner();
+        try {
+          await afterwards.waitFor((m) => m.topic === 'inventory/stock/P001', 2_000, 'the retained level of P001');
+          await afterwards.roundTrip();
+          assert.deepEqual(Object.keys(levels(afterwards)), ['P001'], 'nothing retained for P002 on the first broker');
+        } finally {
+          await afterwards.close();
+        }
+      });
+    } finally {
+      setLateBroker(null);
+      await other.stop();
+    }
+  });
 
   // A newcomer's break-test: a tab that had opened ?stock=P001:10,P002:5 opens /?payment_ms=2000
   // and places orders: they are cancelled "out of stock", the field empty, and nothing near it

@@ -61,6 +61,10 @@ pub struct InventoryService {
     /// of theirs, so their reservations are taken for good unless a release command comes, not
     /// held waiting for an outcome ([`InventoryService::held`]).
     commanded: Recent<Uuid, ()>,
+    /// The products the learner stopped counting in this page's life (and has not counted
+    /// again): their retained levels are cleared on every broker InventoryService connects to
+    /// afterwards, not only the one it was on ([`InventoryService::levels`]).
+    uncounted: std::collections::BTreeSet<String>,
 }
 
 impl InventoryService {
@@ -71,6 +75,7 @@ impl InventoryService {
             held: Recent::new(ORDERS_REMEMBERED),
             saga: SagaStanding::default(),
             commanded: Recent::new(ORDERS_REMEMBERED),
+            uncounted: Default::default(),
         }
     }
 
@@ -182,15 +187,27 @@ impl InventoryService {
     pub fn set_stock(&mut self, stock: Stock) -> Vec<Command> {
         let updates = StockUpdate::between(&self.stock, &stock);
         self.stock = stock;
+        for update in &updates {
+            if let StockUpdate::Uncounted(product) = update {
+                self.uncounted.insert(product.clone());
+            }
+        }
+        self.uncounted
+            .retain(|product| !self.stock.0.contains_key(product));
         updates.into_iter().map(Command::Retain).collect()
     }
 
-    /// Every counted product's level, retained: what InventoryService states each time it
-    /// connects, so the broker holds the current levels from the start (and again after it
-    /// lost them).
+    /// Every counted product's level, retained, then a clearing (an empty retained message) for
+    /// each product the learner stopped counting in this page's life: what InventoryService
+    /// states each time it connects, so the broker holds the current levels from the start (and
+    /// again after it lost them), and a broker it was away from while a product was removed
+    /// loses that product's level too (a newcomer's break-test, 34-K F8: the first broker kept
+    /// it while the page said it was cleared).
     pub fn levels(&self) -> Vec<Command> {
+        let cleared = self.uncounted.iter().cloned().map(StockUpdate::Uncounted);
         StockUpdate::levels(&self.stock)
             .into_iter()
+            .chain(cleared)
             .map(Command::Retain)
             .collect()
     }

@@ -1363,3 +1363,48 @@ fn the_flow_keeps_its_schedule_so_new_clients_can_take_it_over() {
     assert_eq!(wire.flow.scheduled(), []);
     assert_eq!(wire.outcome(id), Ok(Some("payment timed out".into())));
 }
+
+/// A newcomer's break-test (34-K F8): P002 removed from the stock while InventoryService was on
+/// another broker kept its retained level on the first one, which the page said was cleared.
+/// Each connection states the levels and clears every product removed in this page's life.
+#[test]
+fn the_levels_stated_on_connecting_clear_every_product_removed_since_the_page_opened() {
+    use super::inventory::InventoryService;
+    use super::stock_levels::StockUpdate;
+    let mut inventory = InventoryService::new(Stock::parse("P001:100,P002:5").unwrap());
+    let stated = |inventory: &InventoryService| {
+        inventory
+            .levels()
+            .into_iter()
+            .map(|c| match c {
+                Command::Retain(update) => (update.topic(), update.payload()),
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let p001 = (
+        "inventory/stock/P001".to_owned(),
+        br#"{"productId":"P001","units":100}"#.to_vec(),
+    );
+    inventory.set_stock(Stock::parse("P001:100").unwrap());
+    assert_eq!(
+        stated(&inventory),
+        [
+            p001.clone(),
+            ("inventory/stock/P002".to_owned(), Vec::new())
+        ],
+        "P002's level cleared on the next broker too"
+    );
+    // Counted again: stated, not cleared.
+    inventory.set_stock(Stock::parse("P001:100,P002:1").unwrap());
+    assert_eq!(
+        stated(&inventory),
+        [
+            p001,
+            (
+                "inventory/stock/P002".to_owned(),
+                StockUpdate::level("P002", 1).payload()
+            )
+        ]
+    );
+}
