@@ -425,6 +425,20 @@ describeApp('broker URLs and capabilities', () => {
       assert.equal(await page.getAttribute('[data-testid="status-order"]', 'data-state'), 'disconnected');
     }));
 
+  // A newcomer's break-test (34-J F9): typed by hand, the broker URL's own `&x=1` is split off
+  // by the browser; the page said only that x was ignored.
+  it('a broker URL with a query typed into the link by hand (?broker=…?tenant=a&x=1): the top of the page says x was ignored and how to write it for the broker URL', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}/mqtt?tenant=a&x=1`, async ({ page }) => {
+      await waitReady(page);
+      const notice = (await page.textContent('[data-testid="link-notice"]')) ?? '';
+      assert.match(notice, /Ignored in the link: x \(this page reads/);
+      assert.ok(
+        notice.includes(`If x belonged to the broker URL, write its & and = as %26 and %3D: ?broker=${broker.wsUrl}/mqtt?tenant=a%26x%3D1.`),
+        notice,
+      );
+      assert.equal(await page.inputValue('#broker-url'), `${broker.wsUrl}/mqtt?tenant=a`, 'the page uses what it was given');
+    }));
+
   it('a wss:// broker that does not answer: besides starting a broker, the help says the browser may not trust its certificate and names the https:// page to accept it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const aedes = await startAedes({});
     const port = aedes.wsPort;

@@ -494,6 +494,39 @@ pub fn unknown_params<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<Str
     })
 }
 
+/// When a broker URL in the link (`?broker=`, `?broker_<service>=`) has a query of its own and
+/// an unknown parameter follows it, that parameter was most likely meant for the broker URL,
+/// split off at its `&` by the browser: a sentence saying how to write it (`%26` and `%3D`,
+/// README "Broker URLs with paths"); `None` otherwise. A newcomer's break-test (34-J F9):
+/// `?broker=ws://…/mqtt?tenant=a&x=1` said only that `x` was ignored.
+pub fn split_broker_query(pairs: &[(&str, &str)]) -> Option<String> {
+    let at = pairs
+        .iter()
+        .position(|&(k, v)| (k == "broker" || k.starts_with("broker_")) && v.contains('?'))?;
+    let (key, url) = pairs[at];
+    let strays: Vec<(&str, &str)> = pairs[at + 1..]
+        .iter()
+        .take_while(|(k, _)| !LINK_PARAMS.contains(k) && !k.starts_with("broker_"))
+        .copied()
+        .collect();
+    if strays.is_empty() {
+        return None;
+    }
+    let rest: String = strays
+        .iter()
+        .map(|(k, v)| format!("%26{k}%3D{v}"))
+        .collect();
+    let whole = format!("?{key}={url}{rest}");
+    let whole = crate::outside_text::cut(&whole, 2 * QUOTED_CHARS)
+        .map(|start| format!("{start}…"))
+        .unwrap_or(whole);
+    Some(format!(
+        "If {} belonged to the broker URL, write its & and = as %26 and %3D: {}.",
+        isolate(strays[0].0),
+        isolate(&whole)
+    ))
+}
+
 /// A sentence for each parameter the page reads that the link gives more than once: the first
 /// counts (`?qos given twice; using the first, "1".`).
 pub fn repeated_params<'a>(pairs: &[(&'a str, &'a str)]) -> Option<String> {
@@ -908,6 +941,7 @@ impl State {
         let notices: Vec<String> = [
             repeated_params(&pairs),
             unknown_params(pairs.iter().map(|&(k, _)| k)),
+            split_broker_query(&pairs),
         ]
         .into_iter()
         .flatten()
@@ -1157,6 +1191,28 @@ mod query_tests {
         );
         assert!(notice.contains("payment_ms"), "{notice}");
         // `%20qos=2`: quoted, so the space shows (it read "Ignored in the link: qos").
+        // A broker URL's own query split by the browser at its `&` (break-test 34-J F9).
+        let split = split_broker_query(&[
+            ("broker", "ws://127.0.0.1:9001/mqtt?tenant=a"),
+            ("x", "1"),
+            ("qos", "1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            split,
+            "If x belonged to the broker URL, write its & and = as %26 and %3D: \
+             ?broker=ws://127.0.0.1:9001/mqtt?tenant=a%26x%3D1."
+        );
+        assert_eq!(
+            split_broker_query(&[("broker", "ws://h:1/mqtt"), ("x", "1")]),
+            None,
+            "no query in the URL: an unknown parameter of the page's own"
+        );
+        assert_eq!(
+            split_broker_query(&[("broker", "ws://h:1/?a=b"), ("qos", "1")]),
+            None,
+            "a parameter the page reads follows"
+        );
         let notice = unknown_params([" qos"]).unwrap();
         assert!(
             notice.starts_with("Ignored in the link: \" qos\" (this page reads"),
