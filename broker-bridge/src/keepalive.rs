@@ -66,9 +66,12 @@ impl Keepalive {
         self.ping_sent_at = Some(now);
     }
 
-    /// The PINGRESP arrived.
-    pub fn on_pingresp(&mut self) {
-        self.ping_sent_at = None;
+    /// The PINGRESP arrived at `now`: how long it took since its PINGREQ (`None` for one no
+    /// PINGREQ awaited).
+    pub fn on_pingresp(&mut self, now: Duration) -> Option<Duration> {
+        self.ping_sent_at
+            .take()
+            .map(|sent| now.saturating_sub(sent))
     }
 
     /// A PINGREQ went out and its PINGRESP has not come yet.
@@ -103,6 +106,11 @@ impl Keepalive {
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
+
+    /// A new wait for the PINGRESP, from the next PINGREQ on.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
 }
 
 #[cfg(test)]
@@ -131,7 +139,7 @@ mod tests {
         assert_eq!(k.poll(S(30)), KeepaliveAction::Nothing);
         k.on_sent(S(50));
         k.on_ping_sent(S(50));
-        k.on_pingresp();
+        k.on_pingresp(S(55));
         assert_eq!(k.poll(S(60)), KeepaliveAction::Nothing);
     }
 

@@ -9,7 +9,8 @@
 //     upstream: broker.wsUrl,
 //     fromBroker: (packet, conn) => packet,    // a Buffer (one whole MQTT packet); null drops it
 //   });
-//   conn: { clientId, version (4 or 5), subscribes: Map(packetId → [filters]) }
+//   conn: { clientId, version (4 or 5), subscribes: Map(packetId → [filters]),
+//           toClient(packet) → whether it went: to send later a packet a hook held back }
 //   proxy.connects, proxy.waitForConnects(…)                         // as the fake's
 //
 //   await fake.close(); await proxy.close();
@@ -138,7 +139,7 @@ async function listen(onConnection) {
 }
 
 /** Resolves once `predicate(list)` holds, checking on every change; rejects after `timeoutMs`. */
-function waiter(list) {
+export function waiter(list) {
   const waiting = new Set();
   return {
     changed: () => {
@@ -239,7 +240,13 @@ export async function startTamperingProxy({ upstream, fromBroker = (packet) => p
   const connects = [];
   const changes = waiter(connects);
   const { wsUrl, close } = await listen((client) => {
-    const conn = { clientId: null, version: 4, subscribes: new Map() };
+    const conn = {
+      clientId: null,
+      version: 4,
+      subscribes: new Map(),
+      // For a hook that holds a packet back (returns null) and sends it later.
+      toClient: (packet) => client.readyState === WebSocket.OPEN && (client.send(packet), true),
+    };
     const broker = new WebSocket(upstream, 'mqtt');
     const early = [];
     const toBroker = (data) => (broker.readyState === WebSocket.OPEN ? broker.send(data) : early.push(data));

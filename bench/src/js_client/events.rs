@@ -131,6 +131,10 @@ fn session_event(event: &Event) -> JsValue {
         Event::BrokerFault(fault) => Fields::of("brokerFault")
             .set("reason", fault.to_string())
             .done(),
+        Event::PingWaitLonger { missed, wait } => Fields::of("pingWaitLonger")
+            .set("missed", *missed)
+            .set("waitMs", wait.as_millis() as u32)
+            .done(),
         Event::WillAdjusted(change) => Fields::of("willAdjusted")
             .set("reason", change.as_str())
             .done(),

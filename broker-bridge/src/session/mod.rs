@@ -149,6 +149,15 @@ pub enum Event {
     /// next attempt. The text says what changed, e.g. `the Will is no longer retained: the broker
     /// refused CONNECT with Retain not supported (0x9A)`.
     WillAdjusted(String),
+    /// The connection ended for want of a PINGRESP `missed` times in a row, each after the
+    /// broker had accepted it: from the next PINGREQ on the session waits `wait` for the
+    /// PINGRESP ([`Session::ping_wait_after`]). [`ping_wait_text`] says it in words.
+    PingWaitLonger {
+        /// Connections in a row that ended without a PINGRESP.
+        missed: u32,
+        /// The PINGRESP wait from now on.
+        wait: Duration,
+    },
     /// MQTT 3.1.1: the session learned the broker's maximum QoS (see the module's "The
     /// broker's maximum QoS"); its `Display` is the sentence for the page. From now on
     /// [`Session::capabilities`] says it. Not emitted for one told with
@@ -276,6 +285,30 @@ pub enum SessionError {
 /// reservation that way with *Publish twice* at QoS 2. QoS 1 needs no such state on the broker.
 pub const V311_QOS2_IN_FLIGHT: usize = 20;
 
+/// The longest the session waits for a PINGRESP ([`Session::ping_wait_after`]): 320 s, long
+/// enough for about 12 MB at the 40 KB a second of Mosquitto 2.0.11's WebSocket listener.
+pub const MAX_PING_WAIT: Duration = Duration::from_secs(320);
+
+/// [`Event::PingWaitLonger`] in words, for a service's log: `missed` connections in a row ended
+/// without a PINGRESP, and the session now waits `wait`.
+pub fn ping_wait_text(missed: u32, wait: Duration) -> String {
+    let times = match missed {
+        1 => "once".to_owned(),
+        2 => "twice in a row".to_owned(),
+        n => format!("{n} times in a row"),
+    };
+    format!(
+        "no PINGRESP came in time {times} on a connection the broker had accepted, so from now \
+         on the service waits {} s for it. A broker answers a PINGREQ after what it is already \
+         sending, and the page reads a message only once all of it has come: something large \
+         may be crossing a slow link (under MQTT 3.1.1 the broker sends a message of any size; \
+         Mosquitto's WebSocket listener sends about 40 KB a second). Until it is through the \
+         service hears nothing on this connection. A broker limit (Mosquitto: max_packet_size) \
+         or MQTT 5.0 (the page then announces its limit) keeps such messages away",
+        wait.as_secs()
+    )
+}
+
 /// What the broker's CONNACK allows (MQTT 5.0); unlimited in 3.1.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct BrokerLimits {
@@ -318,6 +351,10 @@ pub struct Session {
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<Event>,
     keepalive: Keepalive,
+    /// Connections in a row that ended for want of a PINGRESP, each one the broker had accepted:
+    /// the PINGRESP wait grows with them ([`Session::ping_wait_after`]); a PINGRESP within the
+    /// options' wait, or a broker that cannot be reached, sets it back to 0.
+    late_pingresps: u32,
     connect_deadline: Option<Duration>,
     /// While a transport is being opened ([`Session::handle_transport_opening`]): when the
     /// connect timeout runs out if it has not opened by then.
@@ -360,6 +397,7 @@ impl Session {
         Self {
             decoder: Decoder::new(options.max_packet_size, options.protocol),
             keepalive: Keepalive::new(options.keep_alive, options.ping_timeout),
+            late_pingresps: 0,
             options,
             status: Status::Offline,
             transmit: VecDeque::new(),
@@ -580,6 +618,9 @@ impl Session {
     /// reported); call [`Session::reconnect_delay`] all the same.
     pub fn handle_transport_closed(&mut self, now: Duration, reason: ConnectionError) {
         self.opening_deadline = None;
+        if reason.is_unreachable() {
+            self.ping_in_time();
+        }
         self.learn_from_close();
         self.lose(now, reason);
     }
@@ -619,15 +660,44 @@ impl Session {
                     }
                 }
                 KeepaliveAction::Expired => {
-                    self.lose(
-                        now,
-                        ConnectionError::KeepaliveTimeout {
-                            timeout: self.keepalive.timeout(),
-                        },
-                    );
+                    let timeout = self.keepalive.timeout();
+                    self.late_pingresps += 1;
+                    let longer = self.ping_wait_after(self.late_pingresps);
+                    if longer > timeout {
+                        self.keepalive.set_timeout(longer);
+                        self.events.push_back(Event::PingWaitLonger {
+                            missed: self.late_pingresps,
+                            wait: longer,
+                        });
+                    }
+                    self.lose(now, ConnectionError::KeepaliveTimeout { timeout });
                 }
             },
         }
+    }
+
+    /// A PINGRESP came within the options' wait, or the broker cannot be reached at all (the
+    /// timeouts were no slow link): the PINGRESP wait is the options' again.
+    fn ping_in_time(&mut self) {
+        self.late_pingresps = 0;
+        self.keepalive.set_timeout(self.options.ping_timeout);
+    }
+
+    /// The PINGRESP wait after `missed` connections in a row ended without one: the options'
+    /// [`Options::ping_timeout`] times 4 for each, up to [`MAX_PING_WAIT`] (never below the
+    /// option). The broker answers a PINGREQ after what it is already sending on the
+    /// connection, and a browser's WebSocket hands over a message only once it has all of it:
+    /// a large message crossing a slow link (Mosquitto 2.0.11's WebSocket listener sends about
+    /// 40 KB a second; under MQTT 3.1.1 nothing caps what it sends) looks like a dead broker.
+    /// Closed at each timeout, the connection was sent the message again on the next (a
+    /// persistent session keeps it) and never got past it: a newcomer's break-test (35-M F2)
+    /// saw a 10 MB message wedge OrderService for good, reconnecting every 40 s. Waiting
+    /// longer each time lets the message through; a connection the broker cannot be reached
+    /// on sets the wait back.
+    pub fn ping_wait_after(&self, missed: u32) -> Duration {
+        let base = self.options.ping_timeout;
+        let grown = base.saturating_mul(4u32.saturating_pow(missed.min(8)));
+        grown.min(MAX_PING_WAIT).max(base)
     }
 
     // ---- commands ----------------------------------------------------------------------------

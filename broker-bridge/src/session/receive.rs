@@ -50,7 +50,14 @@ impl Session {
                 Ok(())
             }
             Packet::PingResp => {
-                self.keepalive.on_pingresp();
+                let took = self.keepalive.on_pingresp(now);
+                // Within the options' wait: the link is quick again. A PINGRESP that needed the
+                // longer wait keeps it (set back, the next would time out again, and so on).
+                if self.late_pingresps > 0
+                    && took.is_some_and(|took| took <= self.options.ping_timeout)
+                {
+                    self.ping_in_time();
+                }
                 self.health.on_served();
                 Ok(())
             }

@@ -309,6 +309,76 @@ fn keepalive_pings_when_quiet_and_declares_the_connection_dead_without_pingresp(
     assert_eq!(b.session.status(), Status::Offline);
 }
 
+/// A newcomer's break-test (35-M F2): a 10 MB message on a slow WebSocket held the PINGRESP
+/// back past every wait; closed at each timeout, the connection was sent the message again on
+/// the next and never got past it. The wait grows while connections the broker accepts keep
+/// ending so, and a PINGRESP in time, or a broker not reached at all, sets it back.
+#[test]
+fn the_pingresp_wait_grows_while_accepted_connections_keep_timing_out() {
+    let mut options = Options::new("c");
+    options.keep_alive = S(30);
+    options.ping_timeout = S(10);
+    let mut b = FakeBroker::connected(options);
+    b.sent();
+    // Pings until one goes unanswered; returns the wait that ran out and the events.
+    let mut time_out = |b: &mut FakeBroker| {
+        let ping = b.session.poll_timeout().unwrap();
+        b.session.handle_timeout(ping);
+        assert_eq!(b.sent(), [Packet::PingReq]);
+        let deadline = b.session.poll_timeout().unwrap();
+        b.session.handle_timeout(deadline);
+        let events = b.take_events();
+        let Some(ConnectionError::KeepaliveTimeout { timeout }) = lost(&events).cloned() else {
+            panic!("{events:?}")
+        };
+        let longer = events.iter().find_map(|e| match e {
+            Event::PingWaitLonger { missed, wait } => Some((*missed, *wait)),
+            _ => None,
+        });
+        (deadline - ping, timeout, longer)
+    };
+    assert_eq!(time_out(&mut b), (S(10), S(10), Some((1, S(40)))));
+    let now = b.session.poll_timeout().unwrap_or(S(100));
+    b.reconnect(now.max(S(100)), true);
+    assert_eq!(time_out(&mut b), (S(40), S(40), Some((2, S(160)))));
+    b.reconnect(S(400), true);
+    assert_eq!(time_out(&mut b), (S(160), S(160), Some((3, S(320)))));
+    b.reconnect(S(800), true);
+    assert_eq!(
+        time_out(&mut b),
+        (S(320), S(320), None),
+        "at most MAX_PING_WAIT: nothing longer to say"
+    );
+    assert_eq!(b.session.ping_wait_after(20), MAX_PING_WAIT);
+
+    // The message got through: a late PINGRESP (200 s) keeps the long wait; one within the
+    // option's 10 s sets it back.
+    b.reconnect(S(1200), true);
+    let pong = |b: &mut FakeBroker, after: Duration| {
+        let ping = b.session.poll_timeout().unwrap();
+        b.session.handle_timeout(ping);
+        assert_eq!(b.sent(), [Packet::PingReq]);
+        b.deliver(ping + after, Packet::PingResp);
+        assert!(lost(&b.take_events()).is_none());
+    };
+    pong(&mut b, S(200));
+    pong(&mut b, S(15));
+    pong(&mut b, S(1));
+    assert_eq!(time_out(&mut b), (S(10), S(10), Some((1, S(40)))));
+
+    // A broker that cannot be reached: the timeouts were no slow link.
+    b.session
+        .handle_transport_closed(S(2000), ConnectionError::TransportFailed("refused".into()));
+    b.take_events();
+    b.reconnect(S(2100), true);
+    assert_eq!(time_out(&mut b).0, S(10));
+    let text = ping_wait_text(2, S(160));
+    assert!(
+        text.starts_with("no PINGRESP came in time twice in a row on a connection the broker had accepted, so from now on the service waits 160 s for it."),
+        "{text}"
+    );
+}
+
 #[test]
 fn missing_connack_times_out() {
     let mut b = FakeBroker::new(Options::new("c"));

@@ -149,6 +149,11 @@ impl Runtime {
                 let at = time_of_day(wall_clock());
                 self.log(service, LogEntry::broker_fault(at, &fault));
             }
+            ClientEvent::Session(Event::PingWaitLonger { missed, wait }) => {
+                // Said in the service's log: the connection ended again, and why it may have.
+                let text = broker_bridge::session::ping_wait_text(missed, wait);
+                self.log(service, problem("PINGRESP", text));
+            }
             ClientEvent::Session(Event::WillAdjusted(change)) => {
                 // Said in the service's log; the next CONNECT carries the Will the broker takes.
                 self.log(service, problem("Last Will", change));

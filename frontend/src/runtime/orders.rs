@@ -235,11 +235,13 @@ impl Runtime {
             let text = match lost {
                 Lost::Unanswered => format!(
                     "its orders/created for order {order_id} has had no acknowledgement from the \
-                     broker for {} s, on a connection that is alive: the broker dropped the \
+                     broker for {} s while OrderService was connected: the broker dropped the \
                      PUBLISH or its answer (Mosquitto's max_queued_messages drops what it queues \
                      for a client past the limit, acknowledgements included; its log says \
-                     \"Outgoing messages are being dropped\"). OrderService starts the saga from \
-                     the order it published: it ends on the results that come, or at its deadline",
+                     \"Outgoing messages are being dropped\"), or the answer waits behind \
+                     something large still crossing a slow link (this log then says no PINGRESP \
+                     came in time). OrderService starts the saga from the order it published: it \
+                     ends on the results that come, or at its deadline",
                     UNANSWERED_WAIT.as_secs()
                 ),
                 Lost::ByTheBroker => format!(
