@@ -321,7 +321,7 @@ fn the_pingresp_wait_grows_while_accepted_connections_keep_timing_out() {
     let mut b = FakeBroker::connected(options);
     b.sent();
     // Pings until one goes unanswered; returns the wait that ran out and the events.
-    let mut time_out = |b: &mut FakeBroker| {
+    let time_out = |b: &mut FakeBroker| {
         let ping = b.session.poll_timeout().unwrap();
         b.session.handle_timeout(ping);
         assert_eq!(b.sent(), [Packet::PingReq]);
