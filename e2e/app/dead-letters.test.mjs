@@ -16,6 +16,7 @@
 //   node --test e2e/app/dead-letters.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp } from '../lib/app-page.mjs';
@@ -532,6 +533,24 @@ describeApp('dead letters', () => {
       // OrderService fails on them again, and dead-letters them again with the same bytes.
       const next = await witness.waitFor((m) => m.topic === 'deadletter/order' && m.json?.topic === 'inventory/reserved' && witness.messages.indexOf(m) >= before, FLOW_TIMEOUT_MS);
       assert.equal(next.json.payloadHex, 'ff fe 20 62 61 64', 'the retried bytes failed again, the same way');
+    }));
+  // A newcomer's break-test (35-M F1): an orders/created whose customer id is not UTF-8 text,
+  // dead-lettered at once, gave its row "restored from the browser's database after a reload"
+  // with no reload.
+  it('an orders/created that is not UTF-8 text: its row says Dead-lettered, not restored after a reload', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      const text = orderCreatedJson({ orderId, customerId: 'C##3' });
+      const bytes = Buffer.from(text, 'latin1');
+      const at = bytes.indexOf('##');
+      bytes[at] = 0xff;
+      bytes[at + 1] = 0xfe;
+      await witness.publish('orders/created', bytes, { qos: 1 });
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="DeadLettered"]`);
+      await row.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await row.locator('[data-testid="order-dead-lettered"]').textContent()) ?? '', /payload is not UTF-8 text/);
+      assert.equal(await row.locator('[data-testid="order-restored"]').count(), 0, 'no reload happened');
+      assert.equal(await row.getAttribute('data-start'), 'created');
     }));
   // A newcomer's break-test: a message just under the broker's Maximum Packet Size that no
   // consumer can read makes a dead letter larger than the limit (it carries the message, its

@@ -881,14 +881,24 @@ impl OrderCounts {
             refused,
         } = self;
         let mut text = format!("{completed} completed, {cancelled} cancelled, {open} open");
+        // "its" for one, "their" for more (a newcomer's break-test, 35-M F1).
+        let words = |n: usize| {
+            if n == 1 {
+                ("its", "is", "was")
+            } else {
+                ("their", "are", "were")
+            }
+        };
         if *dead_lettered > 0 {
+            let (its, is, _) = words(*dead_lettered);
             text.push_str(&format!(
-                ", {dead_lettered} dead-lettered (its orders/created is in OrderService's dead letters)"
+                ", {dead_lettered} dead-lettered ({its} orders/created {is} in OrderService's dead letters)"
             ));
         }
         if *refused > 0 {
+            let (its, _, was) = words(*refused);
             text.push_str(&format!(
-                ", {refused} refused by the broker (its orders/created was not published)"
+                ", {refused} refused by the broker ({its} orders/created {was} not published)"
             ));
         }
         if *unknown > 0 {
@@ -1098,7 +1108,7 @@ impl OrderBook {
     ) {
         for kept in kept {
             if let Some((creation, reason)) = order_service_s_creation(&kept.letter) {
-                self.mark_dead_lettered(at, creation, reason);
+                self.mark_dead_lettered(at, creation, reason, Start::Restored);
             }
         }
     }
@@ -1111,10 +1121,11 @@ impl OrderBook {
         at: Duration,
         (order_id, created): (Uuid, crate::domain::events::OrderCreated),
         reason: String,
+        start: Start,
     ) {
         let row = self.row_mut(order_id, at);
         if row.start == Start::Unknown {
-            row.start = Start::Restored;
+            row.start = start;
         }
         row.customer_id.get_or_insert(created.customer_id);
         row.total.get_or_insert(created.total_amount);
@@ -1184,7 +1195,17 @@ impl OrderBook {
         let Some((creation, reason)) = order_service_s_creation(&letter) else {
             return;
         };
-        self.mark_dead_lettered(packet.at, creation, reason);
+        // Dead-lettered at its first try (a message OrderService could not read, e.g. not UTF-8
+        // text): its orders/created came on this page's wire a moment ago, not before a reload
+        // (a newcomer's break-test, 35-M F1: such a row said "restored … after a reload" with
+        // no reload). After more tries, they may have straddled a reload (the tries are kept
+        // in the tab's database), and the creation came before it.
+        let start = if letter.attempts <= 1 {
+            Start::Created(packet.at)
+        } else {
+            Start::Restored
+        };
+        self.mark_dead_lettered(packet.at, creation, reason, start);
     }
 
     /// How many payment results (`payments/processed`) each client published, by client id:

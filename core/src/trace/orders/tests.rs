@@ -1796,3 +1796,53 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
     record(&mut payment, order, "eda-t-order", Outgoing, &timed_out(1));
     assert_eq!(unheard(&payment), [None, None]);
 }
+
+/// A newcomer's break-test (35-M F1): an `orders/created` that is not UTF-8 text, dead-lettered
+/// at once, made a row marked "restored from the browser's database after a reload" with no
+/// reload; the count said "its" for two orders.
+#[test]
+fn a_creation_dead_lettered_at_its_first_try_started_on_this_wire_not_in_a_reload() {
+    use crate::services::dead_letter::{deadletter_topic, DeadLetter};
+    use crate::services::ServiceId::Order;
+    let mut history = PacketHistory::new(100);
+    let mut bytes = String::from_utf8(created_by(1, "C#3", 59.98).to_json())
+        .unwrap()
+        .into_bytes();
+    let at = bytes.iter().position(|&b| b == b'#').unwrap();
+    bytes[at] = 0xff;
+    let letter = DeadLetter::of_message(
+        Order,
+        topics::ORDERS_CREATED,
+        &bytes,
+        "payload is not UTF-8 text",
+        1,
+        now(),
+    );
+    record_raw(
+        &mut history,
+        Order,
+        &deadletter_topic(Order),
+        letter.to_json(),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).expect("a row for the dead-lettered order");
+    assert!(row.is_dead_lettered());
+    assert!(matches!(row.start, Start::Created(_)), "{:?}", row.start);
+    assert_eq!(row.start.mark(), None, "no reload to speak of");
+
+    let mut two = history.clone();
+    let poison = created_by(2, "POISON", 59.98);
+    record_raw(
+        &mut two,
+        Order,
+        &deadletter_topic(Order),
+        dead_letter_of(&poison),
+    );
+    let summary = OrderBook::from_packets(&two, 10).counts().summary();
+    assert!(
+        summary.ends_with(
+            ", 2 dead-lettered (their orders/created are in OrderService's dead letters)"
+        ),
+        "{summary}"
+    );
+}
