@@ -250,6 +250,44 @@ describeApp('competing consumers', () => {
       const also = three.lost > 0 ? ' as well' : '';
       assert.match(three.text, new RegExp(`The ${three.shared} its share or PaymentService 2's were lost${also}: no instance they could go to runs now\\.`));
     }));
+  // A newcomer's break-test (35-N F1): every instance crashed under clean sessions, an order
+  // placed, all three restarted: each line said "0 lost", and that what was not its share "comes
+  // on restart if the broker queued" it, though every CONNACK said Session Present 0.
+  it('clean sessions: every instance crashed, an order placed, all restarted without their sessions: what none got is lost, counted once, in PaymentService\'s line', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_instances=3&session=clean&saga_timeout_ms=1500', async ({ page, witness }) => {
+      const names = ['PaymentService', 'PaymentService 2', 'PaymentService 3'];
+      const slugs = ['payment', 'payment-2', 'payment-3'];
+      for (const [i, name] of names.entries()) {
+        await page.getByRole('button', { name: `Crash ${name}`, exact: true }).click();
+        await page.locator(`[data-testid="status-${slugs[i]}"][data-crashed="true"]`).waitFor();
+      }
+      const orderId = await placeOrder(page);
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'payment timed out');
+      for (const name of names) {
+        await page.getByRole('button', { name: `Restart ${name}`, exact: true }).click();
+      }
+      // Each instance accepted again (without its session): then the lines know the group
+      // lost what none of them got.
+      for (const slug of slugs) {
+        await page.locator(`[data-testid="status-${slug}"][data-state="connected"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      const lineOf = (slug) => page.locator(`[data-testid="outage"][data-service="${slug}"][data-restarted="true"]`).last();
+      await lineOf('payment').filter({ hasText: 'lost for the whole group' }).waitFor({ timeout: 5_000 }).catch(() => {});
+      const lines = [];
+      for (const slug of slugs) {
+        const line = lineOf(slug);
+        lines.push({ lost: Number(await line.getAttribute('data-lost')), text: (await line.textContent()) ?? '' });
+      }
+      const [first, second, third] = lines;
+      assert.ok(first.lost >= 1, `the order is lost, in the first's line: ${first.text}`);
+      assert.deepEqual([second.lost, third.lost], [0, 0], `counted once: ${second.text} | ${third.text}`);
+      assert.match(first.text, new RegExp(`${first.lost} lost\\. The ${first.lost} published while PaymentService 2 and PaymentService 3 were down too reached no instance, and none came back with its session .*lost for the whole group, counted here once\\.`));
+      for (const other of [second, third]) {
+        assert.match(other.text, /lost for the whole group, counted once, in PaymentService's line\./);
+        assert.doesNotMatch(other.text, /come to .* on restart if the broker queued them/);
+      }
+    }));
   // A break-test: the number of instances (or the session mode) changed right after Place 10
   // orders charged and reserved 19 of the 20 orders twice, each with two payment ids. What
   // PaymentService and InventoryService decided waited for the tab's database (their memory is

@@ -72,6 +72,14 @@ pub struct Outage {
     pub shared_with: Vec<Instance>,
     /// Every one of [`Self::shared_with`] is no longer run: what it was owed went with it.
     pub shared_gone: bool,
+    /// How many went to no running instance while it and [`Self::shared_with`] were all down,
+    /// and reached none of them: each came back without its session (Session Present 0), so
+    /// nobody was owed them any more. Lost for the whole group, counted once, in the outage of
+    /// the first of them ([`Self::group_lost_by`]). A newcomer's break-test (35-N F1): every
+    /// instance crashed under clean sessions, and each line said "0 lost".
+    pub group_lost: usize,
+    /// The outage whose [`Outage::lost`] counts [`Self::group_lost`]: `None` for this one.
+    pub group_lost_by: Option<Instance>,
     /// How many of those it received after its restart, beyond the copies of the same messages
     /// published again after the restart (those are new messages, not caught up).
     pub caught_up: usize,
@@ -93,8 +101,13 @@ pub struct Outage {
 impl Outage {
     /// Missed and never received: lost (0 while the service is still down).
     pub fn lost(&self) -> usize {
+        let group = if self.group_lost_by.is_none() {
+            self.group_lost
+        } else {
+            0
+        };
         match self.restarted_at {
-            Some(_) => self.missed - self.caught_up,
+            Some(_) => self.missed - self.caught_up + group,
             None => 0,
         }
     }
@@ -216,13 +229,37 @@ impl Outage {
             );
         }
         format!(
-            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{}{}{}{}",
+            "{name} was down {down}: {owed} meanwhile; {} caught up on restart, {} lost.{}{}{}{}{}",
             self.caught_up,
             self.lost(),
             self.late_text(),
             self.shared_text(),
+            self.group_text(),
             self.again_text(),
             self.work_in_hand()
+        )
+    }
+
+    /// The sentence on [`Self::group_lost`]; empty if none were.
+    fn group_text(&self) -> String {
+        if self.group_lost == 0 {
+            return String::new();
+        }
+        let n = self.group_lost;
+        let names = self.shared_names();
+        let counted = match self.group_lost_by {
+            None => "counted here once".to_owned(),
+            Some(by) => format!("counted once, in {}'s line", by.name()),
+        };
+        format!(
+            " The {n} published while {names} {} down too reached no instance, and none came \
+             back with its session (each was accepted again with Session Present 0): lost for \
+             the whole group, {counted}.",
+            if self.shared_with.len() == 1 {
+                "was"
+            } else {
+                "were"
+            }
         )
     }
 
@@ -309,8 +346,9 @@ impl Outage {
                 format!("{n} messages")
             }
         };
-        if self.shared > 0 {
-            let rest = self.published - self.missed - self.shared;
+        let shared = self.shared + self.group_lost;
+        if shared > 0 {
+            let rest = self.published - self.missed - shared;
             let taken = if rest == 0 {
                 String::new()
             } else {
@@ -321,7 +359,7 @@ impl Outage {
                  share or {}'s (down at the same time: the broker does not say whose){taken}",
                 self.missed,
                 self.published,
-                self.shared,
+                shared,
                 self.shared_names()
             );
         }
@@ -510,6 +548,8 @@ struct Tally {
     late: usize,
     published_again: usize,
     shared_with: std::collections::BTreeSet<Instance>,
+    group_lost: usize,
+    group_lost_by: Option<Instance>,
 }
 
 impl Tally {
@@ -559,8 +599,26 @@ impl Counted {
                 .filter(|r| r.missed.get(id).is_some_and(|c| c.owed() > 0))
                 .map(|r| r.outage.instance)
                 .collect();
+            // Every one of them came back without its session: nobody is owed it any more.
+            let no_session = |c: &Counted| matches!(c.outage.reconnected, Some((_, false)));
+            let all_without_session = no_session(self)
+                && theirs
+                    .iter()
+                    .filter(|r| sharing.contains(&r.outage.instance))
+                    .all(|r| no_session(r));
             if sharing.is_empty() {
                 tally.missed += owed;
+            } else if all_without_session {
+                let first = sharing
+                    .iter()
+                    .copied()
+                    .min()
+                    .unwrap_or(self.outage.instance);
+                tally.group_lost += owed;
+                if first < self.outage.instance {
+                    tally.group_lost_by = Some(first);
+                }
+                tally.shared_with.extend(sharing);
             } else {
                 tally.shared += owed;
                 tally.shared_with.extend(sharing);
@@ -598,6 +656,8 @@ impl OutageLedger {
                 shared: 0,
                 shared_with: Vec::new(),
                 shared_gone: false,
+                group_lost: 0,
+                group_lost_by: None,
                 work_lost,
             },
             wanted: instance.service.subscriptions(style),
@@ -689,6 +749,7 @@ impl OutageLedger {
         {
             if !ack.code.is_error() {
                 let instance = instance_of(packet);
+                let mut accepted = false;
                 for counted in &mut self.entries {
                     let outage = &mut counted.outage;
                     if outage.instance == instance
@@ -696,7 +757,13 @@ impl OutageLedger {
                         && outage.restarted_at.is_some_and(|at| packet.at >= at)
                     {
                         outage.reconnected = Some((packet.at, ack.session_present));
+                        accepted = true;
                     }
+                }
+                // Whether it kept its session decides what the group lost
+                // ([`Outage::group_lost`]).
+                if accepted {
+                    self.recount(instance.service);
                 }
             }
             return;
@@ -807,6 +874,8 @@ impl OutageLedger {
             outage.published_again = tally.published_again;
             outage.shared_with = tally.shared_with.into_iter().collect();
             outage.shared_gone = gone;
+            outage.group_lost = tally.group_lost;
+            outage.group_lost_by = tally.group_lost_by;
         }
     }
 
@@ -1630,6 +1699,70 @@ mod tests {
             "{}",
             o3.describe()
         );
+    }
+
+    /// A newcomer's break-test (35-N F1): every PaymentService instance crashed under clean
+    /// sessions, an order went out, all three restarted and each broker said Session Present 0.
+    /// Each line said "0 lost", and "come to … on restart if the broker queued them": the order
+    /// was lost for the group, and counted nowhere. It is lost once, in the first's line.
+    #[test]
+    fn every_instance_down_and_back_without_its_session_loses_the_group_s_messages_once() {
+        use broker_bridge::packet::{ConnAck, Packet, ReasonCode};
+        let instances = [1, 2, 3].map(|n| Instance::new(ServiceId::Payment, n));
+        let run = |present: bool| {
+            let mut trace = Trace::default();
+            let mut now = 0;
+            for instance in instances {
+                trace.record_crash(ms(0), instance, 0);
+            }
+            for n in [1, 2] {
+                send_order(
+                    &mut trace,
+                    &mut now,
+                    ServiceId::Order.into(),
+                    Direction::Outgoing,
+                    n,
+                );
+            }
+            for instance in instances {
+                now += 1;
+                trace.record_restart(ms(now), instance);
+                let mut event = crate::trace::script::event_for(
+                    ServiceId::Payment,
+                    now,
+                    Direction::Incoming,
+                    Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)),
+                    ProtocolVersion::V311,
+                );
+                event.client_id = instance.client_id("a1b2c3");
+                trace.record(ServiceId::Payment, &event);
+            }
+            outages(&trace, SagaStyle::Parallel)
+        };
+        let clean = run(false);
+        let lost: Vec<usize> = clean.iter().map(Outage::lost).collect();
+        assert_eq!(lost, [2, 0, 0], "lost once, in the first's line");
+        let first = clean[0].describe();
+        assert!(
+            first.contains(
+                "0 caught up on restart, 2 lost. The 2 published while PaymentService 2 and \
+                 PaymentService 3 were down too reached no instance, and none came back with its \
+                 session (each was accepted again with Session Present 0): lost for the whole \
+                 group, counted here once."
+            ),
+            "{first}"
+        );
+        assert!(!first.contains("come to"), "{first}");
+        let third = clean[2].describe();
+        assert!(
+            third.contains("0 lost. The 2 published while PaymentService and PaymentService 2 were down too reached no instance") 
+                && third.ends_with("lost for the whole group, counted once, in PaymentService's line."),
+            "{third}"
+        );
+        // Sessions kept: whose they were, the broker does not say, and they may still come.
+        let kept = run(true);
+        assert_eq!(kept.iter().map(Outage::lost).collect::<Vec<_>>(), [0, 0, 0]);
+        assert!(kept.iter().all(|o| o.group_lost == 0 && o.shared == 2));
     }
 
     /// A newcomer's break-test, `?session=clean`: *Crash* PaymentService, an order's message
