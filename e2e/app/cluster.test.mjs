@@ -329,13 +329,28 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
     });
   });
 
-  it('shared subscriptions are refused by the aedes nodes, and the page says so', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    const { a } = cluster.nodes;
-    await withPage(t, `/?broker=${a.wsUrl}&payment_instances=2`, async ({ page }) => {
-      const error = page.locator('[data-testid="payment-instances-error"]');
-      await error.waitFor({ state: 'visible', timeout: CONNECT_TIMEOUT_MS });
-      assert.match(await error.textContent(), /refused .*shared subscription \$share\//);
-      await a.waitForLog(/^refused shared subscription eda-[0-9a-f]+-payment(-2)? \$share\//m, 5_000);
+  // A newcomer's break-test (35-L F2): the same tab first with one instance, so the cluster
+  // keeps PaymentService's session: with two, its CONNACK said Session Present, which counted it
+  // subscribed, and the form let an order through that no instance could receive (it timed out).
+  for (const kept of [false, true]) {
+    it(`shared subscriptions are refused by the aedes nodes, and the page says so${kept ? ', PaymentService on node B with a session the cluster kept' : ''}; Place order says PaymentService will not subscribe by itself`, { timeout: CASE_TIMEOUT_MS }, async (t) => {
+      const { a, b } = cluster.nodes;
+      const own = kept ? `&broker_payment=${b.wsUrl}&broker_inventory=${b.wsUrl}` : '';
+      const link = `/?broker=${a.wsUrl}&payment_instances=2${own}`;
+      await withPage(t, kept ? `/?broker=${a.wsUrl}${own}` : link, async ({ page }) => {
+        if (kept) {
+          await waitForStates(page, 'connected');
+          await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+          await page.goto(`${server.url}${link}`);
+        }
+        const error = page.locator('[data-testid="payment-instances-error"]');
+        await error.waitFor({ state: 'visible', timeout: CONNECT_TIMEOUT_MS });
+        assert.match(await error.textContent(), /refused .*shared subscription \$share\//);
+        await (kept ? b : a).waitForLog(/^refused shared subscription eda-[0-9a-f]+-payment(-2)? \$share\//m, 5_000);
+        await page.click('[data-testid="place-order"]');
+        await page.waitForFunction(() => /does not ask again/.test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''), null, { timeout: 10_000 });
+        assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'nothing placed');
+      });
     });
-  });
+  }
 });

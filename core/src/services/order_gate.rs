@@ -457,6 +457,17 @@ impl OrderGate {
         can_publish(order)?;
         let waiting = self.waiting_for(style);
         if waiting.is_empty() {
+            // Subscribed once (a SUBACK, or a session the broker kept), then refused every
+            // filter by each instance: deaf all the same (a newcomer's break-test, 35-L F2: on
+            // the aedes cluster, a kept session counted PaymentService subscribed, its shared
+            // filters were then refused, and an order went out that no instance could receive).
+            let deaf = ServiceId::ALL
+                .into_iter()
+                .filter(|s| !s.subscriptions(style).is_empty())
+                .find_map(|s| self.refused_subscribe(s));
+            if let Some(deaf) = deaf {
+                return Err(deaf);
+            }
             self.not_relayed(style).map_or(Ok(()), Err)
         } else {
             Err(self
@@ -856,6 +867,26 @@ mod tests {
             deaf.advice()
         );
         assert!(!deaf.advice().contains("goes away once they have"));
+        // Subscribed before (a CONNACK with Session Present counts), then every filter refused
+        // by each instance: deaf all the same (break-test 35-L F2).
+        let mut kept = gate.clone();
+        kept.subscribed(one);
+        kept.subscribed(two);
+        assert_eq!(
+            kept.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Ok(())
+        );
+        kept.subscription_refused(one, refused);
+        assert_eq!(
+            kept.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Ok(()),
+            "one instance still takes orders"
+        );
+        kept.subscription_refused(two, refused);
+        assert!(matches!(
+            kept.check(SagaStyle::Parallel, OrderLink::Up(&connected)),
+            Err(OrderRefusal::Deaf { shared: true, .. })
+        ));
         // Its subscriptions change (one instance, plain filters): waiting again, then placed.
         gate.resubscribing(one);
         assert!(matches!(
