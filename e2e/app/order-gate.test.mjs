@@ -223,6 +223,10 @@ describeApp('orders refused when nobody could hear them', () => {
         assert.ok(text.includes(`PaymentService is connected to its own broker ${other.wsUrl}, but its online status (services/payment/status) has not reached the page's broker ${broker.wsUrl}`), text);
         assert.match(text, /not nodes of one cluster/);
         assert.match(text, /\(\?broker_payment=\)/);
+        // Its badge says so too, not "status not heard yet" (break-test 35-L F1).
+        const presence = page.locator('[data-testid="presence-payment"]');
+        assert.equal(await presence.getAttribute('data-unrelayed'), 'true');
+        assert.equal((await presence.textContent())?.trim(), 'broker: its status did not come back (below)');
         const line = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="status"]');
         await line.first().waitFor();
         // The other services, on the page's broker, are not blamed.

@@ -276,7 +276,15 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                             { format!("via {}", visible(link.url())) }</code>
                     }
                     <code data-testid="client-id">{ &badge.client_id }</code>
-                    if let Some(presence) = &badge.presence {
+                    // Its own online status never came back through the page's broker (said in
+                    // full under the strip): the badge says so too, rather than "not heard yet"
+                    // or an "online" the status monitor heard before (break-tests 35-L F1,
+                    // 34-J F2).
+                    if let (Some(words), true, false) = (&badge.unrelayed, link.is_connected(), badge.crashed) {
+                        <span class="presence stale" data-testid={format!("presence-{slug}")}
+                            data-unrelayed="true" title={visible(words).into_owned()}>
+                            { "broker: its status did not come back (below)" }</span>
+                    } else if let Some(presence) = &badge.presence {
                         <span class={classes!("presence", presence.is_stale(link.is_connected(), badge.crashed).then_some("stale"))}
                             data-testid={format!("presence-{slug}")}
                             data-online={presence.online.to_string()}
