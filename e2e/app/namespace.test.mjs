@@ -361,4 +361,35 @@ describeApp('topic namespace', () => {
       assert.match(await error.textContent(), /Ignored \?ns="k\/eventstore" in the link: its level "eventstore" is one the flow's own topics start with, so a page whose namespace is the levels before it/);
       assert.equal(await page.locator('[data-testid="namespace"]').count(), 0, 'no namespace in use');
     }));
+
+  // A newcomer's break-test (35-M F9): two tabs of one link under choreography: each
+  // PaymentService charged once per successful inventory/reserved it heard, and there were two
+  // (one per tab's InventoryService): one order was charged 4 times.
+  it('two tabs of one link under choreography: one order is charged at most once per tab, never once per reservation', { timeout: CASE_TIMEOUT_MS }, (t) => {
+    const link = `${brokerQuery(broker.wsUrl)}&ns=chor-${Date.now()}&saga=choreography`;
+    return withApp(t, link, async ({ page }) => {
+      await waitReady(page);
+      const ns = new URL(page.url()).searchParams.get('ns');
+      const other = await openPage(browser, `${server.url}${link}`);
+      const witness = await startWitness({ tcpPort: broker.tcpPort, topics: [`${ns}/#`] });
+      try {
+        await waitReady(other.page);
+        await page.locator('[data-testid="other-playground"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const orderId = await placeOrder(page);
+        const reserved = () => witness.messages.filter((m) => m.topic === `${ns}/inventory/reserved` && m.json?.orderId === orderId && m.json?.success);
+        await witness.waitFor(() => reserved().length >= 2, FLOW_TIMEOUT_MS, 'a reservation from each tab');
+        await witness.waitFor((m) => m.topic === `${ns}/orders/confirmed` && m.json?.orderId === orderId, FLOW_TIMEOUT_MS, 'the order confirmed');
+        // Both tabs' PaymentServices heard both reservations, and answered each: a second
+        // reservation is refused in the service's log, not charged.
+        for (const p of [page, other.page]) {
+          await p.locator('[data-testid="log-entry"][data-service="payment"]', { hasText: 'charges nothing' }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        }
+        const charges = witness.messages.filter((m) => m.topic === `${ns}/payments/processed` && m.json?.orderId === orderId && m.json?.success);
+        assert.ok(charges.length <= 2, `at most one charge per tab, not one per reservation: ${charges.length}`);
+      } finally {
+        await witness.close();
+        await other.close();
+      }
+    });
+  });
 });

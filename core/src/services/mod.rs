@@ -317,8 +317,8 @@ fn duplicate_origin(redelivered: bool) -> &'static str {
          reconnection and had no acknowledgement for it, so it sent it again (MQTT 3.1.1 \
          §3.3.1.1, 5.0 §3.3.1.1); nobody published it twice"
     } else {
-        " — a second PUBLISH of the same event (DUP flag not set): its publisher sent it again, \
-         not a redelivery by the broker"
+        " — a second PUBLISH under the same identity (DUP flag not set): published again, by \
+         its publisher or another client, not a redelivery by the broker"
     }
 }
 

@@ -186,6 +186,38 @@ impl PaymentService {
                 if self.saga.cancelled.contains(&reserved.order_id) {
                     return Ok(vec![cancelled_first(reserved.order_id)]);
                 }
+                // The step is the order's, not the reservation's: another reservation of an
+                // order charged here (a second InventoryService, a second tab of the link) or
+                // confirmed charges nothing more. The idempotent consumer keys a reservation by
+                // its id, so without this each one charged again (a newcomer's break-test,
+                // 35-M F9: two tabs charged one order 4 times). With the idempotent consumers
+                // off, a step done twice is the lesson.
+                if settings.dedupe {
+                    let order_id = reserved.order_id;
+                    let done = if let Some(charge) = self
+                        .charges
+                        .get(&order_id)
+                        .and_then(|charges| charges.first())
+                    {
+                        format!(
+                            "it was charged here already (payment {})",
+                            charge.payment_id
+                        )
+                    } else if charging {
+                        "its charge is under way here".to_owned()
+                    } else if self.saga.confirmed.contains(&order_id) {
+                        "it is confirmed already".to_owned()
+                    } else {
+                        String::new()
+                    };
+                    if !done.is_empty() {
+                        return Err(Rejection::new(format!(
+                            "another reservation of order {order_id} ({}) charges nothing: {done}; \
+                             a payment is one per order, whatever the reservations",
+                            reserved.reservation_id
+                        )));
+                    }
+                }
                 match self.totals.get(&reserved.order_id) {
                     Some(&total) => vec![charge(reserved.order_id, total)],
                     // The total comes with the order's creation.

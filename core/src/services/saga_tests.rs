@@ -1408,3 +1408,50 @@ fn the_levels_stated_on_connecting_clear_every_product_removed_since_the_page_op
         ]
     );
 }
+
+/// A newcomer's break-test (35-M F9): under choreography a second successful
+/// `inventory/reserved` for an order (another InventoryService, or a second tab of the link),
+/// under another reservation id, charged it again: after it was charged and confirmed too.
+/// The step is the order's: with the idempotent consumers on, it charges nothing more; off,
+/// the second charge is the lesson.
+#[test]
+fn under_choreography_another_reservation_of_a_charged_order_charges_nothing_more() {
+    use crate::domain::events::InventoryReserved;
+    for dedupe in [true, false] {
+        let mut wire = Wire::new(FlowSettings {
+            dedupe,
+            ..settings(SagaStyle::Choreography)
+        });
+        let id = order_id(1);
+        wire.place(id, &draft(2));
+        wire.settle();
+        assert_eq!(wire.outcome(id), Ok(None), "confirmed");
+        let second: DomainEvent = InventoryReserved {
+            order_id: id,
+            reservation_id: Uuid::from_u128(0xabc),
+            success: true,
+            reason: None,
+            reserved_at: wire.now(),
+        }
+        .into();
+        wire.publish(second);
+        wire.settle();
+        let charges = wire.count(id, topics::PAYMENTS_PROCESSED);
+        if dedupe {
+            assert_eq!(charges, 1, "charged once, whatever the reservations");
+            assert!(
+                wire.rejections
+                    .iter()
+                    .any(|(service, _, reason)| *service == ServiceId::Payment
+                        && reason.contains("charges nothing: it was charged here already")),
+                "{:?}",
+                wire.rejections
+            );
+        } else {
+            assert_eq!(
+                charges, 2,
+                "with the idempotent consumers off: charged twice"
+            );
+        }
+    }
+}

@@ -347,8 +347,8 @@ fn a_duplicate_says_whether_the_broker_redelivered_it_or_its_publisher_sent_it_t
     );
     let published_twice = again().delivered(false).reason;
     assert!(
-        published_twice.contains("a second PUBLISH of the same event (DUP flag not set)")
-            && published_twice.contains("its publisher sent it again")
+        published_twice.contains("a second PUBLISH under the same identity (DUP flag not set)")
+            && published_twice.contains("by its publisher or another client")
             && !published_twice.contains("redelivery by the broker (DUP"),
         "{published_twice}"
     );
