@@ -83,6 +83,27 @@ describeApp('retained stock and the late joiner', () => {
       }
     }));
 
+  // A newcomer's break-test (35-N F2): with the Stock field emptied, the line of the product no
+  // longer counted said an order for it would be dead-lettered as unknown, beside "every
+  // reservation succeeds", and the order completed.
+  it('the Stock field emptied: nothing is counted, the product is said no longer counted without a word of dead letters, and its order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:5`, async ({ page }) => {
+      await waitReady(page);
+      await page.fill('#stock-levels', '');
+      await page.dispatchEvent('#stock-levels', 'change');
+      const uncounted = page.locator('[data-testid="stock-uncounted"][data-product="P001"]');
+      await uncounted.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal((await uncounted.textContent())?.trim(), 'P001: no longer counted (its retained level was cleared)');
+      await page.locator('[data-testid="stock-unlimited"]').waitFor();
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      } finally {
+        await witness.close();
+      }
+    }));
+
   // A newcomer's break-test (34-K F8): P002 removed while the page was on another broker kept
   // its retained level on the first one, where the page said it was cleared.
   it('a product removed while on another broker: back on the first, InventoryService clears its retained level there too, and a late joiner gets nothing for it', { timeout: CASE_TIMEOUT_MS }, async (t) => {

@@ -39,11 +39,19 @@ pub struct StockPanelProps {
 
 #[component]
 pub fn StockPanel(props: &StockPanelProps) -> Html {
+    // With nothing counted there is no catalogue: every reservation succeeds, and no product
+    // is unknown (a newcomer's break-test, 35-N F2: the line said an order for it would be
+    // dead-lettered beside "every reservation succeeds", and the order completed).
+    let unknown = if props.levels.0.is_empty() {
+        ")"
+    } else {
+        "; a new order for it is dead-lettered as unknown)"
+    };
     let uncounted = props.uncounted.iter().map(|product| {
         html! {
             <li key={format!("uncounted-{product}")} class="uncounted" data-testid="stock-uncounted"
                 data-product={product.clone()}>
-                { outside(product) }{ ": no longer counted (its retained level was cleared; a new order for it is dead-lettered as unknown)" }
+                { outside(product) }{ ": no longer counted (its retained level was cleared" }{ unknown }
             </li>
         }
     });
