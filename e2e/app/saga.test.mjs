@@ -440,6 +440,33 @@ describeApp('saga', () => {
       assert.deepEqual(told.filter((n) => n.includes(orderId) && /cancelled|Refund/.test(n)), [], told.join('\n'));
     }));
 
+  // A newcomer's break-test (35-M F7): "nothing to undo" answers (the nil ids) from outside for
+  // a completed order went into its stream, and its row read "✓ charged 59.98 … ↺ nothing to
+  // refund: never charged".
+  it('a completed order, then "nothing to undo" answers from outside (nil release and refund): OrderService refuses both, and the row marks them not taken', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await waitForRow(page, orderId, 'Completed');
+      const nil = '00000000-0000-0000-0000-000000000000';
+      const at = new Date().toISOString();
+      await witness.publish('inventory/released', JSON.stringify({ orderId, reservationId: nil, releasedAt: at }), { qos: 1 });
+      await witness.publish('payments/refunded', JSON.stringify({ orderId, paymentId: nil, amount: 0.0, refundedAt: at }), { qos: 1 });
+      const refused = (topic) => page.locator(`[data-testid="log-entry"][data-service="order"][data-topic="${topic}"][data-status="rejected"]`).filter({ hasText: 'no compensation was asked' });
+      for (const topic of ['inventory/released', 'payments/refunded']) {
+        await refused(topic).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      }
+      const row = await waitForRow(page, orderId, 'Completed', { compensations: 2 });
+      const notes = await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-not-taken"]`).allTextContents();
+      assert.equal(notes.length, 2, row.text);
+      for (const note of notes) assert.match(note, /a "nothing to undo" answer for a completed order, whose step was done: OrderService asked none, and refuses it/);
+      // Its stream holds no compensation: nothing was recorded, so nothing went to the store's
+      // topic (OrderCreated, InventoryConfirmed, PaymentConfirmed, OrderCompleted).
+      const stored = witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`).map((m) => m.json?.type);
+      assert.ok(!stored.some((type) => /Released|Refunded/.test(type ?? '')), `${stored}`);
+      assert.equal(stored.length, 4, `${stored}`);
+    }));
+
   // A newcomer's break-test: under orchestration a refund command published by hand for a
   // completed order is carried out by PaymentService (anyone may send a command); the row
   // went on saying "Completed" with the charge refunded and nothing to tell why.

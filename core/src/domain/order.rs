@@ -342,6 +342,23 @@ pub enum Refusal {
         id: Uuid,
         held: Uuid,
     },
+    /// A "nothing to undo" answer (the nil id: [`PaymentRefunded::uncharged`], a release of
+    /// nothing) for a completed order whose step is done (`held`): OrderService asks no
+    /// compensation of a completed order, and the answer contradicts the step, so it is not
+    /// recorded (a newcomer's break-test, 35-M F7: from outside, both went into the completed
+    /// order's stream, and its row read "✓ charged 59.98 … ↺ nothing to refund: never
+    /// charged").
+    ///
+    /// [`PaymentRefunded::uncharged`]: crate::domain::events::PaymentRefunded::uncharged
+    #[error(
+        "{what} refused: a \"nothing to undo\" answer (the nil id), but the order is completed, \
+         so no compensation was asked, and its {kind} {held} was done"
+    )]
+    NothingAskedOfCompleted {
+        what: &'static str,
+        kind: &'static str,
+        held: Uuid,
+    },
 }
 
 /// An order as OrderService keeps it.
@@ -417,6 +434,13 @@ impl Order {
             _ => None,
         };
         if let Some((id, Step::Confirmed(held), kind)) = undone {
+            if id.is_nil() && self.status == OrderStatus::Completed {
+                return Err(Refusal::NothingAskedOfCompleted {
+                    what: command.what(),
+                    kind,
+                    held: *held,
+                });
+            }
             if !id.is_nil() && id != *held {
                 return Err(Refusal::NotTheStep {
                     what: command.what(),

@@ -600,13 +600,36 @@ impl OrderRow {
         })
     }
 
-    /// Why OrderService does not take `compensation`, a refund the row lists, as one more:
+    /// Why OrderService does not take `compensation`, a refund (or, on a completed order, a
+    /// "nothing to undo" answer of either kind) the row lists, as one more:
     /// its amount is more than the order's total (refused:
     /// [`Refusal::RefundOverCharge`](crate::domain::order::Refusal::RefundOverCharge)), or
     /// its payment id was refunded before in the row (OrderService records one refund per
     /// payment; this one it ignores). `None` for the others and for every release. A newcomer's
     /// break-test saw a refused 5000.00 refund and an ignored repeat listed as two refunds.
-    pub fn refund_not_taken(&self, compensation: &Compensation) -> Option<String> {
+    pub fn not_taken(&self, compensation: &Compensation) -> Option<String> {
+        // "Nothing to undo" (the nil id) for a completed order whose step the row shows done:
+        // OrderService asked no compensation of it, and refuses the answer
+        // ([`Refusal::NothingAskedOfCompleted`](crate::domain::order::Refusal::NothingAskedOfCompleted)),
+        // a newcomer's break-test (35-M F7).
+        let step_done = |payment: bool| {
+            self.steps.iter().any(|s| match s {
+                StepSeen::Charged(..) => payment,
+                StepSeen::Reserved(_) => !payment,
+                _ => false,
+            })
+        };
+        let nil_for_done = match compensation {
+            Compensation::Refunded(id, _) => id.is_nil() && step_done(true),
+            Compensation::Released(id) => id.is_nil() && step_done(false),
+        };
+        if nil_for_done && self.status == OrderStatus::Completed {
+            return Some(
+                "a \"nothing to undo\" answer for a completed order, whose step was done: \
+                 OrderService asked none, and refuses it"
+                    .to_owned(),
+            );
+        }
         let Compensation::Refunded(id, amount) = compensation else {
             return None;
         };

@@ -180,8 +180,8 @@ fn row_view(
                             if let Some(unseen) = row.unseen_step(c) {
                                 <span class="note" data-testid="order-unseen-step">{ format!(" ({unseen})") }</span>
                             }
-                            if let Some(why) = row.refund_not_taken(c) {
-                                <span class="note" data-testid="order-refund-not-taken">{ format!(" ({why})") }</span>
+                            if let Some(why) = row.not_taken(c) {
+                                <span class="note" data-testid="order-not-taken">{ format!(" ({why})") }</span>
                             }</li>
                     }) }
                     if double {

@@ -676,3 +676,43 @@ fn a_compensation_under_another_id_than_the_step_s_is_refused() {
         .unwrap();
     assert!(unknown.decide(&refund(id(44))).is_ok_and(|e| !e.is_empty()));
 }
+
+/// A newcomer's break-test (35-M F7): a "nothing to undo" answer (the nil id) from outside for a
+/// completed order was recorded, and its row read "✓ charged … ↺ nothing to refund: never
+/// charged". OrderService asks no compensation of a completed order: refused, not recorded.
+#[test]
+fn a_nothing_to_undo_answer_for_a_completed_order_is_refused() {
+    let mut completed = Order::new(id(2), "C123", 59.98);
+    completed.handle(&confirm_inventory()).unwrap();
+    completed.handle(&confirm_payment()).unwrap();
+    assert_eq!(completed.status, OrderStatus::Completed);
+    let nil_refund = OrderCommand::RecordRefund {
+        payment_id: Uuid::nil(),
+        amount: 0.0,
+    };
+    let nil_release = OrderCommand::RecordRelease {
+        reservation_id: Uuid::nil(),
+    };
+    assert_eq!(
+        completed.decide(&nil_refund).unwrap_err().to_string(),
+        format!(
+            "refund refused: a \"nothing to undo\" answer (the nil id), but the order is \
+             completed, so no compensation was asked, and its payment {} was done",
+            id(20)
+        )
+    );
+    assert!(matches!(
+        completed.decide(&nil_release),
+        Err(Refusal::NothingAskedOfCompleted {
+            kind: "reservation",
+            ..
+        })
+    ));
+    // A refund by hand of the charge itself is still recorded (undone after completion).
+    assert!(completed
+        .decide(&OrderCommand::RecordRefund {
+            payment_id: id(20),
+            amount: 59.98,
+        })
+        .is_ok_and(|e| !e.is_empty()));
+}

@@ -1556,11 +1556,7 @@ fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken()
         book.apply(ms(1), &message);
     }
     let row = book.row(id(1)).unwrap();
-    let notes: Vec<Option<String>> = row
-        .compensations
-        .iter()
-        .map(|c| row.refund_not_taken(c))
-        .collect();
+    let notes: Vec<Option<String>> = row.compensations.iter().map(|c| row.not_taken(c)).collect();
     assert_eq!(
         notes,
         [
@@ -1586,7 +1582,7 @@ fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken()
         book.apply(ms(1), &message);
     }
     let row = book.row(id(2)).unwrap();
-    assert_eq!(row.refund_not_taken(&row.compensations[1]), None);
+    assert_eq!(row.not_taken(&row.compensations[1]), None);
 }
 
 /// A newcomer's break-test: a refund under a made-up payment id of the charge's amount read as
@@ -1845,4 +1841,34 @@ fn a_creation_dead_lettered_at_its_first_try_started_on_this_wire_not_in_a_reloa
         ),
         "{summary}"
     );
+}
+
+/// A newcomer's break-test (35-M F7): "nothing to undo" answers from outside for a completed
+/// order read "↺ nothing to refund: never charged" beside "✓ charged 59.98", as if taken.
+#[test]
+fn a_nothing_to_undo_answer_for_a_completed_order_is_marked_as_not_taken() {
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(1));
+    book.apply(ms(1), &reserved(1, true));
+    book.apply(ms(2), &charged(1, 7));
+    book.apply(ms(3), &confirmed(1));
+    book.apply(ms(4), &released(1, 0));
+    let nil_refund: DomainEvent = PaymentRefunded {
+        order_id: id(1),
+        payment_id: Uuid::nil(),
+        amount: 0.0,
+        refunded_at: now(),
+    }
+    .into();
+    book.apply(ms(5), &nil_refund);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Completed);
+    let notes: Vec<Option<String>> = row.compensations.iter().map(|c| row.not_taken(c)).collect();
+    assert_eq!(notes.len(), 2);
+    for note in notes {
+        assert_eq!(
+            note.as_deref(),
+            Some("a \"nothing to undo\" answer for a completed order, whose step was done: OrderService asked none, and refuses it")
+        );
+    }
 }
