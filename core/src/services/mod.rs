@@ -318,7 +318,8 @@ fn duplicate_origin(redelivered: bool) -> &'static str {
          §3.3.1.1, 5.0 §3.3.1.1); nobody published it twice"
     } else {
         " — a second PUBLISH under the same identity (DUP flag not set): published again, by \
-         its publisher or another client, not a redelivery by the broker"
+         its publisher or another client, or sent again by a broker restarted from an older \
+         save of its sessions (it had delivered it before the save was overtaken)"
     }
 }
 
