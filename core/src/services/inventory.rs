@@ -340,7 +340,7 @@ impl InventoryService {
                 Command::Publish(InventoryReleased::unreserved(order_id, now).into()),
                 Command::Log {
                     line: format!(
-                        "order {order_id}: nothing to release, its reservation failed here; OrderService asks for a release all the same (it did not hear the failure): answered with the nil reservationId, so that its saga ends"
+                        "order {order_id}: nothing to release, its reservation failed here; OrderService asks for a release all the same (it did not hear the failure, or another reservation of the order came from elsewhere): answered with the nil reservationId, so that its saga ends"
                     ),
                     gave_up: false,
                 },

@@ -277,7 +277,7 @@ impl PaymentService {
                 Command::Publish(PaymentRefunded::uncharged(order_id, now).into()),
                 Command::Log {
                     line: format!(
-                        "order {order_id}: nothing to refund, its payment failed here; OrderService asks for a refund all the same (it did not hear the failure): answered with the nil paymentId, so that its saga ends"
+                        "order {order_id}: nothing to refund, its payment failed here; OrderService asks for a refund all the same (it did not hear the failure, or another charge of the order came from elsewhere): answered with the nil paymentId, so that its saga ends"
                     ),
                     gave_up: false,
                 },

@@ -492,6 +492,13 @@ struct Counted {
     /// The copies of each message the others published on them while it was down, and what
     /// came of them.
     missed: std::collections::HashMap<Identity, Copies>,
+    /// Whether the restarted client is subscribed again: its first SUBACK after the restart,
+    /// or a CONNACK with Session Present (the broker kept its subscriptions). Until then what
+    /// the others publish for it reaches it only from a session the broker kept: it counts as
+    /// published while it was down (a newcomer's break-test, 35-N F3: under clean sessions,
+    /// orders placed right after *Restart* went out before its SUBSCRIBE, were lost to it, and
+    /// its line said "0 messages published for it meanwhile … 0 lost").
+    resubscribed: bool,
 }
 
 /// The copies of one message (one [`Identity`]) a crashed instance missed, counted.
@@ -662,6 +669,7 @@ impl OutageLedger {
             },
             wanted: instance.service.subscriptions(style),
             missed: Default::default(),
+            resubscribed: false,
         });
     }
 
@@ -757,6 +765,7 @@ impl OutageLedger {
                         && outage.restarted_at.is_some_and(|at| packet.at >= at)
                     {
                         outage.reconnected = Some((packet.at, ack.session_present));
+                        counted.resubscribed |= ack.session_present;
                         accepted = true;
                     }
                 }
@@ -764,6 +773,18 @@ impl OutageLedger {
                 // ([`Outage::group_lost`]).
                 if accepted {
                     self.recount(instance.service);
+                }
+            }
+            return;
+        }
+        // The restarted client subscribed again: from now on what is published reaches it.
+        if let (Direction::Incoming, broker_bridge::packet::Packet::SubAck(_)) =
+            (packet.direction, packet.packet.as_ref())
+        {
+            let instance = instance_of(packet);
+            for counted in &mut self.entries {
+                if counted.outage.instance == instance && counted.outage.reconnected.is_some() {
+                    counted.resubscribed = true;
                 }
             }
             return;
@@ -783,8 +804,13 @@ impl OutageLedger {
             let after_restart = outage
                 .restarted_at
                 .is_some_and(|restart| packet.at >= restart);
+            // Restarted, not subscribed again yet: a message new to it goes where the ones
+            // published while it was down went (a kept session, or nowhere).
+            let unsubscribed = after_restart && !counted.resubscribed && !outage.removed;
             let copies = match packet.direction {
-                Direction::Outgoing if after_restart => {
+                Direction::Outgoing
+                    if after_restart && (!unsubscribed || counted.missed.contains_key(&id)) =>
+                {
                     if retransmitted || packet.service == outage.instance.service {
                         continue;
                     }
@@ -801,7 +827,7 @@ impl OutageLedger {
                             .any(|filter| broker_bridge::topic::matches(filter, topic))
                     });
                     if retransmitted
-                        || outage.restarted_at.is_some()
+                        || (outage.restarted_at.is_some() && !unsubscribed)
                         || packet.service == outage.instance.service
                         || packet.at < outage.crashed_at
                         || !wanted
@@ -825,8 +851,13 @@ impl OutageLedger {
                     if instance.service != outage.instance.service {
                         continue;
                     }
+                    // After the restart, a copy published again goes first; past those, a
+                    // copy published before the restarted client subscribed again (counted
+                    // as published while it was down) was taken by the group.
                     match counted.missed.get_mut(&id) {
-                        Some(copies) if after_restart => &mut copies.taken_again,
+                        Some(copies) if after_restart && copies.taken_again < copies.again => {
+                            &mut copies.taken_again
+                        }
                         Some(copies) => &mut copies.taken,
                         None => continue,
                     }
@@ -1763,6 +1794,86 @@ mod tests {
         let kept = run(true);
         assert_eq!(kept.iter().map(Outage::lost).collect::<Vec<_>>(), [0, 0, 0]);
         assert!(kept.iter().all(|o| o.group_lost == 0 && o.shared == 2));
+    }
+
+    /// A newcomer's break-test (35-N F3): under clean sessions, orders placed right after
+    /// *Restart*, before the restarted client's SUBSCRIBE, were lost to it, and its line said "0
+    /// messages published for it meanwhile … 0 lost". Until it is subscribed again, what is
+    /// published for it counts as missed; after, not.
+    #[test]
+    fn what_is_published_before_the_restarted_client_subscribes_again_is_missed() {
+        use broker_bridge::packet::{ConnAck, Packet, ReasonCode, SubAck, SubscribeReturnCode};
+        let payment: Instance = ServiceId::Payment.into();
+        let incoming = |trace: &mut Trace, now: &mut u64, packet: Packet| {
+            *now += 1;
+            let mut event = crate::trace::script::event_for(
+                ServiceId::Payment,
+                *now,
+                Direction::Incoming,
+                packet,
+                ProtocolVersion::V311,
+            );
+            event.client_id = payment.client_id("a1b2c3");
+            trace.record(ServiceId::Payment, &event);
+        };
+        let run = |present: bool| {
+            let mut trace = Trace::default();
+            let mut now = 0;
+            trace.record_crash(ms(0), payment, 0);
+            now += 1;
+            trace.record_restart(ms(now), payment);
+            let accepted = Packet::ConnAck(ConnAck::new(present, ReasonCode::Success));
+            incoming(&mut trace, &mut now, accepted);
+            // Placed at once: before its SUBSCRIBE is answered.
+            send_order(
+                &mut trace,
+                &mut now,
+                ServiceId::Order.into(),
+                Direction::Outgoing,
+                1,
+            );
+            if present {
+                // The kept session delivers it.
+                send_order(&mut trace, &mut now, payment, Direction::Incoming, 1);
+            }
+            let granted = vec![SubscribeReturnCode::Granted(QoS::AtLeastOnce)];
+            incoming(
+                &mut trace,
+                &mut now,
+                Packet::SubAck(SubAck::new(1, granted)),
+            );
+            // Subscribed: this one reaches it, and is none of the outage's.
+            send_order(
+                &mut trace,
+                &mut now,
+                ServiceId::Order.into(),
+                Direction::Outgoing,
+                2,
+            );
+            send_order(&mut trace, &mut now, payment, Direction::Incoming, 2);
+            outages(&trace, SagaStyle::Parallel).remove(0)
+        };
+        let clean = run(false);
+        assert_eq!(
+            (clean.published, clean.missed, clean.caught_up, clean.lost()),
+            (1, 1, 0, 1),
+            "{}",
+            clean.describe()
+        );
+        assert!(
+            clean
+                .describe()
+                .contains("1 message published for it meanwhile; 0 caught up on restart, 1 lost."),
+            "{}",
+            clean.describe()
+        );
+        let kept = run(true);
+        assert_eq!(
+            (kept.published, kept.missed, kept.caught_up, kept.lost()),
+            (0, 0, 0, 0),
+            "a kept session is subscribed at its CONNACK: {}",
+            kept.describe()
+        );
     }
 
     /// A newcomer's break-test, `?session=clean`: *Crash* PaymentService, an order's message
