@@ -440,6 +440,22 @@ describeApp('saga', () => {
       assert.deepEqual(told.filter((n) => n.includes(orderId) && /cancelled|Refund/.test(n)), [], told.join('\n'));
     }));
 
+  // A newcomer's break-test (35-M F11): a release from outside under a made-up reservation id,
+  // refused by OrderService as undoing nothing, made the completed order's row say it was
+  // "undone after completion".
+  it('a release from outside under another reservation id, mid-saga: refused as undoing nothing, and the completed row says nothing was undone', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=1500', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      const madeUp = '2ffc4243-0000-4000-8000-000000000001';
+      await witness.publish('inventory/released', JSON.stringify({ orderId, reservationId: madeUp, releasedAt: new Date().toISOString() }), { qos: 1 });
+      await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="inventory/released"][data-status="rejected"]').filter({ hasText: 'undoes nothing of it' }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await waitForRow(page, orderId, 'Completed', { compensations: 1 });
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+      assert.equal(await row.locator('[data-testid="order-undone-after"]').count(), 0, (await row.textContent()) ?? '');
+    }));
+
   // A newcomer's break-test (35-M F7): "nothing to undo" answers (the nil ids) from outside for
   // a completed order went into its stream, and its row read "✓ charged 59.98 … ↺ nothing to
   // refund: never charged".

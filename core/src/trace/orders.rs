@@ -489,12 +489,40 @@ impl OrderRow {
     /// nothing). `undone after completion: OrderService asked for no compensation (a refund
     /// or release by hand, or another client's)`; `None` otherwise.
     pub fn undone_after_completion(&self) -> Option<&'static str> {
+        // One under another id than the step the row shows done undoes nothing of it:
+        // OrderService refuses it (`Refusal::NotTheStep`), and the order stays as it was (a
+        // newcomer's break-test, 35-M F11: a release under a made-up id, refused, made the row
+        // say the completed order was undone).
+        let undoes = |c: &Compensation| {
+            let shown = self.steps.iter().any(|s| match c {
+                Compensation::Refunded(..) => matches!(s, StepSeen::Charged(..)),
+                Compensation::Released(_) => matches!(s, StepSeen::Reserved(_)),
+            });
+            !shown || self.undoes_a_step(c)
+        };
         (self.status == OrderStatus::Completed
-            && self.compensations.iter().any(|c| !c.before_the_step()))
+            && self
+                .compensations
+                .iter()
+                .any(|c| !c.before_the_step() && undoes(c)))
         .then_some(
             "undone after completion: OrderService asked for no compensation (a refund or \
              release by hand, or another client's)",
         )
+    }
+
+    /// Whether `compensation` undoes a step the row shows done: a refund of a charge's id and
+    /// amount, a release of a reservation's id.
+    fn undoes_a_step(&self, compensation: &Compensation) -> bool {
+        match compensation {
+            Compensation::Refunded(id, amount) => self.steps.iter().any(|s| {
+                matches!(s, StepSeen::Charged(charge, charged) if charge == id && same_cents(*charged, *amount))
+            }),
+            Compensation::Released(id) => self
+                .steps
+                .iter()
+                .any(|s| matches!(s, StepSeen::Reserved(reserved) if reserved == id)),
+        }
     }
 
     /// For the refund and the release, in that order: whether a step the wire shows done is
@@ -507,17 +535,7 @@ impl OrderRow {
         // them: OrderService refuses it too (`Refusal::ShortRefund`) and still waits.
         // Nor does one under another id than every charge or reservation shown (a made-up id
         // from outside): OrderService refuses it (`Refusal::NotTheStep`) and still waits.
-        let undoes = |c: &&Compensation| {
-            match c {
-            Compensation::Refunded(id, amount) => self.steps.iter().any(|s| {
-                matches!(s, StepSeen::Charged(charge, charged) if charge == id && same_cents(*charged, *amount))
-            }),
-            Compensation::Released(id) => self
-                .steps
-                .iter()
-                .any(|s| matches!(s, StepSeen::Reserved(reserved) if reserved == id)),
-        }
-        };
+        let undoes = |c: &&Compensation| self.undoes_a_step(c);
         let left = |done: usize, refund: bool| {
             let undone = count(&|c| c.is_refund() == refund && !c.before_the_step() && undoes(c));
             let nothing = count(&|c| c.is_refund() == refund && c.before_the_step());

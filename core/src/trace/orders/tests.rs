@@ -1872,3 +1872,21 @@ fn a_nothing_to_undo_answer_for_a_completed_order_is_marked_as_not_taken() {
         );
     }
 }
+
+/// A newcomer's break-test (35-M F11): a release under a made-up reservation id, which
+/// OrderService refused as undoing nothing, made a completed order's row say "undone after
+/// completion". A refund of its real charge still does.
+#[test]
+fn a_compensation_under_another_id_is_no_undoing_after_completion() {
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(1));
+    book.apply(ms(1), &reserved(1, true));
+    book.apply(ms(2), &released(1, 999));
+    book.apply(ms(3), &charged(1, 7));
+    book.apply(ms(4), &confirmed(1));
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Completed);
+    assert_eq!(row.undone_after_completion(), None);
+    book.apply(ms(5), &refunded(1, 7));
+    assert!(book.row(id(1)).unwrap().undone_after_completion().is_some());
+}
