@@ -63,7 +63,7 @@ describeApp('event store', () => {
         assert.equal(e.schema, 3);
         assert.match(e.recordedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       }
-      assert.deepEqual(events[0].data, { customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98 });
+      assert.deepEqual(events[0].data, { customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98, saga: 'parallel' });
       assert.equal(storeEventsOf(witness, orderId).every((m) => !m.retain), true, 'not retained');
       await waitForRow(page, orderId, 'Completed');
 

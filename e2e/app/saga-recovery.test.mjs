@@ -50,6 +50,32 @@ describeApp('saga recovery', () => {
       }
     }));
 
+  // A newcomer's break-test (35-N F4): an orchestrated saga cancelled and compensated, then the
+  // page reloaded into the default (parallel) style: the restored saga was judged by the new
+  // style, OrderService asked for a refund nobody owed (orders/cancelled again), and the ended
+  // order's stream grew.
+  it('an orchestrated saga ended, then a reload into the default style: it resumes under orchestration, and nothing is asked again', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga=orchestration&saga_timeout_ms=1500', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
+      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      const orderId = await placeOrder(page);
+      const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+      assert.equal(cancelled.json.reason, 'inventory timed out');
+      await page.getByRole('button', { name: 'Restart InventoryService' }).click();
+      // Its kept session delivers the reserve and release commands: reserved late, released.
+      await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
+      await waitForRow(page, orderId, 'Cancelled', { compensations: 1 });
+      const asked = () => witness.messages.filter((m) => m.json?.orderId === orderId && ['orders/cancelled', 'payments/refunded', 'commands/payment/refund'].includes(m.topic)).length;
+      const before = asked();
+      await page.goto(page.url().replace('&saga=orchestration', ''));
+      await waitReady(page);
+      assert.equal(new URL(page.url()).searchParams.get('saga'), null, 'the default style');
+      // A restored check would be due within the deadline (1.5 s) of the reload; nothing marks
+      // the moment it finds nothing to do, so this waits past it.
+      await page.waitForTimeout(4_000);
+      assert.equal(asked(), before, `nothing asked again: ${wireOf(witness, orderId).join(', ')}`);
+    }));
+
   it('a compensation never seen: OrderService sends orders/cancelled 4 times, then gives up, and the row and its log say so', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&session=clean&payment=decline&payment_ms=1500&saga_timeout_ms=2000', async ({ page, witness }) => {
       const orderId = await placeOrder(page);

@@ -17,6 +17,7 @@
 //!     customer_id: "C123".into(),
 //!     items: vec![OrderItem { product_id: "P001".into(), quantity: 2, price: 29.99 }],
 //!     total_amount: 59.98,
+//!     saga: None,
 //! };
 //! let now = Timestamp::parse("2026-12-01T10:30:00.000Z").unwrap();
 //! trace.store.append(Uuid::from_u128(1), ExpectedVersion::NoStream, vec![created], now).unwrap();

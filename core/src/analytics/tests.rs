@@ -35,6 +35,7 @@ fn create(store: &mut EventStore, id: u128, ms: i64, quantity: u32, price: f64) 
             price,
         }],
         total_amount: f64::from(quantity) * price,
+        saga: None,
     };
     let id = Uuid::from_u128(id);
     store

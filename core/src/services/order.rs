@@ -213,7 +213,8 @@ impl OrderService {
     }
 
     /// Takes over `store` (the page's own, read back from the browser's database after a
-    /// reload), each saga under `style`; returns each open order's deadline to arm: what is
+    /// reload), each saga under the style its creation kept (`style`, the page's, for one that
+    /// kept none); returns each open order's deadline to arm: what is
     /// left of `timeout` since its creation was recorded, at `now` (due at once when it has
     /// passed). A cancelled order with a step still done and not undone, or asked to be undone
     /// while it was awaited (its release or refund not seen before the reload), gets its
@@ -234,9 +235,19 @@ impl OrderService {
         resent: &[Uuid],
     ) -> Vec<Command> {
         // Refilled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
+        // Each saga under the style it started under, as its creation kept it; one stored
+        // before the style was kept, under the page's.
         self.styles.clear();
-        self.styles
-            .extend(store.streams().iter().map(|id| (*id, style)));
+        self.styles.extend(store.streams().iter().map(|id| {
+            let kept = store
+                .stream(*id)
+                .next()
+                .and_then(|first| match &first.event {
+                    StreamEvent::Created { saga, .. } => *saga,
+                    StreamEvent::Order(_) => None,
+                });
+            (*id, kept.unwrap_or(style))
+        }));
         self.store = store;
         let mut deadlines = Vec::new();
         for &order_id in self.store.streams() {
@@ -420,12 +431,13 @@ impl OrderService {
         }
         let style = settings.saga;
         let items = created.items.clone();
-        let Ok(mut commands) = self.append(
-            order_id,
-            ExpectedVersion::NoStream,
-            vec![StreamEvent::from(created)],
-            now,
-        ) else {
+        // The style is kept with the creation: a reload resumes the saga under it.
+        let mut first = StreamEvent::from(created);
+        if let StreamEvent::Created { saga, .. } = &mut first {
+            *saga = Some(style);
+        }
+        let Ok(mut commands) = self.append(order_id, ExpectedVersion::NoStream, vec![first], now)
+        else {
             return Vec::new();
         };
         self.styles.insert(order_id, style);

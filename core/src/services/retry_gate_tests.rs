@@ -444,6 +444,7 @@ fn a_retry_on_the_store_s_topic_goes_only_with_an_event_the_store_holds() {
             price: 5.0,
         }],
         total_amount: 5.0,
+        saga: None,
     };
     let now = Timestamp::from_unix_millis(1_764_000_000_000).unwrap();
     let kept = store

@@ -1455,3 +1455,74 @@ fn under_choreography_another_reservation_of_a_charged_order_charges_nothing_mor
         }
     }
 }
+
+/// A newcomer's break-test (35-N F4): an orchestrated saga cancelled ("inventory timed out")
+/// and compensated, then the page reloaded into the default (parallel) style: the restored saga
+/// was judged by the new style, asked for a refund nobody owed, and its ended stream grew. Its
+/// creation keeps the style it started under, and a reload resumes it so.
+#[test]
+fn a_reload_into_another_style_resumes_each_saga_under_the_style_it_started_under() {
+    use crate::store::StreamEvent;
+    let mut wire = Wire::new(settings(SagaStyle::Orchestration));
+    let id = order_id(1);
+    wire.place(id, &draft(1));
+    wire.deliver();
+    // InventoryService never answers (crashed): the deadline cancels the order.
+    wire.abandon_work_of(ServiceId::Inventory);
+    wire.settle();
+    assert_eq!(wire.outcome(id), Ok(Some("inventory timed out".into())));
+    let store = wire.flow.order.store().clone();
+    let kept = store.stream(id).next().map(|first| match &first.event {
+        StreamEvent::Created { saga, .. } => *saga,
+        StreamEvent::Order(_) => None,
+    });
+    assert_eq!(
+        kept,
+        Some(Some(SagaStyle::Orchestration)),
+        "kept with the creation"
+    );
+    let checks = |store: crate::store::EventStore| {
+        let later = Timestamp::from_unix_millis(wire.now_ms + 2_000).unwrap();
+        let mut reloaded = Flow::new(settings(SagaStyle::Parallel));
+        let commands = reloaded.order.restore(
+            store,
+            SagaStyle::Parallel,
+            Duration::from_secs(5),
+            later,
+            &[],
+        );
+        commands
+            .into_iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Command::Schedule {
+                        work: Work::Compensation {
+                            undo: super::order::Undo::Refund,
+                            ..
+                        },
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    assert_eq!(
+        checks(store.clone()),
+        0,
+        "under orchestration no charge was asked"
+    );
+    // A store from before the style was kept: the page's style, as before.
+    let events: Vec<crate::store::StoredEvent> = store
+        .stream(id)
+        .map(|stored| {
+            let mut stored = stored.clone();
+            if let StreamEvent::Created { saga, .. } = &mut stored.event {
+                *saga = None;
+            }
+            stored
+        })
+        .collect();
+    let unkept = crate::store::EventStore::load(events).unwrap();
+    assert_eq!(checks(unkept), 1, "judged by the page's style");
+}

@@ -13,8 +13,12 @@ use super::Delays;
 use crate::domain::money::{amount_text, parse_amount_cents, Cents};
 use crate::outside_text::value_named;
 
-/// How the order's saga is coordinated (`?saga=`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+/// How the order's saga is coordinated (`?saga=`). In JSON (the stored `OrderCreated`'s
+/// `saga`), its [`SagaStyle::value`]: `"parallel"`, `"choreography"`, `"orchestration"`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum SagaStyle {
     /// The seed's proof of concept: PaymentService and InventoryService both react to
     /// `orders/created`; OrderService joins their results, in either order.

@@ -127,14 +127,28 @@ fn decisions_per_service_on_a_new_order() {
         (
             ServiceId::Order,
             vec![
-                // The order's stream starts in OrderService's event store.
+                // The order's stream starts in OrderService's event store, with the style its
+                // saga runs under.
                 Command::Record(crate::store::StoredEvent {
                     position: 1,
                     stream: order_id,
                     version: 1,
                     schema: crate::store::CURRENT_SCHEMA,
                     recorded_at: now(),
-                    event: order().into(),
+                    event: match crate::store::StreamEvent::from(order()) {
+                        crate::store::StreamEvent::Created {
+                            customer_id,
+                            items,
+                            total_amount,
+                            ..
+                        } => crate::store::StreamEvent::Created {
+                            customer_id,
+                            items,
+                            total_amount,
+                            saga: Some(SagaStyle::Parallel),
+                        },
+                        other => other,
+                    },
                 }),
                 Command::Schedule {
                     after: settings.saga_timeout,

@@ -34,6 +34,7 @@
 //!     customer_id: "C123".into(),
 //!     items: vec![OrderItem { product_id: "P001".into(), quantity: 2, price: 29.99 }],
 //!     total_amount: 59.98,
+//!     saga: None,
 //! };
 //! let appended = store.append(order_id, ExpectedVersion::NoStream, vec![created], now).unwrap();
 //! let reserved = OrderEvent::InventoryConfirmed { reservation_id: Uuid::from_u128(2) };

@@ -218,6 +218,7 @@ impl ReadModel {
                     customer_id,
                     items,
                     total_amount,
+                    ..
                 },
                 None,
             ) => {

@@ -43,6 +43,7 @@ fn created(customer: &str, quantity: u32, price: f64, total: f64) -> StreamEvent
             price,
         }],
         total_amount: total,
+        saga: None,
     }
 }
 

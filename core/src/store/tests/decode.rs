@@ -80,7 +80,8 @@ fn a_schema_1_order_is_upcast_as_it_is_read_and_written_back_in_the_current_sche
         StreamEvent::Created {
             customer_id: "C123".into(),
             items: vec![],
-            total_amount: 59.98
+            total_amount: 59.98,
+            saga: None,
         }
     );
     let written = json(&event);
