@@ -435,6 +435,33 @@ describeApp('crash, Last Will and catch-up', () => {
       await proxy.close();
     }
   });
+  // A newcomer's break-test (35-M F6): a 300 KB retained message on a service's status topic,
+  // and on a counted product's stock level, over the page's 256 KiB limit: skipped unread, never
+  // put right, nothing said; a late subscriber read 300 KB of garbage as the status.
+  it('a retained message over the page\'s size limit on a status topic and on a stock level: said in the logs and put right, so a late subscriber reads the status and the level', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:7', async ({ page, ids, witness }) => {
+      await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const big = 'x'.repeat(300_000);
+      await witness.publish('services/payment/status', big, { retain: true, qos: 1 });
+      await witness.publish('inventory/stock/P001', big, { retain: true, qos: 1 });
+      // Mosquitto's WebSocket listener sends it at about 40 KB a second: some seconds.
+      const status = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="status"]', { hasText: 'over this page\'s size limit' });
+      await status.first().waitFor({ timeout: 40_000 });
+      assert.match(await status.first().textContent(), /a message of \d+ bytes on services\/payment\/status, over this page's size limit \(skipped unread; no status is that large\).*said online again, retained/);
+      const stock = page.locator('[data-testid="log-entry"][data-service="inventory"][data-topic="stock"]', { hasText: 'over this page\'s size limit' });
+      await stock.first().waitFor({ timeout: 40_000 });
+      assert.match(await stock.first().textContent(), /inventory\/stock\/P001: a message of \d+ bytes, over this page's size limit .*stated the level again, retained/);
+      const late = await startWitness({ tcpPort: broker.tcpPort, topics: ['services/payment/status', 'inventory/stock/P001'] });
+      try {
+        const held = await late.waitFor((m) => m.topic === 'services/payment/status', 5_000, 'the retained status of payment');
+        assert.deepEqual([held.json?.status, held.json?.clientId], ['online', ids.payment], `${held.payload.length} bytes`);
+        const level = await late.waitFor((m) => m.topic === 'inventory/stock/P001', 5_000, 'the retained level of P001');
+        assert.deepEqual(level.json, { productId: 'P001', units: 7 }, `${level.payload.length} bytes`);
+      } finally {
+        await late.close();
+      }
+    }));
+
   it('garbage on a running service\'s retained status (unreadable, an offline without client id, a cleared topic, an offline under its own client id that it never says) is named in its log and said over: a late subscriber reads online', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, ids, witness }) => {
       // Newcomers' break-tests: all four stayed on the broker and the page said nothing (the

@@ -146,6 +146,14 @@ pub enum Heard {
     /// Anything else (not JSON, another shape, a status neither `online` nor `offline`): its
     /// text, cut to [`SHOWN_CHARS`] characters.
     Unreadable(String),
+    /// A message over the page's size limit, skipped unread (3.1.1: no way to announce the
+    /// limit; [`broker_bridge::codec::OversizedPublish`]): `size` bytes, the whole PUBLISH. No
+    /// status is that large; retained, a late subscriber would read it (a newcomer's
+    /// break-test, 35-M F6: a 300 KB retained status stayed for good, and nothing said so).
+    TooLarge {
+        /// The PUBLISH's size in bytes.
+        size: usize,
+    },
 }
 
 /// How many characters of an unreadable message a note quotes.

@@ -150,6 +150,22 @@ impl StockRepair {
         })
     }
 
+    /// The repair a message of `size` bytes on `topic` (without the namespace) calls for, which
+    /// the page skipped unread as over its size limit: the level again, for a product
+    /// InventoryService counts (no level is that large; retained, a late subscriber would read
+    /// it: a newcomer's break-test, 35-M F6); `None` for another topic or product.
+    pub fn too_large(stock: &Stock, topic: &str, size: usize) -> Option<StockRepair> {
+        let product = product_of(topic.strip_prefix(INVENTORY_STOCK_PREFIX)?)?;
+        let units = *stock.0.get(&product)?;
+        Some(StockRepair {
+            update: StockUpdate::level(&product, units),
+            what: format!(
+                "a message of {size} bytes, over this page's size limit (skipped unread; no \
+                 level is that large)"
+            ),
+        })
+    }
+
     /// The note for InventoryService's log; `topic` as on the wire (with the namespace).
     pub fn note(&self, topic: &str) -> String {
         let units = match &self.update {
@@ -206,6 +222,25 @@ fn product_of(level: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A newcomer's break-test (35-M F6): a 300 KB retained level, skipped unread.
+    #[test]
+    fn a_message_over_the_page_s_limit_on_a_counted_level_is_stated_again() {
+        let stock = Stock::parse("P001:7").unwrap();
+        let repair = StockRepair::too_large(&stock, "inventory/stock/P001", 300_005).unwrap();
+        assert_eq!(repair.update, StockUpdate::level("P001", 7));
+        assert!(repair
+            .what
+            .starts_with("a message of 300005 bytes, over this page's size limit"));
+        assert_eq!(
+            StockRepair::too_large(&stock, "inventory/stock/P009", 300_005),
+            None
+        );
+        assert_eq!(
+            StockRepair::too_large(&stock, "orders/created", 300_005),
+            None
+        );
+    }
 
     #[test]
     fn levels_and_clearings_read_back_from_their_topic() {

@@ -124,6 +124,17 @@ impl Runtime {
                                 }
                             }
                         }
+                        // Over the page's size limit, skipped unread: false all the same, so put
+                        // right as an unreadable one is.
+                        ClientEvent::Session(Event::MessageTooLarge(skipped)) => {
+                            let topic = ns.strip(&skipped.topic).unwrap_or_default();
+                            if topic.starts_with(INVENTORY_STOCK_PREFIX) {
+                                runtime.stock_too_large(topic, skipped.size);
+                            } else if let Some((instance, _)) = Heard::read(topic, b"") {
+                                let heard = Heard::TooLarge { size: skipped.size };
+                                runtime.met(instance, &heard, skipped.retain);
+                            }
+                        }
                         ClientEvent::Session(Event::Subscribed { .. }) => {
                             runtime.monitor_subscribed()
                         }

@@ -244,6 +244,24 @@ impl Runtime {
     /// InventoryService is connected, it says so and states the level again, retained, at QoS 0
     /// like its levels on connecting. Rules: [`StockRepair::check`].
     pub(super) fn stock_heard(self: &Rc<Self>, topic: &str, payload: &[u8]) {
+        self.repair_stock(topic, |stock| StockRepair::check(stock, topic, payload));
+    }
+
+    /// The monitor skipped a message of `size` bytes on `topic` (without the namespace) under
+    /// `inventory/stock/+`, over the page's size limit: for a product InventoryService counts,
+    /// while it is connected, it says so and states the level again ([`StockRepair::too_large`]).
+    pub(super) fn stock_too_large(self: &Rc<Self>, topic: &str, size: usize) {
+        self.repair_stock(topic, |stock| StockRepair::too_large(stock, topic, size));
+    }
+
+    /// While InventoryService is connected, the repair `judge` finds for its stock on `topic`
+    /// (without the namespace), if any: said in its log, and the level stated again, retained,
+    /// at QoS 0 like its levels on connecting.
+    fn repair_stock(
+        self: &Rc<Self>,
+        topic: &str,
+        judge: impl FnOnce(&eda_core::services::Stock) -> Option<StockRepair>,
+    ) {
         let inventory = Instance::from(ServiceId::Inventory);
         let alive = self
             .client_of(inventory)
@@ -251,7 +269,7 @@ impl Runtime {
         if !alive {
             return;
         }
-        let repair = StockRepair::check(self.flow.borrow().inventory.stock(), topic, payload);
+        let repair = judge(self.flow.borrow().inventory.stock());
         if let Some(repair) = repair {
             let wire = self.namespace.wire(topic);
             self.log(ServiceId::Inventory, note("stock", repair.note(&wire)));

@@ -151,7 +151,8 @@ impl PresenceWatch {
             Heard::Cleared
             | Heard::WithoutClientId { .. }
             | Heard::OtherService { .. }
-            | Heard::Unreadable(_) => say_again_if_alive(ours, stored),
+            | Heard::Unreadable(_)
+            | Heard::TooLarge { .. } => say_again_if_alive(ours, stored),
         };
         match reaction {
             Reaction::SayOnlineAgain => {
@@ -178,6 +179,10 @@ pub fn say_again_note(topic: &str, heard: &Heard, own_client_id: &str) -> String
         }
         Heard::Unreadable(text) => format!(
             "an unreadable status on {topic}: \"{text}\" (not a status of the wire contract)"
+        ),
+        Heard::TooLarge { size } => format!(
+            "a message of {size} bytes on {topic}, over this page's size limit (skipped unread; \
+             no status is that large)"
         ),
     };
     format!(
@@ -494,6 +499,27 @@ mod tests {
                 OurClient::AnnouncedSinceSubscribed
             ),
             Reaction::Nothing
+        );
+    }
+
+    /// A newcomer's break-test (35-M F6): a 300 KB retained message on a status topic, skipped
+    /// unread, was never put right.
+    #[test]
+    fn a_message_over_the_page_s_limit_on_a_status_topic_is_said_over() {
+        let payment = Instance::from(ServiceId::Payment);
+        let mut watch = PresenceWatch::new("aaaaaa");
+        let heard = Heard::TooLarge { size: 300_005 };
+        assert_eq!(
+            watch.hear(payment, &heard, false, OurClient::AnnouncedSinceSubscribed),
+            Reaction::SayOnlineAgain
+        );
+        let note = say_again_note("services/payment/status", &heard, "eda-aaaaaa-payment");
+        assert!(
+            note.starts_with(
+                "a message of 300005 bytes on services/payment/status, over this page's size \
+                 limit (skipped unread; no status is that large)"
+            ),
+            "{note}"
         );
     }
 
