@@ -440,6 +440,23 @@ describeApp('saga', () => {
       assert.deepEqual(told.filter((n) => n.includes(orderId) && /cancelled|Refund/.test(n)), [], told.join('\n'));
     }));
 
+  // A newcomer's break-test (35-M F3): an orders/confirmed from outside before the order's
+  // creation: the row read "✓ Completed … 0 ms", with no mark of the two confirmations.
+  it('an orders/confirmed from outside before the order is created: the row names a second outcome, and its time runs to OrderService\'s own', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const orderId = randomUUID();
+      await witness.publish('orders/confirmed', JSON.stringify({ orderId, confirmedAt: new Date().toISOString() }), { qos: 1 });
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await witness.publish('orders/created', orderCreatedJson({ orderId }), { qos: 1 });
+      const own = await witness.waitFor((m) => m.topic === 'orders/confirmed' && m.json?.orderId === orderId && witness.messages.filter((x) => x.topic === 'orders/confirmed' && x.json?.orderId === orderId).length >= 2, FLOW_TIMEOUT_MS, 'OrderService\'s own confirmation');
+      assert.ok(own);
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+      await row.locator('[data-testid="order-other-outcome"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await row.locator('[data-testid="order-other-outcome"]').textContent()) ?? '', /also on the wire: orders\/confirmed: two outcomes for one order/);
+      const time = ((await row.locator('[data-testid="order-time"]').textContent()) ?? '').trim();
+      assert.notEqual(time, '0 ms', 'the time runs to OrderService\'s own confirmation');
+    }));
+
   // A newcomer's break-test (35-M F11): a release from outside under a made-up reservation id,
   // refused by OrderService as undoing nothing, made the completed order's row say it was
   // "undone after completion".

@@ -1890,3 +1890,85 @@ fn a_compensation_under_another_id_is_no_undoing_after_completion() {
     book.apply(ms(5), &refunded(1, 7));
     assert!(book.row(id(1)).unwrap().undone_after_completion().is_some());
 }
+
+/// A newcomer's break-test (35-M F3): an `orders/confirmed` from outside before the order's
+/// creation, then OrderService's own: the row read "✓ Completed … 0 ms" with no mark of two
+/// outcomes.
+#[test]
+fn a_confirmation_from_outside_before_the_order_is_a_second_outcome_and_the_time_is_to_the_own() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction::{Incoming, Outgoing};
+    let mut history = PacketHistory::new(100);
+    record(
+        &mut history,
+        ServiceId::Notification,
+        "eda-t-notification",
+        Incoming,
+        &confirmed(1),
+    );
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        Outgoing,
+        &created(1),
+    );
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        Outgoing,
+        &reserved(1, true),
+    );
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        Outgoing,
+        &charged(1, 7),
+    );
+    record(
+        &mut history,
+        ServiceId::Order,
+        "eda-t-order",
+        Outgoing,
+        &confirmed(1),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Completed);
+    assert!(
+        row.other_outcome_note()
+            .is_some_and(|n| n.starts_with("also on the wire: orders/confirmed: two outcomes")),
+        "{:?}",
+        row.other_outcome_note()
+    );
+    // Created at 1 ms, OrderService's confirmation at 4 ms.
+    assert_eq!(row.time_to_outcome(), Some(ms(3)));
+
+    // OrderService's own confirmation alone, its copies after: one outcome.
+    let mut one = PacketHistory::new(100);
+    record(
+        &mut one,
+        ServiceId::Order,
+        "eda-t-order",
+        Outgoing,
+        &created(1),
+    );
+    record(
+        &mut one,
+        ServiceId::Order,
+        "eda-t-order",
+        Outgoing,
+        &confirmed(1),
+    );
+    record(
+        &mut one,
+        ServiceId::Notification,
+        "eda-t-notification",
+        Incoming,
+        &confirmed(1),
+    );
+    let book = OrderBook::from_packets(&one, 10);
+    assert_eq!(book.row(id(1)).unwrap().other_outcome_note(), None);
+}
