@@ -737,8 +737,12 @@ impl OrderService {
                         commands.push(check(order_id, undo, 1, retry));
                     }
                 }
+                // The charge is asked once per order, on its first reservation: a second one
+                // (another InventoryService's, under its own id) asks nothing more (a
+                // newcomer's break-test, 35-M F10: a second commands/payment/charge went out,
+                // and only PaymentService's memory kept it from a second charge).
                 OrderEvent::InventoryConfirmed { .. }
-                    if orchestrated && !order.status.is_terminal() =>
+                    if orchestrated && !order.status.is_terminal() && inventory_open =>
                 {
                     commands.push(Command::Publish(
                         ChargePayment {
