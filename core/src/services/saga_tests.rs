@@ -1526,3 +1526,30 @@ fn a_reload_into_another_style_resumes_each_saga_under_the_style_it_started_unde
     let unkept = crate::store::EventStore::load(events).unwrap();
     assert_eq!(checks(unkept), 1, "judged by the page's style");
 }
+
+/// A newcomer's break-test (35-M F10): under orchestration a second successful reservation
+/// (another InventoryService's, under its own id) made OrderService send the charge command
+/// again. The charge is asked once per order.
+#[test]
+fn under_orchestration_a_second_reservation_asks_for_no_second_charge() {
+    use crate::domain::events::InventoryReserved;
+    let mut wire = Wire::new(settings(SagaStyle::Orchestration));
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    let other: DomainEvent = InventoryReserved {
+        order_id: id,
+        reservation_id: Uuid::from_u128(0xabc),
+        success: true,
+        reason: None,
+        reserved_at: wire.now(),
+    }
+    .into();
+    wire.publish(other);
+    wire.settle();
+    assert_eq!(
+        wire.count(id, topics::COMMAND_CHARGE_PAYMENT),
+        1,
+        "one charge command: {:?}",
+        wire.topics_of(id)
+    );
+}
