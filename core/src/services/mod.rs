@@ -721,9 +721,22 @@ impl Flow {
                         // switch does not wait for it for ever (a newcomer's break-test: every
                         // new order was refused after "refund not confirmed after 4 tries").
                         OrderStatus::Cancelled => {
+                            // Nor one OrderService took as ended ("nothing to undo" answered,
+                            // the nil id, from whoever): it asks nothing more, so a charge or a
+                            // reservation a participant still holds would keep the switch
+                            // waiting for ever (a newcomer's break-test, 35-P F3: every new
+                            // order refused, no saga open, the wire silent).
+                            use crate::domain::order::Step;
+                            let ended = |step: &Step| {
+                                matches!(step, Step::Compensated(_) | Step::Forgotten(_))
+                            };
                             let open = |undo| !self.order.gave_up(id, undo);
-                            (self.payment.has_charged(id) && open(order::Undo::Refund))
-                                || (self.inventory.holds(id) && open(order::Undo::Release))
+                            (self.payment.has_charged(id)
+                                && open(order::Undo::Refund)
+                                && !ended(&saga.order.payment))
+                                || (self.inventory.holds(id)
+                                    && open(order::Undo::Release)
+                                    && !ended(&saga.order.inventory))
                                 || self.still_checking(id, &order::to_undo(&saga.order, saga.style))
                         }
                         _ => true,

@@ -1553,3 +1553,57 @@ fn under_orchestration_a_second_reservation_asks_for_no_second_charge() {
         wire.topics_of(id)
     );
 }
+
+/// A newcomer's break-test (35-P F3): under orchestration a declined order's release command was
+/// lost to a crashed InventoryService, and a "nothing to release" (the nil id) from outside
+/// ended the compensation for OrderService. InventoryService still held the stock, so a switch
+/// of style waited for that saga for ever, and every new order was refused.
+#[test]
+fn a_compensation_order_service_took_as_ended_keeps_no_switch_waiting() {
+    use crate::domain::events::InventoryReleased;
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(10),
+        payment: PaymentRule {
+            decline_all: true,
+            ..PaymentRule::default()
+        },
+        ..settings(SagaStyle::Orchestration)
+    });
+    let id = order_id(1);
+    wire.place(id, &draft(1));
+    // Delivers what is on its way, but no release command reaches InventoryService (crashed).
+    let deliver_but_releases = |wire: &mut Wire| {
+        while let Some((service, event)) = wire.queue.pop_front() {
+            let lost = service == ServiceId::Inventory
+                && matches!(event, DomainEvent::ReleaseInventory(_));
+            if !lost {
+                wire.handle_one(service, &event);
+            }
+        }
+    };
+    for _ in 0..50 {
+        deliver_but_releases(&mut wire);
+        if wire.count(id, topics::ORDERS_CANCELLED) > 0 {
+            break;
+        }
+        wire.fire_next();
+    }
+    assert_eq!(wire.outcome(id), Ok(Some("payment declined".into())));
+    let nothing: DomainEvent = InventoryReleased {
+        order_id: id,
+        reservation_id: Uuid::nil(),
+        released_at: wire.now(),
+    }
+    .into();
+    wire.publish(nothing);
+    deliver_but_releases(&mut wire);
+    assert!(
+        wire.flow.inventory.holds(id),
+        "InventoryService never heard the release"
+    );
+    assert_eq!(
+        wire.flow.sagas_in_flight(),
+        0,
+        "OrderService asks nothing more: the saga has ended for a switch"
+    );
+}
