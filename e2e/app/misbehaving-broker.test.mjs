@@ -446,7 +446,7 @@ describeApp('misbehaving brokers and peers', () => {
           service: 'order',
           topic: 'order',
           status: 'note',
-          reason: new RegExp(`its orders/created for order ${orderId} has had no acknowledgement from the broker for 30 s, while OrderService was connected`),
+          reason: new RegExp(`its orders/created for order ${orderId} has had no acknowledgement from the broker for 30 s while OrderService was connected`),
         }, 60_000);
         await witness.waitForOrder('orders/confirmed', orderId, 20_000);
         await waitForRow(page, orderId, 'Completed');
