@@ -199,18 +199,18 @@ impl PaymentService {
                         .get(&order_id)
                         .and_then(|charges| charges.first())
                     {
-                        format!(
+                        Some(format!(
                             "it was charged here already (payment {})",
                             charge.payment_id
-                        )
+                        ))
                     } else if charging {
-                        "its charge is under way here".to_owned()
+                        Some("its charge is under way here".to_owned())
                     } else if self.saga.confirmed.contains(&order_id) {
-                        "it is confirmed already".to_owned()
+                        Some("it is confirmed already".to_owned())
                     } else {
-                        String::new()
+                        None
                     };
-                    if !done.is_empty() {
+                    if let Some(done) = done {
                         return Err(Rejection::new(format!(
                             "another reservation of order {order_id} ({}) charges nothing: {done}; \
                              a payment is one per order, whatever the reservations",

@@ -377,18 +377,15 @@ impl OrderRow {
                 // The step was this page's, and its service received not one of the tries: the
                 // broker dropped them (a newcomer's break-test, 34-J F8: an ACL that forbids
                 // PaymentService to read orders/cancelled, under MQTT 3.1.1, and nothing said so).
-                let (service, heard, step_ours) = if what == "refund" {
-                    let ours = self
-                        .steps
-                        .iter()
-                        .any(|s| s.is_payment() && self.step_by(s).is_some());
-                    ("PaymentService", self.compensation_heard[0], ours)
+                let refund = what == "refund";
+                let step_ours = self
+                    .steps
+                    .iter()
+                    .any(|s| s.is_payment() == refund && self.step_by(s).is_some());
+                let (service, heard) = if refund {
+                    ("PaymentService", self.compensation_heard[0])
                 } else {
-                    let ours = self
-                        .steps
-                        .iter()
-                        .any(|s| !s.is_payment() && self.step_by(s).is_some());
-                    ("InventoryService", self.compensation_heard[1], ours)
+                    ("InventoryService", self.compensation_heard[1])
                 };
                 if tries >= COMPENSATION_TRIES && heard == 0 && step_ours {
                     format!(
@@ -493,13 +490,7 @@ impl OrderRow {
         // OrderService refuses it (`Refusal::NotTheStep`), and the order stays as it was (a
         // newcomer's break-test, 35-M F11: a release under a made-up id, refused, made the row
         // say the completed order was undone).
-        let undoes = |c: &Compensation| {
-            let shown = self.steps.iter().any(|s| match c {
-                Compensation::Refunded(..) => matches!(s, StepSeen::Charged(..)),
-                Compensation::Released(_) => matches!(s, StepSeen::Reserved(_)),
-            });
-            !shown || self.undoes_a_step(c)
-        };
+        let undoes = |c: &Compensation| !self.shows_done(c.is_refund()) || self.undoes_a_step(c);
         (self.status == OrderStatus::Completed
             && self
                 .compensations
@@ -509,6 +500,16 @@ impl OrderRow {
             "undone after completion: OrderService asked for no compensation (a refund or \
              release by hand, or another client's)",
         )
+    }
+
+    /// Whether the row shows the step a compensation of that kind undoes done: a charge
+    /// (`refund`), or a reservation.
+    fn shows_done(&self, refund: bool) -> bool {
+        self.steps.iter().any(|s| match s {
+            StepSeen::Charged(..) => refund,
+            StepSeen::Reserved(_) => !refund,
+            _ => false,
+        })
     }
 
     /// Whether `compensation` undoes a step the row shows done: a refund of a charge's id and
@@ -630,17 +631,8 @@ impl OrderRow {
         // OrderService asked no compensation of it, and refuses the answer
         // ([`Refusal::NothingAskedOfCompleted`](crate::domain::order::Refusal::NothingAskedOfCompleted)),
         // a newcomer's break-test (35-M F7).
-        let step_done = |payment: bool| {
-            self.steps.iter().any(|s| match s {
-                StepSeen::Charged(..) => payment,
-                StepSeen::Reserved(_) => !payment,
-                _ => false,
-            })
-        };
-        let nil_for_done = match compensation {
-            Compensation::Refunded(id, _) => id.is_nil() && step_done(true),
-            Compensation::Released(id) => id.is_nil() && step_done(false),
-        };
+        let (_, id) = compensation.identity();
+        let nil_for_done = id.is_nil() && self.shows_done(compensation.is_refund());
         if nil_for_done && self.status == OrderStatus::Completed {
             return Some(
                 "a \"nothing to undo\" answer for a completed order, whose step was done: \
