@@ -480,7 +480,8 @@ mod tests {
         assert_eq!(
             decode_order(&quoted).unwrap_err().to_string(),
             "payload is not an OrderCreated event: the text \"2\\u{202e}\" where a whole number \
-             from 0 to 4294967295 is expected (write it without quotes) at line 1 column 116"
+             of units from 1 to 4294967295 is expected (write it without quotes) at line 1 column \
+             116"
         );
         // Inside a string value an invisible character is no error: it is shown where the
         // value is shown (the notification, the log).
@@ -499,17 +500,17 @@ mod tests {
             (
                 "2,",
                 r#""2","#,
-                "the text \"2\" where a whole number from 0 to 4294967295",
+                "the text \"2\" where a whole number of units from 1 to 4294967295",
             ),
             (
                 "2,",
                 "2.5,",
-                "the number 2.5 where a whole number from 0 to 4294967295",
+                "the number 2.5 where a whole number of units from 1 to 4294967295",
             ),
             (
                 "2,",
                 "-2,",
-                "the number -2 where a whole number from 0 to 4294967295",
+                "the number -2 where a whole number of units from 1 to 4294967295",
             ),
             (seed::ORDER_ID, "guid", "UUID"),
             (
@@ -818,7 +819,7 @@ mod tests {
             .replace(r#""quantity":2"#, r#""quantity":1000000000000000"#);
         let message = decode_order(&huge).unwrap_err().to_string();
         assert!(
-            message.contains("the number 1000000000000000 where a whole number from 0 to 4294967295 is expected at line 1"),
+            message.contains("the number 1000000000000000 where a whole number of units from 1 to 4294967295 is expected at line 1"),
             "{message}"
         );
         assert!(!message.contains("u32"), "{message}");

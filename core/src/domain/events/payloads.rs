@@ -15,9 +15,37 @@ use crate::domain::timestamp::Timestamp;
 #[serde(rename_all = "camelCase")]
 pub struct OrderItem {
     pub product_id: String,
+    /// Units ordered: a whole number from 1 to 4294967295 on the wire (the form takes 1 to
+    /// 10000). A value of another type or range is refused with a reason that names this range;
+    /// 0 is refused by the event's checks (`decode`), naming the item.
+    #[serde(deserialize_with = "quantity")]
     pub quantity: u32,
     /// Unit price in currency units (29.99), as the seed writes it.
     pub price: f64,
+}
+
+/// The words serde's error ends with for a quantity of the wrong type or range, so the dead
+/// letter's reason names the range the playground accepts, not `u32`'s 0 to 4294967295 (a
+/// newcomer's break-test, 35-M F5).
+pub(crate) const QUANTITY_EXPECTED: &str = "a whole number of units from 1 to 4294967295";
+
+fn quantity<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    struct Units;
+    impl serde::de::Visitor<'_> for Units {
+        type Value = u32;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str(QUANTITY_EXPECTED)
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<u32, E> {
+            u32::try_from(value)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(value), &self))
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<u32, E> {
+            u32::try_from(value)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(value), &self))
+        }
+    }
+    deserializer.deserialize_u32(Units)
 }
 
 /// Published on `orders/created` when a customer places an order.
