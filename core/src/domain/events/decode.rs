@@ -335,6 +335,27 @@ mod tests {
         .starts_with("`orderId` is the nil UUID"));
     }
 
+    /// `docs/wire-contract/README.md`: every spelling of a UUID is the same id, written back in
+    /// the lower-case hyphenated form (a newcomer's break-test, 35-M F4, asked for it said).
+    #[test]
+    fn an_order_id_in_another_spelling_is_the_same_id_written_in_lower_case() {
+        let upper = seed::ORDER_ID.to_uppercase();
+        for spelling in [
+            upper.clone(),
+            format!("{{{upper}}}"),
+            format!("urn:uuid:{}", seed::ORDER_ID),
+            seed::ORDER_ID.replace('-', ""),
+        ] {
+            let order = seed::ORDER_CREATED.replace(seed::ORDER_ID, &spelling);
+            let decoded = decode_order(&order).expect(&spelling);
+            assert_eq!(decoded.order_id().to_string(), seed::ORDER_ID, "{spelling}");
+            let written = String::from_utf8(decoded.to_json()).unwrap();
+            assert!(written.starts_with(&format!("{{\"orderId\":\"{}\"", seed::ORDER_ID)));
+        }
+        let doc = include_str!("../../../../docs/wire-contract/README.md");
+        assert!(doc.contains("lower-case hyphenated form of the examples, in every answer"));
+    }
+
     #[test]
     fn decodes_each_seed_payload_on_its_topic() {
         let cases = [
