@@ -206,7 +206,7 @@ describeApp('crash, Last Will and catch-up', () => {
         assert.ok(published >= orders.length, `the four orders and what else went out meanwhile: ${published}`);
         assert.ok(outage.missed < published, `the other instance took some: ${outage.missed} of ${published}`);
         assert.deepEqual([outage.caughtUp, outage.lost], [outage.missed, 0], outage.text);
-        assert.equal(outage.text, `${name} was down ${outage.text.match(/down (\d+\.\d) s/)?.[1]} s: ${outage.missed} of the ${published} published on its shared subscriptions were its share (the other instances took the rest) meanwhile; ${outage.missed} caught up on restart, 0 lost.`);
+        assert.equal(outage.text, `${name} was down ${outage.text.match(/down (\d+\.\d) s/)?.[1]} s: ${outage.missed} of the ${published} published on its shared subscriptions ${outage.missed === 1 ? "was" : "were"} its share (the rest were the other instances') meanwhile; ${outage.missed} caught up on restart, 0 lost.`);
       }));
   }
 

@@ -235,7 +235,8 @@ impl Changed {
 pub struct Restored {
     /// Charges not refunded.
     pub charges: usize,
-    /// Reservations still holding stock.
+    /// Open reservations: not released, of orders neither confirmed nor reserved by command
+    /// (as [`super::InventoryService::held`] counts them; README "Held means open").
     pub reservations: usize,
     /// Orders with a message processed, per service.
     pub processed: BTreeMap<ServiceId, usize>,
@@ -248,7 +249,7 @@ pub struct Restored {
 impl Restored {
     /// One line for each participant's log that restored anything, e.g. `(Payment, "restored
     /// from the tab's database after a reload: 3 charges, 12 orders processed")` (the charges
-    /// not refunded, the reservations still holding stock).
+    /// not refunded, the open reservations).
     pub fn lines(&self) -> Vec<(ServiceId, String)> {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -269,8 +270,8 @@ impl Restored {
             lines.push((
                 ServiceId::Inventory,
                 format!(
-                    "{head} {} holding stock, {} processed{}",
-                    plural(self.reservations, "reservation", "reservations"),
+                    "{head} {}, {} processed{}",
+                    plural(self.reservations, "open reservation", "open reservations"),
                     plural(processed(ServiceId::Inventory), "order", "orders"),
                     if self.stock {
                         "; the stock levels are the database's (and stated again, retained)"

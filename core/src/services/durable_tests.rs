@@ -43,6 +43,12 @@ const RESERVATION: Uuid = Uuid::from_u128(0x7fa8_5f64_5717_4562_b3fc_2c96_3f66_a
 
 /// An order charged and reserved (parallel), and what the page kept of it.
 fn charged_and_reserved() -> (Uuid, durable::Changed) {
+    let (order_id, mut flow) = charged_and_reserved_flow();
+    (order_id, flow.take_changed())
+}
+
+/// The flow that charged and reserved the seed's order, its changes not yet taken.
+fn charged_and_reserved_flow() -> (Uuid, Flow) {
     let mut flow = Flow::new(settings());
     let created = seed::ORDER_CREATED.as_bytes();
     let pay = flow
@@ -71,7 +77,32 @@ fn charged_and_reserved() -> (Uuid, durable::Changed) {
     )
     .unwrap();
     let order_id = Uuid::parse_str("3fa85f64-5717-4562-b3fc-2c963f66afa6").unwrap();
-    (order_id, flow.take_changed())
+    (order_id, flow)
+}
+
+/// A confirmed order's reservation is not released, but its units are sold: the log after a
+/// reload counts it as no open reservation, as the stock panel's "held" does (a newcomer's
+/// break-test, 35-N F7, read "101 reservations holding stock" of completed orders).
+#[test]
+fn after_a_reload_a_confirmed_orders_reservation_is_not_counted_open() {
+    let (order_id, mut flow) = charged_and_reserved_flow();
+    let confirmed =
+        format!(r#"{{"orderId":"{order_id}","confirmedAt":"2024-01-15T10:31:00.000Z"}}"#);
+    flow.handle(
+        ServiceId::Inventory,
+        at(2_000),
+        topics::ORDERS_CONFIRMED,
+        confirmed.as_bytes(),
+    )
+    .unwrap();
+    let (flow, restored) = reloaded(&[flow.take_changed()]);
+    assert!(flow.inventory.held().0.is_empty(), "nothing held");
+    assert_eq!(restored.reservations, 0);
+    assert!(restored
+        .lines()
+        .iter()
+        .any(|(service, line)| *service == ServiceId::Inventory
+            && line.contains(": 0 open reservations, 1 order processed")));
 }
 
 #[test]
@@ -173,7 +204,7 @@ fn after_a_reload_the_same_order_again_is_a_duplicate_for_every_participant() {
         restored.lines(),
         [
             (ServiceId::Payment, "restored from the tab's database after a reload: 1 charge, 1 order processed".to_owned()),
-            (ServiceId::Inventory, "restored from the tab's database after a reload: 1 reservation holding stock, 1 order processed; the stock levels are the database's (and stated again, retained)".to_owned()),
+            (ServiceId::Inventory, "restored from the tab's database after a reload: 1 open reservation, 1 order processed; the stock levels are the database's (and stated again, retained)".to_owned()),
             (ServiceId::Notification, "restored from the tab's database after a reload: 1 order processed (no email is sent twice)".to_owned()),
         ]
     );

@@ -347,6 +347,7 @@ impl Outage {
             }
         };
         let shared = self.shared + self.group_lost;
+        let were = if self.missed == 1 { "was" } else { "were" };
         if shared > 0 {
             let rest = self.published - self.missed - shared;
             let taken = if rest == 0 {
@@ -355,7 +356,7 @@ impl Outage {
                 format!(", and {rest} the running instances'")
             };
             return format!(
-                "{} of the {} published on its shared subscriptions were its share, {} its \
+                "{} of the {} published on its shared subscriptions {were} its share, {} its \
                  share or {}'s (down at the same time: the broker does not say whose){taken}",
                 self.missed,
                 self.published,
@@ -367,8 +368,8 @@ impl Outage {
             format!("{} published for it", messages(self.missed))
         } else {
             format!(
-                "{} of the {} published on its shared subscriptions were its share (the other \
-                 instances took the rest)",
+                "{} of the {} published on its shared subscriptions {were} its share (the rest \
+                 were the other instances')",
                 self.missed, self.published
             )
         }
@@ -1521,8 +1522,8 @@ mod tests {
         assert_eq!((o.published, o.missed, o.caught_up, o.lost()), (4, 2, 1, 1));
         assert!(
             o.describe().contains(
-                "2 of the 4 published on its shared subscriptions were its share (the other \
-                 instances took the rest) meanwhile; 1 caught up on restart, 1 lost."
+                "2 of the 4 published on its shared subscriptions were its share (the rest \
+                 were the other instances') meanwhile; 1 caught up on restart, 1 lost."
             ),
             "{}",
             o.describe()
