@@ -237,8 +237,14 @@ pub fn path_and_query(url: &str) -> &str {
 /// Which path the broker products serve MQTT over WebSocket at: a browser reports a WebSocket
 /// refused at a wrong path (an HTTP 404 on the upgrade) only as a close (code 1006), exactly as
 /// it reports a broker that is not running. Returns a sentence for the page about the path of
-/// `url`, e.g. `Or something runs there, but nothing answered MQTT over WebSocket at the path /foo: …`.
+/// `url`, e.g. `Or something runs there, but nothing answered MQTT over WebSocket at the path /foo: …`;
+/// empty for a node of `./scripts/cluster` (any path is right there).
 pub fn path_advice(url: &str) -> String {
+    // A node of this project's cluster answers at any path: the page names it already
+    // ([`start_advice`]), and other brokers' paths are beside the point (35-L F4).
+    if matches!(known_broker(url), KnownBroker::ClusterNode(_)) {
+        return String::new();
+    }
     let path = path_and_query(url);
     let at = if path.is_empty() || path == "/" {
         "without a path (the browser asks for /)".to_owned()
@@ -363,6 +369,27 @@ fn tls_port_over_ws(url: &str) -> Option<&str> {
     TLS_WEBSOCKET_PORTS.contains(&port).then_some(port)
 }
 
+/// What a CONNECT left without a CONNACK means at `url`, when the broker there is one this
+/// project starts and the cause is known: a node of `./scripts/cluster` holds every CONNECT while
+/// its Redis is unreachable (`e2e/lib/aedes-cluster-node.mjs`), so the URL is right and Redis is
+/// what to start (a newcomer's break-test, 35-L F7, was told to check the URL and the port of
+/// Mosquitto). `None` for any other broker: the page's general help applies.
+pub fn unanswered_connect_advice(url: &str) -> Option<String> {
+    let KnownBroker::ClusterNode(node) = known_broker(url) else {
+        return None;
+    };
+    let big = node.to_ascii_uppercase();
+    Some(format!(
+        "This is node {big} of this project's local cluster (aedes on Redis), and the URL is \
+         right: a node takes the WebSocket but holds every CONNECT while its Redis is \
+         unreachable (its log, target/cluster-{node}.log, then says redis unreachable). If \
+         ./scripts/cluster said Redis stopped, start Redis again with the command it printed \
+         (redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no, from the \
+         project's folder); the services connect by themselves once it is back, and the node's \
+         queued messages are delivered then."
+    ))
+}
+
 /// What to do when nothing answers at `url` (as [`parse_broker_url`] returned it): how to start
 /// the broker there, when it is one this project starts ([`known_broker`]), else to start that
 /// broker or check its address. One or more sentences for the page, e.g. for
@@ -389,10 +416,11 @@ pub fn start_advice(url: &str) -> String {
             format!(
                 "This is node {big} of this project's local cluster (aedes on Redis): \
                  ./scripts/cluster starts it, with the other node and Redis, and serves the page \
-                 (not beside ./scripts/play, which wants the same port 8080). If the cluster runs \
-                 and only this node stopped, start it again from the project's folder: node \
-                 e2e/lib/aedes-cluster-node.mjs {node} 6390 {tcp} {ws} (its log: \
-                 target/cluster-{node}.log)."
+                 (on port 8080 unless given --port, as ./scripts/play: two of them need two \
+                 ports). If the cluster runs and only this node stopped, start it again from the \
+                 project's folder: node e2e/lib/aedes-cluster-node.mjs {node} 6390 {tcp} {ws} \
+                 (it logs to that terminal, and listens once Redis answers: if Redis stopped \
+                 too, start Redis first with the command ./scripts/cluster printed)."
             )
         }
         KnownBroker::Other => {
@@ -433,8 +461,9 @@ pub fn start_advice(url: &str) -> String {
             let authority = cut(authority, SHOWN);
             format!(
                 "Start the MQTT broker that should answer at {authority}, or check its address \
-                 above (scheme, host, port and path).{tls}{name} This project's own Mosquitto \
-                 is at ws://localhost:9001 (./scripts/play)."
+                 above (scheme, host, port and path).{tls}{name} This project's own brokers: \
+                 Mosquitto at ws://localhost:9001 (./scripts/play), the cluster's nodes at \
+                 ws://127.0.0.1:9101 and ws://127.0.0.1:9102 (./scripts/cluster)."
             )
         }
     }
@@ -522,6 +551,11 @@ mod tests {
         );
         // A URL of common length is said whole.
         assert!(path_advice("ws://host:8083/mqtt").contains("at the path /mqtt:"));
+        assert_eq!(
+            path_advice("ws://127.0.0.1:9102/"),
+            "",
+            "a node of the cluster: any path"
+        );
         assert_eq!(cut("abc", 3), "abc");
         assert_eq!(cut("abcd", 3), "abc…");
         assert_eq!(cut("ééé", 2), "éé…");
@@ -760,6 +794,27 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_node_holding_connect_is_told_to_start_redis_not_to_fix_the_url() {
+        for (url, node) in [("ws://127.0.0.1:9102", 'B'), ("ws://localhost:9101/", 'A')] {
+            let advice = unanswered_connect_advice(url).expect(url);
+            assert!(
+                advice.starts_with(&format!(
+                    "This is node {node} of this project's local cluster (aedes on Redis), and \
+                     the URL is right"
+                )) && advice.contains("start Redis again"),
+                "{advice}"
+            );
+        }
+        for url in [
+            "ws://localhost:9001",
+            "ws://127.0.0.1:9103",
+            "wss://example.com/mqtt",
+        ] {
+            assert_eq!(unanswered_connect_advice(url), None, "{url}");
+        }
+    }
+
+    #[test]
     fn the_start_advice_fits_the_broker_the_url_names() {
         let mosquitto = "Start Mosquitto with this project's config: ./scripts/play";
         for url in [
@@ -785,6 +840,13 @@ mod tests {
             "{b}"
         );
         assert!(!b.contains("Mosquitto"), "{b}");
+        // Not "the same port 8080" when the page is served on another, nor a log file a node
+        // started by hand does not write (a newcomer's break-test, 35-L F4).
+        assert!(
+            !b.contains("target/cluster-b.log") && b.contains("unless given --port"),
+            "{b}"
+        );
+        assert!(b.contains("listens once Redis answers"), "{b}");
         let a = start_advice("ws://localhost:9101");
         assert!(
             a.contains("node A") && a.contains("aedes-cluster-node.mjs a 6390 1891 9101"),
@@ -824,7 +886,13 @@ mod tests {
                 "{advice}"
             );
             assert!(!advice.contains("Start Mosquitto"), "{advice}");
-            assert!(!advice.contains("./scripts/cluster"), "{advice}");
+            assert!(!advice.contains("This is node"), "{advice}");
+            // Where this project's own brokers are, the cluster's too (35-L F5: a cluster page
+            // was pointed at 9001 alone).
+            assert!(
+                advice.ends_with("ws://127.0.0.1:9102 (./scripts/cluster)."),
+                "{advice}"
+            );
         }
     }
 

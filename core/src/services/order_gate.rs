@@ -1355,7 +1355,9 @@ mod tests {
             " Start the MQTT broker that should answer at h:1, or check its address above \
              (scheme, host, port and path). If h is a typo, or a name your network cannot look \
              up, it fails the same way: the browser does not tell the page which. This \
-             project's own Mosquitto is at ws://localhost:9001 (./scripts/play). Then try again."
+             project's own brokers: Mosquitto at ws://localhost:9001 (./scripts/play), the \
+             cluster's nodes at ws://127.0.0.1:9101 and ws://127.0.0.1:9102 (./scripts/cluster). \
+             Then try again."
         );
         // How to start the broker follows the address, as the broker bar's help does: a node of
         // ./scripts/cluster is not started by ./scripts/play (a newcomer's break-test was told

@@ -58,6 +58,12 @@ impl ServiceBrokers {
                 Ok(url) => {
                     brokers.0[service as usize] = Some(url);
                 }
+                // Empty: no URL to suggest here, the page's broker is the fallback (a
+                // newcomer's break-test, 35-L F5, on a cluster page was told to try 9001).
+                Err(_) if raw.trim().is_empty() => errors.push(format!(
+                    "Ignored ?{key}= in the link: it is empty. {} uses the page's broker.",
+                    service.name()
+                )),
                 Err(e) => errors.push(format!(
                     "Ignored ?{key}= in the link: {e}. {} uses the page's broker.",
                     service.name()
@@ -208,10 +214,15 @@ mod tests {
         assert!(
             error.starts_with("Ignored ?broker_payment= in the link: \"http://node-b:9102\"")
                 && error.contains("PaymentService uses the page's broker.")
-                && error.contains("Ignored ?broker_notification= in the link")
-                && error.contains("NotificationService uses the page's broker."),
+                && error.contains(
+                    "Ignored ?broker_notification= in the link: it is empty. \
+                     NotificationService uses the page's broker."
+                ),
             "{error}"
         );
+        // No broker suggested for an empty one: the page's is used (35-L F5: 9001 was
+        // suggested on a cluster page).
+        assert!(!error.contains("try ws://localhost:9001"), "{error}");
         assert!(!error.contains("broker_query"), "{error}");
     }
 

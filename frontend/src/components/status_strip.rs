@@ -127,7 +127,9 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
                 // path advice mirrored).
                 <p data-testid="broker-start-help">{ eda_core::outside_text::visible(&broker_bridge::url::start_advice(url)).into_owned() }</p>
                 // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
-                <p data-testid="broker-path-help">{ eda_core::outside_text::visible(&broker_bridge::url::path_advice(url)).into_owned() }</p>
+                if !broker_bridge::url::path_advice(url).is_empty() {
+                    <p data-testid="broker-path-help">{ eda_core::outside_text::visible(&broker_bridge::url::path_advice(url)).into_owned() }</p>
+                }
                 // A wss:// broker whose certificate the browser does not trust closes the same way.
                 if let Some(page) = certificate_page(url) {
                     <p data-testid="broker-certificate-help">
@@ -145,6 +147,24 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
         // Something accepted the connection and kept silent: a server that is no MQTT broker's
         // WebSocket listener (another program on the port, a plain TCP or WebSocket server), or
         // one that hangs. Starting a broker is not the advice: something is there.
+        // A node of this project's cluster holding the CONNECT: its Redis is down, the URL is
+        // right (a newcomer's break-test, 35-L F7).
+        "unanswered"
+            if !matches!(why, ConnectionError::OpenTimeout { .. })
+                && broker_bridge::url::unanswered_connect_advice(url).is_some() =>
+        {
+            html! {
+                <>
+                    <p>
+                        <code>{ outside_cut(url, URL_SHOWN) }</code>{ " " }{ unanswered(why) }
+                    </p>
+                    <p data-testid="broker-unanswered-help" data-cause="cluster-redis">
+                        { broker_bridge::url::unanswered_connect_advice(url).unwrap_or_default() }
+                        { format!(" {name}: ") }{ reason(&text) }{ format!(". {retry}, waiting longer each time.") }
+                    </p>
+                </>
+            }
+        }
         "unanswered" => html! {
             <>
                 <p>
