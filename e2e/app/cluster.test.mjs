@@ -272,6 +272,34 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
     }
   });
 
+  it('the page\'s broker (node B) killed while every service is on node A: the page says its status monitor is down and how to start node B, the badges give their status as last heard, and orders still complete', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // A newcomer's break-test (35-L F8): nothing said the status monitor's node was down, and
+    // every badge kept "broker: online" as if heard now.
+    const { a } = cluster.nodes;
+    let b = cluster.nodes.b;
+    const own = ['order', 'payment', 'inventory', 'notification', 'query'].map((s) => `&broker_${s}=${a.wsUrl}`).join('');
+    await withPage(t, `/?broker=${b.wsUrl}${own}`, async ({ page }) => {
+      await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
+      const presence = page.locator('[data-testid="presence-payment"]');
+      await page.locator('[data-testid="presence-payment"][data-online="true"][data-stale="false"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="monitor-down"]').count(), 0, 'no note while the monitor is connected');
+      await b.kill();
+      const note = page.locator('[data-testid="monitor-down"]');
+      await note.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const text = (await note.textContent()).trim();
+      assert.match(text, new RegExp(`^The page's status monitor \\(its own client on the page's broker, ${escapeRegExp(b.wsUrl)}, which reads services/\\+/status and the retained stock levels\\) is not connected: `));
+      assert.match(text, /a crash's Last Will or a new stock level will not show until it is back/);
+      await page.locator('[data-testid="presence-payment"][data-stale="true"]').waitFor({ timeout: 5_000 });
+      assert.equal((await presence.textContent()).trim(), 'broker: last heard online (the status monitor is not connected)');
+      // The services, all on node A, carry on.
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      b = cluster.nodes.b = await startClusterNode({ name: 'b', redisPort: cluster.redis.port, tcpPort: b.tcpPort, wsPort: b.wsPort });
+      await note.waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      await page.locator('[data-testid="presence-payment"][data-online="true"][data-stale="false"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+    });
+  });
+
   it('Redis stopped and started again: both nodes live on, say so in their logs, and an order placed afterwards crosses them', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     // A newcomer's break-test: Redis killed, and both nodes ended on an unhandled ioredis error,
     // for good: the page stayed disconnected after Redis was back.

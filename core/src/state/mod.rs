@@ -132,11 +132,28 @@ impl PresenceView {
     /// restarted and not connected (the broker down), that Will is the last word heard too:
     /// `broker: last heard offline (Last Will, 12 ms after the crash; not connected now)`.
     pub fn words(&self, connected: bool, crashed: bool) -> String {
+        self.words_unless_heard(connected, crashed, "not connected now")
+    }
+
+    /// [`PresenceView::words`] while the page's status monitor (its client that reads
+    /// `services/+/status` on the page's broker) is not connected, whatever the service's own
+    /// client: a status heard before is the last word heard, `broker: last heard online (the
+    /// status monitor is not connected)` (a newcomer's break-test, 35-L F8: the page's broker
+    /// down, every service on another, and each badge still said `broker: online`).
+    pub fn words_monitor_down(&self, crashed: bool) -> String {
+        self.words_unless_heard(false, crashed, "the status monitor is not connected")
+    }
+
+    fn words_unless_heard(&self, connected: bool, crashed: bool, why: &str) -> String {
         let stale = self.is_stale(connected, crashed);
-        let now = if stale { "; not connected now" } else { "" };
+        let now = if stale {
+            format!("; {why}")
+        } else {
+            String::new()
+        };
         let heard = if stale { "last heard " } else { "" };
         match (self.online, &self.reason, self.after_crash) {
-            (true, _, _) if stale => "broker: last heard online (not connected now)".to_owned(),
+            (true, _, _) if stale => format!("broker: last heard online ({why})"),
             (true, _, _) => "broker: online".to_owned(),
             (false, _, Some(after)) => format!(
                 "broker: {heard}offline (Last Will, {} ms after the crash{now})",
@@ -352,6 +369,11 @@ pub struct State {
     /// The notifications say the status monitor was refused, and not yet that it was
     /// accepted since ([`Action::MonitorAccepted`]).
     pub monitor_refusal_said: bool,
+    /// The page's status monitor lost its connection to the page's broker, and why; `None`
+    /// once it is connected again ([`Action::MonitorAccepted`]). The badges' status lines are
+    /// then the last heard ([`PresenceView::words_monitor_down`]) and [`monitor_down_note`] says
+    /// why while services on other brokers carry on.
+    pub monitor_lost: Option<String>,
     /// The last order OrderService published.
     pub placed_order: Option<Uuid>,
     /// Why the last "Place order" published nothing.
@@ -387,6 +409,20 @@ pub fn monitor_refused_note(reason: &str) -> String {
     )
 }
 
+/// What the page says while its status monitor is not connected to the page's broker at `url`
+/// (`reason`: why, as the client said it) and some service is connected to another broker (a
+/// node of a cluster), so the page works on while it hears no status and no stock level (a
+/// newcomer's break-test, 35-L F8, saw nothing say so). `start` is how to start the broker at
+/// `url` (`broker_bridge::url::start_advice`).
+pub fn monitor_down_note(url: &str, reason: &str, start: &str) -> String {
+    format!(
+        "The page's status monitor (its own client on the page's broker, {url}, which reads \
+         services/+/status and the retained stock levels) is not connected: {reason}. Services \
+         on other brokers carry on, but the badges' broker: lines are the last heard, and a \
+         crash's Last Will or a new stock level will not show until it is back. {start}"
+    )
+}
+
 /// What the notifications say after [`monitor_refused_note`] once the status monitor is
 /// accepted.
 pub const MONITOR_SIGNED_IN: &str = "Signed in: the broker accepted the page's status monitor \
@@ -412,6 +448,8 @@ pub enum Action {
     /// The page's status monitor was accepted: after a refusal said in the notifications, it
     /// is followed there by [`MONITOR_SIGNED_IN`], so the list does not end on a failure.
     MonitorAccepted,
+    /// The page's status monitor lost its connection (or has none yet), with the reason.
+    MonitorLost(String),
     /// Whether the broker relays an instance's online status: `Some(words)` once it has not
     /// within [`crate::services::presence::relay::RELAY_GRACE`] of its announcement, `None`
     /// once it has (or its connection ended).
@@ -623,6 +661,7 @@ impl State {
             notifications: VecDeque::new(),
             notifications_dropped: 0,
             monitor_refusal_said: false,
+            monitor_lost: None,
             placed_order: None,
             form_error: None,
             order_gate: Some("the services are starting".to_owned()),
@@ -871,7 +910,9 @@ impl State {
                 self.monitor_refusal_said = true;
                 self.notify(monitor_refused_note(&reason));
             }
+            Action::MonitorLost(reason) => self.monitor_lost = Some(reason),
             Action::MonitorAccepted => {
+                self.monitor_lost = None;
                 if std::mem::take(&mut self.monitor_refusal_said) {
                     self.notify(MONITOR_SIGNED_IN.to_owned());
                 }

@@ -938,6 +938,26 @@ fn a_status_heard_before_the_connection_was_lost_is_given_as_the_last_word_heard
         ..will.clone()
     };
     assert_eq!(will_heard.words(true, false), "broker: offline (Last Will)");
+    // The page's status monitor down (the page's broker, with the services elsewhere: 35-L F8):
+    // the last word heard, and why.
+    assert_eq!(
+        online.words_monitor_down(false),
+        "broker: last heard online (the status monitor is not connected)"
+    );
+    assert_eq!(
+        will_heard.words_monitor_down(false),
+        "broker: last heard offline (Last Will; the status monitor is not connected)"
+    );
+    let mut state = state();
+    state.apply(Action::MonitorLost(
+        "the broker closed the connection".into(),
+    ));
+    assert_eq!(
+        state.monitor_lost.as_deref(),
+        Some("the broker closed the connection")
+    );
+    state.apply(Action::MonitorAccepted);
+    assert_eq!(state.monitor_lost, None);
     // The flow diagram's shorter line follows the same rule (it said "broker: online" under
     // every box with the broker down: the break-test's second look).
     assert_eq!(online.short_words(true, false), "broker: online");

@@ -42,6 +42,9 @@ pub struct StatusStripProps {
     /// Start a crashed service or instance again.
     #[prop_or_default]
     pub on_restart: Option<Callback<Instance>>,
+    /// The page's status monitor is not connected to the page's broker: why.
+    #[prop_or_default]
+    pub monitor_lost: Option<String>,
 }
 
 /// What went wrong, as one word for `data-diagnosis`.
@@ -282,6 +285,17 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                 }
                 _ => Html::default(),
             };
+            // The status is heard through the page's status monitor: with it down, every
+            // badge's status is the last heard, whatever the service's own link (35-L F8).
+            let monitor_up = props.monitor_lost.is_none();
+            let heard = link.is_connected() && monitor_up;
+            let words = |presence: &PresenceView| {
+                if link.is_connected() && !monitor_up {
+                    presence.words_monitor_down(badge.crashed)
+                } else {
+                    presence.words(link.is_connected(), badge.crashed)
+                }
+            };
             html! {
                 <li class={classes!("badge", state)} data-testid={format!("status-{slug}")}
                     data-state={link.word()} data-crashed={badge.crashed.to_string()} title={title}
@@ -305,13 +319,13 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                             data-unrelayed="true" title={visible(words).into_owned()}>
                             { "broker: its status did not come back (below)" }</span>
                     } else if let Some(presence) = &badge.presence {
-                        <span class={classes!("presence", presence.is_stale(link.is_connected(), badge.crashed).then_some("stale"))}
+                        <span class={classes!("presence", presence.is_stale(heard, badge.crashed).then_some("stale"))}
                             data-testid={format!("presence-{slug}")}
                             data-online={presence.online.to_string()}
-                            data-stale={presence.is_stale(link.is_connected(), badge.crashed).to_string()}
+                            data-stale={presence.is_stale(heard, badge.crashed).to_string()}
                             data-after-crash-ms={presence.after_crash.map(|d| d.as_millis().to_string())}
-                            title={presence.words(link.is_connected(), badge.crashed)}>
-                            { presence.words(link.is_connected(), badge.crashed) }</span>
+                            title={words(presence)}>
+                            { words(presence) }</span>
                     } else {
                         // The line is there before the status monitor hears the retained status,
                         // so the badges do not grow (and the page jump) when it does.
@@ -401,9 +415,32 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         })
         .collect::<Html>();
 
+    // The page's broker down while services on other brokers carry on: said, with how to
+    // start it (a newcomer's break-test, 35-L F8: nothing did; with every service down too,
+    // their help says it).
+    let monitor_down = props
+        .monitor_lost
+        .as_ref()
+        .filter(|_| !props.replaying)
+        .filter(|_| props.services.iter().any(|b| b.link.is_connected()))
+        .map(|reason| {
+            let url = &props.broker_url;
+            let shown: String = url.chars().take(URL_SHOWN).collect();
+            let shown = if shown.len() < url.len() { format!("{shown}…") } else { shown };
+            let note = eda_core::state::monitor_down_note(
+                &shown,
+                reason,
+                &broker_bridge::url::start_advice(url),
+            );
+            html! {
+                <p class="help" role="status" data-testid="monitor-down">{ visible(&note).into_owned() }</p>
+            }
+        });
+
     html! {
         <>
             <ul class="status-strip" aria-label="Service connections">{ badges }</ul>
+            { for monitor_down }
             { unrelayed }
             { for help }
         </>

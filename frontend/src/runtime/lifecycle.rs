@@ -146,6 +146,14 @@ impl Runtime {
                             runtime.monitor_refused();
                             runtime.tell(Action::MonitorRefused(reason.to_string()));
                         }
+                        // Lost (or never made): the badges' status lines are the last heard,
+                        // and the page says why while services elsewhere carry on (35-L F8).
+                        // Stopped on purpose (a broker switch) is no loss.
+                        ClientEvent::Link(Link::Disconnected { reason, .. })
+                            if !reason.is_stopped() =>
+                        {
+                            runtime.tell(Action::MonitorLost(reason.to_string()));
+                        }
                         // Accepted (signed in again): a refusal said before is followed by
                         // "Signed in", so the notifications do not end on a failure.
                         ClientEvent::Link(Link::Connected { .. }) => {
