@@ -110,6 +110,23 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
              the event store.{again}"
         ));
     }
+    // Between the two nodes of ./scripts/cluster: one broker to the services, their persistent
+    // sessions kept in the Redis both share, so nothing stays behind (a newcomer's break-test,
+    // 35-L F9: the note hedged "if it is another broker", and every order completed).
+    let node = |url: &str| {
+        matches!(
+            broker_bridge::url::known_broker(url),
+            broker_bridge::url::KnownBroker::ClusterNode(_)
+        )
+    };
+    if node(from) && node(to) {
+        return Some(format!(
+            "Switched brokers with {what}: {from} and {to} are the two nodes of this project's \
+             local cluster, which keep the services' persistent sessions in the Redis they \
+             share, so what {from} accepted and had not yet delivered reaches the services on \
+             {to}: nothing stays behind.{again}"
+        ));
+    }
     // A newcomer's break-test (32-E F6): back on a broker left earlier, the note said it had
     // none of these services' sessions; it keeps the ones they left there.
     let there = if left.returning {
@@ -141,6 +158,31 @@ fn named(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn between_the_two_nodes_of_the_local_cluster_nothing_stays_behind() {
+        let note = switch_note(
+            "ws://127.0.0.1:9101",
+            "ws://127.0.0.1:9102",
+            left(10, 0, true),
+        )
+        .unwrap();
+        assert!(
+            note.starts_with(
+                "Switched brokers with 10 orders open: ws://127.0.0.1:9101 and \
+                 ws://127.0.0.1:9102 are the two nodes of this project's local cluster"
+            ) && note.ends_with("nothing stays behind."),
+            "{note}"
+        );
+        assert!(!note.contains("if it is another broker"), "{note}");
+        // Clean sessions end with their connections, on a cluster too.
+        let clean = LeftInFlight {
+            clean: true,
+            ..left(10, 0, true)
+        };
+        let note = switch_note("ws://127.0.0.1:9101", "ws://127.0.0.1:9102", clean).unwrap();
+        assert!(note.contains("the services ran clean sessions"), "{note}");
+    }
 
     fn left(open_orders: usize, unacknowledged: usize, reached: bool) -> LeftInFlight {
         LeftInFlight {
