@@ -181,6 +181,9 @@ describeApp('broker connection', () => {
         broker.wsUrl,
         'the address bar now links to the broker in use',
       );
+      // Written as the README writes links, not URLSearchParams' ws%3A%2F%2F… (a newcomer's
+      // break-test, 34-I F5).
+      assert.ok(new URL(page.url()).search.includes(`broker=${broker.wsUrl}`), page.url());
 
       await placeWatchedOrder(page);
     });

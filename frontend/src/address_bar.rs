@@ -17,7 +17,7 @@ pub fn query_pairs() -> Vec<(String, String)> {
 }
 
 /// Writes `setting` into the address (replacing the history entry, so Back still leaves the
-/// page). Does nothing if the browser refuses.
+/// page), by [`eda_core::state::query::with_params`]. Does nothing if the browser refuses.
 pub fn remember(setting: &Setting) {
     let Some(window) = web_sys::window() else {
         return;
@@ -28,12 +28,12 @@ pub fn remember(setting: &Setting) {
     let Ok(page) = web_sys::Url::new(&href) else {
         return;
     };
-    for (key, value) in setting.params() {
-        match value {
-            Some(value) => page.search_params().set(&key, &value),
-            None => page.search_params().delete(&key),
-        }
-    }
+    // Written by the core, as the README writes links (`?broker=ws://…`), not
+    // `URLSearchParams`' `ws%3A%2F%2F…`.
+    page.set_search(&eda_core::state::query::with_params(
+        &page.search(),
+        &setting.params(),
+    ));
     if let Ok(history) = window.history() {
         let _ =
             history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&page.href()));

@@ -268,6 +268,9 @@ fn written_form(key: &str, value: &str) -> Option<String> {
         "session" => Setting::Session(state.session),
         "payment_instances" => Setting::PaymentInstances(state.payment_instances),
         "broker" => Setting::Broker(state.broker_url.clone()),
+        // A service's own broker as the page took it (`%20INPAGE%20` → `inpage`, `WS://` →
+        // `ws://`: a newcomer's break-test, 34-I F5, found them kept as written).
+        _ if key.starts_with("broker_") => return check_broker_url(value).ok(),
         _ => return None,
     };
     setting
@@ -280,25 +283,26 @@ fn written_form(key: &str, value: &str) -> Option<String> {
 /// The query string `search` with each value the page accepted but reads in another form
 /// rewritten as the page writes it ([`canonical_value`]; the first of a repeated key only),
 /// so the address shows what the page runs, as *Copy link* would copy it. Everything else
-/// stays as written, escapes and order included; a value rewritten is percent-encoded as a
-/// browser's `URLSearchParams` writes it. `None` when nothing changes.
+/// stays as written, order included; a value rewritten, or escaped where it need not be, is
+/// written as the README writes links (`ws://h:1`, [`with_params`]). `None` when nothing
+/// changes.
 ///
 /// ```
 /// use eda_core::state::query::with_canonical_values;
 ///
 /// assert_eq!(
 ///     with_canonical_values("?inventory_ms=%20800&ns=a%2Fb&mqtt=311").as_deref(),
-///     Some("?inventory_ms=800&ns=a%2Fb&mqtt=3.1.1")
+///     Some("?inventory_ms=800&ns=a/b&mqtt=3.1.1")
 /// );
 /// assert_eq!(with_canonical_values("?inventory_ms=800&mqtt=5"), None);
 /// // Escapes that spell a value as the page writes it are written plainly; a broker URL is
 /// // written in lower case, and left as it is when it already is.
 /// assert_eq!(
 ///     with_canonical_values("?qos=%32&broker=WS://LOCALHOST:9201").as_deref(),
-///     Some("?qos=2&broker=ws%3A%2F%2Flocalhost%3A9201")
+///     Some("?qos=2&broker=ws://localhost:9201")
 /// );
 /// assert_eq!(with_canonical_values("?broker=ws://localhost:9001&mqtt=%35").as_deref(), Some("?broker=ws://localhost:9001&mqtt=5"));
-/// assert_eq!(with_canonical_values("?broker=ws%3A%2F%2Flocalhost%3A9001"), None);
+/// assert_eq!(with_canonical_values("?broker=ws://localhost:9001"), None);
 /// // A namespace is written as the page takes it, trimmed.
 /// assert_eq!(with_canonical_values("?ns=%20a").as_deref(), Some("?ns=a"));
 /// assert_eq!(with_canonical_values("?ns=class-7"), None);
@@ -316,8 +320,8 @@ pub fn with_canonical_values(search: &str) -> Option<String> {
             let (key, value) = (form_decoded(raw_key), form_decoded(raw_value));
             let first = !seen.contains(&key);
             seen.push(key.clone());
-            // Rewritten when the page writes it otherwise, escapes included (`?qos=%32`); a
-            // value as the page writes it, escaped or not (`ws://h:1`), stays.
+            // Rewritten when the page writes it otherwise, escapes included (`?qos=%32`,
+            // `ws%3A%2F%2Fh%3A1`); a value as the page writes it (`ws://h:1`) stays.
             let written = written_form(&key, &value).filter(|written| {
                 first
                     && (*written != value
@@ -353,21 +357,90 @@ pub fn tidied(search: &str) -> Option<String> {
     }
 }
 
-/// `text` percent-encoded as `URLSearchParams` writes a value
-/// (`application/x-www-form-urlencoded`): ASCII letters, digits and `*-._` as they are, a space
-/// as `+`, every other byte as `%XX`.
+/// `text` percent-encoded for a query value as the README writes links
+/// (`?broker=ws://127.0.0.1:9101`): RFC 3986's unreserved characters and `:/@!$'()*,;` as
+/// they are (each may stand in a query, RFC 3986 §3.4), every other byte as `%XX`, a space as
+/// `%20`, `+` as `%2B` (the form rules [`query_pairs`] reads by take `+` for a space). Not
+/// `URLSearchParams`' form, which writes `ws%3A%2F%2F…` (a newcomer's break-test, 34-I F5,
+/// found the address and *Copy link* so after *Connect*).
 fn form_encoded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for &b in text.as_bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
+            b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b':'
+            | b'/'
+            | b'@'
+            | b'!'
+            | b'$'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b','
+            | b';' => out.push(b as char),
             b => out.push_str(&format!("%{b:02X}")),
         }
     }
     out
+}
+
+/// The query string `search` with `changes` made (each key's first pair given the new value in
+/// place, or the pair added at the end; `None` takes every pair of the key out; a repeat of a
+/// changed key after its first is dropped), every other pair as written. The values are
+/// written by [`form_encoded`]. `""` when nothing is left, else `?…`.
+///
+/// ```
+/// use eda_core::state::query::with_params;
+///
+/// let changed = with_params(
+///     "?ns=a&broker=ws%3A%2F%2Fh%3A1&broker=x",
+///     &[("broker".into(), Some("ws://127.0.0.1:9101".into())), ("ns".into(), None)],
+/// );
+/// assert_eq!(changed, "?broker=ws://127.0.0.1:9101");
+/// ```
+pub fn with_params(search: &str, changes: &[(String, Option<String>)]) -> String {
+    let mut parts: Vec<(String, String)> = search
+        .strip_prefix('?')
+        .unwrap_or(search)
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let raw_key = part.split_once('=').map_or(part, |(key, _)| key);
+            (form_decoded(raw_key), part.to_owned())
+        })
+        .collect();
+    for (key, value) in changes {
+        let written = value
+            .as_ref()
+            .map(|value| format!("{}={}", form_encoded(key), form_encoded(value)));
+        let first = parts.iter().position(|(k, _)| k == key);
+        let mut kept = Vec::with_capacity(parts.len() + 1);
+        for (index, part) in parts.into_iter().enumerate() {
+            if part.0 != *key {
+                kept.push(part);
+            } else if Some(index) == first {
+                if let Some(written) = &written {
+                    kept.push((part.0, written.clone()));
+                }
+            }
+        }
+        if let (None, Some(written)) = (first, written) {
+            kept.push((key.clone(), written));
+        }
+        parts = kept;
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    let joined: Vec<String> = parts.into_iter().map(|(_, part)| part).collect();
+    format!("?{}", joined.join("&"))
 }
 
 /// The query string `search` (`?a=1&b=x%20y`, its `?` optional) as its parameters, in order,
@@ -1105,10 +1178,45 @@ mod query_tests {
         assert_eq!(
             tidied("?inventory_ms=%20800&broker=ws%3A%2F%2Fh%3A1&speed=fast&mqtt=311&mqtt=5")
                 .as_deref(),
-            Some("?inventory_ms=800&broker=ws%3A%2F%2Fh%3A1&mqtt=3.1.1")
+            Some("?inventory_ms=800&broker=ws://h:1&mqtt=3.1.1")
         );
-        assert_eq!(tidied("?inventory_ms=800&mqtt=3.1.1&ns=a%2Fb"), None);
+        // Written as the README writes links, not URLSearchParams' escapes (34-I F5).
+        assert_eq!(
+            tidied("?inventory_ms=800&mqtt=3.1.1&ns=a%2Fb").as_deref(),
+            Some("?inventory_ms=800&mqtt=3.1.1&ns=a/b")
+        );
+        assert_eq!(tidied("?inventory_ms=800&broker=ws://h:1&ns=a/b"), None);
+        // A service's own broker as the page took it (34-I F5).
+        assert_eq!(
+            tidied("?broker=inpage&broker_payment=%20INPAGE%20&broker_inventory=WS://h:2")
+                .as_deref(),
+            Some("?broker=inpage&broker_payment=inpage&broker_inventory=ws://h:2")
+        );
         assert_eq!(tidied("?speed=fast").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn a_setting_is_written_into_the_address_readable_the_rest_as_written() {
+        let broker = |url: &str| vec![("broker".to_owned(), Some(url.to_owned()))];
+        assert_eq!(
+            with_params("?ns=a&speed=2", &broker("ws://127.0.0.1:9101/mqtt")),
+            "?ns=a&speed=2&broker=ws://127.0.0.1:9101/mqtt"
+        );
+        // In place, a repeat dropped; what a URL needs escaped in a query value is.
+        assert_eq!(
+            with_params(
+                "?broker=x&ns=a%2Fb&broker=y",
+                &broker("ws://h:1/p?t=a&x=1 #+")
+            ),
+            "?broker=ws://h:1/p%3Ft%3Da%26x%3D1%20%23%2B&ns=a%2Fb"
+        );
+        // Read back as written.
+        let search = with_params("", &broker("ws://h:1/p?t=a&x=1 #+"));
+        assert_eq!(
+            query_pairs(&search),
+            [("broker".to_owned(), "ws://h:1/p?t=a&x=1 #+".to_owned())]
+        );
+        assert_eq!(with_params("?broker=x", &[("broker".to_owned(), None)]), "");
     }
 
     #[test]
