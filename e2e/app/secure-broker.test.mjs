@@ -476,6 +476,12 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       const warning = page.locator('[data-testid="status-unrelayed"][data-service="order"]');
       await warning.waitFor({ timeout: 15_000 });
       assert.match(await warning.innerText(), /No service's status has come back through the page's status monitor at all, which points at the monitor first: it reads services\/\+\/status as the whole page's user/);
+      // Said once, not once per service (34-J F2: the same 700 characters five times).
+      const notes = page.locator('[data-testid="status-unrelayed"]');
+      await notes.nth(SERVICES.length - 1).waitFor({ timeout: 15_000 });
+      const texts = await notes.allInnerTexts();
+      assert.equal(texts.filter((text) => /status monitor at all/.test(text)).length, 1, texts.join('\n'));
+      for (const text of texts.slice(1)) assert.match(text, /^\S+ is connected too, and its online status has not come back either \(above\)\.$/);
     }, { pageAs: 'PaymentService' });
   });
 

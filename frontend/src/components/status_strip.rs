@@ -402,16 +402,35 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
 
     // A service connected whose own status never came back: its user's access rules, most
     // likely (the broker drops in silence what they deny).
-    let unrelayed = props
+    let unrelayed: Vec<(&ServiceBadge, &String)> = props
         .services
         .iter()
         .filter(|badge| !badge.crashed && badge.link.is_connected())
-        .filter_map(|badge| {
-            let words = badge.unrelayed.as_ref()?;
-            Some(html! {
+        .filter_map(|badge| Some((badge, badge.unrelayed.as_ref()?)))
+        .collect();
+    // No status came back at all: the monitor is the likelier cause, said once in full; the
+    // other services are named after it (a newcomer's break-test, 34-J F2: five times the same
+    // 700 characters).
+    let monitor_first = unrelayed.len() > 1
+        && unrelayed.iter().all(|(_, words)| {
+            words.contains(eda_core::services::presence::relay::MONITOR_HEARS_NOTHING)
+        });
+    let unrelayed = unrelayed
+        .iter()
+        .enumerate()
+        .map(|(index, (badge, words))| {
+            let words = if monitor_first && index > 0 {
+                format!(
+                    "{} is connected too, and its online status has not come back either (above).",
+                    badge.instance.name()
+                )
+            } else {
+                visible(words).into_owned()
+            };
+            html! {
                 <p class="help" role="alert" data-testid="status-unrelayed"
-                    data-service={badge.instance.slug()}>{ visible(words).into_owned() }</p>
-            })
+                    data-service={badge.instance.slug()}>{ words }</p>
+            }
         })
         .collect::<Html>();
 

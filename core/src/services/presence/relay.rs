@@ -176,6 +176,12 @@ impl StatusRelay {
     }
 }
 
+/// The words [`unrelayed_note`] adds when no service's status came back at all: the page's
+/// status monitor is the likelier cause, and the page says it once, not once per service (a
+/// newcomer's break-test, 34-J F2, read the same 700 characters five times).
+pub const MONITOR_HEARS_NOTHING: &str =
+    "No service's status has come back through the page's status monitor";
+
 /// What the page says of `instance` (named as the page names it, e.g. `PaymentService`) whose
 /// status on `topic` (as on the wire, with the namespace) has not come back, under MQTT
 /// `protocol_five` (5.0) or 3.1.1: the sentence for its badge and its log.
@@ -209,7 +215,7 @@ pub fn unrelayed_note(
     let prefix = topic.rfind("services/").map_or("", |at| &topic[..at]);
     let monitor = if monitor_hears_nothing {
         format!(
-            " No service's status has come back through the page's status monitor at all, \
+            " {MONITOR_HEARS_NOTHING} at all, \
              which points at the monitor first: it reads {prefix}services/+/status as the whole \
              page's user (under Sign in to the broker), and a user that may not read there is \
              granted the SUBSCRIBE and sent nothing. Check that user before each service's."
