@@ -619,6 +619,27 @@ impl OrderRow {
         })
     }
 
+    /// What the row adds to `compensation`, a "nothing to undo" answer (the nil id), when the
+    /// row also shows that kind of step done and undone: the answer was true when given (the
+    /// charge came later, and was refunded at once) or given by another participant, but
+    /// "never charged" beside "✓ charged" and "↺ refunded" reads as a contradiction (a
+    /// newcomer's break-test, 35-P F4: a nil refund published by hand, then the page's late
+    /// charge and its refund). `None` for the others.
+    pub fn answered_before_a_step(&self, compensation: &Compensation) -> Option<&'static str> {
+        if !compensation.before_the_step() {
+            return None;
+        }
+        let undone = self
+            .compensations
+            .iter()
+            .any(|c| c.is_refund() == compensation.is_refund() && !c.before_the_step());
+        (undone).then_some(if compensation.is_refund() {
+            "so it was when answered, or for the PaymentService that answered: the row also shows a charge, refunded"
+        } else {
+            "so it was when answered, or for the InventoryService that answered: the row also shows a reservation, released"
+        })
+    }
+
     /// Why OrderService does not take `compensation`, a refund (or, on a completed order, a
     /// "nothing to undo" answer of either kind) the row lists, as one more:
     /// its amount is more than the order's total (refused:

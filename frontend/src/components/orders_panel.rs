@@ -180,6 +180,9 @@ fn row_view(
                             if let Some(unseen) = row.unseen_step(c) {
                                 <span class="note" data-testid="order-unseen-step">{ format!(" ({unseen})") }</span>
                             }
+                            if let Some(then) = row.answered_before_a_step(c) {
+                                <span class="note" data-testid="order-answered-before">{ format!(" ({then})") }</span>
+                            }
                             if let Some(why) = row.not_taken(c) {
                                 <span class="note" data-testid="order-not-taken">{ format!(" ({why})") }</span>
                             }</li>

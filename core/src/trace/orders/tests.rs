@@ -1972,3 +1972,48 @@ fn a_confirmation_from_outside_before_the_order_is_a_second_outcome_and_the_time
     let book = OrderBook::from_packets(&one, 10);
     assert_eq!(book.row(id(1)).unwrap().other_outcome_note(), None);
 }
+
+/// A newcomer's break-test (35-P F4): a "nothing to refund" published by hand, then the page's
+/// late charge and its refund. The row read "↺ nothing to refund: never charged" beside
+/// "✓ charged 59.98" and "↺ refunded 59.98", unexplained.
+#[test]
+fn a_nothing_to_undo_answer_beside_a_step_done_and_undone_says_when_it_held() {
+    let mut book = OrderBook::default();
+    let cancelled: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "payment refunded before the order completed".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    for (at, message) in [
+        (0, created(1)),
+        (300, refunded(1, 0)),
+        (301, cancelled),
+        (900, charged(1, 7)),
+        (901, refunded(1, 7)),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    let row = book.row(id(1)).unwrap();
+    let notes: Vec<_> = row
+        .compensations
+        .iter()
+        .map(|c| (c.describe(), row.answered_before_a_step(c)))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "↺ nothing to refund: never charged".to_owned(),
+                Some("so it was when answered, or for the PaymentService that answered: the row also shows a charge, refunded")
+            ),
+            ("↺ refunded 59.98".to_owned(), None),
+        ]
+    );
+    // Alone, the answer needs nothing added.
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(2));
+    book.apply(ms(300), &refunded(2, 0));
+    let row = book.row(id(2)).unwrap();
+    assert_eq!(row.answered_before_a_step(&row.compensations[0]), None);
+}
