@@ -320,6 +320,10 @@ pub struct OrderRow {
     /// page's PaymentService, then InventoryService, received for the order
     /// ([`OrderRow::compensating`]).
     compensation_heard: [u32; 2],
+    /// The identities of the steps a restored row took from PaymentService's and
+    /// InventoryService's memory alone ([`OrderBook::take_participants`]): OrderService's
+    /// store did not hold them ([`OrderRow::kept_step`]).
+    kept_only: Vec<(&'static str, Uuid)>,
 }
 
 impl OrderRow {
@@ -344,6 +348,7 @@ impl OrderRow {
             dead_lettered: None,
             refused: None,
             heard_by_order: Vec::new(),
+            kept_only: Vec::new(),
             compensation_heard: [0; 2],
         }
     }
@@ -575,6 +580,29 @@ impl OrderRow {
         self.published(identity)?;
         (!self.heard_by_order.contains(&identity))
             .then(|| format!("OrderService never received this {topic}: {DROPPED_WHY}"))
+    }
+
+    /// What a restored row adds to `step` when it knows the step only from the participant's
+    /// memory in the tab's database: OrderService never recorded it, and this page has not seen
+    /// its message since; lost, most likely queued in the page when it reloaded (README:
+    /// PaymentService's and InventoryService's results have no outbox). A newcomer's break-test
+    /// (35-L F6) read "✓ charged 59.98 ✓ stock reserved" on rows whose results the wire never
+    /// carried. `None` otherwise.
+    pub fn kept_step(&self, step: &StepSeen) -> Option<String> {
+        let identity = step.identity()?;
+        (self.kept_only.contains(&identity) && self.published(identity).is_none()).then(|| {
+            let service = if step.is_payment() {
+                "PaymentService"
+            } else {
+                "InventoryService"
+            };
+            format!(
+                "kept by {service} in the tab's database, not recorded by OrderService: its {} \
+                 is not among the messages this page saw, lost, e.g. queued in the page when \
+                 it reloaded",
+                identity.0
+            )
+        })
     }
 
     /// The client id that published the message of `step` (PaymentService's instance that

@@ -172,6 +172,9 @@ fn row_view(
                             { reason_cut(&s.describe(), REASON_CHARS) }{ by(row.step_by(s), handlers && s.is_payment()) }
                             if let Some(unheard) = row.unheard_step(s) {
                                 <span class="note" data-testid="order-unheard-step">{ format!(" ({unheard})") }</span>
+                            }
+                            if let Some(kept) = row.kept_step(s) {
+                                <span class="note" data-testid="order-kept-step">{ format!(" ({kept})") }</span>
                             }</li>
                     }) }
                     { for row.compensations.iter().map(|c: &Compensation| html! {

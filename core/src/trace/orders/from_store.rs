@@ -59,11 +59,22 @@ impl OrderBook {
         inventory: &crate::services::inventory::InventoryService,
     ) {
         for row in self.rows.iter_mut().filter(|r| r.start == Start::Restored) {
-            for (payment_id, amount) in payment.charges_of(row.order_id) {
-                row.step(StepSeen::Charged(payment_id, amount));
-            }
-            for reservation_id in inventory.reservations_of(row.order_id) {
-                row.step(StepSeen::Reserved(reservation_id));
+            let kept = payment
+                .charges_of(row.order_id)
+                .into_iter()
+                .map(|(payment_id, amount)| StepSeen::Charged(payment_id, amount))
+                .chain(
+                    inventory
+                        .reservations_of(row.order_id)
+                        .into_iter()
+                        .map(StepSeen::Reserved),
+                );
+            for step in kept {
+                // Not in OrderService's store: known from the participant alone (35-L F6).
+                if !row.has_step(&step) {
+                    row.kept_only.extend(step.identity());
+                    row.step(step);
+                }
             }
         }
     }

@@ -1641,6 +1641,20 @@ fn a_restored_row_takes_the_charges_and_reservations_the_participants_kept() {
     book.take_participants(&payment, &inventory);
     let row = book.row(id(2)).unwrap();
     assert_eq!((row.charges(), row.reservations()), (2, 2));
+    // The steps known from the participants alone say so; those of the store do not (35-L F6:
+    // "✓ charged" and "✓ stock reserved" on rows whose results the wire never carried).
+    let kept: Vec<bool> = row
+        .steps
+        .iter()
+        .map(|s| row.kept_step(s).is_some())
+        .collect();
+    let from_store = row.steps.len() - 2;
+    assert_eq!(kept.iter().filter(|k| **k).count(), 2, "{:?}", row.steps);
+    assert!(kept[..from_store].iter().all(|k| !k), "{:?}", row.steps);
+    assert!(row
+        .kept_step(&row.steps[from_store])
+        .unwrap()
+        .starts_with("kept by PaymentService in the tab's database, not recorded by OrderService: its payments/processed is not among"));
     // An order the participants kept nothing of is as the store has it.
     assert_eq!(book.row(id(1)).unwrap(), &before);
 }
