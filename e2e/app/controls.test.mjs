@@ -63,4 +63,25 @@ describeApp('controls', () => {
       await error.waitFor({ state: 'visible' });
       assert.match((await error.textContent()) ?? '', /Inventory delay .*0 to 10000\. The delay in use is still 0 ms\./, 'the refusal says which delay still runs (0 from the link, not the default 800)');
     }));
+
+  // A newcomer's break-test (36-R F1): a double-click on Place order placed two orders, two
+  // charges; on Place 10 orders, twenty. The second click of a double-click is no new order.
+  it('a double-click on Place order places one order, on Place 10 orders ten; a click after it places one more', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await startWitness({ tcpPort: broker.tcpPort });
+      const created = () => new Set(witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId)).size;
+      try {
+        await page.dblclick('[data-testid="place-order"]');
+        await witness.waitFor(() => created() >= 1, FLOW_TIMEOUT_MS, 'the order');
+        await page.click('[data-testid="place-order"]');
+        await witness.waitFor(() => created() >= 2, FLOW_TIMEOUT_MS, 'the order of the single click');
+        await page.dblclick('[data-testid="place-ten"]');
+        await witness.waitFor(() => created() >= 12, FLOW_TIMEOUT_MS, 'ten more');
+        await witness.roundTrip();
+        assert.equal(created(), 12, 'a double-click counts as one click');
+      } finally {
+        await witness.close();
+      }
+    }));
 });

@@ -146,10 +146,23 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
             submit();
         })
     };
+    // The second (or third) click of a double-click is no new order: a shop's submit button
+    // double-clicked is the classic double purchase (a newcomer's break-test, 36-R F1: two
+    // orders, two charges). The browser counts the clicks (`detail`), so no clock is read.
     let on_burst = {
         let submit = submit_to(props.on_burst.clone());
-        Callback::from(move |_: MouseEvent| submit())
+        Callback::from(move |e: MouseEvent| {
+            if e.detail() < 2 {
+                submit();
+            }
+        })
     };
+    let once = Callback::from(|e: MouseEvent| {
+        if e.detail() >= 2 {
+            // Not submitted: the form's submit is the button's default action.
+            e.prevent_default();
+        }
+    });
     let error_for = |key: &str| -> Html {
         match errors.get(key) {
             Some(message) => html! {
@@ -211,7 +224,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                     <button type="button" class="secondary" onclick={add_item} data-testid="add-item"
                         disabled={full} aria-describedby={full.then_some("items-full")}>{ "Add item" }</button>
                     <button type="button" class="secondary" onclick={on_burst} data-testid="place-ten" data-ready={ready.clone()}>{ "Place 10 orders" }</button>
-                    <button type="submit" class="primary" data-testid="place-order" data-ready={ready}>{ "Place order" }</button>
+                    <button type="submit" class="primary" data-testid="place-order" data-ready={ready} onclick={once}>{ "Place order" }</button>
                 </div>
             </form>
             if let Some(error) = &props.form_error {
