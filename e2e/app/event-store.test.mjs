@@ -200,6 +200,43 @@ describeApp('event store', () => {
       await expectOneOutcome(witness, order, 'orders/confirmed');
     }));
 
+  // A newcomer's break-test (36-Q F2): one stored event the page cannot read (another version's,
+  // or damaged) threw the whole database away on reload: the completed order was no longer
+  // shown, and the order in flight at the reload never ended (a reservation on the wire, then
+  // nothing).
+  it('an unreadable stored event: a reload reads back the events before it, says so, deletes it, and the order in flight still ends', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=2500&inventory_ms=0', async ({ page, witness }) => {
+      const done = await placeOrder(page);
+      await waitForRow(page, done, 'Completed');
+      const open = await placeOrder(page);
+      await witness.waitFor((m) => m.topic === 'inventory/reserved' && m.json?.orderId === open, FLOW_TIMEOUT_MS, 'the open order reserved');
+      const database = (body, arg) => page.evaluate(async ([body, arg]) => {
+        const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground-'));
+        const db = await new Promise((resolve, reject) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+        try {
+          const events = db.transaction('events', 'readwrite').objectStore('events');
+          const all = await new Promise((resolve, reject) => { const r = events.getAll(); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+          const last = Math.max(0, ...all.map((row) => row.position));
+          if (body === 'break') {
+            await new Promise((resolve, reject) => { const r = events.put({ position: last + 1, stream: 'order-x', version: 1, json: '{"oops":' }); r.onsuccess = resolve; r.onerror = () => reject(r.error); });
+            return last + 1;
+          }
+          return all.filter((row) => row.position === arg && row.json === '{"oops":').length;
+        } finally { db.close(); }
+      }, [body, arg]);
+      const bad = await database('break');
+      await page.reload();
+      await waitReady(page);
+      const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match(await note.textContent(), new RegExp(`The page's database held an event it could not use \\(the stored event at position ${bad} could not be read: .*\\)\\. It read back the ${bad - 1} stored before it, and deleted that one from there on`));
+      // What came before it is back: the completed order, and the open one, which ends.
+      await waitForRow(page, done, 'Completed');
+      await witness.waitFor((m) => OUTCOMES.includes(m.topic) && m.json?.orderId === open, FLOW_TIMEOUT_MS, 'the open order ends');
+      await page.locator(`[data-testid="order-row"][data-order-id="${open}"]:not([data-status="Pending"])`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await database('check', bad), 0, 'the unreadable event is gone from the database');
+    }));
+
   // A newcomer's break-test: the tab's database deleted while the page ran (as the developer
   // tools' Clear site data does). The page let go of it but learnt of it only at its next write:
   // its note blamed "the connection is closing", said the same thing twice, and said a reload

@@ -266,7 +266,7 @@ impl StoreKeeper {
                 return;
             }
             match opened {
-                Ok((db, store, owed, dead_letters, tries, (memos, stock, placed))) => {
+                Ok((db, store, owed, dead_letters, tries, (memos, stock, placed), note)) => {
                     // First: the participants decide nothing before they have it back.
                     if !memos.is_empty() || stock.is_some() {
                         restore_participants(memos, stock);
@@ -280,7 +280,10 @@ impl StoreKeeper {
                             keeper.outbox.borrow_mut().owe(*position, messages.clone());
                         }
                         *keeper.restored_owed.borrow_mut() = owed;
-                        let restored = restore(store);
+                        let restored = restore(store).map(|text| match &note {
+                            Some(note) => format!("{text} {note}"),
+                            None => text,
+                        });
                         if restored.is_err() {
                             keeper.forget_restored();
                             // Not taken (the page had started without it): the database is
@@ -292,6 +295,8 @@ impl StoreKeeper {
                             }
                         }
                         (keeper.report)(restored);
+                    } else if let Some(note) = note {
+                        (keeper.report)(Ok(note));
                     }
                     // Deleted (site data cleared) or closed while the page runs: say so at
                     // once, in those words, not at the next write's failure.
@@ -888,6 +893,7 @@ type ReadBack = (
     Vec<KeptDeadLetter>,
     Vec<PendingTry>,
     (Vec<Memo>, Option<Stock>, Vec<Placed>),
+    Option<String>,
 );
 
 /// Opens the tab's database and reads its store back, what it still owes the wire, the dead
@@ -911,7 +917,8 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
         .filter_map(|row| PendingTry::from_stored(&row.id, &row.json))
         .collect();
     tries.sort_by_key(|t| t.due);
-    // The participants' memory; rows another version of the page wrote are left out.
+    // The participants' memory; a row another version of the page wrote is kept as its
+    // order's id alone (`Memo::unreadable`).
     let mut memos = Vec::new();
     let mut stock = None;
     let mut placed = Vec::new();
@@ -928,41 +935,90 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
             stock = durable::stock_from_stored(&row.json);
         } else if let Some(memo) = Memo::from_stored(&row.json) {
             memos.push(memo);
+        } else if let Some(memo) = Memo::unreadable(&row.id) {
+            // Not read, but not forgotten: its order's redelivery stays a duplicate, and the
+            // service's log says so (36-Q F3).
+            memos.push(memo);
         }
     }
-    let records = db.load_all().await.map_err(|e| e.to_string())?;
-    let rows = db.load_outbox().await.map_err(|e| e.to_string())?;
-    let mut owed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        match row_from_json(&row.json) {
-            Ok(messages) => owed.push((row.position, messages)),
-            Err(error) => {
-                return Err(StorageError::Other(format!(
-                    "what the stored event at position {} owes the wire could not be read: \
-                     {error}",
-                    row.position
-                ))
-                .to_string())
-            }
-        }
-    }
+    // The events up to the first this page cannot use (unreadable, or not fitting the store):
+    // those are read back, that one and every one after it are deleted, and the page says so
+    // (a newcomer's break-test, 36-Q F2: one bad record threw the whole database away, and an
+    // order in flight at the reload never ended).
+    let (records, unreadable) = db.load_readable().await.map_err(|e| e.to_string())?;
+    let mut cut = unreadable.map(|(position, error)| (position, error.to_string()));
     let mut events = Vec::with_capacity(records.len());
     for record in &records {
+        if cut.as_ref().is_some_and(|(at, _)| record.position >= *at) {
+            break;
+        }
         match StoredEvent::decode(record.json.as_bytes()) {
             Ok(event) => events.push(event),
             Err(error) => {
-                return Err(StorageError::Other(format!(
-                    "the stored event at position {} could not be read: {error}",
-                    record.position
-                ))
-                .to_string())
+                cut = Some((
+                    record.position,
+                    format!(
+                        "the stored event at position {} could not be read: {error}",
+                        record.position
+                    ),
+                ));
+                break;
             }
         }
     }
-    let store = EventStore::load(events).map_err(|error| {
-        StorageError::Other(format!("the stored events do not make a store: {error}")).to_string()
-    })?;
-    Ok((db, store, owed, dead_letters, tries, (memos, stock, placed)))
+    let (store, refused) = EventStore::load_prefix(events);
+    if let Some((position, error)) = refused {
+        cut = Some((
+            position,
+            format!("the stored event at position {position} does not fit the store: {error}"),
+        ));
+    }
+    let (rows, unreadable_row) = db.load_outbox_readable().await.map_err(|e| e.to_string())?;
+    let mut notes = Vec::new();
+    let mut owed = Vec::with_capacity(rows.len());
+    let mut unread_rows = usize::from(unreadable_row.is_some());
+    for row in rows
+        .iter()
+        .filter(|row| cut.as_ref().is_none_or(|(at, _)| row.position < *at))
+    {
+        match row_from_json(&row.json) {
+            Ok(messages) => owed.push((row.position, messages)),
+            Err(_) => unread_rows += 1,
+        }
+    }
+    if let Some((at, why)) = &cut {
+        let left_out = records.iter().filter(|r| r.position >= *at).count().max(1);
+        db.truncate_from(*at).await.map_err(|e| e.to_string())?;
+        notes.push(format!(
+            "The page's database held an event it could not use ({why}). It read back the {} \
+             stored before it, and deleted {} from there on, so it writes over {} from now \
+             on: an order whose history was there is not shown, and what it owed the wire is \
+             not sent again.",
+            store.head(),
+            if left_out == 1 {
+                "that one".to_owned()
+            } else {
+                format!("those {left_out}")
+            },
+            if left_out == 1 { "it" } else { "them" },
+        ));
+    }
+    if unread_rows > 0 {
+        notes.push(format!(
+            "{unread_rows} of what stored events owe the wire could not be read (written by \
+             another version of the playground?): not sent again."
+        ));
+    }
+    let note = (!notes.is_empty()).then(|| notes.join(" "));
+    Ok((
+        db,
+        store,
+        owed,
+        dead_letters,
+        tries,
+        (memos, stock, placed),
+        note,
+    ))
 }
 
 #[cfg(test)]

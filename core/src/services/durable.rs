@@ -69,6 +69,9 @@ pub struct Memo {
     /// and the order, charged and reserved, was cancelled at its deadline).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub early: Vec<EarlyMemo>,
+    /// Made by [`Memo::unreadable`] for a row this version could not read: not written back.
+    #[serde(skip)]
+    pub unreadable: bool,
 }
 
 /// A message kept until its order's creation arrives ([`Memo::early`]): its topic (one of the
@@ -165,6 +168,34 @@ impl Memo {
         (memo.v == MEMO_VERSION && memo.service_id().is_some()).then_some(memo)
     }
 
+    /// For a row keyed `key` (`payment/<orderId>`, [`Memo::key`]) whose text this version of the
+    /// page cannot read (another `v`, another shape): a memo that records only that the service
+    /// processed the order's creation and its command, so a redelivery of them is ignored
+    /// rather than charged or reserved a second time (a newcomer's break-test, 36-Q F3: a
+    /// PaymentService row of another version was dropped without a word, and the republished
+    /// order was charged twice, never refunded). What the service did for the order is not
+    /// known: [`Restored::lines`] says so. `None` for a key that names no participant and order.
+    pub fn unreadable(key: &str) -> Option<Memo> {
+        let (service, order) = key.split_once('/')?;
+        let order_id: Uuid = order.parse().ok()?;
+        let mut memo: Memo = serde_json::from_value(serde_json::json!({
+            "v": MEMO_VERSION,
+            "service": service,
+            "orderId": order_id,
+        }))
+        .ok()?;
+        memo.service_id()?;
+        memo.processed = [
+            topics::ORDERS_CREATED,
+            topics::COMMAND_CHARGE_PAYMENT,
+            topics::COMMAND_RESERVE_INVENTORY,
+        ]
+        .map(|topic| (topic.to_owned(), order_id))
+        .to_vec();
+        memo.unreadable = true;
+        Some(memo)
+    }
+
     /// The participant the memo is of.
     pub fn service_id(&self) -> Option<ServiceId> {
         [
@@ -244,6 +275,8 @@ pub struct Restored {
     pub stock: bool,
     /// Messages kept until their order's creation arrives ([`Memo::early`]), per service.
     pub early: BTreeMap<ServiceId, usize>,
+    /// Rows this version could not read ([`Memo::unreadable`]), per service: their orders'.
+    pub unreadable: BTreeMap<ServiceId, Vec<Uuid>>,
 }
 
 impl Restored {
@@ -287,6 +320,28 @@ impl Restored {
                 format!(
                     "{head} {} processed (no email is sent twice)",
                     plural(processed(ServiceId::Notification), "order", "orders")
+                ),
+            ));
+        }
+        for (service, orders) in &self.unreadable {
+            let first = orders.first().map(Uuid::to_string).unwrap_or_default();
+            let more = match orders.len() {
+                0 | 1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            lines.push((
+                *service,
+                format!(
+                    "{head} {} of its memory could not be read (written by another version of the \
+                     playground?), of order {first}{more}: a redelivery of {} is ignored, but what \
+                     it did for {} is not known (a cancellation would find nothing to undo)",
+                    plural(orders.len(), "row", "rows"),
+                    if orders.len() == 1 {
+                        "that order"
+                    } else {
+                        "those orders"
+                    },
+                    if orders.len() == 1 { "it" } else { "them" },
                 ),
             ));
         }

@@ -561,3 +561,52 @@ fn a_message_kept_until_its_order_s_creation_survives_a_reload() {
         .iter()
         .any(|m| m.service == "order" && m.early.is_empty()));
 }
+
+/// A newcomer's break-test (36-Q F3): PaymentService's row of another version (`"v":2`) was
+/// dropped on reload without a word, and the order published again was charged a second time.
+/// Kept as its order's id alone, a redelivery is a duplicate, and the log says what is unknown.
+#[test]
+fn a_memo_row_another_version_wrote_keeps_its_order_a_duplicate_and_says_so() {
+    let (order_id, changed) = charged_and_reserved();
+    let memos: Vec<Memo> = changed
+        .memos
+        .iter()
+        .filter_map(|memo| {
+            let mut json = memo.to_stored();
+            if memo.service == "payment" {
+                json = json.replace(r#""v":1"#, r#""v":2"#);
+            }
+            Memo::from_stored(&json).or_else(|| Memo::unreadable(&memo.key()))
+        })
+        .collect();
+    assert_eq!(memos.len(), changed.memos.len(), "none dropped");
+    let mut flow = Flow::new(settings());
+    let restored = flow.restore_memos(memos, None);
+    let again = flow
+        .handle(
+            ServiceId::Payment,
+            at(5_000),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        )
+        .expect_err("a duplicate, not a second charge");
+    assert!(again.is_duplicate(), "{}", again.reason);
+    let line = restored
+        .lines()
+        .into_iter()
+        .find(|(service, _)| *service == ServiceId::Payment)
+        .map(|(_, line)| line)
+        .unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "restored from the tab's database after a reload: 1 row of its memory could not be \
+             read (written by another version of the playground?), of order {order_id}: a \
+             redelivery of that order is ignored, but what it did for it is not known (a \
+             cancellation would find nothing to undo)"
+        )
+    );
+    // A key that names no participant's order is no memo.
+    assert_eq!(Memo::unreadable("inventory/stock"), None);
+    assert_eq!(Memo::unreadable(&format!("shipping/{order_id}")), None);
+}

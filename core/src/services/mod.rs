@@ -597,6 +597,7 @@ impl Flow {
                         .collect()
                 })
                 .unwrap_or_default(),
+            unreadable: false,
         }
     }
 
@@ -640,7 +641,13 @@ impl Flow {
                 .iter()
                 .filter_map(|(topic, id)| Some((durable::known_topic(topic)?, *id)))
                 .collect();
-            if !ids.is_empty() {
+            if memo.unreadable {
+                restored
+                    .unreadable
+                    .entry(service)
+                    .or_default()
+                    .push(memo.order_id);
+            } else if !ids.is_empty() {
                 *restored.processed.entry(service).or_default() += 1;
             }
             for &(topic, id) in &ids {

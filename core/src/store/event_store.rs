@@ -103,6 +103,23 @@ impl EventStore {
         Ok(store)
     }
 
+    /// The store of `events` (in position order) up to the first that does not fit
+    /// ([`EventStore::insert`]'s checks), and that event's position and why; the store of all
+    /// of them when each fits. A reload reads back what a damaged database holds before the
+    /// damage rather than nothing (a newcomer's break-test, 36-Q F2).
+    pub fn load_prefix(
+        events: impl IntoIterator<Item = StoredEvent>,
+    ) -> (EventStore, Option<(u64, StoreError)>) {
+        let mut store = EventStore::new();
+        for event in events {
+            let position = event.position;
+            if let Err(error) = store.insert(event) {
+                return (store, Some((position, error)));
+            }
+        }
+        (store, None)
+    }
+
     /// Adds one event another store appended (a copy kept in step, such as the page's view of
     /// OrderService's store): it must be the next position, its stream's next version, and an
     /// `OrderCreated` exactly when it is version 1. Errors as [`EventStore::load`]'s, with

@@ -235,6 +235,87 @@ impl EventDb {
         values.iter().map(Record::from_js).collect()
     }
 
+    /// The stored records in ascending `position` up to the first this page cannot read
+    /// (another version's, or damaged), and that one's position and error: a reload reads back
+    /// what comes before it rather than nothing (a newcomer's break-test, 36-Q F2: one bad record
+    /// threw the whole database away).
+    ///
+    /// # Errors
+    /// [`StorageError::Other`] if the database fails.
+    pub async fn load_readable(
+        &self,
+    ) -> Result<(Vec<Record>, Option<(u64, StorageError)>), StorageError> {
+        let (_transaction, store) = self.store(TransactionMode::ReadOnly)?;
+        let request = store.get_all(None, None).map_err(StorageError::from_idb)?;
+        let values = request.await.map_err(StorageError::from_idb)?;
+        let mut records = Vec::with_capacity(values.len());
+        for value in values.iter() {
+            match Record::from_js(value) {
+                Ok(record) => records.push(record),
+                Err(error) => {
+                    let position = js_sys::Reflect::get(value, &"position".into())
+                        .ok()
+                        .and_then(|p| p.as_f64())
+                        .map_or(0, |p| p as u64);
+                    return Ok((records, Some((position, error))));
+                }
+            }
+        }
+        Ok((records, None))
+    }
+
+    /// Deletes every record and every `outbox` row at `position` or after it.
+    ///
+    /// # Errors
+    /// As [`EventDb::append`].
+    pub async fn truncate_from(&self, position: u64) -> Result<(), StorageError> {
+        let (transaction, store) = self.store(TransactionMode::ReadWrite)?;
+        let owed = transaction
+            .object_store(OUTBOX)
+            .map_err(StorageError::from_idb)?;
+        let from = || {
+            idb::KeyRange::lower_bound(&JsValue::from_f64(position as f64), None)
+                .map(idb::Query::KeyRange)
+                .map_err(StorageError::from_idb)
+        };
+        let deleted = (
+            store.delete(from()?).map_err(StorageError::from_idb)?,
+            owed.delete(from()?).map_err(StorageError::from_idb)?,
+        );
+        let (events, rows) = (deleted.0.await, deleted.1.await);
+        events.map_err(StorageError::from_idb)?;
+        rows.map_err(StorageError::from_idb)?;
+        finish(transaction.await, &store)
+    }
+
+    /// Every `outbox` row this page can read, in ascending `position`, and how many it could
+    /// not (left out, as the rows of [`EventDb::load_kept`] are), with the first one's error.
+    ///
+    /// # Errors
+    /// [`StorageError::Other`] if the database fails.
+    pub async fn load_outbox_readable(
+        &self,
+    ) -> Result<(Vec<OutboxRow>, Option<StorageError>), StorageError> {
+        let (_transaction, store) = self.store(TransactionMode::ReadOnly)?;
+        let owed = store
+            .transaction()
+            .object_store(OUTBOX)
+            .map_err(StorageError::from_idb)?;
+        let request = owed.get_all(None, None).map_err(StorageError::from_idb)?;
+        let values = request.await.map_err(StorageError::from_idb)?;
+        let mut rows = Vec::with_capacity(values.len());
+        let mut first_error = None;
+        for value in values.iter() {
+            match OutboxRow::from_js(value) {
+                Ok(row) => rows.push(row),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Ok((rows, first_error))
+    }
+
     /// Every `outbox` row (what follows from stored events and was not acknowledged), in
     /// ascending `position`.
     ///

@@ -320,6 +320,27 @@ fn load_restores_a_store_from_events_in_any_order_and_refuses_a_broken_one() {
     );
 }
 
+/// A newcomer's break-test (36-Q F2): one bad event threw the whole database away on reload.
+/// The events before the first that does not fit make the store; that one is named.
+#[test]
+fn load_prefix_keeps_the_events_before_the_first_that_does_not_fit() {
+    let store = shop();
+    let all = store.read_all(0, None).to_vec();
+    let (whole, none) = EventStore::load_prefix(all.clone());
+    assert_eq!((whole, none), (store, None));
+    let mut skipped = all.clone();
+    skipped[6].version += 1;
+    let (prefix, refused) = EventStore::load_prefix(skipped);
+    assert_eq!(prefix.head(), 6, "positions 1 to 6");
+    assert_eq!(prefix.read_all(0, None), &all[..6]);
+    let (position, error) = refused.unwrap();
+    assert_eq!(position, 7);
+    assert!(
+        matches!(error, StoreError::VersionGap { position: 7, .. }),
+        "{error}"
+    );
+}
+
 #[test]
 fn json_lines_round_trip_the_whole_store() {
     let store = shop();
