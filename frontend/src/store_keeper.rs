@@ -857,7 +857,10 @@ fn gave_up(error: &StorageError, emptied: Result<(), StorageError>) -> String {
         Ok(()) => format!(
             "{error} So that a reload does not bring back a part of the orders (an order \
              without its later events would be resumed and cancelled, though it had ended), \
-             the page emptied the event store it kept: after a reload it starts with no orders."
+             the page emptied the event store it kept: after a reload it starts with no orders, \
+             and an order still open then never ends, nothing undone for it. Reload only once \
+             no order is open. PaymentService and InventoryService keep what they had saved of \
+             the earlier orders, so a redelivery of one is still ignored."
         ),
         Err(also) => format!(
             "{error} The page could not empty the event store it kept either ({}): a reload \

@@ -47,7 +47,8 @@ pub enum StorageError {
          dead letters, messages waiting for their next try, the participants' charges and \
          reservations) were not saved and will not come \
          back after a reload. The page keeps working in memory; nothing shown is \
-         lost. Free some disk space or clear this site's data to save again."
+         lost. It saves nothing more in this page: free some disk space or clear this site's \
+         data, then reload once no order is open to save again."
     )]
     QuotaExceeded,
     /// The database was deleted while the page ran: the learner cleared this site's data (the
@@ -87,7 +88,9 @@ pub enum StorageError {
     /// Anything else, with what went wrong.
     #[error(
         "The page's database failed ({0}). The page keeps working in memory; nothing shown is \
-         lost, but what happens from now on may not come back after a reload."
+         lost, but nothing from now on is kept, and a reload tries the database again (an order \
+         open then never ends). If this comes back on every reload, open the page in a new tab \
+         (a new tab has a database of its own) or clear this site's data."
     )]
     Other(String),
 }
