@@ -1,5 +1,6 @@
 //! Keepalive (§3.1.2.10): a PINGREQ when the client has been quiet for the keepalive interval,
-//! and a dead connection declared when the PINGRESP does not come back in time.
+//! or has heard nothing for it, and a dead connection declared when the PINGRESP does not come
+//! back in time.
 
 use std::time::Duration;
 
@@ -18,13 +19,18 @@ pub enum KeepaliveAction {
 /// The keepalive timer of one connection, on the session's clock (no timer of its own: the
 /// session re-arms the driver's for [`Keepalive::deadline`]).
 ///
-/// The interval counts from the last packet *sent*: the broker only needs to hear from us
-/// once per interval, whatever it sends (3.1.1 [MQTT-3.1.2-23]).
+/// The interval counts from the last packet *sent* (the broker only needs to hear from us once
+/// per interval, 3.1.1 [MQTT-3.1.2-23]) or the last *received*, whichever is older: a client
+/// that keeps sending to a broker that stopped answering (hung, not closed) would otherwise
+/// never ping it, and never learn (a newcomer's break-test, 36-S F2: OrderService, sending its
+/// compensations again and again, still read "connected" 65 s into a frozen broker). A PINGREQ
+/// may be sent at any time (§3.12).
 #[derive(Debug)]
 pub struct Keepalive {
     interval: Duration,
     timeout: Duration,
     last_sent: Duration,
+    last_received: Duration,
     ping_sent_at: Option<Duration>,
 }
 
@@ -36,6 +42,7 @@ impl Keepalive {
             interval,
             timeout,
             last_sent: Duration::ZERO,
+            last_received: Duration::ZERO,
             ping_sent_at: None,
         }
     }
@@ -53,7 +60,13 @@ impl Keepalive {
     /// Starts counting afresh at `now` with no ping outstanding: a new connection, or CONNACK.
     pub fn reset(&mut self, now: Duration) {
         self.last_sent = now;
+        self.last_received = now;
         self.ping_sent_at = None;
+    }
+
+    /// A packet (any kind) came in at `now`.
+    pub fn on_received(&mut self, now: Duration) {
+        self.last_received = now;
     }
 
     /// A packet (any kind) went out at `now`.
@@ -87,7 +100,7 @@ impl Keepalive {
         }
         Some(match self.ping_sent_at {
             Some(at) => at + self.timeout,
-            None => self.last_sent + self.interval,
+            None => self.last_sent.min(self.last_received) + self.interval,
         })
     }
 
@@ -136,11 +149,37 @@ mod tests {
         let mut k = Keepalive::new(S(30), S(10));
         k.reset(S(0));
         k.on_sent(S(20));
+        k.on_received(S(21));
         assert_eq!(k.poll(S(30)), KeepaliveAction::Nothing);
         k.on_sent(S(50));
         k.on_ping_sent(S(50));
+        k.on_received(S(55));
         k.on_pingresp(S(55));
         assert_eq!(k.poll(S(60)), KeepaliveAction::Nothing);
+    }
+
+    /// 36-S F2: sending all the time to a broker that answers nothing still pings it, and
+    /// the connection ends when no PINGRESP comes.
+    #[test]
+    fn sending_to_a_silent_broker_still_pings_it() {
+        let mut k = Keepalive::new(S(30), S(10));
+        k.reset(S(0));
+        for at in [5, 10, 20, 29] {
+            k.on_sent(S(at));
+        }
+        assert_eq!(k.poll(S(29)), KeepaliveAction::Nothing);
+        assert_eq!(k.poll(S(30)), KeepaliveAction::SendPing);
+        k.on_ping_sent(S(30));
+        k.on_sent(S(35));
+        assert_eq!(k.poll(S(40)), KeepaliveAction::Expired);
+        // Heard from it meanwhile: no ping.
+        let mut k = Keepalive::new(S(30), S(10));
+        k.reset(S(0));
+        k.on_sent(S(20));
+        k.on_received(S(25));
+        k.on_sent(S(40));
+        assert_eq!(k.poll(S(50)), KeepaliveAction::Nothing);
+        assert_eq!(k.poll(S(55)), KeepaliveAction::SendPing);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::packet::{
 
 impl Session {
     pub(super) fn receive(&mut self, now: Duration, packet: Packet) {
+        self.keepalive.on_received(now);
         let v5 = self.options.protocol == ProtocolVersion::V5;
         let result = match packet {
             Packet::ConnAck(ack) => self.on_connack(now, ack),

@@ -58,6 +58,18 @@ const DROPPED_WHY: &str = "a broker drops a message by its own rules without a w
      3.1.1, e.g. an ACL that forbids its topic (5.0 tells the publisher Not authorized, 0x87); a \
      service crashed or cut off is the other cause (its badge says so); the broker's log says which";
 
+/// Why a result one of the page's clients published never reached OrderService, for the row
+/// ([`OrderRow::unheard_step`]): the broker holds it still (stopped answering), took it before
+/// OrderService subscribed again after a restart without its session, or dropped it by its own
+/// rules. Newcomers' break-tests (36-S F1, F2) were pointed at an ACL, and at a badge that
+/// said nothing, for a broker restarted without its save and for a frozen one.
+const UNDELIVERED_WHY: &str = "the broker has not delivered it: a broker that stopped answering \
+     holds it until it answers again (the services' connections end within about 40 s); one \
+     restarted without OrderService's session took it before OrderService subscribed again \
+     (OrderService's log then says Session Present 0); or a broker dropped it by its own rules \
+     without a word under MQTT 3.1.1, e.g. an ACL that forbids its topic (5.0 tells the \
+     publisher Not authorized, 0x87). The broker's log says which";
+
 /// How many orders the panel keeps as rows; older ones are dropped, and still counted in
 /// [`OrderBook::counts`] as they stood when dropped.
 pub const ORDERS_KEPT: usize = 500;
@@ -579,7 +591,7 @@ impl OrderRow {
         let (topic, _) = identity;
         self.published(identity)?;
         (!self.heard_by_order.contains(&identity))
-            .then(|| format!("OrderService never received this {topic}: {DROPPED_WHY}"))
+            .then(|| format!("OrderService never received this {topic}: {UNDELIVERED_WHY}"))
     }
 
     /// What a restored row adds to `step` when it knows the step only from the participant's

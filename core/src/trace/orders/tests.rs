@@ -1762,10 +1762,15 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
     let reserved_note = notes[0].as_deref().unwrap();
     assert!(
         reserved_note
-            .starts_with("OrderService never received this inventory/reserved: a broker drops"),
+            .starts_with("OrderService never received this inventory/reserved: the broker has not delivered it: a broker that stopped answering"),
         "{reserved_note}"
     );
     assert!(reserved_note.contains("ACL") && reserved_note.contains("0x87"));
+    // Nor a badge that says nothing (36-S F1): a restart without its session is named.
+    assert!(
+        reserved_note.contains("Session Present 0") && !reserved_note.contains("its badge says so"),
+        "{reserved_note}"
+    );
     assert_eq!(
         notes[1], None,
         "the charge was received, and the timeout is not payment's"
