@@ -268,9 +268,8 @@ impl StoreKeeper {
             match opened {
                 Ok((db, store, owed, dead_letters, tries, (memos, stock, placed), note)) => {
                     // First: the participants decide nothing before they have it back.
-                    if !memos.is_empty() || stock.is_some() {
-                        restore_participants(memos, stock);
-                    }
+                    // Also with nothing kept: the link's stock is then written (36-S F4).
+                    restore_participants(memos, stock);
                     if !dead_letters.is_empty() {
                         restore_dead_letters(dead_letters);
                     }

@@ -610,3 +610,24 @@ fn a_memo_row_another_version_wrote_keeps_its_order_a_duplicate_and_says_so() {
     assert_eq!(Memo::unreadable("inventory/stock"), None);
     assert_eq!(Memo::unreadable(&format!("shipping/{order_id}")), None);
 }
+
+/// A newcomer's break-test (36-S F4): `?stock=P777:7`, no order placed, then a link without
+/// `stock` in the same tab: no product counted, while the broker retained the level. Read back
+/// with no stock, the database is given the link's at once.
+#[test]
+fn a_database_with_no_stock_is_given_the_links_at_once() {
+    let mut flow = Flow::new(settings());
+    flow.restore_memos(Vec::new(), None);
+    assert_eq!(
+        flow.take_changed().stock,
+        Some(Stock::parse("P001:10").unwrap())
+    );
+    assert_eq!(flow.take_changed().stock, None, "once");
+    // The database's own stock is not written back over itself.
+    let mut flow = Flow::new(settings());
+    flow.restore_memos(Vec::new(), Some(Stock::parse("P001:3").unwrap()));
+    assert_eq!(flow.take_changed().stock, None);
+    // Before the database is read back nothing is written (it may hold another stock).
+    let mut flow = Flow::new(settings());
+    assert_eq!(flow.take_changed().stock, None);
+}

@@ -475,6 +475,11 @@ pub struct Flow {
     /// it (a newcomer's break-test: `?stock=P001:1`, an order refused, then a link without
     /// stock sold without limit).
     stock_written: bool,
+    /// The tab's database was read back and held no stock: the link's levels are written at
+    /// the next [`Flow::take_changed`], so a reload or a later link keeps them (a newcomer's
+    /// break-test, 36-S F4: `?stock=P777:7` with no order placed was forgotten, while the
+    /// broker kept retaining the level).
+    stock_due: bool,
 }
 
 impl Flow {
@@ -499,6 +504,7 @@ impl Flow {
             forgotten: Vec::new(),
             stock_kept: stock,
             stock_written: false,
+            stock_due: false,
         }
     }
 
@@ -537,8 +543,9 @@ impl Flow {
             .filter(|key| self.memos_kept.contains(key))
             .map(|(service, order_id)| self.memo(service, order_id))
             .collect();
-        let first =
-            !self.stock_written && inventory_handled && !self.inventory.stock().0.is_empty();
+        let first = !self.stock_written
+            && (inventory_handled || self.stock_due)
+            && !self.inventory.stock().0.is_empty();
         let stock = (self.inventory.stock() != &self.stock_kept || first).then(|| {
             self.stock_written = true;
             self.stock_kept = self.inventory.stock().clone();
@@ -615,6 +622,7 @@ impl Flow {
         stock: Option<Stock>,
     ) -> durable::Restored {
         let mut restored = durable::Restored::default();
+        self.stock_due = stock.is_none();
         if let Some(stock) = stock {
             self.inventory.restore_stock(stock.clone());
             self.stock_kept = stock;

@@ -592,11 +592,24 @@ impl OrderRefusal {
                 format!("{publisher} is not connected to the broker at {url} ({reason})")
             }
             OrderRefusal::WaitingFor(services) => {
-                let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
-                format!(
-                    "{publisher} is waiting for {} to subscribe",
-                    names.join(", ")
-                )
+                // Its own subscription named as such, not "OrderService is waiting for
+                // OrderService" (a newcomer's break-test, 36-R F4).
+                let names: Vec<&str> = services
+                    .iter()
+                    .filter(|s| **s != ServiceId::Order)
+                    .map(|s| s.name())
+                    .collect();
+                match (services.contains(&ServiceId::Order), names.is_empty()) {
+                    (true, true) => format!("{publisher} is waiting for its own subscription"),
+                    (true, false) => format!(
+                        "{publisher} is waiting for its own subscription and for {} to subscribe",
+                        names.join(", ")
+                    ),
+                    _ => format!(
+                        "{publisher} is waiting for {} to subscribe",
+                        names.join(", ")
+                    ),
+                }
             }
             OrderRefusal::ServiceRefused {
                 service,
@@ -945,6 +958,13 @@ mod tests {
         for style in SagaStyle::ALL {
             let mut gate = OrderGate::default();
             assert_eq!(gate.waiting_for(style), ServiceId::ALL, "{style}");
+            // Its own subscription is named as such (36-R F4: "OrderService is waiting for
+            // OrderService, PaymentService, …").
+            assert_eq!(
+                gate.check(style, OrderLink::Up(&up())).unwrap_err().cause(),
+                "OrderService is waiting for its own subscription and for PaymentService, \
+                 InventoryService, NotificationService, QueryService to subscribe"
+            );
             assert!(gate.subscribed(ServiceId::Order));
             assert!(!gate.subscribed(ServiceId::Order), "only the first counts");
             gate.subscribed(ServiceId::Query);

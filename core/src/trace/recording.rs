@@ -82,10 +82,10 @@ pub enum RecordingError {
     #[error("this file is not a playground recording (no \"format\": \"{FORMAT}\")")]
     NotARecording,
     /// A format version above [`VERSION`].
-    #[error("this recording was made by a newer playground (format version {0}); this page reads version {VERSION}")]
+    #[error("this recording was made by a newer playground (format version {0}); this page reads versions 1 to {VERSION}")]
     Newer(u64),
     /// A format version below 1.
-    #[error("this recording says it has format version {0}, but version 1 was the playground's first; this page reads version {VERSION}")]
+    #[error("this recording says it has format version {0}, but version 1 was the playground's first; this page reads versions 1 to {VERSION}")]
     Older(u64),
     /// The recording's fields are missing or of the wrong type: a whole number (`dropped`, an
     /// action's `atUs`) that is not one, said in plain words; otherwise serde's reason.

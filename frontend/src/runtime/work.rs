@@ -82,6 +82,11 @@ impl Runtime {
         for (service, line) in restored.lines() {
             self.log(service, note("reload", line));
         }
+        // The database held no stock: the link's levels are kept now, not only once an order
+        // moves them (36-S F4).
+        if let Some(keeper) = &self.keeper {
+            keeper.keep_memos(self.flow.borrow_mut().take_changed());
+        }
         if restored.stock {
             let now = self.flow.borrow().inventory.stock().clone();
             let linked = now.with_held(&self.flow.borrow().inventory.held());
