@@ -90,9 +90,21 @@ describeApp('orders refused when nobody could hear them', () => {
         await refusalAfter(page, 'place-ten', /to subscribe, so none of the 10 orders was placed/);
         await assertNoOrderOnTheWire(witness, 'before the consumers subscribed');
 
+        // Whether the refusal is still there when the button turns ready: it stays readable
+        // a while, not flashing away the moment the gate opens (36-R F5).
+        await page.evaluate(() => {
+          const button = document.querySelector('[data-testid="place-order"]');
+          new MutationObserver((_, observer) => {
+            if (button.dataset.ready === 'true') {
+              window.__refusalAtReady = document.querySelector('[data-testid="form-error"]') !== null;
+              observer.disconnect();
+            }
+          }).observe(button, { attributes: true });
+        });
         // Their broker becomes reachable: they connect, subscribe, and the refusal goes by itself.
         path = await relay(port, broker.wsPort);
         await formError(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+        assert.equal(await page.evaluate(() => window.__refusalAtReady), true, 'the refusal was still there when orders could be placed');
         await waitReady(page);
         const id = await placeOrder(page);
         await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);

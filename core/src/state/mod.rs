@@ -450,6 +450,9 @@ pub enum Action {
     MonitorAccepted,
     /// The page's status monitor lost its connection (or has none yet), with the reason.
     MonitorLost(String),
+    /// The form's refusal is out of date (the order gate opened) and has been readable long
+    /// enough ([`crate::services::refusal_shown`]): it goes.
+    FormRefusalOutdated,
     /// Whether the broker relays an instance's online status: `Some(words)` once it has not
     /// within [`crate::services::presence::relay::RELAY_GRACE`] of its announcement, `None`
     /// once it has (or its connection ended).
@@ -930,12 +933,9 @@ impl State {
             // While a recording is shown no service runs: a late word of the stopped runtime
             // must not open the gate.
             Action::OrderGate(_) if self.replaying.is_some() => {}
-            Action::OrderGate(refusal) => {
-                if refusal.is_none() {
-                    self.form_error = None;
-                }
-                self.order_gate = refusal;
-            }
+            // The form's refusal goes by FormRefusalOutdated, once readable long enough.
+            Action::OrderGate(refusal) => self.order_gate = refusal,
+            Action::FormRefusalOutdated => self.form_error = None,
             Action::BrokerSwitched { url, left } => {
                 let left = broker_switch::LeftInFlight {
                     returning: self.session == SessionMode::Persistent

@@ -125,9 +125,13 @@ fn a_placed_order_clears_the_refusal_and_a_refusal_keeps_the_last_order() {
         Some("again"),
         "a refusal stays while it holds"
     );
+    // The gate opening leaves it to be read (36-R F5: it flashed and vanished); the driver
+    // says when it has been readable long enough.
     s.apply(Action::OrderGate(None));
-    assert_eq!((s.placed_order, s.form_error.clone()), (Some(id), None));
+    assert_eq!(s.form_error.as_deref(), Some("again"));
     assert_eq!(s.order_gate, None);
+    s.apply(Action::FormRefusalOutdated);
+    assert_eq!((s.placed_order, s.form_error.clone()), (Some(id), None));
 }
 
 #[test]

@@ -174,11 +174,59 @@ impl Runtime {
         // What a reload found owed goes out once orders could.
         self.publish_owed();
         let now = self.new_order_gate().err().map(|refusal| refusal.cause());
+        if now.is_none() {
+            self.review_form_refusal();
+        }
         if self.gate_told.borrow().as_ref() == Some(&now) {
             return;
         }
+        // Opened: a refusal of the form this runtime did not make (before it ran) goes now.
+        if now.is_none() && self.form_refusal.borrow().0.is_none() {
+            self.tell_now(Action::FormRefusalOutdated);
+        }
         *self.gate_told.borrow_mut() = Some(now.clone());
         self.tell_now(Action::OrderGate(now));
+    }
+
+    /// The form's refusal was shown now (`refused`), or an order went out (the refusal is gone).
+    pub(super) fn form_refused(&self, refused: bool) {
+        *self.form_refusal.borrow_mut() = (refused.then(clock::now), None);
+    }
+
+    /// With the order gate open: the form's refusal, out of date now, goes once it has been
+    /// readable for [`READABLE_FOR`] (a newcomer's break-test, 36-R F5: a click refused 100 ms
+    /// before the services were ready left a sentence that flashed and vanished, and the click
+    /// seemed to do nothing); a timer looks again then.
+    ///
+    /// [`READABLE_FOR`]: eda_core::services::refusal_shown::READABLE_FOR
+    fn review_form_refusal(self: &Rc<Self>) {
+        let Some(shown_at) = self.form_refusal.borrow().0 else {
+            return;
+        };
+        let now = clock::now();
+        match fate(shown_at, true, now) {
+            Fate::GoesNow => {
+                self.form_refused(false);
+                self.tell_now(Action::FormRefusalOutdated);
+            }
+            Fate::GoesAt(due) => {
+                if self.form_refusal.borrow().1.is_some() {
+                    return;
+                }
+                let runtime = Rc::downgrade(self);
+                let millis = u32::try_from((due - now).as_millis()).unwrap_or(u32::MAX);
+                self.form_refusal.borrow_mut().1 = Some(Timeout::new(millis, move || {
+                    if let Some(runtime) = runtime.upgrade() {
+                        runtime.form_refusal.borrow_mut().1 = None;
+                        // Still open? The refusal goes; shut again, it is true again.
+                        if runtime.new_order_gate().is_ok() {
+                            runtime.review_form_refusal();
+                        }
+                    }
+                }));
+            }
+            Fate::Stays => {}
+        }
     }
 
     /// Arms the held-back refusal's one timer to look at the gate again `after` now (a timer

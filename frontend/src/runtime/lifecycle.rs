@@ -188,6 +188,7 @@ impl Runtime {
                 links: RefCell::new(ServiceLinks::new(&instances)),
                 order_gate: RefCell::default(),
                 gate_told: RefCell::default(),
+                form_refusal: RefCell::default(),
                 held_told: RefCell::new(held),
                 // The page was told by the runtime this one replaces, if any.
                 style_waiting_told: Cell::new(flow.style_waiting()),

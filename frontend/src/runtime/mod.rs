@@ -101,6 +101,10 @@ pub struct Runtime {
     /// What the page was last told of the order gate (`None`: nothing yet): why no order can
     /// be placed, or `None` once one can.
     gate_told: RefCell<Option<Option<String>>>,
+    /// When the form's last refusal was shown (on the page's clock), while it is: it goes once
+    /// the gate opens, but not before it has been readable (`refusal_shown`), and the timer
+    /// that looks again then.
+    form_refusal: RefCell<(Option<Duration>, Option<gloo::timers::callback::Timeout>)>,
     /// What the page was last told of the units InventoryService's open reservations hold
     /// (`Runtime::tell_held`).
     held_told: RefCell<eda_core::services::Stock>,

@@ -32,9 +32,14 @@ impl Runtime {
                 Err((cause, advice)) => {
                     let sentence = order::orders_refused(&cause, count, placed.orders.len());
                     placed.refused = Some(format!("{sentence}{advice}"));
+                    // Kept readable a while once the gate opens (36-R F5).
+                    self.form_refused(true);
                     break;
                 }
             }
+        }
+        if placed.refused.is_none() {
+            self.form_refused(false);
         }
         placed
     }
