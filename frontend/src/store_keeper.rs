@@ -691,6 +691,17 @@ impl StoreKeeper {
             .collect()
     }
 
+    /// The orders whose outcome (`orders/cancelled`, `orders/confirmed`) a reload found owed:
+    /// their rows stay open until the wire shows it.
+    pub fn owed_outcomes(&self) -> Vec<uuid::Uuid> {
+        self.restored_owed
+            .borrow()
+            .iter()
+            .flat_map(|(_, messages)| messages)
+            .filter_map(eda_core::store::outbox::outcome_order)
+            .collect()
+    }
+
     /// Takes, once, what a reload found owed: by position, each row's messages as decided.
     pub fn take_owed(&self) -> Vec<(u64, Vec<OwedMessage>)> {
         std::mem::take(&mut *self.restored_owed.borrow_mut())

@@ -103,6 +103,17 @@ pub fn compensated_order(message: &OwedMessage) -> Option<uuid::Uuid> {
     json.get("orderId")?.as_str()?.parse().ok()
 }
 
+/// The order whose outcome `message` is (`orders/cancelled` or `orders/confirmed`), by its
+/// `orderId`; `None` for any other message.
+pub fn outcome_order(message: &OwedMessage) -> Option<uuid::Uuid> {
+    use crate::domain::topics::{ORDERS_CANCELLED, ORDERS_CONFIRMED};
+    if ![ORDERS_CANCELLED, ORDERS_CONFIRMED].contains(&message.topic.as_str()) {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(&message.payload).ok()?;
+    json.get("orderId")?.as_str()?.parse().ok()
+}
+
 /// What `commands` (one OrderService decision) owe the wire once their appends are stored: the
 /// position of the last event appended, and each stored event's copy and each published
 /// message, in the decision's order. `None` when the decision appends nothing.

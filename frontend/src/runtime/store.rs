@@ -133,7 +133,12 @@ impl Runtime {
             let mut trace = self.trace.0.borrow_mut();
             trace.read_model = model;
             // The Orders panel draws the restored orders, marked so, for the wire to move on.
-            trace.orders.restore(clock::now(), &store);
+            // An outcome not yet acknowledged by the broker leaves its row open (36-Q F4).
+            let owed = self
+                .keeper
+                .as_ref()
+                .map_or_else(Vec::new, |keeper| keeper.owed_outcomes());
+            trace.orders.restore_owing(clock::now(), &store, &owed);
             // With what the participants took back before it (their charges and reservations).
             let flow = self.flow.borrow();
             trace

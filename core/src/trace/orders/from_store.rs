@@ -21,8 +21,26 @@ impl OrderBook {
     /// the store folds it. What the wire then shows moves it on; an outcome seen again on the
     /// wire (the outbox publishes again what was not acknowledged) counts as the row's first.
     pub fn restore(&mut self, at: Duration, store: &EventStore) {
+        self.restore_owing(at, store, &[]);
+    }
+
+    /// [`OrderBook::restore`], when a reload found the outcomes of `owed` (their
+    /// `orders/cancelled` or `orders/confirmed`) not yet acknowledged by the broker: their rows
+    /// stay open, as before a reload, and [`OrderRow::decided_note`] says the outcome waits
+    /// for the broker (a newcomer's break-test, 36-Q F4: reloaded while the broker was down,
+    /// rows read "✕ Cancelled" for cancellations the wire had not shown).
+    pub fn restore_owing(&mut self, at: Duration, store: &EventStore, owed: &[uuid::Uuid]) {
         for &order_id in store.streams() {
             self.take_from_store(at, store, order_id);
+            if owed.contains(&order_id) {
+                if let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) {
+                    if row.start == Start::Restored && row.outcomes == 0 {
+                        row.status = OrderStatus::Pending;
+                        row.reason = None;
+                        row.progress();
+                    }
+                }
+            }
         }
     }
 

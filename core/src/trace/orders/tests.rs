@@ -2036,3 +2036,37 @@ fn a_nothing_to_undo_answer_beside_a_step_done_and_undone_says_when_it_held() {
     let row = book.row(id(2)).unwrap();
     assert_eq!(row.answered_before_a_step(&row.compensations[0]), None);
 }
+
+/// A newcomer's break-test (36-Q F4): reloaded while the broker was down, the restored rows read
+/// "✕ Cancelled" for cancellations the wire had not shown (still in the outbox). Their rows stay
+/// open and say the outcome waits for the broker, as before a reload, until the wire shows it.
+#[test]
+fn a_restored_order_whose_outcome_is_still_owed_stays_open_until_the_wire_shows_it() {
+    let store = stored_orders();
+    let mut book = OrderBook::new(100);
+    book.restore_owing(ms(5), &store, &[id(1)]);
+    let row = book.row(id(1)).unwrap();
+    assert!(!row.status.is_terminal(), "{:?}", row.status);
+    assert_eq!(
+        row.decided_note(store.fold(id(1)).as_ref()).as_deref(),
+        Some(
+            "cancelled by OrderService (out of stock); its orders/cancelled is not on the wire \
+             yet: it waits for the broker"
+        )
+    );
+    assert_eq!(
+        book.row(id(2)).unwrap().status,
+        OrderStatus::Completed,
+        "not owed"
+    );
+    let cancelled: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "out of stock".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    book.apply(ms(9), &cancelled);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.status, OrderStatus::Cancelled);
+    assert_eq!(row.decided_note(store.fold(id(1)).as_ref()), None);
+}
