@@ -302,6 +302,26 @@ describeApp('changes mid-saga', () => {
       assert.equal(await line.getAttribute('data-lost'), '0', await line.textContent());
     }));
 
+  // A newcomer's break-test (36-Q F4): reloaded while the broker was down, after OrderService had
+  // cancelled, the restored row read "✕ Cancelled" for a cancellation the wire had not shown.
+  it('cancelled while the broker is down, then reloaded: the restored row stays open and says the cancellation waits for the broker, until the wire shows it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withRestartableBroker(t, '&payment_ms=6000&saga_timeout_ms=2000', async ({ page, waitSeen, stop, start }) => {
+      const orderId = await placeOrder(page);
+      await waitSeen((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'OrderCreated', 'OrderCreated stored');
+      await stop();
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.reload();
+      await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+      const decided = row.locator('[data-testid="order-decided"]');
+      await decided.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.notEqual(await row.getAttribute('data-status'), 'Cancelled');
+      assert.match(await decided.textContent(), /^cancelled by OrderService \(.*timed out\); its orders\/cancelled is not on the wire yet: it waits for the broker$/);
+      await start();
+      await waitSeen((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, 'orders/cancelled');
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-status="Cancelled"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+    }));
+
   it('the broker down for longer than the deadline: the cancellation and its refund and release still reach everyone', { timeout: CASE_TIMEOUT_MS }, (t) =>
     // The payment (6 s) finishes while the broker is down, before the deadline (7 s), which
     // OrderService meets without having heard of it: with a 1.5 s payment a slow machine could
