@@ -239,6 +239,45 @@ describeApp('event store', () => {
       assert.equal(await database('check', bad), 0, 'the unreadable event is gone from the database');
     }));
 
+  // A newcomer's break-test (36-Q F5): with a slow database after a reload, the form said
+  // "OrderService published order …" while the order waited for the database, 8 s before it
+  // went out. Orders are refused, saying why, until the database has been read back.
+  it('a slow database after a reload: Place order says it waits for the database to be read back, then orders go', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const first = await placeOrder(page);
+      await waitForRow(page, first, 'Completed');
+      // Before the page's scripts, once: another holder keeps the tab's database busy for 5 s
+      // (a long write of another tab of the site, or a slow disk).
+      await page.addInitScript(() => {
+        if (sessionStorage.getItem('held-once')) return;
+        sessionStorage.setItem('held-once', '1');
+        indexedDB.databases().then((all) => {
+          const name = all.map((d) => d.name).find((n) => n?.startsWith('eda-playground-'));
+          const open = indexedDB.open(name);
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction([...db.objectStoreNames], 'readwrite');
+            const store = tx.objectStore('participants');
+            const until = Date.now() + 5000;
+            const spin = () => { if (Date.now() < until) store.get('held').onsuccess = spin; };
+            spin();
+            tx.oncomplete = () => db.close();
+          };
+        });
+      });
+      await page.reload();
+      await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor();
+      await page.click('[data-testid="place-order"]');
+      const refusal = page.locator('[data-testid="form-error"]');
+      await refusal.waitFor();
+      assert.match(await refusal.textContent(), /OrderService is waiting for the browser's database to be read back after the reload/);
+      assert.equal(witness.messages.filter((m) => m.topic === 'orders/created').length, 1, 'nothing published meanwhile');
+      // Read back: orders go, and the one before the reload is there.
+      const next = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', next, FLOW_TIMEOUT_MS);
+      await waitForRow(page, first, 'Completed');
+    }));
+
   // A newcomer's break-test: the tab's database deleted while the page ran (as the developer
   // tools' Clear site data does). The page let go of it but learnt of it only at its next write:
   // its note blamed "the connection is closing", said the same thing twice, and said a reload

@@ -190,6 +190,11 @@ pub enum OrderRefusal {
         /// How many sagas are still in flight ([`super::Flow::sagas_in_flight`]).
         in_flight: usize,
     },
+    /// The tab's database is still being read back after a reload: what OrderService would
+    /// publish waits until it has been (so that the order is handled by services that
+    /// remember), up to the page's 10 s limit. A newcomer's break-test (36-Q F5) with a slow
+    /// database was told "OrderService published order …" 8 s before it went out.
+    ReadingDatabase,
 }
 
 impl OrderGate {
@@ -653,6 +658,10 @@ impl OrderRefusal {
                      (waiting for the {in_flight} {sagas} in flight to end)"
                 )
             }
+            OrderRefusal::ReadingDatabase => format!(
+                "{publisher} is waiting for the browser's database to be read back after the \
+                 reload"
+            ),
         }
     }
 
@@ -716,6 +725,10 @@ impl OrderRefusal {
             OrderRefusal::Switching { .. } => {
                 " A saga keeps the coordination it started under, so a new order now would \
                  put the switch off; this message goes away once the services have switched."
+            }
+            OrderRefusal::ReadingDatabase => {
+                " An order placed now would wait for it; this message goes once it has been \
+                 read (after 10 s without an answer the page goes on in memory and says so)."
             }
         };
         fixed.to_owned()
@@ -958,6 +971,14 @@ mod tests {
         for style in SagaStyle::ALL {
             let mut gate = OrderGate::default();
             assert_eq!(gate.waiting_for(style), ServiceId::ALL, "{style}");
+            // The tab's database still being read back (36-Q F5): said, and what follows.
+            let reading = OrderRefusal::ReadingDatabase;
+            assert_eq!(
+                reading.cause(),
+                "OrderService is waiting for the browser's database to be read back after the \
+                 reload"
+            );
+            assert!(reading.advice().contains("goes once it has been read"));
             // Its own subscription is named as such (36-R F4: "OrderService is waiting for
             // OrderService, PaymentService, …").
             assert_eq!(

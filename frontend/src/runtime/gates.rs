@@ -48,6 +48,15 @@ impl Runtime {
     /// [`OrderGate::check_new_order`]: eda_core::services::order_gate::OrderGate::check_new_order
     /// [`Flow::style_waiting`]: eda_core::services::Flow::style_waiting
     pub(super) fn new_order_gate(&self) -> Result<(), OrderRefusal> {
+        // Held until the tab's database is read back, the order would go out late: say so
+        // rather than "published" (36-Q F5).
+        if self
+            .keeper
+            .as_ref()
+            .is_some_and(|keeper| keeper.is_reading())
+        {
+            return Err(OrderRefusal::ReadingDatabase);
+        }
         let order = self.link_state(ServiceId::Order);
         let switching = self.flow.borrow().style_waiting();
         self.order_gate.borrow().check_new_order(
@@ -173,7 +182,19 @@ impl Runtime {
         }
         // What a reload found owed goes out once orders could.
         self.publish_owed();
-        let now = self.new_order_gate().err().map(|refusal| refusal.cause());
+        let refusal = self.new_order_gate().err();
+        // Read back: look again (the keeper runs what waited for it then).
+        if refusal == Some(OrderRefusal::ReadingDatabase) && !self.gate_after_read.replace(true) {
+            if let Some(keeper) = &self.keeper {
+                let runtime = Rc::downgrade(self);
+                keeper.hold_while_reading(Box::new(move || {
+                    if let Some(runtime) = runtime.upgrade() {
+                        runtime.review_order_gate();
+                    }
+                }));
+            }
+        }
+        let now = refusal.map(|refusal| refusal.cause());
         if now.is_none() {
             self.review_form_refusal();
         }

@@ -189,6 +189,7 @@ impl Runtime {
                 order_gate: RefCell::default(),
                 gate_told: RefCell::default(),
                 form_refusal: RefCell::default(),
+                gate_after_read: Cell::default(),
                 held_told: RefCell::new(held),
                 // The page was told by the runtime this one replaces, if any.
                 style_waiting_told: Cell::new(flow.style_waiting()),

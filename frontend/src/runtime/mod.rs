@@ -105,6 +105,8 @@ pub struct Runtime {
     /// the gate opens, but not before it has been readable (`refusal_shown`), and the timer
     /// that looks again then.
     form_refusal: RefCell<(Option<Duration>, Option<gloo::timers::callback::Timeout>)>,
+    /// A look at the order gate is held until the tab's database has been read back.
+    gate_after_read: Cell<bool>,
     /// What the page was last told of the units InventoryService's open reservations hold
     /// (`Runtime::tell_held`).
     held_told: RefCell<eda_core::services::Stock>,
