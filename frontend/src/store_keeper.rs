@@ -683,22 +683,22 @@ impl StoreKeeper {
     /// orchestrator's release and refund commands), to publish again: their checks wait a
     /// deadline from now ([`eda_core::services::Flow::restore`]).
     pub fn owed_compensations(&self) -> Vec<uuid::Uuid> {
-        self.restored_owed
-            .borrow()
-            .iter()
-            .flat_map(|(_, messages)| messages)
-            .filter_map(eda_core::store::outbox::compensated_order)
-            .collect()
+        self.owed_orders(eda_core::store::outbox::compensated_order)
     }
 
     /// The orders whose outcome (`orders/cancelled`, `orders/confirmed`) a reload found owed:
     /// their rows stay open until the wire shows it.
     pub fn owed_outcomes(&self) -> Vec<uuid::Uuid> {
+        self.owed_orders(eda_core::store::outbox::outcome_order)
+    }
+
+    /// The orders `pick` names among the messages a reload found owed.
+    fn owed_orders(&self, pick: fn(&OwedMessage) -> Option<uuid::Uuid>) -> Vec<uuid::Uuid> {
         self.restored_owed
             .borrow()
             .iter()
             .flat_map(|(_, messages)| messages)
-            .filter_map(eda_core::store::outbox::outcome_order)
+            .filter_map(pick)
             .collect()
     }
 
@@ -986,10 +986,9 @@ async fn open_and_read(name: &str) -> Result<ReadBack, String> {
             format!("the stored event at position {position} does not fit the store: {error}"),
         ));
     }
-    let (rows, unreadable_row) = db.load_outbox_readable().await.map_err(|e| e.to_string())?;
+    let (rows, mut unread_rows) = db.load_outbox_readable().await.map_err(|e| e.to_string())?;
     let mut notes = Vec::new();
     let mut owed = Vec::with_capacity(rows.len());
-    let mut unread_rows = usize::from(unreadable_row.is_some());
     for row in rows
         .iter()
         .filter(|row| cut.as_ref().is_none_or(|(at, _)| row.position < *at))

@@ -91,12 +91,19 @@ pub fn compensated_order(message: &OwedMessage) -> Option<uuid::Uuid> {
     use crate::domain::topics::{
         COMMAND_REFUND_PAYMENT, COMMAND_RELEASE_INVENTORY, ORDERS_CANCELLED,
     };
-    let compensation = [
-        ORDERS_CANCELLED,
-        COMMAND_RELEASE_INVENTORY,
-        COMMAND_REFUND_PAYMENT,
-    ];
-    if !compensation.contains(&message.topic.as_str()) {
+    order_on(
+        message,
+        &[
+            ORDERS_CANCELLED,
+            COMMAND_RELEASE_INVENTORY,
+            COMMAND_REFUND_PAYMENT,
+        ],
+    )
+}
+
+/// The `orderId` of `message` when its topic is one of `topics`.
+fn order_on(message: &OwedMessage, topics: &[&str]) -> Option<uuid::Uuid> {
+    if !topics.contains(&message.topic.as_str()) {
         return None;
     }
     let json: serde_json::Value = serde_json::from_str(&message.payload).ok()?;
@@ -107,11 +114,7 @@ pub fn compensated_order(message: &OwedMessage) -> Option<uuid::Uuid> {
 /// `orderId`; `None` for any other message.
 pub fn outcome_order(message: &OwedMessage) -> Option<uuid::Uuid> {
     use crate::domain::topics::{ORDERS_CANCELLED, ORDERS_CONFIRMED};
-    if ![ORDERS_CANCELLED, ORDERS_CONFIRMED].contains(&message.topic.as_str()) {
-        return None;
-    }
-    let json: serde_json::Value = serde_json::from_str(&message.payload).ok()?;
-    json.get("orderId")?.as_str()?.parse().ok()
+    order_on(message, &[ORDERS_CANCELLED, ORDERS_CONFIRMED])
 }
 
 /// What `commands` (one OrderService decision) owe the wire once their appends are stored: the

@@ -289,31 +289,18 @@ impl EventDb {
     }
 
     /// Every `outbox` row this page can read, in ascending `position`, and how many it could
-    /// not (left out, as the rows of [`EventDb::load_kept`] are), with the first one's error.
+    /// not (left out, as the rows of [`EventDb::load_kept`] are).
     ///
     /// # Errors
     /// [`StorageError::Other`] if the database fails.
-    pub async fn load_outbox_readable(
-        &self,
-    ) -> Result<(Vec<OutboxRow>, Option<StorageError>), StorageError> {
-        let (_transaction, store) = self.store(TransactionMode::ReadOnly)?;
-        let owed = store
-            .transaction()
-            .object_store(OUTBOX)
-            .map_err(StorageError::from_idb)?;
-        let request = owed.get_all(None, None).map_err(StorageError::from_idb)?;
-        let values = request.await.map_err(StorageError::from_idb)?;
-        let mut rows = Vec::with_capacity(values.len());
-        let mut first_error = None;
-        for value in values.iter() {
-            match OutboxRow::from_js(value) {
-                Ok(row) => rows.push(row),
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        Ok((rows, first_error))
+    pub async fn load_outbox_readable(&self) -> Result<(Vec<OutboxRow>, usize), StorageError> {
+        let values = self.outbox_values().await?;
+        let rows: Vec<OutboxRow> = values
+            .iter()
+            .filter_map(|value| OutboxRow::from_js(value).ok())
+            .collect();
+        let unreadable = values.len() - rows.len();
+        Ok((rows, unreadable))
     }
 
     /// Every `outbox` row (what follows from stored events and was not acknowledged), in
@@ -322,14 +309,19 @@ impl EventDb {
     /// # Errors
     /// As [`EventDb::load_all`].
     pub async fn load_outbox(&self) -> Result<Vec<OutboxRow>, StorageError> {
+        let values = self.outbox_values().await?;
+        values.iter().map(OutboxRow::from_js).collect()
+    }
+
+    /// Every object in `outbox`, as stored, in ascending `position`.
+    async fn outbox_values(&self) -> Result<Vec<JsValue>, StorageError> {
         let (_transaction, store) = self.store(TransactionMode::ReadOnly)?;
         let owed = store
             .transaction()
             .object_store(OUTBOX)
             .map_err(StorageError::from_idb)?;
         let request = owed.get_all(None, None).map_err(StorageError::from_idb)?;
-        let values = request.await.map_err(StorageError::from_idb)?;
-        values.iter().map(OutboxRow::from_js).collect()
+        request.await.map_err(StorageError::from_idb)
     }
 
     /// Deletes the `outbox` rows at `positions` (what followed from them was acknowledged); a
