@@ -103,11 +103,26 @@ describeApp('dead letters', () => {
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length);
       assert.match((await rows.first().locator('[data-testid="dead-letter-reason"]').textContent()) ?? '', /payload is not JSON/);
       // The messages are not lost: every one is in the panel, and the page still works.
-      await rows.first().locator('[data-testid="dead-letter-discard"]').click();
+      // Discarded from the keyboard, the focus stays in the list: on the next dead letter's
+      // Discard, not dropped to the page's body.
+      const focused = () => page.evaluate(() => {
+        const active = document.activeElement;
+        return { testid: active?.dataset?.testid ?? active?.tagName, id: active?.closest('[data-testid="dead-letter"]')?.dataset.id ?? active?.id };
+      });
+      const ids = await rows.evaluateAll((els) => els.map((e) => e.dataset.id));
+      await rows.first().locator('[data-testid="dead-letter-discard"]').focus();
+      await page.keyboard.press('Enter');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+      assert.deepEqual(await focused(), { testid: 'dead-letter-discard', id: ids[1] }, 'the focus moves to the next dead letter\'s Discard');
       // Marked as failures on the wire picture.
       const marked = await page.$$eval('[data-testid="packet-row"][data-mark="failure"]', (els) => els.map((e) => e.dataset.topic));
       assert.ok(marked.some((topic) => topic.startsWith('deadletter/')), `dead letters marked in the inspector: ${marked}`);
+      // The last one discarded, the focus goes to the panel's heading.
+      for (let left = CONSUMERS_OF_ORDERS.length - 1; left > 0; left -= 1) {
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, left - 1);
+      }
+      assert.deepEqual(await focused(), { testid: 'H2', id: 'dead-letters-title' }, 'an empty list leaves the focus on its heading');
     }));
 
   it('a poison message fails every handler three times, goes to the dead letters, and the fixed copy completes its order', { timeout: CASE_TIMEOUT_MS }, (t) =>

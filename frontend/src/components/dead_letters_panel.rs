@@ -6,13 +6,19 @@
 //! gesture its first click started, not a new one: the first click's Retry or Discard takes its
 //! dead letter off the list, the next one's button moves under the pointer, and the second
 //! click would otherwise retry (or discard) that one too.
+//!
+//! The focus stays in the list: when a Retry or Discard takes its dead letter off the list, the
+//! same button of the dead letter now in its place (the next one down, or the last one) takes
+//! the focus, or the panel's heading when the list is empty. Without it the removed button's
+//! focus falls to the page's body, and a keyboard or screen-reader user loses the place.
 
 use std::time::Duration;
 
 use eda_core::services::settings::still_in_use;
 use eda_core::services::{FlowField, ServiceId};
 use eda_core::trace::dead_letters::{dead_letters, KeptDeadLetter};
-use web_sys::HtmlTextAreaElement;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::outside_text::{outside, reason, sentence};
@@ -68,6 +74,60 @@ struct LetterProps {
     on_discard: Option<Callback<String>>,
     /// Why its last *Retry* published nothing, and what follows when it repeats.
     refusal: Option<(String, String)>,
+    /// Told of a Retry or Discard press: the button pressed and its `data-testid`.
+    on_pressed: Callback<(HtmlElement, &'static str)>,
+}
+
+/// A pressed Retry or Discard: the button, its dead letter's place in the list (0 is the top),
+/// and the button's `data-testid`.
+type Pressed = (HtmlElement, u32, &'static str);
+
+/// The place of the dead letter `button` belongs to among its list's items (0 is the top).
+fn place_of(button: &HtmlElement) -> u32 {
+    let mut place = 0;
+    let mut item = button
+        .closest("li")
+        .ok()
+        .flatten()
+        .and_then(|li| li.previous_element_sibling());
+    while let Some(before) = item {
+        place += 1;
+        item = before.previous_element_sibling();
+    }
+    place
+}
+
+/// Once `pressed`'s button has left the page, and only if the focus left with it (it is on the
+/// body or nowhere), gives it to the same button of the dead letter at the same place, the last
+/// one if the list is shorter now, or `heading` if the list is empty.
+fn keep_focus(pressed: &mut Option<Pressed>, list: &NodeRef, heading: &NodeRef) {
+    let Some((button, _, _)) = pressed.as_ref() else {
+        return;
+    };
+    if button.is_connected() {
+        return;
+    }
+    let Some((_, place, testid)) = pressed.take() else {
+        return;
+    };
+    let document = gloo::utils::document();
+    let lost = document
+        .active_element()
+        .is_none_or(|active| document.body().is_none_or(|body| *body == active));
+    if !lost {
+        return;
+    }
+    let buttons = list.cast::<HtmlElement>().and_then(|l| {
+        l.query_selector_all(&format!("[data-testid=\"{testid}\"]"))
+            .ok()
+    });
+    let next = buttons.and_then(|all| {
+        let last = all.length().checked_sub(1)?;
+        all.item(place.min(last))?.dyn_into::<HtmlElement>().ok()
+    });
+    let _ = next
+        .or_else(|| heading.cast::<HtmlElement>())
+        .map(|target| target.focus());
 }
 
 /// Whether `event` is a new click, not the second (or third) click of a double-click.
@@ -87,11 +147,24 @@ fn Letter(props: &LetterProps) -> Html {
             draft.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
         })
     };
+    let pressed =
+        |event: &MouseEvent, on_pressed: &Callback<(HtmlElement, &'static str)>, testid| {
+            // Yew listens on the page's root, so the button is found from the event's target.
+            let target = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+            let button = target.and_then(|t| t.closest("button").ok().flatten());
+            if let Some(button) = button.and_then(|b| b.dyn_into::<HtmlElement>().ok()) {
+                on_pressed.emit((button, testid));
+            }
+        };
     let retry = props.on_retry.clone().map(|on_retry| {
         let (draft, id, service) = (draft.clone(), seen.id.clone(), seen.service);
         let letter = seen.letter.clone();
+        let on_pressed = props.on_pressed.clone();
         Callback::from(move |event: MouseEvent| {
             if new_click(&event) {
+                pressed(&event, &on_pressed, "dead-letter-retry");
                 let bytes = letter.retry_bytes(&draft);
                 on_retry.emit((id.clone(), service, letter.topic.clone(), bytes));
             }
@@ -99,8 +172,10 @@ fn Letter(props: &LetterProps) -> Html {
     });
     let discard = props.on_discard.clone().map(|on_discard| {
         let id = seen.id.clone();
+        let on_pressed = props.on_pressed.clone();
         Callback::from(move |event: MouseEvent| {
             if new_click(&event) {
+                pressed(&event, &on_pressed, "dead-letter-discard");
                 on_discard.emit(id.clone())
             }
         })
@@ -151,13 +226,28 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
             })
             .collect(),
     };
+    let list_ref = use_node_ref();
+    let heading_ref = use_node_ref();
+    let pressed = use_mut_ref(|| None::<Pressed>);
+    {
+        let (pressed, list_ref, heading_ref) =
+            (pressed.clone(), list_ref.clone(), heading_ref.clone());
+        use_effect(move || keep_focus(&mut pressed.borrow_mut(), &list_ref, &heading_ref));
+    }
+    let on_pressed = {
+        let pressed = pressed.clone();
+        Callback::from(move |(button, testid): (HtmlElement, &'static str)| {
+            let place = place_of(&button);
+            *pressed.borrow_mut() = Some((button, place, testid));
+        })
+    };
     let poison = props
         .on_poison
         .clone()
         .map(|on_poison| on_poison.reform(|_: MouseEvent| ()));
     html! {
         <section class="card dead-letters" aria-labelledby="dead-letters-title" data-testid="dead-letters-panel">
-            <h2 id="dead-letters-title">{ "Dead letters" }
+            <h2 id="dead-letters-title" tabindex="-1" ref={heading_ref}>{ "Dead letters" }
                 <span class="muted" data-testid="dead-letters-count">{ format!(" — {}", letters.len()) }</span></h2>
             <p class="muted">
                 { "A message a service cannot process goes to deadletter/<service>: at once if it can never be \
@@ -189,14 +279,15 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
             if letters.is_empty() {
                 <p class="empty">{ "None." }</p>
             } else {
-                <ul>
+                <ul ref={list_ref}>
                     { for letters.into_iter().rev().map(|letter| {
                         let key = letter.id.clone();
                         let refusal = props.retry_refusal.as_ref()
                             .filter(|(id, _, _)| *id == letter.id)
                             .map(|(_, error, repeated)| (error.clone(), repeated.clone()));
                         html! {
-                            <Letter {key} {letter} {refusal} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()} />
+                            <Letter {key} {letter} {refusal} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()}
+                                on_pressed={on_pressed.clone()} />
                         }
                     }) }
                 </ul>
