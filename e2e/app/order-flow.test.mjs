@@ -146,6 +146,19 @@ describeApp('order flow', () => {
       assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'nothing placed');
       await page.fill('#product-id-0', 'P001');
       await page.fill('#customer-id', 'C123');
+      // The hint under the items and the refusal of a price too high name the same highest
+      // price, written as the field takes it (a teacher's break-test: the hint said
+      // 1,000,000.00, which the field refuses as not a plain number).
+      await page.fill('#price-0', '1000000.01');
+      await page.click('[data-testid="place-order"]');
+      await page.waitForFunction(() => /from 0 to/.test(document.querySelector('[data-testid="error-price-0"]')?.textContent ?? ''));
+      const highest = ((await price.textContent()) ?? '').trim().match(/from 0 to (\S+)$/)[1];
+      const hint = await page.locator('.hint', { hasText: 'unit price' }).textContent();
+      assert.ok(hint.includes(`unit price 0 to ${highest} `), `the hint names ${highest}: ${hint}`);
+      await page.fill('#price-0', highest);
+      await page.click('[data-testid="place-order"]');
+      await page.locator('[data-testid="error-price-0"]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid="placed-order-id"]').first().waitFor();
 
       for (let i = 1; i < 50; i++) await page.click('[data-testid="add-item"]');
       assert.equal(await page.locator('[data-testid="item-row"]').count(), 50);

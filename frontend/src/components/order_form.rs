@@ -8,6 +8,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::outside_text::sentence;
+use eda_core::domain::money::{Cents, MAX_PRICE_CENTS};
 use eda_core::domain::order_form::{
     summary, validate, ItemDraft, OrderDraft, ValidOrder, MAX_ITEMS, MAX_QUANTITY,
 };
@@ -212,7 +213,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                 { input("customer-id".into(), "Customer id", &draft.customer_id, Part::Customer, "text") }
                 { rows }
                 { error_for("items") }
-                <p class="hint">{ format!("Up to {MAX_ITEMS} items; quantity 1 to {MAX_QUANTITY}; unit price 0 to 1,000,000.00 with at most 2 decimals (cents).") }</p>
+                <p class="hint">{ format!("Up to {MAX_ITEMS} items; quantity 1 to {MAX_QUANTITY}; unit price 0 to {} with at most 2 decimals (cents).", Cents(MAX_PRICE_CENTS)) }</p>
                 if full {
                     <p class="hint" id="items-full" data-testid="items-full">
                         { format!("An order holds at most {MAX_ITEMS} items: remove one to add another.") }</p>
