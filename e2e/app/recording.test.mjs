@@ -115,11 +115,11 @@ describeApp('recording', () => {
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'future.json',
         mimeType: 'application/json',
-        buffer: Buffer.from('{"format":"eda-playground-recording","version":5,"packets":[]}'),
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":6,"packets":[]}'),
       });
       const error = page.locator('[data-testid="recording-error"]');
       await error.waitFor({ state: 'visible' });
-      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 5\)/);
+      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 6\)/);
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'ancient.json',
         mimeType: 'application/json',
@@ -352,6 +352,43 @@ describeApp('recording', () => {
       const replayed = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
       await replayed.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match((await replayed.textContent()).trim(), /^PaymentService was down \d+\.\d s: 1 message published for it meanwhile; 1 caught up on restart, 0 lost\.$/, `live: ${live}`);
+    });
+  });
+
+  // Left by a teacher's break-test (36-R F3): a recording took the Coordination of the moment
+  // it was downloaded, so a parallel session downloaded after a switch replayed with the new
+  // style's subscriptions throughout. The file now holds the change, and the replay draws each
+  // moment under the style it ran under.
+  it('a recording keeps a change of Coordination: the file holds it, and its replay draws the edges of the style each moment ran under', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await withApp(t, brokerQuery(broker.wsUrl), async ({ page }) => {
+      await waitReady(page);
+      await placeWatchedOrder(page);
+      const commandEdges = '[data-testid="flow-edge"][data-topic^="commands/"]';
+      const commands = () => page.locator(commandEdges).count();
+      assert.equal(await commands(), 0, 'no command edges in parallel');
+      await page.selectOption('#saga-style', 'orchestration');
+      await page.locator(commandEdges).first().waitFor({ state: 'attached' });
+      const saved = await downloadRecording(page, 'recording-style.json');
+      const file = JSON.parse(await readFile(saved, 'utf8'));
+      assert.equal(file.version, 5);
+      assert.equal(file.saga, 'parallel', 'the style the recording starts under');
+      const changes = file.actions.filter((a) => a.type === 'styleChanged');
+      assert.deepEqual(changes.map((a) => [a.from, a.to]), [['parallel', 'orchestration']]);
+      assert.ok(file.actions.find((a) => a.type === 'placedOrder').atUs < changes[0].atUs, 'the order was placed before the change');
+
+      await page.setInputFiles('[data-testid="load-recording"]', saved);
+      await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
+      const status = '[data-testid="playback-status"]';
+      await page.locator(status, { hasText: 'Replay finished' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator(commandEdges).first().waitFor({ state: 'attached', timeout: 5_000 })
+        .catch((error) => { throw new Error('at its end the replay draws orchestration\'s command edges', { cause: error }); });
+      // From the start, paused: the order's part of the session ran in parallel.
+      await page.click('[data-testid="pause"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="pause"]').getAttribute('aria-pressed') === 'true');
+      await page.click('[data-testid="replay-restart"]');
+      await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.waiting) > 0, status);
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, commandEdges, { timeout: 5_000 })
+        .catch(async (error) => { throw new Error(`at its start the replay draws parallel's edges, not ${await commands()} command edges`, { cause: error }); });
     });
   });
 

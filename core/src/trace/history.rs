@@ -110,6 +110,14 @@ pub enum UserAction {
         at: Duration,
         instance: crate::services::instances::Instance,
     },
+    /// The services began following another saga style (*Coordination*): from `at` on, the
+    /// flow diagram's edges are `to`'s. Kept so a recording replays each part of the session
+    /// under the style it ran under, not the one in effect when it was downloaded.
+    StyleChanged {
+        at: Duration,
+        from: crate::services::SagaStyle,
+        to: crate::services::SagaStyle,
+    },
 }
 
 impl UserAction {
@@ -117,17 +125,38 @@ impl UserAction {
         match self {
             UserAction::PlacedOrder { at, .. }
             | UserAction::Crashed { at, .. }
-            | UserAction::Restarted { at, .. } => *at,
+            | UserAction::Restarted { at, .. }
+            | UserAction::StyleChanged { at, .. } => *at,
         }
     }
 
-    /// The order the click placed; `None` for a crash or a restart.
+    /// The order the click placed; `None` for anything else.
     pub fn order_id(&self) -> Option<Uuid> {
         match self {
             UserAction::PlacedOrder { order_id, .. } => Some(*order_id),
-            UserAction::Crashed { .. } | UserAction::Restarted { .. } => None,
+            _ => None,
         }
     }
+}
+
+/// The saga style in effect at `at`, from the style changes among `actions` (in time order):
+/// the last change at or before `at` gives its `to`; before the first change, its `from`;
+/// with no change at all, `latest`, the style in effect now.
+pub fn style_at<'a>(
+    actions: impl IntoIterator<Item = &'a UserAction>,
+    latest: crate::services::SagaStyle,
+    at: Duration,
+) -> crate::services::SagaStyle {
+    let mut style = None;
+    for action in actions {
+        if let UserAction::StyleChanged { at: when, from, to } = *action {
+            if when > at {
+                return style.unwrap_or(from);
+            }
+            style = Some(to);
+        }
+    }
+    style.unwrap_or(latest)
 }
 
 /// The user's actions, bounded like the packets. Small `Copy` items, so its derived

@@ -135,6 +135,14 @@ impl Default for Trace {
 }
 
 impl Trace {
+    /// The saga style in effect at `at` on the packets' clock: [`Trace::saga`] unless the
+    /// learner changed it after `at` ([`history::style_at`] over the style changes kept among
+    /// the actions). A view draws the style of the moment it shows: live, the current one; a
+    /// replay, the one each part of the session ran under.
+    pub fn saga_at(&self, at: Duration) -> SagaStyle {
+        history::style_at(&self.actions, self.saga, at)
+    }
+
     /// A live trace of `packets` and `actions`, following the wire at 1×, with an empty log of
     /// service events.
     pub fn new(packets: PacketHistory, actions: ActionLog) -> Self {

@@ -963,7 +963,12 @@ pub fn outages(trace: &Trace, style: SagaStyle) -> Vec<Outage> {
         while let Some(packet) = packets.next_if(|p| p.at < at) {
             ledger.packet(packet);
         }
-        ledger.service_event(at, service, event, style);
+        ledger.service_event(
+            at,
+            service,
+            event,
+            super::history::style_at(&trace.actions, style, at),
+        );
     }
     for packet in packets {
         ledger.packet(packet);
@@ -1031,7 +1036,7 @@ fn read_back_clicks(
         .filter_map(|action| match *action {
             UserAction::Crashed { at, instance } => Some((at, instance, true)),
             UserAction::Restarted { at, instance } => Some((at, instance, false)),
-            UserAction::PlacedOrder { .. } => None,
+            UserAction::PlacedOrder { .. } | UserAction::StyleChanged { .. } => None,
         })
         .collect();
     if clicks.is_empty() {
@@ -1045,15 +1050,17 @@ fn read_back_clicks(
         .packets
         .iter()
         .filter(|p| shown.is_none_or(|s| s.packet(p.seq)));
+    // The style each moment ran under: a recording may hold a change of style.
+    let style_at = |at| super::history::style_at(&trace.actions, style, at);
     for packet in packets {
         while let Some(next) = clicks.next_if(|(at, ..)| *at <= packet.at) {
-            work.click(ledger, style, next);
+            work.click(ledger, style_at(next.0), next);
         }
-        work.packet(packet, style);
+        work.packet(packet, style_at(packet.at));
         ledger.packet(packet);
     }
     for next in clicks {
-        work.click(ledger, style, next);
+        work.click(ledger, style_at(next.0), next);
     }
     Some(ledger.outages())
 }

@@ -24,6 +24,12 @@
 //! the playgrounds before namespaces read. Version 4 adds the *Crash* and *Restart* clicks
 //! (`{ "type": "crashed", "atUs": 3000, "client": "payment" }`, `"restarted"`), so the replay
 //! shows the service crashed in between; a session without them still writes 2 or 3.
+//! Version 5 adds the changes of *Coordination* made while recording
+//! (`{ "type": "styleChanged", "atUs": 4000, "from": "parallel", "to": "choreography" }`):
+//! `saga` is then the style the recording starts under, each change says from when the next
+//! one applies, and the replay draws each moment under the style it ran under (a teacher's
+//! break-test: a parallel session downloaded after switching to choreography replayed with
+//! choreography's subscriptions throughout). A session without a change writes 2 to 4.
 
 use std::time::Duration;
 
@@ -40,7 +46,7 @@ use crate::services::ServiceId;
 pub const FORMAT: &str = "eda-playground-recording";
 /// The version this page writes and reads. Bump it when the shape changes, and keep reading
 /// the older ones here (or say why not).
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 /// The largest `seq` a recording may hold, 2^53: JSON numbers above it are not exact in
 /// JavaScript, and the views count one past the last.
 pub const MAX_SEQ: u64 = 1 << 53;
@@ -191,7 +197,8 @@ fn check_numbers(
 /// so the refusal says which action (a newcomer's break-test: serde's "UUID parsing failed" and
 /// "unknown variant `explode`" named none). The error is a sentence after `action <n>: `.
 fn check_action(action: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
-    const TYPES: &str = "an action's type is \"placedOrder\", \"crashed\" or \"restarted\"";
+    const TYPES: &str =
+        "an action's type is \"placedOrder\", \"crashed\", \"restarted\" or \"styleChanged\"";
     let text = |field: &str| match action.get(field) {
         None => Err(format!("it has no \"{field}\"")),
         Some(serde_json::Value::String(text)) => Ok(text.as_str()),
@@ -217,6 +224,16 @@ fn check_action(action: &serde_json::Map<String, serde_json::Value>) -> Result<(
                     "its \"client\" names {}, which is no service of the playground (\"payment\", \"payment-2\", …)",
                     crate::outside_text::quoted(client)
                 ));
+            }
+        }
+        "styleChanged" => {
+            for field in ["from", "to"] {
+                let style = text(field).map_err(|why| {
+                    format!("{why}: a change of saga style names the style it leaves and the one it takes")
+                })?;
+                if let Err(why) = style.parse::<crate::services::SagaStyle>() {
+                    return Err(format!("its \"{field}\": {why}"));
+                }
             }
         }
         other => {
@@ -320,6 +337,13 @@ enum ActionV1 {
     /// Version 4: *Restart* on a crashed badge.
     #[serde(rename_all = "camelCase")]
     Restarted { at_us: u64, client: String },
+    /// Version 5: the services began following saga style `to` (they followed `from`).
+    #[serde(rename_all = "camelCase")]
+    StyleChanged {
+        at_us: u64,
+        from: String,
+        to: String,
+    },
 }
 
 /// The service or instance a crash or restart names (`payment`, `payment-2`).
@@ -413,22 +437,23 @@ pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
 /// The trace as recording JSON (pretty-printed, so it can be read and diffed).
 pub fn record(trace: &Trace) -> String {
     let namespace = trace.packets.namespace().value().map(str::to_owned);
-    let crashes = trace
-        .actions
-        .iter()
-        .any(|a| !matches!(a, UserAction::PlacedOrder { .. }));
+    let has = |kind: fn(&UserAction) -> bool| trace.actions.iter().any(kind);
+    let crashes = has(|a| matches!(a, UserAction::Crashed { .. } | UserAction::Restarted { .. }));
+    let changes = has(|a| matches!(a, UserAction::StyleChanged { .. }));
     // The oldest version that holds what the session did, so older pages still read it.
-    let version = match (crashes, namespace.is_some()) {
-        (true, _) => VERSION,
-        (false, true) => 3,
-        (false, false) => 2,
+    let version = match (changes, crashes, namespace.is_some()) {
+        (true, ..) => VERSION,
+        (false, true, _) => 4,
+        (false, false, true) => 3,
+        (false, false, false) => 2,
     };
     let mut spoken = Spoken::default();
     let recording = RecordingV1 {
         format: FORMAT.into(),
         version,
         dropped: trace.packets.dropped(),
-        saga: Some(trace.saga.value().to_owned()),
+        // The style the recording starts under; its changes are among the actions.
+        saga: Some(trace.saga_at(Duration::ZERO).value().to_owned()),
         namespace,
         packets: trace
             .packets
@@ -462,6 +487,11 @@ pub fn record(trace: &Trace) -> String {
                     at_us: micros(*at),
                     client: instance.slug(),
                 },
+                UserAction::StyleChanged { at, from, to } => ActionV1::StyleChanged {
+                    at_us: micros(*at),
+                    from: from.value().to_owned(),
+                    to: to.value().to_owned(),
+                },
             })
             .collect(),
     };
@@ -472,7 +502,7 @@ pub fn record(trace: &Trace) -> String {
 pub fn load(text: &str) -> Result<Trace, RecordingError> {
     let (value, version) = format_version(text)?;
     match version {
-        1..=4 => {}
+        1..=5 => {}
         v if v > u64::from(VERSION) => return Err(RecordingError::Newer(v)),
         v => return Err(RecordingError::Older(v)),
     }
@@ -559,6 +589,14 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     }
     topics.check(&namespace)?;
     let mut actions = super::ActionLog::new(REPLAYED);
+    let starts = match recording.saga.as_deref() {
+        None => crate::services::SagaStyle::default(),
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| RecordingError::Damaged(format!("\"saga\": {e}")))?,
+    };
+    // The style in effect after the changes read so far: each change starts from it.
+    let mut style = starts;
     for action in recording.actions {
         match action {
             ActionV1::PlacedOrder { at_us, order_id } => actions.push(UserAction::PlacedOrder {
@@ -573,15 +611,33 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
                 at: Duration::from_micros(at_us),
                 instance: instance_named(&client)?,
             }),
+            ActionV1::StyleChanged { at_us, from, to } => {
+                let read = |text: &str| -> Result<crate::services::SagaStyle, RecordingError> {
+                    text.parse().map_err(|e: String| {
+                        RecordingError::Damaged(format!("a change of saga style: {e}"))
+                    })
+                };
+                let (from, to) = (read(&from)?, read(&to)?);
+                if from != style {
+                    return Err(RecordingError::Damaged(format!(
+                        "a change of saga style at {at_us} µs starts from {}, but the style then \
+                         was {} (the recording's \"saga\" or the change before it)",
+                        from.value(),
+                        style.value()
+                    )));
+                }
+                style = to;
+                actions.push(UserAction::StyleChanged {
+                    at: Duration::from_micros(at_us),
+                    from,
+                    to,
+                });
+            }
         }
     }
     let mut trace = Trace::new(packets, actions);
-    trace.saga = match recording.saga.as_deref() {
-        None => crate::services::SagaStyle::default(),
-        Some(text) => text
-            .parse()
-            .map_err(|e: String| RecordingError::Damaged(format!("\"saga\": {e}")))?,
-    };
+    // The style after the last change: [`Trace::saga_at`] gives each earlier moment's.
+    trace.saga = style;
     // A recording has no live services behind it: their badges and its orders come from its
     // packets.
     let actions: Vec<UserAction> = trace.actions.iter().copied().collect();
@@ -599,7 +655,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
         UserAction::Crashed { instance, .. } | UserAction::Restarted { instance, .. } => {
             payment(instance)
         }
-        UserAction::PlacedOrder { .. } => None,
+        UserAction::PlacedOrder { .. } | UserAction::StyleChanged { .. } => None,
     });
     trace.recorded_payment_instances = trace
         .packets
@@ -798,9 +854,9 @@ mod tests {
             load(r#"{"hello":1}"#).err().unwrap(),
             RecordingError::NotARecording
         );
-        let newer = r#"{"format":"eda-playground-recording","version":5,"packets":[]}"#;
+        let newer = r#"{"format":"eda-playground-recording","version":6,"packets":[]}"#;
         let error = load(newer).err().unwrap();
-        assert_eq!(error, RecordingError::Newer(5));
+        assert_eq!(error, RecordingError::Newer(6));
         assert!(error.to_string().contains("newer playground"));
         // No playground wrote a version before 1: such a file is refused, and says so.
         let older = r#"{"format":"eda-playground-recording","version":0,"packets":[]}"#;
@@ -891,6 +947,52 @@ mod tests {
         let bad = text.replace("\"orchestration\"", "\"anarchy\"");
         let error = load(&bad).err().unwrap();
         assert!(error.to_string().contains("not a saga style"), "{error}");
+    }
+
+    #[test]
+    fn a_change_of_saga_style_is_recorded_and_each_moment_replays_under_its_own_style() {
+        use crate::services::SagaStyle::{Choreography, Parallel};
+        let mut trace = sample(ProtocolVersion::V311);
+        // The order (packets at 1 to 3 ms) ran in parallel; the switch came after it.
+        trace.saga = Choreography;
+        trace.actions.push(UserAction::StyleChanged {
+            at: Duration::from_millis(4),
+            from: Parallel,
+            to: Choreography,
+        });
+        assert_eq!(trace.saga_at(Duration::from_millis(2)), Parallel);
+        assert_eq!(trace.saga_at(Duration::from_millis(5)), Choreography);
+        let text = record(&trace);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"], 5);
+        assert_eq!(json["saga"], "parallel", "the style it starts under");
+        assert_eq!(
+            json["actions"][1],
+            serde_json::json!({"type": "styleChanged", "atUs": 4000, "from": "parallel", "to": "choreography"})
+        );
+        let loaded = load(&text).unwrap();
+        assert_eq!(loaded.saga, Choreography, "the style after the last change");
+        assert_eq!(loaded.saga_at(Duration::from_millis(2)), Parallel);
+        assert_eq!(loaded.saga_at(Duration::from_millis(5)), Choreography);
+        // A change that does not start from the style in effect is named, not guessed at.
+        let bad = text.replace("\"from\": \"parallel\"", "\"from\": \"orchestration\"");
+        let error = load(&bad).err().unwrap().to_string();
+        assert!(
+            error.contains("a change of saga style at 4000 µs starts from orchestration, but the style then was parallel"),
+            "{error}"
+        );
+        let unknown = text.replace("\"to\": \"choreography\"", "\"to\": \"anarchy\"");
+        let error = load(&unknown).err().unwrap().to_string();
+        assert!(
+            error.contains("action 1: its \"to\": ") && error.contains("not a saga style"),
+            "{error}"
+        );
+        // Without a change, the oldest version that holds the session, as before.
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&record(&sample(ProtocolVersion::V311)))
+                .unwrap()["version"],
+            2
+        );
     }
 
     #[test]
@@ -1147,7 +1249,7 @@ mod tests {
         let cases: [(Edit, &str); 6] = [
             (&|a| a["orderId"] = "not-a-uuid".into(), "action 1: its \"orderId\" \"not-a-uuid\" is not a UUID"),
             (&|a| a["orderId"] = 7.into(), "action 1: its \"orderId\" is a number: a placed order's id is a UUID"),
-            (&|a| a["type"] = "explode".into(), "action 1: its \"type\" is \"explode\": an action's type is \"placedOrder\", \"crashed\" or \"restarted\""),
+            (&|a| a["type"] = "explode".into(), "action 1: its \"type\" is \"explode\": an action's type is \"placedOrder\", \"crashed\", \"restarted\" or \"styleChanged\""),
             (&|a| { a.as_object_mut().unwrap().remove("type"); }, "action 1: it has no \"type\""),
             (&|a| { a["type"] = "crashed".into(); a["client"] = "kitchen".into(); }, "action 1: its \"client\" names \"kitchen\", which is no service of the playground"),
             (&|a| a["type"] = "restarted".into(), "action 1: it has no \"client\""),

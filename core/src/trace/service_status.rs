@@ -444,6 +444,11 @@ impl ServiceLog {
         let mut asked: HashMap<(&str, u16), Vec<String>> = HashMap::new();
         // Each client's last CONNECT asked for a clean session: no session can be present then.
         let mut clean: HashMap<&str, bool> = HashMap::new();
+        // The style each packet ran under: a recording may hold a change of style.
+        let changes: Vec<&super::history::UserAction> = actions
+            .iter()
+            .filter(|a| matches!(a, super::history::UserAction::StyleChanged { .. }))
+            .collect();
         for (i, packet) in packets.iter().enumerate() {
             while let Some((at, service, event)) = clicks.next_if(|(at, ..)| *at <= packet.at) {
                 log.record(at, service, event);
@@ -493,10 +498,11 @@ impl ServiceLog {
                         ServiceEvent::Link(stopped("the client disconnected"))
                     }
                     (PacketKind::Publish, Direction::Incoming) => {
-                        let works = packet
-                            .message
-                            .as_deref()
-                            .is_some_and(|m| starts_work(service, m, style));
+                        let works = packet.message.as_deref().is_some_and(|m| {
+                            let style =
+                                super::history::style_at(changes.iter().copied(), style, packet.at);
+                            starts_work(service, m, style)
+                        });
                         match packet.order_id {
                             Some(order_id) if works => ServiceEvent::WorkStarted {
                                 order_id,
@@ -533,7 +539,7 @@ fn crash_events(
     use crate::services::instances::{client_label, Instance};
     let mut clicks: Vec<&UserAction> = actions
         .iter()
-        .filter(|a| !matches!(a, UserAction::PlacedOrder { .. }))
+        .filter(|a| matches!(a, UserAction::Crashed { .. } | UserAction::Restarted { .. }))
         .collect();
     if clicks.is_empty() {
         return Vec::new();
@@ -549,7 +555,7 @@ fn crash_events(
         UserAction::Crashed { instance, .. } | UserAction::Restarted { instance, .. } => {
             Some(*instance)
         }
-        UserAction::PlacedOrder { .. } => None,
+        UserAction::PlacedOrder { .. } | UserAction::StyleChanged { .. } => None,
     });
     for instance in seen.chain(clicked) {
         if !instances.contains(&instance) {
@@ -572,7 +578,7 @@ fn crash_events(
                     events.push((at, instance.service, event));
                 }
             }
-            UserAction::PlacedOrder { .. } => {}
+            UserAction::PlacedOrder { .. } | UserAction::StyleChanged { .. } => {}
         }
     }
     events

@@ -258,7 +258,13 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             let by_client: Vec<(&str, usize)> = book.payments_by().into_iter().collect();
             instances_line(props.payment_instances, &by_client)
         });
-        (drawn, trace.statuses(), view_now, trace.saga, instances)
+        (
+            drawn,
+            trace.statuses(),
+            view_now,
+            trace.saga_at(view_now),
+            instances,
+        )
     };
     // A few times a second while something counts down or a dot is on the page (its edge's
     // "+N" changes as the dots leave); not at all otherwise. The dots move on their own.

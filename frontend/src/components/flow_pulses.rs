@@ -36,10 +36,11 @@ pub fn FlowPulses(props: &FlowPulsesProps) -> Html {
     });
     let (view_now, paused, saga) = {
         let trace = props.trace.0.borrow();
+        let view_now = trace.playback.view_now(now);
         (
-            trace.playback.view_now(now),
+            view_now,
             trace.playback.is_paused(),
-            trace.saga,
+            trace.saga_at(view_now),
         )
     };
     let shown: Vec<&Pulse> = chosen

@@ -62,7 +62,19 @@ impl Runtime {
         self.subscribed_style.set(new);
         // The link names the style the services follow, now that they do.
         crate::address_bar::remember(&eda_core::state::query::Setting::Saga(new));
-        self.trace.0.borrow_mut().saga = new;
+        {
+            let mut trace = self.trace.0.borrow_mut();
+            trace.saga = new;
+            // For a recording: each part of the session replays under the style it ran under.
+            let at = crate::clock::now();
+            trace
+                .actions
+                .push(eda_core::trace::history::UserAction::StyleChanged {
+                    at,
+                    from: old,
+                    to: new,
+                });
+        }
         self.trace_changed.set(true);
         let (instances, tag) = (self.payment_instances, &self.session_tag);
         for (instance, client) in self.clients.borrow().iter() {

@@ -144,7 +144,9 @@ pub fn recent_pulses(
                     mark: None,
                 }),
                 // Drawn by the badges and the node's state, not as a dot.
-                UserAction::Crashed { .. } | UserAction::Restarted { .. } => None,
+                UserAction::Crashed { .. }
+                | UserAction::Restarted { .. }
+                | UserAction::StyleChanged { .. } => None,
             }),
     );
     crate::stable_sort::by_key(&mut all, |p| (p.at, p.key));
