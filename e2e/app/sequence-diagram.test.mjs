@@ -329,6 +329,13 @@ describeApp('sequence diagram', () => {
         const rect = box.getBoundingClientRect();
         return last !== undefined && last.bottom <= rect.bottom && last.top >= rect.top;
       }, scroll, { polling: 100 });
+      // Zoomed out that far a row is lower than a line of text: only every other row keeps
+      // its time, so none is printed over another (a phone's break-test).
+      const gaps = await page.$$eval(`${scroll} [data-testid="seq-time"]`, (els) => {
+        const ys = els.map((e) => e.getBoundingClientRect().top).sort((a, b) => a - b);
+        return ys.slice(1).map((y, i) => y - ys[i]);
+      });
+      assert.ok(gaps.length >= 5 && Math.min(...gaps) >= 13.5, `time labels apart by at least a line: ${gaps.slice(0, 8)}`);
       const times = () => page.$$eval(`${scroll} [data-testid="seq-time"][data-seq]`, (els) => els.map((e) => [e.dataset.seq, e.textContent.trim()])).then((pairs) => new Map(pairs));
       const newest = () => page.$$eval(`${scroll} [data-testid="seq-arrow"][data-seq]`, (els) => Math.max(...els.map((e) => Number(e.dataset.seq))));
       const [early, droppedEarly, newestEarly] = [await times(), await dropped(), await newest()];

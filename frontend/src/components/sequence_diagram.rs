@@ -113,7 +113,8 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
         *slot = Some((filter, next));
         next
     };
-    let shapes = sequence_layout_since(&drawn, *zoom, anchor.origin);
+    let shapes =
+        sequence_layout_since(&drawn, *zoom, anchor.origin).counting_rows_from(anchor.base);
     let row = ROW_HEIGHT * *zoom;
     let shift = row * anchor.base as f64;
     // Scrolled away from the newest arrow, the picture holds still: as older arrows leave the
@@ -285,8 +286,10 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     y2={y.clone()} />
                 <line x1={arrow.x1.to_string()} y1={y.clone()} x2={arrow.x2.to_string()}
                     y2={y} marker-end="url(#arrowhead)" />
-                <text x={((arrow.x1 + arrow.x2) / 2.0).to_string()} y={(arrow.y + shift - 5.0).to_string()}
-                    text-anchor="middle">{ &arrow.label }</text>
+                if arrow.labelled {
+                    <text x={((arrow.x1 + arrow.x2) / 2.0).to_string()} y={(arrow.y + shift - 5.0).to_string()}
+                        text-anchor="middle">{ &arrow.label }</text>
+                }
             </g>
         }
     });
@@ -343,7 +346,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     <g class="rows" transform={format!("translate(0 {})", held - shift)}>
                         // Times sit in the left margin, outside the clickable arrow groups; keyed
                         // like the arrows, so a time stays on its row.
-                        <g class="times">{ for rows.iter().map(|arrow| html! {
+                        <g class="times">{ for rows.iter().filter(|arrow| arrow.labelled).map(|arrow| html! {
                             <text key={row_key(arrow)} x={(TIME_GUTTER - 8.0).to_string()} y={(arrow.y + shift + 4.0).to_string()}
                                 text-anchor="end" class="time" data-testid="seq-time" data-seq={arrow.packet_seq.map(|s| s.to_string())}>{ &arrow.time_label }</text>
                         }) }</g>

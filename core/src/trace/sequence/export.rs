@@ -89,22 +89,29 @@ pub fn to_svg(layout: &SequenceLayout) -> String {
         } else {
             ""
         };
+        // Zoomed far out, a row between two labelled ones keeps its label as a tooltip only.
+        let texts = if arrow.labelled {
+            format!(
+                "<text x=\"{mid:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\">{label}</text>\
+                 <text x=\"{time_x:.1}\" y=\"{time_y:.1}\" text-anchor=\"end\" fill=\"#777\" \
+                 font-size=\"11\">{time}</text>",
+                mid = (arrow.x1 + arrow.x2) / 2.0,
+                label_y = arrow.y - 5.0,
+                time_x = TIME_GUTTER - 8.0,
+                time_y = arrow.y + 4.0,
+                label = escape::xml(&arrow.label),
+                time = escape::xml(&arrow.time_label),
+            )
+        } else {
+            format!("<title>{}</title>", escape::xml(&arrow.label))
+        };
         out.push_str(&format!(
             "<g class=\"arrow{mark_class}\"{seq}>\
              <line x1=\"{x1:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\"{dash} \
-             marker-end=\"url(#arrowhead)\"/>\
-             <text x=\"{mid:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\">{label}</text>\
-             <text x=\"{time_x:.1}\" y=\"{time_y:.1}\" text-anchor=\"end\" fill=\"#777\" \
-             font-size=\"11\">{time}</text></g>\n",
+             marker-end=\"url(#arrowhead)\"/>{texts}</g>\n",
             x1 = arrow.x1,
             x2 = arrow.x2,
             y = arrow.y,
-            mid = (arrow.x1 + arrow.x2) / 2.0,
-            label_y = arrow.y - 5.0,
-            time_x = TIME_GUTTER - 8.0,
-            time_y = arrow.y + 4.0,
-            label = escape::xml(&arrow.label),
-            time = escape::xml(&arrow.time_label),
         ));
     }
     out.push_str("</svg>\n");

@@ -2,7 +2,8 @@
 //! diagram on the page and for the exported SVG file, so the two always agree.
 //!
 //! Columns are fixed; each arrow gets its own row, in the order of [`super::arrows`], so time
-//! runs downwards. `zoom` scales the rows only.
+//! runs downwards. `zoom` scales the rows only; zoomed out until a row is lower than a line of
+//! text ([`LABEL_ROOM`]), only every few rows keep their texts, so they do not overprint.
 
 use std::time::Duration;
 
@@ -24,6 +25,9 @@ pub const HEADS_STRIP: f64 = HEAD_TOP + HEAD_HEIGHT + 6.0;
 /// Between rows at zoom 1.
 pub const ROW_HEIGHT: f64 = 28.0;
 pub const MIN_ZOOM: f64 = 0.25;
+/// The least height, in SVG units, a row's texts (its label above the arrow, its time beside
+/// it, in 11 to 13 px type) take without running into the next row's.
+pub const LABEL_ROOM: f64 = 14.0;
 pub const MAX_ZOOM: f64 = 4.0;
 const FIRST_ROW_GAP: f64 = 30.0;
 const BOTTOM_MARGIN: f64 = 20.0;
@@ -38,6 +42,9 @@ pub struct SequenceLayout {
     pub lifeline_top: f64,
     pub lifeline_bottom: f64,
     pub arrows: Vec<ArrowShape>,
+    /// One row in how many has its texts drawn ([`ArrowShape::labelled`]): 1 down to rows of
+    /// [`LABEL_ROOM`] units, 2 at zoom 0.4 (rows of 11.2), 4 at the least zoom (rows of 7).
+    pub label_every: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +64,11 @@ pub struct ArrowShape {
     pub dashed: bool,
     /// A failure or compensation the arrow carries.
     pub mark: Option<super::super::packet::Mark>,
+    /// Whether its label and time are drawn: every row's from zoom 1 down to rows of
+    /// [`LABEL_ROOM`]; below that one row in [`SequenceLayout::label_every`] (the first, then
+    /// every n-th), so the texts drawn do not overprint. The arrow is drawn either way, and
+    /// keeps its label as its tooltip.
+    pub labelled: bool,
 }
 
 /// The layout of `arrows` at `zoom`, each time label counted from the first arrow (the
@@ -75,6 +87,8 @@ pub fn sequence_layout_since(arrows: &[Arrow], zoom: f64, origin: Duration) -> S
         1.0
     };
     let row = ROW_HEIGHT * zoom;
+    // A hair below LABEL_ROOM still counts as room: zoom steps of 1.25 land near it.
+    let label_every = ((LABEL_ROOM - 0.01) / row).ceil().max(1.0) as usize;
     let x_of = |lifeline: Lifeline| TIME_GUTTER + COLUMN_WIDTH * (lifeline.index() as f64 + 0.5);
     let lifeline_top = HEAD_TOP + HEAD_HEIGHT;
     let first_row = lifeline_top + FIRST_ROW_GAP;
@@ -91,6 +105,7 @@ pub fn sequence_layout_since(arrows: &[Arrow], zoom: f64, origin: Duration) -> S
             time_label: format!("+{} ms", arrow.at.saturating_sub(origin).as_millis()),
             dashed: arrow.kind.is_reply(),
             mark: arrow.mark,
+            labelled: index % label_every == 0,
         })
         .collect::<Vec<_>>();
     let last_row = first_row + row * shapes.len().saturating_sub(1) as f64;
@@ -102,10 +117,22 @@ pub fn sequence_layout_since(arrows: &[Arrow], zoom: f64, origin: Duration) -> S
         lifeline_top,
         lifeline_bottom,
         arrows: shapes,
+        label_every,
     }
 }
 
 impl SequenceLayout {
+    /// The same layout with its rows numbered from `base` (the page's [`RowAnchor::base`]:
+    /// arrows that left the history since) for [`ArrowShape::labelled`], so a row keeps its
+    /// texts, or keeps none, as older arrows leave and every index moves down.
+    pub fn counting_rows_from(mut self, base: usize) -> SequenceLayout {
+        let every = self.label_every;
+        for arrow in &mut self.arrows {
+            arrow.labelled = (base + arrow.index) % every == 0;
+        }
+        self
+    }
+
     /// The arrows whose rows lie between `top` and `bottom` (SVG units): the ones worth
     /// drawing when the diagram is scrolled there. Rows run downwards, so it is one range.
     pub fn arrows_between(&self, top: f64, bottom: f64) -> std::ops::Range<usize> {
@@ -241,6 +268,42 @@ mod tests {
             .map(|s| s.label.as_str())
             .collect();
         assert_eq!(dashed, ["orderId 3fa85f64…", "PUBREC (id 1)"]);
+    }
+
+    #[test]
+    fn zoomed_out_below_a_line_of_text_only_every_few_rows_keep_their_texts() {
+        let arrows = flow();
+        let every = |zoom| sequence_layout(&arrows, zoom).label_every;
+        // Rows of 28, 22.4, 17.9 and 14.3 units: room for every row's texts.
+        for zoom in [1.0, 0.8, 0.64, 0.512, 4.0] {
+            assert_eq!(every(zoom), 1, "zoom {zoom}");
+        }
+        // A phone's break-test: six taps of Zoom out (0.26) printed the times over each other.
+        assert_eq!(every(0.4096), 2);
+        assert_eq!(every(0.262144), 2);
+        assert_eq!(
+            every(0.25),
+            2,
+            "rows of 7 units: every second row, 14 apart"
+        );
+        let layout = sequence_layout(&arrows, 0.25);
+        let labelled: Vec<bool> = layout.arrows.iter().map(|a| a.labelled).collect();
+        assert_eq!(labelled[..4], [true, false, true, false]);
+        let ys: Vec<f64> = layout
+            .arrows
+            .iter()
+            .filter(|a| a.labelled)
+            .map(|a| a.y)
+            .collect();
+        assert!(ys.windows(2).all(|w| w[1] - w[0] >= LABEL_ROOM), "{ys:?}");
+        assert!(sequence_layout(&arrows, 1.0)
+            .arrows
+            .iter()
+            .all(|a| a.labelled));
+        // One arrow gone from the history: each row that kept its texts keeps them.
+        let after = sequence_layout(&arrows[1..], 0.25).counting_rows_from(1);
+        let kept: Vec<bool> = after.arrows.iter().map(|a| a.labelled).collect();
+        assert_eq!(kept[..3], labelled[1..4]);
     }
 
     #[test]
