@@ -202,6 +202,42 @@ describeApp('event store', () => {
       await expectOneOutcome(witness, order, 'orders/confirmed');
     }));
 
+  // A newcomer's break-test (36-Q F9): one failed commit (Chromium's UnknownError for a hiccup
+  // of its backing store) was taken as failed for good: the page emptied the store it kept and
+  // stored nothing more, so a reload showed no orders. The write is now tried again.
+  it('one write the browser fails once (UnknownError): the page tries it again, says nothing failed, and a reload brings back every order', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await page.addInitScript(() => {
+        const add = IDBObjectStore.prototype.add;
+        IDBObjectStore.prototype.add = function once(...args) {
+          if (this.name === 'events' && window.__failOnce) {
+            window.__failOnce = false;
+            window.__failed = (window.__failed ?? 0) + 1;
+            throw new DOMException('Internal error committing transaction.', 'UnknownError');
+          }
+          return add.apply(this, args);
+        };
+      });
+      await page.reload();
+      await waitReady(page);
+      const first = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', first, FLOW_TIMEOUT_MS);
+      await page.evaluate(() => { window.__failOnce = true; });
+      const second = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', second, FLOW_TIMEOUT_MS);
+      assert.equal(await page.evaluate(() => window.__failed), 1, 'one write failed');
+      await page.locator(`[data-testid="store-stream"][data-stream="${second}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="store-note"][data-kind="failed"]').count(), 0, 'no failure said: the second try wrote it');
+      await page.reload();
+      await waitReady(page);
+      for (const order of [first, second]) {
+        await page.locator(`[data-testid="store-stream"][data-stream="${order}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS })
+          .catch((error) => { throw new Error(`order ${order} is restored after the reload`, { cause: error }); });
+      }
+      assert.equal(await page.locator('[data-testid="store-note"][data-kind="failed"]').count(), 0);
+      await expectOneOutcome(witness, second, 'orders/confirmed');
+    }));
+
   // A newcomer's break-test (36-Q F2): one stored event the page cannot read (another version's,
   // or damaged) threw the whole database away on reload: the completed order was no longer
   // shown, and the order in flight at the reload never ended (a reservation on the wire, then

@@ -30,7 +30,11 @@
 //! tab, [`crate::tab_session`]), so two tabs never write into each other's positions. A failure
 //! (no database in a private window, a blocked upgrade, a full disk) is reported once, in words
 //! the learner can act on; the page then goes on in memory and writes nothing more, so the
-//! database never holds a store with a gap.
+//! database never holds a store with a gap. A write that fails for another reason (Chromium's
+//! `UnknownError` for a hiccup of its backing store, an aborted transaction) is tried again
+//! first, twice ([`RETRY_PAUSES_MS`]): a transaction commits all of its batch or none of it, so
+//! the same batch can go again, and one failed commit no longer empties what the tab kept (a
+//! newcomer's break-test, 36-Q F9).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -51,6 +55,44 @@ use eda_core::trace::dead_letters::KeptDeadLetter;
 use crate::event_db::{
     EventDb, Kept, KeptChange, KeptRow, OutboxRow, Record, StorageError, DATABASE_NAME,
 };
+
+/// The pauses, in ms, before the second and the third try of a write that failed with
+/// [`StorageError::Other`]; after the third the keeper gives up ([`StoreKeeper::give_up_writing`]).
+/// A full disk, a deleted, closed or upgraded database are not tried again: the same write would
+/// meet them again.
+pub const RETRY_PAUSES_MS: [i32; 2] = [100, 1000];
+
+/// Waits `ms` milliseconds (the browser's `setTimeout`).
+async fn pause(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Runs `write` until it succeeds, fails with an error other than [`StorageError::Other`], or
+/// has failed three times ([`RETRY_PAUSES_MS`]); its last result. `still_open` is asked before
+/// each new try: once the keeper is off (the database lost meanwhile) the failure stands.
+async fn write_with_retries<F, W>(
+    mut write: W,
+    still_open: impl Fn() -> bool,
+) -> Result<(), StorageError>
+where
+    W: FnMut() -> F,
+    F: std::future::Future<Output = Result<(), StorageError>>,
+{
+    let mut pauses = RETRY_PAUSES_MS.into_iter();
+    loop {
+        let result = write().await;
+        let retry = matches!(result, Err(StorageError::Other(_))) && still_open();
+        match pauses.next().filter(|_| retry) {
+            Some(ms) => pause(ms).await,
+            None => return result,
+        }
+    }
+}
 
 /// One of OrderService's publications held behind what a reload found owed
 /// ([`StoreKeeper::hold_behind_owed`]).
@@ -614,7 +656,8 @@ impl StoreKeeper {
         self.memos_writing.set(self.memos.given.get());
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let written = db.write_kept(&changes).await;
+            let open = || matches!(*keeper.db.borrow(), Db::Open(_));
+            let written = write_with_retries(|| db.write_kept(&changes), open).await;
             match written {
                 Ok(()) => {
                     keeper.kept_writing.set(false);
@@ -840,7 +883,8 @@ impl StoreKeeper {
         let keeper = self.clone();
         let last = batch.last().map_or(0, |r| r.position);
         wasm_bindgen_futures::spawn_local(async move {
-            let written = db.append_with_outbox(&batch, &owed).await;
+            let open = || matches!(*keeper.db.borrow(), Db::Open(_));
+            let written = write_with_retries(|| db.append_with_outbox(&batch, &owed), open).await;
             match written {
                 Ok(()) => {
                     keeper.writing.set(false);
