@@ -13,8 +13,8 @@ import path from 'node:path';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, orderArrows, waitForStates } from '../lib/app-page.mjs';
-import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, waitReady, withApp } from '../lib/app-suite.mjs';
-import { freePort } from '../lib/broker.mjs';
+import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
+import { freePort, startBroker } from '../lib/broker.mjs';
 import { messagesOf, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
 
 /** Clicks *Download recording* and saves the file as `e2e/artifacts/<fileName>`; its path. */
@@ -390,6 +390,49 @@ describeApp('recording', () => {
       await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, commandEdges, { timeout: 5_000 })
         .catch(async (error) => { throw new Error(`at its start the replay draws parallel's edges, not ${await commands()} command edges`, { cause: error }); });
     });
+  });
+
+  // Left by a teacher's break-test (37-T F1): a broker outage recorded replayed as a quiet
+  // stretch with every service "connected": packets cannot tell a connection that dropped, only
+  // the reconnection after it. The file now holds each lost connection.
+  it('a recording keeps a lost connection: the file holds it, and its replay shows OrderService disconnected until it reconnects', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let own = await startBroker();
+    setLateBroker(own);
+    try {
+      await withApp(t, brokerQuery(own.wsUrl), async ({ page }) => {
+        await waitReady(page, own);
+        const { tcpPort, wsPort } = own;
+        await own.stop();
+        await page.locator('[data-testid="status-order"][data-state="disconnected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        own = await startBroker({ tcpPort, wsPort });
+        setLateBroker(own);
+        await waitForStates(page, 'connected');
+        const saved = await downloadRecording(page, 'recording-outage.json');
+        const file = JSON.parse(await readFile(saved, 'utf8'));
+        assert.equal(file.version, 5);
+        const lost = (file.losses ?? []).filter((l) => l.service === 'order');
+        assert.equal(lost.length, 1, `OrderService's connection lost once: ${JSON.stringify(file.losses)}`);
+        assert.ok(lost[0].reason.length > 0, 'with its reason');
+        // The flow diagram's OrderService node, at every change of the replay.
+        await page.evaluate(() => {
+          window.__states = [];
+          new MutationObserver(() => {
+            const state = document.querySelector('[data-testid="flow-node-order"]')?.dataset.state;
+            if (window.__states.at(-1) !== state) window.__states.push(state);
+          }).observe(document.body, { childList: true, subtree: true, attributes: true });
+        });
+        await page.setInputFiles('[data-testid="load-recording"]', saved);
+        await page.locator('[data-testid="replaying"]').waitFor({ timeout: 5_000 });
+        await page.locator('[data-testid="playback-status"]', { hasText: 'Replay finished' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        await page.locator('[data-testid="flow-node-order"][data-state="connected"]').waitFor({ timeout: 5_000 });
+        const states = await page.evaluate(() => window.__states);
+        const down = states.indexOf('disconnected');
+        assert.ok(down >= 0 && states.indexOf('connected', down) > down, `the replay showed OrderService disconnected, then connected again: ${states}`);
+      });
+    } finally {
+      await own.stop();
+      setLateBroker(null);
+    }
   });
 
   // Left by a teacher's break-test (32-F): a recording that ends before the crash line settles

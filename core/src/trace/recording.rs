@@ -29,7 +29,12 @@
 //! `saga` is then the style the recording starts under, each change says from when the next
 //! one applies, and the replay draws each moment under the style it ran under (a teacher's
 //! break-test: a parallel session downloaded after switching to choreography replayed with
-//! choreography's subscriptions throughout). A session without a change writes 2 to 4.
+//! choreography's subscriptions throughout). Version 5 also adds `losses`, the services'
+//! connections lost (`[{ "atUs": 44900000, "service": "order", "reason": "the connection
+//! dropped after 12 s" }]`, left out when none): packets cannot tell a connection that
+//! dropped, only the reconnection after it, so without them a broker outage replayed as a
+//! quiet stretch with every service connected (a teacher's break-test). A session without a
+//! change or a loss writes 2 to 4.
 
 use std::time::Duration;
 
@@ -312,6 +317,18 @@ struct RecordingV1 {
     namespace: Option<String>,
     packets: Vec<PacketV1>,
     actions: Vec<ActionV1>,
+    /// Version 5: the services' connections that were lost (`[]` if none, and then left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    losses: Vec<LossV1>,
+}
+
+/// Version 5: a service's connection lost: when, whose (`order`, `payment`, …) and why.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LossV1 {
+    at_us: u64,
+    service: String,
+    reason: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -440,6 +457,9 @@ pub fn record(trace: &Trace) -> String {
     let has = |kind: fn(&UserAction) -> bool| trace.actions.iter().any(kind);
     let crashes = has(|a| matches!(a, UserAction::Crashed { .. } | UserAction::Restarted { .. }));
     let changes = has(|a| matches!(a, UserAction::StyleChanged { .. }));
+    let losses = trace.services.losses();
+    // Version 5 holds both.
+    let changes = changes || !losses.is_empty();
     // The oldest version that holds what the session did, so older pages still read it.
     let version = match (changes, crashes, namespace.is_some()) {
         (true, ..) => VERSION,
@@ -492,6 +512,14 @@ pub fn record(trace: &Trace) -> String {
                     from: from.value().to_owned(),
                     to: to.value().to_owned(),
                 },
+            })
+            .collect(),
+        losses: losses
+            .into_iter()
+            .map(|(at, service, reason)| LossV1 {
+                at_us: micros(at),
+                service: service.slug().into(),
+                reason,
             })
             .collect(),
     };
@@ -635,6 +663,25 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             }
         }
     }
+    let losses = recording
+        .losses
+        .into_iter()
+        .map(|loss| {
+            let service = ServiceId::ALL
+                .into_iter()
+                .find(|s| s.slug() == loss.service)
+                .ok_or_else(|| {
+                    RecordingError::Damaged(format!(
+                        "a lost connection names {}, which is no service of the playground \
+                         (\"order\", \"payment\", \"inventory\", \"notification\", \"query\")",
+                        crate::outside_text::quoted(&loss.service)
+                    ))
+                })?;
+            let reason = crate::outside_text::cut(&loss.reason, 300)
+                .map_or_else(|| loss.reason.clone(), |start| format!("{start}…"));
+            Ok((Duration::from_micros(loss.at_us), service, reason))
+        })
+        .collect::<Result<Vec<_>, RecordingError>>()?;
     let mut trace = Trace::new(packets, actions);
     // The style after the last change: [`Trace::saga_at`] gives each earlier moment's.
     trace.saga = style;
@@ -644,6 +691,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
     trace.services = super::service_status::ServiceLog::inferred_with(
         &trace.packets,
         &actions,
+        &losses,
         trace.saga,
         HISTORY_CAPACITY,
     );
@@ -992,6 +1040,81 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&record(&sample(ProtocolVersion::V311)))
                 .unwrap()["version"],
             2
+        );
+    }
+
+    #[test]
+    fn a_lost_connection_is_recorded_and_its_replay_shows_the_service_disconnected_until_it_reconnects(
+    ) {
+        use crate::trace::service_status::ServiceEvent;
+        use broker_bridge::{ConnectionError, Link};
+        let mut script = crate::trace::script::Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        let connected = script.now();
+        let mut trace = Trace::new(script.history, script.actions);
+        let link = |link| ServiceEvent::Link(link);
+        let up = || Link::Connected {
+            url: "ws://b".into(),
+        };
+        let lost = |reason: ConnectionError| Link::Disconnected {
+            url: "ws://b".into(),
+            reason,
+            retry_in: Duration::from_secs(1),
+            attempt: 1,
+        };
+        let ms = Duration::from_millis;
+        trace
+            .services
+            .record(connected, ServiceId::Order, link(up()));
+        let dropped = ConnectionError::TransportFailed("the connection dropped".into());
+        trace.services.record(
+            connected + ms(50),
+            ServiceId::Order,
+            link(lost(dropped.clone())),
+        );
+        // Tries that fail while it is down are not more losses.
+        trace
+            .services
+            .record(connected + ms(60), ServiceId::Order, link(lost(dropped)));
+        // A client the page stopped (a Crash) lost nothing to the broker.
+        trace
+            .services
+            .record(connected, ServiceId::Payment, link(up()));
+        let stopped = ConnectionError::Stopped("crashed".into());
+        trace
+            .services
+            .record(connected + ms(70), ServiceId::Payment, link(lost(stopped)));
+        let text = record(&trace);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"], 5);
+        let at_us = micros(connected + ms(50));
+        assert_eq!(
+            json["losses"],
+            serde_json::json!([{"atUs": at_us, "service": "order", "reason": "the connection dropped"}])
+        );
+        let loaded = load(&text).unwrap();
+        let status = |at| loaded.services.status_at(ServiceId::Order, Some(at)).link;
+        assert!(matches!(status(connected + ms(10)), Link::Connected { .. }));
+        match status(connected + ms(80)) {
+            Link::Disconnected { reason, .. } => {
+                assert_eq!(reason.to_string(), "the connection dropped")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Downloaded again from the replay, the loss is still in the file.
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&record(&loaded)).unwrap()["losses"],
+            json["losses"]
+        );
+        let unknown = text.replace(
+            "\"service\": \"order\",\n      \"reason\"",
+            "\"service\": \"kitchen\",\n      \"reason\"",
+        );
+        assert_ne!(unknown, text);
+        let error = load(&unknown).err().unwrap().to_string();
+        assert!(
+            error.contains("a lost connection names \"kitchen\""),
+            "{error}"
         );
     }
 

@@ -425,21 +425,67 @@ impl ServiceLog {
     /// - Any other delivery is a message handled; a PUBLISH going out ends the work for its
     ///   order.
     pub fn inferred(history: &PacketHistory, style: SagaStyle, capacity: usize) -> ServiceLog {
-        ServiceLog::inferred_with(history, &[], style, capacity)
+        ServiceLog::inferred_with(history, &[], &[], style, capacity)
+    }
+
+    /// Each loss of a service's connection this log holds: the first
+    /// [`Link::Disconnected`] after a [`Link::Connected`], with its time and its reason in
+    /// words. A client the page stopped itself ([`ConnectionError::Stopped`]: a *Crash*, a
+    /// client replaced, a recording shown) lost nothing to the broker, and is left out. For a
+    /// recording ([`ServiceLog::inferred_with`]'s `losses`): its packets cannot tell a
+    /// connection that dropped, only the reconnection after it.
+    pub fn losses(&self) -> Vec<Loss> {
+        // Whether each service is up, by its place in ServiceId::ALL.
+        let mut up = [false; ServiceId::ALL.len()];
+        let mut losses = Vec::new();
+        for (at, service, event) in self.events() {
+            let place = ServiceId::ALL.iter().position(|s| *s == service);
+            let Some(slot) = place.and_then(|i| up.get_mut(i)) else {
+                continue;
+            };
+            match event {
+                ServiceEvent::Link(Link::Connected { .. }) => *slot = true,
+                ServiceEvent::Link(Link::Disconnected { reason, .. }) if *slot => {
+                    *slot = false;
+                    if !matches!(reason, ConnectionError::Stopped(_)) {
+                        losses.push((at, service, reason.to_string()));
+                    }
+                }
+                ServiceEvent::Link(_) | ServiceEvent::Crashed => *slot = false,
+                _ => {}
+            }
+        }
+        losses
     }
 
     /// [`ServiceLog::inferred`], with the learner's *Crash* and *Restart* clicks among
     /// `actions` (a recording of version 4): a service is crashed from its crash (every
     /// instance's, when it has several) to its restart, as the live badge was.
+    ///
+    /// `losses` are the connections the recording says were lost ([`ServiceLog::losses`]):
+    /// each service is disconnected, with its reason, from then until its next CONNACK.
     pub fn inferred_with(
         history: &PacketHistory,
         actions: &[super::history::UserAction],
+        losses: &[Loss],
         style: SagaStyle,
         capacity: usize,
     ) -> ServiceLog {
         let mut log = ServiceLog::new(capacity);
         let packets: Vec<&TracedPacket> = history.iter().collect();
-        let mut clicks = crash_events(&packets, actions).into_iter().peekable();
+        let mut clicks = crash_events(&packets, actions);
+        clicks.extend(losses.iter().map(|(at, service, reason)| {
+            let reason = ConnectionError::TransportFailed(reason.clone());
+            let lost = Link::Disconnected {
+                url: String::new(),
+                reason,
+                retry_in: Duration::ZERO,
+                attempt: 0,
+            };
+            (*at, *service, ServiceEvent::Link(lost))
+        }));
+        crate::stable_sort::by_key(&mut clicks, |(at, ..)| *at);
+        let mut clicks = clicks.into_iter().peekable();
         // By client id: PaymentService's instances number their packets each on its own.
         let mut asked: HashMap<(&str, u16), Vec<String>> = HashMap::new();
         // Each client's last CONNECT asked for a clean session: no session can be present then.
@@ -527,6 +573,9 @@ impl ServiceLog {
         log
     }
 }
+
+/// A lost connection: when, whose, and why in words ([`ServiceLog::losses`]).
+pub type Loss = (Duration, ServiceId, String);
 
 /// The badge events of the *Crash* and *Restart* clicks among `actions`, in time order: each
 /// instance's, told through [`super::service_links::ServiceLinks`] as the live page tells them
