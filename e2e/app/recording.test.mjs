@@ -54,8 +54,20 @@ describeApp('recording', () => {
       // Replayed in this live page: the services stop, so the form takes no order and says so
       // (data-ready stayed "true" while a click was refused).
       assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'true');
+      const ownSession = () => page.evaluate(() => [
+        document.querySelector('[data-testid="store-summary"]')?.dataset.head,
+        document.querySelectorAll('[data-testid="query-answer-row"]').length,
+      ]);
+      await page.locator(`[data-testid="query-answer-row"][data-order-id="${orderId}"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.waitForFunction(() => document.querySelector('[data-testid="store-summary"]')?.dataset.head === '4');
+      const before = await ownSession();
       await page.setInputFiles('[data-testid="load-recording"]', recordingPath);
       await page.locator('[data-testid="replaying"]').waitFor({ state: 'visible' });
+      // The Event store and the Read model stay this page's own session, as the note says (a
+      // teacher's break-test: they read "0 events in 0 streams" under the recording).
+      assert.match(await page.textContent('[data-testid="replay-scope"]'), /the Event store, the Read model/);
+      assert.deepEqual(await ownSession(), before, 'the event store\'s head and the read model\'s rows are this page\'s');
       for (const button of ['place-order', 'place-ten']) {
         await page.locator(`[data-testid="${button}"][data-ready="false"]`).waitFor({ timeout: 5_000 })
           .catch((error) => { throw new Error(`${button}'s data-ready while a recording is shown`, { cause: error }); });
@@ -593,6 +605,18 @@ describeApp('recording', () => {
       await placeWatchedOrder(page);
       const saved = await downloadRecording(page, 'recording-to-repeat.json');
       recording = JSON.parse(await readFile(saved, 'utf8'));
+      assert.equal(await page.locator('[data-testid="download-note"]').count(), 0, 'the whole session is in the file: no note');
+      // Past the 2,000 packets the page keeps, a download holds the last 2,000 and says so
+      // (a teacher's break-test: a 40-order lesson came out half "unknown", without a word).
+      const dropped = () => page.$eval('[data-testid="packets-not-shown"]', (el) => Number(el.dataset.dropped)).catch(() => 0);
+      for (let batch = 0; batch < 20 && (await dropped()) === 0; batch++) {
+        await page.click('[data-testid="place-ten"]');
+        await page.waitForFunction(() => document.querySelector('[data-testid="orders-count"]').dataset.open === '0', null, { timeout: FLOW_TIMEOUT_MS });
+      }
+      assert.ok((await dropped()) > 0, 'the page let go of its oldest packets');
+      const long = JSON.parse(await readFile(await downloadRecording(page, 'recording-partway.json'), 'utf8'));
+      assert.ok(long.dropped > 0 && long.packets.length === 2000, `the file says what it lacks: dropped ${long.dropped}, ${long.packets.length} packets`);
+      assert.match(await page.textContent('[data-testid="download-note"]'), new RegExp(`^The file holds the last 2,000 packets of this session: the page keeps no more, and had let go of the ${long.dropped.toLocaleString('en-US')} before them`));
     });
     const small = recording.packets.length;
     assert.ok(small > 10 && small < 2000, `a recording of one order (${small} packets)`);
@@ -621,6 +645,12 @@ describeApp('recording', () => {
       await note.waitFor({ timeout: 5_000 }).catch((error) => { throw new Error('no word that the recording is replayed in part', { cause: error }); });
       assert.match(await note.textContent(), /^This recording holds 2,600 packets; the page replays the last 2,000, as many as it keeps of a live session/);
       await finished(2000);
+
+      // A file made by a page that had let go of packets: its replay says it begins partway.
+      await load('partway.json', { ...recording, dropped: 1949 });
+      await page.waitForFunction(() => /partway\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));
+      await note.waitFor({ timeout: 5_000 });
+      assert.match(await note.textContent(), /^This recording begins partway through its session: the page that made it keeps the last 2,000 packets and had let go of the 1,949 before them/);
 
       await load('small.json', recording);
       await page.waitForFunction(() => /small\.json/.test(document.querySelector('[data-testid="replaying"]')?.textContent ?? ''));

@@ -119,6 +119,10 @@ pub struct Trace {
     /// The views name the instances by it, not by the viewing page's setting (a teacher's
     /// break-test: a two-instance recording shown on a one-instance page lost "by payment-2").
     pub recorded_payment_instances: u8,
+    /// A recording's: how many packets the session that made it had already let go of when
+    /// it was downloaded (its `dropped`; the page keeps the last [`HISTORY_CAPACITY`]); 0 for a
+    /// live trace. Its replay says it begins partway ([`recording::replayed_part`]).
+    pub recorded_dropped: u64,
     /// The flow diagram's dots as last chosen ([`Trace::choose_pulses`]): they stay drawn until
     /// their trip ends ([`flow::choose`]).
     drawn_pulses: Vec<flow::PulseKey>,
@@ -158,6 +162,7 @@ impl Trace {
             not_projected: crate::store::NotProjected::default(),
             outage_ledger: outages::OutageLedger::default(),
             recorded_payment_instances: 0,
+            recorded_dropped: 0,
             drawn_pulses: Vec::new(),
         }
     }
@@ -279,8 +284,15 @@ impl Trace {
     }
 
     /// Shows `recorded` instead, played from its start at the speed chosen for this one.
-    pub fn replay(&mut self, recorded: Trace, wall: Duration) {
+    ///
+    /// The Event store's copy, the read model and what it did not project stay this page's
+    /// own (a recording holds packets, not a store): the page says they are its own stopped
+    /// session, and they read empty while a recording was shown (a teacher's break-test).
+    pub fn replay(&mut self, mut recorded: Trace, wall: Duration) {
         let speed = self.playback.speed();
+        std::mem::swap(&mut recorded.store, &mut self.store);
+        std::mem::swap(&mut recorded.read_model, &mut self.read_model);
+        std::mem::swap(&mut recorded.not_projected, &mut self.not_projected);
         *self = recorded;
         let first_action = self.first_action();
         self.playback = Playback::recording(speed, &self.packets, first_action, wall);

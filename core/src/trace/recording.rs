@@ -63,17 +63,51 @@ pub const MAX_SEQ: u64 = 1 << 53;
 /// dropped ([`PacketHistory::dropped`]) and the page says so ([`replayed_part`]).
 pub const REPLAYED: usize = HISTORY_CAPACITY;
 
-/// The sentence the page shows under a loaded recording it replays only the end of (see
-/// [`REPLAYED`]), from the loaded trace's packets; `None` when it replays every packet.
-pub fn replayed_part(packets: &PacketHistory) -> Option<String> {
+/// The sentences the page shows under a loaded recording that begins partway through its
+/// session: its page had let go of packets before it was downloaded (the file's `dropped`,
+/// [`Trace::recorded_dropped`]: a teacher's break-test found half a lesson's orders "unknown"
+/// with no word why), or the file holds more than [`REPLAYED`] and only its end is replayed.
+/// `None` when the replay shows the session from its start.
+pub fn replayed_part(trace: &Trace) -> Option<String> {
+    let packets = &trace.packets;
+    let mut said = Vec::new();
+    if trace.recorded_dropped > 0 {
+        said.push(format!(
+            "This recording begins partway through its session: the page that made it keeps \
+             the last {} packets and had let go of the {} before them, so an order begun \
+             earlier replays without its start (\"unknown\" in the Orders panel).",
+            grouped(HISTORY_CAPACITY as u64),
+            grouped(trace.recorded_dropped),
+        ));
+    }
     let dropped = packets.dropped();
-    (dropped > 0).then(|| {
+    if dropped > 0 {
         let kept = packets.len() as u64;
-        format!(
+        said.push(format!(
             "This recording holds {} packets; the page replays the last {}, as many as it keeps \
              of a live session, so its diagrams, orders and trace export begin partway through.",
             grouped(dropped + kept),
             grouped(kept),
+        ));
+    }
+    (!said.is_empty()).then(|| said.join(" "))
+}
+
+/// The sentence the page shows after *Download recording* when the file does not hold the
+/// whole session: the page keeps the last [`HISTORY_CAPACITY`] packets, and had let go of
+/// older ones (or the trace shown is a recording that began partway). `None` when it holds
+/// it all.
+pub fn download_note(trace: &Trace) -> Option<String> {
+    let dropped = trace.packets.dropped() + trace.recorded_dropped;
+    (dropped > 0).then(|| {
+        format!(
+            "The file holds the last {} packets of this session: the page keeps no more, and \
+             had let go of the {} before them, so an order begun earlier replays without its \
+             start. To record a whole lesson, press Clear before it and download before it \
+             passes {} packets (the count beside the packet inspector).",
+            grouped(trace.packets.len() as u64),
+            grouped(dropped),
+            grouped(HISTORY_CAPACITY as u64),
         )
     })
 }
@@ -471,7 +505,7 @@ pub fn record(trace: &Trace) -> String {
     let recording = RecordingV1 {
         format: FORMAT.into(),
         version,
-        dropped: trace.packets.dropped(),
+        dropped: trace.packets.dropped() + trace.recorded_dropped,
         // The style the recording starts under; its changes are among the actions.
         saga: Some(trace.saga_at(Duration::ZERO).value().to_owned()),
         namespace,
@@ -705,6 +739,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
         }
         UserAction::PlacedOrder { .. } | UserAction::StyleChanged { .. } => None,
     });
+    trace.recorded_dropped = recording.dropped;
     trace.recorded_payment_instances = trace
         .packets
         .iter()
@@ -1428,7 +1463,7 @@ mod tests {
         assert_eq!(trace.packets.iter().next().map(|p| p.seq), Some(501));
         assert_eq!(trace.packets.next_seq(), REPLAYED as u64 + 501);
         assert_eq!(
-            replayed_part(&trace.packets).as_deref(),
+            replayed_part(&trace).as_deref(),
             Some(
                 "This recording holds 2,500 packets; the page replays the last 2,000, as many as \
                  it keeps of a live session, so its diagrams, orders and trace export begin \
@@ -1445,7 +1480,29 @@ mod tests {
         // A recording the page made (never more than it keeps) replays whole, and says nothing.
         let short = load(&edited(|_| {})).unwrap();
         assert_eq!(short.packets.dropped(), 0);
-        assert_eq!(replayed_part(&short.packets), None);
+        assert_eq!(replayed_part(&short), None);
+        assert_eq!(download_note(&short), None);
+        // Made by a page that had let go of 1,949 packets: said at the replay, and again if
+        // the replay is downloaded.
+        let mut partway: serde_json::Value = serde_json::from_str(&edited(|_| {})).unwrap();
+        partway["dropped"] = 1949.into();
+        let partway = load(&partway.to_string()).unwrap();
+        assert_eq!(
+            replayed_part(&partway).as_deref(),
+            Some(
+                "This recording begins partway through its session: the page that made it \
+                 keeps the last 2,000 packets and had let go of the 1,949 before them, so an \
+                 order begun earlier replays without its start (\"unknown\" in the Orders \
+                 panel)."
+            )
+        );
+        let again: serde_json::Value = serde_json::from_str(&record(&partway)).unwrap();
+        assert_eq!(again["dropped"], 1949);
+        let note = download_note(&partway).unwrap();
+        assert!(
+            note.contains("had let go of the 1,949 before them"),
+            "{note}"
+        );
         assert_eq!(grouped(70_680), "70,680");
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1_000_000), "1,000,000");

@@ -91,11 +91,15 @@ fn read(file: File, on_loaded: Callback<Loaded>, loading: UseStateHandle<Option<
 
 #[component]
 pub fn RecordingBar(props: &RecordingBarProps) -> Html {
+    // What the last download left out of the session, if anything (said until the next one).
+    let download_note = use_state(|| None::<String>);
     let on_download = {
-        let trace = props.trace.clone();
+        let (trace, download_note) = (props.trace.clone(), download_note.clone());
         Callback::from(move |_: MouseEvent| {
-            let text = recording::record(&trace.0.borrow());
+            let trace = trace.0.borrow();
+            let text = recording::record(&trace);
             let _ = download("playground-recording.json", "application/json", &text);
+            download_note.set(recording::download_note(&trace));
         })
     };
     let otlp_message = use_state(|| None::<ExportMessage>);
@@ -194,7 +198,7 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
     let replayed_part = props
         .replaying
         .as_ref()
-        .and_then(|_| recording::replayed_part(&props.trace.0.borrow().packets));
+        .and_then(|_| recording::replayed_part(&props.trace.0.borrow()));
     html! {
         <div class="recording-bar" ondragover={on_drag_over} ondrop={on_drop} data-testid="recording-drop">
             // Clear empties the trace: during a replay that is the recording itself, which the
@@ -212,6 +216,9 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                 <input type="file" accept=".json,application/json" onchange={on_pick} data-testid="load-recording" />
             </label>
             <span class="hint">{ "(or drop a recording here)" }</span>
+            if let Some(note) = &*download_note {
+                <p class="note" role="status" data-testid="download-note">{ note.clone() }</p>
+            }
             if let Some((name, running)) = &*held {
                 <div class="note" role="alert" data-testid="recording-held">
                     <p class="error">{ held_note(&isolate(name), *running) }</p>
@@ -225,8 +232,10 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
             }
             if let Some(name) = &props.replaying {
                 <p class="replaying" role="status" data-testid="replaying">
-                    { format!("Showing the recording {name}; the services are disconnected. ") }
-                    <button type="button" onclick={on_live}>{ "Back to live" }</button>
+                    { format!("Showing the recording {}; the services are disconnected. ", isolate(name)) }
+                    <button type="button" onclick={on_live}
+                        title="Reloads the page: the orders, the event store and the services' memory come back from the tab's database">
+                        { "Back to live" }</button>
                 </p>
                 // A newcomer's break-test: the recording's two orders sat beside this page's
                 // own notifications and logs, and nothing said which panel showed which session.
@@ -235,7 +244,9 @@ pub fn RecordingBar(props: &RecordingBarProps) -> Html {
                        Orders panel and the crash lines. The rest is this page's own session, \
                        stopped while the recording is shown: the badges' client ids, the \
                        services' logs, Notifications, the Event store, the Read model and \
-                       Analytics." }
+                       Analytics. Back to live reloads the page: the orders, the Event store and \
+                       what the services remember come back from the tab's database, but the \
+                       services' logs and Notifications start again empty." }
                 </p>
                 if let Some(part) = replayed_part {
                     <p class="note" data-testid="replayed-part">{ part }</p>
