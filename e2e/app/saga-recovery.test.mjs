@@ -192,6 +192,15 @@ describeApp('saga recovery', () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-compensating"]').length === 0, null, { timeout: FLOW_TIMEOUT_MS });
       const gaveUp = page.locator('[data-testid="log-entry"][data-service="order"]', { hasText: 'gives up' });
       assert.equal(await gaveUp.count(), 0, 'OrderService saw both compensations end');
+      // Why OrderService never received the charge and the reservation: the lesson (it was
+      // away, and came back with a clean session), not a broker fault (37-V F6: the row sent
+      // the learner to the broker's log).
+      const unheard = await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-unheard-step"]`).allTextContents();
+      assert.equal(unheard.length, 2, `both steps unheard: ${unheard}`);
+      for (const note of unheard) {
+        assert.match(note, /went out while OrderService was away, and OrderService connected again with a clean session/);
+        assert.doesNotMatch(note, /broker's log/);
+      }
       await expectOneOutcome(witness, orderId, 'orders/cancelled');
     }));
 

@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use broker_bridge::Direction;
+use broker_bridge::{Direction, Packet};
 
 use super::history::PacketHistory;
 use super::packet::TracedPacket;
@@ -328,6 +328,13 @@ pub struct OrderRow {
     /// OrderService received for the order: a result another of the page's clients published
     /// and OrderService never received was dropped on the way ([`OrderRow::unheard_step`]).
     heard_by_order: Vec<(&'static str, Uuid)>,
+    /// The results published for the order that OrderService had not received when it sent a
+    /// CONNECT with a clean session (a *Restart* or a reconnection under `?session=clean`): the
+    /// broker discarded what it held for the old session, so they never reach it
+    /// ([`OrderRow::unheard_step`] says so, not a fault of the broker: a newcomer's
+    /// break-test, 37-V F6, was pointed at the broker's log in the README's "Lose the answer"
+    /// lesson).
+    missed_by_clean_start: Vec<(&'static str, Uuid)>,
     /// How many compensating messages (`orders/cancelled`, or orchestration's command) this
     /// page's PaymentService, then InventoryService, received for the order
     /// ([`OrderRow::compensating`]).
@@ -357,6 +364,7 @@ impl OrderRow {
             created_seq: None,
             sent: [0; 3],
             published_by: Vec::new(),
+            missed_by_clean_start: Vec::new(),
             dead_lettered: None,
             refused: None,
             heard_by_order: Vec::new(),
@@ -566,6 +574,18 @@ impl OrderRow {
         [left(self.charges(), true), left(reserved, false)]
     }
 
+    /// OrderService sent a CONNECT with a clean session: every result published for the order
+    /// that it had not received by then will not reach it.
+    fn note_clean_start(&mut self) {
+        for (identity, _) in &self.published_by {
+            if !self.heard_by_order.contains(identity)
+                && !self.missed_by_clean_start.contains(identity)
+            {
+                self.missed_by_clean_start.push(*identity);
+            }
+        }
+    }
+
     /// Why the row adds to `step` that OrderService never received it: the order was cancelled
     /// as timed out waiting for that participant, one of this page's clients published the
     /// step's message, and this page's OrderService received no copy of it. The broker took the
@@ -590,8 +610,19 @@ impl OrderRow {
         let identity = step.identity()?;
         let (topic, _) = identity;
         self.published(identity)?;
-        (!self.heard_by_order.contains(&identity))
-            .then(|| format!("OrderService never received this {topic}: {UNDELIVERED_WHY}"))
+        if self.heard_by_order.contains(&identity) {
+            return None;
+        }
+        Some(if self.missed_by_clean_start.contains(&identity) {
+            format!(
+                "OrderService never received this {topic}: it went out while OrderService was \
+                 away, and OrderService connected again with a clean session, so the broker \
+                 dropped what it held for the old one (with persistent sessions it would have \
+                 queued it and delivered it on the reconnection)"
+            )
+        } else {
+            format!("OrderService never received this {topic}: {UNDELIVERED_WHY}")
+        })
     }
 
     /// What a restored row adds to `step` when it knows the step only from the participant's
@@ -1128,6 +1159,15 @@ impl OrderBook {
     /// and, from a copy going out, who published a result or a compensation.
     pub fn apply_packet(&mut self, packet: &TracedPacket) {
         self.note_answer(packet);
+        if let (Packet::Connect(connect), Direction::Outgoing, ServiceId::Order) =
+            (packet.packet.as_ref(), packet.direction, packet.service)
+        {
+            if connect.clean_session {
+                for row in &mut self.rows {
+                    row.note_clean_start();
+                }
+            }
+        }
         let Some(message) = packet.message.as_deref() else {
             self.note_dead_letter(packet);
             return;

@@ -1776,6 +1776,36 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
         "the charge was received, and the timeout is not payment's"
     );
 
+    // OrderService away (crashed) when it went out, then back with a clean session: the
+    // broker dropped what it held for the old session, the lesson of ?session=clean, not a
+    // fault of the broker (37-V F6). A persistent one keeps the broker's words.
+    let reconnected = |clean: bool| {
+        use broker_bridge::packet::{Connect, Packet};
+        use broker_bridge::{PacketEvent, ProtocolVersion};
+        let mut history = ended.clone();
+        let mut connect = Connect::new(ProtocolVersion::V311, "eda-t-order", 30);
+        connect.clean_session = clean;
+        let packet = Packet::Connect(connect);
+        let event = PacketEvent {
+            at: ms(100),
+            client_id: "eda-t-order".into(),
+            direction: Outgoing,
+            bytes: packet.encode(ProtocolVersion::V311).unwrap(),
+            packet,
+        };
+        history.record(order, &event);
+        unheard(&history)
+    };
+    let clean = reconnected(true);
+    let note = clean[0].as_deref().unwrap();
+    assert!(
+        note.starts_with("OrderService never received this inventory/reserved: it went out while OrderService was away, and OrderService connected again with a clean session"),
+        "{note}"
+    );
+    assert!(!note.contains("broker's log"), "{note}");
+    assert_eq!(clean[1], None, "the charge it had received");
+    assert_eq!(reconnected(false)[0].as_deref(), Some(reserved_note));
+
     // Received late, after the deadline: a slow participant, not a dropped message.
     let mut late = ended.clone();
     record(
