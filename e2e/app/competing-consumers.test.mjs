@@ -95,6 +95,17 @@ async function burstIsShared({ page, ids, witness }) {
   assert.deepEqual([count('payment'), count('payment-2')], [first, second], `the page agrees with the broker's log: ${handlers}`);
   await waitInPage(page, "PaymentService's box counts each instance's payments", (expected) =>
     document.querySelector('[data-testid="flow-node-payment"]')?.dataset.handled === expected, `payment:${first} payment-2:${second}`);
+  // The sequence diagram names the second instance on its arrows (they share PaymentService's
+  // lifeline), as many orders/created as the broker gave it; the packet inspector names it
+  // as the client (37-U F3: every instance read "PaymentService").
+  // (Its Mermaid text holds every arrow of the view; the diagram draws the rows in view.)
+  await page.click('[data-testid="show-mermaid"]');
+  await waitInPage(page, 'the sequence diagram names PaymentService 2 on its deliveries', (n) =>
+    (document.querySelector('[data-testid="mermaid-text"]')?.value ?? '').split('\n')
+      .filter((line) => /Broker->>PaymentService: \[\+\d+ ms\] PUBLISH orders\/created .* · PaymentService 2$/.test(line.trim())).length === n, second);
+  await page.locator('[data-testid="packet-list"]').scrollIntoViewIfNeeded();
+  await waitInPage(page, 'the packet inspector names PaymentService 2 as a client', () =>
+    [...document.querySelectorAll('[data-testid="packet-row"] td.client')].some((c) => c.textContent === 'PaymentService 2'));
 }
 
 describeApp('competing consumers', () => {

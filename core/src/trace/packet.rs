@@ -50,6 +50,27 @@ pub struct TracedPacket {
 }
 
 impl TracedPacket {
+    /// The instance whose client sent or received it: `PaymentService 2` for a packet of
+    /// `eda-…-payment-2`, its service's name otherwise (a client id not of this page's form
+    /// included). Competing consumers share a lifeline; the views name the instance so the
+    /// broker's choice of one per message can be seen (a break-test, 37-U F3, found every
+    /// instance's packets named "PaymentService").
+    pub fn instance_name(&self) -> String {
+        self.instance()
+            .map_or_else(|| self.service.name().to_owned(), |i| i.name())
+    }
+
+    /// The further instance (number 2 and up) whose client it is; `None` for the first
+    /// instance and for any other client id.
+    pub fn further_instance(&self) -> Option<crate::services::instances::Instance> {
+        self.instance().filter(|i| i.number > 1)
+    }
+
+    fn instance(&self) -> Option<crate::services::instances::Instance> {
+        let label = crate::services::instances::client_label(&self.client_id);
+        crate::services::instances::Instance::from_slug(label).filter(|i| i.service == self.service)
+    }
+
     /// A packet of a page without a topic namespace.
     pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
         Self::from_event_in(seq, service, event, &Namespace::none())

@@ -33,7 +33,7 @@ fn who(packet: &TracedPacket) -> String {
         Direction::Outgoing => "sent",
         Direction::Incoming => "received",
     };
-    format!("{} {verb}", packet.service.name())
+    format!("{} {verb}", packet.instance_name())
 }
 
 /// `Packet 12: OrderService sent PUBLISH orders/created`: a packet in words, for its row's

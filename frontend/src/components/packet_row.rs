@@ -73,7 +73,7 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
             <td role="cell"><button type="button" class="link" data-seq={seq.to_string()} {onclick} {onkeydown}
                 aria-pressed={open.to_string()} aria-controls={open.then_some(DETAIL_ID)}
                 aria-label={label}>{ clock(packet.at) }</button></td>
-            <td role="cell" class="client" title={packet.service.name()}>{ packet.service.name() }</td>
+            <td role="cell" class="client" title={packet.instance_name()}>{ packet.instance_name() }</td>
             <td role="cell" class="dir" title={arrow_title}>{ arrow }</td>
             <td role="cell" class="kind">{ packet.kind.name() }</td>
             <td role="cell" class="topic" title={visible(&topic).into_owned()}>

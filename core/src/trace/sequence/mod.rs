@@ -353,6 +353,11 @@ fn packet_label(packet: &TracedPacket) -> String {
         label.push_str(": ");
         label.push_str(&isolate(reason));
     }
+    // Competing consumers share PaymentService's lifeline: a further instance is named.
+    if let Some(instance) = packet.further_instance() {
+        label.push_str(" · ");
+        label.push_str(&instance.name());
+    }
     label
 }
 

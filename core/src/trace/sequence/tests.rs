@@ -577,3 +577,45 @@ fn clicks_older_than_the_packets_kept_are_not_drawn_once_packets_were_dropped() 
         .collect::<std::collections::BTreeSet<_>>();
     assert_eq!(clicks.len(), 2);
 }
+
+// A break-test (37-U F3): two competing PaymentService instances drew every delivery as
+// "PaymentService"; the broker's choice of one per message could not be seen.
+#[test]
+fn a_further_instance_is_named_on_its_arrows_and_in_the_packet_views() {
+    use broker_bridge::{Packet, PacketEvent};
+    let mut history = crate::trace::PacketHistory::new(10);
+    for (n, client) in ["eda-3f9a1c-payment", "eda-3f9a1c-payment-2"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut publish = Publish::new(topics::ORDERS_CREATED, b"{}".to_vec(), QoS::AtLeastOnce);
+        publish.packet_id = Some(n as u16 + 1);
+        let packet = Packet::Publish(publish);
+        let event = PacketEvent {
+            at: std::time::Duration::from_millis(n as u64),
+            client_id: client.into(),
+            direction: Incoming,
+            bytes: packet.encode(ProtocolVersion::V311).unwrap(),
+            packet,
+        };
+        history.record(crate::services::ServiceId::Payment, &event);
+    }
+    let drawn_arrows = arrows(&history, &ActionLog::new(0), &ALL);
+    assert_eq!(
+        drawn(&drawn_arrows),
+        [
+            (
+                Broker,
+                PaymentService,
+                "PUBLISH orders/created (QoS 1, id 1)"
+            ),
+            (
+                Broker,
+                PaymentService,
+                "PUBLISH orders/created (QoS 1, id 2) · PaymentService 2"
+            ),
+        ]
+    );
+    let names: Vec<String> = history.iter().map(|p| p.instance_name()).collect();
+    assert_eq!(names, ["PaymentService", "PaymentService 2"]);
+}
