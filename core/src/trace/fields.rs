@@ -14,7 +14,15 @@ pub(super) fn fields(packet: &Packet) -> Fields {
             add("Protocol", c.protocol.to_string());
             add("Client id", c.client_id.clone());
             add("Keep alive", seconds_or_off(c.keep_alive));
-            add("Clean session", yes_no(c.clean_session));
+            // The same flag bit, named as each version's spec names it: 3.1.1's Clean Session
+            // (§3.1.2.4) decides whether the session is kept; 5.0's Clean Start (§3.1.2.4)
+            // only whether an old one is discarded, the Session Expiry Interval deciding the
+            // rest (a break-test, 37-U F8, found 5.0's CONNECT described in 3.1.1's words).
+            let flag = match c.protocol {
+                broker_bridge::ProtocolVersion::V5 => "Clean start",
+                _ => "Clean session",
+            };
+            add(flag, yes_no(c.clean_session));
             add(
                 "Will",
                 match &c.will {
@@ -257,7 +265,7 @@ mod tests {
                 ("Protocol", "MQTT 5.0"),
                 ("Client id", "eda-x-order"),
                 ("Keep alive", "30 s"),
-                ("Clean session", "yes"),
+                ("Clean start", "yes"),
                 ("Will", "status/order (QoS 1, 4 bytes)"),
                 ("User name", "hidden, 3 bytes"),
                 ("Password", "hidden, 7 bytes"),

@@ -330,6 +330,12 @@ fn packet_label(packet: &TracedPacket) -> String {
             details.extend(publish.packet_id.map(|id| format!("id {id}")));
             details.extend(publish.dup.then(|| "DUP".to_owned()));
             details.extend(publish.retain.then(|| "RETAIN".to_owned()));
+            // A retained PUBLISH with no payload clears what the broker retains on its topic
+            // (MQTT 3.1.1 §3.3.1.3, 5.0 §3.3.1.3): said, or it reads like any other
+            // (a break-test, 37-U F7).
+            if publish.retain && publish.payload.is_empty() {
+                details.push("empty: clears the retained message".to_owned());
+            }
             let topic = match publish.properties.topic_alias() {
                 Some(alias) if publish.topic.is_empty() => format!("[topic alias {alias}]"),
                 _ => isolate(&publish.topic).into_owned(),

@@ -619,3 +619,39 @@ fn a_further_instance_is_named_on_its_arrows_and_in_the_packet_views() {
     let names: Vec<String> = history.iter().map(|p| p.instance_name()).collect();
     assert_eq!(names, ["PaymentService", "PaymentService 2"]);
 }
+
+// A break-test (37-U F7): the PUBLISH that clears a retained stock level read like the one
+// that set it.
+#[test]
+fn a_retained_publish_with_no_payload_says_it_clears_the_retained_message() {
+    use broker_bridge::{Packet, PacketEvent};
+    let mut history = crate::trace::PacketHistory::new(10);
+    for (n, payload) in [b"{\"units\":5}".to_vec(), Vec::new()]
+        .into_iter()
+        .enumerate()
+    {
+        let mut publish = Publish::new("inventory/stock/P002", payload, QoS::AtLeastOnce);
+        publish.packet_id = Some(n as u16 + 8);
+        publish.retain = true;
+        let packet = Packet::Publish(publish);
+        let event = PacketEvent {
+            at: std::time::Duration::from_millis(n as u64),
+            client_id: "eda-3f9a1c-inventory".into(),
+            direction: Outgoing,
+            bytes: packet.encode(ProtocolVersion::V311).unwrap(),
+            packet,
+        };
+        history.record(crate::services::ServiceId::Inventory, &event);
+    }
+    let labels: Vec<String> = arrows(&history, &ActionLog::new(0), &ALL)
+        .into_iter()
+        .map(|a| a.label)
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "PUBLISH inventory/stock/P002 (QoS 1, id 8, RETAIN)",
+            "PUBLISH inventory/stock/P002 (QoS 1, id 9, RETAIN, empty: clears the retained message)"
+        ]
+    );
+}
