@@ -34,7 +34,9 @@ fn session_choices() -> Vec<(AttrValue, AttrValue)> {
     vec![
         (
             "persistent".into(),
-            "persistent: the broker queues what a service misses while down".into(),
+            "persistent: the broker queues what a service misses while down (at QoS 1 or 2; \
+             QoS 0 is never queued)"
+                .into(),
         ),
         (
             "clean".into(),
