@@ -187,7 +187,8 @@ pub fn stale_filters(service: ServiceId, wanted: &[String], session_tag: &str) -
 /// it, to deliver it again when an instance of that number comes back. A page ends each one
 /// with a CONNECT with Clean Session 1 (MQTT 3.1.1 §3.1.2.4; Clean Start with Session Expiry 0
 /// on 5.0, §3.1.2.4 and §3.1.2.11.2) and a DISCONNECT; what the broker had queued for it goes
-/// with the session, given to no other member (MQTT 5.0 §4.8.2).
+/// with the session: Mosquitto gives it to no other member (MQTT 5.0 §4.8.2 says a server SHOULD
+/// for QoS 1, MUST NOT for QoS 2).
 ///
 /// ```
 /// use eda_core::services::instances::{sessions_left_behind, Instance};

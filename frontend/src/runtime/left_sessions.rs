@@ -74,8 +74,9 @@ impl Runtime {
             "{instance} is not run now: the page ended the session it had on the broker (a \
              CONNECT with Clean Session 1 under {}, then DISCONNECT), so the broker gives it no \
              share of later messages. Whatever the broker had queued for it went with its \
-             session, to no other instance (MQTT 5.0 §4.8.2): an order among them ends at its \
-             deadline",
+             session: Mosquitto gives it to no other instance (MQTT 5.0 §4.8.2 says a broker \
+             should give a QoS 1 message to another member and must not a QoS 2 one; 3.1.1 has \
+             no shared subscriptions), so an order among them ends at its deadline",
             instance.client_id(&self.session_tag)
         );
         self.log(ServiceId::Payment, note("session", text));
