@@ -150,6 +150,10 @@ describeApp('dead letters', () => {
       await retryFixedPayment(page, witness, orderId);
       await waitForRow(page, orderId, 'Completed');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+      // The others stay listed, and each says its order has ended (37-U F5: nothing did).
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter-order-ended"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
+      assert.match(await page.locator('[data-testid="dead-letter-order-ended"]').first().textContent(),
+        new RegExp(`^Its order ${orderId.slice(0, 8)}… has ended since \\(Completed, as the Orders panel shows\\)`));
     }));
   // A newcomer's break-test: "fixed" into a well-formed stored event, a QueryService dead letter
   // went out by the page's own OrderService client on the store's topic, a forged event.

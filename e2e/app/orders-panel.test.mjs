@@ -53,7 +53,7 @@ describeApp('orders panel', () => {
       for (const id of [paid, confirmed]) {
         const row = await page.$eval(`[data-testid="order-row"][data-order-id="${id}"]`, (e) => e.dataset.start);
         assert.equal(row, 'unknown', `${id} starts nowhere`);
-        assert.match((await cell(page, id, 'order-state')).text, /Unknown order: not seen created on the wire \(before this page loaded, or never\)/);
+        assert.match((await cell(page, id, 'order-state')).text, /Unknown order: not seen created on the wire \(before this page loaded, not yet, or never\)/);
         assert.equal((await cell(page, id, 'order-total')).text, '—', 'no total made up');
         assert.equal((await cell(page, id, 'order-customer')).text, '—', 'no customer made up');
       }

@@ -425,7 +425,11 @@ describeApp('recording', () => {
         const lost = (file.losses ?? []).filter((l) => l.service === 'order');
         assert.equal(lost.length, 1, `OrderService's connection lost once: ${JSON.stringify(file.losses)}`);
         assert.ok(lost[0].reason.length > 0, 'with its reason');
-        // The flow diagram's OrderService node, at every change of the replay.
+        // The flow diagram's OrderService node, at every change of the replay, on screen (a
+        // part off screen is drawn again at most once a second, and could skip the outage).
+        await page.setViewportSize({ width: 1280, height: 2400 });
+        await page.locator('[data-testid="flow-node-order"]').scrollIntoViewIfNeeded();
+        await page.locator('section[aria-label="The flow"][data-on-screen="true"]').waitFor({ timeout: 5_000 });
         await page.evaluate(() => {
           window.__states = [];
           new MutationObserver(() => {

@@ -46,6 +46,26 @@ pub fn dead_letters(history: &PacketHistory, handled: &[u64]) -> Vec<DeadLetterS
         .collect()
 }
 
+/// What the Dead letters panel says under a dead letter whose order has ended since, as the
+/// Orders panel (`orders`) shows it: the order no longer waits for it, and a Retry would only
+/// send the message again (a break-test, 37-U F5: a poison order fixed and completed left its
+/// three other dead letters listed with nothing to say they were done with). `None` while its
+/// order is open, unknown to the page, or not named by the message.
+pub fn order_ended_note(letter: &DeadLetter, orders: &super::orders::OrderBook) -> Option<String> {
+    let order_id = letter.order_id()?;
+    let row = orders.row(order_id)?;
+    row.status.is_terminal().then(|| {
+        let id = order_id.to_string();
+        format!(
+            "Its order {}… has ended since ({}, as the Orders panel shows): it no longer waits \
+             for this message, and a Retry would only deliver it again. Discard it once you \
+             have looked at it.",
+            &id[..8],
+            row.status
+        )
+    })
+}
+
 /// A dead letter the page keeps listed until the learner retries or discards it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptDeadLetter {
@@ -148,6 +168,53 @@ mod tests {
         );
         assert_eq!(seen[0].letter, letter);
         assert_eq!(dead_letters(&script.history, &[first]).len(), 1);
+    }
+
+    // A break-test (37-U F5): a poison order fixed and completed left its other dead letters
+    // listed with nothing to say they were done with.
+    #[test]
+    fn a_dead_letter_whose_order_has_ended_says_so() {
+        use crate::domain::events::DomainEvent;
+        let letter: DeadLetter = serde_json::from_str(include_str!(
+            "../../../docs/wire-contract/deadletter-payment.json"
+        ))
+        .unwrap();
+        let order_id = letter.order_id().expect("the poison order's id");
+        let mut orders = super::super::orders::OrderBook::new(10);
+        let at = Duration::from_millis;
+        let created = include_str!("../../../docs/wire-contract/order-created.json").replace(
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            &order_id.to_string(),
+        );
+        let confirmed = include_str!("../../../docs/wire-contract/order-confirmed.json").replace(
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            &order_id.to_string(),
+        );
+        let event = |topic, json: &str| DomainEvent::decode(topic, json.as_bytes()).unwrap();
+        orders.apply(at(1), &event("orders/created", &created));
+        assert_eq!(
+            order_ended_note(&letter, &orders),
+            None,
+            "open: still waiting"
+        );
+        orders.apply(at(2), &event("orders/confirmed", &confirmed));
+        let note = order_ended_note(&letter, &orders).unwrap();
+        assert!(
+            note.starts_with(&format!(
+                "Its order {}… has ended since (Completed, as the Orders panel shows)",
+                &order_id.to_string()[..8]
+            )),
+            "{note}"
+        );
+        let not_json = DeadLetter {
+            payload: "not json".into(),
+            ..letter.clone()
+        };
+        assert_eq!(order_ended_note(&not_json, &orders), None);
+        assert_eq!(
+            order_ended_note(&letter, &super::super::orders::OrderBook::new(10)),
+            None
+        );
     }
 
     #[test]

@@ -126,6 +126,10 @@ pub struct Trace {
     /// The flow diagram's dots as last chosen ([`Trace::choose_pulses`]): they stay drawn until
     /// their trip ends ([`flow::choose`]).
     drawn_pulses: Vec<flow::PulseKey>,
+    /// A recording's service events the view had reached at the last [`Trace::tick`]: one
+    /// between two packets (a lost connection) changes the badges and the flow diagram's nodes
+    /// with no packet to say so.
+    events_shown: usize,
 }
 
 impl Default for Trace {
@@ -164,6 +168,7 @@ impl Trace {
             recorded_payment_instances: 0,
             recorded_dropped: 0,
             drawn_pulses: Vec::new(),
+            events_shown: 0,
         }
     }
 
@@ -300,9 +305,24 @@ impl Trace {
 
     /// Moves the view's clock on to `wall`. Returns whether the packets shown changed, and
     /// whether the view no longer needs a call on every frame.
+    ///
+    /// A recording's view also changes when its time passes a service event that no packet
+    /// comes with (a lost connection, [`ServiceLog::losses`]): a CI run of a broker outage
+    /// stopped 0.4 s after the connections opened, with no packet from the loss to the
+    /// reconnection, never drew the services disconnected.
     pub fn tick(&mut self, wall: Duration) -> (bool, bool) {
         let changed = self.playback.tick(wall, &self.packets);
-        (changed, !self.playback.needs_frames(wall))
+        let events_shown = match (self.playback.source(), self.playback.shown()) {
+            (Source::Recording, Some(shown)) => self
+                .services
+                .events()
+                .filter(|(at, ..)| *at <= shown.until)
+                .count(),
+            _ => 0,
+        };
+        let passed = events_shown != self.events_shown;
+        self.events_shown = events_shown;
+        (changed || passed, !self.playback.needs_frames(wall))
     }
 
     /// Pauses a running view, or runs a paused one on from where it stopped.

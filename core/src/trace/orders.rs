@@ -823,7 +823,7 @@ impl OrderRow {
     }
 
     /// For an order nobody created, what the row says after "Unknown order" (and what outcome
-    /// was seen for it): `": not seen created on the wire (before this page loaded, or never); an orders/confirmed for it was seen"`.
+    /// was seen for it): `": not seen created on the wire (before this page loaded, not yet, or never); an orders/confirmed for it was seen"`.
     /// `None` for any other order.
     pub fn unknown_note(&self, recording: bool) -> Option<String> {
         if !self.is_unknown() {
@@ -832,7 +832,7 @@ impl OrderRow {
         let never = if recording {
             "never created in this recording"
         } else {
-            "not seen created on the wire (before this page loaded, or never)"
+            "not seen created on the wire (before this page loaded, not yet, or never)"
         };
         let seen = match self.status {
             OrderStatus::Completed => "; an orders/confirmed for it was seen",

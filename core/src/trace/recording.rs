@@ -1153,6 +1153,54 @@ mod tests {
         );
     }
 
+    // A CI run of the e2e outage case: no packet came between the loss and the reconnection,
+    // so nothing drew the services disconnected in the replay.
+    #[test]
+    fn a_replay_is_drawn_again_when_its_time_passes_a_lost_connection() {
+        use crate::trace::service_status::ServiceEvent;
+        use broker_bridge::{ConnectionError, Link};
+        let mut script = crate::trace::script::Script::new(ProtocolVersion::V311);
+        script.connect_all();
+        let connected = script.now();
+        script.place_order(crate::trace::script::order(1), QoS::AtLeastOnce);
+        let mut live = Trace::new(script.history, script.actions);
+        let lost_at = connected + Duration::from_micros(500);
+        live.services.record(
+            connected,
+            ServiceId::Order,
+            ServiceEvent::Link(Link::Connected {
+                url: "ws://b".into(),
+            }),
+        );
+        live.services.record(
+            lost_at,
+            ServiceId::Order,
+            ServiceEvent::Link(Link::Disconnected {
+                url: "ws://b".into(),
+                reason: ConnectionError::TransportFailed("dropped".into()),
+                retry_in: Duration::ZERO,
+                attempt: 1,
+            }),
+        );
+        let loaded = load(&record(&live)).unwrap();
+        let first = loaded.packets.iter().map(|p| p.at).min().unwrap();
+        let mut view = Trace::default();
+        view.replay(loaded, Duration::ZERO);
+        // At 1× the view's time is the first packet's plus the wall's.
+        let wall = |at: Duration| at - first;
+        view.tick(wall(lost_at - Duration::from_micros(200)));
+        let order = |view: &Trace| view.statuses()[0].1.link.word();
+        assert_eq!(order(&view), "connected");
+        let (changed, _) = view.tick(wall(lost_at + Duration::from_micros(200)));
+        assert!(
+            changed,
+            "passing the loss is a change to draw, with no packet"
+        );
+        assert_eq!(order(&view), "disconnected");
+        let (again, _) = view.tick(wall(lost_at + Duration::from_micros(300)));
+        assert!(!again, "and only once");
+    }
+
     #[test]
     fn a_replayed_recording_shows_its_orders() {
         let mut script = crate::trace::script::Script::new(ProtocolVersion::V311);

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use eda_core::services::settings::still_in_use;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::trace::dead_letters::{dead_letters, KeptDeadLetter};
+use eda_core::trace::dead_letters::{dead_letters, order_ended_note, KeptDeadLetter};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -74,6 +74,8 @@ struct LetterProps {
     on_discard: Option<Callback<String>>,
     /// Why its last *Retry* published nothing, and what follows when it repeats.
     refusal: Option<(String, String)>,
+    /// That its order has ended since ([`order_ended_note`]).
+    ended: Option<String>,
     /// Told of a Retry or Discard press: the button pressed and its `data-testid`.
     on_pressed: Callback<(HtmlElement, &'static str)>,
 }
@@ -205,6 +207,9 @@ fn Letter(props: &LetterProps) -> Html {
                 <button type="button" class="small" data-testid="dead-letter-discard" onclick={discard}
                     aria-label={format!("Discard {}'s dead letter on {}", seen.service.name(), letter.topic)}>{ "Discard" }</button>
             }
+            if let Some(ended) = &props.ended {
+                <p class="note" data-testid="dead-letter-order-ended">{ ended.clone() }</p>
+            }
             if let Some((error, repeated)) = &props.refusal {
                 <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ repeated.clone() }</p>
             }
@@ -241,6 +246,9 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
             *pressed.borrow_mut() = Some((button, place, testid));
         })
     };
+    // The orders as the Orders panel shows them, for each letter's ended note.
+    let trace = props.trace.0.borrow();
+    let book = trace.orders_shown();
     let poison = props
         .on_poison
         .clone()
@@ -282,11 +290,12 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 <ul ref={list_ref}>
                     { for letters.into_iter().rev().map(|letter| {
                         let key = letter.id.clone();
+                        let ended = order_ended_note(&letter.letter, &book);
                         let refusal = props.retry_refusal.as_ref()
                             .filter(|(id, _, _)| *id == letter.id)
                             .map(|(_, error, repeated)| (error.clone(), repeated.clone()));
                         html! {
-                            <Letter {key} {letter} {refusal} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()}
+                            <Letter {key} {letter} {refusal} {ended} on_retry={props.on_retry.clone()} on_discard={props.on_discard.clone()}
                                 on_pressed={on_pressed.clone()} />
                         }
                     }) }

@@ -437,11 +437,11 @@ fn results_for_an_order_nobody_created_are_an_unknown_order_not_an_open_or_compl
     let note = |n| book.row(id(n)).unwrap().unknown_note(false);
     assert_eq!(
         note(2).as_deref(),
-        Some(": not seen created on the wire (before this page loaded, or never)")
+        Some(": not seen created on the wire (before this page loaded, not yet, or never)")
     );
     assert_eq!(
         note(3).as_deref(),
-        Some(": not seen created on the wire (before this page loaded, or never); an orders/confirmed for it was seen")
+        Some(": not seen created on the wire (before this page loaded, not yet, or never); an orders/confirmed for it was seen")
     );
     assert_eq!(note(1), None);
     // Its orders/created after all (an outside publisher's order of messages): a real order.
