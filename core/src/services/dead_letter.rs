@@ -146,13 +146,6 @@ impl DeadLetter {
         }
     }
 
-    /// The order its message names: the `"orderId"` at the top of the payload's JSON, if it
-    /// is a UUID; `None` for anything else (not JSON, no order id).
-    pub fn order_id(&self) -> Option<uuid::Uuid> {
-        let value: serde_json::Value = serde_json::from_str(&self.payload).ok()?;
-        value.get("orderId")?.as_str()?.parse().ok()
-    }
-
     /// The payload: compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a dead letter always serializes to JSON")
