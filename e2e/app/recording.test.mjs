@@ -127,11 +127,11 @@ describeApp('recording', () => {
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'future.json',
         mimeType: 'application/json',
-        buffer: Buffer.from('{"format":"eda-playground-recording","version":6,"packets":[]}'),
+        buffer: Buffer.from('{"format":"eda-playground-recording","version":7,"packets":[]}'),
       });
       const error = page.locator('[data-testid="recording-error"]');
       await error.waitFor({ state: 'visible' });
-      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 6\)/);
+      assert.match((await error.textContent()) ?? '', /future\.json: .*newer playground \(format version 7\)/);
       await page.setInputFiles('[data-testid="load-recording"]', {
         name: 'ancient.json',
         mimeType: 'application/json',
@@ -312,7 +312,9 @@ describeApp('recording', () => {
       const live = (await page.textContent('[data-testid="outage"][data-service="payment"]')).trim();
       const saved = await downloadRecording(page, 'recording-crash.json');
       const file = JSON.parse(await readFile(saved, 'utf8'));
-      assert.equal(file.version, 4);
+      // Version 6: the status monitor's packets, the crash's Last Will among them (37-U F1).
+      assert.equal(file.version, 6);
+      assert.ok(file.packets.some((p) => p.service === 'monitor'), 'the status monitor\'s packets are kept');
       assert.deepEqual(file.actions.filter((a) => a.type !== 'placedOrder').map((a) => [a.type, a.client]), [['crashed', 'payment'], ['restarted', 'payment']]);
       // The inspector's count beside the bar's, at every change: never the whole recording
       // while the replay is partway (a break-test: the last packet was listed first).
@@ -364,6 +366,9 @@ describeApp('recording', () => {
       const replayed = page.locator('[data-testid="outage"][data-service="payment"][data-restarted="true"]');
       await replayed.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match((await replayed.textContent()).trim(), /^PaymentService was down \d+\.\d s: 1 message published for it meanwhile; 1 caught up on restart, 0 lost\.$/, `live: ${live}`);
+      // The replay draws the Will the broker published to the status monitor, as the live page did.
+      await page.click('[data-testid="show-mermaid"]');
+      assert.match(await page.inputValue('[data-testid="mermaid-text"]'), /^\s+Broker->>StatusMonitor: \[\+\d+ ms\] PUBLISH services\/payment\/status /m);
     });
   });
 
@@ -382,7 +387,7 @@ describeApp('recording', () => {
       await page.locator(commandEdges).first().waitFor({ state: 'attached' });
       const saved = await downloadRecording(page, 'recording-style.json');
       const file = JSON.parse(await readFile(saved, 'utf8'));
-      assert.equal(file.version, 5);
+      assert.equal(file.version, 6);
       assert.equal(file.saga, 'parallel', 'the style the recording starts under');
       const changes = file.actions.filter((a) => a.type === 'styleChanged');
       assert.deepEqual(changes.map((a) => [a.from, a.to]), [['parallel', 'orchestration']]);
@@ -421,7 +426,7 @@ describeApp('recording', () => {
         await waitForStates(page, 'connected');
         const saved = await downloadRecording(page, 'recording-outage.json');
         const file = JSON.parse(await readFile(saved, 'utf8'));
-        assert.equal(file.version, 5);
+        assert.equal(file.version, 6);
         const lost = (file.losses ?? []).filter((l) => l.service === 'order');
         assert.equal(lost.length, 1, `OrderService's connection lost once: ${JSON.stringify(file.losses)}`);
         assert.ok(lost[0].reason.length > 0, 'with its reason');

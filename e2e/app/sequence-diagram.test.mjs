@@ -272,7 +272,7 @@ describeApp('sequence diagram', () => {
       }, scroll);
       assert.deepEqual(
         heads.heads.map((h) => h.name),
-        ['Client', 'OrderService', 'MQTT Broker', 'PaymentService', 'InventoryService', 'NotificationService', 'QueryService'],
+        ['Client', 'OrderService', 'MQTT Broker', 'PaymentService', 'InventoryService', 'NotificationService', 'QueryService', 'Status monitor'],
       );
       for (const head of heads.heads) {
         assert.ok(head.left >= heads.box.left && head.right <= heads.box.right + 0.5, `${head.name} not cut off: ${JSON.stringify(head)} in ${JSON.stringify(heads.box)}`);

@@ -8,9 +8,8 @@ use std::time::Duration;
 use broker_bridge::PacketEvent;
 use uuid::Uuid;
 
-use super::packet::TracedPacket;
+use super::packet::{Participant, TracedPacket};
 use crate::domain::namespace::Namespace;
-use crate::services::ServiceId;
 
 /// The newest `capacity` items; older ones fall off and are counted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,11 +198,12 @@ impl PacketHistory {
         &self.namespace
     }
 
-    /// Traces `event`, seen by `service`'s client, under the next sequence number, and returns
-    /// that number. The usual way in: it keeps `seq` increasing, which [`Self::get`] relies on.
-    pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
+    /// Traces `event`, seen by `participant`'s client (a [`ServiceId`] or the status monitor),
+    /// under the next sequence number, and returns that number. The usual way in: it keeps `seq`
+    /// increasing, which [`Self::get`] relies on.
+    pub fn record(&mut self, participant: impl Into<Participant>, event: &PacketEvent) -> u64 {
         let seq = self.next_seq;
-        let packet = TracedPacket::from_event_in(seq, service, event, &self.namespace);
+        let packet = TracedPacket::from_event_in(seq, participant, event, &self.namespace);
         self.push(packet);
         seq
     }
@@ -276,7 +276,7 @@ impl PartialEq for PacketHistory {
             && self.iter().zip(other.iter()).all(|(a, b)| {
                 a.seq == b.seq
                     && a.at == b.at
-                    && a.service == b.service
+                    && a.participant == b.participant
                     && Rc::ptr_eq(&a.packet, &b.packet)
                     && Rc::ptr_eq(&a.bytes, &b.bytes)
             })
@@ -295,6 +295,7 @@ impl<'a> IntoIterator for &'a PacketHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::ServiceId;
     use crate::trace::script::event;
     use broker_bridge::{Direction, Packet, ProtocolVersion};
 

@@ -57,7 +57,7 @@ pub mod service_status;
 pub mod virtual_list;
 
 pub use history::{ActionLog, PacketHistory, Ring, UserAction};
-pub use packet::TracedPacket;
+pub use packet::{Participant, TracedPacket};
 pub use sequence::export::{to_mermaid, to_svg};
 pub use sequence::rows::{sequence_layout, sequence_layout_since, ArrowShape, SequenceLayout};
 pub use sequence::{
@@ -172,10 +172,10 @@ impl Trace {
         }
     }
 
-    /// Records a packet `service`'s client sent or received; returns its `seq`. A message of the
-    /// flow also goes into the Orders panel's book.
-    pub fn record(&mut self, service: ServiceId, event: &PacketEvent) -> u64 {
-        let seq = self.packets.record(service, event);
+    /// Records a packet `participant`'s client (a [`ServiceId`] or the status monitor) sent or
+    /// received; returns its `seq`. A message of the flow also goes into the Orders panel's book.
+    pub fn record(&mut self, participant: impl Into<Participant>, event: &PacketEvent) -> u64 {
+        let seq = self.packets.record(participant, event);
         if let Some(packet) = self.packets.get(seq) {
             // An orders/created for an order the book holds no row of: a new order, or a copy
             // of one that ended before (a replay), which the store knows.

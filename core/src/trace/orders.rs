@@ -42,7 +42,7 @@ use uuid::Uuid;
 use broker_bridge::{Direction, Packet};
 
 use super::history::PacketHistory;
-use super::packet::TracedPacket;
+use super::packet::{Participant, TracedPacket};
 use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
 use crate::domain::money::{more_cents, same_cents};
@@ -1156,11 +1156,15 @@ impl OrderBook {
 
     /// Folds the message of a traced packet (nothing if it carries none): as
     /// [`OrderBook::apply`]; an order's row also remembers the packet of its `orders/created`,
-    /// and, from a copy going out, who published a result or a compensation.
+    /// and, from a copy going out, who published a result or a compensation. The status
+    /// monitor's packets ([`Participant::Monitor`]) tell no order anything.
     pub fn apply_packet(&mut self, packet: &TracedPacket) {
+        let Participant::Service(service) = packet.participant else {
+            return;
+        };
         self.note_answer(packet);
         if let (Packet::Connect(connect), Direction::Outgoing, ServiceId::Order) =
-            (packet.packet.as_ref(), packet.direction, packet.service)
+            (packet.packet.as_ref(), packet.direction, service)
         {
             if connect.clean_session {
                 for row in &mut self.rows {
@@ -1223,7 +1227,7 @@ impl OrderBook {
                 }
             }
             DomainEvent::PaymentProcessed(_) | DomainEvent::InventoryReserved(_)
-                if packet.service == ServiceId::Order =>
+                if service == ServiceId::Order =>
             {
                 let identity = message.identity();
                 if !row.heard_by_order.contains(&identity) {
@@ -1232,7 +1236,7 @@ impl OrderBook {
             }
             DomainEvent::OrderCancelled(_)
             | DomainEvent::RefundPayment(_)
-            | DomainEvent::ReleaseInventory(_) => match packet.service {
+            | DomainEvent::ReleaseInventory(_) => match service {
                 ServiceId::Payment => row.compensation_heard[0] += 1,
                 ServiceId::Inventory => row.compensation_heard[1] += 1,
                 _ => {}

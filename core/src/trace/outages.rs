@@ -425,11 +425,14 @@ impl Outage {
 }
 
 /// The instance whose client saw `packet`: read off its client id (`eda-<tag>-payment-2`),
-/// else the service's first.
-fn instance_of(packet: &super::packet::TracedPacket) -> Instance {
-    Instance::from_slug(client_label(&packet.client_id))
-        .filter(|i| i.service == packet.service)
-        .unwrap_or_else(|| packet.service.into())
+/// else the service's first; `None` for the status monitor's packets, which no outage counts.
+fn instance_of(packet: &super::packet::TracedPacket) -> Option<Instance> {
+    let service = packet.participant.service()?;
+    Some(
+        Instance::from_slug(client_label(&packet.client_id))
+            .filter(|i| i.service == service)
+            .unwrap_or_else(|| service.into()),
+    )
 }
 
 /// What tells a message from another: a message of the flow by its identity
@@ -749,6 +752,9 @@ impl OutageLedger {
     /// receives it, or as caught up when a restarted instance receives what it missed (beyond
     /// the copies published again). A retransmission (DUP) is the same message, not a copy.
     pub fn packet(&mut self, packet: &super::packet::TracedPacket) {
+        let Some(instance) = instance_of(packet) else {
+            return;
+        };
         if self.entries.is_empty() {
             return;
         }
@@ -757,7 +763,6 @@ impl OutageLedger {
             (packet.direction, packet.packet.as_ref())
         {
             if !ack.code.is_error() {
-                let instance = instance_of(packet);
                 let mut accepted = false;
                 for counted in &mut self.entries {
                     let outage = &mut counted.outage;
@@ -782,7 +787,6 @@ impl OutageLedger {
         if let (Direction::Incoming, broker_bridge::packet::Packet::SubAck(_)) =
             (packet.direction, packet.packet.as_ref())
         {
-            let instance = instance_of(packet);
             for counted in &mut self.entries {
                 if counted.outage.instance == instance && counted.outage.reconnected.is_some() {
                     counted.resubscribed = true;
@@ -793,7 +797,6 @@ impl OutageLedger {
         let Some(id) = identity(packet) else {
             return;
         };
-        let instance = instance_of(packet);
         let retransmitted = matches!(
             packet.packet.as_ref(),
             broker_bridge::packet::Packet::Publish(publish) if publish.dup
@@ -812,7 +815,7 @@ impl OutageLedger {
                 Direction::Outgoing
                     if after_restart && (!unsubscribed || counted.missed.contains_key(&id)) =>
                 {
-                    if retransmitted || packet.service == outage.instance.service {
+                    if retransmitted || instance.service == outage.instance.service {
                         continue;
                     }
                     match counted.missed.get_mut(&id) {
@@ -829,7 +832,7 @@ impl OutageLedger {
                     });
                     if retransmitted
                         || (outage.restarted_at.is_some() && !unsubscribed)
-                        || packet.service == outage.instance.service
+                        || instance.service == outage.instance.service
                         || packet.at < outage.crashed_at
                         || !wanted
                     {
@@ -985,13 +988,15 @@ impl InHand {
         let (Some(order_id), PacketKind::Publish) = (packet.order_id, packet.kind) else {
             return;
         };
-        let key = (instance_of(packet), order_id);
+        let Some(instance) = instance_of(packet) else {
+            return;
+        };
+        let key = (instance, order_id);
         match packet.direction {
             Direction::Incoming => {
-                let starts = packet
-                    .message
-                    .as_deref()
-                    .is_some_and(|m| super::service_status::starts_work(packet.service, m, style));
+                let starts = packet.message.as_deref().is_some_and(|m| {
+                    super::service_status::starts_work(instance.service, m, style)
+                });
                 if starts && !self.0.contains(&key) {
                     self.0.push(key);
                 }

@@ -13,6 +13,68 @@ use crate::domain::events::DomainEvent;
 use crate::domain::namespace::Namespace;
 use crate::services::ServiceId;
 
+/// Whose client saw a packet: one of the services' (each instance its own client), or the page's
+/// **status monitor**, its sixth client (`eda-<session>-monitor`). The monitor subscribes to
+/// `services/+/status` and `inventory/stock/#`, so a service's Last Will (the broker's PUBLISH
+/// of its offline status, MQTT 3.1.1 §3.1.2.5, 5.0 §3.1.2.5) and the retained stock levels reach
+/// the page through it; its packets are traced like the services', on a lifeline of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Participant {
+    Service(ServiceId),
+    /// The status monitor.
+    Monitor,
+}
+
+impl Participant {
+    /// The service's name, or `Status monitor`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Participant::Service(service) => service.name(),
+            Participant::Monitor => "Status monitor",
+        }
+    }
+
+    /// The service's slug, or `monitor` (the end of the monitor's client id): recordings and
+    /// test selectors.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Participant::Service(service) => service.slug(),
+            Participant::Monitor => "monitor",
+        }
+    }
+
+    /// The service, if it is one.
+    pub fn service(self) -> Option<ServiceId> {
+        match self {
+            Participant::Service(service) => Some(service),
+            Participant::Monitor => None,
+        }
+    }
+
+    /// The participant a recording names by `slug` ([`Self::slug`]).
+    pub fn from_slug(slug: &str) -> Option<Participant> {
+        if slug == "monitor" {
+            return Some(Participant::Monitor);
+        }
+        ServiceId::ALL
+            .into_iter()
+            .find(|s| s.slug() == slug)
+            .map(Participant::Service)
+    }
+}
+
+impl From<ServiceId> for Participant {
+    fn from(service: ServiceId) -> Participant {
+        Participant::Service(service)
+    }
+}
+
+impl PartialEq<ServiceId> for Participant {
+    fn eq(&self, service: &ServiceId) -> bool {
+        *self == Participant::Service(*service)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TracedPacket {
     /// Its place in the whole trace, counted from 0; never reused, even after the history
@@ -20,8 +82,8 @@ pub struct TracedPacket {
     pub seq: u64,
     /// The page's monotonic clock when the packet was sent or decoded.
     pub at: Duration,
-    /// The service whose client saw the packet.
-    pub service: ServiceId,
+    /// Whose client saw the packet: a service's, or the status monitor's.
+    pub participant: Participant,
     pub client_id: String,
     pub direction: Direction,
     pub kind: PacketKind,
@@ -57,7 +119,7 @@ impl TracedPacket {
     /// instance's packets named "PaymentService").
     pub fn instance_name(&self) -> String {
         self.instance()
-            .map_or_else(|| self.service.name().to_owned(), |i| i.name())
+            .map_or_else(|| self.participant.name().to_owned(), |i| i.name())
     }
 
     /// The further instance (number 2 and up) whose client it is; `None` for the first
@@ -68,12 +130,17 @@ impl TracedPacket {
 
     fn instance(&self) -> Option<crate::services::instances::Instance> {
         let label = crate::services::instances::client_label(&self.client_id);
-        crate::services::instances::Instance::from_slug(label).filter(|i| i.service == self.service)
+        crate::services::instances::Instance::from_slug(label)
+            .filter(|i| self.participant == i.service)
     }
 
     /// A packet of a page without a topic namespace.
-    pub fn from_event(seq: u64, service: ServiceId, event: &PacketEvent) -> TracedPacket {
-        Self::from_event_in(seq, service, event, &Namespace::none())
+    pub fn from_event(
+        seq: u64,
+        participant: impl Into<Participant>,
+        event: &PacketEvent,
+    ) -> TracedPacket {
+        Self::from_event_in(seq, participant, event, &Namespace::none())
     }
 
     /// The packet as the views and recordings keep it. A CONNECT's user name and password
@@ -86,7 +153,7 @@ impl TracedPacket {
     /// flow.
     pub fn from_event_in(
         seq: u64,
-        service: ServiceId,
+        participant: impl Into<Participant>,
         event: &PacketEvent,
         namespace: &Namespace,
     ) -> TracedPacket {
@@ -117,7 +184,7 @@ impl TracedPacket {
         TracedPacket {
             seq,
             at: event.at,
-            service,
+            participant: participant.into(),
             client_id: event.client_id.clone(),
             direction: event.direction,
             kind: packet.kind(),
@@ -410,11 +477,17 @@ mod tests {
             ),
         );
         assert_eq!(
-            (t.seq, t.at, t.service, t.client_id.as_str(), t.direction),
+            (
+                t.seq,
+                t.at,
+                t.participant,
+                t.client_id.as_str(),
+                t.direction
+            ),
             (
                 7,
                 Duration::from_millis(12),
-                ServiceId::Payment,
+                Participant::Service(ServiceId::Payment),
                 "eda-test-payment",
                 Direction::Incoming
             )

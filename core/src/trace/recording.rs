@@ -34,7 +34,10 @@
 //! dropped after 12 s" }]`, left out when none): packets cannot tell a connection that
 //! dropped, only the reconnection after it, so without them a broker outage replayed as a
 //! quiet stretch with every service connected (a teacher's break-test). A session without a
-//! change or a loss writes 2 to 4.
+//! change or a loss writes 2 to 4. Version 6 adds the status monitor's packets
+//! (`"service": "monitor"`, [`super::Participant::Monitor`]): the page's sixth client, through
+//! which the Last Wills and the retained stock levels arrive, so the replay draws them as the
+//! live page did; a session without them writes 2 to 5.
 
 use std::time::Duration;
 
@@ -51,7 +54,7 @@ use crate::services::ServiceId;
 pub const FORMAT: &str = "eda-playground-recording";
 /// The version this page writes and reads. Bump it when the shape changes, and keep reading
 /// the older ones here (or say why not).
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 /// The largest `seq` a recording may hold, 2^53: JSON numbers above it are not exact in
 /// JavaScript, and the views count one past the last.
 pub const MAX_SEQ: u64 = 1 << 53;
@@ -494,9 +497,14 @@ pub fn record(trace: &Trace) -> String {
     let losses = trace.services.losses();
     // Version 5 holds both.
     let changes = changes || !losses.is_empty();
+    let monitored = trace
+        .packets
+        .iter()
+        .any(|p| p.participant == super::Participant::Monitor);
     // The oldest version that holds what the session did, so older pages still read it.
     let version = match (changes, crashes, namespace.is_some()) {
-        (true, ..) => VERSION,
+        _ if monitored => VERSION,
+        (true, ..) => 5,
         (false, true, _) => 4,
         (false, false, true) => 3,
         (false, false, false) => 2,
@@ -515,7 +523,7 @@ pub fn record(trace: &Trace) -> String {
             .map(|p| PacketV1 {
                 seq: p.seq,
                 at_us: micros(p.at),
-                service: p.service.slug().into(),
+                service: p.participant.slug().into(),
                 client_id: p.client_id.clone(),
                 direction: match p.direction {
                     Direction::Outgoing => "out".into(),
@@ -564,7 +572,7 @@ pub fn record(trace: &Trace) -> String {
 pub fn load(text: &str) -> Result<Trace, RecordingError> {
     let (value, version) = format_version(text)?;
     match version {
-        1..=5 => {}
+        v if (1..=u64::from(VERSION)).contains(&v) => {}
         v if v > u64::from(VERSION) => return Err(RecordingError::Newer(v)),
         v => return Err(RecordingError::Older(v)),
     }
@@ -613,9 +621,9 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
         if index < first_replayed {
             continue;
         }
-        let service = ServiceId::ALL
-            .into_iter()
-            .find(|s| s.slug() == p.service)
+        // "monitor" from version 6 on; an older file naming it was not made by a playground,
+        // and is read all the same.
+        let participant = super::Participant::from_slug(&p.service)
             .ok_or_else(|| bad(format!("unknown service {:?}", p.service)))?;
         let direction = match p.direction.as_str() {
             "out" => Direction::Outgoing,
@@ -646,7 +654,10 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             }
         }
         packets.push(super::TracedPacket::from_event_in(
-            p.seq, service, &event, &namespace,
+            p.seq,
+            participant,
+            &event,
+            &namespace,
         ));
     }
     topics.check(&namespace)?;
@@ -937,9 +948,9 @@ mod tests {
             load(r#"{"hello":1}"#).err().unwrap(),
             RecordingError::NotARecording
         );
-        let newer = r#"{"format":"eda-playground-recording","version":6,"packets":[]}"#;
+        let newer = r#"{"format":"eda-playground-recording","version":7,"packets":[]}"#;
         let error = load(newer).err().unwrap();
-        assert_eq!(error, RecordingError::Newer(6));
+        assert_eq!(error, RecordingError::Newer(7));
         assert!(error.to_string().contains("newer playground"));
         // No playground wrote a version before 1: such a file is refused, and says so.
         let older = r#"{"format":"eda-playground-recording","version":0,"packets":[]}"#;

@@ -499,7 +499,10 @@ impl ServiceLog {
             while let Some((at, service, event)) = clicks.next_if(|(at, ..)| *at <= packet.at) {
                 log.record(at, service, event);
             }
-            let service = packet.service;
+            // The status monitor has no badge.
+            let Some(service) = packet.participant.service() else {
+                continue;
+            };
             let event = match (packet.packet.as_ref(), packet.direction) {
                 (Packet::Connect(connect), Direction::Outgoing) => {
                     clean.insert(packet.client_id.as_str(), connect.clean_session);
@@ -595,10 +598,13 @@ fn crash_events(
     }
     crate::stable_sort::by_key(&mut clicks, |a| a.at());
     let mut instances: Vec<Instance> = Vec::new();
-    let seen = packets.iter().map(|p| {
-        Instance::from_slug(client_label(&p.client_id))
-            .filter(|i| i.service == p.service)
-            .unwrap_or_else(|| p.service.into())
+    let seen = packets.iter().filter_map(|p| {
+        let service = p.participant.service()?;
+        Some(
+            Instance::from_slug(client_label(&p.client_id))
+                .filter(|i| i.service == service)
+                .unwrap_or_else(|| service.into()),
+        )
     });
     let clicked = clicks.iter().filter_map(|a| match a {
         UserAction::Crashed { instance, .. } | UserAction::Restarted { instance, .. } => {
@@ -662,7 +668,7 @@ fn result_time(later: &[&TracedPacket], service: ServiceId, order_id: Uuid) -> O
     later
         .iter()
         .find(|p| {
-            p.service == service
+            p.participant == service
                 && p.kind == PacketKind::Publish
                 && p.direction == Direction::Outgoing
                 && p.order_id == Some(order_id)

@@ -190,3 +190,62 @@ fn a_live_view_in_slow_motion_jumps_back_to_1x() {
     assert_eq!(trace.playback.speed(), Speed::ONE);
     assert!(trace.playback.is_following());
 }
+
+/// 37-U F1: the status monitor's packets were not traced, so a Last Will never showed as a
+/// packet. The broker's PUBLISH of PaymentService's Will to the monitor is an arrow to the
+/// monitor's lifeline, tells no order anything, travels no edge of the flow diagram, and a
+/// recording keeps it (format version 6, `"service": "monitor"`).
+#[test]
+fn the_status_monitor_s_packets_are_traced_on_a_lifeline_of_their_own() {
+    use broker_bridge::packet::Publish;
+    use broker_bridge::{Direction, Packet, PacketEvent};
+
+    use crate::services::presence::{status_topic, Presence};
+
+    let (mut trace, end) = live();
+    let rows_before = trace.orders.rows().count();
+    let will = Presence::will(ServiceId::Payment, "eda-test-payment");
+    let mut publish = Publish::new(
+        status_topic(ServiceId::Payment),
+        will.to_json(),
+        QoS::AtLeastOnce,
+    );
+    publish.packet_id = Some(1);
+    let packet = Packet::Publish(publish);
+    let event = PacketEvent {
+        at: end + ms(5),
+        client_id: "eda-test-monitor".into(),
+        direction: Direction::Incoming,
+        bytes: packet.encode(ProtocolVersion::V311).unwrap(),
+        packet,
+    };
+    let seq = trace.record(Participant::Monitor, &event);
+
+    let arrows = sequence::arrows(&trace.packets, &trace.actions, &sequence::View::default());
+    let last = arrows.last().unwrap();
+    assert_eq!(
+        (last.from, last.to, last.label.as_str()),
+        (
+            sequence::Lifeline::Broker,
+            sequence::Lifeline::StatusMonitor,
+            "PUBLISH services/payment/status (QoS 1, id 1)"
+        )
+    );
+    let traced = trace.packets.get(seq).unwrap();
+    assert_eq!(traced.instance_name(), "Status monitor");
+    assert_eq!(flow::edge_of(traced), None, "the monitor has no box");
+    assert_eq!(trace.orders.rows().count(), rows_before, "no order's row");
+
+    let text = recording::record(&trace);
+    assert!(text.contains("\"version\": 6"), "{text}");
+    assert!(text.contains("\"service\": \"monitor\""));
+    let loaded = recording::load(&text).unwrap();
+    let back = loaded.packets.iter().last().unwrap();
+    assert_eq!(
+        (back.participant, back.topic.as_deref()),
+        (Participant::Monitor, Some("services/payment/status"))
+    );
+    // A session the monitor saw nothing of still writes a version older pages read.
+    let (quiet, _) = live();
+    assert!(!recording::record(&quiet).contains("\"version\": 6"));
+}

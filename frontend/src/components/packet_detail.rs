@@ -73,7 +73,8 @@ pub fn PacketDetail(props: &PacketDetailProps) -> Html {
                 <h4>{ "Payload" }</h4>
                 <pre class="payload" data-testid="packet-payload">{ outside_lines(&payload) }</pre>
             }
-            if let (Some(on_again), true) = (&props.on_deliver_again, packet.kind == broker_bridge::PacketKind::Publish) {
+            // Not for the status monitor's: it publishes nothing, and what it hears no service handles.
+            if let (Some(on_again), true) = (&props.on_deliver_again, packet.kind == broker_bridge::PacketKind::Publish && packet.participant.service().is_some()) {
                 <p class="deliver-again">
                     <button type="button" data-testid="deliver-again"
                         onclick={{ let (on_again, seq) = (on_again.clone(), packet.seq); Callback::from(move |_: MouseEvent| on_again.emit(seq)) }}>

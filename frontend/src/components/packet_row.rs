@@ -67,7 +67,7 @@ pub fn packet_row(packet: &TracedPacket, index: usize, cx: &RowContext) -> Html 
         <tr key={seq} role="row" class={classes!("packet-row", direction, open.then_some("open"), mark.map(|m| m.word()))}
             data-mark={mark.map(|m| m.word())}
             data-testid="packet-row" aria-rowindex={(index + 2).to_string()}
-            data-seq={seq.to_string()} data-service={packet.service.slug()} data-direction={direction}
+            data-seq={seq.to_string()} data-service={packet.participant.slug()} data-direction={direction}
             data-kind={packet.kind.name()} data-topic={packet.wire_topic().map(str::to_owned)} data-qos={qos.clone()}
             data-packet-id={id.clone()}>
             <td role="cell"><button type="button" class="link" data-seq={seq.to_string()} {onclick} {onkeydown}

@@ -138,6 +138,11 @@ impl Runtime {
                         ClientEvent::Session(Event::Subscribed { .. }) => {
                             runtime.monitor_subscribed()
                         }
+                        // Traced like a service's: the Last Wills and the stock levels on the
+                        // wire views (37-U F1, F15).
+                        ClientEvent::Session(Event::Packet(packet)) => {
+                            runtime.monitor_packet(&packet)
+                        }
                         // Refused for good (the whole page's user or password): said once, as
                         // the badges' "broker: online" lines and the other-page warning need it.
                         ClientEvent::Link(Link::Disconnected { reason, .. })

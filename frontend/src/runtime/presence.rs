@@ -17,6 +17,7 @@ use eda_core::services::presence::{status_topic, Heard, Presence};
 use eda_core::services::stock_levels::StockRepair;
 use eda_core::services::ServiceId;
 use eda_core::state::Action;
+use eda_core::trace::Participant;
 
 use super::report::{note, problem};
 use super::Runtime;
@@ -187,6 +188,18 @@ impl Runtime {
         self.order_gate.borrow_mut().relayed(instance);
         self.tell_now(Action::StatusUnrelayed(instance, None));
         self.review_order_gate();
+    }
+
+    /// A packet the status monitor's client sent or received: traced on its own lifeline
+    /// ([`Participant::Monitor`]), so a Last Will the broker publishes, or a stock level anyone
+    /// retained, is seen arriving where the page reads it.
+    pub(super) fn monitor_packet(self: &Rc<Self>, packet: &broker_bridge::PacketEvent) {
+        self.trace
+            .0
+            .borrow_mut()
+            .record(Participant::Monitor, packet);
+        self.trace_changed.set(true);
+        self.report_soon();
     }
 
     /// The monitor's subscription is in place: the instances connected meanwhile say they are

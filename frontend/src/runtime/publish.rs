@@ -145,7 +145,12 @@ impl Runtime {
                 .ok_or_else(|| format!("Deliver again: packet {seq} is no longer in the trace"))?;
             match packet.packet.as_ref() {
                 broker_bridge::Packet::Publish(p) => {
-                    (packet.service, packet.client_id.clone(), p.clone())
+                    let service = packet.participant.service().ok_or_else(|| {
+                        format!(
+                            "Deliver again: packet {seq} is the status monitor's, which handles no order"
+                        )
+                    })?;
+                    (service, packet.client_id.clone(), p.clone())
                 }
                 _ => return Err(format!("Deliver again: packet {seq} is not a PUBLISH")),
             }

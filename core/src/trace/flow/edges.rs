@@ -4,7 +4,7 @@ use broker_bridge::{Direction, PacketKind};
 
 use super::{Edge, Node};
 use crate::services::{SagaStyle, ServiceId};
-use crate::trace::packet::TracedPacket;
+use crate::trace::packet::{Participant, TracedPacket};
 
 /// Every edge under `style`: the request, then per service (in [`ServiceId::ALL`]'s order) the
 /// deliveries of what it subscribes to and the publishes of what it publishes, as the services
@@ -27,22 +27,26 @@ pub fn edges(style: SagaStyle) -> Vec<Edge> {
 /// its topic, a PUBLISH it received from the broker to it on the subscription that matched.
 /// Every other packet, and a PUBLISH on a topic the diagram has no edge for, travels none. The
 /// edge is the same whatever the style (a trace may span a change of style); a style whose
-/// picture lacks it does not draw it.
+/// picture lacks it does not draw it. The status monitor has no box: its packets travel none
+/// (the sequence diagram draws them).
 pub fn edge_of(packet: &TracedPacket) -> Option<Edge> {
+    let Participant::Service(service) = packet.participant else {
+        return None;
+    };
     if packet.kind != PacketKind::Publish {
         return None;
     }
     let topic = packet.topic.as_deref()?;
-    let node = Node::of(packet.service);
+    let node = Node::of(service);
     match packet.direction {
         Direction::Outgoing => SagaStyle::ALL
             .iter()
-            .flat_map(|&style| packet.service.publications(style))
+            .flat_map(|&style| service.publications(style))
             .find(|&&name| broker_bridge::topic::matches(name, topic))
             .map(|&name| Edge::new(node, Node::Broker, name)),
         Direction::Incoming => SagaStyle::ALL
             .iter()
-            .flat_map(|&style| packet.service.subscriptions(style))
+            .flat_map(|&style| service.subscriptions(style))
             .find(|&&filter| broker_bridge::topic::matches(filter, topic))
             .map(|&filter| Edge::new(Node::Broker, node, filter)),
     }

@@ -17,7 +17,8 @@ use crate::trace::PacketHistory;
 /// its topic names), or for a dead letter the order of the message it carries: the stream of
 /// its `eventstore/orders/<orderId>` topic, else its payload's `orderId`.
 pub(crate) fn order_of(packet: &TracedPacket) -> Option<Uuid> {
-    if packet.kind != PacketKind::Publish {
+    // The status monitor handles no order: its packets make no span.
+    if packet.kind != PacketKind::Publish || packet.participant.service().is_none() {
         return None;
     }
     packet.order_id.or_else(|| {

@@ -286,7 +286,8 @@ fn new_span(packet: &TracedPacket, root: SpanId, kind: SpanKind, order_id: Uuid)
         parent: Some(root),
         name: format!("{verb} {topic}"),
         kind,
-        service: packet.service,
+        // `order_of` leaves the status monitor's packets out.
+        service: packet.participant.service().unwrap_or(ServiceId::Order),
         client_id: Some(packet.client_id.clone()),
         start: packet.at,
         end: packet.at,
@@ -352,7 +353,7 @@ fn root_span(order_id: Uuid, root: SpanId, publishes: &[&TracedPacket], spans: &
     let end = spans.iter().map(|s| s.end).max().unwrap_or(start);
     let client_id = publishes
         .iter()
-        .find(|p| p.service == ServiceId::Order)
+        .find(|p| p.participant == ServiceId::Order)
         .map(|p| p.client_id.clone());
     let mut attributes: Attributes = vec![("eda.order.id", Value::Text(order_id.to_string()))];
     let mut events = Vec::new();

@@ -5,7 +5,7 @@ use super::rows::{SequenceLayout, HEAD_HEIGHT, HEAD_TOP, HEAD_WIDTH, TIME_GUTTER
 use super::{relative_ms, Arrow, Lifeline};
 use crate::trace::escape;
 
-/// A Mermaid `sequenceDiagram` with all six lifelines, in the seed's order, and one message
+/// A Mermaid `sequenceDiagram` with every lifeline ([`Lifeline::ALL`]), in the seed's order, and one message
 /// per arrow: `->>` for requests and messages, `-->>` for answers and handshake steps. Each
 /// message starts with its time since the first arrow.
 pub fn to_mermaid(arrows: &[Arrow]) -> String {
@@ -58,7 +58,7 @@ pub fn to_svg(layout: &SequenceLayout) -> String {
              stroke-dasharray=\"4 4\"/>\
              <rect x=\"{left:.1}\" y=\"{HEAD_TOP:.1}\" width=\"{HEAD_WIDTH:.1}\" \
              height=\"{HEAD_HEIGHT:.1}\" rx=\"4\" fill=\"#eef3fb\" stroke=\"#4a6fa5\"/>\
-             <text x=\"{x:.1}\" y=\"{text_y:.1}\" text-anchor=\"middle\" font-weight=\"600\">\
+             <text x=\"{x:.1}\" y=\"{text_y:.1}\" text-anchor=\"middle\" font-weight=\"600\" font-size=\"11\">\
              {name}</text></g>\n",
             ident = lifeline.ident(),
             top = layout.lifeline_top,

@@ -17,7 +17,7 @@ pub mod follow;
 pub mod rows;
 
 use super::history::{PacketHistory, UserAction};
-use super::packet::{Mark, TracedPacket};
+use super::packet::{Mark, Participant, TracedPacket};
 use super::playback::shows;
 use crate::outside_text::isolate;
 use crate::services::ServiceId;
@@ -33,11 +33,14 @@ pub enum Lifeline {
     NotificationService,
     /// The read side, after the seed's columns.
     QueryService,
+    /// The page's status monitor ([`Participant::Monitor`]): the Last Wills and the retained
+    /// stock levels are delivered to it.
+    StatusMonitor,
 }
 
 impl Lifeline {
-    /// In the seed's order, then the read side.
-    pub const ALL: [Lifeline; 7] = [
+    /// In the seed's order, then the read side and the status monitor.
+    pub const ALL: [Lifeline; 8] = [
         Lifeline::Client,
         Lifeline::OrderService,
         Lifeline::Broker,
@@ -45,6 +48,7 @@ impl Lifeline {
         Lifeline::InventoryService,
         Lifeline::NotificationService,
         Lifeline::QueryService,
+        Lifeline::StatusMonitor,
     ];
 
     /// The heading the seed gives the column.
@@ -57,6 +61,7 @@ impl Lifeline {
             Lifeline::InventoryService => ServiceId::Inventory.name(),
             Lifeline::NotificationService => ServiceId::Notification.name(),
             Lifeline::QueryService => ServiceId::Query.name(),
+            Lifeline::StatusMonitor => Participant::Monitor.name(),
         }
     }
 
@@ -64,6 +69,7 @@ impl Lifeline {
     pub fn ident(self) -> &'static str {
         match self {
             Lifeline::Broker => "Broker",
+            Lifeline::StatusMonitor => "StatusMonitor",
             other => other.name(),
         }
     }
@@ -80,6 +86,14 @@ impl Lifeline {
             ServiceId::Inventory => Lifeline::InventoryService,
             ServiceId::Notification => Lifeline::NotificationService,
             ServiceId::Query => Lifeline::QueryService,
+        }
+    }
+
+    /// The lifeline of whoever's client saw a packet.
+    pub fn of(participant: Participant) -> Lifeline {
+        match participant {
+            Participant::Service(service) => Lifeline::from_service(service),
+            Participant::Monitor => Lifeline::StatusMonitor,
         }
     }
 }
@@ -181,7 +195,7 @@ pub fn arrows<'a>(
         if hidden || (kind.is_control() && !view.control_packets) || !wanted(order_id) {
             continue;
         }
-        let service = Lifeline::from_service(packet.service);
+        let service = Lifeline::of(packet.participant);
         let (from, to) = match packet.direction {
             Direction::Outgoing => (service, Lifeline::Broker),
             Direction::Incoming => (Lifeline::Broker, service),
@@ -266,13 +280,13 @@ pub fn relative_ms(arrows: &[Arrow]) -> Vec<u64> {
 /// same id can be in flight both ways. The PUBLISH's direction is the opposite of PUBACK's,
 /// PUBREC's and PUBCOMP's, and the same as PUBREL's. PUBACK and PUBCOMP end the handshake.
 pub fn packet_orders(history: &PacketHistory) -> HashMap<u64, Uuid> {
-    let mut open: HashMap<(ServiceId, Direction, u16), Option<Uuid>> = HashMap::new();
+    let mut open: HashMap<(Participant, Direction, u16), Option<Uuid>> = HashMap::new();
     let mut orders = HashMap::new();
     for packet in history {
         let mut order = packet.order_id;
         match (packet.kind, packet.packet_id) {
             (PacketKind::Publish, Some(id)) => {
-                open.insert((packet.service, packet.direction, id), packet.order_id);
+                open.insert((packet.participant, packet.direction, id), packet.order_id);
             }
             (
                 kind @ (PacketKind::PubAck
@@ -286,7 +300,7 @@ pub fn packet_orders(history: &PacketHistory) -> HashMap<u64, Uuid> {
                     (_, Direction::Outgoing) => Direction::Incoming,
                     (_, Direction::Incoming) => Direction::Outgoing,
                 };
-                let key = (packet.service, publish_direction, id);
+                let key = (packet.participant, publish_direction, id);
                 let flow = match kind {
                     PacketKind::PubAck | PacketKind::PubComp => open.remove(&key),
                     _ => open.get(&key).copied(),

@@ -9,15 +9,17 @@ use std::time::Duration;
 
 use super::{Arrow, Lifeline};
 
-/// Distance between two lifelines: seven of them (the seed's six and QueryService) and the time
-/// gutter make 1114 units, which fit the page's widest column (1200 px less its margins and the
-/// card's padding, about 1130 px), so no lifeline is cut off on a wide screen.
-pub const COLUMN_WIDTH: f64 = 150.0;
+/// Distance between two lifelines: eight of them (the seed's six, QueryService and the status
+/// monitor) and the time gutter make 1120 units, which fit the page's widest column (1200 px
+/// less its margins and the card's padding, about 1130 px), so no lifeline is cut off on a wide
+/// screen.
+pub const COLUMN_WIDTH: f64 = 132.0;
 /// Left of the first lifeline: room for the time labels.
 pub const TIME_GUTTER: f64 = 64.0;
 /// The boxes naming each lifeline at the top.
 pub const HEAD_TOP: f64 = 10.0;
-pub const HEAD_WIDTH: f64 = 150.0;
+/// A head's box: its column less a gap, room for `NotificationService` in 11 px bold type.
+pub const HEAD_WIDTH: f64 = 128.0;
 pub const HEAD_HEIGHT: f64 = 32.0;
 /// The strip of lifeline heads the page keeps in view at the top of the scrolled diagram:
 /// the heads and a little room below them.

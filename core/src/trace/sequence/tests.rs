@@ -435,7 +435,7 @@ fn a_stray_acknowledgement_after_the_handshake_ended_belongs_to_no_order() {
     let real = script
         .history
         .iter()
-        .find(|p| p.kind == PacketKind::PubAck && p.service == ServiceId::Order)
+        .find(|p| p.kind == PacketKind::PubAck && p.participant == ServiceId::Order)
         .unwrap();
     let orders = packet_orders(&script.history);
     assert_eq!(orders.get(&real.seq), Some(&order(1)), "the real one");
@@ -454,7 +454,8 @@ fn lifelines_in_the_seed_s_order() {
             "PaymentService",
             "InventoryService",
             "NotificationService",
-            "QueryService"
+            "QueryService",
+            "Status monitor"
         ]
     );
     for (index, lifeline) in Lifeline::ALL.iter().enumerate() {

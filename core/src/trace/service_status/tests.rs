@@ -188,7 +188,7 @@ fn a_recording_tells_links_from_connack_and_work_from_the_order_and_its_result()
     let delivered = history
         .iter()
         .find(|p| {
-            p.service == ServiceId::Payment
+            p.participant == ServiceId::Payment
                 && p.kind == PacketKind::Publish
                 && p.direction == Direction::Incoming
         })
@@ -384,7 +384,7 @@ fn a_recording_starts_work_only_for_the_messages_that_start_it() {
     let cut = script
         .history
         .iter()
-        .find(|p| p.service == ServiceId::Inventory && p.kind == PacketKind::Publish)
+        .find(|p| p.participant == ServiceId::Inventory && p.kind == PacketKind::Publish)
         .unwrap()
         .at;
     assert!(log

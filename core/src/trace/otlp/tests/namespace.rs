@@ -37,7 +37,7 @@ fn under(ns: &Namespace, plain: &PacketHistory) -> PacketHistory {
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
         };
-        history.record(traced.service, &event);
+        history.record(traced.participant, &event);
     }
     history
 }

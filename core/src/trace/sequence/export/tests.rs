@@ -48,6 +48,7 @@ fn mermaid_of_a_small_case() {
     participant InventoryService
     participant NotificationService
     participant QueryService
+    participant StatusMonitor as Status monitor
     Client->>OrderService: [+0 ms] Place order
     OrderService->>Broker: [+0 ms] PUBLISH orders/created (QoS 1, id 1)
     OrderService-->>Client: [+0 ms] orderId 3fa85f64…
@@ -63,7 +64,7 @@ fn mermaid_escapes_what_it_would_read_as_syntax() {
         mermaid.lines().last(),
         Some("    Broker->>PaymentService: [+0 ms] PUBLISH a#59;b#35;c#58;d#60;br#62; (QoS 0)")
     );
-    assert_eq!(mermaid.lines().count(), 1 + 7 + 1);
+    assert_eq!(mermaid.lines().count(), 1 + 8 + 1);
 }
 
 #[test]
@@ -102,8 +103,8 @@ fn svg_keeps_hostile_topics_as_text() {
 fn an_empty_view_is_still_a_document() {
     let svg = to_svg(&sequence_layout(&[], 1.0));
     assert_well_formed(&svg);
-    assert_eq!(svg.matches("<g class=\"lifeline\"").count(), 7);
-    assert_eq!(to_mermaid(&[]).lines().count(), 8);
+    assert_eq!(svg.matches("<g class=\"lifeline\"").count(), 8);
+    assert_eq!(to_mermaid(&[]).lines().count(), 9);
 }
 
 /// Enough of XML to catch what escaping would get wrong: every `<` opens a tag that closes,
