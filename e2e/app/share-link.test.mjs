@@ -155,6 +155,17 @@ describeApp('share link', () => {
       assert.equal(await page.locator('[data-testid="link-notice"]').count(), 0, 'nothing to say of them');
     }));
 
+  // A shared link whose parameter name is percent-encoded (`sp%65ed` is `speed`) ran, but the
+  // address bar kept `sp%65ed=2`.
+  it('?sp%65ed=2, read as speed 2, is written speed=2 in the address bar, the name decoded', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&sp%65ed=2`, async ({ page }) => {
+      await waitReady(page);
+      assert.equal(await page.inputValue('#speed'), '2');
+      const search = await page.evaluate(() => location.search);
+      assert.ok(search.split(/[?&]/).includes('speed=2'), search);
+      assert.ok(!search.includes('sp%65ed'), search);
+    }));
+
   // A newcomer read README's "the values the page took stay as written" and saw ?mqtt=5.0
   // become mqtt=5: README now says accepted values are shown in their canonical form.
   it('?mqtt=5.0, read as MQTT 5, is written 5 in the address bar, its canonical form', { timeout: CASE_TIMEOUT_MS }, (t) =>

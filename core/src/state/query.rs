@@ -282,7 +282,9 @@ fn written_form(key: &str, value: &str) -> Option<String> {
 
 /// The query string `search` with each value the page accepted but reads in another form
 /// rewritten as the page writes it ([`canonical_value`]; the first of a repeated key only),
-/// so the address shows what the page runs, as *Copy link* would copy it. Everything else
+/// and each parameter name the page reads ([`LINK_PARAMS`]) given with escapes written by its
+/// decoded name (`?sp%65ed=2` → `?speed=2`), so the address shows what the page runs, as
+/// *Copy link* would copy it. Everything else
 /// stays as written, order included; a value rewritten, or escaped where it need not be, is
 /// written as the README writes links (`ws://h:1`, [`with_params`]). `None` when nothing
 /// changes.
@@ -303,6 +305,8 @@ fn written_form(key: &str, value: &str) -> Option<String> {
 /// );
 /// assert_eq!(with_canonical_values("?broker=ws://localhost:9001&mqtt=%35").as_deref(), Some("?broker=ws://localhost:9001&mqtt=5"));
 /// assert_eq!(with_canonical_values("?broker=ws://localhost:9001"), None);
+/// // A name given with escapes is written by its decoded name.
+/// assert_eq!(with_canonical_values("?sp%65ed=2").as_deref(), Some("?speed=2"));
 /// // A namespace is written as the page takes it, trimmed.
 /// assert_eq!(with_canonical_values("?ns=%20a").as_deref(), Some("?ns=a"));
 /// assert_eq!(with_canonical_values("?ns=class-7"), None);
@@ -327,12 +331,20 @@ pub fn with_canonical_values(search: &str) -> Option<String> {
                     && (*written != value
                         || (raw_value != written && raw_value != form_encoded(written)))
             });
-            match written {
-                Some(written) => {
+            // A name the page reads, given with escapes (`sp%65ed`), is written as the page
+            // names it (`speed`), its value as it is if it needs no rewriting.
+            let name = LINK_PARAMS
+                .contains(&key.as_str())
+                .then_some(key.as_str())
+                .filter(|name| raw_key != *name);
+            match (name, written) {
+                (None, None) => part.to_owned(),
+                (name, written) => {
                     changed = true;
-                    format!("{raw_key}={}", form_encoded(&written))
+                    let value = written
+                        .map_or_else(|| raw_value.to_owned(), |written| form_encoded(&written));
+                    format!("{}={value}", name.unwrap_or(raw_key))
                 }
-                None => part.to_owned(),
             }
         })
         .collect();
@@ -1193,6 +1205,22 @@ mod query_tests {
             Some("?broker=inpage&broker_payment=inpage&broker_inventory=ws://h:2")
         );
         assert_eq!(tidied("?speed=fast").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn a_parameter_name_given_with_escapes_is_written_by_its_decoded_name() {
+        // `sp%65ed` is `speed`: the page runs it, and the address says `speed`.
+        assert_eq!(tidied("?sp%65ed=2").as_deref(), Some("?speed=2"));
+        // Its value rewritten too, and a name the page writes no parameter for when it is the
+        // default (`duplicates=0`) still decoded.
+        assert_eq!(
+            tidied("?%6Dqtt=311&ns=a&dupl%69cates=0").as_deref(),
+            Some("?mqtt=3.1.1&ns=a&duplicates=0")
+        );
+        // `+` in a name is a space: no parameter has one, so it is refused and taken out.
+        assert_eq!(tidied("?sp+eed=2&qos=2").as_deref(), Some("?qos=2"));
+        // A name not given with escapes is left as it is.
+        assert_eq!(tidied("?speed=2&qos=2"), None);
     }
 
     #[test]
