@@ -106,8 +106,7 @@ fn order_on(message: &OwedMessage, topics: &[&str]) -> Option<uuid::Uuid> {
     if !topics.contains(&message.topic.as_str()) {
         return None;
     }
-    let json: serde_json::Value = serde_json::from_str(&message.payload).ok()?;
-    json.get("orderId")?.as_str()?.parse().ok()
+    crate::domain::events::order_id_in_payload(message.payload.as_bytes())
 }
 
 /// The order whose outcome `message` is (`orders/cancelled` or `orders/confirmed`), by its

@@ -52,7 +52,7 @@ pub fn dead_letters(history: &PacketHistory, handled: &[u64]) -> Vec<DeadLetterS
 /// three other dead letters listed with nothing to say they were done with). `None` while its
 /// order is open, unknown to the page, or not named by the message.
 pub fn order_ended_note(letter: &DeadLetter, orders: &super::orders::OrderBook) -> Option<String> {
-    let order_id = super::packet::order_id_in_payload(letter.payload.as_bytes())?;
+    let order_id = crate::domain::events::order_id_in_payload(letter.payload.as_bytes())?;
     let row = orders.row(order_id)?;
     row.status.is_terminal().then(|| {
         let id = order_id.to_string();
@@ -179,7 +179,7 @@ mod tests {
             "../../../docs/wire-contract/deadletter-payment.json"
         ))
         .unwrap();
-        let order_id = super::super::packet::order_id_in_payload(letter.payload.as_bytes())
+        let order_id = crate::domain::events::order_id_in_payload(letter.payload.as_bytes())
             .expect("the poison order's id");
         let mut orders = super::super::orders::OrderBook::new(10);
         let at = Duration::from_millis;

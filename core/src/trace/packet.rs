@@ -9,7 +9,7 @@ use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, QoS, ReasonCode}
 use uuid::Uuid;
 
 use crate::config::CORRELATION_PROPERTY;
-use crate::domain::events::DomainEvent;
+use crate::domain::events::{order_id_in_payload, DomainEvent};
 use crate::domain::namespace::Namespace;
 use crate::services::ServiceId;
 
@@ -336,15 +336,6 @@ impl Mark {
             Mark::Failure => "✕",
             Mark::Compensation => "↺",
         }
-    }
-}
-
-pub(crate) fn order_id_in_payload(payload: &[u8]) -> Option<Uuid> {
-    // Only an object: serde would read a struct from a JSON array too, positionally.
-    // serde_json bounds nesting depth, so hostile input cannot overflow the stack.
-    match serde_json::from_slice::<serde_json::Value>(payload).ok()? {
-        serde_json::Value::Object(fields) => fields.get("orderId")?.as_str()?.parse().ok(),
-        _ => None,
     }
 }
 

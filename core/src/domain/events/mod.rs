@@ -156,6 +156,49 @@ impl DomainEvent {
     }
 }
 
+/// The `orderId` a message's `payload` carries (the correlation id of the flow's messages,
+/// [`DomainEvent::order_id`]), read without knowing the message's type: `Some` when the
+/// payload is a JSON object whose `orderId` is a string spelling a UUID; `None` for bytes that
+/// are not JSON, a JSON value that is not an object (an array is not read positionally), an
+/// object without `orderId`, or an `orderId` that is not a UUID string. serde_json bounds the
+/// nesting depth, so a hostile payload cannot overflow the stack.
+pub(crate) fn order_id_in_payload(payload: &[u8]) -> Option<Uuid> {
+    match serde_json::from_slice::<serde_json::Value>(payload).ok()? {
+        serde_json::Value::Object(fields) => fields.get("orderId")?.as_str()?.parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod order_id_tests {
+    use super::*;
+
+    #[test]
+    fn the_order_id_is_read_from_a_json_object_s_order_id_and_from_nothing_else() {
+        let id = Uuid::parse_str("3fa85f64-5717-4562-b3fc-2c963f66afa6").unwrap();
+        assert_eq!(
+            order_id_in_payload(br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","x":1}"#),
+            Some(id)
+        );
+        for payload in [
+            &br#"{"reservationId":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}"#[..],
+            br#"{"orderId":"order-42"}"#,
+            br#"{"orderId":42}"#,
+            br#"["3fa85f64-5717-4562-b3fc-2c963f66afa6"]"#,
+            b"orderId=3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            b"\xff\xfe{",
+            b"",
+        ] {
+            assert_eq!(
+                order_id_in_payload(payload),
+                None,
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,10 @@ use broker_bridge::{Direction, Packet, PacketKind};
 use uuid::Uuid;
 
 use super::span::{Attributes, SpanEvent, Value};
+use crate::domain::events::order_id_in_payload;
 use crate::services::dead_letter::DeadLetter;
 use crate::store::stream_of_topic;
-use crate::trace::packet::{order_id_in_payload, TracedPacket};
+use crate::trace::packet::TracedPacket;
 use crate::trace::PacketHistory;
 
 /// The order a PUBLISH belongs to: the packet's own (an event-store message's is the stream
