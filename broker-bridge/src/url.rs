@@ -249,7 +249,7 @@ pub fn path_advice(url: &str) -> String {
     let at = if path.is_empty() || path == "/" {
         "without a path (the browser asks for /)".to_owned()
     } else {
-        format!("at the path {}", cut(path, SHOWN))
+        format!("at the path {}", ellipsized(path, SHOWN))
     };
     format!(
         "Or something runs there, but nothing answered MQTT over WebSocket {at}: another kind \
@@ -264,10 +264,27 @@ pub fn path_advice(url: &str) -> String {
 /// 10,000-character help).
 const SHOWN: usize = 80;
 
-/// `text` cut to its first `max` characters, with `…` after them when longer.
-fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]).into(),
+/// The first `max` characters of `text` (Unicode scalar values, so the cut never splits one)
+/// when it has more; `None` when it has `max` characters or fewer. The one cut every shortened
+/// echo of outside text uses: a URL in this module's advice, and the page's refusals and views
+/// (`eda_core::outside_text` re-exports it).
+///
+/// ```
+/// use broker_bridge::url::cut;
+///
+/// assert_eq!(cut("ws://host:9001", 5), Some("ws://"));
+/// assert_eq!(cut("éé€€", 3), Some("éé€"));
+/// assert_eq!(cut("abc", 3), None);
+/// ```
+pub fn cut(text: &str, max: usize) -> Option<&str> {
+    let (end, _) = text.char_indices().nth(max)?;
+    Some(&text[..end])
+}
+
+/// `text` cut to its first `max` characters ([`cut`]), with `…` after them when longer.
+fn ellipsized(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match cut(text, max) {
+        Some(start) => format!("{start}…").into(),
         None => text.into(),
     }
 }
@@ -444,7 +461,7 @@ pub fn start_advice(url: &str) -> String {
                 format!(
                     " If {} is a typo, or a name your network cannot look up, it fails the \
                      same way: the browser does not tell the page which.",
-                    cut(host, SHOWN)
+                    ellipsized(host, SHOWN)
                 )
             } else {
                 String::new()
@@ -458,7 +475,7 @@ pub fn start_advice(url: &str) -> String {
                     )
                 })
                 .unwrap_or_default();
-            let authority = cut(authority, SHOWN);
+            let authority = ellipsized(authority, SHOWN);
             format!(
                 "Start the MQTT broker that should answer at {authority}, or check its address \
                  above (scheme, host, port and path).{tls}{name} This project's own brokers: \
@@ -556,9 +573,9 @@ mod tests {
             "",
             "a node of the cluster: any path"
         );
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("abcd", 3), "abc…");
-        assert_eq!(cut("ééé", 2), "éé…");
+        assert_eq!(ellipsized("abc", 3), "abc");
+        assert_eq!(ellipsized("abcd", 3), "abc…");
+        assert_eq!(ellipsized("ééé", 2), "éé…");
     }
 
     #[test]

@@ -280,11 +280,9 @@ pub fn value_named(text: &str) -> String {
 pub const QUOTED_CHARS: usize = 80;
 
 /// The first `max` characters of `text` when it has more (for a tight place that shows the
-/// rest elsewhere, e.g. in a title); `None` when it fits.
-pub fn cut(text: &str, max: usize) -> Option<&str> {
-    let (end, _) = text.char_indices().nth(max)?;
-    Some(&text[..end])
-}
+/// rest elsewhere, e.g. in a title); `None` when it fits. broker-bridge's, which cuts the URLs
+/// its advice repeats, so the two cut alike.
+pub use broker_bridge::url::cut;
 
 /// `n` with a comma between each group of three digits (`70,680`), as the page writes counts.
 ///
