@@ -24,10 +24,12 @@ pub struct MinuteCount {
     pub orders: u64,
 }
 
-/// Orders cancelled for one reason.
+/// Orders cancelled for one kind of reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReasonCount {
-    /// The cancellation's reason, as recorded (`payment declined`, `payment timed out`, …).
+    /// The cancellations' reason kind, [`reason_kind`] of each reason as recorded
+    /// (`payment declined: total over the limit`, `payment timed out`, …): one per rule, not
+    /// one per total.
     pub reason: String,
     /// Orders cancelled for it.
     pub orders: u64,
@@ -48,7 +50,7 @@ pub struct Figures {
     pub cancelled: u64,
     /// Orders neither completed nor cancelled yet.
     pub open: u64,
-    /// Cancellations by reason, most frequent first (ties by reason).
+    /// Cancellations by reason kind ([`reason_kind`]), most frequent first (ties by kind).
     pub cancelled_by_reason: Vec<ReasonCount>,
     /// Completed orders' totals, less refunds of the charges that paid them, exact to the
     /// cent, or [`CentsSum::TooLarge`] past `u64::MAX` cents (the read model's
@@ -60,6 +62,75 @@ pub struct Figures {
     /// Ended orders whose end is recorded before their creation (a wall clock set back
     /// between the two): no time is measured for them, rather than a time no order took.
     pub ended_before_created: u64,
+}
+
+/// What stands for a number [`reason_kind`] takes out of a reason.
+pub const NUMBER_TAKEN_OUT: &str = "…";
+
+/// The kind of a cancellation's `reason`, by which the analytics count cancellations: one per
+/// rule, whatever the amounts and counts of each order. Each number standing alone in the
+/// text (`59.98`, `2`, `100`: digits, with `.` or `,` between digits, not part of a word such
+/// as `P001` or an id such as `3fa85f64-…`) is written [`NUMBER_TAKEN_OUT`]
+/// (`out of stock: P001 (2 asked, 1 left)` → `out of stock: P001 (… asked, … left)`); and
+/// PaymentService's decline rules ([`crate::services::PaymentRule::decline_reason`]) are
+/// named in words that fit a chart's label: `payment declined: total over the limit` for
+/// `?decline_over=` (the total and the limit taken out), `payment declined: a share of
+/// orders` for `?decline_pct=`. A reason without numbers is its own kind. Never fails.
+///
+/// ```
+/// use eda_core::store::reason_kind;
+///
+/// assert_eq!(
+///     reason_kind("payment declined: the total 59.98 is over the limit of 50.00"),
+///     "payment declined: total over the limit"
+/// );
+/// assert_eq!(reason_kind("out of stock: P001 (2 asked, 1 left)"), "out of stock: P001 (… asked, … left)");
+/// assert_eq!(reason_kind("payment timed out"), "payment timed out");
+/// ```
+pub fn reason_kind(reason: &str) -> String {
+    let masked = numbers_taken_out(reason);
+    match masked.as_str() {
+        "payment declined: the total … is over the limit of …" => {
+            "payment declined: total over the limit".to_owned()
+        }
+        "payment declined (… % of orders are)" => {
+            "payment declined: a share of orders".to_owned()
+        }
+        _ => masked,
+    }
+}
+
+/// `text` with each number standing alone written [`NUMBER_TAKEN_OUT`] (see [`reason_kind`]).
+fn numbers_taken_out(text: &str) -> String {
+    // A character that makes digits next to it part of a word or an id, not a number.
+    let joins = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let before = i.checked_sub(1).map(|b| chars[b]);
+        if !chars[i].is_ascii_digit() || joins(before) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // Digits, and `.` or `,` only between digits.
+        let mut end = i;
+        while end < chars.len()
+            && (chars[end].is_ascii_digit()
+                || (matches!(chars[end], '.' | ',')
+                    && chars.get(end + 1).is_some_and(char::is_ascii_digit)))
+        {
+            end += 1;
+        }
+        if joins(chars.get(end).copied()) {
+            out.extend(&chars[i..end]);
+        } else {
+            out.push_str(NUMBER_TAKEN_OUT);
+        }
+        i = end;
+    }
+    out
 }
 
 #[derive(Default)]
@@ -131,7 +202,7 @@ impl Figures {
             match &life.cancelled {
                 Some(reason) => {
                     figures.cancelled += 1;
-                    *reasons.entry(reason.clone()).or_default() += 1;
+                    *reasons.entry(reason_kind(reason)).or_default() += 1;
                 }
                 None => figures.completed += 1,
             }

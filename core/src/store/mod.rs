@@ -82,7 +82,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 pub use analytics::{
-    csv_text, nearest_rank, percent_text, CsvRow, Figures, MinuteCount, ReasonCount,
+    csv_text, nearest_rank, percent_text, reason_kind, CsvRow, Figures, MinuteCount, ReasonCount,
+    NUMBER_TAKEN_OUT,
 };
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
 pub use lag_line::{held_line, lag_line, lost_in_crash, QueryCrash};

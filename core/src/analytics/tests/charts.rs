@@ -120,26 +120,24 @@ fn cancellations_by_reason_are_bars_as_long_as_their_count_with_the_reason_above
     assert_eq!(
         texts(&chart),
         [
-            (4, 15, Anchor::Start, OUT_OF_STOCK),
+            (4, 15, Anchor::Start, OUT_OF_STOCK_KIND),
             (240, 29, Anchor::Start, "1 (25.0 %)"),
-            (
-                4,
-                47,
-                Anchor::Start,
-                "payment declined: the total 59.98 is over th…"
-            ),
+            (4, 47, Anchor::Start, DECLINED_KIND),
             (240, 61, Anchor::Start, "1 (25.0 %)"),
         ]
     );
-    assert_eq!(chart.bars[1].tooltip, format!("{DECLINED}: 1 order"));
+    assert_eq!(chart.bars[1].tooltip, format!("{DECLINED_KIND}: 1 order"));
     assert_eq!(chart.height, 72);
     assert_eq!(
         chart.summary,
-        format!("Cancellations by reason: 1 order for {OUT_OF_STOCK}; 1 order for {DECLINED}.")
+        format!("Cancellations by reason: 1 order for {OUT_OF_STOCK_KIND}; 1 order for {DECLINED_KIND}.")
     );
     assert_eq!(
         chart.table.rows,
-        [[OUT_OF_STOCK, "1", "25.0 %"], [DECLINED, "1", "25.0 %"]]
+        [
+            [OUT_OF_STOCK_KIND, "1", "25.0 %"],
+            [DECLINED_KIND, "1", "25.0 %"]
+        ]
     );
     assert_inside(&chart);
 }
@@ -147,7 +145,8 @@ fn cancellations_by_reason_are_bars_as_long_as_their_count_with_the_reason_above
 #[test]
 fn many_reasons_draw_the_eight_most_frequent_and_the_table_holds_all_named_as_they_came() {
     let mut store = EventStore::new();
-    // Reason k cancels k + 1 orders; reason 0 carries a right-to-left override.
+    // Reason k cancels k + 1 orders; reason 0 carries a right-to-left override. Named by
+    // letters: reasons that differ only by a number are one kind.
     let mut id = 0;
     for k in 0..10u64 {
         for _ in 0..=k {
@@ -156,7 +155,7 @@ fn many_reasons_draw_the_eight_most_frequent_and_the_table_holds_all_named_as_th
             let reason = if k == 0 {
                 "\u{202E}evil".to_owned()
             } else {
-                format!("reason {k:02}")
+                format!("reason {}", char::from(b'a' + k as u8))
             };
             act(&mut store, id, 10, OrderCommand::Cancel { reason });
         }
