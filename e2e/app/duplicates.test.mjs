@@ -204,8 +204,13 @@ describeApp('duplicates and the idempotent consumer', () => {
   // broker replays a retained message at each subscription); nothing refunded the extra charge.
   it('a retained orders/created: processed once live, and its retained copy after a reload only logged, never charged again; clearing it dead-letters nothing', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
+      // Two orders of the page's own first: the retained one is the newest.
+      for (const placed of [await placeOrder(page), await placeOrder(page)]) {
+        await witness.waitForOrder('orders/confirmed', placed, FLOW_TIMEOUT_MS);
+      }
       const orderId = randomUUID();
-      const order = { orderId, customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98, createdAt: new Date().toISOString() };
+      // Stamped long ago, as the README's example is: the rows go by when the page saw them.
+      const order = { orderId, customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98, createdAt: '2024-01-15T10:30:00Z' };
       await witness.publish('orders/created', JSON.stringify(order), { qos: 1, retain: true });
       try {
         await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
@@ -220,6 +225,10 @@ describeApp('duplicates and the idempotent consumer', () => {
           });
           assert.match((await entry.first().textContent()) ?? '', /a retained copy, sent by the broker to each new subscription: an event happens once, so it is not processed.*mosquitto_pub -r -t orders\/created -n/);
         }
+        // The order seen last is still the newest row (drawn first), though its retained copy
+        // came before the tab's database was read back (37-U F4: it became the oldest row).
+        await page.locator('[data-testid="order-row"]').nth(2).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('[data-testid="order-row"]', 'data-order-id'), orderId);
         await witness.roundTrip();
         assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once, not again after the reload');
         assert.equal(count(witness, orderId, 'inventory/reserved'), 1, 'reserved once');

@@ -13,7 +13,7 @@
 
 use eda_core::domain::order::{Order, OrderStatus};
 use eda_core::services::instances::client_label;
-use eda_core::trace::orders::{amount_text, Compensation, OrderRow, StepSeen};
+use eda_core::trace::orders::{amount_text, Compensation, OrderRow, Start, StepSeen};
 use eda_core::trace::playback::Source;
 use yew::prelude::*;
 
@@ -261,7 +261,12 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         })
         .collect::<Html>();
     let hidden = total.saturating_sub(rows_drawn) as u64 + book.dropped();
-    let counted = if every_order {
+    // After a reload they include the orders restored from the tab's database (37-U F4).
+    let restored = book.rows().any(|r| r.start == Start::Restored);
+    let counted = if every_order && restored {
+        "The counts above are of every order seen since the page loaded (or Clear), and of \
+         those restored from the browser's database after the reload."
+    } else if every_order {
         "The counts above are of every order seen since the page loaded (or Clear)."
     } else {
         "The counts above are of the orders in the packets shown."

@@ -29,6 +29,11 @@ impl OrderBook {
     /// stay open, as before a reload, and [`OrderRow::decided_note`] says the outcome waits
     /// for the broker (a newcomer's break-test, 36-Q F4: reloaded while the broker was down,
     /// rows read "✕ Cancelled" for cancellations the wire had not shown).
+    ///
+    /// The rows then stand in the store's order (the order OrderService appended the orders),
+    /// rows the wire made before the restore included; a row of an order the store does not
+    /// hold comes after them, as the newer it is (37-U F4: a retained `orders/created` handed
+    /// over before the database answered made the newest order the oldest row).
     pub fn restore_owing(&mut self, at: Duration, store: &EventStore, owed: &[uuid::Uuid]) {
         for &order_id in store.streams() {
             self.take_from_store(at, store, order_id);
@@ -42,6 +47,15 @@ impl OrderBook {
                 }
             }
         }
+        let place: std::collections::HashMap<uuid::Uuid, usize> = store
+            .streams()
+            .iter()
+            .enumerate()
+            .map(|(i, &order_id)| (order_id, i))
+            .collect();
+        crate::stable_sort::by_key(self.rows.make_contiguous(), |row| {
+            place.get(&row.order_id).copied().unwrap_or(usize::MAX)
+        });
     }
 
     /// An `orders/created` just seen at `at` made a new row for `order_id`, but the order had

@@ -2100,3 +2100,20 @@ fn a_restored_order_whose_outcome_is_still_owed_stays_open_until_the_wire_shows_
     assert_eq!(row.status, OrderStatus::Cancelled);
     assert_eq!(row.decided_note(store.fold(id(1)).as_ref()), None);
 }
+
+/// 37-U F4: a reload where the broker handed over a retained `orders/created` before the
+/// database answered made that order's row first, then put every restored order after it: the
+/// order the page saw last became the oldest row, and fell out of the rows drawn. Rows of the
+/// store's orders take the store's order (the order OrderService appended them), and a row of
+/// an order the store does not hold stays after them.
+#[test]
+fn a_row_made_before_the_restore_takes_its_order_s_place_in_the_store() {
+    let store = stored_orders();
+    let mut book = OrderBook::new(100);
+    // The retained copy of the store's last order, and an order the store does not hold.
+    book.apply(ms(1), &created(2));
+    book.apply(ms(2), &created(9));
+    book.restore(ms(5), &store);
+    let order: Vec<_> = book.rows().map(|r| r.order_id).collect();
+    assert_eq!(order, [id(1), id(2), id(9)]);
+}
