@@ -812,9 +812,12 @@ impl OutageLedger {
             // published while it was down went (a kept session, or nowhere).
             let unsubscribed = after_restart && !counted.resubscribed && !outage.removed;
             let copies = match packet.direction {
-                Direction::Outgoing
-                    if after_restart && (!unsubscribed || counted.missed.contains_key(&id)) =>
-                {
+                // Subscribed again: a copy of a message it missed is a new message to it.
+                // Before that (its SUBACK, or a CONNACK with its session), a copy goes where
+                // the ones published while it was down went, and is counted with them (38-Y
+                // F2: a copy published between *Restart* and the reconnection was called
+                // "published again after the restart" though the broker never delivered it).
+                Direction::Outgoing if after_restart && !unsubscribed => {
                     if retransmitted || instance.service == outage.instance.service {
                         continue;
                     }
@@ -1902,22 +1905,47 @@ mod tests {
 
         // `copy_first`: the copy goes out before the kept one is delivered (a persistent
         // session's queue drains after the restart, while OrderService already asks again).
-        let run = |delivered: usize, copy_first: bool| {
+        // `copy_before_subscribed`: a copy goes out between *Restart* and the restarted
+        // client's SUBACK (38-Y F2).
+        let run_with = |delivered: usize, copy_first: bool, copy_before_subscribed: bool| {
+            use broker_bridge::packet::{ConnAck, Packet, ReasonCode, SubAck, SubscribeReturnCode};
             let mut trace = Trace::default();
-            let mut now = 0;
-            let mut send = |trace: &mut Trace, service, direction, dup: bool| {
-                now += 1;
+            let now = std::cell::Cell::new(0);
+            let tick = || {
+                now.set(now.get() + 1);
+                now.get()
+            };
+            let send = |trace: &mut Trace, service, direction, dup: bool| {
                 let body = payload(ORDERS_CREATED, order(1)).into_bytes();
                 let mut publish = Publish::new(ORDERS_CREATED, body, QoS::AtLeastOnce);
                 publish.dup = dup;
                 publish.packet_id = Some(1);
-                record_publish(trace, service, now, direction, publish)
+                record_publish(trace, service, tick(), direction, publish)
             };
             trace.record_crash(ms(0), ServiceId::Payment.into(), 0);
             send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
             // A retransmission of the same message is not another copy.
             let at = send(&mut trace, ServiceId::Order, Direction::Outgoing, true);
             trace.record_restart(at, ServiceId::Payment.into());
+            if copy_before_subscribed {
+                send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
+            }
+            // Accepted again and subscribed again (with its session if one was kept).
+            let kept = delivered > 1;
+            let granted = vec![SubscribeReturnCode::Granted(QoS::AtLeastOnce)];
+            for packet in [
+                Packet::ConnAck(ConnAck::new(kept, ReasonCode::Success)),
+                Packet::SubAck(SubAck::new(1, granted)),
+            ] {
+                let event = crate::trace::script::event_for(
+                    ServiceId::Payment,
+                    tick(),
+                    Direction::Incoming,
+                    packet,
+                    ProtocolVersion::V311,
+                );
+                trace.record(ServiceId::Payment, &event);
+            }
             if copy_first {
                 send(&mut trace, ServiceId::Order, Direction::Outgoing, false);
             }
@@ -1929,6 +1957,7 @@ mod tests {
             }
             outages(&trace, SagaStyle::Parallel).remove(0)
         };
+        let run = |delivered: usize, copy_first: bool| run_with(delivered, copy_first, false);
 
         // Clean session: only the copy published again arrives.
         let clean = run(1, false);
@@ -1965,5 +1994,19 @@ mod tests {
                 "copy first: {copy_first}"
             );
         }
+        // Clean session, a copy between *Restart* and the SUBACK: it reached nothing, so it
+        // is counted with those published while the service was down, not as published again.
+        let window = run_with(0, false, true);
+        assert_eq!(
+            (
+                window.published,
+                window.caught_up,
+                window.lost(),
+                window.published_again
+            ),
+            (2, 0, 2, 0),
+            "{}",
+            window.describe()
+        );
     }
 }
