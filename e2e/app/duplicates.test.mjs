@@ -59,10 +59,15 @@ describeApp('duplicates and the idempotent consumer', () => {
       const orderId = await placeOrder(page);
       await waitForRow(page, orderId, 'Completed');
       // From the packet inspector this time: OrderService's PUBLISH of the order, among the
-      // oldest packets (the list draws the rows in view: scroll to its end).
+      // oldest packets, above the status monitor's first ones (the list draws the rows in
+      // view: scrolled up from its end, half a box at a time, until it is drawn).
       await page.$eval('[data-testid="packet-list"]', (list) => { list.scrollTop = list.scrollHeight; });
-      await waitInPage(page, "the order's PUBLISH drawn", () =>
-        document.querySelector('[data-testid="packet-row"][data-kind="PUBLISH"][data-topic="orders/created"][data-direction="out"]') !== null);
+      await waitInPage(page, "the order's PUBLISH drawn", () => {
+        if (document.querySelector('[data-testid="packet-row"][data-kind="PUBLISH"][data-topic="orders/created"][data-direction="out"]') !== null) return true;
+        const list = document.querySelector('[data-testid="packet-list"]');
+        list.scrollTop = Math.max(0, list.scrollTop - list.clientHeight / 2);
+        return false;
+      });
       const seq = await page.evaluate((id) => {
         const rows = [...document.querySelectorAll('[data-testid="packet-row"][data-kind="PUBLISH"][data-topic="orders/created"][data-direction="out"]')];
         return rows.map((r) => r.dataset.seq).find(Boolean);
