@@ -30,15 +30,33 @@ pub fn other_pages_warning(others: &BTreeSet<String>, namespace: &Namespace) -> 
             format!("Give the other page a namespace of its own (not ?ns={ns})"),
         ),
     };
-    format!(
-        "Another page's services are online on this broker ({ids}): they follow {topics}, so \
-         every order is processed twice: reserved twice (each page's InventoryService keeps its \
-         reservation), confirmed or cancelled by both OrderServices, and charged twice unless \
-         one page's OrderService confirms it on the other page's charge first (that page's \
-         PaymentService then refuses to charge it). {advice}, or its own \
-         broker (?broker=; another node of the same cluster is the same broker), or close the \
-         other tab."
-    )
+    // One page or several (a classroom on one broker: 38-Z F1 read "processed twice" beside
+    // orders charged 5 times, with five other pages online).
+    let pages: BTreeSet<&str> = others.iter().map(|id| page_of(id)).collect();
+    match pages.len() {
+        0 | 1 => format!(
+            "Another page's services are online on this broker ({ids}): they follow {topics}, \
+             so every order is processed twice: reserved twice (each page's InventoryService \
+             keeps its reservation), confirmed or cancelled by both OrderServices, and charged \
+             twice unless one page's OrderService confirms it on the other page's charge first \
+             (that page's PaymentService then refuses to charge it). {advice}, or its own \
+             broker (?broker=; another node of the same cluster is the same broker), or close \
+             the other tab."
+        ),
+        n => {
+            let times = n + 1;
+            let advice = advice.replace("Give the other page", "Give each other page");
+            format!(
+                "{n} other pages' services are online on this broker ({ids}): they follow \
+                 {topics}, so every order is processed {times} times: reserved {times} times \
+                 (each page's InventoryService keeps its reservation), confirmed or cancelled \
+                 by every page's OrderService, and charged up to {times} times (a page's \
+                 PaymentService refuses to charge an order its OrderService has already \
+                 confirmed on another page's charge). {advice}, or its own broker (?broker=; \
+                 another node of the same cluster is the same broker), or close the other tabs."
+            )
+        }
+    }
 }
 
 /// Whether the warning shows, once the reader hid it while `dismissed` were online: while any
@@ -66,6 +84,38 @@ fn page_of(client_id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_warning_counts_the_other_pages() {
+        let ids = |list: &[&str]| {
+            list.iter()
+                .map(|s| (*s).to_owned())
+                .collect::<BTreeSet<_>>()
+        };
+        let one = other_pages_warning(
+            &ids(&["eda-aa-order", "eda-aa-payment", "eda-aa-payment-2"]),
+            &Namespace::none(),
+        );
+        assert!(one.contains("every order is processed twice"), "{one}");
+        let five = other_pages_warning(
+            &ids(&[
+                "eda-aa-order",
+                "eda-bb-order",
+                "eda-bb-payment",
+                "eda-cc-order",
+                "eda-dd-order",
+                "eda-ee-inventory",
+            ]),
+            &Namespace::none(),
+        );
+        assert!(
+            five.starts_with("5 other pages' services are online on this broker"),
+            "{five}"
+        );
+        assert!(five.contains("every order is processed 6 times: reserved 6 times"));
+        assert!(five.contains("charged up to 6 times"));
+        assert!(five.ends_with("or close the other tabs."));
+    }
 
     #[test]
     fn a_client_id_from_the_wire_cannot_turn_the_warning_around() {

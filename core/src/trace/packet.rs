@@ -15,7 +15,7 @@ use crate::services::ServiceId;
 
 /// Whose client saw a packet: one of the services' (each instance its own client), or the page's
 /// **status monitor**, its sixth client (`eda-<session>-monitor`). The monitor subscribes to
-/// `services/+/status` and `inventory/stock/#`, so a service's Last Will (the broker's PUBLISH
+/// `services/+/status` and `inventory/stock/+`, so a service's Last Will (the broker's PUBLISH
 /// of its offline status, MQTT 3.1.1 §3.1.2.5, 5.0 §3.1.2.5) and the retained stock levels reach
 /// the page through it; its packets are traced like the services', on a lifeline of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -226,7 +226,9 @@ pub fn overwritten_note(topic: &str, presence: &Presence, own_client_id: &str) -
         return format!(
             "{what} (client {own_client_id}) came on {topic} while this service is connected: \
              a word of an earlier connection under the same client id, come late (a broker \
-             that noticed the lost connection late, or a cluster node that took this \
+             that was stopped: Mosquitto publishes each connected client's Will as it shuts \
+             down, and with persistence it keeps it as the retained status across the restart; \
+             a broker that noticed the lost connection late; or a cluster node that took this \
              service's node for dead and published its Will for it), so a late subscriber \
              would read \"offline\"; said online again, retained"
         );

@@ -9,6 +9,23 @@ use std::time::Duration;
 
 use super::{Arrow, Lifeline};
 
+/// A row's time since the first arrow shown, short enough for the time gutter (about 56 units
+/// of 11 px type, eight characters): `+6692 ms` under 10 s, then seconds, `+30.52 s` under
+/// 100 s, `+123.4 s` under 1,000 s, `+1234 s` after (a break-test, 38-Y F3, found the `+` of
+/// `+30517 ms` cut off, and a longer session would lose digits). The packet inspector and the
+/// Mermaid export keep whole milliseconds.
+pub fn elapsed_label(elapsed: Duration) -> String {
+    // Cut, not rounded: a time never reads later than it is.
+    let ms = elapsed.as_millis();
+    let (whole, part) = (ms / 1000, ms % 1000);
+    match ms {
+        0..10_000 => format!("+{ms} ms"),
+        10_000..100_000 => format!("+{whole}.{:02} s", part / 10),
+        100_000..1_000_000 => format!("+{whole}.{} s", part / 100),
+        _ => format!("+{whole} s"),
+    }
+}
+
 /// Distance between two lifelines: eight of them (the seed's six, QueryService and the status
 /// monitor) and the time gutter make 1120 units, which fit the page's widest column (1200 px
 /// less its margins and the card's padding, about 1130 px), so no lifeline is cut off on a wide
@@ -104,7 +121,7 @@ pub fn sequence_layout_since(arrows: &[Arrow], zoom: f64, origin: Duration) -> S
             x2: x_of(arrow.to),
             y: first_row + row * index as f64,
             label: arrow.label.clone(),
-            time_label: format!("+{} ms", arrow.at.saturating_sub(origin).as_millis()),
+            time_label: elapsed_label(arrow.at.saturating_sub(origin)),
             dashed: arrow.kind.is_reply(),
             mark: arrow.mark,
             labelled: index % label_every == 0,
@@ -209,6 +226,22 @@ impl RowAnchor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_s_time_fits_the_gutter_however_long_the_session() {
+        let label = |ms: u64| elapsed_label(Duration::from_millis(ms));
+        assert_eq!(label(0), "+0 ms");
+        assert_eq!(label(9_999), "+9999 ms");
+        assert_eq!(label(30_517), "+30.51 s");
+        assert_eq!(label(99_999), "+99.99 s");
+        assert_eq!(label(123_456), "+123.4 s");
+        assert_eq!(label(7_654_321), "+7654 s");
+        for ms in [
+            0, 9_999, 10_000, 99_999, 100_000, 999_999, 1_000_000, 99_999_999,
+        ] {
+            assert!(label(ms).chars().count() <= 8, "{}", label(ms));
+        }
+    }
     use crate::trace::script::{order, Script};
     use crate::trace::sequence::{arrows, View};
     use broker_bridge::{ProtocolVersion, QoS};
