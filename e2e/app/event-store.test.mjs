@@ -118,7 +118,7 @@ describeApp('event store', () => {
       await waitReady(page);
       const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
       await note.waitFor();
-      assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\), and the read model rebuilt from them; 1 still open/);
+      assert.match(await note.textContent(), /^Restored from the browser's database: 2 orders \(\d+ events\), and the read model rebuilt from them; 1 was open, and resumed/);
       // The read model came back too (rebuilt from the store): both orders, one completed.
       assert.equal(await page.textContent('[data-testid="query-totals"]'), '2 orders: 1 completed, 0 cancelled, 1 open; revenue 59.98');
       // Both streams are back, as they were.
@@ -398,7 +398,7 @@ describeApp('event store', () => {
       await waitReady(page);
       const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
       await note.waitFor();
-      assert.match(await note.textContent(), /^Restored from the browser's database: 1 order \(\d+ events\), and the read model rebuilt from them; 1 still open/);
+      assert.match(await note.textContent(), /^Restored from the browser's database: 1 order \(\d+ events\), and the read model rebuilt from them; 1 was open, and resumed/);
       await witness.waitForOrder('ta/orders/cancelled', open, FLOW_TIMEOUT_MS);
       assert.equal(witness.messages.filter((m) => m.topic.startsWith('ta/') && m.payload.includes(own)).length, 0, 'nothing of tb\'s order went out under ta/');
     }));
@@ -527,7 +527,11 @@ describeApp('event store', () => {
     watched(t, '&payment_ms=300&inventory_ms=300&saga_timeout_ms=3000', async ({ page, witness }) => {
       const created = (from) => [...new Set(witness.messages.slice(from).filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId))];
       let placed = 0;
-      for (const delay of [0, 2, 4, 6, 9, 12, 16, 20]) {
+      // Eight reloads within 20 ms of the click, then later ones until ten orders reached the
+      // wire: how many go out before a reload is the machine's (a loaded 2-core run had 5 by
+      // the eighth; none of them was lost).
+      for (const [i, delay] of [0, 2, 4, 6, 9, 12, 16, 20, 30, 45, 60, 80, 120, 160].entries()) {
+        if (i >= 8 && placed >= 10) break;
         const from = witness.messages.length;
         const loaded = page.waitForEvent('load');
         await page.evaluate((ms) => {

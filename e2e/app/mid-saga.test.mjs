@@ -589,7 +589,7 @@ describeApp('changes mid-saga', () => {
       // The page says what it published again.
       assert.match(
         await page.textContent('[data-testid="store-note"][data-kind="restored"]'),
-        new RegExp(`; none still open; .* ${ORDERS * 2} messages that followed from them were never acknowledged by the broker: OrderService publishes them again once it is connected \\(its event log says when\\)\\.$`),
+        new RegExp(`; none was open; .* ${ORDERS * 2} messages that followed from them were never acknowledged by the broker: OrderService publishes them again once it is connected \\(its event log says when\\)\\.$`),
       );
       // … and OrderService's log says when it did (the note alone kept saying "will").
       const logged = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="outbox"]');

@@ -249,6 +249,11 @@ describeApp('topic namespace', () => {
         await witness.roundTrip();
         const counts = Object.fromEntries(SERVICES.map((s) => [s, [witness.messages.filter(live(s, ids[s])).length, witness.messages.filter(live(s, idsB[s])).length]]));
         assert.deepEqual(counts, Object.fromEntries(SERVICES.map((s) => [s, [1, 1]])), 'online from [A, B] per service as B opened');
+        // A's answer says when A's service came online, not when it answered (38-Z F3).
+        for (const s of SERVICES) {
+          const first = witness.messages.find((m) => m.topic === `t10/services/${s}/status` && m.json?.clientId === ids[s] && m.json?.status === 'online');
+          assert.equal(witness.messages.find(live(s, ids[s])).json.since, first.json.since, `A's ${s}: online since its first word`);
+        }
         // B's tab reloads: its old connections end (their Wills overwrite the shared statuses)
         // and its new ones say online again. A says online again, retained, once per service
         // per status of B's that overwrote its own, no more.

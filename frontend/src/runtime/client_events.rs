@@ -279,6 +279,8 @@ impl Runtime {
     /// and again after it lost it).
     fn on_connected(self: &Rc<Self>, instance: Instance) {
         let service = instance.service;
+        // A new connection: online from its first announcement.
+        self.online_since.borrow_mut().remove(&instance);
         self.share_maximum_qos(instance);
         if let Some(caps) = self.client(instance).capabilities() {
             self.tell(Action::BrokerCapabilities(caps));

@@ -212,6 +212,7 @@ impl Runtime {
                 watch: RefCell::new(PresenceWatch::new(session_tag)),
                 relay: RefCell::default(),
                 announced: RefCell::default(),
+                online_since: RefCell::default(),
                 kept: RefCell::new(kept),
                 carried: RefCell::new(carried),
                 learned: RefCell::new(learned),

@@ -158,6 +158,10 @@ pub struct Runtime {
     relay: RefCell<eda_core::services::presence::relay::StatusRelay>,
     /// Instances that said online (retained) since the monitor's last SUBACK.
     announced: RefCell<std::collections::BTreeSet<Instance>>,
+    /// When each instance's current connection was first said online: the `since` of every
+    /// later online of that connection (an answer to another page, a status said again), so a
+    /// late subscriber reads when the service came online, not when it last spoke (38-Z F3).
+    online_since: RefCell<std::collections::BTreeMap<Instance, eda_core::domain::Timestamp>>,
     /// The monitor follows `services/+/status`: until then the services wait to say they are
     /// online, so that another page answering them is heard.
     monitor_ready: Cell<bool>,

@@ -30,7 +30,8 @@ impl Runtime {
     pub(super) fn announce(self: &Rc<Self>, instance: Instance) {
         let client = self.client(instance);
         if let Some(now) = wall_clock() {
-            let online = Presence::online(instance.service, &client.client_id(), now);
+            let since = self.online_since(instance, now);
+            let online = Presence::online(instance.service, &client.client_id(), since);
             let keeps_retained = client.capabilities().is_none_or(|c| c.retain_available);
             let request =
                 status_request(instance, &online, &self.namespace).retained(keeps_retained);
@@ -292,6 +293,19 @@ impl Runtime {
         }
     }
 
+    /// When `instance`'s current connection was first said online; `now` if it has not been.
+    fn online_since(
+        &self,
+        instance: Instance,
+        now: eda_core::domain::Timestamp,
+    ) -> eda_core::domain::Timestamp {
+        *self
+            .online_since
+            .borrow_mut()
+            .entry(instance)
+            .or_insert(now)
+    }
+
     /// Each connected, uncrashed service says it is online, not retained: the retained slot
     /// stays the newcomer's, and the two pages stop there.
     fn answer_new_page(self: &Rc<Self>) {
@@ -302,7 +316,8 @@ impl Runtime {
             if self.is_crashed(*instance) || !client.is_connected() {
                 continue;
             }
-            let online = Presence::online(instance.service, &client.client_id(), now);
+            let since = self.online_since(*instance, now);
+            let online = Presence::online(instance.service, &client.client_id(), since);
             let topic = self.namespace.wire(&status_topic(*instance));
             let request = PublishRequest::new(topic, online.to_json(), QoS::AtMostOnce);
             let _ = client.publish_with(request);

@@ -191,9 +191,11 @@ impl Runtime {
         };
         // "0 still open, each resuming …" read oddly (a newcomer's break-test).
         let open = match open {
-            0 => "none still open".to_owned(),
-            1 => "1 still open, resuming with what was left of its deadline".to_owned(),
-            n => format!("{n} still open, each resuming with what was left of its deadline"),
+            // Said of the moment of the restore: the Orders panel counts what is open now
+            // (38-Z F4: "10 still open" stood beside "0 open" long after).
+            0 => "none was open".to_owned(),
+            1 => "1 was open, and resumed with what was left of its deadline".to_owned(),
+            n => format!("{n} were open, and each resumed with what was left of its deadline"),
         };
         Ok(format!(
             "Restored from the browser's database: {streams} order{} ({events} event{}), and \
