@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty, tabStoreKeys } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty, tabStoreRead } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -681,7 +681,7 @@ describeApp('event store', () => {
       await error.waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match(await error.textContent(), new RegExp(`the PUBLISH is \\d+ bytes, more than the ${LIMIT} the broker accepts \\(its Maximum Packet Size\\)`));
       assert.equal(await page.locator('[data-testid="placed-order-id"]').count(), 0, 'no order id: nothing was placed');
-      const kept = (await page.evaluate(tabStoreKeys, 'participants')).filter((k) => String(k).startsWith('placed:'));
+      const kept = (await page.evaluate(tabStoreRead, { name: 'participants' })).filter((k) => String(k).startsWith('placed:'));
       assert.deepEqual(kept, [], 'no order kept for a reload');
       // The form still places an order that fits, and it completes.
       await page.click('[data-testid="remove-item-9"]');

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, tabStoreRead } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
@@ -172,24 +172,13 @@ describeApp('retained stock and the late joiner', () => {
       // write (a loaded clean-clone run restored P001:10, the order's 2 units still held; left
       // in the session's note: InventoryService acknowledges a message before its memory of it
       // is stored).
-      await page.waitForFunction(async (key) => {
-        const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
-        const db = await new Promise((resolve, reject) => {
-          const open = indexedDB.open(named.name);
-          open.onsuccess = () => resolve(open.result);
-          open.onerror = () => reject(open.error);
-        });
-        try {
-          const row = await new Promise((resolve, reject) => {
-            const get = db.transaction('participants').objectStore('participants').get(key);
-            get.onsuccess = () => resolve(get.result);
-            get.onerror = () => reject(get.error);
-          });
-          return /"confirmed":true/.test(row?.json ?? '');
-        } finally {
-          db.close();
-        }
-      }, `inventory/${orderId}`, { timeout: FLOW_TIMEOUT_MS });
+      const memo = { name: 'participants', key: `inventory/${orderId}` };
+      const deadline = Date.now() + FLOW_TIMEOUT_MS;
+      while (!/"confirmed":true/.test((await page.evaluate(tabStoreRead, memo))?.json ?? '')) {
+        assert.ok(Date.now() < deadline, `InventoryService's memory of order ${orderId} stored as confirmed within ${FLOW_TIMEOUT_MS} ms`);
+        // Read again after the page's next frame.
+        await page.evaluate(() => new Promise(requestAnimationFrame));
+      }
       // Another link, in the same tab, with no stock.
       await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=2000`);
       await waitReady(page);

@@ -70,8 +70,11 @@ export const outboxEmpty = async () => {
   }
 };
 
-/** In the page: the keys of the object store `name` of its database (for `page.evaluate`). */
-export const tabStoreKeys = async (name) => {
+/**
+ * In the page (for `page.evaluate`): from the object store `name` of its database, the row at
+ * `key`, or every key when `key` is not given. `{ name: 'participants' }` lists the rows.
+ */
+export const tabStoreRead = async ({ name, key }) => {
   const named = (await indexedDB.databases()).find((d) => d.name.startsWith('eda-playground-'));
   const db = await new Promise((resolve, reject) => {
     const open = indexedDB.open(named.name);
@@ -80,9 +83,10 @@ export const tabStoreKeys = async (name) => {
   });
   try {
     return await new Promise((resolve, reject) => {
-      const keys = db.transaction(name).objectStore(name).getAllKeys();
-      keys.onsuccess = () => resolve(keys.result);
-      keys.onerror = () => reject(keys.error);
+      const store = db.transaction(name).objectStore(name);
+      const read = key === undefined ? store.getAllKeys() : store.get(key);
+      read.onsuccess = () => resolve(read.result);
+      read.onerror = () => reject(read.error);
     });
   } finally {
     db.close();

@@ -190,9 +190,7 @@ impl Runtime {
                     self.compensation_sent(&packet);
                 }
                 self.dead_letter_sent(instance, &packet);
-                self.trace.0.borrow_mut().record(service, &packet);
-                self.trace_changed.set(true);
-                self.report_soon();
+                self.trace_packet(service, &packet);
             }
             ClientEvent::Session(Event::Delivered { packet_id, .. }) => {
                 self.acl_probe_answered(instance, Some(packet_id), None);

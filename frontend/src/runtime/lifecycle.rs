@@ -21,6 +21,7 @@ use eda_core::services::{Flow, ServiceId};
 use eda_core::state::Action;
 use eda_core::trace::service_links::ServiceLinks;
 use eda_core::trace::service_status::ServiceEvent;
+use eda_core::trace::Participant;
 
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
 use super::presence::status_request;
@@ -141,7 +142,7 @@ impl Runtime {
                         // Traced like a service's: the Last Wills and the stock levels on the
                         // wire views (37-U F1, F15).
                         ClientEvent::Session(Event::Packet(packet)) => {
-                            runtime.monitor_packet(&packet)
+                            runtime.trace_packet(Participant::Monitor, &packet)
                         }
                         // Refused for good (the whole page's user or password): said once, as
                         // the badges' "broker: online" lines and the other-page warning need it.

@@ -191,14 +191,16 @@ impl Runtime {
         self.review_order_gate();
     }
 
-    /// A packet the status monitor's client sent or received: traced on its own lifeline
-    /// ([`Participant::Monitor`]), so a Last Will the broker publishes, or a stock level anyone
-    /// retained, is seen arriving where the page reads it.
-    pub(super) fn monitor_packet(self: &Rc<Self>, packet: &broker_bridge::PacketEvent) {
-        self.trace
-            .0
-            .borrow_mut()
-            .record(Participant::Monitor, packet);
+    /// A packet `participant`'s client sent or received, traced, and the page told soon: a
+    /// service's, or the status monitor's on its own lifeline ([`Participant::Monitor`]), so a
+    /// Last Will the broker publishes, or a stock level anyone retained, is seen arriving where
+    /// the page reads it.
+    pub(super) fn trace_packet(
+        self: &Rc<Self>,
+        participant: impl Into<Participant>,
+        packet: &broker_bridge::PacketEvent,
+    ) {
+        self.trace.0.borrow_mut().record(participant, packet);
         self.trace_changed.set(true);
         self.report_soon();
     }
