@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, waitForNotifications } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, describeApp, waitReady, watched } from '../lib/app-suite.mjs';
+import { FLOW_TIMEOUT_MS, escapeRegExp, holdDatabase, tabStoreRead, waitForNotifications } from '../lib/app-page.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
 
 const NIL = '00000000-0000-0000-0000-000000000000';
@@ -123,5 +123,44 @@ describeApp('the participants\' memory across a reload', () => {
       assert.equal(levels.at(-1), 10, `the last level on the wire is the panel's: ${JSON.stringify(levels)}`);
       assert.equal(count(witness, orderId, 'payments/refunded'), 1, 'refunded once');
       assert.equal(count(witness, orderId, 'inventory/released'), 1, 'released once');
+    }));
+  // Left by the thirty-eighth session (a loaded clean-clone run): InventoryService acknowledged
+  // orders/confirmed when it arrived, before its memory of the order (sold, no longer held) was
+  // in the tab's database. A reload in between lost that memory, and the broker, answered, did
+  // not send the message again: the order's units stayed held for good.
+  it('a reload after InventoryService received an order\'s confirmation, before its memory of it was stored: the broker sends orders/confirmed again and the units are sold, none held', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=5000&inventory_ms=0&saga_timeout_ms=60000&stock=P001:10', async ({ page, ids, witness }) => {
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="8"][data-held="2"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const memo = { name: 'participants', key: `inventory/${orderId}` };
+      const deadline = Date.now() + FLOW_TIMEOUT_MS;
+      while (!(await page.evaluate(tabStoreRead, memo))) {
+        assert.ok(Date.now() < deadline, `InventoryService's reservation for ${orderId} stored within ${FLOW_TIMEOUT_MS} ms`);
+        await page.evaluate(() => new Promise(requestAnimationFrame));
+      }
+      // InventoryService away while PaymentService charges (5 s): its persistent session
+      // queues the order's outcome.
+      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
+      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      assert.equal(count(witness, orderId, 'orders/confirmed'), 0, 'InventoryService crashed before the outcome');
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      // From here nothing the page keeps can be written: the test holds the tab's database.
+      await holdDatabase(page);
+      await page.getByRole('button', { name: 'Restart InventoryService' }).click();
+      // InventoryService handled it: the order is sold in its memory, not in the database (what
+      // it shows and publishes of it waits for that write).
+      await page.locator('[data-testid="log-entry"][data-service="inventory"][data-topic="orders/confirmed"]', { hasText: orderId }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.reload();
+      await waitReady(page);
+      await waitForLog(page, 'inventory', /restored from the tab's database/);
+      // The broker had no answer for it: it sends orders/confirmed again, and the units are sold.
+      await page.locator('[data-testid="log-entry"][data-service="inventory"][data-topic="orders/confirmed"]', { hasText: orderId }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="8"][data-held="0"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // In Mosquitto's log: a redelivery (DUP) to InventoryService's client.
+      await broker.waitForLog(new RegExp(`Sending PUBLISH to ${escapeRegExp(ids.inventory)} \\(d1, q1, r0, m\\d+, 'orders/confirmed'`), 5_000);
+      await witness.roundTrip();
+      assert.equal(count(witness, orderId, 'orders/confirmed'), 1, 'confirmed once on the wire: the second copy is the broker\'s, to InventoryService alone');
+      assert.equal(count(witness, orderId, 'inventory/released'), 0, 'nothing released: the units are sold');
     }));
 });

@@ -168,10 +168,9 @@ describeApp('retained stock and the late joiner', () => {
       await waitInPage(page, 'the stock panel shows P001: 8', () =>
         document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '8');
       // InventoryService's memory of the order, in the tab's database, says it was confirmed
-      // before the next link is opened: a navigation right after the confirmation can cut that
-      // write (a loaded clean-clone run restored P001:10, the order's 2 units still held; left
-      // in the session's note: InventoryService acknowledges a message before its memory of it
-      // is stored).
+      // before the next link is opened: this case is about the levels restored, not about a
+      // navigation that cuts that write (then the broker sends orders/confirmed again, decision
+      // 0022's amendment, e2e/app/durable-participants.test.mjs).
       const memo = { name: 'participants', key: `inventory/${orderId}` };
       const deadline = Date.now() + FLOW_TIMEOUT_MS;
       while (!/"confirmed":true/.test((await page.evaluate(tabStoreRead, memo))?.json ?? '')) {

@@ -137,11 +137,13 @@ pub(super) fn service_options(
     options.offline_queue_limit = usize::MAX;
     let persistent = session == SessionMode::Persistent;
     options.clean_session = !persistent;
-    // OrderService answers a message only once what it led to is in the tab's database
-    // (`Runtime::answer_when_kept`): a reload a moment after *Place 10 orders* otherwise lost
-    // orders the broker had delivered and OrderService had not stored, while the participants
-    // charged and reserved them. Its persistent session gets them again after the reload.
-    options.manual_acks = persistent && service == ServiceId::Order;
+    // A service answers a message only once what it led to is in the tab's database
+    // (`Runtime::answer_when_kept`, decision 0022): OrderService's events, the participants'
+    // memory. A reload a moment after *Place 10 orders* otherwise lost orders the broker had
+    // delivered and OrderService had not stored, while the participants charged and reserved
+    // them; and one right after InventoryService heard an order's outcome left its units held
+    // for good. The persistent session gets the message again after the reload.
+    options.manual_acks = persistent;
     if persistent && protocol == ProtocolVersion::V5 {
         options.session_expiry = Some(SESSION_EXPIRY);
     }

@@ -86,13 +86,18 @@ impl Runtime {
         self.answer_when_kept(delivery.answer);
     }
 
-    /// Sends the broker the answer `answer` names (the PUBACK or PUBREC of a message
-    /// OrderService's client received, [`Options::manual_acks`]) once every event appended so
-    /// far, the message's own among them, is in the tab's database, and every memo given so far
-    /// (a message kept until its order's creation arrives, among them): a reload before that finds
-    /// the message still owed by the broker, which sends it again to the persistent session,
-    /// instead of an order on the wire that OrderService never stored (an order charged and
-    /// reserved for good, with no outcome). At once when the page keeps nothing.
+    /// Sends the broker the answer `answer` names (the PUBACK or PUBREC of a message a
+    /// service's client received in a persistent session, [`Options::manual_acks`]) once every
+    /// event appended so far, the message's own among them, is in the tab's database, and every
+    /// memo given so far (a participant's memory of what the message changed: a charge, a
+    /// reservation sold or released; OrderService's message kept until its order's creation
+    /// arrives): a reload before that finds the message still owed by the broker, which sends
+    /// it again to the persistent session, instead of an order on the wire that OrderService
+    /// never stored (an order charged and reserved for good, with no outcome), or an outcome
+    /// InventoryService heard and forgot (its units held for good). Work a message started and
+    /// has not finished (a charge that takes `payment_ms`) is not waited for: the message is
+    /// answered, and a crash loses that work (the crash lesson). At once when the page keeps
+    /// nothing.
     ///
     /// [`Options::manual_acks`]: broker_bridge::Options::manual_acks
     fn answer_when_kept(&self, answer: Option<(Client, DeliveryToken)>) {
@@ -101,8 +106,9 @@ impl Runtime {
         };
         match &self.keeper {
             Some(keeper) => {
-                // A message kept until its order's creation arrives is in OrderService's memo
-                // ([`eda_core::services::durable::Memo::early`]): written now, and committed
+                // What the message changed in the participants' memory, and a message kept until
+                // its order's creation arrives (OrderService's memo,
+                // [`eda_core::services::durable::Memo::early`]): written now, and committed
                 // before the answer too, so a reload does not lose it (break-test 33-H F3).
                 keeper.keep_memos(self.flow.borrow_mut().take_changed());
                 let memos = keeper.clone();
