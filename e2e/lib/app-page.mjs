@@ -390,30 +390,27 @@ export async function orderArrows(page, orderId, count) {
 }
 
 /**
- * Holds the page's IndexedDB busy with a write transaction of the test's own over `stores`
- * (every store when not given), so that what waits for them (OrderService's appends and what it
- * decided with them: `events`, `outbox`; the participants' memory and the answers that wait for
- * it: `participants`) waits; returns `release()`, after which the transaction commits and the
- * page's writes follow. Holds can overlap: each has its own release.
+ * Holds the page's IndexedDB busy with a write transaction of the test's own over every store,
+ * so that what waits for the tab's database (OrderService's appends and what it decided with
+ * them, the participants' memory and the answers that wait for it) waits; returns `release()`,
+ * after which the transaction commits and the page's writes follow. (Chromium runs one write
+ * transaction of a database at a time, even over other stores: a hold of one store holds all.)
  */
-export async function holdDatabase(page, stores) {
-  const hold = await page.evaluate(async (only) => {
+export async function holdDatabase(page) {
+  await page.evaluate(async () => {
     const ask = (request) => new Promise((done, fail) => {
       request.onsuccess = () => done(request.result);
       request.onerror = () => fail(request.error);
     });
     const name = (await indexedDB.databases()).map((d) => d.name).find((n) => n?.startsWith('eda-playground'));
     const db = await ask(indexedDB.open(name));
-    const scope = only ?? [...db.objectStoreNames];
     // Kept alive by a request always pending: the page's own writes queue behind it.
-    const store = db.transaction(scope, 'readwrite').objectStore(scope[0]);
-    const releases = (window.__releaseDatabase ??= []);
+    const store = db.transaction([...db.objectStoreNames], 'readwrite').objectStore(db.objectStoreNames[0]);
     let held = true;
-    releases.push(() => { held = false; });
+    window.__releaseDatabase = () => { held = false; };
     const spin = () => { if (held) store.count().onsuccess = spin; };
-    // Held once its first request succeeds: the transaction is running, the page's queue behind.
+    // Held once its first request succeeds: the transaction runs, the page's writes queue.
     await new Promise((done) => { store.count().onsuccess = () => { done(); spin(); }; });
-    return releases.length - 1;
-  }, stores);
-  return () => page.evaluate((i) => window.__releaseDatabase[i](), hold);
+  });
+  return () => page.evaluate(() => window.__releaseDatabase());
 }
