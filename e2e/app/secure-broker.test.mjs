@@ -166,6 +166,56 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  // A newcomer's break-test (39-AA F3): ws:// aimed at this broker's TLS listener was told to
+  // start a broker, which runs, and that the page connects by itself once it is up.
+  it('ws:// at the TLS listener: the help says the broker there may want TLS and gives the wss:// URL', { timeout: 180_000 }, async () => {
+    const plain = broker.wssUrl.replace('wss://', 'ws://');
+    const app = await openPage(browser, `${server.url}/?broker=${plain}`);
+    try {
+      const help = app.page.locator('[data-testid="broker-tls-help"]');
+      await help.waitFor({ timeout: 30_000 });
+      assert.equal((await help.textContent()).trim(), `Or the broker there takes WebSocket over TLS only (a wss:// listener, as ./scripts/play --secure makes on port 9443): then use ${broker.wssUrl}.`);
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  // A newcomer's break-test (39-AA F7): the page published over https with a ws:// broker: the
+  // browser refuses the WebSocket, and the help said to start the broker and wait.
+  it('the page served over https with a ws:// broker: the help says the browser refuses ws:// from an https page and what to use, not to start a broker; over wss:// it connects', { timeout: 180_000 }, async () => {
+    const [key, cert] = await Promise.all([readFile(path.join(dir, 'broker.key')), readFile(path.join(dir, 'broker.crt'))]);
+    const secure = await serveDir(DIST, { tls: { key, cert } });
+    try {
+      // An address of no host (TEST-NET-1, RFC 5737): the browser refuses before any packet.
+      const app = await openPage(browser, `${secure.url}/?broker=ws://192.0.2.1:9001`);
+      try {
+        const help = app.page.locator('[data-testid="broker-help"]');
+        await app.page.locator('[data-testid="broker-mixed-content-help"]').waitFor({ timeout: 30_000 });
+        const text = (await help.textContent()).trim();
+        assert.match(text, /This page was loaded over https, and a browser does not let an https page open a plain ws:\/\/ WebSocket \(mixed content\), whatever runs at ws:\/\/192\.0\.2\.1:9001\. Use the broker's wss:\/\/ URL/);
+        assert.match(text, /waiting will not help: the browser does not let this page open it/);
+        assert.doesNotMatch(text, /connects by itself once the broker is up|Start Mosquitto/);
+        assertNoPanics(app);
+      } finally {
+        await app.close();
+      }
+      // The advice works: the same https page on the broker's wss:// URL signs in and connects.
+      const signedIn = await openPage(browser, `${secure.url}/?broker=${broker.wssUrl}`);
+      try {
+        await waitForStates(signedIn.page, 'disconnected');
+        await signIn(signedIn.page);
+        await waitForStates(signedIn.page, 'connected');
+        assert.equal(await signedIn.page.locator('[data-testid="broker-help"]').count(), 0);
+        assertNoPanics(signedIn);
+      } finally {
+        await signedIn.close();
+      }
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('an anonymous MQTT.js client is refused', async () => {
     await assert.rejects(connectClient({ clientId: 'e2e-anonymous' }), /Not authorized|not authori[sz]ed/i);
   });

@@ -6,6 +6,9 @@
 //                                            // sub.url = 'http://127.0.0.1:<port>/eda-playground'
 //   const bench = await serveDir('dist', { also: { '/floor.html': 'bench/socket-floor.html' } });
 //                                            // one more file, served beside dist/'s own
+//   const secure = await serveDir('dist', { tls: { key, cert } });
+//                                            // secure.url = 'https://localhost:<port>', as a
+//                                            // published page is served (PEM key and certificate)
 //   await server.close();
 //
 // `/` and extension-less unknown paths (client-side routes) get index.html; query strings are
@@ -17,6 +20,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 
 const MIME_TYPES = {
@@ -50,7 +54,7 @@ async function fileSize(file) {
   }
 }
 
-export async function serveDir(dir, { prefix = '', also = {} } = {}) {
+export async function serveDir(dir, { prefix = '', also = {}, tls } = {}) {
   const root = path.resolve(dir);
   const base = prefix.replace(/\/+$/, '');
   if (base !== '' && !/^\/[A-Za-z0-9._~\/-]+$/.test(base)) {
@@ -58,7 +62,7 @@ export async function serveDir(dir, { prefix = '', also = {} } = {}) {
   }
   const index = path.join(root, 'index.html');
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req, res) => {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD' }).end();
@@ -113,7 +117,8 @@ export async function serveDir(dir, { prefix = '', also = {} } = {}) {
     } catch (error) {
       res.writeHead(500).end(String(error));
     }
-  });
+  };
+  const server = tls ? https.createServer(tls, handle) : http.createServer(handle);
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -122,7 +127,7 @@ export async function serveDir(dir, { prefix = '', also = {} } = {}) {
   const { port } = server.address();
 
   return {
-    url: `http://127.0.0.1:${port}${base}`,
+    url: `${tls ? 'https' : 'http'}://${tls ? 'localhost' : '127.0.0.1'}:${port}${base}`,
     port,
     close: () =>
       new Promise((resolve) => {

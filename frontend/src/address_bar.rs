@@ -106,3 +106,11 @@ pub fn tidy() {
 pub fn current() -> Option<String> {
     web_sys::window()?.location().href().ok()
 }
+
+/// Whether the page came over https (`location.protocol` is `https:`); `false` outside a
+/// browser.
+pub fn over_https() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https:"))
+}

@@ -360,7 +360,7 @@ pub fn App() -> Html {
                 // The services first: on opening, the first screen shows them connected (or why
                 // not), then the order form.
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
-                    monitor_lost={state.monitor_lost.clone()}
+                    monitor_lost={state.monitor_lost.clone()} page_https={crate::address_bar::over_https()}
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
                 <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
                 // What the link asked that the page did not take is said on the first screen: the

@@ -45,6 +45,9 @@ pub struct StatusStripProps {
     /// The page's status monitor is not connected to the page's broker: why.
     #[prop_or_default]
     pub monitor_lost: Option<String>,
+    /// The page itself came over https (a browser then refuses its `ws://` WebSockets).
+    #[prop_or_default]
+    pub page_https: bool,
 }
 
 /// What went wrong, as one word for `data-diagnosis`.
@@ -72,13 +75,42 @@ fn certificate_page(url: &str) -> Option<String> {
 /// connects by itself once the broker is up. Over wss:// the same failure is also a TLS
 /// connection the browser gave up on (a certificate it does not trust, or a port with no TLS),
 /// which no waiting mends: the help's last paragraph says what does.
-fn once_up(url: &str) -> &'static str {
-    if certificate_page(url).is_some() {
+fn once_up(url: &str, mixed: bool) -> &'static str {
+    if mixed {
+        "; waiting will not help: the browser does not let this page open it (below)."
+    } else if certificate_page(url).is_some() {
         "; if no broker runs there, the page connects by itself once one is up. If one does, \
          waiting will not help: the browser could not make the TLS connection (below)."
     } else {
         "; the page connects by itself once the broker is up."
     }
+}
+
+/// Whether the WebSocket to `url` could not even be made because the page came over https and
+/// `url` is a plain `ws://` one: browsers block that as mixed content (the W3C's *Mixed
+/// Content*, §4.3: a WebSocket is blockable), throwing at `new WebSocket()` (the session's
+/// [`ConnectionError::TransportFailed`]) whatever runs at the address. `page_https`: the page's
+/// own scheme is `https:`.
+fn mixed_content(url: &str, why: &ConnectionError, page_https: bool) -> bool {
+    page_https && matches!(why, ConnectionError::TransportFailed(_)) && plain_ws(url)
+}
+
+/// Whether `url` is a plain WebSocket one (`ws://`, in any case).
+fn plain_ws(url: &str) -> bool {
+    url.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("ws://"))
+}
+
+/// Whether a `ws://` URL that did not open may name a listener that wants TLS: any `ws://` URL
+/// but this project's own plain brokers (Mosquitto on 9001, the cluster's nodes), whose
+/// advice is to start them.
+fn tls_may_be_wanted(url: &str) -> bool {
+    use broker_bridge::url::{known_broker, KnownBroker};
+    plain_ws(url)
+        && matches!(
+            known_broker(url),
+            KnownBroker::Other | KnownBroker::SecureMosquitto
+        )
 }
 
 /// What a connect timeout means, as the rest of a sentence that starts with the broker URL:
@@ -107,8 +139,16 @@ const URL_SHOWN: usize = 120;
 
 /// The help for a service whose link is down: the first line says what happened, the second
 /// what to do.
-fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: String) -> Html {
+fn help(
+    name: &str,
+    client_id: &str,
+    url: &str,
+    why: &ConnectionError,
+    retry: String,
+    page_https: bool,
+) -> Html {
     let text = why.to_string();
+    let mixed = mixed_content(url, why, page_https);
     match diagnosis(why) {
         // The in-page broker did not start: nothing to install, Mosquitto is not the answer.
         "unreachable" if broker_bridge::url::is_in_page(url) => html! {
@@ -121,17 +161,40 @@ fn help(name: &str, client_id: &str, url: &str, why: &ConnectionError, retry: St
             <>
                 <p>
                     { "Cannot reach the MQTT broker at " }<code>{ outside_cut(url, URL_SHOWN) }</code>
-                    { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url)) }
+                    { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url, mixed)) }
                 </p>
+                // An https page may not open a ws:// WebSocket: no broker is the answer (a
+                // newcomer's break-test, 39-AA F7: the help said to start one that was running).
+                if mixed {
+                    <p data-testid="broker-mixed-content-help">
+                        { "This page was loaded over https, and a browser does not let an https \
+                           page open a plain ws:// WebSocket (mixed content), whatever runs at " }
+                        <code>{ outside_cut(url, URL_SHOWN) }</code>
+                        { ". Use the broker's wss:// URL (a WebSocket listener with TLS, as \
+                           ./scripts/play --secure makes on port 9443; README, A Mosquitto you \
+                           could expose), or open this page over http." }
+                    </p>
+                }
                 // Mosquitto only at Mosquitto's own address; a cluster node, or any other
                 // broker, gets its own advice.
                 // Both hold parts of the URL, which a link may fill with invisible characters:
                 // named, not obeyed (a newcomer's break-test: a U+202E in the path drew the
                 // path advice mirrored).
-                <p data-testid="broker-start-help">{ eda_core::outside_text::visible(&broker_bridge::url::start_advice(url)).into_owned() }</p>
+                if !mixed {
+                    <p data-testid="broker-start-help">{ eda_core::outside_text::visible(&broker_bridge::url::start_advice(url)).into_owned() }</p>
+                }
                 // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
-                if !broker_bridge::url::path_advice(url).is_empty() {
+                if !mixed && !broker_bridge::url::path_advice(url).is_empty() {
                     <p data-testid="broker-path-help">{ eda_core::outside_text::visible(&broker_bridge::url::path_advice(url)).into_owned() }</p>
+                }
+                // A ws:// URL at a listener that wants TLS closes like an absent broker too (a
+                // newcomer's break-test, 39-AA F3); this project's own brokers are known.
+                if !mixed && tls_may_be_wanted(url) {
+                    <p data-testid="broker-tls-help">
+                        { "Or the broker there takes WebSocket over TLS only (a wss:// listener, as \
+                           ./scripts/play --secure makes on port 9443): then use " }
+                        <code>{ outside_cut(&format!("wss://{}", &url[5..]), URL_SHOWN) }</code>{ "." }
+                    </p>
                 }
                 // A wss:// broker whose certificate the browser does not trust closes the same way.
                 if let Some(page) = certificate_page(url) {
@@ -383,7 +446,7 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         html! {
             <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
                 data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>
-                { help(&service.name(), client_id, url, why, retry) }
+                { help(&service.name(), client_id, url, why, retry, props.page_https) }
                 // A service on a broker of its own: the field above holds the others' (a
                 // newcomer's break-test: the help sent the learner to the field, whose broker
                 // worked, and never named the service).
