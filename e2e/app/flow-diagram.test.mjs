@@ -1,13 +1,17 @@
 // The flow diagram: one dot per PUBLISH packet on its edge, timed by the packets, nodes
 // counting down their work; with the broker down, every node says so; keyboard and phone width.
+// Outside the order flow: a poison message's dead letters, a crashed service's Last Will
+// delivered to the status monitor, and a retained stock level under a topic namespace, each dot
+// the packet an independent MQTT witness saw on the wire.
 //
 //   node --test e2e/app/flow-diagram.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 
 import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, SERVICES, brokerQuery, orderArrows, placeSeedOrderAndExpectFlow, waitForStates } from '../lib/app-page.mjs';
-import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
+import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 
@@ -44,6 +48,21 @@ describeApp('flow diagram', () => {
     'broker-notification-orders/cancelled',
     'broker-notification-payments/refunded',
     'broker-query-eventstore/orders/+',
+    // Outside the order flow, in every style: each service's retained status and dead letters,
+    // InventoryService's retained stock levels, and what the status monitor is delivered.
+    'order-broker-services/order/status',
+    'order-broker-deadletter/order',
+    'payment-broker-services/payment/status',
+    'payment-broker-deadletter/payment',
+    'inventory-broker-inventory/stock/+',
+    'inventory-broker-services/inventory/status',
+    'inventory-broker-deadletter/inventory',
+    'notification-broker-services/notification/status',
+    'notification-broker-deadletter/notification',
+    'query-broker-services/query/status',
+    'query-broker-deadletter/query',
+    'broker-monitor-services/+/status',
+    'broker-monitor-inventory/stock/+',
   ];
   /** The dots of one order that succeeds: one per PUBLISH packet, on its edge. */
   const ORDER_DOTS = {
@@ -143,6 +162,65 @@ describeApp('flow diagram', () => {
     return (await flowRecord(page)).pulses.filter((p) => p.order === orderId);
   }
 
+  /**
+   * Scrolls the sequence diagram's box down from the top until the arrow of packet `seq` is
+   * drawn: the diagram draws only the arrows near its scroll box (an order's 48 do not fit).
+   */
+  const scrollToArrow = (page, seq) =>
+    page.$eval('[data-testid="sequence-scroll"]', async (box, seq) => {
+      const frame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      for (let top = 0; top <= box.scrollHeight; top += Math.max(1, box.clientHeight / 2)) {
+        box.scrollTop = top;
+        await frame();
+        if (box.querySelector(`[data-testid="seq-arrow"][data-seq="${seq}"]`)) return;
+      }
+    }, seq);
+
+  /**
+   * Opens packet `seq` in the packet inspector by clicking its arrow (drawn: `scrollToArrow`);
+   * returns its row's data attributes (`kind`, `service`, `direction`, `topic`, `qos` …).
+   */
+  async function openPacket(page, seq) {
+    // The inspector draws only the rows in view: selecting the packet (its arrow) brings its row in.
+    // The click goes to the arrow itself, not to a point of the screen: on a loaded machine
+    // the diagram could redraw between Playwright's aim and its click, and another arrow's
+    // packet opened (seen once in a clean-clone run).
+    await page.locator(`[data-testid="seq-arrow"][data-seq="${seq}"]`).dispatchEvent('click');
+    return page
+      .locator(`[data-testid="packet-row"][data-seq="${seq}"].open`)
+      .evaluate((r) => ({ ...r.dataset }))
+      .catch(async (e) => assert.fail(`${e.message}; open instead: ${await page.$$eval('[data-testid="packet-row"].open', (rows) => rows.map((r) => r.dataset.seq))}`));
+  }
+
+  /**
+   * The packet behind a dot, as the packet inspector shows it: its row's data attributes and its
+   * payload read as JSON (the inspector indents it).
+   */
+  async function packetOfDot(page, pulse) {
+    assert.match(pulse.seq ?? '', /^\d+$/, `dot on ${pulse.edge} names its packet`);
+    await scrollToArrow(page, pulse.seq);
+    const row = await openPacket(page, pulse.seq);
+    await page.locator(`[data-testid="packet-detail"][data-seq="${pulse.seq}"]`).waitFor();
+    const payload = await page.locator('[data-testid="packet-payload"]').textContent();
+    return { ...row, json: JSON.parse(payload) };
+  }
+
+  /** Waits until a dot on each of `edges` was recorded after `since` (performance.now()); returns all of them since. */
+  async function dotsOn(page, edges, since) {
+    try {
+      await page.waitForFunction(
+        ({ edges, since }) => edges.every((edge) => window.__flowRecord.pulses.some((p) => p.edge === edge && p.t >= since)),
+        { edges, since },
+        { timeout: FLOW_TIMEOUT_MS },
+      );
+    } catch (error) {
+      const { pulses } = await flowRecord(page);
+      throw new Error(`expected a dot on each of ${edges.join(', ')}; saw: ${JSON.stringify(pulses.filter((p) => p.t >= since))}`, { cause: error });
+    }
+    await page.waitForTimeout(400);
+    return (await flowRecord(page)).pulses.filter((p) => p.t >= since);
+  }
+
   const countByEdge = (pulses) => {
     const counts = Object.fromEntries(FLOW_EDGES.map((e) => [e, 0]));
     for (const p of pulses) counts[p.edge] = (counts[p.edge] ?? 0) + 1;
@@ -182,16 +260,7 @@ describeApp('flow diagram', () => {
       for (const pulse of pulses.filter((p) => p.edge !== 'client-order-place-order')) {
         assert.match(pulse.seq ?? '', /^\d+$/, `dot on ${pulse.edge} names its packet`);
         const [from, to, ...topic] = pulse.edge.split('-');
-        // The diagram draws only the arrows near its scroll box (the order's 48 do not fit):
-        // scrolled down from the top until the dot's arrow is drawn.
-        await page.$eval('[data-testid="sequence-scroll"]', async (box, seq) => {
-          const frame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-          for (let top = 0; top <= box.scrollHeight; top += Math.max(1, box.clientHeight / 2)) {
-            box.scrollTop = top;
-            await frame();
-            if (box.querySelector(`[data-testid="seq-arrow"][data-seq="${seq}"]`)) return;
-          }
-        }, pulse.seq);
+        await scrollToArrow(page, pulse.seq);
         if (topic.join('-') === 'eventstore/orders/+') {
           // The order's events, the last of them still arriving: read off the arrow itself.
           const arrow = await page.locator(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`).evaluate((a) => ({ ...a.dataset }));
@@ -200,15 +269,7 @@ describeApp('flow diagram', () => {
           assert.ok(arrow.label.startsWith(`PUBLISH eventstore/orders/${orderId} (QoS 1`), arrow.label);
           continue;
         }
-        // The inspector draws only the rows in view: selecting the packet (its arrow) brings its row in.
-        // The click goes to the arrow itself, not to a point of the screen: on a loaded machine
-        // the diagram could redraw between Playwright's aim and its click, and another arrow's
-        // packet opened (seen once in a clean-clone run).
-        await page.locator(`[data-testid="seq-arrow"][data-seq="${pulse.seq}"]`).dispatchEvent('click');
-        const row = await page
-          .locator(`[data-testid="packet-row"][data-seq="${pulse.seq}"].open`)
-          .evaluate((r) => ({ ...r.dataset }))
-          .catch(async (e) => assert.fail(`${e.message}; open instead: ${await page.$$eval('[data-testid="packet-row"].open', (rows) => rows.map((r) => r.dataset.seq))}`));
+        const row = await openPacket(page, pulse.seq);
         const service = from === 'broker' ? to : from;
         assert.deepEqual(
           [row.kind, row.service, row.direction, row.topic, row.qos],
@@ -289,7 +350,7 @@ describeApp('flow diagram', () => {
         return down ? nodes : null;
       }, SERVICES, { timeout: CONNECT_TIMEOUT_MS });
       const nodes = await snapshot.jsonValue();
-      assert.deepEqual(Object.keys(nodes), ['client', 'order', 'broker', 'payment', 'inventory', 'notification', 'query']);
+      assert.deepEqual(Object.keys(nodes), ['client', 'order', 'broker', 'payment', 'inventory', 'notification', 'query', 'monitor']);
       for (const service of SERVICES) {
         const node = nodes[service];
         assert.equal(node.state, 'disconnected', `${service}: ${JSON.stringify(node)}`);
@@ -328,4 +389,87 @@ describeApp('flow diagram', () => {
       await page.waitForFunction(() => document.querySelector('[data-testid="flow-svg"]')?.dataset.layout === 'wide');
     });
   });
+  /** Dots are counted as they appear: the page is tall enough for the diagram to stay on screen. */
+  const TALL = { viewport: { width: 1280, height: 2400 } };
+  /** The page's clock, to keep the dots recorded from now on. */
+  const pageNow = (page) => page.evaluate(() => performance.now());
+
+  it('flow diagram: a poison message\'s dead letters are one dot on each service\'s deadletter/<service> edge, the packets the witness saw', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await recordFlow(page);
+      const since = await pageNow(page);
+      // Clicked where it is, without scrolling the diagram out of view.
+      await page.locator('[data-testid="send-poison"]').dispatchEvent('click');
+      const consumers = ['order', 'payment', 'inventory', 'notification'];
+      const letters = {};
+      for (const service of consumers) {
+        letters[service] = await witness.waitFor((m) => m.topic === `deadletter/${service}`, FLOW_TIMEOUT_MS, `a dead letter of ${service}`);
+      }
+      const edges = consumers.map((service) => `${service}-broker-deadletter/${service}`);
+      const pulses = await dotsOn(page, edges, since);
+      const counts = countByEdge(pulses);
+      for (const edge of edges) assert.equal(counts[edge], 1, `one dead letter on ${edge}: ${JSON.stringify(counts)}`);
+      assert.equal(counts['query-broker-deadletter/query'], 0, 'QueryService had nothing to give up on');
+      for (const service of consumers) {
+        const pulse = pulses.find((p) => p.edge === `${service}-broker-deadletter/${service}`);
+        const packet = await packetOfDot(page, pulse);
+        assert.deepEqual(
+          [packet.kind, packet.service, packet.direction, packet.topic],
+          ['PUBLISH', service, 'out', `deadletter/${service}`],
+          `packet ${pulse.seq} behind the dot on ${pulse.edge}`,
+        );
+        assert.deepEqual(packet.json, letters[service].json, `the dead letter on the wire, ${service}`);
+      }
+    }, TALL));
+
+  it('flow diagram: Crash PaymentService moves the broker\'s Last Will along broker → Status monitor, the packet the witness saw; PaymentService sends nothing', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      const monitor = await page.locator('[data-testid="flow-node-monitor"]').evaluate((e) => ({ text: e.textContent, label: e.getAttribute('aria-label') }));
+      assert.ok(monitor.text.includes('Status monitor'), `the box says its name: ${monitor.text}`);
+      assert.match(monitor.label, /^Status monitor: .*services\/\+\/status/);
+      await page.locator('[data-testid="presence-payment"][data-online="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await recordFlow(page);
+      const since = await pageNow(page);
+      await page.getByRole('button', { name: 'Crash PaymentService' }).dispatchEvent('click');
+      const will = await witness.waitFor((m) => m.topic === 'services/payment/status' && m.json?.status === 'offline', FLOW_TIMEOUT_MS, 'the Will');
+      const pulses = await dotsOn(page, ['broker-monitor-services/+/status'], since);
+      const delivered = [];
+      for (const pulse of pulses.filter((p) => p.edge === 'broker-monitor-services/+/status')) {
+        const packet = await packetOfDot(page, pulse);
+        assert.deepEqual([packet.kind, packet.service, packet.direction], ['PUBLISH', 'monitor', 'in'], `packet ${pulse.seq}`);
+        delivered.push(packet);
+      }
+      assert.ok(
+        delivered.some((p) => p.topic === 'services/payment/status' && isDeepStrictEqual(p.json, will.json)),
+        `a dot on broker → Status monitor is the Will the witness saw (${JSON.stringify(will.json)}); the dots' packets: ${JSON.stringify(delivered)}`,
+      );
+      // The broker published the Will: PaymentService's own status edge carried nothing.
+      assert.equal(countByEdge(pulses)['payment-broker-services/payment/status'], 0);
+    }, TALL));
+
+  it('flow diagram: a stock level set under ?ns= moves along InventoryService → broker and broker → Status monitor on inventory/stock/+, the retained packet the witness saw', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&ns=class-7&stock=P001:10', async ({ page, witness }) => {
+      await witness.waitFor((m) => m.topic === 'class-7/inventory/stock/P001' && m.json?.units === 10, FLOW_TIMEOUT_MS, 'P001 at 10, retained');
+      await recordFlow(page);
+      const since = await pageNow(page);
+      // Set where it is, without scrolling the diagram out of view.
+      await page.$eval('#stock-levels', (input) => {
+        input.value = 'P001:7';
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      const level = await witness.waitFor((m) => m.topic === 'class-7/inventory/stock/P001' && m.json?.units === 7, FLOW_TIMEOUT_MS, 'P001 at 7');
+      const edges = ['inventory-broker-inventory/stock/+', 'broker-monitor-inventory/stock/+'];
+      const pulses = await dotsOn(page, edges, since);
+      const expected = { 'inventory-broker-inventory/stock/+': ['inventory', 'out'], 'broker-monitor-inventory/stock/+': ['monitor', 'in'] };
+      for (const edge of edges) {
+        const packets = [];
+        for (const pulse of pulses.filter((p) => p.edge === edge)) packets.push(await packetOfDot(page, pulse));
+        // The inspector shows the wire's topic, namespace and all.
+        assert.ok(
+          packets.some((p) => p.kind === 'PUBLISH' && p.service === expected[edge][0] && p.direction === expected[edge][1]
+            && p.topic === 'class-7/inventory/stock/P001' && isDeepStrictEqual(p.json, level.json)),
+          `a dot on ${edge} is the level the witness saw (${JSON.stringify(level.json)}): ${JSON.stringify(packets)}`,
+        );
+      }
+    }, TALL));
 });

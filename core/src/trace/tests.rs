@@ -233,7 +233,11 @@ fn the_status_monitor_s_packets_are_traced_on_a_lifeline_of_their_own() {
     );
     let traced = trace.packets.get(seq).unwrap();
     assert_eq!(traced.instance_name(), "Status monitor");
-    assert_eq!(flow::edge_of(traced), None, "the monitor has no box");
+    assert_eq!(
+        flow::edge_of(traced).map(|e| e.id()).as_deref(),
+        Some("broker-monitor-services/+/status"),
+        "the Will travels broker → Status monitor in the flow diagram"
+    );
     assert_eq!(trace.orders.rows().count(), rows_before, "no order's row");
 
     let text = recording::record(&trace);

@@ -1,5 +1,6 @@
-//! The flow diagram: the order form, the four services and the broker as boxes, one edge per
-//! topic published or subscribed, and a dot travelling its edge for every PUBLISH packet, started
+//! The flow diagram: the order form, the services, the broker and the status monitor as boxes,
+//! one edge per topic published or subscribed, and a dot travelling its edge for every PUBLISH
+//! packet (the statuses, Wills, stock levels and dead letters too), started
 //! when the packet event is recorded. Each box shows its link and what it is doing, with the
 //! simulated work counting down; a delivery edge shows whether the broker granted the
 //! subscription (a refused one is struck through). With PaymentService's instances competing,
@@ -18,8 +19,8 @@ use crate::SharedTrace;
 use eda_core::services::instances::{client_label, Instance};
 use eda_core::services::{SagaStyle, ServiceId};
 use eda_core::trace::flow::{
-    broker_state, client_state, edges, flow_layout, service_state, EdgeKind, EdgeLine, Node,
-    NodeBox, NodeState, Orientation,
+    broker_state, client_state, edges, flow_layout, monitor_state, service_state, EdgeKind,
+    EdgeLine, Node, NodeBox, NodeState, Orientation,
 };
 use eda_core::trace::service_status::{Grant, ServiceStatus};
 
@@ -313,6 +314,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                         .map_or_else(|| "as recorded".to_owned(), |url| host_of(url).to_owned()),
                 ),
             ),
+            Node::Monitor => (monitor_state(), None),
             node => match node
                 .service()
                 .and_then(|s| services.get(&s).map(|st| (s, st)))
@@ -353,7 +355,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             <svg xmlns="http://www.w3.org/2000/svg" class="flow-svg" width={layout.width.to_string()}
                 height={layout.height.to_string()} viewBox={format!("0 0 {} {}", layout.width, layout.height)}
                 style={format!("max-width:{}px", layout.width * MAX_SCALE)} role="group"
-                aria-label="The order flow: services, broker, topics and messages" data-testid="flow-svg"
+                aria-label="The order flow and the status monitor: services, broker, topics and messages" data-testid="flow-svg"
                 data-layout={match *orientation { Orientation::Wide => "wide", Orientation::Narrow => "narrow" }}>
                 <defs>{ for markers }</defs>
                 // Nodes first: the keyboard visits the states, then the topics.

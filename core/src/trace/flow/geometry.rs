@@ -5,8 +5,9 @@ use super::edges::edges;
 use super::{Edge, Node};
 use crate::services::SagaStyle;
 
-/// Wide: OrderService left of the broker, the three subscribers right of it. Narrow (a
-/// phone): every service in one column left of the broker.
+/// Wide: OrderService, QueryService and the status monitor left of the broker, the three
+/// subscribers right of it. Narrow (a phone): every service, then the status monitor, in one
+/// column left of the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Orientation {
     Wide,
@@ -150,7 +151,9 @@ pub fn flow_layout(orientation: Orientation, style: SagaStyle) -> FlowLayout {
     let order = service(Node::Order, left, order_y);
     // The subscribers, one under the other: right of the broker from the top, or under
     // OrderService. The read side (QueryService) under OrderService, whose store it follows,
-    // or last in the column.
+    // or last in the column; the status monitor under it (it handles no order). Every box
+    // stands alone in its rows on its side of the broker, so its horizontal edges cross no
+    // other.
     let (column_x, mut y) = match orientation {
         Orientation::Wide => (right, MARGIN),
         Orientation::Narrow => (left, order.y + order.height + ROW_GAP),
@@ -161,10 +164,16 @@ pub fn flow_layout(orientation: Orientation, style: SagaStyle) -> FlowLayout {
         y = b.y + b.height + ROW_GAP;
         subscribers.push(b);
     }
-    subscribers.push(match orientation {
+    let query = match orientation {
         Orientation::Wide => service(Node::Query, left, order.y + order.height + ROW_GAP),
         Orientation::Narrow => service(Node::Query, left, y),
-    });
+    };
+    subscribers.push(query);
+    subscribers.push(service(
+        Node::Monitor,
+        left,
+        query.y + query.height + ROW_GAP,
+    ));
     let bottom = subscribers
         .iter()
         .chain([&order])

@@ -1,11 +1,14 @@
-//! The flow diagram as data: the order flow's six nodes and the edges between them, where each
-//! goes on the page, which edge a traced PUBLISH travelled, the moving dots ("pulses") of the
-//! last moments, and what each node's badge says.
+//! The flow diagram as data: the order form, the services, the broker and the status monitor,
+//! the edges between them, where each goes on the page, which edge a traced PUBLISH travelled,
+//! the moving dots ("pulses") of the last moments, and what each node's badge says.
 //!
 //! The broker is a tall bar; every service talks to it over straight, horizontal edges, one per
 //! topic and direction, so parallel edges never cross and each topic keeps its own label. One
 //! order is then one PUBLISH into the broker and three deliveries out of it: fan-out is what the
-//! picture shows when the packets arrive.
+//! picture shows when the packets arrive. Below the order flow's edges, the wire's other lessons:
+//! each service's retained status (`services/<service>/status`, whose Last Will the broker
+//! publishes on a crash) and dead letters (`deadletter/<service>`), InventoryService's retained
+//! stock levels (`inventory/stock/+`), and their deliveries to the status monitor.
 //!
 //! Pulses come from the packet history only: one per PUBLISH packet event (and one per click of
 //! "Place order"), keyed by the packet's `seq`, stamped with the time the packet was sent or
@@ -44,12 +47,15 @@ mod pulses;
 
 pub use edges::{edge_of, edges};
 pub use geometry::{flow_layout, EdgeLine, FlowLayout, NodeBox, Orientation, NODE_WIDTH};
-pub use nodes::{broker_state, client_state, seconds, service_state, Activity, NodeState};
+pub use nodes::{
+    broker_state, client_state, monitor_state, seconds, service_state, Activity, NodeState,
+};
 pub use pulses::{
     choose, pulses, recent_pulses, shown_pulses, Pulse, PulseKey, Pulses, MAX_PULSES, PULSE_WINDOW,
 };
 
 use crate::services::ServiceId;
+use crate::trace::packet::Participant;
 
 /// The boxes of the diagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,10 +69,14 @@ pub enum Node {
     Notification,
     /// The read side.
     Query,
+    /// The page's sixth client (`eda-<session>-monitor`, decision 0024), subscribed to
+    /// `services/+/status` and `inventory/stock/+`: the broker delivers it the services'
+    /// statuses, their Last Wills and the retained stock levels. It handles no order.
+    Monitor,
 }
 
 impl Node {
-    pub const ALL: [Node; 7] = [
+    pub const ALL: [Node; 8] = [
         Node::Client,
         Node::Order,
         Node::Broker,
@@ -74,6 +84,7 @@ impl Node {
         Node::Inventory,
         Node::Notification,
         Node::Query,
+        Node::Monitor,
     ];
 
     /// The node of a service.
@@ -90,7 +101,7 @@ impl Node {
     /// The service the node stands for, if it is one.
     pub fn service(self) -> Option<ServiceId> {
         match self {
-            Node::Client | Node::Broker => None,
+            Node::Client | Node::Broker | Node::Monitor => None,
             Node::Order => Some(ServiceId::Order),
             Node::Payment => Some(ServiceId::Payment),
             Node::Inventory => Some(ServiceId::Inventory),
@@ -99,20 +110,22 @@ impl Node {
         }
     }
 
-    /// For test selectors and edge ids: the service's slug, `client` or `broker`.
+    /// For test selectors and edge ids: the service's slug, `client`, `broker` or `monitor`.
     pub fn slug(self) -> &'static str {
         match self {
             Node::Client => "client",
             Node::Broker => "broker",
+            Node::Monitor => Participant::Monitor.slug(),
             other => other.service().map(ServiceId::slug).unwrap_or_default(),
         }
     }
 
-    /// The name written in the box.
+    /// The name written in the box; the status monitor's is its sequence-diagram lifeline's.
     pub fn name(self) -> &'static str {
         match self {
             Node::Client => "Order form",
             Node::Broker => "MQTT broker",
+            Node::Monitor => Participant::Monitor.name(),
             other => other.service().map(ServiceId::name).unwrap_or_default(),
         }
     }
@@ -219,12 +232,17 @@ mod tests {
                 "payment",
                 "inventory",
                 "notification",
-                "query"
+                "query",
+                "monitor"
             ]
         );
         assert_eq!(
             (Node::Client.name(), Node::Broker.name()),
             ("Order form", "MQTT broker")
+        );
+        assert_eq!(
+            (Node::Monitor.name(), Node::Monitor.service()),
+            ("Status monitor", None)
         );
         for service in ServiceId::ALL {
             assert_eq!(Node::of(service).service(), Some(service));

@@ -77,11 +77,11 @@ impl NodeState {
         Some(format!("{} {word}", link.symbol()))
     }
 
-    /// The activity line, e.g. `◔ working 0.6 s`. The broker has none.
+    /// The activity line, e.g. `◔ working 0.6 s`. The broker and the status monitor have none.
     pub fn activity_text(&self) -> Option<String> {
         let symbol = self.activity.symbol();
         let words = match (&self.activity, self.node) {
-            (_, Node::Broker) => return None,
+            (_, Node::Broker | Node::Monitor) => return None,
             (Activity::Working { orders: 1, due_in }, _) => {
                 format!("working {}", seconds(*due_in))
             }
@@ -107,6 +107,7 @@ impl NodeState {
         });
         let activity = match (&self.activity, self.node) {
             (_, Node::Broker) => None,
+            (_, Node::Monitor) => Some(MONITOR_DESCRIBED.to_owned()),
             (Activity::Working { orders, due_in }, _) => Some(format!(
                 "working on {orders} order{}, next done in {}",
                 if *orders == 1 { "" } else { "s" },
@@ -174,6 +175,20 @@ pub fn broker_state<'a>(links: impl IntoIterator<Item = &'a Link>) -> NodeState 
     NodeState {
         node: Node::Broker,
         link: Some(link),
+        activity: Activity::Idle,
+    }
+}
+
+/// What the status monitor's box says to screen readers after its name.
+const MONITOR_DESCRIBED: &str = "the page's own client, subscribed to services/+/status and \
+     inventory/stock/+: the services' statuses, their Last Wills and the stock levels";
+
+/// The status monitor's box: its name only (no link line, no activity: it handles no order, and
+/// the page says elsewhere when it is refused or lost).
+pub fn monitor_state() -> NodeState {
+    NodeState {
+        node: Node::Monitor,
+        link: None,
         activity: Activity::Idle,
     }
 }

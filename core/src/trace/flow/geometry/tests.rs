@@ -107,3 +107,65 @@ fn wide_puts_the_subscribers_right_of_the_broker_and_narrow_fits_a_phone() {
     assert_eq!((request.x1, request.label_anchor), (request.x2, "start"));
     assert!(request.y1 < request.y2);
 }
+
+#[test]
+fn the_status_monitor_sits_under_query_service_and_no_edge_crosses_a_box_or_another_edge() {
+    for (orientation, style) in [Orientation::Wide, Orientation::Narrow]
+        .into_iter()
+        .flat_map(|o| SagaStyle::ALL.map(|s| (o, s)))
+    {
+        let layout = flow_layout(orientation, style);
+        let (monitor, query, broker) = (
+            layout.node(Node::Monitor),
+            layout.node(Node::Query),
+            layout.node(Node::Broker),
+        );
+        // Left of the broker, under QueryService, the lowest box of its column.
+        assert_eq!(monitor.x, query.x, "{orientation:?}");
+        assert_eq!(
+            monitor.y,
+            query.y + query.height + ROW_GAP,
+            "{orientation:?}"
+        );
+        assert!(monitor.x + monitor.width < broker.x);
+        assert!(layout
+            .nodes
+            .iter()
+            .all(|b| b.x != monitor.x || b.y <= monitor.y));
+        assert!(monitor.y + monitor.height <= broker.y + broker.height);
+        let into_monitor: Vec<&str> = layout
+            .lines
+            .iter()
+            .filter(|l| l.edge.to == Node::Monitor)
+            .map(|l| l.edge.label())
+            .collect();
+        assert_eq!(into_monitor, ["services/+/status", "inventory/stock/+"]);
+        // Every edge is horizontal (the request vertical) and passes through no box but its
+        // two ends: so, with every box alone in its rows on its side, no two edges cross.
+        for line in &layout.lines {
+            for b in &layout.nodes {
+                if b.node == line.edge.from || b.node == line.edge.to {
+                    continue;
+                }
+                let (x1, x2) = (line.x1.min(line.x2), line.x1.max(line.x2));
+                let (y1, y2) = (line.y1.min(line.y2), line.y1.max(line.y2));
+                let through = x1 < b.x + b.width && b.x < x2 && y1 <= b.y + b.height && b.y <= y2;
+                assert!(
+                    !through,
+                    "{orientation:?} {} through {:?}",
+                    line.edge.id(),
+                    b.node
+                );
+            }
+            for other in &layout.lines {
+                let vertical = |l: &EdgeLine| l.x1 == l.x2;
+                if let (true, false) = (vertical(line), vertical(other)) {
+                    let crosses = (other.x1.min(other.x2) < line.x1
+                        && line.x1 < other.x1.max(other.x2))
+                        && (line.y1.min(line.y2) < other.y1 && other.y1 < line.y1.max(line.y2));
+                    assert!(!crosses, "{} crosses {}", line.edge.id(), other.edge.id());
+                }
+            }
+        }
+    }
+}

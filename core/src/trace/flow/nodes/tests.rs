@@ -252,3 +252,16 @@ fn seconds_are_tenths_rounded_up() {
         assert_eq!(seconds(ms(millis)), text, "{millis} ms");
     }
 }
+
+#[test]
+fn the_status_monitor_s_box_says_its_name_and_what_it_hears() {
+    let monitor = monitor_state();
+    assert_eq!(monitor.node, Node::Monitor);
+    assert_eq!((monitor.link_text(), monitor.activity_text()), (None, None));
+    assert_eq!(monitor.look(), "idle");
+    assert_eq!(
+        monitor.describe(),
+        "Status monitor: the page's own client, subscribed to services/+/status and \
+         inventory/stock/+: the services' statuses, their Last Wills and the stock levels"
+    );
+}
