@@ -56,7 +56,9 @@ use crate::services::ServiceId;
 /// [`OrderRow::compensating`]).
 const DROPPED_WHY: &str = "a broker drops a message by its own rules without a word under MQTT \
      3.1.1, e.g. an ACL that forbids its topic (5.0 tells the publisher Not authorized, 0x87); a \
-     service crashed or cut off is the other cause (its badge says so); the broker's log says which";
+     service crashed or cut off is the other cause (its badge says so). Mosquitto's log names a \
+     refused publish (Denied PUBLISH), but not a delivery its read rule held back: that shows only \
+     as a Received PUBLISH with no Sending PUBLISH to the service";
 
 /// Why a result one of the page's clients published never reached OrderService, for the row
 /// ([`OrderRow::unheard_step`]): the broker holds it still (stopped answering), took it before
@@ -68,7 +70,9 @@ const UNDELIVERED_WHY: &str = "the broker has not delivered it: a broker that st
      restarted without OrderService's session took it before OrderService subscribed again \
      (OrderService's log then says Session Present 0); or a broker dropped it by its own rules \
      without a word under MQTT 3.1.1, e.g. an ACL that forbids its topic (5.0 tells the \
-     publisher Not authorized, 0x87). The broker's log says which";
+     publisher Not authorized, 0x87). Mosquitto's log names a refused publish (Denied PUBLISH), \
+     but not a delivery its read rule held back: that shows only as a Received PUBLISH with no \
+     Sending PUBLISH to OrderService";
 
 /// How many orders the panel keeps as rows; older ones are dropped, and still counted in
 /// [`OrderBook::counts`] as they stood when dropped.

@@ -293,8 +293,10 @@ fn help(
                        whose Last Will is QoS 1, as every service's is), and so does one that keeps \
                        no retained messages (Mosquitto's retain_available false closes a CONNECT \
                        whose Last Will is retained, as every service's is): choose MQTT 5 under \
-                       Protocol, whose CONNACK says which, and the services adjust. Otherwise the \
-                       broker's log says why." }
+                       Protocol, whose CONNACK says which, and the services adjust. Mosquitto's \
+                       log names that cause for a TCP client only (disconnected due to QoS too \
+                       high or retain not supported); for the page's WebSocket clients it says \
+                       just Client <unknown> closed its connection." }
                 </p>
             </>
         },

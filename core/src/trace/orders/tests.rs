@@ -1766,6 +1766,17 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
         "{reserved_note}"
     );
     assert!(reserved_note.contains("ACL") && reserved_note.contains("0x87"));
+    // Mosquitto logs nothing for a delivery a read rule held back: the note does not send the
+    // learner to a log line that is not there (39-AA F1), it says what the log does show.
+    assert!(
+        !reserved_note.contains("log says which")
+            && reserved_note.ends_with(
+                "Mosquitto's log names a refused publish (Denied PUBLISH), but not a delivery its \
+                 read rule held back: that shows only as a Received PUBLISH with no Sending \
+                 PUBLISH to OrderService"
+            ),
+        "{reserved_note}"
+    );
     // Nor a badge that says nothing (36-S F1): a restart without its session is named.
     assert!(
         reserved_note.contains("Session Present 0") && !reserved_note.contains("its badge says so"),
