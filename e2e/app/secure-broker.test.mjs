@@ -60,7 +60,8 @@ async function startSecureBroker() {
   return withFreePorts([undefined, undefined], async ([tcpPort, wssPort]) => {
     const conf = secure
       .replace('target/secure/passwords', passwords)
-      .replace('static/mosquitto-secure.acl', acl)
+      // The directive, not the first mention (a comment names the file too): the test's copy.
+      .replace(/^acl_file .*$/m, `acl_file ${acl}`)
       .replace('target/secure/broker.crt', path.join(dir, 'broker.crt'))
       .replace('target/secure/broker.key', path.join(dir, 'broker.key'))
       .replace(/^listener 1883 127\.0\.0\.1$/m, `listener ${tcpPort} 127.0.0.1`)
@@ -502,6 +503,43 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
       );
       assert.doesNotMatch(broker.log().slice(from), /Denied PUBLISH/, 'the broker refused nothing');
     });
+  });
+
+  // A newcomer's break-test (39-AA F2): with InventoryService's deadletter/inventory denied
+  // by the ACL, the panel listed its dead letter like one on the wire. Under MQTT 5.0 the
+  // broker says so (PUBACK 0x87), and the panel marks it, across a reload too.
+  it('MQTT 5.0, a dead letter the ACL denies: the broker answers 0x87, nobody receives it, and the Dead letters panel marks it refused, after a reload too', { timeout: 180_000 }, async () => {
+    const acl = path.join(dir, 'acl');
+    const granted = await readFile(acl, 'utf8');
+    const denied = granted.replace(/^topic write deadletter\/inventory\n/m, '');
+    assert.notEqual(denied, granted);
+    const reload = async (text) => {
+      const from = broker.log().length;
+      await writeFile(acl, text);
+      process.kill(broker.pid, 'SIGHUP');
+      await waitUntil(() => broker.log().slice(from).includes('Reloading config'), 'Mosquitto reloading its config');
+    };
+    await reload(denied);
+    try {
+      await withSignedInPage('&mqtt=5&stock=P001:5', async ({ page, watcher }) => {
+        await page.fill('#product-id-0', 'P009');
+        await waitOrdersAccepted(page);
+        await page.click('[data-testid="place-order"]');
+        const orderId = await placedOrderId(page);
+        await broker.waitForLog(/Denied PUBLISH from \S+-inventory .*'deadletter\/inventory'/, 20_000);
+        const mark = page.locator('[data-testid="dead-letter"][data-service="inventory"] [data-testid="dead-letter-refused"]');
+        await mark.waitFor({ timeout: 20_000 });
+        const said = (await mark.textContent()).trim();
+        assert.match(said, /^Not on deadletter\/inventory: the broker refused the message: Not authorized \(0x87\)\. No other client received it/, said);
+        assert.ok(!watcher.messages.some((m) => m.topic === 'deadletter/inventory'), 'the watcher, reading #, got no deadletter/inventory');
+        assert.ok(watcher.messages.some((m) => m.topic === 'orders/created' && m.payload.includes(orderId)), 'the order itself went out');
+        // The tab's database keeps the mark.
+        await page.reload();
+        await page.locator('[data-testid="dead-letter"][data-service="inventory"] [data-testid="dead-letter-refused"]').waitFor({ timeout: 20_000 });
+      });
+    } finally {
+      await reload(granted);
+    }
   });
 
   it('a classroom on the secure broker: with ?ns=class-7 (one level) the ACL grants the namespaced topics, and an order completes under class-7/', { timeout: 180_000 }, async () => {

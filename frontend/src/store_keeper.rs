@@ -561,9 +561,15 @@ impl StoreKeeper {
         }
     }
 
-    /// The broker acknowledged (or refused: sent again, it would be refused again)
-    /// `instance`'s PUBLISH `packet_id`: a dead letter it carried is published.
-    pub fn dead_letter_acknowledged(self: &Rc<Self>, instance: Instance, packet_id: u16) {
+    /// The broker acknowledged (or refused, saying `refused`: sent again, it would be refused
+    /// again) `instance`'s PUBLISH `packet_id`: a dead letter it carried is published, or
+    /// stored as refused ([`KeptDeadLetter::refused`]).
+    pub fn dead_letter_acknowledged(
+        self: &Rc<Self>,
+        instance: Instance,
+        packet_id: u16,
+        refused: Option<&str>,
+    ) {
         let mut unacked = self.dead_letters_unacked.borrow_mut();
         let Some(at) = unacked
             .iter()
@@ -571,8 +577,9 @@ impl StoreKeeper {
         else {
             return;
         };
-        let done = unacked.remove(at);
+        let mut done = unacked.remove(at);
         drop(unacked);
+        done.kept.refused = refused.map(str::to_owned);
         self.dead_letter_published(done.kept);
     }
 

@@ -526,6 +526,16 @@ pub enum Action {
     /// The dead letters the browser's database kept from before a reload: listed with those
     /// published since (one of each id), oldest first.
     DeadLettersRestored(Vec<crate::trace::dead_letters::KeptDeadLetter>),
+    /// The broker refused the PUBLISH of `service`'s dead letter `letter` (MQTT 5.0, a reason
+    /// code of 0x80 or more), saying `why`: the listed one with that content (the oldest not
+    /// marked yet) is marked ([`KeptDeadLetter::refused`]).
+    ///
+    /// [`KeptDeadLetter::refused`]: crate::trace::dead_letters::KeptDeadLetter::refused
+    DeadLetterRefused {
+        service: crate::services::ServiceId,
+        letter: crate::services::dead_letter::DeadLetter,
+        why: String,
+    },
     /// The learner retried or discarded the dead letter with this id: no longer listed.
     DeadLetterHandled(String),
     /// The learner crashed a service (or one instance) at `at` (packets' clock).
@@ -1066,6 +1076,19 @@ impl State {
                 }
                 // Stable: letters given up on in the same millisecond keep their order.
                 self.dead_letters.sort_by_key(|d| d.letter.failed_at);
+            }
+            Action::DeadLetterRefused {
+                service,
+                letter,
+                why,
+            } => {
+                if let Some(kept) = self
+                    .dead_letters
+                    .iter_mut()
+                    .find(|d| d.service == service && d.letter == letter && d.refused.is_none())
+                {
+                    kept.refused = Some(why);
+                }
             }
             Action::DeadLetterHandled(id) => {
                 self.dead_letters.retain(|d| d.id != id);

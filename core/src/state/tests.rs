@@ -388,7 +388,54 @@ fn kept_dead_letter(id: &str, service: ServiceId, failed_at_ms: i64) -> KeptDead
             failed_at: crate::domain::Timestamp::from_unix_millis(failed_at_ms).unwrap(),
         },
         unpublished: false,
+        refused: None,
     }
+}
+
+// A newcomer's break-test (39-AA F2): a dead letter the broker refused (5.0, 0x87 from an
+// access rule) was listed like those on the wire.
+#[test]
+fn a_dead_letter_the_broker_refused_is_marked_with_its_words_and_only_that_one() {
+    let mut s = state();
+    let first = kept_dead_letter("a", ServiceId::Payment, 10);
+    let same_content = kept_dead_letter("b", ServiceId::Payment, 10);
+    let other_service = kept_dead_letter("c", ServiceId::Order, 10);
+    for kept in [&first, &same_content, &other_service] {
+        s.apply(Action::DeadLetterKept(kept.clone()));
+    }
+    let why = "the broker refused the message: Not authorized (0x87)";
+    s.apply(Action::DeadLetterRefused {
+        service: ServiceId::Payment,
+        letter: first.letter.clone(),
+        why: why.into(),
+    });
+    let refused = |s: &State| {
+        s.dead_letters
+            .iter()
+            .map(|d| (d.id.clone(), d.refused.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        refused(&s),
+        [
+            ("a".to_owned(), Some(why.to_owned())),
+            ("b".to_owned(), None),
+            ("c".to_owned(), None)
+        ]
+    );
+    // A second refusal of the same content marks the next one; one of no listed letter, none.
+    s.apply(Action::DeadLetterRefused {
+        service: ServiceId::Payment,
+        letter: first.letter.clone(),
+        why: why.into(),
+    });
+    s.apply(Action::DeadLetterRefused {
+        service: ServiceId::Inventory,
+        letter: first.letter.clone(),
+        why: why.into(),
+    });
+    assert_eq!(refused(&s)[1].1.as_deref(), Some(why));
+    assert_eq!(refused(&s)[2].1, None);
 }
 
 #[test]

@@ -81,17 +81,28 @@ pub struct KeptDeadLetter {
     /// again (a newcomer's break-test: dead letters decided while the broker was down, then a
     /// reload, stayed listed and never reached the wire).
     pub unpublished: bool,
+    /// The broker refused its PUBLISH on `deadletter/<service>` (an MQTT 5.0 PUBACK or PUBREC
+    /// with a reason code of 0x80 or more, §3.4.2.1, e.g. 0x87 Not authorized from an access
+    /// rule), in the session's words: no other client received it, and this list holds the
+    /// only copy (a newcomer's break-test, 39-AA F2: the panel listed it like the others).
+    /// Under MQTT 3.1.1 a broker drops such a message without a word, and this stays `None`.
+    pub refused: Option<String>,
 }
 
 impl KeptDeadLetter {
     /// The text stored for it: the dead letter's JSON, as published; one not published yet
-    /// ([`KeptDeadLetter::unpublished`]) is stored as `{"unpublished":<that JSON>}`.
+    /// ([`KeptDeadLetter::unpublished`]) is stored as `{"unpublished":<that JSON>}`, one the
+    /// broker refused ([`KeptDeadLetter::refused`]) as `{"refused":"<why>","letter":<that
+    /// JSON>}`.
     pub fn to_stored(&self) -> String {
         let json = String::from_utf8_lossy(&self.letter.to_json()).into_owned();
-        if self.unpublished {
-            format!("{{\"unpublished\":{json}}}")
-        } else {
-            json
+        match (&self.refused, self.unpublished) {
+            (Some(why), _) => format!(
+                "{{\"refused\":{},\"letter\":{json}}}",
+                serde_json::Value::String(why.clone())
+            ),
+            (None, true) => format!("{{\"unpublished\":{json}}}"),
+            (None, false) => json,
         }
     }
 
@@ -102,12 +113,21 @@ impl KeptDeadLetter {
         struct Unpublished {
             unpublished: DeadLetter,
         }
-        let (letter, unpublished) = match serde_json::from_str::<DeadLetter>(json) {
-            Ok(letter) => (letter, false),
-            Err(_) => (
-                serde_json::from_str::<Unpublished>(json).ok()?.unpublished,
-                true,
-            ),
+        #[derive(serde::Deserialize)]
+        struct Refused {
+            refused: String,
+            letter: DeadLetter,
+        }
+        let (letter, unpublished, refused) = match serde_json::from_str::<DeadLetter>(json) {
+            Ok(letter) => (letter, false, None),
+            Err(_) => match serde_json::from_str::<Refused>(json) {
+                Ok(Refused { refused, letter }) => (letter, false, Some(refused)),
+                Err(_) => (
+                    serde_json::from_str::<Unpublished>(json).ok()?.unpublished,
+                    true,
+                    None,
+                ),
+            },
         };
         let service = ServiceId::ALL
             .into_iter()
@@ -117,6 +137,7 @@ impl KeptDeadLetter {
             service,
             letter,
             unpublished,
+            refused,
         })
     }
 }
@@ -233,6 +254,7 @@ mod tests {
                 failed_at: Timestamp::from_unix_millis(1_000).unwrap(),
             },
             unpublished: false,
+            refused: None,
         };
         assert_eq!(
             KeptDeadLetter::from_stored("0b8f", &kept.to_stored()),
@@ -247,6 +269,18 @@ mod tests {
         assert_eq!(
             KeptDeadLetter::from_stored("0b8f", &waiting.to_stored()),
             Some(waiting)
+        );
+        // One the broker refused reads back with the broker's words (quotes and all).
+        let refused = KeptDeadLetter {
+            refused: Some("the broker refused the message: Not authorized (0x87) \"x\"".into()),
+            ..kept.clone()
+        };
+        assert!(refused
+            .to_stored()
+            .starts_with("{\"refused\":\"the broker refused"));
+        assert_eq!(
+            KeptDeadLetter::from_stored("0b8f", &refused.to_stored()),
+            Some(refused)
         );
         assert_eq!(KeptDeadLetter::from_stored("0b8f", "not json"), None);
         let unknown = kept

@@ -207,6 +207,15 @@ fn Letter(props: &LetterProps) -> Html {
                 <button type="button" class="small" data-testid="dead-letter-discard" onclick={discard}
                     aria-label={format!("Discard {}'s dead letter on {}", seen.service.name(), letter.topic)}>{ "Discard" }</button>
             }
+            if let Some(why) = &seen.refused {
+                <p class="error" data-testid="dead-letter-refused">
+                    { "Not on " }<code>{ outside(&eda_core::services::dead_letter::deadletter_topic(seen.service)) }</code>
+                    { ": " }{ reason(why) }
+                    { ". No other client received it (the broker's access rules, or its limits): \
+                       this list holds the only copy. Retry the message, or Discard it once you \
+                       have looked at it." }
+                </p>
+            }
             if let Some(ended) = &props.ended {
                 <p class="note" data-testid="dead-letter-order-ended">{ ended.clone() }</p>
             }
@@ -228,6 +237,7 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 service: seen.service,
                 letter: seen.letter,
                 unpublished: false,
+                refused: None,
             })
             .collect(),
     };
@@ -261,7 +271,9 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 { "A message a service cannot process goes to deadletter/<service>: at once if it can never be \
                    processed as it is (not JSON, the wrong shape), after three tries if its handler fails. \
                    A message waiting for its next try is kept in the tab's database too: a reload tries it \
-                   again when it is due." }
+                   again when it is due. This list is what the services published: a broker that refuses a \
+                   dead letter (its access rules) says so under MQTT 5.0, and the letter is marked; under \
+                   3.1.1 it drops it without a word." }
             </p>
             if let Some(poison) = poison {
                 <p><button type="button" data-testid="send-poison" onclick={poison}>{ "Send a poison message" }</button>

@@ -196,7 +196,7 @@ impl Runtime {
                 self.acl_probe_answered(instance, Some(packet_id), None);
                 self.outbox_acknowledged(service, packet_id);
                 if let Some(keeper) = &self.keeper {
-                    keeper.dead_letter_acknowledged(instance, packet_id);
+                    keeper.dead_letter_acknowledged(instance, packet_id, None);
                 }
             }
             ClientEvent::Session(Event::PublishFailed {
@@ -219,8 +219,24 @@ impl Runtime {
                 // Refused: sent again after a reload, it would be refused again.
                 if let Some(keeper) = &self.keeper {
                     match packet_id {
-                        Some(packet_id) => keeper.dead_letter_acknowledged(instance, packet_id),
+                        Some(packet_id) => {
+                            keeper.dead_letter_acknowledged(instance, packet_id, Some(&reason))
+                        }
                         None => keeper.dead_letter_refused(&topic),
+                    }
+                }
+                // A dead letter the broker refused is marked in the panel: no other client has
+                // it (39-AA F2).
+                if packet_id.is_some() {
+                    let flow_topic = self.namespace.strip(&topic);
+                    if let Some((service, letter)) = flow_topic.and_then(|t| {
+                        eda_core::services::dead_letter::DeadLetter::decode(t, &payload)
+                    }) {
+                        self.tell(Action::DeadLetterRefused {
+                            service,
+                            letter,
+                            why: reason.clone(),
+                        });
                     }
                 }
                 match packet_id {

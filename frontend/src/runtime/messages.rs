@@ -393,6 +393,7 @@ impl Runtime {
             service,
             letter,
             unpublished: false,
+            refused: None,
         };
         let published = self.publish_dead_letter(message.instance, &kept);
         if let Err(e) = &published {

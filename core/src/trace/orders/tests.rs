@@ -1258,6 +1258,7 @@ fn after_a_reload_order_service_s_kept_dead_letter_of_a_creation_gives_its_order
             now(),
         ),
         unpublished: false,
+        refused: None,
     };
     let poison = created_by(1, "POISON", 59.98);
     let mut book = OrderBook::new(10);
