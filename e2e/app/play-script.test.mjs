@@ -98,3 +98,16 @@ describe('scripts/play', () => {
     }
   });
 });
+
+// A newcomer's break-test (39-AA F5): `scripts/cluster --help` started installing npm packages
+// (beside the learner's own npm ci, which it broke).
+describe('scripts/cluster', () => {
+  it('--help prints its usage, with the ports it uses and how to run nodes on others, and exits 0 without installing or starting anything', () => {
+    const help = run('./scripts/cluster', ['--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: scripts\/cluster \[--dev\]/);
+    assert.match(help.stdout, /6390/);
+    assert.match(help.stdout, /node e2e\/lib\/aedes-cluster-node\.mjs <name> <redis port> <tcp port> <ws port>/);
+    assert.doesNotMatch(`${help.stdout}${help.stderr}`, /installing|added \d+ packages|Redis is ready|serving/i);
+  });
+});
