@@ -164,6 +164,8 @@ pub fn App() -> Html {
         Callback::from(move |seq: u64| page.deliver_again(seq))
     };
     let live = state.replaying.is_none();
+    // The page's scheme does not change while it runs: read once, not on every render.
+    let page_https = *use_memo((), |_| crate::address_bar::over_https());
     // A recording names the instances its page ran, not this page's setting.
     let payment_instances = if live {
         state.payment_instances
@@ -360,7 +362,7 @@ pub fn App() -> Html {
                 // The services first: on opening, the first screen shows them connected (or why
                 // not), then the order form.
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
-                    monitor_lost={state.monitor_lost.clone()} page_https={crate::address_bar::over_https()}
+                    monitor_lost={state.monitor_lost.clone()} page_https={page_https}
                     on_crash={live.then_some(on_crash)} on_restart={live.then_some(on_restart)} />
                 <Outages trace={trace.clone()} version={outages_version} saga={state.flow.saga} />
                 // What the link asked that the page did not take is said on the first screen: the
