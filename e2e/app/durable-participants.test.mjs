@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, escapeRegExp, holdDatabase, tabStoreRead, waitForNotifications } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, escapeRegExp, holdDatabase, waitForNotifications, waitForTabRow } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
 
@@ -134,11 +134,7 @@ describeApp('the participants\' memory across a reload', () => {
       await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
       await page.locator('[data-testid="stock-level"][data-product="P001"][data-units="8"][data-held="2"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       const memo = { name: 'participants', key: `inventory/${orderId}` };
-      const deadline = Date.now() + FLOW_TIMEOUT_MS;
-      while (!(await page.evaluate(tabStoreRead, memo))) {
-        assert.ok(Date.now() < deadline, `InventoryService's reservation for ${orderId} stored within ${FLOW_TIMEOUT_MS} ms`);
-        await page.evaluate(() => new Promise(requestAnimationFrame));
-      }
+      await waitForTabRow(page, memo, (row) => !!row, `InventoryService's reservation for ${orderId} stored`);
       // InventoryService away while PaymentService charges (5 s): its persistent session
       // queues the order's outcome.
       await page.getByRole('button', { name: 'Crash InventoryService' }).click();

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, tabStoreRead } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, waitForTabRow } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
@@ -172,12 +172,7 @@ describeApp('retained stock and the late joiner', () => {
       // navigation that cuts that write (then the broker sends orders/confirmed again, decision
       // 0022's amendment, e2e/app/durable-participants.test.mjs).
       const memo = { name: 'participants', key: `inventory/${orderId}` };
-      const deadline = Date.now() + FLOW_TIMEOUT_MS;
-      while (!/"confirmed":true/.test((await page.evaluate(tabStoreRead, memo))?.json ?? '')) {
-        assert.ok(Date.now() < deadline, `InventoryService's memory of order ${orderId} stored as confirmed within ${FLOW_TIMEOUT_MS} ms`);
-        // Read again after the page's next frame.
-        await page.evaluate(() => new Promise(requestAnimationFrame));
-      }
+      await waitForTabRow(page, memo, (row) => /"confirmed":true/.test(row?.json ?? ''), `InventoryService's memory of order ${orderId} stored as confirmed`);
       // Another link, in the same tab, with no stock.
       await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&payment_ms=2000`);
       await waitReady(page);

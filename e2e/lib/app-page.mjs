@@ -93,6 +93,21 @@ export const tabStoreRead = async ({ name, key }) => {
   }
 };
 
+/**
+ * Waits until the row at `key` of the tab's object store `name` passes `test` (read again after
+ * each of the page's frames, [`tabStoreRead`]); fails naming `what` after FLOW_TIMEOUT_MS.
+ * Returns the row.
+ */
+export async function waitForTabRow(page, { name, key }, test, what) {
+  const deadline = Date.now() + FLOW_TIMEOUT_MS;
+  for (;;) {
+    const row = await page.evaluate(tabStoreRead, { name, key });
+    if (test(row)) return row;
+    assert.ok(Date.now() < deadline, `${what} within ${FLOW_TIMEOUT_MS} ms`);
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+  }
+}
+
 export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const brokerQuery = (wsUrl) => `/?broker=${wsUrl}`;
 export const notificationTexts = (orderId, customerId = 'C123') => [
