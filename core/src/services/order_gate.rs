@@ -570,6 +570,33 @@ pub(super) fn can_publish(link: OrderLink<'_>) -> Result<(), OrderRefusal> {
     }
 }
 
+/// Whether a form refusal shown for `shown` is still true while the gate now says `now`
+/// (`None`: it passes). The same kind of refusal stays true though its figures move ("the 2
+/// sagas in flight", then 1; two services not subscribed, then one); another kind makes it out
+/// of date, as an open gate does: "waiting for the browser's database to be read back" once it
+/// has been read, though a service has not subscribed yet (CI, stop 45). A refusal that came
+/// from no gate (`shown` is `None`: the client refused the PUBLISH, the clock was out of range)
+/// stays while the gate refuses anything.
+///
+/// ```
+/// use eda_core::services::order_gate::{still_true, OrderRefusal};
+/// use eda_core::services::ServiceId;
+///
+/// let reading = OrderRefusal::ReadingDatabase;
+/// let waiting = OrderRefusal::WaitingFor(vec![ServiceId::Payment]);
+/// assert!(still_true(Some(&reading), Some(&reading)));
+/// assert!(!still_true(Some(&reading), Some(&waiting)));
+/// assert!(!still_true(Some(&reading), None));
+/// assert!(still_true(None, Some(&waiting)));
+/// ```
+pub fn still_true(shown: Option<&OrderRefusal>, now: Option<&OrderRefusal>) -> bool {
+    match (shown, now) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(shown), Some(now)) => std::mem::discriminant(shown) == std::mem::discriminant(now),
+    }
+}
+
 impl OrderRefusal {
     /// What stops the order, without a full stop: "OrderService is crashed".
     pub fn cause(&self) -> String {
@@ -769,6 +796,32 @@ mod tests {
             retry_in: Duration::from_secs(1),
             attempt: 1,
         }
+    }
+
+    #[test]
+    fn a_refusal_of_another_kind_makes_the_form_refusal_out_of_date() {
+        let switching = |in_flight| OrderRefusal::Switching {
+            to: SagaStyle::Orchestration,
+            in_flight,
+        };
+        // Figures move, the refusal stays true.
+        assert!(still_true(Some(&switching(2)), Some(&switching(1))));
+        let both = OrderRefusal::WaitingFor(vec![ServiceId::Payment, ServiceId::Inventory]);
+        let one = OrderRefusal::WaitingFor(vec![ServiceId::Inventory]);
+        assert!(still_true(Some(&both), Some(&one)));
+        // Another cause, or none: out of date.
+        assert!(!still_true(
+            Some(&OrderRefusal::ReadingDatabase),
+            Some(&one)
+        ));
+        assert!(!still_true(
+            Some(&OrderRefusal::Crashed),
+            Some(&switching(1))
+        ));
+        assert!(!still_true(Some(&one), None));
+        // Not the gate's refusal: true while the gate shuts.
+        assert!(still_true(None, Some(&OrderRefusal::Crashed)));
+        assert!(!still_true(None, None));
     }
 
     fn all_subscribed() -> OrderGate {

@@ -11,7 +11,7 @@ use gloo::timers::callback::Timeout;
 
 use eda_core::services::acl::publisher_of;
 use eda_core::services::instances::Instance;
-use eda_core::services::order_gate::{OrderLink, OrderRefusal};
+use eda_core::services::order_gate::{still_true, OrderLink, OrderRefusal};
 use eda_core::services::refusal_shown::{fate, Fate};
 use eda_core::services::retry_gate::{Retry, RetryRefusal};
 use eda_core::services::ServiceId;
@@ -194,10 +194,8 @@ impl Runtime {
                 }));
             }
         }
+        self.review_form_refusal(refusal.as_ref());
         let now = refusal.map(|refusal| refusal.cause());
-        if now.is_none() {
-            self.review_form_refusal();
-        }
         if self.gate_told.borrow().as_ref() == Some(&now) {
             return;
         }
@@ -209,25 +207,29 @@ impl Runtime {
         self.tell_now(Action::OrderGate(now));
     }
 
-    /// The form's refusal was shown now (`refused`), or an order went out (the refusal is gone).
-    pub(super) fn form_refused(&self, refused: bool) {
-        *self.form_refusal.borrow_mut() = (refused.then(clock::now), None);
+    /// The form's refusal was shown now, saying the gate's `refusal` (`None`: no gate made
+    /// it), or an order went out (`shown` false: the refusal is gone).
+    pub(super) fn form_refused(&self, shown: bool, refusal: Option<OrderRefusal>) {
+        *self.form_refusal.borrow_mut() = (shown.then(|| (clock::now(), refusal)), None);
     }
 
-    /// With the order gate open: the form's refusal, out of date now, goes once it has been
-    /// readable for [`READABLE_FOR`] (a newcomer's break-test, 36-R F5: a click refused 100 ms
-    /// before the services were ready left a sentence that flashed and vanished, and the click
-    /// seemed to do nothing); a timer looks again then.
+    /// The form's refusal, out of date once the gate says `gate_now` (open, or shut for
+    /// another cause: [`still_true`]), goes once it has been readable for [`READABLE_FOR`] (a
+    /// newcomer's break-test, 36-R F5: a click refused 100 ms before the services were ready
+    /// left a sentence that flashed and vanished, and the click seemed to do nothing); a timer
+    /// looks again then. A refusal that said the database was being read back stayed after it
+    /// had been, while a service had not subscribed yet (CI, stop 45).
     ///
     /// [`READABLE_FOR`]: eda_core::services::refusal_shown::READABLE_FOR
-    fn review_form_refusal(self: &Rc<Self>) {
-        let Some(shown_at) = self.form_refusal.borrow().0 else {
-            return;
+    fn review_form_refusal(self: &Rc<Self>, gate_now: Option<&OrderRefusal>) {
+        let (shown_at, true_now) = match &self.form_refusal.borrow().0 {
+            Some((shown_at, said)) => (*shown_at, still_true(said.as_ref(), gate_now)),
+            None => return,
         };
         let now = clock::now();
-        match fate(shown_at, true, now) {
+        match fate(shown_at, !true_now, now) {
             Fate::GoesNow => {
-                self.form_refused(false);
+                self.form_refused(false, None);
                 self.tell_now(Action::FormRefusalOutdated);
             }
             Fate::GoesAt(due) => {
@@ -239,10 +241,9 @@ impl Runtime {
                 self.form_refusal.borrow_mut().1 = Some(Timeout::new(millis, move || {
                     if let Some(runtime) = runtime.upgrade() {
                         runtime.form_refusal.borrow_mut().1 = None;
-                        // Still open? The refusal goes; shut again, it is true again.
-                        if runtime.new_order_gate().is_ok() {
-                            runtime.review_form_refusal();
-                        }
+                        // Still out of date? It goes; true again, it stays.
+                        let gate_now = runtime.new_order_gate().err();
+                        runtime.review_form_refusal(gate_now.as_ref());
                     }
                 }));
             }

@@ -79,6 +79,13 @@ type Report = Rc<dyn Fn(Action)>;
 /// shown), shared from one runtime to the next through the [`Handover`].
 type Current = Rc<RefCell<std::rc::Weak<Runtime>>>;
 
+/// The form's refusal while it is shown: when (on the page's clock), and the gate's refusal it
+/// said (`None` when no gate made it).
+type ShownRefusal = Option<(
+    Duration,
+    Option<eda_core::services::order_gate::OrderRefusal>,
+)>;
+
 pub struct Runtime {
     /// Each service's client, and PaymentService's further instances'; a restart replaces one.
     clients: RefCell<Vec<(Instance, Client)>>,
@@ -101,10 +108,11 @@ pub struct Runtime {
     /// What the page was last told of the order gate (`None`: nothing yet): why no order can
     /// be placed, or `None` once one can.
     gate_told: RefCell<Option<Option<String>>>,
-    /// When the form's last refusal was shown (on the page's clock), while it is: it goes once
-    /// the gate opens, but not before it has been readable (`refusal_shown`), and the timer
-    /// that looks again then.
-    form_refusal: RefCell<(Option<Duration>, Option<gloo::timers::callback::Timeout>)>,
+    /// The form's last refusal, while it is shown: when (on the page's clock) and the gate's
+    /// refusal it said (`None` when no gate made it). It goes once it is out of date (the gate
+    /// opened, or refuses for another cause: `order_gate::still_true`), but not before it has
+    /// been readable (`refusal_shown`); and the timer that looks again then.
+    form_refusal: RefCell<(ShownRefusal, Option<gloo::timers::callback::Timeout>)>,
     /// A look at the order gate is held until the tab's database has been read back.
     gate_after_read: Cell<bool>,
     /// What the page was last told of the units InventoryService's open reservations hold

@@ -32,14 +32,15 @@ impl Runtime {
                 Err((cause, advice)) => {
                     let sentence = order::orders_refused(&cause, count, placed.orders.len());
                     placed.refused = Some(format!("{sentence}{advice}"));
-                    // Kept readable a while once the gate opens (36-R F5).
-                    self.form_refused(true);
+                    // Kept readable a while once out of date (36-R F5); the gate's refusal,
+                    // if one made it, tells when it is.
+                    self.form_refused(true, self.new_order_gate().err());
                     break;
                 }
             }
         }
         if placed.refused.is_none() {
-            self.form_refused(false);
+            self.form_refused(false, None);
         }
         placed
     }
