@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, waitOrdersAccepted } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, waitDatabaseRead, waitOrdersAccepted } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startTamperingProxy, subAckCodes } from '../lib/misbehaving-broker.mjs';
 import { OUTCOMES, deliveredTopics, messagesOf, placeOrder, readRow, subscribedFilters, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -397,6 +397,7 @@ describeApp('competing consumers', () => {
           assert.match(text, /cannot share its work on this broker/);
           // A break-test: the form said the wait for PaymentService to subscribe "goes away",
           // though nothing would subscribe by itself.
+          await waitDatabaseRead(page);
           await page.click('[data-testid="place-order"]');
           const refusal = page.locator('[data-testid="form-error"]');
           await waitInPage(page, 'the form names the refused subscriptions', () => /does not ask again/.test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''));

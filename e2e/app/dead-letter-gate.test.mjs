@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, waitDatabaseRead } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
@@ -230,6 +230,7 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_payment=${late}&broker_inventory=${late}`, async ({ page }) => {
         await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
         await page.locator('[data-testid="status-notification"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+        await waitDatabaseRead(page);
         await expectRefusal(page, witness, '[data-testid="send-poison"]',
           /^Poison message: OrderService is waiting for PaymentService, InventoryService(, QueryService)? to subscribe, so it was not sent/, { customerId: 'POISON' });
         await witness.roundTrip();

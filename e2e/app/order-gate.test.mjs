@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, waitDatabaseRead } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
 import { expectOneOutcome, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
@@ -17,17 +17,15 @@ import { relay } from '../lib/tcp-relay.mjs';
 
 const formError = (page) => page.locator('[data-testid="form-error"]');
 
-// The refusal while the tab's database is still being read back after the page opened: it
-// comes before every other (an order would go out late), goes by itself once the database has
-// been read, and on a busy machine can outlast the connects (CI, stop 45).
+// The refusal while the tab's database is still being read back after the page opened.
 const READING = /OrderService is waiting for the browser's database to be read back/;
 
 /**
- * Clicks `button` ('place-order' or 'place-ten') and returns the form's refusal once it matches
- * `pattern`. A refusal for the database read back is waited out (it goes by itself) and the
- * button clicked again, as a user would.
+ * Clicks `button` ('place-order' or 'place-ten') once the tab's database has been read back
+ * (before, the refusal would say so) and returns the form's refusal once it matches `pattern`.
  */
 async function refusalAfter(page, button, pattern) {
+  await waitDatabaseRead(page);
   // Every text the form says from the click on, for the failure message.
   await page.evaluate(() => {
     window.__formErrors = [];
@@ -37,28 +35,17 @@ async function refusalAfter(page, button, pattern) {
     };
     new MutationObserver(seen).observe(document.body, { childList: true, subtree: true, characterData: true });
   });
-  for (let attempt = 1; ; attempt += 1) {
-    await page.click(`[data-testid="${button}"]`);
-    const said = await page
-      .waitForFunction(
-        ([wanted, reading]) => {
-          const text = document.querySelector('[data-testid="form-error"]')?.textContent ?? '';
-          if (new RegExp(wanted).test(text)) return 'wanted';
-          return new RegExp(reading).test(text) ? 'reading' : false;
-        },
-        [pattern.source, READING.source],
-        { timeout: 5_000 },
-      )
-      .then((handle) => handle.jsonValue())
-      .catch(async (error) => {
-        const shown = (await page.evaluate(() => window.__formErrors ?? null)) ?? (await formError(page).textContent().catch(() => null));
-        throw new Error(`after ${button}, the form should say ${pattern}; it says ${JSON.stringify(shown)}`, { cause: error });
-      });
-    if (said === 'wanted') break;
-    assert.ok(attempt < 3, `after ${button}, the form still says the database is being read back, ${attempt} clicks later`);
-    // The page says it goes on in memory after 10 s without an answer.
-    await formError(page).filter({ hasText: READING }).waitFor({ state: 'detached', timeout: 15_000 });
-  }
+  await page.click(`[data-testid="${button}"]`);
+  await page
+    .waitForFunction(
+      (source) => new RegExp(source).test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''),
+      pattern.source,
+      { timeout: 5_000 },
+    )
+    .catch(async (error) => {
+      const shown = (await page.evaluate(() => window.__formErrors ?? null)) ?? (await formError(page).textContent().catch(() => null));
+      throw new Error(`after ${button}, the form should say ${pattern}; it says ${JSON.stringify(shown)}`, { cause: error });
+    });
   return ((await formError(page).textContent()) ?? '').trim();
 }
 
@@ -157,6 +144,7 @@ describeApp('orders refused when nobody could hear them', () => {
       });
       await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&broker_payment=${late}`);
       await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      assert.match(await page.getAttribute('[data-testid="place-order"]', 'data-gate'), READING);
       await page.click('[data-testid="place-order"]');
       await formError(page).filter({ hasText: READING }).waitFor({ timeout: 5_000 });
       // Read back (3 s), and readable 4 s: it goes, though PaymentService is still away.

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, waitDatabaseRead } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { placeOrder, subscribedFilters, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
@@ -74,8 +74,9 @@ describeApp('read model', () => {
   // out before QueryService's SUBSCRIBE reached the broker, and the read model missed it for good.
   it('QueryService slow to subscribe at start-up: the first order waits for it, saying so, and the read model has it', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const port = await freePort();
-    // QueryService's way to the same Mosquitto, 2 s late.
-    const slow = await relay(port, broker.wsPort, 2_000);
+    // QueryService's way to the same Mosquitto, 4 s late (on a busy machine the tab's
+    // database can take 2 s to be read back).
+    const slow = await relay(port, broker.wsPort, 4_000);
     const witness = await watchEveryTopic(broker);
     try {
       await withApp(t, `${brokerQuery(broker.wsUrl)}&broker_query=ws://127.0.0.1:${port}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
@@ -83,6 +84,8 @@ describeApp('read model', () => {
           await page.locator(`[data-testid="status-${service}"][data-state="connected"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
         }
         assert.equal(await page.getAttribute('[data-testid="status-query"]', 'data-state'), 'connecting', 'QueryService is still on its way');
+        await waitDatabaseRead(page);
+        assert.match(await page.getAttribute('[data-testid="place-order"]', 'data-gate'), /waiting for QueryService to subscribe/, 'QueryService still on its way once the database was read');
         await page.click('[data-testid="place-order"]');
         const said = /OrderService is waiting for QueryService to subscribe, so the order was not placed/;
         await waitInPage(page, `the form says ${said}`, (source) => new RegExp(source).test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''), said.source);

@@ -94,6 +94,23 @@ export const tabStoreRead = async ({ name, key }) => {
 };
 
 /**
+ * Waits until the tab's database has been read back: until the "Place order" button's
+ * `data-gate` (why no order can be placed) says neither that the services are starting nor that
+ * the database is being read. A click before that is refused for the database, not for the cause
+ * a case looks for; on a busy machine the read can outlast the connects (CI, stop 45).
+ */
+export async function waitDatabaseRead(page, timeout = CONNECT_TIMEOUT_MS) {
+  await page.waitForFunction(
+    () => {
+      const gate = document.querySelector('[data-testid="place-order"]')?.dataset.gate;
+      return gate === undefined || !/^the services are starting$|database to be read back/.test(gate);
+    },
+    null,
+    { timeout },
+  );
+}
+
+/**
  * Waits until the row at `key` of the tab's object store `name` passes `test` (read again after
  * each of the page's frames, [`tabStoreRead`]); fails naming `what` after FLOW_TIMEOUT_MS.
  * Returns the row.

@@ -225,7 +225,7 @@ pub fn OrderForm(props: &OrderFormProps) -> Html {
                     <button type="button" class="secondary" onclick={add_item} data-testid="add-item"
                         disabled={full} aria-describedby={full.then_some("items-full")}>{ "Add item" }</button>
                     <button type="button" class="secondary" onclick={on_burst} data-testid="place-ten" data-ready={ready.clone()}>{ "Place 10 orders" }</button>
-                    <button type="submit" class="primary" data-testid="place-order" data-ready={ready} onclick={once}>{ "Place order" }</button>
+                    <button type="submit" class="primary" data-testid="place-order" data-ready={ready} data-gate={props.order_gate.clone()} onclick={once}>{ "Place order" }</button>
                 </div>
             </form>
             if let Some(error) = &props.form_error {
