@@ -1491,7 +1491,14 @@ impl OrderBook {
         match message {
             DomainEvent::OrderCreated(created) => {
                 let row = self.row_mut(order_id, at);
-                if !matches!(row.start, Start::Created(_) | Start::Replayed(_)) {
+                // A restored row's order was created before the reload: a copy seen now (a
+                // subscriber's session delivering again what it had not acknowledged, or the
+                // outbox publishing it again) is not its creation, and its time is not on this
+                // clock (the clean clone of stop 45).
+                if !matches!(
+                    row.start,
+                    Start::Created(_) | Start::Replayed(_) | Start::Restored
+                ) {
                     row.start = Start::Created(at);
                 }
                 // The first creation stands: every consumer ignores another `orders/created`

@@ -706,6 +706,28 @@ fn stored_orders() -> crate::store::EventStore {
     store
 }
 
+/// The clean clone of stop 45: reloaded while the broker was down, a subscriber's session still
+/// held an `orders/created` it had not acknowledged, and the broker delivered it again once back.
+/// The row took that copy for its creation: marked created, not restored, with a time to outcome
+/// of 251 ms counted from the copy.
+#[test]
+fn a_restored_row_stays_restored_when_a_copy_of_its_orders_created_comes_again() {
+    let mut book = OrderBook::new(100);
+    book.restore(ms(5), &stored_orders());
+    book.apply(ms(9), &created(1));
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        (row.start, row.status),
+        (Start::Restored, OrderStatus::Cancelled)
+    );
+    assert_eq!(
+        row.time_to_outcome(),
+        None,
+        "its start is not on this clock"
+    );
+    assert_eq!(book.counts().cancelled, 1);
+}
+
 #[test]
 fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
     let mut book = OrderBook::new(100);
