@@ -458,7 +458,9 @@ describeApp('dead letters', () => {
       const row = page.locator('[data-testid="dead-letter"][data-service="payment"]');
       assert.match(await row.locator('[data-testid="dead-letter-reason"]').textContent() ?? '', /poison/);
       await retryFixedPayment(page, witness, orderId);
+      // Created by that Retry, on this page's clock: not "restored" (40-AD F3).
       await page.locator(`${orderRow}[data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.getAttribute(orderRow, 'data-start'), 'created', 'the order was created after the reload, by the Retry');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS.length - 1);
 
       // Retried: gone from the database too, so the next reload lists the other three.

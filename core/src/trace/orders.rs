@@ -1491,21 +1491,23 @@ impl OrderBook {
         match message {
             DomainEvent::OrderCreated(created) => {
                 let row = self.row_mut(order_id, at);
-                // A restored row's order was created before the reload: a copy seen now (a
-                // subscriber's session delivering again what it had not acknowledged, or the
-                // outbox publishing it again) is not its creation, and its time is not on this
-                // clock (the clean clone of stop 45).
-                if !matches!(
-                    row.start,
-                    Start::Created(_) | Start::Replayed(_) | Start::Restored
-                ) {
-                    row.start = Start::Created(at);
-                }
                 // The first creation stands: every consumer ignores another `orders/created`
                 // for the same order as a duplicate, whatever it carries. Unless OrderService
                 // dead-lettered the one before: then no order exists, and this one (a fixed
                 // Retry) is the order.
                 let dead_lettered = row.dead_lettered.take().is_some();
+                // A restored row's order was created before the reload: a copy seen now (a
+                // subscriber's session delivering again what it had not acknowledged, or the
+                // outbox publishing it again) is not its creation, and its time is not on this
+                // clock (the clean clone of stop 45). A dead-lettered one's was not: this is it
+                // (40-AD F3: a poison order fixed and retried after a reload read "restored").
+                let created_before = matches!(
+                    row.start,
+                    Start::Created(_) | Start::Replayed(_) | Start::Restored
+                );
+                if dead_lettered && row.start == Start::Restored || !created_before {
+                    row.start = Start::Created(at);
+                }
                 if dead_lettered || row.customer_id.is_none() {
                     row.customer_id = Some(created.customer_id.clone());
                     row.total = Some(created.total_amount);

@@ -1304,6 +1304,15 @@ fn after_a_reload_order_service_s_kept_dead_letter_of_a_creation_gives_its_order
     );
     assert_eq!(book.counts().dead_lettered, 1);
 
+    // Fixed and retried after the reload (40-AD F3): this orders/created is the order's
+    // creation, seen on this clock, not a copy of one made before the reload.
+    book.apply(ms(20), &created_by(1, "C123", 59.98));
+    book.apply(ms(30), &confirmed(1));
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.start, Start::Created(ms(20)));
+    assert_eq!(row.customer_id.as_deref(), Some("C123"));
+    assert_eq!(row.time_to_outcome(), Some(ms(10)));
+
     // A row the wire already ended keeps its outcome.
     let mut book = OrderBook::new(10);
     book.apply(ms(1), &created(3));
