@@ -83,6 +83,10 @@ enum Rebuilt {
         /// It differed and was offered to QueryService: taken (`Ok`), or not, while it held
         /// this many events in its projection delay (`Err`). `None`: not offered.
         replaced: Option<Result<(), usize>>,
+        /// Why it would not have been offered, as the page was when Rebuild was pressed (said
+        /// if it differed and was not offered): read then, not at each render, or a Restart
+        /// afterwards turned "QueryService is crashed" into "a recording is shown" (40-AD F2).
+        kept: &'static str,
     },
     Refused(String),
 }
@@ -161,6 +165,12 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     let rebuild = {
         let (trace, rebuilt, up_to) = (props.trace.clone(), rebuilt.clone(), up_to.clone());
         let on_replace = props.on_replace.clone();
+        let kept = if props.query_crashed {
+            ": QueryService was crashed, so its read model was left as it is. Restart it if it \
+             still is, then Rebuild again to replace it."
+        } else {
+            ": a recording was shown, so the live read model was left as it is."
+        };
         Callback::from(move |_: MouseEvent| {
             let limit = match up_to.trim() {
                 "" => None,
@@ -186,7 +196,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                 rebuilt.clone(),
                 Rebuild::new(limit),
                 (asked, limit),
-                on_replace.clone(),
+                (on_replace.clone(), kept),
             );
         })
     };
@@ -204,16 +214,11 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             up_to,
             equals_live,
             replaced,
+            kept,
         } => {
             let position = rebuilt.position();
             const DIFFERED: &str = "It differed from the live read model at that position (still \
                 behind, or QueryService missed events or took some the store does not have)";
-            let kept = if props.query_crashed {
-                ": QueryService is crashed, so its read model stays as it is. Restart it, then \
-                 Rebuild again to replace it."
-            } else {
-                ": a recording is shown, so the live read model stays as it is."
-            };
             html! {
                 <div data-testid="rebuild-result" data-position={position.to_string()}
                     data-equals-live={equals_live.map(|e| e.to_string()).unwrap_or_default()}>
@@ -369,6 +374,10 @@ fn behind_text(pending: usize) -> String {
     )
 }
 
+/// Offers a rebuilt read model to QueryService: `Ok` taken, `Err(pending)` not, while it held
+/// that many events in its projection delay.
+type OnReplace = Callback<ReadModel, Result<(), usize>>;
+
 /// One step of a rebuild, then the next after the page has drawn. A whole rebuild that differs
 /// from the live read model replaces it (`on_replace`).
 fn step(
@@ -376,7 +385,7 @@ fn step(
     rebuilt: UseStateHandle<Rebuilt>,
     mut rebuild: Rebuild,
     (asked, limit): (Option<u64>, Option<u64>),
-    on_replace: Option<Callback<ReadModel, Result<(), usize>>>,
+    (on_replace, kept): (Option<OnReplace>, &'static str),
 ) {
     let progress = rebuild.step(&trace.0.borrow().store, REBUILD_STEP);
     if progress.is_finished() {
@@ -396,6 +405,7 @@ fn step(
             up_to: limit,
             equals_live,
             replaced,
+            kept,
         });
         return;
     }
@@ -404,7 +414,7 @@ fn step(
         total: progress.total,
     });
     Timeout::new(0, move || {
-        step(trace, rebuilt, rebuild, (asked, limit), on_replace)
+        step(trace, rebuilt, rebuild, (asked, limit), (on_replace, kept))
     })
     .forget();
 }
