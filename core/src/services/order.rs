@@ -184,6 +184,14 @@ pub struct OrderService {
     /// The compensations it gave up on after its last try, until one is seen done after all
     /// (then its log takes the give-up back). The page's memory only: a reload forgets it.
     given_up: Vec<(Uuid, Undo)>,
+    /// Under parallel and choreography, per cancelled order: how many times its
+    /// `orders/cancelled` has gone out (the first included) and when the last copy did. The
+    /// release and the refund are both asked by that one message, so their checks share this
+    /// count: one copy a round, numbered once, and given up after [`COMPENSATION_TRIES`] in
+    /// all (40-AD F1: with the release heard between the two checks of a round, both sent a
+    /// copy, the log said "try 2 of 4" twice and the wire had 5). The page's memory only: after
+    /// a reload the checks' own counts go on.
+    cancel_copies: BTreeMap<Uuid, (u32, Timestamp)>,
 }
 
 impl OrderService {
@@ -515,11 +523,22 @@ impl OrderService {
         }
         let what = undo.what();
         // In parallel and choreography both compensations are asked by the same message
-        // (`orders/cancelled`): while the release is awaited too, its check sends it, and the
-        // refund's only keeps count, so that one copy goes out per round.
-        let shared = saga.style != SagaStyle::Orchestration
-            && undo == Undo::Refund
-            && matches!(saga.order.inventory, Step::Confirmed(_) | Step::Awaiting);
+        // (`orders/cancelled`): one copy a round for both, counted once per order.
+        let shared = saga.style != SagaStyle::Orchestration;
+        let sent = match self.cancel_copies.get(&order_id) {
+            Some(&(copies, last)) if shared => {
+                // The other check sent a copy less than a round ago: this one waits for the
+                // round that copy started.
+                let since = now.unix_millis().saturating_sub(last.unix_millis());
+                let since = Duration::from_millis(u64::try_from(since).unwrap_or(0));
+                if since < settings.saga_timeout {
+                    let wait = settings.saga_timeout - since;
+                    return vec![check(order_id, undo, copies.max(sent), wait)];
+                }
+                copies.max(sent)
+            }
+            _ => sent,
+        };
         if sent >= COMPENSATION_TRIES {
             let (done, participant) = match undo {
                 Undo::Release => ("reservation", "InventoryService"),
@@ -569,20 +588,18 @@ impl OrderService {
                 gave_up: true,
             }];
         }
-        if shared {
-            return vec![check(order_id, undo, sent + 1, settings.saga_timeout)];
-        }
-        // The release's copy of orders/cancelled asks for the refund too, when that is awaited
-        // as well: the line says both (a newcomer's break-test read only "release not confirmed
+        // A copy of orders/cancelled asks for the release and the refund both, when both are
+        // awaited: the line says both (a newcomer's break-test read only "release not confirmed
         // yet" while the refund was unconfirmed too).
-        let what = if undo == Undo::Release
-            && saga.style != SagaStyle::Orchestration
-            && to_undo(&saga.order, saga.style).contains(&Undo::Refund)
-        {
+        let awaited = |step: &Step| matches!(step, Step::Confirmed(_) | Step::Awaiting);
+        let what = if shared && awaited(&saga.order.inventory) && awaited(&saga.order.payment) {
             "release and refund"
         } else {
             what
         };
+        if shared {
+            self.cancel_copies.insert(order_id, (sent + 1, now));
+        }
         let reason = saga.order.cancel_reason.clone().unwrap_or_default();
         let message = match (saga.style, undo) {
             (SagaStyle::Orchestration, Undo::Release) => release(order_id, &reason, now),

@@ -1009,3 +1009,58 @@ fn a_change_of_style_stops_waiting_for_a_compensation_order_service_gave_up_on()
     assert_eq!(wire.flow.style_waiting(), None);
     assert_eq!(wire.flow.settings.saga, SagaStyle::Orchestration);
 }
+
+/// 40-AD F1: charged before the deadline (0.5 s), reserved just after the first round of checks
+/// (3 s), PaymentService crashed for good after its charge. The release is heard between the
+/// two checks of that round (InventoryService answers the copy before the refund's check
+/// runs); the refund never is.
+/// `orders/cancelled` goes out COMPENSATION_TRIES times in all (the first and its copies), the
+/// log numbers the copies 2, 3, 4 once each, and OrderService gives up after the last.
+#[test]
+fn a_refund_never_seen_after_the_release_was_seen_counts_each_copy_once() {
+    let id = order_id(1);
+    let tries = crate::config::COMPENSATION_TRIES as usize;
+    {
+        let style = SagaStyle::Parallel;
+        let mut wire = Wire::new(FlowSettings {
+            saga: style,
+            saga_timeout: Duration::from_millis(1500),
+            delays: Delays {
+                payment: Duration::from_millis(500),
+                inventory: Duration::from_millis(3001),
+            },
+            ..FlowSettings::default()
+        });
+        wire.place(id, &draft(2));
+        // Up to the charge (and, under choreography, the reservation that asks for it).
+        while !wire
+            .published
+            .iter()
+            .any(|(_, e)| e.topic() == topics::PAYMENTS_PROCESSED)
+        {
+            wire.deliver();
+            assert!(
+                !wire.timers.is_empty(),
+                "{style:?}: {:?}",
+                wire.topics_of(id)
+            );
+            wire.fire_next();
+        }
+        wire.settle_without(&[ServiceId::Payment]);
+        let copies = wire.sent_at(id, topics::ORDERS_CANCELLED);
+        let lines: Vec<&String> = wire.sent_again();
+        assert_eq!(copies.len(), tries, "{style:?}: {copies:?} {lines:#?}");
+        let numbered: Vec<String> = lines
+            .iter()
+            .filter_map(|l| l.split("(try ").nth(1).map(|n| n.to_owned()))
+            .collect();
+        let expected: Vec<String> = (2..=tries).map(|n| format!("{n} of {tries})")).collect();
+        assert_eq!(numbered, expected, "{style:?}: {lines:#?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("refund not confirmed after {tries} tries"))),
+            "{style:?}: {lines:#?}"
+        );
+    }
+}
