@@ -156,6 +156,29 @@ describeApp('orders refused when nobody could hear them', () => {
     });
   });
 
+  // 40-AF F1/F2: PaymentService crashed, then the coordination switched to orchestration. Its
+  // kept session holds the old style's subscriptions: the order's charge command went out to
+  // nobody and the order was cancelled, while the gate had opened. Now orders wait for it,
+  // saying it is crashed; after Restart (and its SUBACK) they go, orchestrated, and complete.
+  it('a service crashed across a coordination switch: orders wait for it, naming the crash and Restart; once restarted and subscribed they complete in the new style', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
+      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await page.selectOption('#saga-style', 'orchestration');
+      // No saga in flight: the services switch at once (the address bar then names the style).
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('saga') === 'orchestration', null, { timeout: FLOW_TIMEOUT_MS });
+      const one = await refusalAfter(page, 'place-order', /^OrderService is waiting for PaymentService to subscribe, but PaymentService is crashed, so the order was not placed\. Press Restart on PaymentService; this message goes once it has subscribed\.$/);
+      assert.doesNotMatch(one, /goes away once they have/);
+      await assertNoOrderOnTheWire(witness, 'while PaymentService, crashed, had not subscribed to the new style');
+      await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+      await formError(page).waitFor({ state: 'detached', timeout: CONNECT_TIMEOUT_MS });
+      await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const id = await placeOrder(page);
+      await witness.waitForOrder('commands/payment/charge', id, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, id, 'orders/confirmed');
+    }));
+
   // A newcomer's break-test: with orders placed every second, a coordination switch waited
   // forever (each new order was one more saga in the old style), and its note kept the count it
   // started with.

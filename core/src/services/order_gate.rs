@@ -86,6 +86,10 @@ pub struct OrderGate {
     pending: BTreeMap<Instance, String>,
     /// Orders no longer wait for QueryService's first SUBACK ([`OrderGate::read_side_released`]).
     read_side_released: bool,
+    /// Its filters changed (a coordination switch) since the session its broker may keep was
+    /// made: a CONNACK with Session Present does not count as subscribed, only its next SUBACK
+    /// (the kept session holds the old style's subscriptions).
+    filters_changed: BTreeSet<Instance>,
 }
 
 /// A service's state as the gate needs it (OrderService's for orders, a retry's publisher's):
@@ -195,6 +199,14 @@ pub enum OrderRefusal {
     /// remember), up to the page's 10 s limit. A newcomer's break-test (36-Q F5) with a slow
     /// database was told "OrderService published order …" 8 s before it went out.
     ReadingDatabase,
+    /// A service the order flow needs has not subscribed (since the services started, or to
+    /// the new style's topics since a coordination switch) and is crashed: it will not
+    /// subscribe until the learner presses *Restart* (40-AF F2: the form said the message "goes
+    /// away once they have", and it never did).
+    CrashedUnsubscribed {
+        /// The crashed service.
+        service: ServiceId,
+    },
 }
 
 impl OrderGate {
@@ -206,6 +218,7 @@ impl OrderGate {
     /// services started or since it last moved broker.
     pub fn subscribed(&mut self, instance: impl Into<Instance>) -> bool {
         let instance = instance.into();
+        self.filters_changed.remove(&instance);
         let first = !self.has_subscribed(instance.service);
         self.seen.insert(instance);
         self.crashed.remove(&instance);
@@ -213,6 +226,20 @@ impl OrderGate {
         self.subscribed_now.insert(instance);
         self.subscribed.insert(instance);
         first
+    }
+
+    /// `instance` connected again and its broker kept its session (a CONNACK with Session
+    /// Present): subscribed ([`OrderGate::subscribed`]), unless its filters changed since
+    /// ([`OrderGate::resubscribing`]): then the kept session holds the old style's
+    /// subscriptions, and only its SUBACK counts (40-AF F1). Returns what
+    /// [`OrderGate::subscribed`] returns, `false` when it waits for the SUBACK.
+    pub fn session_kept(&mut self, instance: impl Into<Instance>) -> bool {
+        let instance = instance.into();
+        if self.filters_changed.contains(&instance) {
+            self.seen.insert(instance);
+            return false;
+        }
+        self.subscribed(instance)
     }
 
     /// `instance`'s connection ended (dropped, left, or not open yet): with a clean session the
@@ -327,6 +354,10 @@ impl OrderGate {
         waiting.iter().find_map(|service| {
             self.refused_connect(*service)
                 .or_else(|| self.refused_subscribe(*service))
+                .or_else(|| {
+                    self.is_down(*service)
+                        .then_some(OrderRefusal::CrashedUnsubscribed { service: *service })
+                })
         })
     }
 
@@ -506,16 +537,21 @@ impl OrderGate {
         }
     }
 
-    /// The services switch to another style: `instance` (connected) was asked to SUBSCRIBE to
-    /// the new style's filters, which hold for it only once its SUBACK came; until then orders
-    /// wait for it ([`OrderGate::waiting_for`]), as for a service not subscribed yet, since the
-    /// broker delivers a PUBLISH only to the subscriptions that exist when it arrives (e.g. a
+    /// The services switch to another style: `instance` was asked to SUBSCRIBE to the new
+    /// style's filters, which hold for it only once its SUBACK came; until then orders wait for
+    /// it ([`OrderGate::waiting_for`]), as for a service not subscribed yet, since the broker
+    /// delivers a PUBLISH only to the subscriptions that exist when it arrives (e.g. a
     /// `commands/payment/charge` before PaymentService's SUBSCRIBE to `commands/payment/#`).
+    /// Crashed or disconnected, too: the session its broker keeps holds the old style's
+    /// subscriptions, so what the new style sends it meanwhile is queued for nobody (40-AF F1:
+    /// PaymentService crashed across a switch to orchestration, the order's charge command
+    /// reached no one and the order was cancelled).
     pub fn resubscribing(&mut self, instance: impl Into<Instance>) {
         let instance = instance.into();
         self.seen.insert(instance);
         self.deaf.remove(&instance);
         self.subscribed.remove(&instance);
+        self.filters_changed.insert(instance);
     }
 }
 
@@ -689,6 +725,9 @@ impl OrderRefusal {
                 "{publisher} is waiting for the browser's database to be read back after the \
                  reload"
             ),
+            OrderRefusal::CrashedUnsubscribed { service } => format!(
+                "{publisher} is waiting for {service} to subscribe, but {service} is crashed"
+            ),
         }
     }
 
@@ -715,6 +754,11 @@ impl OrderRefusal {
                 " Its instances cannot share its work on this broker: run one instance (Competing \
                  consumers, plain subscriptions), or use a broker that supports $share; this \
                  message goes once it has subscribed."
+            }
+            OrderRefusal::CrashedUnsubscribed { service } => {
+                return format!(
+                    " Press Restart on {service}; this message goes once it has subscribed."
+                );
             }
             OrderRefusal::Deaf { service, .. } => {
                 return format!(
@@ -1156,6 +1200,76 @@ mod tests {
         assert_eq!(
             gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
             Ok(())
+        );
+    }
+
+    /// 40-AF F1 and F2: PaymentService crashed, then a switch to orchestration. Orders wait for
+    /// it (its kept session holds the old style's subscriptions), the refusal says it is crashed
+    /// and to restart it; restarted, its kept session does not count, its SUBACK does.
+    #[test]
+    fn a_service_crashed_across_a_switch_holds_orders_until_its_suback_and_is_named_crashed() {
+        let mut gate = all_subscribed();
+        gate.crashed(ServiceId::Payment);
+        for service in ServiceId::ALL {
+            gate.resubscribing(service);
+            if service != ServiceId::Payment {
+                gate.subscribed(service);
+            }
+        }
+        let up = up();
+        let refused = gate
+            .check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up))
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            OrderRefusal::CrashedUnsubscribed {
+                service: ServiceId::Payment
+            }
+        );
+        assert_eq!(
+            format!("{}.{}", refused.cause(), refused.advice()),
+            "OrderService is waiting for PaymentService to subscribe, but PaymentService is \
+             crashed. Press Restart on PaymentService; this message goes once it has subscribed."
+        );
+        gate.restarted(ServiceId::Payment);
+        assert!(
+            !gate.session_kept(ServiceId::Payment),
+            "the kept session is the old style's"
+        );
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
+        );
+        gate.subscribed(ServiceId::Payment);
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            Ok(())
+        );
+        // Without a switch since, a kept session counts again.
+        gate.left(ServiceId::Payment);
+        assert!(
+            !gate.session_kept(ServiceId::Payment),
+            "not its first subscription"
+        );
+        assert!(gate.has_subscribed(ServiceId::Payment));
+    }
+
+    /// A service crashed before it ever subscribed: the same words (40-AF F2).
+    #[test]
+    fn a_service_crashed_before_its_first_subscription_is_named_crashed() {
+        let mut gate = OrderGate::default();
+        for service in ServiceId::ALL {
+            if service != ServiceId::Inventory {
+                gate.subscribed(service);
+            }
+        }
+        gate.crashed(ServiceId::Inventory);
+        let up = up();
+        assert_eq!(
+            gate.check_new_order(SagaStyle::Parallel, None, OrderLink::Up(&up)),
+            Err(OrderRefusal::CrashedUnsubscribed {
+                service: ServiceId::Inventory
+            })
         );
     }
 

@@ -260,7 +260,8 @@ impl Runtime {
                 self.record(service, ServiceEvent::Session { present });
                 // The broker kept the session, subscriptions included: no SUBSCRIBE follows.
                 if session_present {
-                    self.order_gate.borrow_mut().subscribed(instance);
+                    // Unless its filters changed since (a coordination switch): then its SUBACK.
+                    self.order_gate.borrow_mut().session_kept(instance);
                     self.review_order_gate();
                     self.unsubscribe_stale(instance);
                 } else if self.session == SessionMode::Persistent

@@ -41,8 +41,8 @@ impl Runtime {
     /// for how many sagas in flight, when that changed (the note's count follows the sagas as
     /// they end, and the order gate, which holds new orders back meanwhile, is looked at
     /// again); and makes the clients' subscriptions those of the flow's style, if it changed:
-    /// the ones no longer needed are dropped and the new ones made, and orders wait for the
-    /// connected clients' SUBACK ([`OrderGate::resubscribing`]).
+    /// the ones no longer needed are dropped and the new ones made, and orders wait for every
+    /// client's SUBACK, a crashed one's after its Restart ([`OrderGate::resubscribing`]).
     ///
     /// [`OrderGate::resubscribing`]: eda_core::services::order_gate::OrderGate::resubscribing
     pub(super) fn follow_style(self: &Rc<Self>) {
@@ -85,9 +85,9 @@ impl Runtime {
                 .filter(|f| !wanted.contains(f))
                 .collect();
             self.unsubscribe_flow(service, client, &gone);
-            if client.is_connected() && !self.is_crashed(*instance) {
-                self.order_gate.borrow_mut().resubscribing(*instance);
-            }
+            // Crashed or disconnected too: its kept session holds the old style's filters
+            // (40-AF F1).
+            self.order_gate.borrow_mut().resubscribing(*instance);
             let qos = self.qos.get();
             subscribe(
                 *instance,
