@@ -399,6 +399,27 @@ describeApp('dead letters', () => {
       assert.equal(new URL(page.url()).searchParams.get('retry_ms'), '1500', 'the link keeps the wait in use');
     }));
 
+  // 40-AE F1: 1,000 junk messages on orders/created, 4,000 dead letters (one per consumer
+  // each). The page drew them all and copied them at each change: every order then took 6 s,
+  // and orders were cancelled as timed out with both work delays at 0. All stay kept; the list
+  // draws the newest 100 and counts the rest; the next order completes.
+  it('a flood of 1,000 junk messages: 4,000 dead letters kept, the newest 100 drawn and the rest counted, and the next order still completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
+      const FLOOD = 1000;
+      const letters = FLOOD * CONSUMERS_OF_ORDERS.length;
+      await Promise.all(Array.from({ length: FLOOD }, (_, i) => witness.publish('orders/created', `junk ${i}`)));
+      await witness.waitFor(() => deadLettersSeen(witness).length >= letters, 60_000, `${letters} dead letters`);
+      await page.waitForFunction((n) => document.querySelector('[data-testid="dead-letters-count"]')?.textContent === ` — ${n}`, letters, { timeout: 30_000 });
+      assert.equal(await page.locator('[data-testid="dead-letter"]').count(), 100, 'the newest 100 drawn');
+      const hidden = page.locator('[data-testid="dead-letters-hidden"]');
+      assert.equal(await hidden.getAttribute('data-count'), String(letters - 100));
+      assert.match(await hidden.textContent(), new RegExp(`^${letters - 100} older dead letters not shown: the list draws the newest 100 of the ${letters} kept`));
+      const orderId = await placeOrder(page);
+      await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      await waitForRow(page, orderId, 'Completed');
+    }));
+
   it('a double-click on Retry retries that dead letter only: one orders/created on the wire, the other three still listed', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
       await page.click('[data-testid="send-poison"]');

@@ -331,8 +331,10 @@ pub struct State {
     /// The dead letters this page's services published and the learner has not yet retried or
     /// discarded, oldest first (by when their service gave up): the Dead letters panel's list.
     /// *Clear* keeps them (it clears the picture, not the work left to do); the browser's
-    /// database brings them back after a reload ([`Action::DeadLettersRestored`]).
-    pub dead_letters: Vec<crate::trace::dead_letters::KeptDeadLetter>,
+    /// database brings them back after a reload ([`Action::DeadLettersRestored`]). Shared
+    /// (`Rc`): the reducer copies the state at every action, and a flood of junk leaves
+    /// thousands of them (40-AE F1: 4,000 copied at each action made every order take 6 s).
+    pub dead_letters: std::rc::Rc<Vec<crate::trace::dead_letters::KeptDeadLetter>>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
     /// Units held by open reservations, per counted product, apart from `stock`
@@ -659,7 +661,7 @@ impl State {
             redelivery_refusals: 0,
             redelivery_letter: None,
             acl_probe: None,
-            dead_letters: Vec::new(),
+            dead_letters: std::rc::Rc::default(),
             stock: Stock::default(),
             stock_held: Stock::default(),
             uncounted: Default::default(),
@@ -1065,25 +1067,27 @@ impl State {
             Action::AclProbe(text) => self.acl_probe = Some(text),
             Action::DeadLetterKept(kept) => {
                 if !self.dead_letters.iter().any(|d| d.id == kept.id) {
-                    self.dead_letters.push(kept);
+                    std::rc::Rc::make_mut(&mut self.dead_letters).push(kept);
                 }
             }
             Action::DeadLettersRestored(restored) => {
-                for kept in restored {
-                    if !self.dead_letters.iter().any(|d| d.id == kept.id) {
-                        self.dead_letters.push(kept);
-                    }
-                }
+                let letters = std::rc::Rc::make_mut(&mut self.dead_letters);
+                let mut known: std::collections::HashSet<String> =
+                    letters.iter().map(|d| d.id.clone()).collect();
+                letters.extend(
+                    restored
+                        .into_iter()
+                        .filter(|kept| known.insert(kept.id.clone())),
+                );
                 // Stable: letters given up on in the same millisecond keep their order.
-                self.dead_letters.sort_by_key(|d| d.letter.failed_at);
+                letters.sort_by_key(|d| d.letter.failed_at);
             }
             Action::DeadLetterRefused {
                 service,
                 letter,
                 why,
             } => {
-                if let Some(kept) = self
-                    .dead_letters
+                if let Some(kept) = std::rc::Rc::make_mut(&mut self.dead_letters)
                     .iter_mut()
                     .find(|d| d.service == service && d.letter == letter && d.refused.is_none())
                 {
@@ -1091,7 +1095,9 @@ impl State {
                 }
             }
             Action::DeadLetterHandled(id) => {
-                self.dead_letters.retain(|d| d.id != id);
+                if self.dead_letters.iter().any(|d| d.id == id) {
+                    std::rc::Rc::make_mut(&mut self.dead_letters).retain(|d| d.id != id);
+                }
                 self.redelivery_error = None;
             }
             Action::Crashed(instance, at) => {

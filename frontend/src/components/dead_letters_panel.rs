@@ -12,6 +12,7 @@
 //! the focus, or the panel's heading when the list is empty. Without it the removed button's
 //! focus falls to the page's body, and a keyboard or screen-reader user loses the place.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use eda_core::services::settings::still_in_use;
@@ -34,10 +35,11 @@ pub struct DeadLettersPanelProps {
     pub trace: SharedTrace,
     /// Changes whenever packets were recorded.
     pub version: u64,
-    /// The page's list ([`eda_core::state::State::dead_letters`]); `None` for a recording,
-    /// whose dead letters are read off its packets.
+    /// The page's list ([`eda_core::state::State::dead_letters`]), shared; `None` for a
+    /// recording, whose dead letters are read off its packets. The panel draws the newest
+    /// [`DRAWN_AT_MOST`].
     #[prop_or_default]
-    pub kept: Option<Vec<KeptDeadLetter>>,
+    pub kept: Option<Rc<Vec<KeptDeadLetter>>>,
     /// The browser's database keeps nothing (it failed, or there is none): the list is in this
     /// page's memory only, and the panel says so.
     #[prop_or_default]
@@ -226,21 +228,32 @@ fn Letter(props: &LetterProps) -> Html {
     }
 }
 
+/// How many dead letters the panel draws, the newest: each is a form (a text box, *Retry*,
+/// *Discard*), and a flood of junk (1,000 messages, one dead letter per consumer each) drew
+/// 4,000 of them at every change of the page, which then took seconds per order (40-AE F1). The
+/// rest stay kept (and in the tab's database) and come up as the newer ones are handled.
+pub const DRAWN_AT_MOST: usize = 100;
+
 #[component]
 pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
-    let letters = match &props.kept {
+    let all: Rc<Vec<KeptDeadLetter>> = match &props.kept {
         Some(kept) => kept.clone(),
-        None => dead_letters(&props.trace.0.borrow().packets, &[])
-            .into_iter()
-            .map(|seen| KeptDeadLetter {
-                id: format!("packet-{}", seen.seq),
-                service: seen.service,
-                letter: seen.letter,
-                unpublished: false,
-                refused: None,
-            })
-            .collect(),
+        None => Rc::new(
+            dead_letters(&props.trace.0.borrow().packets, &[])
+                .into_iter()
+                .map(|seen| KeptDeadLetter {
+                    id: format!("packet-{}", seen.seq),
+                    service: seen.service,
+                    letter: seen.letter,
+                    unpublished: false,
+                    refused: None,
+                })
+                .collect(),
+        ),
     };
+    let total = all.len();
+    let letters = &all[total.saturating_sub(DRAWN_AT_MOST)..];
+    let hidden = total - letters.len();
     let list_ref = use_node_ref();
     let heading_ref = use_node_ref();
     let pressed = use_mut_ref(|| None::<Pressed>);
@@ -266,7 +279,7 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
     html! {
         <section class="card dead-letters" aria-labelledby="dead-letters-title" data-testid="dead-letters-panel">
             <h2 id="dead-letters-title" tabindex="-1" ref={heading_ref}>{ "Dead letters" }
-                <span class="muted" data-testid="dead-letters-count">{ format!(" — {}", letters.len()) }</span></h2>
+                <span class="muted" data-testid="dead-letters-count">{ format!(" — {total}") }</span></h2>
             <p class="muted">
                 { "A message a service cannot process goes to deadletter/<service>: at once if it can never be \
                    processed as it is (not JSON, the wrong shape), after three tries if its handler fails. \
@@ -300,7 +313,7 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 <p class="empty">{ "None." }</p>
             } else {
                 <ul ref={list_ref}>
-                    { for letters.into_iter().rev().map(|letter| {
+                    { for letters.iter().rev().cloned().map(|letter| {
                         let key = letter.id.clone();
                         let ended = order_ended_note(&letter.letter, &book);
                         let refusal = props.retry_refusal.as_ref()
@@ -312,6 +325,13 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                         }
                     }) }
                 </ul>
+                if hidden > 0 {
+                    <p class="dropped" data-testid="dead-letters-hidden" data-count={hidden.to_string()}>{ format!(
+                        "{hidden} older dead letters not shown: the list draws the newest {DRAWN_AT_MOST} \
+                         of the {total} kept (all of them are kept, in the tab's database too). Retry or \
+                         Discard newer ones to bring older ones up."
+                    ) }</p>
+                }
             }
         </section>
     }
