@@ -306,7 +306,7 @@ describeApp('event store', () => {
       await page.click('[data-testid="place-order"]');
       const refusal = page.locator('[data-testid="form-error"]');
       await refusal.waitFor();
-      assert.match(await refusal.textContent(), /OrderService is waiting for the browser's database to be read back after the reload/);
+      assert.match(await refusal.textContent(), /OrderService is waiting for the browser's database to be read back/);
       assert.equal(witness.messages.filter((m) => m.topic === 'orders/created').length, 1, 'nothing published meanwhile');
       // Read back: orders go, and the one before the reload is there.
       const next = await placeOrder(page);

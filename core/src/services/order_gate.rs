@@ -721,10 +721,9 @@ impl OrderRefusal {
                      (waiting for the {in_flight} {sagas} in flight to end)"
                 )
             }
-            OrderRefusal::ReadingDatabase => format!(
-                "{publisher} is waiting for the browser's database to be read back after the \
-                 reload"
-            ),
+            OrderRefusal::ReadingDatabase => {
+                format!("{publisher} is waiting for the browser's database to be read back")
+            }
             OrderRefusal::CrashedUnsubscribed { service } => format!(
                 "{publisher} is waiting for {service} to subscribe, but {service} is crashed"
             ),
@@ -1072,8 +1071,7 @@ mod tests {
             let reading = OrderRefusal::ReadingDatabase;
             assert_eq!(
                 reading.cause(),
-                "OrderService is waiting for the browser's database to be read back after the \
-                 reload"
+                "OrderService is waiting for the browser's database to be read back"
             );
             assert!(reading.advice().contains("goes once it has been read"));
             // Its own subscription is named as such (36-R F4: "OrderService is waiting for
