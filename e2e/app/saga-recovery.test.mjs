@@ -168,6 +168,14 @@ describeApp('saga recovery', () => {
       const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
       const release = await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
       assert.notEqual(refund.json.paymentId, NIL, 'a real charge, refunded');
+      // While it is crashed, the row names the crash as the cause (40-AD F4: it named a broker
+      // that stopped answering, one restarted, an ACL).
+      const unheardNow = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-unheard-step"]`);
+      await page.waitForFunction((id) => document.querySelectorAll(`[data-testid="order-row"][data-order-id="${id}"] [data-testid="order-unheard-step"]`).length === 2, orderId, { timeout: FLOW_TIMEOUT_MS });
+      for (const note of await unheardNow.allTextContents()) {
+        assert.match(note, /^ \(OrderService has not received this (payments\/processed|inventory\/reserved): it is crashed\./);
+        assert.doesNotMatch(note, /ACL/);
+      }
       await page.getByRole('button', { name: 'Restart OrderService' }).click();
       // Back, OrderService has heard neither: it sends orders/cancelled again (the same bytes);
       // PaymentService and InventoryService, which took the copy for a duplicate, answer again.

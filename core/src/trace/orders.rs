@@ -597,8 +597,10 @@ impl OrderRow {
     /// publisher, or to OrderService's subscription) does so without a word under MQTT 3.1.1
     /// (5.0 tells the publisher Not authorized, 0x87, §3.4.2.1). A newcomer's break-test (34-J F8)
     /// saw "inventory timed out" although InventoryService had answered in 0.8 s, and nothing
-    /// pointed at the ACL. `None` otherwise.
-    pub fn unheard_step(&self, step: &StepSeen) -> Option<String> {
+    /// pointed at the ACL. While OrderService is crashed (`order_crashed`) that is the cause
+    /// named (40-AD F4: the row named a broker that stopped answering, one restarted, an ACL,
+    /// everything but the crash the learner had just made). `None` otherwise.
+    pub fn unheard_step(&self, step: &StepSeen, order_crashed: bool) -> Option<String> {
         let reason = self.reason.as_deref()?;
         let participant = if step.is_payment() {
             "payment"
@@ -623,6 +625,12 @@ impl OrderRow {
                  away, and OrderService connected again with a clean session, so the broker \
                  dropped what it held for the old one (with persistent sessions it would have \
                  queued it and delivered it on the reconnection)"
+            )
+        } else if order_crashed {
+            format!(
+                "OrderService has not received this {topic}: it is crashed. With a persistent \
+                 session the broker keeps it for OrderService and delivers it after Restart; with \
+                 a clean session it is lost"
             )
         } else {
             format!("OrderService never received this {topic}: {UNDELIVERED_WHY}")

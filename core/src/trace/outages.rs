@@ -917,6 +917,13 @@ impl OutageLedger {
         }
     }
 
+    /// Whether `instance` is crashed now: an outage of it is open (not restarted).
+    pub fn is_down(&self, instance: Instance) -> bool {
+        self.entries
+            .iter()
+            .any(|c| c.outage.instance == instance && c.outage.restarted_at.is_none())
+    }
+
     /// Every crash counted, oldest first.
     pub fn outages(&self) -> Vec<Outage> {
         self.entries.iter().map(|c| c.outage.clone()).collect()

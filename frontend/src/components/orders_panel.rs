@@ -77,6 +77,7 @@ fn row_view(
     on_again: Option<&Callback<u64>>,
     handlers: bool,
     recording: bool,
+    order_crashed: bool,
 ) -> Html {
     let id = row.order_id.to_string();
     let why_unknown = row.start.why_not_known(recording);
@@ -170,7 +171,7 @@ fn row_view(
                     { for row.steps.iter().map(|s: &StepSeen| html! {
                         <li class={classes!(s.failed().then_some("failure"))} data-testid="order-step">
                             { reason_cut(&s.describe(), REASON_CHARS) }{ by(row.step_by(s), handlers && s.is_payment()) }
-                            if let Some(unheard) = row.unheard_step(s) {
+                            if let Some(unheard) = row.unheard_step(s, order_crashed) {
                                 <span class="note" data-testid="order-unheard-step">{ format!(" ({unheard})") }</span>
                             }
                             if let Some(kept) = row.kept_step(s) {
@@ -240,6 +241,11 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
     let counts = book.counts();
     let (completed, cancelled, open) = (counts.completed, counts.cancelled, counts.open);
     let recording = trace.playback.source() == Source::Recording;
+    // Live only: a recording's rows say what its packets say.
+    let order_crashed = !recording
+        && trace
+            .outage_ledger
+            .is_down(eda_core::services::ServiceId::Order.into());
     let rows = book
         .rows()
         .rev()
@@ -257,6 +263,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                 props.on_deliver_again.as_ref(),
                 props.show_handlers,
                 recording,
+                order_crashed,
             )
         })
         .collect::<Html>();

@@ -1778,7 +1778,7 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
         let row = book.row(id(1)).unwrap();
         row.steps
             .iter()
-            .map(|s| row.unheard_step(s))
+            .map(|s| row.unheard_step(s, false))
             .collect::<Vec<_>>()
     };
     assert_eq!(unheard(&history), [None, None], "not ended yet");
@@ -1798,6 +1798,16 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
         "{reserved_note}"
     );
     assert!(reserved_note.contains("ACL") && reserved_note.contains("0x87"));
+    // OrderService crashed: the crash is the cause named (40-AD F4).
+    let book = OrderBook::from_packets(&ended, 10);
+    let row = book.row(id(1)).unwrap();
+    let crashed = row.unheard_step(&row.steps[0], true).unwrap();
+    assert!(
+        crashed
+            .starts_with("OrderService has not received this inventory/reserved: it is crashed.")
+            && !crashed.contains("ACL"),
+        "{crashed}"
+    );
     // Mosquitto logs nothing for a delivery a read rule held back: the note does not send the
     // learner to a log line that is not there (39-AA F1), it says what the log does show.
     assert!(
