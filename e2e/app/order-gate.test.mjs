@@ -207,6 +207,12 @@ describeApp('orders refused when nobody could hear them', () => {
         null,
         { timeout: FLOW_TIMEOUT_MS },
       );
+      // … and so does the form's refusal, still true (40-AF F4: it kept the click's count).
+      await page.waitForFunction(
+        () => /\(waiting for the 1 saga in flight to end\), so none of the 10 orders was placed\./.test(document.querySelector('[data-testid="form-error"]')?.textContent ?? ''),
+        null,
+        { timeout: 5_000 },
+      );
       // The second ends: the services switch, the note and the refusal go by themselves.
       await witness.waitForOrder('orders/confirmed', second, FLOW_TIMEOUT_MS);
       await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });

@@ -208,9 +208,13 @@ impl Runtime {
     }
 
     /// The form's refusal was shown now, saying the gate's `refusal` (`None`: no gate made
-    /// it), or an order went out (`shown` false: the refusal is gone).
-    pub(super) fn form_refused(&self, shown: bool, refusal: Option<OrderRefusal>) {
-        *self.form_refusal.borrow_mut() = (shown.then(|| (clock::now(), refusal)), None);
+    /// it) of `asked` orders after `placed` went out; or `None`: an order went out, or the
+    /// refusal is gone.
+    pub(super) fn form_refused(&self, shown: Option<(Option<OrderRefusal>, usize, usize)>) {
+        *self.form_refusal.borrow_mut() = (
+            shown.map(|(refusal, asked, placed)| (clock::now(), refusal, (asked, placed))),
+            None,
+        );
     }
 
     /// The form's refusal, out of date once the gate says `gate_now` (open, or shut for
@@ -221,15 +225,35 @@ impl Runtime {
     /// had been, while a service had not subscribed yet (CI, stop 45).
     ///
     /// [`READABLE_FOR`]: eda_core::services::refusal_shown::READABLE_FOR
+    ///
+    /// Still true but with other figures ("the 3 sagas in flight", now 1; two services not
+    /// subscribed, now one), it is said again with them (40-AF F4: the sentence kept the count
+    /// of the click while the note beside it counted down).
     fn review_form_refusal(self: &Rc<Self>, gate_now: Option<&OrderRefusal>) {
-        let (shown_at, true_now) = match &self.form_refusal.borrow().0 {
-            Some((shown_at, said)) => (*shown_at, still_true(said.as_ref(), gate_now)),
+        let (shown_at, true_now, moved) = match &self.form_refusal.borrow().0 {
+            Some((shown_at, said, counts)) => {
+                let true_now = still_true(said.as_ref(), gate_now);
+                let moved = (true_now && said.is_some() && said.as_ref() != gate_now)
+                    .then(|| (gate_now.cloned(), *counts));
+                (*shown_at, true_now, moved)
+            }
             None => return,
         };
+        if let Some((Some(refusal), (asked, placed))) = moved {
+            let sentence =
+                eda_core::services::order::orders_refused(&refusal.cause(), asked, placed);
+            if let Some(shown) = self.form_refusal.borrow_mut().0.as_mut() {
+                shown.1 = Some(refusal.clone());
+            }
+            self.tell_now(Action::OrderRefused(format!(
+                "{sentence}{}",
+                refusal.advice()
+            )));
+        }
         let now = clock::now();
         match fate(shown_at, !true_now, now) {
             Fate::GoesNow => {
-                self.form_refused(false, None);
+                self.form_refused(None);
                 self.tell_now(Action::FormRefusalOutdated);
             }
             Fate::GoesAt(due) => {

@@ -79,11 +79,13 @@ type Report = Rc<dyn Fn(Action)>;
 /// shown), shared from one runtime to the next through the [`Handover`].
 type Current = Rc<RefCell<std::rc::Weak<Runtime>>>;
 
-/// The form's refusal while it is shown: when (on the page's clock), and the gate's refusal it
-/// said (`None` when no gate made it).
+/// The form's refusal while it is shown: when (on the page's clock), the gate's refusal it
+/// said (`None` when no gate made it), and how many orders were asked and placed (its sentence,
+/// `order::orders_refused`, said again when the refusal's figures move).
 type ShownRefusal = Option<(
     Duration,
     Option<eda_core::services::order_gate::OrderRefusal>,
+    (usize, usize),
 )>;
 
 pub struct Runtime {

@@ -34,13 +34,14 @@ impl Runtime {
                     placed.refused = Some(format!("{sentence}{advice}"));
                     // Kept readable a while once out of date (36-R F5); the gate's refusal,
                     // if one made it, tells when it is.
-                    self.form_refused(true, self.new_order_gate().err());
+                    let gate = self.new_order_gate().err();
+                    self.form_refused(Some((gate, count, placed.orders.len())));
                     break;
                 }
             }
         }
         if placed.refused.is_none() {
-            self.form_refused(false, None);
+            self.form_refused(None);
         }
         placed
     }
