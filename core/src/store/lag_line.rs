@@ -149,6 +149,17 @@ pub struct QueryCrash {
     pub held: usize,
 }
 
+/// [`lost_in_crash`]'s sentence as it follows the lag line `lag`: without its closing "Rebuild
+/// projects them from the event store." when `lag` has said Rebuild projects them already (a
+/// newcomer's break-test, 40-AD F9, read it twice in one line).
+pub fn lost_after_lag(lag: &str, lost: &str) -> String {
+    const CLOSING: &str = " Rebuild projects them from the event store.";
+    match lost.strip_suffix(CLOSING) {
+        Some(shorter) if lag.contains("Rebuild projects") => shorter.to_owned(),
+        _ => lost.to_owned(),
+    }
+}
+
 /// What the lag line adds after a crash of QueryService that cost events (its last crash,
 /// [`QueryCrash`]): how many of the events `model` has not applied it held for its projection
 /// delay when it crashed (recorded before the crash; at most [`QueryCrash::held`]), and how
@@ -293,6 +304,21 @@ mod tests {
             r#"{{"position":{position},"stream":"00000000-0000-0000-0000-{position:012}","version":1,"type":"OrderCreated","schema":3,"recordedAt":"2026-12-02T09:20:{second:02}.000Z","data":{{"customerId":"C1","items":[],"totalAmount":1}}}}"#
         );
         StoredEvent::decode(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_rebuild_sentence_is_said_once_in_a_lag_line() {
+        let lost = "Of the events not projected, 4 were appended while QueryService was down: \
+                    they will not come. Rebuild projects them from the event store.";
+        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, 0);
+        assert!(missing.contains("Rebuild projects"), "{missing}");
+        assert_eq!(
+            lost_after_lag(&missing, lost),
+            "Of the events not projected, 4 were appended while QueryService was down: they \
+             will not come."
+        );
+        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, 0);
+        assert_eq!(lost_after_lag(&behind, lost), lost);
     }
 
     #[test]

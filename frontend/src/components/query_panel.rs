@@ -17,8 +17,8 @@ use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
 use eda_core::services::ServiceId;
 use eda_core::store::{
-    lag_line, lost_in_crash, rebuilt_heading, EventStore, Lag, QueryCrash, ReadModel, Rebuild,
-    Totals,
+    lag_line, lost_after_lag, lost_in_crash, rebuilt_heading, EventStore, Lag, QueryCrash,
+    ReadModel, Rebuild, Totals,
 };
 use eda_core::trace::playback::Source;
 use eda_core::trace::Trace;
@@ -254,18 +254,18 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     { still_in_use(error, "delay", props.projection_delay) }
                 </p>
             }
-            { match lag {
-                Some(lag) => html! {
+            { match lag.map(|lag| (lag, lag_line(lag, model, head))) {
+                Some((lag, line)) => html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}
                         data-held={model.held().to_string()}
                         data-not-projected={trace.not_projected.count().to_string()}
                         class={classes!((lag.events_behind > 0 || model.held() > 0
                             || trace.not_projected.count() > 0).then_some("behind"))}>
-                        { lag_line(lag, model, head) }
+                        { line.clone() }
                         if lag.events_behind > 0 {
                             if let Some(lost) = lost_line(&trace, model, store) {
-                                <span data-testid="query-lost-in-crash">{ format!(" {lost}") }</span>
+                                <span data-testid="query-lost-in-crash">{ format!(" {}", lost_after_lag(&line, &lost)) }</span>
                             }
                         }
                         { trace.not_projected.line().map(|line| format!(" {line}")).unwrap_or_default() }
