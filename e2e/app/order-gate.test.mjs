@@ -179,6 +179,27 @@ describeApp('orders refused when nobody could hear them', () => {
       await expectOneOutcome(witness, id, 'orders/confirmed');
     }));
 
+  // 40-AG F1: NotificationService subscribes to the same topics under every style: crashed
+  // across a switch, it held every order back, though its kept session still holds all it needs.
+  it('a service whose topics are the same under both styles, crashed across a switch, holds no order back; it catches up on Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ page, witness }) => {
+      await page.getByRole('button', { name: 'Crash NotificationService' }).click();
+      await page.locator('[data-testid="status-notification"][data-crashed="true"]').waitFor();
+      await page.selectOption('#saga-style', 'orchestration');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('saga') === 'orchestration', null, { timeout: FLOW_TIMEOUT_MS });
+      await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS }).catch(async (error) => {
+        throw new Error(`orders held back: ${await page.getAttribute('[data-testid="place-order"]', 'data-gate')}`, { cause: error });
+      });
+      const id = await placeOrder(page);
+      await witness.waitForOrder('commands/payment/charge', id, FLOW_TIMEOUT_MS);
+      await witness.waitForOrder('orders/confirmed', id, FLOW_TIMEOUT_MS);
+      await expectOneOutcome(witness, id, 'orders/confirmed');
+      // Its persistent session kept what it missed: on Restart it is told of the order.
+      await page.getByRole('button', { name: 'Restart NotificationService' }).click();
+      await page.locator('[data-testid="outage"][data-service="notification"][data-restarted="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator(`[data-testid="log-entry"][data-service="notification"][data-topic="orders/confirmed"]`).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+    }));
+
   // A newcomer's break-test: with orders placed every second, a coordination switch waited
   // forever (each new order was one more saga in the old style), and its note kept the count it
   // started with.

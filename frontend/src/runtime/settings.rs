@@ -80,14 +80,20 @@ impl Runtime {
         for (instance, client) in self.clients.borrow().iter() {
             let service = instance.service;
             let wanted = filters(service, new, instances, tag);
-            let gone: Vec<String> = filters(service, old, instances, tag)
-                .into_iter()
+            let had = filters(service, old, instances, tag);
+            let gone: Vec<String> = had
+                .iter()
                 .filter(|f| !wanted.contains(f))
+                .cloned()
                 .collect();
             self.unsubscribe_flow(service, client, &gone);
-            // Crashed or disconnected too: its kept session holds the old style's filters
-            // (40-AF F1).
-            self.order_gate.borrow_mut().resubscribing(*instance);
+            // Its filters changed: orders wait for its SUBACK, crashed or disconnected too (its
+            // kept session holds the old style's filters, 40-AF F1). A service whose filters
+            // are the same under both styles (NotificationService, InventoryService between
+            // parallel and choreography) holds nothing back (40-AG F1).
+            if !gone.is_empty() || wanted.iter().any(|f| !had.contains(f)) {
+                self.order_gate.borrow_mut().resubscribing(*instance);
+            }
             let qos = self.qos.get();
             subscribe(
                 *instance,
