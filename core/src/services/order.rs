@@ -195,6 +195,30 @@ pub struct OrderService {
 }
 
 impl OrderService {
+    /// How many orders' copies of `orders/cancelled` are counted (tests: the count goes once
+    /// the saga is settled).
+    #[cfg(test)]
+    pub(crate) fn copies_counted(&self) -> usize {
+        self.cancel_copies.len()
+    }
+
+    /// Drops `order_id`'s count of `orders/cancelled` copies once nothing of it is left to
+    /// check: every compensation seen done, or given up on. A step seen done after that (a
+    /// participant back late) is checked with a new count: the copies spent before went out
+    /// before it was done (kept, the spent count made its check give up at once, sending
+    /// nothing).
+    fn forget_copies_once_settled(&mut self, order_id: Uuid) {
+        let open = self.saga(order_id).map_or_else(Vec::new, |saga| {
+            to_undo(&saga.order, saga.style)
+                .into_iter()
+                .filter(|undo| !self.given_up.contains(&(order_id, *undo)))
+                .collect()
+        });
+        if open.is_empty() {
+            self.cancel_copies.remove(&order_id);
+        }
+    }
+
     /// Whether OrderService gave up on compensation `undo` of `order_id` after its last try
     /// (and has not seen it done since): nothing will ask for it again, so the saga has ended
     /// as far as OrderService can take it (its log says to undo it by hand).
@@ -519,6 +543,7 @@ impl OrderService {
         };
         // Done, or asked and never answered (its outcome unknown): still to undo.
         if !matches!(step, Step::Confirmed(_) | Step::Awaiting) {
+            self.forget_copies_once_settled(order_id);
             return Vec::new();
         }
         let what = undo.what();
@@ -583,6 +608,7 @@ impl OrderService {
             if !self.given_up.contains(&(order_id, undo)) {
                 self.given_up.push((order_id, undo));
             }
+            self.forget_copies_once_settled(order_id);
             return vec![Command::Log {
                 line,
                 gave_up: true,

@@ -1087,11 +1087,13 @@ impl State {
                 letter,
                 why,
             } => {
-                if let Some(kept) = std::rc::Rc::make_mut(&mut self.dead_letters)
-                    .iter_mut()
-                    .find(|d| d.service == service && d.letter == letter && d.refused.is_none())
-                {
-                    kept.refused = Some(why);
+                // Looked up first: the list is shared with the views (`Rc`), and copying it
+                // for a letter it does not hold would be wasted.
+                let at = self.dead_letters.iter().position(|d| {
+                    d.service == service && d.letter == letter && d.refused.is_none()
+                });
+                if let Some(at) = at {
+                    std::rc::Rc::make_mut(&mut self.dead_letters)[at].refused = Some(why);
                 }
             }
             Action::DeadLetterHandled(id) => {

@@ -270,6 +270,11 @@ fn a_compensation_lost_on_its_way_is_sent_again_until_it_is_seen_done() {
             !wire.logged.iter().any(|l| l.contains("gives up")),
             "{style:?}"
         );
+        assert_eq!(
+            wire.flow.order.copies_counted(),
+            0,
+            "{style:?}: everything undone: the copies' count is forgotten"
+        );
     }
 }
 
@@ -1061,6 +1066,77 @@ fn a_refund_never_seen_after_the_release_was_seen_counts_each_copy_once() {
                 .iter()
                 .any(|l| l.starts_with(&format!("refund not confirmed after {tries} tries"))),
             "{style:?}: {lines:#?}"
+        );
+    }
+}
+
+/// Both participants gone, both compensations given up on after their tries (or only the
+/// release, the refund's check still due in that round); then InventoryService comes back and
+/// its late reservation arrives. Under parallel and
+/// choreography OrderService checks the release afresh: a new round of copies of
+/// `orders/cancelled` (the count shared by the release and the refund starts again: the four
+/// copies sent before the give-up are not counted against the new reservation, which none of
+/// them could have asked to undo).
+#[test]
+fn a_reservation_seen_after_the_give_up_gets_a_fresh_round_of_copies() {
+    use crate::domain::events::InventoryReserved;
+    let id = order_id(1);
+    let tries = crate::config::COMPENSATION_TRIES as usize;
+    let cases = [SagaStyle::Parallel, SagaStyle::Choreography]
+        .into_iter()
+        .flat_map(|style| [(style, false), (style, true)]);
+    for (style, between) in cases {
+        let mut wire = Wire::new(FlowSettings {
+            saga: style,
+            saga_timeout: Duration::from_millis(1500),
+            ..FlowSettings::default()
+        });
+        wire.place(id, &draft(2));
+        let gone = [ServiceId::Payment, ServiceId::Inventory];
+        if between {
+            // Up to the release's give-up: the refund's check, due in the same round, has
+            // not run yet.
+            while !wire
+                .logged
+                .iter()
+                .any(|l| l.starts_with("release not confirmed after"))
+            {
+                wire.queue.retain(|(service, _)| !gone.contains(service));
+                wire.timers
+                    .retain(|(_, _, work)| !gone.contains(&work.service()));
+                wire.deliver();
+                wire.fire_next();
+            }
+            assert!(!wire
+                .logged
+                .iter()
+                .any(|l| l.starts_with("refund not confirmed after")));
+        } else {
+            wire.settle_without(&gone);
+            wire.now_ms += 10_000;
+        }
+        let before = wire.sent_at(id, topics::ORDERS_CANCELLED).len();
+        assert_eq!(before, tries, "{style:?}");
+        let reserved = InventoryReserved {
+            order_id: id,
+            reservation_id: order_id(99),
+            success: true,
+            reason: None,
+            reserved_at: wire.now(),
+        };
+        wire.handle_one(ServiceId::Order, &reserved.into());
+        wire.settle_without(&[ServiceId::Payment, ServiceId::Inventory]);
+        let after = wire.sent_at(id, topics::ORDERS_CANCELLED).len() - before;
+        assert!(
+            after >= 1,
+            "{style:?}: the late reservation gets a copy of orders/cancelled: {:#?}",
+            wire.logged
+        );
+        assert!(after < tries, "{style:?}: {after} copies");
+        assert_eq!(
+            wire.flow.order.copies_counted(),
+            0,
+            "{style:?}: given up: forgotten"
         );
     }
 }
