@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, holdDatabase } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, crashService, escapeRegExp, holdDatabase } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, browser, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { openPage } from '../lib/browser.mjs';
@@ -147,8 +147,7 @@ describeApp('crash, Last Will and catch-up', () => {
 
   it('persistent session (the default): orders placed while PaymentService is down are caught up on restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const first = await placeOrder(page);
       const second = await placeOrder(page);
       // Inventory answers; payment cannot.
@@ -216,8 +215,7 @@ describeApp('crash, Last Will and catch-up', () => {
     watched(t, '&payment_ms=0&inventory_ms=0&saga_timeout_ms=60000', async ({ page, witness }) => {
       // A newcomer's break-test: the count was read back from the packets kept, so an outage
       // longer than they reach said "20 … caught up" for 60 (and, for 120, nothing at all).
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       for (let i = 0; i < 6; i++) await page.click('[data-testid="place-ten"]');
       const created = () => witness.messages.filter((m) => m.topic === 'orders/created').map((m) => m.json?.orderId);
       await witness.waitFor(() => created().length >= 60, FLOW_TIMEOUT_MS, '60 orders created');
@@ -238,8 +236,7 @@ describeApp('crash, Last Will and catch-up', () => {
   it('clean session: orders placed while PaymentService is down are lost to it, and their sagas time out', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&session=clean&saga_timeout_ms=1500', async ({ page, witness }) => {
       assert.equal(await page.inputValue('#session-mode'), 'clean');
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const lost = await placeOrder(page);
       await witness.waitForOrder('inventory/reserved', lost, FLOW_TIMEOUT_MS);
       await page.getByRole('button', { name: 'Restart PaymentService' }).click();
@@ -261,8 +258,7 @@ describeApp('crash, Last Will and catch-up', () => {
     watched(t, '&payment_ms=4000&saga_timeout_ms=6000', async ({ page, witness }) => {
       const id = await placeOrder(page);
       await page.locator('[data-testid="flow-node-payment"][data-activity="working"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       await page.getByRole('button', { name: 'Restart PaymentService' }).click();
       await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
       const cancelled = await witness.waitForOrder('orders/cancelled', id, FLOW_TIMEOUT_MS);
@@ -315,8 +311,7 @@ describeApp('crash, Last Will and catch-up', () => {
     watched(t, '', async ({ page }) => {
       const placeOrderTop = () => page.$eval('[data-testid="place-order"]', (e) => e.getBoundingClientRect().top + window.scrollY);
       const crashAndRestart = async () => {
-        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-        await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+        await crashService(page, 'payment');
         await page.getByRole('button', { name: 'Restart PaymentService' }).click();
         await page.locator('[data-testid="status-payment"][data-crashed="false"]').waitFor();
       };
@@ -340,8 +335,7 @@ describeApp('crash, Last Will and catch-up', () => {
   // nothing.
   it('clean session: a copy published again after the restart is a new message, neither caught up nor lost', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&session=clean&saga_timeout_ms=1500', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const id = await placeOrder(page);
       // The deadline cancels the order while PaymentService is down.
       await witness.waitForOrder('orders/cancelled', id, FLOW_TIMEOUT_MS);

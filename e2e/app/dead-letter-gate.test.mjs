@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, waitDatabaseRead } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, crashService, waitDatabaseRead } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic } from '../lib/saga.mjs';
@@ -123,8 +123,7 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
     watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
       const orderId = await poisonEveryone(page, witness);
       const fixed = await fixPaymentLetter(page);
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
 
       const text = await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
         /^Retry: OrderService is crashed, so the message was not published again\. Press Restart on OrderService/, { orderId });
@@ -153,8 +152,7 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
     watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
       const orderId = await poisonEveryone(page, witness);
       await fixPaymentLetter(page);
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
       await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
         /^Retry: OrderService is crashed/, { orderId });
 
@@ -169,8 +167,7 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
     watched(t, '&session=clean&saga_timeout_ms=20000', async ({ page, witness }) => {
       const orderId = await poisonEveryone(page, witness);
       const fixed = await fixPaymentLetter(page);
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
 
       const text = await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',
         /^Retry: PaymentService, whose dead letter this is, is crashed and its session is clean/, { orderId });
@@ -207,8 +204,7 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
     watched(t, '&session=persistent&saga_timeout_ms=20000', async ({ page, witness }) => {
       const orderId = await poisonEveryone(page, witness);
       await fixPaymentLetter(page);
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       await paymentLetter(page).locator('[data-testid="dead-letter-retry"]').click();
       await witness.waitFor((m) => m.topic === 'orders/created' && m.json?.orderId === orderId && m.json?.customerId === 'C123', FLOW_TIMEOUT_MS);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="dead-letter"]').length === n, CONSUMERS_OF_ORDERS - 1);
@@ -284,8 +280,7 @@ describeApp('dead letters: Retry and the poison message wait until they can be d
       await watched(t, `&session=clean&saga_timeout_ms=30000&broker_payment=ws://127.0.0.1:${port}`, async ({ page, witness }) => {
         const orderId = await poisonEveryone(page, witness);
         const fixed = await fixPaymentLetter(page);
-        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-        await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+        await crashService(page, 'payment');
         await timeRefusal(page);
         await page.getByRole('button', { name: 'Restart PaymentService' }).click();
         await expectRefusal(page, witness, '[data-testid="dead-letter"][data-service="payment"] [data-testid="dead-letter-retry"]',

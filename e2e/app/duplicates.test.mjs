@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, crashService } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
 
@@ -175,8 +175,7 @@ describeApp('duplicates and the idempotent consumer', () => {
     watched(t, '', async ({ page, witness }) => {
       const orderId = await placeOrder(page);
       await waitForRow(page, orderId, 'Completed');
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
 
       const refusal = page.locator('[data-testid="redelivery-error"]');
       await deliverAgain(page, orderId);

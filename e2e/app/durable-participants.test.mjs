@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, escapeRegExp, holdDatabase, waitForNotifications, waitForTabRow } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, crashService, escapeRegExp, holdDatabase, waitForNotifications, waitForTabRow } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, watched } from '../lib/app-suite.mjs';
 import { placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
 
@@ -93,8 +93,7 @@ describeApp('the participants\' memory across a reload', () => {
     watched(t, '&session=clean&payment_ms=0&inventory_ms=0&saga_timeout_ms=60000&stock=P001:10', async ({ page, witness }) => {
       // OrderService away (crashed, clean session): nothing confirms the order, so it stays open
       // for the participants, as an order whose confirmation is held back would.
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
       const orderId = randomUUID();
       const order = { orderId, customerId: 'C123', items: [{ productId: 'P001', quantity: 2, price: 29.99 }], totalAmount: 59.98, createdAt: new Date().toISOString() };
       await witness.publish('orders/created', JSON.stringify(order), { qos: 1 });
@@ -137,8 +136,7 @@ describeApp('the participants\' memory across a reload', () => {
       await waitForTabRow(page, memo, (row) => !!row, `InventoryService's reservation for ${orderId} stored`);
       // InventoryService away while PaymentService charges (5 s): its persistent session
       // queues the order's outcome.
-      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
-      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      await crashService(page, 'inventory');
       assert.equal(count(witness, orderId, 'orders/confirmed'), 0, 'InventoryService crashed before the outcome');
       await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
       // From here nothing the page keeps can be written: the test holds the tab's database.

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, crashService } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { netCharge, netHeld, withRestartableBroker } from '../lib/restartable.mjs';
@@ -59,8 +59,7 @@ describeApp('changes mid-saga', () => {
   // by hand"). The switch waits while a compensation is still asked for.
   it('the coordination changed while a refund is still asked for (PaymentService crashed): it waits until PaymentService answers, after its Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&saga_timeout_ms=3000', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const orderId = await placeOrder(page);
       // Its saga is in flight once OrderService has its own copy (a loaded run switched before
       // that, and nothing waited).
@@ -91,8 +90,7 @@ describeApp('changes mid-saga', () => {
   // once the broker was back it said "2 caught up". The grace now counts from the reconnection.
   it('Restart while the broker is down: the crash line waits for the broker, says nothing lost meanwhile, and counts the catch-up once it is back', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withRestartableBroker(t, '&saga_timeout_ms=30000', async ({ page, waitSeen, stop, start }) => {
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       await placeOrder(page);
       const second = await placeOrder(page);
       await waitSeen((m) => m.topic === 'orders/created' && m.json?.orderId === second, 'the second order');

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, waitDatabaseRead } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, brokerQuery, crashService, waitDatabaseRead } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
 import { expectOneOutcome, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
@@ -59,8 +59,7 @@ async function assertNoOrderOnTheWire(witness, what) {
 describeApp('orders refused when nobody could hear them', () => {
   it('OrderService crashed: Place order and Place 10 orders are refused, nothing published; after Restart orders flow', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
       assert.equal(await page.getAttribute('[data-testid="place-order"]', 'data-ready'), 'false');
 
       const one = await refusalAfter(page, 'place-order', /OrderService is crashed, so the order was not placed\. Press Restart on OrderService/);
@@ -162,8 +161,7 @@ describeApp('orders refused when nobody could hear them', () => {
   // saying it is crashed; after Restart (and its SUBACK) they go, orchestrated, and complete.
   it('a service crashed across a coordination switch: orders wait for it, naming the crash and Restart; once restarted and subscribed they complete in the new style', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       await page.selectOption('#saga-style', 'orchestration');
       // No saga in flight: the services switch at once (the address bar then names the style).
       await page.waitForFunction(() => new URL(location.href).searchParams.get('saga') === 'orchestration', null, { timeout: FLOW_TIMEOUT_MS });
@@ -183,8 +181,7 @@ describeApp('orders refused when nobody could hear them', () => {
   // across a switch, it held every order back, though its kept session still holds all it needs.
   it('a service whose topics are the same under both styles, crashed across a switch, holds no order back; it catches up on Restart', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash NotificationService' }).click();
-      await page.locator('[data-testid="status-notification"][data-crashed="true"]').waitFor();
+      await crashService(page, 'notification');
       await page.selectOption('#saga-style', 'orchestration');
       await page.waitForFunction(() => new URL(location.href).searchParams.get('saga') === 'orchestration', null, { timeout: FLOW_TIMEOUT_MS });
       await page.locator('[data-testid="place-order"][data-ready="true"]').waitFor({ timeout: CONNECT_TIMEOUT_MS }).catch(async (error) => {

@@ -12,7 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, orderArrows, waitForStates } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, crashService, escapeRegExp, orderArrows, waitForStates } from '../lib/app-page.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
 import { messagesOf, placeOrder, watchEveryTopic } from '../lib/saga.mjs';
@@ -303,8 +303,7 @@ describeApp('recording', () => {
   it('a recording keeps Crash and Restart: the file holds both clicks, and its replay shows the crash and what it cost', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     await withApp(t, `${brokerQuery(broker.wsUrl)}&saga_timeout_ms=20000`, async ({ page }) => {
       await waitReady(page);
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const orderId = await placeOrder(page);
       await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`).waitFor();
       await page.getByRole('button', { name: 'Restart PaymentService' }).click();
@@ -464,8 +463,7 @@ describeApp('recording', () => {
     let saved;
     await withApp(t, `${brokerQuery(broker.wsUrl)}&saga_timeout_ms=30000`, async ({ page }) => {
       await waitReady(page);
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const orderId = await placeOrder(page);
       await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`).waitFor();
       await page.getByRole('button', { name: 'Restart PaymentService' }).click();

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { it } from 'node:test';
 import mqtt from 'mqtt';
 
-import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, crashService } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { expectOneOutcome, placeOrder, waitForRow, wireOf } from '../lib/saga.mjs';
@@ -30,8 +30,7 @@ describeApp('saga recovery', () => {
       const orders = created();
       // The crash and the outage are the scenario: after the orders are out, before their
       // deadline (1.5 s); back after the deadline and after the payments (3 s) were made.
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
       await pause(5_000);
       await page.getByRole('button', { name: 'Restart OrderService' }).click();
       for (const id of orders) {
@@ -56,8 +55,7 @@ describeApp('saga recovery', () => {
   // order's stream grew.
   it('an orchestrated saga ended, then a reload into the default style: it resumes under orchestration, and nothing is asked again', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&saga=orchestration&saga_timeout_ms=1500', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
-      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      await crashService(page, 'inventory');
       const orderId = await placeOrder(page);
       const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
       assert.equal(cancelled.json.reason, 'inventory timed out');
@@ -82,8 +80,7 @@ describeApp('saga recovery', () => {
       await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
       // InventoryService, holding the stock, goes down with a clean session before the decline
       // (1.5 s): it will never hear orders/cancelled, however often it is sent.
-      await page.getByRole('button', { name: 'Crash InventoryService' }).click();
-      await page.locator('[data-testid="status-inventory"][data-crashed="true"]').waitFor();
+      await crashService(page, 'inventory');
       const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-compensating"]`);
       await page.waitForFunction(
         (id) => /compensating: release not seen yet/.test(document.querySelector(`[data-testid="order-row"][data-order-id="${id}"] [data-testid="order-compensating"]`)?.textContent ?? ''),
@@ -114,8 +111,7 @@ describeApp('saga recovery', () => {
       // OrderService asked for the ten charges (the stock reserved at 0.8 s); it crashes before
       // their results (3 s later). With a clean session the broker keeps nothing for it.
       await witness.waitFor(() => ofTopic('commands/payment/charge').length >= 10, FLOW_TIMEOUT_MS, '10 charges asked');
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
       const orders = ofTopic('commands/payment/charge').map((m) => m.json.orderId);
       const charged = (id) => ofTopic('payments/processed', (m) => m.json?.orderId === id && m.json.success);
       await witness.waitFor(() => orders.every((id) => charged(id).length === 1), FLOW_TIMEOUT_MS, 'the ten charges made');
@@ -137,8 +133,7 @@ describeApp('saga recovery', () => {
 
   it('compensation before the step (parallel): PaymentService away with a clean session never saw the order; asked to refund it, it answers that nothing was charged, and the page lists that', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&session=clean&saga_timeout_ms=1500', async ({ page, witness }) => {
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       const orderId = await placeOrder(page);
       const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
       assert.equal(cancelled.json.reason, 'payment timed out');
@@ -163,8 +158,7 @@ describeApp('saga recovery', () => {
       // before they complete (3 s, 3.5 s) and are undone at once: their answers go to nobody.
       const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
       assert.equal(cancelled.json.reason, 'inventory and payment timed out');
-      await page.getByRole('button', { name: 'Crash OrderService' }).click();
-      await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+      await crashService(page, 'order');
       const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
       const release = await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
       assert.notEqual(refund.json.paymentId, NIL, 'a real charge, refunded');
@@ -297,8 +291,7 @@ async function brokerOutage(t, { params, batches, outageMs, persist = false, kil
       process.kill(restartable.pid, 'SIGKILL');
       await restartable.stop();
       if (orderBackLast) {
-        await page.getByRole('button', { name: 'Crash OrderService' }).click();
-        await page.locator('[data-testid="status-order"][data-crashed="true"]').waitFor();
+        await crashService(page, 'order');
       }
       await pause(outageMs);
       restartable = await startBroker({ settings, tcpPort, wsPort });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, waitForNotifications } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, crashService, waitForNotifications } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import {
@@ -252,8 +252,7 @@ describeApp('saga', () => {
         const orderId = await placeOrder(page);
         const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
         assert.equal(charge.json.success, true);
-        await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-        await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+        await crashService(page, 'payment');
         const cancelled = await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
         assert.equal(cancelled.json.reason, 'inventory timed out');
         const forged = { orderId, ...forge(charge.json), refundedAt: new Date().toISOString() };
@@ -326,8 +325,7 @@ describeApp('saga', () => {
       const orderId = await placeOrder(page);
       const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
       assert.equal(charge.json.success, true);
-      await page.getByRole('button', { name: 'Crash PaymentService' }).click();
-      await page.locator('[data-testid="status-payment"][data-crashed="true"]').waitFor();
+      await crashService(page, 'payment');
       await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
       const nothing = { orderId, paymentId: '00000000-0000-0000-0000-000000000000', amount: 0, refundedAt: new Date().toISOString() };
       await witness.publish('payments/refunded', JSON.stringify(nothing), { qos: 1 });

@@ -203,6 +203,17 @@ async function clientIds(page) {
   return ids;
 }
 
+const SERVICE_NAMES = { order: 'OrderService', payment: 'PaymentService', inventory: 'InventoryService', notification: 'NotificationService', query: 'QueryService' };
+
+/**
+ * Presses *Crash* on `service` (`'payment'`, …: one of [`SERVICES`]) and waits until its status
+ * says crashed: its client is gone without DISCONNECT, so the broker publishes its Will.
+ */
+export async function crashService(page, service) {
+  await page.getByRole('button', { name: `Crash ${SERVICE_NAMES[service]}` }).click();
+  await page.locator(`[data-testid="status-${service}"][data-crashed="true"]`).waitFor();
+}
+
 /** The saga style the page shows in `#saga-style` (parallel if it has none). */
 export const sagaStyle = (page) =>
   page.evaluate(() => document.querySelector('#saga-style')?.value || 'parallel');

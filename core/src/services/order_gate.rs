@@ -867,6 +867,11 @@ mod tests {
         assert!(!still_true(None, None));
     }
 
+    /// The gate's answer to a new orchestrated order, the broker up.
+    fn orchestrated(gate: &OrderGate) -> Result<(), OrderRefusal> {
+        gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up()))
+    }
+
     fn all_subscribed() -> OrderGate {
         let mut gate = OrderGate::default();
         for service in ServiceId::ALL {
@@ -1179,26 +1184,19 @@ mod tests {
             Err(OrderRefusal::Crashed)
         );
         // Switched: orders go again.
-        assert_eq!(
-            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
-            Ok(())
-        );
+        assert_eq!(orchestrated(&gate), Ok(()));
     }
 
     #[test]
     fn after_a_switch_orders_wait_for_the_new_style_s_subacks() {
         let mut gate = all_subscribed();
         gate.resubscribing(ServiceId::Payment);
-        let up = up();
         assert_eq!(
-            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            orchestrated(&gate),
             Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
         );
         gate.subscribed(ServiceId::Payment);
-        assert_eq!(
-            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
-            Ok(())
-        );
+        assert_eq!(orchestrated(&gate), Ok(()));
     }
 
     /// 40-AF F1 and F2: PaymentService crashed, then a switch to orchestration. Orders wait for
@@ -1214,10 +1212,7 @@ mod tests {
                 gate.subscribed(service);
             }
         }
-        let up = up();
-        let refused = gate
-            .check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up))
-            .unwrap_err();
+        let refused = orchestrated(&gate).unwrap_err();
         assert_eq!(
             refused,
             OrderRefusal::CrashedUnsubscribed {
@@ -1235,14 +1230,11 @@ mod tests {
             "the kept session is the old style's"
         );
         assert_eq!(
-            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
+            orchestrated(&gate),
             Err(OrderRefusal::WaitingFor(vec![ServiceId::Payment]))
         );
         gate.subscribed(ServiceId::Payment);
-        assert_eq!(
-            gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up)),
-            Ok(())
-        );
+        assert_eq!(orchestrated(&gate), Ok(()));
         // Without a switch since, a kept session counts again.
         gate.left(ServiceId::Payment);
         assert!(

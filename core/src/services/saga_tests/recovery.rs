@@ -5,6 +5,29 @@
 use super::*;
 
 impl Wire {
+    /// A wire whose sagas have the deadline these cases use (1.5 s), in `style`, with the
+    /// payment and the reservation taking `payment_ms` and `inventory_ms`.
+    fn timed(style: SagaStyle, payment_ms: u64, inventory_ms: u64) -> Wire {
+        Wire::new(FlowSettings {
+            saga: style,
+            saga_timeout: Duration::from_millis(1500),
+            delays: Delays {
+                payment: Duration::from_millis(payment_ms),
+                inventory: Duration::from_millis(inventory_ms),
+            },
+            ..FlowSettings::default()
+        })
+    }
+
+    /// [`Wire::timed`] with the default work delays.
+    fn timed_default(style: SagaStyle) -> Wire {
+        Wire::new(FlowSettings {
+            saga: style,
+            saga_timeout: Duration::from_millis(1500),
+            ..FlowSettings::default()
+        })
+    }
+
     /// Takes what is on its way to `service` off the wire: held for a crashed client whose
     /// session the broker keeps, or lost with a session the broker lost.
     fn take_for(&mut self, service: ServiceId) -> Vec<(ServiceId, DomainEvent)> {
@@ -62,15 +85,7 @@ impl Wire {
 #[test]
 fn a_deadline_that_passed_while_order_service_was_away_acts_before_the_results_it_missed() {
     for style in SagaStyle::ALL {
-        let mut wire = Wire::new(FlowSettings {
-            saga: style,
-            saga_timeout: Duration::from_millis(1500),
-            delays: Delays {
-                payment: Duration::from_millis(3000),
-                inventory: Duration::from_millis(800),
-            },
-            ..FlowSettings::default()
-        });
+        let mut wire = Wire::timed(style, 3000, 800);
         let orders: Vec<Uuid> = (0..10).map(order_id).collect();
         for &id in &orders {
             wire.place(id, &draft(2));
@@ -162,15 +177,7 @@ impl Wire {
 /// Cancelled at its deadline (1.5 s) with the reservation (2 s) and the charge (3 s) still in
 /// hand; both succeed late. The compensating message is lost the first time.
 fn late_successes(style: SagaStyle) -> Wire {
-    let mut wire = Wire::new(FlowSettings {
-        saga: style,
-        saga_timeout: Duration::from_millis(1500),
-        delays: Delays {
-            payment: Duration::from_millis(3000),
-            inventory: Duration::from_millis(2000),
-        },
-        ..FlowSettings::default()
-    });
+    let mut wire = Wire::timed(style, 3000, 2000);
     wire.place(order_id(1), &draft(2));
     wire
 }
@@ -487,15 +494,7 @@ fn a_reload_restores_the_check_of_a_compensation_not_seen_yet() {
 fn a_reload_restores_the_check_of_a_compensation_asked_while_its_step_was_in_hand() {
     let id = order_id(1);
     for style in SagaStyle::ALL {
-        let mut before = Wire::new(FlowSettings {
-            saga: style,
-            saga_timeout: Duration::from_millis(1500),
-            delays: Delays {
-                payment: Duration::from_millis(2000),
-                inventory: Duration::from_millis(300),
-            },
-            ..FlowSettings::default()
-        });
+        let mut before = Wire::timed(style, 2000, 300);
         before.place(id, &draft(2));
         before.run_until(START_MS + 1_850, ServiceId::Notification, |_| true);
         let order = before.flow.order.saga(id).unwrap().order;
@@ -703,15 +702,7 @@ fn a_compensation_refused_from_the_offline_queue_is_known_by_its_topic_and_paylo
 #[test]
 fn a_refund_given_up_for_a_payment_never_answered_says_the_charge_is_unknown() {
     let id = order_id(1);
-    let mut wire = Wire::new(FlowSettings {
-        saga: SagaStyle::Parallel,
-        saga_timeout: Duration::from_millis(1500),
-        delays: Delays {
-            payment: Duration::from_millis(1000),
-            inventory: Duration::from_millis(500),
-        },
-        ..FlowSettings::default()
-    });
+    let mut wire = Wire::timed(SagaStyle::Parallel, 1000, 500);
     wire.place(id, &draft(2));
     wire.settle_without(&[ServiceId::Payment]);
     assert_eq!(
@@ -746,11 +737,7 @@ fn a_refund_given_up_for_a_payment_never_answered_says_the_charge_is_unknown() {
 #[test]
 fn both_participants_never_answering_gives_up_on_the_charge_and_the_reservation() {
     let id = order_id(1);
-    let mut wire = Wire::new(FlowSettings {
-        saga: SagaStyle::Parallel,
-        saga_timeout: Duration::from_millis(1500),
-        ..FlowSettings::default()
-    });
+    let mut wire = Wire::timed_default(SagaStyle::Parallel);
     wire.place(id, &draft(2));
     wire.settle_without(&[ServiceId::Payment, ServiceId::Inventory]);
     assert_eq!(
@@ -1027,15 +1014,7 @@ fn a_refund_never_seen_after_the_release_was_seen_counts_each_copy_once() {
     let tries = crate::config::COMPENSATION_TRIES as usize;
     {
         let style = SagaStyle::Parallel;
-        let mut wire = Wire::new(FlowSettings {
-            saga: style,
-            saga_timeout: Duration::from_millis(1500),
-            delays: Delays {
-                payment: Duration::from_millis(500),
-                inventory: Duration::from_millis(3001),
-            },
-            ..FlowSettings::default()
-        });
+        let mut wire = Wire::timed(style, 500, 3001);
         wire.place(id, &draft(2));
         // Up to the charge (and, under choreography, the reservation that asks for it).
         while !wire
@@ -1086,11 +1065,7 @@ fn a_reservation_seen_after_the_give_up_gets_a_fresh_round_of_copies() {
         .into_iter()
         .flat_map(|style| [(style, false), (style, true)]);
     for (style, between) in cases {
-        let mut wire = Wire::new(FlowSettings {
-            saga: style,
-            saga_timeout: Duration::from_millis(1500),
-            ..FlowSettings::default()
-        });
+        let mut wire = Wire::timed_default(style);
         wire.place(id, &draft(2));
         let gone = [ServiceId::Payment, ServiceId::Inventory];
         if between {
