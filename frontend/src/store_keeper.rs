@@ -220,7 +220,7 @@ pub struct StoreKeeper {
     /// [`KeptDeadLetter::unpublished`] until it does (a reload publishes them again). Kept
     /// here, not in a runtime: a new runtime (another MQTT version, number of instances)
     /// publishes the old clients' unacknowledged messages again, and they are followed on.
-    dead_letters_unacked: RefCell<Vec<UnackedDeadLetter>>,
+    dead_letters_unacked: RefCell<UnackedDeadLetters>,
     report: Report,
 }
 
@@ -230,8 +230,50 @@ struct UnackedDeadLetter {
     /// Its PUBLISH's topic, as on the wire (with the namespace), and payload.
     topic: String,
     payload: Vec<u8>,
-    /// The instance that sent it and the packet id, once sent at QoS 1 or 2.
-    sent: Option<(Instance, u16)>,
+}
+
+/// The dead letters on their way to the broker: those no client has sent yet, oldest first,
+/// and those sent at QoS 1 or 2, by the instance that sent each and its packet id (each
+/// acknowledgement finds its own at once: a flood of junk leaves thousands in flight, and a
+/// search of one list for each PUBLISH and each PUBACK cost the page a time that grew as the
+/// square of their number).
+#[derive(Default)]
+struct UnackedDeadLetters {
+    unsent: std::collections::VecDeque<UnackedDeadLetter>,
+    /// Oldest first under each key: a new client of an instance may use a packet id again
+    /// while the old client's PUBLISH was never acknowledged.
+    sent: std::collections::HashMap<(Instance, u16), std::collections::VecDeque<UnackedDeadLetter>>,
+}
+
+impl UnackedDeadLetters {
+    /// Takes the oldest not sent yet that `matches`.
+    fn take_unsent(
+        &mut self,
+        matches: impl Fn(&UnackedDeadLetter) -> bool,
+    ) -> Option<UnackedDeadLetter> {
+        let at = self.unsent.iter().position(matches)?;
+        self.unsent.remove(at)
+    }
+
+    /// Takes the oldest that `instance` sent as `packet_id`.
+    fn take_sent(&mut self, instance: Instance, packet_id: u16) -> Option<UnackedDeadLetter> {
+        let key = (instance, packet_id);
+        let same = self.sent.get_mut(&key)?;
+        let taken = same.pop_front();
+        if same.is_empty() {
+            self.sent.remove(&key);
+        }
+        taken
+    }
+
+    /// No longer follows the dead letter `id`.
+    fn forget(&mut self, id: &str) {
+        self.unsent.retain(|u| u.kept.id != id);
+        self.sent.retain(|_, same| {
+            same.retain(|u| u.kept.id != id);
+            !same.is_empty()
+        });
+    }
 }
 
 /// The database name of the tab session `tag` under the topic namespace `namespace` (`?ns=`):
@@ -507,9 +549,7 @@ impl StoreKeeper {
 
     /// Deletes the dead letter `id` (retried or discarded).
     pub fn forget_dead_letter(self: &Rc<Self>, id: &str) {
-        self.dead_letters_unacked
-            .borrow_mut()
-            .retain(|u| u.kept.id != id);
+        self.dead_letters_unacked.borrow_mut().forget(id);
         self.change_kept(Kept::DeadLetters, Err(id), String::new());
     }
 
@@ -526,11 +566,11 @@ impl StoreKeeper {
         self.change_kept(Kept::DeadLetters, Ok(&kept.id), kept.to_stored());
         self.dead_letters_unacked
             .borrow_mut()
-            .push(UnackedDeadLetter {
+            .unsent
+            .push_back(UnackedDeadLetter {
                 kept,
                 topic,
                 payload,
-                sent: None,
             });
     }
 
@@ -545,18 +585,18 @@ impl StoreKeeper {
         packet_id: Option<u16>,
     ) {
         let mut unacked = self.dead_letters_unacked.borrow_mut();
-        let Some(at) = unacked
-            .iter()
-            .position(|u| u.sent.is_none() && u.topic == topic && u.payload == payload)
-        else {
+        let Some(sent) = unacked.take_unsent(|u| u.topic == topic && u.payload == payload) else {
             return;
         };
         match packet_id {
-            Some(id) => unacked[at].sent = Some((instance, id)),
+            Some(id) => unacked
+                .sent
+                .entry((instance, id))
+                .or_default()
+                .push_back(sent),
             None => {
-                let done = unacked.remove(at);
                 drop(unacked);
-                self.dead_letter_published(done.kept);
+                self.dead_letter_published(sent.kept);
             }
         }
     }
@@ -571,13 +611,9 @@ impl StoreKeeper {
         refused: Option<&str>,
     ) {
         let mut unacked = self.dead_letters_unacked.borrow_mut();
-        let Some(at) = unacked
-            .iter()
-            .position(|u| u.sent == Some((instance, packet_id)))
-        else {
+        let Some(mut done) = unacked.take_sent(instance, packet_id) else {
             return;
         };
-        let mut done = unacked.remove(at);
         drop(unacked);
         done.kept.refused = refused.map(str::to_owned);
         self.dead_letter_published(done.kept);
@@ -587,11 +623,7 @@ impl StoreKeeper {
     /// wire): a dead letter there waiting to be sent will never be, and is no longer followed.
     pub fn dead_letter_refused(self: &Rc<Self>, topic: &str) {
         let mut unacked = self.dead_letters_unacked.borrow_mut();
-        if let Some(at) = unacked
-            .iter()
-            .position(|u| u.sent.is_none() && u.topic == topic)
-        {
-            let done = unacked.remove(at);
+        if let Some(done) = unacked.take_unsent(|u| u.topic == topic) {
             drop(unacked);
             self.dead_letter_published(done.kept);
         }
@@ -603,12 +635,15 @@ impl StoreKeeper {
     pub fn dead_letter_not_sent(self: &Rc<Self>, topic: &str, payload: &[u8]) {
         let mut unacked = self.dead_letters_unacked.borrow_mut();
         let Some(at) = unacked
+            .unsent
             .iter()
-            .rposition(|u| u.sent.is_none() && u.topic == topic && u.payload == payload)
+            .rposition(|u| u.topic == topic && u.payload == payload)
         else {
             return;
         };
-        let done = unacked.remove(at);
+        let Some(done) = unacked.unsent.remove(at) else {
+            return;
+        };
         drop(unacked);
         self.dead_letter_published(done.kept);
     }
@@ -659,7 +694,9 @@ impl StoreKeeper {
             return;
         }
         self.kept_writing.set(true);
-        let changes = std::mem::take(&mut *self.kept_queue.borrow_mut());
+        let changes = crate::event_db::last_change_per_row(std::mem::take(
+            &mut *self.kept_queue.borrow_mut(),
+        ));
         self.memos_writing.set(self.memos.given.get());
         let keeper = self.clone();
         wasm_bindgen_futures::spawn_local(async move {

@@ -334,7 +334,7 @@ pub struct State {
     /// database brings them back after a reload ([`Action::DeadLettersRestored`]). Shared
     /// (`Rc`): the reducer copies the state at every action, and a flood of junk leaves
     /// thousands of them (40-AE F1: 4,000 copied at each action made every order take 6 s).
-    pub dead_letters: std::rc::Rc<Vec<crate::trace::dead_letters::KeptDeadLetter>>,
+    pub dead_letters: std::rc::Rc<crate::trace::dead_letters::KeptDeadLetters>,
     /// InventoryService's stock now (it changes with every reservation and release).
     pub stock: Stock,
     /// Units held by open reservations, per counted product, apart from `stock`
@@ -1066,21 +1066,12 @@ impl State {
             }
             Action::AclProbe(text) => self.acl_probe = Some(text),
             Action::DeadLetterKept(kept) => {
-                if !self.dead_letters.iter().any(|d| d.id == kept.id) {
+                if !self.dead_letters.contains(&kept.id) {
                     std::rc::Rc::make_mut(&mut self.dead_letters).push(kept);
                 }
             }
             Action::DeadLettersRestored(restored) => {
-                let letters = std::rc::Rc::make_mut(&mut self.dead_letters);
-                let mut known: std::collections::HashSet<String> =
-                    letters.iter().map(|d| d.id.clone()).collect();
-                letters.extend(
-                    restored
-                        .into_iter()
-                        .filter(|kept| known.insert(kept.id.clone())),
-                );
-                // Stable: letters given up on in the same millisecond keep their order.
-                letters.sort_by_key(|d| d.letter.failed_at);
+                std::rc::Rc::make_mut(&mut self.dead_letters).merge_by_failure(restored);
             }
             Action::DeadLetterRefused {
                 service,
@@ -1092,13 +1083,15 @@ impl State {
                 let at = self.dead_letters.iter().position(|d| {
                     d.service == service && d.letter == letter && d.refused.is_none()
                 });
-                if let Some(at) = at {
-                    std::rc::Rc::make_mut(&mut self.dead_letters)[at].refused = Some(why);
+                if let Some(kept) =
+                    at.and_then(|at| std::rc::Rc::make_mut(&mut self.dead_letters).get_mut(at))
+                {
+                    kept.refused = Some(why);
                 }
             }
             Action::DeadLetterHandled(id) => {
-                if self.dead_letters.iter().any(|d| d.id == id) {
-                    std::rc::Rc::make_mut(&mut self.dead_letters).retain(|d| d.id != id);
+                if self.dead_letters.contains(&id) {
+                    std::rc::Rc::make_mut(&mut self.dead_letters).remove(&id);
                 }
                 self.redelivery_error = None;
             }

@@ -472,6 +472,7 @@ fn a_dead_letter_stays_listed_across_clear_until_retried_or_discarded() {
     s.redelivery_error = Some("Retry: refused".into());
     s.apply(Action::DeadLetterHandled("a".into()));
     assert_eq!(ids(&s), ["b"]);
+    assert!(!s.dead_letters.contains("a") && s.dead_letters.contains("b"));
     assert_eq!(s.redelivery_error, None);
 }
 
@@ -494,6 +495,13 @@ fn restored_dead_letters_join_those_published_since_oldest_first_once_each() {
         .map(|d| d.id.as_str())
         .collect::<Vec<_>>();
     assert_eq!(ids, ["old-1", "old-2", "new"]);
+    // Reported again after the restore (its write was read back before its report came).
+    s.apply(Action::DeadLetterKept(kept_dead_letter(
+        "old-2",
+        ServiceId::Payment,
+        20,
+    )));
+    assert_eq!(s.dead_letters.len(), 3);
 }
 
 #[test]

@@ -66,6 +66,77 @@ pub fn order_ended_note(letter: &DeadLetter, orders: &super::orders::OrderBook) 
     })
 }
 
+/// The dead letters a page keeps ([`KeptDeadLetter`]), in the order given (the state keeps
+/// them oldest first), each id once, with an index of their ids: a flood of junk keeps
+/// thousands (3,000 junk messages on `orders/created` make 12,000), and checking each new one
+/// against the whole list cost the page a time that grew as the square of their number. Reads
+/// as a slice of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeptDeadLetters {
+    letters: Vec<KeptDeadLetter>,
+    ids: std::collections::HashSet<String>,
+}
+
+impl KeptDeadLetters {
+    /// Whether one with `id` is kept.
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Adds `kept` at the end, unless one with its id is kept already. Returns whether it was
+    /// added.
+    pub fn push(&mut self, kept: KeptDeadLetter) -> bool {
+        let added = self.ids.insert(kept.id.clone());
+        if added {
+            self.letters.push(kept);
+        }
+        added
+    }
+
+    /// Adds those of `letters` whose id is not kept yet, then orders the whole list by when
+    /// their services gave up ([`DeadLetter::failed_at`]; stable: letters of the same
+    /// millisecond keep their order).
+    pub fn merge_by_failure(&mut self, letters: Vec<KeptDeadLetter>) {
+        for kept in letters {
+            self.push(kept);
+        }
+        self.letters.sort_by_key(|d| d.letter.failed_at);
+    }
+
+    /// The kept one at `at` (an index into the slice), to change in place; its id stays.
+    pub fn get_mut(&mut self, at: usize) -> Option<&mut KeptDeadLetter> {
+        self.letters.get_mut(at)
+    }
+
+    /// Drops the one with `id`. Returns whether one was kept.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let removed = self.ids.remove(id);
+        if removed {
+            self.letters.retain(|d| d.id != id);
+        }
+        removed
+    }
+}
+
+impl std::ops::Deref for KeptDeadLetters {
+    type Target = [KeptDeadLetter];
+
+    fn deref(&self) -> &[KeptDeadLetter] {
+        &self.letters
+    }
+}
+
+impl FromIterator<KeptDeadLetter> for KeptDeadLetters {
+    /// Each id once: a later one of an id already taken is dropped.
+    fn from_iter<I: IntoIterator<Item = KeptDeadLetter>>(iter: I) -> Self {
+        let mut kept = KeptDeadLetters::default();
+        for letter in iter {
+            kept.push(letter);
+        }
+        kept
+    }
+}
+
 /// A dead letter the page keeps listed until the learner retries or discards it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptDeadLetter {

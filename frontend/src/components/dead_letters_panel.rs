@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use eda_core::services::settings::still_in_use;
 use eda_core::services::{FlowField, ServiceId};
-use eda_core::trace::dead_letters::{dead_letters, order_ended_note, KeptDeadLetter};
+use eda_core::trace::dead_letters::{
+    dead_letters, order_ended_note, KeptDeadLetter, KeptDeadLetters,
+};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -39,7 +41,7 @@ pub struct DeadLettersPanelProps {
     /// recording, whose dead letters are read off its packets. The panel draws the newest
     /// [`DRAWN_AT_MOST`].
     #[prop_or_default]
-    pub kept: Option<Rc<Vec<KeptDeadLetter>>>,
+    pub kept: Option<Rc<KeptDeadLetters>>,
     /// The browser's database keeps nothing (it failed, or there is none): the list is in this
     /// page's memory only, and the panel says so.
     #[prop_or_default]
@@ -236,7 +238,7 @@ pub const DRAWN_AT_MOST: usize = 100;
 
 #[component]
 pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
-    let all: Rc<Vec<KeptDeadLetter>> = match &props.kept {
+    let all: Rc<KeptDeadLetters> = match &props.kept {
         Some(kept) => kept.clone(),
         None => Rc::new(
             dead_letters(&props.trace.0.borrow().packets, &[])

@@ -67,7 +67,7 @@ const PENDING_TRIES: &str = "pendingTries";
 const PARTICIPANTS: &str = "participants";
 
 /// The stores of rows the page keeps by id ([`KeptRow`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kept {
     /// `deadLetters`: the dead letters left to handle.
     DeadLetters,
@@ -90,6 +90,25 @@ impl Kept {
 /// A change to a row kept by id: store it (`Ok`, replacing one of the same id) or delete it
 /// (`Err(id)`).
 pub type KeptChange = (Kept, Result<KeptRow, String>);
+
+/// `changes` with only the last change to each row (the same store and id): what writing them
+/// all in order would leave, in fewer requests. The others keep their order. A flood of junk
+/// stores each dead letter twice in one batch (unpublished, then acknowledged): 24,000 puts
+/// for 3,000 junk messages, half of them overwritten in the same transaction.
+pub fn last_change_per_row(changes: Vec<KeptChange>) -> Vec<KeptChange> {
+    let id = |change: &KeptChange| match &change.1 {
+        Ok(row) => row.id.clone(),
+        Err(id) => id.clone(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<KeptChange> = changes
+        .into_iter()
+        .rev()
+        .filter(|change| seen.insert((change.0, id(change))))
+        .collect();
+    kept.reverse();
+    kept
+}
 /// The index on the records' `stream`.
 const STREAM_INDEX: &str = "stream";
 

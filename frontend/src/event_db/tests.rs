@@ -398,3 +398,41 @@ async fn a_newer_version_in_another_tab_is_let_through_and_reported() {
     let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
     factory.delete_database(name).unwrap();
 }
+
+/// A batch of changes to rows by id keeps only each row's last change, the others in order:
+/// writing what is left leaves the stores as writing them all would.
+#[wasm_bindgen_test]
+fn only_the_last_change_to_each_row_is_written() {
+    use super::last_change_per_row;
+    let put = |kept: Kept, id: &str, json: &str| {
+        (
+            kept,
+            Ok(KeptRow {
+                id: id.to_owned(),
+                json: json.to_owned(),
+            }),
+        )
+    };
+    let delete = |kept: Kept, id: &str| (kept, Err(id.to_owned()));
+    let changes = vec![
+        put(Kept::DeadLetters, "a", "a unpublished"),
+        put(Kept::DeadLetters, "b", "b unpublished"),
+        put(Kept::DeadLetters, "a", "a published"),
+        // The same id in another store is another row.
+        put(Kept::PendingTries, "a", "try a"),
+        put(Kept::DeadLetters, "c", "c"),
+        delete(Kept::DeadLetters, "c"),
+        delete(Kept::DeadLetters, "d"),
+        put(Kept::DeadLetters, "d", "d again"),
+    ];
+    assert_eq!(
+        last_change_per_row(changes),
+        vec![
+            put(Kept::DeadLetters, "b", "b unpublished"),
+            put(Kept::DeadLetters, "a", "a published"),
+            put(Kept::PendingTries, "a", "try a"),
+            delete(Kept::DeadLetters, "c"),
+            put(Kept::DeadLetters, "d", "d again"),
+        ]
+    );
+}
