@@ -142,10 +142,12 @@ impl ReadModel {
         let key = (event.stream, event.version);
         let next = self.next_version(event.stream);
         if event.version < next || self.held.contains_key(&key) {
-            // A redelivery is the same event: its position was applied, or is the one held.
+            // A redelivery is the same event: applied at its position, or the one held (41-AH
+            // F1: "some event was applied at its position" let another order's position pass
+            // a forged version as a duplicate, ignored without a word).
             let same = match self.held.get(&key) {
                 Some(held) => held.position == event.position,
-                None => self.has_applied(event.position),
+                None => self.at_position.get(&event.position) == Some(&key),
             };
             if !same {
                 return Projected::Refused(format!(

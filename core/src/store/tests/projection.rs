@@ -257,6 +257,21 @@ fn a_second_event_at_a_version_projected_or_held_is_refused_not_a_duplicate() {
         "the event itself again"
     );
     assert_eq!(model, before);
+    // 41-AH F1: at a position applied before, but another event's (B's creation): no
+    // redelivery either (it was a "duplicate", ignored without a word, because something had
+    // been applied at that position).
+    let b_first = store.stream(B).next().unwrap().position;
+    let mut elsewhere = a[1].clone();
+    elsewhere.position = b_first;
+    assert_eq!(
+        model.project(&elsewhere),
+        Projected::Refused(format!(
+            "{} refused: version 2 of that order was projected before, from another event \
+             (position {b_first} is not the one it had)",
+            elsewhere.event.type_name()
+        ))
+    );
+    assert_eq!(model, before);
 
     let b: Vec<StoredEvent> = store.stream(B).cloned().collect();
     let mut model = ReadModel::new();
