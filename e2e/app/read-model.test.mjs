@@ -300,6 +300,17 @@ describeApp('read model', () => {
         await page.locator('[data-testid="query-lag"][data-not-projected="0"]').waitFor();
         const after = ((await page.textContent('[data-testid="query-lag"]')) ?? '').trim();
         assert.equal(after, 'Caught up: projected to position 8 of 8.');
+        // 41-AH F1: a version the second order has, at a position the read model applied
+        // another event at (the first order's version 2): no redelivery, refused and named
+        // (it was ignored without a word as a duplicate, the line still "Caught up").
+        const forged = JSON.stringify({ position: 2, stream: second, version: 2, type: 'PaymentFailed', schema: 3, recordedAt: '2026-12-07T04:20:00.000Z', data: { paymentId: 'aaaaaaaa-0000-4000-8000-0000000000aa', reason: 'forged decline' } });
+        await witness.publish(`eventstore/orders/${second}`, forged, { qos: 1 });
+        const refused = page.locator('[data-testid="query-lag"][data-not-projected="1"]');
+        await refused.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match(
+          ((await refused.textContent()) ?? '').trim(),
+          new RegExp(`PaymentFailed \\(version 2 of order-${second}, position 2\\): refused: version 2 of that order was projected before, from another event \\(position 2 is not the one it had\\)`),
+        );
       } finally {
         await witness.close();
       }
