@@ -327,6 +327,13 @@ pub enum Refusal {
          it can have been charged"
     )]
     RefundOverCharge { amount: String, total: String },
+    /// A refund of 0.00 of a completed order under a payment id (not the nil id's "nothing to
+    /// refund" answer): it undoes nothing of the charge, so it is not recorded (a newcomer's
+    /// break-test, 41-AH F2: recorded, it used up the payment's one refund, the rewind said
+    /// the payment was undone, and the real refund after it was ignored as a repeat, the
+    /// revenue keeping money the wire showed refunded).
+    #[error("refund refused: its amount is 0.00, so it undoes nothing of the charge")]
+    ZeroRefund,
     /// A refund or release under another id than the charge or reservation the order holds
     /// (`held`): it undoes nothing of this order, whatever its status, so it is not recorded
     /// and a cancelled order still waits for its own (a newcomer's break-test: a refund under a
@@ -424,6 +431,12 @@ impl Order {
                     amount: amount_text(*amount),
                     total: amount_text(self.total),
                 });
+            }
+            if !payment_id.is_nil()
+                && self.status == OrderStatus::Completed
+                && same_cents(*amount, 0.0)
+            {
+                return Err(Refusal::ZeroRefund);
             }
         }
         let undone = match command {

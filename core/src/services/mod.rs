@@ -303,7 +303,8 @@ pub enum RejectionKind {
     Early,
     /// A message under an identity of the order's (a charge's payment id) whose content is not
     /// the order's: a payment or a refund of another amount than its total
-    /// ([`crate::domain::order::Refusal::WrongAmount`], `ShortRefund`, `RefundOverCharge`).
+    /// ([`crate::domain::order::Refusal::WrongAmount`], `ShortRefund`, `RefundOverCharge`,
+    /// `ZeroRefund`).
     /// Logged, and not remembered as processed, so the real message under the same id is still
     /// handled (a newcomer's break-test: a 0.01 refund under the charge's id made the real
     /// refund a "duplicate").

@@ -696,6 +696,7 @@ impl OrderService {
                 Refusal::WrongAmount { .. }
                 | Refusal::ShortRefund { .. }
                 | Refusal::RefundOverCharge { .. }
+                | Refusal::ZeroRefund
                 | Refusal::NotTheStep { .. } => RejectionKind::NotItsOwn,
                 _ => RejectionKind::Refused,
             },

@@ -756,6 +756,13 @@ impl OrderRow {
                 amount_text(total)
             ));
         }
+        // Refusal::ZeroRefund (41-AH F2).
+        if self.status == OrderStatus::Completed && same_cents(*amount, 0.0) {
+            return Some(
+                "a refund of 0.00 of a completed order undoes nothing: OrderService refuses it"
+                    .to_owned(),
+            );
+        }
         self.repeated_refund(compensation).then(|| {
             format!(
                 "payment {}… refunded again: OrderService records one refund per payment and \
@@ -780,6 +787,7 @@ impl OrderRow {
                     |s| matches!(s, StepSeen::Charged(_, charged) if same_cents(*charged, amount)),
                 );
             let by_hand = self.status == OrderStatus::Completed
+                && !same_cents(amount, 0.0)
                 && self.total.is_some_and(|total| !more_cents(amount, total));
             whole || by_hand
         };

@@ -613,6 +613,33 @@ fn a_refund_of_more_than_the_total_is_refused_whatever_the_status() {
     }
 }
 
+/// 41-AH F2: a refund of 0.00 of a completed order under its charge's id is refused (it used up
+/// the payment's one refund, and the real refund after it was ignored); the real refund after
+/// it is recorded. The nil id's "nothing to refund" answer (amount 0) is another rule.
+#[test]
+fn a_refund_of_nothing_of_a_completed_order_is_refused_and_the_real_one_after_it_recorded() {
+    let mut completed = Order::new(id(3), "C123", 59.98);
+    completed.handle(&confirm_inventory()).unwrap();
+    completed.handle(&confirm_payment()).unwrap();
+    let refund = |amount: f64| OrderCommand::RecordRefund {
+        payment_id: id(20),
+        amount,
+    };
+    let refusal = completed.decide(&refund(0.0)).unwrap_err();
+    assert_eq!(refusal, Refusal::ZeroRefund);
+    assert_eq!(
+        refusal.to_string(),
+        "refund refused: its amount is 0.00, so it undoes nothing of the charge"
+    );
+    assert!(
+        completed.decide(&refund(0.01)).is_ok(),
+        "a cent is a refund"
+    );
+    assert!(completed
+        .handle(&refund(59.98))
+        .is_ok_and(|events| !events.is_empty()));
+}
+
 /// A refund or release under another id than the step's undoes nothing of the order: refused
 /// whatever its status, so a cancelled order still waits for its own (a newcomer's break-test:
 /// a refund under a made-up id ended the wait, and the real charge was never refunded). The

@@ -1615,6 +1615,31 @@ fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken()
     }
     let row = book.row(id(2)).unwrap();
     assert_eq!(row.not_taken(&row.compensations[1]), None);
+    // 41-AH F2: a completed order: a 0.00 refund under the charge's id is refused, so the
+    // real refund after it is no repeat.
+    let mut book = OrderBook::default();
+    for message in [
+        created(3),
+        reserved(3, true),
+        charged(3, 9),
+        confirmed(3),
+        refund_of(3, 9, 0.0),
+        refund_of(3, 9, 59.98),
+    ] {
+        book.apply(ms(1), &message);
+    }
+    let row = book.row(id(3)).unwrap();
+    let notes: Vec<Option<String>> = row.compensations.iter().map(|c| row.not_taken(c)).collect();
+    assert_eq!(
+        notes,
+        [
+            Some(
+                "a refund of 0.00 of a completed order undoes nothing: OrderService refuses it"
+                    .to_owned()
+            ),
+            None
+        ]
+    );
 }
 
 /// A newcomer's break-test: a refund under a made-up payment id of the charge's amount read as
