@@ -283,6 +283,10 @@ describeApp('saga', () => {
       const refusal = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="rejected"]');
       await refusal.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.match(await refusal.first().textContent(), /refund refused: its amount 5000\.00 is more than the order's total 59\.98/);
+      // 41-AH F2: a refund of 0.00 is refused too (stored, it used up the payment's one
+      // refund and the real one after it was ignored).
+      await witness.publish('payments/refunded', refund(0), { qos: 1 });
+      await refusal.filter({ hasText: /refund refused: its amount is 0\.00, so it undoes nothing of the charge/ }).waitFor({ timeout: FLOW_TIMEOUT_MS });
       // A refund of the charge by hand is recorded; the store's events go out in order, so a
       // stored 5000.00 would be on the wire before it.
       await witness.publish('payments/refunded', refund(59.98), { qos: 1 });
@@ -290,9 +294,10 @@ describeApp('saga', () => {
       await witness.waitFor(stored, FLOW_TIMEOUT_MS, 'the refund by hand stored');
       assert.deepEqual(witness.messages.filter(stored).map((m) => m.json.data.amount), [59.98]);
       await witness.publish('payments/refunded', refund(10), { qos: 1 });
-      const row = await waitForRow(page, orderId, 'Completed', { compensations: 3 });
+      const row = await waitForRow(page, orderId, 'Completed', { compensations: 4 });
       assert.deepEqual(row.compensations.map((c) => c.replace(/ by \S+/, '')), [
         "↺ refunded 5000.00 (more than the order's total 59.98: OrderService refuses it)",
+        '↺ refunded 0.00 (a refund of 0.00 of a completed order undoes nothing: OrderService refuses it)',
         '↺ refunded 59.98',
         `↺ refunded 10.00 (payment ${charge.json.paymentId.slice(0, 8)}… refunded again: OrderService records one refund per payment and ignores this one)`,
       ]);
