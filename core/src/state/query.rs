@@ -99,7 +99,12 @@ pub fn broker_from_query(param: Option<&str>) -> (String, Option<String>) {
             };
             (
                 default.to_owned(),
-                Some(format!("Ignored ?broker= in the link: {e}. {using}")),
+                // A question ("did you mean inpage …?") keeps its mark (41-AI F9 read "?.").
+                Some({
+                    let e = e.to_string();
+                    let stop = if e.ends_with(['?', '.']) { "" } else { "." };
+                    format!("Ignored ?broker= in the link: {e}{stop} {using}")
+                }),
             )
         }
     }
@@ -2029,6 +2034,18 @@ mod query_tests {
                 [("broker".to_owned(), Some(url.to_owned()))]
             );
         }
+    }
+
+    /// 41-AI F9: the question ends the sentence ("…?", not "…?.").
+    #[test]
+    fn a_slip_for_inpage_in_the_link_is_asked_about_once() {
+        let (url, error) = broker_from_query(Some("In-Page"));
+        assert_eq!(url, "ws://localhost:9001");
+        assert_eq!(
+            error.unwrap(),
+            "Ignored ?broker= in the link: \"In-Page\": it is not a broker: did you mean inpage \
+             (one word, the broker that runs in this page)? Using ws://localhost:9001 instead."
+        );
     }
 
     #[test]
