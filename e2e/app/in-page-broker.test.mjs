@@ -207,6 +207,28 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       assert.match(text, /Watch them in the packet inspector: the broker runs in this page, so mosquitto_sub cannot reach it/);
     }));
 
+  // 41-AI F2: signed in there for the least-privilege lesson, every service was refused (0x86)
+  // and the page pointed at Mosquitto's log and message_size_limit.
+  it('a password on the in-page broker: refused, and the page says it has no users and to clear the passwords; cleared, the services connect', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage&mqtt=5', async ({ page }) => {
+      await waitReadyInPage(page, 5);
+      assert.match(await page.textContent('[data-testid="in-page-broker"]'), /it has no users or access rules \(it refuses any password\)/);
+      await page.$eval('.credentials details', (d) => { d.open = true; });
+      await page.fill('#user-payment', 'PaymentService');
+      await page.fill('#password-payment', 'secret');
+      await page.click('[data-testid="apply-credentials"]');
+      const refused = page.locator('[data-testid="refused-for-good"]');
+      await refused.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const text = await refused.innerText();
+      assert.match(text, /Not retrying PaymentService: the broker refused the connection: .*0x86/, text);
+      assert.match(text, /The in-page broker has no users or access rules, and refuses any password: clear the passwords under Sign in to the broker and press Sign in/, text);
+      assert.doesNotMatch(text, /Mosquitto's log|message_size_limit/, text);
+      await page.fill('#password-payment', '');
+      await page.click('[data-testid="apply-credentials"]');
+      await waitForStates(page, 'connected', FLOW_TIMEOUT_MS, ['payment']);
+      await refused.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+    }));
+
   it('Crash: the in-page broker publishes the Will, and the page shows it', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage', async ({ page }) => {
       await waitReadyInPage(page);

@@ -89,11 +89,11 @@ fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String
         .iter()
         .filter(|s| s.link.waits_for_user())
         .collect();
-    let broker_bridge::Link::Disconnected { reason, .. } = &waiting.first()?.link else {
+    let broker_bridge::Link::Disconnected { reason, url, .. } = &waiting.first()?.link else {
         return None;
     };
     let names: Vec<String> = waiting.iter().map(|s| s.instance().name()).collect();
-    let advice = reason.refusal_advice().unwrap_or_default();
+    let advice = reason.refusal_advice_at(url).unwrap_or_default();
     Some((
         format!("Not retrying {}: {reason}. {advice}", names.join(", ")),
         reason.asks_for_credentials(),

@@ -28,8 +28,9 @@ pub fn InPageBroker(props: &InPageBrokerProps) -> Html {
                        messages vanish when the page reloads; only this tab can reach it, so \
                        another tab, " }<code>{ "mosquitto_sub" }</code>{ " or " }
                     <code>{ "mosquitto_pub" }</code>
-                    { " cannot watch or publish; and it has no log: the packet inspector is the \
-                       wire. For all of that, run Mosquitto and put its ws:// URL above." }
+                    { " cannot watch or publish; it has no log: the packet inspector is the \
+                       wire; and it has no users or access rules (it refuses any password). For \
+                       all of that, run Mosquitto and put its ws:// URL above." }
                 </p>
             </div>
         };

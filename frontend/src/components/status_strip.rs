@@ -306,7 +306,7 @@ fn help(
                     { format!("{name}: ") }{ reason(&text) }
                     { ". Not retrying: the same CONNECT would be refused again." }
                 </p>
-                <p>{ why.refusal_advice().unwrap_or_default() }</p>
+                <p>{ why.refusal_advice_at(url).unwrap_or_default() }</p>
             </>
         },
         _ => html! {

@@ -19,6 +19,22 @@ impl ConnectionError {
         )
     }
 
+    /// [`ConnectionError::refusal_advice`] for the broker at `url`: the in-page broker
+    /// ([`crate::url::is_in_page`]) has no users or access rules and answers 0x86 Bad User
+    /// Name or Password to any CONNECT with a password, so its refusal of who we are is
+    /// answered with that, not with Mosquitto's log and limits (a newcomer's break-test, 41-AI
+    /// F2, signed in there for the least-privilege lesson).
+    pub fn refusal_advice_at(&self, url: &str) -> Option<&'static str> {
+        if crate::url::is_in_page(url) && self.asks_for_credentials() {
+            return Some(
+                "The in-page broker has no users or access rules, and refuses any password: \
+                 clear the passwords under Sign in to the broker and press Sign in (its \
+                 least-privilege lesson needs Mosquitto: see the README).",
+            );
+        }
+        self.refusal_advice()
+    }
+
     /// For a refusal retrying cannot fix ([`ConnectionError::is_permanent_refusal`]), what to
     /// change before pressing Try again, as a sentence; `None` for any other reason.
     pub fn refusal_advice(&self) -> Option<&'static str> {
@@ -98,6 +114,28 @@ mod tests {
         }
         let closed = ConnectionError::TransportFailed("gone".into());
         assert!(!closed.asks_for_credentials());
+    }
+
+    #[test]
+    fn the_in_page_broker_s_refusal_of_a_password_says_it_has_no_users() {
+        for protocol in [ProtocolVersion::V311, ProtocolVersion::V5] {
+            let bad = refused(protocol, ReasonCode::BadUserNameOrPassword);
+            let there = bad.refusal_advice_at("inpage").unwrap();
+            assert!(
+                there.starts_with("The in-page broker has no users"),
+                "{there}"
+            );
+            assert!(!there.contains("Mosquitto's log"), "{there}");
+            assert_eq!(
+                bad.refusal_advice_at("ws://localhost:9001"),
+                bad.refusal_advice()
+            );
+            let version = refused(protocol, ReasonCode::UnsupportedProtocolVersion);
+            assert_eq!(
+                version.refusal_advice_at("inpage"),
+                version.refusal_advice()
+            );
+        }
     }
 
     #[test]
