@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, waitDatabaseRead } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, crashService, waitDatabaseRead } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { placeOrder, subscribedFilters, waitInPage, watchEveryTopic } from '../lib/saga.mjs';
@@ -193,6 +193,46 @@ describeApp('read model', () => {
       assert.equal(await lostLine.count(), 0, 'repaired: nothing said lost');
       assert.equal(await answerCount(page), 1);
       assert.equal(await page.textContent('[data-testid="query-totals"]'), '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98');
+    }));
+
+  // 41-AH F4: the delay lowered while an order's events waited out the old one: the next
+  // order, projected at once, left them older than its position, and the lag line called them
+  // missing ("will not come") though they came by themselves.
+  it('a projection delay lowered while events wait out the old one: the lag line says they wait, not that they are missing, and they come', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&projection_ms=6000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const first = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${first}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.fill('#projection-ms', '0');
+      await page.dispatchEvent('#projection-ms', 'change');
+      const second = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${second}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'the second order projected past the first', () => /^Not projected: 4 events/.test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''));
+      const text = (await page.textContent('[data-testid="query-lag"]')) ?? '';
+      assert.match(text, /; they wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves\./, text);
+      assert.doesNotMatch(text, /Missing|will not/, text);
+      await waitInPage(page, 'caught up once the old delay is over', () => /^Caught up: projected to position 8 of 8\.$/.test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    }));
+
+  // 41-AH F5: events lost in a clean-session crash, and one order waiting out the delay: Rebuild
+  // said "Nothing is missing yet … it catches up by itself" beside a lag line saying the lost
+  // ones will not come, and left the read model without them.
+  it('Rebuild while events wait out the delay but others were lost: the read model is replaced, not left to catch up', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&projection_ms=8000&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await crashService(page, 'query');
+      const lost = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${lost}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.click('[data-testid="restart-query"]');
+      await page.locator('[data-testid="outage"][data-service="query"][data-restarted="true"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitReady(page);
+      const waiting = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${waiting}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.click('[data-testid="rebuild"]');
+      await page.locator('[data-testid="rebuild-result"][data-equals-live="false"]').waitFor();
+      assert.equal(await page.locator('[data-testid="rebuild-not-replaced"]').count(), 0, 'not left as it was');
+      assert.match(await page.textContent('[data-testid="rebuild-replaced"]'), /QueryService now answers from the rebuilt one/);
+      await waitInPage(page, 'both orders in the read model', () => document.querySelector('[data-testid="query-totals"]')?.textContent === '2 orders: 2 completed, 0 cancelled, 0 open; revenue 119.96');
     }));
 
   it('events skipped for good are said as such: after a loss, a newer order projected leaves the lost ones older than its position, and the lag line says they may never come', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -818,6 +818,41 @@ impl Flow {
 
     /// How many events QueryService received and holds until its projection delay is over
     /// ([`Work::Project`]): while there are any, its read model is behind, not wrong.
+    /// The store positions of the events QueryService holds for its projection delay
+    /// ([`Work::Project`]): received, and projected when their delay is over.
+    pub fn projection_positions(&self) -> std::collections::BTreeSet<u64> {
+        self.scheduled
+            .iter()
+            .filter_map(|(_, w)| match w {
+                Work::Project(event) => Some(event.position),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `model` as it will be once the events QueryService holds for its projection delay
+    /// ([`Work::Project`]) are projected into it, in the order of their positions: what a read
+    /// model that is only behind catches up to by itself.
+    pub fn with_projections_pending(
+        &self,
+        model: &crate::store::ReadModel,
+    ) -> crate::store::ReadModel {
+        let mut pending: Vec<&crate::store::StoredEvent> = self
+            .scheduled
+            .iter()
+            .filter_map(|(_, w)| match w {
+                Work::Project(event) => Some(event),
+                _ => None,
+            })
+            .collect();
+        pending.sort_by_key(|event| event.position);
+        let mut caught_up = model.clone();
+        for event in pending {
+            caught_up.project(event);
+        }
+        caught_up
+    }
+
     pub fn projections_pending(&self) -> usize {
         self.scheduled
             .iter()

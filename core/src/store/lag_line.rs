@@ -14,16 +14,29 @@ const HELD_NAMED: usize = 3;
 /// never came), or ahead of the store (something other than this page's OrderService
 /// published on its topics); then, while it holds events that arrived before the version they
 /// follow, which ([`held_line`]).
-pub fn lag_line(lag: Lag, model: &ReadModel, head: u64) -> String {
+///
+/// `delayed`: the positions QueryService received and holds for its projection delay
+/// ([`crate::trace::Trace::projecting`]); those older than its position waited out a longer
+/// delay than the events after them (the delay was lowered), and come by themselves.
+pub fn lag_line(
+    lag: Lag,
+    model: &ReadModel,
+    head: u64,
+    delayed: &std::collections::BTreeSet<u64>,
+) -> String {
     // Held events older than the position arrived: of the skipped, they are not "not received"
     // (a newcomer's break-test: "Missing 5 events … QueryService has not received them" beside
-    // "Holding 4 events that arrived").
+    // "Holding 4 events that arrived"). Nor are those in the projection delay (41-AH F4).
     let position = model.position();
     let held_older = model
         .held_events()
         .filter(|(event, _)| event.position < position)
         .count() as u64;
-    let line = store_lag_line(lag, position, head, held_older);
+    let delayed_older = delayed
+        .range(..position)
+        .filter(|at| !model.has_applied(**at))
+        .count() as u64;
+    let line = store_lag_line(lag, position, head, (held_older, delayed_older));
     match held_line(model) {
         Some(held) => format!("{line} {held}"),
         None => line,
@@ -73,9 +86,15 @@ pub fn held_line(model: &ReadModel) -> Option<String> {
     ))
 }
 
-/// The lag line's first sentence: the lag behind the store alone; `held_older` of the skipped
-/// events arrived and are held ([`held_line`] names them), the rest never came.
-fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String {
+/// The lag line's first sentence: the lag behind the store alone; of the skipped events,
+/// `held_older` arrived and are held ([`held_line`] names them), `delayed_older` arrived and
+/// wait out the projection delay they came with, and the rest never came.
+fn store_lag_line(
+    lag: Lag,
+    position: u64,
+    head: u64,
+    (held_older, delayed_older): (u64, u64),
+) -> String {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let time = duration_text(lag.time_behind());
     if position > head {
@@ -102,17 +121,41 @@ fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String
         String::new()
     };
     let held = held_older.min(lag.skipped);
-    let missing = lag.skipped - held;
+    let delayed = delayed_older.min(lag.skipped - held);
+    let missing = lag.skipped - held - delayed;
+    // Waiting out a longer delay than the events after them: arrived, and on their way.
+    let waiting = |who: &str, n: u64| {
+        let one = n == 1;
+        format!(
+            "{who} wait{} out the projection delay {} arrived with, longer than that of the \
+             events after {}, and {} by {}",
+            if one { "s" } else { "" },
+            if one { "it" } else { "they" },
+            if one { "it" } else { "them" },
+            if one { "comes" } else { "come" },
+            if one { "itself" } else { "themselves" },
+        )
+    };
     if missing == 0 {
+        let they = |n: u64| if n == 1 { "it" } else { "they" };
+        let why = match (held, delayed) {
+            (_, 0) => "they arrived before the version they follow".to_owned(),
+            (0, n) => waiting(they(n), n),
+            (h, n) => format!(
+                "{h} arrived before the version {} follow{}, and {}",
+                they(h),
+                if h == 1 { "s" } else { "" },
+                waiting(&n.to_string(), n)
+            ),
+        };
         return format!(
             "Not projected: {} event{} ({time}) older than position {position}, which it has \
-             projected (the store is at {head}{newer}); they arrived before the version they \
-             follow.",
+             projected (the store is at {head}{newer}); {why}.",
             lag.skipped,
             plural(lag.skipped),
         );
     }
-    let held = if held > 0 {
+    let mut held = if held > 0 {
         format!(
             " {held} other{} older than position {position} arrived before the version {} \
              follow.",
@@ -122,6 +165,12 @@ fn store_lag_line(lag: Lag, position: u64, head: u64, held_older: u64) -> String
     } else {
         String::new()
     };
+    if delayed > 0 {
+        held.push_str(&format!(
+            " Of the others older than position {position}, {}.",
+            waiting(&delayed.to_string(), delayed)
+        ));
+    }
     format!(
         "Missing {missing} event{} ({time}) older than position {position}, which it has \
          projected (the store is at {head}{newer}): QueryService has not received {}, and will \
@@ -260,7 +309,7 @@ mod tests {
     // 4 held events, which the next sentence said had arrived.
     #[test]
     fn held_events_older_than_the_position_are_not_called_missing() {
-        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, 4);
+        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, (4, 0));
         assert!(
             line.starts_with("Missing 1 event (6829 ms) older than position 14, which it has projected (the store is at 14): QueryService has not received it, and will not if it was not subscribed when it was published."),
             "{line}"
@@ -271,7 +320,7 @@ mod tests {
             ),
             "{line}"
         );
-        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, 2);
+        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, (2, 0));
         assert!(
             all_held.starts_with("Not projected: 2 events"),
             "{all_held}"
@@ -279,20 +328,50 @@ mod tests {
         assert!(!all_held.contains("not received"), "{all_held}");
     }
 
+    // 41-AH F4: the delay lowered from 20 s to 0, a second order projected at once: the first
+    // order's 4 events, still in their 20 s delay, were called missing ("will not come").
+    #[test]
+    fn events_waiting_out_a_longer_delay_are_not_called_missing() {
+        let all = store_lag_line(lag(4, 4, 3_942), 31, 31, (0, 4));
+        assert_eq!(
+            all,
+            "Not projected: 4 events (3942 ms) older than position 31, which it has projected \
+             (the store is at 31); they wait out the projection delay they arrived with, longer \
+             than that of the events after them, and come by themselves."
+        );
+        let one = store_lag_line(lag(1, 1, 10), 31, 31, (0, 1));
+        assert!(
+            one.ends_with("; it waits out the projection delay it arrived with, longer than that of the events after it, and comes by itself."),
+            "{one}"
+        );
+        let both = store_lag_line(lag(3, 3, 10), 31, 31, (1, 2));
+        assert!(
+            both.ends_with("; 1 arrived before the version it follows, and 2 wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves."),
+            "{both}"
+        );
+        // One really missing beside them: said missing alone, the others said waiting.
+        let mixed = store_lag_line(lag(5, 5, 10), 31, 31, (0, 4));
+        assert!(mixed.starts_with("Missing 1 event (10 ms)"), "{mixed}");
+        assert!(
+            mixed.ends_with(" Of the others older than position 31, 4 wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves."),
+            "{mixed}"
+        );
+    }
+
     #[test]
     fn a_long_lag_is_written_in_minutes_and_seconds_a_short_one_in_ms() {
-        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, 0);
+        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, (0, 0));
         assert!(
             long.starts_with("Missing 4 events (2 min 26 s) older than position 42, which"),
             "{long}"
         );
-        let short = store_lag_line(lag(4, 4, 250), 42, 46, 0);
+        let short = store_lag_line(lag(4, 4, 250), 42, 46, (0, 0));
         assert!(
             short.starts_with("Missing 4 events (250 ms) older"),
             "{short}"
         );
         assert_eq!(
-            store_lag_line(lag(1, 0, 12_400), 42, 43, 0),
+            store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0)),
             "Behind: 1 event (12 s) not projected yet; at position 42 of 43."
         );
     }
@@ -310,14 +389,14 @@ mod tests {
     fn the_rebuild_sentence_is_said_once_in_a_lag_line() {
         let lost = "Of the events not projected, 4 were appended while QueryService was down: \
                     they will not come. Rebuild projects them from the event store.";
-        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, 0);
+        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, (0, 0));
         assert!(missing.contains("Rebuild projects"), "{missing}");
         assert_eq!(
             lost_after_lag(&missing, lost),
             "Of the events not projected, 4 were appended while QueryService was down: they \
              will not come."
         );
-        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, 0);
+        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0));
         assert_eq!(lost_after_lag(&behind, lost), lost);
     }
 
@@ -423,12 +502,14 @@ mod tests {
     #[test]
     fn caught_up_newer_events_and_a_model_ahead_of_the_store() {
         assert_eq!(
-            store_lag_line(lag(0, 0, 0), 7, 7, 0),
+            store_lag_line(lag(0, 0, 0), 7, 7, (0, 0)),
             "Caught up: projected to position 7 of 7."
         );
-        assert!(store_lag_line(lag(5, 2, 30), 7, 10, 0)
+        assert!(store_lag_line(lag(5, 2, 30), 7, 10, (0, 0))
             .contains("(the store is at 10; 3 newer events not projected yet)"));
-        assert!(store_lag_line(lag(0, 0, 0), 9, 7, 0).starts_with("The read model holds events"));
+        assert!(
+            store_lag_line(lag(0, 0, 0), 9, 7, (0, 0)).starts_with("The read model holds events")
+        );
     }
 
     const STREAM: &str = "55555555-5555-5555-5555-555555555555";
@@ -448,7 +529,7 @@ mod tests {
         let cancelled = hand_published(6, 2, "OrderCancelled", r#"{"reason":"payment declined"}"#);
         model.project(&cancelled);
         assert_eq!(
-            lag_line(Lag::default(), &model, 4),
+            lag_line(Lag::default(), &model, 4, &Default::default()),
             format!(
                 "Caught up: projected to position 4 of 4. Holding 1 event that arrived before \
                  the version it follows: OrderCancelled (version 2 of order-{STREAM}, position \
@@ -470,7 +551,8 @@ mod tests {
         assert_eq!(fake[0].status.name(), "Cancelled");
         assert_eq!(fake[0].version, 2);
         assert_eq!(model.totals().cancelled, 1);
-        assert!(lag_line(Lag::default(), &model, 4).starts_with("The read model holds events"));
+        assert!(lag_line(Lag::default(), &model, 4, &Default::default())
+            .starts_with("The read model holds events"));
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub struct Trace {
     /// lag line (its own event log is not on the page). Kept across a rebuild and a Clear, as
     /// the read model is.
     pub not_projected: crate::store::NotProjected,
+    /// The store positions of the events QueryService received and holds for its projection
+    /// delay ([`crate::services::Flow::projection_positions`]), as the runtime last reported
+    /// them: the lag line does not count them missing (41-AH F4). Empty for a recording.
+    pub projecting: std::collections::BTreeSet<u64>,
     /// The crashes, counted as the packets are recorded (live pages; empty for a recording).
     pub outage_ledger: outages::OutageLedger,
     /// A recording's: how many PaymentService instances its page ran (the highest instance
@@ -164,6 +168,7 @@ impl Trace {
             store: crate::store::EventStore::new(),
             read_model: crate::store::ReadModel::new(),
             not_projected: crate::store::NotProjected::default(),
+            projecting: std::collections::BTreeSet::new(),
             outage_ledger: outages::OutageLedger::default(),
             recorded_payment_instances: 0,
             recorded_dropped: 0,

@@ -254,7 +254,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     { still_in_use(error, "delay", props.projection_delay) }
                 </p>
             }
-            { match lag.map(|lag| (lag, lag_line(lag, model, head))) {
+            { match lag.map(|lag| (lag, lag_line(lag, model, head, &trace.projecting))) {
                 Some((lag, line)) => html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}

@@ -111,6 +111,7 @@ impl Runtime {
         self.last_report.set(Some(started));
         let mut actions = std::mem::take(&mut *self.pending.borrow_mut());
         if self.trace_changed.replace(false) {
+            self.trace.0.borrow_mut().projecting = self.flow.borrow().projection_positions();
             actions.push(Action::TraceChanged);
         }
         if !actions.is_empty() {
