@@ -1527,6 +1527,18 @@ impl OrderBook {
                 if dead_lettered || row.customer_id.is_none() {
                     row.customer_id = Some(created.customer_id.clone());
                     row.total = Some(created.total_amount);
+                    // A payment that came before the creation (kept by OrderService until it)
+                    // was listed before the total was known: one of another amount is not its
+                    // charge (41-AH F3: "✓ charged 0.01", then "✕ charged 2 times").
+                    let total = created.total_amount;
+                    for step in &mut row.steps {
+                        if let StepSeen::Charged(id, amount) = *step {
+                            if !same_cents(amount, total) {
+                                *step = StepSeen::OtherAmount(id, amount);
+                            }
+                        }
+                    }
+                    row.progress();
                 }
             }
             DomainEvent::InventoryReserved(r) => {

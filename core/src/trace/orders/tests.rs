@@ -1560,6 +1560,34 @@ fn the_outcome_order_service_published_is_shown_before_one_from_outside() {
         .is_some_and(|n| n.starts_with("also on the wire: orders/cancelled (\"by hand\")")));
 }
 
+/// 41-AH F3: a payment of 0.01 before the order's creation (OrderService keeps it, then
+/// refuses it as not its charge) was listed "✓ charged 0.01", and the real charge after the
+/// creation made the row say "charged 2 times".
+#[test]
+fn a_payment_of_another_amount_before_the_creation_is_not_counted_a_charge() {
+    let mut book = OrderBook::default();
+    let DomainEvent::PaymentProcessed(mut early) = charged(1, 6) else {
+        unreachable!()
+    };
+    early.amount = 0.01;
+    for message in [early.into(), created(1), charged(1, 7)] {
+        book.apply(ms(1), &message);
+    }
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        row.steps,
+        [
+            StepSeen::OtherAmount(id(6), 0.01),
+            StepSeen::Charged(id(7), 59.98)
+        ]
+    );
+    assert_eq!(row.charges(), 1);
+    assert_eq!(
+        row.steps[0].describe(),
+        "✕ a payment of 0.01, not the order's total: not its charge"
+    );
+}
+
 fn refund_of(order: u128, payment: u128, amount: f64) -> DomainEvent {
     PaymentRefunded {
         order_id: id(order),
