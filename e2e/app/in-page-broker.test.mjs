@@ -284,7 +284,9 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
       const text = (await note.textContent()) ?? '';
-      assert.match(text, /the in-page broker kept nothing across the reload \(it ran in the page\), so a message it held for a service is gone, and its order ends by its deadline\./);
+      // 41-AI F3: the charge under way (20 s) died with the page: the note says so, not only
+      // that the broker kept nothing.
+      assert.match(text, /the in-page broker kept nothing across the reload \(it ran in the page\), so a message it had not delivered yet is gone; and work a service had under way \(a charge or a reservation that takes its time\) died with the page, as in a crash: an open order waiting for either ends by its deadline\./);
       assert.doesNotMatch(text, /is delivered after this/);
       await waitForRow(page, orderId, 'Cancelled');
     }));

@@ -573,6 +573,31 @@ describe('a Mosquitto you could expose (static/mosquitto-secure.conf)', () => {
     }, { pageAs: 'PaymentService' });
   });
 
+  // 41-AI F1: only the whole page's user filled in (watcher: reads everything, publishes
+  // nothing). Every service signs in as it; the note sent the teacher to check the monitor's
+  // reading, which was fine.
+  it('only the whole page\'s user signed in, a watcher: the note says the services sign in as it and need users of their own', { timeout: 180_000 }, async () => {
+    const app = await openPage(browser, `${server.url}/?broker=${broker.wssUrl}`);
+    const { page } = app;
+    try {
+      await waitForStates(page, 'disconnected');
+      await page.$eval('.credentials details', (d) => { d.open = true; });
+      await page.fill('#user-page', 'watcher');
+      await page.fill('#password-page', PASSWORDS.watcher);
+      await page.click('[data-testid="apply-credentials"]');
+      await waitForStates(page, 'connected');
+      const warning = page.locator('[data-testid="status-unrelayed"][data-service="order"]');
+      await warning.waitFor({ timeout: 15_000 });
+      const text = await warning.innerText();
+      assert.match(text, /OrderService has no user of its own, so it signs in as the whole page's user \(under Sign in to the broker\), as the status monitor does: that user must publish its status as well as read services\/\+\/status/, text);
+      assert.match(text, /Give each service its own user/, text);
+      assert.doesNotMatch(text, /points at the monitor first/, text);
+      assertNoPanics(app);
+    } finally {
+      await app.close();
+    }
+  });
+
   // A newcomer's break-test (34-J F2): signed in as a whole-page user that reads the statuses,
   // then again as one that may not. The note said no status came back, under badges that still
   // read "broker: online", heard by the old user's status client.

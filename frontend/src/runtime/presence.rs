@@ -10,7 +10,8 @@ use crate::clock::wall_clock;
 use eda_core::domain::namespace::Namespace;
 use eda_core::services::instances::Instance;
 use eda_core::services::presence::relay::{
-    across_brokers_note, unrelayed_note, Ticket, Verdict, ACROSS_BROKERS_GRACE, RELAY_GRACE,
+    across_brokers_note, unrelayed_note, SignedInAs, Ticket, Verdict, ACROSS_BROKERS_GRACE,
+    RELAY_GRACE,
 };
 use eda_core::services::presence::watch::{say_again_note, OurClient, Reaction};
 use eda_core::services::presence::{status_topic, Heard, Presence};
@@ -132,7 +133,14 @@ impl Runtime {
         }
         let five = self.protocol == broker_bridge::ProtocolVersion::V5;
         let monitor_suspect = self.relay.borrow().heard_none() && self.credentials.page().is_some();
-        let signed_in = self.credentials.for_service(instance.service).is_some();
+        let signed_in = match (
+            self.credentials.own(instance.service),
+            self.credentials.page(),
+        ) {
+            (Some(_), _) => SignedInAs::ItsOwnUser,
+            (None, Some(_)) => SignedInAs::ThePageUser,
+            (None, None) => SignedInAs::Nobody,
+        };
         let words = unrelayed_note(
             &instance.to_string(),
             &topic,
@@ -141,7 +149,7 @@ impl Runtime {
             signed_in,
         );
         self.log(instance.service, problem("status", words.clone()));
-        if signed_in {
+        if signed_in != SignedInAs::Nobody {
             self.order_gate.borrow_mut().unrelayed(instance, &topic);
         } else {
             self.order_gate.borrow_mut().relay_settled_pending(instance);

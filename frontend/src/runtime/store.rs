@@ -191,12 +191,32 @@ impl Runtime {
         };
         // The in-page broker runs in the page: a reload ends it with everything it held (a
         // newcomer's break-test read "delivered after this", and nothing came).
-        let held = if broker_bridge::url::is_in_page(&self.url_of(ServiceId::Order)) {
-            "the in-page broker kept nothing across the reload (it ran in the page), so a \
-             message it held for a service is gone, and its order ends by its deadline"
-        } else {
-            "what the broker kept for the services meanwhile (an order placed just before the \
-             reload, say) is delivered after this"
+        // A participant's work under way (a charge taking payment_ms) is not kept across a
+        // reload, as across a crash: with orders open, the note says so (41-AI F3: an order
+        // whose charge was under way timed out, and the note blamed the broker).
+        let held = match (
+            broker_bridge::url::is_in_page(&self.url_of(ServiceId::Order)),
+            open > 0,
+        ) {
+            (true, true) => {
+                "the in-page broker kept nothing across the reload (it ran in the page), so a \
+                 message it had not delivered yet is gone; and work a service had under way (a \
+                 charge or a reservation that takes its time) died with the page, as in a \
+                 crash: an open order waiting for either ends by its deadline"
+            }
+            (true, false) => {
+                "the in-page broker kept nothing across the reload (it ran in the page)"
+            }
+            (false, true) => {
+                "what the broker kept for the services meanwhile (an order placed just before \
+                 the reload, say) is delivered after this; work a service had under way (a \
+                 charge or a reservation that takes its time) died with the page, as in a \
+                 crash: an open order waiting for it ends by its deadline"
+            }
+            (false, false) => {
+                "what the broker kept for the services meanwhile (an order placed just before \
+                 the reload, say) is delivered after this"
+            }
         };
         // "0 still open, each resuming …" read oddly (a newcomer's break-test).
         let open = match open {

@@ -176,6 +176,17 @@ impl StatusRelay {
     }
 }
 
+/// As whom a service's client connected ([`unrelayed_note`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedInAs {
+    /// No user name: the broker's rules for anonymous clients.
+    Nobody,
+    /// Its own user (Sign in to the broker, the service's pair).
+    ItsOwnUser,
+    /// The whole page's user, having none of its own: the status monitor's too.
+    ThePageUser,
+}
+
 /// The words [`unrelayed_note`] adds when no service's status came back at all: the page's
 /// status monitor is the likelier cause, and the page says it once, not once per service (a
 /// newcomer's break-test, 34-J F2, read the same 700 characters five times).
@@ -191,16 +202,19 @@ pub const MONITOR_HEARS_NOTHING: &str =
 /// that user first (a newcomer's break-test: a whole-page user without read rights on
 /// `services/+/status` had every service blamed, each with its right password).
 ///
-/// `signed_in`: the instance connected as a user of the learner's. An anonymous one is under
-/// the broker's rules for anonymous clients, and orders are not held for it: a newcomer's
-/// break-test, an anonymous broker whose ACL denied only the status topics, held every order
-/// for good and sent the learner to a user that did not exist.
+/// `signed_in`: as whom the instance connected. An anonymous one is under the broker's rules
+/// for anonymous clients, and orders are not held for it: a newcomer's break-test, an
+/// anonymous broker whose ACL denied only the status topics, held every order for good and sent
+/// the learner to a user that did not exist. One with no user of its own signs in as the whole
+/// page's user, the status monitor's: when nothing comes back, that user may read but not
+/// publish, and the note says so (41-AI F1: only the page's `watcher` filled in, the note sent
+/// the teacher to check the monitor's user, which could read everything).
 pub fn unrelayed_note(
     instance: &str,
     topic: &str,
     protocol_five: bool,
     monitor_hears_nothing: bool,
-    signed_in: bool,
+    signed_in: SignedInAs,
 ) -> String {
     let why = if protocol_five {
         "a broker drops in silence a QoS 0 PUBLISH its access rules deny (MQTT 5 answers only \
@@ -213,7 +227,16 @@ pub fn unrelayed_note(
     // The monitor's filter under the page's namespace, as on the wire (a newcomer's
     // break-test, 34-J F9: under ?ns=school/class-7 the note named services/+/status).
     let prefix = topic.rfind("services/").map_or("", |at| &topic[..at]);
-    let monitor = if monitor_hears_nothing {
+    let monitor = if monitor_hears_nothing && signed_in == SignedInAs::ThePageUser {
+        format!(
+            " {MONITOR_HEARS_NOTHING} at all. {instance} has no user of its own, so it signs in \
+             as the whole page's user (under Sign in to the broker), as the status monitor does: \
+             that user must publish its status as well as read {prefix}services/+/status, and a \
+             user that may only read (a watcher) has each service's status dropped in silence. \
+             Give each service its own user, or that user the right to publish the services' \
+             topics."
+        )
+    } else if monitor_hears_nothing {
         format!(
             " {MONITOR_HEARS_NOTHING} at all, \
              which points at the monitor first: it reads {prefix}services/+/status as the whole \
@@ -224,18 +247,22 @@ pub fn unrelayed_note(
         String::new()
     };
     let deep = crate::services::order_gate::deep_namespace(topic);
-    let check = if signed_in {
-        format!(
+    let check = match signed_in {
+        SignedInAs::ItsOwnUser => format!(
             "Check that {instance}'s user (under Sign in to the broker) may publish and \
              subscribe to its topics{deep}; orders wait until its status comes through."
-        )
-    } else {
-        format!(
+        ),
+        SignedInAs::ThePageUser => format!(
+            "Check that the whole page's user (under Sign in to the broker), which {instance} \
+             signs in as, may publish and subscribe to its topics{deep}; orders wait until its \
+             status comes through."
+        ),
+        SignedInAs::Nobody => format!(
             "No user is signed in for {instance}: the broker's rules for anonymous clients \
              decide. Check them, or sign in as a user that may publish and subscribe to its \
              topics{deep}. Orders are not held for an anonymous client: if those rules deny its \
              order topics too, its orders run out their deadline."
-        )
+        ),
     };
     format!(
         "{instance} is connected, but the broker has not relayed its online status ({topic}) \
@@ -396,13 +423,19 @@ mod tests {
             "school/class-7/services/order/status",
             false,
             true,
-            true,
+            SignedInAs::ItsOwnUser,
         );
         assert!(
             deep.contains("it reads school/class-7/services/+/status as the whole page's user"),
             "{deep}"
         );
-        let text = unrelayed_note("OrderService", "services/order/status", false, true, true);
+        let text = unrelayed_note(
+            "OrderService",
+            "services/order/status",
+            false,
+            true,
+            SignedInAs::ItsOwnUser,
+        );
         assert!(
             text.ends_with(
                 "No service's status has come back through the page's status monitor at all, \
@@ -425,6 +458,40 @@ mod tests {
         assert!(relay.heard_none());
     }
 
+    /// 41-AI F1: only the whole page's user filled in (a watcher, which may read everything
+    /// and publish nothing): every service signs in as it, and nothing comes back. The note
+    /// says the services sign in as that user and need users of their own, not to check the
+    /// monitor's reading first.
+    #[test]
+    fn a_service_signed_in_as_the_page_s_user_is_told_so_when_nothing_comes_back() {
+        let text = unrelayed_note(
+            "OrderService",
+            "services/order/status",
+            false,
+            true,
+            SignedInAs::ThePageUser,
+        );
+        assert!(
+            text.contains(
+                "Check that the whole page's user (under Sign in to the broker), which \
+                 OrderService signs in as, may publish and subscribe to its topics"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "No service's status has come back through the page's status monitor at all. \
+                 OrderService has no user of its own, so it signs in as the whole page's user \
+                 (under Sign in to the broker), as the status monitor does: that user must \
+                 publish its status as well as read services/+/status, and a user that may only \
+                 read (a watcher) has each service's status dropped in silence. Give each \
+                 service its own user, or that user the right to publish the services' topics."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("points at the monitor first"), "{text}");
+    }
+
     #[test]
     fn the_note_names_the_service_the_topic_and_what_to_check() {
         let text = unrelayed_note(
@@ -432,7 +499,7 @@ mod tests {
             "services/payment/status",
             false,
             false,
-            true,
+            SignedInAs::ItsOwnUser,
         );
         assert!(
             text.starts_with(
@@ -451,7 +518,7 @@ mod tests {
             "class-7/services/payment/status",
             true,
             false,
-            true,
+            SignedInAs::ItsOwnUser,
         );
         assert!(five.contains("(class-7/services/payment/status)"), "{five}");
         assert!(five.contains("0x87"), "{five}");
@@ -461,7 +528,7 @@ mod tests {
             "services/payment/status",
             false,
             false,
-            false,
+            SignedInAs::Nobody,
         );
         assert!(!anonymous.contains("user (under Sign in"), "{anonymous}");
         assert!(
