@@ -587,6 +587,11 @@ describeApp('saga', () => {
       }
       await witness.roundTrip();
       await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      // 41-AH F6: the row lists the kept charge and reservation it completed on, not only the
+      // participants' refusals (their packets are gone with the reload).
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.match(row.text, /✓ charged 59\.98/, row.text);
+      assert.match(row.text, /✓ stock reserved/, row.text);
     }));
 
   it('external order: an OrderCreated published by another client gets exactly one outcome and a row in the Orders panel', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -78,6 +78,23 @@ impl Runtime {
         memos: Vec<eda_core::services::durable::Memo>,
         stock: Option<eda_core::services::Stock>,
     ) {
+        // The messages OrderService kept for orders not created yet go into the Orders panel
+        // as they did when they arrived: the packets they came in are gone with the reload
+        // (41-AH F6: an order completed on them read only its participants' refusals).
+        let early: Vec<DomainEvent> = memos
+            .iter()
+            .flat_map(|memo| &memo.early)
+            .filter_map(|kept| DomainEvent::decode(&kept.topic, kept.payload.as_bytes()).ok())
+            .collect();
+        if !early.is_empty() {
+            let now = clock::now();
+            let mut trace = self.trace.0.borrow_mut();
+            for event in &early {
+                trace.orders.apply(now, event);
+            }
+            drop(trace);
+            self.trace_changed.set(true);
+        }
         let restored = self.flow.borrow_mut().restore_memos(memos, stock);
         for (service, line) in restored.lines() {
             self.log(service, note("reload", line));
