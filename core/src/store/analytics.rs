@@ -70,7 +70,8 @@ pub const NUMBER_TAKEN_OUT: &str = "…";
 /// The kind of a cancellation's `reason`, by which the analytics count cancellations: one per
 /// rule, whatever the amounts and counts of each order. Each number standing alone in the
 /// text (`59.98`, `2`, `100`: digits, with `.` or `,` between digits, not part of a word such
-/// as `P001` or an id such as `3fa85f64-…`) is written [`NUMBER_TAKEN_OUT`]
+/// as `P001` or an id such as `3fa85f64-…`, nor a product id that is a number, followed by its
+/// counts in brackets) is written [`NUMBER_TAKEN_OUT`]
 /// (`out of stock: P001 (2 asked, 1 left)` → `out of stock: P001 (… asked, … left)`); and
 /// PaymentService's decline rules ([`crate::services::PaymentRule::decline_reason`]) are
 /// named in words that fit a chart's label: `payment declined: total over the limit` for
@@ -86,6 +87,9 @@ pub const NUMBER_TAKEN_OUT: &str = "…";
 /// );
 /// assert_eq!(reason_kind("out of stock: P001 (2 asked, 1 left)"), "out of stock: P001 (… asked, … left)");
 /// assert_eq!(reason_kind("payment timed out"), "payment timed out");
+/// // A product id that is a number, named before its count in brackets, stays.
+/// assert_eq!(reason_kind("out of stock: 7 (5 asked, 1 left)"), "out of stock: 7 (… asked, … left)");
+/// assert_eq!(reason_kind("out of stock: 1.5 (5 asked, 1 left)"), "out of stock: 1.5 (… asked, … left)");
 /// ```
 pub fn reason_kind(reason: &str) -> String {
     let masked = numbers_taken_out(reason);
@@ -123,7 +127,11 @@ fn numbers_taken_out(text: &str) -> String {
         {
             end += 1;
         }
-        if joins(chars.get(end).copied()) {
+        // A product id that is a number names what the count in brackets after it is of
+        // (`out of stock: 7 (2 asked, 1 left)`): kept, or products `7` and `1.5` were one bar
+        // (41-AH F10).
+        let names_a_product = chars.get(end) == Some(&' ') && chars.get(end + 1) == Some(&'(');
+        if joins(chars.get(end).copied()) || names_a_product {
             out.extend(&chars[i..end]);
         } else {
             out.push_str(NUMBER_TAKEN_OUT);
