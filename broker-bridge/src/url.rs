@@ -61,6 +61,10 @@ pub enum BrokerUrlError {
     /// A `#fragment`: browsers refuse one in a WebSocket URL.
     #[error("it has a #fragment, which a WebSocket URL may not have")]
     Fragment(String),
+    /// A backslash (`ws://host:9001\mqtt`): a slip for `/` (a browser reads it as one), which
+    /// was reported as a bad port (a newcomer's break-test, 41-AI F8).
+    #[error("it has a backslash (\\): a URL's path is written with / (ws://host:9001/mqtt)")]
+    Backslash(String),
     /// A user name or password in the URL (`ws://user:password@host`, RFC 3986 §3.2.1): a
     /// broker URL goes into shareable links, so credentials belong in the page's own fields.
     /// Carries the URL **without** them, so that showing it repeats no secret.
@@ -83,6 +87,7 @@ impl BrokerUrlError {
             | BrokerUrlError::UnclosedIpv6(url)
             | BrokerUrlError::Whitespace(url)
             | BrokerUrlError::Fragment(url)
+            | BrokerUrlError::Backslash(url)
             | BrokerUrlError::PercentEscape(url)
             | BrokerUrlError::Credentials(url)
             | BrokerUrlError::Host { url, .. }
@@ -171,6 +176,9 @@ pub fn parse_broker_url(input: &str) -> Result<String, BrokerUrlError> {
         .ok_or_else(|| BrokerUrlError::Scheme(url.to_owned()))?;
     if url.contains('#') {
         return Err(BrokerUrlError::Fragment(url.to_owned()));
+    }
+    if url.contains('\\') {
+        return Err(BrokerUrlError::Backslash(url.to_owned()));
     }
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
     if authority.starts_with('[') && !authority.contains(']') {
@@ -784,6 +792,7 @@ mod tests {
                     BrokerUrlError::Host { .. }
                         | BrokerUrlError::Whitespace(_)
                         | BrokerUrlError::MissingHost(_)
+                        | BrokerUrlError::Backslash(_)
                 ),
                 "{bad}: {error:?}"
             );
@@ -792,6 +801,13 @@ mod tests {
             parse_broker_url("ws://localhost:9001/#x"),
             Err(BrokerUrlError::Fragment(_))
         ));
+        // 41-AI F8: said as a backslash, not as a bad port.
+        let slash = parse_broker_url("ws://127.0.0.1:21992\\mqtt").unwrap_err();
+        assert!(matches!(slash, BrokerUrlError::Backslash(_)), "{slash:?}");
+        assert_eq!(
+            slash.to_string(),
+            "it has a backslash (\\): a URL's path is written with / (ws://host:9001/mqtt)"
+        );
         for good in [
             "ws://broker-1.example.org:8083/mqtt",
             "ws://my_broker:9001",
