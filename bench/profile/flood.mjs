@@ -9,21 +9,26 @@
 // the page's long tasks in that window (count, longest, sum), and (unless --no-samples) the
 // functions with the most self time in the V8 CPU profile of that window.
 
+import { parseArgs } from 'node:util';
+
 import mqtt from 'mqtt';
 
 import { startBroker } from '../../e2e/lib/broker.mjs';
 import { launchBrowser, openPage } from '../../e2e/lib/browser.mjs';
 import { serveDir } from '../../e2e/lib/serve.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => {
-    if (a.startsWith('--')) pairs.push([a.slice(2), all[i + 1]?.startsWith('--') ? '' : all[i + 1] ?? '']);
-    return pairs;
-  }, []),
-);
-const APP_DIR = args['app-dir'] ?? 'target/bench-app';
-const JUNK = Number(args.junk ?? 3000);
-const SAMPLES = args['no-samples'] === undefined;
+const { values: args } = parseArgs({
+  options: {
+    'app-dir': { type: 'string', default: 'target/bench-app' },
+    junk: { type: 'string', default: '3000' },
+    'no-samples': { type: 'boolean', default: false },
+    top: { type: 'string', default: '40' },
+    callers: { type: 'string' },
+  },
+});
+const APP_DIR = args['app-dir'];
+const JUNK = Number(args.junk);
+const SAMPLES = !args['no-samples'];
 const CONSUMERS = 4; // orders/created: PaymentService, InventoryService, NotificationService, QueryService
 
 const broker = await startBroker({ logAll: false });
@@ -64,7 +69,7 @@ try {
     });
     const total = [...self.values()].reduce((a, b) => a + b, 0);
     console.log(`\n| self ms | share | function |\n|---:|---:|---|`);
-    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top ?? 40))) {
+    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top))) {
       console.log(`| ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)} % | ${name.slice(0, 120)} |`);
     }
     // --callers SUBSTRING: who called the functions whose name holds it, by their self time.
