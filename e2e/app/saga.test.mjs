@@ -303,6 +303,10 @@ describeApp('saga', () => {
       ]);
       await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="duplicate"]').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
       assert.equal(witness.messages.filter(stored).length, 1, 'one refund stored');
+      // 41-AJ F1: the customer is told of the real refund, not of the 0.00 one.
+      await waitForNotifications(page, [`Refund issued for Order ${orderId}: 59.98`]);
+      const told = await page.$$eval('[data-testid="notification"]', (es) => es.map((e) => e.textContent));
+      assert.ok(!told.some((t) => t.includes(`Refund issued for Order ${orderId}: 0.00`)), told.join(' | '));
     }));
 
   // A newcomer's break-test: a charge forged for a declined order, which PaymentService then

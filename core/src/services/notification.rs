@@ -15,7 +15,7 @@ use super::durable::{ChargeMemo, NotificationMemo};
 use super::memory::{Recent, ORDERS_REMEMBERED};
 use super::{Command, Rejection, RejectionKind};
 use crate::domain::events::DomainEvent;
-use crate::domain::money::{amount_text, more_cents};
+use crate::domain::money::{amount_text, more_cents, same_cents};
 use crate::outside_text::isolate;
 
 /// NotificationService's memory: the orders it told confirmed, and the charges it told of per
@@ -103,6 +103,16 @@ impl NotificationService {
                 }
             }
             DomainEvent::PaymentRefunded(r) if !r.is_uncharged() => {
+                // A refund of nothing tells the customer nothing, and leaves the real one
+                // under the same payment id to be told (41-AJ F1: "Refund issued …: 0.00",
+                // then the real refund ignored as a duplicate).
+                if same_cents(r.amount, 0.0) {
+                    return Err(not_its_own(format!(
+                        "refund of 0.00 under payment id {}: it refunds nothing, so the customer \
+                         is not told of it",
+                        r.payment_id
+                    )));
+                }
                 if let Some(charges) = self.charges.get(&r.order_id) {
                     match charges.iter().find(|(id, _)| *id == r.payment_id) {
                         None => {
@@ -355,6 +365,17 @@ mod tests {
             over.reason,
             format!(
                 "refund of 100.00 under payment id {charge}, which charged 59.98: the customer \
+                 is not told of it"
+            )
+        );
+        // 41-AJ F1: a refund of 0.00 under the charge's id tells nothing, and is not
+        // remembered either.
+        let nothing = handle(topics::PAYMENTS_REFUNDED, refund(charge, "0")).unwrap_err();
+        assert_eq!(nothing.kind, RejectionKind::NotItsOwn);
+        assert_eq!(
+            nothing.reason,
+            format!(
+                "refund of 0.00 under payment id {charge}: it refunds nothing, so the customer \
                  is not told of it"
             )
         );
