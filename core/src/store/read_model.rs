@@ -120,7 +120,9 @@ pub struct ReadModel {
     position: u64,
     /// The (stream, version) applied at each position: a second event at a position projected
     /// before is refused, as no store holds two events at one position.
-    at_position: BTreeMap<u64, (Uuid, u64)>,
+    /// With the event's type: a "redelivery" of another type at the same position and
+    /// version is refused (41-AJ F2).
+    at_position: BTreeMap<u64, (Uuid, u64, &'static str)>,
     /// How many events were applied.
     applied: u64,
 }
@@ -145,10 +147,27 @@ impl ReadModel {
             // A redelivery is the same event: applied at its position, or the one held (41-AH
             // F1: "some event was applied at its position" let another order's position pass
             // a forged version as a duplicate, ignored without a word).
-            let same = match self.held.get(&key) {
-                Some(held) => held.position == event.position,
-                None => self.at_position.get(&event.position) == Some(&key),
+            // The type of the event at the same place (its position, this version), if any.
+            let there = match self.held.get(&key) {
+                Some(held) => (held.position == event.position).then(|| held.event.type_name()),
+                None => self
+                    .at_position
+                    .get(&event.position)
+                    .filter(|&&(stream, version, _)| (stream, version) == key)
+                    .map(|&(_, _, type_name)| type_name),
             };
+            // The same place, another event (41-AJ F2: a PaymentFailed forged at the position
+            // and version of the store's PaymentConfirmed passed as a redelivery).
+            if let Some(type_name) = there.filter(|t| *t != event.event.type_name()) {
+                return Projected::Refused(format!(
+                    "{} refused: version {} of that order was projected from a {type_name} at \
+                     position {}, and no redelivery changes an event",
+                    event.event.type_name(),
+                    event.version,
+                    event.position
+                ));
+            }
+            let same = there.is_some();
             if !same {
                 return Projected::Refused(format!(
                     "{} refused: version {} of that order was projected before, from another \
@@ -162,7 +181,7 @@ impl ReadModel {
         }
         // A store numbers its events one by one: an event at a position projected before
         // from another (stream, version) is not that store's, or the one before was not.
-        if let Some(&(stream, version)) = self.at_position.get(&event.position) {
+        if let Some(&(stream, version, _)) = self.at_position.get(&event.position) {
             return Projected::Refused(format!(
                 "{} refused: position {} was projected before, from another event (version {} \
                  of {}), and no store holds two events at one position",
@@ -283,8 +302,10 @@ impl ReadModel {
                 ))
             }
         }
-        self.at_position
-            .insert(stored.position, (stored.stream, stored.version));
+        self.at_position.insert(
+            stored.position,
+            (stored.stream, stored.version, stored.event.type_name()),
+        );
         self.mark(stored.position);
         Ok(())
     }

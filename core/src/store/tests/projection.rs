@@ -257,6 +257,21 @@ fn a_second_event_at_a_version_projected_or_held_is_refused_not_a_duplicate() {
         "the event itself again"
     );
     assert_eq!(model, before);
+    // 41-AJ F2: at its own position and version, but another event: no redelivery either.
+    let mut changed = a[1].clone();
+    changed.event = a[2].event.clone();
+    assert_ne!(changed.event.type_name(), a[1].event.type_name());
+    assert_eq!(
+        model.project(&changed),
+        Projected::Refused(format!(
+            "{} refused: version 2 of that order was projected from a {} at position {}, and no \
+             redelivery changes an event",
+            changed.event.type_name(),
+            a[1].event.type_name(),
+            a[1].position
+        ))
+    );
+    assert_eq!(model, before);
     // 41-AH F1: at a position applied before, but another event's (B's creation): no
     // redelivery either (it was a "duplicate", ignored without a word, because something had
     // been applied at that position).
