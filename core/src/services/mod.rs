@@ -816,18 +816,19 @@ impl Flow {
         });
     }
 
-    /// How many events QueryService received and holds until its projection delay is over
-    /// ([`Work::Project`]): while there are any, its read model is behind, not wrong.
+    /// The events QueryService received and holds until its projection delay is over
+    /// ([`Work::Project`]), in the order they were scheduled.
+    fn projections(&self) -> impl Iterator<Item = &crate::store::StoredEvent> {
+        self.scheduled.iter().filter_map(|(_, w)| match w {
+            Work::Project(event) => Some(event),
+            _ => None,
+        })
+    }
+
     /// The store positions of the events QueryService holds for its projection delay
     /// ([`Work::Project`]): received, and projected when their delay is over.
     pub fn projection_positions(&self) -> std::collections::BTreeSet<u64> {
-        self.scheduled
-            .iter()
-            .filter_map(|(_, w)| match w {
-                Work::Project(event) => Some(event.position),
-                _ => None,
-            })
-            .collect()
+        self.projections().map(|event| event.position).collect()
     }
 
     /// `model` as it will be once the events QueryService holds for its projection delay
@@ -837,14 +838,7 @@ impl Flow {
         &self,
         model: &crate::store::ReadModel,
     ) -> crate::store::ReadModel {
-        let mut pending: Vec<&crate::store::StoredEvent> = self
-            .scheduled
-            .iter()
-            .filter_map(|(_, w)| match w {
-                Work::Project(event) => Some(event),
-                _ => None,
-            })
-            .collect();
+        let mut pending: Vec<&crate::store::StoredEvent> = self.projections().collect();
         pending.sort_by_key(|event| event.position);
         let mut caught_up = model.clone();
         for event in pending {
@@ -853,11 +847,10 @@ impl Flow {
         caught_up
     }
 
+    /// How many events QueryService received and holds until its projection delay is over
+    /// ([`Work::Project`]): while there are any, its read model is behind, not wrong.
     pub fn projections_pending(&self) -> usize {
-        self.scheduled
-            .iter()
-            .filter(|(_, w)| matches!(w, Work::Project(_)))
-            .count()
+        self.projections().count()
     }
 
     /// QueryService crashed: the events it received and held until its projection delay was
