@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, outboxEmpty, tabStoreRead } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, holdDatabaseAtNextLoad, outboxEmpty, tabStoreRead } from '../lib/app-page.mjs';
 import { startBroker } from '../lib/broker.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, server, setLateBroker, waitReady, watched, withApp } from '../lib/app-suite.mjs';
 import { OUTCOMES, expectOneOutcome, placeOrder, waitForRow, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -282,25 +282,8 @@ describeApp('event store', () => {
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
       const first = await placeOrder(page);
       await waitForRow(page, first, 'Completed');
-      // Before the page's scripts, once: another holder keeps the tab's database busy for 5 s
-      // (a long write of another tab of the site, or a slow disk).
-      await page.addInitScript(() => {
-        if (sessionStorage.getItem('held-once')) return;
-        sessionStorage.setItem('held-once', '1');
-        indexedDB.databases().then((all) => {
-          const name = all.map((d) => d.name).find((n) => n?.startsWith('eda-playground-'));
-          const open = indexedDB.open(name);
-          open.onsuccess = () => {
-            const db = open.result;
-            const tx = db.transaction([...db.objectStoreNames], 'readwrite');
-            const store = tx.objectStore('participants');
-            const until = Date.now() + 5000;
-            const spin = () => { if (Date.now() < until) store.get('held').onsuccess = spin; };
-            spin();
-            tx.oncomplete = () => db.close();
-          };
-        });
-      });
+      // Another holder keeps the tab's database busy for 5 s from the reload on.
+      await holdDatabaseAtNextLoad(page, 5000);
       await page.reload();
       await page.locator('[data-testid="status-order"][data-state="connected"]').waitFor();
       await page.click('[data-testid="place-order"]');

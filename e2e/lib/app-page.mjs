@@ -433,6 +433,32 @@ export async function orderArrows(page, orderId, count) {
 }
 
 /**
+ * Holds the tab's IndexedDB busy for `ms` milliseconds from the start of the page's next load
+ * (a reload), once, before the page's scripts run: another holder's write transaction over every
+ * store (a long write of another tab of the site, or a slow disk), so the page reads its
+ * database back late. The database must exist: load the page once before.
+ */
+export async function holdDatabaseAtNextLoad(page, ms) {
+  await page.addInitScript((ms) => {
+    if (sessionStorage.getItem('held-once')) return;
+    sessionStorage.setItem('held-once', '1');
+    indexedDB.databases().then((all) => {
+      const name = all.map((d) => d.name).find((n) => n?.startsWith('eda-playground-'));
+      const open = indexedDB.open(name);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction([...db.objectStoreNames], 'readwrite');
+        const store = tx.objectStore(db.objectStoreNames[0]);
+        const until = Date.now() + ms;
+        const spin = () => { if (Date.now() < until) store.count().onsuccess = spin; };
+        spin();
+        tx.oncomplete = () => db.close();
+      };
+    });
+  }, ms);
+}
+
+/**
  * Holds the page's IndexedDB busy with a write transaction of the test's own over every store,
  * so that what waits for the tab's database (OrderService's appends and what it decided with
  * them, the participants' memory and the answers that wait for it) waits; returns `release()`,

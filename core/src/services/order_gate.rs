@@ -520,17 +520,29 @@ impl OrderGate {
     /// come. What belongs to the sagas in flight (a reload's owed messages, a dead letter's
     /// *Retry*) is not a new order and does not wait for the switch, which waits for it.
     ///
+    /// Nor while the tab's database is still being read back after the page opened
+    /// (`reading_database`): the order would go out late ([`OrderRefusal::ReadingDatabase`]).
+    ///
     /// # Errors
     ///
-    /// [`OrderGate::check`]'s refusals first (what the learner must fix), then
-    /// [`OrderRefusal::Switching`].
+    /// [`OrderGate::check`]'s refusals that waiting does not end first (what the learner must
+    /// fix, or the failure the help under the badges shows: [`OrderRefusal::passes_by_itself`]
+    /// is false), then [`OrderRefusal::ReadingDatabase`], then the other refusals of
+    /// [`OrderGate::check`], then [`OrderRefusal::Switching`]. A broker that cannot be reached
+    /// is named while the database is read back (CI, stop 45: on a loaded machine the form said
+    /// "waiting for the browser's database" while the help said "Cannot reach the MQTT broker").
     pub fn check_new_order(
         &self,
         style: SagaStyle,
         switching: Option<(SagaStyle, usize)>,
+        reading_database: bool,
         order: OrderLink<'_>,
     ) -> Result<(), OrderRefusal> {
-        self.check(style, order)?;
+        match self.check(style, order) {
+            Err(refusal) if !refusal.passes_by_itself() => return Err(refusal),
+            _ if reading_database => return Err(OrderRefusal::ReadingDatabase),
+            checked => checked?,
+        }
         match switching {
             Some((to, in_flight)) => Err(OrderRefusal::Switching { to, in_flight }),
             None => Ok(()),
@@ -634,6 +646,38 @@ pub fn still_true(shown: Option<&OrderRefusal>, now: Option<&OrderRefusal>) -> b
 }
 
 impl OrderRefusal {
+    /// Whether this refusal ends with no more than waiting: a first try to connect, services
+    /// still to subscribe or whose online status is on its way back, a coordination switch
+    /// waiting for the sagas in flight, the tab's database being read back. The others need
+    /// the learner (a crashed service, a broker that refused or cannot be reached, a
+    /// subscription refused) or name a failure the help under the badges shows too (a broker
+    /// that dropped the connection), and come first in [`OrderGate::check_new_order`].
+    ///
+    /// ```
+    /// use eda_core::services::order_gate::OrderRefusal;
+    /// use eda_core::services::ServiceId;
+    ///
+    /// assert!(OrderRefusal::WaitingFor(vec![ServiceId::Payment]).passes_by_itself());
+    /// assert!(!OrderRefusal::Crashed.passes_by_itself());
+    /// ```
+    pub fn passes_by_itself(&self) -> bool {
+        match self {
+            OrderRefusal::Connecting { .. }
+            | OrderRefusal::WaitingFor(_)
+            | OrderRefusal::RelayPending { .. }
+            | OrderRefusal::Switching { .. }
+            | OrderRefusal::ReadingDatabase => true,
+            OrderRefusal::Crashed
+            | OrderRefusal::Refused { .. }
+            | OrderRefusal::Unreachable { .. }
+            | OrderRefusal::Down { .. }
+            | OrderRefusal::ServiceRefused { .. }
+            | OrderRefusal::Deaf { .. }
+            | OrderRefusal::NotRelayed { .. }
+            | OrderRefusal::CrashedUnsubscribed { .. } => false,
+        }
+    }
+
     /// What stops the order, without a full stop: "OrderService is crashed".
     pub fn cause(&self) -> String {
         self.cause_of(ServiceId::Order)
@@ -869,7 +913,7 @@ mod tests {
 
     /// The gate's answer to a new orchestrated order, the broker up.
     fn orchestrated(gate: &OrderGate) -> Result<(), OrderRefusal> {
-        gate.check_new_order(SagaStyle::Orchestration, None, OrderLink::Up(&up()))
+        gate.check_new_order(SagaStyle::Orchestration, None, false, OrderLink::Up(&up()))
     }
 
     fn all_subscribed() -> OrderGate {
@@ -1152,7 +1196,7 @@ mod tests {
         let up = up();
         let switching = Some((SagaStyle::Orchestration, 3));
         let refused = gate
-            .check_new_order(SagaStyle::Parallel, switching, OrderLink::Up(&up))
+            .check_new_order(SagaStyle::Parallel, switching, false, OrderLink::Up(&up))
             .unwrap_err();
         assert_eq!(
             refused,
@@ -1180,7 +1224,7 @@ mod tests {
         assert_eq!(gate.check(SagaStyle::Parallel, OrderLink::Up(&up)), Ok(()));
         // OrderService's own state comes first: it is what the learner must fix.
         assert_eq!(
-            gate.check_new_order(SagaStyle::Parallel, switching, OrderLink::Crashed),
+            gate.check_new_order(SagaStyle::Parallel, switching, false, OrderLink::Crashed),
             Err(OrderRefusal::Crashed)
         );
         // Switched: orders go again.
@@ -1256,7 +1300,7 @@ mod tests {
         gate.crashed(ServiceId::Inventory);
         let up = up();
         assert_eq!(
-            gate.check_new_order(SagaStyle::Parallel, None, OrderLink::Up(&up)),
+            gate.check_new_order(SagaStyle::Parallel, None, false, OrderLink::Up(&up)),
             Err(OrderRefusal::CrashedUnsubscribed {
                 service: ServiceId::Inventory
             })
@@ -1436,6 +1480,68 @@ mod tests {
             gate.check(SagaStyle::Parallel, OrderLink::Up(&up())),
             Ok(())
         );
+    }
+
+    /// While the tab's database is read back, a refusal that waiting does not end is named
+    /// first (CI, stop 45: a broker that cannot be reached was refused as "waiting for the
+    /// browser's database" while the help under the badges said "Cannot reach the MQTT
+    /// broker"); waits are the database's.
+    #[test]
+    fn what_the_learner_must_fix_comes_before_the_database_read() {
+        let unreachable = Link::Connecting {
+            url: "ws://h:1".into(),
+            attempt: 2,
+            last_failure: Some(ConnectionError::TransportClosed {
+                code: 1006,
+                reason: String::new(),
+            }),
+        };
+        let up = up();
+        let gate = all_subscribed();
+        let new_order = |gate: &OrderGate, order| {
+            gate.check_new_order(
+                SagaStyle::Parallel,
+                Some((SagaStyle::Choreography, 1)),
+                true,
+                order,
+            )
+        };
+        assert!(matches!(
+            new_order(&gate, OrderLink::Up(&unreachable)),
+            Err(OrderRefusal::Unreachable { .. })
+        ));
+        assert_eq!(
+            new_order(&gate, OrderLink::Crashed),
+            Err(OrderRefusal::Crashed)
+        );
+        // Waits: the database's.
+        assert_eq!(
+            new_order(&gate, OrderLink::Up(&up)),
+            Err(OrderRefusal::ReadingDatabase)
+        );
+        let first_try = Link::Connecting {
+            url: "ws://h:1".into(),
+            attempt: 1,
+            last_failure: None,
+        };
+        assert_eq!(
+            new_order(&gate, OrderLink::Up(&first_try)),
+            Err(OrderRefusal::ReadingDatabase)
+        );
+        assert_eq!(
+            new_order(&OrderGate::default(), OrderLink::Up(&up)),
+            Err(OrderRefusal::ReadingDatabase)
+        );
+        // Read back: the switch it waited behind.
+        assert!(matches!(
+            gate.check_new_order(
+                SagaStyle::Parallel,
+                Some((SagaStyle::Choreography, 1)),
+                false,
+                OrderLink::Up(&up)
+            ),
+            Err(OrderRefusal::Switching { .. })
+        ));
     }
 
     /// The form refuses on the state the badges and the help under them show: a service trying

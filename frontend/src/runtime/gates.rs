@@ -50,18 +50,16 @@ impl Runtime {
     pub(super) fn new_order_gate(&self) -> Result<(), OrderRefusal> {
         // Held until the tab's database is read back, the order would go out late: say so
         // rather than "published" (36-Q F5).
-        if self
+        let reading = self
             .keeper
             .as_ref()
-            .is_some_and(|keeper| keeper.is_reading())
-        {
-            return Err(OrderRefusal::ReadingDatabase);
-        }
+            .is_some_and(|keeper| keeper.is_reading());
         let order = self.link_state(ServiceId::Order);
         let switching = self.flow.borrow().style_waiting();
         self.order_gate.borrow().check_new_order(
             self.subscribed_style.get(),
             switching,
+            reading,
             order.as_link(),
         )
     }
