@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::packet::{Packet, PacketKind, Properties, QoS, ReasonCode};
+use crate::packet::{Packet, PacketKind, Properties, ProtocolVersion, QoS, ReasonCode};
 
 /// Which way a packet went, seen from the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,6 +30,10 @@ pub struct PacketEvent {
     pub packet: Packet,
     /// The packet exactly as it crossed the wire, fixed header included.
     pub bytes: Vec<u8>,
+    /// The protocol version the session speaks, in which `bytes` are encoded: what the
+    /// packet's codes mean on the wire (a 3.1.1 CONNACK's return code 4 is decoded as 5.0's
+    /// reason code 0x86 Bad User Name or Password, §3.2.2.3 of each spec).
+    pub protocol: ProtocolVersion,
 }
 
 impl PacketEvent {

@@ -393,7 +393,7 @@ describeApp('competing consumers', () => {
           await error.waitFor({ timeout: FLOW_TIMEOUT_MS });
           const text = (await error.textContent()) ?? '';
           assert.match(text, /The broker refused PaymentService( 2)?'s shared subscription \$share\/eda-[0-9a-f]+-payment\/orders\/\w+/);
-          assert.match(text, version === 5 ? /Shared Subscriptions not supported \(0x9E\)/ : /Unspecified error \(0x80\)/);
+          assert.match(text, version === 5 ? /Shared Subscriptions not supported \(0x9E\)/ : /Failure \(0x80\)/);
           assert.match(text, /cannot share its work on this broker/);
           // A break-test: the form said the wait for PaymentService to subscribe "goes away",
           // though nothing would subscribe by itself.

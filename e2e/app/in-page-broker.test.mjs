@@ -229,6 +229,32 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       await refused.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 
+  // 41-AJ F3 and F6: the whole page's password on the in-page broker (MQTT 3.1.1). The status
+  // monitor's refusal told to "fix that user and password", where the broker has no users; and
+  // the packet inspector named the 3.1.1 CONNACK's return code 4 with 5.0's reason code 0x86.
+  it('the whole page\'s password on the in-page broker (3.1.1): the monitor\'s refusal says to clear it, the inspector names return code 4; cleared, Signed in', { timeout: CASE_TIMEOUT_MS }, () =>
+    withPage('/?broker=inpage', async ({ page }) => {
+      await waitReadyInPage(page);
+      await page.$eval('.credentials details', (d) => { d.open = true; });
+      await page.fill('#user-page', 'alice');
+      await page.fill('#password-page', 'secret');
+      await page.click('[data-testid="apply-credentials"]');
+      const notes = page.locator('[data-testid="notification"]');
+      const refused = notes.filter({ hasText: /The page's status monitor .* was refused/ });
+      await refused.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const said = (await refused.textContent()) ?? '';
+      assert.match(said, /The in-page broker has no users or access rules, and refuses any password: clear the passwords under Sign in to the broker/, said);
+      assert.doesNotMatch(said, /fix that user and password/, said);
+      // The monitor's CONNACK, as 3.1.1 carries it.
+      const connack = page.locator('[data-testid="packet-row"][data-service="monitor"][data-kind="CONNACK"]').last();
+      await connack.waitFor({ state: 'attached', timeout: FLOW_TIMEOUT_MS });
+      const reason = ((await connack.locator('.reason').textContent()) ?? '').trim();
+      assert.equal(reason, 'Connection Refused, bad user name or password (4)');
+      await page.fill('#password-page', '');
+      await page.click('[data-testid="apply-credentials"]');
+      await notes.filter({ hasText: /^Signed in: the broker accepted the page's status monitor/ }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+    }));
+
   it('Crash: the in-page broker publishes the Will, and the page shows it', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage', async ({ page }) => {
       await waitReadyInPage(page);

@@ -769,7 +769,7 @@ describeApp('misbehaving brokers and peers', () => {
         const header = ((await log.locator('[data-testid="subscriptions"]').textContent()) ?? '').trim();
         assert.equal(
           header,
-          'Subscribes to orders/created, inventory/reserved, orders/confirmed, orders/cancelled, payments/refunded; the broker refused ✕ payments/processed (Unspecified error (0x80)).',
+          'Subscribes to orders/created, inventory/reserved, orders/confirmed, orders/cancelled, payments/refunded; the broker refused ✕ payments/processed (Failure (0x80)).',
         );
         // The diagram is redrawn at most once a second out of sight: bring it in, then read it.
         await page.locator('[data-testid="flow-svg"]').scrollIntoViewIfNeeded();

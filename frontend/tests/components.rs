@@ -46,6 +46,7 @@ fn event(
         direction,
         packet,
         bytes,
+        protocol: ProtocolVersion::V311,
     };
     (service, event)
 }

@@ -75,6 +75,7 @@ fn event(seq: u64) -> (ServiceId, PacketEvent) {
         direction,
         packet,
         bytes,
+        protocol: ProtocolVersion::V311,
     };
     (service, event)
 }

@@ -72,6 +72,21 @@ impl ConnectReturnCode {
         .find(|c| c.reason() == reason)
     }
 
+    /// Its name in 3.1.1's Table 3.1 (§3.2.2.3): "Connection Refused, bad user name or
+    /// password".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Accepted => "Connection Accepted",
+            Self::UnacceptableProtocolVersion => {
+                "Connection Refused, unacceptable protocol version"
+            }
+            Self::IdentifierRejected => "Connection Refused, identifier rejected",
+            Self::ServerUnavailable => "Connection Refused, Server unavailable",
+            Self::BadUsernameOrPassword => "Connection Refused, bad user name or password",
+            Self::NotAuthorized => "Connection Refused, not authorized",
+        }
+    }
+
     /// What the refusal means, in words for the page (the text after "the broker refused the
     /// connection: ").
     pub fn describe(self) -> &'static str {

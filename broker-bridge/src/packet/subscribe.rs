@@ -192,11 +192,22 @@ impl SubscribeReturnCode {
         !matches!(self, Self::Granted(_))
     }
 
-    /// "Granted QoS 1", "Not authorized (0x87)"…
+    /// "Granted QoS 1", "Not authorized (0x87)"… (MQTT 5.0's names, §3.9.3).
     pub fn describe(self) -> String {
         match self {
             Self::Granted(_) => self.reason().name_in(PacketKind::SubAck).to_owned(),
             _ => self.reason().to_string(),
+        }
+    }
+
+    /// [`SubscribeReturnCode::describe`] as `version` names it: 3.1.1's "Success - Maximum QoS
+    /// 1" and "Failure (0x80)" (§3.9.3 of 3.1.1), 5.0's "Granted QoS 1" and "Unspecified error
+    /// (0x80)".
+    pub fn describe_in(self, version: ProtocolVersion) -> String {
+        match (version, self) {
+            (ProtocolVersion::V5, _) => self.describe(),
+            (_, Self::Granted(qos)) => format!("Success - Maximum QoS {}", qos.level()),
+            (_, _) => format!("Failure (0x{:02X})", self.reason().byte()),
         }
     }
 }

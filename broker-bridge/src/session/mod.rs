@@ -593,6 +593,7 @@ impl Session {
                         direction: Direction::Incoming,
                         packet: packet.clone(),
                         bytes: raw,
+                        protocol: self.options.protocol,
                     }));
                     self.receive(now, packet);
                     if self.status == Status::Offline {

@@ -41,6 +41,7 @@ impl Session {
             direction: Direction::Outgoing,
             packet,
             bytes,
+            protocol: self.options.protocol,
         }));
         Ok(())
     }

@@ -165,6 +165,7 @@ fn known() -> Trace {
             direction,
             packet,
             bytes,
+            protocol: ProtocolVersion::V311,
         };
         let service = if client == "order" {
             ServiceId::Order

@@ -401,13 +401,18 @@ pub struct State {
 }
 
 /// What the notifications say when the page's status monitor (the whole page's user) is
-/// refused for good, with the broker's `reason`.
-pub fn monitor_refused_note(reason: &str) -> String {
+/// refused for good, with the broker's `reason`; `advice`, a sentence, in place of "fix that
+/// user and password, then Sign in" (the in-page broker's: it has no users, clear the
+/// password, 41-AJ F3).
+pub fn monitor_refused_note(reason: &str, advice: Option<&str>) -> String {
+    let what_to_do = match advice {
+        Some(advice) => format!(". {advice}"),
+        None => ": fix that user and password, then Sign in.".to_owned(),
+    };
     format!(
         "The page's status monitor (the whole page's user under Sign in to the broker) was \
          refused: {reason}. The services work without it, but the badges cannot show what the \
-         broker says of them, nor the page see another page's services: fix that user and \
-         password, then Sign in."
+         broker says of them, nor the page see another page's services{what_to_do}"
     )
 }
 
@@ -440,8 +445,9 @@ pub enum Action {
     Logged(ServiceId, LogEntry),
     Notified(String),
     /// The page's status monitor (the whole page's user) was refused for good, with this
-    /// reason: said in the notifications ([`monitor_refused_note`]).
-    MonitorRefused(String),
+    /// reason and, when its broker's is not the usual, this advice: said in the notifications
+    /// ([`monitor_refused_note`]).
+    MonitorRefused(String, Option<&'static str>),
     /// The page's status client signs in as another user (*Sign in* with another whole-page
     /// user): the statuses the old one heard are not its word, so every badge waits for what
     /// the new one hears (a newcomer's break-test, 34-J F2: badges kept "broker: online" from
@@ -921,9 +927,9 @@ impl State {
                     service.presence = None;
                 }
             }
-            Action::MonitorRefused(reason) => {
+            Action::MonitorRefused(reason, advice) => {
                 self.monitor_refusal_said = true;
-                self.notify(monitor_refused_note(&reason));
+                self.notify(monitor_refused_note(&reason, advice));
             }
             Action::MonitorLost(reason) => self.monitor_lost = Some(reason),
             Action::MonitorAccepted => {

@@ -1076,6 +1076,7 @@ fn a_monitor_refusal_is_followed_by_signed_in_once_the_monitor_is_accepted() {
     );
     s.apply(Action::MonitorRefused(
         "not authorized (return code 5)".into(),
+        None,
     ));
     s.apply(Action::MonitorAccepted);
     s.apply(Action::MonitorAccepted);
@@ -1088,6 +1089,17 @@ fn a_monitor_refusal_is_followed_by_signed_in_once_the_monitor_is_accepted() {
     );
     assert_eq!(said[1], MONITOR_SIGNED_IN);
     assert!(said[1].starts_with("Signed in: "));
+    // Another broker's advice in place of "fix that user and password" (41-AJ F3: the in-page
+    // broker has no users).
+    s.apply(Action::MonitorRefused(
+        "bad user name or password".into(),
+        Some("Clear the passwords."),
+    ));
+    let said = s.notifications.back().unwrap();
+    assert!(
+        said.ends_with("nor the page see another page's services. Clear the passwords."),
+        "{said}"
+    );
 }
 
 #[test]

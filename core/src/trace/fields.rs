@@ -1,12 +1,16 @@
 //! The packet inspector's decoded fields: what each packet kind says, as (name, value) pairs a
 //! person can read. Credentials (the CONNECT's user name and password) show only their size.
 
-use broker_bridge::packet::{RetainHandling, SubscriptionOptions};
-use broker_bridge::{Packet, PacketKind, Properties, Property, QoS, ReasonCode};
+use broker_bridge::packet::{ConnectReturnCode, RetainHandling, SubscriptionOptions};
+use broker_bridge::{Packet, PacketKind, Properties, Property, ProtocolVersion, QoS, ReasonCode};
 
 type Fields = Vec<(String, String)>;
 
-pub(super) fn fields(packet: &Packet) -> Fields {
+/// `packet`'s fields, named as `protocol` names them: a 3.1.1 CONNACK's return code (§3.2.2.3
+/// of 3.1.1), no reason code where 3.1.1 carries none (PUBACK, PUBREC, PUBREL, PUBCOMP,
+/// DISCONNECT).
+pub(super) fn fields(packet: &Packet, protocol: ProtocolVersion) -> Fields {
+    let v5 = protocol == ProtocolVersion::V5;
     let mut out = Fields::new();
     let mut add = |name: &str, value: String| out.push((name.to_owned(), value));
     match packet {
@@ -46,7 +50,10 @@ pub(super) fn fields(packet: &Packet) -> Fields {
         }
         Packet::ConnAck(c) => {
             add("Session present", yes_no(c.session_present));
-            add("Code", c.code.to_string());
+            match ConnectReturnCode::from_reason(c.code).filter(|_| !v5) {
+                Some(code) => add("Return code", format!("{} ({})", code.name(), code as u8)),
+                None => add("Reason code", c.code.to_string()),
+            }
         }
         Packet::Publish(p) => {
             add("Topic", p.topic.clone());
@@ -57,7 +64,9 @@ pub(super) fn fields(packet: &Packet) -> Fields {
         }
         Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
             add("Packet id", a.packet_id.to_string());
-            add("Reason", a.reason.to_string());
+            if v5 {
+                add("Reason", a.reason.to_string());
+            }
         }
         Packet::Subscribe(s) => {
             add("Packet id", s.packet_id.to_string());
@@ -68,7 +77,7 @@ pub(super) fn fields(packet: &Packet) -> Fields {
         Packet::SubAck(s) => {
             add("Packet id", s.packet_id.to_string());
             for code in &s.return_codes {
-                add("Return code", code.describe());
+                add("Return code", code.describe_in(protocol));
             }
         }
         Packet::Unsubscribe(u) => {
@@ -88,7 +97,8 @@ pub(super) fn fields(packet: &Packet) -> Fields {
             "keepalive: the client asks if the broker is there".into(),
         ),
         Packet::PingResp => add("Purpose", "keepalive: the broker answers".into()),
-        Packet::Disconnect(d) => add("Reason", named_in(d.reason, PacketKind::Disconnect)),
+        Packet::Disconnect(d) if v5 => add("Reason", named_in(d.reason, PacketKind::Disconnect)),
+        Packet::Disconnect(_) => {}
         Packet::Auth(a) => add("Reason", a.reason.to_string()),
     }
     if let Some(properties) = packet.properties() {
@@ -210,7 +220,54 @@ mod tests {
     use broker_bridge::{ProtocolVersion, Publish};
 
     fn pairs(packet: Packet) -> Vec<(String, String)> {
-        fields(&packet)
+        fields(&packet, ProtocolVersion::V5)
+    }
+
+    /// 3.1.1's answers carry return codes named in its own words, and PUBACK, PUBREC, PUBREL,
+    /// PUBCOMP and DISCONNECT no reason code at all (41-AJ F6: a refused 3.1.1 CONNACK was
+    /// shown as "Bad User Name or Password (0x86)", 5.0's code).
+    #[test]
+    fn answers_in_3_1_1_are_named_as_3_1_1_names_them() {
+        let v311 = |packet: Packet| fields(&packet, ProtocolVersion::V311);
+        assert_eq!(
+            v311(Packet::ConnAck(ConnAck::new(
+                false,
+                ReasonCode::BadUserNameOrPassword
+            ))),
+            expect(&[
+                ("Session present", "no"),
+                (
+                    "Return code",
+                    "Connection Refused, bad user name or password (4)"
+                ),
+            ])
+        );
+        assert_eq!(
+            v311(Packet::ConnAck(ConnAck::new(true, ReasonCode::Success))),
+            expect(&[
+                ("Session present", "yes"),
+                ("Return code", "Connection Accepted (0)"),
+            ])
+        );
+        assert_eq!(
+            v311(Packet::PubAck(Ack::new(5))),
+            expect(&[("Packet id", "5")])
+        );
+        assert_eq!(
+            v311(Packet::SubAck(SubAck::new(
+                2,
+                vec![
+                    SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+                    SubscribeReturnCode::Failure,
+                ],
+            ))),
+            expect(&[
+                ("Packet id", "2"),
+                ("Return code", "Success - Maximum QoS 1"),
+                ("Return code", "Failure (0x80)"),
+            ])
+        );
+        assert!(v311(Packet::Disconnect(Disconnect::default())).is_empty());
     }
 
     fn expect(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -299,7 +356,10 @@ mod tests {
         let table = [
             (
                 Packet::ConnAck(ConnAck::new(true, ReasonCode::Success)),
-                expect(&[("Session present", "yes"), ("Code", "Success (0x00)")]),
+                expect(&[
+                    ("Session present", "yes"),
+                    ("Reason code", "Success (0x00)"),
+                ]),
             ),
             (
                 Packet::PubRec(Ack::with_reason(5, ReasonCode::QuotaExceeded)),

@@ -24,6 +24,7 @@
 //!         direction,
 //!         packet,
 //!         bytes,
+//!         protocol: ProtocolVersion::V311,
 //!     };
 //!     history.record(ServiceId::Order, &event);
 //! }

@@ -5,7 +5,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, QoS, ReasonCode};
+use broker_bridge::packet::ConnectReturnCode;
+use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, ProtocolVersion, QoS, ReasonCode};
 use uuid::Uuid;
 
 use crate::config::CORRELATION_PROPERTY;
@@ -103,8 +104,12 @@ pub struct TracedPacket {
     /// its correlation property (see [`order_id_of`]). An acknowledgement has none of its own: the
     /// views take its PUBLISH's ([`super::sequence::packet_orders`]).
     pub order_id: Option<Uuid>,
-    /// An MQTT 5.0 refusal or other result that is not plain success, in words.
+    /// A refusal or other result that is not plain success, in words and named as the
+    /// packet's protocol version names it: "Not authorized (0x87)" in 5.0, "Connection Refused,
+    /// bad user name or password (4)" for a 3.1.1 CONNACK (§3.2.2.3).
     pub reason: Option<String>,
+    /// The protocol version its client speaks, in which [`Self::bytes`] are encoded.
+    pub protocol: ProtocolVersion,
     /// A PUBLISH whose topic and payload are a message of the flow, decoded (once, here).
     pub message: Option<Rc<DomainEvent>>,
     pub bytes: Rc<[u8]>,
@@ -203,7 +208,8 @@ impl TracedPacket {
                     .and_then(crate::store::stream_of_topic)
                     .or_else(|| order_id_of(packet)),
             },
-            reason: reason_of(packet),
+            reason: reason_of(packet, event.protocol),
+            protocol: event.protocol,
             bytes: event.bytes.as_slice().into(),
             packet: Rc::new(packet.clone()),
             message,
@@ -288,7 +294,7 @@ impl TracedPacket {
 
     /// The decoded fields for the inspector, as (name, value) in the packet's own order.
     pub fn fields(&self) -> Vec<(String, String)> {
-        super::fields::fields(&self.packet)
+        super::fields::fields(&self.packet, self.protocol)
     }
 }
 
@@ -340,15 +346,24 @@ impl Mark {
 }
 
 /// What a person should notice about an answer: a single reason code other than Success, a
-/// refused subscription, an unsubscribe that was not plain success.
-fn reason_of(packet: &Packet) -> Option<String> {
+/// refused subscription, an unsubscribe that was not plain success; in `protocol`'s words (a
+/// 3.1.1 CONNACK carries a return code, 4, not 5.0's reason code 0x86: a newcomer's
+/// break-test, 41-AJ F6).
+fn reason_of(packet: &Packet, protocol: ProtocolVersion) -> Option<String> {
     let words: Vec<String> = match packet {
         Packet::SubAck(suback) => suback
             .return_codes
             .iter()
             .filter(|code| code.is_failure())
-            .map(|code| code.describe())
+            .map(|code| code.describe_in(protocol))
             .collect(),
+        Packet::ConnAck(connack) if protocol != ProtocolVersion::V5 => {
+            ConnectReturnCode::from_reason(connack.code)
+                .filter(|code| *code != ConnectReturnCode::Accepted)
+                .map(|code| format!("{} ({})", code.name(), code as u8))
+                .into_iter()
+                .collect()
+        }
         Packet::UnsubAck(unsuback) => unsuback
             .reasons
             .iter()
@@ -719,5 +734,35 @@ mod tests {
             let kind = packet.kind();
             assert_eq!(traced(packet).reason.as_deref(), expected, "{kind}");
         }
+    }
+
+    /// A 3.1.1 answer's reason is its return code, named as 3.1.1 names it (41-AJ F6: the
+    /// packet inspector showed a refused 3.1.1 CONNACK as "Bad User Name or Password (0x86)").
+    #[test]
+    fn reasons_in_3_1_1_are_its_return_codes() {
+        let v311 = |packet: Packet| {
+            let event = event(0, Direction::Incoming, packet, ProtocolVersion::V311);
+            TracedPacket::from_event(0, ServiceId::Order, &event).reason
+        };
+        assert_eq!(
+            v311(Packet::ConnAck(ConnAck::new(
+                false,
+                ReasonCode::BadUserNameOrPassword
+            )))
+            .as_deref(),
+            Some("Connection Refused, bad user name or password (4)")
+        );
+        assert_eq!(
+            v311(Packet::ConnAck(ConnAck::new(false, ReasonCode::Success))),
+            None
+        );
+        assert_eq!(
+            v311(Packet::SubAck(SubAck::new(
+                1,
+                vec![SubscribeReturnCode::Failure]
+            )))
+            .as_deref(),
+            Some("Failure (0x80)")
+        );
     }
 }

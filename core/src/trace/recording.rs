@@ -647,6 +647,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             direction,
             packet,
             bytes,
+            protocol,
         };
         if matches!(event.packet, Packet::Publish(_)) {
             if let Some(wire) = event.topic() {
@@ -816,6 +817,7 @@ mod tests {
             direction,
             bytes: packet.encode(v).unwrap(),
             packet,
+            protocol: v,
         }
     }
 

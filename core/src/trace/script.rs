@@ -32,6 +32,7 @@ pub fn event_for(
         direction,
         packet,
         bytes,
+        protocol: version,
     }
 }
 

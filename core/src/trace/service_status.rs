@@ -36,7 +36,7 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use broker_bridge::packet::SubscribeReturnCode;
-use broker_bridge::{ConnectionError, Direction, Link, Packet, PacketKind, QoS};
+use broker_bridge::{ConnectionError, Direction, Link, Packet, PacketKind, ProtocolVersion, QoS};
 use uuid::Uuid;
 
 use super::history::PacketHistory;
@@ -160,7 +160,13 @@ pub enum ServiceEvent {
         present: bool,
     },
     /// The broker answered a SUBSCRIBE: each filter with its return code, in order.
-    Subscribed(Vec<(String, SubscribeReturnCode)>),
+    Subscribed {
+        /// Each filter of the SUBSCRIBE with the SUBACK's code for it.
+        answers: Vec<(String, SubscribeReturnCode)>,
+        /// The client's protocol version: how a refusal is named (3.1.1's "Failure (0x80)",
+        /// 5.0's "Unspecified error (0x80)").
+        protocol: ProtocolVersion,
+    },
     /// It armed the timer of its simulated work for `order_id`, due at `due` on the packets'
     /// clock.
     WorkStarted {
@@ -243,7 +249,7 @@ impl ServiceStatus {
                 }
             }
             ServiceEvent::Session { present: false } => self.held_before.clear(),
-            ServiceEvent::Subscribed(answers) => {
+            ServiceEvent::Subscribed { answers, protocol } => {
                 for (filter, code) in answers {
                     let known = self.grants.iter_mut().find(|(f, _)| f == filter);
                     let grant = match (code, &known) {
@@ -253,7 +259,7 @@ impl ServiceStatus {
                             Grant::Kept(*qos)
                         }
                         (SubscribeReturnCode::Granted(qos), _) => Grant::Granted(*qos),
-                        (refusal, _) => Grant::Refused(refusal.describe()),
+                        (refusal, _) => Grant::Refused(refusal.describe_in(*protocol)),
                     };
                     match known {
                         Some(known) => known.1 = grant,
@@ -534,7 +540,10 @@ impl ServiceLog {
                         continue;
                     };
                     let answers = filters.into_iter().zip(ack.return_codes.iter().copied());
-                    ServiceEvent::Subscribed(answers.collect())
+                    ServiceEvent::Subscribed {
+                        answers: answers.collect(),
+                        protocol: packet.protocol,
+                    }
                 }
                 _ => match (packet.kind, packet.direction) {
                     (PacketKind::ConnAck, Direction::Incoming) => {

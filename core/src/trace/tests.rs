@@ -218,6 +218,7 @@ fn the_status_monitor_s_packets_are_traced_on_a_lifeline_of_their_own() {
         direction: Direction::Incoming,
         bytes: packet.encode(ProtocolVersion::V311).unwrap(),
         packet,
+        protocol: ProtocolVersion::V311,
     };
     let seq = trace.record(Participant::Monitor, &event);
 

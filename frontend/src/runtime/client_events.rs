@@ -86,7 +86,13 @@ impl Runtime {
                     .iter()
                     .map(|(f, _)| flow_filter(f))
                     .zip(granted.clone());
-                self.record(service, ServiceEvent::Subscribed(answers.collect()));
+                self.record(
+                    service,
+                    ServiceEvent::Subscribed {
+                        answers: answers.collect(),
+                        protocol: self.protocol,
+                    },
+                );
                 // A SUBACK refusing every filter leaves the service deaf: orders keep waiting.
                 let any_granted = granted.iter().any(|code| !code.is_failure());
                 // Every one counts, not only the first: a retry held back for a clean session
@@ -106,7 +112,7 @@ impl Runtime {
                     };
                     let refused = format!(
                         "the broker refused every subscription of {instance} ({filter}{more}: {})",
-                        code.describe()
+                        code.describe_in(self.protocol)
                     );
                     self.order_gate
                         .borrow_mut()
@@ -117,7 +123,7 @@ impl Runtime {
                     if !code.is_failure() {
                         continue;
                     }
-                    let why = code.describe();
+                    let why = code.describe_in(self.protocol);
                     let text = format!("the broker refused {filter}: {why}");
                     self.log(service, problem("subscribe", text));
                     if broker_bridge::topic::shared_parts(filter).is_some() {

@@ -102,6 +102,7 @@ impl Runtime {
                 let mut options = Options::new(format!("eda-{session_tag}-monitor"));
                 options.protocol = protocol;
                 sign_in(&mut options, credentials.page());
+                let monitor_url = url.to_owned();
                 let monitor = Client::connect(options, url, move |event| {
                     let Some(runtime) = weak.upgrade() else {
                         return;
@@ -150,7 +151,11 @@ impl Runtime {
                             if reason.is_permanent_refusal() =>
                         {
                             runtime.monitor_refused();
-                            runtime.tell(Action::MonitorRefused(reason.to_string()));
+                            // The in-page broker has no users: clear the password (41-AJ F3).
+                            let advice = broker_bridge::url::is_in_page(&monitor_url)
+                                .then(|| reason.refusal_advice_at(&monitor_url))
+                                .flatten();
+                            runtime.tell(Action::MonitorRefused(reason.to_string(), advice));
                         }
                         // Lost (or never made): the badges' status lines are the last heard,
                         // and the page says why while services elsewhere carry on (35-L F8).

@@ -30,6 +30,7 @@
 //!     direction: Direction::Incoming,
 //!     bytes: packet.encode(ProtocolVersion::V311).unwrap(),
 //!     packet,
+//!     protocol: ProtocolVersion::V311,
 //! };
 //! let seq = history.record(ServiceId::Payment, &event);
 //!

@@ -41,6 +41,7 @@ fn record(
         direction,
         packet,
         bytes,
+        protocol: ProtocolVersion::V311,
     };
     history.record(service, &event);
 }
@@ -1081,6 +1082,7 @@ fn record_raw(
         direction: Direction::Outgoing,
         packet,
         bytes,
+        protocol: ProtocolVersion::V311,
     };
     history.record(service, &event);
 }
@@ -1371,6 +1373,7 @@ fn a_replayed_orders_created_of_an_order_that_ended_takes_its_outcome_from_the_s
             direction: Direction::Incoming,
             packet,
             bytes,
+            protocol: ProtocolVersion::V311,
         };
         trace.record(ServiceId::Payment, &event);
     };
@@ -1898,6 +1901,7 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
             direction: Outgoing,
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
+            protocol: ProtocolVersion::V311,
         };
         history.record(order, &event);
         unheard(&history)

@@ -69,6 +69,7 @@ impl Wire {
             direction,
             packet,
             bytes,
+            protocol: ProtocolVersion::V311,
         };
         self.history.record(service, &event);
     }

@@ -524,6 +524,7 @@ fn labels_name_invisible_characters_and_isolate_right_to_left_topics() {
             direction: broker_bridge::Direction::Incoming,
             packet,
             bytes,
+            protocol: ProtocolVersion::V311,
         };
         packet_label(&TracedPacket::from_event(
             0,
@@ -598,6 +599,7 @@ fn a_further_instance_is_named_on_its_arrows_and_in_the_packet_views() {
             direction: Incoming,
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
+            protocol: ProtocolVersion::V311,
         };
         history.record(crate::services::ServiceId::Payment, &event);
     }
@@ -641,6 +643,7 @@ fn a_retained_publish_with_no_payload_says_it_clears_the_retained_message() {
             direction: Outgoing,
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
+            protocol: ProtocolVersion::V311,
         };
         history.record(crate::services::ServiceId::Inventory, &event);
     }

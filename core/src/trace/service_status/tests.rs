@@ -245,20 +245,23 @@ fn subscriptions_are_asked_then_granted_or_refused_and_forgotten_with_the_link()
     log.record(
         ms(5),
         ServiceId::Notification,
-        ServiceEvent::Subscribed(vec![
-            (
-                topics::ORDERS_CREATED.into(),
-                SubscribeReturnCode::Granted(QoS::AtLeastOnce),
-            ),
-            (
-                topics::PAYMENTS_PROCESSED.into(),
-                SubscribeReturnCode::Failure,
-            ),
-            (
-                topics::INVENTORY_RESERVED.into(),
-                SubscribeReturnCode::Refused(ReasonCode::NotAuthorized),
-            ),
-        ]),
+        ServiceEvent::Subscribed {
+            answers: vec![
+                (
+                    topics::ORDERS_CREATED.into(),
+                    SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+                ),
+                (
+                    topics::PAYMENTS_PROCESSED.into(),
+                    SubscribeReturnCode::Failure,
+                ),
+                (
+                    topics::INVENTORY_RESERVED.into(),
+                    SubscribeReturnCode::Refused(ReasonCode::NotAuthorized),
+                ),
+            ],
+            protocol: ProtocolVersion::V5,
+        },
     );
     let status = log.status_at(ServiceId::Notification, None);
     assert_eq!(
@@ -337,9 +340,10 @@ fn a_recording_tells_the_broker_s_answers_from_its_subacks() {
         granted(&log),
         [
             (topics::ORDERS_CREATED, Grant::Granted(QoS::ExactlyOnce)),
+            // A 3.1.1 script: its SUBACK's 0x80 is "Failure" (41-AJ F6).
             (
                 topics::PAYMENTS_PROCESSED,
-                Grant::Refused("Unspecified error (0x80)".into())
+                Grant::Refused("Failure (0x80)".into())
             ),
             (topics::INVENTORY_RESERVED, Grant::Granted(QoS::ExactlyOnce)),
         ]
@@ -413,16 +417,19 @@ fn a_shared_subscription_answers_for_its_filter() {
     log.record(
         ms(5),
         ServiceId::Payment,
-        ServiceEvent::Subscribed(vec![
-            (
-                "$share/eda-t-payment/orders/created".into(),
-                SubscribeReturnCode::Granted(QoS::AtLeastOnce),
-            ),
-            (
-                "$share/eda-t-payment/orders/cancelled".into(),
-                SubscribeReturnCode::Refused(ReasonCode::SharedSubscriptionsNotSupported),
-            ),
-        ]),
+        ServiceEvent::Subscribed {
+            answers: vec![
+                (
+                    "$share/eda-t-payment/orders/created".into(),
+                    SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+                ),
+                (
+                    "$share/eda-t-payment/orders/cancelled".into(),
+                    SubscribeReturnCode::Refused(ReasonCode::SharedSubscriptionsNotSupported),
+                ),
+            ],
+            protocol: ProtocolVersion::V5,
+        },
     );
     let status = log.status_at(ServiceId::Payment, None);
     let grants = status.subscriptions(ServiceId::Payment, crate::services::SagaStyle::Parallel);
@@ -454,8 +461,8 @@ fn seed_answers(log: &ServiceLog) -> Vec<String> {
 
 fn all_granted() -> ServiceEvent {
     use broker_bridge::packet::SubscribeReturnCode;
-    ServiceEvent::Subscribed(
-        topics::SEED
+    ServiceEvent::Subscribed {
+        answers: topics::SEED
             .iter()
             .map(|f| {
                 (
@@ -464,7 +471,8 @@ fn all_granted() -> ServiceEvent {
                 )
             })
             .collect(),
-    )
+        protocol: ProtocolVersion::V5,
+    }
 }
 
 fn lost() -> ServiceEvent {

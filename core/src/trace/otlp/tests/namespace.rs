@@ -36,6 +36,7 @@ fn under(ns: &Namespace, plain: &PacketHistory) -> PacketHistory {
             direction: traced.direction,
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
+            protocol: ProtocolVersion::V311,
         };
         history.record(traced.participant, &event);
     }
