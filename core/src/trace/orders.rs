@@ -677,11 +677,7 @@ impl OrderRow {
         if compensation.before_the_step() {
             return None;
         }
-        let seen = self.steps.iter().any(|s| match (compensation, s) {
-            (Compensation::Refunded(id, _), StepSeen::Charged(charged, _)) => charged == id,
-            (Compensation::Released(id), StepSeen::Reserved(reserved)) => reserved == id,
-            _ => false,
-        });
+        let seen = self.undoes_a_step_shown(compensation);
         // Published by none of this page's clients: a refund made up by hand is as likely as a
         // lost charge (a newcomer's break-test: a 0.01 refund with a made-up id read as a
         // charge lost in a reload).
@@ -702,8 +698,19 @@ impl OrderRow {
         })
     }
 
+    /// Whether `compensation` undoes a step the row shows: a refund of a payment id a
+    /// `✓ charged` step carries, a release of a reservation id a `✓ stock reserved` step does.
+    fn undoes_a_step_shown(&self, compensation: &Compensation) -> bool {
+        self.steps.iter().any(|s| match (compensation, s) {
+            (Compensation::Refunded(id, _), StepSeen::Charged(charged, _)) => charged == id,
+            (Compensation::Released(id), StepSeen::Reserved(reserved)) => reserved == id,
+            _ => false,
+        })
+    }
+
     /// What the row adds to `compensation`, a "nothing to undo" answer (the nil id), when the
-    /// row also shows that kind of step done and undone: the answer was true when given (the
+    /// row also shows that kind of step done and undone (a compensation of a step the row
+    /// shows; not a refund of a charge it does not show, 41-AJ F4): the answer was true when given (the
     /// charge came later, and was refunded at once) or given by another participant, but
     /// "never charged" beside "✓ charged" and "↺ refunded" reads as a contradiction (a
     /// newcomer's break-test, 35-P F4: a nil refund published by hand, then the page's late
@@ -712,10 +719,11 @@ impl OrderRow {
         if !compensation.before_the_step() {
             return None;
         }
-        let undone = self
-            .compensations
-            .iter()
-            .any(|c| c.is_refund() == compensation.is_refund() && !c.before_the_step());
+        let undone = self.compensations.iter().any(|c| {
+            c.is_refund() == compensation.is_refund()
+                && !c.before_the_step()
+                && self.undoes_a_step_shown(c)
+        });
         (undone).then_some(if compensation.is_refund() {
             "so it was when answered, or for the PaymentService that answered: the row also shows a charge, refunded"
         } else {

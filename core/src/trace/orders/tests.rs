@@ -2169,6 +2169,18 @@ fn a_nothing_to_undo_answer_beside_a_step_done_and_undone_says_when_it_held() {
             ("↺ refunded 59.98".to_owned(), None),
         ]
     );
+    // Beside a refund of a charge the row does not show (made up by hand, or lost): no charge,
+    // refunded, to speak of (41-AJ F4).
+    let mut book = OrderBook::default();
+    book.apply(ms(0), &created(3));
+    book.apply(ms(300), &refunded(3, 0));
+    book.apply(ms(900), &refunded(3, 7));
+    let row = book.row(id(3)).unwrap();
+    assert_eq!(row.compensations.len(), 2);
+    assert!(row
+        .compensations
+        .iter()
+        .all(|c| row.answered_before_a_step(c).is_none()));
     // Alone, the answer needs nothing added.
     let mut book = OrderBook::default();
     book.apply(ms(0), &created(2));
