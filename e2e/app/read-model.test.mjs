@@ -155,9 +155,19 @@ describeApp('read model', () => {
       // Past the delay, nothing came: the read model does not have the order.
       await page.waitForTimeout(6_000); // the 5 s projection delay, which nothing signals when it passes without a projection
       assert.equal(await answerCount(page), 0, 'lost with the crash');
+      // A newer order projected past them (41-AJ F5): the four are missing now, and the line
+      // does not say QueryService has not received them; it did, and they died with it.
+      await page.fill('#projection-ms', '0');
+      await page.dispatchEvent('#projection-ms', 'change');
+      const next = await placeOrder(page);
+      await page.locator(`[data-testid="store-stream"][data-stream="${next}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'the newer order projected past the four', () => document.querySelector('[data-testid="query-lag"]')?.dataset.skipped === '4' && document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '4');
+      const lagText = (await page.textContent('[data-testid="query-lag"]')) ?? '';
+      assert.match(lagText, /^Missing 4 events \(\d+ (ms|s)\) older than position \d+, which it has projected \(the store is at \d+\)\. Of the events not projected, 4 were held for its projection delay when QueryService crashed, and died with it/, lagText);
+      assert.doesNotMatch(lagText, /has not received/, lagText);
       await page.click('[data-testid="rebuild"]');
       await page.locator('[data-testid="rebuild-replaced"]').waitFor();
-      await waitInPage(page, 'repaired', () => document.querySelector('[data-testid="query-answer"]')?.dataset.count === '1' && document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0');
+      await waitInPage(page, 'repaired', () => document.querySelector('[data-testid="query-answer"]')?.dataset.count === '2' && document.querySelector('[data-testid="query-lag"]')?.dataset.eventsBehind === '0');
     }));
   it('a loss repaired: with clean sessions QueryService loses what was published while it was down, stays behind, and a rebuild from the store replaces its read model', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&payment_ms=0&inventory_ms=0`, async ({ page }) => {

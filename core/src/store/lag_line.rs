@@ -18,11 +18,16 @@ const HELD_NAMED: usize = 3;
 /// `delayed`: the positions QueryService received and holds for its projection delay
 /// ([`crate::trace::Trace::projecting`]); those older than its position waited out a longer
 /// delay than the events after them (the delay was lowered), and come by themselves.
+///
+/// `died_older`: how many of the events older than its position it received and held for its
+/// projection delay when it crashed ([`died_in_crash_older`]): they are not "not received"
+/// either, and [`lost_in_crash`]'s sentence, after, says what became of them (41-AJ F5).
 pub fn lag_line(
     lag: Lag,
     model: &ReadModel,
     head: u64,
     delayed: &std::collections::BTreeSet<u64>,
+    died_older: u64,
 ) -> String {
     // Held events older than the position arrived: of the skipped, they are not "not received"
     // (a newcomer's break-test: "Missing 5 events … QueryService has not received them" beside
@@ -36,7 +41,7 @@ pub fn lag_line(
         .range(..position)
         .filter(|at| !model.has_applied(**at))
         .count() as u64;
-    let line = store_lag_line(lag, position, head, (held_older, delayed_older));
+    let line = store_lag_line(lag, position, head, (held_older, delayed_older, died_older));
     match held_line(model) {
         Some(held) => format!("{line} {held}"),
         None => line,
@@ -88,12 +93,13 @@ pub fn held_line(model: &ReadModel) -> Option<String> {
 
 /// The lag line's first sentence: the lag behind the store alone; of the skipped events,
 /// `held_older` arrived and are held ([`held_line`] names them), `delayed_older` arrived and
-/// wait out the projection delay they came with, and the rest never came.
+/// wait out the projection delay they came with, `died_older` arrived and died in a crash
+/// (the crash's sentence after says so), and the rest never came.
 fn store_lag_line(
     lag: Lag,
     position: u64,
     head: u64,
-    (held_older, delayed_older): (u64, u64),
+    (held_older, delayed_older, died_older): (u64, u64, u64),
 ) -> String {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let time = duration_text(lag.time_behind());
@@ -171,15 +177,29 @@ fn store_lag_line(
             waiting(&delayed.to_string(), delayed)
         ));
     }
+    // Died in QueryService's hands: received, so not "not received"; the crash's sentence
+    // after the line says what became of them.
+    let died = died_older.min(missing);
+    let unheard = missing - died;
+    let why = match (unheard, died) {
+        (_, 0) => format!(
+            ": QueryService has not received {}, and will not if it was not subscribed when {} \
+             published. Rebuild projects {} from the event store.",
+            if missing == 1 { "it" } else { "them" },
+            if missing == 1 { "it was" } else { "they were" },
+            if missing == 1 { "it" } else { "them" },
+        ),
+        (0, _) => ".".to_owned(),
+        (n, _) => format!(
+            ": QueryService has not received {n} of them, and will not if it was not \
+             subscribed when {} published. Rebuild projects them from the event store.",
+            if n == 1 { "that one was" } else { "those were" },
+        ),
+    };
     format!(
         "Missing {missing} event{} ({time}) older than position {position}, which it has \
-         projected (the store is at {head}{newer}): QueryService has not received {}, and will \
-         not if it was not subscribed when {} published. Rebuild projects {} from the event \
-         store.{held}",
+         projected (the store is at {head}{newer}){why}{held}",
         plural(missing),
-        if missing == 1 { "it" } else { "them" },
-        if missing == 1 { "it was" } else { "they were" },
-        if missing == 1 { "it" } else { "them" },
     )
 }
 
@@ -196,6 +216,33 @@ pub struct QueryCrash {
     /// The store's events it held for its projection delay when it crashed (its crash line's
     /// work lost): acknowledged on arrival, so never sent again.
     pub held: usize,
+}
+
+/// The store's events after `model`'s checkpoint it has not applied: (position, recorded at
+/// in Unix milliseconds).
+fn not_applied<'a>(
+    model: &'a ReadModel,
+    store: &'a EventStore,
+) -> impl Iterator<Item = (u64, i64)> + 'a {
+    store
+        .read_all(model.checkpoint() + 1, None)
+        .iter()
+        .filter(|e| !model.has_applied(e.position))
+        .map(|e| (e.position, e.recorded_at.unix_millis()))
+}
+
+/// Of the events older than `model`'s position that it has not applied, how many QueryService
+/// held for its projection delay when it crashed ([`QueryCrash::held`], recorded before the
+/// crash): received, and died with it ([`lag_line`]'s `died_older`).
+pub fn died_in_crash_older(model: &ReadModel, store: &EventStore, crash: QueryCrash) -> u64 {
+    if crash.held == 0 {
+        return 0;
+    }
+    let (position, crashed) = (model.position(), crash.crashed.unix_millis());
+    let older = not_applied(model, store)
+        .filter(|(at_position, at)| *at_position < position && *at < crashed)
+        .count();
+    older.min(crash.held) as u64
 }
 
 /// [`lost_in_crash`]'s sentence as it follows the lag line `lag`: without its closing "Rebuild
@@ -221,14 +268,8 @@ pub fn lost_after_lag(lag: &str, lost: &str) -> String {
 /// events that died in the projection delay, and nothing once a newer event made the lost ones
 /// "missing" (33-H F2).
 pub fn lost_in_crash(model: &ReadModel, store: &EventStore, crash: QueryCrash) -> Option<String> {
-    let from = model.checkpoint() + 1;
     let ms = Timestamp::unix_millis;
-    let behind: Vec<i64> = store
-        .read_all(from, None)
-        .iter()
-        .filter(|e| !model.has_applied(e.position))
-        .map(|e| ms(e.recorded_at))
-        .collect();
+    let behind: Vec<i64> = not_applied(model, store).map(|(_, at)| at).collect();
     let held = if crash.held == 0 {
         0
     } else {
@@ -309,7 +350,7 @@ mod tests {
     // 4 held events, which the next sentence said had arrived.
     #[test]
     fn held_events_older_than_the_position_are_not_called_missing() {
-        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, (4, 0));
+        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, (4, 0, 0));
         assert!(
             line.starts_with("Missing 1 event (6829 ms) older than position 14, which it has projected (the store is at 14): QueryService has not received it, and will not if it was not subscribed when it was published."),
             "{line}"
@@ -320,7 +361,7 @@ mod tests {
             ),
             "{line}"
         );
-        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, (2, 0));
+        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, (2, 0, 0));
         assert!(
             all_held.starts_with("Not projected: 2 events"),
             "{all_held}"
@@ -332,25 +373,25 @@ mod tests {
     // order's 4 events, still in their 20 s delay, were called missing ("will not come").
     #[test]
     fn events_waiting_out_a_longer_delay_are_not_called_missing() {
-        let all = store_lag_line(lag(4, 4, 3_942), 31, 31, (0, 4));
+        let all = store_lag_line(lag(4, 4, 3_942), 31, 31, (0, 4, 0));
         assert_eq!(
             all,
             "Not projected: 4 events (3942 ms) older than position 31, which it has projected \
              (the store is at 31); they wait out the projection delay they arrived with, longer \
              than that of the events after them, and come by themselves."
         );
-        let one = store_lag_line(lag(1, 1, 10), 31, 31, (0, 1));
+        let one = store_lag_line(lag(1, 1, 10), 31, 31, (0, 1, 0));
         assert!(
             one.ends_with("; it waits out the projection delay it arrived with, longer than that of the events after it, and comes by itself."),
             "{one}"
         );
-        let both = store_lag_line(lag(3, 3, 10), 31, 31, (1, 2));
+        let both = store_lag_line(lag(3, 3, 10), 31, 31, (1, 2, 0));
         assert!(
             both.ends_with("; 1 arrived before the version it follows, and 2 wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves."),
             "{both}"
         );
         // One really missing beside them: said missing alone, the others said waiting.
-        let mixed = store_lag_line(lag(5, 5, 10), 31, 31, (0, 4));
+        let mixed = store_lag_line(lag(5, 5, 10), 31, 31, (0, 4, 0));
         assert!(mixed.starts_with("Missing 1 event (10 ms)"), "{mixed}");
         assert!(
             mixed.ends_with(" Of the others older than position 31, 4 wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves."),
@@ -360,18 +401,18 @@ mod tests {
 
     #[test]
     fn a_long_lag_is_written_in_minutes_and_seconds_a_short_one_in_ms() {
-        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, (0, 0));
+        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, (0, 0, 0));
         assert!(
             long.starts_with("Missing 4 events (2 min 26 s) older than position 42, which"),
             "{long}"
         );
-        let short = store_lag_line(lag(4, 4, 250), 42, 46, (0, 0));
+        let short = store_lag_line(lag(4, 4, 250), 42, 46, (0, 0, 0));
         assert!(
             short.starts_with("Missing 4 events (250 ms) older"),
             "{short}"
         );
         assert_eq!(
-            store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0)),
+            store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0, 0)),
             "Behind: 1 event (12 s) not projected yet; at position 42 of 43."
         );
     }
@@ -389,14 +430,14 @@ mod tests {
     fn the_rebuild_sentence_is_said_once_in_a_lag_line() {
         let lost = "Of the events not projected, 4 were appended while QueryService was down: \
                     they will not come. Rebuild projects them from the event store.";
-        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, (0, 0));
+        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, (0, 0, 0));
         assert!(missing.contains("Rebuild projects"), "{missing}");
         assert_eq!(
             lost_after_lag(&missing, lost),
             "Of the events not projected, 4 were appended while QueryService was down: they \
              will not come."
         );
-        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0));
+        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0, 0));
         assert_eq!(lost_after_lag(&behind, lost), lost);
     }
 
@@ -497,19 +538,39 @@ mod tests {
         assert!(lost_in_crash(&model, &store, one)
             .unwrap()
             .starts_with("Of the events not projected, 1 was held"));
+        // The one after the crash projected: the 3 held are older than its position, received
+        // and died, not "not received" (41-AJ F5).
+        model.project(&events[4]);
+        assert_eq!(died_in_crash_older(&model, &store, down), 3);
+        assert_eq!(died_in_crash_older(&model, &store, one), 1);
+        let lag = Lag::of(&model, &store, t(10));
+        assert_eq!(lag.skipped, 3);
+        let line = lag_line(lag, &model, store.head(), &Default::default(), 3);
+        assert_eq!(
+            line,
+            "Missing 3 events (9000 ms) older than position 5, which it has projected (the store \
+             is at 5)."
+        );
+        let line = lag_line(lag, &model, store.head(), &Default::default(), 1);
+        assert!(
+            line.ends_with(
+                ": QueryService has not received 2 of them, and will not if it was not subscribed \
+                 when those were published. Rebuild projects them from the event store."
+            ),
+            "{line}"
+        );
     }
 
     #[test]
     fn caught_up_newer_events_and_a_model_ahead_of_the_store() {
         assert_eq!(
-            store_lag_line(lag(0, 0, 0), 7, 7, (0, 0)),
+            store_lag_line(lag(0, 0, 0), 7, 7, (0, 0, 0)),
             "Caught up: projected to position 7 of 7."
         );
-        assert!(store_lag_line(lag(5, 2, 30), 7, 10, (0, 0))
+        assert!(store_lag_line(lag(5, 2, 30), 7, 10, (0, 0, 0))
             .contains("(the store is at 10; 3 newer events not projected yet)"));
-        assert!(
-            store_lag_line(lag(0, 0, 0), 9, 7, (0, 0)).starts_with("The read model holds events")
-        );
+        assert!(store_lag_line(lag(0, 0, 0), 9, 7, (0, 0, 0))
+            .starts_with("The read model holds events"));
     }
 
     const STREAM: &str = "55555555-5555-5555-5555-555555555555";
@@ -529,7 +590,7 @@ mod tests {
         let cancelled = hand_published(6, 2, "OrderCancelled", r#"{"reason":"payment declined"}"#);
         model.project(&cancelled);
         assert_eq!(
-            lag_line(Lag::default(), &model, 4, &Default::default()),
+            lag_line(Lag::default(), &model, 4, &Default::default(), 0),
             format!(
                 "Caught up: projected to position 4 of 4. Holding 1 event that arrived before \
                  the version it follows: OrderCancelled (version 2 of order-{STREAM}, position \
@@ -551,7 +612,7 @@ mod tests {
         assert_eq!(fake[0].status.name(), "Cancelled");
         assert_eq!(fake[0].version, 2);
         assert_eq!(model.totals().cancelled, 1);
-        assert!(lag_line(Lag::default(), &model, 4, &Default::default())
+        assert!(lag_line(Lag::default(), &model, 4, &Default::default(), 0)
             .starts_with("The read model holds events"));
     }
 

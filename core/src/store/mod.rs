@@ -86,7 +86,9 @@ pub use analytics::{
     NUMBER_TAKEN_OUT,
 };
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
-pub use lag_line::{held_line, lag_line, lost_after_lag, lost_in_crash, QueryCrash};
+pub use lag_line::{
+    died_in_crash_older, held_line, lag_line, lost_after_lag, lost_in_crash, QueryCrash,
+};
 pub use not_projected::NotProjected;
 pub use read_model::{OrderView, Projected, ReadModel, Totals};
 pub use rebuild::{rebuilt_heading, Lag, Progress, Rebuild};

@@ -17,7 +17,7 @@ use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
 use eda_core::services::ServiceId;
 use eda_core::store::{
-    lag_line, lost_after_lag, lost_in_crash, rebuilt_heading, EventStore, Lag, QueryCrash,
+    died_in_crash_older, lag_line, lost_after_lag, lost_in_crash, rebuilt_heading, Lag, QueryCrash,
     ReadModel, Rebuild, Totals,
 };
 use eda_core::trace::playback::Source;
@@ -254,8 +254,12 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     { still_in_use(error, "delay", props.projection_delay) }
                 </p>
             }
-            { match lag.map(|lag| (lag, lag_line(lag, model, head, &trace.projecting))) {
-                Some((lag, line)) => html! {
+            { match lag.map(|lag| (lag, crash_of(&trace).filter(|_| lag.events_behind > 0))) {
+                Some((lag, crash)) => {
+                    let died = crash.map_or(0, |crash| died_in_crash_older(model, store, crash));
+                    let line = lag_line(lag, model, head, &trace.projecting, died);
+                    let lost = crash.and_then(|crash| lost_in_crash(model, store, crash));
+                    html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}
                         data-held={model.held().to_string()}
@@ -263,13 +267,12 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                         class={classes!((lag.events_behind > 0 || model.held() > 0
                             || trace.not_projected.count() > 0).then_some("behind"))}>
                         { line.clone() }
-                        if lag.events_behind > 0 {
-                            if let Some(lost) = lost_line(&trace, model, store) {
-                                <span data-testid="query-lost-in-crash">{ format!(" {}", lost_after_lag(&line, &lost)) }</span>
-                            }
+                        if let Some(lost) = lost {
+                            <span data-testid="query-lost-in-crash">{ format!(" {}", lost_after_lag(&line, &lost)) }</span>
                         }
                         { trace.not_projected.line().map(|line| format!(" {line}")).unwrap_or_default() }
                     </p>
+                    }
                 },
                 None => Html::default(),
             } }
@@ -326,12 +329,12 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     }
 }
 
-/// What the lag line adds when QueryService's last crash cost events (the live page only):
-/// the events it held for its projection delay when it crashed, and, once its crash line has
-/// settled, those appended while it was down and lost, will not come ([`lost_in_crash`]). The
-/// crash's times, on the packets' clock, are put on the page's clock as the events'
-/// `recordedAt` are.
-fn lost_line(trace: &Trace, model: &ReadModel, store: &EventStore) -> Option<String> {
+/// QueryService's last crash, for what the lag line adds when it cost events (the live page
+/// only): the events it held for its projection delay when it crashed, and, once its crash
+/// line has settled, those appended while it was down and lost, will not come
+/// ([`lost_in_crash`], [`died_in_crash_older`]). The crash's times, on the packets' clock, are
+/// put on the page's clock as the events' `recordedAt` are.
+fn crash_of(trace: &Trace) -> Option<QueryCrash> {
     if trace.playback.source() != Source::Live {
         return None;
     }
@@ -359,7 +362,7 @@ fn lost_line(trace: &Trace, model: &ReadModel, store: &EventStore) -> Option<Str
         lost: outage.lost_at(now),
         held: outage.work_lost,
     };
-    lost_in_crash(model, store, crash)
+    Some(crash)
 }
 
 /// Why a whole rebuild that differed did not replace the read model of a QueryService holding
