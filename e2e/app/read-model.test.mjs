@@ -423,7 +423,7 @@ describeApp('read model', () => {
         const refused = (position) => `OrderCancelled (version 5 of order-${orderId}, position ${position}): refused: the order is already Completed`;
         assert.equal(
           await lagLine(2),
-          `Caught up: projected to position 4 of 4. Not projected, 2 events: ${refused(9999)}; ${refused(5)}. This page's event store does not hold it: something other than this page's OrderService published it on eventstore/orders/… (another page on the same topics, or a client by hand), and the read model ignores it.`,
+          `Caught up: projected to position 4 of 4. Not projected, 2 events: ${refused(9999)}; ${refused(5)}. This page's event store does not hold them: something other than this page's OrderService published them on eventstore/orders/… (another page on the same topics, or a client by hand), and the read model ignores them.`,
         );
         assert.ok(await page.locator('[data-testid="query-lag"].behind').count(), 'marked as the lag is');
 

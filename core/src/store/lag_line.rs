@@ -107,7 +107,7 @@ fn store_lag_line(
         return format!(
             "The read model holds events the store does not (position {position}; the store is \
              at {head}): something other than this page's OrderService published on \
-             eventstore/orders/… (another page on the same topics, or a client by hand)"
+             eventstore/orders/… (another page on the same topics, or a client by hand)."
         );
     }
     if lag.events_behind == 0 {

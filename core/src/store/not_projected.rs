@@ -183,7 +183,7 @@ impl NotProjected {
         if older > 0 {
             named.push(format!("{older} older not named"));
         }
-        let (mut refused, mut ours, mut large) = (false, false, false);
+        let (mut refused, mut ours, mut large) = (0usize, false, false);
         for ignored in &self.kept {
             named.push(match ignored {
                 Ignored::Refused {
@@ -194,7 +194,7 @@ impl NotProjected {
                     if *in_this_store {
                         ours = true;
                     } else {
-                        refused = true;
+                        refused += 1;
                     }
                     format!("{event}: {reason}")
                 }
@@ -218,12 +218,14 @@ impl NotProjected {
             n => format!("{n} events"),
         };
         let mut line = format!("Not projected, {events}: {}.", named.join("; "));
-        if refused {
-            line.push_str(
-                " This page's event store does not hold it: something other than this page's \
-                 OrderService published it on eventstore/orders/… (another page on the same \
-                 topics, or a client by hand), and the read model ignores it.",
-            );
+        // "them" for several (41-AJ F2 read "does not hold it" after three events named).
+        if refused > 0 {
+            let it = if refused == 1 { "it" } else { "them" };
+            line.push_str(&format!(
+                " This page's event store does not hold {it}: something other than this page's \
+                 OrderService published {it} on eventstore/orders/… (another page on the same \
+                 topics, or a client by hand), and the read model ignores {it}."
+            ));
         }
         if ours {
             line.push_str(
@@ -291,7 +293,7 @@ mod tests {
             ),
             "{line}"
         );
-        assert!(line.contains("something other than this page's OrderService published it"));
+        assert!(line.contains("something other than this page's OrderService published them"));
         assert!(line.ends_with("publish a smaller one."), "{line}");
 
         ignored.refused(&event(6, 6), "the order is already Completed", false);
@@ -353,6 +355,17 @@ mod tests {
             line.contains("This page's event store holds the event refused")
                 && line.contains("This page's event store does not hold it"),
             "both kinds named: {line}"
+        );
+        // Several not held: "them" (41-AJ F2).
+        ignored.refused(&event(10, 9), "the order is already Completed", false);
+        let line = ignored.line().unwrap();
+        assert!(
+            line.contains(
+                "This page's event store does not hold them: something other than this page's \
+                 OrderService published them on eventstore/orders/… (another page on the same \
+                 topics, or a client by hand), and the read model ignores them."
+            ),
+            "{line}"
         );
     }
 
