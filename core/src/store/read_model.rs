@@ -86,6 +86,17 @@ struct Entry {
     revenue: OrderRevenue,
 }
 
+/// A fingerprint of the whole event, as [`StoredEvent::to_json`] writes it (position, stream,
+/// version, type, `recordedAt`, data, in the current schema): a true redelivery has the same,
+/// an event forged at another's position and version with other data has not (41-AJ F2).
+/// Kept in place of the event itself, which the store holds already.
+fn fingerprint(event: &StoredEvent) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    event.to_json().hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Whether `event` would end an order in `status` a second time, which the aggregate refuses
 /// (domain/order.rs: nothing ends an order again). Both end states are terminal here (no
 /// projected event leaves Completed or Cancelled), so this holds at any later version too.
@@ -120,9 +131,10 @@ pub struct ReadModel {
     position: u64,
     /// The (stream, version) applied at each position: a second event at a position projected
     /// before is refused, as no store holds two events at one position.
-    /// With the event's type: a "redelivery" of another type at the same position and
-    /// version is refused (41-AJ F2).
-    at_position: BTreeMap<u64, (Uuid, u64, &'static str)>,
+    /// With the event's type and a fingerprint of the whole event ([`fingerprint`]): a
+    /// "redelivery" of another type, or of the same type with other data, at the same position
+    /// and version is refused (41-AJ F2).
+    at_position: BTreeMap<u64, (Uuid, u64, &'static str, u64)>,
     /// How many events were applied.
     applied: u64,
 }
@@ -147,25 +159,37 @@ impl ReadModel {
             // A redelivery is the same event: applied at its position, or the one held (41-AH
             // F1: "some event was applied at its position" let another order's position pass
             // a forged version as a duplicate, ignored without a word).
-            // The type of the event at the same place (its position, this version), if any.
+            // The type and fingerprint of the event at the same place (its position, this
+            // version), if any.
             let there = match self.held.get(&key) {
-                Some(held) => (held.position == event.position).then(|| held.event.type_name()),
+                Some(held) => (held.position == event.position)
+                    .then(|| (held.event.type_name(), fingerprint(held))),
                 None => self
                     .at_position
                     .get(&event.position)
-                    .filter(|&&(stream, version, _)| (stream, version) == key)
-                    .map(|&(_, _, type_name)| type_name),
+                    .filter(|&&(stream, version, ..)| (stream, version) == key)
+                    .map(|&(_, _, type_name, print)| (type_name, print)),
             };
             // The same place, another event (41-AJ F2: a PaymentFailed forged at the position
-            // and version of the store's PaymentConfirmed passed as a redelivery).
-            if let Some(type_name) = there.filter(|t| *t != event.event.type_name()) {
-                return Projected::Refused(format!(
-                    "{} refused: version {} of that order was projected from a {type_name} at \
-                     position {}, and no redelivery changes an event",
-                    event.event.type_name(),
-                    event.version,
-                    event.position
-                ));
+            // and version of the store's PaymentConfirmed passed as a redelivery; so did a
+            // PaymentConfirmed of another amount).
+            if let Some((type_name, print)) = there {
+                let other = if type_name != event.event.type_name() {
+                    Some(format!("a {type_name}"))
+                } else if print != fingerprint(event) {
+                    Some(format!("a {type_name} that said otherwise"))
+                } else {
+                    None
+                };
+                if let Some(other) = other {
+                    return Projected::Refused(format!(
+                        "{} refused: version {} of that order was projected from {other} at \
+                         position {}, and no redelivery changes an event",
+                        event.event.type_name(),
+                        event.version,
+                        event.position
+                    ));
+                }
             }
             let same = there.is_some();
             if !same {
@@ -181,7 +205,7 @@ impl ReadModel {
         }
         // A store numbers its events one by one: an event at a position projected before
         // from another (stream, version) is not that store's, or the one before was not.
-        if let Some(&(stream, version, _)) = self.at_position.get(&event.position) {
+        if let Some(&(stream, version, ..)) = self.at_position.get(&event.position) {
             return Projected::Refused(format!(
                 "{} refused: position {} was projected before, from another event (version {} \
                  of {}), and no store holds two events at one position",
@@ -304,7 +328,12 @@ impl ReadModel {
         }
         self.at_position.insert(
             stored.position,
-            (stored.stream, stored.version, stored.event.type_name()),
+            (
+                stored.stream,
+                stored.version,
+                stored.event.type_name(),
+                fingerprint(stored),
+            ),
         );
         self.mark(stored.position);
         Ok(())

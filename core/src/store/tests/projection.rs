@@ -272,6 +272,22 @@ fn a_second_event_at_a_version_projected_or_held_is_refused_not_a_duplicate() {
         ))
     );
     assert_eq!(model, before);
+    // Of the same type, but saying otherwise (here, recorded at another time): no redelivery
+    // either (41-AJ F2's same-type forgery passed as one).
+    let mut retold = a[1].clone();
+    retold.recorded_at =
+        crate::domain::Timestamp::from_unix_millis(a[1].recorded_at.unix_millis() + 1).unwrap();
+    assert_eq!(
+        model.project(&retold),
+        Projected::Refused(format!(
+            "{0} refused: version 2 of that order was projected from a {0} that said otherwise at \
+             position {1}, and no redelivery changes an event",
+            a[1].event.type_name(),
+            a[1].position
+        ))
+    );
+    assert_eq!(model.project(&a[1]), Projected::Duplicate);
+    assert_eq!(model, before);
     // 41-AH F1: at a position applied before, but another event's (B's creation): no
     // redelivery either (it was a "duplicate", ignored without a word, because something had
     // been applied at that position).
