@@ -302,7 +302,7 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
   // A newcomer's break-test: after a reload on the in-page broker the store's note promised that
   // what the broker kept meanwhile would be delivered; the broker had ended with the page.
   it('a reload on the in-page broker: the restored store\'s note says the broker kept nothing across it, and the open order ends by its deadline', { timeout: CASE_TIMEOUT_MS }, () =>
-    withPage('/?broker=inpage&payment_ms=20000&inventory_ms=0&saga_timeout_ms=3000', async ({ page }) => {
+    withPage('/?broker=inpage&payment_ms=10000&inventory_ms=0&saga_timeout_ms=3000', async ({ page }) => {
       await waitReadyInPage(page);
       const orderId = await placeOrder(page);
       await waitForWire(page, (w) => w.some((p) => p.packet?.topic === 'inventory/reserved' && p.packet.payload.toString().includes(orderId)), { what: 'inventory/reserved' });
@@ -310,8 +310,8 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       const note = page.locator('[data-testid="store-note"][data-kind="restored"]');
       await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
       const text = (await note.textContent()) ?? '';
-      // 41-AI F3: the charge under way (20 s) died with the page: the note says so, not only
-      // that the broker kept nothing.
+      // 41-AI F3: the charge under way (10 s, the longest a link may set) died with the page:
+      // the note says so, not only that the broker kept nothing.
       assert.match(text, /the in-page broker kept nothing across the reload \(it ran in the page\), so a message it had not delivered yet is gone; and work a service had under way \(a charge or a reservation that takes its time\) died with the page, as in a crash: an open order waiting for either ends by its deadline\./);
       assert.doesNotMatch(text, /is delivered after this/);
       await waitForRow(page, orderId, 'Cancelled');
