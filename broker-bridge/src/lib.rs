@@ -179,7 +179,7 @@ pub use session::{
     BrokerFault, ConnectionError, DeliveryToken, Event, Options, ProtocolViolation, PublishRequest,
     Publishing, Session, SessionError, Status, Takeover,
 };
-pub use trace::{Direction, PacketEvent};
+pub use trace::{Direction, PacketEvent, SkippedPayload};
 
 // Unit tests built for wasm32 run in headless Chromium, like `tests/browser.rs`.
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -34,6 +34,22 @@ pub struct PacketEvent {
     /// packet's codes mean on the wire (a 3.1.1 CONNACK's return code 4 is decoded as 5.0's
     /// reason code 0x86 Bad User Name or Password, §3.2.2.3 of each spec).
     pub protocol: ProtocolVersion,
+    /// A PUBLISH over the client's limit ([`Options::max_packet_size`]), taken in no further
+    /// than its topic and packet id and its payload skipped unread: `packet` holds it without
+    /// the payload, `bytes` that PUBLISH as the client re-encoded it (its header, not the
+    /// wire's), and this what was skipped. `None` for every packet taken in whole.
+    ///
+    /// [`Options::max_packet_size`]: crate::Options::max_packet_size
+    pub skipped: Option<SkippedPayload>,
+}
+
+/// What [`PacketEvent::skipped`] left unread: the whole packet's size and the limit it broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedPayload {
+    /// The whole PUBLISH's size on the wire in bytes, fixed header included.
+    pub size: usize,
+    /// The limit it broke, in bytes.
+    pub max: usize,
 }
 
 impl PacketEvent {

@@ -48,7 +48,7 @@
 //! let packet = Packet::Publish(Publish::new(topics::ORDERS_CREATED, order.to_vec(), QoS::AtMostOnce));
 //! let at = Duration::from_millis(5);
 //! let bytes = packet.encode(ProtocolVersion::V311).unwrap();
-//! let event = PacketEvent { at, client_id: "eda-a1b2c3-payment".into(), direction: Direction::Incoming, packet, bytes, protocol: ProtocolVersion::V311 };
+//! let event = PacketEvent { at, client_id: "eda-a1b2c3-payment".into(), direction: Direction::Incoming, packet, bytes, protocol: ProtocolVersion::V311, skipped: None };
 //! trace.packets.record(ServiceId::Payment, &event);
 //!
 //! // Its decision: work for 200 ms (the link's delay), then publish the payment.

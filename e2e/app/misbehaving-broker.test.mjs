@@ -232,6 +232,15 @@ describeApp('misbehaving brokers and peers', () => {
           // Acknowledged, so the broker does not send it again.
           await late.waitForLog(new RegExp(`Received PUBACK from ${escapeRegExp(ids[service])} `), 10_000);
         }
+        // The packet inspector lists what came, a PUBLISH skipped unread, before the PUBACK that
+        // answered it (42-AK F1: a PUBACK of nothing).
+        const row = (kind, direction) => page.locator(`[data-testid="packet-row"][data-service="payment"][data-kind="${kind}"][data-direction="${direction}"]`).last();
+        const skipped = row('PUBLISH', 'in');
+        await skipped.waitFor({ state: 'attached', timeout: 5_000 });
+        assert.equal(await skipped.getAttribute('data-topic'), 'orders/created');
+        assert.equal(((await skipped.locator('.reason').textContent()) ?? '').trim(), "skipped unread: 348 KB, more than this page's 256 KiB limit");
+        assert.ok(Number(await skipped.locator('.size').textContent()) > 348_000, 'its whole size');
+        assert.ok(Number(await skipped.getAttribute('data-seq')) < Number(await row('PUBACK', 'out').getAttribute('data-seq')), 'the PUBLISH before its PUBACK');
 
         await placeWatchedOrder(page, { onBroker: late });
         for (const [id, count] of Object.entries(before)) {

@@ -47,6 +47,7 @@ fn event(
         packet,
         bytes,
         protocol: ProtocolVersion::V311,
+        skipped: None,
     };
     (service, event)
 }

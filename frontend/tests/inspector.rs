@@ -76,6 +76,7 @@ fn event(seq: u64) -> (ServiceId, PacketEvent) {
         packet,
         bytes,
         protocol: ProtocolVersion::V311,
+        skipped: None,
     };
     (service, event)
 }

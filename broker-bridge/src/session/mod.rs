@@ -594,6 +594,7 @@ impl Session {
                         packet: packet.clone(),
                         bytes: raw,
                         protocol: self.options.protocol,
+                        skipped: None,
                     }));
                     self.receive(now, packet);
                     if self.status == Status::Offline {

@@ -13,6 +13,7 @@ use crate::packet::{
     Ack, ConnAck, Disconnect, Packet, PacketKind, ProtocolVersion, Publish, QoS, ReasonCode,
     RetainHandling, SubAck, UnsubAck,
 };
+use crate::trace::{Direction, PacketEvent, SkippedPayload};
 
 impl Session {
     pub(super) fn receive(&mut self, now: Duration, packet: Packet) {
@@ -270,6 +271,29 @@ impl Session {
     /// requires, or the broker sends it again (and again, if it is retained, on every
     /// connection). A re-sent QoS 2 one whose PUBREL has not come is reported once.
     pub(super) fn on_oversized(&mut self, now: Duration, publish: OversizedPublish) {
+        // On the wire views as what it was, a PUBLISH, before the answer to it: a PUBACK of
+        // nothing read as an acknowledgement of a message that never came (42-AK F1).
+        let seen = Publish {
+            packet_id: publish.packet_id,
+            dup: publish.dup,
+            retain: publish.retain,
+            ..Publish::new(publish.topic.clone(), Vec::new(), publish.qos)
+        };
+        let packet = Packet::Publish(seen);
+        if let Ok(bytes) = packet.encode(self.options.protocol) {
+            self.events.push_back(Event::Packet(PacketEvent {
+                at: now,
+                client_id: self.options.client_id.clone(),
+                direction: Direction::Incoming,
+                packet,
+                bytes,
+                protocol: self.options.protocol,
+                skipped: Some(SkippedPayload {
+                    size: publish.size,
+                    max: publish.max,
+                }),
+            }));
+        }
         let answer = match (publish.qos, publish.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => Some((true, Packet::PubAck(Ack::new(id)))),
             (QoS::ExactlyOnce, Some(id)) => {

@@ -42,6 +42,7 @@ impl Session {
             packet,
             bytes,
             protocol: self.options.protocol,
+            skipped: None,
         }));
         Ok(())
     }

@@ -305,6 +305,36 @@ fn an_oversized_3_1_1_message_is_skipped_acknowledged_and_the_connection_kept() 
         skipped,
         ["a message of 348 KB on orders/created exceeds the 256 KiB limit"]
     );
+    // The wire views see the PUBLISH, without its payload, before the PUBACK (42-AK F1).
+    let packets: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Packet(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(packets.len(), 2, "{packets:?}");
+    let Packet::Publish(seen) = &packets[0].packet else {
+        panic!("{:?}", packets[0].packet)
+    };
+    assert_eq!(
+        (
+            seen.topic.as_str(),
+            seen.packet_id,
+            seen.payload.len(),
+            seen.retain
+        ),
+        ("orders/created", Some(41), 0, true)
+    );
+    assert_eq!(
+        packets[0].skipped.map(|s| (s.size, s.max)),
+        Some((
+            oversized(QoS::AtLeastOnce, Some(41), false).len(),
+            256 * 1024
+        ))
+    );
+    assert_eq!(packets[1].packet, Packet::PubAck(Ack::new(41)));
+    assert_eq!(packets[1].skipped, None);
     b.deliver(
         MS(30),
         super::fake_broker::incoming(QoS::AtLeastOnce, Some(42), false),

@@ -166,6 +166,7 @@ fn known() -> Trace {
             packet,
             bytes,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         let service = if client == "order" {
             ServiceId::Order

@@ -25,6 +25,7 @@
 //!         packet,
 //!         bytes,
 //!         protocol: ProtocolVersion::V311,
+//!         skipped: None,
 //!     };
 //!     history.record(ServiceId::Order, &event);
 //! }

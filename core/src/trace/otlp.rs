@@ -56,7 +56,7 @@
 //!     let packet = Packet::Publish(Publish::new("orders/created", order.as_bytes().to_vec(), QoS::AtMostOnce));
 //!     let bytes = packet.encode(ProtocolVersion::V311).unwrap();
 //!     let client_id = format!("eda-demo-{}", service.slug());
-//!     history.record(service, &PacketEvent { at: Duration::from_millis(at), client_id, direction, packet, bytes, protocol: ProtocolVersion::V311 });
+//!     history.record(service, &PacketEvent { at: Duration::from_millis(at), client_id, direction, packet, bytes, protocol: ProtocolVersion::V311, skipped: None });
 //! }
 //!
 //! // The page started at 2024-01-15T10:30:00Z.

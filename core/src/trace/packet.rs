@@ -6,7 +6,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use broker_bridge::packet::ConnectReturnCode;
-use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, ProtocolVersion, QoS, ReasonCode};
+use broker_bridge::{
+    Direction, Packet, PacketEvent, PacketKind, ProtocolVersion, QoS, ReasonCode, SkippedPayload,
+};
 use uuid::Uuid;
 
 use crate::config::CORRELATION_PROPERTY;
@@ -110,6 +112,10 @@ pub struct TracedPacket {
     pub reason: Option<String>,
     /// The protocol version its client speaks, in which [`Self::bytes`] are encoded.
     pub protocol: ProtocolVersion,
+    /// A PUBLISH over the page's size limit, its payload skipped unread
+    /// ([`PacketEvent::skipped`]): [`Self::size`] is then the whole packet's on the wire, and
+    /// [`Self::bytes`] the PUBLISH without its payload.
+    pub skipped: Option<SkippedPayload>,
     /// A PUBLISH whose topic and payload are a message of the flow, decoded (once, here).
     pub message: Option<Rc<DomainEvent>>,
     pub bytes: Rc<[u8]>,
@@ -198,7 +204,9 @@ impl TracedPacket {
             qos: event.qos(),
             dup,
             retain,
-            size: event.bytes.len(),
+            size: event
+                .skipped
+                .map_or(event.bytes.len(), |skipped| skipped.size),
             // What the message itself says first: the correlation property is the publisher's
             // word beside it (a newcomer's break-test drew order B's orders/created under order
             // A, whose id its correlationId carried, as the services did not).
@@ -208,8 +216,12 @@ impl TracedPacket {
                     .and_then(crate::store::stream_of_topic)
                     .or_else(|| order_id_of(packet)),
             },
-            reason: reason_of(packet, event.protocol),
+            reason: match event.skipped {
+                Some(skipped) => Some(skipped_text(skipped)),
+                None => reason_of(packet, event.protocol),
+            },
             protocol: event.protocol,
+            skipped: event.skipped,
             bytes: event.bytes.as_slice().into(),
             packet: Rc::new(packet.clone()),
             message,
@@ -294,7 +306,15 @@ impl TracedPacket {
 
     /// The decoded fields for the inspector, as (name, value) in the packet's own order.
     pub fn fields(&self) -> Vec<(String, String)> {
-        super::fields::fields(&self.packet, self.protocol)
+        let mut fields = super::fields::fields(&self.packet, self.protocol);
+        if let Some(skipped) = self.skipped {
+            for (name, value) in &mut fields {
+                if name == "Payload" {
+                    *value = skipped_text(skipped);
+                }
+            }
+        }
+        fields
     }
 }
 
@@ -343,6 +363,15 @@ impl Mark {
             Mark::Compensation => "↺",
         }
     }
+}
+
+/// "skipped unread: 348 KB, more than this page's 256 KiB limit" for a PUBLISH over the limit.
+fn skipped_text(skipped: SkippedPayload) -> String {
+    format!(
+        "skipped unread: {}, more than this page's {} limit",
+        broker_bridge::codec::kilobytes(skipped.size),
+        broker_bridge::codec::kibibytes(skipped.max)
+    )
 }
 
 /// What a person should notice about an answer: a single reason code other than Success, a

@@ -37,11 +37,15 @@
 //! change or a loss writes 2 to 4. Version 6 adds the status monitor's packets
 //! (`"service": "monitor"`, [`super::Participant::Monitor`]): the page's sixth client, through
 //! which the Last Wills and the retained stock levels arrive, so the replay draws them as the
-//! live page did; a session without them writes 2 to 5.
+//! live page did; a session without them writes 2 to 5. In any version, a PUBLISH over the
+//! page's size limit (256 KiB), its payload skipped unread, is recorded without its payload and
+//! with `"skipped": { "size": 300010, "max": 262144 }` (its whole size on the wire and the
+//! limit, in bytes), so the replay shows it before the PUBACK that answered it; a page from
+//! before reads it as a PUBLISH with an empty payload.
 
 use std::time::Duration;
 
-use broker_bridge::{Direction, Packet, PacketEvent, ProtocolVersion};
+use broker_bridge::{Direction, Packet, PacketEvent, PacketKind, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 
 use super::history::UserAction;
@@ -378,6 +382,18 @@ struct PacketV1 {
     direction: String,
     protocol: String,
     bytes: String,
+    /// A PUBLISH over the page's size limit, its payload skipped unread: `bytes` hold it
+    /// without its payload ([`broker_bridge::PacketEvent::skipped`]). Absent for the others; a
+    /// page from before it reads such a PUBLISH as one with an empty payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    skipped: Option<SkippedV1>,
+}
+
+/// [`PacketV1::skipped`]: the whole packet's size on the wire and the limit it broke, in bytes.
+#[derive(Serialize, Deserialize)]
+struct SkippedV1 {
+    size: usize,
+    max: usize,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -531,6 +547,10 @@ pub fn record(trace: &Trace) -> String {
                 },
                 protocol: protocol_name(spoken.protocol(p)).into(),
                 bytes: hex(&p.bytes),
+                skipped: p.skipped.map(|s| SkippedV1 {
+                    size: s.size,
+                    max: s.max,
+                }),
             })
             .collect(),
         actions: trace
@@ -641,6 +661,7 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             Ok(_) => return Err(bad("its bytes are not exactly one packet".into())),
             Err(e) => return Err(bad(e.to_string())),
         };
+        let (packet_kind, event_size) = (packet.kind(), bytes.len());
         let event = PacketEvent {
             at: Duration::from_micros(p.at_us),
             client_id: p.client_id.clone(),
@@ -648,6 +669,20 @@ pub fn load(text: &str) -> Result<Trace, RecordingError> {
             packet,
             bytes,
             protocol,
+            skipped: match (&p.skipped, &packet_kind) {
+                (None, _) => None,
+                (Some(s), PacketKind::Publish) if s.size >= event_size && s.max < s.size => {
+                    Some(broker_bridge::SkippedPayload {
+                        size: s.size,
+                        max: s.max,
+                    })
+                }
+                (Some(_), _) => {
+                    return Err(bad(
+                        "its \"skipped\" is not that of a PUBLISH over the limit it names".into(),
+                    ))
+                }
+            },
         };
         if matches!(event.packet, Packet::Publish(_)) {
             if let Some(wire) = event.topic() {
@@ -818,6 +853,7 @@ mod tests {
             bytes: packet.encode(v).unwrap(),
             packet,
             protocol: v,
+            skipped: None,
         }
     }
 
@@ -941,6 +977,52 @@ mod tests {
                 .collect();
             assert_eq!(labels, [name].into_iter().collect(), "{v}");
         }
+    }
+
+    /// A PUBLISH over the page's limit, its payload skipped unread, is recorded and replayed
+    /// as one (42-AK F1: a recording held a lone PUBACK of nothing), with its whole size and
+    /// why; a "skipped" on another packet, or below its limit, is refused.
+    #[test]
+    fn a_publish_skipped_unread_is_recorded_and_replayed_with_its_size() {
+        let mut packets = PacketHistory::new(10);
+        let mut publish = Publish::new("payments/processed", Vec::new(), QoS::AtLeastOnce);
+        publish.packet_id = Some(1);
+        let mut skipped = event(
+            1,
+            Direction::Incoming,
+            Packet::Publish(publish),
+            ProtocolVersion::V311,
+        );
+        skipped.skipped = Some(broker_bridge::SkippedPayload {
+            size: 300_010,
+            max: 262_144,
+        });
+        packets.record(ServiceId::Order, &skipped);
+        let trace = Trace {
+            packets,
+            ..Trace::default()
+        };
+        let text = record(&trace);
+        assert!(
+            text.contains("\"skipped\": {\n        \"size\": 300010,\n        \"max\": 262144"),
+            "{text}"
+        );
+        let loaded = load(&text).unwrap();
+        let replayed = loaded.packets.iter().next().unwrap();
+        assert_eq!(replayed.size, 300_010);
+        assert_eq!(
+            replayed.reason.as_deref(),
+            Some("skipped unread: 300 KB, more than this page's 256 KiB limit")
+        );
+        assert!(replayed
+            .fields()
+            .contains(&("Payload".to_owned(), replayed.reason.clone().unwrap())));
+        let below = text.replace("\"size\": 300010", "\"size\": 100");
+        let refused = load(&below).err();
+        assert!(
+            matches!(refused, Some(RecordingError::BadPacket { ref reason, .. }) if reason.contains("skipped")),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@
 //! ] {
 //!     let bytes = packet.encode(ProtocolVersion::V311).unwrap();
 //!     let at = Duration::from_micros(at_us);
-//!     let event = PacketEvent { at, client_id: "eda-a1-order".into(), direction, packet, bytes, protocol: ProtocolVersion::V311 };
+//!     let event = PacketEvent { at, client_id: "eda-a1-order".into(), direction, packet, bytes, protocol: ProtocolVersion::V311, skipped: None };
 //!     history.record(ServiceId::Order, &event);
 //! }
 //! let round_trip = RoundTrip::of(history.iter());

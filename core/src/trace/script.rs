@@ -33,6 +33,7 @@ pub fn event_for(
         packet,
         bytes,
         protocol: version,
+        skipped: None,
     }
 }
 

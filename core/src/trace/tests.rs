@@ -219,6 +219,7 @@ fn the_status_monitor_s_packets_are_traced_on_a_lifeline_of_their_own() {
         bytes: packet.encode(ProtocolVersion::V311).unwrap(),
         packet,
         protocol: ProtocolVersion::V311,
+        skipped: None,
     };
     let seq = trace.record(Participant::Monitor, &event);
 

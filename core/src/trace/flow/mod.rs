@@ -31,6 +31,7 @@
 //!     bytes: packet.encode(ProtocolVersion::V311).unwrap(),
 //!     packet,
 //!     protocol: ProtocolVersion::V311,
+//!     skipped: None,
 //! };
 //! let seq = history.record(ServiceId::Payment, &event);
 //!

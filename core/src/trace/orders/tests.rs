@@ -42,6 +42,7 @@ fn record(
         packet,
         bytes,
         protocol: ProtocolVersion::V311,
+        skipped: None,
     };
     history.record(service, &event);
 }
@@ -1083,6 +1084,7 @@ fn record_raw(
         packet,
         bytes,
         protocol: ProtocolVersion::V311,
+        skipped: None,
     };
     history.record(service, &event);
 }
@@ -1374,6 +1376,7 @@ fn a_replayed_orders_created_of_an_order_that_ended_takes_its_outcome_from_the_s
             packet,
             bytes,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         trace.record(ServiceId::Payment, &event);
     };
@@ -1902,6 +1905,7 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         history.record(order, &event);
         unheard(&history)

@@ -70,6 +70,7 @@ impl Wire {
             packet,
             bytes,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         self.history.record(service, &event);
     }

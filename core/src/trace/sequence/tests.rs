@@ -525,6 +525,7 @@ fn labels_name_invisible_characters_and_isolate_right_to_left_topics() {
             packet,
             bytes,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         packet_label(&TracedPacket::from_event(
             0,
@@ -600,6 +601,7 @@ fn a_further_instance_is_named_on_its_arrows_and_in_the_packet_views() {
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         history.record(crate::services::ServiceId::Payment, &event);
     }
@@ -644,6 +646,7 @@ fn a_retained_publish_with_no_payload_says_it_clears_the_retained_message() {
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         history.record(crate::services::ServiceId::Inventory, &event);
     }

@@ -37,6 +37,7 @@ fn under(ns: &Namespace, plain: &PacketHistory) -> PacketHistory {
             bytes: packet.encode(ProtocolVersion::V311).unwrap(),
             packet,
             protocol: ProtocolVersion::V311,
+            skipped: None,
         };
         history.record(traced.participant, &event);
     }
