@@ -82,7 +82,15 @@ pub fn PacketDetail(props: &PacketDetailProps) -> Html {
                     <span class="muted">{ " publishes this message once more, as a redelivery after a lost acknowledgement would." }</span>
                 </p>
             }
-            <h4>{ format!("Bytes ({})", packet.size) }</h4>
+            // Skipped unread: the bytes shown are its header as the client re-encoded it, not
+            // the wire's.
+            <h4>{ match packet.skipped {
+                Some(_) => format!(
+                    "Bytes ({} on the wire; its payload skipped unread, the header as the client re-encoded it)",
+                    packet.size
+                ),
+                None => format!("Bytes ({})", packet.size),
+            } }</h4>
             <pre class="hex" data-testid="packet-hex">{ packet.hex() }</pre>
         </section>
     }
