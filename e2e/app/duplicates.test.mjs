@@ -53,6 +53,29 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.equal(row.charges, 1);
     }));
 
+  // A newcomer's break-test (42-AL F9): PaymentService crashed with the charge in hand, and
+  // Deliver again was ignored as "processed before" though nothing was charged: the order timed
+  // out. The copy is done now; the order completes, charged once.
+  it('dedupe on: a copy of an order whose charge died with a crash is charged, not ignored as processed before', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&payment_ms=3000&saga_timeout_ms=20000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForCount(witness, orderId, 'inventory/reserved', 1);
+      await crashService(page, 'payment');
+      await page.click('[data-testid="restart-payment"]');
+      await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const lost = page.locator('[data-testid="log-entry"][data-service="payment"]').filter({ hasText: `lost with the crash: its work in hand for order ${orderId}` });
+      await lost.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.match((await lost.first().textContent()) ?? '', /a copy of it, by Deliver again or from its publisher, starts the work anew/);
+      await deliverAgain(page, orderId);
+      await waitForCount(witness, orderId, 'orders/created', 2);
+      await waitForCount(witness, orderId, 'orders/confirmed', 1);
+      await expectOneOutcome(witness, orderId, 'orders/confirmed');
+      assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');
+      assert.equal(count(witness, orderId, 'inventory/reserved'), 1, 'reserved once: its reservation had a result');
+      const row = await waitForRow(page, orderId, 'Completed');
+      assert.equal(row.charges, 1);
+    }));
+
   it('dedupe off: the same order delivered again is charged twice, and the Orders panel shows it; switched on, a third copy is ignored', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&dedupe=off', async ({ page, witness }) => {
       assert.equal(await page.inputValue('#dedupe'), 'off', 'the link set the switch');

@@ -277,6 +277,10 @@ pub struct Restored {
     pub early: BTreeMap<ServiceId, usize>,
     /// Rows this version could not read ([`Memo::unreadable`]), per service: their orders'.
     pub unreadable: BTreeMap<ServiceId, Vec<Uuid>>,
+    /// Orders whose step's message PaymentService or InventoryService had processed with no
+    /// result kept: the charge or reservation was under way at the reload, and died with the
+    /// page, per service.
+    pub died: BTreeMap<ServiceId, usize>,
 }
 
 impl Restored {
@@ -289,13 +293,27 @@ impl Restored {
         let processed = |s| self.processed.get(&s).copied().unwrap_or(0);
         let mut lines = Vec::new();
         let head = "restored from the tab's database after a reload:";
+        // "; the charge of 3 of them was under way …": work in hand dies with the page.
+        let died = |service, step: &str, done: &str| match self.died.get(&service) {
+            Some(&n) if n > 0 => format!(
+                "; the {step} of {} was under way at the reload and died with the page, as in a \
+                 crash (nothing {done}: a copy of the order, by Deliver again, is {done})",
+                if n == 1 {
+                    "1 of them".to_owned()
+                } else {
+                    format!("{n} of them")
+                }
+            ),
+            _ => String::new(),
+        };
         if processed(ServiceId::Payment) > 0 || self.charges > 0 {
             lines.push((
                 ServiceId::Payment,
                 format!(
-                    "{head} {}, {} processed",
+                    "{head} {}, {} processed{}",
                     plural(self.charges, "charge", "charges"),
-                    plural(processed(ServiceId::Payment), "order", "orders")
+                    plural(processed(ServiceId::Payment), "order", "orders"),
+                    died(ServiceId::Payment, "charge", "charged")
                 ),
             ));
         }
@@ -303,9 +321,10 @@ impl Restored {
             lines.push((
                 ServiceId::Inventory,
                 format!(
-                    "{head} {}, {} processed{}",
+                    "{head} {}, {} processed{}{}",
                     plural(self.reservations, "open reservation", "open reservations"),
                     plural(processed(ServiceId::Inventory), "order", "orders"),
+                    died(ServiceId::Inventory, "reservation", "reserved"),
                     if self.stock {
                         "; the stock levels are the database's (and stated again, retained)"
                     } else {

@@ -631,3 +631,109 @@ fn a_database_with_no_stock_is_given_the_links_at_once() {
     let mut flow = Flow::new(settings());
     assert_eq!(flow.take_changed().stock, None);
 }
+
+/// A newcomer's break-test (42-AL F9): PaymentService crashed with the charge in hand, so its
+/// work died before it had any effect, and *Deliver again* (or a copy from the publisher) was
+/// ignored as "processed before": nothing was ever charged, and the order timed out. A copy of
+/// the message that starts a step whose work died is done now; once the step has a result, a
+/// copy is a duplicate again.
+#[test]
+fn a_copy_of_the_message_that_started_work_that_died_is_done_not_ignored() {
+    for (service, work_of) in [
+        (
+            ServiceId::Payment,
+            (|w: &Work| matches!(w, Work::Charge { .. })) as fn(&Work) -> bool,
+        ),
+        (ServiceId::Inventory, |w: &Work| {
+            matches!(w, Work::Reserve { .. })
+        }),
+    ] {
+        let mut flow = Flow::new(settings());
+        let created = || {
+            (
+                topics::ORDERS_CREATED,
+                seed::ORDER_CREATED.as_bytes().to_vec(),
+            )
+        };
+        let (topic, payload) = created();
+        let first = flow.handle(service, at(0), topic, &payload).unwrap();
+        let work = first
+            .iter()
+            .find_map(|c| match c {
+                Command::Schedule { work, .. } if work_of(work) => Some(work.clone()),
+                _ => None,
+            })
+            .expect("the step is scheduled");
+        // A copy while the work is under way: a duplicate.
+        let under_way = flow.handle(service, at(100), topic, &payload);
+        assert!(
+            under_way.expect_err("under way").is_duplicate(),
+            "{service}"
+        );
+        // The crash: the work dies with it.
+        flow.abandon(&work);
+        let again = flow.handle(service, at(2_000), topic, &payload).unwrap();
+        assert!(
+            again
+                .iter()
+                .any(|c| matches!(c, Command::Schedule { work, .. } if work_of(work))),
+            "{service}: done again, {again:?}"
+        );
+        // Done: a copy is a duplicate.
+        flow.complete(work, at(3_000), uuid::Uuid::from_u128(7));
+        let done = flow.handle(service, at(4_000), topic, &payload);
+        assert!(done.expect_err("done").is_duplicate(), "{service}");
+    }
+}
+
+/// A newcomer's break-test (42-AL F5): a reload mid-payment, and PaymentService's restore line
+/// said "0 charges, 10 orders processed", nothing of the charges under way that died with the
+/// page. It counts them now; and a copy of such an order is charged.
+#[test]
+fn a_reload_with_a_charge_under_way_says_it_died_with_the_page() {
+    let mut flow = Flow::new(settings());
+    let commands = flow
+        .handle(
+            ServiceId::Payment,
+            at(0),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        )
+        .unwrap();
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Schedule {
+            work: Work::Charge { .. },
+            ..
+        }
+    )));
+    let (mut flow, restored) = reloaded(&[flow.take_changed()]);
+    assert_eq!(restored.died.get(&ServiceId::Payment), Some(&1));
+    let line = restored
+        .lines()
+        .into_iter()
+        .find(|(service, _)| *service == ServiceId::Payment)
+        .map(|(_, line)| line)
+        .unwrap();
+    assert_eq!(
+        line,
+        "restored from the tab's database after a reload: 0 charges, 1 order processed; the \
+         charge of 1 of them was under way at the reload and died with the page, as in a crash \
+         (nothing charged: a copy of the order, by Deliver again, is charged)"
+    );
+    let again = flow
+        .handle(
+            ServiceId::Payment,
+            at(5_000),
+            topics::ORDERS_CREATED,
+            seed::ORDER_CREATED.as_bytes(),
+        )
+        .unwrap();
+    assert!(again.iter().any(|c| matches!(
+        c,
+        Command::Schedule {
+            work: Work::Charge { .. },
+            ..
+        }
+    )));
+}

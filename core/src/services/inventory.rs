@@ -372,6 +372,14 @@ impl InventoryService {
             .owes_an_answer(order_id, self.held.contains(&order_id))
     }
 
+    /// Whether InventoryService still owes `order_id` its reservation's result: nothing
+    /// reserved or refused for it, and its saga not ended or compensated here
+    /// ([`SagaStanding::owes_its_step`]).
+    pub fn owes_its_step(&self, order_id: Uuid) -> bool {
+        self.saga
+            .owes_its_step(order_id, self.held.contains(&order_id))
+    }
+
     /// What InventoryService answered before to a compensation of `order_id`, to send again
     /// when it is asked once more (the copy taken for a duplicate, or the same request again):
     /// each release it published, byte for byte as it went (the same `reservationId` and

@@ -249,6 +249,20 @@ impl SagaStanding {
         !done_here && !self.compensated_early.contains(&order_id)
     }
 
+    /// Whether this participant still owes `order_id`'s step its result: not `done_here`, and
+    /// the saga neither cancelled, confirmed, failed nor compensated before the step here. A
+    /// copy of the message that starts the step, processed before, is then handled as the
+    /// first rather than ignored: the step's work died (a crash, a reload) before it had any
+    /// effect, so the record that it was processed outlived what it recorded (42-AL F9). The
+    /// caller checks that no step is under way now.
+    pub fn owes_its_step(&self, order_id: Uuid, done_here: bool) -> bool {
+        !done_here
+            && !self.cancelled.contains(&order_id)
+            && !self.confirmed.contains(&order_id)
+            && !self.failed.contains(&order_id)
+            && !self.compensated_early.contains(&order_id)
+    }
+
     /// How `order_id`'s saga stands, to keep in the tab's database ([`super::durable`]).
     pub fn memo(&self, order_id: Uuid) -> SagaMemo {
         SagaMemo {

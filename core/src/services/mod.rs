@@ -461,6 +461,10 @@ pub struct Flow {
     /// The identities in `processed` of each participant's messages, by service and order: what
     /// its memo ([`durable::Memo`]) lists as processed.
     processed_of: memory::Recent<(ServiceId, Uuid), Vec<(&'static str, Uuid)>>,
+    /// The participants' orders whose memo in the tab's database could not be read back
+    /// ([`durable::Memo::unreadable`]): what was done for them is unknown, so a copy of the
+    /// message that starts their step stays a duplicate ([`Flow::starts_step`]).
+    unreadable: memory::Recent<(ServiceId, Uuid), ()>,
     /// The participants' orders whose memory changed since [`Flow::take_changed`].
     touched: std::collections::BTreeSet<(ServiceId, Uuid)>,
     /// The participants' orders whose memos were handed out to keep (or restored), the newest
@@ -500,6 +504,7 @@ impl Flow {
             scheduled: Vec::new(),
             on_wire: memory::Recent::new(2 * memory::ORDERS_REMEMBERED),
             processed_of: memory::Recent::new(3 * memory::ORDERS_REMEMBERED),
+            unreadable: memory::Recent::new(3 * memory::ORDERS_REMEMBERED),
             touched: std::collections::BTreeSet::new(),
             memos_kept: memory::Recent::new(durable::MEMOS_KEPT),
             forgotten: Vec::new(),
@@ -650,12 +655,15 @@ impl Flow {
                 .iter()
                 .filter_map(|(topic, id)| Some((durable::known_topic(topic)?, *id)))
                 .collect();
+            let starting = self.starting_topic(service);
+            let step_asked = ids.iter().any(|(topic, _)| Some(*topic) == starting);
             if memo.unreadable {
                 restored
                     .unreadable
                     .entry(service)
                     .or_default()
                     .push(memo.order_id);
+                self.unreadable.insert((service, memo.order_id), ());
             } else if !ids.is_empty() {
                 *restored.processed.entry(service).or_default() += 1;
             }
@@ -681,8 +689,37 @@ impl Flow {
                 *restored.early.entry(service).or_default() += early.len();
                 self.early.insert((service, memo.order_id), early);
             }
+            // The step's message processed, no result kept: its work was under way at the
+            // reload and died with the page (42-AL F5: "10 orders processed" said nothing of
+            // it, and each order then timed out).
+            let died = !memo.unreadable
+                && step_asked
+                && match service {
+                    ServiceId::Payment => self.payment.owes_its_step(memo.order_id),
+                    ServiceId::Inventory => self.inventory.owes_its_step(memo.order_id),
+                    _ => false,
+                };
+            if died {
+                *restored.died.entry(service).or_default() += 1;
+            }
         }
         restored
+    }
+
+    /// The topic whose message starts `service`'s step under the current style
+    /// ([`Flow::starts_step`]); `None` for a service without one.
+    fn starting_topic(&self, service: ServiceId) -> Option<&'static str> {
+        let style = self.settings.saga;
+        match (service, style) {
+            (ServiceId::Payment, SagaStyle::Parallel) => Some(topics::ORDERS_CREATED),
+            (ServiceId::Payment, SagaStyle::Choreography) => Some(topics::INVENTORY_RESERVED),
+            (ServiceId::Payment, SagaStyle::Orchestration) => Some(topics::COMMAND_CHARGE_PAYMENT),
+            (ServiceId::Inventory, SagaStyle::Orchestration) => {
+                Some(topics::COMMAND_RESERVE_INVENTORY)
+            }
+            (ServiceId::Inventory, _) => Some(topics::ORDERS_CREATED),
+            _ => None,
+        }
     }
 
     /// Notes that `service`'s memory of `order_id` may have changed (a participant's only).
@@ -761,6 +798,26 @@ impl Flow {
                 .map(|saga| saga.order.order_id),
         );
         open.len()
+    }
+
+    /// Whether `event` starts `service`'s step under the current style: PaymentService's charge
+    /// (the order's creation in parallel, the reservation in choreography, the command in
+    /// orchestration), InventoryService's reservation (the order's creation, or the command in
+    /// orchestration).
+    fn starts_step(&self, service: ServiceId, event: &DomainEvent) -> bool {
+        let style = self.settings.saga;
+        match (service, event) {
+            (ServiceId::Payment, DomainEvent::OrderCreated(_)) => style == SagaStyle::Parallel,
+            (ServiceId::Payment, DomainEvent::InventoryReserved(reserved)) => {
+                style == SagaStyle::Choreography && reserved.success
+            }
+            (ServiceId::Payment, DomainEvent::ChargePayment(_)) => true,
+            (ServiceId::Inventory, DomainEvent::OrderCreated(_)) => {
+                style != SagaStyle::Orchestration
+            }
+            (ServiceId::Inventory, DomainEvent::ReserveInventory(_)) => true,
+            _ => false,
+        }
     }
 
     /// Whether OrderService still checks one of the compensations `open` of order `id` (a
@@ -1036,6 +1093,27 @@ impl Flow {
             ) => {
                 !self.has_work(|w| matches!(w, Work::Reserve { order_id: o, .. } if *o == order_id))
                     && self.inventory.owes_an_answer(order_id)
+            }
+            // A copy of the message that starts a participant's step, whose work died before it
+            // had any effect (a crash, a reload): done now, not ignored (42-AL F9: the crash
+            // line said the broker would not send it again; Deliver again did, and the copy was
+            // "processed before" though nothing was charged).
+            _ if self.starts_step(service, &event)
+                && !self.unreadable.contains(&(service, order_id)) =>
+            {
+                match service {
+                    ServiceId::Payment => {
+                        !self.has_work(
+                            |w| matches!(w, Work::Charge { order_id: o, .. } if *o == order_id),
+                        ) && self.payment.owes_its_step(order_id)
+                    }
+                    ServiceId::Inventory => {
+                        !self.has_work(
+                            |w| matches!(w, Work::Reserve { order_id: o, .. } if *o == order_id),
+                        ) && self.inventory.owes_its_step(order_id)
+                    }
+                    _ => false,
+                }
             }
             _ => false,
         };

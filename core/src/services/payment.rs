@@ -301,6 +301,14 @@ impl PaymentService {
             .owes_an_answer(order_id, self.charges.contains(&order_id))
     }
 
+    /// Whether PaymentService still owes `order_id` its charge's result: nothing charged or
+    /// declined for it, and its saga not ended or compensated here
+    /// ([`SagaStanding::owes_its_step`]).
+    pub fn owes_its_step(&self, order_id: Uuid) -> bool {
+        self.saga
+            .owes_its_step(order_id, self.charges.contains(&order_id))
+    }
+
     /// What PaymentService answered before to a compensation of `order_id`, to send again when
     /// it is asked once more (the copy taken for a duplicate, or the same request again): each
     /// refund it published, byte for byte as it went (the same `paymentId`, `amount` and

@@ -16,6 +16,7 @@ use eda_core::trace::service_status::CRASHED;
 
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
 use super::report::{note, problem};
+use super::Armed;
 
 /// How a service's log names the client before this one when the page started the services
 /// anew (*Sign in*, another broker, another MQTT version, a reload's runtime), not after a crash
@@ -67,12 +68,33 @@ impl Runtime {
             .push((instance, client.unacknowledged()));
         client.abort();
         self.lose_tries_of(instance);
+        // Its work in hand dies now, not when its timer falls due: a copy of the message that
+        // started it, handled before then (Deliver again, the publisher's), starts it anew
+        // rather than finding it still under way (42-AL F9).
+        let dead: Vec<Armed> = {
+            let mut armed = self.armed.borrow_mut();
+            let (dead, kept) = std::mem::take(&mut *armed)
+                .into_iter()
+                .partition(|a| a.worker == instance && a.work.is_busy());
+            *armed = kept;
+            dead
+        };
+        if !dead.is_empty() {
+            {
+                let mut flow = self.flow.borrow_mut();
+                for armed in &dead {
+                    flow.abandon(&armed.work);
+                }
+            }
+            self.follow_style();
+        }
         // Its timers die with it ([`Runtime::arm`] checks its crash count when they fall due).
         for order_id in in_hand {
             let why = format!(
                 "lost with the crash: its work in hand for order {order_id} (the message that \
                  started it was acknowledged to the broker when it arrived, so the broker will \
-                 not send it again)"
+                 not send it again; a copy of it, by Deliver again or from its publisher, starts \
+                 the work anew)"
             );
             self.log(
                 instance.service,

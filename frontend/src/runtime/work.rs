@@ -254,14 +254,21 @@ impl Runtime {
             self.record(worker.service, ServiceEvent::WorkStarted { order_id, due });
         }
         self.later(after, move |runtime| {
-            {
+            let was_armed = {
                 let mut armed = runtime.armed.borrow_mut();
                 let this = |a: &Armed| a.work == work && a.worker == worker && a.crashes == crashes;
-                if let Some(at) = armed.iter().position(this) {
-                    armed.remove(at);
-                }
-            }
+                armed
+                    .iter()
+                    .position(this)
+                    .map(|at| armed.remove(at))
+                    .is_some()
+            };
             let crashed_since = runtime.links.borrow().crash_count(worker) != crashes;
+            // Its crash took it off the schedule already ([`Runtime::crash`]): abandoned again,
+            // the same work scheduled anew since (a copy of its message) would go instead.
+            if busy && crashed_since && !was_armed {
+                return;
+            }
             // QueryService's crash dropped its projections from the flow already
             // (`Flow::drop_projections`).
             if crashed_since && matches!(work, Work::Project(_)) {
