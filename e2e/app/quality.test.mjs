@@ -145,6 +145,21 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       assert.ok(shown && shown.y >= 0 && shown.y + shown.height <= 900, `the field in view: ${JSON.stringify(shown)}`);
     }));
 
+  // 42-AK F3: a refused ?speed= or ?view= was said in the animation's bar alone, far below the
+  // first screen, and the top said nothing.
+  it('a link whose speed and view are refused points to the animation\'s bar from the first screen', { timeout: TIMEOUT_MS }, (t) =>
+    withApp(t, `/?broker=${broker.wsUrl}&speed=abc&view=nonsense`, async ({ page }) => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      const pointer = page.locator('[data-testid="settings-refused"]');
+      await pointer.waitFor();
+      assert.equal(await pointer.textContent(), "A setting was not taken: the animation's bar says which, and why, beside its field.");
+      await pointer.getByRole('link', { name: "the animation's bar" }).click();
+      const refusal = page.locator('[data-testid="playback-error"]');
+      assert.match(await refusal.textContent(), /Ignored \?speed= in the link: .*Ignored \?view="nonsense" in the link/);
+      const shown = await page.locator('#speed').boundingBox();
+      assert.ok(shown && shown.y >= 0 && shown.y + shown.height <= 900, `the field in view: ${JSON.stringify(shown)}`);
+    }));
+
   // A newcomer's break-test counted 96 Tabs from the top to the first packet row.
   it('keyboard: the first Tab shows the skip links; "Skip to the wire" takes the next Tab into the recordings, diagrams and packets', { timeout: TIMEOUT_MS }, (t) =>
     withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {

@@ -859,6 +859,9 @@ impl State {
         if self.retry_error.is_some() {
             places.push(RefusalPlace::DeadLetters);
         }
+        if self.playback_error.is_some() {
+            places.push(RefusalPlace::Playback);
+        }
         places
     }
 
@@ -1268,4 +1271,7 @@ pub enum RefusalPlace {
     ReadModel,
     /// The Dead letters panel (the wait between tries).
     DeadLetters,
+    /// The animation's bar above the sequence diagram (`?speed=`, `?view=`: 42-AK F3, said
+    /// there only, far below the first screen).
+    Playback,
 }

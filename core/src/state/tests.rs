@@ -1141,6 +1141,11 @@ fn a_refused_setting_is_pointed_to_from_the_first_screen() {
     );
     let fine = State::from_link([("saga", "parallel"), ("payment_ms", "10")], "t");
     assert!(!fine.settings_refused());
+    // 42-AK F3: a refused ?speed= or ?view= was said in the animation's bar alone.
+    for (key, value) in [("speed", "0"), ("view", "nonsense")] {
+        let playback = State::from_link([(key, value)], "t");
+        assert_eq!(playback.refusals_shown(), [RefusalPlace::Playback], "{key}");
+    }
     let elsewhere = State::from_link([("projection_ms", "x")], "t");
     assert!(
         elsewhere.projection_error.is_some() && !elsewhere.settings_refused(),

@@ -57,6 +57,7 @@ fn refusals_pointer(places: &[RefusalPlace]) -> Html {
             RefusalPlace::Settings => ("#the-settings", "the settings"),
             RefusalPlace::ReadModel => ("#projection-ms", "the Read model panel"),
             RefusalPlace::DeadLetters => ("#retry-ms", "the Dead letters panel"),
+            RefusalPlace::Playback => ("#speed", "the animation's bar"),
         };
         let joint = match (i, places.len() - 1 - i) {
             (0, _) => "",
