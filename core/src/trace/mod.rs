@@ -295,19 +295,24 @@ impl Trace {
         self.playback.tick(wall, &self.packets);
     }
 
-    /// Shows `recorded` instead, played from its start at the speed chosen for this one.
+    /// Shows `recorded` instead, played from its start at the speed chosen for this one; paused
+    /// at its start if this one was paused, for *Step* (42-AK F5: a teacher who paused to step
+    /// through a recording missed its start).
     ///
     /// The Event store's copy, the read model and what it did not project stay this page's
     /// own (a recording holds packets, not a store): the page says they are its own stopped
     /// session, and they read empty while a recording was shown (a teacher's break-test).
     pub fn replay(&mut self, mut recorded: Trace, wall: Duration) {
-        let speed = self.playback.speed();
+        let (speed, paused) = (self.playback.speed(), self.playback.is_paused());
         std::mem::swap(&mut recorded.store, &mut self.store);
         std::mem::swap(&mut recorded.read_model, &mut self.read_model);
         std::mem::swap(&mut recorded.not_projected, &mut self.not_projected);
         *self = recorded;
         let first_action = self.first_action();
         self.playback = Playback::recording(speed, &self.packets, first_action, wall);
+        if paused {
+            self.playback.pause(wall, &self.packets);
+        }
     }
 
     /// Moves the view's clock on to `wall`. Returns whether the packets shown changed, and

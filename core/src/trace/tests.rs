@@ -78,6 +78,24 @@ fn a_replayed_recording_starts_at_its_beginning_at_the_chosen_speed_with_its_own
     }
 }
 
+/// Loaded while the live view was paused, a recording stays paused at its start, for *Step*
+/// (42-AK F5: it started playing at once).
+#[test]
+fn a_recording_loaded_while_paused_stays_paused_at_its_start() {
+    let (recorded, _) = live();
+    let recorded = recording::load(&recording::record(&recorded)).unwrap();
+    let mut trace = Trace::default();
+    trace.toggle_pause(ms(0));
+    assert!(trace.playback.is_paused());
+    let wall = ms(100_000);
+    trace.replay(recorded, wall);
+    assert!(trace.playback.is_paused(), "still paused");
+    let at_start = shown_count(&trace);
+    trace.tick(wall + ms(60_000));
+    assert_eq!(shown_count(&trace), at_start, "nothing played while paused");
+    assert!(at_start < trace.packets.len());
+}
+
 #[test]
 fn a_recording_whose_packet_times_go_back_still_plays_to_its_end() {
     // Packets are listed in the order they were recorded; their times need not be in order.

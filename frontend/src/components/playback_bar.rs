@@ -78,6 +78,11 @@ pub fn PlaybackBar(props: &PlaybackBarProps) -> Html {
             "Live: each packet is drawn as it crosses the wire.".to_owned(),
             String::new(),
         ),
+        // Nothing waiting: no "next one" to step to yet (42-AK F5, after Clear).
+        Source::Live if paused && arrived == 0 => (
+            "Paused:".to_owned(),
+            " no packet waiting. Step shows the next one once it comes.".to_owned(),
+        ),
         Source::Live if paused => (
             "Paused:".to_owned(),
             format!(" {waiting_said}. Step shows the next one."),
