@@ -242,8 +242,14 @@ fn check_id(text: &str, label: &str, max_chars: usize) -> Result<String, String>
     if id.is_empty() {
         return Err(format!("{label} is required"));
     }
-    if id.chars().count() > max_chars {
-        return Err(format!("{label} must be at most {max_chars} characters"));
+    // Counted in Unicode code points, as said: an accent typed as its own mark counts apart
+    // from its letter, so a field showing 40 characters may hold 80 (42-AK F6).
+    let count = id.chars().count();
+    if count > max_chars {
+        return Err(format!(
+            "{label} must be at most {max_chars} characters (Unicode code points; this has \
+             {count})"
+        ));
     }
     if id.chars().any(char::is_control) {
         return Err(format!("{label} must not contain control characters"));
@@ -394,7 +400,12 @@ mod tests {
         );
         assert_eq!(
             only_error(Field::CustomerId, set("C".repeat(65))),
-            "Customer ID must be at most 64 characters"
+            "Customer ID must be at most 64 characters (Unicode code points; this has 65)"
+        );
+        // 40 letters each typed with a combining accent: 80 code points (42-AK F6).
+        assert_eq!(
+            only_error(Field::CustomerId, set("e\u{301}".repeat(40))),
+            "Customer ID must be at most 64 characters (Unicode code points; this has 80)"
         );
         assert_eq!(
             only_error(Field::CustomerId, set("C1\u{7}23".into())),
@@ -441,7 +452,7 @@ mod tests {
         assert_eq!(only_error(field, set(" ".into())), "Product ID is required");
         assert_eq!(
             only_error(field, set("P".repeat(65))),
-            "Product ID must be at most 64 characters"
+            "Product ID must be at most 64 characters (Unicode code points; this has 65)"
         );
         assert_eq!(
             only_error(field, set("P\u{0}1".into())),

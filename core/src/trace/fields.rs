@@ -105,7 +105,25 @@ pub(super) fn fields(packet: &Packet, protocol: ProtocolVersion) -> Fields {
         properties_into(properties, &mut out);
     }
     if let Packet::Publish(p) = packet {
-        out.push(("Payload".into(), bytes(p.payload.len())));
+        // Shown with U+FFFD in place of what is not UTF-8: said, so a real U+FFFD can be told
+        // from bytes that are not text (42-AK F4); a 5.0 PUBLISH may have promised UTF-8.
+        let size = bytes(p.payload.len());
+        let said_text = p
+            .properties
+            .iter()
+            .any(|property| matches!(property, Property::PayloadFormatIndicator(true)));
+        let value = match (std::str::from_utf8(&p.payload).is_ok(), said_text) {
+            (true, _) => size,
+            (false, false) => format!(
+                "{size}, not valid UTF-8: shown with \u{FFFD} in place of the bytes that are not"
+            ),
+            (false, true) => format!(
+                "{size}, not valid UTF-8, though its Payload Format Indicator says UTF-8 text (a \
+                 receiver may refuse it: 0x99 Payload format invalid): shown with \u{FFFD} in \
+                 place of the bytes that are not"
+            ),
+        };
+        out.push(("Payload".into(), value));
     }
     out
 }
@@ -221,6 +239,31 @@ mod tests {
 
     fn pairs(packet: Packet) -> Vec<(String, String)> {
         fields(&packet, ProtocolVersion::V5)
+    }
+
+    /// A payload that is not UTF-8 says so beside its size, and a 5.0 one that promised UTF-8
+    /// text says that too (42-AK F4: shown as "�" with no word).
+    #[test]
+    fn a_payload_that_is_not_utf8_says_so() {
+        let payload = |publish: Publish| {
+            pairs(Packet::Publish(publish))
+                .into_iter()
+                .find(|(name, _)| name == "Payload")
+                .map(|(_, value)| value)
+                .unwrap()
+        };
+        let text = Publish::new("t", b"ok".to_vec(), QoS::AtMostOnce);
+        assert_eq!(payload(text), "2 bytes");
+        let bad = Publish::new("t", vec![0xff], QoS::AtMostOnce);
+        assert_eq!(
+            payload(bad.clone()),
+            "1 byte, not valid UTF-8: shown with \u{FFFD} in place of the bytes that are not"
+        );
+        let promised = Publish {
+            properties: Properties::new().with(Property::PayloadFormatIndicator(true)),
+            ..bad
+        };
+        assert!(payload(promised).contains("though its Payload Format Indicator says UTF-8 text"));
     }
 
     /// 3.1.1's answers carry return codes named in its own words, and PUBACK, PUBREC, PUBREL,
