@@ -651,10 +651,15 @@ impl OrderRow {
             } else {
                 "InventoryService"
             };
+            // No guess the page cannot back: it keeps no packet from before the reload, so it
+            // cannot tell a message queued in the page then from one the wire carried and
+            // OrderService never received (42-AL F2: the row said "queued in the page" of a
+            // result the wire had carried 30 s before).
             format!(
                 "kept by {service} in the tab's database, not recorded by OrderService: its {} \
-                 is not among the messages this page saw, lost, e.g. queued in the page when \
-                 it reloaded",
+                 is not among the messages this page saw since the reload, and the page keeps \
+                 none from before it to tell why: queued in the page when it reloaded, or \
+                 published and never received by OrderService (a broker that lost its session)",
                 identity.0
             )
         })
