@@ -544,15 +544,23 @@ impl OrderRow {
     /// Whether `compensation` undoes a step the row shows done: a refund of a charge's id and
     /// amount, a release of a reservation's id.
     fn undoes_a_step(&self, compensation: &Compensation) -> bool {
-        match compensation {
-            Compensation::Refunded(id, amount) => self.steps.iter().any(|s| {
-                matches!(s, StepSeen::Charged(charge, charged) if charge == id && same_cents(*charged, *amount))
-            }),
-            Compensation::Released(id) => self
-                .steps
-                .iter()
-                .any(|s| matches!(s, StepSeen::Reserved(reserved) if reserved == id)),
+        match (compensation, self.step_named_by(compensation)) {
+            (Compensation::Refunded(_, amount), Some(StepSeen::Charged(_, charged))) => {
+                same_cents(*charged, *amount)
+            }
+            (_, step) => step.is_some(),
         }
+    }
+
+    /// The step the row shows that `compensation` names by its id, whatever its amount: the
+    /// `✓ charged` step of a refund's payment id, the `✓ stock reserved` step of a release's
+    /// reservation id.
+    fn step_named_by(&self, compensation: &Compensation) -> Option<&StepSeen> {
+        self.steps.iter().find(|s| match (compensation, s) {
+            (Compensation::Refunded(id, _), StepSeen::Charged(charged, _)) => charged == id,
+            (Compensation::Released(id), StepSeen::Reserved(reserved)) => reserved == id,
+            _ => false,
+        })
     }
 
     /// For the refund and the release, in that order: whether a step the wire shows done is
@@ -682,7 +690,7 @@ impl OrderRow {
         if compensation.before_the_step() {
             return None;
         }
-        let seen = self.undoes_a_step_shown(compensation);
+        let seen = self.step_named_by(compensation).is_some();
         // Published by none of this page's clients: a refund made up by hand is as likely as a
         // lost charge (a newcomer's break-test: a 0.01 refund with a made-up id read as a
         // charge lost in a reload).
@@ -703,16 +711,6 @@ impl OrderRow {
         })
     }
 
-    /// Whether `compensation` undoes a step the row shows: a refund of a payment id a
-    /// `✓ charged` step carries, a release of a reservation id a `✓ stock reserved` step does.
-    fn undoes_a_step_shown(&self, compensation: &Compensation) -> bool {
-        self.steps.iter().any(|s| match (compensation, s) {
-            (Compensation::Refunded(id, _), StepSeen::Charged(charged, _)) => charged == id,
-            (Compensation::Released(id), StepSeen::Reserved(reserved)) => reserved == id,
-            _ => false,
-        })
-    }
-
     /// What the row adds to `compensation`, a "nothing to undo" answer (the nil id), when the
     /// row also shows that kind of step done and undone (a compensation of a step the row
     /// shows; not a refund of a charge it does not show, 41-AJ F4): the answer was true when given (the
@@ -727,7 +725,7 @@ impl OrderRow {
         let undone = self.compensations.iter().any(|c| {
             c.is_refund() == compensation.is_refund()
                 && !c.before_the_step()
-                && self.undoes_a_step_shown(c)
+                && self.undoes_a_step(c)
         });
         (undone).then_some(if compensation.is_refund() {
             "so it was when answered, or for the PaymentService that answered: the row also shows a charge, refunded"
