@@ -591,12 +591,7 @@ fn a_memo_row_another_version_wrote_keeps_its_order_a_duplicate_and_says_so() {
         )
         .expect_err("a duplicate, not a second charge");
     assert!(again.is_duplicate(), "{}", again.reason);
-    let line = restored
-        .lines()
-        .into_iter()
-        .find(|(service, _)| *service == ServiceId::Payment)
-        .map(|(_, line)| line)
-        .unwrap();
+    let line = line_of(&restored, ServiceId::Payment);
     assert_eq!(
         line,
         format!(
@@ -692,48 +687,46 @@ fn a_copy_of_the_message_that_started_work_that_died_is_done_not_ignored() {
 #[test]
 fn a_reload_with_a_charge_under_way_says_it_died_with_the_page() {
     let mut flow = Flow::new(settings());
-    let commands = flow
-        .handle(
-            ServiceId::Payment,
-            at(0),
-            topics::ORDERS_CREATED,
-            seed::ORDER_CREATED.as_bytes(),
-        )
-        .unwrap();
-    assert!(commands.iter().any(|c| matches!(
-        c,
-        Command::Schedule {
-            work: Work::Charge { .. },
-            ..
-        }
-    )));
+    assert!(charges(&mut flow, 0), "the charge is scheduled");
     let (mut flow, restored) = reloaded(&[flow.take_changed()]);
     assert_eq!(restored.died.get(&ServiceId::Payment), Some(&1));
-    let line = restored
-        .lines()
-        .into_iter()
-        .find(|(service, _)| *service == ServiceId::Payment)
-        .map(|(_, line)| line)
-        .unwrap();
+    let line = line_of(&restored, ServiceId::Payment);
     assert_eq!(
         line,
         "restored from the tab's database after a reload: 0 charges, 1 order processed; the \
          charge of 1 of them was under way at the reload and died with the page, as in a crash \
          (nothing charged: a copy of the order, by Deliver again, is charged)"
     );
-    let again = flow
-        .handle(
-            ServiceId::Payment,
-            at(5_000),
-            topics::ORDERS_CREATED,
-            seed::ORDER_CREATED.as_bytes(),
+    assert!(charges(&mut flow, 5_000), "a copy is charged");
+}
+
+/// Whether PaymentService, handed the seed's order at `ms`, schedules its charge.
+fn charges(flow: &mut Flow, ms: i64) -> bool {
+    flow.handle(
+        ServiceId::Payment,
+        at(ms),
+        topics::ORDERS_CREATED,
+        seed::ORDER_CREATED.as_bytes(),
+    )
+    .unwrap()
+    .iter()
+    .any(|c| {
+        matches!(
+            c,
+            Command::Schedule {
+                work: Work::Charge { .. },
+                ..
+            }
         )
-        .unwrap();
-    assert!(again.iter().any(|c| matches!(
-        c,
-        Command::Schedule {
-            work: Work::Charge { .. },
-            ..
-        }
-    )));
+    })
+}
+
+/// The restore line of `service`'s log.
+fn line_of(restored: &durable::Restored, service: ServiceId) -> String {
+    restored
+        .lines()
+        .into_iter()
+        .find(|(s, _)| *s == service)
+        .map(|(_, line)| line)
+        .unwrap()
 }
