@@ -339,6 +339,10 @@ pub struct OrderRow {
     /// break-test, 37-V F6, was pointed at the broker's log in the README's "Lose the answer"
     /// lesson).
     missed_by_clean_start: Vec<(&'static str, Uuid)>,
+    /// The same, when OrderService asked for its session kept and the broker had none
+    /// (Session Present 0 on its reconnection: a broker restarted without persistence, 42-AL
+    /// F3: every row listed three guesses, though OrderService's log had said which).
+    missed_by_lost_session: Vec<(&'static str, Uuid)>,
     /// How many compensating messages (`orders/cancelled`, or orchestration's command) this
     /// page's PaymentService, then InventoryService, received for the order
     /// ([`OrderRow::compensating`]).
@@ -369,6 +373,7 @@ impl OrderRow {
             sent: [0; 3],
             published_by: Vec::new(),
             missed_by_clean_start: Vec::new(),
+            missed_by_lost_session: Vec::new(),
             dead_lettered: None,
             refused: None,
             heard_by_order: Vec::new(),
@@ -598,6 +603,19 @@ impl OrderRow {
         }
     }
 
+    /// OrderService asked for its session kept and its broker had none (Session Present 0):
+    /// every result published for the order that it had not received by then is gone with the
+    /// session.
+    fn note_session_lost(&mut self) {
+        for (identity, _) in &self.published_by {
+            if !self.heard_by_order.contains(identity)
+                && !self.missed_by_lost_session.contains(identity)
+            {
+                self.missed_by_lost_session.push(*identity);
+            }
+        }
+    }
+
     /// Why the row adds to `step` that OrderService never received it: the order was cancelled
     /// as timed out waiting for that participant, one of this page's clients published the
     /// step's message, and this page's OrderService received no copy of it. The broker took the
@@ -633,6 +651,13 @@ impl OrderRow {
                  away, and OrderService connected again with a clean session, so the broker \
                  dropped what it held for the old one (with persistent sessions it would have \
                  queued it and delivered it on the reconnection)"
+            )
+        } else if self.missed_by_lost_session.contains(&identity) {
+            format!(
+                "OrderService never received this {topic}: the broker had no session kept for \
+                 OrderService when it connected again (Session Present 0, though it asked for \
+                 one kept: a broker restarted without persistence), so what it held for \
+                 OrderService was gone"
             )
         } else if order_crashed {
             format!(
@@ -1102,6 +1127,9 @@ pub struct OrderBook {
     /// Each `orders/created` a page's client published at QoS 1 or 2 and the broker has not
     /// answered yet: the client id, its packet id, the order; the newest [`AWAITED_KEPT`].
     awaited: VecDeque<(String, u16, Uuid)>,
+    /// Whether OrderService's last CONNECT asked for its session kept (Clean Session 0):
+    /// a CONNACK then without Session Present says the broker lost it.
+    order_asked_kept: bool,
 }
 
 /// How many unanswered `orders/created` the book follows ([`OrderBook`]'s `awaited`).
@@ -1129,6 +1157,7 @@ impl OrderBook {
             seen: VecDeque::new(),
             forgotten: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
             awaited: VecDeque::new(),
+            order_asked_kept: false,
         }
     }
 
@@ -1194,14 +1223,25 @@ impl OrderBook {
             return;
         };
         self.note_answer(packet);
-        if let (Packet::Connect(connect), Direction::Outgoing, ServiceId::Order) =
-            (packet.packet.as_ref(), packet.direction, service)
-        {
-            if connect.clean_session {
-                for row in &mut self.rows {
-                    row.note_clean_start();
+        match (packet.packet.as_ref(), packet.direction, service) {
+            (Packet::Connect(connect), Direction::Outgoing, ServiceId::Order) => {
+                self.order_asked_kept = !connect.clean_session;
+                if connect.clean_session {
+                    for row in &mut self.rows {
+                        row.note_clean_start();
+                    }
                 }
             }
+            (Packet::ConnAck(connack), Direction::Incoming, ServiceId::Order)
+                if self.order_asked_kept
+                    && !connack.session_present
+                    && connack.code == broker_bridge::ReasonCode::Success =>
+            {
+                for row in &mut self.rows {
+                    row.note_session_lost();
+                }
+            }
+            _ => {}
         }
         let Some(message) = packet.message.as_deref() else {
             self.note_dead_letter(packet);

@@ -1891,25 +1891,35 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
     // OrderService away (crashed) when it went out, then back with a clean session: the
     // broker dropped what it held for the old session, the lesson of ?session=clean, not a
     // fault of the broker (37-V F6). A persistent one keeps the broker's words.
-    let reconnected = |clean: bool| {
-        use broker_bridge::packet::{Connect, Packet};
-        use broker_bridge::{PacketEvent, ProtocolVersion};
+    // `present`: the broker's CONNACK, Session Present 1 or 0 (`None`: no CONNACK yet).
+    let reconnected_with = |clean: bool, present: Option<bool>| {
+        use broker_bridge::packet::{ConnAck, Connect, Packet};
+        use broker_bridge::{PacketEvent, ProtocolVersion, ReasonCode};
         let mut history = ended.clone();
         let mut connect = Connect::new(ProtocolVersion::V311, "eda-t-order", 30);
         connect.clean_session = clean;
-        let packet = Packet::Connect(connect);
-        let event = PacketEvent {
-            at: ms(100),
-            client_id: "eda-t-order".into(),
-            direction: Outgoing,
-            bytes: packet.encode(ProtocolVersion::V311).unwrap(),
-            packet,
-            protocol: ProtocolVersion::V311,
-            skipped: None,
-        };
-        history.record(order, &event);
+        let mut packets = vec![(Outgoing, Packet::Connect(connect))];
+        if let Some(present) = present {
+            packets.push((
+                Incoming,
+                Packet::ConnAck(ConnAck::new(present, ReasonCode::Success)),
+            ));
+        }
+        for (direction, packet) in packets {
+            let event = PacketEvent {
+                at: ms(100),
+                client_id: "eda-t-order".into(),
+                direction,
+                bytes: packet.encode(ProtocolVersion::V311).unwrap(),
+                packet,
+                protocol: ProtocolVersion::V311,
+                skipped: None,
+            };
+            history.record(order, &event);
+        }
         unheard(&history)
     };
+    let reconnected = |clean: bool| reconnected_with(clean, None);
     let clean = reconnected(true);
     let note = clean[0].as_deref().unwrap();
     assert!(
@@ -1919,6 +1929,20 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
     assert!(!note.contains("broker's log"), "{note}");
     assert_eq!(clean[1], None, "the charge it had received");
     assert_eq!(reconnected(false)[0].as_deref(), Some(reserved_note));
+    // A session asked kept and found gone (Session Present 0: a broker restarted without
+    // persistence): that cause alone is named (42-AL F3: the three guesses on every row).
+    let lost = reconnected_with(false, Some(false));
+    let note = lost[0].as_deref().unwrap();
+    assert!(
+        note.starts_with("OrderService never received this inventory/reserved: the broker had no session kept for OrderService when it connected again (Session Present 0")
+            && !note.contains("ACL"),
+        "{note}"
+    );
+    assert_eq!(
+        reconnected_with(false, Some(true))[0].as_deref(),
+        Some(reserved_note),
+        "kept: the broker's words"
+    );
 
     // Received late, after the deadline: a slow participant, not a dropped message.
     let mut late = ended.clone();
