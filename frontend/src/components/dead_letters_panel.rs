@@ -286,7 +286,9 @@ pub fn DeadLettersPanel(props: &DeadLettersPanelProps) -> Html {
                 { "A message a service cannot process goes to deadletter/<service>: at once if it can never be \
                    processed as it is (not JSON, the wrong shape), after three tries if its handler fails. \
                    A message waiting for its next try is kept in the tab's database too: a reload tries it \
-                   again when it is due. This list is what the services published: a broker that refuses a \
+                   again when it is due. This list is what the services published, or will: one decided while \
+                   the broker cannot be reached waits in its service's client and goes out once it \
+                   reconnects. A broker that refuses a \
                    dead letter (its access rules) says so under MQTT 5.0, and the letter is marked; under \
                    3.1.1 it drops it without a word." }
             </p>
