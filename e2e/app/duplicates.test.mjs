@@ -65,7 +65,7 @@ describeApp('duplicates and the idempotent consumer', () => {
       await page.locator('[data-testid="status-payment"][data-state="connected"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
       const lost = page.locator('[data-testid="log-entry"][data-service="payment"]').filter({ hasText: `lost with the crash: its work in hand for order ${orderId}` });
       await lost.first().waitFor({ timeout: FLOW_TIMEOUT_MS });
-      assert.match((await lost.first().textContent()) ?? '', /a copy of it, by Deliver again or from its publisher, starts the work anew/);
+      assert.match((await lost.first().textContent()) ?? '', /\(its orders\/created, which started it, was acknowledged .*; a copy of that message, by Deliver again on it in the packet inspector or from its publisher, starts the work anew\)/);
       await deliverAgain(page, orderId);
       await waitForCount(witness, orderId, 'orders/created', 2);
       await waitForCount(witness, orderId, 'orders/confirmed', 1);

@@ -707,8 +707,11 @@ impl Flow {
     }
 
     /// The topic whose message starts `service`'s step under the current style
-    /// ([`Flow::starts_step`]); `None` for a service without one.
-    fn starting_topic(&self, service: ServiceId) -> Option<&'static str> {
+    /// ([`Flow::starts_step`]): PaymentService's `orders/created` (parallel),
+    /// `inventory/reserved` (choreography) or `commands/payment/charge` (orchestration);
+    /// InventoryService's `orders/created` or `commands/inventory/reserve`. `None` for a service
+    /// without one.
+    pub fn starting_topic(&self, service: ServiceId) -> Option<&'static str> {
         let style = self.settings.saga;
         match (service, style) {
             (ServiceId::Payment, SagaStyle::Parallel) => Some(topics::ORDERS_CREATED),

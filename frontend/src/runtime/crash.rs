@@ -89,12 +89,19 @@ impl Runtime {
             self.follow_style();
         }
         // Its timers die with it ([`Runtime::arm`] checks its crash count when they fall due).
+        // The message named by its topic: under orchestration a command, which the Orders
+        // row's Deliver again (an orders/created) does not send (42-AM F1).
+        let started_by = self
+            .flow
+            .borrow()
+            .starting_topic(instance.service)
+            .map_or_else(|| "the message".to_owned(), |topic| format!("its {topic}"));
         for order_id in in_hand {
             let why = format!(
-                "lost with the crash: its work in hand for order {order_id} (the message that \
-                 started it was acknowledged to the broker when it arrived, so the broker will \
-                 not send it again; a copy of it, by Deliver again or from its publisher, starts \
-                 the work anew)"
+                "lost with the crash: its work in hand for order {order_id} ({started_by}, which \
+                 started it, was acknowledged to the broker when it arrived, so the broker will \
+                 not send it again; a copy of that message, by Deliver again on it in the packet \
+                 inspector or from its publisher, starts the work anew)"
             );
             self.log(
                 instance.service,
