@@ -122,6 +122,17 @@ pub fn lost(events: &[Event]) -> Option<&ConnectionError> {
     })
 }
 
+/// The packet events among `events`, in order.
+pub fn packet_events(events: &[Event]) -> Vec<&PacketEvent> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Packet(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What `lost` says to the user.
 pub fn lost_text(events: &[Event]) -> Option<String> {
     lost(events).map(ConnectionError::to_string)

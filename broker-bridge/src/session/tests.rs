@@ -1,7 +1,9 @@
 //! The session against a fake broker, on virtual time: every step is a packet we hand it or a
 //! packet it must send. MQTT 3.1.1 here; `tests_v5.rs` has MQTT 5.0.
 
-use super::fake_broker::{accepted, dropped, incoming, lost, lost_text, FakeBroker, MS, S};
+use super::fake_broker::{
+    accepted, dropped, incoming, lost, lost_text, packet_events, FakeBroker, MS, S,
+};
 use super::*;
 use crate::packet::{Ack, ConnAck, ConnectReturnCode, LastWill, SubAck, UnsubAck};
 // The same tests run in the browser (`cargo test --target wasm32-unknown-unknown`): the session
@@ -772,13 +774,7 @@ fn credentials_reach_the_broker_but_the_packet_event_hides_them() {
         };
         assert_eq!(on_the_wire.username.as_deref(), Some("PaymentService"));
         assert_eq!(on_the_wire.password.as_deref(), Some(&b"hunter2"[..]));
-        let shown: Vec<_> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Packet(p) => Some(p),
-                _ => None,
-            })
-            .collect();
+        let shown = packet_events(&events);
         let [shown] = shown.as_slice() else {
             panic!("{events:?}");
         };

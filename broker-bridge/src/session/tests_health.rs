@@ -2,7 +2,7 @@
 //! client taking our client id, a message over our limit, a Session Present we never asked
 //! for. What the session decides (the delays, the words, what it sends) is checked here.
 
-use super::fake_broker::{accepted, dropped, lost, lost_text, FakeBroker, MS, S};
+use super::fake_broker::{accepted, dropped, lost, lost_text, packet_events, FakeBroker, MS, S};
 use super::*;
 use crate::packet::{Ack, ConnAck, Disconnect, SubAck};
 #[cfg(target_arch = "wasm32")]
@@ -306,13 +306,7 @@ fn an_oversized_3_1_1_message_is_skipped_acknowledged_and_the_connection_kept() 
         ["a message of 348 KB on orders/created exceeds the 256 KiB limit"]
     );
     // The wire views see the PUBLISH, without its payload, before the PUBACK (42-AK F1).
-    let packets: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Packet(p) => Some(p),
-            _ => None,
-        })
-        .collect();
+    let packets = packet_events(&events);
     assert_eq!(packets.len(), 2, "{packets:?}");
     let Packet::Publish(seen) = &packets[0].packet else {
         panic!("{:?}", packets[0].packet)

@@ -2,14 +2,20 @@
 //! person can read. Credentials (the CONNECT's user name and password) show only their size.
 
 use broker_bridge::packet::{ConnectReturnCode, RetainHandling, SubscriptionOptions};
-use broker_bridge::{Packet, PacketKind, Properties, Property, ProtocolVersion, QoS, ReasonCode};
+use broker_bridge::{
+    Packet, PacketKind, Properties, Property, ProtocolVersion, QoS, ReasonCode, SkippedPayload,
+};
 
 type Fields = Vec<(String, String)>;
 
 /// `packet`'s fields, named as `protocol` names them: a 3.1.1 CONNACK's return code (§3.2.2.3
 /// of 3.1.1), no reason code where 3.1.1 carries none (PUBACK, PUBREC, PUBREL, PUBCOMP,
-/// DISCONNECT).
-pub(super) fn fields(packet: &Packet, protocol: ProtocolVersion) -> Fields {
+/// DISCONNECT). A PUBLISH whose payload was `skipped` unread says so as its payload.
+pub(super) fn fields(
+    packet: &Packet,
+    protocol: ProtocolVersion,
+    skipped: Option<SkippedPayload>,
+) -> Fields {
     let v5 = protocol == ProtocolVersion::V5;
     let mut out = Fields::new();
     let mut add = |name: &str, value: String| out.push((name.to_owned(), value));
@@ -113,6 +119,8 @@ pub(super) fn fields(packet: &Packet, protocol: ProtocolVersion) -> Fields {
             .iter()
             .any(|property| matches!(property, Property::PayloadFormatIndicator(true)));
         let value = match (std::str::from_utf8(&p.payload).is_ok(), said_text) {
+            // Not read at all: nothing to say of its text.
+            _ if let Some(skipped) = skipped => super::packet::skipped_text(skipped),
             (true, _) => size,
             (false, false) => format!(
                 "{size}, not valid UTF-8: shown with \u{FFFD} in place of the bytes that are not"
@@ -238,7 +246,7 @@ mod tests {
     use broker_bridge::{ProtocolVersion, Publish};
 
     fn pairs(packet: Packet) -> Vec<(String, String)> {
-        fields(&packet, ProtocolVersion::V5)
+        fields(&packet, ProtocolVersion::V5, None)
     }
 
     /// A payload that is not UTF-8 says so beside its size, and a 5.0 one that promised UTF-8
@@ -271,7 +279,7 @@ mod tests {
     /// shown as "Bad User Name or Password (0x86)", 5.0's code).
     #[test]
     fn answers_in_3_1_1_are_named_as_3_1_1_names_them() {
-        let v311 = |packet: Packet| fields(&packet, ProtocolVersion::V311);
+        let v311 = |packet: Packet| fields(&packet, ProtocolVersion::V311, None);
         assert_eq!(
             v311(Packet::ConnAck(ConnAck::new(
                 false,

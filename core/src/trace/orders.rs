@@ -593,25 +593,17 @@ impl OrderRow {
 
     /// OrderService sent a CONNECT with a clean session: every result published for the order
     /// that it had not received by then will not reach it.
-    fn note_clean_start(&mut self) {
+    /// Or (`session_lost`) OrderService asked for its session kept and its broker had none
+    /// (Session Present 0): every such result is gone with the session.
+    fn note_unheard(&mut self, session_lost: bool) {
+        let missed = if session_lost {
+            &mut self.missed_by_lost_session
+        } else {
+            &mut self.missed_by_clean_start
+        };
         for (identity, _) in &self.published_by {
-            if !self.heard_by_order.contains(identity)
-                && !self.missed_by_clean_start.contains(identity)
-            {
-                self.missed_by_clean_start.push(*identity);
-            }
-        }
-    }
-
-    /// OrderService asked for its session kept and its broker had none (Session Present 0):
-    /// every result published for the order that it had not received by then is gone with the
-    /// session.
-    fn note_session_lost(&mut self) {
-        for (identity, _) in &self.published_by {
-            if !self.heard_by_order.contains(identity)
-                && !self.missed_by_lost_session.contains(identity)
-            {
-                self.missed_by_lost_session.push(*identity);
+            if !self.heard_by_order.contains(identity) && !missed.contains(identity) {
+                missed.push(*identity);
             }
         }
     }
@@ -1228,7 +1220,7 @@ impl OrderBook {
                 self.order_asked_kept = !connect.clean_session;
                 if connect.clean_session {
                     for row in &mut self.rows {
-                        row.note_clean_start();
+                        row.note_unheard(false);
                     }
                 }
             }
@@ -1238,7 +1230,7 @@ impl OrderBook {
                     && connack.code == broker_bridge::ReasonCode::Success =>
             {
                 for row in &mut self.rows {
-                    row.note_session_lost();
+                    row.note_unheard(true);
                 }
             }
             _ => {}

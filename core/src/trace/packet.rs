@@ -306,15 +306,7 @@ impl TracedPacket {
 
     /// The decoded fields for the inspector, as (name, value) in the packet's own order.
     pub fn fields(&self) -> Vec<(String, String)> {
-        let mut fields = super::fields::fields(&self.packet, self.protocol);
-        if let Some(skipped) = self.skipped {
-            for (name, value) in &mut fields {
-                if name == "Payload" {
-                    *value = skipped_text(skipped);
-                }
-            }
-        }
-        fields
+        super::fields::fields(&self.packet, self.protocol, self.skipped)
     }
 }
 
@@ -366,7 +358,7 @@ impl Mark {
 }
 
 /// "skipped unread: 348 KB, more than this page's 256 KiB limit" for a PUBLISH over the limit.
-fn skipped_text(skipped: SkippedPayload) -> String {
+pub(super) fn skipped_text(skipped: SkippedPayload) -> String {
     format!(
         "skipped unread: {}, more than this page's {} limit",
         broker_bridge::codec::kilobytes(skipped.size),
