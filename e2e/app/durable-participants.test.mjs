@@ -39,14 +39,20 @@ describeApp('the participants\' memory across a reload', () => {
       // not open, in what it keeps.
       await page.locator(`[data-testid="log-entry"][data-service="inventory"][data-topic="orders/confirmed"]`, { hasText: orderId }).first().waitFor();
       const created = witness.messages.find((m) => m.topic === 'orders/created' && m.json?.orderId === orderId);
+      const time = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-time"]`);
+      const before = Number((await time.textContent()).match(/^(\d+) ms$/)?.[1]);
+      assert.ok(Number.isFinite(before), `a time to outcome before the reload: ${await time.textContent()}`);
       await page.reload();
       await waitReady(page);
       await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor();
-      // Ended before the reload: its time is not known ("—"), not "…" as if it still ran
-      // (break-test 10).
-      const time = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-time"]`);
+      // Ended before the reload: not "…" as if it still ran (break-test 10), and not "—"
+      // either: the store's recordedAt of OrderCreated and OrderCompleted give it (42-AM F2),
+      // within a few milliseconds of the packets' figure.
       await time.scrollIntoViewIfNeeded();
-      assert.equal(await time.textContent(), '—');
+      const after = (await time.textContent()).match(/^(\d+) ms$/);
+      assert.ok(after, `a time to outcome after the reload: ${await time.textContent()}`);
+      assert.ok(Math.abs(Number(after[1]) - before) <= 100, `${before} ms before the reload, ${after[1]} ms after`);
+      assert.match(await time.locator('span').getAttribute('title'), /from the event store/);
       // The same bytes again, as a redelivery (or a replay by an operator) would look.
       await witness.publish('orders/created', created.payload, { qos: 1 });
       for (const service of ['payment', 'inventory', 'notification']) {

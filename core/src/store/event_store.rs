@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use super::stored_event::{StoreError, StoredEvent};
 use super::stream_event::StreamEvent;
 use super::stream_name;
 use super::upcast::CURRENT_SCHEMA;
-use crate::domain::order::Order;
+use crate::domain::order::{Order, OrderEvent};
 use crate::domain::timestamp::Timestamp;
 
 /// What a writer believes a stream's version to be when it appends (source document 004's
@@ -317,6 +318,27 @@ impl EventStore {
             }
         }
         Some(order)
+    }
+
+    /// How long the order took, by the store's clock: from its stream's first event
+    /// (OrderCreated) to the first that ended it (OrderCompleted or OrderCancelled), the
+    /// difference of their `recordedAt` (whole milliseconds; the seed's event-store envelope).
+    /// `None` for a stream with no events, one not ended, or a later event recorded before the
+    /// first (a clock set back).
+    ///
+    /// After a reload this is the row's time to outcome: the packets' clock of the page before
+    /// is gone with it.
+    pub fn time_to_outcome(&self, stream: Uuid) -> Option<Duration> {
+        let mut events = self.stream(stream);
+        let created = events.next()?.recorded_at.unix_millis();
+        let ended = events.find(|e| {
+            matches!(
+                e.event,
+                StreamEvent::Order(OrderEvent::Completed | OrderEvent::Cancelled { .. })
+            )
+        })?;
+        let ms = u64::try_from(ended.recorded_at.unix_millis() - created).ok()?;
+        Some(Duration::from_millis(ms))
     }
 
     /// The whole store as JSON lines: each event's [`StoredEvent::to_json`] and a `\n`, by

@@ -171,3 +171,36 @@ fn the_shop_is_what_its_table_says() {
         Some(StreamEvent::Order(OrderEvent::Cancelled { .. }))
     ));
 }
+
+/// A row restored after a reload takes its time to outcome from the store (42-AM F2): the
+/// table's "ends after", the first ending event's `recordedAt` less OrderCreated's; nothing
+/// for the open order, an unknown stream, or an end recorded before the creation.
+#[test]
+fn time_to_outcome_is_the_tables_ends_after() {
+    let store = shop();
+    let ms = |stream| store.time_to_outcome(stream).map(|t| t.as_millis());
+    assert_eq!(
+        [A, B, C, D, E, F, G].map(ms),
+        [
+            Some(1_000),
+            Some(1_500),
+            Some(5_000),
+            Some(2_500),
+            None,
+            Some(400),
+            Some(900)
+        ]
+    );
+    assert_eq!(store.time_to_outcome(Uuid::from_u128(0x99)), None);
+    let mut set_back = EventStore::new();
+    create(&mut set_back, A, 5_000, created("C123", 1, 1.00, 1.00));
+    act(
+        &mut set_back,
+        A,
+        4_000,
+        OrderCommand::Cancel {
+            reason: "payment timed out".into(),
+        },
+    );
+    assert_eq!(set_back.time_to_outcome(A), None);
+}

@@ -11,8 +11,9 @@
 //! `data-label`), so nothing scrolls sideways. The model is [`eda_core::trace::orders`]; this
 //! only draws it.
 
-use eda_core::domain::order::{Order, OrderStatus};
+use eda_core::domain::order::OrderStatus;
 use eda_core::services::instances::client_label;
+use eda_core::store::EventStore;
 use eda_core::trace::orders::{amount_text, Compensation, OrderRow, Start, StepSeen};
 use eda_core::trace::playback::Source;
 use yew::prelude::*;
@@ -70,9 +71,11 @@ fn unknown_fact(why: &'static str) -> Html {
     html! { <span class="muted" title={why}>{ "—" }</span> }
 }
 
+/// One order's row. `store` is OrderService's event store when the book has seen every order
+/// (live), for its word on what the wire has not shown yet and on a restored order's time.
 fn row_view(
     row: &OrderRow,
-    stored: Option<&Order>,
+    store: Option<&EventStore>,
     on_export: &Callback<uuid::Uuid>,
     on_again: Option<&Callback<u64>>,
     handlers: bool,
@@ -81,12 +84,26 @@ fn row_view(
 ) -> Html {
     let id = row.order_id.to_string();
     let why_unknown = row.start.why_not_known(recording);
-    let time = match (row.time_to_outcome(), row.ended) {
-        (Some(t), _) => html! { { format!("{} ms", t.as_millis()) } },
-        (None, Some(_)) => unknown_fact(why_unknown),
+    let stored = store.and_then(|store| store.fold(row.order_id));
+    let stored = stored.as_ref();
+    // Restored after a reload: the packets' clock of the page before went with it; the store's
+    // `recordedAt` of its creation and its end still tell (42-AM F2).
+    let restored_time = (row.start == Start::Restored)
+        .then(|| store.and_then(|store| store.time_to_outcome(row.order_id)))
+        .flatten();
+    let time = match (row.time_to_outcome(), restored_time, row.ended) {
+        (Some(t), _, _) => html! { { format!("{} ms", t.as_millis()) } },
+        (None, Some(t), _) => {
+            html! {
+                <span title="restored after a reload: from the event store, OrderCreated to the event that ended it, by their recordedAt">
+                    { format!("{} ms", t.as_millis()) }
+                </span>
+            }
+        }
+        (None, None, Some(_)) => unknown_fact(why_unknown),
         // Ended before a reload (restored, its outcome not seen on the wire since): not running.
-        (None, None) if row.status.is_terminal() => unknown_fact(why_unknown),
-        (None, None) => html! { { "…" } },
+        (None, None, None) if row.status.is_terminal() => unknown_fact(why_unknown),
+        (None, None, None) => html! { { "…" } },
     };
     let customer = match &row.customer_id {
         Some(customer) => outside_cut(customer, CUSTOMER_CHARS),
@@ -253,12 +270,9 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
         .map(|row| {
             // OrderService's word on an outcome the wire has not shown yet: live only (a
             // paused view or a recording shows what its packets say).
-            let stored = every_order
-                .then(|| trace.store.fold(row.order_id))
-                .flatten();
             row_view(
                 row,
-                stored.as_ref(),
+                every_order.then_some(&trace.store),
                 &on_export,
                 props.on_deliver_again.as_ref(),
                 props.show_handlers,
