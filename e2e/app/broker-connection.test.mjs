@@ -4,6 +4,7 @@
 //   node --test e2e/app/broker-connection.test.mjs      (this topic alone, after `trunk build`)
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { it } from 'node:test';
 
 import { FLOW_TIMEOUT_MS, SERVICES, brokerQuery, holdDatabaseAtNextLoad, waitForStates } from '../lib/app-page.mjs';
@@ -333,6 +334,49 @@ describeApp('broker connection', () => {
       assert.doesNotMatch(said, /still connecting|Wait until it shows connected/, `the form agrees with the help: "${said}"`);
       assert.match(said, /cannot reach the broker/, `the form says what the help says: "${said}"`);
       assert.match((await help.textContent()) ?? '', /Cannot reach the MQTT broker/, 'the help stays while it tries again');
+    });
+  });
+
+  // A break-test (42-AM F3): Place order while OrderService's first try was still opening,
+  // then that try failed. The form kept "still connecting … Wait until it shows connected" for
+  // 4 s beside the help's "Cannot reach the MQTT broker": two opposite instructions.
+  it('a click while the first try still opens, then the broker found unreachable: the form says so at once, as the help does', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // Takes each connection and says nothing for 2 s, then drops it: the WebSocket does not
+    // open, after a while long enough to click in.
+    const sockets = new Set();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      setTimeout(() => socket.destroy(), 2000);
+    });
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const url = `ws://127.0.0.1:${silent.address().port}/mqtt`;
+    await withApp(t, brokerQuery(url), async ({ page }) => {
+      await page.waitForFunction(
+        () => {
+          // The gate says why no order goes: the first try, the database read back.
+          const button = document.querySelector('[data-testid="place-order"]');
+          if (!/still connecting/.test(button?.dataset.gate ?? '')) return false;
+          button.click();
+          return true;
+        },
+        null,
+        { timeout: 30_000, polling: 10 },
+      );
+      const formError = page.locator('[data-testid="form-error"]');
+      await formError.waitFor({ state: 'visible' });
+      assert.match(((await formError.textContent()) ?? '').replace(/\s+/g, ' '), /OrderService is still connecting to the broker/, 'true when clicked');
+      const help = page.locator('[data-testid="broker-help"]');
+      await help.filter({ hasText: 'Cannot reach the MQTT broker' }).waitFor({ timeout: 30_000 });
+      // Said again with the failure in the same look at the gate; before, only 4 s after the
+      // click (the sentence's least time on screen), about 2 s from here.
+      await formError.filter({ hasText: 'cannot reach the broker' }).waitFor({ timeout: 1500 });
+      const said = ((await formError.textContent()) ?? '').replace(/\s+/g, ' ');
+      assert.doesNotMatch(said, /still connecting|Wait until it shows connected/, `the form agrees with the help: "${said}"`);
     });
   });
 

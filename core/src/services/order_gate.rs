@@ -645,6 +645,39 @@ pub fn still_true(shown: Option<&OrderRefusal>, now: Option<&OrderRefusal>) -> b
     }
 }
 
+/// The refusal a form's sentence that said `shown` says instead while the gate now says `now`
+/// (`None`: it passes), if it is to be said again: the same kind with other figures ("the 2
+/// sagas in flight", then 1), or another kind that waiting does not end
+/// ([`OrderRefusal::passes_by_itself`] is false: a broker that cannot be reached, refused or
+/// dropped, a service crashed or deaf). The sentence said last stays true so (42-AM F3: after a
+/// reload, "still connecting… Wait until it shows connected" stayed 4 s beside the help's
+/// "Cannot reach the MQTT broker"). Another wait, or an open gate, makes it out of date instead
+/// ([`still_true`]); a refusal that came from no gate (`shown` is `None`) is not said again.
+///
+/// ```
+/// use eda_core::services::order_gate::{said_again, OrderRefusal};
+/// use eda_core::services::ServiceId;
+///
+/// let reading = OrderRefusal::ReadingDatabase;
+/// let waiting = OrderRefusal::WaitingFor(vec![ServiceId::Payment]);
+/// assert_eq!(said_again(Some(&waiting), Some(&OrderRefusal::Crashed)), Some(OrderRefusal::Crashed));
+/// assert_eq!(said_again(Some(&reading), Some(&waiting)), None);
+/// assert_eq!(said_again(Some(&waiting), Some(&waiting)), None);
+/// ```
+pub fn said_again(
+    shown: Option<&OrderRefusal>,
+    now: Option<&OrderRefusal>,
+) -> Option<OrderRefusal> {
+    let (shown, now) = (shown?, now?);
+    let same_kind = std::mem::discriminant(shown) == std::mem::discriminant(now);
+    let say = if same_kind {
+        shown != now
+    } else {
+        !now.passes_by_itself()
+    };
+    say.then(|| now.clone())
+}
+
 impl OrderRefusal {
     /// Whether this refusal ends with no more than waiting: a first try to connect, services
     /// still to subscribe or whose online status is on its way back, a coordination switch
@@ -909,6 +942,38 @@ mod tests {
         // Not the gate's refusal: true while the gate shuts.
         assert!(still_true(None, Some(&OrderRefusal::Crashed)));
         assert!(!still_true(None, None));
+    }
+
+    /// 42-AM F3: a click while OrderService still connected, then the broker found unreachable:
+    /// the sentence says that now, not "wait until it shows connected" beside the help's
+    /// "Cannot reach the MQTT broker".
+    #[test]
+    fn a_refusal_that_waiting_does_not_end_is_said_at_once() {
+        let connecting = OrderRefusal::Connecting {
+            url: "ws://h:1".into(),
+        };
+        let unreachable = OrderRefusal::Unreachable {
+            url: "ws://h:1".into(),
+            reason: "the WebSocket did not open".into(),
+        };
+        assert_eq!(
+            said_again(Some(&connecting), Some(&unreachable)),
+            Some(unreachable.clone())
+        );
+        assert_eq!(
+            said_again(Some(&OrderRefusal::Crashed), Some(&unreachable)),
+            Some(unreachable.clone())
+        );
+        // Waits give way to a wait, or to an open gate, as still_true says: no new sentence.
+        let one = OrderRefusal::WaitingFor(vec![ServiceId::Inventory]);
+        assert_eq!(said_again(Some(&connecting), Some(&one)), None);
+        assert_eq!(said_again(Some(&unreachable), Some(&connecting)), None);
+        assert_eq!(said_again(Some(&unreachable), None), None);
+        assert_eq!(said_again(None, Some(&unreachable)), None);
+        // Other figures of the same kind: said again with them.
+        let both = OrderRefusal::WaitingFor(vec![ServiceId::Payment, ServiceId::Inventory]);
+        assert_eq!(said_again(Some(&both), Some(&one)), Some(one.clone()));
+        assert_eq!(said_again(Some(&one), Some(&one)), None);
     }
 
     /// The gate's answer to a new orchestrated order, the broker up.

@@ -11,7 +11,7 @@ use gloo::timers::callback::Timeout;
 
 use eda_core::services::acl::publisher_of;
 use eda_core::services::instances::Instance;
-use eda_core::services::order_gate::{still_true, OrderLink, OrderRefusal};
+use eda_core::services::order_gate::{said_again, still_true, OrderLink, OrderRefusal};
 use eda_core::services::refusal_shown::{fate, Fate};
 use eda_core::services::retry_gate::{Retry, RetryRefusal};
 use eda_core::services::ServiceId;
@@ -226,22 +226,33 @@ impl Runtime {
     ///
     /// Still true but with other figures ("the 3 sagas in flight", now 1; two services not
     /// subscribed, now one), it is said again with them (40-AF F4: the sentence kept the count
-    /// of the click while the note beside it counted down).
+    /// of the click while the note beside it counted down); shut now for a cause waiting does
+    /// not end (the broker found unreachable after "still connecting"), it says that cause at
+    /// once ([`said_again`], 42-AM F3).
     fn review_form_refusal(self: &Rc<Self>, gate_now: Option<&OrderRefusal>) {
         let (shown_at, true_now, moved) = match &self.form_refusal.borrow().0 {
             Some((shown_at, said, counts)) => {
-                let true_now = still_true(said.as_ref(), gate_now);
-                let moved = (true_now && said.is_some() && said.as_ref() != gate_now)
-                    .then(|| (gate_now.cloned(), *counts));
+                let moved = said_again(said.as_ref(), gate_now).map(|now| {
+                    let new_kind = said.as_ref().map(std::mem::discriminant)
+                        != Some(std::mem::discriminant(&now));
+                    (now, *counts, new_kind)
+                });
+                let true_now = moved.is_some() || still_true(said.as_ref(), gate_now);
                 (*shown_at, true_now, moved)
             }
             None => return,
         };
-        if let Some((Some(refusal), (asked, placed))) = moved {
+        let mut shown_at = shown_at;
+        if let Some((refusal, (asked, placed), new_kind)) = moved {
             let sentence =
                 eda_core::services::order::orders_refused(&refusal.cause(), asked, placed);
             if let Some(shown) = self.form_refusal.borrow_mut().0.as_mut() {
                 shown.1 = Some(refusal.clone());
+                // Another cause is another sentence to read: readable from now.
+                if new_kind {
+                    shown.0 = clock::now();
+                    shown_at = shown.0;
+                }
             }
             self.tell_now(Action::OrderRefused(format!(
                 "{sentence}{}",
