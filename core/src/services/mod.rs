@@ -808,18 +808,13 @@ impl Flow {
     /// orchestration), InventoryService's reservation (the order's creation, or the command in
     /// orchestration).
     fn starts_step(&self, service: ServiceId, event: &DomainEvent) -> bool {
-        let style = self.settings.saga;
-        match (service, event) {
-            (ServiceId::Payment, DomainEvent::OrderCreated(_)) => style == SagaStyle::Parallel,
-            (ServiceId::Payment, DomainEvent::InventoryReserved(reserved)) => {
-                style == SagaStyle::Choreography && reserved.success
-            }
-            (ServiceId::Payment, DomainEvent::ChargePayment(_)) => true,
-            (ServiceId::Inventory, DomainEvent::OrderCreated(_)) => {
-                style != SagaStyle::Orchestration
-            }
-            (ServiceId::Inventory, DomainEvent::ReserveInventory(_)) => true,
-            _ => false,
+        match event {
+            // A command starts its step in any style (one sent before a switch of style).
+            DomainEvent::ChargePayment(_) => service == ServiceId::Payment,
+            DomainEvent::ReserveInventory(_) => service == ServiceId::Inventory,
+            // A failed reservation starts no charge.
+            DomainEvent::InventoryReserved(reserved) if !reserved.success => false,
+            _ => self.starting_topic(service) == Some(event.topic()),
         }
     }
 
