@@ -70,7 +70,10 @@ impl Runtime {
         self.lose_tries_of(instance);
         // Its work in hand dies now, not when its timer falls due: a copy of the message that
         // started it, handled before then (Deliver again, the publisher's), starts it anew
-        // rather than finding it still under way (42-AL F9).
+        // rather than finding it still under way (42-AL F9); and a runtime handed the flow
+        // over before then (a switch of sessions, version or instances) does not arm it again
+        // for a fresh client (a newcomer's break-test: *Crash*, then *Sessions* → clean, and
+        // the orders the page called lost were charged).
         let dead: Vec<Armed> = {
             let mut armed = self.armed.borrow_mut();
             let (dead, kept) = std::mem::take(&mut *armed)

@@ -26,7 +26,7 @@ use eda_core::trace::Participant;
 use super::clients::{connect, recall, service_options, sign_in, subscribe};
 use super::presence::status_request;
 use super::report::problem;
-use super::{Armed, Connection, Handover, Report, Runtime};
+use super::{Connection, Handover, Report, Runtime};
 
 impl Runtime {
     /// Connects the four services (and PaymentService's further instances) to `url` with MQTT
@@ -344,7 +344,6 @@ impl Runtime {
         }
         self.monitor.close();
         self.stop_ending_left_sessions();
-        self.abandon_crashed_work();
         let settings = self.flow.borrow().settings.clone();
         Handover {
             flow: self.flow.replace(Flow::new(settings)),
@@ -355,25 +354,6 @@ impl Runtime {
             current: self.current.clone(),
             learned: self.learned.take(),
             held_back: self.held_back.take(),
-        }
-    }
-
-    /// Drops from the flow's schedule the busy work (a payment, a reservation) of an instance
-    /// crashed since its timer was armed: that work died with the crash ([`Runtime::crash`]
-    /// says so in the service's log and its crash line), and its timer, which would abandon it
-    /// when due, dies with this runtime. Handed over, the next runtime would arm it again for a
-    /// fresh client and carry it out (a newcomer's break-test: *Crash PaymentService*, then
-    /// *Sessions* → clean, and the ten orders the page called lost were charged and confirmed).
-    fn abandon_crashed_work(&self) {
-        let dead: Vec<Armed> = self
-            .armed
-            .take()
-            .into_iter()
-            .filter(|a| a.work.is_busy() && self.links.borrow().crash_count(a.worker) != a.crashes)
-            .collect();
-        let mut flow = self.flow.borrow_mut();
-        for armed in dead {
-            flow.abandon(&armed.work);
         }
     }
 }
