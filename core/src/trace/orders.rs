@@ -648,8 +648,8 @@ impl OrderRow {
             format!(
                 "OrderService never received this {topic}: the broker had no session kept for \
                  OrderService when it connected again (Session Present 0, though it asked for \
-                 one kept: a broker restarted without persistence), so what it held for \
-                 OrderService was gone"
+                 one kept: a broker restarted without persistence, or from a save older than \
+                 the session), so what it held for OrderService was gone"
             )
         } else if order_crashed {
             format!(

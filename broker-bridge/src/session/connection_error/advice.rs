@@ -3,7 +3,18 @@
 //! sign-in form).
 
 use super::ConnectionError;
-use crate::packet::ReasonCode;
+use crate::packet::{ProtocolVersion, ReasonCode};
+
+/// The advice for a refusal of who we are (or of a rule the broker does not name), as a
+/// literal for `concat!`.
+macro_rules! check_credentials {
+    () => {
+        "Check the user name and password (Sign in to the broker, at the top of the page), or \
+         the broker's access rules, then press Try again. Mosquitto's log shows only the refusal \
+         (Sending CONNACK with this code), not which rule: a wrong password, a user it does not \
+         know and anonymous clients not allowed look the same there."
+    };
+}
 
 impl ConnectionError {
     /// The broker refused who we are: 0x86 Bad User Name or Password or 0x87 Not authorized
@@ -70,15 +81,23 @@ impl ConnectionError {
             }
             // Mosquitto answers 3.1.1's return code 5 for other rules too (a newcomer's
             // break-test, 34-J F4: a Will over its `message_size_limit`, on a broker that lets
-            // anonymous clients in). Its log does not name the rule (39-AA F4).
-            _ => {
-                "Check the user name and password (Sign in to the broker, at the top of the \
-                 page), or the broker's access rules, then press Try again. Mosquitto's log \
-                 shows only the refusal (Sending CONNACK with this code), not which rule: a \
-                 wrong password, a user it does not know and anonymous clients not allowed look \
-                 the same there. It refuses with this code a Last Will larger than its \
-                 message_size_limit too."
+            // anonymous clients in); under 5.0 that Will gets 0x95 (43-AN F2). Its log does not
+            // name the rule (39-AA F4).
+            _ if matches!(
+                self,
+                ConnectionError::Refused {
+                    protocol: ProtocolVersion::V311,
+                    ..
+                }
+            ) =>
+            {
+                concat!(
+                    check_credentials!(),
+                    " It refuses with this code a Last Will larger than its message_size_limit \
+                     too."
+                )
             }
+            _ => check_credentials!(),
         })
     }
 }
@@ -86,7 +105,7 @@ impl ConnectionError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{ConnAck, ProtocolVersion};
+    use crate::packet::ConnAck;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -161,6 +180,13 @@ mod tests {
             "{five}"
         );
         assert!(five.contains("message_size_limit"), "{five}");
+        // Under 5.0 Mosquitto refuses that Will with 0x95, not 0x87 (43-AN F2).
+        let eighty_seven = advice(ReasonCode::NotAuthorized);
+        assert!(
+            !eighty_seven.contains("message_size_limit"),
+            "{eighty_seven}"
+        );
+        assert!(five.starts_with(eighty_seven), "{five}");
         let credentials = advice(ReasonCode::BadUserNameOrPassword);
         assert!(
             credentials.contains("user name and password"),
