@@ -317,6 +317,34 @@ describeApp('read model', () => {
       }
     }));
 
+  // A break-test (43-AN F1): one event forged far past the store, then a real order whose
+  // events wait out the projection delay: the line said only that the read model held events
+  // the store does not, and counted the 4 waiting as skipped.
+  it('an event forged far past the store: the lag line still says how far the read model is behind the store\'s own events', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0&projection_ms=3000`, async ({ page }) => {
+      await waitReady(page);
+      const stream = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+      const witness = await watchEveryTopic(broker);
+      try {
+        await witness.publish(`eventstore/orders/${stream}`, JSON.stringify({ position: 999999, stream, version: 1, type: 'OrderCreated', schema: 3, recordedAt: '2026-12-07T10:00:00.000Z', data: { customerId: 'EVIL', items: [{ productId: 'P001', quantity: 1, price: 1000 }], totalAmount: 1000, saga: 'parallel' } }), { qos: 1 });
+        const ahead = /^The read model holds events the store does not \(position 999999; the store is at (\d+)\)/;
+        await waitInPage(page, 'the forged event projected', (pattern) => new RegExp(pattern).test(document.querySelector('[data-testid="query-lag"]')?.textContent ?? ''), ahead.source);
+        const id = await placeOrder(page);
+        await page.locator(`[data-testid="store-stream"][data-stream="${id}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        // Its 4 events wait out the 3 s delay: behind, not skipped.
+        const behind = page.locator('[data-testid="query-lag"][data-events-behind="4"]');
+        await behind.waitFor();
+        const text = ((await behind.textContent()) ?? '').trim();
+        assert.match(text, ahead, text);
+        assert.match(text, /Of the store's own events: Behind: 4 events \(\d+ ms\) not projected yet; at position 0 of 4\./, text);
+        assert.equal(await behind.getAttribute('data-skipped'), '0', 'waiting out the delay, not skipped');
+        // Then projected: caught up with the store's own.
+        await waitInPage(page, 'caught up with the store', () => /Of the store's own events: Caught up: projected to position 4 of 4\.$/.test(document.querySelector('[data-testid="query-lag"]')?.textContent?.trim() ?? ''));
+      } finally {
+        await witness.close();
+      }
+    }));
+
   // A newcomer's break-test: a made-up order published at the positions the store uses next,
   // then a real order at those positions: the panel said "Caught up: projected to position 8 of
   // 8" with the made-up order's 1000.00 in the read model's revenue, and no word.

@@ -10,10 +10,11 @@ use crate::domain::Timestamp;
 const HELD_NAMED: usize = 3;
 
 /// The lag line of `model` (projected to [`ReadModel::position`]) behind a store whose head is
-/// `head` ([`Lag::of`]): caught up, behind (late only), missing (events older than its position
-/// never came), or ahead of the store (something other than this page's OrderService
-/// published on its topics); then, while it holds events that arrived before the version they
-/// follow, which ([`held_line`]).
+/// `head` ([`Lag::of`]): caught up, behind (late only), or missing (events older than its
+/// position never came), after, when it is ahead of the store (something other than this
+/// page's OrderService published on its topics), a sentence saying so, its position in the
+/// store then being [`ReadModel::position_in`]; then, while it holds events that arrived
+/// before the version they follow, which ([`held_line`]).
 ///
 /// `delayed`: the positions QueryService received and holds for its projection delay
 /// ([`crate::trace::Trace::projecting`]); those older than its position waited out a longer
@@ -32,7 +33,9 @@ pub fn lag_line(
     // Held events older than the position arrived: of the skipped, they are not "not received"
     // (a newcomer's break-test: "Missing 5 events … QueryService has not received them" beside
     // "Holding 4 events that arrived"). Nor are those in the projection delay (41-AH F4).
-    let position = model.position();
+    // Ahead of the store (a forged event): its own events are judged from the newest of them
+    // applied, after a sentence on the forged one (43-AN F1).
+    let position = model.position_in(head);
     let held_older = model
         .held_events()
         .filter(|(event, _)| event.position < position)
@@ -42,6 +45,17 @@ pub fn lag_line(
         .filter(|at| !model.has_applied(**at))
         .count() as u64;
     let line = store_lag_line(lag, position, head, (held_older, delayed_older, died_older));
+    let line = if model.position() > head {
+        format!(
+            "The read model holds events the store does not (position {}; the store is at \
+             {head}): something other than this page's OrderService published on \
+             eventstore/orders/… (another page on the same topics, or a client by hand). Of the \
+             store's own events: {line}",
+            model.position()
+        )
+    } else {
+        line
+    };
     match held_line(model) {
         Some(held) => format!("{line} {held}"),
         None => line,
@@ -103,13 +117,6 @@ fn store_lag_line(
 ) -> String {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let time = duration_text(lag.time_behind());
-    if position > head {
-        return format!(
-            "The read model holds events the store does not (position {position}; the store is \
-             at {head}): something other than this page's OrderService published on \
-             eventstore/orders/… (another page on the same topics, or a client by hand)."
-        );
-    }
     if lag.events_behind == 0 {
         return format!("Caught up: projected to position {position} of {head}.");
     }
@@ -238,7 +245,7 @@ pub fn died_in_crash_older(model: &ReadModel, store: &EventStore, crash: QueryCr
     if crash.held == 0 {
         return 0;
     }
-    let (position, crashed) = (model.position(), crash.crashed.unix_millis());
+    let (position, crashed) = (model.position_in(store.head()), crash.crashed.unix_millis());
     let older = not_applied(model, store)
         .filter(|(at_position, at)| *at_position < position && *at < crashed)
         .count();
@@ -344,6 +351,43 @@ mod tests {
             ms_behind,
             skipped,
         }
+    }
+
+    /// One OrderCreated at `position`, of its own stream, recorded at 09:20:00 on 2026-12-02.
+    fn created_alone(position: u64) -> StoredEvent {
+        let created = format!(
+            r#"{{"position":{position},"stream":"00000000-0000-0000-0000-{position:012}","version":1,"type":"OrderCreated","schema":3,"recordedAt":"2026-12-02T09:20:00.000Z","data":{{"customerId":"C1","items":[],"totalAmount":1}}}}"#
+        );
+        StoredEvent::decode(created.as_bytes()).unwrap()
+    }
+
+    // 43-AN F1: one event forged at position 999999, then an order's 4 events waiting out the
+    // projection delay: the line said only that the read model was ahead of the store, and the
+    // 4 counted as skipped.
+    #[test]
+    fn a_forged_event_past_the_store_does_not_hide_the_store_s_own_lag() {
+        let store = EventStore::load((1..=8).map(created_alone).collect()).unwrap();
+        let mut model = at(4);
+        model.project(&created_alone(999_999));
+        assert_eq!((model.position(), model.position_in(8)), (999_999, 4));
+        let now = Timestamp::from_unix_millis(created_alone(1).recorded_at.unix_millis() + 1_623)
+            .unwrap();
+        let lag = Lag::of(&model, &store, now);
+        assert_eq!((lag.events_behind, lag.skipped), (4, 0));
+        let line = lag_line(lag, &model, 8, &std::collections::BTreeSet::new(), 0);
+        assert_eq!(
+            line,
+            "The read model holds events the store does not (position 999999; the store is at \
+             8): something other than this page's OrderService published on eventstore/orders/… \
+             (another page on the same topics, or a client by hand). Of the store's own events: \
+             Behind: 4 events (1623 ms) not projected yet; at position 4 of 8."
+        );
+        // Caught up with the store's own: said so after.
+        let caught_up = Lag::of(&at(8), &store, now);
+        let mut ahead = at(8);
+        ahead.project(&created_alone(999_999));
+        assert!(lag_line(caught_up, &ahead, 8, &Default::default(), 0)
+            .ends_with("Of the store's own events: Caught up: projected to position 8 of 8."));
     }
 
     // A newcomer's break-test: "Missing 5 events … QueryService has not received them" counted
@@ -562,15 +606,13 @@ mod tests {
     }
 
     #[test]
-    fn caught_up_newer_events_and_a_model_ahead_of_the_store() {
+    fn caught_up_and_newer_events() {
         assert_eq!(
             store_lag_line(lag(0, 0, 0), 7, 7, (0, 0, 0)),
             "Caught up: projected to position 7 of 7."
         );
         assert!(store_lag_line(lag(5, 2, 30), 7, 10, (0, 0, 0))
             .contains("(the store is at 10; 3 newer events not projected yet)"));
-        assert!(store_lag_line(lag(0, 0, 0), 9, 7, (0, 0, 0))
-            .starts_with("The read model holds events"));
     }
 
     const STREAM: &str = "55555555-5555-5555-5555-555555555555";

@@ -357,6 +357,17 @@ impl ReadModel {
         self.position
     }
 
+    /// The newest position up to `head` (a store's) that was applied; 0 for none. It is
+    /// [`ReadModel::position`] unless the read model applied an event past the store's end
+    /// (forged by another client, or another page's store on the same topics): what the store
+    /// holds is then judged from here, not from the forged position (43-AN F1: after one event
+    /// at position 999999, the store's own events waiting out the projection delay counted as
+    /// skipped, and the lag line said nothing of them).
+    pub fn position_in(&self, head: u64) -> u64 {
+        let ahead = self.ahead.range(..=head).next_back().copied().unwrap_or(0);
+        self.checkpoint.min(head).max(ahead)
+    }
+
     /// Every position up to this one is applied: the store's events after it are the ones
     /// the read model may still miss.
     pub fn checkpoint(&self) -> u64 {

@@ -15,8 +15,8 @@ pub struct Lag {
     /// Milliseconds from the recording of the oldest event not applied to `now`; 0 when caught
     /// up (and when `now` is before that recording).
     pub ms_behind: u64,
-    /// Of [`Lag::events_behind`], those older than the newest event applied
-    /// ([`ReadModel::position`]): later events arrived and these did not. QueryService may never
+    /// Of [`Lag::events_behind`], those older than the newest of the store's events applied
+    /// ([`ReadModel::position_in`] the store's head): later events arrived and these did not. QueryService may never
     /// receive them (published before it subscribed, with no session to keep them); a rebuild
     /// from the store projects them.
     pub skipped: u64,
@@ -36,7 +36,9 @@ impl Lag {
                 let ms = now.unix_millis() - oldest.recorded_at.unix_millis();
                 u64::try_from(ms).unwrap_or(0)
             });
-        let skipped = missing().take_while(|&p| p < model.position()).count() as u64;
+        let skipped = missing()
+            .take_while(|&p| p < model.position_in(head))
+            .count() as u64;
         Lag {
             events_behind,
             ms_behind,
