@@ -681,6 +681,69 @@ fn a_copy_of_the_message_that_started_work_that_died_is_done_not_ignored() {
     }
 }
 
+/// A break-test (43-AN F5): under orchestration PaymentService crashed with the charge
+/// command's work in hand; the order timed out and the refund command was answered "nothing to
+/// refund"; then a copy of the charge command was ignored as "processed before" and
+/// OrderService got no answer. It is answered now as a late command is: not charged, `order
+/// already cancelled`.
+#[test]
+fn a_copy_of_a_command_whose_work_died_after_the_saga_ended_is_answered_already_cancelled() {
+    let mut flow = Flow::new(FlowSettings {
+        saga: SagaStyle::Orchestration,
+        ..settings()
+    });
+    let charge = br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","customerId":"C123","amount":59.98,"requestedAt":"2024-01-15T10:30:00.800Z"}"#;
+    let refund = br#"{"orderId":"3fa85f64-5717-4562-b3fc-2c963f66afa6","reason":"payment timed out","requestedAt":"2024-01-15T10:30:01.800Z"}"#;
+    let scheduled = |commands: &[Command]| {
+        commands.iter().find_map(|c| match c {
+            Command::Schedule { work, .. } if matches!(work, Work::Charge { .. }) => {
+                Some(work.clone())
+            }
+            _ => None,
+        })
+    };
+    let first = flow
+        .handle(
+            ServiceId::Payment,
+            at(0),
+            topics::COMMAND_CHARGE_PAYMENT,
+            charge,
+        )
+        .unwrap();
+    let work = scheduled(&first).expect("the charge is scheduled");
+    flow.abandon(&work);
+    let refunded = flow
+        .handle(
+            ServiceId::Payment,
+            at(5_000),
+            topics::COMMAND_REFUND_PAYMENT,
+            refund,
+        )
+        .unwrap();
+    assert!(
+        refunded.iter().any(|c| matches!(c, Command::Publish(DomainEvent::PaymentRefunded(r)) if r.payment_id.is_nil())),
+        "nothing to refund: {refunded:?}"
+    );
+    let copy = flow
+        .handle(
+            ServiceId::Payment,
+            at(6_000),
+            topics::COMMAND_CHARGE_PAYMENT,
+            charge,
+        )
+        .expect("not a duplicate");
+    let work = scheduled(&copy).expect("handled as the first");
+    let answer = flow.complete(work, at(7_000), uuid::Uuid::from_u128(7));
+    assert!(
+        answer.iter().any(|c| matches!(
+            c,
+            Command::Publish(DomainEvent::PaymentProcessed(p))
+                if !p.success && p.reason.as_deref() == Some(payment::ALREADY_CANCELLED)
+        )),
+        "answered order already cancelled, not charged: {answer:?}"
+    );
+}
+
 /// A newcomer's break-test (42-AL F5): a reload mid-payment, and PaymentService's restore line
 /// said "0 charges, 10 orders processed", nothing of the charges under way that died with the
 /// page. It counts them now; and a copy of such an order is charged.

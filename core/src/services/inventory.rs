@@ -372,6 +372,13 @@ impl InventoryService {
             .owes_an_answer(order_id, self.held.contains(&order_id))
     }
 
+    /// Whether InventoryService neither did `order_id`'s step nor saw it fail or confirmed
+    /// ([`SagaStanding::never_did_its_step`]).
+    pub fn never_did_its_step(&self, order_id: Uuid) -> bool {
+        self.saga
+            .never_did_its_step(order_id, self.held.contains(&order_id))
+    }
+
     /// Whether InventoryService still owes `order_id` its reservation's result: nothing
     /// reserved or refused for it, and its saga not ended or compensated here
     /// ([`SagaStanding::owes_its_step`]).

@@ -263,6 +263,18 @@ impl SagaStanding {
             && !self.compensated_early.contains(&order_id)
     }
 
+    /// Whether this participant neither did `order_id`'s step (not `done_here`) nor saw it fail
+    /// or confirmed: the step's work died before it had any effect, whatever became of the
+    /// saga since. A copy of a command that starts the step (orchestration), processed before,
+    /// is then handled as the first: while the saga runs it does the step
+    /// ([`SagaStanding::owes_its_step`]); once it was compensated before the step, it is
+    /// answered `order already cancelled`, as a late command is, rather than ignored as a
+    /// duplicate of work that never happened, with OrderService left without an answer (43-AN
+    /// F5). The caller checks that no step is under way now.
+    pub fn never_did_its_step(&self, order_id: Uuid, done_here: bool) -> bool {
+        !done_here && !self.confirmed.contains(&order_id) && !self.failed.contains(&order_id)
+    }
+
     /// How `order_id`'s saga stands, to keep in the tab's database ([`super::durable`]).
     pub fn memo(&self, order_id: Uuid) -> SagaMemo {
         SagaMemo {

@@ -1096,19 +1096,27 @@ impl Flow {
             // had any effect (a crash, a reload): done now, not ignored (42-AL F9: the crash
             // line said the broker would not send it again; Deliver again did, and the copy was
             // "processed before" though nothing was charged).
+            // A copy of a command whose work died, once the saga was compensated before the
+            // step: answered "order already cancelled" as a late command is (43-AN F5).
             _ if self.starts_step(service, &event)
                 && !self.unreadable.contains(&(service, order_id)) =>
             {
+                let command = matches!(
+                    event,
+                    DomainEvent::ChargePayment(_) | DomainEvent::ReserveInventory(_)
+                );
                 match service {
                     ServiceId::Payment => {
                         !self.has_work(
                             |w| matches!(w, Work::Charge { order_id: o, .. } if *o == order_id),
-                        ) && self.payment.owes_its_step(order_id)
+                        ) && (self.payment.owes_its_step(order_id)
+                            || command && self.payment.never_did_its_step(order_id))
                     }
                     ServiceId::Inventory => {
                         !self.has_work(
                             |w| matches!(w, Work::Reserve { order_id: o, .. } if *o == order_id),
-                        ) && self.inventory.owes_its_step(order_id)
+                        ) && (self.inventory.owes_its_step(order_id)
+                            || command && self.inventory.never_did_its_step(order_id))
                     }
                     _ => false,
                 }

@@ -301,6 +301,13 @@ impl PaymentService {
             .owes_an_answer(order_id, self.charges.contains(&order_id))
     }
 
+    /// Whether PaymentService neither did `order_id`'s step nor saw it fail or confirmed
+    /// ([`SagaStanding::never_did_its_step`]).
+    pub fn never_did_its_step(&self, order_id: Uuid) -> bool {
+        self.saga
+            .never_did_its_step(order_id, self.charges.contains(&order_id))
+    }
+
     /// Whether PaymentService still owes `order_id` its charge's result: nothing charged or
     /// declined for it, and its saga not ended or compensated here
     /// ([`SagaStanding::owes_its_step`]).
