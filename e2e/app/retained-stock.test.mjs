@@ -204,6 +204,27 @@ describeApp('retained stock and the late joiner', () => {
       await note.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
     }));
 
+  // A break-test (43-AO F1): F5 after an order, on the tab's own link (stock=P001:5). The note
+  // said the address held the restored P001:3, then that "this link's stock=P001:5 is not what
+  // is counted: to count from it, type it in the field", which would undo what the reload kept.
+  it('F5 on the tab\'s own link after an order: the note does not send the learner back to the link\'s stock', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:5&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      const id = await placeOrder(page);
+      await page.locator(`[data-testid="order-row"][data-order-id="${id}"][data-status="Completed"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await waitInPage(page, 'the stock panel shows P001: 3', () =>
+        document.querySelector('[data-testid="stock-level"][data-product="P001"]')?.dataset.units === '3');
+      assert.equal(new URL(page.url()).searchParams.get('stock'), 'P001:5', 'the address still has the link\'s stock');
+      await page.reload();
+      await waitReady(page);
+      const note = page.locator('[data-testid="stock-restored"]');
+      await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const text = ((await note.textContent()) ?? '').trim();
+      assert.match(text, /now hold them as restored \(P001:3\)/, text);
+      assert.doesNotMatch(text, /This link's stock=P001:5|type it in the field/, text);
+      assert.equal(await stockShown(page, 'P001'), '3');
+    }));
+
   // A newcomer's break-test (34-K F2): a reload while 4 units were held for two open orders
   // wrote the units on hand (P001:1) into the field and the link, though the page went back to 5
   // once they were released: a shared link then started 4 units short.

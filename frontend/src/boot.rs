@@ -102,7 +102,8 @@ impl Boot {
         // The tab's tag is kept per namespace (tab_session): read `?ns=` as the state will.
         let (namespace, _) =
             namespace_from_query(pairs.clone().find(|(k, _)| *k == "ns").map(|(_, v)| v));
-        let state = State::from_link(pairs, &tab_session::session_tag(&namespace));
+        let mut state = State::from_link(pairs, &tab_session::session_tag(&namespace));
+        state.link_reloaded = reloaded();
         // The state says why each refused value was ignored; the address keeps only what the
         // page runs, each value as the page writes it, so copying it shares a link that is not
         // refused again.
@@ -299,4 +300,19 @@ fn awaiting_answers() -> bool {
             .and_then(|boot| boot.runtime.borrow().clone());
         runtime.is_some_and(|runtime| runtime.awaits_connack())
     })
+}
+
+/// Whether the browser loaded this page by its reload (the Navigation Timing entry's `type`
+/// is `"reload"`, W3C Navigation Timing Level 2 §4): the link is then the one the tab had, not
+/// a later one. `false` when the browser does not say.
+fn reloaded() -> bool {
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
+        return false;
+    };
+    let entries = performance.get_entries_by_type("navigation");
+    let entry = entries.get(0);
+    js_sys::Reflect::get(&entry, &"type".into())
+        .ok()
+        .and_then(|kind| kind.as_string())
+        .is_some_and(|kind| kind == "reload")
 }

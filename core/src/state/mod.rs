@@ -353,6 +353,11 @@ pub struct State {
     /// newcomer's break-test: a later link's `?stock=P001:100` was replaced by the tab's levels
     /// and gone from the address, with nothing naming it).
     pub stock_from_link: Option<Stock>,
+    /// Whether the browser loaded the page by its reload (F5), so the link is the one the tab
+    /// had, not a later one; the driver says so (`false` by default). A link's `?stock=`
+    /// reloaded so is the levels the tab's orders have changed since, not a later link's stock
+    /// to name ([`State::stock_restored_note`], 43-AO F1).
+    pub link_reloaded: bool,
     /// How many instances PaymentService runs (1 to 3), competing for its work.
     pub payment_instances: u8,
     /// Why `?payment_instances=` was not used, or why the instances cannot share the work (the
@@ -673,6 +678,7 @@ impl State {
             uncounted: Default::default(),
             stock_restored: false,
             stock_from_link: None,
+            link_reloaded: false,
             payment_instances: 1,
             instances_error: None,
             namespace: Default::default(),
@@ -889,8 +895,10 @@ impl State {
                 self.flow.stock
             )
         };
+        // A reload's link is the tab's own: its stock is what the orders since have changed,
+        // and typing it in would undo what the reload kept (43-AO F1).
         Some(match &self.stock_from_link {
-            Some(asked) if *asked != self.flow.stock => {
+            Some(asked) if *asked != self.flow.stock && !self.link_reloaded => {
                 let asked = if asked.0.is_empty() {
                     "stock= (nothing counted)".to_owned()
                 } else {

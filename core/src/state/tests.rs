@@ -788,6 +788,17 @@ fn a_stock_restored_from_the_tab_database_is_said_and_becomes_the_field_s_and_th
         "{:?}",
         later.stock_restored_note()
     );
+    // 43-AO F1: F5 on the tab's own link, whose stock=P001:5 the orders have taken to 3
+    // since: not a later link's stock, and typing it in would undo what the reload kept.
+    let mut reloaded = State::from_link([("stock", "P001:5")], "t");
+    reloaded.link_reloaded = true;
+    reloaded.apply(Action::StockRestored(Stock::parse("P001:3").unwrap()));
+    let note = reloaded.stock_restored_note().unwrap();
+    assert!(!note.contains("This link's"), "{note}");
+    assert!(
+        note.contains("now hold them as restored (P001:3)"),
+        "{note}"
+    );
     // The same levels as the link's (a reload of an address that holds the restored levels):
     // nothing more to say; nor for a link without ?stock=, or with one refused.
     let mut same = State::from_link([("stock", "P001:3")], "t");
