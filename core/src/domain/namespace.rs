@@ -58,6 +58,13 @@ pub enum NamespaceError {
     /// A leading, trailing or doubled `/`.
     #[error("it has an empty topic level (a leading, trailing or doubled /)")]
     EmptyLevel,
+    /// A level of white space only (`?ns=a/+` is `a/ `: 43-AO F4, it was called an empty
+    /// level).
+    #[error(
+        "its level {0:?} is only white space (in a link, + stands for a space; MQTT's wildcard \
+         + is %2B, and no namespace may hold one)"
+    )]
+    BlankLevel(String),
     /// `+` or `#`: wildcards belong in filters, never in a topic name (MQTT 3.1.1 §4.7.1).
     #[error("{0} is an MQTT wildcard, which a topic name may not contain")]
     Wildcard(char),
@@ -128,6 +135,13 @@ impl Namespace {
     /// Checks `text` (trimmed) as a namespace: see [`NamespaceError`] for what is refused.
     pub fn parse(text: &str) -> Result<Self, NamespaceError> {
         let trimmed = text.trim();
+        if let Some(level) = text
+            .split('/')
+            .find(|level| !level.is_empty() && level.trim().is_empty())
+            .filter(|_| !trimmed.is_empty())
+        {
+            return Err(NamespaceError::BlankLevel(level.to_owned()));
+        }
         if trimmed.is_empty() {
             return Err(if text.is_empty() {
                 NamespaceError::Empty
@@ -272,6 +286,9 @@ mod tests {
             ("/class-7", EmptyLevel),
             ("class-7/", EmptyLevel),
             ("a//b", EmptyLevel),
+            // `?ns=a/+` in a link (43-AO F4).
+            ("a/ ", BlankLevel(" ".into())),
+            ("a/ /b", BlankLevel(" ".into())),
             ("class 7", Character(' ')),
             ("clàss", Character('à')),
             ("a\u{200b}b", Character('\u{200b}')),
