@@ -423,6 +423,12 @@ describeApp('read model', () => {
       await page.dispatchEvent('[data-testid="store-open"]', 'change');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="store-event"]').length === 4);
       assert.equal(await page.locator('[data-testid="store-open-error"]').count(), 0, 'the error goes');
+      // An id the store does not hold: the error, and not the stream shown before under it as
+      // if it were the answer (43-AO F8).
+      await page.fill('[data-testid="store-open"]', 'aaaaaaaa-1111-4222-8333-444444444444');
+      await page.dispatchEvent('[data-testid="store-open"]', 'change');
+      await page.locator('[data-testid="store-open-error"]').waitFor();
+      assert.equal(await page.locator('[data-testid="store-event"]').count(), 0, 'no stream under the error');
     }));
 
   // A tester's break-test: with the store at position 4 (one order, completed), a version 5 of

@@ -152,16 +152,24 @@ pub fn EventStorePanel(props: &EventStorePanelProps) -> Html {
                     open_error.set(None);
                     selected.set(Some(id));
                 }
-                Ok(id) => open_error.set(Some(format!(
-                    "The store holds no stream {}.",
-                    stream_name(id)
-                ))),
+                // The stream shown before goes: under the error it read as the answer (43-AO
+                // F8).
+                Ok(id) => {
+                    selected.set(None);
+                    open_error.set(Some(format!(
+                        "The store holds no stream {}.",
+                        stream_name(id)
+                    )));
+                }
                 Err(_) if id.is_empty() => open_error.set(None),
-                Err(_) => open_error.set(Some(
-                    "An order id is a UUID, e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6 (with or \
-                     without order- before it)."
-                        .to_owned(),
-                )),
+                Err(_) => {
+                    selected.set(None);
+                    open_error.set(Some(
+                        "An order id is a UUID, e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6 (with \
+                         or without order- before it)."
+                            .to_owned(),
+                    ));
+                }
             }
         })
     };
