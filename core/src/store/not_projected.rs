@@ -56,6 +56,9 @@ enum Ignored {
         /// This page's event store holds the event, byte for byte: the one the read model took
         /// at its place before is the stranger.
         in_this_store: bool,
+        /// Refused by the read model a Rebuild has since replaced: its reason speaks of that
+        /// one (an order the rebuilt model may no longer hold, 43-AO F2).
+        before_rebuild: bool,
     },
     /// OrderService's own event, appended to its store, that its broker would not take: larger
     /// than the broker's Maximum Packet Size, so never published.
@@ -117,6 +120,7 @@ impl NotProjected {
             event: describe(event),
             reason: reason.to_owned(),
             in_this_store,
+            before_rebuild: false,
         });
     }
 
@@ -148,8 +152,17 @@ impl NotProjected {
     ///
     /// The store's own ones older than the named are no longer counted either (41-AH F7: "1
     /// older not named", the store's own event, stayed after the rebuild that projected it).
+    ///
+    /// A stranger's refusal kept says it was the read model's before the Rebuild: its reason
+    /// ("the order is already Completed at version 2") may speak of an order the rebuilt one no
+    /// longer holds (43-AO F2).
     pub fn rebuilt(&mut self) {
         self.kept.retain(|ignored| !ignored.of_the_store());
+        for ignored in &mut self.kept {
+            if let Ignored::Refused { before_rebuild, .. } = ignored {
+                *before_rebuild = true;
+            }
+        }
         self.count -= self.of_the_store;
         self.of_the_store = 0;
     }
@@ -190,13 +203,18 @@ impl NotProjected {
                     event,
                     reason,
                     in_this_store,
+                    before_rebuild,
                 } => {
                     if *in_this_store {
                         ours = true;
                     } else {
                         refused += 1;
                     }
-                    format!("{event}: {reason}")
+                    if *before_rebuild {
+                        format!("{event}: {reason} (so the read model stood before the Rebuild)")
+                    } else {
+                        format!("{event}: {reason}")
+                    }
                 }
                 Ignored::NotPublished { event, size, max } => format!(
                     "{event} was never published: its PUBLISH is {size} bytes, more than the \
@@ -323,6 +341,13 @@ mod tests {
         assert!(line.starts_with("Not projected, 2 events: "), "{line}");
         assert!(!line.contains("not named"), "{line}");
         assert!(line.contains("position 9999"), "{line}");
+        // Its reason was the read model's before the Rebuild (43-AO F2).
+        assert!(
+            line.contains(
+                "the order is already Completed (so the read model stood before the Rebuild)"
+            ),
+            "{line}"
+        );
         assert!(!line.contains("never published"), "{line}");
         assert!(!line.contains("This page's event store holds"), "{line}");
         // Only the store's own: nothing left to say.
