@@ -182,7 +182,9 @@ describeApp('topic namespace', () => {
         assert.match(text, new RegExp(`OrderCompleted \\(version 4 of order-${second}, position 4\\): refused: position 4 was projected before`));
         assert.doesNotMatch(text, /No event store holds/);
         // "them" for several (41-AJ F2).
-        assert.match(text, /This page's event store does not hold (it|them): something other than this page's OrderService published (it|them) on eventstore\/orders\/… \(another page on the same topics, or a client by hand\)/);
+        // The topics as on the wire, under the namespace (43-AO F7).
+        assert.match(text, /This page's event store does not hold (it|them): something other than this page's OrderService published (it|them) on class-r\/eventstore\/orders\/… \(another page on the same topics, or a client by hand\)/);
+        assert.match(await page.textContent('[data-testid="store-summary"]'), /published on class-r\/eventstore\/orders\/<orderId>:/);
       } finally {
         await other.close();
       }

@@ -177,8 +177,8 @@ pub fn EventStorePanel(props: &EventStorePanelProps) -> Html {
         <section class="card event-store" aria-labelledby="event-store-title" data-testid="event-store">
             <h2 id="event-store-title">{ "Event store" }</h2>
             <p class="muted" data-testid="store-summary" data-head={store.head().to_string()}>
-                { format!("OrderService keeps each order as a stream of events, appended at an expected version and published on eventstore/orders/<orderId>: {} event{} in {} stream{}.",
-                    store.head(), if store.head() == 1 { "" } else { "s" }, streams.len(), if streams.len() == 1 { "" } else { "s" }) }
+                { format!("OrderService keeps each order as a stream of events, appended at an expected version and published on {}: {} event{} in {} stream{}.",
+                    trace.packets.namespace().wire("eventstore/orders/<orderId>"), store.head(), if store.head() == 1 { "" } else { "s" }, streams.len(), if streams.len() == 1 { "" } else { "s" }) }
             </p>
             { match &props.note {
                 Some(Ok(restored)) => html! { <p class="muted" data-testid="store-note" data-kind="restored">{ restored.clone() }</p> },

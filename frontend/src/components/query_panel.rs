@@ -257,7 +257,13 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             { match lag.map(|lag| (lag, crash_of(&trace).filter(|_| lag.events_behind > 0))) {
                 Some((lag, crash)) => {
                     let died = crash.map_or(0, |crash| died_in_crash_older(model, store, crash));
-                    let line = lag_line(lag, model, head, &trace.projecting, died);
+                    // The store's topics as they go on the wire: under `?ns=` with the
+                    // namespace's levels before them (43-AO F7).
+                    let namespaced = |text: String| {
+                        let topics = trace.packets.namespace().wire("eventstore/orders/…");
+                        text.replace("eventstore/orders/…", &topics)
+                    };
+                    let line = namespaced(lag_line(lag, model, head, &trace.projecting, died));
                     let lost = crash.and_then(|crash| lost_in_crash(model, store, crash));
                     html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
@@ -270,7 +276,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                         if let Some(lost) = lost {
                             <span data-testid="query-lost-in-crash">{ format!(" {}", lost_after_lag(&line, &lost)) }</span>
                         }
-                        { trace.not_projected.line().map(|line| format!(" {line}")).unwrap_or_default() }
+                        { trace.not_projected.line().map(|line| format!(" {}", namespaced(line))).unwrap_or_default() }
                     </p>
                     }
                 },
