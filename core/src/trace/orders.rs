@@ -343,6 +343,12 @@ pub struct OrderRow {
     /// (Session Present 0 on its reconnection: a broker restarted without persistence, 42-AL
     /// F3: every row listed three guesses, though OrderService's log had said which).
     missed_by_lost_session: Vec<(&'static str, Uuid)>,
+    /// The results this page's clients published for the order that the broker refused
+    /// (PUBACK or PUBREC 0x80 or above, MQTT 5.0 §3.4.2.1), each with the reason: an
+    /// [`OrderRow::unheard_step`] names that refusal, not guesses (43-AN F3: a payments/processed
+    /// refused Not authorized (0x87) was said first to be held by a broker that stopped
+    /// answering).
+    refused_results: Vec<((&'static str, Uuid), String)>,
     /// How many compensating messages (`orders/cancelled`, or orchestration's command) this
     /// page's PaymentService, then InventoryService, received for the order
     /// ([`OrderRow::compensating`]).
@@ -374,6 +380,7 @@ impl OrderRow {
             published_by: Vec::new(),
             missed_by_clean_start: Vec::new(),
             missed_by_lost_session: Vec::new(),
+            refused_results: Vec::new(),
             dead_lettered: None,
             refused: None,
             heard_by_order: Vec::new(),
@@ -637,7 +644,17 @@ impl OrderRow {
         if self.heard_by_order.contains(&identity) {
             return None;
         }
-        Some(if self.missed_by_clean_start.contains(&identity) {
+        let refused = self
+            .refused_results
+            .iter()
+            .find(|(refused, _)| *refused == identity);
+        Some(if let Some((_, reason)) = refused {
+            format!(
+                "OrderService never received this {topic}: the broker refused it, {reason} (its \
+                 answer to the PUBLISH), and published it to no one: a rule of the broker's, such \
+                 as an ACL that denies the topic to the publisher"
+            )
+        } else if self.missed_by_clean_start.contains(&identity) {
             format!(
                 "OrderService never received this {topic}: it went out while OrderService was \
                  away, and OrderService connected again with a clean session, so the broker \
@@ -1116,15 +1133,17 @@ pub struct OrderBook {
     /// [`REMEMBERED_PER_ROW`] times the capacity: a result for one of them starts a
     /// [`Start::Forgotten`] row, not an unknown one.
     forgotten: Recent<Uuid, ()>,
-    /// Each `orders/created` a page's client published at QoS 1 or 2 and the broker has not
-    /// answered yet: the client id, its packet id, the order; the newest [`AWAITED_KEPT`].
-    awaited: VecDeque<(String, u16, Uuid)>,
+    /// Each message of the flow a page's client published at QoS 1 or 2 and the broker has not
+    /// answered yet: the client id, its packet id, the order, the message's identity; the
+    /// newest [`AWAITED_KEPT`].
+    awaited: VecDeque<(String, u16, Uuid, (&'static str, Uuid))>,
     /// Whether OrderService's last CONNECT asked for its session kept (Clean Session 0):
     /// a CONNACK then without Session Present says the broker lost it.
     order_asked_kept: bool,
 }
 
-/// How many unanswered `orders/created` the book follows ([`OrderBook`]'s `awaited`).
+/// How many unanswered PUBLISHes of the flow's messages the book follows ([`OrderBook`]'s
+/// `awaited`).
 const AWAITED_KEPT: usize = 1_000;
 
 /// How many dropped orders the book remembers per row it keeps (see [`OrderBook`]'s
@@ -1355,31 +1374,45 @@ impl OrderBook {
         let Some(packet_id) = packet.packet_id else {
             return;
         };
-        let key =
-            |(client, id, _): &(String, u16, Uuid)| *client == packet.client_id && *id == packet_id;
+        let key = |(client, id, _, _): &(String, u16, Uuid, (&'static str, Uuid))| {
+            *client == packet.client_id && *id == packet_id
+        };
         match (packet.direction, packet.packet.as_ref()) {
             (Direction::Outgoing, Packet::Publish(_)) => {
-                let Some(DomainEvent::OrderCreated(created)) = packet.message.as_deref() else {
+                // An `orders/created`, or a participant's result (a step's or a
+                // compensation's), whose refusal a row names.
+                let Some(message) = packet.message.as_deref() else {
                     return;
                 };
                 self.awaited.retain(|entry| !key(entry));
                 if self.awaited.len() == AWAITED_KEPT {
                     self.awaited.pop_front();
                 }
-                self.awaited
-                    .push_back((packet.client_id.clone(), packet_id, created.order_id));
+                self.awaited.push_back((
+                    packet.client_id.clone(),
+                    packet_id,
+                    message.order_id(),
+                    message.identity(),
+                ));
             }
             (Direction::Incoming, Packet::PubAck(ack) | Packet::PubRec(ack)) => {
                 let Some(at) = self.awaited.iter().position(key) else {
                     return;
                 };
-                let (_, _, order_id) = self.awaited.remove(at).unwrap_or_default();
+                let Some((_, _, order_id, identity)) = self.awaited.remove(at) else {
+                    return;
+                };
                 if !ack.reason.is_error() {
                     return;
                 }
                 let reason = ack.reason.to_string();
-                if let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) {
+                let Some(row) = self.rows.iter_mut().rfind(|r| r.order_id == order_id) else {
+                    return;
+                };
+                if identity.0 == crate::domain::topics::ORDERS_CREATED {
                     row.refused = Some(reason);
+                } else if !row.refused_results.iter().any(|(i, _)| *i == identity) {
+                    row.refused_results.push((identity, reason));
                 }
             }
             _ => {}

@@ -1802,6 +1802,73 @@ fn an_orders_created_the_broker_refused_marks_its_row_refused_not_open() {
         .ends_with(", 1 refused by the broker (its orders/created was not published)"));
 }
 
+/// A break-test (43-AN F3): under MQTT 5.0 the broker answered PaymentService's
+/// payments/processed with PUBACK Not authorized (0x87); the order timed out, and its row said
+/// first that a broker that stopped answering held the result. It names the refusal now.
+#[test]
+fn a_result_the_broker_refused_is_named_with_its_reason_on_its_timed_out_order() {
+    use crate::services::ServiceId;
+    use crate::trace::script::{order, Script};
+    use broker_bridge::packet::{Ack, Packet, Publish, ReasonCode};
+    use broker_bridge::{Direction, ProtocolVersion, QoS};
+    let mut script = Script::new(ProtocolVersion::V5);
+    script.connect_all();
+    script.publish(
+        ServiceId::Order,
+        Direction::Outgoing,
+        crate::domain::topics::ORDERS_CREATED,
+        order(1),
+        QoS::AtMostOnce,
+    );
+    let charged = script
+        .publish(
+            ServiceId::Payment,
+            Direction::Outgoing,
+            crate::domain::topics::PAYMENTS_PROCESSED,
+            order(1),
+            QoS::AtLeastOnce,
+        )
+        .unwrap();
+    script.send(
+        ServiceId::Payment,
+        Direction::Incoming,
+        Packet::PubAck(Ack::with_reason(charged, ReasonCode::NotAuthorized)),
+    );
+    let timed_out: DomainEvent = OrderCancelled {
+        order_id: order(1),
+        reason: "payment timed out".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let cancelled = Publish::new(
+        crate::domain::topics::ORDERS_CANCELLED,
+        timed_out.to_json(),
+        QoS::AtMostOnce,
+    );
+    script.send(
+        ServiceId::Order,
+        Direction::Outgoing,
+        Packet::Publish(cancelled),
+    );
+    let book = OrderBook::from_packets(&script.history, 10);
+    let row = book.row(order(1)).unwrap();
+    let step = row
+        .steps
+        .iter()
+        .find(|s| s.is_payment())
+        .expect("the charge is a step");
+    let note = row.unheard_step(step, false).unwrap();
+    assert!(
+        note.starts_with(
+            "OrderService never received this payments/processed: the broker refused it, Not \
+             authorized (0x87) (its answer to the PUBLISH)"
+        ),
+        "{note}"
+    );
+    assert!(!note.contains("stopped answering"), "{note}");
+    assert!(!row.is_refused(), "its orders/created was published");
+}
+
 /// A newcomer's break-test (34-J F8): an ACL dropped InventoryService's inventory/reserved, the
 /// order ended "inventory timed out", and nothing pointed at the broker.
 #[test]
