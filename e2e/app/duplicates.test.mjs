@@ -194,6 +194,21 @@ describeApp('duplicates and the idempotent consumer', () => {
       );
     }));
 
+  // A break-test (43-AN F6): under orchestration the row's Deliver again sends orders/created,
+  // which no participant subscribes to; a learner redoing a charge a crash lost saw nothing.
+  it('under orchestration the row\'s Deliver again goes out, and the page says it starts no step and which message would', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&saga=orchestration', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await waitForRow(page, orderId, 'Completed');
+      await deliverAgain(page, orderId);
+      await waitForCount(witness, orderId, 'orders/created', 2);
+      const note = page.locator('[data-testid="redelivery-note"]');
+      await note.waitFor();
+      assert.match(((await note.textContent()) ?? '').trim(), /^Deliver again: orders\/created went out again\. Under orchestration only NotificationService subscribes to it .*deliver its command again \(commands\/payment\/charge or commands\/inventory\/reserve\) from the packet inspector\.$/);
+      await witness.roundTrip();
+      assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');
+    }));
+
   it('OrderService crashed: Deliver again is refused with a sentence and nothing is published; the sentence goes after Restart, and then the copy goes and is ignored', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = await placeOrder(page);

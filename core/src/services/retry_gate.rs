@@ -353,6 +353,32 @@ pub fn deliver_again_refused(refusal: &RetryRefusal) -> String {
     format!("Deliver again: {cause}, so the message was not published again.{advice}")
 }
 
+/// What the page adds once a *Deliver again* of a message on `topic` (the flow's, without a
+/// namespace) went out under `style`, when it starts no participant's step: `orders/created`
+/// under orchestration, which only NotificationService subscribes to (the participants take
+/// the orchestrator's commands, [`ServiceId::subscriptions`]). The Orders row's button sends
+/// it, and a learner redoing work a crash lost saw nothing happen (43-AN F6). `None` otherwise.
+///
+/// ```
+/// use eda_core::services::retry_gate::redelivered_note;
+/// use eda_core::services::SagaStyle;
+///
+/// assert!(redelivered_note(SagaStyle::Orchestration, "orders/created").unwrap().contains("commands/payment/charge"));
+/// assert_eq!(redelivered_note(SagaStyle::Parallel, "orders/created"), None);
+/// ```
+pub fn redelivered_note(style: SagaStyle, topic: &str) -> Option<String> {
+    (style == SagaStyle::Orchestration && topic == crate::domain::topics::ORDERS_CREATED).then(
+        || {
+            "Deliver again: orders/created went out again. Under orchestration only \
+             NotificationService subscribes to it (it ignores the copy as a duplicate), so no \
+             participant's step starts from it: to redo a step whose work a crash lost, deliver \
+             its command again (commands/payment/charge or commands/inventory/reserve) from the \
+             packet inspector."
+                .to_owned()
+        },
+    )
+}
+
 #[cfg(test)]
 #[path = "retry_gate_tests.rs"]
 mod tests;

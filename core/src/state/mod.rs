@@ -325,6 +325,9 @@ pub struct State {
     /// (a newcomer's break-test: it was drawn below the last letter, far from the first one's
     /// button); `None` for *Deliver again* and the poison message.
     pub redelivery_letter: Option<String>,
+    /// What the last *Deliver again* that went out did that a learner may not expect
+    /// ([`Action::RedeliveryDone`]); `None` after the next click's answer.
+    pub redelivery_note: Option<String>,
     /// What became of the least-privilege demonstration's publish outside the ACL
     /// ([`crate::services::acl::OUTSIDE_ACL`]), in words.
     pub acl_probe: Option<String>,
@@ -521,7 +524,9 @@ pub enum Action {
     /// A *Deliver again* or poison message went out: a refusal still shown answered an earlier
     /// click, and the next click replaces it (a teacher's break-test: a refused *Retry* stayed
     /// under the panel after both succeeded, as if they had failed).
-    RedeliveryDone,
+    /// With what the page adds about it ([`crate::services::retry_gate::redelivered_note`]:
+    /// an `orders/created` under orchestration starts no step), shown until the next click.
+    RedeliveryDone(Option<String>),
     /// A dead letter's *Retry* published nothing: the letter's id, and why. Said beside that
     /// letter ([`State::redelivery_letter`]).
     RetryRefused {
@@ -618,6 +623,7 @@ impl State {
         };
         self.redelivery_error = Some(reason);
         self.redelivery_letter = letter;
+        self.redelivery_note = None;
     }
 
     /// What follows [`State::redelivery_error`] when the same refusal answered more than one
@@ -671,6 +677,7 @@ impl State {
             redelivery_error: None,
             redelivery_refusals: 0,
             redelivery_letter: None,
+            redelivery_note: None,
             acl_probe: None,
             dead_letters: std::rc::Rc::default(),
             stock: Stock::default(),
@@ -1070,7 +1077,8 @@ impl State {
             }
             Action::SessionRefused(reason) => self.session_error = Some(reason),
             Action::RedeliveryRefused(reason) => self.redelivery_refused(reason, None),
-            Action::RedeliveryDone => {
+            Action::RedeliveryDone(note) => {
+                self.redelivery_note = note;
                 self.redelivery_error = None;
                 self.redelivery_letter = None;
                 self.redelivery_refusals = 0;

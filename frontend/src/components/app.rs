@@ -461,6 +461,9 @@ pub fn App() -> Html {
                     if let (Some(error), None) = (&state.redelivery_error, &state.redelivery_letter) {
                         <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ state.redelivery_repeated() }</p>
                     }
+                    if let Some(note) = &state.redelivery_note {
+                        <p class="muted" role="status" data-testid="redelivery-note">{ note.clone() }</p>
+                    }
                     <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
                     <QueryPanel trace={trace.clone()} version={orders_version}
                         projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}

@@ -194,7 +194,7 @@ impl Playground {
             }
         };
         self.state.dispatch(match result {
-            Ok(()) => Action::RedeliveryDone,
+            Ok(note) => Action::RedeliveryDone(note),
             Err(sentence) => Action::RedeliveryRefused(sentence),
         });
     }
@@ -246,7 +246,7 @@ impl Playground {
             (_, None) => Err("Poison message: the browser clock is out of range".to_owned()),
         };
         self.state.dispatch(match result {
-            Ok(()) => Action::RedeliveryDone,
+            Ok(()) => Action::RedeliveryDone(None),
             Err(sentence) => Action::RedeliveryRefused(sentence),
         });
     }

@@ -9,7 +9,7 @@ use broker_bridge::{ProtocolVersion, PublishRequest, QoS, SessionError};
 
 use eda_core::domain::DomainEvent;
 use eda_core::services::instances::Instance;
-use eda_core::services::retry_gate::deliver_again_refused;
+use eda_core::services::retry_gate::{deliver_again_refused, redelivered_note};
 use eda_core::services::stock_levels::StockUpdate;
 use eda_core::services::ServiceId;
 use eda_core::state::{broker_fit, Action};
@@ -136,7 +136,7 @@ impl Runtime {
     /// not a PUBLISH, or why the publish failed.
     ///
     /// [`OrderGate::check_deliver_again`]: eda_core::services::order_gate::OrderGate::check_deliver_again
-    pub fn deliver_again(&self, seq: u64) -> Result<(), String> {
+    pub fn deliver_again(&self, seq: u64) -> Result<Option<String>, String> {
         let (service, client_id, publish) = {
             let trace = self.trace.0.borrow();
             let packet = trace
@@ -174,7 +174,7 @@ impl Runtime {
         let request = PublishRequest::new(&publish.topic, publish.payload.clone(), publish.qos);
         self.client(instance)
             .publish_with(request)
-            .map(|_| ())
+            .map(|_| redelivered_note(self.subscribed_style.get(), topic))
             .map_err(|e| format!("Deliver again: {instance} could not publish it again: {e}"))
     }
 }
