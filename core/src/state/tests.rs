@@ -893,10 +893,15 @@ fn a_redelivery_that_went_out_replaces_the_refusal_shown() {
         id: "d1".into(),
         reason: "Retry: not one of the store's events".into(),
     });
-    s.apply(Action::RedeliveryDone(Some("Deliver again: orders/created went out again.".into())));
+    s.apply(Action::RedeliveryDone(Some(
+        "Deliver again: orders/created went out again.".into(),
+    )));
     assert!(s.redelivery_note.is_some(), "said after it went out");
     s.apply(Action::RedeliveryRefused("Deliver again: gone".into()));
-    assert_eq!(s.redelivery_note, None, "the next click's answer replaces it");
+    assert_eq!(
+        s.redelivery_note, None,
+        "the next click's answer replaces it"
+    );
     s.apply(Action::RedeliveryDone(None));
     assert_eq!(s.redelivery_error, None);
     assert_eq!(s.redelivery_repeated(), "");
