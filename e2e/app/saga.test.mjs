@@ -302,6 +302,11 @@ describeApp('saga', () => {
         `↺ refunded 10.00 (payment ${charge.json.paymentId.slice(0, 8)}… refunded again: OrderService records one refund per payment and ignores this one)`,
       ]);
       await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="duplicate"]').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // 43-AO F9: the same amount again, refunded later, is a second refund too (it was taken
+      // for a copy of the first and not listed).
+      await witness.publish('payments/refunded', refund(59.98), { qos: 1 });
+      const again = await waitForRow(page, orderId, 'Completed', { compensations: 5 });
+      assert.equal(again.compensations[4].replace(/ by \S+/, ''), `↺ refunded 59.98 (payment ${charge.json.paymentId.slice(0, 8)}… refunded again: OrderService records one refund per payment and ignores this one)`);
       assert.equal(witness.messages.filter(stored).length, 1, 'one refund stored');
       // 41-AJ F1: the customer is told of the real refund, not of the 0.00 one.
       await waitForNotifications(page, [`Refund issued for Order ${orderId}: 59.98`]);

@@ -47,6 +47,7 @@ use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
 use crate::domain::money::{more_cents, same_cents};
 use crate::domain::order::OrderStatus;
+use crate::domain::timestamp::Timestamp;
 use crate::domain::topics;
 use crate::services::memory::Recent;
 use crate::services::ServiceId;
@@ -836,7 +837,14 @@ impl OrderRow {
                 && self.total.is_some_and(|total| !more_cents(amount, total));
             whole || by_hand
         };
-        let Some(at) = self.compensations.iter().position(|c| c == compensation) else {
+        // This very entry of the list (two refunds of one amount are equal: 43-AO F9), or the
+        // first equal to it.
+        let at = self
+            .compensations
+            .iter()
+            .position(|c| std::ptr::eq(c, compensation))
+            .or_else(|| self.compensations.iter().position(|c| c == compensation));
+        let Some(at) = at else {
             return false;
         };
         self.compensations[..at].iter().any(
@@ -1129,6 +1137,11 @@ pub struct OrderBook {
     /// Each outcome and compensation message seen (topic and its id), so a delivery seen again
     /// counts once.
     seen: VecDeque<(Uuid, &'static str, Uuid)>,
+    /// Each refund seen on the wire (its order, [`refund_key`], its `refundedAt`), as many as
+    /// `seen` keeps: a refund of the same payment id and amount at another time is a second
+    /// refund, not a copy (43-AO F9: the row took it for a copy and did not mark it; a copy,
+    /// PaymentService's answer sent again, keeps its `refundedAt`).
+    refund_times: VecDeque<(Uuid, Uuid, Timestamp)>,
     /// Orders the book knew and then forgot (cleared, or dropped when full), the newest
     /// [`REMEMBERED_PER_ROW`] times the capacity: a result for one of them starts a
     /// [`Start::Forgotten`] row, not an unknown one.
@@ -1166,6 +1179,7 @@ impl OrderBook {
             dropped_counts: OrderCounts::default(),
             dropped_unfinished: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
             seen: VecDeque::new(),
+            refund_times: VecDeque::new(),
             forgotten: Recent::new(capacity.max(1) * REMEMBERED_PER_ROW),
             awaited: VecDeque::new(),
             order_asked_kept: false,
@@ -1547,6 +1561,28 @@ impl OrderBook {
         }
     }
 
+    /// Whether a refund of `order_id` under `key` ([`refund_key`]) refunded at `at` is another
+    /// refund than those of that key seen before, each at another time; remembers its time.
+    /// `false` for the first of its key, and for a copy (the same time).
+    fn refunded_again(&mut self, order_id: Uuid, key: Uuid, at: Timestamp) -> bool {
+        let mut times = self
+            .refund_times
+            .iter()
+            .filter(|(order, k, _)| *order == order_id && *k == key)
+            .map(|(_, _, time)| *time)
+            .peekable();
+        let known = times.peek().is_some();
+        let copy = times.any(|time| time == at);
+        if copy {
+            return false;
+        }
+        if self.refund_times.len() >= self.capacity * 8 {
+            self.refund_times.pop_front();
+        }
+        self.refund_times.push_back((order_id, key, at));
+        known
+    }
+
     /// Whether this outcome or compensation was already counted; remembers it if not.
     fn first_time(&mut self, order_id: Uuid, topic: &'static str, id: Uuid) -> bool {
         let key = (order_id, topic, id);
@@ -1571,7 +1607,13 @@ impl OrderBook {
             DomainEvent::OrderCancelled(c) => Some(("cancelled", reason_key(&c.reason))),
             DomainEvent::InventoryReleased(r) => Some(("released", r.reservation_id)),
             DomainEvent::PaymentRefunded(r) => {
-                Some(("refunded", refund_key(r.payment_id, r.amount)))
+                let key = refund_key(r.payment_id, r.amount);
+                // A second refund of the same amount, at another time, is one (43-AO F9).
+                if self.refunded_again(order_id, key, r.refunded_at) {
+                    None
+                } else {
+                    Some(("refunded", key))
+                }
             }
             _ => None,
         };
@@ -1695,6 +1737,7 @@ fn reason_key(reason: &str) -> Uuid {
 
 /// What tells a refund from another in the row: its payment id and its amount, so a refund of
 /// another amount under a charge's id (0.01 from outside) does not hide the charge's own refund.
+/// When it was refunded tells apart two of the same amount ([`OrderBook`]'s `refund_times`).
 fn refund_key(payment_id: Uuid, amount: f64) -> Uuid {
     let cents = (amount * 100.0).round() as i64 as u64;
     Uuid::from_u128(payment_id.as_u128() ^ (u128::from(cents) << 64))

@@ -1635,6 +1635,34 @@ fn a_refund_over_the_total_and_a_repeat_of_one_payment_are_marked_as_not_taken()
             ),
         ]
     );
+    // 43-AO F9: the same amount again, refunded a second later: a second refund, marked; the
+    // same message again (a copy) is still one.
+    let mut book = OrderBook::default();
+    let later = |event: DomainEvent| match event {
+        DomainEvent::PaymentRefunded(mut r) => {
+            r.refunded_at =
+                Timestamp::from_unix_millis(r.refunded_at.unix_millis() + 1_000).unwrap();
+            DomainEvent::PaymentRefunded(r)
+        }
+        other => other,
+    };
+    for message in [
+        created(3),
+        charged(3, 9),
+        confirmed(3),
+        refund_of(3, 9, 4.0),
+        refund_of(3, 9, 4.0),
+        later(refund_of(3, 9, 4.0)),
+    ] {
+        book.apply(ms(1), &message);
+    }
+    let row = book.row(id(3)).unwrap();
+    let notes: Vec<bool> = row
+        .compensations
+        .iter()
+        .map(|c| row.not_taken(c).is_some())
+        .collect();
+    assert_eq!(notes, [false, true], "{:?}", row.compensations);
     // A cancelled order: a 0.01 refund under the charge's id is refused, so the refund of the
     // charge after it is no repeat.
     let mut book = OrderBook::default();
