@@ -152,6 +152,8 @@ describeApp('read model', () => {
       const held = page.locator('[data-testid="query-lost-in-crash"]');
       await held.waitFor({ timeout: 5_000 });
       assert.match(await held.textContent(), /^ Of the events not projected, 4 were held for its projection delay when QueryService crashed, and died with it \(acknowledged when they arrived, so the broker does not send them again\): they will not come\. Rebuild projects them from the event store\.$/);
+      // Not "not projected yet" before "they will not come" (43-AO F5).
+      assert.match(await page.textContent('[data-testid="query-lag"]'), /^Behind: 4 events \(\d+ ms\) not projected; at position/);
       // Past the delay, nothing came: the read model does not have the order.
       await page.waitForTimeout(6_000); // the 5 s projection delay, which nothing signals when it passes without a projection
       assert.equal(await answerCount(page), 0, 'lost with the crash');

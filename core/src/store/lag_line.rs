@@ -263,6 +263,21 @@ pub fn lost_after_lag(lag: &str, lost: &str) -> String {
     }
 }
 
+/// The lag line `lag` as [`lost_in_crash`]'s sentence follows it: "Behind: 4 events (2187 ms)
+/// not projected;", not "not projected yet;" beside "they will not come" (43-AO F5 read the two
+/// as opposite statements of the same events). Any other line is as it was.
+///
+/// ```
+/// # use eda_core::store::lag_beside_lost;
+/// assert_eq!(
+///     lag_beside_lost("Behind: 4 events (2187 ms) not projected yet; at position 125 of 129."),
+///     "Behind: 4 events (2187 ms) not projected; at position 125 of 129."
+/// );
+/// ```
+pub fn lag_beside_lost(lag: &str) -> String {
+    lag.replacen(" not projected yet;", " not projected;", 1)
+}
+
 /// What the lag line adds after a crash of QueryService that cost events (its last crash,
 /// [`QueryCrash`]): how many of the events `model` has not applied it held for its projection
 /// delay when it crashed (recorded before the crash; at most [`QueryCrash::held`]), and how

@@ -17,8 +17,8 @@ use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
 use eda_core::services::ServiceId;
 use eda_core::store::{
-    died_in_crash_older, lag_line, lost_after_lag, lost_in_crash, rebuilt_heading, Lag, QueryCrash,
-    ReadModel, Rebuild, Totals,
+    died_in_crash_older, lag_beside_lost, lag_line, lost_after_lag, lost_in_crash, rebuilt_heading,
+    Lag, QueryCrash, ReadModel, Rebuild, Totals,
 };
 use eda_core::trace::playback::Source;
 use eda_core::trace::Trace;
@@ -265,6 +265,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                     };
                     let line = namespaced(lag_line(lag, model, head, &trace.projecting, died));
                     let lost = crash.and_then(|crash| lost_in_crash(model, store, crash));
+                    let line = if lost.is_some() { lag_beside_lost(&line) } else { line };
                     html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}
