@@ -139,6 +139,19 @@ describeApp('topic namespace', () => {
         await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
         assert.equal(await formTop(), before, 'Place order stays where it was');
         assert.deepEqual(await page.evaluate(() => window.__shifts), [], 'nothing but the warning moved while it came');
+        // In a desktop window 900 px tall the first screen shows Place order, and the warning
+        // is not over it (43-AO F6: full width at the foot, it covered the form's buttons).
+        await page.setViewportSize({ width: 1280, height: 900 });
+        const under = await page.evaluate(() => {
+          window.scrollTo(0, 0);
+          return ['place-order', 'place-ten'].map((id) => {
+            const button = document.querySelector(`[data-testid="${id}"]`);
+            const box = button.getBoundingClientRect();
+            const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+            return button.contains(hit) ? null : `${id} at ${Math.round(box.top)} px under ${hit?.className}`;
+          });
+        });
+        assert.deepEqual(under, [null, null], 'the form\'s buttons are not under the warning');
         // On a phone the warning is taller (a third of the window): the page's last control
         // still scrolls clear of it (it stayed under it, unreachable, with room for 8rem only).
         await page.setViewportSize({ width: 360, height: 640 });
