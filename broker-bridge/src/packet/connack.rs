@@ -96,7 +96,7 @@ impl ConnectReturnCode {
             Self::IdentifierRejected => "the broker rejected the client id",
             Self::ServerUnavailable => "the MQTT service is unavailable",
             Self::BadUsernameOrPassword => "bad user name or password",
-            Self::NotAuthorized => "not authorized (the broker refuses this client: anonymous clients, or this user name, are not allowed in)",
+            Self::NotAuthorized => "not authorized (the broker refuses this client: a wrong password, a user it does not know, or anonymous clients not allowed in)",
         }
     }
 }

@@ -476,7 +476,7 @@ fn refused_connack_explains_why() {
         lost_text(&events).as_deref(),
         Some(
             "the broker refused the connection: \
-             not authorized (the broker refuses this client: anonymous clients, or this user name, are not allowed in) (return code 5)"
+             not authorized (the broker refuses this client: a wrong password, a user it does not know, or anonymous clients not allowed in) (return code 5)"
         )
     );
 }

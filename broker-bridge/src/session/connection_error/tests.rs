@@ -63,7 +63,7 @@ fn each_reason_reads_as_it_always_has() {
         (
             refused(V311, ReasonCode::NotAuthorized, none()),
             "the broker refused the connection: \
-             not authorized (the broker refuses this client: anonymous clients, or this user name, are not allowed in) (return code 5)",
+             not authorized (the broker refuses this client: a wrong password, a user it does not know, or anonymous clients not allowed in) (return code 5)",
         ),
         (
             // Not a 3.1.1 return code: only a hand-made CONNACK can carry it.
