@@ -10,6 +10,7 @@ import { it } from 'node:test';
 import { FLOW_TIMEOUT_MS, SERVICES, brokerQuery, holdDatabaseAtNextLoad, waitForStates } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, placeWatchedOrder, server, setLateBroker, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort, startBroker } from '../lib/broker.mjs';
+import { startRefusingAllBut } from '../lib/misbehaving-broker.mjs';
 import { startWitness } from '../lib/mqtt-witness.mjs';
 import { watchEveryTopic } from '../lib/saga.mjs';
 
@@ -377,6 +378,26 @@ describeApp('broker connection', () => {
       await formError.filter({ hasText: 'cannot reach the broker' }).waitFor({ timeout: 1500 });
       const said = ((await formError.textContent()) ?? '').replace(/\s+/g, ' ');
       assert.doesNotMatch(said, /still connecting|Wait until it shows connected/, `the form agrees with the help: "${said}"`);
+    });
+  });
+
+  // A break-test (43-AP F1): the other services' first tries at the URL failed while
+  // OrderService's still opened; the help said "Cannot reach the MQTT broker" and the form
+  // "still connecting … Wait until it shows connected" until OrderService's own try failed.
+  it('OrderService\'s first try still open while the others were refused at the same broker: the form refuses for what the help shows', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    // OrderService's CONNECT is never answered; every other client's is refused.
+    const fake = await startRefusingAllBut((clientId) => clientId.endsWith('-order'));
+    t.after(() => fake.close());
+    await withApp(t, brokerQuery(fake.wsUrl), async ({ page }) => {
+      const help = page.locator('[data-testid="broker-help"]');
+      await help.filter({ hasText: /refused/ }).waitFor({ timeout: 30_000 });
+      assert.equal(await page.getAttribute('[data-testid="status-order"]', 'data-state'), 'connecting', 'OrderService still waits for its CONNACK');
+      await page.click('[data-testid="place-order"]');
+      const formError = page.locator('[data-testid="form-error"]');
+      await formError.waitFor({ state: 'visible' });
+      const said = ((await formError.textContent()) ?? '').replace(/\s+/g, ' ');
+      assert.doesNotMatch(said, /still connecting|Wait until it shows connected/, `the form agrees with the help: "${said}"`);
+      assert.match(said, /refused/, said);
     });
   });
 

@@ -2,6 +2,7 @@
 // free port of 127.0.0.1, written here so a test can make a broker do what Mosquitto never does.
 //
 //   const fake = await startAcceptThenClose({ closeAfterMs: 50 });   // CONNACK, then a dead socket
+//   const picky = await startRefusingAllBut((clientId) => clientId.endsWith('-order'));
 //   fake.wsUrl; fake.connects;                                       // [{ clientId, at }], in order
 //   await fake.waitForConnects((c) => c.filter(…).length >= 4, 20_000);
 //
@@ -179,6 +180,36 @@ export async function startAcceptThenClose({ closeAfterMs = 50 } = {}) {
       changes.changed();
       socket.send(Buffer.from(version === 5 ? [0x20, 3, 0, 0, 0] : [0x20, 2, 0, 0]));
       setTimeout(() => socket.terminate(), closeAfterMs);
+    });
+    socket.on('message', (data) => frame(Buffer.from(data)));
+    socket.on('error', () => {});
+  });
+  return {
+    wsUrl,
+    connects,
+    waitForConnects: (predicate, timeoutMs) =>
+      changes.wait(predicate, timeoutMs, 'the fake broker did not see the CONNECTs expected'),
+    close,
+  };
+}
+
+/**
+ * A "broker" that leaves unanswered the CONNECT of a client whose id passes `held(clientId)`
+ * (its CONNACK never comes: it stays connecting) and refuses every other with CONNACK Not
+ * authorized (3.1.1 return code 5, 5.0 0x87). `connects` lists the CONNECTs, as
+ * [`startAcceptThenClose`]'s.
+ */
+export async function startRefusingAllBut(held) {
+  const connects = [];
+  const changes = waiter(connects);
+  const { wsUrl, close } = await listen((socket) => {
+    const frame = packetFramer((packet) => {
+      if (packet[0] >> 4 !== 1) return;
+      const { version, clientId } = readConnect(packet);
+      connects.push({ clientId, at: Date.now() });
+      changes.changed();
+      if (held(clientId)) return;
+      socket.send(Buffer.from(version === 5 ? [0x20, 3, 0, 0x87, 0] : [0x20, 2, 0, 5]));
     });
     socket.on('message', (data) => frame(Buffer.from(data)));
     socket.on('error', () => {});

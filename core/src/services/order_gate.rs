@@ -567,6 +567,48 @@ impl OrderGate {
     }
 }
 
+/// The refusal of a new order `refusal`, said as what the other services found: while
+/// OrderService (`order`) is still opening its first try at the broker and the refusal is one
+/// that waiting ends ([`OrderRefusal::passes_by_itself`]: still connecting, the tab's database
+/// being read back, services not subscribed yet), another service's try at the same URL that
+/// failed for a cause waiting does not end (the broker unreachable, or refusing) is the cause,
+/// as the help under the badges says already (43-AP F1: the form said "Wait until it shows
+/// connected" for up to 3 s beside "Cannot reach the MQTT broker", the other services' first
+/// tries failing before OrderService's). Any other refusal, or no such failure, is as it was.
+///
+/// ```
+/// use eda_core::services::order_gate::{as_the_others_found, OrderLink, OrderRefusal};
+/// use broker_bridge::session::Link;
+///
+/// let connecting = OrderRefusal::Connecting { url: "ws://h:1".into() };
+/// let starting = Link::starting("ws://h:1".to_owned());
+/// let order = OrderLink::Up(&starting);
+/// assert_eq!(as_the_others_found(connecting.clone(), order, &[order]), connecting);
+/// ```
+pub fn as_the_others_found(
+    refusal: OrderRefusal,
+    order: OrderLink<'_>,
+    others: &[OrderLink<'_>],
+) -> OrderRefusal {
+    if !refusal.passes_by_itself() {
+        return refusal;
+    }
+    let Err(OrderRefusal::Connecting { url }) = can_publish(order) else {
+        return refusal;
+    };
+    others
+        .iter()
+        .filter(|link| matches!(link, OrderLink::Up(link) if link.url() == url))
+        .filter_map(|link| can_publish(*link).err())
+        .find(|found| {
+            matches!(
+                found,
+                OrderRefusal::Unreachable { .. } | OrderRefusal::Refused { .. }
+            )
+        })
+        .unwrap_or(refusal)
+}
+
 /// Whether a service in state `link` can publish now: not crashed, and connected (a publish
 /// while connecting would wait in its client's offline queue and go out at the first CONNACK,
 /// before anyone resubscribed).
@@ -947,6 +989,59 @@ mod tests {
     /// 42-AM F3: a click while OrderService still connected, then the broker found unreachable:
     /// the sentence says that now, not "wait until it shows connected" beside the help's
     /// "Cannot reach the MQTT broker".
+    /// 43-AP F1: OrderService's first try still opening, PaymentService's at the same URL
+    /// failed unreachable: the form says the broker cannot be reached, as the help does.
+    #[test]
+    fn a_first_try_still_opening_is_refused_for_what_the_others_found_at_the_same_url() {
+        use broker_bridge::ConnectionError;
+        let connecting = OrderRefusal::Connecting {
+            url: "ws://h:1".into(),
+        };
+        let starting = Link::starting("ws://h:1".to_owned());
+        let order = OrderLink::Up(&starting);
+        let failed = |url: &str, reason| Link::Disconnected {
+            url: url.into(),
+            reason,
+            retry_in: Duration::from_secs(1),
+            attempt: 1,
+        };
+        let unreachable = failed(
+            "ws://h:1",
+            ConnectionError::TransportFailed("the WebSocket did not open".into()),
+        );
+        let others = [OrderLink::Up(&unreachable)];
+        for waiting in [connecting.clone(), OrderRefusal::ReadingDatabase] {
+            let found = as_the_others_found(waiting, order, &others);
+            assert!(
+                matches!(&found, OrderRefusal::Unreachable { url, .. } if url == "ws://h:1"),
+                "{found:?}"
+            );
+        }
+        // Another broker's failure (a service on a broker of its own), a crash, a refusal
+        // waiting does not end, or OrderService's own try failed already: as it was.
+        let elsewhere = failed(
+            "ws://other:1",
+            ConnectionError::TransportFailed("the WebSocket did not open".into()),
+        );
+        assert_eq!(
+            as_the_others_found(
+                connecting.clone(),
+                order,
+                &[OrderLink::Up(&elsewhere), OrderLink::Crashed]
+            ),
+            connecting
+        );
+        assert_eq!(
+            as_the_others_found(OrderRefusal::Crashed, order, &others),
+            OrderRefusal::Crashed
+        );
+        let down = OrderRefusal::WaitingFor(vec![ServiceId::Payment]);
+        assert_eq!(
+            as_the_others_found(down.clone(), OrderLink::Crashed, &others),
+            down
+        );
+    }
+
     #[test]
     fn a_refusal_that_waiting_does_not_end_is_said_at_once() {
         let connecting = OrderRefusal::Connecting {

@@ -11,7 +11,9 @@ use gloo::timers::callback::Timeout;
 
 use eda_core::services::acl::publisher_of;
 use eda_core::services::instances::Instance;
-use eda_core::services::order_gate::{said_again, still_true, OrderLink, OrderRefusal};
+use eda_core::services::order_gate::{
+    as_the_others_found, said_again, still_true, OrderLink, OrderRefusal,
+};
 use eda_core::services::refusal_shown::{fate, Fate};
 use eda_core::services::retry_gate::{Retry, RetryRefusal};
 use eda_core::services::ServiceId;
@@ -56,12 +58,25 @@ impl Runtime {
             .is_some_and(|keeper| keeper.is_reading());
         let order = self.link_state(ServiceId::Order);
         let switching = self.flow.borrow().style_waiting();
-        self.order_gate.borrow().check_new_order(
-            self.subscribed_style.get(),
-            switching,
-            reading,
-            order.as_link(),
-        )
+        self.order_gate
+            .borrow()
+            .check_new_order(
+                self.subscribed_style.get(),
+                switching,
+                reading,
+                order.as_link(),
+            )
+            .map_err(|refusal| {
+                // Its first try still opening: what the others found at the same broker
+                // (43-AP F1).
+                let others: Vec<LinkState> = ServiceId::ALL
+                    .into_iter()
+                    .filter(|service| *service != ServiceId::Order)
+                    .map(|service| self.link_state(service))
+                    .collect();
+                let others: Vec<OrderLink<'_>> = others.iter().map(LinkState::as_link).collect();
+                as_the_others_found(refusal, order.as_link(), &others)
+            })
     }
 
     /// `service`'s (first instance's) state as the gates need it: crashed, or its link.
