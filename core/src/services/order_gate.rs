@@ -578,7 +578,7 @@ impl OrderGate {
 ///
 /// ```
 /// use eda_core::services::order_gate::{as_the_others_found, OrderLink, OrderRefusal};
-/// use broker_bridge::session::Link;
+/// use broker_bridge::Link;
 ///
 /// let connecting = OrderRefusal::Connecting { url: "ws://h:1".into() };
 /// let starting = Link::starting("ws://h:1".to_owned());
