@@ -694,6 +694,21 @@ fn a_compensation_under_another_id_than_the_step_s_is_refused() {
         completed.decide(&refund(id(44))),
         Err(Refusal::NotTheStep { .. })
     ));
+    // 43-AP F3: refunded in part by hand (its charge's id), then a refund under another id:
+    // refused too, not taken unrecorded.
+    completed
+        .handle(&OrderCommand::RecordRefund {
+            payment_id: id(20),
+            amount: 10.0,
+        })
+        .unwrap();
+    assert!(matches!(
+        completed.decide(&OrderCommand::RecordRefund {
+            payment_id: id(99),
+            amount: 5.0,
+        }),
+        Err(Refusal::NotTheStep { held, .. }) if held == id(20)
+    ));
     // The charge never heard of (its outcome unknown): any id may be it.
     let mut unknown = Order::new(id(3), "C123", 59.98);
     unknown
