@@ -204,7 +204,7 @@ describeApp('duplicates and the idempotent consumer', () => {
       await waitForCount(witness, orderId, 'orders/created', 2);
       const note = page.locator('[data-testid="redelivery-note"]');
       await note.waitFor();
-      assert.match(((await note.textContent()) ?? '').trim(), /^Deliver again: orders\/created went out again\. Under orchestration only NotificationService subscribes to it .*deliver its command again \(commands\/payment\/charge or commands\/inventory\/reserve\) from the packet inspector\.$/);
+      assert.match(((await note.textContent()) ?? '').trim(), /^Deliver again: orders\/created went out again\. Under orchestration no participant subscribes to it \(OrderService and NotificationService do, and ignore the copy as a duplicate\).*deliver its command again \(commands\/payment\/charge or commands\/inventory\/reserve\) from the packet inspector\.$/);
       await witness.roundTrip();
       assert.equal(count(witness, orderId, 'payments/processed'), 1, 'charged once');
     }));

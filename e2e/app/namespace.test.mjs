@@ -198,6 +198,7 @@ describeApp('topic namespace', () => {
         // The topics as on the wire, under the namespace (43-AO F7).
         assert.match(text, /This page's event store does not hold (it|them): something other than this page's OrderService published (it|them) on class-r\/eventstore\/orders\/… \(another page on the same topics, or a client by hand\)/);
         assert.match(await page.textContent('[data-testid="store-summary"]'), /published on class-r\/eventstore\/orders\/<orderId>:/);
+        assert.match(await page.textContent('[data-testid="read-model"]'), /it subscribes to class-r\/eventstore\/orders\/\+ and projects/, 'the filter as on the wire (43-AP F5)');
       } finally {
         await other.close();
       }

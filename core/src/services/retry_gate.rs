@@ -355,8 +355,8 @@ pub fn deliver_again_refused(refusal: &RetryRefusal) -> String {
 
 /// What the page adds once a *Deliver again* of a message on `topic` (the flow's, without a
 /// namespace) went out under `style`, when it starts no participant's step: `orders/created`
-/// under orchestration, which only NotificationService subscribes to (the participants take
-/// the orchestrator's commands, [`ServiceId::subscriptions`]). The Orders row's button sends
+/// under orchestration, which no participant subscribes to (they take the orchestrator's
+/// commands, [`ServiceId::subscriptions`]; OrderService and NotificationService ignore the copy). The Orders row's button sends
 /// it, and a learner redoing work a crash lost saw nothing happen (43-AN F6). `None` otherwise.
 ///
 /// ```
@@ -369,11 +369,11 @@ pub fn deliver_again_refused(refusal: &RetryRefusal) -> String {
 pub fn redelivered_note(style: SagaStyle, topic: &str) -> Option<String> {
     (style == SagaStyle::Orchestration && topic == crate::domain::topics::ORDERS_CREATED).then(
         || {
-            "Deliver again: orders/created went out again. Under orchestration only \
-             NotificationService subscribes to it (it ignores the copy as a duplicate), so no \
-             participant's step starts from it: to redo a step whose work a crash lost, deliver \
-             its command again (commands/payment/charge or commands/inventory/reserve) from the \
-             packet inspector."
+            "Deliver again: orders/created went out again. Under orchestration no participant \
+             subscribes to it (OrderService and NotificationService do, and ignore the copy as \
+             a duplicate), so no participant's step starts from it: to redo a step whose work a \
+             crash lost, deliver its command again (commands/payment/charge or \
+             commands/inventory/reserve) from the packet inspector."
                 .to_owned()
         },
     )

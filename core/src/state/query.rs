@@ -688,7 +688,8 @@ pub fn namespace_from_query(param: Option<&str>) -> (Namespace, Option<String>) 
             Namespace::none(),
             Some(format!(
                 "Ignored ?ns={} in the link: {e}. Running without a topic namespace (the \
-                 seed's topics, shared with every page on this broker).",
+                 flow's own topics, orders/created and the rest, shared with every page on this \
+                 broker).",
                 quoted(param.unwrap_or_default())
             )),
         ),

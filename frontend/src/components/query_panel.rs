@@ -245,7 +245,8 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
     html! {
         <section class="card read-model" aria-labelledby="read-model-title" data-testid="read-model">
             <h2 id="read-model-title">{ "Read model (QueryService)" }</h2>
-            <p class="muted">{ "QueryService is its own MQTT client: it subscribes to eventstore/orders/+ and projects each event OrderService appends into this read model (CQRS: the writes go to the event store, the questions to the read model). With a projection delay, its answers are stale until it catches up. A new delay applies to the events that arrive after it: those already waiting keep theirs." }</p>
+            // The filter as on the wire, under `?ns=` with its levels (43-AP F5).
+            <p class="muted">{ format!("QueryService is its own MQTT client: it subscribes to {} and projects each event OrderService appends into this read model (CQRS: the writes go to the event store, the questions to the read model). With a projection delay, its answers are stale until it catches up. A new delay applies to the events that arrive after it: those already waiting keep theirs.", trace.packets.namespace().wire("eventstore/orders/+")) }</p>
             <DraftField id="projection-ms" label="Projection delay (ms)" kind="number" min="0" max="60000" step="100"
                 value={props.projection_delay.as_millis().to_string()}
                 on_change={props.on_flow.reform(|text| (FlowField::ProjectionDelay, text))} />
