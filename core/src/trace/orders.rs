@@ -533,15 +533,37 @@ impl OrderRow {
         // newcomer's break-test, 35-M F11: a release under a made-up id, refused, made the row
         // say the completed order was undone).
         let undoes = |c: &Compensation| !self.shows_done(c.is_refund()) || self.undoes_a_step(c);
-        (self.status == OrderStatus::Completed
-            && self
-                .compensations
+        if self.status != OrderStatus::Completed {
+            return None;
+        }
+        let after = |f: &dyn Fn(&Compensation) -> bool| {
+            self.compensations
                 .iter()
-                .any(|c| !c.before_the_step() && undoes(c)))
-        .then_some(
-            "undone after completion: OrderService asked for no compensation (a refund or \
-             release by hand, or another client's)",
+                .any(|c| !c.before_the_step() && f(c))
+        };
+        if after(&undoes) {
+            return Some(
+                "undone after completion: OrderService asked for no compensation (a refund or \
+                 release by hand, or another client's)",
+            );
+        }
+        // Less than the charge under its id: OrderService records it too, and the revenue
+        // falls by it (43-AP F4: the row said nothing of it).
+        after(&|c| self.refunds_in_part(c)).then_some(
+            "refunded in part after completion: OrderService asked for no compensation (a \
+             refund by hand, or another client's)",
         )
+    }
+
+    /// Whether `compensation` is a refund of less than the charge the row shows under its id
+    /// (and more than nothing).
+    fn refunds_in_part(&self, compensation: &Compensation) -> bool {
+        match (compensation, self.step_named_by(compensation)) {
+            (Compensation::Refunded(_, amount), Some(StepSeen::Charged(_, charged))) => {
+                !same_cents(*amount, 0.0) && more_cents(*charged, *amount)
+            }
+            _ => false,
+        }
     }
 
     /// Whether the row shows the step a compensation of that kind undoes done: a charge

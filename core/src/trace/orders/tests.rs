@@ -1477,6 +1477,23 @@ fn a_completed_order_undone_from_outside_is_marked() {
     assert!(row
         .undone_after_completion()
         .is_some_and(|t| t.starts_with("undone after completion")));
+    // 43-AP F4: a refund of part of the charge, by hand: OrderService records it, the row
+    // says so.
+    let mut book = OrderBook::new(10);
+    for (at, message) in [
+        (0, created(2)),
+        (1, reserved(2, true)),
+        (2, charged(2, 8)),
+        (3, confirmed(2)),
+        (4, refund_of(2, 8, 10.0)),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    assert!(book
+        .row(id(2))
+        .unwrap()
+        .undone_after_completion()
+        .is_some_and(|t| t.starts_with("refunded in part after completion")));
 }
 
 /// A newcomer's break-test: one `orders/cancelled` "by hand" from outside for a running order,
