@@ -256,10 +256,8 @@ impl SagaStanding {
     /// effect, so the record that it was processed outlived what it recorded (42-AL F9). The
     /// caller checks that no step is under way now.
     pub fn owes_its_step(&self, order_id: Uuid, done_here: bool) -> bool {
-        !done_here
+        self.never_did_its_step(order_id, done_here)
             && !self.cancelled.contains(&order_id)
-            && !self.confirmed.contains(&order_id)
-            && !self.failed.contains(&order_id)
             && !self.compensated_early.contains(&order_id)
     }
 
