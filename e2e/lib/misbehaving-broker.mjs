@@ -165,21 +165,20 @@ export function waiter(list) {
 }
 
 /**
- * A "broker" that answers every CONNECT with an accepting CONNACK, then drops the connection
- * `closeAfterMs` later without a close frame (as a TCP reset looks to the browser: code 1006).
- * It answers nothing else. `connects` lists every CONNECT with its client id and time (ms).
+ * A "broker" that hands each CONNECT to `onConnect(socket, { version, clientId })` and answers
+ * nothing else; `connects` lists every CONNECT with its client id and time (ms), and
+ * `waitForConnects(predicate, timeoutMs)` waits for that list to pass `predicate`.
  */
-export async function startAcceptThenClose({ closeAfterMs = 50 } = {}) {
+async function startAnsweringConnect(onConnect) {
   const connects = [];
   const changes = waiter(connects);
   const { wsUrl, close } = await listen((socket) => {
     const frame = packetFramer((packet) => {
       if (packet[0] >> 4 !== 1) return; // only CONNECT is answered
-      const { version, clientId } = readConnect(packet);
-      connects.push({ clientId, at: Date.now() });
+      const connect = readConnect(packet);
+      connects.push({ clientId: connect.clientId, at: Date.now() });
       changes.changed();
-      socket.send(Buffer.from(version === 5 ? [0x20, 3, 0, 0, 0] : [0x20, 2, 0, 0]));
-      setTimeout(() => socket.terminate(), closeAfterMs);
+      onConnect(socket, connect);
     });
     socket.on('message', (data) => frame(Buffer.from(data)));
     socket.on('error', () => {});
@@ -194,33 +193,28 @@ export async function startAcceptThenClose({ closeAfterMs = 50 } = {}) {
 }
 
 /**
+ * A "broker" that answers every CONNECT with an accepting CONNACK, then drops the connection
+ * `closeAfterMs` later without a close frame (as a TCP reset looks to the browser: code 1006).
+ * It answers nothing else. `connects` lists every CONNECT with its client id and time (ms).
+ */
+export function startAcceptThenClose({ closeAfterMs = 50 } = {}) {
+  return startAnsweringConnect((socket, { version }) => {
+    socket.send(Buffer.from(version === 5 ? [0x20, 3, 0, 0, 0] : [0x20, 2, 0, 0]));
+    setTimeout(() => socket.terminate(), closeAfterMs);
+  });
+}
+
+/**
  * A "broker" that leaves unanswered the CONNECT of a client whose id passes `held(clientId)`
  * (its CONNACK never comes: it stays connecting) and refuses every other with CONNACK Not
  * authorized (3.1.1 return code 5, 5.0 0x87). `connects` lists the CONNECTs, as
  * [`startAcceptThenClose`]'s.
  */
-export async function startRefusingAllBut(held) {
-  const connects = [];
-  const changes = waiter(connects);
-  const { wsUrl, close } = await listen((socket) => {
-    const frame = packetFramer((packet) => {
-      if (packet[0] >> 4 !== 1) return;
-      const { version, clientId } = readConnect(packet);
-      connects.push({ clientId, at: Date.now() });
-      changes.changed();
-      if (held(clientId)) return;
-      socket.send(Buffer.from(version === 5 ? [0x20, 3, 0, 0x87, 0] : [0x20, 2, 0, 5]));
-    });
-    socket.on('message', (data) => frame(Buffer.from(data)));
-    socket.on('error', () => {});
+export function startRefusingAllBut(held) {
+  return startAnsweringConnect((socket, { version, clientId }) => {
+    if (held(clientId)) return;
+    socket.send(Buffer.from(version === 5 ? [0x20, 3, 0, 0x87, 0] : [0x20, 2, 0, 5]));
   });
-  return {
-    wsUrl,
-    connects,
-    waitForConnects: (predicate, timeoutMs) =>
-      changes.wait(predicate, timeoutMs, 'the fake broker did not see the CONNECTs expected'),
-    close,
-  };
 }
 
 /**
