@@ -98,6 +98,17 @@ describeApp('event store', () => {
       const lines = (await readFile(await download.path(), 'utf8')).split('\n').filter((l) => l !== '');
       const published = witness.messages.filter((m) => m.topic.startsWith('eventstore/orders/')).sort((a, b) => a.json.position - b.json.position);
       assert.deepEqual(lines, published.map((m) => m.payload));
+
+      // A refund of part of the charge by hand, under its payment id: OrderService records it
+      // (the revenue drops by 10.00), and the rewind says so, not "Payment: undone" while the
+      // rest stays charged.
+      const paymentId = events.find((e) => e.type === 'PaymentConfirmed').data.paymentId;
+      await witness.publish('payments/refunded', JSON.stringify({ orderId, paymentId, amount: 10.0, refundedAt: new Date().toISOString() }), { qos: 1 });
+      await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded', FLOW_TIMEOUT_MS, 'the refund in the store');
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-undone-after"]`).filter({ hasText: 'refunded in part after completion' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await page.locator(`[data-testid="store-stream-detail"][data-stream="${orderId}"] [data-testid="store-rewind"][max="5"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await statusAt(5);
+      assert.equal(((await page.textContent('[data-testid="store-rewound"] dd:nth-of-type(3)')) ?? '').trim(), `refunded in part: 10.00 of 59.98 (${paymentId}); the rest stays charged`);
     }));
   it('a reload brings the store back from the browser\'s database; the saga still open resumes with its deadline and is cancelled on the wire, appended after the restored events', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {

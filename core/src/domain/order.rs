@@ -385,6 +385,10 @@ pub struct Order {
     pub payment: Step,
     /// Why the order was cancelled.
     pub cancel_reason: Option<String>,
+    /// What the recorded refund gave back, in currency units: `None` until a refund under a
+    /// real payment id is recorded. Less than [`Order::total`] for a refund in part (by hand,
+    /// of a completed order: the saga only ever refunds the whole charge).
+    pub refunded: Option<f64>,
     /// How many events the order is the fold of.
     pub version: u64,
 }
@@ -400,6 +404,7 @@ impl Order {
             inventory: Step::Awaiting,
             payment: Step::Awaiting,
             cancel_reason: None,
+            refunded: None,
             version: 0,
         }
     }
@@ -672,11 +677,28 @@ impl Order {
             OrderEvent::InventoryReleased { reservation_id } => {
                 self.inventory = Step::undone(&self.inventory, *reservation_id)
             }
-            OrderEvent::PaymentRefunded { payment_id, .. } => {
-                self.payment = Step::undone(&self.payment, *payment_id)
+            OrderEvent::PaymentRefunded { payment_id, amount } => {
+                self.payment = Step::undone(&self.payment, *payment_id);
+                if !payment_id.is_nil() {
+                    self.refunded = Some(*amount);
+                }
             }
         }
         self.version += 1;
+    }
+
+    /// The payment step as the Event store panel's rewind shows it: [`Step::describe`], except a
+    /// refund of part of the charge (recorded by hand for a completed order), which is not the
+    /// step undone: `refunded in part: 10.00 of 59.98 (7c9e6679-…); the rest stays charged`.
+    pub fn describe_payment(&self) -> String {
+        match (&self.payment, self.refunded) {
+            (Step::Compensated(id), Some(amount)) if !same_cents(amount, self.total) => format!(
+                "refunded in part: {} of {} ({id}); the rest stays charged",
+                amount_text(amount),
+                amount_text(self.total)
+            ),
+            (step, _) => step.describe(StepKind::Payment),
+        }
     }
 
     /// Decides `command` and applies what it causes; returns the events.

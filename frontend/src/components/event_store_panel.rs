@@ -87,7 +87,7 @@ fn Stream(props: &StreamProps) -> Html {
                     data-status={order.status.name()}>
                     <dt>{ "State" }</dt><dd>{ order.status.name() }</dd>
                     <dt>{ "Inventory" }</dt><dd>{ outside(&order.inventory.describe(StepKind::Reservation)) }</dd>
-                    <dt>{ "Payment" }</dt><dd>{ outside(&order.payment.describe(StepKind::Payment)) }</dd>
+                    <dt>{ "Payment" }</dt><dd>{ outside(&order.describe_payment()) }</dd>
                     if let Some(reason) = &order.cancel_reason {
                         <dt>{ "Cancelled because" }</dt><dd>{ outside(reason) }</dd>
                     }

@@ -479,6 +479,9 @@ fn a_compensation_of_nothing_after_the_step_was_done_says_the_participant_forgot
         uncharged.payment.describe(StepKind::Payment),
         "nothing to refund: never charged"
     );
+    // A whole refund stays "undone".
+    let refunded = after(&[confirm_inventory(), time_out(), confirm_payment(), refund()]);
+    assert_eq!(refunded.describe_payment(), format!("undone ({})", id(20)));
     // A real release stays "undone".
     let released = after(&[confirm_inventory(), time_out(), release()]);
     assert_eq!(
@@ -702,6 +705,15 @@ fn a_compensation_under_another_id_than_the_step_s_is_refused() {
             amount: 10.0,
         })
         .unwrap();
+    // The rewind says what the refund was, not that the step was undone (43 left alone: it
+    // said "Payment: undone (…)" while the rest stayed charged).
+    assert_eq!(
+        completed.describe_payment(),
+        format!(
+            "refunded in part: 10.00 of 59.98 ({}); the rest stays charged",
+            id(20)
+        )
+    );
     assert!(matches!(
         completed.decide(&OrderCommand::RecordRefund {
             payment_id: id(99),
