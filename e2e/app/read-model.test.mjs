@@ -369,6 +369,12 @@ describeApp('read model', () => {
         const line = page.locator('[data-testid="query-lag"][data-not-projected="2"]');
         await line.waitFor({ timeout: FLOW_TIMEOUT_MS });
         const text = ((await line.textContent()) ?? '').trim();
+        // 43-AP F2: the stranger's positions are not the store's own: it is at position 4 of 8,
+        // 4 behind (it said "at position 6 of 8", 2 behind), and the two refused are not "not
+        // projected yet".
+        assert.match(text, /^The read model holds events the store does not \(positions 5, 6, where the store holds other events\)/, text);
+        assert.match(text, /Of the store's own events: Behind: 4 events \(\d+ ms\) not projected; at position 4 of 8\. Of the events after position 4, 2 arrived at positions where the read model applied another event, and were refused/, text);
+        assert.equal(await line.getAttribute('data-events-behind'), '4', text);
         assert.doesNotMatch(text, /^Caught up/, text);
         assert.match(text, new RegExp(`OrderCreated \\(version 1 of order-${second}, position 5\\): refused: position 5 was projected before, from another event \\(version 1 of order-${stream}\\)`), text);
         assert.match(text, /This page's event store holds the event refused: what the read model took at its place before is in no store of this page/, text);

@@ -26,7 +26,7 @@ const HELD_NAMED: usize = 3;
 pub fn lag_line(
     lag: Lag,
     model: &ReadModel,
-    head: u64,
+    store: &EventStore,
     delayed: &std::collections::BTreeSet<u64>,
     died_older: u64,
 ) -> String {
@@ -35,26 +35,76 @@ pub fn lag_line(
     // "Holding 4 events that arrived"). Nor are those in the projection delay (41-AH F4).
     // Ahead of the store (a forged event): its own events are judged from the newest of them
     // applied, after a sentence on the forged one (43-AN F1).
-    let position = model.position_in(head);
+    let head = store.head();
+    let position = model.position_in(store);
+    let strangers = model.strangers_in(store);
     let held_older = model
         .held_events()
         .filter(|(event, _)| event.position < position)
         .count() as u64;
     let delayed_older = delayed
         .range(..position)
-        .filter(|at| !model.has_applied(**at))
+        .filter(|at| !model.has_applied(**at) || strangers.binary_search(at).is_ok())
         .count() as u64;
-    let line = store_lag_line(lag, position, head, (held_older, delayed_older, died_older));
-    let line = if model.position() > head {
+    // The store's events at a stranger's position, arrived (not in the delay): refused.
+    let taken_older = strangers
+        .iter()
+        .filter(|at| **at < position && !delayed.contains(at))
+        .count() as u64;
+    let line = store_lag_line(
+        lag,
+        position,
+        head,
+        (held_older, delayed_older, died_older, taken_older),
+    );
+    // Those after the position refused too: not "not projected yet", as none will come.
+    let taken_newer = strangers
+        .iter()
+        .filter(|at| **at > position && !delayed.contains(at))
+        .count() as u64;
+    let line = if taken_newer > 0 {
         format!(
+            "{} Of the events after position {position}, {}.",
+            line.replacen(" not projected yet", " not projected", 1),
+            refused_at_taken(taken_newer)
+        )
+    } else {
+        line
+    };
+    let past = (model.position() > head)
+        .then(|| format!("position {} past the store's end, {head}", model.position()));
+    let taken = match strangers.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "position {one}, where the store holds another event"
+        )),
+        many => Some(format!(
+            "positions {}, where the store holds other events",
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    };
+    let line = match (past, taken) {
+        (None, None) => line,
+        // The sentence of 43-AN F1, as it was.
+        (Some(_), None) => format!(
             "The read model holds events the store does not (position {}; the store is at \
              {head}): something other than this page's OrderService published on \
              eventstore/orders/… (another page on the same topics, or a client by hand). Of the \
              store's own events: {line}",
             model.position()
-        )
-    } else {
-        line
+        ),
+        (past, Some(taken)) => format!(
+            "The read model holds events the store does not ({}): something other than this \
+             page's OrderService published on eventstore/orders/… (another page on the same \
+             topics, or a client by hand). Of the store's own events: {line}",
+            past.into_iter()
+                .chain([taken])
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     };
     match held_line(model) {
         Some(held) => format!("{line} {held}"),
@@ -108,12 +158,13 @@ pub fn held_line(model: &ReadModel) -> Option<String> {
 /// The lag line's first sentence: the lag behind the store alone; of the skipped events,
 /// `held_older` arrived and are held ([`held_line`] names them), `delayed_older` arrived and
 /// wait out the projection delay they came with, `died_older` arrived and died in a crash
-/// (the crash's sentence after says so), and the rest never came.
+/// (the crash's sentence after says so), `taken_older` arrived at a position where the read
+/// model applied another event and were refused, and the rest never came.
 fn store_lag_line(
     lag: Lag,
     position: u64,
     head: u64,
-    (held_older, delayed_older, died_older): (u64, u64, u64),
+    (held_older, delayed_older, died_older, taken_older): (u64, u64, u64, u64),
 ) -> String {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let time = duration_text(lag.time_behind());
@@ -135,7 +186,9 @@ fn store_lag_line(
     };
     let held = held_older.min(lag.skipped);
     let delayed = delayed_older.min(lag.skipped - held);
-    let missing = lag.skipped - held - delayed;
+    let taken = taken_older.min(lag.skipped - held - delayed);
+    let missing = lag.skipped - held - delayed - taken;
+    // Refused at a position another event took (43-AP F2): arrived, so not "not received".
     // Waiting out a longer delay than the events after them: arrived, and on their way.
     let waiting = |who: &str, n: u64| {
         let one = n == 1;
@@ -152,7 +205,13 @@ fn store_lag_line(
     if missing == 0 {
         let they = |n: u64| if n == 1 { "it" } else { "they" };
         let why = match (held, delayed) {
-            (_, 0) => "they arrived before the version they follow".to_owned(),
+            (0, 0) => String::new(),
+            (_, 0) if taken == 0 => "they arrived before the version they follow".to_owned(),
+            (h, 0) => format!(
+                "{h} arrived before the version {} follow{}",
+                they(h),
+                if h == 1 { "s" } else { "" },
+            ),
             (0, n) => waiting(they(n), n),
             (h, n) => format!(
                 "{h} arrived before the version {} follow{}, and {}",
@@ -160,6 +219,11 @@ fn store_lag_line(
                 if h == 1 { "s" } else { "" },
                 waiting(&n.to_string(), n)
             ),
+        };
+        let why = match (why.is_empty(), taken) {
+            (_, 0) => why,
+            (true, t) => refused_at_taken(t),
+            (false, t) => format!("{why}, and {}", refused_at_taken(t)),
         };
         return format!(
             "Not projected: {} event{} ({time}) older than position {position}, which it has \
@@ -182,6 +246,12 @@ fn store_lag_line(
         held.push_str(&format!(
             " Of the others older than position {position}, {}.",
             waiting(&delayed.to_string(), delayed)
+        ));
+    }
+    if taken > 0 {
+        held.push_str(&format!(
+            " Of the others older than position {position}, {}.",
+            refused_at_taken(taken)
         ));
     }
     // Died in QueryService's hands: received, so not "not received"; the crash's sentence
@@ -210,6 +280,21 @@ fn store_lag_line(
     )
 }
 
+/// `n` of the store's events that arrived at a position where the read model had applied
+/// another event (43-AP F2): `1 arrived at a position where the read model applied another
+/// event, and was refused (no store holds two events at one position): Rebuild projects it from
+/// the event store`.
+fn refused_at_taken(n: u64) -> String {
+    let one = n == 1;
+    format!(
+        "{n} arrived at {} where the read model applied another event, and {} refused (no store \
+         holds two events at one position): Rebuild projects {} from the event store",
+        if one { "a position" } else { "positions" },
+        if one { "was" } else { "were" },
+        if one { "it" } else { "them" },
+    )
+}
+
 /// QueryService's last crash as the lag line needs it, on the page's clock (the events'
 /// `recordedAt`): when it crashed and restarted, and what its crash line counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +320,12 @@ fn not_applied<'a>(
         .read_all(model.checkpoint() + 1, None)
         .iter()
         .filter(|e| !model.has_applied(e.position))
+        .chain(
+            model
+                .strangers_in(store)
+                .into_iter()
+                .filter_map(|p| store.read_all(p, Some(p)).first()),
+        )
         .map(|e| (e.position, e.recorded_at.unix_millis()))
 }
 
@@ -245,7 +336,7 @@ pub fn died_in_crash_older(model: &ReadModel, store: &EventStore, crash: QueryCr
     if crash.held == 0 {
         return 0;
     }
-    let (position, crashed) = (model.position_in(store.head()), crash.crashed.unix_millis());
+    let (position, crashed) = (model.position_in(store), crash.crashed.unix_millis());
     let older = not_applied(model, store)
         .filter(|(at_position, at)| *at_position < position && *at < crashed)
         .count();
@@ -368,6 +459,11 @@ mod tests {
         }
     }
 
+    /// The store [`at`] is caught up with: `head` events, each [`created_alone`].
+    fn store_of(head: u64) -> EventStore {
+        EventStore::load((1..=head).map(created_alone).collect()).unwrap()
+    }
+
     /// One OrderCreated at `position`, of its own stream, recorded at 09:20:00 on 2026-12-02.
     fn created_alone(position: u64) -> StoredEvent {
         let created = format!(
@@ -384,12 +480,12 @@ mod tests {
         let store = EventStore::load((1..=8).map(created_alone).collect()).unwrap();
         let mut model = at(4);
         model.project(&created_alone(999_999));
-        assert_eq!((model.position(), model.position_in(8)), (999_999, 4));
+        assert_eq!((model.position(), model.position_in(&store)), (999_999, 4));
         let now = Timestamp::from_unix_millis(created_alone(1).recorded_at.unix_millis() + 1_623)
             .unwrap();
         let lag = Lag::of(&model, &store, now);
         assert_eq!((lag.events_behind, lag.skipped), (4, 0));
-        let line = lag_line(lag, &model, 8, &std::collections::BTreeSet::new(), 0);
+        let line = lag_line(lag, &model, &store, &std::collections::BTreeSet::new(), 0);
         assert_eq!(
             line,
             "The read model holds events the store does not (position 999999; the store is at \
@@ -401,15 +497,95 @@ mod tests {
         let caught_up = Lag::of(&at(8), &store, now);
         let mut ahead = at(8);
         ahead.project(&created_alone(999_999));
-        assert!(lag_line(caught_up, &ahead, 8, &Default::default(), 0)
+        assert!(lag_line(caught_up, &ahead, &store, &Default::default(), 0)
             .ends_with("Of the store's own events: Caught up: projected to position 8 of 8."));
+    }
+
+    // 43-AP F2: one event forged at the position the store reached next (5), one far past it,
+    // then two orders' 8 events in the projection delay: the line said "Behind: 7 events …; at
+    // position 5 of 12", the forged event counted as the store's own.
+    #[test]
+    fn an_event_forged_at_the_store_s_next_position_is_not_counted_as_the_store_s() {
+        let store = store_of(12);
+        let mut model = at(4);
+        let forged = hand_published(
+            5,
+            1,
+            "OrderCreated",
+            r#"{"customerId":"FAKE","items":[],"totalAmount":7}"#,
+        );
+        model.project(&forged);
+        model.project(&created_alone(999_999));
+        assert_eq!(model.position_in(&store), 4);
+        assert_eq!(model.strangers_in(&store), [5]);
+        let now = Timestamp::from_unix_millis(created_alone(1).recorded_at.unix_millis() + 2_424)
+            .unwrap();
+        let lag = Lag::of(&model, &store, now);
+        assert_eq!((lag.events_behind, lag.skipped), (8, 0));
+        let delayed: std::collections::BTreeSet<u64> = (5..=12).collect();
+        assert_eq!(
+            lag_line(lag, &model, &store, &delayed, 0),
+            "The read model holds events the store does not (position 999999 past the store's \
+             end, 12; position 5, where the store holds another event): something other than \
+             this page's OrderService published on eventstore/orders/… (another page on the same \
+             topics, or a client by hand). Of the store's own events: Behind: 8 events (2424 ms) \
+             not projected yet; at position 4 of 12."
+        );
+        // The delay over: the store's own event at 5 is refused (its position is taken), the
+        // others projected. Arrived and refused, not "not received".
+        for p in 5..=12 {
+            model.project(&created_alone(p));
+        }
+        let lag = Lag::of(&model, &store, now);
+        assert_eq!((lag.events_behind, lag.skipped), (1, 1));
+        let line = lag_line(lag, &model, &store, &Default::default(), 0);
+        assert!(
+            line.ends_with(
+                "Of the store's own events: Not projected: 1 event (2424 ms) older than position \
+                 12, which it has projected (the store is at 12); 1 arrived at a position where \
+                 the read model applied another event, and was refused (no store holds two \
+                 events at one position): Rebuild projects it from the event store."
+            ),
+            "{line}"
+        );
+        // The store's own at 5 refused, the next not arrived yet: both behind, and the refused
+        // one is not "not projected yet".
+        let mut first = at(4);
+        first.project(&forged);
+        first.project(&created_alone(5));
+        let six = store_of(6);
+        let line = lag_line(
+            Lag::of(&first, &six, now),
+            &first,
+            &six,
+            &Default::default(),
+            0,
+        );
+        assert!(
+            line.ends_with(
+                "Of the store's own events: Behind: 2 events (2424 ms) not projected; at \
+                 position 4 of 6. Of the events after position 4, 1 arrived at a position where \
+                 the read model applied another event, and was refused (no store holds two \
+                 events at one position): Rebuild projects it from the event store."
+            ),
+            "{line}"
+        );
+        // Only the one at 5: said all the same, though the model is not past the store's end.
+        let mut near = at(4);
+        near.project(&forged);
+        assert!(
+            lag_line(Lag::of(&near, &store, now), &near, &store, &delayed, 0).starts_with(
+                "The read model holds events the store does not (position 5, where the store \
+                 holds another event)"
+            )
+        );
     }
 
     // A newcomer's break-test: "Missing 5 events … QueryService has not received them" counted
     // 4 held events, which the next sentence said had arrived.
     #[test]
     fn held_events_older_than_the_position_are_not_called_missing() {
-        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, (4, 0, 0));
+        let line = store_lag_line(lag(5, 5, 6_829), 14, 14, (4, 0, 0, 0));
         assert!(
             line.starts_with("Missing 1 event (6829 ms) older than position 14, which it has projected (the store is at 14): QueryService has not received it, and will not if it was not subscribed when it was published."),
             "{line}"
@@ -420,7 +596,7 @@ mod tests {
             ),
             "{line}"
         );
-        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, (2, 0, 0));
+        let all_held = store_lag_line(lag(2, 2, 100), 14, 14, (2, 0, 0, 0));
         assert!(
             all_held.starts_with("Not projected: 2 events"),
             "{all_held}"
@@ -432,25 +608,25 @@ mod tests {
     // order's 4 events, still in their 20 s delay, were called missing ("will not come").
     #[test]
     fn events_waiting_out_a_longer_delay_are_not_called_missing() {
-        let all = store_lag_line(lag(4, 4, 3_942), 31, 31, (0, 4, 0));
+        let all = store_lag_line(lag(4, 4, 3_942), 31, 31, (0, 4, 0, 0));
         assert_eq!(
             all,
             "Not projected: 4 events (3942 ms) older than position 31, which it has projected \
              (the store is at 31); they wait out the projection delay they arrived with, longer \
              than that of the events after them, and come by themselves."
         );
-        let one = store_lag_line(lag(1, 1, 10), 31, 31, (0, 1, 0));
+        let one = store_lag_line(lag(1, 1, 10), 31, 31, (0, 1, 0, 0));
         assert!(
             one.ends_with("; it waits out the projection delay it arrived with, longer than that of the events after it, and comes by itself."),
             "{one}"
         );
-        let both = store_lag_line(lag(3, 3, 10), 31, 31, (1, 2, 0));
+        let both = store_lag_line(lag(3, 3, 10), 31, 31, (1, 2, 0, 0));
         assert!(
             both.ends_with("; 1 arrived before the version it follows, and 2 wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves."),
             "{both}"
         );
         // One really missing beside them: said missing alone, the others said waiting.
-        let mixed = store_lag_line(lag(5, 5, 10), 31, 31, (0, 4, 0));
+        let mixed = store_lag_line(lag(5, 5, 10), 31, 31, (0, 4, 0, 0));
         assert!(mixed.starts_with("Missing 1 event (10 ms)"), "{mixed}");
         assert!(
             mixed.ends_with(" Of the others older than position 31, 4 wait out the projection delay they arrived with, longer than that of the events after them, and come by themselves."),
@@ -460,18 +636,18 @@ mod tests {
 
     #[test]
     fn a_long_lag_is_written_in_minutes_and_seconds_a_short_one_in_ms() {
-        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, (0, 0, 0));
+        let long = store_lag_line(lag(4, 4, 146_367), 42, 46, (0, 0, 0, 0));
         assert!(
             long.starts_with("Missing 4 events (2 min 26 s) older than position 42, which"),
             "{long}"
         );
-        let short = store_lag_line(lag(4, 4, 250), 42, 46, (0, 0, 0));
+        let short = store_lag_line(lag(4, 4, 250), 42, 46, (0, 0, 0, 0));
         assert!(
             short.starts_with("Missing 4 events (250 ms) older"),
             "{short}"
         );
         assert_eq!(
-            store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0, 0)),
+            store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0, 0, 0)),
             "Behind: 1 event (12 s) not projected yet; at position 42 of 43."
         );
     }
@@ -489,14 +665,14 @@ mod tests {
     fn the_rebuild_sentence_is_said_once_in_a_lag_line() {
         let lost = "Of the events not projected, 4 were appended while QueryService was down: \
                     they will not come. Rebuild projects them from the event store.";
-        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, (0, 0, 0));
+        let missing = store_lag_line(lag(4, 4, 6_393), 12, 12, (0, 0, 0, 0));
         assert!(missing.contains("Rebuild projects"), "{missing}");
         assert_eq!(
             lost_after_lag(&missing, lost),
             "Of the events not projected, 4 were appended while QueryService was down: they \
              will not come."
         );
-        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0, 0));
+        let behind = store_lag_line(lag(1, 0, 12_400), 42, 43, (0, 0, 0, 0));
         assert_eq!(lost_after_lag(&behind, lost), lost);
     }
 
@@ -604,13 +780,13 @@ mod tests {
         assert_eq!(died_in_crash_older(&model, &store, one), 1);
         let lag = Lag::of(&model, &store, t(10));
         assert_eq!(lag.skipped, 3);
-        let line = lag_line(lag, &model, store.head(), &Default::default(), 3);
+        let line = lag_line(lag, &model, &store, &Default::default(), 3);
         assert_eq!(
             line,
             "Missing 3 events (9000 ms) older than position 5, which it has projected (the store \
              is at 5)."
         );
-        let line = lag_line(lag, &model, store.head(), &Default::default(), 1);
+        let line = lag_line(lag, &model, &store, &Default::default(), 1);
         assert!(
             line.ends_with(
                 ": QueryService has not received 2 of them, and will not if it was not subscribed \
@@ -623,10 +799,10 @@ mod tests {
     #[test]
     fn caught_up_and_newer_events() {
         assert_eq!(
-            store_lag_line(lag(0, 0, 0), 7, 7, (0, 0, 0)),
+            store_lag_line(lag(0, 0, 0), 7, 7, (0, 0, 0, 0)),
             "Caught up: projected to position 7 of 7."
         );
-        assert!(store_lag_line(lag(5, 2, 30), 7, 10, (0, 0, 0))
+        assert!(store_lag_line(lag(5, 2, 30), 7, 10, (0, 0, 0, 0))
             .contains("(the store is at 10; 3 newer events not projected yet)"));
     }
 
@@ -647,7 +823,7 @@ mod tests {
         let cancelled = hand_published(6, 2, "OrderCancelled", r#"{"reason":"payment declined"}"#);
         model.project(&cancelled);
         assert_eq!(
-            lag_line(Lag::default(), &model, 4, &Default::default(), 0),
+            lag_line(Lag::default(), &model, &store_of(4), &Default::default(), 0),
             format!(
                 "Caught up: projected to position 4 of 4. Holding 1 event that arrived before \
                  the version it follows: OrderCancelled (version 2 of order-{STREAM}, position \
@@ -669,8 +845,10 @@ mod tests {
         assert_eq!(fake[0].status.name(), "Cancelled");
         assert_eq!(fake[0].version, 2);
         assert_eq!(model.totals().cancelled, 1);
-        assert!(lag_line(Lag::default(), &model, 4, &Default::default(), 0)
-            .starts_with("The read model holds events"));
+        assert!(
+            lag_line(Lag::default(), &model, &store_of(4), &Default::default(), 0)
+                .starts_with("The read model holds events")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
+use super::event_store::EventStore;
 use super::revenue::OrderRevenue;
 use super::stored_event::StoredEvent;
 use super::stream_event::StreamEvent;
@@ -363,9 +364,48 @@ impl ReadModel {
     /// holds is then judged from here, not from the forged position (43-AN F1: after one event
     /// at position 999999, the store's own events waiting out the projection delay counted as
     /// skipped, and the lag line said nothing of them).
-    pub fn position_in(&self, head: u64) -> u64 {
-        let ahead = self.ahead.range(..=head).next_back().copied().unwrap_or(0);
-        self.checkpoint.min(head).max(ahead)
+    ///
+    /// Nor from an event forged at a position the store reached later (43-AP F2: one forged at
+    /// position 5 when the store was at 4 made the line say "at position 5 of 12" and count 7
+    /// events behind of the store's 8 not projected): the newest position up to the store's
+    /// head whose applied event is the store's own there ([`ReadModel::has_projected`]).
+    pub fn position_in(&self, store: &EventStore) -> u64 {
+        let held = store.read_all(1, None);
+        self.at_position
+            .range(..=store.head())
+            .rev()
+            .find(|(p, _)| {
+                held.get((**p as usize).wrapping_sub(1))
+                    .is_some_and(|e| self.has_projected(e))
+            })
+            .map_or(0, |(p, _)| *p)
+    }
+
+    /// Whether the event at `event`'s position that was applied is `event` (its stream,
+    /// version and type): false when nothing was applied there, or another event was (forged
+    /// at a position the store reached later; the store's own, arriving after it, is refused,
+    /// as no store holds two events at one position).
+    pub fn has_projected(&self, event: &StoredEvent) -> bool {
+        self.at_position
+            .get(&event.position)
+            .is_some_and(|(stream, version, kind, _)| {
+                (*stream, *version, *kind) == (event.stream, event.version, event.event.type_name())
+            })
+    }
+
+    /// The positions up to `store`'s head where the read model applied another event than the
+    /// store's there (forged by another client, or another page's store on the same topics,
+    /// before the store reached the position), ascending.
+    pub fn strangers_in(&self, store: &EventStore) -> Vec<u64> {
+        let held = store.read_all(1, None);
+        self.at_position
+            .range(..=store.head())
+            .filter(|(p, _)| {
+                held.get((**p as usize).wrapping_sub(1))
+                    .is_some_and(|e| !self.has_projected(e))
+            })
+            .map(|(p, _)| *p)
+            .collect()
     }
 
     /// Every position up to this one is applied: the store's events after it are the ones

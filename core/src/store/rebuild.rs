@@ -16,7 +16,7 @@ pub struct Lag {
     /// up (and when `now` is before that recording).
     pub ms_behind: u64,
     /// Of [`Lag::events_behind`], those older than the newest of the store's events applied
-    /// ([`ReadModel::position_in`] the store's head): later events arrived and these did not. QueryService may never
+    /// ([`ReadModel::position_in`] the store): later events arrived and these did not. QueryService may never
     /// receive them (published before it subscribed, with no session to keep them); a rebuild
     /// from the store projects them.
     pub skipped: u64,
@@ -27,20 +27,23 @@ impl Lag {
     pub fn of(model: &ReadModel, store: &EventStore, now: Timestamp) -> Lag {
         let head = store.head();
         let from = model.checkpoint() + 1;
-        let missing = || (from..=head).filter(|&p| !model.has_applied(p));
-        let events_behind = missing().count() as u64;
-        let ms_behind = missing()
-            .next()
-            .and_then(|p| store.read_all(p, Some(p)).first())
+        // The store's events not projected: those after the checkpoint not applied, and those
+        // at a position where the read model applied another event (43-AP F2).
+        let strangers = model.strangers_in(store);
+        let mut missing: Vec<u64> = (from..=head).filter(|&p| !model.has_applied(p)).collect();
+        missing.extend(&strangers);
+        missing.sort_unstable();
+        let ms_behind = missing
+            .first()
+            .and_then(|&p| store.read_all(p, Some(p)).first())
             .map_or(0, |oldest| {
                 let ms = now.unix_millis() - oldest.recorded_at.unix_millis();
                 u64::try_from(ms).unwrap_or(0)
             });
-        let skipped = missing()
-            .take_while(|&p| p < model.position_in(head))
-            .count() as u64;
+        let position = model.position_in(store);
+        let skipped = missing.iter().take_while(|&&p| p < position).count() as u64;
         Lag {
-            events_behind,
+            events_behind: missing.len() as u64,
             ms_behind,
             skipped,
         }

@@ -264,7 +264,7 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                         let topics = trace.packets.namespace().wire("eventstore/orders/…");
                         text.replace("eventstore/orders/…", &topics)
                     };
-                    let line = namespaced(lag_line(lag, model, head, &trace.projecting, died));
+                    let line = namespaced(lag_line(lag, model, store, &trace.projecting, died));
                     let lost = crash.and_then(|crash| lost_in_crash(model, store, crash));
                     let line = if lost.is_some() { lag_beside_lost(&line) } else { line };
                     html! {
