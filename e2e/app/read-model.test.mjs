@@ -314,6 +314,18 @@ describeApp('read model', () => {
         assert.equal(await page.locator('[data-testid="query-answer"]').count(), 0);
         // Events the store does not hold: the lag line says so.
         assert.match((await page.textContent('[data-testid="query-lag"]')) ?? '', /^The read model holds events the store does not \(position 6; the store is at 4\)/);
+
+        // 41-AH F11: a later version at a lower position, held until its version 1 came, was
+        // projected; no store appends an order's versions like that. Refused, and said.
+        const low = '12121212-0000-4000-8000-000000000001';
+        const at = (position, version, type, data) => JSON.stringify({ position, stream: low, version, type, schema: 3, recordedAt: '2026-12-02T09:20:02.000Z', data });
+        await witness.publish(`eventstore/orders/${low}`, at(49, 2, 'OrderCancelled', { reason: 'by hand' }), { qos: 1 });
+        await page.locator('[data-testid="query-lag"][data-held="1"]').waitFor();
+        await witness.publish(`eventstore/orders/${low}`, at(50, 1, 'OrderCreated', { customerId: 'LOW', items: [], totalAmount: 3 }), { qos: 1 });
+        const refused = page.locator('[data-testid="query-lag"][data-held="0"][data-not-projected="1"]');
+        await refused.waitFor();
+        assert.match((await refused.textContent()) ?? '', new RegExp(`OrderCancelled \\(version 2 of order-${low}, position 49\\): refused: version 2 at position 49, not after version 1 of that order at position 50, and a store appends an order's versions at rising positions`));
+        assert.equal(await page.textContent('[data-testid="query-totals"]'), '3 orders: 1 completed, 1 cancelled, 1 open; revenue 59.98', 'the made-up order at version 1, open');
       } finally {
         await witness.close();
       }

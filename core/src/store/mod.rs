@@ -52,7 +52,7 @@
 //! let mut model = ReadModel::new();
 //! for event in store.read_all(0, None) {
 //!     let received = StoredEvent::decode_on(&topic(order_id), &event.to_json()).unwrap();
-//!     assert_eq!(model.project(&received), Projected::Applied { released: 0 });
+//!     assert_eq!(model.project(&received), Projected::Applied { released: 0, refused: Vec::new() });
 //! }
 //! assert_eq!(model.project(&appended[0]), Projected::Duplicate);
 //! assert_eq!(model.get(order_id).unwrap().status, OrderStatus::InventoryConfirmed);

@@ -63,10 +63,16 @@ pub struct Totals {
 }
 
 /// What [`ReadModel::project`] did with an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Projected {
-    /// Applied; `released` events held behind it were applied too.
-    Applied { released: usize },
+    /// Applied; `released` events held behind it were applied too, and the held events in
+    /// `refused` (each with why) were not: their version came, and no store holds them at
+    /// their place (41-AH F11: a later version at a lower position). They are dropped, not
+    /// held again.
+    Applied {
+        released: usize,
+        refused: Vec<(StoredEvent, String)>,
+    },
     /// Its (stream, version) was applied or held before, from the same position: ignored (a
     /// redelivery). The same (stream, version) at another position is no redelivery but a
     /// second event at one version, which no store holds: [`Projected::Refused`].
@@ -85,6 +91,8 @@ struct Entry {
     view: OrderView,
     order: Order,
     revenue: OrderRevenue,
+    /// The position of the newest version applied: the next is at a higher one.
+    position: u64,
 }
 
 /// A fingerprint of the whole event, as [`StoredEvent::to_json`] writes it (position, stream,
@@ -240,16 +248,18 @@ impl ReadModel {
             return Projected::Refused(reason);
         }
         let mut released = 0;
+        let mut refused = Vec::new();
         while let Some(held) = self
             .held
             .remove(&(event.stream, self.next_version(event.stream)))
         {
-            if self.apply(&held).is_err() {
+            if let Err(reason) = self.apply(&held) {
+                refused.push((held, reason));
                 break;
             }
             released += 1;
         }
-        Projected::Applied { released }
+        Projected::Applied { released, refused }
     }
 
     fn next_version(&self, stream: Uuid) -> u64 {
@@ -258,6 +268,21 @@ impl ReadModel {
 
     fn apply(&mut self, stored: &StoredEvent) -> Result<(), String> {
         let at = stored.recorded_at;
+        // A store appends a stream's versions at rising positions (41-AH F11: version 2 at
+        // position 49 after version 1 at position 50 was projected).
+        if let Some(entry) = self.entries.get(&stored.stream) {
+            if stored.position <= entry.position {
+                return Err(format!(
+                    "{} refused: version {} at position {}, not after version {} of that order at \
+                     position {}, and a store appends an order's versions at rising positions",
+                    stored.event.type_name(),
+                    stored.version,
+                    stored.position,
+                    entry.view.version,
+                    entry.position
+                ));
+            }
+        }
         match (&stored.event, self.entries.get_mut(&stored.stream)) {
             (
                 StreamEvent::Created {
@@ -289,6 +314,7 @@ impl ReadModel {
                         view,
                         order,
                         revenue,
+                        position: stored.position,
                     },
                 );
                 self.created.insert(stored.position, stored.stream);
@@ -305,6 +331,7 @@ impl ReadModel {
             (StreamEvent::Order(event), Some(entry)) => {
                 entry.order.apply(event);
                 entry.revenue.record(&stored.event);
+                entry.position = stored.position;
                 let view = &mut entry.view;
                 view.status = entry.order.status;
                 view.cancel_reason.clone_from(&entry.order.cancel_reason);

@@ -285,6 +285,31 @@ impl Trace {
         self.services.statuses_at(until)
     }
 
+    /// The page's copy of QueryService's read model projects `event`, as QueryService does (the
+    /// same projection), and what it refuses goes in [`Trace::not_projected`]: the event
+    /// itself, or a held event its arrival let out (41-AH F11), each said to be `store`'s own
+    /// (OrderService's store) or not. Returns what the projection did.
+    pub fn project(
+        &mut self,
+        event: &crate::store::StoredEvent,
+        store: &crate::store::EventStore,
+    ) -> crate::store::Projected {
+        let projected = self.read_model.project(event);
+        match &projected {
+            crate::store::Projected::Refused(reason) => {
+                self.not_projected
+                    .refused(event, reason, store.holds(event))
+            }
+            crate::store::Projected::Applied { refused, .. } => {
+                for (held, reason) in refused {
+                    self.not_projected.refused(held, reason, store.holds(held));
+                }
+            }
+            _ => {}
+        }
+        projected
+    }
+
     /// Forgets every packet, click and order (the services' statuses stay as they are).
     pub fn clear(&mut self, wall: Duration) {
         self.packets.clear();

@@ -211,7 +211,11 @@ impl Runtime {
         };
         if service == ServiceId::Query && projected {
             if let Ok(event) = StoredEvent::decode_on(&message.topic, &message.payload) {
-                self.trace.0.borrow_mut().read_model.project(&event);
+                let flow = self.flow.borrow();
+                self.trace
+                    .0
+                    .borrow_mut()
+                    .project(&event, flow.order.store());
             }
         }
         // An event its read model refused (one no store holds, e.g. a version after the

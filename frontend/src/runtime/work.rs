@@ -15,7 +15,6 @@ use eda_core::services::instances::Instance;
 use eda_core::services::{published_twice, Command, ServiceId, Work};
 use eda_core::state::{Action, LogEntry, Outcome};
 use eda_core::store::outbox::owed;
-use eda_core::store::Projected;
 use eda_core::trace::service_status::{LastOutcome, ServiceEvent};
 
 use super::report::{note, problem};
@@ -300,14 +299,15 @@ impl Runtime {
                 runtime.record(worker.service, ServiceEvent::WorkDone { order_id });
             }
             if let Work::Project(event) = &work {
-                // The page's copy of the read model follows QueryService's.
-                let ours = runtime.flow.borrow().order.store().holds(event);
-                let mut trace = runtime.trace.0.borrow_mut();
-                // QueryService refuses it too (the same projection), with no word on the page.
-                if let Projected::Refused(reason) = trace.read_model.project(event) {
-                    trace.not_projected.refused(event, &reason, ours);
-                }
-                drop(trace);
+                // The page's copy of the read model follows QueryService's; what it refuses
+                // (QueryService too, with no word on the page) goes in the lag line.
+                let flow = runtime.flow.borrow();
+                runtime
+                    .trace
+                    .0
+                    .borrow_mut()
+                    .project(event, flow.order.store());
+                drop(flow);
                 runtime.trace_changed.set(true);
                 runtime.report_soon();
             }

@@ -171,14 +171,32 @@ fn an_event_ahead_of_its_stream_is_held_until_the_gap_fills() {
         "held twice is held once"
     );
     assert_eq!(model.get(B), None, "not created yet");
-    assert_eq!(model.project(&b[0]), Projected::Applied { released: 0 });
+    assert_eq!(
+        model.project(&b[0]),
+        Projected::Applied {
+            released: 0,
+            refused: Vec::new()
+        }
+    );
     assert_eq!(model.get(B).unwrap().status, OrderStatus::Pending);
     assert_eq!(model.held(), 2);
-    assert_eq!(model.project(&b[1]), Projected::Applied { released: 2 });
+    assert_eq!(
+        model.project(&b[1]),
+        Projected::Applied {
+            released: 2,
+            refused: Vec::new()
+        }
+    );
     let view = model.get(B).unwrap();
     assert_eq!((view.status, view.version), (OrderStatus::Cancelled, 4));
     assert_eq!(model.held(), 0);
-    assert_eq!(model.project(&b[4]), Projected::Applied { released: 0 });
+    assert_eq!(
+        model.project(&b[4]),
+        Projected::Applied {
+            released: 0,
+            refused: Vec::new()
+        }
+    );
 }
 
 #[test]
@@ -211,7 +229,13 @@ fn a_second_event_at_a_position_projected_before_is_refused() {
     let store = shop();
     let first = store.stream(A).next().unwrap().clone();
     let mut model = ReadModel::new();
-    assert_eq!(model.project(&first), Projected::Applied { released: 0 });
+    assert_eq!(
+        model.project(&first),
+        Projected::Applied {
+            released: 0,
+            refused: Vec::new()
+        }
+    );
     // Another stream's first event, claiming the position the store gave A's creation.
     let mut stranger = store.stream(B).next().unwrap().clone();
     stranger.position = first.position;
@@ -349,7 +373,10 @@ fn a_rebuild_equals_the_live_read_model_fed_duplicates_and_a_gap() {
         outcomes.contains(&Projected::Duplicate),
         "the feed had redeliveries"
     );
-    assert!(outcomes.contains(&Projected::Applied { released: 1 }));
+    assert!(outcomes.contains(&Projected::Applied {
+        released: 1,
+        refused: Vec::new()
+    }));
     assert_eq!(rebuilt(&store, None), model);
     assert_eq!(rebuilt(&store, None).totals().revenue, Cents(12_999));
 }
@@ -636,5 +663,55 @@ fn the_query_box_finds_a_customer_id_with_spaces_around_it_as_typed() {
         ids(model.by_customer_typed("C9 ")),
         [B],
         "no such id: without the space"
+    );
+}
+
+/// 41-AH F11: version 2 at position 49 after version 1 at position 50 was projected; a store
+/// appends an order's versions at rising positions, so no store holds it. Refused, held or not.
+#[test]
+fn a_later_version_at_a_lower_position_is_refused() {
+    let store = shop();
+    let a: Vec<StoredEvent> = store.stream(A).cloned().collect();
+    let mut created = a[0].clone();
+    created.position = 50;
+    let mut second = a[1].clone();
+    second.position = 49;
+    let mut model = live(&[created.clone()]);
+    assert_eq!(
+        model.project(&second),
+        Projected::Refused(format!(
+            "{} refused: version 2 at position 49, not after version 1 of that order at position \
+             50, and a store appends an order's versions at rising positions",
+            second.event.type_name()
+        ))
+    );
+    assert_eq!(model.get(A).map(|v| v.version), Some(1));
+    // Held before its version 1 arrived: not applied when the gap fills either.
+    let mut held = ReadModel::new();
+    assert_eq!(held.project(&second), Projected::Held);
+    let Projected::Applied {
+        released: 0,
+        refused,
+    } = held.project(&created)
+    else {
+        panic!("version 1 applied");
+    };
+    assert_eq!(refused.len(), 1, "the held version 2, said refused");
+    assert_eq!(refused[0].0, second);
+    assert!(
+        refused[0].1.contains("at rising positions"),
+        "{}",
+        refused[0].1
+    );
+    assert_eq!(held.get(A).map(|v| v.version), Some(1));
+    assert_eq!(held.held(), 0, "refused, not kept");
+    // At a higher position it is taken.
+    second.position = 51;
+    assert_eq!(
+        model.project(&second),
+        Projected::Applied {
+            released: 0,
+            refused: Vec::new()
+        }
     );
 }
