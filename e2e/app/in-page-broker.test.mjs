@@ -232,7 +232,7 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
   // 41-AJ F3 and F6: the whole page's password on the in-page broker (MQTT 3.1.1). The status
   // monitor's refusal told to "fix that user and password", where the broker has no users; and
   // the packet inspector named the 3.1.1 CONNACK's return code 4 with 5.0's reason code 0x86.
-  it('the whole page\'s password on the in-page broker (3.1.1): the monitor\'s refusal says to clear it, the inspector names return code 4; cleared, Signed in', { timeout: CASE_TIMEOUT_MS }, () =>
+  it('the whole page\'s password on the in-page broker (3.1.1): the monitor\'s refusal says to clear it, the inspector names return code 4; cleared, Signed in, and PaymentService's publish on orders/created is said delivered, not dropped', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage', async ({ page }) => {
       await waitReadyInPage(page);
       await page.$eval('.credentials details', (d) => { d.open = true; });
@@ -253,6 +253,16 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       await page.fill('#password-page', '');
       await page.click('[data-testid="apply-credentials"]');
       await notes.filter({ hasText: /^Signed in: the broker accepted the page's status monitor/ }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      // 44-AR F1: the least-privilege demonstration on a broker with no ACL, 3.1.1: the page
+      // said the broker "dropped it silently: nobody subscribed to orders/created received it"
+      // while its own services received it. The wire shows the delivery; the page says it.
+      await page.click('[data-testid="publish-outside-acl"]');
+      await waitForWire(page, (wire) => wire.some((p) => p.dir === 'in' && p.packet?.cmd === 'publish' && p.packet.topic === 'orders/created' && String(p.packet.payload).includes('least privilege')), { what: 'the probe delivered to a service' });
+      const probe = page.locator('[data-testid="acl-probe"]');
+      await page.waitForFunction(() => /^Delivered: /.test(document.querySelector('[data-testid="acl-probe"]')?.textContent?.trim() ?? ''), null, { timeout: FLOW_TIMEOUT_MS });
+      const answer = ((await probe.textContent()) ?? '').trim();
+      assert.match(answer, /^Delivered: this broker let PaymentService publish on orders\/created, and the page's services subscribed to it received it/, answer);
+      assert.doesNotMatch(answer, /dropped/, answer);
     }));
 
   it('Crash: the in-page broker publishes the Will, and the page shows it', { timeout: CASE_TIMEOUT_MS }, () =>

@@ -24,6 +24,62 @@ pub const WATCHER: &str = "watcher";
 /// PUBACK 0x87 Not authorized; MQTT 3.1.1: acknowledged and dropped, nobody receives it).
 pub const OUTSIDE_ACL: (ServiceId, &str) = (ServiceId::Payment, topics::ORDERS_CREATED);
 
+/// The body of the least-privilege demonstration's PUBLISH ([`OUTSIDE_ACL`]): `{"probe":"least
+/// privilege: PaymentService publishing on orders/created"}`. No order: a service that
+/// receives it dead-letters it.
+pub fn probe_payload() -> String {
+    let (service, topic) = OUTSIDE_ACL;
+    format!("{{\"probe\":\"least privilege: {service} publishing on {topic}\"}}")
+}
+
+/// What became of the demonstration's PUBLISH, as far as the page can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    /// The broker refused it, with this reason (MQTT 5.0 PUBACK `Not authorized (0x87)`).
+    Refused(String),
+    /// The broker acknowledged it, and none of the page's services has received it (yet).
+    Acknowledged,
+    /// One of the page's services subscribed to the topic received it: the broker passed it on.
+    Delivered,
+}
+
+/// The demonstration's answer in words. Under MQTT 3.1.1 a PUBACK says nothing of the ACL (the
+/// protocol has no way to refuse a PUBLISH), so an acknowledgement alone says what an enforcing
+/// broker does rather than that this one dropped it (44-AR F1: on a broker with no ACL the page
+/// said "dropped it silently" while its own services dead-lettered the message). A delivery
+/// settles it, in either version.
+///
+/// ```
+/// use eda_core::services::acl::{probe_answer, ProbeOutcome};
+/// assert!(probe_answer(&ProbeOutcome::Delivered, false).starts_with("Delivered:"));
+/// assert!(probe_answer(&ProbeOutcome::Acknowledged, false).starts_with("Accepted:"));
+/// ```
+pub fn probe_answer(outcome: &ProbeOutcome, v311: bool) -> String {
+    let (service, topic) = OUTSIDE_ACL;
+    match (outcome, v311) {
+        (ProbeOutcome::Refused(reason), _) => format!(
+            "Refused: {service} may not publish on {topic}, and the broker said so ({reason}). \
+             Nobody received it."
+        ),
+        (ProbeOutcome::Delivered, _) => format!(
+            "Delivered: this broker let {service} publish on {topic}, and the page's services \
+             subscribed to it received it (their dead letters: it is no order). It enforces no \
+             ACL for this user."
+        ),
+        (ProbeOutcome::Acknowledged, true) => format!(
+            "The broker answered PUBACK, as MQTT 3.1.1 requires: 3.1.1 has no way to refuse a \
+             PUBLISH, so the PUBACK says nothing of the ACL. A broker enforcing it (Mosquitto \
+             with static/mosquitto-secure.conf) drops it silently: then none of the page's \
+             services subscribed to {topic} receives it, and {service} cannot tell. Switch to \
+             MQTT 5.0 to see the refusal (reason code 0x87 Not authorized)."
+        ),
+        (ProbeOutcome::Acknowledged, false) => format!(
+            "Accepted: this broker let {service} publish on {topic} (PUBACK Success): it \
+             enforces no ACL for this user."
+        ),
+    }
+}
+
 /// The topics (or filters, for families such as `eventstore/orders/+`) a service uses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TopicsUsed {
@@ -87,6 +143,36 @@ pub fn publisher_of(topic: &str) -> Option<ServiceId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // 44-AR F1: on a broker enforcing no ACL, MQTT 3.1.1, the page said the broker "dropped it
+    // silently: nobody subscribed to orders/created received it" while its own services had
+    // received and dead-lettered it. The PUBACK alone says what an enforcing broker does; a
+    // delivery says it was delivered.
+    #[test]
+    fn a_3_1_1_puback_alone_does_not_claim_a_drop_and_a_delivery_says_delivered() {
+        let acked = probe_answer(&ProbeOutcome::Acknowledged, true);
+        assert!(!acked.contains("dropped it"), "{acked}");
+        assert!(
+            acked.contains("3.1.1 has no way to refuse a PUBLISH"),
+            "{acked}"
+        );
+        assert!(
+            acked.contains("drops it silently: then none of the page's services"),
+            "{acked}"
+        );
+        for v311 in [true, false] {
+            assert_eq!(
+                probe_answer(&ProbeOutcome::Delivered, v311),
+                "Delivered: this broker let PaymentService publish on orders/created, and the \
+                 page's services subscribed to it received it (their dead letters: it is no \
+                 order). It enforces no ACL for this user."
+            );
+        }
+        assert_eq!(
+            probe_payload(),
+            r#"{"probe":"least privilege: PaymentService publishing on orders/created"}"#
+        );
+    }
     use broker_bridge::topic::matches;
 
     /// The user blocks of a Mosquitto ACL file: (user, access, topic), in order.

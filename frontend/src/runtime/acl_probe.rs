@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use broker_bridge::{ProtocolVersion, PublishRequest, QoS};
 
-use eda_core::services::acl::OUTSIDE_ACL;
+use eda_core::services::acl::{probe_answer, probe_payload, ProbeOutcome, OUTSIDE_ACL};
 use eda_core::services::instances::Instance;
 use eda_core::state::Action;
 
@@ -20,15 +20,15 @@ impl Runtime {
         if self.is_crashed(service.into()) {
             return Err(format!("{service} is crashed: restart it first"));
         }
-        let payload = format!("{{\"probe\":\"least privilege: {service} publishing on {topic}\"}}");
         let request = PublishRequest::new(
             self.namespace.wire(topic),
-            payload.into_bytes(),
+            probe_payload().into_bytes(),
             QoS::AtLeastOnce,
         );
         match self.client(service.into()).publish_with(request) {
             Ok(broker_bridge::Publishing::Sent { packet_id }) => {
                 self.acl_probe.set(packet_id);
+                self.acl_probe_delivered.set(Some(false));
                 self.tell(Action::AclProbe(format!(
                     "{service} sent PUBLISH on {topic}; waiting for the broker's answer …"
                 )));
@@ -48,28 +48,38 @@ impl Runtime {
         packet_id: Option<u16>,
         refused: Option<&str>,
     ) {
-        let (service, topic) = OUTSIDE_ACL;
+        let (service, _) = OUTSIDE_ACL;
         if instance != service.into() || packet_id.is_none() || self.acl_probe.get() != packet_id {
             return;
         }
         self.acl_probe.set(None);
-        let text = match (refused, self.protocol) {
-            (Some(reason), _) => format!(
-                "Refused: {service} may not publish on {topic}, and the broker said so \
-                 ({reason}). Nobody received it."
-            ),
-            (None, ProtocolVersion::V311) => format!(
-                "The broker answered PUBACK, as MQTT 3.1.1 requires: 3.1.1 has no way to refuse a \
-                 PUBLISH. A broker enforcing the ACL (Mosquitto with \
-                 static/mosquitto-secure.conf) dropped it silently: nobody subscribed to {topic} \
-                 received it, and {service} cannot tell. Switch to MQTT 5.0 to see the refusal \
-                 (reason code 0x87 Not authorized)."
-            ),
-            (None, _) => format!(
-                "Accepted: this broker let {service} publish on {topic} (PUBACK Success): it \
-                 enforces no ACL for this user."
-            ),
+        let outcome = match refused {
+            Some(reason) => {
+                self.acl_probe_delivered.set(None);
+                ProbeOutcome::Refused(reason.to_owned())
+            }
+            // One of the page's services received it before the PUBACK came: said already.
+            None if self.acl_probe_delivered.get() == Some(true) => return,
+            None => ProbeOutcome::Acknowledged,
         };
-        self.tell(Action::AclProbe(text));
+        let v311 = self.protocol == ProtocolVersion::V311;
+        self.tell(Action::AclProbe(probe_answer(&outcome, v311)));
+    }
+
+    /// One of the page's services received a message on the demonstration's topic: if it is
+    /// the demonstration's own PUBLISH, awaited, the broker passed it on (44-AR F1).
+    pub(super) fn acl_probe_received(self: &Rc<Self>, topic: &str, payload: &[u8]) {
+        if self.acl_probe_delivered.get() != Some(false)
+            || topic != OUTSIDE_ACL.1
+            || payload != probe_payload().as_bytes()
+        {
+            return;
+        }
+        self.acl_probe_delivered.set(Some(true));
+        let v311 = self.protocol == ProtocolVersion::V311;
+        self.tell(Action::AclProbe(probe_answer(
+            &ProbeOutcome::Delivered,
+            v311,
+        )));
     }
 }

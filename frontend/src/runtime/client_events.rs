@@ -53,6 +53,7 @@ impl Runtime {
                 let Some(topic) = self.namespace.strip(&message.topic) else {
                     return;
                 };
+                self.acl_probe_received(topic, &message.payload);
                 let correlation = message
                     .properties
                     .user_property(eda_core::config::CORRELATION_PROPERTY)

@@ -228,6 +228,7 @@ impl Runtime {
                 protocol,
                 credentials: credentials.clone(),
                 acl_probe: Cell::new(None),
+                acl_probe_delivered: Cell::new(None),
                 namespace: namespace.clone(),
                 report,
                 trace,

@@ -188,6 +188,9 @@ pub struct Runtime {
     credentials: Credentials,
     /// The packet id of the least-privilege demonstration's publish, awaiting its answer.
     acl_probe: Cell<Option<u16>>,
+    /// The least-privilege demonstration's delivery: `Some(false)` while awaited, `Some(true)`
+    /// once one of the page's services received it, `None` when none is awaited.
+    acl_probe_delivered: Cell<Option<bool>>,
     /// The topic namespace every topic travels under (`?ns=`): put on each topic published and
     /// filter subscribed, taken off each topic received.
     namespace: Namespace,
