@@ -385,6 +385,13 @@ describeApp('flow diagram', () => {
       await page.waitForFunction(() => document.querySelector('[data-testid="flow-svg"]')?.dataset.layout === 'narrow');
       const box = await page.locator('[data-testid="flow-svg"]').boundingBox();
       assert.ok(box.x >= 0 && box.x + box.width <= 390, `the diagram fits: ${JSON.stringify(box)}`);
+      // The phone held sideways (44-AR F2): side by side, not the one column scaled up to 4
+      // screens tall, so the fan-out of one PUBLISH fits on about one.
+      await page.setViewportSize({ width: 667, height: 375 });
+      await page.waitForFunction(() => document.querySelector('[data-testid="flow-svg"]')?.dataset.layout === 'wide');
+      const sideways = await page.locator('[data-testid="flow-svg"]').boundingBox();
+      assert.ok(sideways.x >= 0 && sideways.x + sideways.width <= 667, `the diagram fits: ${JSON.stringify(sideways)}`);
+      assert.ok(sideways.height <= 1.5 * 375, `at most 1.5 screens tall: ${JSON.stringify(sideways)}`);
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.waitForFunction(() => document.querySelector('[data-testid="flow-svg"]')?.dataset.layout === 'wide');
     });
