@@ -73,9 +73,12 @@ pub enum NamespaceError {
     Dollar,
     /// Anything outside ASCII letters, digits, `-`, `_` and `/`.
     /// Shown as the page shows outside text: `"é"`, or `⟨U+202E RLO⟩` for one that does not show.
+    /// A space says what a `+` in a link is (44-AR F3: `?ns=a+b` was refused for a space the
+    /// learner never typed).
     #[error(
-        "{} is not allowed: use letters (a-z, A-Z), digits, - and _, with / between levels",
-        shown_char(*.0)
+        "{} is not allowed{}: use letters (a-z, A-Z), digits, - and _, with / between levels",
+        shown_char(*.0),
+        if *.0 == ' ' { " (in a link, + stands for a space; MQTT's wildcard + is %2B, and no namespace may hold one)" } else { "" }
     )]
     Character(char),
     /// A level the flow's own topics start with (`orders`, `eventstore` …), at any depth: under
@@ -331,6 +334,13 @@ mod tests {
         assert!(Character('à')
             .to_string()
             .starts_with("\"à\" is not allowed"));
+        // 44-AR F3: `?ns=a+b` arrives as "a b".
+        assert_eq!(
+            Namespace::parse("a b").unwrap_err().to_string(),
+            "\" \" is not allowed (in a link, + stands for a space; MQTT's wildcard + is %2B, \
+             and no namespace may hold one): use letters (a-z, A-Z), digits, - and _, with / \
+             between levels"
+        );
         assert!(Blank
             .to_string()
             .starts_with("it holds only white space (in a link, + stands for a space"));
