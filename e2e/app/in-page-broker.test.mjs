@@ -171,6 +171,15 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
       await page.click('[data-testid="service-brokers-reset"]');
       await split.waitFor({ state: 'detached' });
     });
+    // The other way round: PaymentService's badge and the list name the in-page broker in
+    // words (44-AR F4: "via inpage").
+    await withPage(`/?broker=${encodeURIComponent(`ws://127.0.0.1:${port}`)}&broker_payment=inpage`, async ({ page }) => {
+      const badge = page.locator('[data-testid="own-broker-payment"]');
+      await badge.waitFor();
+      assert.equal(((await badge.textContent()) ?? '').trim(), 'via the in-page broker');
+      const listed = ((await page.locator('[data-testid="service-broker-payment"]').textContent()) ?? '').trim();
+      assert.equal(listed, 'PaymentService → inpage (the in-page broker, its own, from ?broker_payment=)');
+    });
   });
 
   it('?qos=2: the packet inspector and the wire show PUBLISH, PUBREC, PUBREL, PUBCOMP', { timeout: CASE_TIMEOUT_MS }, () =>
@@ -232,7 +241,7 @@ describe('in-page broker: the app in Chromium with no Mosquitto at all', () => {
   // 41-AJ F3 and F6: the whole page's password on the in-page broker (MQTT 3.1.1). The status
   // monitor's refusal told to "fix that user and password", where the broker has no users; and
   // the packet inspector named the 3.1.1 CONNACK's return code 4 with 5.0's reason code 0x86.
-  it('the whole page\'s password on the in-page broker (3.1.1): the monitor\'s refusal says to clear it, the inspector names return code 4; cleared, Signed in, and PaymentService's publish on orders/created is said delivered, not dropped', { timeout: CASE_TIMEOUT_MS }, () =>
+  it('the whole page\'s password on the in-page broker (3.1.1): the monitor\'s refusal says to clear it, the inspector names return code 4; cleared, Signed in, and PaymentService\'s publish on orders/created is said delivered, not dropped', { timeout: CASE_TIMEOUT_MS }, () =>
     withPage('/?broker=inpage', async ({ page }) => {
       await waitReadyInPage(page);
       await page.$eval('.credentials details', (d) => { d.open = true; });

@@ -86,6 +86,8 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
         (0, _) => unacked.clone(),
         (open, _) => format!("{} and {unacked}", count(open, "order open", "orders open")),
     };
+    // One side the in-page broker and the other not: surely another broker (44-AR F4).
+    let surely_other = broker_bridge::url::is_in_page(from) != broker_bridge::url::is_in_page(to);
     let (from, to) = (named(from), named(to));
     let again = match left.unacknowledged {
         0 => String::new(),
@@ -134,6 +136,8 @@ pub fn switch_note(from: &str, to: &str, left: LeftInFlight) -> Option<String> {
             "; {to} still holds the sessions these services left on it earlier, and sends what \
              it queued for them since"
         )
+    } else if surely_other {
+        format!(", and {to} has none of these services'")
     } else {
         format!(", and {to}, if it is another broker, has none of these services'")
     };
@@ -334,10 +338,11 @@ mod tests {
     }
 
     #[test]
+    // 44-AR F4: "and the in-page broker, if it is another broker, has none": it always is.
     fn the_in_page_broker_is_named_in_words() {
         let note = switch_note("ws://127.0.0.1:9001", "inpage", left(1, 0, true)).unwrap();
         assert!(
-            note.contains("and the in-page broker, if it is another broker, has none"),
+            note.contains("and the in-page broker has none of these services'"),
             "{note}"
         );
         let back = switch_note("inpage", "ws://127.0.0.1:9001", left(1, 0, true)).unwrap();

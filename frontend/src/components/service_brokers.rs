@@ -32,7 +32,8 @@ pub fn ServiceBrokersList(props: &ServiceBrokersProps) -> Html {
                 data-own={own.is_some().to_string()}>
                 <span class="name">{ service.name() }</span>{ " → " }<code>{ outside(url) }</code>
                 { if own.is_some() {
-                    format!(" (its own, from ?{}=)", param_of(service))
+                    let which = if broker_bridge::url::is_in_page(url) { "the in-page broker, " } else { "" };
+                    format!(" ({which}its own, from ?{}=)", param_of(service))
                 } else {
                     " (the page's broker)".to_owned()
                 } }

@@ -369,10 +369,11 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                     <span class="name">{ name.clone() }</span>
                     <span class="state">{ state }</span>
                     // A service on a broker of its own (another node of a cluster) says which.
+                    // The in-page broker in words, as everywhere else (44-AR F4: "via inpage").
                     if link.url() != props.broker_url {
                         <code class="own-broker" data-testid={format!("own-broker-{slug}")}
-                            title={format!("{name} talks to its own broker, {}", visible(link.url()))}>
-                            { format!("via {}", visible(link.url())) }</code>
+                            title={format!("{name} talks to its own broker, {}", own_broker(link.url()))}>
+                            { format!("via {}", own_broker(link.url())) }</code>
                     }
                     <code data-testid="client-id">{ &badge.client_id }</code>
                     // Its own online status never came back through the page's broker (said in
@@ -528,5 +529,15 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
             { unrelayed }
             { for help }
         </>
+    }
+}
+
+/// A service's own broker as its badge names it: its URL as the page shows outside text, or
+/// "the in-page broker" for `inpage`.
+fn own_broker(url: &str) -> std::borrow::Cow<'_, str> {
+    if broker_bridge::url::is_in_page(url) {
+        "the in-page broker".into()
+    } else {
+        visible(url)
     }
 }
