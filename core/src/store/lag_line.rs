@@ -112,6 +112,50 @@ pub fn lag_line(
     }
 }
 
+/// The Read model panel's lag line in its parts ([`lag_text`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LagText {
+    /// [`lag_line`], as [`lost_in_crash`]'s sentence follows it when there is one
+    /// ([`lag_beside_lost`]).
+    pub line: String,
+    /// [`lost_in_crash`]'s sentence, without the Rebuild advice `line` gave already
+    /// ([`lost_after_lag`]).
+    pub lost: Option<String>,
+    /// [`NotProjected::line`].
+    pub not_projected: Option<String>,
+}
+
+/// The whole lag line for the Read model panel: [`lag_line`] (its `died_older` from
+/// [`died_in_crash_older`]), then, after QueryService's last `crash` (`None`: none, or a
+/// recording), [`lost_in_crash`], then what it did not project; the store's topics named as
+/// they go on the wire under `namespace` (43-AO F7: `class-r/eventstore/orders/…`).
+pub fn lag_text(
+    lag: Lag,
+    model: &ReadModel,
+    store: &EventStore,
+    delayed: &std::collections::BTreeSet<u64>,
+    crash: Option<QueryCrash>,
+    not_projected: &super::NotProjected,
+    namespace: &crate::domain::namespace::Namespace,
+) -> LagText {
+    const TOPICS: &str = "eventstore/orders/…";
+    let wire = namespace.wire(TOPICS);
+    let namespaced = |text: String| text.replace(TOPICS, &wire);
+    let died = crash.map_or(0, |crash| died_in_crash_older(model, store, crash));
+    let line = namespaced(lag_line(lag, model, store, delayed, died));
+    let lost = crash.and_then(|crash| lost_in_crash(model, store, crash));
+    let line = if lost.is_some() {
+        lag_beside_lost(&line)
+    } else {
+        line
+    };
+    LagText {
+        lost: lost.map(|lost| lost_after_lag(&line, &lost)),
+        line,
+        not_projected: not_projected.line().map(namespaced),
+    }
+}
+
 /// The events `model` holds (each arrived before the version of its order it follows, and is
 /// projected once that one arrives; source: the projection's rule in [`ReadModel::project`]),
 /// the first three named with the version each waits for; `None` when it holds none.
@@ -579,6 +623,45 @@ mod tests {
                  holds another event)"
             )
         );
+    }
+
+    // 43-AO F7, now in one place: under ?ns= the line and the not-projected line name the
+    // store's topics as they go on the wire.
+    #[test]
+    fn the_whole_lag_text_names_the_store_s_topics_under_the_namespace() {
+        let store = store_of(4);
+        let mut model = at(4);
+        model.project(&created_alone(999_999));
+        let now = Timestamp::from_unix_millis(created_alone(1).recorded_at.unix_millis()).unwrap();
+        let namespace = crate::domain::namespace::Namespace::parse("class-r").unwrap();
+        let mut ignored = super::super::NotProjected::default();
+        let late = hand_published(9_999, 5, "OrderCancelled", r#"{"reason":"by hand"}"#);
+        ignored.refused(&late, "OrderCancelled refused: by hand", false);
+        let text = lag_text(
+            Lag::of(&model, &store, now),
+            &model,
+            &store,
+            &Default::default(),
+            None,
+            &ignored,
+            &namespace,
+        );
+        assert!(
+            text.line.contains(" on class-r/eventstore/orders/… "),
+            "{}",
+            text.line
+        );
+        assert!(
+            !text.line.contains(" on eventstore/orders/"),
+            "{}",
+            text.line
+        );
+        let not_projected = text.not_projected.unwrap();
+        assert!(
+            not_projected.contains("class-r/eventstore/orders/…"),
+            "{not_projected}"
+        );
+        assert_eq!(text.lost, None);
     }
 
     // A newcomer's break-test: "Missing 5 events … QueryService has not received them" counted

@@ -87,8 +87,8 @@ pub use analytics::{
 };
 pub use event_store::{AppendError, EventStore, ExpectedVersion};
 pub use lag_line::{
-    died_in_crash_older, held_line, lag_beside_lost, lag_line, lost_after_lag, lost_in_crash,
-    QueryCrash,
+    died_in_crash_older, held_line, lag_beside_lost, lag_line, lag_text, lost_after_lag,
+    lost_in_crash, LagText, QueryCrash,
 };
 pub use not_projected::NotProjected;
 pub use read_model::{OrderView, Projected, ReadModel, Totals};

@@ -16,10 +16,7 @@ use eda_core::domain::Timestamp;
 use eda_core::services::settings::still_in_use;
 use eda_core::services::FlowField;
 use eda_core::services::ServiceId;
-use eda_core::store::{
-    died_in_crash_older, lag_beside_lost, lag_line, lost_after_lag, lost_in_crash, rebuilt_heading,
-    Lag, QueryCrash, ReadModel, Rebuild, Totals,
-};
+use eda_core::store::{lag_text, rebuilt_heading, Lag, QueryCrash, ReadModel, Rebuild, Totals};
 use eda_core::trace::playback::Source;
 use eda_core::trace::Trace;
 use gloo::timers::callback::Timeout;
@@ -257,16 +254,8 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
             }
             { match lag.map(|lag| (lag, crash_of(&trace).filter(|_| lag.events_behind > 0))) {
                 Some((lag, crash)) => {
-                    let died = crash.map_or(0, |crash| died_in_crash_older(model, store, crash));
-                    // The store's topics as they go on the wire: under `?ns=` with the
-                    // namespace's levels before them (43-AO F7).
-                    let namespaced = |text: String| {
-                        let topics = trace.packets.namespace().wire("eventstore/orders/…");
-                        text.replace("eventstore/orders/…", &topics)
-                    };
-                    let line = namespaced(lag_line(lag, model, store, &trace.projecting, died));
-                    let lost = crash.and_then(|crash| lost_in_crash(model, store, crash));
-                    let line = if lost.is_some() { lag_beside_lost(&line) } else { line };
+                    let text = lag_text(lag, model, store, &trace.projecting, crash,
+                        &trace.not_projected, trace.packets.namespace());
                     html! {
                     <p data-testid="query-lag" data-events-behind={lag.events_behind.to_string()}
                         data-ms-behind={lag.ms_behind.to_string()} data-skipped={lag.skipped.to_string()}
@@ -274,11 +263,11 @@ pub fn QueryPanel(props: &QueryPanelProps) -> Html {
                         data-not-projected={trace.not_projected.count().to_string()}
                         class={classes!((lag.events_behind > 0 || model.held() > 0
                             || trace.not_projected.count() > 0).then_some("behind"))}>
-                        { line.clone() }
-                        if let Some(lost) = lost {
-                            <span data-testid="query-lost-in-crash">{ format!(" {}", lost_after_lag(&line, &lost)) }</span>
+                        { text.line }
+                        if let Some(lost) = text.lost {
+                            <span data-testid="query-lost-in-crash">{ format!(" {lost}") }</span>
                         }
-                        { trace.not_projected.line().map(|line| format!(" {}", namespaced(line))).unwrap_or_default() }
+                        { text.not_projected.map(|line| format!(" {line}")).unwrap_or_default() }
                     </p>
                     }
                 },
