@@ -310,6 +310,11 @@ fn written_form(key: &str, value: &str) -> Option<String> {
 /// );
 /// assert_eq!(with_canonical_values("?broker=ws://localhost:9001&mqtt=%35").as_deref(), Some("?broker=ws://localhost:9001&mqtt=5"));
 /// assert_eq!(with_canonical_values("?broker=ws://localhost:9001"), None);
+/// // A `?` in a broker URL written raw is escaped, as the field writes it (41-AI F7).
+/// assert_eq!(
+///     with_canonical_values("?broker=ws://h:1/mqtt?tenant=a").as_deref(),
+///     Some("?broker=ws://h:1/mqtt%3Ftenant%3Da")
+/// );
 /// // A name given with escapes is written by its decoded name.
 /// assert_eq!(with_canonical_values("?sp%65ed=2").as_deref(), Some("?speed=2"));
 /// // A namespace is written as the page takes it, trimmed.
@@ -330,11 +335,11 @@ pub fn with_canonical_values(search: &str) -> Option<String> {
             let first = !seen.contains(&key);
             seen.push(key.clone());
             // Rewritten when the page writes it otherwise, escapes included (`?qos=%32`,
-            // `ws%3A%2F%2Fh%3A1`); a value as the page writes it (`ws://h:1`) stays.
+            // `ws%3A%2F%2Fh%3A1`), and a character it escapes left raw (41-AI F7: a broker
+            // URL's `?` stayed raw from a hand-written link, `%3F` from the field); a value as
+            // the page writes it (`ws://h:1`) stays.
             let written = written_form(&key, &value).filter(|written| {
-                first
-                    && (*written != value
-                        || (raw_value != written && raw_value != form_encoded(written)))
+                first && (*written != value || raw_value != form_encoded(written))
             });
             // A name the page reads, given with escapes (`sp%65ed`), is written as the page
             // names it (`speed`), its value as it is if it needs no rewriting.
