@@ -182,6 +182,40 @@ describeApp('saga settings', () => {
         await witness.close();
       }
     }));
+  // A break-test (44-AQ F1): a link naming another style opened mid-saga in the same tab (a
+  // lesson link, or Back) started the services in the link's style; the restored parallel
+  // saga's cancellation went on orders/cancelled, which an orchestrated PaymentService no
+  // longer hears, and its charge was never refunded.
+  it('a link naming another style opened while a saga is open: the services follow the restored saga\'s style until it ends (its charge refunded), then the link\'s', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&stock=P001:50&payment_ms=300&inventory_ms=4000&saga_timeout_ms=8000`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+        await page.goto(`${server.url}${brokerQuery(broker.wsUrl)}&stock=P001:50&payment_ms=300&inventory_ms=4000&saga_timeout_ms=8000&saga=orchestration`);
+        // Said as a switch mid-saga is.
+        const waiting = page.locator('[data-testid="style-waiting"]');
+        await waiting.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match((await waiting.textContent()) ?? '', /switch to orchestration once the 1 saga in flight ends/);
+        // The reservation in hand went with the page: the deadline cancels the order, and
+        // PaymentService, still following parallel, refunds the charge.
+        const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(refund.json.paymentId, charge.json.paymentId);
+        assert.equal(refund.json.amount, 59.98);
+        await expectOneOutcome(witness, orderId, 'orders/cancelled');
+        assert.deepEqual(wireOf(witness, orderId).filter((topic) => topic.startsWith('commands/')), [], 'no command of orchestration for a parallel saga');
+        // Then the link's style: the next order is orchestrated.
+        await waiting.waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+        await waitInPage(page, 'saga=orchestration in the address', () => new URL(location.href).searchParams.get('saga') === 'orchestration', null, {
+          describe: () => page.url(),
+        });
+        const next = await placeOrder(page);
+        await witness.waitForOrder('commands/inventory/reserve', next, FLOW_TIMEOUT_MS);
+      } finally {
+        await witness.close();
+      }
+    }));
   it('bad saga settings in the link are named and ignored: the defaults are used and an order completes', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&saga=anarchy&stock=P001&decline_pct=300`, async ({ page }) => {
       const error = page.locator('[data-testid="flow-error"]');

@@ -758,6 +758,11 @@ impl Flow {
     /// or reservation still being worked on ([`Flow::abandon`] for work that
     /// died).
     pub fn sagas_in_flight(&self) -> usize {
+        self.open_sagas().len()
+    }
+
+    /// The orders whose sagas have not ended ([`Flow::sagas_in_flight`]).
+    fn open_sagas(&self) -> std::collections::BTreeSet<Uuid> {
         // Filled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
         let mut open = std::collections::BTreeSet::<Uuid>::new();
         open.extend(
@@ -800,7 +805,7 @@ impl Flow {
                 })
                 .map(|saga| saga.order.order_id),
         );
-        open.len()
+        open
     }
 
     /// Whether `event` starts `service`'s step under the current style: PaymentService's charge
@@ -957,7 +962,39 @@ impl Flow {
         let (style, timeout) = (self.settings.saga, self.settings.saga_timeout);
         let commands = self.order.restore(store, style, timeout, now, resent);
         self.note_scheduled(now, &commands);
+        self.follow_restored_style();
         commands
+    }
+
+    /// After a restore: when the sagas restored in flight started under another style than
+    /// the link's, the services follow theirs until they have ended, and the link's waits
+    /// ([`Flow::style_waiting`]), as a switch chosen mid-saga does (44-AQ F1: a lesson link
+    /// with `saga=orchestration` opened, or Back pressed, while a parallel saga was open: its
+    /// cancellation went to a PaymentService no longer subscribed to `orders/cancelled`, and
+    /// the charge was never refunded). With sagas of several styles, the style of most.
+    fn follow_restored_style(&mut self) {
+        let open = self.open_sagas();
+        let mut counts: Vec<(SagaStyle, usize)> = Vec::new();
+        for saga in self.order.sagas() {
+            if open.contains(&saga.order.order_id) {
+                match counts.iter_mut().find(|(style, _)| *style == saga.style) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((saga.style, 1)),
+                }
+            }
+        }
+        let Some(restored) = counts
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(style, _)| *style)
+        else {
+            return;
+        };
+        if restored != self.settings.saga {
+            let linked = std::mem::replace(&mut self.settings.saga, restored);
+            self.waiting_style = Some(linked);
+            self.apply_waiting_style();
+        }
     }
 
     /// OrderService's client sent a PUBLISH of `payload` on `topic` (without the namespace) at

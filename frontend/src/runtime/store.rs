@@ -165,6 +165,9 @@ impl Runtime {
             });
         *self.checks_behind_owed.borrow_mut() = behind;
         self.run(ServiceId::Order.into(), commands);
+        // Restored sagas of another style than the link's: the services follow theirs until
+        // they end (44-AQ F1), and the link's style waits, said as a switch mid-saga is.
+        self.follow_style();
         let owed = self.keeper.as_ref().map_or(0, |keeper| keeper.owed_count());
         let again = match owed {
             0 => String::new(),

@@ -1115,3 +1115,83 @@ fn a_reservation_seen_after_the_give_up_gets_a_fresh_round_of_copies() {
         );
     }
 }
+
+/// 44-AQ F1: a parallel saga charged, then the tab opened a link naming orchestration (a
+/// lesson link, or Back): the reloaded services subscribed as orchestration, the restored
+/// saga's cancellation went on `orders/cancelled` to a PaymentService no longer subscribed to
+/// it, and the charge was never refunded. The services follow the restored sagas' style until
+/// they end; then the link's applies.
+#[test]
+fn a_reload_under_another_style_follows_the_restored_sagas_until_they_end() {
+    let id = order_id(1);
+    // One step done, the other in hand (the charge, or under parallel the reservation).
+    for (started, linked, payment_ms, inventory_ms) in [
+        (SagaStyle::Parallel, SagaStyle::Orchestration, 300, 4_000),
+        (
+            SagaStyle::Choreography,
+            SagaStyle::Orchestration,
+            4_000,
+            300,
+        ),
+        (SagaStyle::Orchestration, SagaStyle::Parallel, 4_000, 300),
+    ] {
+        let mut before = Wire::timed(started, payment_ms, inventory_ms);
+        before.place(id, &draft(2));
+        before.run_until(START_MS + 1_000, ServiceId::Notification, |_| true);
+        let memos = before.flow.take_changed().memos;
+
+        let mut after = Wire::new(FlowSettings {
+            saga: linked,
+            ..before.flow.settings.clone()
+        });
+        after.now_ms = before.now_ms;
+        after.flow.restore_memos(memos, None);
+        let commands = after
+            .flow
+            .restore(before.flow.order.store().clone(), after.now(), &[]);
+        assert_eq!(
+            after.flow.settings.saga, started,
+            "{started:?} → {linked:?}"
+        );
+        assert_eq!(
+            after.flow.style_waiting(),
+            Some((linked, 1)),
+            "{started:?} → {linked:?}"
+        );
+        after.run(commands);
+        after.settle();
+        let charged = before.count(id, topics::PAYMENTS_PROCESSED);
+        let refunds: Vec<f64> = after
+            .published
+            .iter()
+            .filter_map(|(_, e)| match e {
+                DomainEvent::PaymentRefunded(r) if r.order_id == id && !r.payment_id.is_nil() => {
+                    Some(r.amount)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            refunds.len(),
+            charged,
+            "{started:?} → {linked:?}: every charge refunded"
+        );
+        let reserved = before.count(id, topics::INVENTORY_RESERVED);
+        assert_eq!(
+            charged + reserved,
+            1,
+            "{started:?}: one step done before the reload"
+        );
+        assert!(
+            after.count(id, topics::INVENTORY_RELEASED) >= reserved,
+            "{started:?} → {linked:?}: the reservation released"
+        );
+        assert!(
+            !after.flow.payment.has_charged(id),
+            "{started:?} → {linked:?}"
+        );
+        assert!(!after.flow.inventory.holds(id), "{started:?} → {linked:?}");
+        assert_eq!(after.flow.style_waiting(), None, "{started:?} → {linked:?}");
+        assert_eq!(after.flow.settings.saga, linked, "{started:?} → {linked:?}");
+    }
+}
