@@ -1108,6 +1108,25 @@ impl Flow {
             return self.query.on_stored(self.settings.projection_delay, event);
         }
         let event = DomainEvent::decode(topic, payload)?;
+        // An order whose creation QueryService could never receive from the event store is
+        // refused by every service alike (44-AQ F2: accepted and completed, its event of
+        // 262,085 bytes never reached the read model, and the page blamed a sender).
+        if let DomainEvent::OrderCreated(created) = &event {
+            let size = crate::store::created_event_size(created);
+            if size > crate::store::PAGE_PACKET_LIMIT {
+                return Err(Rejection {
+                    reason: format!(
+                        "order refused: its OrderCreated in OrderService's event store would take \
+                         up to {} on eventstore/orders/…, over the {} this page's clients read, \
+                         so QueryService could never receive it: send fewer or shorter items",
+                        broker_bridge::codec::kilobytes(size),
+                        broker_bridge::codec::kibibytes(crate::store::PAGE_PACKET_LIMIT)
+                    ),
+                    kind: RejectionKind::Malformed,
+                    answer_again: Vec::new(),
+                });
+            }
+        }
         let (identity_topic, id) = event.identity();
         let key = (service, identity_topic, id);
         let (order_id, event_topic) = (event.order_id(), event.topic());

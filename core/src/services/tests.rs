@@ -529,3 +529,66 @@ fn a_step_under_way_when_its_order_is_heard_confirmed_is_refused_not_done_twice(
         );
     }
 }
+
+/// 44-AQ F2: an order from outside of about 262,000 bytes was accepted by every service and
+/// completed; OrderService's `OrderCreated` for it (262,085 bytes) was over the 256 KiB the
+/// page's clients read, so QueryService never received it, and the page blamed a sender. Every
+/// service refuses it now, dead-lettered (malformed), and nothing is charged or reserved; one
+/// just under the limit is taken.
+#[test]
+fn an_order_whose_store_event_the_read_side_could_never_receive_is_refused_by_every_service() {
+    let sized = |count: usize| {
+        let mut created = order();
+        created.items = (0..count)
+            .map(|_| crate::domain::events::OrderItem {
+                product_id: "P".repeat(64),
+                quantity: 1,
+                price: 0.01,
+            })
+            .collect();
+        created.total_amount = (count as f64 * 0.01 * 100.0).round() / 100.0;
+        created
+    };
+    let big = sized(2_447);
+    assert!(crate::store::created_event_size(&big) > crate::store::PAGE_PACKET_LIMIT);
+    let json = DomainEvent::from(big).to_json();
+    assert!(
+        json.len() < crate::store::PAGE_PACKET_LIMIT,
+        "the order itself is read"
+    );
+    for service in [
+        ServiceId::Order,
+        ServiceId::Payment,
+        ServiceId::Inventory,
+        ServiceId::Notification,
+    ] {
+        let mut flow = flow();
+        let refused = flow
+            .handle(service, now(), topics::ORDERS_CREATED, &json)
+            .unwrap_err();
+        assert_eq!(refused.kind, RejectionKind::Malformed, "{service}");
+        assert!(
+            refused.reason.starts_with(
+                "order refused: its OrderCreated in OrderService's event store would take up to"
+            ),
+            "{service}: {}",
+            refused.reason
+        );
+        assert!(
+            refused
+                .reason
+                .contains("over the 256 KiB this page's clients read"),
+            "{}",
+            refused.reason
+        );
+        assert_eq!(flow.order.store().len(), 0, "{service}: nothing stored");
+    }
+    let fits = sized(2_000);
+    assert!(crate::store::created_event_size(&fits) <= crate::store::PAGE_PACKET_LIMIT);
+    let mut flow = flow();
+    let json = DomainEvent::from(fits).to_json();
+    assert!(flow
+        .handle(ServiceId::Order, now(), topics::ORDERS_CREATED, &json)
+        .is_ok());
+    assert_eq!(flow.order.store().len(), 1);
+}

@@ -120,6 +120,38 @@ pub fn stream_name(stream: Uuid) -> String {
     format!("order-{stream}")
 }
 
+/// The largest packet the page's clients read, in bytes (256 KiB: broker-bridge's
+/// `Options::max_packet_size` default, fixed header included). A larger one is skipped unread
+/// (MQTT 3.1.1) or withheld by the broker (5.0, Maximum Packet Size).
+pub const PAGE_PACKET_LIMIT: usize = 256 * 1024;
+
+/// What a PUBLISH on `eventstore/orders/<id>` adds to its event's JSON, at most, in bytes: the
+/// fixed header (5), the topic (its length 2, a namespace up to 200 characters and its `/`, the
+/// prefix and the id: under 260), the packet id (2) and MQTT 5.0's properties (the correlation
+/// id and its user property, under 700).
+pub const STORE_PUBLISH_OVERHEAD: usize = 1024;
+
+/// How many bytes the `OrderCreated` OrderService would append for `created` takes on the wire
+/// at most ([`StoredEvent::to_json`] at the longest position, style and time, plus
+/// [`STORE_PUBLISH_OVERHEAD`]): over [`PAGE_PACKET_LIMIT`], QueryService could never receive it
+/// (44-AQ F2: an order of 262,000 bytes from outside was accepted, and its store event of
+/// 262,085 bytes never reached the read model).
+pub fn created_event_size(created: &crate::domain::events::OrderCreated) -> usize {
+    let mut event = StreamEvent::from(created.clone());
+    if let StreamEvent::Created { saga, .. } = &mut event {
+        *saga = Some(crate::services::SagaStyle::Choreography);
+    }
+    let stored = StoredEvent {
+        position: u64::MAX,
+        stream: created.order_id,
+        version: 1,
+        schema: CURRENT_SCHEMA,
+        recorded_at: created.created_at,
+        event,
+    };
+    stored.to_json().len() + STORE_PUBLISH_OVERHEAD
+}
+
 /// How long QueryService waits before projecting a received event unless
 /// `?projection_ms=` says otherwise: not at all.
 pub const DEFAULT_PROJECTION_DELAY: Duration = Duration::ZERO;
