@@ -485,6 +485,27 @@ describeApp('saga', () => {
       assert.equal(await row.locator('[data-testid="order-undone-after"]').count(), 0, (await row.textContent()) ?? '');
     }));
 
+  // A break-test (44-AS F1): a refund of part of the charge by hand while the order ran was
+  // refused but remembered as processed under the charge's id, so each real refund of the
+  // cancellation was a "duplicate" and the store never held one.
+  it('a partial refund from outside mid-saga is refused and does not block the real refund: the store holds the cancellation\'s refund of the whole charge', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&stock=P001:1&payment_ms=300&inventory_ms=3000', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+      await witness.publish('payments/refunded', JSON.stringify({ orderId, paymentId: charge.json.paymentId, amount: 10.0, refundedAt: new Date().toISOString() }), { qos: 1 });
+      await page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="rejected"]').filter({ hasText: 'the order is still running' }).first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      const stored = await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded', FLOW_TIMEOUT_MS, 'the refund in the store');
+      assert.equal(stored.json.data.amount, 59.98);
+      assert.equal(stored.json.data.paymentId, charge.json.paymentId);
+      // The row lists both refunds, and says OrderService refused the first.
+      const row = await waitForRow(page, orderId, 'Cancelled', { compensations: 2 });
+      assert.ok(row.compensations[0].startsWith('↺ refunded 10.00'), row.text);
+      assert.equal(row.compensations[1], '↺ refunded 59.98', row.text);
+      const notTaken = await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-not-taken"]`).allTextContents();
+      assert.equal(notTaken.length, 1, row.text);
+      assert.match(notTaken[0], /a refund of part of the charge while the order ran: OrderService asked for none, and refuses it/);
+    }));
+
   // A newcomer's break-test (35-M F7): "nothing to undo" answers (the nil ids) from outside for
   // a completed order went into its stream, and its row read "✓ charged 59.98 … ↺ nothing to
   // refund: never charged".

@@ -697,7 +697,11 @@ impl OrderService {
                 | Refusal::ShortRefund { .. }
                 | Refusal::RefundOverCharge { .. }
                 | Refusal::ZeroRefund
-                | Refusal::NotTheStep { .. } => RejectionKind::NotItsOwn,
+                | Refusal::NotTheStep { .. }
+                // A refund of part of the charge while the order runs (44-AS F1: remembered as
+                // processed, it made every real refund under the charge's id a "duplicate",
+                // and none reached the store).
+                | Refusal::NotAsked(_) => RejectionKind::NotItsOwn,
                 _ => RejectionKind::Refused,
             },
             ..Rejection::new(refusal.to_string())

@@ -1607,3 +1607,57 @@ fn a_compensation_order_service_took_as_ended_keeps_no_switch_waiting() {
         "OrderService asks nothing more: the saga has ended for a switch"
     );
 }
+
+/// 44-AS F1: a refund of part of the charge published by hand while the order ran was refused
+/// ("the order is still running") but remembered as processed under the charge's id: the real
+/// refund of the cancellation, under the same id, was then a "duplicate" every time, and the
+/// store never held it. Refused as not the order's own, it is not remembered.
+#[test]
+fn a_refused_partial_refund_mid_saga_does_not_block_the_real_refund() {
+    let mut wire = Wire::new(FlowSettings {
+        stock: stock(1),
+        ..settings(SagaStyle::Parallel)
+    });
+    wire.flow.settings.delays.payment = Duration::from_millis(300);
+    wire.flow.settings.delays.inventory = Duration::from_millis(3000);
+    let id = order_id(1);
+    wire.place(id, &draft(2));
+    while wire.count(id, topics::PAYMENTS_PROCESSED) == 0 {
+        wire.deliver();
+        wire.fire_next();
+    }
+    wire.deliver();
+    let charge = wire
+        .published
+        .iter()
+        .find_map(|(_, e)| match e {
+            DomainEvent::PaymentProcessed(p) if p.order_id == id => Some(p.payment_id),
+            _ => None,
+        })
+        .unwrap();
+    let forged: DomainEvent = crate::domain::events::PaymentRefunded {
+        order_id: id,
+        payment_id: charge,
+        amount: 10.0,
+        refunded_at: wire.now(),
+    }
+    .into();
+    wire.publish(forged);
+    wire.settle();
+    let saga = wire.flow.order.saga(id).unwrap();
+    assert_eq!(saga.order.status, OrderStatus::Cancelled);
+    assert_eq!(
+        saga.order.payment,
+        crate::domain::order::Step::Compensated(charge),
+        "the real refund recorded: {:?}",
+        wire.topics_of(id)
+    );
+    let stored: Vec<&str> = wire
+        .flow
+        .order
+        .store()
+        .stream(id)
+        .map(|e| e.event.type_name())
+        .collect();
+    assert!(stored.contains(&"PaymentRefunded"), "{stored:?}");
+}

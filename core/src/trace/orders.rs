@@ -292,6 +292,9 @@ pub struct OrderRow {
     pub steps: Vec<StepSeen>,
     /// The compensations made, in the order seen.
     pub compensations: Vec<Compensation>,
+    /// The refunds seen while the order ran (before its outcome on the wire): (payment id,
+    /// amount). One of part of the charge OrderService refuses (44-AS F1).
+    running_refunds: Vec<(Uuid, f64)>,
     /// Why it was cancelled.
     pub reason: Option<String>,
     /// When its first message was seen, on the packets' clock.
@@ -370,6 +373,7 @@ impl OrderRow {
             status: OrderStatus::Pending,
             steps: Vec::new(),
             compensations: Vec::new(),
+            running_refunds: Vec::new(),
             reason: None,
             first_seen: at,
             ended: None,
@@ -536,10 +540,12 @@ impl OrderRow {
         if self.status != OrderStatus::Completed {
             return None;
         }
+        // A refund of part of the charge while the order ran was refused (44-AS F1).
+        let refused = |c: &Compensation| matches!(c, Compensation::Refunded(id, amount) if self.refused_while_running(*id, *amount));
         let after = |f: &dyn Fn(&Compensation) -> bool| {
             self.compensations
                 .iter()
-                .any(|c| !c.before_the_step() && f(c))
+                .any(|c| !c.before_the_step() && !refused(c) && f(c))
         };
         if after(&undoes) {
             return Some(
@@ -824,6 +830,14 @@ impl OrderRow {
                 amount_text(total)
             ));
         }
+        // Refusal::NotAsked: part of the charge, while the order ran (44-AS F1).
+        if self.refused_while_running(*id, *amount) {
+            return Some(
+                "a refund of part of the charge while the order ran: OrderService asked for \
+                 none, and refuses it"
+                    .to_owned(),
+            );
+        }
         // Refusal::ZeroRefund (41-AH F2).
         if self.status == OrderStatus::Completed && same_cents(*amount, 0.0) {
             return Some(
@@ -845,11 +859,25 @@ impl OrderRow {
     /// completed order (a refund by hand). Another amount on a running or cancelled order is
     /// refused ([`Refusal::ShortRefund`](crate::domain::order::Refusal::ShortRefund)), so the
     /// real refund under the same id after it is not a repeat.
+    /// Whether a refund under `id` of `amount`, not the order's total, came while the order
+    /// ran: OrderService refuses it ([`Refusal::NotAsked`](crate::domain::order::Refusal::NotAsked)).
+    fn refused_while_running(&self, id: Uuid, amount: f64) -> bool {
+        !id.is_nil()
+            && self.total.is_some_and(|total| !same_cents(amount, total))
+            && self
+                .running_refunds
+                .iter()
+                .any(|(i, a)| *i == id && same_cents(*a, amount))
+    }
+
     fn repeated_refund(&self, compensation: &Compensation) -> bool {
         let Compensation::Refunded(id, _) = compensation else {
             return false;
         };
         let recorded = |amount: f64| {
+            if self.refused_while_running(*id, amount) {
+                return false;
+            }
             let whole = self.total.is_some_and(|total| same_cents(amount, total))
                 || self.steps.iter().any(
                     |s| matches!(s, StepSeen::Charged(_, charged) if same_cents(*charged, amount)),
@@ -1722,7 +1750,11 @@ impl OrderBook {
             }
             DomainEvent::PaymentRefunded(r) => {
                 let done = Compensation::Refunded(r.payment_id, r.amount);
-                self.row_mut(order_id, at).compensations.push(done);
+                let row = self.row_mut(order_id, at);
+                if !row.status.is_terminal() {
+                    row.running_refunds.push((r.payment_id, r.amount));
+                }
+                row.compensations.push(done);
             }
             // Orchestration's commands say what was asked, not what happened.
             _ => {}

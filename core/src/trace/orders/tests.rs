@@ -1496,6 +1496,40 @@ fn a_completed_order_undone_from_outside_is_marked() {
         .is_some_and(|t| t.starts_with("refunded in part after completion")));
 }
 
+/// 44-AS F1: a refund of part of the charge by hand while the order ran is refused by
+/// OrderService (not recorded): the row says so, does not call the order refunded in part for
+/// it, and a later refund by hand after completion, which is recorded, is not "refunded again".
+#[test]
+fn a_partial_refund_while_the_order_ran_is_marked_not_taken() {
+    let mut book = OrderBook::new(10);
+    for (at, message) in [
+        (0, created(3)),
+        (1, charged(3, 9)),
+        (2, refund_of(3, 9, 10.0)),
+        (3, reserved(3, true)),
+        (4, confirmed(3)),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    let row = book.row(id(3)).unwrap();
+    let early = row.compensations[0].clone();
+    assert_eq!(
+        row.not_taken(&early).as_deref(),
+        Some(
+            "a refund of part of the charge while the order ran: OrderService asked for none, \
+             and refuses it"
+        )
+    );
+    assert_eq!(row.undone_after_completion(), None);
+    book.apply(ms(5), &refund_of(3, 9, 15.0));
+    let row = book.row(id(3)).unwrap();
+    let later = row.compensations[1].clone();
+    assert_eq!(row.not_taken(&later), None, "recorded: not a repeat");
+    assert!(row
+        .undone_after_completion()
+        .is_some_and(|t| t.starts_with("refunded in part after completion")));
+}
+
 /// A newcomer's break-test: one `orders/cancelled` "by hand" from outside for a running order,
 /// then OrderService's own (it cancels an order a participant undid): the row showed the first
 /// reason and nothing of the second. Copies of the same message are no second outcome.
