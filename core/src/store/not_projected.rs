@@ -198,6 +198,18 @@ impl NotProjected {
         }
         let (mut refused, mut ours, mut large) = (0usize, false, false);
         for ignored in &self.kept {
+            if let Ignored::Refused { in_this_store, .. } = ignored {
+                if *in_this_store {
+                    ours = true;
+                } else {
+                    refused += 1;
+                }
+            }
+        }
+        // Both kinds named: each says which it is, as the sentences after speak of both (44-AS
+        // F3: "This page's event store does not hold it" followed the store's own event).
+        let mixed = refused > 0 && ours;
+        for ignored in &self.kept {
             named.push(match ignored {
                 Ignored::Refused {
                     event,
@@ -205,15 +217,17 @@ impl NotProjected {
                     in_this_store,
                     before_rebuild,
                 } => {
-                    if *in_this_store {
-                        ours = true;
-                    } else {
-                        refused += 1;
-                    }
+                    let whose = match (mixed, *in_this_store) {
+                        (false, _) => "",
+                        (true, true) => " [in this page's store]",
+                        (true, false) => " [in no store of this page]",
+                    };
                     if *before_rebuild {
-                        format!("{event}: {reason} (so the read model stood before the Rebuild)")
+                        format!(
+                            "{event}{whose}: {reason} (so the read model stood before the Rebuild)"
+                        )
                     } else {
-                        format!("{event}: {reason}")
+                        format!("{event}{whose}: {reason}")
                     }
                 }
                 Ignored::NotPublished { event, size, max } => format!(
@@ -237,7 +251,15 @@ impl NotProjected {
         };
         let mut line = format!("Not projected, {events}: {}.", named.join("; "));
         // "them" for several (41-AJ F2 read "does not hold it" after three events named).
-        if refused > 0 {
+        if mixed {
+            line.push_str(
+                " Those in no store of this page: something other than this page's OrderService \
+                 published them on eventstore/orders/… (another page on the same topics, or a \
+                 client by hand), and the read model ignores them. Those in this page's store: \
+                 what the read model took at their place before is in no store of this page. \
+                 Rebuild projects the store's own events afresh.",
+            );
+        } else if refused > 0 {
             let it = if refused == 1 { "it" } else { "them" };
             line.push_str(&format!(
                 " This page's event store does not hold {it}: something other than this page's \
@@ -245,7 +267,7 @@ impl NotProjected {
                  topics, or a client by hand), and the read model ignores {it}."
             ));
         }
-        if ours {
+        if ours && !mixed {
             line.push_str(
                 " This page's event store holds the event refused: what the read model took at \
                  its place before is in no store of this page, so something other than this \
@@ -374,16 +396,36 @@ mod tests {
             !line.contains("This page's event store does not hold it"),
             "the refused one is the store's own: {line}"
         );
+        // Both kinds named: each says which it is (44-AS F3: "This page's event store does not
+        // hold it" followed the store's own event, named last).
         ignored.refused(&event(9, 9), "the order is already Completed", false);
+        ignored.refused(
+            &event(11, 2),
+            "OrderCompleted refused: the order is already Cancelled",
+            true,
+        );
         let line = ignored.line().unwrap();
         assert!(
-            line.contains("This page's event store holds the event refused")
-                && line.contains("This page's event store does not hold it"),
+            line.contains("position 9) [in no store of this page]: the order is already Completed")
+                && line.contains("position 11) [in this page's store]: OrderCompleted refused"),
             "both kinds named: {line}"
         );
-        // Several not held: "them" (41-AJ F2).
-        ignored.refused(&event(10, 9), "the order is already Completed", false);
-        let line = ignored.line().unwrap();
+        assert!(!line.contains("does not hold it"), "{line}");
+        assert!(
+            line.ends_with(
+                " Those in no store of this page: something other than this page's OrderService \
+                 published them on eventstore/orders/… (another page on the same topics, or a \
+                 client by hand), and the read model ignores them. Those in this page's store: \
+                 what the read model took at their place before is in no store of this page. \
+                 Rebuild projects the store's own events afresh."
+            ),
+            "{line}"
+        );
+        // Several not held alone: "them" (41-AJ F2).
+        let mut strangers = NotProjected::default();
+        strangers.refused(&event(9, 9), "the order is already Completed", false);
+        strangers.refused(&event(10, 9), "the order is already Completed", false);
+        let line = strangers.line().unwrap();
         assert!(
             line.contains(
                 "This page's event store does not hold them: something other than this page's \

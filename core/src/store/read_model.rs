@@ -106,6 +106,16 @@ fn fingerprint(event: &StoredEvent) -> u64 {
     hasher.finish()
 }
 
+/// `an` before an event type that starts with a vowel (`an OrderCancelled`), else `a` (44-AS
+/// F6 read "a OrderCancelled").
+fn article(type_name: &str) -> &'static str {
+    if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// Whether `event` would end an order in `status` a second time, which the aggregate refuses
 /// (domain/order.rs: nothing ends an order again). Both end states are terminal here (no
 /// projected event leaves Completed or Cancelled), so this holds at any later version too.
@@ -184,9 +194,12 @@ impl ReadModel {
             // PaymentConfirmed of another amount).
             if let Some((type_name, print)) = there {
                 let other = if type_name != event.event.type_name() {
-                    Some(format!("a {type_name}"))
+                    Some(format!("{} {type_name}", article(type_name)))
                 } else if print != fingerprint(event) {
-                    Some(format!("a {type_name} that said otherwise"))
+                    Some(format!(
+                        "{} {type_name} that said otherwise",
+                        article(type_name)
+                    ))
                 } else {
                     None
                 };

@@ -15,6 +15,15 @@ fn live(events: &[StoredEvent]) -> ReadModel {
     model
 }
 
+/// The article the refusals put before an event type: `an OrderCancelled`, `a PaymentConfirmed`.
+fn an(type_name: &str) -> &'static str {
+    if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 fn rebuilt(store: &EventStore, up_to: Option<u64>) -> ReadModel {
     let mut rebuild = Rebuild::new(up_to);
     while !rebuild.step(store, 4).is_finished() {}
@@ -288,9 +297,10 @@ fn a_second_event_at_a_version_projected_or_held_is_refused_not_a_duplicate() {
     assert_eq!(
         model.project(&changed),
         Projected::Refused(format!(
-            "{} refused: version 2 of that order was projected from a {} at position {}, and no \
+            "{} refused: version 2 of that order was projected from {} {} at position {}, and no \
              redelivery changes an event",
             changed.event.type_name(),
+            an(a[1].event.type_name()),
             a[1].event.type_name(),
             a[1].position
         ))
@@ -304,10 +314,11 @@ fn a_second_event_at_a_version_projected_or_held_is_refused_not_a_duplicate() {
     assert_eq!(
         model.project(&retold),
         Projected::Refused(format!(
-            "{0} refused: version 2 of that order was projected from a {0} that said otherwise at \
-             position {1}, and no redelivery changes an event",
+            "{0} refused: version 2 of that order was projected from {2} {0} that said otherwise \
+             at position {1}, and no redelivery changes an event",
             a[1].event.type_name(),
-            a[1].position
+            a[1].position,
+            an(a[1].event.type_name())
         ))
     );
     assert_eq!(model.project(&a[1]), Projected::Duplicate);
