@@ -138,6 +138,23 @@ describeApp('duplicates and the idempotent consumer', () => {
       assert.equal((await page.locator(`${row} [data-testid="order-double-reservation"]`).textContent())?.trim(), '✕ reserved 2 times');
     }));
 
+  // A break-test (44-AS F2): dedupe off, the order delivered again at once and cancelled (out
+  // of stock): both charges were refunded on the wire, but OrderService refused the first
+  // refund as "not this order's payment", and its store kept one refund of two.
+  it('dedupe off, an order charged twice and cancelled: both refunds are recorded in its stream', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '&dedupe=off&payment_ms=1500&inventory_ms=2500&stock=P001:1', async ({ page, witness }) => {
+      const orderId = await placeOrder(page);
+      await deliverAgain(page, orderId);
+      await waitForCount(witness, orderId, 'payments/processed', 2);
+      await waitForCount(witness, orderId, 'payments/refunded', 2);
+      const stored = () => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded');
+      await witness.waitFor(() => stored().length === 2, FLOW_TIMEOUT_MS, 'both refunds in the store');
+      const charges = witness.messages.filter((m) => m.topic === 'payments/processed' && m.json?.orderId === orderId).map((m) => m.json.paymentId);
+      assert.deepEqual(stored().map((m) => m.json.data.paymentId).sort(), [...charges].sort());
+      const refused = page.locator('[data-testid="log-entry"][data-service="order"][data-topic="payments/refunded"][data-status="rejected"]');
+      assert.equal(await refused.count(), 0, 'no refund refused');
+    }));
+
   // A newcomer's break-test: at QoS 2 on MQTT 3.1.1 with every message sent twice, a burst put
   // more than Mosquitto's 20 QoS 2 messages of one client in flight; the broker discarded the
   // rest (PUBREC rc151, which 3.1.1 cannot tell the client), and a reservation reached nobody.

@@ -385,6 +385,14 @@ pub struct Order {
     pub payment: Step,
     /// Why the order was cancelled.
     pub cancel_reason: Option<String>,
+    /// Charges confirmed under another payment id before the step's own (the last confirmed),
+    /// not refunded yet: a second charge of one order (the idempotent consumer off, a copy
+    /// handled twice). A refund under one of them is recorded, and leaves the step as it is
+    /// (44-AS F2: it was refused as "not this order's payment", and the store kept one of the
+    /// two refunds).
+    pub other_charges: Vec<Uuid>,
+    /// Those of [`Order::other_charges`] refunded since: their refund again is nothing new.
+    pub other_refunded: Vec<Uuid>,
     /// What the recorded refund gave back, in currency units: `None` until a refund under a
     /// real payment id is recorded. Less than [`Order::total`] for a refund in part (by hand,
     /// of a completed order: the saga only ever refunds the whole charge).
@@ -404,6 +412,8 @@ impl Order {
             inventory: Step::Awaiting,
             payment: Step::Awaiting,
             cancel_reason: None,
+            other_charges: Vec::new(),
+            other_refunded: Vec::new(),
             refunded: None,
             version: 0,
         }
@@ -458,6 +468,19 @@ impl Order {
                     kind,
                     held: *held,
                 });
+            }
+        }
+        // A refund of another charge of this order (not the step's own): recorded, the step
+        // as it is (44-AS F2).
+        if let C::RecordRefund { payment_id, amount } = command {
+            if self.other_charges.contains(payment_id) && same_cents(*amount, self.total) {
+                return Ok(vec![OrderEvent::PaymentRefunded {
+                    payment_id: *payment_id,
+                    amount: *amount,
+                }]);
+            }
+            if self.other_refunded.contains(payment_id) {
+                return Ok(Vec::new());
             }
         }
         // The step's own id, done or undone already: another undoes nothing of it (43-AP F3: a
@@ -662,6 +685,11 @@ impl Order {
                 }
             }
             OrderEvent::PaymentConfirmed { payment_id, .. } => {
+                if let Step::Confirmed(earlier) = self.payment {
+                    if earlier != *payment_id && !self.other_charges.contains(&earlier) {
+                        self.other_charges.push(earlier);
+                    }
+                }
                 self.payment = Step::Confirmed(*payment_id);
                 if self.status == OrderStatus::Pending {
                     self.status = OrderStatus::PaymentConfirmed;
@@ -676,6 +704,12 @@ impl Order {
             }
             OrderEvent::InventoryReleased { reservation_id } => {
                 self.inventory = Step::undone(&self.inventory, *reservation_id)
+            }
+            OrderEvent::PaymentRefunded { payment_id, .. }
+                if self.other_charges.contains(payment_id) =>
+            {
+                self.other_charges.retain(|id| id != payment_id);
+                self.other_refunded.push(*payment_id);
             }
             OrderEvent::PaymentRefunded { payment_id, amount } => {
                 self.payment = Step::undone(&self.payment, *payment_id);

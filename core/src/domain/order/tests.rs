@@ -770,3 +770,46 @@ fn a_nothing_to_undo_answer_for_a_completed_order_is_refused() {
         })
         .is_ok_and(|e| !e.is_empty()));
 }
+
+/// 44-AS F2: two charges of one order (the idempotent consumer off, a copy handled twice), then
+/// its cancellation: PaymentService refunds both. The refund of the first was refused as "not
+/// this order's payment" and the store kept one refund of two. Both are recorded now, the step
+/// undone by its own; a refund of the first again is nothing new.
+#[test]
+fn a_second_charge_s_refunds_are_both_recorded() {
+    let mut order = Order::new(id(1), "C123", 59.98);
+    let charge = |payment: u128| OrderCommand::ConfirmPayment {
+        payment_id: id(payment),
+        amount: 59.98,
+    };
+    let refund_of = |payment: u128| OrderCommand::RecordRefund {
+        payment_id: id(payment),
+        amount: 59.98,
+    };
+    order.handle(&charge(20)).unwrap();
+    order.handle(&charge(21)).unwrap();
+    assert_eq!(order.other_charges, [id(20)]);
+    order.handle(&time_out()).unwrap();
+    let first = order.handle(&refund_of(20)).unwrap();
+    assert_eq!(
+        first,
+        [OrderEvent::PaymentRefunded {
+            payment_id: id(20),
+            amount: 59.98
+        }]
+    );
+    assert_eq!(
+        order.payment,
+        Step::Confirmed(id(21)),
+        "the step is the last charge"
+    );
+    assert_eq!(order.handle(&refund_of(20)), Ok(Vec::new()), "nothing new");
+    assert_eq!(order.handle(&refund_of(21)).unwrap().len(), 1);
+    assert_eq!(order.payment, Step::Compensated(id(21)));
+    assert!(order.other_charges.is_empty());
+    // A made-up id is still not this order's payment.
+    assert!(matches!(
+        order.decide(&refund_of(99)),
+        Err(Refusal::NotTheStep { .. })
+    ));
+}
