@@ -758,7 +758,16 @@ impl OrderRow {
         // lost charge (a newcomer's break-test: a 0.01 refund with a made-up id read as a
         // charge lost in a reload).
         let ours = self.compensation_by(compensation).is_some();
+        // After Clear the page forgot what came before: nothing may have been lost (44-AQ F4:
+        // "lost" of a reservation the wire had carried before the Clear).
+        let cleared = matches!(self.start, Start::Forgotten);
         (!seen).then_some(match (compensation, ours) {
+            (Compensation::Refunded(..), _) if cleared => {
+                "its charge's payments/processed is not among the messages this page kept: before the Clear, or lost (e.g. queued in a page that reloaded)"
+            }
+            (Compensation::Released(_), _) if cleared => {
+                "its reservation's inventory/reserved is not among the messages this page kept: before the Clear, or lost (e.g. queued in a page that reloaded)"
+            }
             (Compensation::Refunded(..), true) => {
                 "its charge's payments/processed is not among the messages this page saw: lost, e.g. queued in a page that reloaded"
             }

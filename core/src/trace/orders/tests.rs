@@ -160,6 +160,24 @@ fn a_cancelled_order_shows_its_steps_compensations_reason_and_time() {
     );
 }
 
+// 44-AQ F4: after Clear, a release of a reservation the wire carried before the Clear read
+// "lost, e.g. queued in a page that reloaded": the page only forgot it.
+#[test]
+fn after_clear_a_compensation_of_a_step_before_it_says_so_not_lost() {
+    let mut book = OrderBook::default();
+    for message in [created(1), reserved(1, true)] {
+        book.apply(ms(0), &message);
+    }
+    book.clear();
+    book.apply(ms(10), &released(1, 101));
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(row.start.word(), "forgotten", "{:?}", row.start);
+    assert_eq!(
+        row.unseen_step(&row.compensations[0]),
+        Some("its reservation's inventory/reserved is not among the messages this page kept: before the Clear, or lost (e.g. queued in a page that reloaded)")
+    );
+}
+
 // A newcomer's break-test: the page reloaded with the results queued; the rows read "↺ refunded
 // 59.98 ↺ stock released" with no charge or reservation, for ids never published.
 #[test]
