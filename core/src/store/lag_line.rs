@@ -71,8 +71,7 @@ pub fn lag_line(
     } else {
         line
     };
-    let past = (model.position() > head)
-        .then(|| format!("position {} past the store's end, {head}", model.position()));
+    let past: Vec<u64> = model.applied_past(head).collect();
     let taken = match strangers.as_slice() {
         [] => None,
         [one] => Some(format!(
@@ -80,32 +79,44 @@ pub fn lag_line(
         )),
         many => Some(format!(
             "positions {}, where the store holds other events",
-            many.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            named_positions(many)
         )),
     };
-    let line = match (past, taken) {
-        (None, None) => line,
-        // The sentence of 43-AN F1, as it was.
-        (Some(_), None) => format!(
-            "The read model holds events the store does not (position {}; the store is at \
-             {head}): something other than this page's OrderService published on \
-             eventstore/orders/… (another page on the same topics, or a client by hand). Of the \
-             store's own events: {line}",
-            model.position()
-        ),
-        (past, Some(taken)) => format!(
-            "The read model holds events the store does not ({}): something other than this \
-             page's OrderService published on eventstore/orders/… (another page on the same \
-             topics, or a client by hand). Of the store's own events: {line}",
-            past.into_iter()
-                .chain([taken])
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
+    let line =
+        match (past.as_slice(), taken) {
+            ([], None) => line,
+            // The sentence of 43-AN F1, as it was for one; several named (44-AS F4: only the
+            // highest was).
+            (past, None) => {
+                format!(
+            "The read model holds events the store does not ({} {}; the store is at {head}): \
+             something other than this page's OrderService published on eventstore/orders/… \
+             (another page on the same topics, or a client by hand). Of the store's own \
+             events: {line}",
+            if past.len() == 1 { "position" } else { "positions" },
+            named_positions(past)
+        )
+            }
+            (past, Some(taken)) => {
+                let past = match past {
+                    [] => None,
+                    [one] => Some(format!("position {one} past the store's end, {head}")),
+                    many => Some(format!(
+                        "positions {} past the store's end, {head}",
+                        named_positions(many)
+                    )),
+                };
+                format!(
+                "The read model holds events the store does not ({}): something other than this \
+                 page's OrderService published on eventstore/orders/… (another page on the same \
+                 topics, or a client by hand). Of the store's own events: {line}",
+                past.into_iter()
+                    .chain([taken])
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            }
+        };
     match held_line(model) {
         Some(held) => format!("{line} {held}"),
         None => line,
@@ -322,6 +333,20 @@ fn store_lag_line(
          projected (the store is at {head}{newer}){why}{held}",
         plural(missing),
     )
+}
+
+/// `positions` as the lag line names them: the first [`HELD_NAMED`], then how many more
+/// (`1000, 2000, 2001 and 2 more`).
+fn named_positions(positions: &[u64]) -> String {
+    let named: Vec<String> = positions
+        .iter()
+        .take(HELD_NAMED)
+        .map(u64::to_string)
+        .collect();
+    match positions.len().saturating_sub(HELD_NAMED) {
+        0 => named.join(", "),
+        more => format!("{} and {more} more", named.join(", ")),
+    }
 }
 
 /// `n` of the store's events that arrived at a position where the read model had applied
@@ -543,6 +568,17 @@ mod tests {
         ahead.project(&created_alone(999_999));
         assert!(lag_line(caught_up, &ahead, &store, &Default::default(), 0)
             .ends_with("Of the store's own events: Caught up: projected to position 8 of 8."));
+        // Several past the store's end: the first three named, the rest counted (44-AS F4: only
+        // the highest was named).
+        for p in [1000, 2000, 2001, 3007] {
+            ahead.project(&created_alone(p));
+        }
+        assert!(
+            lag_line(caught_up, &ahead, &store, &Default::default(), 0).starts_with(
+                "The read model holds events the store does not (positions 1000, 2000, 2001 and 2 \
+             more; the store is at 8)"
+            )
+        );
     }
 
     // 43-AP F2: one event forged at the position the store reached next (5), one far past it,

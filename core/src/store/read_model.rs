@@ -433,6 +433,14 @@ impl ReadModel {
             })
     }
 
+    /// The positions past `head` (a store's) where the read model applied an event, ascending:
+    /// events no store of this page holds yet (44-AS F4: the lag line named only the highest).
+    pub fn applied_past(&self, head: u64) -> impl Iterator<Item = u64> + '_ {
+        self.at_position
+            .range(head.saturating_add(1)..)
+            .map(|(p, _)| *p)
+    }
+
     /// The positions up to `store`'s head where the read model applied another event than the
     /// store's there (forged by another client, or another page's store on the same topics,
     /// before the store reached the position), ascending.
