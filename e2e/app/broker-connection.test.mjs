@@ -160,6 +160,37 @@ describeApp('broker connection', () => {
     }
   });
 
+  // A break-test (44-AQ F3): the broker stopped a second or two after the services connected:
+  // the help said the broker "answers" and had closed OrderService's connection on purpose
+  // ("accepted, then closed by the broker"), sending the learner to its access rules, until the
+  // next try found nobody there.
+  it('the broker stopped just after the services connected: the help never says the broker closed the connection on purpose, and ends "Cannot reach"', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let own = await startBroker();
+    try {
+      await withApp(t, brokerQuery(own.wsUrl), async ({ page }) => {
+        await waitReady(page, own);
+        // Every diagnosis the help shows, as it changes.
+        await page.evaluate(() => {
+          window.__diagnoses = [];
+          const note = () => {
+            for (const help of document.querySelectorAll('[data-testid="broker-help"]')) {
+              const seen = `${help.dataset.service}:${help.dataset.diagnosis}`;
+              if (window.__diagnoses.at(-1) !== seen) window.__diagnoses.push(seen);
+            }
+          };
+          new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-diagnosis'] });
+        });
+        await own.stop();
+        own = null;
+        await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+        const seen = await page.evaluate(() => window.__diagnoses);
+        assert.ok(!seen.some((d) => d.endsWith(':closed-after-accept')), `diagnoses shown: ${seen.join(', ')}`);
+      });
+    } finally {
+      await own?.stop();
+    }
+  });
+
   it('broker URL changed in the page: reconnects there and the address bar holds the link', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const nowhere = `ws://127.0.0.1:${await freePort()}`;
     await withApp(t, brokerQuery(nowhere), async ({ page }) => {

@@ -102,8 +102,9 @@ pub enum ConnectionError {
     },
     /// The broker accepted CONNECT, then the transport closed, without an MQTT word, before the
     /// connection proved healthy (it had not lived
-    /// [`Options::healthy_after`](super::Options::healthy_after) nor carried a message). The
-    /// reconnect delays keep growing while this repeats.
+    /// [`Options::healthy_after`](super::Options::healthy_after) nor carried a message), the
+    /// second time in a row or later (the first is [`ConnectionError::Dropped`]: a broker
+    /// killed then looks the same). The reconnect delays keep growing while this repeats.
     #[error(
         "accepted, then closed by the broker after {}{}{}",
         duration_text(*.after),
@@ -124,8 +125,9 @@ pub enum ConnectionError {
     #[error("taken over by another client using this client id{0}")]
     TakenOver(Takeover),
     /// A connection that had proved healthy (see
-    /// [`Options::healthy_after`](super::Options::healthy_after)) closed without an MQTT word:
-    /// the broker went away, or the path to it.
+    /// [`Options::healthy_after`](super::Options::healthy_after)), or the first young one in a
+    /// row, closed without an MQTT word: the broker went away, or the path to it (a young one
+    /// closed twice in a row is [`ConnectionError::ClosedAfterAccept`]).
     #[error("the connection dropped after {}{}", duration_text(*.after), detail(.transport))]
     Dropped {
         /// From CONNACK to the close.

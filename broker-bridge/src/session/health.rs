@@ -157,6 +157,16 @@ impl Health {
                         after,
                         times: self.idle_closes_in_a_row,
                     })
+                } else if self.unhealthy_in_a_row <= 1 {
+                    // One young connection closed is no pattern: a broker killed a second after
+                    // accepting looks the same from here (44-AQ F3: the page said the broker
+                    // "answers" and closed the connection on purpose, sending the learner to its
+                    // ACLs, while it was dead). The next attempt tells: refused, or accepted
+                    // and closed again.
+                    ConnectionError::Dropped {
+                        after,
+                        transport: Box::new(transport),
+                    }
                 } else {
                     ConnectionError::ClosedAfterAccept {
                         after,

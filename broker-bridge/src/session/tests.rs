@@ -124,7 +124,7 @@ fn qos1_publish_completes_on_puback_and_is_resent_with_dup_when_the_puback_is_lo
     b.session.handle_transport_closed(MS(20), dropped());
     assert_eq!(
         lost_text(&b.take_events()).as_deref(),
-        Some("accepted, then closed by the broker after 19 ms")
+        Some("the connection dropped after 19 ms")
     );
     assert_eq!(b.session.in_flight(), 1);
     b.session.handle_transport_open(S(1));

@@ -63,9 +63,12 @@ fn a_broker_that_accepts_then_closes_at_once_gets_ever_longer_delays() {
     }
     assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
     assert_eq!(b.session.reconnect_attempt(), 7);
+    // The first is no pattern yet (44-AQ F3: a broker killed a second after accepting looks
+    // the same): said dropped; the second on says the broker closes.
+    assert_eq!(reasons[0], "the connection dropped after 50 ms");
     assert_eq!(
-        reasons[0],
-        "accepted, then closed by the broker after 50 ms"
+        reasons[1],
+        "accepted, then closed by the broker after 50 ms (2 times in a row)"
     );
     assert_eq!(
         reasons[6],
@@ -205,10 +208,7 @@ fn closed_while_idle_after_being_served_twice_in_a_row_reads_as_a_takeover() {
         reasons.push(reason);
         now += MS(1005) + delay;
     }
-    assert_eq!(
-        reasons[0],
-        "accepted, then closed by the broker after 1000 ms"
-    );
+    assert_eq!(reasons[0], "the connection dropped after 1000 ms");
     assert_eq!(
         reasons[1],
         "taken over by another client using this client id, it seems: the broker answered \
@@ -223,7 +223,7 @@ fn closed_while_idle_after_being_served_twice_in_a_row_reads_as_a_takeover() {
 fn a_close_while_we_wait_for_an_answer_is_no_takeover() {
     let mut b = subscribed("c");
     let mut now = S(0);
-    for _ in 0..3 {
+    for round in 0..3 {
         let id = accept(&mut b, now).unwrap();
         grant(&mut b, now + MS(10), id);
         // We published and the broker closes before its PUBACK: it may object to the message.
@@ -237,10 +237,12 @@ fn a_close_while_we_wait_for_an_answer_is_no_takeover() {
             )
             .unwrap();
         let (reason, delay) = close(&mut b, now + MS(25));
-        assert!(
-            reason.starts_with("accepted, then closed by the broker after 20 ms"),
-            "{reason}"
-        );
+        let expected = if round == 0 {
+            "the connection dropped after 20 ms"
+        } else {
+            "accepted, then closed by the broker after 20 ms"
+        };
+        assert!(reason.starts_with(expected), "{reason}");
         now += MS(25) + delay;
     }
 }
