@@ -278,10 +278,27 @@ pub const UNASKED_RELEASE: &str = "inventory released before the order completed
 /// As [`UNASKED_RELEASE`], for a refund of the order's total (`payments/refunded`).
 pub const UNASKED_REFUND: &str = "payment refunded before the order completed";
 
+/// As [`UNASKED_RELEASE`], for a "nothing to release" answer (the nil id): nothing was
+/// released, and the answer says a cancellation was asked (44-AS F6: such an order read
+/// "inventory released before the order completed").
+pub const UNASKED_NOTHING_RELEASED: &str =
+    "\"nothing to release\" answered before the order completed";
+
+/// As [`UNASKED_NOTHING_RELEASED`], for a "nothing to refund" answer (`payments/refunded`,
+/// the nil id).
+pub const UNASKED_NOTHING_REFUNDED: &str =
+    "\"nothing to refund\" answered before the order completed";
+
 /// The cancellation reason of `command`, a compensation of an order still running.
 fn unasked_reason(command: &OrderCommand) -> &'static str {
     match command {
+        OrderCommand::RecordRefund { payment_id, .. } if payment_id.is_nil() => {
+            UNASKED_NOTHING_REFUNDED
+        }
         OrderCommand::RecordRefund { .. } => UNASKED_REFUND,
+        OrderCommand::RecordRelease { reservation_id } if reservation_id.is_nil() => {
+            UNASKED_NOTHING_RELEASED
+        }
         _ => UNASKED_RELEASE,
     }
 }

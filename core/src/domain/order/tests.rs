@@ -314,7 +314,10 @@ fn every_transition_of_the_aggregate() {
             "nothing to release (the nil id) for a live order",
             vec![],
             nothing_released(),
-            ok(vec![nil_released.clone(), cancelled(UNASKED_RELEASE)], Cancelled),
+            ok(
+                vec![nil_released.clone(), cancelled(UNASKED_NOTHING_RELEASED)],
+                Cancelled,
+            ),
         ),
         (
             "a refund of a live order",
@@ -326,7 +329,10 @@ fn every_transition_of_the_aggregate() {
             "nothing to refund (the nil id) for a live order",
             vec![confirm_inventory()],
             nothing_refunded(),
-            ok(vec![nil_refunded.clone(), cancelled(UNASKED_REFUND)], Cancelled),
+            ok(
+                vec![nil_refunded.clone(), cancelled(UNASKED_NOTHING_REFUNDED)],
+                Cancelled,
+            ),
         ),
         // A refund of another amount does not undo this order's charge: the order runs on.
         (
