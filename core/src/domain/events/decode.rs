@@ -210,6 +210,17 @@ fn syntax_in_words(message: &str) -> Option<String> {
         ),
         "trailing characters" => said("more text after the JSON value has ended", ""),
         "key must be a string" => said("no key in double quotes where one should come", ""),
+        // 44-AQ F8: "number out of range" named no limit.
+        "number out of range" => said(
+            "a number out of range",
+            " (larger than any number the page reads: about 1.8e308 at most)",
+        ),
+        // 44-AS F6: serde's "UUID parsing failed: invalid character: found `n` at 0".
+        _ if what.starts_with("UUID parsing failed") => said(
+            "a text that is not an id",
+            " (an id is 32 hexadecimal digits in groups of 8-4-4-4-12, e.g. \
+             3fa85f64-5717-4562-b3fc-2c963f66afa6)",
+        ),
         _ => {
             let inside = what.strip_prefix("EOF while parsing ")?;
             if inside == "a value" {
@@ -333,6 +344,26 @@ mod tests {
             cancelled.as_bytes()
         ))
         .starts_with("`orderId` is the nil UUID"));
+    }
+
+    // 44-AS F6, 44-AQ F8: serde's raw "UUID parsing failed: invalid character: found `n` at 0"
+    // and a bare "number out of range" became reasons that say what to send.
+    #[test]
+    fn a_bad_id_and_a_number_out_of_range_are_said_in_words() {
+        let bad_id = seed::ORDER_CREATED.replace(seed::ORDER_ID, "not-an-id");
+        let said = DomainEvent::decode(topics::ORDERS_CREATED, bad_id.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(said.contains("a text that is not an id at line "), "{said}");
+        assert!(said.contains("8-4-4-4-12"), "{said}");
+        assert!(!said.contains("UUID parsing failed"), "{said}");
+        let huge = seed::ORDER_CREATED.replace("\"quantity\": 2", "\"quantity\": 1e400");
+        assert_ne!(huge, seed::ORDER_CREATED);
+        let said = DomainEvent::decode(topics::ORDERS_CREATED, huge.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(said.contains("a number out of range at line "), "{said}");
+        assert!(said.contains("1.8e308"), "{said}");
     }
 
     /// `docs/wire-contract/README.md`: every spelling of a UUID is the same id, written back in
@@ -533,7 +564,7 @@ mod tests {
                 "-2,",
                 "the number -2 where a whole number of units from 1 to 4294967295",
             ),
-            (seed::ORDER_ID, "guid", "UUID"),
+            (seed::ORDER_ID, "guid", "a text that is not an id"),
             (
                 "2024-01-15T10:30:00.000Z",
                 "timestamp",
