@@ -125,6 +125,25 @@ describeApp('dead letters', () => {
       assert.deepEqual(await focused(), { testid: 'H2', id: 'dead-letters-title' }, 'an empty list leaves the focus on its heading');
     }));
 
+  // A break-test (44-AQ F2): an order from outside of about 262,000 bytes, under the page's
+  // 256 KiB, was accepted and completed; OrderService's OrderCreated for it was over the limit,
+  // so QueryService never received it and its read model lacked the order.
+  it('an order from outside whose event in the store could never reach the read side: every consumer dead-letters it, saying why, and nothing is charged', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    watched(t, '', async ({ witness }) => {
+      const orderId = randomUUID();
+      const items = Array.from({ length: 2447 }, () => ({ productId: 'P'.repeat(64), quantity: 1, price: 0.01 }));
+      const payload = orderCreatedJson({ orderId, items, totalAmount: 24.47 });
+      assert.ok(payload.length > 250_000 && payload.length < 256 * 1024, `${payload.length} bytes: under the page's limit`);
+      await witness.publish('orders/created', payload, { qos: 1 });
+      const letters = await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
+      assert.deepEqual(letters.map((m) => m.topic.split('/')[1]).sort(), [...CONSUMERS_OF_ORDERS].sort());
+      for (const letter of letters) {
+        assert.match(letter.json.reason, /^order refused: its OrderCreated in OrderService's event store would take up to \d+ KB on eventstore\/orders\/…, over the 256 KiB this page's clients read, so QueryService could never receive it/);
+      }
+      await witness.roundTrip();
+      assert.deepEqual(witness.messages.filter((m) => m.json?.orderId === orderId && !m.topic.startsWith('deadletter/') && m.topic !== 'orders/created').map((m) => m.topic), [], 'nothing charged, reserved or stored');
+    }));
+
   it('a poison message fails every handler three times, goes to the dead letters, and the fixed copy completes its order', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&saga_timeout_ms=20000', async ({ page, witness }) => {
       await page.click('[data-testid="send-poison"]');
