@@ -266,6 +266,7 @@ describeApp('analytics', () => {
           ...expected.perMinute.map(([minute, n]) => `orders_per_minute,${minute},${n}`),
           'completed,,2',
           'cancelled,,3',
+          ...expected.byReason.map(([r, n]) => `cancelled,${r},${n}`),
           'open,,0',
           'revenue,,22.34',
           'cancellation_rate_percent,,60.0',

@@ -358,6 +358,8 @@ fn the_csv_is_the_figures_then_the_round_trip() {
         "orders_per_minute,2026-12-01T10:32:00.000Z,2",
         "completed,,2",
         "cancelled,,2",
+        r#"cancelled,"out of stock: P001 (… asked, … left)",1"#,
+        "cancelled,payment declined: total over the limit,1",
         "open,,1",
         "revenue,,69.98",
         "cancellation_rate_percent,,50.0",

@@ -283,6 +283,14 @@ impl Figures {
         }
         rows.push(("completed", String::new(), self.completed.to_string()));
         rows.push(("cancelled", String::new(), self.cancelled.to_string()));
+        // How many per reason, as the page shows them (41-AH F12: the CSV had the shares alone).
+        for reason in &self.cancelled_by_reason {
+            rows.push((
+                "cancelled",
+                reason.reason.clone(),
+                reason.orders.to_string(),
+            ));
+        }
         rows.push(("open", String::new(), self.open.to_string()));
         rows.push(("revenue", String::new(), self.revenue.to_string()));
         rows.push((
