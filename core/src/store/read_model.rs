@@ -15,7 +15,7 @@ use super::revenue::OrderRevenue;
 use super::stored_event::StoredEvent;
 use super::stream_event::StreamEvent;
 use super::stream_name;
-use crate::domain::events::OrderItem;
+use crate::domain::events::{article, OrderItem};
 use crate::domain::money::CentsSum;
 use crate::domain::order::{Order, OrderEvent, OrderStatus};
 use crate::domain::timestamp::Timestamp;
@@ -104,16 +104,6 @@ fn fingerprint(event: &StoredEvent) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     event.to_json().hash(&mut hasher);
     hasher.finish()
-}
-
-/// `an` before an event type that starts with a vowel (`an OrderCancelled`), else `a` (44-AS
-/// F6 read "a OrderCancelled").
-fn article(type_name: &str) -> &'static str {
-    if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) {
-        "an"
-    } else {
-        "a"
-    }
 }
 
 /// Whether `event` would end an order in `status` a second time, which the aggregate refuses

@@ -62,11 +62,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Res
     // apart even when a shape error comes before a syntax error in the text.
     serde_json::from_str::<IgnoredAny>(text)
         .map_err(|e| EventError::NotJson(with_hidden(text, &e)))?;
-    let article = if event.starts_with(['A', 'E', 'I', 'O', 'U']) {
-        "an"
-    } else {
-        "a"
-    };
+    let article = article(event);
     // JSON, but not an object at all: said as such, not as serde's complaint about the first
     // element of a list (a newcomer's break-test: `[1,2,3]` read "the number 1 where a
     // formatted UUID string is expected").
@@ -82,6 +78,16 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str, event: &'static str) -> Res
             with_hidden(text, &e)
         ))
     })
+}
+
+/// The article before an event's type name: `an` before a vowel (`an OrderCancelled`), else `a`
+/// (`a PaymentConfirmed`).
+pub fn article(type_name: &str) -> &'static str {
+    if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// What valid JSON `text` is when it is not an object: "a list", "a text", "a number", "true

@@ -21,7 +21,7 @@ mod wire_contract;
 
 use uuid::Uuid;
 
-pub use decode::EventError;
+pub use decode::{article, EventError};
 pub(crate) use decode::{check_total, in_words, with_hidden};
 pub use payloads::{
     ChargePayment, InventoryReleased, InventoryReserved, OrderCancelled, OrderConfirmed,
