@@ -150,10 +150,13 @@ describeApp('saga settings', () => {
         await witness.close();
       }
     }));
-  // A newcomer's break-test: the link named the new style as soon as it was picked, so a reload
-  // while the switch waited for a saga started the page in the new style at once, and the saga
-  // begun in parallel was finished (cancelled, compensated) with orchestration's commands.
-  it('a reload while a style switch waits: the link names the style the services follow, so the saga in flight ends (cancelled: its payment went with the reload) in its own style; after the switch the link names the new one', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  // A newcomer's break-test: a reload while the switch waited for a saga started the page in
+  // the new style at once, and the saga begun in parallel was finished (cancelled,
+  // compensated) with orchestration's commands. Then the link named the style only once the
+  // services followed it, and a reload meanwhile dropped the choice without a word (44-AQ F7).
+  // Now the link names the choice at once, and a reload finishes the saga in its own style,
+  // then switches.
+  it('a reload while a style switch waits: the link names the style chosen; the saga in flight ends (cancelled: its payment went with the reload) in its own style, then the services switch', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=3000&inventory_ms=0&saga_timeout_ms=6000`, async ({ page }) => {
       await waitReady(page);
       const witness = await watchEveryTopic(broker);
@@ -162,22 +165,23 @@ describeApp('saga settings', () => {
         await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
         await page.selectOption('#saga-style', 'orchestration');
         await page.locator('[data-testid="style-waiting"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
-        assert.equal(linkParam(page, 'saga'), null, 'the link still names the style in effect (parallel)');
+        assert.equal(linkParam(page, 'saga'), 'orchestration', 'the link names the style chosen');
         await page.reload();
-        await waitReady(page);
-        assert.equal(await page.inputValue('#saga-style'), 'parallel');
+        // The choice survives the reload, and waits for the restored saga.
+        await page.locator('[data-testid="style-waiting"]').waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.equal(await page.inputValue('#saga-style'), 'orchestration');
         // The payment in hand (work under way, not done) went with the reload, so
         // the deadline cancels the order: in the parallel style, by orders/cancelled, which
         // InventoryService answers with its release, not by orchestration's commands.
         await witness.waitForOrder('inventory/released', orderId, FLOW_TIMEOUT_MS);
         await expectOneOutcome(witness, orderId, 'orders/cancelled');
         assert.deepEqual(wireOf(witness, orderId).filter((topic) => topic.startsWith('commands/')), [], 'no command of orchestration for a parallel saga');
-
-        // Picked again and let happen: the link follows once the switch is done.
-        await page.selectOption('#saga-style', 'orchestration');
-        await waitInPage(page, 'saga=orchestration in the address', () => new URL(location.href).searchParams.get('saga') === 'orchestration', null, {
-          describe: () => page.url(),
-        });
+        // Then the switch: the next order is orchestrated, and the link still names it.
+        await page.locator('[data-testid="style-waiting"]').waitFor({ state: 'detached', timeout: FLOW_TIMEOUT_MS });
+        await waitReady(page);
+        const next = await placeOrder(page);
+        await witness.waitForOrder('commands/inventory/reserve', next, FLOW_TIMEOUT_MS);
+        assert.equal(linkParam(page, 'saga'), 'orchestration');
       } finally {
         await witness.close();
       }

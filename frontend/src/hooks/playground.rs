@@ -173,12 +173,11 @@ impl Playground {
                 runtime.set_flow(next.clone());
             }
         }
-        // The style goes into the link when the services switch (at once, or once the sagas in
-        // flight end: `Runtime::follow_style`), so a reload meanwhile starts in the style those
-        // sagas run under, not the one they would be finished under.
-        if field != FlowField::Saga || self.runtime.borrow().is_none() {
-            address_bar::remember(&setting);
-        }
+        // The style chosen goes into the link at once, waiting or not: a reload meanwhile
+        // follows the restored sagas' style until they end, then this one (`Flow::restore`;
+        // 44-AQ F7: the link named the style only once the services followed it, and a reload
+        // while the switch waited dropped the choice without a word).
+        address_bar::remember(&setting);
         self.state.dispatch(Action::FlowTaken(field, next));
     }
 

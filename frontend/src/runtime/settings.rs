@@ -60,8 +60,10 @@ impl Runtime {
             return;
         }
         self.subscribed_style.set(new);
-        // The link names the style the services follow, now that they do.
-        crate::address_bar::remember(&eda_core::state::query::Setting::Saga(new));
+        // The link names the style chosen: the one waiting, else the one the services follow
+        // now (after a restore they may follow the restored sagas' for a while).
+        let chosen = waiting.map_or(new, |(style, _)| style);
+        crate::address_bar::remember(&eda_core::state::query::Setting::Saga(chosen));
         {
             let mut trace = self.trace.0.borrow_mut();
             trace.saga = new;
