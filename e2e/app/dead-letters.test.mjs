@@ -129,7 +129,7 @@ describeApp('dead letters', () => {
   // 256 KiB, was accepted and completed; OrderService's OrderCreated for it was over the limit,
   // so QueryService never received it and its read model lacked the order.
   it('an order from outside whose event in the store could never reach the read side: every consumer dead-letters it, saying why, and nothing is charged', { timeout: CASE_TIMEOUT_MS }, (t) =>
-    watched(t, '', async ({ witness }) => {
+    watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();
       const items = Array.from({ length: 2447 }, () => ({ productId: 'P'.repeat(64), quantity: 1, price: 0.01 }));
       const payload = orderCreatedJson({ orderId, items, totalAmount: 24.47 });
@@ -142,6 +142,8 @@ describeApp('dead letters', () => {
       }
       await witness.roundTrip();
       assert.deepEqual(witness.messages.filter((m) => m.json?.orderId === orderId && !m.topic.startsWith('deadletter/') && m.topic !== 'orders/created').map((m) => m.topic), [], 'nothing charged, reserved or stored');
+      // Its row says so, and it is not counted open (44-AT F2: "◔ Pending", 1 open).
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-dead-lettered"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
     }));
 
   it('a poison message fails every handler three times, goes to the dead letters, and the fixed copy completes its order', { timeout: CASE_TIMEOUT_MS }, (t) =>

@@ -326,6 +326,11 @@ pub struct OrderRow {
     /// store, so no deadline will end it; `None` otherwise, and again once another
     /// `orders/created` for it (a fixed Retry) comes.
     pub dead_lettered: Option<String>,
+    /// The `orders/created` OrderService dead-lettered: a copy of it delivered to another of the
+    /// page's clients afterwards is the same message, not a new creation (44-AT F2: an order
+    /// refused at once for its size read "◔ Pending" when the other services' copies came after
+    /// OrderService's dead letter).
+    dead_lettered_creation: Option<crate::domain::events::OrderCreated>,
     /// The failure reason code the broker answered its `orders/created` with (a PUBACK or
     /// PUBREC of 0x80 or above, MQTT 5.0 §3.4.2.1 and §3.5.2.1, e.g. `Quota exceeded (0x97)`):
     /// the broker published nothing, no participant heard of it, and no deadline will end it
@@ -373,6 +378,7 @@ impl OrderRow {
             status: OrderStatus::Pending,
             steps: Vec::new(),
             compensations: Vec::new(),
+            dead_lettered_creation: None,
             running_refunds: Vec::new(),
             reason: None,
             first_seen: at,
@@ -1331,6 +1337,22 @@ impl OrderBook {
             self.note_dead_letter(packet);
             return;
         };
+        // A copy of the creation OrderService dead-lettered, delivered to another client after
+        // the dead letter, is the same message: the row stays dead-lettered (44-AT F2).
+        if let (DomainEvent::OrderCreated(created), Direction::Incoming) =
+            (message, packet.direction)
+        {
+            let copy = self
+                .rows
+                .iter()
+                .rfind(|r| r.order_id == created.order_id)
+                .is_some_and(|r| {
+                    r.dead_lettered.is_some() && r.dead_lettered_creation.as_ref() == Some(created)
+                });
+            if copy {
+                return;
+            }
+        }
         // A creation after OrderService dead-lettered the one before replaces it (`apply`):
         // *Deliver again* then sends this one.
         let recreated = matches!(message, DomainEvent::OrderCreated(_))
@@ -1432,10 +1454,11 @@ impl OrderBook {
         if row.start == Start::Unknown {
             row.start = start;
         }
-        row.customer_id.get_or_insert(created.customer_id);
+        row.customer_id.get_or_insert(created.customer_id.clone());
         row.total.get_or_insert(created.total_amount);
         if !row.status.is_terminal() {
             row.dead_lettered = Some(reason);
+            row.dead_lettered_creation = Some(created);
         }
     }
 

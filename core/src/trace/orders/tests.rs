@@ -1219,6 +1219,18 @@ fn an_order_whose_orders_created_order_service_dead_lettered_is_counted_apart_un
         book.counts().summary(),
         "0 completed, 0 cancelled, 0 open, 1 dead-lettered (its orders/created is in OrderService's dead letters)"
     );
+    // 44-AT F2: another client's copy of the same orders/created, delivered after
+    // OrderService's dead letter (one refused at once, for its size), is the same message.
+    record(
+        &mut history,
+        Payment,
+        "eda-t-payment",
+        Direction::Incoming,
+        &poison,
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    assert!(book.row(id(1)).unwrap().is_dead_lettered());
+    assert_eq!((book.counts().open, book.counts().dead_lettered), (0, 1));
 
     // Fixed and retried: this creation is the order.
     let fixed = created_by(1, "C123", 59.98);
