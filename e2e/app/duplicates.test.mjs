@@ -108,6 +108,15 @@ describeApp('duplicates and the idempotent consumer', () => {
       );
       const doubled = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-double-charge"]`);
       assert.equal((await doubled.textContent())?.trim(), '✕ charged 2 times');
+      // The completed order's stream records the second charge too (44-AT F1: refused, its
+      // refund by hand was then "not this order's payment"), and a refund of it by hand is
+      // recorded beside it, the order still completed.
+      const storedCharges = () => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentConfirmed').map((m) => m.json.data.paymentId);
+      await witness.waitFor(() => storedCharges().length === 2, FLOW_TIMEOUT_MS, 'both charges in the store');
+      assert.deepEqual([...storedCharges()].sort(), payments.map((m) => m.json.paymentId).sort());
+      const second = payments[1].json.paymentId;
+      await witness.publish('payments/refunded', JSON.stringify({ orderId, paymentId: second, amount: 59.98, refundedAt: new Date().toISOString() }), { qos: 1 });
+      await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded' && m.json.data.paymentId === second, FLOW_TIMEOUT_MS, 'the second charge\'s refund in the store');
 
       // Switched on again, the consumers know the order they processed while it was off (a
       // newcomer's break-test: it was charged and reserved a third time).

@@ -587,6 +587,22 @@ impl Order {
             _ => {}
         }
         match self.status {
+            // A second charge of a completed order (the idempotent consumer off, a copy handled
+            // twice) is a fact: recorded beside the step, which stays the first, so its refund
+            // is recorded too (44-AT F1: refused, then its refund was "not this order's
+            // payment", and the store held neither).
+            OrderStatus::Completed
+                if matches!(command, C::ConfirmPayment { payment_id, .. }
+                    if matches!(self.payment, Step::Confirmed(first) | Step::Compensated(first) if first != *payment_id)
+                        && !self.repeats(command)) =>
+            {
+                if let C::ConfirmPayment { payment_id, amount } = command {
+                    return Ok(vec![OrderEvent::PaymentConfirmed {
+                        payment_id: *payment_id,
+                        amount: *amount,
+                    }]);
+                }
+            }
             OrderStatus::Completed => {
                 // The same result again is a duplicate, not a contradiction.
                 return if self.repeats(command) {
@@ -681,6 +697,8 @@ impl Order {
                 self.payment == Step::Confirmed(*payment_id)
                     || self.payment == Step::Compensated(*payment_id)
                     || self.payment == Step::Forgotten(*payment_id)
+                    || self.other_charges.contains(payment_id)
+                    || self.other_refunded.contains(payment_id)
             }
             OrderCommand::FailInventory { reason } => {
                 self.inventory == Step::Failed(reason.clone())
@@ -699,6 +717,14 @@ impl Order {
                 self.inventory = Step::Confirmed(*reservation_id);
                 if self.status == OrderStatus::Pending {
                     self.status = OrderStatus::InventoryConfirmed;
+                }
+            }
+            // A completed order's later charge: beside the step, which stays the first.
+            OrderEvent::PaymentConfirmed { payment_id, .. }
+                if self.status == OrderStatus::Completed =>
+            {
+                if !self.other_charges.contains(payment_id) {
+                    self.other_charges.push(*payment_id);
                 }
             }
             OrderEvent::PaymentConfirmed { payment_id, .. } => {

@@ -819,3 +819,44 @@ fn a_second_charge_s_refunds_are_both_recorded() {
         Err(Refusal::NotTheStep { .. })
     ));
 }
+
+/// 44-AT F1: dedupe off, the order delivered again after it completed: its second charge was
+/// refused ("the order is already completed") and its refund then "not this order's payment";
+/// the store held neither. Both are recorded now, beside the step, which stays the first charge.
+#[test]
+fn a_completed_order_s_second_charge_and_its_refund_are_recorded() {
+    let mut order = after(&[confirm_inventory(), confirm_payment()]);
+    assert_eq!(order.status, OrderStatus::Completed);
+    let second = OrderCommand::ConfirmPayment {
+        payment_id: id(21),
+        amount: 59.98,
+    };
+    assert_eq!(order.handle(&second).unwrap().len(), 1);
+    assert_eq!(
+        order.payment,
+        Step::Confirmed(id(20)),
+        "the step is the first"
+    );
+    assert_eq!(order.other_charges, [id(21)]);
+    assert_eq!(
+        order.handle(&second),
+        Ok(Vec::new()),
+        "a copy is nothing new"
+    );
+    let refund_of = |payment: u128| OrderCommand::RecordRefund {
+        payment_id: id(payment),
+        amount: 59.98,
+    };
+    assert_eq!(order.handle(&refund_of(21)).unwrap().len(), 1);
+    assert_eq!(order.payment, Step::Confirmed(id(20)));
+    assert_eq!(order.handle(&refund_of(20)).unwrap().len(), 1);
+    assert_eq!(order.payment, Step::Compensated(id(20)));
+    assert_eq!(order.status, OrderStatus::Completed);
+    // A charge of another amount is still not this order's.
+    assert!(order
+        .decide(&OrderCommand::ConfirmPayment {
+            payment_id: id(22),
+            amount: 0.01,
+        })
+        .is_err());
+}
