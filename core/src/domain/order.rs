@@ -402,11 +402,12 @@ pub struct Order {
     pub payment: Step,
     /// Why the order was cancelled.
     pub cancel_reason: Option<String>,
-    /// Charges confirmed under another payment id before the step's own (the last confirmed),
-    /// not refunded yet: a second charge of one order (the idempotent consumer off, a copy
-    /// handled twice). A refund under one of them is recorded, and leaves the step as it is
-    /// (44-AS F2: it was refused as "not this order's payment", and the store kept one of the
-    /// two refunds).
+    /// Charges of this order under another payment id than the step's own, not refunded yet: a
+    /// second charge (the idempotent consumer off, a copy handled twice), before the step's own
+    /// while the order runs or after its cancellation (the step is the last confirmed), or after
+    /// its completion (the step stays the first). A refund under one of them is recorded, and
+    /// leaves the step as it is (44-AS F2, 44-AT F1: it was refused as "not this order's
+    /// payment", and the store kept one of the two refunds).
     pub other_charges: Vec<Uuid>,
     /// Those of [`Order::other_charges`] refunded since: their refund again is nothing new.
     pub other_refunded: Vec<Uuid>,
