@@ -393,7 +393,7 @@ fn not_applied<'a>(
             model
                 .strangers_in(store)
                 .into_iter()
-                .filter_map(|p| store.read_all(p, Some(p)).first()),
+                .filter_map(|p| store.at(p)),
         )
         .map(|e| (e.position, e.recorded_at.unix_millis()))
 }

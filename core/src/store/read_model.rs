@@ -400,14 +400,10 @@ impl ReadModel {
     /// events behind of the store's 8 not projected): the newest position up to the store's
     /// head whose applied event is the store's own there ([`ReadModel::has_projected`]).
     pub fn position_in(&self, store: &EventStore) -> u64 {
-        let held = store.read_all(1, None);
         self.at_position
             .range(..=store.head())
             .rev()
-            .find(|(p, _)| {
-                held.get((**p as usize).wrapping_sub(1))
-                    .is_some_and(|e| self.has_projected(e))
-            })
+            .find(|(p, _)| store.at(**p).is_some_and(|e| self.has_projected(e)))
             .map_or(0, |(p, _)| *p)
     }
 
@@ -435,13 +431,9 @@ impl ReadModel {
     /// store's there (forged by another client, or another page's store on the same topics,
     /// before the store reached the position), ascending.
     pub fn strangers_in(&self, store: &EventStore) -> Vec<u64> {
-        let held = store.read_all(1, None);
         self.at_position
             .range(..=store.head())
-            .filter(|(p, _)| {
-                held.get((**p as usize).wrapping_sub(1))
-                    .is_some_and(|e| !self.has_projected(e))
-            })
+            .filter(|(p, _)| store.at(**p).is_some_and(|e| !self.has_projected(e)))
             .map(|(p, _)| *p)
             .collect()
     }

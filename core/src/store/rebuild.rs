@@ -35,7 +35,7 @@ impl Lag {
         missing.sort_unstable();
         let ms_behind = missing
             .first()
-            .and_then(|&p| store.read_all(p, Some(p)).first())
+            .and_then(|&p| store.at(p))
             .map_or(0, |oldest| {
                 let ms = now.unix_millis() - oldest.recorded_at.unix_millis();
                 u64::try_from(ms).unwrap_or(0)
