@@ -164,7 +164,9 @@ describeApp('broker connection', () => {
   // the help said the broker "answers" and had closed OrderService's connection on purpose
   // ("accepted, then closed by the broker"), sending the learner to its access rules, until the
   // next try found nobody there.
-  it('the broker stopped just after the services connected: the help never says the broker closed the connection on purpose, and ends "Cannot reach"', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  // And 44-AT F4: the "Cannot reach" help then also suggested a wrong path, another kind of
+  // server or a TLS-only listener, for the URL every service had been connected at.
+  it('the broker stopped just after the services connected: the help never says the broker closed the connection on purpose, ends "Cannot reach", and says the URL worked instead of suggesting a path or TLS', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     let own = await startBroker();
     try {
       await withApp(t, brokerQuery(own.wsUrl), async ({ page }) => {
@@ -185,6 +187,13 @@ describeApp('broker connection', () => {
         await page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
         const seen = await page.evaluate(() => window.__diagnoses);
         assert.ok(!seen.some((d) => d.endsWith(':closed-after-accept')), `diagnoses shown: ${seen.join(', ')}`);
+        const help = page.locator('[data-testid="broker-help"][data-diagnosis="unreachable"]').first();
+        const worked = (await help.locator('[data-testid="broker-worked-help"]').textContent()) ?? '';
+        assert.match(worked, /was connected to the broker at this URL earlier in this page, so the URL is right/, worked);
+        assert.equal(await help.locator('[data-testid="broker-path-help"]').count(), 0, await help.textContent());
+        assert.equal(await help.locator('[data-testid="broker-tls-help"]').count(), 0, await help.textContent());
+        // Starting the broker is still the advice: it is not running.
+        assert.equal(await help.locator('[data-testid="broker-start-help"]').count(), 1);
       });
     } finally {
       await own?.stop();

@@ -147,6 +147,7 @@ fn down(reason: ConnectionError) -> Vec<ServiceBadge> {
         crashed: false,
         presence: None,
         unrelayed: None,
+        connected_at: None,
     }]
 }
 

@@ -86,6 +86,12 @@ pub struct ServiceView {
     pub client_id: String,
     /// Its client's link, as the driver last reported it.
     pub link: Link,
+    /// The broker URL of its last connection the broker accepted (a CONNACK with success) in
+    /// this page, kept while that connection is lost; `None` before its first. The help for a
+    /// broker that cannot be reached tells a URL that worked from one that never did (a
+    /// newcomer's break-test, 44-AT F4: after a broker kill it suggested a wrong path or TLS for
+    /// the URL connected 0.7 s before).
+    pub connected_at: Option<String>,
     /// Newest first; at most [`LOG_LIMIT`].
     pub log: VecDeque<LogEntry>,
     /// How many entries fell off the log.
@@ -925,6 +931,9 @@ impl State {
                     if !link.is_connected() {
                         view.unrelayed = None;
                     }
+                    if let Link::Connected { url } = &link {
+                        view.connected_at = Some(url.clone());
+                    }
                     view.link = link;
                 }
             }
@@ -1268,6 +1277,7 @@ fn service_views(session_tag: &str, broker_url: &str, payment_instances: u8) -> 
             number: instance.number,
             client_id: instance.client_id(session_tag),
             link: Link::starting(broker_url),
+            connected_at: None,
             log: VecDeque::new(),
             log_dropped: 0,
             duplicates_ignored: 0,

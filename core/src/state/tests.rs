@@ -63,6 +63,35 @@ fn links_change_per_service_and_disconnected_ones_are_listed() {
     assert_eq!(down, [ServiceId::Inventory]);
 }
 
+/// 44-AT F4: the help for an unreachable broker tells a URL that worked from one that never did.
+#[test]
+fn the_url_of_the_last_accepted_connection_is_kept_while_it_is_lost() {
+    let mut s = state();
+    let payment = Instance::from(ServiceId::Payment);
+    assert_eq!(s.service(ServiceId::Payment).connected_at, None);
+    s.apply(Action::Link(
+        payment,
+        Link::Connected {
+            url: "ws://h:1".into(),
+        },
+    ));
+    s.apply(Action::Link(
+        payment,
+        Link::Disconnected {
+            url: "ws://h:1".into(),
+            reason: broker_bridge::ConnectionError::TransportFailed("gone".into()),
+            retry_in: Duration::from_secs(1),
+            attempt: 1,
+        },
+    ));
+    assert_eq!(
+        s.service(ServiceId::Payment).connected_at.as_deref(),
+        Some("ws://h:1")
+    );
+    // Another service that never connected has none.
+    assert_eq!(s.service(ServiceId::Inventory).connected_at, None);
+}
+
 #[test]
 fn duplicates_ignored_are_counted_even_after_their_entries_fell_off_the_log() {
     let mut s = state();

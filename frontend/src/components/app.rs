@@ -281,6 +281,7 @@ pub fn App() -> Html {
             crashed: s.crashed_at.is_some(),
             presence: s.presence.clone(),
             unrelayed: s.unrelayed.clone(),
+            connected_at: s.connected_at.clone(),
         })
         .collect::<Vec<_>>();
     // The in-page broker is offered while no running service has a connection and one of them

@@ -25,6 +25,8 @@ pub struct ServiceBadge {
     pub presence: Option<PresenceView>,
     /// Connected, but the broker has not relayed its online status: why, and what to check.
     pub unrelayed: Option<String>,
+    /// The broker URL of its last accepted connection in this page (`ServiceView::connected_at`).
+    pub connected_at: Option<String>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -75,10 +77,10 @@ fn certificate_page(url: &str) -> Option<String> {
 /// connects by itself once the broker is up. Over wss:// the same failure is also a TLS
 /// connection the browser gave up on (a certificate it does not trust, or a port with no TLS),
 /// which no waiting mends: the help's last paragraph says what does.
-fn once_up(url: &str, mixed: bool) -> &'static str {
+fn once_up(url: &str, mixed: bool, worked: bool) -> &'static str {
     if mixed {
         "; waiting will not help: the browser does not let this page open it (below)."
-    } else if certificate_page(url).is_some() {
+    } else if certificate_page(url).is_some() && !worked {
         "; if no broker runs there, the page connects by itself once one is up. If one does, \
          waiting will not help: the browser could not make the TLS connection (below)."
     } else {
@@ -138,7 +140,9 @@ fn unanswered(why: &ConnectionError) -> String {
 const URL_SHOWN: usize = 120;
 
 /// The help for a service whose link is down: the first line says what happened, the second
-/// what to do.
+/// what to do. `worked`: the broker accepted this service's connection at `url` earlier in this
+/// page, so a wrong path, another kind of server or a TLS-only listener are not the cause, and
+/// the help does not suggest them (a newcomer's break-test, 44-AT F4).
 fn help(
     name: &str,
     client_id: &str,
@@ -146,6 +150,7 @@ fn help(
     why: &ConnectionError,
     retry: String,
     page_https: bool,
+    worked: bool,
 ) -> Html {
     let text = why.to_string();
     let mixed = mixed_content(url, why, page_https);
@@ -161,8 +166,15 @@ fn help(
             <>
                 <p>
                     { "Cannot reach the MQTT broker at " }<code>{ outside_cut(url, URL_SHOWN) }</code>
-                    { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url, mixed)) }
+                    { " (" }{ reason(&text) }{ format!("). {retry}{}", once_up(url, mixed, worked)) }
                 </p>
+                if worked && !mixed {
+                    <p data-testid="broker-worked-help">
+                        { format!("{name} was connected to the broker at this URL earlier in this \
+                           page, so the URL is right: the broker stopped or restarted, or the \
+                           network to it went down.") }
+                    </p>
+                }
                 // An https page may not open a ws:// WebSocket: no broker is the answer (a
                 // newcomer's break-test, 39-AA F7: the help said to start one that was running).
                 if mixed {
@@ -184,12 +196,12 @@ fn help(
                     <p data-testid="broker-start-help">{ eda_core::outside_text::visible(&broker_bridge::url::start_advice(url)).into_owned() }</p>
                 }
                 // A WebSocket refused at a wrong path (HTTP 404) closes like an absent broker.
-                if !mixed && !broker_bridge::url::path_advice(url).is_empty() {
+                if !mixed && !worked && !broker_bridge::url::path_advice(url).is_empty() {
                     <p data-testid="broker-path-help">{ eda_core::outside_text::visible(&broker_bridge::url::path_advice(url)).into_owned() }</p>
                 }
                 // A ws:// URL at a listener that wants TLS closes like an absent broker too (a
                 // newcomer's break-test, 39-AA F3); this project's own brokers are known.
-                if !mixed && tls_may_be_wanted(url) {
+                if !mixed && !worked && tls_may_be_wanted(url) {
                     <p data-testid="broker-tls-help">
                         { "Or the broker there takes WebSocket over TLS only (a wss:// listener, as \
                            ./scripts/play --secure makes on port 9443): then use " }
@@ -197,7 +209,7 @@ fn help(
                     </p>
                 }
                 // A wss:// broker whose certificate the browser does not trust closes the same way.
-                if let Some(page) = certificate_page(url) {
+                if let Some(page) = certificate_page(url).filter(|_| !worked) {
                     <p data-testid="broker-certificate-help">
                         { "Or, for a wss:// broker, the browser does not trust its certificate (a \
                            self-signed one, as ./scripts/play --secure makes): open " }
@@ -431,9 +443,10 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
                     }
                     Link::Connected { .. } => 0,
                 },
+                badge.connected_at.as_deref() == Some(badge.link.url()),
             ))
         });
-    let help = down.map(|(service, client_id, url, why, retry, attempt)| {
+    let help = down.map(|(service, client_id, url, why, retry, attempt, worked)| {
         let retry = match retry {
             Some((retry_in, attempt)) => {
                 // Whole tenths, without float formatting.
@@ -449,7 +462,7 @@ pub fn StatusStrip(props: &StatusStripProps) -> Html {
         html! {
             <div class="help" role="status" data-testid="broker-help" data-service={service.slug()}
                 data-diagnosis={diagnosis(why)} data-attempt={attempt.to_string()}>
-                { help(&service.name(), client_id, url, why, retry, props.page_https) }
+                { help(&service.name(), client_id, url, why, retry, props.page_https, worked) }
                 // A service on a broker of its own: the field above holds the others' (a
                 // newcomer's break-test: the help sent the learner to the field, whose broker
                 // worked, and never named the service).
