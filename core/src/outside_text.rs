@@ -292,17 +292,7 @@ pub use broker_bridge::url::cut;
 /// assert_eq!(grouped(20_000), "20,000");
 /// assert_eq!(grouped(999), "999");
 /// ```
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
+pub use broker_bridge::codec::grouped;
 
 /// What a view adds after `text` cut by [`cut`] to `max` characters, so the reader knows how
 /// much is not shown: `"(20,000 characters)"`; `None` when it fits.

@@ -127,7 +127,8 @@ describeApp('dead letters', () => {
 
   // A break-test (44-AQ F2): an order from outside of about 262,000 bytes, under the page's
   // 256 KiB, was accepted and completed; OrderService's OrderCreated for it was over the limit,
-  // so QueryService never received it and its read model lacked the order.
+  // so QueryService never received it and its read model lacked the order. 44-AQ F8: a size
+  // just over the limit said "262 KB … over the 256 KiB" is said in bytes beside the limit's.
   it('an order from outside whose event in the store could never reach the read side: every consumer dead-letters it, saying why, and nothing is charged', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = randomUUID();
@@ -138,7 +139,7 @@ describeApp('dead letters', () => {
       const letters = await waitForDeadLetters(witness, CONSUMERS_OF_ORDERS.length);
       assert.deepEqual(letters.map((m) => m.topic.split('/')[1]).sort(), [...CONSUMERS_OF_ORDERS].sort());
       for (const letter of letters) {
-        assert.match(letter.json.reason, /^order refused: its OrderCreated in OrderService's event store would take up to \d+ KB on eventstore\/orders\/…, over the 256 KiB this page's clients read, so QueryService could never receive it/);
+        assert.match(letter.json.reason, /^order refused: its OrderCreated in OrderService's event store would take up to \d{3},\d{3} bytes on eventstore\/orders\/…, over the 256 KiB \(262,144 bytes\) this page's clients read, so QueryService could never receive it/);
       }
       await witness.roundTrip();
       assert.deepEqual(witness.messages.filter((m) => m.json?.orderId === orderId && !m.topic.startsWith('deadletter/') && m.topic !== 'orders/created').map((m) => m.topic), [], 'nothing charged, reserved or stored');

@@ -1114,13 +1114,14 @@ impl Flow {
         if let DomainEvent::OrderCreated(created) = &event {
             let size = crate::store::created_event_size(created);
             if size > crate::store::PAGE_PACKET_LIMIT {
+                let (size, limit) =
+                    broker_bridge::codec::over_limit(size, crate::store::PAGE_PACKET_LIMIT);
                 return Err(Rejection {
                     reason: format!(
                         "order refused: its OrderCreated in OrderService's event store would take \
-                         up to {} on eventstore/orders/…, over the {} this page's clients read, \
-                         so QueryService could never receive it: send fewer or shorter items",
-                        broker_bridge::codec::kilobytes(size),
-                        broker_bridge::codec::kibibytes(crate::store::PAGE_PACKET_LIMIT)
+                         up to {size} on eventstore/orders/…, over the {limit} this page's \
+                         clients read, so QueryService could never receive it: send fewer or \
+                         shorter items"
                     ),
                     kind: RejectionKind::Malformed,
                     answer_again: Vec::new(),

@@ -313,11 +313,10 @@ fn cause_and_advice(refusal: &RetryRefusal, whose: &str, button: &str) -> (Strin
             (cause, advice)
         }
         RetryRefusal::TooLarge { topic, size, limit } => {
+            let (size, limit) = broker_bridge::codec::over_limit(*size, *limit);
             let cause = format!(
-                "a message of {} on {topic} exceeds this page's {} limit: its consumers here \
-                 would skip it unread",
-                broker_bridge::codec::kilobytes(*size),
-                broker_bridge::codec::kibibytes(*limit)
+                "a message of {size} on {topic} exceeds this page's {limit} limit: its consumers \
+                 here would skip it unread"
             );
             let advice = format!(" Shorten the payload, then press {button}.");
             (cause, advice)

@@ -577,7 +577,7 @@ fn an_order_whose_store_event_the_read_side_could_never_receive_is_refused_by_ev
         assert!(
             refused
                 .reason
-                .contains("over the 256 KiB this page's clients read"),
+                .contains("over the 256 KiB (262,144 bytes) this page's clients read"),
             "{}",
             refused.reason
         );

@@ -1,7 +1,7 @@
 //! Event-log lines for what the broker did to a service's client, beside its messages: a
 //! message too large to take in, a broker fault the client worked around.
 
-use broker_bridge::codec::{kibibytes, kilobytes, OversizedPublish};
+use broker_bridge::codec::{over_limit, OversizedPublish};
 use broker_bridge::{BrokerFault, QoS};
 
 use super::{LogEntry, Outcome};
@@ -16,6 +16,7 @@ impl LogEntry {
             QoS::AtMostOnce => "",
             _ => ", and acknowledged so the broker does not send it again",
         };
+        let (size, limit) = over_limit(skipped.size, skipped.max);
         LogEntry {
             at,
             topic: skipped.topic.clone(),
@@ -23,10 +24,9 @@ impl LogEntry {
             correlation: None,
             payload: String::new(),
             outcome: Outcome::Rejected(format!(
-                "a message of {} on {} exceeds this page's {} limit; skipped unread{answer}",
-                kilobytes(skipped.size),
+                "a message of {size} on {} exceeds this page's {limit} limit; skipped \
+                 unread{answer}",
                 isolate(&skipped.topic),
-                kibibytes(skipped.max),
             )),
         }
     }

@@ -26,7 +26,7 @@
 
 use std::collections::VecDeque;
 
-use broker_bridge::codec::{kibibytes, kilobytes, OversizedPublish};
+use broker_bridge::codec::{over_limit, OversizedPublish};
 
 use super::{stream_name, StoredEvent};
 use crate::outside_text::isolate;
@@ -237,10 +237,10 @@ impl NotProjected {
                 ),
                 Ignored::TooLarge { topic, size, max } => {
                     large = true;
+                    let (size, limit) = over_limit(*size, *max);
                     format!(
-                        "a message of {} on {topic} exceeds this page's {} limit: skipped unread",
-                        kilobytes(*size),
-                        kibibytes(*max)
+                        "a message of {size} on {topic} exceeds this page's {limit} limit: \
+                         skipped unread"
                     )
                 }
             });

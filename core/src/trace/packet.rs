@@ -359,11 +359,8 @@ impl Mark {
 
 /// "skipped unread: 348 KB, more than this page's 256 KiB limit" for a PUBLISH over the limit.
 pub(super) fn skipped_text(skipped: SkippedPayload) -> String {
-    format!(
-        "skipped unread: {}, more than this page's {} limit",
-        broker_bridge::codec::kilobytes(skipped.size),
-        broker_bridge::codec::kibibytes(skipped.max)
-    )
+    let (size, limit) = broker_bridge::codec::over_limit(skipped.size, skipped.max);
+    format!("skipped unread: {size}, more than this page's {limit} limit")
 }
 
 /// What a person should notice about an answer: a single reason code other than Success, a
