@@ -171,15 +171,7 @@ impl StoredEvent {
         serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| StoreError::NotJson(short(with_hidden(text, &e))))?;
         // serde would also take an array of the seven values for the envelope.
-        let found = match text.trim_start().chars().next() {
-            Some('{') => None,
-            Some('[') => Some("an array"),
-            Some('"') => Some("text"),
-            Some('t' | 'f') => Some("a boolean"),
-            Some('n') => Some("null"),
-            _ => Some("a number"),
-        };
-        if let Some(found) = found {
+        if let Some(found) = crate::domain::events::decode::not_an_object(text) {
             return Err(StoreError::WrongShape(format!(
                 "it is {found}, not an object"
             )));

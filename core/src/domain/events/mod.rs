@@ -12,7 +12,7 @@
 //! assert_eq!(DomainEvent::decode(event.topic(), &event.to_json()), Ok(event));
 //! ```
 
-mod decode;
+pub(crate) mod decode;
 mod payloads;
 #[cfg(test)]
 pub(crate) mod seed;

@@ -117,13 +117,13 @@ fn refuses_what_is_not_a_stored_event_with_a_sentence() {
             "stored event is not JSON: expected value at line 1 column 1, where the payload has \
              U+FEFF BYTE ORDER MARK (BOM), which does not show",
         ),
-        ("[]".into(), "stored event is not an event of the store: it is an array, not an object"),
+        ("[]".into(), "stored event is not an event of the store: it is a list, not an object"),
         (" 42".into(), "stored event is not an event of the store: it is a number, not an object"),
         ("null".into(), "stored event is not an event of the store: it is null, not an object"),
         (r#""x""#.into(), "stored event is not an event of the store: it is text, not an object"),
         (
             r#"[1,"00000000-0000-0000-0000-00000000000a",1,"OrderCompleted",2,"2026-12-01T10:30:00Z",{}]"#.into(),
-            "stored event is not an event of the store: it is an array, not an object",
+            "stored event is not an event of the store: it is a list, not an object",
         ),
         (
             r#"{"position":"1"}"#.into(),
