@@ -433,7 +433,7 @@ describeApp('saga', () => {
   // A newcomer's break-test (C6): NotificationService told the customer "cancelled: forged"
   // after "confirmed", and "Refund issued" for a refund under a made-up payment id, though the
   // participants refused the cancellation and no charge was undone.
-  it('a completed order, then a forged orders/cancelled and a refund under a made-up payment id: NotificationService refuses both and the customer is told neither', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('a completed order, then a forged orders/cancelled and a refund under a made-up payment id: NotificationService refuses both and the customer is told neither; the row marks the refund refused', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '', async ({ page, witness }) => {
       const orderId = await placeOrder(page);
       await witness.waitForOrder('orders/confirmed', orderId, FLOW_TIMEOUT_MS);
@@ -450,6 +450,11 @@ describeApp('saga', () => {
       assert.match(await refused('payments/refunded').first().textContent(), new RegExp(`refund under payment id ${madeUp}, which is none of the order's charges told to the customer`));
       const told = await page.$$eval('[data-testid="notification"]', (items) => items.map((e) => e.textContent.trim()));
       assert.deepEqual(told.filter((n) => n.includes(orderId) && /cancelled|Refund/.test(n)), [], told.join('\n'));
+      // The row marks the refund refused, not a charge of its id lost (44-AT F6).
+      const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
+      await row.locator('[data-testid="order-not-taken"]').first().waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.deepEqual(await row.locator('[data-testid="order-not-taken"]').allTextContents(), [' (payment 99999999… is not the charge this row shows: it undoes nothing of this order\'s, and OrderService refuses it)']);
+      assert.equal(await row.locator('[data-testid="order-unseen-step"]').count(), 0, (await row.textContent()) ?? '');
     }));
 
   // A newcomer's break-test (35-M F3): an orders/confirmed from outside before the order's
@@ -472,7 +477,7 @@ describeApp('saga', () => {
   // A newcomer's break-test (35-M F11): a release from outside under a made-up reservation id,
   // refused by OrderService as undoing nothing, made the completed order's row say it was
   // "undone after completion".
-  it('a release from outside under another reservation id, mid-saga: refused as undoing nothing, and the completed row says nothing was undone', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('a release from outside under another reservation id, mid-saga: refused as undoing nothing, and the completed row says nothing was undone and marks the release refused', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=1500', async ({ page, witness }) => {
       const orderId = await placeOrder(page);
       await witness.waitForOrder('inventory/reserved', orderId, FLOW_TIMEOUT_MS);
@@ -483,6 +488,7 @@ describeApp('saga', () => {
       await waitForRow(page, orderId, 'Completed', { compensations: 1 });
       const row = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"]`);
       assert.equal(await row.locator('[data-testid="order-undone-after"]').count(), 0, (await row.textContent()) ?? '');
+      assert.deepEqual(await row.locator('[data-testid="order-not-taken"]').allTextContents(), [' (reservation 2ffc4243… is not the reservation this row shows: it undoes nothing of this order\'s, and OrderService refuses it)']);
     }));
 
   // A break-test (44-AS F1): a refund of part of the charge by hand while the order ran was

@@ -295,6 +295,9 @@ pub struct OrderRow {
     /// The refunds seen while the order ran (before its outcome on the wire): (payment id,
     /// amount). One of part of the charge OrderService refuses (44-AS F1).
     running_refunds: Vec<(Uuid, f64)>,
+    /// The compensations that came once the row showed a step of their kind done, under none
+    /// of those steps' ids ([`OrderRow::names_another_step`]; 44-AT F6).
+    after_other_steps: Vec<Compensation>,
     /// Why it was cancelled.
     pub reason: Option<String>,
     /// When its first message was seen, on the packets' clock.
@@ -380,6 +383,7 @@ impl OrderRow {
             compensations: Vec::new(),
             dead_lettered_creation: None,
             running_refunds: Vec::new(),
+            after_other_steps: Vec::new(),
             reason: None,
             first_seen: at,
             ended: None,
@@ -588,6 +592,28 @@ impl OrderRow {
         })
     }
 
+    /// Whether `compensation`, a refund or release under a real id, comes after the row showed
+    /// a step of its kind done and names none of them by id: OrderService refuses it
+    /// ([`Refusal::NotTheStep`](crate::domain::order::Refusal::NotTheStep)).
+    /// Recorded on arrival: a charge of the refund's id that comes after it (a late step) makes
+    /// it a step's own again.
+    fn names_another_step(&self, compensation: &Compensation) -> bool {
+        self.after_other_steps.contains(compensation) && self.step_named_by(compensation).is_none()
+    }
+
+    /// Lists `compensation`, as seen now, noting whether it names another step than those the
+    /// row shows done of its kind.
+    fn compensate(&mut self, compensation: Compensation) {
+        if !compensation.before_the_step()
+            && !compensation.identity().1.is_nil()
+            && self.shows_done(compensation.is_refund())
+            && self.step_named_by(&compensation).is_none()
+        {
+            self.after_other_steps.push(compensation.clone());
+        }
+        self.compensations.push(compensation);
+    }
+
     /// Whether `compensation` undoes a step the row shows done: a refund of a charge's id and
     /// amount, a release of a reservation's id.
     fn undoes_a_step(&self, compensation: &Compensation) -> bool {
@@ -759,6 +785,11 @@ impl OrderRow {
         if compensation.before_the_step() {
             return None;
         }
+        // One under another id than the step the row shows done: refused ([`Self::not_taken`]
+        // says so), not a step lost.
+        if self.names_another_step(compensation) {
+            return None;
+        }
         let seen = self.step_named_by(compensation).is_some();
         // Published by none of this page's clients: a refund made up by hand is as likely as a
         // lost charge (a newcomer's break-test: a 0.01 refund with a made-up id read as a
@@ -817,7 +848,8 @@ impl OrderRow {
     /// its amount is more than the order's total (refused:
     /// [`Refusal::RefundOverCharge`](crate::domain::order::Refusal::RefundOverCharge)), or
     /// its payment id was refunded before in the row (OrderService records one refund per
-    /// payment; this one it ignores). `None` for the others and for every release. A newcomer's
+    /// payment; this one it ignores); a refund or release under another id than every step of
+    /// its kind the row shows done. `None` for the others. A newcomer's
     /// break-test saw a refused 5000.00 refund and an ignored repeat listed as two refunds.
     pub fn not_taken(&self, compensation: &Compensation) -> Option<String> {
         // "Nothing to undo" (the nil id) for a completed order whose step the row shows done:
@@ -832,6 +864,22 @@ impl OrderRow {
                  OrderService asked none, and refuses it"
                     .to_owned(),
             );
+        }
+        // Under another id than every step of its kind the row shows done (a made-up id, or
+        // another order's): OrderService refuses it
+        // ([`Refusal::NotTheStep`](crate::domain::order::Refusal::NotTheStep)). 44-AT F6: the
+        // row said a charge of its id might have been lost.
+        if self.names_another_step(compensation) {
+            let (kind, step) = if compensation.is_refund() {
+                ("payment", "charge")
+            } else {
+                ("reservation", "reservation")
+            };
+            return Some(format!(
+                "{kind} {}… is not the {step} this row shows: it undoes nothing of this order's, \
+                 and OrderService refuses it",
+                &id.to_string()[..8]
+            ));
         }
         let Compensation::Refunded(id, amount) = compensation else {
             return None;
@@ -1778,7 +1826,7 @@ impl OrderBook {
             }
             DomainEvent::InventoryReleased(r) => {
                 let done = Compensation::Released(r.reservation_id);
-                self.row_mut(order_id, at).compensations.push(done);
+                self.row_mut(order_id, at).compensate(done);
             }
             DomainEvent::PaymentRefunded(r) => {
                 let done = Compensation::Refunded(r.payment_id, r.amount);
@@ -1786,7 +1834,7 @@ impl OrderBook {
                 if !row.status.is_terminal() {
                     row.running_refunds.push((r.payment_id, r.amount));
                 }
-                row.compensations.push(done);
+                row.compensate(done);
             }
             // Orchestration's commands say what was asked, not what happened.
             _ => {}

@@ -178,6 +178,57 @@ fn after_clear_a_compensation_of_a_step_before_it_says_so_not_lost() {
     );
 }
 
+// 44-AT F6: a refund under a made-up id of a charged order said a charge of its id might have
+// been lost; OrderService refuses it (not the order's payment), and the row says so. A refund
+// that came before its charge (a late step) is not one.
+#[test]
+fn a_compensation_under_another_id_than_the_step_shown_is_said_refused() {
+    let mut book = OrderBook::default();
+    for message in [
+        created(1),
+        charged(1, 7),
+        reserved(1, true),
+        refunded(1, 8),
+        released(1, 999),
+    ] {
+        book.apply(ms(0), &message);
+    }
+    let row = book.row(id(1)).unwrap();
+    let refused: Vec<_> = row.compensations.iter().map(|c| row.not_taken(c)).collect();
+    assert_eq!(
+        refused,
+        [
+            Some(format!(
+                "payment {}… is not the charge this row shows: it undoes nothing of this order's, and OrderService refuses it",
+                &id(8).to_string()[..8]
+            )),
+            Some(format!(
+                "reservation {}… is not the reservation this row shows: it undoes nothing of this order's, and OrderService refuses it",
+                &id(999).to_string()[..8]
+            )),
+        ]
+    );
+    assert!(row
+        .compensations
+        .iter()
+        .all(|c| row.unseen_step(c).is_none()));
+    // The refund first, its charge after: the step's own, not refused.
+    let mut book = OrderBook::default();
+    for message in [created(2), refunded(2, 9), charged(2, 9)] {
+        book.apply(ms(0), &message);
+    }
+    let row = book.row(id(2)).unwrap();
+    assert_eq!(row.not_taken(&row.compensations[0]), None);
+    // No charge shown at all: "not among the messages this page saw", as before.
+    let mut book = OrderBook::default();
+    for message in [created(3), refunded(3, 9)] {
+        book.apply(ms(0), &message);
+    }
+    let row = book.row(id(3)).unwrap();
+    assert_eq!(row.not_taken(&row.compensations[0]), None);
+    assert!(row.unseen_step(&row.compensations[0]).is_some());
+}
+
 // A newcomer's break-test: the page reloaded with the results queued; the rows read "↺ refunded
 // 59.98 ↺ stock released" with no charge or reservation, for ids never published.
 #[test]
