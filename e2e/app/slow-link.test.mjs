@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { brokerQuery } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, broker, describeApp, waitReady, withApp } from '../lib/app-suite.mjs';
-import { startTamperingProxy, waiter } from '../lib/misbehaving-broker.mjs';
+import { publishTopic, startTamperingProxy, waiter } from '../lib/misbehaving-broker.mjs';
+import { placeOrder, watchEveryTopic } from '../lib/saga.mjs';
 
 describeApp('a slow link', () => {
   // A newcomer's break-test (35-M F2): a 10 MB message on Mosquitto's slow WebSocket held
@@ -53,4 +54,47 @@ describeApp('a slow link', () => {
     }
   });
 
+  // A break-test (44-AT F3): orders near 256 KiB timed out although both participants answered
+  // at once: their results crossed Mosquitto's slow WebSocket behind the large messages and
+  // reached OrderService seconds late, and the row never said so. Here a proxy holds
+  // inventory/reserved on its way to OrderService until the deadline has cancelled the order.
+  it('a reservation delivered to OrderService after the deadline: the order is cancelled and compensated, and its row says the broker delivered the result late', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    let cancelled;
+    const deadline = new Promise((resolve) => {
+      cancelled = resolve;
+    });
+    const proxy = await startTamperingProxy({
+      upstream: broker.wsUrl,
+      fromBroker: (packet, conn) => {
+        if (!conn.clientId?.endsWith('-order') || packet[0] >> 4 !== 3 || publishTopic(packet) !== 'inventory/reserved') return packet;
+        deadline.then(() => conn.toClient(packet));
+        return null;
+      },
+    });
+    try {
+      await withApp(t, `${brokerQuery(proxy.wsUrl)}&saga_timeout_ms=1500&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+        await waitReady(page);
+        const witness = await watchEveryTopic(broker);
+        try {
+          const orderId = await placeOrder(page);
+          const reserved = await witness.waitFor((m) => m.topic === 'inventory/reserved' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+          const cancellation = await witness.waitFor((m) => m.topic === 'orders/cancelled' && m.json?.orderId === orderId, FLOW_TIMEOUT_MS);
+          assert.equal(cancellation.json.reason, 'inventory timed out');
+          cancelled();
+          // The late reservation is released once OrderService gets it.
+          await witness.waitFor((m) => m.topic === 'inventory/released' && m.json?.reservationId === reserved.json.reservationId, FLOW_TIMEOUT_MS);
+          // While held it is "never received" (true then); once delivered, late. The panel may
+          // redraw a second after the release.
+          const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-unheard-step"]`, { hasText: 'OrderService received this' });
+          await note.waitFor({ timeout: FLOW_TIMEOUT_MS });
+          assert.match((await note.textContent()) ?? '', /^ \(OrderService received this inventory\/reserved \d+ (ms|s) after InventoryService published it, once the deadline had cancelled the order: the broker delivered it late/);
+        } finally {
+          await witness.close();
+        }
+      });
+    } finally {
+      cancelled();
+      await proxy.close();
+    }
+  });
 });

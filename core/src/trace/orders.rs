@@ -321,9 +321,9 @@ pub struct OrderRow {
     /// `commands/inventory/release` and `commands/payment/refund`: OrderService sends a
     /// compensating message again until it sees the compensation done.
     sent: [u32; 3],
-    /// The client that published each result and compensation, by the message's identity:
-    /// seen on the copy going out.
-    published_by: Vec<((&'static str, Uuid), String)>,
+    /// The client that published each result and compensation, by the message's identity,
+    /// and when (the packets' clock): seen on the copy going out.
+    published_by: Vec<((&'static str, Uuid), String, Duration)>,
     /// Why OrderService gave up on the last `orders/created` it got for this order and
     /// published it to `deadletter/order` (e.g. `handler failed: …`): no order exists in its
     /// store, so no deadline will end it; `None` otherwise, and again once another
@@ -341,9 +341,10 @@ pub struct OrderRow {
     /// only in a log line that scrolled away). `None` otherwise.
     pub refused: Option<String>,
     /// The identities (topic and id, [`DomainEvent::identity`]) of the results this page's
-    /// OrderService received for the order: a result another of the page's clients published
-    /// and OrderService never received was dropped on the way ([`OrderRow::unheard_step`]).
-    heard_by_order: Vec<(&'static str, Uuid)>,
+    /// OrderService received for the order, and when (the packets' clock): a result another of
+    /// the page's clients published and OrderService never received was dropped on the way, or
+    /// one received after the deadline's cancellation came late ([`OrderRow::unheard_step`]).
+    heard_by_order: Vec<((&'static str, Uuid), Duration)>,
     /// The results published for the order that OrderService had not received when it sent a
     /// CONNECT with a clean session (a *Restart* or a reconnection under `?session=clean`): the
     /// broker discarded what it held for the old session, so they never reach it
@@ -669,8 +670,9 @@ impl OrderRow {
         } else {
             &mut self.missed_by_clean_start
         };
-        for (identity, _) in &self.published_by {
-            if !self.heard_by_order.contains(identity) && !missed.contains(identity) {
+        for (identity, _, _) in &self.published_by {
+            let heard = self.heard_by_order.iter().any(|(i, _)| i == identity);
+            if !heard && !missed.contains(identity) {
                 missed.push(*identity);
             }
         }
@@ -702,8 +704,27 @@ impl OrderRow {
         let identity = step.identity()?;
         let (topic, _) = identity;
         self.published(identity)?;
-        if self.heard_by_order.contains(&identity) {
-            return None;
+        if let Some(heard) = self.heard_by_order(identity) {
+            // Published before the deadline's cancellation, received after it: the broker
+            // delivered it late (44-AT F3: results of orders near 256 KiB queued behind the
+            // large messages on OrderService's connection, 7 s and more).
+            let published = self.published_at(identity)?;
+            let cancelled = self.ended?;
+            if !(published < cancelled && cancelled < heard) {
+                return None;
+            }
+            let participant = if step.is_payment() {
+                "PaymentService"
+            } else {
+                "InventoryService"
+            };
+            return Some(format!(
+                "OrderService received this {topic} {} after {participant} published it, once \
+                 the deadline had cancelled the order: the broker delivered it late (large \
+                 messages ahead of it on OrderService's connection, such as orders of hundreds \
+                 of KB, or a busy broker, hold it up)",
+                broker_bridge::session::duration_text(heard.saturating_sub(published))
+            ));
         }
         let refused = self
             .refused_results
@@ -977,8 +998,26 @@ impl OrderRow {
     fn published(&self, identity: (&'static str, Uuid)) -> Option<&str> {
         self.published_by
             .iter()
+            .find(|(i, _, _)| *i == identity)
+            .map(|(_, client, _)| client.as_str())
+    }
+
+    /// When one of this page's clients published the result of `identity` (the packets'
+    /// clock); `None` when none did.
+    fn published_at(&self, identity: (&'static str, Uuid)) -> Option<Duration> {
+        self.published_by
+            .iter()
+            .find(|(i, _, _)| *i == identity)
+            .map(|(_, _, at)| *at)
+    }
+
+    /// When this page's OrderService first received the result of `identity` (the packets'
+    /// clock); `None` when it has not.
+    fn heard_by_order(&self, identity: (&'static str, Uuid)) -> Option<Duration> {
+        self.heard_by_order
+            .iter()
             .find(|(i, _)| *i == identity)
-            .map(|(_, client)| client.as_str())
+            .map(|(_, at)| *at)
     }
 
     /// How long from its `orders/created` to its outcome; `None` before the outcome, and when
@@ -1448,15 +1487,16 @@ impl OrderBook {
             {
                 let identity = message.identity();
                 if row.published(identity).is_none() {
-                    row.published_by.push((identity, packet.client_id.clone()));
+                    row.published_by
+                        .push((identity, packet.client_id.clone(), packet.at));
                 }
             }
             DomainEvent::PaymentProcessed(_) | DomainEvent::InventoryReserved(_)
                 if service == ServiceId::Order =>
             {
                 let identity = message.identity();
-                if !row.heard_by_order.contains(&identity) {
-                    row.heard_by_order.push(identity);
+                if row.heard_by_order(identity).is_none() {
+                    row.heard_by_order.push((identity, packet.at));
                 }
             }
             DomainEvent::OrderCancelled(_)
@@ -1603,7 +1643,7 @@ impl OrderBook {
     pub fn payments_by(&self) -> std::collections::BTreeMap<&str, usize> {
         let mut counts = std::collections::BTreeMap::new();
         for row in &self.rows {
-            for (identity, client) in &row.published_by {
+            for (identity, client, _) in &row.published_by {
                 if identity.0 == topics::PAYMENTS_PROCESSED {
                     *counts.entry(client.as_str()).or_default() += 1;
                 }

@@ -2029,6 +2029,63 @@ fn a_result_the_broker_refused_is_named_with_its_reason_on_its_timed_out_order()
     assert!(!row.is_refused(), "its orders/created was published");
 }
 
+/// 44-AT F3: orders near 256 KiB timed out although both participants answered at once: their
+/// results reached OrderService seconds later, behind the large messages on its connection, and
+/// nothing on the row said the broker had made them late.
+#[test]
+fn a_result_published_before_the_deadline_and_received_after_it_is_said_late() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction::{Incoming, Outgoing};
+    let timed_out: DomainEvent = OrderCancelled {
+        order_id: id(1),
+        reason: "inventory and payment timed out".into(),
+        cancelled_at: now(),
+    }
+    .into();
+    let mut history = PacketHistory::new(100);
+    let order = ServiceId::Order;
+    // Each packet 1 ms after the one before (`record`).
+    record(&mut history, order, "eda-t-order", Outgoing, &created(1));
+    record(
+        &mut history,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        Outgoing,
+        &reserved(1, true),
+    );
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        Outgoing,
+        &charged(1, 7),
+    );
+    // The charge reached OrderService before the deadline; the reservation after it.
+    record(&mut history, order, "eda-t-order", Incoming, &charged(1, 7));
+    record(&mut history, order, "eda-t-order", Outgoing, &timed_out);
+    record(
+        &mut history,
+        order,
+        "eda-t-order",
+        Incoming,
+        &reserved(1, true),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    let notes: Vec<_> = row
+        .steps
+        .iter()
+        .map(|s| row.unheard_step(s, false))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            Some("OrderService received this inventory/reserved 4 ms after InventoryService published it, once the deadline had cancelled the order: the broker delivered it late (large messages ahead of it on OrderService's connection, such as orders of hundreds of KB, or a busy broker, hold it up)".to_owned()),
+            None
+        ]
+    );
+}
+
 /// A newcomer's break-test (34-J F8): an ACL dropped InventoryService's inventory/reserved, the
 /// order ended "inventory timed out", and nothing pointed at the broker.
 #[test]
@@ -2171,7 +2228,8 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
         "kept: the broker's words"
     );
 
-    // Received late, after the deadline: a slow participant, not a dropped message.
+    // Received after the deadline, published before it: not a dropped message, a late
+    // delivery (44-AT F3).
     let mut late = ended.clone();
     record(
         &mut late,
@@ -2180,7 +2238,39 @@ fn a_result_published_here_that_order_service_never_received_is_named_on_its_tim
         Incoming,
         &reserved(1, true),
     );
-    assert_eq!(unheard(&late), [None, None]);
+    let notes = unheard(&late);
+    assert!(
+        notes[0].as_deref().is_some_and(|n| n.starts_with(
+            "OrderService received this inventory/reserved 4 ms after InventoryService published it, once the deadline had cancelled the order"
+        )),
+        "{notes:?}"
+    );
+    assert_eq!(notes[1], None);
+    // Published after the deadline (a slow participant): nothing to say of the broker.
+    let mut slow = PacketHistory::new(100);
+    record(&mut slow, order, "eda-t-order", Outgoing, &created(1));
+    record(
+        &mut slow,
+        order,
+        "eda-t-order",
+        Outgoing,
+        &inventory_timed_out,
+    );
+    record(
+        &mut slow,
+        ServiceId::Inventory,
+        "eda-t-inventory",
+        Outgoing,
+        &reserved(1, true),
+    );
+    record(
+        &mut slow,
+        order,
+        "eda-t-order",
+        Incoming,
+        &reserved(1, true),
+    );
+    assert_eq!(unheard(&slow), [None]);
 
     // Published by no client of this page (from outside): the page cannot tell.
     let mut outside = PacketHistory::new(100);
