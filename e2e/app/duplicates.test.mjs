@@ -117,6 +117,23 @@ describeApp('duplicates and the idempotent consumer', () => {
       const second = payments[1].json.paymentId;
       await witness.publish('payments/refunded', JSON.stringify({ orderId, paymentId: second, amount: 59.98, refundedAt: new Date().toISOString() }), { qos: 1 });
       await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded' && m.json.data.paymentId === second, FLOW_TIMEOUT_MS, 'the second charge\'s refund in the store');
+      // The second reservation is recorded too, and the rewind names both second steps (45-AU
+      // F1: the fold at the second charge's version read as the version before it, and a second
+      // reservation replaced the first).
+      const reservations = witness.messages.filter((m) => m.topic === 'inventory/reserved' && m.json?.orderId === orderId).map((m) => m.json.reservationId);
+      assert.equal(new Set(reservations).size, 2, 'two reservations, each with its own id');
+      const stored = (type) => witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === type);
+      await witness.waitFor(() => stored('InventoryConfirmed').length === 2, FLOW_TIMEOUT_MS, 'both reservations in the store');
+      const version = Math.max(...witness.messages.filter((m) => m.topic === `eventstore/orders/${orderId}`).map((m) => m.json.version));
+      const stream = page.locator(`[data-testid="store-stream"][data-stream="${orderId}"]`);
+      await stream.scrollIntoViewIfNeeded();
+      await page.locator(`[data-testid="store-stream"][data-stream="${orderId}"][data-version="${version}"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      await stream.click();
+      await page.locator('[data-testid="store-rewind"]').fill(String(version));
+      await page.waitForFunction((v) => document.querySelector('[data-testid="store-rewound"]')?.dataset.version === String(v), version);
+      const rewound = async (n) => ((await page.textContent(`[data-testid="store-rewound"] dd:nth-of-type(${n})`)) ?? '').trim();
+      assert.equal(await rewound(2), `done (${reservations[0]}); also reserved: ${reservations[1]} (not released)`);
+      assert.equal(await rewound(3), `done (${payments[0].json.paymentId}); also charged: ${second} (refunded)`);
 
       // Switched on again, the consumers know the order they processed while it was off (a
       // newcomer's break-test: it was charged and reserved a third time).

@@ -411,6 +411,14 @@ pub struct Order {
     pub other_charges: Vec<Uuid>,
     /// Those of [`Order::other_charges`] refunded since: their refund again is nothing new.
     pub other_refunded: Vec<Uuid>,
+    /// Reservations of this order under another reservation id than the step's own, not
+    /// released yet, by the same rules as [`Order::other_charges`]: a second InventoryService
+    /// (two tabs on one broker) or a copy handled twice reserved it again. Its release is
+    /// recorded (45-AU F1: the later reservation replaced the first in the fold, and the first
+    /// one's release was refused as "not this order's reservation").
+    pub other_reservations: Vec<Uuid>,
+    /// Those of [`Order::other_reservations`] released since.
+    pub other_released: Vec<Uuid>,
     /// What the recorded refund gave back, in currency units: `None` until a refund under a
     /// real payment id is recorded. Less than [`Order::total`] for a refund in part (by hand,
     /// of a completed order: the saga only ever refunds the whole charge).
@@ -432,6 +440,8 @@ impl Order {
             cancel_reason: None,
             other_charges: Vec::new(),
             other_refunded: Vec::new(),
+            other_reservations: Vec::new(),
+            other_released: Vec::new(),
             refunded: None,
             version: 0,
         }
@@ -498,6 +508,17 @@ impl Order {
                 }]);
             }
             if self.other_refunded.contains(payment_id) {
+                return Ok(Vec::new());
+            }
+        }
+        // The same for a release of another reservation of this order (45-AU F1).
+        if let C::RecordRelease { reservation_id } = command {
+            if self.other_reservations.contains(reservation_id) {
+                return Ok(vec![OrderEvent::InventoryReleased {
+                    reservation_id: *reservation_id,
+                }]);
+            }
+            if self.other_released.contains(reservation_id) {
                 return Ok(Vec::new());
             }
         }
@@ -604,6 +625,18 @@ impl Order {
                     }]);
                 }
             }
+            // A second reservation of a completed order, the same way (45-AU F1).
+            OrderStatus::Completed
+                if matches!(command, C::ConfirmInventory { reservation_id }
+                    if matches!(self.inventory, Step::Confirmed(first) | Step::Compensated(first) if first != *reservation_id)
+                        && !self.repeats(command)) =>
+            {
+                if let C::ConfirmInventory { reservation_id } = command {
+                    return Ok(vec![OrderEvent::InventoryConfirmed {
+                        reservation_id: *reservation_id,
+                    }]);
+                }
+            }
             OrderStatus::Completed => {
                 // The same result again is a duplicate, not a contradiction.
                 return if self.repeats(command) {
@@ -693,6 +726,8 @@ impl Order {
                 self.inventory == Step::Confirmed(*reservation_id)
                     || self.inventory == Step::Compensated(*reservation_id)
                     || self.inventory == Step::Forgotten(*reservation_id)
+                    || self.other_reservations.contains(reservation_id)
+                    || self.other_released.contains(reservation_id)
             }
             OrderCommand::ConfirmPayment { payment_id, .. } => {
                 self.payment == Step::Confirmed(*payment_id)
@@ -714,7 +749,20 @@ impl Order {
     /// The order after `event`.
     pub fn apply(&mut self, event: &OrderEvent) {
         match event {
+            // A completed order's later reservation: beside the step, which stays the first.
+            OrderEvent::InventoryConfirmed { reservation_id }
+                if self.status == OrderStatus::Completed =>
+            {
+                if !self.other_reservations.contains(reservation_id) {
+                    self.other_reservations.push(*reservation_id);
+                }
+            }
             OrderEvent::InventoryConfirmed { reservation_id } => {
+                if let Step::Confirmed(earlier) = self.inventory {
+                    if earlier != *reservation_id && !self.other_reservations.contains(&earlier) {
+                        self.other_reservations.push(earlier);
+                    }
+                }
                 self.inventory = Step::Confirmed(*reservation_id);
                 if self.status == OrderStatus::Pending {
                     self.status = OrderStatus::InventoryConfirmed;
@@ -746,6 +794,12 @@ impl Order {
                 self.status = OrderStatus::Cancelled;
                 self.cancel_reason = Some(reason.clone());
             }
+            OrderEvent::InventoryReleased { reservation_id }
+                if self.other_reservations.contains(reservation_id) =>
+            {
+                self.other_reservations.retain(|id| id != reservation_id);
+                self.other_released.push(*reservation_id);
+            }
             OrderEvent::InventoryReleased { reservation_id } => {
                 self.inventory = Step::undone(&self.inventory, *reservation_id)
             }
@@ -768,15 +822,37 @@ impl Order {
     /// The payment step as the Event store panel's rewind shows it: [`Step::describe`], except a
     /// refund of part of the charge (recorded by hand for a completed order), which is not the
     /// step undone: `refunded in part: 10.00 of 59.98 (7c9e6679-…); the rest stays charged`.
+    /// Then the order's other charges, undone or not (45-AU F1: a second charge recorded at v5
+    /// left the rewind at v5 the same as at v4): `done (…); also charged: 3ad88590-… (not
+    /// refunded)`.
     pub fn describe_payment(&self) -> String {
-        match (&self.payment, self.refunded) {
+        let step = match (&self.payment, self.refunded) {
             (Step::Compensated(id), Some(amount)) if !same_cents(amount, self.total) => format!(
                 "refunded in part: {} of {} ({id}); the rest stays charged",
                 amount_text(amount),
                 amount_text(self.total)
             ),
             (step, _) => step.describe(StepKind::Payment),
-        }
+        };
+        step + &others(
+            "charged",
+            &self.other_refunded,
+            &self.other_charges,
+            "refunded",
+        )
+    }
+
+    /// The reservation step as the Event store panel's rewind shows it: [`Step::describe`],
+    /// then the order's other reservations, released or not: `done (…); also reserved:
+    /// 5ac863cd-… (released)`.
+    pub fn describe_inventory(&self) -> String {
+        self.inventory.describe(StepKind::Reservation)
+            + &others(
+                "reserved",
+                &self.other_released,
+                &self.other_reservations,
+                "released",
+            )
     }
 
     /// Decides `command` and applies what it causes; returns the events.
@@ -787,6 +863,21 @@ impl Order {
         }
         Ok(events)
     }
+}
+
+/// `; also charged: a (refunded), b (not refunded)` for the other steps of a kind, undone ones
+/// first; empty for none.
+fn others(done: &str, undone: &[Uuid], open: &[Uuid], undo: &str) -> String {
+    if undone.is_empty() && open.is_empty() {
+        return String::new();
+    }
+    let listed = undone
+        .iter()
+        .map(|id| format!("{id} ({undo})"))
+        .chain(open.iter().map(|id| format!("{id} (not {undo})")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("; also {done}: {listed}")
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! versions shows the order as the fold of its events up to that one
 //! ([`eda_core::store::EventStore::fold_to`]). The whole store exports as JSON lines.
 
-use eda_core::domain::order::StepKind;
 use eda_core::store::{stream_name, EventStore};
 use uuid::Uuid;
 use yew::prelude::*;
@@ -86,7 +85,7 @@ fn Stream(props: &StreamProps) -> Html {
                 <dl class="store-rewound" data-testid="store-rewound" data-version={at.to_string()}
                     data-status={order.status.name()}>
                     <dt>{ "State" }</dt><dd>{ order.status.name() }</dd>
-                    <dt>{ "Inventory" }</dt><dd>{ outside(&order.inventory.describe(StepKind::Reservation)) }</dd>
+                    <dt>{ "Inventory" }</dt><dd>{ outside(&order.describe_inventory()) }</dd>
                     <dt>{ "Payment" }</dt><dd>{ outside(&order.describe_payment()) }</dd>
                     if let Some(reason) = &order.cancel_reason {
                         <dt>{ "Cancelled because" }</dt><dd>{ outside(reason) }</dd>

@@ -860,3 +860,62 @@ fn a_completed_order_s_second_charge_and_its_refund_are_recorded() {
         })
         .is_err());
 }
+
+/// 45-AU F1: two reservations of one order (two InventoryServices on one broker, or a copy
+/// handled twice): the later replaced the first in the fold, and the first one's release was
+/// refused as "not this order's reservation". Both releases are recorded now, and the rewind
+/// names the other reservation and the other charge.
+#[test]
+fn a_second_reservation_s_releases_are_both_recorded_and_the_rewind_names_it() {
+    let reserve = |reservation: u128| OrderCommand::ConfirmInventory {
+        reservation_id: id(reservation),
+    };
+    let release_of = |reservation: u128| OrderCommand::RecordRelease {
+        reservation_id: id(reservation),
+    };
+    let mut order = Order::new(id(1), "C123", 59.98);
+    order.handle(&reserve(30)).unwrap();
+    order.handle(&reserve(31)).unwrap();
+    assert_eq!(order.other_reservations, [id(30)]);
+    assert_eq!(
+        order.describe_inventory(),
+        format!(
+            "done ({}); also reserved: {} (not released)",
+            id(31),
+            id(30)
+        )
+    );
+    order.handle(&time_out()).unwrap();
+    assert_eq!(order.handle(&release_of(30)).unwrap().len(), 1);
+    assert_eq!(order.inventory, Step::Confirmed(id(31)));
+    assert_eq!(order.handle(&release_of(30)), Ok(Vec::new()), "nothing new");
+    assert_eq!(order.handle(&release_of(31)).unwrap().len(), 1);
+    assert_eq!(
+        order.describe_inventory(),
+        format!("undone ({}); also reserved: {} (released)", id(31), id(30))
+    );
+    assert!(matches!(
+        order.decide(&release_of(99)),
+        Err(Refusal::NotTheStep { .. })
+    ));
+
+    // A completed order reserved and charged again: recorded beside the steps, which stay the
+    // first ones.
+    let mut completed = after(&[confirm_inventory(), confirm_payment()]);
+    let first = completed.describe_payment();
+    assert_eq!(completed.handle(&reserve(32)).unwrap().len(), 1);
+    completed
+        .handle(&OrderCommand::ConfirmPayment {
+            payment_id: id(21),
+            amount: 59.98,
+        })
+        .unwrap();
+    assert_eq!(completed.status, OrderStatus::Completed);
+    assert_eq!(completed.other_reservations, [id(32)]);
+    assert_eq!(
+        completed.describe_payment(),
+        format!("{first}; also charged: {} (not refunded)", id(21))
+    );
+    assert_eq!(completed.handle(&release_of(32)).unwrap().len(), 1);
+    assert!(completed.inventory.is_confirmed(), "the step stays");
+}
