@@ -117,7 +117,7 @@ pub fn lag_line(
             )
             }
         };
-    match held_line(model) {
+    match held_line(model, store, &strangers) {
         Some(held) => format!("{line} {held}"),
         None => line,
     }
@@ -169,28 +169,56 @@ pub fn lag_text(
 
 /// The events `model` holds (each arrived before the version of its order it follows, and is
 /// projected once that one arrives; source: the projection's rule in [`ReadModel::project`]),
-/// the first three named with the version each waits for; `None` when it holds none.
+/// the first three named with the version each waits for; `None` when it holds none. A
+/// version waited for that `store` holds at one of the `strangers` positions (where the read
+/// model projected another event: [`ReadModel::strangers_in`]) came and was refused, and will
+/// not come again: said so, with Rebuild as the way out (45-AU F2: the line promised it would
+/// be projected "as soon as it arrives" beside the refusal of that very version).
 ///
 /// ```
-/// # use eda_core::store::{held_line, ReadModel};
-/// assert_eq!(held_line(&ReadModel::new()), None);
+/// # use eda_core::store::{held_line, EventStore, ReadModel};
+/// assert_eq!(held_line(&ReadModel::new(), &EventStore::new(), &[]), None);
 /// ```
-pub fn held_line(model: &ReadModel) -> Option<String> {
+pub fn held_line(model: &ReadModel, store: &EventStore, strangers: &[u64]) -> Option<String> {
     let count = model.held();
     if count == 0 {
         return None;
     }
+    // The position of the store's own event that `stream`'s version `version` is, when the read
+    // model took that position with another event: refused there.
+    let refused_at = |stream, version: u64| {
+        let position = store
+            .stream(stream)
+            .nth(usize::try_from(version).ok()?.checked_sub(1)?)?
+            .position;
+        strangers
+            .binary_search(&position)
+            .is_ok()
+            .then_some(position)
+    };
+    let mut blocked = 0;
     let mut named: Vec<String> = model
         .held_events()
         .take(HELD_NAMED)
         .map(|(event, waits_for)| {
-            format!(
+            let waits = format!(
                 "{} (version {} of {}, position {}) waits for version {waits_for}",
                 event.event.type_name(),
                 event.version,
                 stream_name(event.stream),
                 event.position
-            )
+            );
+            match refused_at(event.stream, waits_for) {
+                Some(position) => {
+                    blocked += 1;
+                    format!(
+                        "{waits}, which came and was refused: this page's store holds it at \
+                         position {position}, where the read model projected another event, \
+                         so it will not come again"
+                    )
+                }
+                None => waits,
+            }
         })
         .collect();
     if count > HELD_NAMED {
@@ -201,11 +229,15 @@ pub fn held_line(model: &ReadModel) -> Option<String> {
     } else {
         (format!("{count} events"), "they follow")
     };
+    let after = if blocked == count {
+        "Rebuild projects the order from the event store."
+    } else {
+        "Each is projected as soon as the version it waits for arrives. If that never comes \
+         (published while QueryService was not subscribed, or lost by a broker that restarted), \
+         Rebuild projects the order from the event store."
+    };
     Some(format!(
-        "Holding {events} that arrived before the version {they}: {}. Each is projected as soon \
-         as the version it waits for arrives. If that never comes (published while QueryService \
-         was not subscribed, or lost by a broker that restarted), Rebuild projects the order \
-         from the event store.",
+        "Holding {events} that arrived before the version {they}: {}. {after}",
         named.join("; ")
     ))
 }
@@ -958,7 +990,7 @@ mod tests {
             "OrderCreated",
             r#"{"customerId":"FAKE","items":[],"totalAmount":7}"#,
         ));
-        assert_eq!(held_line(&model), None);
+        assert_eq!(held_line(&model, &store_of(4), &[]), None);
         let fake = model.by_customer("FAKE");
         assert_eq!(fake.len(), 1);
         assert_eq!(fake[0].status.name(), "Cancelled");
@@ -968,6 +1000,51 @@ mod tests {
             lag_line(Lag::default(), &model, &store_of(4), &Default::default(), 0)
                 .starts_with("The read model holds events")
         );
+    }
+
+    // 45-AU F2: version 2 of an order came and was refused (its position taken by a forged
+    // event), and the held version 3 was said to be projected "as soon as" version 2 arrives.
+    #[test]
+    fn a_held_event_whose_version_came_and_was_refused_is_said_to_wait_for_rebuild() {
+        let own = [
+            hand_published(
+                5,
+                1,
+                "OrderCreated",
+                r#"{"customerId":"C1","items":[],"totalAmount":7}"#,
+            ),
+            hand_published(6, 2, "OrderCancelled", r#"{"reason":"payment declined"}"#),
+        ];
+        let store =
+            EventStore::load((1..=4).map(created_alone).chain(own.clone()).collect()).unwrap();
+        let mut model = at(4);
+        model.project(&created_alone(6));
+        for event in &own {
+            model.project(event);
+        }
+        let released = hand_published(
+            7,
+            3,
+            "InventoryReleased",
+            r#"{"reservationId":"00000000-0000-0000-0000-000000000099"}"#,
+        );
+        model.project(&released);
+        let strangers = model.strangers_in(&store);
+        assert_eq!(strangers, [6]);
+        assert_eq!(
+            held_line(&model, &store, &strangers).unwrap(),
+            format!(
+                "Holding 1 event that arrived before the version it follows: InventoryReleased \
+                 (version 3 of order-{STREAM}, position 7) waits for version 2, which came and \
+                 was refused: this page's store holds it at position 6, where the read model \
+                 projected another event, so it will not come again. Rebuild projects the order \
+                 from the event store."
+            )
+        );
+        // Not refused (no stranger there): the version may still come.
+        assert!(held_line(&model, &store, &[])
+            .unwrap()
+            .ends_with("Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, or lost by a broker that restarted), Rebuild projects the order from the event store."));
     }
 
     #[test]
@@ -981,7 +1058,7 @@ mod tests {
                 "{}",
             ));
         }
-        let line = held_line(&model).unwrap();
+        let line = held_line(&model, &store_of(0), &[]).unwrap();
         assert!(
             line.starts_with(
                 "Holding 5 events that arrived before the version they follow: OrderCompleted \
