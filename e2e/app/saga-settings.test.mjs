@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
 
-import { FLOW_TIMEOUT_MS, brokerQuery, escapeRegExp, waitForNotifications, waitForStates } from '../lib/app-page.mjs';
+import { FLOW_TIMEOUT_MS, brokerQuery, crashService, escapeRegExp, waitForNotifications, waitForStates } from '../lib/app-page.mjs';
 import { ARTIFACTS, CASE_TIMEOUT_MS, broker, describeApp, server, waitReady, withApp } from '../lib/app-suite.mjs';
 import { freePort } from '../lib/broker.mjs';
 import { HAPPY_WIRE, expectOneOutcome, placeOrder, readRow, stockShown, waitForRow, waitInPage, watchEveryTopic, wireOf } from '../lib/saga.mjs';
@@ -182,6 +182,32 @@ describeApp('saga settings', () => {
         const next = await placeOrder(page);
         await witness.waitForOrder('commands/inventory/reserve', next, FLOW_TIMEOUT_MS);
         assert.equal(linkParam(page, 'saga'), 'orchestration');
+      } finally {
+        await witness.close();
+      }
+    }));
+  // A break-test (45-AV F1): PaymentService charged and crashed, the deadline cancelled the
+  // order, OrderService gave up on the refund after its last try, and the style switched to
+  // orchestration. Restarted, PaymentService got the orders/cancelled its session had kept and
+  // refused it ("does not subscribe"): the charge of a cancelled order was never refunded.
+  it('PaymentService crashed holding a charge while the style switches to orchestration: restarted, it still refunds the cancelled order from the cancellation its session kept', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=200&inventory_ms=3000&saga_timeout_ms=1500&stock=P001:10`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const charge = await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+        await crashService(page, 'payment');
+        await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+        await page.selectOption('#saga-style', 'orchestration');
+        // The switch goes ahead once OrderService has given up on the refund.
+        await page.locator('[data-testid="style-waiting"]').waitFor({ state: 'detached', timeout: 60_000 });
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
+        assert.equal(refund.json.paymentId, charge.json.paymentId);
+        assert.equal(refund.json.amount, 59.98);
+        const refused = page.locator('[data-testid="log-entry"][data-service="payment"][data-topic="orders/cancelled"][data-status="rejected"]');
+        assert.equal(await refused.count(), 0, 'no cancellation refused as not subscribed');
       } finally {
         await witness.close();
       }

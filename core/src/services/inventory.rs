@@ -182,6 +182,11 @@ impl InventoryService {
         })
     }
 
+    /// Whether it reserved stock for `order_id` (released since or not).
+    pub fn did_reserve(&self, order_id: Uuid) -> bool {
+        self.held.contains(&order_id)
+    }
+
     /// Whether a reservation of `order_id` still holds stock.
     pub fn holds(&self, order_id: Uuid) -> bool {
         self.held

@@ -1078,6 +1078,28 @@ impl Flow {
         outcome
     }
 
+    /// Whether `payload` on `topic` is an `orders/cancelled` that `service`, a participant that
+    /// no longer subscribes to it, still owes its compensation (or, undone, the answer again):
+    /// it charged (reserved) for that order. The broker kept it in the participant's session
+    /// from before a switch to orchestration (a crashed PaymentService restarted after the
+    /// switch, which OrderService's given-up refund had let go ahead); the saga keeps the rules
+    /// it started under (a newcomer's break-test, 45-AV F1: refused as "does not subscribe",
+    /// the charge of a cancelled order was never refunded).
+    fn owed_after_a_switch(&self, service: ServiceId, topic: &str, payload: &[u8]) -> bool {
+        if topic != crate::domain::topics::ORDERS_CANCELLED {
+            return false;
+        }
+        let Ok(DomainEvent::OrderCancelled(cancelled)) = DomainEvent::decode(topic, payload) else {
+            return false;
+        };
+        // Refunded already: its copies are answered as duplicates are, not refused.
+        match service {
+            ServiceId::Payment => !self.payment.charges_of(cancelled.order_id).is_empty(),
+            ServiceId::Inventory => self.inventory.did_reserve(cancelled.order_id),
+            _ => false,
+        }
+    }
+
     fn handle_message(
         &mut self,
         service: ServiceId,
@@ -1088,7 +1110,8 @@ impl Flow {
         let follows = service
             .subscriptions(self.settings.saga)
             .iter()
-            .any(|filter| broker_bridge::topic::matches(filter, topic));
+            .any(|filter| broker_bridge::topic::matches(filter, topic))
+            || self.owed_after_a_switch(service, topic, payload);
         if !follows {
             return Err(Rejection::new(format!(
                 "{service} does not subscribe to `{}`",

@@ -1661,3 +1661,61 @@ fn a_refused_partial_refund_mid_saga_does_not_block_the_real_refund() {
         .collect();
     assert!(stored.contains(&"PaymentRefunded"), "{stored:?}");
 }
+
+/// 45-AV F1: PaymentService charged, then crashed; the order was cancelled at its deadline,
+/// OrderService gave up on the refund, and the style switched to orchestration. Restarted,
+/// PaymentService got the `orders/cancelled` its session had kept and refused it ("does not
+/// subscribe"): the charge of a cancelled order was never refunded. A participant that holds
+/// the order's step takes it under any style; one that holds nothing still refuses it.
+#[test]
+fn a_cancellation_kept_from_before_a_switch_to_orchestration_is_still_compensated() {
+    let mut wire = Wire::new(settings(SagaStyle::Parallel));
+    let id = Uuid::from_u128(0xAB);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    // PaymentService's charge goes out; InventoryService's reservation is still under way.
+    let charge = wire
+        .timers
+        .iter()
+        .position(|(_, _, w)| w.service() == ServiceId::Payment)
+        .unwrap();
+    wire.fire_timer(charge);
+    wire.queue.clear();
+    assert_eq!(wire.flow.payment.charges_of(id).len(), 1);
+    let cancelled: DomainEvent = crate::domain::events::OrderCancelled {
+        order_id: id,
+        reason: "inventory timed out".into(),
+        cancelled_at: wire.now(),
+    }
+    .into();
+    wire.flow.settings.saga = SagaStyle::Orchestration;
+    wire.handle_one(ServiceId::Payment, &cancelled);
+    assert_eq!(wire.count(id, crate::domain::topics::PAYMENTS_REFUNDED), 1);
+    assert!(wire.rejections.is_empty(), "{:?}", wire.rejections);
+    // A copy of it kept too: answered as a duplicate (the refund sent again), not refused.
+    wire.handle_one(ServiceId::Payment, &cancelled);
+    assert_eq!(wire.rejections.len(), 1);
+    assert!(
+        wire.rejections[0].2.starts_with("duplicate ignored"),
+        "{:?}",
+        wire.rejections
+    );
+    assert_eq!(wire.count(id, crate::domain::topics::PAYMENTS_REFUNDED), 2);
+    wire.rejections.clear();
+    // NotificationService, which holds no step, still refuses what it does not subscribe to
+    // under orchestration, and so does PaymentService for an order it never charged.
+    let other = Uuid::from_u128(0xAC);
+    let never: DomainEvent = crate::domain::events::OrderCancelled {
+        order_id: other,
+        reason: "by hand".into(),
+        cancelled_at: wire.now(),
+    }
+    .into();
+    wire.handle_one(ServiceId::Payment, &never);
+    assert_eq!(wire.rejections.len(), 1);
+    assert!(
+        wire.rejections[0].2.contains("does not subscribe"),
+        "{:?}",
+        wire.rejections
+    );
+}
