@@ -1078,25 +1078,33 @@ impl Flow {
         outcome
     }
 
-    /// Whether `payload` on `topic` is an `orders/cancelled` that `service`, a participant that
-    /// no longer subscribes to it, still owes its compensation (or, undone, the answer again):
-    /// it charged (reserved) for that order. The broker kept it in the participant's session
-    /// from before a switch to orchestration (a crashed PaymentService restarted after the
+    /// Whether `payload` on `topic` asks `service`, a participant that no longer subscribes to
+    /// `topic`, for its compensation of an order it charged (reserved) for: an
+    /// `orders/cancelled`, or orchestration's refund (release) command. It still owes it (or,
+    /// undone, the answer again, as to a duplicate). The broker kept it in the participant's
+    /// session from before a style switch (a crashed PaymentService restarted after the
     /// switch, which OrderService's given-up refund had let go ahead); the saga keeps the rules
     /// it started under (a newcomer's break-test, 45-AV F1: refused as "does not subscribe",
     /// the charge of a cancelled order was never refunded).
     fn owed_after_a_switch(&self, service: ServiceId, topic: &str, payload: &[u8]) -> bool {
-        if topic != crate::domain::topics::ORDERS_CANCELLED {
-            return false;
-        }
-        let Ok(DomainEvent::OrderCancelled(cancelled)) = DomainEvent::decode(topic, payload) else {
+        use crate::domain::topics::{
+            COMMAND_REFUND_PAYMENT, COMMAND_RELEASE_INVENTORY, ORDERS_CANCELLED,
+        };
+        let asks = match service {
+            ServiceId::Payment => [ORDERS_CANCELLED, COMMAND_REFUND_PAYMENT].contains(&topic),
+            ServiceId::Inventory => [ORDERS_CANCELLED, COMMAND_RELEASE_INVENTORY].contains(&topic),
+            _ => false,
+        };
+        let Some(order_id) = asks
+            .then(|| DomainEvent::decode(topic, payload).ok())
+            .flatten()
+            .map(|event| event.order_id())
+        else {
             return false;
         };
-        // Refunded already: its copies are answered as duplicates are, not refused.
         match service {
-            ServiceId::Payment => !self.payment.charges_of(cancelled.order_id).is_empty(),
-            ServiceId::Inventory => self.inventory.did_reserve(cancelled.order_id),
-            _ => false,
+            ServiceId::Payment => !self.payment.charges_of(order_id).is_empty(),
+            _ => self.inventory.did_reserve(order_id),
         }
     }
 

@@ -1719,3 +1719,32 @@ fn a_cancellation_kept_from_before_a_switch_to_orchestration_is_still_compensate
         wire.rejections
     );
 }
+
+/// 45-AV F1's mirror: InventoryService reserved under orchestration, and the release command
+/// its session kept reaches it after a switch to parallel: still released.
+#[test]
+fn a_release_command_kept_from_before_a_switch_to_parallel_is_still_carried_out() {
+    let mut wire = Wire::new(settings(SagaStyle::Orchestration));
+    let id = Uuid::from_u128(0xAD);
+    wire.place(id, &draft(2));
+    wire.deliver();
+    // OrderService asks InventoryService to reserve; the reservation goes out.
+    let reserve = wire
+        .timers
+        .iter()
+        .position(|(_, _, w)| w.service() == ServiceId::Inventory)
+        .unwrap();
+    wire.fire_timer(reserve);
+    wire.queue.clear();
+    assert!(wire.flow.inventory.did_reserve(id));
+    let release: DomainEvent = crate::domain::events::ReleaseInventory {
+        order_id: id,
+        reason: "payment timed out".into(),
+        requested_at: wire.now(),
+    }
+    .into();
+    wire.flow.settings.saga = SagaStyle::Parallel;
+    wire.handle_one(ServiceId::Inventory, &release);
+    assert!(wire.rejections.is_empty(), "{:?}", wire.rejections);
+    assert_eq!(wire.count(id, crate::domain::topics::INVENTORY_RELEASED), 1);
+}
