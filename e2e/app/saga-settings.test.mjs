@@ -190,7 +190,7 @@ describeApp('saga settings', () => {
   // order, OrderService gave up on the refund after its last try, and the style switched to
   // orchestration. Restarted, PaymentService got the orders/cancelled its session had kept and
   // refused it ("does not subscribe"): the charge of a cancelled order was never refunded.
-  it('PaymentService crashed holding a charge while the style switches to orchestration: restarted, it still refunds the cancelled order from the cancellation its session kept', { timeout: CASE_TIMEOUT_MS }, (t) =>
+  it('PaymentService crashed holding a charge while the style switches to orchestration: the row names the crash, and restarted, it still refunds the cancelled order from the cancellation its session kept', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=200&inventory_ms=3000&saga_timeout_ms=1500&stock=P001:10`, async ({ page }) => {
       await waitReady(page);
       const witness = await watchEveryTopic(broker);
@@ -202,6 +202,8 @@ describeApp('saga settings', () => {
         await page.selectOption('#saga-style', 'orchestration');
         // The switch goes ahead once OrderService has given up on the refund.
         await page.locator('[data-testid="style-waiting"]').waitFor({ state: 'detached', timeout: 60_000 });
+        // The row names the crash as why no try reached PaymentService (45-AV F2: ACLs first).
+        await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-compensating"]`, { hasText: 'refund not confirmed after 4 tries: PaymentService is crashed, so it received none of them' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
         await page.getByRole('button', { name: 'Restart PaymentService' }).click();
         const refund = await witness.waitForOrder('payments/refunded', orderId, FLOW_TIMEOUT_MS);
         assert.equal(refund.json.paymentId, charge.json.paymentId);

@@ -408,8 +408,11 @@ impl OrderRow {
     /// While the order is cancelled with a step the wire shows done and not undone: what is
     /// awaited, `compensating: refund not seen yet` (and `release`), or, once its compensating
     /// message went out [`COMPENSATION_TRIES`] times, `refund not confirmed after 4 tries`
-    /// (OrderService then gives up, a deadline later). `None` otherwise.
-    pub fn compensating(&self) -> Option<String> {
+    /// (OrderService then gives up, a deadline later). `crashed`: PaymentService, then
+    /// InventoryService, is crashed now (the learner's *Crash*): the cause named when it
+    /// received none of the tries (45-AV F2: the row sent the learner to ACLs and the broker's
+    /// log first). `None` otherwise.
+    pub fn compensating(&self, crashed: [bool; 2]) -> Option<String> {
         if self.status != OrderStatus::Cancelled {
             return None;
         }
@@ -439,12 +442,18 @@ impl OrderRow {
                     .steps
                     .iter()
                     .any(|s| s.is_payment() == refund && self.step_by(s).is_some());
-                let (service, heard) = if refund {
-                    ("PaymentService", self.compensation_heard[0])
+                let (service, heard, down) = if refund {
+                    ("PaymentService", self.compensation_heard[0], crashed[0])
                 } else {
-                    ("InventoryService", self.compensation_heard[1])
+                    ("InventoryService", self.compensation_heard[1], crashed[1])
                 };
-                if tries >= COMPENSATION_TRIES && heard == 0 && step_ours {
+                if tries >= COMPENSATION_TRIES && heard == 0 && step_ours && down {
+                    format!(
+                        "{what} not confirmed after {tries} tries: {service} is crashed, so it \
+                         received none of them; with a persistent session the broker keeps them \
+                         for it, and it answers once restarted (Restart)"
+                    )
+                } else if tries >= COMPENSATION_TRIES && heard == 0 && step_ours {
                     format!(
                         "{what} not confirmed after {tries} tries: {service} received none of \
                          them ({DROPPED_WHY})"

@@ -71,6 +71,14 @@ fn unknown_fact(why: &'static str) -> Html {
     html! { <span class="muted" title={why}>{ "—" }</span> }
 }
 
+/// Which services the learner has crashed (live only): OrderService, then PaymentService and
+/// InventoryService.
+#[derive(Clone, Copy)]
+struct Crashed {
+    order: bool,
+    participants: [bool; 2],
+}
+
 /// One order's row. `store` is OrderService's event store when the book has seen every order
 /// (live), for its word on what the wire has not shown yet and on a restored order's time.
 fn row_view(
@@ -80,8 +88,9 @@ fn row_view(
     on_again: Option<&Callback<u64>>,
     handlers: bool,
     recording: bool,
-    order_crashed: bool,
+    crashed: Crashed,
 ) -> Html {
+    let order_crashed = crashed.order;
     let id = row.order_id.to_string();
     let why_unknown = row.start.why_not_known(recording);
     let stored = store.and_then(|store| store.fold(row.order_id));
@@ -146,7 +155,7 @@ fn row_view(
     let double = row.charges() > 1;
     // A cancelled order whose compensation the wire has not shown yet: OrderService sends it
     // again, and gives up after its last try.
-    let compensating = row.compensating();
+    let compensating = row.compensating(crashed.participants);
     // … or one a participant answered "nothing to undo" for, having forgotten it (a reload).
     let forgotten = row.forgotten();
     let decided = row.decided_note(stored);
@@ -259,10 +268,16 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
     let (completed, cancelled, open) = (counts.completed, counts.cancelled, counts.open);
     let recording = trace.playback.source() == Source::Recording;
     // Live only: a recording's rows say what its packets say.
-    let order_crashed = !recording
-        && trace
-            .outage_ledger
-            .is_down(eda_core::services::ServiceId::Order.into());
+    let down = |service: eda_core::services::ServiceId| {
+        !recording && trace.outage_ledger.is_down(service.into())
+    };
+    let crashed = Crashed {
+        order: down(eda_core::services::ServiceId::Order),
+        participants: [
+            down(eda_core::services::ServiceId::Payment),
+            down(eda_core::services::ServiceId::Inventory),
+        ],
+    };
     let rows = book
         .rows()
         .rev()
@@ -277,7 +292,7 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                 props.on_deliver_again.as_ref(),
                 props.show_handlers,
                 recording,
-                order_crashed,
+                crashed,
             )
         })
         .collect::<Html>();
