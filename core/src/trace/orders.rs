@@ -815,9 +815,11 @@ impl OrderRow {
         if compensation.before_the_step() {
             return None;
         }
-        // One under another id than the step the row shows done: refused ([`Self::not_taken`]
-        // says so), not a step lost.
-        if self.names_another_step(compensation) {
+        // One under another id than the step the row shows done, or one of less than the
+        // total while the order ran: refused ([`Self::not_taken`] says so), not a step lost
+        // (45-AV F3: a 5.00 refund by hand before the charge read both).
+        let refused_running = matches!(compensation, Compensation::Refunded(id, amount) if self.refused_while_running(*id, *amount));
+        if self.names_another_step(compensation) || refused_running {
             return None;
         }
         let seen = self.step_named_by(compensation).is_some();
@@ -926,7 +928,7 @@ impl OrderRow {
         // Refusal::NotAsked: part of the charge, while the order ran (44-AS F1).
         if self.refused_while_running(*id, *amount) {
             return Some(
-                "a refund of part of the charge while the order ran: OrderService asked for \
+                "a refund of less than the order's total while the order ran: OrderService asked for \
                  none, and refuses it"
                     .to_owned(),
             );

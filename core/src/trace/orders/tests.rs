@@ -1611,11 +1611,20 @@ fn a_partial_refund_while_the_order_ran_is_marked_not_taken() {
     assert_eq!(
         row.not_taken(&early).as_deref(),
         Some(
-            "a refund of part of the charge while the order ran: OrderService asked for none, \
+            "a refund of less than the order's total while the order ran: OrderService asked for none, \
              and refuses it"
         )
     );
     assert_eq!(row.undone_after_completion(), None);
+    // Before any charge (45-AV F3): refused as well, and no charge "lost" said beside it.
+    let mut before = OrderBook::new(10);
+    for (at, message) in [(0, created(4)), (1, refund_of(4, 8, 5.0))] {
+        before.apply(ms(at), &message);
+    }
+    let first = before.row(id(4)).unwrap();
+    let refund = &first.compensations[0];
+    assert!(first.not_taken(refund).is_some());
+    assert_eq!(first.unseen_step(refund), None);
     book.apply(ms(5), &refund_of(3, 9, 15.0));
     let row = book.row(id(3)).unwrap();
     let later = row.compensations[1].clone();
