@@ -87,6 +87,8 @@ describeApp('event store', () => {
       assert.equal(await statusAt(4), 'Completed');
       assert.equal(await statusAt(1), 'Pending', 'version 1: only created');
       assert.equal(await statusAt(2), 'PaymentConfirmed');
+      // A screen reader hears the event and the state as the slider moves, not only "2" (45-AU F4).
+      assert.equal(await page.getAttribute('[data-testid="store-rewind"]', 'aria-valuetext'), `version 2 of 4: ${events[1].type}; the order PaymentConfirmed`);
       // Version 3: both steps done, not yet completed (the next event completes it).
       assert.equal(await statusAt(3), 'PaymentConfirmed');
       assert.match(await rewound.textContent(), /Inventory\s*done/);

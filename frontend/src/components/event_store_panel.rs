@@ -67,6 +67,16 @@ fn Stream(props: &StreamProps) -> Html {
     });
     let order = store.fold_to(props.stream, at);
     let slider_id = format!("rewind-{}", props.stream);
+    // What a screen reader says as the slider moves: the event and the order's state, not only
+    // the number (45-AU F4).
+    let value_text = {
+        let event = usize::try_from(at)
+            .ok()
+            .and_then(|at| store.stream(props.stream).nth(at.checked_sub(1)?))
+            .map_or("", |e| e.event.type_name());
+        let state = order.as_ref().map_or("", |o| o.status.name());
+        format!("version {at} of {head}: {event}; the order {state}")
+    };
     html! {
         <div class="store-stream" data-testid="store-stream-detail" data-stream={props.stream.to_string()}>
             <div class="store-table">
@@ -79,7 +89,7 @@ fn Stream(props: &StreamProps) -> Html {
             if head > 1 {
                 <label for={slider_id.clone()}>{ format!("Rewind: version {at} of {head}") }</label>
                 <input id={slider_id} type="range" min="1" max={head.to_string()} value={at.to_string()}
-                    data-testid="store-rewind" {oninput} />
+                    aria-valuetext={value_text} data-testid="store-rewind" {oninput} />
             }
             if let Some(order) = order {
                 <dl class="store-rewound" data-testid="store-rewound" data-version={at.to_string()}
