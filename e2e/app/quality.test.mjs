@@ -161,7 +161,7 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
     }));
 
   // A newcomer's break-test counted 96 Tabs from the top to the first packet row.
-  it('keyboard: the first Tab shows the skip links; "Skip to the wire" takes the next Tab into the recordings, diagrams and packets', { timeout: TIMEOUT_MS }, (t) =>
+  it('keyboard: the first Tab shows the skip links; "Skip to the wire" takes the next Tab into the recordings, diagrams and packets; "Skip to the packet inspector" a few Tabs from a packet', { timeout: TIMEOUT_MS }, (t) =>
     withApp(t, `/?broker=${broker.wsUrl}`, async ({ page }) => {
       await page.locator('#the-wire [data-testid="packet-row"]').first().waitFor();
       // Nothing clicked yet: the first Tab starts from the top of the page.
@@ -183,6 +183,16 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
       // Out of focus, the links take no room on the page.
       const hidden = await first.boundingBox();
       assert.ok(hidden && hidden.width <= 1 && hidden.height <= 1, `hidden again: ${JSON.stringify(hidden)}`);
+      // Past the sequence diagram's arrows, each a stop, to the packets (45-AU F3: 54 Tabs).
+      await page.locator('[data-testid="skip-links"] a', { hasText: 'Skip to the packet inspector' }).focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'inspector-title');
+      let tabs = 0;
+      while (!(await page.evaluate(() => Boolean(document.activeElement?.closest('[data-testid="packet-row"]')))) && tabs < 10) {
+        await page.keyboard.press('Tab');
+        tabs += 1;
+      }
+      assert.ok(tabs < 10, `a packet row within ${tabs} Tabs: ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))}`);
     }));
 
   for (const colorScheme of ['light', 'dark']) {

@@ -355,7 +355,7 @@ pub fn PacketInspector(props: &PacketInspectorProps) -> Html {
     };
     html! {
         <section class="card packet-inspector" ref={section_ref} aria-labelledby="inspector-title" {onkeydown}>
-            <h2 id="inspector-title">{ "Packet inspector" }
+            <h2 id="inspector-title" tabindex="-1">{ "Packet inspector" }
                 <span class="muted" data-testid="packet-count">{ count }</span></h2>
             if history.dropped() > 0 {
                 <p class="dropped" data-testid="packets-not-shown" data-dropped={history.dropped().to_string()}>
