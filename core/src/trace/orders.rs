@@ -1379,6 +1379,21 @@ impl OrderBook {
             })
     }
 
+    /// How many of the rows kept are open orders whose outcome OrderService's `store` holds
+    /// already ([`OrderRow::decided_note`]: decided while the broker was away, its message not
+    /// on the wire yet). The panel says so beside its open count, which the wire decides (45-AV
+    /// F4: "1 open" beside the store's "none was open" after a reload with the broker down).
+    pub fn open_decided_in(&self, store: &crate::store::EventStore) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| matches!(Tally::of(row), Tally::Open))
+            .filter(|row| {
+                row.decided_note(store.fold(row.order_id).as_ref())
+                    .is_some()
+            })
+            .count()
+    }
+
     /// How many of the rows kept are open orders (as [`OrderBook::counts`] counts them open:
     /// not ended, refused, dead-lettered or unknown) first seen by `at`, on the packets' clock.
     pub fn open_first_seen_by(&self, at: Duration) -> usize {

@@ -317,6 +317,17 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
             ", and {dropped} older ones it no longer keeps (only the newest {kept} are kept)"
         ),
     };
+    // Open on the wire, ended in OrderService's store (decided while the broker was away).
+    let decided = if every_order {
+        book.open_decided_in(&trace.store)
+    } else {
+        0
+    };
+    let decided_note = match decided {
+        0 => String::new(),
+        1 => "; 1 open order ended in OrderService's store already: its outcome is not on the wire yet".to_owned(),
+        n => format!("; {n} open orders ended in OrderService's store already: their outcomes are not on the wire yet"),
+    };
     let busy_note = if busy {
         format!(" while the page is busy (the newest {ROWS_DRAWN} once it is calm)")
     } else {
@@ -328,8 +339,9 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
                 <span class="muted" data-testid="orders-count" data-total={total.to_string()}
                     data-completed={completed.to_string()} data-cancelled={cancelled.to_string()}
                     data-open={open.to_string()} data-unknown={counts.unknown.to_string()}
-                    data-dead-lettered={counts.dead_lettered.to_string()} data-refused={counts.refused.to_string()}>
-                    { format!(" — {}", counts.summary()) }</span></h2>
+                    data-dead-lettered={counts.dead_lettered.to_string()} data-refused={counts.refused.to_string()}
+                    data-decided={decided.to_string()}>
+                    { format!(" — {}{decided_note}", counts.summary()) }</span></h2>
             if total == 0 {
                 <p class="empty">{ "None yet: every order seen on the wire gets a row, with its saga." }</p>
             } else {

@@ -947,6 +947,8 @@ fn an_outcome_in_the_store_not_yet_on_the_wire_is_said_until_the_wire_shows_it()
         )
     );
     assert_eq!(row.decided_note(None), None, "nothing decided");
+    // Counted beside the open count (45-AV F4).
+    assert_eq!((book.counts().open, book.open_decided_in(&store)), (1, 1));
     let cancelled = OrderCancelled {
         order_id: id(1),
         reason: "out of stock".into(),
@@ -956,6 +958,7 @@ fn an_outcome_in_the_store_not_yet_on_the_wire_is_said_until_the_wire_shows_it()
     let row = book.row(id(1)).unwrap();
     assert_eq!(row.status, OrderStatus::Cancelled);
     assert_eq!(row.decided_note(store.fold(id(1)).as_ref()), None);
+    assert_eq!(book.open_decided_in(&store), 0);
 }
 
 /// A compensation before the step (the nil id: the participant had nothing to undo) is listed
