@@ -123,6 +123,13 @@ export async function reloadWhileDown(page, orders, { stop, start }) {
   }
   await page.reload();
   await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+  // The Orders count says the open orders ended in OrderService's store already, their
+  // cancellations not on the wire yet (45-AV F4: "1 open" beside the store's "none was open").
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="orders-count"]')?.dataset.decided === String(n),
+    orders.length,
+    { timeout: FLOW_TIMEOUT_MS },
+  );
   await start();
 }
 
