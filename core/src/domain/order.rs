@@ -403,9 +403,9 @@ pub struct Order {
     /// Why the order was cancelled.
     pub cancel_reason: Option<String>,
     /// Charges of this order under another payment id than the step's own, not refunded yet: a
-    /// second charge (the idempotent consumer off, a copy handled twice), before the step's own
-    /// while the order runs or after its cancellation (the step is the last confirmed), or after
-    /// its completion (the step stays the first). A refund under one of them is recorded, and
+    /// second charge (the idempotent consumer off, a copy handled twice, one from outside) while
+    /// the step's own holds, whatever the order's status: the step stays the first (45-AW F1:
+    /// while the order ran, the later one became the step). A refund under one of them is recorded, and
     /// leaves the step as it is (44-AS F2, 44-AT F1: it was refused as "not this order's
     /// payment", and the store kept one of the two refunds).
     pub other_charges: Vec<Uuid>,
@@ -757,12 +757,15 @@ impl Order {
                     self.other_reservations.push(*reservation_id);
                 }
             }
-            OrderEvent::InventoryConfirmed { reservation_id } => {
-                if let Step::Confirmed(earlier) = self.inventory {
-                    if earlier != *reservation_id && !self.other_reservations.contains(&earlier) {
-                        self.other_reservations.push(earlier);
-                    }
+            // A second reservation while the first holds: beside it, the first staying the step
+            // (45-AW F1: the later one became the step, so a forged one could push the real one
+            // aside).
+            OrderEvent::InventoryConfirmed { reservation_id } if matches!(self.inventory, Step::Confirmed(first) if first != *reservation_id) => {
+                if !self.other_reservations.contains(reservation_id) {
+                    self.other_reservations.push(*reservation_id);
                 }
+            }
+            OrderEvent::InventoryConfirmed { reservation_id } => {
                 self.inventory = Step::Confirmed(*reservation_id);
                 if self.status == OrderStatus::Pending {
                     self.status = OrderStatus::InventoryConfirmed;
@@ -776,12 +779,13 @@ impl Order {
                     self.other_charges.push(*payment_id);
                 }
             }
-            OrderEvent::PaymentConfirmed { payment_id, .. } => {
-                if let Step::Confirmed(earlier) = self.payment {
-                    if earlier != *payment_id && !self.other_charges.contains(&earlier) {
-                        self.other_charges.push(earlier);
-                    }
+            // A second charge while the first holds: the same (45-AW F1).
+            OrderEvent::PaymentConfirmed { payment_id, .. } if matches!(self.payment, Step::Confirmed(first) if first != *payment_id) => {
+                if !self.other_charges.contains(payment_id) {
+                    self.other_charges.push(*payment_id);
                 }
+            }
+            OrderEvent::PaymentConfirmed { payment_id, .. } => {
                 self.payment = Step::Confirmed(*payment_id);
                 if self.status == OrderStatus::Pending {
                     self.status = OrderStatus::PaymentConfirmed;

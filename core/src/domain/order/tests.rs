@@ -794,24 +794,24 @@ fn a_second_charge_s_refunds_are_both_recorded() {
     };
     order.handle(&charge(20)).unwrap();
     order.handle(&charge(21)).unwrap();
-    assert_eq!(order.other_charges, [id(20)]);
+    assert_eq!(order.other_charges, [id(21)]);
     order.handle(&time_out()).unwrap();
-    let first = order.handle(&refund_of(20)).unwrap();
+    let second = order.handle(&refund_of(21)).unwrap();
     assert_eq!(
-        first,
+        second,
         [OrderEvent::PaymentRefunded {
-            payment_id: id(20),
+            payment_id: id(21),
             amount: 59.98
         }]
     );
     assert_eq!(
         order.payment,
-        Step::Confirmed(id(21)),
-        "the step is the last charge"
+        Step::Confirmed(id(20)),
+        "the step is the first charge"
     );
-    assert_eq!(order.handle(&refund_of(20)), Ok(Vec::new()), "nothing new");
-    assert_eq!(order.handle(&refund_of(21)).unwrap().len(), 1);
-    assert_eq!(order.payment, Step::Compensated(id(21)));
+    assert_eq!(order.handle(&refund_of(21)), Ok(Vec::new()), "nothing new");
+    assert_eq!(order.handle(&refund_of(20)).unwrap().len(), 1);
+    assert_eq!(order.payment, Step::Compensated(id(20)));
     assert!(order.other_charges.is_empty());
     // A made-up id is still not this order's payment.
     assert!(matches!(
@@ -876,23 +876,23 @@ fn a_second_reservation_s_releases_are_both_recorded_and_the_rewind_names_it() {
     let mut order = Order::new(id(1), "C123", 59.98);
     order.handle(&reserve(30)).unwrap();
     order.handle(&reserve(31)).unwrap();
-    assert_eq!(order.other_reservations, [id(30)]);
+    assert_eq!(order.other_reservations, [id(31)]);
     assert_eq!(
         order.describe_inventory(),
         format!(
             "done ({}); also reserved: {} (not released)",
-            id(31),
-            id(30)
+            id(30),
+            id(31)
         )
     );
     order.handle(&time_out()).unwrap();
-    assert_eq!(order.handle(&release_of(30)).unwrap().len(), 1);
-    assert_eq!(order.inventory, Step::Confirmed(id(31)));
-    assert_eq!(order.handle(&release_of(30)), Ok(Vec::new()), "nothing new");
     assert_eq!(order.handle(&release_of(31)).unwrap().len(), 1);
+    assert_eq!(order.inventory, Step::Confirmed(id(30)));
+    assert_eq!(order.handle(&release_of(31)), Ok(Vec::new()), "nothing new");
+    assert_eq!(order.handle(&release_of(30)).unwrap().len(), 1);
     assert_eq!(
         order.describe_inventory(),
-        format!("undone ({}); also reserved: {} (released)", id(31), id(30))
+        format!("undone ({}); also reserved: {} (released)", id(30), id(31))
     );
     assert!(matches!(
         order.decide(&release_of(99)),
