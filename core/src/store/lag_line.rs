@@ -196,7 +196,12 @@ pub fn held_line(model: &ReadModel, store: &EventStore, strangers: &[u64]) -> Op
             .is_ok()
             .then_some(position)
     };
-    let mut blocked = 0;
+    // Counted over every held event, not only those named (45-AW F4: with four held, all
+    // refused, the line ended "as soon as the version it waits for arrives").
+    let blocked = model
+        .held_events()
+        .filter(|(event, waits_for)| refused_at(event.stream, *waits_for).is_some())
+        .count();
     let mut named: Vec<String> = model
         .held_events()
         .take(HELD_NAMED)
@@ -210,7 +215,6 @@ pub fn held_line(model: &ReadModel, store: &EventStore, strangers: &[u64]) -> Op
             );
             match refused_at(event.stream, waits_for) {
                 Some(position) => {
-                    blocked += 1;
                     format!(
                         "{waits}, which came and was refused: this page's store holds it at \
                          position {position}, where the read model projected another event, \
@@ -1040,6 +1044,17 @@ mod tests {
                  projected another event, so it will not come again. Rebuild projects the order \
                  from the event store."
             )
+        );
+        // Four held, all behind the refused version: the same end, not only when three or
+        // fewer are named (45-AW F4).
+        for (position, version) in [(8, 4), (9, 5), (10, 6)] {
+            model.project(&hand_published(position, version, "OrderCompleted", "{}"));
+        }
+        let four = held_line(&model, &store, &strangers).unwrap();
+        assert!(
+            four.starts_with("Holding 4 events")
+                && four.ends_with("and 1 more. Rebuild projects the order from the event store."),
+            "{four}"
         );
         // Not refused (no stranger there): the version may still come.
         assert!(held_line(&model, &store, &[])
