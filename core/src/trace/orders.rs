@@ -556,7 +556,13 @@ impl OrderRow {
         // OrderService refuses it (`Refusal::NotTheStep`), and the order stays as it was (a
         // newcomer's break-test, 35-M F11: a release under a made-up id, refused, made the row
         // say the completed order was undone).
-        let undoes = |c: &Compensation| !self.shows_done(c.is_refund()) || self.undoes_a_step(c);
+        // One of a second charge (or reservation), the order's own standing, undoes the double
+        // step, not the order (45-AW F3: a refund by hand of a completed order's second charge
+        // read "undone after completion").
+        let undoes = |c: &Compensation| {
+            !self.shows_done(c.is_refund())
+                || (self.undoes_a_step(c) && self.names_the_first_step(c))
+        };
         if self.status != OrderStatus::Completed {
             return None;
         }
@@ -579,6 +585,17 @@ impl OrderRow {
             "refunded in part after completion: OrderService asked for no compensation (a \
              refund by hand, or another client's)",
         )
+    }
+
+    /// Whether `compensation` names the first step of its kind the row shows (the order's own,
+    /// as OrderService's store keeps it: a later one is recorded beside it).
+    fn names_the_first_step(&self, compensation: &Compensation) -> bool {
+        let first = self.steps.iter().find(|s| match s {
+            StepSeen::Charged(..) => compensation.is_refund(),
+            StepSeen::Reserved(_) => !compensation.is_refund(),
+            _ => false,
+        });
+        first.is_some() && first == self.step_named_by(compensation)
     }
 
     /// Whether `compensation` is a refund of less than the charge the row shows under its id

@@ -2429,6 +2429,26 @@ fn a_compensation_under_another_id_is_no_undoing_after_completion() {
     assert!(book.row(id(1)).unwrap().undone_after_completion().is_some());
 }
 
+/// 45-AW F3: a completed order charged twice (dedupe off), the second charge refunded by hand:
+/// the double charge undone, not the order, whose own charge stands.
+#[test]
+fn a_refund_of_a_completed_order_s_second_charge_is_no_undoing_of_the_order() {
+    let mut book = OrderBook::default();
+    for (at, message) in [
+        (0, created(1)),
+        (1, reserved(1, true)),
+        (2, charged(1, 7)),
+        (3, confirmed(1)),
+        (4, charged(1, 8)),
+        (5, refunded(1, 8)),
+    ] {
+        book.apply(ms(at), &message);
+    }
+    assert_eq!(book.row(id(1)).unwrap().undone_after_completion(), None);
+    book.apply(ms(6), &refunded(1, 7));
+    assert!(book.row(id(1)).unwrap().undone_after_completion().is_some());
+}
+
 /// A newcomer's break-test (35-M F3): an `orders/confirmed` from outside before the order's
 /// creation, then OrderService's own: the row read "✓ Completed … 0 ms" with no mark of two
 /// outcomes.
