@@ -117,6 +117,10 @@ describeApp('duplicates and the idempotent consumer', () => {
       const second = payments[1].json.paymentId;
       await witness.publish('payments/refunded', JSON.stringify({ orderId, paymentId: second, amount: 59.98, refundedAt: new Date().toISOString() }), { qos: 1 });
       await witness.waitFor((m) => m.topic === `eventstore/orders/${orderId}` && m.json?.type === 'PaymentRefunded' && m.json.data.paymentId === second, FLOW_TIMEOUT_MS, 'the second charge\'s refund in the store');
+      // The row shows the refund, and does not call the order undone: its own charge stands
+      // (45-AW F3).
+      await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"][data-compensations="1"]`).waitFor({ timeout: FLOW_TIMEOUT_MS });
+      assert.equal(await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-undone-after"]`).count(), 0);
       // The second reservation is recorded too, and the rewind names both second steps (45-AU
       // F1: the fold at the second charge's version read as the version before it, and a second
       // reservation replaced the first).
