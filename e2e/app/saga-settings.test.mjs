@@ -214,6 +214,26 @@ describeApp('saga settings', () => {
         await witness.close();
       }
     }));
+  // A break-test (45-AW F2): the same crash under clean sessions: the row promised that a
+  // Restart would bring the cancellations, and after it blamed the broker's access rules,
+  // while the crash line counted them lost.
+  it('under clean sessions, PaymentService crashed holding a charge until OrderService gives up: the row says a Restart brings nothing and the charge is left to refund by hand, and after the Restart that the broker had dropped them', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&session=clean&payment_ms=200&inventory_ms=3000&saga_timeout_ms=1500&stock=P001:10`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        await witness.waitForOrder('payments/processed', orderId, FLOW_TIMEOUT_MS);
+        await crashService(page, 'payment');
+        const note = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-compensating"]`);
+        await note.filter({ hasText: 'refund not confirmed after 4 tries: PaymentService is crashed, so it received none of them, and its session is clean: the broker keeps none of them for it, so a Restart does not bring them, and the charge is left to refund by hand' }).waitFor({ timeout: 60_000 });
+        await page.getByRole('button', { name: 'Restart PaymentService' }).click();
+        await note.filter({ hasText: 'PaymentService received none of them: they went out while it was crashed, and it came back without its session' }).waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.doesNotMatch((await note.textContent()) ?? '', /ACL/);
+      } finally {
+        await witness.close();
+      }
+    }));
   // A break-test (44-AQ F1): a link naming another style opened mid-saga in the same tab (a
   // lesson link, or Back) started the services in the link's style; the restored parallel
   // saga's cancellation went on orders/cancelled, which an orchestrated PaymentService no

@@ -408,11 +408,12 @@ impl OrderRow {
     /// While the order is cancelled with a step the wire shows done and not undone: what is
     /// awaited, `compensating: refund not seen yet` (and `release`), or, once its compensating
     /// message went out [`COMPENSATION_TRIES`] times, `refund not confirmed after 4 tries`
-    /// (OrderService then gives up, a deadline later). `crashed`: PaymentService, then
-    /// InventoryService, is crashed now (the learner's *Crash*): the cause named when it
-    /// received none of the tries (45-AV F2: the row sent the learner to ACLs and the broker's
-    /// log first). `None` otherwise.
-    pub fn compensating(&self, crashed: [bool; 2]) -> Option<String> {
+    /// (OrderService then gives up, a deadline later). `crashed`: how PaymentService, then
+    /// InventoryService, stands after the learner's *Crash* ([`ParticipantDown`]): the cause
+    /// named when it received none of the tries (45-AV F2: the row sent the learner to ACLs and
+    /// the broker's log first; 45-AW F2: under a clean session it promised a Restart would
+    /// help, and after it blamed ACLs again). `None` otherwise.
+    pub fn compensating(&self, crashed: [ParticipantDown; 2]) -> Option<String> {
         if self.status != OrderStatus::Cancelled {
             return None;
         }
@@ -447,12 +448,31 @@ impl OrderRow {
                 } else {
                     ("InventoryService", self.compensation_heard[1], crashed[1])
                 };
-                if tries >= COMPENSATION_TRIES && heard == 0 && step_ours && down {
-                    format!(
-                        "{what} not confirmed after {tries} tries: {service} is crashed, so it \
-                         received none of them; with a persistent session the broker keeps them \
-                         for it, and it answers once restarted (Restart)"
-                    )
+                let step = if refund { "charge" } else { "reservation" };
+                if tries >= COMPENSATION_TRIES
+                    && heard == 0
+                    && step_ours
+                    && down != ParticipantDown::No
+                {
+                    match down {
+                        ParticipantDown::Crashed { kept: true } => format!(
+                            "{what} not confirmed after {tries} tries: {service} is crashed, so it \
+                             received none of them; with a persistent session the broker keeps \
+                             them for it, and it answers once restarted (Restart)"
+                        ),
+                        ParticipantDown::Crashed { kept: false } => format!(
+                            "{what} not confirmed after {tries} tries: {service} is crashed, so it \
+                             received none of them, and its session is clean: the broker keeps \
+                             none of them for it, so a Restart does not bring them, and the \
+                             {step} is left to {what} by hand"
+                        ),
+                        _ => format!(
+                            "{what} not confirmed after {tries} tries: {service} received none \
+                             of them: they went out while it was crashed, and it came back \
+                             without its session (clean, or Session Present 0), so the broker \
+                             had dropped them; the {step} is left to {what} by hand"
+                        ),
+                    }
                 } else if tries >= COMPENSATION_TRIES && heard == 0 && step_ours {
                     format!(
                         "{what} not confirmed after {tries} tries: {service} received none of \
@@ -1204,6 +1224,19 @@ impl OrderRow {
              published one (on an open broker any client may)"
         ))
     }
+}
+
+/// How a participant stands after the learner's *Crash*, for [`OrderRow::compensating`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ParticipantDown {
+    /// Running, and not back from a crash without its session.
+    #[default]
+    No,
+    /// Crashed now; `kept`: its session is persistent, so the broker keeps what comes for it.
+    Crashed { kept: bool },
+    /// Restarted after its last crash, and its broker had not kept its session (clean, or
+    /// Session Present 0): what was published for it meanwhile and not delivered is gone.
+    BackWithoutSession,
 }
 
 /// The panel's counts: orders that reached each outcome, those still open, and rows for orders

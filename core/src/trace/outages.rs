@@ -924,6 +924,30 @@ impl OutageLedger {
             .any(|c| c.outage.instance == instance && c.outage.restarted_at.is_none())
     }
 
+    /// How `instance` stands after its crashes, for an order row's compensation note
+    /// ([`super::orders::ParticipantDown`]): crashed now (its session kept unless
+    /// `clean_session`, the page's session setting), or back from its last crash without its
+    /// session (its broker answered Session Present 0), or neither.
+    pub fn participant_down(
+        &self,
+        instance: Instance,
+        clean_session: bool,
+    ) -> super::orders::ParticipantDown {
+        use super::orders::ParticipantDown;
+        let last = self
+            .entries
+            .iter()
+            .rev()
+            .find(|c| c.outage.instance == instance);
+        match last.map(|c| (&c.outage.restarted_at, &c.outage.reconnected)) {
+            Some((None, _)) => ParticipantDown::Crashed {
+                kept: !clean_session,
+            },
+            Some((Some(_), Some((_, false)))) => ParticipantDown::BackWithoutSession,
+            _ => ParticipantDown::No,
+        }
+    }
+
     /// Every crash counted, oldest first.
     pub fn outages(&self) -> Vec<Outage> {
         self.entries.iter().map(|c| c.outage.clone()).collect()

@@ -453,6 +453,7 @@ pub fn App() -> Html {
                 <section class="layout wide" id="the-orders" tabindex="-1" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
                     <OrdersPanel trace={trace.clone()} version={orders_version}
                         show_handlers={payment_instances > 1}
+                        clean_session={state.session == eda_core::state::SessionMode::Clean}
                         on_deliver_again={live.then(|| on_deliver_again.clone())} />
                     <DeadLettersPanel trace={trace.clone()} version={orders_version}
                         kept={live.then(|| state.dead_letters.clone())}

@@ -14,7 +14,9 @@
 use eda_core::domain::order::OrderStatus;
 use eda_core::services::instances::client_label;
 use eda_core::store::EventStore;
-use eda_core::trace::orders::{amount_text, Compensation, OrderRow, Start, StepSeen};
+use eda_core::trace::orders::{
+    amount_text, Compensation, OrderRow, ParticipantDown, Start, StepSeen,
+};
 use eda_core::trace::playback::Source;
 use yew::prelude::*;
 
@@ -45,6 +47,10 @@ pub struct OrdersPanelProps {
     /// instances, competing for its work).
     #[prop_or_default]
     pub show_handlers: bool,
+    /// The services' sessions are clean (`?session=clean`): a crashed participant's broker
+    /// keeps nothing for it.
+    #[prop_or_default]
+    pub clean_session: bool,
 }
 
 /// " by payment-2", after a step or compensation, when the panel names the instances.
@@ -76,7 +82,7 @@ fn unknown_fact(why: &'static str) -> Html {
 #[derive(Clone, Copy)]
 struct Crashed {
     order: bool,
-    participants: [bool; 2],
+    participants: [ParticipantDown; 2],
 }
 
 /// One order's row. `store` is OrderService's event store when the book has seen every order
@@ -274,9 +280,18 @@ pub fn OrdersPanel(props: &OrdersPanelProps) -> Html {
     let crashed = Crashed {
         order: down(eda_core::services::ServiceId::Order),
         participants: [
-            down(eda_core::services::ServiceId::Payment),
-            down(eda_core::services::ServiceId::Inventory),
-        ],
+            eda_core::services::ServiceId::Payment,
+            eda_core::services::ServiceId::Inventory,
+        ]
+        .map(|service| {
+            if recording {
+                ParticipantDown::No
+            } else {
+                trace
+                    .outage_ledger
+                    .participant_down(service.into(), props.clean_session)
+            }
+        }),
     };
     let rows = book
         .rows()

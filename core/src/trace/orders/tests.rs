@@ -667,7 +667,7 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
         OrderBook::from_packets(history, 10)
             .row(id(1))
             .unwrap()
-            .compensating([false, false])
+            .compensating(Default::default())
     };
     assert_eq!(compensating(&history), None, "not cancelled");
     record(&mut history, order, "eda-t-order", out, &cancelled);
@@ -710,8 +710,19 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
     // and the broker's log came first).
     let row_now = OrderBook::from_packets(&history, 10);
     assert_eq!(
-        row_now.row(id(1)).unwrap().compensating([false, true]).as_deref(),
+        row_now.row(id(1)).unwrap().compensating([ParticipantDown::No, ParticipantDown::Crashed { kept: true }]).as_deref(),
         Some("release not confirmed after 4 tries: InventoryService is crashed, so it received none of them; with a persistent session the broker keeps them for it, and it answers once restarted (Restart)")
+    );
+    // Under a clean session a Restart does not help, and back from it the loss is named, not
+    // an ACL (45-AW F2).
+    let row = row_now.row(id(1)).unwrap();
+    assert_eq!(
+        row.compensating([ParticipantDown::No, ParticipantDown::Crashed { kept: false }]).as_deref(),
+        Some("release not confirmed after 4 tries: InventoryService is crashed, so it received none of them, and its session is clean: the broker keeps none of them for it, so a Restart does not bring them, and the reservation is left to release by hand")
+    );
+    assert_eq!(
+        row.compensating([ParticipantDown::No, ParticipantDown::BackWithoutSession]).as_deref(),
+        Some("release not confirmed after 4 tries: InventoryService received none of them: they went out while it was crashed, and it came back without its session (clean, or Session Present 0), so the broker had dropped them; the reservation is left to release by hand")
     );
     record(
         &mut history,
@@ -825,7 +836,7 @@ fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
     );
     assert_eq!(row.unknown_note(false), None, "not an unknown order");
     assert_eq!(
-        row.compensating([false, false]).as_deref(),
+        row.compensating(Default::default()).as_deref(),
         Some("compensating: refund not seen yet")
     );
     assert_eq!(
@@ -867,7 +878,7 @@ fn a_reload_restores_each_stored_order_as_a_marked_row_in_its_state() {
     );
     assert_eq!(row.outcomes, 1);
     assert_eq!(row.compensations, [Compensation::Refunded(id(11), 59.98)]);
-    assert_eq!(row.compensating([false, false]), None);
+    assert_eq!(row.compensating(Default::default()), None);
     assert_eq!(book.counts().unknown, 0);
 }
 
@@ -1027,7 +1038,7 @@ fn a_compensation_before_the_step_is_listed_and_undoes_no_step_shown_done() {
     // waits no more, and says what became of the stock: the reloaded InventoryService counts
     // it from the link's levels again (the Stock panel's "P001: 10 left"), not as held.
     assert_eq!(
-        row.compensating([false, false]),
+        row.compensating(Default::default()),
         None,
         "nothing awaited any more"
     );
@@ -1146,7 +1157,7 @@ fn a_compensation_before_a_step_never_done_is_no_forgotten_step() {
     let book = OrderBook::from_packets(&history, 10);
     let row = book.row(id(1)).unwrap();
     assert_eq!(
-        (row.compensating([false, false]), row.forgotten()),
+        (row.compensating(Default::default()), row.forgotten()),
         (None, None)
     );
 }
@@ -1545,12 +1556,12 @@ fn a_refund_of_another_amount_than_the_charge_leaves_the_refund_awaited() {
     let row = book.row(id(1)).unwrap();
     assert_eq!(row.compensations.len(), 1, "listed: ↺ refunded 0.01");
     assert_eq!(
-        row.compensating([false, false]).as_deref(),
+        row.compensating(Default::default()).as_deref(),
         Some("compensating: refund not seen yet")
     );
     book.apply(ms(4), &refund(7, 59.98));
     let row = book.row(id(1)).unwrap();
-    assert_eq!(row.compensating([false, false]), None);
+    assert_eq!(row.compensating(Default::default()), None);
     assert_eq!(row.compensations.len(), 2, "{:?}", row.compensations);
 }
 
@@ -1719,7 +1730,7 @@ fn the_outcome_order_service_published_is_shown_before_one_from_outside() {
     assert_eq!(row.status, OrderStatus::Completed);
     assert_eq!(row.reason, None);
     assert_eq!(
-        row.compensating([false, false]),
+        row.compensating(Default::default()),
         None,
         "nothing to compensate"
     );
@@ -1877,10 +1888,13 @@ fn a_refund_under_another_id_than_the_charge_leaves_the_row_compensating() {
     assert!(book
         .row(id(1))
         .unwrap()
-        .compensating([false, false])
+        .compensating(Default::default())
         .is_some());
     book.apply(ms(2), &refunded(1, 7));
-    assert_eq!(book.row(id(1)).unwrap().compensating([false, false]), None);
+    assert_eq!(
+        book.row(id(1)).unwrap().compensating(Default::default()),
+        None
+    );
 }
 
 /// A newcomer's break-test (34-I F4): with the idempotent consumers off, *Deliver again* charged
