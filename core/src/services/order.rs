@@ -712,6 +712,28 @@ impl OrderService {
             events.iter().cloned().map(StreamEvent::from).collect(),
             now,
         )?;
+        // A compensation recorded before, again (another refundedAt, say): nothing new, and
+        // said so (45-AW F6: the log said only "accepted" where the row said "ignored").
+        if events.is_empty() {
+            let again = match &command {
+                OrderCommand::RecordRefund { payment_id, .. } if !payment_id.is_nil() => {
+                    Some(format!("refund of payment {payment_id}"))
+                }
+                OrderCommand::RecordRelease { reservation_id } if !reservation_id.is_nil() => {
+                    Some(format!("release of reservation {reservation_id}"))
+                }
+                _ => None,
+            };
+            if let Some(again) = again {
+                commands.push(Command::Log {
+                    line: format!(
+                        "{again} for order {order_id}: nothing new, the order's stream holds it \
+                         already (one per payment or reservation), so nothing is recorded"
+                    ),
+                    gave_up: false,
+                });
+            }
+        }
         let order = &saga.order;
         if was_running && order.status.is_terminal() {
             if let Some(line) = unasked_compensation(order_id, &command) {

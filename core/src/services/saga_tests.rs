@@ -1748,3 +1748,49 @@ fn a_release_command_kept_from_before_a_switch_to_parallel_is_still_carried_out(
     assert!(wire.rejections.is_empty(), "{:?}", wire.rejections);
     assert_eq!(wire.count(id, crate::domain::topics::INVENTORY_RELEASED), 1);
 }
+
+/// 45-AW F6: a refund by hand recorded, then the same refund again (another refundedAt):
+/// OrderService's log said only "accepted" where the row said it was ignored.
+#[test]
+fn a_refund_recorded_before_is_logged_as_nothing_new() {
+    // The idempotent consumer off, as in the break-test (on, the copy is a duplicate).
+    let mut wire = Wire::new(FlowSettings {
+        dedupe: false,
+        ..settings(SagaStyle::Parallel)
+    });
+    let id = Uuid::from_u128(0xAE);
+    wire.place(id, &draft(2));
+    wire.settle();
+    assert_eq!(wire.outcome(id), Ok(None), "completed");
+    let payment_id = wire
+        .published
+        .iter()
+        .find_map(|(_, e)| match e {
+            DomainEvent::PaymentProcessed(p) if p.order_id == id => Some(p.payment_id),
+            _ => None,
+        })
+        .unwrap();
+    let refund = |at: i64| -> DomainEvent {
+        crate::domain::events::PaymentRefunded {
+            order_id: id,
+            payment_id,
+            amount: 59.98,
+            refunded_at: Timestamp::from_unix_millis(START_MS + at).unwrap(),
+        }
+        .into()
+    };
+    wire.handle_one(ServiceId::Order, &refund(10_000));
+    let recorded = wire.recorded.len();
+    wire.handle_one(ServiceId::Order, &refund(20_000));
+    assert_eq!(
+        wire.recorded.len(),
+        recorded,
+        "nothing recorded the second time"
+    );
+    assert!(
+        wire.logged.iter().any(|l| l
+            == &format!("refund of payment {payment_id} for order {id}: nothing new, the order's stream holds it already (one per payment or reservation), so nothing is recorded")),
+        "{:?}",
+        wire.logged
+    );
+}
