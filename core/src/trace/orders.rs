@@ -449,7 +449,20 @@ impl OrderRow {
                     ("InventoryService", self.compensation_heard[1], crashed[1])
                 };
                 let step = if refund { "charge" } else { "reservation" };
-                if tries >= COMPENSATION_TRIES
+                let outsider = (tries >= COMPENSATION_TRIES)
+                    .then(|| self.outsiders_left(refund))
+                    .flatten();
+                if let Some(left) = outsider {
+                    // The step left undone is no client's of this page (a charge published by
+                    // hand): its participant has nothing of it to undo (45-AW F5: the row said
+                    // only "not confirmed", the forged charge never named).
+                    format!(
+                        "{what} not confirmed after {tries} tries: the {step} left, {}…, was \
+                         made by no client of this page (another client's, by hand?), so \
+                         {service} has nothing of it to {what}",
+                        &left.to_string()[..8]
+                    )
+                } else if tries >= COMPENSATION_TRIES
                     && heard == 0
                     && step_ours
                     && down != ParticipantDown::No
@@ -605,6 +618,40 @@ impl OrderRow {
             "refunded in part after completion: OrderService asked for no compensation (a \
              refund by hand, or another client's)",
         )
+    }
+
+    /// The id of a charge (`refund`) or reservation the row shows done, undone by no
+    /// compensation it shows, and published by no client of this page, when every step of
+    /// that kind left undone is such, on a row whose `orders/created` this page saw; `None`
+    /// otherwise.
+    fn outsiders_left(&self, refund: bool) -> Option<Uuid> {
+        // Only for an order this page saw created: a restored row's steps were seen by the page
+        // before the reload, whose packets went with it.
+        if !matches!(self.start, Start::Created(_)) {
+            return None;
+        }
+        let left: Vec<&StepSeen> = self
+            .steps
+            .iter()
+            .filter(|s| match s {
+                StepSeen::Charged(..) => refund,
+                StepSeen::Reserved(_) => !refund,
+                _ => false,
+            })
+            .filter(|s| {
+                !self
+                    .compensations
+                    .iter()
+                    .any(|c| self.step_named_by(c) == Some(*s) && self.undoes_a_step(c))
+            })
+            .collect();
+        match left.as_slice() {
+            [] => None,
+            steps if steps.iter().all(|s| self.step_by(s).is_none()) => {
+                steps[0].identity().map(|(_, id)| id)
+            }
+            _ => None,
+        }
     }
 
     /// Whether `compensation` names the first step of its kind the row shows (the order's own,

@@ -2652,3 +2652,45 @@ fn a_row_made_before_the_restore_takes_its_order_s_place_in_the_store() {
     let order: Vec<_> = book.rows().map(|r| r.order_id).collect();
     assert_eq!(order, [id(1), id(2), id(9)]);
 }
+
+/// 45-AW F5: a forged second charge of a cancelled order, the page's own refunded: the row
+/// said only "refund not confirmed after 4 tries", never naming the charge no client of the
+/// page made.
+#[test]
+fn a_charge_left_that_no_client_of_the_page_made_is_named_after_the_tries() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction::{Incoming, Outgoing};
+    let mut history = PacketHistory::new(100);
+    let order = ServiceId::Order;
+    record(&mut history, order, "eda-t-order", Outgoing, &created(1));
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        Outgoing,
+        &charged(1, 7),
+    );
+    record(&mut history, order, "eda-t-order", Incoming, &charged(1, 8));
+    for _ in 0..COMPENSATION_TRIES {
+        record(&mut history, order, "eda-t-order", Outgoing, &timed_out(1));
+    }
+    record(
+        &mut history,
+        ServiceId::Payment,
+        "eda-t-payment",
+        Outgoing,
+        &refunded(1, 7),
+    );
+    let book = OrderBook::from_packets(&history, 10);
+    let row = book.row(id(1)).unwrap();
+    assert_eq!(
+        row.compensating(Default::default()).as_deref(),
+        Some(
+            format!(
+                "refund not confirmed after 4 tries: the charge left, {}…, was made by no client of this page (another client's, by hand?), so PaymentService has nothing of it to refund",
+                &id(8).to_string()[..8]
+            )
+            .as_str()
+        )
+    );
+}
