@@ -765,11 +765,20 @@ impl OrderService {
                 // participant reconnecting after a broker restart answered 0.3 s after the last
                 // try, and the log's last word still said to undo it by hand).
                 OrderEvent::InventoryReleased { .. } | OrderEvent::PaymentRefunded { .. } => {
-                    let undo = match event {
-                        OrderEvent::InventoryReleased { .. } => Undo::Release,
-                        _ => Undo::Refund,
+                    // Only once nothing of that kind is left held: the refund of a second
+                    // charge leaves the order's own to undo.
+                    let (undo, left) = match event {
+                        OrderEvent::InventoryReleased { .. } => (
+                            Undo::Release,
+                            order.inventory.is_confirmed() || !order.other_reservations.is_empty(),
+                        ),
+                        _ => (
+                            Undo::Refund,
+                            order.payment.is_confirmed() || !order.other_charges.is_empty(),
+                        ),
                     };
-                    if let Some(at) = self.given_up.iter().position(|g| *g == (order_id, undo)) {
+                    let given_up = self.given_up.iter().position(|g| *g == (order_id, undo));
+                    if let (Some(at), false) = (given_up, left) {
                         self.given_up.remove(at);
                         commands.push(Command::Log {
                             line: format!(

@@ -1195,3 +1195,44 @@ fn a_reload_under_another_style_follows_the_restored_sagas_until_they_end() {
         assert_eq!(after.flow.settings.saga, linked, "{started:?} → {linked:?}");
     }
 }
+
+/// The same with a second reservation recorded after the give-up: the release of one of the
+/// two leaves the other held, so the give-up is taken back only once both are released.
+#[test]
+fn a_compensation_seen_done_after_the_give_up_counts_every_step_of_its_kind() {
+    use crate::domain::events::{InventoryReleased, InventoryReserved};
+    use crate::domain::order::Step;
+    let id = order_id(1);
+    let mut wire = late_successes(SagaStyle::Orchestration);
+    wire.settle_losing(usize::MAX);
+    let Step::Confirmed(first) = wire.flow.order.saga(id).unwrap().order.inventory else {
+        panic!("the late reservation is recorded");
+    };
+    let second = Uuid::from_u128(0x77);
+    let reserved = InventoryReserved {
+        order_id: id,
+        reservation_id: second,
+        success: true,
+        reason: None,
+        reserved_at: wire.now(),
+    };
+    wire.handle_one(ServiceId::Order, &reserved.into());
+    let release = |reservation_id| -> DomainEvent {
+        InventoryReleased {
+            order_id: id,
+            reservation_id,
+            released_at: Timestamp::from_unix_millis(1_705_314_700_000).unwrap(),
+        }
+        .into()
+    };
+    let after_all = |wire: &Wire| {
+        wire.logged
+            .iter()
+            .filter(|l| l.contains("after all"))
+            .count()
+    };
+    wire.handle_one(ServiceId::Order, &release(first));
+    assert_eq!(after_all(&wire), 0, "the second reservation is still held");
+    wire.handle_one(ServiceId::Order, &release(second));
+    assert_eq!(after_all(&wire), 1);
+}
