@@ -609,35 +609,14 @@ impl Order {
             _ => {}
         }
         match self.status {
-            // A second charge of a completed order (the idempotent consumer off, a copy handled
-            // twice) is a fact: recorded beside the step, which stays the first, so its refund
-            // is recorded too (44-AT F1: refused, then its refund was "not this order's
-            // payment", and the store held neither).
-            OrderStatus::Completed
-                if matches!(command, C::ConfirmPayment { payment_id, .. }
-                    if matches!(self.payment, Step::Confirmed(first) | Step::Compensated(first) if first != *payment_id)
-                        && !self.repeats(command)) =>
-            {
-                if let C::ConfirmPayment { payment_id, amount } = command {
-                    return Ok(vec![OrderEvent::PaymentConfirmed {
-                        payment_id: *payment_id,
-                        amount: *amount,
-                    }]);
-                }
-            }
-            // A second reservation of a completed order, the same way (45-AU F1).
-            OrderStatus::Completed
-                if matches!(command, C::ConfirmInventory { reservation_id }
-                    if matches!(self.inventory, Step::Confirmed(first) | Step::Compensated(first) if first != *reservation_id)
-                        && !self.repeats(command)) =>
-            {
-                if let C::ConfirmInventory { reservation_id } = command {
-                    return Ok(vec![OrderEvent::InventoryConfirmed {
-                        reservation_id: *reservation_id,
-                    }]);
-                }
-            }
+            // A second charge or reservation of a completed order (the idempotent consumer off,
+            // a copy handled twice) is a fact: recorded beside the step, which stays the first,
+            // so its refund or release is recorded too (44-AT F1: refused, then its refund was
+            // "not this order's payment", and the store held neither; 45-AU F1).
             OrderStatus::Completed => {
+                if let Some(second) = self.second_step(command) {
+                    return Ok(vec![second]);
+                }
                 // The same result again is a duplicate, not a contradiction.
                 return if self.repeats(command) {
                     Ok(Vec::new())
@@ -719,6 +698,34 @@ impl Order {
         })
     }
 
+    /// The event recording `command` as a second step of a completed order: a success under
+    /// another id than its step's own (done or undone), not one it holds already; `None`
+    /// otherwise.
+    fn second_step(&self, command: &OrderCommand) -> Option<OrderEvent> {
+        let other = |step: &Step, id: Uuid| {
+            matches!(step, Step::Confirmed(first) | Step::Compensated(first) if *first != id)
+                && !self.repeats(command)
+        };
+        match command {
+            OrderCommand::ConfirmPayment { payment_id, amount }
+                if other(&self.payment, *payment_id) =>
+            {
+                Some(OrderEvent::PaymentConfirmed {
+                    payment_id: *payment_id,
+                    amount: *amount,
+                })
+            }
+            OrderCommand::ConfirmInventory { reservation_id }
+                if other(&self.inventory, *reservation_id) =>
+            {
+                Some(OrderEvent::InventoryConfirmed {
+                    reservation_id: *reservation_id,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Whether `command` reports a result this order already holds.
     fn repeats(&self, command: &OrderCommand) -> bool {
         match command {
@@ -749,18 +756,13 @@ impl Order {
     /// The order after `event`.
     pub fn apply(&mut self, event: &OrderEvent) {
         match event {
-            // A completed order's later reservation: beside the step, which stays the first.
+            // A completed order's later reservation, or a second one while the first holds:
+            // beside the step, which stays the first (45-AW F1: the later one became the step,
+            // so a forged one could push the real one aside).
             OrderEvent::InventoryConfirmed { reservation_id }
-                if self.status == OrderStatus::Completed =>
+                if self.status == OrderStatus::Completed
+                    || matches!(self.inventory, Step::Confirmed(first) if first != *reservation_id) =>
             {
-                if !self.other_reservations.contains(reservation_id) {
-                    self.other_reservations.push(*reservation_id);
-                }
-            }
-            // A second reservation while the first holds: beside it, the first staying the step
-            // (45-AW F1: the later one became the step, so a forged one could push the real one
-            // aside).
-            OrderEvent::InventoryConfirmed { reservation_id } if matches!(self.inventory, Step::Confirmed(first) if first != *reservation_id) => {
                 if !self.other_reservations.contains(reservation_id) {
                     self.other_reservations.push(*reservation_id);
                 }
@@ -771,16 +773,11 @@ impl Order {
                     self.status = OrderStatus::InventoryConfirmed;
                 }
             }
-            // A completed order's later charge: beside the step, which stays the first.
+            // The same for a charge.
             OrderEvent::PaymentConfirmed { payment_id, .. }
-                if self.status == OrderStatus::Completed =>
+                if self.status == OrderStatus::Completed
+                    || matches!(self.payment, Step::Confirmed(first) if first != *payment_id) =>
             {
-                if !self.other_charges.contains(payment_id) {
-                    self.other_charges.push(*payment_id);
-                }
-            }
-            // A second charge while the first holds: the same (45-AW F1).
-            OrderEvent::PaymentConfirmed { payment_id, .. } if matches!(self.payment, Step::Confirmed(first) if first != *payment_id) => {
                 if !self.other_charges.contains(payment_id) {
                     self.other_charges.push(*payment_id);
                 }
