@@ -46,7 +46,7 @@ use super::packet::{Participant, TracedPacket};
 use crate::config::COMPENSATION_TRIES;
 use crate::domain::events::DomainEvent;
 use crate::domain::money::{more_cents, same_cents};
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{OrderStatus, StepKind};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::topics;
 use crate::services::memory::Recent;
@@ -631,13 +631,7 @@ impl OrderRow {
             return None;
         }
         let left: Vec<&StepSeen> = self
-            .steps
-            .iter()
-            .filter(|s| match s {
-                StepSeen::Charged(..) => refund,
-                StepSeen::Reserved(_) => !refund,
-                _ => false,
-            })
+            .done_steps(refund)
             .filter(|s| {
                 !self
                     .compensations
@@ -657,11 +651,7 @@ impl OrderRow {
     /// Whether `compensation` names the first step of its kind the row shows (the order's own,
     /// as OrderService's store keeps it: a later one is recorded beside it).
     fn names_the_first_step(&self, compensation: &Compensation) -> bool {
-        let first = self.steps.iter().find(|s| match s {
-            StepSeen::Charged(..) => compensation.is_refund(),
-            StepSeen::Reserved(_) => !compensation.is_refund(),
-            _ => false,
-        });
+        let first = self.done_steps(compensation.is_refund()).next();
         first.is_some() && first == self.step_named_by(compensation)
     }
 
@@ -679,7 +669,13 @@ impl OrderRow {
     /// Whether the row shows the step a compensation of that kind undoes done: a charge
     /// (`refund`), or a reservation.
     fn shows_done(&self, refund: bool) -> bool {
-        self.steps.iter().any(|s| match s {
+        self.done_steps(refund).next().is_some()
+    }
+
+    /// The steps the row shows done of a kind: charges (`refund`), or reservations; in the
+    /// order seen.
+    fn done_steps(&self, refund: bool) -> impl Iterator<Item = &StepSeen> {
+        self.steps.iter().filter(move |s| match s {
             StepSeen::Charged(..) => refund,
             StepSeen::Reserved(_) => !refund,
             _ => false,
@@ -699,7 +695,6 @@ impl OrderRow {
     /// row shows done of its kind.
     fn compensate(&mut self, compensation: Compensation) {
         if !compensation.before_the_step()
-            && !compensation.identity().1.is_nil()
             && self.shows_done(compensation.is_refund())
             && self.step_named_by(&compensation).is_none()
         {
@@ -807,10 +802,11 @@ impl OrderRow {
                 return None;
             }
             let participant = if step.is_payment() {
-                "PaymentService"
+                StepKind::Payment
             } else {
-                "InventoryService"
-            };
+                StepKind::Reservation
+            }
+            .participant();
             return Some(format!(
                 "OrderService received this {topic} {} after {participant} published it, once \
                  the deadline had cancelled the order: the broker delivered it late (large \
