@@ -321,6 +321,9 @@ pub struct OrderRow {
     /// `commands/inventory/release` and `commands/payment/refund`: OrderService sends a
     /// compensating message again until it sees the compensation done.
     sent: [u32; 3],
+    /// When the last of each of [`Self::sent`] went out (the packets' clock; zero before the
+    /// first).
+    last_sent: [Duration; 3],
     /// The client that published each result and compensation, by the message's identity,
     /// and when (the packets' clock): seen on the copy going out.
     published_by: Vec<((&'static str, Uuid), String, Duration)>,
@@ -393,6 +396,7 @@ impl OrderRow {
             outcome_own: false,
             created_seq: None,
             sent: [0; 3],
+            last_sent: [Duration::ZERO; 3],
             published_by: Vec::new(),
             missed_by_clean_start: Vec::new(),
             missed_by_lost_session: Vec::new(),
@@ -420,6 +424,14 @@ impl OrderRow {
         let [cancelled, release_asked, refund_asked] = self.sent;
         // Orchestrated, the command is the compensating message; else orders/cancelled.
         let tries = |asked: u32| if asked > 0 { asked } else { cancelled };
+        // When the last try went out, by the same rule.
+        let last_try = |slot: usize| {
+            if self.sent[slot] > 0 {
+                self.last_sent[slot]
+            } else {
+                self.last_sent[0]
+            }
+        };
         let [refund, release] = self.not_undone();
         let mut awaited = Vec::new();
         // A step answered "nothing to undo" is not awaited any more: [`OrderRow::forgotten`].
@@ -443,10 +455,31 @@ impl OrderRow {
                     .steps
                     .iter()
                     .any(|s| s.is_payment() == refund && self.step_by(s).is_some());
-                let (service, heard, down) = if refund {
-                    ("PaymentService", self.compensation_heard[0], crashed[0])
+                let (service, heard, down, last) = if refund {
+                    let last = last_try(2);
+                    (
+                        "PaymentService",
+                        self.compensation_heard[0],
+                        crashed[0],
+                        last,
+                    )
                 } else {
-                    ("InventoryService", self.compensation_heard[1], crashed[1])
+                    let last = last_try(1);
+                    (
+                        "InventoryService",
+                        self.compensation_heard[1],
+                        crashed[1],
+                        last,
+                    )
+                };
+                // Back without its session, the participant missed only the tries that went
+                // out before its broker accepted it again: a later one it did not receive was
+                // dropped by the broker, as if it had never crashed.
+                let down = match down {
+                    ParticipantDown::BackWithoutSession { since } if last >= since => {
+                        ParticipantDown::No
+                    }
+                    down => down,
                 };
                 let step = if refund { "charge" } else { "reservation" };
                 let outsider = (tries >= COMPENSATION_TRIES)
@@ -1279,7 +1312,9 @@ pub enum ParticipantDown {
     Crashed { kept: bool },
     /// Restarted after its last crash, and its broker had not kept its session (clean, or
     /// Session Present 0): what was published for it meanwhile and not delivered is gone.
-    BackWithoutSession,
+    /// `since`: when its broker accepted it again (its CONNACK, the packets' clock); what went
+    /// out from then on reached it as to any running participant.
+    BackWithoutSession { since: Duration },
 }
 
 /// The panel's counts: orders that reached each outcome, those still open, and rows for orders
@@ -1597,6 +1632,7 @@ impl OrderBook {
                     _ => 2,
                 };
                 row.sent[slot] += 1;
+                row.last_sent[slot] = packet.at;
             }
             DomainEvent::PaymentProcessed(_)
             | DomainEvent::PaymentRefunded(_)

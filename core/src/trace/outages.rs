@@ -927,7 +927,7 @@ impl OutageLedger {
     /// How `instance` stands after its crashes, for an order row's compensation note
     /// ([`super::orders::ParticipantDown`]): crashed now (its session kept unless
     /// `clean_session`, the page's session setting), or back from its last crash without its
-    /// session (its broker answered Session Present 0), or neither.
+    /// session (its broker answered Session Present 0; from the CONNACK's time), or neither.
     pub fn participant_down(
         &self,
         instance: Instance,
@@ -943,7 +943,9 @@ impl OutageLedger {
             Some((None, _)) => ParticipantDown::Crashed {
                 kept: !clean_session,
             },
-            Some((Some(_), Some((_, false)))) => ParticipantDown::BackWithoutSession,
+            Some((Some(_), Some((since, false)))) => {
+                ParticipantDown::BackWithoutSession { since: *since }
+            }
             _ => ParticipantDown::No,
         }
     }

@@ -720,10 +720,22 @@ fn a_cancelled_order_with_a_step_not_undone_is_compensating_until_the_wire_shows
         row.compensating([ParticipantDown::No, ParticipantDown::Crashed { kept: false }]).as_deref(),
         Some("release not confirmed after 4 tries: InventoryService is crashed, so it received none of them, and its session is clean: the broker keeps none of them for it, so a Restart does not bring them, and the reservation is left to release by hand")
     );
+    // Back after the last try went out (the history's packets are 1 ms apart, `record`).
+    let last_try = ms(history.iter().count() as u64 - 1);
+    let back_since = |since| {
+        [
+            ParticipantDown::No,
+            ParticipantDown::BackWithoutSession { since },
+        ]
+    };
     assert_eq!(
-        row.compensating([ParticipantDown::No, ParticipantDown::BackWithoutSession]).as_deref(),
+        row.compensating(back_since(last_try + ms(1))).as_deref(),
         Some("release not confirmed after 4 tries: InventoryService received none of them: they went out while it was crashed, and it came back without its session (clean, or Session Present 0), so the broker had dropped them; the reservation is left to release by hand")
     );
+    // Back before the last try went out: that one reached a running InventoryService, so the
+    // crash explains nothing, the broker dropped it (a crash long ago was blamed for an ACL's
+    // drops until the next crash).
+    assert_eq!(row.compensating(back_since(last_try)), after_tries.into());
     record(
         &mut history,
         ServiceId::Inventory,
