@@ -360,20 +360,40 @@ describeApp('flow diagram', () => {
       assert.equal(nodes.broker.state, 'disconnected');
       assert.ok(nodes.broker.text.includes('✕ unreachable') && nodes.broker.text.includes(nowhere.slice('ws://'.length)), nodes.broker.text);
 
-      // Every node and edge is a tab stop with words for screen readers.
+      // Every node and edge has words for screen readers; the diagram is one Tab stop (45-AU
+      // F3: its 45 nodes and edges were 45 stops between the form and the packet inspector),
+      // and the arrow keys move across its items.
       const edges = await page.$$eval('[data-testid="flow-edge"]', (els) =>
         els.map((e) => ({ tabindex: e.getAttribute('tabindex'), label: e.getAttribute('aria-label') })),
       );
-      for (const item of [...Object.values(nodes), ...edges]) {
-        assert.equal(item.tabindex, '0');
+      const items = [...Object.values(nodes), ...edges];
+      for (const item of items) {
         assert.ok(item.label && item.label.length > 10, `aria-label: ${item.label}`);
       }
+      assert.deepEqual(items.map((i) => i.tabindex), items.map((_, i) => (i === 0 ? '0' : '-1')), 'the first node is the one Tab stop');
       assert.match(nodes.payment.label, /^PaymentService, disconnected: idle$/);
       assert.equal(nodes.payment.title, nodes.payment.label);
+      const focused = () => page.evaluate(() => {
+        const el = document.activeElement;
+        return el?.dataset.testid === 'flow-edge' ? `edge ${el.dataset.from}→${el.dataset.to} ${el.dataset.topic ?? ''}` : el?.dataset.testid;
+      });
       await page.focus('[data-testid="flow-node-payment"]');
-      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'flow-node-payment');
+      assert.equal(await focused(), 'flow-node-payment');
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await focused(), 'flow-node-inventory', 'an arrow moves to the next node');
+      await page.keyboard.press('End');
+      const lastEdge = await focused();
+      assert.match(lastEdge, /^edge /, 'End moves to the last edge');
+      await page.keyboard.press('ArrowLeft');
+      assert.notEqual(await focused(), lastEdge, 'an arrow moves back');
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await focused(), lastEdge);
+      // Tab leaves the diagram at once, and Shift+Tab comes back to the item it left.
       await page.keyboard.press('Tab');
-      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'flow-node-inventory', 'Tab moves to the next node');
+      assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-testid="flow-svg"]') === null), true, 'Tab leaves the diagram');
+      await page.keyboard.press('Shift+Tab');
+      assert.equal(await focused(), lastEdge, 'Shift+Tab returns to the item last focused');
+      assert.equal(await page.$$eval('[data-testid="flow-svg"] [tabindex="0"]', (els) => els.length), 1, 'still one Tab stop');
 
       // A refused order shows on the form's node.
       await page.click('[data-testid="place-order"]');

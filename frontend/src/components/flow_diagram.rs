@@ -19,8 +19,8 @@ use crate::SharedTrace;
 use eda_core::services::instances::{client_label, Instance};
 use eda_core::services::{SagaStyle, ServiceId};
 use eda_core::trace::flow::{
-    broker_state, client_state, edges, flow_layout, monitor_state, service_state, EdgeKind,
-    EdgeLine, Node, NodeBox, NodeState, Orientation,
+    broker_state, client_state, edges, flow_layout, monitor_state, roving_step, service_state,
+    EdgeKind, EdgeLine, Node, NodeBox, NodeState, Orientation,
 };
 use eda_core::trace::service_status::{Grant, ServiceStatus};
 
@@ -126,6 +126,7 @@ fn node_view(
     state: &NodeState,
     extra: Option<String>,
     instances: Option<(String, String, String)>,
+    stop: &str,
 ) -> Html {
     let (instances_text, instances_description, handled) = match instances {
         Some((text, description, handled)) => (Some(text), description, Some(handled)),
@@ -149,8 +150,8 @@ fn node_view(
     html! {
         <g class={classes!("flow-node", state.look())} data-testid={format!("flow-node-{}", b.node.slug())}
             data-state={state.link.as_ref().map(|l| l.word())} data-activity={state.activity.word()}
-            data-handled={handled}
-            tabindex="0" role="img" aria-label={description.clone()}>
+            data-handled={handled} data-roving={node_key(b.node)}
+            tabindex={tab_stop(&node_key(b.node), stop)} role="img" aria-label={description.clone()}>
             <title>{ description }</title>
             <rect class="frame" x={b.x.to_string()} y={b.y.to_string()} width={b.width.to_string()}
                 height={b.height.to_string()} rx="8" />
@@ -159,6 +160,26 @@ fn node_view(
                     text-anchor="middle">{ text }</text>
             }) }
         </g>
+    }
+}
+
+/// The name of a node among the diagram's keyboard items (`data-roving`).
+fn node_key(node: Node) -> String {
+    format!("node-{}", node.slug())
+}
+
+/// The name of an edge among the diagram's keyboard items (`data-roving`).
+fn edge_key(line: &EdgeLine) -> String {
+    format!("edge-{}", line.edge.id())
+}
+
+/// The item named `stop` is the diagram's one Tab stop; the others are reached with the arrow
+/// keys ([`roving_step`]).
+fn tab_stop(key: &str, stop: &str) -> &'static str {
+    if key == stop {
+        "0"
+    } else {
+        "-1"
     }
 }
 
@@ -182,7 +203,7 @@ fn grant_of(
         .map(|(_, grant)| grant)
 }
 
-fn edge_view(line: &EdgeLine, hidden: usize, grant: Option<Grant>) -> Html {
+fn edge_view(line: &EdgeLine, hidden: usize, grant: Option<Grant>, stop: &str) -> Html {
     let edge = line.edge;
     let kind = match edge.kind() {
         EdgeKind::Request => "request",
@@ -220,8 +241,8 @@ fn edge_view(line: &EdgeLine, hidden: usize, grant: Option<Grant>) -> Html {
     html! {
         <g class={classes!("flow-edge", kind, topic_class.clone(), refused.then_some("refused"))}
             data-testid="flow-edge" data-from={edge.from.slug()} data-to={edge.to.slug()} data-topic={edge.topic}
-            data-subscription={grant.as_ref().map(Grant::word)}
-            tabindex="0" role="img" aria-label={description.clone()}>
+            data-subscription={grant.as_ref().map(Grant::word)} data-roving={edge_key(line)}
+            tabindex={tab_stop(&edge_key(line), stop)} role="img" aria-label={description.clone()}>
             <title>{ description }</title>
             <path class="line" d={line.path()} marker-end={format!("url(#flow-arrow-{topic_class})")} />
             <text class="label" x={line.label_x.to_string()} y={line.label_y.to_string()}
@@ -251,6 +272,8 @@ fn overflow_badge(line: &EdgeLine, hidden: usize) -> Html {
 #[component]
 pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     let orientation = use_state_eq(current_orientation);
+    // The keyboard item last focused (`data-roving`), which keeps the Tab stop.
+    let focused = use_state_eq(|| None::<String>);
     {
         let orientation = orientation.clone();
         use_window_resize(move || orientation.set(current_orientation()));
@@ -299,6 +322,48 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     });
 
     let layout = flow_layout(*orientation, saga);
+    // The keyboard's items in the order drawn; the Tab stop is the last one focused, while it
+    // is drawn, else the first.
+    let keys: Vec<String> = layout
+        .nodes
+        .iter()
+        .filter(|b| {
+            b.node
+                .service()
+                .is_none_or(|s| statuses.iter().any(|(id, _)| *id == s))
+        })
+        .map(|b| node_key(b.node))
+        .chain(layout.lines.iter().map(edge_key))
+        .collect();
+    let stop = (*focused)
+        .clone()
+        .filter(|key| keys.contains(key))
+        .or_else(|| keys.first().cloned())
+        .unwrap_or_default();
+    let svg_ref = use_node_ref();
+    let onfocusin = {
+        let focused = focused.clone();
+        Callback::from(move |e: FocusEvent| {
+            if let Some(key) = roving_key(e.target()) {
+                focused.set(Some(key));
+            }
+        })
+    };
+    let onkeydown = {
+        let (keys, svg_ref) = (keys.clone(), svg_ref.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let Some(at) = roving_key(e.target()).and_then(|k| keys.iter().position(|x| *x == k))
+            else {
+                return;
+            };
+            let Some(to) = roving_step(keys.len(), at, &e.key()) else {
+                return;
+            };
+            // The arrows move the focus, not the page.
+            e.prevent_default();
+            focus_item(&svg_ref, &keys[to]);
+        })
+    };
     let hidden: HashMap<String, usize> = drawn.hidden.iter().map(|(e, n)| (e.id(), *n)).collect();
 
     let services: HashMap<ServiceId, NodeState> = statuses
@@ -339,11 +404,11 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 None => return Html::default(),
             },
         };
-        node_view(b, &state, extra, more)
+        node_view(b, &state, extra, more, &stop)
     });
     let lines = layout.lines.iter().map(|line| {
         let hidden = hidden.get(&line.edge.id()).copied().unwrap_or(0);
-        edge_view(line, hidden, grant_of(line, &statuses, saga))
+        edge_view(line, hidden, grant_of(line, &statuses, saga), &stop)
     });
     // Filled by `extend`, not `collect`: collecting into a B-tree compiles a sort of its own.
     let mut classes = std::collections::BTreeSet::new();
@@ -365,9 +430,10 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 height={layout.height.to_string()} viewBox={format!("0 0 {} {}", layout.width, layout.height)}
                 style={format!("max-width:{}px", layout.width * MAX_SCALE)} role="group"
                 aria-label="The order flow and the status monitor: services, broker, topics and messages" data-testid="flow-svg"
-                data-layout={match *orientation { Orientation::Wide => "wide", Orientation::Narrow => "narrow" }}>
+                data-layout={match *orientation { Orientation::Wide => "wide", Orientation::Narrow => "narrow" }}
+                ref={svg_ref} {onfocusin} {onkeydown}>
                 <defs>{ for markers }</defs>
-                // Nodes first: the keyboard visits the states, then the topics.
+                // Nodes first: the arrow keys visit the states, then the topics.
                 { for nodes }
                 { for lines }
                 <FlowPulses trace={props.trace.clone()} version={props.version} orientation={*orientation}
@@ -378,5 +444,35 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 <span>{ "◔ working (time left)" }</span><span>{ "✓ done" }</span><span>{ "⚠ failed" }</span>
             </p>
         </section>
+    }
+}
+
+/// The keyboard item (`data-roving`) an event's target is, or lies in.
+fn roving_key(target: Option<web_sys::EventTarget>) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    target?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("[data-roving]")
+        .ok()??
+        .get_attribute("data-roving")
+}
+
+/// Moves the focus to the diagram's item named `key` (its `focusin` then makes it the Tab stop).
+fn focus_item(svg: &NodeRef, key: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(svg) = svg.cast::<web_sys::Element>() else {
+        return;
+    };
+    let Ok(items) = svg.query_selector_all("[data-roving]") else {
+        return;
+    };
+    let item = (0..items.length())
+        .filter_map(|i| items.item(i)?.dyn_into::<web_sys::Element>().ok())
+        .find(|item| item.get_attribute("data-roving").as_deref() == Some(key));
+    // An SVG element has `focus()` as an HTML element has (the HTMLOrSVGElement mixin); the
+    // binding calls it by name.
+    if let Some(item) = item {
+        let _ = item.unchecked_ref::<web_sys::HtmlElement>().focus();
     }
 }

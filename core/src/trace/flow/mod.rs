@@ -218,9 +218,43 @@ impl Edge {
     }
 }
 
+/// The diagram is one Tab stop (a roving tab stop, as WAI-ARIA's authoring practices describe
+/// for a composite widget): the keyboard reaches its nodes and edges with the arrow keys. Of
+/// `len` items in the order drawn (nodes, then edges), with the focus on item `at`: the index
+/// `key` (a `KeyboardEvent.key`) moves the focus to. `ArrowRight`/`ArrowDown` the next,
+/// `ArrowLeft`/`ArrowUp` the one before (neither wraps), `Home` the first, `End` the last;
+/// `None` for any other key, or no items.
+///
+/// ```
+/// use eda_core::trace::flow::roving_step;
+/// assert_eq!(roving_step(5, 1, "ArrowRight"), Some(2));
+/// assert_eq!(roving_step(5, 4, "ArrowDown"), Some(4));
+/// assert_eq!(roving_step(5, 0, "ArrowUp"), Some(0));
+/// assert_eq!(roving_step(5, 3, "Home"), Some(0));
+/// assert_eq!(roving_step(5, 3, "End"), Some(4));
+/// assert_eq!(roving_step(5, 3, "Tab"), None);
+/// ```
+pub fn roving_step(len: usize, at: usize, key: &str) -> Option<usize> {
+    let last = len.checked_sub(1)?;
+    let at = at.min(last);
+    match key {
+        "ArrowRight" | "ArrowDown" => Some((at + 1).min(last)),
+        "ArrowLeft" | "ArrowUp" => Some(at.saturating_sub(1)),
+        "Home" => Some(0),
+        "End" => Some(last),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roving_step_with_no_items_moves_nowhere() {
+        assert_eq!(roving_step(0, 0, "ArrowRight"), None);
+        assert_eq!(roving_step(0, 0, "End"), None);
+    }
 
     #[test]
     fn nodes_have_slugs_names_and_services() {
