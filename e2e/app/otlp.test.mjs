@@ -157,6 +157,35 @@ describeApp('otlp export', () => {
       }
     }));
 
+  // A newcomer's break-test (46-AX F1): a deadline's cancellation after a successful
+  // reservation went into OrderService's "process inventory/reserved" span, which turned ERROR
+  // and lasted until the deadline, pointing Jaeger's red at the reservation.
+  it('otlp: a deadline\'s cancellation is a span of its own, "publish orders/cancelled", and the reservation before it no error', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=3000&inventory_ms=100&saga_timeout_ms=1500`, async ({ page }) => {
+      await waitReady(page);
+      const witness = await watchEveryTopic(broker);
+      try {
+        const orderId = await placeOrder(page);
+        const stored = `eventstore/orders/${orderId}`;
+        await witness.waitFor((m) => m.topic === stored && m.json?.type === 'InventoryConfirmed', FLOW_TIMEOUT_MS, 'the reservation stored');
+        await witness.waitForOrder('orders/cancelled', orderId, FLOW_TIMEOUT_MS);
+        await witness.roundTrip();
+        const row = `[data-testid="order-row"][data-order-id="${orderId}"]`;
+        const file = await download(page, `${row} [data-testid="order-export-otlp"]`, `saga-${orderId}-deadline.otlp.json`);
+        const { spans } = parseOtlpJson(file.text);
+        const published = (span) => (span.attr('eda.published')?.values ?? []).map((v) => v.stringValue);
+        const reserved = spanOf(spans, 'OrderService', 'process inventory/reserved');
+        assert.equal(reserved.status, undefined, 'the reservation succeeded: no error');
+        assert.deepEqual(published(reserved), [stored], 'it stored the reservation, and published nothing else');
+        const deadline = spanOf(spans, 'OrderService', 'publish orders/cancelled');
+        assert.equal(deadline.kind, 4, 'PRODUCER: no delivery caused it');
+        assert.deepEqual(deadline.status, { code: 2, message: 'payment timed out' });
+        assert.deepEqual(new Set(published(deadline)), new Set([stored, 'orders/cancelled']));
+      } finally {
+        await witness.close();
+      }
+    }));
+
   it('otlp: the whole session exports one trace per order, each under its own root', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=100&inventory_ms=100`, async ({ page }) => {
       await waitReady(page);

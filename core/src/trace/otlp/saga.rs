@@ -22,11 +22,13 @@
 //!    the flow, from whatever was delivered last); a second delivery of a message the client
 //!    already had (a redelivery) causes nothing;
 //! 4. otherwise it starts a span of its own: the order form's `orders/created`, the cancellation
-//!    when a saga's deadline passes, anything published from a timer.
+//!    when a saga's deadline passes, anything published from a timer; named by the flow's
+//!    message, not by the event store's copy that OrderService publishes before it.
 //!
 //! **The event store and QueryService's projection.** OrderService's copy of each appended
 //! event on `eventstore/orders/<orderId>` is the order's (the topic names it) and joins the
-//! handling that appended it (rules 2 and 3). Each delivery of one to QueryService is a span of
+//! handling that appended it (rules 2 and 3; its cause told by the event it carries, as the
+//! message it records: an `OrderCancelled` by a failed result, or none, a deadline's). Each delivery of one to QueryService is a span of
 //! its own (its projection: `process eventstore/orders/<orderId>`, with the stored event's type,
 //! position and version); QueryService publishes nothing but the dead letter of an event it
 //! cannot read, which joins the span of that delivery.
@@ -83,6 +85,21 @@ fn causes(delivered: Option<&DomainEvent>, published: &TracedPacket) -> bool {
         COMMAND_REFUND_PAYMENT => result,
         COMMAND_RESERVE_INVENTORY => topic == ORDERS_CREATED,
         ORDERS_CREATED => false,
+        // OrderService's copy of an appended event: by the event, as the message it records
+        // (45-AX F1: the copy of a deadline's cancellation joined the last delivery, whatever
+        // it was, and its span, a successful reservation's, turned ERROR).
+        stored if stream_of_topic(stored).is_some() => {
+            match StoredEvent::decode(payload(published)).map(|e| e.event.type_name()) {
+                Ok("OrderCreated") => topic == ORDERS_CREATED,
+                Ok("InventoryConfirmed" | "InventoryFailed") => topic == INVENTORY_RESERVED,
+                Ok("PaymentConfirmed" | "PaymentFailed") => topic == PAYMENTS_PROCESSED,
+                Ok("OrderCompleted") => result && ok,
+                Ok("OrderCancelled") => result && !ok,
+                Ok("InventoryReleased") => topic == INVENTORY_RELEASED,
+                Ok("PaymentRefunded") => topic == PAYMENTS_REFUNDED,
+                _ => true,
+            }
+        }
         // A dead letter is the message the client could not handle.
         other if other.starts_with("deadletter/") => true,
         _ => true,
@@ -206,6 +223,22 @@ pub(crate) fn build(
                     })
                 };
                 let index = match resend.or(after_own).or_else(cause) {
+                    // A span of its own that only the store's copies began (a decision no
+                    // delivery caused, e.g. a deadline's cancellation: OrderService publishes
+                    // the copy first) is named by the flow's message that follows them, as
+                    // `mosquitto_sub` shows the decision: `publish orders/cancelled`.
+                    Some(index)
+                        if spans[index].span.kind == SpanKind::Producer
+                            && !is_stored(packet)
+                            && spans[index].published.iter().all(|p| is_stored(p)) =>
+                    {
+                        let head = new_span(packet, root_id, SpanKind::Producer, order_id);
+                        let span = &mut spans[index].span;
+                        span.name = head.name;
+                        span.attributes = head.attributes;
+                        span.events.extend(head.events);
+                        index
+                    }
                     Some(index) => {
                         spans[index].span.events.push(packet_event(packet));
                         index

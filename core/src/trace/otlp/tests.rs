@@ -564,6 +564,46 @@ fn each_event_store_message_is_the_order_s_and_queryservice_s_projection_a_span_
     assert_eq!(query, 4);
 }
 
+/// 45-AX F1: with the event store on, a deadline's cancellation after a successful reservation
+/// went into the reservation's span (the store's copy, published first, joined the last
+/// delivery), which turned ERROR and lasted until the cancellation was sent.
+#[test]
+fn with_the_event_store_a_deadline_s_cancellation_is_still_a_span_of_its_own() {
+    let mut wire = Wire::new(
+        settings(SagaStyle::Parallel, |s| {
+            s.delays.payment = Duration::from_millis(3000);
+            s.saga_timeout = Duration::from_millis(2000);
+        }),
+        QoS::AtLeastOnce,
+    );
+    wire.event_store = true;
+    wire.place(order(1), 2);
+    wire.settle();
+    let trace = order_trace(&wire.history, order(1)).unwrap();
+    assert_well_formed(&wire, &trace);
+    let topic = format!("eventstore/orders/{}", order(1));
+    let lines = summary(&trace);
+    for expected in [
+        format!("OrderService process inventory/reserved → {topic}"),
+        format!(
+            "OrderService publish orders/cancelled → {topic}, orders/cancelled ✕ payment timed out"
+        ),
+    ] {
+        assert!(lines.contains(&expected), "{expected} in {lines:#?}");
+    }
+    let reserved = span(&trace, ServiceId::Order, "process inventory/reserved");
+    assert!(
+        reserved.end - reserved.start < ONE_HANDLING,
+        "{reserved:#?}"
+    );
+    let deadline = span(&trace, ServiceId::Order, "publish orders/cancelled");
+    assert_eq!(deadline.kind, SpanKind::Producer);
+    assert_eq!(
+        deadline.attribute("messaging.destination.name"),
+        Some(&Value::Text("orders/cancelled".into()))
+    );
+}
+
 /// An event QueryService cannot read is dead-lettered in the span of its delivery, as an error.
 #[test]
 fn queryservice_s_dead_letter_of_an_unreadable_event_joins_its_projection_span() {
