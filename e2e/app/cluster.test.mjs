@@ -348,6 +348,8 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
       assert.equal(link.searchParams.get('broker'), a.wsUrl);
       assert.equal(link.searchParams.get('broker_order'), a.wsUrl, 'the override stays in the link');
       assert.equal(await page.getAttribute('[data-testid="service-broker-order"]', 'data-own'), 'true');
+      // The link names the page's broker for it: one broker, not one of its own (46-AX F3).
+      assert.match(await page.textContent('[data-testid="service-broker-order"]'), /\(the page's broker: \?broker_order= names the same one\)$/);
 
       // Every service on the page's broker: the overrides leave the link and the page.
       await page.click('[data-testid="service-brokers-reset"]');

@@ -152,6 +152,21 @@ impl ServiceBrokers {
     }
 }
 
+/// Whether two broker URLs of the link, as checked (`INPAGE` already read as `inpage`), name one
+/// broker: the same address, or both the in-page broker (a page runs one).
+///
+/// ```
+/// use eda_core::state::service_brokers::same_broker;
+/// assert!(same_broker("inpage", "inpage"));
+/// assert!(same_broker("ws://localhost:9001", "ws://localhost:9001"));
+/// assert!(!same_broker("ws://localhost:9001", "ws://localhost:9002"));
+/// assert!(!same_broker("inpage", "ws://localhost:9001"));
+/// ```
+pub fn same_broker(a: &str, b: &str) -> bool {
+    use broker_bridge::url::is_in_page;
+    a == b || (is_in_page(a) && is_in_page(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

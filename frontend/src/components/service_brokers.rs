@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::outside_text::{outside, sentence};
 use eda_core::services::ServiceId;
-use eda_core::state::service_brokers::{param_of, ServiceBrokers};
+use eda_core::state::service_brokers::{param_of, same_broker, ServiceBrokers};
 
 #[derive(Properties, PartialEq)]
 pub struct ServiceBrokersProps {
@@ -31,7 +31,11 @@ pub fn ServiceBrokersList(props: &ServiceBrokersProps) -> Html {
             <li data-testid={format!("service-broker-{}", service.slug())} data-broker={url.to_owned()}
                 data-own={own.is_some().to_string()}>
                 <span class="name">{ service.name() }</span>{ " → " }<code>{ outside(url) }</code>
-                { if own.is_some() {
+                { if own.is_some() && same_broker(url, &props.page_url) {
+                    // One in-page broker per page, and one broker per address (46-AX F3: the
+                    // in-page broker named twice read as a broker of its own).
+                    format!(" (the page's broker: ?{}= names the same one)", param_of(service))
+                } else if own.is_some() {
                     let which = if broker_bridge::url::is_in_page(url) { "the in-page broker, " } else { "" };
                     format!(" ({which}its own, from ?{}=)", param_of(service))
                 } else {
