@@ -693,8 +693,8 @@ pub fn namespace_from_query(param: Option<&str>) -> (Namespace, Option<String>) 
             Namespace::none(),
             Some(format!(
                 "Ignored ?ns={} in the link: {e}. Running without a topic namespace (the \
-                 flow's own topics, orders/created and the rest, shared with every page on this \
-                 broker).",
+                 flow's own topics, orders/created and the rest, as any other page on the same \
+                 broker uses them; the in-page broker has no other page).",
                 quoted(param.unwrap_or_default())
             )),
         ),
@@ -1319,6 +1319,9 @@ mod query_tests {
                 error.starts_with("Ignored ?ns=") && error.contains("without a topic namespace"),
                 "{error}"
             );
+            // True on the in-page broker too, which no other page reaches (46-AX F4: "shared
+            // with every page on this broker").
+            assert!(error.ends_with("the in-page broker has no other page)."), "{error}");
         }
         let state = State::from_link([("ns", "school/class-7")], "t");
         assert_eq!(state.namespace.value(), Some("school/class-7"));
