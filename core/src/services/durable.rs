@@ -297,7 +297,8 @@ impl Restored {
         let died = |service, step: &str, done: &str| match self.died.get(&service) {
             Some(&n) if n > 0 => format!(
                 "; the {step} of {} was under way at the reload and died with the page, as in a \
-                 crash (nothing {done}: a copy of the order, by Deliver again, is {done})",
+                 crash (nothing {done}: a copy of the order that comes again is {done}, not taken \
+                 for a duplicate)",
                 if n == 1 {
                     "1 of them".to_owned()
                 } else {

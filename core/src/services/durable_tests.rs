@@ -758,7 +758,8 @@ fn a_reload_with_a_charge_under_way_says_it_died_with_the_page() {
         line,
         "restored from the tab's database after a reload: 0 charges, 1 order processed; the \
          charge of 1 of them was under way at the reload and died with the page, as in a crash \
-         (nothing charged: a copy of the order, by Deliver again, is charged)"
+         (nothing charged: a copy of the order that comes again is charged, not taken for a \
+         duplicate)"
     );
     assert!(charges(&mut flow, 5_000), "a copy is charged");
 }

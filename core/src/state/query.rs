@@ -1321,7 +1321,10 @@ mod query_tests {
             );
             // True on the in-page broker too, which no other page reaches (46-AX F4: "shared
             // with every page on this broker").
-            assert!(error.ends_with("the in-page broker has no other page)."), "{error}");
+            assert!(
+                error.ends_with("the in-page broker has no other page)."),
+                "{error}"
+            );
         }
         let state = State::from_link([("ns", "school/class-7")], "t");
         assert_eq!(state.namespace.value(), Some("school/class-7"));
