@@ -160,6 +160,45 @@ describeApp('broker URLs and capabilities', () => {
     });
   });
 
+  // A newcomer's break-test (46-AY F1): Mosquitto with max_inflight_messages 1 took ten QoS 2
+  // orders under MQTT 3.1.1 (PUBREC for each) and delivered two; each lost row said only
+  // "inventory and payment timed out", and OrderService's log named causes that did not apply.
+  it('Mosquitto with max_inflight_messages 1, MQTT 3.1.1 and ?qos=2: the orders it took and delivered to nobody are said so on their rows, and OrderService\'s log names the in-flight limit', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    await onOwnMosquitto(t, { max_inflight_messages: 1 }, '&qos=2&payment_ms=0&inventory_ms=0&saga_timeout_ms=2000', async ({ page }, limited) => {
+      await waitReady(page, limited);
+      const witness = await startWitness({ tcpPort: limited.tcpPort, topics: ['orders/created'] });
+      try {
+        await page.click('[data-testid="place-ten"]');
+        await page.waitForFunction(() => {
+          const rows = [...document.querySelectorAll('[data-testid="order-row"]')];
+          return rows.length === 10 && rows.every((r) => ['Completed', 'Cancelled'].includes(r.dataset.status));
+        }, null, { timeout: 4 * FLOW_TIMEOUT_MS });
+        const rows = await page.$$eval('[data-testid="order-row"]', (els) => els.map((r) => ({
+          id: r.dataset.orderId,
+          status: r.dataset.status,
+          undelivered: r.querySelector('[data-testid="order-undelivered"]')?.textContent ?? null,
+        })));
+        await witness.roundTrip();
+        const onTheWire = new Set(witness.messages.map((m) => m.json?.orderId));
+        const lost = rows.filter((r) => !onTheWire.has(r.id));
+        assert.ok(lost.length > 0, `the broker discarded some orders (the case needs it): ${JSON.stringify(rows)}`);
+        for (const row of rows) {
+          if (onTheWire.has(row.id)) {
+            assert.equal(row.undelivered, null, `${row.id} reached the witness: no note`);
+          } else {
+            assert.equal(row.status, 'Cancelled', `${row.id}, delivered to nobody, ends at its deadline`);
+            assert.equal(row.undelivered, "the broker took its orders/created and delivered it to no client of this page, so no participant heard of the order (OrderService's log names the likely causes)");
+          }
+        }
+        const logged = page.locator('[data-testid="log-entry"][data-service="order"]', { hasText: 'max_inflight_messages' }).first();
+        await logged.waitFor({ timeout: FLOW_TIMEOUT_MS });
+        assert.match(await logged.textContent(), /never came back from the broker, which acknowledged it\. At QoS 2 under MQTT 3\.1\.1 the likeliest cause is the broker's limit of QoS 2 messages in flight from one client \(Mosquitto's max_inflight_messages\)/);
+      } finally {
+        await witness.close();
+      }
+    });
+  });
+
   it('Mosquitto with max_qos 1, MQTT 3.1.1 and ?qos=2: to another broker in the broker bar and back, the learned QoS 1 holds (the session is present, no SUBACK teaches it again), no PUBLISH above it, the order goes at QoS 1', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const limited = await startBroker({ settings: { max_qos: 1 } });
     setLateBroker(limited);

@@ -369,6 +369,10 @@ pub struct OrderRow {
     /// page's PaymentService, then InventoryService, received for the order
     /// ([`OrderRow::compensating`]).
     compensation_heard: [u32; 2],
+    /// How many times this page's OrderService published the order's `orders/created`, and
+    /// how many deliveries of it any of the page's clients received
+    /// ([`OrderRow::undelivered_note`]).
+    created_flow: [u32; 2],
     /// The identities of the steps a restored row took from PaymentService's and
     /// InventoryService's memory alone ([`OrderBook::take_participants`]): OrderService's
     /// store did not hold them ([`OrderRow::kept_step`]).
@@ -406,6 +410,7 @@ impl OrderRow {
             heard_by_order: Vec::new(),
             kept_only: Vec::new(),
             compensation_heard: [0; 2],
+            created_flow: [0; 2],
         }
     }
 
@@ -1282,6 +1287,26 @@ impl OrderRow {
         }
     }
 
+    /// A cancelled order whose `orders/created` this page's OrderService published and none of
+    /// the page's clients received, not even OrderService's own subscription: the broker took
+    /// it (it refused nothing, else the row is refused) and delivered it to nobody, so no
+    /// participant heard of the order and its deadline ended it. `None` otherwise (a newcomer's
+    /// break-test, 46-AY F1: Mosquitto with `max_inflight_messages 1` discarded 8 of 10 QoS 2
+    /// orders under MQTT 3.1.1, and each row said only "inventory and payment timed out").
+    pub fn undelivered_note(&self) -> Option<String> {
+        let [sent, delivered] = self.created_flow;
+        (self.status == OrderStatus::Cancelled
+            && sent > 0
+            && delivered == 0
+            && self.refused.is_none()
+            && self.dead_lettered.is_none())
+        .then(|| {
+            "the broker took its orders/created and delivered it to no client of this page, so \
+             no participant heard of the order (OrderService's log names the likely causes)"
+                .to_owned()
+        })
+    }
+
     /// An order with two different outcomes on the wire ([`OrderRow::other_outcome`]): `also
     /// on the wire: orders/cancelled ("by hand"): two outcomes for one order, so more than
     /// OrderService published one (on an open broker any client may)`. `None` while every
@@ -1610,6 +1635,13 @@ impl OrderBook {
         else {
             return;
         };
+        if let DomainEvent::OrderCreated(_) = message {
+            match packet.direction {
+                Direction::Outgoing if service == ServiceId::Order => row.created_flow[0] += 1,
+                Direction::Incoming => row.created_flow[1] += 1,
+                Direction::Outgoing => {}
+            }
+        }
         match message {
             DomainEvent::OrderCreated(_) if recreated => row.created_seq = Some(packet.seq),
             DomainEvent::OrderCreated(_) => {

@@ -167,6 +167,7 @@ fn row_view(
     let decided = row.decided_note(stored);
     let undone_after = row.undone_after_completion();
     let other_outcome = row.other_outcome_note();
+    let undelivered = row.undelivered_note();
     html! {
         <tr key={id.clone()} role="row" data-testid="order-row" data-order-id={id.clone()} data-status={status}
             data-start={row.start.word()}
@@ -184,6 +185,9 @@ fn row_view(
                 }
                 if let Some(text) = decided {
                     { " " }<span class="note line decided" data-testid="order-decided">{ text }</span>
+                }
+                if let Some(text) = undelivered {
+                    { " " }<span class="note line forgotten" data-testid="order-undelivered">{ text }</span>
                 }
                 if let Some(text) = compensating {
                     { " " }<span class="note line compensating" data-testid="order-compensating">{ text }</span>

@@ -2706,3 +2706,44 @@ fn a_charge_left_that_no_client_of_the_page_made_is_named_after_the_tries() {
         )
     );
 }
+
+/// 46-AY F1: the broker acknowledged a QoS 2 orders/created and delivered it to nobody (past
+/// Mosquitto's in-flight limit under MQTT 3.1.1); the row, cancelled at its deadline, says so.
+#[test]
+fn an_order_the_broker_took_and_delivered_to_no_client_says_so_once_cancelled() {
+    use crate::services::ServiceId;
+    use broker_bridge::Direction::{Incoming, Outgoing};
+    let order = ServiceId::Order;
+    let mut history = PacketHistory::new(100);
+    record(&mut history, order, "eda-t-order", Outgoing, &created(1));
+    let note = |history: &PacketHistory| {
+        OrderBook::from_packets(history, 10)
+            .row(id(1))
+            .unwrap()
+            .undelivered_note()
+    };
+    assert_eq!(note(&history), None, "not ended yet");
+    record(&mut history, order, "eda-t-order", Outgoing, &timed_out(1));
+    assert_eq!(
+        note(&history).as_deref(),
+        Some("the broker took its orders/created and delivered it to no client of this page, so no participant heard of the order (OrderService's log names the likely causes)")
+    );
+    // Delivered to one client of the page (here NotificationService): not the broker's drop.
+    let mut delivered = PacketHistory::new(100);
+    record(&mut delivered, order, "eda-t-order", Outgoing, &created(1));
+    record(
+        &mut delivered,
+        ServiceId::Notification,
+        "eda-t-notification",
+        Incoming,
+        &created(1),
+    );
+    record(
+        &mut delivered,
+        order,
+        "eda-t-order",
+        Outgoing,
+        &timed_out(1),
+    );
+    assert_eq!(note(&delivered), None);
+}
