@@ -237,8 +237,9 @@ pub fn held_line(model: &ReadModel, store: &EventStore, strangers: &[u64]) -> Op
         "Rebuild projects the order from the event store."
     } else {
         "Each is projected as soon as the version it waits for arrives. If that never comes \
-         (published while QueryService was not subscribed, or lost by a broker that restarted), \
-         Rebuild projects the order from the event store."
+         (published while QueryService was not subscribed, lost by a broker that restarted, or \
+         dropped by the broker, e.g. over its message size limit: its log says so), Rebuild \
+         projects the order from the event store."
     };
     Some(format!(
         "Holding {events} that arrived before the version {they}: {}. {after}",
@@ -984,8 +985,9 @@ mod tests {
                  the version it follows: OrderCancelled (version 2 of order-{STREAM}, position \
                  6) waits for version 1. Each is projected as soon as the version it waits for \
                  arrives. If that never comes (published while QueryService was not subscribed, \
-                 or lost by a broker that restarted), Rebuild projects the order from the event \
-                 store."
+                 lost by a broker that restarted, or dropped by the broker, e.g. over its \
+                 message size limit: its log says so), Rebuild projects the order from the \
+                 event store."
             )
         );
         model.project(&hand_published(
@@ -1059,7 +1061,7 @@ mod tests {
         // Not refused (no stranger there): the version may still come.
         assert!(held_line(&model, &store, &[])
             .unwrap()
-            .ends_with("Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, or lost by a broker that restarted), Rebuild projects the order from the event store."));
+            .ends_with("Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, lost by a broker that restarted, or dropped by the broker, e.g. over its message size limit: its log says so), Rebuild projects the order from the event store."));
     }
 
     #[test]
