@@ -636,7 +636,9 @@ describeApp('misbehaving brokers and peers', () => {
         const refusedId = await placeOrder(page);
         const row = page.locator(`[data-testid="order-row"][data-order-id="${refusedId}"][data-status="Refused"]`);
         await row.waitFor({ timeout: 20_000 });
-        assert.match((await row.locator('[data-testid="order-refused"]').textContent()) ?? '', /the broker answered its orders\/created with Packet too large \(0x95\): it published nothing/);
+        assert.match((await row.locator('[data-testid="order-refused"]').textContent()) ?? '', /the broker answered its orders\/created with Packet too large \(0x95\): it published nothing.*Place a smaller order \(fewer lines\), or raise the broker's limit \(Mosquitto's message_size_limit\): the same order is refused again$/);
+        // The same bytes would be refused again (46-AY F3: the row offered Deliver again).
+        assert.equal(await row.locator('[data-testid="order-deliver-again"]').count(), 0, 'no Deliver again');
         assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-refused'), '1');
         assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-open'), '0');
         // The connection stays: no malformed-packet loop, and the next order goes through.

@@ -343,6 +343,8 @@ pub struct OrderRow {
     /// (a newcomer's break-test, 34-K F5: such orders stayed "Pending …" for ever, the reason
     /// only in a log line that scrolled away). `None` otherwise.
     pub refused: Option<String>,
+    /// The reason code of [`OrderRow::refused`], for [`OrderRow::refused_advice`].
+    refused_code: Option<broker_bridge::ReasonCode>,
     /// The identities (topic and id, [`DomainEvent::identity`]) of the results this page's
     /// OrderService received for the order, and when (the packets' clock): a result another of
     /// the page's clients published and OrderService never received was dropped on the way, or
@@ -407,6 +409,7 @@ impl OrderRow {
             refused_results: Vec::new(),
             dead_lettered: None,
             refused: None,
+            refused_code: None,
             heard_by_order: Vec::new(),
             kept_only: Vec::new(),
             compensation_heard: [0; 2],
@@ -1167,6 +1170,29 @@ impl OrderRow {
         self.refused.is_some() && !self.status.is_terminal() && self.steps.is_empty()
     }
 
+    /// What to do about a refused `orders/created` ([`OrderRow::refused`]), and whether the
+    /// same message could pass another time (*Deliver again* sends the same bytes). Too large
+    /// (0x95, MQTT 5.0 §3.4.2.1) is refused again every time: a smaller order, or a larger
+    /// limit (a newcomer's break-test, 46-AY F3: "Place it again" for an order over Mosquitto's
+    /// `message_size_limit`); not authorized (0x87) until the broker's access rules change;
+    /// anything else (e.g. Quota exceeded, 0x97) may pass later.
+    pub fn refused_advice(&self) -> (&'static str, bool) {
+        use broker_bridge::ReasonCode as R;
+        match self.refused_code {
+            Some(R::PacketTooLarge) => (
+                "Place a smaller order (fewer lines), or raise the broker's limit (Mosquitto's \
+                 message_size_limit): the same order is refused again",
+                false,
+            ),
+            Some(R::NotAuthorized) => (
+                "The broker's access rules forbid OrderService to publish orders/created: the \
+                 same order is refused until they allow it",
+                true,
+            ),
+            _ => ("Place it again", true),
+        }
+    }
+
     pub fn is_dead_lettered(&self) -> bool {
         self.dead_lettered.is_some() && !self.status.is_terminal()
     }
@@ -1782,6 +1808,7 @@ impl OrderBook {
                 };
                 if identity.0 == crate::domain::topics::ORDERS_CREATED {
                     row.refused = Some(reason);
+                    row.refused_code = Some(ack.reason);
                 } else if !row.refused_results.iter().any(|(i, _)| *i == identity) {
                     row.refused_results.push((identity, reason));
                 }

@@ -148,7 +148,7 @@ fn row_view(
         let state = html! {
             <><span aria-hidden="true">{ "✕" }</span>{ " Refused by the broker" }
               { " " }<span class="note line" data-testid="order-refused">
-                { format!("the broker answered its orders/created with {reason}: it published nothing, so no other service heard of the order, nothing was charged or reserved, and no deadline will end it. Place it again") }</span></>
+                { format!("the broker answered its orders/created with {reason}: it published nothing, so no other service heard of the order, nothing was charged or reserved, and no deadline will end it. {}", row.refused_advice().0) }</span></>
         };
         ("Refused", state)
     } else {
@@ -248,7 +248,8 @@ fn row_view(
             </td>
             <td role="cell" class={classes!(row.created_seq.is_none().then_some("no-value"))}
                 data-label="Redelivery">
-                if let (Some(on_again), Some(seq)) = (on_again, row.created_seq) {
+                // Not for an order the broker refuses every time (too large).
+                if let (Some(on_again), Some(seq), true) = (on_again, row.created_seq, !row.is_refused() || row.refused_advice().1) {
                     <button type="button" class="small" data-testid="order-deliver-again"
                         aria-label={format!("Deliver order {} again", &id[..8])}
                         onclick={{ let on_again = on_again.clone(); Callback::from(move |_: MouseEvent| on_again.emit(seq)) }}>

@@ -2014,6 +2014,11 @@ fn an_orders_created_the_broker_refused_marks_its_row_refused_not_open() {
     let row = book.row(order(1)).unwrap();
     assert_eq!(row.refused.as_deref(), Some("Quota exceeded (0x97)"));
     assert!(row.is_refused());
+    assert_eq!(
+        row.refused_advice(),
+        ("Place it again", true),
+        "a quota frees up"
+    );
     assert!(!book.row(order(2)).unwrap().is_refused());
     let counts = book.counts();
     assert_eq!((counts.refused, counts.open), (1, 1));
@@ -2746,4 +2751,41 @@ fn an_order_the_broker_took_and_delivered_to_no_client_says_so_once_cancelled() 
         &timed_out(1),
     );
     assert_eq!(note(&delivered), None);
+}
+
+/// A newcomer's break-test (46-AY F3): an order over Mosquitto's `message_size_limit`, refused
+/// Packet too large (0x95), was told "Place it again" and offered *Deliver again*: the same
+/// bytes are refused every time.
+#[test]
+fn an_order_refused_for_its_size_is_told_to_shrink_not_to_go_again() {
+    use crate::services::ServiceId;
+    use crate::trace::script::{order, Script};
+    use broker_bridge::packet::{Ack, Packet, ReasonCode};
+    use broker_bridge::{Direction, ProtocolVersion, QoS};
+    for (code, advice, again) in [
+        (ReasonCode::PacketTooLarge, "Place a smaller order (fewer lines), or raise the broker's limit (Mosquitto's message_size_limit): the same order is refused again", false),
+        (ReasonCode::NotAuthorized, "The broker's access rules forbid OrderService to publish orders/created: the same order is refused until they allow it", true),
+    ] {
+        let mut script = Script::new(ProtocolVersion::V5);
+        script.connect_all();
+        let id = script
+            .publish(ServiceId::Order, Direction::Outgoing, crate::domain::topics::ORDERS_CREATED, order(1), QoS::AtLeastOnce)
+            .unwrap();
+        // Mosquitto answers a PUBLISH over its limit with PUBACK 0x95, a code MQTT 5.0 does
+        // not list for PUBACK (§3.4.2.1): the decoder takes it, the encoder would not, so the
+        // event carries a valid PUBACK's bytes (the book reads the packet, not the bytes).
+        let mut event = crate::trace::script::event_for(
+            ServiceId::Order,
+            1_000,
+            Direction::Incoming,
+            Packet::PubAck(Ack::with_reason(id, ReasonCode::NotAuthorized)),
+            ProtocolVersion::V5,
+        );
+        event.packet = Packet::PubAck(Ack::with_reason(id, code));
+        script.history.record(ServiceId::Order, &event);
+        let book = OrderBook::from_packets(&script.history, 10);
+        let row = book.row(order(1)).unwrap();
+        assert!(row.is_refused(), "{code:?}");
+        assert_eq!(row.refused_advice(), (advice, again), "{code:?}");
+    }
 }
