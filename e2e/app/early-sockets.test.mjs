@@ -52,6 +52,17 @@ describeApp('early sockets', () => {
       }
     }));
 
+  // A newcomer's break-test (46-AY F4): the page said it ignored ?broker=ws://…/%zz (a broken
+  // percent escape) and used ws://localhost:9001, yet the page script had opened six sockets to
+  // the ignored address.
+  it('a ?broker= the page ignores (a broken percent escape): no socket to it', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, null, async ({ page }) => {
+      await open(page, `/?broker=${broker.wsUrl}/%25zz`);
+      await page.waitForFunction(() => document.body.innerText.includes('Ignored ?broker= in the link'));
+      const sockets = await page.evaluate(() => window.__seen.sockets.map((s) => s.url));
+      assert.deepEqual(sockets.filter((url) => url.includes('%zz')), [], sockets.join(', '));
+    }));
+
   it('?broker=inpage: no WebSocket at all', { timeout: CASE_TIMEOUT_MS }, (t) =>
     withApp(t, null, async ({ page }) => {
       await open(page, '/?broker=inpage');
