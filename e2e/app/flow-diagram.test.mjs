@@ -394,6 +394,21 @@ describeApp('flow diagram', () => {
       await page.keyboard.press('Shift+Tab');
       assert.equal(await focused(), lastEdge, 'Shift+Tab returns to the item last focused');
       assert.equal(await page.$$eval('[data-testid="flow-svg"] [tabindex="0"]', (els) => els.length), 1, 'still one Tab stop');
+      // The focused edge leaves the diagram with a switch of saga style (orchestration has no
+      // orders/created to PaymentService): the item now holding the focus is the Tab stop
+      // (46-AZ F1: the focus stayed on an element of tabindex -1, and the stop went back to the
+      // first node).
+      const gone = '[data-roving="edge-broker-payment-orders/created"]';
+      await page.focus(gone);
+      await page.selectOption('#saga-style', 'orchestration');
+      await page.waitForFunction((gone) => !document.querySelector(gone), gone);
+      const holder = await page.evaluate(() => ({
+        inside: document.activeElement?.closest('[data-testid="flow-svg"]') !== null,
+        tabindex: document.activeElement?.getAttribute('tabindex'),
+        stops: document.querySelectorAll('[data-testid="flow-svg"] [tabindex="0"]').length,
+      }));
+      assert.deepEqual(holder, { inside: true, tabindex: '0', stops: 1 });
+      await page.selectOption('#saga-style', 'parallel');
 
       // A refused order shows on the form's node.
       await page.click('[data-testid="place-order"]');

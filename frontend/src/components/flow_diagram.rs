@@ -272,8 +272,9 @@ fn overflow_badge(line: &EdgeLine, hidden: usize) -> Html {
 #[component]
 pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
     let orientation = use_state_eq(current_orientation);
-    // The keyboard item last focused (`data-roving`), which keeps the Tab stop.
-    let focused = use_state_eq(|| None::<String>);
+    // The keyboard item last focused (`data-roving`) and its place among the items, which
+    // keep the Tab stop.
+    let focused = use_state_eq(|| None::<(String, usize)>);
     {
         let orientation = orientation.clone();
         use_window_resize(move || orientation.set(current_orientation()));
@@ -323,7 +324,8 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
 
     let layout = flow_layout(*orientation, saga);
     // The keyboard's items in the order drawn; the Tab stop is the last one focused, while it
-    // is drawn, else the first.
+    // is drawn; else the one now in its place (the element drawn there, which kept the focus
+    // when a switch of saga style took its edge away: 46-AZ F1), else the first.
     let keys: Vec<String> = layout
         .nodes
         .iter()
@@ -335,17 +337,34 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         .map(|b| node_key(b.node))
         .chain(layout.lines.iter().map(edge_key))
         .collect();
-    let stop = (*focused)
-        .clone()
-        .filter(|key| keys.contains(key))
-        .or_else(|| keys.first().cloned())
-        .unwrap_or_default();
+    let stop = match &*focused {
+        Some((key, _)) if keys.contains(key) => key.clone(),
+        Some((_, at)) => keys
+            .get((*at).min(keys.len().saturating_sub(1)))
+            .cloned()
+            .unwrap_or_default(),
+        None => keys.first().cloned().unwrap_or_default(),
+    };
     let svg_ref = use_node_ref();
+    {
+        // After each redraw: the element holding the focus may stand for another item now (a
+        // switch of saga style took the focused edge away and its element was reused for
+        // another, 46-AZ F1); that item becomes the Tab stop.
+        let (focused, keys, stop, svg_ref) =
+            (focused.clone(), keys.clone(), stop.clone(), svg_ref.clone());
+        use_effect(move || {
+            if let Some(key) = focused_item(&svg_ref).filter(|key| *key != stop) {
+                let at = keys.iter().position(|k| *k == key).unwrap_or_default();
+                focused.set(Some((key, at)));
+            }
+        });
+    }
     let onfocusin = {
-        let focused = focused.clone();
+        let (focused, keys) = (focused.clone(), keys.clone());
         Callback::from(move |e: FocusEvent| {
             if let Some(key) = roving_key(e.target()) {
-                focused.set(Some(key));
+                let at = keys.iter().position(|k| *k == key).unwrap_or_default();
+                focused.set(Some((key, at)));
             }
         })
     };
@@ -456,6 +475,16 @@ fn roving_key(target: Option<web_sys::EventTarget>) -> Option<String> {
         .closest("[data-roving]")
         .ok()??
         .get_attribute("data-roving")
+}
+
+/// The keyboard item (`data-roving`) of the diagram that holds the document's focus, if any.
+fn focused_item(svg: &NodeRef) -> Option<String> {
+    let svg = svg.cast::<web_sys::Element>()?;
+    let active = gloo::utils::document().active_element()?;
+    if !svg.contains(Some(&active)) {
+        return None;
+    }
+    roving_key(Some(active.into()))
 }
 
 /// Moves the focus to the diagram's item named `key` (its `focusin` then makes it the Tab stop).
