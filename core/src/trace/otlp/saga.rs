@@ -17,7 +17,9 @@
 //!    publishing two messages, e.g. a cancellation and the compensation commands);
 //! 3. otherwise the latest delivery to that client whose message can cause it (a payment result
 //!    from `orders/created`, a successful `inventory/reserved` or `commands/payment/charge`; a
-//!    release from `orders/cancelled` or `commands/inventory/release`; `orders/confirmed` from a
+//!    release from `orders/cancelled` or `commands/inventory/release`; orchestration's refund
+//!    or release command from a result delivered after the client published the cancellation
+//!    (a late result), never one before (a command sent again by a timer); `orders/confirmed` from a
 //!    successful result, `orders/cancelled` from a failed one…; a dead letter, or a topic outside
 //!    the flow, from whatever was delivered last); a second delivery of a message the client
 //!    already had (a redelivery) causes nothing;
@@ -169,6 +171,11 @@ pub(crate) fn build(
     let mut sent_in: HashMap<(&str, MessageKey), usize> = HashMap::new();
     // The span that last published each message, for the links of those it is delivered to.
     let mut producer: HashMap<MessageKey, usize> = HashMap::new();
+    // Per client: when it first published the order's cancellation. A compensating command
+    // (orchestration's refund or release) is caused by a result delivered after it (a late
+    // result, undone at once), never by one before: a command sent again later is the
+    // compensation check's timer (46-AZ F2: its retry joined the successful reservation's span).
+    let mut cancelled_at: HashMap<&str, Duration> = HashMap::new();
 
     for &packet in publishes {
         let client = packet.client_id.as_str();
@@ -212,11 +219,19 @@ pub(crate) fn build(
                     }
                     _ => None,
                 };
+                let compensating = matches!(
+                    topic,
+                    topics::COMMAND_REFUND_PAYMENT | topics::COMMAND_RELEASE_INVENTORY
+                );
+                let cancelled = cancelled_at.get(client).copied();
                 let cause = || {
                     deliveries.get(client).and_then(|list| {
                         list.iter().rev().copied().find(|&i| {
                             let handling = &spans[i];
+                            let in_time = !compensating
+                                || cancelled.is_some_and(|at| handling.span.start >= at);
                             !handling.redelivery
+                                && in_time
                                 && (causes(handling.delivered.as_deref(), packet)
                                     || (handling.stored && is_dead_letter(packet)))
                         })
@@ -256,6 +271,9 @@ pub(crate) fn build(
                     }
                 };
                 spans[index].published.push(packet);
+                if topic == topics::ORDERS_CANCELLED {
+                    cancelled_at.entry(client).or_insert(packet.at);
+                }
                 sent_in.entry((client, message_key)).or_insert(index);
                 producer.insert(message_key, index);
                 last.insert(client, (index, Some(packet.at)));

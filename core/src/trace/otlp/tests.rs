@@ -604,6 +604,41 @@ fn with_the_event_store_a_deadline_s_cancellation_is_still_a_span_of_its_own() {
     );
 }
 
+/// 46-AZ F2: under orchestration, the refund command OrderService sent again from its
+/// compensation check's timer joined the successful reservation's span (the last result
+/// delivered), which then carried a refund and was marked a compensation.
+#[test]
+fn orchestration_s_refund_sent_again_by_a_timer_joins_no_earlier_handling() {
+    let mut wire = Wire::new(
+        settings(SagaStyle::Orchestration, |s| {
+            s.delays.payment = Duration::from_millis(3000);
+            s.delays.inventory = Duration::from_millis(100);
+            s.saga_timeout = Duration::from_millis(1500);
+        }),
+        QoS::AtLeastOnce,
+    );
+    wire.event_store = true;
+    wire.place(order(1), 2);
+    wire.settle();
+    let trace = order_trace(&wire.history, order(1)).unwrap();
+    assert_well_formed(&wire, &trace);
+    let reserved = span(&trace, ServiceId::Order, "process inventory/reserved");
+    assert_eq!(
+        reserved.attribute("eda.saga.compensation"),
+        None,
+        "{:#?}",
+        summary(&trace)
+    );
+    let Some(Value::Texts(published)) = reserved.attribute("eda.published") else {
+        panic!("{:#?}", summary(&trace));
+    };
+    assert!(
+        !published.iter().any(|t| t == "commands/payment/refund"),
+        "{:#?}",
+        summary(&trace)
+    );
+}
+
 /// An event QueryService cannot read is dead-lettered in the span of its delivery, as an error.
 #[test]
 fn queryservice_s_dead_letter_of_an_unreadable_event_joins_its_projection_span() {
