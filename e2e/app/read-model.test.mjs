@@ -296,7 +296,7 @@ describeApp('read model', () => {
         await held.waitFor();
         assert.equal(
           ((await held.textContent()) ?? '').trim(),
-          `Caught up: projected to position 4 of 4. Holding 1 event that arrived before the version it follows: OrderCancelled (version 2 of order-${stream}, position 6) waits for version 1. Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, lost by a broker that restarted, or dropped by the broker, e.g. over its message size limit: its log says so), Rebuild projects the order from the event store.`,
+          `Caught up: projected to position 4 of 4. Holding 1 event that arrived before the version it follows: OrderCancelled (version 2 of order-${stream}, position 6) waits for version 1. Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, lost by a broker that restarted, or dropped by the broker, e.g. over its message size limit: the broker's log says so), Rebuild projects the order from the event store.`,
         );
         assert.equal(await page.textContent('[data-testid="query-totals"]'), '1 order: 1 completed, 0 cancelled, 0 open; revenue 59.98', 'nothing applied yet');
 

@@ -238,7 +238,7 @@ pub fn held_line(model: &ReadModel, store: &EventStore, strangers: &[u64]) -> Op
     } else {
         "Each is projected as soon as the version it waits for arrives. If that never comes \
          (published while QueryService was not subscribed, lost by a broker that restarted, or \
-         dropped by the broker, e.g. over its message size limit: its log says so), Rebuild \
+         dropped by the broker, e.g. over its message size limit: the broker's log says so), Rebuild \
          projects the order from the event store."
     };
     Some(format!(
@@ -986,7 +986,7 @@ mod tests {
                  6) waits for version 1. Each is projected as soon as the version it waits for \
                  arrives. If that never comes (published while QueryService was not subscribed, \
                  lost by a broker that restarted, or dropped by the broker, e.g. over its \
-                 message size limit: its log says so), Rebuild projects the order from the \
+                 message size limit: the broker's log says so), Rebuild projects the order from the \
                  event store."
             )
         );
@@ -1061,7 +1061,7 @@ mod tests {
         // Not refused (no stranger there): the version may still come.
         assert!(held_line(&model, &store, &[])
             .unwrap()
-            .ends_with("Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, lost by a broker that restarted, or dropped by the broker, e.g. over its message size limit: its log says so), Rebuild projects the order from the event store."));
+            .ends_with("Each is projected as soon as the version it waits for arrives. If that never comes (published while QueryService was not subscribed, lost by a broker that restarted, or dropped by the broker, e.g. over its message size limit: the broker's log says so), Rebuild projects the order from the event store."));
     }
 
     #[test]
