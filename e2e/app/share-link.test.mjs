@@ -59,6 +59,19 @@ describeApp('share link', () => {
         const where = await page.evaluate(() => ({ scrollY, top: document.getElementById('sequence-title')?.getBoundingClientRect().top }));
         assert.fail(`the sequence diagram's heading is not at the top of the window: ${JSON.stringify(where)}`);
       });
+      // An anchor is no parameter: nothing said of it.
+      assert.equal(await page.locator('[data-testid="link-notice"]').count(), 0);
+    }));
+
+  // A newcomer's break-test (46-AZ F5): `?ns=bad#value&broker=inpage` ran under namespace `bad`
+  // on the default broker, and nothing said what followed the # was dropped.
+  it('parameters after a # in the link: the page says it read none of them, and how to write a # in a value', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&ns=bad#value&qos=2`, async ({ page }) => {
+      await waitReady(page);
+      const notice = page.locator('[data-testid="link-notice"]');
+      await notice.waitFor({ state: 'visible' });
+      assert.match((await notice.textContent()) ?? '', /Ignored the end of the link after its #, "#value&qos=2": a # ends the address's query, so no parameter after it is read \(the value before it stops there\); inside a value, write # as %23\./);
+      assert.equal(await page.inputValue('#qos-orders'), '1', 'qos=2 after the # was not read');
     }));
 
   it('bad values in the link: each echoed with its invisible characters named, a repeated key named, words fit for the link', { timeout: CASE_TIMEOUT_MS }, (t) =>

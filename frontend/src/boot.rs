@@ -24,7 +24,7 @@ use std::time::Duration;
 use broker_bridge::ProtocolVersion;
 use eda_core::services::credentials::Credentials;
 use eda_core::services::Flow;
-use eda_core::state::query::{namespace_from_query, params_with_credentials};
+use eda_core::state::query::{fragment_notice, namespace_from_query, params_with_credentials};
 use eda_core::state::{Action, SessionMode, State};
 use eda_core::trace::playback::Playback;
 use eda_core::trace::PacketHistory;
@@ -103,6 +103,14 @@ impl Boot {
         let (namespace, _) =
             namespace_from_query(pairs.clone().find(|(k, _)| *k == "ns").map(|(_, v)| v));
         let mut state = State::from_link(pairs, &tab_session::session_tag(&namespace));
+        // Parameters after a `#` never reach the query: say so (46-AZ F5).
+        let fragment = gloo::utils::window().location().hash().unwrap_or_default();
+        if let Some(notice) = fragment_notice(fragment.trim_start_matches('#')) {
+            state.link_notice = Some(match state.link_notice.take() {
+                Some(before) => format!("{before} {notice}"),
+                None => notice,
+            });
+        }
         state.link_reloaded = reloaded();
         // The state says why each refused value was ignored; the address keeps only what the
         // page runs, each value as the page writes it, so copying it shares a link that is not

@@ -622,6 +622,35 @@ pub fn split_broker_query(pairs: &[(&str, &str)]) -> Option<String> {
     ))
 }
 
+/// When the link's fragment (what follows its `#`, without it) holds parameters (an `=`): a
+/// sentence saying the page read none of it, and how to write a `#` inside a value (`%23`);
+/// `None` otherwise (an anchor such as `the-settings` is no parameter). A newcomer's
+/// break-test (46-AZ F5): `?ns=bad#value&broker=inpage` ran under namespace `bad` on the default
+/// broker, and nothing said `#value&broker=inpage` was dropped (the browser never sends the
+/// fragment as query).
+///
+/// ```
+/// use eda_core::state::query::fragment_notice;
+/// assert_eq!(fragment_notice("the-settings"), None);
+/// assert!(fragment_notice("value&broker=inpage").unwrap().starts_with(
+///     "Ignored the end of the link after its #, \"#value&broker=inpage\""
+/// ));
+/// ```
+pub fn fragment_notice(fragment: &str) -> Option<String> {
+    if !fragment.contains('=') {
+        return None;
+    }
+    let shown = crate::outside_text::cut(fragment, 2 * QUOTED_CHARS)
+        .map(|start| format!("{start}…"))
+        .unwrap_or_else(|| fragment.to_owned());
+    Some(format!(
+        "Ignored the end of the link after its #, \"#{}\": a # ends the address's query, so no \
+         parameter after it is read (the value before it stops there); inside a value, write # \
+         as %23.",
+        isolate(&shown)
+    ))
+}
+
 /// A sentence for each parameter the page reads that the link gives more than once: the first
 /// counts (`?qos given twice; using the first, "1".`).
 pub fn repeated_params<'a>(pairs: &[(&'a str, &'a str)]) -> Option<String> {
