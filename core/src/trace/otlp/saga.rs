@@ -88,7 +88,7 @@ fn causes(delivered: Option<&DomainEvent>, published: &TracedPacket) -> bool {
         COMMAND_RESERVE_INVENTORY => topic == ORDERS_CREATED,
         ORDERS_CREATED => false,
         // OrderService's copy of an appended event: by the event, as the message it records
-        // (45-AX F1: the copy of a deadline's cancellation joined the last delivery, whatever
+        // (46-AX F1: the copy of a deadline's cancellation joined the last delivery, whatever
         // it was, and its span, a successful reservation's, turned ERROR).
         stored if stream_of_topic(stored).is_some() => {
             match StoredEvent::decode(payload(published)).map(|e| e.event.type_name()) {

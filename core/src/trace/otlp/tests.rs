@@ -564,15 +564,14 @@ fn each_event_store_message_is_the_order_s_and_queryservice_s_projection_a_span_
     assert_eq!(query, 4);
 }
 
-/// 45-AX F1: with the event store on, a deadline's cancellation after a successful reservation
-/// went into the reservation's span (the store's copy, published first, joined the last
-/// delivery), which turned ERROR and lasted until the cancellation was sent.
-#[test]
-fn with_the_event_store_a_deadline_s_cancellation_is_still_a_span_of_its_own() {
+/// One order played to its end with OrderService's event store on (its copies on
+/// `eventstore/orders/<orderId>`), a payment of 3000 ms and a deadline of `deadline_ms`.
+fn stored_deadline_saga(style: SagaStyle, deadline_ms: u64) -> SagaTrace {
     let mut wire = Wire::new(
-        settings(SagaStyle::Parallel, |s| {
+        settings(style, |s| {
             s.delays.payment = Duration::from_millis(3000);
-            s.saga_timeout = Duration::from_millis(2000);
+            s.delays.inventory = Duration::from_millis(100);
+            s.saga_timeout = Duration::from_millis(deadline_ms);
         }),
         QoS::AtLeastOnce,
     );
@@ -581,6 +580,15 @@ fn with_the_event_store_a_deadline_s_cancellation_is_still_a_span_of_its_own() {
     wire.settle();
     let trace = order_trace(&wire.history, order(1)).unwrap();
     assert_well_formed(&wire, &trace);
+    trace
+}
+
+/// 46-AX F1: with the event store on, a deadline's cancellation after a successful reservation
+/// went into the reservation's span (the store's copy, published first, joined the last
+/// delivery), which turned ERROR and lasted until the cancellation was sent.
+#[test]
+fn with_the_event_store_a_deadline_s_cancellation_is_still_a_span_of_its_own() {
+    let trace = stored_deadline_saga(SagaStyle::Parallel, 2000);
     let topic = format!("eventstore/orders/{}", order(1));
     let lines = summary(&trace);
     for expected in [
@@ -609,19 +617,7 @@ fn with_the_event_store_a_deadline_s_cancellation_is_still_a_span_of_its_own() {
 /// delivered), which then carried a refund and was marked a compensation.
 #[test]
 fn orchestration_s_refund_sent_again_by_a_timer_joins_no_earlier_handling() {
-    let mut wire = Wire::new(
-        settings(SagaStyle::Orchestration, |s| {
-            s.delays.payment = Duration::from_millis(3000);
-            s.delays.inventory = Duration::from_millis(100);
-            s.saga_timeout = Duration::from_millis(1500);
-        }),
-        QoS::AtLeastOnce,
-    );
-    wire.event_store = true;
-    wire.place(order(1), 2);
-    wire.settle();
-    let trace = order_trace(&wire.history, order(1)).unwrap();
-    assert_well_formed(&wire, &trace);
+    let trace = stored_deadline_saga(SagaStyle::Orchestration, 1500);
     let reserved = span(&trace, ServiceId::Order, "process inventory/reserved");
     assert_eq!(
         reserved.attribute("eda.saga.compensation"),
