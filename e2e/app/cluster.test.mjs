@@ -240,10 +240,15 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
     // missed its heartbeat: 3 to 7 min at aedes' default interval, 3 to 7 s at the nodes' 1 s).
     const { a } = cluster.nodes;
     let b = cluster.nodes.b;
-    const witness = await startWitness({ tcpPort: a.tcpPort, topics: ['services/+/status'] });
-    const offline = (service) => (m) => m.topic === `services/${service}/status` && m.json?.status === 'offline';
+    // Topics of this case's own (`?ns=`): the case before closes its page just before, and its
+    // Wills, stored retained on the same topics across the two nodes, raced this page's
+    // "online" in a clean-clone run (the status monitor on node A never read PaymentService
+    // online).
+    const ns = `kill-${Date.now()}`;
+    const witness = await startWitness({ tcpPort: a.tcpPort, topics: [`${ns}/services/+/status`] });
+    const offline = (service) => (m) => m.topic === `${ns}/services/${service}/status` && m.json?.status === 'offline';
     try {
-      const query = `/?broker=${a.wsUrl}&broker_payment=${b.wsUrl}&broker_inventory=${b.wsUrl}`;
+      const query = `/?broker=${a.wsUrl}&broker_payment=${b.wsUrl}&broker_inventory=${b.wsUrl}&ns=${ns}`;
       await withPage(t, query, async ({ page }) => {
         await waitForStates(page, 'connected', CONNECT_TIMEOUT_MS);
         await onNode(page, b, ON_B);
@@ -256,7 +261,7 @@ describe('a cluster: services spread over two aedes nodes sharing Redis, in Chro
         // The page's status monitor, on node A, hears it too.
         await page.locator('[data-testid="presence-payment"][data-online="false"]').waitFor({ timeout: 5_000 });
         // A client that joins node A now reads them retained.
-        const late = await startWitness({ tcpPort: a.tcpPort, topics: ['services/+/status'] });
+        const late = await startWitness({ tcpPort: a.tcpPort, topics: [`${ns}/services/+/status`] });
         try {
           for (const service of ON_B) {
             await late.waitFor(() => late.messages.some((m) => offline(service)(m) && m.retain), 5_000, `${service} offline, retained`);
