@@ -46,12 +46,16 @@ describeApp('the participants\' memory across a reload', () => {
       await waitReady(page);
       await page.locator('[data-testid="store-note"][data-kind="restored"]').waitFor();
       // Ended before the reload: not "…" as if it still ran (break-test 10), and not "—"
-      // either: the store's recordedAt of OrderCreated and OrderCompleted give it (42-AM F2),
-      // within a few milliseconds of the packets' figure.
+      // either: the store's recordedAt of OrderCreated and OrderCompleted give it (42-AM F2).
+      // The store's figure starts when OrderService stored the order, after its own copy came
+      // back from the broker, so it is shorter than the packets' by that round trip and the
+      // write: a few milliseconds on a quiet machine, 204 ms in a clean-clone run on a loaded
+      // 2-vCPU VM (554 ms before, 350 ms after). Never longer.
       await time.scrollIntoViewIfNeeded();
       const after = (await time.textContent()).match(/^(\d+) ms$/);
       assert.ok(after, `a time to outcome after the reload: ${await time.textContent()}`);
-      assert.ok(Math.abs(Number(after[1]) - before) <= 100, `${before} ms before the reload, ${after[1]} ms after`);
+      const shorter = before - Number(after[1]);
+      assert.ok(shorter >= -20 && shorter <= 500, `${before} ms before the reload, ${after[1]} ms after`);
       assert.match(await time.locator('span').getAttribute('title'), /from the event store/);
       // The same bytes again, as a redelivery (or a replay by an operator) would look.
       await witness.publish('orders/created', created.payload, { qos: 1 });
