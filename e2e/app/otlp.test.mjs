@@ -347,10 +347,12 @@ describeApp('otlp export', () => {
       assert.deepEqual(shape(replayed.spans), shape(live.spans), 'the same spans as the live export');
       assertOneSaga(replayed.spans.filter((s) => s.traceId === hex(orderId)), orderId, { from, to });
       // This page started after the recording was made: its own clock would date the spans
-      // later. The messages' stamps date them as the live page did, to a few milliseconds.
+      // later (by the seconds between the two pages). The messages' stamps date them as the
+      // live page did, to within the time between a message's stamp and its packet: a few
+      // milliseconds on a quiet machine, 78 ms in a clean-clone run on a loaded VM.
       const start = (spans) => BigInt(spans.find((s) => s.parentSpanId === undefined).startTimeUnixNano);
       const apart = Number(start(replayed.spans) - start(live.spans)) / 1e6;
-      assert.ok(Math.abs(apart) < 50, `the replayed saga starts ${apart} ms from the live one`);
+      assert.ok(Math.abs(apart) < 250, `the replayed saga starts ${apart} ms from the live one`);
     });
   });
 });
