@@ -354,8 +354,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
             (focused.clone(), keys.clone(), stop.clone(), svg_ref.clone());
         use_effect(move || {
             if let Some(key) = focused_item(&svg_ref).filter(|key| *key != stop) {
-                let at = keys.iter().position(|k| *k == key).unwrap_or_default();
-                focused.set(Some((key, at)));
+                remember(&focused, &keys, key);
             }
         });
     }
@@ -363,8 +362,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
         let (focused, keys) = (focused.clone(), keys.clone());
         Callback::from(move |e: FocusEvent| {
             if let Some(key) = roving_key(e.target()) {
-                let at = keys.iter().position(|k| *k == key).unwrap_or_default();
-                focused.set(Some((key, at)));
+                remember(&focused, &keys, key);
             }
         })
     };
@@ -475,6 +473,12 @@ fn roving_key(target: Option<web_sys::EventTarget>) -> Option<String> {
         .closest("[data-roving]")
         .ok()??
         .get_attribute("data-roving")
+}
+
+/// Keeps `key`, and its place among `keys`, as the item last focused (the Tab stop).
+fn remember(focused: &UseStateHandle<Option<(String, usize)>>, keys: &[String], key: String) {
+    let at = keys.iter().position(|k| *k == key).unwrap_or_default();
+    focused.set(Some((key, at)));
 }
 
 /// The keyboard item (`data-roving`) of the diagram that holds the document's focus, if any.
