@@ -71,6 +71,38 @@ function startLoad({ rate, seconds }) {
   return t0;
 }
 
+/**
+ * --mutations: a MutationObserver on the whole page counts the DOM changes of the load by the
+ * region they fall in (the nearest ancestor with a data-testid, or the nearest section's
+ * heading) and by kind (nodes added, removed, attribute name, text): which parts of the page
+ * redraw per order.
+ */
+function countMutations() {
+  const counts = {};
+  const regionOf = (node) => {
+    const el = node.nodeType === 1 ? node : node.parentElement;
+    const tagged = el?.closest('[data-testid]');
+    const section = el?.closest('section');
+    const heading = section?.querySelector('h2,h3')?.textContent.trim().slice(0, 30);
+    return `${heading?.replace(/\d[\d,]*/g, 'N') ?? '(no section)'} / ${tagged?.getAttribute('data-testid') ?? '-'}`;
+  };
+  const add = (region, kind, n = 1) => {
+    const r = (counts[region] ??= {});
+    r[kind] = (r[kind] ?? 0) + n;
+  };
+  new MutationObserver((records) => {
+    for (const m of records) {
+      const region = regionOf(m.target);
+      if (m.type === 'childList') {
+        if (m.addedNodes.length) add(region, 'added', m.addedNodes.length);
+        if (m.removedNodes.length) add(region, 'removed', m.removedNodes.length);
+      } else if (m.type === 'attributes') add(region, `@${m.attributeName}`);
+      else add(region, 'text');
+    }
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  window.__edaMutations = counts;
+}
+
 const notificationsShown = () =>
   document.querySelectorAll('[data-testid="notification"]').length;
 
@@ -267,6 +299,7 @@ async function loadRun(browser, server, broker, viewNames) {
     return { a, b: await page.evaluate(() => performance.now()) };
   });
 
+  if (args.mutations !== undefined) await page.evaluate(countMutations);
   const before = await page.evaluate(notificationTotal);
   await cdp.send('Performance.enable');
   const metric = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
@@ -283,6 +316,16 @@ async function loadRun(browser, server, broker, viewNames) {
   const m1 = await metric();
   // Chromium's own counters, independent of the trace parsing (seconds → ms).
   load.metrics = Object.fromEntries(['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => [k, (m1[k] - m0[k]) * 1000]));
+  if (args.mutations !== undefined) {
+    load.mutations = await page.evaluate(() => window.__edaMutations);
+    load.onScreen = await page.evaluate(() => ({
+      viewport: [innerWidth, innerHeight, Math.round(scrollY)],
+      parts: [...document.querySelectorAll('[data-on-screen]')].map((e) => {
+        const r = e.getBoundingClientRect();
+        return `${e.getAttribute('aria-label') ?? e.className} ${e.getAttribute('data-on-screen')} top ${Math.round(r.top)} height ${Math.round(r.height)}`;
+      }),
+    }));
+  }
   const found = panics(app);
   await app.close();
   if (found.length) throw new Error(`panic: ${found.join('\n')}`);
@@ -389,6 +432,17 @@ async function main() {
       table('JS/DOM calls made from wasm (leaf JS function, by wasm-bindgen import)', L.js, orders, L.seconds, 1000, 25);
       table('Hottest leaf functions', L.byFn, orders, L.seconds, 1000, 30);
       table('Idle: script by layer', I.layer, 0, I.seconds, 1000, 10);
+      if (load.mutations) {
+        const rows = Object.entries(load.mutations)
+          .map(([region, kinds]) => [region, Object.values(kinds).reduce((a, b) => a + b, 0), kinds])
+          .sort((a, b) => b[1] - a[1]);
+        console.log(`\nviewport ${load.onScreen.viewport.join(' × ')} (width, height, scrollY) at the end; parts:\n${load.onScreen.parts.map((p) => `- ${p}`).join('\n')}`);
+        console.log('\n### DOM mutation records during the load, by region (--mutations)\n\n| region | records | per order | by kind |\n|---|---:|---:|---|');
+        for (const [region, n, kinds] of rows.slice(0, 40)) {
+          const top = Object.entries(kinds).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(', ');
+          console.log(`| ${region} | ${n} | ${(n / orders).toFixed(2)} | ${top} |`);
+        }
+      }
     }
   } finally {
     await browser.close();

@@ -108,6 +108,53 @@ describeApp('busy page', () => {
       await settle({ broker: 'false', flow: 'false', orders: 'true' });
     }));
 
+  // And only once a second, whatever else changes on the page: every control was given a new
+  // callback at each report of the services, and a new callback is a changed property, so the
+  // packet inspector and the Orders panel, far below the order form, were drawn again at every
+  // report anyway (issue 14's profile: 65 DOM nodes per order in the inspector alone).
+  it('out of sight, the packet inspector and the Orders panel are drawn again at most once a second while orders flow', { timeout: CASE_TIMEOUT_MS }, (t) =>
+    withApp(t, `${brokerQuery(broker.wsUrl)}&payment_ms=0&inventory_ms=0`, async ({ page }) => {
+      await waitReady(page);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const parts = ['.part:has(.packet-inspector)', 'section[aria-label="The orders"]'];
+      await page.waitForFunction((parts) => parts.every((sel) => document.querySelector(sel)?.dataset.onScreen === 'false'), parts, { timeout: 5_000 });
+      // Each redraw of a part changes what it says of the newest packet, or of the orders.
+      await page.evaluate(() => {
+        const seen = (window.__redrawn = { inspector: [], orders: [] });
+        new MutationObserver((records) => {
+          for (const r of records) {
+            if (r.attributeName === 'data-newest' && r.target.closest('.packet-inspector')) seen.inspector.push(performance.now());
+            if (r.attributeName === 'data-total' && r.target.matches('[data-testid="orders-count"]')) seen.orders.push(performance.now());
+          }
+        }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-newest', 'data-total'] });
+      });
+      // Ten orders every half second for four seconds, the page scrolled to the form.
+      await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            let presses = 0;
+            const timer = setInterval(() => {
+              document.querySelector('[data-testid="place-ten"]').click();
+              presses += 1;
+              if (presses === 8) {
+                clearInterval(timer);
+                resolve();
+              }
+            }, 500);
+          }),
+      );
+      const parked = await page.evaluate((parts) => parts.map((sel) => document.querySelector(sel).dataset.onScreen), parts);
+      assert.deepEqual(parked, ['false', 'false'], 'both parts stayed out of sight');
+      const redrawn = await page.evaluate(() => window.__redrawn);
+      for (const [part, times] of Object.entries(redrawn)) {
+        const gaps = times.slice(1).map((at, i) => Math.round(at - times[i]));
+        // Still drawn while out of sight (brought up to date once a second) ...
+        assert.ok(times.length >= 2, `${part}: drawn ${times.length} times in four seconds of orders`);
+        // ... and not at every report (100–400 ms apart): a second apart, less a render's delay.
+        assert.ok(gaps.every((gap) => gap >= 600), `${part}: drawn again after ${gaps.join(', ')} ms`);
+      }
+    }));
+
   it('clicked again and again, the page turns busy and back without moving under the mouse; every order ends once', { timeout: CASE_TIMEOUT_MS }, (t) =>
     watched(t, '&payment_ms=0&inventory_ms=0', async ({ page, witness }) => {
       const button = page.locator('[data-testid="place-ten"]');

@@ -1,5 +1,8 @@
 //! The page: its layout, and each control wired to what it does ([`use_playground`]'s handle).
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::broker_capabilities::BrokerCapabilitiesView;
@@ -101,10 +104,31 @@ fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String
     ))
 }
 
-/// A callback that does `act` to the page, whatever the event.
-fn on<E: 'static>(page: &Playground, act: fn(&Playground)) -> Callback<E> {
-    let page = page.clone();
-    Callback::from(move |_| act(&page))
+/// The page's handle as of the latest render, for callbacks made once (see [`use_page_callback`]).
+type LatestPage = Rc<RefCell<Playground>>;
+
+/// A callback made once, at the first render, that does `act` to the page as of the latest
+/// render (the state a callback made in that render would have seen).
+///
+/// Why not a `Callback::from` per render: a new callback is never equal to the last one
+/// (`Callback`'s `PartialEq` compares the closure's address), so every component given one was
+/// drawn again at every report of the services, whatever else it was given. The parts out of
+/// sight drawn "at most once a second" (decision 0017: the packet inspector, the Orders, dead
+/// letter and read-model panels) were drawn at every report under load, each settings control
+/// too (`bench/profile/per-order.mjs --mutations` counts the DOM changes by part).
+#[hook]
+fn use_page_callback<IN, OUT, F>(latest: &LatestPage, act: F) -> Callback<IN, OUT>
+where
+    IN: 'static,
+    OUT: 'static,
+    F: Fn(&Playground, IN) -> OUT + 'static,
+{
+    let latest = latest.clone();
+    use_callback((), move |input: IN, _| {
+        // A clone, not a borrow held across `act`: a render it starts may store the next page.
+        let page = latest.borrow().clone();
+        act(&page, input)
+    })
 }
 
 #[component]
@@ -113,57 +137,46 @@ pub fn App() -> Html {
     let state = page.state();
     let trace = page.trace().clone();
 
-    // Kept from render to render, so the form and the diagrams are not drawn again for them.
-    let on_place = {
-        let page = page.clone();
-        use_callback((), move |order: ValidOrder, _| page.place(&order, 1))
-    };
-    let on_burst = {
-        let page = page.clone();
-        use_callback((), move |order: ValidOrder, _| page.place(&order, BURST))
-    };
-    let on_select_packet = {
-        let page = page.clone();
-        use_callback((), move |seq: Option<u64>, _| page.select_packet(seq))
-    };
-    let on_delay = |service: ServiceId| {
-        let page = page.clone();
-        Callback::from(move |text: String| page.set_delay(service, &text))
-    };
-    let on_connect = {
-        let page = page.clone();
-        Callback::from(move |url: String| page.connect(&url))
-    };
-    let on_credentials = {
-        let page = page.clone();
-        Callback::from(move |credentials| page.set_credentials(credentials))
-    };
+    // Every callback is kept from render to render (`use_page_callback`), so no component is
+    // drawn again for a new one.
+    let latest: LatestPage = use_mut_ref(|| page.clone());
+    *latest.borrow_mut() = page.clone();
+    let on_place = use_page_callback(&latest, |p, order: ValidOrder| p.place(&order, 1));
+    let on_burst = use_page_callback(&latest, |p, order: ValidOrder| p.place(&order, BURST));
+    let on_select_packet = use_page_callback(&latest, |p, seq: Option<u64>| p.select_packet(seq));
+    let on_payment_delay = use_page_callback(&latest, |p, text: String| {
+        p.set_delay(ServiceId::Payment, &text)
+    });
+    let on_inventory_delay = use_page_callback(&latest, |p, text: String| {
+        p.set_delay(ServiceId::Inventory, &text)
+    });
+    let on_connect = use_page_callback(&latest, |p, url: String| p.connect(&url));
+    let on_credentials =
+        use_page_callback(&latest, |p, credentials| p.set_credentials(credentials));
     let (refused, ask_credentials) =
         refused_for_good(&state.services).map_or((None, false), |(text, ask)| (Some(text), ask));
-    let on_qos = {
-        let page = page.clone();
-        Callback::from(move |qos| page.set_qos(qos))
-    };
-    let on_protocol = {
-        let page = page.clone();
-        Callback::from(move |value: String| page.set_protocol(&value))
-    };
-    let on_loaded = {
-        let page = page.clone();
-        Callback::from(move |(name, result): super::recording_bar::Loaded| page.load(name, result))
-    };
-    let on_speed = {
-        let page = page.clone();
-        Callback::from(move |speed| page.set_speed(speed))
-    };
-    let on_flow = {
-        let page = page.clone();
-        Callback::from(move |(field, text): (FlowField, String)| page.set_flow_field(field, &text))
-    };
-    let on_deliver_again = {
-        let page = page.clone();
-        Callback::from(move |seq: u64| page.deliver_again(seq))
-    };
+    let on_qos = use_page_callback(&latest, |p, qos| p.set_qos(qos));
+    let on_protocol = use_page_callback(&latest, |p, value: String| p.set_protocol(&value));
+    let on_loaded = use_page_callback(
+        &latest,
+        |p, (name, result): super::recording_bar::Loaded| p.load(name, result),
+    );
+    let on_speed = use_page_callback(&latest, |p, speed| p.set_speed(speed));
+    let on_flow = use_page_callback(&latest, |p, (field, text): (FlowField, String)| {
+        p.set_flow_field(field, &text)
+    });
+    let on_deliver_again = use_page_callback(&latest, |p, seq: u64| p.deliver_again(seq));
+    let on_retry_refused = use_page_callback(&latest, |p, _| p.retry_refused());
+    let on_probe = use_page_callback(&latest, |p, _| p.publish_outside_acl());
+    let on_reset_brokers = use_page_callback(&latest, |p, _| p.use_page_broker_for_all());
+    let on_pause = use_page_callback(&latest, |p, _| p.toggle_pause());
+    let on_step = use_page_callback(&latest, |p, _| p.step());
+    let on_jump = use_page_callback(&latest, |p, _| p.jump());
+    let on_copy = use_page_callback(&latest, |p, _| p.copy_link());
+    let on_clear = use_page_callback(&latest, |p, _| p.clear());
+    let on_poison = use_page_callback(&latest, |p, _| p.send_poison());
+    let sagas_in_flight = use_page_callback(&latest, |p, ()| p.sagas_in_flight());
+    let on_replace = use_page_callback(&latest, |p, model| p.replace_read_model(model));
     let live = state.replaying.is_none();
     // The page's scheme does not change while it runs: read once, not on every render.
     let page_https = *use_memo((), |_| crate::address_bar::over_https());
@@ -178,26 +191,22 @@ pub fn App() -> Html {
         .services
         .iter()
         .any(|s| s.id == ServiceId::Query && s.crashed_at.is_some());
-    let on_retry = {
-        let page = page.clone();
-        Callback::from(
-            move |(id, service, topic, payload): super::dead_letters_panel::RetryRequest| {
-                page.retry_dead_letter(id, service, &topic, payload)
-            },
-        )
-    };
-    let on_discard = {
-        let page = page.clone();
-        Callback::from(move |id| page.discard_dead_letter(id))
-    };
-    let on_stock = {
-        let page = page.clone();
-        Callback::from(move |text: String| page.set_flow_field(FlowField::Stock, &text))
-    };
-    let on_panel = {
-        let page = page.clone();
-        Callback::from(move |panel| page.choose_panel(panel))
-    };
+    let on_retry = use_page_callback(
+        &latest,
+        |p, (id, service, topic, payload): super::dead_letters_panel::RetryRequest| {
+            p.retry_dead_letter(id, service, &topic, payload)
+        },
+    );
+    let on_discard = use_page_callback(&latest, |p, id| p.discard_dead_letter(id));
+    let on_stock = use_page_callback(&latest, |p, text: String| {
+        p.set_flow_field(FlowField::Stock, &text)
+    });
+    let on_panel = use_page_callback(&latest, |p, panel| p.choose_panel(panel));
+    let on_crash = use_page_callback(&latest, |p, service| p.crash(service));
+    let on_restart = use_page_callback(&latest, |p, service| p.restart(service));
+    let on_session = use_page_callback(&latest, |p, value: String| p.set_session(&value));
+    let on_instances =
+        use_page_callback(&latest, |p, value: String| p.set_payment_instances(&value));
 
     // The first render draws the header and the broker's section (the badges); the rest of
     // the page follows one task later.
@@ -298,22 +307,6 @@ pub fn App() -> Html {
             } => nothing_usable(reason),
             _ => false,
         });
-    let on_crash = {
-        let page = page.clone();
-        Callback::from(move |service| page.crash(service))
-    };
-    let on_restart = {
-        let page = page.clone();
-        Callback::from(move |service| page.restart(service))
-    };
-    let on_session = {
-        let page = page.clone();
-        Callback::from(move |value: String| page.set_session(&value))
-    };
-    let on_instances = {
-        let page = page.clone();
-        Callback::from(move |value: String| page.set_payment_instances(&value))
-    };
 
     html! {
         <>
@@ -356,14 +349,14 @@ pub fn App() -> Html {
                 <BrokerSwitchNote trace={trace.clone()} version={outages_version} note={state.broker_switch_note.clone()}
                     left={state.broker_switch_left} />
                 <CredentialsPanel in_use={page.credentials().in_use()} {refused} {ask_credentials} probe={state.acl_probe.clone()}
-                    on_apply={on_credentials} on_retry={on(&page, Playground::retry_refused)}
-                    on_probe={on(&page, Playground::publish_outside_acl)} />
+                    on_apply={on_credentials} on_retry={on_retry_refused}
+                    {on_probe} />
                 <BrokerCapabilitiesView capabilities={state.broker_capabilities.clone()} warnings={broker_fit::of_state(state)}
                     refused={broker_fit::refused_capabilities(state)} />
                 <NamespaceNote namespace={state.namespace.clone()} error={state.namespace_error.clone()}
                     in_page={broker_bridge::url::is_in_page(&state.broker_url)} broker_url={state.broker_url.clone()} />
                 <ServiceBrokersList page_url={state.broker_url.clone()} brokers={state.service_brokers.clone()}
-                    error={state.service_brokers_error.clone()} on_reset={on(&page, |p| p.use_page_broker_for_all())} />
+                    error={state.service_brokers_error.clone()} on_reset={on_reset_brokers} />
                 // The services first: on opening, the first screen shows them connected (or why
                 // not), then the order form.
                 <StatusStrip services={badges} broker_url={state.broker_url.clone()} replaying={state.replaying.is_some()}
@@ -389,8 +382,8 @@ pub fn App() -> Html {
                 </main>
                 <section class="layout wide picture-controls" aria-label="The picture">
                     <PlaybackBar trace={trace.clone()} version={state.trace_version}
-                        error={state.playback_error.clone()} {on_speed} on_pause={on(&page, |p| p.toggle_pause())}
-                        on_step={on(&page, |p| p.step())} on_jump={on(&page, |p| p.jump())} />
+                        error={state.playback_error.clone()} {on_speed} {on_pause}
+                        {on_step} {on_jump} />
                     <PanelChoice selected={state.panel} on_choose={on_panel} />
                 </section>
                 if state.panel.shows(Panel::Flow) {
@@ -411,14 +404,14 @@ pub fn App() -> Html {
                         <QosSettings qos={state.qos} error={state.qos_error.clone()} on_change={on_qos} />
                         <div class="setting">
                             <DraftField id="payment-delay" label="Payment works (ms)" min="0" max="10000" step="100"
-                                value={state.flow.delays.payment.as_millis().to_string()} on_change={on_delay(ServiceId::Payment)} />
+                                value={state.flow.delays.payment.as_millis().to_string()} on_change={on_payment_delay} />
                             <DraftField id="inventory-delay" label="Inventory works (ms)" min="0" max="10000" step="100"
-                                value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_delay(ServiceId::Inventory)} />
+                                value={state.flow.delays.inventory.as_millis().to_string()} on_change={on_inventory_delay} />
                         </div>
                         if let Some(error) = &state.delays_error {
                             <p class="error" role="alert" data-testid="delays-error">{ sentence(error) }</p>
                         }
-                        <CopyLink copied={page.link_copied()} on_copy={on(&page, |p| p.copy_link())} />
+                        <CopyLink copied={page.link_copied()} {on_copy} />
                         <ProtocolSelect protocol={state.protocol} error={state.protocol_error.clone()} on_change={on_protocol} />
                         <SettingSelect id="session-mode" label="Sessions" choices={session_choices()}
                             selected={state.session.value()} error={state.session_error.clone()} on_change={on_session} />
@@ -435,8 +428,8 @@ pub fn App() -> Html {
                 </section>
                 <section class="layout wide" id="the-wire" tabindex="-1" aria-label="The wire">
                     <RecordingBar trace={trace.clone()} replaying={state.replaying.clone()} left_open={state.left_open}
-                        error={state.recording_error.clone()} {on_loaded} on_clear={on(&page, |p| p.clear())}
-                        sagas_in_flight={{ let page = page.clone(); Callback::from(move |()| page.sagas_in_flight()) }} />
+                        error={state.recording_error.clone()} {on_loaded} {on_clear}
+                        {sagas_in_flight} />
                     if state.panel.shows(Panel::Sequence) {
                         <div class="part" ref={sequence_ref} data-on-screen={sequence_on_screen.to_string()}>
                             <SequenceDiagram trace={trace.clone()} version={sequence_version} on_select={on_select_packet.clone()} on_screen={sequence_on_screen} />
@@ -458,7 +451,7 @@ pub fn App() -> Html {
                     <DeadLettersPanel trace={trace.clone()} version={orders_version}
                         kept={live.then(|| state.dead_letters.clone())}
                         in_memory_only={matches!(state.store_note, Some(Err(_)))} on_retry={live.then_some(on_retry)}
-                        on_discard={live.then_some(on_discard)} on_poison={live.then(|| on(&page, |p| p.send_poison()))}
+                        on_discard={live.then_some(on_discard)} on_poison={live.then_some(on_poison)}
                         retry_after={state.flow.retry_after} retry_error={state.retry_error.clone()}
                         on_flow={live.then(|| on_flow.clone())}
                         retry_refusal={state.redelivery_letter.clone().zip(state.redelivery_error.clone())
@@ -474,7 +467,7 @@ pub fn App() -> Html {
                         projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
                         delay_error={state.projection_error.clone()}
                         query_crashed={query_crashed}
-                        on_replace={(live && !query_crashed).then(|| { let page = page.clone(); Callback::from(move |m| page.replace_read_model(m)) })} />
+                        on_replace={(live && !query_crashed).then_some(on_replace)} />
                     <AnalyticsPanel trace={trace.clone()} version={orders_version} />
                 </section>
             }
