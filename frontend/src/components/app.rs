@@ -104,6 +104,15 @@ fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String
     ))
 }
 
+/// Whether the part behind `node` is on screen (see [`use_on_screen`]; `drawn`: whether this
+/// render draws it), and the page's trace version to draw it with: the current one while on
+/// screen, at most a second old out of sight ([`use_while_on_screen`]).
+#[hook]
+fn use_part_version(node: NodeRef, drawn: bool, version: u64) -> (bool, u64) {
+    let on_screen = use_on_screen(node, drawn);
+    (on_screen, use_while_on_screen(on_screen, version))
+}
+
 /// The page's handle as of the latest render, for callbacks made once (see [`use_page_callback`]).
 type LatestPage = Rc<RefCell<Playground>>;
 
@@ -251,8 +260,23 @@ pub fn App() -> Html {
     let broker_on_screen = use_on_screen(broker_ref.clone(), true);
     let outages_version = use_while_on_screen(broker_on_screen, state.trace_version);
     let main_on_screen = use_on_screen(main_ref.clone(), below);
-    let orders_on_screen = use_on_screen(orders_ref.clone(), below);
-    let orders_version = use_while_on_screen(orders_on_screen, state.trace_version);
+    // Each panel below the wire is a part of its own: the section is three screens and more
+    // long, and one answer for all of it drew the read model and the analytics, far down,
+    // whenever the Orders panel's top was in sight (under the sequence diagram).
+    let letters_ref = use_node_ref();
+    let store_ref = use_node_ref();
+    let query_ref = use_node_ref();
+    let analytics_ref = use_node_ref();
+    let (orders_on_screen, orders_version) =
+        use_part_version(orders_ref.clone(), below, state.trace_version);
+    let (letters_on_screen, letters_version) =
+        use_part_version(letters_ref.clone(), below, state.trace_version);
+    let (store_on_screen, store_version) =
+        use_part_version(store_ref.clone(), below, state.trace_version);
+    let (query_on_screen, query_version) =
+        use_part_version(query_ref.clone(), below, state.trace_version);
+    let (analytics_on_screen, analytics_version) =
+        use_part_version(analytics_ref.clone(), below, state.trace_version);
     // The subscriptions as the broker answered them, from the same projection as the badges.
     let statuses = trace.0.borrow().statuses();
     let subscriptions_of = |id: ServiceId| {
@@ -443,32 +467,42 @@ pub fn App() -> Html {
                         </div>
                     }
                 </section>
-                <section class="layout wide" id="the-orders" tabindex="-1" aria-label="The orders" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
-                    <OrdersPanel trace={trace.clone()} version={orders_version}
-                        show_handlers={payment_instances > 1}
-                        clean_session={state.session == eda_core::state::SessionMode::Clean}
-                        on_deliver_again={live.then(|| on_deliver_again.clone())} />
-                    <DeadLettersPanel trace={trace.clone()} version={orders_version}
-                        kept={live.then(|| state.dead_letters.clone())}
-                        in_memory_only={matches!(state.store_note, Some(Err(_)))} on_retry={live.then_some(on_retry)}
-                        on_discard={live.then_some(on_discard)} on_poison={live.then_some(on_poison)}
-                        retry_after={state.flow.retry_after} retry_error={state.retry_error.clone()}
-                        on_flow={live.then(|| on_flow.clone())}
-                        retry_refusal={state.redelivery_letter.clone().zip(state.redelivery_error.clone())
-                            .map(|(id, reason)| (id, reason, state.redelivery_repeated()))} />
-                    if let (Some(error), None) = (&state.redelivery_error, &state.redelivery_letter) {
-                        <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ state.redelivery_repeated() }</p>
-                    }
-                    if let Some(note) = &state.redelivery_note {
-                        <p class="muted" role="status" data-testid="redelivery-note">{ note.clone() }</p>
-                    }
-                    <EventStorePanel trace={trace.clone()} version={orders_version} note={state.store_note.clone()} />
-                    <QueryPanel trace={trace.clone()} version={orders_version}
-                        projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
-                        delay_error={state.projection_error.clone()}
-                        query_crashed={query_crashed}
-                        on_replace={(live && !query_crashed).then_some(on_replace)} />
-                    <AnalyticsPanel trace={trace.clone()} version={orders_version} />
+                <section class="layout wide" id="the-orders" tabindex="-1" aria-label="The orders">
+                    <div class="part" ref={orders_ref} data-on-screen={orders_on_screen.to_string()}>
+                        <OrdersPanel trace={trace.clone()} version={orders_version}
+                            show_handlers={payment_instances > 1}
+                            clean_session={state.session == eda_core::state::SessionMode::Clean}
+                            on_deliver_again={live.then(|| on_deliver_again.clone())} />
+                    </div>
+                    <div class="part" ref={letters_ref} data-on-screen={letters_on_screen.to_string()}>
+                        <DeadLettersPanel trace={trace.clone()} version={letters_version}
+                            kept={live.then(|| state.dead_letters.clone())}
+                            in_memory_only={matches!(state.store_note, Some(Err(_)))} on_retry={live.then_some(on_retry)}
+                            on_discard={live.then_some(on_discard)} on_poison={live.then_some(on_poison)}
+                            retry_after={state.flow.retry_after} retry_error={state.retry_error.clone()}
+                            on_flow={live.then(|| on_flow.clone())}
+                            retry_refusal={state.redelivery_letter.clone().zip(state.redelivery_error.clone())
+                                .map(|(id, reason)| (id, reason, state.redelivery_repeated()))} />
+                        if let (Some(error), None) = (&state.redelivery_error, &state.redelivery_letter) {
+                            <p class="error" role="alert" data-testid="redelivery-error">{ sentence(error) }{ state.redelivery_repeated() }</p>
+                        }
+                        if let Some(note) = &state.redelivery_note {
+                            <p class="muted" role="status" data-testid="redelivery-note">{ note.clone() }</p>
+                        }
+                    </div>
+                    <div class="part" ref={store_ref} data-on-screen={store_on_screen.to_string()}>
+                        <EventStorePanel trace={trace.clone()} version={store_version} note={state.store_note.clone()} />
+                    </div>
+                    <div class="part" ref={query_ref} data-on-screen={query_on_screen.to_string()}>
+                        <QueryPanel trace={trace.clone()} version={query_version}
+                            projection_delay={state.flow.projection_delay} on_flow={on_flow.clone()}
+                            delay_error={state.projection_error.clone()}
+                            query_crashed={query_crashed}
+                            on_replace={(live && !query_crashed).then_some(on_replace)} />
+                    </div>
+                    <div class="part" ref={analytics_ref} data-on-screen={analytics_on_screen.to_string()}>
+                        <AnalyticsPanel trace={trace.clone()} version={analytics_version} />
+                    </div>
                 </section>
             }
         </>
