@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import mqtt from 'mqtt';
 
-import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, outboxEmpty } from '../lib/app-page.mjs';
+import { CONNECT_TIMEOUT_MS, FLOW_TIMEOUT_MS, outboxEmpty, waitPartText } from '../lib/app-page.mjs';
 import { CASE_TIMEOUT_MS, describeApp, waitReady } from '../lib/app-suite.mjs';
 import { DEADLINE_MS, cancelledWhileDown, netCharge, netHeld, reloadWhileDown, withRestartableBroker } from '../lib/restartable.mjs';
 import { placeOrder, waitForRow, waitInPage } from '../lib/saga.mjs';
@@ -175,7 +175,7 @@ describeApp('a broker down mid-saga, the longer outages', () => {
       }
       assert.equal(await page.getAttribute('[data-testid="orders-count"]', 'data-unknown'), '0');
       // The read model, rebuilt from the restored store, counts them cancelled, as the wire now says.
-      assert.match(await page.textContent('[data-testid="query-totals"]'), new RegExp(`^${ORDERS} orders: 0 completed, ${ORDERS} cancelled, 0 open`));
+      await waitPartText(page, '[data-testid="query-totals"]', new RegExp(`^${ORDERS} orders: 0 completed, ${ORDERS} cancelled, 0 open`));
       // The page says what it published again.
       assert.match(
         await page.textContent('[data-testid="store-note"][data-kind="restored"]'),

@@ -125,6 +125,28 @@ export async function waitForTabRow(page, { name, key }, test, what) {
   }
 }
 
+/**
+ * The text of `selector` once it matches `want` (a string: equal; a RegExp: matches), read from
+ * the page with the element scrolled into view: each panel is a part drawn at most once a second
+ * while out of sight (docs/dom-contract.md, `data-on-screen`), so a panel read right after
+ * another one changed may not be drawn yet. Fails with the last text read.
+ */
+export async function waitPartText(page, selector, want, timeout = 5_000) {
+  await page.locator(selector).first().scrollIntoViewIfNeeded();
+  const pattern = want instanceof RegExp ? { source: want.source, flags: want.flags } : null;
+  await page
+    .waitForFunction(
+      ({ selector, pattern, want }) => {
+        const text = document.querySelector(selector)?.textContent ?? '';
+        return pattern ? new RegExp(pattern.source, pattern.flags).test(text) : text === want;
+      },
+      { selector, pattern, want: pattern ? null : want },
+      { timeout },
+    )
+    .catch(async () => assert.fail(`${selector}: want ${want}, have ${JSON.stringify(await page.textContent(selector))}`));
+  return page.textContent(selector);
+}
+
 export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const brokerQuery = (wsUrl) => `/?broker=${wsUrl}`;
 export const notificationTexts = (orderId, customerId = 'C123') => [
