@@ -123,6 +123,14 @@ describeApp('busy page', () => {
       await page.evaluate(() => window.scrollTo(0, 0));
       const parts = ['.part:has(.packet-inspector)', '.part:has([data-testid="orders-panel"])'];
       await page.waitForFunction((parts) => parts.every((sel) => document.querySelector(sel)?.dataset.onScreen === 'false'), parts, { timeout: 5_000 });
+      // The inspector's box grows with its first 64 packets, and each growth is measured and
+      // redrawn at once (its own state, not a report): past them before watching.
+      await page.click('[data-testid="place-ten"]');
+      await page.waitForFunction(
+        () => Number(/(\d+) packets/.exec(document.querySelector('[data-testid="packet-count"]')?.textContent ?? '')?.[1] ?? 0) >= 100,
+        null,
+        { timeout: FLOW_TIMEOUT_MS },
+      );
       // Each redraw of a part changes what it says of the newest packet, or of the orders.
       await page.evaluate(() => {
         const seen = (window.__redrawn = { inspector: [], orders: [] });
