@@ -340,6 +340,9 @@ describeApp('page quality: keyboard, screen readers, light and dark, phone width
     withOrderedPage(t, { viewport: PHONE, isMobile: true, hasTouch: true }, async (page) => {
       for (let placed = 1; placed < 3; placed += 1) await page.click('[data-testid="place-order"]');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="notification"]').length >= 9);
+      // The Orders panel, a part drawn at most once a second out of sight, read in view.
+      await page.locator('[data-testid="orders-panel"]').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="order-row"]').length >= 3);
       // Nothing scrolls sideways inside its panel: a box's content is no wider than the box.
       const overflowing = await page.evaluate(() => [...document.querySelectorAll(
         '[data-testid="orders-panel"], [data-testid="orders-panel"] .table-scroll, [data-testid="packet-list"]')]

@@ -198,7 +198,21 @@ describeApp('saga recovery', () => {
       // Why OrderService never received the charge and the reservation: the lesson (it was
       // away, and came back with a clean session), not a broker fault (37-V F6: the row sent
       // the learner to the broker's log).
-      const unheard = await page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-unheard-step"]`).allTextContents();
+      // (The Orders panel is a part drawn at most once a second out of sight: read in view, once
+      // it is drawn after the restart.)
+      const unheardNotes = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-unheard-step"]`);
+      await unheardNotes.first().scrollIntoViewIfNeeded();
+      await page
+        .waitForFunction(
+          (id) => {
+            const notes = [...document.querySelectorAll(`[data-testid="order-row"][data-order-id="${id}"] [data-testid="order-unheard-step"]`)];
+            return notes.length === 2 && notes.every((n) => /connected again with a clean session/.test(n.textContent));
+          },
+          orderId,
+          { timeout: 5_000 },
+        )
+        .catch(() => {}); // the assertions below say what was drawn instead
+      const unheard = await unheardNotes.allTextContents();
       assert.equal(unheard.length, 2, `both steps unheard: ${unheard}`);
       for (const note of unheard) {
         assert.match(note, /went out while OrderService was away, and OrderService connected again with a clean session/);

@@ -16,8 +16,8 @@ use super::{
     SettingSelect, StatusStrip, StockPanel,
 };
 use crate::hooks::{
-    use_after_first_render, use_fragment_target, use_on_screen, use_playground, use_reload_scroll,
-    use_while_on_screen, Playground, BURST,
+    use_after_first_render, use_busy, use_fragment_target, use_on_screen, use_playground,
+    use_reload_scroll, use_while_on_screen, Playground, BURST,
 };
 use eda_core::domain::order_form::ValidOrder;
 use eda_core::services::instances::share_group;
@@ -106,11 +106,12 @@ fn refused_for_good(services: &[eda_core::state::ServiceView]) -> Option<(String
 
 /// Whether the part behind `node` is on screen (see [`use_on_screen`]; `drawn`: whether this
 /// render draws it), and the page's trace version to draw it with: the current one while on
-/// screen, at most a second old out of sight ([`use_while_on_screen`]).
+/// screen or while the page is calm (`busy` false), at most a second old out of sight while it
+/// is busy ([`use_while_on_screen`]).
 #[hook]
-fn use_part_version(node: NodeRef, drawn: bool, version: u64) -> (bool, u64) {
+fn use_part_version(node: NodeRef, drawn: bool, busy: bool, version: u64) -> (bool, u64) {
     let on_screen = use_on_screen(node, drawn);
-    (on_screen, use_while_on_screen(on_screen, version))
+    (on_screen, use_while_on_screen(on_screen || !busy, version))
 }
 
 /// The page's handle as of the latest render, for callbacks made once (see [`use_page_callback`]).
@@ -235,20 +236,21 @@ pub fn App() -> Html {
         sequence_ref.clone(),
         below && state.panel.shows(Panel::Sequence),
     );
+    let busy = use_busy();
     let inspector_on_screen = use_on_screen(
         inspector_ref.clone(),
         below && state.panel.shows(Panel::Packets),
     );
     let flow_version = use_while_on_screen(flow_on_screen, state.trace_version);
     let sequence_version = use_while_on_screen(sequence_on_screen, state.trace_version);
-    // Out of sight the inspector is drawn once a second, but never with the cursor of the other
+    // Out of sight (while busy) the inspector is drawn once a second, but never with the cursor of the other
     // source: a recording just loaded, drawn with the live page's "everything" for up to a
     // second, listed its last packet first before the replay had drawn any (a break-test).
     let below_now = trace.0.borrow().playback.shown().map(|s| s.below);
     let cursor_seen = use_mut_ref(|| below_now.is_some());
     let cursor_switched = cursor_seen.replace(below_now.is_some()) != below_now.is_some();
     let (inspector_version, inspector_below) = use_while_on_screen(
-        inspector_on_screen || cursor_switched,
+        inspector_on_screen || cursor_switched || !busy,
         (state.trace_version, below_now),
     );
 
@@ -260,6 +262,10 @@ pub fn App() -> Html {
     let broker_on_screen = use_on_screen(broker_ref.clone(), true);
     let outages_version = use_while_on_screen(broker_on_screen, state.trace_version);
     let main_on_screen = use_on_screen(main_ref.clone(), below);
+    // The inspector and the panels below the wire are held back out of sight only while the
+    // page is busy (`data-busy`, decision 0017): on a calm page a redraw costs little, and what
+    // each part says agrees with the others at every moment, as a learner reading the page
+    // (or a test) expects.
     // Each panel below the wire is a part of its own: the section is three screens and more
     // long, and one answer for all of it drew the read model and the analytics, far down,
     // whenever the Orders panel's top was in sight (under the sequence diagram).
@@ -268,15 +274,15 @@ pub fn App() -> Html {
     let query_ref = use_node_ref();
     let analytics_ref = use_node_ref();
     let (orders_on_screen, orders_version) =
-        use_part_version(orders_ref.clone(), below, state.trace_version);
+        use_part_version(orders_ref.clone(), below, busy, state.trace_version);
     let (letters_on_screen, letters_version) =
-        use_part_version(letters_ref.clone(), below, state.trace_version);
+        use_part_version(letters_ref.clone(), below, busy, state.trace_version);
     let (store_on_screen, store_version) =
-        use_part_version(store_ref.clone(), below, state.trace_version);
+        use_part_version(store_ref.clone(), below, busy, state.trace_version);
     let (query_on_screen, query_version) =
-        use_part_version(query_ref.clone(), below, state.trace_version);
+        use_part_version(query_ref.clone(), below, busy, state.trace_version);
     let (analytics_on_screen, analytics_version) =
-        use_part_version(analytics_ref.clone(), below, state.trace_version);
+        use_part_version(analytics_ref.clone(), below, busy, state.trace_version);
     // The subscriptions as the broker answered them, from the same projection as the badges.
     let statuses = trace.0.borrow().statuses();
     let subscriptions_of = |id: ServiceId| {
