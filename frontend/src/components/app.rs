@@ -243,9 +243,10 @@ pub fn App() -> Html {
     );
     let flow_version = use_while_on_screen(flow_on_screen, state.trace_version);
     let sequence_version = use_while_on_screen(sequence_on_screen, state.trace_version);
-    // Out of sight (while busy) the inspector is drawn once a second, but never with the cursor of the other
-    // source: a recording just loaded, drawn with the live page's "everything" for up to a
-    // second, listed its last packet first before the replay had drawn any (a break-test).
+    // Out of sight while the page is busy the inspector is drawn once a second, but never with
+    // the cursor of the other source: a recording just loaded, drawn with the live page's
+    // "everything" for up to a second, listed its last packet first before the replay had drawn
+    // any (a break-test).
     let below_now = trace.0.borrow().playback.shown().map(|s| s.below);
     let cursor_seen = use_mut_ref(|| below_now.is_some());
     let cursor_switched = cursor_seen.replace(below_now.is_some()) != below_now.is_some();
@@ -254,8 +255,9 @@ pub fn App() -> Html {
         (state.trace_version, below_now),
     );
 
-    // The logs, the notifications and the panels below the wire, too, are drawn once a second
-    // while out of sight: at 100 orders a second they are most of what there is to draw.
+    // The logs and the notifications, too, are drawn once a second while out of sight, and the
+    // panels below the wire while out of sight and busy: at 100 orders a second they are most
+    // of what there is to draw.
     let main_ref = use_node_ref();
     let orders_ref = use_node_ref();
     let broker_ref = use_node_ref();
@@ -265,8 +267,7 @@ pub fn App() -> Html {
     // The inspector and the panels below the wire are held back out of sight only while the
     // page is busy (`data-busy`, decision 0017): on a calm page a redraw costs little, and what
     // each part says agrees with the others at every moment, as a learner reading the page
-    // (or a test) expects.
-    // Each panel below the wire is a part of its own: the section is three screens and more
+    // (or a test) expects. Each panel below the wire is a part of its own: the section is three screens and more
     // long, and one answer for all of it drew the read model and the analytics, far down,
     // whenever the Orders panel's top was in sight (under the sequence diagram).
     let letters_ref = use_node_ref();

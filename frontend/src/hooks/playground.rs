@@ -90,7 +90,7 @@ impl Playground {
     }
 
     /// Places `count` copies of `order` with OrderService; stops at the first refusal and
-    /// says why in the form. Reads no state, so a callback made once may call it.
+    /// says why in the form.
     pub fn place(&self, order: &ValidOrder, count: usize) {
         let placed = match self.runtime.borrow().as_ref() {
             Some(runtime) => runtime.place_orders(order, count),
